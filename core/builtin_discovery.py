@@ -1,0 +1,28 @@
+"""Built-in plugin: stages from the pipeline folder and from installed packages.
+
+Registered with `trylast` so a third-party discovery plugin runs first and can add stages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline import hookimpl
+from yt_pipeline.discovery import DiscoveredStage, discover_entry_points, discover_folder
+
+
+def configured_stage_names(config: Any) -> set[str]:
+    names: set[str] = set(config.get("stages.enabled_stages") or [])
+    graph = config.get("stages.graph") or {}
+    for stage, deps in graph.items():
+        names.add(stage)
+        names.update(deps or [])
+    return names
+
+
+@hookimpl(trylast=True)
+def ytp_discover_stages(pipeline_dir: Path, config: Any) -> list[DiscoveredStage]:
+    local = discover_folder(pipeline_dir)
+    wanted = configured_stage_names(config) - {s.name for s in local}
+    return local + (discover_entry_points(wanted) if wanted else [])

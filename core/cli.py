@@ -1,0 +1,254 @@
+"""The `yt-pipeline` command.
+
+Exit codes: 0 success, 1 a stage failed, 2 a usage or configuration error. Errors print as
+one line (`error: ...`); --debug adds the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yt_pipeline import __version__
+from yt_pipeline.errors import StageFailed, YtPipelineError
+
+log = logging.getLogger("yt_pipeline.cli")
+
+DIR_ARG = click.argument(
+    "pipeline_dir", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+CONFIG_OPT = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file instead of configs/config.yaml.",
+)
+SET_OPT = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a configuration key (dotted, e.g. pipeline.mode=prod); repeatable.",
+)
+
+
+class CliState:
+    def __init__(self) -> None:
+        self.debug = False
+        self.pipeline_class: type | None = None
+
+
+def _state() -> CliState:
+    return click.get_current_context().ensure_object(CliState)
+
+
+def load_pipeline(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...]) -> Any:
+    """Configuration, plugins and stages of a folder, ready to run."""
+    from yt_pipeline.config import load_config
+    from yt_pipeline.logs import mask_secrets
+    from yt_pipeline.pipeline import DefaultPipeline
+
+    config = load_config(pipeline_dir, config_file, overrides)
+    mask_secrets(config.secret_values())
+    cls = _state().pipeline_class or DefaultPipeline
+    return cls(config=config)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="yt-pipeline")
+@click.option(
+    "--log-level", default="INFO", show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="How much to log.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str, debug: bool) -> None:
+    """yt-pipeline: data pipelines on YTsaurus.
+
+    A pipeline is a folder: configs/config.yaml, and stages/<name>/stage.py. It runs on
+    this machine in dev mode (tables under .dev/, no cluster) and on a YT cluster in prod
+    mode (pipeline.mode: prod, credentials in configs/secrets.env).
+
+    Start with `yt-pipeline init my_pipeline`, then `yt-pipeline run my_pipeline`.
+    """
+    from yt_pipeline.logs import setup_logging
+
+    state = ctx.ensure_object(CliState)
+    state.debug = debug
+    setup_logging("DEBUG" if debug else log_level)
+
+
+@cli.command()
+@DIR_ARG
+@CONFIG_OPT
+@SET_OPT
+@click.option("--workers", type=click.IntRange(min=1), help="Stages run at once (1: one by one).")
+@click.option("--only", help="Run only these stages (comma-separated).")
+@click.option("--from", "from_stage", metavar="STAGE", help="Run STAGE and what depends on it.")
+@click.option("--to", "to_stage", metavar="STAGE", help="Run STAGE and what it needs.")
+@click.option("--resume", is_flag=True, help="Run only stages that have not succeeded yet.")
+@click.option("--force", is_flag=True, help="Ignore the cache: run every selected stage.")
+@click.option("--refresh", metavar="STAGE", multiple=True, help="Ignore the cache for STAGE.")
+@click.option("--dry-run", is_flag=True, help="Print the plan without running anything.")
+def run(
+    pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...], workers: int | None,
+    only: str | None, from_stage: str | None, to_stage: str | None, resume: bool, force: bool,
+    refresh: tuple[str, ...], dry_run: bool,
+) -> None:
+    """Run the pipeline in PIPELINE_DIR (default: the current folder)."""
+    from yt_pipeline.runner import RunOptions
+
+    pipeline = load_pipeline(pipeline_dir, config_file, overrides)
+    options = RunOptions(
+        workers=workers,
+        only=[s.strip() for s in (only or "").split(",") if s.strip()],
+        from_stage=from_stage,
+        to_stage=to_stage,
+        resume=resume,
+        force=force,
+        refresh=list(refresh),
+        dry_run=dry_run,
+    )
+    try:
+        result = pipeline.run(options)
+    finally:
+        pipeline.close()
+    if not dry_run:
+        click.echo(result.summary(), err=True)
+
+
+@cli.command("list")
+@DIR_ARG
+@CONFIG_OPT
+@SET_OPT
+def list_stages(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...]) -> None:
+    """List the stages in run order and where each comes from."""
+    pipeline = load_pipeline(pipeline_dir, config_file, overrides)
+    order = pipeline.stage_order()
+    width = max((len(n) for n in order), default=4)
+    for index, name in enumerate(order, 1):
+        entry = pipeline.stage_registry.get_entry(name)
+        click.echo(f"{index:>3}. {name:<{width}}  {entry.origin}")
+    unused = sorted(set(pipeline.stage_registry.get_all_stages()) - set(order))
+    for name in unused:
+        entry = pipeline.stage_registry.get_entry(name)
+        click.echo(f"  -  {name:<{width}}  {entry.origin}  (not enabled)")
+
+
+@cli.command()
+def plugins() -> None:
+    """List plugins: name, version, where from, and the hooks each implements."""
+    from yt_pipeline.plugins import describe_plugins, get_plugin_manager, load_report
+
+    pm = get_plugin_manager()
+    infos = describe_plugins(pm)
+    width = max(len(i.name) for i in infos)
+    for info in infos:
+        hooks = ", ".join(info.hooks) or "-"
+        click.echo(f"{info.name:<{width}}  {info.version or '?':<8}  {info.origin:<22}  {hooks}")
+    report = load_report()
+    for name, error in sorted(report.failed.items()):
+        click.echo(f"{name:<{width}}  FAILED TO LOAD: {error}")
+    for name in report.disabled:
+        click.echo(f"{name:<{width}}  disabled by YTP_DISABLE_PLUGINS")
+
+
+@cli.command()
+@DIR_ARG
+@CONFIG_OPT
+@SET_OPT
+@click.option("--sources", is_flag=True, help="Show where each key's value comes from.")
+def config(
+    pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...], sources: bool
+) -> None:
+    """Print the resolved configuration (secrets shown as ***)."""
+    from yt_pipeline.config import load_config
+    from yt_pipeline.yamlio import dump_yaml
+
+    cfg = load_config(pipeline_dir, config_file, overrides)
+    click.echo(dump_yaml(cfg.redacted()).rstrip())
+    if sources:
+        click.echo("# sources")
+        for key in sorted(cfg.sources):
+            click.echo(f"# {key}: {cfg.sources[key]}")
+
+
+@cli.command()
+@click.argument("name", type=click.Path(path_type=Path))
+def init(name: Path) -> None:
+    """Create a new pipeline folder NAME with one stage and a mapper, ready to run in dev."""
+    from yt_pipeline.scaffold import create_pipeline
+
+    created = create_pipeline(name)
+    click.echo(f"created {created}; run it with: yt-pipeline run {name}")
+
+
+def make_cli() -> click.Group:
+    """The command with the plugins' subcommands added; a fresh group every time, so
+    commands of one plugin manager never leak into another (tests run many in one process)."""
+    from yt_pipeline.plugins import get_plugin_manager
+
+    group = click.Group(
+        name="yt-pipeline",
+        commands=dict(cli.commands),
+        callback=cli.callback,
+        params=list(cli.params),
+        help=cli.help,
+        context_settings=cli.context_settings,
+    )
+    get_plugin_manager().hook.ytp_add_commands(cli=group)
+    return group
+
+
+def _report(error: BaseException, debug: bool) -> int:
+    from yt_pipeline.logs import masked
+
+    if debug:
+        traceback.print_exception(error)
+    if isinstance(error, YtPipelineError):
+        text = str(error) if isinstance(error, StageFailed) else error.one_line()
+        click.echo(masked(f"error: {text}"), err=True)
+        hint = getattr(error, "resume_hint", None)
+        if hint:
+            click.echo(hint, err=True)
+        return error.exit_code
+    click.echo(masked(f"error: {error.__class__.__name__}: {error}"), err=True)
+    if not debug:
+        click.echo("(run with --debug for the traceback)", err=True)
+    return 1
+
+
+def main(argv: list[str] | None = None, pipeline_class: type | None = None) -> None:
+    """Console-script entry point."""
+    code = invoke(argv, pipeline_class)
+    sys.exit(code)
+
+
+def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
+           prepare: Callable[[click.Group], None] | None = None) -> int:
+    """Run the command and return its exit code instead of exiting."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    state = CliState()
+    state.pipeline_class = pipeline_class
+    state.debug = "--debug" in args
+    try:
+        group = make_cli()
+        if prepare:
+            prepare(group)
+        group.main(args=args, prog_name="yt-pipeline", standalone_mode=False, obj=state)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:
+        return _report(exc, state.debug)
+    return 0

@@ -1,0 +1,57 @@
+"""The table-client protocol every backend implements (dev: JSON-lines files, prod: Cypress).
+
+Stage code only ever talks to this interface, which is why the same stage runs in both modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol, runtime_checkable
+
+Row = dict[str, Any]
+
+
+@runtime_checkable
+class TableClient(Protocol):
+    """What `self.deps.yt_client` offers, in dev and in prod alike."""
+
+    #: "dev" or "prod"
+    mode: str
+
+    def write_table(self, path: str, rows: Iterable[Row], append: bool = False) -> int:
+        """Stream rows into a table, atomically; return the number of rows written.
+
+        A write that fails leaves the table as it was before (appends included).
+        """
+
+    def read_table(self, path: str) -> Iterator[Row]:
+        """Stream the rows of a table; raise TableNotFound if it does not exist."""
+
+    def exists(self, path: str) -> bool:
+        """True only when the node exists."""
+
+    def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
+        """Remove a table or folder; with force, a missing path is not an error."""
+
+    def row_count(self, path: str) -> int:
+        """The number of rows of a table, without reading them where the backend allows."""
+
+    def list(self, path: str) -> list[str]:
+        """The names of the children of a folder, sorted."""
+
+    def create_path(self, path: str) -> None:
+        """Create a folder and its parents; an existing folder is fine."""
+
+    def run_yql(self, query: str) -> list[Row]:
+        """Run a YQL query; INSERT INTO writes a table, SELECT returns rows."""
+
+    def table_fingerprint(self, path: str) -> str | None:
+        """A value that changes whenever the table's content changes (dev: a hash of the
+        content; prod: the table's revision); None when the table does not exist."""
+
+
+def close_client(client: Any) -> None:
+    """Release a client's resources if it has any (connections, temporary files)."""
+    close = getattr(client, "close", None)
+    if callable(close):
+        close()

@@ -1,0 +1,275 @@
+"""Pipeline configuration: layers merged by dynaconf, then validated with errors that name
+the file and the key.
+
+Layers, lowest first: built-in defaults < configs/config.yaml (or --config) < secrets.env
+< environment variables (YTP_ prefix, `__` for nesting) < --set key=value.
+
+secrets.env holds credentials (YT_PROXY, YT_TOKEN, ...). They are kept apart from the
+settings, never printed (the `config` command shows them as ***), and reach a job only when
+an operation names them.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from yt_pipeline.confignode import ConfigNode
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.yamlio import read_yaml_mapping
+
+ENV_PREFIX = "YTP"
+MODES = ("dev", "prod")
+REDACTED = "***"
+
+DEFAULTS: dict[str, Any] = {
+    "pipeline": {
+        "mode": "dev",
+        "build_folder": "//tmp/yt_pipeline/build",
+        "upload_modules": [],
+        "upload_paths": [],
+        "workers": 4,
+        "cache": False,
+        "dev_dir": ".dev",
+    },
+    "stages": {},
+}
+
+# Settings that live in the environment but are not pipeline configuration.
+_NOT_SETTINGS = {"disable_plugins", "strict_plugins", "log_level"}
+
+
+@dataclass
+class PipelineConfig:
+    """The resolved configuration of one pipeline folder."""
+
+    pipeline_dir: Path
+    config_file: Path
+    data: dict[str, Any]
+    secrets: dict[str, str] = field(default_factory=dict)
+    secrets_file: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mode(self) -> str:
+        return str(self.data["pipeline"]["mode"])
+
+    @property
+    def pipeline(self) -> ConfigNode:
+        return ConfigNode(self.data.get("pipeline", {}), path="pipeline", file=self.display_file)
+
+    @property
+    def stages(self) -> ConfigNode:
+        return ConfigNode(self.data.get("stages", {}), path="stages", file=self.display_file)
+
+    @property
+    def configs_dir(self) -> Path:
+        return self.config_file.parent
+
+    @property
+    def display_file(self) -> str:
+        return _display(self.config_file, self.pipeline_dir)
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def source_of(self, dotted: str) -> str:
+        """Where a key's value came from: a file, an environment variable, --set, a default."""
+        return self.sources.get(dotted, self.display_file)
+
+    def secret(self, name: str) -> str | None:
+        """A credential: the environment first, then secrets.env."""
+        value = os.environ.get(name)
+        if value:
+            return value
+        return self.secrets.get(name)
+
+    def secret_values(self) -> list[str]:
+        """Every secret value known, so log filters can mask them."""
+        values = set(self.secrets.values())
+        for name in ("YT_TOKEN",):
+            if os.environ.get(name):
+                values.add(os.environ[name])
+        return sorted(v for v in values if v and len(v) >= 4)
+
+    def redacted(self) -> dict[str, Any]:
+        shown = copy.deepcopy(self.data)
+        shown["secrets"] = {k: REDACTED for k in sorted(self.secrets)}
+        return shown
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_config(
+    pipeline_dir: str | Path,
+    config_file: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> PipelineConfig:
+    """Resolve a pipeline folder's configuration, all layers, validated."""
+    pipeline_dir = Path(pipeline_dir).resolve()
+    if not pipeline_dir.is_dir():
+        raise ConfigError("pipeline folder does not exist", file=pipeline_dir)
+    environ = os.environ if environ is None else environ
+    explicit = config_file is not None
+    cfg_path = Path(config_file) if explicit else pipeline_dir / "configs" / "config.yaml"
+    if not cfg_path.is_absolute():
+        cfg_path = (Path.cwd() / cfg_path) if explicit else cfg_path
+    shown = _display(cfg_path, pipeline_dir)
+    if explicit and not cfg_path.is_file():
+        raise ConfigError("configuration file does not exist", file=shown)
+
+    # Parse once ourselves: dynaconf's YAML errors are tracebacks without the key or file.
+    file_data = read_yaml_mapping(cfg_path, display=shown) if cfg_path.is_file() else {}
+    sources = {key: shown for key in _flat_keys(file_data)}
+
+    secrets_file = cfg_path.parent / "secrets.env"
+    secrets = _read_secrets(secrets_file, pipeline_dir) if secrets_file.is_file() else {}
+
+    merged = _deep_merge(copy.deepcopy(DEFAULTS), _layer_with_dynaconf(cfg_path, file_data, shown))
+    # secrets.env may also carry YTP_ settings (for instance the mode of a machine); they
+    # rank below the real environment.
+    env_layers = [
+        (f"{_display(secrets_file, pipeline_dir)} {k}", k, v)
+        for k, v in secrets.items()
+        if k.startswith(ENV_PREFIX + "_")
+    ]
+    env_layers += [(f"environment {k}", k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX + "_")]
+    for source, name, raw in env_layers:
+        dotted = _env_key(name)
+        if dotted is None:
+            continue
+        _set_dotted(merged, dotted, _parse_env_value(raw))
+        sources[dotted] = source
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {item!r}", key=item)
+        dotted = key.strip()
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        _set_dotted(merged, dotted, value)
+        sources[dotted] = f"--set {dotted}"
+
+    config = PipelineConfig(
+        pipeline_dir=pipeline_dir,
+        config_file=cfg_path,
+        data=merged,
+        secrets={k: v for k, v in secrets.items() if not k.startswith(ENV_PREFIX + "_")},
+        secrets_file=secrets_file if secrets_file.is_file() else None,
+        sources=sources,
+    )
+    from yt_pipeline.config_schema import validate
+
+    validate(config)
+    return config
+
+
+def _layer_with_dynaconf(cfg_path: Path, file_data: dict[str, Any], shown: str) -> dict[str, Any]:
+    """The file layer, loaded by dynaconf so its merge rules and dynamic values apply."""
+    if not file_data:
+        return {}
+    from dynaconf import Dynaconf
+
+    try:
+        settings = Dynaconf(
+            settings_files=[str(cfg_path)],
+            environments=False,
+            load_dotenv=False,
+            envvar_prefix=False,
+            merge_enabled=True,
+            core_loaders=["YAML"],
+        )
+        loaded = settings.as_dict()
+    except Exception as exc:  # dynaconf wraps many things; we report them all the same way
+        raise ConfigError(f"cannot load: {exc}".splitlines()[0], file=shown) from None
+    # dynaconf upper-cases top-level keys; the file's own spelling is the one users know.
+    by_upper = {k.upper(): k for k in file_data}
+    return {by_upper.get(k, k.lower()): _plain(v) for k, v in loaded.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    shown = _display(path, pipeline_dir)
+    try:
+        values = dotenv_values(path, interpolate=False)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read secrets: {exc.__class__.__name__}", file=shown) from None
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _env_key(name: str) -> str | None:
+    rest = name[len(ENV_PREFIX) + 1 :]
+    parts = [p.lower() for p in rest.split("__") if p]
+    if not parts or parts[0] in _NOT_SETTINGS:
+        return None
+    if len(parts) == 1 and parts[0] not in DEFAULTS:
+        return None  # a YTP_ variable that is not a section, e.g. YTP_DEBUG
+    return ".".join(parts)
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        return raw
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if not isinstance(child, dict):
+            if child is not None:
+                raise ConfigError(
+                    f"cannot set a nested key: {'.'.join(parts[: i + 1])} is not a mapping",
+                    key=dotted,
+                )
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def _flat_keys(data: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        yield dotted
+        if isinstance(value, Mapping):
+            yield from _flat_keys(value, dotted + ".")

@@ -1,0 +1,114 @@
+"""Type checks for the known configuration keys; each failure names the key and its source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from yt_pipeline.config import PipelineConfig
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
+def _is_upload_paths(value: Any) -> bool:
+    if not isinstance(value, list):
+        return False
+    for item in value:
+        if isinstance(item, str) and item:
+            continue
+        if isinstance(item, Mapping) and isinstance(item.get("source"), str) and item["source"]:
+            if set(item) <= {"source", "target"} and isinstance(item.get("target", ""), str):
+                continue
+        return False
+    return True
+
+
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+# key -> (check, what the value must be)
+KNOWN_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "pipeline.mode": (lambda v: v in ("dev", "prod"), "one of: dev, prod"),
+    "pipeline.build_folder": (
+        lambda v: isinstance(v, str) and v.startswith("//"),
+        "a YT path starting with //",
+    ),
+    "pipeline.upload_modules": (_is_str_list, "a list of module names"),
+    "pipeline.upload_paths": (
+        _is_upload_paths,
+        "a list of folders, each a string or {source, target}",
+    ),
+    "pipeline.workers": (_is_positive_int, "a whole number of 1 or more"),
+    "pipeline.cache": (lambda v: isinstance(v, bool), "true or false"),
+    "pipeline.dev_dir": (lambda v: isinstance(v, str) and v.strip() != "", "a folder name"),
+    "stages.enabled_stages": (_is_str_list, "a list of stage names"),
+}
+
+
+def validate(config: PipelineConfig) -> None:
+    data = config.data
+    for section in ("pipeline", "stages"):
+        if not isinstance(data.get(section), Mapping):
+            raise ConfigError(
+                "must be a mapping of keys", file=config.source_of(section), key=section
+            )
+    for dotted, (check, expected) in KNOWN_KEYS.items():
+        value = config.get(dotted, _MISSING)
+        if value is _MISSING:
+            continue
+        if not check(value):
+            raise ConfigError(
+                f"must be {expected}, got {_show(value)}", file=config.source_of(dotted), key=dotted
+            )
+    enabled = config.get("stages.enabled_stages")
+    if enabled:
+        seen: set[str] = set()
+        for name in enabled:
+            if name in seen:
+                raise ConfigError(
+                    f"stage {name} is listed twice",
+                    file=config.source_of("stages.enabled_stages"),
+                    key="stages.enabled_stages",
+                )
+            seen.add(name)
+    graph = config.get("stages.graph", _MISSING)
+    if graph is not _MISSING and graph is not None:
+        _validate_graph(config, graph)
+        if enabled:
+            raise ConfigError(
+                "use either stages.enabled_stages (a chain) or stages.graph (a DAG), not both",
+                file=config.source_of("stages.graph"),
+                key="stages.graph",
+            )
+
+
+def _validate_graph(config: PipelineConfig, graph: Any) -> None:
+    source = config.source_of("stages.graph")
+    if not isinstance(graph, Mapping):
+        raise ConfigError(
+            f"must be a mapping of stage -> [dependencies], got {_show(graph)}",
+            file=source,
+            key="stages.graph",
+        )
+    for name, deps in graph.items():
+        key = f"stages.graph.{name}"
+        if deps is None:
+            continue
+        if not _is_str_list(deps):
+            raise ConfigError(
+                f"must be a list of stage names, got {_show(deps)}", file=source, key=key
+            )
+
+
+_MISSING = object()
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

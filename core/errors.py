@@ -1,0 +1,162 @@
+"""One exception hierarchy: every error a user sees is a YtPipelineError.
+
+`exit_code` is what the command line exits with; `retryable` tells the runner whether a
+stage that raised it may be tried again (operation and network failures are, mistakes in
+configuration are not).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class YtPipelineError(Exception):
+    """Base of every error yt-pipeline reports to a user."""
+
+    exit_code = 1
+    retryable = False
+
+    def one_line(self) -> str:
+        """The message as a single line, for the command line's error output."""
+        return " ".join(str(self).split("\n")[0].split())
+
+
+class ConfigError(YtPipelineError):
+    """The configuration is wrong: a bad file, an unknown key value, a wrong type."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | Path | None = None, key: str | None = None):
+        self.file = str(file) if file is not None else None
+        self.key = key
+        where = ""
+        if self.file and key:
+            where = f"{self.file}: {key}: "
+        elif self.file:
+            where = f"{self.file}: "
+        elif key:
+            where = f"{key}: "
+        super().__init__(f"{where}{message}")
+
+
+class StageNotFound(ConfigError):
+    """A stage named in the configuration does not exist."""
+
+
+class DiscoveryError(ConfigError):
+    """A stage.py could not be turned into exactly one stage class."""
+
+
+class GraphError(ConfigError):
+    """The stage graph is wrong: a cycle, an unknown dependency, a bad selection."""
+
+
+class PluginError(YtPipelineError):
+    """A plugin is missing, failed to load, or implements a hook that does not exist."""
+
+    exit_code = 2
+
+
+class UsageError(YtPipelineError):
+    """The command line was used wrongly."""
+
+    exit_code = 2
+
+
+class PipelineLocked(YtPipelineError):
+    """Another run of the same pipeline folder and mode holds the lock."""
+
+    exit_code = 1
+
+
+class InvalidTablePath(YtPipelineError):
+    """A string that is not a YT path, or one that would leave the table folder."""
+
+    exit_code = 2
+
+
+class TableNotFound(YtPipelineError):
+    """A table that was read does not exist."""
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"table {path} does not exist")
+
+
+class BackendError(YtPipelineError):
+    """The table backend failed (a cluster error, a broken file)."""
+
+    retryable = True
+
+
+class NetworkError(BackendError):
+    """The cluster could not be reached or the connection broke."""
+
+
+class QueryFailed(YtPipelineError):
+    """A YQL query failed or uses something the backend does not support."""
+
+
+class PackagingError(YtPipelineError):
+    """The code archive could not be built (a bad upload path, a missing module)."""
+
+    exit_code = 2
+
+
+class OperationFailed(YtPipelineError):
+    """A map/reduce/sort/vanilla operation failed.
+
+    Carries what a user needs to find the cause: the stage and operation, the operation id
+    and URL on a cluster, the exit code and the tail of the failing job's stderr, and in dev
+    the sandbox that was kept for inspection.
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str | None = None,
+        operation: str | None = None,
+        operation_id: str | None = None,
+        url: str | None = None,
+        exit_code: int | None = None,
+        stderr_tail: str = "",
+        sandbox: str | Path | None = None,
+    ):
+        self.stage = stage
+        self.operation = operation
+        self.operation_id = operation_id
+        self.url = url
+        self.job_exit_code = exit_code
+        self.stderr_tail = stderr_tail
+        self.sandbox = str(sandbox) if sandbox is not None else None
+        parts = [message]
+        if stage or operation:
+            parts.insert(0, f"stage {stage or '?'} operation {operation or '?'}:")
+        if operation_id:
+            parts.append(f"(operation {operation_id})")
+        if url:
+            parts.append(f"see {url}")
+        if exit_code is not None:
+            parts.append(f"exit code {exit_code}")
+        if self.sandbox:
+            parts.append(f"sandbox kept at {self.sandbox}")
+        text = " ".join(parts)
+        if stderr_tail:
+            text += "\n--- stderr (last lines) ---\n" + stderr_tail.rstrip()
+        super().__init__(text)
+
+
+class StageFailed(YtPipelineError):
+    """A stage raised; wraps the original error with the stage's name."""
+
+    def __init__(self, stage: str, error: BaseException):
+        self.stage = stage
+        self.error = error
+        self.retryable = getattr(error, "retryable", False)
+        detail = error.one_line() if isinstance(error, YtPipelineError) else repr(error)
+        super().__init__(f"stage {stage} failed: {detail}")
+        if isinstance(error, OperationFailed) and error.stderr_tail:
+            self.args = (f"{self.args[0]}\n--- stderr (last lines) ---\n{error.stderr_tail}",)

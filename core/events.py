@@ -1,0 +1,38 @@
+"""The objects lifecycle hooks receive: what run this is, and how a stage ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Stage outcomes, as written to state.yml and run records.
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+SKIPPED = "SKIPPED"
+CACHED = "CACHED"
+
+
+@dataclass
+class RunInfo:
+    """One run of a pipeline."""
+
+    run_id: str
+    pipeline_dir: Path
+    mode: str
+    stages: list[str]
+    settings: Any = None
+    started_at: float = 0.0
+
+
+@dataclass
+class StageOutcome:
+    """How one stage ended in a run."""
+
+    stage: str
+    status: str
+    duration_s: float = 0.0
+    attempts: int = 1
+    reason: str = ""
+    error: str | None = None
+    debug: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,108 @@
+"""The hooks of yt-pipeline.
+
+Every hook is called with keyword arguments. Built-in behaviour (stage discovery from the
+pipeline folder) is itself a plugin registered with `trylast`, so a third-party plugin
+implementing the same hook wins. Implement hooks with `yt_pipeline.hookimpl`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from yt_pipeline.client import TableClient
+    from yt_pipeline.config import PipelineConfig
+    from yt_pipeline.discovery import DiscoveredStage
+    from yt_pipeline.events import RunInfo, StageOutcome
+    from yt_pipeline.operations import OperationResult, OperationSpec
+    from yt_pipeline.packaging import CodePackage
+
+PROJECT = "yt_pipeline"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def ytp_discover_stages(pipeline_dir: Path, config: PipelineConfig) -> list[DiscoveredStage]:
+    """Find stages.
+
+    Receives the pipeline folder and its resolved configuration. Returns a list of
+    `DiscoveredStage` (name, class, folder, where it came from); every implementation's list
+    is collected. The built-in one scans `stages/*/stage.py`; another reads the entry-point
+    group `yt_pipeline.stages`. When two sources name the same stage, the pipeline folder wins.
+    """
+
+
+@hookspec(firstresult=True)
+def ytp_create_client(mode: str, settings: PipelineConfig, pipeline_dir: Path) -> TableClient | None:
+    """Create the table client for a mode.
+
+    Receives the mode (`dev`, `prod`, or a plugin's own), the resolved configuration and the
+    pipeline folder. Returns a client implementing `yt_pipeline.client.TableClient`, or None
+    when this plugin does not serve the mode. The first non-None answer is used.
+    """
+
+
+@hookspec(firstresult=True)
+def ytp_package_code(
+    pipeline_dir: Path, settings: PipelineConfig, stages: list[DiscoveredStage]
+) -> CodePackage | None:
+    """Build the code archive jobs run from.
+
+    Receives the pipeline folder, the configuration and the enabled stages. Returns a
+    `CodePackage` (archive path, content hash, wrapper scripts) or None when there is
+    nothing to package (no stage has job code).
+    """
+
+
+@hookspec(firstresult=True)
+def ytp_launch_operation(client: TableClient, spec: OperationSpec) -> OperationResult | None:
+    """Run one operation (map, reduce, map_reduce, sort, vanilla) and wait for it.
+
+    Receives the client of the current mode and the operation spec. Returns an
+    `OperationResult`, or None if this plugin does not handle that client (each backend
+    answers only for its own client). Raises `OperationFailed` when a job fails; the output
+    table must then be left as it was.
+    """
+
+
+@hookspec
+def ytp_pipeline_started(run: RunInfo) -> None:
+    """A run is starting; `run.stages` lists the stages it will consider, in plan order."""
+
+
+@hookspec
+def ytp_pipeline_finished(run: RunInfo, outcomes: list[StageOutcome], success: bool) -> None:
+    """A run ended (successfully or not) with these stage outcomes."""
+
+
+@hookspec
+def ytp_before_stage(run: RunInfo, stage: str) -> None:
+    """A stage is about to run (after the cache and conditions decided it must)."""
+
+
+@hookspec
+def ytp_after_stage(run: RunInfo, stage: str, outcome: StageOutcome) -> None:
+    """A stage ended: succeeded, was skipped, or came from the cache."""
+
+
+@hookspec
+def ytp_on_stage_error(run: RunInfo, stage: str, error: BaseException, attempt: int) -> None:
+    """A stage raised. Called for every failed attempt, before any retry."""
+
+
+@hookspec
+def ytp_add_commands(cli: click.Group) -> None:
+    """Add subcommands to the `yt-pipeline` command (`cli.add_command(...)`)."""
+
+
+def all_hook_names() -> list[str]:
+    return sorted(name for name in globals() if name.startswith("ytp_"))
+
+
+def describe(name: str) -> Any:
+    return globals()[name].__doc__

@@ -1,0 +1,69 @@
+"""Logging for the command line: one handler, short lines, secrets masked."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+MASK = "***"
+
+
+class SecretMaskFilter(logging.Filter):
+    """Replaces every known secret value in a record's final text with ***."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        super().__init__()
+        self.secrets: set[str] = {s for s in secrets if s}
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self.secrets.update(s for s in secrets if s)
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            masked = self.mask(message)
+            if masked != message:
+                record.msg, record.args = masked, None
+            if record.exc_text:
+                record.exc_text = self.mask(record.exc_text)
+        return True
+
+
+_mask_filter = SecretMaskFilter()
+_handler: logging.Handler | None = None
+
+
+def setup_logging(level: str | int = "INFO") -> logging.Handler:
+    """Install (once) a stderr handler on the `yt_pipeline` logger tree."""
+    global _handler
+    root = logging.getLogger("yt_pipeline")
+    if isinstance(level, str):
+        level = logging.getLevelName(level.upper())
+        if not isinstance(level, int):
+            level = logging.INFO
+    root.setLevel(level)
+    if _handler is not None and _handler in root.handlers:
+        _handler.setStream(sys.stderr)  # tests swap stderr between invocations
+        return _handler
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5s %(message)s", "%H:%M:%S"))
+    _handler.addFilter(_mask_filter)
+    root.addHandler(_handler)
+    root.propagate = False
+    return _handler
+
+
+def mask_secrets(secrets: Iterable[str]) -> None:
+    """Make every handler installed by setup_logging mask these values from now on."""
+    _mask_filter.add(secrets)
+
+
+def masked(text: str) -> str:
+    return _mask_filter.mask(text)

@@ -1,0 +1,288 @@
+"""Operation specs (map, reduce, map_reduce, sort, vanilla) and the `run_*` helpers.
+
+A stage calls `run_map(self, self.config.client.operations.map)`; the helper turns that
+config into an OperationSpec, and the backend that answers `ytp_launch_operation` runs it:
+local processes in dev, a YT operation in prod. Both run the same job scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline.errors import ConfigError, PluginError
+
+if TYPE_CHECKING:
+    from yt_pipeline.packaging import CodePackage
+    from yt_pipeline.stage import BaseStage
+
+KINDS = ("map", "reduce", "map_reduce", "sort", "vanilla")
+DEFAULT_SCRIPTS = {
+    "mapper": "src/mapper.py",
+    "reducer": "src/reducer.py",
+    "vanilla": "src/vanilla.py",
+}
+RESOURCE_KEYS = {
+    "memory_limit_gb": (int, float),
+    "cpu_limit": (int, float),
+    "job_count": (int,),
+    "gpu_limit": (int,),
+    "pool": (str,),
+    "pool_tree": (str,),
+    "docker_image": (str,),
+    "timeout_s": (int, float),
+}
+KNOWN_KEYS = {
+    "input_table", "input_tables", "output_table", "output_tables", "append", "reduce_by",
+    "sort_by", "resources", "env", "file_paths", "max_failed_job_count", "mapper", "reducer",
+    "script", "name", "spec",
+}
+
+
+@dataclass(frozen=True)
+class Resources:
+    memory_limit_gb: float | None = None
+    cpu_limit: float | None = None
+    job_count: int | None = None
+    gpu_limit: int | None = None
+    pool: str | None = None
+    pool_tree: str | None = None
+    docker_image: str | None = None
+    timeout_s: float | None = None
+
+
+@dataclass
+class OperationSpec:
+    """Everything a backend needs to run one operation.
+
+    Script paths (`mapper`, `reducer`, `script`) are relative to the stage folder, which is
+    also where they sit inside the code archive (`stages/<stage>/...`).
+    """
+
+    kind: str
+    stage_name: str
+    name: str
+    stage_dir: Path
+    pipeline_dir: Path
+    input_tables: list[str] = field(default_factory=list)
+    output_tables: list[str] = field(default_factory=list)
+    append: bool = False
+    mapper: str | None = None
+    reducer: str | None = None
+    script: str | None = None
+    reduce_by: list[str] = field(default_factory=list)
+    sort_by: list[str] = field(default_factory=list)
+    resources: Resources = field(default_factory=Resources)
+    #: plain environment for the job
+    env: dict[str, str] = field(default_factory=dict)
+    #: secrets for the job (prod: the secure vault); never logged, never on a command line
+    secure_env: dict[str, str] = field(default_factory=dict, repr=False)
+    file_paths: list[str] = field(default_factory=list)
+    max_failed_job_count: int | None = None
+    code_package: CodePackage | None = None
+    #: extra backend-specific spec keys, passed through as given (prod only)
+    extra_spec: dict[str, Any] = field(default_factory=dict)
+    config_file: str = "config.yaml"
+
+    @property
+    def title(self) -> str:
+        return f"{self.stage_name}/{self.name}"
+
+    @property
+    def job_config_path(self) -> str:
+        """JOB_CONFIG_PATH inside the code archive."""
+        return f"stages/{self.stage_name}/{self.config_file}"
+
+
+@dataclass
+class OperationResult:
+    operation_id: str | None = None
+    url: str | None = None
+    duration_s: float = 0.0
+    #: rows written per output table, when the backend knows them
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _as_dict(op_config: Any) -> dict[str, Any]:
+    if hasattr(op_config, "to_dict"):
+        return op_config.to_dict()
+    if isinstance(op_config, Mapping):
+        return dict(op_config)
+    if op_config is None:
+        return {}
+    raise ConfigError(f"operation config must be a mapping, got {type(op_config).__name__}")
+
+
+def _tables(cfg: dict[str, Any], single: str, plural: str, where: str) -> list[str]:
+    value = cfg.get(plural, cfg.get(single))
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError("must be a table path or a list of table paths", key=f"{where}.{single}")
+    return list(value)
+
+
+def _columns(cfg: dict[str, Any], key: str, where: str) -> list[str]:
+    value = cfg.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("must be a column name or a list of column names", key=f"{where}.{key}")
+    return list(value)
+
+
+def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
+    """Turn a stage's operation config into an OperationSpec, checking every key."""
+    if kind not in KINDS:
+        raise ConfigError(f"unknown operation kind {kind!r}; expected one of {', '.join(KINDS)}")
+    cfg = _as_dict(op_config)
+    where = getattr(op_config, "key_path", "") or f"operations.{kind}"
+    file = getattr(op_config, "file", None) or stage.config_file_display
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError(f"stage {stage.name}: {message}", file=file, key=f"{where}.{key}")
+
+    unknown = sorted(set(cfg) - KNOWN_KEYS)
+    if unknown:
+        raise fail(f"unknown operation key (known: {', '.join(sorted(KNOWN_KEYS))})", unknown[0])
+    try:
+        inputs = _tables(cfg, "input_table", "input_tables", where)
+        outputs = _tables(cfg, "output_table", "output_tables", where)
+        reduce_by = _columns(cfg, "reduce_by", where)
+        sort_by = _columns(cfg, "sort_by", where)
+    except ConfigError as exc:
+        raise ConfigError(f"stage {stage.name}: {exc}", file=file) from None
+
+    spec = OperationSpec(
+        kind=kind,
+        stage_name=stage.name,
+        name=str(cfg.get("name") or kind),
+        stage_dir=stage.stage_dir,
+        pipeline_dir=stage.context.pipeline_dir,
+        input_tables=inputs,
+        output_tables=outputs,
+        append=bool(cfg.get("append", False)),
+        reduce_by=reduce_by,
+        sort_by=sort_by or list(reduce_by),
+        resources=_resources(cfg.get("resources"), fail),
+        file_paths=list(cfg.get("file_paths") or []),
+        max_failed_job_count=cfg.get("max_failed_job_count"),
+        code_package=stage.context.code_package,
+        extra_spec=dict(cfg.get("spec") or {}),
+    )
+    spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
+    if kind in ("map", "map_reduce"):
+        spec.mapper = str(cfg.get("mapper") or (cfg.get("script") if kind == "map" else None)
+                          or DEFAULT_SCRIPTS["mapper"])
+    if kind in ("reduce", "map_reduce"):
+        spec.reducer = str(cfg.get("reducer") or (cfg.get("script") if kind == "reduce" else None)
+                           or DEFAULT_SCRIPTS["reducer"])
+    if kind == "vanilla":
+        spec.script = str(cfg.get("script") or DEFAULT_SCRIPTS["vanilla"])
+
+    if kind != "vanilla" and not inputs:
+        raise fail("an input table is required", "input_table")
+    if kind in ("map", "reduce", "map_reduce") and not outputs:
+        raise fail("an output table is required", "output_table")
+    if kind in ("reduce", "map_reduce") and not reduce_by:
+        raise fail("reduce_by is required", "reduce_by")
+    if kind == "sort" and not sort_by:
+        raise fail("sort_by is required", "sort_by")
+    if kind == "sort" and not outputs:
+        spec.output_tables = list(inputs[:1])  # sort in place
+    for script in (spec.mapper, spec.reducer, spec.script):
+        if script and not (stage.stage_dir / script).is_file():
+            raise fail(f"script {script} not found in {stage.stage_dir}", "script")
+    return spec
+
+
+def _resources(value: Any, fail: Any) -> Resources:
+    if value is None:
+        return Resources()
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if not isinstance(value, Mapping):
+        raise fail("must be a mapping", "resources")
+    for key, item in value.items():
+        types = RESOURCE_KEYS.get(key)
+        if types is None:
+            raise fail(f"unknown resource (known: {', '.join(RESOURCE_KEYS)})", f"resources.{key}")
+        if item is not None and (isinstance(item, bool) or not isinstance(item, types)):
+            raise fail(f"must be {' or '.join(t.__name__ for t in types)}", f"resources.{key}")
+    job_count = value.get("job_count")
+    if job_count is not None and job_count < 1:
+        raise fail("must be 1 or more", "resources.job_count")
+    return Resources(**value)
+
+
+def _environment(value: Any, stage: BaseStage, fail: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Split `env` into plain variables and secrets.
+
+    A list names variables; a mapping gives values, and a null value means "take it from
+    the secrets". A name found in secrets.env always travels as a secret.
+    """
+    if value is None:
+        return {}, {}
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    pipeline_config = stage.deps.pipeline_config
+    secret_of = pipeline_config.secret if pipeline_config is not None else (lambda name: None)
+    known_secrets = set(getattr(pipeline_config, "secrets", {}) or {})
+    plain: dict[str, str] = {}
+    secure: dict[str, str] = {}
+    items = [(name, None) for name in value] if isinstance(value, list) else None
+    if items is None:
+        if not isinstance(value, Mapping):
+            raise fail("must be a list of names or a mapping of name: value", "env")
+        items = list(value.items())
+    for name, given in items:
+        if not isinstance(name, str) or not name:
+            raise fail("variable names must be strings", "env")
+        if given is None:
+            secret = secret_of(name)
+            if secret is None:
+                raise fail(f"{name} is not in secrets.env nor in the environment", f"env.{name}")
+            secure[name] = secret
+        elif name in known_secrets:
+            secure[name] = str(given)
+        else:
+            plain[name] = str(given)
+    return plain, secure
+
+
+def launch(stage: BaseStage, kind: str, op_config: Any) -> OperationResult:
+    spec = build_spec(stage, kind, op_config)
+    hook = stage.context.plugin_manager.hook
+    stage.logger.info("[%s] starting %s operation %s", stage.name, kind, spec.name)
+    result = hook.ytp_launch_operation(client=stage.deps.yt_client, spec=spec)
+    if result is None:
+        raise PluginError(
+            f"no plugin runs operations in mode {stage.context.mode!r}; "
+            "is the backend plugin for this mode installed?"
+        )
+    return result
+
+
+def run_map(stage: BaseStage, op_config: Any) -> OperationResult:
+    return launch(stage, "map", op_config)
+
+
+def run_reduce(stage: BaseStage, op_config: Any) -> OperationResult:
+    return launch(stage, "reduce", op_config)
+
+
+def run_map_reduce(stage: BaseStage, op_config: Any) -> OperationResult:
+    return launch(stage, "map_reduce", op_config)
+
+
+def run_sort(stage: BaseStage, op_config: Any) -> OperationResult:
+    return launch(stage, "sort", op_config)
+
+
+def run_vanilla(stage: BaseStage, op_config: Any) -> OperationResult:
+    return launch(stage, "vanilla", op_config)

@@ -1,0 +1,188 @@
+"""`BasePipeline` and `DefaultPipeline`: configuration, stages, client, code, run.
+
+`DefaultPipeline` discovers `stages/*/stage.py`; a pipeline.py with
+`DefaultPipeline.main()` behaves like `yt-pipeline run` on its own folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from yt_pipeline.config import PipelineConfig, load_config
+from yt_pipeline.errors import ConfigError, PluginError, StageFailed, StageNotFound
+from yt_pipeline.plugins import get_plugin_manager
+from yt_pipeline.registry import StageRegistry
+from yt_pipeline.result import PipelineResult
+from yt_pipeline.stage import BaseStage, load_stage_config
+
+PLUGIN_FOR_MODE = {"dev": "yt-pipeline-dev", "prod": "yt-pipeline-prod"}
+
+
+class BasePipeline:
+    """A pipeline folder with its configuration, stages, table client and code archive.
+
+    Subclasses register stages in `setup()` with `set_stage_registry()`.
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig | None = None,
+        pipeline_dir: str | Path | None = None,
+        log_level: int = logging.INFO,
+        *,
+        plugin_manager: pluggy.PluginManager | None = None,
+    ) -> None:
+        if config is None:
+            config = load_config(pipeline_dir or Path.cwd())
+        self.config = config
+        self.pipeline_dir = Path(pipeline_dir or config.pipeline_dir).resolve()
+        self.pipeline_name = self.pipeline_dir.name
+        self.configs_dir = config.configs_dir
+        self.plugin_manager = plugin_manager or get_plugin_manager()
+        self.logger = logging.getLogger(f"yt_pipeline.{type(self).__name__}")
+        self._stage_registry: StageRegistry | None = None
+        self._client: Any = None
+        self.code_package: Any = None
+        self.setup()
+
+    # -- set-up -----------------------------------------------------------------------
+    def setup(self) -> None:
+        """Register stages: `self.set_stage_registry(StageRegistry().add_stage(...))`."""
+
+    def set_stage_registry(self, registry: StageRegistry) -> None:
+        self._stage_registry = registry
+
+    @property
+    def stage_registry(self) -> StageRegistry:
+        if self._stage_registry is None:
+            raise ConfigError(
+                f"{type(self).__name__}.setup() must call set_stage_registry(); "
+                "or use DefaultPipeline, which finds stages/*/stage.py"
+            )
+        return self._stage_registry
+
+    @property
+    def mode(self) -> str:
+        return self.config.mode
+
+    # -- stages -----------------------------------------------------------------------
+    def stage_order(self) -> list[str]:
+        """The enabled stages in the order a chain runs them; every name checked."""
+        names = self.config.get("stages.enabled_stages")
+        key = "stages.enabled_stages"
+        if not names:
+            graph = self.config.get("stages.graph") or {}
+            if graph:
+                from yt_pipeline.graph_order import graph_order
+
+                key = "stages.graph"
+                names = graph_order(graph, self.config.source_of(key))
+        if not names:
+            raise ConfigError(
+                "no stages to run: list them in stages.enabled_stages (a chain) "
+                "or stages.graph (a DAG)",
+                file=self.config.display_file,
+                key="stages.enabled_stages",
+            )
+        registry = self.stage_registry
+        for name in names:
+            if not registry.has_stage(name):
+                raise StageNotFound(
+                    f"unknown stage {name}: no stages/{name}/stage.py and no installed stage "
+                    "of that name",
+                    file=self.config.source_of(key),
+                    key=key,
+                )
+        return list(names)
+
+    def stage_config(self, name: str) -> Any:
+        entry = self.stage_registry.get_entry(name)
+        return load_stage_config(entry.stage_dir, name, self.pipeline_dir)
+
+    def make_stage(self, name: str, run_id: str = "") -> BaseStage:
+        from yt_pipeline.runner import stage_deps_for
+
+        deps = stage_deps_for(self, name, run_id)
+        cls = self.stage_registry.get_stage(name)
+        return cls(deps, deps.stage_context.logger if deps.stage_context else None)
+
+    # -- backend ----------------------------------------------------------------------
+    @property
+    def yt(self) -> Any:
+        """The table client of the configured mode, created on first use."""
+        if self._client is None:
+            client = self.plugin_manager.hook.ytp_create_client(
+                mode=self.mode, settings=self.config, pipeline_dir=self.pipeline_dir
+            )
+            if client is None:
+                dist = PLUGIN_FOR_MODE.get(self.mode, "a plugin that provides it")
+                raise PluginError(
+                    f"no plugin provides mode {self.mode!r} "
+                    f"(set in {self.config.source_of('pipeline.mode')}): install {dist}"
+                )
+            self._client = client
+        return self._client
+
+    def package_code(self) -> Any:
+        entries = [self.stage_registry.get_entry(n) for n in self.stage_order()]
+        self.code_package = self.plugin_manager.hook.ytp_package_code(
+            pipeline_dir=self.pipeline_dir, settings=self.config, stages=entries
+        )
+        return self.code_package
+
+    # -- running ----------------------------------------------------------------------
+    def run(self, options: Any = None) -> PipelineResult:
+        """Run the pipeline; raise StageFailed (with `.result`) when a stage fails."""
+        from yt_pipeline.runner import Runner
+
+        self.stage_order()  # configuration errors before any work
+        if options is None or not getattr(options, "dry_run", False):
+            self.package_code()
+        runner = Runner(self, options)
+        result = runner.run()
+        if not result.success:
+            error = getattr(runner, "last_error", None)
+            failure = error if isinstance(error, StageFailed) else StageFailed("?", RuntimeError(result.error))
+            failure.result = result  # type: ignore[attr-defined]
+            raise failure
+        return result
+
+    def close(self) -> None:
+        from yt_pipeline.client import close_client
+
+        if self._client is not None:
+            close_client(self._client)
+            self._client = None
+
+    @classmethod
+    def main(cls, argv: list[str] | None = None) -> None:
+        """`python pipeline.py [options]`: the same as `yt-pipeline run` on this folder."""
+        from yt_pipeline.cli import main as cli_main
+
+        script = Path(sys.argv[0]).resolve()
+        pipeline_dir = script.parent if script.is_file() else Path.cwd()
+        args = list(sys.argv[1:] if argv is None else argv)
+        cli_main(["run", str(pipeline_dir), *args], pipeline_class=cls)
+
+
+class DefaultPipeline(BasePipeline):
+    """A pipeline whose stages are found by the discovery hook (stages/*/stage.py and
+    installed stage packages)."""
+
+    def setup(self) -> None:
+        registry = StageRegistry()
+        found = self.plugin_manager.hook.ytp_discover_stages(
+            pipeline_dir=self.pipeline_dir, config=self.config
+        )
+        for stage_list in found:
+            for entry in stage_list or []:
+                # A stage in the pipeline folder wins over one of the same name elsewhere.
+                in_folder = entry.stage_dir.parent.parent == self.pipeline_dir
+                if in_folder or not registry.has_stage(entry.name):
+                    registry.add(entry)
+        self.set_stage_registry(registry)

@@ -1,0 +1,148 @@
+"""The plugin manager: built-in plugins, entry-point plugins, a block list, strict loading.
+
+Entry points of the group `yt_pipeline` are loaded one at a time: a plugin that fails to
+import is named in a warning and skipped, so one broken package does not take the whole tool
+down (set YTP_STRICT_PLUGINS=1 to make that an error while debugging). YTP_DISABLE_PLUGINS=a,b
+blocks plugins by entry-point name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+import pluggy
+
+from yt_pipeline import hookspecs
+from yt_pipeline.errors import PluginError
+
+ENTRY_POINT_GROUP = "yt_pipeline"
+BUILTIN_PLUGINS = ("yt_pipeline.builtin_discovery",)
+
+log = logging.getLogger("yt_pipeline.plugins")
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str | None
+    hooks: list[str]
+    origin: str
+
+
+@dataclass
+class LoadReport:
+    failed: dict[str, str] = field(default_factory=dict)
+    disabled: list[str] = field(default_factory=list)
+
+
+_lock = threading.Lock()
+_manager: pluggy.PluginManager | None = None
+_report = LoadReport()
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def disabled_names() -> set[str]:
+    raw = os.environ.get("YTP_DISABLE_PLUGINS", "")
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
+    """A new manager with the built-ins and (by default) the installed plugins."""
+    import importlib
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    blocked = disabled_names()
+    report = LoadReport()
+    for module_name in BUILTIN_PLUGINS:
+        short = module_name.rsplit(".", 1)[-1]
+        if short in blocked:
+            report.disabled.append(short)
+            continue
+        pm.register(importlib.import_module(module_name), name=short)
+    if load_entry_points:
+        _load_entry_points(pm, blocked, report)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin!r}: {exc}") from None
+    global _report
+    _report = report
+    return pm
+
+
+def _load_entry_points(pm: pluggy.PluginManager, blocked: set[str], report: LoadReport) -> None:
+    strict = _truthy(os.environ.get("YTP_STRICT_PLUGINS"))
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.name in blocked:
+            report.disabled.append(ep.name)
+            continue
+        if pm.get_plugin(ep.name) is not None:
+            continue  # the same distribution seen twice on sys.path
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:  # a plugin's import error must not stop the tool
+            message = f"{exc.__class__.__name__}: {exc}"
+            if strict:
+                raise PluginError(f"plugin {ep.name} ({ep.value}) failed to load: {message}") from exc
+            report.failed[ep.name] = message
+            log.warning(
+                "plugin %s (%s) failed to load and was skipped: %s "
+                "(set YTP_STRICT_PLUGINS=1 to make this an error)",
+                ep.name, ep.value, message,
+            )
+            continue
+        dist = getattr(ep, "dist", None)
+        if dist is not None:
+            _DIST_OF[ep.name] = (dist.name, dist.version)
+
+
+_DIST_OF: dict[str, tuple[str, str]] = {}
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide manager, created on first use."""
+    global _manager
+    with _lock:
+        if _manager is None:
+            _manager = create_plugin_manager()
+        return _manager
+
+
+def set_plugin_manager(pm: pluggy.PluginManager | None) -> None:
+    """Replace (or with None, forget) the process-wide manager; used by tests."""
+    global _manager
+    with _lock:
+        _manager = pm
+
+
+def load_report() -> LoadReport:
+    return _report
+
+
+def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    infos = []
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
+        if plugin is None or name is None:
+            continue
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        dist = _DIST_OF.get(name)
+        if dist:
+            version, origin = dist[1], dist[0]
+        elif name in {m.rsplit(".", 1)[-1] for m in BUILTIN_PLUGINS}:
+            from yt_pipeline import __version__
+
+            version, origin = __version__, "built-in"
+        else:
+            version, origin = getattr(plugin, "__version__", None), "registered"
+        infos.append(PluginInfo(name=name, version=version, hooks=hooks, origin=origin))
+    return infos
+
+

@@ -1,0 +1,51 @@
+"""What a run returns: `PipelineResult`, one `StepResult` per stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str
+    duration_seconds: float = 0.0
+    cached: bool = False
+    skipped_reason: str = ""
+    error: str | None = None
+    attempts: int = 1
+
+
+@dataclass
+class PipelineResult:
+    run_id: str
+    success: bool
+    duration_seconds: float
+    step_results: dict[str, StepResult] = field(default_factory=dict)
+    #: named outputs (function steps) and the final debug context (stages)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    debug: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.outputs[name]
+
+    def summary(self) -> str:
+        lines = [
+            f"run {self.run_id}: {'success' if self.success else 'FAILED'} "
+            f"in {self.duration_seconds:.2f}s"
+        ]
+        for step in self.step_results.values():
+            extra = " (cached)" if step.cached else ""
+            if step.skipped_reason:
+                extra = f" ({step.skipped_reason})"
+            if step.error:
+                extra = f": {step.error}"
+            lines.append(f"  {step.name:<24} {step.status:<8} {step.duration_seconds:7.2f}s{extra}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["step_results"] = {k: asdict(v) for k, v in self.step_results.items()}
+        return data
