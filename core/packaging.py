@@ -9,8 +9,30 @@ ARCHIVE_NAME = "source.tar.gz"
 BUILD_DIR_NAME = ".build"
 
 
+#: the folder the wrapper extracts the archive into, next to it in the job's sandbox
+CODE_DIR_NAME = "_ytp_code"
+#: environment a wrapper honours: YTP_CODE_DIR (the archive is already extracted there; skip
+#: extraction), YTP_ARCHIVE (archive file, default source.tar.gz), YTP_PYTHON (interpreter,
+#: default python3), YTP_SKIP_REQUIREMENTS=1 (do not pip-install requirements.txt).
+WRAPPER_ENV = ("YTP_CODE_DIR", "YTP_ARCHIVE", "YTP_PYTHON", "YTP_SKIP_REQUIREMENTS")
+
+_ROLE_OF_SCRIPT = {"mapper.py": "map", "reducer.py": "reduce", "vanilla.py": "vanilla"}
+
+
+def script_role(script: str) -> str:
+    """The operation name a job script gets in wrapper names.
+
+    src/mapper.py -> map, src/reducer.py -> reduce, src/vanilla.py -> vanilla, and any other
+    script its file stem (src/clean_rows.py -> clean_rows). The uploader names wrappers by
+    it and the backends find them by it.
+    """
+    name = script.replace("\\", "/").rsplit("/", 1)[-1]
+    return _ROLE_OF_SCRIPT.get(name, name[:-3] if name.endswith(".py") else name)
+
+
 def wrapper_name(stage: str, operation: str) -> str:
-    """The file name of the wrapper script that runs one operation's job."""
+    """The file name of the wrapper script that runs one operation's job:
+    `operation_wrapper_<stage>_<operation>.sh`, where operation is `script_role(script)`."""
     return f"operation_wrapper_{stage}_{operation}.sh"
 
 
