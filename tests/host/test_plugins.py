@@ -152,10 +152,10 @@ def test_every_hook_is_called_with_what_its_spec_says(hello_pipeline, register_p
     assert names == [
         "ytp_add_commands",
         "ytp_discover_stages",
+        "ytp_create_client",
         "ytp_package_code",
         "ytp_pipeline_started",
         "ytp_before_stage",
-        "ytp_create_client",
         "ytp_after_stage",
         "ytp_pipeline_finished",
     ]
