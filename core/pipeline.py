@@ -141,6 +141,7 @@ class BasePipeline:
         from yt_pipeline.runner import Runner
 
         self.stage_order()  # configuration errors before any work
+        self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
         if options is None or not getattr(options, "dry_run", False):
             self.package_code()
         runner = Runner(self, options)

@@ -1,0 +1,111 @@
+"""Configuration: layers in order, and one clear error naming file and key for each mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from yt_pipeline.config import load_config
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.stage import load_stage_config
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_a_config_file(tmp_path):
+    cfg = load_config(tmp_path, environ={})
+    assert cfg.mode == "dev"
+    assert cfg.get("pipeline.workers") == 4
+    assert cfg.get("pipeline.build_folder") == "//tmp/yt_pipeline/build"
+
+
+def test_layers_file_secrets_env_set(tmp_path):
+    write(tmp_path / "configs/config.yaml", "pipeline:\n  workers: 2\n  build_folder: //a\n  cache: false\n")
+    write(tmp_path / "configs/secrets.env", "YT_TOKEN=tok-123456\nYTP_PIPELINE__WORKERS=3\nYTP_PIPELINE__CACHE=true\n")
+    env = {"YTP_PIPELINE__WORKERS": "5", "YTP_PIPELINE__BUILD_FOLDER": "//from_env"}
+    cfg = load_config(tmp_path, overrides=["pipeline.build_folder=//from_set"], environ=env)
+    assert cfg.get("pipeline.workers") == 5  # environment beats secrets.env beats the file
+    assert cfg.get("pipeline.cache") is True  # secrets.env beats the file
+    assert cfg.get("pipeline.build_folder") == "//from_set"  # --set beats everything
+    assert cfg.source_of("pipeline.workers") == "environment YTP_PIPELINE__WORKERS"
+    assert cfg.source_of("pipeline.build_folder") == "--set pipeline.build_folder"
+    assert cfg.secrets == {"YT_TOKEN": "tok-123456"}
+    assert cfg.redacted()["secrets"] == {"YT_TOKEN": "***"}
+    assert "tok-123456" not in repr(cfg.redacted())
+
+
+def test_explicit_config_file(tmp_path):
+    other = write(tmp_path / "other.yaml", "pipeline:\n  mode: prod\n")
+    cfg = load_config(tmp_path, other, environ={})
+    assert cfg.mode == "prod"
+
+
+@pytest.mark.parametrize(
+    ("text", "overrides", "expected"),
+    [
+        ("pipeline:\n  mode: staging\n", [], "configs/config.yaml: pipeline.mode: must be one of: dev, prod, got 'staging'"),
+        ("pipeline:\n  workers: many\n", [], "configs/config.yaml: pipeline.workers: must be a whole number of 1 or more"),
+        ("pipeline:\n  cache: 1\n", [], "configs/config.yaml: pipeline.cache: must be true or false"),
+        ("pipeline:\n  build_folder: /tmp/x\n", [], "pipeline.build_folder: must be a YT path starting with //"),
+        ("stages:\n  enabled_stages: a\n", [], "configs/config.yaml: stages.enabled_stages: must be a list of stage names"),
+        ("stages:\n  enabled_stages: [a, a]\n", [], "stages.enabled_stages: stage a is listed twice"),
+        ("stages:\n  graph: [a]\n", [], "configs/config.yaml: stages.graph: must be a mapping"),
+        ("stages:\n  graph: {a: b}\n", [], "configs/config.yaml: stages.graph.a: must be a list of stage names"),
+        ("stages:\n  graph: {a: []}\n  enabled_stages: [a]\n", [], "not both"),
+        ("pipeline: [1, 2\n", [], "configs/config.yaml: invalid YAML at line"),
+        ("- a\n- b\n", [], "configs/config.yaml: the top level must be a mapping"),
+        ("pipeline: 3\n", [], "configs/config.yaml: pipeline: must be a mapping"),
+        ("", ["pipeline.mode=qa"], "--set pipeline.mode: pipeline.mode: must be one of"),
+        ("", ["novalue"], "--set expects key=value"),
+    ],
+)
+def test_each_error_is_one_line_naming_file_and_key(tmp_path, text, overrides, expected):
+    write(tmp_path / "configs/config.yaml", text)
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path, overrides=overrides, environ={})
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+    assert info.value.exit_code == 2
+
+
+def test_environment_error_names_the_variable(tmp_path):
+    with pytest.raises(ConfigError, match="environment YTP_PIPELINE__MODE: pipeline.mode"):
+        load_config(tmp_path, environ={"YTP_PIPELINE__MODE": "cloud"})
+
+
+def test_missing_explicit_config(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: configuration file does not exist"):
+        load_config(tmp_path, tmp_path / "nope.yaml", environ={})
+
+
+def test_not_utf8(tmp_path):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs/config.yaml").write_bytes(b"pipeline:\n  mode: \xff\xfe\n")
+    with pytest.raises(ConfigError, match="configs/config.yaml: not valid UTF-8"):
+        load_config(tmp_path, environ={})
+
+
+def test_stage_config_nested_attribute_access(tmp_path):
+    stage_dir = tmp_path / "stages" / "load"
+    write(stage_dir / "config.yaml", "client:\n  table: //t\n  operations:\n    map: {job_count: 2}\n  rows: [{a: 1}]\n")
+    config = load_stage_config(stage_dir, "load", tmp_path)
+    assert config.client.table == "//t"
+    assert config.client.operations.map.job_count == 2
+    assert config.client["table"] == "//t"
+    assert config.client.rows[0].a == 1
+    assert config.client.get("absent", "d") == "d"
+    assert config.to_dict()["client"]["operations"] == {"map": {"job_count": 2}}
+
+
+def test_stage_config_missing_key_names_stage_file_and_key(tmp_path):
+    stage_dir = tmp_path / "stages" / "load"
+    write(stage_dir / "config.yaml", "client:\n  table: //t\n")
+    config = load_stage_config(stage_dir, "load", tmp_path)
+    with pytest.raises(ConfigError) as info:
+        config.client.output_table  # noqa: B018
+    assert str(info.value) == "stages/load/config.yaml: client.output_table: stage load: missing key"
+    assert getattr(config.client, "output_table", "fallback") == "fallback"
