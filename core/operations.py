@@ -257,7 +257,10 @@ def _environment(value: Any, stage: BaseStage, fail: Any) -> tuple[dict[str, str
 
 def launch(stage: BaseStage, kind: str, op_config: Any) -> OperationResult:
     spec = build_spec(stage, kind, op_config)
-    hook = stage.context.plugin_manager.hook
+    manager = stage.context.plugin_manager
+    if manager is None:
+        raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to run operations")
+    hook = manager.hook
     stage.logger.info("[%s] starting %s operation %s", stage.name, kind, spec.name)
     result = hook.ytp_launch_operation(client=stage.deps.yt_client, spec=spec)
     if result is None:
