@@ -64,7 +64,8 @@ def _adjust(root: Path) -> None:
     if importlib.util.find_spec("omegaconf") is None:
         mapper = root / "stages/run_map/src/mapper.py"
         mapper.write_text(mapper.read_text()
-                          .replace("from omegaconf import OmegaConf", "from ytjobs import load_config")
+                          .replace("from omegaconf import OmegaConf",
+                                   "from ytjobs import load_config")
                           .replace("config = OmegaConf.load(get_config_path())",
                                    "config = load_config()")
                           .replace("config.job.prefix", 'config["job"]["prefix"]')

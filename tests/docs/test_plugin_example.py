@@ -30,7 +30,8 @@ def plugin_env(tmp_path: Path) -> dict[str, str]:
     site = tmp_path / "site"
     info = site / "ytp_stage_summary-0.1.0.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ytp-stage-summary\nVersion: 0.1.0\n")
+    metadata = "Metadata-Version: 2.1\nName: ytp-stage-summary\nVersion: 0.1.0\n"
+    (info / "METADATA").write_text(metadata)
     (info / "entry_points.txt").write_text(_entry_points((PLUGIN / "pyproject.toml").read_text()))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(PLUGIN)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from yt_pipeline import hookimpl
 
 SUMMARY_FILE = "stage_summary.tsv"

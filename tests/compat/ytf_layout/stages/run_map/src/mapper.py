@@ -3,6 +3,7 @@ import json
 import sys
 
 from omegaconf import OmegaConf
+
 from ytjobs.config import get_config_path
 
 
