@@ -3,6 +3,7 @@ scripts, job environments or error messages — in successful and in failing dev
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tarfile
 from pathlib import Path
@@ -30,18 +31,26 @@ class Leaky(BaseStage):
             raise RuntimeError("refused token " + token)
         return debug
 """
+# The job compares hashes, so the secrets themselves are not in its source (nor the archive).
 MAPPER = """
-import os, sys
+import hashlib, os, sys
 from ytjobs import read_rows, write_rows
 
-env_has_token = any("{token}" in v for v in os.environ.values())
+def digest(value):
+    return hashlib.sha256(value.encode()).hexdigest()
+
+env_has_token = any(digest(v) == "{token}" for v in os.environ.values())
 sys.stderr.write("job env has token: %s\\n" % env_has_token)
-api = os.environ.get("YT_SECURE_VAULT_API_KEY") or os.environ.get("API_KEY")
-write_rows({{**row, "token_in_env": env_has_token, "api_ok": api == "{api}"}} for row in read_rows())
+api = os.environ.get("YT_SECURE_VAULT_API_KEY") or os.environ.get("API_KEY") or ""
+write_rows({{**row, "token_in_env": env_has_token, "api_ok": digest(api) == "{api}"}} for row in read_rows())
 if os.environ.get("FAIL_JOB"):
     sys.stderr.write("failing on purpose\\n")
     sys.exit(3)
 """
+
+
+def sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def make(root: Path, fail_stage: bool = False, fail_job: bool = False) -> Path:
@@ -53,7 +62,7 @@ def make(root: Path, fail_stage: bool = False, fail_job: bool = False) -> Path:
             "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [leaky]}\n",
             "configs/secrets.env": f"YT_TOKEN={TOKEN}\nAPI_KEY={API_KEY}\n",
             "stages/leaky/stage.py": STAGE,
-            "stages/leaky/src/mapper.py": MAPPER.format(token=TOKEN, api=API_KEY),
+            "stages/leaky/src/mapper.py": MAPPER.format(token=sha(TOKEN), api=sha(API_KEY)),
             "stages/leaky/config.yaml": (
                 f"client:\n  fail: {str(fail_stage).lower()}\n  operations:\n    map:\n"
                 "      input_table: //tmp/secrets/input\n      output_table: //tmp/secrets/output\n"
