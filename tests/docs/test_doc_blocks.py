@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from doc_blocks import DOCS, find_pipelines
 
 PIPELINES = find_pipelines()
@@ -70,3 +69,9 @@ def test_every_page_is_linked_from_the_index():
         if page.name != "index.md":
             assert f"({page.name})" in index, f"{page.name} is not linked from docs/index.md"
 
+
+
+def test_every_page_is_in_the_site_navigation():
+    nav = (DOCS.parent / "mkdocs.yml").read_text()
+    for page in sorted(DOCS.glob("*.md")):
+        assert f": {page.name}\n" in nav, f"{page.name} is missing from mkdocs.yml"
