@@ -140,6 +140,19 @@ def test_missing_source_is_named(full_pipeline):
     )
 
 
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        (".dev/tmp", "is inside .dev/, which is never packed"),
+        ("stages/clean/src/__pycache__", "is inside __pycache__/, which is never packed"),
+        ("configs/secrets.env", "is a secrets file; it is never packed"),
+    ],
+)
+def test_paths_that_are_never_packed_are_refused(full_pipeline, source, why):
+    pipeline = full_pipeline(with_settings(upload_paths=[source]))
+    assert packaging_error(pipeline) == f"pipeline.upload_paths[0]: source {source} {why}"
+
+
 def test_module_that_cannot_be_imported_is_named(full_pipeline):
     pipeline = full_pipeline(with_settings(upload_modules=["helpers", "no_such_module_4821"]))
     assert packaging_error(pipeline).startswith(

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 #: 2000-01-01T00:00:00Z; any constant will do, but 0 upsets some unpacking tools
 FIXED_MTIME = 946684800
-COMPRESS_LEVEL = 6
+#: Packaging runs on every pipeline run, uploading only when the content changed: level 3 is
+#: about twice as fast as gzip's default 6 for an archive some 9% larger.
+COMPRESS_LEVEL = 3
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from yt_pipeline.errors import PackagingError
 from yt_pipeline.stage import STAGE_CONFIG_FILE
 
 from yt_pipeline_uploader.jobcode import JobScript
-from yt_pipeline_uploader.walk import Source
+from yt_pipeline_uploader.walk import SECRET_FILE_NAMES, SKIPPED_DIRS, Source
 
 STAGES_TARGET = "stages"
 JOBS_PACKAGE = "ytjobs"
@@ -151,6 +151,13 @@ def _inside(pipeline_dir: Path, given: str, where: str) -> Path:
         )
     if not real.exists():
         raise PackagingError(f"{where}: source {given} does not exist")
+    never = [p for p in real.relative_to(pipeline_dir).parts if p in SKIPPED_DIRS]
+    if never:
+        raise PackagingError(
+            f"{where}: source {given} is inside {never[0]}/, which is never packed"
+        )
+    if SECRET_FILE_NAMES & {path.name, real.name}:
+        raise PackagingError(f"{where}: source {given} is a secrets file; it is never packed")
     return real
 
 
