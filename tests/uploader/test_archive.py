@@ -139,11 +139,20 @@ def test_secrets_are_never_packed(full_pipeline):
 
 
 def test_ignore_rules_of_enclosing_folders_apply(full_pipeline):
-    pipeline = full_pipeline(extra={".ytignore": "*.csv\n", "assets/big.csv": "x\n"})
+    pipeline = full_pipeline(extra={
+        ".ytignore": "*.csv\n*.tmp\n",
+        "assets/big.csv": "x\n",
+        "assets/scratch.tmp": "x\n",
+        "stages/clean/src/.ytignore": "fixtures/\n",
+        "stages/clean/src/fixtures/sample.json": "{}\n",
+    })
     files = archive_files(build(pipeline).archive_path)
     assert "lookup/codes.csv" not in files
-    assert "assets/big.csv" not in files
+    assert "assets/big.csv" not in files and "assets/scratch.tmp" not in files
     assert "assets/logo.txt" in files
+    # A deeper .ytignore may take back what an enclosing one excluded.
+    assert "lookup/keep.tmp" in files and "lookup/draft.tmp" not in files
+    assert not [n for n in files if "fixtures" in n or n.endswith(".ytignore")]
 
 
 def test_symlink_inside_the_pipeline_is_followed(full_pipeline):

@@ -83,20 +83,17 @@ def list_source(source: Source, secret_ids: FileIds = frozenset()) -> list[Entry
     walker = _Walker(source, secret_ids)
     path = source.path
     real = _checked_real(path, source)
-    base = source.ignore_root
+    is_dir = real.is_dir()
+    folder = path if is_dir else path.parent
+    prefix = _relative(folder, source.ignore_root) or ""
+    # The .ytignore files of the folders above the source apply to it too; a folder source
+    # reads its own when the walk enters it.
     rules = _Rules()
-    # Rules of the folders above the source (inside the ignore root) apply to it too.
-    start = path if real.is_dir() else path.parent
-    prefix = _relative(start, base)
-    if prefix is not None:
-        folder = base
-        rules = rules.with_file(folder, "")
-        for part in [p for p in prefix.split("/") if p]:
-            folder = folder / part
-            rules = rules.with_file(folder, _relative(folder, base) or "")
-    else:
-        prefix = ""
-    if real.is_dir():
+    parts = [p for p in prefix.split("/") if p]
+    above = [source.ignore_root / Path(*parts[:n]) for n in range(len(parts) + 1)]
+    for outer in above[:-1] if is_dir else above:
+        rules = rules.with_file(outer, _relative(outer, source.ignore_root) or "")
+    if is_dir:
         walker.walk_dir(path, source.target, prefix, rules)
     else:
         walker.add_file(path, real, source.target, prefix + path.name, rules)
