@@ -17,8 +17,11 @@ from yt_pipeline.cli import CONFIG_OPT, DIR_ARG, SET_OPT, load_pipeline
 def package(
     pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...], list_files: bool
 ) -> None:
-    """Build the code archive of PIPELINE_DIR (default: the current folder) and print its
-    path, size, file count and content hash."""
+    """Build the code archive jobs run from, without running anything.
+
+    Packs PIPELINE_DIR (default: the current folder) into .build/source.tar.gz and prints
+    its path, size, file count and content hash, and the job wrapper scripts it holds.
+    """
     from yt_pipeline_uploader.archive import human_size
 
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
