@@ -165,6 +165,16 @@ def test_symlink_inside_the_pipeline_is_followed(full_pipeline):
     assert "stages/clean/src/shared/big.tmp" not in files
 
 
+def test_symlink_loops_end_and_twin_links_are_both_packed(full_pipeline):
+    pipeline = full_pipeline()
+    (pipeline / "assets/loop").symlink_to(pipeline / "assets")
+    (pipeline / "assets/twin").symlink_to(pipeline / "data/lookup/nested")
+    (pipeline / "assets/twin2").symlink_to(pipeline / "data/lookup/nested")
+    files = archive_files(build(pipeline).archive_path)
+    assert "assets/twin/deep.csv" in files and "assets/twin2/deep.csv" in files
+    assert "assets/loop/logo.txt" not in files
+
+
 def test_dotted_module_brings_its_parent_init(full_pipeline):
     pipeline = full_pipeline(
         config={**CONFIG, "pipeline": {"upload_modules": ["pkg.sub", "pkg2.single"]}},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from packaging_helpers import CONFIG, archive_files, build
+
 from yt_pipeline.errors import PackagingError
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.packaging import ARCHIVE_NAME, BUILD_DIR_NAME, CodePackage
-
 from yt_pipeline_uploader.jobcode import JobScript, find_job_scripts
 from yt_pipeline_uploader.walk import Entry, Source, list_source
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from yt_pipeline.cli import CONFIG_OPT, DIR_ARG, SET_OPT, load_pipeline
 
 

@@ -13,6 +13,7 @@ from yt_pipeline import hookimpl
 
 if TYPE_CHECKING:
     import click
+
     from yt_pipeline.packaging import CodePackage
 
 

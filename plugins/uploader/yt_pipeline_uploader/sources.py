@@ -12,7 +12,6 @@ from typing import Any
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.stage import STAGE_CONFIG_FILE
-
 from yt_pipeline_uploader.jobcode import JobScript
 from yt_pipeline_uploader.walk import SECRET_FILE_NAMES, SKIPPED_DIRS, Source
 

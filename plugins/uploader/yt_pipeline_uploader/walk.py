@@ -105,14 +105,20 @@ class _Walker:
         self.source = source
         self.secret_ids = secret_ids
         self.entries: list[Entry] = []
-        self.visited: set[Path] = set()
+        #: real folders being walked, from the source down: a symlink back to one is a loop
+        self.walking: set[Path] = set()
 
     def walk_dir(self, folder: Path, arc_prefix: str, rel_prefix: str, rules: _Rules) -> None:
         real_folder = folder.resolve()
-        if real_folder in self.visited:  # a symlink loop, or two links to one folder
+        if real_folder in self.walking:
             return
-        self.visited.add(real_folder)
-        rules = rules.with_file(folder, rel_prefix)
+        self.walking.add(real_folder)
+        try:
+            self._walk_items(folder, arc_prefix, rel_prefix, rules.with_file(folder, rel_prefix))
+        finally:
+            self.walking.discard(real_folder)
+
+    def _walk_items(self, folder: Path, arc_prefix: str, rel_prefix: str, rules: _Rules) -> None:
         with os.scandir(folder) as listing:
             items = sorted(listing, key=lambda item: item.name)
         for item in items:
@@ -139,8 +145,10 @@ class _Walker:
             return
         info = real.stat()
         mode = info.st_mode
+        # A hard link to a secret has neither its name nor its path, only its inode. Sockets,
+        # fifos and devices are nothing a job can use.
         if (info.st_dev, info.st_ino) in self.secret_ids or not stat.S_ISREG(mode):
-            return  # sockets, fifos, devices: nothing a job can use
+            return
         executable = bool(mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
         self.entries.append(Entry(arcname, path, executable, self.source.origin))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import shlex
 
 from yt_pipeline.packaging import CODE_DIR_NAME
-
 from yt_pipeline_uploader.jobcode import JobScript
 
 DEPS_DIR_NAME = "_ytp_deps"
