@@ -9,6 +9,7 @@ Directives inside the group (HTML comments, invisible on the rendered page):
 
 - `<!-- run: ARGS -->`            the yt-pipeline arguments (default `run .`); repeatable
 - `<!-- expect: TEXT -->`          TEXT appears in the output of the last command
+- `<!-- expect-not: TEXT -->`      TEXT does not appear in it
 - `<!-- expect-rows: PATH N -->`   the dev table PATH has N rows
 - `<!-- expect-exit: N -->`        the last command exits with N (default 0)
 - `<!-- needs: FEATURE -->`        skip unless an installed plugin provides it (operations, yql)
@@ -25,7 +26,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 _START = re.compile(r"^<!-- pipeline: (?P<name>[\w.-]+) -->\s*$")
 _END = re.compile(r"^<!-- end pipeline -->\s*$")
-_DIRECTIVE = re.compile(r"^<!-- (?P<key>run|expect|expect-rows|expect-exit|needs): (?P<value>.*) -->\s*$")
+_DIRECTIVE = re.compile(r"^<!-- (?P<key>run|expect|expect-not|expect-rows|expect-exit|needs): (?P<value>.*) -->\s*$")
 _FENCE = re.compile(r'^```\w*\s+title="(?P<path>[^"]+)"\s*$')
 
 
@@ -36,6 +37,7 @@ class DocPipeline:
     files: dict[str, str] = field(default_factory=dict)
     runs: list[list[str]] = field(default_factory=list)
     expect: list[str] = field(default_factory=list)
+    expect_not: list[str] = field(default_factory=list)
     expect_rows: list[tuple[str, int]] = field(default_factory=list)
     expect_exit: int = 0
     needs: list[str] = field(default_factory=list)
@@ -85,6 +87,8 @@ def _apply(pipeline: DocPipeline, key: str, value: str) -> None:
         pipeline.runs.append(shlex.split(value))
     elif key == "expect":
         pipeline.expect.append(value)
+    elif key == "expect-not":
+        pipeline.expect_not.append(value)
     elif key == "expect-rows":
         path, count = value.rsplit(" ", 1)
         pipeline.expect_rows.append((path, int(count)))

@@ -59,6 +59,8 @@ def test_doc_pipeline_runs(pipeline, tmp_path, run_cli, monkeypatch):
     assert result.exit_code == pipeline.expect_exit, f"{pipeline.source}\n{result.output}"
     for text in pipeline.expect:
         assert text in result.output, f"{pipeline.source}: {text!r} not in\n{result.output}"
+    for text in pipeline.expect_not:
+        assert text not in result.output, f"{pipeline.source}: {text!r} in\n{result.output}"
     for yt_path, count in pipeline.expect_rows:
         assert _dev_rows(root, yt_path) == count, f"{pipeline.source}: {yt_path}"
 
