@@ -232,7 +232,7 @@ class Cypress:
         node = self.lookup(parent, tx_id)
         if node is not None:
             if node.type != "map_node":
-                raise YtFakeError(f"Cannot create {path}: {parent} is a {node.type}", code=500)
+                raise YtFakeError(f"Cannot create {path}: {parent} is a {node.type}")
             return
         if not recursive:
             raise resolve_error(parent)
