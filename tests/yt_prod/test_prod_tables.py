@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
 
 

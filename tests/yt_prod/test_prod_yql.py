@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from yt_pipeline.errors import QueryFailed
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
