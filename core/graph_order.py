@@ -10,7 +10,7 @@ from yt_pipeline.errors import GraphError
 def graph_order(graph: Mapping[str, list[str] | None], source: str | None = None) -> list[str]:
     """Stages in an order where each comes after its dependencies; ties by name."""
     deps = {name: list(d or []) for name, d in graph.items()}
-    for name, needed in list(deps.items()):
+    for needed in list(deps.values()):
         for dep in needed:
             deps.setdefault(dep, [])
     order: list[str] = []

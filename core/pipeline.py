@@ -148,7 +148,9 @@ class BasePipeline:
         result = runner.run()
         if not result.success:
             error = getattr(runner, "last_error", None)
-            failure = error if isinstance(error, StageFailed) else StageFailed("?", RuntimeError(result.error))
+            if not isinstance(error, StageFailed):
+                error = StageFailed("?", RuntimeError(result.error))
+            failure = error
             failure.result = result  # type: ignore[attr-defined]
             raise failure
         return result

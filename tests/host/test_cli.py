@@ -1,0 +1,147 @@
+"""The yt-pipeline command: exit codes, one-line errors, and each subcommand's output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from yt_pipeline import __version__
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_version(run_cli):
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"yt-pipeline, version {__version__}"
+
+
+def test_help_lists_commands(run_cli):
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("run", "list", "plugins", "config", "init"):
+        assert f"  {command} " in result.stdout
+
+
+def test_run_success_and_rows(hello_pipeline, run_cli):
+    root = hello_pipeline()
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert (root / ".dev/tmp/host/hello.jsonl").read_text() == '{"msg":"hi","n":1}\n'
+    assert "hello" in result.stderr and "SUCCESS" in result.stderr
+
+
+def test_run_defaults_to_the_current_folder(hello_pipeline, run_cli, monkeypatch):
+    root = hello_pipeline()
+    monkeypatch.chdir(root)
+    assert run_cli("run").exit_code == 0
+    assert (root / ".dev/tmp/host/hello.jsonl").exists()
+
+
+def test_missing_stage_is_one_line_exit_2(hello_pipeline, run_cli):
+    root = hello_pipeline(config={"stages": {"enabled_stages": ["hello", "nope"]}})
+    result = run_cli("run", root)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: configs/config.yaml: stages.enabled_stages: unknown stage nope: "
+        "no stages/nope/stage.py and no installed stage of that name"
+    ]
+    assert not (root / ".dev").exists()  # nothing ran
+
+
+def test_unknown_mode_exit_2_no_traceback(hello_pipeline, run_cli):
+    root = hello_pipeline()
+    result = run_cli("run", root, "--set", "pipeline.mode=cloud")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: --set pipeline.mode: pipeline.mode: must be one of: dev, prod, got 'cloud'"
+    )
+
+
+def test_debug_shows_the_traceback(hello_pipeline, run_cli):
+    root = hello_pipeline(config={"stages": {"enabled_stages": ["nope"]}})
+    result = run_cli("--debug", "run", root)
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.strip().endswith("no stages/nope/stage.py and no installed stage of that name")
+
+
+def test_stage_failure_exit_1_and_secret_masked(hello_pipeline, run_cli):
+    failing = (
+        "import os\nfrom yt_pipeline import BaseStage\n\nclass F(BaseStage):\n"
+        "    def run(self, debug):\n"
+        "        self.logger.info('token is %s', self.deps.pipeline_config.secret('YT_TOKEN'))\n"
+        "        raise RuntimeError('bad token ' + self.deps.pipeline_config.secret('YT_TOKEN'))\n"
+    )
+    root = hello_pipeline({"stages/hello/stage.py": failing, "configs/secrets.env": "YT_TOKEN=sekret-TOKEN-42\n"})
+    result = run_cli("run", root)
+    assert result.exit_code == 1
+    assert "sekret-TOKEN-42" not in result.output
+    assert "token is ***" in result.stderr
+    assert "error: stage hello failed: RuntimeError('bad token ***')" in result.stderr
+
+
+def test_bad_usage_exit_2(run_cli):
+    result = run_cli("run", "--workers", "0")
+    assert result.exit_code == 2
+    assert "Invalid value for '--workers'" in result.stderr
+
+
+def test_list_in_run_order(make_pipeline, run_cli):
+    stage = "from yt_pipeline import BaseStage\n\nclass S(BaseStage):\n    def run(self, debug):\n        return debug\n"
+    root = make_pipeline(
+        {f"stages/{n}/stage.py": stage for n in ("b_load", "a_report", "unused")},
+        config={"stages": {"enabled_stages": ["b_load", "a_report"]}},
+    )
+    result = run_cli("list", root)
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert lines[0] == ["1.", "b_load", "stages/b_load/stage.py"]
+    assert lines[1] == ["2.", "a_report", "stages/a_report/stage.py"]
+    assert lines[2] == ["-", "unused", "stages/unused/stage.py", "(not", "enabled)"]
+
+
+def test_config_shows_resolved_values_and_hides_secrets(hello_pipeline, run_cli, monkeypatch):
+    root = hello_pipeline({"configs/secrets.env": "YT_TOKEN=sekret-TOKEN-42\nYT_PROXY=cluster.example\n"})
+    monkeypatch.setenv("YTP_PIPELINE__WORKERS", "7")
+    result = run_cli("config", root, "--set", "pipeline.cache=true", "--sources")
+    assert result.exit_code == 0, result.output
+    assert "sekret-TOKEN-42" not in result.output and "cluster.example" not in result.output
+    assert "  workers: 7\n" in result.stdout
+    assert "  cache: true\n" in result.stdout
+    assert "  YT_TOKEN: '***'\n" in result.stdout
+    assert "# pipeline.workers: environment YTP_PIPELINE__WORKERS" in result.stdout
+    assert "# pipeline.cache: --set pipeline.cache" in result.stdout
+
+
+def test_init_scaffold_runs_in_dev(tmp_path, run_cli):
+    target = tmp_path / "my_pipe"
+    created = run_cli("init", target)
+    assert created.exit_code == 0, created.output
+    for relative in ("pipeline.py", "configs/config.yaml", "stages/process/stage.py",
+                     "stages/process/config.yaml", "stages/process/src/mapper.py"):
+        assert (target / relative).is_file(), relative
+    again = run_cli("init", target)
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    result = run_cli("run", target)
+    assert result.exit_code == 0, result.output
+    rows = (target / ".dev/tmp/my_pipe/output.jsonl").read_text().splitlines()
+    assert rows == [f'{{"id":{i},"value":{i * 20}}}' for i in range(5)]
+
+
+def test_python_pipeline_py_behaves_like_run(tmp_path):
+    import shutil
+
+    root = tmp_path / "hello"
+    shutil.copytree(REPO / "examples/01_hello_world", root)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "pipeline.py"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["0 Hello, world!", "1 Hello, YTsaurus!", "2 Hello, data engineers!"]
+    bad = subprocess.run([sys.executable, "pipeline.py", "--set", "stages.enabled_stages=[ghost]"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().startswith("error: --set stages.enabled_stages: stages.enabled_stages: unknown stage ghost")
