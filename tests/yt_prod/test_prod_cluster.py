@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 from prod_packages import build_package
+
 from yt_pipeline.errors import OperationFailed, TableNotFound
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_prod.client import ProdClient

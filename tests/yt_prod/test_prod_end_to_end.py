@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from prod_packages import REPO, build_package
+
 from yt_pipeline import hookimpl
 from yt_pipeline.yamlio import dump_yaml
 from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
@@ -97,6 +99,10 @@ def test_run_in_prod_mode_then_again_without_uploading(prod_pipeline, fake_yt, r
     assert fake_yt.calls["write_file"] == 1
     assert fake_yt.calls["start_operation"] == 1
     assert TEST_TOKEN not in result.output
+    assert TEST_TOKEN not in json.dumps(fake_yt.specs)
+    for path in fake_yt.state.cypress.paths(None):
+        node = fake_yt.state.cypress.lookup(path, None)
+        assert TEST_TOKEN.encode() not in node.data, path
 
     fake_yt.reset_counters()
     again = run_cli("run", prod_pipeline)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from yt_pipeline.config import load_config
 from yt_pipeline.errors import BackendError, ConfigError, NetworkError
 from yt_pipeline_prod import plugin

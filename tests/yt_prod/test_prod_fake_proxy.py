@@ -8,6 +8,7 @@ import urllib.request
 import zlib
 
 import pytest
+
 from yt_pipeline_prod.fake.protocol import decompress
 from yt_pipeline_prod.fake.tables import parse_json_rows
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from prod_packages import build_package
+
 from yt_pipeline.errors import OperationFailed, PackagingError
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_prod import plugin

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
 
 
@@ -93,3 +96,18 @@ def test_bad_paths_are_rejected_before_any_request(prod_client, fake_yt):
         with pytest.raises(InvalidTablePath):
             prod_client.exists(bad)
     assert sum(fake_yt.calls.values()) == 0
+
+
+def test_parallel_writers_do_not_share_a_transaction(prod_client, fake_yt):
+    def write(name):
+        for round_ in range(3):
+            prod_client.write_table(f"//tmp/par/{name}", [{"w": name, "r": round_}] * 5)
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in ("a", "b", "c"):
+        assert fake_yt.rows(f"//tmp/par/{name}") == [{"w": name, "r": 2}] * 5
+    assert fake_yt.transaction_count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prod_packages import build_package
+
 from yt_pipeline_prod.testing import make_prod_client
 from yt_pipeline_prod.upload import ensure_uploaded
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from yt_pipeline.errors import QueryFailed
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
-
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
 

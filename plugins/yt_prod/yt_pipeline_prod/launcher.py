@@ -12,14 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.operations import OperationResult
-
 from yt_pipeline_prod import op_spec
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.upload import ensure_uploaded
 
 if TYPE_CHECKING:
     from yt_pipeline.operations import OperationSpec
-
     from yt_pipeline_prod.client import ProdClient
 
 log = logging.getLogger("yt_pipeline.prod.operations")

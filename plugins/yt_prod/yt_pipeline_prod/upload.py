@@ -11,12 +11,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from yt_pipeline.errors import TableNotFound
-
 from yt_pipeline_prod.failures import translated
 
 if TYPE_CHECKING:
     from yt_pipeline.packaging import CodePackage
-
     from yt_pipeline_prod.client import ProdClient
 
 log = logging.getLogger("yt_pipeline.prod.upload")

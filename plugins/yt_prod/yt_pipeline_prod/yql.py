@@ -6,7 +6,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import QueryFailed
-
 from yt_pipeline_prod.failures import scrub, summary, translated
 
 if TYPE_CHECKING:
