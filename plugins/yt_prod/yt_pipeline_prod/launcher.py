@@ -30,11 +30,11 @@ STDERR_LINES = 30
 def _inputs_sorted_by(client: ProdClient, spec: OperationSpec) -> bool:
     key = list(spec.sort_by or spec.reduce_by)
     yt = client.yt()
-    with translated(client, "check input tables"):
-        for path in spec.input_tables:
+    for path in spec.input_tables:
+        with translated(client, "read the sort order of", path):
             sorted_by = [str(c) for c in yt.get(path + "/@sorted_by") or []]
-            if sorted_by[: len(key)] != key:
-                return False
+        if sorted_by[: len(key)] != key:
+            return False
     return True
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 NODE_TYPES = {"map_node", "table", "file", "document", "link"}
 
 
-def _tx(request: Request) -> str | None:
+def transaction_of(request: Request) -> str | None:
     tx = request.param("transaction_id")
     return str(tx) if tx and str(tx) != "0-0-0-0" else None
 
@@ -37,11 +37,11 @@ def _path(state: FakeState, request: Request, name: str = "path") -> tuple[str, 
     """The resolved node path and the attribute part (`/@name`) of a path parameter."""
     text, _ = path_attributes(request.param(name))
     node_part, attribute = split_path(text)
-    return state.cypress.resolve(node_part, _tx(request)), attribute
+    return state.cypress.resolve(node_part, transaction_of(request)), attribute
 
 
 def cmd_get(state: FakeState, request: Request) -> Any:
-    tx = _tx(request)
+    tx = transaction_of(request)
     path, attribute = _path(state, request)
     cypress = state.cypress
     with cypress.lock:
@@ -58,7 +58,7 @@ def cmd_get(state: FakeState, request: Request) -> Any:
 
 
 def cmd_list(state: FakeState, request: Request) -> Any:
-    tx = _tx(request)
+    tx = transaction_of(request)
     path, _ = _path(state, request)
     cypress = state.cypress
     with cypress.lock:
@@ -77,7 +77,7 @@ def cmd_list(state: FakeState, request: Request) -> Any:
 
 
 def cmd_exists(state: FakeState, request: Request) -> Any:
-    tx = _tx(request)
+    tx = transaction_of(request)
     try:
         path, attribute = _path(state, request)
         node = state.cypress.lookup(path, tx)
@@ -91,7 +91,7 @@ def cmd_exists(state: FakeState, request: Request) -> Any:
 
 
 def cmd_set(state: FakeState, request: Request) -> None:
-    tx = _tx(request)
+    tx = transaction_of(request)
     path, attribute = _path(state, request)
     input_format = str(request.param("input_format") or "yson")
     value = parse_structured(request.body, "json" if input_format == "json" else "yson")
@@ -113,7 +113,7 @@ def cmd_set(state: FakeState, request: Request) -> None:
 
 
 def cmd_create(state: FakeState, request: Request) -> Any:
-    tx = _tx(request)
+    tx = transaction_of(request)
     kind = str(request.param("type"))
     if kind not in NODE_TYPES:
         raise YtFakeError(f"The fake proxy cannot create objects of type {kind}")
@@ -143,7 +143,7 @@ def cmd_create(state: FakeState, request: Request) -> Any:
 
 
 def cmd_remove(state: FakeState, request: Request) -> None:
-    tx = _tx(request)
+    tx = transaction_of(request)
     text, _ = path_attributes(request.param("path"))
     cypress = state.cypress
     with cypress.lock:
@@ -162,7 +162,7 @@ def cmd_remove(state: FakeState, request: Request) -> None:
 
 
 def cmd_lock(state: FakeState, request: Request) -> Any:
-    tx = _tx(request)
+    tx = transaction_of(request)
     path, _ = _path(state, request)
     node = state.cypress.get_node(path, tx)
     return {"lock_id": new_id(), "node_id": node.id,
@@ -170,7 +170,7 @@ def cmd_lock(state: FakeState, request: Request) -> Any:
 
 
 def cmd_link(state: FakeState, request: Request) -> Any:
-    tx = _tx(request)
+    tx = transaction_of(request)
     target, _ = path_attributes(request.param("target_path"))
     link_text, _ = path_attributes(request.param("link_path"))
     cypress = state.cypress
@@ -189,7 +189,7 @@ def cmd_link(state: FakeState, request: Request) -> Any:
 
 
 def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
-    tx = _tx(request)
+    tx = transaction_of(request)
     source, _ = _path(state, request, "source_path")
     text, _ = path_attributes(request.param("destination_path"))
     cypress = state.cypress
@@ -225,7 +225,7 @@ def cmd_move(state: FakeState, request: Request) -> Any:
 
 def cmd_start_transaction(state: FakeState, request: Request) -> Any:
     attributes = dict(plain(request.param("attributes")) or {})
-    return {"transaction_id": state.cypress.start(_tx(request), attributes)}
+    return {"transaction_id": state.cypress.start(transaction_of(request), attributes)}
 
 
 def cmd_ping_transaction(state: FakeState, request: Request) -> None:

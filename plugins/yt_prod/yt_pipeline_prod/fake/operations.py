@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.cypress import new_id, split_path
-from yt_pipeline_prod.fake.cypress_commands import _tx
+from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.protocol import (
@@ -24,7 +24,7 @@ from yt_pipeline_prod.fake.protocol import (
     path_attributes,
     plain,
 )
-from yt_pipeline_prod.fake.tables import _row_slice
+from yt_pipeline_prod.fake.tables import select_rows
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -95,7 +95,7 @@ class OperationRunner:
             text, attributes = path_attributes(item)
             path = self.cypress.resolve(split_path(text)[0], self.op.tx)
             node = self.cypress.get_node(path, self.op.tx)
-            rows.extend(_row_slice(list(node.rows), attributes))
+            rows.extend(select_rows(list(node.rows), attributes))
         return rows
 
     def _files(self, user_job: dict[str, Any]) -> dict[str, bytes]:
@@ -203,7 +203,7 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     if kind not in TYPES:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
-    op = FakeOperation(new_id(), kind, spec, _tx(request))
+    op = FakeOperation(new_id(), kind, spec, transaction_of(request))
     with state.lock:
         state.specs.append({"operation_type": kind, **(plain(spec) or {})})
         state.operations[op.id] = op

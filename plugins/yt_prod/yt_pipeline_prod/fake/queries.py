@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
-from yt_pipeline_prod.fake.tables import _require_json, dump_json_rows
+from yt_pipeline_prod.fake.tables import dump_json_rows, require_json
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -191,7 +191,7 @@ def cmd_get_query(state: FakeState, request: Request) -> Any:
 
 
 def cmd_read_query_result(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
-    _require_json(request.param("output_format"), "read_query_result")
+    require_json(request.param("output_format"), "read_query_result")
     query = _query(state, request)
     index = int(request.param("result_index") or 0)
     if query.state != "completed" or index >= len(query.results):

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.cypress import split_path
-from yt_pipeline_prod.fake.cypress_commands import _tx
+from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
 
 if TYPE_CHECKING:
@@ -38,12 +38,12 @@ def dump_json_rows(rows: Iterable[dict[str, Any]]) -> bytes:
     )
 
 
-def _require_json(fmt: Any, what: str) -> None:
+def require_json(fmt: Any, what: str) -> None:
     if str(fmt) != "json":
         raise YtFakeError(f"the fake proxy only speaks JSON for {what}, got format {fmt}")
 
 
-def _row_slice(rows: list[dict[str, Any]], attributes: dict[str, Any]) -> list[dict[str, Any]]:
+def select_rows(rows: list[dict[str, Any]], attributes: dict[str, Any]) -> list[dict[str, Any]]:
     ranges = plain(attributes.get("ranges")) or []
     if ranges:
         picked: list[dict[str, Any]] = []
@@ -63,8 +63,8 @@ def _row_slice(rows: list[dict[str, Any]], attributes: dict[str, Any]) -> list[d
 
 
 def cmd_write_table(state: FakeState, request: Request) -> None:
-    _require_json(request.param("input_format"), "write_table")
-    tx = _tx(request)
+    require_json(request.param("input_format"), "write_table")
+    tx = transaction_of(request)
     text, attributes = path_attributes(request.param("path"))
     rows = parse_json_rows(request.body)
     cypress = state.cypress
@@ -82,8 +82,8 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
 
 
 def cmd_read_table(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
-    _require_json(request.param("output_format"), "read_table")
-    tx = _tx(request)
+    require_json(request.param("output_format"), "read_table")
+    tx = transaction_of(request)
     text, attributes = path_attributes(request.param("path"))
     cypress = state.cypress
     with cypress.lock:
@@ -91,13 +91,13 @@ def cmd_read_table(state: FakeState, request: Request) -> tuple[bytes, dict[str,
         node = cypress.get_node(path, tx)
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
-        rows = _row_slice(list(node.rows), attributes)
+        rows = select_rows(list(node.rows), attributes)
     meta = {"start_row_index": 0, "approximate_row_count": len(rows)}
     return dump_json_rows(rows), meta
 
 
 def cmd_write_file(state: FakeState, request: Request) -> None:
-    tx = _tx(request)
+    tx = transaction_of(request)
     text, attributes = path_attributes(request.param("path"))
     cypress = state.cypress
     with cypress.lock:
@@ -110,7 +110,7 @@ def cmd_write_file(state: FakeState, request: Request) -> None:
 
 
 def cmd_read_file(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
-    tx = _tx(request)
+    tx = transaction_of(request)
     text, _ = path_attributes(request.param("path"))
     cypress = state.cypress
     with cypress.lock:
