@@ -75,7 +75,8 @@ class OperationRun:
         tail = self.mask(failure.stderr_tail.encode()).decode()
         self.client.log(spec.kind, spec.title, extra=f"FAILED {phase} job {failure.index}")
         return OperationFailed(
-            f"{phase} job {failure.index + 1} of {total} {failure.reason}",
+            f"{phase} {'task' if phase == 'vanilla' else 'job'} {failure.index + 1} of {total} "
+            f"{failure.reason}",
             stage=spec.stage_name,
             operation=spec.name,
             exit_code=failure.exit_code,
@@ -111,11 +112,12 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     runner = vanilla if spec.kind == "vanilla" else getattr(table_ops, spec.kind)
     runner(op)
     shutil.rmtree(sandbox, ignore_errors=True)
-    rows = " ".join(f"{t}={n}" for t, n in op.rows.items())
     source = ",".join(spec.input_tables)
     target = ",".join(spec.output_tables)
-    client.log(spec.kind, spec.title, started=started,
-               extra=f"{source}->{target} jobs={op.job_count} rows_out: {rows}".strip())
+    flow = f" {source}->{target}" if source or target else ""
+    client.log(spec.kind, spec.title + flow,
+               rows=sum(op.rows.values()) if op.rows else None, started=started,
+               extra=f"jobs={op.job_count}")
     return OperationResult(
         operation_id=f"dev-{uuid.uuid4().hex[:12]}",
         duration_s=time.perf_counter() - started,

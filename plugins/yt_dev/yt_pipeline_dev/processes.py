@@ -89,7 +89,7 @@ def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Even
     if reason is None and proc.returncode == 0:
         return {"index": index, "seconds": int(seconds * 1000)}
     if reason is None:
-        reason = f"exited with code {proc.returncode}"
+        reason = "failed"
     raise JobFailure(index, proc.returncode, reason, stderr_tail(job.stderr))
 
 

@@ -2,7 +2,7 @@
 
 Lines are kept as bytes and written back unchanged, so sorting never alters a row. Values of
 different types are ordered as YT orders them, by type first: null (or a missing column),
-then numbers, booleans, strings, and lists or maps last.
+then numbers, booleans, strings, then lists, then maps (compared by their JSON).
 """
 
 from __future__ import annotations
