@@ -156,11 +156,11 @@ def _statement(tokens: list[_Token], table_sql: Callable[[str], str]) -> Stateme
     first = _first_word(text)
     if first in _IGNORED:
         return None
+    if first in _UNSUPPORTED_STATEMENTS:
+        raise QueryFailed(f"YQL: {_UNSUPPORTED_STATEMENTS[first]} is not supported in dev mode")
     for token in tokens:
         if token.kind == "code":
             _check_code(token.text)
-    if first in _UNSUPPORTED_STATEMENTS:
-        raise QueryFailed(f"YQL: {_UNSUPPORTED_STATEMENTS[first]} is not supported in dev mode")
     target, truncate = None, False
     insert = _INSERT.match(text)
     if insert:
