@@ -115,7 +115,9 @@ def run(
         result = pipeline.run(options)
     finally:
         pipeline.close()
-    if not dry_run:
+    if dry_run:
+        click.echo(result.plan)
+    else:
         click.echo(result.summary(), err=True)
 
 
