@@ -187,6 +187,15 @@ def init(name: Path) -> None:
     click.echo(f"created {created}; run it with: yt-pipeline run {name}")
 
 
+def _add_builtin_commands() -> None:
+    from yt_pipeline.cli_dag import add_dag_commands
+
+    add_dag_commands(cli)
+
+
+_add_builtin_commands()
+
+
 def make_cli() -> click.Group:
     """The command with the plugins' subcommands added; a fresh group every time, so
     commands of one plugin manager never leak into another (tests run many in one process)."""
