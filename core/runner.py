@@ -81,7 +81,7 @@ class Runner:
         run = RunInfo(run_id, target.pipeline_dir, target.mode, plan.selected, target.settings,
                       time.time())
         record = RunRecord(
-            target.pipeline_dir, run_id, mode=target.mode, state=state.path.name,
+            target.pipeline_dir, run_id, mode=target.mode, state=state.state_name,
             options=asdict(self.options), workers=self.workers,
         )
         if not self.options.resume:

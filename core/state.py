@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -111,10 +112,21 @@ class StateStore:
         self._memory_json[name] = text
         self._memory_dirty = True
 
-    def forget_fingerprints(self) -> int:
-        """Drop every cache fingerprint (`yt-pipeline cache clear`); returns how many."""
+    @classmethod
+    def existing(cls, folder: Path, state_name: str) -> StateStore:
+        """The store with every stage its files know, whatever the current graph."""
+        store = cls(folder, state_name, [])
+        names = list(read_statuses(folder, state_name))
+        names += [n for n in store.memory if n not in names]
+        return cls(folder, state_name, names)
+
+    def forget_fingerprints(self, names: Iterable[str] | None = None) -> int:
+        """Drop cache fingerprints (`yt-pipeline cache clear`); returns how many."""
+        wanted = set(names) if names is not None else None
         count = 0
         for name, entry in list(self.memory.items()):
+            if wanted is not None and name not in wanted:
+                continue
             if entry.pop("fingerprint", None) is not None:
                 count += 1
                 entry.pop("components", None)
