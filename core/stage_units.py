@@ -54,12 +54,7 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
     if chain:
         configs = {name: pipeline.stage_config(name) for name in names}
         return chain_graph(list(chain), source), configs
-    configs = {}
-
-    def known(name: str) -> bool:
-        _check_known(registry, name, source, f"{key}.{name}")
-        return True
-
+    known = registry.has_stage
     graph = build_graph(declared, None, is_known=known, source=source, key=key)
     configs = {name: pipeline.stage_config(name) for name in graph.names}
     io = {name: _io(cfg) for name, cfg in configs.items()}
