@@ -4,8 +4,8 @@ debug along edges, selection and the dry run."""
 from __future__ import annotations
 
 import pytest
-
 from dag_helpers import order_of, run_pipeline, started, state_of
+
 from yt_pipeline.errors import GraphError
 from yt_pipeline.graph import build_graph
 from yt_pipeline.graph_order import find_cycle, topological_levels
