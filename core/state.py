@@ -75,8 +75,10 @@ class StateStore:
         self.statuses: dict[str, str | None] = {name: known.get(name) for name in names}
         self._lines = {name: self._line(name, status) for name, status in self.statuses.items()}
         self.memory: dict[str, dict[str, Any]] = self._read_memory()
+        # "name": {...} fragments of the JSON file, made once per change
         self._memory_json = {
-            name: json.dumps(entry) for name, entry in self.memory.items() if name in self.statuses
+            name: self._fragment(name, json.dumps(entry))
+            for name, entry in self.memory.items() if name in self.statuses
         }
         self._memory_dirty = False
 
@@ -95,6 +97,10 @@ class StateStore:
     def _line(name: str, status: str | None) -> str:
         return f"{_yaml_key(name)}: {status or 'null'}\n"
 
+    @staticmethod
+    def _fragment(name: str, text: str) -> str:
+        return f"{json.dumps(name)}: {text}"
+
     def set_status(self, name: str, status: str | None) -> None:
         self.statuses[name] = status
         self._lines[name] = self._line(name, status)
@@ -109,7 +115,7 @@ class StateStore:
             entry["debug_lost"] = True
             text = json.dumps(entry, default=repr)
         self.memory[name] = entry
-        self._memory_json[name] = text
+        self._memory_json[name] = self._fragment(name, text)
         self._memory_dirty = True
 
     @classmethod
@@ -137,6 +143,6 @@ class StateStore:
         header = f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null\n"
         write_file_atomic(self.path, header + "".join(self._lines.values()))
         if self._memory_dirty:
-            body = ",\n".join(f"{json.dumps(n)}: {t}" for n, t in self._memory_json.items())
+            body = ",\n".join(self._memory_json.values())
             write_file_atomic(self.memory_path, "{\n" + body + "\n}\n")
             self._memory_dirty = False
