@@ -20,7 +20,7 @@ from yt_pipeline import hookspecs
 from yt_pipeline.errors import PluginError
 
 ENTRY_POINT_GROUP = "yt_pipeline"
-BUILTIN_PLUGINS = ("yt_pipeline.builtin_discovery",)
+BUILTIN_PLUGINS = ("yt_pipeline.builtin_discovery", "yt_pipeline.progress")
 
 log = logging.getLogger("yt_pipeline.plugins")
 
