@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from doc_blocks import DOCS, find_pipelines
 
 PIPELINES = find_pipelines()
