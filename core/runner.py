@@ -245,7 +245,7 @@ class Runner:
                 else:
                     client = client or target.client()
                     decision = decide(
-                        unit, target, merge_debug(name, target.graph.deps[name], outputs),
+                        unit, target, merge_debug(target.graph.deps[name], outputs),
                         state.memory, client, force=self.options.force,
                         refresh=name in self.options.refresh,
                     )
