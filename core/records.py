@@ -43,7 +43,10 @@ class RunRecord:
         self.data["stages"][name] = info
 
     def write(self) -> None:
-        write_file_atomic(self.path, json.dumps(self.data, indent=1, default=repr) + "\n")
+        from yt_pipeline.logs import masked
+
+        # Errors quote whatever a stage raised; secrets in them must not reach the disk.
+        write_file_atomic(self.path, masked(json.dumps(self.data, indent=1, default=repr)) + "\n")
 
     def finish(self, status: str) -> None:
         self.data["status"] = status

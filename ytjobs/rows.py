@@ -1,47 +1,20 @@
-"""Fast JSON-lines row I/O on stdin/stdout, and grouping for reducers."""
+"""Row I/O for jobs: JSON lines on stdin and stdout, and grouping for reducers."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 from collections.abc import Iterable, Iterator
-from operator import itemgetter
 from typing import Any, BinaryIO
 
-try:  # orjson is several times faster; jobs work without it
-    import orjson
+from ytjobs.codec import dumps_line, iter_rows
 
-    def _loads(line: bytes) -> Any:
-        try:
-            return orjson.loads(line)
-        except orjson.JSONDecodeError:
-            return json.loads(line)  # e.g. integers beyond 64 bits
-
-    def _dumps(row: Any) -> bytes:
-        try:
-            return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
-        except TypeError:
-            return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-
-except ImportError:  # pragma: no cover - exercised in jobs without orjson
-
-    def _loads(line: bytes) -> Any:
-        return json.loads(line)
-
-    def _dumps(row: Any) -> bytes:
-        return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+_BATCH = 1024
 
 
 def read_rows(stream: BinaryIO | None = None) -> Iterator[dict[str, Any]]:
-    """Rows from JSON lines (default: stdin)."""
-    source = stream if stream is not None else sys.stdin.buffer
-    for line in source:
-        if line.strip():
-            yield _loads(line)
-
-
-_BATCH = 1024
+    """Rows from JSON lines (default: stdin), read in large chunks, in constant memory."""
+    return iter_rows(stream if stream is not None else sys.stdin.buffer)
 
 
 def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None) -> int:
@@ -50,7 +23,7 @@ def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None) -
     count = 0
     batch: list[bytes] = []
     for row in rows:
-        batch.append(_dumps(row))
+        batch.append(dumps_line(row))
         count += 1
         if len(batch) >= _BATCH:
             out.write(b"".join(batch))
@@ -61,8 +34,9 @@ def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None) -
 
 
 def write_row(row: dict[str, Any], stream: BinaryIO | None = None) -> None:
+    """Write one row. Buffered: call write_rows([]) or flush stdout before exiting abruptly."""
     out = stream if stream is not None else sys.stdout.buffer
-    out.write(_dumps(row))
+    out.write(dumps_line(row))
 
 
 def groups(
@@ -70,16 +44,22 @@ def groups(
 ) -> Iterator[tuple[Any, Iterator[dict[str, Any]]]]:
     """Consecutive rows with the same key, as (key value, rows) — the reducer's view.
 
-    Rows must arrive sorted (or at least grouped) by the key, as a reduce guarantees.
-    For several columns the key value is a tuple.
+    Rows must arrive sorted (or at least grouped) by the key, as a reduce guarantees. For
+    several columns the key value is a tuple; a missing column counts as None. The type is
+    part of the key, so 1 and True (equal in Python) stay in separate groups.
     """
     columns = [key] if isinstance(key, str) else list(key)
-    getter = itemgetter(*columns)
+    if len(columns) == 1:
+        column = columns[0]
 
-    def key_of(row: dict[str, Any]) -> Any:
-        try:
-            return getter(row)
-        except KeyError:
-            return tuple(row.get(c) for c in columns) if len(columns) > 1 else row.get(columns[0])
+        def key_of(row: dict[str, Any]) -> Any:
+            value = row.get(column)
+            return (type(value), value)
 
-    return itertools.groupby(rows, key=key_of)
+        return ((k[1], g) for k, g in itertools.groupby(rows, key=key_of))
+
+    def keys_of(row: dict[str, Any]) -> Any:
+        values = tuple(row.get(c) for c in columns)
+        return (tuple(type(v) for v in values), values)
+
+    return ((k[1], g) for k, g in itertools.groupby(rows, key=keys_of))

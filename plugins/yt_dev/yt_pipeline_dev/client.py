@@ -1,111 +1,91 @@
 """The dev table client: each table is a JSON-lines file under .dev/.
 
-Writes go to a temporary file in the same folder, then replace the table in one rename,
-so a failed or killed write leaves the table as it was (appends copy the old content into
-the temporary file first).
+Writes stream into a temporary file beside the table and replace it in one rename (see
+atomic.py). Rows are encoded and decoded by ytjobs.codec, which jobs use too, so a row
+round-trips exactly (integers beyond 2^53 and 2^64 included).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from yt_pipeline.errors import BackendError, TableNotFound
+from ytjobs.codec import dumps_line, iter_rows
+
+from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
 
-_DUMPS_OPTS = orjson.OPT_APPEND_NEWLINE
-CHUNK = 1 << 20
-
-
-def _encode(row: Any) -> bytes:
-    try:
-        return orjson.dumps(row, option=_DUMPS_OPTS)
-    except TypeError:
-        # orjson refuses ints beyond 64 bits; the standard library keeps them exact.
-        import json
-
-        return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-
-
-def _decode(line: bytes) -> Any:
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        import json
-
-        return json.loads(line)
+_BATCH = 4096
 
 
 class DevClient:
+    """Tables as files under `root` (the pipeline's .dev/ folder)."""
+
     mode = "dev"
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, hidden_env: Iterable[str] = (),
+                 secret_values: Iterable[str] = ()):
         self.root = Path(root)
+        #: names of variables jobs must not inherit (the keys of secrets.env)
+        self.hidden_env = frozenset(hidden_env)
+        #: values masked in job output shown in errors and logs
+        self.secret_values = tuple(secret_values)
 
     # -- paths ------------------------------------------------------------------------
     def table_path(self, path: str) -> Path:
         return table_file(self.root, path)
 
+    def existing_table(self, path: str) -> Path:
+        target = self.table_path(path)
+        if not target.is_file():
+            raise TableNotFound(path)
+        return target
+
     # -- tables -----------------------------------------------------------------------
     def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False) -> int:
         target = self.table_path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         count = 0
-        try:
-            with os.fdopen(fd, "wb", buffering=CHUNK) as out:
-                if append and target.exists():
-                    with target.open("rb") as old:
-                        shutil.copyfileobj(old, out, CHUNK)
-                buffer: list[bytes] = []
-                for row in rows:
-                    if not isinstance(row, dict):
-                        raise BackendError(
-                            f"write_table {path}: rows must be dicts, got {type(row).__name__}"
-                        )
-                    buffer.append(_encode(row))
-                    count += 1
-                    if len(buffer) >= 4096:
-                        out.write(b"".join(buffer))
-                        buffer.clear()
-                out.write(b"".join(buffer))
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        self._log("write_table", path, count, time.perf_counter() - started)
+        with replacing(target, append=append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
+            batch: list[bytes] = []
+            for row in rows:
+                if not isinstance(row, dict):
+                    raise BackendError(
+                        f"write_table {path}: rows must be dicts, got {type(row).__name__}"
+                    )
+                batch.append(dumps_line(row))
+                if len(batch) >= _BATCH:
+                    out.write(b"".join(batch))
+                    count += len(batch)
+                    batch.clear()
+            out.write(b"".join(batch))
+            count += len(batch)
+        self.log("append_table" if append else "write_table", path, rows=count, started=started)
         return count
 
     def read_table(self, path: str) -> Iterator[dict[str, Any]]:
         target = self.table_path(path)
         try:
-            handle = target.open("rb", buffering=CHUNK)
+            handle = target.open("rb")
         except FileNotFoundError:
             raise TableNotFound(path) from None
-        return self._rows(handle)
+        return self._rows(path, handle)
 
     @staticmethod
-    def _rows(handle: Any) -> Iterator[dict[str, Any]]:
+    def _rows(path: str, handle: Any) -> Iterator[dict[str, Any]]:
         with handle:
-            for line in handle:
-                if line.strip():
-                    yield _decode(line)
+            try:
+                yield from iter_rows(handle, CHUNK)
+            except ValueError as exc:
+                raise BackendError(f"table {path} holds a line that is not JSON: {exc}") from None
 
     def exists(self, path: str) -> bool:
-        parts = split_yt_path(path)
-        if not parts:
+        if not split_yt_path(path):
             return True
         return self.table_path(path).is_file() or folder(self.root, path).is_dir()
 
@@ -113,42 +93,35 @@ class DevClient:
         target = self.table_path(path)
         if target.is_file():
             target.unlink()
+            self.log("remove", path)
             return
         node = folder(self.root, path)
         if node.is_dir():
             if any(node.iterdir()) and not recursive:
                 raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
             shutil.rmtree(node)
+            self.log("remove", path)
             return
         if not force:
             raise TableNotFound(path)
 
     def row_count(self, path: str) -> int:
-        target = self.table_path(path)
-        if not target.is_file():
-            raise TableNotFound(path)
-        count = 0
-        last = b"\n"
-        with target.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                count += chunk.count(b"\n")
-                last = chunk[-1:]
-        return count + (0 if last == b"\n" else 1)
+        return count_lines(self.existing_table(path))
 
     def list(self, path: str) -> list[str]:
         node = folder(self.root, path)
         if not node.is_dir():
-            if self.table_path(path).is_file():
+            if split_yt_path(path) and self.table_path(path).is_file():
                 raise BackendError(f"{path} is a table, not a folder")
             raise TableNotFound(path)
-        names = []
+        names = set()
         for child in node.iterdir():
             if child.name.startswith("."):
                 continue
             if child.is_dir():
-                names.append(child.name)
+                names.add(child.name)
             elif child.name.endswith(TABLE_SUFFIX):
-                names.append(child.name[: -len(TABLE_SUFFIX)])
+                names.add(child.name[: -len(TABLE_SUFFIX)])
         return sorted(names)
 
     def create_path(self, path: str) -> None:
@@ -165,19 +138,24 @@ class DevClient:
         return digest.hexdigest()
 
     def run_yql(self, query: str) -> list[dict[str, Any]]:
-        from yt_pipeline.errors import QueryFailed
+        from yt_pipeline_dev.yql_duckdb import run_query
 
-        raise QueryFailed("YQL in dev mode is not available yet")
+        return run_query(self, query)
 
     # -- bookkeeping ------------------------------------------------------------------
-    def _log(self, action: str, path: str, rows: int, seconds: float) -> None:
+    def log(self, action: str, subject: str, *, rows: int | None = None,
+            started: float | None = None, extra: str = "") -> None:
+        """One line of .dev/operation.log: time, action, what, rows, duration."""
         self.root.mkdir(parents=True, exist_ok=True)
-        line = (
-            f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {action} {path} rows={rows} "
-            f"duration={seconds:.3f}s\n"
-        )
+        parts = [time.strftime("%Y-%m-%dT%H:%M:%S"), action, subject]
+        if rows is not None:
+            parts.append(f"rows={rows}")
+        if started is not None:
+            parts.append(f"duration={time.perf_counter() - started:.3f}s")
+        if extra:
+            parts.append(extra)
         with (self.root / "operation.log").open("a", encoding="utf-8") as log:
-            log.write(line)
+            log.write(" ".join(parts) + "\n")
 
     def close(self) -> None:
         pass

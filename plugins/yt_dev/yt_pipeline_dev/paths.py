@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 from yt_pipeline.errors import InvalidTablePath
 
 TABLE_SUFFIX = ".jsonl"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
 def split_yt_path(path: str) -> list[str]:
     """The parts of a YT path (`//tmp/a/b` -> ['tmp', 'a', 'b']), checked."""
     if not isinstance(path, str) or not path.startswith("//"):
         raise InvalidTablePath(f"not a YT path (must start with //): {path!r}")
-    body = path[2:].split("{", 1)[0].split("[", 1)[0]  # drop column/range selectors
-    if body.startswith("<"):
-        raise InvalidTablePath(f"YT path attributes are not supported here: {path!r}")
-    parts = [p for p in body.rstrip("/").split("/")]
-    if body == "":
+    body = path[2:]
+    for mark, what in (("<", "attributes"), ("{", "column selectors"), ("[", "row ranges")):
+        if mark in body:
+            raise InvalidTablePath(f"YT path {what} are not supported in dev mode: {path!r}")
+    if body.strip("/") == "":
         return []
-    for part in parts:
+    for part in body.rstrip("/").split("/"):
         if part in ("", ".", "..") or "\x00" in part or "\\" in part:
             raise InvalidTablePath(f"bad YT path {path!r}: the part {part!r} is not allowed")
-    return parts
+    return body.rstrip("/").split("/")
 
 
 def table_file(root: Path, path: str) -> Path:
@@ -34,3 +37,13 @@ def table_file(root: Path, path: str) -> Path:
 
 def folder(root: Path, path: str) -> Path:
     return root.joinpath(*split_yt_path(path))
+
+
+def safe_name(*paths: str, limit: int = 120) -> str:
+    """A file-system-safe name for YT paths (`//tmp/a/b` -> `tmp.a.b`), short and unique."""
+    text = "+".join(".".join(split_yt_path(p)) for p in paths)
+    name = _UNSAFE.sub("_", text) or "root"
+    if len(name) > limit:
+        digest = hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+        name = name[: limit - 13] + "-" + digest
+    return name

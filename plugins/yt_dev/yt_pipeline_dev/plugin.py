@@ -1,4 +1,4 @@
-"""Hook implementations of the dev backend. Kept import-light: the client is built on demand."""
+"""Hook implementations of the dev backend. Kept import-light: modules load on first use."""
 
 from __future__ import annotations
 
@@ -17,4 +17,17 @@ def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
     from yt_pipeline_dev.client import DevClient
 
     dev_dir = settings.get("pipeline.dev_dir", ".dev") if settings is not None else ".dev"
-    return DevClient(Path(pipeline_dir) / dev_dir)
+    secrets = getattr(settings, "secrets", None) or {}
+    values = settings.secret_values() if hasattr(settings, "secret_values") else []
+    return DevClient(Path(pipeline_dir) / dev_dir, hidden_env=secrets, secret_values=values)
+
+
+@hookimpl
+def ytp_launch_operation(client: Any, spec: Any) -> Any:
+    from yt_pipeline_dev.client import DevClient
+
+    if not isinstance(client, DevClient):
+        return None
+    from yt_pipeline_dev.launcher import launch
+
+    return launch(client, spec)

@@ -1,0 +1,75 @@
+"""Atomic table replacement: write a temporary file beside the table, then rename it over.
+
+A write that fails or is killed leaves the table as it was; an append copies the old content
+into the temporary file first, so it never leaves half a row either.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHUNK = 1 << 20
+
+
+def ends_with_newline(path: Path) -> bool:
+    """True for an empty file or one whose last byte is a newline."""
+    size = path.stat().st_size
+    if size == 0:
+        return True
+    with path.open("rb") as handle:
+        handle.seek(size - 1)
+        return handle.read(1) == b"\n"
+
+
+def append_file(target: Path, source: Path) -> None:
+    """Append source's bytes to target, keeping lines whole (a missing last newline added)."""
+    if source.stat().st_size == 0:
+        return
+    with target.open("ab") as out:
+        if not ends_with_newline(target):
+            out.write(b"\n")
+        with source.open("rb") as handle:
+            shutil.copyfileobj(handle, out, CHUNK)
+    if not ends_with_newline(target):
+        with target.open("ab") as out:
+            out.write(b"\n")
+
+
+@contextmanager
+def replacing(target: Path, *, append: bool = False) -> Iterator[Path]:
+    """A temporary path that becomes `target` when the block ends without an error."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        os.chmod(tmp, 0o644)
+        if append and target.is_file():
+            shutil.copyfile(target, tmp)
+            if not ends_with_newline(tmp):
+                with tmp.open("ab") as out:
+                    out.write(b"\n")
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def count_lines(path: Path, start: int = 0) -> int:
+    """Rows of a JSON-lines file from a byte offset, counted without parsing them."""
+    count = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while chunk := handle.read(CHUNK):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (0 if last == b"\n" else 1)

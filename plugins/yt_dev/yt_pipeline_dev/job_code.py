@@ -1,0 +1,95 @@
+"""Where a job's code comes from and how it is started.
+
+With a code archive (from the uploader), the archive is extracted into the sandbox and the job
+runs through its wrapper script, exactly as in prod but with the wrapper told to use this
+interpreter and the already extracted folder. Without one, the script runs from the working
+tree. Either way the interpreter is the one running the pipeline, not whatever `python3` is
+first on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import ytjobs
+from yt_pipeline.errors import PackagingError
+from yt_pipeline.operations import OperationSpec
+from yt_pipeline.packaging import CODE_DIR_NAME, script_role, wrapper_name
+
+#: the folder that holds the ytjobs package, so jobs import the same ytjobs as the driver
+YTJOBS_HOME = str(Path(ytjobs.__file__).resolve().parent.parent)
+
+
+@dataclass
+class JobCode:
+    """How to start one job script: its command and the environment it needs."""
+
+    code_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    wrappers: bool = False
+
+    def command(self, spec: OperationSpec, script: str) -> list[str]:
+        if self.wrappers:
+            wrapper = self.code_dir / wrapper_name(spec.stage_name, script_role(script))
+            if not wrapper.is_file():
+                raise PackagingError(
+                    f"the code archive has no wrapper {wrapper.name} for the script {script} "
+                    f"of stage {spec.stage_name}"
+                )
+            return ["bash", str(wrapper)]
+        return [sys.executable, str(spec.stage_dir / script)]
+
+
+def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
+    """Extract the code archive into the sandbox, or point at the working tree."""
+    package = spec.code_package
+    if package is None:
+        pipeline_dir = str(Path(spec.pipeline_dir).resolve())
+        paths = [pipeline_dir, YTJOBS_HOME]
+        return JobCode(
+            code_dir=Path(pipeline_dir),
+            env={
+                "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)),
+                "JOB_CONFIG_PATH": str(Path(spec.stage_dir).resolve() / spec.config_file),
+            },
+        )
+    code_dir = sandbox / CODE_DIR_NAME
+    extract_archive(Path(package.archive_path), code_dir)
+    return JobCode(
+        code_dir=code_dir,
+        wrappers=True,
+        env={
+            "PYTHONPATH": str(code_dir),
+            "JOB_CONFIG_PATH": str(code_dir / spec.job_config_path),
+            "YTP_CODE_DIR": str(code_dir),
+            "YTP_PYTHON": sys.executable,
+            "YTP_SKIP_REQUIREMENTS": "1",
+        },
+    )
+
+
+def extract_archive(archive: Path, destination: Path) -> None:
+    """Extract a tar archive; no member may land outside `destination`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(destination, filter="data")
+            else:  # pragma: no cover - Python before 3.10.12 has no extraction filters
+                _check_members(tar, archive)
+                tar.extractall(destination)
+    except (tarfile.TarError, OSError) as exc:
+        raise PackagingError(f"cannot extract the code archive {archive}: {exc}") from None
+
+
+def _check_members(tar: tarfile.TarFile, archive: Path) -> None:  # pragma: no cover
+    for member in tar.getmembers():
+        name = PurePosixPath(member.name)
+        bad = name.is_absolute() or ".." in name.parts
+        bad = bad or not (member.isfile() or member.isdir())
+        if bad:
+            raise PackagingError(f"the code archive {archive} has an unsafe member {member.name}")

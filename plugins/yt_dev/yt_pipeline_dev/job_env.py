@@ -1,0 +1,74 @@
+"""The environment of a dev job, and the check of a stage's requirements.txt.
+
+A job inherits the driver's environment minus every secret (the keys of secrets.env and the
+YT token); it gets back only the secrets its operation names in `env`, both as
+YT_SECURE_VAULT_<NAME> (as YT provides them) and as <NAME>.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.operations import OperationSpec
+
+ALWAYS_HIDDEN = ("YT_TOKEN",)
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def job_environment(
+    spec: OperationSpec, code_env: dict[str, str], hidden: Iterable[str], job_index: int
+) -> dict[str, str]:
+    drop = set(hidden) | set(ALWAYS_HIDDEN)
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in drop and not k.startswith("YT_SECURE_VAULT_")
+    }
+    inherited_path = env.get("PYTHONPATH")
+    env.update(code_env)
+    if inherited_path:
+        env["PYTHONPATH"] = code_env["PYTHONPATH"] + os.pathsep + inherited_path
+    env["YT_JOB_INDEX"] = str(job_index)
+    env["YT_JOB_COOKIE"] = str(job_index)
+    env.update(spec.env)
+    for name, value in spec.secure_env.items():
+        env[f"YT_SECURE_VAULT_{name}"] = value
+        env[name] = value
+    return env
+
+
+def missing_requirements(requirements: Path) -> list[str]:
+    """Distributions named in a requirements file that are not installed."""
+    missing = []
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue  # options (-r, --index-url, -e) are pip's business
+        match = _NAME.match(line)
+        if not match:
+            continue
+        name = match.group(1)
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
+def check_requirements(spec: OperationSpec) -> None:
+    """Report missing packages by name; dev never installs into the user's environment."""
+    requirements = Path(spec.stage_dir) / "requirements.txt"
+    if not requirements.is_file():
+        return
+    missing = missing_requirements(requirements)
+    if missing:
+        raise ConfigError(
+            f"stage {spec.stage_name} needs packages that are not installed: "
+            f"{', '.join(missing)} (dev mode does not install them: "
+            f"pip install {' '.join(missing)})",
+            file=requirements,
+        )

@@ -1,0 +1,149 @@
+"""Running one operation in dev: the sandbox, the jobs, the failure report, the log line.
+
+A sandbox is a folder under .dev/ where the code is extracted and the jobs' stderr kept. It is
+removed when the operation succeeds and kept, named in the error, when it fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yt_pipeline.errors import ConfigError, OperationFailed
+from yt_pipeline.operations import OperationResult, OperationSpec
+
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.job_code import JobCode, prepare_code
+from yt_pipeline_dev.job_env import check_requirements, job_environment
+from yt_pipeline_dev.paths import safe_name
+from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
+from yt_pipeline_dev.shards import Segment
+
+MASK = "***"
+
+
+@dataclass
+class OperationRun:
+    """One operation being run: what every kind of operation needs."""
+
+    client: DevClient
+    spec: OperationSpec
+    sandbox: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    _code: JobCode | None = None
+
+    @property
+    def job_count(self) -> int:
+        return self.spec.resources.job_count or 1
+
+    def code(self) -> JobCode:
+        if self._code is None:
+            self._code = prepare_code(self.spec, self.sandbox)
+        return self._code
+
+    def job(self, script: str, index: int, *, phase: str, stdin: list[Segment] | None,
+            stdout: Path | None, append_stdout: bool = False) -> Job:
+        code = self.code()
+        return Job(
+            argv=code.command(self.spec, script),
+            env=job_environment(self.spec, code.env, self.client.hidden_env, index),
+            cwd=self.sandbox,
+            stderr=self.sandbox / f"{phase}{index}.stderr",
+            stdout=stdout,
+            stdin=stdin,
+            append_stdout=append_stdout,
+        )
+
+    def run(self, jobs: list[Job], phase: str) -> None:
+        try:
+            run_jobs(jobs, self.spec.resources.timeout_s)
+        except JobFailure as failure:
+            raise self.failed(failure, phase, len(jobs)) from None
+
+    def mask(self, text: bytes) -> bytes:
+        """Job output with every secret value replaced, before it is shown or logged."""
+        for secret in [*self.spec.secure_env.values(), *self.client.secret_values]:
+            if secret and len(secret) >= 4:
+                text = text.replace(secret.encode(), MASK.encode())
+        return text
+
+    def failed(self, failure: JobFailure, phase: str, total: int) -> OperationFailed:
+        spec = self.spec
+        tail = self.mask(failure.stderr_tail.encode()).decode()
+        self.client.log(spec.kind, spec.title, extra=f"FAILED {phase} job {failure.index}")
+        return OperationFailed(
+            f"{phase} {'task' if phase == 'vanilla' else 'job'} {failure.index + 1} of {total} "
+            f"{failure.reason}",
+            stage=spec.stage_name,
+            operation=spec.name,
+            exit_code=failure.exit_code,
+            stderr_tail=tail,
+            sandbox=self.sandbox,
+        )
+
+
+def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:
+    if spec.kind == "vanilla":
+        return client.root / f"{safe_name('//' + spec.stage_name)}_sandbox"
+    outputs = spec.output_tables or spec.input_tables
+    return client.root / f"sandbox_{safe_name(*spec.input_tables)}_to_{safe_name(*outputs)}"
+
+
+def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
+    from yt_pipeline_dev import table_ops
+
+    started = time.perf_counter()
+    for table in spec.input_tables:
+        client.existing_table(table)  # TableNotFound names the missing input
+    if spec.kind != "vanilla" and len(spec.output_tables) > 1:
+        raise ConfigError(
+            f"stage {spec.stage_name} operation {spec.name}: dev mode writes one output table "
+            f"per operation, got {len(spec.output_tables)}"
+        )
+    if spec.kind != "sort":
+        check_requirements(spec)
+    sandbox = sandbox_for(client, spec)
+    shutil.rmtree(sandbox, ignore_errors=True)  # leftovers of an earlier failed run
+    sandbox.mkdir(parents=True)
+    op = OperationRun(client, spec, sandbox)
+    runner = vanilla if spec.kind == "vanilla" else getattr(table_ops, spec.kind)
+    runner(op)
+    shutil.rmtree(sandbox, ignore_errors=True)
+    source = ",".join(spec.input_tables)
+    target = ",".join(spec.output_tables)
+    flow = f" {source}->{target}" if source or target else ""
+    client.log(spec.kind, spec.title + flow,
+               rows=sum(op.rows.values()) if op.rows else None, started=started,
+               extra=f"jobs={op.job_count}")
+    return OperationResult(
+        operation_id=f"dev-{uuid.uuid4().hex[:12]}",
+        duration_s=time.perf_counter() - started,
+        rows=dict(op.rows),
+    )
+
+
+def vanilla(op: OperationRun) -> None:
+    """job_count tasks; their stdout and stderr are appended to .dev/<stage>.log."""
+    spec = op.spec
+    assert spec.script is not None
+    jobs = [op.job(spec.script, i, phase="task", stdin=None, stdout=None)
+            for i in range(op.job_count)]
+    try:
+        op.run(jobs, "vanilla")
+    finally:
+        _collect_logs(op, jobs)
+
+
+def _collect_logs(op: OperationRun, jobs: list[Job]) -> None:
+    log = op.client.root / f"{safe_name('//' + op.spec.stage_name)}.log"
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    with log.open("ab") as out:
+        for index, job in enumerate(jobs):
+            out.write(f"=== {stamp} {op.spec.title} task {index} ===\n".encode())
+            if job.stderr.is_file():
+                with job.stderr.open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        out.write(op.mask(chunk))

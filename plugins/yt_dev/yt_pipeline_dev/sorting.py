@@ -1,0 +1,118 @@
+"""Sorting JSON-lines files by columns, in bounded memory (sorted runs, then a merge).
+
+Lines are kept as bytes and written back unchanged, so sorting never alters a row. Values of
+different types are ordered as YT orders them, by type first: null (or a missing column),
+then numbers, booleans, strings, then lists, then maps (compared by their JSON).
+"""
+
+from __future__ import annotations
+
+import heapq
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ytjobs.codec import iter_chunks, loads_line, loads_lines
+
+try:
+    import orjson
+
+    def _composite(value: Any) -> bytes:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+except ImportError:  # pragma: no cover
+    import json
+
+    def _composite(value: Any) -> bytes:
+        return json.dumps(value, sort_keys=True).encode()
+
+
+#: rows held in memory before a sorted run is written out
+RUN_BYTES = 64 << 20
+
+
+def value_key(value: Any) -> tuple:
+    if value is None:
+        return (0,)
+    if isinstance(value, bool):
+        return (2, value)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (3, value)
+    return (4, _composite(value))
+
+
+def row_key(columns: Sequence[str]) -> Callable[[Any], tuple]:
+    def key(row: Any) -> tuple:
+        if not isinstance(row, dict):
+            return tuple((0,) for _ in columns)
+        return tuple(value_key(row.get(c)) for c in columns)
+
+    return key
+
+
+def line_key(columns: Sequence[str]) -> Callable[[bytes], tuple]:
+    key = row_key(columns)
+    return lambda line: key(loads_line(line))
+
+
+def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
+               work_dir: Path | None = None, run_bytes: int = RUN_BYTES) -> int:
+    """Write the lines of `sources` to `target`, sorted by `columns` (stable); rows counted."""
+    key = row_key(columns)
+    runs: list[Path] = []
+    pending: list[tuple[tuple, bytes]] = []
+    held = 0
+    count = 0
+    work = Path(tempfile.mkdtemp(prefix=".sort-", dir=work_dir or target.parent))
+    try:
+        for source in sources:
+            with source.open("rb") as handle:
+                for lines in iter_chunks(handle):
+                    rows = loads_lines(lines)
+                    pending.extend(zip(map(key, rows), lines))
+                    held += sum(map(len, lines))
+                    count += len(lines)
+                    if held >= run_bytes:
+                        runs.append(_write_run(work / f"run{len(runs)}", pending))
+                        pending, held = [], 0
+        if not runs:
+            _write_run(target, pending)
+            return count
+        runs.append(_write_run(work / f"run{len(runs)}", pending))
+        pending = []
+        line_of = line_key(columns)
+        with target.open("wb") as out:
+            merged = heapq.merge(*(_lines(run) for run in runs), key=line_of)
+            _write_lines(out, merged)
+        return count
+    finally:
+        for run in runs:
+            run.unlink(missing_ok=True)
+        work.rmdir()
+
+
+def _write_run(path: Path, pending: list[tuple[tuple, bytes]]) -> Path:
+    pending.sort(key=lambda pair: pair[0])
+    with path.open("wb") as out:
+        _write_lines(out, (line for _, line in pending))
+    return path
+
+
+def _write_lines(out: Any, lines: Iterator[bytes]) -> None:
+    batch: list[bytes] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 8192:
+            out.write(b"\n".join(batch) + b"\n")
+            batch.clear()
+    if batch:
+        out.write(b"\n".join(batch) + b"\n")
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        for lines in iter_chunks(handle):
+            yield from lines

@@ -1,0 +1,134 @@
+"""DevClient tables: paths, atomic writes and appends, exact round-trips, listing, the log."""
+
+from __future__ import annotations
+
+import pytest
+from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
+from yt_pipeline_dev.client import DevClient
+
+ROWS = [
+    {"id": 1, "big": 2**63 + 7, "huge": -(2**70), "name": "Zoë ✓"},
+    {"id": 2, "nested": {"a": [1, {"b": None}], "c": {"d": [True]}}, "none": None},
+]
+
+
+@pytest.fixture
+def client(tmp_path):
+    return DevClient(tmp_path / ".dev")
+
+
+def test_whole_path_maps_to_a_file(client, tmp_path):
+    client.write_table("//a/users", [{"x": 1}])
+    client.write_table("//b/users", [{"x": 2}])
+    assert (tmp_path / ".dev/a/users.jsonl").read_text() == '{"x":1}\n'
+    assert list(client.read_table("//b/users")) == [{"x": 2}]
+
+
+@pytest.mark.parametrize("bad", ["tmp/x", "/tmp/x", "//tmp/../x", "//tmp//x", "//a/./b",
+                                 "//t{a,b}", "//t[#1:2]", "<append=true>//t", "//", 5])
+def test_bad_paths_rejected(client, bad):
+    with pytest.raises(InvalidTablePath):
+        client.write_table(bad, [])
+
+
+def test_round_trip_exact_from_a_generator(client):
+    written = client.write_table("//tmp/t", (row for row in ROWS))
+    assert written == 2
+    back = client.read_table("//tmp/t")
+    assert not isinstance(back, list)
+    assert list(back) == ROWS
+    assert client.row_count("//tmp/t") == 2
+
+
+def test_append_and_overwrite(client):
+    client.write_table("//tmp/t", [{"n": 1}])
+    client.write_table("//tmp/t", [{"n": 2}], append=True)
+    assert [r["n"] for r in client.read_table("//tmp/t")] == [1, 2]
+    client.write_table("//tmp/t", [{"n": 3}])
+    assert [r["n"] for r in client.read_table("//tmp/t")] == [3]
+    client.write_table("//tmp/new", [{"n": 4}], append=True)
+    assert client.row_count("//tmp/new") == 1
+
+
+def _failing(after: int):
+    for i in range(10_000):
+        if i == after:
+            raise RuntimeError("generator broke")
+        yield {"i": i}
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_failed_write_leaves_table_as_it_was(client, append):
+    client.write_table("//tmp/t", [{"keep": 1}])
+    before = client.table_path("//tmp/t").read_bytes()
+    with pytest.raises(RuntimeError, match="generator broke"):
+        client.write_table("//tmp/t", _failing(6000), append=append)
+    assert client.table_path("//tmp/t").read_bytes() == before
+    assert [p.name for p in client.table_path("//tmp/t").parent.iterdir()] == ["t.jsonl"]
+
+
+def test_failed_first_write_leaves_no_table(client):
+    with pytest.raises(BackendError, match="rows must be dicts"):
+        client.write_table("//tmp/t", [{"a": 1}, [1, 2]])
+    assert not client.exists("//tmp/t")
+
+
+def test_missing_table_errors_name_the_path(client):
+    with pytest.raises(TableNotFound, match="//tmp/nope"):
+        client.read_table("//tmp/nope")
+    with pytest.raises(TableNotFound, match="//tmp/nope"):
+        client.row_count("//tmp/nope")
+
+
+def test_exists_remove_list_create(client):
+    assert not client.exists("//tmp/t")
+    client.create_path("//tmp/dir/sub")
+    client.write_table("//tmp/t", [])
+    client.write_table("//tmp/dir/x", [{"a": 1}])
+    assert client.exists("//tmp/t") and client.exists("//tmp/dir/sub")
+    assert client.row_count("//tmp/t") == 0
+    assert client.list("//tmp") == ["dir", "t"]
+    assert client.list("//tmp/dir") == ["sub", "x"]
+    with pytest.raises(BackendError, match="not empty"):
+        client.remove("//tmp/dir")
+    client.remove("//tmp/dir", recursive=True)
+    client.remove("//tmp/t")
+    assert not client.exists("//tmp/t") and client.list("//tmp") == []
+    client.remove("//tmp/gone")  # force: a missing path is fine
+    with pytest.raises(TableNotFound):
+        client.remove("//tmp/gone", force=False)
+    with pytest.raises(BackendError, match="is a table"):
+        client.write_table("//tmp/t2", []) or client.list("//tmp/t2")
+
+
+def test_row_count_without_final_newline(client):
+    path = client.table_path("//tmp/raw")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"a":1}\n{"a":2}')
+    assert client.row_count("//tmp/raw") == 2
+    client.write_table("//tmp/raw", [{"a": 3}], append=True)
+    assert [r["a"] for r in client.read_table("//tmp/raw")] == [1, 2, 3]
+
+
+def test_bad_json_names_the_table(client):
+    path = client.table_path("//tmp/broken")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"a":1}\nnot json\n')
+    with pytest.raises(BackendError, match="//tmp/broken"):
+        list(client.read_table("//tmp/broken"))
+
+
+def test_fingerprint_follows_content(client):
+    assert client.table_fingerprint("//tmp/t") is None
+    client.write_table("//tmp/t", [{"a": 1}])
+    first = client.table_fingerprint("//tmp/t")
+    client.write_table("//tmp/t", [{"a": 2}])
+    assert client.table_fingerprint("//tmp/t") != first
+
+
+def test_operation_log_records_writes(client, tmp_path):
+    client.write_table("//tmp/t", [{"a": 1}, {"a": 2}])
+    client.write_table("//tmp/t", [{"a": 3}], append=True)
+    lines = (tmp_path / ".dev/operation.log").read_text().splitlines()
+    assert "write_table //tmp/t rows=2 duration=" in lines[0]
+    assert "append_table //tmp/t rows=1 duration=" in lines[1]

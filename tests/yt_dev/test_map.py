@@ -1,0 +1,238 @@
+"""map in dev: shards, order, interpreter, environment, code archive, failures, time limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import pytest
+
+from yt_pipeline.errors import ConfigError, OperationFailed, PackagingError, TableNotFound
+from yt_pipeline_dev.launcher import launch, sandbox_for
+from yt_pipeline_dev.plugin import ytp_launch_operation
+
+COPY_MAPPER = """
+    import os, sys
+    from ytjobs import read_rows, write_rows
+    job = int(os.environ["YT_JOB_INDEX"])
+    write_rows({**row, "job": job, "python": sys.executable} for row in read_rows())
+"""
+ENV_MAPPER = """
+    import os, json
+    from ytjobs import read_rows, write_rows, get_config_path
+    import helpers  # from the pipeline folder, on PYTHONPATH
+    names = ["PLAIN", "API_KEY", "YT_SECURE_VAULT_API_KEY", "MY_SECRET", "YT_TOKEN"]
+    for row in read_rows():
+        env = {name: os.environ.get(name) for name in names}
+        write_rows([{"env": env, "config": str(get_config_path()), "helper": helpers.VALUE}])
+"""
+
+
+def _rows(client, path):
+    return list(client.read_table(path))
+
+
+def test_map_job_count_keeps_order_in_contiguous_shards(dev_client, stages):
+    stages("m", {"src/mapper.py": COPY_MAPPER})
+    source = [{"id": i, "big": 2**64 + i, "text": f"ü{i}"} for i in range(999)]
+    dev_client.write_table("//in/t", source)
+    spec = stages.spec("map", "m", job_count=3, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    result = launch(dev_client, spec)
+    rows = _rows(dev_client, "//out/t")
+    assert [{k: r[k] for k in ("id", "big", "text")} for r in rows] == source
+    jobs = [r["job"] for r in rows]
+    assert jobs == sorted(jobs) and set(jobs) == {0, 1, 2}
+    assert {r["python"] for r in rows} == {sys.executable}
+    assert result.rows == {"//out/t": 999}
+    assert not sandbox_for(dev_client, spec).exists()
+    log = (dev_client.root / "operation.log").read_text()
+    assert "map m/map //in/t->//out/t rows=999" in log and "jobs=3" in log
+
+
+def test_sandbox_name_is_file_system_safe(dev_client, stages):
+    spec = stages.spec("map", "m", input_tables=["//tmp/a b/in"], output_tables=["//x/y:z"])
+    name = sandbox_for(dev_client, spec).name
+    assert name == "sandbox_tmp.a_b.in_to_x.y_z"
+
+
+def test_map_append_and_empty_input(dev_client, stages):
+    stages("m", {"src/mapper.py": COPY_MAPPER})
+    dev_client.write_table("//in/t", [{"id": 1}])
+    dev_client.write_table("//out/t", [{"id": 0}])
+    spec = stages.spec("map", "m", job_count=2, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py", append=True)
+    launch(dev_client, spec)
+    assert [r["id"] for r in _rows(dev_client, "//out/t")] == [0, 1]
+    dev_client.write_table("//in/empty", [])
+    spec.input_tables, spec.append = ["//in/empty"], False
+    launch(dev_client, spec)
+    assert dev_client.row_count("//out/t") == 0
+
+
+def test_job_environment_and_secrets(dev_client, stages, monkeypatch):
+    stage_dir = stages("e", {"src/mapper.py": ENV_MAPPER})
+    (stage_dir.parent.parent / "helpers.py").write_text("VALUE = 42\n")
+    monkeypatch.setenv("MY_SECRET", "from-secrets-env")
+    monkeypatch.setenv("YT_TOKEN", "token-value")
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "e", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py", env={"PLAIN": "p"},
+                       secure_env={"API_KEY": "k3y-value"})
+    launch(dev_client, spec)
+    [row] = _rows(dev_client, "//out/t")
+    assert row["env"] == {"PLAIN": "p", "API_KEY": "k3y-value",
+                          "YT_SECURE_VAULT_API_KEY": "k3y-value", "MY_SECRET": None,
+                          "YT_TOKEN": None}
+    assert row["config"] == str(stage_dir.resolve() / "config.yaml")
+    assert row["helper"] == 42
+
+
+def test_failure_raises_with_details_and_leaves_output(dev_client, stages):
+    stages("bad", {"src/mapper.py": """
+        import sys
+        from ytjobs import read_rows, write_rows
+        write_rows([{"partial": 1}])
+        print("leaking hunter2-secret and k3y-value", file=sys.stderr)
+        raise SystemExit("mapper gave up on purpose")
+    """})
+    dev_client.write_table("//in/t", [{"id": 1}, {"id": 2}])
+    dev_client.write_table("//out/t", [{"old": True}])
+    before = dev_client.table_path("//out/t").read_bytes()
+    spec = stages.spec("map", "bad", job_count=2, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py",
+                       secure_env={"API_KEY": "k3y-value"})
+    with pytest.raises(OperationFailed) as caught:
+        launch(dev_client, spec)
+    error = caught.value
+    text = str(error)
+    assert error.stage == "bad" and error.operation == "map" and error.job_exit_code == 1
+    assert "mapper gave up on purpose" in error.stderr_tail
+    assert "hunter2-secret" not in text and "k3y-value" not in text and "***" in text
+    assert error.sandbox and os.path.isdir(error.sandbox) and error.sandbox in text
+    assert dev_client.table_path("//out/t").read_bytes() == before
+    assert sorted(p.name for p in dev_client.table_path("//out/t").parent.iterdir()) == ["t.jsonl"]
+
+
+def test_timeout_kills_the_job(dev_client, stages):
+    stages("slow", {"src/mapper.py": "import time\ntime.sleep(30)\n"})
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "slow", timeout_s=0.5, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    started = time.monotonic()
+    with pytest.raises(OperationFailed, match="timeout_s=0.5"):
+        launch(dev_client, spec)
+    assert time.monotonic() - started < 10
+    assert not dev_client.exists("//out/t")
+
+
+def test_at_most_one_job_per_core(dev_client, stages, monkeypatch):
+    stages("t", {"src/mapper.py": """
+        import time
+        from ytjobs import read_rows, write_rows
+        start = time.time(); rows = list(read_rows()); time.sleep(0.1)
+        write_rows([{"start": start, "end": time.time()}])
+    """})
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    dev_client.write_table("//in/t", [{"id": i} for i in range(4)])
+    spec = stages.spec("map", "t", job_count=4, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    launch(dev_client, spec)
+    spans = sorted((r["start"], r["end"]) for r in _rows(dev_client, "//out/t"))
+    assert len(spans) == 4
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+
+
+def test_missing_input_and_too_many_outputs(dev_client, stages):
+    stages("m", {"src/mapper.py": COPY_MAPPER})
+    spec = stages.spec("map", "m", input_tables=["//in/none"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    with pytest.raises(TableNotFound, match="//in/none"):
+        launch(dev_client, spec)
+    dev_client.write_table("//in/t", [])
+    spec.input_tables, spec.output_tables = ["//in/t"], ["//o/1", "//o/2"]
+    with pytest.raises(ConfigError, match="one output table"):
+        launch(dev_client, spec)
+
+
+def test_missing_requirements_reported_by_name(dev_client, stages):
+    stage_dir = stages("r", {"src/mapper.py": COPY_MAPPER})
+    (stage_dir / "requirements.txt").write_text(
+        "# needed\npytest>=7\nno-such-dist-for-ytp==1.0  # pinned\n-r other.txt\norjson[x]\n")
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "r", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    with pytest.raises(ConfigError) as caught:
+        launch(dev_client, spec)
+    message = str(caught.value)
+    assert "requirements.txt" in message and "no-such-dist-for-ytp" in message
+    assert "pytest" not in message.split("installed:")[1]
+    assert not dev_client.exists("//out/t")
+
+
+def test_hook_answers_only_for_the_dev_client(dev_client, stages):
+    spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"])
+    assert ytp_launch_operation(client=object(), spec=spec) is None
+
+
+def test_code_archive_runs_through_its_wrapper(dev_client, stages, make_code_package):
+    stages("arch", {"src/mapper.py": """
+        import os, ytjobs
+        from ytjobs import read_rows, write_rows, get_config_path
+        write_rows({**row, "wrapped": os.environ.get("YTP_FROM_WRAPPER"),
+                    "ytjobs": ytjobs.__file__, "config": str(get_config_path()),
+                    "skip": os.environ.get("YTP_SKIP_REQUIREMENTS")} for row in read_rows())
+    """})
+    # the archive's copy differs from the working tree: proof the archive is what runs
+    package = make_code_package(stages.pipeline_dir, "arch", {"map": "src/mapper.py"})
+    dev_client.write_table("//in/t", [{"id": i} for i in range(10)])
+    spec = stages.spec("map", "arch", job_count=2, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py", code_package=package)
+    (stages.pipeline_dir / "stages/arch/src/mapper.py").write_text("raise SystemExit(3)\n")
+    launch(dev_client, spec)
+    rows = _rows(dev_client, "//out/t")
+    sandbox = str(sandbox_for(dev_client, spec))
+    assert [r["id"] for r in rows] == list(range(10))
+    assert {r["wrapped"] for r in rows} == {"1"} and {r["skip"] for r in rows} == {"1"}
+    assert all(r["ytjobs"].startswith(sandbox + "/_ytp_code/ytjobs/") for r in rows)
+    assert {r["config"] for r in rows} == {sandbox + "/_ytp_code/stages/arch/config.yaml"}
+    assert not os.path.exists(sandbox)
+
+
+def test_unsafe_archive_member_is_refused(dev_client, stages, make_code_package, tmp_path):
+    stages("arch", {"src/mapper.py": COPY_MAPPER})
+    package = make_code_package(stages.pipeline_dir, "arch", {"map": "src/mapper.py"},
+                                extra_members={"../../escaped.txt": b"x"})
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "arch", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py", code_package=package)
+    with pytest.raises(PackagingError, match="cannot extract"):
+        launch(dev_client, spec)
+    assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_archive_without_the_wrapper(dev_client, stages, make_code_package):
+    stages("arch", {"src/mapper.py": COPY_MAPPER, "src/other.py": COPY_MAPPER})
+    package = make_code_package(stages.pipeline_dir, "arch", {"map": "src/mapper.py"})
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "arch", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/other.py", code_package=package)
+    with pytest.raises(PackagingError, match="operation_wrapper_arch_other.sh"):
+        launch(dev_client, spec)
+
+
+def test_output_without_final_newline_is_joined_cleanly(dev_client, stages):
+    stages("nl", {"src/mapper.py": """
+        import sys, os
+        sys.stdin.read()
+        sys.stdout.write('{"job":%s}' % os.environ["YT_JOB_INDEX"])
+    """})
+    dev_client.write_table("//in/t", [{"id": i} for i in range(4)])
+    spec = stages.spec("map", "nl", job_count=2, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    launch(dev_client, spec)
+    text = dev_client.table_path("//out/t").read_text()
+    assert [json.loads(line) for line in text.splitlines()] == [{"job": 0}, {"job": 1}]
+    assert text.endswith("\n")

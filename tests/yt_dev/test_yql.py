@@ -1,0 +1,108 @@
+"""YQL in dev: the translator alone, then queries on DuckDB over .dev tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from yt_pipeline.errors import QueryFailed
+from yt_pipeline_dev.yql_translate import translate
+
+
+def _sql(query):
+    return translate(query, lambda path: f"T[{path}]")
+
+
+def test_translates_paths_names_strings_and_insert():
+    [statement] = _sql(
+        'PRAGMA yt.Pool = "p"; USE hahn;\n'
+        "INSERT INTO hahn.`//tmp/out` WITH TRUNCATE -- the result\n"
+        "SELECT `key`, \"it's\" AS s, 'a\\'b' AS t FROM `//tmp/in` /* c */ WHERE x > 1;"
+    )
+    assert statement.target == "//tmp/out" and statement.truncate
+    assert statement.sql == ("SELECT \"key\", 'it''s' AS s, 'a''b' AS t FROM T[//tmp/in]   "
+                             "WHERE x > 1")
+
+
+def test_insert_without_truncate_appends_and_selects_return():
+    first, second = _sql("INSERT INTO `//a` SELECT 1 AS x; SELECT * FROM `//a`")
+    assert (first.target, first.truncate, first.sql) == ("//a", False, "SELECT 1 AS x")
+    assert (second.target, second.sql) == (None, "SELECT * FROM T[//a]")
+
+
+def test_semicolons_inside_strings_do_not_split():
+    [statement] = _sql("SELECT 'a;b' AS s")
+    assert statement.sql == "SELECT 'a;b' AS s"
+
+
+@pytest.mark.parametrize("query, named", [
+    ("$x = SELECT 1; SELECT * FROM $x", "named expressions"),
+    ("SELECT String::ToLower(name) FROM `//t`", "UDF calls"),
+    ("PROCESS `//t` USING Python::f(TableRows())", "PROCESS"),
+    ("REDUCE `//t` ON k USING Python::f(TableRow())", "REDUCE"),
+    ("DEFINE ACTION $a() AS SELECT 1; END DEFINE", "DEFINE"),
+    ("SELECT * FROM `//t` FLATTEN BY xs", "FLATTEN BY"),
+    ("DROP TABLE `//t`", "DROP statements"),
+    ("INSERT INTO out SELECT 1", "backticked YT path"),
+    ("SELECT 'open", "unterminated"),
+])
+def test_unsupported_constructs_are_named(query, named):
+    with pytest.raises(QueryFailed, match=named):
+        _sql(query)
+
+
+def test_pragmas_only_means_nothing_to_run():
+    assert _sql("PRAGMA yt.InferSchema; -- nothing\n COMMIT;") == []
+
+
+# -- on DuckDB ------------------------------------------------------------------------------
+
+def test_insert_then_select(dev_client):
+    dev_client.write_table("//in/t", [{"k": i % 3, "v": i} for i in range(30)])
+    result = dev_client.run_yql(
+        "INSERT INTO `//out/agg` WITH TRUNCATE "
+        "SELECT k, SUM(v) AS total, COUNT(*) AS n FROM `//in/t` GROUP BY k ORDER BY k;")
+    assert result == []
+    assert list(dev_client.read_table("//out/agg")) == [
+        {"k": 0, "total": 135, "n": 10}, {"k": 1, "total": 145, "n": 10},
+        {"k": 2, "total": 155, "n": 10}]
+    rows = dev_client.run_yql("SELECT MAX(total) AS best FROM `//out/agg`")
+    assert rows == [{"best": 155}]
+    log = (dev_client.root / "operation.log").read_text()
+    assert "yql_insert //out/agg rows=3" in log
+
+
+def test_append_and_zero_rows_truncate(dev_client):
+    dev_client.write_table("//t", [{"x": 1}])
+    dev_client.run_yql("INSERT INTO `//t` SELECT 2 AS x")
+    assert [r["x"] for r in dev_client.read_table("//t")] == [1, 2]
+    dev_client.run_yql("INSERT INTO `//t` WITH TRUNCATE SELECT x FROM `//t` WHERE x > 5")
+    assert dev_client.exists("//t") and dev_client.row_count("//t") == 0
+
+
+def test_late_key_is_not_dropped(dev_client):
+    rows = ({"id": i, **({"late": "here"} if i == 25_000 else {})} for i in range(25_001))
+    dev_client.write_table("//big", rows)
+    assert dev_client.run_yql("SELECT id, late FROM `//big` WHERE late IS NOT NULL") == [
+        {"id": 25_000, "late": "here"}]
+
+
+def test_nested_unicode_and_nulls_survive(dev_client):
+    dev_client.write_table("//n", [{"name": "Zoë ✓", "tags": ["a", "b"], "m": {"x": 1},
+                                    "none": None}])
+    dev_client.run_yql("INSERT INTO `//n2` WITH TRUNCATE SELECT * FROM `//n`")
+    assert list(dev_client.read_table("//n2")) == [
+        {"name": "Zoë ✓", "tags": ["a", "b"], "m": {"x": 1}, "none": None}]
+
+
+def test_errors(dev_client):
+    with pytest.raises(QueryFailed, match="//missing"):
+        dev_client.run_yql("SELECT * FROM `//missing`")
+    dev_client.write_table("//t", [{"x": 1}])
+    before = dev_client.table_path("//t").read_bytes()
+    with pytest.raises(QueryFailed, match="DuckDB"):
+        dev_client.run_yql("INSERT INTO `//t` WITH TRUNCATE SELECT nope FROM `//t`")
+    assert dev_client.table_path("//t").read_bytes() == before
+    dev_client.write_table("//empty", [])
+    with pytest.raises(QueryFailed, match="empty tables have no columns: //empty"):
+        dev_client.run_yql("SELECT x FROM `//empty`")
+    assert dev_client.run_yql("SELECT COUNT(*) AS n FROM `//empty`") == [{"n": 0}]
