@@ -115,7 +115,9 @@ def run(
         result = pipeline.run(options)
     finally:
         pipeline.close()
-    if not dry_run:
+    if dry_run:
+        click.echo(result.plan)
+    else:
         click.echo(result.summary(), err=True)
 
 
@@ -183,6 +185,15 @@ def init(name: Path) -> None:
 
     created = create_pipeline(name)
     click.echo(f"created {created}; run it with: yt-pipeline run {name}")
+
+
+def _add_builtin_commands() -> None:
+    from yt_pipeline.cli_dag import add_dag_commands
+
+    add_dag_commands(cli)
+
+
+_add_builtin_commands()
 
 
 def make_cli() -> click.Group:

@@ -5,6 +5,7 @@ Stage code only ever talks to this interface, which is why the same stage runs i
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,13 +37,13 @@ class TableClient(Protocol):
     def row_count(self, path: str) -> int:
         """The number of rows of a table, without reading them where the backend allows."""
 
-    def list(self, path: str) -> list[str]:
+    def list(self, path: str) -> builtins.list[str]:
         """The names of the children of a folder, sorted."""
 
     def create_path(self, path: str) -> None:
         """Create a folder and its parents; an existing folder is fine."""
 
-    def run_yql(self, query: str) -> list[Row]:
+    def run_yql(self, query: str) -> builtins.list[Row]:
         """Run a YQL query; INSERT INTO writes a table, SELECT returns rows."""
 
     def table_fingerprint(self, path: str) -> str | None:

@@ -128,7 +128,7 @@ def load_config(
         raise ConfigError("pipeline folder does not exist", file=pipeline_dir)
     environ = os.environ if environ is None else environ
     explicit = config_file is not None
-    cfg_path = Path(config_file) if explicit else pipeline_dir / "configs" / "config.yaml"
+    cfg_path = Path(config_file) if config_file is not None else pipeline_dir / "configs" / "config.yaml"
     if not cfg_path.is_absolute():
         cfg_path = (Path.cwd() / cfg_path) if explicit else cfg_path
     shown = _display(cfg_path, pipeline_dir)

@@ -19,6 +19,9 @@ class MissingKey(ConfigError, AttributeError, KeyError):
     It is also an AttributeError so that `getattr(node, key, default)` and `hasattr` work.
     """
 
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
+        ConfigError.__init__(self, message, file=file, key=key)
+
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else ""
 

@@ -1,33 +1,88 @@
-"""Topological order of a declared stage graph (the DAG runner plans levels on top of it)."""
+"""Order algorithms on a dependency mapping `{node: [dependencies]}`: cycles, topological
+levels, ancestors and descendants. Pure functions; `graph.py` builds the mapping."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from yt_pipeline.errors import GraphError
 
+Deps = Mapping[str, Iterable[str]]
+
+
+def find_cycle(deps: Deps) -> list[str] | None:
+    """A cycle as `[a, b, c, a]` (each needs the next), or None. Iterative, so a long chain
+    of stages cannot exhaust Python's recursion limit."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 finished
+    for root in sorted(deps):
+        if state.get(root):
+            continue
+        path: list[str] = [root]
+        stack = [iter(sorted(deps.get(root, ())))]
+        state[root] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+                continue
+            seen = state.get(nxt)
+            if seen == 1:
+                return path[path.index(nxt):] + [nxt]
+            if seen is None:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(sorted(deps.get(nxt, ()))))
+    return None
+
+
+def topological_levels(deps: Deps) -> list[list[str]]:
+    """Nodes grouped so that every node's dependencies lie in earlier levels; a level is
+    sorted by name. The caller has ruled out cycles."""
+    waiting = {name: len(set(needed)) for name, needed in deps.items()}
+    users = dependents_of(deps)
+    level = sorted(name for name, count in waiting.items() if count == 0)
+    levels: list[list[str]] = []
+    while level:
+        levels.append(level)
+        following = []
+        for name in level:
+            for user in users[name]:
+                waiting[user] -= 1
+                if waiting[user] == 0:
+                    following.append(user)
+        level = sorted(following)
+    return levels
+
+
+def dependents_of(deps: Deps) -> dict[str, list[str]]:
+    """The reverse mapping: for each node, the nodes that need it."""
+    users: dict[str, list[str]] = {name: [] for name in deps}
+    for name, needed in deps.items():
+        for dep in set(needed):
+            users.setdefault(dep, []).append(name)
+    return users
+
+
+def closure(start: Iterable[str], edges: Mapping[str, Iterable[str]]) -> set[str]:
+    """`start` and everything reachable from it along `edges`."""
+    seen = set(start)
+    todo = list(seen)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
 
 def graph_order(graph: Mapping[str, list[str] | None], source: str | None = None) -> list[str]:
-    """Stages in an order where each comes after its dependencies; ties by name."""
+    """Stages of a declared graph in an order where each comes after its dependencies."""
     deps = {name: list(d or []) for name, d in graph.items()}
-    for name, needed in list(deps.items()):
+    for needed in list(deps.values()):
         for dep in needed:
             deps.setdefault(dep, [])
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
-            raise GraphError("cycle: " + " -> ".join(cycle), file=source, key="stages.graph")
-        state[name] = 1
-        for dep in sorted(deps[name]):
-            visit(dep, path + [name])
-        state[name] = 2
-        order.append(name)
-
-    for name in sorted(deps):
-        visit(name, [])
-    return order
+    cycle = find_cycle(deps)
+    if cycle:
+        raise GraphError("cycle: " + " -> ".join(cycle), file=source, key="stages.graph")
+    return [name for level in topological_levels(deps) for name in level]

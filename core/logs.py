@@ -37,10 +37,10 @@ class SecretMaskFilter(logging.Filter):
 
 
 _mask_filter = SecretMaskFilter()
-_handler: logging.Handler | None = None
+_handler: logging.StreamHandler | None = None
 
 
-def setup_logging(level: str | int = "INFO") -> logging.Handler:
+def setup_logging(level: str | int = "INFO") -> logging.StreamHandler:
     """Install (once) a stderr handler on the `yt_pipeline` logger tree."""
     global _handler
     root = logging.getLogger("yt_pipeline")

@@ -7,6 +7,7 @@ local processes in dev, a YT operation in prod. Both run the same job scripts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from yt_pipeline.errors import ConfigError, PluginError
 
 if TYPE_CHECKING:
     from yt_pipeline.packaging import CodePackage
-    from yt_pipeline.stage import BaseStage
+    from yt_pipeline.stage import BaseStage, StageContext
 
 KINDS = ("map", "reduce", "map_reduce", "sort", "vanilla")
 DEFAULT_SCRIPTS = {
@@ -255,9 +256,38 @@ def _environment(value: Any, stage: BaseStage, fail: Any) -> tuple[dict[str, str
     return plain, secure
 
 
-def launch(stage: BaseStage, kind: str, op_config: Any) -> OperationResult:
+class _StageView:
+    """What build_spec needs of a stage, taken from a StageContext.
+
+    Lets stages written for the framework our users come from call
+    `run_map(context=self.context, operation_config=...)` unchanged.
+    """
+
+    def __init__(self, context: StageContext):
+        self.name = context.name
+        self.stage_dir = Path(context.stage_dir)
+        self.context = context
+        self.deps = context.deps
+        self.logger = context.logger or logging.getLogger(f"yt_pipeline.stage.{context.name}")
+        config_file = getattr(context.config, "file", None)
+        self.config_file_display = config_file or str(self.stage_dir / "config.yaml")
+
+
+def _stage_of(stage: Any, context: Any) -> Any:
+    from yt_pipeline.stage import StageContext
+
+    given = stage if stage is not None else context
+    if given is None:
+        raise TypeError("run_* needs the stage (run_map(self, config)) or context=self.context")
+    return _StageView(given) if isinstance(given, StageContext) else given
+
+
+def launch(stage: Any, kind: str, op_config: Any) -> OperationResult:
     spec = build_spec(stage, kind, op_config)
-    hook = stage.context.plugin_manager.hook
+    manager = stage.context.plugin_manager
+    if manager is None:
+        raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to run operations")
+    hook = manager.hook
     stage.logger.info("[%s] starting %s operation %s", stage.name, kind, spec.name)
     result = hook.ytp_launch_operation(client=stage.deps.yt_client, spec=spec)
     if result is None:
@@ -268,21 +298,24 @@ def launch(stage: BaseStage, kind: str, op_config: Any) -> OperationResult:
     return result
 
 
-def run_map(stage: BaseStage, op_config: Any) -> OperationResult:
-    return launch(stage, "map", op_config)
+def _runner(kind: str) -> Any:
+    def run(stage: Any = None, op_config: Any = None, *, context: Any = None,
+            operation_config: Any = None, output_schema: Any = None) -> OperationResult:
+        # output_schema is accepted for source compatibility; tables here are schemaless
+        config = op_config if op_config is not None else operation_config
+        return launch(_stage_of(stage, context), kind, config)
+
+    run.__name__ = run.__qualname__ = f"run_{kind}"
+    run.__doc__ = (
+        f"Run a {kind} operation from a stage's operation config and wait for it.\n\n"
+        f"`run_{kind}(self, self.config.client.operations.<name>)`; also accepts\n"
+        f"`run_{kind}(context=self.context, operation_config=...)`. Raises OperationFailed."
+    )
+    return run
 
 
-def run_reduce(stage: BaseStage, op_config: Any) -> OperationResult:
-    return launch(stage, "reduce", op_config)
-
-
-def run_map_reduce(stage: BaseStage, op_config: Any) -> OperationResult:
-    return launch(stage, "map_reduce", op_config)
-
-
-def run_sort(stage: BaseStage, op_config: Any) -> OperationResult:
-    return launch(stage, "sort", op_config)
-
-
-def run_vanilla(stage: BaseStage, op_config: Any) -> OperationResult:
-    return launch(stage, "vanilla", op_config)
+run_map = _runner("map")
+run_reduce = _runner("reduce")
+run_map_reduce = _runner("map_reduce")
+run_sort = _runner("sort")
+run_vanilla = _runner("vanilla")

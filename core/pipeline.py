@@ -14,7 +14,7 @@ from typing import Any
 import pluggy
 
 from yt_pipeline.config import PipelineConfig, load_config
-from yt_pipeline.errors import ConfigError, PluginError, StageFailed, StageNotFound
+from yt_pipeline.errors import ConfigError, PluginError, StageFailed
 from yt_pipeline.plugins import get_plugin_manager
 from yt_pipeline.registry import StageRegistry
 from yt_pipeline.result import PipelineResult
@@ -72,42 +72,20 @@ class BasePipeline:
 
     # -- stages -----------------------------------------------------------------------
     def stage_order(self) -> list[str]:
-        """The enabled stages in the order a chain runs them; every name checked."""
-        names = self.config.get("stages.enabled_stages")
-        key = "stages.enabled_stages"
-        if not names:
-            graph = self.config.get("stages.graph") or {}
-            if graph:
-                from yt_pipeline.graph_order import graph_order
+        """The enabled stages in an order that runs each after what it needs (a chain: its
+        own order); every name checked, the graph checked for cycles."""
+        from yt_pipeline.stage_units import stage_graph
 
-                key = "stages.graph"
-                names = graph_order(graph, self.config.source_of(key))
-        if not names:
-            raise ConfigError(
-                "no stages to run: list them in stages.enabled_stages (a chain) "
-                "or stages.graph (a DAG)",
-                file=self.config.display_file,
-                key="stages.enabled_stages",
-            )
-        registry = self.stage_registry
-        for name in names:
-            if not registry.has_stage(name):
-                raise StageNotFound(
-                    f"unknown stage {name}: no stages/{name}/stage.py and no installed stage "
-                    "of that name",
-                    file=self.config.source_of(key),
-                    key=key,
-                )
-        return list(names)
+        return stage_graph(self)[0].order()
 
     def stage_config(self, name: str) -> Any:
         entry = self.stage_registry.get_entry(name)
         return load_stage_config(entry.stage_dir, name, self.pipeline_dir)
 
-    def make_stage(self, name: str, run_id: str = "") -> BaseStage:
+    def make_stage(self, name: str, run_id: str = "", config: Any = None) -> BaseStage:
         from yt_pipeline.runner import stage_deps_for
 
-        deps = stage_deps_for(self, name, run_id)
+        deps = stage_deps_for(self, name, run_id, config)
         cls = self.stage_registry.get_stage(name)
         return cls(deps, deps.stage_context.logger if deps.stage_context else None)
 
@@ -137,19 +115,21 @@ class BasePipeline:
 
     # -- running ----------------------------------------------------------------------
     def run(self, options: Any = None) -> PipelineResult:
-        """Run the pipeline; raise StageFailed (with `.result`) when a stage fails."""
+        """Run the pipeline; raise StageFailed (with `.result` and `.resume_hint`) when a
+        stage fails."""
         from yt_pipeline.runner import Runner
 
-        self.stage_order()  # configuration errors before any work
+        runner = Runner(self, options)  # configuration and graph errors before any work
         self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
-        if options is None or not getattr(options, "dry_run", False):
+        if not runner.options.dry_run:
             self.package_code()
-        runner = Runner(self, options)
         result = runner.run()
         if not result.success:
-            error = getattr(runner, "last_error", None)
-            failure = error if isinstance(error, StageFailed) else StageFailed("?", RuntimeError(result.error))
+            failure = runner.last_error or StageFailed("?", RuntimeError(result.error))
             failure.result = result  # type: ignore[attr-defined]
+            failure.resume_hint = (  # type: ignore[attr-defined]
+                f"to resume: {runner.target.resume_command}"
+            )
             raise failure
         return result
 

@@ -13,13 +13,14 @@ import os
 import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+
 import pluggy
 
 from yt_pipeline import hookspecs
 from yt_pipeline.errors import PluginError
 
 ENTRY_POINT_GROUP = "yt_pipeline"
-BUILTIN_PLUGINS = ("yt_pipeline.builtin_discovery",)
+BUILTIN_PLUGINS = ("yt_pipeline.builtin_discovery", "yt_pipeline.progress")
 
 log = logging.getLogger("yt_pipeline.plugins")
 
@@ -134,6 +135,7 @@ def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
             continue
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         dist = _DIST_OF.get(name)
+        version: str | None
         if dist:
             version, origin = dist[1], dist[0]
         elif name in {m.rsplit(".", 1)[-1] for m in BUILTIN_PLUGINS}:

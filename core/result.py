@@ -27,6 +27,10 @@ class PipelineResult:
     outputs: dict[str, Any] = field(default_factory=dict)
     debug: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: the plan a dry run prints
+    plan: str = ""
+    #: the run record file
+    record: str | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.outputs[name]

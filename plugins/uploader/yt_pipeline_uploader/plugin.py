@@ -1,13 +1,31 @@
-"""Hook implementations of the uploader (the archive is built in a later change)."""
+"""Hook implementations of the uploader.
+
+This module is imported on every start of the command line, so it imports nothing heavy:
+the archive code is loaded only when a hook runs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yt_pipeline import hookimpl
 
+if TYPE_CHECKING:
+    import click
+
+    from yt_pipeline.packaging import CodePackage
+
 
 @hookimpl
-def ytp_package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> Any:
-    return None
+def ytp_package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePackage | None:
+    from yt_pipeline_uploader.build import package_code
+
+    return package_code(pipeline_dir, settings, stages)
+
+
+@hookimpl
+def ytp_add_commands(cli: click.Group) -> None:
+    from yt_pipeline_uploader.command import package
+
+    cli.add_command(package)

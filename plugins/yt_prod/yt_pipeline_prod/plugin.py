@@ -1,4 +1,8 @@
-"""Hook implementations of the prod backend (the client is built in a later change)."""
+"""Hook implementations of the prod backend.
+
+Loaded on every start of the command line, so it imports nothing heavy: ytsaurus-client is
+imported only when a prod client is created or an operation runs.
+"""
 
 from __future__ import annotations
 
@@ -10,4 +14,22 @@ from yt_pipeline import hookimpl
 
 @hookimpl
 def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
-    return None
+    if mode != "prod":
+        return None
+    from yt_pipeline_prod.client import ProdClient
+    from yt_pipeline_prod.settings import load_prod_settings
+
+    return ProdClient(load_prod_settings(settings, Path(pipeline_dir)))
+
+
+@hookimpl
+def ytp_launch_operation(client: Any, spec: Any) -> Any:
+    if getattr(client, "mode", None) != "prod":
+        return None
+    from yt_pipeline_prod.client import ProdClient
+
+    if not isinstance(client, ProdClient):
+        return None
+    from yt_pipeline_prod.launcher import launch
+
+    return launch(client, spec)

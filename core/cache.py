@@ -1,0 +1,118 @@
+"""The stage cache (opt-in: `pipeline.cache: true`, or `cache: true` in a stage's config).
+
+A stage is skipped when its fingerprint equals the one of its last success and its declared
+outputs still exist. The fingerprint hashes these components (each is logged and kept in
+`.runs/stages.<mode>.json`, so a miss can say what changed):
+
+- `code`: stage.py and src/ (a function step: its source);
+- `config`: the stage's config.yaml (a function step: the context values it takes);
+- `settings`: the pipeline settings (secrets are never part of them; workers and cache
+  flags are left out because they do not change what a stage produces);
+- `inputs`: each declared input table's fingerprint from the client (dev: a hash of the
+  content; prod: the table's revision), so new data re-runs the stage;
+- `upstream`: for each dependency not linked by a declared table, its own fingerprint (or
+  the run that last produced it), so an upstream change reaches every downstream stage;
+- `debug`: the debug the stage receives.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from yt_pipeline.units import RunTarget, RunUnit, digest_value
+
+log = logging.getLogger("yt_pipeline.cache")
+
+
+@dataclass
+class CacheDecision:
+    hit: bool
+    #: "off", "forced", "refresh", "hit", "miss"
+    kind: str
+    reason: str
+    fingerprint: str | None = None
+    components: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.reason}" if self.reason else self.kind
+
+
+def cache_enabled(unit: RunUnit, target: RunTarget) -> bool:
+    return target.cache_default if unit.cache is None else unit.cache
+
+
+def fingerprint_components(
+    unit: RunUnit, target: RunTarget, debug_in: dict[str, Any], memory: dict[str, dict[str, Any]],
+    client: Any,
+) -> dict[str, Any]:
+    upstream = {}
+    for dep in target.graph.deps[unit.name]:
+        if (unit.name, dep) in target.graph.inferred:
+            continue  # the input table's content already stands for it
+        entry = memory.get(dep) or {}
+        upstream[dep] = entry.get("fingerprint") or entry.get("run_id")
+    return {
+        "code": unit.code_hash(),
+        "config": unit.config_hash(),
+        "settings": target.settings_hash,
+        "inputs": {path: client.table_fingerprint(path) for path in unit.inputs},
+        "upstream": upstream,
+        "debug": digest_value(debug_in),
+    }
+
+
+def decide(
+    unit: RunUnit, target: RunTarget, debug_in: dict[str, Any],
+    memory: dict[str, dict[str, Any]], client: Any, *, force: bool, refresh: bool,
+) -> CacheDecision:
+    """Whether the stage can be skipped, and why (or why not)."""
+    if not cache_enabled(unit, target):
+        return CacheDecision(False, "off", "")
+    components = fingerprint_components(unit, target, debug_in, memory, client)
+    fingerprint = digest_value(components)
+    decision = CacheDecision(False, "miss", "", fingerprint, components)
+    last = memory.get(unit.name) or {}
+    if force or refresh:
+        decision.kind = "forced" if force else "refresh"
+        decision.reason = "--force" if force else f"--refresh {unit.name}"
+    elif not last.get("fingerprint"):
+        decision.reason = "no earlier success recorded"
+    elif last["fingerprint"] != fingerprint:
+        decision.reason = _what_changed(last.get("components") or {}, components)
+    elif last.get("debug_lost"):
+        decision.reason = "its last debug could not be stored"
+    else:
+        missing = [path for path in unit.outputs if not client.exists(path)]
+        if missing:
+            decision.reason = f"output {missing[0]} is missing"
+        else:
+            decision.hit, decision.kind = True, "hit"
+            decision.reason = f"fingerprint {fingerprint} as in run {last.get('run_id', '?')}"
+    log.info("[%s] cache %s; %s", unit.name, decision.describe(), _summary(components))
+    return decision
+
+
+def _what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
+    changes = []
+    for key in ("code", "config", "settings", "debug"):
+        if old.get(key) != new[key]:
+            changes.append(f"{key} changed")
+    for group, label in (("inputs", "input"), ("upstream", "upstream")):
+        before = old.get(group) or {}
+        for name, value in new[group].items():
+            if before.get(name) != value:
+                changes.append(f"{label} {name} changed")
+        for name in sorted(set(before) - set(new[group])):
+            changes.append(f"{label} {name} removed")
+    return ", ".join(changes) or "fingerprint changed"
+
+
+def _summary(components: dict[str, Any]) -> str:
+    parts = [f"{key}={components[key][:8]}" for key in ("code", "config", "settings", "debug")]
+    for path, value in components["inputs"].items():
+        parts.append(f"input {path}={(value or 'missing')[:12]}")
+    for dep, value in components["upstream"].items():
+        parts.append(f"upstream {dep}={str(value)[:12]}")
+    return " ".join(parts)

@@ -1,0 +1,143 @@
+"""Commands about runs and the DAG: `status`, `runs`, `graph`, `cache clear`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yt_pipeline.cli import CONFIG_OPT, DIR_ARG, SET_OPT, load_pipeline
+
+
+@click.command()
+@DIR_ARG
+@CONFIG_OPT
+@SET_OPT
+def status(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...]) -> None:
+    """Show each stage's state from the last runs (state.<mode>.yml)."""
+    from yt_pipeline.state import StateStore
+
+    pipeline = load_pipeline(pipeline_dir, config_file, overrides)
+    names = pipeline.stage_order()
+    store = StateStore(pipeline.pipeline_dir, pipeline.mode, names)
+    if not store.path.is_file():
+        click.echo(f"no runs yet in mode {pipeline.mode} ({store.path.name} does not exist)")
+    width = max(len(n) for n in names)
+    for name in names:
+        entry = store.memory.get(name) or {}
+        state = store.statuses.get(name) or "-"
+        when = _time(entry.get("finished_at")) if state != "-" else ""
+        run = entry.get("run_id", "") if state != "-" else ""
+        click.echo(f"{name:<{width}}  {state:<8} {when:<19}  {run}".rstrip())
+
+
+@click.command()
+@DIR_ARG
+@click.option("-n", "--limit", default=10, show_default=True, help="How many runs to list.")
+def runs(pipeline_dir: Path, limit: int) -> None:
+    """List the recent runs of a pipeline folder, newest first."""
+    from yt_pipeline.records import read_records
+
+    records = read_records(pipeline_dir, limit)
+    if not records:
+        click.echo(f"no runs recorded in {pipeline_dir}")
+        return
+    for rec in records:
+        stages = rec.get("stages") or {}
+        counts: dict[str, int] = {}
+        for info in stages.values():
+            counts[info.get("outcome", "?")] = counts.get(info.get("outcome", "?"), 0) + 1
+        tally = " ".join(f"{k.lower()}={v}" for k, v in sorted(counts.items()))
+        duration = rec.get("duration_s")
+        took = f"{duration:.2f}s" if isinstance(duration, (int, float)) else "-"
+        line = (f"{rec.get('run_id', '?')}  {rec.get('state', '?'):<14} "
+                f"{rec.get('status', '?'):<11} {_time(rec.get('started_at'))}  {took:>8}  {tally}")
+        errors = [f"{n}: {i['error']}" for n, i in stages.items() if i.get("error")]
+        if errors:
+            line += f"  error: {errors[0].splitlines()[0]}"
+        click.echo(line)
+
+
+@click.command()
+@DIR_ARG
+@CONFIG_OPT
+@SET_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text",
+              show_default=True, help="How to print the DAG.")
+def graph(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...],
+          fmt: str) -> None:
+    """Print the stage DAG as text (levels), Mermaid or Graphviz DOT."""
+    from yt_pipeline.stage_units import stage_graph
+
+    pipeline = load_pipeline(pipeline_dir, config_file, overrides)
+    dag = stage_graph(pipeline)[0]
+    click.echo(render_graph(dag, fmt))
+
+
+def render_graph(dag: Any, fmt: str) -> str:
+    edges = [(dep, name) for name in dag.order() for dep in dag.deps[name]]
+    if fmt == "mermaid":
+        lines = ["graph TD"]
+        lines += [f"  {_node_id(n)}[\"{n}\"]" for n in dag.order()]
+        for dep, name in edges:
+            table = dag.inferred.get((name, dep))
+            arrow = f"-->|{table}|" if table else "-->"
+            lines.append(f"  {_node_id(dep)} {arrow} {_node_id(name)}")
+        return "\n".join(lines)
+    if fmt == "dot":
+        lines = ["digraph pipeline {", "  rankdir=LR;"]
+        lines += [f"  \"{n}\";" for n in dag.order()]
+        for dep, name in edges:
+            table = dag.inferred.get((name, dep))
+            label = f" [label=\"{table}\"]" if table else ""
+            lines.append(f"  \"{dep}\" -> \"{name}\"{label};")
+        return "\n".join([*lines, "}"])
+    width = max(len(n) for n in dag.names)
+    lines = []
+    for number, level in enumerate(dag.levels, 1):
+        lines.append(f"level {number}")
+        for name in level:
+            needs = ", ".join(dag.deps[name])
+            lines.append(f"  {name:<{width}}" + (f"  <- {needs}" if needs else ""))
+    return "\n".join(lines)
+
+
+def _node_id(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name)
+
+
+@click.group()
+def cache() -> None:
+    """The stage cache (pipeline.cache: true, or cache: true in a stage's config.yaml)."""
+
+
+@cache.command("clear")
+@DIR_ARG
+@CONFIG_OPT
+@SET_OPT
+@click.option("--stage", "stages", multiple=True, help="Only this stage (repeatable).")
+def cache_clear(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...],
+                stages: tuple[str, ...]) -> None:
+    """Forget cache fingerprints, so cached stages run again next time."""
+    from yt_pipeline.config import load_config
+    from yt_pipeline.state import StateStore
+
+    config = load_config(pipeline_dir, config_file, overrides)
+    folder = config.pipeline_dir
+    store = StateStore.existing(folder, config.mode)
+    count = store.forget_fingerprints(stages or None)
+    store.write()
+    click.echo(f"cleared {count} cache fingerprint(s) in {folder} (mode {config.mode})")
+
+
+def _time(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
+
+
+def add_dag_commands(group: click.Group) -> None:
+    for command in (status, runs, graph, cache):
+        group.add_command(command)

@@ -1,0 +1,107 @@
+"""`when:` conditions: a small expression language evaluated without `eval`.
+
+Allowed: names given by the runner (`config`, `debug`, `pipeline`, `mode`, and for function
+steps the context's values), constants, lists and tuples, `and`/`or`/`not`, comparisons
+(`== != < <= > >= in not in is is not`), unary minus, and attribute or subscript access on
+mappings and lists (`debug.rows > 0`, `config["client"]["table"]`). A missing key reads as
+None, so `debug.flag` is simply false before any stage set it. Anything else (calls,
+lambdas, dunder names, arithmetic on strings...) is rejected before the run starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Mapping
+from typing import Any
+
+from yt_pipeline.errors import ConfigError
+
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+_ALLOWED = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
+    ast.Name, ast.Load, ast.Constant, ast.Attribute, ast.Subscript, ast.List, ast.Tuple,
+    *_COMPARE,
+)
+
+
+class Condition:
+    """A parsed `when:` expression; `source`/`key` name where it was written."""
+
+    def __init__(self, text: str, *, source: str | None = None, key: str = "when"):
+        self.text = text
+        self.source = source
+        self.key = key
+        if not isinstance(text, str) or not text.strip():
+            raise self._error(f"must be an expression string, got {text!r}")
+        try:
+            self.tree = ast.parse(text.strip(), mode="eval")
+        except SyntaxError as exc:
+            raise self._error(f"invalid expression {text!r}: {exc.msg}") from None
+        for node in ast.walk(self.tree):
+            if not isinstance(node, _ALLOWED):
+                raise self._error(f"{type(node).__name__} is not allowed in {text!r}")
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+                raise self._error(f"private name {node.attr} is not allowed in {text!r}")
+
+    def _error(self, message: str) -> ConfigError:
+        return ConfigError(message, file=self.source, key=self.key)
+
+    def evaluate(self, names: Mapping[str, Any]) -> bool:
+        try:
+            return bool(self._eval(self.tree.body, names))
+        except ConfigError:
+            raise
+        except Exception as exc:  # a comparison of None with a number, and the like
+            raise self._error(f"{self.text!r} failed: {exc.__class__.__name__}: {exc}") from None
+
+    def _eval(self, node: ast.AST, names: Mapping[str, Any]) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                known = ", ".join(sorted(names))
+                raise self._error(f"unknown name {node.id} in {self.text!r} (known: {known})")
+            return names[node.id]
+        if isinstance(node, ast.BoolOp):
+            values = (self._eval(v, names) for v in node.values)
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.UnaryOp):
+            value = self._eval(node.operand, names)
+            return (not value) if isinstance(node.op, ast.Not) else -value
+        if isinstance(node, ast.Compare):
+            left = self._eval(node.left, names)
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                right = self._eval(right_node, names)
+                if not _COMPARE[type(op)](left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.Attribute):
+            return _lookup(self._eval(node.value, names), node.attr)
+        if isinstance(node, ast.Subscript):
+            return _lookup(self._eval(node.value, names), self._eval(node.slice, names))
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self._eval(v, names) for v in node.elts]
+        raise self._error(f"{type(node).__name__} is not allowed")  # pragma: no cover
+
+
+def _lookup(container: Any, key: Any) -> Any:
+    if isinstance(container, Mapping):
+        return container.get(key)
+    if isinstance(container, (list, tuple)) and isinstance(key, int):
+        return container[key] if -len(container) <= key < len(container) else None
+    if container is None:
+        return None
+    raise TypeError(f"cannot look up {key!r} in a {type(container).__name__}")

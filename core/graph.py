@@ -1,0 +1,148 @@
+"""The stage DAG: built from a chain, a declared graph, or the tables stages read and write;
+checked for cycles and unknown names; grouped into levels; narrowed by a selection.
+
+Three ways to say what depends on what, as the configuration allows:
+
+- `stages.enabled_stages: [a, b, c]`: a chain, each stage needs the one before it;
+- `stages.graph: {report: [clean_a, clean_b], clean_a: [load]}`: declared dependencies;
+- `inputs:`/`outputs:` at the top of a stage's config.yaml: a stage that reads a table
+  another stage writes depends on it (added to a declared graph; a chain is already ordered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from yt_pipeline.errors import GraphError
+from yt_pipeline.graph_order import (
+    closure,
+    dependents_of,
+    find_cycle,
+    topological_levels,
+)
+
+
+@dataclass
+class StageGraph:
+    """Nodes in declaration order and, for each, the nodes it needs."""
+
+    deps: dict[str, tuple[str, ...]]
+    #: edges that come from inputs/outputs: (user, producer) -> the table that links them
+    inferred: dict[tuple[str, str], str] = field(default_factory=dict)
+    source: str | None = None
+    _levels: list[list[str]] | None = field(default=None, repr=False)
+    _users: dict[str, list[str]] | None = field(default=None, repr=False)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.deps)
+
+    @property
+    def levels(self) -> list[list[str]]:
+        if self._levels is None:
+            self._levels = topological_levels(self.deps)
+        return self._levels
+
+    @property
+    def dependents(self) -> dict[str, list[str]]:
+        if self._users is None:
+            self._users = dependents_of(self.deps)
+        return self._users
+
+    def order(self) -> list[str]:
+        return [name for level in self.levels for name in level]
+
+    def ancestors(self, names: Iterable[str]) -> set[str]:
+        """The nodes and everything they need, directly or not."""
+        return closure(names, self.deps)
+
+    def descendants(self, names: Iterable[str]) -> set[str]:
+        """The nodes and everything that needs them, directly or not."""
+        return closure(names, self.dependents)
+
+    def select(
+        self, only: Iterable[str] = (), from_node: str | None = None, to_node: str | None = None
+    ) -> set[str]:
+        """What `--only`, `--from` (and what needs it) and `--to` (and what it needs) pick;
+        everything when none is given. Given together, they narrow each other."""
+        chosen = set(self.deps)
+        only = list(only)
+        for option, names in (("--only", only), ("--from", [from_node]), ("--to", [to_node])):
+            for name in names:
+                if name is not None and name not in self.deps:
+                    known = ", ".join(self.names)
+                    raise GraphError(f"{option}: unknown stage {name} (known: {known})")
+        if only:
+            chosen &= set(only)
+        if from_node:
+            chosen &= self.descendants([from_node])
+        if to_node:
+            chosen &= self.ancestors([to_node])
+        if not chosen:
+            raise GraphError("the selection (--only/--from/--to) picks no stage")
+        return chosen
+
+
+def chain_graph(names: list[str], source: str | None = None) -> StageGraph:
+    deps = {name: ((names[i - 1],) if i else ()) for i, name in enumerate(names)}
+    return StageGraph(deps, source=source)
+
+
+def build_graph(
+    declared: Mapping[str, Iterable[str] | None],
+    io: Mapping[str, tuple[list[str], list[str]]] | None = None,
+    *,
+    is_known: Callable[[str], bool] | None = None,
+    source: str | None = None,
+    key: str = "stages.graph",
+    what: str = "stage",
+) -> StageGraph:
+    """A checked graph from declared dependencies plus those inferred from `io`
+    (`{name: (inputs, outputs)}`). A dependency that is not declared as a node is added when
+    `is_known` accepts it; otherwise the error names the node that asked for it."""
+    deps: dict[str, list[str]] = {name: list(needed or ()) for name, needed in declared.items()}
+    for name in list(deps):
+        for dep in deps[name]:
+            if dep in deps:
+                continue
+            if is_known is not None and is_known(dep):
+                deps[dep] = []
+                continue
+            raise GraphError(
+                f"{what} {name} depends on unknown {what} {dep}", file=source, key=f"{key}.{name}"
+            )
+    inferred = _infer_edges(io or {}, deps)
+    for (user, producer) in inferred:
+        if producer not in deps[user]:
+            deps[user].append(producer)
+    cycle = find_cycle(deps)
+    if cycle:
+        pairs = zip(cycle, cycle[1:], strict=False)
+        links = [f"{a} reads {inferred[(a, b)]}" for a, b in pairs if (a, b) in inferred]
+        note = f" (from inputs/outputs: {'; '.join(links)})" if links else ""
+        raise GraphError("cycle: " + " -> ".join(cycle) + note, file=source, key=key)
+    return StageGraph({n: tuple(d) for n, d in deps.items()}, inferred, source)
+
+
+def _infer_edges(
+    io: Mapping[str, tuple[list[str], list[str]]], nodes: Mapping[str, object]
+) -> dict[tuple[str, str], str]:
+    producers: dict[str, list[str]] = {}
+    for name, (_inputs, outputs) in io.items():
+        if name in nodes:
+            for path in outputs:
+                producers.setdefault(normalize_path(path), []).append(name)
+    edges: dict[tuple[str, str], str] = {}
+    for name, (inputs, _outputs) in io.items():
+        if name not in nodes:
+            continue
+        for path in inputs:
+            for producer in producers.get(normalize_path(path), ()):
+                if producer != name:  # a stage that updates a table in place needs no one
+                    edges.setdefault((name, producer), path)
+    return edges
+
+
+def normalize_path(path: str) -> str:
+    return path.rstrip("/") or path

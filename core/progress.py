@@ -1,0 +1,148 @@
+"""The progress display, a built-in plugin on the lifecycle hooks.
+
+When stderr is a terminal and rich is installed (`pip install yt-pipeline[progress]`), a live
+table shows each stage's state and time while the run goes; otherwise each start and end is a
+plain log line. `YTP_PROGRESS=plain` (or `rich`) chooses explicitly. rich is imported only
+when the live table is used, so plain runs never pay for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+from yt_pipeline import hookimpl
+from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
+
+log = logging.getLogger("yt_pipeline.progress")
+
+RUNNING = "running"
+WAITING = "waiting"
+_STYLE = {SUCCESS: "green", FAILED: "bold red", CACHED: "cyan", SKIPPED: "dim",
+          RUNNING: "yellow", WAITING: "dim"}
+
+
+def wants_rich() -> bool:
+    choice = os.environ.get("YTP_PROGRESS", "auto").strip().lower()
+    if choice == "plain":
+        return False
+    if choice != "rich" and not sys.stderr.isatty():
+        return False
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class StageBoard:
+    """Each stage's state and times; rendered as a rich table."""
+
+    def __init__(self, run: RunInfo):
+        self.run = run
+        self.lock = threading.Lock()
+        self.rows: dict[str, list[Any]] = {name: [WAITING, None, None, ""] for name in run.stages}
+
+    def start(self, stage: str) -> None:
+        with self.lock:
+            self.rows[stage] = [RUNNING, time.perf_counter(), None, ""]
+
+    def end(self, stage: str, outcome: StageOutcome) -> None:
+        with self.lock:
+            row = self.rows.setdefault(stage, [WAITING, None, None, ""])
+            row[0], row[2] = outcome.status, outcome.duration_s
+            row[3] = outcome.reason if outcome.status != FAILED else (outcome.error or "")
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=f"run {self.run.run_id}", title_justify="left", expand=False)
+        for column in ("stage", "state", "time", ""):
+            table.add_column(column)
+        now = time.perf_counter()
+        with self.lock:
+            for name, (status, started, duration, note) in self.rows.items():
+                if duration is None and started is not None:
+                    duration = now - started
+                shown = "" if duration is None else f"{duration:.1f}s"
+                style = _STYLE.get(status, "")
+                table.add_row(name, f"[{style}]{status}[/]", shown, note.splitlines()[0][:60]
+                              if note else "")
+        return table
+
+
+class ProgressPlugin:
+    def __init__(self) -> None:
+        self.live: dict[str, tuple[Any, StageBoard, list[tuple[Any, Any]]]] = {}
+
+    @hookimpl(trylast=True)
+    def ytp_pipeline_started(self, run: RunInfo) -> None:
+        if not wants_rich():
+            log.info("run %s: %d stage(s), mode %s", run.run_id, len(run.stages), run.mode)
+            return
+        from rich.console import Console
+        from rich.live import Live
+
+        board = StageBoard(run)
+        live = Live(board, console=Console(stderr=True), refresh_per_second=4,
+                    redirect_stderr=True, redirect_stdout=False)
+        original = sys.stderr
+        live.start()
+        swapped = []
+        # Log lines go above the table instead of through it.
+        for handler in logging.getLogger("yt_pipeline").handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is original:
+                swapped.append((handler, handler.setStream(sys.stderr)))
+        self.live[run.run_id] = (live, board, swapped)
+
+    @hookimpl(trylast=True)
+    def ytp_before_stage(self, run: RunInfo, stage: str) -> None:
+        shown = self.live.get(run.run_id)
+        if shown:
+            shown[1].start(stage)
+        else:
+            log.info("[%s] started", stage)
+
+    @hookimpl(trylast=True)
+    def ytp_after_stage(self, run: RunInfo, stage: str, outcome: StageOutcome) -> None:
+        shown = self.live.get(run.run_id)
+        if shown:
+            shown[1].end(stage, outcome)
+            return
+        status = outcome.status
+        if status == SUCCESS:
+            log.info("[%s] done in %.2fs", stage, outcome.duration_s)
+        elif status == CACHED:
+            log.info("[%s] from the cache (%s)", stage, outcome.reason)
+        elif status == SKIPPED:
+            log.info("[%s] skipped: %s", stage, outcome.reason)
+        else:
+            log.error("[%s] FAILED after %.2fs (attempt %d)", stage, outcome.duration_s,
+                      outcome.attempts)
+
+    @hookimpl(trylast=True)
+    def ytp_pipeline_finished(self, run: RunInfo, outcomes: list[StageOutcome],
+                              success: bool) -> None:
+        shown = self.live.pop(run.run_id, None)
+        if not shown:
+            return
+        live, _board, swapped = shown
+        live.stop()
+        if not live.console.is_terminal:
+            live.console.line()  # a terminal ends the table's line itself
+        for handler, stream in swapped:
+            handler.setStream(stream)
+
+
+plugin = ProgressPlugin()
+
+
+# The module is the registered plugin object: expose the instance's hooks at module level.
+ytp_pipeline_started = plugin.ytp_pipeline_started
+ytp_before_stage = plugin.ytp_before_stage
+ytp_after_stage = plugin.ytp_after_stage
+ytp_pipeline_finished = plugin.ytp_pipeline_finished

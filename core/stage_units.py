@@ -1,0 +1,184 @@
+"""A folder pipeline (`BasePipeline`) as a `RunTarget`: its graph and one unit per stage.
+
+A stage's config.yaml may carry, at its top level, the keys the runner reads:
+`inputs`/`outputs` (table paths: dependencies and cache keys), `cache` (true/false),
+`retry` ({max_attempts, backoff_s, max_backoff_s}) and `when` (a condition).
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline.conditions import Condition
+from yt_pipeline.confignode import ConfigNode
+from yt_pipeline.errors import ConfigError, StageNotFound
+from yt_pipeline.graph import StageGraph, build_graph, chain_graph
+from yt_pipeline.retry import parse_retry
+from yt_pipeline.units import (
+    Debug,
+    RunTarget,
+    RunUnit,
+    digest_files,
+    digest_value,
+    flag,
+    table_list,
+)
+
+if TYPE_CHECKING:
+    from yt_pipeline.pipeline import BasePipeline
+
+#: settings that change how a run goes, not what it produces; left out of fingerprints
+_NOT_FINGERPRINTED = ("workers", "cache")
+
+
+def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNode]]:
+    """The checked DAG of the enabled stages, and each stage's configuration."""
+    config = pipeline.config
+    chain = config.get("stages.enabled_stages")
+    declared = config.get("stages.graph") or {}
+    key = "stages.enabled_stages" if chain or not declared else "stages.graph"
+    source = config.source_of(key)
+    if not chain and not declared:
+        raise ConfigError(
+            "no stages to run: list them in stages.enabled_stages (a chain) "
+            "or stages.graph (a DAG)",
+            file=config.display_file,
+            key="stages.enabled_stages",
+        )
+    registry = pipeline.stage_registry
+    names = list(chain or declared)
+    for name in names:
+        _check_known(registry, name, source, key)
+    if chain:
+        configs = {name: pipeline.stage_config(name) for name in names}
+        return chain_graph(list(chain), source), configs
+    known = registry.has_stage
+    graph = build_graph(declared, None, is_known=known, source=source, key=key)
+    configs = {name: pipeline.stage_config(name) for name in graph.names}
+    io = {name: _io(cfg) for name, cfg in configs.items()}
+    if any(ins or outs for ins, outs in io.values()):
+        graph = build_graph(declared, io, is_known=known, source=source, key=key)
+    return graph, configs
+
+
+def _check_known(registry: Any, name: str, source: str, key: str) -> None:
+    if not registry.has_stage(name):
+        raise StageNotFound(
+            f"unknown stage {name}: no stages/{name}/stage.py and no installed stage of that name",
+            file=source,
+            key=key,
+        )
+
+
+def _io(cfg: ConfigNode) -> tuple[list[str], list[str]]:
+    return (
+        table_list(cfg.get("inputs"), source=cfg.file, key="inputs"),
+        table_list(cfg.get("outputs"), source=cfg.file, key="outputs"),
+    )
+
+
+def stage_target(pipeline: BasePipeline) -> RunTarget:
+    graph, configs = stage_graph(pipeline)
+    config = pipeline.config
+    units = {name: _stage_unit(pipeline, name, configs[name]) for name in graph.names}
+    settings = {
+        section: (
+            {k: v for k, v in value.items() if k not in _NOT_FINGERPRINTED}
+            if section == "pipeline" and isinstance(value, dict) else value
+        )
+        for section, value in config.data.items()
+    }
+    return RunTarget(
+        pipeline_dir=pipeline.pipeline_dir,
+        mode=pipeline.mode,
+        state_name=pipeline.mode,
+        units=units,
+        graph=graph,
+        client=lambda: pipeline.yt,
+        hook=pipeline.plugin_manager.hook,
+        settings=config,
+        settings_hash=digest_value(settings),
+        workers=int(config.get("pipeline.workers") or 1),
+        cache_default=bool(config.get("pipeline.cache")),
+        resume_command=resume_command(pipeline),
+    )
+
+
+def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode) -> RunUnit:
+    entry = pipeline.stage_registry.get_entry(name)
+    source = cfg.file
+    inputs, outputs = _io(cfg)
+    when = cfg.get("when")
+    settings = pipeline.config
+
+    def execute(debug: Debug, run_id: str) -> Debug:
+        stage = pipeline.make_stage(name, run_id, config=cfg)
+        returned = stage.run(dict(debug))
+        merged = dict(debug)
+        if returned:
+            merged.update(returned)
+        return merged
+
+    def condition_names(debug: Debug) -> dict[str, Any]:
+        return {
+            "config": cfg,
+            "debug": debug,
+            "pipeline": settings.pipeline,
+            "stages": settings.stages,
+            "mode": settings.mode,
+        }
+
+    stage_dir = Path(entry.stage_dir)
+
+    def code_hash() -> str:
+        files = [stage_dir / "stage.py"] if (stage_dir / "stage.py").is_file() else []
+        src = stage_dir / "src"
+        if src.is_dir():
+            files += [p for p in src.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        return digest_files(stage_dir, files)
+
+    return RunUnit(
+        name=name,
+        execute=execute,
+        inputs=inputs,
+        outputs=outputs,
+        cache=flag(cfg.get("cache"), source=source, key="cache"),
+        retry=parse_retry(
+            cfg.to_dict().get("retry"), source=source,
+            retry_on=getattr(entry.stage_class, "retry_on", None),
+        ),
+        when=Condition(when, source=source) if when is not None else None,
+        condition_names=condition_names,
+        code_hash=code_hash,
+        config_hash=lambda: digest_value(cfg.to_dict()),
+        source=source,
+    )
+
+
+def resume_command(pipeline: BasePipeline) -> str:
+    """The command line that resumes this pipeline, with the same configuration."""
+    from yt_pipeline.pipeline import DefaultPipeline
+
+    config = pipeline.config
+    script = pipeline.pipeline_dir / "pipeline.py"
+    if type(pipeline) is not DefaultPipeline and script.is_file():
+        words = ["python", str(script)]
+    else:
+        words = ["yt-pipeline", "run", str(pipeline.pipeline_dir)]
+    default_config = pipeline.pipeline_dir / "configs" / "config.yaml"
+    if config.config_file.resolve() != default_config.resolve():
+        words += ["--config", str(config.config_file)]
+    for key, origin in config.sources.items():
+        if origin == f"--set {key}":
+            value = config.get(key)
+            text = value if isinstance(value, str) else _yaml_scalar(value)
+            words += ["--set", f"{key}={text}"]
+    return " ".join(shlex.quote(w) for w in [*words, "--resume"])
+
+
+def _yaml_scalar(value: Any) -> str:
+    from yt_pipeline.yamlio import dump_yaml
+
+    return dump_yaml(value).strip().removesuffix("...").strip()

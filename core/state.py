@@ -1,0 +1,148 @@
+"""Run state kept in the pipeline folder, one set per mode.
+
+- `state.<mode>.yml` (function-step pipelines: `state.<name>.<mode>.yml`): each stage of
+  the graph -> `SUCCESS`, `FAILED`, `SKIPPED` (its `when:` was false) or `null` (not run
+  since the last full run began). `--resume` runs what is not SUCCESS or SKIPPED.
+- `.runs/stages.<mode>.json`: what the next run needs from the last one, per stage: the
+  debug it returned (so a resumed or cached stage still feeds its dependents), its cache
+  fingerprint with the hash of each component, and the run that produced it.
+- `.runs/<run id>.json`: one record per run (see `records.py`).
+
+Both state files are replaced atomically. Writing is cheap by design: every stage's line
+and entry is serialized once when it changes, and the runner writes once per batch of
+stages that finished together.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.events import FAILED, SKIPPED, SUCCESS
+from yt_pipeline.yamlio import read_yaml_mapping, write_file_atomic
+
+RUNS_DIR = ".runs"
+STATUSES = (SUCCESS, FAILED, SKIPPED, None)
+#: statuses --resume treats as done
+DONE = (SUCCESS, SKIPPED)
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
+
+
+def state_path(folder: Path, state_name: str) -> Path:
+    return Path(folder) / f"state.{state_name}.yml"
+
+
+def memory_path(folder: Path, state_name: str) -> Path:
+    return Path(folder) / RUNS_DIR / f"stages.{state_name}.json"
+
+
+def read_statuses(folder: Path, state_name: str) -> dict[str, str | None]:
+    """The stage -> status table of a state file ({} when there is none)."""
+    path = state_path(folder, state_name)
+    if not path.is_file():
+        return {}
+    data = read_yaml_mapping(path, display=path.name)
+    for name, status in data.items():
+        if status not in STATUSES:
+            raise ConfigError(
+                f"unknown status {status!r} (expected SUCCESS, FAILED, SKIPPED or null)",
+                file=path.name, key=name,
+            )
+    return data
+
+
+def _yaml_key(name: str) -> str:
+    if _PLAIN_KEY.match(name) and name.lower() not in _YAML_WORDS:
+        return name
+    return json.dumps(name)
+
+
+class StateStore:
+    """The state of one pipeline folder and mode, for the duration of a run."""
+
+    def __init__(self, folder: Path, state_name: str, names: list[str]):
+        self.folder = Path(folder)
+        self.state_name = state_name
+        self.path = state_path(folder, state_name)
+        self.memory_path = memory_path(folder, state_name)
+        known = read_statuses(folder, state_name)
+        # Only stages of the current graph are kept: a removed stage leaves the file.
+        self.statuses: dict[str, str | None] = {name: known.get(name) for name in names}
+        self._lines = {name: self._line(name, status) for name, status in self.statuses.items()}
+        self.memory: dict[str, dict[str, Any]] = self._read_memory()
+        # "name": {...} fragments of the JSON file, made once per change
+        self._memory_json = {
+            name: self._fragment(name, json.dumps(entry))
+            for name, entry in self.memory.items() if name in self.statuses
+        }
+        self._memory_dirty = False
+
+    def _read_memory(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.memory_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            return {}  # a damaged memory only costs cache hits, never a wrong result
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, dict)}
+
+    @staticmethod
+    def _line(name: str, status: str | None) -> str:
+        return f"{_yaml_key(name)}: {status or 'null'}\n"
+
+    @staticmethod
+    def _fragment(name: str, text: str) -> str:
+        return f"{json.dumps(name)}: {text}"
+
+    def set_status(self, name: str, status: str | None) -> None:
+        self.statuses[name] = status
+        self._lines[name] = self._line(name, status)
+
+    def remember(self, name: str, entry: dict[str, Any]) -> None:
+        """Keep what the next run needs from this stage (debug, fingerprint)."""
+        try:
+            text = json.dumps(entry)
+        except (TypeError, ValueError):
+            # Debug the state file cannot hold: the stage will simply run again next time.
+            entry = {k: v for k, v in entry.items() if k != "debug"}
+            entry["debug_lost"] = True
+            text = json.dumps(entry, default=repr)
+        self.memory[name] = entry
+        self._memory_json[name] = self._fragment(name, text)
+        self._memory_dirty = True
+
+    @classmethod
+    def existing(cls, folder: Path, state_name: str) -> StateStore:
+        """The store with every stage its files know, whatever the current graph."""
+        store = cls(folder, state_name, [])
+        names = list(read_statuses(folder, state_name))
+        names += [n for n in store.memory if n not in names]
+        return cls(folder, state_name, names)
+
+    def forget_fingerprints(self, names: Iterable[str] | None = None) -> int:
+        """Drop cache fingerprints (`yt-pipeline cache clear`); returns how many."""
+        wanted = set(names) if names is not None else None
+        count = 0
+        for name, entry in list(self.memory.items()):
+            if wanted is not None and name not in wanted:
+                continue
+            if entry.pop("fingerprint", None) is not None:
+                count += 1
+                entry.pop("components", None)
+                self.remember(name, entry)
+        return count
+
+    def write(self) -> None:
+        header = f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null\n"
+        write_file_atomic(self.path, header + "".join(self._lines.values()))
+        if self._memory_dirty:
+            body = ",\n".join(self._memory_json.values())
+            write_file_atomic(self.memory_path, "{\n" + body + "\n}\n")
+            self._memory_dirty = False

@@ -1,0 +1,264 @@
+"""Function steps: a pipeline written as plain Python functions.
+
+    from yt_pipeline import Pipeline, step, context
+
+    @step(outputs=["raw"])
+    def extract(yt):
+        return [{"x": 1}, {"x": 2}]
+
+    @step(inputs=["raw"], outputs=["doubled"])
+    def transform(raw, factor: int):
+        return [{"x": r["x"] * factor} for r in raw]
+
+    result = Pipeline("etl", context=context(factor=2)).add_step(extract).add_step(transform).run()
+    result["doubled"]
+
+The DAG comes from the names steps read (`inputs`) and return (`outputs`); a name that starts
+with `//` is a table a step reads or writes itself (it orders the steps and keys the cache).
+Parameters are filled by name: an input from the step that produced it, `yt` with the table
+client, anything else from the context; `run(context={...})` overrides context values.
+
+The same runner, state files (`state.<name>.<mode>.yml`), run records and cache serve these
+pipelines as folder pipelines. Outputs are kept between runs as JSON, so a resumed or cached
+step hands its outputs on; values JSON cannot hold simply make the step run again.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.conditions import Condition
+from yt_pipeline.errors import ConfigError, GraphError, PluginError
+from yt_pipeline.graph import StageGraph, build_graph
+from yt_pipeline.result import PipelineResult
+from yt_pipeline.retry import RetryPolicy, parse_retry
+from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
+
+
+class Context(dict):
+    """Values steps receive by parameter name."""
+
+
+def context(**values: Any) -> Context:
+    return Context(values)
+
+
+def _is_table(name: str) -> bool:
+    return name.startswith("//")
+
+
+@dataclass
+class Step:
+    func: Callable[..., Any]
+    name: str
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    cache: bool | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    when: Condition | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    @property
+    def values_out(self) -> list[str]:
+        return [name for name in self.outputs if not _is_table(name)]
+
+
+def step(
+    func: Callable[..., Any] | None = None, *, inputs: Iterable[str] = (),
+    outputs: Iterable[str] = (), name: str | None = None, cache: bool | None = None,
+    retry: Mapping[str, Any] | None = None,
+    retry_on: tuple[type[BaseException], ...] | None = None, when: str | None = None,
+) -> Any:
+    """Make a function a step; usable bare (`@step`) or with arguments."""
+
+    def wrap(f: Callable[..., Any]) -> Step:
+        step_name = name or f.__name__
+        where = f"step {step_name}"
+        return Step(
+            func=f, name=step_name, inputs=list(inputs), outputs=list(outputs), cache=cache,
+            retry=parse_retry(retry, source=where, retry_on=retry_on),
+            when=Condition(when, source=where) if when is not None else None,
+        )
+
+    return wrap(func) if func is not None else wrap
+
+
+class Pipeline:
+    """A pipeline of function steps, run in `folder` (default: the current folder)."""
+
+    def __init__(
+        self, name: str, context: Mapping[str, Any] | None = None, *,
+        folder: str | Path | None = None, mode: str | None = None, workers: int = 4,
+        cache: bool = False, client: Any = None, plugin_manager: Any = None,
+    ) -> None:
+        if not name or not all(c.isalnum() or c in "_-" for c in name):
+            raise ConfigError(f"pipeline name must be letters, digits, _ or -, got {name!r}")
+        from yt_pipeline.plugins import get_plugin_manager
+
+        self.name = name
+        self.context = Context(context or {})
+        self.folder = Path(folder or Path.cwd()).resolve()
+        self.settings = self._settings()
+        self.mode = mode or (self.settings.mode if self.settings is not None else "dev")
+        self.workers = workers
+        self.cache = cache
+        self.plugin_manager = plugin_manager or get_plugin_manager()
+        self._client = client
+        self.steps: dict[str, Step] = {}
+        self._run_context: Context = self.context
+
+    def _settings(self) -> Any:
+        if not (self.folder / "configs" / "config.yaml").is_file():
+            return None
+        from yt_pipeline.config import load_config
+
+        return load_config(self.folder)
+
+    def add_step(self, item: Step | Callable[..., Any]) -> Pipeline:
+        made = item if isinstance(item, Step) else step(item)
+        if made.name in self.steps:
+            raise ConfigError(f"pipeline {self.name}: two steps are named {made.name}")
+        self.steps[made.name] = made
+        return self
+
+    @property
+    def yt(self) -> Any:
+        """The table client of the mode (dev: tables under <folder>/.dev), made on first use."""
+        if self._client is None:
+            client = self.plugin_manager.hook.ytp_create_client(
+                mode=self.mode, settings=self.settings, pipeline_dir=self.folder
+            )
+            if client is None:
+                raise PluginError(f"no plugin provides mode {self.mode!r}")
+            self._client = client
+        return self._client
+
+    def graph(self) -> StageGraph:
+        producers: dict[str, str] = {}
+        for s in self.steps.values():
+            for out in s.values_out:
+                if out in producers:
+                    raise GraphError(
+                        f"pipeline {self.name}: output {out} is produced by two steps: "
+                        f"{producers[out]} and {s.name}"
+                    )
+                producers[out] = s.name
+        for s in self.steps.values():
+            for needed in s.inputs:
+                if not (_is_table(needed) or needed in producers or needed in self._run_context):
+                    raise GraphError(
+                        f"step {s.name}: input {needed} is produced by no step and is not "
+                        "in the context"
+                    )
+        declared = {name: [] for name in self.steps}
+        io = {s.name: (s.inputs, s.outputs) for s in self.steps.values()}
+        return build_graph(declared, io, source=f"pipeline {self.name}", key="steps",
+                           what="step")
+
+    def run_target(self) -> RunTarget:
+        if not self.steps:
+            raise ConfigError(f"pipeline {self.name} has no steps: add them with add_step()")
+        settings = self.settings.data if self.settings is not None else {}
+        return RunTarget(
+            pipeline_dir=self.folder, mode=self.mode, state_name=f"{self.name}.{self.mode}",
+            units={name: self._unit(s) for name, s in self.steps.items()},
+            graph=self.graph(), client=lambda: self.yt, hook=self.plugin_manager.hook,
+            settings=self.settings, settings_hash=digest_value(settings),
+            workers=self.workers, cache_default=self.cache,
+            resume_command=f"Pipeline({self.name!r}, ...).run(resume=True)",
+        )
+
+    def run(
+        self, context: Mapping[str, Any] | None = None, *, workers: int | None = None,
+        only: Iterable[str] = (), from_step: str | None = None, to_step: str | None = None,
+        resume: bool = False, force: bool = False, refresh: Iterable[str] = (),
+        dry_run: bool = False,
+    ) -> PipelineResult:
+        """Run the steps; a failed step gives a result with `success` false and `error`."""
+        from yt_pipeline.runner import Runner, RunOptions
+
+        self._run_context = Context({**self.context, **(context or {})})
+        options = RunOptions(
+            workers=workers, only=list(only), from_stage=from_step, to_stage=to_step,
+            resume=resume, force=force, refresh=list(refresh), dry_run=dry_run,
+        )
+        return Runner(self, options).run()
+
+    # -- one step as a unit -------------------------------------------------------------
+    def _unit(self, s: Step) -> RunUnit:
+        params = list(inspect.signature(s.func).parameters.values())
+
+        def execute(debug: Debug, run_id: str) -> Debug:
+            value = s.func(**self._arguments(s, params, debug))
+            merged = dict(debug)
+            merged.update(_named_outputs(s, value))
+            return merged
+
+        def condition_names(debug: Debug) -> dict[str, Any]:
+            return {**self._run_context, "context": self._run_context, "debug": debug}
+
+        def config_hash() -> str:
+            taken = {p.name: self._run_context[p.name] for p in params
+                     if p.name in self._run_context and p.name not in s.inputs}
+            return digest_value(taken)
+
+        return RunUnit(
+            name=s.name, execute=execute,
+            inputs=[i for i in s.inputs if _is_table(i)],
+            outputs=[o for o in s.outputs if _is_table(o)],
+            cache=s.cache, retry=s.retry, when=s.when, condition_names=condition_names,
+            code_hash=lambda: digest(_source_of(s.func)), config_hash=config_hash,
+            source=f"step {s.name}",
+        )
+
+    def _arguments(self, s: Step, params: list[inspect.Parameter], debug: Debug) -> dict[str, Any]:
+        ctx = self._run_context
+        kwargs: dict[str, Any] = {}
+        for param in params:
+            name = param.name
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if name in s.inputs and name in debug:
+                kwargs[name] = debug[name]
+            elif name == "yt" and name not in ctx:
+                kwargs[name] = self.yt
+            elif name in ctx:
+                kwargs[name] = ctx[name]
+            elif name == "context":
+                kwargs[name] = ctx
+            elif param.default is param.empty:
+                raise ConfigError(
+                    f"step {s.name}: no value for parameter {name} "
+                    "(not an input of the step, not in the context)"
+                )
+        return kwargs
+
+
+def _named_outputs(s: Step, value: Any) -> dict[str, Any]:
+    names = s.values_out
+    if not names:
+        return {}
+    if len(names) == 1:
+        return {names[0]: value}
+    if isinstance(value, Mapping) and all(n in value for n in names):
+        return {n: value[n] for n in names}
+    if isinstance(value, (tuple, list)) and len(value) == len(names):
+        return dict(zip(names, value, strict=True))
+    raise ConfigError(
+        f"step {s.name} declares outputs {names} but returned {type(value).__name__}: "
+        f"return a tuple of {len(names)} values or a dict with those keys"
+    )
+
+
+def _source_of(func: Callable[..., Any]) -> str:
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
+        code = getattr(func, "__code__", None)
+        return repr(code.co_code) if code is not None else repr(func)

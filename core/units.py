@@ -1,0 +1,104 @@
+"""What the runner runs: `RunUnit` (one stage or function step) inside a `RunTarget`.
+
+Folder pipelines (`stage_units.py`) and function-step pipelines (`steps.py`) both describe
+themselves this way, so one runner, one cache and one state file serve both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.conditions import Condition
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.graph import StageGraph
+from yt_pipeline.retry import NO_RETRY, RetryPolicy
+
+Debug = dict[str, Any]
+
+
+@dataclass
+class RunUnit:
+    """One node of the DAG and how to run it."""
+
+    name: str
+    #: (debug merged from upstream, run id) -> this unit's debug
+    execute: Callable[[Debug, str], Debug]
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    #: None: follow the pipeline's `cache` setting
+    cache: bool | None = None
+    retry: RetryPolicy = NO_RETRY
+    when: Condition | None = None
+    #: names a `when:` condition may use, given the incoming debug
+    condition_names: Callable[[Debug], Mapping[str, Any]] = lambda debug: {"debug": debug}
+    #: hashes of the unit's code and of its own configuration, for the cache
+    code_hash: Callable[[], str] = lambda: ""
+    config_hash: Callable[[], str] = lambda: ""
+    #: where the unit is declared, for error messages
+    source: str | None = None
+
+
+@dataclass
+class RunTarget:
+    """A pipeline as the runner sees it."""
+
+    pipeline_dir: Path
+    mode: str
+    #: names the state file, records and lock: `dev`, or `<pipeline name>.dev` for steps
+    state_name: str
+    units: dict[str, RunUnit]
+    graph: StageGraph
+    client: Callable[[], Any]
+    hook: Any
+    settings: Any
+    settings_hash: str
+    workers: int
+    cache_default: bool
+    #: the command that resumes this pipeline after a failure
+    resume_command: str
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def digest_value(value: Any) -> str:
+    """A stable hash of JSON-like data; other objects hash by their repr."""
+    return digest(json.dumps(value, sort_keys=True, default=repr, separators=(",", ":")))
+
+
+def digest_files(root: Path, paths: Iterable[Path]) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for path in sorted(paths):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def table_list(value: Any, *, source: str | None, key: str) -> list[str]:
+    """`inputs:`/`outputs:` of a stage: a list of YT paths (one path alone is accepted)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"must be a list of table paths, got {value!r}", file=source, key=key)
+    for path in value:
+        if not path.startswith("//"):
+            raise ConfigError(f"not a YT path (must start with //): {path!r}", file=source, key=key)
+    return list(value)
+
+
+def flag(value: Any, *, source: str | None, key: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError(f"must be true or false, got {value!r}", file=source, key=key)

@@ -1,0 +1,111 @@
+"""A reproducible tar.gz: the same files give the same bytes, whoever builds it and when.
+
+Entries are sorted, carry one fixed mtime, owner 0:0 without names, and mode 0644 (0755 for
+executables); only regular files are stored (folders are implied by the names); the gzip
+header has no file name and a zero timestamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from yt_pipeline.errors import PackagingError
+
+if TYPE_CHECKING:
+    import tarfile
+
+#: 2000-01-01T00:00:00Z; any constant will do, but 0 upsets some unpacking tools
+FIXED_MTIME = 946684800
+#: Packaging runs on every pipeline run, uploading only when the content changed: level 3 is
+#: about twice as fast as gzip's default 6 for an archive some 9% larger.
+COMPRESS_LEVEL = 3
+
+
+@dataclass(frozen=True)
+class Member:
+    """A file to store: its bytes come from `path`, or from `data` (generated files)."""
+
+    arcname: str
+    executable: bool
+    path: Path | None = None
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    sha256: str
+    size: int
+    file_count: int
+
+
+class _HashingWriter:
+    """A file-like sink that hashes and counts what passes through it."""
+
+    def __init__(self, sink: BinaryIO):
+        self.sink = sink
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.sink.write(data)
+
+    def flush(self) -> None:
+        self.sink.flush()
+
+
+def write_archive(destination: Path, members: list[Member]) -> ArchiveInfo:
+    """Write `members` to `destination` (atomically: a temporary file, then a rename)."""
+    import gzip
+    import tarfile
+
+    partial = destination.with_name(destination.name + ".partial")
+    try:
+        with partial.open("wb") as raw:
+            sink = _HashingWriter(raw)
+            with gzip.GzipFile(
+                filename="", mode="wb", fileobj=sink, mtime=0, compresslevel=COMPRESS_LEVEL
+            ) as packed, tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for member in sorted(members, key=lambda m: m.arcname):
+                    _add(tar, member)
+        os.replace(partial, destination)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return ArchiveInfo(sink.digest.hexdigest(), sink.size, len(members))
+
+
+def _add(tar: tarfile.TarFile, member: Member) -> None:
+    import io
+    import tarfile
+
+    info = tarfile.TarInfo(member.arcname)
+    info.mtime = FIXED_MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = 0o755 if member.executable else 0o644
+    if member.data is not None:
+        info.size = len(member.data)
+        tar.addfile(info, io.BytesIO(member.data))
+        return
+    path = Path(str(member.path))
+    try:
+        with path.open("rb") as handle:
+            info.size = os.fstat(handle.fileno()).st_size
+            tar.addfile(info, handle)
+    except OSError as exc:
+        # Typically a file that shrank while it was being read.
+        raise PackagingError(f"cannot pack {path}: {exc}") from None
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"

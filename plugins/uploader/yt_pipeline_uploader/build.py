@@ -1,0 +1,143 @@
+"""Building the code archive of a pipeline: what the `ytp_package_code` hook does."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.errors import PackagingError
+from yt_pipeline.packaging import ARCHIVE_NAME, BUILD_DIR_NAME, CodePackage
+from yt_pipeline_uploader.jobcode import JobScript, find_job_scripts
+from yt_pipeline_uploader.walk import Entry, Source, list_source
+
+log = logging.getLogger("yt_pipeline.uploader")
+
+MODULES_KEY = "pipeline.upload_modules"
+PATHS_KEY = "pipeline.upload_paths"
+
+
+def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePackage | None:
+    """Build `.build/source.tar.gz` for the enabled `stages`; None when none has job code."""
+    from yt_pipeline_uploader import sources as src
+
+    pipeline_dir = Path(pipeline_dir).resolve()
+    jobs = {
+        stage.name: find_job_scripts(
+            stage.name, stage.stage_dir, _shown_config(stage, pipeline_dir)
+        )
+        for stage in stages
+    }
+    if not any(jobs.values()):
+        log.debug("[Upload] no enabled stage has job code; nothing to package")
+        return None
+    log.info("[Upload] Packaging code...")
+
+    # Everything is checked before .build is touched, so a bad configuration leaves the
+    # previous build as it was.
+    chosen: list[Source] = [src.jobs_package_source()]
+    for stage in stages:
+        chosen += src.stage_sources(pipeline_dir, stage.name, stage.stage_dir, jobs[stage.name])
+    extra = src.module_sources(pipeline_dir, list(_setting(settings, MODULES_KEY)), MODULES_KEY)
+    extra += src.path_sources(pipeline_dir, list(_setting(settings, PATHS_KEY)), PATHS_KEY)
+    chosen += src.check_distinct_targets(extra)
+    files = _collect(chosen, _secret_ids(settings, pipeline_dir))
+
+    from yt_pipeline_uploader.archive import Member, human_size, write_archive
+    from yt_pipeline_uploader.wrapper import wrapper_text
+
+    scripts = [job for stage_jobs in jobs.values() for job in stage_jobs]
+    generated = {job.wrapper: wrapper_text(job).encode() for job in scripts}
+    for name in generated:
+        if name in files:
+            raise PackagingError(
+                f"{files[name].origin}: {name} is the name of a job wrapper at the archive root"
+            )
+    members = [Member(e.arcname, e.executable, path=e.path) for e in files.values()]
+    members += [Member(name, True, data=data) for name, data in generated.items()]
+
+    build_dir = _fresh_build_dir(pipeline_dir)
+    info = write_archive(build_dir / ARCHIVE_NAME, members)
+    _write_wrappers(build_dir, generated)
+    log.info(
+        "[Upload] %s: %s, %d files, sha256 %s",
+        _display(build_dir / ARCHIVE_NAME, pipeline_dir), human_size(info.size),
+        info.file_count, info.sha256[:16],
+    )
+    return CodePackage(
+        archive_path=build_dir / ARCHIVE_NAME,
+        content_hash=info.sha256,
+        size=info.size,
+        file_count=info.file_count,
+        wrappers=_wrapper_map(scripts),
+    )
+
+
+def _collect(sources: list[Source], secret_ids: frozenset[tuple[int, int]]) -> dict[str, Entry]:
+    files: dict[str, Entry] = {}
+    for source in sources:
+        for entry in list_source(source, secret_ids):
+            other = files.get(entry.arcname)
+            if other is not None and other.path.resolve() != entry.path.resolve():
+                raise PackagingError(
+                    f"{entry.origin}: {entry.arcname} in the archive would come from both "
+                    f"{other.path} ({other.origin}) and {entry.path}"
+                )
+            files.setdefault(entry.arcname, entry)
+    return files
+
+
+def _wrapper_map(scripts: list[JobScript]) -> dict[tuple[str, str], str]:
+    return {(job.stage, job.role): job.wrapper for job in scripts}
+
+
+def _setting(settings: Any, key: str) -> Any:
+    value = settings.get(key) if settings is not None else None
+    return value or []
+
+
+def _secret_ids(settings: Any, pipeline_dir: Path) -> frozenset[tuple[int, int]]:
+    """Identities of the secret files, to refuse them under any name (a hard link too)."""
+    candidates = [pipeline_dir / "configs" / "secrets.env"]
+    configured = getattr(settings, "secrets_file", None)
+    if configured:
+        candidates.append(Path(configured))
+    ids = set()
+    for path in candidates:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        ids.add((info.st_dev, info.st_ino))
+    return frozenset(ids)
+
+
+def _fresh_build_dir(pipeline_dir: Path) -> Path:
+    """An empty .build, so what it holds always matches the configuration just used."""
+    build_dir = pipeline_dir / BUILD_DIR_NAME
+    if build_dir.is_symlink() or build_dir.is_file():
+        build_dir.unlink()
+    elif build_dir.is_dir():
+        shutil.rmtree(build_dir)
+    build_dir.mkdir()
+    return build_dir
+
+
+def _write_wrappers(build_dir: Path, generated: dict[str, bytes]) -> None:
+    # The same scripts as at the archive root, for a backend that starts a job from them.
+    for name, data in generated.items():
+        path = build_dir / name
+        path.write_bytes(data)
+        path.chmod(0o755)
+
+
+def _shown_config(stage: Any, pipeline_dir: Path) -> str:
+    return _display(Path(stage.stage_dir) / "config.yaml", pipeline_dir)
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,153 @@
+"""The prod table client: Cypress tables through ytsaurus-client, same methods as dev.
+
+`yt.wrapper` is imported on first use, not when this module loads, so the command line
+starts fast. Each thread gets its own `YtClient`: a client keeps the current transaction in
+its own state, and stages running in parallel must not share one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
+from yt_pipeline_prod.failures import translated
+from yt_pipeline_prod.settings import ProdSettings
+
+Row = dict[str, Any]
+
+
+def check_path(path: str) -> str:
+    if not isinstance(path, str) or not path.startswith("//") or not path.rstrip("/"):
+        raise InvalidTablePath(f"not a YT table path (must start with //): {path!r}")
+    return path.rstrip("/")
+
+
+def json_format() -> Any:
+    """JSON for table IO, real UTF-8 strings (as a job reading its stdin sees them)."""
+    import yt.wrapper as yt
+
+    return yt.JsonFormat(encode_utf8=False)
+
+
+class _CountedRows:
+    """Rows on their way to the proxy: counted, and checked to be dicts."""
+
+    def __init__(self, rows: Iterable[Row], path: str):
+        self._rows = iter(rows)
+        self.path = path
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for row in self._rows:
+            if not isinstance(row, dict):
+                raise BackendError(
+                    f"write_table {self.path}: rows must be dicts, got {type(row).__name__}"
+                )
+            self.count += 1
+            yield row
+
+
+class ProdClient:
+    mode = "prod"
+
+    def __init__(self, settings: ProdSettings):
+        self.settings = settings
+        self.proxy = settings.proxy
+        self.build_folder = settings.build_folder
+        self._local = threading.local()
+        #: archives known to be in build_folder already (remote paths)
+        self.uploaded: set[str] = set()
+        self.upload_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ProdClient(proxy={self.proxy!r})"
+
+    def secret_values(self) -> list[str]:
+        return [self.settings.token]
+
+    def yt(self) -> Any:
+        """This thread's `yt.wrapper.YtClient`."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            import yt.wrapper as yt
+
+            client = yt.YtClient(proxy=self.proxy, token=self.settings.token,
+                                 config=self.settings.client_config())
+            self._local.client = client
+        return client
+
+    # -- tables -----------------------------------------------------------------------
+    def write_table(self, path: str, rows: Iterable[Row], append: bool = False) -> int:
+        """Create the table (and its folders) and write it in one transaction: a write that
+        fails half-way is aborted, and the table stays as it was."""
+        import yt.wrapper as yt
+
+        path = check_path(path)
+        counted = _CountedRows(rows, path)
+        client = self.yt()
+        with translated(self, "write_table", path):
+            with client.Transaction(attributes={"title": f"yt-pipeline write {path}"}):
+                client.create("table", path, recursive=True, ignore_existing=True)
+                client.write_table(yt.TablePath(path, append=append, client=client), counted,
+                                   format=json_format(), raw=False)
+        return counted.count
+
+    def read_table(self, path: str) -> Iterator[Row]:
+        path = check_path(path)
+        with translated(self, "read_table", path):
+            stream = self.yt().read_table(path, format=json_format(), raw=False)
+        return self._rows(stream, path)
+
+    def _rows(self, stream: Any, path: str) -> Iterator[Row]:
+        with translated(self, "read_table", path):
+            yield from stream
+
+    def exists(self, path: str) -> bool:
+        path = check_path(path)
+        with translated(self, "exists", path):
+            return bool(self.yt().exists(path))
+
+    def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
+        path = check_path(path)
+        with translated(self, "remove", path):
+            self.yt().remove(path, recursive=recursive, force=force)
+
+    def row_count(self, path: str) -> int:
+        path = check_path(path)
+        with translated(self, "row_count", path):
+            node_type = str(self.yt().get(path + "/@type"))
+            if node_type != "table":
+                raise BackendError(f"row_count {path}: it is a {node_type}, not a table")
+            return int(self.yt().get(path + "/@row_count"))
+
+    def list(self, path: str) -> list[str]:
+        path = check_path(path)
+        with translated(self, "list", path):
+            node_type = str(self.yt().get(path + "/@type"))
+            if node_type != "map_node":
+                raise BackendError(f"{path} is a {node_type}, not a folder")
+            return sorted(str(name) for name in self.yt().list(path))
+
+    def create_path(self, path: str) -> None:
+        path = check_path(path)
+        with translated(self, "create_path", path):
+            self.yt().create("map_node", path, recursive=True, ignore_existing=True)
+
+    def table_fingerprint(self, path: str) -> str | None:
+        """The table's revision: it changes whenever the table does."""
+        path = check_path(path)
+        try:
+            with translated(self, "table_fingerprint", path):
+                return str(self.yt().get(path + "/@revision"))
+        except TableNotFound:
+            return None
+
+    def run_yql(self, query: str) -> list[Row]:
+        from yt_pipeline_prod.yql import run_yql
+
+        return run_yql(self, query)
+
+    def close(self) -> None:
+        self._local = threading.local()

@@ -1,0 +1,95 @@
+"""ytsaurus-client and HTTP-library exceptions turned into yt_pipeline errors.
+
+Every message is checked for secrets before it leaves: a token must never reach an error.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from yt_pipeline.errors import BackendError, NetworkError, TableNotFound, YtPipelineError
+
+MASK = "***"
+MAX_MESSAGE = 600
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def error_messages(error: Any, depth: int = 0) -> list[str]:
+    """The messages of a YT error and its inner errors, outermost first, without repeats."""
+    if isinstance(error, dict):
+        message, inner = error.get("message"), error.get("inner_errors") or []
+    else:
+        message = getattr(error, "message", None) or str(error)
+        inner = getattr(error, "inner_errors", None) or []
+    found = [str(message).strip()] if message else []
+    if depth < 4:
+        for item in inner:
+            found.extend(m for m in error_messages(item, depth + 1) if m not in found)
+    return found
+
+
+def summary(error: Any) -> str:
+    text = ": ".join(error_messages(error)) or type(error).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def _network_exceptions() -> tuple[type[BaseException], ...]:
+    from yt.packages.requests import exceptions as requests_exceptions
+    from yt.wrapper.errors import YtProxyUnavailable, YtRequestTimedOut
+
+    return (requests_exceptions.RequestException, YtProxyUnavailable, YtRequestTimedOut,
+            http.client.HTTPException, ConnectionError, socket.timeout)
+
+
+def is_resolve_error(error: BaseException) -> bool:
+    check = getattr(error, "is_resolve_error", None)
+    return bool(check()) if callable(check) else False
+
+
+def convert(error: BaseException, action: str, path: str | None, proxy: str,
+            secrets: Iterable[str], missing_ok: bool = False) -> BaseException:
+    """The yt_pipeline error for an exception raised while doing `action` on `path`."""
+    from yt.wrapper.errors import YtError, YtTokenError
+
+    where = f"{action} {path}" if path else action
+    if isinstance(error, _network_exceptions()):
+        reason = summary(error) if isinstance(error, YtError) else type(error).__name__
+        detail = str(error) if not isinstance(error, YtError) else ""
+        if detail and len(detail) < 200:
+            reason = f"{reason}: {detail}"
+        text = (f"{where}: cannot reach the YT proxy {proxy} ({reason}); "
+                "check YT_PROXY and the network")
+        return NetworkError(scrub(text, secrets))
+    if isinstance(error, YtTokenError) or getattr(error, "code", None) == 900:
+        text = f"{where}: the YT proxy {proxy} rejected the token; check YT_TOKEN"
+        return BackendError(scrub(text, secrets))
+    if path and is_resolve_error(error) and not missing_ok:
+        return TableNotFound(path)
+    if isinstance(error, YtError):
+        return BackendError(scrub(f"{where}: {summary(error)}", secrets))
+    return error
+
+
+@contextmanager
+def translated(client: Any, action: str, path: str | None = None) -> Iterator[None]:
+    """Run a block of client calls; YT and network failures leave as yt_pipeline errors."""
+    try:
+        yield
+    except YtPipelineError:
+        raise
+    except Exception as error:  # noqa: BLE001 - converted or re-raised unchanged below
+        converted = convert(error, action, path, client.proxy, client.secret_values())
+        if converted is error:
+            raise
+        raise converted from None

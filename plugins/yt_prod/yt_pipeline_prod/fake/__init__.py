@@ -1,0 +1,99 @@
+"""A fake YT HTTP proxy for tests: the real ytsaurus-client talks to it on 127.0.0.1.
+
+It keeps Cypress in memory (tables, files, documents, links, transactions), really runs
+operations as local processes and runs a small subset of YQL on DuckDB. It does not check
+ACLs, schemas, quotas or transaction isolation beyond "changes appear on commit".
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from yt_pipeline_prod.fake.cypress import Node, normalize
+from yt_pipeline_prod.fake.state import FakeState
+
+
+class FakeYtProxy:
+    """Start with `start()` (or as a context manager); `url` is what YT_PROXY should be."""
+
+    def __init__(self, token: str | None = None, job_env: dict[str, str] | None = None):
+        self.state = FakeState(token=token, job_env=dict(job_env or {}))
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self) -> FakeYtProxy:
+        from yt_pipeline_prod.fake.server import ProxyServer
+
+        self._server = ProxyServer(("127.0.0.1", 0), self.state)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeYtProxy:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- what tests look at -------------------------------------------------------------
+    @property
+    def faults(self) -> Any:
+        return self.state.faults
+
+    @property
+    def calls(self) -> Any:
+        """Requests per command name."""
+        return self.state.calls
+
+    @property
+    def bytes_in(self) -> Any:
+        return self.state.bytes_in
+
+    @property
+    def specs(self) -> list[dict[str, Any]]:
+        return self.state.specs
+
+    def reset_counters(self) -> None:
+        self.state.calls.clear()
+        self.state.bytes_in.clear()
+
+    def rows(self, path: str) -> list[dict[str, Any]]:
+        """The committed rows of a table."""
+        node = self.state.cypress.lookup(normalize(path), None)
+        if node is None or node.type != "table":
+            raise KeyError(f"no table {path}")
+        return [dict(row) for row in node.rows]
+
+    def file_bytes(self, path: str) -> bytes:
+        node = self.state.cypress.lookup(normalize(path), None)
+        if node is None or node.type != "file":
+            raise KeyError(f"no file {path}")
+        return node.data
+
+    def put_table(self, path: str, rows: list[dict[str, Any]]) -> None:
+        """Seed a committed table (parents created)."""
+        cypress = self.state.cypress
+        with cypress.lock:
+            path = normalize(path)
+            cypress.ensure_parents(path, None, recursive=True)
+            cypress.put(path, Node("table", rows=[dict(r) for r in rows]), None)
+
+    def transaction_count(self) -> int:
+        return len(self.state.cypress.transactions)
+
+
+__all__ = ["FakeYtProxy"]

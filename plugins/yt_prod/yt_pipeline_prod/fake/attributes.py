@@ -1,0 +1,94 @@
+"""System attributes of fake Cypress nodes (type, id, revision, row_count, ...)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import yt.yson as yson
+
+from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000000Z"
+
+
+def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "type": node.type,
+        "id": node.id,
+        "revision": node.revision,
+        "content_revision": node.revision,
+        "path": path,
+        "key": name_of(path),
+        "creation_time": _iso(node.created),
+        "modification_time": _iso(node.modified),
+        "dynamic": False,
+    }
+    if node.type == "table":
+        size = sum(len(json.dumps(row)) for row in node.rows)
+        sorted_by = list(node.attributes.get("sorted_by") or [])
+        attrs.update({
+            "row_count": len(node.rows),
+            "chunk_row_count": len(node.rows),
+            "data_weight": size,
+            "uncompressed_data_size": size,
+            "compressed_data_size": size,
+            "chunk_count": 1 if node.rows else 0,
+            "sorted": bool(sorted_by),
+            "sorted_by": sorted_by,
+            "key_columns": sorted_by,
+            "schema": node.attributes.get("schema", yson.to_yson_type([], attributes={
+                "strict": False, "unique_keys": False})),
+            "compression_codec": "lz4",
+            "erasure_codec": "none",
+        })
+    elif node.type == "file":
+        attrs.update({"uncompressed_data_size": len(node.data),
+                      "compressed_data_size": len(node.data)})
+    elif node.type == "map_node":
+        attrs["count"] = len(cypress.children(path, tx_id))
+    elif node.type == "link":
+        attrs["target_path"] = node.attributes.get("target_path")
+    attrs.update({k: v for k, v in node.attributes.items() if k not in ("sorted_by", "schema")})
+    return attrs
+
+
+def attribute_value(cypress: Cypress, path: str, node: Node, tx_id: str | None,
+                    name: str) -> Any:
+    """One attribute, or all of them for an empty name; KeyError when absent."""
+    attrs = system_attributes(cypress, path, node, tx_id)
+    if name == "":
+        return attrs
+    head, _, rest = name.partition("/")
+    value = attrs[head]
+    for part in filter(None, rest.split("/")):
+        value = value[part]
+    return value
+
+
+def with_attributes(value: Any, attributes: dict[str, Any] | None) -> Any:
+    if not attributes:
+        return value
+    typed = yson.to_yson_type(value, attributes=attributes)
+    return typed
+
+
+def node_value(cypress: Cypress, path: str, tx_id: str | None, wanted: list[str] | None,
+               depth: int = 0) -> Any:
+    """What `get` returns for a node: maps recurse, other nodes are entities."""
+    node = cypress.get_node(path, tx_id)
+    attrs = None
+    if wanted:
+        every = system_attributes(cypress, path, node, tx_id)
+        attrs = {k: every[k] for k in wanted if k in every}
+    if node.type == "map_node":
+        value: Any = {}
+        for child in cypress.children(path, tx_id):
+            value[name_of(child)] = node_value(cypress, child, tx_id, wanted, depth + 1)
+        return with_attributes(value, attrs)
+    if node.type == "document":
+        return with_attributes(node.value, attrs)
+    return yson.to_yson_type(None, attributes=attrs or {})

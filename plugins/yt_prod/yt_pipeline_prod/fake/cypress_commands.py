@@ -1,0 +1,251 @@
+"""Light Cypress commands: create, exists, get, set, list, remove, lock, link, copy, move and
+the transaction commands. Each takes the parsed request and returns the v4 result."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline_prod.fake.attributes import attribute_value, node_value, with_attributes
+from yt_pipeline_prod.fake.cypress import Node, name_of, new_id, normalize, split_path
+from yt_pipeline_prod.fake.protocol import (
+    ALREADY_EXISTS,
+    Request,
+    YtFakeError,
+    parse_structured,
+    path_attributes,
+    plain,
+    resolve_error,
+)
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.state import FakeState
+
+NODE_TYPES = {"map_node", "table", "file", "document", "link"}
+
+
+def transaction_of(request: Request) -> str | None:
+    tx = request.param("transaction_id")
+    return str(tx) if tx and str(tx) != "0-0-0-0" else None
+
+
+def _value_result(request: Request, value: Any) -> Any:
+    return value if request.param("return_only_value") else {"value": value}
+
+
+def _path(state: FakeState, request: Request, name: str = "path") -> tuple[str, str | None]:
+    """The resolved node path and the attribute part (`/@name`) of a path parameter."""
+    text, _ = path_attributes(request.param(name))
+    node_part, attribute = split_path(text)
+    return state.cypress.resolve(node_part, transaction_of(request)), attribute
+
+
+def cmd_get(state: FakeState, request: Request) -> Any:
+    tx = transaction_of(request)
+    path, attribute = _path(state, request)
+    cypress = state.cypress
+    with cypress.lock:
+        if attribute is None:
+            wanted = [str(a) for a in request.param("attributes") or []]
+            return _value_result(request, node_value(cypress, path, tx, wanted))
+        node = cypress.get_node(path, tx)
+        try:
+            value = attribute_value(cypress, path, node, tx, attribute)
+        except (KeyError, TypeError):
+            raise YtFakeError(f"Attribute {attribute!r} is not found at {path}",
+                              code=500) from None
+        return _value_result(request, value)
+
+
+def cmd_list(state: FakeState, request: Request) -> Any:
+    tx = transaction_of(request)
+    path, _ = _path(state, request)
+    cypress = state.cypress
+    with cypress.lock:
+        node = cypress.get_node(path, tx)
+        if node.type != "map_node":
+            raise YtFakeError(f"{path} is a {node.type}, it has no children")
+        wanted = [str(a) for a in request.param("attributes") or []]
+        names = []
+        for child in cypress.children(path, tx):
+            attrs = None
+            if wanted:
+                full = node_value(cypress, child, tx, wanted)
+                attrs = dict(getattr(full, "attributes", {}) or {})
+            names.append(with_attributes(name_of(child), attrs))
+        return _value_result(request, names)
+
+
+def cmd_exists(state: FakeState, request: Request) -> Any:
+    tx = transaction_of(request)
+    try:
+        path, attribute = _path(state, request)
+        node = state.cypress.lookup(path, tx)
+        if node is None:
+            return {"value": False}
+        if attribute:
+            attribute_value(state.cypress, path, node, tx, attribute)
+        return {"value": True}
+    except (YtFakeError, KeyError, TypeError):
+        return {"value": False}
+
+
+def cmd_set(state: FakeState, request: Request) -> None:
+    tx = transaction_of(request)
+    path, attribute = _path(state, request)
+    input_format = str(request.param("input_format") or "yson")
+    value = parse_structured(request.body, "json" if input_format == "json" else "yson")
+    cypress = state.cypress
+    with cypress.lock:
+        if attribute:
+            node = cypress.mutable(path, tx)
+            node.attributes[attribute.split("/")[0]] = value
+            return None
+        existing = cypress.lookup(path, tx)
+        if existing is not None and existing.type == "document":
+            cypress.mutable(path, tx).value = value
+            return None
+        if existing is not None and not request.param("force"):
+            raise YtFakeError(f"Cannot set a value to the {existing.type} {path}")
+        cypress.ensure_parents(path, tx, bool(request.param("recursive")))
+        cypress.put(path, Node("document", value=value), tx)
+    return None
+
+
+def cmd_create(state: FakeState, request: Request) -> Any:
+    tx = transaction_of(request)
+    kind = str(request.param("type"))
+    if kind not in NODE_TYPES:
+        raise YtFakeError(f"The fake proxy cannot create objects of type {kind}")
+    path, _ = _path(state, request)
+    attributes = dict(plain(request.param("attributes")) or {})
+    cypress = state.cypress
+    with cypress.lock:
+        existing = cypress.lookup(path, tx)
+        if existing is not None:
+            if request.param("ignore_existing"):
+                if existing.type != kind and not request.param("ignore_type_mismatch"):
+                    raise YtFakeError(f"{path} already exists and is a {existing.type}",
+                                      code=ALREADY_EXISTS)
+                return {"node_id": existing.id}
+            if not request.param("force"):
+                raise YtFakeError(f"Node {path} already exists", code=ALREADY_EXISTS)
+            cypress.delete(path, tx)
+        cypress.ensure_parents(path, tx, bool(request.param("recursive")))
+        node = Node(kind)
+        if kind == "document":
+            node.value = attributes.pop("value", None)
+        node.attributes.update(attributes)
+        if kind == "link" and "target_path" not in node.attributes:
+            raise YtFakeError("A link needs the target_path attribute")
+        cypress.put(path, node, tx)
+        return {"node_id": node.id}
+
+
+def cmd_remove(state: FakeState, request: Request) -> None:
+    tx = transaction_of(request)
+    text, _ = path_attributes(request.param("path"))
+    cypress = state.cypress
+    with cypress.lock:
+        try:
+            path = cypress.resolve(split_path(text)[0], tx, follow_last=False)
+            node = cypress.get_node(path, tx)
+        except YtFakeError:
+            if request.param("force"):
+                return None
+            raise
+        if node.type == "map_node" and cypress.children(path, tx) \
+                and not request.param("recursive"):
+            raise YtFakeError(f"Cannot remove non-empty composite node {path}")
+        cypress.delete(path, tx)
+    return None
+
+
+def cmd_lock(state: FakeState, request: Request) -> Any:
+    tx = transaction_of(request)
+    path, _ = _path(state, request)
+    node = state.cypress.get_node(path, tx)
+    return {"lock_id": new_id(), "node_id": node.id,
+            "revision": node.revision}
+
+
+def cmd_link(state: FakeState, request: Request) -> Any:
+    tx = transaction_of(request)
+    target, _ = path_attributes(request.param("target_path"))
+    link_text, _ = path_attributes(request.param("link_path"))
+    cypress = state.cypress
+    with cypress.lock:
+        link = cypress.resolve(link_text, tx, follow_last=False)
+        existing = cypress.lookup(link, tx)
+        if existing is not None:
+            if request.param("ignore_existing"):
+                return {"node_id": existing.id}
+            if not request.param("force"):
+                raise YtFakeError(f"Node {link} already exists", code=ALREADY_EXISTS)
+        cypress.ensure_parents(link, tx, bool(request.param("recursive")))
+        node = Node("link", attributes={"target_path": normalize(target)})
+        cypress.put(link, node, tx)
+        return {"node_id": node.id}
+
+
+def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
+    tx = transaction_of(request)
+    source, _ = _path(state, request, "source_path")
+    text, _ = path_attributes(request.param("destination_path"))
+    cypress = state.cypress
+    with cypress.lock:
+        destination = cypress.resolve(text, tx, follow_last=False)
+        if cypress.lookup(source, tx) is None:
+            raise resolve_error(source)
+        if cypress.lookup(destination, tx) is not None:
+            if not request.param("force"):
+                raise YtFakeError(f"Node {destination} already exists", code=ALREADY_EXISTS)
+            cypress.delete(destination, tx)
+        cypress.ensure_parents(destination, tx, bool(request.param("recursive")))
+        moved = {sub: copy.deepcopy(cypress.get_node(sub, tx))
+                 for sub in cypress.subtree(source, tx)}
+        if remove_source:
+            cypress.delete(source, tx)
+        top = None
+        for sub, node in moved.items():
+            if not remove_source:
+                node.id = Node("map_node").id
+            cypress.put(destination + sub[len(source):], node, tx)
+            top = top or node
+        return {"node_id": top.id if top else ""}
+
+
+def cmd_copy(state: FakeState, request: Request) -> Any:
+    return _copy_tree(state, request, remove_source=False)
+
+
+def cmd_move(state: FakeState, request: Request) -> Any:
+    return _copy_tree(state, request, remove_source=True)
+
+
+def cmd_start_transaction(state: FakeState, request: Request) -> Any:
+    attributes = dict(plain(request.param("attributes")) or {})
+    return {"transaction_id": state.cypress.start(transaction_of(request), attributes)}
+
+
+def cmd_ping_transaction(state: FakeState, request: Request) -> None:
+    state.cypress.transaction(str(request.param("transaction_id")))
+
+
+def cmd_commit_transaction(state: FakeState, request: Request) -> None:
+    state.cypress.commit(str(request.param("transaction_id")))
+
+
+def cmd_abort_transaction(state: FakeState, request: Request) -> None:
+    state.cypress.abort(str(request.param("transaction_id")))
+
+
+HANDLERS = {
+    "get": cmd_get, "list": cmd_list, "exists": cmd_exists, "set": cmd_set,
+    "create": cmd_create, "remove": cmd_remove, "lock": cmd_lock, "link": cmd_link,
+    "copy": cmd_copy, "move": cmd_move,
+    "start_transaction": cmd_start_transaction, "ping_transaction": cmd_ping_transaction,
+    "commit_transaction": cmd_commit_transaction, "abort_transaction": cmd_abort_transaction,
+}
+
+

@@ -1,0 +1,62 @@
+"""Fault injection for reliability tests: fail, drop or delay the next calls of a command."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+ANY = "*"
+
+
+@dataclass
+class Fault:
+    kind: str  # "fail", "drop" or "delay"
+    remaining: int
+    status: int = 503
+    message: str = "injected failure"
+    seconds: float = 0.0
+
+
+class Faults:
+    """Planned faults by command name (`*` matches every command), used up in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plans: dict[str, list[Fault]] = {}
+        self.fired: Counter[str] = Counter()
+
+    def fail_next(self, command: str, count: int = 1, status: int = 503,
+                  message: str = "injected failure") -> None:
+        """Answer the next `count` calls with an HTTP error (503 means "proxy unavailable")."""
+        self._add(command, Fault("fail", count, status=status, message=message))
+
+    def drop_next(self, command: str, count: int = 1) -> None:
+        """Close the connection of the next `count` calls without answering."""
+        self._add(command, Fault("drop", count))
+
+    def delay_next(self, command: str, seconds: float, count: int = 1) -> None:
+        """Answer the next `count` calls only after `seconds`."""
+        self._add(command, Fault("delay", count, seconds=seconds))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plans.clear()
+
+    def _add(self, command: str, fault: Fault) -> None:
+        with self._lock:
+            self._plans.setdefault(command, []).append(fault)
+
+    def take(self, command: str) -> Fault | None:
+        with self._lock:
+            for key in (command, ANY):
+                plans = self._plans.get(key)
+                while plans:
+                    fault = plans[0]
+                    if fault.remaining <= 0:
+                        plans.pop(0)
+                        continue
+                    fault.remaining -= 1
+                    self.fired[command] += 1
+                    return fault
+            return None

@@ -1,0 +1,58 @@
+"""How a fake operation splits its rows among jobs, and how rows are sorted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def _rank(value: Any) -> tuple[int, Any]:
+    # YT orders values of different types by type first; this keeps mixed columns sortable.
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, value)
+    if isinstance(value, (int, float)):
+        return (2, value)
+    if isinstance(value, str):
+        return (3, value)
+    return (4, json.dumps(value, sort_keys=True))
+
+
+def row_key(row: Row, columns: list[str]) -> tuple[tuple[int, Any], ...]:
+    return tuple(_rank(row.get(column)) for column in columns)
+
+
+def sort_rows(rows: list[Row], columns: list[str]) -> list[Row]:
+    return sorted(rows, key=lambda row: row_key(row, columns))
+
+
+def _even_chunks(items: list[Any], count: int) -> list[list[Any]]:
+    count = max(1, min(count, len(items))) if items else 1
+    size, extra = divmod(len(items), count)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        chunks.append(items[start:end])
+        start = end
+    return chunks
+
+
+def plan_jobs(kind: str, rows: list[Row], spec: Any, count: Any) -> list[list[Row]]:
+    """Rows of each job. Reduce jobs get whole key groups, sorted by sort_by."""
+    count = int(count) if count else 1
+    if kind == "map":
+        return _even_chunks(rows, count)
+    reduce_by = [str(c) for c in spec.get("reduce_by") or []]
+    sort_by = [str(c) for c in spec.get("sort_by") or []] or reduce_by
+    ordered = sort_rows(rows, sort_by)
+    groups: list[list[Row]] = []
+    for row in ordered:
+        key = row_key(row, reduce_by)
+        if groups and row_key(groups[-1][0], reduce_by) == key:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return [[row for group in chunk for row in group] for chunk in _even_chunks(groups, count)]

@@ -1,0 +1,37 @@
+"""Everything one fake proxy holds: Cypress, operations, queries, counters, faults."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from yt_pipeline_prod.fake.cypress import Cypress
+from yt_pipeline_prod.fake.faults import Faults
+
+
+@dataclass
+class FakeState:
+    cypress: Cypress = field(default_factory=Cypress)
+    faults: Faults = field(default_factory=Faults)
+    #: requests per command name (`write_file`, `start_operation`, ...)
+    calls: Counter[str] = field(default_factory=Counter)
+    #: request body bytes received per command, after decompression
+    bytes_in: Counter[str] = field(default_factory=Counter)
+    #: every start_operation spec as received, for tests to inspect
+    specs: list[dict[str, Any]] = field(default_factory=list)
+    #: the token requests must carry (None: any token, or none, is accepted)
+    token: str | None = None
+    #: extra environment every job gets (for instance the interpreter to run)
+    job_env: dict[str, str] = field(default_factory=dict)
+    #: how long one job may run before it is killed
+    job_timeout_s: float = 120.0
+    operations: dict[str, Any] = field(default_factory=dict)
+    queries: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, command: str, body_bytes: int) -> None:
+        with self.lock:
+            self.calls[command] += 1
+            self.bytes_in[command] += body_bytes

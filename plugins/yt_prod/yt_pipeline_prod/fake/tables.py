@@ -1,0 +1,131 @@
+"""Heavy commands: write_table/read_table in JSON format, write_file/read_file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline_prod.fake.cypress import split_path
+from yt_pipeline_prod.fake.cypress_commands import transaction_of
+from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.state import FakeState
+
+
+def parse_json_rows(data: bytes) -> list[dict[str, Any]]:
+    """JSON rows one after another; the client does not always put them on separate lines."""
+    text = data.decode("utf-8")
+    decoder = json.JSONDecoder()
+    rows: list[dict[str, Any]] = []
+    index, end = 0, len(text)
+    while True:
+        while index < end and text[index] in " \t\r\n;":
+            index += 1
+        if index >= end:
+            return rows
+        row, index = decoder.raw_decode(text, index)
+        if not isinstance(row, dict):
+            raise YtFakeError(f"a table row must be a JSON object, got {row!r}")
+        rows.append(row)
+
+
+def dump_json_rows(rows: Iterable[dict[str, Any]]) -> bytes:
+    return b"".join(
+        json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        for row in rows
+    )
+
+
+def require_json(fmt: Any, what: str) -> None:
+    if str(fmt) != "json":
+        raise YtFakeError(f"the fake proxy only speaks JSON for {what}, got format {fmt}")
+
+
+def select_rows(rows: list[dict[str, Any]], attributes: dict[str, Any]) -> list[dict[str, Any]]:
+    ranges = plain(attributes.get("ranges")) or []
+    if ranges:
+        picked: list[dict[str, Any]] = []
+        for item in ranges:
+            exact = (item.get("exact") or {}).get("row_index")
+            if exact is not None:
+                picked.extend(rows[exact:exact + 1])
+                continue
+            lower = (item.get("lower_limit") or {}).get("row_index", 0)
+            upper = (item.get("upper_limit") or {}).get("row_index", len(rows))
+            picked.extend(rows[lower:upper])
+        rows = picked
+    columns = plain(attributes.get("columns"))
+    if columns is not None:
+        rows = [{k: v for k, v in row.items() if k in columns} for row in rows]
+    return rows
+
+
+def cmd_write_table(state: FakeState, request: Request) -> None:
+    require_json(request.param("input_format"), "write_table")
+    tx = transaction_of(request)
+    text, attributes = path_attributes(request.param("path"))
+    rows = parse_json_rows(request.body)
+    cypress = state.cypress
+    with cypress.lock:
+        path = cypress.resolve(split_path(text)[0], tx)
+        node = cypress.get_node(path, tx)
+        if node.type != "table":
+            raise YtFakeError(f"{path} is a {node.type}, not a table")
+        node = cypress.mutable(path, tx)
+        node.rows = (node.rows + rows) if attributes.get("append") else rows
+        if attributes.get("sorted_by"):
+            node.attributes["sorted_by"] = [str(c) for c in attributes["sorted_by"]]
+        elif not attributes.get("append"):
+            node.attributes.pop("sorted_by", None)
+
+
+def cmd_read_table(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
+    require_json(request.param("output_format"), "read_table")
+    tx = transaction_of(request)
+    text, attributes = path_attributes(request.param("path"))
+    cypress = state.cypress
+    with cypress.lock:
+        path = cypress.resolve(split_path(text)[0], tx)
+        node = cypress.get_node(path, tx)
+        if node.type != "table":
+            raise YtFakeError(f"{path} is a {node.type}, not a table")
+        rows = select_rows(list(node.rows), attributes)
+    meta = {"start_row_index": 0, "approximate_row_count": len(rows)}
+    return dump_json_rows(rows), meta
+
+
+def cmd_write_file(state: FakeState, request: Request) -> None:
+    tx = transaction_of(request)
+    text, attributes = path_attributes(request.param("path"))
+    cypress = state.cypress
+    with cypress.lock:
+        path = cypress.resolve(split_path(text)[0], tx)
+        node = cypress.get_node(path, tx)
+        if node.type != "file":
+            raise YtFakeError(f"{path} is a {node.type}, not a file")
+        node = cypress.mutable(path, tx)
+        node.data = (node.data + request.body) if attributes.get("append") else request.body
+
+
+def cmd_read_file(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
+    tx = transaction_of(request)
+    text, _ = path_attributes(request.param("path"))
+    cypress = state.cypress
+    with cypress.lock:
+        path = cypress.resolve(split_path(text)[0], tx)
+        node = cypress.get_node(path, tx)
+        if node.type != "file":
+            raise YtFakeError(f"{path} is a {node.type}, not a file")
+        data = node.data
+    offset = int(request.param("offset") or 0)
+    length = request.param("length")
+    data = data[offset:] if length is None else data[offset:offset + int(length)]
+    return data, {}
+
+
+HANDLERS = {
+    "write_table": cmd_write_table, "read_table": cmd_read_table,
+    "write_file": cmd_write_file, "read_file": cmd_read_file,
+}

@@ -1,0 +1,139 @@
+"""Start a YT operation for an OperationSpec, wait for it, and explain a failure.
+
+A failed operation raises OperationFailed with the operation id, its URL and the stderr of
+failing jobs (from list_jobs and get_job_stderr); YT leaves the output tables as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline.errors import OperationFailed
+from yt_pipeline.operations import OperationResult
+from yt_pipeline_prod import op_spec
+from yt_pipeline_prod.failures import scrub, summary, translated
+from yt_pipeline_prod.upload import ensure_uploaded
+
+if TYPE_CHECKING:
+    from yt_pipeline.operations import OperationSpec
+    from yt_pipeline_prod.client import ProdClient
+
+log = logging.getLogger("yt_pipeline.prod.operations")
+
+FINISHED_BADLY = ("failed", "aborted")
+STDERR_JOBS = 3
+STDERR_LINES = 30
+
+
+def _inputs_sorted_by(client: ProdClient, spec: OperationSpec) -> bool:
+    key = list(spec.sort_by or spec.reduce_by)
+    yt = client.yt()
+    for path in spec.input_tables:
+        with translated(client, "read the sort order of", path):
+            sorted_by = [str(c) for c in yt.get(path + "/@sorted_by") or []]
+        if sorted_by[: len(key)] != key:
+            return False
+    return True
+
+
+def _prepare_outputs(client: ProdClient, spec: OperationSpec) -> None:
+    yt = client.yt()
+    for path in spec.output_tables:
+        with translated(client, "create output table", path):
+            yt.create("table", path, recursive=True, ignore_existing=True)
+
+
+def operation_url(client: ProdClient, operation_id: str) -> str | None:
+    try:
+        from yt.wrapper.operation_commands import get_operation_url
+
+        return get_operation_url(operation_id, client=client.yt())
+    except Exception:  # noqa: BLE001 - a URL is a courtesy; the id is what matters
+        return None
+
+
+def failed_job_stderr(client: ProdClient, operation_id: str) -> str:
+    """The last lines of the stderr of up to three failed jobs."""
+    yt = client.yt()
+    parts = []
+    try:
+        jobs = yt.list_jobs(operation_id, job_state="failed", limit=STDERR_JOBS)
+        for job in list(jobs.get("jobs") or [])[:STDERR_JOBS]:
+            raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
+            text = raw.decode("utf-8", "replace").rstrip()
+            if text:
+                tail = "\n".join(text.splitlines()[-STDERR_LINES:])
+                parts.append(f"[job {job['id']}]\n{tail}")
+    except Exception as error:  # noqa: BLE001 - stderr is extra detail for the error
+        log.debug("could not fetch job stderr of %s: %s", operation_id, error)
+    return scrub("\n".join(parts), client.secret_values())
+
+
+def start(client: ProdClient, kind: str, body: dict[str, Any]) -> str:
+    from yt.wrapper.driver import make_formatted_request
+
+    with translated(client, f"start {kind} operation"):
+        result = make_formatted_request("start_operation",
+                                        {"operation_type": kind, "spec": body},
+                                        format=None, client=client.yt())
+    return str(result["operation_id"] if isinstance(result, dict) else result)
+
+
+def wait(client: ProdClient, spec: OperationSpec, operation_id: str) -> dict[str, Any]:
+    yt = client.yt()
+    deadline = None
+    if spec.resources.timeout_s:
+        deadline = time.monotonic() + spec.resources.timeout_s
+    try:
+        while True:
+            with translated(client, f"operation {operation_id}"):
+                info = dict(yt.get_operation(operation_id, attributes=["state", "result"]))
+            state = str(info.get("state"))
+            if state == "completed" or state in FINISHED_BADLY:
+                return info
+            if deadline is not None and time.monotonic() > deadline:
+                _abort(client, operation_id)
+                info["state"] = "aborted"
+                info["result"] = {"error": {"message": f"timed out after "
+                                                       f"{spec.resources.timeout_s}s"}}
+                return info
+            time.sleep(client.settings.poll_interval_s)
+    except KeyboardInterrupt:
+        _abort(client, operation_id)
+        raise
+
+
+def _abort(client: ProdClient, operation_id: str) -> None:
+    try:
+        client.yt().abort_operation(operation_id)
+    except Exception as error:  # noqa: BLE001 - best effort on the way out
+        log.warning("could not abort operation %s: %s", operation_id, type(error).__name__)
+
+
+def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
+    started = time.perf_counter()
+    archive = None
+    if spec.kind != "sort":
+        op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")
+        archive = ensure_uploaded(client, spec.code_package)  # type: ignore[arg-type]
+    _prepare_outputs(client, spec)
+    sorted_inputs = spec.kind == "reduce" and _inputs_sorted_by(client, spec)
+    kind, body = op_spec.build(spec, archive, sorted_inputs)
+    operation_id = start(client, kind, body)
+    url = operation_url(client, operation_id)
+    log.info("[%s] %s operation %s started: %s", spec.stage_name, kind, operation_id,
+             url or operation_id)
+    info = wait(client, spec, operation_id)
+    state = str(info.get("state"))
+    if state != "completed":
+        error = (info.get("result") or {}).get("error") or {}
+        reason = summary(error) if error else f"operation {state}"
+        raise OperationFailed(
+            scrub(f"{kind} operation {state}: {reason}", client.secret_values()),
+            stage=spec.stage_name, operation=spec.name, operation_id=operation_id, url=url,
+            stderr_tail=failed_job_stderr(client, operation_id),
+        )
+    return OperationResult(operation_id=operation_id, url=url,
+                           duration_s=time.perf_counter() - started)

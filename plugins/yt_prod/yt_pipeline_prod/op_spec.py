@@ -1,0 +1,131 @@
+"""An OperationSpec as a YT operation spec: user jobs, resources, files, environment.
+
+Jobs read and write JSON lines (`<encode_utf8=%false>json`), as dev jobs do, so the same
+mapper scripts run unchanged. Each job extracts the code archive and runs the stage's
+wrapper script from it; secrets travel only in the secure vault and are exported under
+their own names inside the job, never on the command line.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline.errors import PackagingError
+from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME, script_role, wrapper_name
+
+if TYPE_CHECKING:
+    from yt_pipeline.operations import OperationSpec
+
+GIB = 1024**3
+
+
+def job_format() -> Any:
+    import yt.yson as yson
+
+    return yson.to_yson_type("json", attributes={"encode_utf8": False})
+
+
+def job_command(wrapper: str) -> str:
+    return "\n".join([
+        "set -e",
+        f"mkdir -p {CODE_DIR_NAME}",
+        f"tar -xzf {ARCHIVE_NAME} -C {CODE_DIR_NAME}",
+        f'export YTP_CODE_DIR="$PWD/{CODE_DIR_NAME}"',
+        # Secrets come as YT_SECURE_VAULT_<NAME>; jobs read them under <NAME>, as in dev.
+        'for ytp_var in ${!YT_SECURE_VAULT_@}; do '
+        'export "${ytp_var#YT_SECURE_VAULT_}=${!ytp_var}"; done',
+        f'exec bash "$YTP_CODE_DIR/{shlex.quote(wrapper)}"',
+    ])
+
+
+def wrapper_for(spec: OperationSpec, script: str) -> str:
+    package = spec.code_package
+    if package is None:
+        raise PackagingError(
+            f"stage {spec.stage_name}: operation {spec.name} needs the code archive, but no "
+            "plugin built one; install yt-pipeline-uploader"
+        )
+    role = script_role(script)
+    return package.wrappers.get((spec.stage_name, role)) or wrapper_name(spec.stage_name, role)
+
+
+def file_paths(spec: OperationSpec, archive: str) -> list[Any]:
+    import yt.wrapper as yt
+
+    paths = [yt.FilePath(archive, file_name=ARCHIVE_NAME)]
+    paths.extend(yt.FilePath(path) for path in spec.file_paths)
+    return paths
+
+
+def user_job(spec: OperationSpec, script: str, archive: str, with_format: bool = True
+             ) -> dict[str, Any]:
+    resources = spec.resources
+    job: dict[str, Any] = {
+        "command": job_command(wrapper_for(spec, script)),
+        "file_paths": file_paths(spec, archive),
+        "environment": dict(spec.env),
+    }
+    if with_format:
+        job["format"] = job_format()
+    if resources.memory_limit_gb is not None:
+        job["memory_limit"] = int(resources.memory_limit_gb * GIB)
+    if resources.cpu_limit is not None:
+        job["cpu_limit"] = resources.cpu_limit
+    if resources.gpu_limit is not None:
+        job["gpu_limit"] = resources.gpu_limit
+    if resources.docker_image:
+        job["docker_image"] = resources.docker_image
+    return job
+
+
+def _output_paths(spec: OperationSpec) -> list[Any]:
+    import yt.wrapper as yt
+
+    return [yt.TablePath(path, append=spec.append) for path in spec.output_tables]
+
+
+def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tuple[str, dict]:
+    """(operation type, spec dict). `reduce` on inputs not sorted by the key runs as a
+    map_reduce without a mapper: same result, and YT accepts unsorted input there."""
+    resources = spec.resources
+    body: dict[str, Any] = {"title": f"yt-pipeline {spec.stage_name}/{spec.name}"}
+    if spec.max_failed_job_count is not None:
+        body["max_failed_job_count"] = spec.max_failed_job_count
+    if resources.pool:
+        body["pool"] = resources.pool
+    if resources.pool_tree:
+        body["pool_trees"] = [resources.pool_tree]
+    if spec.secure_env:
+        body["secure_vault"] = dict(spec.secure_env)
+    kind = spec.kind
+    if kind != "vanilla":
+        body["input_table_paths"] = list(spec.input_tables)
+    if kind == "sort":
+        body["output_table_path"] = spec.output_tables[0]
+        body["sort_by"] = list(spec.sort_by)
+        body.update(spec.extra_spec)
+        return "sort", body
+    archive = archive or ""
+    if kind == "vanilla":
+        task = user_job(spec, spec.script or "", archive, with_format=False)
+        task["job_count"] = resources.job_count or 1
+        body["tasks"] = {spec.name: task}
+    else:
+        body["output_table_paths"] = _output_paths(spec)
+    if kind == "map":
+        body["mapper"] = user_job(spec, spec.mapper or "", archive)
+        if resources.job_count:
+            body["job_count"] = resources.job_count
+    if kind == "reduce" and not sorted_inputs:
+        kind = "map_reduce"
+    if kind in ("reduce", "map_reduce"):
+        body["reduce_by"] = list(spec.reduce_by)
+        body["sort_by"] = list(spec.sort_by or spec.reduce_by)
+        body["reducer"] = user_job(spec, spec.reducer or "", archive)
+        if spec.mapper:
+            body["mapper"] = user_job(spec, spec.mapper, archive)
+        if resources.job_count:
+            body["job_count" if kind == "reduce" else "partition_count"] = resources.job_count
+    body.update(spec.extra_spec)
+    return kind, body

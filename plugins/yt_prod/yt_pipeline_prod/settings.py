@@ -1,0 +1,99 @@
+"""Prod settings: the cluster and token from secrets, and `pipeline.prod` options.
+
+```yaml
+pipeline:
+  mode: prod
+  prod:
+    retries: true          # the client's own retries with backoff (tests turn them off)
+    poll_interval_s: 2     # how often a running operation or query is checked
+    yt_config: {}          # merged into ytsaurus-client's configuration as it is
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.errors import ConfigError
+
+#: the client's retry switches; all of them are turned off with `retries: false`
+RETRY_SWITCHES = ("read_retries", "write_retries", "start_operation_retries",
+                  "batch_requests_retries", "concatenate_retries")
+
+
+@dataclass
+class ProdSettings:
+    proxy: str
+    token: str = field(repr=False)
+    build_folder: str = "//tmp/yt_pipeline/build"
+    retries: bool = True
+    poll_interval_s: float = 2.0
+    yt_config: dict[str, Any] = field(default_factory=dict)
+
+    def client_config(self) -> dict[str, Any]:
+        """The configuration patch for `yt.wrapper.YtClient`."""
+        config: dict[str, Any] = {
+            "write_progress_bar": {"enable": False},
+            "read_progress_bar": {"enable": False},
+        }
+        if not self.retries:
+            config["proxy"] = {"retries": {"enable": False}}
+            for switch in RETRY_SWITCHES:
+                config[switch] = {"enable": False}
+        return deep_merge(config, self.yt_config)
+
+
+def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _secrets_file(settings: Any, pipeline_dir: Path) -> str:
+    given = getattr(settings, "secrets_file", None)
+    if given:
+        return str(given)
+    configs = getattr(settings, "configs_dir", None) or Path(pipeline_dir) / "configs"
+    return str(Path(configs) / "secrets.env")
+
+
+def _required_secret(settings: Any, name: str, pipeline_dir: Path, example: str) -> str:
+    value = settings.secret(name) if settings is not None else None
+    if not value:
+        where = _secrets_file(settings, pipeline_dir)
+        raise ConfigError(
+            f"{name} is not set: prod mode needs it; add the line {name}={example} to {where} "
+            f"or export {name} in the environment"
+        )
+    return str(value).strip()
+
+
+def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
+    proxy = _required_secret(settings, "YT_PROXY", pipeline_dir, "<cluster address>")
+    token = _required_secret(settings, "YT_TOKEN", pipeline_dir, "<your token>")
+    options = settings.get("pipeline.prod", None) if settings is not None else None
+    options = dict(options or {})
+    source = settings.source_of("pipeline.prod") if settings is not None else None
+
+    def fail(key: str, expected: str) -> ConfigError:
+        return ConfigError(f"must be {expected}", file=source, key=f"pipeline.prod.{key}")
+
+    retries = options.get("retries", True)
+    if not isinstance(retries, bool):
+        raise fail("retries", "true or false")
+    poll = options.get("poll_interval_s", 2.0)
+    if isinstance(poll, bool) or not isinstance(poll, (int, float)) or poll <= 0:
+        raise fail("poll_interval_s", "a positive number of seconds")
+    yt_config = options.get("yt_config") or {}
+    if not isinstance(yt_config, Mapping):
+        raise fail("yt_config", "a mapping of ytsaurus-client options")
+    build_folder = settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
+    return ProdSettings(proxy=proxy, token=token, build_folder=str(build_folder).rstrip("/"),
+                        retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config))

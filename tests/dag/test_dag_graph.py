@@ -1,0 +1,175 @@
+"""The DAG: chain, declared graph, inferred dependencies, cycles, levels, parallel stages,
+debug along edges, selection and the dry run."""
+
+from __future__ import annotations
+
+import pytest
+from dag_helpers import order_of, run_pipeline, started, state_of
+
+from yt_pipeline.errors import GraphError
+from yt_pipeline.graph import build_graph
+from yt_pipeline.graph_order import find_cycle, topological_levels
+
+DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
+
+
+def test_chain_runs_in_its_order(dag):
+    root = dag({"z": {}, "y": {}, "x": {}}, chain=["z", "x", "y"])
+    result = run_pipeline(root)
+    assert result.success
+    assert order_of(root) == ["start z", "end z", "start x", "end x", "start y", "end y"]
+    assert state_of(root) == {"z": "SUCCESS", "x": "SUCCESS", "y": "SUCCESS"}
+
+
+def test_diamond_runs_each_stage_after_what_it_needs(dag):
+    root = dag({n: {} for n in DIAMOND}, graph=DIAMOND)
+    result = run_pipeline(root, workers=1)
+    assert result.success
+    order = started(root)
+    assert order[0] == "a" and order[-1] == "d" and set(order[1:3]) == {"b", "c"}
+
+
+def test_levels_and_cycle_search():
+    deps = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": []}
+    assert topological_levels(deps) == [["a", "e"], ["b", "c"], ["d"]]
+    assert find_cycle(deps) is None
+    assert find_cycle({"a": ["c"], "b": ["a"], "c": ["b"]}) == ["a", "c", "b", "a"]
+
+
+def test_a_long_chain_is_no_recursion_problem():
+    deps = {f"s{i}": [f"s{i - 1}"] if i else [] for i in range(5000)}
+    assert find_cycle(deps) is None
+    assert len(topological_levels(deps)) == 5000
+
+
+def test_cycle_is_printed_with_the_file_and_key(dag, run_cli):
+    root = dag({n: {} for n in "abc"}, graph={"a": ["c"], "b": ["a"], "c": ["b"]})
+    result = run_cli("run", root)
+    assert result.exit_code == 2
+    assert "error: configs/config.yaml: stages.graph: cycle: a -> c -> b -> a" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_dependency_names_the_stage_asking(dag, run_cli):
+    root = dag({"a": {}, "b": {}}, graph={"a": [], "b": ["clean"]})
+    result = run_cli("run", root)
+    assert result.exit_code == 2
+    assert "configs/config.yaml: stages.graph.b: stage b depends on unknown stage clean" in result.stderr
+
+
+def test_dependencies_inferred_from_inputs_and_outputs(dag, run_cli):
+    stages = {
+        "load": {"outputs": ["//t/raw"], "copy": ["//t/seed", "//t/raw"]},
+        "clean": {"inputs": ["//t/raw"], "outputs": ["//t/clean"], "copy": ["//t/raw", "//t/clean"]},
+    }
+    root = dag(stages, graph={"clean": [], "load": []})
+    from dag_helpers import dev_client
+
+    dev_client(root).write_table("//t/seed", [{"x": 1}, {"x": 5}])
+    result = run_pipeline(root, workers=4)
+    assert result.success
+    assert started(root) == ["load", "clean"]
+    assert list(dev_client(root).read_table("//t/clean")) == [{"x": 4}, {"x": 20}]
+    shown = run_cli("graph", root, "--format", "mermaid")
+    assert shown.stdout.splitlines() == [
+        "graph TD", '  load["load"]', '  clean["clean"]', "  load -->|//t/raw| clean",
+    ]
+
+
+def test_inferred_cycle_says_which_tables():
+    io = {"a": (["//x"], ["//y"]), "b": (["//y"], ["//x"])}
+    with pytest.raises(GraphError) as caught:
+        build_graph({"a": [], "b": []}, io, source="configs/config.yaml")
+    assert str(caught.value) == (
+        "configs/config.yaml: stages.graph: cycle: a -> b -> a "
+        "(from inputs/outputs: a reads //x; b reads //y)"
+    )
+
+
+def test_graph_command_formats(dag, run_cli):
+    root = dag({n: {} for n in DIAMOND}, graph=DIAMOND)
+    text = run_cli("graph", root)
+    assert text.stdout.splitlines() == [
+        "level 1", "  a", "level 2", "  b  <- a", "  c  <- a", "level 3", "  d  <- b, c",
+    ]
+    dot = run_cli("graph", root, "--format", "dot").stdout
+    assert '"a" -> "b";' in dot and '"c" -> "d";' in dot and dot.startswith("digraph pipeline {")
+
+
+def test_independent_stages_run_at_the_same_time(dag):
+    root = dag({n: {"sleep": 0.3} for n in "abc"}, graph={"a": [], "b": [], "c": []})
+    result = run_pipeline(root, workers=3)
+    assert result.success
+    assert result.duration_seconds < 0.75
+    assert [line.split()[0] for line in order_of(root)][:3] == ["start"] * 3
+
+
+def test_one_worker_runs_one_at_a_time(dag):
+    root = dag({n: {"sleep": 0.05} for n in "abc"}, graph={"a": [], "b": [], "c": []})
+    assert run_pipeline(root, workers=1).success
+    assert order_of(root) == ["start a", "end a", "start b", "end b", "start c", "end c"]
+
+
+def test_debug_is_merged_from_every_upstream_stage(dag):
+    stages = {"a": {"set": {"x": 1}}, "b": {"set": {"y": 2}}, "c": {"set": {"z": 3}}, "d": {}}
+    root = dag(stages, graph=DIAMOND)
+    result = run_pipeline(root)
+    seen = result.debug["seen_d"]
+    assert (seen["x"], seen["y"], seen["z"]) == (1, 2, 3)
+    assert "seen_b" in seen and "seen_c" in seen
+    assert result.debug["seen_b"] == {"x": 1, "seen_a": {}}
+
+
+def test_conflicting_debug_from_two_branches_names_both(dag):
+    stages = {"a": {}, "b": {"set": {"k": 1}}, "c": {"set": {"k": 2}}, "d": {}}
+    root = dag(stages, graph=DIAMOND)
+    failure = run_pipeline(root)
+    assert "debug key 'k' differs between upstream stages b (1) and c (2)" in str(failure)
+    assert state_of(root) == {"a": "SUCCESS", "b": "SUCCESS", "c": "SUCCESS", "d": "FAILED"}
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ({"only": ["b", "c"]}, {"b", "c"}),
+    ({"from_stage": "b"}, {"b", "d"}),
+    ({"to_stage": "b"}, {"a", "b"}),
+    ({"from_stage": "a", "to_stage": "c"}, {"a", "c"}),
+])
+def test_selection(dag, options, expected):
+    root = dag({n: {} for n in DIAMOND}, graph=DIAMOND)
+    result = run_pipeline(root, **options)
+    assert set(started(root)) == expected
+    ran = {n for n, s in result.step_results.items() if s.status == "SUCCESS"}
+    assert ran == expected
+
+
+def test_only_gets_upstream_debug_from_the_last_run(dag):
+    stages = {"a": {"set": {"x": 7}}, "b": {}, "c": {}, "d": {}}
+    root = dag(stages, graph=DIAMOND)
+    run_pipeline(root)
+    result = run_pipeline(root, only=["b"])
+    assert started(root)[-1] == "b"
+    assert result.debug["seen_b"]["x"] == 7
+
+
+def test_unknown_selection_is_an_error(dag, run_cli):
+    root = dag({"a": {}}, graph={"a": []})
+    result = run_cli("run", root, "--only", "nope")
+    assert result.exit_code == 2
+    assert "--only: unknown stage nope (known: a)" in result.stderr
+
+
+def test_dry_run_prints_levels_and_skips(dag, run_cli):
+    stages = {"a": {}, "b": {"when": "debug.go"}, "c": {}, "d": {}}
+    root = dag(stages, graph=DIAMOND)
+    result = run_cli("run", root, "--from", "b", "--dry-run")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"plan for {root} (state.dev.yml): 2 of 4 stages to run")
+    assert lines[1:] == [
+        "level 1: b (when: debug.go)",
+        "level 2: d",
+        "skipped:",
+        "  a: not selected (--only/--from/--to)",
+        "  c: not selected (--only/--from/--to)",
+    ]
+    assert order_of(root) == [] and not (root / "state.dev.yml").exists()

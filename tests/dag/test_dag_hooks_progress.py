@@ -1,0 +1,81 @@
+"""Lifecycle hooks around stages and the progress display built on them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from dag_helpers import run_pipeline
+
+from yt_pipeline import hookimpl
+from yt_pipeline.events import RunInfo, StageOutcome
+from yt_pipeline.progress import StageBoard
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def ytp_pipeline_started(self, run):
+        self.events.append(("started", tuple(run.stages), run.mode))
+
+    @hookimpl
+    def ytp_before_stage(self, run, stage):
+        self.events.append(("before", stage))
+
+    @hookimpl
+    def ytp_after_stage(self, run, stage, outcome):
+        self.events.append(("after", stage, outcome.status))
+
+    @hookimpl
+    def ytp_on_stage_error(self, run, stage, error, attempt):
+        self.events.append(("error", stage, attempt))
+
+    @hookimpl
+    def ytp_pipeline_finished(self, run, outcomes, success):
+        self.events.append(("finished", [(o.stage, o.status) for o in outcomes], success))
+
+
+def test_hooks_in_order_with_outcomes(dag, register_plugin):
+    recorder = register_plugin(Recorder())
+    root = dag({"a": {"cache": True}, "b": {"when": "False"}, "c": {"fail": True}, "d": {}},
+               chain=["a", "b", "c", "d"])
+    run_pipeline(root)
+    assert recorder.events == [
+        ("started", ("a", "b", "c", "d"), "dev"),
+        ("before", "a"), ("after", "a", "SUCCESS"),
+        ("after", "b", "SKIPPED"),
+        ("before", "c"), ("error", "c", 1), ("after", "c", "FAILED"),
+        ("after", "d", "SKIPPED"),
+        ("finished", [("a", "SUCCESS"), ("b", "SKIPPED"), ("c", "FAILED"), ("d", "SKIPPED")], False),
+    ]
+    recorder.events.clear()
+    run_pipeline(root, only=["a"])
+    assert recorder.events[1] == ("after", "a", "CACHED")  # no before_stage for a cache hit
+
+
+def test_plain_progress_lines(dag, run_cli):
+    root = dag({"a": {}, "b": {"when": "False"}}, chain=["a", "b"])
+    result = run_cli("run", root)
+    lines = [line.split(" ", 2)[2].strip() for line in result.stderr.splitlines() if line[:2].isdigit()]
+    assert lines[1:] == ["[a] started", lines[2], "[b] skipped: when: False is false"]
+    assert lines[2].startswith("[a] done in ")
+    assert lines[0].endswith(": 2 stage(s), mode dev")
+
+
+def test_live_table_renders_each_stage():
+    console = pytest.importorskip("rich.console")  # the optional `progress` extra
+
+    run = RunInfo("r1", None, "dev", ["load", "report", "later"])
+    board = StageBoard(run)
+    board.start("load")
+    board.end("load", StageOutcome("load", "SUCCESS", duration_s=1.25))
+    board.start("report")
+    out = io.StringIO()
+    console.Console(file=out, width=80).print(board)
+    text = out.getvalue()
+    assert "run r1" in text
+    rows = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") >= 4}
+    assert "SUCCESS" in rows["load"] and "1.2s" in rows["load"]
+    assert "running" in rows["report"] and "waiting" in rows["later"]

@@ -1,0 +1,135 @@
+"""state.<mode>.yml, --resume and its hint, run records, `status`, `runs`, the run lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from dag_helpers import order_of, run_pipeline, started, state_of
+
+from yt_pipeline.errors import PipelineLocked
+from yt_pipeline.lock import RunLock
+
+DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
+
+
+def test_state_after_a_failure_and_the_resume_hint(dag, run_cli):
+    root = dag({"a": {}, "b": {"fail": True}, "c": {}, "d": {}}, graph=DIAMOND)
+    result = run_cli("run", root, "--workers", "1")
+    assert result.exit_code == 1
+    assert "error: stage b failed: RuntimeError('boom in b')" in result.stderr
+    assert f"to resume: yt-pipeline run {root} --resume" in result.stderr.splitlines()
+    # c is independent of b and still ran; d needs b and did not
+    assert state_of(root) == {"a": "SUCCESS", "b": "FAILED", "c": "SUCCESS", "d": None}
+    text = (root / "state.dev.yml").read_text()
+    assert text.splitlines()[1:] == ["a: SUCCESS", "b: FAILED", "c: SUCCESS", "d: null"]
+
+
+def test_resume_runs_only_what_did_not_succeed_and_its_dependents(dag, run_cli):
+    root = dag({"a": {}, "b": {"fail": True}, "c": {}, "d": {}}, graph=DIAMOND)
+    run_cli("run", root)
+    (root / "stages" / "b" / "config.yaml").write_text("{}\n")
+    (root / "order.log").unlink()
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 0, result.output
+    assert started(root) == ["b", "d"]
+    assert state_of(root) == {"a": "SUCCESS", "b": "SUCCESS", "c": "SUCCESS", "d": "SUCCESS"}
+    assert "succeeded in an earlier run (--resume)" in result.stderr
+
+
+def test_resume_hint_keeps_config_and_set_options(dag, run_cli):
+    root = dag({"a": {"fail": True}}, chain=["a"])
+    other = root / "configs" / "other.yaml"
+    other.write_text((root / "configs" / "config.yaml").read_text())
+    result = run_cli("run", root, "--config", other, "--set", "pipeline.workers=2")
+    hint = result.stderr.splitlines()[-1]
+    assert hint == (f"to resume: yt-pipeline run {root} --config {other} "
+                    "--set pipeline.workers=2 --resume")
+
+
+def test_resumed_stage_gets_debug_of_stages_done_earlier(dag):
+    root = dag({"a": {"set": {"x": 1}}, "b": {"fail": True}}, chain=["a", "b"])
+    run_pipeline(root)
+    (root / "stages" / "b" / "config.yaml").write_text("{}\n")
+    result = run_pipeline(root, resume=True)
+    assert result.success and started(root) == ["a", "b", "b"]
+    assert result.debug["seen_b"] == {"x": 1, "seen_a": {}}
+
+
+def test_a_new_full_run_resets_state_of_what_it_runs(dag):
+    root = dag({"a": {}, "b": {"fail": True}}, chain=["a", "b"])
+    (root / "state.dev.yml").write_text("a: SUCCESS\nb: SUCCESS\nold: SUCCESS\n")
+    run_pipeline(root)
+    assert state_of(root) == {"a": "SUCCESS", "b": "FAILED"}
+
+
+def test_run_record_contents(dag, run_cli):
+    root = dag({"a": {"sleep": 0.05}, "b": {"fail": True}}, chain=["a", "b"])
+    failure = run_pipeline(root)
+    record = json.loads(open(failure.result.record).read())
+    assert record["run_id"] == failure.result.run_id
+    assert record["status"] == "FAILED" and record["mode"] == "dev"
+    assert record["pid"] == os.getpid() and record["finished_at"] >= record["started_at"]
+    a, b = record["stages"]["a"], record["stages"]["b"]
+    assert a["outcome"] == "SUCCESS" and a["cache"] == "off" and a["error"] is None
+    assert 0.05 <= a["duration_s"] < 1 and a["end"] >= a["start"]
+    assert b["outcome"] == "FAILED" and b["error"] == "stage b failed: RuntimeError('boom in b')"
+    listed = run_cli("runs", root)
+    assert listed.exit_code == 0
+    line = listed.stdout.splitlines()[0]
+    assert line.startswith(failure.result.run_id) and "FAILED" in line
+    assert "failed=1 success=1" in line and "error: b: stage b failed" in line
+
+
+def test_status_command(dag, run_cli):
+    root = dag({"a": {}, "b": {"fail": True}, "c": {}}, chain=["a", "b", "c"])
+    before = run_cli("status", root)
+    assert before.stdout.splitlines()[0] == "no runs yet in mode dev (state.dev.yml does not exist)"
+    run_cli("run", root)
+    rows = [line.split()[:2] for line in run_cli("status", root).stdout.splitlines()]
+    assert rows == [["a", "SUCCESS"], ["b", "FAILED"], ["c", "-"]]
+
+
+def test_second_run_refuses_while_the_first_holds_the_lock(dag, run_cli):
+    root = dag({"a": {}}, chain=["a"])
+    with RunLock(root, "dev", "20250101-000000-abcdef"):
+        result = run_cli("run", root)
+        assert result.exit_code == 1
+        message = result.stderr.strip()
+        assert message.startswith(f"error: pipeline {root} (dev) is already being run: run "
+                                  f"20250101-000000-abcdef, pid {os.getpid()} on host "
+                                  f"{socket.gethostname()}, started ")
+        assert order_of(root) == []
+    assert run_cli("run", root).exit_code == 0  # released
+    assert not (root / ".runs" / "dev.lock").exists()
+
+
+def test_a_stale_lock_is_taken_over(dag):
+    root = dag({"a": {}}, chain=["a"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock = root / ".runs" / "dev.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"pid": gone.pid, "host": socket.gethostname(),
+                                "run_id": "old", "started_at": 0}))
+    assert run_pipeline(root).success
+    assert not lock.exists()
+
+
+def test_a_lock_of_another_host_is_respected(tmp_path):
+    lock = tmp_path / ".runs" / "prod.lock"
+    lock.parent.mkdir()
+    lock.write_text(json.dumps({"pid": 1, "host": "elsewhere", "run_id": "r1", "started_at": 0}))
+    with pytest.raises(PipelineLocked, match="run r1, pid 1 on host elsewhere"):
+        RunLock(tmp_path, "prod", "r2").acquire()
+
+
+def test_modes_keep_separate_state(dag, run_cli):
+    root = dag({"a": {}}, chain=["a"])
+    run_cli("run", root)
+    assert (root / "state.dev.yml").is_file() and not (root / "state.prod.yml").exists()
+    assert json.loads((root / ".runs" / "stages.dev.json").read_text())["a"]["status"] == "SUCCESS"

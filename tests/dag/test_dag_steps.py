@@ -1,0 +1,178 @@
+"""Function steps: Pipeline, step, context on the same runner, state and cache."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+
+from yt_pipeline import Pipeline, context, step
+from yt_pipeline.errors import ConfigError, GraphError
+
+
+@step(outputs=["raw"])
+def extract(yt):
+    rows = [{"x": 1}, {"x": 2}, {"x": 3}]
+    yt.write_table("//etl/raw", rows)
+    return rows
+
+
+@step(inputs=["raw"], outputs=["doubled"])
+def transform(raw, factor: int):
+    return [{"x": r["x"] * factor} for r in raw]
+
+
+def etl(folder, **kwargs):
+    return Pipeline("etl", context=context(factor=2), folder=folder, **kwargs) \
+        .add_step(extract).add_step(transform)
+
+
+def test_the_documented_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = Pipeline("etl", context=context(factor=2)).add_step(extract).add_step(transform).run()
+    assert result.success and result["doubled"] == [{"x": 2}, {"x": 4}, {"x": 6}]
+    assert result.outputs["raw"] == [{"x": 1}, {"x": 2}, {"x": 3}]
+    assert set(result.step_results) == {"extract", "transform"}
+    assert result.step_results["transform"].status == "SUCCESS"
+    assert result.step_results["transform"].error is None
+    assert result.duration_seconds > 0 and result.run_id
+    # the yt parameter got the dev client of the current folder
+    assert (tmp_path / ".dev" / "etl" / "raw.jsonl").read_text().count("\n") == 3
+    assert yaml.safe_load((tmp_path / "state.etl.dev.yml").read_text()) == {
+        "extract": "SUCCESS", "transform": "SUCCESS"}
+    data = result.to_dict()
+    assert data["outputs"]["doubled"][2] == {"x": 6}
+    assert data["step_results"]["extract"]["status"] == "SUCCESS"
+    json.dumps(data)
+    lines = result.summary().splitlines()
+    assert lines[0].startswith(f"run {result.run_id}: success in ")
+    assert lines[1].split()[:2] == ["extract", "SUCCESS"]
+
+
+def test_run_context_overrides(tmp_path):
+    pipeline = etl(tmp_path)
+    assert pipeline.run(context={"factor": 10})["doubled"] == [{"x": 10}, {"x": 20}, {"x": 30}]
+    assert pipeline.run()["doubled"] == [{"x": 2}, {"x": 4}, {"x": 6}]
+
+
+def test_failure_gives_a_result_and_resume_reuses_stored_outputs(tmp_path):
+    calls = []
+
+    @step(inputs=["raw"], outputs=["total"])
+    def total(raw, fail: bool):
+        calls.append(fail)
+        if fail:
+            raise ValueError("no total today")
+        return sum(r["x"] for r in raw)
+
+    pipeline = Pipeline("sums", folder=tmp_path, context={"fail": True})
+    pipeline.add_step(extract).add_step(total)
+    failed = pipeline.run()
+    assert not failed.success
+    assert failed.error == "stage total failed: ValueError('no total today')"
+    assert failed.step_results["total"].error == failed.error
+    resumed = pipeline.run(context={"fail": False}, resume=True)
+    assert resumed.success and resumed["total"] == 6
+    assert resumed.step_results["extract"].skipped_reason == "succeeded in an earlier run (--resume)"
+    assert calls == [True, False]
+
+
+def test_independent_steps_run_in_parallel(tmp_path):
+    def sleeper(name):
+        @step(outputs=[name], name=name)
+        def wait():
+            time.sleep(0.3)
+            return name
+        return wait
+
+    @step(inputs=["a", "b", "c"], outputs=["joined"])
+    def join(a, b, c):
+        return a + b + c
+
+    pipeline = Pipeline("par", folder=tmp_path, workers=3)
+    for name in "abc":
+        pipeline.add_step(sleeper(name))
+    result = pipeline.add_step(join).run()
+    assert result["joined"] == "abc"
+    assert result.duration_seconds < 0.75
+    assert [level for level in pipeline.graph().levels] == [["a", "b", "c"], ["join"]]
+
+
+def test_cached_steps_and_changed_context(tmp_path):
+    calls = []
+
+    @step(inputs=["raw"], outputs=["scaled"], cache=True)
+    def scale(raw, factor):
+        calls.append(factor)
+        return [r["x"] * factor for r in raw]
+
+    pipeline = Pipeline("c", folder=tmp_path, context={"factor": 2}).add_step(extract).add_step(scale)
+    assert pipeline.run()["scaled"] == [2, 4, 6]
+    second = pipeline.run()
+    assert second.step_results["scale"].cached and second["scaled"] == [2, 4, 6]
+    assert pipeline.run(context={"factor": 3})["scaled"] == [3, 6, 9]
+    assert calls == [2, 3]
+
+
+def test_several_outputs_and_tables(tmp_path):
+    @step(outputs=["low", "high", "//s/all"])
+    def split(yt):
+        yt.write_table("//s/all", [{"x": 1}])
+        return [1], [9]
+
+    @step(inputs=["//s/all", "high"], outputs=["n"])
+    def count(yt, high):
+        return yt.row_count("//s/all") + len(high)
+
+    result = Pipeline("s", folder=tmp_path).add_step(count).add_step(split).run()
+    assert (result["low"], result["high"], result["n"]) == ([1], [9], 2)
+
+
+def test_retry_on_the_errors_a_step_names(tmp_path):
+    attempts = []
+
+    @step(outputs=["v"], retry={"max_attempts": 3, "backoff_s": 0}, retry_on=(KeyError,))
+    def flaky():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise KeyError("not yet")
+        return 1
+
+    assert Pipeline("r", folder=tmp_path).add_step(flaky).run()["v"] == 1
+    assert len(attempts) == 3
+
+
+def test_when_on_context(tmp_path):
+    @step(outputs=["v"], when="enabled")
+    def maybe():
+        return 1
+
+    result = Pipeline("w", folder=tmp_path, context={"enabled": False}).add_step(maybe).run()
+    assert result.step_results["maybe"].status == "SKIPPED" and "v" not in result.outputs
+
+
+def test_wiring_errors(tmp_path):
+    @step(inputs=["nothing"])
+    def orphan(nothing):
+        return None
+
+    with pytest.raises(GraphError, match="step orphan: input nothing is produced by no step"):
+        Pipeline("e", folder=tmp_path).add_step(orphan).run()
+
+    @step(outputs=["raw"], name="extract2")
+    def extract_again():
+        return []
+
+    with pytest.raises(GraphError, match="output raw is produced by two steps: extract and extract2"):
+        Pipeline("e", folder=tmp_path).add_step(extract).add_step(extract_again).run()
+
+    @step
+    def needs(missing_param):
+        return None
+
+    failed = Pipeline("e", folder=tmp_path).add_step(needs).run()
+    assert "step needs: no value for parameter missing_param" in failed.error
+    with pytest.raises(ConfigError, match="two steps are named extract"):
+        Pipeline("e").add_step(extract).add_step(extract)

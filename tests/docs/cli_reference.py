@@ -1,0 +1,48 @@
+"""docs/cli.md, generated from the `--help` of every command of the installed `yt-pipeline`.
+
+    python tests/docs/cli_reference.py     # rewrite docs/cli.md
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+CLI_DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+WIDTH = 90
+SETTINGS = {"terminal_width": WIDTH, "max_content_width": WIDTH,
+            "help_option_names": ["-h", "--help"]}
+
+HEADER = """# Command line
+
+Generated from `yt-pipeline <command> --help`
+(regenerate with `python tests/docs/cli_reference.py`; a test checks it is current).
+Plugins can add commands (see [Writing a plugin](writing-a-plugin.md)); the ones listed
+here come with the host and the plugins in this repository.
+
+Exit codes: 0 success, 1 a stage failed, 2 a usage or configuration error. Errors are one
+line starting with `error:`; `--debug` adds the traceback.
+"""
+
+
+def _help(command: click.Command, name: str, parent: click.Context | None) -> str:
+    ctx = click.Context(command, info_name=name, parent=parent, **SETTINGS)
+    return command.get_help(ctx)
+
+
+def render() -> str:
+    from yt_pipeline.cli import make_cli
+
+    group = make_cli()
+    root = click.Context(group, info_name="yt-pipeline", **SETTINGS)
+    parts = [HEADER, "## yt-pipeline\n", "```\n" + group.get_help(root) + "\n```\n"]
+    for name in sorted(group.commands):
+        parts.append(f"## yt-pipeline {name}\n")
+        parts.append("```\n" + _help(group.commands[name], name, root) + "\n```\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    CLI_DOC.write_text(render())
+    print(f"wrote {CLI_DOC}")

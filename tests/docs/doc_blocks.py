@@ -1,0 +1,94 @@
+"""Finding the complete pipelines written in docs/*.md.
+
+A pipeline is a group of fenced blocks between `<!-- pipeline: NAME -->` and
+`<!-- end pipeline -->`; each block names its file with a title:
+
+    ```python title="stages/hello/stage.py"
+
+Directives inside the group (HTML comments, invisible on the rendered page):
+
+- `<!-- run: ARGS -->`            the yt-pipeline arguments (default `run .`); repeatable
+- `<!-- expect: TEXT -->`          TEXT appears in the output of the last command
+- `<!-- expect-rows: PATH N -->`   the dev table PATH has N rows
+- `<!-- expect-exit: N -->`        the last command exits with N (default 0)
+- `<!-- needs: FEATURE -->`        skip unless an installed plugin provides it (operations, yql)
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+_START = re.compile(r"^<!-- pipeline: (?P<name>[\w.-]+) -->\s*$")
+_END = re.compile(r"^<!-- end pipeline -->\s*$")
+_DIRECTIVE = re.compile(r"^<!-- (?P<key>run|expect|expect-rows|expect-exit|needs): (?P<value>.*) -->\s*$")
+_FENCE = re.compile(r'^```\w*\s+title="(?P<path>[^"]+)"\s*$')
+
+
+@dataclass
+class DocPipeline:
+    name: str
+    source: str
+    files: dict[str, str] = field(default_factory=dict)
+    runs: list[list[str]] = field(default_factory=list)
+    expect: list[str] = field(default_factory=list)
+    expect_rows: list[tuple[str, int]] = field(default_factory=list)
+    expect_exit: int = 0
+    needs: list[str] = field(default_factory=list)
+
+
+def find_pipelines(docs: Path = DOCS) -> list[DocPipeline]:
+    found: list[DocPipeline] = []
+    for page in sorted(docs.glob("*.md")):
+        found.extend(_parse(page))
+    return found
+
+
+def _parse(page: Path) -> list[DocPipeline]:
+    lines = page.read_text(encoding="utf-8").splitlines()
+    out: list[DocPipeline] = []
+    current: DocPipeline | None = None
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        where = f"{page.name}:{index + 1}"
+        if (start := _START.match(line)) is not None:
+            if current is not None:
+                raise ValueError(f"{where}: pipeline {current.name} is not closed")
+            current = DocPipeline(start["name"], where)
+        elif _END.match(line):
+            if current is None:
+                raise ValueError(f"{where}: end pipeline without a start")
+            out.append(current)
+            current = None
+        elif current is not None and (directive := _DIRECTIVE.match(line)) is not None:
+            _apply(current, directive["key"], directive["value"].strip())
+        elif current is not None and (fence := _FENCE.match(line)) is not None:
+            body: list[str] = []
+            index += 1
+            while not lines[index].startswith("```"):
+                body.append(lines[index])
+                index += 1
+            current.files[fence["path"]] = "\n".join(body) + "\n"
+        index += 1
+    if current is not None:
+        raise ValueError(f"{page.name}: pipeline {current.name} is not closed")
+    return out
+
+
+def _apply(pipeline: DocPipeline, key: str, value: str) -> None:
+    if key == "run":
+        pipeline.runs.append(shlex.split(value))
+    elif key == "expect":
+        pipeline.expect.append(value)
+    elif key == "expect-rows":
+        path, count = value.rsplit(" ", 1)
+        pipeline.expect_rows.append((path, int(count)))
+    elif key == "expect-exit":
+        pipeline.expect_exit = int(value)
+    else:
+        pipeline.needs.append(value)

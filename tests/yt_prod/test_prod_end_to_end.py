@@ -1,0 +1,172 @@
+"""`yt-pipeline run` in prod mode against the fake proxy, credentials from secrets.env."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from prod_packages import REPO, build_package
+
+from yt_pipeline import hookimpl
+from yt_pipeline.yamlio import dump_yaml
+from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
+
+LOAD_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        rows = [{"id": i, "word": w} for i, w in enumerate(["alpha", "beta", "gamma", "delta"])]
+        debug["loaded"] = self.deps.yt_client.write_table(self.config.client.table, rows)
+        return debug
+"""
+
+UPPER_STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Upper(BaseStage):
+    def run(self, debug):
+        result = run_map(self, self.config.client.operations.map)
+        debug["operation"] = result.operation_id
+        output = self.config.client.operations.map.output_table
+        debug["rows"] = self.deps.yt_client.row_count(output)
+        return debug
+"""
+
+UPPER_CONFIG = """
+client:
+  operations:
+    map:
+      input_table: //home/e2e/words
+      output_table: //home/e2e/upper
+      resources: {job_count: 2, memory_limit_gb: 1}
+      env: {MARK: "*"}
+"""
+
+MAPPER = """
+import os
+from ytjobs import read_rows, write_rows
+
+write_rows({"id": r["id"], "word": r["word"].upper() + os.environ["MARK"]} for r in read_rows())
+"""
+
+
+class StagePackager:
+    """Builds the archive from the pipeline's stages until the uploader does."""
+
+    @hookimpl(tryfirst=True)
+    def ytp_package_code(self, pipeline_dir, settings, stages):
+        files = {}
+        for entry in stages:
+            stage_files = {}
+            for path in sorted(Path(entry.stage_dir).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    stage_files[path.relative_to(entry.stage_dir).as_posix()] = path.read_text()
+            files[entry.name] = stage_files
+        return build_package(Path(pipeline_dir) / ".build", files)
+
+
+@pytest.fixture
+def prod_pipeline(make_pipeline, fake_yt, monkeypatch):
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    config = {"pipeline": {"mode": "prod", "build_folder": "//home/e2e/build",
+                           "prod": TEST_PROD_OPTIONS},
+              "stages": {"enabled_stages": ["load", "upper"]}}
+    return make_pipeline({
+        "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/load/stage.py": LOAD_STAGE,
+        "stages/load/config.yaml": "client:\n  table: //home/e2e/words\n",
+        "stages/upper/stage.py": UPPER_STAGE,
+        "stages/upper/config.yaml": UPPER_CONFIG,
+        "stages/upper/src/mapper.py": MAPPER,
+    }, config=config)
+
+
+def test_run_in_prod_mode_then_again_without_uploading(prod_pipeline, fake_yt, run_cli,
+                                                       register_plugin):
+    register_plugin(StagePackager())
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code == 0, result.output
+    assert fake_yt.rows("//home/e2e/upper") == [
+        {"id": 0, "word": "ALPHA*"}, {"id": 1, "word": "BETA*"},
+        {"id": 2, "word": "GAMMA*"}, {"id": 3, "word": "DELTA*"}]
+    assert fake_yt.calls["write_file"] == 1
+    assert fake_yt.calls["start_operation"] == 1
+    assert TEST_TOKEN not in result.output
+    assert TEST_TOKEN not in json.dumps(fake_yt.specs)
+    for path in fake_yt.state.cypress.paths(None):
+        node = fake_yt.state.cypress.lookup(path, None)
+        assert TEST_TOKEN.encode() not in node.data, path
+
+    fake_yt.reset_counters()
+    again = run_cli("run", prod_pipeline)
+    assert again.exit_code == 0, again.output
+    assert fake_yt.calls["write_file"] == 0 and fake_yt.bytes_in["write_file"] == 0
+    assert fake_yt.calls["start_operation"] == 1
+    assert len(fake_yt.rows("//home/e2e/upper")) == 4
+
+
+def test_a_failing_job_fails_the_run_with_its_stderr(prod_pipeline, fake_yt, run_cli,
+                                                     register_plugin):
+    (prod_pipeline / "stages/upper/src/mapper.py").write_text(
+        "import sys\nprint('KeyError: word', file=sys.stderr)\nsys.exit(1)\n")
+    (prod_pipeline / "stages/upper/config.yaml").write_text(
+        UPPER_CONFIG + "      max_failed_job_count: 1\n")
+    register_plugin(StagePackager())
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code != 0
+    assert "KeyError: word" in result.output
+    assert "upper" in result.output
+    assert TEST_TOKEN not in result.output
+    assert fake_yt.rows("//home/e2e/upper") == []  # created empty, never half-written
+
+
+EXAMPLE = REPO / "examples" / "04_map"
+
+
+@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="examples/04_map is not in this checkout yet")
+def test_example_04_map_gives_the_same_rows_in_prod_and_dev(tmp_path, fake_yt, run_cli,
+                                                            monkeypatch):
+    from yt_pipeline.config import load_config
+    from yt_pipeline.pipeline import DefaultPipeline
+
+    dev_dir, prod_dir = tmp_path / "dev", tmp_path / "prod"
+    shutil.copytree(EXAMPLE, dev_dir, ignore=shutil.ignore_patterns(".dev", ".build"))
+    shutil.copytree(EXAMPLE, prod_dir, ignore=shutil.ignore_patterns(".dev", ".build"))
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    dev = run_cli("run", dev_dir, "--set", "pipeline.mode=dev")
+    assert dev.exit_code == 0, dev.output
+    (prod_dir / "configs" / "secrets.env").write_text(
+        f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    config_file = prod_dir / "configs" / "config.yaml"
+    import yaml
+
+    data = yaml.safe_load(config_file.read_text())
+    data["pipeline"].update({"mode": "prod", "prod": TEST_PROD_OPTIONS})
+    config_file.write_text(dump_yaml(data))
+    prod = run_cli("run", prod_dir)
+    assert prod.exit_code == 0, prod.output
+
+    dev_pipeline = DefaultPipeline(config=load_config(dev_dir, overrides=["pipeline.mode=dev"]))
+    prod_pipeline = DefaultPipeline(config=load_config(prod_dir))
+    compared = 0
+    for path in fake_yt.state.cypress.paths(None):
+        node = fake_yt.state.cypress.lookup(path, None)
+        if node is None or node.type != "table":
+            continue
+        dev_rows = list(dev_pipeline.yt.read_table(path))
+        prod_rows = list(prod_pipeline.yt.read_table(path))
+        # Which job handled a row is up to the scheduler (a cluster splits input its own
+        # way); everything else must match row for row.
+        assert {r.pop("job", 0) for r in prod_rows} <= {0, 1}
+        assert {r.pop("job", 0) for r in dev_rows} <= {0, 1}
+        assert prod_rows == dev_rows, path
+        compared += 1
+    assert compared >= 2

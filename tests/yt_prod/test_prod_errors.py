@@ -1,0 +1,101 @@
+"""Failures reach the user as yt_pipeline errors, clear and without the token."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from yt_pipeline.config import load_config
+from yt_pipeline.errors import BackendError, ConfigError, NetworkError
+from yt_pipeline_prod import plugin
+from yt_pipeline_prod.testing import TEST_TOKEN, make_prod_client
+
+
+def test_proxy_unavailable_is_a_network_error(prod_client, fake_yt):
+    fake_yt.faults.fail_next("exists", status=503)
+    with pytest.raises(NetworkError, match="cannot reach the YT proxy") as caught:
+        prod_client.exists("//tmp")
+    assert fake_yt.url in str(caught.value)
+    assert prod_client.exists("//tmp")  # the next call goes through
+
+
+def test_dropped_connection_is_a_network_error(prod_client, fake_yt):
+    prod_client.exists("//tmp")
+    fake_yt.faults.drop_next("read_table")
+    prod_client.write_table("//tmp/t", [{"a": 1}])
+    with pytest.raises(NetworkError, match="read_table //tmp/t"):
+        list(prod_client.read_table("//tmp/t"))
+
+
+def test_dead_proxy_fails_fast_with_retries_off(fake_yt):
+    client = make_prod_client(fake_yt)
+    fake_yt.stop()
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="check YT_PROXY"):
+        client.row_count("//tmp/t")
+    assert time.monotonic() - started < 10
+
+
+def test_delayed_answers_still_arrive(prod_client, fake_yt):
+    fake_yt.faults.delay_next("get", 0.2)
+    started = time.monotonic()
+    prod_client.write_table("//tmp/t", [{"a": 1}])
+    assert prod_client.row_count("//tmp/t") == 1
+    assert time.monotonic() - started >= 0.2
+
+
+def test_wrong_token_is_reported_without_the_token(fake_yt):
+    client = make_prod_client(fake_yt, token="wrong-token-abcdef")
+    with pytest.raises(BackendError) as caught:
+        client.exists("//tmp")
+    text = str(caught.value)
+    assert "rejected the token" in text and "YT_TOKEN" in text
+    assert "wrong-token-abcdef" not in text and TEST_TOKEN not in text
+
+
+def test_other_cluster_errors_name_the_action_and_path(prod_client, fake_yt):
+    prod_client.write_table("//tmp/t", [{"a": 1}])
+    with pytest.raises(BackendError, match="create_path //tmp/t/sub"):
+        prod_client.create_path("//tmp/t/sub")
+
+
+@pytest.mark.parametrize("missing", ["YT_PROXY", "YT_TOKEN"])
+def test_missing_credentials_say_where_to_put_them(make_pipeline, monkeypatch, missing):
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    present = {"YT_PROXY": "http://localhost:1", "YT_TOKEN": "tok-123456"}
+    present.pop(missing)
+    root = make_pipeline(
+        {"configs/secrets.env": "".join(f"{k}={v}\n" for k, v in present.items())},
+        config={"pipeline": {"mode": "prod"}, "stages": {"enabled_stages": []}},
+    )
+    settings = load_config(root)
+    with pytest.raises(ConfigError) as caught:
+        plugin.ytp_create_client(mode="prod", settings=settings, pipeline_dir=root)
+    text = str(caught.value)
+    assert missing in text and "secrets.env" in text and "environment" in text
+    assert "tok-123456" not in text
+
+
+def test_environment_wins_over_secrets_env(make_pipeline, monkeypatch, fake_yt):
+    monkeypatch.setenv("YT_PROXY", fake_yt.url)
+    monkeypatch.setenv("YT_TOKEN", TEST_TOKEN)
+    root = make_pipeline(
+        {"configs/secrets.env": "YT_PROXY=http://nowhere.invalid:1\nYT_TOKEN=other\n"},
+        config={"pipeline": {"mode": "prod", "prod": {"retries": False}},
+                "stages": {"enabled_stages": []}},
+    )
+    client = plugin.ytp_create_client(mode="prod", settings=load_config(root), pipeline_dir=root)
+    assert client.exists("//tmp")
+    assert TEST_TOKEN not in repr(client) and TEST_TOKEN not in repr(client.settings)
+    assert plugin.ytp_create_client(mode="dev", settings=None, pipeline_dir=root) is None
+
+
+def test_bad_prod_options_name_the_key(make_pipeline, monkeypatch):
+    monkeypatch.setenv("YT_PROXY", "http://localhost:1")
+    monkeypatch.setenv("YT_TOKEN", "tok-123456")
+    root = make_pipeline(config={"pipeline": {"mode": "prod", "prod": {"retries": "often"}},
+                                 "stages": {"enabled_stages": []}})
+    with pytest.raises(ConfigError, match="pipeline.prod.retries"):
+        plugin.ytp_create_client(mode="prod", settings=load_config(root), pipeline_dir=root)

@@ -1,0 +1,184 @@
+"""Operations through the launch hook: jobs really run from the uploaded archive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from prod_packages import build_package
+
+from yt_pipeline.errors import OperationFailed, PackagingError
+from yt_pipeline.operations import OperationSpec, Resources
+from yt_pipeline_prod import plugin
+
+MAPPER = """
+import os
+from ytjobs import read_rows, write_rows
+
+suffix = os.environ.get("SUFFIX", "")
+write_rows({"id": row["id"], "name": row["name"].upper() + suffix} for row in read_rows())
+"""
+
+REDUCER = """
+from ytjobs import groups, read_rows, write_rows
+
+write_rows({"key": key, "total": sum(r["n"] for r in rows)}
+           for key, rows in groups(read_rows(), "key"))
+"""
+
+VANILLA = """
+import os, sys
+from ytjobs import get_config_path
+
+print("config at", get_config_path().name, file=sys.stderr)
+with open(os.environ["MARKER"], "a") as out:
+    out.write(os.environ.get("API_KEY", "-") + "\\n")
+"""
+
+FAILING = """
+import sys
+print("reading rows...", file=sys.stderr)
+print("ValueError: bad row 7", file=sys.stderr)
+sys.exit(3)
+"""
+
+
+@pytest.fixture
+def package(tmp_path):
+    return build_package(tmp_path / ".build", {
+        "clean": {"src/mapper.py": MAPPER, "src/reducer.py": REDUCER,
+                  "src/vanilla.py": VANILLA, "src/failing.py": FAILING},
+    })
+
+
+def spec_for(kind, package, tmp_path, **fields):
+    return OperationSpec(kind=kind, stage_name="clean", name=fields.pop("name", kind),
+                         stage_dir=tmp_path / "stages" / "clean", pipeline_dir=tmp_path,
+                         code_package=package, **fields)
+
+
+def launch(client, spec):
+    return plugin.ytp_launch_operation(client=client, spec=spec)
+
+
+def test_map_runs_the_mapper_from_the_archive(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"id": i, "name": n} for i, n in enumerate("abc")])
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out/mapped"], mapper="src/mapper.py",
+                    env={"SUFFIX": "!"}, resources=Resources(job_count=2))
+    result = launch(prod_client, spec)
+    assert result.operation_id
+    assert fake_yt.rows("//tmp/out/mapped") == [
+        {"id": 0, "name": "A!"}, {"id": 1, "name": "B!"}, {"id": 2, "name": "C!"}]
+    archive = f"//tmp/yt_pipeline/build/{package.remote_name}"
+    assert fake_yt.file_bytes(archive) == package.archive_path.read_bytes()
+    sent = fake_yt.specs[-1]
+    assert sent["operation_type"] == "map" and sent["job_count"] == 2
+    assert sent["mapper"]["environment"] == {"SUFFIX": "!"}
+
+
+def test_map_appends_when_asked(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "x"}])
+    fake_yt.put_table("//tmp/out", [{"id": 0, "name": "old"}])
+    launch(prod_client, spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                                 output_tables=["//tmp/out"], mapper="src/mapper.py",
+                                 append=True))
+    assert fake_yt.rows("//tmp/out") == [{"id": 0, "name": "old"}, {"id": 1, "name": "X"}]
+
+
+def test_vanilla_gets_secrets_only_through_the_secure_vault(prod_client, fake_yt, package,
+                                                            tmp_path):
+    marker = tmp_path / "marker.txt"
+    spec = spec_for("vanilla", package, tmp_path, script="src/vanilla.py",
+                    env={"MARKER": str(marker)}, secure_env={"API_KEY": "s3cr3t-value"},
+                    resources=Resources(job_count=3, memory_limit_gb=2, cpu_limit=1.5,
+                                        gpu_limit=1, pool="research", pool_tree="gpu",
+                                        docker_image="registry/img:1"))
+    launch(prod_client, spec)
+    assert marker.read_text().splitlines() == ["s3cr3t-value"] * 3
+    sent = fake_yt.specs[-1]
+    assert sent["secure_vault"] == {"API_KEY": "s3cr3t-value"}
+    visible = {k: v for k, v in sent.items() if k != "secure_vault"}
+    assert "s3cr3t-value" not in json.dumps(visible)
+    assert "ytp-test-token" not in json.dumps(sent)
+    task = sent["tasks"]["vanilla"]
+    assert task["job_count"] == 3 and task["memory_limit"] == 2 * 1024**3
+    assert (task["cpu_limit"], task["gpu_limit"], task["docker_image"]) == (1.5, 1,
+                                                                            "registry/img:1")
+    assert (sent["pool"], sent["pool_trees"]) == ("research", ["gpu"])
+
+
+def test_failing_job_stderr_reaches_the_error(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "x"}])
+    fake_yt.put_table("//tmp/out", [{"kept": True}])
+    spec = spec_for("map", package, tmp_path, name="explode", input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out"], mapper="src/failing.py",
+                    max_failed_job_count=2)
+    with pytest.raises(OperationFailed) as caught:
+        launch(prod_client, spec)
+    error = caught.value
+    assert error.operation_id and error.operation_id in str(error)
+    assert error.url and error.operation_id in error.url
+    assert "ValueError: bad row 7" in error.stderr_tail
+    assert "Failed jobs limit exceeded" in str(error)
+    assert "stage clean operation explode" in str(error)
+    assert fake_yt.rows("//tmp/out") == [{"kept": True}]
+    assert fake_yt.calls["get_job_stderr"] >= 1
+
+
+def test_reduce_groups_rows_by_key(prod_client, fake_yt, package, tmp_path):
+    rows = [{"key": k, "n": n} for k, n in [("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5)]]
+    fake_yt.put_table("//tmp/in", rows)
+    launch(prod_client, spec_for("reduce", package, tmp_path, input_tables=["//tmp/in"],
+                                 output_tables=["//tmp/sums"], reducer="src/reducer.py",
+                                 reduce_by=["key"], sort_by=["key"]))
+    assert fake_yt.rows("//tmp/sums") == [
+        {"key": "a", "total": 7}, {"key": "b", "total": 4}, {"key": "c", "total": 4}]
+    # unsorted input: a reduce runs as a map_reduce without a mapper
+    assert fake_yt.specs[-1]["operation_type"] == "map_reduce"
+    assert "mapper" not in fake_yt.specs[-1]
+
+
+def test_sort_then_reduce_on_sorted_input(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"key": k, "n": 1} for k in "cabca"])
+    launch(prod_client, spec_for("sort", None, tmp_path, input_tables=["//tmp/in"],
+                                 output_tables=["//tmp/sorted"], sort_by=["key"]))
+    assert [r["key"] for r in fake_yt.rows("//tmp/sorted")] == list("aabcc")
+    assert prod_client.yt().get("//tmp/sorted/@sorted_by") == ["key"]
+    launch(prod_client, spec_for("reduce", package, tmp_path, input_tables=["//tmp/sorted"],
+                                 output_tables=["//tmp/sums"], reducer="src/reducer.py",
+                                 reduce_by=["key"], sort_by=["key"]))
+    assert fake_yt.specs[-1]["operation_type"] == "reduce"
+    assert fake_yt.rows("//tmp/sums") == [
+        {"key": "a", "total": 2}, {"key": "b", "total": 1}, {"key": "c", "total": 2}]
+
+
+def test_map_reduce_runs_mapper_then_reducer(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"id": i, "name": n} for i, n in enumerate("abab")])
+    package = build_package(tmp_path / ".b2", {"clean": {
+        "src/mapper.py": """
+            from ytjobs import read_rows, write_rows
+            write_rows({"key": r["name"], "n": r["id"]} for r in read_rows())
+        """,
+        "src/reducer.py": REDUCER}})
+    launch(prod_client, spec_for("map_reduce", package, tmp_path, input_tables=["//tmp/in"],
+                                 output_tables=["//tmp/mr"], mapper="src/mapper.py",
+                                 reducer="src/reducer.py", reduce_by=["key"],
+                                 sort_by=["key"]))
+    assert fake_yt.rows("//tmp/mr") == [{"key": "a", "total": 2}, {"key": "b", "total": 4}]
+
+
+def test_operation_without_an_archive_says_what_to_install(prod_client, tmp_path):
+    spec = spec_for("vanilla", None, tmp_path, script="src/vanilla.py")
+    with pytest.raises(PackagingError, match="yt-pipeline-uploader"):
+        launch(prod_client, spec)
+
+
+def test_the_hook_answers_only_for_the_prod_client(tmp_path, package):
+    class OtherClient:
+        mode = "dev"
+
+    spec = spec_for("vanilla", package, tmp_path, script="src/vanilla.py")
+    assert plugin.ytp_launch_operation(client=OtherClient(), spec=spec) is None
+    assert Path(package.archive_path).is_file()

@@ -1,0 +1,113 @@
+"""Cypress and tables through the prod client, against the fake proxy."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
+
+
+def test_write_then_read_creates_parents(prod_client, fake_yt):
+    rows = [{"id": 1, "name": "ann"}, {"id": 2, "name": "bob", "tags": ["x", "ü"]}]
+    assert prod_client.write_table("//home/p/deep/users", rows) == 2
+    assert list(prod_client.read_table("//home/p/deep/users")) == rows
+    assert fake_yt.rows("//home/p/deep/users") == rows
+    assert prod_client.row_count("//home/p/deep/users") == 2
+    assert prod_client.list("//home/p") == ["deep"]
+
+
+def test_append_adds_rows_and_overwrite_replaces_them(prod_client):
+    prod_client.write_table("//tmp/t", [{"n": 1}])
+    prod_client.write_table("//tmp/t", ({"n": n} for n in (2, 3)), append=True)
+    assert [r["n"] for r in prod_client.read_table("//tmp/t")] == [1, 2, 3]
+    prod_client.write_table("//tmp/t", [{"n": 9}])
+    assert list(prod_client.read_table("//tmp/t")) == [{"n": 9}]
+
+
+def test_exists_remove_create_path_and_list(prod_client):
+    assert not prod_client.exists("//tmp/a")
+    prod_client.create_path("//tmp/a/b/c")
+    prod_client.create_path("//tmp/a/b/c")  # an existing folder is fine
+    prod_client.write_table("//tmp/a/t1", [{"x": 1}])
+    assert prod_client.exists("//tmp/a/b/c")
+    assert prod_client.list("//tmp/a") == ["b", "t1"]
+    prod_client.remove("//tmp/a/t1")
+    assert not prod_client.exists("//tmp/a/t1")
+    with pytest.raises(BackendError, match="non-empty"):
+        prod_client.remove("//tmp/a")
+    prod_client.remove("//tmp/a", recursive=True)
+    assert not prod_client.exists("//tmp/a")
+    prod_client.remove("//tmp/a")  # force: a missing path is not an error
+    with pytest.raises(TableNotFound):
+        prod_client.remove("//tmp/a", force=False)
+
+
+def test_missing_table_raises_table_not_found(prod_client):
+    with pytest.raises(TableNotFound, match="//tmp/missing"):
+        prod_client.read_table("//tmp/missing")
+    with pytest.raises(TableNotFound):
+        prod_client.row_count("//tmp/missing")
+    with pytest.raises(TableNotFound):
+        prod_client.list("//tmp/missing")
+    assert prod_client.table_fingerprint("//tmp/missing") is None
+
+
+def test_list_of_a_table_and_row_count_of_a_folder_are_clear_errors(prod_client):
+    prod_client.write_table("//tmp/t", [{"x": 1}])
+    with pytest.raises(BackendError, match="not a folder"):
+        prod_client.list("//tmp/t")
+    with pytest.raises(BackendError, match="not a table"):
+        prod_client.row_count("//tmp")
+
+
+def test_fingerprint_is_the_revision_and_changes_with_the_table(prod_client):
+    prod_client.write_table("//tmp/f", [{"x": 1}])
+    first = prod_client.table_fingerprint("//tmp/f")
+    assert first == str(prod_client.yt().get("//tmp/f/@revision"))
+    assert prod_client.table_fingerprint("//tmp/f") == first
+    prod_client.write_table("//tmp/f", [{"x": 2}], append=True)
+    assert prod_client.table_fingerprint("//tmp/f") != first
+
+
+def test_failed_write_leaves_the_table_as_it_was(prod_client, fake_yt):
+    prod_client.write_table("//tmp/keep", [{"v": "old"}])
+
+    def broken_rows():
+        yield {"v": "new"}
+        raise RuntimeError("source broke")
+
+    with pytest.raises(RuntimeError, match="source broke"):
+        prod_client.write_table("//tmp/keep", broken_rows())
+    assert fake_yt.rows("//tmp/keep") == [{"v": "old"}]
+    with pytest.raises(RuntimeError):
+        prod_client.write_table("//tmp/keep", broken_rows(), append=True)
+    assert fake_yt.rows("//tmp/keep") == [{"v": "old"}]
+    with pytest.raises(BackendError, match="rows must be dicts"):
+        prod_client.write_table("//tmp/new_table", [{"a": 1}, ["not", "a", "dict"]])
+    assert not prod_client.exists("//tmp/new_table")
+    assert fake_yt.transaction_count() == 0
+
+
+def test_bad_paths_are_rejected_before_any_request(prod_client, fake_yt):
+    fake_yt.reset_counters()
+    for bad in ("tmp/x", "/tmp/x", "//", ""):
+        with pytest.raises(InvalidTablePath):
+            prod_client.exists(bad)
+    assert sum(fake_yt.calls.values()) == 0
+
+
+def test_parallel_writers_do_not_share_a_transaction(prod_client, fake_yt):
+    def write(name):
+        for round_ in range(3):
+            prod_client.write_table(f"//tmp/par/{name}", [{"w": name, "r": round_}] * 5)
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in ("a", "b", "c"):
+        assert fake_yt.rows(f"//tmp/par/{name}") == [{"w": name, "r": 2}] * 5
+    assert fake_yt.transaction_count() == 0
