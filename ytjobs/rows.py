@@ -7,9 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from ytjobs.codec import dumps_line, iter_rows
-
-_BATCH = 1024
+from ytjobs.codec import dumps_line, iter_rows, write_lines
 
 
 def read_rows(stream: BinaryIO | None = None) -> Iterator[dict[str, Any]]:
@@ -20,15 +18,7 @@ def read_rows(stream: BinaryIO | None = None) -> Iterator[dict[str, Any]]:
 def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None) -> int:
     """Write rows as JSON lines (default: stdout); returns how many."""
     out = stream if stream is not None else sys.stdout.buffer
-    count = 0
-    batch: list[bytes] = []
-    for row in rows:
-        batch.append(dumps_line(row))
-        count += 1
-        if len(batch) >= _BATCH:
-            out.write(b"".join(batch))
-            batch.clear()
-    out.write(b"".join(batch))
+    count = write_lines(rows, out.write)
     out.flush()
     return count
 

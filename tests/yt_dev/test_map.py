@@ -142,7 +142,7 @@ def test_at_most_one_job_per_core(dev_client, stages, monkeypatch):
     launch(dev_client, spec)
     spans = sorted((r["start"], r["end"]) for r in _rows(dev_client, "//out/t"))
     assert len(spans) == 4
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))
 
 
 def test_missing_input_and_too_many_outputs(dev_client, stages):
@@ -236,3 +236,21 @@ def test_output_without_final_newline_is_joined_cleanly(dev_client, stages):
     text = dev_client.table_path("//out/t").read_text()
     assert [json.loads(line) for line in text.splitlines()] == [{"job": 0}, {"job": 1}]
     assert text.endswith("\n")
+
+
+def test_file_paths_are_in_the_working_folder(dev_client, stages):
+    stages("f", {"src/mapper.py": """
+        from ytjobs import read_rows, write_rows
+        words = open("words.txt").read().split()
+        write_rows({**row, "word": words[row["id"]]} for row in read_rows())
+    """})
+    (stages.pipeline_dir / "data").mkdir()
+    (stages.pipeline_dir / "data/words.txt").write_text("zero one two\n")
+    dev_client.write_table("//in/t", [{"id": 2}, {"id": 0}])
+    spec = stages.spec("map", "f", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py", file_paths=["data/words.txt"])
+    launch(dev_client, spec)
+    assert [r["word"] for r in _rows(dev_client, "//out/t")] == ["two", "zero"]
+    spec.file_paths = ["data/missing.txt"]
+    with pytest.raises(ConfigError, match="data/missing.txt not found"):
+        launch(dev_client, spec)

@@ -8,8 +8,14 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.yql_translate import translate
 
 
+class Rendered:
+    def __init__(self, statement):
+        self.target, self.truncate = statement.target, statement.truncate
+        self.sql = statement.render(lambda path: f"T[{path}]")
+
+
 def _sql(query):
-    return translate(query, lambda path: f"T[{path}]")
+    return [Rendered(statement) for statement in translate(query)]
 
 
 def test_translates_paths_names_strings_and_insert():
@@ -106,3 +112,31 @@ def test_errors(dev_client):
     with pytest.raises(QueryFailed, match="empty tables have no columns: //empty"):
         dev_client.run_yql("SELECT x FROM `//empty`")
     assert dev_client.run_yql("SELECT COUNT(*) AS n FROM `//empty`") == [{"n": 0}]
+
+
+# -- the executor in-process (the worker's engine) -------------------------------------------
+
+@pytest.fixture
+def executor(dev_client):
+    from yt_pipeline_dev.yql_duckdb import Executor
+
+    engine = Executor(dev_client)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.parametrize("late_row, query, expected", [
+    ({"late": "x"}, "SELECT late FROM `//t` WHERE late IS NOT NULL", [{"late": "x"}]),
+    ({"v": 1.5}, "SELECT v FROM `//t` WHERE id = 20999", [{"v": 1.5}]),
+    ({"m": {"a": 1, "b": 2}}, "SELECT m.b AS b FROM `//t` WHERE id = 20999", [{"b": 2}]),
+])
+def test_late_keys_and_types_are_not_lost(dev_client, executor, late_row, query, expected):
+    first = {"m": {"a": 1}} if "m" in late_row else {"v": 1}
+    dev_client.write_table("//t", ({"id": i, **first} for i in range(20_999)))
+    dev_client.write_table("//t", [{"id": 20_999, **late_row}], append=True)
+    assert executor.run(query) == expected
+
+
+def test_worker_returns_dates_and_decimals_as_text(dev_client):
+    rows = dev_client.run_yql("SELECT DATE '2024-02-29' AS d, CAST(1.50 AS DECIMAL(4,2)) AS x")
+    assert rows == [{"d": "2024-02-29", "x": "1.50"}]

@@ -15,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import BackendError, TableNotFound
-from ytjobs.codec import dumps_line, iter_rows
-
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
-
-_BATCH = 4096
+from ytjobs.codec import NotARow, iter_rows, write_lines
 
 
 class DevClient:
@@ -50,21 +47,11 @@ class DevClient:
     def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False) -> int:
         target = self.table_path(path)
         started = time.perf_counter()
-        count = 0
         with replacing(target, append=append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
-            batch: list[bytes] = []
-            for row in rows:
-                if not isinstance(row, dict):
-                    raise BackendError(
-                        f"write_table {path}: rows must be dicts, got {type(row).__name__}"
-                    )
-                batch.append(dumps_line(row))
-                if len(batch) >= _BATCH:
-                    out.write(b"".join(batch))
-                    count += len(batch)
-                    batch.clear()
-            out.write(b"".join(batch))
-            count += len(batch)
+            try:
+                count = write_lines(rows, out.write, dicts_only=True)
+            except NotARow as exc:
+                raise BackendError(f"write_table {path}: {exc}") from None
         self.log("append_table" if append else "write_table", path, rows=count, started=started)
         return count
 
@@ -138,9 +125,9 @@ class DevClient:
         return digest.hexdigest()
 
     def run_yql(self, query: str) -> list[dict[str, Any]]:
-        from yt_pipeline_dev.yql_duckdb import run_query
+        from yt_pipeline_dev.yql_worker import run_in_worker
 
-        return run_query(self, query)
+        return run_in_worker(self.root, query)
 
     # -- bookkeeping ------------------------------------------------------------------
     def log(self, action: str, subject: str, *, rows: int | None = None,

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.operations import OperationResult, OperationSpec
-
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
@@ -108,6 +107,7 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     sandbox = sandbox_for(client, spec)
     shutil.rmtree(sandbox, ignore_errors=True)  # leftovers of an earlier failed run
     sandbox.mkdir(parents=True)
+    _attach_files(spec, sandbox)
     op = OperationRun(client, spec, sandbox)
     runner = vanilla if spec.kind == "vanilla" else getattr(table_ops, spec.kind)
     runner(op)
@@ -123,6 +123,21 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         duration_s=time.perf_counter() - started,
         rows=dict(op.rows),
     )
+
+
+def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
+    """file_paths appear in the jobs' working folder under their own names, as in YT."""
+    for item in spec.file_paths:
+        if item.startswith("//"):
+            raise ConfigError(
+                f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item} is a "
+                "Cypress path; dev mode attaches local files (a path in the pipeline folder)"
+            )
+        source = Path(item) if Path(item).is_absolute() else Path(spec.pipeline_dir) / item
+        if not source.is_file():
+            raise ConfigError(f"stage {spec.stage_name} operation {spec.name}: file_paths "
+                              f"entry {item} not found (looked at {source})")
+        shutil.copyfile(source, sandbox / source.name)
 
 
 def vanilla(op: OperationRun) -> None:

@@ -120,6 +120,7 @@ def _kill(proc: subprocess.Popen) -> None:
 def _feed(proc: subprocess.Popen, segments: Sequence[Segment]) -> None:
     assert proc.stdin is not None
     pipe = proc.stdin.fileno()
+    _widen(pipe)
     try:
         for segment in segments:
             with open(segment.path, "rb") as handle:
@@ -131,6 +132,16 @@ def _feed(proc: subprocess.Popen, segments: Sequence[Segment]) -> None:
             proc.stdin.close()
         except OSError:
             pass
+
+
+def _widen(pipe: int) -> None:
+    """A larger pipe buffer: fewer wake-ups of the job and of the feeder (Linux only)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_CHUNK)
+    except (ImportError, OSError):
+        pass  # the default size works, only a little slower
 
 
 def _copy_range(source: int, pipe: int, start: int, end: int) -> None:

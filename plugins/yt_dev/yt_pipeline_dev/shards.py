@@ -50,7 +50,7 @@ def split_files(paths: Sequence[Path], parts: int) -> list[list[Segment]]:
     if total == 0:
         return [[]]
     cuts = sorted({_align(paths, sizes, total * k // parts) for k in range(parts)} | {total})
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in zip(cuts, cuts[1:], strict=False):
         if end > start:
             shards.append(_segments(paths, sizes, start, end))
     return shards or [[]]
@@ -58,7 +58,7 @@ def split_files(paths: Sequence[Path], parts: int) -> list[list[Segment]]:
 
 def _align(paths: Sequence[Path], sizes: Sequence[int], position: int) -> int:
     base = 0
-    for path, size in zip(paths, sizes):
+    for path, size in zip(paths, sizes, strict=True):
         if position < base + size:
             return base + _next_line_start(path, position - base, size)
         base += size
@@ -67,7 +67,7 @@ def _align(paths: Sequence[Path], sizes: Sequence[int], position: int) -> int:
 
 def _segments(paths: Sequence[Path], sizes: Sequence[int], start: int, end: int) -> list[Segment]:
     segments, base = [], 0
-    for path, size in zip(paths, sizes):
+    for path, size in zip(paths, sizes, strict=True):
         low, high = max(start, base), min(end, base + size)
         if high > low:
             segments.append(Segment(path, low - base, high - base))
@@ -88,7 +88,7 @@ def split_by_groups(path: Path, parts: int, key_of_line: Callable[[bytes], Any])
             if cuts[-1] < cut < size:
                 cuts.append(cut)
     cuts.append(size)
-    return [Segment(path, a, b) for a, b in zip(cuts, cuts[1:])]
+    return [Segment(path, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def _line_at(handle: Any, offset: int) -> bytes:

@@ -72,7 +72,7 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
             with source.open("rb") as handle:
                 for lines in iter_chunks(handle):
                     rows = loads_lines(lines)
-                    pending.extend(zip(map(key, rows), lines))
+                    pending.extend(zip(map(key, rows), lines, strict=True))
                     held += sum(map(len, lines))
                     count += len(lines)
                     if held >= run_bytes:

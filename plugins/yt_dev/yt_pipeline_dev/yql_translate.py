@@ -34,13 +34,24 @@ _CLUSTER_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\.\s*$")
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s*\x00(\d+)\x00\s*(WITH\s+TRUNCATE\b)?\s*", re.I)
 
 
+_MARKER = re.compile(r"\x00(\d+)\x00")
+
+
 @dataclass
 class Statement:
-    """One statement to run: a SELECT (`target` None) or a write of its result to `target`."""
+    """One statement to run: a SELECT (`target` None) or a write of its result to `target`.
 
-    sql: str
+    `template` holds a marker where each YT table is read; `render` puts in the SQL that
+    reads it, which the executor chooses per table.
+    """
+
+    template: str
+    paths: list[str]
     target: str | None = None
     truncate: bool = False
+
+    def render(self, table_sql: Callable[[str], str]) -> str:
+        return _MARKER.sub(lambda m: table_sql(self.paths[int(m.group(1))]), self.template)
 
 
 @dataclass
@@ -115,8 +126,8 @@ def _first_word(text: str) -> str:
     return match.group(0).upper() if match else text[:1]
 
 
-def translate(query: str, table_sql: Callable[[str], str]) -> list[Statement]:
-    """The statements of a YQL query, as DuckDB SQL; `table_sql(path)` reads a YT table."""
+def translate(query: str) -> list[Statement]:
+    """The statements of a YQL query, as DuckDB SQL templates."""
     tokens = _tokenize(query)
     statements: list[list[_Token]] = [[]]
     for token in tokens:
@@ -129,13 +140,13 @@ def translate(query: str, table_sql: Callable[[str], str]) -> list[Statement]:
             statements.append([_Token("code", part)])
     result = []
     for tokens_of_one in statements:
-        statement = _statement(tokens_of_one, table_sql)
+        statement = _statement(tokens_of_one)
         if statement is not None:
             result.append(statement)
     return result
 
 
-def _statement(tokens: list[_Token], table_sql: Callable[[str], str]) -> Statement | None:
+def _statement(tokens: list[_Token]) -> Statement | None:
     paths: list[str] = []
     sketch = []  # the statement with each backticked path replaced by a marker
     for token in tokens:
@@ -173,5 +184,4 @@ def _statement(tokens: list[_Token], table_sql: Callable[[str], str]) -> Stateme
     if first not in ("SELECT", "WITH", "("):
         raise QueryFailed(f"YQL: {first or 'an empty INSERT'} statements are not supported "
                           "in dev mode (only SELECT and INSERT INTO ... SELECT)")
-    sql = re.sub(r"\x00(\d+)\x00", lambda m: table_sql(paths[int(m.group(1))]), text)
-    return Statement(sql=sql, target=target, truncate=truncate)
+    return Statement(template=text, paths=paths, target=target, truncate=truncate)
