@@ -12,11 +12,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+import ytjobs
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME, CodePackage, wrapper_name
 from yt_pipeline_dev.client import DevClient
-
-import ytjobs
 
 
 @pytest.fixture

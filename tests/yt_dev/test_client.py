@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
 from yt_pipeline_dev.client import DevClient
 

@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from yt_pipeline.errors import ConfigError, OperationFailed, PackagingError, TableNotFound
 from yt_pipeline_dev.launcher import launch, sandbox_for
 from yt_pipeline_dev.plugin import ytp_launch_operation

@@ -6,6 +6,7 @@ import os
 import random
 
 import pytest
+
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline_dev.launcher import launch, sandbox_for
 

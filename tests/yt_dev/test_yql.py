@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.yql_translate import translate
 

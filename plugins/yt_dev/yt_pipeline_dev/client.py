@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import BackendError, TableNotFound
-
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
 from ytjobs.codec import NotARow, iter_rows, write_lines

@@ -15,11 +15,10 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import ytjobs
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.operations import OperationSpec
 from yt_pipeline.packaging import CODE_DIR_NAME, script_role, wrapper_name
-
-import ytjobs
 
 #: the folder that holds the ytjobs package, so jobs import the same ytjobs as the driver
 YTJOBS_HOME = str(Path(ytjobs.__file__).resolve().parent.parent)

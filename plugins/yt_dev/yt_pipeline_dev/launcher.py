@@ -14,7 +14,6 @@ from pathlib import Path
 
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.operations import OperationResult, OperationSpec
-
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from yt_pipeline.errors import BackendError, ConfigError
-
 from yt_pipeline_dev.atomic import append_file, count_lines, ends_with_newline, replacing
 from yt_pipeline_dev.launcher import OperationRun
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
-
 from yt_pipeline_dev.atomic import append_file, count_lines, replacing
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.yql_translate import Statement, translate

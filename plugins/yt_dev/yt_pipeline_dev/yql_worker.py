@@ -20,7 +20,6 @@ import uuid
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed, YtPipelineError
-
 from ytjobs.codec import loads_line
 
 ERROR_EXIT = 3
