@@ -160,7 +160,7 @@ def load_config(
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got {item!r}", key=item)
+            raise ConfigError(f"expects key=value, got {item!r}", key="--set")
         dotted = key.strip()
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""

@@ -85,7 +85,9 @@ class StageGraph:
 
 
 def chain_graph(names: list[str], source: str | None = None) -> StageGraph:
-    deps = {name: ((names[i - 1],) if i else ()) for i, name in enumerate(names)}
+    deps: dict[str, tuple[str, ...]] = {
+        name: ((names[i - 1],) if i else ()) for i, name in enumerate(names)
+    }
     return StageGraph(deps, source=source)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -133,46 +133,52 @@ class Runner:
         blocked: dict[str, str] = {}
         active = 0
 
-        def work(name: str) -> None:
-            finished.put((name, run_unit(ctx, units[name])))
+        tasks: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ytp-stage")
+        def work() -> None:
+            while (name := tasks.get()) is not None:
+                finished.put((name, run_unit(ctx, units[name])))
+
+        # Daemon threads, not an executor: after Ctrl-C the process exits at once instead of
+        # waiting for running stages (their table writes are atomic either way).
+        threads = [
+            threading.Thread(target=work, name=f"ytp-stage-{i}", daemon=True)
+            for i in range(min(self.workers, len(to_run)))
+        ]
+        for thread in threads:
+            thread.start()
 
         def submit(name: str) -> None:
             nonlocal active
             active += 1
-            pool.submit(work, name)
+            tasks.put(name)
 
-        try:
-            for name in plan.order:
-                if name in to_run and waiting[name] == 0:
-                    submit(name)
-            while active:
-                batch = [finished.get()]
-                while True:
-                    try:
-                        batch.append(finished.get_nowait())
-                    except queue.Empty:
-                        break
-                for name, done in batch:
-                    active -= 1
-                    self._record(name, done, state, record, outcomes, result, ctx)
-                    if done.outcome.status == FAILED:
-                        for lost in graph.descendants([name]) & to_run:
-                            if lost != name and lost not in blocked:
-                                blocked[lost] = f"upstream stage {name} failed"
-                        continue
-                    for user in graph.dependents[name]:
-                        if user in waiting:
-                            waiting[user] -= 1
-                            if waiting[user] == 0 and user not in blocked:
-                                submit(user)
-                state.write()
-        except BaseException:
-            # Interrupted: start nothing more; stages already running cannot be stopped.
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+        for name in plan.order:
+            if name in to_run and waiting[name] == 0:
+                submit(name)
+        while active:
+            batch = [finished.get()]
+            while True:
+                try:
+                    batch.append(finished.get_nowait())
+                except queue.Empty:
+                    break
+            for name, done in batch:
+                active -= 1
+                self._record(name, done, state, record, outcomes, result, ctx)
+                if done.outcome.status == FAILED:
+                    for lost in graph.descendants([name]) & to_run:
+                        if lost != name and lost not in blocked:
+                            blocked[lost] = f"upstream stage {name} failed"
+                    continue
+                for user in graph.dependents[name]:
+                    if user in waiting:
+                        waiting[user] -= 1
+                        if waiting[user] == 0 and user not in blocked:
+                            submit(user)
+            state.write()
+        for _ in threads:
+            tasks.put(None)
         for name in plan.order:
             if name in blocked:
                 self._note_skipped(ctx.run, name, blocked[name], outcomes, result, record)
@@ -239,7 +245,7 @@ class Runner:
                 else:
                     client = client or target.client()
                     decision = decide(
-                        unit, target, merge_debug(name, target.graph.deps[name], outputs),
+                        unit, target, merge_debug(target.graph.deps[name], outputs),
                         state.memory, client, force=self.options.force,
                         refresh=name in self.options.refresh,
                     )

@@ -46,7 +46,7 @@ class RunContext:
     refresh: frozenset[str] = frozenset()
 
 
-def merge_debug(name: str, deps: tuple[str, ...], outputs: dict[str, Debug]) -> Debug:
+def merge_debug(deps: tuple[str, ...], outputs: dict[str, Debug]) -> Debug:
     """The debug a unit receives: its dependencies' debug merged; a key two of them set to
     different values is an error naming both."""
     if len(deps) == 1:
@@ -57,7 +57,7 @@ def merge_debug(name: str, deps: tuple[str, ...], outputs: dict[str, Debug]) -> 
         for key, value in (outputs.get(dep) or {}).items():
             if key in merged and merged[key] != value:
                 raise DebugConflict(
-                    f"stage {name}: debug key {key!r} differs between upstream stages "
+                    f"debug key {key!r} differs between upstream stages "
                     f"{owner[key]} ({merged[key]!r}) and {dep} ({value!r})"
                 )
             merged[key] = value
@@ -83,7 +83,7 @@ def run_unit(ctx: RunContext, unit: RunUnit) -> UnitRun:
         return UnitRun(outcome, started_at, time.time(), decision, failure)
 
     try:
-        debug_in = merge_debug(name, ctx.target.graph.deps[name], ctx.outputs)
+        debug_in = merge_debug(ctx.target.graph.deps[name], ctx.outputs)
         if unit.when is not None and not unit.when.evaluate(unit.condition_names(debug_in)):
             return finish(SKIPPED, debug_in, f"when: {unit.when.text} is false")
         decision = decide(

@@ -156,7 +156,7 @@ class Pipeline:
                         f"step {s.name}: input {needed} is produced by no step and is not "
                         "in the context"
                     )
-        declared = {name: [] for name in self.steps}
+        declared: dict[str, list[str]] = {name: [] for name in self.steps}
         io = {s.name: (s.inputs, s.outputs) for s in self.steps.values()}
         return build_graph(declared, io, source=f"pipeline {self.name}", key="steps",
                            what="step")

@@ -133,3 +133,27 @@ def test_modes_keep_separate_state(dag, run_cli):
     run_cli("run", root)
     assert (root / "state.dev.yml").is_file() and not (root / "state.prod.yml").exists()
     assert json.loads((root / ".runs" / "stages.dev.json").read_text())["a"]["status"] == "SUCCESS"
+
+
+def test_ctrl_c_stops_at_once_and_leaves_a_consistent_state(dag):
+    import signal
+    import time
+
+    import yaml
+
+    root = dag({"a": {}, "b": {"sleep": 30}}, chain=["a", "b"])
+    process = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while "start b" not in order_of(root):
+        assert time.monotonic() < deadline, "stage b never started"
+        time.sleep(0.05)
+    stopped = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=10)
+    assert time.monotonic() - stopped < 5  # did not wait the 30 s of stage b
+    assert process.returncode == 130, err
+    assert yaml.safe_load((root / "state.dev.yml").read_text()) == {"a": "SUCCESS", "b": None}
+    record = json.loads(next((root / ".runs").glob("2*.json")).read_text())
+    assert record["status"] == "INTERRUPTED" and record["stages"]["a"]["outcome"] == "SUCCESS"
+    assert not (root / ".runs" / "dev.lock").exists()

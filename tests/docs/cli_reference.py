@@ -26,21 +26,24 @@ line starting with `error:`; `--debug` adds the traceback.
 """
 
 
-def _help(command: click.Command, name: str, parent: click.Context | None) -> str:
-    ctx = click.Context(command, info_name=name, parent=parent, **SETTINGS)
-    return command.get_help(ctx)
-
-
 def render() -> str:
     from yt_pipeline.cli import make_cli
 
     group = make_cli()
     root = click.Context(group, info_name="yt-pipeline", **SETTINGS)
     parts = [HEADER, "## yt-pipeline\n", "```\n" + group.get_help(root) + "\n```\n"]
-    for name in sorted(group.commands):
-        parts.append(f"## yt-pipeline {name}\n")
-        parts.append("```\n" + _help(group.commands[name], name, root) + "\n```\n")
+    _commands(group, root, "yt-pipeline", parts)
     return "\n".join(parts)
+
+
+def _commands(group: click.Group, parent: click.Context, prefix: str, parts: list[str]) -> None:
+    for name in sorted(group.commands):
+        command = group.commands[name]
+        ctx = click.Context(command, info_name=name, parent=parent, **SETTINGS)
+        parts.append(f"## {prefix} {name}\n")
+        parts.append("```\n" + command.get_help(ctx) + "\n```\n")
+        if isinstance(command, click.Group):
+            _commands(command, ctx, f"{prefix} {name}", parts)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ A pipeline is a group of fenced blocks between `<!-- pipeline: NAME -->` and
 
 Directives inside the group (HTML comments, invisible on the rendered page):
 
-- `<!-- run: ARGS -->`            the yt-pipeline arguments (default `run .`); repeatable
-- `<!-- expect: TEXT -->`          TEXT appears in the output of the last command
-- `<!-- expect-rows: PATH N -->`   the dev table PATH has N rows
-- `<!-- expect-exit: N -->`        the last command exits with N (default 0)
+- `<!-- run: ARGS -->`            a command: yt-pipeline arguments, or `python FILE`;
+                                   repeatable (without one: `run .`)
+- `<!-- expect: TEXT -->`          TEXT appears in the output of the command above it
+- `<!-- expect-not: TEXT -->`      TEXT does not appear in it
+- `<!-- expect-exit: N -->`        the command above exits with N (default 0)
+- `<!-- expect-rows: PATH N -->`   after the last command, the dev table PATH has N rows
 - `<!-- needs: FEATURE -->`        skip unless an installed plugin provides it (operations, yql)
 """
 
@@ -25,8 +27,16 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 _START = re.compile(r"^<!-- pipeline: (?P<name>[\w.-]+) -->\s*$")
 _END = re.compile(r"^<!-- end pipeline -->\s*$")
-_DIRECTIVE = re.compile(r"^<!-- (?P<key>run|expect|expect-rows|expect-exit|needs): (?P<value>.*) -->\s*$")
+_DIRECTIVE = re.compile(r"^<!-- (?P<key>run|expect|expect-not|expect-rows|expect-exit|needs): (?P<value>.*) -->\s*$")
 _FENCE = re.compile(r'^```\w*\s+title="(?P<path>[^"]+)"\s*$')
+
+
+@dataclass
+class Command:
+    args: list[str]
+    expect: list[str] = field(default_factory=list)
+    expect_not: list[str] = field(default_factory=list)
+    exit_code: int = 0
 
 
 @dataclass
@@ -34,11 +44,14 @@ class DocPipeline:
     name: str
     source: str
     files: dict[str, str] = field(default_factory=dict)
-    runs: list[list[str]] = field(default_factory=list)
-    expect: list[str] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
     expect_rows: list[tuple[str, int]] = field(default_factory=list)
-    expect_exit: int = 0
     needs: list[str] = field(default_factory=list)
+
+    def last_command(self) -> Command:
+        if not self.commands:
+            self.commands.append(Command(["run", "."]))
+        return self.commands[-1]
 
 
 def find_pipelines(docs: Path = DOCS) -> list[DocPipeline]:
@@ -77,18 +90,22 @@ def _parse(page: Path) -> list[DocPipeline]:
         index += 1
     if current is not None:
         raise ValueError(f"{page.name}: pipeline {current.name} is not closed")
+    for pipeline in out:
+        pipeline.last_command()  # a pipeline without a run directive is run with `run .`
     return out
 
 
 def _apply(pipeline: DocPipeline, key: str, value: str) -> None:
     if key == "run":
-        pipeline.runs.append(shlex.split(value))
+        pipeline.commands.append(Command(shlex.split(value)))
     elif key == "expect":
-        pipeline.expect.append(value)
+        pipeline.last_command().expect.append(value)
+    elif key == "expect-not":
+        pipeline.last_command().expect_not.append(value)
+    elif key == "expect-exit":
+        pipeline.last_command().exit_code = int(value)
     elif key == "expect-rows":
         path, count = value.rsplit(" ", 1)
         pipeline.expect_rows.append((path, int(count)))
-    elif key == "expect-exit":
-        pipeline.expect_exit = int(value)
     else:
         pipeline.needs.append(value)

@@ -12,6 +12,6 @@ def test_cli_reference_is_current():
 
 def test_cli_reference_covers_every_command():
     text = CLI_DOC.read_text()
-    for name in ("run", "list", "config", "plugins", "init"):
+    for name in ("run", "list", "config", "plugins", "init", "package", "graph", "status", "runs"):
         assert f"## yt-pipeline {name}\n" in text
         assert f"Usage: yt-pipeline {name} [OPTIONS]" in text

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-
 from doc_blocks import DOCS, find_pipelines
 
 PIPELINES = find_pipelines()
@@ -30,6 +31,15 @@ def _available(feature: str) -> bool:
     raise AssertionError(f"unknown feature {feature!r} in a needs: directive")
 
 
+def _run(args: list[str], run_cli) -> tuple[int, str]:
+    if args[0] == "python":
+        done = subprocess.run([sys.executable, *args[1:]], capture_output=True, text=True,
+                              timeout=120)
+        return done.returncode, done.stdout + done.stderr
+    result = run_cli(*args)
+    return result.exit_code, result.output
+
+
 def _dev_rows(root: Path, yt_path: str) -> int:
     table = root / ".dev" / (yt_path.lstrip("/") + ".jsonl")
     return sum(1 for line in table.read_text().splitlines() if line.strip())
@@ -39,7 +49,8 @@ def test_docs_hold_runnable_pipelines():
     assert len(PIPELINES) >= 3
     for pipeline in PIPELINES:
         assert pipeline.files, f"{pipeline.source}: no titled blocks"
-        assert pipeline.expect or pipeline.expect_rows, f"{pipeline.source}: nothing checked"
+        checked = pipeline.expect_rows or any(c.expect for c in pipeline.commands)
+        assert checked, f"{pipeline.source}: nothing checked"
 
 
 @pytest.mark.parametrize("pipeline", PIPELINES, ids=[p.name for p in PIPELINES])
@@ -53,13 +64,14 @@ def test_doc_pipeline_runs(pipeline, tmp_path, run_cli, monkeypatch):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     monkeypatch.chdir(root)
-    result = None
-    for args in pipeline.runs or [["run", "."]]:
-        result = run_cli(*args)
-    assert result is not None
-    assert result.exit_code == pipeline.expect_exit, f"{pipeline.source}\n{result.output}"
-    for text in pipeline.expect:
-        assert text in result.output, f"{pipeline.source}: {text!r} not in\n{result.output}"
+    for command in pipeline.commands:
+        code, output = _run(command.args, run_cli)
+        where = f"{pipeline.source}: {' '.join(command.args)}"
+        assert code == command.exit_code, f"{where}: exit code {code}\n{output}"
+        for text in command.expect:
+            assert text in output, f"{where}: {text!r} not in\n{output}"
+        for text in command.expect_not:
+            assert text not in output, f"{where}: {text!r} in\n{output}"
     for yt_path, count in pipeline.expect_rows:
         assert _dev_rows(root, yt_path) == count, f"{pipeline.source}: {yt_path}"
 
@@ -70,3 +82,9 @@ def test_every_page_is_linked_from_the_index():
         if page.name != "index.md":
             assert f"({page.name})" in index, f"{page.name} is not linked from docs/index.md"
 
+
+
+def test_every_page_is_in_the_site_navigation():
+    nav = (DOCS.parent / "mkdocs.yml").read_text()
+    for page in sorted(DOCS.glob("*.md")):
+        assert f": {page.name}\n" in nav, f"{page.name} is missing from mkdocs.yml"

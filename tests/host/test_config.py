@@ -59,7 +59,7 @@ def test_explicit_config_file(tmp_path):
         ("- a\n- b\n", [], "configs/config.yaml: the top level must be a mapping"),
         ("pipeline: 3\n", [], "configs/config.yaml: pipeline: must be a mapping"),
         ("", ["pipeline.mode=qa"], "--set pipeline.mode: pipeline.mode: must be one of"),
-        ("", ["novalue"], "--set expects key=value"),
+        ("", ["novalue"], "--set: expects key=value, got 'novalue'"),
     ],
 )
 def test_each_error_is_one_line_naming_file_and_key(tmp_path, text, overrides, expected):
