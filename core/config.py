@@ -202,8 +202,10 @@ def _layer_with_dynaconf(cfg_path: Path, file_data: dict[str, Any], shown: str) 
     except Exception as exc:  # dynaconf wraps many things; we report them all the same way
         raise ConfigError(f"cannot load: {exc}".splitlines()[0], file=shown) from None
     # dynaconf upper-cases top-level keys; the file's own spelling is the one users know.
+    # It also loads every environment variable (envvar_prefix=False means "no prefix"), so
+    # only the file's own sections are kept: the environment is layer 4, through YTP_ only.
     by_upper = {k.upper(): k for k in file_data}
-    return {by_upper.get(k, k.lower()): _plain(v) for k, v in loaded.items()}
+    return {by_upper[k]: _plain(v) for k, v in loaded.items() if k in by_upper}
 
 
 def _plain(value: Any) -> Any:

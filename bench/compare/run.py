@@ -155,6 +155,11 @@ def report(runs: dict[str, list[dict[str, RunResult]]], rows: int, cache_rows: i
         peaks = [r["data"].peak_rss for r in runs.get(key, []) if r["data"].ok]
         if peaks:
             print(f"peak memory (1), {NAMES[key]:<13} {max(peaks) / 2**20:8.0f} MiB (process tree)")
+    ours_cached = [r["cached"] for r in runs.get("ours", []) if r["cached"].ok]
+    if ours_cached:
+        hits = ours_cached[-1].output.count(" CACHED ")
+        print(f"(4) yt-pipeline second run: {hits} of {len(pipelines.DATA_STAGES)} stages "
+              "served from the cache")
     print("notes: yt-framework has no cache and no parallel stages, so (3) and (4) rerun "
           "everything one after another; its dev map runs one job whatever job_count says.")
     for what, why in failures.items():

@@ -109,3 +109,15 @@ def test_stage_config_missing_key_names_stage_file_and_key(tmp_path):
         config.client.output_table  # noqa: B018
     assert str(info.value) == "stages/load/config.yaml: client.output_table: stage load: missing key"
     assert getattr(config.client, "output_table", "fallback") == "fallback"
+
+
+def test_environment_outside_ytp_prefix_is_not_configuration(tmp_path, monkeypatch):
+    from yt_pipeline.config import load_config
+
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "config.yaml").write_text("stages:\n  enabled_stages: [a]\n")
+    monkeypatch.setenv("YT_TOKEN", "token-from-the-shell")
+    monkeypatch.setenv("SOME_TOOL_SETTING", "1")
+    config = load_config(tmp_path)
+    assert set(config.data) == {"pipeline", "stages"}
+    assert "token-from-the-shell" not in repr(config.redacted())
