@@ -122,20 +122,33 @@ def loads_lines(body_lines: list[bytes]) -> list[Any]:
     return list(map(loads_line, body_lines))
 
 
-def iter_rows(stream: BinaryIO, chunk: int = CHUNK) -> Iterator[Any]:
-    """Every row of a JSON-lines stream, in constant memory."""
-    for body in _bodies(stream, chunk):
-        lines = _lines(body)
-        if _fast_loads is not None and not has_long_digit_run(body):
-            try:
-                yield from map(_fast_loads, lines)
-                continue
-            except _FastError:
-                # a whitespace-only or a bad line: go on slowly from the line that failed
-                lines = lines[_first_failing(lines):]
-        for line in lines:
-            if line.strip():
-                yield loads_line(line)
+def iter_rows(stream: BinaryIO, chunk: int = CHUNK, *, close: bool = False,
+              bad_line: Callable[[bytes, Exception], Exception] | None = None) -> Iterator[Any]:
+    """Every row of a JSON-lines stream, in constant memory.
+
+    `close` closes the stream once read; `bad_line(line, error)` gives the exception to
+    raise for a line that is not JSON (default: the decoder's own ValueError).
+    """
+    try:
+        for body in _bodies(stream, chunk):
+            lines = _lines(body)
+            if _fast_loads is not None and not has_long_digit_run(body):
+                try:
+                    yield from map(_fast_loads, lines)
+                    continue
+                except _FastError:
+                    # a whitespace-only or a bad line: go on slowly from the failing line
+                    lines = lines[_first_failing(lines):]
+            for line in lines:
+                if line.strip():
+                    try:
+                        row = loads_line(line)
+                    except ValueError as exc:
+                        raise (bad_line(line, exc) if bad_line else exc) from None
+                    yield row
+    finally:
+        if close:
+            stream.close()
 
 
 def _first_failing(lines: list[bytes]) -> int:

@@ -133,15 +133,14 @@ def measure(n: int) -> dict:
         "jobs_peak_mib": peak_mib(resource.RUSAGE_CHILDREN),
         "table_mib": client.table_path("//bench/rows").stat().st_size / 2**20,
     }
-    result["baseline"] = baseline(n, work)
     import shutil
 
     shutil.rmtree(work)
     return result
 
 
-def run_child(n: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", str(n)], check=True,
+def run_child(n: int, *extra: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", str(n), *extra], check=True,
                           capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -173,11 +172,21 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child and args.baseline:
+        work = Path(tempfile.mkdtemp(prefix="ytp-bench-"))
+        print(json.dumps(baseline(args.child, work)))
+        (work / "baseline.jsonl").unlink()
+        work.rmdir()
+        return
     if args.child:
         print(json.dumps(measure(args.child)))
         return
-    report([run_child(args.small), run_child(args.rows)])
+    results = [run_child(args.small), run_child(args.rows)]
+    # in a fresh process of its own, like each measured size: no heap warmed up by earlier work
+    results[-1]["baseline"] = run_child(args.rows, "--baseline")
+    report(results)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -254,3 +256,58 @@ def test_file_paths_are_in_the_working_folder(dev_client, stages):
     spec.file_paths = ["data/missing.txt"]
     with pytest.raises(ConfigError, match="data/missing.txt not found"):
         launch(dev_client, spec)
+
+
+def test_inputs_without_final_newline_keep_rows_whole(dev_client, stages):
+    stages("m", {"src/mapper.py": COPY_MAPPER})
+    for name, text in (("a", b'{"id":1}\n{"id":2}'), ("b", b'{"id":3}')):
+        path = dev_client.table_path(f"//in/{name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text)
+    spec = stages.spec("map", "m", job_count=2, input_tables=["//in/a", "//in/b"],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    launch(dev_client, spec)
+    assert [r["id"] for r in _rows(dev_client, "//out/t")] == [1, 2, 3]
+
+
+DRIVER = """
+import sys, threading, time
+from pathlib import Path
+from yt_pipeline.operations import OperationSpec
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.launcher import launch
+
+pipe = Path(sys.argv[1])
+spec = OperationSpec(kind="vanilla", stage_name="sleepy", name="vanilla",
+                     stage_dir=pipe / "stages/sleepy", pipeline_dir=pipe, script="src/vanilla.py")
+threading.Thread(target=launch, args=(DevClient(pipe / ".dev"), spec), daemon=True).start()
+while not (pipe / "pid").exists():
+    time.sleep(0.02)
+"""
+
+
+def test_jobs_do_not_outlive_the_driver(stages, tmp_path):
+    stages("sleepy", {"src/vanilla.py": """
+        import os, pathlib, time
+        pathlib.Path(os.environ["PIPE"], "pid").write_text(str(os.getpid()))
+        time.sleep(60)
+    """})
+    env = {**os.environ, "PIPE": str(stages.pipeline_dir)}
+    subprocess.run([sys.executable, "-c", DRIVER, str(stages.pipeline_dir)], env=env,
+                   check=True, timeout=30)
+    pid = int((stages.pipeline_dir / "pid").read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its new parent to reap it is dead too
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False

@@ -61,15 +61,12 @@ class DevClient:
             handle = target.open("rb")
         except FileNotFoundError:
             raise TableNotFound(path) from None
-        return self._rows(path, handle)
 
-    @staticmethod
-    def _rows(path: str, handle: Any) -> Iterator[dict[str, Any]]:
-        with handle:
-            try:
-                yield from iter_rows(handle, CHUNK)
-            except ValueError as exc:
-                raise BackendError(f"table {path} holds a line that is not JSON: {exc}") from None
+        def bad_line(line: bytes, error: Exception) -> Exception:
+            shown = line[:80].decode("utf-8", "replace")
+            return BackendError(f"table {path} holds a line that is not JSON: {shown!r} ({error})")
+
+        return iter_rows(handle, CHUNK, close=True, bad_line=bad_line)
 
     def exists(self, path: str) -> bool:
         if not split_yt_path(path):

@@ -3,17 +3,22 @@
 The driver never parses rows here. A feeder thread copies each job's byte ranges into its
 stdin with sendfile (no copy through Python), stdout goes straight to a file, stderr to a
 file in the sandbox. A job that fails or runs past its time limit stops the others.
+
+The core limit holds for the whole process, so stages running in parallel share the cores
+rather than each starting one job per core. Jobs run in their own session (so a time limit
+kills a wrapper and its children); jobs still running when the driver exits, after Ctrl-C
+for instance, are killed rather than left behind.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +26,31 @@ from yt_pipeline_dev.shards import Segment
 
 _PIPE_CHUNK = 1 << 20
 _TAIL_LINES = 20
+_POLL_S = 0.02
+
+_slots_lock = threading.Lock()
+_slots_by_count: dict[int, threading.Semaphore] = {}
+_live: set[subprocess.Popen] = set()
+
+
+def _slots() -> threading.Semaphore:
+    """The process-wide semaphore of job slots, one per core."""
+    count = max(1, os.cpu_count() or 1)
+    with _slots_lock:
+        if count not in _slots_by_count:
+            _slots_by_count[count] = threading.Semaphore(count)
+        return _slots_by_count[count]
+
+
+_exiting = threading.Event()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    _exiting.set()
+    for proc in list(_live):
+        if proc.poll() is None:
+            _kill(proc)
 
 
 @dataclass
@@ -44,28 +74,56 @@ class JobFailure(Exception):
 
 
 def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None) -> list[dict[str, int]]:
-    """Run every job (parallel up to the core count); raise JobFailure for the first failure."""
+    """Run every job (parallel up to the core count); raise JobFailure for the first failure.
+
+    Daemon threads wait for the jobs, so an interrupted driver exits at once (a pool's
+    threads would hold the interpreter until every job ended).
+    """
     stop = threading.Event()
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    failures: list[JobFailure] = []
-    stats = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_one, i, job, timeout_s, stop) for i, job in enumerate(jobs)]
-        for future in as_completed(futures):
-            try:
-                stats.append(future.result())
-            except JobFailure as exc:
-                stop.set()  # one failed job fails the operation: stop the others
-                failures.append(exc)
-    real = [f for f in failures if f.reason != "stopped"]
-    if real:
-        raise min(real, key=lambda f: f.index)
-    return sorted(stats, key=lambda s: s["index"])
+    results: list[dict | JobFailure | None] = [None] * len(jobs)
+
+    def work(index: int, job: Job) -> None:
+        try:
+            results[index] = _run_one(index, job, timeout_s, stop)
+        except JobFailure as exc:
+            stop.set()  # one failed job fails the operation: stop the others
+            results[index] = exc
+        except BaseException as exc:  # pragma: no cover - an OSError starting a job
+            stop.set()
+            results[index] = JobFailure(index, None, f"could not start: {exc}", "")
+
+    threads = [threading.Thread(target=work, args=(i, job), daemon=True)
+               for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.1)
+    except BaseException:
+        stop.set()  # interrupted: the threads kill their jobs
+        raise
+    failures = [r for r in results if isinstance(r, JobFailure) and r.reason != "stopped"]
+    if failures:
+        raise failures[0]
+    return [r for r in results if isinstance(r, dict)]
 
 
 def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Event) -> dict:
-    if stop.is_set():
-        raise JobFailure(index, None, "stopped", "")
+    slots = _slots()
+    while not slots.acquire(timeout=_POLL_S):
+        if stop.is_set():
+            raise JobFailure(index, None, "stopped", "")
+    try:
+        if stop.is_set() or _exiting.is_set():
+            raise JobFailure(index, None, "stopped", "")
+        return _start_and_wait(index, job, timeout_s, stop)
+    finally:
+        slots.release()
+
+
+def _start_and_wait(index: int, job: Job, timeout_s: float | None,
+                    stop: threading.Event) -> dict:
     started = time.monotonic()
     with job.stderr.open("wb") as err:
         out = job.stdout.open("ab" if job.append_stdout else "wb") if job.stdout else err
@@ -78,13 +136,17 @@ def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Even
         finally:
             if out is not err:
                 out.close()
-        feeder = None
-        if job.stdin is not None:
-            feeder = threading.Thread(target=_feed, args=(proc, job.stdin), daemon=True)
-            feeder.start()
-        reason = _wait(proc, started, timeout_s, stop)
-        if feeder is not None:
-            feeder.join()
+        _live.add(proc)
+        try:
+            feeder = None
+            if job.stdin is not None:
+                feeder = threading.Thread(target=_feed, args=(proc, job.stdin), daemon=True)
+                feeder.start()
+            reason = _wait(proc, started, timeout_s, stop)
+            if feeder is not None:
+                feeder.join()
+        finally:
+            _live.discard(proc)
     seconds = time.monotonic() - started
     if reason is None and proc.returncode == 0:
         return {"index": index, "seconds": int(seconds * 1000)}
@@ -97,11 +159,11 @@ def _wait(proc: subprocess.Popen, started: float, timeout_s: float | None,
           stop: threading.Event) -> str | None:
     while True:
         try:
-            proc.wait(timeout=0.02)
+            proc.wait(timeout=_POLL_S)
             return None
         except subprocess.TimeoutExpired:
             pass
-        if stop.is_set():
+        if stop.is_set() or _exiting.is_set():
             _kill(proc)
             return "stopped"
         if timeout_s is not None and time.monotonic() - started > timeout_s:
@@ -125,6 +187,9 @@ def _feed(proc: subprocess.Popen, segments: Sequence[Segment]) -> None:
         for segment in segments:
             with open(segment.path, "rb") as handle:
                 _copy_range(handle.fileno(), pipe, segment.start, segment.end)
+                last = os.pread(handle.fileno(), 1, segment.end - 1) if segment.end else b"\n"
+            if last != b"\n":  # a file without a final newline: keep its last row whole
+                os.write(pipe, b"\n")
     except (BrokenPipeError, ConnectionResetError):
         pass  # the job stopped reading; its exit code tells whether that was a failure
     finally:
