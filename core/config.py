@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from yt_pipeline.confignode import ConfigNode
+from yt_pipeline.display import display_path
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.yamlio import read_yaml_mapping
 
@@ -74,7 +75,7 @@ class PipelineConfig:
 
     @property
     def display_file(self) -> str:
-        return _display(self.config_file, self.pipeline_dir)
+        return display_path(self.config_file, self.pipeline_dir)
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -109,13 +110,6 @@ class PipelineConfig:
         return shown
 
 
-def _display(path: Path, base: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(base.resolve()))
-    except ValueError:
-        return str(path)
-
-
 def load_config(
     pipeline_dir: str | Path,
     config_file: str | Path | None = None,
@@ -131,7 +125,7 @@ def load_config(
     cfg_path = Path(config_file) if config_file is not None else pipeline_dir / "configs" / "config.yaml"
     if not cfg_path.is_absolute():
         cfg_path = (Path.cwd() / cfg_path) if explicit else cfg_path
-    shown = _display(cfg_path, pipeline_dir)
+    shown = display_path(cfg_path, pipeline_dir)
     if explicit and not cfg_path.is_file():
         raise ConfigError("configuration file does not exist", file=shown)
 
@@ -146,7 +140,7 @@ def load_config(
     # secrets.env may also carry YTP_ settings (for instance the mode of a machine); they
     # rank below the real environment.
     env_layers = [
-        (f"{_display(secrets_file, pipeline_dir)} {k}", k, v)
+        (f"{display_path(secrets_file, pipeline_dir)} {k}", k, v)
         for k, v in secrets.items()
         if k.startswith(ENV_PREFIX + "_")
     ]
@@ -219,7 +213,7 @@ def _plain(value: Any) -> Any:
 def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
     from dotenv import dotenv_values
 
-    shown = _display(path, pipeline_dir)
+    shown = display_path(path, pipeline_dir)
     try:
         values = dotenv_values(path, interpolate=False)
     except (OSError, UnicodeDecodeError) as exc:

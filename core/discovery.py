@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from yt_pipeline.display import display_path
 from yt_pipeline.errors import DiscoveryError
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def load_stage_file(path: Path, pipeline_dir: Path) -> DiscoveredStage:
     """Import one stage.py and return its single BaseStage subclass."""
     from yt_pipeline.stage import BaseStage
 
-    shown = _display(path, pipeline_dir)
+    shown = display_path(path, pipeline_dir)
     module_name = _module_name(path.resolve())
     module = sys.modules.get(module_name)
     if module is None:
@@ -140,9 +141,3 @@ def _error_line(exc: BaseException, path: Path) -> str:
             return f" (line {frame.lineno})"
     return ""
 
-
-def _display(path: Path, base: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(base.resolve()))
-    except ValueError:
-        return str(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from yt_pipeline.confignode import ConfigNode
+from yt_pipeline.display import display_path
 from yt_pipeline.yamlio import read_yaml_mapping
 
 if TYPE_CHECKING:
@@ -60,18 +61,9 @@ class StageDeps:
 def load_stage_config(stage_dir: Path, name: str, pipeline_dir: Path | None = None) -> ConfigNode:
     """A stage's config.yaml as a ConfigNode; a stage without one has an empty config."""
     path = stage_dir / STAGE_CONFIG_FILE
-    shown = _display(path, pipeline_dir)
+    shown = display_path(path, pipeline_dir)
     data = read_yaml_mapping(path, display=shown) if path.is_file() else {}
     return ConfigNode(data, file=shown, owner=name)
-
-
-def _display(path: Path, base: Path | None) -> str:
-    if base is not None:
-        try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
-            pass
-    return str(path)
 
 
 class BaseStage:
@@ -115,7 +107,7 @@ class BaseStage:
         return self._context
 
     @property
-    def config_file_display(self) -> str:
+    def config_filedisplay_path(self) -> str:
         return self.config.file or str(self._stage_dir / STAGE_CONFIG_FILE)
 
     def run(self, debug: DebugContext) -> DebugContext:
