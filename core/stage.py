@@ -107,7 +107,7 @@ class BaseStage:
         return self._context
 
     @property
-    def config_filedisplay_path(self) -> str:
+    def config_file_display(self) -> str:
         return self.config.file or str(self._stage_dir / STAGE_CONFIG_FILE)
 
     def run(self, debug: DebugContext) -> DebugContext:
