@@ -54,6 +54,7 @@ class OperationRun:
             stdout=stdout,
             stdin=stdin,
             append_stdout=append_stdout,
+            check_output=stdout is not None,
         )
 
     def run(self, jobs: list[Job], phase: str) -> None:
