@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from yt_pipeline.testing import invoke_cli, write_pipeline
+from yt_pipeline.yamlio import dump_yaml
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 
@@ -67,7 +68,7 @@ if last:
     if behaviour == "signal":
         os.kill(os.getpid(), signal.SIGKILL)
     if behaviour == "hang":
-        time.sleep(120)
+        time.sleep(float(os.environ.get("HANG_S", "120")))
 write_rows(rows)
 """.replace("LIMIT", str(MAX_ROW_WEIGHT))
 
@@ -82,7 +83,8 @@ BAD_LINES = {
 }
 
 
-def make(root: Path, operation: str, behaviour: str, jobs: int, timeout_s: float = 0) -> Path:
+def make(root: Path, operation: str, behaviour: str, jobs: int, timeout_s: float = 0,
+         env: dict[str, str] | None = None) -> Path:
     resources = f"{{job_count: {jobs}" + (f", timeout_s: {timeout_s}" if timeout_s else "") + "}"
     script_key = {"map": "mapper", "reduce": "reducer", "vanilla": "script"}[operation]
     tables = {
@@ -95,7 +97,7 @@ def make(root: Path, operation: str, behaviour: str, jobs: int, timeout_s: float
         f"client:\n  operations:\n    {operation}:\n{tables}"
         f"      {script_key}: src/job.py\n"
         f"      resources: {resources}\n"
-        f"      env: {json.dumps({'BEHAVIOUR': behaviour, 'JOBS': str(jobs)})}\n"
+        f"      env: {json.dumps({'BEHAVIOUR': behaviour, 'JOBS': str(jobs), **(env or {})})}\n"
     )
     write_pipeline(root, {
         "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [bad]}\n",
@@ -219,3 +221,54 @@ def test_a_crashing_vanilla_task_fails_and_the_stage_stops(tmp_path, jobs):
     assert error.startswith(f"{job_words(jobs, 'vanilla', 'task')} failed exit code 3 "), error
     log = (root / ".dev/bad.log").read_text()
     assert log.count("=== ") == jobs and "job is about to misbehave: exit" in log
+
+
+# -- the same faults in prod mode, on the fake YT proxy (jobs really run there) ------------
+
+@pytest.fixture(scope="module")
+def fake_proxy():
+    from yt_pipeline_prod.testing import start_fake_proxy
+
+    proxy = start_fake_proxy()
+    proxy.state.job_timeout_s = 10  # a hung job outlives its aborted operation this long
+    yield proxy
+    proxy.stop()
+
+
+PROD_FAULTS = {
+    "write:not json": ("map operation failed: Failed jobs limit exceeded: job output is not "
+                       "JSON rows: Expecting value: line 3 column 1"),
+    "raise": "map operation failed: Failed jobs limit exceeded: user job exited with code 1",
+    "signal": "map operation failed: Failed jobs limit exceeded: user job exited with code -9",
+    "hang": "map operation aborted: timed out after 1s",
+}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("fault", list(PROD_FAULTS))
+def test_the_same_faults_in_prod_fail_cleanly(tmp_path, fake_proxy, monkeypatch, fault, jobs):
+    from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    hang = fault == "hang"
+    root = make(tmp_path / "p", "map", fault, jobs, timeout_s=1 if hang else 0,
+                env={"HANG_S": "4"})
+    (root / "configs/config.yaml").write_text(dump_yaml({
+        "pipeline": {"mode": "prod", "build_folder": "//tmp/bad/build", "prod": TEST_PROD_OPTIONS},
+        "stages": {"enabled_stages": ["bad"]},
+    }))
+    (root / "configs/secrets.env").write_text(f"YT_PROXY={fake_proxy.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    config = root / "stages/bad/config.yaml"
+    config.write_text(config.read_text() + "      max_failed_job_count: 1\n")
+    fake_proxy.put_table(OUTPUT, OLD_ROWS)
+
+    result = invoke_cli("run", root)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"error: stage bad failed: stage bad operation map: "
+                                f"{PROD_FAULTS[fault]}"), errors[0]
+    if not hang:
+        assert f"job is about to misbehave: {fault}" in result.stderr
+    assert fake_proxy.rows(OUTPUT) == OLD_ROWS
