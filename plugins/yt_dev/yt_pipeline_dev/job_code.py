@@ -73,23 +73,34 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
 
 
 def extract_archive(archive: Path, destination: Path) -> None:
-    """Extract a tar archive; no member may land outside `destination`."""
+    """Extract a tar archive; no member may land outside `destination`.
+
+    The uploader stores regular files under relative names only, so anything else (an
+    absolute name, a `..`, a link, a device) means a foreign or tampered archive: it is
+    refused before a single file is written.
+    """
     destination.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(archive, "r:*") as tar:
+            _check_members(tar, archive)
             if hasattr(tarfile, "data_filter"):
                 tar.extractall(destination, filter="data")
             else:  # pragma: no cover - Python before 3.10.12 has no extraction filters
-                _check_members(tar, archive)
                 tar.extractall(destination)
-    except (tarfile.TarError, OSError) as exc:
+    except (tarfile.TarError, OSError) as exc:  # a damaged archive, a full disk
         raise PackagingError(f"cannot extract the code archive {archive}: {exc}") from None
 
 
-def _check_members(tar: tarfile.TarFile, archive: Path) -> None:  # pragma: no cover
+def _check_members(tar: tarfile.TarFile, archive: Path) -> None:
     for member in tar.getmembers():
         name = PurePosixPath(member.name)
-        bad = name.is_absolute() or ".." in name.parts
-        bad = bad or not (member.isfile() or member.isdir())
-        if bad:
-            raise PackagingError(f"the code archive {archive} has an unsafe member {member.name}")
+        if name.is_absolute():
+            why = "has an absolute name"
+        elif ".." in name.parts:
+            why = "climbs out with '..'"
+        elif not (member.isfile() or member.isdir()):
+            why = "is a link or a special file, not a regular file"
+        else:
+            continue
+        raise PackagingError(f"cannot extract the code archive {archive}: its member "
+                             f"{member.name!r} {why}")
