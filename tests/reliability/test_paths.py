@@ -8,6 +8,7 @@ it (with bait files beside it) is listed before and after.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -333,7 +334,8 @@ class CraftedPackager:
 
     @hookimpl(tryfirst=True)
     def ytp_package_code(self, pipeline_dir, settings, stages):
-        return CodePackage(archive_path=self.archive, content_hash="0" * 64,
+        content = hashlib.sha256(self.archive.read_bytes()).hexdigest()
+        return CodePackage(archive_path=self.archive, content_hash=content,
                            size=self.archive.stat().st_size, file_count=2,
                            wrappers={("copy", "map"): "operation_wrapper_copy_map.sh"})
 
