@@ -38,6 +38,9 @@ class SecretMaskFilter(logging.Filter):
 
 _mask_filter = SecretMaskFilter()
 _handler: logging.StreamHandler | None = None
+#: Records stop at our handler, so a stage that configures the root logger does not print
+#: each of them twice; the test harness turns this on so pytest's caplog (on the root) sees them.
+propagate_to_root = False
 
 
 def setup_logging(level: str | int = "INFO") -> logging.StreamHandler:
@@ -49,6 +52,7 @@ def setup_logging(level: str | int = "INFO") -> logging.StreamHandler:
         if not isinstance(level, int):
             level = logging.INFO
     root.setLevel(level)
+    root.propagate = propagate_to_root
     if _handler is not None and _handler in root.handlers:
         _handler.setStream(sys.stderr)  # tests swap stderr between invocations
         return _handler
@@ -56,7 +60,6 @@ def setup_logging(level: str | int = "INFO") -> logging.StreamHandler:
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5s %(message)s", "%H:%M:%S"))
     _handler.addFilter(_mask_filter)
     root.addHandler(_handler)
-    root.propagate = False
     return _handler
 
 

@@ -92,9 +92,11 @@ def invoke_cli(*args: str, pipeline_class: type | None = None) -> CliResult:
     import contextlib
     import io
 
+    from yt_pipeline import logs
     from yt_pipeline.cli import invoke
 
     out, err = io.StringIO(), io.StringIO()
+    logs.propagate_to_root = True  # so caplog sees what the command logged
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = invoke([str(a) for a in args], pipeline_class=pipeline_class)
     return CliResult(code, out.getvalue(), err.getvalue())

@@ -1,6 +1,6 @@
 """Helpers for code that runs inside a job (a mapper, a reducer, a vanilla task).
 
-Standard library only (orjson is used when it is importable), so a job starts fast and
+Standard library only (msgspec or orjson is used when importable), so a job starts fast and
 needs nothing installed. The same script runs in dev (a local process) and in prod (a YT job).
 """
 

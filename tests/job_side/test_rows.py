@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from row_strategies import rows_lists
 
 from ytjobs import codec, get_config_path, get_logger, groups, load_config, read_rows, write_rows
 
@@ -47,17 +47,8 @@ def test_line_with_two_values_is_not_merged():
         codec.loads_lines([b'{"a":1},{"b":2}'])
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=4),
-    max_leaves=12,
-)
-
-
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.dictionaries(st.text(max_size=6), json_values, max_size=5), max_size=8))
+@given(rows_lists)
 def test_any_rows_round_trip(rows):
     buffer = io.BytesIO()
     write_rows(rows, buffer)

@@ -9,6 +9,7 @@ empty table. Every case runs with job_count 1 and 2 (then the second job misbeha
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,34 @@ def test_row_weight_limit_boundary(tmp_path):
     path.write_bytes(b'{"k": "' + b"y" * (3 << 20))
     with pytest.raises(BadOutput, match="line 1 of its output is more than"):
         check_rows(path, limit=1 << 20)
+
+
+GOOD_BLOCK = b"".join(b'{"id": %d, "s": "\xc3\xa9\\n{", "n": [1, {"x": null}]}\n' % i
+                      for i in range(5000))
+
+
+@pytest.mark.parametrize("bad, line, problem", [
+    (b'{"a": "\xff"}', 1, "is not JSON"),                     # invalid UTF-8
+    (b'{"a": 1}{"b": 2}', 1, "is not JSON"),                   # two rows on one line
+    (b'{"a": 1, "b": tru}', 1, "is not JSON"),
+    (b" ", 1, "is empty"),
+    (b"[1, 2]", 1, "is not a row (a JSON object)"),
+    (b'{"a": [1, 2}', 1, "is not JSON"),
+])
+def test_bad_line_deep_in_a_large_block_is_named(tmp_path, bad, line, problem):
+    """The fast whole-block check lets nothing through: the bad line is found and numbered
+    among thousands of good ones, wherever it sits in the block."""
+    path = tmp_path / "out.jsonl"
+    path.write_bytes(GOOD_BLOCK + bad + b"\n" + GOOD_BLOCK)
+    assert check_rows(tmp_path / "out.jsonl", start=len(GOOD_BLOCK) + len(bad) + 1) == 5000
+    with pytest.raises(BadOutput, match=re.escape(f"line {5000 + line} of its output {problem}")):
+        check_rows(path)
+
+
+def test_good_output_with_escaped_newlines_and_nested_rows_is_counted(tmp_path):
+    path = tmp_path / "out.jsonl"
+    path.write_bytes(GOOD_BLOCK * 3)
+    assert check_rows(path) == 15000
 
 
 CRASHES = {

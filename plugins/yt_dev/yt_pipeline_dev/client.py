@@ -69,7 +69,7 @@ class DevClient:
             shown = line[:80].decode("utf-8", "replace")
             return BackendError(f"table {path} holds a line that is not JSON: {shown!r} ({error})")
 
-        return iter_rows(handle, CHUNK, close=True, bad_line=bad_line)
+        return iter_rows(handle, close=True, bad_line=bad_line)
 
     @table_path_keyword
     def exists(self, path: str) -> bool:

@@ -1,0 +1,87 @@
+"""Every JSON engine ytjobs may run with (msgspec, orjson, the standard library) writes and
+reads the same rows, exactly: a job in prod runs with whatever its image has."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from row_strategies import rows_lists
+
+from ytjobs.codec import BATCH, Codec, NotARow
+
+ENGINES = ["msgspec", "orjson", "json"]
+TRICKY = [
+    {"big": 2**70, "neg": -(2**64) - 5, "edge": 2**64 - 1, "int53": 2**53 + 1},
+    {"text": "héllo ✓ 日本 \u2028 \"q\" \\ \n{\"inner\": 1}", "emoji": "🦆", "": None},
+    {"nested": {"list": [1, [2, {"deep": None}], {"x": [True, False]}]}},
+    {"float": 0.1, "exp": 1e300, "neg0": -0.0, "tiny": 5e-324},
+]
+
+
+def encode(engine: str, rows) -> bytes:
+    out = io.BytesIO()
+    assert Codec(engine).write_lines(rows, out.write, dicts_only=True) == len(rows)
+    return out.getvalue()
+
+
+def decode(engine: str, data: bytes, chunk: int = 1 << 20) -> list:
+    return list(Codec(engine).iter_rows(io.BytesIO(data), chunk))
+
+
+@pytest.mark.parametrize("writer, reader", list(itertools.product(ENGINES, ENGINES)))
+def test_any_engine_reads_what_any_engine_wrote(writer, reader):
+    data = encode(writer, TRICKY * 3)
+    assert data.count(b"\n") == 12
+    back = decode(reader, data, chunk=64)
+    assert back == TRICKY * 3
+    assert type(back[0]["big"]) is int and type(back[3]["neg0"]) is float
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=60, deadline=None)
+@given(rows=rows_lists)
+def test_round_trip_of_any_rows(engine, rows):
+    assert decode(engine, encode(engine, rows), chunk=7) == rows
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_more_rows_than_one_batch_from_a_generator(engine):
+    count = BATCH * 2 + 17
+    data = encode(engine, [{"i": i} for i in range(count)])
+    assert decode(engine, data, chunk=1000) == [{"i": i} for i in range(count)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_row_that_is_not_a_dict_is_refused_before_its_batch_is_written(engine):
+    out = io.BytesIO()
+    rows = [{"i": 1}, {"i": 2}, [3]]
+    with pytest.raises(NotARow, match="rows must be dicts, got list"):
+        Codec(engine).write_lines(rows, out.write, dicts_only=True)
+    assert b"[3]" not in out.getvalue()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_blank_lines_skipped_and_bad_line_named(engine):
+    data = b'{"a":1}\n\n   \n{"a":2}\n{"a":\n{"a":3}\n'
+    seen = []
+    reader = Codec(engine).iter_rows(io.BytesIO(data), bad_line=lambda line, exc: KeyError(line))
+    with pytest.raises(KeyError, match='{"a":'):
+        for row in reader:
+            seen.append(row)
+    assert seen == [{"a": 1}, {"a": 2}]  # the rows before the bad line came out first
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_values_on_one_line_is_an_error(engine):
+    with pytest.raises(ValueError):
+        decode(engine, b'{"a":1}{"b":2}\n')
+    with pytest.raises(ValueError):
+        Codec(engine).loads_lines([b'{"a":1},{"b":2}'])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_keys_that_are_not_strings_are_written_as_json_does(engine):
+    assert Codec(engine).dumps_line({1: "a", "b": 2**70}) == b'{"1":"a","b":%d}\n' % 2**70
