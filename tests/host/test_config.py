@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from yt_pipeline.config import load_config
@@ -121,3 +123,31 @@ def test_environment_outside_ytp_prefix_is_not_configuration(tmp_path, monkeypat
     config = load_config(tmp_path)
     assert set(config.data) == {"pipeline", "stages"}
     assert "token-from-the-shell" not in repr(config.redacted())
+
+
+def test_loading_config_does_not_import_flask_but_leaves_it_importable(tmp_path):
+    """dynaconf would import Flask (60 ms) for an integration we never use; a stand-in Flask
+    package on the path shows whether a run loads it, and that it still imports after."""
+    import subprocess
+    import sys
+
+    fake = tmp_path / "site" / "flask"
+    fake.mkdir(parents=True)
+    marker = tmp_path / "flask-was-imported"
+    (fake / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (fake / "config.py").write_text("class Config(dict):\n    pass\n")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "config.yaml").write_text("pipeline:\n  mode: dev\n")
+    script = (
+        "import sys\n"
+        "from yt_pipeline.config import load_config\n"
+        f"config = load_config({str(tmp_path)!r})\n"
+        "assert 'flask' not in sys.modules, 'flask was imported'\n"
+        "import flask.config\n"
+        "print(config.pipeline.mode, flask.config.Config.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["dev", "Config"]
+    assert marker.exists()  # imported by the script's own `import flask`, not before
