@@ -143,3 +143,17 @@ def test_table_path_keyword_as_yt_framework_names_it(client):
     with pytest.raises(TypeError, match="got the table twice"):
         client.write_table("//tmp/kw", table_path="//tmp/other", rows=[])
     assert not client.exists("//tmp/other")
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_a_row_over_the_row_weight_limit_is_refused_and_the_table_kept(client, append):
+    client.write_table("//tmp/heavy", [{"keep": 1}])
+    rows = [{"n": 1}, {"n": 2}, {"blob": "x" * (16 * 1024 * 1024)}, {"n": 4}]
+    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 3 is 1677\d+ bytes as "
+                                           r"JSON, over the row weight limit of 16777216 bytes"):
+        client.write_table("//tmp/heavy", iter(rows), append=append)
+    assert list(client.read_table("//tmp/heavy")) == [{"keep": 1}]
+    # just under the limit is a row like any other
+    light = {"blob": "y" * (16 * 1024 * 1024 - 20)}
+    assert client.write_table("//tmp/heavy", [light]) == 1
+    assert client.row_count("//tmp/heavy") == 1

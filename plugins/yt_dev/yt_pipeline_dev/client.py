@@ -10,15 +10,38 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
+from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
 from ytjobs.codec import NotARow, iter_rows, write_lines
+
+
+def weighed_writer(write: Callable[[bytes], Any], path: str) -> Callable[[bytes], Any]:
+    """`write`, refusing a row heavier than YT's row weight limit, as a prod write would.
+
+    Data comes a row or a batch of rows at a time; only a batch over the limit can hold a
+    row over it, so the common case costs one length check and one newline count.
+    """
+    written = 0
+
+    def write_checked(data: bytes) -> Any:
+        nonlocal written
+        if len(data) > MAX_ROW_WEIGHT:
+            for number, line in enumerate(data.split(b"\n"), start=written + 1):
+                if len(line) > MAX_ROW_WEIGHT:
+                    raise BackendError(
+                        f"write_table {path}: row {number} is {len(line)} bytes as JSON, over "
+                        f"the row weight limit of {MAX_ROW_WEIGHT} bytes (16 MiB)")
+        written += data.count(b"\n")
+        return write(data)
+
+    return write_checked
 
 
 class DevClient:
@@ -51,7 +74,7 @@ class DevClient:
         started = time.perf_counter()
         with replacing(target, append=append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
             try:
-                count = write_lines(rows, out.write, dicts_only=True)
+                count = write_lines(rows, weighed_writer(out.write, path), dicts_only=True)
             except NotARow as exc:
                 raise BackendError(f"write_table {path}: {exc}") from None
         self.log("append_table" if append else "write_table", path, rows=count, started=started)
