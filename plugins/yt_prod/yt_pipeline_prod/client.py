@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
+from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
 
@@ -73,6 +74,7 @@ class ProdClient:
         if client is None:
             import yt.wrapper as yt
 
+            route_client_log()
             client = yt.YtClient(proxy=self.proxy, token=self.settings.token,
                                  config=self.settings.client_config())
             self._local.client = client
