@@ -68,6 +68,11 @@ class FakeYtProxy:
     def specs(self) -> list[dict[str, Any]]:
         return self.state.specs
 
+    @property
+    def jobs(self) -> list[Any]:
+        """Every job run so far (command line, environment, stderr), operation by operation."""
+        return [job for op in list(self.state.operations.values()) for job in op.jobs]
+
     def reset_counters(self) -> None:
         self.state.calls.clear()
         self.state.bytes_in.clear()
