@@ -39,7 +39,7 @@ AFTER = {
 STAGE_OUTPUTS = {"load": [WORDS], "upper": [UPPER], "report": [SUMMARY]}
 
 #: seconds the client waits for one answer; a slower answer counts as a failed attempt
-REQUEST_TIMEOUT_S = 0.5
+REQUEST_TIMEOUT_S = 0.4
 ATTEMPTS = 3
 
 LOAD_STAGE = f"""
