@@ -9,7 +9,6 @@ Authorization header of each request: that is how it is used, and the proxy must
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -21,6 +20,10 @@ import pytest
 pytest.importorskip("yt_pipeline_prod")
 
 from prod_pipeline import retry_options, run_pipeline  # noqa: E402 - after the skip
+
+# the dev test's job: it reports whether it saw the token and got the API key, comparing
+# digests, so neither secret is in its source (nor in the archive)
+from test_secrets import MAPPER, sha  # noqa: E402
 
 from yt_pipeline.testing import write_pipeline  # noqa: E402
 from yt_pipeline_prod.testing import start_fake_proxy  # noqa: E402
@@ -46,28 +49,6 @@ class Leaky(BaseStage):
             raise RuntimeError("refused token " + token)
         return debug
 """
-# The job compares digests, so neither secret is in its source (nor in the archive).
-MAPPER = """
-import hashlib, os, sys
-from ytjobs import read_rows, write_rows
-
-def digest(value):
-    return hashlib.sha256(value.encode()).hexdigest()
-
-token_in_env = any(digest(v) == "{token}" for v in os.environ.values())
-sys.stderr.write("job env has token: %s\\n" % token_in_env)
-api_ok = digest(os.environ.get("API_KEY", "")) == "{api}"
-write_rows({{**row, "token_in_env": token_in_env, "api_ok": api_ok}} for row in read_rows())
-if os.environ.get("FAIL_JOB"):
-    sys.stderr.write("failing on purpose\\n")
-    sys.exit(3)
-"""
-
-
-def sha(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def make(root: Path, proxy_url: str, fail_stage: bool, fail_job: bool) -> Path:
     env = "      env:\n        API_KEY: null\n" + ("        FAIL_JOB: '1'\n" if fail_job else "")
     stage_config = (f"client:\n  fail: {str(fail_stage).lower()}\n  operations:\n    map:\n"
