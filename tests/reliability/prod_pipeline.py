@@ -111,10 +111,10 @@ def retry_options(attempts: int = ATTEMPTS, timeout_s: float = REQUEST_TIMEOUT_S
 
 
 def write_prod_pipeline(root: Path, proxy_url: str, secrets: dict[str, str],
-                        extra_files: dict[str, str] | None = None) -> Path:
+                        prod_options: dict[str, Any] | None = None) -> Path:
     secrets = {"YT_PROXY": proxy_url, **secrets}
     config = {"pipeline": {"mode": "prod", "build_folder": "//home/faults/build",
-                           "prod": retry_options()},
+                           "prod": prod_options or retry_options()},
               "stages": {"enabled_stages": list(STAGE_OUTPUTS)}}
     files = {
         "configs/secrets.env": "".join(f"{k}={v}\n" for k, v in secrets.items()),
@@ -123,7 +123,6 @@ def write_prod_pipeline(root: Path, proxy_url: str, secrets: dict[str, str],
         "stages/upper/config.yaml": UPPER_CONFIG,
         "stages/upper/src/mapper.py": MAPPER,
         "stages/report/stage.py": REPORT_STAGE,
-        **(extra_files or {}),
     }
     return write_pipeline(root, files, config=config)
 

@@ -24,7 +24,7 @@ from prod_pipeline import (  # noqa: E402 - after the skip
     write_prod_pipeline,
 )
 
-from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy  # noqa: E402
+from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN, start_fake_proxy  # noqa: E402
 
 #: command -> (stage that issues it, what the error line must name)
 COMMANDS = {
@@ -120,3 +120,18 @@ def test_persistent_faults_fail_in_bounded_time_and_leave_tables_whole(fake, pip
             expected = AFTER[path] if stage in done else BEFORE[path]
             assert table_or_none(fake, path) == expected, (stage, path)
     assert fake.transaction_count() == 0, "a transaction was left open"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_with_retries_off_one_failed_attempt_fails_the_run_at_once(tmp_path, fake, command):
+    assert TEST_PROD_OPTIONS["retries"] is False
+    root = write_prod_pipeline(tmp_path / "p", fake.url, {"YT_TOKEN": TEST_TOKEN},
+                               prod_options=TEST_PROD_OPTIONS)
+    failing_stage, names = COMMANDS[command]
+    inject(fake, command, "fail", PERSISTENT)
+    run = run_pipeline(root)
+    assert run.result.exit_code == 1, run.result.output
+    assert run.seconds < 3, run.result.output
+    assert fake.faults.fired[command] == 1
+    [error] = run.error_lines
+    assert f"stage {failing_stage} failed" in error and names in error, error
