@@ -6,10 +6,12 @@ Stage code only ever talks to this interface, which is why the same stage runs i
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
-from typing import Any, Protocol, runtime_checkable
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 Row = dict[str, Any]
+Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 @runtime_checkable
@@ -49,6 +51,22 @@ class TableClient(Protocol):
     def table_fingerprint(self, path: str) -> str | None:
         """A value that changes whenever the table's content changes (dev: a hash of the
         content; prod: the table's revision); None when the table does not exist."""
+
+
+def table_path_keyword(method: Method) -> Method:
+    """Let a client method take its first parameter, `path`, as `table_path=` too: the name
+    yt-framework's clients use, so `write_table(table_path=..., rows=...)` keeps working."""
+
+    @functools.wraps(method)
+    def accepting_table_path(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if "table_path" in kwargs:
+            if args or "path" in kwargs:
+                raise TypeError(f"{method.__name__}() got the table twice: "
+                                "pass either path or table_path")
+            kwargs["path"] = kwargs.pop("table_path")
+        return method(self, *args, **kwargs)
+
+    return accepting_table_path  # type: ignore[return-value]
 
 
 def close_client(client: Any) -> None:

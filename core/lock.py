@@ -2,20 +2,38 @@
 
 `.runs/<mode>.lock` is created exclusively and holds the owner's pid, host, run id and start
 time. A second run refuses with `PipelineLocked` naming the first. A lock left by a process
-that is gone (same host, pid not alive) is stale and taken over.
+that is gone is stale and taken over, with a warning naming it. On the lock's own host, gone
+means: no process has that pid; or the pid now belongs to a process younger than the lock
+(pids are reused, after a container restart even by this very process); or the file never got
+its content (its writer died between creating and filling it) and is older than a moment.
+Locks of other hosts are never judged: only their own host can tell.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import PipelineLocked
 from yt_pipeline.state import RUNS_DIR
+
+log = logging.getLogger("yt_pipeline.lock")
+
+#: a lock file still without content this long after it was made was left by a dead writer
+UNFINISHED_LOCK_S = 5.0
+#: slack between a process's start (kernel clock ticks) and the time its lock records
+START_SLACK_S = 2.0
+
+#: run ids whose locks this process holds, by lock path: the only way to tell our own lock
+#: from one a former process with our pid left behind
+_held_here: dict[Path, set[str]] = {}
+_held_lock = threading.Lock()
 
 
 def lock_path(folder: Path, state_name: str) -> Path:
@@ -30,6 +48,29 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     return True
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def process_started_at(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), where /proc tells; else None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        # the command name (field 2) may hold spaces and parentheses: count from its end
+        ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 class RunLock:
@@ -58,6 +99,8 @@ class RunLock:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(self.owner, handle)
             self.held = True
+            with _held_lock:
+                _held_here.setdefault(self.path.resolve(), set()).add(self.owner["run_id"])
             return self
         raise PipelineLocked(f"cannot take the run lock {self.path}: it keeps reappearing")
 
@@ -67,16 +110,31 @@ class RunLock:
         except FileNotFoundError:
             return None
         except (OSError, ValueError):
-            # Being written this instant, or damaged: treat as held, never steal it blindly.
-            return {"pid": "?", "host": "?", "run_id": "?", "started_at": None}
-        return data if isinstance(data, dict) else {}
+            data = None
+        if isinstance(data, dict):
+            return data
+        # Being written this instant, or never finished: held unless it is old (_stale).
+        return {"unfinished_since": _mtime(self.path)}
 
     def _stale(self, other: dict[str, Any]) -> bool:
+        if "unfinished_since" in other:
+            made = other["unfinished_since"]
+            return made is not None and time.time() - made > UNFINISHED_LOCK_S
         pid = other.get("pid")
-        same_host = other.get("host") == self.owner["host"]
-        return same_host and isinstance(pid, int) and not pid_alive(pid)
+        if other.get("host") != self.owner["host"] or not isinstance(pid, int):
+            return False
+        if pid == os.getpid():
+            with _held_lock:
+                return other.get("run_id") not in _held_here.get(self.path.resolve(), set())
+        if not pid_alive(pid):
+            return True
+        started, lock_time = process_started_at(pid), other.get("started_at")
+        return (started is not None and isinstance(lock_time, (int, float))
+                and started > lock_time + START_SLACK_S)
 
     def _take_over(self, stale: dict[str, Any] | None) -> None:
+        if stale is not None:
+            log.warning("taking over the stale run lock %s: %s", self.path, self._owner_text(stale))
         # Move the stale lock aside first: if another process replaced it meanwhile, what we
         # moved is theirs, and it goes back.
         aside = self.path.with_name(f"{self.path.name}.{os.getpid()}.stale")
@@ -88,29 +146,40 @@ class RunLock:
             moved = json.loads(aside.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             moved = None
-        if stale is not None and moved != stale:
+        if stale is not None and "unfinished_since" in stale:
+            same = not isinstance(moved, dict) and _mtime(aside) == stale["unfinished_since"]
+        else:
+            same = moved == stale
+        if stale is not None and not same:
             try:
                 os.link(aside, self.path)
             except OSError:
                 pass
         aside.unlink(missing_ok=True)
 
-    def _message(self, other: dict[str, Any]) -> str:
+    def _owner_text(self, other: dict[str, Any]) -> str:
+        if "unfinished_since" in other:
+            return "a lock file without an owner (its writer died or is writing it now)"
         started = other.get("started_at")
         when = (
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started))
             if isinstance(started, (int, float)) else "?"
         )
+        return (f"run {other.get('run_id', '?')}, pid {other.get('pid', '?')} on host "
+                f"{other.get('host', '?')}, started {when}")
+
+    def _message(self, other: dict[str, Any]) -> str:
         return (
             f"pipeline {self.path.parent.parent} ({self.state_name}) is already being run: "
-            f"run {other.get('run_id', '?')}, pid {other.get('pid', '?')} on host "
-            f"{other.get('host', '?')}, started {when} (lock file {self.path})"
+            f"{self._owner_text(other)} (lock file {self.path})"
         )
 
     def release(self) -> None:
         if not self.held:
             return
         self.held = False
+        with _held_lock:
+            _held_here.get(self.path.resolve(), set()).discard(self.owner["run_id"])
         try:
             current = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

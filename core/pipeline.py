@@ -119,10 +119,10 @@ class BasePipeline:
         stage fails."""
         from yt_pipeline.runner import Runner
 
-        runner = Runner(self, options)  # configuration and graph errors before any work
+        # configuration and graph errors before any work; the archive is built once the run
+        # holds its lock, so a run refused because another is going leaves .build alone
+        runner = Runner(self, options, prepare=self.package_code)
         self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
-        if not runner.options.dry_run:
-            self.package_code()
         result = runner.run()
         if not result.success:
             failure = runner.last_error or StageFailed("?", RuntimeError(result.error))

@@ -28,6 +28,8 @@ from yt_pipeline.state import StateStore
 from yt_pipeline.units import RunTarget
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from yt_pipeline.pipeline import BasePipeline
 
 log = logging.getLogger("yt_pipeline.runner")
@@ -51,11 +53,14 @@ class Runner:
     """Plans and runs one pipeline run. `pipeline` is a `BasePipeline`, or any object with a
     `run_target()` method (the function-step `Pipeline`)."""
 
-    def __init__(self, pipeline: Any, options: RunOptions | None = None):
+    def __init__(self, pipeline: Any, options: RunOptions | None = None,
+                 prepare: Callable[[], Any] | None = None):
         from yt_pipeline.stage_units import stage_target
 
         self.pipeline = pipeline
         self.options = options or RunOptions()
+        #: work before the first stage that needs the run lock (building the code archive)
+        self.prepare = prepare
         make_target = getattr(pipeline, "run_target", None)
         self.target: RunTarget = make_target() if make_target else stage_target(pipeline)
         self.hook = self.target.hook
@@ -73,6 +78,8 @@ class Runner:
         if self.options.dry_run:
             return self._dry_run(plan, state, run_id)
         with RunLock(target.pipeline_dir, target.state_name, run_id):
+            if self.prepare is not None:  # under the lock: a refused run changes nothing
+                self.prepare()
             return self._run_locked(plan, state, run_id)
 
     # -- a real run ---------------------------------------------------------------------

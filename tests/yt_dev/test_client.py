@@ -133,3 +133,13 @@ def test_operation_log_records_writes(client, tmp_path):
     lines = (tmp_path / ".dev/operation.log").read_text().splitlines()
     assert "write_table //tmp/t rows=2 duration=" in lines[0]
     assert "append_table //tmp/t rows=1 duration=" in lines[1]
+
+
+def test_table_path_keyword_as_yt_framework_names_it(client):
+    assert client.write_table(table_path="//tmp/kw", rows=[{"n": 1}, {"n": 2}]) == 2
+    client.write_table(table_path="//tmp/kw", rows=[{"n": 3}], append=True)
+    assert list(client.read_table(table_path="//tmp/kw")) == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert client.row_count(table_path="//tmp/kw") == 3
+    with pytest.raises(TypeError, match="got the table twice"):
+        client.write_table("//tmp/kw", table_path="//tmp/other", rows=[])
+    assert not client.exists("//tmp/other")

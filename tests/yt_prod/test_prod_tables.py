@@ -111,3 +111,9 @@ def test_parallel_writers_do_not_share_a_transaction(prod_client, fake_yt):
     for name in ("a", "b", "c"):
         assert fake_yt.rows(f"//tmp/par/{name}") == [{"w": name, "r": 2}] * 5
     assert fake_yt.transaction_count() == 0
+
+
+def test_table_path_keyword_as_yt_framework_names_it(prod_client):
+    assert prod_client.write_table(table_path="//tmp/kw/t", rows=[{"n": 1}, {"n": 2}]) == 2
+    assert list(prod_client.read_table(table_path="//tmp/kw/t")) == [{"n": 1}, {"n": 2}]
+    assert prod_client.row_count(table_path="//tmp/kw/t") == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -23,6 +24,8 @@ FIXED_MTIME = 946684800
 #: Packaging runs on every pipeline run, uploading only when the content changed: level 3 is
 #: about twice as fast as gzip's default 6 for an archive some 9% larger.
 COMPRESS_LEVEL = 3
+#: archives being written; a build leaves other builds' alone
+PARTIAL_SUFFIX = ".partial"
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,14 @@ def write_archive(destination: Path, members: list[Member]) -> ArchiveInfo:
     import gzip
     import tarfile
 
-    partial = destination.with_name(destination.name + ".partial")
+    # A name of its own: two runs of one pipeline (a dev and a prod run may overlap) build
+    # side by side, and each replaces the archive whole.
+    fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=PARTIAL_SUFFIX,
+                                dir=destination.parent)
+    os.close(fd)
+    partial = Path(name)
     try:
+        os.chmod(partial, 0o644)
         with partial.open("wb") as raw:
             sink = _HashingWriter(raw)
             with gzip.GzipFile(

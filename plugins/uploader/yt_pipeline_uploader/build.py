@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,8 @@ log = logging.getLogger("yt_pipeline.uploader")
 
 MODULES_KEY = "pipeline.upload_modules"
 PATHS_KEY = "pipeline.upload_paths"
+#: an archive still being written after this long was left by a build that died
+ABANDONED_PARTIAL_S = 600
 
 
 def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePackage | None:
@@ -57,9 +62,10 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
     members = [Member(e.arcname, e.executable, path=e.path) for e in files.values()]
     members += [Member(name, True, data=data) for name, data in generated.items()]
 
-    build_dir = _fresh_build_dir(pipeline_dir)
+    build_dir = _build_dir(pipeline_dir)
     info = write_archive(build_dir / ARCHIVE_NAME, members)
     _write_wrappers(build_dir, generated)
+    _remove_leftovers(build_dir, {ARCHIVE_NAME, *generated})
     log.info(
         "[Upload] %s: %s, %d files, sha256 %s",
         _display(build_dir / ARCHIVE_NAME, pipeline_dir), human_size(info.size),
@@ -113,23 +119,49 @@ def _secret_ids(settings: Any, pipeline_dir: Path) -> frozenset[tuple[int, int]]
     return frozenset(ids)
 
 
-def _fresh_build_dir(pipeline_dir: Path) -> Path:
-    """An empty .build, so what it holds always matches the configuration just used."""
+def _build_dir(pipeline_dir: Path) -> Path:
     build_dir = pipeline_dir / BUILD_DIR_NAME
     if build_dir.is_symlink() or build_dir.is_file():
         build_dir.unlink()
-    elif build_dir.is_dir():
-        shutil.rmtree(build_dir)
-    build_dir.mkdir()
+    build_dir.mkdir(exist_ok=True)
     return build_dir
+
+
+def _remove_leftovers(build_dir: Path, keep: set[str]) -> None:
+    """What .build holds matches the configuration just used: every other file goes.
+
+    Files are replaced one by one rather than the folder removed and made again, so another
+    run of the pipeline (the other mode) reading or writing .build meanwhile always finds
+    whole files. An archive another build is writing stays, unless it was left long ago.
+    """
+    from yt_pipeline_uploader.archive import PARTIAL_SUFFIX
+
+    for path in build_dir.iterdir():
+        if path.name in keep:
+            continue
+        try:
+            if path.name.endswith(PARTIAL_SUFFIX):
+                if time.time() - path.stat().st_mtime < ABANDONED_PARTIAL_S:
+                    continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            pass  # another build cleaned it first
 
 
 def _write_wrappers(build_dir: Path, generated: dict[str, bytes]) -> None:
     # The same scripts as at the archive root, for a backend that starts a job from them.
+    from yt_pipeline_uploader.archive import PARTIAL_SUFFIX
+
     for name, data in generated.items():
-        path = build_dir / name
-        path.write_bytes(data)
-        path.chmod(0o755)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=PARTIAL_SUFFIX,
+                                         dir=build_dir)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o755)
+        os.replace(temporary, build_dir / name)
 
 
 def _shown_config(stage: Any, pipeline_dir: Path) -> str:

@@ -140,6 +140,8 @@ def path_sources(pipeline_dir: Path, items: list[Any], key: str) -> list[Source]
 
 
 def _inside(pipeline_dir: Path, given: str, where: str) -> Path:
+    if "\x00" in given:
+        raise PackagingError(f"{where}: source {given!r} holds a NUL byte; no file has that name")
     path = Path(given).expanduser()
     path = path if path.is_absolute() else pipeline_dir / path
     real = path.resolve()
@@ -165,7 +167,7 @@ def check_target(target: Any, where: str) -> str:
         raise PackagingError(f"{where}: target must be a path, got {target!r}")
     pure = PurePosixPath(target.replace("\\", "/"))
     parts = [p for p in pure.parts if p != "."]
-    if pure.is_absolute() or ".." in parts or not parts:
+    if pure.is_absolute() or ".." in parts or not parts or "\x00" in target:
         raise PackagingError(
             f"{where}: target {target!r} must be a relative path inside the archive"
         )

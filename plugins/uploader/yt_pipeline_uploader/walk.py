@@ -123,25 +123,24 @@ class _Walker:
             items = sorted(listing, key=lambda item: item.name)
         for item in items:
             path = Path(item.path)
-            real = _checked_real(path, self.source) if item.is_symlink() else path
             is_dir = item.is_dir()
             arcname = f"{arc_prefix}/{item.name}" if arc_prefix else item.name
             relative = rel_prefix + item.name
+            # What is ignored is never followed: an ignored symlink may lead anywhere, or
+            # nowhere (an editor's lock file), without failing the build.
+            if is_dir and (item.name in SKIPPED_DIRS or rules.ignores(relative + "/")):
+                continue
+            if not is_dir and _never_packed(item.name, relative, rules):
+                continue
+            real = _checked_real(path, self.source) if item.is_symlink() else path
             if is_dir:
-                if item.name in SKIPPED_DIRS or real.name in SKIPPED_DIRS:
-                    continue
-                if rules.ignores(relative + "/"):
-                    continue
-                self.walk_dir(path, arcname, relative + "/", rules)
+                if real.name not in SKIPPED_DIRS:
+                    self.walk_dir(path, arcname, relative + "/", rules)
             else:
                 self.add_file(path, real, arcname, relative, rules)
 
     def add_file(self, path: Path, real: Path, arcname: str, relative: str, rules: _Rules) -> None:
-        if path.name in SECRET_FILE_NAMES or real.name in SECRET_FILE_NAMES:
-            return
-        if path.name == IGNORE_FILE or path.name.endswith(SKIPPED_SUFFIXES):
-            return
-        if rules.ignores(relative):
+        if real.name in SECRET_FILE_NAMES or _never_packed(path.name, relative, rules):
             return
         info = real.stat()
         mode = info.st_mode
@@ -151,6 +150,13 @@ class _Walker:
             return
         executable = bool(mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH))
         self.entries.append(Entry(arcname, path, executable, self.source.origin))
+
+
+def _never_packed(name: str, relative: str, rules: _Rules) -> bool:
+    """A file left out by its name alone or by a .ytignore rule."""
+    if name in SECRET_FILE_NAMES or name == IGNORE_FILE or name.endswith(SKIPPED_SUFFIXES):
+        return True
+    return rules.ignores(relative)
 
 
 def _checked_real(path: Path, source: Source) -> Path:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.client import table_path_keyword
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
@@ -44,6 +45,7 @@ class DevClient:
         return target
 
     # -- tables -----------------------------------------------------------------------
+    @table_path_keyword
     def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False) -> int:
         target = self.table_path(path)
         started = time.perf_counter()
@@ -55,6 +57,7 @@ class DevClient:
         self.log("append_table" if append else "write_table", path, rows=count, started=started)
         return count
 
+    @table_path_keyword
     def read_table(self, path: str) -> Iterator[dict[str, Any]]:
         target = self.table_path(path)
         try:
@@ -68,6 +71,7 @@ class DevClient:
 
         return iter_rows(handle, CHUNK, close=True, bad_line=bad_line)
 
+    @table_path_keyword
     def exists(self, path: str) -> bool:
         if not split_yt_path(path):
             return True
@@ -89,6 +93,7 @@ class DevClient:
         if not force:
             raise TableNotFound(path)
 
+    @table_path_keyword
     def row_count(self, path: str) -> int:
         return count_lines(self.existing_table(path))
 
@@ -111,6 +116,7 @@ class DevClient:
     def create_path(self, path: str) -> None:
         folder(self.root, path).mkdir(parents=True, exist_ok=True)
 
+    @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:
         target = self.table_path(path)
         if not target.is_file():

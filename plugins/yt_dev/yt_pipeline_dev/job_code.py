@@ -9,11 +9,13 @@ first on PATH.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import ytjobs
 from yt_pipeline.errors import PackagingError
@@ -58,7 +60,7 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
             },
         )
     code_dir = sandbox / CODE_DIR_NAME
-    extract_archive(Path(package.archive_path), code_dir)
+    extract_archive(Path(package.archive_path), code_dir, package.content_hash)
     return JobCode(
         code_dir=code_dir,
         wrappers=True,
@@ -72,24 +74,51 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
     )
 
 
-def extract_archive(archive: Path, destination: Path) -> None:
-    """Extract a tar archive; no member may land outside `destination`."""
+def extract_archive(archive: Path, destination: Path, sha256: str | None = None) -> None:
+    """Extract a tar archive; no member may land outside `destination`.
+
+    The uploader stores regular files under relative names only, so anything else (an
+    absolute name, a `..`, a link, a device) means a foreign or tampered archive: it is
+    refused before a single file is written. With `sha256`, the archive must be the one
+    that was built for this run: a run of the other mode may rebuild .build meanwhile, and
+    a job must not silently run code other than its run's.
+    """
     destination.mkdir(parents=True, exist_ok=True)
     try:
-        with tarfile.open(archive, "r:*") as tar:
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(destination, filter="data")
-            else:  # pragma: no cover - Python before 3.10.12 has no extraction filters
+        with archive.open("rb") as handle:  # one open file: hashed and extracted alike
+            if sha256 is not None and _sha256(handle) != sha256:
+                raise PackagingError(
+                    f"the code archive {archive} changed after this run built it (another run "
+                    "of this pipeline rebuilt it with other code); run again"
+                )
+            handle.seek(0)
+            with tarfile.open(fileobj=handle, mode="r:*") as tar:
                 _check_members(tar, archive)
-                tar.extractall(destination)
-    except (tarfile.TarError, OSError) as exc:
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(destination, filter="data")
+                else:  # pragma: no cover - Python before 3.10.12 has no extraction filters
+                    tar.extractall(destination)
+    except (tarfile.TarError, OSError) as exc:  # a damaged archive, a full disk
         raise PackagingError(f"cannot extract the code archive {archive}: {exc}") from None
 
 
-def _check_members(tar: tarfile.TarFile, archive: Path) -> None:  # pragma: no cover
+def _sha256(handle: Any) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_members(tar: tarfile.TarFile, archive: Path) -> None:
     for member in tar.getmembers():
         name = PurePosixPath(member.name)
-        bad = name.is_absolute() or ".." in name.parts
-        bad = bad or not (member.isfile() or member.isdir())
-        if bad:
-            raise PackagingError(f"the code archive {archive} has an unsafe member {member.name}")
+        if name.is_absolute():
+            why = "has an absolute name"
+        elif ".." in name.parts:
+            why = "climbs out with '..'"
+        elif not (member.isfile() or member.isdir()):
+            why = "is a link or a special file, not a regular file"
+        else:
+            continue
+        raise PackagingError(f"cannot extract the code archive {archive}: its member "
+                             f"{member.name!r} {why}")

@@ -22,6 +22,7 @@ from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
 from yt_pipeline_dev.shards import Segment
 
 MASK = "***"
+SECRETS_FILE = "secrets.env"
 
 
 @dataclass
@@ -54,6 +55,7 @@ class OperationRun:
             stdout=stdout,
             stdin=stdin,
             append_stdout=append_stdout,
+            check_output=stdout is not None,
         )
 
     def run(self, jobs: list[Job], phase: str) -> None:
@@ -133,11 +135,27 @@ def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
                 f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item} is a "
                 "Cypress path; dev mode attaches local files (a path in the pipeline folder)"
             )
-        source = Path(item) if Path(item).is_absolute() else Path(spec.pipeline_dir) / item
-        if not source.is_file():
-            raise ConfigError(f"stage {spec.stage_name} operation {spec.name}: file_paths "
-                              f"entry {item} not found (looked at {source})")
+        source = _attachable(spec, item)
         shutil.copyfile(source, sandbox / source.name)
+
+
+def _attachable(spec: OperationSpec, item: str) -> Path:
+    """A file_paths entry as a file of the pipeline folder; never one outside it (not even
+    through a symlink), never the secrets file."""
+    where = f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item}"
+    if "\x00" in item:
+        raise ConfigError(f"{where[: -len(item)]}{item!r} holds a NUL byte")
+    pipeline_dir = Path(spec.pipeline_dir).resolve()
+    given = Path(item) if Path(item).is_absolute() else pipeline_dir / item
+    source = given.resolve()
+    if source != pipeline_dir and pipeline_dir not in source.parents:
+        raise ConfigError(f"{where} is outside the pipeline folder {pipeline_dir}"
+                          + (f" (it leads to {source})" if given.is_symlink() else ""))
+    if not source.is_file():
+        raise ConfigError(f"{where} not found (looked at {given})")
+    if SECRETS_FILE in (given.name, source.name):
+        raise ConfigError(f"{where} is a secrets file; jobs get secrets through env only")
+    return source
 
 
 def vanilla(op: OperationRun) -> None:

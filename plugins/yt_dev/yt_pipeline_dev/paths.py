@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 
-from yt_pipeline.errors import InvalidTablePath
+from yt_pipeline.errors import ConfigError, InvalidTablePath
 
 TABLE_SUFFIX = ".jsonl"
+#: each part of a path is a file name under .dev/, with room left for the table suffix and
+#: the temporary name a write uses (file systems stop at 255 bytes)
+MAX_PART_BYTES = 200
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
@@ -25,7 +28,25 @@ def split_yt_path(path: str) -> list[str]:
     for part in body.rstrip("/").split("/"):
         if part in ("", ".", "..") or "\x00" in part or "\\" in part:
             raise InvalidTablePath(f"bad YT path {path!r}: the part {part!r} is not allowed")
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_PART_BYTES:
+            raise InvalidTablePath(
+                f"bad YT path {path[:60]!r}...: a part is longer than {MAX_PART_BYTES} bytes, "
+                "which dev mode cannot keep as a file name"
+            )
     return body.rstrip("/").split("/")
+
+
+def dev_root(pipeline_dir: Path, dev_dir: object, source: str | None = None) -> Path:
+    """The folder of the dev tables: `pipeline.dev_dir`, which must stay inside the pipeline
+    folder (`source` is the file that set it, for the error)."""
+    text = str(dev_dir)
+    parts = PurePath(text).parts
+    if PurePath(text).is_absolute() or ".." in parts or "\x00" in text or not parts:
+        raise ConfigError(
+            f"must be a folder inside the pipeline folder (like .dev), got {text!r}",
+            file=source, key="pipeline.dev_dir",
+        )
+    return Path(pipeline_dir) / text
 
 
 def table_file(root: Path, path: str) -> Path:

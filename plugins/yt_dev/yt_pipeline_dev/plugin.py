@@ -15,11 +15,14 @@ def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
     if mode != "dev":
         return None
     from yt_pipeline_dev.client import DevClient
+    from yt_pipeline_dev.paths import dev_root
 
     dev_dir = settings.get("pipeline.dev_dir", ".dev") if settings is not None else ".dev"
     secrets = getattr(settings, "secrets", None) or {}
     values = settings.secret_values() if hasattr(settings, "secret_values") else []
-    return DevClient(Path(pipeline_dir) / dev_dir, hidden_env=secrets, secret_values=values)
+    source = settings.source_of("pipeline.dev_dir") if hasattr(settings, "source_of") else None
+    root = dev_root(pipeline_dir, dev_dir, source)
+    return DevClient(root, hidden_env=secrets, secret_values=values)
 
 
 @hookimpl

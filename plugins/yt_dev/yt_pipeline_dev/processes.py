@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yt_pipeline_dev.job_output import BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
 
 _PIPE_CHUNK = 1 << 20
@@ -63,6 +64,8 @@ class Job:
     #: None: stdout and stderr both go to the stderr file (vanilla tasks)
     stdin: Sequence[Segment] | None = field(default=None)
     append_stdout: bool = False
+    #: stdout becomes table rows: check every line is one, as YT does
+    check_output: bool = False
 
 
 @dataclass
@@ -127,6 +130,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     started = time.monotonic()
     with job.stderr.open("wb") as err:
         out = job.stdout.open("ab" if job.append_stdout else "wb") if job.stdout else err
+        output_start = os.fstat(out.fileno()).st_size if out is not err else 0
         try:
             proc = subprocess.Popen(
                 job.argv, cwd=job.cwd, env=job.env, stdout=out, stderr=err,
@@ -147,12 +151,30 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                 feeder.join()
         finally:
             _live.discard(proc)
-    seconds = time.monotonic() - started
     if reason is None and proc.returncode == 0:
+        if job.check_output and job.stdout is not None:
+            try:
+                check_rows(job.stdout, output_start)
+            except BadOutput as bad:
+                raise JobFailure(index, None, f"wrote a bad row: {bad}",
+                                 stderr_tail(job.stderr)) from None
+        seconds = time.monotonic() - started
         return {"index": index, "seconds": int(seconds * 1000)}
-    if reason is None:
+    code = proc.returncode
+    if reason is None and code < 0:
+        reason, code = f"was killed by signal {_signal_name(-code)}", None
+    elif reason is None:
         reason = "failed"
-    raise JobFailure(index, proc.returncode, reason, stderr_tail(job.stderr))
+    else:
+        code = None  # killed by us: the reason says why, the -9 would only confuse
+    raise JobFailure(index, code, reason, stderr_tail(job.stderr))
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"{signal.Signals(number).name} ({number})"
+    except ValueError:
+        return str(number)
 
 
 def _wait(proc: subprocess.Popen, started: float, timeout_s: float | None,

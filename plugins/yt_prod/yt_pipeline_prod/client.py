@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from yt_pipeline.client import table_path_keyword
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
 from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
@@ -81,6 +82,7 @@ class ProdClient:
         return client
 
     # -- tables -----------------------------------------------------------------------
+    @table_path_keyword
     def write_table(self, path: str, rows: Iterable[Row], append: bool = False) -> int:
         """Create the table (and its folders) and write it in one transaction: a write that
         fails half-way is aborted, and the table stays as it was."""
@@ -96,6 +98,7 @@ class ProdClient:
                                    format=json_format(), raw=False)
         return counted.count
 
+    @table_path_keyword
     def read_table(self, path: str) -> Iterator[Row]:
         path = check_path(path)
         with translated(self, "read_table", path):
@@ -106,6 +109,7 @@ class ProdClient:
         with translated(self, "read_table", path):
             yield from stream
 
+    @table_path_keyword
     def exists(self, path: str) -> bool:
         path = check_path(path)
         with translated(self, "exists", path):
@@ -116,6 +120,7 @@ class ProdClient:
         with translated(self, "remove", path):
             self.yt().remove(path, recursive=recursive, force=force)
 
+    @table_path_keyword
     def row_count(self, path: str) -> int:
         path = check_path(path)
         with translated(self, "row_count", path):
@@ -137,6 +142,7 @@ class ProdClient:
         with translated(self, "create_path", path):
             self.yt().create("map_node", path, recursive=True, ignore_existing=True)
 
+    @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:
         """The table's revision: it changes whenever the table does."""
         path = check_path(path)

@@ -1,0 +1,274 @@
+"""Jobs that misbehave: bad JSON, a row over 16 MiB, a crash, a hang, no output at all.
+
+Each case is a real `yt-pipeline run`: the error is one line naming the stage, the operation,
+the job (and the line of its output where that applies), the exit code is not 0, and the
+output table holds exactly the rows it held before. A job that writes nothing gives a valid
+empty table. Every case runs with job_count 1 and 2 (then the second job misbehaves).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline.testing import invoke_cli, write_pipeline
+from yt_pipeline.yamlio import dump_yaml
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
+
+INPUT, OUTPUT = "//tmp/bad/input", "//tmp/bad/output"
+OLD_ROWS = [{"old": 1, "text": "kept"}, {"old": 2, "text": "as it was"}]
+
+STAGE = f"""
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map, run_reduce, run_vanilla
+
+
+class Bad(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        yt.write_table("{INPUT}", [{{"id": i}} for i in range(6)])
+        ops = self.config.client.operations
+        if "map" in ops:
+            run_map(self, ops.map)
+        if "reduce" in ops:
+            run_reduce(self, ops.reduce)
+        if "vanilla" in ops:
+            run_vanilla(self, ops.vanilla)
+            yt.write_table("{OUTPUT}", [{{"after": "vanilla"}}])
+        return debug
+"""
+
+# One script for every case: BEHAVIOUR says what the misbehaving job (the last one) does.
+JOB = """
+import os, signal, sys, time
+from ytjobs import read_rows, write_rows
+
+behaviour = os.environ["BEHAVIOUR"]
+last = int(os.environ["YT_JOB_INDEX"]) == int(os.environ["JOBS"]) - 1
+rows = list(read_rows())
+if behaviour == "nothing":
+    sys.exit(0)
+if last:
+    sys.stderr.write("job is about to misbehave: %s\\n" % behaviour)
+    sys.stderr.flush()
+    if behaviour.startswith("write:"):
+        sys.stdout.write('{"id": 100}\\n{"id": 101}\\n' + behaviour[len("write:"):] + "\\n")
+        sys.stdout.write('{"id": 102}\\n')
+        sys.exit(0)
+    if behaviour == "huge":
+        sys.stdout.write('{"id": 100}\\n{"blob": "' + "x" * LIMIT + '"}\\n')
+        sys.exit(0)
+    if behaviour == "raise":
+        raise RuntimeError("the job blew up on purpose")
+    if behaviour == "exit":
+        sys.exit(3)
+    if behaviour == "signal":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if behaviour == "hang":
+        time.sleep(float(os.environ.get("HANG_S", "120")))
+write_rows(rows)
+""".replace("LIMIT", str(MAX_ROW_WEIGHT))
+
+BAD_LINES = {
+    "text": "this is not json",
+    "python-repr": "{'id': 1}",
+    "truncated": '{"id": 1, "name": "cut',
+    "not-an-object": "[1, 2]",
+    "two-rows-one-line": '{"id": 1} {"id": 2}',
+    "nan": '{"score": NaN}',
+    "blank": "   ",
+}
+
+
+def make(root: Path, operation: str, behaviour: str, jobs: int, timeout_s: float = 0,
+         env: dict[str, str] | None = None) -> Path:
+    resources = f"{{job_count: {jobs}" + (f", timeout_s: {timeout_s}" if timeout_s else "") + "}"
+    script_key = {"map": "mapper", "reduce": "reducer", "vanilla": "script"}[operation]
+    tables = {
+        "map": f"      input_table: {INPUT}\n      output_table: {OUTPUT}\n",
+        "reduce": f"      input_table: {INPUT}\n      output_table: {OUTPUT}\n"
+                  "      reduce_by: [id]\n",
+        "vanilla": "",
+    }[operation]
+    config = (
+        f"client:\n  operations:\n    {operation}:\n{tables}"
+        f"      {script_key}: src/job.py\n"
+        f"      resources: {resources}\n"
+        f"      env: {json.dumps({'BEHAVIOUR': behaviour, 'JOBS': str(jobs), **(env or {})})}\n"
+    )
+    write_pipeline(root, {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [bad]}\n",
+        "stages/bad/stage.py": STAGE,
+        "stages/bad/config.yaml": config,
+        "stages/bad/src/job.py": JOB,
+    })
+    DevClient(root / ".dev").write_table(OUTPUT, OLD_ROWS)
+    return root
+
+
+def output_rows(root: Path) -> list[dict] | None:
+    client = DevClient(root / ".dev")
+    return list(client.read_table(OUTPUT)) if client.exists(OUTPUT) else None
+
+
+def run_failing(root: Path) -> str:
+    """Run, expect a clean failure; return the error line."""
+    result = invoke_cli("run", root)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr.split("--- stderr")[0], result.stderr
+    assert output_rows(root) == OLD_ROWS  # untouched, not even re-written
+    return errors[0]
+
+
+def job_words(jobs: int, phase: str = "map", noun: str = "job") -> str:
+    return f"error: stage bad failed: stage bad operation {phase}: {phase} {noun} {jobs} of {jobs}"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("kind", list(BAD_LINES))
+def test_a_mapper_writing_a_line_that_is_not_a_row_fails_naming_the_line(tmp_path, kind, jobs):
+    root = make(tmp_path / "p", "map", "write:" + BAD_LINES[kind], jobs)
+    error = run_failing(root)
+    problem = {"blank": "is empty", "not-an-object": f"is not a row (a JSON object): "
+               f"{BAD_LINES[kind]!r}"}.get(kind, f"is not JSON: {BAD_LINES[kind]!r} (")
+    assert error.startswith(f"{job_words(jobs)} wrote a bad row: line 3 of its output "
+                            f"{problem}"), error
+    assert f"sandbox kept at {root / '.dev'}" in error
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_line_over_16_mib_is_refused(tmp_path, jobs):
+    root = make(tmp_path / "p", "map", "huge", jobs)
+    error = run_failing(root)
+    assert error.startswith(job_words(jobs) + " wrote a bad row: line 2 of its output is "), error
+    assert f"over the row weight limit of {MAX_ROW_WEIGHT} bytes (16 MiB" in error
+
+
+def test_row_weight_limit_boundary(tmp_path):
+    """A line of exactly the limit is a row; one byte more is not (a small limit, same rule)."""
+    path = tmp_path / "out.jsonl"
+    row = b'{"k": "' + b"x" * 20 + b'"}'
+    path.write_bytes(b'{"a": 1}\n' + row + b"\n")
+    assert check_rows(path, limit=len(row)) == 2
+    with pytest.raises(BadOutput, match=f"line 2 of its output is {len(row)} bytes"):
+        check_rows(path, limit=len(row) - 1)
+    # a line with no newline at all that grows past the limit is refused while being read
+    path.write_bytes(b'{"k": "' + b"y" * (3 << 20))
+    with pytest.raises(BadOutput, match="line 1 of its output is more than"):
+        check_rows(path, limit=1 << 20)
+
+
+CRASHES = {
+    "raise": ("failed exit code 1", "RuntimeError: the job blew up on purpose"),
+    "exit": ("failed exit code 3", "job is about to misbehave: exit"),
+    "signal": ("was killed by signal SIGKILL (9)", "job is about to misbehave: signal"),
+}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("crash", list(CRASHES))
+def test_a_crashing_mapper_fails_with_its_exit_and_stderr(tmp_path, crash, jobs):
+    root = make(tmp_path / "p", "map", crash, jobs)
+    error = run_failing(root)
+    what, stderr_line = CRASHES[crash]
+    assert error.startswith(f"{job_words(jobs)} {what} sandbox kept at "), error
+    result_stderr = (root / ".dev").glob("sandbox_*/map*.stderr")
+    assert any(stderr_line in p.read_text() for p in result_stderr)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_mapper_hanging_past_timeout_s_is_killed(tmp_path, jobs):
+    root = make(tmp_path / "p", "map", "hang", jobs, timeout_s=1)
+    error = run_failing(root)
+    assert error.startswith(
+        f"{job_words(jobs)} ran longer than resources.timeout_s=1s and was killed sandbox "), error
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_mapper_writing_nothing_gives_an_empty_table(tmp_path, jobs):
+    root = make(tmp_path / "p", "map", "nothing", jobs)
+    result = invoke_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert output_rows(root) == []
+    assert (root / ".dev/tmp/bad/output.jsonl").read_bytes() == b""
+    assert DevClient(root / ".dev").row_count(OUTPUT) == 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_crashing_reducer_fails_naming_its_job(tmp_path, jobs):
+    root = make(tmp_path / "p", "reduce", "raise", jobs)
+    error = run_failing(root)
+    assert error.startswith(f"{job_words(jobs, 'reduce')} failed exit code 1 sandbox "), error
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_reducer_writing_bad_json_fails_naming_the_line(tmp_path, jobs):
+    root = make(tmp_path / "p", "reduce", "write:{'id': 1}", jobs)
+    error = run_failing(root)
+    assert error.startswith(f"{job_words(jobs, 'reduce')} wrote a bad row: line 3 of its "
+                            "output is not JSON: \"{'id': 1}\""), error
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_crashing_vanilla_task_fails_and_the_stage_stops(tmp_path, jobs):
+    root = make(tmp_path / "p", "vanilla", "exit", jobs)
+    error = run_failing(root)  # the table the stage writes after the tasks is not written
+    assert error.startswith(f"{job_words(jobs, 'vanilla', 'task')} failed exit code 3 "), error
+    log = (root / ".dev/bad.log").read_text()
+    assert log.count("=== ") == jobs and "job is about to misbehave: exit" in log
+
+
+# -- the same faults in prod mode, on the fake YT proxy (jobs really run there) ------------
+
+@pytest.fixture(scope="module")
+def fake_proxy():
+    from yt_pipeline_prod.testing import start_fake_proxy
+
+    proxy = start_fake_proxy()
+    proxy.state.job_timeout_s = 10  # a hung job outlives its aborted operation this long
+    yield proxy
+    proxy.stop()
+
+
+PROD_FAULTS = {
+    "write:not json": ("map operation failed: Failed jobs limit exceeded: job output is not "
+                       "JSON rows: Expecting value: line 3 column 1"),
+    "raise": "map operation failed: Failed jobs limit exceeded: user job exited with code 1",
+    "signal": "map operation failed: Failed jobs limit exceeded: user job exited with code -9",
+    "hang": "map operation aborted: timed out after 1s",
+}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("fault", list(PROD_FAULTS))
+def test_the_same_faults_in_prod_fail_cleanly(tmp_path, fake_proxy, monkeypatch, fault, jobs):
+    from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    hang = fault == "hang"
+    root = make(tmp_path / "p", "map", fault, jobs, timeout_s=1 if hang else 0,
+                env={"HANG_S": "4"})
+    (root / "configs/config.yaml").write_text(dump_yaml({
+        "pipeline": {"mode": "prod", "build_folder": "//tmp/bad/build", "prod": TEST_PROD_OPTIONS},
+        "stages": {"enabled_stages": ["bad"]},
+    }))
+    (root / "configs/secrets.env").write_text(f"YT_PROXY={fake_proxy.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    config = root / "stages/bad/config.yaml"
+    config.write_text(config.read_text() + "      max_failed_job_count: 1\n")
+    fake_proxy.put_table(OUTPUT, OLD_ROWS)
+
+    result = invoke_cli("run", root)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"error: stage bad failed: stage bad operation map: "
+                                f"{PROD_FAULTS[fault]}"), errors[0]
+    if not hang:
+        assert f"job is about to misbehave: {fault}" in result.stderr
+    assert fake_proxy.rows(OUTPUT) == OLD_ROWS
