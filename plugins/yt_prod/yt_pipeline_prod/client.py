@@ -13,6 +13,7 @@ from typing import Any
 
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
+from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
 
@@ -74,6 +75,7 @@ class ProdClient:
         if client is None:
             import yt.wrapper as yt
 
+            route_client_log()
             client = yt.YtClient(proxy=self.proxy, token=self.settings.token,
                                  config=self.settings.client_config())
             self._local.client = client

@@ -1,13 +1,20 @@
 """Start a YT operation for an OperationSpec, wait for it, and explain a failure.
 
 A failed operation raises OperationFailed with the operation id, its URL and the stderr of
-failing jobs (from list_jobs and get_job_stderr); YT leaves the output tables as they were.
+failing jobs (from list_jobs and get_job_stderr).
+
+The operation runs inside a transaction of its own, committed only once it has completed:
+whatever stops the run first (a failed job, a timeout, a proxy that no longer answers, a
+start request answered too late to be seen), its output tables stay as they were, and an
+output table that did not exist is not left behind empty.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import OperationFailed
@@ -81,14 +88,15 @@ def start(client: ProdClient, kind: str, body: dict[str, Any]) -> str:
     return str(result["operation_id"] if isinstance(result, dict) else result)
 
 
-def wait(client: ProdClient, spec: OperationSpec, operation_id: str) -> dict[str, Any]:
+def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str
+         ) -> dict[str, Any]:
     yt = client.yt()
     deadline = None
     if spec.resources.timeout_s:
         deadline = time.monotonic() + spec.resources.timeout_s
     try:
         while True:
-            with translated(client, f"operation {operation_id}"):
+            with translated(client, f"wait for {kind} operation {operation_id}"):
                 info = dict(yt.get_operation(operation_id, attributes=["state", "result"]))
             state = str(info.get("state"))
             if state == "completed" or state in FINISHED_BADLY:
@@ -100,16 +108,47 @@ def wait(client: ProdClient, spec: OperationSpec, operation_id: str) -> dict[str
                                                        f"{spec.resources.timeout_s}s"}}
                 return info
             time.sleep(client.settings.poll_interval_s)
-    except KeyboardInterrupt:
+    except BaseException:
+        # Ctrl-C, or a proxy that stopped answering: the run ends here, so the operation
+        # must not go on (its transaction is aborted too, which also stops it).
         _abort(client, operation_id)
         raise
 
 
 def _abort(client: ProdClient, operation_id: str) -> None:
+    # Straight to abort_operation: the client's own abort_operation first asks for the
+    # state with up to a hundred retries, which hangs when get_operation is what fails.
+    from yt.wrapper.driver import make_request
+
     try:
-        client.yt().abort_operation(operation_id)
+        make_request("abort_operation", {"operation_id": operation_id}, client=client.yt())
     except Exception as error:  # noqa: BLE001 - best effort on the way out
         log.warning("could not abort operation %s: %s", operation_id, type(error).__name__)
+
+
+@contextmanager
+def operation_transaction(client: ProdClient, what: str) -> Iterator[None]:
+    """Calls in the block run in a new transaction, committed if the block ends well and
+    aborted otherwise. A failed abort is logged, not raised: the error that caused it is
+    the one to report (and an unpinged transaction ends by itself)."""
+    yt = client.yt()
+    with translated(client, f"start the transaction of {what}"):
+        transaction = yt.Transaction(attributes={"title": f"yt-pipeline {what}"})
+    try:
+        # Only makes the block's calls carry the transaction id; committing and aborting
+        # stay here, so that a failing abort cannot hide the error that led to it.
+        with yt.Transaction(transaction_id=transaction.transaction_id, ping=False,
+                            acquire=False):
+            yield
+    except BaseException:
+        try:
+            transaction.abort()
+        except Exception as error:  # noqa: BLE001 - best effort on the way out
+            log.warning("could not abort transaction %s of %s: %s",
+                        transaction.transaction_id, what, type(error).__name__)
+        raise
+    with translated(client, f"commit {what}"):
+        transaction.commit()
 
 
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
@@ -118,22 +157,23 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     if spec.kind != "sort":
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")
         archive = ensure_uploaded(client, spec.code_package)  # type: ignore[arg-type]
-    _prepare_outputs(client, spec)
-    sorted_inputs = spec.kind == "reduce" and _inputs_sorted_by(client, spec)
-    kind, body = op_spec.build(spec, archive, sorted_inputs)
-    operation_id = start(client, kind, body)
-    url = operation_url(client, operation_id)
-    log.info("[%s] %s operation %s started: %s", spec.stage_name, kind, operation_id,
-             url or operation_id)
-    info = wait(client, spec, operation_id)
-    state = str(info.get("state"))
-    if state != "completed":
-        error = (info.get("result") or {}).get("error") or {}
-        reason = summary(error) if error else f"operation {state}"
-        raise OperationFailed(
-            scrub(f"{kind} operation {state}: {reason}", client.secret_values()),
-            stage=spec.stage_name, operation=spec.name, operation_id=operation_id, url=url,
-            stderr_tail=failed_job_stderr(client, operation_id),
-        )
+    with operation_transaction(client, f"{spec.stage_name}/{spec.name}"):
+        _prepare_outputs(client, spec)
+        sorted_inputs = spec.kind == "reduce" and _inputs_sorted_by(client, spec)
+        kind, body = op_spec.build(spec, archive, sorted_inputs)
+        operation_id = start(client, kind, body)
+        url = operation_url(client, operation_id)
+        log.info("[%s] %s operation %s started: %s", spec.stage_name, kind, operation_id,
+                 url or operation_id)
+        info = wait(client, spec, kind, operation_id)
+        state = str(info.get("state"))
+        if state != "completed":
+            error = (info.get("result") or {}).get("error") or {}
+            reason = summary(error) if error else f"operation {state}"
+            raise OperationFailed(
+                scrub(f"{kind} operation {state}: {reason}", client.secret_values()),
+                stage=spec.stage_name, operation=spec.name, operation_id=operation_id,
+                url=url, stderr_tail=failed_job_stderr(client, operation_id),
+            )
     return OperationResult(operation_id=operation_id, url=url,
                            duration_s=time.perf_counter() - started)

@@ -21,7 +21,7 @@ from yt_pipeline.errors import ConfigError
 
 #: the client's retry switches; all of them are turned off with `retries: false`
 RETRY_SWITCHES = ("read_retries", "write_retries", "start_operation_retries",
-                  "batch_requests_retries", "concatenate_retries")
+                  "get_operation_retries", "batch_requests_retries", "concatenate_retries")
 
 
 @dataclass

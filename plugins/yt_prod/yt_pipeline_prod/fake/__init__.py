@@ -8,6 +8,7 @@ ACLs, schemas, quotas or transaction isolation beyond "changes appear on commit"
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from yt_pipeline_prod.fake.cypress import Node, normalize
@@ -67,6 +68,11 @@ class FakeYtProxy:
     def specs(self) -> list[dict[str, Any]]:
         return self.state.specs
 
+    @property
+    def jobs(self) -> list[Any]:
+        """Every job run so far (command line, environment, stderr), operation by operation."""
+        return [job for op in list(self.state.operations.values()) for job in op.jobs]
+
     def reset_counters(self) -> None:
         self.state.calls.clear()
         self.state.bytes_in.clear()
@@ -91,6 +97,16 @@ class FakeYtProxy:
             path = normalize(path)
             cypress.ensure_parents(path, None, recursive=True)
             cypress.put(path, Node("table", rows=[dict(r) for r in rows]), None)
+
+    def wait_idle(self, timeout_s: float = 10.0) -> None:
+        """Wait until no command is being answered and no operation is running: requests
+        a client gave up on (slow answers) and operations it stopped watching are done."""
+        deadline = time.monotonic() + timeout_s
+        while self.state.in_flight or any(
+                op.finished is None for op in list(self.state.operations.values())):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the fake proxy is still busy after {timeout_s}s")
+            time.sleep(0.02)
 
     def transaction_count(self) -> int:
         return len(self.state.cypress.transactions)

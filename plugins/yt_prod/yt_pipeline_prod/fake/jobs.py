@@ -28,6 +28,9 @@ class JobResult:
     #: output rows per output table index
     outputs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     error: str = ""
+    #: the command line the job ran and its environment, for tests to inspect
+    command: str = ""
+    environment: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def failed(self) -> bool:
@@ -71,16 +74,19 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
             target.write_bytes(data)
             target.chmod(0o755)
         env = dict(env, HOME=sandbox, TMPDIR=sandbox)
+        command = str(user_job.get("command", ""))
         stdin = dump_json_rows(rows) if rows is not None else b""
         try:
             done = subprocess.run(
-                ["bash", "-c", str(user_job.get("command", ""))],
+                ["bash", "-c", command],
                 input=stdin, capture_output=True, cwd=sandbox, env=env, timeout=timeout_s,
             )
         except subprocess.TimeoutExpired as expired:
             return JobResult(job_id, job_type, -9, expired.stderr or b"",
-                             error=f"job timed out after {timeout_s:.0f}s")
-        result = JobResult(job_id, job_type, done.returncode, done.stderr)
+                             error=f"job timed out after {timeout_s:.0f}s", command=command,
+                             environment=env)
+        result = JobResult(job_id, job_type, done.returncode, done.stderr, command=command,
+                           environment=env)
         if done.returncode != 0:
             result.error = f"user job exited with code {done.returncode}"
             return result

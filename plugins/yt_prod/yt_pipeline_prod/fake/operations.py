@@ -155,6 +155,10 @@ class OperationRunner:
         while True:
             if self.op.aborted:
                 raise OperationError("Operation aborted")
+            if self.op.tx and self.op.tx not in self.cypress.transactions:
+                # YT aborts the operations of a transaction that ends
+                self.op.aborted = True
+                raise OperationError(f"Transaction {self.op.tx} of the operation has ended")
             job_id = new_id()
             ids = {"YT_OPERATION_ID": self.op.id, "YT_JOB_ID": job_id,
                    "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": "0"}
@@ -203,7 +207,10 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     if kind not in TYPES:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
-    op = FakeOperation(new_id(), kind, spec, transaction_of(request))
+    tx = transaction_of(request)
+    if tx:
+        state.cypress.transaction(tx)  # a start that arrives after its transaction ended
+    op = FakeOperation(new_id(), kind, spec, tx)
     with state.lock:
         state.specs.append({"operation_type": kind, **(plain(spec) or {})})
         state.operations[op.id] = op

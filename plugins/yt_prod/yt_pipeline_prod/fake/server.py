@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,13 @@ class ProxyServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], state: FakeState):
         super().__init__(address, ProxyHandler)
         self.state = state
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that stopped waiting (a slow answer, a dropped connection) has closed its
+        # end: that is what the injected faults are for, not a failure worth a traceback.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class ProxyHandler(BaseHTTPRequestHandler):
@@ -120,6 +128,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
     def _command(self, name: str) -> None:
         state = self.server.state
+        with state.lock:
+            state.in_flight += 1
+        try:
+            self._run_command(state, name)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+
+    def _run_command(self, state: FakeState, name: str) -> None:
         try:
             raw_body = self._read_body()
         except (ConnectionError, ValueError, OSError):
@@ -138,7 +155,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 raise YtFakeError(f"Command {name} is not known to the fake proxy", status=404)
             request = self._request(name, raw_body)
             state.count(name, len(request.body))
-            result = HANDLERS[name](state, request)
+            result = state.once(request.param("mutation_id"),
+                                lambda: HANDLERS[name](state, request))
             self._answer(name, request, result)
         except YtFakeError as error:
             self._send_error(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +29,27 @@ class FakeState:
     #: how long one job may run before it is killed
     job_timeout_s: float = 120.0
     operations: dict[str, Any] = field(default_factory=dict)
+    #: commands being handled right now (a slow answer counts until it is sent)
+    in_flight: int = 0
     queries: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: answers of mutating commands by mutation id
+    mutations: dict[str, Any] = field(default_factory=dict)
+    mutation_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, command: str, body_bytes: int) -> None:
         with self.lock:
             self.calls[command] += 1
             self.bytes_in[command] += body_bytes
+
+    def once(self, mutation_id: Any, action: Callable[[], Any]) -> Any:
+        """Run a mutating command once per mutation id, as YT does: a request the client
+        sends again after a lost or late answer gets the first answer instead of running
+        twice (a second start_operation would otherwise start a second operation)."""
+        if not mutation_id:
+            return action()
+        with self.mutation_lock:
+            key = str(mutation_id)
+            if key not in self.mutations:
+                self.mutations[key] = action()
+            return self.mutations[key]
