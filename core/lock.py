@@ -77,7 +77,8 @@ class RunLock:
     def __init__(self, folder: Path, state_name: str, run_id: str):
         self.path = lock_path(folder, state_name)
         self.state_name = state_name
-        self.owner = {
+        self.run_id = run_id
+        self.owner: dict[str, Any] = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "run_id": run_id,
@@ -100,7 +101,7 @@ class RunLock:
                 json.dump(self.owner, handle)
             self.held = True
             with _held_lock:
-                _held_here.setdefault(self.path.resolve(), set()).add(self.owner["run_id"])
+                _held_here.setdefault(self.path.resolve(), set()).add(self.run_id)
             return self
         raise PipelineLocked(f"cannot take the run lock {self.path}: it keeps reappearing")
 
@@ -179,12 +180,12 @@ class RunLock:
             return
         self.held = False
         with _held_lock:
-            _held_here.get(self.path.resolve(), set()).discard(self.owner["run_id"])
+            _held_here.get(self.path.resolve(), set()).discard(self.run_id)
         try:
             current = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
-        if current.get("run_id") == self.owner["run_id"]:
+        if current.get("run_id") == self.run_id:
             self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> RunLock:
