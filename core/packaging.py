@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
+
+from yt_pipeline.errors import PackagingError
 
 ARCHIVE_NAME = "source.tar.gz"
 BUILD_DIR_NAME = ".build"
@@ -58,3 +62,17 @@ class CodePackage:
     @property
     def build_dir(self) -> Path:
         return self.archive_path.parent
+
+    def check_unchanged(self, handle: BinaryIO) -> None:
+        """Raise PackagingError unless the open archive file holds the bytes this package
+        was built with: a run of the other mode may rebuild .build meanwhile, and a run must
+        never ship or run code other than its own. Leaves the file at its start."""
+        digest = hashlib.sha256()
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+        handle.seek(0)
+        if digest.hexdigest() != self.content_hash:
+            raise PackagingError(
+                f"the code archive {self.archive_path} changed after this run built it "
+                "(another run of this pipeline rebuilt it with other code); run again"
+            )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from prod_packages import build_package
 
+from yt_pipeline.errors import PackagingError
 from yt_pipeline_prod.testing import make_prod_client
 from yt_pipeline_prod.upload import ensure_uploaded
 
@@ -49,3 +51,16 @@ def test_a_file_of_the_wrong_size_is_replaced(fake_yt, tmp_path):
     client.yt().write_file(target, b"truncated")
     ensure_uploaded(client, package)
     assert fake_yt.file_bytes(target) == package.archive_path.read_bytes()
+
+
+def test_an_archive_rebuilt_after_the_package_is_not_uploaded_under_its_name(fake_yt, tmp_path):
+    """Another run may rebuild .build between this run's build and its upload: the bytes
+    must be the ones the content-hash name promises, or nothing is uploaded."""
+    package = build_package(tmp_path / "a", STAGES)
+    other = build_package(tmp_path / "b", {"s": {"src/mapper.py": "print('other')\n"}})
+    package.archive_path.write_bytes(other.archive_path.read_bytes())
+    client = make_prod_client(fake_yt)
+    with pytest.raises(PackagingError, match="changed after this run built it"):
+        ensure_uploaded(client, package)
+    assert fake_yt.calls["write_file"] == 0
+    assert not client.exists(f"{client.build_folder}/{package.remote_name}")

@@ -9,18 +9,16 @@ first on PATH.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import ytjobs
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.operations import OperationSpec
-from yt_pipeline.packaging import CODE_DIR_NAME, script_role, wrapper_name
+from yt_pipeline.packaging import CODE_DIR_NAME, CodePackage, script_role, wrapper_name
 
 #: the folder that holds the ytjobs package, so jobs import the same ytjobs as the driver
 YTJOBS_HOME = str(Path(ytjobs.__file__).resolve().parent.parent)
@@ -60,7 +58,7 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
             },
         )
     code_dir = sandbox / CODE_DIR_NAME
-    extract_archive(Path(package.archive_path), code_dir, package.content_hash)
+    extract_archive(Path(package.archive_path), code_dir, package)
     return JobCode(
         code_dir=code_dir,
         wrappers=True,
@@ -74,24 +72,19 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
     )
 
 
-def extract_archive(archive: Path, destination: Path, sha256: str | None = None) -> None:
+def extract_archive(archive: Path, destination: Path, package: CodePackage | None = None) -> None:
     """Extract a tar archive; no member may land outside `destination`.
 
     The uploader stores regular files under relative names only, so anything else (an
     absolute name, a `..`, a link, a device) means a foreign or tampered archive: it is
-    refused before a single file is written. With `sha256`, the archive must be the one
-    that was built for this run: a run of the other mode may rebuild .build meanwhile, and
-    a job must not silently run code other than its run's.
+    refused before a single file is written. With `package`, the archive must hold the
+    bytes that package was built with (CodePackage.check_unchanged).
     """
     destination.mkdir(parents=True, exist_ok=True)
     try:
         with archive.open("rb") as handle:  # one open file: hashed and extracted alike
-            if sha256 is not None and _sha256(handle) != sha256:
-                raise PackagingError(
-                    f"the code archive {archive} changed after this run built it (another run "
-                    "of this pipeline rebuilt it with other code); run again"
-                )
-            handle.seek(0)
+            if package is not None:
+                package.check_unchanged(handle)
             with tarfile.open(fileobj=handle, mode="r:*") as tar:
                 _check_members(tar, archive)
                 if hasattr(tarfile, "data_filter"):
@@ -100,13 +93,6 @@ def extract_archive(archive: Path, destination: Path, sha256: str | None = None)
                     tar.extractall(destination)
     except (tarfile.TarError, OSError) as exc:  # a damaged archive, a full disk
         raise PackagingError(f"cannot extract the code archive {archive}: {exc}") from None
-
-
-def _sha256(handle: Any) -> str:
-    digest = hashlib.sha256()
-    while chunk := handle.read(1 << 20):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_members(tar: tarfile.TarFile, archive: Path) -> None:

@@ -47,6 +47,7 @@ def ensure_uploaded(client: ProdClient, package: CodePackage) -> str:
                 yt = client.yt()
                 yt.create("map_node", client.build_folder, recursive=True, ignore_existing=True)
                 with package.archive_path.open("rb") as archive:
+                    package.check_unchanged(archive)  # the bytes named by the hash, no other
                     yt.write_file(target, archive)
         client.uploaded.add(target)
     return target
