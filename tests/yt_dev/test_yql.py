@@ -140,3 +140,34 @@ def test_late_keys_and_types_are_not_lost(dev_client, executor, late_row, query,
 def test_worker_returns_dates_and_decimals_as_text(dev_client):
     rows = dev_client.run_yql("SELECT DATE '2024-02-29' AS d, CAST(1.50 AS DECIMAL(4,2)) AS x")
     assert rows == [{"d": "2024-02-29", "x": "1.50"}]
+
+
+def test_columns_are_learned_once_per_table_content(dev_client, executor):
+    import json
+
+    from yt_pipeline_dev.yql_schema import CACHE_DIR
+
+    dev_client.write_table("//s", [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
+    assert executor.run("SELECT SUM(id) AS total FROM `//s`") == [{"total": 2 + 1}]
+    [entry] = (dev_client.root / CACHE_DIR).glob("*.json")
+    learned = json.loads(entry.read_text())
+    assert learned["columns"] == [["id", "BIGINT"], ["name", "VARCHAR"]]
+    # the next query reads the kept columns instead of learning them: shown by editing them
+    entry.write_text(json.dumps({**learned, "columns": [["id", "BIGINT"]]}))
+    assert executor.run("SELECT * FROM `//s` ORDER BY id") == [{"id": 1}, {"id": 2}]
+    # a write gives the table a new identity: its columns, a late one included, are learned
+    dev_client.write_table("//s", ({"id": i, **({"late": "x"} if i == 20_500 else {})}
+                                   for i in range(20_501)))
+    assert executor.run("SELECT id, late FROM `//s` WHERE late IS NOT NULL") == [
+        {"id": 20_500, "late": "x"}]
+    assert dev_client.list("//") == ["s"]  # the kept columns are not a table
+
+
+def test_a_damaged_column_cache_is_learned_again(dev_client, executor):
+    from yt_pipeline_dev.yql_schema import CACHE_DIR
+
+    dev_client.write_table("//d", [{"v": 1.5}])
+    executor.run("SELECT v FROM `//d`")
+    [entry] = (dev_client.root / CACHE_DIR).glob("*.json")
+    entry.write_text("{not json")
+    assert executor.run("SELECT v FROM `//d`") == [{"v": 1.5}]

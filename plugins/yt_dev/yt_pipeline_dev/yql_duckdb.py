@@ -2,7 +2,8 @@
 
 Tables are read with the schema of every row (sample_size=-1): with DuckDB's sampled schema a
 column that first appears late is dropped, and a value whose type changes late is silently
-converted (1.5 read as 2), which costs more than the extra scan. An INSERT writes its
+converted (1.5 read as 2), which costs more than the extra scan. The schema learned is kept
+until the table changes (yql_schema). An INSERT writes its
 result through a temporary file renamed over the table, so a failed query leaves the table
 as it was, and a 0-row result leaves it empty.
 """
@@ -15,11 +16,8 @@ from typing import Any
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines, replacing
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.yql_schema import SchemaCache, sql_literal
 from yt_pipeline_dev.yql_translate import Statement, translate
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def import_duckdb() -> Any:
@@ -38,6 +36,7 @@ class Executor:
         self.client = client
         self.duckdb = import_duckdb()
         self.connection = self.duckdb.connect()
+        self.schemas = SchemaCache(client.root, self.connection)
         self.empty: list[str] = []
 
     def close(self) -> None:
@@ -49,8 +48,9 @@ class Executor:
             raise QueryFailed(f"YQL reads table {path}, which does not exist")
         if target.stat().st_size == 0:
             self.empty.append(path)
-        return (f"read_json({_literal(str(target))}, format='newline_delimited', "
-                "sample_size=-1)")
+            return (f"read_json({sql_literal(str(target))}, format='newline_delimited', "
+                    "sample_size=-1)")
+        return self.schemas.read_sql(target)
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last SELECT (empty after an INSERT)."""
@@ -82,7 +82,7 @@ class Executor:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base else tmp
             try:
-                self.connection.execute(f"COPY ({sql}) TO {_literal(str(part))} (FORMAT JSON)")
+                self.connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} (FORMAT JSON)")
                 if not part.exists():  # some DuckDB versions write no file for 0 rows
                     part.write_bytes(b"")
                 if part != tmp:
