@@ -10,6 +10,8 @@ The best engine importable is chosen once (`ENGINE`):
   scan for such runs is one `translate` and one `find` over the block.
 - the standard library's json: always correct, the slowest.
 
+Values JSON has no type for are written the same way by all three (`portable`).
+
 A job in prod runs with whatever its image has, so every path gives the same rows.
 """
 
@@ -23,8 +25,10 @@ from typing import Any, BinaryIO
 
 #: bytes read per block: 256 KiB decodes as fast as larger blocks and holds fewer rows at once
 CHUNK = 1 << 18
-#: rows encoded per call by msgspec: large enough to amortise the call, small in memory
+#: rows encoded per call by msgspec at most, and the bytes a call aims at: large enough to
+#: amortise the call, small in memory whatever the width of the rows
 BATCH = 1024
+BATCH_BYTES = 1 << 18
 _DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_RUN = b"0" * 19
 
@@ -33,8 +37,26 @@ class NotARow(TypeError):
     """A value given as a row is not a dict."""
 
 
+def portable(value: Any) -> Any:
+    """A value JSON has no type for, written the way msgspec writes it, so every engine gives
+    the same line: bytes as base64 text, a set as a list, a Decimal or UUID as text."""
+    import decimal
+    import uuid
+
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        import base64
+
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    raise TypeError(f"a row cannot hold a {type(value).__name__}")
+
+
 def std_dumps_line(row: Any) -> bytes:
-    return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=portable)
+            + "\n").encode()
 
 
 def has_long_digit_run(data: bytes) -> bool:
@@ -95,7 +117,8 @@ class Codec:
         elif engine == "orjson":
             import orjson
 
-            self._dumps = lambda row: orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+            self._dumps = lambda row: orjson.dumps(row, default=portable,
+                                                   option=orjson.OPT_APPEND_NEWLINE)
             self._loads = orjson.loads
         elif engine != "json":
             raise ValueError(f"unknown JSON engine {engine!r}")
@@ -130,9 +153,9 @@ class Codec:
         """
         if self._encode_batch is None:
             return self._write_one_by_one(rows, write, dicts_only)
-        count = 0
+        count, size = 0, 1  # the first batch is one row: nothing is known of their width yet
         source = iter(rows)
-        while batch := list(itertools.islice(source, BATCH)):
+        while batch := list(itertools.islice(source, size)):
             if dicts_only:
                 _check_dicts(batch)
             try:
@@ -141,6 +164,8 @@ class Codec:
                 data = b"".join(map(self.dumps_line, batch))  # names the row it cannot write
             write(data)
             count += len(batch)
+            # about BATCH_BYTES a call: many narrow rows at once, wide ones a few at a time
+            size = max(1, min(BATCH, BATCH_BYTES * len(batch) // max(1, len(data))))
         return count
 
     def _write_one_by_one(self, rows: Iterable[Any], write: Callable[[bytes], Any],
@@ -162,23 +187,28 @@ class Codec:
 
     def iter_rows(self, stream: BinaryIO, chunk: int = CHUNK, *, close: bool = False,
                   bad_line: Callable[[bytes, Exception], Exception] | None = None
-                  ) -> Iterator[Any]:
+                  ) -> RowReader:
         """Every row of a JSON-lines stream, in constant memory.
 
-        `close` closes the stream once read; `bad_line(line, error)` gives the exception to
-        raise for a line that is not JSON (default: the decoder's own ValueError).
+        `close` closes the stream once read (or when the reader is closed); `bad_line(line,
+        error)` gives the exception to raise for a line that is not JSON (default: the
+        decoder's own ValueError). The rows before a bad line come out first; nothing after.
         """
-        # Rows come a block at a time and are handed out by itertools in C, not one by one
-        # through a generator frame.
-        return itertools.chain.from_iterable(self._blocks(stream, chunk, close, bad_line))
+        return RowReader.over(self._blocks(stream, chunk, close, bad_line))
 
     def _blocks(self, stream: BinaryIO, chunk: int, close: bool,
                 bad_line: Callable[[bytes, Exception], Exception] | None
-                ) -> Iterator[Iterable[Any]]:
+                ) -> Iterator[list[Any]]:
         try:
             for body in _bodies(stream, chunk):
                 rows = self._fast_block(body)
-                yield rows if rows is not None else self._slow_block(body, bad_line)
+                if rows is None:
+                    rows, error = self._slow_block(body, bad_line)
+                    if error is not None:
+                        if rows:
+                            yield rows
+                        raise error  # ends this generator: the reader stops here
+                yield rows
         finally:
             if close:
                 stream.close()
@@ -188,26 +218,54 @@ class Codec:
         blank or doubled line, or a long integer orjson would round)."""
         try:
             if self._decode_block is not None:
+                # Every newline between the end of one object and the start of the next,
+                # and as many values as lines: then each line is exactly one row. (In valid
+                # JSON a `{` never directly follows a `}` inside one value.)
+                if (body[:1] != b"{" or body[-1:] != b"}"
+                        or body.count(b"}\n{") != body.count(b"\n")):
+                    return None
                 rows = self._decode_block(body)
                 return rows if len(rows) == body.count(b"\n") + 1 else None
             if self.engine == "orjson" and not has_long_digit_run(body):
                 lines = _lines(body)
                 return list(map(self._loads, lines))
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         return None
 
     def _slow_block(self, body: bytes, bad_line: Callable[[bytes, Exception], Exception] | None
-                    ) -> Iterator[Any]:
-        """Line by line: the rows before a bad line are handed out, then the error."""
+                    ) -> tuple[list[Any], Exception | None]:
+        """Line by line: the rows before the first bad line, and its error (or None)."""
+        rows = []
         for line in _lines(body):
             if not line.strip():
                 continue
             try:
-                row = self.loads_line(line)
-            except ValueError as exc:
-                raise (bad_line(line, exc) if bad_line else exc) from None
-            yield row
+                rows.append(self.loads_line(line))
+            except (ValueError, RecursionError) as exc:
+                if isinstance(exc, RecursionError):
+                    exc = ValueError("nested too deeply")
+                return rows, (bad_line(line, exc) if bad_line else exc)
+        return rows, None
+
+
+class RowReader(itertools.chain):
+    """The rows of a stream: handed out by itertools in C, a block at a time, yet closable
+    like the generator a prod read gives."""
+
+    _blocks: Iterator[list[Any]]
+
+    @classmethod
+    def over(cls, blocks: Iterator[list[Any]]) -> RowReader:
+        reader = cls.from_iterable(blocks)
+        reader._blocks = blocks
+        return reader
+
+    def close(self) -> None:
+        """Stop reading and release the stream (rows of the current block may remain)."""
+        close = getattr(self._blocks, "close", None)
+        if close is not None:
+            close()
 
 
 def _best_engine() -> str:

@@ -3,8 +3,10 @@ reads the same rows, exactly: a job in prod runs with whatever its image has."""
 
 from __future__ import annotations
 
+import decimal
 import io
 import itertools
+import uuid
 
 import pytest
 from hypothesis import given, settings
@@ -85,3 +87,19 @@ def test_two_values_on_one_line_is_an_error(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_keys_that_are_not_strings_are_written_as_json_does(engine):
     assert Codec(engine).dumps_line({1: "a", "b": 2**70}) == b'{"1":"a","b":%d}\n' % 2**70
+
+
+@pytest.mark.parametrize("value, written", [
+    (b"\x00\x01", '"AAE="'), (bytearray(b"a"), '"YQ=="'), (frozenset([7]), "[7]"),
+    (decimal.Decimal("1.50"), '"1.50"'),
+    (uuid.UUID(int=1), '"00000000-0000-0000-0000-000000000001"'),
+])
+def test_values_json_has_no_type_for_are_written_alike_by_every_engine(value, written):
+    lines = {engine: encode(engine, [{"v": value}]) for engine in ENGINES}
+    assert set(lines.values()) == {b'{"v":%s}\n' % written.encode()}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_value_no_engine_can_write_is_a_type_error(engine):
+    with pytest.raises(TypeError):
+        encode(engine, [{"v": object()}])

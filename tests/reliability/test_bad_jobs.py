@@ -60,7 +60,7 @@ if last:
         sys.stdout.write('{"id": 102}\\n')
         sys.exit(0)
     if behaviour == "huge":
-        sys.stdout.write('{"id": 100}\\n{"blob": "' + "x" * LIMIT + '"}\\n')
+        sys.stdout.write('{"id": 100}\\n{"blob": "' + "x" * (LIMIT + 1) + '"}\\n')
         sys.exit(0)
     if behaviour == "raise":
         raise RuntimeError("the job blew up on purpose")
@@ -151,16 +151,20 @@ def test_a_line_over_16_mib_is_refused(tmp_path, jobs):
 
 
 def test_row_weight_limit_boundary(tmp_path):
-    """A line of exactly the limit is a row; one byte more is not (a small limit, same rule)."""
+    """A row is weighed by its data, as YT weighs it (a string by its bytes, column names
+    not at all): data of exactly the limit is a row, one byte more is not (a small limit)."""
     path = tmp_path / "out.jsonl"
-    row = b'{"k": "' + b"x" * 20 + b'"}'
+    row = b'{"k": "' + b"x" * 20 + b'", "n": 7}'  # 20 + 8 bytes of data, 37 of text
     path.write_bytes(b'{"a": 1}\n' + row + b"\n")
-    assert check_rows(path, limit=len(row)) == 2
-    with pytest.raises(BadOutput, match=f"line 2 of its output is {len(row)} bytes"):
-        check_rows(path, limit=len(row) - 1)
-    # a line with no newline at all that grows past the limit is refused while being read
-    path.write_bytes(b'{"k": "' + b"y" * (3 << 20))
-    with pytest.raises(BadOutput, match="line 1 of its output is more than"):
+    assert check_rows(path, limit=28) == 2
+    with pytest.raises(BadOutput, match="line 2 of its output is 28 bytes of data, over"):
+        check_rows(path, limit=27)
+    # escapes make the text longer than the data: 2 bytes of text for each quote
+    path.write_bytes(b'{"k": "' + b'\\"' * 20 + b'"}\n')
+    assert check_rows(path, limit=20) == 1
+    # a line with no newline at all that grows past 4 times the limit is refused unread
+    path.write_bytes(b'{"k": "' + b"y" * (5 << 20))
+    with pytest.raises(BadOutput, match="line 1 of its output is more than .* bytes of text"):
         check_rows(path, limit=1 << 20)
 
 
@@ -301,3 +305,10 @@ def test_the_same_faults_in_prod_fail_cleanly(tmp_path, fake_proxy, monkeypatch,
     if not hang:
         assert f"job is about to misbehave: {fault}" in result.stderr
     assert fake_proxy.rows(OUTPUT) == OLD_ROWS
+
+
+def test_deeply_nested_job_output_is_a_bad_row_not_a_recursion_error(tmp_path):
+    output = tmp_path / "out.jsonl"
+    output.write_bytes(b'{"x":1}\n{"a":' + b"[" * 5000 + b"]" * 5000 + b"}\n")
+    with pytest.raises(BadOutput, match="line 2 of its output is"):
+        check_rows(output)

@@ -148,12 +148,20 @@ def test_table_path_keyword_as_yt_framework_names_it(client):
 @pytest.mark.parametrize("append", [False, True])
 def test_a_row_over_the_row_weight_limit_is_refused_and_the_table_kept(client, append):
     client.write_table("//tmp/heavy", [{"keep": 1}])
-    rows = [{"n": 1}, {"n": 2}, {"blob": "x" * (16 * 1024 * 1024)}, {"n": 4}]
-    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 3 is 1677\d+ bytes as "
-                                           r"JSON, over the row weight limit of 16777216 bytes"):
+    rows = [{"n": 1}, {"n": 2}, {"blob": "x" * (16 * 1024 * 1024 - 7), "n": 1}, {"n": 4}]
+    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 3 is 16777217 bytes "
+                                           r"of data, over the row weight limit of 16777216 b"):
         client.write_table("//tmp/heavy", iter(rows), append=append)
     assert list(client.read_table("//tmp/heavy")) == [{"keep": 1}]
-    # just under the limit is a row like any other
-    light = {"blob": "y" * (16 * 1024 * 1024 - 20)}
+    # exactly the limit is a row like any other, its column names and escapes not counted
+    light = {"blob": "\x01" * (16 * 1024 * 1024)}
     assert client.write_table("//tmp/heavy", [light]) == 1
     assert client.row_count("//tmp/heavy") == 1
+
+
+@pytest.mark.parametrize("text", ["\x01" * (3 * 1024 * 1024), '"' * (9 * 1024 * 1024)],
+                         ids=["control characters", "quotes"])
+def test_a_row_whose_text_is_over_the_limit_but_data_under_it_is_written(client, text):
+    # YT weighs a row by its data: escapes make the JSON text 2 to 6 times longer
+    assert client.write_table("//tmp/escaped", [{"doc": text}]) == 1
+    assert list(client.read_table("//tmp/escaped")) == [{"doc": text}]

@@ -17,16 +17,17 @@ from typing import Any
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
-from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT
+from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
-from ytjobs.codec import NotARow, iter_rows, write_lines
+from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 
 
 def weighed_writer(write: Callable[[bytes], Any], path: str) -> Callable[[bytes], Any]:
     """`write`, refusing a row heavier than YT's row weight limit, as a prod write would.
 
-    Data comes a row or a batch of rows at a time; only a batch over the limit can hold a
-    row over it, so the common case costs one length check and one newline count.
+    Data comes a row or a batch of rows at a time; only a batch whose text is over the limit
+    can hold a row over it (a row's weight is never more than its text), so the common case
+    costs one length check and one newline count.
     """
     written = 0
 
@@ -34,9 +35,10 @@ def weighed_writer(write: Callable[[bytes], Any], path: str) -> Callable[[bytes]
         nonlocal written
         if len(data) > MAX_ROW_WEIGHT:
             for number, line in enumerate(data.split(b"\n"), start=written + 1):
-                if len(line) > MAX_ROW_WEIGHT:
+                if len(line) > MAX_ROW_WEIGHT and (
+                        weight := row_weight(loads_line(line))) > MAX_ROW_WEIGHT:
                     raise BackendError(
-                        f"write_table {path}: row {number} is {len(line)} bytes as JSON, over "
+                        f"write_table {path}: row {number} is {weight} bytes of data, over "
                         f"the row weight limit of {MAX_ROW_WEIGHT} bytes (16 MiB)")
         written += data.count(b"\n")
         return write(data)

@@ -14,16 +14,20 @@ line, to name the culprit.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
-from ytjobs.codec import loads_line
+from ytjobs.codec import dumps_line, loads_line
 
 # Raw: each value's syntax is checked, but no Python object is built for its content
 _SCANNER = msgspec.json.Decoder(msgspec.Raw)
 
 #: YT's default limit on the weight of one row (the table writer's max_row_weight)
 MAX_ROW_WEIGHT = 16 * 1024 * 1024
+#: A row's JSON text is longer than its weight (escapes, quotes, column names); a line longer
+#: than this many times the limit is refused unread, so a runaway line is never held whole.
+TEXT_PER_WEIGHT = 4
 _CHUNK = 1 << 18  # small blocks: the parsed rows of one block are what memory holds
 _SHOWN = 80
 
@@ -39,8 +43,8 @@ class BadOutput(ValueError):
 def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT) -> int:
     """Check the lines of `path` from byte `start`; return how many rows they hold.
 
-    A line over `limit` bytes is refused as soon as it is seen, so a runaway line is never
-    held in memory whole.
+    A line over TEXT_PER_WEIGHT times `limit` bytes is refused as soon as it is seen, so a
+    runaway line is never held in memory whole.
     """
     done = 0
     carry = bytearray()
@@ -50,7 +54,7 @@ def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT) -> int:
             cut = block.rfind(b"\n")
             if cut < 0:
                 carry += block
-                if len(carry) > limit:
+                if len(carry) > limit * TEXT_PER_WEIGHT:
                     raise BadOutput(done + 1, _too_heavy(len(carry), limit, at_least=True))
                 continue
             body = bytes(carry) + block[:cut] if carry else block[:cut]
@@ -72,34 +76,57 @@ def _check_block(body: bytes, done: int, limit: int) -> int:
 
 
 def _looks_whole(body: bytes, count: int) -> bool:
-    """Every line opens an object, the values are valid JSON in valid UTF-8, and there are as
-    many values as lines: so each line is one row. (Lines crafted so that one holds two
-    objects and two others make one between them would pass; no job writes that by mistake.)
+    """Every newline separates the end of one object from the start of the next, the values
+    are valid JSON in valid UTF-8, and there are as many as lines: so each line is one row.
+    (In valid JSON a `{` never directly follows a `}` inside one value.)
     """
-    if body.count(b"\n{") + body.startswith(b"{") != count:
+    if body[:1] != b"{" or body[-1:] != b"}" or body.count(b"}\n{") != count - 1:
         return False
     try:
         body.decode("utf-8")
         return len(_SCANNER.decode_lines(body)) == count
-    except (UnicodeDecodeError, msgspec.DecodeError):
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         return False
 
 
 def _check_line(line: bytes, number: int, limit: int) -> None:
-    if len(line) > limit:
-        raise BadOutput(number, _too_heavy(len(line), limit))
+    if len(line) > limit * TEXT_PER_WEIGHT:
+        raise BadOutput(number, _too_heavy(len(line), limit, at_least=True))
     if not line.strip():
         raise BadOutput(number, "is empty (each line must be one row, a JSON object)")
     shown = line[:_SHOWN].decode("utf-8", "replace")
     try:
         row = loads_line(line)
+    except RecursionError:
+        raise BadOutput(number, f"is nested too deeply: {shown!r}") from None
     except ValueError as exc:
         raise BadOutput(number, f"is not JSON: {shown!r} ({exc})") from None
     if not isinstance(row, dict):
         raise BadOutput(number, f"is not a row (a JSON object): {shown!r}")
+    if len(line) > limit and (weight := row_weight(row)) > limit:
+        raise BadOutput(number, _too_heavy(weight, limit))
+
+
+def row_weight(row: dict[str, Any]) -> int:
+    """A row's weight as YT counts it, near enough: the data of its values (a string's UTF-8
+    bytes, 8 for a number), column names not counted. Only rows whose JSON text is over the
+    limit are weighed: the weight is never more than the text."""
+    return sum(_value_weight(value) for value in row.values())
+
+
+def _value_weight(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, (int, float)):
+        return 8
+    return len(dumps_line(value)) - 1  # a list or a map: YT keeps it as one encoded value
 
 
 def _too_heavy(size: int, limit: int, at_least: bool = False) -> str:
-    more = "more than " if at_least else ""
-    return (f"is {more}{size} bytes, over the row weight limit of {limit} bytes "
+    what = f"more than {size} bytes of text" if at_least else f"{size} bytes of data"
+    return (f"is {what}, over the row weight limit of {limit} bytes "
             f"({limit // (1024 * 1024)} MiB, YT's max_row_weight)")
