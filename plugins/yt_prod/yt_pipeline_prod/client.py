@@ -7,8 +7,9 @@ its own state, and stages running in parallel must not share one.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from yt_pipeline.client import table_path_keyword
@@ -18,6 +19,9 @@ from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
 
 Row = dict[str, Any]
+
+
+log = logging.getLogger("yt_pipeline.prod")
 
 
 def check_path(path: str) -> str:
@@ -62,6 +66,8 @@ class ProdClient:
         #: archives known to be in build_folder already (remote paths)
         self.uploaded: set[str] = set()
         self.upload_lock = threading.Lock()
+        #: how to stop each operation still running, by id: used when the run is cut short
+        self.running: dict[str, Callable[[], None]] = {}
 
     def __repr__(self) -> str:
         return f"ProdClient(proxy={self.proxy!r})"
@@ -92,7 +98,10 @@ class ProdClient:
         counted = _CountedRows(rows, path)
         client = self.yt()
         with translated(self, "write_table", path):
-            with client.Transaction(attributes={"title": f"yt-pipeline write {path}"}):
+            # a failed ping fails this write at commit, not the whole run by interrupting
+            # the main thread (the client's default)
+            with client.Transaction(attributes={"title": f"yt-pipeline write {path}"},
+                                    interrupt_on_failed=False):
                 client.create("table", path, recursive=True, ignore_existing=True)
                 client.write_table(yt.TablePath(path, append=append, client=client), counted,
                                    format=json_format(), raw=False)
@@ -158,4 +167,10 @@ class ProdClient:
         return run_yql(self, query)
 
     def close(self) -> None:
+        """Stop operations still running (a Ctrl-C ends the run in the main thread while
+        stage threads wait on them), then drop the connections."""
+        for operation_id, stop in list(self.running.items()):
+            log.warning("stopping operation %s: the run ended before it", operation_id)
+            stop()
+        self.running.clear()
         self._local = threading.local()

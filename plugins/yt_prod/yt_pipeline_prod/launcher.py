@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +88,8 @@ def start(client: ProdClient, kind: str, body: dict[str, Any]) -> str:
     return str(result["operation_id"] if isinstance(result, dict) else result)
 
 
-def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str
-         ) -> dict[str, Any]:
+def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
+         transaction_alive: Callable[[], bool] = lambda: True) -> dict[str, Any]:
     yt = client.yt()
     deadline = None
     if spec.resources.timeout_s:
@@ -100,6 +100,14 @@ def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str
                 info = dict(yt.get_operation(operation_id, attributes=["state", "result"]))
             state = str(info.get("state"))
             if state == "completed" or state in FINISHED_BADLY:
+                return info
+            if not transaction_alive():
+                # its transaction was not pinged in time: YT ends it, and the operation with
+                # it, so the outputs could not be committed anyway
+                _abort(client, operation_id)
+                info["state"] = "aborted"
+                info["result"] = {"error": {"message": "its transaction could not be pinged "
+                                                      "(the proxy stopped answering)"}}
                 return info
             if deadline is not None and time.monotonic() > deadline:
                 _abort(client, operation_id)
@@ -126,20 +134,32 @@ def _abort(client: ProdClient, operation_id: str) -> None:
         log.warning("could not abort operation %s: %s", operation_id, type(error).__name__)
 
 
+def _stop(client: ProdClient, operation_id: str, transaction: Any) -> None:
+    _abort(client, operation_id)
+    try:
+        transaction.abort()
+    except Exception as error:  # noqa: BLE001 - best effort on the way out
+        log.warning("could not abort the transaction of operation %s: %s", operation_id,
+                    type(error).__name__)
+
+
 @contextmanager
-def operation_transaction(client: ProdClient, what: str) -> Iterator[None]:
+def operation_transaction(client: ProdClient, what: str) -> Iterator[Any]:
     """Calls in the block run in a new transaction, committed if the block ends well and
     aborted otherwise. A failed abort is logged, not raised: the error that caused it is
     the one to report (and an unpinged transaction ends by itself)."""
     yt = client.yt()
     with translated(client, f"start the transaction of {what}"):
-        transaction = yt.Transaction(attributes={"title": f"yt-pipeline {what}"})
+        # A failed ping must not interrupt the main thread (the client's default), which
+        # would stop the whole run: wait() notices the dead pinger and fails this stage.
+        transaction = yt.Transaction(attributes={"title": f"yt-pipeline {what}"},
+                                     interrupt_on_failed=False)
     try:
         # Only makes the block's calls carry the transaction id; committing and aborting
         # stay here, so that a failing abort cannot hide the error that led to it.
         with yt.Transaction(transaction_id=transaction.transaction_id, ping=False,
                             acquire=False):
-            yield
+            yield transaction
     except BaseException:
         try:
             transaction.abort()
@@ -157,7 +177,7 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     if spec.kind != "sort":
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")
         archive = ensure_uploaded(client, spec.code_package)  # type: ignore[arg-type]
-    with operation_transaction(client, f"{spec.stage_name}/{spec.name}"):
+    with operation_transaction(client, f"{spec.stage_name}/{spec.name}") as transaction:
         _prepare_outputs(client, spec)
         sorted_inputs = spec.kind == "reduce" and _inputs_sorted_by(client, spec)
         kind, body = op_spec.build(spec, archive, sorted_inputs)
@@ -165,7 +185,11 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
         url = operation_url(client, operation_id)
         log.info("[%s] %s operation %s started: %s", spec.stage_name, kind, operation_id,
                  url or operation_id)
-        info = wait(client, spec, kind, operation_id)
+        client.running[operation_id] = lambda: _stop(client, operation_id, transaction)
+        try:
+            info = wait(client, spec, kind, operation_id, transaction.is_pinger_alive)
+        finally:
+            client.running.pop(operation_id, None)
         state = str(info.get("state"))
         if state != "completed":
             error = (info.get("result") or {}).get("error") or {}

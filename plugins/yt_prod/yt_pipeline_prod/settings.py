@@ -38,6 +38,9 @@ class ProdSettings:
         config: dict[str, Any] = {
             "write_progress_bar": {"enable": False},
             "read_progress_bar": {"enable": False},
+            # a transaction whose ping fails must fail its own request or operation, not
+            # interrupt the main thread and with it the whole run (the client's default)
+            "ping_failed_mode": "pass",
         }
         if not self.retries:
             config["proxy"] = {"retries": {"enable": False}}
