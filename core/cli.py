@@ -85,19 +85,28 @@ def cli(ctx: click.Context, log_level: str, debug: bool) -> None:
 @CONFIG_OPT
 @SET_OPT
 @click.option("--workers", type=click.IntRange(min=1), help="Stages run at once (1: one by one).")
-@click.option("--only", help="Run only these stages (comma-separated).")
+@click.option("--only", metavar="STAGES", help="Run only these stages (comma-separated).")
 @click.option("--from", "from_stage", metavar="STAGE", help="Run STAGE and what depends on it.")
 @click.option("--to", "to_stage", metavar="STAGE", help="Run STAGE and what it needs.")
-@click.option("--resume", is_flag=True, help="Run only stages that have not succeeded yet.")
+@click.option("--resume", is_flag=True,
+              help="After a failed or interrupted run: run only the stages that have not "
+                   "succeeded yet (and what depends on them).")
 @click.option("--force", is_flag=True, help="Ignore the cache: run every selected stage.")
-@click.option("--refresh", metavar="STAGE", multiple=True, help="Ignore the cache for STAGE.")
+@click.option("--refresh", metavar="STAGE", multiple=True,
+              help="Ignore the cache for STAGE (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print the plan without running anything.")
 def run(
     pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...], workers: int | None,
     only: str | None, from_stage: str | None, to_stage: str | None, resume: bool, force: bool,
     refresh: tuple[str, ...], dry_run: bool,
 ) -> None:
-    """Run the pipeline in PIPELINE_DIR (default: the current folder)."""
+    """Run the pipeline in PIPELINE_DIR (default: the current folder).
+
+    Exit codes: 0 success; 1 a stage failed (the error ends with the command that resumes)
+    or another run of the folder holds the lock; 2 a usage or configuration error, nothing
+    ran; 130 interrupted. For a traceback put --debug before the command:
+    `yt-pipeline --debug run .`.
+    """
     from yt_pipeline.runner import RunOptions
 
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
@@ -161,7 +170,9 @@ def plugins() -> None:
 @DIR_ARG
 @CONFIG_OPT
 @SET_OPT
-@click.option("--sources", is_flag=True, help="Show where each key's value comes from.")
+@click.option("--sources", is_flag=True,
+              help="Show where each key's value comes from (a key not listed has its "
+                   "built-in default; a misspelt key shows up here).")
 def config(
     pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...], sources: bool
 ) -> None:
@@ -180,7 +191,13 @@ def config(
 @cli.command()
 @click.argument("name", type=click.Path(path_type=Path))
 def init(name: Path) -> None:
-    """Create a new pipeline folder NAME with one stage and a mapper, ready to run in dev."""
+    """Create a new pipeline folder NAME with one stage and a mapper, ready to run in dev.
+
+    NAME is a path; its last part names the tables (//tmp/<last part>/...). The folder
+    gets configs/config.yaml, configs/secrets.env (commented out), pipeline.py, .gitignore
+    and stages/process/ with stage.py, config.yaml and src/mapper.py. An existing folder
+    that is not empty is left alone.
+    """
     from yt_pipeline.scaffold import create_pipeline
 
     created = create_pipeline(name)

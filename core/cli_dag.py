@@ -16,7 +16,11 @@ from yt_pipeline.cli import CONFIG_OPT, DIR_ARG, SET_OPT, load_pipeline
 @CONFIG_OPT
 @SET_OPT
 def status(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...]) -> None:
-    """Show each stage's state from the last runs (state.<mode>.yml)."""
+    """Show each stage's state from the last runs (state.<mode>.yml).
+
+    The mode is the configuration's: add --set pipeline.mode=prod to see the prod runs.
+    A stage shown as - has not run, or was running when the run was interrupted.
+    """
     from yt_pipeline.state import StateStore
 
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
@@ -37,7 +41,11 @@ def status(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
 @DIR_ARG
 @click.option("-n", "--limit", default=10, show_default=True, help="How many runs to list.")
 def runs(pipeline_dir: Path, limit: int) -> None:
-    """List the recent runs of a pipeline folder, newest first."""
+    """List the recent runs of a pipeline folder, newest first.
+
+    Each line: run id, mode, outcome (SUCCESS, FAILED, INTERRUPTED), start, duration,
+    stages per outcome and the first error. The full record is .runs/<run id>.json.
+    """
     from yt_pipeline.records import read_records
 
     records = read_records(pipeline_dir, limit)
