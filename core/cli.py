@@ -234,7 +234,8 @@ def _report(error: BaseException, debug: bool) -> int:
     from yt_pipeline.logs import masked
 
     if debug:
-        traceback.print_exception(error)
+        # a traceback quotes values (an error message holding a token, say): masked too
+        click.echo(masked("".join(traceback.format_exception(error))).rstrip("\n"), err=True)
     if isinstance(error, YtPipelineError):
         text = str(error) if isinstance(error, StageFailed) else error.one_line()
         click.echo(masked(f"error: {text}"), err=True)

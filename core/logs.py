@@ -36,6 +36,14 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
+class MaskingFormatter(logging.Formatter):
+    """Masks the whole formatted record, tracebacks included: the filter sees a record
+    before its traceback is turned into text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _mask_filter.mask(super().format(record))
+
+
 _mask_filter = SecretMaskFilter()
 _handler: logging.StreamHandler | None = None
 #: Records stop at our handler, so a stage that configures the root logger does not print
@@ -57,7 +65,7 @@ def setup_logging(level: str | int = "INFO") -> logging.StreamHandler:
         _handler.setStream(sys.stderr)  # tests swap stderr between invocations
         return _handler
     _handler = logging.StreamHandler(sys.stderr)
-    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-5s %(message)s", "%H:%M:%S"))
+    _handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)-5s %(message)s", "%H:%M:%S"))
     _handler.addFilter(_mask_filter)
     root.addHandler(_handler)
     return _handler

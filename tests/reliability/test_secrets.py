@@ -105,3 +105,26 @@ def test_token_appears_nowhere(tmp_path, fail_stage, fail_job):
         # the job never saw YT_TOKEN; it did get the secret it asked for, through the vault
         assert all('"token_in_env":false' in r and '"api_ok":true' in r for r in rows)
     assert TOKEN not in " ".join(os.environ.values())
+
+
+# -- tracebacks: --debug prints one, debug logging logs one; both masked ---------------
+
+TRACEBACK_SECRET = "sekret-TOKEN-42"
+TRACEBACK_STAGE = (
+    "from yt_pipeline import BaseStage\n\nclass F(BaseStage):\n"
+    "    def run(self, debug):\n"
+    "        raise RuntimeError('bad token ' + self.deps.pipeline_config.secret('YT_TOKEN'))\n"
+)
+
+
+@pytest.mark.parametrize("options", [["--debug", "run"], ["--log-level", "debug", "run"]],
+                         ids=["--debug", "--log-level debug"])
+def test_a_secret_in_a_stage_error_is_masked_in_tracebacks_too(make_pipeline, run_cli, options):
+    root = make_pipeline({"stages/f/stage.py": TRACEBACK_STAGE,
+                          "configs/secrets.env": f"YT_TOKEN={TRACEBACK_SECRET}\n"},
+                         config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["f"]}})
+    result = run_cli(*options, root)
+    assert result.exit_code == 1
+    assert "Traceback" in result.output  # the traceback is shown ...
+    assert TRACEBACK_SECRET not in result.output  # ... but never the secret
+
