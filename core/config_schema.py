@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import ConfigError
@@ -51,6 +52,14 @@ KNOWN_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+#: the keys yt-pipeline reads in its own sections (`pickling`: yt-framework's, no effect)
+OWN_KEYS = {
+    "pipeline": ("mode", "build_folder", "upload_modules", "upload_paths", "workers", "cache",
+                 "dev_dir", "prod", "pickling"),
+    "stages": ("enabled_stages", "graph"),
+}
+
+
 def validate(config: PipelineConfig) -> None:
     data = config.data
     for section in ("pipeline", "stages"):
@@ -58,6 +67,7 @@ def validate(config: PipelineConfig) -> None:
             raise ConfigError(
                 "must be a mapping of keys", file=config.source_of(section), key=section
             )
+    _check_spelling(config)
     for dotted, (check, expected) in KNOWN_KEYS.items():
         value = config.get(dotted, _MISSING)
         if value is _MISSING:
@@ -86,6 +96,27 @@ def validate(config: PipelineConfig) -> None:
                 file=config.source_of("stages.graph"),
                 key="stages.graph",
             )
+
+
+def _check_spelling(config: PipelineConfig) -> None:
+    """A name close to one of ours is a misspelling, not a setting of its own: left alone it
+    would be kept and ignored (`pipline: {mode: prod}` running in dev). Other unknown names
+    are kept, for plugins and the user's own sections."""
+    for section in config.data:
+        if section not in OWN_KEYS:
+            _refuse_if_close(config, section, section, OWN_KEYS)
+    for section, keys in OWN_KEYS.items():
+        for key in config.data[section]:
+            if key not in keys:
+                _refuse_if_close(config, f"{section}.{key}", key, keys, prefix=f"{section}.")
+
+
+def _refuse_if_close(config: PipelineConfig, dotted: str, name: str, known: Iterable[str],
+                     prefix: str = "") -> None:
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.75)
+    if close:
+        raise ConfigError(f"unknown key: did you mean {prefix}{close[0]}?",
+                          file=config.source_of(dotted), key=dotted)
 
 
 def _validate_graph(config: PipelineConfig, graph: Any) -> None:

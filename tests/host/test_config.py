@@ -151,3 +151,33 @@ def test_loading_config_does_not_import_flask_but_leaves_it_importable(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["dev", "Config"]
     assert marker.exists()  # imported by the script's own `import flask`, not before
+
+
+@pytest.mark.parametrize("text, overrides, environ, expected", [
+    ("pipline:\n  mode: prod\n", [], {},
+     "configs/config.yaml: pipline: unknown key: did you mean pipeline?"),
+    ("pipeline:\n  mode: dev\n", ["pipeline.mdoe=prod"], {},
+     "--set pipeline.mdoe: pipeline.mdoe: unknown key: did you mean pipeline.mode?"),
+    ("pipeline:\n  mode: dev\n", [], {"YTP_PIPELINE__WORKER": "8"},
+     "environment YTP_PIPELINE__WORKER: pipeline.worker: unknown key: did you mean "
+     "pipeline.workers?"),
+    ("stages:\n  enabled_stage: [a]\n", [], {},
+     "configs/config.yaml: stages.enabled_stage: unknown key: did you mean "
+     "stages.enabled_stages?"),
+])
+def test_a_misspelt_key_is_an_error_naming_the_key_it_resembles(tmp_path, text, overrides,
+                                                                 environ, expected):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "config.yaml").write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, overrides=overrides, environ=environ)
+    assert caught.value.one_line() == expected
+
+
+def test_keys_unlike_ours_are_kept_for_plugins_and_users(tmp_path):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "config.yaml").write_text(
+        "pipeline:\n  my_plugin: {level: 3}\n  pickling: true\nreporting:\n  email: a@b.c\n")
+    config = load_config(tmp_path)
+    assert config.get("pipeline.my_plugin.level") == 3
+    assert config.get("reporting.email") == "a@b.c"
