@@ -95,19 +95,25 @@ def cli(ctx: click.Context, log_level: str, debug: bool) -> None:
 @click.option("--refresh", metavar="STAGE", multiple=True,
               help="Ignore the cache for STAGE (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Print the plan without running anything.")
+@click.option("--debug", is_flag=True,
+              help="Log at DEBUG and show tracebacks (as `yt-pipeline --debug run`).")
 def run(
     pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...], workers: int | None,
     only: str | None, from_stage: str | None, to_stage: str | None, resume: bool, force: bool,
-    refresh: tuple[str, ...], dry_run: bool,
+    refresh: tuple[str, ...], dry_run: bool, debug: bool,
 ) -> None:
     """Run the pipeline in PIPELINE_DIR (default: the current folder).
 
     Exit codes: 0 success; 1 a stage failed (the error ends with the command that resumes)
     or another run of the folder holds the lock; 2 a usage or configuration error, nothing
-    ran; 130 interrupted. For a traceback put --debug before the command:
-    `yt-pipeline --debug run .`.
+    ran; 130 interrupted. --debug adds the traceback.
     """
     from yt_pipeline.runner import RunOptions
+
+    if debug:  # the traceback itself is the command line's: it looks for --debug anywhere
+        from yt_pipeline.logs import setup_logging
+
+        setup_logging("DEBUG")
 
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     options = RunOptions(

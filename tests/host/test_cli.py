@@ -145,3 +145,13 @@ def test_python_pipeline_py_behaves_like_run(tmp_path):
                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("error: --set stages.enabled_stages: stages.enabled_stages: unknown stage ghost")
+
+
+def test_debug_after_run_shows_the_traceback(make_pipeline, run_cli):
+    failing = ("from yt_pipeline import BaseStage\n\nclass F(BaseStage):\n"
+               "    def run(self, debug):\n        raise ValueError('broken on purpose')\n")
+    root = make_pipeline({"stages/f/stage.py": failing},
+                         config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["f"]}})
+    result = run_cli("run", root, "--debug")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr and "ValueError: broken on purpose" in result.stderr
