@@ -156,7 +156,41 @@ class StageFailed(YtPipelineError):
         self.stage = stage
         self.error = error
         self.retryable = getattr(error, "retryable", False)
-        detail = error.one_line() if isinstance(error, YtPipelineError) else repr(error)
+        if isinstance(error, YtPipelineError):
+            detail = error.one_line()
+        else:
+            where = raised_in_user_code(error)
+            detail = repr(error) + (f" at {where}" if where else "")
         super().__init__(f"stage {stage} failed: {detail}")
         if isinstance(error, OperationFailed) and error.stderr_tail:
             self.args = (f"{self.args[0]}\n--- stderr (last lines) ---\n{error.stderr_tail}",)
+
+
+def raised_in_user_code(error: BaseException) -> str | None:
+    """`stages/x/stage.py:18`: the last line of the traceback in the user's own code (not
+    the standard library, an installed package or yt-pipeline), so a one-line error says
+    where to look; None when there is no such line."""
+    import os
+    import sys
+    import sysconfig
+    import traceback
+
+    installed = {os.path.realpath(p) for p in (sysconfig.get_paths()["stdlib"],
+                                                sysconfig.get_paths()["purelib"],
+                                                sysconfig.get_paths()["platlib"], sys.prefix,
+                                                sys.base_prefix, os.path.dirname(__file__))}
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = os.path.realpath(frame.filename)
+        if frame.filename.startswith("<") or any(
+                path.startswith(root + os.sep) for root in installed):
+            continue
+        found = f"{_relative(path)}:{frame.lineno}"
+    return found
+
+
+def _relative(path: str) -> str:
+    import os
+
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

@@ -155,3 +155,16 @@ def test_debug_after_run_shows_the_traceback(make_pipeline, run_cli):
     result = run_cli("run", root, "--debug")
     assert result.exit_code == 1
     assert "Traceback" in result.stderr and "ValueError: broken on purpose" in result.stderr
+
+
+def test_a_stage_error_says_which_line_of_the_stage_raised(make_pipeline, run_cli):
+    failing = ("from yt_pipeline import BaseStage\n\n\nclass F(BaseStage):\n"
+               "    def run(self, debug):\n        rows = iter([])\n        return len(rows)\n")
+    root = make_pipeline({"stages/f/stage.py": failing},
+                         config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["f"]}})
+    result = run_cli("run", root)
+    assert result.exit_code == 1
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: stage f failed: TypeError(")
+    assert error.endswith(f"at {root / 'stages/f/stage.py'}:7") or error.endswith(
+        "at " + os.path.relpath(root / "stages/f/stage.py") + ":7"), error
