@@ -178,14 +178,19 @@ def load_config(
     return config
 
 
+#: Set by the command line, whose process is ours: see _dynaconf_class.
+hide_flask_from_dynaconf = False
+
+
 def _dynaconf_class() -> Any:
-    """dynaconf, imported without its Flask integration.
+    """dynaconf, imported without its Flask integration when the command line runs.
 
     dynaconf's package imports its Flask extension, which imports Flask whenever Flask is
     installed (it is, beside Airflow for one): about 60 ms on every run, for an integration
-    yt-pipeline never uses. Flask is hidden while dynaconf loads, unless it is already loaded.
+    yt-pipeline never uses. In the `yt-pipeline` process Flask is hidden while dynaconf
+    loads; a program that imports yt_pipeline as a library keeps dynaconf whole.
     """
-    if "dynaconf" in sys.modules or "flask" in sys.modules:
+    if not hide_flask_from_dynaconf or "dynaconf" in sys.modules or "flask" in sys.modules:
         from dynaconf import Dynaconf
 
         return Dynaconf
