@@ -21,10 +21,12 @@ class TableClient(Protocol):
     #: "dev" or "prod"
     mode: str
 
-    def write_table(self, path: str, rows: Iterable[Row], append: bool = False) -> int:
+    def write_table(self, path: str, rows: Iterable[Row], append: bool = False, *,
+                    replication_factor: int | None = None) -> int:
         """Stream rows into a table, atomically; return the number of rows written.
 
         A write that fails leaves the table as it was before (appends included).
+        `replication_factor` applies to a table this write creates (prod only).
         """
 
     def read_table(self, path: str) -> Iterator[Row]:
@@ -42,11 +44,14 @@ class TableClient(Protocol):
     def list(self, path: str) -> builtins.list[str]:
         """The names of the children of a folder, sorted."""
 
-    def create_path(self, path: str) -> None:
-        """Create a folder and its parents; an existing folder is fine."""
+    def create_path(self, path: str, node_type: str = "map_node") -> None:
+        """Create a folder (or, with node_type "table", an empty table) and its parents; an
+        existing node is fine."""
 
-    def run_yql(self, query: str) -> builtins.list[Row]:
-        """Run a YQL query; INSERT INTO writes a table, SELECT returns rows."""
+    def run_yql(self, query: str, pool: str | None = None,
+                max_row_weight: str | None = None) -> builtins.list[Row]:
+        """Run a YQL query; INSERT INTO writes a table, SELECT returns rows. `pool` and
+        `max_row_weight` apply on a cluster (dev has neither)."""
 
     def table_fingerprint(self, path: str) -> str | None:
         """A value that changes whenever the table's content changes (dev: a hash of the

@@ -5,7 +5,8 @@ needs nothing installed. The same script runs in dev (a local process) and in pr
 """
 
 from ytjobs.config import get_config_path, load_config
-from ytjobs.logging import get_logger
+from ytjobs.logging import get_logger, log_with_extra, redirect_stdout_to_stderr
+from ytjobs.mapper import BatchMapper, StreamMapper, read_input_rows
 from ytjobs.rows import groups, read_rows, write_row, write_rows
 
 __all__ = [
@@ -16,4 +17,10 @@ __all__ = [
     "write_row",
     "write_rows",
     "groups",
+    # the names yt-framework's ytjobs offers at its top level
+    "StreamMapper",
+    "BatchMapper",
+    "read_input_rows",
+    "log_with_extra",
+    "redirect_stdout_to_stderr",
 ]

@@ -90,3 +90,39 @@ def test_batch_size_below_one_is_refused():
 
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         BatchMapper(batch_size=0)
+
+
+@pytest.mark.parametrize("statement", [
+    "from ytjobs import StreamMapper, BatchMapper, read_input_rows",
+    "from ytjobs import log_with_extra, redirect_stdout_to_stderr",
+    "from ytjobs.logging import manage_output, suppress_all_output",
+])
+def test_yt_framework_job_imports(statement):
+    done = subprocess.run([sys.executable, "-c", statement], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_manage_output_redirects_or_silences_python_and_c_output():
+    done = run_job("""
+        import os, sys
+        from ytjobs import write_rows
+        from ytjobs.logging import manage_output
+
+        @manage_output(mode="redirect")
+        def chatty():
+            print("to stderr instead")
+
+        @manage_output(mode="suppress")
+        def noisy_library():
+            print("never seen")
+            os.write(1, b"nor this, from C\\n")
+            os.write(2, b"nor this on stderr\\n")
+            return 42
+
+        chatty()
+        write_rows([{"answer": noisy_library()}])
+    """)
+    assert output_rows(done) == [{"answer": 42}]
+    assert "to stderr instead" in done.stderr
+    assert "never seen" not in done.stdout + done.stderr
+    assert "nor this" not in done.stdout + done.stderr

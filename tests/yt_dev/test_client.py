@@ -165,3 +165,17 @@ def test_a_row_whose_text_is_over_the_limit_but_data_under_it_is_written(client,
     # YT weighs a row by its data: escapes make the JSON text 2 to 6 times longer
     assert client.write_table("//tmp/escaped", [{"doc": text}]) == 1
     assert list(client.read_table("//tmp/escaped")) == [{"doc": text}]
+
+
+def test_yt_framework_client_keywords(client):
+    client.create_path("//home/x", node_type="map_node")
+    client.write_table(table_path="//home/x/t", rows=[{"a": 1}], replication_factor=1)
+    assert list(client.read_table(table_path="//home/x/t")) == [{"a": 1}]
+    client.create_path("//home/x/empty", node_type="table")
+    assert client.exists("//home/x/empty") and client.row_count("//home/x/empty") == 0
+    client.create_path("//home/x/t", node_type="table")  # an existing table keeps its rows
+    assert client.row_count("//home/x/t") == 1
+    with pytest.raises(BackendError, match="dev mode creates a map_node or a table, not a file"):
+        client.create_path("//home/x/f", node_type="file")
+    assert client.run_yql("SELECT COUNT(*) AS n FROM `//home/x/t`", pool="research",
+                          max_row_weight="128M") == [{"n": 1}]

@@ -117,3 +117,12 @@ def test_table_path_keyword_as_yt_framework_names_it(prod_client):
     assert prod_client.write_table(table_path="//tmp/kw/t", rows=[{"n": 1}, {"n": 2}]) == 2
     assert list(prod_client.read_table(table_path="//tmp/kw/t")) == [{"n": 1}, {"n": 2}]
     assert prod_client.row_count(table_path="//tmp/kw/t") == 2
+
+
+def test_yt_framework_client_keywords(prod_client, fake_yt):
+    prod_client.create_path("//tmp/kw2", node_type="map_node")
+    prod_client.write_table("//tmp/kw2/t", [{"a": 1}], replication_factor=1)
+    assert list(prod_client.read_table("//tmp/kw2/t")) == [{"a": 1}]
+    assert prod_client.yt().get("//tmp/kw2/t/@replication_factor") == 1
+    prod_client.create_path("//tmp/kw2/empty", node_type="table")
+    assert prod_client.row_count("//tmp/kw2/empty") == 0

@@ -30,3 +30,13 @@ def test_failed_query_raises_with_the_query_message(prod_client, fake_yt):
         prod_client.run_yql("SELECT no_such_column FROM `//tmp/src`")
     with pytest.raises(QueryFailed, match="//tmp/absent"):
         prod_client.run_yql("SELECT * FROM `//tmp/absent`")
+
+
+def test_pool_and_max_row_weight_as_yt_framework_passes_them(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/src2", [{"n": 1}, {"n": 2}])
+    rows = prod_client.run_yql("SELECT sum(n) AS s FROM `//tmp/src2`", pool="research",
+                               max_row_weight="128M")
+    assert rows == [{"s": 3}]
+    [query] = fake_yt.state.queries.values()
+    assert query.settings == {"pool": "research"}
+    assert query.text.startswith('PRAGMA yt.MaxRowWeight = "128M";\n')

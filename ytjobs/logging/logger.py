@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+Function = TypeVar("Function", bound=Callable[..., Any])
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -38,3 +43,42 @@ def redirect_stdout_to_stderr() -> Iterator[None]:
         yield
     finally:
         sys.stdout = original
+
+
+@contextlib.contextmanager
+def suppress_all_output() -> Iterator[None]:
+    """Silence everything written to stdout and stderr meanwhile, by Python code and by C
+    libraries alike (the file descriptors themselves point at /dev/null)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    python_streams = sys.stdout, sys.stderr
+    with open(os.devnull, "w") as devnull:
+        try:
+            os.dup2(devnull.fileno(), 1)
+            os.dup2(devnull.fileno(), 2)
+            sys.stdout = sys.stderr = devnull
+            yield
+        finally:
+            sys.stdout, sys.stderr = python_streams
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def manage_output(mode: str = "redirect") -> Callable[[Function], Function]:
+    """A decorator: the function's prints go to stderr ("redirect") or nowhere ("suppress")."""
+    if mode not in ("redirect", "suppress"):
+        raise ValueError(f"manage_output mode must be 'redirect' or 'suppress', not {mode!r}")
+    guard = redirect_stdout_to_stderr if mode == "redirect" else suppress_all_output
+
+    def decorate(function: Function) -> Function:
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            with guard():
+                return function(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate

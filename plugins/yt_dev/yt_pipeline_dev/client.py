@@ -71,7 +71,8 @@ class DevClient:
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
-    def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False) -> int:
+    def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False, *,
+                    replication_factor: int | None = None) -> int:
         target = self.table_path(path)
         started = time.perf_counter()
         with replacing(target, append=append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
@@ -138,7 +139,14 @@ class DevClient:
                 names.add(child.name[: -len(TABLE_SUFFIX)])
         return sorted(names)
 
-    def create_path(self, path: str) -> None:
+    def create_path(self, path: str, node_type: str = "map_node") -> None:
+        if node_type == "table":
+            if not self.table_path(path).is_file():
+                self.write_table(path, [])
+            return
+        if node_type != "map_node":
+            raise BackendError(f"create_path {path}: dev mode creates a map_node or a table, "
+                               f"not a {node_type}")
         folder(self.root, path).mkdir(parents=True, exist_ok=True)
 
     @table_path_keyword
@@ -152,7 +160,8 @@ class DevClient:
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def run_yql(self, query: str) -> list[dict[str, Any]]:
+    def run_yql(self, query: str, pool: str | None = None,
+                max_row_weight: str | None = None) -> list[dict[str, Any]]:
         from yt_pipeline_dev.yql_worker import run_in_worker
 
         return run_in_worker(self.root, query)

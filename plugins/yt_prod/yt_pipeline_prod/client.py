@@ -89,7 +89,8 @@ class ProdClient:
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
-    def write_table(self, path: str, rows: Iterable[Row], append: bool = False) -> int:
+    def write_table(self, path: str, rows: Iterable[Row], append: bool = False, *,
+                    replication_factor: int | None = None) -> int:
         """Create the table (and its folders) and write it in one transaction: a write that
         fails half-way is aborted, and the table stays as it was."""
         import yt.wrapper as yt
@@ -102,7 +103,10 @@ class ProdClient:
             # the main thread (the client's default)
             with client.Transaction(attributes={"title": f"yt-pipeline write {path}"},
                                     interrupt_on_failed=False):
-                client.create("table", path, recursive=True, ignore_existing=True)
+                attributes = ({"replication_factor": replication_factor}
+                              if replication_factor else None)
+                client.create("table", path, recursive=True, ignore_existing=True,
+                              attributes=attributes)
                 client.write_table(yt.TablePath(path, append=append, client=client), counted,
                                    format=json_format(), raw=False)
         return counted.count
@@ -146,10 +150,10 @@ class ProdClient:
                 raise BackendError(f"{path} is a {node_type}, not a folder")
             return sorted(str(name) for name in self.yt().list(path))
 
-    def create_path(self, path: str) -> None:
+    def create_path(self, path: str, node_type: str = "map_node") -> None:
         path = check_path(path)
         with translated(self, "create_path", path):
-            self.yt().create("map_node", path, recursive=True, ignore_existing=True)
+            self.yt().create(node_type, path, recursive=True, ignore_existing=True)
 
     @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:
@@ -161,10 +165,11 @@ class ProdClient:
         except TableNotFound:
             return None
 
-    def run_yql(self, query: str) -> list[Row]:
+    def run_yql(self, query: str, pool: str | None = None,
+                max_row_weight: str | None = None) -> list[Row]:
         from yt_pipeline_prod.yql import run_yql
 
-        return run_yql(self, query)
+        return run_yql(self, query, pool=pool, max_row_weight=max_row_weight)
 
     def close(self) -> None:
         """Stop operations still running (a Ctrl-C ends the run in the main thread while

@@ -14,13 +14,16 @@ if TYPE_CHECKING:
 FINISHED = ("completed", "failed", "aborted", "draft")
 
 
-def run_yql(client: ProdClient, query: str) -> list[dict[str, Any]]:
+def run_yql(client: ProdClient, query: str, pool: str | None = None,
+            max_row_weight: str | None = None) -> list[dict[str, Any]]:
     """Run a query and wait; return the rows of its last result (none for INSERT)."""
     from yt_pipeline_prod.client import json_format
 
     yt = client.yt()
+    if max_row_weight:
+        query = f'PRAGMA yt.MaxRowWeight = "{max_row_weight}";\n{query}'
     with translated(client, "YQL query"):
-        query_id = str(yt.start_query("yql", query))
+        query_id = str(yt.start_query("yql", query, settings={"pool": pool} if pool else None))
     info: dict[str, Any] = {}
     while True:
         with translated(client, f"YQL query {query_id}"):

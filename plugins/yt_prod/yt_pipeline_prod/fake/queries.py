@@ -40,6 +40,8 @@ class FakeQuery:
     results: list[list[dict[str, Any]]] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    #: the query's settings as sent (the pool, for one)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def split_statements(text: str) -> list[str]:
@@ -167,7 +169,8 @@ def cmd_start_query(state: FakeState, request: Request) -> Any:
     engine = str(request.param("engine"))
     if engine != "yql":
         raise YtFakeError(f"the fake query tracker only runs yql, not {engine}")
-    query = FakeQuery(new_id(), engine, str(request.param("query")))
+    query = FakeQuery(new_id(), engine, str(request.param("query")),
+                      settings=dict(request.param("settings") or {}))
     state.queries[query.id] = query
     threading.Thread(target=QueryRunner(state, query).run, daemon=True).start()
     return {"query_id": query.id}
