@@ -41,6 +41,13 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
     key = "stages.enabled_stages" if chain or not declared else "stages.graph"
     source = config.source_of(key)
     if not chain and not declared:
+        if not config.config_file.is_file():
+            folder = config.pipeline_dir
+            raise ConfigError(
+                f"no {config.display_file} in {folder}: is this a pipeline folder? Run from "
+                "one, or name it (`yt-pipeline run my_pipeline`); `yt-pipeline init NAME` "
+                "creates one"
+            )
         raise ConfigError(
             "no stages to run: list them in stages.enabled_stages (a chain) "
             "or stages.graph (a DAG)",

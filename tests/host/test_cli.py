@@ -168,3 +168,11 @@ def test_a_stage_error_says_which_line_of_the_stage_raised(make_pipeline, run_cl
     assert error.startswith("error: stage f failed: TypeError(")
     assert error.endswith(f"at {root / 'stages/f/stage.py'}:7") or error.endswith(
         "at " + os.path.relpath(root / "stages/f/stage.py") + ":7"), error
+
+
+def test_run_outside_a_pipeline_folder_says_so(tmp_path, run_cli):
+    result = run_cli("run", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: no configs/config.yaml in {tmp_path}: is this a pipeline folder? Run from one, "
+        "or name it (`yt-pipeline run my_pipeline`); `yt-pipeline init NAME` creates one")
