@@ -135,4 +135,6 @@ def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
         done = run_to_end(root, "--resume")
         assert done.returncode == 0, f"trial {trial}: {done.stderr}"
         assert tables(root) == expected, f"trial {trial}: rows differ after --resume"
+        leftovers = [p for p in (root / ".dev").rglob(".*.tmp") if "sandbox" not in str(p)]
+        assert leftovers == [], f"trial {trial}: temporary files left after --resume"
         shutil.rmtree(root)

@@ -179,3 +179,28 @@ def test_yt_framework_client_keywords(client):
         client.create_path("//home/x/f", node_type="file")
     assert client.run_yql("SELECT COUNT(*) AS n FROM `//home/x/t`", pool="research",
                           max_row_weight="128M") == [{"n": 1}]
+
+
+def test_a_run_removes_the_temporary_files_a_killed_run_left(tmp_path, run_cli):
+    import os
+    import time
+
+    from yt_pipeline.testing import write_pipeline
+
+    stage = ("from yt_pipeline import BaseStage\n\nclass W(BaseStage):\n"
+             "    def run(self, debug):\n"
+             "        self.deps.yt_client.write_table('//tmp/w/out', [{'n': 1}])\n"
+             "        return debug\n")
+    root = write_pipeline(tmp_path / "p", {"stages/w/stage.py": stage},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["w"]}})
+    left = root / ".dev/tmp/w/.out.jsonl.k1ll3d.tmp"
+    kept = root / ".dev/sandbox_a_to_b/.notes.tmp"  # a failed operation's sandbox is kept
+    for path in (left, kept):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"half": ')
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert not left.exists() and kept.exists()
+    assert [p.name for p in (root / ".dev/tmp/w").iterdir()] == ["out.jsonl"]

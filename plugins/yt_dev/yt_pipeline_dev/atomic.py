@@ -73,3 +73,22 @@ def count_lines(path: Path, start: int = 0) -> int:
             count += chunk.count(b"\n")
             last = chunk[-1:]
     return count + (0 if last == b"\n" else 1)
+
+
+def remove_leftovers(root: Path, before: float) -> int:
+    """Remove the temporary files of writes that never finished (`.<name>.<random>.tmp`,
+    older than `before`) under `root`; return how many."""
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for leftover in root.rglob(".*.tmp"):
+        if any(part.startswith("sandbox_") or part.endswith("_sandbox")
+               for part in leftover.relative_to(root).parts):
+            continue  # a kept sandbox holds the user's files as they were
+        try:
+            if leftover.is_file() and leftover.stat().st_mtime < before:
+                leftover.unlink()
+                removed += 1
+        except OSError:
+            pass  # gone already, or not ours to remove
+    return removed
