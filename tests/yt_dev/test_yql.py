@@ -50,10 +50,27 @@ def test_semicolons_inside_strings_do_not_split():
     ("DROP TABLE `//t`", "DROP statements"),
     ("INSERT INTO out SELECT 1", "backticked YT path"),
     ("SELECT 'open", "unterminated"),
+    ("SELECT * FROM RANGE(`//tmp/logs`, `2024-01-01`, `2024-01-31`)",
+     r"the table function RANGE\(\.\.\.\) is not supported in dev mode; name each table"),
+    ("SELECT * FROM like(`//tmp/logs`, '2024%')", r"table function LIKE\(\.\.\.\)"),
+    ("SELECT * FROM `//a` AS a LEFT ONLY JOIN `//b` AS b ON a.k = b.k", "LEFT ONLY JOIN"),
+    ("SELECT * FROM `//a` AS a RIGHT  SEMI JOIN `//b` AS b ON a.k = b.k", "RIGHT SEMI JOIN"),
+    ("SELECT * FROM `//a` AS a EXCLUSION JOIN `//b` AS b USING (k)", "EXCLUSION JOIN"),
+    ("SELECT * FROM AS_TABLE(ListCreate(Struct<a:Int32>))", "AS_TABLE"),
+    ("SELECT * FROM `//t` SAMPLE 0.1", "SAMPLE"),
 ])
 def test_unsupported_constructs_are_named(query, named):
     with pytest.raises(QueryFailed, match=named):
         _sql(query)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT name FROM `//t` WHERE name LIKE 'x%'",
+    "SELECT 'range(`//x`) left only join' AS s FROM `//t`",
+    "SELECT sample, `range` FROM `//t` AS a LEFT JOIN `//u` AS b ON a.k = b.k",
+])
+def test_words_of_those_forms_elsewhere_are_fine(query):
+    assert len(_sql(query)) == 1
 
 
 def test_pragmas_only_means_nothing_to_run():

@@ -29,6 +29,15 @@ _UNSUPPORTED_STATEMENTS = {
 }
 #: YQL clauses with no DuckDB twin, wherever they appear
 _UNSUPPORTED_WORDS = {"FLATTEN": "FLATTEN BY", "ASSUME": "ASSUME ORDER BY"}
+#: YQL forms DuckDB reads otherwise, or not at all: each is named in the error
+_UNSUPPORTED_FORMS = [
+    (re.compile(r"\b(RANGE|FILTER|LIKE|REGEXP|CONCAT|EACH|FOLDER|WALKFOLDERS)\s*\(\s*\x00", re.I),
+     "the table function {0}(...)", "; name each table, joined with UNION ALL"),
+    (re.compile(r"\b((?:LEFT|RIGHT)\s+(?:ONLY|SEMI)|EXCLUSION)\s+JOIN\b", re.I), "{0} JOIN",
+     ""),
+    (re.compile(r"\b(AS_TABLE)\s*\(", re.I), "{0}", ""),
+    (re.compile(r"\b(SAMPLE|TABLESAMPLE)\s+[0-9.(]", re.I), "{0}", ""),
+]
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CLUSTER_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\.\s*$")
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s*\x00(\d+)\x00\s*(WITH\s+TRUNCATE\b)?\s*", re.I)
@@ -121,6 +130,18 @@ def _check_code(code: str) -> None:
             raise QueryFailed(f"YQL: {what} is not supported in dev mode")
 
 
+def _check_forms(tokens: list[_Token]) -> None:
+    """The statement's code with each path as a marker and each string emptied, searched for
+    forms that span tokens (`RANGE(` followed by a path)."""
+    code = "".join(t.text if t.kind == "code" else "\x00" if t.text.startswith("//") else "''"
+                   for t in tokens)
+    for pattern, what, hint in _UNSUPPORTED_FORMS:
+        found = pattern.search(code)
+        if found:
+            name = " ".join(found.group(1).upper().split())
+            raise QueryFailed(f"YQL: {what.format(name)} is not supported in dev mode{hint}")
+
+
 def _first_word(text: str) -> str:
     match = _WORD.match(text)
     return match.group(0).upper() if match else text[:1]
@@ -172,6 +193,7 @@ def _statement(tokens: list[_Token]) -> Statement | None:
     for token in tokens:
         if token.kind == "code":
             _check_code(token.text)
+    _check_forms(tokens)
     target, truncate = None, False
     insert = _INSERT.match(text)
     if insert:
