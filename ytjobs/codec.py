@@ -21,7 +21,7 @@ import importlib.util
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 #: bytes read per block: 256 KiB decodes as fast as larger blocks and holds fewer rows at once
 CHUNK = 1 << 18
@@ -257,7 +257,7 @@ class RowReader(itertools.chain):
 
     @classmethod
     def over(cls, blocks: Iterator[list[Any]]) -> RowReader:
-        reader = cls.from_iterable(blocks)
+        reader = cast(RowReader, cls.from_iterable(blocks))
         reader._blocks = blocks
         return reader
 
