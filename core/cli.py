@@ -204,10 +204,12 @@ def init(name: Path) -> None:
     and stages/process/ with stage.py, config.yaml and src/mapper.py. An existing folder
     that is not empty is left alone.
     """
+    import shlex
+
     from yt_pipeline.scaffold import create_pipeline
 
     created = create_pipeline(name)
-    click.echo(f"created {created}; run it with: yt-pipeline run {name}")
+    click.echo(f"created {created}; run it with: yt-pipeline run {shlex.quote(str(name))}")
 
 
 def _add_builtin_commands() -> None:

@@ -131,6 +131,14 @@ def test_init_scaffold_runs_in_dev(tmp_path, run_cli):
     assert rows == [f'{{"id":{i},"value":{i * 20}}}' for i in range(5)]
 
 
+def test_init_prints_a_command_that_works_when_pasted(tmp_path, run_cli):
+    target = tmp_path / "my pipe"
+    created = run_cli("init", target)
+    assert created.stdout.strip().endswith(f"run it with: yt-pipeline run '{target}'")
+    assert (target / ".gitignore").is_file()
+    assert "//tmp/my_pipe/" in (target / "stages/process/config.yaml").read_text()
+
+
 def test_python_pipeline_py_behaves_like_run(tmp_path):
     import shutil
 
