@@ -177,14 +177,13 @@ def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
         extra_spec=dict(cfg.get("spec") or {}),
     )
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
+    scripts = iter(_scripts_of(kind, cfg))
     if kind in ("map", "map_reduce"):
-        spec.mapper = str(cfg.get("mapper") or (cfg.get("script") if kind == "map" else None)
-                          or DEFAULT_SCRIPTS["mapper"])
+        spec.mapper = next(scripts)
     if kind in ("reduce", "map_reduce"):
-        spec.reducer = str(cfg.get("reducer") or (cfg.get("script") if kind == "reduce" else None)
-                           or DEFAULT_SCRIPTS["reducer"])
+        spec.reducer = next(scripts)
     if kind == "vanilla":
-        spec.script = str(cfg.get("script") or DEFAULT_SCRIPTS["vanilla"])
+        spec.script = next(scripts)
 
     if kind != "vanilla" and not inputs:
         raise fail("an input table is required", "input_table")
@@ -200,6 +199,60 @@ def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
         if script and not (stage.stage_dir / script).is_file():
             raise fail(f"script {script} not found in {stage.stage_dir}", "script")
     return spec
+
+
+def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any) -> None:
+    """Check a stage's `client.operations` sections before the run starts, so a mistake in
+    the last stage's operation is found before the first stage has done anything: unknown
+    keys, table and column lists, resources, and the script of a section named after its
+    kind (`operations.map` runs src/mapper.py unless it says otherwise)."""
+    client = stage_config.get("client") if hasattr(stage_config, "get") else None
+    sections = client.get("operations") if hasattr(client, "get") else None
+    if not hasattr(sections, "items"):
+        return
+    file = getattr(stage_config, "file", None)
+    for name, section in sections.items():
+        where = f"client.operations.{name}"
+
+        def fail(message: str, key: str, where: str = where) -> ConfigError:
+            return ConfigError(f"stage {stage_name}: {message}", file=file, key=f"{where}.{key}")
+
+        if not hasattr(section, "items"):
+            raise ConfigError(f"stage {stage_name}: must be a mapping of operation keys",
+                              file=file, key=where)
+        cfg = _as_dict(section)
+        unknown = sorted(set(cfg) - KNOWN_KEYS)
+        if unknown:
+            raise fail(f"unknown operation key (known: {', '.join(sorted(KNOWN_KEYS))})",
+                       unknown[0])
+        try:
+            for single, plural in (("input_table", "input_tables"),
+                                   ("output_table", "output_tables")):
+                _tables(cfg, single, plural, where)
+            for column in ("reduce_by", "sort_by"):
+                _columns(cfg, column, where)
+        except ConfigError as exc:
+            raise ConfigError(f"stage {stage_name}: {exc}", file=file) from None
+        _resources(cfg.get("resources"), fail)
+        if name in KINDS:
+            roles = {"map": ["mapper"], "reduce": ["reducer"], "map_reduce": ["mapper", "reducer"],
+                     "vanilla": ["script"]}.get(str(name), [])
+            for role, script in zip(roles, _scripts_of(str(name), cfg), strict=True):
+                if not (Path(stage_dir) / script).is_file():
+                    raise fail(f"script {script} not found in {stage_dir}", role)
+
+
+def _scripts_of(kind: str, cfg: dict[str, Any]) -> list[str]:
+    scripts = []
+    if kind in ("map", "map_reduce"):
+        scripts.append(str(cfg.get("mapper") or (cfg.get("script") if kind == "map" else None)
+                           or DEFAULT_SCRIPTS["mapper"]))
+    if kind in ("reduce", "map_reduce"):
+        scripts.append(str(cfg.get("reducer") or (cfg.get("script") if kind == "reduce" else None)
+                           or DEFAULT_SCRIPTS["reducer"]))
+    if kind == "vanilla":
+        scripts.append(str(cfg.get("script") or DEFAULT_SCRIPTS["vanilla"]))
+    return scripts
 
 
 def _resources(value: Any, fail: Any) -> Resources:

@@ -59,15 +59,27 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
     for name in names:
         _check_known(registry, name, source, key)
     if chain:
-        configs = {name: pipeline.stage_config(name) for name in names}
+        configs = _checked_configs(pipeline, names)
         return chain_graph(list(chain), source), configs
     known = registry.has_stage
     graph = build_graph(declared, None, is_known=known, source=source, key=key)
-    configs = {name: pipeline.stage_config(name) for name in graph.names}
+    configs = _checked_configs(pipeline, list(graph.names))
     io = {name: _io(cfg) for name, cfg in configs.items()}
     if any(ins or outs for ins, outs in io.values()):
         graph = build_graph(declared, io, is_known=known, source=source, key=key)
     return graph, configs
+
+
+def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, ConfigNode]:
+    """Each stage's configuration, its operation sections checked before anything runs."""
+    from yt_pipeline.operations import check_operation_sections
+
+    configs = {}
+    for name in names:
+        configs[name] = pipeline.stage_config(name)
+        stage_dir = pipeline.stage_registry.get_entry(name).stage_dir
+        check_operation_sections(name, stage_dir, configs[name])
+    return configs
 
 
 def _check_known(registry: Any, name: str, source: str, key: str) -> None:

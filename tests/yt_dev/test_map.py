@@ -311,3 +311,37 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("section, expected", [
+    ("map:\n      input_table: //t/in\n      output_table: //t/out\n"
+     "      resources: {job_cnt: 2}\n",
+     "client.operations.map.resources.job_cnt: stage second: unknown resource"),
+    ("map:\n      input_table: //t/in\n      output_table: //t/out\n      mapper: src/nope.py\n",
+     "client.operations.map.mapper: stage second: script src/nope.py not found"),
+    ("map:\n      input_table: //t/in\n      output_tabel: //t/out\n",
+     "client.operations.map.output_tabel: stage second: unknown operation key"),
+])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_bad_operation_section_stops_the_run_before_any_stage(tmp_path, run_cli, section,
+                                                               expected, dry_run):
+    from yt_pipeline.testing import write_pipeline
+
+    first = ("from yt_pipeline import BaseStage\n\nclass First(BaseStage):\n"
+             "    def run(self, debug):\n"
+             "        self.deps.yt_client.write_table('//t/in', [{'n': 1}])\n"
+             "        return debug\n")
+    second = ("from yt_pipeline import BaseStage\nfrom yt_pipeline.operations import run_map\n\n"
+              "class Second(BaseStage):\n    def run(self, debug):\n"
+              "        run_map(self, self.config.client.operations.map)\n        return debug\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/first/stage.py": first,
+        "stages/second/stage.py": second,
+        "stages/second/config.yaml": "client:\n  operations:\n    " + section,
+        "stages/second/src/mapper.py": "from ytjobs import read_rows, write_rows\n"
+                                       "write_rows(read_rows())\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["first", "second"]}})
+    result = run_cli("run", root, *(["--dry-run"] if dry_run else []))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: stages/second/config.yaml: {expected}"), result.stderr
+    assert not (root / ".dev").exists()  # the first stage did not run
