@@ -37,6 +37,8 @@ class CliState:
     def __init__(self) -> None:
         self.debug = False
         self.pipeline_class: type | None = None
+        #: set once a run starts, so an interrupted run says how to go on
+        self.resume_hint: str | None = None
 
 
 def _state() -> CliState:
@@ -126,6 +128,10 @@ def run(
         refresh=list(refresh),
         dry_run=dry_run,
     )
+    if not dry_run:
+        from yt_pipeline.stage_units import resume_command
+
+        _state().resume_hint = f"to resume: {resume_command(pipeline)}"
     try:
         result = pipeline.run(options)
     finally:
@@ -283,11 +289,9 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("interrupted" + (f"; {state.resume_hint}" if state.resume_hint else ""),
+                   err=True)
         return 130
     except Exception as exc:
         return _report(exc, state.debug)

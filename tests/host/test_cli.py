@@ -184,3 +184,30 @@ def test_run_outside_a_pipeline_folder_says_so(tmp_path, run_cli):
     assert result.stderr.strip() == (
         f"error: no configs/config.yaml in {tmp_path}: is this a pipeline folder? Run from one, "
         "or name it (`yt-pipeline run my_pipeline`); `yt-pipeline init NAME` creates one")
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from yt_pipeline.testing import write_pipeline
+
+    marker = tmp_path / "inside"
+    slow = ("import pathlib, time\nfrom yt_pipeline import BaseStage\n\nclass Slow(BaseStage):\n"
+            "    def run(self, debug):\n"
+            f"        pathlib.Path({str(marker)!r}).touch()\n"
+            "        time.sleep(60)\n        return debug\n")
+    root = write_pipeline(tmp_path / "p", {"stages/slow/stage.py": slow},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["slow"]}})
+    process = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == f"interrupted; to resume: yt-pipeline run {root} --resume"
