@@ -98,17 +98,31 @@ class PipelineConfig:
         return self.secrets.get(name)
 
     def secret_values(self) -> list[str]:
-        """Every secret value known, so log filters can mask them."""
+        """Every secret value known, so log filters can mask them. An address (YT_PROXY,
+        say) is masked by its host name too: network errors quote the host and the port
+        apart."""
         values = set(self.secrets.values())
         for name in ("YT_TOKEN",):
             if os.environ.get(name):
                 values.add(os.environ[name])
-        return sorted(v for v in values if v and len(v) >= 4)
+        for value in list(values):
+            if ":" in value or "." in value:
+                values.add(_host_of(value))
+        return sorted((v for v in values if v and len(v) >= 4), key=lambda v: (-len(v), v))
 
     def redacted(self) -> dict[str, Any]:
         shown = copy.deepcopy(self.data)
         shown["secrets"] = {k: REDACTED for k in sorted(self.secrets)}
         return shown
+
+
+def _host_of(address: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(address if "//" in address else "//" + address).hostname or ""
+    except ValueError:
+        return ""
 
 
 def load_config(

@@ -99,3 +99,39 @@ def test_bad_prod_options_name_the_key(make_pipeline, monkeypatch):
                                  "stages": {"enabled_stages": []}})
     with pytest.raises(ConfigError, match="pipeline.prod.retries"):
         plugin.ytp_create_client(mode="prod", settings=load_config(root), pipeline_dir=root)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("problem", ["no proxy there", "wrong token"])
+def test_a_wrong_proxy_or_token_is_reported_before_the_run_in_seconds(make_pipeline, run_cli,
+                                                                    monkeypatch, fake_yt,
+                                                                    problem):
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    proxy = f"127.0.0.1:{_closed_port()}" if problem == "no proxy there" else fake_yt.url
+    token = "wrong-token-abcdef" if problem == "wrong token" else TEST_TOKEN
+    stage = ("from yt_pipeline import BaseStage\n\nclass S(BaseStage):\n"
+             "    def run(self, debug):\n"
+             "        self.deps.yt_client.write_table('//tmp/pre/t', [{'a': 1}])\n"
+             "        return debug\n")
+    root = make_pipeline({"configs/secrets.env": f"YT_PROXY={proxy}\nYT_TOKEN={token}\n",
+                          "stages/s/stage.py": stage},
+                         config={"pipeline": {"mode": "prod"}, "stages": {"enabled_stages": ["s"]}})
+    started = time.monotonic()
+    result = run_cli("run", root)
+    assert time.monotonic() - started < 20
+    assert result.exit_code != 0
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: check the YT proxy before the run: "), error
+    assert ("cannot reach the YT proxy ***" if problem == "no proxy there"
+            else "rejected the token") in error
+    output = result.output
+    assert proxy not in output and proxy.split(":")[0] not in output and token not in output
+    assert not (root / ".runs").exists()  # no run was started

@@ -17,9 +17,12 @@ def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
     if mode != "prod":
         return None
     from yt_pipeline_prod.client import ProdClient
+    from yt_pipeline_prod.preflight import check_reachable
     from yt_pipeline_prod.settings import load_prod_settings
 
-    return ProdClient(load_prod_settings(settings, Path(pipeline_dir)))
+    client = ProdClient(load_prod_settings(settings, Path(pipeline_dir)))
+    check_reachable(client)
+    return client
 
 
 @hookimpl
