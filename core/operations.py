@@ -206,8 +206,8 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
     the last stage's operation is found before the first stage has done anything: unknown
     keys, table and column lists, resources, and the script of a section named after its
     kind (`operations.map` runs src/mapper.py unless it says otherwise)."""
-    client = stage_config.get("client") if hasattr(stage_config, "get") else None
-    sections = client.get("operations") if hasattr(client, "get") else None
+    client: Any = stage_config.get("client") if hasattr(stage_config, "get") else None
+    sections: Any = client.get("operations") if hasattr(client, "get") else None
     if not hasattr(sections, "items"):
         return
     file = getattr(stage_config, "file", None)
