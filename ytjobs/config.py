@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,37 @@ def get_config_path() -> Path:
 
 
 def load_config() -> dict[str, Any]:
-    """The stage's config.yaml as a dict (needs PyYAML in the job's environment)."""
-    import yaml
+    """The stage's configuration as a dict.
 
+    Jobs run the bare `python3` of the cluster image, without PyYAML: the code archive holds
+    the config as JSON beside config.yaml (`config.json`), read here with the standard
+    library. Only where that twin is missing (a job started from the working tree) is the
+    YAML parsed, which needs PyYAML.
+    """
     path = get_config_path()
-    try:
+    twin = path.with_suffix(".json")
+    if twin != path and twin.is_file():
+        with twin.open(encoding="utf-8") as handle:
+            data = json.load(handle)
+    elif not path.is_file():
+        raise RuntimeError(f"{ENV_VAR} points at {path}, which does not exist")
+    elif path.suffix == ".json":
         with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
-    except FileNotFoundError:
-        raise RuntimeError(f"{ENV_VAR} points at {path}, which does not exist") from None
+            data = json.load(handle)
+    else:
+        data = _load_yaml(path)
     if not isinstance(data, dict):
         raise RuntimeError(f"{path}: the stage config must be a mapping")
     return data
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        import yaml
+    except ImportError:
+        raise RuntimeError(
+            f"{path} has no JSON twin ({path.with_suffix('.json').name}) and PyYAML is not "
+            "installed in this job's Python: run the job from the code archive"
+        ) from None
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}

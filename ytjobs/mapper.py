@@ -11,12 +11,13 @@ import contextlib
 import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Dict
 
 from ytjobs.logging.logger import redirect_stdout_to_stderr
 from ytjobs.rows import read_rows, write_rows
 
-Row = dict[str, Any]
+# typing.Dict: evaluated at import, and jobs may run Python 3.8
+Row = Dict[str, Any]
 
 
 def read_input_rows() -> Iterator[Row]:

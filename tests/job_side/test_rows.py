@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from bare_python import run_bare
 from hypothesis import given, settings
 from row_strategies import rows_lists
 
@@ -97,7 +95,6 @@ def test_a_job_script_runs_in_a_subprocess(tmp_path):
     )
     rows = [{"n": 2**65}, {"n": 3}]
     data = b"".join(codec.dumps_line(r) for r in rows)
-    done = subprocess.run([sys.executable, str(script)], input=data, capture_output=True,
-                          check=True, cwd=Path(codec.__file__).parents[1])
+    done = run_bare([str(script)], data, check=True)
     back = [json.loads(line) for line in done.stdout.splitlines()]
     assert back == [{"n": 2**65, "twice": 2**66}, {"n": 3, "twice": 6}]

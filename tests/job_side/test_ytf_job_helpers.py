@@ -1,22 +1,22 @@
 """The job helpers yt-framework's jobs import: ytjobs.mapper and ytjobs.logging.logger, run as
-real job processes (rows on stdin, rows on stdout, logs on stderr)."""
+real job processes (rows on stdin, rows on stdout, logs on stderr), under the bare Python a
+cluster job gets (see bare_python.py)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 
 import pytest
+from bare_python import run_bare
 
 ROWS = [{"id": i, "word": w} for i, w in enumerate(["ant", "bee", "cat", "dog", "eel"])]
 
 
 def run_job(source: str, rows=ROWS) -> subprocess.CompletedProcess:
     stdin = "".join(json.dumps(row) + "\n" for row in rows)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(source)], input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    return run_bare(["-c", textwrap.dedent(source)], stdin)
 
 
 def output_rows(done: subprocess.CompletedProcess) -> list[dict]:
@@ -98,7 +98,7 @@ def test_batch_size_below_one_is_refused():
     "from ytjobs.logging import manage_output, suppress_all_output",
 ])
 def test_yt_framework_job_imports(statement):
-    done = subprocess.run([sys.executable, "-c", statement], capture_output=True, text=True)
+    done = run_bare(["-c", statement], "")
     assert done.returncode == 0, done.stderr
 
 

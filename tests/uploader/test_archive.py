@@ -19,11 +19,13 @@ EXPECTED = {
     "lookup/nested/deep.csv",
     "operation_wrapper_clean_map.sh",
     "operation_wrapper_clean_tidy.sh",
+    "stages/clean/config.json",
     "stages/clean/config.yaml",
     "stages/clean/requirements.txt",
     "stages/clean/src/mapper.py",
     "stages/clean/src/tidy.py",
     "stages/clean/src/util/__init__.py",
+    "stages/report/config.json",
     "stages/report/config.yaml",
     "textutil.py",
 }
@@ -47,6 +49,24 @@ def test_archive_holds_stages_ytjobs_modules_and_paths(full_pipeline):
         ("clean", "map"): "operation_wrapper_clean_map.sh",
         ("clean", "tidy"): "operation_wrapper_clean_tidy.sh",
     }
+
+
+def test_each_stage_config_is_also_packed_as_json_for_jobs_without_pyyaml(full_pipeline):
+    # Jobs run the bare python3 of the cluster image, which has no PyYAML: they read this.
+    import json
+
+    import yaml
+
+    pipeline = full_pipeline()
+    (pipeline / "stages/report/config.yaml").write_text(
+        "client:\n  day: 2024-05-06\n  tables: [//a, //b]\n  ratio: 0.5\n")
+    files = archive_files(build(pipeline).archive_path)
+    for stage in ("clean", "report"):
+        yaml_data = yaml.safe_load(files[f"stages/{stage}/config.yaml"]) or {}
+        json_data = json.loads(files[f"stages/{stage}/config.json"])
+        assert json_data == json.loads(json.dumps(yaml_data, default=str))
+    assert json.loads(files["stages/report/config.json"]) == {
+        "client": {"day": "2024-05-06", "tables": ["//a", "//b"], "ratio": 0.5}}
 
 
 def test_members_have_fixed_owner_time_and_mode(full_pipeline):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 import textwrap
 from pathlib import Path
+
+import yaml
 
 from yt_pipeline.packaging import (
     ARCHIVE_NAME,
@@ -42,13 +45,18 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> Non
 def build_package(build_dir: Path, stages: dict[str, dict[str, str]]) -> CodePackage:
     """stages: name -> {path inside the stage folder: text}. Same input, same bytes."""
     files: dict[str, tuple[bytes, int]] = {}
-    for source in sorted((REPO / "ytjobs").glob("*.py")):
-        files[f"ytjobs/{source.name}"] = (source.read_bytes(), 0o644)
+    for source in sorted((REPO / "ytjobs").rglob("*.py")):
+        name = source.relative_to(REPO).as_posix()
+        files[name] = (source.read_bytes(), 0o644)
     wrappers: dict[tuple[str, str], str] = {}
     for stage, stage_files in stages.items():
         stage_files = {"config.yaml": "{}\n", **stage_files}
         for relative, text in stage_files.items():
             files[f"stages/{stage}/{relative}"] = (textwrap.dedent(text).encode(), 0o644)
+            if relative == "config.yaml":  # jobs read its JSON twin, as the uploader packs it
+                parsed = yaml.safe_load(textwrap.dedent(text)) or {}
+                files[f"stages/{stage}/config.json"] = (json.dumps(parsed, default=str).encode(),
+                                                      0o644)
             if relative.endswith(".py") and relative.startswith("src/"):
                 role = script_role(relative)
                 name = wrapper_name(stage, role)

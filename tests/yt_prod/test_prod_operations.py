@@ -182,3 +182,37 @@ def test_the_hook_answers_only_for_the_prod_client(tmp_path, package):
     spec = spec_for("vanilla", package, tmp_path, script="src/vanilla.py")
     assert plugin.ytp_launch_operation(client=OtherClient(), spec=spec) is None
     assert Path(package.archive_path).is_file()
+
+
+PROBE = """
+import importlib.util, json, os, sys
+from ytjobs import load_config, write_rows
+
+write_rows([{"python": list(sys.version_info[:2]), "config": load_config(),
+             "packages": [m for m in ("yaml", "msgspec", "orjson", "yt")
+                          if importlib.util.find_spec(m)],
+             "leaked": sorted(k for k in os.environ if k.startswith("YTP_LEAK")),
+             "path": os.environ["PATH"]}])
+"""
+
+
+def test_jobs_run_a_bare_oldest_python_in_a_clean_environment(prod_client, fake_yt, tmp_path,
+                                                              monkeypatch):
+    # The stock ytsaurus/ytsaurus image runs jobs with its python3, 3.8, and no packages;
+    # a job's environment is the spec's `environment` and the secure vault, nothing of the
+    # client's (YTsaurus docs, "Operation options": user job spec, `environment`).
+    import sys
+
+    from yt_pipeline_prod.fake.interpreter import oldest_python, python_version
+
+    monkeypatch.setenv("YTP_LEAK_CHECK", "1")
+    package = build_package(tmp_path / ".build", {"clean": {
+        "src/probe.py": PROBE, "config.yaml": "greeting: hi\nwhen: 2024-01-02\n"}})
+    prod_client.write_table("//tmp/one", [{"x": 1}])
+    launch(prod_client, spec_for("map", package, tmp_path, mapper="src/probe.py",
+                                 input_tables=["//tmp/one"], output_tables=["//tmp/probe"]))
+    [row] = fake_yt.rows("//tmp/probe")
+    assert ".".join(map(str, row["python"])) == python_version(oldest_python())
+    assert row["packages"] == [] and row["leaked"] == []
+    assert row["config"] == {"greeting": "hi", "when": "2024-01-02"}
+    assert str(Path(sys.executable).parent) not in row["path"].split(":")

@@ -7,10 +7,13 @@ import functools
 import logging
 import os
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-Function = TypeVar("Function", bound=Callable[..., Any])
+# typing.Callable, not collections.abc: subscripted at import, which Python 3.8 (the
+# stock job image) allows only for the typing form
+Function = TypeVar("Function", bound=typing.Callable[..., Any])
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

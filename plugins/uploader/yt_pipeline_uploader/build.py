@@ -59,8 +59,14 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
             raise PackagingError(
                 f"{files[name].origin}: {name} is the name of a job wrapper at the archive root"
             )
+    configs = _config_twins(stages, pipeline_dir)
+    for name in configs:
+        if name in files:
+            raise PackagingError(f"{files[name].origin}: {name} in the archive is the JSON "
+                                 "form of the stage's config.yaml, which jobs read")
     members = [Member(e.arcname, e.executable, path=e.path) for e in files.values()]
     members += [Member(name, True, data=data) for name, data in generated.items()]
+    members += [Member(name, False, data=data) for name, data in configs.items()]
 
     build_dir = _build_dir(pipeline_dir)
     info = write_archive(build_dir / ARCHIVE_NAME, members)
@@ -92,6 +98,18 @@ def _collect(sources: list[Source], secret_ids: frozenset[tuple[int, int]]) -> d
                 )
             files.setdefault(entry.arcname, entry)
     return files
+
+
+def _config_twins(stages: list[Any], pipeline_dir: Path) -> dict[str, bytes]:
+    from yt_pipeline_uploader.config_json import STAGE_CONFIG_JSON, config_json
+    from yt_pipeline_uploader.sources import STAGES_TARGET
+
+    twins = {}
+    for stage in stages:
+        data = config_json(Path(stage.stage_dir), _shown_config(stage, pipeline_dir))
+        if data is not None:
+            twins[f"{STAGES_TARGET}/{stage.name}/{STAGE_CONFIG_JSON}"] = data
+    return twins
 
 
 def _wrapper_map(scripts: list[JobScript]) -> dict[tuple[str, str], str]:

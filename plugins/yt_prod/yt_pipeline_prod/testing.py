@@ -7,7 +7,6 @@ from yt_pipeline_prod.testing import fake_yt, prod_client  # fixtures, in confte
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,8 +22,9 @@ TEST_PROD_OPTIONS = {"retries": False, "poll_interval_s": 0.05,
 
 
 def start_fake_proxy(token: str | None = TEST_TOKEN) -> FakeYtProxy:
-    """A started fake proxy whose jobs run this interpreter as `python3`."""
-    return FakeYtProxy(token=token, job_env={"YTP_PYTHON": sys.executable}).start()
+    """A started fake proxy whose jobs run a bare `python3`: the oldest Python 3.8+ on this
+    machine, with no packages (YTP_FAKE_JOB_PYTHON names another)."""
+    return FakeYtProxy(token=token).start()
 
 
 def make_prod_client(proxy: FakeYtProxy, token: str = TEST_TOKEN,

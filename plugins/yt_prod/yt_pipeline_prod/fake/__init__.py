@@ -18,8 +18,11 @@ from yt_pipeline_prod.fake.state import FakeState
 class FakeYtProxy:
     """Start with `start()` (or as a context manager); `url` is what YT_PROXY should be."""
 
-    def __init__(self, token: str | None = None, job_env: dict[str, str] | None = None):
-        self.state = FakeState(token=token, job_env=dict(job_env or {}))
+    def __init__(self, token: str | None = None, job_env: dict[str, str] | None = None,
+                 job_python: str | None = None):
+        """`job_python`: the interpreter jobs run as a bare `python3` (default: the oldest
+        Python 3.8+ on this machine, as the stock cluster image has 3.8)."""
+        self.state = FakeState(token=token, job_env=dict(job_env or {}), job_python=job_python)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,13 +49,16 @@ def split_outputs(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]
     return outputs
 
 
-def job_environment(extra: dict[str, str], user_job: dict[str, Any],
+#: what a job finds on PATH besides python3: the shell tools a wrapper uses (tar, mkdir)
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def job_environment(python_bin: str, extra: dict[str, str], user_job: dict[str, Any],
                     secure_vault: dict[str, Any], ids: dict[str, str]) -> dict[str, str]:
-    # A clean environment, as on a cluster node: nothing of the caller's leaks in. The
-    # interpreter running the fake comes first on PATH so `python3` in a job finds the same
-    # packages the test has.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = {"PATH": path, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    # A clean environment, as on a cluster node: nothing of the caller's leaks in, and
+    # `python3` is the bare interpreter the fake was given (see interpreter.py), found first
+    # on PATH, never the test's own with its packages.
+    env = {"PATH": os.pathsep.join([python_bin, SYSTEM_PATH]), "LANG": "C.UTF-8"}
     env.update(extra)
     env.update({str(k): str(v) for k, v in (user_job.get("environment") or {}).items()})
     for name, value in secure_vault.items():

@@ -164,7 +164,8 @@ class OperationRunner:
                    "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": "0"}
             if task:
                 ids["YT_TASK_NAME"] = task
-            env = job_environment(self.state.job_env, user_job, vault, ids)
+            env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
+                                  ids)
             result = run_job(job_id, job_type, user_job, files, rows, env,
                              self.state.job_timeout_s)
             self.op.jobs.append(result)

@@ -24,8 +24,11 @@ class FakeState:
     specs: list[dict[str, Any]] = field(default_factory=list)
     #: the token requests must carry (None: any token, or none, is accepted)
     token: str | None = None
-    #: extra environment every job gets (for instance the interpreter to run)
+    #: extra environment every job gets
     job_env: dict[str, str] = field(default_factory=dict)
+    #: the interpreter jobs run as `python3` (None: the oldest one on this machine), always
+    #: in an empty virtual environment of its own
+    job_python: str | None = None
     #: how long one job may run before it is killed
     job_timeout_s: float = 120.0
     operations: dict[str, Any] = field(default_factory=dict)
@@ -36,6 +39,12 @@ class FakeState:
     #: answers of mutating commands by mutation id
     mutations: dict[str, Any] = field(default_factory=dict)
     mutation_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def python_bin(self) -> str:
+        """The folder whose `python3` jobs run."""
+        from yt_pipeline_prod.fake.interpreter import bare_python_bin, oldest_python
+
+        return bare_python_bin(self.job_python or oldest_python())
 
     def count(self, command: str, body_bytes: int) -> None:
         with self.lock:
