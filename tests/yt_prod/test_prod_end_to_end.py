@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from prod_packages import REPO, build_package
+from prod_packages import build_package
 
 from yt_pipeline import hookimpl
-from yt_pipeline.yamlio import dump_yaml
 from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
 
 LOAD_STAGE = """
@@ -126,48 +124,3 @@ def test_a_failing_job_fails_the_run_with_its_stderr(prod_pipeline, fake_yt, run
     assert TEST_TOKEN not in result.output
     with pytest.raises(KeyError):  # created in the operation's transaction, aborted with it
         fake_yt.rows("//home/e2e/upper")
-
-
-EXAMPLE = REPO / "examples" / "04_map"
-
-
-@pytest.mark.skipif(not EXAMPLE.is_dir(), reason="examples/04_map is not in this checkout yet")
-def test_example_04_map_gives_the_same_rows_in_prod_and_dev(tmp_path, fake_yt, run_cli,
-                                                            monkeypatch):
-    from yt_pipeline.config import load_config
-    from yt_pipeline.pipeline import DefaultPipeline
-
-    dev_dir, prod_dir = tmp_path / "dev", tmp_path / "prod"
-    shutil.copytree(EXAMPLE, dev_dir, ignore=shutil.ignore_patterns(".dev", ".build"))
-    shutil.copytree(EXAMPLE, prod_dir, ignore=shutil.ignore_patterns(".dev", ".build"))
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    dev = run_cli("run", dev_dir, "--set", "pipeline.mode=dev")
-    assert dev.exit_code == 0, dev.output
-    (prod_dir / "configs" / "secrets.env").write_text(
-        f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n")
-    config_file = prod_dir / "configs" / "config.yaml"
-    import yaml
-
-    data = yaml.safe_load(config_file.read_text())
-    data["pipeline"].update({"mode": "prod", "prod": TEST_PROD_OPTIONS})
-    config_file.write_text(dump_yaml(data))
-    prod = run_cli("run", prod_dir)
-    assert prod.exit_code == 0, prod.output
-
-    dev_pipeline = DefaultPipeline(config=load_config(dev_dir, overrides=["pipeline.mode=dev"]))
-    prod_pipeline = DefaultPipeline(config=load_config(prod_dir))
-    compared = 0
-    for path in fake_yt.state.cypress.paths(None):
-        node = fake_yt.state.cypress.lookup(path, None)
-        if node is None or node.type != "table":
-            continue
-        dev_rows = list(dev_pipeline.yt.read_table(path))
-        prod_rows = list(prod_pipeline.yt.read_table(path))
-        # Which job handled a row is up to the scheduler (a cluster splits input its own
-        # way); everything else must match row for row.
-        assert {r.pop("job", 0) for r in prod_rows} <= {0, 1}
-        assert {r.pop("job", 0) for r in dev_rows} <= {0, 1}
-        assert prod_rows == dev_rows, path
-        compared += 1
-    assert compared >= 2
