@@ -180,6 +180,18 @@ def test_dev_dir_must_stay_inside_the_pipeline_folder(world, dev_dir):
     assert not Path("/tmp/ytp-dev-elsewhere").exists()
 
 
+@pytest.mark.parametrize("dev_dir", [".build", ".runs", "configs", "stages/copy", ".git",
+                                     "./.build/tables"])
+def test_dev_dir_in_a_folder_kept_for_something_else_is_refused(world, dev_dir):
+    # the clean-up of a dev run removes what it does not know in dev_dir: in .build that
+    # was every dev table, in stages the stage code
+    root = map_pipeline(world, pipeline=f"mode: dev, dev_dir: {json.dumps(dev_dir)}")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    refused(world, root, 2, "configs/config.yaml: pipeline.dev_dir: must be a folder of its "
+            f"own (like .dev), got {dev_dir!r}")
+
+
 def test_dev_dir_inside_is_used(world):
     root = map_pipeline(world, pipeline="mode: dev, dev_dir: local/tables")
     succeeds(world, root)

@@ -36,6 +36,17 @@ def split_yt_path(path: str) -> list[str]:
     return body.rstrip("/").split("/")
 
 
+#: folders of a pipeline that hold something else than dev tables; a dev_dir in one of them
+#: would have its clean-up delete the code archive, run records, configs or stage code
+RESERVED_FOLDERS = {
+    ".build": "where the code archive is built",
+    ".runs": "where run records are kept",
+    "configs": "the pipeline's configuration",
+    "stages": "the stage code",
+    ".git": "the git repository",
+}
+
+
 def dev_root(pipeline_dir: Path, dev_dir: object, source: str | None = None) -> Path:
     """The folder of the dev tables: `pipeline.dev_dir`, which must stay inside the pipeline
     folder (`source` is the file that set it, for the error)."""
@@ -44,6 +55,14 @@ def dev_root(pipeline_dir: Path, dev_dir: object, source: str | None = None) -> 
     if PurePath(text).is_absolute() or ".." in parts or "\x00" in text or not parts:
         raise ConfigError(
             f"must be a folder inside the pipeline folder (like .dev), got {text!r}",
+            file=source, key="pipeline.dev_dir",
+        )
+    kept = [part for part in parts if part != "."]
+    if not kept or kept[0] in RESERVED_FOLDERS:
+        taken = RESERVED_FOLDERS.get(kept[0]) if kept else "the pipeline folder itself"
+        raise ConfigError(
+            f"must be a folder of its own (like .dev), got {text!r}, which is {taken}: "
+            "dev mode removes files it does not know there",
             file=source, key="pipeline.dev_dir",
         )
     return Path(pipeline_dir) / text
