@@ -18,8 +18,14 @@ from yt_pipeline_prod.fake.state import FakeState
 class FakeYtProxy:
     """Start with `start()` (or as a context manager); `url` is what YT_PROXY should be."""
 
-    def __init__(self, token: str | None = None, job_env: dict[str, str] | None = None):
-        self.state = FakeState(token=token, job_env=dict(job_env or {}))
+    def __init__(self, token: str | None = None, job_env: dict[str, str] | None = None,
+                 cluster_name: str | None = "primary"):
+        self.state = FakeState(token=token, job_env=dict(job_env or {}),
+                               cluster_name=cluster_name)
+        sys_node = self.state.cypress.base["//sys"]
+        if cluster_name and sys_node is not None:
+            # where clients read the cluster's name (set by the operator's init job)
+            sys_node.attributes["cluster_name"] = cluster_name
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -72,6 +78,10 @@ class FakeYtProxy:
     def jobs(self) -> list[Any]:
         """Every job run so far (command line, environment, stderr), operation by operation."""
         return [job for op in list(self.state.operations.values()) for job in op.jobs]
+
+    def fail_next_result(self, message: str) -> None:
+        """The last result of the next query that has results becomes this error."""
+        self.state.result_errors.append(message)
 
     def reset_counters(self) -> None:
         self.state.calls.clear()
