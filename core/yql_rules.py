@@ -176,11 +176,6 @@ def infer_rows(query: str) -> int | None:
     return rows
 
 
-def sets_force_infer(query: str) -> bool:
-    return any((p := _pragma(s)) is not None and p[0] == "yt.forceinferschema"
-               for s in statements(query))
-
-
 def inferred_columns(rows: Iterable[dict[str, Any]], limit: int) -> list[str]:
     """The columns YQL infers from the first `limit` rows: every key holding a value that is
     not null in one of them, sorted by name as the cluster lists them."""

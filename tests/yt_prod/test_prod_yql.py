@@ -112,6 +112,8 @@ def test_prod_infers_1000_rows_and_the_query_own_pragma_wins(prod_client, fake_y
     assert prod_client.run_yql("SELECT id FROM `//tmp/late` WHERE b IS NOT NULL") == [{"id": 999}]
     with pytest.raises(QueryFailed, match="b"):
         prod_client.run_yql("PRAGMA yt.InferSchema = '10'; SELECT b FROM `//tmp/late`")
+    with pytest.raises(QueryFailed, match="1 to 1000 rows"):
+        prod_client.run_yql("PRAGMA yt.InferSchema = '5000'; SELECT b FROM `//tmp/late`")
     # with ForceInferSchema the backend adds nothing (the two together are an error)
     assert prod_client.run_yql("PRAGMA yt.ForceInferSchema = '1000';\n"
                                "SELECT COUNT(b) AS n FROM `//tmp/late`") == [{"n": 1}]
