@@ -70,3 +70,27 @@ def test_an_error_in_the_result_fails_loudly(prod_client, fake_yt):
     fake_yt.fail_next_result("Failed to save rowset")
     with pytest.raises(QueryFailed, match="result 0 failed: Failed to save rowset"):
         prod_client.run_yql("SELECT i FROM `//tmp/small`" + THEN)
+
+
+@pytest.mark.parametrize("query, redirected", [
+    ("SELECT 1 AS a", True),
+    ("USE primary; $x = SELECT 1 AS a; SELECT * FROM $x; COMMIT;", True),
+    ("SELECT 'a;b' AS s -- a comment; SELECT\n", True),
+    ("SELECT 1 AS a INTO RESULT `named`", False),
+    ("USE elsewhere; SELECT 1 AS a", False),
+    ("SELECT 1 AS a; INSERT INTO `//t` SELECT 2 AS b", False),
+    ("(SELECT 1 AS a) UNION ALL (SELECT 2 AS a)", False),
+    ("INSERT INTO `//t` WITH TRUNCATE SELECT 1 AS a", False),
+])
+def test_which_final_select_is_written_to_a_table(query, redirected):
+    from yt_pipeline_prod.yql_text import prepare
+
+    prepared = prepare(query, "primary", "//r/1")
+    assert (prepared.result_table == "//r/1") is redirected
+    assert prepared.text.startswith("PRAGMA yt.InferSchema = '1000';\n")
+    body = prepared.text.split("\n", 1)[1]
+    if redirected:
+        start = body.index("INSERT INTO `//r/1`")
+        assert body[:start] + body[start:].split("\n", 1)[1] == query
+    else:
+        assert body == query

@@ -1,8 +1,10 @@
 """A fake YT HTTP proxy for tests: the real ytsaurus-client talks to it on 127.0.0.1.
 
 It keeps Cypress in memory (tables, files, documents, links, transactions), really runs
-operations as local processes and runs a small subset of YQL on DuckDB. It does not check
-ACLs, schemas, quotas or transaction isolation beyond "changes appear on commit".
+operations as local processes and runs a small subset of YQL on DuckDB, seeing tables as a
+cluster's YQL does (schemaless ones only through yt.InferSchema). It does not check ACLs,
+written rows against schemas, quotas or transaction isolation beyond "changes appear on
+commit".
 """
 
 from __future__ import annotations
