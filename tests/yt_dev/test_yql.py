@@ -95,40 +95,95 @@ def test_insert_then_select(dev_client):
 
 
 def test_append_and_zero_rows_truncate(dev_client):
-    dev_client.write_table("//t", [{"x": 1}])
+    dev_client.run_yql("INSERT INTO `//t` WITH TRUNCATE SELECT 1 AS x")
     dev_client.run_yql("INSERT INTO `//t` SELECT 2 AS x")
     assert [r["x"] for r in dev_client.read_table("//t")] == [1, 2]
     dev_client.run_yql("INSERT INTO `//t` WITH TRUNCATE SELECT x FROM `//t` WHERE x > 5")
     assert dev_client.exists("//t") and dev_client.row_count("//t") == 0
+    # the table keeps the columns the query gave it: an empty one is still readable
+    assert dev_client.run_yql("SELECT COUNT(*) AS n FROM `//t`") == [{"n": 0}]
 
 
-def test_late_key_is_not_dropped(dev_client):
-    rows = ({"id": i, **({"late": "here"} if i == 25_000 else {})} for i in range(25_001))
+def test_yql_appends_only_to_a_table_yql_wrote_with_the_same_columns(dev_client):
+    # a cluster refuses an append to a table without a schema, and one of another row type
+    # (yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp, the `checkLayout` checks)
+    dev_client.write_table("//w", [{"x": 1}])
+    with pytest.raises(QueryFailed, match="does not have any scheme attribute supported by "
+                                          "YQL, append is not allowed"):
+        dev_client.run_yql("INSERT INTO `//w` SELECT 2 AS x")
+    dev_client.run_yql("INSERT INTO `//y` WITH TRUNCATE SELECT 1 AS x")
+    with pytest.raises(QueryFailed, match="row type differs"):
+        dev_client.run_yql("INSERT INTO `//y` SELECT 2 AS x, 3 AS z")
+    # a table written since by write_table has no schema again
+    dev_client.write_table("//y", [{"x": 5}], append=True)
+    with pytest.raises(QueryFailed, match="append is not allowed"):
+        dev_client.run_yql("INSERT INTO `//y` SELECT 2 AS x")
+
+
+def test_columns_are_those_of_the_first_rows(dev_client):
+    # YQL sees a schemaless table's columns in its first rows only: 1000, the rows the prod
+    # backend asks for with PRAGMA yt.InferSchema (infer_schema.cpp, `InferSchemaFromSample`)
+    rows = ({"id": i, **({"soon": "a"} if i == 500 else {}), **({"late": "b"} if i == 2500 else {})}
+            for i in range(3000))
     dev_client.write_table("//big", rows)
-    assert dev_client.run_yql("SELECT id, late FROM `//big` WHERE late IS NOT NULL") == [
-        {"id": 25_000, "late": "here"}]
+    assert dev_client.run_yql("SELECT id, soon FROM `//big` WHERE soon IS NOT NULL") == [
+        {"id": 500, "soon": "a"}]
+    with pytest.raises(QueryFailed, match="late"):
+        dev_client.run_yql("SELECT id, late FROM `//big` WHERE late IS NOT NULL")
+    # the query's own pragma sets how many rows count
+    with pytest.raises(QueryFailed, match="soon"):
+        dev_client.run_yql("PRAGMA yt.InferSchema = '10'; SELECT soon FROM `//big`")
+    with pytest.raises(QueryFailed, match="1 to 1000 rows"):
+        dev_client.run_yql("PRAGMA yt.InferSchema = '1001'; SELECT id FROM `//big`")
 
 
 def test_nested_unicode_and_nulls_survive(dev_client):
-    dev_client.write_table("//n", [{"name": "Zoë ✓", "tags": ["a", "b"], "m": {"x": 1},
-                                    "none": None}])
+    dev_client.write_table("//n", [{"name": "Zoë ✓", "tags": ["a", "b"], "m": {"x": 1}, "v": 1},
+                                   {"name": "b", "tags": [], "m": {"x": 2}, "v": None}])
     dev_client.run_yql("INSERT INTO `//n2` WITH TRUNCATE SELECT * FROM `//n`")
     assert list(dev_client.read_table("//n2")) == [
-        {"name": "Zoë ✓", "tags": ["a", "b"], "m": {"x": 1}, "none": None}]
+        {"name": "Zoë ✓", "tags": ["a", "b"], "m": {"x": 1}, "v": 1},
+        {"name": "b", "tags": [], "m": {"x": 2}, "v": None}]
+
+
+def test_a_column_only_null_in_the_first_rows_does_not_exist(dev_client):
+    # the cluster's inference skips null values (infer_schema.cpp, `AddRow`)
+    dev_client.write_table("//z", [{"a": 1, "none": None}])
+    assert dev_client.run_yql("SELECT * FROM `//z`") == [{"a": 1}]
+    dev_client.write_table("//nothing", [{"none": None}])
+    with pytest.raises(QueryFailed, match="first 1 row.s. has no columns"):
+        dev_client.run_yql("SELECT * FROM `//nothing`")
+
+
+def test_a_select_other_statements_follow_keeps_10000_rows_at_most(dev_client):
+    # the query tracker keeps 10,000 rows of a result (query_tracker/config.cpp,
+    # `row_count_limit`); the prod backend reads all rows only of a SELECT ending the query
+    dev_client.write_table("//r", ({"i": i} for i in range(10_001)))
+    assert len(dev_client.run_yql("SELECT i FROM `//r`")) == 10_001
+    then = "; INSERT INTO `//o` WITH TRUNCATE SELECT 1 AS a"
+    assert dev_client.run_yql("SELECT i FROM `//r` WHERE i < 2 ORDER BY i" + then) == [
+        {"i": 0}, {"i": 1}]
+    with pytest.raises(QueryFailed, match="keeps 10000 rows of a result") as failed:
+        dev_client.run_yql("SELECT i FROM `//r`" + then)
+    assert "\n" not in str(failed.value)
 
 
 def test_errors(dev_client):
     with pytest.raises(QueryFailed, match="//missing"):
         dev_client.run_yql("SELECT * FROM `//missing`")
     dev_client.write_table("//t", [{"x": 1}])
-    before = dev_client.table_path("//t").read_bytes()
+    dev_client.run_yql("INSERT INTO `//u` WITH TRUNCATE SELECT x FROM `//t`")
+    before = dev_client.table_path("//u").read_bytes()
     with pytest.raises(QueryFailed, match="DuckDB"):
-        dev_client.run_yql("INSERT INTO `//t` WITH TRUNCATE SELECT nope FROM `//t`")
-    assert dev_client.table_path("//t").read_bytes() == before
+        dev_client.run_yql("INSERT INTO `//u` WITH TRUNCATE SELECT nope FROM `//t`")
+    assert dev_client.table_path("//u").read_bytes() == before
+    # an empty table without a schema has no columns to infer: the cluster refuses it
+    # (yql_yt_provider.cpp, `TYtTableDescription::Validate`)
     dev_client.write_table("//empty", [])
-    with pytest.raises(QueryFailed, match="empty tables have no columns: //empty"):
-        dev_client.run_yql("SELECT x FROM `//empty`")
-    assert dev_client.run_yql("SELECT COUNT(*) AS n FROM `//empty`") == [{"n": 0}]
+    for query in ("SELECT x FROM `//empty`", "SELECT COUNT(*) AS n FROM `//empty`"):
+        with pytest.raises(QueryFailed, match='Cannot infer schema for table "//empty", '
+                                              "table is empty"):
+            dev_client.run_yql(query)
 
 
 # -- the executor in-process (the worker's engine) -------------------------------------------
@@ -143,11 +198,11 @@ def executor(dev_client):
 
 
 @pytest.mark.parametrize("late_row, query, expected", [
-    ({"late": "x"}, "SELECT late FROM `//t` WHERE late IS NOT NULL", [{"late": "x"}]),
     ({"v": 1.5}, "SELECT v FROM `//t` WHERE id = 20999", [{"v": 1.5}]),
     ({"m": {"a": 1, "b": 2}}, "SELECT m.b AS b FROM `//t` WHERE id = 20999", [{"b": 2}]),
 ])
-def test_late_keys_and_types_are_not_lost(dev_client, executor, late_row, query, expected):
+def test_late_types_are_not_lost(dev_client, executor, late_row, query, expected):
+    # types are learned from every row: a sample would read 1.5 as 2
     first = {"m": {"a": 1}} if "m" in late_row else {"v": 1}
     dev_client.write_table("//t", ({"id": i, **first} for i in range(20_999)))
     dev_client.write_table("//t", [{"id": 20_999, **late_row}], append=True)
@@ -169,14 +224,12 @@ def test_columns_are_learned_once_per_table_content(dev_client, executor):
     [entry] = (dev_client.root / CACHE_DIR).glob("*.json")
     learned = json.loads(entry.read_text())
     assert learned["columns"] == [["id", "BIGINT"], ["name", "VARCHAR"]]
-    # the next query reads the kept columns instead of learning them: shown by editing them
-    entry.write_text(json.dumps({**learned, "columns": [["id", "BIGINT"]]}))
-    assert executor.run("SELECT * FROM `//s` ORDER BY id") == [{"id": 1}, {"id": 2}]
-    # a write gives the table a new identity: its columns, a late one included, are learned
-    dev_client.write_table("//s", ({"id": i, **({"late": "x"} if i == 20_500 else {})}
-                                   for i in range(20_501)))
-    assert executor.run("SELECT id, late FROM `//s` WHERE late IS NOT NULL") == [
-        {"id": 20_500, "late": "x"}]
+    # the next query reads the kept types instead of learning them: shown by editing them
+    entry.write_text(json.dumps({**learned, "columns": [["id", "VARCHAR"], ["name", "VARCHAR"]]}))
+    assert executor.run("SELECT id FROM `//s` ORDER BY id") == [{"id": "1"}, {"id": "2"}]
+    # a write gives the table a new identity: its types are learned again
+    dev_client.write_table("//s", [{"id": 1.5, "name": "a"}])
+    assert executor.run("SELECT id FROM `//s`") == [{"id": 1.5}]
     assert dev_client.list("//") == ["s"]  # the kept columns are not a table
 
 

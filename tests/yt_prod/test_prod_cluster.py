@@ -11,7 +11,7 @@ import uuid
 import pytest
 from prod_packages import build_package
 
-from yt_pipeline.errors import OperationFailed, TableNotFound
+from yt_pipeline.errors import OperationFailed, QueryFailed, TableNotFound
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_prod.client import ProdClient
 from yt_pipeline_prod.launcher import launch
@@ -87,3 +87,16 @@ def test_yql_on_the_cluster(cluster):
     client.run_yql(f"INSERT INTO `{root}/dst` WITH TRUNCATE SELECT n FROM `{root}/src` "
                    "WHERE n > 2;")
     assert list(client.read_table(f"{root}/dst")) == [{"n": 5}]
+
+
+def test_yql_schemaless_tables_and_large_results_on_the_cluster(cluster):
+    client, root = cluster
+    client.write_table(f"{root}/wide", [{"id": 0}] + [{"id": i, "city": "x"}
+                                                      for i in range(1, 25_000)])
+    rows = client.run_yql(f"SELECT id, city FROM `{root}/wide` ORDER BY id")
+    assert len(rows) == 25_000 and rows[:2] == [{"id": 0, "city": None}, {"id": 1, "city": "x"}]
+    with pytest.raises(QueryFailed, match="keeps 10000 rows"):
+        client.run_yql(f"SELECT id FROM `{root}/wide`;\n"
+                       f"INSERT INTO `{root}/one` WITH TRUNCATE SELECT 1 AS a")
+    with pytest.raises(QueryFailed, match="append is not allowed"):
+        client.run_yql(f"INSERT INTO `{root}/wide` SELECT 1 AS id")

@@ -92,13 +92,27 @@ def test_environment_wins_over_secrets_env(make_pipeline, monkeypatch, fake_yt):
     assert plugin.ytp_create_client(mode="dev", settings=None, pipeline_dir=root) is None
 
 
-def test_bad_prod_options_name_the_key(make_pipeline, monkeypatch):
+@pytest.mark.parametrize("key, value", [("retries", "often"), ("cluster", ""),
+                                        ("cluster", 3), ("yql_result_folder", "tmp/x")])
+def test_bad_prod_options_name_the_key(make_pipeline, monkeypatch, key, value):
     monkeypatch.setenv("YT_PROXY", "http://localhost:1")
     monkeypatch.setenv("YT_TOKEN", "tok-123456")
-    root = make_pipeline(config={"pipeline": {"mode": "prod", "prod": {"retries": "often"}},
+    root = make_pipeline(config={"pipeline": {"mode": "prod", "prod": {key: value}},
                                  "stages": {"enabled_stages": []}})
-    with pytest.raises(ConfigError, match="pipeline.prod.retries"):
+    with pytest.raises(ConfigError, match=f"pipeline.prod.{key}"):
         plugin.ytp_create_client(mode="prod", settings=load_config(root), pipeline_dir=root)
+
+
+def test_yql_options_are_read(make_pipeline, monkeypatch):
+    monkeypatch.setenv("YT_PROXY", "http://localhost:1")
+    monkeypatch.setenv("YT_TOKEN", "tok-123456")
+    prod = {"cluster": " hahn ", "yql_result_folder": "//home/me/yql/"}
+    root = make_pipeline(config={"pipeline": {"mode": "prod", "prod": prod},
+                                 "stages": {"enabled_stages": []}})
+    from yt_pipeline_prod.settings import load_prod_settings
+
+    settings = load_prod_settings(load_config(root), root)
+    assert (settings.cluster, settings.yql_result_folder) == ("hahn", "//home/me/yql")
 
 
 def _closed_port() -> int:

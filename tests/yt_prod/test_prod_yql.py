@@ -1,12 +1,51 @@
-"""YQL through the fake query tracker."""
+"""YQL through the fake query tracker: tables without a schema, and the cluster a query names.
+
+Cluster facts the fake applies, and where they were learned (ytsaurus/ytsaurus; the YQL
+parts also in ydb-platform/ydb):
+- a table without a schema is refused without `PRAGMA yt.InferSchema`, and an empty one
+  even with it: yt/yql/providers/yt/provider/yql_yt_provider.cpp, `TYtTableDescription::
+  Validate`;
+- inferred columns are those with a non-null value in the first N rows:
+  yt/yql/providers/yt/lib/infer_schema/infer_schema.cpp (`AddRow`, `InferSchemaFromSample`);
+- N is 1 to 1000, 1 without a value, and InferSchema with ForceInferSchema is an error:
+  yt/yql/providers/yt/common/yql_yt_settings.cpp; a static pragma set twice keeps its last
+  value: yt/docs/en/yql/syntax/_includes/pragma_yt.md;
+- no append to a table without a schema, nor with other columns:
+  yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp (`checkLayout`);
+- `settings["cluster"]` is the query's default cluster: yt/yql/plugin/native/plugin.cpp;
+  without it, and with no default configured (yt/yql/agent/yql_agent.cpp sets none), a
+  table without a cluster fails in YQL's translator: "No cluster name given and no default
+  cluster is selected" (yql/essentials/sql/v1).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from yt_pipeline.errors import QueryFailed
+from yt_pipeline.errors import BackendError, QueryFailed
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_prod.testing import make_prod_client
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+
+
+def raw_query(prod_client, text, settings=None):
+    """The rows of a query sent as it is (no pragma, no cluster added), read the way the
+    client's own `QueryResult.read_rows` does (it checks `is_truncated` first)."""
+    import yt.wrapper as yt
+
+    from yt_pipeline_prod.client import json_format
+
+    query = yt.run_query("yql", text, settings=settings, client=prod_client.yt())
+    return [dict(row) for row in query.get_result(0).read_rows(format=json_format())]
+
+
+def raw_error(prod_client, text, settings=None) -> str:
+    from yt.wrapper.errors import YtError
+
+    with pytest.raises(YtError) as failed:
+        raw_query(prod_client, text, settings)
+    return str(failed.value) + repr(getattr(failed.value, "inner_errors", ""))
 
 
 def test_insert_select_then_select(prod_client, fake_yt):
@@ -32,11 +71,110 @@ def test_failed_query_raises_with_the_query_message(prod_client, fake_yt):
         prod_client.run_yql("SELECT * FROM `//tmp/absent`")
 
 
-def test_pool_and_max_row_weight_as_yt_framework_passes_them(prod_client, fake_yt):
+def test_pool_cluster_and_pragmas_sent_with_the_query(prod_client, fake_yt):
     fake_yt.put_table("//tmp/src2", [{"n": 1}, {"n": 2}])
-    rows = prod_client.run_yql("SELECT sum(n) AS s FROM `//tmp/src2`", pool="research",
+    rows = prod_client.run_yql("INSERT INTO `//tmp/sum` WITH TRUNCATE "
+                               "SELECT sum(n) AS s FROM `//tmp/src2`", pool="research",
                                max_row_weight="128M")
-    assert rows == [{"s": 3}]
+    assert rows == [] and fake_yt.rows("//tmp/sum") == [{"s": 3}]
     [query] = fake_yt.state.queries.values()
-    assert query.settings == {"pool": "research"}
-    assert query.text.startswith('PRAGMA yt.MaxRowWeight = "128M";\n')
+    assert query.settings == {"cluster": "primary", "pool": "research"}
+    assert query.text.splitlines()[:2] == ['PRAGMA yt.MaxRowWeight = "128M";',
+                                           "PRAGMA yt.InferSchema = '1000';"]
+
+
+def test_the_fake_refuses_a_table_without_a_schema_unless_the_query_infers_one(prod_client,
+                                                                               fake_yt):
+    fake_yt.put_table("//tmp/plain", [{"a": 1}, {"a": 2, "b": "x"}, {"a": 3, "c": None}])
+    on = {"cluster": "primary"}
+    assert "does not have any scheme attribute supported by YQL" in raw_error(
+        prod_client, "SELECT a FROM `//tmp/plain`", on)
+    # one row by default: b is not a column
+    assert "b" in raw_error(prod_client, "PRAGMA yt.InferSchema; SELECT b FROM `//tmp/plain`", on)
+    rows = raw_query(prod_client, "PRAGMA yt.InferSchema = '2'; SELECT * FROM `//tmp/plain`", on)
+    assert rows == [{"a": 1, "b": None}, {"a": 2, "b": "x"}, {"a": 3, "b": None}]
+    # c holds only null in the rows looked at: it is not a column either
+    assert "c" in raw_error(prod_client, "PRAGMA yt.InferSchema = '3'; SELECT c FROM `//tmp/plain`",
+                            on)
+    assert "up to 1000" in raw_error(
+        prod_client, "PRAGMA yt.InferSchema = '1001'; SELECT a FROM `//tmp/plain`", on)
+    assert "ForceInferSchema" in raw_error(
+        prod_client, "PRAGMA yt.InferSchema; PRAGMA yt.ForceInferSchema; SELECT a FROM `//tmp/plain`",
+        on)
+    fake_yt.put_table("//tmp/empty", [])
+    assert 'Cannot infer schema for table "//tmp/empty", table is empty' in raw_error(
+        prod_client, "PRAGMA yt.InferSchema; SELECT COUNT(*) AS n FROM `//tmp/empty`", on)
+
+
+def test_prod_infers_1000_rows_and_the_query_own_pragma_wins(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/late", [{"id": i, **({"b": i} if i == 999 else {})}
+                                     for i in range(1001)])
+    assert prod_client.run_yql("SELECT id FROM `//tmp/late` WHERE b IS NOT NULL") == [{"id": 999}]
+    with pytest.raises(QueryFailed, match="b"):
+        prod_client.run_yql("PRAGMA yt.InferSchema = '10'; SELECT b FROM `//tmp/late`")
+    with pytest.raises(QueryFailed, match="1 to 1000 rows"):
+        prod_client.run_yql("PRAGMA yt.InferSchema = '5000'; SELECT b FROM `//tmp/late`")
+    # with ForceInferSchema the backend adds nothing (the two together are an error)
+    assert prod_client.run_yql("PRAGMA yt.ForceInferSchema = '1000';\n"
+                               "SELECT COUNT(b) AS n FROM `//tmp/late`") == [{"n": 1}]
+
+
+def test_yql_appends_only_to_a_table_yql_wrote(prod_client, fake_yt):
+    prod_client.write_table("//tmp/w", [{"x": 1}])
+    with pytest.raises(QueryFailed, match="append is not allowed"):
+        prod_client.run_yql("INSERT INTO `//tmp/w` SELECT 2 AS x")
+    prod_client.run_yql("INSERT INTO `//tmp/y` WITH TRUNCATE SELECT 1 AS x")
+    prod_client.run_yql("INSERT INTO `//tmp/y` SELECT 2 AS x")
+    assert fake_yt.rows("//tmp/y") == [{"x": 1}, {"x": 2}]
+    assert [c["name"] for c in prod_client.yt().get("//tmp/y/@schema")] == ["x"]
+    with pytest.raises(QueryFailed, match="row type differs"):
+        prod_client.run_yql("INSERT INTO `//tmp/y` SELECT 2 AS x, 3 AS z")
+
+
+def test_the_fake_refuses_a_query_that_names_no_cluster(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/c", [{"a": 1}])
+    text = "PRAGMA yt.InferSchema; SELECT a FROM `//tmp/c`"
+    assert "No cluster name given and no default cluster is selected" in raw_error(
+        prod_client, text)
+    assert "Unknown cluster: elsewhere" in raw_error(prod_client, text, {"cluster": "elsewhere"})
+    assert raw_query(prod_client, "USE primary; " + text) == [{"a": 1}]
+    assert raw_query(prod_client, text.replace("`//", "primary.`//")) == [{"a": 1}]
+
+
+def test_the_cluster_is_the_setting_or_read_once_from_the_cluster(fake_yt):
+    client = make_prod_client(fake_yt)
+    try:
+        client.run_yql("SELECT 1 AS one")
+        # read once: the name is not asked for again
+        del fake_yt.state.cypress.base["//sys"].attributes["cluster_name"]
+        client.run_yql("SELECT 2 AS two")
+        assert [q.settings["cluster"] for q in fake_yt.state.queries.values()] == ["primary"] * 2
+        fresh = make_prod_client(fake_yt)
+        with pytest.raises(BackendError, match="set pipeline.prod.cluster"):
+            fresh.run_yql("SELECT 3 AS three")
+        fresh.settings.cluster = "primary"
+        assert fresh.run_yql("SELECT 3 AS three") == [{"three": 3}]
+        fresh.close()
+    finally:
+        client.close()
+
+
+def test_late_columns_give_the_same_rows_in_dev_and_prod(prod_client, fake_yt, tmp_path):
+    # the columns of a table without a schema are those of its first 1000 rows, in dev as
+    # on the cluster: `city` first appears in row 1 and is a column, `late` first appears in
+    # row 1500 and is not
+    rows = [{"id": 0}] + [{"id": i, "city": f"c{i % 3}", **({"late": 1} if i == 1500 else {})}
+                          for i in range(1, 2000)]
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        client.write_table("//tmp/people", rows)
+    query = ("SELECT city, COUNT(*) AS n FROM `//tmp/people` WHERE city IS NOT NULL "
+             "GROUP BY city ORDER BY city")
+    expected = [{"city": "c0", "n": 666}, {"city": "c1", "n": 667}, {"city": "c2", "n": 666}]
+    assert dev.run_yql(query) == prod_client.run_yql(query) == expected
+    star = "SELECT * FROM `//tmp/people` WHERE id IN (0, 1500) ORDER BY id"
+    assert dev.run_yql(star) == prod_client.run_yql(star) == [
+        {"id": 0, "city": None}, {"id": 1500, "city": "c0"}]
+    for client in (dev, prod_client):
+        with pytest.raises(QueryFailed, match="late"):
+            client.run_yql("SELECT late FROM `//tmp/people`")

@@ -107,6 +107,8 @@ class DevClient:
         target = self.table_path(path)
         if target.is_file():
             target.unlink()
+            # the columns a YQL write declared for it go with it
+            target.with_name(f".{target.name}.yql-schema.json").unlink(missing_ok=True)
             self.log("remove", path)
             return
         node = folder(self.root, path)

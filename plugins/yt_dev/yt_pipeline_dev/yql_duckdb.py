@@ -1,22 +1,31 @@
 """YQL statements executed on DuckDB over the .dev tables (inside the YQL worker process).
 
-Tables are read with the schema of every row (sample_size=-1): with DuckDB's sampled schema a
-column that first appears late is dropped, and a value whose type changes late is silently
-converted (1.5 read as 2), which costs more than the extra scan. The schema learned is kept
-until the table changes (yql_schema). An INSERT writes its
+A table is read with the columns YQL on a cluster would give it (yql_schema): those a YQL
+write declared, or those inferred from its first rows, as `PRAGMA yt.InferSchema` does (the
+query's own pragma, else the 1000 rows the prod backend asks for). An INSERT writes its
 result through a temporary file renamed over the table, so a failed query leaves the table
-as it was, and a 0-row result leaves it empty.
+as it was, and a 0-row result leaves it empty; like a cluster, YQL appends only to a table
+YQL wrote, with the same columns. The rows returned are those of the last SELECT; when
+other statements follow it, a cluster keeps only the first 10,000 of them, so more fail.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+from yt_pipeline import yql_rules
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines, replacing
 from yt_pipeline_dev.client import DevClient
-from yt_pipeline_dev.yql_schema import SchemaCache, sql_literal
+from yt_pipeline_dev.yql_schema import (
+    SchemaCache,
+    declare,
+    declared,
+    first_rows,
+    sql_literal,
+)
 from yt_pipeline_dev.yql_translate import Statement, translate
 
 
@@ -37,7 +46,7 @@ class Executor:
         self.duckdb = import_duckdb()
         self.connection = self.duckdb.connect()
         self.schemas = SchemaCache(client.root, self.connection)
-        self.empty: list[str] = []
+        self.infer_rows = yql_rules.MAX_INFER_ROWS
 
     def close(self) -> None:
         self.connection.close()
@@ -46,23 +55,40 @@ class Executor:
         target = self.client.table_path(path)
         if not target.is_file():
             raise QueryFailed(f"YQL reads table {path}, which does not exist")
+        columns = declared(target)
+        if columns is None:
+            columns = self._inferred(path, target)
+        return self.schemas.read_sql(target, columns)
+
+    def _inferred(self, path: str, target: Path) -> list[tuple[str, str]]:
+        """The columns of a table without a schema, as `PRAGMA yt.InferSchema` finds them."""
         if target.stat().st_size == 0:
-            self.empty.append(path)
-            return (f"read_json({sql_literal(str(target))}, format='newline_delimited', "
-                    "sample_size=-1)")
-        return self.schemas.read_sql(target)
+            raise QueryFailed(f"YQL: {yql_rules.empty_table(path)}")
+        sample = list(first_rows(target, self.infer_rows))
+        names = yql_rules.inferred_columns(sample, self.infer_rows)
+        if not names:
+            raise QueryFailed(f"YQL: {yql_rules.no_columns(path, len(sample))}")
+        types = dict(self.schemas.columns(target))
+        return [(name, types.get(name, "JSON")) for name in names]
 
     def run(self, query: str) -> list[dict[str, Any]]:
-        """Run every statement; return the rows of the last SELECT (empty after an INSERT)."""
+        """Run every statement; return the rows of the last SELECT (none without one)."""
+        self.infer_rows = yql_rules.infer_rows(query) or yql_rules.MAX_INFER_ROWS
+        statements = translate(query)
         rows: list[dict[str, Any]] = []
+        last_select = -1
         try:
-            for statement in translate(query):
-                rows = self._run_one(statement)
+            for index, statement in enumerate(statements):
+                result = self._run_one(statement)
+                if statement.target is None:
+                    rows, last_select = result, index
         except self.duckdb.Error as exc:
             text = str(exc).strip()
             message = text.splitlines()[0] if text else type(exc).__name__
-            hint = f" (empty tables have no columns: {', '.join(self.empty)})" if self.empty else ""
-            raise QueryFailed(f"YQL failed in DuckDB: {message}{hint}") from None
+            raise QueryFailed(f"YQL failed in DuckDB: {message}") from None
+        if last_select < len(statements) - 1 and len(rows) > yql_rules.RESULT_ROW_LIMIT:
+            raise QueryFailed(f"YQL: the last SELECT gives {len(rows)} rows and other "
+                              f"statements follow it: {yql_rules.truncated()}")
         return rows
 
     def _run_one(self, statement: Statement) -> list[dict[str, Any]]:
@@ -74,9 +100,28 @@ class Executor:
         self._insert(statement, sql)
         return []
 
+    def _columns_written(self, statement: Statement, sql: str) -> list[tuple[str, str]]:
+        """The columns the INSERT writes; an append must match the table's (a cluster
+        refuses to append to a table YQL did not write, or with other columns)."""
+        assert statement.target is not None
+        described = self.connection.execute(f"DESCRIBE {sql}").fetchall()
+        columns = [(str(row[0]), str(row[1])) for row in described]
+        target = self.client.table_path(statement.target)
+        if statement.truncate or not target.is_file():
+            return columns
+        existing = declared(target)
+        if existing is None:
+            raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
+        names = [name for name, _ in existing]
+        if sorted(names) != sorted(name for name, _ in columns):
+            raise QueryFailed("YQL: " + yql_rules.row_type_differs(
+                statement.target, names, [name for name, _ in columns]))
+        return existing
+
     def _insert(self, statement: Statement, sql: str) -> None:
         assert statement.target is not None
         started = time.perf_counter()
+        columns = self._columns_written(statement, sql)
         target = self.client.table_path(statement.target)
         with replacing(target, append=not statement.truncate) as tmp:
             base = tmp.stat().st_size
@@ -91,5 +136,6 @@ class Executor:
                 if part != tmp:
                     part.unlink(missing_ok=True)
             rows = count_lines(tmp, base)
+        declare(target, columns)
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started)

@@ -1,10 +1,14 @@
-"""The columns of a .dev table for DuckDB: learned from every row, once per table content.
+"""The columns of a .dev table for DuckDB, as YQL on a cluster sees the same table.
 
-DuckDB learns a JSON file's columns from every row (sample_size=-1, so a key that first
-appears late is never dropped); for a million rows that costs several times the query itself.
-The columns learned are kept in .dev/.cache/, keyed by the file's identity (inode, size,
-modification time in ns). Every write replaces a table file by a rename, so any change to a
-table gives a new identity, and its columns are learned again.
+A table YQL wrote has a schema: its columns are kept beside the table file (`declare`), and
+hold while the file is the one that query wrote. Any other table (write_table, operation
+outputs) has none, and YQL infers its columns from its first rows (yt_pipeline.yql_rules).
+
+The types of those columns are DuckDB's, learned from every row (sample_size=-1): with a
+sample, a value whose type changes late is silently converted (1.5 read as 2). For a million
+rows that pass costs several times the query itself, so the types learned are kept in
+.dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). Every
+write replaces a table file by a rename, so any change to a table gives a new identity.
 """
 
 from __future__ import annotations
@@ -12,10 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ytjobs.codec import loads_line
+
 CACHE_DIR = Path(".cache") / "yql_schemas"
+#: how a column with no value but null is given to read_json
+NULL_TYPES = ('"NULL"', "NULL")
 
 
 def sql_literal(text: str) -> str:
@@ -37,19 +46,19 @@ class SchemaCache:
         """(name, DuckDB type) of every column of a non-empty table file."""
         key = identity(table_file)
         entry = self._entry(table_file)
-        cached = self._load(entry)
+        cached = load_entry(entry)
         if cached is not None and cached.get("identity") == key:
             return [(name, kind) for name, kind in cached["columns"]]
         columns = self._learn(table_file)
         self._store(entry, {"identity": key, "columns": columns})
         return columns
 
-    def read_sql(self, table_file: Path) -> str:
-        """A read_json call with the table's columns given, so DuckDB need not learn them."""
-        columns = ", ".join(f"{sql_literal(name)}: {sql_literal(kind)}"
-                            for name, kind in self.columns(table_file))
+    def read_sql(self, table_file: Path, columns: list[tuple[str, str]]) -> str:
+        """A read_json call with the columns given, so DuckDB need not learn them."""
+        listed = ", ".join(f"{sql_literal(name)}: {sql_literal(_readable(kind))}"
+                           for name, kind in columns)
         return (f"read_json({sql_literal(str(table_file))}, format='newline_delimited', "
-                f"columns={{{columns}}})")
+                f"columns={{{listed}}})")
 
     def _learn(self, table_file: Path) -> list[tuple[str, str]]:
         described = self.connection.execute(
@@ -61,14 +70,6 @@ class SchemaCache:
         relative = str(table_file.resolve().relative_to(self.root.resolve()))
         return self.folder / (hashlib.sha1(relative.encode()).hexdigest() + ".json")
 
-    @staticmethod
-    def _load(entry: Path) -> dict[str, Any] | None:
-        try:
-            data = json.loads(entry.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # missing or damaged: learn again
-        return data if isinstance(data, dict) else None
-
     def _store(self, entry: Path, data: dict[str, Any]) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -77,3 +78,52 @@ class SchemaCache:
             os.replace(temporary, entry)
         except OSError:
             pass  # a cache that cannot be written only costs time next query
+
+
+def first_rows(table_file: Path, count: int) -> Iterator[dict[str, Any]]:
+    """The first `count` rows of a table file."""
+    with table_file.open("rb") as handle:
+        for index, line in enumerate(handle):
+            if index >= count:
+                return
+            if line.strip():
+                row = loads_line(line)
+                if isinstance(row, dict):
+                    yield row
+
+
+def load_entry(entry: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # missing or damaged
+    return data if isinstance(data, dict) else None
+
+
+def _readable(kind: str) -> str:
+    return "JSON" if kind in NULL_TYPES else kind
+
+
+# -- the schema a YQL write gives its table ----------------------------------------------------
+
+def declared_file(table_file: Path) -> Path:
+    """Where the columns of a table YQL wrote are kept: a hidden file beside it."""
+    return table_file.with_name(f".{table_file.name}.yql-schema.json")
+
+
+def declare(table_file: Path, columns: list[tuple[str, str]]) -> None:
+    """Record the columns YQL gave the table, for the file as it is now."""
+    entry = declared_file(table_file)
+    temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({"identity": identity(table_file), "columns": columns}),
+                         encoding="utf-8")
+    os.replace(temporary, entry)
+
+
+def declared(table_file: Path) -> list[tuple[str, str]] | None:
+    """The columns YQL gave the table, if the file is still the one it wrote; None when the
+    table has no schema (never written by YQL, or written since by something else)."""
+    data = load_entry(declared_file(table_file))
+    if data is None or data.get("identity") != identity(table_file):
+        return None
+    return [(str(name), str(kind)) for name, kind in data["columns"]]

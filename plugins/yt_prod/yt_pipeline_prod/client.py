@@ -68,6 +68,10 @@ class ProdClient:
         self.upload_lock = threading.Lock()
         #: how to stop each operation still running, by id: used when the run is cut short
         self.running: dict[str, Callable[[], None]] = {}
+        #: the cluster YQL queries name, once read from //sys/@cluster_name
+        self.yql_cluster_name: str | None = None
+        #: folders known to exist for YQL result tables
+        self.yql_folders: set[str] = set()
 
     def __repr__(self) -> str:
         return f"ProdClient(proxy={self.proxy!r})"

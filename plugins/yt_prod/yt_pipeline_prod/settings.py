@@ -7,6 +7,8 @@ pipeline:
     retries: true          # the client's own retries with backoff (tests turn them off)
     poll_interval_s: 2     # how often a running operation or query is checked
     yt_config: {}          # merged into ytsaurus-client's configuration as it is
+    cluster: my-cluster    # the cluster YQL queries run on (default: //sys/@cluster_name)
+    yql_result_folder: //tmp/yt_pipeline/yql_results   # where a query's last SELECT lands
 ```
 """
 
@@ -32,6 +34,9 @@ class ProdSettings:
     retries: bool = True
     poll_interval_s: float = 2.0
     yt_config: dict[str, Any] = field(default_factory=dict)
+    #: the cluster named in each YQL query's settings; None: read //sys/@cluster_name
+    cluster: str | None = None
+    yql_result_folder: str = "//tmp/yt_pipeline/yql_results"
 
     def client_config(self) -> dict[str, Any]:
         """The configuration patch for `yt.wrapper.YtClient`."""
@@ -97,6 +102,14 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
     yt_config = options.get("yt_config") or {}
     if not isinstance(yt_config, Mapping):
         raise fail("yt_config", "a mapping of ytsaurus-client options")
+    cluster = options.get("cluster")
+    if cluster is not None and (not isinstance(cluster, str) or not cluster.strip()):
+        raise fail("cluster", "a cluster name")
+    folder = options.get("yql_result_folder", ProdSettings.yql_result_folder)
+    if not isinstance(folder, str) or not folder.startswith("//") or not folder.rstrip("/"):
+        raise fail("yql_result_folder", "a YT path (//...)")
     build_folder = settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
     return ProdSettings(proxy=proxy, token=token, build_folder=str(build_folder).rstrip("/"),
-                        retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config))
+                        retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config),
+                        cluster=cluster.strip() if cluster else None,
+                        yql_result_folder=folder.rstrip("/"))

@@ -1,12 +1,22 @@
-"""YQL through the query tracker: `start_query(engine="yql")`, wait, read the result."""
+"""YQL through the query tracker: `start_query(engine="yql")`, wait, read the rows.
+
+Each query names its cluster in `settings` (`cluster`): the yql agent's default cluster is
+deployment configuration, and without one a table without a cluster fails with "No cluster
+name given and no default cluster is selected" (yt/yql/plugin/native/plugin.cpp takes
+`settings["cluster"]` over the configured default). The name is `pipeline.prod.cluster` or,
+read once, the cluster's own `//sys/@cluster_name`.
+"""
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.errors import QueryFailed
+from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
+from yt_pipeline.yql_rules import truncated
 from yt_pipeline_prod.failures import scrub, summary, translated
+from yt_pipeline_prod.yql_text import prepare
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.client import ProdClient
@@ -14,31 +24,86 @@ if TYPE_CHECKING:
 FINISHED = ("completed", "failed", "aborted", "draft")
 
 
-def run_yql(client: ProdClient, query: str, pool: str | None = None,
-            max_row_weight: str | None = None) -> list[dict[str, Any]]:
-    """Run a query and wait; return the rows of its last result (none for INSERT)."""
+def query_cluster(client: ProdClient) -> str:
+    """The cluster YQL queries run on: the setting, or the cluster's name, read once."""
+    if client.settings.cluster:
+        return client.settings.cluster
+    if client.yql_cluster_name:
+        return client.yql_cluster_name
+    try:
+        with translated(client, "get", "//sys/@cluster_name"):
+            name = client.yt().get("//sys/@cluster_name")
+    except TableNotFound:
+        name = None
+    if not name:
+        raise BackendError("YQL needs the cluster's name and //sys/@cluster_name is not set "
+                           "on this cluster: set pipeline.prod.cluster")
+    client.yql_cluster_name = str(name)
+    return str(name)
+
+
+def _result_folder(client: ProdClient) -> str:
+    folder = client.settings.yql_result_folder
+    if folder not in client.yql_folders:
+        client.create_path(folder)
+        client.yql_folders.add(folder)
+    return folder
+
+
+def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
+    while True:
+        with translated(client, f"YQL query {query_id}"):
+            info = dict(client.yt().get_query(query_id,
+                                              attributes=["state", "error", "result_count"]))
+        if str(info.get("state")) in FINISHED:
+            return info
+        time.sleep(client.settings.poll_interval_s)
+
+
+def _fail(client: ProdClient, text: str) -> QueryFailed:
+    return QueryFailed(scrub(" ".join(text.split()), client.secret_values()))
+
+
+def _last_result(client: ProdClient, query_id: str, count: int) -> list[dict[str, Any]]:
+    """The rows of the last result; an error in it, or rows the tracker cut, fail loudly."""
     from yt_pipeline_prod.client import json_format
 
     yt = client.yt()
-    if max_row_weight:
-        query = f'PRAGMA yt.MaxRowWeight = "{max_row_weight}";\n{query}'
+    index = count - 1
+    with translated(client, f"YQL query {query_id} result"):
+        meta = dict(yt.get_query_result(query_id, result_index=index))
+    if meta.get("error"):
+        raise _fail(client, f"YQL query {query_id}: result {index} failed: "
+                            f"{summary(meta['error'])}")
+    if meta.get("is_truncated"):
+        raise _fail(client, f"YQL query {query_id}: result {index} is incomplete: "
+                            f"{truncated()}")
+    with translated(client, f"YQL query {query_id} result"):
+        return [dict(row) for row in yt.read_query_result(query_id, result_index=index,
+                                                          format=json_format())]
+
+
+def run_yql(client: ProdClient, query: str, pool: str | None = None,
+            max_row_weight: str | None = None) -> list[dict[str, Any]]:
+    """Run a query and wait; return the rows of its last result (none for INSERT)."""
+    cluster = query_cluster(client)
+    table = f"{_result_folder(client)}/{uuid.uuid4().hex}"
+    prepared = prepare(query, cluster, table, max_row_weight=max_row_weight)
+    settings: dict[str, Any] = {"cluster": cluster}
+    if pool:
+        settings["pool"] = pool
+    yt = client.yt()
     with translated(client, "YQL query"):
-        query_id = str(yt.start_query("yql", query, settings={"pool": pool} if pool else None))
-    info: dict[str, Any] = {}
-    while True:
-        with translated(client, f"YQL query {query_id}"):
-            info = dict(yt.get_query(query_id, attributes=["state", "error", "result_count"]))
-        if str(info.get("state")) in FINISHED:
-            break
-        time.sleep(client.settings.poll_interval_s)
+        query_id = str(yt.start_query("yql", prepared.text, settings=settings))
+    info = _wait(client, query_id)
     state = str(info.get("state"))
     if state != "completed":
         reason = summary(info["error"]) if info.get("error") else f"the query was {state}"
-        raise QueryFailed(scrub(f"YQL query {query_id} {state}: {reason}",
-                                client.secret_values()))
+        raise _fail(client, f"YQL query {query_id} {state}: {reason}")
+    if prepared.result_table:
+        try:
+            return list(client.read_table(prepared.result_table))
+        finally:
+            client.remove(prepared.result_table, force=True)
     count = int(info.get("result_count") or 0)
-    if not count:
-        return []
-    with translated(client, f"YQL query {query_id} result"):
-        return [dict(row) for row in yt.read_query_result(query_id, result_index=count - 1,
-                                                          format=json_format())]
+    return _last_result(client, query_id, count) if count else []

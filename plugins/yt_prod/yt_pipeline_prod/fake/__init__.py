@@ -1,8 +1,10 @@
 """A fake YT HTTP proxy for tests: the real ytsaurus-client talks to it on 127.0.0.1.
 
 It keeps Cypress in memory (tables, files, documents, links, transactions), really runs
-operations as local processes and runs a small subset of YQL on DuckDB. It does not check
-ACLs, schemas, quotas or transaction isolation beyond "changes appear on commit".
+operations as local processes and runs a small subset of YQL on DuckDB, seeing tables as a
+cluster's YQL does (schemaless ones only through yt.InferSchema). It does not check ACLs,
+written rows against schemas, quotas or transaction isolation beyond "changes appear on
+commit".
 """
 
 from __future__ import annotations
@@ -19,10 +21,15 @@ class FakeYtProxy:
     """Start with `start()` (or as a context manager); `url` is what YT_PROXY should be."""
 
     def __init__(self, token: str | None = None, job_env: dict[str, str] | None = None,
-                 job_python: str | None = None):
+                 job_python: str | None = None, cluster_name: str | None = "primary"):
         """`job_python`: the interpreter jobs run as a bare `python3` (default: the oldest
         Python 3.8+ on this machine, as the stock cluster image has 3.8)."""
-        self.state = FakeState(token=token, job_env=dict(job_env or {}), job_python=job_python)
+        self.state = FakeState(token=token, job_env=dict(job_env or {}), job_python=job_python,
+                               cluster_name=cluster_name)
+        sys_node = self.state.cypress.base["//sys"]
+        if cluster_name and sys_node is not None:
+            # where clients read the cluster's name (set by the operator's init job)
+            sys_node.attributes["cluster_name"] = cluster_name
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -75,6 +82,10 @@ class FakeYtProxy:
     def jobs(self) -> list[Any]:
         """Every job run so far (command line, environment, stderr), operation by operation."""
         return [job for op in list(self.state.operations.values()) for job in op.jobs]
+
+    def fail_next_result(self, message: str) -> None:
+        """The last result of the next query that has results becomes this error."""
+        self.state.result_errors.append(message)
 
     def reset_counters(self) -> None:
         self.state.calls.clear()

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str | None, str | None, bool, bool]] = {
     "get_job_stderr": (None, "binary", False, False),
     "start_query": (None, "structured", True, False),
     "get_query": (None, "structured", False, False),
+    "get_query_result": (None, "structured", False, False),
     "read_query_result": (None, "tabular", False, False),
     "abort_query": (None, None, True, False),
 }

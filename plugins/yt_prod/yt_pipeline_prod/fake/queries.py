@@ -1,15 +1,21 @@
 """A small query tracker: YQL `INSERT INTO `//t` SELECT ...` and `SELECT ...` on DuckDB.
 
-Tables named in backticks (`//home/x`) are loaded from the fake Cypress into DuckDB; USE and
-PRAGMA statements are skipped. Anything DuckDB cannot run fails the query with its message,
-which is what a test of error handling needs.
+Tables named in backticks (`//home/x`, `cluster.`//home/x``) are loaded from the fake
+Cypress into DuckDB with the columns a cluster's YQL would see (yql_tables); USE selects
+the cluster, PRAGMA statements other than yt.InferSchema / yt.ForceInferSchema are skipped.
+Anything DuckDB cannot run fails the query with its message, which is what a test of error
+handling needs.
+
+As on a cluster, each result keeps at most `row_count_limit` rows (10,000 by default,
+yt/yt/server/query_tracker/config.cpp) and says so in `is_truncated`, which
+`get_query_result` returns with the result's error, if any (the fields of
+yt/yt/client/api/query_tracker_client.cpp, `Serialize(TQueryResult)`).
 """
 
 from __future__ import annotations
 
 import datetime
 import decimal
-import re
 import tempfile
 import threading
 import time
@@ -20,14 +26,29 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
 from yt_pipeline_prod.fake.tables import dump_json_rows, require_json
+from yt_pipeline_prod.fake.yql_tables import (
+    check_append,
+    columns_for_read,
+    projected,
+    yql_schema,
+)
+from yt_pipeline_prod.fake.yql_text import (
+    infer_rows,
+    parse_insert,
+    replace_tables,
+    split_statements,
+    table_cluster,
+    used_cluster,
+)
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
 
-_BACKTICK = re.compile(r"`([^`]*)`")
-_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+`([^`]+)`\s*(WITH\s+TRUNCATE\s*)?(.*)$",
-                     re.IGNORECASE | re.DOTALL)
-_SKIPPED = re.compile(r"^\s*(USE|PRAGMA)\b", re.IGNORECASE)
+@dataclass
+class FakeResult:
+    rows: list[dict[str, Any]]
+    is_truncated: bool = False
+    error: dict[str, Any] | None = None
 
 
 @dataclass
@@ -37,28 +58,21 @@ class FakeQuery:
     text: str
     state: str = "pending"
     error: dict[str, Any] | None = None
-    results: list[list[dict[str, Any]]] = field(default_factory=list)
+    results: list[FakeResult] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     finished: float | None = None
-    #: the query's settings as sent (the pool, for one)
+    #: the query's settings as sent (the cluster and the pool, for instance)
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def split_statements(text: str) -> list[str]:
-    """Statements separated by `;` outside quotes and backticks."""
-    statements, current, quote = [], [], ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"`":
-            quote = char
-        elif char == ";":
-            statements.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    statements.append("".join(current))
-    return [s.strip() for s in statements if s.strip()]
+def _iso(seconds: float) -> str:
+    """A time as YT writes it, microseconds included (the client parses them)."""
+    moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"code": 1, "message": message, "attributes": {}, "inner_errors": []}
 
 
 def _plain_value(value: Any) -> Any:
@@ -76,6 +90,10 @@ class QueryRunner:
         self.state = state
         self.query = query
         self.loaded: dict[str, str] = {}
+        self.known = {state.cluster_name} if state.cluster_name else set()
+        #: the cluster a table without one named is in: settings, then each USE
+        self.cluster: str | None = query.settings.get("cluster")
+        self.infer_rows: int | None = None
 
     def run(self) -> None:
         query = self.query
@@ -86,14 +104,19 @@ class QueryRunner:
             self._fail("the fake query tracker needs duckdb (pip install duckdb)")
             return
         try:
+            statements = split_statements(query.text)
+            if self.cluster is not None:
+                table_cluster(str(self.cluster), None, self.known)
+            # static pragmas hold for the whole query, wherever they stand
+            self.infer_rows = infer_rows(statements)
             with tempfile.TemporaryDirectory(prefix="fake-yql-") as scratch:
                 connection = duckdb.connect()
                 try:
-                    for statement in split_statements(query.text):
-                        if not _SKIPPED.match(statement):
-                            self._statement(connection, statement, Path(scratch))
+                    for statement in statements:
+                        self._statement(connection, statement, Path(scratch))
                 finally:
                     connection.close()
+            self._finish_results()
             query.state = "completed"
         except (duckdb.Error, YtFakeError) as error:
             self._fail(str(error).strip().splitlines()[0] if str(error).strip() else repr(error))
@@ -102,7 +125,16 @@ class QueryRunner:
 
     def _fail(self, message: str) -> None:
         self.query.state = "failed"
-        self.query.error = {"code": 1, "message": message, "attributes": {}, "inner_errors": []}
+        self.query.error = _error(message)
+
+    def _finish_results(self) -> None:
+        """Cut each result at the row limit; an error planned by a test replaces the last."""
+        limit = self.state.result_row_limit
+        for result in self.query.results:
+            if len(result.rows) > limit:
+                result.rows, result.is_truncated = result.rows[:limit], True
+        if self.query.results and self.state.result_errors:
+            self.query.results[-1] = FakeResult([], error=_error(self.state.result_errors.pop(0)))
 
     def _table(self, connection: Any, path: str, scratch: Path) -> str:
         path = normalize(path)
@@ -112,50 +144,60 @@ class QueryRunner:
         node = cypress.lookup(cypress.resolve(path, None), None)
         if node is None or node.type != "table":
             raise YtFakeError(f"Table {path} does not exist")
+        columns = columns_for_read(node, path, self.infer_rows)
         name = f"ytp_input_{len(self.loaded)}"
         if node.rows:
             source = scratch / f"{name}.jsonl"
-            source.write_bytes(dump_json_rows(node.rows))
+            source.write_bytes(dump_json_rows(projected(node.rows, columns)))
             connection.execute(
                 f"CREATE TABLE {name} AS SELECT * FROM read_json_auto('{source}', "
-                "format='newline_delimited')"
+                "format='newline_delimited', sample_size=-1)"
             )
         else:
-            connection.execute(f"CREATE TABLE {name} (ytp_empty INTEGER)")
+            typed = ", ".join('"' + c.replace('"', '""') + '" JSON' for c in columns)
+            connection.execute(f"CREATE TABLE {name} ({typed})")
         self.loaded[path] = name
         return name
 
-    def _rewrite(self, connection: Any, sql: str, scratch: Path) -> str:
-        def replace(match: re.Match[str]) -> str:
-            inner = match.group(1)
-            if inner.startswith("//"):
-                return self._table(connection, inner, scratch)
-            return '"' + inner.replace('"', '""') + '"'
-
-        return _BACKTICK.sub(replace, sql)
-
     def _statement(self, connection: Any, statement: str, scratch: Path) -> None:
-        insert = _INSERT.match(statement)
-        select = insert.group(3) if insert else statement
-        cursor = connection.execute(self._rewrite(connection, select, scratch))
-        columns = [item[0] for item in cursor.description or []]
+        use = used_cluster(statement)
+        if use is not None:
+            self.cluster = table_cluster(use, None, self.known)
+            return
+        if statement.split(None, 1)[0].upper() == "PRAGMA":
+            return
+        insert = parse_insert(statement)
+        select = insert.select if insert else statement
+        sql = replace_tables(select, self.cluster, self.known,
+                             lambda path: self._table(connection, path, scratch))
+        cursor = connection.execute(sql)
+        described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
+        columns = [name for name, _ in described]
         rows = [{c: _plain_value(v) for c, v in zip(columns, values, strict=True)}
                 for values in cursor.fetchall()]
         if insert is None:
-            self.query.results.append(rows)
+            self.query.results.append(FakeResult(rows))
             return
-        self._write(normalize(insert.group(1)), rows, truncate=bool(insert.group(2)))
+        table_cluster(insert.cluster, self.cluster, self.known)
+        self._write(normalize(insert.path), described, rows, truncate=insert.truncate)
 
-    def _write(self, path: str, rows: list[dict[str, Any]], truncate: bool) -> None:
+    def _write(self, path: str, described: list[tuple[str, str]], rows: list[dict[str, Any]],
+               truncate: bool) -> None:
         cypress = self.state.cypress
         with cypress.lock:
             existing = cypress.lookup(path, None)
+            if existing is not None and not truncate:
+                check_append(existing, path, [name for name, _ in described])
+                cypress.mutable(path, None).rows = existing.rows + rows
+                return
             if existing is None:
                 cypress.ensure_parents(path, None, recursive=True)
-                cypress.put(path, Node("table", rows=rows), None)
-                return
-            node = cypress.mutable(path, None)
-            node.rows = rows if truncate else node.rows + rows
+                node = cypress.put(path, Node("table"), None)
+            else:
+                node = cypress.mutable(path, None)
+            node.rows = rows
+            node.attributes["schema"] = yql_schema(described)
+            node.attributes.pop("sorted_by", None)
 
 
 def _query(state: FakeState, request: Request) -> FakeQuery:
@@ -163,6 +205,14 @@ def _query(state: FakeState, request: Request) -> FakeQuery:
     if query is None:
         raise YtFakeError(f"No such query {request.param('query_id')}", code=1)
     return query
+
+
+def _result(state: FakeState, request: Request) -> tuple[FakeQuery, int, FakeResult]:
+    query = _query(state, request)
+    index = int(request.param("result_index") or 0)
+    if query.state != "completed" or index >= len(query.results):
+        raise YtFakeError(f"Query {query.id} has no result {index}")
+    return query, index, query.results[index]
 
 
 def cmd_start_query(state: FakeState, request: Request) -> Any:
@@ -181,25 +231,36 @@ def cmd_get_query(state: FakeState, request: Request) -> Any:
     info: dict[str, Any] = {
         "id": query.id, "engine": query.engine, "query": query.text, "state": query.state,
         "result_count": len(query.results),
-        "start_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(query.started)),
+        "start_time": _iso(query.started),
     }
     if query.error:
         info["error"] = query.error
     if query.finished:
-        info["finish_time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(query.finished))
+        info["finish_time"] = _iso(query.finished)
     wanted = request.param("attributes")
     if wanted:
         info = {k: v for k, v in info.items() if k in {str(a) for a in wanted}}
     return info
 
 
+def cmd_get_query_result(state: FakeState, request: Request) -> Any:
+    query, index, result = _result(state, request)
+    meta: dict[str, Any] = {
+        "id": query.id, "result_index": index, "is_truncated": result.is_truncated,
+        "data_statistics": {"row_count": len(result.rows),
+                            "data_weight": len(dump_json_rows(result.rows))},
+    }
+    if result.error:
+        meta["error"] = result.error
+    return meta
+
+
 def cmd_read_query_result(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
     require_json(request.param("output_format"), "read_query_result")
-    query = _query(state, request)
-    index = int(request.param("result_index") or 0)
-    if query.state != "completed" or index >= len(query.results):
-        raise YtFakeError(f"Query {query.id} has no result {index}")
-    return dump_json_rows(query.results[index]), {}
+    _, _, result = _result(state, request)
+    if result.error:
+        raise YtFakeError(str(result.error["message"]))
+    return dump_json_rows(result.rows), {}
 
 
 def cmd_abort_query(state: FakeState, request: Request) -> None:
@@ -210,7 +271,6 @@ def cmd_abort_query(state: FakeState, request: Request) -> None:
 
 HANDLERS = {
     "start_query": cmd_start_query, "get_query": cmd_get_query,
-    "read_query_result": cmd_read_query_result, "abort_query": cmd_abort_query,
+    "get_query_result": cmd_get_query_result, "read_query_result": cmd_read_query_result,
+    "abort_query": cmd_abort_query,
 }
-
-

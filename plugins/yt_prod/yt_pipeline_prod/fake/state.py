@@ -35,6 +35,12 @@ class FakeState:
     #: commands being handled right now (a slow answer counts until it is sent)
     in_flight: int = 0
     queries: dict[str, Any] = field(default_factory=dict)
+    #: the name in //sys/@cluster_name, the one cluster the query tracker knows
+    cluster_name: str | None = "primary"
+    #: rows a query result keeps (the query tracker's default `row_count_limit`)
+    result_row_limit: int = 10_000
+    #: errors the next queries' last results get instead of rows, for tests
+    result_errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: answers of mutating commands by mutation id
     mutations: dict[str, Any] = field(default_factory=dict)

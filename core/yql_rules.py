@@ -1,0 +1,219 @@
+"""What YQL on a YTsaurus cluster does with our tables and results, for both backends.
+
+Tables that `write_table` and operations write have no schema. YQL refuses such a table
+unless the query sets `PRAGMA yt.InferSchema` (or `yt.ForceInferSchema`); with it, YQL takes
+the columns from the first N rows (1 to 1000, 1 when no value is given), skipping null
+values, so a column that first holds a value after row N does not exist in the query. The
+prod backend adds `PRAGMA yt.InferSchema = '1000'` to every query (a pragma the query sets
+itself comes later in the text and wins); dev learns columns from the same first rows.
+
+The query tracker cuts each result at RESULT_ROW_LIMIT rows and marks it truncated.
+
+Sources (ytsaurus/ytsaurus, the YQL parts also in ydb-platform/ydb), under
+yt/yql/providers/yt/: provider/yql_yt_provider.cpp (`TYtTableDescription::Validate`, the
+errors for a schemaless or empty table), lib/infer_schema/infer_schema.cpp (which rows and
+values count), common/yql_yt_settings.cpp (`InferSchema`: 1..1000, no value means 1, not
+with `ForceInferSchema`), provider/yql_yt_datasink_type_ann.cpp (no append to a table
+without a schema); yt/yt/server/query_tracker/config.cpp (`row_count_limit`, 10'000).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from yt_pipeline.errors import QueryFailed
+
+#: the query tracker's default `row_count_limit` for a result
+RESULT_ROW_LIMIT = 10_000
+#: the most rows `PRAGMA yt.InferSchema` may name; the prod backend asks for this many
+MAX_INFER_ROWS = 1000
+INFER_PRAGMA = f"PRAGMA yt.InferSchema = '{MAX_INFER_ROWS}';"
+#: statements that produce no result and change no table
+QUIET_STATEMENTS = ("PRAGMA", "USE", "COMMIT")
+
+
+@dataclass
+class Token:
+    kind: str  # "word", "string", "name" (backticks) or "symbol"
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Statement:
+    """One statement of a query: its tokens, and where it stands in the query text."""
+
+    tokens: list[Token] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return self.tokens[0].start
+
+    @property
+    def end(self) -> int:
+        return self.tokens[-1].end
+
+    @property
+    def first_word(self) -> str:
+        first = self.tokens[0]
+        return first.text.upper() if first.kind == "word" else first.text
+
+    def words(self) -> list[str]:
+        return [t.text.upper() for t in self.tokens if t.kind == "word"]
+
+
+def _quoted_end(query: str, start: int) -> int:
+    """The index after the quote that closes the string or name opened at `start`."""
+    quote, i = query[start], start + 1
+    while i < len(query):
+        char = query[i]
+        if char == "\\" and quote != "`":
+            i += 2
+            continue
+        if char == quote:
+            if query.startswith(quote * 2, i) and quote == "`":
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    raise QueryFailed(f"YQL: unterminated {quote} quote starting at character {start + 1}")
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    if text[0] == "`":
+        return body.replace("``", "`")
+    out, i = [], 0
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body):
+            out.append(body[i + 1])
+            i += 2
+            continue
+        out.append(body[i])
+        i += 1
+    return "".join(out)
+
+
+def statements(query: str) -> list[Statement]:
+    """The query's statements (separated by `;` outside strings, names and comments)."""
+    found: list[Statement] = [Statement()]
+    i, n = 0, len(query)
+    while i < n:
+        char = query[i]
+        if char.isspace():
+            i += 1
+        elif query.startswith("--", i):
+            end = query.find("\n", i)
+            i = n if end < 0 else end
+        elif query.startswith("/*", i):
+            end = query.find("*/", i + 2)
+            if end < 0:
+                raise QueryFailed("YQL: unterminated /* comment")
+            i = end + 2
+        elif query.startswith("@@", i):
+            end = query.find("@@", i + 2)
+            if end < 0:
+                raise QueryFailed("YQL: unterminated @@ string")
+            found[-1].tokens.append(Token("string", query[i + 2:end], i, end + 2))
+            i = end + 2
+        elif char in "'\"`":
+            end = _quoted_end(query, i)
+            kind = "name" if char == "`" else "string"
+            found[-1].tokens.append(Token(kind, _unquote(query[i:end]), i, end))
+            i = end
+        elif char == ";":
+            found.append(Statement())
+            i += 1
+        elif char.isalnum() or char in "_$.":
+            end = i
+            while end < n and (query[end].isalnum() or query[end] in "_$."):
+                end += 1
+            found[-1].tokens.append(Token("word", query[i:end], i, end))
+            i = end
+        else:
+            found[-1].tokens.append(Token("symbol", char, i, i + 1))
+            i += 1
+    return [s for s in found if s.tokens]
+
+
+def _pragma(statement: Statement) -> tuple[str, str | None] | None:
+    """(lower-case name, value or None) of a PRAGMA statement."""
+    tokens = statement.tokens
+    if statement.first_word != "PRAGMA" or len(tokens) < 2 or tokens[1].kind != "word":
+        return None
+    values = [t.text for t in tokens[2:] if t.kind in ("string", "word")]
+    return tokens[1].text.lower(), (values[0] if values else None)
+
+
+def _rows_value(name: str, value: str | None) -> int:
+    """The row count a pragma value means, as the cluster parses it (empty is 1)."""
+    if value is None or value == "":
+        return 1
+    try:
+        rows = int(value)
+    except ValueError:
+        raise QueryFailed(f"YQL: PRAGMA {name} takes a number of rows, got {value!r}") from None
+    if rows < 0 or rows > MAX_INFER_ROWS:
+        raise QueryFailed(f"YQL: PRAGMA {name} takes 1 to {MAX_INFER_ROWS} rows, got {rows}")
+    return max(1, rows)
+
+
+def infer_rows(query: str) -> int | None:
+    """The rows `PRAGMA yt.InferSchema`/`yt.ForceInferSchema` in the query name (the last
+    one wins, as for any static pragma); None when the query sets neither."""
+    rows: int | None = None
+    seen: set[str] = set()
+    for statement in statements(query):
+        pragma = _pragma(statement)
+        if pragma and pragma[0] in ("yt.inferschema", "yt.forceinferschema"):
+            seen.add(pragma[0])
+            rows = _rows_value(pragma[0], pragma[1])
+    if len(seen) > 1:
+        raise QueryFailed("YQL: InferSchema cannot be used together with ForceInferSchema")
+    return rows
+
+
+def inferred_columns(rows: Iterable[dict[str, Any]], limit: int) -> list[str]:
+    """The columns YQL infers from the first `limit` rows: every key holding a value that is
+    not null in one of them, sorted by name as the cluster lists them."""
+    names: set[str] = set()
+    for index, row in enumerate(rows):
+        if index >= limit:
+            break
+        names.update(k for k, v in row.items() if v is not None and not k.startswith("$"))
+    return sorted(names)
+
+
+# -- the cluster's messages, one place for both backends -------------------------------------
+
+def no_schema(path: str) -> str:
+    return (f'Table "{path}" does not have any scheme attribute supported by YQL, you can add '
+            "\"PRAGMA yt.InferSchema = '1';\" to your query in order to use types of first "
+            "data row as scheme.")
+
+
+def empty_table(path: str) -> str:
+    return f'Cannot infer schema for table "{path}", table is empty'
+
+
+def no_columns(path: str, rows: int) -> str:
+    return f"Cannot infer schema for table {path}, first {rows} row(s) has no columns"
+
+
+def append_refused(path: str) -> str:
+    return (f'Table "{path}" does not have any scheme attribute supported by YQL, append is '
+            "not allowed")
+
+
+def row_type_differs(path: str, table: list[str], written: list[str]) -> str:
+    return (f'Table "{path}" row type differs from the written row type: the table has '
+            f"{', '.join(table) or 'no columns'}, the query writes {', '.join(written)}")
+
+
+def truncated(rows: int = RESULT_ROW_LIMIT) -> str:
+    return (f"the query tracker keeps {rows} rows of a result; end the query with the SELECT "
+            "whose rows you want (they are then read from a table, all of them), or write "
+            "them with INSERT INTO and read that table")

@@ -1,0 +1,73 @@
+"""How the fake's YQL sees a table, and what a YQL write leaves behind, as on a cluster.
+
+A table with a schema (one a YQL INSERT wrote) is read with its columns. A table without
+one (write_table, operation outputs) is refused unless the query sets `yt.InferSchema`
+(or `yt.ForceInferSchema`); then its columns are the keys holding a non-null value in the
+first N rows, and an empty table is refused. YQL appends only to a table with a schema and
+the same columns. Facts and error texts: yt/yql/providers/yt/provider/yql_yt_provider.cpp
+(`TYtTableDescription::Validate`), lib/infer_schema/infer_schema.cpp (`AddRow` skips null
+values), provider/yql_yt_datasink_type_ann.cpp (the append checks), in ytsaurus/ytsaurus.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yt.yson as yson
+
+from yt_pipeline.yql_rules import (
+    append_refused,
+    empty_table,
+    no_columns,
+    no_schema,
+    row_type_differs,
+)
+from yt_pipeline_prod.fake.cypress import Node
+from yt_pipeline_prod.fake.protocol import YtFakeError
+
+#: DuckDB column types and the YT types a YQL write gives them
+_YT_TYPES = {"BIGINT": "int64", "INTEGER": "int64", "SMALLINT": "int64", "TINYINT": "int64",
+             "HUGEINT": "int64", "UBIGINT": "uint64", "DOUBLE": "double", "FLOAT": "double",
+             "BOOLEAN": "boolean", "VARCHAR": "string"}
+
+
+def schema_columns(node: Node) -> list[str]:
+    """The columns of the table's schema; none for a schemaless table."""
+    return [str(column["name"]) for column in node.attributes.get("schema") or []]
+
+
+def columns_for_read(node: Node, path: str, infer_rows: int | None) -> list[str]:
+    """The columns YQL sees in the table, or the cluster's error."""
+    declared = schema_columns(node)
+    if declared:
+        return declared
+    if infer_rows is None:
+        raise YtFakeError(no_schema(path))
+    if not node.rows:
+        raise YtFakeError(empty_table(path))
+    names: set[str] = set()
+    for row in node.rows[:infer_rows]:
+        names.update(key for key, value in row.items() if value is not None)
+    if not names:
+        raise YtFakeError(no_columns(path, min(infer_rows, len(node.rows))))
+    return sorted(names)
+
+
+def projected(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
+    """Each row with exactly these columns (a missing one is null)."""
+    return [{name: row.get(name) for name in columns} for row in rows]
+
+
+def yql_schema(columns: list[tuple[str, str]]) -> Any:
+    """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs."""
+    described = [{"name": name, "type": _YT_TYPES.get(kind.split("(")[0], "any"),
+                  "required": False} for name, kind in columns]
+    return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": False})
+
+
+def check_append(node: Node, path: str, columns: list[str]) -> None:
+    declared = schema_columns(node)
+    if not declared:
+        raise YtFakeError(append_refused(path))
+    if sorted(declared) != sorted(columns):
+        raise YtFakeError(row_type_differs(path, declared, columns))

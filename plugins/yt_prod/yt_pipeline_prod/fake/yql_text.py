@@ -1,0 +1,138 @@
+"""The fake query tracker's reading of YQL text: statements, pragmas, clusters, INSERT.
+
+Clusters as a cluster's yql agent checks them: a table is `cluster.`//path`` or `//path` in
+the cluster of the last `USE`, else the query's `settings["cluster"]`; with none of them
+the query fails ("No cluster name given and no default cluster is selected", raised by
+YQL's SQL translator, yql/essentials/sql/v1; yt/yql/plugin/native/plugin.cpp makes
+`settings["cluster"]` the default). A stock agent lists its clusters without a default
+(yt/yql/agent/yql_agent.cpp), so the fake has none either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from yt_pipeline_prod.fake.protocol import YtFakeError
+
+NO_CLUSTER = "No cluster name given and no default cluster is selected"
+_TABLE = re.compile(r"(?:\b([A-Za-z_][\w-]*)\s*\.\s*)?`([^`]*)`")
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(?:([A-Za-z_][\w-]*)\s*\.\s*)?`([^`]+)`\s*"
+                     r"(?:WITH\s+(?:(TRUNCATE)\b|\(([^)]*)\)))?(.*)$", re.IGNORECASE | re.DOTALL)
+_PRAGMA = re.compile(r"^\s*PRAGMA\s+([\w.]+)\s*(?:=\s*(.*?)|\((.*?)\))?\s*$",
+                     re.IGNORECASE | re.DOTALL)
+_USE = re.compile(r"^\s*USE\s+([A-Za-z_][\w-]*)\s*$", re.IGNORECASE)
+MAX_INFER_ROWS = 1000
+
+
+def split_statements(text: str) -> list[str]:
+    """Statements separated by `;` outside quotes, backticks and comments."""
+    statements, current, i = [], [], 0
+    while i < len(text):
+        char = text[i]
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            current.append(" ")
+            continue
+        if char in "'\"`":
+            end = i + 1
+            while end < len(text) and text[end] != char:
+                end += 2 if text[end] == "\\" and char != "`" else 1
+            current.append(text[i:end + 1])
+            i = end + 1
+            continue
+        if char == ";":
+            statements.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    statements.append("".join(current))
+    return [s.strip() for s in statements if s.strip()]
+
+
+def _unquoted(value: str | None) -> str:
+    value = (value or "").strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def infer_rows(statements: list[str]) -> int | None:
+    """What the query's yt.InferSchema / yt.ForceInferSchema pragmas mean, as the cluster
+    parses them (yt/yql/providers/yt/common/yql_yt_settings.cpp): 1 to 1000 rows, no value
+    is 1, the last one wins, and the two together are an error."""
+    rows, seen = None, set()
+    for statement in statements:
+        match = _PRAGMA.match(statement)
+        if not match or match.group(1).lower() not in ("yt.inferschema", "yt.forceinferschema"):
+            continue
+        seen.add(match.group(1).lower())
+        value = _unquoted(match.group(2) if match.group(2) is not None else match.group(3))
+        if not value:
+            rows = 1
+            continue
+        if not value.isdigit() or int(value) > MAX_INFER_ROWS:
+            raise YtFakeError(f"Bad value {value!r} for pragma {match.group(1)}: expected a "
+                              f"number up to {MAX_INFER_ROWS}")
+        rows = max(1, int(value))
+    if len(seen) > 1:
+        raise YtFakeError("InferSchema cannot be used together with ForceInferSchema")
+    return rows
+
+
+def used_cluster(statement: str) -> str | None:
+    """The cluster a `USE` statement selects; None for other statements."""
+    match = _USE.match(statement)
+    return match.group(1) if match else None
+
+
+def table_cluster(named: str | None, default: str | None, known: set[str]) -> str:
+    cluster = named or default
+    if not cluster:
+        raise YtFakeError(NO_CLUSTER)
+    if cluster not in known:
+        raise YtFakeError(f"Unknown cluster: {cluster}")
+    return cluster
+
+
+def replace_tables(sql: str, default: str | None, known: set[str],
+                   load: Callable[[str], str]) -> str:
+    """`sql` with each YT table as the name `load` gives it and other backticked names
+    quoted for DuckDB."""
+    def replace(match: re.Match[str]) -> str:
+        named, inner = match.group(1), match.group(2)
+        if not inner.startswith("//"):
+            return (f"{named}." if named else "") + '"' + inner.replace('"', '""') + '"'
+        table_cluster(named, default, known)
+        return load(inner)
+
+    return _TABLE.sub(replace, sql)
+
+
+@dataclass
+class Insert:
+    cluster: str | None
+    path: str
+    truncate: bool
+    select: str
+
+
+def parse_insert(statement: str) -> Insert | None:
+    match = _INSERT.match(statement)
+    if match is None:
+        return None
+    named, path, truncate, hints, select = match.groups()
+    if hints is not None:
+        words = [h.split("=")[0].strip().upper() for h in hints.split(",")]
+        unknown = [w for w in words if w not in ("TRUNCATE", "EXPIRATION")]
+        if unknown:
+            raise YtFakeError(f"the fake query tracker does not know the write hints {unknown}")
+        truncate = "TRUNCATE" if "TRUNCATE" in words else None
+    return Insert(named, path, bool(truncate), select)
