@@ -50,6 +50,8 @@ class ProdSettings:
 
 
 def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` merged in, neither changed: a mapping in `extra` merges into a
+    dict of `base` key by key at any depth; any other value (lists too) replaces."""
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
