@@ -42,8 +42,9 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> Non
 def build_package(build_dir: Path, stages: dict[str, dict[str, str]]) -> CodePackage:
     """stages: name -> {path inside the stage folder: text}. Same input, same bytes."""
     files: dict[str, tuple[bytes, int]] = {}
-    for source in sorted((REPO / "ytjobs").glob("*.py")):
-        files[f"ytjobs/{source.name}"] = (source.read_bytes(), 0o644)
+    for source in sorted((REPO / "ytjobs").rglob("*.py")):  # subpackages too
+        files[f"ytjobs/{source.relative_to(REPO / 'ytjobs').as_posix()}"] = (
+            source.read_bytes(), 0o644)
     wrappers: dict[tuple[str, str], str] = {}
     for stage, stage_files in stages.items():
         stage_files = {"config.yaml": "{}\n", **stage_files}
