@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
 from yt_pipeline_prod.fake.tables import dump_json_rows, require_json
@@ -152,10 +153,9 @@ class QueryRunner:
             existing = cypress.lookup(path, None)
             if existing is None:
                 cypress.ensure_parents(path, None, recursive=True)
-                cypress.put(path, Node("table", rows=rows), None)
+                cypress.create(path, Node("table", rows=rows), None)
                 return
-            node = cypress.mutable(path, None)
-            node.rows = rows if truncate else node.rows + rows
+            write_rows(cypress, path, rows, not truncate, None)
 
 
 def _query(state: FakeState, request: Request) -> FakeQuery:
