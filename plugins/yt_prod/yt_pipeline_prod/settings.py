@@ -7,6 +7,7 @@ pipeline:
     retries: true          # the client's own retries with backoff (tests turn them off)
     poll_interval_s: 2     # how often a running operation or query is checked
     yt_config: {}          # merged into ytsaurus-client's configuration as it is
+    archive_ttl_days: 30   # code archives not used for this long expire (null: never)
 ```
 """
 
@@ -24,6 +25,9 @@ RETRY_SWITCHES = ("read_retries", "write_retries", "start_operation_retries",
                   "get_operation_retries", "batch_requests_retries", "concatenate_retries")
 
 
+DEFAULT_ARCHIVE_TTL_DAYS = 30.0
+
+
 @dataclass
 class ProdSettings:
     proxy: str
@@ -32,6 +36,8 @@ class ProdSettings:
     retries: bool = True
     poll_interval_s: float = 2.0
     yt_config: dict[str, Any] = field(default_factory=dict)
+    #: days after its last upload or use that a code archive expires (None: never)
+    archive_ttl_days: float | None = DEFAULT_ARCHIVE_TTL_DAYS
 
     def client_config(self) -> dict[str, Any]:
         """The configuration patch for `yt.wrapper.YtClient`."""
@@ -99,6 +105,11 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
     yt_config = options.get("yt_config") or {}
     if not isinstance(yt_config, Mapping):
         raise fail("yt_config", "a mapping of ytsaurus-client options")
+    ttl = options.get("archive_ttl_days", DEFAULT_ARCHIVE_TTL_DAYS)
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
+                            or ttl <= 0):
+        raise fail("archive_ttl_days", "a positive number of days, or null for never")
     build_folder = settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
     return ProdSettings(proxy=proxy, token=token, build_folder=str(build_folder).rstrip("/"),
-                        retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config))
+                        retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config),
+                        archive_ttl_days=None if ttl is None else float(ttl))
