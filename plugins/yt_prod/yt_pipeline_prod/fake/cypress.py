@@ -149,11 +149,6 @@ class Cypress:
                 self._branch(path, tx_id)
             return lock
 
-    def check_lock(self, path: str, tx_id: str | None, mode: str,
-                   child_key: str | None = None) -> None:
-        node = self.get_node(path, tx_id)
-        self.locks.check(node.id, path, self.lineage(tx_id), mode, child_key)
-
     # -- reading ----------------------------------------------------------------------
     def lookup(self, path: str, tx_id: str | None) -> Node | None:
         with self.lock:
@@ -275,7 +270,8 @@ class Cypress:
         with self.lock:
             subtree = self.subtree(path, tx_id)
             for sub in subtree:
-                self.check_lock(sub, tx_id, "exclusive")
+                self.locks.check(self.get_node(sub, tx_id).id, sub, self.lineage(tx_id),
+                                 "exclusive")
             if path != ROOT:
                 self.take_lock(parent_of(path), tx_id, "shared", child_key=name_of(path))
             for sub in subtree:
