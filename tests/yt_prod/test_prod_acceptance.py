@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from both_modes import compare_tables, run_both
+from both_modes import compare_tables, prod_tables, run_both
 
 REPO = Path(__file__).resolve().parents[2]
 #: every example that is a pipeline (07_plugin is a plugin package, run by tests/docs)
@@ -26,3 +26,25 @@ def test_example_gives_the_same_tables_in_prod_and_dev(example, tmp_path, fake_y
     compared = compare_tables(dev_dir, fake_yt, scheduler_columns=("job",))
     if example != "05_vanilla":  # its tasks write no table
         assert compared >= 1
+
+
+PIPELINE = Path(__file__).resolve().parent / "acceptance"
+
+
+def test_a_pipeline_of_every_kind_gives_the_same_rows_in_prod_and_dev(tmp_path, fake_yt,
+                                                                      run_cli, monkeypatch):
+    dev_dir, _ = run_both(PIPELINE, tmp_path, fake_yt, run_cli, monkeypatch, "--workers", "3")
+    compared = compare_tables(dev_dir, fake_yt)
+    assert compared == 7
+    prod = prod_tables(fake_yt)
+    assert len(prod["//tmp/acceptance/big_selected"]) == 25_000
+    assert prod["//tmp/acceptance/countries"] == [
+        {"country": "de", "events": 12}, {"country": "fr", "events": 11},
+        {"country": "nl", "events": 12}]
+    assert [r["user"] for r in prod["//tmp/acceptance/per_user"]] == ["ann", "bob", "cyd", "dee"]
+    # each vanilla job had a cookie of its own, in both modes
+    prod_cookies = sorted(line for job in fake_yt.jobs
+                          for line in job.stderr.decode().splitlines() if "cookie=" in line)
+    dev_log = (dev_dir / ".dev" / "cookies.log").read_text()
+    dev_cookies = sorted(line for line in dev_log.splitlines() if "cookie=" in line)
+    assert prod_cookies == dev_cookies == [f"job cookie={n} of vanilla.py" for n in range(3)]

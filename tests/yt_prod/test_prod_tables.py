@@ -99,6 +99,9 @@ def test_bad_paths_are_rejected_before_any_request(prod_client, fake_yt):
 
 
 def test_parallel_writers_do_not_share_a_transaction(prod_client, fake_yt):
+    # They also create //tmp/par at once: from three transactions that is a lock conflict
+    # on its name in //tmp ("Locks" on the Transactions page of the Cypress docs), which
+    # the fake enforces; the client creates a table's folder outside its transaction.
     def write(name):
         for round_ in range(3):
             prod_client.write_table(f"//tmp/par/{name}", [{"w": name, "r": round_}] * 5)

@@ -55,6 +55,24 @@ class _CountedRows:
             yield row
 
 
+def create_folder_of(client: Any, path: str) -> None:
+    """Create the folder `path` goes in, outside any transaction. Created inside one, every
+    new folder on the way stays locked by name in its parent until the transaction ends, so
+    two transactions creating it at once (parallel stages writing next to each other) fail
+    with a lock conflict. Outside, each create is atomic and `ignore_existing` lets the
+    second one through. (ytsaurus-client creates its own folders the same way, under the
+    null transaction: `_append_default_path_with_user_level` in yt/wrapper/file_commands.py.)
+    """
+    import yt.wrapper as yt
+    from yt.common import YT_NULL_TRANSACTION_ID
+
+    folder = yt.ypath_dirname(path)
+    if folder in ("/", "//"):
+        return
+    with client.Transaction(transaction_id=YT_NULL_TRANSACTION_ID):
+        client.create("map_node", folder, recursive=True, ignore_existing=True)
+
+
 class ProdClient:
     mode = "prod"
 
@@ -95,14 +113,16 @@ class ProdClient:
     @table_path_keyword
     def write_table(self, path: str, rows: Iterable[Row], append: bool = False, *,
                     replication_factor: int | None = None) -> int:
-        """Create the table (and its folders) and write it in one transaction: a write that
-        fails half-way is aborted, and the table stays as it was."""
+        """Create the table and write it in one transaction: a write that fails half-way is
+        aborted, and the table stays as it was (a new one is not left behind). Its folder is
+        created first, outside the transaction."""
         import yt.wrapper as yt
 
         path = check_path(path)
         counted = _CountedRows(rows, path)
         client = self.yt()
         with translated(self, "write_table", path):
+            create_folder_of(client, path)
             # a failed ping fails this write at commit, not the whole run by interrupting
             # the main thread (the client's default)
             with client.Transaction(attributes={"title": f"yt-pipeline write {path}"},

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.operations import OperationResult
 from yt_pipeline_prod import op_spec
+from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.upload import ensure_uploaded
 
@@ -46,10 +47,13 @@ def _inputs_sorted_by(client: ProdClient, spec: OperationSpec) -> bool:
 
 
 def _prepare_outputs(client: ProdClient, spec: OperationSpec) -> None:
+    """Output tables are created in the operation's transaction (a failed operation leaves
+    no new empty table behind), their folders outside it (see `create_folder_of`)."""
     yt = client.yt()
     for path in spec.output_tables:
         with translated(client, "create output table", path):
-            yt.create("table", path, recursive=True, ignore_existing=True)
+            create_folder_of(yt, path)
+            yt.create("table", path, ignore_existing=True)
 
 
 def operation_url(client: ProdClient, operation_id: str) -> str | None:

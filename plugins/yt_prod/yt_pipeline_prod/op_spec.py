@@ -4,6 +4,11 @@ Jobs read and write JSON lines (`<encode_utf8=%false>json`), as dev jobs do, so 
 mapper scripts run unchanged. Each job extracts the code archive and runs the stage's
 wrapper script from it; secrets travel only in the secure vault and are exported under
 their own names inside the job, never on the command line.
+
+An operation's `spec:` section is merged into the spec built here, block by block: mappings
+merge key by key at every depth and the section's values win, so `mapper: {tmpfs_path: .}`
+adds one key to the mapper and keeps its command, files and format. Anything else (a list,
+a string, a number) replaces what was built: `pool_trees: [a, b]` is the whole list.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME, script_role, wrapper_name
+from yt_pipeline_prod.settings import deep_merge
 
 if TYPE_CHECKING:
     from yt_pipeline.operations import OperationSpec
@@ -104,8 +110,7 @@ def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tupl
     if kind == "sort":
         body["output_table_path"] = spec.output_tables[0]
         body["sort_by"] = list(spec.sort_by)
-        body.update(spec.extra_spec)
-        return "sort", body
+        return "sort", deep_merge(body, spec.extra_spec)
     archive = archive or ""
     if kind == "vanilla":
         task = user_job(spec, spec.script or "", archive, with_format=False)
@@ -127,5 +132,4 @@ def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tupl
             body["mapper"] = user_job(spec, spec.mapper, archive)
         if resources.job_count:
             body["job_count" if kind == "reduce" else "partition_count"] = resources.job_count
-    body.update(spec.extra_spec)
-    return kind, body
+    return kind, deep_merge(body, spec.extra_spec)

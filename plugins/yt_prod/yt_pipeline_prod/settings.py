@@ -9,6 +9,7 @@ pipeline:
     yt_config: {}          # merged into ytsaurus-client's configuration as it is
     cluster: my-cluster    # the cluster YQL queries run on (default: //sys/@cluster_name)
     yql_result_folder: //tmp/yt_pipeline/yql_results   # where a query's last SELECT lands
+    archive_ttl_days: 30   # code archives not used for this long expire (null: never)
 ```
 """
 
@@ -26,6 +27,9 @@ RETRY_SWITCHES = ("read_retries", "write_retries", "start_operation_retries",
                   "get_operation_retries", "batch_requests_retries", "concatenate_retries")
 
 
+DEFAULT_ARCHIVE_TTL_DAYS = 30.0
+
+
 @dataclass
 class ProdSettings:
     proxy: str
@@ -37,6 +41,8 @@ class ProdSettings:
     #: the cluster named in each YQL query's settings; None: read //sys/@cluster_name
     cluster: str | None = None
     yql_result_folder: str = "//tmp/yt_pipeline/yql_results"
+    #: days after its last upload or use that a code archive expires (None: never)
+    archive_ttl_days: float | None = DEFAULT_ARCHIVE_TTL_DAYS
 
     def client_config(self) -> dict[str, Any]:
         """The configuration patch for `yt.wrapper.YtClient`."""
@@ -55,6 +61,8 @@ class ProdSettings:
 
 
 def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` merged in, neither changed: a mapping in `extra` merges into a
+    dict of `base` key by key at any depth; any other value (lists too) replaces."""
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
@@ -108,8 +116,13 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
     folder = options.get("yql_result_folder", ProdSettings.yql_result_folder)
     if not isinstance(folder, str) or not folder.startswith("//") or not folder.rstrip("/"):
         raise fail("yql_result_folder", "a YT path (//...)")
+    ttl = options.get("archive_ttl_days", DEFAULT_ARCHIVE_TTL_DAYS)
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
+                            or ttl <= 0):
+        raise fail("archive_ttl_days", "a positive number of days, or null for never")
     build_folder = settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
     return ProdSettings(proxy=proxy, token=token, build_folder=str(build_folder).rstrip("/"),
                         retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config),
                         cluster=cluster.strip() if cluster else None,
-                        yql_result_folder=folder.rstrip("/"))
+                        yql_result_folder=folder.rstrip("/"),
+                        archive_ttl_days=None if ttl is None else float(ttl))

@@ -1,16 +1,30 @@
 """The code archive in `pipeline.build_folder`, named by its content hash.
 
 An archive already there with the right size is not uploaded again, so an unchanged
-pipeline sends no archive bytes on its next run. The upload runs in a transaction (the
-client's write_file opens one), so a broken upload never leaves half an archive behind.
+pipeline sends no archive bytes on its next run.
+
+Two runs may upload the same archive at once. Writing it under its final name would fail
+one of them on a cluster: `write_file` writes inside a transaction of its own and takes an
+exclusive lock on the file (a shared one on its name in the folder when it creates it), and
+the second run's transaction asking for the same lock gets a lock conflict (error 402). So
+each run writes a temporary file of its own next to it and moves that onto the final name
+with `force`: the move runs outside any transaction, replaces the name atomically, and
+whichever run moves last puts the same bytes there (the name is their hash). A broken
+upload leaves no half archive under the final name.
+
+Archives expire (Cypress `expiration_time`): `pipeline.prod.archive_ttl_days` after they were
+last uploaded or found by a run, so build_folder does not keep every archive ever built.
+A temporary file left by a run that died expires within a day.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.errors import TableNotFound
+from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_prod.failures import translated
 
 if TYPE_CHECKING:
@@ -19,9 +33,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("yt_pipeline.prod.upload")
 
+TEMPORARY_TTL_DAYS = 1.0
+
 
 def remote_archive_path(client: ProdClient, package: CodePackage) -> str:
     return f"{client.build_folder}/{package.remote_name}"
+
+
+def expiration_time(days: float) -> str:
+    """A moment `days` from now as Cypress takes it: an ISO UTC time, formatted as
+    ytsaurus-client formats the one it sets on temporary tables (`create_temp_table`)."""
+    from yt.wrapper.common import datetime_to_string, utcnow
+
+    return str(datetime_to_string(utcnow() + timedelta(days=days)))
 
 
 def _remote_size(client: ProdClient, target: str) -> int | None:
@@ -32,22 +56,58 @@ def _remote_size(client: ProdClient, target: str) -> int | None:
         return None
 
 
+def _refresh(client: ProdClient, target: str) -> bool:
+    """Push the archive's expiration time forward; False if it is gone (expired meanwhile)."""
+    days = client.settings.archive_ttl_days
+    if days is None:
+        return True
+    try:
+        with translated(client, "refresh the expiration time of code archive", target):
+            client.yt().set(target + "/@expiration_time", expiration_time(days))
+    except TableNotFound:
+        return False
+    return True
+
+
+def _remove_quietly(yt: Any, path: str) -> None:
+    try:
+        yt.remove(path, force=True)
+    except Exception as error:  # noqa: BLE001 - it expires anyway; the first error matters
+        log.debug("could not remove %s: %s", path, type(error).__name__)
+
+
+def _upload(client: ProdClient, package: CodePackage, target: str) -> None:
+    log.info("uploading code archive %s (%d bytes)", package.remote_name, package.size)
+    yt = client.yt()
+    temporary = f"{target}.part-{uuid.uuid4().hex[:16]}"
+    with translated(client, "upload code archive", target), \
+            package.archive_path.open("rb") as archive:
+        package.check_unchanged(archive)  # the bytes named by the hash, no other
+        yt.create("map_node", client.build_folder, recursive=True, ignore_existing=True)
+        yt.create("file", temporary,
+                  attributes={"expiration_time": expiration_time(TEMPORARY_TTL_DAYS)})
+        try:
+            yt.write_file(temporary, archive, force_create=False)
+            # a move drops the temporary file's expiration time (it is not asked to keep
+            # it); the archive's own is set just after
+            yt.move(temporary, target, force=True)
+        except BaseException:
+            _remove_quietly(yt, temporary)
+            raise
+    if not _refresh(client, target):
+        raise BackendError(f"upload code archive {target}: it was removed right after the "
+                           "upload; run again")
+
+
 def ensure_uploaded(client: ProdClient, package: CodePackage) -> str:
     """The Cypress path of the archive, uploaded first if it is not there yet."""
     target = remote_archive_path(client, package)
     with client.upload_lock:
         if target in client.uploaded:
             return target
-        size = _remote_size(client, target)
-        if size == package.size:
+        if _remote_size(client, target) == package.size and _refresh(client, target):
             log.info("code archive %s is already uploaded", package.remote_name)
         else:
-            log.info("uploading code archive %s (%d bytes)", package.remote_name, package.size)
-            with translated(client, "upload code archive", target):
-                yt = client.yt()
-                yt.create("map_node", client.build_folder, recursive=True, ignore_existing=True)
-                with package.archive_path.open("rb") as archive:
-                    package.check_unchanged(archive)  # the bytes named by the hash, no other
-                    yt.write_file(target, archive)
+            _upload(client, package, target)
         client.uploaded.add(target)
     return target

@@ -1,10 +1,11 @@
 """A fake YT HTTP proxy for tests: the real ytsaurus-client talks to it on 127.0.0.1.
 
-It keeps Cypress in memory (tables, files, documents, links, transactions), really runs
-operations as local processes and runs a small subset of YQL on DuckDB, seeing tables as a
-cluster's YQL does (schemaless ones only through yt.InferSchema). It does not check ACLs,
-written rows against schemas, quotas or transaction isolation beyond "changes appear on
-commit".
+It keeps Cypress in memory (tables, files, documents, links, transactions and their locks,
+expiration times), really runs operations as local processes and runs a small subset of YQL
+on DuckDB, seeing tables as a cluster's YQL does (schemaless ones only through
+yt.InferSchema). Writes take the locks a cluster takes and conflicting ones fail with its
+error (402); a commit merges appends into the table as it is then. It does not check ACLs,
+written rows against schemas, or quotas.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""An in-memory Cypress: nodes by path, with transactions as copy-on-write overlays.
+"""An in-memory Cypress: nodes by path, transactions as copy-on-write overlays, and locks.
 
 A transaction keeps its own changes (`path -> node`, or None for a removed node) on top of
-its parent's view; commit folds them into the parent, abort drops them. So a table written
-under a transaction appears to others only when it commits. There are no locks and no
-conflicts: the last commit wins.
+its parent's view; abort drops them, commit merges them into the parent (branches.py says
+how: an append lands on the table as it is at commit time). Writes take the locks Cypress
+takes for them (locks.py), so two transactions overwriting one node conflict as on a
+cluster instead of the last commit winning.
 """
 
 from __future__ import annotations
@@ -12,49 +13,16 @@ import copy
 import itertools
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from yt_pipeline_prod.fake.protocol import (
-    NO_SUCH_TRANSACTION,
-    YtFakeError,
-    resolve_error,
-)
+from yt_pipeline_prod.fake.branches import Branch, apply_branch
+from yt_pipeline_prod.fake.locks import Lock, LockTable
+from yt_pipeline_prod.fake.paths import ROOT, name_of, new_id, normalize, parent_of, split_path
+from yt_pipeline_prod.fake.protocol import NO_SUCH_TRANSACTION, YtFakeError, resolve_error
 
-ROOT = "/"
-
-
-def new_id() -> str:
-    raw = uuid.uuid4().hex
-    return "-".join(raw[i:i + 8].lstrip("0") or "0" for i in range(0, 32, 8))
-
-
-def split_path(path: str) -> tuple[str, str | None]:
-    """`//a/b/@attr` -> ("//a/b", "attr"); `//a/b/@` -> ("//a/b", ""); no attribute -> None."""
-    if "/@" in path:
-        node, attribute = path.split("/@", 1)
-        return (node or ROOT), attribute
-    return path, None
-
-
-def normalize(path: str) -> str:
-    if path in ("/", "//"):
-        return ROOT
-    if not path.startswith("//"):
-        raise YtFakeError(f"Path {path!r} does not start with //", code=500)
-    return path.rstrip("/")
-
-
-def parent_of(path: str) -> str:
-    if path == ROOT:
-        return ROOT
-    head = path.rsplit("/", 1)[0]
-    return head if head not in ("", "/") else ROOT
-
-
-def name_of(path: str) -> str:
-    return path.rsplit("/", 1)[-1] if path != ROOT else ""
+__all__ = ["ROOT", "Cypress", "Node", "Transaction", "name_of", "new_id", "normalize",
+           "parent_of", "split_path"]
 
 
 @dataclass
@@ -76,6 +44,9 @@ class Transaction:
     parent: str | None
     attributes: dict[str, Any]
     changes: dict[str, Node | None] = field(default_factory=dict)
+    #: nodes of `changes` copied from the parent's view, and what was done to them; a node
+    #: in `changes` without a branch was created (or replaced) by this transaction
+    branches: dict[str, Branch] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
 
 
@@ -87,6 +58,7 @@ class Cypress:
             path: Node("map_node") for path in (ROOT, "//tmp", "//home", "//sys")
         }
         self.transactions: dict[str, Transaction] = {}
+        self.locks = LockTable()
         self._revisions = itertools.count(1)
 
     # -- transactions -----------------------------------------------------------------
@@ -107,38 +79,75 @@ class Cypress:
     def commit(self, tx_id: str) -> None:
         with self.lock:
             tx = self.transaction(tx_id)
-            self._drop_children(tx_id)
-            target = self.transactions[tx.parent].changes if tx.parent else self.base
+            nested = [t.id for t in self.transactions.values() if t.parent == tx_id]
+            if nested:
+                # the master's TTransactionManager::CommitTransaction refuses too
+                raise YtFakeError(f"Cannot commit transaction {tx_id} since it has "
+                                  f"{len(nested)} active nested transaction(s)")
             for path, node in tx.changes.items():
-                if node is None and target is self.base:
-                    target.pop(path, None)
-                else:
-                    target[path] = node
+                self._merge(tx, path, node)
             del self.transactions[tx_id]
+            self.locks.release(tx_id, parent=tx.parent)
 
     def abort(self, tx_id: str) -> None:
         with self.lock:
             self.transaction(tx_id)
-            self._drop_children(tx_id)
+            self._end_children(tx_id)
             del self.transactions[tx_id]
+            self.locks.release(tx_id)
 
-    def _drop_children(self, tx_id: str) -> None:
+    def _end_children(self, tx_id: str) -> None:
         for child in [t.id for t in self.transactions.values() if t.parent == tx_id]:
-            self._drop_children(child)
+            self._end_children(child)
             self.transactions.pop(child, None)
+            self.locks.release(child)
+
+    def _merge(self, tx: Transaction, path: str, node: Node | None) -> None:
+        parent = self.transactions[tx.parent] if tx.parent else None
+        target = parent.changes if parent else self.base
+        branch = tx.branches.get(path)
+        if node is None or branch is None:  # removed, or created here: as a whole
+            if node is None and parent is None:
+                target.pop(path, None)
+            else:
+                target[path] = node
+            if parent:
+                parent.branches.pop(path, None)
+            return
+        current = self.lookup(path, tx.parent)
+        if not branch.changed or current is None or current.id != node.id:
+            return  # read only (a snapshot), or a node no longer there
+        apply_branch(self.mutable(path, tx.parent), node, branch)
+        if parent and path in parent.branches:  # else the parent created it: a whole node
+            parent.branches[path].absorb(branch)
+
+    def lineage(self, tx_id: str | None) -> list[str]:
+        """The transaction and its ancestors, innermost first."""
+        found = []
+        while tx_id:
+            found.append(tx_id)
+            tx_id = self.transaction(tx_id).parent
+        return found
 
     def _layers(self, tx_id: str | None) -> list[dict[str, Node | None]]:
         """Change sets from the innermost transaction out to the committed tree."""
-        layers = []
-        while tx_id:
-            tx = self.transaction(tx_id)
-            layers.append(tx.changes)
-            tx_id = tx.parent
-        layers.append(self.base)
-        return layers
+        return [self.transactions[t].changes for t in self.lineage(tx_id)] + [self.base]
 
     def _changes(self, tx_id: str | None) -> dict[str, Node | None]:
         return self.transaction(tx_id).changes if tx_id else self.base
+
+    # -- locks ------------------------------------------------------------------------
+    def take_lock(self, path: str, tx_id: str | None, mode: str, child_key: str | None = None,
+                  attribute_key: str | None = None) -> Lock | None:
+        with self.lock:
+            node = self.get_node(path, tx_id)
+            lock = self.locks.take(node.id, path, self.lineage(tx_id), mode, child_key,
+                                   attribute_key)
+            if tx_id:
+                # a lock branches the node: the transaction works on the node as it is now
+                # (`DoAcquireLock` in cypress_manager.cpp)
+                self._branch(path, tx_id)
+            return lock
 
     # -- reading ----------------------------------------------------------------------
     def lookup(self, path: str, tx_id: str | None) -> Node | None:
@@ -203,27 +212,75 @@ class Cypress:
 
     # -- writing ----------------------------------------------------------------------
     def put(self, path: str, node: Node, tx_id: str | None) -> Node:
+        """Store a node as a whole (new, or replacing one): no locks, see `create`."""
         with self.lock:
-            node.revision = next(self._revisions)
-            node.modified = time.time()
+            self._stamp(node)
             self._changes(tx_id)[path] = node
+            if tx_id:
+                self.transaction(tx_id).branches.pop(path, None)
             return node
 
+    def _stamp(self, node: Node) -> None:
+        node.revision = next(self._revisions)
+        node.modified = time.time()
+
+    def _branch(self, path: str, tx_id: str | None) -> Node:
+        """The node at `path` in this transaction's own layer, copied there if it lives
+        below it."""
+        changes = self._changes(tx_id)
+        node = changes.get(path)
+        if node is None:
+            node = copy.deepcopy(self.get_node(path, tx_id))
+            changes[path] = node
+            if tx_id:
+                self.transaction(tx_id).branches[path] = Branch.of(node)
+        return node
+
     def mutable(self, path: str, tx_id: str | None) -> Node:
-        """The node at `path`, copied into this transaction's layer if it lives below it."""
+        """The node at `path`, to change under this transaction (the caller holds the
+        lock its change needs)."""
         with self.lock:
-            changes = self._changes(tx_id)
-            node = changes.get(path)
-            if node is None:
-                node = copy.deepcopy(self.get_node(path, tx_id))
-            return self.put(path, node, tx_id)
+            node = self._branch(path, tx_id)
+            self._stamp(node)
+            return node
+
+    def note_update(self, path: str, tx_id: str | None, mode: str) -> None:
+        branch = self.transaction(tx_id).branches.get(path) if tx_id else None
+        if branch is not None:
+            branch.raise_mode(mode)
+
+    def note_attribute(self, path: str, tx_id: str | None, name: str, value: Any) -> None:
+        branch = self.transaction(tx_id).branches.get(path) if tx_id else None
+        if branch is not None:
+            branch.attributes[name] = value
+
+    def create(self, path: str, node: Node, tx_id: str | None) -> Node:
+        """A new node: a shared lock on its name in the parent folder, and the new node
+        locked exclusively by the transaction that created it (`TNodeFactory::CreateNode`
+        in cypress_manager.cpp)."""
+        with self.lock:
+            self.take_lock(parent_of(path), tx_id, "shared", child_key=name_of(path))
+            self.put(path, node, tx_id)
+            self.take_lock(path, tx_id, "exclusive")
+            return node
 
     def delete(self, path: str, tx_id: str | None) -> None:
+        """Remove a subtree: exclusive locks on every node of it and a shared lock on its
+        name in the parent, all checked before anything changes."""
         with self.lock:
+            subtree = self.subtree(path, tx_id)
+            for sub in subtree:
+                self.locks.check(self.get_node(sub, tx_id).id, sub, self.lineage(tx_id),
+                                 "exclusive")
+            if path != ROOT:
+                self.take_lock(parent_of(path), tx_id, "shared", child_key=name_of(path))
+            for sub in subtree:
+                self.take_lock(sub, tx_id, "exclusive")
             changes = self._changes(tx_id)
-            for sub in self.subtree(path, tx_id):
+            for sub in subtree:
                 if tx_id:
                     changes[sub] = None
+                    self.transaction(tx_id).branches.pop(sub, None)
                 else:
                     changes.pop(sub, None)
 
@@ -237,4 +294,4 @@ class Cypress:
         if not recursive:
             raise resolve_error(parent)
         self.ensure_parents(parent, tx_id, recursive)
-        self.put(parent, Node("map_node"), tx_id)
+        self.create(parent, Node("map_node"), tx_id)

@@ -7,7 +7,9 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.attributes import attribute_value, node_value, with_attributes
+from yt_pipeline_prod.fake.branches import set_attribute, set_value
 from yt_pipeline_prod.fake.cypress import Node, name_of, new_id, normalize, split_path
+from yt_pipeline_prod.fake.expiration import check_attribute
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
     Request,
@@ -98,17 +100,20 @@ def cmd_set(state: FakeState, request: Request) -> None:
     cypress = state.cypress
     with cypress.lock:
         if attribute:
-            node = cypress.mutable(path, tx)
-            node.attributes[attribute.split("/")[0]] = value
+            name = attribute.split("/")[0]
+            check_attribute(name, value)
+            set_attribute(cypress, path, name, value, tx)
             return None
         existing = cypress.lookup(path, tx)
         if existing is not None and existing.type == "document":
-            cypress.mutable(path, tx).value = value
+            set_value(cypress, path, value, tx)
             return None
-        if existing is not None and not request.param("force"):
-            raise YtFakeError(f"Cannot set a value to the {existing.type} {path}")
+        if existing is not None:
+            if not request.param("force"):
+                raise YtFakeError(f"Cannot set a value to the {existing.type} {path}")
+            cypress.delete(path, tx)
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
-        cypress.put(path, Node("document", value=value), tx)
+        cypress.create(path, Node("document", value=value), tx)
     return None
 
 
@@ -119,6 +124,8 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         raise YtFakeError(f"The fake proxy cannot create objects of type {kind}")
     path, _ = _path(state, request)
     attributes = dict(plain(request.param("attributes")) or {})
+    for name, value in attributes.items():
+        check_attribute(name, value)
     cypress = state.cypress
     with cypress.lock:
         existing = cypress.lookup(path, tx)
@@ -127,6 +134,8 @@ def cmd_create(state: FakeState, request: Request) -> Any:
                 if existing.type != kind and not request.param("ignore_type_mismatch"):
                     raise YtFakeError(f"{path} already exists and is a {existing.type}",
                                       code=ALREADY_EXISTS)
+                if request.param("lock_existing"):
+                    cypress.take_lock(path, tx, "exclusive")
                 return {"node_id": existing.id}
             if not request.param("force"):
                 raise YtFakeError(f"Node {path} already exists", code=ALREADY_EXISTS)
@@ -138,7 +147,7 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         node.attributes.update(attributes)
         if kind == "link" and "target_path" not in node.attributes:
             raise YtFakeError("A link needs the target_path attribute")
-        cypress.put(path, node, tx)
+        cypress.create(path, node, tx)
         return {"node_id": node.id}
 
 
@@ -163,10 +172,22 @@ def cmd_remove(state: FakeState, request: Request) -> None:
 
 def cmd_lock(state: FakeState, request: Request) -> Any:
     tx = transaction_of(request)
+    if not tx:
+        # TObjectProxyBase::ValidateTransaction: a lock belongs to a transaction
+        raise YtFakeError("Operation cannot be performed outside of a transaction")
+    if request.param("waitable"):
+        raise YtFakeError("the fake proxy does not queue waitable locks")
     path, _ = _path(state, request)
-    node = state.cypress.get_node(path, tx)
-    return {"lock_id": new_id(), "node_id": node.id,
-            "revision": node.revision}
+    mode = str(request.param("mode") or "exclusive")
+    child_key, attribute_key = request.param("child_key"), request.param("attribute_key")
+    cypress = state.cypress
+    with cypress.lock:
+        lock = cypress.take_lock(path, tx, mode,
+                                 str(child_key) if child_key is not None else None,
+                                 str(attribute_key) if attribute_key is not None else None)
+        node = cypress.get_node(path, tx)
+        return {"lock_id": lock.id if lock else "0-0-0-0", "node_id": node.id,
+                "revision": node.revision}
 
 
 def cmd_link(state: FakeState, request: Request) -> Any:
@@ -182,9 +203,10 @@ def cmd_link(state: FakeState, request: Request) -> Any:
                 return {"node_id": existing.id}
             if not request.param("force"):
                 raise YtFakeError(f"Node {link} already exists", code=ALREADY_EXISTS)
+            cypress.delete(link, tx)
         cypress.ensure_parents(link, tx, bool(request.param("recursive")))
         node = Node("link", attributes={"target_path": normalize(target)})
-        cypress.put(link, node, tx)
+        cypress.create(link, node, tx)
         return {"node_id": node.id}
 
 
@@ -192,6 +214,10 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
     tx = transaction_of(request)
     source, _ = _path(state, request, "source_path")
     text, _ = path_attributes(request.param("destination_path"))
+    # A copy or a move does not keep the TTL unless asked to (the "Cypress node TTL" section
+    # of the Cypress docs; preserve_expiration_* default to false in the driver's commands)
+    dropped = [name for name in ("expiration_time", "expiration_timeout")
+               if not request.param(f"preserve_{name}")]
     cypress = state.cypress
     with cypress.lock:
         destination = cypress.resolve(text, tx, follow_last=False)
@@ -209,8 +235,10 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
         top = None
         for sub, node in moved.items():
             if not remove_source:
-                node.id = Node("map_node").id
-            cypress.put(destination + sub[len(source):], node, tx)
+                node.id = new_id()
+            for name in dropped:
+                node.attributes.pop(name, None)
+            cypress.create(destination + sub[len(source):], node, tx)
             top = top or node
         return {"node_id": top.id if top else ""}
 

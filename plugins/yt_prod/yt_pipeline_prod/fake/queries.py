@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
 from yt_pipeline_prod.fake.tables import dump_json_rows, require_json
@@ -188,14 +189,13 @@ class QueryRunner:
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
                 check_append(existing, path, [name for name, _ in described])
-                cypress.mutable(path, None).rows = existing.rows + rows
+                write_rows(cypress, path, rows, True, None)
                 return
             if existing is None:
                 cypress.ensure_parents(path, None, recursive=True)
-                node = cypress.put(path, Node("table"), None)
+                node = cypress.create(path, Node("table", rows=rows), None)
             else:
-                node = cypress.mutable(path, None)
-            node.rows = rows
+                node = write_rows(cypress, path, rows, False, None)
             node.attributes["schema"] = yql_schema(described)
             node.attributes.pop("sorted_by", None)
 

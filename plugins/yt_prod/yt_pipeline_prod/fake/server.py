@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import yt.yson as yson
 
 from yt_pipeline_prod.fake.dispatch import HANDLERS
+from yt_pipeline_prod.fake.expiration import expire_due
 from yt_pipeline_prod.fake.protocol import (
     COMMANDS,
     Request,
@@ -155,6 +156,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 raise YtFakeError(f"Command {name} is not known to the fake proxy", status=404)
             request = self._request(name, raw_body)
             state.count(name, len(request.body))
+            expire_due(state.cypress)  # nodes whose expiration_time has passed are gone
             result = state.once(request.param("mutation_id"),
                                 lambda: HANDLERS[name](state, request))
             self._answer(name, request, result)

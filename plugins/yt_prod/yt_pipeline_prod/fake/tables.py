@@ -1,4 +1,8 @@
-"""Heavy commands: write_table/read_table in JSON format, write_file/read_file."""
+"""Heavy commands: write_table/read_table in JSON format, write_file/read_file.
+
+A write takes a shared lock on the table or file when it appends and an exclusive one when
+it overwrites (the "Implicit locks" section of the Transactions page of the Cypress docs).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_data, write_rows
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
@@ -67,18 +72,19 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
     tx = transaction_of(request)
     text, attributes = path_attributes(request.param("path"))
     rows = parse_json_rows(request.body)
+    append = bool(attributes.get("append"))
     cypress = state.cypress
     with cypress.lock:
         path = cypress.resolve(split_path(text)[0], tx)
         node = cypress.get_node(path, tx)
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
-        node = cypress.mutable(path, tx)
-        node.rows = (node.rows + rows) if attributes.get("append") else rows
+        write_rows(cypress, path, rows, append, tx)
         if attributes.get("sorted_by"):
-            node.attributes["sorted_by"] = [str(c) for c in attributes["sorted_by"]]
-        elif not attributes.get("append"):
-            node.attributes.pop("sorted_by", None)
+            set_attribute(cypress, path, "sorted_by",
+                          [str(c) for c in attributes["sorted_by"]], tx, locked=True)
+        elif not append:
+            set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
 
 def cmd_read_table(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
@@ -105,8 +111,7 @@ def cmd_write_file(state: FakeState, request: Request) -> None:
         node = cypress.get_node(path, tx)
         if node.type != "file":
             raise YtFakeError(f"{path} is a {node.type}, not a file")
-        node = cypress.mutable(path, tx)
-        node.data = (node.data + request.body) if attributes.get("append") else request.body
+        write_data(cypress, path, request.body, bool(attributes.get("append")), tx)
 
 
 def cmd_read_file(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:

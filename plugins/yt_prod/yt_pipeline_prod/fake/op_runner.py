@@ -1,0 +1,222 @@
+"""Fake operations that really run, one background thread each.
+
+Input rows and the jobs' files are read when the operation starts, as the scheduler takes
+snapshot locks on its inputs; the output tables are locked then too, in an output
+transaction nested in the operation's transaction: exclusively when a table is overwritten
+and shared when `<append=%true>` (a conflict fails the operation, as a cluster fails it
+while preparing). Jobs run one after another as local processes (see jobs.py); a failed job
+is run again until the operation's max_failed_job_count is reached. The outputs are written
+in the output transaction, committed only when every job has succeeded, so an append lands
+on the table as it is then, next to rows other transactions appended meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
+from yt_pipeline_prod.fake.cypress import new_id, split_path
+from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
+from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
+from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.tables import select_rows
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.state import FakeState
+
+TYPES = ("map", "reduce", "map_reduce", "sort", "vanilla")
+DEFAULT_MAX_FAILED_JOBS = 10
+
+
+@dataclass
+class FakeOperation:
+    id: str
+    type: str
+    spec: Any
+    tx: str | None
+    state: str = "pending"
+    error: dict[str, Any] | None = None
+    jobs: list[JobResult] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    aborted: bool = False
+
+
+class OperationError(Exception):
+    def __init__(self, message: str, inner: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.error = {"code": 1, "message": message, "attributes": {},
+                      "inner_errors": inner or []}
+
+
+def _paths(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+class OperationRunner:
+    def __init__(self, state: FakeState, op: FakeOperation):
+        self.state = state
+        self.op = op
+        self.cypress = state.cypress
+        limit = op.spec.get("max_failed_job_count")
+        self.max_failed = int(limit) if limit is not None else DEFAULT_MAX_FAILED_JOBS
+        self.rows: list[dict[str, Any]] = []
+        #: the files of each user job (by id of its spec), read when the operation starts
+        self.files: dict[int, dict[str, bytes]] = {}
+        self.out_tx: str | None = None
+
+    def run(self) -> None:
+        op = self.op
+        op.state = "running"
+        state = "failed"
+        error: dict[str, Any] | None = {"code": 1, "message": "the fake operation broke",
+                                        "attributes": {}, "inner_errors": []}
+        try:
+            outputs = self._prepare()
+            produced = self._execute()
+            if op.aborted:
+                raise OperationError("Operation aborted")
+            self._commit(outputs, produced)
+            state, error = "completed", None
+        except OperationError as failure:
+            state, error = ("aborted" if op.aborted else "failed"), failure.error
+        except YtFakeError as failure:
+            error = {"code": 1, "message": "Operation has failed to prepare",
+                     "attributes": {}, "inner_errors": [failure.to_dict()]}
+        finally:
+            self._end_output_transaction()
+            op.error, op.state = error, state
+            op.finished = time.time()
+
+    # -- inputs, files and outputs, when the operation starts ---------------------------
+    def _read(self, paths: list[Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for item in paths:
+            text, attributes = path_attributes(item)
+            path = self.cypress.resolve(split_path(text)[0], self.op.tx)
+            node = self.cypress.get_node(path, self.op.tx)
+            rows.extend(select_rows(list(node.rows), attributes))
+        return rows
+
+    def _files(self, user_job: dict[str, Any]) -> dict[str, bytes]:
+        key = id(user_job)
+        if key not in self.files:
+            files = {}
+            for item in _paths(user_job.get("file_paths")):
+                text, attributes = path_attributes(item)
+                path = self.cypress.resolve(split_path(text)[0], self.op.tx)
+                node = self.cypress.get_node(path, self.op.tx)
+                files[str(attributes.get("file_name") or path.rsplit("/", 1)[-1])] = node.data
+            self.files[key] = files
+        return self.files[key]
+
+    def _prepare(self) -> list[tuple[str, dict[str, Any]]]:
+        spec = self.op.spec
+        jobs = [spec.get(name) for name in ("mapper", "reducer")]
+        jobs.extend((spec.get("tasks") or {}).values())
+        for user_job in jobs:
+            if user_job is not None:
+                self._files(user_job)
+        if self.op.type != "vanilla":
+            self.rows = self._read(_paths(spec.get("input_table_paths")))
+        found = []
+        with self.cypress.lock:
+            self.out_tx = self.cypress.start(self.op.tx, {"title": f"output of {self.op.id}"})
+            for item in (_paths(spec.get("output_table_paths"))
+                         + _paths(spec.get("output_table_path"))):
+                text, attributes = path_attributes(item)
+                path = self.cypress.resolve(split_path(text)[0], self.out_tx)
+                node = self.cypress.get_node(path, self.out_tx)
+                if node.type != "table":
+                    raise YtFakeError(f"{path} is a {node.type}, not a table")
+                self.cypress.take_lock(path, self.out_tx,
+                                       "shared" if attributes.get("append") else "exclusive")
+                found.append((path, attributes))
+        return found
+
+    def _end_output_transaction(self) -> None:
+        if self.out_tx is not None and self.out_tx in self.cypress.transactions:
+            self.cypress.abort(self.out_tx)
+        self.out_tx = None
+
+    # -- jobs ---------------------------------------------------------------------------
+    def _execute(self) -> dict[int, list[dict[str, Any]]]:
+        spec, kind = self.op.spec, self.op.type
+        if kind == "vanilla":
+            for task_name, task in (spec.get("tasks") or {}).items():
+                for _ in range(int(task.get("job_count") or 1)):
+                    self._job("vanilla", task, None, task=str(task_name))
+            return {}
+        rows = self.rows
+        if kind == "sort":
+            return {0: sort_rows(rows, [str(c) for c in spec.get("sort_by") or []])}
+        if kind == "map_reduce":
+            if spec.get("mapper") is not None:  # without a mapper, rows go straight on
+                intermediate: list[dict[str, Any]] = []
+                for chunk in plan_jobs("map", rows, spec, spec.get("map_job_count")):
+                    intermediate.extend(self._job("map", spec["mapper"], chunk).get(0, []))
+                rows = intermediate
+            kind = "reduce"
+            job_spec = spec["reducer"]
+            count = spec.get("partition_count") or spec.get("reduce_job_count")
+        else:
+            job_spec = spec["mapper" if kind == "map" else "reducer"]
+            count = spec.get("job_count")
+        produced: dict[int, list[dict[str, Any]]] = {}
+        for chunk in plan_jobs(kind, rows, spec, count):
+            for index, out in self._job(kind, job_spec, chunk).items():
+                produced.setdefault(index, []).extend(out)
+        return produced
+
+    def _job(self, job_type: str, user_job: dict[str, Any], rows: list[dict[str, Any]] | None,
+             task: str = "") -> dict[int, list[dict[str, Any]]]:
+        files = self._files(user_job)
+        vault = plain(self.op.spec.get("secure_vault")) or {}
+        while True:
+            if self.op.aborted:
+                raise OperationError("Operation aborted")
+            if self.op.tx and self.op.tx not in self.cypress.transactions:
+                # YT aborts the operations of a transaction that ends
+                self.op.aborted = True
+                raise OperationError(f"Transaction {self.op.tx} of the operation has ended")
+            job_id = new_id()
+            ids = {"YT_OPERATION_ID": self.op.id, "YT_JOB_ID": job_id,
+                   "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": "0"}
+            if task:
+                ids["YT_TASK_NAME"] = task
+            env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
+                                  ids)
+            result = run_job(job_id, job_type, user_job, files, rows, env,
+                             self.state.job_timeout_s)
+            self.op.jobs.append(result)
+            if not result.failed:
+                return result.outputs
+            failed = sum(1 for job in self.op.jobs if job.failed)
+            if failed >= self.max_failed:
+                job_error = {"code": 1205, "message": result.error, "attributes": {},
+                             "inner_errors": []}
+                raise OperationError("Failed jobs limit exceeded", [job_error])
+
+    def _commit(self, outputs: list[tuple[str, dict[str, Any]]],
+                produced: dict[int, list[dict[str, Any]]]) -> None:
+        cypress, out_tx = self.cypress, self.out_tx
+        with cypress.lock:
+            if out_tx is None or out_tx not in cypress.transactions:
+                raise OperationError(f"Transaction {self.op.tx} of the operation has ended")
+            sort_by = [str(c) for c in self.op.spec.get("sort_by") or []]
+            for index, (path, attributes) in enumerate(outputs):
+                append = bool(attributes.get("append"))
+                write_rows(cypress, path, produced.get(index, []), append, out_tx)
+                if self.op.type == "sort":
+                    sorted_by: Any = sort_by
+                elif attributes.get("sorted_by"):
+                    sorted_by = [str(c) for c in attributes["sorted_by"]]
+                else:
+                    sorted_by = REMOVED
+                set_attribute(cypress, path, "sorted_by", sorted_by, out_tx, locked=True)
+            cypress.commit(out_tx)
+            self.out_tx = None
