@@ -7,7 +7,7 @@ from typing import Any
 
 import yt.yson as yson
 
-from yt_pipeline_prod.fake import cypress_commands, operations, queries, tables
+from yt_pipeline_prod.fake import cypress_commands, operation_commands, queries, tables
 from yt_pipeline_prod.fake.protocol import COMMANDS, Request, YtFakeError
 from yt_pipeline_prod.fake.state import FakeState
 
@@ -38,7 +38,7 @@ def cmd_execute_batch(state: FakeState, request: Request) -> Any:
 HANDLERS: dict[str, Handler] = {
     **cypress_commands.HANDLERS,
     **tables.HANDLERS,
-    **operations.HANDLERS,
+    **operation_commands.HANDLERS,
     **queries.HANDLERS,
     "execute_batch": cmd_execute_batch,
 }

@@ -1,20 +1,32 @@
-"""Fake operations that really run: start_operation, get_operation, list_jobs, get_job_stderr.
+"""Fake operations that really run (their commands are in operation_commands.py).
 
 Each operation runs in a background thread: input rows are read when it starts, jobs run
 one after another as local processes (see jobs.py), a failed job is run again until the
 operation's max_failed_job_count is reached, and the output tables change only when every
-job has succeeded.
+job has succeeded. What jobs read, and what a reduce refuses, is in inputs.py.
+
+Each job has a cookie, its index within its task, kept when the job is run again: a task's
+jobs are its chunk pool's cookies, and a vanilla task's pool holds exactly job_count of them
+(TVanillaChunkPool in yt/yt/server/lib/chunk_pools/vanilla_chunk_pool.cpp). The job sees it
+as YT_JOB_COOKIE.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.cypress import new_id, split_path
-from yt_pipeline_prod.fake.cypress_commands import transaction_of
+from yt_pipeline_prod.fake.inputs import (
+    Item,
+    check_map_reduce_keys,
+    check_sorted_inputs,
+    items_of,
+    job_stdin,
+    read_inputs,
+    table_index_enabled,
+)
 from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.protocol import (
@@ -24,12 +36,10 @@ from yt_pipeline_prod.fake.protocol import (
     path_attributes,
     plain,
 )
-from yt_pipeline_prod.fake.tables import select_rows
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
 
-TYPES = ("map", "reduce", "map_reduce", "sort", "vanilla")
 DEFAULT_MAX_FAILED_JOBS = 10
 
 
@@ -88,16 +98,7 @@ class OperationRunner:
         finally:
             op.finished = time.time()
 
-    # -- inputs and files -------------------------------------------------------------
-    def _read(self, paths: list[Any]) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for item in paths:
-            text, attributes = path_attributes(item)
-            path = self.cypress.resolve(split_path(text)[0], self.op.tx)
-            node = self.cypress.get_node(path, self.op.tx)
-            rows.extend(select_rows(list(node.rows), attributes))
-        return rows
-
+    # -- files ---------------------------------------------------------------------
     def _files(self, user_job: dict[str, Any]) -> dict[str, bytes]:
         files = {}
         for item in _paths(user_job.get("file_paths")):
@@ -123,35 +124,60 @@ class OperationRunner:
     def _execute(self) -> dict[int, list[dict[str, Any]]]:
         spec, kind = self.op.spec, self.op.type
         if kind == "vanilla":
-            for task_name, task in (spec.get("tasks") or {}).items():
-                for _ in range(int(task.get("job_count") or 1)):
-                    self._job("vanilla", task, None, task=str(task_name))
+            self._vanilla()
             return {}
-        rows = self._read(_paths(spec.get("input_table_paths")))
+        tables = read_inputs(self.cypress, self.op.tx, _paths(spec.get("input_table_paths")))
         if kind == "sort":
+            rows = [row for table in tables for row in table.rows]
             return {0: sort_rows(rows, [str(c) for c in spec.get("sort_by") or []])}
+        outputs = len(_paths(spec.get("output_table_paths")))
+        items = items_of(tables)
+        if kind == "reduce":
+            check_sorted_inputs(tables, spec)
         if kind == "map_reduce":
+            check_map_reduce_keys(spec)
+            reducer = spec["reducer"]
             if spec.get("mapper") is not None:  # without a mapper, rows go straight on
+                mapper = spec["mapper"]
+                with_index = table_index_enabled(mapper, len(tables))
                 intermediate: list[dict[str, Any]] = []
-                for chunk in plan_jobs("map", rows, spec, spec.get("map_job_count")):
-                    intermediate.extend(self._job("map", spec["mapper"], chunk).get(0, []))
-                rows = intermediate
-            kind = "reduce"
-            job_spec = spec["reducer"]
+                chunks = plan_jobs("map", items, spec, spec.get("map_job_count"))
+                for cookie, chunk in enumerate(chunks):
+                    out = self._job("map", mapper, chunk, with_index, cookie, outputs=1)
+                    intermediate.extend(out.get(0, []))
+                items = [(0, row) for row in intermediate]
+            # One intermediate stream: the reducer sees table indexes only when asked for
+            # them (the map_reduce spec postprocessor in yt/yt/ytlib/scheduler/config.cpp;
+            # "When no mapper is specified for a MapReduce type operation, there will be no
+            # data about which input tables entries came from": docs, Switching between
+            # tables).
+            with_index = bool(reducer.get("enable_input_table_index"))
+            kind, job_spec = "reduce", reducer
             count = spec.get("partition_count") or spec.get("reduce_job_count")
         else:
             job_spec = spec["mapper" if kind == "map" else "reducer"]
+            with_index = table_index_enabled(job_spec, len(tables))
             count = spec.get("job_count")
         produced: dict[int, list[dict[str, Any]]] = {}
-        for chunk in plan_jobs(kind, rows, spec, count):
-            for index, out in self._job(kind, job_spec, chunk).items():
+        for cookie, chunk in enumerate(plan_jobs(kind, items, spec, count)):
+            for index, out in self._job(kind, job_spec, chunk, with_index, cookie,
+                                        outputs).items():
                 produced.setdefault(index, []).extend(out)
         return produced
 
-    def _job(self, job_type: str, user_job: dict[str, Any], rows: list[dict[str, Any]] | None,
-             task: str = "") -> dict[int, list[dict[str, Any]]]:
+    def _vanilla(self) -> None:
+        for task_name, task in (self.op.spec.get("tasks") or {}).items():
+            if task.get("output_table_paths"):
+                raise YtFakeError("the fake proxy does not run vanilla tasks with output tables")
+            for cookie in range(int(task.get("job_count") or 1)):
+                self._job("vanilla", task, None, False, cookie, outputs=0, task=str(task_name))
+
+    def _job(self, job_type: str, user_job: dict[str, Any], items: list[Item] | None,
+             with_index: bool, cookie: int, outputs: int, task: str = ""
+             ) -> dict[int, list[dict[str, Any]]]:
         files = self._files(user_job)
         vault = plain(self.op.spec.get("secure_vault")) or {}
+        stdin = job_stdin(items, with_index) if items is not None else None
         while True:
             if self.op.aborted:
                 raise OperationError("Operation aborted")
@@ -161,13 +187,13 @@ class OperationRunner:
                 raise OperationError(f"Transaction {self.op.tx} of the operation has ended")
             job_id = new_id()
             ids = {"YT_OPERATION_ID": self.op.id, "YT_JOB_ID": job_id,
-                   "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": "0"}
+                   "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": str(cookie)}
             if task:
                 ids["YT_TASK_NAME"] = task
             env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
                                   ids)
-            result = run_job(job_id, job_type, user_job, files, rows, env,
-                             self.state.job_timeout_s)
+            result = run_job(job_id, job_type, user_job, files, stdin, env,
+                             self.state.job_timeout_s, output_tables=outputs)
             self.op.jobs.append(result)
             if not result.failed:
                 return result.outputs
@@ -201,87 +227,3 @@ def _operation(state: FakeState, request: Request) -> FakeOperation:
     if op is None:
         raise YtFakeError(f"No such operation {op_id}", code=NO_SUCH_OPERATION)
     return op
-
-
-def cmd_start_operation(state: FakeState, request: Request) -> Any:
-    kind = str(request.param("operation_type"))
-    if kind not in TYPES:
-        raise YtFakeError(f"the fake proxy does not run {kind} operations")
-    spec = request.param("spec") or {}
-    tx = transaction_of(request)
-    if tx:
-        state.cypress.transaction(tx)  # a start that arrives after its transaction ended
-    op = FakeOperation(new_id(), kind, spec, tx)
-    with state.lock:
-        state.specs.append({"operation_type": kind, **(plain(spec) or {})})
-        state.operations[op.id] = op
-    threading.Thread(target=OperationRunner(state, op).run, name=f"fake-op-{op.id}",
-                     daemon=True).start()
-    return {"operation_id": op.id}
-
-
-def _describe(op: FakeOperation) -> dict[str, Any]:
-    failed = sum(1 for job in op.jobs if job.failed)
-    spec = {k: v for k, v in (plain(op.spec) or {}).items() if k != "secure_vault"}
-    info: dict[str, Any] = {
-        "id": op.id, "type": op.type, "operation_type": op.type, "state": op.state,
-        "authenticated_user": "root", "spec": spec,
-        "start_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.started)),
-        "brief_progress": {"jobs": {"total": len(op.jobs), "failed": failed,
-                                    "completed": len(op.jobs) - failed, "running": 0}},
-        "result": {"error": op.error} if op.error else {},
-    }
-    if op.finished:
-        info["finish_time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.finished))
-    return info
-
-
-def cmd_get_operation(state: FakeState, request: Request) -> Any:
-    info = _describe(_operation(state, request))
-    wanted = request.param("attributes")
-    if wanted:
-        info = {k: v for k, v in info.items() if k in {str(a) for a in wanted}}
-    return info
-
-
-def cmd_abort_operation(state: FakeState, request: Request) -> None:
-    _operation(state, request).aborted = True
-
-
-def cmd_list_jobs(state: FakeState, request: Request) -> Any:
-    op = _operation(state, request)
-    wanted_state = request.param("job_state")
-    jobs = []
-    for job in op.jobs:
-        job_state = "failed" if job.failed else "completed"
-        if wanted_state and str(wanted_state) != job_state:
-            continue
-        record = {"id": job.id, "type": job.type, "state": job_state, "address": "localhost",
-                  "stderr_size": len(job.stderr)}
-        if job.failed:
-            record["error"] = {"code": 1205, "message": job.error, "attributes": {},
-                               "inner_errors": []}
-        jobs.append(record)
-    limit = request.param("limit")
-    if limit is not None:
-        jobs = jobs[: int(limit)]
-    counts = {"failed": sum(1 for j in op.jobs if j.failed)}
-    counts["completed"] = len(op.jobs) - counts["failed"]
-    return {"jobs": jobs, "state_counts": counts, "type_counts": {},
-            "controller_agent_job_count": 0, "archive_job_count": len(op.jobs)}
-
-
-def cmd_get_job_stderr(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
-    op = _operation(state, request)
-    job_id = str(request.param("job_id"))
-    for job in op.jobs:
-        if job.id == job_id:
-            return job.stderr, {}
-    raise YtFakeError(f"No such job {job_id}", code=1916)
-
-
-HANDLERS = {
-    "start_operation": cmd_start_operation, "get_operation": cmd_get_operation,
-    "abort_operation": cmd_abort_operation, "list_jobs": cmd_list_jobs,
-    "get_job_stderr": cmd_get_job_stderr,
-}

@@ -1,0 +1,102 @@
+"""The commands of fake operations: start_operation, get_operation, abort_operation,
+list_jobs, get_job_stderr. The operations themselves run in operations.py."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline_prod.fake.cypress import new_id
+from yt_pipeline_prod.fake.cypress_commands import transaction_of
+from yt_pipeline_prod.fake.operations import FakeOperation, OperationRunner, _operation
+from yt_pipeline_prod.fake.protocol import Request, YtFakeError, plain
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.state import FakeState
+
+TYPES = ("map", "reduce", "map_reduce", "sort", "vanilla")
+
+
+def cmd_start_operation(state: FakeState, request: Request) -> Any:
+    kind = str(request.param("operation_type"))
+    if kind not in TYPES:
+        raise YtFakeError(f"the fake proxy does not run {kind} operations")
+    spec = request.param("spec") or {}
+    tx = transaction_of(request)
+    if tx:
+        state.cypress.transaction(tx)  # a start that arrives after its transaction ended
+    op = FakeOperation(new_id(), kind, spec, tx)
+    with state.lock:
+        state.specs.append({"operation_type": kind, **(plain(spec) or {})})
+        state.operations[op.id] = op
+    threading.Thread(target=OperationRunner(state, op).run, name=f"fake-op-{op.id}",
+                     daemon=True).start()
+    return {"operation_id": op.id}
+
+
+def _describe(op: FakeOperation) -> dict[str, Any]:
+    failed = sum(1 for job in op.jobs if job.failed)
+    spec = {k: v for k, v in (plain(op.spec) or {}).items() if k != "secure_vault"}
+    info: dict[str, Any] = {
+        "id": op.id, "type": op.type, "operation_type": op.type, "state": op.state,
+        "authenticated_user": "root", "spec": spec,
+        "start_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.started)),
+        "brief_progress": {"jobs": {"total": len(op.jobs), "failed": failed,
+                                    "completed": len(op.jobs) - failed, "running": 0}},
+        "result": {"error": op.error} if op.error else {},
+    }
+    if op.finished:
+        info["finish_time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.finished))
+    return info
+
+
+def cmd_get_operation(state: FakeState, request: Request) -> Any:
+    info = _describe(_operation(state, request))
+    wanted = request.param("attributes")
+    if wanted:
+        info = {k: v for k, v in info.items() if k in {str(a) for a in wanted}}
+    return info
+
+
+def cmd_abort_operation(state: FakeState, request: Request) -> None:
+    _operation(state, request).aborted = True
+
+
+def cmd_list_jobs(state: FakeState, request: Request) -> Any:
+    op = _operation(state, request)
+    wanted_state = request.param("job_state")
+    jobs = []
+    for job in op.jobs:
+        job_state = "failed" if job.failed else "completed"
+        if wanted_state and str(wanted_state) != job_state:
+            continue
+        record = {"id": job.id, "type": job.type, "state": job_state, "address": "localhost",
+                  "stderr_size": len(job.stderr)}
+        if job.failed:
+            record["error"] = {"code": 1205, "message": job.error, "attributes": {},
+                               "inner_errors": []}
+        jobs.append(record)
+    limit = request.param("limit")
+    if limit is not None:
+        jobs = jobs[: int(limit)]
+    counts = {"failed": sum(1 for j in op.jobs if j.failed)}
+    counts["completed"] = len(op.jobs) - counts["failed"]
+    return {"jobs": jobs, "state_counts": counts, "type_counts": {},
+            "controller_agent_job_count": 0, "archive_job_count": len(op.jobs)}
+
+
+def cmd_get_job_stderr(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
+    op = _operation(state, request)
+    job_id = str(request.param("job_id"))
+    for job in op.jobs:
+        if job.id == job_id:
+            return job.stderr, {}
+    raise YtFakeError(f"No such job {job_id}", code=1916)
+
+
+HANDLERS = {
+    "start_operation": cmd_start_operation, "get_operation": cmd_get_operation,
+    "abort_operation": cmd_abort_operation, "list_jobs": cmd_list_jobs,
+    "get_job_stderr": cmd_get_job_stderr,
+}
