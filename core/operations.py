@@ -14,44 +14,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import ConfigError, PluginError
+from yt_pipeline.operation_config import (
+    DEFAULT_SCRIPTS,
+    KINDS,
+    KNOWN_KEYS,
+    RESOURCE_KEYS,
+    Resources,
+    _as_dict,
+    _columns,
+    _resources,
+    _scripts_of,
+    _tables,
+    check_operation_sections,
+    key_order_problem,
+)
 
 if TYPE_CHECKING:
     from yt_pipeline.packaging import CodePackage
     from yt_pipeline.stage import BaseStage, StageContext
 
-KINDS = ("map", "reduce", "map_reduce", "sort", "vanilla")
-DEFAULT_SCRIPTS = {
-    "mapper": "src/mapper.py",
-    "reducer": "src/reducer.py",
-    "vanilla": "src/vanilla.py",
-}
-RESOURCE_KEYS = {
-    "memory_limit_gb": (int, float),
-    "cpu_limit": (int, float),
-    "job_count": (int,),
-    "gpu_limit": (int,),
-    "pool": (str,),
-    "pool_tree": (str,),
-    "docker_image": (str,),
-    "timeout_s": (int, float),
-}
-KNOWN_KEYS = {
-    "input_table", "input_tables", "output_table", "output_tables", "append", "reduce_by",
-    "sort_by", "resources", "env", "file_paths", "max_failed_job_count", "mapper", "reducer",
-    "script", "name", "spec",
-}
-
-
-@dataclass(frozen=True)
-class Resources:
-    memory_limit_gb: float | None = None
-    cpu_limit: float | None = None
-    job_count: int | None = None
-    gpu_limit: int | None = None
-    pool: str | None = None
-    pool_tree: str | None = None
-    docker_image: str | None = None
-    timeout_s: float | None = None
+__all__ = ["DEFAULT_SCRIPTS", "KINDS", "RESOURCE_KEYS", "OperationSpec", "OperationResult",
+           "Resources", "build_spec", "check_operation_sections", "check_reduce_keys",
+           "run_map", "run_reduce", "run_map_reduce", "run_sort", "run_vanilla"]
 
 
 @dataclass
@@ -97,6 +81,15 @@ class OperationSpec:
         return f"stages/{self.stage_name}/{self.config_file}"
 
 
+def check_reduce_keys(spec: OperationSpec) -> None:
+    """A reduce's reduce_by must be a prefix of its sort_by; checked when the spec is built,
+    and again by each backend for a spec built by other means."""
+    if spec.kind in ("reduce", "map_reduce"):
+        problem = key_order_problem(spec.reduce_by, spec.sort_by)
+        if problem:
+            raise ConfigError(f"stage {spec.stage_name}: operation {spec.name}: {problem}")
+
+
 @dataclass
 class OperationResult:
     operation_id: str | None = None
@@ -104,38 +97,6 @@ class OperationResult:
     duration_s: float = 0.0
     #: rows written per output table, when the backend knows them
     rows: dict[str, int] = field(default_factory=dict)
-
-
-def _as_dict(op_config: Any) -> dict[str, Any]:
-    if hasattr(op_config, "to_dict"):
-        return op_config.to_dict()
-    if isinstance(op_config, Mapping):
-        return dict(op_config)
-    if op_config is None:
-        return {}
-    raise ConfigError(f"operation config must be a mapping, got {type(op_config).__name__}")
-
-
-def _tables(cfg: dict[str, Any], single: str, plural: str, where: str) -> list[str]:
-    value = cfg.get(plural, cfg.get(single))
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError("must be a table path or a list of table paths", key=f"{where}.{single}")
-    return list(value)
-
-
-def _columns(cfg: dict[str, Any], key: str, where: str) -> list[str]:
-    value = cfg.get(key)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError("must be a column name or a list of column names", key=f"{where}.{key}")
-    return list(value)
 
 
 def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
@@ -195,83 +156,13 @@ def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
         raise fail("sort_by is required", "sort_by")
     if kind == "sort" and not outputs:
         spec.output_tables = list(inputs[:1])  # sort in place
+    problem = key_order_problem(reduce_by, sort_by) if kind in ("reduce", "map_reduce") else None
+    if problem:
+        raise fail(f"operation {spec.name}: {problem}", "reduce_by")
     for script in (spec.mapper, spec.reducer, spec.script):
         if script and not (stage.stage_dir / script).is_file():
             raise fail(f"script {script} not found in {stage.stage_dir}", "script")
     return spec
-
-
-def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any) -> None:
-    """Check a stage's `client.operations` sections before the run starts, so a mistake in
-    the last stage's operation is found before the first stage has done anything: unknown
-    keys, table and column lists, resources, and the script of a section named after its
-    kind (`operations.map` runs src/mapper.py unless it says otherwise)."""
-    client: Any = stage_config.get("client") if hasattr(stage_config, "get") else None
-    sections: Any = client.get("operations") if hasattr(client, "get") else None
-    if not hasattr(sections, "items"):
-        return
-    file = getattr(stage_config, "file", None)
-    for name, section in sections.items():
-        where = f"client.operations.{name}"
-
-        def fail(message: str, key: str, where: str = where) -> ConfigError:
-            return ConfigError(f"stage {stage_name}: {message}", file=file, key=f"{where}.{key}")
-
-        if not hasattr(section, "items"):
-            raise ConfigError(f"stage {stage_name}: must be a mapping of operation keys",
-                              file=file, key=where)
-        cfg = _as_dict(section)
-        unknown = sorted(set(cfg) - KNOWN_KEYS)
-        if unknown:
-            raise fail(f"unknown operation key (known: {', '.join(sorted(KNOWN_KEYS))})",
-                       unknown[0])
-        try:
-            for single, plural in (("input_table", "input_tables"),
-                                   ("output_table", "output_tables")):
-                _tables(cfg, single, plural, where)
-            for column in ("reduce_by", "sort_by"):
-                _columns(cfg, column, where)
-        except ConfigError as exc:
-            raise ConfigError(f"stage {stage_name}: {exc}", file=file) from None
-        _resources(cfg.get("resources"), fail)
-        if name in KINDS:
-            roles = {"map": ["mapper"], "reduce": ["reducer"], "map_reduce": ["mapper", "reducer"],
-                     "vanilla": ["script"]}.get(str(name), [])
-            for role, script in zip(roles, _scripts_of(str(name), cfg), strict=True):
-                if not (Path(stage_dir) / script).is_file():
-                    raise fail(f"script {script} not found in {stage_dir}", role)
-
-
-def _scripts_of(kind: str, cfg: dict[str, Any]) -> list[str]:
-    scripts = []
-    if kind in ("map", "map_reduce"):
-        scripts.append(str(cfg.get("mapper") or (cfg.get("script") if kind == "map" else None)
-                           or DEFAULT_SCRIPTS["mapper"]))
-    if kind in ("reduce", "map_reduce"):
-        scripts.append(str(cfg.get("reducer") or (cfg.get("script") if kind == "reduce" else None)
-                           or DEFAULT_SCRIPTS["reducer"]))
-    if kind == "vanilla":
-        scripts.append(str(cfg.get("script") or DEFAULT_SCRIPTS["vanilla"]))
-    return scripts
-
-
-def _resources(value: Any, fail: Any) -> Resources:
-    if value is None:
-        return Resources()
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    if not isinstance(value, Mapping):
-        raise fail("must be a mapping", "resources")
-    for key, item in value.items():
-        types = RESOURCE_KEYS.get(key)
-        if types is None:
-            raise fail(f"unknown resource (known: {', '.join(RESOURCE_KEYS)})", f"resources.{key}")
-        if item is not None and (isinstance(item, bool) or not isinstance(item, types)):
-            raise fail(f"must be {' or '.join(t.__name__ for t in types)}", f"resources.{key}")
-    job_count = value.get("job_count")
-    if job_count is not None and job_count < 1:
-        raise fail("must be 1 or more", "resources.job_count")
-    return Resources(**value)
 
 
 def _environment(value: Any, stage: BaseStage, fail: Any) -> tuple[dict[str, str], dict[str, str]]:

@@ -8,6 +8,7 @@ from ytjobs.config import get_config_path, load_config
 from ytjobs.logging import get_logger, log_with_extra, redirect_stdout_to_stderr
 from ytjobs.mapper import BatchMapper, StreamMapper, read_input_rows
 from ytjobs.rows import groups, read_rows, write_row, write_rows
+from ytjobs.tables import read_indexed_rows, switch_output, table_switch
 
 __all__ = [
     "get_config_path",
@@ -17,6 +18,9 @@ __all__ = [
     "write_row",
     "write_rows",
     "groups",
+    "read_indexed_rows",
+    "switch_output",
+    "table_switch",
     # the names yt-framework's ytjobs offers at its top level
     "StreamMapper",
     "BatchMapper",

@@ -31,6 +31,9 @@ BATCH = 1024
 BATCH_BYTES = 1 << 18
 _DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_RUN = b"0" * 19
+#: in every control row YT puts between the rows of a job's input (a table switch); a block
+#: without it holds none, so the common case costs one `in` over the block
+CONTROL_MARK = b'"$attributes"'
 
 
 class NotARow(TypeError):
@@ -57,6 +60,15 @@ def portable(value: Any) -> Any:
 def std_dumps_line(row: Any) -> bytes:
     return (json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=portable)
             + "\n").encode()
+
+
+def is_control(row: Any) -> bool:
+    """True for a control row such as `{"$attributes": {"table_index": 1}, "$value": null}`.
+
+    YT writes a row's own `$`-keys escaped (`$$value`), so on a cluster a dict of exactly
+    these two keys with a null value is never data."""
+    return (type(row) is dict and len(row) == 2 and "$attributes" in row
+            and "$value" in row and row["$value"] is None)
 
 
 def has_long_digit_run(data: bytes) -> bool:
@@ -186,28 +198,32 @@ class Codec:
             yield _lines(body)
 
     def iter_rows(self, stream: BinaryIO, chunk: int = CHUNK, *, close: bool = False,
-                  bad_line: Callable[[bytes, Exception], Exception] | None = None
-                  ) -> RowReader:
+                  bad_line: Callable[[bytes, Exception], Exception] | None = None,
+                  drop_control: bool = False) -> RowReader:
         """Every row of a JSON-lines stream, in constant memory.
 
         `close` closes the stream once read (or when the reader is closed); `bad_line(line,
         error)` gives the exception to raise for a line that is not JSON (default: the
         decoder's own ValueError). The rows before a bad line come out first; nothing after.
+        `drop_control` leaves out control rows (`is_control`).
         """
-        return RowReader.over(self._blocks(stream, chunk, close, bad_line))
+        return RowReader.over(self._blocks(stream, chunk, close, bad_line, drop_control))
 
     def _blocks(self, stream: BinaryIO, chunk: int, close: bool,
-                bad_line: Callable[[bytes, Exception], Exception] | None
-                ) -> Iterator[list[Any]]:
+                bad_line: Callable[[bytes, Exception], Exception] | None,
+                drop_control: bool = False) -> Iterator[list[Any]]:
         try:
             for body in _bodies(stream, chunk):
                 rows = self._fast_block(body)
+                error = None
                 if rows is None:
                     rows, error = self._slow_block(body, bad_line)
-                    if error is not None:
-                        if rows:
-                            yield rows
-                        raise error  # ends this generator: the reader stops here
+                if drop_control and CONTROL_MARK in body:
+                    rows = [row for row in rows if not is_control(row)]
+                if error is not None:
+                    if rows:
+                        yield rows
+                    raise error  # ends this generator: the reader stops here
                 yield rows
         finally:
             if close:

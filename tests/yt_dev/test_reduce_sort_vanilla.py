@@ -52,7 +52,7 @@ def test_reduce_with_secondary_sort(dev_client, stages):
     assert [(r["k"], r["vs"]) for r in _rows(dev_client, "//out/t")] == [
         ("a", [2, 9]), ("b", [1, 3])]
     spec.sort_by = ["v"]
-    with pytest.raises(ConfigError, match="must start with reduce_by"):
+    with pytest.raises(ConfigError, match=r"reduce_by \[k\] must be a prefix of sort_by \[v\]"):
         launch(dev_client, spec)
 
 

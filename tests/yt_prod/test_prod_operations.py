@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prod_packages import build_package
 
-from yt_pipeline.errors import OperationFailed, PackagingError
+from yt_pipeline.errors import ConfigError, OperationFailed, PackagingError
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_prod import plugin
 
@@ -152,6 +152,18 @@ def test_sort_then_reduce_on_sorted_input(prod_client, fake_yt, package, tmp_pat
     assert fake_yt.specs[-1]["operation_type"] == "reduce"
     assert fake_yt.rows("//tmp/sums") == [
         {"key": "a", "total": 2}, {"key": "b", "total": 1}, {"key": "c", "total": 2}]
+
+
+def test_reduce_by_must_start_sort_by(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"key": "a", "n": 1}])
+    spec = spec_for("reduce", package, tmp_path, name="sums", input_tables=["//tmp/in"],
+                    output_tables=["//tmp/sums"], reducer="src/reducer.py",
+                    reduce_by=["key"], sort_by=["n", "key"])
+    with pytest.raises(ConfigError) as caught:
+        launch(prod_client, spec)
+    assert caught.value.one_line() == (
+        "stage clean: operation sums: reduce_by [key] must be a prefix of sort_by [n, key]")
+    assert fake_yt.specs == [] and not prod_client.exists("//tmp/sums")
 
 
 def test_map_reduce_runs_mapper_then_reducer(prod_client, fake_yt, package, tmp_path):

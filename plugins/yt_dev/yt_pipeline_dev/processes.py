@@ -109,6 +109,11 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None) -> list[dict[s
     failures = [r for r in results if isinstance(r, JobFailure) and r.reason != "stopped"]
     if failures:
         raise failures[0]
+    stopped = [r for r in results if isinstance(r, JobFailure)]
+    if stopped:
+        # no job failed, yet some were stopped: the driver is exiting (Ctrl-C); their output
+        # is incomplete and must not become a table
+        raise stopped[0]
     return [r for r in results if isinstance(r, dict)]
 
 
@@ -207,6 +212,8 @@ def _feed(proc: subprocess.Popen, segments: Sequence[Segment]) -> None:
     _widen(pipe)
     try:
         for segment in segments:
+            if segment.header:
+                _write_all(pipe, segment.header)
             with open(segment.path, "rb") as handle:
                 _copy_range(handle.fileno(), pipe, segment.start, segment.end)
                 last = os.pread(handle.fileno(), 1, segment.end - 1) if segment.end else b"\n"
@@ -247,11 +254,15 @@ def _copy_range(source: int, pipe: int, start: int, end: int) -> None:
 
 def _copy_slow(source: int, pipe: int, offset: int, end: int) -> int:
     data = os.pread(source, min(_PIPE_CHUNK, end - offset), offset)
+    _write_all(pipe, data)
+    return len(data)
+
+
+def _write_all(pipe: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         written = os.write(pipe, view)
         view = view[written:]
-    return len(data)
 
 
 def stderr_tail(path: Path, lines: int = _TAIL_LINES) -> str:

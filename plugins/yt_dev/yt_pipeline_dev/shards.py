@@ -1,7 +1,9 @@
 """Splitting JSON-lines files into contiguous shards by byte ranges, without parsing rows.
 
 A shard is a list of segments (file, start, end), fed to a job in order; joining the jobs'
-outputs in shard order keeps the order of the input.
+outputs in shard order keeps the order of the input. A segment knows the position of its
+table among the operation's inputs, and may carry a header: bytes fed before its range (a
+table switch, see table_switches.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Segment:
     path: Path
     start: int
     end: int
+    table_index: int = 0
+    header: bytes = b""
 
 
 def _next_line_start(path: Path, offset: int, size: int) -> int:
@@ -67,10 +71,10 @@ def _align(paths: Sequence[Path], sizes: Sequence[int], position: int) -> int:
 
 def _segments(paths: Sequence[Path], sizes: Sequence[int], start: int, end: int) -> list[Segment]:
     segments, base = [], 0
-    for path, size in zip(paths, sizes, strict=True):
+    for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
         low, high = max(start, base), min(end, base + size)
         if high > low:
-            segments.append(Segment(path, low - base, high - base))
+            segments.append(Segment(path, low - base, high - base, table_index=index))
         base += size
     return segments
 

@@ -94,6 +94,31 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
         work.rmdir()
 
 
+def merge_sorted(parts: Sequence[Path], target: Path, columns: Sequence[str]
+                 ) -> list[tuple[int, int]]:
+    """Merge files each sorted by `columns` into `target`, sorted by the columns and then by
+    the part's position, as a reduce orders the rows of several input tables ("first
+    according to the sort_by fields, and then by input table index": YTsaurus docs, Reduce).
+    Returns (offset, part index) where each stretch of one part's lines starts."""
+    line_of = line_key(columns)
+
+    def keyed(index: int, path: Path) -> Iterator[tuple[tuple, int, bytes]]:
+        for line in _lines(path):
+            yield line_of(line), index, line
+
+    runs: list[tuple[int, int]] = []
+    offset = 0
+    with target.open("wb") as out:
+        merged = heapq.merge(*(keyed(i, p) for i, p in enumerate(parts)),
+                             key=lambda item: (item[0], item[1]))
+        for _, index, line in merged:
+            if not runs or runs[-1][1] != index:
+                runs.append((offset, index))
+            out.write(line + b"\n")
+            offset += len(line) + 1
+    return runs
+
+
 def _write_run(path: Path, pending: list[tuple[tuple, bytes]]) -> Path:
     pending.sort(key=lambda pair: pair[0])
     with path.open("wb") as out:

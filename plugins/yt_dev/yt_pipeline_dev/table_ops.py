@@ -1,41 +1,54 @@
 """map, reduce, map_reduce and sort in dev, each as YT runs them.
 
-map pipes byte ranges of the input through N parallel jobs and joins their outputs in input
-order; reduce sorts its input by sort_by, then hands each job whole groups of reduce_by;
-sort sorts for real. Every output is written through a temporary file renamed over the
-table, so a failed operation leaves the table as it was.
+map pipes byte ranges of the inputs through N parallel jobs and joins their outputs in input
+order; reduce sorts its inputs by sort_by, then hands each job whole groups of reduce_by;
+sort sorts for real. With several input tables the jobs' input carries table switches, and
+the jobs' output is split among the output tables by the switches they write (see
+table_switches.py). Every output is written through a temporary file renamed over its
+table, so a failed operation leaves every table as it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
-from yt_pipeline.errors import BackendError, ConfigError
-from yt_pipeline_dev.atomic import append_file, count_lines, ends_with_newline, replacing
+from yt_pipeline.errors import BackendError
+from yt_pipeline.operations import check_reduce_keys
+from yt_pipeline_dev.atomic import count_lines, replacing
 from yt_pipeline_dev.launcher import OperationRun
+from yt_pipeline_dev.processes import JobFailure, stderr_tail
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
-from yt_pipeline_dev.sorting import line_key, sort_files
+from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
+from yt_pipeline_dev.table_switches import BadSwitch, route_output, split_by_runs, with_switches
 
 
 def _inputs(op: OperationRun) -> list[Path]:
     return [op.client.existing_table(t) for t in op.spec.input_tables]
 
 
+def _input_shards(op: OperationRun) -> list[list[Segment]]:
+    shards = split_files(_inputs(op), op.job_count)
+    if len(op.spec.input_tables) > 1:
+        shards = [with_switches(shard) for shard in shards]
+    return shards
+
+
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
-                 target: Path) -> None:
-    """One job per shard; job 0 appends to `target`, the others' outputs are joined after it."""
-    outputs = [target] + [op.sandbox / f"{phase}{i}.out" for i in range(1, len(shards))]
-    jobs = [
-        op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i], append_stdout=(i == 0))
-        for i, shard in enumerate(shards)
-    ]
+                 targets: list[Path]) -> None:
+    """One job per shard; the outputs, in shard order, are split among `targets`."""
+    outputs = [op.sandbox / f"{phase}{i}.out" for i in range(len(shards))]
+    jobs = [op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i])
+            for i, shard in enumerate(shards)]
     op.run(jobs, phase)
-    for extra in outputs[1:]:
-        append_file(target, extra)
-        extra.unlink()
-    if not ends_with_newline(target):
-        with target.open("ab") as out:
-            out.write(b"\n")
+    for index, output in enumerate(outputs):
+        try:
+            route_output(output, targets)
+        except BadSwitch as bad:
+            failure = JobFailure(index, None, f"wrote {bad}", stderr_tail(jobs[index].stderr))
+            raise op.failed(failure, phase, len(jobs)) from None
+        output.unlink()
 
 
 def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str]) -> int:
@@ -48,55 +61,66 @@ def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str
         ) from None
 
 
-def _check_keys(op: OperationRun) -> None:
+def _sorted_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]:
+    """The rows of `sources` sorted by sort_by, in shards of whole reduce_by groups. With
+    several sources each is sorted alone and then merged, so that the rows of a key come
+    ordered by table, with a switch wherever the table changes."""
     spec = op.spec
-    if spec.sort_by[: len(spec.reduce_by)] != spec.reduce_by:
-        raise ConfigError(
-            f"stage {spec.stage_name} operation {spec.name}: sort_by {spec.sort_by} must "
-            f"start with reduce_by {spec.reduce_by}"
-        )
+    merged = op.sandbox / "sorted.jsonl"
+    if len(sources) == 1:
+        _sort(op, sources, merged, spec.sort_by)
+        runs = None
+    else:
+        parts = [op.sandbox / f"sorted{i}.jsonl" for i in range(len(sources))]
+        for source, part in zip(sources, parts, strict=True):
+            _sort(op, [source], part, spec.sort_by)
+        runs = merge_sorted(parts, merged, spec.sort_by)
+        for part in parts:
+            part.unlink()
+    cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
+    if runs is None:
+        return [[cut] for cut in cuts]
+    return [with_switches(split_by_runs(cut, runs)) for cut in cuts]
 
 
-def _reduce_sorted(op: OperationRun, sorted_file: Path, target: Path) -> None:
-    spec = op.spec
-    assert spec.reducer is not None
-    shards = split_by_groups(sorted_file, op.job_count, line_key(spec.reduce_by))
-    _run_scripts(op, spec.reducer, "reduce", [[s] for s in shards], target)
-
-
-def _write_output(op: OperationRun, produce) -> None:
-    table = op.spec.output_tables[0]
-    with replacing(op.client.table_path(table), append=op.spec.append) as tmp:
-        base = tmp.stat().st_size
-        produce(tmp)
-        op.rows[table] = count_lines(tmp, base)
+def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], None]) -> None:
+    tables = op.spec.output_tables
+    with ExitStack() as stack:
+        tmps = [stack.enter_context(replacing(op.client.table_path(t), append=op.spec.append))
+                for t in tables]
+        bases = [tmp.stat().st_size for tmp in tmps]
+        produce(tmps)
+        for table, tmp, base in zip(tables, tmps, bases, strict=True):
+            op.rows[table] = count_lines(tmp, base)
 
 
 def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kind
     spec = op.spec
     assert spec.mapper is not None
-    shards = split_files(_inputs(op), op.job_count)
-    _write_output(op, lambda tmp: _run_scripts(op, spec.mapper, "map", shards, tmp))
+    shards = _input_shards(op)
+    _write_outputs(op, lambda tmps: _run_scripts(op, spec.mapper, "map", shards, tmps))
 
 
 def reduce(op: OperationRun) -> None:
     spec = op.spec
-    _check_keys(op)
-    sorted_file = op.sandbox / "sorted.jsonl"
-    _sort(op, _inputs(op), sorted_file, spec.sort_by)
-    _write_output(op, lambda tmp: _reduce_sorted(op, sorted_file, tmp))
+    assert spec.reducer is not None
+    check_reduce_keys(spec)
+    shards = _sorted_shards(op, _inputs(op))
+    _write_outputs(op, lambda tmps: _run_scripts(op, spec.reducer, "reduce", shards, tmps))
 
 
 def map_reduce(op: OperationRun) -> None:
     spec = op.spec
-    assert spec.mapper is not None
-    _check_keys(op)
-    mapped, sorted_file = op.sandbox / "mapped.jsonl", op.sandbox / "sorted.jsonl"
+    assert spec.mapper is not None and spec.reducer is not None
+    check_reduce_keys(spec)
+    mapped = op.sandbox / "mapped.jsonl"
     mapped.write_bytes(b"")
-    _run_scripts(op, spec.mapper, "map", split_files(_inputs(op), op.job_count), mapped)
-    _sort(op, [mapped], sorted_file, spec.sort_by)
+    # one intermediate stream: the mapper writes to it alone, and the reducer is told no
+    # table index (YTsaurus docs, Switching between tables)
+    _run_scripts(op, spec.mapper, "map", _input_shards(op), [mapped])
+    shards = _sorted_shards(op, [mapped])
     mapped.unlink()
-    _write_output(op, lambda tmp: _reduce_sorted(op, sorted_file, tmp))
+    _write_outputs(op, lambda tmps: _run_scripts(op, spec.reducer, "reduce", shards, tmps))
 
 
 def sort(op: OperationRun) -> None:

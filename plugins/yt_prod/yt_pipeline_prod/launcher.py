@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import OperationFailed
-from yt_pipeline.operations import OperationResult
-from yt_pipeline_prod import op_spec
+from yt_pipeline.operations import OperationResult, check_reduce_keys
+from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.upload import ensure_uploaded
@@ -33,17 +33,6 @@ log = logging.getLogger("yt_pipeline.prod.operations")
 FINISHED_BADLY = ("failed", "aborted")
 STDERR_JOBS = 3
 STDERR_LINES = 30
-
-
-def _inputs_sorted_by(client: ProdClient, spec: OperationSpec) -> bool:
-    key = list(spec.sort_by or spec.reduce_by)
-    yt = client.yt()
-    for path in spec.input_tables:
-        with translated(client, "read the sort order of", path):
-            sorted_by = [str(c) for c in yt.get(path + "/@sorted_by") or []]
-        if sorted_by[: len(key)] != key:
-            return False
-    return True
 
 
 def _prepare_outputs(client: ProdClient, spec: OperationSpec) -> None:
@@ -175,33 +164,49 @@ def operation_transaction(client: ProdClient, what: str) -> Iterator[Any]:
         transaction.commit()
 
 
+def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any],
+         transaction: Any) -> tuple[str, str | None]:
+    """Start one operation in the transaction and wait for it; OperationFailed unless it
+    completes."""
+    operation_id = start(client, kind, body)
+    url = operation_url(client, operation_id)
+    log.info("[%s] %s operation %s started: %s", spec.stage_name, kind, operation_id,
+             url or operation_id)
+    client.running[operation_id] = lambda: _stop(client, operation_id, transaction)
+    try:
+        info = wait(client, spec, kind, operation_id, transaction.is_pinger_alive)
+    finally:
+        client.running.pop(operation_id, None)
+    state = str(info.get("state"))
+    if state != "completed":
+        error = (info.get("result") or {}).get("error") or {}
+        reason = summary(error) if error else f"operation {state}"
+        raise OperationFailed(
+            scrub(f"{kind} operation {state}: {reason}", client.secret_values()),
+            stage=spec.stage_name, operation=spec.name, operation_id=operation_id,
+            url=url, stderr_tail=failed_job_stderr(client, operation_id),
+        )
+    return operation_id, url
+
+
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
+    check_reduce_keys(spec)
     archive = None
     if spec.kind != "sort":
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")
         archive = ensure_uploaded(client, spec.code_package)  # type: ignore[arg-type]
     with operation_transaction(client, f"{spec.stage_name}/{spec.name}") as transaction:
         _prepare_outputs(client, spec)
-        sorted_inputs = spec.kind == "reduce" and _inputs_sorted_by(client, spec)
-        kind, body = op_spec.build(spec, archive, sorted_inputs)
-        operation_id = start(client, kind, body)
-        url = operation_url(client, operation_id)
-        log.info("[%s] %s operation %s started: %s", spec.stage_name, kind, operation_id,
-                 url or operation_id)
-        client.running[operation_id] = lambda: _stop(client, operation_id, transaction)
-        try:
-            info = wait(client, spec, kind, operation_id, transaction.is_pinger_alive)
-        finally:
-            client.running.pop(operation_id, None)
-        state = str(info.get("state"))
-        if state != "completed":
-            error = (info.get("result") or {}).get("error") or {}
-            reason = summary(error) if error else f"operation {state}"
-            raise OperationFailed(
-                scrub(f"{kind} operation {state}: {reason}", client.secret_values()),
-                stage=spec.stage_name, operation=spec.name, operation_id=operation_id,
-                url=url, stderr_tail=failed_job_stderr(client, operation_id),
-            )
+        sorts: list[OperationSpec] = []
+        unsorted = reduce_inputs.unsorted_inputs(client, spec) if spec.kind == "reduce" else []
+        if unsorted and len(spec.input_tables) > 1:
+            sorts, spec = reduce_inputs.sort_specs(client, spec, unsorted)
+            unsorted = []
+        for sort in sorts:
+            _run(client, sort, *op_spec.build(sort, None, False), transaction)
+        kind, body = op_spec.build(spec, archive, sorted_inputs=not unsorted)
+        operation_id, url = _run(client, spec, kind, body, transaction)
+        reduce_inputs.remove_temporaries(client, sorts)
     return OperationResult(operation_id=operation_id, url=url,
                            duration_s=time.perf_counter() - started)

@@ -93,7 +93,8 @@ def _output_paths(spec: OperationSpec) -> list[Any]:
 
 def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tuple[str, dict]:
     """(operation type, spec dict). `reduce` on inputs not sorted by the key runs as a
-    map_reduce without a mapper: same result, and YT accepts unsorted input there."""
+    map_reduce without a mapper: same result, and YT accepts unsorted input there (see
+    reduce_inputs.py for when that is chosen)."""
     resources = spec.resources
     body: dict[str, Any] = {"title": f"yt-pipeline {spec.stage_name}/{spec.name}"}
     if spec.max_failed_job_count is not None:
@@ -115,6 +116,10 @@ def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tupl
     if kind == "vanilla":
         task = user_job(spec, spec.script or "", archive, with_format=False)
         task["job_count"] = resources.job_count or 1
+        # The task has no output table, so what it prints is no table's rows: the job proxy
+        # sends fd 1 to the stderr pipe (UserJob::PreparePipes in yt/yt/server/job_proxy/
+        # user_job.cpp), where get_job_stderr shows it, as dev keeps it in the stage's log.
+        task["redirect_stdout_to_stderr"] = True
         body["tasks"] = {spec.name: task}
     else:
         body["output_table_paths"] = _output_paths(spec)

@@ -37,14 +37,19 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
             "uncompressed_data_size": size,
             "compressed_data_size": size,
             "chunk_count": 1 if node.rows else 0,
+            # `sorted` and `key_columns` are always there; `sorted_by` only on a sorted
+            # table, so a get of //t/@sorted_by on an unsorted one is a resolve error
+            # (TTableNodeProxy::ListSystemAttributes / GetBuiltinAttribute in
+            # yt/yt/server/master/table_server/table_node_proxy_detail.cpp).
             "sorted": bool(sorted_by),
-            "sorted_by": sorted_by,
             "key_columns": sorted_by,
             "schema": node.attributes.get("schema", yson.to_yson_type([], attributes={
                 "strict": False, "unique_keys": False})),
             "compression_codec": "lz4",
             "erasure_codec": "none",
         })
+        if sorted_by:
+            attrs["sorted_by"] = sorted_by
     elif node.type == "file":
         attrs.update({"uncompressed_data_size": len(node.data),
                       "compressed_data_size": len(node.data)})

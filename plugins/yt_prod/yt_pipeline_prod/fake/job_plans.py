@@ -1,4 +1,7 @@
-"""How a fake operation splits its rows among jobs, and how rows are sorted."""
+"""How a fake operation splits its rows among jobs, and how rows are sorted.
+
+Jobs get (table index, row) items, so a job's input can say which table each row is from.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 from typing import Any
 
 Row = dict[str, Any]
+Item = tuple[int, Row]
 
 
 def _rank(value: Any) -> tuple[int, Any]:
@@ -40,19 +44,22 @@ def _even_chunks(items: list[Any], count: int) -> list[list[Any]]:
     return chunks
 
 
-def plan_jobs(kind: str, rows: list[Row], spec: Any, count: Any) -> list[list[Row]]:
-    """Rows of each job. Reduce jobs get whole key groups, sorted by sort_by."""
+def plan_jobs(kind: str, items: list[Item], spec: Any, count: Any) -> list[list[Item]]:
+    """Items of each job. Reduce jobs get whole key groups, sorted by sort_by and then by
+    table index ("within a job, data from all the input tables is merged and sorted — first
+    according to the sort_by fields, and then by input table index": YTsaurus docs, Reduce;
+    items come table after table, and the sort is stable)."""
     count = int(count) if count else 1
     if kind == "map":
-        return _even_chunks(rows, count)
+        return _even_chunks(items, count)
     reduce_by = [str(c) for c in spec.get("reduce_by") or []]
     sort_by = [str(c) for c in spec.get("sort_by") or []] or reduce_by
-    ordered = sort_rows(rows, sort_by)
-    groups: list[list[Row]] = []
-    for row in ordered:
-        key = row_key(row, reduce_by)
-        if groups and row_key(groups[-1][0], reduce_by) == key:
-            groups[-1].append(row)
+    ordered = sorted(items, key=lambda item: row_key(item[1], sort_by))
+    groups: list[list[Item]] = []
+    for item in ordered:
+        key = row_key(item[1], reduce_by)
+        if groups and row_key(groups[-1][0][1], reduce_by) == key:
+            groups[-1].append(item)
         else:
-            groups.append([row])
-    return [[row for group in chunk for row in group] for chunk in _even_chunks(groups, count)]
+            groups.append([item])
+    return [[item for group in chunk for item in group] for chunk in _even_chunks(groups, count)]

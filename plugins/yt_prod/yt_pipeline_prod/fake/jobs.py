@@ -3,6 +3,11 @@
 The sandbox holds the spec's file_paths (read from the fake Cypress under their file_name),
 the environment is the spec's plus the secure vault as YT_SECURE_VAULT_<NAME>, rows go in
 and come out as JSON lines, as a YT job with `format: json` sees them.
+
+A job's stdout is parsed as rows only when it has output tables: the job proxy opens a pipe
+for fd 1 only for an output table, and with `redirect_stdout_to_stderr` sends fd 1 to the
+stderr pipe instead (UserJob PreparePipes / PrepareOutputTablePipes in
+yt/yt/server/job_proxy/user_job.cpp).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline_prod.fake.tables import dump_json_rows, parse_json_rows
+from yt_pipeline_prod.fake.protocol import YtFakeError
+from yt_pipeline_prod.fake.tables import parse_json_rows
 
 
 @dataclass
@@ -36,13 +42,18 @@ class JobResult:
         return self.exit_code != 0 or bool(self.error)
 
 
-def split_outputs(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """JSON output with table switches (`{"$value": null, "$attributes": {"table_index": 1}}`)."""
+def split_outputs(rows: list[dict[str, Any]], table_count: int = 1
+                  ) -> dict[int, list[dict[str, Any]]]:
+    """JSON output with table switches (`{"$value": null, "$attributes": {"table_index": 1}}`);
+    a switch to a table the operation does not have is an error (ValueError)."""
     outputs: dict[int, list[dict[str, Any]]] = {0: []}
     index = 0
     for row in rows:
         if set(row) == {"$value", "$attributes"} and row["$value"] is None:
             index = int(row["$attributes"].get("table_index", index))
+            if not 0 <= index < table_count:
+                raise ValueError(f"invalid table index {index}: the job has {table_count} "
+                                 f"output table{'s' if table_count != 1 else ''}")
             outputs.setdefault(index, [])
             continue
         outputs.setdefault(index, []).append(row)
@@ -68,8 +79,8 @@ def job_environment(python_bin: str, extra: dict[str, str], user_job: dict[str, 
 
 
 def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[str, bytes],
-            rows: list[dict[str, Any]] | None, env: dict[str, str],
-            timeout_s: float) -> JobResult:
+            stdin: bytes | None, env: dict[str, str], timeout_s: float,
+            output_tables: int = 1) -> JobResult:
     with tempfile.TemporaryDirectory(prefix="fake-yt-job-") as sandbox:
         for name, data in files.items():
             target = Path(sandbox) / name
@@ -77,24 +88,28 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
             target.chmod(0o755)
         env = dict(env, HOME=sandbox, TMPDIR=sandbox)
         command = str(user_job.get("command", ""))
-        stdin = dump_json_rows(rows) if rows is not None else b""
+        merged = bool(user_job.get("redirect_stdout_to_stderr"))
         try:
             done = subprocess.run(
-                ["bash", "-c", command],
-                input=stdin, capture_output=True, cwd=sandbox, env=env, timeout=timeout_s,
+                ["bash", "-c", command], input=stdin or b"", stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merged else subprocess.PIPE, cwd=sandbox, env=env,
+                timeout=timeout_s,
             )
         except subprocess.TimeoutExpired as expired:
             return JobResult(job_id, job_type, -9, expired.stderr or b"",
                              error=f"job timed out after {timeout_s:.0f}s", command=command,
                              environment=env)
-        result = JobResult(job_id, job_type, done.returncode, done.stderr, command=command,
+        stderr = done.stdout if merged else done.stderr
+        result = JobResult(job_id, job_type, done.returncode, stderr, command=command,
                            environment=env)
         if done.returncode != 0:
             result.error = f"user job exited with code {done.returncode}"
             return result
+        if merged or output_tables == 0:
+            return result  # stdout is no table's: nothing to parse
         try:
-            result.outputs = split_outputs(parse_json_rows(done.stdout))
-        except (ValueError, UnicodeDecodeError) as error:
+            result.outputs = split_outputs(parse_json_rows(done.stdout), output_tables)
+        except (ValueError, UnicodeDecodeError, YtFakeError) as error:
             result.error = f"job output is not JSON rows: {error}"
             result.exit_code = 1
         return result

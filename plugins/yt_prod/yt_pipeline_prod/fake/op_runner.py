@@ -7,7 +7,13 @@ and shared when `<append=%true>` (a conflict fails the operation, as a cluster f
 while preparing). Jobs run one after another as local processes (see jobs.py); a failed job
 is run again until the operation's max_failed_job_count is reached. The outputs are written
 in the output transaction, committed only when every job has succeeded, so an append lands
-on the table as it is then, next to rows other transactions appended meanwhile.
+on the table as it is then, next to rows other transactions appended meanwhile. What jobs
+read, and what a reduce refuses, is in inputs.py.
+
+Each job has a cookie, its index within its task, kept when the job is run again: a task's
+jobs are its chunk pool's cookies, and a vanilla task's pool holds exactly job_count of them
+(TVanillaChunkPool in yt/yt/server/lib/chunk_pools/vanilla_chunk_pool.cpp). The job sees it
+as YT_JOB_COOKIE.
 """
 
 from __future__ import annotations
@@ -18,10 +24,19 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import new_id, split_path
+from yt_pipeline_prod.fake.inputs import (
+    InputTable,
+    Item,
+    check_map_reduce_keys,
+    check_sorted_inputs,
+    items_of,
+    job_stdin,
+    read_inputs,
+    table_index_enabled,
+)
 from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
-from yt_pipeline_prod.fake.tables import select_rows
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -64,7 +79,7 @@ class OperationRunner:
         self.cypress = state.cypress
         limit = op.spec.get("max_failed_job_count")
         self.max_failed = int(limit) if limit is not None else DEFAULT_MAX_FAILED_JOBS
-        self.rows: list[dict[str, Any]] = []
+        self.tables: list[InputTable] = []
         #: the files of each user job (by id of its spec), read when the operation starts
         self.files: dict[int, dict[str, bytes]] = {}
         self.out_tx: str | None = None
@@ -93,15 +108,6 @@ class OperationRunner:
             op.finished = time.time()
 
     # -- inputs, files and outputs, when the operation starts ---------------------------
-    def _read(self, paths: list[Any]) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for item in paths:
-            text, attributes = path_attributes(item)
-            path = self.cypress.resolve(split_path(text)[0], self.op.tx)
-            node = self.cypress.get_node(path, self.op.tx)
-            rows.extend(select_rows(list(node.rows), attributes))
-        return rows
-
     def _files(self, user_job: dict[str, Any]) -> dict[str, bytes]:
         key = id(user_job)
         if key not in self.files:
@@ -122,7 +128,8 @@ class OperationRunner:
             if user_job is not None:
                 self._files(user_job)
         if self.op.type != "vanilla":
-            self.rows = self._read(_paths(spec.get("input_table_paths")))
+            self.tables = read_inputs(self.cypress, self.op.tx,
+                                      _paths(spec.get("input_table_paths")))
         found = []
         with self.cypress.lock:
             self.out_tx = self.cypress.start(self.op.tx, {"title": f"output of {self.op.id}"})
@@ -147,35 +154,60 @@ class OperationRunner:
     def _execute(self) -> dict[int, list[dict[str, Any]]]:
         spec, kind = self.op.spec, self.op.type
         if kind == "vanilla":
-            for task_name, task in (spec.get("tasks") or {}).items():
-                for _ in range(int(task.get("job_count") or 1)):
-                    self._job("vanilla", task, None, task=str(task_name))
+            self._vanilla()
             return {}
-        rows = self.rows
+        tables = self.tables
         if kind == "sort":
+            rows = [row for table in tables for row in table.rows]
             return {0: sort_rows(rows, [str(c) for c in spec.get("sort_by") or []])}
+        outputs = len(_paths(spec.get("output_table_paths")))
+        items = items_of(tables)
+        if kind == "reduce":
+            check_sorted_inputs(tables, spec)
         if kind == "map_reduce":
+            check_map_reduce_keys(spec)
+            reducer = spec["reducer"]
             if spec.get("mapper") is not None:  # without a mapper, rows go straight on
+                mapper = spec["mapper"]
+                with_index = table_index_enabled(mapper, len(tables))
                 intermediate: list[dict[str, Any]] = []
-                for chunk in plan_jobs("map", rows, spec, spec.get("map_job_count")):
-                    intermediate.extend(self._job("map", spec["mapper"], chunk).get(0, []))
-                rows = intermediate
-            kind = "reduce"
-            job_spec = spec["reducer"]
+                chunks = plan_jobs("map", items, spec, spec.get("map_job_count"))
+                for cookie, chunk in enumerate(chunks):
+                    out = self._job("map", mapper, chunk, with_index, cookie, outputs=1)
+                    intermediate.extend(out.get(0, []))
+                items = [(0, row) for row in intermediate]
+            # One intermediate stream: the reducer sees table indexes only when asked for
+            # them (the map_reduce spec postprocessor in yt/yt/ytlib/scheduler/config.cpp;
+            # "When no mapper is specified for a MapReduce type operation, there will be no
+            # data about which input tables entries came from": docs, Switching between
+            # tables).
+            with_index = bool(reducer.get("enable_input_table_index"))
+            kind, job_spec = "reduce", reducer
             count = spec.get("partition_count") or spec.get("reduce_job_count")
         else:
             job_spec = spec["mapper" if kind == "map" else "reducer"]
+            with_index = table_index_enabled(job_spec, len(tables))
             count = spec.get("job_count")
         produced: dict[int, list[dict[str, Any]]] = {}
-        for chunk in plan_jobs(kind, rows, spec, count):
-            for index, out in self._job(kind, job_spec, chunk).items():
+        for cookie, chunk in enumerate(plan_jobs(kind, items, spec, count)):
+            for index, out in self._job(kind, job_spec, chunk, with_index, cookie,
+                                        outputs).items():
                 produced.setdefault(index, []).extend(out)
         return produced
 
-    def _job(self, job_type: str, user_job: dict[str, Any], rows: list[dict[str, Any]] | None,
-             task: str = "") -> dict[int, list[dict[str, Any]]]:
+    def _vanilla(self) -> None:
+        for task_name, task in (self.op.spec.get("tasks") or {}).items():
+            if task.get("output_table_paths"):
+                raise YtFakeError("the fake proxy does not run vanilla tasks with output tables")
+            for cookie in range(int(task.get("job_count") or 1)):
+                self._job("vanilla", task, None, False, cookie, outputs=0, task=str(task_name))
+
+    def _job(self, job_type: str, user_job: dict[str, Any], items: list[Item] | None,
+             with_index: bool, cookie: int, outputs: int, task: str = ""
+             ) -> dict[int, list[dict[str, Any]]]:
         files = self._files(user_job)
         vault = plain(self.op.spec.get("secure_vault")) or {}
+        stdin = job_stdin(items, with_index) if items is not None else None
         while True:
             if self.op.aborted:
                 raise OperationError("Operation aborted")
@@ -185,13 +217,13 @@ class OperationRunner:
                 raise OperationError(f"Transaction {self.op.tx} of the operation has ended")
             job_id = new_id()
             ids = {"YT_OPERATION_ID": self.op.id, "YT_JOB_ID": job_id,
-                   "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": "0"}
+                   "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": str(cookie)}
             if task:
                 ids["YT_TASK_NAME"] = task
             env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
                                   ids)
-            result = run_job(job_id, job_type, user_job, files, rows, env,
-                             self.state.job_timeout_s)
+            result = run_job(job_id, job_type, user_job, files, stdin, env,
+                             self.state.job_timeout_s, output_tables=outputs)
             self.op.jobs.append(result)
             if not result.failed:
                 return result.outputs

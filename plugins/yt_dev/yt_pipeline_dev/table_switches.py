@@ -1,0 +1,98 @@
+"""Table switches in dev, both ways, as YT puts and reads them.
+
+In: with more than one input table, a job's input has a control row before the rows of each
+table (`{"$attributes":{"table_index":1},"$value":null}`): at its start and wherever the
+table changes ("By default, the attributes are only written if there is more than one input
+table": YTsaurus docs, Operation options, `enable_input_table_index`). The rows stay byte
+ranges of the table files; the control rows ride along as segment headers.
+
+Out: a job's output rows go to output table 0 until a control row switches them to another
+one (YTsaurus docs, Switching between tables); the switches are not rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from yt_pipeline_dev.shards import Segment
+from ytjobs.codec import CONTROL_MARK, is_control
+from ytjobs.tables import table_switch
+
+_BLOCK = 1 << 20
+
+
+def with_switches(shard: Sequence[Segment]) -> list[Segment]:
+    """The shard with a switch before its first segment and wherever the table changes."""
+    out, current = [], None
+    for segment in shard:
+        if segment.table_index != current:
+            segment = dataclasses.replace(segment, header=table_switch(segment.table_index))
+            current = segment.table_index
+        out.append(segment)
+    return out
+
+
+def split_by_runs(segment: Segment, runs: Sequence[tuple[int, int]]) -> list[Segment]:
+    """A range of a merged file as segments of one table each; `runs` are (offset, table
+    index) where each stretch of one table's rows starts, in file order."""
+    pieces = []
+    for number, (start, table) in enumerate(runs):
+        end = runs[number + 1][0] if number + 1 < len(runs) else segment.end
+        low, high = max(start, segment.start), min(end, segment.end)
+        if high > low:
+            pieces.append(Segment(segment.path, low, high, table_index=table))
+    return pieces
+
+
+class BadSwitch(ValueError):
+    """A control row that names no output table of the operation."""
+
+
+def _switch_target(line: bytes, count: int) -> int | None:
+    """The table a control line switches to (None: not a control line)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None  # not JSON: the output check reports it
+    if not is_control(row):
+        return None
+    index = row["$attributes"].get("table_index") if isinstance(row["$attributes"], dict) \
+        else None
+    if type(index) is not int or not 0 <= index < count:
+        raise BadSwitch(f"a switch to output table {index!r}, but the operation has {count} "
+                        f"output table{'s' if count != 1 else ''}")
+    return index
+
+
+def route_output(source: Path, targets: Sequence[Path]) -> None:
+    """Append the rows of one job's output to the output tables they are switched to. A
+    block without a control row is copied whole, so one output table costs a plain copy."""
+    with ExitStack() as stack:
+        outs = [stack.enter_context(target.open("ab")) for target in targets]
+        current = 0
+        with source.open("rb") as handle:
+            rest = b""
+            while True:
+                block = handle.read(_BLOCK)
+                if not block:
+                    break
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                whole, rest = block[:cut], block[cut:]
+                if CONTROL_MARK not in whole:
+                    outs[current].write(whole)
+                    continue
+                for line in whole[:-1].split(b"\n"):
+                    index = _switch_target(line, len(outs)) if CONTROL_MARK in line else None
+                    if index is None:
+                        outs[current].write(line + b"\n")
+                    else:
+                        current = index
+            if rest.strip():  # a last line without its newline is still a row
+                index = _switch_target(rest, len(outs)) if CONTROL_MARK in rest else None
+                if index is None:
+                    outs[current].write(rest + b"\n")

@@ -1,0 +1,113 @@
+"""What the jobs of a fake operation read: the input tables, checked and fed as YT feeds them.
+
+Facts from the YTsaurus sources and docs, each where it is used:
+- table index control rows: when they are on (TUserJobSpec::InitEnableInputTableIndex in
+  yt/yt/ytlib/scheduler/config.cpp) and where they go (WriteControlAttributes in
+  yt/yt/client/formats/schemaless_writer_adapter.cpp);
+- a reduce's input must be sorted by its key (TOperationControllerBase::
+  CheckInputTablesSorted in yt/yt/server/controller_agent/controllers/
+  operation_controller_detail.cpp), and reduce_by must start sort_by (the sorted and sort
+  controllers).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline_prod.fake.cypress import split_path
+from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes
+from yt_pipeline_prod.fake.tables import select_rows
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.cypress import Cypress
+
+Row = dict[str, Any]
+#: a row and the index of its input table
+Item = tuple[int, Row]
+
+
+@dataclass
+class InputTable:
+    path: str
+    sorted_by: list[str]
+    rows: list[Row] = field(default_factory=list)
+
+
+def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[InputTable]:
+    tables = []
+    for item in paths:
+        text, attributes = path_attributes(item)
+        path = cypress.resolve(split_path(text)[0], tx)
+        node = cypress.get_node(path, tx)
+        if node.type != "table":
+            raise YtFakeError(f"{path} is a {node.type}, not a table")
+        sorted_by = [str(c) for c in node.attributes.get("sorted_by") or []]
+        tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes)))
+    return tables
+
+
+def items_of(tables: list[InputTable]) -> list[Item]:
+    """Every row with its table index, table after table (the order a merge keeps)."""
+    return [(index, row) for index, table in enumerate(tables) for row in table.rows]
+
+
+def table_index_enabled(user_job: dict[str, Any], input_count: int) -> bool:
+    """Whether the job's input carries table index control rows: as the user job spec's
+    `enable_input_table_index` says, and when it says nothing, exactly when there is more
+    than one input table (InitEnableInputTableIndex: `inputTableCount != 1`)."""
+    given = user_job.get("enable_input_table_index")
+    if given is not None:
+        return bool(given)
+    return input_count != 1
+
+
+def control_line(table_index: int) -> bytes:
+    # The JSON writer renders an entity with attributes as {"$attributes":...,"$value":null}
+    # (TJsonConsumerTest.ListFragmentWithEntity in yt/yt/core/json/unittests/writer_ut.cpp).
+    return b'{"$attributes":{"table_index":%d},"$value":null}\n' % table_index
+
+
+def job_stdin(items: list[Item], with_index: bool) -> bytes:
+    """A job's input as JSON lines. With the index on, a control row comes before the first
+    row and wherever the table changes: the writer remembers the last index it wrote and
+    starts from none (TableIndex_ is initialised to the minimum i64)."""
+    out = []
+    current: int | None = None
+    for index, row in items:
+        if with_index and index != current:
+            out.append(control_line(index))
+            current = index
+        out.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+    return b"".join(out)
+
+
+def _columns(columns: list[str]) -> str:
+    return "[" + ", ".join(columns) + "]"
+
+
+def check_sorted_inputs(tables: list[InputTable], spec: dict[str, Any]) -> None:
+    """Refuse a reduce whose inputs are not sorted by sort_by (or reduce_by), with YT's
+    messages, then one whose reduce_by does not start its sort columns."""
+    reduce_by = [str(c) for c in spec.get("reduce_by") or []]
+    key = [str(c) for c in spec.get("sort_by") or []] or reduce_by
+    for table in tables:
+        if not table.sorted_by:
+            raise YtFakeError(f"Input table {table.path} is not sorted")
+    for table in tables:
+        if table.sorted_by[: len(key)] != key:
+            raise YtFakeError(
+                f"Input table {table.path} is sorted by columns {_columns(table.sorted_by)} "
+                f"that are not compatible with the requested columns {_columns(key)}")
+    if key[: len(reduce_by)] != reduce_by:
+        raise YtFakeError("Reduce sort columns are not compatible with sort columns",
+                          reduce_by=reduce_by, sort_by=key)
+
+
+def check_map_reduce_keys(spec: dict[str, Any]) -> None:
+    reduce_by = [str(c) for c in spec.get("reduce_by") or []]
+    sort_by = [str(c) for c in spec.get("sort_by") or []] or reduce_by
+    if sort_by[: len(reduce_by)] != reduce_by:
+        raise YtFakeError(f"Reduce columns {_columns(reduce_by)} are not compatible with sort "
+                          f"columns {_columns(sort_by)}")

@@ -1,0 +1,76 @@
+"""A reduce whose inputs are not all sorted by its key.
+
+YT refuses to start a reduce over an input that is not sorted by its sort_by ("Input table
+//t is not sorted": TOperationControllerBase::CheckInputTablesSorted in yt/yt/server/
+controller_agent/controllers/operation_controller_detail.cpp), so the backend plans it:
+
+- every input sorted by the key (sort_by a prefix of its `sorted_by`): the reduce runs as is;
+- one input, unsorted: a map_reduce without a mapper, which sorts within one operation (what
+  ytsaurus-client's own reduce does for unsorted input: `_run_reduce_optimizer` in
+  yt/wrapper/run_operation_commands.py);
+- several inputs, some unsorted: each of those is first sorted into a temporary table, then
+  the reduce runs. A map_reduce without a mapper would lose which input table a row came
+  from ("When no mapper is specified for a MapReduce type operation, there will be no data
+  about which input tables entries came from at the reducer input": YTsaurus docs,
+  Switching between tables), while a reduce keeps it and orders the rows of a key by table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from yt_pipeline_prod.failures import translated
+
+if TYPE_CHECKING:
+    from yt_pipeline.operations import OperationSpec
+    from yt_pipeline_prod.client import ProdClient
+
+
+def sort_order(client: ProdClient, path: str) -> list[str]:
+    """The columns a table is sorted by; none for an unsorted table.
+
+    An unsorted table has no `sorted_by` attribute at all (it is present only when the table
+    is sorted: TTableNodeProxy::ListSystemAttributes in yt/yt/server/master/table_server/
+    table_node_proxy_detail.cpp), and reading //t/@sorted_by there is a resolve error, which
+    is why ytsaurus-client's get_sorted_by reads it with a default. The node itself, asked
+    for with attributes=["sorted_by"], comes back without the attribute instead.
+    """
+    with translated(client, "read the sort order of", path):
+        node = client.yt().get(path, attributes=["sorted_by"])
+    attributes = getattr(node, "attributes", None) or {}
+    return [str(column) for column in attributes.get("sorted_by") or []]
+
+
+def unsorted_inputs(client: ProdClient, spec: OperationSpec) -> list[int]:
+    """Positions of the inputs not sorted by the reduce's sort_by (or reduce_by)."""
+    key = list(spec.sort_by or spec.reduce_by)
+    return [index for index, path in enumerate(spec.input_tables)
+            if sort_order(client, path)[: len(key)] != key]
+
+
+def sort_specs(client: ProdClient, spec: OperationSpec, unsorted: list[int]
+               ) -> tuple[list[OperationSpec], OperationSpec]:
+    """The sorts into temporary tables (created here, in the caller's transaction) and the
+    reduce that reads them in place of the unsorted inputs, in the same positions, so that
+    table indexes stay those of the configuration."""
+    yt = client.yt()
+    key = list(spec.sort_by or spec.reduce_by)
+    inputs = list(spec.input_tables)
+    sorts = []
+    for index in unsorted:
+        with translated(client, "create a temporary table to sort", inputs[index]):
+            temporary = str(yt.create_temp_table(prefix="ytp-sorted-"))
+        sorts.append(dataclasses.replace(
+            spec, kind="sort", name=f"{spec.name}.sort{index}", input_tables=[inputs[index]],
+            output_tables=[temporary], sort_by=key, reduce_by=[], append=False,
+            extra_spec={}))
+        inputs[index] = temporary
+    return sorts, dataclasses.replace(spec, input_tables=inputs)
+
+
+def remove_temporaries(client: ProdClient, sorts: list[OperationSpec]) -> None:
+    yt = client.yt()
+    for sort in sorts:
+        with translated(client, "remove the temporary table", sort.output_tables[0]):
+            yt.remove(sort.output_tables[0], force=True)

@@ -1,0 +1,170 @@
+"""The same job scripts in dev and in prod (the real client against the fake proxy) give the
+same rows: several input tables, several output tables, unsorted reduce inputs, vanilla
+job cookies."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import textwrap
+
+import pytest
+from prod_packages import build_package
+
+from yt_pipeline.operations import OperationSpec, Resources
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.launcher import launch as dev_launch
+from yt_pipeline_prod import plugin
+
+# Two inputs, two outputs: which table a row came from decides where it goes.
+TAGGING_MAPPER = """
+from ytjobs import read_indexed_rows, write_row
+
+for table, row in read_indexed_rows():
+    write_row({"id": row["id"], "from": table}, table_index=row["id"] % 2)
+"""
+
+# A join: users (input 0) and orders (input 1) by user; orders of unknown users go to
+# output table 1.
+JOIN_REDUCER = """
+from ytjobs import groups, read_indexed_rows, write_row
+
+for user, items in groups(read_indexed_rows(), "user"):
+    name = None
+    for table, row in items:
+        if table == 0:
+            name = row["name"]
+        elif name is None:
+            write_row({"user": user, "order": row["order"]}, table_index=1)
+        else:
+            write_row({"user": user, "name": name, "order": row["order"]})
+"""
+
+# What a job really reads, control rows included, one row per input line.
+ECHO = """
+import json, sys
+for line in sys.stdin:
+    print(json.dumps({"line": line.rstrip("\\n")}))
+"""
+
+COOKIE_TASK = """
+import os
+print("cookie", os.environ["YT_JOB_COOKIE"], "is not a row")
+with open(os.environ["MARKER"], "a") as out:
+    out.write(os.environ["YT_JOB_COOKIE"] + "\\n")
+"""
+
+USERS = [{"user": "u2", "name": "Bo"}, {"user": "u1", "name": "Al"}, {"user": "u3", "name": "Cy"}]
+ORDERS = [{"user": "u1", "order": 3}, {"user": "u9", "order": 7}, {"user": "u2", "order": 1},
+          {"user": "u1", "order": 2}, {"user": "u3", "order": 5}]
+
+
+class Backends:
+    """One stage folder; specs run by the dev launcher and by the prod plugin."""
+
+    def __init__(self, tmp_path, prod_client, fake_yt, scripts: dict[str, str]):
+        self.root = tmp_path / "pipe"
+        stage_dir = self.root / "stages" / "s"
+        (stage_dir / "src").mkdir(parents=True)
+        (stage_dir / "config.yaml").write_text("{}\n")
+        for relative, text in scripts.items():
+            (stage_dir / relative).write_text(textwrap.dedent(text))
+        self.package = build_package(tmp_path / ".build", {"s": scripts})
+        self.dev = DevClient(self.root / ".dev")
+        self.prod, self.fake = prod_client, fake_yt
+
+    def spec(self, kind: str, **fields) -> OperationSpec:
+        return OperationSpec(kind=kind, stage_name="s", name=kind, stage_dir=self.root / "stages/s",
+                             pipeline_dir=self.root, **fields)
+
+    def put(self, path: str, rows: list[dict]) -> None:
+        self.dev.write_table(path, rows)
+        self.fake.put_table(path, rows)
+
+    def run(self, spec: OperationSpec) -> None:
+        dev_launch(self.dev, spec)
+        plugin.ytp_launch_operation(client=self.prod,
+                                    spec=dataclasses.replace(spec, code_package=self.package))
+
+    def rows(self, path: str) -> tuple[list[dict], list[dict]]:
+        return list(self.dev.read_table(path)), self.fake.rows(path)
+
+
+def test_map_reads_table_indexes_and_writes_two_tables(tmp_path, prod_client, fake_yt):
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/mapper.py": TAGGING_MAPPER})
+    both.put("//in/a", [{"id": i} for i in range(0, 4)])
+    both.put("//in/b", [{"id": i} for i in range(4, 7)])
+    both.run(both.spec("map", mapper="src/mapper.py", input_tables=["//in/a", "//in/b"],
+                       output_tables=["//out/even", "//out/odd"],
+                       resources=Resources(job_count=2)))
+    dev_even, prod_even = both.rows("//out/even")
+    dev_odd, prod_odd = both.rows("//out/odd")
+    assert dev_even == prod_even == [{"id": 0, "from": 0}, {"id": 2, "from": 0},
+                                     {"id": 4, "from": 1}, {"id": 6, "from": 1}]
+    assert dev_odd == prod_odd == [{"id": 1, "from": 0}, {"id": 3, "from": 0},
+                                   {"id": 5, "from": 1}]
+
+
+@pytest.mark.parametrize("kind", ["map", "reduce"])
+def test_jobs_read_the_same_lines(tmp_path, prod_client, fake_yt, kind):
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/echo.py": ECHO})
+    both.put("//in/users", USERS)
+    both.put("//in/orders", ORDERS)
+    script = {"mapper" if kind == "map" else "reducer": "src/echo.py"}
+    keys = {"reduce_by": ["user"], "sort_by": ["user"]} if kind == "reduce" else {}
+    both.run(both.spec(kind, input_tables=["//in/users", "//in/orders"],
+                       output_tables=["//out/lines"], **script, **keys))
+    dev, prod = both.rows("//out/lines")
+    assert dev == prod
+    assert prod[0]["line"] == '{"$attributes":{"table_index":0},"$value":null}'
+
+
+@pytest.mark.parametrize("sorted_users", [False, True])
+def test_reduce_joins_two_unsorted_tables(tmp_path, prod_client, fake_yt, sorted_users):
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/reducer.py": JOIN_REDUCER})
+    both.put("//in/orders", ORDERS)
+    if sorted_users:  # one input sorted already, the other not
+        both.dev.write_table("//in/users", sorted(USERS, key=lambda r: r["user"]))
+        import yt.wrapper as ytw
+
+        prod_client.yt().write_table(ytw.TablePath("//in/users", sorted_by=["user"]),
+                                     sorted(USERS, key=lambda r: r["user"]), format="json")
+    else:
+        both.put("//in/users", USERS)
+    both.run(both.spec("reduce", reducer="src/reducer.py", reduce_by=["user"],
+                       sort_by=["user"], input_tables=["//in/users", "//in/orders"],
+                       output_tables=["//out/joined", "//out/orphans"],
+                       resources=Resources(job_count=2)))
+    dev_joined, prod_joined = both.rows("//out/joined")
+    assert dev_joined == prod_joined
+    assert sorted((r["user"], r["order"], r["name"]) for r in prod_joined) == [
+        ("u1", 2, "Al"), ("u1", 3, "Al"), ("u2", 1, "Bo"), ("u3", 5, "Cy")]
+    assert both.rows("//out/orphans") == ([{"user": "u9", "order": 7}],) * 2
+    # YT refuses a reduce over an unsorted input, so the unsorted one was sorted first, into
+    # a temporary table gone with the operation's transaction
+    kinds = [spec["operation_type"] for spec in fake_yt.specs]
+    assert kinds == (["sort", "reduce"] if sorted_users else ["sort", "sort", "reduce"])
+    assert fake_yt.specs[-1]["input_table_paths"][0] == (
+        "//in/users" if sorted_users else fake_yt.specs[0]["output_table_path"])
+    assert not prod_client.exists(fake_yt.specs[0]["output_table_path"])
+
+
+def test_vanilla_jobs_have_their_own_cookies_and_may_print(tmp_path, prod_client, fake_yt):
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/vanilla.py": COOKIE_TASK})
+    for mode in ("dev", "prod"):
+        marker = tmp_path / f"{mode}.txt"
+        spec = both.spec("vanilla", script="src/vanilla.py", env={"MARKER": str(marker)},
+                         resources=Resources(job_count=3))
+        if mode == "dev":
+            dev_launch(both.dev, spec)
+        else:
+            plugin.ytp_launch_operation(client=prod_client,
+                                        spec=dataclasses.replace(spec, code_package=both.package))
+        # YT_JOB_COOKIE: 0..job_count-1 within the task (TVanillaChunkPool in yt/yt/server/
+        # lib/chunk_pools/vanilla_chunk_pool.cpp holds job_count jobs)
+        assert sorted(marker.read_text().split()) == ["0", "1", "2"], mode
+    assert "cookie 2 is not a row" in (both.dev.root / "s.log").read_text()
+    stderr = b"".join(job.stderr for job in fake_yt.jobs)
+    assert b"cookie 2 is not a row" in stderr  # redirect_stdout_to_stderr: kept, not parsed
+    assert fake_yt.specs[-1]["tasks"]["vanilla"]["redirect_stdout_to_stderr"] is True
+    assert json.dumps(fake_yt.specs[-1])  # the spec stays plain data
