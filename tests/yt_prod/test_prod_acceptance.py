@@ -3,6 +3,7 @@ give the same rows on the strict fake proxy as in dev."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -35,13 +36,21 @@ def test_a_pipeline_of_every_kind_gives_the_same_rows_in_prod_and_dev(tmp_path, 
                                                                       run_cli, monkeypatch):
     dev_dir, _ = run_both(PIPELINE, tmp_path, fake_yt, run_cli, monkeypatch, "--workers", "3")
     compared = compare_tables(dev_dir, fake_yt)
-    assert compared == 7
+    assert compared == 9
     prod = prod_tables(fake_yt)
     assert len(prod["//tmp/acceptance/big_selected"]) == 25_000
+    countries = Counter(e["country"] for e in prod["//tmp/acceptance/events"] if "country" in e)
     assert prod["//tmp/acceptance/countries"] == [
-        {"country": "de", "events": 12}, {"country": "fr", "events": 11},
-        {"country": "nl", "events": 12}]
+        {"country": c, "events": countries[c]} for c in ("de", "fr", "nl")]
     assert [r["user"] for r in prod["//tmp/acceptance/per_user"]] == ["ann", "bob", "cyd", "dee"]
+    events = prod["//tmp/acceptance/events"]
+    # the two-output map routed each row by its output table switch
+    assert {r["to"] for r in prod["//tmp/acceptance/clicks"]} == {"//tmp/acceptance/clicks"}
+    assert len(prod["//tmp/acceptance/views"]) == sum(e["kind"] == "view" for e in events)
+    # the join told users from events by table index, over two unsorted inputs
+    joined = {r["user"]: r for r in prod["//tmp/acceptance/joined"]}
+    assert joined["bob"]["age"] == 23
+    assert sorted(joined["bob"]["events"]) == [e["id"] for e in events if e["user"] == "bob"]
     # each vanilla job had a cookie of its own, in both modes
     prod_cookies = sorted(line for job in fake_yt.jobs
                           for line in job.stderr.decode().splitlines() if "cookie=" in line)
