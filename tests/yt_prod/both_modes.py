@@ -45,22 +45,37 @@ def dev_tables(pipeline_dir: Path) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
+def copy_pipeline(source: Path, target: Path, paths: dict[str, str] | None = None) -> Path:
+    """A copy of a pipeline folder; `paths` rewrites YT path prefixes in its YAML files."""
+    shutil.copytree(source, target, ignore=IGNORED)
+    for file in target.rglob("*.yaml"):
+        text = file.read_text()
+        for old, new in (paths or {}).items():
+            text = text.replace(old, new)
+        file.write_text(text)
+    return target
+
+
 def run_both(source: Path, tmp_path: Path, fake_yt: Any, run_cli: Any, monkeypatch: Any,
-             *args: str) -> tuple[Path, Path]:
-    """Copies of `source` run in dev and in prod; returns (dev folder, prod folder)."""
-    dev_dir, prod_dir = tmp_path / "dev", tmp_path / "prod"
-    shutil.copytree(source, dev_dir, ignore=IGNORED)
-    shutil.copytree(source, prod_dir, ignore=IGNORED)
+             *args: str, cluster: tuple[str, str] | None = None,
+             paths: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """Copies of `source` run in dev and in prod; returns (dev folder, prod folder).
+
+    Prod is the fake proxy, or `cluster` (proxy, token) with the client's own retries.
+    """
+    dev_dir = copy_pipeline(source, tmp_path / "dev", paths)
+    prod_dir = copy_pipeline(source, tmp_path / "prod", paths)
+    proxy, token = cluster or (fake_yt.url, TEST_TOKEN)
     monkeypatch.delenv("YT_PROXY", raising=False)
     monkeypatch.delenv("YT_TOKEN", raising=False)
     dev = run_cli("run", dev_dir, "--set", "pipeline.mode=dev", *args)
     assert dev.exit_code == 0, dev.output
 
-    (prod_dir / "configs" / "secrets.env").write_text(
-        f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    (prod_dir / "configs" / "secrets.env").write_text(f"YT_PROXY={proxy}\nYT_TOKEN={token}\n")
     config_file = prod_dir / "configs" / "config.yaml"
     data = yaml.safe_load(config_file.read_text())
-    data["pipeline"].update({"mode": "prod", "prod": TEST_PROD_OPTIONS})
+    data["pipeline"].update({"mode": "prod"} if cluster else
+                            {"mode": "prod", "prod": TEST_PROD_OPTIONS})
     config_file.write_text(dump_yaml(data))
     prod = run_cli("run", prod_dir, *args)
     assert prod.exit_code == 0, prod.output
@@ -68,13 +83,16 @@ def run_both(source: Path, tmp_path: Path, fake_yt: Any, run_cli: Any, monkeypat
 
 
 def compare_tables(dev_dir: Path, fake_yt: Any, unordered: tuple[str, ...] = (),
-                   scheduler_columns: tuple[str, ...] = ()) -> int:
+                   scheduler_columns: tuple[str, ...] = (),
+                   prod: dict[str, list[dict[str, Any]]] | None = None) -> int:
     """Assert that dev and prod hold the same tables with the same rows; returns how many.
 
     `unordered`: tables whose row order is the scheduler's choice (map outputs of several
-    jobs); `scheduler_columns`: columns that say which job handled a row.
+    jobs); `scheduler_columns`: columns that say which job handled a row; `prod`: the
+    tables read from a real cluster instead of the fake.
     """
-    dev, prod = dev_tables(dev_dir), prod_tables(fake_yt)
+    dev = dev_tables(dev_dir)
+    prod = prod if prod is not None else prod_tables(fake_yt)
     assert sorted(dev) == sorted(prod)
     for path in dev:
         dev_rows = [_without(r, scheduler_columns) for r in dev[path]]

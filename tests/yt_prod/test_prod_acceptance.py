@@ -3,6 +3,8 @@ give the same rows on the strict fake proxy as in dev."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -57,3 +59,25 @@ def test_a_pipeline_of_every_kind_gives_the_same_rows_in_prod_and_dev(tmp_path, 
     dev_log = (dev_dir / ".dev" / "cookies.log").read_text()
     dev_cookies = sorted(line for line in dev_log.splitlines() if "cookie=" in line)
     assert prod_cookies == dev_cookies == [f"job cookie={n} of vanilla.py" for n in range(3)]
+
+
+@pytest.mark.cluster
+@pytest.mark.skipif(not (os.environ.get("YT_PROXY") and os.environ.get("YT_TOKEN")),
+                    reason="needs a real cluster: set YT_PROXY and YT_TOKEN")
+def test_the_pipeline_of_every_kind_on_a_real_cluster(tmp_path, run_cli, monkeypatch):
+    from yt_pipeline_prod.client import ProdClient
+    from yt_pipeline_prod.settings import ProdSettings
+
+    proxy, token = os.environ["YT_PROXY"], os.environ["YT_TOKEN"]
+    root = f"//tmp/yt_pipeline_tests/{uuid.uuid4().hex[:12]}"
+    client = ProdClient(ProdSettings(proxy=proxy, token=token, build_folder=f"{root}/build"))
+    try:
+        dev_dir, _ = run_both(PIPELINE, tmp_path, None, run_cli, monkeypatch, "--workers", "3",
+                              cluster=(proxy, token), paths={"//tmp/acceptance": root})
+        tables = [name for name in client.list(root) if name != "build"]
+        prod = {f"{root}/{name}": list(client.read_table(f"{root}/{name}")) for name in tables}
+        # a cluster splits input among jobs its own way: row order is compared apart
+        assert compare_tables(dev_dir, None, prod=prod, unordered=tuple(prod)) == 9
+    finally:
+        client.remove(root, recursive=True)
+        client.close()
