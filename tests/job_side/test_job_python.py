@@ -62,3 +62,25 @@ def test_load_config_without_a_twin_or_pyyaml_says_what_is_missing(tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert "config.yaml has no JSON twin (config.json)" in last and "PyYAML" in last
     assert str(REPO) not in last
+
+
+def test_without_venv_the_job_python_still_has_no_site_packages(monkeypatch):
+    # This test's own interpreter has PyYAML; the bare form of it must not see it.
+    import subprocess
+    import sys
+
+    from yt_pipeline_prod.fake import interpreter
+
+    real_run = subprocess.run
+
+    def no_venv(command, *args, **kwargs):
+        if "venv" in command:
+            raise subprocess.CalledProcessError(1, command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(interpreter.subprocess, "run", no_venv)
+    folder = interpreter.bare_python_bin.__wrapped__(sys.executable)
+    done = real_run([f"{folder}/python3", "-c", "import importlib.util as u, json; "
+                     "print(u.find_spec('yaml') is None, json.dumps(1))"],
+                    capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "1"], done.stderr

@@ -71,11 +71,22 @@ def oldest_python() -> str:
 
 @functools.cache
 def bare_python_bin(python: str) -> str:
-    """A folder holding `python3` for `python` in an empty virtual environment."""
+    """A folder holding `python3` for `python` in an empty virtual environment.
+
+    Where `venv` is missing (some distributions ship it apart), the folder holds a script
+    that starts `python` without its site-packages (`-S`), which is as bare.
+    """
     home = tempfile.mkdtemp(prefix="fake-yt-python-")
-    subprocess.run([python, "-I", "-m", "venv", "--without-pip", home], check=True,
-                   capture_output=True, timeout=120)
-    return os.path.join(home, "bin")
+    try:
+        subprocess.run([python, "-I", "-m", "venv", "--without-pip", home], check=True,
+                       capture_output=True, timeout=120)
+        return os.path.join(home, "bin")
+    except (OSError, subprocess.SubprocessError):
+        shim = Path(home) / "bin" / "python3"
+        shim.parent.mkdir(parents=True, exist_ok=True)
+        shim.write_text(f'#!/bin/sh\nexec "{python}" -S "$@"\n')
+        shim.chmod(0o755)
+        return str(shim.parent)
 
 
 def python_version(python: str) -> str:
