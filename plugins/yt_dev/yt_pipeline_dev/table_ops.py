@@ -2,8 +2,9 @@
 
 map pipes byte ranges of the input through N parallel jobs and joins their outputs in input
 order; reduce sorts its input by sort_by, then hands each job whole groups of reduce_by;
-sort sorts for real. Every output is written through a temporary file renamed over the
-table, so a failed operation leaves the table as it was.
+sort sorts for real. Every output is written through the client's `writing` (a temporary file
+renamed over the table, or staged in the stage's transaction), so a failed operation leaves
+the table as it was.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from yt_pipeline.errors import BackendError, ConfigError
-from yt_pipeline_dev.atomic import append_file, count_lines, ends_with_newline, replacing
+from yt_pipeline_dev.atomic import append_file, count_lines, ends_with_newline
 from yt_pipeline_dev.launcher import OperationRun
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
 from yt_pipeline_dev.sorting import line_key, sort_files
@@ -66,7 +67,7 @@ def _reduce_sorted(op: OperationRun, sorted_file: Path, target: Path) -> None:
 
 def _write_output(op: OperationRun, produce) -> None:
     table = op.spec.output_tables[0]
-    with replacing(op.client.table_path(table), append=op.spec.append) as tmp:
+    with op.client.writing(table, append=op.spec.append) as tmp:
         base = tmp.stat().st_size
         produce(tmp)
         op.rows[table] = count_lines(tmp, base)
@@ -103,5 +104,5 @@ def sort(op: OperationRun) -> None:
     spec = op.spec
     inputs = _inputs(op)
     table = spec.output_tables[0]
-    with replacing(op.client.table_path(table)) as tmp:
+    with op.client.writing(table) as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)

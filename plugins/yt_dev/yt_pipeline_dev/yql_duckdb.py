@@ -4,8 +4,9 @@ Tables are read with the schema of every row (sample_size=-1): with DuckDB's sam
 column that first appears late is dropped, and a value whose type changes late is silently
 converted (1.5 read as 2), which costs more than the extra scan. The schema learned is kept
 until the table changes (yql_schema). An INSERT writes its
-result through a temporary file renamed over the table, so a failed query leaves the table
-as it was, and a 0-row result leaves it empty.
+result through the client's `writing` (a temporary file renamed over the table, or staged in
+the stage's transaction), so a failed query leaves the table as it was, and a 0-row result
+leaves it empty.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline_dev.atomic import append_file, count_lines, replacing
+from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.yql_schema import SchemaCache, sql_literal
 from yt_pipeline_dev.yql_translate import Statement, translate
@@ -43,8 +44,8 @@ class Executor:
         self.connection.close()
 
     def table_sql(self, path: str) -> str:
-        target = self.client.table_path(path)
-        if not target.is_file():
+        target = self.client.visible_file(path)
+        if target is None:
             raise QueryFailed(f"YQL reads table {path}, which does not exist")
         if target.stat().st_size == 0:
             self.empty.append(path)
@@ -77,8 +78,7 @@ class Executor:
     def _insert(self, statement: Statement, sql: str) -> None:
         assert statement.target is not None
         started = time.perf_counter()
-        target = self.client.table_path(statement.target)
-        with replacing(target, append=not statement.truncate) as tmp:
+        with self.client.writing(statement.target, append=not statement.truncate) as tmp:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base else tmp
             try:
