@@ -142,7 +142,8 @@ def reference(tmp_path_factory) -> dict:
     points = root.parent / "points"
     code, err = finish(run(root, env={"YTP_CRASH_COUNT": str(points)}))
     assert code == 0, err
-    names = [line.split(" ", 1)[1] for line in points.read_text().splitlines()]
+    lines = points.read_text().splitlines() if points.exists() else []
+    names = [line.split(" ", 1)[1] for line in lines]
     result = tables(root)
     assert sum(result["all"].values()) == 900
     assert json.loads(next(iter(result["summary"]))) == {"total": 900}
@@ -178,6 +179,7 @@ def test_every_crash_point_is_passed(reference):
 def test_kills_at_crash_points_then_resume_give_the_rows_of_one_run(tmp_path, reference):
     rng = random.Random(20261202)
     count = len(reference["points"])
+    assert count > 10, "the run passes no crash points"
     template = make(tmp_path / "template")
     # every point once (as far as the trials go), then random ones
     picks = list(range(1, count + 1))
