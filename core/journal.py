@@ -11,6 +11,7 @@ removed only once the state files hold its entry and its writes are visible.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -22,6 +23,7 @@ from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.yamlio import write_file_atomic
 
 RUNS_DIR = ".runs"
+_numbers = itertools.count(1)
 
 
 @dataclass
@@ -38,8 +40,9 @@ class Journal:
         self.dir = Path(folder) / RUNS_DIR / f"journal.{state_name}"
 
     def new_path(self) -> Path:
-        """Where the next record goes; names sort by commit time."""
-        return self.dir / f"{time.time_ns():020d}-{os.urandom(4).hex()}.json"
+        """Where the next record goes; names sort by commit time (pid and number keep
+        records of one instant apart)."""
+        return self.dir / f"{time.time_ns():020d}-{os.getpid()}-{next(_numbers)}.json"
 
     def write(self, path: Path, stage: str, entry: dict[str, Any], token: Any) -> Record:
         crash_point("journal: before the commit record")

@@ -12,6 +12,7 @@ the next dev run removes the transaction's folder (`sweep`).
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import shutil
 import threading
@@ -39,18 +40,35 @@ PREPARED = "prepared"
 FOLDERS_PENDING = "folders.pending"
 
 
+_numbers = itertools.count(1)
+
+
 class DevTransaction:
+    """Most stages write nothing: until its first write, a transaction is only this object
+    (no folder, no name), so that it costs them nothing."""
+
     def __init__(self, root: Path, folder_name: str | None = None, *, owner: bool = True):
         self.root = root
-        name = folder_name or f"{time.time_ns()}-{os.getpid()}-{os.urandom(3).hex()}"
-        self.dir = root / TXN_DIR / name
-        self.staging = Staging.load(self.dir) if not owner else Staging(self.dir)
+        self._name = folder_name
         self.owner = owner
         self.lock = threading.Lock()
+        self._staging: Staging | None = None
         self._owner_fd: int | None = None
         self._locks: TableLocks | None = None
         self._token: dict[str, Any] | None = None
         self.client: Any = None
+
+    @property
+    def dir(self) -> Path:
+        if self._name is None:  # the time orders them; pid and number keep them apart
+            self._name = f"{time.time_ns()}-{os.getpid()}-{next(_numbers)}"
+        return self.root / TXN_DIR / self._name
+
+    @property
+    def staging(self) -> Staging:
+        if self._staging is None:
+            self._staging = Staging(self.dir) if self.owner else Staging.load(self.dir)
+        return self._staging
 
     def started(self) -> None:
         """The folder, made at the first write; its flock tells `sweep` the owner lives."""
@@ -63,7 +81,7 @@ class DevTransaction:
     def reload(self) -> None:
         """Take in what another process (a YQL worker) staged in this transaction."""
         with self.lock:
-            self.staging = Staging.load(self.dir)
+            self._staging = Staging.load(self.dir)
 
     # -- staging ------------------------------------------------------------------------
     @contextmanager
@@ -102,8 +120,8 @@ class DevTransaction:
 
     # -- the commit ---------------------------------------------------------------------
     def prepare(self, record: Path) -> Any:
-        staging = self.staging
-        if staging.empty:
+        staging = self._staging
+        if staging is None or staging.empty:
             return None
         self._locks = TableLocks(self.root, staging.tables)
         self._locks.__enter__()
