@@ -23,9 +23,10 @@ from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
+from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
-from yt_pipeline_dev.txn import DevTransaction, finish_commit
+from yt_pipeline_dev.txn import DevTransaction
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 
 

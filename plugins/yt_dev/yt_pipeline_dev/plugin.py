@@ -37,7 +37,7 @@ def ytp_pipeline_started(run: Any) -> None:
     if run.mode != "dev":
         return
     from yt_pipeline_dev.atomic import remove_leftovers
-    from yt_pipeline_dev.txn import sweep
+    from yt_pipeline_dev.recovery import sweep
 
     root = _root(run.settings, run.pipeline_dir)
     remove_leftovers(root, before=run.started_at)
