@@ -1,10 +1,9 @@
 """Runs a pipeline's DAG: stages whose dependencies are done run in a thread pool.
 
 Around the stages: the plan (selection, --resume), the run lock, the run's book (state,
-commit journal, run record, result; `run_book.py`) written after every batch of stages that
-finished together, and the lifecycle hooks, called from this thread only (`hookcalls.py`).
-A failed stage stops what depends on it; independent branches go on, so a --resume has
-less left to do. The same runner serves folder pipelines and function-step pipelines.
+commit journal, run record, result; `run_book.py`), the scheduler (`scheduler.py`) and the
+lifecycle hooks, called from this thread only (`hookcalls.py`). The same runner serves
+folder pipelines and function-step pipelines.
 """
 
 from __future__ import annotations
