@@ -67,6 +67,13 @@ class Journal:
             found.append(Record(path, data["stage"], data["entry"], data.get("token")))
         return found
 
+    def remove_leftovers(self) -> None:
+        """Temporary files of record writes a kill cut short (under the run lock: no run of
+        this state is writing one now)."""
+        if self.dir.is_dir():
+            for leftover in self.dir.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
+
     def remove(self, records: list[Record]) -> None:
         for record in records:
             crash_point("journal: before removing a folded record")

@@ -41,6 +41,7 @@ class RunBook:
 
     def recover(self, client: Any) -> None:
         """Finish the commits a killed run recorded, and fold them into the state files."""
+        self.state.remove_leftovers()
         folded = self.state.folded
         if not folded:
             return

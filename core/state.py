@@ -165,6 +165,13 @@ class StateStore:
                 self.remember(name, entry)
         return count
 
+    def remove_leftovers(self) -> None:
+        """Temporary files of state writes a kill cut short (under the run lock)."""
+        for path in (self.path, self.memory_path):
+            for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+                leftover.unlink(missing_ok=True)
+        self.journal.remove_leftovers()
+
     def write(self) -> None:
         # entries before statuses: see the module's docstring
         if self._memory_dirty:

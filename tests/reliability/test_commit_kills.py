@@ -160,6 +160,9 @@ def check_resumed(root: Path, reference: dict, trial: str) -> None:
             f"extra {got.get(name, Counter()) - rows}")
     assert outcome(root) == reference["outcome"], f"{trial}: state or debug differ"
     assert list((root / ".runs/journal.dev").iterdir()) == [], f"{trial}: journal left"
+    leftovers = [p.name for p in [*root.glob(".state.dev.yml.*.tmp"),
+                                  *(root / ".runs").glob(".stages.dev.json.*.tmp")]]
+    assert leftovers == [], f"{trial}: temporary files left: {leftovers}"
     left = sorted(str(p.relative_to(root)) for p in (root / ".dev/.txn").rglob("*"))
     assert left == [], f"{trial}: transaction left: {left}"
     assert not list((root / ".dev/.locks").glob("*.pending")), f"{trial}: marker left"
