@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.units import RunTarget, RunUnit, digest_value
 
 log = logging.getLogger("yt_pipeline.cache")
@@ -59,8 +60,19 @@ def fingerprint_components(
         "settings": target.settings_hash,
         "inputs": {path: client.table_fingerprint(path) for path in unit.inputs},
         "upstream": upstream,
-        "debug": digest_value(debug_in),
+        "debug": _debug_digest(debug_in),
     }
+
+
+def _debug_digest(debug: dict[str, Any]) -> str:
+    """The debug's hash in its kept form (keep.py): the same debug after --resume, or with
+    a set built in another order, gives the same fingerprint."""
+    from yt_pipeline.keep import keep_debug
+
+    try:
+        return digest_value(keep_debug("", debug))
+    except YtPipelineError:
+        return digest_value(repr(debug))
 
 
 def decide(

@@ -57,6 +57,19 @@ class PluginError(YtPipelineError):
     exit_code = 2
 
 
+class PluginHookFailed(PluginError):
+    """A plugin's lifecycle hook raised; the run ends, naming the plugin and the hook."""
+
+    exit_code = 1
+
+    def __init__(self, plugin: str, hook: str, error: BaseException):
+        self.plugin = plugin
+        self.hook = hook
+        self.error = error
+        detail = error.one_line() if isinstance(error, YtPipelineError) else repr(error)
+        super().__init__(f"plugin {plugin} failed in {hook}: {detail}")
+
+
 class UsageError(YtPipelineError):
     """The command line was used wrongly."""
 
@@ -147,6 +160,16 @@ class OperationFailed(YtPipelineError):
         if stderr_tail:
             text += "\n--- stderr (last lines) ---\n" + stderr_tail.rstrip()
         super().__init__(text)
+
+
+class DebugNotKept(YtPipelineError):
+    """A stage returned a debug value (a step an output) that cannot be kept for --resume
+    and the cache."""
+
+
+class CommitIncomplete(YtPipelineError):
+    """A stage's commit was recorded but its tables could not all be made visible; the next
+    run of the pipeline completes it."""
 
 
 class StageFailed(YtPipelineError):

@@ -82,10 +82,12 @@ class BasePipeline:
         entry = self.stage_registry.get_entry(name)
         return load_stage_config(entry.stage_dir, name, self.pipeline_dir)
 
-    def make_stage(self, name: str, run_id: str = "", config: Any = None) -> BaseStage:
+    def make_stage(self, name: str, run_id: str = "", config: Any = None,
+                   client: Any = None) -> BaseStage:
+        """The stage, given `client` (its transaction's in a run; default: `self.yt`)."""
         from yt_pipeline.runner import stage_deps_for
 
-        deps = stage_deps_for(self, name, run_id, config)
+        deps = stage_deps_for(self, name, run_id, config, client)
         cls = self.stage_registry.get_stage(name)
         return cls(deps, deps.stage_context.logger if deps.stage_context else None)
 

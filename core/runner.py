@@ -1,30 +1,30 @@
 """Runs a pipeline's DAG: stages whose dependencies are done run in a thread pool.
 
-Around the stages: the plan (selection, --resume), the run lock, state.<mode>.yml written
-after every batch of stages that finished together, the run record, and the lifecycle hooks.
-A failed stage stops what depends on it; independent branches go on, so a --resume has
-less left to do. The same runner serves folder pipelines and function-step pipelines.
+Around the stages: the plan (selection, --resume), the run lock, the run's book (state,
+commit journal, run record, result; `run_book.py`), the scheduler (`scheduler.py`) and the
+lifecycle hooks, called from this thread only (`hookcalls.py`). The same runner serves
+folder pipelines and function-step pipelines.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.cache import cache_enabled, decide
-from yt_pipeline.errors import StageFailed
-from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
+from yt_pipeline.events import SKIPPED, RunInfo
+from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.lock import RunLock
 from yt_pipeline.plan import Plan, describe_plan, make_plan
-from yt_pipeline.records import RunRecord, new_run_id
+from yt_pipeline.records import new_run_id
 from yt_pipeline.result import PipelineResult, StepResult
+from yt_pipeline.run_book import RunBook
+from yt_pipeline.scheduler import Scheduler
 from yt_pipeline.stage import StageContext, StageDeps
-from yt_pipeline.stage_run import RunContext, UnitRun, merge_debug, run_unit
-from yt_pipeline.state import StateStore
+from yt_pipeline.stage_run import RunContext, UnitRun, merge_debug
+from yt_pipeline.state import StateStore, kept_debug
 from yt_pipeline.units import RunTarget
 
 if TYPE_CHECKING:
@@ -64,7 +64,8 @@ class Runner:
         make_target = getattr(pipeline, "run_target", None)
         self.target: RunTarget = make_target() if make_target else stage_target(pipeline)
         self.hook = self.target.hook
-        self.last_error: StageFailed | None = None
+        #: why the last run failed: a stage's StageFailed, or a plugin's PluginHookFailed
+        self.last_error: Exception | None = None
 
     @property
     def workers(self) -> int:
@@ -87,156 +88,46 @@ class Runner:
         target = self.target
         run = RunInfo(run_id, target.pipeline_dir, target.mode, plan.selected, target.settings,
                       time.time())
-        record = RunRecord(
-            target.pipeline_dir, run_id, mode=target.mode, state=state.state_name,
-            options=asdict(self.options), workers=self.workers,
-        )
-        if not self.options.resume:
-            for name in plan.to_run:  # the state now tells about this run
-                state.set_status(name, None)
-        state.write()
-        record.write()
+        book = RunBook(target, state, run_id, asdict(self.options), self.workers)
+        client = target.client()
+        book.recover(client)
+        book.begin(plan, self.options.resume)
+        hooks = LifecycleHooks(self.hook, on_error=book.fail)
         ctx = RunContext(
-            target, run, target.client(), state.memory, {},
+            target, run, client, state.memory, book.outputs, state.journal,
             force=self.options.force, refresh=frozenset(self.options.refresh),
         )
-        for name in plan.order:
-            if name not in plan.to_run:
-                ctx.outputs[name] = (state.memory.get(name) or {}).get("debug") or {}
-        result = PipelineResult(run_id=run_id, success=True, duration_seconds=0.0)
-        outcomes: list[StageOutcome] = []
         clock = time.perf_counter()
-        self.hook.ytp_pipeline_started(run=run)
         status = "FAILED"
         try:
+            hooks.call("ytp_pipeline_started", run=run)  # if it fails, no stage starts
             for name in plan.selected:
                 if name not in plan.to_run:
-                    self._note_skipped(run, name, plan.skipped[name], outcomes, result, record)
-            self._schedule(plan, state, ctx, record, outcomes, result)
-            status = "SUCCESS" if result.success else "FAILED"
+                    self._take(book, hooks, run, UnitRun.not_run(name, plan.skipped[name]))
+            Scheduler(self, plan, ctx, book, hooks).run()
+            status = "SUCCESS"
         except BaseException:
             status = "INTERRUPTED"
-            result.success = False
+            book.result.success = False
             raise
         finally:
-            result.duration_seconds = time.perf_counter() - clock
-            merged: dict[str, Any] = {}
-            for name in plan.order:
-                merged.update(ctx.outputs.get(name) or {})
-            result.debug, result.outputs = merged, dict(merged)
-            result.record = str(record.path)
-            state.write()
-            record.finish(status)
-            self.hook.ytp_pipeline_finished(run=run, outcomes=outcomes, success=result.success)
+            book.flush()
+            hooks.call("ytp_pipeline_finished", run=run, outcomes=book.outcomes,
+                       success=book.result.success and hooks.error is None)
+            result = book.finish(status, plan.order, time.perf_counter() - clock)
+            self.last_error = book.error
         return result
 
-    def _schedule(self, plan: Plan, state: StateStore, ctx: RunContext, record: RunRecord,
-                  outcomes: list[StageOutcome], result: PipelineResult) -> None:
-        graph = self.target.graph
-        units = self.target.units
-        to_run = plan.to_run
-        waiting = {n: sum(1 for d in graph.deps[n] if d in to_run) for n in to_run}
-        finished: queue.SimpleQueue[tuple[str, UnitRun]] = queue.SimpleQueue()
-        blocked: dict[str, str] = {}
-        active = 0
-
-        tasks: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-
-        def work() -> None:
-            while (name := tasks.get()) is not None:
-                finished.put((name, run_unit(ctx, units[name])))
-
-        # Daemon threads, not an executor: after Ctrl-C the process exits at once instead of
-        # waiting for running stages (their table writes are atomic either way).
-        threads = [
-            threading.Thread(target=work, name=f"ytp-stage-{i}", daemon=True)
-            for i in range(min(self.workers, len(to_run)))
-        ]
-        for thread in threads:
-            thread.start()
-
-        def submit(name: str) -> None:
-            nonlocal active
-            active += 1
-            tasks.put(name)
-
-        for name in plan.order:
-            if name in to_run and waiting[name] == 0:
-                submit(name)
-        while active:
-            batch = [finished.get()]
-            while True:
-                try:
-                    batch.append(finished.get_nowait())
-                except queue.Empty:
-                    break
-            for name, done in batch:
-                active -= 1
-                self._record(name, done, state, record, outcomes, result, ctx)
-                if done.outcome.status == FAILED:
-                    for lost in graph.descendants([name]) & to_run:
-                        if lost != name and lost not in blocked:
-                            blocked[lost] = f"upstream stage {name} failed"
-                    continue
-                for user in graph.dependents[name]:
-                    if user in waiting:
-                        waiting[user] -= 1
-                        if waiting[user] == 0 and user not in blocked:
-                            submit(user)
-            state.write()
-        for _ in threads:
-            tasks.put(None)
-        for name in plan.order:
-            if name in blocked:
-                self._note_skipped(ctx.run, name, blocked[name], outcomes, result, record)
-
-    def _record(self, name: str, done: UnitRun, state: StateStore, record: RunRecord,
-                outcomes: list[StageOutcome], result: PipelineResult, ctx: RunContext) -> None:
-        outcome = done.outcome
-        outcomes.append(outcome)
-        decision = done.cache
-        record.stage(
-            name, start=done.started_at, end=done.finished_at,
-            duration_s=round(outcome.duration_s, 4), outcome=outcome.status,
-            attempts=outcome.attempts, cache=decision.describe() if decision else "off",
-            reason=outcome.reason, error=outcome.error,
-        )
-        result.step_results[name] = StepResult(
-            name=name, status=outcome.status, duration_seconds=outcome.duration_s,
-            cached=outcome.status == CACHED, skipped_reason=outcome.reason if outcome.status
-            == SKIPPED else "", error=outcome.error, attempts=outcome.attempts,
-        )
-        if outcome.status == FAILED:
-            state.set_status(name, FAILED)
-            result.success = False
-            if self.last_error is None:
-                self.last_error = done.failure
-                result.error = outcome.error
-            return
-        ctx.outputs[name] = outcome.debug
-        state.set_status(name, SKIPPED if outcome.status == SKIPPED else SUCCESS)
-        if outcome.status == CACHED:
-            return  # the entry of its last success still stands
-        entry: dict[str, Any] = {"status": state.statuses[name], "run_id": ctx.run.run_id,
-                                 "finished_at": done.finished_at, "debug": outcome.debug}
-        if decision is not None and decision.fingerprint and outcome.status == SUCCESS:
-            entry["fingerprint"] = decision.fingerprint
-            entry["components"] = decision.components
-        state.remember(name, entry)
-
-    def _note_skipped(self, run: RunInfo, name: str, reason: str, outcomes: list[StageOutcome],
-                      result: PipelineResult, record: RunRecord) -> None:
-        outcome = StageOutcome(stage=name, status=SKIPPED, reason=reason)
-        outcomes.append(outcome)
-        record.stage(name, outcome=SKIPPED, reason=reason)
-        result.step_results[name] = StepResult(name=name, status=SKIPPED, skipped_reason=reason)
-        self.hook.ytp_after_stage(run=run, stage=name, outcome=outcome)
+    @staticmethod
+    def _take(book: RunBook, hooks: LifecycleHooks, run: RunInfo, done: UnitRun) -> None:
+        book.take(done)
+        hooks.call("ytp_after_stage", run=run, stage=done.outcome.stage, outcome=done.outcome)
 
     # -- a dry run ----------------------------------------------------------------------
     def _dry_run(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:
         target = self.target
         notes = {}
-        outputs = {n: (state.memory.get(n) or {}).get("debug") or {} for n in target.graph.names}
+        outputs = {n: kept_debug(state.memory.get(n)) for n in target.graph.names}
         client = None
         for name in plan.order:
             if name not in plan.to_run:
@@ -274,10 +165,12 @@ class Runner:
         return result
 
 
-def stage_deps_for(pipeline: BasePipeline, name: str, run_id: str, config: Any = None) -> StageDeps:
+def stage_deps_for(pipeline: BasePipeline, name: str, run_id: str, config: Any = None,
+                   client: Any = None) -> StageDeps:
+    """What stage `name` is given; `client` is its transaction's (default: the pipeline's)."""
     entry = pipeline.stage_registry.get_entry(name)
     deps = StageDeps(
-        yt_client=pipeline.yt,
+        yt_client=client if client is not None else pipeline.yt,
         pipeline_config=pipeline.config,
         configs_dir=pipeline.config.configs_dir,
     )

@@ -1,16 +1,26 @@
-"""One stage in one run: its input debug, its condition, the cache, attempts with retries,
-and the lifecycle hooks around them. Runs in a worker thread; never raises."""
+"""One stage in one run: its input debug, its condition, the cache, and attempts with retries,
+each attempt a transaction committed with the state entry that records its success.
+
+Runs in a worker thread and never raises: what happens is posted to the scheduler as events
+(`before`, `error`, then one `done` with the `UnitRun`), and the scheduler calls the
+lifecycle hooks, so a plugin's hook never runs in a worker thread nor fails a stage.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from yt_pipeline.cache import CacheDecision, decide
-from yt_pipeline.errors import StageFailed, YtPipelineError
+from yt_pipeline.errors import CommitIncomplete, StageFailed, YtPipelineError
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
+from yt_pipeline.journal import Journal, Record
+from yt_pipeline.keep import keep_debug
+from yt_pipeline.state import kept_debug
+from yt_pipeline.txn import begin, commit_stage
 from yt_pipeline.units import Debug, RunTarget, RunUnit
 
 log = logging.getLogger("yt_pipeline.runner")
@@ -22,14 +32,33 @@ class DebugConflict(YtPipelineError):
 
 @dataclass
 class UnitRun:
-    """What happened to a unit, for state, records, hooks and the result."""
+    """How a unit ended: the one outcome type the run's book takes (see `run_book.py`)."""
 
     outcome: StageOutcome
-    started_at: float
-    finished_at: float
+    started_at: float = 0.0
+    finished_at: float = 0.0
     cache: CacheDecision | None = None
     failure: StageFailed | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: the state entry to keep (a success, a `when:` skip); its debug in the kept form
+    entry: dict[str, Any] | None = None
+    #: the commit record of a stage that wrote tables
+    record: Record | None = None
+    #: False for a stage this run did not run at all: its state stays as it was
+    ran: bool = True
+    commit_error: CommitIncomplete | None = None
+
+    @classmethod
+    def not_run(cls, name: str, reason: str) -> UnitRun:
+        return cls(StageOutcome(stage=name, status=SKIPPED, reason=reason), ran=False)
+
+
+class Event(NamedTuple):
+    """What a worker tells the scheduler: `before` (payload None), `error` (the exception
+    and the attempt number) or `done` (the UnitRun)."""
+
+    kind: str
+    stage: str
+    payload: Any = None
 
 
 @dataclass
@@ -42,8 +71,10 @@ class RunContext:
     memory: dict[str, dict[str, Any]]
     #: debug each finished unit handed on, this run or (for units not run) the last one
     outputs: dict[str, Debug]
+    journal: Journal
+    post: Callable[[Event], None] = lambda event: None
     force: bool = False
-    refresh: frozenset[str] = frozenset()
+    refresh: frozenset[str] = field(default_factory=frozenset)
 
 
 def merge_debug(deps: tuple[str, ...], outputs: dict[str, Debug]) -> Debug:
@@ -65,54 +96,95 @@ def merge_debug(deps: tuple[str, ...], outputs: dict[str, Debug]) -> Debug:
     return merged
 
 
-def run_unit(ctx: RunContext, unit: RunUnit) -> UnitRun:
-    started_at = time.time()
-    clock = time.perf_counter()
-    hook = ctx.target.hook
-    name = unit.name
-    attempt = 1
-    decision: CacheDecision | None = None
+class _Attempts:
+    """The state of one unit's run, so each step is a small method."""
 
-    def finish(status: str, debug: Debug | None = None, reason: str = "",
-               failure: StageFailed | None = None) -> UnitRun:
+    def __init__(self, ctx: RunContext, unit: RunUnit):
+        self.ctx, self.unit, self.name = ctx, unit, unit.name
+        self.started_at, self.clock = time.time(), time.perf_counter()
+        self.attempt = 1
+        self.decision: CacheDecision | None = None
+
+    def finish(self, status: str, debug: Debug | None = None, reason: str = "", *,
+               failure: StageFailed | None = None, entry: dict[str, Any] | None = None,
+               record: Record | None = None,
+               commit_error: CommitIncomplete | None = None) -> UnitRun:
         outcome = StageOutcome(
-            stage=name, status=status, duration_s=time.perf_counter() - clock, attempts=attempt,
-            reason=reason, error=str(failure) if failure else None, debug=debug or {},
+            stage=self.name, status=status, duration_s=time.perf_counter() - self.clock,
+            attempts=self.attempt, reason=reason, error=str(failure) if failure else None,
+            debug=debug or {},
         )
-        hook.ytp_after_stage(run=ctx.run, stage=name, outcome=outcome)
-        return UnitRun(outcome, started_at, time.time(), decision, failure)
+        return UnitRun(outcome, self.started_at, time.time(), self.decision, failure, entry,
+                       record, commit_error=commit_error)
 
-    try:
-        debug_in = merge_debug(ctx.target.graph.deps[name], ctx.outputs)
-        if unit.when is not None and not unit.when.evaluate(unit.condition_names(debug_in)):
-            return finish(SKIPPED, debug_in, f"when: {unit.when.text} is false")
-        decision = decide(
-            unit, ctx.target, debug_in, ctx.memory, ctx.client,
-            force=ctx.force, refresh=name in ctx.refresh,
-        )
-        if decision.hit:
-            return finish(CACHED, (ctx.memory.get(name) or {}).get("debug") or {}, decision.reason)
-    except BaseException as exc:  # noqa: BLE001 - reported as this stage's failure
-        hook.ytp_on_stage_error(run=ctx.run, stage=name, error=exc, attempt=attempt)
-        return finish(FAILED, failure=_failure(name, exc))
+    def entry(self, status: str, kept: Any) -> dict[str, Any]:
+        entry: dict[str, Any] = {"status": status, "run_id": self.ctx.run.run_id,
+                                 "finished_at": time.time(), "debug": kept}
+        decision = self.decision
+        if status == SUCCESS and decision is not None and decision.fingerprint:
+            entry["fingerprint"] = decision.fingerprint
+            entry["components"] = decision.components
+        return entry
 
-    hook.ytp_before_stage(run=ctx.run, stage=name)
-    while True:
+    def keep(self, debug: Debug) -> Any:
+        kind, what = self.unit.kind
+        return keep_debug(f"{kind} {self.name}", debug, what)
+
+    def failed(self, exc: BaseException) -> UnitRun:
+        self.ctx.post(Event("error", self.name, (exc, self.attempt)))
+        return self.finish(FAILED, failure=_failure(self.name, exc))
+
+    def run(self) -> UnitRun:
+        ctx, unit = self.ctx, self.unit
         try:
-            debug_out = unit.execute(dict(debug_in), ctx.run.run_id)
-            return finish(SUCCESS, debug_out)
-        except BaseException as exc:  # noqa: BLE001 - a worker thread must always report back
-            hook.ytp_on_stage_error(run=ctx.run, stage=name, error=exc, attempt=attempt)
-            if isinstance(exc, Exception) and unit.retry.should_retry(exc, attempt):
-                delay = unit.retry.delay(attempt)
+            debug_in = merge_debug(ctx.target.graph.deps[self.name], ctx.outputs)
+            if unit.when is not None and not unit.when.evaluate(unit.condition_names(debug_in)):
+                entry = self.entry(SKIPPED, self.keep(debug_in))
+                return self.finish(SKIPPED, debug_in, f"when: {unit.when.text} is false",
+                                   entry=entry)
+            self.decision = decide(unit, ctx.target, debug_in, ctx.memory, ctx.client,
+                                   force=ctx.force, refresh=self.name in ctx.refresh)
+            if self.decision.hit:
+                return self.finish(CACHED, kept_debug(ctx.memory.get(self.name)),
+                                   self.decision.reason)
+        except BaseException as exc:  # noqa: BLE001 - reported as this stage's failure
+            return self.failed(exc)
+        ctx.post(Event("before", self.name))
+        while True:
+            try:
+                return self.once(debug_in)
+            except BaseException as exc:  # noqa: BLE001 - a worker must always report back
+                if not (isinstance(exc, Exception) and unit.retry.should_retry(exc, self.attempt)):
+                    return self.failed(exc)
+                ctx.post(Event("error", self.name, (exc, self.attempt)))
+                delay = unit.retry.delay(self.attempt)
                 log.warning(
-                    "[%s] attempt %d of %d failed (%s); retrying in %.2fs", name, attempt,
-                    unit.retry.max_attempts, _short(exc), delay,
+                    "[%s] attempt %d of %d failed (%s); retrying in %.2fs", self.name,
+                    self.attempt, unit.retry.max_attempts, _short(exc), delay,
                 )
                 time.sleep(delay)
-                attempt += 1
-                continue
-            return finish(FAILED, failure=_failure(name, exc))
+                self.attempt += 1
+
+    def once(self, debug_in: Debug) -> UnitRun:
+        """One attempt in its own transaction; a failed attempt leaves every table as it was."""
+        ctx = self.ctx
+        txn = begin(ctx.client, f"yt-pipeline {ctx.run.run_id} stage {self.name} "
+                                f"attempt {self.attempt}")
+        try:
+            debug_out = self.unit.execute(dict(debug_in), ctx.run.run_id, txn.client)
+            entry = self.entry(SUCCESS, self.keep(debug_out))
+        except BaseException:
+            txn.abort()
+            raise
+        try:
+            record = commit_stage(ctx.journal, txn, self.name, entry)
+        except CommitIncomplete as unfinished:
+            return self.finish(SUCCESS, debug_out, entry=entry, commit_error=unfinished)
+        return self.finish(SUCCESS, debug_out, entry=entry, record=record)
+
+
+def run_unit(ctx: RunContext, unit: RunUnit) -> UnitRun:
+    return _Attempts(ctx, unit).run()
 
 
 def _failure(name: str, exc: BaseException) -> StageFailed:

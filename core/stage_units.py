@@ -132,8 +132,8 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode) -> RunUnit:
     when = cfg.get("when")
     settings = pipeline.config
 
-    def execute(debug: Debug, run_id: str) -> Debug:
-        stage = pipeline.make_stage(name, run_id, config=cfg)
+    def execute(debug: Debug, run_id: str, client: Any) -> Debug:
+        stage = pipeline.make_stage(name, run_id, config=cfg, client=client)
         returned = stage.run(dict(debug))
         merged = dict(debug)
         if returned:

@@ -7,10 +7,15 @@
   debug it returned (so a resumed or cached stage still feeds its dependents), its cache
   fingerprint with the hash of each component, and the run that produced it.
 - `.runs/<run id>.json`: one record per run (see `records.py`).
+- `.runs/journal.<mode>/`: commit records of stages whose table writes committed but whose
+  entry the two files above may not hold yet (see `journal.py`); they are folded in when the
+  state is read, so a kill between any two writes never shows a stage as succeeded with an
+  older run's debug, nor as not run after its writes became visible.
 
-Both state files are replaced atomically. Writing is cheap by design: every stage's line
-and entry is serialized once when it changes, and the runner writes once per batch of
-stages that finished together.
+Both state files are replaced atomically, the entries first and the statuses second: a
+status SUCCESS is never on disk before the entry that goes with it. Writing is cheap by
+design: every stage's line and entry is serialized once when it changes, and the runner
+writes once per batch of stages that finished together.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.events import FAILED, SKIPPED, SUCCESS
+from yt_pipeline.journal import RUNS_DIR, Journal, Record
+from yt_pipeline.keep import restore_debug
 from yt_pipeline.yamlio import read_yaml_mapping, write_file_atomic
 
-RUNS_DIR = ".runs"
 STATUSES = (SUCCESS, FAILED, SKIPPED, None)
 #: statuses --resume treats as done
 DONE = (SUCCESS, SKIPPED)
@@ -56,6 +63,11 @@ def read_statuses(folder: Path, state_name: str) -> dict[str, str | None]:
     return data
 
 
+def kept_debug(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """The debug a state entry holds, as the stage returned it."""
+    return restore_debug((entry or {}).get("debug") or {})
+
+
 def _yaml_key(name: str) -> str:
     if _PLAIN_KEY.match(name) and name.lower() not in _YAML_WORDS:
         return name
@@ -74,6 +86,9 @@ class StateStore:
         # Only stages of the current graph are kept: a removed stage leaves the file.
         self.statuses: dict[str, str | None] = {name: known.get(name) for name in names}
         self._lines = {name: self._line(name, status) for name, status in self.statuses.items()}
+        #: the statuses may differ from the file's (the first write also drops the stages no
+        #: longer in the graph)
+        self._status_dirty = True
         self.memory: dict[str, dict[str, Any]] = self._read_memory()
         # "name": {...} fragments of the JSON file, made once per change
         self._memory_json = {
@@ -81,6 +96,19 @@ class StateStore:
             for name, entry in self.memory.items() if name in self.statuses
         }
         self._memory_dirty = False
+        self.journal = Journal(folder, state_name)
+        #: commit records folded in above; removed once the state files hold them
+        self.folded: list[Record] = []
+        for record in self.journal.pending():
+            self._fold(record)
+
+    def _fold(self, record: Record) -> None:
+        self.folded.append(record)
+        if record.stage in self.statuses:
+            self.set_status(record.stage, record.entry.get("status"))
+            self.remember(record.stage, record.entry)
+        else:
+            self.memory[record.stage] = record.entry
 
     def _read_memory(self) -> dict[str, dict[str, Any]]:
         try:
@@ -102,18 +130,16 @@ class StateStore:
         return f"{json.dumps(name)}: {text}"
 
     def set_status(self, name: str, status: str | None) -> None:
+        if self.statuses.get(name, "?") == status and name in self._lines:
+            return
         self.statuses[name] = status
         self._lines[name] = self._line(name, status)
+        self._status_dirty = True
 
     def remember(self, name: str, entry: dict[str, Any]) -> None:
-        """Keep what the next run needs from this stage (debug, fingerprint)."""
-        try:
-            text = json.dumps(entry)
-        except (TypeError, ValueError):
-            # Debug the state file cannot hold: the stage will simply run again next time.
-            entry = {k: v for k, v in entry.items() if k != "debug"}
-            entry["debug_lost"] = True
-            text = json.dumps(entry, default=repr)
+        """Keep what the next run needs from this stage (debug in its kept form, see
+        `keep.py`, and the fingerprint)."""
+        text = json.dumps(entry)
         self.memory[name] = entry
         self._memory_json[name] = self._fragment(name, text)
         self._memory_dirty = True
@@ -139,10 +165,24 @@ class StateStore:
                 self.remember(name, entry)
         return count
 
+    def remove_leftovers(self) -> None:
+        """Temporary files of state writes a kill cut short (under the run lock)."""
+        for path in (self.path, self.memory_path):
+            for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+                leftover.unlink(missing_ok=True)
+        self.journal.remove_leftovers()
+
     def write(self) -> None:
-        header = f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null\n"
-        write_file_atomic(self.path, header + "".join(self._lines.values()))
+        # entries before statuses: see the module's docstring
         if self._memory_dirty:
             body = ",\n".join(self._memory_json.values())
+            crash_point("state: before the stage entries")
             write_file_atomic(self.memory_path, "{\n" + body + "\n}\n")
             self._memory_dirty = False
+        if not self._status_dirty:
+            return
+        header = f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null\n"
+        crash_point("state: before the statuses")
+        write_file_atomic(self.path, header + "".join(self._lines.values()))
+        self._status_dirty = False
+        crash_point("state: after the statuses")

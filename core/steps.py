@@ -19,8 +19,9 @@ Parameters are filled by name: an input from the step that produced it, `yt` wit
 client, anything else from the context; `run(context={...})` overrides context values.
 
 The same runner, state files (`state.<name>.<mode>.yml`), run records and cache serve these
-pipelines as folder pipelines. Outputs are kept between runs as JSON, so a resumed or cached
-step hands its outputs on; values JSON cannot hold simply make the step run again.
+pipelines as folder pipelines. Outputs are kept between runs (`keep.py`), so a resumed or
+cached step hands on exactly what it returned; a value that cannot be kept (an open file, a
+DataFrame) fails the step when it returns it, naming the output.
 """
 
 from __future__ import annotations
@@ -194,8 +195,8 @@ class Pipeline:
     def _unit(self, s: Step) -> RunUnit:
         params = list(inspect.signature(s.func).parameters.values())
 
-        def execute(debug: Debug, run_id: str) -> Debug:
-            value = s.func(**self._arguments(s, params, debug))
+        def execute(debug: Debug, run_id: str, client: Any) -> Debug:
+            value = s.func(**self._arguments(s, params, debug, client))
             merged = dict(debug)
             merged.update(_named_outputs(s, value))
             return merged
@@ -214,10 +215,11 @@ class Pipeline:
             outputs=[o for o in s.outputs if _is_table(o)],
             cache=s.cache, retry=s.retry, when=s.when, condition_names=condition_names,
             code_hash=lambda: digest(_source_of(s.func)), config_hash=config_hash,
-            source=f"step {s.name}",
+            source=f"step {s.name}", kind=("step", "output"),
         )
 
-    def _arguments(self, s: Step, params: list[inspect.Parameter], debug: Debug) -> dict[str, Any]:
+    def _arguments(self, s: Step, params: list[inspect.Parameter], debug: Debug,
+                   client: Any) -> dict[str, Any]:
         ctx = self._run_context
         kwargs: dict[str, Any] = {}
         for param in params:
@@ -227,7 +229,7 @@ class Pipeline:
             if name in s.inputs and name in debug:
                 kwargs[name] = debug[name]
             elif name == "yt" and name not in ctx:
-                kwargs[name] = self.yt
+                kwargs[name] = client
             elif name in ctx:
                 kwargs[name] = ctx[name]
             elif name == "context":

@@ -26,8 +26,9 @@ class RunUnit:
     """One node of the DAG and how to run it."""
 
     name: str
-    #: (debug merged from upstream, run id) -> this unit's debug
-    execute: Callable[[Debug, str], Debug]
+    #: (debug merged from upstream, run id, table client) -> this unit's debug; the client
+    #: is the one of the attempt's transaction
+    execute: Callable[[Debug, str, Any], Debug]
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     #: None: follow the pipeline's `cache` setting
@@ -41,6 +42,8 @@ class RunUnit:
     config_hash: Callable[[], str] = lambda: ""
     #: where the unit is declared, for error messages
     source: str | None = None
+    #: how messages name it and what it hands on: ("stage", "debug") or ("step", "output")
+    kind: tuple[str, str] = ("stage", "debug")
 
 
 @dataclass

@@ -89,16 +89,17 @@ def state_of(root: Path, mode: str = "dev") -> dict:
 
 
 def run_pipeline(root: Path, **options):
-    """Run in-process through the Python API; returns the result or the StageFailed."""
+    """Run in-process through the Python API; returns the result, or the StageFailed (the
+    PluginHookFailed) the run raised."""
     from yt_pipeline.config import load_config
-    from yt_pipeline.errors import StageFailed
+    from yt_pipeline.errors import PluginHookFailed, StageFailed
     from yt_pipeline.pipeline import DefaultPipeline
     from yt_pipeline.runner import RunOptions
 
     pipeline = DefaultPipeline(config=load_config(root))
     try:
         return pipeline.run(RunOptions(**options))
-    except StageFailed as failure:
+    except (StageFailed, PluginHookFailed) as failure:
         return failure
     finally:
         pipeline.close()

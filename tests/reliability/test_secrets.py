@@ -99,6 +99,8 @@ def test_token_appears_nowhere(tmp_path, fail_stage, fail_job):
         assert files_containing(root, secret) == []
     if fail_job:
         assert "failing on purpose" in result.stderr
+    elif fail_stage:  # the stage failed after its map: its writes were never committed
+        assert not (root / ".dev/tmp/secrets/output.jsonl").exists()
     else:
         rows = (root / ".dev/tmp/secrets/output.jsonl").read_text().splitlines()
         assert len(rows) == 4

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 1 << 20
 
@@ -63,6 +64,26 @@ def replacing(target: Path, *, append: bool = False) -> Iterator[Path]:
             pass
 
 
+def file_identity(status: os.stat_result) -> list[int]:
+    """What tells one version of a table file from another: every write renames a new file
+    over the table, so a new version has a new inode (and most often another size and time)."""
+    return [status.st_ino, status.st_size, status.st_mtime_ns]
+
+
+def copy_table(source: BinaryIO, out: BinaryIO) -> int:
+    """Copy a table's bytes, a missing last newline added; return the bytes written."""
+    written = 0
+    last = b"\n"
+    while chunk := source.read(CHUNK):
+        out.write(chunk)
+        written += len(chunk)
+        last = chunk[-1:]
+    if last != b"\n":
+        out.write(b"\n")
+        written += 1
+    return written
+
+
 def count_lines(path: Path, start: int = 0) -> int:
     """Rows of a JSON-lines file from a byte offset, counted without parsing them."""
     count = 0
@@ -82,9 +103,12 @@ def remove_leftovers(root: Path, before: float) -> int:
     if not root.is_dir():
         return 0
     for leftover in root.rglob(".*.tmp"):
-        if any(part.startswith("sandbox_") or part.endswith("_sandbox")
-               for part in leftover.relative_to(root).parts):
-            continue  # a kept sandbox holds the user's files as they were
+        parts = leftover.relative_to(root).parts
+        if parts[0] == ".txn" or any(part.startswith("sandbox_") or part.endswith("_sandbox")
+                                     for part in parts):
+            # a kept sandbox holds the user's files as they were; a transaction's folder
+            # may belong to a live run of another pipeline (txn.sweep judges those)
+            continue
         try:
             if leftover.is_file() and leftover.stat().st_mtime < before:
                 leftover.unlink()

@@ -1,16 +1,20 @@
 """The dev table client: each table is a JSON-lines file under .dev/.
 
-Writes stream into a temporary file beside the table and replace it in one rename (see
-atomic.py). Rows are encoded and decoded by ytjobs.codec, which jobs use too, so a row
-round-trips exactly (integers beyond 2^53 and 2^64 included).
+Writes stream into a temporary file and replace the table in one rename (see atomic.py),
+under the table's lock (tablelock.py). A stage is given a client bound to its transaction
+(`begin_transaction`, txn.py): its writes are staged and become tables when it commits, and
+its reads see its own writes. Rows are encoded and decoded by ytjobs.codec, which jobs use
+too, so a row round-trips exactly (integers beyond 2^53 and 2^64 included).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,16 @@ from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
+from yt_pipeline_dev.recovery import finish_commit
+from yt_pipeline_dev.staging import UNTOUCHED
+from yt_pipeline_dev.tablelock import TableLocks, settle
+from yt_pipeline_dev.txn import DevTransaction
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
+
+
+def normal(path: str) -> str:
+    """One spelling per YT path (`//a/b/` is `//a/b`), checked."""
+    return "//" + "/".join(split_yt_path(path))
 
 
 def weighed_writer(write: Callable[[bytes], Any], path: str) -> Callable[[bytes], Any]:
@@ -58,24 +71,71 @@ class DevClient:
         self.hidden_env = frozenset(hidden_env)
         #: values masked in job output shown in errors and logs
         self.secret_values = tuple(secret_values)
+        #: the transaction this client writes in (None: writes are visible at once)
+        self.txn: DevTransaction | None = None
+
+    # -- transactions -----------------------------------------------------------------
+    def begin_transaction(self, title: str) -> DevTransaction:
+        txn = DevTransaction(self.root)
+        txn.client = self.in_transaction(txn)
+        return txn
+
+    def in_transaction(self, txn: DevTransaction) -> DevClient:
+        bound = copy.copy(self)
+        bound.txn = txn
+        return bound
+
+    def finish_commit(self, token: dict[str, Any]) -> None:
+        finish_commit(self.root, token)
 
     # -- paths ------------------------------------------------------------------------
     def table_path(self, path: str) -> Path:
+        """The live file of table `path` (whether it exists or not)."""
         return table_file(self.root, path)
 
+    def visible_file(self, path: str) -> Path | None:
+        """The file of table `path` as this client sees it (a staged one in a transaction);
+        None when there is no such table."""
+        if self.txn is not None:
+            seen = self.txn.staging.lookup(normal(path))
+            if seen is not UNTOUCHED:
+                return seen  # type: ignore[no-any-return]
+        live = self.table_path(path)
+        return live if live.is_file() else None
+
     def existing_table(self, path: str) -> Path:
-        target = self.table_path(path)
-        if not target.is_file():
+        target = self.visible_file(path)
+        if target is None:
             raise TableNotFound(path)
         return target
+
+    def folder_exists(self, path: str) -> bool:
+        if self.txn is not None:
+            seen = self.txn.staging.folder_state(normal(path))
+            if seen is not None:
+                return seen
+        return folder(self.root, path).is_dir()
+
+    @contextmanager
+    def writing(self, path: str, append: bool = False) -> Iterator[Path]:
+        """A temporary file that becomes table `path` when the block ends without an error:
+        at the commit in a transaction, at once (under the table's lock) outside one."""
+        if self.txn is not None:
+            source = self.visible_file(path) if append else None
+            with self.txn.writing(normal(path), append, source) as tmp:
+                yield tmp
+            return
+        with TableLocks(self.root, [normal(path)]):
+            settle(self.root, normal(path))
+            with replacing(self.table_path(path), append=append) as tmp:
+                yield tmp
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
     def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False, *,
                     replication_factor: int | None = None) -> int:
-        target = self.table_path(path)
         started = time.perf_counter()
-        with replacing(target, append=append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
+        with self.writing(path, append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
             try:
                 count = write_lines(rows, weighed_writer(out.write, path), dicts_only=True)
             except NotARow as exc:
@@ -85,9 +145,8 @@ class DevClient:
 
     @table_path_keyword
     def read_table(self, path: str) -> Iterator[dict[str, Any]]:
-        target = self.table_path(path)
         try:
-            handle = target.open("rb")
+            handle = self.existing_table(path).open("rb")
         except FileNotFoundError:
             raise TableNotFound(path) from None
 
@@ -101,21 +160,25 @@ class DevClient:
     def exists(self, path: str) -> bool:
         if not split_yt_path(path):
             return True
-        return self.table_path(path).is_file() or folder(self.root, path).is_dir()
+        return self.visible_file(path) is not None or self.folder_exists(path)
 
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
-        target = self.table_path(path)
-        if target.is_file():
-            target.unlink()
-            # the columns a YQL write declared for it go with it
-            target.with_name(f".{target.name}.yql-schema.json").unlink(missing_ok=True)
+        if self.visible_file(path) is not None:
+            if self.txn is not None:
+                self.txn.remove(normal(path), is_table=True)
+            else:
+                with TableLocks(self.root, [normal(path)]):
+                    settle(self.root, normal(path))
+                    self.table_path(path).unlink(missing_ok=True)
             self.log("remove", path)
             return
-        node = folder(self.root, path)
-        if node.is_dir():
-            if any(node.iterdir()) and not recursive:
+        if split_yt_path(path) and self.folder_exists(path):
+            if self.list(path) and not recursive:
                 raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
-            shutil.rmtree(node)
+            if self.txn is not None:
+                self.txn.remove(normal(path), is_table=False)
+            else:
+                shutil.rmtree(folder(self.root, path))
             self.log("remove", path)
             return
         if not force:
@@ -126,35 +189,41 @@ class DevClient:
         return count_lines(self.existing_table(path))
 
     def list(self, path: str) -> list[str]:
-        node = folder(self.root, path)
-        if not node.is_dir():
-            if split_yt_path(path) and self.table_path(path).is_file():
+        if not (not split_yt_path(path) or self.folder_exists(path)):
+            if split_yt_path(path) and self.visible_file(path) is not None:
                 raise BackendError(f"{path} is a table, not a folder")
             raise TableNotFound(path)
-        names = set()
-        for child in node.iterdir():
+        node = folder(self.root, path)
+        live: dict[str, bool] = {}
+        for child in node.iterdir() if node.is_dir() else ():
             if child.name.startswith("."):
                 continue
             if child.is_dir():
-                names.add(child.name)
+                live[child.name] = True
             elif child.name.endswith(TABLE_SUFFIX):
-                names.add(child.name[: -len(TABLE_SUFFIX)])
-        return sorted(names)
+                live.setdefault(child.name[: -len(TABLE_SUFFIX)], False)
+        if self.txn is None:
+            return sorted(live)
+        return sorted(self.txn.staging.children(normal(path) if split_yt_path(path) else "//",
+                                                live))
 
     def create_path(self, path: str, node_type: str = "map_node") -> None:
         if node_type == "table":
-            if not self.table_path(path).is_file():
+            if self.visible_file(path) is None:
                 self.write_table(path, [])
             return
         if node_type != "map_node":
             raise BackendError(f"create_path {path}: dev mode creates a map_node or a table, "
                                f"not a {node_type}")
+        if self.txn is not None and split_yt_path(path):
+            self.txn.create_folder(normal(path))
+            return
         folder(self.root, path).mkdir(parents=True, exist_ok=True)
 
     @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:
-        target = self.table_path(path)
-        if not target.is_file():
+        target = self.visible_file(path)
+        if target is None:
             return None
         digest = hashlib.blake2b(digest_size=16)
         with target.open("rb") as handle:
@@ -166,7 +235,13 @@ class DevClient:
                 max_row_weight: str | None = None) -> list[dict[str, Any]]:
         from yt_pipeline_dev.yql_worker import run_in_worker
 
-        return run_in_worker(self.root, query)
+        if self.txn is None:
+            return run_in_worker(self.root, query)
+        try:  # the worker stages its writes in this transaction's folder
+            self.txn.started()
+            return run_in_worker(self.root, query, self.txn.dir.name)
+        finally:
+            self.txn.reload()
 
     # -- bookkeeping ------------------------------------------------------------------
     def log(self, action: str, subject: str, *, rows: int | None = None,

@@ -31,13 +31,17 @@ def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
 
 @hookimpl
 def ytp_pipeline_started(run: Any) -> None:
-    """Temporary files a killed run left behind (its writes never became tables) are
-    removed: the run holds the dev lock, so no other run of this folder is writing."""
+    """Temporary files and transactions a killed run left behind (its writes never became
+    tables) are removed: the run holds the dev lock, so no other run of this folder is
+    writing; transactions of other pipelines sharing the folder are alive (flock) or not."""
     if run.mode != "dev":
         return
     from yt_pipeline_dev.atomic import remove_leftovers
+    from yt_pipeline_dev.recovery import sweep
 
-    remove_leftovers(_root(run.settings, run.pipeline_dir), before=run.started_at)
+    root = _root(run.settings, run.pipeline_dir)
+    remove_leftovers(root, before=run.started_at)
+    sweep(root)
 
 
 @hookimpl

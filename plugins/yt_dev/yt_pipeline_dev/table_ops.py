@@ -4,8 +4,9 @@ map pipes byte ranges of the inputs through N parallel jobs and joins their outp
 order; reduce sorts its inputs by sort_by, then hands each job whole groups of reduce_by;
 sort sorts for real. With several input tables the jobs' input carries table switches, and
 the jobs' output is split among the output tables by the switches they write (see
-table_switches.py). Every output is written through a temporary file renamed over its
-table, so a failed operation leaves every table as it was.
+table_switches.py). Every output is written through the client's `writing` (a temporary
+file renamed over the table, or staged in the stage's transaction), so a failed operation
+leaves every table as it was.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from yt_pipeline.errors import BackendError
 from yt_pipeline.operations import check_reduce_keys
-from yt_pipeline_dev.atomic import count_lines, replacing
+from yt_pipeline_dev.atomic import count_lines
 from yt_pipeline_dev.launcher import OperationRun
 from yt_pipeline_dev.processes import JobFailure, stderr_tail
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
@@ -86,7 +87,7 @@ def _sorted_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
 def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], None]) -> None:
     tables = op.spec.output_tables
     with ExitStack() as stack:
-        tmps = [stack.enter_context(replacing(op.client.table_path(t), append=op.spec.append))
+        tmps = [stack.enter_context(op.client.writing(t, append=op.spec.append))
                 for t in tables]
         bases = [tmp.stat().st_size for tmp in tmps]
         produce(tmps)
@@ -127,5 +128,5 @@ def sort(op: OperationRun) -> None:
     spec = op.spec
     inputs = _inputs(op)
     table = spec.output_tables[0]
-    with replacing(op.client.table_path(table)) as tmp:
+    with op.client.writing(table) as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)

@@ -3,10 +3,11 @@
 A table is read with the columns YQL on a cluster would give it (yql_schema): those a YQL
 write declared, or those inferred from its first rows, as `PRAGMA yt.InferSchema` does (the
 query's own pragma, else the 1000 rows the prod backend asks for). An INSERT writes its
-result through a temporary file renamed over the table, so a failed query leaves the table
-as it was, and a 0-row result leaves it empty; like a cluster, YQL appends only to a table
-YQL wrote, with the same columns. The rows returned are those of the last SELECT; when
-other statements follow it, a cluster keeps only the first 10,000 of them, so more fail.
+result through the client's `writing` (a temporary file renamed over the table, or staged in
+the stage's transaction), so a failed query leaves the table as it was, and a 0-row result
+leaves it empty; like a cluster, YQL appends only to a table YQL wrote, with the same
+columns. The rows returned are those of the last SELECT; when other statements follow it, a
+cluster keeps only the first 10,000 of them, so more fail.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from yt_pipeline import yql_rules
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline_dev.atomic import append_file, count_lines, replacing
+from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.yql_schema import (
     SchemaCache,
@@ -52,10 +53,10 @@ class Executor:
         self.connection.close()
 
     def table_sql(self, path: str) -> str:
-        target = self.client.table_path(path)
-        if not target.is_file():
+        target = self.client.visible_file(path)
+        if target is None:
             raise QueryFailed(f"YQL reads table {path}, which does not exist")
-        columns = declared(target)
+        columns = declared(self.client.root, target)
         if columns is None:
             columns = self._inferred(path, target)
         return self.schemas.read_sql(target, columns)
@@ -106,10 +107,10 @@ class Executor:
         assert statement.target is not None
         described = self.connection.execute(f"DESCRIBE {sql}").fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]
-        target = self.client.table_path(statement.target)
-        if statement.truncate or not target.is_file():
+        target = self.client.visible_file(statement.target)
+        if statement.truncate or target is None:
             return columns
-        existing = declared(target)
+        existing = declared(self.client.root, target)
         if existing is None:
             raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
         names = [name for name, _ in existing]
@@ -122,8 +123,7 @@ class Executor:
         assert statement.target is not None
         started = time.perf_counter()
         columns = self._columns_written(statement, sql)
-        target = self.client.table_path(statement.target)
-        with replacing(target, append=not statement.truncate) as tmp:
+        with self.client.writing(statement.target, append=not statement.truncate) as tmp:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base else tmp
             try:
@@ -136,6 +136,8 @@ class Executor:
                 if part != tmp:
                     part.unlink(missing_ok=True)
             rows = count_lines(tmp, base)
-        declare(target, columns)
+        written = self.client.visible_file(statement.target)
+        if written is not None:
+            declare(self.client.root, written, columns)
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started)

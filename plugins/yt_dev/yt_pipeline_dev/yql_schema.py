@@ -106,24 +106,29 @@ def _readable(kind: str) -> str:
 
 # -- the schema a YQL write gives its table ----------------------------------------------------
 
-def declared_file(table_file: Path) -> Path:
-    """Where the columns of a table YQL wrote are kept: a hidden file beside it."""
-    return table_file.with_name(f".{table_file.name}.yql-schema.json")
+#: where the columns YQL gave its tables are kept, one file per table file's identity: the
+#: identity (inode, size, mtime) follows a staged file renamed over its table at a stage's
+#: commit, and any other write to the table makes a new identity, which has no schema
+DECLARED_DIR = Path(".cache") / "yql_columns"
 
 
-def declare(table_file: Path, columns: list[tuple[str, str]]) -> None:
+def declared_file(root: Path, table_file: Path) -> Path:
+    return root / DECLARED_DIR / f"{identity(table_file)}.json"
+
+
+def declare(root: Path, table_file: Path, columns: list[tuple[str, str]]) -> None:
     """Record the columns YQL gave the table, for the file as it is now."""
-    entry = declared_file(table_file)
+    entry = declared_file(root, table_file)
+    entry.parent.mkdir(parents=True, exist_ok=True)
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"identity": identity(table_file), "columns": columns}),
-                         encoding="utf-8")
+    temporary.write_text(json.dumps({"columns": columns}), encoding="utf-8")
     os.replace(temporary, entry)
 
 
-def declared(table_file: Path) -> list[tuple[str, str]] | None:
+def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
     """The columns YQL gave the table, if the file is still the one it wrote; None when the
     table has no schema (never written by YQL, or written since by something else)."""
-    data = load_entry(declared_file(table_file))
-    if data is None or data.get("identity") != identity(table_file):
+    data = load_entry(declared_file(root, table_file))
+    if data is None:
         return None
     return [(str(name), str(kind)) for name, kind in data["columns"]]

@@ -5,7 +5,10 @@ tables it reads) never adds to the driver's, and a crash in it cannot take the r
 query comes on stdin; the rows of a SELECT go to stdout as JSON lines; an error goes to
 stderr as one JSON object and the exit code is ERROR_EXIT.
 
-    python -m yt_pipeline_dev.yql_worker <.dev folder>
+    python -m yt_pipeline_dev.yql_worker <.dev folder> [<transaction>]
+
+With a transaction (the name of its folder under .dev/.txn), tables are read as the stage
+sees them and INSERTs are staged in it, as the stage's own writes are.
 """
 
 from __future__ import annotations
@@ -45,13 +48,14 @@ def _dump(row: dict[str, Any]) -> bytes:
         return (json.dumps(row, default=_plain, ensure_ascii=False) + "\n").encode()
 
 
-def run_in_worker(root: Any, query: str) -> list[dict[str, Any]]:
-    """Run `query` in a worker process over the tables under `root`; return SELECT rows."""
+def run_in_worker(root: Any, query: str, txn: str | None = None) -> list[dict[str, Any]]:
+    """Run `query` in a worker process over the tables under `root` (in transaction `txn`);
+    return SELECT rows."""
     from yt_pipeline_dev.yql_translate import translate
 
     translate(query)  # unsupported constructs are reported without starting DuckDB
     done = subprocess.run(
-        [sys.executable, "-m", "yt_pipeline_dev.yql_worker", str(root)],
+        [sys.executable, "-m", "yt_pipeline_dev.yql_worker", str(root), *([txn] if txn else [])],
         input=query.encode(), capture_output=True,
     )
     if done.returncode == ERROR_EXIT:
@@ -68,6 +72,10 @@ def main() -> int:
     from yt_pipeline_dev.yql_duckdb import Executor
 
     client = DevClient(sys.argv[1])
+    if len(sys.argv) > 2:
+        from yt_pipeline_dev.txn import DevTransaction
+
+        client = client.in_transaction(DevTransaction(client.root, sys.argv[2], owner=False))
     query = sys.stdin.buffer.read().decode()
     started = time.perf_counter()
     try:

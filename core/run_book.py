@@ -1,0 +1,122 @@
+"""The bookkeeping of one run: state, commit journal, run record, outcomes and result.
+
+Everything the runner learns about a stage arrives here as one `UnitRun` (`take`), and this
+object alone turns it into the state entry, the run record's line, the hooks' outcome list,
+the `StepResult` and the debug handed to later stages. `flush` makes it durable once per
+batch of stages that finished together: the state files first, then the removal of the
+commit records they now hold (see `journal.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, StageOutcome
+from yt_pipeline.journal import Record
+from yt_pipeline.plan import Plan
+from yt_pipeline.records import RunRecord
+from yt_pipeline.result import PipelineResult, StepResult
+from yt_pipeline.stage_run import UnitRun
+from yt_pipeline.state import StateStore, kept_debug
+from yt_pipeline.txn import finish_commit
+from yt_pipeline.units import Debug, RunTarget
+
+log = logging.getLogger("yt_pipeline.runner")
+
+
+class RunBook:
+    def __init__(self, target: RunTarget, state: StateStore, run_id: str,
+                 options: dict[str, Any], workers: int):
+        self.state = state
+        self.record = RunRecord(target.pipeline_dir, run_id, mode=target.mode,
+                                state=state.state_name, options=options, workers=workers)
+        self.result = PipelineResult(run_id=run_id, success=True, duration_seconds=0.0)
+        self.outcomes: list[StageOutcome] = []
+        #: debug each stage hands on: this run's, or for stages not run, their last one
+        self.outputs: dict[str, Debug] = {}
+        #: the first error of the run: a stage's failure, or a plugin's
+        self.error: Exception | None = None
+        self._committed: list[Record] = []
+
+    def recover(self, client: Any) -> None:
+        """Finish the commits a killed run recorded, and fold them into the state files."""
+        self.state.remove_leftovers()
+        folded = self.state.folded
+        if not folded:
+            return
+        log.info("finishing %d commit(s) of an interrupted run: %s", len(folded),
+                 ", ".join(record.stage for record in folded))
+        for record in folded:
+            finish_commit(client, record.token)
+        self.state.write()
+        self.state.journal.remove(folded)
+        self.state.folded = []
+
+    def begin(self, plan: Plan, resume: bool) -> None:
+        if not resume:
+            for name in plan.to_run:  # the state now tells about this run
+                self.state.set_status(name, None)
+        self.state.write()
+        self.record.write()
+        for name in plan.order:
+            if name not in plan.to_run:
+                self.outputs[name] = kept_debug(self.state.memory.get(name))
+
+    def take(self, done: UnitRun) -> None:
+        outcome = done.outcome
+        name = outcome.stage
+        self.outcomes.append(outcome)
+        self.result.step_results[name] = StepResult(
+            name=name, status=outcome.status, duration_seconds=outcome.duration_s,
+            cached=outcome.status == CACHED,
+            skipped_reason=outcome.reason if outcome.status == SKIPPED else "",
+            error=outcome.error, attempts=outcome.attempts,
+        )
+        if not done.ran:
+            self.record.stage(name, outcome=SKIPPED, reason=outcome.reason)
+            return
+        decision = done.cache
+        self.record.stage(
+            name, start=done.started_at, end=done.finished_at,
+            duration_s=round(outcome.duration_s, 4), outcome=outcome.status,
+            attempts=outcome.attempts, cache=decision.describe() if decision else "off",
+            reason=outcome.reason, error=outcome.error,
+        )
+        if outcome.status == FAILED:
+            self.state.set_status(name, FAILED)
+            self.fail(done.failure)
+            return
+        self.outputs[name] = outcome.debug
+        self.state.set_status(name, SKIPPED if outcome.status == SKIPPED else SUCCESS)
+        if done.entry is not None:  # a cached stage's entry of its last success stands
+            self.state.remember(name, done.entry)
+        if done.record is not None:
+            self._committed.append(done.record)
+        if done.commit_error is not None:  # its record stays for the next run to finish
+            self.fail(done.commit_error)
+
+    def fail(self, error: Exception | None) -> None:
+        self.result.success = False
+        if self.error is None and error is not None:
+            self.error = error
+            self.result.error = str(error)
+
+    def flush(self) -> None:
+        self.state.write()
+        self.state.journal.remove(self._committed)
+        self._committed = []
+
+    def finish(self, status: str, order: list[str], duration_s: float) -> PipelineResult:
+        """The result, and the run record's last write (after a last `flush`)."""
+        result = self.result
+        result.duration_seconds = duration_s
+        merged: Debug = {}
+        for name in order:
+            merged.update(self.outputs.get(name) or {})
+        result.debug, result.outputs = merged, dict(merged)
+        result.record = str(self.record.path)
+        if status == SUCCESS and not result.success:
+            status = FAILED
+        self.record.finish(status)
+        return result

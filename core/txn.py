@@ -1,0 +1,100 @@
+"""A stage attempt is a transaction: its table writes become visible when it commits.
+
+A backend offers transactions through two optional client methods:
+
+- `begin_transaction(title) -> StageTransaction`: the attempt's transaction. Its `client` is
+  what the stage is given: every write through it is staged, and reads through it see the
+  stage's own writes.
+- `finish_commit(token)`: completes a commit whose journal record exists but whose process
+  died before the writes were all visible (called when the next run starts). Idempotent.
+
+A client without them (a third-party backend) runs stages without a transaction: its writes
+are visible at once, as before.
+
+The commit (`commit_stage`) is three steps: `prepare(record)` does all the work that can
+fail (takes the table locks, builds the new tables) and returns a token; writing the journal
+record with that token and the stage's state entry is the commit; `commit()` then makes the
+writes visible. `finish_commit(token)` repeats that last step after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Protocol
+
+from yt_pipeline.errors import CommitIncomplete
+from yt_pipeline.journal import Journal, Record
+
+log = logging.getLogger("yt_pipeline.txn")
+
+
+class StageTransaction(Protocol):
+    #: the client the stage uses inside the transaction
+    client: Any
+
+    def prepare(self, record: Path) -> Any:
+        """Everything that can fail before the commit; returns what `finish_commit` needs
+        (JSON data), or None when the attempt wrote nothing. `record` is the journal record
+        that will exist if, and only if, the commit happens."""
+
+    def commit(self) -> None:
+        """Make the writes visible (after the journal record is written)."""
+
+    def abort(self) -> None:
+        """Drop every staged write; the tables stay as they were."""
+
+
+class NoTransaction:
+    """For clients that offer no transactions: writes are visible at once."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def prepare(self, record: Path) -> Any:
+        return None
+
+    def commit(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+def begin(client: Any, title: str) -> StageTransaction:
+    start = getattr(client, "begin_transaction", None)
+    return start(title) if callable(start) else NoTransaction(client)
+
+
+def finish_commit(client: Any, token: Any) -> None:
+    finish = getattr(client, "finish_commit", None)
+    if token is not None and callable(finish):
+        finish(token)
+
+
+def commit_stage(journal: Journal, txn: StageTransaction, stage: str,
+                 entry: dict[str, Any]) -> Record | None:
+    """Commit a stage attempt together with the state entry that records its success.
+
+    Returns the journal record (None when the attempt wrote nothing, so that only the
+    state files need its entry). Raises before the commit point with the tables untouched,
+    or CommitIncomplete after it (the stage has succeeded; the next run finishes the job).
+    """
+    path = journal.new_path()
+    try:
+        token = txn.prepare(path)
+        record = journal.write(path, stage, entry, token) if token is not None else None
+    except BaseException:
+        txn.abort()
+        raise
+    try:
+        txn.commit()
+    except Exception as exc:  # noqa: BLE001 - the commit stands; say that it is unfinished
+        log.debug("commit of stage %s did not finish", stage, exc_info=exc)
+        failure = CommitIncomplete(
+            f"stage {stage} succeeded, but its tables could not all be made visible ({exc!r}); "
+            "the next run of this pipeline finishes that before anything else"
+        )
+        failure.record = record  # type: ignore[attr-defined]
+        raise failure from exc
+    return record

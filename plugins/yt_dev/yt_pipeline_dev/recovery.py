@@ -1,0 +1,91 @@
+"""Finishing and clearing up after dev transactions whose process died.
+
+A transaction's folder (`.dev/.txn/<time>-<pid>-<number>/`) holds `owner.lock`, flocked by
+its process while it lives; `prepared` names the journal record its commit writes. After a
+kill, a folder whose record exists holds a commit to finish (`finish_commit`, called by the
+next run of its pipeline); any other folder of a dead process is garbage (`sweep`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.crashpoints import crash_point
+from yt_pipeline_dev.paths import folder
+from yt_pipeline_dev.staging import TXN_DIR
+from yt_pipeline_dev.tablelock import TableLocks, apply_marker, read_marker
+
+OWNER_LOCK = "owner.lock"
+PREPARED = "prepared"
+FOLDERS_PENDING = "folders.pending"
+
+
+def apply(root: Path, token: dict[str, Any]) -> None:
+    """Make a recorded commit visible; repeating it after a kill is harmless."""
+    txn = root / token["txn"]
+    if (txn / FOLDERS_PENDING).exists():
+        for path in token["removed"]:
+            shutil.rmtree(folder(root, path), ignore_errors=True)
+        for path in token["created"]:
+            folder(root, path).mkdir(parents=True, exist_ok=True)
+        crash_point("dev: folders changed")
+        (txn / FOLDERS_PENDING).unlink()
+    for path in token["tables"]:
+        marker = read_marker(root, path)
+        if marker is not None and marker["txn"] == token["txn"]:
+            apply_marker(root, path, marker)
+
+
+def _owner_alive(name: str) -> bool:
+    """From the folder's name, `<time>-<pid>-<number>`: whether its process still runs."""
+    try:
+        os.kill(int(name.split("-")[1]), 0)
+    except (IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def finish_commit(root: Path, token: dict[str, Any]) -> None:
+    """Complete a commit whose process died after its journal record."""
+    with TableLocks(root, token["tables"]):
+        apply(root, token)
+    shutil.rmtree(root / token["txn"], ignore_errors=True)
+
+
+def sweep(root: Path) -> int:
+    """Remove the folders of transactions whose process died before their commit (or after
+    it had finished); those committed but unfinished stay for `finish_commit`."""
+    removed = 0
+    base = root / TXN_DIR
+    if not base.is_dir():
+        return 0
+    for txn in base.iterdir():
+        if not txn.is_dir():
+            continue
+        try:
+            fd = os.open(txn / OWNER_LOCK, os.O_RDWR)
+        except OSError:
+            fd = None  # made this instant (its owner is about to lock it) or half removed
+            if _owner_alive(txn.name):
+                continue
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its process is alive
+            prepared = txn / PREPARED
+            if prepared.is_file() and Path(prepared.read_text()).exists():
+                continue
+            shutil.rmtree(txn, ignore_errors=True)
+            removed += 1
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return removed

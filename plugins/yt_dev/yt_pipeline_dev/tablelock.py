@@ -1,0 +1,109 @@
+"""Locks per dev table, and the commits a killed process left half done.
+
+Every change of a table file happens under that table's lock, `.dev/.locks/<table>.lock`,
+held with flock: two stages, or two runs, appending to one table take turns, so each sees
+the other's rows and none is lost. flock belongs to the open file, so it also keeps threads
+of one process apart, and the kernel releases it when its process dies: a killed run never
+leaves a table locked.
+
+A commit names each table it is about to change in a marker, `.dev/.locks/<table>.pending`,
+that points at its staged file and its journal record. A marker found under the lock was
+left by a process killed in the middle of a commit (a live committer holds the lock): if
+its journal record exists, the commit happened and the staged file becomes the table now,
+before anyone else changes it; if not, the commit never happened and the marker goes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.yamlio import write_file_atomic
+from yt_pipeline_dev.paths import safe_name, table_file
+
+LOCKS_DIR = ".locks"
+
+
+def _file(root: Path, path: str, suffix: str) -> Path:
+    # safe_name alone may give two paths one name (`a b`, `a_b`); the digest keeps them apart
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+    return root / LOCKS_DIR / f"{safe_name(path, limit=80)}-{digest}{suffix}"
+
+
+class TableLocks:
+    """Exclusive locks on some tables, always taken in one order, so that two holders of
+    several never wait for each other."""
+
+    def __init__(self, root: Path, paths: Iterable[str]):
+        self.root = root
+        self.files = sorted({_file(root, p, ".lock") for p in paths})
+        self._fds: list[int] = []
+
+    def __enter__(self) -> TableLocks:
+        if self.files:
+            self.files[0].parent.mkdir(parents=True, exist_ok=True)
+        try:
+            for name in self.files:
+                fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+                self._fds.append(fd)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.release()
+            raise
+        return self
+
+    def release(self) -> None:
+        while self._fds:
+            os.close(self._fds.pop())  # closing the file releases its flock
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def write_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
+    write_file_atomic(_file(root, path, ".pending"), json.dumps(marker))
+
+
+def read_marker(root: Path, path: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_file(root, path, ".pending").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def drop_marker(root: Path, path: str) -> None:
+    _file(root, path, ".pending").unlink(missing_ok=True)
+
+
+def apply_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
+    """Make the marked change of table `path` (under its lock); doing it twice is harmless:
+    a staged file that is gone has become the table already."""
+    live = table_file(root, path)
+    if marker["kind"] == "remove":
+        live.unlink(missing_ok=True)
+    else:
+        staged = root / marker["txn"] / marker["file"]
+        if staged.exists():
+            live.parent.mkdir(parents=True, exist_ok=True)
+            crash_point("dev: before a staged table becomes live")
+            os.replace(staged, live)
+    crash_point("dev: before dropping a commit marker")
+    drop_marker(root, path)
+
+
+def settle(root: Path, path: str) -> None:
+    """Finish or drop what a killed commit left on table `path` (under its lock)."""
+    marker = read_marker(root, path)
+    if marker is None:
+        return
+    if Path(marker["record"]).exists():
+        apply_marker(root, path, marker)
+    else:
+        drop_marker(root, path)

@@ -1,0 +1,187 @@
+"""A stage attempt's transaction in dev: staged writes, then one commit (see core txn.py).
+
+`prepare` takes the lock of every table the stage changed, settles what a killed commit left
+on them, rebuilds an append whose table others appended to meanwhile (their rows first, then
+the stage's) and writes a marker per table; the runner then writes the journal record (the
+commit point) and `commit` renames each staged file over its table. A kill after the record
+leaves markers and staged files from which `recovery.finish_commit` (or the next writer of a
+table, see tablelock.py) completes the commit; a kill before it leaves the tables untouched,
+and the next dev run removes the transaction's folder (`recovery.sweep`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.crashpoints import crash_point
+from yt_pipeline_dev.atomic import CHUNK, copy_table, file_identity, replacing
+from yt_pipeline_dev.paths import table_file
+from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
+from yt_pipeline_dev.staging import TXN_DIR, Staging
+from yt_pipeline_dev.tablelock import TableLocks, drop_marker, read_marker, settle, write_marker
+
+_numbers = itertools.count(1)
+
+
+class DevTransaction:
+    """Most stages write nothing: until its first write, a transaction is only this object
+    (no folder, no name), so that it costs them nothing."""
+
+    def __init__(self, root: Path, folder_name: str | None = None, *, owner: bool = True):
+        self.root = root
+        self._name = folder_name
+        self.owner = owner
+        self.lock = threading.Lock()
+        self._staging: Staging | None = None
+        self._owner_fd: int | None = None
+        self._locks: TableLocks | None = None
+        self._token: dict[str, Any] | None = None
+        self.client: Any = None
+
+    @property
+    def dir(self) -> Path:
+        if self._name is None:  # the time orders them; pid and number keep them apart
+            self._name = f"{time.time_ns()}-{os.getpid()}-{next(_numbers)}"
+        return self.root / TXN_DIR / self._name
+
+    @property
+    def staging(self) -> Staging:
+        if self._staging is None:
+            self._staging = Staging(self.dir) if self.owner else Staging.load(self.dir)
+        return self._staging
+
+    def started(self) -> None:
+        """The folder, made at the first write; its flock tells `sweep` the owner lives."""
+        if self._owner_fd is not None or not self.owner:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._owner_fd = os.open(self.dir / OWNER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
+
+    def reload(self) -> None:
+        """Take in what another process (a YQL worker) staged in this transaction."""
+        with self.lock:
+            self._staging = Staging.load(self.dir)
+
+    # -- staging ------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, path: str, append: bool, source: Path | None) -> Iterator[Path]:
+        """A temporary file that becomes the staged table `path` when the block ends well;
+        for an append it starts with `source`, the table as the stage sees it."""
+        with self.lock:
+            self.started()
+            name = self.staging.file_for(path)
+        base: list[int] | None = None
+        offset = 0
+        with replacing(self.dir / name) as tmp:
+            if append and source is not None:
+                with source.open("rb") as handle, tmp.open("wb") as out:
+                    base = file_identity(os.fstat(handle.fileno()))
+                    offset = copy_table(handle, out)
+            yield tmp
+        with self.lock:
+            self.staging.wrote(path, name, append=append, base=base, offset=offset)
+            self.staging.save()
+
+    def remove(self, path: str, *, is_table: bool) -> None:
+        with self.lock:
+            self.started()
+            if is_table:
+                self.staging.remove_table(path)
+            else:
+                self.staging.remove_folder(path)
+            self.staging.save()
+
+    def create_folder(self, path: str) -> None:
+        with self.lock:
+            self.started()
+            self.staging.created.append(path)
+            self.staging.save()
+
+    # -- the commit ---------------------------------------------------------------------
+    def prepare(self, record: Path) -> Any:
+        staging = self._staging
+        if staging is None or staging.empty:
+            return None
+        self._locks = TableLocks(self.root, staging.tables)
+        self._locks.__enter__()
+        for path, entry in staging.tables.items():
+            settle(self.root, path)
+            if entry.kind == "append":
+                _rebase(self.root, path, self.dir / str(entry.file), entry)
+        staging.save()
+        relative = str(self.dir.relative_to(self.root))
+        token = {"txn": relative, "tables": sorted(staging.tables),
+                 "removed": staging.removed, "created": staging.created}
+        self._token = token  # from here on, abort drops the markers
+        (self.dir / PREPARED).write_text(str(record))
+        if staging.removed or staging.created:
+            (self.dir / FOLDERS_PENDING).touch()
+        for path, entry in staging.tables.items():
+            write_marker(self.root, path, {"path": path, "kind": entry.kind, "txn": relative,
+                                           "file": entry.file, "record": str(record)})
+        crash_point("dev: prepared")
+        return token
+
+    def commit(self) -> None:
+        try:
+            if self._token is not None:
+                apply(self.root, self._token)
+        except BaseException:
+            self._end(keep=True)  # the journal record is there: the next run finishes it
+            raise
+        self._end()
+
+    def abort(self) -> None:
+        try:
+            if self._token is not None:  # prepared, and the record was never written
+                for path in self._token["tables"]:
+                    marker = read_marker(self.root, path)
+                    if marker is not None and marker["txn"] == self._token["txn"]:
+                        drop_marker(self.root, path)
+        finally:
+            self._end()
+
+    def _end(self, *, keep: bool = False) -> None:
+        """Release the locks; remove the folder unless a recorded commit still needs it."""
+        if self._locks is not None:
+            self._locks.release()
+            self._locks = None
+        if self._owner_fd is not None:
+            if not keep:
+                shutil.rmtree(self.dir, ignore_errors=True)
+            os.close(self._owner_fd)
+            self._owner_fd = None
+
+
+def _rebase(root: Path, path: str, staged: Path, entry: Any) -> None:
+    """An append staged on a version of the table that is no longer the live one (another
+    stage or run appended meanwhile): the staged file becomes the live rows, then the
+    stage's own. Under the table's lock, before the commit."""
+    live = table_file(root, path)
+    try:
+        handle = live.open("rb")
+    except FileNotFoundError:
+        handle = None
+    current = file_identity(os.fstat(handle.fileno())) if handle else None
+    if current == entry.base:
+        if handle:
+            handle.close()
+        return
+    with replacing(staged) as tmp, tmp.open("wb") as out:
+        offset = copy_table(handle, out) if handle else 0
+        with staged.open("rb") as mine:
+            mine.seek(entry.offset)
+            shutil.copyfileobj(mine, out, CHUNK)
+    if handle:
+        handle.close()
+    entry.base, entry.offset = current, offset

@@ -1,0 +1,8 @@
+"""The DAG tests' pipelines and helpers serve these tests too (tests/dag/dag_helpers.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "dag"))
+
+from dag_helpers import dag  # noqa: E402, F401 - a fixture

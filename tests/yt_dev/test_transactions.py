@@ -1,0 +1,99 @@
+"""The dev client inside a transaction: what the stage sees, what others see, the commit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline.errors import BackendError, TableNotFound
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.tablelock import read_marker
+
+
+@pytest.fixture
+def live(tmp_path) -> DevClient:
+    client = DevClient(tmp_path / ".dev")
+    client.write_table("//data/a", [{"x": 1}])
+    client.write_table("//data/b", [{"x": 2}])
+    client.write_table("//data/sub/c", [{"x": 3}])
+    return client
+
+
+def commit(txn, tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    token = txn.prepare(record)
+    record.write_text(json.dumps(token))  # the journal record: the commit point
+    txn.commit()
+
+
+def rows(client: DevClient, path: str) -> list[dict]:
+    return list(client.read_table(path))
+
+
+def test_a_removed_folder_is_gone_inside_and_there_outside_until_the_commit(live, tmp_path):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.remove("//data/sub", recursive=True)
+    inside.create_path("//data/sub")
+    inside.write_table("//data/sub/d", [{"x": 4}])
+    assert inside.list("//data/sub") == ["d"]
+    assert not inside.exists("//data/sub/c")
+    assert live.list("//data/sub") == ["c"]  # others see the folder as it was
+    commit(txn, tmp_path)
+    assert live.list("//data/sub") == ["d"] and rows(live, "//data/sub/d") == [{"x": 4}]
+
+
+def test_remove_then_write_then_append_is_one_new_table(live, tmp_path):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.remove("//data/a")
+    with pytest.raises(TableNotFound):
+        inside.row_count("//data/a")
+    inside.write_table("//data/a", [{"x": 10}], append=True)
+    inside.write_table("//data/a", [{"x": 11}], append=True)
+    assert rows(inside, "//data/a") == [{"x": 10}, {"x": 11}]
+    assert rows(live, "//data/a") == [{"x": 1}]
+    commit(txn, tmp_path)
+    assert rows(live, "//data/a") == [{"x": 10}, {"x": 11}]
+
+
+def test_an_append_is_rebased_on_rows_appended_meanwhile(live, tmp_path):
+    txn = live.begin_transaction("t")
+    txn.client.write_table("//data/a", [{"x": "mine"}], append=True)
+    live.write_table("//data/a", [{"x": "theirs"}], append=True)  # another run, meanwhile
+    commit(txn, tmp_path)
+    assert rows(live, "//data/a") == [{"x": 1}, {"x": "theirs"}, {"x": "mine"}]
+
+
+def test_an_abort_leaves_nothing_behind(live, tmp_path):
+    txn = live.begin_transaction("t")
+    txn.client.write_table("//data/new", [{"x": 1}])
+    txn.client.remove("//data/b")
+    txn.prepare(tmp_path / "never-written.json")
+    assert read_marker(live.root, "//data/new") is not None
+    txn.abort()
+    assert not live.exists("//data/new") and rows(live, "//data/b") == [{"x": 2}]
+    assert read_marker(live.root, "//data/new") is None
+    assert list((live.root / ".txn").iterdir()) == []
+
+
+def test_a_folder_with_tables_needs_recursive_inside_too(live):
+    inside = live.begin_transaction("t").client
+    with pytest.raises(BackendError, match="folder is not empty"):
+        inside.remove("//data/sub")
+    inside.remove("//data/sub/c")
+    inside.remove("//data/sub")  # empty as the transaction sees it
+    assert not inside.exists("//data/sub")
+
+
+def test_a_commit_a_killed_process_left_is_finished_by_the_next_writer(live, tmp_path):
+    txn = live.begin_transaction("t")
+    txn.client.write_table("//data/a", [{"x": "committed"}], append=True)
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps(txn.prepare(record)))
+    txn._locks.release()  # the process dies here: the kernel drops its locks, nothing more
+    live.write_table("//data/a", [{"x": "next"}], append=True)
+    assert rows(live, "//data/a") == [{"x": 1}, {"x": "committed"}, {"x": "next"}]
+    assert read_marker(live.root, "//data/a") is None
