@@ -189,9 +189,15 @@ def seed(root: Path) -> dict[str, bytes]:
     folder = root / ".dev" / "t"
     folder.mkdir(parents=True)
     before = {}
-    for name in ("all", "mapped", "yql", "doomed"):
+    for name in ("all", "mapped", "doomed"):
         (folder / f"{name}.jsonl").write_text('{"stage":"before","i":-1}\n')
         before[name] = (folder / f"{name}.jsonl").read_bytes()
+    # YQL appends only to a table YQL wrote (it has a schema), as on a cluster
+    from yt_pipeline_dev.client import DevClient
+
+    DevClient(root / ".dev").run_yql(
+        "INSERT INTO `//t/yql` WITH TRUNCATE SELECT 'before' AS stage, -1 AS i")
+    before["yql"] = (folder / "yql.jsonl").read_bytes()
     return before
 
 

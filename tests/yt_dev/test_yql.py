@@ -114,8 +114,13 @@ def test_yql_appends_only_to_a_table_yql_wrote_with_the_same_columns(dev_client)
     dev_client.run_yql("INSERT INTO `//y` WITH TRUNCATE SELECT 1 AS x")
     with pytest.raises(QueryFailed, match="row type differs"):
         dev_client.run_yql("INSERT INTO `//y` SELECT 2 AS x, 3 AS z")
-    # a table written since by write_table has no schema again
+    # rows written since by write_table keep the table's schema (a cluster's table keeps
+    # its schema through writes); a removed table has none
     dev_client.write_table("//y", [{"x": 5}], append=True)
+    dev_client.run_yql("INSERT INTO `//y` SELECT 2 AS x")
+    assert [r["x"] for r in dev_client.read_table("//y")] == [1, 5, 2]
+    dev_client.remove("//y")
+    dev_client.write_table("//y", [{"x": 5}])
     with pytest.raises(QueryFailed, match="append is not allowed"):
         dev_client.run_yql("INSERT INTO `//y` SELECT 2 AS x")
 

@@ -27,6 +27,7 @@ from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
+from yt_pipeline_dev.yql_schema import keep_schema, schema_of
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 
 
@@ -122,13 +123,19 @@ class DevClient:
         at the commit in a transaction, at once (under the table's lock) outside one."""
         if self.txn is not None:
             source = self.visible_file(path) if append else None
+            # a table keeps the schema YQL gave it through later writes, as on a cluster
+            kept = schema_of(self.root, self.visible_file(path))
             with self.txn.writing(normal(path), append, source) as tmp:
                 yield tmp
+            keep_schema(self.root, kept, self.visible_file(path))
             return
         with TableLocks(self.root, [normal(path)]):
             settle(self.root, normal(path))
-            with replacing(self.table_path(path), append=append) as tmp:
+            target = self.table_path(path)
+            kept = schema_of(self.root, target)
+            with replacing(target, append=append) as tmp:
                 yield tmp
+            keep_schema(self.root, kept, target)
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword

@@ -28,6 +28,7 @@ from yt_pipeline_dev.paths import table_file
 from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
 from yt_pipeline_dev.staging import TXN_DIR, Staging
 from yt_pipeline_dev.tablelock import TableLocks, drop_marker, read_marker, settle, write_marker
+from yt_pipeline_dev.yql_schema import keep_schema, schema_of
 
 _numbers = itertools.count(1)
 
@@ -177,6 +178,7 @@ def _rebase(root: Path, path: str, staged: Path, entry: Any) -> None:
         if handle:
             handle.close()
         return
+    columns = schema_of(root, live)  # the table keeps the schema YQL gave it
     with replacing(staged) as tmp, tmp.open("wb") as out:
         offset = copy_table(handle, out) if handle else 0
         with staged.open("rb") as mine:
@@ -184,4 +186,5 @@ def _rebase(root: Path, path: str, staged: Path, entry: Any) -> None:
             shutil.copyfileobj(mine, out, CHUNK)
     if handle:
         handle.close()
+    keep_schema(root, columns, staged)
     entry.base, entry.offset = current, offset

@@ -1,7 +1,9 @@
 """The columns of a .dev table for DuckDB, as YQL on a cluster sees the same table.
 
-A table YQL wrote has a schema: its columns are kept beside the table file (`declare`), and
-hold while the file is the one that query wrote. Any other table (write_table, operation
+A table YQL wrote has a schema: its columns are kept under .dev/.cache/yql_columns by the
+identity of the table file (`declare`), and hold while the file is the one that query wrote
+or a later write to it (`keep_schema`: a table keeps its schema when rows are written to it,
+as on a cluster). Any other table (write_table, operation
 outputs) has none, and YQL infers its columns from its first rows (yt_pipeline.yql_rules).
 
 The types of those columns are DuckDB's, learned from every row (sample_size=-1): with a
@@ -132,3 +134,18 @@ def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
     if data is None:
         return None
     return [(str(name), str(kind)) for name, kind in data["columns"]]
+
+
+def schema_of(root: Path, table_file: Path | None) -> list[tuple[str, str]] | None:
+    """The columns YQL gave a table file, if any (None for a missing file)."""
+    if table_file is None or not table_file.exists():
+        return None
+    return declared(root, table_file)
+
+
+def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path | None) -> None:
+    """A write made `target`: the schema its table had (`schema_of` before) goes with it, as
+    a cluster's table keeps its schema when rows are written to it (only a YQL
+    `INSERT ... WITH TRUNCATE` gives it another, and a removed table has none)."""
+    if columns is not None and target is not None and target.exists():
+        declare(root, target, columns)
