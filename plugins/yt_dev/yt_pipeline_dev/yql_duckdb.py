@@ -19,6 +19,7 @@ from yt_pipeline import yql_rules
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines, replacing
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_schema import (
     SchemaCache,
     declare,
@@ -26,7 +27,6 @@ from yt_pipeline_dev.yql_schema import (
     first_rows,
     sql_literal,
 )
-from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_translate import Statement, translate
 
 
