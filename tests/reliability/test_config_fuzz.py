@@ -57,7 +57,7 @@ def flow(depth: int) -> st.SearchStrategy[str]:
 def anchors() -> st.SearchStrategy[str]:
     """A chain of anchors each standing for nine of the one before: up to 9**12 values."""
     return st.integers(min_value=0, max_value=12).map(lambda levels: "".join(
-        [f"l0: &l0 [x, x, x, x, x, x, x, x, x]\n"]
+        ["l0: &l0 [x, x, x, x, x, x, x, x, x]\n"]
         + [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, levels + 1)]))
 
 
