@@ -272,10 +272,7 @@ def main(argv: list[str] | None = None, pipeline_class: type | None = None) -> N
 def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
            prepare: Callable[[click.Group], None] | None = None) -> int:
     """Run the command and return its exit code instead of exiting."""
-    from yt_pipeline import config as config_module
-
     args = list(sys.argv[1:] if argv is None else argv)
-    config_module.hide_flask_from_dynaconf = True  # this process is the command's own
     state = CliState()
     state.pipeline_class = pipeline_class
     state.debug = "--debug" in args

@@ -36,6 +36,15 @@ _ALLOWED = (
 )
 
 
+#: characters of a `when:` expression: far more than a condition needs
+MAX_LENGTH = 1000
+
+
+def _short(text: object) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 class Condition:
     """A parsed `when:` expression; `source`/`key` name where it was written."""
 
@@ -44,11 +53,18 @@ class Condition:
         self.source = source
         self.key = key
         if not isinstance(text, str) or not text.strip():
-            raise self._error(f"must be an expression string, got {text!r}")
+            raise self._error(f"must be an expression string, got {_short(text)}")
+        if len(text) > MAX_LENGTH:
+            # Python's parser recurses once per `not` or parenthesis: a long enough
+            # expression crashes it instead of failing
+            raise self._error(f"is {len(text):,} characters long; a condition may have at "
+                              f"most {MAX_LENGTH:,}")
         try:
             self.tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
-            raise self._error(f"invalid expression {text!r}: {exc.msg}") from None
+            raise self._error(f"invalid expression {_short(text)}: {exc.msg}") from None
+        except (RecursionError, MemoryError):
+            raise self._error(f"{_short(text)} is nested too deeply") from None
         for node in ast.walk(self.tree):
             if not isinstance(node, _ALLOWED):
                 raise self._error(f"{type(node).__name__} is not allowed in {text!r}")

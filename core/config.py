@@ -1,8 +1,10 @@
-"""Pipeline configuration: layers merged by dynaconf, then validated with errors that name
-the file and the key.
+"""Pipeline configuration: layers merged, then validated with errors that name the file and
+the key.
 
 Layers, lowest first: built-in defaults < configs/config.yaml (or --config) < secrets.env
-< environment variables (YTP_ prefix, `__` for nesting) < --set key=value.
+< environment variables (YTP_ prefix, `__` for nesting) < --set key=value. Values are taken
+literally: YAML as YAML reads it, with no directives of any settings library, and the only
+environment variables read are the YTP_ ones and the credentials (see `secret`).
 
 secrets.env holds credentials (YT_PROXY, YT_TOKEN, ...). They are kept apart from the
 settings, never printed (the `config` command shows them as ***), and reach a job only when
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import yaml
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
 from yt_pipeline.errors import ConfigError
-from yt_pipeline.yamlio import read_yaml_mapping
+from yt_pipeline.yamlio import load_yaml_text, read_yaml_mapping
 
 ENV_PREFIX = "YTP"
 MODES = ("dev", "prod")
@@ -102,7 +103,8 @@ class PipelineConfig:
         say) is masked by its host name too: network errors quote the host and the port
         apart."""
         values = set(self.secrets.values())
-        for name in ("YT_TOKEN",):
+        # a credential set in the environment wins over secrets.env (see `secret`)
+        for name in {"YT_TOKEN", "YT_PROXY", *self.secrets}:
             if os.environ.get(name):
                 values.add(os.environ[name])
         for value in list(values):
@@ -151,7 +153,7 @@ def load_config(
     secrets_file = cfg_path.parent / "secrets.env"
     secrets = _read_secrets(secrets_file, pipeline_dir) if secrets_file.is_file() else {}
 
-    merged = _deep_merge(copy.deepcopy(DEFAULTS), _layer_with_dynaconf(cfg_path, file_data, shown))
+    merged = _deep_merge(copy.deepcopy(DEFAULTS), _literal_file_layer(file_data, shown))
     # secrets.env may also carry YTP_ settings (for instance the mode of a machine); they
     # rank below the real environment.
     env_layers = [
@@ -164,18 +166,17 @@ def load_config(
         dotted = _env_key(name)
         if dotted is None:
             continue
-        _set_dotted(merged, dotted, _parse_env_value(raw))
+        _set_dotted(merged, dotted, _parse_value(raw, source))
         sources[dotted] = source
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"expects key=value, got {item!r}", key="--set")
         dotted = key.strip()
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        _set_dotted(merged, dotted, value)
+        if any(not part.strip() for part in dotted.split(".")):
+            raise ConfigError(f"{dotted!r} has an empty part; name each level, like "
+                              "pipeline.mode", key="--set")
+        _set_dotted(merged, dotted, _parse_value(raw, f"--set {dotted}"))
         sources[dotted] = f"--set {dotted}"
 
     config = PipelineConfig(
@@ -192,60 +193,21 @@ def load_config(
     return config
 
 
-#: Set by the command line, whose process is ours: see _dynaconf_class.
-hide_flask_from_dynaconf = False
+def _literal_file_layer(file_data: dict[str, Any], shown: str) -> dict[str, Any]:
+    """The file layer: the YAML as YAML reads it, taken literally.
 
-
-def _dynaconf_class() -> Any:
-    """dynaconf, imported without its Flask integration when the command line runs.
-
-    dynaconf's package imports its Flask extension, which imports Flask whenever Flask is
-    installed (it is, beside Airflow for one): about 60 ms on every run, for an integration
-    yt-pipeline never uses. In the `yt-pipeline` process Flask is hidden while dynaconf
-    loads; a program that imports yt_pipeline as a library keeps dynaconf whole.
+    dynaconf used to load this layer, and it rewrote strings (`@format {env[YT_TOKEN]}`
+    copied a token into the settings, `@del` broke `config`, `1e3` became a float) and
+    obeyed dozens of variables of its own (SETTINGS_FILE_FOR_DYNACONF replaced the file,
+    AUTO_CAST_FOR_DYNACONF turned the rewriting back on), none of which pinning its
+    arguments could switch off. The layers and their order are unchanged; dynaconf's
+    in-file directives are refused by name rather than silently kept as settings.
     """
-    if not hide_flask_from_dynaconf or "dynaconf" in sys.modules or "flask" in sys.modules:
-        from dynaconf import Dynaconf
-
-        return Dynaconf
-    sys.modules["flask"] = None  # type: ignore[assignment]  # makes `import flask` fail fast
-    try:
-        from dynaconf import Dynaconf
-    finally:
-        del sys.modules["flask"]
-    return Dynaconf
-
-
-def _layer_with_dynaconf(cfg_path: Path, file_data: dict[str, Any], shown: str) -> dict[str, Any]:
-    """The file layer, loaded by dynaconf so its merge rules and dynamic values apply."""
-    if not file_data:
-        return {}
-    Dynaconf = _dynaconf_class()
-    try:
-        settings = Dynaconf(
-            settings_files=[str(cfg_path)],
-            environments=False,
-            load_dotenv=False,
-            envvar_prefix=False,
-            merge_enabled=True,
-            core_loaders=["YAML"],
-        )
-        loaded = settings.as_dict()
-    except Exception as exc:  # dynaconf wraps many things; we report them all the same way
-        raise ConfigError(f"cannot load: {exc}".splitlines()[0], file=shown) from None
-    # dynaconf upper-cases top-level keys; the file's own spelling is the one users know.
-    # It also loads every environment variable (envvar_prefix=False means "no prefix"), so
-    # only the file's own sections are kept: the environment is layer 4, through YTP_ only.
-    by_upper = {k.upper(): k for k in file_data}
-    return {by_upper[k]: _plain(v) for k, v in loaded.items() if k in by_upper}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+    for dotted in _flat_keys(file_data):
+        if dotted.rsplit(".", 1)[-1].lower().startswith("dynaconf_"):
+            raise ConfigError("dynaconf directives are not read: a configuration file is "
+                              "plain YAML, taken literally", file=shown, key=dotted)
+    return file_data
 
 
 def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
@@ -269,11 +231,29 @@ def _env_key(name: str) -> str | None:
     return ".".join(parts)
 
 
-def _parse_env_value(raw: str) -> Any:
+def _parse_value(raw: str, shown: str) -> Any:
+    """A value of a variable or of --set, read as YAML (`8` a number, `[a, b]` a list);
+    text that is not YAML at all stays text, but a value YAML refuses to build (a
+    recursive alias, a duplicate key) is an error naming where it came from."""
+    if not raw.strip():
+        return ""
     try:
-        return yaml.safe_load(raw) if raw.strip() else ""
+        return load_yaml_text(raw, shown=shown)
+    except ConfigError:
+        if _is_syntax_error(raw):
+            return raw
+        raise
+
+
+def _is_syntax_error(raw: str) -> bool:
+    # Scanning and parsing errors mean "not YAML": such text is taken as a string. Errors
+    # past parsing (aliases, duplicate keys, odd tags) mean YAML that was meant and is bad.
+    try:
+        for _ in yaml.parse(raw, Loader=yaml.SafeLoader):
+            pass
     except yaml.YAMLError:
-        return raw
+        return True
+    return False
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

@@ -5,25 +5,28 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from typing import Any
 
-MASK = "***"
+from yt_pipeline.secret_forms import MASK, all_forms, mask_data, mask_text
+
+__all__ = ["MASK", "SecretMaskFilter", "mask_secrets", "masked", "masked_data", "setup_logging"]
 
 
 class SecretMaskFilter(logging.Filter):
-    """Replaces every known secret value in a record's final text with ***."""
+    """Replaces every known secret value, in each of its written forms (JSON-escaped,
+    repr, URL-quoted...: see secret_forms), in a record's final text with ***."""
 
     def __init__(self, secrets: Iterable[str] = ()):
         super().__init__()
         self.secrets: set[str] = {s for s in secrets if s}
+        self.forms: list[str] = all_forms(self.secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
         self.secrets.update(s for s in secrets if s)
+        self.forms = all_forms(self.secrets)
 
     def mask(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        return mask_text(text, self.forms)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
@@ -78,3 +81,9 @@ def mask_secrets(secrets: Iterable[str]) -> None:
 
 def masked(text: str) -> str:
     return _mask_filter.mask(text)
+
+
+def masked_data(value: Any) -> Any:
+    """A copy of a JSON-like value (a stage's returned debug) with every known secret
+    masked in every string, for whatever stores it on disk."""
+    return mask_data(value, _mask_filter.forms)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline import limits
 from yt_pipeline.errors import ConfigError
 
 KINDS = ("map", "reduce", "map_reduce", "sort", "vanilla")
@@ -32,6 +33,17 @@ KNOWN_KEYS = {
     "input_table", "input_tables", "output_table", "output_tables", "append", "reduce_by",
     "sort_by", "resources", "env", "file_paths", "max_failed_job_count", "mapper", "reducer",
     "script", "name", "spec",
+}
+
+
+#: key -> (lowest, highest, whole numbers only, lowest excluded, unit): a timeout of 0 or
+#: less would kill every job, .nan would switch the timeout off
+RESOURCE_RANGES = {
+    "memory_limit_gb": (0, limits.MAX_MEMORY_GB, False, True, " GB"),
+    "cpu_limit": (0, limits.MAX_CPU, False, True, ""),
+    "job_count": (1, limits.MAX_JOB_COUNT, True, False, ""),
+    "gpu_limit": (0, limits.MAX_GPU, True, False, ""),
+    "timeout_s": (0, limits.MAX_TIMEOUT_S, False, True, " s"),
 }
 
 
@@ -130,6 +142,7 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
             operation = cfg.get("name") or name
             raise fail(f"operation {operation}: {problem}", "reduce_by")
         _resources(cfg.get("resources"), fail)
+        _max_failed_jobs(cfg.get("max_failed_job_count"), fail)
         if name in KINDS:
             roles = {"map": ["mapper"], "reduce": ["reducer"], "map_reduce": ["mapper", "reducer"],
                      "vanilla": ["script"]}.get(str(name), [])
@@ -164,9 +177,19 @@ def _resources(value: Any, fail: Any) -> Resources:
             raise fail(f"unknown resource (known: {', '.join(RESOURCE_KEYS)})", f"resources.{key}")
         if item is not None and (isinstance(item, bool) or not isinstance(item, types)):
             raise fail(f"must be {' or '.join(t.__name__ for t in types)}", f"resources.{key}")
-    job_count = value.get("job_count")
-    if job_count is not None and job_count < 1:
-        raise fail("must be 1 or more", "resources.job_count")
+        bounds = RESOURCE_RANGES.get(key)
+        if item is not None and bounds is not None:
+            low, high, integer, low_open, unit = bounds
+            if not limits.in_range(item, low, high, integer=integer, low_open=low_open):
+                expected = limits.describe(low, high, integer=integer, low_open=low_open,
+                                           unit=unit)
+                raise fail(f"must be {expected}, got {item!r}", f"resources.{key}")
     return Resources(**value)
+
+
+def _max_failed_jobs(value: Any, fail: Any) -> None:
+    if value is not None and not limits.in_range(value, 0, limits.MAX_FAILED_JOBS, integer=True):
+        expected = limits.describe(0, limits.MAX_FAILED_JOBS, integer=True)
+        raise fail(f"must be {expected}, got {value!r}", "max_failed_job_count")
 
 

@@ -11,8 +11,91 @@ import yaml
 
 from yt_pipeline.errors import ConfigError
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+#: values a document may hold once its aliases are expanded: a few hundred bytes of nested
+#: aliases ("billion laughs") would otherwise stand for billions of values, which whatever
+#: walks the result (a merge, a copy, a dump) never finishes
+MAX_VALUES = 100_000
+#: levels of nesting: far beyond any configuration, short of Python's recursion limit
+MAX_DEPTH = 100
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing duplicate keys and documents whose aliases expand too far
+    or refer to themselves."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_expansion(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:
+                continue  # an unhashable key: the constructor reports it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the values of the document with every alias expanded, without expanding it:
+    an alias is the same node object as its anchor, so each node's count is kept."""
+    counts: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def count(node: yaml.Node, depth: int) -> int:
+        known = counts.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in open_nodes:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias refers to a value that contains it", node.start_mark)
+        if depth > MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", node.start_mark)
+        total = 1
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            open_nodes.add(id(node))
+            children = (node.value if isinstance(node, yaml.SequenceNode)
+                        else [child for pair in node.value for child in pair])
+            for child in children:
+                total += count(child, depth + 1)
+                if total > MAX_VALUES:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"aliases expand to more than {MAX_VALUES:,} values",
+                        node.start_mark)
+            open_nodes.discard(id(node))
+        counts[id(node)] = total
+        return total
+
+    count(root, 0)
+
+
+def load_yaml_text(text: str, *, shown: str, key: str | None = None) -> Any:
+    """Parse YAML text with the limits above; errors are one ConfigError line naming
+    `shown` (a file, a variable, --set) and `key`."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"invalid YAML{where}: {problem}", file=shown, key=key) from None
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
+        # odd tags in the C loader, an integer of more digits than Python converts
+        message = " ".join(str(exc).split())[:200]
+        raise ConfigError(f"invalid YAML: {message}", file=shown, key=key) from None
 
 
 def read_yaml_mapping(path: Path, *, display: str | None = None) -> dict[str, Any]:
@@ -24,15 +107,7 @@ def read_yaml_mapping(path: Path, *, display: str | None = None) -> dict[str, An
         raise ConfigError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=shown) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=shown) from None
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"invalid YAML{where}: {problem}", file=shown) from None
-    except (ValueError, TypeError, RecursionError) as exc:  # e.g. odd tags in the C loader
-        raise ConfigError(f"invalid YAML: {exc}", file=shown) from None
+    data = load_yaml_text(text, shown=shown)
     if data is None:
         return {}
     if not isinstance(data, dict):

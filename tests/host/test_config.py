@@ -138,7 +138,7 @@ def _stand_in_flask(tmp_path):
 
 
 def test_the_command_line_does_not_import_flask(tmp_path):
-    """dynaconf would import Flask (60 ms) for an integration the command never uses."""
+    """Flask, when installed, costs the command nothing: no configuration library imports it."""
     import subprocess
     import sys
 
@@ -148,26 +148,6 @@ def test_the_command_line_does_not_import_flask(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "mode: dev" in done.stdout
     assert not marker.exists()
-
-
-def test_a_program_using_the_library_keeps_dynaconf_whole(tmp_path):
-    """Outside the command line nothing is hidden: dynaconf's Flask extension still works."""
-    import subprocess
-    import sys
-
-    env, marker = _stand_in_flask(tmp_path)
-    script = (
-        "from yt_pipeline.config import load_config\n"
-        f"load_config({str(tmp_path)!r})\n"
-        "import flask.config\n"
-        "from dynaconf.contrib.flask_dynaconf import DynaconfConfig\n"
-        "assert issubclass(DynaconfConfig, flask.config.Config), DynaconfConfig.__mro__\n"
-        "print('ok')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
 
 
 @pytest.mark.parametrize("text, overrides, environ, expected", [

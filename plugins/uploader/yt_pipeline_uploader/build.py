@@ -13,6 +13,7 @@ from typing import Any
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.packaging import ARCHIVE_NAME, BUILD_DIR_NAME, CodePackage
 from yt_pipeline_uploader.jobcode import JobScript, find_job_scripts
+from yt_pipeline_uploader.private import Private, private_paths
 from yt_pipeline_uploader.walk import Entry, Source, list_source
 
 log = logging.getLogger("yt_pipeline.uploader")
@@ -45,9 +46,11 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
     for stage in stages:
         chosen += src.stage_sources(pipeline_dir, stage.name, stage.stage_dir, jobs[stage.name])
     extra = src.module_sources(pipeline_dir, list(_setting(settings, MODULES_KEY)), MODULES_KEY)
-    extra += src.path_sources(pipeline_dir, list(_setting(settings, PATHS_KEY)), PATHS_KEY)
+    private = private_paths(pipeline_dir, settings)
+    extra += src.path_sources(pipeline_dir, list(_setting(settings, PATHS_KEY)), PATHS_KEY,
+                              private)
     chosen += src.check_distinct_targets(extra)
-    files = _collect(chosen, _secret_ids(settings, pipeline_dir))
+    files = _collect(chosen, _secret_ids(settings, pipeline_dir), private)
 
     from yt_pipeline_uploader.archive import Member, human_size, write_archive
     from yt_pipeline_uploader.wrapper import wrapper_text
@@ -86,10 +89,11 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
     )
 
 
-def _collect(sources: list[Source], secret_ids: frozenset[tuple[int, int]]) -> dict[str, Entry]:
+def _collect(sources: list[Source], secret_ids: frozenset[tuple[int, int]],
+             private: Private) -> dict[str, Entry]:
     files: dict[str, Entry] = {}
     for source in sources:
-        for entry in list_source(source, secret_ids):
+        for entry in list_source(source, secret_ids, private):
             other = files.get(entry.arcname)
             if other is not None and other.path.resolve() != entry.path.resolve():
                 raise PackagingError(

@@ -13,6 +13,7 @@ from typing import Any
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.stage import STAGE_CONFIG_FILE
 from yt_pipeline_uploader.jobcode import JobScript
+from yt_pipeline_uploader.private import NOTHING_PRIVATE, Private
 from yt_pipeline_uploader.walk import SECRET_FILE_NAMES, SKIPPED_DIRS, Source
 
 STAGES_TARGET = "stages"
@@ -120,8 +121,10 @@ def _parent_inits(full_name: str, parts: list[str], pipeline_dir: Path, where: s
     return sources
 
 
-def path_sources(pipeline_dir: Path, items: list[Any], key: str) -> list[Source]:
-    """Each entry of `upload_paths`: a path inside the pipeline folder, and its target."""
+def path_sources(pipeline_dir: Path, items: list[Any], key: str,
+                 private: Private = NOTHING_PRIVATE) -> list[Source]:
+    """Each entry of `upload_paths`: a path inside the pipeline folder, and its target;
+    never one of the `private` paths (run state, dev tables) nor inside one."""
     sources = []
     for index, item in enumerate(items):
         where = f"{key}[{index}]"
@@ -132,6 +135,12 @@ def path_sources(pipeline_dir: Path, items: list[Any], key: str) -> list[Source]
         else:
             raise PackagingError(f"{where}: must be a path or {{source, target}}, got {item!r}")
         path = _inside(pipeline_dir, given, where)
+        inside = private.reason(path)
+        if inside is not None:
+            shown = inside.relative_to(pipeline_dir) if pipeline_dir in inside.parents else inside
+            raise PackagingError(f"{where}: source {given} is {'inside ' if inside != path else ''}"
+                                 f"{shown}, which holds run state, dev tables or secrets and "
+                                 "is never packed")
         if target in (None, ""):
             last = PurePosixPath(given.replace("\\", "/")).name
             target = last if last not in ("", "..") else path.name

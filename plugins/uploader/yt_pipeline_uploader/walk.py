@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import PackagingError
+from yt_pipeline_uploader.private import NOTHING_PRIVATE, Private
 
 IGNORE_FILE = ".ytignore"
 #: folders never packed, wherever they are: caches, local tables, build output, VCS data
@@ -74,13 +75,15 @@ class _Rules:
 FileIds = frozenset[tuple[int, int]]
 
 
-def list_source(source: Source, secret_ids: FileIds = frozenset()) -> list[Entry]:
+def list_source(source: Source, secret_ids: FileIds = frozenset(),
+                private: Private = NOTHING_PRIVATE) -> list[Entry]:
     """Every file `source` contributes, with its name in the archive.
 
     `secret_ids` are the (device, inode) pairs of secret files, so that not even a hard link
-    to one is packed.
+    to one is packed; `private` are real paths never packed, nor anything under them (run
+    state, the dev tables: see private.py).
     """
-    walker = _Walker(source, secret_ids)
+    walker = _Walker(source, secret_ids, private)
     path = source.path
     real = _checked_real(path, source)
     is_dir = real.is_dir()
@@ -101,9 +104,10 @@ def list_source(source: Source, secret_ids: FileIds = frozenset()) -> list[Entry
 
 
 class _Walker:
-    def __init__(self, source: Source, secret_ids: FileIds):
+    def __init__(self, source: Source, secret_ids: FileIds, private: Private):
         self.source = source
         self.secret_ids = secret_ids
+        self.private = private
         self.entries: list[Entry] = []
         #: real folders being walked, from the source down: a symlink back to one is a loop
         self.walking: set[Path] = set()
@@ -133,6 +137,8 @@ class _Walker:
             if not is_dir and _never_packed(item.name, relative, rules):
                 continue
             real = _checked_real(path, self.source) if item.is_symlink() else path
+            if self.private.holds(path) or self.private.holds(real):
+                continue
             if is_dir:
                 if real.name not in SKIPPED_DIRS:
                     self.walk_dir(path, arcname, relative + "/", rules)

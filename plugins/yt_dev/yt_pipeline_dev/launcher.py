@@ -14,6 +14,7 @@ from pathlib import Path
 
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.operations import OperationResult, OperationSpec
+from yt_pipeline.secret_forms import all_forms, mask_bytes
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
@@ -65,14 +66,29 @@ class OperationRun:
             raise self.failed(failure, phase, len(jobs)) from None
 
     def mask(self, text: bytes) -> bytes:
-        """Job output with every secret value replaced, before it is shown or logged."""
-        for secret in [*self.spec.secure_env.values(), *self.client.secret_values]:
-            if secret and len(secret) >= 4:
-                text = text.replace(secret.encode(), MASK.encode())
-        return text
+        """Job output with every secret value replaced (in each of its written forms),
+        before it is shown, logged or kept."""
+        return mask_bytes(text, self.masked_forms())
+
+    def masked_forms(self) -> list[str]:
+        return all_forms([*self.spec.secure_env.values(), *self.client.secret_values])
+
+    def mask_kept_stderr(self) -> None:
+        """A failed operation's sandbox is kept for inspection: its jobs' stderr files are
+        masked in place first, as the error's stderr tail is."""
+        forms = self.masked_forms()
+        for path in self.sandbox.glob("*.stderr"):
+            try:
+                data = path.read_bytes()
+                masked = mask_bytes(data, forms)
+                if masked != data:
+                    path.write_bytes(masked)
+            except OSError:
+                pass  # a file the job left unreadable holds nothing it could show
 
     def failed(self, failure: JobFailure, phase: str, total: int) -> OperationFailed:
         spec = self.spec
+        self.mask_kept_stderr()
         tail = self.mask(failure.stderr_tail.encode()).decode()
         self.client.log(spec.kind, spec.title, extra=f"FAILED {phase} job {failure.index}")
         return OperationFailed(

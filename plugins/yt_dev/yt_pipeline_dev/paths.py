@@ -68,15 +68,34 @@ def dev_root(pipeline_dir: Path, dev_dir: object, source: str | None = None) -> 
     return Path(pipeline_dir) / text
 
 
+#: a folder name that could be taken for a table file: `t.jsonl`, `t.jsonl~`, ...
+_LIKE_A_TABLE = re.compile(re.escape(TABLE_SUFFIX) + "~*$")
+FOLDER_ESCAPE = "~"
+
+
+def folder_part(name: str) -> str:
+    """The file name of a YT folder: its own name, except that a name ending like a table
+    file gets one more `~`. The folder `//a/t.jsonl` is then `a/t.jsonl~`, apart from the
+    table `//a/t` (`a/t.jsonl`), and no two names meet (`t.jsonl~` becomes `t.jsonl~~`)."""
+    return name + FOLDER_ESCAPE if _LIKE_A_TABLE.search(name) else name
+
+
+def folder_name(part: str) -> str:
+    """The YT name of a folder from its file name: `folder_part` undone."""
+    if part.endswith(FOLDER_ESCAPE) and _LIKE_A_TABLE.search(part):
+        return part[: -len(FOLDER_ESCAPE)]
+    return part
+
+
 def table_file(root: Path, path: str) -> Path:
     parts = split_yt_path(path)
     if not parts:
         raise InvalidTablePath(f"{path!r} is the root, not a table")
-    return root.joinpath(*parts[:-1], parts[-1] + TABLE_SUFFIX)
+    return root.joinpath(*map(folder_part, parts[:-1]), parts[-1] + TABLE_SUFFIX)
 
 
 def folder(root: Path, path: str) -> Path:
-    return root.joinpath(*split_yt_path(path))
+    return root.joinpath(*map(folder_part, split_yt_path(path)))
 
 
 def safe_name(*paths: str, limit: int = 120) -> str:

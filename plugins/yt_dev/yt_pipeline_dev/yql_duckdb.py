@@ -20,6 +20,7 @@ from yt_pipeline import yql_rules
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_schema import (
     SchemaCache,
     declare,
@@ -45,9 +46,13 @@ class Executor:
     def __init__(self, client: DevClient):
         self.client = client
         self.duckdb = import_duckdb()
+        # this connection runs only our own SQL (learning a table's columns); a query's
+        # statements run on a restricted one each (yql_sandbox)
         self.connection = self.duckdb.connect()
         self.schemas = SchemaCache(client.root, self.connection)
         self.infer_rows = yql_rules.MAX_INFER_ROWS
+        #: the table files the statement being rendered reads
+        self.bound: list[str] = []
 
     def close(self) -> None:
         self.connection.close()
@@ -59,6 +64,7 @@ class Executor:
         columns = declared(self.client.root, target)
         if columns is None:
             columns = self._inferred(path, target)
+        self.bound.append(str(target))
         return self.schemas.read_sql(target, columns)
 
     def _inferred(self, path: str, target: Path) -> list[tuple[str, str]]:
@@ -93,11 +99,16 @@ class Executor:
         return rows
 
     def _run_one(self, statement: Statement) -> list[dict[str, Any]]:
+        self.bound = []
         sql = statement.render(self.table_sql)
         if statement.target is None:
-            cursor = self.connection.execute(sql)
-            names = [column[0] for column in cursor.description or []]
-            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            connection = restricted_connection(self.duckdb, self.bound)
+            try:
+                cursor = connection.execute(sql)
+                names = [column[0] for column in cursor.description or []]
+                return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            finally:
+                connection.close()
         self._insert(statement, sql)
         return []
 
@@ -105,7 +116,11 @@ class Executor:
         """The columns the INSERT writes; an append must match the table's (a cluster
         refuses to append to a table YQL did not write, or with other columns)."""
         assert statement.target is not None
-        described = self.connection.execute(f"DESCRIBE {sql}").fetchall()
+        connection = restricted_connection(self.duckdb, self.bound)
+        try:
+            described = connection.execute(f"DESCRIBE {sql}").fetchall()
+        finally:
+            connection.close()
         columns = [(str(row[0]), str(row[1])) for row in described]
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
@@ -126,13 +141,18 @@ class Executor:
         with self.client.writing(statement.target, append=not statement.truncate) as tmp:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base else tmp
+            connection = restricted_connection(self.duckdb, [*self.bound, str(part)])
             try:
-                self.connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} (FORMAT JSON)")
+                # the file is already a temporary one, and DuckDB's own temporary name
+                # (tmp_<name>) is not among the files the connection may open
+                connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} "
+                                   "(FORMAT JSON, USE_TMP_FILE false)")
                 if not part.exists():  # some DuckDB versions write no file for 0 rows
                     part.write_bytes(b"")
                 if part != tmp:
                     append_file(tmp, part)
             finally:
+                connection.close()
                 if part != tmp:
                     part.unlink(missing_ok=True)
             rows = count_lines(tmp, base)

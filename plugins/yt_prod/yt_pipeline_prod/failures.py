@@ -18,10 +18,10 @@ MAX_MESSAGE = 600
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
+    """`text` with each secret masked in every form it can be written in."""
+    from yt_pipeline.secret_forms import all_forms, mask_text
+
+    return mask_text(text, all_forms(secrets))
 
 
 def error_messages(error: Any, depth: int = 0) -> list[str]:

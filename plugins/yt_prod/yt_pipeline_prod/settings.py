@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline import limits
 from yt_pipeline.errors import ConfigError
 
 #: the client's retry switches; all of them are turned off with `retries: false`
@@ -105,8 +106,9 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
     if not isinstance(retries, bool):
         raise fail("retries", "true or false")
     poll = options.get("poll_interval_s", 2.0)
-    if isinstance(poll, bool) or not isinstance(poll, (int, float)) or poll <= 0:
-        raise fail("poll_interval_s", "a positive number of seconds")
+    if not limits.in_range(poll, 0, limits.MAX_POLL_INTERVAL_S, low_open=True):
+        raise fail("poll_interval_s", "a positive number of seconds, at most "
+                   f"{limits.MAX_POLL_INTERVAL_S:,}")
     yt_config = options.get("yt_config") or {}
     if not isinstance(yt_config, Mapping):
         raise fail("yt_config", "a mapping of ytsaurus-client options")
@@ -117,9 +119,9 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
     if not isinstance(folder, str) or not folder.startswith("//") or not folder.rstrip("/"):
         raise fail("yql_result_folder", "a YT path (//...)")
     ttl = options.get("archive_ttl_days", DEFAULT_ARCHIVE_TTL_DAYS)
-    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
-                            or ttl <= 0):
-        raise fail("archive_ttl_days", "a positive number of days, or null for never")
+    if ttl is not None and not limits.in_range(ttl, 0, limits.MAX_TTL_DAYS, low_open=True):
+        raise fail("archive_ttl_days", "a positive number of days (at most "
+                   f"{limits.MAX_TTL_DAYS:,}), or null for never")
     build_folder = settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
     return ProdSettings(proxy=proxy, token=token, build_folder=str(build_folder).rstrip("/"),
                         retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config),

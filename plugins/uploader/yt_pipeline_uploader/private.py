@@ -1,0 +1,55 @@
+"""What of a pipeline folder is never packed, whatever `upload_paths` says: the run state
+(state.<mode>.yml), run records and locks (.runs/), the dev tables and sandboxes
+(`pipeline.dev_dir`, wherever it points), the build output (.build/) and secrets.env.
+`upload_paths: ['.']` would otherwise send all of them to the cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.packaging import BUILD_DIR_NAME
+from yt_pipeline.state import RUNS_DIR
+
+#: run state at the top of the pipeline folder, and the temporary files it is written
+#: through: matched by name, as a run of the other mode may write them while a build lists
+STATE_PATTERNS = ("state.*.yml", ".state.*.yml.*.tmp")
+
+
+@dataclass(frozen=True)
+class Private:
+    """The real paths under `root` never to be packed, nor anything under them."""
+
+    root: Path
+    paths: frozenset[Path] = frozenset()
+
+    def holds(self, real: Path) -> bool:
+        return self.reason(real) is not None
+
+    def reason(self, real: Path) -> Path | None:
+        """The private path `real` is or lies in, or None."""
+        for path in (real, *real.parents):
+            if path in self.paths:
+                return path
+            if path.parent == self.root and any(fnmatch(path.name, p) for p in STATE_PATTERNS):
+                return path
+        return None
+
+
+NOTHING_PRIVATE = Private(Path("/nonexistent"))
+
+
+def private_paths(pipeline_dir: Path, settings: Any) -> Private:
+    """What of `pipeline_dir` is never packed."""
+    pipeline_dir = pipeline_dir.resolve()
+    found = {pipeline_dir / RUNS_DIR, pipeline_dir / BUILD_DIR_NAME, pipeline_dir / ".dev",
+             pipeline_dir / "configs" / "secrets.env"}
+    dev_dir = settings.get("pipeline.dev_dir") if settings is not None else None
+    if isinstance(dev_dir, str) and dev_dir.strip():
+        found.add(pipeline_dir / dev_dir)
+    configured = getattr(settings, "secrets_file", None)
+    if configured:
+        found.add(Path(configured))
+    return Private(pipeline_dir, frozenset(path.resolve() for path in found))
