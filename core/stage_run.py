@@ -19,6 +19,7 @@ from yt_pipeline.errors import CommitIncomplete, StageFailed, YtPipelineError
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
 from yt_pipeline.journal import Journal, Record
 from yt_pipeline.keep import keep_debug
+from yt_pipeline.logs import masked_data
 from yt_pipeline.state import kept_debug
 from yt_pipeline.txn import begin, commit_stage
 from yt_pipeline.units import Debug, RunTarget, RunUnit
@@ -127,8 +128,11 @@ class _Attempts:
         return entry
 
     def keep(self, debug: Debug) -> Any:
+        """The form stored in the state and the journal: kept types, and secrets masked (a
+        stage that returns a token must not write it to disk; a later stage given this
+        value after --resume or from the cache sees *** where the secret was)."""
         kind, what = self.unit.kind
-        return keep_debug(f"{kind} {self.name}", debug, what)
+        return masked_data(keep_debug(f"{kind} {self.name}", debug, what))
 
     def failed(self, exc: BaseException) -> UnitRun:
         self.ctx.post(Event("error", self.name, (exc, self.attempt)))

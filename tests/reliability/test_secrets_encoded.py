@@ -42,6 +42,8 @@ class Leaky(BaseStage):
         run_map(self, self.config.client.operations.map)
         if self.config.client.fail:
             raise RuntimeError(f"refused {{token!r}} {{json.dumps(api)}} {{quote(api)}} {{api!r}}")
+        # handed on as debug: stored in the state and the journal, so masked there
+        debug["handed_on"] = {{"token": token, "api": (api, quote(api, safe=""))}}
         return debug
 """
 # the job prints the secret it was given in every form, then fails when told to (dev only:
