@@ -245,6 +245,7 @@ def test_a_folder_named_like_a_table_file_does_not_collide(tmp_path):
     assert list(client.read_table("//a/t.jsonl/inner")) == [{"table": "inner"}]
     assert list(client.read_table("//a/t.jsonl~/deeper")) == [{"table": "deeper"}]
     assert client.exists("//a/t.jsonl") and client.exists("//a/t")
+    assert client.list("//a") == ["t", "t.jsonl", "t.jsonl~"]  # YT names, as written
     client.remove("//a/t.jsonl", recursive=True)
     assert list(client.read_table("//a/t")) == [{"table": "t"}]
     assert list(client.read_table("//a/t.jsonl~/deeper")) == [{"table": "deeper"}]

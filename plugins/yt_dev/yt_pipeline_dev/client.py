@@ -22,7 +22,7 @@ from yt_pipeline.client import table_path_keyword
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
-from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, split_yt_path, table_file
+from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
@@ -206,7 +206,7 @@ class DevClient:
             if child.name.startswith("."):
                 continue
             if child.is_dir():
-                live[child.name] = True
+                live[folder_name(child.name)] = True
             elif child.name.endswith(TABLE_SUFFIX):
                 live.setdefault(child.name[: -len(TABLE_SUFFIX)], False)
         if self.txn is None:
