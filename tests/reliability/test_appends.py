@@ -292,3 +292,40 @@ def test_appends_outside_a_run_are_serialised_too(tmp_path):
     for pid in children:
         assert os.waitpid(pid, 0)[1] == 0
     assert client.row_count("//t/direct") == 4 * 10 * 200
+
+
+SAME_TABLES = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Same(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+
+
+def test_parallel_operations_with_the_same_tables_keep_apart(tmp_path):
+    # they once shared one sandbox folder (named by the tables alone), and one deleted it
+    # from under the other
+    names = [f"m{i}" for i in range(4)]
+    files = {"configs/config.yaml": json.dumps({
+        "pipeline": {"mode": "dev", "workers": 4},
+        "stages": {"graph": {"load": [], **{name: ["load"] for name in names}}}}),
+        "stages/load/stage.py": ("from yt_pipeline import BaseStage\n\nclass Load(BaseStage):\n"
+                                 "    def run(self, debug):\n        self.deps.yt_client."
+                                 "write_table('//t/in', [{'i': i} for i in range(2000)])\n"
+                                 "        return debug\n")}
+    for name in names:
+        files[f"stages/{name}/stage.py"] = SAME_TABLES
+        files[f"stages/{name}/src/mapper.py"] = MAPPER
+        files[f"stages/{name}/config.yaml"] = json.dumps({"client": {"operations": {"map": {
+            "input_table": "//t/in", "output_table": "//t/out", "append": True,
+            "resources": {"job_count": 2}}}}})
+    root = write_pipeline(tmp_path / "p", files)
+    done = run(root)
+    assert done.returncode == 0, done.stderr
+    out = rows_of(table(root, "out"))
+    assert out == rows_of(Counter(json.dumps({"i": i, "mapped": True}) for i in range(2000)
+                                  for _ in names))

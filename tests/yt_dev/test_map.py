@@ -57,7 +57,14 @@ def test_map_job_count_keeps_order_in_contiguous_shards(dev_client, stages):
 def test_sandbox_name_is_file_system_safe(dev_client, stages):
     spec = stages.spec("map", "m", input_tables=["//tmp/a b/in"], output_tables=["//x/y:z"])
     name = sandbox_for(dev_client, spec).name
-    assert name == "sandbox_tmp.a_b.in_to_x.y_z"
+    assert name == "sandbox_m.map_tmp.a_b.in_to_x.y_z"
+
+
+def test_two_stages_with_the_same_tables_get_sandboxes_of_their_own(dev_client, stages):
+    first = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"])
+    second = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"])
+    second.stage_name = "other"
+    assert sandbox_for(dev_client, first) != sandbox_for(dev_client, second)
 
 
 def test_map_append_and_empty_input(dev_client, stages):

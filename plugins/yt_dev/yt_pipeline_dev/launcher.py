@@ -105,8 +105,12 @@ class OperationRun:
 def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:
     if spec.kind == "vanilla":
         return client.root / f"{safe_name('//' + spec.stage_name)}_sandbox"
+    # the stage and operation are part of the name: two operations of parallel stages with
+    # the same input and output tables must not share (and delete) one sandbox
     outputs = spec.output_tables or spec.input_tables
-    return client.root / f"sandbox_{safe_name(*spec.input_tables)}_to_{safe_name(*outputs)}"
+    owner = safe_name(f"//{spec.stage_name}/{spec.name}")
+    return client.root / (f"sandbox_{owner}_{safe_name(*spec.input_tables)}"
+                          f"_to_{safe_name(*outputs)}")
 
 
 def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
