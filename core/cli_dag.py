@@ -32,8 +32,11 @@ def status(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
     for name in names:
         entry = store.memory.get(name) or {}
         state = store.statuses.get(name) or "-"
-        when = _time(entry.get("finished_at")) if state != "-" else ""
-        run = entry.get("run_id", "") if state != "-" else ""
+        # the entry kept is that of the stage's last success (or skip): its time and run
+        # describe this state only when they are of the same outcome
+        same = state != "-" and entry.get("status") == state
+        when = _time(entry.get("finished_at")) if same else ""
+        run = entry.get("run_id", "") if same else ""
         click.echo(f"{name:<{width}}  {state:<8} {when:<19}  {run}".rstrip())
 
 
@@ -43,10 +46,11 @@ def status(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
 def runs(pipeline_dir: Path, limit: int) -> None:
     """List the recent runs of a pipeline folder, newest first.
 
-    Each line: run id, mode, outcome (SUCCESS, FAILED, INTERRUPTED), start, duration,
-    stages per outcome and the first error. The full record is .runs/<run id>.json.
+    Each line: run id, mode, outcome (SUCCESS, FAILED, INTERRUPTED; RUNNING while it runs,
+    KILLED when its process ended without finishing it), start, duration, stages per
+    outcome and the first error. The full record is .runs/<run id>.json.
     """
-    from yt_pipeline.records import read_records
+    from yt_pipeline.records import read_records, shown_status
 
     records = read_records(pipeline_dir, limit)
     if not records:
@@ -61,7 +65,7 @@ def runs(pipeline_dir: Path, limit: int) -> None:
         duration = rec.get("duration_s")
         took = f"{duration:.2f}s" if isinstance(duration, (int, float)) else "-"
         line = (f"{rec.get('run_id', '?')}  {rec.get('state', '?'):<14} "
-                f"{rec.get('status', '?'):<11} {_time(rec.get('started_at'))}  {took:>8}  {tally}")
+                f"{shown_status(rec):<11} {_time(rec.get('started_at'))}  {took:>8}  {tally}")
         errors = [f"{n}: {i['error']}" for n, i in stages.items() if i.get("error")]
         if errors:
             line += f"  error: {errors[0].splitlines()[0]}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,39 @@ from yt_pipeline.yamlio import write_file_atomic
 
 KEEP = 200
 RUNNING = "RUNNING"
+#: shown for a run whose process ended without writing its end
+KILLED = "KILLED"
+
+
+_last_id: list[Any] = ["", -1]
+_id_lock = threading.Lock()
 
 
 def new_run_id() -> str:
-    """Sortable by time: `20250101-120000-1a2b3c`."""
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(3).hex()
+    """Sortable by start time: `20250101-120000-0f4e3a`. The suffix is the microsecond of
+    the second times 16 plus a random digit, so runs of one second keep their order and two
+    runs of one microsecond (in two processes) still differ; within a process ids only grow."""
+    with _id_lock:
+        now = time.time()
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+        suffix = int(now * 1_000_000) % 1_000_000 * 16 + os.urandom(1)[0] % 16
+        if _last_id[0] == stamp and suffix <= _last_id[1]:
+            suffix = _last_id[1] + 1
+        _last_id[:] = [stamp, suffix]
+        return f"{stamp}-{suffix:06x}"
+
+
+def shown_status(record: dict[str, Any]) -> str:
+    """A record's status; a run still marked RUNNING whose process on this host is gone was
+    killed (it never wrote its end)."""
+    from yt_pipeline.lock import pid_alive
+
+    status = str(record.get("status", "?"))
+    pid = record.get("pid")
+    if (status == RUNNING and isinstance(pid, int) and record.get("host") == socket.gethostname()
+            and not pid_alive(pid)):
+        return KILLED
+    return status
 
 
 class RunRecord:

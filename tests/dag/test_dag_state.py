@@ -158,3 +158,34 @@ def test_ctrl_c_stops_at_once_and_leaves_a_consistent_state(dag):
     record = json.loads(next((root / ".runs").glob("2*.json")).read_text())
     assert record["status"] == "INTERRUPTED" and record["stages"]["a"]["outcome"] == "SUCCESS"
     assert not (root / ".runs" / "dev.lock").exists()
+
+
+def test_status_of_a_failed_stage_does_not_show_its_last_success(dag, run_cli):
+    root = dag({"a": {}, "b": {}}, chain=["a", "b"])
+    assert run_cli("run", root).exit_code == 0
+    first = {line.split()[0]: line for line in run_cli("status", root).stdout.splitlines()}
+    success_run = first["b"].split()[-1]
+    (root / "stages" / "b" / "config.yaml").write_text("fail: true\n")
+    run_cli("run", root)
+    lines = {line.split()[0]: line for line in run_cli("status", root).stdout.splitlines()}
+    assert lines["b"].split() == ["b", "FAILED"]  # no time or run id of the earlier success
+    assert success_run not in lines["b"] and lines["a"].split()[1] == "SUCCESS"
+
+
+def test_runs_tells_a_killed_run_and_orders_runs_of_one_second(dag, run_cli):
+    from yt_pipeline.records import new_run_id
+
+    root = dag({"a": {}}, chain=["a"])
+    ids = [new_run_id() for _ in range(3)]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    runs = root / ".runs"
+    runs.mkdir(exist_ok=True)
+    for run_id, pid in ((ids[0], int(dead)), (ids[1], os.getpid())):
+        (runs / f"{run_id}.json").write_text(json.dumps({
+            "run_id": run_id, "status": "RUNNING", "pid": pid, "host": socket.gethostname(),
+            "started_at": 0, "stages": {}}))
+    listed = run_cli("runs", root).stdout.splitlines()
+    assert [line.split()[0] for line in listed] == [ids[1], ids[0]]  # newest first
+    assert listed[1].split()[2] == "KILLED" and listed[0].split()[2] == "RUNNING"
