@@ -97,3 +97,17 @@ def test_a_commit_a_killed_process_left_is_finished_by_the_next_writer(live, tmp
     live.write_table("//data/a", [{"x": "next"}], append=True)
     assert rows(live, "//data/a") == [{"x": 1}, {"x": "committed"}, {"x": "next"}]
     assert read_marker(live.root, "//data/a") is None
+
+
+def test_a_transaction_whose_prepared_file_a_kill_left_empty_is_swept(tmp_path):
+    # a kill while `prepared` was written left it empty; Path("") is the working folder,
+    # which exists, so the folder once stayed forever
+    from yt_pipeline_dev.recovery import sweep
+
+    txn = tmp_path / ".dev" / ".txn" / "1-999999999-1"
+    txn.mkdir(parents=True)
+    (txn / "owner.lock").write_text("")
+    (txn / "prepared").write_text("")
+    (txn / "1.jsonl").write_text("{}\n")
+    assert sweep(tmp_path / ".dev") == 1
+    assert not txn.exists()

@@ -58,6 +58,17 @@ def finish_commit(root: Path, token: dict[str, Any]) -> None:
     shutil.rmtree(root / token["txn"], ignore_errors=True)
 
 
+def _record_of(txn: Path) -> Path | None:
+    """The journal record a prepared transaction names, when it exists. A `prepared` file a
+    kill left empty names nothing (and `Path("")` would be the working folder, which exists)."""
+    try:
+        text = (txn / PREPARED).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    record = Path(text)
+    return record if text and record.is_absolute() and record.is_file() else None
+
+
 def sweep(root: Path) -> int:
     """Remove the folders of transactions whose process died before their commit (or after
     it had finished); those committed but unfinished stay for `finish_commit`."""
@@ -80,8 +91,7 @@ def sweep(root: Path) -> int:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # its process is alive
-            prepared = txn / PREPARED
-            if prepared.is_file() and Path(prepared.read_text()).exists():
+            if _record_of(txn) is not None:
                 continue
             shutil.rmtree(txn, ignore_errors=True)
             removed += 1

@@ -124,7 +124,11 @@ class DevTransaction:
         token = {"txn": relative, "tables": sorted(staging.tables),
                  "removed": staging.removed, "created": staging.created}
         self._token = token  # from here on, abort drops the markers
-        (self.dir / PREPARED).write_text(str(record))
+        # whole or absent, never empty: a kill while it is written must not leave a name
+        # that sweep cannot read
+        partial = self.dir / f"{PREPARED}.tmp"
+        partial.write_text(str(Path(record).resolve()), encoding="utf-8")
+        os.replace(partial, self.dir / PREPARED)
         if staging.removed or staging.created:
             (self.dir / FOLDERS_PENDING).touch()
         for path, entry in staging.tables.items():
