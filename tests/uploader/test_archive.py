@@ -38,6 +38,7 @@ def test_archive_holds_stages_ytjobs_modules_and_paths(full_pipeline):
     files = archive_files(package.archive_path)
     ytjobs = {name for name in files if name.startswith("ytjobs/")}
     assert {"ytjobs/__init__.py", "ytjobs/config.py", "ytjobs/rows.py"} <= ytjobs
+    assert all(name.endswith(".py") for name in ytjobs), sorted(ytjobs)  # no tool files
     assert set(files) - ytjobs == EXPECTED
     assert files["helpers/__init__.py"] == (pipeline / "helpers/__init__.py").read_bytes()
     assert files["lookup/keep.tmp"] == b"kept by a negated rule\n"
