@@ -122,10 +122,10 @@ class DevClient:
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one."""
         if self.txn is not None:
-            source = self.visible_file(path) if append else None
+            current = self.visible_file(path)
             # a table keeps the schema YQL gave it through later writes, as on a cluster
-            kept = schema_of(self.root, self.visible_file(path))
-            with self.txn.writing(normal(path), append, source) as tmp:
+            kept = schema_of(self.root, current)
+            with self.txn.writing(normal(path), append, current if append else None) as tmp:
                 yield tmp
             keep_schema(self.root, kept, self.visible_file(path))
             return
