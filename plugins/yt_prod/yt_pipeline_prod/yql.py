@@ -42,12 +42,10 @@ def query_cluster(client: ProdClient) -> str:
     return str(name)
 
 
-def _result_folder(client: ProdClient) -> str:
-    folder = client.settings.yql_result_folder
+def _ensure_folder(client: ProdClient, folder: str) -> None:
     if folder not in client.yql_folders:
         client.create_path(folder)
         client.yql_folders.add(folder)
-    return folder
 
 
 def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
@@ -87,8 +85,10 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
             max_row_weight: str | None = None) -> list[dict[str, Any]]:
     """Run a query and wait; return the rows of its last result (none for INSERT)."""
     cluster = query_cluster(client)
-    table = f"{_result_folder(client)}/{uuid.uuid4().hex}"
+    table = f"{client.settings.yql_result_folder}/{uuid.uuid4().hex}"
     prepared = prepare(query, cluster, table, max_row_weight=max_row_weight)
+    if prepared.result_table:  # only a query ending in a SELECT writes there
+        _ensure_folder(client, client.settings.yql_result_folder)
     settings: dict[str, Any] = {"cluster": cluster}
     if pool:
         settings["pool"] = pool
