@@ -2,9 +2,9 @@
 virtual environment, with only ytjobs on its path and nothing of the test's environment.
 
 The stock `ytsaurus/ytsaurus` image runs jobs with Python 3.8 and no PyYAML, msgspec or
-orjson (the image's Dockerfile in the ytsaurus repository installs python3 from the distro
-and no packages); the interpreter comes from `yt_pipeline_prod.fake.interpreter`, the one
-the fake proxy's jobs run.
+orjson (as a review of the prod backend against that image found; not rechecked here, there
+is no cluster or image on this machine); the interpreter comes from
+`yt_pipeline_prod.fake.interpreter`, the one the fake proxy's jobs run.
 """
 
 from __future__ import annotations
