@@ -39,19 +39,26 @@ class RunBook:
         self.error: Exception | None = None
         self._committed: list[Record] = []
 
-    def recover(self, client: Any) -> None:
-        """Finish the commits a killed run recorded, and fold them into the state files."""
+    def recover(self, client: Any) -> bool:
+        """Finish the commits a killed run recorded, and fold them into the state files.
+        True when a recorded commit turned out lost (its stage now counts as not run)."""
         self.state.remove_leftovers()
         folded = self.state.folded
         if not folded:
-            return
+            return False
+        lost = False
         log.info("finishing %d commit(s) of an interrupted run: %s", len(folded),
                  ", ".join(record.stage for record in folded))
         for record in folded:
-            finish_commit(client, record.token)
+            if not finish_commit(client, record.token):
+                log.warning("stage %s did not commit before the run was interrupted: it "
+                            "runs again", record.stage)
+                self.state.forget(record.stage)
+                lost = True
         self.state.write()
         self.state.journal.remove(folded)
         self.state.folded = []
+        return lost
 
     def begin(self, plan: Plan, resume: bool) -> None:
         if not resume:

@@ -90,7 +90,8 @@ class Runner:
                       time.time())
         book = RunBook(target, state, run_id, asdict(self.options), self.workers)
         client = target.client()
-        book.recover(client)
+        if book.recover(client):  # a stage the plan took as done did not commit after all
+            plan = make_plan(target.graph, self.options, state.statuses)
         book.begin(plan, self.options.resume)
         hooks = LifecycleHooks(self.hook, on_error=book.fail)
         ctx = RunContext(

@@ -144,6 +144,13 @@ class StateStore:
         self._memory_json[name] = self._fragment(name, text)
         self._memory_dirty = True
 
+    def forget(self, name: str) -> None:
+        """The stage has not run: no status, nothing remembered (its commit was lost)."""
+        self.set_status(name, None)
+        if self.memory.pop(name, None) is not None:
+            self._memory_json.pop(name, None)
+            self._memory_dirty = True
+
     @classmethod
     def existing(cls, folder: Path, state_name: str) -> StateStore:
         """The store with every stage its files know, whatever the current graph."""

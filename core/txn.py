@@ -5,8 +5,10 @@ A backend offers transactions through two optional client methods:
 - `begin_transaction(title) -> StageTransaction`: the attempt's transaction. Its `client` is
   what the stage is given: every write through it is staged, and reads through it see the
   stage's own writes.
-- `finish_commit(token)`: completes a commit whose journal record exists but whose process
-  died before the writes were all visible (called when the next run starts). Idempotent.
+- `finish_commit(token) -> bool`: completes a commit whose journal record exists but whose
+  process died before the writes were all visible (called when the next run starts).
+  Idempotent. False when the commit can no longer happen (a YT transaction that ended
+  without it): the writes are gone, and the stage counts as not run.
 
 A client without them (a third-party backend) runs stages without a transaction: its writes
 are visible at once, as before.
@@ -66,10 +68,12 @@ def begin(client: Any, title: str) -> StageTransaction:
     return start(title) if callable(start) else NoTransaction(client)
 
 
-def finish_commit(client: Any, token: Any) -> None:
+def finish_commit(client: Any, token: Any) -> bool:
+    """True when the recorded commit is (now) complete, False when it was lost."""
     finish = getattr(client, "finish_commit", None)
     if token is not None and callable(finish):
-        finish(token)
+        return finish(token) is not False
+    return True
 
 
 def commit_stage(journal: Journal, txn: StageTransaction, stage: str,

@@ -86,8 +86,9 @@ class DevClient:
         bound.txn = txn
         return bound
 
-    def finish_commit(self, token: dict[str, Any]) -> None:
+    def finish_commit(self, token: dict[str, Any]) -> bool:
         finish_commit(self.root, token)
+        return True  # a dev commit, once recorded, can always be completed
 
     # -- paths ------------------------------------------------------------------------
     def table_path(self, path: str) -> Path:

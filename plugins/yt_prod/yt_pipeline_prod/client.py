@@ -2,7 +2,8 @@
 
 `yt.wrapper` is imported on first use, not when this module loads, so the command line
 starts fast. Each thread gets its own `YtClient`: a client keeps the current transaction in
-its own state, and stages running in parallel must not share one.
+its own state, and stages running in parallel must not share one. A stage gets a
+`StageClient`, whose calls all run in the stage's transaction (stage_txn.py).
 """
 
 from __future__ import annotations
@@ -64,12 +65,13 @@ def create_folder_of(client: Any, path: str) -> None:
     null transaction: `_append_default_path_with_user_level` in yt/wrapper/file_commands.py.)
     """
     import yt.wrapper as yt
-    from yt.common import YT_NULL_TRANSACTION_ID
+
+    from yt_pipeline_prod.stage_txn import outside_transaction
 
     folder = yt.ypath_dirname(path)
     if folder in ("/", "//"):
         return
-    with client.Transaction(transaction_id=YT_NULL_TRANSACTION_ID):
+    with outside_transaction(client):
         client.create("map_node", folder, recursive=True, ignore_existing=True)
 
 
@@ -88,8 +90,12 @@ class ProdClient:
         self.running: dict[str, Callable[[], None]] = {}
         #: the cluster YQL queries name, once read from //sys/@cluster_name
         self.yql_cluster_name: str | None = None
-        #: folders known to exist for YQL result tables
-        self.yql_folders: set[str] = set()
+        #: folders known to exist (for YQL result tables, commit markers)
+        self.folders: set[str] = set()
+        #: stage transactions not finished yet, aborted by `close`
+        self.open_transactions: set[Any] = set()
+        #: the client whose state the stage clients share
+        self.root: ProdClient = self
 
     def __repr__(self) -> str:
         return f"ProdClient(proxy={self.proxy!r})"
@@ -97,17 +103,51 @@ class ProdClient:
     def secret_values(self) -> list[str]:
         return [self.settings.token]
 
+    def new_yt(self) -> Any:
+        """A new `yt.wrapper.YtClient`, outside any transaction."""
+        import yt.wrapper as yt
+
+        route_client_log()
+        return yt.YtClient(proxy=self.proxy, token=self.settings.token,
+                           config=self.settings.client_config())
+
     def yt(self) -> Any:
         """This thread's `yt.wrapper.YtClient`."""
         client = getattr(self._local, "client", None)
         if client is None:
-            import yt.wrapper as yt
-
-            route_client_log()
-            client = yt.YtClient(proxy=self.proxy, token=self.settings.token,
-                                 config=self.settings.client_config())
-            self._local.client = client
+            client = self._local.client = self.new_yt()
         return client
+
+    def wrote(self) -> None:
+        """Called before each write: a stage's client notes it (see StageClient)."""
+
+    def transaction_alive(self) -> bool:
+        """False once the stage's transaction has ended (its pings failed)."""
+        return True
+
+    def create_shared(self, path: str, replication_factor: int | None = None) -> None:
+        """Before an append in a stage's transaction: see StageClient."""
+
+    def ensure_folder(self, folder: str) -> None:
+        """Create `folder` outside any transaction, once per run."""
+        if folder not in self.root.folders:
+            from yt_pipeline_prod.stage_txn import outside_transaction
+
+            yt = self.yt()
+            with translated(self, "create folder", folder), outside_transaction(yt):
+                yt.create("map_node", folder, recursive=True, ignore_existing=True)
+            self.root.folders.add(folder)
+
+    # -- stage transactions (see core/txn.py) -------------------------------------------
+    def begin_transaction(self, title: str) -> Any:
+        from yt_pipeline_prod.stage_txn import ProdStageTransaction
+
+        return ProdStageTransaction(self.root, title)
+
+    def finish_commit(self, token: Any) -> bool:
+        from yt_pipeline_prod.stage_txn import finish_commit
+
+        return finish_commit(self.root, token)
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
@@ -119,10 +159,13 @@ class ProdClient:
         import yt.wrapper as yt
 
         path = check_path(path)
+        self.wrote()
         counted = _CountedRows(rows, path)
         client = self.yt()
         with translated(self, "write_table", path):
             create_folder_of(client, path)
+            if append:
+                self.create_shared(path, replication_factor)
             # a failed ping fails this write at commit, not the whole run by interrupting
             # the main thread (the client's default)
             with client.Transaction(attributes={"title": f"yt-pipeline write {path}"},
@@ -154,6 +197,7 @@ class ProdClient:
 
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         path = check_path(path)
+        self.wrote()
         with translated(self, "remove", path):
             self.yt().remove(path, recursive=recursive, force=force)
 
@@ -176,6 +220,7 @@ class ProdClient:
 
     def create_path(self, path: str, node_type: str = "map_node") -> None:
         path = check_path(path)
+        self.wrote()
         with translated(self, "create_path", path):
             self.yt().create(node_type, path, recursive=True, ignore_existing=True)
 
@@ -193,6 +238,7 @@ class ProdClient:
                 max_row_weight: str | None = None) -> list[Row]:
         from yt_pipeline_prod.yql import run_yql
 
+        self.wrote()
         return run_yql(self, query, pool=pool, max_row_weight=max_row_weight)
 
     def close(self) -> None:
@@ -202,4 +248,58 @@ class ProdClient:
             log.warning("stopping operation %s: the run ended before it", operation_id)
             stop()
         self.running.clear()
+        for transaction in list(self.open_transactions):
+            transaction.abort()
         self._local = threading.local()
+
+
+class StageClient(ProdClient):
+    """What a stage is given in prod: the run's client, whose every call runs in the
+    stage attempt's transaction. It shares the run client's state (uploaded archives,
+    running operations, known folders) and has YtClients of its own, one per thread."""
+
+    def __init__(self, root: ProdClient, transaction: Any):
+        self.__dict__.update(root.__dict__)
+        self._local = threading.local()
+        self.transaction = transaction
+
+    def __repr__(self) -> str:
+        return f"ProdClient(proxy={self.proxy!r}, in {self.transaction.title!r})"
+
+    def yt(self) -> Any:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            from yt_pipeline_prod.stage_txn import enter
+
+            client = self.new_yt()
+            enter(client, self.transaction.transaction_id)
+            self._local.client = client
+        return client
+
+    def wrote(self) -> None:
+        self.transaction.wrote = True
+
+    def transaction_alive(self) -> bool:
+        return bool(self.transaction.alive())
+
+    def create_shared(self, path: str, replication_factor: int | None = None) -> None:
+        """A table this stage appends to is created outside its transaction when missing.
+        Created inside, its name stays locked in the folder until the stage ends, and a
+        parallel stage appending to it fails with "Cannot take lock for child" (the shared
+        lock on a child key that `create` takes: "Locks" on the Transactions page of the
+        Cypress docs). The empty table is removed again if the stage fails and nobody
+        else wrote to it meanwhile."""
+        from yt_pipeline_prod.stage_txn import outside_transaction
+
+        yt = self.yt()
+        with outside_transaction(yt):
+            if yt.exists(path):
+                return
+            attributes = {"replication_factor": replication_factor} if replication_factor else None
+            yt.create("table", path, recursive=True, ignore_existing=True,
+                      attributes=attributes)
+            node_id = str(yt.get(path + "/@id"))
+        self.transaction.created[path] = node_id
+
+    def close(self) -> None:
+        """The run's client closes; a stage's has nothing of its own to stop."""

@@ -42,6 +42,8 @@ def _prepare_outputs(client: ProdClient, spec: OperationSpec) -> None:
     for path in spec.output_tables:
         with translated(client, "create output table", path):
             create_folder_of(yt, path)
+            if spec.append:
+                client.create_shared(path)
             yt.create("table", path, ignore_existing=True)
 
 
@@ -174,7 +176,8 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
              url or operation_id)
     client.running[operation_id] = lambda: _stop(client, operation_id, transaction)
     try:
-        info = wait(client, spec, kind, operation_id, transaction.is_pinger_alive)
+        info = wait(client, spec, kind, operation_id,
+                    lambda: transaction.is_pinger_alive() and client.transaction_alive())
     finally:
         client.running.pop(operation_id, None)
     state = str(info.get("state"))
@@ -192,6 +195,7 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
     check_reduce_keys(spec)
+    client.wrote()
     archive = None
     if spec.kind != "sort":
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_prod.failures import translated
+from yt_pipeline_prod.stage_txn import outside_transaction
 
 if TYPE_CHECKING:
     from yt_pipeline.packaging import CodePackage
@@ -100,9 +101,10 @@ def _upload(client: ProdClient, package: CodePackage, target: str) -> None:
 
 
 def ensure_uploaded(client: ProdClient, package: CodePackage) -> str:
-    """The Cypress path of the archive, uploaded first if it is not there yet."""
+    """The Cypress path of the archive, uploaded first if it is not there yet. Outside the
+    stage's transaction: the archive serves every stage and run, whatever this one does."""
     target = remote_archive_path(client, package)
-    with client.upload_lock:
+    with client.upload_lock, outside_transaction(client.yt()):
         if target in client.uploaded:
             return target
         if _remote_size(client, target) == package.size and _refresh(client, target):

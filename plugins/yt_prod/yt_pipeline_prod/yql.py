@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
 from yt_pipeline.yql_rules import truncated
 from yt_pipeline_prod.failures import scrub, summary, translated
+from yt_pipeline_prod.stage_txn import outside_transaction
 from yt_pipeline_prod.yql_text import prepare
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ def query_cluster(client: ProdClient) -> str:
     """The cluster YQL queries run on: the setting, or the cluster's name, read once."""
     if client.settings.cluster:
         return client.settings.cluster
-    if client.yql_cluster_name:
-        return client.yql_cluster_name
+    if client.root.yql_cluster_name:
+        return client.root.yql_cluster_name
     try:
         with translated(client, "get", "//sys/@cluster_name"):
             name = client.yt().get("//sys/@cluster_name")
@@ -38,21 +39,15 @@ def query_cluster(client: ProdClient) -> str:
     if not name:
         raise BackendError("YQL needs the cluster's name and //sys/@cluster_name is not set "
                            "on this cluster: set pipeline.prod.cluster")
-    client.yql_cluster_name = str(name)
+    client.root.yql_cluster_name = str(name)
     return str(name)
 
 
-def _ensure_folder(client: ProdClient, folder: str) -> None:
-    if folder not in client.yql_folders:
-        client.create_path(folder)
-        client.yql_folders.add(folder)
-
-
 def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
+    yt = client.yt()
     while True:
-        with translated(client, f"YQL query {query_id}"):
-            info = dict(client.yt().get_query(query_id,
-                                              attributes=["state", "error", "result_count"]))
+        with translated(client, f"YQL query {query_id}"), outside_transaction(yt):
+            info = dict(yt.get_query(query_id, attributes=["state", "error", "result_count"]))
         if str(info.get("state")) in FINISHED:
             return info
         time.sleep(client.settings.poll_interval_s)
@@ -68,7 +63,7 @@ def _last_result(client: ProdClient, query_id: str, count: int) -> list[dict[str
 
     yt = client.yt()
     index = count - 1
-    with translated(client, f"YQL query {query_id} result"):
+    with translated(client, f"YQL query {query_id} result"), outside_transaction(yt):
         meta = dict(yt.get_query_result(query_id, result_index=index))
     if meta.get("error"):
         raise _fail(client, f"YQL query {query_id}: result {index} failed: "
@@ -76,7 +71,7 @@ def _last_result(client: ProdClient, query_id: str, count: int) -> list[dict[str
     if meta.get("is_truncated"):
         raise _fail(client, f"YQL query {query_id}: result {index} is incomplete: "
                             f"{truncated()}")
-    with translated(client, f"YQL query {query_id} result"):
+    with translated(client, f"YQL query {query_id} result"), outside_transaction(yt):
         return [dict(row) for row in yt.read_query_result(query_id, result_index=index,
                                                           format=json_format())]
 
@@ -88,12 +83,13 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
     table = f"{client.settings.yql_result_folder}/{uuid.uuid4().hex}"
     prepared = prepare(query, cluster, table, max_row_weight=max_row_weight)
     if prepared.result_table:  # only a query ending in a SELECT writes there
-        _ensure_folder(client, client.settings.yql_result_folder)
+        client.ensure_folder(client.settings.yql_result_folder)
     settings: dict[str, Any] = {"cluster": cluster}
     if pool:
         settings["pool"] = pool
     yt = client.yt()
-    with translated(client, "YQL query"):
+    with translated(client, "YQL query"), outside_transaction(yt):
+        # the query tracker runs queries outside transactions
         query_id = str(yt.start_query("yql", prepared.text, settings=settings))
     info = _wait(client, query_id)
     state = str(info.get("state"))
@@ -104,6 +100,8 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
         try:
             return list(client.read_table(prepared.result_table))
         finally:
-            client.remove(prepared.result_table, force=True)
+            # outside the stage's transaction: gone now, whatever the stage does next
+            with translated(client, "remove", prepared.result_table), outside_transaction(yt):
+                yt.remove(prepared.result_table, force=True)
     count = int(info.get("result_count") or 0)
     return _last_result(client, query_id, count) if count else []

@@ -38,6 +38,12 @@ class Node:
     modified: float = field(default_factory=time.time)
 
 
+#: the lease of a transaction started without a timeout. ytsaurus-client always sends one
+#: (`Transaction.__init__` in yt/wrapper/transaction.py: at least its `transaction_timeout`,
+#: 30 s by default), so this value only matters for raw requests.
+DEFAULT_TIMEOUT_S = 15.0
+
+
 @dataclass
 class Transaction:
     id: str
@@ -48,6 +54,9 @@ class Transaction:
     #: in `changes` without a branch was created (or replaced) by this transaction
     branches: dict[str, Branch] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
+    #: seconds without a ping after which the transaction is aborted (its lease)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    pinged: float = field(default_factory=time.monotonic)
 
 
 class Cypress:
@@ -62,13 +71,33 @@ class Cypress:
         self._revisions = itertools.count(1)
 
     # -- transactions -----------------------------------------------------------------
-    def start(self, parent: str | None, attributes: dict[str, Any]) -> str:
+    def start(self, parent: str | None, attributes: dict[str, Any],
+              timeout_s: float | None = None) -> str:
         with self.lock:
             if parent:
                 self.transaction(parent)
-            tx = Transaction(new_id(), parent or None, dict(attributes))
+            tx = Transaction(new_id(), parent or None, dict(attributes),
+                             timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s)
             self.transactions[tx.id] = tx
             return tx.id
+
+    def ping(self, tx_id: str, ancestors: bool = False) -> None:
+        with self.lock:
+            for each in self.lineage(tx_id) if ancestors else [tx_id]:
+                self.transaction(each).pinged = time.monotonic()
+
+    def expire_transactions(self) -> list[str]:
+        """Abort every transaction whose lease ran out, with its nested ones (and so the
+        operations running in them). A client that dies stops pinging: this is how its
+        transactions end on a cluster."""
+        now = time.monotonic()
+        with self.lock:
+            due = [tx.id for tx in self.transactions.values()
+                   if now - tx.pinged > tx.timeout_s]
+            for tx_id in due:
+                if tx_id in self.transactions:
+                    self.abort(tx_id)
+            return due
 
     def transaction(self, tx_id: str) -> Transaction:
         tx = self.transactions.get(tx_id)

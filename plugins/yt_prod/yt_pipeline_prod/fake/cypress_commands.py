@@ -253,11 +253,15 @@ def cmd_move(state: FakeState, request: Request) -> Any:
 
 def cmd_start_transaction(state: FakeState, request: Request) -> Any:
     attributes = dict(plain(request.param("attributes")) or {})
-    return {"transaction_id": state.cypress.start(transaction_of(request), attributes)}
+    timeout = request.param("timeout")  # milliseconds, as the driver takes it
+    return {"transaction_id": state.cypress.start(
+        transaction_of(request), attributes,
+        None if timeout is None else float(timeout) / 1000.0)}
 
 
 def cmd_ping_transaction(state: FakeState, request: Request) -> None:
-    state.cypress.transaction(str(request.param("transaction_id")))
+    state.cypress.ping(str(request.param("transaction_id")),
+                       ancestors=bool(request.param("ping_ancestor_transactions")))
 
 
 def cmd_commit_transaction(state: FakeState, request: Request) -> None:

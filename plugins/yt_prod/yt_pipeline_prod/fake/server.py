@@ -156,7 +156,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 raise YtFakeError(f"Command {name} is not known to the fake proxy", status=404)
             request = self._request(name, raw_body)
             state.count(name, len(request.body))
-            expire_due(state.cypress)  # nodes whose expiration_time has passed are gone
+            # transactions nobody pinged in time are aborted, nodes whose expiration_time
+            # has passed are gone
+            state.cypress.expire_transactions()
+            expire_due(state.cypress)
             result = state.once(request.param("mutation_id"),
                                 lambda: HANDLERS[name](state, request))
             self._answer(name, request, result)

@@ -1,0 +1,193 @@
+"""A stage attempt in prod is one YT transaction (the core side is core/txn.py).
+
+Every call the stage makes through its client runs in the attempt's transaction: a table it
+writes, a table it removes, the outputs of its operations (their own transactions nest in
+it) stay invisible to everyone else until the stage succeeds, and vanish if it fails, is
+retried or the run is killed (a transaction nobody pings is aborted when its timeout runs
+out). Reads inside the stage see its own writes. Appends from parallel stages take shared
+locks and all land at commit (the "Locks" section of the Transactions page of the Cypress
+docs); two stages overwriting one table conflict, and the second fails instead of losing
+the first one's rows.
+
+The commit: `prepare` creates a small marker document inside the transaction and returns
+where it is; the runner writes its journal record (the commit point); `commit` commits the
+transaction. A kill between the two leaves a record and a transaction alive until its
+timeout. The next run calls `finish_commit`: the marker exists outside the transaction only
+if the commit happened; otherwise the transaction, still alive, is committed then; gone, it
+was aborted, and the stage did not happen (the runner runs it again).
+
+The transaction is started at the stage's first call to the cluster, so a stage that never
+touches YT costs no request. YQL queries run in the query tracker, outside transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.errors import BackendError
+from yt_pipeline_prod.failures import translated
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.client import ProdClient
+
+log = logging.getLogger("yt_pipeline.prod.transactions")
+
+#: how long a commit marker is kept: a killed run is finished by a run within this time
+MARKER_TTL_DAYS = 30.0
+MARKER_FOLDER = "commits"
+
+
+@contextmanager
+def outside_transaction(yt: Any) -> Iterator[None]:
+    """Calls in the block run outside any transaction (the null transaction), whatever the
+    client's current one is."""
+    from yt.common import YT_NULL_TRANSACTION_ID
+
+    with yt.Transaction(transaction_id=YT_NULL_TRANSACTION_ID):
+        yield
+
+
+def enter(yt: Any, transaction_id: str) -> None:
+    """Make every later call of the `YtClient` `yt` carry the transaction. The client is
+    made for the stage and dropped with it, so the block is never left: entering the
+    client's own context manager once is how its transaction stack learns the id (no
+    request is sent, as neither ping nor acquire is asked)."""
+    import yt.wrapper as ytw
+
+    ytw.Transaction(transaction_id=transaction_id, ping=False, acquire=False,
+                    client=yt).__enter__()
+
+
+def marker_folder(client: ProdClient) -> str:
+    return f"{client.build_folder}/{MARKER_FOLDER}"
+
+
+class ProdStageTransaction:
+    def __init__(self, root: ProdClient, title: str):
+        from yt_pipeline_prod.client import StageClient
+
+        self.root = root
+        self.title = title
+        self._lock = threading.Lock()
+        self._transaction: Any = None
+        #: set by every write through the stage's client (tables, removals, operations)
+        self.wrote = False
+        #: tables created outside the transaction for its appends: path -> node id
+        self.created: dict[str, str] = {}
+        self.client = StageClient(root, self)
+
+    @property
+    def transaction_id(self) -> str:
+        """The attempt's transaction, started (and pinged from now on) on first use."""
+        with self._lock:
+            if self._transaction is None:
+                import yt.wrapper as ytw
+
+                starter = self.root.new_yt()
+                timeout = starter.config["transaction_timeout"]
+                with translated(self.root, f"start the transaction of {self.title}"):
+                    # a failed ping fails this stage at commit, not the whole run by
+                    # interrupting the main thread (the client's default)
+                    self._transaction = ytw.Transaction(
+                        timeout=timeout, attributes={"title": self.title},
+                        interrupt_on_failed=False, client=starter)
+                self.root.open_transactions.add(self)
+            return str(self._transaction.transaction_id)
+
+    def alive(self) -> bool:
+        return self._transaction is None or bool(self._transaction.is_pinger_alive())
+
+    def prepare(self, record: Path) -> Any:
+        transaction = self._transaction
+        if transaction is None:
+            return None  # the stage never called the cluster
+        if not transaction.is_pinger_alive():
+            raise BackendError(f"{self.title}: its transaction could not be pinged and has "
+                               "ended; nothing it wrote was kept")
+        if not self.wrote:  # nothing to record: commit now, before the commit point
+            self._commit()
+            return None
+        folder = marker_folder(self.root)
+        marker = f"{folder}/{record.stem}-{uuid.uuid4().hex[:12]}"
+        from yt_pipeline_prod.upload import expiration_time
+
+        self.root.ensure_folder(folder)
+        with translated(self.root, "mark the commit of", self.title):
+            self.client.yt().create("document", marker, attributes={
+                "value": {"title": self.title},
+                "expiration_time": expiration_time(MARKER_TTL_DAYS)})
+        return {"transaction_id": self.transaction_id, "marker": marker, "at": time.time()}
+
+    def commit(self) -> None:
+        if self._transaction is not None:
+            self._commit()
+            crash_point("prod: committed")
+
+    def _commit(self) -> None:
+        try:
+            with translated(self.root, f"commit {self.title}"):
+                self._transaction.commit()
+        finally:
+            self.root.open_transactions.discard(self)
+
+    def abort(self) -> None:
+        transaction = self._transaction
+        if transaction is None:
+            return
+        self.root.open_transactions.discard(self)
+        try:
+            transaction.abort()
+        except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
+            log.warning("could not abort the transaction of %s: %s", self.title,
+                        type(error).__name__)
+        self._remove_created()
+
+    def _remove_created(self) -> None:
+        """Remove the tables made for appends that did not happen, if still empty and the
+        same node. A stage appending to one now holds a lock that makes the removal fail,
+        and the table stays for it."""
+        if not self.created:
+            return
+        yt = self.root.new_yt()
+        for path, node_id in self.created.items():
+            try:
+                if (str(yt.get(path + "/@id")) == node_id
+                        and int(yt.get(path + "/@row_count")) == 0):
+                    yt.remove(path)
+            except Exception as error:  # noqa: BLE001 - an empty table left is harmless
+                log.debug("left the empty table %s: %s", path, type(error).__name__)
+
+
+def finish_commit(root: ProdClient, token: dict[str, Any]) -> bool:
+    """Finish a commit a killed run recorded; False when it can no longer happen (the
+    transaction was aborted: its writes are gone, and the stage must run again)."""
+    import yt.wrapper as ytw
+
+    marker, transaction_id = str(token["marker"]), str(token["transaction_id"])
+    yt = root.yt()
+    with translated(root, "check the commit of a stage", marker):
+        if yt.exists(marker):
+            return True
+    with translated(root, "finish the commit of a stage", marker):
+        try:
+            yt.commit_transaction(transaction_id)
+            return True
+        except ytw.YtResponseError as error:
+            if not error.is_no_such_transaction():
+                raise
+    age_days = (time.time() - float(token.get("at", 0))) / 86400.0
+    if age_days > MARKER_TTL_DAYS * 0.9:
+        # the marker may have expired: the commit cannot be told from an abort; do not run
+        # the stage again (an append would be doubled)
+        log.warning("cannot tell whether transaction %s committed (its marker may have "
+                    "expired); taking it as committed", transaction_id)
+        return True
+    return False
