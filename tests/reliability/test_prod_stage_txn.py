@@ -31,6 +31,7 @@ import yaml
 from test_commit_kills import make as make_dev
 
 from yt_pipeline.testing import write_pipeline
+from yt_pipeline_prod.fake.yql_tables import yql_schema
 from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy
 
 TRIALS = int(os.environ.get("YTP_PROD_KILL_TRIALS", "12"))
@@ -312,3 +313,68 @@ def test_two_runs_appending_at_once_keep_every_row(tmp_path, fake_yt):
         assert code == 0, err
     _exactly_once(fake_yt.rows("//k/shared"),
                   [f"{tag}w{i}" for tag in ("one-", "two-") for i in range(3)])
+
+
+YQL_STAGE = """
+from pathlib import Path
+
+from yt_pipeline import BaseStage
+from yt_pipeline.errors import BackendError
+
+
+class Yql(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        yt.run_yql("INSERT INTO `//k/yql_all` SELECT id, 'yql' AS source FROM `//k/src`; "
+                   "INSERT INTO `//k/yql_last` WITH TRUNCATE SELECT COUNT(*) AS n FROM `//k/src`;")
+        seen = yt.row_count("//k/yql_all")
+        assert seen == 4, f"the stage sees its own INSERT: {seen}"
+        tries = Path(__file__).with_name("tries")
+        tries.write_text(tries.read_text() + "x" if tries.exists() else "x")
+        if len(tries.read_text()) <= int({fail_times}):
+            raise BackendError("failing after the INSERT")  # a retryable error
+        return debug
+"""
+
+
+def _yql_pipeline(root: Path, url: str, fail_times: int, attempts: int) -> Path:
+    return write_pipeline(root, {
+        "configs/config.yaml": json.dumps({
+            "pipeline": {"mode": "prod", "build_folder": "//k/build", "prod": prod_options()},
+            "stages": {"enabled_stages": ["yql"]}}),
+        "configs/secrets.env": f"YT_PROXY={url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/yql/stage.py": YQL_STAGE.replace("{fail_times}", str(fail_times)),
+        "stages/yql/config.yaml": json.dumps({"retry": {"max_attempts": attempts,
+                                                        "backoff_s": 0.01}}),
+    })
+
+
+@pytest.mark.parametrize("fail_times,attempts", [(1, 1), (1, 3)])
+def test_yql_inserts_are_part_of_the_stage(tmp_path, fake_yt, run_cli, fail_times, attempts):
+    """The query tracker runs a query outside transactions; its INSERTs go to staging
+    tables that the stage's transaction then copies (WITH TRUNCATE) or appends: a failed
+    attempt's INSERTs never land, a retried one lands once."""
+    fake_yt.put_table("//k/src", [{"id": 1}, {"id": 2}])
+    seeded = [{"id": 0, "source": "before"}, {"id": 9, "source": "before"}]
+    # an append target YQL accepts has a schema, as a YQL INSERT gives it
+    fake_yt.put_table("//k/yql_all", seeded)
+    with fake_yt.state.cypress.lock:
+        node = fake_yt.state.cypress.get_node("//k/yql_all", None)
+        node.attributes["schema"] = yql_schema([("id", "BIGINT"), ("source", "VARCHAR")])
+    fake_yt.put_table("//k/yql_last", [{"n": -1}])
+    result = run_cli("run", str(_yql_pipeline(tmp_path / "p", fake_yt.url, fail_times,
+                                              attempts)))
+    rows = sorted(fake_yt.rows("//k/yql_all"), key=lambda r: (r["source"], r["id"]))
+    if attempts == 1:
+        assert result.exit_code != 0
+        assert rows == seeded
+        assert fake_yt.rows("//k/yql_last") == [{"n": -1}]
+    else:
+        assert result.exit_code == 0, result.output
+        assert rows == seeded + [{"id": 1, "source": "yql"}, {"id": 2, "source": "yql"}]
+        assert fake_yt.rows("//k/yql_last") == [{"n": 2}]
+    staging = fake_yt.state.cypress.lookup("//tmp/yt_pipeline/yql_results", None)
+    leftovers = fake_yt.state.cypress.subtree("//tmp/yt_pipeline/yql_results", None) \
+        if staging else []
+    assert [p for p in leftovers if p != "//tmp/yt_pipeline/yql_results"] == []
+    assert fake_yt.transaction_count() == 0

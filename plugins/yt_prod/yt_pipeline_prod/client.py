@@ -77,6 +77,8 @@ def create_folder_of(client: Any, path: str) -> None:
 
 class ProdClient:
     mode = "prod"
+    #: whether calls run in a stage's transaction (StageClient)
+    stages_writes = False
 
     def __init__(self, settings: ProdSettings):
         self.settings = settings
@@ -257,6 +259,8 @@ class StageClient(ProdClient):
     """What a stage is given in prod: the run's client, whose every call runs in the
     stage attempt's transaction. It shares the run client's state (uploaded archives,
     running operations, known folders) and has YtClients of its own, one per thread."""
+
+    stages_writes = True
 
     def __init__(self, root: ProdClient, transaction: Any):
         self.__dict__.update(root.__dict__)

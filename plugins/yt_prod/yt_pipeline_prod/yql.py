@@ -9,20 +9,24 @@ read once, the cluster's own `//sys/@cluster_name`.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
-from yt_pipeline.yql_rules import truncated
+from yt_pipeline.yql_rules import append_refused, row_type_differs, truncated
+from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.stage_txn import outside_transaction
-from yt_pipeline_prod.yql_text import prepare
+from yt_pipeline_prod.yql_text import StagedInsert, prepare, stage_inserts
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.client import ProdClient
 
 FINISHED = ("completed", "failed", "aborted", "draft")
+
+log = logging.getLogger("yt_pipeline.prod.yql")
 
 
 def query_cluster(client: ProdClient) -> str:
@@ -76,13 +80,63 @@ def _last_result(client: ProdClient, query_id: str, count: int) -> list[dict[str
                                                           format=json_format())]
 
 
+def _apply(client: ProdClient, staged: StagedInsert) -> None:
+    """Put a staged INSERT's rows on its table, in the stage's transaction: a copy for
+    WITH TRUNCATE (or a new table), else an append that YQL itself would have allowed."""
+    from yt.wrapper import TablePath
+
+    yt = client.yt()
+    target = staged.target
+    with translated(client, "YQL INSERT INTO", target):
+        if staged.truncate or not yt.exists(target):
+            create_folder_of(yt, target)
+            yt.copy(staged.staging, target, force=True)
+            return
+        table = [str(c["name"]) for c in yt.get(target + "/@schema") or []]
+        written = [str(c["name"]) for c in yt.get(staged.staging + "/@schema") or []]
+        if not table:
+            raise _fail(client, append_refused(target))
+        if sorted(table) != sorted(written):
+            raise _fail(client, row_type_differs(target, table, written))
+        yt.concatenate([staged.staging], TablePath(target, append=True, client=yt))
+
+
+def _remove_staging(client: ProdClient, staged: list[StagedInsert]) -> None:
+    yt = client.yt()
+    for each in staged:
+        try:
+            with outside_transaction(yt):
+                yt.remove(each.staging, force=True)
+        except Exception as error:  # noqa: BLE001 - it expires within a day anyway
+            log.debug("could not remove %s: %s", each.staging, type(error).__name__)
+
+
 def run_yql(client: ProdClient, query: str, pool: str | None = None,
             max_row_weight: str | None = None) -> list[dict[str, Any]]:
-    """Run a query and wait; return the rows of its last result (none for INSERT)."""
+    """Run a query and wait; return the rows of its last result (none for INSERT).
+
+    In a stage, each INSERT writes a staging table of its own, and the stage's transaction
+    then puts the rows on the table named: the query tracker runs queries outside
+    transactions, and a failed or killed stage must not leave its INSERTs behind."""
     cluster = query_cluster(client)
+    folder = client.settings.yql_result_folder
+    staged: list[StagedInsert] = []
+    if client.stages_writes:
+        query, staged = stage_inserts(query, cluster, lambda: f"{folder}/{uuid.uuid4().hex}")
+    try:
+        rows = _run(client, query, cluster, pool, max_row_weight, bool(staged))
+        for each in staged:
+            _apply(client, each)
+    finally:
+        _remove_staging(client, staged)
+    return rows
+
+
+def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
+         max_row_weight: str | None, needs_folder: bool) -> list[dict[str, Any]]:
     table = f"{client.settings.yql_result_folder}/{uuid.uuid4().hex}"
     prepared = prepare(query, cluster, table, max_row_weight=max_row_weight)
-    if prepared.result_table:  # only a query ending in a SELECT writes there
+    if prepared.result_table or needs_folder:  # written only by a final SELECT or staging
         client.ensure_folder(client.settings.yql_result_folder)
     settings: dict[str, Any] = {"cluster": cluster}
     if pool:

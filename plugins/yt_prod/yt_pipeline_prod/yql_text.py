@@ -12,6 +12,7 @@ interop.cpp, `BuildRowset`), so the rows come back in the order a result would h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from yt_pipeline.yql_rules import (
@@ -75,3 +76,67 @@ def prepare(query: str, cluster: str, result_table: str,
     if max_row_weight:
         text = f'PRAGMA yt.MaxRowWeight = "{max_row_weight}";\n{text}'
     return PreparedQuery(text, target)
+
+
+@dataclass
+class StagedInsert:
+    """An INSERT the query makes into `staging` instead of `target`; the stage's
+    transaction then puts the rows on `target` (see yql.py)."""
+
+    target: str
+    staging: str
+    truncate: bool
+
+
+def _insert_target(statement: Statement) -> tuple[int, int, str | None, str, bool] | None:
+    """(start, end, cluster, path, truncate) of `INSERT INTO [cluster.]`//path`
+    [WITH TRUNCATE | WITH (TRUNCATE)]`: the text from `start` to `end` names the table and
+    its hints. None for any other statement, or hints other than TRUNCATE."""
+    tokens = statement.tokens
+    if statement.first_word != "INSERT" or len(tokens) < 3 or tokens[1].text.upper() != "INTO":
+        return None
+    at, cluster = 2, None
+    if tokens[at].kind == "word" and tokens[at].text.endswith(".") and len(tokens) > 3:
+        cluster, at = tokens[at].text[:-1], at + 1
+    target = tokens[at]
+    if target.kind != "name" or not target.text.startswith("//"):
+        return None
+    end, truncate = target.end, False
+    rest = tokens[at + 1:]
+    if rest and rest[0].kind == "word" and rest[0].text.upper() == "WITH":
+        if len(rest) > 1 and rest[1].text.upper() == "TRUNCATE":
+            end, truncate = rest[1].end, True
+        elif len(rest) > 1 and rest[1].text == "(":
+            close = next((t for t in rest if t.text == ")"), None)
+            hints = [t.text.upper() for t in rest[2:rest.index(close)]] if close else []
+            if close is None or any(h not in ("TRUNCATE", ",") for h in hints):
+                return None
+            end, truncate = close.end, "TRUNCATE" in hints
+    return tokens[2].start, end, cluster, target.text, truncate
+
+
+def stage_inserts(query: str, cluster: str, staging_name: Callable[[], str]
+                  ) -> tuple[str, list[StagedInsert]]:
+    """The query with each INSERT into a table of `cluster` writing a new staging table
+    instead (`staging_name()` names each), and what to do with them afterwards. INSERTs
+    with other hints, into other clusters or into computed names are left as they are."""
+    found = statements(query)
+    if any(statement.first_word == "COMMIT" for statement in found):
+        # after a COMMIT the query reads what it wrote before it: the staging tables
+        # would hide that, so such a query writes its tables itself
+        return query, []
+    staged: list[StagedInsert] = []
+    pieces, done = [], 0
+    for index, statement in enumerate(found):
+        parsed = _insert_target(statement)
+        if parsed is None:
+            continue
+        start, end, named, path, truncate = parsed
+        if (named or _current_cluster(found, index, cluster)) != cluster:
+            continue
+        staging = staging_name()
+        pieces += [query[done:start], f'`{staging}` WITH (TRUNCATE, '
+                                      f'EXPIRATION="{RESULT_EXPIRATION}")']
+        done = end
+        staged.append(StagedInsert(path.rstrip("/"), staging, truncate))
+    return "".join(pieces) + query[done:], staged

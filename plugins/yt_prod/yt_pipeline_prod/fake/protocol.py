@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str | None, str | None, bool, bool]] = {
     "link": (None, "structured", True, False),
     "copy": (None, "structured", True, False),
     "move": (None, "structured", True, False),
+    "concatenate": (None, None, True, False),
     "start_transaction": (None, "structured", True, False),
     "ping_transaction": (None, None, True, False),
     "commit_transaction": (None, None, True, False),

@@ -130,7 +130,33 @@ def cmd_read_file(state: FakeState, request: Request) -> tuple[bytes, dict[str, 
     return data, {}
 
 
+def cmd_concatenate(state: FakeState, request: Request) -> None:
+    """The rows of the source tables, in order, written to the destination, which must
+    exist (ytsaurus-client's `concatenate` creates it first): appended under
+    `<append=%true>` (a shared lock), else replacing its rows (an exclusive one). The
+    destination keeps its own schema and loses its sort order (the "concatenate" command
+    of the Cypress commands page of the YTsaurus docs)."""
+    tx = transaction_of(request)
+    text, attributes = path_attributes(request.param("destination_path"))
+    cypress = state.cypress
+    with cypress.lock:
+        rows: list[dict[str, Any]] = []
+        for source in request.param("source_paths") or []:
+            source_text, _ = path_attributes(source)
+            path = cypress.resolve(split_path(source_text)[0], tx)
+            node = cypress.get_node(path, tx)
+            if node.type != "table":
+                raise YtFakeError(f"{path} is a {node.type}, not a table")
+            rows.extend(node.rows)
+        path = cypress.resolve(split_path(text)[0], tx)
+        if cypress.get_node(path, tx).type != "table":
+            raise YtFakeError(f"{path} is not a table")
+        write_rows(cypress, path, rows, bool(attributes.get("append")), tx)
+        set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
+
+
 HANDLERS = {
+    "concatenate": cmd_concatenate,
     "write_table": cmd_write_table, "read_table": cmd_read_table,
     "write_file": cmd_write_file, "read_file": cmd_read_file,
 }
