@@ -220,8 +220,10 @@ def init(name: Path) -> None:
 
 def _add_builtin_commands() -> None:
     from yt_pipeline.cli_dag import add_dag_commands
+    from yt_pipeline.cli_migrate import migrate
 
     add_dag_commands(cli)
+    cli.add_command(migrate)
 
 
 _add_builtin_commands()

@@ -79,6 +79,23 @@ class PipelineConfig:
     def display_file(self) -> str:
         return display_path(self.config_file, self.pipeline_dir)
 
+    def as_node(self) -> ConfigNode:
+        """The whole configuration as nested attribute-readable mappings."""
+        return ConfigNode(self.data, file=self.display_file)
+
+    def __getattr__(self, key: str) -> Any:
+        """A top-level section by attribute (`pipeline_config.dataset.size`), as stages
+        written for yt-framework read their own sections."""
+        if key.startswith("_") or "data" not in self.__dict__:
+            raise AttributeError(key)
+        return self.as_node()[key]  # a missing one: an error naming the file and key
+
+    def __getitem__(self, key: str) -> Any:
+        return self.as_node()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.data
+
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
         for part in dotted.split("."):

@@ -226,8 +226,13 @@ def _stage_of(stage: Any, context: Any) -> Any:
     return _StageView(given) if isinstance(given, StageContext) else given
 
 
-def launch(stage: Any, kind: str, op_config: Any) -> OperationResult:
+def launch(stage: Any, kind: str, op_config: Any,
+           scripts: dict[str, str] | None = None) -> OperationResult:
     spec = build_spec(stage, kind, op_config)
+    for field_name, script in (scripts or {}).items():
+        if not (stage.stage_dir / script).is_file():
+            raise ConfigError(f"stage {stage.name}: script {script} not found in {stage.stage_dir}")
+        setattr(spec, field_name, script)
     manager = stage.context.plugin_manager
     if manager is None:
         raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to run operations")
@@ -242,18 +247,57 @@ def launch(stage: Any, kind: str, op_config: Any) -> OperationResult:
     return result
 
 
+#: the keyword yt-framework took a job under, per operation kind
+_JOB_KEYWORDS = {"map": ("mapper", "job"), "reduce": ("reducer", "job"),
+                 "map_reduce": ("mapper", "reducer"), "vanilla": ("job", "task"), "sort": ()}
+
+
+def _job_scripts(kind: str, given: dict[str, Any]) -> dict[str, str]:
+    """Scripts named through the keywords (`mapper="src/other.py"`, or `"python3 src/x.py"`);
+    a typed job (a Python object) cannot run here, and says so."""
+    scripts = {}
+    for keyword, value in given.items():
+        if value is None:
+            continue
+        if keyword not in _JOB_KEYWORDS[kind]:
+            raise TypeError(f"run_{kind}() got an unexpected keyword argument {keyword!r}")
+        if not isinstance(value, str):
+            raise ConfigError(
+                f"run_{kind}({keyword}=...): typed jobs ({type(value).__name__}) are not "
+                "supported; put the job in a script (src/mapper.py) and name it in the "
+                "operation config, or pass its path as a string")
+        words = value.split()
+        script = words[-1] if len(words) == 2 and words[0].startswith("python") else value
+        if len(words) > 2 or not script.endswith(".py"):
+            raise ConfigError(f"run_{kind}({keyword}={value!r}): give a script path "
+                              "(src/mapper.py) or 'python3 <script>'")
+        scripts["mapper" if keyword in ("mapper", "job") and kind != "vanilla"
+                else "reducer" if keyword == "reducer" else "script"] = script
+    return scripts
+
+
 def _runner(kind: str) -> Any:
-    def run(stage: Any = None, op_config: Any = None, *, context: Any = None,
-            operation_config: Any = None, output_schema: Any = None) -> OperationResult:
+    def run(stage: Any = None, op_config: Any = None, output_schema: Any = None,
+            *, context: Any = None, operation_config: Any = None, sync: bool = True,
+            **jobs: Any) -> Any:
         # output_schema is accepted for source compatibility; tables here are schemaless
         config = op_config if op_config is not None else operation_config
-        return launch(_stage_of(stage, context), kind, config)
+        scripts = _job_scripts(kind, jobs)
+        target = _stage_of(stage, context)
+        if not sync:
+            from yt_pipeline.submitted import submit
+
+            return submit(getattr(target, "context", None), kind,
+                          lambda: launch(target, kind, config, scripts))
+        return launch(target, kind, config, scripts)
 
     run.__name__ = run.__qualname__ = f"run_{kind}"
     run.__doc__ = (
         f"Run a {kind} operation from a stage's operation config and wait for it.\n\n"
         f"`run_{kind}(self, self.config.client.operations.<name>)`; also accepts\n"
-        f"`run_{kind}(context=self.context, operation_config=...)`. Raises OperationFailed."
+        f"`run_{kind}(context=self.context, operation_config=...)`. Raises OperationFailed.\n"
+        "With sync=False it returns at once a handle whose wait() gives the result; the\n"
+        "stage waits for such operations before it ends."
     )
     return run
 

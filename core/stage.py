@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -45,6 +45,14 @@ class StageContext:
     logger: logging.Logger | None = None
     config: ConfigNode | None = None
     deps: StageDeps | None = None
+    #: operations started with `sync=False` and not waited for yet (see submitted.py)
+    submitted: list[Any] = field(default_factory=list, repr=False)
+
+    def fork(self, name: str | None = None, stage_dir: Path | None = None) -> StageContext:
+        """A copy with another name or folder (yt-framework's `StageContext.fork`); its
+        operations still belong to this stage."""
+        return replace(self, name=self.name if name is None else name,
+                       stage_dir=self.stage_dir if stage_dir is None else Path(stage_dir))
 
 
 @dataclass

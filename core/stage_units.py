@@ -16,6 +16,7 @@ from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
 from yt_pipeline.retry import parse_retry
+from yt_pipeline.submitted import wait_all
 from yt_pipeline.units import (
     Debug,
     RunTarget,
@@ -134,7 +135,10 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode) -> RunUnit:
 
     def execute(debug: Debug, run_id: str, client: Any) -> Debug:
         stage = pipeline.make_stage(name, run_id, config=cfg, client=client)
-        returned = stage.run(dict(debug))
+        try:
+            returned = stage.run(dict(debug))
+        finally:  # operations it started without waiting are part of it
+            wait_all(getattr(stage, "context", None))
         merged = dict(debug)
         if returned:
             merged.update(returned)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.client import table_path_keyword
+from yt_pipeline.compat.yql_requests import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
@@ -60,7 +61,7 @@ def weighed_writer(write: Callable[[bytes], Any], path: str) -> Callable[[bytes]
     return write_checked
 
 
-class DevClient:
+class DevClient(YqlRequests):
     """Tables as files under `root` (the pipeline's .dev/ folder)."""
 
     mode = "dev"

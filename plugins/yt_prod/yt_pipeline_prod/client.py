@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from yt_pipeline.client import table_path_keyword
+from yt_pipeline.compat.yql_requests import YqlRequests
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
 from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
@@ -75,7 +76,7 @@ def create_folder_of(client: Any, path: str) -> None:
         client.create("map_node", folder, recursive=True, ignore_existing=True)
 
 
-class ProdClient:
+class ProdClient(YqlRequests):
     mode = "prod"
     #: whether calls run in a stage's transaction (StageClient)
     stages_writes = False

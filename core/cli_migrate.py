@@ -1,0 +1,51 @@
+"""`yt-pipeline migrate DIR`: a yt-framework pipeline, rewritten to run on yt-pipeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+#: exit code when something could not be converted (as for a configuration error)
+LEFT_OVER = 2
+
+
+@click.command()
+@click.argument("pipeline_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print what would change as a unified diff; write nothing.")
+def migrate(pipeline_dir: Path, show_diff: bool) -> None:
+    """Rewrite the yt-framework imports of the pipeline in PIPELINE_DIR to yt-pipeline's.
+
+    Every .py file under the folder is read (not .dev, .build, .git or virtual
+    environments); each `from yt_framework... import ...` becomes the yt-pipeline import
+    of the same names, formatting and comments kept. Names with no counterpart (the S3
+    helpers, say) are left as they are and listed with file:line and why; then the exit
+    code is 2. Running it again changes nothing.
+
+    \b
+    Examples:
+      yt-pipeline migrate my_pipeline --diff   # preview
+      yt-pipeline migrate my_pipeline          # rewrite in place
+    """
+    from yt_pipeline.migrate import migrate_tree, write_changes
+
+    root = pipeline_dir.resolve()
+    changes = migrate_tree(root)
+    changed = [c for c in changes if c.changed]
+    problems = [p for c in changes for p in c.problems]
+    if show_diff:
+        for change in changed:
+            click.echo(change.diff(root), nl=False)
+    else:
+        write_changes(changed)
+    verb = "would rewrite" if show_diff else "rewrote"
+    click.echo(f"{verb} {len(changed)} file(s) under {pipeline_dir}", err=show_diff)
+    for problem in problems:
+        problem.path = problem.path.relative_to(root)
+        click.echo(f"cannot convert: {problem}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} line(s) left to convert by hand (see docs/"
+                   "coming-from-yt-framework.md)", err=True)
+        sys.exit(LEFT_OVER)

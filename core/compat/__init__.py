@@ -1,0 +1,10 @@
+"""Names yt-framework pipelines use that yt-pipeline's own API does not have.
+
+`yt-pipeline migrate` points imports here; new code should use yt-pipeline's API instead
+(docs/coming-from-yt-framework.md lists both):
+
+- `yt_pipeline.compat.logging`: `log_header`, `log_operation`, `log_success`, `log_config`,
+  `setup_logging`, `ColoredFormatter`;
+- `yt_pipeline.compat.yql_requests`: `JoinTablesRequest` and its siblings, run with the
+  client's `join_tables_request(...)` etc.
+"""

@@ -1,0 +1,194 @@
+"""`yt-pipeline migrate DIR`: rewrite a yt-framework pipeline's imports to yt-pipeline's.
+
+The rewrite works on LibCST's syntax tree, so everything it does not touch (formatting,
+comments, blank lines) stays byte for byte. `from yt_framework.X import a, b` becomes one
+import per module of ours that provides the names (see migrate_rules.py); a name with no
+counterpart stays where it is and is reported with its file, line and the reason, as is
+every other use of `yt_framework` (a plain `import yt_framework...`, a name used through
+its module). A second run finds nothing to change.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.migrate_rules import is_framework, target_of, unsupported_reason
+
+#: folders a pipeline keeps things in that are not its code
+SKIPPED_FOLDERS = {".git", ".dev", ".build", ".runs", ".venv", "venv", "__pycache__",
+                   "node_modules", ".tox"}
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.text}"
+
+
+@dataclass
+class FileChange:
+    path: Path
+    before: str
+    after: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self, root: Path) -> str:
+        name = str(self.path.relative_to(root))
+        return "".join(difflib.unified_diff(
+            self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+            fromfile=f"a/{name}", tofile=f"b/{name}"))
+
+
+def dotted(node: Any) -> str:
+    """`a.b.c` of an Attribute/Name node."""
+    import libcst as cst
+
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _transformer() -> Any:
+    import libcst as cst
+    from libcst.metadata import PositionProvider
+
+    class ImportRewriter(cst.CSTTransformer):
+        METADATA_DEPENDENCIES = (PositionProvider,)
+
+        def __init__(self, path: Path):
+            super().__init__()
+            self.path = path
+            self.problems: list[Problem] = []
+            #: local names bound to a yt_framework module by a plain import
+            self.module_aliases: dict[str, str] = {}
+
+        def _line(self, node: cst.CSTNode) -> int:
+            return int(self.get_metadata(PositionProvider, node).start.line)
+
+        def report(self, node: cst.CSTNode, text: str) -> None:
+            self.problems.append(Problem(self.path, self._line(node), text))
+
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                module = dotted(alias.name)
+                if is_framework(module) or unsupported_reason(module):
+                    reason = unsupported_reason(module) or "import the names it provides "\
+                        "with 'from ... import ...' so they can be rewritten"
+                    self.report(node, f"import {module}: {reason}")
+                    local = alias.asname.name.value if alias.asname else module.split(".")[0]
+                    self.module_aliases[local] = module  # type: ignore[union-attr]
+
+        def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                      updated: cst.SimpleStatementLine) -> Any:
+            if len(updated.body) != 1 or not isinstance(updated.body[0], cst.ImportFrom):
+                return updated
+            statement = updated.body[0]
+            if statement.relative or statement.module is None:
+                return updated
+            module = dotted(statement.module)
+            if not (is_framework(module) or unsupported_reason(module)):
+                return updated
+            if isinstance(statement.names, cst.ImportStar):
+                self.report(original, f"from {module} import *: name what you import, "
+                                      "so each name can be rewritten")
+                return updated
+            return self._split(original, updated, statement, module)
+
+        def _split(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine,
+                   statement: cst.ImportFrom, module: str) -> Any:
+            by_target: dict[str, list[cst.ImportAlias]] = {}
+            kept: list[cst.ImportAlias] = []
+            for alias in statement.names:  # type: ignore[union-attr]
+                name = dotted(alias.name)
+                target, reason = target_of(module, name)
+                if target is None:
+                    self.report(original, f"{name} (from {module}): {reason}")
+                    kept.append(alias)
+                else:
+                    by_target.setdefault(target, []).append(alias)
+            if not by_target:
+                return updated
+            if len(by_target) == 1 and not kept:  # the usual case: only the module changes
+                target = next(iter(by_target))
+                return updated.with_changes(body=[statement.with_changes(
+                    module=cst.parse_expression(target))])
+            lines = []
+            for target, aliases in by_target.items():
+                cleaned = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in aliases]
+                lines.append(updated.with_changes(body=[statement.with_changes(
+                    module=cst.parse_expression(target), names=cleaned,
+                    lpar=None if len(cleaned) < 2 else statement.lpar,
+                    rpar=None if len(cleaned) < 2 else statement.rpar)]))
+            if kept:
+                cleaned = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in kept]
+                lines.append(updated.with_changes(body=[statement.with_changes(names=cleaned)]))
+            # the first line keeps the comments above the statement; the rest go bare
+            first, rest = lines[0], [line.with_changes(leading_lines=[]) for line in lines[1:]]
+            return cst.FlattenSentinel([first, *rest])
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            name = dotted(node)
+            head = name.split(".")[0]
+            if head in self.module_aliases and name.count(".") == 1:
+                self.report(node, f"{name}: used through the module {self.module_aliases[head]}")
+
+    return ImportRewriter
+
+
+def migrate_text(path: Path, text: str) -> FileChange:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper
+
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        return FileChange(path, text, text, [Problem(path, error.raw_line,
+                                                     f"not valid Python: {error.message}")])
+    wrapper = MetadataWrapper(tree)
+    rewriter = _transformer()(path)
+    after = wrapper.visit(rewriter).code
+    return FileChange(path, text, after, rewriter.problems)
+
+
+def python_files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).parts
+        if not any(part in SKIPPED_FOLDERS for part in relative[:-1]):
+            yield path
+
+
+def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileChange]:
+    """What `migrate` would change in each Python file under `root` (nothing is written)."""
+    changes = []
+    for path in paths if paths is not None else python_files(root):
+        text = path.read_text(encoding="utf-8")
+        if "yt_framework" not in text and "ytjobs.s3" not in text:
+            continue  # no import to look at: the parse is skipped
+        changes.append(migrate_text(path, text))
+    return changes
+
+
+def write_changes(changes: Sequence[FileChange]) -> int:
+    """Write the changed files, each through a temporary file and a rename."""
+    from yt_pipeline.yamlio import write_file_atomic
+
+    written = 0
+    for change in changes:
+        if change.changed:
+            write_file_atomic(change.path, change.after)
+            written += 1
+    return written

@@ -1,0 +1,111 @@
+"""Where each name of yt-framework 1.4 lives in yt-pipeline, for `yt-pipeline migrate`.
+
+`MOVED[module][name]` is the module that provides `name` here; `UNSUPPORTED[module]` says
+why a module has no counterpart. A name of a known module missing from both is reported
+with the module's reason, or as unknown. Modules of `ytjobs` keep their names (jobs import
+ours as they imported theirs), except those in `UNSUPPORTED`.
+"""
+
+from __future__ import annotations
+
+TOP = "yt_pipeline"
+OPERATIONS = "yt_pipeline.operations"
+COMPAT_LOGGING = "yt_pipeline.compat.logging"
+COMPAT_YQL = "yt_pipeline.compat.yql_requests"
+
+_RUNS = {name: OPERATIONS for name in
+         ("run_map", "run_vanilla", "run_reduce", "run_map_reduce", "run_sort")}
+_YQL_REQUESTS = {name: COMPAT_YQL for name in (
+    "JoinTablesRequest", "FilterTableRequest", "SelectColumnsRequest",
+    "GroupByAggregateRequest", "UnionTablesRequest", "DistinctRequest",
+    "SortTableRequest", "LimitTableRequest")}
+_LOG_HELPERS = {name: COMPAT_LOGGING for name in (
+    "log_header", "log_operation", "log_success", "log_config", "setup_logging",
+    "ColoredFormatter")}
+
+MOVED: dict[str, dict[str, str]] = {
+    "yt_framework.core": {"BasePipeline": TOP, "BaseStage": TOP, "StageRegistry": TOP},
+    "yt_framework.core.pipeline": {"DefaultPipeline": TOP, "BasePipeline": TOP,
+                                   "DebugContext": TOP},
+    "yt_framework.core.debug_context": {"DebugContext": TOP},
+    "yt_framework.core.stage": {"BaseStage": TOP},
+    "yt_framework.core.registry": {"StageRegistry": TOP},
+    "yt_framework.contracts": {"StageContext": TOP},
+    "yt_framework.contracts.stage": {"StageContext": TOP},
+    "yt_framework.operations": dict(_RUNS),
+    "yt_framework.operations.command_ops.map": {"run_map": OPERATIONS},
+    "yt_framework.operations.command_ops.vanilla": {"run_vanilla": OPERATIONS},
+    "yt_framework.operations.command_ops.sort": {"run_sort": OPERATIONS},
+    "yt_framework.operations.command_ops.map_reduce": {"run_map_reduce": OPERATIONS,
+                                                       "run_reduce": OPERATIONS},
+    "yt_framework.utils.logging": dict(_LOG_HELPERS),
+    "yt_framework.yt.clients.yql.yql_requests": dict(_YQL_REQUESTS),
+    "yt_framework.yt.clients.yql": dict(_YQL_REQUESTS),
+}
+
+_S3 = ("S3 helpers are not part of yt-pipeline: list the objects with your own S3 client "
+       "(boto3) in the stage, and write the paths with write_table")
+_CHECKPOINT = ("checkpoint uploads are not part of yt-pipeline: give the file to the "
+               "operation with file_paths")
+
+UNSUPPORTED: dict[str, str] = {
+    "yt_framework.operations.s3": _S3,
+    "ytjobs.s3": _S3,
+    "ytjobs.s3.client": _S3,
+    "yt_framework.operations.checkpoint": _CHECKPOINT,
+    "yt_framework.utils.env": ("yt-pipeline reads configs/secrets.env itself: read a "
+                               "secret with self.deps.settings.secret(NAME)"),
+    "yt_framework.typed_jobs": "typed jobs are not part of yt-pipeline: write a mapper script",
+    "yt_framework.operations.upload": "yt-pipeline builds and uploads the code archive itself",
+    "yt_framework.operations.dependencies": "yt-pipeline builds operation dependencies itself",
+    "yt_framework.operations.table": ("use the client: self.deps.yt_client.read_table, "
+                                      "row_count"),
+    "yt_framework.operations.common": "yt-pipeline builds the job environment itself",
+    "yt_framework.yt.factory": "the client is self.deps.yt_client",
+    "yt_framework.yt.clients": "the client is self.deps.yt_client",
+}
+
+#: names of `yt_framework.operations` without a counterpart, and why
+UNSUPPORTED_NAMES: dict[str, str] = {
+    "list_s3_files": _S3, "save_s3_paths_to_table": _S3,
+    "init_checkpoint_directory": _CHECKPOINT, "add_checkpoint": _CHECKPOINT,
+    "init_tokenizer_artifact_directory": _CHECKPOINT,
+    "read_table": "use self.deps.yt_client.read_table(path)",
+    "get_row_count": "use self.deps.yt_client.row_count(path)",
+    "download_table": "use self.deps.yt_client.read_table(path)",
+    "upload_all_code": "yt-pipeline builds and uploads the code archive itself",
+    "build_environment": "yt-pipeline builds the job environment itself",
+    "prepare_docker_auth": "set docker_image in the operation's resources",
+    "build_stage_dependencies": "yt-pipeline builds operation dependencies itself",
+    "build_map_dependencies": "yt-pipeline builds operation dependencies itself",
+    "build_ytjobs_dependencies": "yt-pipeline builds operation dependencies itself",
+}
+
+
+def is_framework(module: str) -> bool:
+    return module == "yt_framework" or module.startswith("yt_framework.")
+
+
+def unsupported_reason(module: str) -> str | None:
+    """Why `module` (or a package above it) has no counterpart; None when it has one."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        reason = UNSUPPORTED.get(".".join(parts[:end]))
+        if reason:
+            return reason
+    return None
+
+
+def target_of(module: str, name: str) -> tuple[str | None, str]:
+    """(our module, "") for a name we provide, or (None, why not)."""
+    moved = MOVED.get(module, {})
+    if name in moved:
+        return moved[name], ""
+    reason = unsupported_reason(module)
+    if reason:
+        return None, reason
+    if module == "yt_framework.operations" and name in UNSUPPORTED_NAMES:
+        return None, UNSUPPORTED_NAMES[name]
+    if module in MOVED:
+        return None, f"{module}.{name} has no counterpart in yt-pipeline"
+    return None, f"{module} has no counterpart in yt-pipeline"
