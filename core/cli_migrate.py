@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-#: exit code when something could not be converted (as for a configuration error)
-LEFT_OVER = 2
+from yt_pipeline.errors import MigrationIncomplete
 
 
 @click.command()
@@ -46,6 +44,5 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
         problem.path = problem.path.relative_to(root)
         click.echo(f"cannot convert: {problem}", err=True)
     if problems:
-        click.echo(f"{len(problems)} line(s) left to convert by hand (see docs/"
-                   "coming-from-yt-framework.md)", err=True)
-        sys.exit(LEFT_OVER)
+        raise MigrationIncomplete(f"{len(problems)} line(s) left to convert by hand (see "
+                                  "docs/coming-from-yt-framework.md)")

@@ -76,6 +76,10 @@ class UsageError(YtPipelineError):
     exit_code = 2
 
 
+class MigrationIncomplete(UsageError):
+    """`yt-pipeline migrate` left lines it could not convert (each was listed)."""
+
+
 class PipelineLocked(YtPipelineError):
     """Another run of the same pipeline folder and mode holds the lock."""
 

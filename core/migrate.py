@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline.migrate_rules import is_framework, target_of, unsupported_reason
+from yt_pipeline.migrate_rules import (
+    COMPAT_OMEGACONF,
+    STAGE_SIDE_FILES,
+    is_framework,
+    target_of,
+    unsupported_reason,
+)
 
 #: folders a pipeline keeps things in that are not its code
 SKIPPED_FOLDERS = {".git", ".dev", ".build", ".runs", ".venv", "venv", "__pycache__",
@@ -100,6 +106,8 @@ def _transformer() -> Any:
             if statement.relative or statement.module is None:
                 return updated
             module = dotted(statement.module)
+            if module == "omegaconf" and self.path.name in STAGE_SIDE_FILES:
+                return self._omegaconf(updated, statement)
             if not (is_framework(module) or unsupported_reason(module)):
                 return updated
             if isinstance(statement.names, cst.ImportStar):
@@ -140,6 +148,14 @@ def _transformer() -> Any:
             first, rest = lines[0], [line.with_changes(leading_lines=[]) for line in lines[1:]]
             return cst.FlattenSentinel([first, *rest])
 
+        def _omegaconf(self, updated: cst.SimpleStatementLine, statement: cst.ImportFrom) -> Any:
+            """In stage code, `OmegaConf` takes the stage's config (a ConfigNode)."""
+            if isinstance(statement.names, cst.ImportStar) or [
+                    dotted(a.name) for a in statement.names] != ["OmegaConf"]:
+                return updated
+            return updated.with_changes(body=[statement.with_changes(
+                module=cst.parse_expression(COMPAT_OMEGACONF))])
+
         def visit_Attribute(self, node: cst.Attribute) -> None:
             name = dotted(node)
             head = name.split(".")[0]
@@ -176,7 +192,7 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
     changes = []
     for path in paths if paths is not None else python_files(root):
         text = path.read_text(encoding="utf-8")
-        if "yt_framework" not in text and "ytjobs.s3" not in text:
+        if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf")):
             continue  # no import to look at: the parse is skipped
         changes.append(migrate_text(path, text))
     return changes

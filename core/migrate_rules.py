@@ -12,6 +12,9 @@ TOP = "yt_pipeline"
 OPERATIONS = "yt_pipeline.operations"
 COMPAT_LOGGING = "yt_pipeline.compat.logging"
 COMPAT_YQL = "yt_pipeline.compat.yql_requests"
+COMPAT_OMEGACONF = "yt_pipeline.compat.omegaconf"
+#: files that run in the driver (not in jobs), where `self.config` is a ConfigNode
+STAGE_SIDE_FILES = ("stage.py", "pipeline.py")
 
 _RUNS = {name: OPERATIONS for name in
          ("run_map", "run_vanilla", "run_reduce", "run_map_reduce", "run_sort")}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
+from yt_pipeline.interpolation import resolve as resolve_references
 from yt_pipeline.yamlio import read_yaml_mapping
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def load_stage_config(stage_dir: Path, name: str, pipeline_dir: Path | None = No
     path = stage_dir / STAGE_CONFIG_FILE
     shown = display_path(path, pipeline_dir)
     data = read_yaml_mapping(path, display=shown) if path.is_file() else {}
-    return ConfigNode(data, file=shown, owner=name)
+    return ConfigNode(resolve_references(data, shown), file=shown, owner=name)
 
 
 class BaseStage:

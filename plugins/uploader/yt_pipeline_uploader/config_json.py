@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import PackagingError
+from yt_pipeline.interpolation import resolve
 from yt_pipeline.stage import STAGE_CONFIG_FILE
 from yt_pipeline.yamlio import read_yaml_mapping
 
@@ -39,5 +40,6 @@ def config_json(stage_dir: Path, shown: str) -> bytes | None:
     path = stage_dir / STAGE_CONFIG_FILE
     if not path.is_file():
         return None
-    data = _plain(read_yaml_mapping(path, display=shown), shown)
+    # jobs get the values the stage sees, `${...}` references resolved
+    data = _plain(resolve(read_yaml_mapping(path, display=shown), shown), shown)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")

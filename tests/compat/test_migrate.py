@@ -1,0 +1,110 @@
+"""`yt-pipeline migrate`: the rewrite of yt-framework imports, what it reports, and that a
+second run changes nothing. Inputs are written the way yt-framework 1.4's own examples
+import things (`yt_framework.core.pipeline`, `...operations.command_ops.map`,
+`...yt.clients.yql.yql_requests`, `...utils.logging`, `...operations.s3`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from yt_pipeline.migrate import migrate_text
+from yt_pipeline.testing import write_pipeline
+
+STAGE = '''\
+# a stage as yt-framework writes one
+from yt_framework.core.pipeline import DebugContext  # the debug dict
+from yt_framework.core.stage import BaseStage
+from yt_framework.operations.command_ops.map import run_map
+from yt_framework.utils.logging import log_header, log_success
+from yt_framework.yt.clients.yql.yql_requests import (
+    JoinTablesRequest,
+    LimitTableRequest,
+)
+
+
+class Stage(BaseStage):
+    def run(self, debug: DebugContext) -> DebugContext:
+        log_header(self.logger, "Stage",   "odd   spacing kept")
+        return debug
+'''
+
+
+def test_imports_are_rewritten_and_the_rest_is_kept_byte_for_byte():
+    change = migrate_text(Path("stages/x/stage.py"), STAGE)
+    assert change.problems == []
+    assert change.after == STAGE.replace(
+        "from yt_framework.core.pipeline import DebugContext",
+        "from yt_pipeline import DebugContext").replace(
+        "from yt_framework.core.stage import BaseStage", "from yt_pipeline import BaseStage").replace(
+        "from yt_framework.operations.command_ops.map import run_map",
+        "from yt_pipeline.operations import run_map").replace(
+        "from yt_framework.utils.logging import", "from yt_pipeline.compat.logging import").replace(
+        "from yt_framework.yt.clients.yql.yql_requests import (",
+        "from yt_pipeline.compat.yql_requests import (")
+    again = migrate_text(Path("stages/x/stage.py"), change.after)
+    assert not again.changed and again.problems == []  # idempotent
+
+
+def test_one_import_of_names_from_two_places_is_split():
+    text = "from yt_framework.operations import run_map, list_s3_files, run_sort\n"
+    change = migrate_text(Path("stage.py"), text)
+    assert change.after == ("from yt_pipeline.operations import run_map, run_sort\n"
+                            "from yt_framework.operations import list_s3_files\n")
+    [problem] = change.problems
+    assert problem.line == 1 and "list_s3_files" in problem.text and "S3" in problem.text
+
+
+def test_what_cannot_be_converted_is_reported_with_its_line():
+    text = ("import os\n"
+            "from yt_framework.utils.env import load_secrets\n"
+            "import yt_framework.core.pipeline as ytf\n"
+            "from ytjobs.s3.client import S3Client\n"
+            "from yt_framework.core import *\n"
+            "x = ytf.DefaultPipeline\n")
+    change = migrate_text(Path("stage.py"), text)
+    assert not change.changed
+    lines = {p.line: p.text for p in change.problems}
+    assert set(lines) == {2, 3, 4, 5, 6}
+    assert "secrets.env" in lines[2]
+    assert "S3" in lines[4]
+    assert "name what you import" in lines[5]
+    assert "ytf.DefaultPipeline" in lines[6]
+
+
+def test_omegaconf_in_stage_code_takes_the_stage_config_and_stays_real_in_jobs():
+    text = "from omegaconf import OmegaConf\n"
+    assert migrate_text(Path("stages/a/stage.py"), text).after == \
+        "from yt_pipeline.compat.omegaconf import OmegaConf\n"
+    assert not migrate_text(Path("stages/a/src/mapper.py"), text).changed
+
+
+def test_the_command_previews_rewrites_and_fails_on_leftovers(tmp_path, run_cli):
+    root = write_pipeline(tmp_path / "p", {
+        "pipeline.py": "from yt_framework.core.pipeline import DefaultPipeline\n",
+        "stages/a/stage.py": STAGE,
+        "stages/b/stage.py": "from yt_framework.operations.s3 import list_s3_files\n",
+        ".dev/ignored.py": "from yt_framework.core.stage import BaseStage\n",
+    })
+    before = (root / "stages/a/stage.py").read_text()
+    preview = run_cli("migrate", str(root), "--diff")
+    assert preview.exit_code == 2
+    assert "+from yt_pipeline import BaseStage" in preview.stdout
+    assert (root / "stages/a/stage.py").read_text() == before  # --diff writes nothing
+    assert "stages/b/stage.py:1: list_s3_files" in preview.stderr
+
+    done = run_cli("migrate", str(root))
+    assert done.exit_code == 2
+    assert "rewrote 2 file(s)" in done.stdout
+    assert (root / "pipeline.py").read_text() == "from yt_pipeline import DefaultPipeline\n"
+    assert "yt_framework" not in (root / "stages/a/stage.py").read_text()
+    assert "yt_framework" in (root / ".dev/ignored.py").read_text()  # not pipeline code
+    again = run_cli("migrate", str(root))
+    assert "rewrote 0 file(s)" in again.stdout
+
+
+def test_a_file_that_is_not_python_is_reported_not_a_traceback(tmp_path, run_cli):
+    root = write_pipeline(tmp_path / "p", {"stages/a/stage.py": "from yt_framework import (\n"})
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 2
+    assert "stages/a/stage.py:" in result.stderr and "not valid Python" in result.stderr
+    assert "Traceback" not in result.stderr
