@@ -223,3 +223,42 @@ def test_a_converted_pipeline_writes_the_expected_tables(converted, run_cli, how
             assert bag(got) == bag(rows_wanted), name
     state = json.loads((converted / ".runs/stages.dev.json").read_text())
     assert state["custom"]["debug"]["map_state"] == "completed"
+
+
+DOCKER_STAGE = '''
+from yt_framework.core.pipeline import DebugContext
+from yt_framework.core.stage import BaseStage
+from yt_framework.operations import run_vanilla
+
+
+class InDocker(BaseStage):
+    def run(self, debug: DebugContext) -> DebugContext:
+        run_vanilla(context=self.context, operation_config=self.config.client.operations.vanilla)
+        return debug
+'''
+
+
+def test_a_converted_prod_pipeline_with_a_docker_image_plans_on_the_proxy(tmp_path, run_cli,
+                                                                          fake_yt):
+    """yt-framework's custom-docker pattern (a vanilla job with `docker_image`, pool, limits)
+    converts, and `--dry-run` in prod plans it against the (fake) proxy."""
+    from yt_pipeline_prod.testing import TEST_TOKEN
+
+    root = write_pipeline(tmp_path / "docker", {
+        "pipeline.py": PIPELINE,
+        "configs/config.yaml": json.dumps({"stages": {"enabled_stages": ["in_docker"]},
+                                           "pipeline": {"mode": "prod",
+                                                        "build_folder": "//tmp/ytfp/build"}}),
+        "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/in_docker/stage.py": DOCKER_STAGE,
+        "stages/in_docker/src/vanilla.py": "print('hello from the image')\n",
+        "stages/in_docker/config.yaml": json.dumps({"job": {"message": "hi"}, "client": {
+            "operations": {"vanilla": {"max_failed_job_count": 1, "resources": {
+                "pool": "default", "docker_image": "registry.example/image:1",
+                "memory_limit_gb": 4, "cpu_limit": 2}}}}}),
+    })
+    assert run_cli("migrate", str(root)).exit_code == 0
+    result = run_cli("run", str(root), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "in_docker" in result.stdout and "1 of 1 stages to run" in result.stdout
+    assert fake_yt.specs == []  # planned, nothing started
