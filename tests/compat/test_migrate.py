@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from yt_pipeline.errors import TableNotFound
 from yt_pipeline.migrate import migrate_text
 from yt_pipeline.testing import write_pipeline
 
@@ -108,3 +111,21 @@ def test_a_file_that_is_not_python_is_reported_not_a_traceback(tmp_path, run_cli
     assert result.exit_code == 2
     assert "stages/a/stage.py:" in result.stderr and "not valid Python" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_read_table_streams_and_also_serves_code_that_wants_a_list(tmp_path):
+    """yt-framework's read_table returned a list (`len(rows)`, `rows[0]`, two loops)."""
+    from yt_pipeline_dev.client import DevClient
+
+    client = DevClient(tmp_path)
+    client.write_table("//t/x", [{"i": i} for i in range(5)])
+    rows = client.read_table("//t/x")
+    assert [r["i"] for r in rows] == [0, 1, 2, 3, 4]
+    assert [r["i"] for r in rows] == [0, 1, 2, 3, 4]  # a second loop reads it again
+    assert len(rows) == 5 and rows[0] == {"i": 0} and rows[-2:] == [{"i": 3}, {"i": 4}]
+    assert rows == [{"i": i} for i in range(5)] and bool(rows)
+    stream = client.read_table("//t/x")
+    assert next(stream) == {"i": 0} and next(stream) == {"i": 1}
+    assert [r["i"] for r in stream] == [2, 3, 4]  # a loop after next() goes on from there
+    with pytest.raises(TableNotFound):
+        client.read_table("//t/missing")  # at the call, not at the first row

@@ -21,6 +21,7 @@ from typing import Any
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_requests import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
+from yt_pipeline.table_rows import TableRows
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
@@ -153,17 +154,19 @@ class DevClient(YqlRequests):
         return count
 
     @table_path_keyword
-    def read_table(self, path: str) -> Iterator[dict[str, Any]]:
-        try:
-            handle = self.existing_table(path).open("rb")
-        except FileNotFoundError:
-            raise TableNotFound(path) from None
-
+    def read_table(self, path: str) -> TableRows:
         def bad_line(line: bytes, error: Exception) -> Exception:
             shown = line[:80].decode("utf-8", "replace")
             return BackendError(f"table {path} holds a line that is not JSON: {shown!r} ({error})")
 
-        return iter_rows(handle, close=True, bad_line=bad_line)
+        def one_pass() -> Iterator[dict[str, Any]]:
+            try:
+                handle = self.existing_table(path).open("rb")
+            except FileNotFoundError:
+                raise TableNotFound(path) from None
+            return iter_rows(handle, close=True, bad_line=bad_line)
+
+        return TableRows(one_pass, path)
 
     @table_path_keyword
     def exists(self, path: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_requests import YqlRequests
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
+from yt_pipeline.table_rows import TableRows
 from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
@@ -182,11 +183,15 @@ class ProdClient(YqlRequests):
         return counted.count
 
     @table_path_keyword
-    def read_table(self, path: str) -> Iterator[Row]:
+    def read_table(self, path: str) -> TableRows:
         path = check_path(path)
-        with translated(self, "read_table", path):
-            stream = self.yt().read_table(path, format=json_format(), raw=False)
-        return self._rows(stream, path)
+
+        def one_pass() -> Iterator[Row]:
+            with translated(self, "read_table", path):
+                stream = self.yt().read_table(path, format=json_format(), raw=False)
+            return self._rows(stream, path)
+
+        return TableRows(one_pass, path)
 
     def _rows(self, stream: Any, path: str) -> Iterator[Row]:
         with translated(self, "read_table", path):
