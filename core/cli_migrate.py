@@ -19,8 +19,10 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     Every .py file under the folder is read (not .dev, .build, .git or virtual
     environments); each `from yt_framework... import ...` becomes the yt-pipeline import
     of the same names, formatting and comments kept. Names with no counterpart (the S3
-    helpers, say) are left as they are and listed with file:line and why; then the exit
-    code is 2. Running it again changes nothing.
+    helpers, say), and keys of stages' config.yaml that yt-pipeline refuses
+    (operation_description, user_slots, ...), are left as they are and listed with
+    file:line and what to do instead; then the exit code is 2. Running it again changes
+    nothing.
 
     \b
     Examples:
@@ -28,11 +30,12 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
       yt-pipeline migrate my_pipeline          # rewrite in place
     """
     from yt_pipeline.migrate import migrate_tree, write_changes
+    from yt_pipeline.migrate_config import stage_config_problems
 
     root = pipeline_dir.resolve()
     changes = migrate_tree(root)
     changed = [c for c in changes if c.changed]
-    problems = [p for c in changes for p in c.problems]
+    problems = [p for c in changes for p in c.problems] + stage_config_problems(root)
     if show_diff:
         for change in changed:
             click.echo(change.diff(root), nl=False)

@@ -112,3 +112,17 @@ def target_of(module: str, name: str) -> tuple[str | None, str]:
     if module in MOVED:
         return None, f"{module}.{name} has no counterpart in yt-pipeline"
     return None, f"{module} has no counterpart in yt-pipeline"
+
+#: operation-section keys yt-framework read that yt-pipeline refuses, and what to write
+OPERATION_KEYS: dict[str, str] = {
+    "operation_description": "put a YT spec key under spec: (spec: {description: ...})",
+    "checkpoint": "give the file to the operation with file_paths",
+    "tokenizer_artifact": "give the files to the operation with file_paths",
+    "environment_public_keys": "list the variables the job needs under env:",
+    "use_plain_environment_for_secrets": "secrets reach a job only through env: (never in "
+                                         "the plain environment)",
+    "tar_command_bootstrap": "yt-pipeline unpacks the code archive itself",
+}
+RESOURCE_KEYS: dict[str, str] = {
+    "user_slots": "put it under spec: (spec: {resource_limits: {user_slots: N}})",
+}

@@ -232,6 +232,11 @@ def launch(stage: Any, kind: str, op_config: Any,
     for field_name, script in (scripts or {}).items():
         if not (stage.stage_dir / script).is_file():
             raise ConfigError(f"stage {stage.name}: script {script} not found in {stage.stage_dir}")
+        if script not in _packed_scripts(stage):
+            raise ConfigError(
+                f"stage {stage.name}: run_{kind}({field_name}={script!r}): name the script in "
+                f"the stage's config.yaml too (client.operations.<name>.{field_name}: {script}), "
+                "so that it is packed with the job code")
         setattr(spec, field_name, script)
     manager = stage.context.plugin_manager
     if manager is None:
@@ -245,6 +250,18 @@ def launch(stage: Any, kind: str, op_config: Any,
             "is the backend plugin for this mode installed?"
         )
     return result
+
+
+def _packed_scripts(stage: Any) -> set[str]:
+    """The job scripts the code archive has wrappers for: the default ones, and those the
+    stage's operation sections name."""
+    found = {s for s in DEFAULT_SCRIPTS.values() if (stage.stage_dir / s).is_file()}
+    config = getattr(stage, "config", None) or getattr(stage.context, "config", None) or {}
+    operations = (config.get("client") or {}).get("operations") or {}
+    for section in operations.values() if isinstance(operations, Mapping) else ():
+        if isinstance(section, Mapping):
+            found.update(str(section[k]) for k in ("script", "mapper", "reducer") if section.get(k))
+    return found
 
 
 #: the keyword yt-framework took a job under, per operation kind

@@ -24,8 +24,11 @@ class SubmittedOperation:
     def __init__(self, name: str, future: Future[OperationResult]):
         self.name = name
         self._future = future
+        #: the stage called wait(): a failure was the stage's to handle
+        self.waited = False
 
     def wait(self) -> OperationResult:
+        self.waited = True
         return self._future.result()
 
     def get_state(self) -> str:
@@ -53,15 +56,18 @@ def submit(context: StageContext | None, name: str, start: Any) -> SubmittedOper
 
 
 def wait_all(context: StageContext | None) -> None:
-    """Wait for the stage's operations still running; the first failure is raised."""
+    """Wait for the stage's operations still running; the first failure the stage has not
+    seen through wait() is raised."""
     if context is None:
         return
     first: BaseException | None = None
     while context.submitted:
         handle = context.submitted.pop(0)
+        seen = handle.waited
         try:
             handle.wait()
         except BaseException as error:  # noqa: BLE001 - the others are waited for too
-            first = first or error
+            if not seen:
+                first = first or error
     if first is not None:
         raise first

@@ -129,3 +129,18 @@ def test_read_table_streams_and_also_serves_code_that_wants_a_list(tmp_path):
     assert [r["i"] for r in stream] == [2, 3, 4]  # a loop after next() goes on from there
     with pytest.raises(TableNotFound):
         client.read_table("//t/missing")  # at the call, not at the first row
+
+
+def test_operation_keys_yt_pipeline_refuses_are_listed_with_their_line(tmp_path, run_cli):
+    root = write_pipeline(tmp_path / "p", {
+        "stages/a/stage.py": "from yt_framework.core.stage import BaseStage\n",
+        "stages/a/config.yaml": ("# comment\nclient:\n  operations:\n    map:\n"
+                                 "      input_table: //a\n      operation_description:\n"
+                                 "        owner: me\n      resources:\n        user_slots: 4\n"),
+    })
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 2
+    assert "stages/a/config.yaml:6: operations.map.operation_description: put a YT spec key " \
+           "under spec:" in result.stderr
+    assert "stages/a/config.yaml:9: operations.map.resources.user_slots" in result.stderr
+    assert (root / "stages/a/config.yaml").read_text().startswith("# comment\n")  # untouched

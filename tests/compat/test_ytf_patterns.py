@@ -262,3 +262,84 @@ def test_a_converted_prod_pipeline_with_a_docker_image_plans_on_the_proxy(tmp_pa
     assert result.exit_code == 0, result.output
     assert "in_docker" in result.stdout and "1 of 1 stages to run" in result.stdout
     assert fake_yt.specs == []  # planned, nothing started
+
+
+FORK_STAGE = '''
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Forks(BaseStage):
+    def run(self, debug):
+        other = self.context.fork(name="forks")
+        assert other.name == "forks" and other.stage_dir == self.context.stage_dir
+        cfg = self.config.client.operations.map
+        try:
+            run_map(context=self.context, operation_config=cfg, mapper=object())
+        except Exception as error:
+            debug["typed"] = str(error)
+        try:
+            run_map(self, cfg, mapper="src/loose.py")
+        except Exception as error:
+            debug["loose"] = str(error)
+        handle = run_map(context=other, operation_config=cfg, mapper="python3 src/other.py",
+                         sync=False)
+        failing = run_map(self, cfg, mapper="src/broken.py", sync=False)
+        try:
+            failing.wait()
+        except Exception as error:
+            debug["failed"] = type(error).__name__
+        debug["state"] = failing.get_state()
+        debug["done"] = handle.wait().operation_id is not None or True
+        return debug
+'''
+
+
+def test_fork_job_keywords_and_operations_that_do_not_wait(tmp_path, run_cli):
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": json.dumps({"stages": {"enabled_stages": ["forks"]},
+                                           "pipeline": {"mode": "dev"}}),
+        "stages/forks/stage.py": FORK_STAGE,
+        "stages/forks/src/mapper.py": "raise SystemExit('the default mapper must not run')\n",
+        "stages/forks/src/other.py": ("import json, sys\nfor line in sys.stdin:\n"
+                                      "    row = json.loads(line)\n    row['by'] = 'other'\n"
+                                      "    print(json.dumps(row))\n"),
+        "stages/forks/src/broken.py": "raise SystemExit(3)\n",
+        "stages/forks/src/loose.py": "raise SystemExit(4)\n",
+        # scripts given by keyword are named in the config, so they are packed with wrappers
+        "stages/forks/config.yaml": json.dumps({"client": {"operations": {
+            "map": {"input_table": "//f/in", "output_table": "//f/out"},
+            "alt": {"input_table": "//f/in", "output_table": "//f/alt",
+                    "mapper": "src/other.py"},
+            "bad": {"input_table": "//f/in", "output_table": "//f/bad",
+                    "mapper": "src/broken.py"}}}}),
+    })
+    write_pipeline(root, {".dev/f/in.jsonl": '{"i": 1}\n{"i": 2}\n'})
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    debug = json.loads((root / ".runs/stages.dev.json").read_text())["forks"]["debug"]
+    assert "typed jobs (object) are not supported" in debug["typed"]
+    assert debug["failed"] == "OperationFailed" and debug["state"] == "failed"
+    assert "name the script in the stage's config.yaml too" in debug["loose"]
+    rows = [json.loads(x) for x in (root / ".dev/f/out.jsonl").read_text().splitlines()]
+    assert rows == [{"i": 1, "by": "other"}, {"i": 2, "by": "other"}]
+
+
+def test_a_stage_that_does_not_wait_still_fails_with_its_operation(tmp_path, run_cli):
+    stage = ("from yt_pipeline import BaseStage\nfrom yt_pipeline.operations import run_map\n\n\n"
+             "class Quick(BaseStage):\n    def run(self, debug):\n"
+             "        run_map(self, self.config.client.operations.map, sync=False)\n"
+             "        return debug\n")
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": json.dumps({"stages": {"enabled_stages": ["quick"]},
+                                           "pipeline": {"mode": "dev"}}),
+        "stages/quick/stage.py": stage,
+        "stages/quick/src/mapper.py": "raise SystemExit(5)\n",
+        "stages/quick/config.yaml": json.dumps({"client": {"operations": {"map": {
+            "input_table": "//q/in", "output_table": "//q/out"}}}}),
+        ".dev/q/in.jsonl": '{"i": 1}\n',
+    })
+    result = run_cli("run", str(root))
+    assert result.exit_code == 1
+    assert "exit code 5" in result.output
+    assert not (root / ".dev/q/out.jsonl").exists()  # the stage's writes did not land
