@@ -134,3 +134,18 @@ def test_failed_vanilla_keeps_sandbox_and_log(dev_client, stages):
     assert "stderr of task 1" in caught.value.stderr_tail
     assert os.path.isdir(caught.value.sandbox)
     assert "stdout of task 1" in (dev_client.root / "train.log").read_text()
+
+
+def test_null_sorts_at_the_same_end_in_run_sort_and_yql_order_by(dev_client, stages):
+    """On YT null is the smallest value of any type: first when sorting ascending, last
+    descending. Dev's run_sort and its YQL (DuckDB, whose default puts NULL last both ways)
+    agree on that."""
+    dev_client.write_table("//n/in", [{"k": 2}, {"k": None}, {"k": 1}, {}])
+    launch(dev_client, stages.spec("sort", "s", input_tables=["//n/in"],
+                                   output_tables=["//n/sorted"], sort_by=["k"]))
+    sorted_keys = [r.get("k") for r in _rows(dev_client, "//n/sorted")]
+    assert sorted_keys == [None, None, 1, 2]
+    up = dev_client.run_yql("SELECT k FROM `//n/in` ORDER BY k")
+    down = dev_client.run_yql("SELECT k FROM `//n/in` ORDER BY k DESC")
+    assert [r["k"] for r in up] == sorted_keys
+    assert [r["k"] for r in down] == [2, 1, None, None]

@@ -15,8 +15,11 @@ from collections.abc import Iterable
 from typing import Any
 
 #: settings that would reach outside the allowed files: extensions are neither fetched nor
-#: loaded (JSON, which the tables need, is built in)
-_CLOSED = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+#: loaded (JSON, which the tables need, is built in). NULL sorts first ascending and last
+#: descending, as on YT, where null is the smallest value of any type (the order dev's
+#: run_sort keeps, see sorting.py); DuckDB's own default puts it last both ways.
+_CLOSED = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+           "default_null_order": "nulls_first_on_asc_last_on_desc"}
 
 
 def sql_list(values: Iterable[str]) -> str:
