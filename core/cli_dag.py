@@ -133,12 +133,17 @@ def cache() -> None:
 def cache_clear(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...],
                 stages: tuple[str, ...]) -> None:
     """Forget cache fingerprints, so cached stages run again next time."""
-    from yt_pipeline.config import load_config
+    from yt_pipeline.graph import unknown_stage
     from yt_pipeline.state import StateStore
 
-    config = load_config(pipeline_dir, config_file, overrides)
+    pipeline = load_pipeline(pipeline_dir, config_file, overrides)
+    config = pipeline.config
     folder = config.pipeline_dir
     store = StateStore.existing(folder, config.mode)
+    known = list(dict.fromkeys([*pipeline.stage_order(), *store.statuses]))
+    for name in stages:
+        if name not in known:
+            raise unknown_stage(name, known, "--stage")
     count = store.forget_fingerprints(stages or None)
     store.write()
     click.echo(f"cleared {count} cache fingerprint(s) in {folder} (mode {config.mode})")

@@ -11,6 +11,7 @@ Three ways to say what depends on what, as the configuration allows:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -21,6 +22,14 @@ from yt_pipeline.graph_order import (
     find_cycle,
     topological_levels,
 )
+
+
+def unknown_stage(name: str, known: Iterable[str], where: str) -> GraphError:
+    """`--only nosuch: unknown stage nosuch; did you mean nosuc? (known: ...)`"""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return GraphError(f"{where}: unknown stage {name}{hint} (known: {', '.join(known)})")
 
 
 @dataclass
@@ -71,8 +80,7 @@ class StageGraph:
         for option, names in (("--only", only), ("--from", [from_node]), ("--to", [to_node])):
             for name in names:
                 if name is not None and name not in self.deps:
-                    known = ", ".join(self.names)
-                    raise GraphError(f"{option}: unknown stage {name} (known: {known})")
+                    raise unknown_stage(name, self.names, option)
         if only:
             chosen &= set(only)
         if from_node:

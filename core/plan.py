@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from yt_pipeline.errors import GraphError
-from yt_pipeline.graph import StageGraph
+from yt_pipeline.graph import StageGraph, unknown_stage
 from yt_pipeline.state import DONE
 
 NOT_SELECTED = "not selected (--only/--from/--to)"
@@ -45,7 +44,7 @@ def make_plan(graph: StageGraph, options: Any, statuses: Mapping[str, str | None
 def _check_names(graph: StageGraph, names: Iterable[str], option: str) -> None:
     for name in names:
         if name not in graph.deps:
-            raise GraphError(f"{option}: unknown stage {name} (known: {', '.join(graph.names)})")
+            raise unknown_stage(name, graph.names, option)
 
 
 def describe_plan(plan: Plan, graph: StageGraph, notes: Mapping[str, str], header: str) -> str:

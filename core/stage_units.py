@@ -7,6 +7,7 @@ A stage's config.yaml may carry, at its top level, the keys the runner reads:
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,8 +86,11 @@ def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, Conf
 
 def _check_known(registry: Any, name: str, source: str, key: str) -> None:
     if not registry.has_stage(name):
+        close = difflib.get_close_matches(name, list(registry.get_all_stages()), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
         raise StageNotFound(
-            f"unknown stage {name}: no stages/{name}/stage.py and no installed stage of that name",
+            f"unknown stage {name}: no stages/{name}/stage.py and no installed stage of that "
+            f"name{hint}",
             file=source,
             key=key,
         )

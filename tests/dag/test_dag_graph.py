@@ -158,6 +158,18 @@ def test_unknown_selection_is_an_error(dag, run_cli):
     assert "--only: unknown stage nope (known: a)" in result.stderr
 
 
+def test_a_misspelt_stage_name_gets_a_suggestion_everywhere(dag, run_cli):
+    root = dag({"clean": {}, "load": {}}, graph={"load": [], "clean": ["load"]})
+    for option in ("--only", "--from", "--to"):
+        result = run_cli("run", root, option, "claen")
+        assert result.exit_code == 2
+        assert f"{option}: unknown stage claen; did you mean clean? (known: " in result.stderr
+    cleared = run_cli("cache", "clear", root, "--stage", "laod")
+    assert cleared.exit_code == 2  # not "cleared 0"
+    assert "--stage: unknown stage laod; did you mean load?" in cleared.stderr
+    assert run_cli("cache", "clear", root, "--stage", "load").exit_code == 0
+
+
 def test_dry_run_prints_levels_and_skips(dag, run_cli):
     stages = {"a": {}, "b": {"when": "debug.go"}, "c": {}, "d": {}}
     root = dag(stages, graph=DIAMOND)
