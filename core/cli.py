@@ -108,7 +108,8 @@ def run(
 
     Exit codes: 0 success; 1 a stage failed (the error ends with the command that resumes)
     or another run of the folder holds the lock; 2 a usage or configuration error, nothing
-    ran; 130 interrupted. --debug adds the traceback.
+    ran; 3 the cluster could not be reached or refused the token, nothing ran; 130
+    interrupted. --debug adds the traceback.
     """
     from yt_pipeline.runner import RunOptions
 

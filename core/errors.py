@@ -76,6 +76,12 @@ class UsageError(YtPipelineError):
     exit_code = 2
 
 
+class ClusterUnavailable(YtPipelineError):
+    """Before any stage ran, the cluster did not answer or refused the credentials."""
+
+    exit_code = 3
+
+
 class MigrationIncomplete(UsageError):
     """`yt-pipeline migrate` left lines it could not convert (each was listed)."""
 

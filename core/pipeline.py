@@ -124,7 +124,8 @@ class BasePipeline:
         # configuration and graph errors before any work; the archive is built once the run
         # holds its lock, so a run refused because another is going leaves .build alone
         runner = Runner(self, options, prepare=self.package_code)
-        self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
+        if not getattr(options, "dry_run", False):  # a plan needs no cluster, nor credentials
+            self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
         result = runner.run()
         if not result.success:
             failure = runner.last_error or StageFailed("?", RuntimeError(result.error))

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.cache import cache_enabled, decide
+from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import SKIPPED, RunInfo
 from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.lock import RunLock
@@ -142,7 +143,12 @@ class Runner:
                 if upstream_runs:
                     parts.append("cache: decided after its upstream stages")
                 else:
-                    client = client or target.client()
+                    try:
+                        client = client or target.client()
+                    except YtPipelineError as error:  # no credentials or no cluster: still a plan
+                        parts.append(f"cache: not checked ({error.one_line()})")
+                        notes[name] = "; ".join(parts)
+                        continue
                     decision = decide(
                         unit, target, merge_debug(target.graph.deps[name], outputs),
                         state.memory, client, force=self.options.force,

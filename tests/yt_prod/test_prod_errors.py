@@ -141,7 +141,7 @@ def test_a_wrong_proxy_or_token_is_reported_before_the_run_in_seconds(make_pipel
     started = time.monotonic()
     result = run_cli("run", root)
     assert time.monotonic() - started < 20
-    assert result.exit_code != 0
+    assert result.exit_code == 3  # its own code: no stage failed, nothing ran
     [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert error.startswith("error: check the YT proxy before the run: "), error
     assert ("cannot reach the YT proxy ***" if problem == "no proxy there"
@@ -150,3 +150,22 @@ def test_a_wrong_proxy_or_token_is_reported_before_the_run_in_seconds(make_pipel
     host = proxy.split("://")[-1].split(":")[0]
     assert proxy not in output and host not in output and token not in output
     assert not (root / ".runs").exists()  # no run was started
+
+
+def test_a_prod_plan_needs_no_credentials(make_pipeline, run_cli, monkeypatch):
+    """`--set pipeline.mode=prod --dry-run` previews the prod plan on a laptop with no
+    YT_PROXY/YT_TOKEN; a stage whose cache would need the cluster says it was not checked."""
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    stage = "from yt_pipeline import BaseStage\n\nclass S(BaseStage):\n    def run(self, debug):\n        return debug\n"
+    root = make_pipeline({"stages/a/stage.py": stage, "stages/b/stage.py": stage,
+                          "stages/b/config.yaml": "cache: true\n"},
+                         config={"pipeline": {"mode": "dev"},
+                                 "stages": {"graph": {"a": [], "b": []}}})
+    result = run_cli("run", root, "--set", "pipeline.mode=prod", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "(state.prod.yml): 2 of 2 stages to run" in result.stdout
+    assert "b (cache: not checked (YT_PROXY is not set" in result.stdout
+    assert not (root / ".runs").exists() and not (root / "state.prod.yml").exists()
+    real = run_cli("run", root, "--set", "pipeline.mode=prod")
+    assert real.exit_code == 2 and "YT_PROXY is not set" in real.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from yt_pipeline.errors import BackendError, ClusterUnavailable
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import deep_merge
 
@@ -23,7 +24,8 @@ QUICK = {
 
 
 def check_reachable(client: ProdClient) -> None:
-    """Raise a one-line NetworkError or BackendError unless the cluster answers."""
+    """Raise a one-line ClusterUnavailable (exit code 3) unless the cluster answers: no
+    stage has run, and nothing about the pipeline is wrong."""
     import yt.wrapper as yt
 
     from yt_pipeline_prod.client_log import route_client_log
@@ -32,5 +34,8 @@ def check_reachable(client: ProdClient) -> None:
     settings = client.settings
     config = deep_merge(settings.client_config(), QUICK)
     quick = yt.YtClient(proxy=client.proxy, token=settings.token, config=config)
-    with translated(client, "check the YT proxy before the run"):
-        quick.exists("//sys")
+    try:
+        with translated(client, "check the YT proxy before the run"):
+            quick.exists("//sys")
+    except BackendError as error:  # NetworkError included
+        raise ClusterUnavailable(str(error)) from None
