@@ -19,16 +19,31 @@ def status(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
     """Show each stage's state from the last runs (state.<mode>.yml).
 
     The mode is the configuration's: add --set pipeline.mode=prod to see the prod runs.
-    A stage shown as - has not run, or was running when the run was interrupted.
+    A stage shown as - has not run, or was running when the run was interrupted. In a
+    folder of function-step pipelines (no configs/config.yaml), each pipeline's state
+    (state.<name>.<mode>.yml) is shown.
     """
     from yt_pipeline.state import StateStore
 
+    if config_file is None and not (pipeline_dir / "configs" / "config.yaml").is_file():
+        steps = sorted(pipeline_dir.glob("state.*.*.yml"))
+        if steps:  # function-step pipelines keep a state per pipeline name and mode
+            for path in steps:
+                state_name = path.name[len("state."):-len(".yml")]
+                click.echo(f"[{state_name}]")
+                store = StateStore.existing(pipeline_dir, state_name)
+                _show_states(store, list(store.statuses))
+            return
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     names = pipeline.stage_order()
     store = StateStore(pipeline.pipeline_dir, pipeline.mode, names)
     if not store.path.is_file():
         click.echo(f"no runs yet in mode {pipeline.mode} ({store.path.name} does not exist)")
-    width = max(len(n) for n in names)
+    _show_states(store, names)
+
+
+def _show_states(store: Any, names: list[str]) -> None:
+    width = max((len(n) for n in names), default=1)
     for name in names:
         entry = store.memory.get(name) or {}
         state = store.statuses.get(name) or "-"

@@ -79,6 +79,24 @@ def test_failure_gives_a_result_and_resume_reuses_stored_outputs(tmp_path):
     assert calls == [True, False]
 
 
+def test_status_shows_each_function_pipeline_of_a_folder(tmp_path, run_cli):
+    etl(tmp_path).run()
+    failing = Pipeline("sums", folder=tmp_path).add_step(extract)
+
+    @step(inputs=["raw"], outputs=["total"])
+    def total(raw):
+        raise ValueError("no")
+
+    failing.add_step(total).run()
+    result = run_cli("status", tmp_path)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "[etl.dev]" and lines[3] == "[sums.dev]"
+    assert lines[1].split()[:2] == ["extract", "SUCCESS"]
+    assert lines[2].split()[:2] == ["transform", "SUCCESS"]
+    assert lines[5].split()[:2] == ["total", "FAILED"]
+
+
 def test_independent_steps_run_in_parallel(tmp_path):
     def sleeper(name):
         @step(outputs=[name], name=name)
