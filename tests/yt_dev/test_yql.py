@@ -90,8 +90,25 @@ def test_insert_then_select(dev_client):
         {"k": 2, "total": 155, "n": 10}]
     rows = dev_client.run_yql("SELECT MAX(total) AS best FROM `//out/agg`")
     assert rows == [{"best": 155}]
-    log = (dev_client.root / "operation.log").read_text()
-    assert "yql_insert //out/agg rows=3" in log
+    log = (dev_client.root / "operation.log").read_text().splitlines()
+    [insert] = [line for line in log if " yql_insert " in line]
+    assert " yql_insert //out/agg rows=3 duration=" in insert
+    assert insert.endswith("SELECT k, SUM(v) AS total, COUNT(*) AS n FROM `//in/t` GROUP BY k ORDER BY k")
+    [select] = [line for line in log if " yql_select " in line]
+    assert " yql_select SELECT MAX(total) AS best FROM `//out/agg` rows=1 " in select + " "
+
+
+def test_the_operation_log_has_one_line_per_statement_cut_with_an_ellipsis(dev_client):
+    dev_client.write_table("//in/t", [{"k": 1}])
+    long_list = ", ".join(f"k AS column_number_{i}" for i in range(40))
+    dev_client.run_yql(f"PRAGMA yt.InferSchema = '10'; INSERT INTO `//o/a` SELECT k FROM `//in/t`;\n"
+                       f"SELECT {long_list} FROM `//in/t`;")
+    lines = (dev_client.root / "operation.log").read_text().splitlines()
+    yql = [line for line in lines if " yql_" in line]
+    assert len(yql) == 2  # the PRAGMA runs nothing; one line per statement that does
+    assert " yql_append //o/a rows=1 " in yql[0]
+    assert "SELECT k AS column_number_0, k AS column_number_1" in yql[1]
+    assert "…" in yql[1] and "column_number_39" not in yql[1]
 
 
 def test_append_and_zero_rows_truncate(dev_client):

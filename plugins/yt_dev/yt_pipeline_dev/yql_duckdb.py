@@ -40,6 +40,17 @@ def import_duckdb() -> Any:
     return duckdb
 
 
+#: the most characters of a statement that .dev/operation.log shows
+LOGGED_CHARS = 160
+
+
+def logged_statement(statement: Statement) -> str:
+    """A statement on one line for .dev/operation.log, its tables as `//paths`, cut with
+    an ellipsis when long."""
+    text = " ".join(statement.render(lambda path: f"`{path}`").split())
+    return text if len(text) <= LOGGED_CHARS else text[:LOGGED_CHARS - 1] + "…"
+
+
 class Executor:
     """Runs translated statements on one DuckDB connection."""
 
@@ -86,9 +97,13 @@ class Executor:
         last_select = -1
         try:
             for index, statement in enumerate(statements):
+                started = time.perf_counter()
                 result = self._run_one(statement)
                 if statement.target is None:
                     rows, last_select = result, index
+                if statement.target is None:  # an INSERT logs its own line (_insert)
+                    self.client.log("yql_select", logged_statement(statement),
+                                    rows=len(result), started=started)
         except self.duckdb.Error as exc:
             text = str(exc).strip()
             message = text.splitlines()[0] if text else type(exc).__name__
@@ -160,4 +175,5 @@ class Executor:
         if written is not None:
             declare(self.client.root, written, columns)
         action = "yql_insert" if statement.truncate else "yql_append"
-        self.client.log(action, statement.target, rows=rows, started=started)
+        self.client.log(action, statement.target, rows=rows, started=started,
+                        extra=logged_statement(statement))

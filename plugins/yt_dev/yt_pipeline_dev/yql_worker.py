@@ -18,7 +18,6 @@ import decimal
 import json
 import subprocess
 import sys
-import time
 import uuid
 from typing import Any
 
@@ -77,7 +76,6 @@ def main() -> int:
 
         client = client.in_transaction(DevTransaction(client.root, sys.argv[2], owner=False))
     query = sys.stdin.buffer.read().decode()
-    started = time.perf_counter()
     try:
         executor = Executor(client)
         try:
@@ -91,7 +89,6 @@ def main() -> int:
     for row in rows:
         out.write(_dump(row))
     out.flush()
-    client.log("yql", " ".join(query.split())[:200], rows=len(rows), started=started)
     return 0
 
 
