@@ -1,0 +1,168 @@
+"""`yt-pipeline table ls|head|count|schema PATH`: look at tables through the mode's client.
+
+The same commands serve dev (`.dev/` files) and prod (the cluster): the pipeline folder
+(`-C DIR`, default the current one) and its configuration choose the mode, `--set
+pipeline.mode=prod` the other one. On a terminal rows are shown as a table (rich);
+elsewhere, or with `--format json`, as one JSON object per line, for other tools.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yt_pipeline.cli import CONFIG_OPT, SET_OPT, load_pipeline
+
+#: rows `schema` reads to learn the columns of a table without a declared schema
+SCHEMA_ROWS = 1000
+
+PIPELINE_OPT = click.option(
+    "-C", "--pipeline", "pipeline_dir", default=".", show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The pipeline folder whose configuration chooses the mode and cluster.",
+)
+FORMAT_OPT = click.option(
+    "--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto",
+    show_default=True, help="auto: a table on a terminal, JSON lines otherwise.",
+)
+
+
+def _client(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...]) -> Any:
+    return load_pipeline(pipeline_dir, config_file, overrides).yt
+
+
+def _as_table(fmt: str) -> bool:
+    if fmt == "auto":
+        return sys.stdout.isatty()
+    return fmt == "table"
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def show_rows(rows: Iterable[dict[str, Any]], fmt: str, title: str) -> int:
+    """Print rows; returns how many."""
+    rows = list(rows)
+    if not _as_table(fmt):
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=False))
+        return len(rows)
+    from rich.console import Console
+    from rich.table import Table
+
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    view = Table(title=title, show_lines=False)
+    for column in columns:
+        view.add_column(column, overflow="fold")
+    for row in rows:
+        view.add_row(*(_cell(row[c]) if c in row else "" for c in columns))
+    Console().print(view)
+    return len(rows)
+
+
+@click.group()
+def table() -> None:
+    """Look at tables: list a folder, the first rows, the row count, the columns.
+
+    \b
+    Examples:
+      yt-pipeline table ls //tmp/demo
+      yt-pipeline table head //tmp/demo/users -n 5
+      yt-pipeline table count //tmp/demo/users
+      yt-pipeline table schema //tmp/demo/users --set pipeline.mode=prod
+    """
+
+
+@table.command("ls")
+@click.argument("path")
+@PIPELINE_OPT
+@CONFIG_OPT
+@SET_OPT
+def table_ls(path: str, pipeline_dir: Path, config_file: Path | None,
+             overrides: tuple[str, ...]) -> None:
+    """The names in the folder PATH, one per line."""
+    for name in _client(pipeline_dir, config_file, overrides).list(path):
+        click.echo(name)
+
+
+@table.command("head")
+@click.argument("path")
+@click.option("-n", "--rows", "count", default=10, show_default=True,
+              type=click.IntRange(min=0), help="How many rows.")
+@FORMAT_OPT
+@PIPELINE_OPT
+@CONFIG_OPT
+@SET_OPT
+def table_head(path: str, count: int, fmt: str, pipeline_dir: Path, config_file: Path | None,
+               overrides: tuple[str, ...]) -> None:
+    """The first rows of the table PATH."""
+    client = _client(pipeline_dir, config_file, overrides)
+    show_rows(islice(iter(client.read_table(path)), count), fmt, f"{path} (first {count})")
+
+
+@table.command("count")
+@click.argument("path")
+@PIPELINE_OPT
+@CONFIG_OPT
+@SET_OPT
+def table_count(path: str, pipeline_dir: Path, config_file: Path | None,
+                overrides: tuple[str, ...]) -> None:
+    """The number of rows of the table PATH."""
+    click.echo(_client(pipeline_dir, config_file, overrides).row_count(path))
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    return "any"  # lists and mappings: YT's `any` (YSON)
+
+
+def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each column of the rows in order of appearance, with the types its values have
+    (`null` too where some rows lack the column: they read as null)."""
+    kinds: dict[str, dict[str, None]] = {}
+    present: dict[str, int] = {}
+    total = 0
+    for row in rows:
+        total += 1
+        for key, value in row.items():
+            kinds.setdefault(key, {})[_type_name(value)] = None
+            present[key] = present.get(key, 0) + 1
+    for key, count in present.items():
+        if count < total:
+            kinds[key]["null"] = None
+    return [{"name": name, "types": list(types)} for name, types in kinds.items()]
+
+
+@table.command("schema")
+@click.argument("path")
+@FORMAT_OPT
+@PIPELINE_OPT
+@CONFIG_OPT
+@SET_OPT
+def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | None,
+                 overrides: tuple[str, ...]) -> None:
+    """The columns of the table PATH and the types of their values.
+
+    Tables written by write_table and operations have no declared schema, so the columns
+    are those of the first 1,000 rows, as YQL's InferSchema sees them.
+    """
+    client = _client(pipeline_dir, config_file, overrides)
+    columns = inferred_columns(islice(iter(client.read_table(path)), SCHEMA_ROWS))
+    rows = [{"column": c["name"], "types": " | ".join(c["types"])} for c in columns]
+    show_rows(rows, fmt, f"{path}: columns of the first {SCHEMA_ROWS:,} rows")

@@ -1,0 +1,54 @@
+"""`yt-pipeline table ls|head|count|schema`, in dev and in prod on the fake proxy: the same
+commands give the same answers for the same table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from yt_pipeline.testing import write_pipeline
+from yt_pipeline_prod.testing import TEST_TOKEN, fake_yt  # noqa: F401 - a fixture
+
+ROWS = [{"id": i, "name": f"n{i}", "tags": [i]} for i in range(5)] + [{"id": 9, "extra": None}]
+
+
+@pytest.fixture(params=["dev", "prod"])
+def folder(request, tmp_path):
+    """A pipeline folder whose mode holds //t/demo/users with ROWS."""
+    config = {"stages": {"enabled_stages": []}, "pipeline": {"mode": request.param}}
+    files = {}
+    if request.param == "prod":
+        fake = request.getfixturevalue("fake_yt")
+        fake.put_table("//t/demo/users", ROWS)
+        files["configs/secrets.env"] = f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n"
+        config["pipeline"]["prod"] = {"retries": False, "poll_interval_s": 0.05}
+    else:
+        files[".dev/t/demo/users.jsonl"] = "".join(json.dumps(r) + "\n" for r in ROWS)
+    files["configs/config.yaml"] = json.dumps(config)
+    return write_pipeline(tmp_path / "p", files)
+
+
+def test_ls_count_head_schema(folder, run_cli):
+    def table(*args):
+        result = run_cli("table", *args, "-C", str(folder))
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    assert table("ls", "//t/demo").split() == ["users"]
+    assert table("count", "//t/demo/users").strip() == "6"
+    head = [json.loads(line) for line in table("head", "//t/demo/users", "-n", "2").splitlines()]
+    assert head == ROWS[:2]
+    schema = [json.loads(line) for line in table("schema", "//t/demo/users").splitlines()]
+    assert schema == [{"column": "id", "types": "int64"},
+                      {"column": "name", "types": "string | null"},
+                      {"column": "tags", "types": "any | null"},
+                      {"column": "extra", "types": "null"}]
+    view = table("head", "//t/demo/users", "-n", "3", "--format", "table")
+    assert "┃ id ┃ name ┃ tags ┃" in view and "│ 2  │ n2   │ [2]  │" in view
+
+
+def test_a_missing_table_is_one_line_naming_it(folder, run_cli):
+    result = run_cli("table", "count", "//t/demo/nope", "-C", str(folder))
+    assert result.exit_code != 0
+    assert result.stderr.strip().splitlines()[-1] == "error: table //t/demo/nope does not exist"
