@@ -52,3 +52,16 @@ def test_a_missing_table_is_one_line_naming_it(folder, run_cli):
     result = run_cli("table", "count", "//t/demo/nope", "-C", str(folder))
     assert result.exit_code != 0
     assert result.stderr.strip().splitlines()[-1] == "error: table //t/demo/nope does not exist"
+
+
+def test_the_readme_shows_what_the_command_prints(tmp_path, run_cli, monkeypatch):
+    """The README's tour: `init`, `run`, then `table head` of the new pipeline's output."""
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("init", "my_pipeline").exit_code == 0
+    assert run_cli("run", "my_pipeline").exit_code == 0
+    shown = run_cli("table", "head", "//tmp/my_pipeline/output", "-n", "3", "-C", "my_pipeline")
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = "$ yt-pipeline table head //tmp/my_pipeline/output -n 3 -C my_pipeline\n"
+    assert block + shown.stdout in readme
