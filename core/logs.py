@@ -39,6 +39,19 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
+STAGE_LOGGERS = "yt_pipeline.stage."
+
+
+class StageTagFilter(logging.Filter):
+    """A stage's own log lines (`self.logger`) start with `[stage]`, as the runner's lines
+    about it do: with stages running in parallel, a line must say whose it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.name
+        record.stage_tag = f"[{name[len(STAGE_LOGGERS):]}] " if name.startswith(STAGE_LOGGERS) else ""
+        return True
+
+
 class MaskingFormatter(logging.Formatter):
     """Masks the whole formatted record, tracebacks included: the filter sees a record
     before its traceback is turned into text."""
@@ -68,7 +81,9 @@ def setup_logging(level: str | int = "INFO") -> logging.StreamHandler:
         _handler.setStream(sys.stderr)  # tests swap stderr between invocations
         return _handler
     _handler = logging.StreamHandler(sys.stderr)
-    _handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)-5s %(message)s", "%H:%M:%S"))
+    _handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)-5s %(stage_tag)s%(message)s",
+                                           "%H:%M:%S"))
+    _handler.addFilter(StageTagFilter())
     _handler.addFilter(_mask_filter)
     root.addHandler(_handler)
     return _handler

@@ -1,0 +1,31 @@
+"""A stage's own log lines carry its name, as the runner's lines about it do."""
+
+from __future__ import annotations
+
+import json
+
+from yt_pipeline.testing import write_pipeline
+
+STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Talk(BaseStage):
+    def run(self, debug):
+        self.logger.info("hello from %s", self.name)
+        return debug
+"""
+
+
+def test_stage_lines_start_with_the_stage_name(tmp_path, run_cli):
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": json.dumps({"stages": {"graph": {"left": [], "right": []}},
+                                           "pipeline": {"mode": "dev"}}),
+        "stages/left/stage.py": STAGE, "stages/right/stage.py": STAGE,
+    })
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    for name in ("left", "right"):
+        [line] = [x for x in lines if f"hello from {name}" in x]
+        assert line.split(" ", 2)[2].lstrip() == f"[{name}] hello from {name}", line
