@@ -70,6 +70,8 @@ class OperationSpec:
     #: extra backend-specific spec keys, passed through as given (prod only)
     extra_spec: dict[str, Any] = field(default_factory=dict)
     config_file: str = "config.yaml"
+    #: the run the operation belongs to (its jobs' logs are kept under it)
+    run_id: str = ""
 
     @property
     def title(self) -> str:
@@ -136,6 +138,7 @@ def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
         max_failed_job_count=cfg.get("max_failed_job_count"),
         code_package=stage.context.code_package,
         extra_spec=dict(cfg.get("spec") or {}),
+        run_id=str(getattr(stage.context, "run_id", "") or ""),
     )
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
     scripts = iter(_scripts_of(kind, cfg))

@@ -105,8 +105,11 @@ def read_records(folder: Path, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def prune(runs_dir: Path) -> None:
+    from yt_pipeline.job_logs import remove_run_logs
+
     for old in record_files(runs_dir.parent)[KEEP:]:
         try:
             old.unlink()
         except OSError:
             pass
+        remove_run_logs(runs_dir.parent, old.stem)  # the run's job logs go with its record

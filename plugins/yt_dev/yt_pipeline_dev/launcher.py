@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from yt_pipeline.errors import ConfigError, OperationFailed
+from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
 from yt_pipeline.operations import OperationResult, OperationSpec
 from yt_pipeline.secret_forms import all_forms, mask_bytes
 from yt_pipeline_dev.client import DevClient
@@ -127,7 +128,10 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     _attach_files(spec, sandbox)
     op = OperationRun(client, spec, sandbox)
     runner = vanilla if spec.kind == "vanilla" else getattr(table_ops, spec.kind)
-    runner(op)
+    try:
+        runner(op)
+    finally:
+        _keep_job_logs(op)
     shutil.rmtree(sandbox, ignore_errors=True)
     source = ",".join(spec.input_tables)
     target = ",".join(spec.output_tables)
@@ -140,6 +144,28 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         duration_s=time.perf_counter() - started,
         rows=dict(op.rows),
     )
+
+
+def _keep_job_logs(op: OperationRun) -> None:
+    """Every job's stderr, masked, into the run's log of the stage (core/job_logs.py),
+    whether the operation succeeded or not."""
+    spec = op.spec
+    if not spec.run_id:
+        return  # launched outside a run: nothing to file it under
+    target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
+    for path in sorted(op.sandbox.glob("*.stderr")):
+        try:
+            with path.open("rb") as handle:
+                size = handle.seek(0, 2)
+                start = max(0, size - PER_JOB)
+                handle.seek(start)
+                data = handle.read()
+            if start:  # the first line is cut: it could hold the end of a secret, unmasked
+                data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
+            data = op.mask(data)
+        except OSError:
+            continue
+        append_job_log(target, f"{spec.name} ({spec.kind}) {path.stem}", data)
 
 
 def _attach_files(spec: OperationSpec, sandbox: Path) -> None:

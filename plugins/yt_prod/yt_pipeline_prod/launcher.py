@@ -22,6 +22,7 @@ from yt_pipeline.operations import OperationResult, check_reduce_keys
 from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
+from yt_pipeline_prod.job_logs import job_secrets, keep_job_logs
 from yt_pipeline_prod.upload import ensure_uploaded
 
 if TYPE_CHECKING:
@@ -56,8 +57,8 @@ def operation_url(client: ProdClient, operation_id: str) -> str | None:
         return None
 
 
-def failed_job_stderr(client: ProdClient, operation_id: str) -> str:
-    """The last lines of the stderr of up to three failed jobs."""
+def failed_job_stderr(client: ProdClient, operation_id: str, secrets: list[str]) -> str:
+    """The last lines of the stderr of up to three failed jobs, `secrets` masked."""
     yt = client.yt()
     parts = []
     try:
@@ -70,7 +71,7 @@ def failed_job_stderr(client: ProdClient, operation_id: str) -> str:
                 parts.append(f"[job {job['id']}]\n{tail}")
     except Exception as error:  # noqa: BLE001 - stderr is extra detail for the error
         log.debug("could not fetch job stderr of %s: %s", operation_id, error)
-    return scrub("\n".join(parts), client.secret_values())
+    return scrub("\n".join(parts), secrets)
 
 
 def start(client: ProdClient, kind: str, body: dict[str, Any]) -> str:
@@ -180,6 +181,7 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
                     lambda: transaction.is_pinger_alive() and client.transaction_alive())
     finally:
         client.running.pop(operation_id, None)
+    keep_job_logs(client, spec, operation_id)
     state = str(info.get("state"))
     if state != "completed":
         error = (info.get("result") or {}).get("error") or {}
@@ -187,7 +189,7 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
         raise OperationFailed(
             scrub(f"{kind} operation {state}: {reason}", client.secret_values()),
             stage=spec.stage_name, operation=spec.name, operation_id=operation_id,
-            url=url, stderr_tail=failed_job_stderr(client, operation_id),
+            url=url, stderr_tail=failed_job_stderr(client, operation_id, job_secrets(client, spec)),
         )
     return operation_id, url
 

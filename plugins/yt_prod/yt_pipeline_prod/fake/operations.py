@@ -77,6 +77,8 @@ def cmd_list_jobs(state: FakeState, request: Request) -> Any:
         job_state = "failed" if job.failed else "completed"
         if wanted_state and str(wanted_state) != job_state:
             continue
+        if request.param("with_stderr") and not job.stderr:
+            continue  # list_jobs' with_stderr: only jobs that wrote to stderr
         record = {"id": job.id, "type": job.type, "state": job_state, "address": "localhost",
                   "stderr_size": len(job.stderr)}
         if job.failed:

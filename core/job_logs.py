@@ -1,0 +1,59 @@
+"""The stderr of a run's jobs, kept per run and stage: `.runs/logs/<run id>/<stage>.log`.
+
+Backends append each job's stderr once its operation has ended, masked (secrets never
+reach the file) and bounded: the last `PER_JOB` bytes of each job, and at most `PER_STAGE`
+bytes per stage and run (a note says when more was left out). `yt-pipeline logs STAGE`
+shows the end of the file. The files go with their run record when it is pruned.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+from yt_pipeline.journal import RUNS_DIR
+
+LOGS_DIR = "logs"
+#: the end of each job's stderr that is kept
+PER_JOB = 64 * 1024
+#: what one stage's log may hold in one run
+PER_STAGE = 1024 * 1024
+
+_lock = threading.Lock()  # parallel operations of one stage append to one file
+
+
+def logs_dir(pipeline_dir: Path, run_id: str) -> Path:
+    return Path(pipeline_dir) / RUNS_DIR / LOGS_DIR / run_id
+
+
+def stage_log(pipeline_dir: Path, run_id: str, stage: str) -> Path:
+    return logs_dir(pipeline_dir, run_id) / f"{stage}.log"
+
+
+def append_job_log(path: Path, header: str, data: bytes) -> None:
+    """Add one job's (already masked) stderr under a `=== header ===` line."""
+    if len(data) > PER_JOB:
+        data = b"[... %d earlier bytes left out ...]\n" % (len(data) - PER_JOB) + data[-PER_JOB:]
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    block = f"=== {header} ===\n".encode() + data
+    with _lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        size = path.stat().st_size if path.exists() else 0
+        if size >= PER_STAGE:
+            return  # the note below was written when the limit was reached
+        if size + len(block) > PER_STAGE:
+            block = block[:PER_STAGE - size] + (
+                f"\n[the log of this stage is cut at {PER_STAGE} bytes]\n".encode())
+        with path.open("ab") as out:
+            out.write(block)
+
+
+def tail(path: Path, lines: int) -> list[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return text.splitlines()[-lines:] if lines else text.splitlines()
+
+
+def remove_run_logs(pipeline_dir: Path, run_id: str) -> None:
+    shutil.rmtree(logs_dir(pipeline_dir, run_id), ignore_errors=True)

@@ -1,0 +1,55 @@
+"""The stderr of an operation's jobs, fetched from the cluster when it ends and kept in the
+run's log of the stage (core/job_logs.py), masked. At most `JOBS_KEPT` jobs with stderr are
+fetched per operation, failed ones first (`list_jobs(with_stderr=True)`, then
+`get_job_stderr`); logs are a courtesy, so a failure to fetch them is logged, not raised."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline_prod.failures import scrub
+
+if TYPE_CHECKING:
+    from yt_pipeline.operations import OperationSpec
+    from yt_pipeline_prod.client import ProdClient
+
+log = logging.getLogger("yt_pipeline.prod.operations")
+
+JOBS_KEPT = 10
+
+
+def _last_lines(raw: bytes) -> bytes:
+    """The end of a job's stderr, starting at a whole line (a cut line could hold the end
+    of a secret, which masking would not recognise)."""
+    if len(raw) <= PER_JOB:
+        return raw
+    tail = raw[-PER_JOB:]
+    return tail[tail.find(b"\n") + 1:] if b"\n" in tail else b""
+
+
+def job_secrets(client: ProdClient, spec: OperationSpec) -> list[str]:
+    """What a job's output must not show: the token, and the secrets the job was given."""
+    return [*client.secret_values(), *spec.secure_env.values()]
+
+
+def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str) -> None:
+    if not spec.run_id:
+        return
+    target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
+    secrets = job_secrets(client, spec)
+    yt = client.yt()
+    try:
+        found: list[dict[str, Any]] = []
+        for state in ("failed", None):
+            listed = yt.list_jobs(operation_id, job_state=state, with_stderr=True,
+                                  limit=JOBS_KEPT)
+            found += [j for j in listed.get("jobs") or [] if j not in found]
+        for job in found[:JOBS_KEPT]:
+            raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
+            text = scrub(_last_lines(raw).decode("utf-8", "replace"), secrets)
+            append_job_log(target, f"{spec.name} ({spec.kind}) job {job['id']} "
+                                   f"{job.get('state', '')}".rstrip(), text.encode())
+    except Exception as error:  # noqa: BLE001 - the operation's outcome stands either way
+        log.debug("could not keep the job logs of %s: %s", operation_id, error)

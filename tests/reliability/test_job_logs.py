@@ -1,0 +1,93 @@
+"""Every job's stderr is kept per run and stage, masked and bounded, in dev and in prod (on
+the fake proxy, fetched with list_jobs/get_job_stderr when the operation ends), and
+`yt-pipeline logs STAGE` shows its end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from yt_pipeline.job_logs import PER_JOB
+from yt_pipeline.testing import write_pipeline
+from yt_pipeline_prod.testing import TEST_TOKEN
+
+SECRET = "s3cr3t-api-key-value-9876"
+
+STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Talk(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+MAPPER = """
+import os
+import sys
+
+from ytjobs import read_rows, write_rows
+
+rows = list(read_rows())
+print("dropped %d rows" % (len(rows) - 1), file=sys.stderr)
+print("key is " + os.environ["API_KEY"], file=sys.stderr)
+sys.stderr.write("x" * {noise} + "\\n")
+print("last line of the job", file=sys.stderr)
+write_rows(rows[:1])
+"""
+
+
+def _pipeline(root, mode: str, url: str = "", noise: int = 10):
+    config = {"stages": {"enabled_stages": ["talk"]}, "pipeline": {"mode": mode}}
+    secrets = f"API_KEY={SECRET}\n"
+    if mode == "prod":
+        config["pipeline"]["prod"] = {"retries": False, "poll_interval_s": 0.05}
+        config["pipeline"]["build_folder"] = "//tmp/logs/build"
+        secrets += f"YT_PROXY={url}\nYT_TOKEN={TEST_TOKEN}\n"
+    return write_pipeline(root, {
+        "configs/config.yaml": json.dumps(config),
+        "configs/secrets.env": secrets,
+        "stages/talk/stage.py": STAGE,
+        "stages/talk/src/mapper.py": MAPPER.replace("{noise}", str(noise)),
+        "stages/talk/config.yaml": json.dumps({"client": {"operations": {"map": {
+            "input_table": "//tmp/logs/in", "output_table": "//tmp/logs/out",
+            "env": ["API_KEY"]}}}}),
+    })
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_a_successful_jobs_stderr_is_kept_masked_and_shown(tmp_path, run_cli, mode, request):
+    url = ""
+    if mode == "prod":
+        fake = request.getfixturevalue("fake_yt")
+        fake.put_table("//tmp/logs/in", [{"i": 1}, {"i": 2}, {"i": 3}])
+        url = fake.url
+    root = _pipeline(tmp_path / "p", mode, url)
+    if mode == "dev":
+        write_pipeline(root, {".dev/tmp/logs/in.jsonl": '{"i": 1}\n{"i": 2}\n{"i": 3}\n'})
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    [log_file] = list((root / ".runs/logs").glob("*/talk.log"))
+    text = log_file.read_text()
+    assert "dropped 2 rows" in text and "last line of the job" in text
+    assert SECRET not in text and "key is ***" in text
+    assert text.startswith("=== map (map) ")
+    shown = run_cli("logs", "talk", str(root), "-n", "1")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines() == ["last line of the job"]
+    run_id = log_file.parent.name
+    assert run_cli("logs", "talk", str(root), "--run", run_id).stdout == text
+    assert run_cli("logs", "talk", str(root), "--run", "20000101-000000-000000").exit_code == 2
+
+
+def test_a_long_stderr_keeps_its_end(tmp_path, run_cli):
+    root = _pipeline(tmp_path / "p", "dev", noise=3 * PER_JOB)
+    write_pipeline(root, {".dev/tmp/logs/in.jsonl": '{"i": 1}\n'})
+    assert run_cli("run", str(root)).exit_code == 0
+    [log_file] = list((root / ".runs/logs").glob("*/talk.log"))
+    text = log_file.read_text()
+    assert len(text.encode()) <= PER_JOB + 200
+    assert text.rstrip().endswith("last line of the job")
+    assert "dropped 0 rows" not in text  # it was before the end that is kept
