@@ -1,8 +1,9 @@
 """The progress display, a built-in plugin on the lifecycle hooks.
 
-When stderr is a terminal and rich is installed (`pip install yt-pipeline[progress]`), a live
-table shows each stage's state and time while the run goes; otherwise each start and end is a
-plain log line. `YTP_PROGRESS=plain` (or `rich`) chooses explicitly. rich is imported only
+When stderr is a terminal, a live table shows each stage's state and time while the run
+goes, and for a running operation its jobs done and rows read (op_progress.py); otherwise
+each start and end is a plain log line, and a running operation's progress a line every
+ten seconds. `YTP_PROGRESS=plain` (or `rich`) chooses explicitly. rich is imported only
 when the live table is used, so plain runs never pay for it.
 """
 
@@ -15,8 +16,9 @@ import threading
 import time
 from typing import Any
 
-from yt_pipeline import hookimpl
+from yt_pipeline import hookimpl, op_progress
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
+from yt_pipeline.op_progress import LOG_EVERY_S, OperationProgress
 
 log = logging.getLogger("yt_pipeline.progress")
 
@@ -51,6 +53,13 @@ class StageBoard:
         with self.lock:
             self.rows[stage] = [RUNNING, time.perf_counter(), None, ""]
 
+    def progress(self, progress: OperationProgress) -> None:
+        """A running stage's note: its operation's jobs and rows so far."""
+        with self.lock:
+            row = self.rows.get(progress.stage)
+            if row is not None and row[0] == RUNNING:
+                row[3] = progress.describe()
+
     def end(self, stage: str, outcome: StageOutcome) -> None:
         with self.lock:
             row = self.rows.setdefault(stage, [WAITING, None, None, ""])
@@ -75,14 +84,35 @@ class StageBoard:
         return table
 
 
+class ProgressLines:
+    """Operation progress as log lines, at most one per operation every LOG_EVERY_S."""
+
+    def __init__(self, stages: list[str]):
+        self.stages = set(stages)
+        self.last: dict[tuple[str, str], float] = {}
+
+    def __call__(self, progress: OperationProgress) -> None:
+        if progress.stage not in self.stages:
+            return  # another run's operation (tests run several in one process)
+        key = (progress.stage, progress.operation)
+        now = time.monotonic()
+        if now - self.last.setdefault(key, now) < LOG_EVERY_S:
+            return
+        self.last[key] = now
+        log.info("[%s] %s", progress.stage, progress.describe())
+
+
 class ProgressPlugin:
     def __init__(self) -> None:
         self.live: dict[str, tuple[Any, StageBoard, list[tuple[Any, Any]]]] = {}
+        self.listeners: dict[str, Any] = {}
 
     @hookimpl(trylast=True)
     def ytp_pipeline_started(self, run: RunInfo) -> None:
         if not wants_rich():
             log.info("run %s: %d stage(s), mode %s", run.run_id, len(run.stages), run.mode)
+            self.listeners[run.run_id] = ProgressLines(list(run.stages))
+            op_progress.listen(self.listeners[run.run_id])
             return
         from rich.console import Console
         from rich.live import Live
@@ -98,6 +128,8 @@ class ProgressPlugin:
             if isinstance(handler, logging.StreamHandler) and handler.stream is original:
                 swapped.append((handler, handler.setStream(sys.stderr)))
         self.live[run.run_id] = (live, board, swapped)
+        self.listeners[run.run_id] = board.progress
+        op_progress.listen(board.progress)
 
     @hookimpl(trylast=True)
     def ytp_before_stage(self, run: RunInfo, stage: str) -> None:
@@ -127,6 +159,9 @@ class ProgressPlugin:
     @hookimpl(trylast=True)
     def ytp_pipeline_finished(self, run: RunInfo, outcomes: list[StageOutcome],
                               success: bool) -> None:
+        listener = self.listeners.pop(run.run_id, None)
+        if listener is not None:
+            op_progress.stop_listening(listener)
         shown = self.live.pop(run.run_id, None)
         if not shown:
             return

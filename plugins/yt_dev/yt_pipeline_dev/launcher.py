@@ -7,13 +7,17 @@ removed when the operation succeeds and kept, named in the error, when it fails.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from yt_pipeline import op_progress
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
 from yt_pipeline.secret_forms import all_forms, mask_bytes
 from yt_pipeline_dev.client import DevClient
@@ -62,9 +66,28 @@ class OperationRun:
 
     def run(self, jobs: list[Job], phase: str) -> None:
         try:
-            run_jobs(jobs, self.spec.resources.timeout_s)
+            run_jobs(jobs, self.spec.resources.timeout_s, on_done=self._progress(jobs, phase))
         except JobFailure as failure:
             raise self.failed(failure, phase, len(jobs)) from None
+
+    def _progress(self, jobs: list[Job], phase: str) -> Callable[[int], None] | None:
+        """Report jobs done and rows read as each job ends (op_progress.py), when the run
+        shows progress at all."""
+        if not op_progress.listening():
+            return None
+        lock = threading.Lock()
+        counts = [0, 0]
+
+        def done(index: int) -> None:
+            rows = rows_in(jobs[index].stdin or [])
+            with lock:
+                counts[0] += 1
+                counts[1] += rows
+                progress = OperationProgress(self.spec.stage_name, self.spec.name, phase,
+                                             counts[0], len(jobs), counts[1])
+            op_progress.report(progress)
+
+        return done
 
     def mask(self, text: bytes) -> bytes:
         """Job output with every secret value replaced (in each of its written forms),
@@ -101,6 +124,22 @@ class OperationRun:
             stderr_tail=tail,
             sandbox=self.sandbox,
         )
+
+
+def rows_in(segments: list[Segment]) -> int:
+    """The rows of a job's input: the lines of its segments of the table files."""
+    count = 0
+    for segment in segments:
+        with segment.path.open("rb") as handle:
+            handle.seek(segment.start)
+            left = segment.end - segment.start
+            while left > 0:
+                block = handle.read(min(left, 1 << 20))
+                if not block:
+                    break
+                count += block.count(b"\n")
+                left -= len(block)
+    return count
 
 
 def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,8 +76,10 @@ class JobFailure(Exception):
     stderr_tail: str
 
 
-def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None) -> list[dict[str, int]]:
+def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
+             on_done: Callable[[int], None] | None = None) -> list[dict[str, int]]:
     """Run every job (parallel up to the core count); raise JobFailure for the first failure.
+    `on_done(index)` is called as each job ends well.
 
     Daemon threads wait for the jobs, so an interrupted driver exits at once (a pool's
     threads would hold the interpreter until every job ended).
@@ -88,6 +90,8 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None) -> list[dict[s
     def work(index: int, job: Job) -> None:
         try:
             results[index] = _run_one(index, job, timeout_s, stop)
+            if on_done is not None:
+                on_done(index)
         except JobFailure as exc:
             stop.set()  # one failed job fails the operation: stop the others
             results[index] = exc

@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline import op_progress
 from yt_pipeline.errors import OperationFailed
+from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, check_reduce_keys
 from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
@@ -93,7 +95,9 @@ def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
     try:
         while True:
             with translated(client, f"wait for {kind} operation {operation_id}"):
-                info = dict(yt.get_operation(operation_id, attributes=["state", "result"]))
+                info = dict(yt.get_operation(operation_id,
+                                             attributes=["state", "result", "brief_progress"]))
+            report_progress(spec, kind, info.get("brief_progress"))
             state = str(info.get("state"))
             if state == "completed" or state in FINISHED_BADLY:
                 return info
@@ -117,6 +121,21 @@ def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
         # must not go on (its transaction is aborted too, which also stops it).
         _abort(client, operation_id)
         raise
+
+
+def report_progress(spec: OperationSpec, kind: str, brief: Any) -> None:
+    """Jobs done of planned, from the operation's brief progress (`completed` is a count, or
+    in current versions a mapping with its `total`)."""
+    jobs = (brief or {}).get("jobs") if isinstance(brief, dict) else None
+    if not isinstance(jobs, dict) or not op_progress.listening():
+        return
+    completed = jobs.get("completed", 0)
+    if isinstance(completed, dict):
+        completed = completed.get("total", 0)
+    total = int(jobs.get("total") or 0)
+    if total:
+        op_progress.report(OperationProgress(spec.stage_name, spec.name, kind,
+                                             int(completed or 0), total))
 
 
 def _abort(client: ProdClient, operation_id: str) -> None:

@@ -57,6 +57,8 @@ class FakeOperation:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     aborted: bool = False
+    #: the jobs planned so far (the total of its brief_progress), failed retries aside
+    planned: int = 0
 
 
 class OperationError(Exception):
@@ -172,6 +174,7 @@ class OperationRunner:
                 with_index = table_index_enabled(mapper, len(tables))
                 intermediate: list[dict[str, Any]] = []
                 chunks = plan_jobs("map", items, spec, spec.get("map_job_count"))
+                self.op.planned += len(chunks)
                 for cookie, chunk in enumerate(chunks):
                     out = self._job("map", mapper, chunk, with_index, cookie, outputs=1)
                     intermediate.extend(out.get(0, []))
@@ -189,7 +192,9 @@ class OperationRunner:
             with_index = table_index_enabled(job_spec, len(tables))
             count = spec.get("job_count")
         produced: dict[int, list[dict[str, Any]]] = {}
-        for cookie, chunk in enumerate(plan_jobs(kind, items, spec, count)):
+        planned = plan_jobs(kind, items, spec, count)
+        self.op.planned += len(planned)
+        for cookie, chunk in enumerate(planned):
             for index, out in self._job(kind, job_spec, chunk, with_index, cookie,
                                         outputs).items():
                 produced.setdefault(index, []).extend(out)
@@ -199,6 +204,7 @@ class OperationRunner:
         for task_name, task in (self.op.spec.get("tasks") or {}).items():
             if task.get("output_table_paths"):
                 raise YtFakeError("the fake proxy does not run vanilla tasks with output tables")
+            self.op.planned += int(task.get("job_count") or 1)
             for cookie in range(int(task.get("job_count") or 1)):
                 self._job("vanilla", task, None, False, cookie, outputs=0, task=str(task_name))
 

@@ -41,6 +41,18 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     return {"operation_id": op.id}
 
 
+def _brief_progress(op: FakeOperation, failed: int) -> dict[str, Any]:
+    """Job counts as the scheduler gives them: `total` is the planned jobs (known once the
+    input is split), `completed` those that ended well (a mapping with its own `total` in
+    current versions), `failed` the failed attempts."""
+    completed = len(op.jobs) - failed
+    total = max(op.planned, completed)
+    running = 0 if op.finished else max(0, total - completed)
+    return {"jobs": {"total": total, "completed": {"total": completed, "interrupted": 0},
+                     "failed": failed, "running": min(running, 1), "pending": max(0, running - 1),
+                     "aborted": 0}}
+
+
 def _describe(op: FakeOperation) -> dict[str, Any]:
     failed = sum(1 for job in op.jobs if job.failed)
     spec = {k: v for k, v in (plain(op.spec) or {}).items() if k != "secure_vault"}
@@ -48,8 +60,7 @@ def _describe(op: FakeOperation) -> dict[str, Any]:
         "id": op.id, "type": op.type, "operation_type": op.type, "state": op.state,
         "authenticated_user": "root", "spec": spec,
         "start_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.started)),
-        "brief_progress": {"jobs": {"total": len(op.jobs), "failed": failed,
-                                    "completed": len(op.jobs) - failed, "running": 0}},
+        "brief_progress": _brief_progress(op, failed),
         "result": {"error": op.error} if op.error else {},
     }
     if op.finished:

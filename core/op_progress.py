@@ -1,0 +1,63 @@
+"""Progress inside a running operation: jobs done of planned, rows read so far.
+
+Backends `report(...)` as an operation goes (dev: when each job ends; prod: from the
+operation's brief progress at each poll); the progress display (progress.py) listens and
+shows it in the live table, or as a log line at most every `LOG_EVERY_S` seconds per
+operation otherwise. A report costs nothing when nobody listens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: seconds between two progress lines of one operation in the log (no live table)
+LOG_EVERY_S = 10.0
+
+
+@dataclass(frozen=True)
+class OperationProgress:
+    stage: str
+    operation: str
+    kind: str
+    jobs_done: int
+    jobs_total: int
+    #: rows the finished jobs read (None where the backend does not know)
+    rows_read: int | None = None
+
+    def describe(self) -> str:
+        text = f"{self.kind} {self.operation}: {self.jobs_done}/{self.jobs_total} jobs"
+        if self.rows_read is not None:
+            text += f", {self.rows_read:,} rows read"
+        return text
+
+
+Listener = Callable[[OperationProgress], None]
+_listeners: list[Listener] = []
+_lock = threading.Lock()
+
+
+def listen(listener: Listener) -> None:
+    with _lock:
+        _listeners.append(listener)
+
+
+def stop_listening(listener: Listener) -> None:
+    with _lock:
+        if listener in _listeners:
+            _listeners.remove(listener)
+
+
+def listening() -> bool:
+    return bool(_listeners)
+
+
+def report(progress: OperationProgress) -> None:
+    with _lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        try:
+            listener(progress)
+        except Exception:  # noqa: BLE001 - a display must never fail an operation
+            pass

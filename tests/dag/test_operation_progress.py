@@ -1,0 +1,73 @@
+"""Progress inside a running operation: jobs done of planned and rows read, reported as
+the operation goes (dev: as each job ends; prod on the fake proxy: from brief_progress),
+and shown as periodic log lines when there is no live table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from yt_pipeline import op_progress
+from yt_pipeline.testing import write_pipeline
+from yt_pipeline_prod.testing import TEST_TOKEN, fake_yt  # noqa: F401 - a fixture
+
+STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Mapped(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+MAPPER = """
+from ytjobs import read_rows, write_rows
+
+write_rows(read_rows())
+"""
+ROWS = [{"i": i} for i in range(400)]
+
+
+def _pipeline(root, mode, url=""):
+    config = {"stages": {"enabled_stages": ["mapped"]}, "pipeline": {"mode": mode}}
+    files = {"stages/mapped/stage.py": STAGE, "stages/mapped/src/mapper.py": MAPPER,
+             "stages/mapped/config.yaml": json.dumps({"client": {"operations": {"map": {
+                 "input_table": "//p/in", "output_table": "//p/out",
+                 "resources": {"job_count": 4}}}}})}
+    if mode == "prod":
+        config["pipeline"]["prod"] = {"retries": False, "poll_interval_s": 0.02}
+        config["pipeline"]["build_folder"] = "//p/build"
+        files["configs/secrets.env"] = f"YT_PROXY={url}\nYT_TOKEN={TEST_TOKEN}\n"
+    else:
+        files[".dev/p/in.jsonl"] = "".join(json.dumps(r) + "\n" for r in ROWS)
+    files["configs/config.yaml"] = json.dumps(config)
+    return write_pipeline(root, files)
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_jobs_done_of_planned_are_reported(tmp_path, run_cli, mode, request, monkeypatch):
+    url = ""
+    if mode == "prod":
+        fake = request.getfixturevalue("fake_yt")
+        fake.put_table("//p/in", ROWS)
+        url = fake.url
+    seen: list[op_progress.OperationProgress] = []
+    op_progress.listen(seen.append)
+    monkeypatch.setattr("yt_pipeline.progress.LOG_EVERY_S", 0.0)  # every report is a line
+    try:
+        result = run_cli("run", str(_pipeline(tmp_path / "p", mode, url)))
+    finally:
+        op_progress.stop_listening(seen.append)
+    assert result.exit_code == 0, result.output
+    assert seen and {p.stage for p in seen} == {"mapped"}
+    last = seen[-1]
+    assert last.jobs_done == last.jobs_total == 4
+    done = [p.jobs_done for p in seen]
+    assert done == sorted(done)  # it only goes forward
+    if mode == "dev":
+        assert last.rows_read == len(ROWS)
+        assert "[mapped] map map: 4/4 jobs, 400 rows read" in result.stderr
+    else:
+        assert "[mapped] map map: 4/4 jobs" in result.stderr
