@@ -169,3 +169,19 @@ def test_a_prod_plan_needs_no_credentials(make_pipeline, run_cli, monkeypatch):
     assert not (root / ".runs").exists() and not (root / "state.prod.yml").exists()
     real = run_cli("run", root, "--set", "pipeline.mode=prod")
     assert real.exit_code == 2 and "YT_PROXY is not set" in real.stderr
+
+
+def test_a_function_pipeline_without_configs_takes_credentials_from_the_environment(
+        tmp_path, fake_yt, monkeypatch):
+    from yt_pipeline import Pipeline, step
+
+    monkeypatch.setenv("YT_PROXY", fake_yt.url)
+    monkeypatch.setenv("YT_TOKEN", TEST_TOKEN)
+
+    @step
+    def write(yt):
+        yt.write_table("//tmp/env/t", [{"a": 1}])
+
+    result = Pipeline("envcreds", folder=tmp_path, mode="prod").add_step(write).run()
+    assert result.success, result.error
+    assert fake_yt.rows("//tmp/env/t") == [{"a": 1}]

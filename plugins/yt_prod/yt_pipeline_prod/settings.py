@@ -15,6 +15,7 @@ pipeline:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,9 @@ def _secrets_file(settings: Any, pipeline_dir: Path) -> str:
 
 
 def _required_secret(settings: Any, name: str, pipeline_dir: Path, example: str) -> str:
-    value = settings.secret(name) if settings is not None else None
+    # a function-step pipeline in a folder without configs/ has no settings: the
+    # environment alone holds its credentials
+    value = settings.secret(name) if settings is not None else os.environ.get(name)
     if not value:
         where = _secrets_file(settings, pipeline_dir)
         raise ConfigError(
@@ -122,7 +125,8 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
     if ttl is not None and not limits.in_range(ttl, 0, limits.MAX_TTL_DAYS, low_open=True):
         raise fail("archive_ttl_days", "a positive number of days (at most "
                    f"{limits.MAX_TTL_DAYS:,}), or null for never")
-    build_folder = settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
+    build_folder = (settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
+                    if settings is not None else "//tmp/yt_pipeline/build")
     return ProdSettings(proxy=proxy, token=token, build_folder=str(build_folder).rstrip("/"),
                         retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config),
                         cluster=cluster.strip() if cluster else None,
