@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from yt_pipeline.secret_forms import MASK, all_forms, mask_data, mask_text
@@ -102,3 +104,24 @@ def masked_data(value: Any) -> Any:
     """A copy of a JSON-like value (a stage's returned debug) with every known secret
     masked in every string, for whatever stores it on disk."""
     return mask_data(value, _mask_filter.forms)
+
+
+@contextmanager
+def run_log(path: Path) -> Iterator[None]:
+    """While the block runs, every `yt_pipeline` log line also goes to `path` (the run's
+    log, `.runs/<run id>.log`), masked and tagged as on the console."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(MaskingFormatter(
+        "%(asctime)s %(levelname)-5s %(stage_tag)s%(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(StageTagFilter())
+    handler.addFilter(_mask_filter)
+    root = logging.getLogger("yt_pipeline")
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        handler.setLevel(logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()

@@ -112,4 +112,5 @@ def prune(runs_dir: Path) -> None:
             old.unlink()
         except OSError:
             pass
-        remove_run_logs(runs_dir.parent, old.stem)  # the run's job logs go with its record
+        remove_run_logs(runs_dir.parent, old.stem)  # the run's logs go with its record
+        old.with_suffix(".log").unlink(missing_ok=True)

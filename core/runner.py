@@ -17,7 +17,9 @@ from yt_pipeline.cache import cache_enabled, decide
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import SKIPPED, RunInfo
 from yt_pipeline.hookcalls import LifecycleHooks
+from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import RunLock
+from yt_pipeline.logs import run_log
 from yt_pipeline.plan import Plan, describe_plan, make_plan
 from yt_pipeline.records import new_run_id
 from yt_pipeline.result import PipelineResult, StepResult
@@ -79,7 +81,8 @@ class Runner:
         run_id = new_run_id()
         if self.options.dry_run:
             return self._dry_run(plan, state, run_id)
-        with RunLock(target.pipeline_dir, target.state_name, run_id):
+        with RunLock(target.pipeline_dir, target.state_name, run_id), \
+                run_log(target.pipeline_dir / RUNS_DIR / f"{run_id}.log"):
             if self.prepare is not None:  # under the lock: a refused run changes nothing
                 self.prepare()
             return self._run_locked(plan, state, run_id)
