@@ -27,6 +27,13 @@ _EXPORTS = {
     "PipelineResult": "yt_pipeline.result",
     "step": "yt_pipeline.steps",
     "context": "yt_pipeline.steps",
+    "when": "yt_pipeline.step_options",
+    "retry": "yt_pipeline.step_options",
+    "on_failure": "yt_pipeline.step_options",
+    "depends_on": "yt_pipeline.step_options",
+    "parallel_map": "yt_pipeline.parallel",
+    "Stack": "yt_pipeline.stacks",
+    "register_stack": "yt_pipeline.stacks",
     "ConfigNode": "yt_pipeline.confignode",
     "YtPipelineError": "yt_pipeline.errors",
     "ConfigError": "yt_pipeline.errors",
@@ -56,8 +63,11 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
         TableNotFound,
         YtPipelineError,
     )
+    from yt_pipeline.parallel import parallel_map
     from yt_pipeline.pipeline import BasePipeline, DefaultPipeline
     from yt_pipeline.registry import StageRegistry
     from yt_pipeline.result import PipelineResult
+    from yt_pipeline.stacks import Stack, register_stack
     from yt_pipeline.stage import BaseStage, DebugContext, StageContext, StageDeps
+    from yt_pipeline.step_options import depends_on, on_failure, retry, when
     from yt_pipeline.steps import Pipeline, context, step

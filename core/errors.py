@@ -76,6 +76,11 @@ class UsageError(YtPipelineError):
     exit_code = 2
 
 
+class StageSkipped(YtPipelineError):
+    """Raised by a stage or step that finds it has nothing to do (a function step whose
+    input comes from a step that was skipped): it ends SKIPPED with this reason."""
+
+
 class ClusterUnavailable(YtPipelineError):
     """Before any stage ran, the cluster did not answer or refused the credentials."""
 

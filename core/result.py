@@ -15,6 +15,9 @@ class StepResult:
     skipped_reason: str = ""
     error: str | None = None
     attempts: int = 1
+    #: where the step's output is kept: its tables (yt paths), or its values in the state
+    #: file (`file://.../.runs/stages.<state>.json#<step>`)
+    artifact_uri: str = ""
 
 
 @dataclass
@@ -31,6 +34,10 @@ class PipelineResult:
     plan: str = ""
     #: the run record file
     record: str | None = None
+    #: the pipeline's name (function steps), project and version, as given
+    pipeline_name: str = ""
+    project_name: str = ""
+    version: str = ""
 
     def __getitem__(self, name: str) -> Any:
         return self.outputs[name]

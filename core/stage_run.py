@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from yt_pipeline.cache import CacheDecision, decide
-from yt_pipeline.errors import CommitIncomplete, StageFailed, YtPipelineError
+from yt_pipeline.errors import CommitIncomplete, StageFailed, StageSkipped, YtPipelineError
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
 from yt_pipeline.journal import Journal, Record
 from yt_pipeline.keep import keep_debug
@@ -157,6 +157,9 @@ class _Attempts:
         while True:
             try:
                 return self.once(debug_in)
+            except StageSkipped as skipped:
+                return self.finish(SKIPPED, debug_in, str(skipped),
+                                   entry=self.entry(SKIPPED, self.keep(debug_in)))
             except BaseException as exc:  # noqa: BLE001 - a worker must always report back
                 if not (isinstance(exc, Exception) and unit.retry.should_retry(exc, self.attempt)):
                     return self.failed(exc)

@@ -16,7 +16,7 @@ from yt_pipeline.conditions import Condition
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
-from yt_pipeline.retry import parse_retry
+from yt_pipeline.retry_policy import parse_retry
 from yt_pipeline.submitted import wait_all
 from yt_pipeline.units import (
     Debug,

@@ -27,17 +27,23 @@ DataFrame) fails the step when it returns it, naming the output.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from yt_pipeline.conditions import Condition
-from yt_pipeline.errors import ConfigError, GraphError, PluginError
+from yt_pipeline.errors import ConfigError, GraphError, PluginError, StageSkipped
 from yt_pipeline.graph import StageGraph, build_graph
 from yt_pipeline.result import PipelineResult
-from yt_pipeline.retry import RetryPolicy, parse_retry
+from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy, parse_retry
+from yt_pipeline.stacks import Stack, resolve_stack
 from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
+
+log = logging.getLogger("yt_pipeline.steps")
 
 
 class Context(dict):
@@ -61,6 +67,10 @@ class Step:
     cache: bool | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     when: Condition | None = None
+    #: steps this one runs after, with no value passing between them
+    after: list[str] = field(default_factory=list)
+    #: gives the outputs when the last attempt fails (`on_failure`)
+    fallback: Callable[[BaseException], Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -75,16 +85,21 @@ def step(
     outputs: Iterable[str] = (), name: str | None = None, cache: bool | None = None,
     retry: Mapping[str, Any] | None = None,
     retry_on: tuple[type[BaseException], ...] | None = None, when: str | None = None,
+    depends_on: Iterable[Any] = (), after: Iterable[Any] = (),
+    on_failure: Callable[[BaseException], Any] | None = None,
 ) -> Any:
-    """Make a function a step; usable bare (`@step`) or with arguments."""
+    """Make a function a step; usable bare (`@step`) or with arguments. `depends_on` (or
+    `after`) names steps to run first although no value passes between them."""
 
     def wrap(f: Callable[..., Any]) -> Step:
         step_name = name or f.__name__
         where = f"step {step_name}"
+        order = [getattr(d, "name", d) for d in [*depends_on, *after]]
         return Step(
             func=f, name=step_name, inputs=list(inputs), outputs=list(outputs), cache=cache,
             retry=parse_retry(retry, source=where, retry_on=retry_on),
             when=Condition(when, source=where) if when is not None else None,
+            after=list(dict.fromkeys(order)), fallback=on_failure,
         )
 
     return wrap(func) if func is not None else wrap
@@ -97,29 +112,46 @@ class Pipeline:
         self, name: str, context: Mapping[str, Any] | None = None, *,
         folder: str | Path | None = None, mode: str | None = None, workers: int = 4,
         cache: bool = False, client: Any = None, plugin_manager: Any = None,
+        enable_cache: bool | None = None, cache_dir: str | Path | None = None,
+        project_name: str = "", version: str = "", stack: str | Stack | None = None,
     ) -> None:
+        """`folder` (or `cache_dir`) keeps the state, run records and cache (default: the
+        current folder); `enable_cache` is `cache`; `stack` chooses the mode and its
+        settings by name (stacks.py); `project_name` and `version` are carried into the
+        result."""
         if not name or not all(c.isalnum() or c in "_-" for c in name):
             raise ConfigError(f"pipeline name must be letters, digits, _ or -, got {name!r}")
         from yt_pipeline.plugins import get_plugin_manager
 
         self.name = name
+        self.project_name, self.version = project_name, version
         self.context = Context(context or {})
-        self.folder = Path(folder or Path.cwd()).resolve()
+        self.folder = Path(folder or cache_dir or Path.cwd()).resolve()
+        self.stack = resolve_stack(stack)
         self.settings = self._settings()
-        self.mode = mode or (self.settings.mode if self.settings is not None else "dev")
+        self.mode = (mode or (self.stack.mode if self.stack else None)
+                     or (self.settings.mode if self.settings is not None else "dev"))
         self.workers = workers
-        self.cache = cache
+        self.cache = cache if enable_cache is None else enable_cache
         self.plugin_manager = plugin_manager or get_plugin_manager()
         self._client = client
         self.steps: dict[str, Step] = {}
         self._run_context: Context = self.context
 
     def _settings(self) -> Any:
-        if not (self.folder / "configs" / "config.yaml").is_file():
+        config_file = self.stack.config_file if self.stack else None
+        if config_file is None and not (self.folder / "configs" / "config.yaml").is_file():
             return None
         from yt_pipeline.config import load_config
 
-        return load_config(self.folder)
+        return load_config(self.folder, config_file)
+
+    def use_stack(self, stack: str | Stack) -> None:
+        """Run from now on with this stack: its mode, its settings, a new client."""
+        self.stack = resolve_stack(stack)
+        self.settings = self._settings()
+        self.mode = self.stack.mode if self.stack else self.mode
+        self._client = None
 
     def add_step(self, item: Step | Callable[..., Any]) -> Pipeline:
         made = item if isinstance(item, Step) else step(item)
@@ -157,7 +189,7 @@ class Pipeline:
                         f"step {s.name}: input {needed} is produced by no step and is not "
                         "in the context"
                     )
-        declared: dict[str, list[str]] = {name: [] for name in self.steps}
+        declared: dict[str, list[str]] = {name: list(s.after) for name, s in self.steps.items()}
         io = {s.name: (s.inputs, s.outputs) for s in self.steps.values()}
         return build_graph(declared, io, source=f"pipeline {self.name}", key="steps",
                            what="step")
@@ -179,30 +211,51 @@ class Pipeline:
         self, context: Mapping[str, Any] | None = None, *, workers: int | None = None,
         only: Iterable[str] = (), from_step: str | None = None, to_step: str | None = None,
         resume: bool = False, force: bool = False, refresh: Iterable[str] = (),
-        dry_run: bool = False,
+        dry_run: bool = False, stack: str | Stack | None = None, debug: bool = False,
     ) -> PipelineResult:
-        """Run the steps; a failed step gives a result with `success` false and `error`."""
+        """Run the steps; a failed step gives a result with `success` false and `error`.
+        `stack` runs this time (and after) with another stack; `debug` logs at DEBUG."""
         from yt_pipeline.runner import Runner, RunOptions
 
+        if stack is not None:
+            self.use_stack(stack)
         self._run_context = Context({**self.context, **(context or {})})
         options = RunOptions(
             workers=workers, only=list(only), from_stage=from_step, to_stage=to_step,
             resume=resume, force=force, refresh=list(refresh), dry_run=dry_run,
         )
-        return Runner(self, options).run()
+        with _debug_logging(debug):
+            result = Runner(self, options).run()
+        result.pipeline_name, result.project_name = self.name, self.project_name
+        result.version = self.version
+        for name, step_result in result.step_results.items():
+            step_result.artifact_uri = self._artifact_uri(self.steps[name])
+        return result
+
+    def _artifact_uri(self, s: Step) -> str:
+        tables = [o for o in s.outputs if _is_table(o)]
+        if tables:
+            return ", ".join(f"yt:{table}" for table in tables)
+        state = self.folder / ".runs" / f"stages.{self.name}.{self.mode}.json"
+        return f"{state.as_uri()}#{s.name}" if s.values_out else ""
 
     # -- one step as a unit -------------------------------------------------------------
     def _unit(self, s: Step) -> RunUnit:
         params = list(inspect.signature(s.func).parameters.values())
 
         def execute(debug: Debug, run_id: str, client: Any) -> Debug:
-            value = s.func(**self._arguments(s, params, debug, client))
+            arguments = self._arguments(s, params, debug, client)
+            value = (s.func(**arguments) if s.fallback is None
+                     else run_with_fallback(s, lambda: s.func(**arguments)))
             merged = dict(debug)
             merged.update(_named_outputs(s, value))
             return merged
 
         def condition_names(debug: Debug) -> dict[str, Any]:
-            return {**self._run_context, "context": self._run_context, "debug": debug}
+            # a condition may name the step's inputs directly: `data.quality > 0.9`
+            given = {name: debug[name] for name in s.inputs if name in debug}
+            return {**self._run_context, "context": self._run_context, "debug": debug,
+                    **given}
 
         def config_hash() -> str:
             taken = {p.name: self._run_context[p.name] for p in params
@@ -213,7 +266,10 @@ class Pipeline:
             name=s.name, execute=execute,
             inputs=[i for i in s.inputs if _is_table(i)],
             outputs=[o for o in s.outputs if _is_table(o)],
-            cache=s.cache, retry=s.retry, when=s.when, condition_names=condition_names,
+            # a step with a fallback retries inside its attempt (run_with_fallback), so the
+            # fallback comes after the last one
+            cache=s.cache, retry=s.retry if s.fallback is None else NO_RETRY, when=s.when,
+            condition_names=condition_names,
             code_hash=lambda: digest(_source_of(s.func)), config_hash=config_hash,
             source=f"step {s.name}", kind=("step", "output"),
         )
@@ -228,6 +284,13 @@ class Pipeline:
                 continue
             if name in s.inputs and name in debug:
                 kwargs[name] = debug[name]
+            elif name in s.inputs and not _is_table(name) and name not in ctx:
+                # its producer ran before this step, so it was skipped: take the declared
+                # default, or be skipped too
+                if param.default is param.empty:
+                    raise StageSkipped(f"its input {name} comes from a step that was skipped "
+                                       "(give the parameter a default to run without it)")
+                kwargs[name] = param.default
             elif name == "yt" and name not in ctx:
                 kwargs[name] = client
             elif name in ctx:
@@ -240,6 +303,36 @@ class Pipeline:
                     "(not an input of the step, not in the context)"
                 )
         return kwargs
+
+
+@contextmanager
+def _debug_logging(on: bool) -> Iterator[None]:
+    if not on:
+        yield
+        return
+    logger = logging.getLogger("yt_pipeline")
+    before = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+def run_with_fallback(s: Step, call: Callable[[], Any]) -> Any:
+    """The step's attempts (its retry policy), then `fallback(error)` after the last."""
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001 - named in the policy or given to fallback
+            if s.retry.should_retry(error, attempt):
+                time.sleep(s.retry.delay(attempt))
+                attempt += 1
+                continue
+            log.warning("[%s] failed (%s: %s); its on_failure fallback gives the outputs",
+                        s.name, type(error).__name__, error)
+            return s.fallback(error)  # type: ignore[misc]
 
 
 def _named_outputs(s: Step, value: Any) -> dict[str, Any]:

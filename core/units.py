@@ -16,7 +16,7 @@ from typing import Any
 from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.graph import StageGraph
-from yt_pipeline.retry import NO_RETRY, RetryPolicy
+from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy
 
 Debug = dict[str, Any]
 

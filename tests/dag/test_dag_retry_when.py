@@ -10,7 +10,7 @@ from dag_helpers import run_pipeline, started, state_of
 from yt_pipeline import hookimpl
 from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError
-from yt_pipeline.retry import RetryPolicy, parse_retry
+from yt_pipeline.retry_policy import RetryPolicy, parse_retry
 
 FAST = {"max_attempts": 3, "backoff_s": 0.01, "max_backoff_s": 0.02}
 
