@@ -72,6 +72,8 @@ class OperationSpec:
     config_file: str = "config.yaml"
     #: the run the operation belongs to (its jobs' logs are kept under it)
     run_id: str = ""
+    #: local file_paths entry -> (where a backend put it, the name jobs see it under)
+    uploaded_files: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def title(self) -> str:

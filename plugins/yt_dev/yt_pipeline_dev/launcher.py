@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from yt_pipeline import op_progress
+from yt_pipeline.attachments import is_cypress_path, local_file
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
 from yt_pipeline.op_progress import OperationProgress
@@ -28,7 +29,6 @@ from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
 from yt_pipeline_dev.shards import Segment
 
 MASK = "***"
-SECRETS_FILE = "secrets.env"
 
 
 @dataclass
@@ -210,32 +210,13 @@ def _keep_job_logs(op: OperationRun) -> None:
 def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
     """file_paths appear in the jobs' working folder under their own names, as in YT."""
     for item in spec.file_paths:
-        if item.startswith("//"):
+        if is_cypress_path(item):
             raise ConfigError(
                 f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item} is a "
                 "Cypress path; dev mode attaches local files (a path in the pipeline folder)"
             )
-        source = _attachable(spec, item)
+        source = local_file(spec, item)
         shutil.copyfile(source, sandbox / source.name)
-
-
-def _attachable(spec: OperationSpec, item: str) -> Path:
-    """A file_paths entry as a file of the pipeline folder; never one outside it (not even
-    through a symlink), never the secrets file."""
-    where = f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item}"
-    if "\x00" in item:
-        raise ConfigError(f"{where[: -len(item)]}{item!r} holds a NUL byte")
-    pipeline_dir = Path(spec.pipeline_dir).resolve()
-    given = Path(item) if Path(item).is_absolute() else pipeline_dir / item
-    source = given.resolve()
-    if source != pipeline_dir and pipeline_dir not in source.parents:
-        raise ConfigError(f"{where} is outside the pipeline folder {pipeline_dir}"
-                          + (f" (it leads to {source})" if given.is_symlink() else ""))
-    if not source.is_file():
-        raise ConfigError(f"{where} not found (looked at {given})")
-    if SECRETS_FILE in (given.name, source.name):
-        raise ConfigError(f"{where} is a secrets file; jobs get secrets through env only")
-    return source
 
 
 def vanilla(op: OperationRun) -> None:

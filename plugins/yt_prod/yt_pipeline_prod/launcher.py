@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline import op_progress
+from yt_pipeline.attachments import is_cypress_path, local_file
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, check_reduce_keys
@@ -25,7 +26,7 @@ from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.job_logs import job_secrets, keep_job_logs
-from yt_pipeline_prod.upload import ensure_uploaded
+from yt_pipeline_prod.upload import ensure_file_uploaded, ensure_uploaded
 
 if TYPE_CHECKING:
     from yt_pipeline.operations import OperationSpec
@@ -221,6 +222,10 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     if spec.kind != "sort":
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")
         archive = ensure_uploaded(client, spec.code_package)  # type: ignore[arg-type]
+        for item in spec.file_paths:
+            if not is_cypress_path(item):  # the same config as in dev: a local file
+                local = local_file(spec, item)
+                spec.uploaded_files[item] = (ensure_file_uploaded(client, local), local.name)
     with operation_transaction(client, f"{spec.stage_name}/{spec.name}") as transaction:
         _prepare_outputs(client, spec)
         sorts: list[OperationSpec] = []

@@ -57,10 +57,15 @@ def wrapper_for(spec: OperationSpec, script: str) -> str:
 
 
 def file_paths(spec: OperationSpec, archive: str) -> list[Any]:
+    """The archive, then each file_paths entry: a Cypress file as it is, a local file as
+    its uploaded copy (launcher.py uploads them), under the local file's name."""
     import yt.wrapper as yt
 
     paths = [yt.FilePath(archive, file_name=ARCHIVE_NAME)]
-    paths.extend(yt.FilePath(path) for path in spec.file_paths)
+    for item in spec.file_paths:
+        uploaded = spec.uploaded_files.get(item)
+        paths.append(yt.FilePath(uploaded[0], file_name=uploaded[1]) if uploaded
+                     else yt.FilePath(item))
     return paths
 
 

@@ -19,9 +19,12 @@ A temporary file left by a run that died expires within a day.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import BackendError, TableNotFound
@@ -77,24 +80,30 @@ def _remove_quietly(yt: Any, path: str) -> None:
         log.debug("could not remove %s: %s", path, type(error).__name__)
 
 
-def _upload(client: ProdClient, package: CodePackage, target: str) -> None:
-    log.info("uploading code archive %s (%d bytes)", package.remote_name, package.size)
+def _write_file(client: ProdClient, local: Path, target: str, folder: str,
+                check: Callable[[Any], None]) -> None:
+    """Write `local` to a temporary file of its own, then move it onto `target`."""
     yt = client.yt()
     temporary = f"{target}.part-{uuid.uuid4().hex[:16]}"
-    with translated(client, "upload code archive", target), \
-            package.archive_path.open("rb") as archive:
-        package.check_unchanged(archive)  # the bytes named by the hash, no other
-        yt.create("map_node", client.build_folder, recursive=True, ignore_existing=True)
+    with translated(client, "upload", target), local.open("rb") as source:
+        check(source)  # the bytes named by the hash, no other
+        yt.create("map_node", folder, recursive=True, ignore_existing=True)
         yt.create("file", temporary,
                   attributes={"expiration_time": expiration_time(TEMPORARY_TTL_DAYS)})
         try:
-            yt.write_file(temporary, archive, force_create=False)
+            yt.write_file(temporary, source, force_create=False)
             # a move drops the temporary file's expiration time (it is not asked to keep
-            # it); the archive's own is set just after
+            # it); the file's own is set just after
             yt.move(temporary, target, force=True)
         except BaseException:
             _remove_quietly(yt, temporary)
             raise
+
+
+def _upload(client: ProdClient, package: CodePackage, target: str) -> None:
+    log.info("uploading code archive %s (%d bytes)", package.remote_name, package.size)
+    _write_file(client, package.archive_path, target, client.build_folder,
+                package.check_unchanged)
     if not _refresh(client, target):
         raise BackendError(f"upload code archive {target}: it was removed right after the "
                            "upload; run again")
@@ -113,3 +122,50 @@ def ensure_uploaded(client: ProdClient, package: CodePackage) -> str:
             _upload(client, package, target)
         client.uploaded.add(target)
     return target
+
+
+# -- local files an operation gives its jobs (core/attachments.py) ----------------------
+FILES_FOLDER = "files"
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    hasher = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            hasher.update(block)
+            size += len(block)
+    return hasher.hexdigest(), size
+
+
+def ensure_file_uploaded(client: ProdClient, local: Path) -> str:
+    """The Cypress path of a local file, uploaded once beside the code archive under a name
+    made of its content's hash (an unchanged file is never sent again) and expiring as the
+    archives do. Outside the stage's transaction, like the archive."""
+    digest, size = _digest(local)
+    folder = f"{client.build_folder}/{FILES_FOLDER}"
+    target = f"{folder}/{digest[:32]}"
+    with client.upload_lock, outside_transaction(client.yt()):
+        if target in client.uploaded:
+            return target
+        if _remote_size(client, target) == size and _refresh(client, target):
+            log.info("file %s is already uploaded", local.name)
+        else:
+            log.info("uploading %s (%d bytes) for the jobs", local.name, size)
+            _write_file(client, local, target, folder, lambda handle: _same(handle, digest))
+            if not _refresh(client, target):
+                raise BackendError(f"upload {local.name} to {target}: it was removed right "
+                                   "after the upload; run again")
+        client.uploaded.add(target)
+    return target
+
+
+def _same(handle: Any, digest: str) -> None:
+    """The bytes about to be sent are the ones the name was made of."""
+    hasher = hashlib.sha256()
+    while block := handle.read(1 << 20):
+        hasher.update(block)
+    handle.seek(0)
+    if hasher.hexdigest() != digest:
+        raise BackendError(f"{getattr(handle, 'name', 'a file')} changed while it was being "
+                           "uploaded; run again")

@@ -1,0 +1,84 @@
+"""A stage config whose operation gives its jobs a local file (`file_paths: [models/w.json]`)
+works unchanged in dev and in prod on the fake proxy: the job opens the file by its name in
+its working folder. In prod the file is uploaded once beside the code archive, named by its
+content: an unchanged file is not sent again, a changed one is. (A YT job's `file_paths`
+are placed in the sandbox under `file_name`: ytsaurus-client's FilePath in
+yt/wrapper/ypath.py; the fake mounts them the same way.)"""
+
+from __future__ import annotations
+
+import json
+
+from yt_pipeline.testing import write_pipeline
+from yt_pipeline_prod.testing import TEST_TOKEN
+
+STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Score(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+MAPPER = """
+import json
+
+from ytjobs import read_rows, write_rows
+
+with open("weights.json") as handle:
+    weight = json.load(handle)["w"]
+write_rows({**row, "score": row["x"] * weight} for row in read_rows())
+"""
+
+
+def _pipeline(root, mode, url, weight):
+    config = {"stages": {"enabled_stages": ["score"]}, "pipeline": {"mode": mode}}
+    files = {"stages/score/stage.py": STAGE, "stages/score/src/mapper.py": MAPPER,
+             "models/weights.json": json.dumps({"w": weight}),
+             "stages/score/config.yaml": json.dumps({"client": {"operations": {"map": {
+                 "input_table": "//lf/in", "output_table": "//lf/out",
+                 "file_paths": ["models/weights.json"]}}}})}
+    if mode == "prod":
+        config["pipeline"]["prod"] = {"retries": False, "poll_interval_s": 0.05}
+        config["pipeline"]["build_folder"] = "//lf/build"
+        files["configs/secrets.env"] = f"YT_PROXY={url}\nYT_TOKEN={TEST_TOKEN}\n"
+    else:
+        files[".dev/lf/in.jsonl"] = '{"x": 1}\n{"x": 2}\n'
+    files["configs/config.yaml"] = json.dumps(config)
+    return write_pipeline(root, files)
+
+
+def test_the_same_local_file_config_runs_in_dev_and_prod(tmp_path, run_cli, fake_yt):
+    dev = _pipeline(tmp_path / "dev", "dev", "", 10)
+    assert run_cli("run", str(dev)).exit_code == 0
+    dev_rows = [json.loads(x) for x in (dev / ".dev/lf/out.jsonl").read_text().splitlines()]
+    fake_yt.put_table("//lf/in", [{"x": 1}, {"x": 2}])
+    prod = _pipeline(tmp_path / "prod", "prod", fake_yt.url, 10)
+    result = run_cli("run", str(prod))
+    assert result.exit_code == 0, result.output
+    assert fake_yt.rows("//lf/out") == dev_rows == [{"x": 1, "score": 10}, {"x": 2, "score": 20}]
+    uploads = fake_yt.calls["write_file"]
+    assert uploads == 2  # the code archive and the file
+
+    assert run_cli("run", str(prod)).exit_code == 0
+    assert fake_yt.calls["write_file"] == uploads  # unchanged: nothing sent again
+
+    (prod / "models/weights.json").write_text(json.dumps({"w": 3}))
+    assert run_cli("run", str(prod)).exit_code == 0
+    assert fake_yt.calls["write_file"] == uploads + 1  # the new content only
+    assert fake_yt.rows("//lf/out") == [{"x": 1, "score": 3}, {"x": 2, "score": 6}]
+
+
+def test_a_folder_or_a_file_outside_is_one_line_before_anything_is_sent(tmp_path, run_cli,
+                                                                        fake_yt):
+    fake_yt.put_table("//lf/in", [{"x": 1}])
+    root = _pipeline(tmp_path / "p", "prod", fake_yt.url, 1)
+    config = json.loads((root / "stages/score/config.yaml").read_text())
+    config["client"]["operations"]["map"]["file_paths"] = ["models"]
+    (root / "stages/score/config.yaml").write_text(json.dumps(config))
+    result = run_cli("run", str(root))
+    assert result.exit_code != 0
+    assert "file_paths entry models is a folder: pack it as one file" in result.stderr
+    assert fake_yt.specs == []
