@@ -2,7 +2,9 @@
 
 A stage's config.yaml may carry, at its top level, the keys the runner reads:
 `inputs`/`outputs` (table paths: dependencies and cache keys), `cache` (true/false),
-`retry` ({max_attempts, backoff_s, max_backoff_s}) and `when` (a condition).
+`retry` ({max_attempts, backoff_s, max_backoff_s}), `when` (a condition) and
+`client.operations` (operation sections). A key close to one of them is refused as a
+misspelling before anything runs (config_schema.check_stage_spelling).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.code_files import CodeFiles
 from yt_pipeline.conditions import Condition
+from yt_pipeline.config_schema import check_stage_spelling
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
@@ -76,6 +79,7 @@ def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, Conf
     configs = {}
     for name in names:
         configs[name] = pipeline.stage_config(name)
+        check_stage_spelling(configs[name], configs[name].file)
         stage_dir = pipeline.stage_registry.get_entry(name).stage_dir
         check_operation_sections(name, stage_dir, configs[name])
     return configs

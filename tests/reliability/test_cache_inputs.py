@@ -1,4 +1,5 @@
-"""The cache covers every file a stage's code can read.
+"""The cache covers every file a stage's code can read, and a misspelt runner key in a
+stage's config.yaml stops the run before it starts.
 
 Each run is a fresh `python -m yt_pipeline run` process, as a user's runs are: a stage.py
 and the modules it imports are imported anew, and jobs run from a newly built archive.
@@ -11,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -192,6 +194,56 @@ def test_a_changed_job_requirements_file_reruns_the_stage(pipeline):
     assert second.returncode == 0, second.stderr
     assert statuses(pipeline) == {"scale": "SUCCESS", "label": "CACHED"}
     assert cache_reason(pipeline, "scale") == "miss: code changed"
+
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ("input: [//in/numbers]\noutputs: [//out/labels]\n",
+     "error: stages/label/config.yaml: input: unknown key: did you mean inputs?"),
+    ("inputs: [//in/numbers]\noutput: [//out/labels]\n",
+     "error: stages/label/config.yaml: output: unknown key: did you mean outputs?"),
+    ("inputs: [//in/numbers]\noutputs: [//out/labels]\ncahce: false\n",
+     "error: stages/label/config.yaml: cahce: unknown key: did you mean cache?"),
+    ("inputs: [//in/numbers]\noutputs: [//out/labels]\nclient:\n  operation: {}\n",
+     "error: stages/label/config.yaml: client.operation: unknown key: "
+     "did you mean client.operations?"),
+])
+def test_a_misspelt_runner_key_stops_the_run_before_it_starts(tmp_path, config, expected):
+    from yt_pipeline_dev.client import DevClient
+
+    root = write_pipeline(tmp_path / "typo", {**FILES, "stages/label/config.yaml": config})
+    DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    result = run(root)
+    assert result.returncode == 2, result.stderr
+    assert _one_error_line(result) == expected
+    client = DevClient(root / ".dev")
+    assert not client.exists("//out/scaled") and not client.exists("//out/labels")
+    assert not list(root.glob(".runs/2*.json"))  # no run began
+
+
+def test_the_users_own_keys_are_still_accepted(tmp_path):
+    from yt_pipeline_dev.client import DevClient
+
+    config = textwrap.dedent("""\
+        inputs: [//in/numbers]
+        outputs: [//out/labels]
+        threshold: 1
+        raw_inputs: kept for the reader
+        job:
+          greeting: hello
+        client:
+          input_table: //in/numbers
+    """)
+    root = write_pipeline(tmp_path / "own", {**FILES, "stages/label/config.yaml": config})
+    DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert rows(root, "//out/labels") == [{"x": 2, "label": "n2"}]
 
 
 def test_an_unchanged_file_is_not_read_again(tmp_path, monkeypatch):
