@@ -7,7 +7,8 @@
   `from ... import` of those files (inside functions too) found as a module or package of
   the pipeline folder, as Python would find it with that folder first on the path. Modules
   of installed packages are not followed. A module imported by a name computed at run time
-  (`importlib.import_module(name)`) is not seen: ship it with `upload_modules`.
+  (`importlib.import_module(name)`) is not seen; a job's is in `uploads` when
+  `upload_modules` or `upload_paths` ships it.
 - `uploads`: for a stage with job code, what every job finds in the code archive besides
   its stage: ytjobs, `upload_modules`, `upload_paths`, as the uploader would pack them
   (`ytp_list_shared_code`), one digest per configuration entry.
