@@ -4,7 +4,16 @@ A stage is skipped when its fingerprint equals the one of its last success and i
 outputs still exist. The fingerprint hashes these components (each is logged and kept in
 `.runs/stages.<mode>.json`, so a miss can say what changed):
 
-- `code`: stage.py and src/ (a function step: its source);
+- `code`: the stage's own files: stage.py (the file of its class), everything under src/,
+  requirements.txt, and job scripts its config names elsewhere in its folder (a function
+  step: its source);
+- `imports`: the local modules that code imports, at any depth, outside those files (a
+  helper package beside stages/, a sibling stage's module), one digest per file;
+- `uploads`: for a stage with job code, what its jobs find in the code archive besides
+  their stage: ytjobs, each `upload_modules` and each `upload_paths` entry, one digest per
+  entry, listed as the uploader packs them;
+- `files`: each `file_paths` entry of its operation sections: a local file's content, a
+  Cypress file's revision;
 - `config`: the stage's config.yaml (a function step: the context values it takes);
 - `settings`: the pipeline settings (secrets are never part of them; workers and cache
   flags are left out because they do not change what a stage produces);
@@ -13,6 +22,12 @@ outputs still exist. The fingerprint hashes these components (each is logged and
 - `upstream`: for each dependency not linked by a declared table, its own fingerprint (or
   the run that last produced it), so an upstream change reaches every downstream stage;
 - `debug`: the debug the stage receives.
+
+`imports`, `uploads` and `files` are left out when empty. File contents are hashed through a
+memo kept in `.runs/file-digests.json` (filememo.py): an unchanged file is not read again.
+A miss names what changed: `code changed`, `imports common/words.py changed`, `uploads
+pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `input
+//x changed`.
 """
 
 from __future__ import annotations
@@ -56,6 +71,7 @@ def fingerprint_components(
         upstream[dep] = entry.get("fingerprint") or entry.get("run_id")
     return {
         "code": unit.code_hash(),
+        **unit.read_files(client),
         "config": unit.config_hash(),
         "settings": target.settings_hash,
         "inputs": {path: client.table_fingerprint(path) for path in unit.inputs},
@@ -106,23 +122,35 @@ def decide(
     return decision
 
 
+#: components that hold one digest each
+_SINGLE = ("code", "config", "settings", "debug")
+#: components that hold a digest per name, and how a change of one is named
+_GROUPS = (("imports", "imports"), ("uploads", "uploads"), ("files", "files"),
+           ("inputs", "input"), ("upstream", "upstream"))
+
+
 def _what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
     changes = []
-    for key in ("code", "config", "settings", "debug"):
+    for key in _SINGLE:
         if old.get(key) != new[key]:
             changes.append(f"{key} changed")
-    for group, label in (("inputs", "input"), ("upstream", "upstream")):
-        before = old.get(group) or {}
-        for name, value in new[group].items():
-            if before.get(name) != value:
+    for group, label in _GROUPS:
+        before, after = old.get(group) or {}, new.get(group) or {}
+        for name, value in after.items():
+            if name not in before and group in ("imports", "uploads", "files"):
+                changes.append(f"{label} {name} added")
+            elif before.get(name) != value:
                 changes.append(f"{label} {name} changed")
-        for name in sorted(set(before) - set(new[group])):
+        for name in sorted(set(before) - set(after)):
             changes.append(f"{label} {name} removed")
     return ", ".join(changes) or "fingerprint changed"
 
 
 def _summary(components: dict[str, Any]) -> str:
-    parts = [f"{key}={components[key][:8]}" for key in ("code", "config", "settings", "debug")]
+    parts = [f"{key}={components[key][:8]}" for key in _SINGLE]
+    for key in ("imports", "uploads", "files"):
+        if components.get(key):
+            parts.append(f"{key}={digest_value(components[key])[:8]} ({len(components[key])})")
     for path, value in components["inputs"].items():
         parts.append(f"input {path}={(value or 'missing')[:12]}")
     for dep, value in components["upstream"].items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -113,10 +114,47 @@ def _check_spelling(config: PipelineConfig) -> None:
 
 def _refuse_if_close(config: PipelineConfig, dotted: str, name: str, known: Iterable[str],
                      prefix: str = "") -> None:
-    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=CLOSE)
     if close:
         raise ConfigError(f"unknown key: did you mean {prefix}{close[0]}?",
                           file=config.source_of(dotted), key=dotted)
+
+
+#: how alike a name must be to one of ours to be taken for a misspelling of it
+CLOSE = 0.75
+
+#: the top-level keys of a stage's config.yaml the runner reads (stage_units.py), and the
+#: keys of its `client` section (operation_config.py); yt-framework's `job` section is read
+#: by the jobs alone
+STAGE_KEYS = ("inputs", "outputs", "cache", "retry", "when", "client")
+STAGE_CLIENT_KEYS = ("operations",)
+_WORD_BREAK = re.compile(r"[_\-.\s]+")
+
+
+def check_stage_spelling(data: Mapping[str, Any], file: str | None) -> None:
+    """A stage's config.yaml also holds the user's own keys, so only a key close to one the
+    runner reads is refused: `input:` left alone would be kept and ignored, the stage's
+    dependencies and cache key missing an input. A key that holds one of ours as a whole
+    word (`raw_inputs`, `outputs_dir`, `client_id`) is the user's own."""
+    for key in data:
+        _refuse_stage_key(key, STAGE_KEYS, file, "")
+    client = data.get("client")
+    if isinstance(client, Mapping):
+        for key in client:
+            _refuse_stage_key(key, STAGE_CLIENT_KEYS, file, "client.")
+
+
+def _refuse_stage_key(key: Any, known: tuple[str, ...], file: str | None, prefix: str) -> None:
+    name = str(key)
+    if name in known or name == "job":
+        return
+    lowered = name.lower()
+    if set(_WORD_BREAK.split(lowered)) & set(known) and lowered not in known:
+        return
+    close = difflib.get_close_matches(lowered, known, n=1, cutoff=CLOSE)
+    if close:
+        raise ConfigError(f"unknown key: did you mean {prefix}{close[0]}?", file=file,
+                          key=f"{prefix}{name}")
 
 
 def _validate_graph(config: PipelineConfig, graph: Any) -> None:

@@ -60,6 +60,21 @@ def ytp_package_code(
 
 
 @hookspec(firstresult=True)
+def ytp_list_shared_code(
+    pipeline_dir: Path, settings: PipelineConfig
+) -> dict[str, list[tuple[str, Path]]] | None:
+    """List what every job finds in the code archive besides its own stage, without
+    building it: the job-side helpers and what `upload_modules` and `upload_paths` add.
+
+    Receives the pipeline folder and the configuration. Returns, for each place the files
+    come from (`ytjobs`, `pipeline.upload_paths[0] helpers`, ...), the files as (name in
+    the archive, local path); None when this plugin builds no archive. The cache hashes
+    them, so a changed helper module runs again the stages whose jobs can import it.
+    Raises `PackagingError` for a configuration the archive could not be built from.
+    """
+
+
+@hookspec(firstresult=True)
 def ytp_launch_operation(client: TableClient, spec: OperationSpec) -> OperationResult | None:
     """Run one operation (map, reduce, map_reduce, sort, vanilla) and wait for it.
 

@@ -83,9 +83,20 @@ class Runner:
             return self._dry_run(plan, state, run_id)
         with RunLock(target.pipeline_dir, target.state_name, run_id), \
                 run_log(target.pipeline_dir / RUNS_DIR / f"{run_id}.log"):
-            if self.prepare is not None:  # under the lock: a refused run changes nothing
-                self.prepare()
-            return self._run_locked(plan, state, run_id)
+            code_files = target.code_files
+            if code_files is not None:
+                # before the archive is built: a file changed meanwhile is newer than its
+                # digest, so the next run sees the change
+                code_files.read_ahead(
+                    name for name in plan.to_run if cache_enabled(target.units[name], target)
+                )
+            try:
+                if self.prepare is not None:  # under the lock: a refused run changes nothing
+                    self.prepare()
+                return self._run_locked(plan, state, run_id)
+            finally:
+                if code_files is not None:
+                    code_files.save()
 
     # -- a real run ---------------------------------------------------------------------
     def _run_locked(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:

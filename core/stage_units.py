@@ -2,17 +2,20 @@
 
 A stage's config.yaml may carry, at its top level, the keys the runner reads:
 `inputs`/`outputs` (table paths: dependencies and cache keys), `cache` (true/false),
-`retry` ({max_attempts, backoff_s, max_backoff_s}) and `when` (a condition).
+`retry` ({max_attempts, backoff_s, max_backoff_s}), `when` (a condition) and
+`client.operations` (operation sections). A key close to one of them is refused as a
+misspelling before anything runs (config_schema.check_stage_spelling).
 """
 
 from __future__ import annotations
 
 import difflib
 import shlex
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.code_files import CodeFiles
 from yt_pipeline.conditions import Condition
+from yt_pipeline.config_schema import check_stage_spelling
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
@@ -22,7 +25,6 @@ from yt_pipeline.units import (
     Debug,
     RunTarget,
     RunUnit,
-    digest_files,
     digest_value,
     flag,
     table_list,
@@ -79,6 +81,7 @@ def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, Conf
     configs = {}
     for name in names:
         configs[name] = pipeline.stage_config(name)
+        check_stage_spelling(configs[name], configs[name].file)
         stage_dir = pipeline.stage_registry.get_entry(name).stage_dir
         check_operation_sections(name, stage_dir, configs[name])
     return configs
@@ -106,7 +109,9 @@ def _io(cfg: ConfigNode) -> tuple[list[str], list[str]]:
 def stage_target(pipeline: BasePipeline) -> RunTarget:
     graph, configs = stage_graph(pipeline)
     config = pipeline.config
-    units = {name: _stage_unit(pipeline, name, configs[name]) for name in graph.names}
+    code_files = CodeFiles(pipeline.pipeline_dir, config, pipeline.plugin_manager.hook)
+    units = {name: _stage_unit(pipeline, name, configs[name], code_files)
+             for name in graph.names}
     settings = {
         section: (
             {k: v for k, v in value.items() if k not in _NOT_FINGERPRINTED}
@@ -127,10 +132,12 @@ def stage_target(pipeline: BasePipeline) -> RunTarget:
         workers=int(config.get("pipeline.workers") or 1),
         cache_default=bool(config.get("pipeline.cache")),
         resume_command=resume_command(pipeline),
+        code_files=code_files,
     )
 
 
-def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode) -> RunUnit:
+def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,
+                code_files: CodeFiles) -> RunUnit:
     entry = pipeline.stage_registry.get_entry(name)
     source = cfg.file
     inputs, outputs = _io(cfg)
@@ -157,14 +164,7 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode) -> RunUnit:
             "mode": settings.mode,
         }
 
-    stage_dir = Path(entry.stage_dir)
-
-    def code_hash() -> str:
-        files = [stage_dir / "stage.py"] if (stage_dir / "stage.py").is_file() else []
-        src = stage_dir / "src"
-        if src.is_dir():
-            files += [p for p in src.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-        return digest_files(stage_dir, files)
+    code = code_files.add_stage(name, entry.stage_dir, entry.stage_class, cfg)
 
     return RunUnit(
         name=name,
@@ -178,7 +178,8 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode) -> RunUnit:
         ),
         when=Condition(when, source=source) if when is not None else None,
         condition_names=condition_names,
-        code_hash=code_hash,
+        code_hash=code.code_hash,
+        read_files=code.read,
         config_hash=lambda: digest_value(cfg.to_dict()),
         source=source,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,9 @@ class RunUnit:
     #: hashes of the unit's code and of its own configuration, for the cache
     code_hash: Callable[[], str] = lambda: ""
     config_hash: Callable[[], str] = lambda: ""
+    #: (the run's client) -> what else its code can read, by cache component (`imports`,
+    #: `uploads`, `files`: name -> digest; see code_files.py), empty components left out
+    read_files: Callable[[Any], dict[str, dict[str, str | None]]] = lambda client: {}
     #: where the unit is declared, for error messages
     source: str | None = None
     #: how messages name it and what it hands on: ("stage", "debug") or ("step", "output")
@@ -64,6 +67,8 @@ class RunTarget:
     cache_default: bool
     #: the command that resumes this pipeline after a failure
     resume_command: str
+    #: the files the units' code can read (a folder pipeline's `CodeFiles`), or None
+    code_files: Any = None
 
 
 def digest(*parts: bytes | str) -> str:
@@ -77,14 +82,6 @@ def digest(*parts: bytes | str) -> str:
 def digest_value(value: Any) -> str:
     """A stable hash of JSON-like data; other objects hash by their repr."""
     return digest(json.dumps(value, sort_keys=True, default=repr, separators=(",", ":")))
-
-
-def digest_files(root: Path, paths: Iterable[Path]) -> str:
-    h = hashlib.blake2b(digest_size=12)
-    for path in sorted(paths):
-        h.update(str(path.relative_to(root)).encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def table_list(value: Any, *, source: str | None, key: str) -> list[str]:

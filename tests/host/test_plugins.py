@@ -184,11 +184,39 @@ def test_stage_error_hook_and_exit_code_1(hello_pipeline, register_plugin, run_c
     assert dict(spy.calls)["ytp_pipeline_finished"] == {"success": False, "n": 1}
 
 
+def test_shared_code_a_plugin_lists_is_in_the_cache_key(hello_pipeline, register_plugin,
+                                                        run_cli, caplog):
+    """ytp_list_shared_code: asked once per cached run; its files are hashed for the stages
+    with job code, and a change names the entry it lists."""
+    config = {"pipeline": {"mode": "dev", "cache": True}, "stages": {"enabled_stages": ["hello"]}}
+    root = hello_pipeline({"stages/hello/src/mapper.py": "print()\n", "shared/notes.txt": "a\n"},
+                          config=config)
+
+    class Lister:
+        def __init__(self):
+            self.calls = []
+
+        @hookimpl(tryfirst=True)
+        def ytp_list_shared_code(self, pipeline_dir, settings):
+            self.calls.append((pipeline_dir, settings.get("pipeline.cache")))
+            return {"shared notes": [("notes.txt", pipeline_dir / "shared" / "notes.txt")]}
+
+    lister = register_plugin(Lister(), name="lister")
+    assert run_cli("run", root).exit_code == 0
+    with caplog.at_level(logging.INFO, logger="yt_pipeline"):
+        assert run_cli("run", root).exit_code == 0
+        assert "[hello] cache hit" in caplog.text
+        (root / "shared" / "notes.txt").write_text("b\n")
+        assert run_cli("run", root).exit_code == 0
+    assert "[hello] cache miss: uploads shared notes changed" in caplog.text
+    assert lister.calls == [(root.resolve(), True)] * 3
+
+
 def test_hook_names_are_prefixed_and_documented():
     from yt_pipeline import hookspecs
 
     names = all_hook_names()
-    assert len(names) == 10
+    assert len(names) == 11
     for name in names:
         assert (hookspecs.describe(name) or "").strip(), name
 

@@ -249,3 +249,23 @@ def test_packaging_logs_size_and_file_count(full_pipeline, caplog):
     assert "[Upload] Packaging code..." in messages
     summary = [m for m in messages if f"{package.file_count} files" in m]
     assert summary and "KiB" in summary[0] and package.content_hash[:16] in summary[0]
+
+
+def test_shared_code_is_listed_as_it_is_packed(full_pipeline):
+    """ytp_list_shared_code lists, without building, exactly the archive's members besides
+    the stages and the wrappers, by configuration entry: what the cache hashes."""
+    from yt_pipeline.config import load_config
+    from yt_pipeline_uploader.build import list_shared_code
+
+    pipeline = full_pipeline()
+    listed = list_shared_code(pipeline, load_config(pipeline))
+    assert not (pipeline / ".build").exists()
+    assert list(listed) == [
+        "ytjobs", "pipeline.upload_modules[0] helpers", "pipeline.upload_modules[1] textutil.py",
+        "pipeline.upload_paths[0] lookup", "pipeline.upload_paths[1] assets",
+    ]
+    assert [name for name, _ in listed["pipeline.upload_paths[0] lookup"]] == [
+        "lookup/codes.csv", "lookup/keep.tmp", "lookup/nested/deep.csv"]
+    members = set(archive_files(build(pipeline).archive_path))
+    shared = {name for files in listed.values() for name, _ in files}
+    assert shared == {m for m in members if not m.startswith(("stages/", "operation_wrapper_"))}

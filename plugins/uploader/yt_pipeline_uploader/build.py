@@ -42,15 +42,12 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
 
     # Everything is checked before .build is touched, so a bad configuration leaves the
     # previous build as it was.
-    chosen: list[Source] = [src.jobs_package_source()]
+    chosen: list[Source] = []
     for stage in stages:
         chosen += src.stage_sources(pipeline_dir, stage.name, stage.stage_dir, jobs[stage.name])
-    extra = src.module_sources(pipeline_dir, list(_setting(settings, MODULES_KEY)), MODULES_KEY)
-    private = private_paths(pipeline_dir, settings)
-    extra += src.path_sources(pipeline_dir, list(_setting(settings, PATHS_KEY)), PATHS_KEY,
-                              private)
-    chosen += src.check_distinct_targets(extra)
-    files = _collect(chosen, _secret_ids(settings, pipeline_dir), private)
+    (jobs_package, *extra), private = _shared_sources(pipeline_dir, settings)
+    files = _collect([jobs_package, *chosen, *extra], _secret_ids(settings, pipeline_dir),
+                     private)
 
     from yt_pipeline_uploader.archive import Member, human_size, write_archive
     from yt_pipeline_uploader.wrapper import wrapper_text
@@ -87,6 +84,38 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
         file_count=info.file_count,
         wrappers=_wrapper_map(scripts),
     )
+
+
+def list_shared_code(pipeline_dir: Path, settings: Any) -> dict[str, list[tuple[str, Path]]]:
+    """What every job finds in the archive besides its stage (the `ytp_list_shared_code`
+    hook): the files of ytjobs, of each `upload_modules` and each `upload_paths` entry, as
+    `package_code` packs them, by entry."""
+    pipeline_dir = Path(pipeline_dir).resolve()
+    shared, private = _shared_sources(pipeline_dir, settings)
+    secret_ids = _secret_ids(settings, pipeline_dir)
+    listed: dict[str, list[tuple[str, Path]]] = {}
+    labels: dict[str, str] = {}
+    for source in shared:
+        label = labels.setdefault(source.origin, _label(source))
+        files = listed.setdefault(label, [])
+        files += [(e.arcname, e.path) for e in list_source(source, secret_ids, private)]
+    return listed
+
+
+def _shared_sources(pipeline_dir: Path, settings: Any) -> tuple[list[Source], Private]:
+    """ytjobs, `upload_modules` and `upload_paths`, checked; and what is never packed."""
+    from yt_pipeline_uploader import sources as src
+
+    extra = src.module_sources(pipeline_dir, list(_setting(settings, MODULES_KEY)), MODULES_KEY)
+    private = private_paths(pipeline_dir, settings)
+    extra += src.path_sources(pipeline_dir, list(_setting(settings, PATHS_KEY)), PATHS_KEY,
+                              private)
+    return [src.jobs_package_source(), *src.check_distinct_targets(extra)], private
+
+
+def _label(source: Source) -> str:
+    """How the cache names a shared source: `ytjobs`, `pipeline.upload_paths[0] helpers`."""
+    return source.origin if source.origin == source.target else f"{source.origin} {source.target}"
 
 
 def _collect(sources: list[Source], secret_ids: frozenset[tuple[int, int]],

@@ -25,6 +25,13 @@ def ytp_package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> Co
 
 
 @hookimpl
+def ytp_list_shared_code(pipeline_dir: Path, settings: Any) -> dict[str, list[tuple[str, Path]]]:
+    from yt_pipeline_uploader.build import list_shared_code
+
+    return list_shared_code(pipeline_dir, settings)
+
+
+@hookimpl
 def ytp_add_commands(cli: click.Group) -> None:
     from yt_pipeline_uploader.command import package
 

@@ -1,0 +1,332 @@
+"""The cache covers every file a stage's code can read, and a misspelt runner key in a
+stage's config.yaml stops the run before it starts.
+
+Each run is a fresh `python -m yt_pipeline run` process, as a user's runs are: a stage.py
+and the modules it imports are imported anew, and jobs run from a newly built archive.
+Checks read the rows of the output tables, not only exit codes and statuses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline.testing import write_pipeline
+
+CONFIG = """\
+pipeline:
+  mode: dev
+  cache: true
+  upload_paths: [helpers]
+stages:
+  graph:
+    scale: []
+    label: []
+"""
+
+# A stage whose map job imports a module of upload_paths and reads a file_paths asset.
+SCALE_STAGE = """\
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Scale(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+SCALE_CONFIG = """\
+inputs: [//in/numbers]
+outputs: [//out/scaled]
+client:
+  operations:
+    map:
+      input_table: //in/numbers
+      output_table: //out/scaled
+      file_paths: [assets/offset.txt]
+"""
+MAPPER = """\
+from helpers.factor import FACTOR
+from ytjobs import read_rows, write_rows
+
+with open("offset.txt") as handle:
+    OFFSET = int(handle.read())
+write_rows({"x": row["x"], "y": row["x"] * FACTOR + OFFSET} for row in read_rows())
+"""
+
+# A stage (no jobs) whose stage.py imports a module from a folder beside stages/, which
+# imports another one in turn.
+LABEL_STAGE = """\
+from common.labels import label
+from yt_pipeline import BaseStage
+
+
+class Label(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        threshold = self.config.get("threshold", 0)
+        rows = [{"x": row["x"], "label": label(row["x"])}
+                for row in yt.read_table("//in/numbers") if row["x"] > threshold]
+        yt.write_table("//out/labels", rows)
+        return debug
+"""
+LABEL_CONFIG = """\
+inputs: [//in/numbers]
+outputs: [//out/labels]
+"""
+FILES = {
+    "configs/config.yaml": CONFIG,
+    "stages/scale/stage.py": SCALE_STAGE,
+    "stages/scale/config.yaml": SCALE_CONFIG,
+    "stages/scale/src/mapper.py": MAPPER,
+    "helpers/__init__.py": "",
+    "helpers/factor.py": "FACTOR = 10\n",
+    "assets/offset.txt": "1\n",
+    "stages/label/stage.py": LABEL_STAGE,
+    "stages/label/config.yaml": LABEL_CONFIG,
+    "common/__init__.py": "",
+    "common/labels.py": "from common.words import PREFIX\n\n\ndef label(x):\n    return f'{PREFIX}{x}'\n",
+    "common/words.py": "PREFIX = 'n'\n",
+}
+
+
+def run(root: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), *extra],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def rows(root: Path, path: str) -> list[dict]:
+    from yt_pipeline_dev.client import DevClient
+
+    return list(DevClient(root / ".dev").read_table(path))
+
+
+def last_record(root: Path) -> dict:
+    records = sorted((root / ".runs").glob("2*.json"))
+    return json.loads(records[-1].read_text())
+
+
+def statuses(root: Path) -> dict[str, str]:
+    return {name: stage["outcome"] for name, stage in last_record(root)["stages"].items()}
+
+
+def cache_reason(root: Path, stage: str) -> str:
+    return last_record(root)["stages"][stage]["cache"]
+
+
+def edit(path: Path, text: str) -> None:
+    """Write new content that a size-and-time check alone could miss: the same size, and
+    the file's old modification time put back."""
+    before = path.stat()
+    assert len(text.encode()) == before.st_size
+    path.write_text(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.fixture
+def pipeline(tmp_path):
+    """A pipeline that ran once, and again with every stage from the cache."""
+    from yt_pipeline_dev.client import DevClient
+
+    root = write_pipeline(tmp_path / "cached", FILES)
+    DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    first = run(root)
+    assert first.returncode == 0, first.stderr
+    assert statuses(root) == {"scale": "SUCCESS", "label": "SUCCESS"}
+    assert rows(root, "//out/scaled") == [{"x": 1, "y": 11}, {"x": 2, "y": 21}]
+    assert rows(root, "//out/labels") == [{"x": 1, "label": "n1"}, {"x": 2, "label": "n2"}]
+    return root
+
+
+def test_nothing_changed_every_stage_is_a_hit(pipeline):
+    time.sleep(0.01)
+    second = run(pipeline)
+    assert second.returncode == 0, second.stderr
+    assert statuses(pipeline) == {"scale": "CACHED", "label": "CACHED"}
+    assert cache_reason(pipeline, "scale").startswith("hit: fingerprint ")
+    assert rows(pipeline, "//out/scaled") == [{"x": 1, "y": 11}, {"x": 2, "y": 21}]
+
+
+def test_a_changed_upload_paths_module_reruns_the_stage(pipeline):
+    edit(pipeline / "helpers" / "factor.py", "FACTOR = 20\n")
+    second = run(pipeline)
+    assert second.returncode == 0, second.stderr
+    assert statuses(pipeline) == {"scale": "SUCCESS", "label": "CACHED"}
+    # the job imports it: both the entry of the archive and the module are named
+    reason = "imports helpers/factor.py changed, uploads pipeline.upload_paths[0] helpers changed"
+    assert cache_reason(pipeline, "scale") == f"miss: {reason}"
+    assert f"[scale] cache miss: {reason}" in second.stderr
+    assert rows(pipeline, "//out/scaled") == [{"x": 1, "y": 21}, {"x": 2, "y": 41}]
+
+
+def test_a_changed_module_imported_from_a_sibling_folder_reruns_the_stage(pipeline):
+    edit(pipeline / "common" / "words.py", "PREFIX = 'm'\n")  # imported by common/labels.py
+    planned = run(pipeline, "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    assert "cache miss: imports common/words.py changed" in planned.stdout
+    second = run(pipeline)
+    assert second.returncode == 0, second.stderr
+    assert statuses(pipeline) == {"scale": "CACHED", "label": "SUCCESS"}
+    assert cache_reason(pipeline, "label") == "miss: imports common/words.py changed"
+    assert rows(pipeline, "//out/labels") == [{"x": 1, "label": "m1"}, {"x": 2, "label": "m2"}]
+
+
+def test_a_changed_file_paths_asset_reruns_the_stage(pipeline):
+    edit(pipeline / "assets" / "offset.txt", "5\n")
+    second = run(pipeline)
+    assert second.returncode == 0, second.stderr
+    assert statuses(pipeline) == {"scale": "SUCCESS", "label": "CACHED"}
+    assert cache_reason(pipeline, "scale") == "miss: files assets/offset.txt changed"
+    assert rows(pipeline, "//out/scaled") == [{"x": 1, "y": 15}, {"x": 2, "y": 25}]
+
+
+def test_a_changed_job_requirements_file_reruns_the_stage(pipeline):
+    (pipeline / "stages" / "scale" / "requirements.txt").write_text("# nothing needed\n")
+    second = run(pipeline)
+    assert second.returncode == 0, second.stderr
+    assert statuses(pipeline) == {"scale": "SUCCESS", "label": "CACHED"}
+    assert cache_reason(pipeline, "scale") == "miss: code changed"
+
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ("input: [//in/numbers]\noutputs: [//out/labels]\n",
+     "error: stages/label/config.yaml: input: unknown key: did you mean inputs?"),
+    ("inputs: [//in/numbers]\noutput: [//out/labels]\n",
+     "error: stages/label/config.yaml: output: unknown key: did you mean outputs?"),
+    ("inputs: [//in/numbers]\noutputs: [//out/labels]\ncahce: false\n",
+     "error: stages/label/config.yaml: cahce: unknown key: did you mean cache?"),
+    ("inputs: [//in/numbers]\noutputs: [//out/labels]\nclient:\n  operation: {}\n",
+     "error: stages/label/config.yaml: client.operation: unknown key: "
+     "did you mean client.operations?"),
+])
+def test_a_misspelt_runner_key_stops_the_run_before_it_starts(tmp_path, config, expected):
+    from yt_pipeline_dev.client import DevClient
+
+    root = write_pipeline(tmp_path / "typo", {**FILES, "stages/label/config.yaml": config})
+    DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    result = run(root)
+    assert result.returncode == 2, result.stderr
+    assert _one_error_line(result) == expected
+    client = DevClient(root / ".dev")
+    assert not client.exists("//out/scaled") and not client.exists("//out/labels")
+    assert not list(root.glob(".runs/2*.json"))  # no run began
+
+
+def test_the_users_own_keys_are_still_accepted(tmp_path):
+    from yt_pipeline_dev.client import DevClient
+
+    config = textwrap.dedent("""\
+        inputs: [//in/numbers]
+        outputs: [//out/labels]
+        threshold: 1
+        raw_inputs: kept for the reader
+        job:
+          greeting: hello
+        client:
+          input_table: //in/numbers
+    """)
+    root = write_pipeline(tmp_path / "own", {**FILES, "stages/label/config.yaml": config})
+    DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert rows(root, "//out/labels") == [{"x": 2, "label": "n2"}]
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path, monkeypatch):
+    """File digests are kept by the file's identity: the next run does not read an unchanged
+    file, and sees a rewrite that keeps its size and modification time."""
+    from yt_pipeline import filememo
+
+    monkeypatch.setattr(filememo, "RACY_S", 0.0)
+    asset = tmp_path / "assets" / "big.bin"
+    asset.parent.mkdir()
+    asset.write_bytes(b"a" * 100_000)
+    first = filememo.FileMemo(tmp_path)
+    digest = first.digest(asset)
+    first.save()
+    assert (tmp_path / ".runs" / filememo.MEMO_FILE).is_file()
+
+    reads = []
+    real_hash = filememo._hash_file
+    monkeypatch.setattr(filememo, "_hash_file", lambda path: reads.append(path) or real_hash(path))
+    assert filememo.FileMemo(tmp_path).digest(asset) == digest
+    assert reads == []
+
+    before = asset.stat()
+    asset.write_bytes(b"b" * 100_000)
+    os.utime(asset, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert filememo.FileMemo(tmp_path).digest(asset) != digest
+    assert reads == [asset]
+
+
+PROD_OFFSET_MAPPER = """\
+from ytjobs import read_rows, write_rows
+
+with open("offset.txt") as handle:
+    OFFSET = int(handle.read())
+write_rows({"x": row["x"], "y": row["x"] + OFFSET} for row in read_rows())
+"""
+
+
+def test_prod_a_changed_cypress_file_paths_entry_reruns_the_stage(make_pipeline, run_cli,
+                                                                  monkeypatch):
+    pytest.importorskip("yt_pipeline_prod")
+    from yt_pipeline_prod.testing import (
+        TEST_PROD_OPTIONS,
+        TEST_TOKEN,
+        make_prod_client,
+        start_fake_proxy,
+    )
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    with start_fake_proxy() as fake_yt:
+        config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                               "prod": TEST_PROD_OPTIONS},
+                  "stages": {"enabled_stages": ["scale"]}}
+        stage_config = (SCALE_CONFIG.replace("//in/numbers", "//home/c/numbers")
+                        .replace("//out/scaled", "//home/c/scaled")
+                        .replace("assets/offset.txt", "//home/c/offset.txt"))
+        root = make_pipeline({
+            "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+            "stages/scale/stage.py": SCALE_STAGE,
+            "stages/scale/config.yaml": stage_config,
+            "stages/scale/src/mapper.py": PROD_OFFSET_MAPPER,
+        }, config=config)
+        client = make_prod_client(fake_yt)
+        try:
+            yt = client.yt()
+            yt.create("map_node", "//home/c", recursive=True)
+            yt.write_file("//home/c/offset.txt", b"1\n")
+            client.write_table("//home/c/numbers", [{"x": 1}, {"x": 2}])
+
+            def outcome() -> tuple[str, str]:
+                stage = last_record(root)["stages"]["scale"]
+                return stage["outcome"], stage["cache"]
+
+            first = run_cli("run", root)
+            assert first.exit_code == 0, first.output
+            assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 2}, {"x": 2, "y": 3}]
+            assert run_cli("run", root).exit_code == 0
+            assert outcome()[0] == "CACHED"
+            yt.write_file("//home/c/offset.txt", b"5\n")
+            result = run_cli("run", root)
+            assert result.exit_code == 0, result.output
+            assert outcome() == ("SUCCESS", "miss: files //home/c/offset.txt changed")
+            assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 6}, {"x": 2, "y": 7}]
+        finally:
+            client.close()
