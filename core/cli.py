@@ -221,9 +221,11 @@ def init(name: Path) -> None:
 def _add_builtin_commands() -> None:
     from yt_pipeline.cli_dag import add_dag_commands
     from yt_pipeline.cli_migrate import migrate
+    from yt_pipeline.cli_report import report
 
     add_dag_commands(cli)
     cli.add_command(migrate)
+    cli.add_command(report)
 
 
 _add_builtin_commands()
