@@ -69,3 +69,16 @@ def test_the_page_in_chromium(two_runs, browser, tmp_path):
     for state, colour in COLOURS.items():
         pixel = bytes(colour) if rgb else bytes(colour) + b"\xff"
         assert sum(row.count(pixel) for row in rows) > 2000, f"no {state} node in the screenshot"
+
+
+def test_without_a_browser_nor_the_rights_to_install_one_the_test_skips(monkeypatch):
+    import browser as helper
+
+    monkeypatch.setattr(helper.shutil, "which", lambda name: "/usr/bin/apt-get"
+                        if name == "apt-get" else None)
+    monkeypatch.setattr(helper.os, "geteuid", lambda: 1000)
+    with pytest.raises(pytest.skip.Exception, match="installing it needs root"):
+        helper.ensure_browser()
+    monkeypatch.setattr(helper.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.skip.Exception, match="no apt-get"):
+        helper.ensure_browser()
