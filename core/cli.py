@@ -223,11 +223,13 @@ def _add_builtin_commands() -> None:
     from yt_pipeline.cli_dag import add_dag_commands
     from yt_pipeline.cli_logs import logs
     from yt_pipeline.cli_migrate import migrate
+    from yt_pipeline.cli_report import report
     from yt_pipeline.cli_table import table
 
     add_dag_commands(cli)
     cli.add_command(logs)
     cli.add_command(migrate)
+    cli.add_command(report)
     cli.add_command(table)
 
 

@@ -1,0 +1,148 @@
+"""The tables a stage wrote (with their row counts now) and the tails of its job logs.
+
+Row counts come from the mode's own table client, so dev needs no cluster; prod counts only
+when credentials are there, and says why not otherwise (a report must not hang on a proxy
+it cannot reach, nor fail because of it). Logs are what dev leaves behind: the stderr of a
+failed operation's jobs in the sandbox it kept (its path is in the stage's error) and the
+output of vanilla tasks in `<dev_dir>/<stage>.log`. Every text read here is masked, the
+page masks again whatever it writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.errors import TableNotFound
+from yt_pipeline.logs import masked
+
+TAIL_LINES = 40
+#: a log's tail is read from its last bytes only: logs of long jobs can be large
+TAIL_BYTES = 64 * 1024
+_KEPT_SANDBOX = re.compile(r"sandbox kept at (\S[^\n]*)")
+#: the characters the dev backend replaces when it names a stage's log after the stage
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+@dataclass
+class TableRows:
+    path: str
+    rows: int | None = None
+    #: why there is no count: the table does not exist, counts are not available...
+    note: str = ""
+
+
+@dataclass
+class LogTail:
+    #: where the log is, relative to the pipeline folder
+    label: str
+    text: str
+    lines: int
+
+
+def written_tables(cfg: Any) -> list[str]:
+    """The tables a stage declares it writes: its `outputs:` and the output tables of the
+    operations in its `client.operations`, in that order, each once."""
+    found: list[str] = []
+    outputs = cfg.get("outputs") if hasattr(cfg, "get") else None
+    found += [outputs] if isinstance(outputs, str) else list(outputs or [])
+    client = cfg.get("client") if hasattr(cfg, "get") else None
+    sections = client.get("operations") if isinstance(client, Mapping) else None
+    for section in (sections or {}).values() if isinstance(sections, Mapping) else ():
+        if isinstance(section, Mapping):
+            for key in ("output_table", "output_tables"):
+                value = section.get(key)
+                found += [value] if isinstance(value, str) else list(value or [])
+    return list(dict.fromkeys(p for p in found if isinstance(p, str) and p.startswith("//")))
+
+
+def stage_tables(pipeline: Any, configs: Mapping[str, Any], stages: Mapping[str, Any],
+                 count: bool = True) -> str:
+    """Fill each stage's `tables`; returns a note when no count could be had at all."""
+    wanted = {name: written_tables(configs[name]) for name in stages if name in configs}
+    for name, paths in wanted.items():
+        stages[name].tables = [TableRows(path) for path in paths]
+    if not any(wanted.values()):
+        return ""
+    client, note = (None, "row counts not asked for (--no-rows)") if not count else _client(pipeline)
+    if client is None:
+        for name in wanted:
+            for table in stages[name].tables:
+                table.note = "not available"
+        return note
+    counted: dict[str, TableRows] = {}
+    for name in wanted:
+        for table in stages[name].tables:
+            if table.path not in counted:
+                counted[table.path] = _count(client, table.path)
+            table.rows, table.note = counted[table.path].rows, counted[table.path].note
+    return ""
+
+
+def _client(pipeline: Any) -> tuple[Any, str]:
+    if pipeline.mode == "prod":
+        missing = [n for n in ("YT_PROXY", "YT_TOKEN") if not pipeline.config.secret(n)]
+        if missing:
+            return None, (f"row counts not available: no {' and no '.join(missing)} "
+                          "(configs/secrets.env or the environment)")
+    try:
+        return pipeline.yt, ""
+    except Exception as exc:  # a report shows what it can; the reason goes on the page
+        return None, f"row counts not available: {_one_line(exc)}"
+
+
+def _count(client: Any, path: str) -> TableRows:
+    try:
+        return TableRows(path, int(client.row_count(path)))
+    except TableNotFound:
+        return TableRows(path, None, "does not exist")
+    except Exception as exc:
+        return TableRows(path, None, _one_line(exc))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+    return masked(text)
+
+
+def job_logs(folder: Path, dev_root: Path, stage: str, error: str, dev: bool) -> list[LogTail]:
+    """Tails of the job logs of a stage that exist now (dev keeps them; in prod a failed
+    job's stderr tail is already part of the stage's error)."""
+    if not dev:
+        return []
+    folder = folder.resolve()
+    found: list[Path] = []
+    for match in _KEPT_SANDBOX.finditer(error or ""):
+        sandbox = Path(match.group(1).strip()).resolve()
+        # a record names the sandbox; only one inside the pipeline folder is read
+        if folder in sandbox.parents and sandbox.is_dir():
+            found += sorted(sandbox.glob("*.stderr"))
+    found.append(dev_root / f"{_UNSAFE.sub('_', stage) or 'root'}.log")
+    tails = []
+    for path in dict.fromkeys(found):
+        tail = read_tail(path)
+        if tail is not None:
+            label = str(path.resolve().relative_to(folder)) if folder in path.resolve().parents \
+                else path.name
+            tails.append(LogTail(label, tail, tail.count("\n") + 1 if tail else 0))
+    return tails
+
+
+def read_tail(path: Path, lines: int = TAIL_LINES) -> str | None:
+    """The last `lines` lines of a file, masked; None when there is no such file."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - TAIL_BYTES))
+            data = handle.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return f"(cannot read {path.name}: {exc.strerror})"
+    text = data.decode("utf-8", "replace").rstrip("\n")
+    if size > TAIL_BYTES:  # the first line read is probably cut
+        text = text.split("\n", 1)[-1]
+    return masked("\n".join(text.split("\n")[-lines:]))
