@@ -247,7 +247,7 @@ def launch(stage: Any, kind: str, op_config: Any,
     if manager is None:
         raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to run operations")
     hook = manager.hook
-    stage.logger.info("[%s] starting %s operation %s", stage.name, kind, spec.name)
+    stage.logger.info("starting %s operation %s", kind, spec.name)  # tagged [stage]
     result = hook.ytp_launch_operation(client=stage.deps.yt_client, spec=spec)
     if result is None:
         raise PluginError(

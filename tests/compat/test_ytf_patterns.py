@@ -289,6 +289,7 @@ class Forks(BaseStage):
             failing.wait()
         except Exception as error:
             debug["failed"] = type(error).__name__
+            debug["failed_message"] = str(error)
         debug["state"] = failing.get_state()
         debug["done"] = handle.wait().operation_id is not None or True
         return debug

@@ -154,14 +154,39 @@ def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:
 
 
 def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
-    from yt_pipeline_dev import table_ops
-
     started = time.perf_counter()
     for table in spec.input_tables:
         client.existing_table(table)  # TableNotFound names the missing input
     if spec.kind != "sort":
         check_requirements(spec)
-    sandbox = sandbox_for(client, spec)
+    sandbox = _claim(sandbox_for(client, spec))
+    try:
+        return _launch_in(client, spec, sandbox, started)
+    finally:
+        with _active_lock:
+            _active.discard(sandbox)
+
+
+#: sandboxes of operations running now in this process: the same operation started twice
+#: at once (`run_map(..., sync=False)`) must not share, and delete, one
+_active: set[Path] = set()
+_active_lock = threading.Lock()
+
+
+def _claim(base: Path) -> Path:
+    with _active_lock:
+        sandbox, number = base, 1
+        while sandbox in _active:
+            number += 1
+            sandbox = base.with_name(f"{base.name}-{number}")
+        _active.add(sandbox)
+        return sandbox
+
+
+def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
+               started: float) -> OperationResult:
+    from yt_pipeline_dev import table_ops
+
     shutil.rmtree(sandbox, ignore_errors=True)  # leftovers of an earlier failed run
     sandbox.mkdir(parents=True)
     _attach_files(spec, sandbox)
