@@ -1,35 +1,20 @@
 """Mapper classes with the names and calls yt-framework's jobs use (`StreamMapper`,
-`BatchMapper`, `read_input_rows`), on the fast row codec of ytjobs.
+`BatchMapper`), on the fast row codec of ytjobs.
 
 While the processing function runs, `print()` goes to stderr, so a stray print cannot
-corrupt the output rows; the rows themselves go to the real stdout.
+corrupt the output rows; the rows themselves go to the real stdout. A line of input that
+is not JSON is skipped and reported on stderr. When the processing function raises, a JSON
+line on stderr says so (`{"error": "Processing failed: ...", "row": ...}`) and the error goes
+on up, failing the job.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Dict
+from typing import Any
 
-from ytjobs.logging.logger import redirect_stdout_to_stderr
-from ytjobs.rows import read_rows, write_rows
-
-# typing.Dict: evaluated at import, and jobs may run Python 3.8
-Row = Dict[str, Any]
-
-
-def read_input_rows() -> Iterator[Row]:
-    """The job's input rows, from stdin (the same as `ytjobs.read_rows()`)."""
-    return read_rows()
-
-
-def _run(results: Callable[[], Iterable[Row]], redirect: bool) -> int:
-    out = sys.stdout.buffer  # taken before any redirection: the rows always go here
-    guard = redirect_stdout_to_stderr() if redirect else contextlib.nullcontext()
-    with guard:
-        return write_rows(results(), out)
+from ytjobs.mapper.utils import Row, emit, input_rows, log_error, row_text
 
 
 class StreamMapper:
@@ -37,16 +22,21 @@ class StreamMapper:
 
     def map(self, processing_func: Callable[..., Iterable[Row]], *,
             redirect_processing_output: bool = True, **kwargs: Any) -> int:
+        """Run the job; returns how many rows were written."""
         def results() -> Iterator[Row]:
-            for row in read_rows():
-                yield from processing_func(row, **kwargs)
+            for row in input_rows():
+                try:
+                    yield from processing_func(row, **kwargs)
+                except Exception as exc:
+                    log_error({"error": f"Processing failed: {exc}", "row": row_text(row)})
+                    raise
 
-        return _run(results, redirect_processing_output)
+        return emit(results, redirect_processing_output)
 
 
 class BatchMapper:
     """Calls `processing_func(rows, **kwargs)` with lists of `batch_size` rows (all rows
-    at once when batch_size is None); it yields output rows."""
+    at once when batch_size is None); it yields output rows. No input, no call."""
 
     def __init__(self, batch_size: int | None = None) -> None:
         if batch_size is not None and batch_size < 1:
@@ -60,13 +50,47 @@ class BatchMapper:
                 yield everything
             return
         iterator = iter(rows)
-        while batch := list(itertools.islice(iterator, self.batch_size)):
+        while True:
+            batch = list(itertools.islice(iterator, self.batch_size))
+            if not batch:
+                return
             yield batch
 
     def map(self, processing_func: Callable[..., Iterable[Row]], *,
             redirect_processing_output: bool = True, **kwargs: Any) -> int:
-        def results() -> Iterator[Row]:
-            for batch in self.batches(read_rows()):
-                yield from processing_func(batch, **kwargs)
+        """Run the job; returns how many rows were written."""
+        if self.batch_size is None:
+            return self._process_all_rows(
+                processing_func, redirect_processing_output=redirect_processing_output, **kwargs)
+        return self._process_in_batches(
+            processing_func, redirect_processing_output=redirect_processing_output, **kwargs)
 
-        return _run(results, redirect_processing_output)
+    def _process_all_rows(self, processing_func: Callable[..., Iterable[Row]], *,
+                          redirect_processing_output: bool, **kwargs: Any) -> int:
+        def results() -> Iterator[Row]:
+            rows = list(input_rows())
+            if rows:
+                try:
+                    yield from processing_func(rows, **kwargs)
+                except Exception as exc:
+                    log_error({"error": f"Batch processing failed: {exc}",
+                               "total_rows": len(rows)})
+                    raise
+
+        return emit(results, redirect_processing_output)
+
+    def _process_in_batches(self, processing_func: Callable[..., Iterable[Row]], *,
+                            redirect_processing_output: bool, **kwargs: Any) -> int:
+        if self.batch_size is None:
+            raise ValueError("Batch size must be set to process rows in batches")
+
+        def results() -> Iterator[Row]:
+            for number, batch in enumerate(self.batches(input_rows())):
+                try:
+                    yield from processing_func(batch, **kwargs)
+                except Exception as exc:
+                    log_error({"error": f"Batch {number} processing failed: {exc}",
+                               "batch_size": len(batch), "batch_number": number})
+                    raise
+
+        return emit(results, redirect_processing_output)
