@@ -10,6 +10,15 @@ from yt_pipeline.errors import StageNotFound
 from yt_pipeline.stage import BaseStage
 
 
+class UnknownStage(StageNotFound, KeyError):
+    """No stage of that name is registered. A KeyError too, as a lookup by name raises it in
+    yt-framework's registry (`except KeyError` keeps working)."""
+
+    def __str__(self) -> str:
+        # KeyError would show the message quoted, as it shows a missing key
+        return Exception.__str__(self)
+
+
 class StageRegistry:
     """Stage classes by name. `add_stage` is chainable:
 
@@ -45,7 +54,7 @@ class StageRegistry:
             return self._stages[name]
         except KeyError:
             known = ", ".join(sorted(self._stages)) or "none"
-            raise StageNotFound(f"unknown stage {name} (known: {known})") from None
+            raise UnknownStage(f"unknown stage {name} (known: {known})") from None
 
     def has_stage(self, name: str) -> bool:
         return name in self._stages

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
@@ -34,6 +35,11 @@ _LONG_RUN = b"0" * 19
 #: in every control row YT puts between the rows of a job's input (a table switch); a block
 #: without it holds none, so the common case costs one `in` over the block
 CONTROL_MARK = b'"$attributes"'
+
+
+#: what to do with a line that is not JSON: the exception to raise, or None to skip the line
+#: (typing's forms: evaluated at import, and jobs may run Python 3.8)
+BadLine = typing.Callable[[bytes, Exception], typing.Optional[Exception]]
 
 
 class NotARow(TypeError):
@@ -198,19 +204,20 @@ class Codec:
             yield _lines(body)
 
     def iter_rows(self, stream: BinaryIO, chunk: int = CHUNK, *, close: bool = False,
-                  bad_line: Callable[[bytes, Exception], Exception] | None = None,
+                  bad_line: BadLine | None = None,
                   drop_control: bool = False) -> RowReader:
         """Every row of a JSON-lines stream, in constant memory.
 
         `close` closes the stream once read (or when the reader is closed); `bad_line(line,
         error)` gives the exception to raise for a line that is not JSON (default: the
         decoder's own ValueError). The rows before a bad line come out first; nothing after.
+        When `bad_line` returns None instead, the line is skipped and reading goes on.
         `drop_control` leaves out control rows (`is_control`).
         """
         return RowReader.over(self._blocks(stream, chunk, close, bad_line, drop_control))
 
     def _blocks(self, stream: BinaryIO, chunk: int, close: bool,
-                bad_line: Callable[[bytes, Exception], Exception] | None,
+                bad_line: BadLine | None,
                 drop_control: bool = False) -> Iterator[list[Any]]:
         try:
             for body in _bodies(stream, chunk):
@@ -249,9 +256,10 @@ class Codec:
             pass
         return None
 
-    def _slow_block(self, body: bytes, bad_line: Callable[[bytes, Exception], Exception] | None
+    def _slow_block(self, body: bytes, bad_line: BadLine | None
                     ) -> tuple[list[Any], Exception | None]:
-        """Line by line: the rows before the first bad line, and its error (or None)."""
+        """Line by line: the rows before the first bad line, and its error (or None). Bad
+        lines for which `bad_line` gives None are left out."""
         rows = []
         for line in _lines(body):
             if not line.strip():
@@ -261,7 +269,10 @@ class Codec:
             except (ValueError, RecursionError) as exc:
                 if isinstance(exc, RecursionError):
                     exc = ValueError("nested too deeply")
-                return rows, (bad_line(line, exc) if bad_line else exc)
+                error = bad_line(line, exc) if bad_line else exc
+                if error is None:
+                    continue
+                return rows, error
         return rows, None
 
 

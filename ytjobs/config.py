@@ -10,11 +10,17 @@ from typing import Any
 ENV_VAR = "JOB_CONFIG_PATH"
 
 
+class ConfigPathNotSet(ValueError, RuntimeError):
+    """JOB_CONFIG_PATH is not set. A ValueError, as yt-framework's get_config_path raises,
+    and a RuntimeError, as earlier versions of ytjobs raised."""
+
+
 def get_config_path() -> Path:
     """The stage's config.yaml; a relative value is taken from the job's working folder."""
     value = os.environ.get(ENV_VAR)
     if not value:
-        raise RuntimeError(f"{ENV_VAR} is not set: is this script running as a yt-pipeline job?")
+        raise ConfigPathNotSet(
+            f"{ENV_VAR} is not set: is this script running as a yt-pipeline job?")
     return Path(value)
 
 

@@ -1,3 +1,3 @@
-"""Fixtures of the compatibility tests."""
+"""Compat tests run jobs in prod too: the fake proxy and a client talking to it."""
 
-from yt_pipeline_prod.testing import fake_yt  # noqa: F401 - a fixture
+from yt_pipeline_prod.testing import fake_yt, prod_client  # noqa: F401 - fixtures

@@ -82,7 +82,8 @@ def test_read_input_rows_and_logger_module():
     """)
     assert output_rows(done) == ROWS
     lines = [line for line in done.stderr.splitlines() if "words" in line]
-    assert len(lines) == 1 and lines[0].endswith("read count=5")
+    # yt-framework's line: [time] [logger] LEVEL: message | key=value
+    assert len(lines) == 1 and lines[0].endswith("] [words] INFO: read | count=5")
 
 
 def test_batch_size_below_one_is_refused():

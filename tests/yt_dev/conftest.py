@@ -81,8 +81,10 @@ def build_package(pipeline_dir: Path, stage: str, scripts: dict[str, str],
     archive = build / ARCHIVE_NAME
     wrappers = {}
     with tarfile.open(archive, "w:gz") as tar:
-        for source in sorted(Path(ytjobs.__file__).parent.glob("*.py")):
-            _add(tar, f"ytjobs/{source.name}", source.read_bytes())
+        home = Path(ytjobs.__file__).parent
+        for source in sorted(home.rglob("*.py")):  # subpackages too (logging, mapper, ...)
+            if "__pycache__" not in source.parts:
+                _add(tar, f"ytjobs/{source.relative_to(home).as_posix()}", source.read_bytes())
         stage_dir = pipeline_dir / "stages" / stage
         for path in sorted(stage_dir.rglob("*")):
             if path.is_file():

@@ -5,6 +5,11 @@ runs through its wrapper script, exactly as in prod but with the wrapper told to
 interpreter and the already extracted folder. Without one, the script runs from the working
 tree. Either way the interpreter is the one running the pipeline, not whatever `python3` is
 first on PATH.
+
+Jobs run in the sandbox, and find the code there as yt-framework's jobs find it in theirs:
+each top entry of the extracted archive (stages/, ytjobs/, ...) is linked into the sandbox,
+as prod links it into the job's working folder, so `Path("stages/<stage>/config.yaml")`
+opens relative to the working folder. Without an archive, the pipeline's stages/ is linked.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from yt_pipeline.packaging import CODE_DIR_NAME, CodePackage, script_role, wrapp
 
 #: the folder that holds the ytjobs package, so jobs import the same ytjobs as the driver
 YTJOBS_HOME = str(Path(ytjobs.__file__).resolve().parent.parent)
+#: the stages' folder of a pipeline, and of the code archive
+STAGES_DIR = "stages"
 
 
 @dataclass
@@ -50,6 +57,7 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
     if package is None:
         pipeline_dir = str(Path(spec.pipeline_dir).resolve())
         paths = [pipeline_dir, YTJOBS_HOME]
+        link_entries(sandbox, [Path(pipeline_dir) / STAGES_DIR])
         return JobCode(
             code_dir=Path(pipeline_dir),
             env={
@@ -59,6 +67,7 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
         )
     code_dir = sandbox / CODE_DIR_NAME
     extract_archive(Path(package.archive_path), code_dir, package)
+    link_entries(sandbox, sorted(code_dir.iterdir()))
     return JobCode(
         code_dir=code_dir,
         wrappers=True,
@@ -70,6 +79,16 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
             "YTP_SKIP_REQUIREMENTS": "1",
         },
     )
+
+
+def link_entries(work_dir: Path, entries: list[Path]) -> None:
+    """Link each entry into the jobs' working folder under its own name, unless the folder
+    holds that name already (a file of `file_paths`); hidden entries are left out."""
+    for entry in entries:
+        link = work_dir / entry.name
+        if entry.name.startswith(".") or not entry.exists() or link.exists() or link.is_symlink():
+            continue
+        link.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
 
 
 def extract_archive(archive: Path, destination: Path, package: CodePackage | None = None) -> None:

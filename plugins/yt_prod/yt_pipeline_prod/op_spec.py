@@ -1,9 +1,10 @@
 """An OperationSpec as a YT operation spec: user jobs, resources, files, environment.
 
 Jobs read and write JSON lines (`<encode_utf8=%false>json`), as dev jobs do, so the same
-mapper scripts run unchanged. Each job extracts the code archive and runs the stage's
-wrapper script from it; secrets travel only in the secure vault and are exported under
-their own names inside the job, never on the command line.
+mapper scripts run unchanged. Each job extracts the code archive (into _ytp_code/, its top
+entries linked into the working folder) and runs the stage's wrapper script from it; secrets
+travel only in the secure vault and are exported under their own names inside the job, never
+on the command line.
 
 An operation's `spec:` section is merged into the spec built here, block by block: mappings
 merge key by key at every depth and the section's values win, so `mapper: {tmpfs_path: .}`
@@ -32,11 +33,24 @@ def job_format() -> Any:
     return yson.to_yson_type("json", attributes={"encode_utf8": False})
 
 
+#: Each top entry of the extracted code (stages/, ytjobs/, ...) linked into the job's working
+#: folder, where yt-framework extracts its archive: a job opening
+#: `Path("stages/<stage>/config.yaml")` relative to its working folder finds it. A name the
+#: folder already holds (a file of `file_paths`, the archive) is left as it is.
+LINK_CODE = (
+    f"for ytp_entry in {CODE_DIR_NAME}/*; do "
+    'ytp_name="${ytp_entry##*/}"; '
+    'if [ -e "$ytp_entry" ] && [ ! -e "$ytp_name" ] && [ ! -L "$ytp_name" ]; then '
+    'ln -s "$ytp_entry" "$ytp_name"; fi; done'
+)
+
+
 def job_command(wrapper: str) -> str:
     return "\n".join([
         "set -e",
         f"mkdir -p {CODE_DIR_NAME}",
         f"tar -xzf {ARCHIVE_NAME} -C {CODE_DIR_NAME}",
+        LINK_CODE,
         f'export YTP_CODE_DIR="$PWD/{CODE_DIR_NAME}"',
         # Secrets come as YT_SECURE_VAULT_<NAME>; jobs read them under <NAME>, as in dev.
         'for ytp_var in ${!YT_SECURE_VAULT_@}; do '
