@@ -44,6 +44,15 @@ class TableRows(Iterator[Row]):
             self._stream = self._pass()
         return next(self._stream)
 
+    def close(self) -> None:
+        """Stop reading (the table file or the request is released), as a generator's
+        close() does; stage code may call it half-way."""
+        for stream in (self._first, self._stream):
+            closer = getattr(stream, "close", None)
+            if callable(closer):
+                closer()
+        self._first = self._stream = None
+
     def _all(self) -> list[Row]:
         if self._rows is None:
             self._rows = list(self._pass())

@@ -81,11 +81,11 @@ def _remove_quietly(yt: Any, path: str) -> None:
 
 
 def _write_file(client: ProdClient, local: Path, target: str, folder: str,
-                check: Callable[[Any], None]) -> None:
+                check: Callable[[Any], None], what: str) -> None:
     """Write `local` to a temporary file of its own, then move it onto `target`."""
     yt = client.yt()
     temporary = f"{target}.part-{uuid.uuid4().hex[:16]}"
-    with translated(client, "upload", target), local.open("rb") as source:
+    with translated(client, f"upload {what}", target), local.open("rb") as source:
         check(source)  # the bytes named by the hash, no other
         yt.create("map_node", folder, recursive=True, ignore_existing=True)
         yt.create("file", temporary,
@@ -103,7 +103,7 @@ def _write_file(client: ProdClient, local: Path, target: str, folder: str,
 def _upload(client: ProdClient, package: CodePackage, target: str) -> None:
     log.info("uploading code archive %s (%d bytes)", package.remote_name, package.size)
     _write_file(client, package.archive_path, target, client.build_folder,
-                package.check_unchanged)
+                package.check_unchanged, "code archive")
     if not _refresh(client, target):
         raise BackendError(f"upload code archive {target}: it was removed right after the "
                            "upload; run again")
@@ -152,7 +152,8 @@ def ensure_file_uploaded(client: ProdClient, local: Path) -> str:
             log.info("file %s is already uploaded", local.name)
         else:
             log.info("uploading %s (%d bytes) for the jobs", local.name, size)
-            _write_file(client, local, target, folder, lambda handle: _same(handle, digest))
+            _write_file(client, local, target, folder, lambda handle: _same(handle, digest),
+                        f"file {local.name}")
             if not _refresh(client, target):
                 raise BackendError(f"upload {local.name} to {target}: it was removed right "
                                    "after the upload; run again")
