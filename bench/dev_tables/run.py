@@ -68,7 +68,9 @@ def baseline(n: int, work: Path) -> dict[str, float]:
     return {"write": wrote - started, "read": time.perf_counter() - wrote}
 
 
-def measure(n: int) -> dict:
+def measure(n: int, transactional: bool = False) -> dict:
+    """The phases on a plain client, or (`transactional`) inside one stage transaction,
+    as a stage runs them, with its commit as a last phase."""
     from yt_pipeline.operations import OperationSpec, Resources
     from yt_pipeline_dev.client import DevClient
     from yt_pipeline_dev.launcher import launch
@@ -78,7 +80,9 @@ def measure(n: int) -> dict:
     (stage_dir / "src").mkdir(parents=True)
     (stage_dir / "src" / "mapper.py").write_text(MAPPER)
     (stage_dir / "config.yaml").write_text("{}\n")
-    client = DevClient(work / ".dev")
+    root_client = DevClient(work / ".dev")
+    txn = root_client.begin_transaction("bench") if transactional else None
+    client = txn.client if txn is not None else root_client
     phases: dict[str, float] = {}
     memory: dict[str, float] = {}
     cpu: dict[str, float] = {}
@@ -123,6 +127,15 @@ def measure(n: int) -> dict:
     assert sum(b["n"] for b in buckets) == n
     phase("read + verify", started)
 
+    if txn is not None:
+        from yt_pipeline.journal import Journal
+        from yt_pipeline.txn import commit_stage
+
+        started = time.perf_counter()
+        commit_stage(Journal(work, "bench"), txn, "double", {"status": "SUCCESS"})
+        assert root_client.row_count("//bench/doubled") == n  # visible once committed
+        phase("commit", started)
+
     result = {
         "rows": n,
         "phases": phases,
@@ -131,7 +144,7 @@ def measure(n: int) -> dict:
         "driver_peak_by_phase": memory,
         "cpu": cpu,
         "jobs_peak_mib": peak_mib(resource.RUSAGE_CHILDREN),
-        "table_mib": client.table_path("//bench/rows").stat().st_size / 2**20,
+        "table_mib": root_client.table_path("//bench/rows").stat().st_size / 2**20,
     }
     import shutil
 
@@ -178,6 +191,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of the large size")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--transaction", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child and args.baseline:
         work = Path(tempfile.mkdtemp(prefix="ytp-bench-"))
@@ -186,16 +200,34 @@ def main() -> None:
         work.rmdir()
         return
     if args.child:
-        print(json.dumps(measure(args.child)))
+        print(json.dumps(measure(args.child, args.transaction)))
         return
     results = [run_child(args.small)]
-    repeats = []
-    for _ in range(max(1, args.repeat)):
-        repeats.append(run_child(args.rows))
+    repeats, staged = [], []
+    for number in range(max(1, args.repeat)):
+        # alternating which goes first, so neither always meets a warmer machine
+        pair = [(False, []), (True, ["--transaction"])]
+        for transactional, extra in pair if number % 2 == 0 else pair[::-1]:
+            (staged if transactional else repeats).append(run_child(args.rows, *extra))
         # in a fresh process of its own, like each measured size: no heap warmed up by
         # earlier work; right after our run, so both see the machine in the same state
         repeats[-1]["baseline"] = run_child(args.rows, "--baseline")
     report(results, repeats)
+    report_transaction(repeats, staged)
+
+
+def report_transaction(plain: list[dict], staged: list[dict]) -> None:
+    """What running the same work as one stage transaction (staged writes, one commit)
+    costs, medians of the alternating runs."""
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    before = median([r["total"] for r in plain])
+    after = median([r["total"] for r in staged])
+    commit = median([r["phases"]["commit"] for r in staged])
+    print(f"the same work in one stage transaction: {after:.2f} s against {before:.2f} s "
+          f"without ({(after / before - 1) * 100:+.1f}%; the commit itself {commit:.3f} s); "
+          "every run: " + ", ".join(f"{r['total']:.2f}" for r in staged))
 
 
 if __name__ == "__main__":
