@@ -25,6 +25,7 @@ from yt_pipeline.units import (
     flag,
     table_list,
 )
+from yt_pipeline.yamlio import scalar_text
 
 if TYPE_CHECKING:
     from yt_pipeline.pipeline import BasePipeline
@@ -191,13 +192,5 @@ def resume_command(pipeline: BasePipeline) -> str:
         words += ["--config", str(config.config_file)]
     for key, origin in config.sources.items():
         if origin == f"--set {key}":
-            value = config.get(key)
-            text = value if isinstance(value, str) else _yaml_scalar(value)
-            words += ["--set", f"{key}={text}"]
+            words += ["--set", f"{key}={scalar_text(config.get(key))}"]
     return " ".join(shlex.quote(w) for w in [*words, "--resume"])
-
-
-def _yaml_scalar(value: Any) -> str:
-    from yt_pipeline.yamlio import dump_yaml
-
-    return dump_yaml(value).strip().removesuffix("...").strip()
