@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from yt_pipeline.errors import ConfigError
 from yt_pipeline.yamlio import parse_scalar, read_yaml_mapping
 
 ENV_PREFIX = "YTP"
-MODES = ("dev", "prod")
 REDACTED = "***"
 
 DEFAULTS: dict[str, Any] = {
@@ -116,6 +115,14 @@ class PipelineConfig:
         return shown
 
 
+def default_config(pipeline_dir: Path) -> PipelineConfig:
+    """The built-in defaults alone, for a folder without a configuration file (a function-step
+    pipeline): nothing is read, neither files nor the environment."""
+    return PipelineConfig(pipeline_dir=pipeline_dir,
+                          config_file=pipeline_dir / "configs" / "config.yaml",
+                          data=copy.deepcopy(DEFAULTS))
+
+
 def _host_of(address: str) -> str:
     from urllib.parse import urlsplit
 
@@ -130,8 +137,11 @@ def load_config(
     config_file: str | Path | None = None,
     overrides: Iterable[str] = (),
     environ: Mapping[str, str] | None = None,
+    *,
+    modes: Collection[str] | None = None,
 ) -> PipelineConfig:
-    """Resolve a pipeline folder's configuration, all layers, validated."""
+    """Resolve a pipeline folder's configuration, all layers, validated. `modes` are the
+    modes `pipeline.mode` may name (default: those the installed plugins register)."""
     pipeline_dir = Path(pipeline_dir).resolve()
     if not pipeline_dir.is_dir():
         raise ConfigError("pipeline folder does not exist", file=pipeline_dir)
@@ -162,7 +172,7 @@ def load_config(
     )
     from yt_pipeline.config_schema import validate
 
-    validate(config)
+    validate(config, modes)
     return config
 
 

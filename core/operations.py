@@ -232,20 +232,19 @@ def _stage_of(stage: Any, context: Any) -> StageLike:
     return _StageView(given) if isinstance(given, StageContext) else given
 
 
-def launch(stage: Any, kind: str, op_config: Any) -> OperationResult:
+def launch(stage: StageLike, kind: str, op_config: Any) -> OperationResult:
+    """Build the spec and run it with the launcher of the stage's mode (chosen by the mode's
+    name, never by the class of the client)."""
+    from yt_pipeline.modes import launch_operation
+
     spec = build_spec(stage, kind, op_config)
     manager = stage.context.plugin_manager
-    if manager is None:
-        raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to run operations")
-    hook = manager.hook
+    client = stage.deps.yt_client if stage.deps is not None else None
+    if manager is None or client is None:
+        raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to "
+                          "run operations")
     stage.logger.info("[%s] starting %s operation %s", stage.name, kind, spec.name)
-    result = hook.ytp_launch_operation(client=stage.deps.yt_client, spec=spec)
-    if result is None:
-        raise PluginError(
-            f"no plugin runs operations in mode {stage.context.mode!r}; "
-            "is the backend plugin for this mode installed?"
-        )
-    return result
+    return launch_operation(manager, stage.context.mode, client, spec)
 
 
 def _runner(kind: str) -> Any:

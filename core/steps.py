@@ -30,17 +30,23 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.conditions import Condition
-from yt_pipeline.errors import ConfigError, GraphError, PluginError
+from yt_pipeline.errors import ConfigError, GraphError
 from yt_pipeline.graph import StageGraph, build_graph
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry import RetryPolicy, parse_retry
 from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
 
+if TYPE_CHECKING:
+    import pluggy
 
-class Context(dict):
+    from yt_pipeline.client import TableClient
+    from yt_pipeline.config import PipelineConfig
+
+
+class Context(dict[str, Any]):
     """Values steps receive by parameter name."""
 
 
@@ -96,7 +102,8 @@ class Pipeline:
     def __init__(
         self, name: str, context: Mapping[str, Any] | None = None, *,
         folder: str | Path | None = None, mode: str | None = None, workers: int = 4,
-        cache: bool = False, client: Any = None, plugin_manager: Any = None,
+        cache: bool = False, client: TableClient | None = None,
+        plugin_manager: pluggy.PluginManager | None = None,
     ) -> None:
         if not name or not all(c.isalnum() or c in "_-" for c in name):
             raise ConfigError(f"pipeline name must be letters, digits, _ or -, got {name!r}")
@@ -105,21 +112,24 @@ class Pipeline:
         self.name = name
         self.context = Context(context or {})
         self.folder = Path(folder or Path.cwd()).resolve()
+        self.plugin_manager = plugin_manager or get_plugin_manager()
+        #: whether the folder has a configs/config.yaml (without one: the built-in defaults)
+        self.configured = (self.folder / "configs" / "config.yaml").is_file()
         self.settings = self._settings()
-        self.mode = mode or (self.settings.mode if self.settings is not None else "dev")
+        self.mode = mode or self.settings.mode
         self.workers = workers
         self.cache = cache
-        self.plugin_manager = plugin_manager or get_plugin_manager()
         self._client = client
         self.steps: dict[str, Step] = {}
         self._run_context: Context = self.context
 
-    def _settings(self) -> Any:
-        if not (self.folder / "configs" / "config.yaml").is_file():
-            return None
-        from yt_pipeline.config import load_config
+    def _settings(self) -> PipelineConfig:
+        from yt_pipeline.config import default_config, load_config
+        from yt_pipeline.modes import mode_names
 
-        return load_config(self.folder)
+        if not self.configured:
+            return default_config(self.folder)
+        return load_config(self.folder, modes=mode_names(self.plugin_manager))
 
     def add_step(self, item: Step | Callable[..., Any]) -> Pipeline:
         made = item if isinstance(item, Step) else step(item)
@@ -129,15 +139,13 @@ class Pipeline:
         return self
 
     @property
-    def yt(self) -> Any:
+    def yt(self) -> TableClient:
         """The table client of the mode (dev: tables under <folder>/.dev), made on first use."""
         if self._client is None:
-            client = self.plugin_manager.hook.ytp_create_client(
-                mode=self.mode, settings=self.settings, pipeline_dir=self.folder
-            )
-            if client is None:
-                raise PluginError(f"no plugin provides mode {self.mode!r}")
-            self._client = client
+            from yt_pipeline.modes import create_client
+
+            self._client = create_client(self.plugin_manager, self.mode, self.settings,
+                                         self.folder, source=f"Pipeline({self.name!r})")
         return self._client
 
     def graph(self) -> StageGraph:
@@ -165,7 +173,8 @@ class Pipeline:
     def run_target(self) -> RunTarget:
         if not self.steps:
             raise ConfigError(f"pipeline {self.name} has no steps: add them with add_step()")
-        settings = self.settings.data if self.settings is not None else {}
+        # without a configuration file, nothing was read: the hash stays that of no settings
+        settings = self.settings.data if self.configured else {}
         return RunTarget(
             pipeline_dir=self.folder, mode=self.mode, state_name=f"{self.name}.{self.mode}",
             units={name: self._unit(s) for name, s in self.steps.items()},
@@ -195,7 +204,7 @@ class Pipeline:
     def _unit(self, s: Step) -> RunUnit:
         params = list(inspect.signature(s.func).parameters.values())
 
-        def execute(debug: Debug, run_id: str, client: Any) -> Debug:
+        def execute(debug: Debug, run_id: str, client: TableClient) -> Debug:
             value = s.func(**self._arguments(s, params, debug, client))
             merged = dict(debug)
             merged.update(_named_outputs(s, value))
@@ -219,7 +228,7 @@ class Pipeline:
         )
 
     def _arguments(self, s: Step, params: list[inspect.Parameter], debug: Debug,
-                   client: Any) -> dict[str, Any]:
+                   client: TableClient) -> dict[str, Any]:
         ctx = self._run_context
         kwargs: dict[str, Any] = {}
         for param in params:

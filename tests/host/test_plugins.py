@@ -20,7 +20,8 @@ def test_installed_plugins_are_listed_with_versions(run_cli, ytp_plugin_manager)
     assert "yt-pipeline-dev" in lines["dev"] and "0.1.0" in lines["dev"]
     assert "yt-pipeline-prod" in lines["prod"]
     assert "yt-pipeline-uploader" in lines["uploader"]
-    assert "ytp_create_client" in lines["dev"]
+    assert "ytp_register_modes" in lines["dev"]
+    assert "mode dev (plugin dev): tables as JSON lines" in result.stdout
     assert "built-in" in lines["builtin_discovery"]
 
 
@@ -75,7 +76,8 @@ def test_without_the_prod_plugin_prod_mode_names_the_distribution(monkeypatch, h
         assert dev.exit_code == 0, dev.output
         prod = run_cli("run", root, "--set", "pipeline.mode=prod")
         assert prod.exit_code == 2
-        assert "no plugin provides mode 'prod' (set in --set pipeline.mode): install yt-pipeline-prod" in prod.stderr
+        assert ("no plugin provides mode 'prod' (set in --set pipeline.mode): install "
+            "yt-pipeline-prod; installed modes: dev") in prod.stderr
     finally:
         set_plugin_manager(None)
 
@@ -97,8 +99,8 @@ class Spy:
         self.calls = []
 
     @hookimpl
-    def ytp_discover_stages(self, pipeline_dir, config):
-        self.calls.append(("ytp_discover_stages", {"pipeline_dir": pipeline_dir, "config": config}))
+    def ytp_discover_stages(self, pipeline_dir, settings):
+        self.calls.append(("ytp_discover_stages", {"pipeline_dir": pipeline_dir, "settings": settings}))
         return []
 
     @hookimpl
@@ -188,7 +190,7 @@ def test_hook_names_are_prefixed_and_documented():
     from yt_pipeline import hookspecs
 
     names = all_hook_names()
-    assert len(names) == 10
+    assert len(names) == 11
     for name in names:
         assert (hookspecs.describe(name) or "").strip(), name
 
