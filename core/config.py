@@ -52,7 +52,8 @@ class PipelineConfig:
     pipeline_dir: Path
     config_file: Path
     data: dict[str, Any]
-    secrets: dict[str, str] = field(default_factory=dict)
+    #: never in a repr: hook tracing and error messages print the settings
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
     secrets_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 

@@ -24,7 +24,8 @@ class RunInfo:
     pipeline_dir: Path
     mode: str
     stages: list[str]
-    settings: PipelineConfig | None = None
+    #: the pipeline's resolved configuration (left out of the repr: traces print runs)
+    settings: PipelineConfig | None = field(default=None, repr=False)
     started_at: float = 0.0
 
 
