@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from yt_pipeline.config import PipelineConfig, load_config
-from yt_pipeline.errors import ConfigError, StageFailed
+from yt_pipeline.errors import ConfigError
 from yt_pipeline.hookcalls import PluginHooks
 from yt_pipeline.plugins import get_plugin_manager
 from yt_pipeline.registry import StageRegistry
@@ -128,23 +128,15 @@ class BasePipeline:
         return stage_target(self)
 
     def run(self, options: RunOptions | None = None) -> PipelineResult:
-        """Run the pipeline; raise StageFailed (with `.result` and `.resume_hint`) when a
-        stage fails."""
+        """Run the pipeline; when it fails, raise its failure (a StageFailed, or a
+        PluginHookFailed naming a plugin), with `.result` and `.resume_hint`."""
         from yt_pipeline.runner import Runner
 
         # configuration and graph errors before any work; the archive is built once the run
         # holds its lock, so a run refused because another is going leaves .build alone
         runner = Runner(self, options, prepare=self.package_code)
         self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
-        result = runner.run()
-        if not result.success:
-            failure = runner.last_error or StageFailed("?", RuntimeError(result.error))
-            failure.result = result  # type: ignore[attr-defined]
-            failure.resume_hint = (  # type: ignore[attr-defined]
-                f"to resume: {runner.target.resume_command}"
-            )
-            raise failure
-        return result
+        return runner.run().raise_for_failure()
 
     def close(self) -> None:
         from yt_pipeline.client import close_client

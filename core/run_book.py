@@ -33,6 +33,7 @@ class RunBook:
     def __init__(self, target: RunTarget, state: StateStore, run_id: str,
                  options: dict[str, Any], workers: int):
         self.state = state
+        self.resume_command = target.resume_command
         self.record = RunRecord(target.pipeline_dir, run_id, mode=target.mode,
                                 state=state.state_name, options=options, workers=workers)
         self.result = PipelineResult(run_id=run_id, success=True, duration_seconds=0.0)
@@ -129,5 +130,8 @@ class RunBook:
         result.record = str(self.record.path)
         if status == SUCCESS and not result.success:
             status = FAILED
+        if not result.success:
+            result.failure = self.error
+            result.resume_hint = f"to resume: {self.resume_command}"
         self.record.finish(status)
         return result

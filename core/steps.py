@@ -190,7 +190,9 @@ class Pipeline:
         resume: bool = False, force: bool = False, refresh: Iterable[str] = (),
         dry_run: bool = False,
     ) -> PipelineResult:
-        """Run the steps; a failed step gives a result with `success` false and `error`."""
+        """Run the steps; a failed run gives a result with `success` false, its `error`,
+        `failure` and `resume_hint` (`result.raise_for_failure()` raises the failure, as
+        a folder pipeline's `run` does)."""
         from yt_pipeline.runner import Runner, RunOptions
 
         self._run_context = Context({**self.context, **(context or {})})
