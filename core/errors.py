@@ -73,6 +73,8 @@ class PluginHookFailed(PluginError):
         self.plugin = plugin
         self.hook = hook
         self.error = error
+        # inside a stage (an operation's launcher) the error decides a retry, as in StageFailed
+        self.retryable = getattr(error, "retryable", False)
         detail = error.one_line() if isinstance(error, YtPipelineError) else repr(error)
         super().__init__(f"plugin {plugin} failed in {hook}: {detail}")
 

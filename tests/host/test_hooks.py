@@ -210,6 +210,40 @@ def test_a_mode_whose_launcher_raises_is_named(double, register_plugin, run_cli)
             f"memory: {BOOM}") in result.stderr
 
 
+def test_an_error_a_mode_launcher_raises_keeps_its_retry(make_pipeline, register_plugin,
+                                                         run_cli):
+    """Named as the plugin's, the error still decides a retry: a stage that retries on
+    OSError retries when its mode's launcher raises one."""
+    from memory_mode import run_map
+
+    from yt_pipeline.modes import ModeSpec
+
+    class Flaky(MemoryMode):
+        failures = 1
+
+        def launch(self, client, spec):
+            if self.failures:
+                self.failures -= 1
+                raise OSError("the disk hiccuped")
+            return run_map(client, spec)
+
+        @hookimpl
+        def ytp_register_modes(self):
+            return [ModeSpec("memory", self.create_client, self.launch)]
+
+    flaky = register_plugin(Flaky(), name="flaky")
+    files = double_pipeline_files()
+    files["stages/double/stage.py"] += "\n    retry_on = (OSError,)\n"
+    files["stages/double/config.yaml"] += "retry: {max_attempts: 2, backoff_s: 0}\n"
+    root = make_pipeline(files, config={"pipeline": {"mode": "memory"},
+                                        "stages": {"enabled_stages": ["double"]}})
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert ("attempt 1 of 2 failed (plugin flaky failed in the operation launcher of mode "
+            "memory: OSError('the disk hiccuped'))") in result.stderr
+    assert flaky.tables["//t/out"] == [{"x": 2}, {"x": 4}, {"x": 6}]
+
+
 # -- ytp_create_client ---------------------------------------------------------------------
 
 class CountingClient:
