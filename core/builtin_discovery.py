@@ -6,15 +6,18 @@ Registered with `trylast` so a third-party discovery plugin runs first and can a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from yt_pipeline import hookimpl
 from yt_pipeline.discovery import DiscoveredStage, discover_entry_points, discover_folder
 
+if TYPE_CHECKING:
+    from yt_pipeline.config import PipelineConfig
 
-def configured_stage_names(config: Any) -> set[str]:
-    names: set[str] = set(config.get("stages.enabled_stages") or [])
-    graph = config.get("stages.graph") or {}
+
+def configured_stage_names(settings: PipelineConfig) -> set[str]:
+    names: set[str] = set(settings.get("stages.enabled_stages") or [])
+    graph = settings.get("stages.graph") or {}
     for stage, deps in graph.items():
         names.add(stage)
         names.update(deps or [])
@@ -22,7 +25,7 @@ def configured_stage_names(config: Any) -> set[str]:
 
 
 @hookimpl(trylast=True)
-def ytp_discover_stages(pipeline_dir: Path, config: Any) -> list[DiscoveredStage]:
+def ytp_discover_stages(pipeline_dir: Path, settings: PipelineConfig) -> list[DiscoveredStage]:
     local = discover_folder(pipeline_dir)
-    wanted = configured_stage_names(config) - {s.name for s in local}
+    wanted = configured_stage_names(settings) - {s.name for s in local}
     return local + (discover_entry_points(wanted) if wanted else [])

@@ -163,7 +163,9 @@ def list_stages(pipeline_dir: Path, config_file: Path | None, overrides: tuple[s
 
 @cli.command()
 def plugins() -> None:
-    """List plugins: name, version, where from, and the hooks each implements."""
+    """List plugins: name, version, where from, and the hooks each implements; then the
+    modes they register."""
+    from yt_pipeline.modes import installed_modes
     from yt_pipeline.plugins import describe_plugins, get_plugin_manager, load_report
 
     pm = get_plugin_manager()
@@ -177,6 +179,8 @@ def plugins() -> None:
         click.echo(f"{name:<{width}}  FAILED TO LOAD: {error}")
     for name in report.disabled:
         click.echo(f"{name:<{width}}  disabled by YTP_DISABLE_PLUGINS")
+    for name, mode in sorted(installed_modes(pm).items()):
+        click.echo(f"mode {name} (plugin {mode.plugin}): {mode.spec.description or '-'}")
 
 
 @cli.command()
@@ -239,6 +243,7 @@ _add_builtin_commands()
 def make_cli() -> click.Group:
     """The command with the plugins' subcommands added; a fresh group every time, so
     commands of one plugin manager never leak into another (tests run many in one process)."""
+    from yt_pipeline.hookcalls import PluginHooks
     from yt_pipeline.plugins import get_plugin_manager
 
     group = click.Group(
@@ -249,7 +254,7 @@ def make_cli() -> click.Group:
         help=cli.help,
         context_settings=cli.context_settings,
     )
-    get_plugin_manager().hook.ytp_add_commands(cli=group)
+    PluginHooks(get_plugin_manager()).add_commands(cli=group)
     return group
 
 

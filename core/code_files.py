@@ -77,7 +77,7 @@ class CodeFiles:
             if self._uploads is None:
                 listed = None
                 if self.hook is not None:
-                    listed = self.hook.ytp_list_shared_code(
+                    listed = self.hook.list_shared_code(
                         pipeline_dir=self.pipeline_dir, settings=self.settings
                     )
                 self._uploads = {

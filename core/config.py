@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
 from yt_pipeline.errors import ConfigError
-from yt_pipeline.yamlio import load_yaml_text, read_yaml_mapping
+from yt_pipeline.yamlio import parse_scalar, read_yaml_mapping
 
 ENV_PREFIX = "YTP"
-MODES = ("dev", "prod")
 REDACTED = "***"
 
 DEFAULTS: dict[str, Any] = {
@@ -55,7 +52,8 @@ class PipelineConfig:
     pipeline_dir: Path
     config_file: Path
     data: dict[str, Any]
-    secrets: dict[str, str] = field(default_factory=dict)
+    #: never in a repr: hook tracing and error messages print the settings
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
     secrets_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -135,6 +133,14 @@ class PipelineConfig:
         return shown
 
 
+def default_config(pipeline_dir: Path) -> PipelineConfig:
+    """The built-in defaults alone, for a folder without a configuration file (a function-step
+    pipeline): nothing is read, neither files nor the environment."""
+    return PipelineConfig(pipeline_dir=pipeline_dir,
+                          config_file=pipeline_dir / "configs" / "config.yaml",
+                          data=copy.deepcopy(DEFAULTS))
+
+
 def _host_of(address: str) -> str:
     from urllib.parse import urlsplit
 
@@ -149,19 +155,15 @@ def load_config(
     config_file: str | Path | None = None,
     overrides: Iterable[str] = (),
     environ: Mapping[str, str] | None = None,
+    *,
+    modes: Collection[str] | None = None,
 ) -> PipelineConfig:
-    """Resolve a pipeline folder's configuration, all layers, validated."""
+    """Resolve a pipeline folder's configuration, all layers, validated. `modes` are the
+    modes `pipeline.mode` may name (default: those the installed plugins register)."""
     pipeline_dir = Path(pipeline_dir).resolve()
     if not pipeline_dir.is_dir():
         raise ConfigError("pipeline folder does not exist", file=pipeline_dir)
-    environ = os.environ if environ is None else environ
-    explicit = config_file is not None
-    cfg_path = Path(config_file) if config_file is not None else pipeline_dir / "configs" / "config.yaml"
-    if not cfg_path.is_absolute():
-        cfg_path = (Path.cwd() / cfg_path) if explicit else cfg_path
-    shown = display_path(cfg_path, pipeline_dir)
-    if explicit and not cfg_path.is_file():
-        raise ConfigError("configuration file does not exist", file=shown)
+    cfg_path, shown = _config_path(pipeline_dir, config_file)
 
     # Parse once ourselves: dynaconf's YAML errors are tracebacks without the key or file.
     file_data = read_yaml_mapping(cfg_path, display=shown) if cfg_path.is_file() else {}
@@ -171,30 +173,12 @@ def load_config(
     secrets = _read_secrets(secrets_file, pipeline_dir) if secrets_file.is_file() else {}
 
     merged = _deep_merge(copy.deepcopy(DEFAULTS), _literal_file_layer(file_data, shown))
-    # secrets.env may also carry YTP_ settings (for instance the mode of a machine); they
-    # rank below the real environment.
-    env_layers = [
-        (f"{display_path(secrets_file, pipeline_dir)} {k}", k, v)
-        for k, v in secrets.items()
-        if k.startswith(ENV_PREFIX + "_")
-    ]
-    env_layers += [(f"environment {k}", k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX + "_")]
-    for source, name, raw in env_layers:
-        dotted = _env_key(name)
-        if dotted is None:
-            continue
-        _set_dotted(merged, dotted, _parse_value(raw, source))
+    secrets_shown = display_path(secrets_file, pipeline_dir)
+    environ = os.environ if environ is None else environ
+    for source, dotted, raw in [*_env_layers(secrets, secrets_shown, environ),
+                                *_set_layers(overrides)]:
+        _set_dotted(merged, dotted, parse_scalar(raw, source))
         sources[dotted] = source
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"expects key=value, got {item!r}", key="--set")
-        dotted = key.strip()
-        if any(not part.strip() for part in dotted.split(".")):
-            raise ConfigError(f"{dotted!r} has an empty part; name each level, like "
-                              "pipeline.mode", key="--set")
-        _set_dotted(merged, dotted, _parse_value(raw, f"--set {dotted}"))
-        sources[dotted] = f"--set {dotted}"
 
     config = PipelineConfig(
         pipeline_dir=pipeline_dir,
@@ -206,8 +190,51 @@ def load_config(
     )
     from yt_pipeline.config_schema import validate
 
-    validate(config)
+    validate(config, modes)
     return config
+
+
+def _config_path(pipeline_dir: Path, config_file: str | Path | None) -> tuple[Path, str]:
+    """The configuration file, and how messages show it; a file named explicitly must exist."""
+    if config_file is None:
+        path = pipeline_dir / "configs" / "config.yaml"
+        return path, display_path(path, pipeline_dir)
+    path = Path(config_file)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    shown = display_path(path, pipeline_dir)
+    if not path.is_file():
+        raise ConfigError("configuration file does not exist", file=shown)
+    return path, shown
+
+
+def _env_layers(secrets: Mapping[str, str], secrets_shown: str,
+                environ: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(source, dotted key, raw value) of the YTP_ variables. secrets.env may carry them too
+    (for instance the mode of a machine); they rank below the real environment."""
+    found = [(f"{secrets_shown} {k}", k, v) for k, v in secrets.items()]
+    found += [(f"environment {k}", k, v) for k, v in environ.items()]
+    layers = []
+    for source, name, raw in found:
+        dotted = _env_key(name) if name.startswith(ENV_PREFIX + "_") else None
+        if dotted is not None:
+            layers.append((source, dotted, raw))
+    return layers
+
+
+def _set_layers(overrides: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(source, dotted key, raw value) of each --set key=value."""
+    layers = []
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"expects key=value, got {item!r}", key="--set")
+        dotted = key.strip()
+        if any(not part.strip() for part in dotted.split(".")):
+            raise ConfigError(f"{dotted!r} has an empty part; name each level, like "
+                              "pipeline.mode", key="--set")
+        layers.append((f"--set {dotted}", dotted, raw))
+    return layers
 
 
 def _literal_file_layer(file_data: dict[str, Any], shown: str) -> dict[str, Any]:
@@ -246,31 +273,6 @@ def _env_key(name: str) -> str | None:
     if len(parts) == 1 and parts[0] not in DEFAULTS:
         return None  # a YTP_ variable that is not a section, e.g. YTP_DEBUG
     return ".".join(parts)
-
-
-def _parse_value(raw: str, shown: str) -> Any:
-    """A value of a variable or of --set, read as YAML (`8` a number, `[a, b]` a list);
-    text that is not YAML at all stays text, but a value YAML refuses to build (a
-    recursive alias, a duplicate key) is an error naming where it came from."""
-    if not raw.strip():
-        return ""
-    try:
-        return load_yaml_text(raw, shown=shown)
-    except ConfigError:
-        if _is_syntax_error(raw):
-            return raw
-        raise
-
-
-def _is_syntax_error(raw: str) -> bool:
-    # Scanning and parsing errors mean "not YAML": such text is taken as a string. Errors
-    # past parsing (aliases, duplicate keys, odd tags) mean YAML that was meant and is bad.
-    try:
-        for _ in yaml.parse(raw, Loader=yaml.SafeLoader):
-            pass
-    except yaml.YAMLError:
-        return True
-    return False
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

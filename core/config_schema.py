@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import ConfigError
@@ -36,7 +36,6 @@ def _is_positive_int(value: Any) -> bool:
 
 # key -> (check, what the value must be)
 KNOWN_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "pipeline.mode": (lambda v: v in ("dev", "prod"), "one of: dev, prod"),
     "pipeline.build_folder": (
         lambda v: isinstance(v, str) and v.startswith("//"),
         "a YT path starting with //",
@@ -61,7 +60,9 @@ OWN_KEYS = {
 }
 
 
-def validate(config: PipelineConfig) -> None:
+def validate(config: PipelineConfig, modes: Collection[str] | None = None) -> None:
+    """Check the known keys; `pipeline.mode` must be one of `modes` (default: the modes the
+    installed plugins register)."""
     data = config.data
     for section in ("pipeline", "stages"):
         if not isinstance(data.get(section), Mapping):
@@ -69,6 +70,7 @@ def validate(config: PipelineConfig) -> None:
                 "must be a mapping of keys", file=config.source_of(section), key=section
             )
     _check_spelling(config)
+    _check_mode(config, modes)
     for dotted, (check, expected) in KNOWN_KEYS.items():
         value = config.get(dotted, _MISSING)
         if value is _MISSING:
@@ -97,6 +99,25 @@ def validate(config: PipelineConfig) -> None:
                 file=config.source_of("stages.graph"),
                 key="stages.graph",
             )
+
+
+def _check_mode(config: PipelineConfig, modes: Collection[str] | None) -> None:
+    from yt_pipeline.modes import DISTRIBUTION_OF, missing_mode
+
+    if modes is None:
+        from yt_pipeline.modes import mode_names
+        from yt_pipeline.plugins import get_plugin_manager
+
+        modes = mode_names(get_plugin_manager())
+    mode = config.get("pipeline.mode")
+    if isinstance(mode, str) and mode in modes:
+        return
+    source = config.source_of("pipeline.mode")
+    installed = sorted(modes)
+    if isinstance(mode, str) and mode in DISTRIBUTION_OF:  # a mode of ours, not installed
+        raise missing_mode(mode, installed, source)
+    raise ConfigError(f"must be one of: {', '.join(installed)}, got {_show(mode)}",
+                      file=source, key="pipeline.mode")
 
 
 def _check_spelling(config: PipelineConfig) -> None:

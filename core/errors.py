@@ -8,6 +8,10 @@ configuration are not).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yt_pipeline.result import PipelineResult
 
 
 class YtPipelineError(Exception):
@@ -15,6 +19,9 @@ class YtPipelineError(Exception):
 
     exit_code = 1
     retryable = False
+    #: set on the error that ends a run: the run's result, and how to resume it
+    result: PipelineResult | None = None
+    resume_hint: str | None = None
 
     def one_line(self) -> str:
         """The message as a single line, for the command line's error output."""
@@ -66,6 +73,8 @@ class PluginHookFailed(PluginError):
         self.plugin = plugin
         self.hook = hook
         self.error = error
+        # inside a stage (an operation's launcher) the error decides a retry, as in StageFailed
+        self.retryable = getattr(error, "retryable", False)
         detail = error.one_line() if isinstance(error, YtPipelineError) else repr(error)
         super().__init__(f"plugin {plugin} failed in {hook}: {detail}")
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from yt_pipeline.config import PipelineConfig
 
 # Stage outcomes, as written to state.yml and run records.
 SUCCESS = "SUCCESS"
@@ -21,7 +24,8 @@ class RunInfo:
     pipeline_dir: Path
     mode: str
     stages: list[str]
-    settings: Any = None
+    #: the pipeline's resolved configuration (left out of the repr: traces print runs)
+    settings: PipelineConfig | None = field(default=None, repr=False)
     started_at: float = 0.0
 
 

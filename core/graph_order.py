@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from yt_pipeline.errors import GraphError
-
 Deps = Mapping[str, Iterable[str]]
 
 
@@ -75,14 +73,3 @@ def closure(start: Iterable[str], edges: Mapping[str, Iterable[str]]) -> set[str
                 todo.append(nxt)
     return seen
 
-
-def graph_order(graph: Mapping[str, list[str] | None], source: str | None = None) -> list[str]:
-    """Stages of a declared graph in an order where each comes after its dependencies."""
-    deps = {name: list(d or []) for name, d in graph.items()}
-    for needed in list(deps.values()):
-        for dep in needed:
-            deps.setdefault(dep, [])
-    cycle = find_cycle(deps)
-    if cycle:
-        raise GraphError("cycle: " + " -> ".join(cycle), file=source, key="stages.graph")
-    return [name for level in topological_levels(deps) for name in level]

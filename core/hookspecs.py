@@ -2,13 +2,18 @@
 
 Every hook is called with keyword arguments. Built-in behaviour (stage discovery from the
 pipeline folder) is itself a plugin registered with `trylast`, so a third-party plugin
-implementing the same hook wins. Implement hooks with `yt_pipeline.hookimpl`.
+implementing the same hook wins. Implement hooks with `yt_pipeline.hookimpl`, with the
+parameter names and types below (a subset of the parameters is fine). The pipeline's
+resolved configuration is called `settings` in every hook that receives it.
+
+The host calls them through `yt_pipeline.hookcalls`; docs/writing-a-plugin.md has a row for
+each (a test checks that every hook here has its row and its tests).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -19,6 +24,7 @@ if TYPE_CHECKING:
     from yt_pipeline.config import PipelineConfig
     from yt_pipeline.discovery import DiscoveredStage
     from yt_pipeline.events import RunInfo, StageOutcome
+    from yt_pipeline.modes import ModeSpec
     from yt_pipeline.operations import OperationResult, OperationSpec
     from yt_pipeline.packaging import CodePackage
 
@@ -26,24 +32,50 @@ PROJECT = "yt_pipeline"
 hookspec = pluggy.HookspecMarker(PROJECT)
 
 
-@hookspec
-def ytp_discover_stages(pipeline_dir: Path, config: PipelineConfig) -> list[DiscoveredStage]:
+#: `config` was this argument's name in `ytp_discover_stages` before it was made the same
+#: as in the other hooks; an implementation that still asks for it gets the same object,
+#: and a warning when it is registered
+_CONFIG_RENAMED = DeprecationWarning(
+    "ytp_discover_stages: the argument `config` is now called `settings` (as in the other "
+    "hooks); `config` will be removed"
+)
+
+
+@hookspec(warn_on_impl_args={"config": _CONFIG_RENAMED})
+def ytp_discover_stages(
+    pipeline_dir: Path, settings: PipelineConfig, config: PipelineConfig
+) -> list[DiscoveredStage]:
     """Find stages.
 
-    Receives the pipeline folder and its resolved configuration. Returns a list of
-    `DiscoveredStage` (name, class, folder, where it came from); every implementation's list
-    is collected. The built-in one scans `stages/*/stage.py`; another reads the entry-point
-    group `yt_pipeline.stages`. When two sources name the same stage, the pipeline folder wins.
+    Receives the pipeline folder and its resolved configuration (`config` is the old name of
+    `settings`, deprecated). Returns a list of `DiscoveredStage` (name, class, folder, where
+    it came from); every implementation's list is collected. The built-in one scans
+    `stages/*/stage.py`; another reads the entry-point group `yt_pipeline.stages`. When two
+    sources name the same stage, the pipeline folder wins.
+    """
+
+
+@hookspec
+def ytp_register_modes() -> list[ModeSpec]:
+    """Register modes (where tables live and operations run).
+
+    Returns a list of `yt_pipeline.modes.ModeSpec`: a name (what `pipeline.mode` says), a
+    factory `create_client(settings, pipeline_dir)` and a launcher
+    `launch_operation(client, spec)`. The configuration accepts exactly the registered
+    modes. yt_dev registers `dev`, yt_prod `prod`; when two plugins register one name, the
+    one called first (registered later, or `tryfirst`) wins.
     """
 
 
 @hookspec(firstresult=True)
 def ytp_create_client(mode: str, settings: PipelineConfig, pipeline_dir: Path) -> TableClient | None:
-    """Create the table client for a mode.
+    """Create the table client for a mode, instead of the mode's own factory.
 
     Receives the mode (`dev`, `prod`, or a plugin's own), the resolved configuration and the
     pipeline folder. Returns a client implementing `yt_pipeline.client.TableClient`, or None
-    when this plugin does not serve the mode. The first non-None answer is used.
+    to leave it to the factory the mode was registered with (`ytp_register_modes`); the
+    first non-None answer is used. For wrapping or replacing a registered mode's client: a
+    new mode is added with `ytp_register_modes`.
     """
 
 
@@ -76,12 +108,13 @@ def ytp_list_shared_code(
 
 @hookspec(firstresult=True)
 def ytp_launch_operation(client: TableClient, spec: OperationSpec) -> OperationResult | None:
-    """Run one operation (map, reduce, map_reduce, sort, vanilla) and wait for it.
+    """Run one operation (map, reduce, map_reduce, sort, vanilla) instead of the mode's own
+    launcher, and wait for it.
 
-    Receives the client of the current mode and the operation spec. Returns an
-    `OperationResult`, or None if this plugin does not handle that client (each backend
-    answers only for its own client). Raises `OperationFailed` when a job fails; the output
-    table must then be left as it was.
+    Receives the stage's client and the operation spec. Returns an `OperationResult`, or
+    None to leave it to the launcher the pipeline's mode was registered with. Raises
+    `OperationFailed` when a job fails; the output table must then be left as it was. Called
+    inside the stage: whatever it raises fails the stage.
     """
 
 
@@ -124,5 +157,6 @@ def all_hook_names() -> list[str]:
     return sorted(name for name in globals() if name.startswith("ytp_"))
 
 
-def describe(name: str) -> Any:
-    return globals()[name].__doc__
+def describe(name: str) -> str | None:
+    doc: str | None = globals()[name].__doc__
+    return doc

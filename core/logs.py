@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from yt_pipeline.secret_forms import MASK, all_forms, mask_data, mask_text
 
@@ -63,13 +63,13 @@ class MaskingFormatter(logging.Formatter):
 
 
 _mask_filter = SecretMaskFilter()
-_handler: logging.StreamHandler | None = None
+_handler: logging.StreamHandler[TextIO] | None = None
 #: Records stop at our handler, so a stage that configures the root logger does not print
 #: each of them twice; the test harness turns this on so pytest's caplog (on the root) sees them.
 propagate_to_root = False
 
 
-def setup_logging(level: str | int = "INFO") -> logging.StreamHandler:
+def setup_logging(level: str | int = "INFO") -> logging.StreamHandler[TextIO]:
     """Install (once) a stderr handler on the `yt_pipeline` logger tree."""
     global _handler
     root = logging.getLogger("yt_pipeline")

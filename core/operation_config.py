@@ -1,11 +1,11 @@
 """The keys of an operation section (`client.operations.<name>` in a stage's config) and
-their checks, shared by `build_spec` and by the check of every stage's sections before a run
-starts (and by --dry-run).
+their checks: one reader (`read_section`), used by `build_spec` and by the check of every
+stage's sections before a run starts (and by --dry-run).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,67 @@ class Resources:
     timeout_s: float | None = None
 
 
-def _as_dict(op_config: Any) -> dict[str, Any]:
+#: builds the error for a key of the section being read: (message, key) -> ConfigError
+Fail = Callable[[str, str], ConfigError]
+
+#: the scripts each kind runs, by the OperationSpec field that holds them
+ROLES: dict[str, tuple[str, ...]] = {
+    "map": ("mapper",), "reduce": ("reducer",), "map_reduce": ("mapper", "reducer"),
+    "vanilla": ("script",), "sort": (),
+}
+_DEFAULT_OF_ROLE = {"mapper": "mapper", "reducer": "reducer", "script": "vanilla"}
+#: kinds whose sections have no reduce key to check against sort_by
+_NO_REDUCE = ("map", "sort", "vanilla")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One operation section (`client.operations.<name>`), every key checked."""
+
+    #: the operation's name: its `name:` key, else the section's
+    name: str
+    inputs: list[str]
+    outputs: list[str]
+    reduce_by: list[str]
+    sort_by: list[str]
+    resources: Resources
+    #: role (mapper, reducer, script) -> script path in the stage folder; known only when
+    #: the kind is
+    scripts: dict[str, str]
+
+
+def failing(stage_name: str, file: str | None, where: str) -> Fail:
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError(f"stage {stage_name}: {message}", file=file, key=f"{where}.{key}")
+
+    return fail
+
+
+def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Path,
+                 fail: Fail) -> Section:
+    """Check a section's keys, for an operation of `kind` (None: not known yet, as before a
+    run for a section not named after a kind: its scripts are not checked then)."""
+    unknown = sorted(set(cfg) - KNOWN_KEYS)
+    if unknown:
+        raise fail(f"unknown operation key (known: {', '.join(sorted(KNOWN_KEYS))})",
+                   unknown[0])
+    inputs = _tables(cfg, "input_table", "input_tables", fail)
+    outputs = _tables(cfg, "output_table", "output_tables", fail)
+    reduce_by, sort_by = _columns(cfg, "reduce_by", fail), _columns(cfg, "sort_by", fail)
+    label = str(cfg.get("name") or name)
+    problem = key_order_problem(reduce_by, sort_by) if kind not in _NO_REDUCE else None
+    if problem:
+        raise fail(f"operation {label}: {problem}", "reduce_by")
+    resources = _resources(cfg.get("resources"), fail)
+    _max_failed_jobs(cfg.get("max_failed_job_count"), fail)
+    scripts = _scripts(kind, cfg, stage_dir, fail) if kind is not None else {}
+    return Section(label, inputs, outputs, reduce_by, sort_by, resources, scripts)
+
+
+def as_dict(op_config: Any) -> dict[str, Any]:
     if hasattr(op_config, "to_dict"):
-        return op_config.to_dict()
+        result: dict[str, Any] = op_config.to_dict()
+        return result
     if isinstance(op_config, Mapping):
         return dict(op_config)
     if op_config is None:
@@ -69,28 +127,26 @@ def _as_dict(op_config: Any) -> dict[str, Any]:
     raise ConfigError(f"operation config must be a mapping, got {type(op_config).__name__}")
 
 
-def _tables(cfg: dict[str, Any], single: str, plural: str, where: str) -> list[str]:
+def _tables(cfg: dict[str, Any], single: str, plural: str, fail: Fail) -> list[str]:
     value = cfg.get(plural, cfg.get(single))
     if value is None:
         return []
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError("must be a table path or a list of table paths", key=f"{where}.{single}")
+        raise fail("must be a table path or a list of table paths", single)
     return list(value)
 
 
-def _columns(cfg: dict[str, Any], key: str, where: str) -> list[str]:
+def _columns(cfg: dict[str, Any], key: str, fail: Fail) -> list[str]:
     value = cfg.get(key)
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError("must be a column name or a list of column names", key=f"{where}.{key}")
+        raise fail("must be a column name or a list of column names", key)
     return list(value)
-
-
 
 
 def key_order_problem(reduce_by: list[str], sort_by: list[str]) -> str | None:
@@ -105,9 +161,9 @@ def key_order_problem(reduce_by: list[str], sort_by: list[str]) -> str | None:
 
 def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any) -> None:
     """Check a stage's `client.operations` sections before the run starts, so a mistake in
-    the last stage's operation is found before the first stage has done anything: unknown
-    keys, table and column lists, resources, and the script of a section named after its
-    kind (`operations.map` runs src/mapper.py unless it says otherwise)."""
+    the last stage's operation is found before the first stage has done anything: the checks
+    `build_spec` makes, except those that depend on the kind when the section is not named
+    after one (`operations.map` runs src/mapper.py unless it says otherwise)."""
     client: Any = stage_config.get("client") if hasattr(stage_config, "get") else None
     sections: Any = client.get("operations") if hasattr(client, "get") else None
     if not hasattr(sections, "items"):
@@ -115,56 +171,29 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
     file = getattr(stage_config, "file", None)
     for name, section in sections.items():
         where = f"client.operations.{name}"
-
-        def fail(message: str, key: str, where: str = where) -> ConfigError:
-            return ConfigError(f"stage {stage_name}: {message}", file=file, key=f"{where}.{key}")
-
         if not hasattr(section, "items"):
             raise ConfigError(f"stage {stage_name}: must be a mapping of operation keys",
                               file=file, key=where)
-        cfg = _as_dict(section)
-        unknown = sorted(set(cfg) - KNOWN_KEYS)
-        if unknown:
-            raise fail(f"unknown operation key (known: {', '.join(sorted(KNOWN_KEYS))})",
-                       unknown[0])
-        try:
-            for single, plural in (("input_table", "input_tables"),
-                                   ("output_table", "output_tables")):
-                _tables(cfg, single, plural, where)
-            reduce_by, sort_by = (_columns(cfg, column, where)
-                                  for column in ("reduce_by", "sort_by"))
-        except ConfigError as exc:
-            raise ConfigError(f"stage {stage_name}: {exc}", file=file) from None
-        # a section named after a kind that has no reduce key is not checked for one
-        problem = (key_order_problem(reduce_by, sort_by)
-                   if name not in ("map", "sort", "vanilla") else None)
-        if problem:
-            operation = cfg.get("name") or name
-            raise fail(f"operation {operation}: {problem}", "reduce_by")
-        _resources(cfg.get("resources"), fail)
-        _max_failed_jobs(cfg.get("max_failed_job_count"), fail)
-        if name in KINDS:
-            roles = {"map": ["mapper"], "reduce": ["reducer"], "map_reduce": ["mapper", "reducer"],
-                     "vanilla": ["script"]}.get(str(name), [])
-            for role, script in zip(roles, _scripts_of(str(name), cfg), strict=True):
-                if not (Path(stage_dir) / script).is_file():
-                    raise fail(f"script {script} not found in {stage_dir}", role)
+        kind = str(name) if name in KINDS else None
+        read_section(as_dict(section), kind, str(name), Path(stage_dir),
+                     failing(stage_name, file, where))
 
 
-def _scripts_of(kind: str, cfg: dict[str, Any]) -> list[str]:
-    scripts = []
-    if kind in ("map", "map_reduce"):
-        scripts.append(str(cfg.get("mapper") or (cfg.get("script") if kind == "map" else None)
-                           or DEFAULT_SCRIPTS["mapper"]))
-    if kind in ("reduce", "map_reduce"):
-        scripts.append(str(cfg.get("reducer") or (cfg.get("script") if kind == "reduce" else None)
-                           or DEFAULT_SCRIPTS["reducer"]))
-    if kind == "vanilla":
-        scripts.append(str(cfg.get("script") or DEFAULT_SCRIPTS["vanilla"]))
+def _scripts(kind: str, cfg: dict[str, Any], stage_dir: Path, fail: Fail) -> dict[str, str]:
+    """The script of each role of `kind`, each checked to exist; an error names the key that
+    gave it (`script:` may name the only script of a map or a reduce)."""
+    roles = ROLES[kind]
+    scripts = {}
+    for role in roles:
+        key = "script" if len(roles) == 1 and not cfg.get(role) and cfg.get("script") else role
+        script = str(cfg.get(key) or DEFAULT_SCRIPTS[_DEFAULT_OF_ROLE[role]])
+        if not (stage_dir / script).is_file():
+            raise fail(f"script {script} not found in {stage_dir}", key)
+        scripts[role] = script
     return scripts
 
 
-def _resources(value: Any, fail: Any) -> Resources:
+def _resources(value: Any, fail: Fail) -> Resources:
     if value is None:
         return Resources()
     if hasattr(value, "to_dict"):
@@ -187,9 +216,7 @@ def _resources(value: Any, fail: Any) -> Resources:
     return Resources(**value)
 
 
-def _max_failed_jobs(value: Any, fail: Any) -> None:
+def _max_failed_jobs(value: Any, fail: Fail) -> None:
     if value is not None and not limits.in_range(value, 0, limits.MAX_FAILED_JOBS, integer=True):
         expected = limits.describe(0, limits.MAX_FAILED_JOBS, integer=True)
         raise fail(f"must be {expected}, got {value!r}", "max_failed_job_count")
-
-

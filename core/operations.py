@@ -11,27 +11,26 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from yt_pipeline.errors import ConfigError, PluginError
 from yt_pipeline.operation_config import (
     DEFAULT_SCRIPTS,
     KINDS,
-    KNOWN_KEYS,
     RESOURCE_KEYS,
+    Fail,
     Resources,
-    _as_dict,
-    _columns,
-    _resources,
-    _scripts_of,
-    _tables,
+    Section,
+    as_dict,
     check_operation_sections,
+    failing,
     key_order_problem,
+    read_section,
 )
 
 if TYPE_CHECKING:
     from yt_pipeline.packaging import CodePackage
-    from yt_pipeline.stage import BaseStage, StageContext
+    from yt_pipeline.stage import StageContext, StageDeps
 
 __all__ = ["DEFAULT_SCRIPTS", "KINDS", "RESOURCE_KEYS", "OperationSpec", "OperationResult",
            "Resources", "build_spec", "check_operation_sections", "check_reduce_keys",
@@ -85,6 +84,24 @@ class OperationSpec:
         return f"stages/{self.stage_name}/{self.config_file}"
 
 
+class StageLike(Protocol):
+    """What the run_* helpers need of a stage: a `BaseStage`, or the view of a
+    `StageContext` (`run_map(context=self.context, ...)`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def stage_dir(self) -> Path: ...
+    @property
+    def context(self) -> StageContext: ...
+    @property
+    def deps(self) -> StageDeps | None: ...
+    @property
+    def logger(self) -> logging.Logger: ...
+    @property
+    def config_file_display(self) -> str: ...
+
+
 def check_reduce_keys(spec: OperationSpec) -> None:
     """A reduce's reduce_by must be a prefix of its sort_by; checked when the spec is built,
     and again by each backend for a spec built by other means."""
@@ -103,39 +120,32 @@ class OperationResult:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
+def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
     """Turn a stage's operation config into an OperationSpec, checking every key."""
     if kind not in KINDS:
         raise ConfigError(f"unknown operation kind {kind!r}; expected one of {', '.join(KINDS)}")
-    cfg = _as_dict(op_config)
+    cfg = as_dict(op_config)
     where = getattr(op_config, "key_path", "") or f"operations.{kind}"
     file = getattr(op_config, "file", None) or stage.config_file_display
-    def fail(message: str, key: str) -> ConfigError:
-        return ConfigError(f"stage {stage.name}: {message}", file=file, key=f"{where}.{key}")
-
-    unknown = sorted(set(cfg) - KNOWN_KEYS)
-    if unknown:
-        raise fail(f"unknown operation key (known: {', '.join(sorted(KNOWN_KEYS))})", unknown[0])
-    try:
-        inputs = _tables(cfg, "input_table", "input_tables", where)
-        outputs = _tables(cfg, "output_table", "output_tables", where)
-        reduce_by = _columns(cfg, "reduce_by", where)
-        sort_by = _columns(cfg, "sort_by", where)
-    except ConfigError as exc:
-        raise ConfigError(f"stage {stage.name}: {exc}", file=file) from None
-
+    fail = failing(stage.name, file, where)
+    section = read_section(cfg, kind, kind, stage.stage_dir, fail)
+    _require(kind, section, fail)
     spec = OperationSpec(
         kind=kind,
         stage_name=stage.name,
-        name=str(cfg.get("name") or kind),
+        name=section.name,
         stage_dir=stage.stage_dir,
         pipeline_dir=stage.context.pipeline_dir,
-        input_tables=inputs,
-        output_tables=outputs,
+        input_tables=section.inputs,
+        # a sort without an output table sorts its input in place
+        output_tables=section.outputs or (section.inputs[:1] if kind == "sort" else []),
         append=bool(cfg.get("append", False)),
-        reduce_by=reduce_by,
-        sort_by=sort_by or list(reduce_by),
-        resources=_resources(cfg.get("resources"), fail),
+        mapper=section.scripts.get("mapper"),
+        reducer=section.scripts.get("reducer"),
+        script=section.scripts.get("script"),
+        reduce_by=section.reduce_by,
+        sort_by=section.sort_by or list(section.reduce_by),
+        resources=section.resources,
         file_paths=list(cfg.get("file_paths") or []),
         max_failed_job_count=cfg.get("max_failed_job_count"),
         code_package=stage.context.code_package,
@@ -143,56 +153,34 @@ def build_spec(stage: BaseStage, kind: str, op_config: Any) -> OperationSpec:
         run_id=str(getattr(stage.context, "run_id", "") or ""),
     )
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
-    scripts = iter(_scripts_of(kind, cfg))
-    if kind in ("map", "map_reduce"):
-        spec.mapper = next(scripts)
-    if kind in ("reduce", "map_reduce"):
-        spec.reducer = next(scripts)
-    if kind == "vanilla":
-        spec.script = next(scripts)
-
-    if kind != "vanilla" and not inputs:
-        raise fail("an input table is required", "input_table")
-    if kind in ("map", "reduce", "map_reduce") and not outputs:
-        raise fail("an output table is required", "output_table")
-    if kind in ("reduce", "map_reduce") and not reduce_by:
-        raise fail("reduce_by is required", "reduce_by")
-    if kind == "sort" and not sort_by:
-        raise fail("sort_by is required", "sort_by")
-    if kind == "sort" and not outputs:
-        spec.output_tables = list(inputs[:1])  # sort in place
-    problem = key_order_problem(reduce_by, sort_by) if kind in ("reduce", "map_reduce") else None
-    if problem:
-        raise fail(f"operation {spec.name}: {problem}", "reduce_by")
-    for script in (spec.mapper, spec.reducer, spec.script):
-        if script and not (stage.stage_dir / script).is_file():
-            raise fail(f"script {script} not found in {stage.stage_dir}", "script")
     return spec
 
 
-def _environment(value: Any, stage: BaseStage, fail: Any) -> tuple[dict[str, str], dict[str, str]]:
+def _require(kind: str, section: Section, fail: Fail) -> None:
+    """The keys an operation of `kind` cannot go without."""
+    if kind != "vanilla" and not section.inputs:
+        raise fail("an input table is required", "input_table")
+    if kind in ("map", "reduce", "map_reduce") and not section.outputs:
+        raise fail("an output table is required", "output_table")
+    if kind in ("reduce", "map_reduce") and not section.reduce_by:
+        raise fail("reduce_by is required", "reduce_by")
+    if kind == "sort" and not section.sort_by:
+        raise fail("sort_by is required", "sort_by")
+
+
+def _environment(value: Any, stage: StageLike,
+                 fail: Fail) -> tuple[dict[str, str], dict[str, str]]:
     """Split `env` into plain variables and secrets.
 
     A list names variables; a mapping gives values, and a null value means "take it from
     the secrets". A name found in secrets.env always travels as a secret.
     """
-    if value is None:
-        return {}, {}
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    pipeline_config = stage.deps.pipeline_config
+    pipeline_config = stage.deps.pipeline_config if stage.deps is not None else None
     secret_of = pipeline_config.secret if pipeline_config is not None else (lambda name: None)
-    known_secrets = set(getattr(pipeline_config, "secrets", {}) or {})
+    known_secrets = set(pipeline_config.secrets if pipeline_config is not None else {})
     plain: dict[str, str] = {}
     secure: dict[str, str] = {}
-    items = [(name, None) for name in value] if isinstance(value, list) else None
-    if items is None:
-        if not isinstance(value, Mapping):
-            raise fail("must be a list of names or a mapping of name: value", "env")
-        items = list(value.items())
-    for name, given in items:
-        if not isinstance(name, str) or not name:
-            raise fail("variable names must be strings", "env")
+    for name, given in _env_items(value, fail):
         if given is None:
             secret = secret_of(name)
             if secret is None:
@@ -203,6 +191,24 @@ def _environment(value: Any, stage: BaseStage, fail: Any) -> tuple[dict[str, str
         else:
             plain[name] = str(given)
     return plain, secure
+
+
+def _env_items(value: Any, fail: Fail) -> list[tuple[str, Any]]:
+    """`env` as (name, value) pairs; a listed name has the value None."""
+    if value is None:
+        return []
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, list):
+        items: list[tuple[Any, Any]] = [(name, None) for name in value]
+    elif isinstance(value, Mapping):
+        items = list(value.items())
+    else:
+        raise fail("must be a list of names or a mapping of name: value", "env")
+    for name, _given in items:
+        if not isinstance(name, str) or not name:
+            raise fail("variable names must be strings", "env")
+    return items
 
 
 class _StageView:
@@ -222,7 +228,7 @@ class _StageView:
         self.config_file_display = config_file or str(self.stage_dir / "config.yaml")
 
 
-def _stage_of(stage: Any, context: Any) -> Any:
+def _stage_of(stage: Any, context: Any) -> StageLike:
     from yt_pipeline.stage import StageContext
 
     given = stage if stage is not None else context
@@ -231,8 +237,12 @@ def _stage_of(stage: Any, context: Any) -> Any:
     return _StageView(given) if isinstance(given, StageContext) else given
 
 
-def launch(stage: Any, kind: str, op_config: Any,
+def launch(stage: StageLike, kind: str, op_config: Any,
            scripts: dict[str, str] | None = None) -> OperationResult:
+    """Build the spec and run it with the launcher of the stage's mode (chosen by the mode's
+    name, never by the class of the client); `scripts` are those given by keyword."""
+    from yt_pipeline.modes import launch_operation
+
     spec = build_spec(stage, kind, op_config)
     for field_name, script in (scripts or {}).items():
         if not (stage.stage_dir / script).is_file():
@@ -244,17 +254,12 @@ def launch(stage: Any, kind: str, op_config: Any,
                 "so that it is packed with the job code")
         setattr(spec, field_name, script)
     manager = stage.context.plugin_manager
-    if manager is None:
-        raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to run operations")
-    hook = manager.hook
+    client = stage.deps.yt_client if stage.deps is not None else None
+    if manager is None or client is None:
+        raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to "
+                          "run operations")
     stage.logger.info("starting %s operation %s", kind, spec.name)  # tagged [stage]
-    result = hook.ytp_launch_operation(client=stage.deps.yt_client, spec=spec)
-    if result is None:
-        raise PluginError(
-            f"no plugin runs operations in mode {stage.context.mode!r}; "
-            "is the backend plugin for this mode installed?"
-        )
-    return result
+    return launch_operation(manager, stage.context.mode, client, spec)
 
 
 def _packed_scripts(stage: Any) -> set[str]:

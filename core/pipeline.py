@@ -9,18 +9,24 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from yt_pipeline.config import PipelineConfig, load_config
-from yt_pipeline.errors import ConfigError, PluginError, StageFailed
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.hookcalls import PluginHooks
 from yt_pipeline.plugins import get_plugin_manager
 from yt_pipeline.registry import StageRegistry
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.stage import BaseStage, load_stage_config
 
-PLUGIN_FOR_MODE = {"dev": "yt-pipeline-dev", "prod": "yt-pipeline-prod"}
+if TYPE_CHECKING:
+    from yt_pipeline.client import TableClient
+    from yt_pipeline.confignode import ConfigNode
+    from yt_pipeline.packaging import CodePackage
+    from yt_pipeline.runner import RunOptions
+    from yt_pipeline.units import RunTarget
 
 
 class BasePipeline:
@@ -37,17 +43,21 @@ class BasePipeline:
         *,
         plugin_manager: pluggy.PluginManager | None = None,
     ) -> None:
+        self.plugin_manager = plugin_manager or get_plugin_manager()
         if config is None:
-            config = load_config(pipeline_dir or Path.cwd())
+            from yt_pipeline.modes import mode_names
+
+            config = load_config(pipeline_dir or Path.cwd(),
+                                 modes=mode_names(self.plugin_manager))
         self.config = config
         self.pipeline_dir = Path(pipeline_dir or config.pipeline_dir).resolve()
         self.pipeline_name = self.pipeline_dir.name
         self.configs_dir = config.configs_dir
-        self.plugin_manager = plugin_manager or get_plugin_manager()
+        self.hooks = PluginHooks(self.plugin_manager)
         self.logger = logging.getLogger(f"yt_pipeline.{type(self).__name__}")
         self._stage_registry: StageRegistry | None = None
-        self._client: Any = None
-        self.code_package: Any = None
+        self._client: TableClient | None = None
+        self.code_package: CodePackage | None = None
         self.setup()
 
     # -- set-up -----------------------------------------------------------------------
@@ -78,12 +88,12 @@ class BasePipeline:
 
         return stage_graph(self)[0].order()
 
-    def stage_config(self, name: str) -> Any:
+    def stage_config(self, name: str) -> ConfigNode:
         entry = self.stage_registry.get_entry(name)
         return load_stage_config(entry.stage_dir, name, self.pipeline_dir)
 
-    def make_stage(self, name: str, run_id: str = "", config: Any = None,
-                   client: Any = None) -> BaseStage:
+    def make_stage(self, name: str, run_id: str = "", config: ConfigNode | None = None,
+                   client: TableClient | None = None) -> BaseStage:
         """The stage, given `client` (its transaction's in a run; default: `self.yt`)."""
         from yt_pipeline.runner import stage_deps_for
 
@@ -93,32 +103,33 @@ class BasePipeline:
 
     # -- backend ----------------------------------------------------------------------
     @property
-    def yt(self) -> Any:
+    def yt(self) -> TableClient:
         """The table client of the configured mode, created on first use."""
         if self._client is None:
-            client = self.plugin_manager.hook.ytp_create_client(
-                mode=self.mode, settings=self.config, pipeline_dir=self.pipeline_dir
-            )
-            if client is None:
-                dist = PLUGIN_FOR_MODE.get(self.mode, "a plugin that provides it")
-                raise PluginError(
-                    f"no plugin provides mode {self.mode!r} "
-                    f"(set in {self.config.source_of('pipeline.mode')}): install {dist}"
-                )
-            self._client = client
+            from yt_pipeline.modes import create_client
+
+            self._client = create_client(self.plugin_manager, self.mode, self.config,
+                                         self.pipeline_dir,
+                                         source=self.config.source_of("pipeline.mode"))
         return self._client
 
-    def package_code(self) -> Any:
+    def package_code(self) -> CodePackage | None:
         entries = [self.stage_registry.get_entry(n) for n in self.stage_order()]
-        self.code_package = self.plugin_manager.hook.ytp_package_code(
+        self.code_package = self.hooks.package_code(
             pipeline_dir=self.pipeline_dir, settings=self.config, stages=entries
         )
         return self.code_package
 
     # -- running ----------------------------------------------------------------------
-    def run(self, options: Any = None) -> PipelineResult:
-        """Run the pipeline; raise StageFailed (with `.result` and `.resume_hint`) when a
-        stage fails."""
+    def run_target(self) -> RunTarget:
+        """The pipeline as the runner sees it: its graph and one unit per stage."""
+        from yt_pipeline.stage_units import stage_target
+
+        return stage_target(self)
+
+    def run(self, options: RunOptions | None = None) -> PipelineResult:
+        """Run the pipeline; when it fails, raise its failure (a StageFailed, or a
+        PluginHookFailed naming a plugin), with `.result` and `.resume_hint`."""
         from yt_pipeline.runner import Runner
 
         # configuration and graph errors before any work; the archive is built once the run
@@ -126,15 +137,7 @@ class BasePipeline:
         runner = Runner(self, options, prepare=self.package_code)
         if not getattr(options, "dry_run", False):  # a plan needs no cluster, nor credentials
             self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
-        result = runner.run()
-        if not result.success:
-            failure = runner.last_error or StageFailed("?", RuntimeError(result.error))
-            failure.result = result  # type: ignore[attr-defined]
-            failure.resume_hint = (  # type: ignore[attr-defined]
-                f"to resume: {runner.target.resume_command}"
-            )
-            raise failure
-        return result
+        return runner.run().raise_for_failure()
 
     def close(self) -> None:
         from yt_pipeline.client import close_client
@@ -160,13 +163,10 @@ class DefaultPipeline(BasePipeline):
 
     def setup(self) -> None:
         registry = StageRegistry()
-        found = self.plugin_manager.hook.ytp_discover_stages(
-            pipeline_dir=self.pipeline_dir, config=self.config
-        )
-        for stage_list in found:
-            for entry in stage_list or []:
-                # A stage in the pipeline folder wins over one of the same name elsewhere.
-                in_folder = entry.stage_dir.parent.parent == self.pipeline_dir
-                if in_folder or not registry.has_stage(entry.name):
-                    registry.add(entry)
+        for entry in self.hooks.discover_stages(pipeline_dir=self.pipeline_dir,
+                                                settings=self.config):
+            # A stage in the pipeline folder wins over one of the same name elsewhere.
+            in_folder = entry.stage_dir.parent.parent == self.pipeline_dir
+            if in_folder or not registry.has_stage(entry.name):
+                registry.add(entry)
         self.set_stage_registry(registry)

@@ -3,13 +3,16 @@
 Entry points of the group `yt_pipeline` are loaded one at a time: a plugin that fails to
 import is named in a warning and skipped, so one broken package does not take the whole tool
 down (set YTP_STRICT_PLUGINS=1 to make that an error while debugging). YTP_DISABLE_PLUGINS=a,b
-blocks plugins by entry-point name.
+blocks plugins by entry-point name (pluggy's own blocking: a blocked name is never imported,
+nor registered later by anyone). YTP_TRACE_PLUGINS=1 prints every hook call, its arguments
+and its result (pluggy's tracing) on stderr, secrets masked.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -59,16 +62,19 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
 
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    blocked = disabled_names()
+    if _truthy(os.environ.get("YTP_TRACE_PLUGINS")):
+        trace_hook_calls(pm)
+    for name in sorted(disabled_names()):
+        pm.set_blocked(name)
     report = LoadReport()
     for module_name in BUILTIN_PLUGINS:
         short = module_name.rsplit(".", 1)[-1]
-        if short in blocked:
+        if pm.is_blocked(short):
             report.disabled.append(short)
             continue
         pm.register(importlib.import_module(module_name), name=short)
     if load_entry_points:
-        _load_entry_points(pm, blocked, report)
+        _load_entry_points(pm, report)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -78,10 +84,25 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
     return pm
 
 
-def _load_entry_points(pm: pluggy.PluginManager, blocked: set[str], report: LoadReport) -> None:
+def trace_hook_calls(pm: pluggy.PluginManager) -> None:
+    """Print each hook call, with its arguments, and what it returned (pluggy's tracing).
+
+    Written to stderr as it happens, not logged: the first calls come before logging is set
+    up. Secrets are masked like in the log (the settings' repr leaves them out already)."""
+    from yt_pipeline.logs import masked
+
+    def write(text: str) -> None:
+        lines = masked(text).splitlines(keepends=True)
+        sys.stderr.write("".join(f"[ytp-trace] {line}" for line in lines))
+
+    pm.trace.root.setwriter(write)
+    pm.enable_tracing()
+
+
+def _load_entry_points(pm: pluggy.PluginManager, report: LoadReport) -> None:
     strict = _truthy(os.environ.get("YTP_STRICT_PLUGINS"))
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        if ep.name in blocked:
+        if pm.is_blocked(ep.name):
             report.disabled.append(ep.name)
             continue
         if pm.get_plugin(ep.name) is not None:

@@ -1,9 +1,18 @@
-"""What a run returns: `PipelineResult`, one `StepResult` per stage."""
+"""What a run returns: `PipelineResult`, one `StepResult` per stage.
+
+A failed run of a folder pipeline and of a function-step pipeline is reported the same way:
+the result says `success` false and carries the run's first `error` (its text), the
+`failure` itself (a `StageFailed`, or a `PluginHookFailed` naming a plugin) and the
+`resume_hint`; `raise_for_failure()` raises that failure, which is what `BasePipeline.run`
+does and what a function-step pipeline leaves to its caller.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from yt_pipeline.errors import StageFailed, YtPipelineError
 
 
 @dataclass
@@ -38,6 +47,20 @@ class PipelineResult:
     pipeline_name: str = ""
     project_name: str = ""
     version: str = ""
+    #: why the run failed: the exception `raise_for_failure` raises
+    failure: YtPipelineError | None = field(default=None, repr=False, compare=False)
+    #: how to go on after a failure (`to resume: ...`)
+    resume_hint: str = ""
+
+    def raise_for_failure(self) -> PipelineResult:
+        """This result when the run succeeded; otherwise raise its failure, with this
+        result as the failure's `.result` and the hint as its `.resume_hint`."""
+        if self.success:
+            return self
+        failure = self.failure or StageFailed("?", RuntimeError(self.error))
+        failure.result = self
+        failure.resume_hint = self.resume_hint or None
+        raise failure
 
     def __getitem__(self, name: str) -> Any:
         return self.outputs[name]
@@ -57,6 +80,7 @@ class PipelineResult:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(replace(self, failure=None))
+        del data["failure"]
         data["step_results"] = {k: asdict(v) for k, v in self.step_results.items()}
         return data

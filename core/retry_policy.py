@@ -34,9 +34,10 @@ class RetryPolicy:
     def should_retry(self, error: BaseException, attempt: int) -> bool:
         if attempt >= self.max_attempts:
             return False
+        # StageFailed, and PluginHookFailed from a plugin's code a stage ran, wrap the error
+        cause = getattr(error, "error", None)
         if self.retry_on is not None:
-            return isinstance(error, self.retry_on)
-        cause = getattr(error, "error", None)  # StageFailed wraps the original error
+            return isinstance(error, self.retry_on) or isinstance(cause, self.retry_on)
         return bool(getattr(error, "retryable", False) or getattr(cause, "retryable", False))
 
 

@@ -10,8 +10,9 @@ commit records they now hold (see `journal.py`).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, StageOutcome
 from yt_pipeline.journal import Record
 from yt_pipeline.plan import Plan
@@ -22,6 +23,9 @@ from yt_pipeline.state import StateStore, kept_debug
 from yt_pipeline.txn import finish_commit
 from yt_pipeline.units import Debug, RunTarget
 
+if TYPE_CHECKING:
+    from yt_pipeline.client import TableClient
+
 log = logging.getLogger("yt_pipeline.runner")
 
 
@@ -29,6 +33,7 @@ class RunBook:
     def __init__(self, target: RunTarget, state: StateStore, run_id: str,
                  options: dict[str, Any], workers: int):
         self.state = state
+        self.resume_command = target.resume_command
         self.record = RunRecord(target.pipeline_dir, run_id, mode=target.mode,
                                 state=state.state_name, options=options, workers=workers)
         self.result = PipelineResult(run_id=run_id, success=True, duration_seconds=0.0)
@@ -36,10 +41,10 @@ class RunBook:
         #: debug each stage hands on: this run's, or for stages not run, their last one
         self.outputs: dict[str, Debug] = {}
         #: the first error of the run: a stage's failure, or a plugin's
-        self.error: Exception | None = None
+        self.error: YtPipelineError | None = None
         self._committed: list[Record] = []
 
-    def recover(self, client: Any) -> bool:
+    def recover(self, client: TableClient) -> bool:
         """Finish the commits a killed run recorded, and fold them into the state files.
         True when a recorded commit turned out lost (its stage now counts as not run)."""
         self.state.remove_leftovers()
@@ -103,7 +108,7 @@ class RunBook:
         if done.commit_error is not None:  # its record stays for the next run to finish
             self.fail(done.commit_error)
 
-    def fail(self, error: Exception | None) -> None:
+    def fail(self, error: YtPipelineError | None) -> None:
         self.result.success = False
         if self.error is None and error is not None:
             self.error = error
@@ -125,5 +130,8 @@ class RunBook:
         result.record = str(self.record.path)
         if status == SUCCESS and not result.success:
             status = FAILED
+        if not result.success:
+            result.failure = self.error
+            result.resume_hint = f"to resume: {self.resume_command}"
         self.record.finish(status)
         return result

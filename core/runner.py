@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from yt_pipeline.cache import cache_enabled, decide
 from yt_pipeline.errors import YtPipelineError
@@ -33,6 +33,8 @@ from yt_pipeline.units import RunTarget
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from yt_pipeline.client import TableClient
+    from yt_pipeline.confignode import ConfigNode
     from yt_pipeline.pipeline import BasePipeline
 
 log = logging.getLogger("yt_pipeline.runner")
@@ -52,23 +54,25 @@ class RunOptions:
     dry_run: bool = False
 
 
+class Runnable(Protocol):
+    """What the runner runs: a folder pipeline (`BasePipeline`) or a function-step one."""
+
+    def run_target(self) -> RunTarget: ...
+
+
 class Runner:
-    """Plans and runs one pipeline run. `pipeline` is a `BasePipeline`, or any object with a
-    `run_target()` method (the function-step `Pipeline`)."""
+    """Plans and runs one pipeline run."""
 
-    def __init__(self, pipeline: Any, options: RunOptions | None = None,
-                 prepare: Callable[[], Any] | None = None):
-        from yt_pipeline.stage_units import stage_target
-
+    def __init__(self, pipeline: Runnable, options: RunOptions | None = None,
+                 prepare: Callable[[], object] | None = None):
         self.pipeline = pipeline
         self.options = options or RunOptions()
         #: work before the first stage that needs the run lock (building the code archive)
         self.prepare = prepare
-        make_target = getattr(pipeline, "run_target", None)
-        self.target: RunTarget = make_target() if make_target else stage_target(pipeline)
+        self.target: RunTarget = pipeline.run_target()
         self.hook = self.target.hook
         #: why the last run failed: a stage's StageFailed, or a plugin's PluginHookFailed
-        self.last_error: Exception | None = None
+        self.last_error: YtPipelineError | None = None
 
     @property
     def workers(self) -> int:
@@ -116,7 +120,7 @@ class Runner:
         clock = time.perf_counter()
         status = "FAILED"
         try:
-            hooks.call("ytp_pipeline_started", run=run)  # if it fails, no stage starts
+            hooks.pipeline_started(run)  # if it fails, no stage starts
             for name in plan.selected:
                 if name not in plan.to_run:
                     self._take(book, hooks, run, UnitRun.not_run(name, plan.skipped[name]))
@@ -128,8 +132,8 @@ class Runner:
             raise
         finally:
             book.flush()
-            hooks.call("ytp_pipeline_finished", run=run, outcomes=book.outcomes,
-                       success=book.result.success and hooks.error is None)
+            hooks.pipeline_finished(run, book.outcomes,
+                                    success=book.result.success and hooks.error is None)
             result = book.finish(status, plan.order, time.perf_counter() - clock)
             self.last_error = book.error
         return result
@@ -137,7 +141,7 @@ class Runner:
     @staticmethod
     def _take(book: RunBook, hooks: LifecycleHooks, run: RunInfo, done: UnitRun) -> None:
         book.take(done)
-        hooks.call("ytp_after_stage", run=run, stage=done.outcome.stage, outcome=done.outcome)
+        hooks.after_stage(run, done.outcome.stage, done.outcome)
 
     # -- a dry run ----------------------------------------------------------------------
     def _dry_run(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:
@@ -186,8 +190,9 @@ class Runner:
         return result
 
 
-def stage_deps_for(pipeline: BasePipeline, name: str, run_id: str, config: Any = None,
-                   client: Any = None) -> StageDeps:
+def stage_deps_for(pipeline: BasePipeline, name: str, run_id: str,
+                   config: ConfigNode | None = None,
+                   client: TableClient | None = None) -> StageDeps:
     """What stage `name` is given; `client` is its transaction's (default: the pipeline's)."""
     entry = pipeline.stage_registry.get_entry(name)
     deps = StageDeps(

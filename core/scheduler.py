@@ -122,11 +122,10 @@ class Scheduler:
     def handle(self, event: Event) -> None:
         run = self.ctx.run
         if event.kind == "before":
-            self.hooks.call("ytp_before_stage", run=run, stage=event.stage)
+            self.hooks.before_stage(run, event.stage)
         elif event.kind == "error":
             error, attempt = event.payload
-            self.hooks.call("ytp_on_stage_error", run=run, stage=event.stage, error=error,
-                            attempt=attempt)
+            self.hooks.on_stage_error(run, event.stage, error, attempt)
         else:
             self.active -= 1
             self.done(event.payload)
@@ -147,5 +146,4 @@ class Scheduler:
 
     def done(self, done: UnitRun) -> None:
         self.book.take(done)
-        self.hooks.call("ytp_after_stage", run=self.ctx.run, stage=done.outcome.stage,
-                        outcome=done.outcome)
+        self.hooks.after_stage(self.ctx.run, done.outcome.stage, done.outcome)

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from yt_pipeline.cache import CacheDecision, decide
 from yt_pipeline.errors import CommitIncomplete, StageFailed, StageSkipped, YtPipelineError
@@ -23,6 +23,9 @@ from yt_pipeline.logs import masked_data
 from yt_pipeline.state import kept_debug
 from yt_pipeline.txn import begin, commit_stage
 from yt_pipeline.units import Debug, RunTarget, RunUnit
+
+if TYPE_CHECKING:
+    from yt_pipeline.client import TableClient
 
 log = logging.getLogger("yt_pipeline.runner")
 
@@ -68,7 +71,7 @@ class RunContext:
 
     target: RunTarget
     run: RunInfo
-    client: Any
+    client: TableClient
     memory: dict[str, dict[str, Any]]
     #: debug each finished unit handed on, this run or (for units not run) the last one
     outputs: dict[str, Debug]

@@ -19,6 +19,7 @@ from yt_pipeline.config_schema import check_stage_spelling
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
+from yt_pipeline.hookcalls import PluginHooks
 from yt_pipeline.retry_policy import parse_retry
 from yt_pipeline.submitted import wait_all
 from yt_pipeline.units import (
@@ -29,6 +30,7 @@ from yt_pipeline.units import (
     flag,
     table_list,
 )
+from yt_pipeline.yamlio import scalar_text
 
 if TYPE_CHECKING:
     from yt_pipeline.pipeline import BasePipeline
@@ -109,7 +111,7 @@ def _io(cfg: ConfigNode) -> tuple[list[str], list[str]]:
 def stage_target(pipeline: BasePipeline) -> RunTarget:
     graph, configs = stage_graph(pipeline)
     config = pipeline.config
-    code_files = CodeFiles(pipeline.pipeline_dir, config, pipeline.plugin_manager.hook)
+    code_files = CodeFiles(pipeline.pipeline_dir, config, PluginHooks(pipeline.plugin_manager))
     units = {name: _stage_unit(pipeline, name, configs[name], code_files)
              for name in graph.names}
     settings = {
@@ -200,13 +202,5 @@ def resume_command(pipeline: BasePipeline) -> str:
         words += ["--config", str(config.config_file)]
     for key, origin in config.sources.items():
         if origin == f"--set {key}":
-            value = config.get(key)
-            text = value if isinstance(value, str) else _yaml_scalar(value)
-            words += ["--set", f"{key}={text}"]
+            words += ["--set", f"{key}={scalar_text(config.get(key))}"]
     return " ".join(shlex.quote(w) for w in [*words, "--resume"])
-
-
-def _yaml_scalar(value: Any) -> str:
-    from yt_pipeline.yamlio import dump_yaml
-
-    return dump_yaml(value).strip().removesuffix("...").strip()

@@ -33,10 +33,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.conditions import Condition
-from yt_pipeline.errors import ConfigError, GraphError, PluginError, StageSkipped
+from yt_pipeline.errors import ConfigError, GraphError, StageSkipped
 from yt_pipeline.graph import StageGraph, build_graph
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy, parse_retry
@@ -45,8 +45,14 @@ from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
 
 log = logging.getLogger("yt_pipeline.steps")
 
+if TYPE_CHECKING:
+    import pluggy
 
-class Context(dict):
+    from yt_pipeline.client import TableClient
+    from yt_pipeline.config import PipelineConfig
+
+
+class Context(dict[str, Any]):
     """Values steps receive by parameter name."""
 
 
@@ -111,7 +117,8 @@ class Pipeline:
     def __init__(
         self, name: str, context: Mapping[str, Any] | None = None, *,
         folder: str | Path | None = None, mode: str | None = None, workers: int = 4,
-        cache: bool = False, client: Any = None, plugin_manager: Any = None,
+        cache: bool = False, client: TableClient | None = None,
+        plugin_manager: pluggy.PluginManager | None = None,
         enable_cache: bool | None = None, cache_dir: str | Path | None = None,
         project_name: str = "", version: str = "", stack: str | Stack | None = None,
     ) -> None:
@@ -127,24 +134,31 @@ class Pipeline:
         self.project_name, self.version = project_name, version
         self.context = Context(context or {})
         self.folder = Path(folder or cache_dir or Path.cwd()).resolve()
+        self.plugin_manager = plugin_manager or get_plugin_manager()
         self.stack = resolve_stack(stack)
         self.settings = self._settings()
-        self.mode = (mode or (self.stack.mode if self.stack else None)
-                     or (self.settings.mode if self.settings is not None else "dev"))
+        self.mode = mode or (self.stack.mode if self.stack else None) or self.settings.mode
         self.workers = workers
         self.cache = cache if enable_cache is None else enable_cache
-        self.plugin_manager = plugin_manager or get_plugin_manager()
         self._client = client
         self.steps: dict[str, Step] = {}
         self._run_context: Context = self.context
 
-    def _settings(self) -> Any:
-        config_file = self.stack.config_file if self.stack else None
-        if config_file is None and not (self.folder / "configs" / "config.yaml").is_file():
-            return None
-        from yt_pipeline.config import load_config
+    @property
+    def configured(self) -> bool:
+        """Whether a configuration file applies (without one: the built-in defaults)."""
+        if self.stack is not None and self.stack.config_file is not None:
+            return True
+        return (self.folder / "configs" / "config.yaml").is_file()
 
-        return load_config(self.folder, config_file)
+    def _settings(self) -> PipelineConfig:
+        from yt_pipeline.config import default_config, load_config
+        from yt_pipeline.modes import mode_names
+
+        if not self.configured:
+            return default_config(self.folder)
+        config_file = self.stack.config_file if self.stack else None
+        return load_config(self.folder, config_file, modes=mode_names(self.plugin_manager))
 
     def use_stack(self, stack: str | Stack) -> None:
         """Run from now on with this stack: its mode, its settings, a new client."""
@@ -161,15 +175,13 @@ class Pipeline:
         return self
 
     @property
-    def yt(self) -> Any:
+    def yt(self) -> TableClient:
         """The table client of the mode (dev: tables under <folder>/.dev), made on first use."""
         if self._client is None:
-            client = self.plugin_manager.hook.ytp_create_client(
-                mode=self.mode, settings=self.settings, pipeline_dir=self.folder
-            )
-            if client is None:
-                raise PluginError(f"no plugin provides mode {self.mode!r}")
-            self._client = client
+            from yt_pipeline.modes import create_client
+
+            self._client = create_client(self.plugin_manager, self.mode, self.settings,
+                                         self.folder, source=f"Pipeline({self.name!r})")
         return self._client
 
     def graph(self) -> StageGraph:
@@ -197,7 +209,8 @@ class Pipeline:
     def run_target(self) -> RunTarget:
         if not self.steps:
             raise ConfigError(f"pipeline {self.name} has no steps: add them with add_step()")
-        settings = self.settings.data if self.settings is not None else {}
+        # without a configuration file, nothing was read: the hash stays that of no settings
+        settings = self.settings.data if self.configured else {}
         return RunTarget(
             pipeline_dir=self.folder, mode=self.mode, state_name=f"{self.name}.{self.mode}",
             units={name: self._unit(s) for name, s in self.steps.items()},
@@ -213,8 +226,10 @@ class Pipeline:
         resume: bool = False, force: bool = False, refresh: Iterable[str] = (),
         dry_run: bool = False, stack: str | Stack | None = None, debug: bool = False,
     ) -> PipelineResult:
-        """Run the steps; a failed step gives a result with `success` false and `error`.
-        `stack` runs this time (and after) with another stack; `debug` logs at DEBUG."""
+        """Run the steps; a failed run gives a result with `success` false, its `error`,
+        `failure` and `resume_hint` (`result.raise_for_failure()` raises the failure, as
+        a folder pipeline's `run` does). `stack` runs this time (and after) with another
+        stack; `debug` logs at DEBUG."""
         from yt_pipeline.runner import Runner, RunOptions
 
         if stack is not None:
@@ -243,7 +258,7 @@ class Pipeline:
     def _unit(self, s: Step) -> RunUnit:
         params = list(inspect.signature(s.func).parameters.values())
 
-        def execute(debug: Debug, run_id: str, client: Any) -> Debug:
+        def execute(debug: Debug, run_id: str, client: TableClient) -> Debug:
             arguments = self._arguments(s, params, debug, client)
             value = (s.func(**arguments) if s.fallback is None
                      else run_with_fallback(s, lambda: s.func(**arguments)))
@@ -275,7 +290,7 @@ class Pipeline:
         )
 
     def _arguments(self, s: Step, params: list[inspect.Parameter], debug: Debug,
-                   client: Any) -> dict[str, Any]:
+                   client: TableClient) -> dict[str, Any]:
         ctx = self._run_context
         kwargs: dict[str, Any] = {}
         for param in params:

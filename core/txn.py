@@ -23,17 +23,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from yt_pipeline.errors import CommitIncomplete
 from yt_pipeline.journal import Journal, Record
+
+if TYPE_CHECKING:
+    from yt_pipeline.client import TableClient
 
 log = logging.getLogger("yt_pipeline.txn")
 
 
 class StageTransaction(Protocol):
     #: the client the stage uses inside the transaction
-    client: Any
+    client: TableClient
 
     def prepare(self, record: Path) -> Any:
         """Everything that can fail before the commit; returns what `finish_commit` needs
@@ -50,7 +53,7 @@ class StageTransaction(Protocol):
 class NoTransaction:
     """For clients that offer no transactions: writes are visible at once."""
 
-    def __init__(self, client: Any):
+    def __init__(self, client: TableClient):
         self.client = client
 
     def prepare(self, record: Path) -> Any:
@@ -63,12 +66,12 @@ class NoTransaction:
         pass
 
 
-def begin(client: Any, title: str) -> StageTransaction:
+def begin(client: TableClient, title: str) -> StageTransaction:
     start = getattr(client, "begin_transaction", None)
     return start(title) if callable(start) else NoTransaction(client)
 
 
-def finish_commit(client: Any, token: Any) -> bool:
+def finish_commit(client: TableClient, token: Any) -> bool:
     """True when the recorded commit is (now) complete, False when it was lost."""
     finish = getattr(client, "finish_commit", None)
     if token is not None and callable(finish):

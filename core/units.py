@@ -11,12 +11,18 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.graph import StageGraph
 from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from yt_pipeline.client import TableClient
+    from yt_pipeline.config import PipelineConfig
 
 Debug = dict[str, Any]
 
@@ -28,7 +34,7 @@ class RunUnit:
     name: str
     #: (debug merged from upstream, run id, table client) -> this unit's debug; the client
     #: is the one of the attempt's transaction
-    execute: Callable[[Debug, str, Any], Debug]
+    execute: Callable[[Debug, str, TableClient], Debug]
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     #: None: follow the pipeline's `cache` setting
@@ -59,9 +65,11 @@ class RunTarget:
     state_name: str
     units: dict[str, RunUnit]
     graph: StageGraph
-    client: Callable[[], Any]
-    hook: Any
-    settings: Any
+    #: the pipeline's table client (made on first use)
+    client: Callable[[], TableClient]
+    #: the lifecycle hooks are called through it (`hookcalls.LifecycleHooks`)
+    hook: pluggy.HookRelay
+    settings: PipelineConfig
     settings_hash: str
     workers: int
     cache_default: bool

@@ -82,20 +82,52 @@ def _check_expansion(root: yaml.Node) -> None:
     count(root, 0)
 
 
+#: errors of text that is not YAML at all (it does not scan or parse), as opposed to YAML
+#: that parses but cannot be built (an alias, a duplicate key, an odd tag)
+_NOT_YAML = (yaml.reader.ReaderError, yaml.scanner.ScannerError, yaml.parser.ParserError)
+#: what building a document may raise besides YAMLError: odd tags in the C loader, an
+#: integer of more digits than Python converts
+_BUILD_ERRORS = (ValueError, TypeError, RecursionError, OverflowError)
+
+
 def load_yaml_text(text: str, *, shown: str, key: str | None = None) -> Any:
     """Parse YAML text with the limits above; errors are one ConfigError line naming
     `shown` (a file, a variable, --set) and `key`."""
     try:
         return yaml.load(text, Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, *_BUILD_ERRORS) as exc:
+        raise _invalid(exc, shown, key) from None
+
+
+def parse_scalar(raw: str, shown: str) -> Any:
+    """A value given as text (an environment variable, `--set key=value`), read as YAML:
+    `8` a number, `[a, b]` a list. Text that is not YAML at all stays text; YAML that
+    parses but cannot be built (a recursive alias, a duplicate key) is an error naming
+    `shown`. One parse, with the loader and limits of the configuration files."""
+    if not raw.strip():
+        return ""
+    try:
+        return yaml.load(raw, Loader=_StrictLoader)
+    except _NOT_YAML:
+        return raw
+    except (yaml.YAMLError, *_BUILD_ERRORS) as exc:
+        raise _invalid(exc, shown, None) from None
+
+
+def _invalid(exc: BaseException, shown: str, key: str | None) -> ConfigError:
+    if isinstance(exc, yaml.YAMLError):
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"invalid YAML{where}: {problem}", file=shown, key=key) from None
-    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
-        # odd tags in the C loader, an integer of more digits than Python converts
-        message = " ".join(str(exc).split())[:200]
-        raise ConfigError(f"invalid YAML: {message}", file=shown, key=key) from None
+        return ConfigError(f"invalid YAML{where}: {problem}", file=shown, key=key)
+    message = " ".join(str(exc).split())[:200]
+    return ConfigError(f"invalid YAML: {message}", file=shown, key=key)
+
+
+def scalar_text(value: Any) -> str:
+    """A value written as `parse_scalar` reads it back (for a --set in a command line)."""
+    return value if isinstance(value, str) else dump_yaml(value).strip().removesuffix(
+        "...").strip()
 
 
 def read_yaml_mapping(path: Path, *, display: str | None = None) -> dict[str, Any]:

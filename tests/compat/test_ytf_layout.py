@@ -37,9 +37,10 @@ def _rows(path: Path) -> list[dict]:
 
 
 def _dev_operations_available() -> bool:
+    from yt_pipeline.modes import installed_modes
     from yt_pipeline.plugins import create_plugin_manager
 
-    return bool(create_plugin_manager().hook.ytp_launch_operation.get_hookimpls())
+    return "dev" in installed_modes(create_plugin_manager())
 
 
 @pytest.fixture

@@ -97,6 +97,33 @@ def test_status_shows_each_function_pipeline_of_a_folder(tmp_path, run_cli):
     assert lines[5].split()[:2] == ["total", "FAILED"]
 
 
+def test_a_failed_step_pipeline_reports_as_a_failed_folder_pipeline(tmp_path, dag):
+    """The same failure object, message and resume hint; the folder pipeline raises it, the
+    function-step pipeline hands it over in its result."""
+    from dag_helpers import run_pipeline
+
+    from yt_pipeline.errors import StageFailed
+
+    folder = run_pipeline(dag({"a": {"fail": True}}, chain=["a"]))
+    assert isinstance(folder, StageFailed) and folder.result is not None
+    assert folder.result.failure is folder and folder.result.error == str(folder)
+    assert folder.resume_hint == folder.result.resume_hint
+    assert folder.resume_hint.startswith("to resume: yt-pipeline run ")
+
+    @step
+    def broken():
+        raise RuntimeError("boom in a")
+
+    steps = Pipeline("p", folder=tmp_path / "steps").add_step(broken).run()
+    assert isinstance(steps.failure, StageFailed) and steps.error == str(steps.failure)
+    assert steps.resume_hint == "to resume: Pipeline('p', ...).run(resume=True)"
+    with pytest.raises(StageFailed) as raised:
+        steps.raise_for_failure()
+    assert raised.value is steps.failure and raised.value.result is steps
+    assert raised.value.resume_hint == steps.resume_hint
+    assert "failure" not in steps.to_dict()
+
+
 def test_independent_steps_run_in_parallel(tmp_path):
     def sleeper(name):
         @step(outputs=[name], name=name)

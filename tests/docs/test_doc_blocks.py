@@ -13,10 +13,11 @@ PIPELINES = find_pipelines()
 
 
 def _available(feature: str) -> bool:
+    from yt_pipeline.modes import installed_modes
     from yt_pipeline.plugins import create_plugin_manager
 
     if feature == "operations":
-        return bool(create_plugin_manager().hook.ytp_launch_operation.get_hookimpls())
+        return "dev" in installed_modes(create_plugin_manager())
     if feature == "yql":
         from yt_pipeline.errors import QueryFailed
         from yt_pipeline_dev.client import DevClient

@@ -178,3 +178,24 @@ def test_keys_unlike_ours_are_kept_for_plugins_and_users(tmp_path):
     config = load_config(tmp_path)
     assert config.get("pipeline.my_plugin.level") == 3
     assert config.get("reporting.email") == "a@b.c"
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("8", 8), ("true", True), ("[a, b]", ["a", "b"]), ("{k: 1}", {"k": 1}), ("", ""),
+    ("  ", ""), ("plain text", "plain text"), ("a: b: c", "a: b: c"), ("[unclosed", "[unclosed"),
+    ("'quoted'", "quoted"), ("\x07bell", "\x07bell"),
+])
+def test_a_value_of_a_variable_or_set_is_read_as_yaml_or_kept_as_text(raw, value):
+    from yt_pipeline.yamlio import parse_scalar
+
+    assert parse_scalar(raw, "--set k") == value
+
+
+@pytest.mark.parametrize("raw, problem", [
+    ("*nowhere", "found undefined alias"), ("{a: 1, a: 2}", "duplicate key"),
+])
+def test_a_value_that_is_yaml_but_cannot_be_built_is_an_error(raw, problem):
+    from yt_pipeline.yamlio import parse_scalar
+
+    with pytest.raises(ConfigError, match=f"--set k: invalid YAML.*{problem}"):
+        parse_scalar(raw, "--set k")

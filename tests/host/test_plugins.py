@@ -20,7 +20,8 @@ def test_installed_plugins_are_listed_with_versions(run_cli, ytp_plugin_manager)
     assert "yt-pipeline-dev" in lines["dev"] and "0.1.0" in lines["dev"]
     assert "yt-pipeline-prod" in lines["prod"]
     assert "yt-pipeline-uploader" in lines["uploader"]
-    assert "ytp_create_client" in lines["dev"]
+    assert "ytp_register_modes" in lines["dev"]
+    assert "mode dev (plugin dev): tables as JSON lines" in result.stdout
     assert "built-in" in lines["builtin_discovery"]
 
 
@@ -62,6 +63,34 @@ def test_block_list(monkeypatch):
     assert pm.get_plugin("prod") is None and pm.get_plugin("uploader") is None
     assert pm.get_plugin("dev") is not None
     assert sorted(load_report().disabled) == ["prod", "uploader"]
+    # pluggy's own blocking: nothing registers a blocked name later either
+    assert pm.is_blocked("prod")
+    assert pm.register(object(), name="prod") is None and pm.get_plugin("prod") is None
+
+
+def test_hook_calls_are_traced_on_request(monkeypatch, hello_pipeline, run_cli):
+    from yt_pipeline.plugins import set_plugin_manager
+
+    monkeypatch.setenv("YTP_TRACE_PLUGINS", "1")
+    monkeypatch.setenv("YT_TOKEN", "tok-secret-123456")
+    set_plugin_manager(create_plugin_manager())
+    try:
+        root = hello_pipeline(
+            {"configs/secrets.env": "YT_TOKEN=tok-secret-123456\nMY_KEY=k-secret-654321\n"})
+        result = run_cli("run", root)
+    finally:
+        set_plugin_manager(None)
+    assert result.exit_code == 0, result.output
+    traced = [line for line in result.stderr.splitlines() if line.startswith("[ytp-trace] ")]
+    calls = [line.split()[1] for line in traced if line.split()[1].startswith("ytp_")]
+    assert calls[:2] == ["ytp_add_commands", "ytp_register_modes"]
+    for hook in ("ytp_discover_stages", "ytp_create_client", "ytp_package_code",
+                 "ytp_pipeline_started", "ytp_before_stage", "ytp_after_stage",
+                 "ytp_pipeline_finished"):
+        assert hook in calls, hook
+    assert any("stage: hello" in line for line in traced)
+    assert any(line.split()[1:3] == ["finish", "ytp_after_stage"] for line in traced)
+    assert "tok-secret" not in result.stderr and "k-secret" not in result.stderr
 
 
 def test_without_the_prod_plugin_prod_mode_names_the_distribution(monkeypatch, hello_pipeline, run_cli):
@@ -75,7 +104,8 @@ def test_without_the_prod_plugin_prod_mode_names_the_distribution(monkeypatch, h
         assert dev.exit_code == 0, dev.output
         prod = run_cli("run", root, "--set", "pipeline.mode=prod")
         assert prod.exit_code == 2
-        assert "no plugin provides mode 'prod' (set in --set pipeline.mode): install yt-pipeline-prod" in prod.stderr
+        assert ("no plugin provides mode 'prod' (set in --set pipeline.mode): install "
+            "yt-pipeline-prod; installed modes: dev") in prod.stderr
     finally:
         set_plugin_manager(None)
 
@@ -97,8 +127,8 @@ class Spy:
         self.calls = []
 
     @hookimpl
-    def ytp_discover_stages(self, pipeline_dir, config):
-        self.calls.append(("ytp_discover_stages", {"pipeline_dir": pipeline_dir, "config": config}))
+    def ytp_discover_stages(self, pipeline_dir, settings):
+        self.calls.append(("ytp_discover_stages", {"pipeline_dir": pipeline_dir, "settings": settings}))
         return []
 
     @hookimpl

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from yt_pipeline.errors import ConfigError, OperationFailed, PackagingError, TableNotFound
+from yt_pipeline_dev import plugin
 from yt_pipeline_dev.launcher import launch, sandbox_for
-from yt_pipeline_dev.plugin import ytp_launch_operation
 
 COPY_MAPPER = """
     import os, sys
@@ -177,9 +177,15 @@ def test_missing_requirements_reported_by_name(dev_client, stages):
     assert not dev_client.exists("//out/t")
 
 
-def test_hook_answers_only_for_the_dev_client(dev_client, stages):
-    spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"])
-    assert ytp_launch_operation(client=object(), spec=spec) is None
+def test_the_dev_mode_brings_its_own_launcher():
+    """Operations of a dev pipeline go to this launcher by the mode's name, whatever the
+    class of the stage's client."""
+    from yt_pipeline.modes import installed_modes
+    from yt_pipeline.plugins import create_plugin_manager
+
+    mode = installed_modes(create_plugin_manager())["dev"]
+    assert mode.plugin == "dev"
+    assert mode.spec.launch_operation is plugin.launch_operation
 
 
 def test_code_archive_runs_through_its_wrapper(dev_client, stages, make_code_package):

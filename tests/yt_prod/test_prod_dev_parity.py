@@ -83,8 +83,7 @@ class Backends:
 
     def run(self, spec: OperationSpec) -> None:
         dev_launch(self.dev, spec)
-        plugin.ytp_launch_operation(client=self.prod,
-                                    spec=dataclasses.replace(spec, code_package=self.package))
+        plugin.launch_operation(self.prod, dataclasses.replace(spec, code_package=self.package))
 
     def rows(self, path: str) -> tuple[list[dict], list[dict]]:
         return list(self.dev.read_table(path)), self.fake.rows(path)
@@ -158,8 +157,8 @@ def test_vanilla_jobs_have_their_own_cookies_and_may_print(tmp_path, prod_client
         if mode == "dev":
             dev_launch(both.dev, spec)
         else:
-            plugin.ytp_launch_operation(client=prod_client,
-                                        spec=dataclasses.replace(spec, code_package=both.package))
+            plugin.launch_operation(prod_client,
+                                    dataclasses.replace(spec, code_package=both.package))
         # YT_JOB_COOKIE: 0..job_count-1 within the task (TVanillaChunkPool in yt/yt/server/
         # lib/chunk_pools/vanilla_chunk_pool.cpp holds job_count jobs)
         assert sorted(marker.read_text().split()) == ["0", "1", "2"], mode

@@ -72,7 +72,7 @@ def test_missing_credentials_say_where_to_put_them(make_pipeline, monkeypatch, m
     )
     settings = load_config(root)
     with pytest.raises(ConfigError) as caught:
-        plugin.ytp_create_client(mode="prod", settings=settings, pipeline_dir=root)
+        plugin.create_client(settings, root)
     text = str(caught.value)
     assert missing in text and "secrets.env" in text and "environment" in text
     assert "tok-123456" not in text
@@ -86,10 +86,9 @@ def test_environment_wins_over_secrets_env(make_pipeline, monkeypatch, fake_yt):
         config={"pipeline": {"mode": "prod", "prod": {"retries": False}},
                 "stages": {"enabled_stages": []}},
     )
-    client = plugin.ytp_create_client(mode="prod", settings=load_config(root), pipeline_dir=root)
+    client = plugin.create_client(load_config(root), root)
     assert client.exists("//tmp")
     assert TEST_TOKEN not in repr(client) and TEST_TOKEN not in repr(client.settings)
-    assert plugin.ytp_create_client(mode="dev", settings=None, pipeline_dir=root) is None
 
 
 @pytest.mark.parametrize("key, value", [("retries", "often"), ("cluster", ""),
@@ -100,7 +99,7 @@ def test_bad_prod_options_name_the_key(make_pipeline, monkeypatch, key, value):
     root = make_pipeline(config={"pipeline": {"mode": "prod", "prod": {key: value}},
                                  "stages": {"enabled_stages": []}})
     with pytest.raises(ConfigError, match=f"pipeline.prod.{key}"):
-        plugin.ytp_create_client(mode="prod", settings=load_config(root), pipeline_dir=root)
+        plugin.create_client(load_config(root), root)
 
 
 def test_yql_options_are_read(make_pipeline, monkeypatch):

@@ -59,7 +59,7 @@ def spec_for(kind, package, tmp_path, **fields):
 
 
 def launch(client, spec):
-    return plugin.ytp_launch_operation(client=client, spec=spec)
+    return plugin.launch_operation(client, spec)
 
 
 def test_map_runs_the_mapper_from_the_archive(prod_client, fake_yt, package, tmp_path):
@@ -187,13 +187,16 @@ def test_operation_without_an_archive_says_what_to_install(prod_client, tmp_path
         launch(prod_client, spec)
 
 
-def test_the_hook_answers_only_for_the_prod_client(tmp_path, package):
-    class OtherClient:
-        mode = "dev"
+def test_the_prod_mode_brings_its_own_launcher():
+    """Operations of a prod pipeline go to this launcher by the mode's name, whatever the
+    class of the stage's client."""
+    from yt_pipeline.modes import installed_modes
+    from yt_pipeline.plugins import create_plugin_manager
 
-    spec = spec_for("vanilla", package, tmp_path, script="src/vanilla.py")
-    assert plugin.ytp_launch_operation(client=OtherClient(), spec=spec) is None
-    assert Path(package.archive_path).is_file()
+    mode = installed_modes(create_plugin_manager())["prod"]
+    assert mode.plugin == "prod"
+    assert mode.spec.launch_operation is plugin.launch_operation
+    assert mode.spec.create_client is plugin.create_client
 
 
 PROBE = """

@@ -20,5 +20,5 @@ def test_the_plugin_is_found_through_its_entry_point():
     manager = create_plugin_manager()
     names = {name for name, _ in manager.list_name_plugin()}
     assert "prod" in names
-    implementers = {impl.plugin_name for impl in manager.hook.ytp_launch_operation.get_hookimpls()}
+    implementers = {impl.plugin_name for impl in manager.hook.ytp_register_modes.get_hookimpls()}
     assert "prod" in implementers

@@ -1,40 +1,57 @@
-"""Hook implementations of the dev backend. Kept import-light: modules load on first use."""
+"""Hook implementations of the dev backend: the `dev` mode. Kept import-light: modules load
+on first use."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from yt_pipeline import hookimpl
+from yt_pipeline.modes import ModeSpec
+
+if TYPE_CHECKING:
+    from yt_pipeline.config import PipelineConfig
+    from yt_pipeline.events import RunInfo
+    from yt_pipeline.operations import OperationResult, OperationSpec
+    from yt_pipeline_dev.client import DevClient
 
 __version__ = "0.1.0"
 
 
-def _root(settings: Any, pipeline_dir: Path) -> Path:
+def _root(settings: PipelineConfig, pipeline_dir: Path) -> Path:
     from yt_pipeline_dev.paths import dev_root
 
-    dev_dir = settings.get("pipeline.dev_dir", ".dev") if settings is not None else ".dev"
-    source = settings.source_of("pipeline.dev_dir") if hasattr(settings, "source_of") else None
-    return dev_root(pipeline_dir, dev_dir, source)
+    dev_dir = settings.get("pipeline.dev_dir", ".dev")
+    return dev_root(pipeline_dir, dev_dir, settings.source_of("pipeline.dev_dir"))
 
 
-@hookimpl
-def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
-    if mode != "dev":
-        return None
+def create_client(settings: PipelineConfig, pipeline_dir: Path) -> DevClient:
+    """The dev client: tables under the pipeline's `pipeline.dev_dir` (.dev)."""
     from yt_pipeline_dev.client import DevClient
 
-    secrets = getattr(settings, "secrets", None) or {}
-    values = settings.secret_values() if hasattr(settings, "secret_values") else []
-    return DevClient(_root(settings, pipeline_dir), hidden_env=secrets, secret_values=values)
+    return DevClient(_root(settings, pipeline_dir), hidden_env=settings.secrets,
+                     secret_values=settings.secret_values())
+
+
+def launch_operation(client: DevClient, spec: OperationSpec) -> OperationResult:
+    """An operation as local processes in a sandbox under .dev."""
+    from yt_pipeline_dev.launcher import launch
+
+    return launch(client, spec)
 
 
 @hookimpl
-def ytp_pipeline_started(run: Any) -> None:
+def ytp_register_modes() -> list[ModeSpec]:
+    return [ModeSpec("dev", create_client, launch_operation,
+                     description="tables as JSON lines under .dev/, jobs as local processes")]
+
+
+@hookimpl
+def ytp_pipeline_started(run: RunInfo) -> None:
     """Temporary files and transactions a killed run left behind (its writes never became
     tables) are removed: the run holds the dev lock, so no other run of this folder is
     writing; transactions of other pipelines sharing the folder are alive (flock) or not."""
-    if run.mode != "dev":
+    if run.mode != "dev" or run.settings is None:
         return
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
@@ -42,14 +59,3 @@ def ytp_pipeline_started(run: Any) -> None:
     root = _root(run.settings, run.pipeline_dir)
     remove_leftovers(root, before=run.started_at)
     sweep(root)
-
-
-@hookimpl
-def ytp_launch_operation(client: Any, spec: Any) -> Any:
-    from yt_pipeline_dev.client import DevClient
-
-    if not isinstance(client, DevClient):
-        return None
-    from yt_pipeline_dev.launcher import launch
-
-    return launch(client, spec)

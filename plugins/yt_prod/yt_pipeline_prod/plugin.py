@@ -1,4 +1,4 @@
-"""Hook implementations of the prod backend.
+"""Hook implementations of the prod backend: the `prod` mode.
 
 Loaded on every start of the command line, so it imports nothing heavy: ytsaurus-client is
 imported only when a prod client is created or an operation runs.
@@ -7,15 +7,19 @@ imported only when a prod client is created or an operation runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from yt_pipeline import hookimpl
+from yt_pipeline.modes import ModeSpec
+
+if TYPE_CHECKING:
+    from yt_pipeline.config import PipelineConfig
+    from yt_pipeline.operations import OperationResult, OperationSpec
+    from yt_pipeline_prod.client import ProdClient
 
 
-@hookimpl
-def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
-    if mode != "prod":
-        return None
+def create_client(settings: PipelineConfig, pipeline_dir: Path) -> ProdClient:
+    """A client of the cluster in secrets.env, checked to answer before any stage runs."""
     from yt_pipeline_prod.client import ProdClient
     from yt_pipeline_prod.preflight import check_reachable
     from yt_pipeline_prod.settings import load_prod_settings
@@ -25,14 +29,14 @@ def ytp_create_client(mode: str, settings: Any, pipeline_dir: Path) -> Any:
     return client
 
 
-@hookimpl
-def ytp_launch_operation(client: Any, spec: Any) -> Any:
-    if getattr(client, "mode", None) != "prod":
-        return None
-    from yt_pipeline_prod.client import ProdClient
-
-    if not isinstance(client, ProdClient):
-        return None
+def launch_operation(client: ProdClient, spec: OperationSpec) -> OperationResult:
+    """A YT operation, in the stage's transaction."""
     from yt_pipeline_prod.launcher import launch
 
     return launch(client, spec)
+
+
+@hookimpl
+def ytp_register_modes() -> list[ModeSpec]:
+    return [ModeSpec("prod", create_client, launch_operation,
+                     description="a YTsaurus cluster through ytsaurus-client")]
