@@ -246,7 +246,7 @@ def test_hook_names_are_prefixed_and_documented():
     from yt_pipeline import hookspecs
 
     names = all_hook_names()
-    assert len(names) == 11
+    assert len(names) == 12
     for name in names:
         assert (hookspecs.describe(name) or "").strip(), name
 

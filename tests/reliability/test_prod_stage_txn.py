@@ -118,11 +118,17 @@ def outcome(root: Path) -> tuple[dict, dict]:
 
 
 def wait_for_lease(fake: Any) -> None:
-    """Let the killed run's transactions expire (the fake ends them at its next command)."""
+    """Let the killed run's transactions expire (the fake ends them at its next command).
+    The stage transactions have the short lease of prod_options; a transaction the client
+    starts on its own (an upload's) takes the client's request timeout as its lease, so
+    the wait is as long as the longest lease there is."""
     time.sleep(LEASE_MS / 1000 + 0.3)
-    deadline = time.monotonic() + 5
+    cypress = fake.state.cypress
+    with cypress.lock:
+        longest = max((tx.timeout_s for tx in cypress.transactions.values()), default=0.0)
+    deadline = time.monotonic() + longest + 2
     while time.monotonic() < deadline:
-        fake.state.cypress.expire_transactions()
+        cypress.expire_transactions()
         if fake.transaction_count() == 0:
             return
         time.sleep(0.1)
