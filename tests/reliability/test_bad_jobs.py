@@ -269,8 +269,8 @@ def fake_proxy():
 
 
 PROD_FAULTS = {
-    "write:not json": ("map operation failed: Failed jobs limit exceeded: job output is not "
-                       "JSON rows: Expecting value: line 3 column 1"),
+    "write:not json": ("map operation failed: Failed jobs limit exceeded: Error parsing JSON: "
+                       "lexical error: Expecting value: line 3 column 1"),
     "raise": "map operation failed: Failed jobs limit exceeded: user job exited with code 1",
     "signal": "map operation failed: Failed jobs limit exceeded: user job exited with code -9",
     "hang": "map operation aborted: timed out after 1s",
