@@ -13,12 +13,13 @@ line, to name the culprit.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from ytjobs.codec import dumps_line, loads_line
+from ytjobs.codec import loads_line
 
 # Raw: each value's syntax is checked, but no Python object is built for its content
 _SCANNER = msgspec.json.Decoder(msgspec.Raw)
@@ -123,7 +124,8 @@ def _value_weight(value: Any) -> int:
         return 1
     if isinstance(value, (int, float)):
         return 8
-    return len(dumps_line(value)) - 1  # a list or a map: YT keeps it as one encoded value
+    # a list or a map: YT keeps it as one encoded value
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def _too_heavy(size: int, limit: int, at_least: bool = False) -> str:
