@@ -1,14 +1,18 @@
 """Checking what a job wrote before it becomes part of a table.
 
-YT parses a job's output and fails the job on a line that is not a row (a JSON object) or a
-row heavier than `max_row_weight` (16 MiB by default). Dev does the same, so a table never
-holds a line that a later reader would choke on, and the error names the job and the line
-instead of surfacing stages later in another operation.
+YT parses a job's output and fails the job on a line that is not a row (a JSON object), a
+row heavier than `max_row_weight` (16 MiB by default), or a number beyond a double's range:
+its JSON parser (yajl) stops at `1e400` with "numeric (floating point) overflow", where
+msgspec's scanner, which does not read numbers, would let it through and a later reader
+would fail. Dev does the same, so a table never holds a line that a later reader would
+choke on, and the error names the job and the line instead of surfacing stages later in
+another operation.
 
 The common case costs one pass of msgspec's validating JSON scanner over each block of lines,
 which checks the syntax without building the rows (several times faster than parsing them),
-plus a count of the lines that open an object; only a block that fails is looked at line by
-line, to name the culprit.
+a count of the lines that open an object, and a look for an exponent of three digits or a
+run of 309 digits (no double beyond range is written without one); only a block that fails
+is looked at line by line, to name the culprit.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import msgspec
 
 from ytjobs.codec import loads_line
+from ytjobs.row_rules import all_finite
 
 # Raw: each value's syntax is checked, but no Python object is built for its content
 _SCANNER = msgspec.json.Decoder(msgspec.Raw)
@@ -30,6 +35,11 @@ MAX_ROW_WEIGHT = 16 * 1024 * 1024
 #: than this many times the limit is refused unread, so a runaway line is never held whole.
 TEXT_PER_WEIGHT = 4
 _CHUNK = 1 << 18  # small blocks: the parsed rows of one block are what memory holds
+#: digits as "0", exponent marks as "e" ("+" as a digit: `e+400` reads `e0400`), all else a
+#: space: a number beyond a double's range shows as "0e000" or 309 zeros in a row
+_NUMBER_SHAPES = bytes(48 if chr(b).isdigit() or b == 43 else 101 if b in b"eE" else 32
+                       for b in range(256))
+_LONG_MANTISSA = b"0" * 309
 _SHOWN = 80
 
 
@@ -85,9 +95,12 @@ def _looks_whole(body: bytes, count: int) -> bool:
         return False
     try:
         body.decode("utf-8")
-        return len(_SCANNER.decode_lines(body)) == count
+        if len(_SCANNER.decode_lines(body)) != count:
+            return False
     except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         return False
+    shapes = body.translate(_NUMBER_SHAPES)
+    return b"0e000" not in shapes and _LONG_MANTISSA not in shapes
 
 
 def _check_line(line: bytes, number: int, limit: int) -> None:
@@ -101,11 +114,33 @@ def _check_line(line: bytes, number: int, limit: int) -> None:
     except RecursionError:
         raise BadOutput(number, f"is nested too deeply: {shown!r}") from None
     except ValueError as exc:
-        raise BadOutput(number, f"is not JSON: {shown!r} ({exc})") from None
+        row = _overflowing(line)
+        raise BadOutput(number, _OVERFLOW.format(shown) if row else
+                        f"is not JSON: {shown!r} ({exc})") from None
     if not isinstance(row, dict):
         raise BadOutput(number, f"is not a row (a JSON object): {shown!r}")
+    if not all_finite([row]):  # a reader other than msgspec takes 1e400 for infinity
+        raise BadOutput(number, _OVERFLOW.format(shown))
     if len(line) > limit and (weight := row_weight(row)) > limit:
         raise BadOutput(number, _too_heavy(weight, limit))
+
+
+_OVERFLOW = ("holds a number beyond a double's range: {!r} (YT refuses it: numeric "
+             "(floating point) overflow)")
+
+
+def _overflowing(line: bytes) -> bool:
+    """True for a line that is JSON but for a number beyond a double's range, which the
+    standard library reads as an infinity (its bare NaN and Infinity stay refused)."""
+    try:
+        row = json.loads(line, parse_constant=_refused)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(row, dict) and not all_finite([row])
+
+
+def _refused(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def row_weight(row: dict[str, Any]) -> int:
