@@ -8,8 +8,10 @@ import math
 import pytest
 import yt.yson as yson
 
+from yt_pipeline.errors import BackendError
 from yt_pipeline_prod.fake.json_rows import WRITE_REFUSED, dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError
+from yt_pipeline_prod.op_spec import job_format
 
 
 @pytest.mark.parametrize("text, error", [
@@ -60,3 +62,20 @@ def test_reading_a_nan_double_without_the_option_fails_as_on_a_cluster(prod_clie
     fake_yt.put_table("//t/doubles", [{"x": math.nan}])
     with pytest.raises(Exception, match="Unexpected NaN or infinity"):
         list(prod_client.yt().read_table("//t/doubles", format="json"))
+    # the prod backend asks for the texts, in its reads and in its jobs' input
+    assert list(prod_client.read_table("//t/doubles")) == [{"x": "nan"}]
+    assert stringifies(job_format())
+
+
+def test_a_row_the_client_refuses_is_named_by_its_column(prod_client, fake_yt):
+    """ytsaurus-client refuses the row in its own words (a raw ValueError for a NaN, from
+    simplejson); the prod client says it as dev does, naming the row and the column."""
+    for row, words in [({"x": math.inf}, "column 'x' holds inf"),
+                       ({"m": {1: "a"}}, "column 'm' holds a map key 1, an int"),
+                       ({"s": {1}}, "column 's' holds a set")]:
+        with pytest.raises(BackendError, match=f"^write_table //t/refused: row 3: {words}"):
+            prod_client.write_table("//t/refused", [{"a": 1}, {"a": 2}, row])
+        assert not prod_client.exists("//t/refused")
+    # other failures are left as they were
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        prod_client.write_table("//t/refused", [{"o": object()}])
