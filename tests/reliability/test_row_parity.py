@@ -222,9 +222,9 @@ def test_a_mapper_writing_ascii_bytes_stores_the_same_text(modes):
 
 RAW_MAPPER = """
 import sys
-for line in sys.stdin:
-    pass
-sys.stdout.write({line!r} + "\\n")
+from ytjobs import read_rows, write_rows
+write_rows(list(read_rows()) if {after_rows!r} else [])
+sys.stdout.buffer.write({line!r}.encode() + b"\\n")
 """
 
 
@@ -234,11 +234,12 @@ sys.stdout.write({line!r} + "\\n")
     ('{"x": NaN}', ""),
     ('{"x": Infinity}', ""),
 ], ids=["1e400", "nested-overflow", "NaN-token", "Infinity-token"])
-def test_a_mapper_line_yt_cannot_parse_fails_alike(modes, line, words):
+@pytest.mark.parametrize("after_rows", [False, True], ids=["alone", "after-ytjobs-rows"])
+def test_a_mapper_line_yt_cannot_parse_fails_alike(modes, line, words, after_rows):
     """A job printing its own JSON: a number beyond a double's range, or the bare constants
     Python's json writes for NaN and infinity, fail the job in both modes (dev's output check
-    let `1e400` through, and a later read of the table failed)."""
-    both = modes({"src/mapper.py": RAW_MAPPER.format(line=line)})
+    let `1e400` through, and a later read of the table failed), after rows ytjobs wrote too."""
+    both = modes({"src/mapper.py": RAW_MAPPER.format(line=line, after_rows=after_rows)})
     both.put("//rows/in", [{"id": 1}])
     errors = both.map("src/mapper.py", "//rows/in", "//rows/out")
     for mode, error in errors.items():
