@@ -12,7 +12,8 @@ the row is simplejson (yt/python/yt/json_wrapper.py), which ytsaurus-client requ
 refused ("Out of range float values are not JSON compliant"), and a set is a TypeError.
 Had such a value reached the cluster, its JSON parser would refuse it too: `NaN` and
 `Infinity` are not tokens of YT's yajl lexer, and a key repeated in one map is "Duplicate
-key" (yt/yt/core/json/json_callbacks.cpp).
+key" (the tree builder yt/yt/core/json/json_callbacks.cpp builds a row with,
+yt/yt/core/ytree/tree_builder.cpp).
 
 Values JSON has no type for otherwise (Decimal, UUID) are written as text, as msgspec
 writes them; ytsaurus-client's own handling of those is not modelled here.
