@@ -1,16 +1,21 @@
 """JSON-lines encoding that round-trips rows exactly: fast with msgspec or orjson, correct
 with neither.
 
-The best engine importable is chosen once (`ENGINE`):
+Rows are read with the best engine importable (`READER`):
 
-- msgspec decodes and encodes a whole block of lines in one call, and keeps integers of any
-  size exact; per row it costs about half of what orjson does.
+- msgspec decodes a whole block of lines in one call, and keeps integers of any size exact;
+  per row it costs about half of what orjson does.
 - orjson works a line at a time. It reads an integer beyond 64 bits as a float, silently, so
   a block holding a run of 19 or more digits is decoded by the standard library instead; the
   scan for such runs is one `translate` and one `find` over the block.
 - the standard library's json: always correct, the slowest.
 
-Values JSON has no type for are written the same way by all three (`portable`).
+Rows are written under the rules of ytjobs.row_rules (what YT takes from Python), by every
+engine alike, and preferably by orjson (`WRITER`): it refuses on its own what YT refuses (a
+key that is not text, bytes, a set), so checking costs nothing per value. msgspec would
+write those silently (a key as text, bytes as base64, a set as a list): with it each row
+is checked first. A NaN or an infinity, which both write as null, is looked for only in a
+batch whose text holds a null.
 
 A job in prod runs with whatever its image has, so every path gives the same rows.
 """
@@ -22,7 +27,9 @@ import itertools
 import json
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Tuple, Union, cast
+
+from ytjobs.row_rules import NotARow, RowRefused, all_finite, checked, yt_value
 
 #: bytes read per block: 256 KiB decodes as fast as larger blocks and holds fewer rows at once
 CHUNK = 1 << 18
@@ -32,6 +39,8 @@ BATCH = 1024
 BATCH_BYTES = 1 << 18
 _DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_RUN = b"0" * 19
+#: what a batch encoder gives: pieces of text written one after another
+Chunks = Tuple[Union[bytes, memoryview], ...]
 #: in every control row YT puts between the rows of a job's input (a table switch); a block
 #: without it holds none, so the common case costs one `in` over the block
 CONTROL_MARK = b'"$attributes"'
@@ -42,30 +51,11 @@ CONTROL_MARK = b'"$attributes"'
 BadLine = typing.Callable[[bytes, Exception], typing.Optional[Exception]]
 
 
-class NotARow(TypeError):
-    """A value given as a row is not a dict."""
-
-
-def portable(value: Any) -> Any:
-    """A value JSON has no type for, written the way msgspec writes it, so every engine gives
-    the same line: bytes as base64 text, a set as a list, a Decimal or UUID as text."""
-    import decimal
-    import uuid
-
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        import base64
-
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    raise TypeError(f"a row cannot hold a {type(value).__name__}")
-
-
 def std_dumps_line(row: Any) -> bytes:
-    return (json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=portable)
-            + "\n").encode()
+    """One row by the standard library, under the rules: exact for integers of any size, and
+    the one writer that names the column of a refused value."""
+    return (json.dumps(checked(row), ensure_ascii=False, separators=(",", ":"),
+                       allow_nan=False, default=yt_value) + "\n").encode()
 
 
 def is_control(row: Any) -> bool:
@@ -115,12 +105,41 @@ def _lines(body: bytes) -> list[bytes]:
     return lines
 
 
+def _orjson_lines(dumps: Callable[..., bytes]) -> Callable[[list[Any]], Chunks | None]:
+    """A batch encoder: the rows (all dicts) as one JSON array, cut into lines where one row
+    ends and the next begins. orjson refuses what YT refuses, except NaN and infinity, which
+    it writes as null.
+
+    The rows are maps, so len(batch) - 1 of the "},{" are between two rows; there are more
+    only when a row holds one (a list of maps, or text). The first len(batch) - 1 become
+    newlines (an equal-length replace, on one copy). Had one of them been inside a row, a
+    "},{" would be left after it: at the last boundary or in the last row, which is all that
+    needs searching.
+    """
+    def encode(batch: list[Any]) -> Chunks | None:
+        body = dumps(batch, default=yt_value).replace(b"},{", b"}\n{", len(batch) - 1)
+        tail = len(body) - len(dumps(batch[-1], default=yt_value)) - 4  # "},{" and "]"
+        if body.find(b"},{", max(0, tail)) >= 0:
+            return None
+        if b"null" in body and not all_finite(batch):
+            return None
+        return memoryview(body)[1:-1], b"\n"  # without the brackets: no copy
+
+    return encode
+
+
+def _finite_line(line: bytes, row: Any) -> bytes:
+    if b"null" in line and not all_finite([row]):
+        raise RowRefused("a row holds a NaN or an infinity")
+    return line
+
+
 class Codec:
     """Rows to JSON lines and back with one engine: "msgspec", "orjson" or "json"."""
 
     def __init__(self, engine: str):
         self.engine = engine
-        self._encode_batch: Callable[[list[Any]], bytes] | None = None
+        self._encode_batch: Callable[[list[Any]], Chunks | None] | None = None
         self._decode_block: Callable[[bytes], list[Any]] | None = None
         self._dumps: Callable[[Any], bytes] = std_dumps_line
         self._loads: Callable[[bytes], Any] = json.loads
@@ -128,27 +147,30 @@ class Codec:
             import msgspec
 
             encoder, decoder = msgspec.json.Encoder(), msgspec.json.Decoder()
-            self._encode_batch = encoder.encode_lines
+            self._encode_batch = lambda rows: (encoder.encode_lines(list(map(checked, rows))),)
             self._decode_block = decoder.decode_lines
-            self._dumps = lambda row: encoder.encode(row) + b"\n"
+            self._dumps = lambda row: encoder.encode(checked(row)) + b"\n"
             self._loads = decoder.decode
         elif engine == "orjson":
             import orjson
 
-            self._dumps = lambda row: orjson.dumps(row, default=portable,
-                                                   option=orjson.OPT_APPEND_NEWLINE)
+            self._encode_batch = _orjson_lines(orjson.dumps)
+            self._dumps = lambda row: _finite_line(orjson.dumps(
+                row, default=yt_value, option=orjson.OPT_APPEND_NEWLINE), row)
             self._loads = orjson.loads
         elif engine != "json":
             raise ValueError(f"unknown JSON engine {engine!r}")
 
     # -- one row ----------------------------------------------------------------------
     def dumps_line(self, row: Any) -> bytes:
-        """One row as a JSON line (with its newline)."""
+        """One row as a JSON line (with its newline); RowRefused for a value YT refuses."""
+        if not isinstance(row, dict):
+            raise NotARow(f"rows must be dicts, got {type(row).__name__}")
         try:
             return self._dumps(row)
-        except TypeError:
-            # engines refuse ints beyond 64 bits (orjson) or keys that are not strings;
-            # json writes them exactly
+        except (TypeError, RowRefused):
+            # the standard library writes integers beyond 64 bits exactly, and names the
+            # column of a refused value
             return std_dumps_line(row)
 
     def loads_line(self, line: bytes) -> Any:
@@ -162,41 +184,44 @@ class Codec:
         return list(map(self.loads_line, lines))
 
     # -- streams ----------------------------------------------------------------------
-    def write_lines(self, rows: Iterable[Any], write: Callable[[bytes], Any],
-                    dicts_only: bool = False) -> int:
-        """Write each row as a JSON line through `write`; return how many.
+    def write_lines(self, rows: Iterable[Any], write: Callable[[Any], Any]) -> int:
+        """Write each row as a JSON line through `write` (given bytes or memoryviews); return
+        how many.
 
-        With `dicts_only`, a row that is not a dict raises NotARow before anything of its
-        batch is written.
+        A row that is not a dict raises NotARow, and one holding a value YT refuses raises
+        RowRefused (naming the row and the column), before anything of its batch is written.
         """
-        if self._encode_batch is None:
-            return self._write_one_by_one(rows, write, dicts_only)
         count, size = 0, 1  # the first batch is one row: nothing is known of their width yet
         source = iter(rows)
         while batch := list(itertools.islice(source, size)):
-            if dicts_only:
-                _check_dicts(batch)
-            try:
-                data = self._encode_batch(batch)
-            except (TypeError, UnicodeEncodeError):
-                data = b"".join(map(self.dumps_line, batch))  # names the row it cannot write
-            write(data)
+            _check_dicts(batch)
+            chunks = self._batch(batch)
+            if chunks is None:  # one row at a time, to say which row it cannot write
+                chunks = (b"".join(map(self._numbered_line, batch, itertools.count(count + 1))),)
+            written = 0
+            for chunk in chunks:
+                write(chunk)
+                written += len(chunk)
             count += len(batch)
             # about BATCH_BYTES a call: many narrow rows at once, wide ones a few at a time
-            size = max(1, min(BATCH, BATCH_BYTES * len(batch) // max(1, len(data))))
+            size = max(1, min(BATCH, BATCH_BYTES * len(batch) // max(1, written)))
         return count
 
-    def _write_one_by_one(self, rows: Iterable[Any], write: Callable[[bytes], Any],
-                          dicts_only: bool) -> int:
-        # One write per row: the stream buffers, and each line's bytes are freed at once.
-        count = 0
-        dumps = self.dumps_line
-        for row in rows:
-            if dicts_only and type(row) is not dict and not isinstance(row, dict):
-                raise NotARow(f"rows must be dicts, got {type(row).__name__}")
-            write(dumps(row))
-            count += 1
-        return count
+    def _batch(self, batch: list[Any]) -> Chunks | None:
+        """The lines of a batch in one call (as pieces to write one after the other), or None
+        when a row needs a closer look."""
+        if self._encode_batch is None:
+            return None
+        try:
+            return self._encode_batch(batch)
+        except (TypeError, RowRefused, UnicodeEncodeError):
+            return None
+
+    def _numbered_line(self, row: Any, number: int) -> bytes:
+        try:
+            return self.dumps_line(row)
+        except RowRefused as refused:
+            raise RowRefused(f"row {number}: {refused}") from None
 
     def iter_chunks(self, stream: BinaryIO, chunk: int = CHUNK) -> Iterator[list[bytes]]:
         """The non-empty lines of a stream, a list per chunk read."""
@@ -295,18 +320,20 @@ class RowReader(itertools.chain):
             close()
 
 
-def _best_engine() -> str:
-    for name in ("msgspec", "orjson"):
+def _best_engine(*preferred: str) -> str:
+    for name in preferred:
         if importlib.util.find_spec(name) is not None:
             return name
     return "json"
 
 
-DEFAULT = Codec(_best_engine())
-ENGINE = DEFAULT.engine
-dumps_line = DEFAULT.dumps_line
-loads_line = DEFAULT.loads_line
-loads_lines = DEFAULT.loads_lines
-write_lines = DEFAULT.write_lines
-iter_chunks = DEFAULT.iter_chunks
-iter_rows = DEFAULT.iter_rows
+READER = Codec(_best_engine("msgspec", "orjson"))
+_writing = _best_engine("orjson", "msgspec")
+WRITER = READER if _writing == READER.engine else Codec(_writing)
+ENGINE = READER.engine
+dumps_line = WRITER.dumps_line
+write_lines = WRITER.write_lines
+loads_line = READER.loads_line
+loads_lines = READER.loads_lines
+iter_chunks = READER.iter_chunks
+iter_rows = READER.iter_rows

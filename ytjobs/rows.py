@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
+from ytjobs import tally
 from ytjobs.codec import dumps_line, iter_rows, write_lines
 from ytjobs.tables import switch_output
 
@@ -35,7 +36,7 @@ def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None, *
     count = 0
     if first is not _NONE:  # no rows, no switch: write_rows([]) only flushes
         switch_output(out, table_index)
-        count = write_lines(itertools.chain([first], items), out.write)
+        count = write_lines(itertools.chain([first], items), tally.counting(out))
     out.flush()
     return count
 
@@ -46,7 +47,9 @@ def write_row(row: dict[str, Any], stream: BinaryIO | None = None, *,
     stdout before exiting abruptly."""
     out = stream if stream is not None else sys.stdout.buffer
     switch_output(out, table_index)
-    out.write(dumps_line(row))
+    line = dumps_line(row)
+    tally.add(out, len(line))
+    out.write(line)
 
 
 def groups(rows: Iterable[Any], key: str | list[str] | tuple[str, ...]

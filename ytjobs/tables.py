@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Dict, Tuple
 
+from ytjobs import tally
 from ytjobs.codec import is_control, iter_rows
 
 Row = Dict[str, Any]
@@ -42,7 +43,9 @@ def switch_output(stream: BinaryIO, table_index: int) -> None:
     """Send what is written to `stream` next to output table `table_index`."""
     index = _index_of(table_index)
     if _current.get(stream, 0) != index:
-        stream.write(table_switch(index))
+        line = table_switch(index)
+        tally.add(stream, len(line))
+        stream.write(line)
         _current[stream] = index
 
 

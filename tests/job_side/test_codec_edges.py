@@ -66,7 +66,7 @@ def test_writing_wide_rows_from_a_generator_holds_few_of_them(engine):
 
     tracemalloc.start()
     try:
-        Codec(engine).write_lines(rows(), sink, dicts_only=True)
+        Codec(engine).write_lines(rows(), sink)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

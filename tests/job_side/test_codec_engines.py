@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from row_strategies import rows_lists
 
 from ytjobs.codec import BATCH, Codec, NotARow
+from ytjobs.row_rules import RowRefused
 
 ENGINES = ["msgspec", "orjson", "json"]
 TRICKY = [
@@ -25,7 +26,7 @@ TRICKY = [
 
 def encode(engine: str, rows) -> bytes:
     out = io.BytesIO()
-    assert Codec(engine).write_lines(rows, out.write, dicts_only=True) == len(rows)
+    assert Codec(engine).write_lines(rows, out.write) == len(rows)
     return out.getvalue()
 
 
@@ -61,7 +62,7 @@ def test_a_row_that_is_not_a_dict_is_refused_before_its_batch_is_written(engine)
     out = io.BytesIO()
     rows = [{"i": 1}, {"i": 2}, [3]]
     with pytest.raises(NotARow, match="rows must be dicts, got list"):
-        Codec(engine).write_lines(rows, out.write, dicts_only=True)
+        Codec(engine).write_lines(rows, out.write)
     assert b"[3]" not in out.getvalue()
 
 
@@ -85,18 +86,62 @@ def test_two_values_on_one_line_is_an_error(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_keys_that_are_not_strings_are_written_as_json_does(engine):
-    assert Codec(engine).dumps_line({1: "a", "b": 2**70}) == b'{"1":"a","b":%d}\n' % 2**70
+@pytest.mark.parametrize("inside", [
+    {"t": "},{"}, {"t": 'a"},{"b'}, {"l": [{"a": 1}, {"b": [{}, {}]}]}, {"t": "},{},{"},
+], ids=["text", "quoted-text", "list-of-maps", "twice"])
+@pytest.mark.parametrize("where", [0, 1, 25, 48, 49])
+def test_a_row_holding_the_text_between_two_rows_stays_one_line(engine, inside, where):
+    # orjson's writer cuts a batch into lines where "},{" falls between two rows: one
+    # inside a row, wherever the row stands in its batch, must stay as it is
+    rows = [{"i": i} for i in range(49)]
+    rows.insert(where, inside)
+    data = encode(engine, rows[:1] + rows)  # the first batch is one row: all 50 in the next
+    assert data.count(b"\n") == 51
+    assert decode(engine, data) == rows[:1] + rows
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_integers_beyond_64_bits_are_written_exactly(engine):
+    assert Codec(engine).dumps_line({"b": 2**70}) == b'{"b":%d}\n' % 2**70
 
 
 @pytest.mark.parametrize("value, written", [
-    (b"\x00\x01", '"AAE="'), (bytearray(b"a"), '"YQ=="'), (frozenset([7]), "[7]"),
+    (b"ab", '"ab"'), (bytearray(b"a"), '"a"'), (memoryview(b"x"), '"x"'),
     (decimal.Decimal("1.50"), '"1.50"'),
     (uuid.UUID(int=1), '"00000000-0000-0000-0000-000000000001"'),
 ])
 def test_values_json_has_no_type_for_are_written_alike_by_every_engine(value, written):
+    # ASCII bytes go as their text, as ytsaurus-client sends them (row_rules)
     lines = {engine: encode(engine, [{"v": value}]) for engine in ENGINES}
     assert set(lines.values()) == {b'{"v":%s}\n' % written.encode()}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("row, refusal", [
+    ({"v": float("nan")}, "column 'v' holds nan"),
+    ({"v": [1.0, {"w": float("-inf")}]}, "column 'v' holds -inf"),
+    ({1: "a"}, "column name 1 is an int"),
+    ({"m": {1: "a", "1": "b"}}, "column 'm' holds a map key 1, an int"),
+    ({"v": b"\xff"}, "column 'v' holds bytes that are not ASCII"),
+    ({"v": frozenset([7])}, "column 'v' holds a frozenset"),
+    ({b"k": 1, "k": 2}, "column 'k' is named twice"),
+])
+def test_every_engine_refuses_what_yt_refuses_naming_row_and_column(engine, row, refusal):
+    out = io.BytesIO()
+    rows = [{"i": 1}, {"i": 2}, row]
+    with pytest.raises(RowRefused, match=f"^row 3: {refusal}"):
+        Codec(engine).write_lines(rows, out.write)
+    assert out.getvalue() == b'{"i":1}\n'  # the first batch is one row; not the next
+    with pytest.raises(RowRefused, match=f"^{refusal}"):
+        Codec(engine).dumps_line(row)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_null_beside_a_nan_in_another_row_is_not_mistaken_for_it(engine):
+    rows = [{"a": None, "b": 1.5}] * 50 + [{"a": 2.0, "b": float("inf")}]
+    with pytest.raises(RowRefused, match="^row 51: column 'b' holds inf"):
+        encode(engine, rows)
+    assert decode(engine, encode(engine, rows[:50])) == rows[:50]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -179,6 +179,11 @@ GOOD_BLOCK = b"".join(b'{"id": %d, "s": "\xc3\xa9\\n{", "n": [1, {"x": null}]}\n
     (b" ", 1, "is empty"),
     (b"[1, 2]", 1, "is not a row (a JSON object)"),
     (b'{"a": [1, 2}', 1, "is not JSON"),
+    # YT's parser (yajl) stops at a double beyond range: "numeric (floating point) overflow"
+    (b'{"a": 1e400}', 1, "holds a number beyond a double's range"),
+    (b'{"a": [1, {"b": -2.5E+309}]}', 1, "holds a number beyond a double's range"),
+    (b'{"a": 1' + b"0" * 400 + b'.5}', 1, "holds a number beyond a double's range"),
+    (b'{"a": NaN}', 1, "is not JSON"),                         # no such token in JSON
 ])
 def test_bad_line_deep_in_a_large_block_is_named(tmp_path, bad, line, problem):
     """The fast whole-block check lets nothing through: the bad line is found and numbered
@@ -188,6 +193,15 @@ def test_bad_line_deep_in_a_large_block_is_named(tmp_path, bad, line, problem):
     assert check_rows(tmp_path / "out.jsonl", start=len(GOOD_BLOCK) + len(bad) + 1) == 5000
     with pytest.raises(BadOutput, match=re.escape(f"line {5000 + line} of its output {problem}")):
         check_rows(path)
+
+
+def test_numbers_that_only_look_out_of_range_pass(tmp_path):
+    # an exponent in text, one of a tiny number (it rounds to 0), one within range, and an
+    # integer of many digits (dev keeps integers exact) are all rows
+    path = tmp_path / "out.jsonl"
+    lines = [b'{"a": "1e400"}', b'{"a": 1e-400}', b'{"a": 1.5e308}', b'{"a": 1' + b"0" * 400 + b"}"]
+    path.write_bytes(GOOD_BLOCK + b"\n".join(lines) + b"\n")
+    assert check_rows(path) == 5004
 
 
 def test_good_output_with_escaped_newlines_and_nested_rows_is_counted(tmp_path):
@@ -269,8 +283,8 @@ def fake_proxy():
 
 
 PROD_FAULTS = {
-    "write:not json": ("map operation failed: Failed jobs limit exceeded: job output is not "
-                       "JSON rows: Expecting value: line 3 column 1"),
+    "write:not json": ("map operation failed: Failed jobs limit exceeded: Error parsing JSON: "
+                       "lexical error: Expecting value: line 3 column 1"),
     "raise": "map operation failed: Failed jobs limit exceeded: user job exited with code 1",
     "signal": "map operation failed: Failed jobs limit exceeded: user job exited with code -9",
     "hang": "map operation aborted: timed out after 1s",

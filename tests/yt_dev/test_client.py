@@ -159,6 +159,15 @@ def test_a_row_over_the_row_weight_limit_is_refused_and_the_table_kept(client, a
     assert client.row_count("//tmp/heavy") == 1
 
 
+def test_a_heavy_row_after_many_batches_is_named_by_its_number(client):
+    # rows are counted from the file only when one is refused: every batch before it is there
+    client.write_table("//tmp/heavy", [{"keep": 1}] * 3)
+    rows = [{"n": n} for n in range(1499)] + [{"blob": "x" * (16 * 1024 * 1024 + 1)}]
+    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 1500 is 16777217 "):
+        client.write_table("//tmp/heavy", iter(rows), append=True)
+    assert client.row_count("//tmp/heavy") == 3
+
+
 @pytest.mark.parametrize("text", ["\x01" * (3 * 1024 * 1024), '"' * (9 * 1024 * 1024)],
                          ids=["control characters", "quotes"])
 def test_a_row_whose_text_is_over_the_limit_but_data_under_it_is_written(client, text):

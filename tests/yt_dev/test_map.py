@@ -359,3 +359,36 @@ def test_a_bad_operation_section_stops_the_run_before_any_stage(tmp_path, run_cl
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: stages/second/config.yaml: {expected}"), result.stderr
     assert not (root / ".dev").exists()  # the first stage did not run
+
+
+MIXED_MAPPER = """
+    import sys
+    from ytjobs import read_rows, write_rows
+    write_rows({**row, "seen": True} for row in read_rows())
+    RAW = "RAW_LINE"
+    if RAW:
+        sys.stdout.buffer.write(RAW.encode() + b"\\n")
+"""
+
+
+@pytest.mark.parametrize("raw", ["", '{"x": 1e400}'], ids=["ytjobs-only", "with-a-raw-line"])
+def test_output_ytjobs_wrote_whole_is_not_parsed_again(dev_client, stages, monkeypatch, raw):
+    """ytjobs held every row to YT's rules as it wrote it, and told how much it wrote: its
+    output is only weighed; a line written past it makes the whole output parsed."""
+    from yt_pipeline_dev import job_output
+
+    parsed = []
+    looks_whole = job_output._looks_whole
+    monkeypatch.setattr(job_output, "_looks_whole",
+                        lambda *args: parsed.append(1) or looks_whole(*args))
+    stages("m", {"src/mapper.py": MIXED_MAPPER.replace('"RAW_LINE"', repr(raw))})
+    dev_client.write_table("//in/t", [{"id": i} for i in range(3000)])
+    spec = stages.spec("map", "m", job_count=2, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    if not raw:
+        launch(dev_client, spec)
+        assert dev_client.row_count("//out/t") == 3000 and not parsed
+        return
+    with pytest.raises(OperationFailed, match="holds a number beyond a double's range"):
+        launch(dev_client, spec)
+    assert parsed

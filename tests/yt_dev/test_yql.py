@@ -142,6 +142,20 @@ def test_yql_appends_only_to_a_table_yql_wrote_with_the_same_columns(dev_client)
         dev_client.run_yql("INSERT INTO `//y` SELECT 2 AS x")
 
 
+def test_nan_and_infinities_are_written_as_the_text_prod_reads(dev_client):
+    # DuckDB writes a bare NaN, which is not JSON; prod reads such a double as "nan"
+    # (stringify_nan_and_infinity, yql_doubles.py), and a later query still sees a double
+    nan = "CAST('nan' AS Double)"
+    dev_client.run_yql(f"INSERT INTO `//d` WITH TRUNCATE SELECT 1 AS k, {nan} AS n, "
+                       f"[{nan}, -CAST('inf' AS Double), 2.5] AS l, 'NaN' AS t")
+    dev_client.run_yql(f"INSERT INTO `//d` SELECT 2 AS k, 0.5 AS n, [{nan}] AS l, 'x' AS t")
+    assert list(dev_client.read_table("//d")) == [
+        {"k": 1, "n": "nan", "l": ["nan", "-inf", 2.5], "t": "NaN"},
+        {"k": 2, "n": 0.5, "l": ["nan"], "t": "x"}]
+    assert dev_client.run_yql("SELECT k, n * 2 AS n2 FROM `//d` ORDER BY k") == [
+        {"k": 1, "n2": "nan"}, {"k": 2, "n2": 1.0}]
+
+
 def test_columns_are_those_of_the_first_rows(dev_client):
     # YQL sees a schemaless table's columns in its first rows only: 1000, the rows the prod
     # backend asks for with PRAGMA yt.InferSchema (infer_schema.cpp, `InferSchemaFromSample`)

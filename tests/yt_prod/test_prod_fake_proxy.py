@@ -9,8 +9,8 @@ import zlib
 
 import pytest
 
+from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import decompress
-from yt_pipeline_prod.fake.tables import parse_json_rows
 
 
 def test_api_descriptors_and_hosts(fake_yt):
@@ -74,7 +74,7 @@ def test_bodies_may_be_gzip_zlib_or_raw_and_rows_need_no_newlines():
     assert decompress(gzip.compress(data), "gzip") == data
     assert decompress(zlib.compress(data), "gzip") == data
     assert decompress(data, "identity") == data
-    assert parse_json_rows(data) == [{"a": 1}, {"a": 2}, {"a": 3}]
+    assert parse_rows(data) == [{"a": 1}, {"a": 2}, {"a": 3}]
 
 
 def test_read_file_and_counters(prod_client, fake_yt):

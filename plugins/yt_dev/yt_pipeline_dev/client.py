@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_requests import YqlRequests
@@ -31,6 +31,7 @@ from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.yql_schema import keep_schema, schema_of
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
+from ytjobs.row_rules import RowRefused
 
 
 def normal(path: str) -> str:
@@ -38,26 +39,27 @@ def normal(path: str) -> str:
     return "//" + "/".join(split_yt_path(path))
 
 
-def weighed_writer(write: Callable[[bytes], Any], path: str) -> Callable[[bytes], Any]:
-    """`write`, refusing a row heavier than YT's row weight limit, as a prod write would.
+def weighed_writer(out: BinaryIO, path: str) -> Callable[[bytes], Any]:
+    """`out.write`, refusing a row heavier than YT's row weight limit, as a prod write would.
 
     Data comes a row or a batch of rows at a time; only a batch whose text is over the limit
     can hold a row over it (a row's weight is never more than its text), so the common case
-    costs one length check and one newline count.
+    costs one length check. Rows are not counted as they go: the number of a refused one is
+    counted from the file, which holds every row before it.
     """
-    written = 0
+    start = out.tell()
 
-    def write_checked(data: bytes) -> Any:
-        nonlocal written
+    def write_checked(data: bytes | memoryview) -> Any:
         if len(data) > MAX_ROW_WEIGHT:
-            for number, line in enumerate(data.split(b"\n"), start=written + 1):
+            for index, line in enumerate(bytes(data).split(b"\n")):
                 if len(line) > MAX_ROW_WEIGHT and (
                         weight := row_weight(loads_line(line))) > MAX_ROW_WEIGHT:
+                    out.flush()
+                    number = count_lines(Path(out.name), start) + index + 1
                     raise BackendError(
                         f"write_table {path}: row {number} is {weight} bytes of data, over "
                         f"the row weight limit of {MAX_ROW_WEIGHT} bytes (16 MiB)")
-        written += data.count(b"\n")
-        return write(data)
+        return out.write(data)
 
     return write_checked
 
@@ -147,8 +149,8 @@ class DevClient(YqlRequests):
         started = time.perf_counter()
         with self.writing(path, append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
             try:
-                count = write_lines(rows, weighed_writer(out.write, path), dicts_only=True)
-            except NotARow as exc:
+                count = write_lines(rows, weighed_writer(out, path))
+            except (NotARow, RowRefused) as exc:
                 raise BackendError(f"write_table {path}: {exc}") from None
         self.log("append_table" if append else "write_table", path, rows=count, started=started)
         return count

@@ -1,24 +1,30 @@
 """Checking what a job wrote before it becomes part of a table.
 
-YT parses a job's output and fails the job on a line that is not a row (a JSON object) or a
-row heavier than `max_row_weight` (16 MiB by default). Dev does the same, so a table never
-holds a line that a later reader would choke on, and the error names the job and the line
-instead of surfacing stages later in another operation.
+YT parses a job's output and fails the job on a line that is not a row (a JSON object), a
+row heavier than `max_row_weight` (16 MiB by default), or a number beyond a double's range:
+its JSON parser (yajl) stops at `1e400` with "numeric (floating point) overflow", where
+msgspec's scanner, which does not read numbers, would let it through and a later reader
+would fail. Dev does the same, so a table never holds a line that a later reader would
+choke on, and the error names the job and the line instead of surfacing stages later in
+another operation.
 
 The common case costs one pass of msgspec's validating JSON scanner over each block of lines,
 which checks the syntax without building the rows (several times faster than parsing them),
-plus a count of the lines that open an object; only a block that fails is looked at line by
-line, to name the culprit.
+a count of the lines that open an object, and a look for an exponent of three digits or a
+run of 309 digits (no double beyond range is written without one); only a block that fails
+is looked at line by line, to name the culprit.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from ytjobs.codec import dumps_line, loads_line
+from ytjobs.codec import loads_line
+from ytjobs.row_rules import all_finite
 
 # Raw: each value's syntax is checked, but no Python object is built for its content
 _SCANNER = msgspec.json.Decoder(msgspec.Raw)
@@ -29,6 +35,11 @@ MAX_ROW_WEIGHT = 16 * 1024 * 1024
 #: than this many times the limit is refused unread, so a runaway line is never held whole.
 TEXT_PER_WEIGHT = 4
 _CHUNK = 1 << 18  # small blocks: the parsed rows of one block are what memory holds
+#: digits as "0", exponent marks as "e" ("+" as a digit: `e+400` reads `e0400`), all else a
+#: space: a number beyond a double's range shows as "0e000" or 309 zeros in a row
+_NUMBER_SHAPES = bytes(48 if chr(b).isdigit() or b == 43 else 101 if b in b"eE" else 32
+                       for b in range(256))
+_LONG_MANTISSA = b"0" * 309
 _SHOWN = 80
 
 
@@ -40,11 +51,14 @@ class BadOutput(ValueError):
         super().__init__(f"line {line_number} of its output {problem}")
 
 
-def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT) -> int:
+def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT,
+               written_by_ytjobs: bool = False) -> int:
     """Check the lines of `path` from byte `start`; return how many rows they hold.
 
     A line over TEXT_PER_WEIGHT times `limit` bytes is refused as soon as it is seen, so a
-    runaway line is never held in memory whole.
+    runaway line is never held in memory whole. Output that ytjobs wrote whole was checked
+    row by row as it was written (ytjobs/tally.py): only the weight of its rows is left to
+    check, not its syntax.
     """
     done = 0
     carry = bytearray()
@@ -59,16 +73,17 @@ def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT) -> int:
                 continue
             body = bytes(carry) + block[:cut] if carry else block[:cut]
             carry = bytearray(block[cut + 1 :])
-            done = _check_block(body, done, limit)
+            done = _check_block(body, done, limit, written_by_ytjobs)
     if carry:  # a last line without its newline is still a row
-        done = _check_block(bytes(carry), done, limit)
+        done = _check_block(bytes(carry), done, limit, written_by_ytjobs)
     return done
 
 
-def _check_block(body: bytes, done: int, limit: int) -> int:
-    """Check the lines of `body` (newline-separated, no final newline); return the new total."""
+def _check_block(body: bytes, done: int, limit: int, rows: bool = False) -> int:
+    """Check the lines of `body` (newline-separated, no final newline), known to be `rows`
+    or not; return the new total."""
     count = body.count(b"\n") + 1
-    if len(body) <= limit and _looks_whole(body, count):
+    if len(body) <= limit and (rows or _looks_whole(body, count)):
         return done + count
     for number, line in enumerate(body.split(b"\n"), start=done + 1):
         _check_line(line, number, limit)
@@ -84,9 +99,12 @@ def _looks_whole(body: bytes, count: int) -> bool:
         return False
     try:
         body.decode("utf-8")
-        return len(_SCANNER.decode_lines(body)) == count
+        if len(_SCANNER.decode_lines(body)) != count:
+            return False
     except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         return False
+    shapes = body.translate(_NUMBER_SHAPES)
+    return b"0e000" not in shapes and _LONG_MANTISSA not in shapes
 
 
 def _check_line(line: bytes, number: int, limit: int) -> None:
@@ -100,11 +118,33 @@ def _check_line(line: bytes, number: int, limit: int) -> None:
     except RecursionError:
         raise BadOutput(number, f"is nested too deeply: {shown!r}") from None
     except ValueError as exc:
-        raise BadOutput(number, f"is not JSON: {shown!r} ({exc})") from None
+        row = _overflowing(line)
+        raise BadOutput(number, _OVERFLOW.format(shown) if row else
+                        f"is not JSON: {shown!r} ({exc})") from None
     if not isinstance(row, dict):
         raise BadOutput(number, f"is not a row (a JSON object): {shown!r}")
+    if not all_finite([row]):  # a reader other than msgspec takes 1e400 for infinity
+        raise BadOutput(number, _OVERFLOW.format(shown))
     if len(line) > limit and (weight := row_weight(row)) > limit:
         raise BadOutput(number, _too_heavy(weight, limit))
+
+
+_OVERFLOW = ("holds a number beyond a double's range: {!r} (YT refuses it: numeric "
+             "(floating point) overflow)")
+
+
+def _overflowing(line: bytes) -> bool:
+    """True for a line that is JSON but for a number beyond a double's range, which the
+    standard library reads as an infinity (its bare NaN and Infinity stay refused)."""
+    try:
+        row = json.loads(line, parse_constant=_refused)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(row, dict) and not all_finite([row])
+
+
+def _refused(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def row_weight(row: dict[str, Any]) -> int:
@@ -123,7 +163,8 @@ def _value_weight(value: Any) -> int:
         return 1
     if isinstance(value, (int, float)):
         return 8
-    return len(dumps_line(value)) - 1  # a list or a map: YT keeps it as one encoded value
+    # a list or a map: YT keeps it as one encoded value
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def _too_heavy(size: int, limit: int, at_least: bool = False) -> str:

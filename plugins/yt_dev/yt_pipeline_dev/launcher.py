@@ -27,6 +27,7 @@ from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
 from yt_pipeline_dev.shards import Segment
+from ytjobs.tally import ENV as TALLY_ENV
 
 MASK = "***"
 
@@ -53,15 +54,21 @@ class OperationRun:
     def job(self, script: str, index: int, *, phase: str, stdin: list[Segment] | None,
             stdout: Path | None, append_stdout: bool = False) -> Job:
         code = self.code()
+        env = job_environment(self.spec, code.env, self.client.hidden_env, index)
+        env.pop(TALLY_ENV, None)
+        tally = self.sandbox / f"{phase}{index}.tally" if stdout is not None else None
+        if tally is not None:  # how much of its output ytjobs wrote (ytjobs/tally.py)
+            env[TALLY_ENV] = str(tally)
         return Job(
             argv=code.command(self.spec, script),
-            env=job_environment(self.spec, code.env, self.client.hidden_env, index),
+            env=env,
             cwd=self.sandbox,
             stderr=self.sandbox / f"{phase}{index}.stderr",
             stdout=stdout,
             stdin=stdin,
             append_stdout=append_stdout,
             check_output=stdout is not None,
+            tally=tally,
         )
 
     def run(self, jobs: list[Job], phase: str) -> None:

@@ -66,6 +66,8 @@ class Job:
     append_stdout: bool = False
     #: stdout becomes table rows: check every line is one, as YT does
     check_output: bool = False
+    #: where ytjobs in the job tells how much of its stdout it wrote (ytjobs/tally.py)
+    tally: Path | None = None
 
 
 @dataclass
@@ -137,6 +139,8 @@ def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Even
 def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                     stop: threading.Event) -> dict:
     started = time.monotonic()
+    if job.tally is not None:
+        job.tally.unlink(missing_ok=True)  # told afresh by each run of the job
     with job.stderr.open("wb") as err:
         out = job.stdout.open("ab" if job.append_stdout else "wb") if job.stdout else err
         output_start = os.fstat(out.fileno()).st_size if out is not err else 0
@@ -163,7 +167,8 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     if reason is None and proc.returncode == 0:
         if job.check_output and job.stdout is not None:
             try:
-                check_rows(job.stdout, output_start)
+                check_rows(job.stdout, output_start,
+                           written_by_ytjobs=_all_from_ytjobs(job, output_start))
             except BadOutput as bad:
                 raise JobFailure(index, None, f"wrote a bad row: {bad}",
                                  stderr_tail(job.stderr)) from None
@@ -177,6 +182,17 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     else:
         code = None  # killed by us: the reason says why, the -9 would only confuse
     raise JobFailure(index, code, reason, stderr_tail(job.stderr))
+
+
+def _all_from_ytjobs(job: Job, output_start: int) -> bool:
+    """Whether ytjobs wrote the whole of the job's output (it told how much at exit)."""
+    if job.tally is None or job.stdout is None:
+        return False
+    try:
+        told = int(job.tally.read_text())
+    except (OSError, ValueError):
+        return False  # the job wrote nothing through ytjobs, or did not exit normally
+    return told == job.stdout.stat().st_size - output_start
 
 
 def _signal_name(number: int) -> str:

@@ -6,8 +6,9 @@ query's own pragma, else the 1000 rows the prod backend asks for). An INSERT wri
 result through the client's `writing` (a temporary file renamed over the table, or staged in
 the stage's transaction), so a failed query leaves the table as it was, and a 0-row result
 leaves it empty; like a cluster, YQL appends only to a table YQL wrote, with the same
-columns. The rows returned are those of the last SELECT; when other statements follow it, a
-cluster keeps only the first 10,000 of them, so more fail.
+columns, and a NaN or an infinite double goes in as the text prod reads (yql_doubles). The
+rows returned are those of the last SELECT; when other statements follow it, a cluster keeps
+only the first 10,000 of them, so more fail.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from yt_pipeline import yql_rules
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_schema import (
     SchemaCache,
@@ -164,6 +166,7 @@ class Executor:
                                    "(FORMAT JSON, USE_TMP_FILE false)")
                 if not part.exists():  # some DuckDB versions write no file for 0 rows
                     part.write_bytes(b"")
+                stringify_file(part)
                 if part != tmp:
                     append_file(tmp, part)
             finally:

@@ -22,6 +22,7 @@ import uuid
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed, YtPipelineError
+from yt_pipeline_dev.yql_doubles import stringified
 from ytjobs.codec import loads_line
 
 ERROR_EXIT = 3
@@ -39,6 +40,7 @@ def _plain(value: Any) -> Any:
 
 
 def _dump(row: dict[str, Any]) -> bytes:
+    row = stringified(row)  # NaN and infinities as prod reads a result (yql_doubles)
     try:
         import orjson
 

@@ -20,6 +20,7 @@ from yt_pipeline.table_rows import TableRows
 from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
+from ytjobs.row_rules import RowRefused, checked
 
 Row = dict[str, Any]
 
@@ -34,10 +35,16 @@ def check_path(path: str) -> str:
 
 
 def json_format() -> Any:
-    """JSON for table IO, real UTF-8 strings (as a job reading its stdin sees them)."""
+    """JSON for table IO, real UTF-8 strings (as a job reading its stdin sees them).
+
+    A NaN or infinite double (YQL may write one) is read as the text "nan", "inf" or "-inf":
+    without `stringify_nan_and_infinity` YT's JSON writer refuses it and the whole read fails
+    (yt/yt/core/json/json_writer.cpp). The option only concerns writing JSON: rows sent to
+    YT are parsed as before.
+    """
     import yt.wrapper as yt
 
-    return yt.JsonFormat(encode_utf8=False)
+    return yt.JsonFormat(encode_utf8=False, attributes={"stringify_nan_and_infinity": True})
 
 
 class _CountedRows:
@@ -47,6 +54,7 @@ class _CountedRows:
         self._rows = iter(rows)
         self.path = path
         self.count = 0
+        self.last: Row | None = None
 
     def __iter__(self) -> Iterator[Row]:
         for row in self._rows:
@@ -55,7 +63,20 @@ class _CountedRows:
                     f"write_table {self.path}: rows must be dicts, got {type(row).__name__}"
                 )
             self.count += 1
+            self.last = row
             yield row
+
+    def refusal(self) -> str | None:
+        """What YT refuses in the last row handed over, said as dev says it; None when that
+        row is fine. ytsaurus-client encodes each row as it is taken, so a row it could not
+        write is the last one taken; checking only then costs nothing on the way."""
+        if self.last is None:
+            return None
+        try:
+            checked(self.last)
+        except RowRefused as refused:
+            return f"row {self.count}: {refused}"
+        return None
 
 
 def create_folder_of(client: Any, path: str) -> None:
@@ -166,20 +187,28 @@ class ProdClient(YqlRequests):
         self.wrote()
         counted = _CountedRows(rows, path)
         client = self.yt()
-        with translated(self, "write_table", path):
-            create_folder_of(client, path)
-            if append:
-                self.create_shared(path, replication_factor)
-            # a failed ping fails this write at commit, not the whole run by interrupting
-            # the main thread (the client's default)
-            with client.Transaction(attributes={"title": f"yt-pipeline write {path}"},
-                                    interrupt_on_failed=False):
-                attributes = ({"replication_factor": replication_factor}
-                              if replication_factor else None)
-                client.create("table", path, recursive=True, ignore_existing=True,
-                              attributes=attributes)
-                client.write_table(yt.TablePath(path, append=append, client=client), counted,
-                                   format=json_format(), raw=False)
+        try:
+            with translated(self, "write_table", path):
+                create_folder_of(client, path)
+                if append:
+                    self.create_shared(path, replication_factor)
+                # a failed ping fails this write at commit, not the whole run by
+                # interrupting the main thread (the client's default)
+                with client.Transaction(attributes={"title": f"yt-pipeline write {path}"},
+                                        interrupt_on_failed=False):
+                    attributes = ({"replication_factor": replication_factor}
+                                  if replication_factor else None)
+                    client.create("table", path, recursive=True, ignore_existing=True,
+                                  attributes=attributes)
+                    client.write_table(yt.TablePath(path, append=append, client=client),
+                                       counted, format=json_format(), raw=False)
+        except Exception:
+            # the client refuses a row in its own words, or in the JSON library's (a raw
+            # ValueError for a NaN): say it as dev does, naming the row and the column
+            refusal = counted.refusal()
+            if refusal is None:
+                raise
+            raise BackendError(f"write_table {path}: {refusal}") from None
         return counted.count
 
     @table_path_keyword

@@ -28,9 +28,12 @@ GIB = 1024**3
 
 
 def job_format() -> Any:
+    """Jobs read a NaN or infinite double as "nan", "inf" or "-inf", as the client does
+    (client.json_format): without it YT's JSON writer fails the job on such a value."""
     import yt.yson as yson
 
-    return yson.to_yson_type("json", attributes={"encode_utf8": False})
+    return yson.to_yson_type("json", attributes={"encode_utf8": False,
+                                                 "stringify_nan_and_infinity": True})
 
 
 #: Each top entry of the extracted code (stages/, ytjobs/, ...) linked into the job's working

@@ -4,8 +4,9 @@ It keeps Cypress in memory (tables, files, documents, links, transactions and th
 expiration times), really runs operations as local processes and runs a small subset of YQL
 on DuckDB, seeing tables as a cluster's YQL does (schemaless ones only through
 yt.InferSchema). Writes take the locks a cluster takes and conflicting ones fail with its
-error (402); a commit merges appends into the table as it is then. It does not check ACLs,
-written rows against schemas, or quotas.
+error (402); a commit merges appends into the table as it is then. Rows are read and written
+as a cluster's JSON format does, NaN, overflow and repeated keys included (json_rows). It
+does not check ACLs, written rows against schemas, or quotas.
 """
 
 from __future__ import annotations

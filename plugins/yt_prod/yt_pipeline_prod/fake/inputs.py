@@ -12,11 +12,11 @@ Facts from the YTsaurus sources and docs, each where it is used:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.cypress import split_path
+from yt_pipeline_prod.fake.json_rows import dump_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes
 from yt_pipeline_prod.fake.tables import select_rows
 
@@ -69,17 +69,18 @@ def control_line(table_index: int) -> bytes:
     return b'{"$attributes":{"table_index":%d},"$value":null}\n' % table_index
 
 
-def job_stdin(items: list[Item], with_index: bool) -> bytes:
-    """A job's input as JSON lines. With the index on, a control row comes before the first
-    row and wherever the table changes: the writer remembers the last index it wrote and
-    starts from none (TableIndex_ is initialised to the minimum i64)."""
+def job_stdin(items: list[Item], with_index: bool, stringify: bool = False) -> bytes:
+    """A job's input as JSON lines, written as its format says (json_rows). With the index
+    on, a control row comes before the first row and wherever the table changes: the writer
+    remembers the last index it wrote and starts from none (TableIndex_ is initialised to
+    the minimum i64)."""
     out = []
     current: int | None = None
     for index, row in items:
         if with_index and index != current:
             out.append(control_line(index))
             current = index
-        out.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        out.append(dump_rows([row], stringify))
     return b"".join(out)
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
-from yt_pipeline_prod.fake.tables import parse_json_rows
 
 
 @dataclass
@@ -108,8 +108,9 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
         if merged or output_tables == 0:
             return result  # stdout is no table's: nothing to parse
         try:
-            result.outputs = split_outputs(parse_json_rows(done.stdout), output_tables)
+            result.outputs = split_outputs(parse_rows(done.stdout), output_tables)
         except (ValueError, UnicodeDecodeError, YtFakeError) as error:
-            result.error = f"job output is not JSON rows: {error}"
+            result.error = (error.message if isinstance(error, YtFakeError)
+                            else f"job output is not JSON rows: {error}")
             result.exit_code = 1
         return result

@@ -36,6 +36,7 @@ from yt_pipeline_prod.fake.inputs import (
 )
 from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
+from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 
 if TYPE_CHECKING:
@@ -213,7 +214,8 @@ class OperationRunner:
              ) -> dict[int, list[dict[str, Any]]]:
         files = self._files(user_job)
         vault = plain(self.op.spec.get("secure_vault")) or {}
-        stdin = job_stdin(items, with_index) if items is not None else None
+        stringify = stringifies(user_job.get("format") or user_job.get("input_format"))
+        stdin = job_stdin(items, with_index, stringify) if items is not None else None
         while True:
             if self.op.aborted:
                 raise OperationError("Operation aborted")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import tempfile
 import threading
 import time
@@ -25,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
+from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
-from yt_pipeline_prod.fake.tables import dump_json_rows, require_json
+from yt_pipeline_prod.fake.tables import require_json
 from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
@@ -84,6 +86,13 @@ def _plain_value(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return value.decode("utf-8", "replace")
     return value
+
+
+def _duckdb_lines(rows: list[dict[str, Any]]) -> bytes:
+    """Rows for DuckDB to load: its JSON reader takes the bare NaN and Infinity Python's json
+    writes, so a NaN double stays one."""
+    return b"".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+                    for row in rows)
 
 
 class QueryRunner:
@@ -149,7 +158,7 @@ class QueryRunner:
         name = f"ytp_input_{len(self.loaded)}"
         if node.rows:
             source = scratch / f"{name}.jsonl"
-            source.write_bytes(dump_json_rows(projected(node.rows, columns)))
+            source.write_bytes(_duckdb_lines(projected(node.rows, columns)))
             connection.execute(
                 f"CREATE TABLE {name} AS SELECT * FROM read_json_auto('{source}', "
                 "format='newline_delimited', sample_size=-1)"
@@ -248,7 +257,7 @@ def cmd_get_query_result(state: FakeState, request: Request) -> Any:
     meta: dict[str, Any] = {
         "id": query.id, "result_index": index, "is_truncated": result.is_truncated,
         "data_statistics": {"row_count": len(result.rows),
-                            "data_weight": len(dump_json_rows(result.rows))},
+                            "data_weight": len(_duckdb_lines(result.rows))},
     }
     if result.error:
         meta["error"] = result.error
@@ -260,7 +269,7 @@ def cmd_read_query_result(state: FakeState, request: Request) -> tuple[bytes, di
     _, _, result = _result(state, request)
     if result.error:
         raise YtFakeError(str(result.error["message"]))
-    return dump_json_rows(result.rows), {}
+    return dump_rows(result.rows, stringifies(request.param("output_format"))), {}
 
 
 def cmd_abort_query(state: FakeState, request: Request) -> None:

@@ -1,4 +1,4 @@
-"""Heavy commands: write_table/read_table in JSON format, write_file/read_file.
+"""Heavy commands: write_table/read_table in JSON format (json_rows), write_file/read_file.
 
 A write takes a shared lock on the table or file when it appends and an exclusive one when
 it overwrites (the "Implicit locks" section of the Transactions page of the Cypress docs).
@@ -6,41 +6,16 @@ it overwrites (the "Implicit locks" section of the Transactions page of the Cypr
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_data, write_rows
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
+from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
-
-
-def parse_json_rows(data: bytes) -> list[dict[str, Any]]:
-    """JSON rows one after another; the client does not always put them on separate lines."""
-    text = data.decode("utf-8")
-    decoder = json.JSONDecoder()
-    rows: list[dict[str, Any]] = []
-    index, end = 0, len(text)
-    while True:
-        while index < end and text[index] in " \t\r\n;":
-            index += 1
-        if index >= end:
-            return rows
-        row, index = decoder.raw_decode(text, index)
-        if not isinstance(row, dict):
-            raise YtFakeError(f"a table row must be a JSON object, got {row!r}")
-        rows.append(row)
-
-
-def dump_json_rows(rows: Iterable[dict[str, Any]]) -> bytes:
-    return b"".join(
-        json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-        for row in rows
-    )
 
 
 def require_json(fmt: Any, what: str) -> None:
@@ -71,7 +46,7 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
     require_json(request.param("input_format"), "write_table")
     tx = transaction_of(request)
     text, attributes = path_attributes(request.param("path"))
-    rows = parse_json_rows(request.body)
+    rows = parse_rows(request.body)
     append = bool(attributes.get("append"))
     cypress = state.cypress
     with cypress.lock:
@@ -99,7 +74,7 @@ def cmd_read_table(state: FakeState, request: Request) -> tuple[bytes, dict[str,
             raise YtFakeError(f"{path} is a {node.type}, not a table")
         rows = select_rows(list(node.rows), attributes)
     meta = {"start_row_index": 0, "approximate_row_count": len(rows)}
-    return dump_json_rows(rows), meta
+    return dump_rows(rows, stringifies(request.param("output_format"))), meta
 
 
 def cmd_write_file(state: FakeState, request: Request) -> None:
