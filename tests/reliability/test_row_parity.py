@@ -106,8 +106,8 @@ class Both:
                              input_tables=[source], output_tables=[target],
                              resources=Resources(job_count=1))
         runs = {"dev": lambda: dev_launch(self.dev, spec),
-                "prod": lambda: plugin.ytp_launch_operation(
-                    client=self.prod, spec=dataclasses.replace(spec, code_package=self.package))}
+                "prod": lambda: plugin.launch_operation(
+                    self.prod, dataclasses.replace(spec, code_package=self.package))}
         return {mode: _error_of(run) for mode, run in runs.items()}
 
     def read(self, path: str) -> dict[str, list[dict]]:

@@ -92,7 +92,8 @@ def write_results(rows: Iterable[Row], stream: Any = None) -> int:
         return write_rows(rows, raw)
     if isinstance(out, (io.BufferedIOBase, io.RawIOBase)):
         return write_rows(rows, out)
-    count = write_lines(rows, lambda data: out.write(data.decode("utf-8")))
+    # write_lines gives bytes or memoryviews (slices of one encoded batch)
+    count = write_lines(rows, lambda data: out.write(bytes(data).decode("utf-8")))
     out.flush()
     return count
 
