@@ -95,8 +95,8 @@ def _transformer() -> Any:
                     reason = unsupported_reason(module) or "import the names it provides "\
                         "with 'from ... import ...' so they can be rewritten"
                     self.report(node, f"import {module}: {reason}")
-                    local = alias.asname.name.value if alias.asname else module.split(".")[0]
-                    self.module_aliases[local] = module  # type: ignore[union-attr]
+                    local = dotted(alias.asname.name) if alias.asname else module.split(".")[0]
+                    self.module_aliases[local] = module
 
         def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                       updated: cst.SimpleStatementLine) -> Any:

@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import sys
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Dict
 
@@ -91,7 +92,7 @@ def write_results(rows: Iterable[Row], stream: Any = None) -> int:
         out.flush()  # what was printed there before comes first
         return write_rows(rows, raw)
     if isinstance(out, (io.BufferedIOBase, io.RawIOBase)):
-        return write_rows(rows, out)
+        return write_rows(rows, typing.cast(typing.BinaryIO, out))
     # write_lines gives bytes or memoryviews (slices of one encoded batch)
     count = write_lines(rows, lambda data: out.write(bytes(data).decode("utf-8")))
     out.flush()
