@@ -31,6 +31,14 @@ def stage_log(pipeline_dir: Path, run_id: str, stage: str) -> Path:
     return logs_dir(pipeline_dir, run_id) / f"{stage}.log"
 
 
+def from_whole_line(data: bytes, cut: bool) -> bytes:
+    """`data`, the end of a longer stderr when `cut`: then its first line, cut short, is
+    left out, since it could hold the end of a secret that masking would not recognise."""
+    if not cut:
+        return data
+    return data[data.find(b"\n") + 1:] if b"\n" in data else b""
+
+
 def append_job_log(path: Path, header: str, data: bytes) -> None:
     """Add one job's (already masked) stderr under a `=== header ===` line."""
     if len(data) > PER_JOB:

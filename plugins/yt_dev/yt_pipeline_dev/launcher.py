@@ -17,7 +17,7 @@ from pathlib import Path
 from yt_pipeline import op_progress
 from yt_pipeline.attachments import is_cypress_path, local_file
 from yt_pipeline.errors import ConfigError, OperationFailed
-from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.job_logs import PER_JOB, append_job_log, from_whole_line, stage_log
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
 from yt_pipeline.secret_forms import all_forms, mask_bytes
@@ -230,10 +230,7 @@ def _keep_job_logs(op: OperationRun) -> None:
                 size = handle.seek(0, 2)
                 start = max(0, size - PER_JOB)
                 handle.seek(start)
-                data = handle.read()
-            if start:  # the first line is cut: it could hold the end of a secret, unmasked
-                data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
-            data = op.mask(data)
+                data = op.mask(from_whole_line(handle.read(), cut=start > 0))
         except OSError:
             continue
         append_job_log(target, f"{spec.name} ({spec.kind}) {path.stem}", data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.job_logs import PER_JOB, append_job_log, from_whole_line, stage_log
 from yt_pipeline_prod.failures import scrub
 
 if TYPE_CHECKING:
@@ -18,15 +18,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("yt_pipeline.prod.operations")
 
 JOBS_KEPT = 10
-
-
-def _last_lines(raw: bytes) -> bytes:
-    """The end of a job's stderr, starting at a whole line (a cut line could hold the end
-    of a secret, which masking would not recognise)."""
-    if len(raw) <= PER_JOB:
-        return raw
-    tail = raw[-PER_JOB:]
-    return tail[tail.find(b"\n") + 1:] if b"\n" in tail else b""
 
 
 def job_secrets(client: ProdClient, spec: OperationSpec) -> list[str]:
@@ -48,7 +39,8 @@ def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str) ->
             found += [j for j in listed.get("jobs") or [] if j not in found]
         for job in found[:JOBS_KEPT]:
             raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
-            text = scrub(_last_lines(raw).decode("utf-8", "replace"), secrets)
+            tail = from_whole_line(raw[-PER_JOB:], cut=len(raw) > PER_JOB)
+            text = scrub(tail.decode("utf-8", "replace"), secrets)
             append_job_log(target, f"{spec.name} ({spec.kind}) job {job['id']} "
                                    f"{job.get('state', '')}".rstrip(), text.encode())
     except Exception as error:  # noqa: BLE001 - the operation's outcome stands either way
