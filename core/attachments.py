@@ -24,22 +24,33 @@ def is_cypress_path(item: str) -> bool:
     return item.startswith("//")
 
 
+def inside_pipeline(pipeline_dir: Path, item: str) -> tuple[str | None, Path]:
+    """(why `item` cannot be given to jobs, or None; where it leads). It must be a path of
+    the pipeline folder, also after its symbolic links are followed."""
+    if "\x00" in item:
+        return "holds a NUL byte", Path()
+    base = Path(pipeline_dir).resolve()
+    given = Path(item) if Path(item).is_absolute() else base / item
+    source = given.resolve()
+    if source != base and base not in source.parents:
+        return (f"is outside the pipeline folder {base}"
+                + (f" (it leads to {source})" if given.is_symlink() else "")), source
+    return None, source
+
+
 def local_file(spec: OperationSpec, item: str) -> Path:
     """A `file_paths` entry as a file of the pipeline folder, checked."""
-    where = f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item}"
-    if "\x00" in item:
-        raise ConfigError(f"{where[: -len(item)]}{item!r} holds a NUL byte")
-    pipeline_dir = Path(spec.pipeline_dir).resolve()
-    given = Path(item) if Path(item).is_absolute() else pipeline_dir / item
-    source = given.resolve()
-    if source != pipeline_dir and pipeline_dir not in source.parents:
-        raise ConfigError(f"{where} is outside the pipeline folder {pipeline_dir}"
-                          + (f" (it leads to {source})" if given.is_symlink() else ""))
+    where = f"stage {spec.stage_name} operation {spec.name}: file_paths entry"
+    problem, source = inside_pipeline(spec.pipeline_dir, item)
+    if problem:
+        shown = repr(item) if "\x00" in item else item
+        raise ConfigError(f"{where} {shown} {problem}")
+    given = Path(item) if Path(item).is_absolute() else Path(spec.pipeline_dir).resolve() / item
     if source.is_dir():
-        raise ConfigError(f"{where} is a folder: pack it as one file (a .tar) and unpack it "
-                          "in the job")
+        raise ConfigError(f"{where} {item} is a folder: declare it under `checkpoints:` in the "
+                          "stage's config.yaml, or pack it as one file")
     if not source.is_file():
-        raise ConfigError(f"{where} not found (looked at {given})")
+        raise ConfigError(f"{where} {item} not found (looked at {given})")
     if SECRETS_FILE in (given.name, source.name):
-        raise ConfigError(f"{where} is a secrets file; jobs get secrets through env only")
+        raise ConfigError(f"{where} {item} is a secrets file; jobs get secrets through env only")
     return source

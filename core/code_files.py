@@ -13,7 +13,8 @@
   its stage: ytjobs, `upload_modules`, `upload_paths`, as the uploader would pack them
   (`ytp_list_shared_code`), one digest per configuration entry.
 - `files`: each `file_paths` entry of the stage's operation sections: a local file's
-  content, a Cypress file's revision.
+  content, a Cypress file's revision; and each of its `checkpoints:` (a file's content, a
+  folder's file names and contents).
 
 Content digests come from a `FileMemo`, so an unchanged file is not read again. Everything
 but Cypress files is computed once per run, before the code archive is built: a file
@@ -29,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from yt_pipeline.checkpoints import KEY, folder_entries, named_entries
 from yt_pipeline.filememo import FileMemo, Import
 from yt_pipeline.operation_config import DEFAULT_SCRIPTS
 from yt_pipeline.units import digest_value
@@ -218,6 +220,10 @@ class StageCode:
             else:
                 path = Path(entry) if Path(entry).is_absolute() else self.files.pipeline_dir / entry
                 local_files[entry] = memo.digest(path)
+        for name, path in _checkpoint_paths(self.config, self.files.pipeline_dir):
+            local_files[f"checkpoint {name}"] = (
+                digest_value([[inner, memo.digest(file)] for inner, file in folder_entries(path)])
+                if path.is_dir() else memo.digest(path))
         return {
             "code": code,
             "imports": imports,
@@ -298,6 +304,14 @@ def _file_paths(config: Mapping[str, Any]) -> list[str]:
         items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
         entries.update((item, None) for item in items if isinstance(item, str) and item)
     return list(entries)
+
+
+def _checkpoint_paths(config: Mapping[str, Any], pipeline_dir: Path) -> list[tuple[str, Path]]:
+    """(name, path) of the stage's `checkpoints:`; the run checked them before it started."""
+    value = config.get(KEY) if isinstance(config, Mapping) else None
+    entries = named_entries(value) if value is not None else None
+    return [(name, Path(item) if Path(item).is_absolute() else pipeline_dir / item)
+            for name, item, _ in entries or [] if isinstance(item, str)]
 
 
 def _module_files(base: Path, parts: list[str], names: tuple[str, ...]) -> list[Path]:

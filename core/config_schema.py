@@ -147,7 +147,7 @@ CLOSE = 0.75
 #: the top-level keys of a stage's config.yaml the runner reads (stage_units.py), and the
 #: keys of its `client` section (operation_config.py); yt-framework's `job` section is read
 #: by the jobs alone
-STAGE_KEYS = ("inputs", "outputs", "cache", "retry", "when", "client")
+STAGE_KEYS = ("inputs", "outputs", "cache", "retry", "when", "checkpoints", "client")
 STAGE_CLIENT_KEYS = ("operations",)
 _WORD_BREAK = re.compile(r"[_\-.\s]+")
 

@@ -5,6 +5,7 @@ stage's sections before a run starts (and by --dry-run).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 from yt_pipeline import limits
 from yt_pipeline.errors import ConfigError
+
+log = logging.getLogger("yt_pipeline.config")
 
 KINDS = ("map", "reduce", "map_reduce", "sort", "vanilla")
 DEFAULT_SCRIPTS = {
@@ -159,7 +162,8 @@ def key_order_problem(reduce_by: list[str], sort_by: list[str]) -> str | None:
     return None
 
 
-def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any) -> None:
+def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any,
+                             warned: set[str] | None = None) -> None:
     """Check a stage's `client.operations` sections before the run starts, so a mistake in
     the last stage's operation is found before the first stage has done anything: the checks
     `build_spec` makes, except those that depend on the kind when the section is not named
@@ -175,8 +179,27 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
             raise ConfigError(f"stage {stage_name}: must be a mapping of operation keys",
                               file=file, key=where)
         kind = str(name) if name in KINDS else None
-        read_section(as_dict(section), kind, str(name), Path(stage_dir),
-                     failing(stage_name, file, where))
+        cfg, fail = as_dict(section), failing(stage_name, file, where)
+        names_a_script = any(cfg.get(key) for key in ("mapper", "reducer", "script"))
+        read_section(cfg, kind if names_a_script else None, str(name), Path(stage_dir), fail)
+        if kind is not None and not names_a_script:
+            _warn_missing_default(kind, cfg, Path(stage_dir), fail, warned)
+
+
+def _warn_missing_default(kind: str, cfg: dict[str, Any], stage_dir: Path, fail: Fail,
+                          warned: set[str] | None) -> None:
+    """A section that relies on the default script (src/mapper.py) before that script is
+    written is a plan, not a mistake: the other stages can run, and this operation is refused
+    when it is launched. A script the section names and that is missing stays an error
+    before the run: it is most likely a misspelt path."""
+    try:
+        _scripts(kind, cfg, stage_dir, fail)
+    except ConfigError as missing:
+        message = f"{missing}; the operation will fail if the stage launches it"
+        if warned is None or message not in warned:  # a run checks its plan more than once
+            log.warning("%s", message)
+        if warned is not None:
+            warned.add(message)
 
 
 def _scripts(kind: str, cfg: dict[str, Any], stage_dir: Path, fail: Fail) -> dict[str, str]:

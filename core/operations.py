@@ -29,6 +29,7 @@ from yt_pipeline.operation_config import (
 )
 
 if TYPE_CHECKING:
+    from yt_pipeline.checkpoints import Checkpoint
     from yt_pipeline.packaging import CodePackage
     from yt_pipeline.stage import StageContext, StageDeps
 
@@ -73,6 +74,10 @@ class OperationSpec:
     run_id: str = ""
     #: local file_paths entry -> (where a backend put it, the name jobs see it under)
     uploaded_files: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the stage's `checkpoints:` (checkpoints.py), given to every job of the operation
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    #: checkpoint name -> where a backend put it (prod: its uploaded copy)
+    uploaded_checkpoints: dict[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -153,7 +158,18 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
         run_id=str(getattr(stage.context, "run_id", "") or ""),
     )
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
+    spec.checkpoints = _checkpoints(stage)
     return spec
+
+
+def _checkpoints(stage: StageLike) -> list[Checkpoint]:
+    from yt_pipeline.checkpoints import declared
+
+    config = getattr(stage, "config", None) or getattr(stage.context, "config", None)
+    if config is None:
+        return []
+    return declared(config, stage.name, stage.context.pipeline_dir,
+                    getattr(config, "file", None) or stage.config_file_display)
 
 
 def _require(kind: str, section: Section, fail: Fail) -> None:

@@ -52,6 +52,8 @@ class BasePipeline:
         self.config = config
         self.pipeline_dir = Path(pipeline_dir or config.pipeline_dir).resolve()
         self.pipeline_name = self.pipeline_dir.name
+        #: warnings already given about this pipeline's configuration (given once per run)
+        self.warned: set[str] = set()
         self.configs_dir = config.configs_dir
         self.hooks = PluginHooks(self.plugin_manager)
         self.logger = logging.getLogger(f"yt_pipeline.{type(self).__name__}")

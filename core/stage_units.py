@@ -78,6 +78,7 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
 
 def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, ConfigNode]:
     """Each stage's configuration, its operation sections checked before anything runs."""
+    from yt_pipeline.checkpoints import declared as declared_checkpoints
     from yt_pipeline.operations import check_operation_sections
 
     configs = {}
@@ -85,7 +86,8 @@ def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, Conf
         configs[name] = pipeline.stage_config(name)
         check_stage_spelling(configs[name], configs[name].file)
         stage_dir = pipeline.stage_registry.get_entry(name).stage_dir
-        check_operation_sections(name, stage_dir, configs[name])
+        check_operation_sections(name, stage_dir, configs[name], pipeline.warned)
+        declared_checkpoints(configs[name], name, pipeline.pipeline_dir)
     return configs
 
 

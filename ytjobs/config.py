@@ -59,3 +59,22 @@ def _load_yaml(path: Path) -> Any:
         ) from None
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
+
+
+#: set by the backend for a job whose stage declares `checkpoints:` (yt_pipeline.checkpoints)
+CHECKPOINTS_ENV = "YTP_CHECKPOINTS_DIR"
+
+
+def get_checkpoint_path(name: str) -> Path:
+    """Where this job finds the checkpoint `name` its stage's config.yaml declares under
+    `checkpoints:` (a file or a folder), in dev and in prod alike. Not to be confused with
+    `ytjobs.checkpoint.get_checkpoint_path`, which names a Cypress path for save/load."""
+    value = os.environ.get(CHECKPOINTS_ENV)
+    folder = Path(value) if value else Path.cwd() / "checkpoints"
+    path = folder / name
+    if "/" in name or name in ("", ".", "..") or not path.exists():
+        there = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        raise FileNotFoundError(
+            f"checkpoint {name!r} is not given to this job: declare it under `checkpoints:` "
+            f"in the stage's config.yaml (this job has: {', '.join(there) or 'none'})")
+    return path

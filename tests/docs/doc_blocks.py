@@ -14,6 +14,11 @@ Directives inside the group (HTML comments, invisible on the rendered page):
 - `<!-- expect-exit: N -->`        the command above exits with N (default 0)
 - `<!-- expect-rows: PATH N -->`   after the last command, the dev table PATH has N rows
 - `<!-- needs: FEATURE -->`        skip unless an installed plugin provides it (operations, yql)
+- `<!-- run-prod: ARGS -->`        the same yt-pipeline command in prod mode, on the tests'
+                                   fake YT proxy (credentials and build folder given by the
+                                   test); the `expect` directives after it apply to it
+- `<!-- expect-prod-rows: PATH N -->` after the last command, the fake cluster's table PATH
+                                   has N rows
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 _START = re.compile(r"^<!-- pipeline: (?P<name>[\w.-]+) -->\s*$")
 _END = re.compile(r"^<!-- end pipeline -->\s*$")
-_DIRECTIVE = re.compile(r"^<!-- (?P<key>run|expect|expect-not|expect-rows|expect-exit|needs): (?P<value>.*) -->\s*$")
+_DIRECTIVE = re.compile(r"^<!-- (?P<key>run|run-prod|expect|expect-not|expect-rows|"
+                        r"expect-prod-rows|expect-exit|needs): (?P<value>.*) -->\s*$")
 _FENCE = re.compile(r'^```\w*\s+title="(?P<path>[^"]+)"\s*$')
 
 
@@ -37,6 +43,7 @@ class Command:
     expect: list[str] = field(default_factory=list)
     expect_not: list[str] = field(default_factory=list)
     exit_code: int = 0
+    prod: bool = False
 
 
 @dataclass
@@ -46,6 +53,7 @@ class DocPipeline:
     files: dict[str, str] = field(default_factory=dict)
     commands: list[Command] = field(default_factory=list)
     expect_rows: list[tuple[str, int]] = field(default_factory=list)
+    expect_prod_rows: list[tuple[str, int]] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)
 
     def last_command(self) -> Command:
@@ -96,16 +104,17 @@ def _parse(page: Path) -> list[DocPipeline]:
 
 
 def _apply(pipeline: DocPipeline, key: str, value: str) -> None:
-    if key == "run":
-        pipeline.commands.append(Command(shlex.split(value)))
+    if key in ("run", "run-prod"):
+        pipeline.commands.append(Command(shlex.split(value), prod=key == "run-prod"))
     elif key == "expect":
         pipeline.last_command().expect.append(value)
     elif key == "expect-not":
         pipeline.last_command().expect_not.append(value)
     elif key == "expect-exit":
         pipeline.last_command().exit_code = int(value)
-    elif key == "expect-rows":
+    elif key in ("expect-rows", "expect-prod-rows"):
         path, count = value.rsplit(" ", 1)
-        pipeline.expect_rows.append((path, int(count)))
+        rows = pipeline.expect_rows if key == "expect-rows" else pipeline.expect_prod_rows
+        rows.append((path, int(count)))
     else:
         pipeline.needs.append(value)

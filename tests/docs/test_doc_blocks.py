@@ -32,6 +32,16 @@ def _available(feature: str) -> bool:
     raise AssertionError(f"unknown feature {feature!r} in a needs: directive")
 
 
+def _prod_args(args: list[str], root: Path, proxy) -> list[str]:
+    """The command in prod mode on the fake proxy: what a user puts in configs/ for prod."""
+    from yt_pipeline_prod.testing import TEST_TOKEN
+
+    secrets = root / "configs" / "secrets.env"
+    secrets.write_text(f"YT_PROXY={proxy.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    return [*args, "--set", "pipeline.mode=prod", "--set", "pipeline.build_folder=//tmp/docs",
+            "--set", "pipeline.prod.retries=false", "--set", "pipeline.prod.poll_interval_s=0.05"]
+
+
 def _run(args: list[str], run_cli) -> tuple[int, str]:
     if args[0] == "python":
         done = subprocess.run([sys.executable, *args[1:]], capture_output=True, text=True,
@@ -55,7 +65,7 @@ def test_docs_hold_runnable_pipelines():
 
 
 @pytest.mark.parametrize("pipeline", PIPELINES, ids=[p.name for p in PIPELINES])
-def test_doc_pipeline_runs(pipeline, tmp_path, run_cli, monkeypatch):
+def test_doc_pipeline_runs(pipeline, tmp_path, run_cli, monkeypatch, request):
     for feature in pipeline.needs:
         if not _available(feature):
             pytest.skip(f"{pipeline.source}: needs {feature}, which no installed plugin provides")
@@ -65,8 +75,15 @@ def test_doc_pipeline_runs(pipeline, tmp_path, run_cli, monkeypatch):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     monkeypatch.chdir(root)
+    proxy = None
+    if any(command.prod for command in pipeline.commands) or pipeline.expect_prod_rows:
+        from yt_pipeline_prod.testing import start_fake_proxy
+
+        proxy = start_fake_proxy()
+        request.addfinalizer(proxy.stop)
     for command in pipeline.commands:
-        code, output = _run(command.args, run_cli)
+        args = _prod_args(command.args, root, proxy) if command.prod else command.args
+        code, output = _run(args, run_cli)
         where = f"{pipeline.source}: {' '.join(command.args)}"
         assert code == command.exit_code, f"{where}: exit code {code}\n{output}"
         for text in command.expect:
@@ -75,6 +92,9 @@ def test_doc_pipeline_runs(pipeline, tmp_path, run_cli, monkeypatch):
             assert text not in output, f"{where}: {text!r} in\n{output}"
     for yt_path, count in pipeline.expect_rows:
         assert _dev_rows(root, yt_path) == count, f"{pipeline.source}: {yt_path}"
+    for yt_path, count in pipeline.expect_prod_rows:
+        assert proxy is not None and len(proxy.rows(yt_path)) == count, (
+            f"{pipeline.source}: {yt_path} on the fake proxy")
 
 
 def test_every_page_is_linked_from_the_index():

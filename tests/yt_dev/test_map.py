@@ -392,3 +392,4 @@ def test_output_ytjobs_wrote_whole_is_not_parsed_again(dev_client, stages, monke
     with pytest.raises(OperationFailed, match="holds a number beyond a double's range"):
         launch(dev_client, spec)
     assert parsed
+

@@ -80,5 +80,5 @@ def test_a_folder_or_a_file_outside_is_one_line_before_anything_is_sent(tmp_path
     (root / "stages/score/config.yaml").write_text(json.dumps(config))
     result = run_cli("run", str(root))
     assert result.exit_code != 0
-    assert "file_paths entry models is a folder: pack it as one file" in result.stderr
+    assert "file_paths entry models is a folder: declare it under `checkpoints:`" in result.stderr
     assert fake_yt.specs == []

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from yt_pipeline import op_progress
 from yt_pipeline.attachments import is_cypress_path, local_file
+from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
+from yt_pipeline.checkpoints import job_folder
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.job_logs import PER_JOB, append_job_log, from_whole_line, stage_log
 from yt_pipeline.op_progress import OperationProgress
@@ -56,6 +58,9 @@ class OperationRun:
         code = self.code()
         env = job_environment(self.spec, code.env, self.client.hidden_env, index)
         env.pop(TALLY_ENV, None)
+        env.pop(CHECKPOINTS_ENV, None)
+        if self.spec.checkpoints:  # a job may change its working folder
+            env[CHECKPOINTS_ENV] = str(job_folder(self.sandbox))
         tally = self.sandbox / f"{phase}{index}.tally" if stdout is not None else None
         if tally is not None:  # how much of its output ytjobs wrote (ytjobs/tally.py)
             env[TALLY_ENV] = str(tally)
@@ -246,6 +251,14 @@ def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
             )
         source = local_file(spec, item)
         shutil.copyfile(source, sandbox / source.name)
+    if spec.checkpoints:
+        folder = job_folder(sandbox)
+        folder.mkdir()
+        for checkpoint in spec.checkpoints:
+            if checkpoint.is_folder:
+                shutil.copytree(checkpoint.source, folder / checkpoint.name)
+            else:
+                shutil.copyfile(checkpoint.source, folder / checkpoint.name)
 
 
 def vanilla(op: OperationRun) -> None:

@@ -26,7 +26,11 @@ from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.job_logs import job_secrets, keep_job_logs
-from yt_pipeline_prod.upload import ensure_file_uploaded, ensure_uploaded
+from yt_pipeline_prod.upload import (
+    ensure_checkpoint_uploaded,
+    ensure_file_uploaded,
+    ensure_uploaded,
+)
 
 if TYPE_CHECKING:
     from yt_pipeline.operations import OperationSpec
@@ -226,6 +230,9 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
             if not is_cypress_path(item):  # the same config as in dev: a local file
                 local = local_file(spec, item)
                 spec.uploaded_files[item] = (ensure_file_uploaded(client, local), local.name)
+        for checkpoint in spec.checkpoints:
+            spec.uploaded_checkpoints[checkpoint.name] = ensure_checkpoint_uploaded(
+                client, checkpoint)
     with operation_transaction(client, f"{spec.stage_name}/{spec.name}") as transaction:
         _prepare_outputs(client, spec)
         sorts: list[OperationSpec] = []

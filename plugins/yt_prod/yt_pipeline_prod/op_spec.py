@@ -17,6 +17,8 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
+from yt_pipeline.checkpoints import FOLDER as CHECKPOINTS_FOLDER
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME, script_role, wrapper_name
 from yt_pipeline_prod.settings import deep_merge
@@ -48,11 +50,35 @@ LINK_CODE = (
 )
 
 
-def job_command(wrapper: str) -> str:
+#: the name a checkpoint's uploaded copy has in the job's working folder, before it is put
+#: under checkpoints/ (YT's file names are one path part)
+CHECKPOINT_FILE = "ytp_checkpoint_{name}"
+
+
+def checkpoint_commands(spec: OperationSpec) -> list[str]:
+    """Put each checkpoint under checkpoints/<name>: a file linked, a folder unpacked from
+    its tar (names are checked to be plain, yt_pipeline.checkpoints)."""
+    if not spec.checkpoints:
+        return []
+    lines = [f"mkdir -p {CHECKPOINTS_FOLDER}"]
+    for checkpoint in spec.checkpoints:
+        mounted = CHECKPOINT_FILE.format(name=checkpoint.name)
+        placed = f"{CHECKPOINTS_FOLDER}/{checkpoint.name}"
+        if checkpoint.is_folder:
+            lines.append(f"mkdir -p {placed} && tar -xf {mounted} -C {placed}")
+        else:
+            lines.append(f'ln -s "$PWD/{mounted}" {placed}')
+    lines.append(f'export {CHECKPOINTS_ENV}="$PWD/{CHECKPOINTS_FOLDER}"')
+    return lines
+
+
+def job_command(wrapper: str, spec: OperationSpec | None = None) -> str:
     return "\n".join([
         "set -e",
         f"mkdir -p {CODE_DIR_NAME}",
         f"tar -xzf {ARCHIVE_NAME} -C {CODE_DIR_NAME}",
+        # before the code's entries are linked, so checkpoints/ is ours
+        *(checkpoint_commands(spec) if spec is not None else []),
         LINK_CODE,
         f'export YTP_CODE_DIR="$PWD/{CODE_DIR_NAME}"',
         # Secrets come as YT_SECURE_VAULT_<NAME>; jobs read them under <NAME>, as in dev.
@@ -83,6 +109,8 @@ def file_paths(spec: OperationSpec, archive: str) -> list[Any]:
         uploaded = spec.uploaded_files.get(item)
         paths.append(yt.FilePath(uploaded[0], file_name=uploaded[1]) if uploaded
                      else yt.FilePath(item))
+    for name, path in spec.uploaded_checkpoints.items():
+        paths.append(yt.FilePath(path, file_name=CHECKPOINT_FILE.format(name=name)))
     return paths
 
 
@@ -90,7 +118,7 @@ def user_job(spec: OperationSpec, script: str, archive: str, with_format: bool =
              ) -> dict[str, Any]:
     resources = spec.resources
     job: dict[str, Any] = {
-        "command": job_command(wrapper_for(spec, script)),
+        "command": job_command(wrapper_for(spec, script), spec),
         "file_paths": file_paths(spec, archive),
         "environment": dict(spec.env),
     }

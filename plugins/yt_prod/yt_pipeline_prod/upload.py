@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.checkpoints import pack_folder
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.stage_txn import outside_transaction
 
 if TYPE_CHECKING:
+    from yt_pipeline.checkpoints import Checkpoint
     from yt_pipeline.packaging import CodePackage
     from yt_pipeline_prod.client import ProdClient
 
@@ -159,6 +162,17 @@ def ensure_file_uploaded(client: ProdClient, local: Path) -> str:
                                    "after the upload; run again")
         client.uploaded.add(target)
     return target
+
+
+def ensure_checkpoint_uploaded(client: ProdClient, checkpoint: Checkpoint) -> str:
+    """A checkpoint's uploaded copy (see yt_pipeline.checkpoints): a file as it is, a folder
+    as a reproducible tar, so either is sent only when its content changed."""
+    if not checkpoint.is_folder:
+        return ensure_file_uploaded(client, checkpoint.source)
+    with tempfile.TemporaryDirectory(prefix="ytp-checkpoint-") as scratch:
+        packed = Path(scratch) / f"{checkpoint.name}.tar"
+        pack_folder(checkpoint.source, packed)
+        return ensure_file_uploaded(client, packed)
 
 
 def _same(handle: Any, digest: str) -> None:
