@@ -28,25 +28,29 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in `root` and all its descendants, now."""
+def tree_rss(root: int) -> tuple[int, int]:
+    """(bytes resident in `root` and all its descendants, in the largest of them), now."""
     tree = _children()
-    total, todo = 0, [root]
+    total, largest, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
         todo.extend(tree.get(pid, []))
         try:
             with open(f"/proc/{pid}/statm") as handle:
-                total += int(handle.read().split()[1]) * _PAGE
+                resident = int(handle.read().split()[1]) * _PAGE
         except (OSError, IndexError, ValueError):
-            pass
-    return total
+            continue
+        total += resident
+        largest = max(largest, resident)
+    return total, largest
 
 
 @dataclass
 class RunResult:
     seconds: float
     peak_rss: int
+    #: the peak of the largest single process (the driver or one job)
+    peak_process_rss: int
     returncode: int
     output: str
     phases: dict[str, float] = field(default_factory=dict)
@@ -59,7 +63,7 @@ class RunResult:
 def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) -> RunResult:
     timings.unlink(missing_ok=True)
     env = {**env, "BENCH_TIMINGS": str(timings)}
-    peak = 0
+    peak = peak_process = 0
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -68,7 +72,8 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) 
     reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
     reader.start()
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        total, largest = tree_rss(proc.pid)
+        peak, peak_process = max(peak, total), max(peak_process, largest)
         time.sleep(0.02)
     seconds = time.perf_counter() - started
     reader.join()
@@ -78,4 +83,4 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) 
             record = json.loads(line)
             phases[record["phase"]] = record["seconds"]
     output = b"".join(chunks).decode(errors="replace")
-    return RunResult(seconds, peak, proc.returncode, output, phases)
+    return RunResult(seconds, peak, peak_process, proc.returncode, output, phases)

@@ -24,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import limits  # noqa: E402
 import pipelines  # noqa: E402
 from measure import RunResult, run_measured  # noqa: E402
 
@@ -108,16 +109,21 @@ def one_round(fw: Framework, rows: int, cache_rows: int) -> dict[str, RunResult]
     return out
 
 
+#: (phase, part, label, the limit of limits.py for it, the goal: (kind, value))
+#: goal kinds: "ratio" — yt-framework / ours at least value; "limit" — ours / limit at most
+#: value; "max" — ours at most value times yt-framework's
 ROWS = [
-    ("data", "total", "(1) data: whole process"),
-    ("data", "write", "    write rows"),
-    ("data", "map", "    map doubling a field"),
-    ("data", "yql", "    YQL group-by"),
-    ("data", "read", "    read back"),
-    ("hello", "total", "(2) hello world, whole process"),
-    ("parallel", "total", "(3) 8 independent 1 s stages"),
-    ("cached", "total", "(4) second run, cache on"),
+    ("data", "total", "(1) data: whole process", "total", ("ratio", 9.0)),
+    ("data", "write", "    write rows", "write", None),
+    ("data", "map", "    map doubling a field (2 jobs)", "map_2_jobs", ("ratio", 13.0)),
+    ("data", "yql", "    YQL group-by", "yql", ("max", 1.0)),
+    ("data", "read", "    read back", "read", ("limit", 1.3)),
+    ("hello", "total", "(2) hello world, whole process", "hello", ("ratio", 3.0)),
+    ("parallel", "total", "(3) 8 independent 1 s stages", "sleep", None),
+    ("cached", "total", "(4) second run, cache on", None, None),
 ]
+#: the largest single process of the 1M-row run
+MEMORY_GOAL_MIB = 150
 
 
 def _value(result: RunResult, part: str) -> float | None:
@@ -134,27 +140,79 @@ def _failure(results: list[RunResult]) -> str:
     return ""
 
 
-def report(runs: dict[str, list[dict[str, RunResult]]], rows: int, cache_rows: int) -> None:
-    print(f"\nmedians over {len(runs['ours'])} run(s); rows: {rows:,} "
-          f"(cache phase: {cache_rows:,}); ratio = yt-framework / yt-pipeline (>1: we are faster)")
-    print(f"{'phase':<36}{'yt-framework':>14}{'yt-pipeline':>14}{'ratio':>9}")
-    failures: dict[str, str] = {}
-    for phase, part, label in ROWS:
-        cells = []
+def _goal_met(goal: tuple[str, float] | None, ytf: float | None, ours: float | None,
+              limit: float | None) -> str:
+    if goal is None or ours is None:
+        return ""
+    kind, value = goal
+    if kind == "ratio" and ytf:
+        return f"{'met' if ytf / ours >= value else 'NOT met'} (>= {value:g}x)"
+    if kind == "max" and ytf:
+        return f"{'met' if ours <= value * ytf else 'NOT met'} (<= yt-framework)"
+    if kind == "limit" and limit:
+        return f"{'met' if ours <= value * limit else 'NOT met'} (<= {value:g}x limit)"
+    return ""
+
+
+def summarise(runs: dict[str, list[dict[str, RunResult]]],
+              limits: list[dict[str, float]]) -> list[dict[str, object]]:
+    """One line per row of ROWS: medians, ratio, limit (best of the rounds), goal."""
+    lines = []
+    for phase, part, label, limit_key, goal in ROWS:
+        cells: dict[str, float | None] = {}
+        failure = ""
         for key in ("ytf", "ours"):
             values = [_value(r[phase], part) for r in runs.get(key, [])]
             values = [v for v in values if v is not None]
-            cells.append(statistics.median(values) if values else None)
+            cells[key] = statistics.median(values) if values else None
             if not values and runs.get(key):
-                why = _failure([r[phase] for r in runs[key]])
-                failures.setdefault(f"{NAMES[key]} {phase}", why)
-        shown = [f"{c:>13.2f}s" if c is not None else f"{'n/a':>14}" for c in cells]
-        ratio = f"{cells[0] / cells[1]:>8.2f}x" if None not in cells and cells[1] else f"{'-':>9}"
-        print(f"{label:<36}{shown[0]}{shown[1]}{ratio}")
+                failure = failure or f"{NAMES[key]}: {_failure([r[phase] for r in runs[key]])}"
+        limit = None
+        if limit_key == "sleep":
+            limit = 1.0  # eight 1 s sleeps with eight workers
+        elif limit_key and limits:
+            limit = min(each[limit_key] for each in limits)
+        lines.append({"label": label, "ytf": cells["ytf"], "ours": cells["ours"],
+                      "limit": limit, "goal": _goal_met(goal, cells["ytf"], cells["ours"], limit),
+                      "failure": failure})
+    return lines
+
+
+def _peaks(runs: dict[str, list[dict[str, RunResult]]], key: str) -> tuple[float, float] | None:
+    done = [r["data"] for r in runs.get(key, []) if r["data"].ok]
+    if not done:
+        return None
+    return (max(r.peak_rss for r in done) / 2**20, max(r.peak_process_rss for r in done) / 2**20)
+
+
+def _seconds(value: object) -> str:
+    return f"{value:.2f} s" if isinstance(value, float) else "n/a"
+
+
+def report(runs: dict[str, list[dict[str, RunResult]]], limits: list[dict[str, float]],
+           rows: int, cache_rows: int) -> list[dict[str, object]]:
+    lines = summarise(runs, limits)
+    print(f"\nmedians over {len(runs['ours'])} run(s); rows: {rows:,} "
+          f"(cache phase: {cache_rows:,}); ratio = yt-framework / yt-pipeline (>1: we are "
+          "faster); limit = the bare work on this machine in the same run (limits.py)")
+    print(f"{'phase':<36}{'yt-framework':>13}{'yt-pipeline':>13}{'ratio':>8}{'limit':>10}"
+          f"{'x limit':>9}  goal")
+    for line in lines:
+        ytf, ours, limit = line["ytf"], line["ours"], line["limit"]
+        ratio = f"{ytf / ours:.2f}x" if isinstance(ytf, float) and isinstance(ours, float) else "-"
+        over = (f"{ours / limit:.2f}" if isinstance(ours, float) and isinstance(limit, float)
+                else "-")
+        print(f"{line['label']:<36}{_seconds(ytf):>13}{_seconds(ours):>13}{ratio:>8}"
+              f"{_seconds(limit) if limit else '-':>10}{over:>9}  {line['goal']}")
     for key in ("ytf", "ours"):
-        peaks = [r["data"].peak_rss for r in runs.get(key, []) if r["data"].ok]
+        peaks = _peaks(runs, key)
         if peaks:
-            print(f"peak memory (1), {NAMES[key]:<13} {max(peaks) / 2**20:8.0f} MiB (process tree)")
+            goal = ""
+            if key == "ours":
+                goal = f"  goal <= {MEMORY_GOAL_MIB} MiB: " + (
+                    "met" if peaks[1] <= MEMORY_GOAL_MIB else "NOT met")
+            print(f"peak memory (1), {NAMES[key]:<13} {peaks[0]:6.0f} MiB process tree, "
+                  f"{peaks[1]:6.0f} MiB largest process{goal}")
     ours_cached = [r["cached"] for r in runs.get("ours", []) if r["cached"].ok]
     if ours_cached:
         hits = ours_cached[-1].output.count(" CACHED ")
@@ -162,8 +220,46 @@ def report(runs: dict[str, list[dict[str, RunResult]]], rows: int, cache_rows: i
               "served from the cache")
     print("notes: yt-framework has no cache and no parallel stages, so (3) and (4) rerun "
           "everything one after another; its dev map runs one job whatever job_count says.")
-    for what, why in failures.items():
-        print(f"not measured: {what}: {why}")
+    for line in lines:
+        if line["failure"]:
+            print(f"not measured: {line['label'].strip()}: {line['failure']}")
+    return lines
+
+
+README_START = "<!-- bench/compare: start -->"
+README_END = "<!-- bench/compare: end -->"
+
+
+def readme_table(lines: list[dict[str, object]], runs: dict[str, list[dict[str, RunResult]]],
+                 rows: int) -> str:
+    """The README's performance table, from this run's figures."""
+    out = [README_START,
+           f"Medians of {len(runs['ours'])} alternating runs, {rows:,} rows, written by "
+           "`python bench/compare/run.py --readme`:", "",
+           "| phase | yt-framework | yt-pipeline | ratio | physical limit | goal |",
+           "|---|---|---|---|---|---|"]
+    for line in lines:
+        ytf, ours, limit = line["ytf"], line["ours"], line["limit"]
+        ratio = f"{ytf / ours:.1f}x" if isinstance(ytf, float) and isinstance(ours, float) else ""
+        label = str(line["label"]).strip()
+        out.append(f"| {label} | {_seconds(ytf)} | {_seconds(ours)} | {ratio} | "
+                   f"{_seconds(limit) if limit else ''} | {line['goal']} |")
+    mib = {key: _peaks(runs, key) for key in ("ytf", "ours")}
+    cells = [f"{p[1]:.0f} MiB" if p else "n/a" for p in (mib["ytf"], mib["ours"])]
+    met = ("met" if mib["ours"] and mib["ours"][1] <= MEMORY_GOAL_MIB else "NOT met")
+    out.append(f"| largest process of (1) | {cells[0]} | {cells[1]} | | | {met} "
+               f"(<= {MEMORY_GOAL_MIB} MiB) |")
+    out.append(README_END)
+    return "\n".join(out)
+
+
+def write_readme(readme: Path, table: str) -> None:
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"{readme}: no {README_START} ... {README_END} markers")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(head + table + tail, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, help="alternating repetitions (default 3)")
     parser.add_argument("--venv", type=Path, default=HERE / ".venv-ytf")
     parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--readme", action="store_true",
+                        help="write the table into README.md (between its bench markers)")
     args = parser.parse_args(argv)
     rows = args.rows or (20_000 if args.quick else 1_000_000)
     repeat = args.repeat or (1 if args.quick else 3)
@@ -183,12 +281,18 @@ def main(argv: list[str] | None = None) -> int:
     if python is not None:
         frameworks["ytf"] = Framework("ytf", python, args.work)
     runs: dict[str, list[dict[str, RunResult]]] = {key: [] for key in frameworks}
+    measured_limits: list[dict[str, float]] = []
     for index in range(repeat):
         order = sorted(frameworks, reverse=index % 2 == 0)  # alternate who goes first
         for key in order:
             print(f"round {index + 1}/{repeat}: {NAMES[key]} ...", flush=True)
             runs[key].append(one_round(frameworks[key], rows, cache_rows))
-    report(runs, rows, cache_rows)
+        print(f"round {index + 1}/{repeat}: physical limits ...", flush=True)
+        measured_limits.append(limits.measure(rows, repeat=1))
+    lines = report(runs, measured_limits, rows, cache_rows)
+    if args.readme:
+        write_readme(HERE.parents[1] / "README.md", readme_table(lines, runs, rows))
+        print("README.md: performance table written")
     return 0
 
 

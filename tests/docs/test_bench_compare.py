@@ -70,8 +70,11 @@ def test_data_pipeline_records_its_phases(tmp_path, monkeypatch, run_cli):
 def test_tree_rss_counts_a_child_process():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
     try:
-        own = measure.tree_rss(os.getpid())
-        assert own > measure.tree_rss(child.pid) > 0
+        own, own_largest = measure.tree_rss(os.getpid())
+        child_total, child_largest = measure.tree_rss(child.pid)
+        assert own > child_total > 0
+        assert child_largest == child_total  # the child is one process
+        assert own_largest >= child_largest and own > own_largest
     finally:
         child.kill()
         child.wait()
@@ -86,3 +89,49 @@ def test_quick_comparison_prints_every_phase(tmp_path):
     assert run.returncode == 0, run.stderr
     for label in ("(1) data", "(2) hello world", "(3) 8 independent", "(4) second run"):
         assert label in run.stdout
+
+
+def test_limits_do_the_phases_work_and_check_it(tmp_path):
+    """The physical limits printed beside our figures do the same work (and check it)."""
+    import limits
+
+    written, doubled = tmp_path / "rows.jsonl", tmp_path / "doubled.jsonl"
+    limits._write(written, 25_000)
+    limits._map(written, doubled)
+    limits._read(doubled, 25_000)  # raises if a row or the sum is wrong
+    assert doubled.read_text().count("\n") == 25_000
+    with pytest.raises(AssertionError):
+        limits._read(written, 25_000)  # not doubled: the check fails
+    buckets = limits._group_by(doubled)()
+    scores = [2 * (i % 1000) for i in range(25_000)]
+    expected = {(b, sum(1 for s in scores if s % 10 == b), sum(s for s in scores if s % 10 == b))
+                for b in range(0, 10, 2)}
+    assert set(buckets) == expected
+
+
+def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_path):
+    import run
+
+    def result(seconds, phases, peak):
+        return measure.RunResult(seconds, peak * 2**20, peak * 2**20, 0, " CACHED ", phases)
+
+    def round_of(total, yql, peak):
+        data = result(total, {"write": 1.0, "map": 2.0, "yql": yql, "read": 0.5}, peak)
+        return {"data": data, "hello": result(0.3, {}, 10), "parallel": result(1.2, {}, 10),
+                "cached": result(0.4, {}, 10)}
+
+    runs = {"ytf": [round_of(18.0, 0.2, 500)] * 3,
+            "ours": [round_of(2.0, 0.1, 120), round_of(1.9, 0.3, 140), round_of(2.1, 0.2, 130)]}
+    limits = [{"total": 1.0, "write": 0.5, "map_2_jobs": 0.4, "yql": 0.1, "read": 0.45,
+               "hello": 0.05}]
+    lines = run.summarise(runs, limits)
+    table = run.readme_table(lines, runs, 1_000_000)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{run.README_START}\nold figures\n{run.README_END}\nafter\n")
+    run.write_readme(readme, table)
+    text = readme.read_text()
+    assert "old figures" not in text and text.startswith("intro\n") and text.endswith("after\n")
+    assert "| (1) data: whole process | 18.00 s | 2.00 s | 9.0x | 1.00 s | met (>= 9x) |" in text
+    assert "| YQL group-by | 0.20 s | 0.20 s | 1.0x | 0.10 s | met (<= yt-framework) |" in text
+    assert "| read back | 0.50 s | 0.50 s | 1.0x | 0.45 s | met (<= 1.3x limit) |" in text
+    assert "| largest process of (1) | 500 MiB | 140 MiB | | | met (<= 150 MiB) |" in text

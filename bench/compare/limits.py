@@ -1,0 +1,123 @@
+"""The physical limits of the comparison's phases, measured in the same run on the same rows:
+how fast this machine can do the bare work with the fastest tools the dev engine uses, with
+no framework around it.
+
+- write: msgspec encodes the rows of phase (1) to a JSON-lines file, a block per call;
+- map: one process reads that file, doubles the field, writes the result (the job count of
+  the pipeline's map, 2, can at best halve it on 2 cores: both are printed);
+- YQL group-by: DuckDB, already imported and connected, runs the query's group-by over the
+  doubled file with its columns given (its own read of the JSON included);
+- read back: msgspec decodes the doubled file, counting rows and summing a field, as the
+  read-back stage does;
+- start-up: `python -c pass`, the interpreter alone (the floor of "hello world").
+
+Each is the best of `repeat` runs: a limit is what the machine can do, not what it does on
+average.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BLOCK = 10_000
+
+
+def _best(work: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _write(path: Path, rows: int) -> None:
+    import msgspec
+
+    encode = msgspec.json.Encoder().encode_lines
+    with path.open("wb") as out:
+        for start in range(0, rows, BLOCK):
+            out.write(encode([{"id": i, "name": f"user{i}", "score": i % 1000}
+                              for i in range(start, min(rows, start + BLOCK))]))
+
+
+def _lines(path: Path):
+    """The file in blocks of whole lines (4 MiB reads, cut after the last newline)."""
+    rest = b""
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield block[:cut]
+    if rest:
+        yield rest
+
+
+def _map(source: Path, target: Path) -> None:
+    import msgspec
+
+    decode, encode = msgspec.json.Decoder().decode_lines, msgspec.json.Encoder().encode_lines
+    with target.open("wb") as out:
+        for chunk in _lines(source):
+            rows = decode(chunk)
+            for row in rows:
+                row["score"] *= 2
+            out.write(encode(rows))
+
+
+def _read(path: Path, rows: int) -> None:
+    """What the read-back stage does: count the rows and sum a field, then check both."""
+    import msgspec
+
+    decode, count, total = msgspec.json.Decoder().decode_lines, 0, 0
+    for chunk in _lines(path):
+        for row in decode(chunk):
+            count += 1
+            total += row["score"]
+    if count != rows or total != 2 * sum(i % 1000 for i in range(rows)):
+        raise AssertionError(f"read {count} rows, sum {total}")
+
+
+def _group_by(path: Path) -> Callable[[], object]:
+    import duckdb
+
+    connection = duckdb.connect()
+    query = (
+        "SELECT score % 10 AS bucket, COUNT(*) AS n, SUM(score) AS total FROM read_json("
+        f"'{path}', format='newline_delimited', "
+        "columns={'id': 'BIGINT', 'name': 'VARCHAR', 'score': 'BIGINT'}) GROUP BY score % 10")
+    return lambda: connection.execute(query).fetchall()
+
+
+def _interpreter_start(repeat: int) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return _best(lambda: subprocess.run([sys.executable, "-c", "pass"], env=env, check=True),
+                 max(repeat, 5))
+
+
+def measure(rows: int, repeat: int = 3) -> dict[str, float]:
+    """{phase: seconds} for the phases of run.py's table (data phases and "hello")."""
+    with tempfile.TemporaryDirectory(prefix="ytp-limits-") as scratch:
+        written, doubled = Path(scratch, "rows.jsonl"), Path(scratch, "doubled.jsonl")
+        limits = {"write": _best(lambda: _write(written, rows), repeat),
+                  "map": _best(lambda: _map(written, doubled), repeat)}
+        limits["map_2_jobs"] = limits["map"] / 2
+        limits["yql"] = _best(_group_by(doubled), repeat)
+        limits["read"] = _best(lambda: _read(doubled, rows), repeat)
+    limits["total"] = sum(limits[k] for k in ("write", "map_2_jobs", "yql", "read"))
+    limits["hello"] = _interpreter_start(repeat)
+    return limits
+
+
+if __name__ == "__main__":
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    for phase, seconds in measure(count).items():
+        print(f"{phase:<12}{seconds:8.3f} s")
