@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 TARGET_DRIVER_MIB = 150
+#: the time a row may take at 10M rows over its time at 1M rows
+TIME_PER_ROW_SLACK = 0.15
 
 CONFIG = """
 pipeline:
@@ -145,19 +147,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--small", type=int, default=1_000_000)
+    parser.add_argument("--smallest", type=int, default=100_000)
     args = parser.parse_args()
-    results = [measure(args.small), measure(args.rows)]
+    results = [measure(count) for count in (args.smallest, args.small, args.rows)]
     for result in results:
         stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["stages"].items())
         print(f"{result['rows']:>11,} rows ({result['table_mib']:.0f} MiB): whole run "
-              f"{result['wall']:.1f} s ({stages})")
+              f"{result['wall']:.1f} s, {result['wall'] / result['rows'] * 1e6:.2f} us a row "
+              f"({stages})")
         print(f"{'':>12} driver peak {result['driver_mib']:.1f} MiB, largest job "
               f"{result['jobs_mib']:.1f} MiB")
-    small, big = results
-    verdict = "within" if big["driver_mib"] <= TARGET_DRIVER_MIB else "OVER"
-    print(f"driver memory at {big['rows'] // small['rows']}x the rows: "
-          f"{big['driver_mib'] / small['driver_mib']:.2f}x; {verdict} the "
+    smallest, small, big = results
+    largest = max(max(r["driver_mib"], r["jobs_mib"]) for r in results)
+    verdict = "within" if largest <= TARGET_DRIVER_MIB else "OVER"
+    print(f"largest process from {smallest['rows']:,} to {big['rows']:,} rows: "
+          f"{min(r['driver_mib'] for r in results):.0f}-{largest:.0f} MiB; {verdict} the "
           f"{TARGET_DRIVER_MIB} MiB bound")
+    per_row = (big["wall"] / big["rows"]) / (small["wall"] / small["rows"])
+    verdict = "within" if per_row <= 1 + TIME_PER_ROW_SLACK else "OVER"
+    print(f"time a row at {big['rows']:,} rows: {per_row:.2f}x that at {small['rows']:,}; "
+          f"{verdict} the {TIME_PER_ROW_SLACK:.0%} bound")
 
 
 if __name__ == "__main__":
