@@ -22,6 +22,7 @@ A job in prod runs with whatever its image has, so every path gives the same row
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import json
@@ -154,9 +155,13 @@ class Codec:
         elif engine == "orjson":
             import orjson
 
-            self._encode_batch = _orjson_lines(orjson.dumps)
+            # datetimes go to yt_value (refused, as simplejson refuses them) rather than
+            # being written as text; orjson has no such switch for a UUID (written as text)
+            passthrough = orjson.OPT_PASSTHROUGH_DATETIME
+            self._encode_batch = _orjson_lines(functools.partial(orjson.dumps,
+                                                                 option=passthrough))
             self._dumps = lambda row: _finite_line(orjson.dumps(
-                row, default=yt_value, option=orjson.OPT_APPEND_NEWLINE), row)
+                row, default=yt_value, option=orjson.OPT_APPEND_NEWLINE | passthrough), row)
             self._loads = orjson.loads
         elif engine != "json":
             raise ValueError(f"unknown JSON engine {engine!r}")

@@ -15,20 +15,26 @@ Had such a value reached the cluster, its JSON parser would refuse it too: `NaN`
 key" (the tree builder yt/yt/core/json/json_callbacks.cpp builds a row with,
 yt/yt/core/ytree/tree_builder.cpp).
 
-Values JSON has no type for otherwise (Decimal, UUID) are written as text, as msgspec
-writes them; ytsaurus-client's own handling of those is not modelled here.
+simplejson writes a Decimal as its literal (`use_decimal` is on by default): YT reads
+`1.50` as the double 1.5 and `3` as the integer 3, and refuses `NaN` or `1E+400` as above;
+so a Decimal is written as the number its literal reads as. Other values JSON has no type
+for (UUID, datetime, date, time, timedelta) are a TypeError of simplejson ("Object of type
+UUID is not JSON serializable"): refused. YT's integers are 64 bits, signed or unsigned:
+yajl reads a longer one as "integer overflow" (yajl_parser.c; YT's yajl_parse_integer and
+yajl_parse_unsigned_integer in library/cpp/yajl, ytsaurus/ytsaurus): refused too.
 """
 
 from __future__ import annotations
 
 import decimal
 import functools
-import uuid
 from typing import Any, Callable, Dict
 
 Row = Dict[str, Any]
 _BYTES = (bytes, bytearray, memoryview)
 _KEYS = "column names and map keys must be strings"
+#: the integers YT stores: int64 and uint64
+INT_MIN, UINT_MAX = -(1 << 63), (1 << 64) - 1
 
 
 class NotARow(TypeError):
@@ -63,9 +69,9 @@ def yt_value(value: Any) -> Any:
         return _text(value, "a row holds bytes that are not ASCII")
     if isinstance(value, (set, frozenset)):
         raise RowRefused(f"a row cannot hold a {type(value).__name__}")
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    raise TypeError(f"a row cannot hold a {type(value).__name__}")
+    if isinstance(value, decimal.Decimal):
+        return _decimal(value, "a row")
+    raise RowRefused(f"a row cannot hold {_a(value)}: {_NO_TYPE}")
 
 
 def all_finite(rows: list) -> bool:
@@ -119,9 +125,35 @@ def _column_name(key: Any) -> str:
     raise RowRefused(f"column name {key!r} is {_a(key)}: {_KEYS}")
 
 
+_NO_TYPE = "YT's JSON format has no type for it (write it as text, e.g. str(value))"
+_OVERFLOW = "YT's integers are 64 bits (int64 or uint64): integer overflow"
+
+
+def _decimal(value: decimal.Decimal, where: str) -> Any:
+    """A Decimal as the number YT reads its literal as (see the module's docstring)."""
+    if not value.is_finite():
+        raise RowRefused(f"{where} holds Decimal({str(value)!r}): YT's JSON format has no NaN "
+                         "or infinity")
+    if value == value.to_integral_value() and "E" not in str(value) and "." not in str(value):
+        number: Any = int(value)
+        if not INT_MIN <= number <= UINT_MAX:
+            raise RowRefused(f"{where} holds {value}: {_OVERFLOW}")
+        return number
+    number = float(value)
+    if number - number != 0.0:
+        raise RowRefused(f"{where} holds {value}: beyond a double's range (numeric "
+                         "(floating point) overflow)")
+    return number
+
+
 def _value(value: Any, column: str) -> Any:
-    if isinstance(value, (str, int)) or value is None:  # bool is an int
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
         return value
+    if kind is int:
+        if INT_MIN <= value <= UINT_MAX:
+            return value
+        raise RowRefused(f"column {column!r} holds {value}: {_OVERFLOW}")
     if isinstance(value, float):
         if value - value != 0.0:  # NaN for a NaN or an infinity, 0.0 for any other
             raise RowRefused(f"column {column!r} holds {value!r}: YT's JSON format has no "
@@ -143,7 +175,13 @@ def _value(value: Any, column: str) -> Any:
     if isinstance(value, (set, frozenset)):
         raise RowRefused(f"column {column!r} holds a {type(value).__name__}: YT has no set "
                          "type (write a list)")
-    return value  # Decimal, UUID and the like: the encoder's to write or to refuse
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):  # an int of a class of its own (IntEnum): as its number
+        return _value(int(value), column)
+    if isinstance(value, decimal.Decimal):
+        return _decimal(value, f"column {column!r}")
+    raise RowRefused(f"column {column!r} holds {_a(value)}: {_NO_TYPE}")
 
 
 def _key(key: Any, column: str) -> str:

@@ -33,6 +33,8 @@ What prod does, and where that was learned:
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
 import sys
 import textwrap
 from pathlib import Path
@@ -66,6 +68,19 @@ REFUSED = {
     "bytes": ({"b": b"\xff\xfe"}, "column 'b' holds bytes that are not ASCII"),
     "set": ({"s": {1, 2}}, "column 's' holds a set: YT has no set type"),
     "frozenset": ({"s": frozenset([1])}, "column 's' holds a frozenset"),
+    # simplejson refuses them (TypeError: "Object of type datetime is not JSON serializable")
+    "datetime": ({"t": datetime.datetime(2026, 1, 2)}, "column 't' holds a datetime: YT's JSON "
+                                                       "format has no type for it"),
+    "date": ({"t": [datetime.date(2026, 1, 2)]}, "column 't' holds a date"),
+    "timedelta": ({"t": datetime.timedelta(1)}, "column 't' holds a timedelta"),
+    # sent by the client, refused by the cluster's parser: "integer overflow" (yajl_parser.c;
+    # YT's yajl_parse_integer / yajl_parse_unsigned_integer read int64, then uint64)
+    "int-over-uint64": ({"n": 1 << 64}, "column 'n' holds 18446744073709551616: YT's integers "
+                                        "are 64 bits (int64 or uint64): integer overflow"),
+    "int-under-int64": ({"n": {"m": [-(1 << 63) - 1]}}, "column 'n' holds -9223372036854775809"),
+    # simplejson writes a Decimal as its literal (use_decimal): `NaN` is no token of YT's lexer
+    "decimal-nan": ({"d": decimal.Decimal("NaN")}, "column 'd' holds Decimal('NaN'): YT's JSON "
+                                                   "format has no NaN or infinity"),
 }
 #: rows both modes store, and the value each stores (bytes differed before; a tuple and
 #: the edges of a double were alike already, and must stay so)
@@ -75,6 +90,12 @@ STORED = {
     "tuple": ({"t": (1, "a")}, {"t": [1, "a"]}),
     "finite-edges": ({"big": 1.7976931348623157e308, "tiny": 5e-324, "neg0": -0.0},
                      {"big": 1.7976931348623157e308, "tiny": 5e-324, "neg0": -0.0}),
+    "int64-and-uint64-edges": ({"lo": -(1 << 63), "hi": (1 << 64) - 1, "mid": [1 << 63]},
+                               {"lo": -(1 << 63), "hi": (1 << 64) - 1, "mid": [1 << 63]}),
+    # the literal simplejson sends is read by YT as a double when it has a point or an
+    # exponent, else as an integer
+    "decimal": ({"d": decimal.Decimal("1.50"), "i": decimal.Decimal("3"),
+                 "e": decimal.Decimal("1E+2")}, {"d": 1.5, "i": 3, "e": 100.0}),
 }
 
 
@@ -173,7 +194,7 @@ import math
 from ytjobs import read_rows, write_rows
 
 VALUES = {{"nan": math.nan, "inf": math.inf, "int-key": None, "colliding": None,
-          "set": {{1, 2}}, "bytes": b"\\xff", "ascii": b"ok"}}
+          "set": {{1, 2}}, "bytes": b"\\xff", "ascii": b"ok", "big-int": 1 << 64}}
 
 
 def out(row):
@@ -195,6 +216,7 @@ MAPPER_REFUSED = {
     "colliding": "RowRefused: row 1: column name 1 is an int",
     "set": "RowRefused: row 1: column 'v' holds a set",
     "bytes": "RowRefused: row 1: column 'v' holds bytes that are not ASCII",
+    "big-int": "RowRefused: row 1: column 'v' holds 18446744073709551616: YT's integers are 64",
 }
 CASES = [{"id": i, "case": case} for i, case in enumerate([*MAPPER_REFUSED, "ascii"])]
 
@@ -216,8 +238,8 @@ def test_a_mapper_writing_ascii_bytes_stores_the_same_text(modes):
     both = modes({"src/mapper.py": WRITING_MAPPER.format(case="ascii")})
     both.put("//rows/in", CASES)
     assert both.map("src/mapper.py", "//rows/in", "//rows/out") == {"dev": None, "prod": None}
-    assert both.read("//rows/out") == {"dev": [{"id": 6, "v": "ok"}],
-                                       "prod": [{"id": 6, "v": "ok"}]}
+    ascii_row = {"id": len(MAPPER_REFUSED), "v": "ok"}  # the last of CASES
+    assert both.read("//rows/out") == {"dev": [ascii_row], "prod": [ascii_row]}
 
 
 RAW_MAPPER = """
@@ -233,7 +255,10 @@ sys.stdout.buffer.write({line!r}.encode() + b"\\n")
     ('{"x": [1, -2.5E+309]}', "numeric (floating point) overflow"),
     ('{"x": NaN}', ""),
     ('{"x": Infinity}', ""),
-], ids=["1e400", "nested-overflow", "NaN-token", "Infinity-token"])
+    ('{"x": 18446744073709551616}', "integer overflow"),
+    ('{"x": {"y": [-9223372036854775809]}}', "integer overflow"),
+], ids=["1e400", "nested-overflow", "NaN-token", "Infinity-token", "int-over-uint64",
+        "nested-int-under-int64"])
 @pytest.mark.parametrize("after_rows", [False, True], ids=["alone", "after-ytjobs-rows"])
 def test_a_mapper_line_yt_cannot_parse_fails_alike(modes, line, words, after_rows):
     """A job printing its own JSON: a number beyond a double's range, or the bare constants

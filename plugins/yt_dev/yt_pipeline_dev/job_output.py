@@ -2,7 +2,8 @@
 
 YT parses a job's output and fails the job on a line that is not a row (a JSON object), a
 row heavier than `max_row_weight` (16 MiB by default), or a number beyond a double's range:
-its JSON parser (yajl) stops at `1e400` with "numeric (floating point) overflow", where
+its JSON parser (yajl) stops at `1e400` with "numeric (floating point) overflow" (and at an
+integer beyond 64 bits with "integer overflow"), where
 msgspec's scanner, which does not read numbers, would let it through and a later reader
 would fail. Dev does the same, so a table never holds a line that a later reader would
 choke on, and the error names the job and the line instead of surfacing stages later in
@@ -24,7 +25,7 @@ from typing import Any
 import msgspec
 
 from ytjobs.codec import loads_line
-from ytjobs.row_rules import all_finite
+from ytjobs.row_rules import INT_MIN, UINT_MAX, all_finite
 
 # Raw: each value's syntax is checked, but no Python object is built for its content
 _SCANNER = msgspec.json.Decoder(msgspec.Raw)
@@ -40,6 +41,8 @@ _CHUNK = 1 << 18  # small blocks: the parsed rows of one block are what memory h
 _NUMBER_SHAPES = bytes(48 if chr(b).isdigit() or b == 43 else 101 if b in b"eE" else 32
                        for b in range(256))
 _LONG_MANTISSA = b"0" * 309
+#: the fewest digits of an integer YT cannot hold (-9223372036854775809 has 19)
+_INT_DIGITS = b"0" * 19
 _SHOWN = 80
 
 
@@ -104,7 +107,8 @@ def _looks_whole(body: bytes, count: int) -> bool:
     except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         return False
     shapes = body.translate(_NUMBER_SHAPES)
-    return b"0e000" not in shapes and _LONG_MANTISSA not in shapes
+    # 19 digits in a row may be an integer beyond 64 bits (or text): looked at line by line
+    return b"0e000" not in shapes and _INT_DIGITS not in shapes
 
 
 def _check_line(line: bytes, number: int, limit: int) -> None:
@@ -125,12 +129,25 @@ def _check_line(line: bytes, number: int, limit: int) -> None:
         raise BadOutput(number, f"is not a row (a JSON object): {shown!r}")
     if not all_finite([row]):  # a reader other than msgspec takes 1e400 for infinity
         raise BadOutput(number, _OVERFLOW.format(shown))
+    if _INT_DIGITS in line.translate(_NUMBER_SHAPES) and _beyond_64_bits(row):
+        raise BadOutput(number, f"holds an integer beyond 64 bits: {shown!r} (YT refuses it: "
+                                "integer overflow)")
     if len(line) > limit and (weight := row_weight(row)) > limit:
         raise BadOutput(number, _too_heavy(weight, limit))
 
 
 _OVERFLOW = ("holds a number beyond a double's range: {!r} (YT refuses it: numeric "
              "(floating point) overflow)")
+
+
+def _beyond_64_bits(value: Any) -> bool:
+    if type(value) is int:
+        return not INT_MIN <= value <= UINT_MAX
+    if isinstance(value, dict):
+        return any(map(_beyond_64_bits, value.values()))
+    if isinstance(value, list):
+        return any(map(_beyond_64_bits, value))
+    return False
 
 
 def _overflowing(line: bytes) -> bool:

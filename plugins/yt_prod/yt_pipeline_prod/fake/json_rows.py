@@ -4,7 +4,9 @@ Reading (a write_table body, a job's output): YT parses with yajl (yt/yt/core/js
 json_parser.cpp over contrib/deprecated/yajl, as ytsaurus/ytsaurus-cpp-sdk ships them). Its
 lexer knows no `NaN` or `Infinity` ("invalid char in json text"; it takes only a bare `inf`,
 which no Python writer produces and which this fake refuses like the other two), its parser
-stops at a double beyond range ("numeric (floating point) overflow", yajl_parser.c), and a
+stops at a double beyond range ("numeric (floating point) overflow", yajl_parser.c) and at
+an integer beyond 64 bits ("integer overflow": YT's yajl_parse_integer and
+yajl_parse_unsigned_integer, library/cpp/yajl, read an integer as int64, then uint64), and a
 row is built as a tree in which a key repeated in one map is "Duplicate key"
 (TJsonCallbacksBuildingNodesImpl in json_callbacks.cpp, the tree builder's AddChild).
 Python's json takes all of these silently, so the fake checks for them.
@@ -33,7 +35,7 @@ def parse_rows(data: bytes) -> list[dict[str, Any]]:
     """JSON rows one after another; the client does not always put them on separate lines."""
     text = data.decode("utf-8")
     decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_double,
-                               object_pairs_hook=_map)
+                               parse_int=_integer, object_pairs_hook=_map)
     rows: list[dict[str, Any]] = []
     index, end = 0, len(text)
     while True:
@@ -84,6 +86,13 @@ def _double(text: str) -> float:
     value = float(text)
     if math.isinf(value):
         raise _ParseError(f"parse error: numeric (floating point) overflow ({text})")
+    return value
+
+
+def _integer(text: str) -> int:
+    value = int(text)
+    if not -(1 << 63) <= value < (1 << 64):
+        raise _ParseError(f"parse error: integer overflow ({text})")
     return value
 
 
