@@ -8,7 +8,7 @@ from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
 from yt_pipeline_dev.client import DevClient
 
 ROWS = [
-    {"id": 1, "big": 2**63 + 7, "huge": -(2**70), "name": "Zoë ✓"},
+    {"id": 1, "big": 2**63 + 7, "huge": -(2**63), "name": "Zoë ✓"},
     {"id": 2, "nested": {"a": [1, {"b": None}], "c": {"d": [True]}}, "none": None},
 ]
 

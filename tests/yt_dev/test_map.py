@@ -38,7 +38,7 @@ def _rows(client, path):
 
 def test_map_job_count_keeps_order_in_contiguous_shards(dev_client, stages):
     stages("m", {"src/mapper.py": COPY_MAPPER})
-    source = [{"id": i, "big": 2**64 + i, "text": f"ü{i}"} for i in range(999)]
+    source = [{"id": i, "big": 2**63 + i, "text": f"ü{i}"} for i in range(999)]
     dev_client.write_table("//in/t", source)
     spec = stages.spec("map", "m", job_count=3, input_tables=["//in/t"],
                        output_tables=["//out/t"], mapper="src/mapper.py")

@@ -251,7 +251,7 @@ def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
             )
         source = local_file(spec, item)
         shutil.copyfile(source, sandbox / source.name)
-    if spec.checkpoints:
+    if spec.checkpoints and spec.kind != "sort":  # a sort runs no job
         folder = job_folder(sandbox)
         folder.mkdir()
         for checkpoint in spec.checkpoints:
