@@ -9,7 +9,6 @@ misspelling before anything runs (config_schema.check_stage_spelling).
 
 from __future__ import annotations
 
-import difflib
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +90,8 @@ def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, Conf
 
 def _check_known(registry: Any, name: str, source: str, key: str) -> None:
     if not registry.has_stage(name):
+        import difflib  # only for an error: not paid by every run
+
         close = difflib.get_close_matches(name, list(registry.get_all_stages()), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise StageNotFound(
