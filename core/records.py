@@ -105,9 +105,12 @@ def read_records(folder: Path, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def prune(runs_dir: Path) -> None:
-    from yt_pipeline.job_logs import remove_run_logs
+    old_records = record_files(runs_dir.parent)[KEEP:]
+    if not old_records:
+        return
+    from yt_pipeline.job_logs import remove_run_logs  # imported by the runs that prune
 
-    for old in record_files(runs_dir.parent)[KEEP:]:
+    for old in old_records:
         try:
             old.unlink()
         except OSError:
