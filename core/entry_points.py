@@ -80,7 +80,7 @@ def entry_points(group: str) -> list[EntryPoint]:
     folders = _metadata_folders(sys.path)
     if folders is None or _other_distribution_finders():
         return _from_importlib(group)
-    found = []
+    found: list[EntryPoint] = []
     for folder in folders:
         try:
             text = (folder / "entry_points.txt").read_text(encoding="utf-8")

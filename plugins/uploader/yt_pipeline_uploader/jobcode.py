@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from yt_pipeline.errors import PackagingError
-from yt_pipeline.operations import DEFAULT_SCRIPTS
+from yt_pipeline.operation_names import DEFAULT_SCRIPTS
 from yt_pipeline.packaging import script_role, wrapper_name
 from yt_pipeline.stage import STAGE_CONFIG_FILE
 from yt_pipeline.yamlio import read_yaml_mapping
