@@ -40,7 +40,9 @@ DEV_RUN_NEVER = NEVER + (
     "yt_pipeline_uploader.archive",  # no stage of hello world has job code to pack
     "yt_pipeline_uploader.walk",
     "yt_pipeline_uploader.wrapper",
-    "yt_pipeline_dev.launcher",  # no operation runs
+    "yt_pipeline_dev.launcher",  # no operation runs, no stage has operation sections
+    "yt_pipeline.operations",
+    "yt_pipeline.operation_config",
     "yt_pipeline_dev.yql_duckdb",
     "ytjobs.mapper",  # the host reads tables with ytjobs.codec alone
     "socket",
