@@ -30,8 +30,8 @@ class Distribution:
     """An installed distribution's metadata folder; its name and version are read from its
     metadata file on first use (only `yt-pipeline plugins` and messages show them)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
 
     @functools.cached_property
     def _headers(self) -> dict[str, str]:
@@ -82,9 +82,12 @@ def entry_points(group: str) -> list[EntryPoint]:
         return _from_importlib(group)
     found: list[EntryPoint] = []
     for folder in folders:
-        try:
-            text = (folder / "entry_points.txt").read_text(encoding="utf-8")
+        try:  # plain strings and open(): pathlib costs more than the read, dozens of times
+            with open(os.path.join(folder, "entry_points.txt"), encoding="utf-8") as handle:
+                text = handle.read()
         except (OSError, ValueError):  # none, or unreadable: importlib.metadata skips it too
+            continue
+        if f"[{group}]" not in text:  # the section's line, as _parse matches it
             continue
         dist = Distribution(folder)
         found.extend(EntryPoint(name, value, group, dist)
@@ -92,11 +95,11 @@ def entry_points(group: str) -> list[EntryPoint]:
     return found
 
 
-def _metadata_folders(paths: Iterable[str]) -> list[Path] | None:
+def _metadata_folders(paths: Iterable[str]) -> list[str] | None:
     """Each distribution's folder, the first found of each normalized name; None when a
     path entry is not a plain folder (a zip file or an egg: left to importlib.metadata)."""
     seen: set[str] = set()
-    folders = []
+    folders: list[str] = []
     for entry in paths:
         if entry.lower().endswith(".egg"):
             return None  # an egg's metadata is laid out differently
@@ -118,7 +121,7 @@ def _metadata_folders(paths: Iterable[str]) -> list[Path] | None:
                 if name in seen:
                     break
                 seen.add(name)
-                folders.append(Path(entry, child))
+                folders.append(os.path.join(entry, child))
     return folders
 
 
