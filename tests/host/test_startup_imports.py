@@ -38,11 +38,13 @@ DEV_RUN_NEVER = NEVER + (
     "yt_pipeline_prod.launcher",
     "yt_pipeline_prod.settings",
     "yt_pipeline_uploader.archive",  # no stage of hello world has job code to pack
+    "yt_pipeline.packaging",
     "yt_pipeline_uploader.walk",
     "yt_pipeline_uploader.wrapper",
     "yt_pipeline_dev.launcher",  # no operation runs, no stage has operation sections
     "yt_pipeline.operations",
     "yt_pipeline.operation_config",
+    "concurrent.futures",  # no operation is submitted without waiting
     "yt_pipeline_dev.yql_duckdb",
     "ytjobs.mapper",  # the host reads tables with ytjobs.codec alone
     "socket",

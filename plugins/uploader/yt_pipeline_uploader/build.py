@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import PackagingError
-from yt_pipeline.packaging import ARCHIVE_NAME, BUILD_DIR_NAME, CodePackage
 from yt_pipeline_uploader.jobcode import JobScript, find_job_scripts
 
 if TYPE_CHECKING:
-    # the file walk is imported once there is code to pack: most stages of a dev run
-    # have no job, and every run asks for the archive
+    # the file walk and the archive's description are imported once there is code to
+    # pack: most stages of a dev run have no job, and every run asks for the archive
+    from yt_pipeline.packaging import CodePackage
     from yt_pipeline_uploader.private import Private
     from yt_pipeline_uploader.walk import Entry, Source
 
@@ -42,6 +42,7 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
         return None
     log.info("[Upload] Packaging code...")
 
+    from yt_pipeline.packaging import ARCHIVE_NAME, CodePackage
     from yt_pipeline_uploader import sources as src
 
     # Everything is checked before .build is touched, so a bad configuration leaves the
@@ -180,6 +181,8 @@ def _secret_ids(settings: Any, pipeline_dir: Path) -> frozenset[tuple[int, int]]
 
 
 def _build_dir(pipeline_dir: Path) -> Path:
+    from yt_pipeline.packaging import BUILD_DIR_NAME
+
     build_dir = pipeline_dir / BUILD_DIR_NAME
     if build_dir.is_symlink() or build_dir.is_file():
         build_dir.unlink()
