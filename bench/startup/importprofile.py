@@ -2,8 +2,10 @@
 
 Each module's cumulative time (itself and what it imports first) is the median over the
 runs, so one slow run on a busy machine does not decide the order. A module imported
-inside a function is a top-level row of its own (importtime restarts its tree there), so
-the rows marked `*` add up to roughly the whole import time of the command.
+inside a function is a top-level row of its own (importtime restarts its tree there).
+A module loaded by `importlib.import_module` (the plugins pluggy registers) has no row:
+importtime reports only `import` statements, so its own time is missing, while what it
+imports shows as top-level rows.
 """
 
 from __future__ import annotations
