@@ -97,10 +97,13 @@ def entry_points(group: str) -> list[EntryPoint]:
 
 def _metadata_folders(paths: Iterable[str]) -> list[str] | None:
     """Each distribution's folder, the first found of each normalized name; None when a
-    path entry is not a plain folder (a zip file or an egg: left to importlib.metadata)."""
+    path entry is not a plain folder named by a string (a zip file, an egg: left to
+    importlib.metadata)."""
     seen: set[str] = set()
     folders: list[str] = []
     for entry in paths:
+        if not isinstance(entry, str):  # a Path someone put on sys.path, or stranger
+            return None
         if entry.lower().endswith(".egg"):
             return None  # an egg's metadata is laid out differently
         try:
