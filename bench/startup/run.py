@@ -1,7 +1,8 @@
 """Whole-process wall time of `yt-pipeline --help` and of running examples/01_hello_world.
 
 Prints the median of several runs beside `python -c pass` (the interpreter's own start-up,
-measured in the same run) and checks that ytsaurus-client and DuckDB are not imported.
+measured in the same run) and checks that ytsaurus-client, DuckDB, rich, libcst and
+importlib.metadata are not imported.
 Then, for each command, the modules that took longest to import (`python -X importtime`,
 median of --profile-runs runs): the profile a start-up change is judged by.
 
@@ -24,6 +25,9 @@ from importprofile import profile, top_rows
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = {"--help": 0.2, "hello world": 0.4}
+#: modules a dev run of hello world has no use for (tests/host/test_startup_imports.py
+#: checks more, without timings)
+HEAVY = ("yt.wrapper", "duckdb", "rich", "libcst", "importlib.metadata")
 
 
 # Measure as a user's machine runs: with bytecode caching (some sandboxes turn it off).
@@ -43,8 +47,9 @@ def median_of(cmd: list[str], runs: int, cwd: Path | None = None) -> float:
 
 def heavy_imports(pipeline: Path) -> list[str]:
     code = (
-        "import sys; from yt_pipeline.cli import invoke; invoke(['run', sys.argv[1]]); "
-        "print('MODULES:' + ','.join(m for m in ('yt.wrapper', 'duckdb', 'rich') if m in sys.modules))"
+        f"import sys; HEAVY = {HEAVY!r}; from yt_pipeline.cli import invoke; "
+        "invoke(['run', sys.argv[1]]); "
+        "print('MODULES:' + ','.join(m for m in HEAVY if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code, str(pipeline)], capture_output=True,
                           text=True, check=True)
