@@ -56,6 +56,7 @@ HELP_NEVER = NEVER + (
     "hashlib",
     "yt_pipeline.config",
     "yt_pipeline.discovery",
+    "yt_pipeline.modes",  # plugins import it when asked for their modes
     "yt_pipeline.runner",
     "yt_pipeline.pipeline",
     "yt_pipeline_dev.client",
