@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from yt_pipeline import hookimpl
-from yt_pipeline.discovery import DiscoveredStage, discover_entry_points, discover_folder
 
 if TYPE_CHECKING:
     from yt_pipeline.config import PipelineConfig
+    from yt_pipeline.discovery import DiscoveredStage
 
 
 def configured_stage_names(settings: PipelineConfig) -> set[str]:
@@ -26,6 +26,9 @@ def configured_stage_names(settings: PipelineConfig) -> set[str]:
 
 @hookimpl(trylast=True)
 def ytp_discover_stages(pipeline_dir: Path, settings: PipelineConfig) -> list[DiscoveredStage]:
+    # imported here: the plugin is registered by every command, stages are found by few
+    from yt_pipeline.discovery import discover_entry_points, discover_folder
+
     local = discover_folder(pipeline_dir)
     wanted = configured_stage_names(settings) - {s.name for s in local}
     return local + (discover_entry_points(wanted) if wanted else [])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +131,8 @@ def pack_folder(folder: Path, target: Path) -> None:
     """A folder as an uncompressed tar whose bytes depend on the files' names and contents
     only (no times, owners or modes but the executable bit), so an unchanged folder gives
     the same bytes, the same content name, and is not uploaded again."""
+    import tarfile  # only prod uploads of a folder need it
+
     with tarfile.open(target, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for name, path in folder_entries(folder):
             info = tarfile.TarInfo(name)

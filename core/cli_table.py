@@ -8,7 +8,6 @@ elsewhere, or with `--format json`, as one JSON object per line, for other tools
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from itertools import islice
@@ -44,11 +43,15 @@ def _as_table(fmt: str) -> bool:
 
 
 def _cell(value: Any) -> str:
+    import json  # not at the top: this module is loaded by every command, for --help
+
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def show_rows(rows: Iterable[dict[str, Any]], fmt: str, title: str) -> int:
     """Print rows; returns how many."""
+    import json
+
     rows = list(rows)
     if not _as_table(fmt):
         for row in rows:

@@ -32,7 +32,7 @@ from typing import Any
 
 from yt_pipeline.checkpoints import KEY, folder_entries, named_entries
 from yt_pipeline.filememo import FileMemo, Import
-from yt_pipeline.operation_config import DEFAULT_SCRIPTS
+from yt_pipeline.operation_names import DEFAULT_SCRIPTS
 from yt_pipeline.units import digest_value
 
 #: never part of a stage's code: caches of the interpreter

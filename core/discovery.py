@@ -103,8 +103,7 @@ def discover_folder(pipeline_dir: Path) -> list[DiscoveredStage]:
 def discover_entry_points(wanted: set[str]) -> list[DiscoveredStage]:
     """Stages published by installed packages; only the ones the configuration names are
     imported, so an unrelated broken package costs nothing."""
-    from importlib.metadata import entry_points
-
+    from yt_pipeline.entry_points import entry_points
     from yt_pipeline.stage import BaseStage
 
     found = []

@@ -11,7 +11,6 @@ Three ways to say what depends on what, as the configuration allows:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -26,6 +25,8 @@ from yt_pipeline.graph_order import (
 
 def unknown_stage(name: str, known: Iterable[str], where: str) -> GraphError:
     """`--only nosuch: unknown stage nosuch; did you mean nosuc? (known: ...)`"""
+    import difflib  # only for an error: not paid by every run
+
     known = list(known)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else ""

@@ -10,9 +10,8 @@ being lost on the next `--resume`.
 
 from __future__ import annotations
 
-import base64
 import datetime
-import decimal
+import functools
 import json
 import math
 import pathlib
@@ -28,15 +27,30 @@ _SCALARS = (str, int, bool, type(None))
 _PATHS = {cls.__name__: cls for cls in (pathlib.PurePosixPath, pathlib.PureWindowsPath,
                                          pathlib.PosixPath, pathlib.WindowsPath,
                                          pathlib.PurePath, pathlib.Path)}
-_TEXT: dict[type, tuple[str, Callable[[Any], str], Callable[[str], Any]]] = {
-    datetime.datetime: ("datetime", datetime.datetime.isoformat, datetime.datetime.fromisoformat),
-    datetime.date: ("date", datetime.date.isoformat, datetime.date.fromisoformat),
-    datetime.time: ("time", datetime.time.isoformat, datetime.time.fromisoformat),
-    decimal.Decimal: ("decimal", str, decimal.Decimal),
-    uuid.UUID: ("uuid", str, uuid.UUID),
-    bytes: ("bytes", lambda b: base64.b64encode(b).decode("ascii"), base64.b64decode),
-}
-_FROM_TEXT = {tag: parse for tag, _, parse in _TEXT.values()}
+
+
+@functools.cache
+def _text_forms() -> dict[type, tuple[str, Callable[[Any], str], Callable[[str], Any]]]:
+    """The types kept as text: (tag, to text, from text) by type. Built on first need, as
+    decimal and base64 cost start-up time and most debug values are plain JSON."""
+    import base64
+    import decimal
+
+    return {
+        datetime.datetime: ("datetime", datetime.datetime.isoformat,
+                            datetime.datetime.fromisoformat),
+        datetime.date: ("date", datetime.date.isoformat, datetime.date.fromisoformat),
+        datetime.time: ("time", datetime.time.isoformat, datetime.time.fromisoformat),
+        decimal.Decimal: ("decimal", str, decimal.Decimal),
+        uuid.UUID: ("uuid", str, uuid.UUID),
+        bytes: ("bytes", lambda b: base64.b64encode(b).decode("ascii"), base64.b64decode),
+    }
+
+
+@functools.cache
+def _from_text() -> dict[str, Callable[[str], Any]]:
+    return {tag: parse for tag, _, parse in _text_forms().values()}
+
 KEEPABLE = ("str, int, float, bool, None, list, tuple, dict, set, frozenset, bytes, date, "
             "datetime, time, timedelta, Decimal, UUID, Path")
 
@@ -58,7 +72,7 @@ def encode(value: Any, where: str = "") -> Any:
     encoder = _ENCODERS.get(kind)
     if encoder is not None:
         return encoder(value, where)
-    if kind in _TEXT:
+    if kind in _text_forms():
         return _encode_text(value, where)
     if _PATHS.get(kind.__name__) is kind:
         return {TAG: "path", "c": kind.__name__, "v": str(value)}
@@ -87,7 +101,7 @@ def _encode_text(value: Any, where: str) -> Any:
     zone = getattr(value, "tzinfo", None)
     if zone is not None and type(zone) is not datetime.timezone:
         raise _Unkeepable(where, value)  # a named zone that text cannot bring back
-    tag, to_text, _ = _TEXT[type(value)]
+    tag, to_text, _ = _text_forms()[type(value)]
     if getattr(value, "fold", 0):  # the later of two equal local times: text forgets it
         return {TAG: tag, "v": to_text(value), "fold": 1}
     return {TAG: tag, "v": to_text(value)}
@@ -123,7 +137,7 @@ def decode(value: Any) -> Any:
     decoder = _DECODERS.get(tag)
     if decoder is not None:
         return decoder(data, value)
-    parsed = _FROM_TEXT[tag](data)
+    parsed = _from_text()[tag](data)
     return parsed.replace(fold=1) if value.get("fold") else parsed
 
 

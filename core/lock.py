@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import PipelineLocked
+from yt_pipeline.hostname import host_name
 from yt_pipeline.state import RUNS_DIR
 
 log = logging.getLogger("yt_pipeline.lock")
@@ -80,7 +80,7 @@ class RunLock:
         self.run_id = run_id
         self.owner: dict[str, Any] = {
             "pid": os.getpid(),
-            "host": socket.gethostname(),
+            "host": host_name(),
             "run_id": run_id,
             "started_at": time.time(),
         }

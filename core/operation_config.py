@@ -13,15 +13,10 @@ from typing import Any
 
 from yt_pipeline import limits
 from yt_pipeline.errors import ConfigError
+from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS, operation_sections
 
 log = logging.getLogger("yt_pipeline.config")
 
-KINDS = ("map", "reduce", "map_reduce", "sort", "vanilla")
-DEFAULT_SCRIPTS = {
-    "mapper": "src/mapper.py",
-    "reducer": "src/reducer.py",
-    "vanilla": "src/vanilla.py",
-}
 RESOURCE_KEYS = {
     "memory_limit_gb": (int, float),
     "cpu_limit": (int, float),
@@ -168,9 +163,8 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
     the last stage's operation is found before the first stage has done anything: the checks
     `build_spec` makes, except those that depend on the kind when the section is not named
     after one (`operations.map` runs src/mapper.py unless it says otherwise)."""
-    client: Any = stage_config.get("client") if hasattr(stage_config, "get") else None
-    sections: Any = client.get("operations") if hasattr(client, "get") else None
-    if not hasattr(sections, "items"):
+    sections = operation_sections(stage_config)
+    if sections is None:
         return
     file = getattr(stage_config, "file", None)
     for name, section in sections.items():

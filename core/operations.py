@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from yt_pipeline.errors import ConfigError, PluginError
 from yt_pipeline.operation_config import (
-    DEFAULT_SCRIPTS,
-    KINDS,
     RESOURCE_KEYS,
     Fail,
     Resources,
@@ -27,6 +25,7 @@ from yt_pipeline.operation_config import (
     key_order_problem,
     read_section,
 )
+from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS
 
 if TYPE_CHECKING:
     from yt_pipeline.checkpoints import Checkpoint

@@ -15,11 +15,12 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from typing import Any
 
 import pluggy
 
 from yt_pipeline import hookspecs
+from yt_pipeline.entry_points import entry_points
 from yt_pipeline.errors import PluginError
 
 ENTRY_POINT_GROUP = "yt_pipeline"
@@ -123,10 +124,12 @@ def _load_entry_points(pm: pluggy.PluginManager, report: LoadReport) -> None:
             continue
         dist = getattr(ep, "dist", None)
         if dist is not None:
-            _DIST_OF[ep.name] = (dist.name, dist.version)
+            _DIST_OF[ep.name] = dist
 
 
-_DIST_OF: dict[str, tuple[str, str]] = {}
+#: the distribution of each entry-point plugin; its name and version are read only when
+#: the plugins are described (reading them is a file read per plugin)
+_DIST_OF: dict[str, Any] = {}
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -157,8 +160,8 @@ def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         dist = _DIST_OF.get(name)
         version: str | None
-        if dist:
-            version, origin = dist[1], dist[0]
+        if dist is not None:
+            version, origin = dist.version, dist.name
         elif name in {m.rsplit(".", 1)[-1] for m in BUILTIN_PLUGINS}:
             from yt_pipeline import __version__
 

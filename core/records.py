@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.hostname import host_name
 from yt_pipeline.state import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
 
@@ -49,7 +49,7 @@ def shown_status(record: dict[str, Any]) -> str:
 
     status = str(record.get("status", "?"))
     pid = record.get("pid")
-    if (status == RUNNING and isinstance(pid, int) and record.get("host") == socket.gethostname()
+    if (status == RUNNING and isinstance(pid, int) and record.get("host") == host_name()
             and not pid_alive(pid)):
         return KILLED
     return status
@@ -62,7 +62,7 @@ class RunRecord:
             "run_id": run_id,
             "status": RUNNING,
             "pid": os.getpid(),
-            "host": socket.gethostname(),
+            "host": host_name(),
             "started_at": time.time(),
             **fields,
             "stages": {},
@@ -105,9 +105,12 @@ def read_records(folder: Path, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def prune(runs_dir: Path) -> None:
-    from yt_pipeline.job_logs import remove_run_logs
+    old_records = record_files(runs_dir.parent)[KEEP:]
+    if not old_records:
+        return
+    from yt_pipeline.job_logs import remove_run_logs  # imported by the runs that prune
 
-    for old in record_files(runs_dir.parent)[KEEP:]:
+    for old in old_records:
         try:
             old.unlink()
         except OSError:

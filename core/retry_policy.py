@@ -8,12 +8,14 @@ failures, network and backend errors) unless the stage names its own with `retry
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    import random
 
 _KEYS = {"max_attempts", "backoff_s", "max_backoff_s"}
 
@@ -28,6 +30,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        import random  # only once an attempt failed: not paid by every run
+
         base = min(self.max_backoff_s, self.backoff_s * (2 ** (attempt - 1)))
         return base * (0.5 + 0.5 * (rng or random).random())
 

@@ -9,7 +9,6 @@ misspelling before anything runs (config_schema.check_stage_spelling).
 
 from __future__ import annotations
 
-import difflib
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
 from yt_pipeline.hookcalls import PluginHooks
+from yt_pipeline.operation_names import operation_sections
 from yt_pipeline.retry_policy import parse_retry
 from yt_pipeline.submitted import wait_all
 from yt_pipeline.units import (
@@ -78,21 +78,27 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
 
 def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, ConfigNode]:
     """Each stage's configuration, its operation sections checked before anything runs."""
-    from yt_pipeline.checkpoints import declared as declared_checkpoints
-    from yt_pipeline.operations import check_operation_sections
-
     configs = {}
     for name in names:
         configs[name] = pipeline.stage_config(name)
         check_stage_spelling(configs[name], configs[name].file)
+        if configs[name].get("checkpoints") is not None:
+            from yt_pipeline.checkpoints import declared
+
+            declared(configs[name], name, pipeline.pipeline_dir)
+        if operation_sections(configs[name]) is None:
+            continue  # nothing to check: the checks are not imported (most stages)
+        from yt_pipeline.operation_config import check_operation_sections
+
         stage_dir = pipeline.stage_registry.get_entry(name).stage_dir
         check_operation_sections(name, stage_dir, configs[name], pipeline.warned)
-        declared_checkpoints(configs[name], name, pipeline.pipeline_dir)
     return configs
 
 
 def _check_known(registry: Any, name: str, source: str, key: str) -> None:
     if not registry.has_stage(name):
+        import difflib  # only for an error: not paid by every run
+
         close = difflib.get_close_matches(name, list(registry.get_all_stages()), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise StageNotFound(

@@ -9,10 +9,11 @@ running when its stage's transaction ends would be aborted on a cluster anyway).
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from yt_pipeline.operations import OperationResult
     from yt_pipeline.stage import StageContext
 
@@ -47,6 +48,9 @@ class SubmittedOperation:
 
 def submit(context: StageContext | None, name: str, start: Any) -> SubmittedOperation:
     """Run `start()` in a thread; the stage waits for it before it ends."""
+    # imported here: every stage waits for its submitted operations, few submit any
+    from concurrent.futures import ThreadPoolExecutor
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ytp-{name}")
     handle = SubmittedOperation(name, pool.submit(start))
     pool.shutdown(wait=False)

@@ -1,9 +1,12 @@
 """Whole-process wall time of `yt-pipeline --help` and of running examples/01_hello_world.
 
 Prints the median of several runs beside `python -c pass` (the interpreter's own start-up,
-measured in the same run) and checks that ytsaurus-client and DuckDB are not imported.
+measured in the same run) and checks that ytsaurus-client, DuckDB, rich, libcst and
+importlib.metadata are not imported.
+Then, for each command, the modules that took longest to import (`python -X importtime`,
+median of --profile-runs runs): the profile a start-up change is judged by.
 
-    python bench/startup/run.py [--runs 15]
+    python bench/startup/run.py [--runs 15] [--top 25] [--profile-runs 7]
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from importprofile import profile, top_rows
+
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = {"--help": 0.2, "hello world": 0.4}
+#: modules a dev run of hello world has no use for (tests/host/test_startup_imports.py
+#: checks more, without timings)
+HEAVY = ("yt.wrapper", "duckdb", "rich", "libcst", "importlib.metadata")
 
 
 # Measure as a user's machine runs: with bytecode caching (some sandboxes turn it off).
@@ -39,8 +47,9 @@ def median_of(cmd: list[str], runs: int, cwd: Path | None = None) -> float:
 
 def heavy_imports(pipeline: Path) -> list[str]:
     code = (
-        "import sys; from yt_pipeline.cli import invoke; invoke(['run', sys.argv[1]]); "
-        "print('MODULES:' + ','.join(m for m in ('yt.wrapper', 'duckdb', 'rich') if m in sys.modules))"
+        f"import sys; HEAVY = {HEAVY!r}; from yt_pipeline.cli import invoke; "
+        "invoke(['run', sys.argv[1]]); "
+        "print('MODULES:' + ','.join(m for m in HEAVY if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code, str(pipeline)], capture_output=True,
                           text=True, check=True)
@@ -51,6 +60,9 @@ def heavy_imports(pipeline: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--top", type=int, default=25,
+                        help="modules listed per command in the import profile (0: none)")
+    parser.add_argument("--profile-runs", type=int, default=7)
     args = parser.parse_args()
     exe = shutil.which("yt-pipeline") or str(Path(sys.executable).parent / "yt-pipeline")
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,6 +74,11 @@ def main() -> None:
             "hello world": median_of([exe, "run", str(hello)], args.runs),
         }
         loaded = heavy_imports(hello)
+        profiles = {} if args.top <= 0 else {
+            name: top_rows(profile([sys.executable, exe, *argv], args.profile_runs, ENV),
+                           args.top)
+            for name, argv in (("--help", ["--help"]), ("hello world", ["run", str(hello)]))
+        }
     print(f"start-up, median of {args.runs} runs on {os.cpu_count()} cores")
     base = results["python -c pass"]
     for name, seconds in results.items():
@@ -71,6 +88,11 @@ def main() -> None:
         )
         print(f"  {name:<16} {seconds * 1000:7.1f} ms  ({seconds / base:4.1f}x interpreter){verdict}")
     print(f"  heavy modules imported by a dev run: {', '.join(loaded) or 'none'}")
+    for name, lines in profiles.items():
+        print(f"\nslowest imports of {name} (median of {args.profile_runs} runs; "
+              "* imported by the command or inside a function)")
+        for line in lines:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

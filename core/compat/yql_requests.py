@@ -13,16 +13,17 @@ New code should write the query for `run_yql` itself.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from itertools import islice
-from typing import Any, Literal, cast
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# the client methods live apart so that a client class does not build these dataclasses
+# on every start (most runs never send a request); re-exported for the old import path
+from yt_pipeline.compat.yql_methods import YqlRequests
 
 __all__ = ["DistinctRequest", "FilterTableRequest", "GroupByAggregateRequest",
            "JoinTablesRequest", "LimitTableRequest", "SelectColumnsRequest",
            "SortTableRequest", "UnionTablesRequest", "YqlRequests"]
 
-#: rows read to learn the columns of a request without `columns`
-COLUMN_ROWS = 1000
 JoinKeys = str | Sequence[str] | Mapping[str, Any]
 
 
@@ -203,49 +204,3 @@ def sort_query(req: SortTableRequest) -> str:
 def limit_query(req: LimitTableRequest) -> str:
     return _into(req.output_table, f"SELECT\n    {_listed(req.columns or [])}\n"
                                    f"FROM {_table(req.input_table)}\nLIMIT {int(req.limit)}")
-
-
-class YqlRequests:
-    """The request methods of yt-framework's client, for a client with `run_yql` and
-    `read_table` (the dev and prod clients)."""
-
-    def _request_columns(self, path: str) -> list[str]:
-        seen: dict[str, None] = {}
-        for row in islice(cast(Any, self).read_table(path), COLUMN_ROWS):
-            seen.update(dict.fromkeys(row))
-        if not seen:
-            raise ValueError(f"{path}: no rows to take the columns from; name them in columns=")
-        return list(seen)
-
-    def _run_request(self, query: str, req: Any) -> str | None:
-        if req.dry_run:
-            return query
-        cast(Any, self).run_yql(query, max_row_weight=req.max_row_weight)
-        return None
-
-    def _with_columns(self, req: Any, path: str) -> Any:
-        return req if req.columns is not None else replace(req, columns=self._request_columns(path))
-
-    def join_tables_request(self, req: JoinTablesRequest) -> str | None:
-        return self._run_request(join_query(req), req)
-
-    def filter_table_request(self, req: FilterTableRequest) -> str | None:
-        return self._run_request(filter_query(self._with_columns(req, req.input_table)), req)
-
-    def select_columns_request(self, req: SelectColumnsRequest) -> str | None:
-        return self._run_request(select_query(req), req)
-
-    def group_by_aggregate_request(self, req: GroupByAggregateRequest) -> str | None:
-        return self._run_request(group_by_query(req), req)
-
-    def union_tables_request(self, req: UnionTablesRequest) -> str | None:
-        return self._run_request(union_query(self._with_columns(req, req.tables[0])), req)
-
-    def distinct_request(self, req: DistinctRequest) -> str | None:
-        return self._run_request(distinct_query(req), req)
-
-    def sort_table_request(self, req: SortTableRequest) -> str | None:
-        return self._run_request(sort_query(self._with_columns(req, req.input_table)), req)
-
-    def limit_table_request(self, req: LimitTableRequest) -> str | None:
-        return self._run_request(limit_query(self._with_columns(req, req.input_table)), req)

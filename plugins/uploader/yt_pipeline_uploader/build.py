@@ -8,13 +8,17 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import PackagingError
-from yt_pipeline.packaging import ARCHIVE_NAME, BUILD_DIR_NAME, CodePackage
 from yt_pipeline_uploader.jobcode import JobScript, find_job_scripts
-from yt_pipeline_uploader.private import Private, private_paths
-from yt_pipeline_uploader.walk import Entry, Source, list_source
+
+if TYPE_CHECKING:
+    # the file walk and the archive's description are imported once there is code to
+    # pack: most stages of a dev run have no job, and every run asks for the archive
+    from yt_pipeline.packaging import CodePackage
+    from yt_pipeline_uploader.private import Private
+    from yt_pipeline_uploader.walk import Entry, Source
 
 log = logging.getLogger("yt_pipeline.uploader")
 
@@ -26,8 +30,6 @@ ABANDONED_PARTIAL_S = 600
 
 def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePackage | None:
     """Build `.build/source.tar.gz` for the enabled `stages`; None when none has job code."""
-    from yt_pipeline_uploader import sources as src
-
     pipeline_dir = Path(pipeline_dir).resolve()
     jobs = {
         stage.name: find_job_scripts(
@@ -39,6 +41,9 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
         log.debug("[Upload] no enabled stage has job code; nothing to package")
         return None
     log.info("[Upload] Packaging code...")
+
+    from yt_pipeline.packaging import ARCHIVE_NAME, CodePackage
+    from yt_pipeline_uploader import sources as src
 
     # Everything is checked before .build is touched, so a bad configuration leaves the
     # previous build as it was.
@@ -90,6 +95,8 @@ def list_shared_code(pipeline_dir: Path, settings: Any) -> dict[str, list[tuple[
     """What every job finds in the archive besides its stage (the `ytp_list_shared_code`
     hook): the files of ytjobs, of each `upload_modules` and each `upload_paths` entry, as
     `package_code` packs them, by entry."""
+    from yt_pipeline_uploader.walk import list_source
+
     pipeline_dir = Path(pipeline_dir).resolve()
     shared, private = _shared_sources(pipeline_dir, settings)
     secret_ids = _secret_ids(settings, pipeline_dir)
@@ -105,6 +112,7 @@ def list_shared_code(pipeline_dir: Path, settings: Any) -> dict[str, list[tuple[
 def _shared_sources(pipeline_dir: Path, settings: Any) -> tuple[list[Source], Private]:
     """ytjobs, `upload_modules` and `upload_paths`, checked; and what is never packed."""
     from yt_pipeline_uploader import sources as src
+    from yt_pipeline_uploader.private import private_paths
 
     extra = src.module_sources(pipeline_dir, list(_setting(settings, MODULES_KEY)), MODULES_KEY)
     private = private_paths(pipeline_dir, settings)
@@ -120,6 +128,8 @@ def _label(source: Source) -> str:
 
 def _collect(sources: list[Source], secret_ids: frozenset[tuple[int, int]],
              private: Private) -> dict[str, Entry]:
+    from yt_pipeline_uploader.walk import list_source
+
     files: dict[str, Entry] = {}
     for source in sources:
         for entry in list_source(source, secret_ids, private):
@@ -171,6 +181,8 @@ def _secret_ids(settings: Any, pipeline_dir: Path) -> frozenset[tuple[int, int]]
 
 
 def _build_dir(pipeline_dir: Path) -> Path:
+    from yt_pipeline.packaging import BUILD_DIR_NAME
+
     build_dir = pipeline_dir / BUILD_DIR_NAME
     if build_dir.is_symlink() or build_dir.is_file():
         build_dir.unlink()

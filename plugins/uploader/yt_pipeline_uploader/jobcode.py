@@ -12,8 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from yt_pipeline.errors import PackagingError
-from yt_pipeline.operations import DEFAULT_SCRIPTS
-from yt_pipeline.packaging import script_role, wrapper_name
+from yt_pipeline.operation_names import DEFAULT_SCRIPTS
 from yt_pipeline.stage import STAGE_CONFIG_FILE
 from yt_pipeline.yamlio import read_yaml_mapping
 
@@ -29,10 +28,14 @@ class JobScript:
 
     @property
     def role(self) -> str:
+        from yt_pipeline.packaging import script_role  # with the archive: most runs have none
+
         return script_role(self.script)
 
     @property
     def wrapper(self) -> str:
+        from yt_pipeline.packaging import wrapper_name
+
         return wrapper_name(self.stage, self.role)
 
 

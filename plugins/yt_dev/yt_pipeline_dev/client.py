@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from yt_pipeline.client import table_path_keyword
-from yt_pipeline.compat.yql_requests import YqlRequests
+from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from yt_pipeline import hookimpl
-from yt_pipeline.modes import ModeSpec
 
 if TYPE_CHECKING:
     from yt_pipeline.config import PipelineConfig
     from yt_pipeline.events import RunInfo
+    from yt_pipeline.modes import ModeSpec
     from yt_pipeline.operations import OperationResult, OperationSpec
     from yt_pipeline_dev.client import DevClient
 
@@ -42,6 +42,9 @@ def launch_operation(client: DevClient, spec: OperationSpec) -> OperationResult:
 
 @hookimpl
 def ytp_register_modes() -> list[ModeSpec]:
+    # imported here: commands that never ask for a mode (--help) do not load modes.py
+    from yt_pipeline.modes import ModeSpec
+
     return [ModeSpec("dev", create_client, launch_operation,
                      description="tables as JSON lines under .dev/, jobs as local processes")]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from yt_pipeline.client import table_path_keyword
-from yt_pipeline.compat.yql_requests import YqlRequests
+from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline_prod.client_log import route_client_log

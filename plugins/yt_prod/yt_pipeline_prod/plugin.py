@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from yt_pipeline import hookimpl
-from yt_pipeline.modes import ModeSpec
 
 if TYPE_CHECKING:
     from yt_pipeline.config import PipelineConfig
+    from yt_pipeline.modes import ModeSpec
     from yt_pipeline.operations import OperationResult, OperationSpec
     from yt_pipeline_prod.client import ProdClient
 
@@ -38,5 +38,8 @@ def launch_operation(client: ProdClient, spec: OperationSpec) -> OperationResult
 
 @hookimpl
 def ytp_register_modes() -> list[ModeSpec]:
+    # imported here: commands that never ask for a mode (--help) do not load modes.py
+    from yt_pipeline.modes import ModeSpec
+
     return [ModeSpec("prod", create_client, launch_operation,
                      description="a YTsaurus cluster through ytsaurus-client")]

@@ -1,0 +1,108 @@
+"""What a command imports: `--help` and a dev run of hello world load only what they use.
+
+Start-up time is mostly imports, and one import moved back to the top of a module undoes
+what bench/startup measured, so the modules are read from `sys.modules` of a fresh
+interpreter running the command (no timings here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MARK = "IMPORTED:"
+
+#: loaded by no command that does not use it
+NEVER = (
+    "yt",  # ytsaurus-client: prod only
+    "duckdb",  # dev YQL only
+    "libcst",  # yt-pipeline migrate only
+    "importlib.metadata",  # plugins are found from entry_points.txt directly
+    "email",  # what importlib.metadata would import to read a distribution's metadata
+    "yt_pipeline.migrate",
+    "yt_pipeline.compat.yql_requests",  # a client's request methods load it when called
+    "yt_pipeline.report_data",
+)
+#: a dev run imports a plugin's entry-point module (pluggy registers its hooks), not the
+#: modules that module loads on first use
+DEV_RUN_NEVER = NEVER + (
+    "rich",  # stderr is not a terminal: progress is plain log lines
+    "yt_pipeline_prod.client",
+    "yt_pipeline_prod.launcher",
+    "yt_pipeline_prod.settings",
+    "yt_pipeline_uploader.archive",  # no stage of hello world has job code to pack
+    "yt_pipeline.packaging",
+    "yt_pipeline_uploader.walk",
+    "yt_pipeline_uploader.wrapper",
+    "yt_pipeline_dev.launcher",  # no operation runs, no stage has operation sections
+    "yt_pipeline.operations",
+    "yt_pipeline.operation_config",
+    "concurrent.futures",  # no operation is submitted without waiting
+    "yt_pipeline_dev.yql_duckdb",
+    "ytjobs.mapper",  # the host reads tables with ytjobs.codec alone
+    "socket",
+)
+#: --help lists commands; it reads no configuration and runs nothing
+HELP_NEVER = NEVER + (
+    "yaml",
+    "json",
+    "hashlib",
+    "yt_pipeline.config",
+    "yt_pipeline.discovery",
+    "yt_pipeline.modes",  # plugins import it when asked for their modes
+    "yt_pipeline.runner",
+    "yt_pipeline.pipeline",
+    "yt_pipeline_dev.client",
+    "yt_pipeline_uploader.build",
+)
+
+
+def imported_by(args: list[str], cwd: Path) -> set[str]:
+    code = (  # json is imported after the list is taken: the command may not import it
+        "import sys\n"
+        "from yt_pipeline.cli import invoke\n"
+        "code = invoke(sys.argv[1:])\n"
+        "modules = sorted(sys.modules)\n"
+        "import json\n"
+        f"print({MARK!r} + json.dumps(modules))\n"
+        "sys.exit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YTP_")}
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith(MARK))
+    return set(json.loads(line[len(MARK):]))
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The `names` that are in `modules`, themselves or by a submodule."""
+    return [name for name in names
+            if name in modules or any(m.startswith(name + ".") for m in modules)]
+
+
+@pytest.fixture
+def hello(tmp_path: Path) -> Path:
+    folder = tmp_path / "hello"
+    shutil.copytree(REPO / "examples/01_hello_world", folder)
+    return folder
+
+
+def test_a_dev_run_imports_only_what_it_uses(hello):
+    modules = imported_by(["run", str(hello)], hello)
+    assert "yt_pipeline_dev.client" in modules  # the run did happen, in dev
+    assert "yt_pipeline_prod.plugin" in modules  # and every plugin was registered
+    assert loaded(modules, DEV_RUN_NEVER) == []
+
+
+def test_help_imports_only_the_commands(hello):
+    modules = imported_by(["--help"], hello)
+    assert "yt_pipeline_uploader.plugin" in modules  # plugins add their commands to it
+    assert loaded(modules, HELP_NEVER) == []
