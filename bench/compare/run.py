@@ -54,7 +54,10 @@ def ytf_python(venv_dir: Path) -> Path | None:
 
 
 def _env_for(bin_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # as a user's machine runs: bytecode cached (some sandboxes set PYTHONDONTWRITEBYTECODE,
+    # which makes every process, jobs included, compile its modules again)
+    dropped = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(bin_dir.parent)
     return env
@@ -240,7 +243,7 @@ def readme_table(lines: list[dict[str, object]], runs: dict[str, list[dict[str, 
            "|---|---|---|---|---|---|"]
     for line in lines:
         ytf, ours, limit = line["ytf"], line["ours"], line["limit"]
-        ratio = f"{ytf / ours:.1f}x" if isinstance(ytf, float) and isinstance(ours, float) else ""
+        ratio = f"{ytf / ours:.2f}x" if isinstance(ytf, float) and isinstance(ours, float) else ""
         label = str(line["label"]).strip()
         out.append(f"| {label} | {_seconds(ytf)} | {_seconds(ours)} | {ratio} | "
                    f"{_seconds(limit) if limit else ''} | {line['goal']} |")

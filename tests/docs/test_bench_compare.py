@@ -131,7 +131,7 @@ def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_pa
     run.write_readme(readme, table)
     text = readme.read_text()
     assert "old figures" not in text and text.startswith("intro\n") and text.endswith("after\n")
-    assert "| (1) data: whole process | 18.00 s | 2.00 s | 9.0x | 1.00 s | met (>= 9x) |" in text
-    assert "| YQL group-by | 0.20 s | 0.20 s | 1.0x | 0.10 s | met (<= yt-framework) |" in text
-    assert "| read back | 0.50 s | 0.50 s | 1.0x | 0.45 s | met (<= 1.3x limit) |" in text
+    assert "| (1) data: whole process | 18.00 s | 2.00 s | 9.00x | 1.00 s | met (>= 9x) |" in text
+    assert "| YQL group-by | 0.20 s | 0.20 s | 1.00x | 0.10 s | met (<= yt-framework) |" in text
+    assert "| read back | 0.50 s | 0.50 s | 1.00x | 0.45 s | met (<= 1.3x limit) |" in text
     assert "| largest process of (1) | 500 MiB | 140 MiB | | | met (<= 150 MiB) |" in text
