@@ -196,12 +196,26 @@ def test_bad_line_deep_in_a_large_block_is_named(tmp_path, bad, line, problem):
 
 
 def test_numbers_that_only_look_out_of_range_pass(tmp_path):
-    # an exponent in text, one of a tiny number (it rounds to 0), one within range, and an
-    # integer of many digits (dev keeps integers exact) are all rows
+    # an exponent in text, one of a tiny number (it rounds to 0), one within range, the
+    # 64-bit integers at their edges (dev keeps them exact) and many digits in text are rows
     path = tmp_path / "out.jsonl"
-    lines = [b'{"a": "1e400"}', b'{"a": 1e-400}', b'{"a": 1.5e308}', b'{"a": 1' + b"0" * 400 + b"}"]
+    lines = [b'{"a": "1e400"}', b'{"a": 1e-400}', b'{"a": 1.5e308}',
+             b'{"a": 18446744073709551615, "b": [-9223372036854775808]}',
+             b'{"a": "1' + b"0" * 400 + b'"}']
     path.write_bytes(GOOD_BLOCK + b"\n".join(lines) + b"\n")
-    assert check_rows(path) == 5004
+    assert check_rows(path) == 5005
+
+
+@pytest.mark.parametrize("number", [b"18446744073709551616", b"-9223372036854775809",
+                                    b"1" + b"0" * 400])
+def test_an_integer_beyond_64_bits_is_refused_naming_its_line(tmp_path, number):
+    """YT's parser reads an integer as int64, then uint64, and stops at a longer one:
+    "integer overflow" (yajl_parse_integer, yajl_parse_unsigned_integer)."""
+    path = tmp_path / "out.jsonl"
+    path.write_bytes(GOOD_BLOCK + b'{"a": {"b": [' + number + b"]}}\n")
+    with pytest.raises(BadOutput, match="line 5001 of its output holds an integer beyond 64 "
+                                        "bits: .* \\(YT refuses it: integer overflow\\)"):
+        check_rows(path)
 
 
 def test_good_output_with_escaped_newlines_and_nested_rows_is_counted(tmp_path):
