@@ -169,3 +169,20 @@ def test_a_changed_checkpoint_misses_the_cache(tmp_path, run_cli):
     assert "checkpoint vocab" in third.stderr, third.stderr
     rows = [json.loads(x) for x in (root / ".dev/ck/out.jsonl").read_text().splitlines()]
     assert rows[0] == {"x": 1, "score": 10, "word": "uno"}
+
+
+@pytest.mark.parametrize("link", ["assets/vocab/words/leak.txt", "models/leak.json"])
+def test_a_symlink_leading_out_of_the_pipeline_is_refused(tmp_path, run_cli, fake_yt, link):
+    """Inside a checkpoint folder or as the checkpoint itself: nothing outside the pipeline
+    folder is packed or sent."""
+    outside = tmp_path / "private.txt"
+    outside.write_text("not for the cluster")
+    checkpoints = {"model": "models/leak.json" if link.startswith("models") else
+                   "models/weights.json", "vocab": "assets/vocab"}
+    root = _pipeline(tmp_path / "p", "prod", fake_yt.url, checkpoints=checkpoints)
+    (root / link).symlink_to(outside)
+    result = run_cli("run", str(root))
+    assert result.exit_code == 2, result.output
+    assert "outside the pipeline folder" in result.stderr or "leads outside" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert fake_yt.calls["write_file"] == 0 and fake_yt.specs == []
