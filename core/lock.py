@@ -90,20 +90,40 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(3):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                self._create()
             except FileExistsError:
                 other = self._read_other()
                 if other is not None and not self._stale(other):
                     raise PipelineLocked(self._message(other)) from None
                 self._take_over(other)
                 continue
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.owner, handle)
             self.held = True
             with _held_lock:
                 _held_here.setdefault(self.path.resolve(), set()).add(self.run_id)
             return self
         raise PipelineLocked(f"cannot take the run lock {self.path}: it keeps reappearing")
+
+    def _create(self) -> None:
+        """Create the lock file with its content, or FileExistsError. The content is written
+        to a file of this process first and linked under the lock's name, so the lock never
+        exists empty: a run killed while taking it leaves no lock that the next run, resumed
+        at once, would have to wait for. Where the file system has no hard links, the file
+        is created exclusively and then filled."""
+        own = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            own.write_text(json.dumps(self.owner), encoding="utf-8")
+            try:
+                os.link(own, self.path)
+                return
+            except FileExistsError:
+                raise
+            except OSError:
+                pass  # no hard links here
+        finally:
+            own.unlink(missing_ok=True)
+        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(self.owner, handle)
 
     def _read_other(self) -> dict[str, Any] | None:
         try:

@@ -189,3 +189,29 @@ def test_runs_tells_a_killed_run_and_orders_runs_of_one_second(dag, run_cli):
     listed = run_cli("runs", root).stdout.splitlines()
     assert [line.split()[0] for line in listed] == [ids[1], ids[0]]  # newest first
     assert listed[1].split()[2] == "KILLED" and listed[0].split()[2] == "RUNNING"
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_the_lock_file_never_exists_without_its_owner(tmp_path, monkeypatch, hard_links):
+    """A run killed while taking the lock must not leave an empty lock file, which the next
+    run (a --resume right after the kill) would take for one being written and refuse.
+    With hard links the lock appears with its content; without, the old way is kept."""
+    seen: list[str] = []
+    real_link = os.link
+
+    def link(source, target, *args, **kwargs):
+        seen.append(open(source, encoding="utf-8").read())  # what appears under the name
+        if not hard_links:
+            raise PermissionError(1, "Operation not permitted")
+        return real_link(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "link", link)
+    lock = RunLock(tmp_path, "dev", "run-1").acquire()
+    owner = json.loads((tmp_path / ".runs" / "dev.lock").read_text())
+    assert owner["run_id"] == "run-1" and owner["pid"] == os.getpid()
+    assert [json.loads(text)["run_id"] for text in seen] == ["run-1"]
+    assert sorted(p.name for p in (tmp_path / ".runs").iterdir()) == ["dev.lock"]
+    with pytest.raises(PipelineLocked):
+        RunLock(tmp_path, "dev", "run-2").acquire()
+    lock.release()
+    assert not (tmp_path / ".runs" / "dev.lock").exists()
