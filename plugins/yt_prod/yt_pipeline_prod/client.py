@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from yt_pipeline.client import table_path_keyword
@@ -110,6 +111,9 @@ class ProdClient(YqlRequests):
         self._local = threading.local()
         #: archives known to be in build_folder already (remote paths)
         self.uploaded: set[str] = set()
+        #: checkpoint folder -> (its files' names, sizes and times, its uploaded tar), so the
+        #: operations of one run pack an unchanged folder once
+        self.packed_folders: dict[Path, tuple[tuple[Any, ...], str]] = {}
         self.upload_lock = threading.Lock()
         #: how to stop each operation still running, by id: used when the run is cut short
         self.running: dict[str, Callable[[], None]] = {}

@@ -28,7 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.checkpoints import pack_folder
+from yt_pipeline.checkpoints import folder_entries, pack_folder
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.stage_txn import outside_transaction
@@ -169,10 +169,18 @@ def ensure_checkpoint_uploaded(client: ProdClient, checkpoint: Checkpoint) -> st
     as a reproducible tar, so either is sent only when its content changed."""
     if not checkpoint.is_folder:
         return ensure_file_uploaded(client, checkpoint.source)
+    signature = tuple((name, status.st_size, status.st_mtime_ns)
+                      for name, path in folder_entries(checkpoint.source)
+                      for status in (path.stat(),))
+    known = client.packed_folders.get(checkpoint.source)
+    if known is not None and known[0] == signature and known[1] in client.uploaded:
+        return known[1]  # another operation of this run sent it already
     with tempfile.TemporaryDirectory(prefix="ytp-checkpoint-") as scratch:
         packed = Path(scratch) / f"{checkpoint.name}.tar"
         pack_folder(checkpoint.source, packed)
-        return ensure_file_uploaded(client, packed)
+        target = ensure_file_uploaded(client, packed)
+    client.packed_folders[checkpoint.source] = (signature, target)
+    return target
 
 
 def _same(handle: Any, digest: str) -> None:
