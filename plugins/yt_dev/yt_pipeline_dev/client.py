@@ -247,15 +247,9 @@ class DevClient(YqlRequests):
 
     def run_yql(self, query: str, pool: str | None = None,
                 max_row_weight: str | None = None) -> list[dict[str, Any]]:
-        from yt_pipeline_dev.yql_worker import run_in_worker
+        from yt_pipeline_dev.yql_duckdb import run_query
 
-        if self.txn is None:
-            return run_in_worker(self.root, query)
-        try:  # the worker stages its writes in this transaction's folder
-            self.txn.started()
-            return run_in_worker(self.root, query, self.txn.dir.name)
-        finally:
-            self.txn.reload()
+        return run_query(self, query)
 
     # -- bookkeeping ------------------------------------------------------------------
     def log(self, action: str, subject: str, *, rows: int | None = None,

@@ -37,10 +37,9 @@ class DevTransaction:
     """Most stages write nothing: until its first write, a transaction is only this object
     (no folder, no name), so that it costs them nothing."""
 
-    def __init__(self, root: Path, folder_name: str | None = None, *, owner: bool = True):
+    def __init__(self, root: Path):
         self.root = root
-        self._name = folder_name
-        self.owner = owner
+        self._name: str | None = None
         self.lock = threading.Lock()
         self._staging: Staging | None = None
         self._owner_fd: int | None = None
@@ -57,21 +56,16 @@ class DevTransaction:
     @property
     def staging(self) -> Staging:
         if self._staging is None:
-            self._staging = Staging(self.dir) if self.owner else Staging.load(self.dir)
+            self._staging = Staging(self.dir)
         return self._staging
 
     def started(self) -> None:
         """The folder, made at the first write; its flock tells `sweep` the owner lives."""
-        if self._owner_fd is not None or not self.owner:
+        if self._owner_fd is not None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         self._owner_fd = os.open(self.dir / OWNER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
-
-    def reload(self) -> None:
-        """Take in what another process (a YQL worker) staged in this transaction."""
-        with self.lock:
-            self._staging = Staging.load(self.dir)
 
     # -- staging ------------------------------------------------------------------------
     @contextmanager

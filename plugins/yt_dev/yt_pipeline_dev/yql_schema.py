@@ -6,10 +6,12 @@ or a later write to it (`keep_schema`: a table keeps its schema when rows are wr
 as on a cluster). Any other table (write_table, operation
 outputs) has none, and YQL infers its columns from its first rows (yt_pipeline.yql_rules).
 
-The types of those columns are DuckDB's, learned from every row (sample_size=-1): with a
-sample, a value whose type changes late is silently converted (1.5 read as 2). For a million
-rows that pass costs several times the query itself, so the types learned are kept in
-.dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). Every
+The types of those columns are DuckDB's, as it finds them in every row (sample_size=-1):
+given a sample's types, DuckDB silently converts a value whose type changes late (1.5 read
+as 2). For a million rows that pass costs several times the query itself, so a query first
+reads a table with the types of a sample, each value checked (yql_checked), and learns them
+from every row only when a check fails or a type cannot be checked. Types learned are kept
+in .dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). Every
 write replaces a table file by a rename, so any change to a table gives a new identity.
 """
 
@@ -39,21 +41,36 @@ def identity(path: Path) -> str:
 
 
 class SchemaCache:
-    def __init__(self, root: Path, connection: Any):
+    """Column types learned from every row of a table file, kept by the file's identity;
+    DuckDB's work runs on the connection the caller gives, which may open that file."""
+
+    def __init__(self, root: Path):
         self.folder = root / CACHE_DIR
-        self.connection = connection
         self.root = root
 
-    def columns(self, table_file: Path) -> list[tuple[str, str]]:
-        """(name, DuckDB type) of every column of a non-empty table file."""
+    def columns(self, table_file: Path, connection: Any) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of every column of a non-empty table file, from every row."""
+        cached = self.cached(table_file)
+        if cached is not None:
+            return cached
         key = identity(table_file)
-        entry = self._entry(table_file)
-        cached = load_entry(entry)
-        if cached is not None and cached.get("identity") == key:
-            return [(name, kind) for name, kind in cached["columns"]]
-        columns = self._learn(table_file)
-        self._store(entry, {"identity": key, "columns": columns})
+        columns = self._learn(table_file, connection)
+        self._store(self._entry(table_file), {"identity": key, "columns": columns})
         return columns
+
+    def cached(self, table_file: Path) -> list[tuple[str, str]] | None:
+        """The columns learned from every row of the file as it is now, if they were."""
+        data = load_entry(self._entry(table_file))
+        if data is None or data.get("identity") != identity(table_file):
+            return None
+        return [(name, kind) for name, kind in data["columns"]]
+
+    def sampled(self, table_file: Path, rows: int, connection: Any) -> dict[str, str]:
+        """The DuckDB type of each column in the first `rows` rows of a table file."""
+        described = connection.execute(
+            f"DESCRIBE SELECT * FROM read_json({sql_literal(str(table_file))}, "
+            f"format='newline_delimited', sample_size={int(rows)})").fetchall()
+        return {str(row[0]): str(row[1]) for row in described}
 
     def read_sql(self, table_file: Path, columns: list[tuple[str, str]]) -> str:
         """A read_json call with the columns given, so DuckDB need not learn them."""
@@ -62,8 +79,8 @@ class SchemaCache:
         return (f"read_json({sql_literal(str(table_file))}, format='newline_delimited', "
                 f"columns={{{listed}}})")
 
-    def _learn(self, table_file: Path) -> list[tuple[str, str]]:
-        described = self.connection.execute(
+    def _learn(self, table_file: Path, connection: Any) -> list[tuple[str, str]]:
+        described = connection.execute(
             f"DESCRIBE SELECT * FROM read_json({sql_literal(str(table_file))}, "
             "format='newline_delimited', sample_size=-1)").fetchall()
         return [(str(row[0]), str(row[1])) for row in described]

@@ -59,6 +59,10 @@ class Statement:
     target: str | None = None
     truncate: bool = False
 
+    def reads(self) -> list[str]:
+        """The paths of the tables the statement reads."""
+        return [self.paths[int(found.group(1))] for found in _MARKER.finditer(self.template)]
+
     def render(self, table_sql: Callable[[str], str]) -> str:
         return _MARKER.sub(lambda m: table_sql(self.paths[int(m.group(1))]), self.template)
 
