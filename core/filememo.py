@@ -136,7 +136,7 @@ class FileMemo:
             text = json.dumps({"files": entries}, separators=(",", ":"))
             self._dirty = False
         try:
-            write_file_atomic(self.path, text)
+            write_file_atomic(self.path, text, durable=False)  # lost, it is only computed again
         except OSError as exc:  # a read-only folder: the next run hashes again
             log.debug("cannot keep file digests in %s: %s", self.path, exc)
 

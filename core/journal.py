@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.crashpoints import crash_point
-from yt_pipeline.yamlio import write_file_atomic
+from yt_pipeline.yamlio import durable_mode, write_file_atomic
 
 RUNS_DIR = ".runs"
 _numbers = itertools.count(1)
@@ -38,6 +38,7 @@ class Record:
 class Journal:
     def __init__(self, folder: Path, state_name: str):
         self.dir = Path(folder) / RUNS_DIR / f"journal.{state_name}"
+        self.durable = durable_mode(state_name)
 
     def new_path(self) -> Path:
         """Where the next record goes; names sort by commit time (pid and number keep
@@ -47,7 +48,7 @@ class Journal:
     def write(self, path: Path, stage: str, entry: dict[str, Any], token: Any) -> Record:
         crash_point("journal: before the commit record")
         text = json.dumps({"stage": stage, "entry": entry, "token": token})
-        write_file_atomic(path, text + "\n")
+        write_file_atomic(path, text + "\n", durable=self.durable)
         crash_point("journal: after the commit record")
         return Record(path, stage, entry, token)
 

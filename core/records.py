@@ -16,7 +16,7 @@ from typing import Any
 
 from yt_pipeline.hostname import host_name
 from yt_pipeline.state import RUNS_DIR
-from yt_pipeline.yamlio import write_file_atomic
+from yt_pipeline.yamlio import durable_mode, write_file_atomic
 
 KEEP = 200
 RUNNING = "RUNNING"
@@ -75,7 +75,8 @@ class RunRecord:
         from yt_pipeline.logs import masked
 
         # Errors quote whatever a stage raised; secrets in them must not reach the disk.
-        write_file_atomic(self.path, masked(json.dumps(self.data, indent=1, default=repr)) + "\n")
+        write_file_atomic(self.path, masked(json.dumps(self.data, indent=1, default=repr)) + "\n",
+                          durable=durable_mode(str(self.data.get("mode", ""))))
 
     def finish(self, status: str) -> None:
         self.data["status"] = status

@@ -31,7 +31,7 @@ from yt_pipeline.errors import ConfigError
 from yt_pipeline.events import FAILED, SKIPPED, SUCCESS
 from yt_pipeline.journal import RUNS_DIR, Journal, Record
 from yt_pipeline.keep import restore_debug
-from yt_pipeline.yamlio import read_yaml_mapping, write_file_atomic
+from yt_pipeline.yamlio import durable_mode, read_yaml_mapping, write_file_atomic
 
 STATUSES = (SUCCESS, FAILED, SKIPPED, None)
 #: statuses --resume treats as done
@@ -80,6 +80,7 @@ class StateStore:
     def __init__(self, folder: Path, state_name: str, names: list[str]):
         self.folder = Path(folder)
         self.state_name = state_name
+        self.durable = durable_mode(state_name)
         self.path = state_path(folder, state_name)
         self.memory_path = memory_path(folder, state_name)
         known = read_statuses(folder, state_name)
@@ -184,12 +185,13 @@ class StateStore:
         if self._memory_dirty:
             body = ",\n".join(self._memory_json.values())
             crash_point("state: before the stage entries")
-            write_file_atomic(self.memory_path, "{\n" + body + "\n}\n")
+            write_file_atomic(self.memory_path, "{\n" + body + "\n}\n", durable=self.durable)
             self._memory_dirty = False
         if not self._status_dirty:
             return
         header = f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null\n"
         crash_point("state: before the statuses")
-        write_file_atomic(self.path, header + "".join(self._lines.values()))
+        write_file_atomic(self.path, header + "".join(self._lines.values()),
+                          durable=self.durable)
         self._status_dirty = False
         crash_point("state: after the statuses")

@@ -70,7 +70,8 @@ class Staging:
     def save(self) -> None:
         data = {"tables": {p: asdict(e) for p, e in self.tables.items()},
                 "removed": self.removed, "created": self.created, "files": self.files}
-        write_file_atomic(self.dir / MANIFEST, json.dumps(data))
+        # not forced to disk: dev writes nothing durably (yamlio.durable_mode)
+        write_file_atomic(self.dir / MANIFEST, json.dumps(data), durable=False)
 
     @property
     def empty(self) -> bool:

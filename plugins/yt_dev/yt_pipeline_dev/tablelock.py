@@ -67,7 +67,8 @@ class TableLocks:
 
 
 def write_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
-    write_file_atomic(_file(root, path, ".pending"), json.dumps(marker))
+    # not forced to disk: dev writes nothing durably (yamlio.durable_mode)
+    write_file_atomic(_file(root, path, ".pending"), json.dumps(marker), durable=False)
 
 
 def read_marker(root: Path, path: str) -> dict[str, Any] | None:
