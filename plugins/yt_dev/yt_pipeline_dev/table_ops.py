@@ -17,7 +17,6 @@ from pathlib import Path
 
 from yt_pipeline.errors import BackendError
 from yt_pipeline.operations import check_reduce_keys
-from yt_pipeline_dev.atomic import count_lines
 from yt_pipeline_dev.launcher import OperationRun
 from yt_pipeline_dev.processes import JobFailure, stderr_tail
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
@@ -37,19 +36,22 @@ def _input_shards(op: OperationRun) -> list[list[Segment]]:
 
 
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
-                 targets: list[Path]) -> None:
-    """One job per shard; the outputs, in shard order, are split among `targets`."""
+                 targets: list[Path]) -> list[int]:
+    """One job per shard; the outputs, in shard order, are split among `targets`. Returns
+    the rows each target got."""
     outputs = [op.sandbox / f"{phase}{i}.out" for i in range(len(shards))]
     jobs = [op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i])
             for i, shard in enumerate(shards)]
     op.run(jobs, phase)
+    rows = [0] * len(targets)
     for index, output in enumerate(outputs):
         try:
-            route_output(output, targets)
+            rows = [a + b for a, b in zip(rows, route_output(output, targets), strict=True)]
         except BadSwitch as bad:
             failure = JobFailure(index, None, f"wrote {bad}", stderr_tail(jobs[index].stderr))
             raise op.failed(failure, phase, len(jobs)) from None
         output.unlink()
+    return rows
 
 
 def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str]) -> int:
@@ -84,15 +86,15 @@ def _sorted_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
     return [with_switches(split_by_runs(cut, runs)) for cut in cuts]
 
 
-def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], None]) -> None:
+def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> None:
+    """Run `produce` over the temporary files of the output tables; it returns the rows it
+    added to each."""
     tables = op.spec.output_tables
     with ExitStack() as stack:
         tmps = [stack.enter_context(op.client.writing(t, append=op.spec.append))
                 for t in tables]
-        bases = [tmp.stat().st_size for tmp in tmps]
-        produce(tmps)
-        for table, tmp, base in zip(tables, tmps, bases, strict=True):
-            op.rows[table] = count_lines(tmp, base)
+        for table, rows in zip(tables, produce(tmps), strict=True):
+            op.rows[table] = rows
 
 
 def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kind

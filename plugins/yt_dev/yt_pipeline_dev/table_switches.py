@@ -68,9 +68,12 @@ def _switch_target(line: bytes, count: int) -> int | None:
     return index
 
 
-def route_output(source: Path, targets: Sequence[Path]) -> None:
-    """Append the rows of one job's output to the output tables they are switched to. A
-    block without a control row is copied whole, so one output table costs a plain copy."""
+def route_output(source: Path, targets: Sequence[Path]) -> list[int]:
+    """Append the rows of one job's output to the output tables they are switched to; return
+    how many went to each (counted in the blocks as they pass, so no table is read again to
+    count them). A block without a control row is copied whole, so one output table costs a
+    plain copy."""
+    counts = [0] * len(targets)
     with ExitStack() as stack:
         outs = [stack.enter_context(target.open("ab")) for target in targets]
         current = 0
@@ -85,14 +88,18 @@ def route_output(source: Path, targets: Sequence[Path]) -> None:
                 whole, rest = block[:cut], block[cut:]
                 if CONTROL_MARK not in whole:
                     outs[current].write(whole)
+                    counts[current] += whole.count(b"\n")
                     continue
                 for line in whole[:-1].split(b"\n"):
                     index = _switch_target(line, len(outs)) if CONTROL_MARK in line else None
                     if index is None:
                         outs[current].write(line + b"\n")
+                        counts[current] += 1
                     else:
                         current = index
             if rest.strip():  # a last line without its newline is still a row
                 index = _switch_target(rest, len(outs)) if CONTROL_MARK in rest else None
                 if index is None:
                     outs[current].write(rest + b"\n")
+                    counts[current] += 1
+    return counts
