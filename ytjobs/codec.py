@@ -274,11 +274,11 @@ class Codec:
                 # Every newline between the end of one object and the start of the next,
                 # and as many values as lines: then each line is exactly one row. (In valid
                 # JSON a `{` never directly follows a `}` inside one value.)
-                if (body[:1] != b"{" or body[-1:] != b"}"
-                        or body.count(b"}\n{") != body.count(b"\n")):
+                newlines = body.count(b"\n")  # a pass over the block: counted once
+                if body[:1] != b"{" or body[-1:] != b"}" or body.count(b"}\n{") != newlines:
                     return None
                 rows = self._decode_block(body)
-                return rows if len(rows) == body.count(b"\n") + 1 else None
+                return rows if len(rows) == newlines + 1 else None
             if self.engine == "orjson" and not has_long_digit_run(body):
                 lines = _lines(body)
                 return list(map(self._loads, lines))

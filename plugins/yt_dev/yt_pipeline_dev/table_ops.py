@@ -21,7 +21,13 @@ from yt_pipeline_dev.launcher import OperationRun
 from yt_pipeline_dev.processes import JobFailure, stderr_tail
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
 from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
-from yt_pipeline_dev.table_switches import BadSwitch, route_output, split_by_runs, with_switches
+from yt_pipeline_dev.table_switches import (
+    BadSwitch,
+    route_output,
+    split_by_runs,
+    take_output,
+    with_switches,
+)
 
 
 def _inputs(op: OperationRun) -> list[Path]:
@@ -45,6 +51,12 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
     op.run(jobs, phase)
     rows = [0] * len(targets)
     for index, output in enumerate(outputs):
+        # the first output into an empty table becomes its file (most maps: one table)
+        if index == 0 and len(targets) == 1 and targets[0].stat().st_size == 0:
+            taken = take_output(output, targets[0])
+            if taken is not None:
+                rows[0] = taken
+                continue
         try:
             rows = [a + b for a, b in zip(rows, route_output(output, targets), strict=True)]
         except BadSwitch as bad:
