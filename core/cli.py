@@ -278,9 +278,17 @@ def _report(error: BaseException, debug: bool) -> int:
 
 
 def main(argv: list[str] | None = None, pipeline_class: type | None = None) -> None:
-    """Console-script entry point."""
+    """Run the command and exit with its code (SystemExit, which a caller may catch)."""
     code = invoke(argv, pipeline_class)
     sys.exit(code)
+
+
+def console_main() -> None:
+    """The installed `yt-pipeline` command: nothing runs after it in this process, so it
+    leaves without the interpreter's teardown (fast_exit)."""
+    from yt_pipeline.fast_exit import leave
+
+    leave(invoke())
 
 
 def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
