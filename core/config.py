@@ -166,7 +166,8 @@ def load_config(
     cfg_path, shown = _config_path(pipeline_dir, config_file)
 
     # Parse once ourselves: dynaconf's YAML errors are tracebacks without the key or file.
-    file_data = read_yaml_mapping(cfg_path, display=shown) if cfg_path.is_file() else {}
+    file_data = (read_yaml_mapping(cfg_path, display=shown, memo=pipeline_dir)
+                 if cfg_path.is_file() else {})
     sources = {key: shown for key in _flat_keys(file_data)}
 
     secrets_file = cfg_path.parent / "secrets.env"

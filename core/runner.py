@@ -94,13 +94,19 @@ class Runner:
                 code_files.read_ahead(
                     name for name in plan.to_run if cache_enabled(target.units[name], target)
                 )
+            started = False
             try:
                 if self.prepare is not None:  # under the lock: a refused run changes nothing
                     self.prepare()
+                started = True
                 return self._run_locked(plan, state, run_id)
             finally:
                 if code_files is not None:
                     code_files.save()
+                if started:
+                    from yt_pipeline.yaml_memo import write_kept
+
+                    write_kept()
 
     # -- a real run ---------------------------------------------------------------------
     def _run_locked(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:

@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import yaml
-
 MASK = "***"
 #: shorter values are too likely to be ordinary text to mask without mangling it
 MIN_LENGTH = 4
@@ -35,6 +33,8 @@ def forms(secret: str) -> set[str]:
 
 def _yaml_quoted(secret: str) -> str:
     # the form a YAML dump gives a string it must double-quote, without the quotes
+    import yaml  # here: a run without secrets need not load it (yaml_memo)
+
     text = yaml.safe_dump(secret, default_style='"', allow_unicode=True, width=1 << 30)
     return text.strip().removesuffix("...").strip()[1:-1]
 

@@ -53,7 +53,9 @@ def read_statuses(folder: Path, state_name: str) -> dict[str, str | None]:
     path = state_path(folder, state_name)
     if not path.is_file():
         return {}
-    data = read_yaml_mapping(path, display=path.name)
+    data = _written_statuses(path)
+    if data is None:  # edited by hand, or damaged: read as YAML, errors naming the line
+        data = read_yaml_mapping(path, display=path.name)
     for name, status in data.items():
         if status not in STATUSES:
             raise ConfigError(
@@ -61,6 +63,34 @@ def read_statuses(folder: Path, state_name: str) -> dict[str, str | None]:
                 file=path.name, key=name,
             )
     return data
+
+
+#: a line as `StateStore.write` writes it: a plain or a JSON-quoted key (without escapes)
+_WRITTEN_LINE = re.compile(r'^(?:([A-Za-z_][A-Za-z0-9_.-]*)|"([^"\\]*)"): '
+                           r"(SUCCESS|FAILED|SKIPPED|null)$")
+
+
+def _written_statuses(path: Path) -> dict[str, str | None] | None:
+    """The statuses of a state file exactly as this module writes it, read without the
+    YAML library (whose import costs a run more than the rest of its start); None for any
+    other text, which is then read as YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found: dict[str, str | None] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _WRITTEN_LINE.match(line)
+        if match is None:
+            return None
+        plain, quoted, status = match.groups()
+        name = plain if plain is not None else quoted
+        if name in found or (plain is not None and plain.lower() in _YAML_WORDS):
+            return None
+        found[name] = None if status == "null" else status
+    return found
 
 
 def kept_debug(entry: dict[str, Any] | None) -> dict[str, Any]:

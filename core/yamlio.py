@@ -7,96 +7,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from yt_pipeline.errors import ConfigError
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-#: values a document may hold once its aliases are expanded: a few hundred bytes of nested
-#: aliases ("billion laughs") would otherwise stand for billions of values, which whatever
-#: walks the result (a merge, a copy, a dump) never finishes
-MAX_VALUES = 100_000
-#: levels of nesting: far beyond any configuration, short of Python's recursion limit
-MAX_DEPTH = 100
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The safe loader, refusing duplicate keys and documents whose aliases expand too far
-    or refer to themselves."""
-
-    def construct_document(self, node: yaml.Node) -> Any:
-        _check_expansion(node)
-        return super().construct_document(node)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:
-                continue  # an unhashable key: the constructor reports it
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _check_expansion(root: yaml.Node) -> None:
-    """Count the values of the document with every alias expanded, without expanding it:
-    an alias is the same node object as its anchor, so each node's count is kept."""
-    counts: dict[int, int] = {}
-    open_nodes: set[int] = set()
-
-    def count(node: yaml.Node, depth: int) -> int:
-        known = counts.get(id(node))
-        if known is not None:
-            return known
-        if id(node) in open_nodes:
-            raise yaml.constructor.ConstructorError(
-                None, None, "an alias refers to a value that contains it", node.start_mark)
-        if depth > MAX_DEPTH:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"nested deeper than {MAX_DEPTH} levels", node.start_mark)
-        total = 1
-        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
-            open_nodes.add(id(node))
-            children = (node.value if isinstance(node, yaml.SequenceNode)
-                        else [child for pair in node.value for child in pair])
-            for child in children:
-                total += count(child, depth + 1)
-                if total > MAX_VALUES:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"aliases expand to more than {MAX_VALUES:,} values",
-                        node.start_mark)
-            open_nodes.discard(id(node))
-        counts[id(node)] = total
-        return total
-
-    count(root, 0)
-
-
-#: errors of text that is not YAML at all (it does not scan or parse), as opposed to YAML
-#: that parses but cannot be built (an alias, a duplicate key, an odd tag)
-_NOT_YAML = (yaml.reader.ReaderError, yaml.scanner.ScannerError, yaml.parser.ParserError)
-#: what building a document may raise besides YAMLError: odd tags in the C loader, an
-#: integer of more digits than Python converts
-_BUILD_ERRORS = (ValueError, TypeError, RecursionError, OverflowError)
 
 
 def load_yaml_text(text: str, *, shown: str, key: str | None = None) -> Any:
-    """Parse YAML text with the limits above; errors are one ConfigError line naming
-    `shown` (a file, a variable, --set) and `key`."""
+    """Parse YAML text with the limits of yaml_strict; errors are one ConfigError line
+    naming `shown` (a file, a variable, --set) and `key`."""
+    from yt_pipeline import yaml_strict
+
     try:
-        return yaml.load(text, Loader=_StrictLoader)
-    except (yaml.YAMLError, *_BUILD_ERRORS) as exc:
-        raise _invalid(exc, shown, key) from None
+        return yaml_strict.load(text)
+    except (yaml_strict.yaml.YAMLError, *yaml_strict.BUILD_ERRORS) as exc:
+        raise yaml_strict.invalid(exc, shown, key) from None
 
 
 def parse_scalar(raw: str, shown: str) -> Any:
@@ -106,22 +28,14 @@ def parse_scalar(raw: str, shown: str) -> Any:
     `shown`. One parse, with the loader and limits of the configuration files."""
     if not raw.strip():
         return ""
+    from yt_pipeline import yaml_strict
+
     try:
-        return yaml.load(raw, Loader=_StrictLoader)
-    except _NOT_YAML:
+        return yaml_strict.load(raw)
+    except yaml_strict.NOT_YAML:
         return raw
-    except (yaml.YAMLError, *_BUILD_ERRORS) as exc:
-        raise _invalid(exc, shown, None) from None
-
-
-def _invalid(exc: BaseException, shown: str, key: str | None) -> ConfigError:
-    if isinstance(exc, yaml.YAMLError):
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return ConfigError(f"invalid YAML{where}: {problem}", file=shown, key=key)
-    message = " ".join(str(exc).split())[:200]
-    return ConfigError(f"invalid YAML: {message}", file=shown, key=key)
+    except (yaml_strict.yaml.YAMLError, *yaml_strict.BUILD_ERRORS) as exc:
+        raise yaml_strict.invalid(exc, shown, None) from None
 
 
 def scalar_text(value: Any) -> str:
@@ -130,8 +44,11 @@ def scalar_text(value: Any) -> str:
         "...").strip()
 
 
-def read_yaml_mapping(path: Path, *, display: str | None = None) -> dict[str, Any]:
-    """Parse a YAML file whose top level must be a mapping (an empty file is `{}`)."""
+def read_yaml_mapping(path: Path, *, display: str | None = None,
+                      memo: Path | None = None) -> dict[str, Any]:
+    """Parse a YAML file whose top level must be a mapping (an empty file is `{}`). With
+    `memo` (a pipeline's folder), its parsed value is kept there for the next read of the
+    same text (yaml_memo)."""
     shown = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -139,7 +56,7 @@ def read_yaml_mapping(path: Path, *, display: str | None = None) -> dict[str, An
         raise ConfigError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=shown) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=shown) from None
-    data = load_yaml_text(text, shown=shown)
+    data = _memo_or_parse(path, text, shown, memo)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -152,8 +69,24 @@ def read_yaml_mapping(path: Path, *, display: str | None = None) -> dict[str, An
     return data
 
 
+def _memo_or_parse(path: Path, text: str, shown: str, memo: Path | None) -> Any:
+    if memo is None:
+        return load_yaml_text(text, shown=shown)
+    from yt_pipeline import yaml_memo
+
+    folder = memo / yaml_memo.MEMO_DIR
+    source = path.resolve()
+    data = yaml_memo.recall(folder, source, text)
+    if data is yaml_memo.MISSING:
+        data = load_yaml_text(text, shown=shown)
+        yaml_memo.keep(folder, source, text, data)
+    return data
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    from yt_pipeline import yaml_strict
+
+    return yaml_strict.dump(data)
 
 
 def durable_mode(mode: str) -> bool:

@@ -23,6 +23,7 @@ MARK = "IMPORTED:"
 NEVER = (
     "yt",  # ytsaurus-client: prod only
     "duckdb",  # dev YQL only
+    "_duckdb",  # its engine, which dev YQL imports alone
     "libcst",  # yt-pipeline migrate only
     "importlib.metadata",  # plugins are found from entry_points.txt directly
     "email",  # what importlib.metadata would import to read a distribution's metadata
@@ -100,6 +101,15 @@ def test_a_dev_run_imports_only_what_it_uses(hello):
     assert "yt_pipeline_dev.client" in modules  # the run did happen, in dev
     assert "yt_pipeline_prod.plugin" in modules  # and every plugin was registered
     assert loaded(modules, DEV_RUN_NEVER) == []
+
+
+def test_a_run_with_an_unchanged_configuration_does_not_load_yaml(hello):
+    # the first run parses the configuration files and keeps them (yaml_memo); the state
+    # file it writes is read back without YAML (state._written_statuses)
+    assert "yaml" in imported_by(["run", str(hello)], hello)
+    modules = imported_by(["run", str(hello)], hello)
+    assert "yt_pipeline_dev.client" in modules
+    assert loaded(modules, ("yaml",)) == []
 
 
 def test_help_imports_only_the_commands(hello):

@@ -33,7 +33,7 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
     pipeline_dir = Path(pipeline_dir).resolve()
     jobs = {
         stage.name: find_job_scripts(
-            stage.name, stage.stage_dir, _shown_config(stage, pipeline_dir)
+            stage.name, stage.stage_dir, _shown_config(stage, pipeline_dir), pipeline_dir
         )
         for stage in stages
     }
@@ -149,7 +149,7 @@ def _config_twins(stages: list[Any], pipeline_dir: Path) -> dict[str, bytes]:
 
     twins = {}
     for stage in stages:
-        data = config_json(Path(stage.stage_dir), _shown_config(stage, pipeline_dir))
+        data = config_json(Path(stage.stage_dir), _shown_config(stage, pipeline_dir), pipeline_dir)
         if data is not None:
             twins[f"{STAGES_TARGET}/{stage.name}/{STAGE_CONFIG_JSON}"] = data
     return twins

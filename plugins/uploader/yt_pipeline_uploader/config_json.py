@@ -35,11 +35,12 @@ def _plain(value: Any, where: str) -> Any:
                          "(the job reads the stage config as JSON)")
 
 
-def config_json(stage_dir: Path, shown: str) -> bytes | None:
+def config_json(stage_dir: Path, shown: str, pipeline_dir: Path | None = None) -> bytes | None:
     """The JSON a job reads for the stage in `stage_dir`; None without a config.yaml."""
     path = stage_dir / STAGE_CONFIG_FILE
     if not path.is_file():
         return None
     # jobs get the values the stage sees, `${...}` references resolved
-    data = _plain(resolve(read_yaml_mapping(path, display=shown), shown), shown)
+    data = _plain(resolve(read_yaml_mapping(path, display=shown, memo=pipeline_dir), shown),
+                  shown)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")

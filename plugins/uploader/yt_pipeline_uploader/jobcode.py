@@ -39,13 +39,14 @@ class JobScript:
         return wrapper_name(self.stage, self.role)
 
 
-def find_job_scripts(stage_name: str, stage_dir: Path, shown_config: str) -> list[JobScript]:
+def find_job_scripts(stage_name: str, stage_dir: Path, shown_config: str,
+                     pipeline_dir: Path | None = None) -> list[JobScript]:
     """The job scripts of one stage, sorted by wrapper name; two scripts that would share
     a wrapper are an error, since a backend could not tell which one an operation meant."""
     scripts = {s for s in DEFAULT_SCRIPTS.values() if (stage_dir / s).is_file()}
     config_path = stage_dir / STAGE_CONFIG_FILE
     if config_path.is_file():
-        config = read_yaml_mapping(config_path, display=shown_config)
+        config = read_yaml_mapping(config_path, display=shown_config, memo=pipeline_dir)
         scripts.update(_named_scripts(config, stage_dir, shown_config))
     by_wrapper: dict[str, JobScript] = {}
     for script in sorted(scripts):
