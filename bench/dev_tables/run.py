@@ -178,7 +178,7 @@ def report(results: list[dict], repeats: list[dict]) -> None:
     print("memory (peak RSS):")
     for result in [*results, max(repeats, key=lambda r: r["driver_peak_mib"])]:
         print(f"  {result['rows']:>9,} rows: driver {result['driver_peak_mib']:6.1f} MiB, "
-              f"largest job or YQL worker {result['jobs_peak_mib']:6.1f} MiB")
+              f"largest job {result['jobs_peak_mib']:6.1f} MiB")
     verdict = "within" if max(r["driver_peak_mib"] for r in repeats) <= TARGET_DRIVER_MIB \
         else "OVER"
     print(f"  driver target {TARGET_DRIVER_MIB} MiB: {verdict}")
