@@ -76,7 +76,8 @@ QUERIES = [
 ]
 
 _LATE = [1.5, 2.0, "x", "5", "2024-01-01", True, False, None, {"m": 1}, [1, 2], 9, -3, 10**18]
-_FIRST = {"int": lambda k: k, "float": lambda k: k + 0.5, "text": lambda k: f"v{k}",
+_FIRST = {"int": lambda k: k, "negative": lambda k: -k - 1, "float": lambda k: k + 0.5,
+          "text": lambda k: f"v{k}",
           "bool": lambda k: k % 2 == 0, "date": lambda k: f"2024-01-0{k % 9 + 1}"}
 
 
@@ -149,3 +150,15 @@ def test_an_empty_insert_declares_the_types_of_every_row(dev_client, small_sampl
     dev_client.run_yql(query)
     assert schema_of(dev_client.root, dev_client.visible_file("//out")) == [("a", "DOUBLE")]
     assert dev_client.visible_file("//out").read_bytes() == b""
+
+
+def test_integers_of_both_signs_are_declared_as_every_row_gives(dev_client, small_sample):
+    # DuckDB reads integers of one sign as BIGINT and of both as HUGEINT: a late negative
+    # after non-negative first rows changes the type the INSERT declares
+    dev_client.write_table("//t", [{"k": k, "a": -3 if k == 9 else k} for k in range(10)])
+    dev_client.run_yql("INSERT INTO `//out` WITH TRUNCATE SELECT a FROM `//t` WHERE k < 3")
+    assert schema_of(dev_client.root, dev_client.visible_file("//out")) == [("a", "HUGEINT")]
+    dev_client.write_table("//n", [{"k": k, "a": -k - 1} for k in range(10)])
+    dev_client.run_yql("INSERT INTO `//out` WITH TRUNCATE SELECT a FROM `//n` WHERE k < 3")
+    assert schema_of(dev_client.root, dev_client.visible_file("//out")) == [("a", "BIGINT")]
+    assert dev_client.run_yql("SELECT SUM(a) AS s FROM `//n`") == [{"s": -55}]

@@ -31,19 +31,37 @@ CHECK_FAILED = "yt-pipeline: a value differs in type from the first rows of its 
 SAMPLE_ROWS = 4096
 
 _RAISE = f"error('{CHECK_FAILED}')"
-#: a JSON integer DuckDB reads as BIGINT (19 digits may not fit: left to the full pass)
-_INTEGER = r"-?[0-9]{1,18}"
+#: JSON integers DuckDB reads as BIGINT: all of one sign (zero counts with the positive),
+#: since from both signs it makes a HUGEINT; 19 digits may not fit (left to the full pass)
+_NON_NEGATIVE = r"0|[1-9][0-9]{0,17}"
+_NEGATIVE = r"-[1-9][0-9]{0,17}"
+#: the kind a BIGINT column whose first value is negative is checked as
+NEGATIVE_BIGINT = "BIGINT, negative"
 _NUMBER = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
 
 #: DuckDB's type of a column -> (the test its raw JSON text must pass, the value it becomes);
 #: `{c}` is the raw column, `{t}` its text. A type not listed is never checked: its table's
 #: types are learned from every row.
 _CONVERSIONS = {
-    "BIGINT": ("regexp_full_match({t}, '" + _INTEGER + "')", "CAST({t} AS BIGINT)"),
+    "BIGINT": ("regexp_full_match({t}, '" + _NON_NEGATIVE + "')", "CAST({t} AS BIGINT)"),
+    NEGATIVE_BIGINT: ("regexp_full_match({t}, '" + _NEGATIVE + "')", "CAST({t} AS BIGINT)"),
     "DOUBLE": ("regexp_full_match({t}, '" + _NUMBER + "')", "CAST({t} AS DOUBLE)"),
     "BOOLEAN": ("{t} IN ('true', 'false')", "{t} = 'true'"),
     "VARCHAR": ("starts_with({t}, '\"')", "json_extract_string({c}, '$')"),
 }
+
+
+def signed(kind: str, first: object) -> str:
+    """The kind a column is checked as, given the first value of it in the table: a BIGINT
+    holds integers of the first one's sign."""
+    if kind == "BIGINT" and type(first) is int and first < 0:
+        return NEGATIVE_BIGINT
+    return kind
+
+
+def duckdb_types(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The columns with DuckDB's names of their types (a checked kind is one of them)."""
+    return [(name, "BIGINT" if kind == NEGATIVE_BIGINT else kind) for name, kind in columns]
 
 
 def checkable(kind: str) -> bool:

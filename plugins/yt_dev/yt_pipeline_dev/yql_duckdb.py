@@ -34,8 +34,10 @@ from yt_pipeline_dev.yql_checked import (
     SAMPLE_ROWS,
     checkable,
     checked_read_sql,
+    duckdb_types,
     proof_sql,
     scans_whole_table,
+    signed,
 )
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_results import as_returned
@@ -107,32 +109,39 @@ class Executor:
         columns = declared(self.client.root, target)
         if columns is not None:
             return self.schemas.read_sql(target, columns)
-        names = self._inferred_names(path, target)
+        names, first = self._inferred_names(path, target)
         exact = self.schemas.cached(target)
         if exact is None and target not in self.exact:
-            sampled = self._sampled(target, names)
+            sampled = self._sampled(target, names, first)
             if sampled is not None and self.whole_scan:
                 self.checked.append(target)
                 return checked_read_sql(str(target), sampled)
             if sampled is not None and self._proved(target, sampled):
-                return self.schemas.read_sql(target, sampled)
+                return self.schemas.read_sql(target, duckdb_types(sampled))
         types = dict(exact or self.schemas.columns(target, self.connection))
         return self.schemas.read_sql(target, [(name, types.get(name, "JSON")) for name in names])
 
-    def _inferred_names(self, path: str, target: Path) -> list[str]:
-        """The columns of a table without a schema, as `PRAGMA yt.InferSchema` finds them."""
+    def _inferred_names(self, path: str, target: Path) -> tuple[list[str], dict[str, Any]]:
+        """The columns of a table without a schema, as `PRAGMA yt.InferSchema` finds them,
+        and the first value (not null) of each in those rows."""
         if target.stat().st_size == 0:
             raise QueryFailed(f"YQL: {yql_rules.empty_table(path)}")
         sample = list(first_rows(target, self.infer_rows))
         names = yql_rules.inferred_columns(sample, self.infer_rows)
         if not names:
             raise QueryFailed(f"YQL: {yql_rules.no_columns(path, len(sample))}")
-        return names
+        first: dict[str, Any] = {}
+        for row in sample:
+            for name, value in row.items():
+                if value is not None:
+                    first.setdefault(name, value)
+        return names, first
 
-    def _sampled(self, target: Path, names: list[str]) -> list[tuple[str, str]] | None:
+    def _sampled(self, target: Path, names: list[str],
+                 first: dict[str, Any]) -> list[tuple[str, str]] | None:
         """The columns with their types in the first rows, if each can be checked."""
         types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection)
-        columns = [(name, types.get(name, "NULL")) for name in names]
+        columns = [(name, signed(types.get(name, "NULL"), first.get(name))) for name in names]
         return columns if all(checkable(kind) for _, kind in columns) else None
 
     def _proved(self, target: Path, columns: list[tuple[str, str]]) -> bool:
@@ -226,7 +235,7 @@ class Executor:
         """An empty result may come from a scan that ended early (a join with nothing):
         the types it declares for the table hold only if every row passes the checks."""
         for target in self.checked:
-            sampled = self._sampled(target, self._inferred_names(str(target), target))
+            sampled = self._sampled(target, *self._inferred_names(str(target), target))
             if sampled is None or not self._proved(target, sampled):
                 raise self.duckdb.Error(CHECK_FAILED)
 
