@@ -228,9 +228,7 @@ def test_errors(dev_client):
 def executor(dev_client):
     from yt_pipeline_dev.yql_duckdb import Executor
 
-    engine = Executor(dev_client)
-    yield engine
-    engine.close()
+    return Executor(dev_client)
 
 
 @pytest.mark.parametrize("late_row, query, expected", [
