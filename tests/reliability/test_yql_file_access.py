@@ -68,14 +68,11 @@ def test_no_duckdb_reader_opens_a_file(setup, reader, monkeypatch):
     client, secret_file = setup
     monkeypatch.chdir(secret_file.parent.parent)
     executor = Executor(client)
-    try:
-        for target in targets(secret_file):
-            query = reader.format(path=literal(target))
-            with pytest.raises(QueryFailed):
-                rows = executor.run(query)
-                pytest.fail(f"{query} gave {rows!r}")
-    finally:
-        executor.close()
+    for target in targets(secret_file):
+        query = reader.format(path=literal(target))
+        with pytest.raises(QueryFailed):
+            rows = executor.run(query)
+            pytest.fail(f"{query} gave {rows!r}")
 
 
 @pytest.mark.parametrize("reader", READERS[:4])
