@@ -207,12 +207,11 @@ def ours_data(rows: int) -> dict[str, str]:
                 return debug
     """
     files["stages/double/src/mapper.py"] = """
-        import yaml
-        from ytjobs import get_config_path, read_rows, write_rows
+        from ytjobs import load_config, read_rows, write_rows
 
 
         def main():
-            factor = yaml.safe_load(get_config_path().read_text())["job"]["factor"]
+            factor = load_config()["job"]["factor"]
             write_rows({**row, "score": row["score"] * factor} for row in read_rows())
 
 
