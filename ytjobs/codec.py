@@ -189,9 +189,10 @@ class Codec:
         return list(map(self.loads_line, lines))
 
     # -- streams ----------------------------------------------------------------------
-    def write_lines(self, rows: Iterable[Any], write: Callable[[Any], Any]) -> int:
+    def write_lines(self, rows: Iterable[Any], write: Callable[[Any], Any],
+                    on_rows: Callable[[int], None] | None = None) -> int:
         """Write each row as a JSON line through `write` (given bytes or memoryviews); return
-        how many.
+        how many. `on_rows(n)` is told the rows of each batch once it is written whole.
 
         A row that is not a dict raises NotARow, and one holding a value YT refuses raises
         RowRefused (naming the row and the column), before anything of its batch is written.
@@ -208,6 +209,8 @@ class Codec:
                 write(chunk)
                 written += len(chunk)
             count += len(batch)
+            if on_rows is not None:
+                on_rows(len(batch))
             # about BATCH_BYTES a call: many narrow rows at once, wide ones a few at a time
             size = max(1, min(BATCH, BATCH_BYTES * len(batch) // max(1, written)))
         return count

@@ -36,7 +36,8 @@ def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None, *
     count = 0
     if first is not _NONE:  # no rows, no switch: write_rows([]) only flushes
         switch_output(out, table_index)
-        count = write_lines(itertools.chain([first], items), tally.counting(out))
+        count = write_lines(itertools.chain([first], items), tally.counting(out),
+                            tally.rows_counter(out))
     out.flush()
     return count
 
@@ -48,7 +49,7 @@ def write_row(row: dict[str, Any], stream: BinaryIO | None = None, *,
     out = stream if stream is not None else sys.stdout.buffer
     switch_output(out, table_index)
     line = dumps_line(row)
-    tally.add(out, len(line))
+    tally.add(out, len(line), rows=1)
     out.write(line)
 
 

@@ -44,7 +44,7 @@ def switch_output(stream: BinaryIO, table_index: int) -> None:
     index = _index_of(table_index)
     if _current.get(stream, 0) != index:
         line = table_switch(index)
-        tally.add(stream, len(line))
+        tally.add(stream, len(line), switches=1)
         stream.write(line)
         _current[stream] = index
 

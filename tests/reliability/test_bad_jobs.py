@@ -62,6 +62,9 @@ if last:
     if behaviour == "huge":
         sys.stdout.write('{"id": 100}\\n{"blob": "' + "x" * (LIMIT + 1) + '"}\\n')
         sys.exit(0)
+    if behaviour == "huge-through-ytjobs":  # told of by ytjobs: dev must still weigh it
+        write_rows([{"id": 100}, {"blob": "x" * (LIMIT + 1)}])
+        sys.exit(0)
     if behaviour == "raise":
         raise RuntimeError("the job blew up on purpose")
     if behaviour == "exit":
@@ -142,9 +145,10 @@ def test_a_mapper_writing_a_line_that_is_not_a_row_fails_naming_the_line(tmp_pat
     assert f"sandbox kept at {root / '.dev'}" in error
 
 
+@pytest.mark.parametrize("behaviour", ["huge", "huge-through-ytjobs"])
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_line_over_16_mib_is_refused(tmp_path, jobs):
-    root = make(tmp_path / "p", "map", "huge", jobs)
+def test_a_line_over_16_mib_is_refused(tmp_path, jobs, behaviour):
+    root = make(tmp_path / "p", "map", behaviour, jobs)
     error = run_failing(root)
     assert error.startswith(job_words(jobs) + " wrote a bad row: line 2 of its output is "), error
     assert f"over the row weight limit of {MAX_ROW_WEIGHT} bytes (16 MiB" in error

@@ -22,8 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yt_pipeline_dev.job_output import BadOutput, check_rows
+from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
+from ytjobs import tally
 
 _PIPE_CHUNK = 1 << 20
 _TAIL_LINES = 20
@@ -68,6 +69,9 @@ class Job:
     check_output: bool = False
     #: where ytjobs in the job tells how much of its stdout it wrote (ytjobs/tally.py)
     tally: Path | None = None
+    #: set when the job ended well and ytjobs wrote the whole of its output: its rows and
+    #: switches are known without reading the output again
+    told: tally.Told | None = field(default=None, init=False)
 
 
 @dataclass
@@ -166,9 +170,13 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
             _live.discard(proc)
     if reason is None and proc.returncode == 0:
         if job.check_output and job.stdout is not None:
+            job.told = _told_whole(job, output_start)
             try:
-                check_rows(job.stdout, output_start,
-                           written_by_ytjobs=_all_from_ytjobs(job, output_start))
+                # ytjobs checked each row as it wrote it; only a row over the weight limit
+                # is left to find, and there is none when no piece it wrote was that long
+                if job.told is None or job.told.longest > MAX_ROW_WEIGHT:
+                    check_rows(job.stdout, output_start,
+                               written_by_ytjobs=job.told is not None)
             except BadOutput as bad:
                 raise JobFailure(index, None, f"wrote a bad row: {bad}",
                                  stderr_tail(job.stderr)) from None
@@ -184,15 +192,15 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     raise JobFailure(index, code, reason, stderr_tail(job.stderr))
 
 
-def _all_from_ytjobs(job: Job, output_start: int) -> bool:
-    """Whether ytjobs wrote the whole of the job's output (it told how much at exit)."""
+def _told_whole(job: Job, output_start: int) -> tally.Told | None:
+    """What ytjobs told of the job's output, when it wrote the whole of it (it told how
+    much at exit: anything else on stdout makes the sizes differ); else None."""
     if job.tally is None or job.stdout is None:
-        return False
-    try:
-        told = int(job.tally.read_text())
-    except (OSError, ValueError):
-        return False  # the job wrote nothing through ytjobs, or did not exit normally
-    return told == job.stdout.stat().st_size - output_start
+        return None
+    told = tally.read(job.tally)
+    if told is None or told.size != job.stdout.stat().st_size - output_start:
+        return None
+    return told
 
 
 def _signal_name(number: int) -> str:

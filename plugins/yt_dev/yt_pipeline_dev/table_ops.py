@@ -23,6 +23,7 @@ from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
 from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
 from yt_pipeline_dev.table_switches import (
     BadSwitch,
+    place_output,
     route_output,
     split_by_runs,
     take_output,
@@ -51,6 +52,12 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
     op.run(jobs, phase)
     rows = [0] * len(targets)
     for index, output in enumerate(outputs):
+        told = jobs[index].told
+        if told is not None and told.switches == 0 and len(targets) == 1:
+            # ytjobs wrote all of it, to table 0, and told its rows: nothing to read
+            place_output(output, targets[0])
+            rows[0] += told.rows
+            continue
         # the first output into an empty table becomes its file (most maps: one table)
         if index == 0 and len(targets) == 1 and targets[0].stat().st_size == 0:
             taken = take_output(output, targets[0])
