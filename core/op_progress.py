@@ -8,6 +8,7 @@ operation otherwise. A report costs nothing when nobody listens.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,13 @@ class OperationProgress:
     kind: str
     jobs_done: int
     jobs_total: int
-    #: rows the finished jobs read (None where the backend does not know)
-    rows_read: int | None = None
+    #: rows the finished jobs read: a count, a function that counts them (asked only when
+    #: the report is shown: most are not), or None where the backend does not know
+    rows: int | Callable[[], int] | None = None
+
+    @functools.cached_property
+    def rows_read(self) -> int | None:
+        return self.rows() if callable(self.rows) else self.rows
 
     def describe(self) -> str:
         text = f"{self.kind} {self.operation}: {self.jobs_done}/{self.jobs_total} jobs"

@@ -71,3 +71,26 @@ def test_jobs_done_of_planned_are_reported(tmp_path, run_cli, mode, request, mon
         assert "[mapped] map map: 4/4 jobs, 400 rows read" in result.stderr
     else:
         assert "[mapped] map map: 4/4 jobs" in result.stderr
+
+
+def test_dev_counts_rows_only_for_a_report_that_is_shown(tmp_path, run_cli, monkeypatch):
+    """Counting a job's rows reads its input again: dev leaves it to the display, which
+    asks only for the reports it shows (in log lines, one per operation every 10 s)."""
+    import yt_pipeline_dev.launcher as launcher
+
+    counted: list[int] = []
+    real = launcher.rows_in
+    monkeypatch.setattr(launcher, "rows_in",
+                        lambda segments: counted.append(1) or real(segments))
+    seen: list[op_progress.OperationProgress] = []
+    op_progress.listen(seen.append)
+    try:
+        result = run_cli("run", str(_pipeline(tmp_path / "p", "dev")))
+    finally:
+        op_progress.stop_listening(seen.append)
+    assert result.exit_code == 0, result.output
+    assert [p.jobs_done for p in seen] == [1, 2, 3, 4]
+    assert counted == []  # no line was shown, nothing was counted
+    rows = [p.rows_read for p in seen]
+    assert rows == sorted(rows) and 0 < rows[0] and rows[-1] == len(ROWS)
+    assert len(counted) == 4  # every report asked: still each job's input counted once

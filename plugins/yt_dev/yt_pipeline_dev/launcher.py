@@ -6,6 +6,7 @@ removed when the operation succeeds and kept, named in the error, when it fails.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import threading
 import time
@@ -84,19 +85,27 @@ class OperationRun:
 
     def _progress(self, jobs: list[Job], phase: str) -> Callable[[int], None] | None:
         """Report jobs done and rows read as each job ends (op_progress.py), when the run
-        shows progress at all."""
+        shows progress at all. The rows are counted only when a report is shown, each
+        job's input once: counting them is a read of the input."""
         if not op_progress.listening():
             return None
         lock = threading.Lock()
-        counts = [0, 0]
+        finished: list[int] = []
+        counted: dict[int, int] = {}
+
+        def rows_of(indexes: tuple[int, ...]) -> int:
+            with lock:
+                for index in indexes:
+                    if index not in counted:
+                        counted[index] = rows_in(jobs[index].stdin or [])
+                return sum(counted[index] for index in indexes)
 
         def done(index: int) -> None:
-            rows = rows_in(jobs[index].stdin or [])
             with lock:
-                counts[0] += 1
-                counts[1] += rows
+                finished.append(index)
                 progress = OperationProgress(self.spec.stage_name, self.spec.name, phase,
-                                             counts[0], len(jobs), counts[1])
+                                             len(finished), len(jobs),
+                                             functools.partial(rows_of, tuple(finished)))
             op_progress.report(progress)
 
         return done
