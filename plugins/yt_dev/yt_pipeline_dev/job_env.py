@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 
 from yt_pipeline.errors import ConfigError
@@ -43,6 +42,10 @@ def job_environment(
 
 def missing_requirements(requirements: Path) -> list[str]:
     """Distributions named in a requirements file that are not installed."""
+    # imported here: importlib.metadata loads the email package (30 ms), and most stages
+    # have no requirements.txt
+    from importlib import metadata
+
     missing = []
     for raw in requirements.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
