@@ -20,6 +20,8 @@ rows).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +101,20 @@ class Executor:
         self.whole_scan = False
         #: tables whose sample's types failed a check: this query learns them from every row
         self.exact: set[Path] = set()
+        #: where the first rows of each table read are copied for DuckDB to describe
+        self.samples: dict[str, Path] = {}
+        self._sample_dir: Path | None = None
+
+    def _sample_of(self, table_file: str) -> Path:
+        """The file the sample of `table_file` is copied to (made when described): one of
+        the files a statement's connection may open."""
+        if table_file not in self.samples:
+            if self._sample_dir is None:
+                folder = self.client.root / ".cache"
+                folder.mkdir(parents=True, exist_ok=True)
+                self._sample_dir = Path(tempfile.mkdtemp(prefix="yql-sample-", dir=folder))
+            self.samples[table_file] = self._sample_dir / f"{len(self.samples)}.jsonl"
+        return self.samples[table_file]
 
     def table_sql(self, path: str) -> str:
         target = self.client.visible_file(path)
@@ -138,7 +154,8 @@ class Executor:
     def _sampled(self, target: Path, names: list[str],
                  first: dict[str, Any]) -> list[tuple[str, str]] | None:
         """The columns with their types in the first rows, if each can be checked."""
-        types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection)
+        types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection,
+                                     self._sample_of(str(target)))
         columns = [(name, signed(types.get(name, "NULL"), first.get(name))) for name in names]
         return columns if all(checkable(kind) for _, kind in columns) else None
 
@@ -172,6 +189,10 @@ class Executor:
             text = str(exc).strip()
             message = text.splitlines()[0] if text else type(exc).__name__
             raise QueryFailed(f"YQL failed in DuckDB: {message}") from None
+        finally:
+            if self._sample_dir is not None:
+                shutil.rmtree(self._sample_dir, ignore_errors=True)
+            self._sample_dir, self.samples = None, {}
         if last_select < len(statements) - 1 and len(rows) > yql_rules.RESULT_ROW_LIMIT:
             raise QueryFailed(f"YQL: the last SELECT gives {len(rows)} rows and other "
                               f"statements follow it: {yql_rules.truncated()}")
@@ -194,10 +215,11 @@ class Executor:
         self.whole_scan = scans_whole_table(statement.template)
         reads = [str(found) for found in map(self.client.visible_file, statement.reads())
                  if found is not None]
+        allowed = [*reads, *(str(self._sample_of(read)) for read in reads)]
         if statement.target is not None:
-            self._insert(statement, reads)
+            self._insert(statement, allowed)
             return []
-        with self._connected(reads):
+        with self._connected(allowed):
             cursor = self.connection.execute(statement.render(self.table_sql))
             names = [column[0] for column in cursor.description or []]
             return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
@@ -237,14 +259,14 @@ class Executor:
             if sampled is None or not self._proved(target, sampled):
                 raise self.duckdb.Error(CHECK_FAILED)
 
-    def _insert(self, statement: Statement, reads: list[str]) -> None:
+    def _insert(self, statement: Statement, allowed: list[str]) -> None:
         assert statement.target is not None
         started = time.perf_counter()
         with self.client.writing(statement.target, append=not statement.truncate) as tmp:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base else tmp
             try:
-                with self._connected([*reads, str(part)]):
+                with self._connected([*allowed, str(part)]):
                     sql = statement.render(self.table_sql)
                     columns = self._columns_written(statement, sql)
                     # the file is already a temporary one, and DuckDB's own temporary name
