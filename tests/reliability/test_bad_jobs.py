@@ -62,6 +62,13 @@ if last:
     if behaviour == "huge":
         sys.stdout.write('{"id": 100}\\n{"blob": "' + "x" * (LIMIT + 1) + '"}\\n')
         sys.exit(0)
+    if behaviour == "overwrite":  # ytjobs writes a row, then the job writes over it
+        write_rows([{"id": 100}])
+        out = sys.stdout.buffer
+        out.seek(0)
+        out.write(b'{"id" 100}\\n')  # as long as the row, not JSON
+        out.flush()
+        sys.exit(0)
     if behaviour == "huge-through-ytjobs":  # told of by ytjobs: dev must still weigh it
         write_rows([{"id": 100}, {"blob": "x" * (LIMIT + 1)}])
         sys.exit(0)
@@ -152,6 +159,16 @@ def test_a_line_over_16_mib_is_refused(tmp_path, jobs, behaviour):
     error = run_failing(root)
     assert error.startswith(job_words(jobs) + " wrote a bad row: line 2 of its output is "), error
     assert f"over the row weight limit of {MAX_ROW_WEIGHT} bytes (16 MiB" in error
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_job_cannot_write_over_what_ytjobs_wrote(tmp_path, jobs):
+    """A job's stdout is appended to, as a cluster's pipe is: going back over the rows
+    ytjobs wrote only adds to the output, which is then checked line by line."""
+    root = make(tmp_path / "p", "map", "overwrite", jobs)
+    error = run_failing(root)
+    assert error.startswith(f"{job_words(jobs)} wrote a bad row: line 2 of its output is not "
+                            """JSON: '{"id" 100}'"""), error
 
 
 def test_row_weight_limit_boundary(tmp_path):

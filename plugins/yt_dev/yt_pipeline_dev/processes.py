@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
@@ -146,7 +147,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     if job.tally is not None:
         job.tally.unlink(missing_ok=True)  # told afresh by each run of the job
     with job.stderr.open("wb") as err:
-        out = job.stdout.open("ab" if job.append_stdout else "wb") if job.stdout else err
+        out = _open_stdout(job.stdout, job.append_stdout) if job.stdout else err
         output_start = os.fstat(out.fileno()).st_size if out is not err else 0
         try:
             proc = subprocess.Popen(
@@ -190,6 +191,14 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     else:
         code = None  # killed by us: the reason says why, the -9 would only confuse
     raise JobFailure(index, code, reason, stderr_tail(job.stderr))
+
+
+def _open_stdout(path: Path, append: bool) -> BinaryIO:
+    """A job's stdout file, always appended to: as on a cluster, where stdout is a pipe, a
+    job cannot go back over what it wrote (a seek does not move its writes), so the size of
+    the output tells whether ytjobs wrote all of it (`_told_whole`)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if append else os.O_TRUNC)
+    return os.fdopen(os.open(path, flags, 0o644), "ab")
 
 
 def _told_whole(job: Job, output_start: int) -> tally.Told | None:
