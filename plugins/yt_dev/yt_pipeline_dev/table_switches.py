@@ -15,12 +15,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import BinaryIO
 
+from yt_pipeline_dev.atomic import append_file
 from yt_pipeline_dev.shards import Segment
 from ytjobs.codec import CONTROL_MARK, is_control
 from ytjobs.tables import table_switch
@@ -87,40 +86,23 @@ def take_output(source: Path, target: Path) -> int | None:
         with source.open("ab") as out:
             out.write(b"\n")
         rows += 1
-    os.chmod(source, 0o644)  # as every table file is made (atomic.replacing)
-    os.replace(source, target)
+    _rename_into(source, target)
     return rows
 
 
 def place_output(source: Path, target: Path) -> None:
     """Add a job's output, whole lines without a switch, to the end of `target`: a rename
-    when `target` is empty, else a copy inside the kernel. `source` is gone after."""
+    when `target` is empty, else an append (atomic.append_file). `source` is gone after."""
     if target.stat().st_size == 0:
-        os.chmod(source, 0o644)  # as every table file is made (atomic.replacing)
-        os.replace(source, target)
+        _rename_into(source, target)
         return
-    with source.open("rb") as src, target.open("r+b") as out:
-        _append(src, out)
+    append_file(target, source)
     source.unlink()
 
 
-def _append(src: BinaryIO, out: BinaryIO) -> None:
-    size = os.fstat(src.fileno()).st_size
-    at = out.seek(0, os.SEEK_END)
-    done = 0
-    try:
-        while done < size:
-            copied = os.copy_file_range(src.fileno(), out.fileno(), size - done, done,
-                                        at + done)
-            if copied == 0:
-                break
-            done += copied
-    except (AttributeError, OSError):  # not Linux, or a file system that cannot
-        pass
-    if done < size:
-        src.seek(done)
-        out.seek(at + done)
-        shutil.copyfileobj(src, out, _BLOCK)
+def _rename_into(source: Path, target: Path) -> None:
+    os.chmod(source, 0o644)  # as every table file is made (atomic.replacing)
+    os.replace(source, target)
 
 
 def route_output(source: Path, targets: Sequence[Path]) -> list[int]:
