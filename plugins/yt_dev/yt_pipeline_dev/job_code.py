@@ -4,7 +4,8 @@ With a code archive (from the uploader), the archive is extracted into the sandb
 runs through its wrapper script, exactly as in prod but with the wrapper told to use this
 interpreter and the already extracted folder. Without one, the script runs from the working
 tree. Either way the interpreter is the one running the pipeline, not whatever `python3` is
-first on PATH.
+first on PATH, which lets the extracted ytjobs start from the installed one's compiled
+code (compiled_twins).
 
 Jobs run in the sandbox, and find the code there as yt-framework's jobs find it in theirs:
 each top entry of the extracted archive (stages/, ytjobs/, ...) is linked into the sandbox,
@@ -24,6 +25,7 @@ import ytjobs
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.operations import OperationSpec
 from yt_pipeline.packaging import CODE_DIR_NAME, CodePackage, script_role, wrapper_name
+from yt_pipeline_dev.compiled_twins import reuse_compiled
 
 #: the folder that holds the ytjobs package, so jobs import the same ytjobs as the driver
 YTJOBS_HOME = str(Path(ytjobs.__file__).resolve().parent.parent)
@@ -67,6 +69,7 @@ def prepare_code(spec: OperationSpec, sandbox: Path) -> JobCode:
         )
     code_dir = sandbox / CODE_DIR_NAME
     extract_archive(Path(package.archive_path), code_dir, package)
+    reuse_compiled(code_dir / "ytjobs", Path(YTJOBS_HOME) / "ytjobs")
     link_entries(sandbox, sorted(code_dir.iterdir()))
     return JobCode(
         code_dir=code_dir,

@@ -51,11 +51,16 @@ def ytp_register_modes() -> list[ModeSpec]:
 
 @hookimpl
 def ytp_pipeline_started(run: RunInfo) -> None:
-    """Temporary files and transactions a killed run left behind (its writes never became
-    tables) are removed: the run holds the dev lock, so no other run of this folder is
+    """DuckDB is made ready in the background when a stage queries (yql_warmup). Temporary
+    files and transactions a killed run left behind (its writes never became tables) are
+    removed: the run holds the dev lock, so no other run of this folder is
     writing; transactions of other pipelines sharing the folder are alive (flock) or not."""
     if run.mode != "dev" or run.settings is None:
         return
+    from yt_pipeline_dev import yql_warmup
+
+    if yql_warmup.stages_query(run.pipeline_dir, run.stages):
+        yql_warmup.start()  # first: it runs beside everything up to the first query
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
 

@@ -44,7 +44,7 @@ from yt_pipeline_dev.yql_checked import (
 )
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_results import as_returned
-from yt_pipeline_dev.yql_sandbox import restricted_connection
+from yt_pipeline_dev.yql_sandbox import import_duckdb, restricted_connection
 from yt_pipeline_dev.yql_schema import (
     SchemaCache,
     declare,
@@ -53,25 +53,7 @@ from yt_pipeline_dev.yql_schema import (
     sql_literal,
 )
 from yt_pipeline_dev.yql_translate import Statement, translate
-
-
-def import_duckdb() -> Any:
-    """DuckDB's engine: its compiled module alone where it is one of its own (DuckDB 1.4 and
-    later), which imports in a seventh of the time of the package around it (0.02 s against
-    0.15 s); it holds all that is used here (connect, the errors)."""
-    try:
-        import _duckdb
-
-        return _duckdb
-    except ImportError:
-        pass
-    try:
-        import duckdb
-    except ImportError:
-        message = "YQL in dev mode needs DuckDB: pip install 'yt-pipeline-dev[yql]'"
-        raise QueryFailed(message) from None
-    return duckdb
-
+from yt_pipeline_dev.yql_warmup import close_later, take_fresh
 
 #: the most characters of a statement that .dev/operation.log shows
 LOGGED_CHARS = 160
@@ -226,12 +208,12 @@ class Executor:
 
     @contextmanager
     def _connected(self, files: list[str]) -> Iterator[None]:
-        self.connection = restricted_connection(self.duckdb, files)
+        self.connection = restricted_connection(self.duckdb, files, take_fresh())
         try:
             yield
         finally:
-            self.connection.close()
-            self.connection = None
+            connection, self.connection = self.connection, None
+            close_later(connection)
 
     def _columns_written(self, statement: Statement, sql: str) -> list[tuple[str, str]]:
         """The columns the INSERT writes; an append must match the table's (a cluster
