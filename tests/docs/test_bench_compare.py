@@ -80,6 +80,37 @@ def test_tree_rss_counts_a_child_process():
         child.wait()
 
 
+GRANDPARENT = """
+import subprocess, sys, threading, time
+sleeper = [sys.executable, "-c", "import time; time.sleep(10)"]
+thread = threading.Thread(target=lambda: subprocess.Popen(sleeper))  # not the main thread
+thread.start()
+thread.join()
+time.sleep(10)
+"""
+
+
+def test_tree_rss_finds_a_grandchild_a_thread_started(monkeypatch):
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", GRANDPARENT])
+    try:
+        deadline = time.monotonic() + 10
+        while measure._listed_children(child.pid) == [] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        listed = measure.tree_rss(child.pid)
+        monkeypatch.setattr(measure, "_listed_children", lambda pid: None)  # the full scan
+        scanned = measure.tree_rss(child.pid)
+        assert listed[0] > listed[1] > 0  # two processes counted
+        assert scanned[0] > scanned[1] > 0
+        assert abs(listed[0] - scanned[0]) < 0.1 * scanned[0]
+    finally:
+        for pid in measure._children().get(child.pid, []):
+            os.kill(pid, 9)
+        child.kill()
+        child.wait()
+
+
 @pytest.mark.skipif(os.environ.get("YTP_BENCH_SMOKE") != "1", reason="set YTP_BENCH_SMOKE=1")
 def test_quick_comparison_prints_every_phase(tmp_path):
     run = subprocess.run(
