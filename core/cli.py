@@ -284,10 +284,13 @@ def main(argv: list[str] | None = None, pipeline_class: type | None = None) -> N
 
 
 def console_main() -> None:
-    """The installed `yt-pipeline` command: nothing runs after it in this process, so it
-    leaves without the interpreter's teardown (fast_exit)."""
+    """The installed `yt-pipeline` command: nothing else runs in this process, so it may
+    freeze its start-up objects (owned_process) and leaves without the interpreter's
+    teardown (fast_exit)."""
+    from yt_pipeline import owned_process
     from yt_pipeline.fast_exit import leave
 
+    owned_process.claim()
     leave(invoke())
 
 

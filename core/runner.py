@@ -20,6 +20,7 @@ from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import RunLock
 from yt_pipeline.logs import run_log
+from yt_pipeline.owned_process import freeze_startup_objects
 from yt_pipeline.plan import Plan, describe_plan, make_plan
 from yt_pipeline.records import new_run_id
 from yt_pipeline.result import PipelineResult, StepResult
@@ -130,6 +131,7 @@ class Runner:
             for name in plan.selected:
                 if name not in plan.to_run:
                     self._take(book, hooks, run, UnitRun.not_run(name, plan.skipped[name]))
+            freeze_startup_objects()  # the command's own process only
             Scheduler(self, plan, ctx, book, hooks).run()
             status = "SUCCESS"
         except BaseException:
