@@ -60,7 +60,7 @@ def test_a_warmup_that_fails_leaves_the_query_to_connect_itself(dev_client, monk
     def broken():
         raise RuntimeError("no engine today")
 
-    monkeypatch.setattr(yql_warmup, "import_duckdb", broken)
+    monkeypatch.setattr(yql_warmup, "_make", broken)
     yql_warmup.start()
     dev_client.write_table("//t", [{"a": 1}, {"a": 2}])
     assert dev_client.run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 3}]

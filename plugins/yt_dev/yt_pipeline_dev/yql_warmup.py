@@ -18,13 +18,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline_dev.yql_sandbox import import_duckdb, new_connection
-
 #: what a stage's code calls to run YQL (the client's method)
 QUERY_CALL = "run_yql"
 
 _lock = threading.Lock()
 _pending: _Warmup | None = None
+
+
+def _make() -> Any:
+    # imported here: a run that never queries (hello world) does not load them
+    from yt_pipeline_dev.yql_sandbox import import_duckdb, new_connection
+
+    return new_connection(import_duckdb())
 
 
 class _Warmup(threading.Thread):
@@ -34,7 +39,7 @@ class _Warmup(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.connection = new_connection(import_duckdb())
+            self.connection = _make()
         except Exception:  # no DuckDB, or it cannot start: the statement says why itself
             self.connection = None
 
