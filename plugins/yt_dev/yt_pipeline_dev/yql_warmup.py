@@ -34,7 +34,7 @@ def _make() -> Any:
 
 class _Warmup(threading.Thread):
     def __init__(self) -> None:
-        super().__init__(name="ytp-duckdb-warmup", daemon=True)
+        super().__init__(name="ytp-duckdb-warmup", daemon=False)  # see _close
         self.connection: Any = None
 
     def run(self) -> None:
@@ -69,10 +69,14 @@ def close_later(connection: Any) -> None:
     """Close a statement's database on a background thread: freeing it takes 0.01-0.02 s,
     mostly outside the GIL, and the files it read or wrote are closed already."""
     threading.Thread(target=_close, args=(connection,), name="ytp-duckdb-close",
-                     daemon=True).start()
+                     daemon=False).start()
 
 
 def _close(connection: Any) -> None:
+    # Neither thread is a daemon: the interpreter waits for both before it tears down. A
+    # daemon thread still inside DuckDB then (a run that ended before its warm-up did) is
+    # ended by CPython as it takes the GIL back, unwinding through DuckDB's C++ frames, and
+    # the process aborts ("FATAL: exception not rethrown").
     try:
         connection.close()
     except Exception:  # nothing is left to lose: the statement is over
