@@ -82,7 +82,10 @@ def test_tree_rss_counts_a_child_process():
 
 GRANDPARENT = """
 import subprocess, sys, threading, time
-sleeper = [sys.executable, "-c", "import time; time.sleep(10)"]
+ready = sys.argv[1]
+sleeper = [sys.executable, "-c",
+           "import pathlib, sys, time; pathlib.Path(sys.argv[1]).write_text('up'); time.sleep(10)",
+           ready]
 thread = threading.Thread(target=lambda: subprocess.Popen(sleeper))  # not the main thread
 thread.start()
 thread.join()
@@ -90,14 +93,16 @@ time.sleep(10)
 """
 
 
-def test_tree_rss_finds_a_grandchild_a_thread_started(monkeypatch):
+def test_tree_rss_finds_a_grandchild_a_thread_started(monkeypatch, tmp_path):
     import time
 
-    child = subprocess.Popen([sys.executable, "-c", GRANDPARENT])
+    ready = tmp_path / "ready"
+    child = subprocess.Popen([sys.executable, "-c", GRANDPARENT, str(ready)])
     try:
-        deadline = time.monotonic() + 10
-        while measure._listed_children(child.pid) == [] and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
+        time.sleep(0.2)  # both asleep: their memory no longer grows
         listed = measure.tree_rss(child.pid)
         monkeypatch.setattr(measure, "_listed_children", lambda pid: None)  # the full scan
         scanned = measure.tree_rss(child.pid)
