@@ -44,6 +44,7 @@ def _children() -> dict[int, list[int]]:
             continue
         try:
             with open(f"/proc/{entry}/stat") as handle:
+                # the command name may hold spaces; the parent pid follows its closing paren
                 ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
@@ -57,9 +58,11 @@ def tree_rss(root: int) -> tuple[int, int]:
     total, largest, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
+        # once the kernel has not listed one process's children, the full scan serves all
         children = _listed_children(pid) if tree is None else None
         if children is None:
-            tree = tree if tree is not None else _children()
+            if tree is None:
+                tree = _children()
             children = tree.get(pid, [])
         todo.extend(children)
         try:
