@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from ytjobs import tally
-from ytjobs.codec import dumps_line, iter_rows, write_lines
+from ytjobs.codec import dumps_line, iter_rows, whole_stdin, write_lines
 from ytjobs.tables import switch_output
 
 _NONE = object()
@@ -23,7 +23,9 @@ def read_rows(stream: BinaryIO | None = None) -> Iterator[dict[str, Any]]:
     The control rows YT puts between the rows of several input tables are left out; use
     `read_indexed_rows()` to know which table a row comes from.
     """
-    return iter_rows(stream if stream is not None else sys.stdin.buffer, drop_control=True)
+    if stream is not None:
+        return iter_rows(stream, drop_control=True)
+    return iter_rows(sys.stdin.buffer, drop_control=True, whole=whole_stdin())
 
 
 def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None, *,

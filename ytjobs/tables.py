@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, Dict, Tuple
 
 from ytjobs import tally
-from ytjobs.codec import is_control, iter_rows
+from ytjobs.codec import is_control, iter_rows, whole_stdin
 
 Row = Dict[str, Any]
 #: (table index, row); typing.Tuple: evaluated at import, and jobs may run Python 3.8
@@ -56,7 +56,9 @@ def read_indexed_rows(stream: BinaryIO | None = None) -> Iterator[IndexedRow]:
     input table YT writes no control rows, and every index is 0.
     """
     index = 0
-    for row in iter_rows(stream if stream is not None else sys.stdin.buffer):
+    rows = (iter_rows(stream) if stream is not None
+            else iter_rows(sys.stdin.buffer, whole=whole_stdin()))
+    for row in rows:
         if is_control(row):
             attributes = row["$attributes"]
             if isinstance(attributes, dict) and "table_index" in attributes:

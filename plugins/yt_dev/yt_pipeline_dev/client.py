@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +30,7 @@ from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
+from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import keep_schema, schema_of
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 from ytjobs.row_rules import RowRefused
@@ -109,6 +111,11 @@ class DevClient(YqlRequests):
         live = self.table_path(path)
         return live if live.is_file() else None
 
+    def vouched_for(self, path: str) -> bool:
+        """True when the file of table `path`, as this client sees it, is known to hold one
+        row a line (whole_lines)."""
+        return vouched_file(self.root, self.visible_file(path))
+
     def existing_table(self, path: str) -> Path:
         target = self.visible_file(path)
         if target is None:
@@ -147,11 +154,16 @@ class DevClient(YqlRequests):
     def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False, *,
                     replication_factor: int | None = None) -> int:
         started = time.perf_counter()
-        with self.writing(path, append) as tmp, tmp.open("ab", buffering=CHUNK) as out:
-            try:
-                count = write_lines(rows, weighed_writer(out, path))
-            except (NotARow, RowRefused) as exc:
-                raise BackendError(f"write_table {path}: {exc}") from None
+        with self.writing(path, append) as tmp:
+            # an append keeps the rows there were: whole lines only if they were
+            whole = not append or tmp.stat().st_size == 0 or self.vouched_for(path)
+            with tmp.open("ab", buffering=CHUNK) as out:
+                try:
+                    count = write_lines(rows, weighed_writer(out, path))
+                except (NotARow, RowRefused) as exc:
+                    raise BackendError(f"write_table {path}: {exc}") from None
+            if whole:
+                vouch(self.root, tmp)
         self.log("append_table" if append else "write_table", path, rows=count, started=started)
         return count
 
@@ -166,7 +178,8 @@ class DevClient(YqlRequests):
                 handle = self.existing_table(path).open("rb")
             except FileNotFoundError:
                 raise TableNotFound(path) from None
-            return iter_rows(handle, close=True, bad_line=bad_line)
+            whole = vouched(self.root, os.fstat(handle.fileno()))
+            return iter_rows(handle, close=True, bad_line=bad_line, whole=whole)
 
         return TableRows(one_pass, path)
 

@@ -30,6 +30,7 @@ from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
 from yt_pipeline_dev.shards import Segment
+from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
 
 MASK = "***"
@@ -55,11 +56,15 @@ class OperationRun:
         return self._code
 
     def job(self, script: str, index: int, *, phase: str, stdin: list[Segment] | None,
-            stdout: Path | None, append_stdout: bool = False) -> Job:
+            stdout: Path | None, append_stdout: bool = False, whole_stdin: bool = False) -> Job:
+        """A job of the operation; `whole_stdin` when its input is known to hold one row a
+        line (whole_lines), which ytjobs then reads without the check."""
         code = self.code()
         env = job_environment(self.spec, code.env, self.client.hidden_env, index)
-        env.pop(TALLY_ENV, None)
-        env.pop(CHECKPOINTS_ENV, None)
+        for internal in (TALLY_ENV, CHECKPOINTS_ENV, WHOLE_LINES_ENV):
+            env.pop(internal, None)
+        if whole_stdin:
+            env[WHOLE_LINES_ENV] = "1"
         if self.spec.checkpoints:  # a job may change its working folder
             env[CHECKPOINTS_ENV] = str(job_folder(self.sandbox))
         tally = self.sandbox / f"{phase}{index}.tally" if stdout is not None else None

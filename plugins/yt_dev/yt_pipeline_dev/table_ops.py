@@ -29,10 +29,17 @@ from yt_pipeline_dev.table_switches import (
     take_output,
     with_switches,
 )
+from yt_pipeline_dev.whole_lines import vouch
 
 
 def _inputs(op: OperationRun) -> list[Path]:
     return [op.client.existing_table(t) for t in op.spec.input_tables]
+
+
+def _inputs_whole(op: OperationRun) -> bool:
+    """True when every input table holds one row a line (whole_lines): then so does each
+    job's input, whole lines of them and the table switches between them."""
+    return all(op.client.vouched_for(table) for table in op.spec.input_tables)
 
 
 def _input_shards(op: OperationRun) -> list[list[Segment]]:
@@ -43,11 +50,12 @@ def _input_shards(op: OperationRun) -> list[list[Segment]]:
 
 
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
-                 targets: list[Path]) -> list[int]:
+                 targets: list[Path], *, whole_input: bool = False) -> list[int]:
     """One job per shard; the outputs, in shard order, are split among `targets`. Returns
-    the rows each target got."""
+    the rows each target got. `whole_input`: the shards hold one row a line."""
     outputs = [op.sandbox / f"{phase}{i}.out" for i in range(len(shards))]
-    jobs = [op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i])
+    jobs = [op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i],
+                   whole_stdin=whole_input)
             for i, shard in enumerate(shards)]
     op.run(jobs, phase)
     rows = [0] * len(targets)
@@ -109,18 +117,26 @@ def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], list[int]])
     """Run `produce` over the temporary files of the output tables; it returns the rows it
     added to each."""
     tables = op.spec.output_tables
+    client = op.client
     with ExitStack() as stack:
-        tmps = [stack.enter_context(op.client.writing(t, append=op.spec.append))
-                for t in tables]
+        tmps = [stack.enter_context(client.writing(t, append=op.spec.append)) for t in tables]
+        # every line a job wrote was checked as a row (job_output): a table holds one row a
+        # line after the operation if it did before (an append) or was empty
+        whole = [not op.spec.append or tmp.stat().st_size == 0 or client.vouched_for(table)
+                 for table, tmp in zip(tables, tmps, strict=True)]
         for table, rows in zip(tables, produce(tmps), strict=True):
             op.rows[table] = rows
+        for tmp, vouched in zip(tmps, whole, strict=True):
+            if vouched:
+                vouch(client.root, tmp)
 
 
 def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kind
     spec = op.spec
     assert spec.mapper is not None
-    shards = _input_shards(op)
-    _write_outputs(op, lambda tmps: _run_scripts(op, spec.mapper, "map", shards, tmps))
+    shards, whole = _input_shards(op), _inputs_whole(op)
+    _write_outputs(op, lambda tmps: _run_scripts(op, spec.mapper, "map", shards, tmps,
+                                                 whole_input=whole))
 
 
 def reduce(op: OperationRun) -> None:
@@ -139,7 +155,8 @@ def map_reduce(op: OperationRun) -> None:
     mapped.write_bytes(b"")
     # one intermediate stream: the mapper writes to it alone, and the reducer is told no
     # table index (YTsaurus docs, Switching between tables)
-    _run_scripts(op, spec.mapper, "map", _input_shards(op), [mapped])
+    _run_scripts(op, spec.mapper, "map", _input_shards(op), [mapped],
+                 whole_input=_inputs_whole(op))
     shards = _sorted_shards(op, [mapped])
     mapped.unlink()
     _write_outputs(op, lambda tmps: _run_scripts(op, spec.reducer, "reduce", shards, tmps))
