@@ -4,7 +4,9 @@
     python bench/compare/run.py --quick    # 20,000 rows, one repetition (a smoke run)
 
 Creates bench/compare/.venv-ytf with yt-framework from PyPI (needs the network the first
-time), then runs the same work written as each framework's users write it, alternating
+time) and installs this checkout from wheels into bench/compare/.venv-ours (as a user
+installs it, not editable), then runs the same work written as each framework's users
+write it, alternating
 the two, and prints medians, the ratio of each phase, and the peak memory of the data
 phase (resident memory of the whole process tree, jobs included). Run it from the
 environment where yt-pipeline and its dev plugin are installed.
@@ -49,6 +51,36 @@ def ytf_python(venv_dir: Path) -> Path | None:
         detail = getattr(exc, "stderr", b"") or b""
         last = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
         print(f"yt-framework could not be installed: {last[0]}")
+        return None
+    return python
+
+
+#: the distributions of this repository, installed in the bench's own venv as a user
+#: installs them: wheels, not the editable install of a checkout (whose import hooks cost
+#: every process, jobs included, some 15-20 ms)
+OUR_PACKAGES = [".[progress,compat]", "plugins/yt_dev[yql]", "plugins/uploader",
+                "plugins/yt_prod"]
+
+
+def ours_python(venv_dir: Path) -> Path | None:
+    """The interpreter of a venv with this checkout's code installed from wheels, built
+    afresh each run so it holds the code as it is now; None if that is impossible."""
+    python = venv_dir / "bin" / "python"
+    root = HERE.parents[1]
+    print(f"installing this checkout into {venv_dir} (wheels) ...", flush=True)
+    try:
+        if not python.exists():
+            venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps",
+             *OUR_PACKAGES], cwd=root, check=True, capture_output=True, timeout=900)
+        # their dependencies: already there after the first run
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *OUR_PACKAGES], cwd=root,
+                       check=True, capture_output=True, timeout=900)
+    except (subprocess.SubprocessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        last = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
+        print(f"yt-pipeline could not be installed from wheels: {last[0]}")
         return None
     return python
 
@@ -271,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, help="rows for the data phase (default 1,000,000)")
     parser.add_argument("--repeat", type=int, help="alternating repetitions (default 3)")
     parser.add_argument("--venv", type=Path, default=HERE / ".venv-ytf")
+    parser.add_argument("--ours-venv", type=Path, default=HERE / ".venv-ours",
+                        help="where yt-pipeline is installed from wheels for the comparison")
+    parser.add_argument("--installed-here", action="store_true",
+                        help="measure yt-pipeline as installed in this interpreter instead "
+                             "(an editable install pays for its import hooks)")
     parser.add_argument("--work", type=Path, default=HERE / "work")
     parser.add_argument("--readme", action="store_true",
                         help="write the table into README.md (between its bench markers)")
@@ -279,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (1 if args.quick else 3)
     cache_rows = max(1_000, rows // 10)
 
-    frameworks = {"ours": Framework("ours", Path(sys.executable), args.work)}
+    ours = None if args.installed_here else ours_python(args.ours_venv)
+    if ours is None:
+        print(f"yt-pipeline as installed for {sys.executable}")
+    frameworks = {"ours": Framework("ours", ours or Path(sys.executable), args.work)}
     python = ytf_python(args.venv)
     if python is not None:
         frameworks["ytf"] = Framework("ytf", python, args.work)
@@ -291,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {index + 1}/{repeat}: {NAMES[key]} ...", flush=True)
             runs[key].append(one_round(frameworks[key], rows, cache_rows))
         print(f"round {index + 1}/{repeat}: physical limits ...", flush=True)
-        measured_limits.append(limits.measure(rows, repeat=1))
+        measured_limits.append(limits.measure(rows, repeat=1,
+                                              python=frameworks["ours"].python))
     lines = report(runs, measured_limits, rows, cache_rows)
     if args.readme:
         write_readme(HERE.parents[1] / "README.md", readme_table(lines, runs, rows))
