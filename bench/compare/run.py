@@ -34,6 +34,25 @@ YTF_REQUIREMENT = "yt-framework>=1.4,<1.5"
 NAMES = {"ytf": "yt-framework", "ours": "yt-pipeline"}
 
 
+def _pip_into(venv_dir: Path, installs: list[list[str]], name: str, *,
+              clear: bool) -> Path | None:
+    """The interpreter of `venv_dir` (made anew with `clear`, else when missing) after each
+    `pip install` of `installs`, run from the repository; None, saying why, if one fails."""
+    python = venv_dir / "bin" / "python"
+    try:
+        if clear or not python.exists():
+            venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
+        for arguments in installs:
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *arguments],
+                           cwd=HERE.parents[1], check=True, capture_output=True, timeout=900)
+    except (subprocess.SubprocessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        last = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
+        print(f"{name} could not be installed: {last[0]}")
+        return None
+    return python
+
+
 def ytf_python(venv_dir: Path) -> Path | None:
     """The interpreter of a venv with yt-framework, created on first use; None if impossible."""
     python = venv_dir / "bin" / "python"
@@ -41,18 +60,7 @@ def ytf_python(venv_dir: Path) -> Path | None:
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     print(f"creating {venv_dir} with {YTF_REQUIREMENT} (network needed) ...", flush=True)
-    try:
-        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", YTF_REQUIREMENT],
-            check=True, capture_output=True, timeout=600,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        last = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
-        print(f"yt-framework could not be installed: {last[0]}")
-        return None
-    return python
+    return _pip_into(venv_dir, [[YTF_REQUIREMENT]], "yt-framework", clear=True)
 
 
 #: the distributions of this repository, installed in the bench's own venv as a user
@@ -65,24 +73,10 @@ OUR_PACKAGES = [".[progress,compat]", "plugins/yt_dev[yql]", "plugins/uploader",
 def ours_python(venv_dir: Path) -> Path | None:
     """The interpreter of a venv with this checkout's code installed from wheels, built
     afresh each run so it holds the code as it is now; None if that is impossible."""
-    python = venv_dir / "bin" / "python"
-    root = HERE.parents[1]
     print(f"installing this checkout into {venv_dir} (wheels) ...", flush=True)
-    try:
-        if not python.exists():
-            venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps",
-             *OUR_PACKAGES], cwd=root, check=True, capture_output=True, timeout=900)
-        # their dependencies: already there after the first run
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *OUR_PACKAGES], cwd=root,
-                       check=True, capture_output=True, timeout=900)
-    except (subprocess.SubprocessError, OSError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        last = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
-        print(f"yt-pipeline could not be installed from wheels: {last[0]}")
-        return None
-    return python
+    # the code as it is now, then its dependencies (already there after the first run)
+    installs = [["--force-reinstall", "--no-deps", *OUR_PACKAGES], OUR_PACKAGES]
+    return _pip_into(venv_dir, installs, "yt-pipeline (from wheels)", clear=False)
 
 
 def _env_for(bin_dir: Path) -> dict[str, str]:
