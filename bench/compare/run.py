@@ -214,6 +214,20 @@ def _peaks(runs: dict[str, list[dict[str, RunResult]]], key: str) -> tuple[float
     return (max(r.peak_rss for r in done) / 2**20, max(r.peak_process_rss for r in done) / 2**20)
 
 
+def ceiling_note(lines: list[dict[str, object]]) -> str:
+    """How many times faster than yt-framework the bare work of each goal with a ratio is
+    (the most any framework could reach on this machine), or "" when not measured."""
+    notes = []
+    for line, (*_, goal) in zip(lines, ROWS, strict=True):
+        ytf, limit = line["ytf"], line["limit"]
+        if goal and goal[0] == "ratio" and isinstance(ytf, float) and isinstance(limit, float):
+            notes.append(f"{str(line['label']).strip()}: {ytf / limit:.2f}x (goal {goal[1]:g}x)")
+    if not notes:
+        return ""
+    return ("the physical limit, as a ratio to yt-framework (no framework can be faster "
+            "here): " + "; ".join(notes))
+
+
 def _seconds(value: object) -> str:
     return f"{value:.2f} s" if isinstance(value, float) else "n/a"
 
@@ -233,6 +247,8 @@ def report(runs: dict[str, list[dict[str, RunResult]]], limits: list[dict[str, f
                 else "-")
         print(f"{line['label']:<36}{_seconds(ytf):>13}{_seconds(ours):>13}{ratio:>8}"
               f"{_seconds(limit) if limit else '-':>10}{over:>9}  {line['goal']}")
+    if ceiling := ceiling_note(lines):
+        print(ceiling)
     for key in ("ytf", "ours"):
         peaks = _peaks(runs, key)
         if peaks:
@@ -278,6 +294,8 @@ def readme_table(lines: list[dict[str, object]], runs: dict[str, list[dict[str, 
     met = ("met" if mib["ours"] and mib["ours"][1] <= MEMORY_GOAL_MIB else "NOT met")
     out.append(f"| largest process of (1) | {cells[0]} | {cells[1]} | | | {met} "
                f"(<= {MEMORY_GOAL_MIB} MiB) |")
+    if ceiling := ceiling_note(lines):
+        out += ["", ceiling[0].upper() + ceiling[1:] + "."]
     out.append(README_END)
     return "\n".join(out)
 

@@ -171,3 +171,7 @@ def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_pa
     assert "| YQL group-by | 0.20 s | 0.20 s | 1.00x | 0.10 s | met (<= yt-framework) |" in text
     assert "| read back | 0.50 s | 0.50 s | 1.00x | 0.45 s | met (<= 1.3x limit) |" in text
     assert "| largest process of (1) | 500 MiB | 140 MiB | | | met (<= 150 MiB) |" in text
+    # how far any framework could go on the machine: yt-framework's time over the limit's
+    assert ("The physical limit, as a ratio to yt-framework (no framework can be faster here): "
+            "(1) data: whole process: 18.00x (goal 9x); map doubling a field (2 jobs): 5.00x "
+            "(goal 13x); (2) hello world, whole process: 6.00x (goal 3x).") in text
