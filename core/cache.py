@@ -33,8 +33,9 @@ pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `i
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.units import RunTarget, RunUnit, digest_value
@@ -42,14 +43,13 @@ from yt_pipeline.units import RunTarget, RunUnit, digest_value
 log = logging.getLogger("yt_pipeline.cache")
 
 
-@dataclass
-class CacheDecision:
+class CacheDecision(msgspec.Struct):
     hit: bool
     #: "off", "forced", "refresh", "hit", "miss"
     kind: str
     reason: str
     fingerprint: str | None = None
-    components: dict[str, Any] = field(default_factory=dict)
+    components: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def describe(self) -> str:
         return f"{self.kind}: {self.reason}" if self.reason else self.kind

@@ -12,7 +12,8 @@ Three ways to say what depends on what, as the configuration allows:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from yt_pipeline.errors import GraphError
 from yt_pipeline.graph_order import (
@@ -33,16 +34,16 @@ def unknown_stage(name: str, known: Iterable[str], where: str) -> GraphError:
     return GraphError(f"{where}: unknown stage {name}{hint} (known: {', '.join(known)})")
 
 
-@dataclass
-class StageGraph:
+class StageGraph(msgspec.Struct):
     """Nodes in declaration order and, for each, the nodes it needs."""
 
     deps: dict[str, tuple[str, ...]]
     #: edges that come from inputs/outputs: (user, producer) -> the table that links them
-    inferred: dict[tuple[str, str], str] = field(default_factory=dict)
+    inferred: dict[tuple[str, str], str] = msgspec.field(default_factory=dict)
     source: str | None = None
-    _levels: list[list[str]] | None = field(default=None, repr=False)
-    _users: dict[str, list[str]] | None = field(default=None, repr=False)
+    #: worked out on first use
+    _levels: list[list[str]] | None = None
+    _users: dict[str, list[str]] | None = None
 
     @property
     def names(self) -> list[str]:

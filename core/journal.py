@@ -15,9 +15,10 @@ import itertools
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.yamlio import durable_mode, write_file_atomic
@@ -26,8 +27,7 @@ RUNS_DIR = ".runs"
 _numbers = itertools.count(1)
 
 
-@dataclass
-class Record:
+class Record(msgspec.Struct):
     path: Path
     stage: str
     entry: dict[str, Any]

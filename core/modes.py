@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
+
 from yt_pipeline.errors import PluginError
 from yt_pipeline.hookcalls import PluginHooks, plugin_code
 
@@ -68,8 +70,7 @@ class ModeSpec:
             object.__setattr__(self, key, value)
 
 
-@dataclass(frozen=True)
-class InstalledMode:
+class InstalledMode(msgspec.Struct, frozen=True):
     spec: ModeSpec
     #: the plugin that registered it, named when its client factory or launcher fails
     plugin: str

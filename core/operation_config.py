@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from yt_pipeline import limits
 from yt_pipeline.errors import ConfigError
@@ -45,8 +46,7 @@ RESOURCE_RANGES = {
 }
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(msgspec.Struct, frozen=True):
     memory_limit_gb: float | None = None
     cpu_limit: float | None = None
     job_count: int | None = None
@@ -70,8 +70,7 @@ _DEFAULT_OF_ROLE = {"mapper": "mapper", "reducer": "reducer", "script": "vanilla
 _NO_REDUCE = ("map", "sort", "vanilla")
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(msgspec.Struct, frozen=True):
     """One operation section (`client.operations.<name>`), every key checked."""
 
     #: the operation's name: its `name:` key, else the section's

@@ -4,8 +4,9 @@ text `--dry-run` prints (levels, and what would be skipped and why)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.graph import StageGraph, unknown_stage
 from yt_pipeline.state import DONE
@@ -14,8 +15,7 @@ NOT_SELECTED = "not selected (--only/--from/--to)"
 DONE_EARLIER = "succeeded in an earlier run (--resume)"
 
 
-@dataclass
-class Plan:
+class Plan(msgspec.Struct):
     order: list[str]
     #: selected stages, in order (the ones a run considers)
     selected: list[str]

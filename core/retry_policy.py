@@ -9,8 +9,9 @@ failures, network and backend errors) unless the stage names its own with `retry
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from yt_pipeline.errors import ConfigError
 
@@ -20,8 +21,7 @@ if TYPE_CHECKING:
 _KEYS = {"max_attempts", "backoff_s", "max_backoff_s"}
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     max_attempts: int = 1
     backoff_s: float = 1.0
     max_backoff_s: float = 60.0

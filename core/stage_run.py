@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import msgspec
 
 from yt_pipeline.cache import CacheDecision, decide
 from yt_pipeline.errors import CommitIncomplete, StageFailed, StageSkipped, YtPipelineError
@@ -34,8 +35,7 @@ class DebugConflict(YtPipelineError):
     """Two upstream stages handed on different values for the same debug key."""
 
 
-@dataclass
-class UnitRun:
+class UnitRun(msgspec.Struct):
     """How a unit ended: the one outcome type the run's book takes (see `run_book.py`)."""
 
     outcome: StageOutcome
@@ -65,8 +65,7 @@ class Event(NamedTuple):
     payload: Any = None
 
 
-@dataclass
-class RunContext:
+class RunContext(msgspec.Struct):
     """What every unit of one run shares."""
 
     target: RunTarget
@@ -78,7 +77,7 @@ class RunContext:
     journal: Journal
     post: Callable[[Event], None] = lambda event: None
     force: bool = False
-    refresh: frozenset[str] = field(default_factory=frozenset)
+    refresh: frozenset[str] = msgspec.field(default_factory=frozenset)
 
 
 def merge_debug(deps: tuple[str, ...], outputs: dict[str, Debug]) -> Debug:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError
@@ -27,16 +28,15 @@ if TYPE_CHECKING:
 Debug = dict[str, Any]
 
 
-@dataclass
-class RunUnit:
+class RunUnit(msgspec.Struct):
     """One node of the DAG and how to run it."""
 
     name: str
     #: (debug merged from upstream, run id, table client) -> this unit's debug; the client
     #: is the one of the attempt's transaction
     execute: Callable[[Debug, str, TableClient], Debug]
-    inputs: list[str] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
+    inputs: list[str] = msgspec.field(default_factory=list)
+    outputs: list[str] = msgspec.field(default_factory=list)
     #: None: follow the pipeline's `cache` setting
     cache: bool | None = None
     retry: RetryPolicy = NO_RETRY
@@ -55,8 +55,7 @@ class RunUnit:
     kind: tuple[str, str] = ("stage", "debug")
 
 
-@dataclass
-class RunTarget:
+class RunTarget(msgspec.Struct):
     """A pipeline as the runner sees it."""
 
     pipeline_dir: Path

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
+
+import msgspec
 
 from yt_pipeline.errors import PackagingError
 
@@ -28,8 +29,7 @@ COMPRESS_LEVEL = 3
 PARTIAL_SUFFIX = ".partial"
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(msgspec.Struct, frozen=True):
     """A file to store: its bytes come from `path`, or from `data` (generated files)."""
 
     arcname: str
@@ -38,8 +38,7 @@ class Member:
     data: bytes | None = None
 
 
-@dataclass(frozen=True)
-class ArchiveInfo:
+class ArchiveInfo(msgspec.Struct, frozen=True):
     sha256: str
     size: int
     file_count: int

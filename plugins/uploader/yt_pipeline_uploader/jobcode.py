@@ -7,9 +7,10 @@ config.yaml names a script for an operation (`client.operations.<name>.script|ma
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS
@@ -19,8 +20,7 @@ from yt_pipeline.yamlio import read_yaml_mapping
 SCRIPT_KEYS = ("script", "mapper", "reducer")
 
 
-@dataclass(frozen=True)
-class JobScript:
+class JobScript(msgspec.Struct, frozen=True):
     """One job script of a stage: `script` is relative to the stage folder."""
 
     stage: str

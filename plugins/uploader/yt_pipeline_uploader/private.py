@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.packaging import BUILD_DIR_NAME
 from yt_pipeline.state import RUNS_DIR
@@ -18,8 +19,7 @@ from yt_pipeline.state import RUNS_DIR
 STATE_PATTERNS = ("state.*.yml", ".state.*.yml.*.tmp")
 
 
-@dataclass(frozen=True)
-class Private:
+class Private(msgspec.Struct, frozen=True):
     """The real paths under `root` never to be packed, nor anything under them."""
 
     root: Path

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline_uploader.private import NOTHING_PRIVATE, Private
@@ -20,8 +21,7 @@ SKIPPED_SUFFIXES = (".pyc", ".pyo")
 SECRET_FILE_NAMES = frozenset({"secrets.env"})
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     """A file or folder that goes into the archive under `target`.
 
     `origin` names it in errors (a config key). Symlinks may point anywhere inside
@@ -35,8 +35,7 @@ class Source:
     ignore_root: Path
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):
     """One file of the archive."""
 
     arcname: str
@@ -45,12 +44,11 @@ class Entry:
     origin: str
 
 
-@dataclass
-class _Rules:
+class _Rules(msgspec.Struct):
     """.ytignore specs met so far, shallowest first, each with the folder it sits in
     (as a path relative to the ignore root, '' or ending in '/')."""
 
-    specs: list[tuple[str, Any]] = field(default_factory=list)
+    specs: list[tuple[str, Any]] = msgspec.field(default_factory=list)
 
     def with_file(self, folder: Path, prefix: str) -> _Rules:
         ignore_file = folder / IGNORE_FILE

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import sys
 import tarfile
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+import msgspec
 
 import ytjobs
 from yt_pipeline.errors import PackagingError
@@ -33,12 +34,11 @@ YTJOBS_HOME = str(Path(ytjobs.__file__).resolve().parent.parent)
 STAGES_DIR = "stages"
 
 
-@dataclass
-class JobCode:
+class JobCode(msgspec.Struct):
     """How to start one job script: its command and the environment it needs."""
 
     code_dir: Path
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = msgspec.field(default_factory=dict)
     wrappers: bool = False
 
     def command(self, spec: OperationSpec, script: str) -> list[str]:

@@ -12,8 +12,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from yt_pipeline import op_progress
 from yt_pipeline.attachments import is_cypress_path, local_file
@@ -36,14 +37,13 @@ from ytjobs.tally import ENV as TALLY_ENV
 MASK = "***"
 
 
-@dataclass
-class OperationRun:
+class OperationRun(msgspec.Struct):
     """One operation being run: what every kind of operation needs."""
 
     client: DevClient
     spec: OperationSpec
     sandbox: Path
-    rows: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = msgspec.field(default_factory=dict)
     _code: JobCode | None = None
 
     @property

@@ -19,9 +19,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+import msgspec
 
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
@@ -56,15 +58,14 @@ def _kill_leftovers() -> None:
             _kill(proc)
 
 
-@dataclass
-class Job:
+class Job(msgspec.Struct):
     argv: list[str]
     env: dict[str, str]
     cwd: Path
     stderr: Path
     stdout: Path | None = None
     #: None: stdout and stderr both go to the stderr file (vanilla tasks)
-    stdin: Sequence[Segment] | None = field(default=None)
+    stdin: Sequence[Segment] | None = None
     append_stdout: bool = False
     #: stdout becomes table rows: check every line is one, as YT does
     check_output: bool = False
@@ -72,7 +73,7 @@ class Job:
     tally: Path | None = None
     #: set when the job ended well and ytjobs wrote the whole of its output: its rows and
     #: switches are known without reading the output again
-    told: tally.Told | None = field(default=None, init=False)
+    told: tally.Told | None = None
 
 
 @dataclass

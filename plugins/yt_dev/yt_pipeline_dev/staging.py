@@ -10,9 +10,10 @@ The manifest is a file, not only memory, because a YQL query writes from its own
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.yamlio import write_file_atomic
 
@@ -36,8 +37,7 @@ def next_part(path: str, folder: str) -> str:
     return path[len(_prefix(folder)):].split("/", 1)[0]
 
 
-@dataclass
-class Entry:
+class Entry(msgspec.Struct):
     #: "write" (the staged file is the new table), "append" or "remove"
     kind: str
     #: the staged file's name in the transaction's folder
@@ -48,12 +48,11 @@ class Entry:
     offset: int = 0
 
 
-@dataclass
-class Staging:
+class Staging(msgspec.Struct):
     dir: Path
-    tables: dict[str, Entry] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
+    tables: dict[str, Entry] = msgspec.field(default_factory=dict)
+    removed: list[str] = msgspec.field(default_factory=list)
+    created: list[str] = msgspec.field(default_factory=list)
     files: int = 0
 
     @classmethod
@@ -68,7 +67,7 @@ class Staging:
         return staging
 
     def save(self) -> None:
-        data = {"tables": {p: asdict(e) for p, e in self.tables.items()},
+        data = {"tables": {p: msgspec.structs.asdict(e) for p, e in self.tables.items()},
                 "removed": self.removed, "created": self.created, "files": self.files}
         # not forced to disk: dev writes nothing durably (yamlio.durable_mode)
         write_file_atomic(self.dir / MANIFEST, json.dumps(data), durable=False)

@@ -12,12 +12,13 @@ one (YTsaurus docs, Switching between tables); the switches are not rows.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+
+import msgspec
 
 from yt_pipeline_dev.atomic import append_file
 from yt_pipeline_dev.shards import Segment
@@ -32,7 +33,7 @@ def with_switches(shard: Sequence[Segment]) -> list[Segment]:
     out, current = [], None
     for segment in shard:
         if segment.table_index != current:
-            segment = dataclasses.replace(segment, header=table_switch(segment.table_index))
+            segment = msgspec.structs.replace(segment, header=table_switch(segment.table_index))
             current = segment.table_index
         out.append(segment)
     return out
