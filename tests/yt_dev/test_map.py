@@ -137,6 +137,30 @@ def test_timeout_kills_the_job(dev_client, stages):
     assert not dev_client.exists("//out/t")
 
 
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "no-pidfd"])
+def test_jobs_are_waited_for_with_and_without_a_pidfd(dev_client, stages, monkeypatch, pidfd):
+    """The driver learns of a job's exit through a pidfd where the kernel has one, and by
+    polling where it has not (os.pidfd_open missing or refused): rows and time limits
+    alike either way."""
+    if not pidfd:
+        def refused(pid: int, flags: int = 0) -> int:
+            raise OSError(38, "Function not implemented")
+        monkeypatch.setattr(os, "pidfd_open", refused, raising=False)
+    elif not hasattr(os, "pidfd_open"):
+        pytest.skip("no pidfd on this platform")
+    stages("m", {"src/mapper.py": COPY_MAPPER})
+    stages("slow", {"src/mapper.py": "import time\ntime.sleep(30)\n"})
+    dev_client.write_table("//in/t", [{"id": i} for i in range(10)])
+    launch(dev_client, stages.spec("map", "m", job_count=2, input_tables=["//in/t"],
+                                   output_tables=["//out/t"], mapper="src/mapper.py"))
+    assert [row["id"] for row in _rows(dev_client, "//out/t")] == list(range(10))
+    slow = stages.spec("map", "slow", timeout_s=0.5, input_tables=["//in/t"],
+                       output_tables=["//out/slow"], mapper="src/mapper.py")
+    with pytest.raises(OperationFailed, match="timeout_s=0.5"):
+        launch(dev_client, slow)
+    assert not dev_client.exists("//out/slow")
+
+
 def test_at_most_one_job_per_core(dev_client, stages, monkeypatch):
     stages("t", {"src/mapper.py": """
         import time

@@ -257,8 +257,10 @@ def _ended_within(proc: subprocess.Popen, ended: int | None, seconds: float) -> 
             return True
         except subprocess.TimeoutExpired:
             return False
-    readable, _, _ = select.select([ended], [], [], seconds)
-    if not readable:
+    # poll, not select: select refuses a descriptor numbered 1024 or more
+    watch = select.poll()
+    watch.register(ended, select.POLLIN)
+    if not watch.poll(seconds * 1000):
         return False
     proc.wait()
     return True
