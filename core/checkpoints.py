@@ -18,10 +18,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import msgspec
 
 from yt_pipeline.attachments import SECRETS_FILE, inside_pipeline
 from yt_pipeline.errors import ConfigError
@@ -35,7 +34,8 @@ ENV_VAR = "YTP_CHECKPOINTS_DIR"
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 
-class Checkpoint(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)
+class Checkpoint:
     name: str
     #: as written in config.yaml
     entry: str

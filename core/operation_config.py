@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ RESOURCE_RANGES = {
 }
 
 
-class Resources(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)
+class Resources:
     memory_limit_gb: float | None = None
     cpu_limit: float | None = None
     job_count: int | None = None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-
-import msgspec
 
 from yt_pipeline.errors import PackagingError
 
@@ -41,7 +40,8 @@ def wrapper_name(stage: str, operation: str) -> str:
     return f"operation_wrapper_{stage}_{operation}.sh"
 
 
-class CodePackage(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)
+class CodePackage:
     """A built code archive.
 
     `content_hash` is a hash of the archive's bytes; the prod backend stores the archive
@@ -53,7 +53,7 @@ class CodePackage(msgspec.Struct, frozen=True):
     size: int
     file_count: int
     #: (stage, operation) -> wrapper script name at the archive root
-    wrappers: dict[tuple[str, str], str] = msgspec.field(default_factory=dict)
+    wrappers: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def remote_name(self) -> str:

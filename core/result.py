@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import msgspec
-
 from yt_pipeline.errors import StageFailed, YtPipelineError
 
 
-class StepResult(msgspec.Struct):
+@dataclass
+class StepResult:
     name: str
     status: str
     duration_seconds: float = 0.0
@@ -83,5 +82,5 @@ class PipelineResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(replace(self, failure=None))
         del data["failure"]
-        data["step_results"] = {k: msgspec.structs.asdict(v) for k, v in self.step_results.items()}
+        data["step_results"] = {k: asdict(v) for k, v in self.step_results.items()}
         return data

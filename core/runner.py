@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Protocol
-
-import msgspec
 
 from yt_pipeline.cache import cache_enabled, decide
 from yt_pipeline.errors import YtPipelineError
@@ -44,14 +43,15 @@ log = logging.getLogger("yt_pipeline.runner")
 __all__ = ["RunOptions", "Runner", "new_run_id", "stage_deps_for"]
 
 
-class RunOptions(msgspec.Struct):
+@dataclass
+class RunOptions:
     workers: int | None = None
-    only: list[str] = msgspec.field(default_factory=list)
+    only: list[str] = field(default_factory=list)
     from_stage: str | None = None
     to_stage: str | None = None
     resume: bool = False
     force: bool = False
-    refresh: list[str] = msgspec.field(default_factory=list)
+    refresh: list[str] = field(default_factory=list)
     dry_run: bool = False
 
 
@@ -114,7 +114,7 @@ class Runner:
         target = self.target
         run = RunInfo(run_id, target.pipeline_dir, target.mode, plan.selected, target.settings,
                       time.time())
-        book = RunBook(target, state, run_id, msgspec.structs.asdict(self.options), self.workers)
+        book = RunBook(target, state, run_id, asdict(self.options), self.workers)
         client = target.client()
         if book.recover(client):  # a stage the plan took as done did not commit after all
             plan = make_plan(target.graph, self.options, state.statuses)
