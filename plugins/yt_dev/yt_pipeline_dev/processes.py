@@ -224,9 +224,14 @@ def _signal_name(number: int) -> str:
 def _wait(proc: subprocess.Popen, started: float, timeout_s: float | None,
           stop: threading.Event) -> str | None:
     ended = _exit_signal(proc)
+    # poll, not select: select refuses a descriptor numbered 1024 or more
+    watch = None
+    if ended is not None:
+        watch = select.poll()
+        watch.register(ended, select.POLLIN)
     try:
         while True:
-            if _ended_within(proc, ended, _POLL_S):
+            if _ended_within(proc, watch, _POLL_S):
                 return None
             if stop.is_set() or _exiting.is_set():
                 _kill(proc)
@@ -249,17 +254,15 @@ def _exit_signal(proc: subprocess.Popen) -> int | None:
         return None
 
 
-def _ended_within(proc: subprocess.Popen, ended: int | None, seconds: float) -> bool:
-    """True once the job has exited (and been reaped), after waiting up to `seconds`."""
-    if ended is None:
+def _ended_within(proc: subprocess.Popen, watch: select.poll | None, seconds: float) -> bool:
+    """True once the job has exited (and been reaped), after waiting up to `seconds`;
+    `watch` polls the job's pidfd, if it has one."""
+    if watch is None:
         try:
             proc.wait(timeout=seconds)
             return True
         except subprocess.TimeoutExpired:
             return False
-    # poll, not select: select refuses a descriptor numbered 1024 or more
-    watch = select.poll()
-    watch.register(ended, select.POLLIN)
     if not watch.poll(seconds * 1000):
         return False
     proc.wait()
