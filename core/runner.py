@@ -81,33 +81,42 @@ class Runner:
 
     def run(self) -> PipelineResult:
         target = self.target
-        state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
-        plan = make_plan(target.graph, self.options, state.statuses)
         run_id = new_run_id()
         if self.options.dry_run:
-            return self._dry_run(plan, state, run_id)
-        with RunLock(target.pipeline_dir, target.state_name, run_id), \
-                run_log(target.pipeline_dir / RUNS_DIR / f"{run_id}.log"):
-            code_files = target.code_files
-            if code_files is not None:
-                # before the archive is built: a file changed meanwhile is newer than its
-                # digest, so the next run sees the change
-                code_files.read_ahead(
-                    name for name in plan.to_run if cache_enabled(target.units[name], target)
-                )
-            started = False
-            try:
-                if self.prepare is not None:  # under the lock: a refused run changes nothing
-                    self.prepare()
-                started = True
-                return self._run_locked(plan, state, run_id)
-            finally:
-                if code_files is not None:
-                    code_files.save()
-                if started:
-                    from yt_pipeline.yaml_memo import write_kept
+            state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
+            return self._dry_run(make_plan(target.graph, self.options, state.statuses),
+                                 state, run_id)
+        with RunLock(target.pipeline_dir, target.state_name, run_id):
+            # the state and the commit journal are read under the lock: read before it, a
+            # run that ended in between would leave this one planning from what it found
+            # undone, and a stage that run committed would run (and append) again
+            state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
+            plan = make_plan(target.graph, self.options, state.statuses)
+            with run_log(target.pipeline_dir / RUNS_DIR / f"{run_id}.log"):
+                return self._run_planned(plan, state, run_id)
 
-                    write_kept()
+    def _run_planned(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:
+        target = self.target
+        code_files = target.code_files
+        if code_files is not None:
+            # before the archive is built: a file changed meanwhile is newer than its
+            # digest, so the next run sees the change
+            code_files.read_ahead(
+                name for name in plan.to_run if cache_enabled(target.units[name], target)
+            )
+        started = False
+        try:
+            if self.prepare is not None:  # under the lock: a refused run changes nothing
+                self.prepare()
+            started = True
+            return self._run_locked(plan, state, run_id)
+        finally:
+            if code_files is not None:
+                code_files.save()
+            if started:
+                from yt_pipeline.yaml_memo import write_kept
+
+                write_kept()
 
     # -- a real run ---------------------------------------------------------------------
     def _run_locked(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:

@@ -285,3 +285,56 @@ def test_a_dev_run_never_runs_code_a_prod_run_rebuilt_meanwhile(dev_and_prod, ga
     assert (f"code archive {root / '.build/source.tar.gz'} changed after this run built it"
             in done.stderr), done.stderr
     assert not (root / ".dev/tmp/gated/output.jsonl").exists()
+
+
+APPENDING_STAGE = """
+import os
+from yt_pipeline import BaseStage
+
+
+class Append(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        if os.environ.get("YTP_TEST_FAIL_APPEND"):
+            raise RuntimeError("told to fail")
+        yt.write_table("//tmp/acc", yt.read_table("//tmp/input"), append=True)
+        return debug
+"""
+
+
+def test_a_run_that_ends_while_another_waits_to_lock_is_seen_by_it(tmp_path, monkeypatch):
+    """A run reads the state only once it holds the lock: here another run takes the lock
+    first and finishes the appending stage between this run's start and its locking; this
+    one then sees the stage done and does not append again (each row once)."""
+    from yt_pipeline import runner
+
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [load, app]}\n",
+        "stages/load/stage.py": (
+            "from yt_pipeline import BaseStage\n\n\nclass Load(BaseStage):\n"
+            "    def run(self, debug):\n"
+            "        self.deps.yt_client.write_table('//tmp/input', "
+            "[{'id': i} for i in range(100)])\n"
+            "        return debug\n"),
+        "stages/app/stage.py": APPENDING_STAGE,
+    })
+    monkeypatch.setenv("YTP_TEST_FAIL_APPEND", "1")
+    assert invoke_cli("run", root).exit_code == 1  # load done, app failed
+    monkeypatch.delenv("YTP_TEST_FAIL_APPEND")
+
+    other: list[subprocess.CompletedProcess] = []
+
+    class LockTakenLate(runner.RunLock):
+        def __enter__(self):
+            # the other run starts and ends while this one is on its way to the lock
+            other.append(subprocess.run(
+                [sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                capture_output=True, text=True, timeout=120))
+            return super().__enter__()
+
+    monkeypatch.setattr(runner, "RunLock", LockTakenLate)
+    late = invoke_cli("run", root, "--resume")
+    assert other[0].returncode == 0, other[0].stderr
+    assert late.exit_code == 0, late.output
+    rows = [json.loads(line) for line in (root / ".dev/tmp/acc.jsonl").read_text().splitlines()]
+    assert sorted(row["id"] for row in rows) == list(range(100))
