@@ -63,6 +63,14 @@ def std_dumps_line(row: Any) -> bytes:
                        allow_nan=False, default=yt_value) + "\n").encode()
 
 
+def not_an_input_row(line: bytes, error: Exception) -> Exception:
+    """The error for a line of a job's input that is not JSON: it shows the line, which the
+    decoder's own message ("Input data was truncated") does not."""
+    shown = line[:80].decode("utf-8", "replace")
+    return ValueError(f"the job's input holds a line that is not a JSON row: {shown!r} "
+                      f"({error})")
+
+
 def is_control(row: Any) -> bool:
     """True for a control row such as `{"$attributes": {"table_index": 1}, "$value": null}`.
 

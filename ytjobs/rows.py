@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from ytjobs import tally
-from ytjobs.codec import dumps_line, iter_rows, whole_stdin, write_lines
+from ytjobs.codec import dumps_line, iter_rows, not_an_input_row, whole_stdin, write_lines
 from ytjobs.tables import switch_output
 
 _NONE = object()
@@ -24,8 +24,9 @@ def read_rows(stream: BinaryIO | None = None) -> Iterator[dict[str, Any]]:
     `read_indexed_rows()` to know which table a row comes from.
     """
     if stream is not None:
-        return iter_rows(stream, drop_control=True)
-    return iter_rows(sys.stdin.buffer, drop_control=True, whole=whole_stdin())
+        return iter_rows(stream, drop_control=True, bad_line=not_an_input_row)
+    return iter_rows(sys.stdin.buffer, drop_control=True, bad_line=not_an_input_row,
+                     whole=whole_stdin())
 
 
 def write_rows(rows: Iterable[dict[str, Any]], stream: BinaryIO | None = None, *,

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, Dict, Tuple
 
 from ytjobs import tally
-from ytjobs.codec import is_control, iter_rows, whole_stdin
+from ytjobs.codec import is_control, iter_rows, not_an_input_row, whole_stdin
 
 Row = Dict[str, Any]
 #: (table index, row); typing.Tuple: evaluated at import, and jobs may run Python 3.8
@@ -56,8 +56,8 @@ def read_indexed_rows(stream: BinaryIO | None = None) -> Iterator[IndexedRow]:
     input table YT writes no control rows, and every index is 0.
     """
     index = 0
-    rows = (iter_rows(stream) if stream is not None
-            else iter_rows(sys.stdin.buffer, whole=whole_stdin()))
+    rows = (iter_rows(stream, bad_line=not_an_input_row) if stream is not None
+            else iter_rows(sys.stdin.buffer, bad_line=not_an_input_row, whole=whole_stdin()))
     for row in rows:
         if is_control(row):
             attributes = row["$attributes"]

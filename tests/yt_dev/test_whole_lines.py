@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from yt_pipeline.errors import BackendError
+from yt_pipeline.errors import BackendError, OperationFailed
 from yt_pipeline_dev.launcher import launch
 from yt_pipeline_dev.whole_lines import vouched_file
 from ytjobs.codec import Codec
@@ -113,3 +113,42 @@ def test_a_line_that_is_not_json_still_fails_a_whole_read(engine):
     with pytest.raises(KeyError):
         list(Codec(engine).iter_rows(io.BytesIO(data), whole=True,
                                      bad_line=lambda line, error: KeyError(line)))
+
+
+@pytest.mark.parametrize("blanks", [
+    b'{"id":0}\n\n{"id":1}\n   \n{"id":2}\n\r\n{"id":3}',  # and no last newline
+    b'\n\n{"id":0}\n{"id":1}\n{"id":2}\n{"id":3}\n\n',
+    b'{"id":0}\r\n{"id":1}\r\n{"id":2}\r\n{"id":3}\r\n',  # CRLF: no blank line
+])
+def test_row_count_of_a_file_made_by_hand_is_the_rows_a_read_gives(dev_client, blanks):
+    """A read skips blank lines; so does row_count (it counted them: 10 blank lines in a
+    1,000-row file made row_count 1,010 where read_table and YQL gave 1,000)."""
+    hand = dev_client.table_path("//hand")
+    hand.parent.mkdir(parents=True, exist_ok=True)
+    hand.write_bytes(blanks)
+    assert [row["id"] for row in dev_client.read_table("//hand")] == [0, 1, 2, 3]
+    assert dev_client.row_count("//hand") == 4
+
+
+def test_row_count_of_a_large_file_with_blank_lines_across_blocks(dev_client):
+    hand = dev_client.table_path("//hand")
+    hand.parent.mkdir(parents=True, exist_ok=True)
+    line = b'{"id":1,"pad":"' + b"x" * 200 + b'"}\n'
+    lines = [line if i % 997 else b"\n" for i in range(20_000)]  # blanks among 1 MiB blocks
+    hand.write_bytes(b"".join(lines))
+    expected = sum(1 for each in lines if each.strip())
+    assert sum(1 for _ in dev_client.read_table("//hand")) == expected
+    assert dev_client.row_count("//hand") == expected
+
+
+def test_a_torn_row_in_a_jobs_input_is_shown_in_the_jobs_error(dev_client, stages):
+    stages("m", {"src/mapper.py": ENV_MAPPER})
+    hand = dev_client.table_path("//in")
+    hand.parent.mkdir(parents=True, exist_ok=True)
+    hand.write_bytes(b'{"id":0}\n{"id":1}\n{"id"')  # its last row cut short
+    spec = stages.spec("map", "m", input_tables=["//in"], output_tables=["//out"],
+                       mapper="src/mapper.py")
+    with pytest.raises(OperationFailed) as failed:
+        launch(dev_client, spec)
+    assert "the job's input holds a line that is not a JSON row: '{\"id\"'" in str(failed.value)
+    assert not dev_client.exists("//out")
