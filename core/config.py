@@ -23,6 +23,7 @@ from typing import Any
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
 from yt_pipeline.errors import ConfigError
+from yt_pipeline.secret_forms import MIN_LENGTH
 from yt_pipeline.yamlio import parse_scalar, read_yaml_mapping
 
 ENV_PREFIX = "YTP"
@@ -54,6 +55,9 @@ class PipelineConfig:
     data: dict[str, Any]
     #: never in a repr: hook tracing and error messages print the settings
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    #: the YTP_ lines of secrets.env: settings, whose values are kept out of sight as the
+    #: file's other values are
+    secret_settings: dict[str, str] = field(default_factory=dict, repr=False)
     secrets_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -117,7 +121,7 @@ class PipelineConfig:
         """Every secret value known, so log filters can mask them. An address (YT_PROXY,
         say) is masked by its host name too: network errors quote the host and the port
         apart."""
-        values = set(self.secrets.values())
+        values = set(self.secrets.values()) | set(self.secret_settings.values())
         # a credential set in the environment wins over secrets.env (see `secret`)
         for name in {"YT_TOKEN", "YT_PROXY", *self.secrets}:
             if os.environ.get(name):
@@ -125,11 +129,17 @@ class PipelineConfig:
         for value in list(values):
             if ":" in value or "." in value:
                 values.add(_host_of(value))
-        return sorted((v for v in values if v and len(v) >= 4), key=lambda v: (-len(v), v))
+        return sorted((v for v in values if v and len(v) >= MIN_LENGTH),
+                      key=lambda v: (-len(v), v))
 
     def redacted(self) -> dict[str, Any]:
         shown = copy.deepcopy(self.data)
         shown["secrets"] = {k: REDACTED for k in sorted(self.secrets)}
+        if self.secrets_file is not None:  # settings a YTP_ line of secrets.env gave
+            from_secrets = display_path(self.secrets_file, self.pipeline_dir) + " "
+            for dotted, source in self.sources.items():
+                if source.startswith(from_secrets):
+                    _set_dotted(shown, dotted, REDACTED)
         return shown
 
 
@@ -186,6 +196,7 @@ def load_config(
         config_file=cfg_path,
         data=merged,
         secrets={k: v for k, v in secrets.items() if not k.startswith(ENV_PREFIX + "_")},
+        secret_settings={k: v for k, v in secrets.items() if k.startswith(ENV_PREFIX + "_")},
         secrets_file=secrets_file if secrets_file.is_file() else None,
         sources=sources,
     )
@@ -263,7 +274,16 @@ def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
         values = dotenv_values(path, interpolate=False)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read secrets: {exc.__class__.__name__}", file=shown) from None
-    return {k: v for k, v in values.items() if v is not None}
+    found = {k: v for k, v in values.items() if v is not None}
+    for key, value in found.items():
+        # (a YTP_ line is a setting, `YTP_PIPELINE__WORKERS=8`: masked only when this long)
+        if 0 < len(value) < MIN_LENGTH and not key.startswith(ENV_PREFIX + "_"):
+            # masked, it would mangle every number and word it matches; unmasked, it shows
+            raise ConfigError(
+                f"the value of {key} has {len(value)} character(s): a secret must have "
+                f"{MIN_LENGTH} or more to be masked wherever it appears (a setting that is "
+                "not secret belongs in config.yaml or the environment)", file=shown, key=key)
+    return found
 
 
 def _env_key(name: str) -> str | None:

@@ -9,7 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from yt_pipeline.secret_forms import MASK, all_forms, mask_data, mask_text
+from yt_pipeline.secret_forms import (
+    MASK,
+    all_forms,
+    mask_bytes_within,
+    mask_data,
+    mask_text,
+)
 
 __all__ = ["MASK", "SecretMaskFilter", "mask_secrets", "masked", "masked_data", "setup_logging"]
 
@@ -98,6 +104,12 @@ def mask_secrets(secrets: Iterable[str]) -> None:
 
 def masked(text: str) -> str:
     return _mask_filter.mask(text)
+
+
+def masked_bytes_within(value: Any) -> Any:
+    """`value` with every known secret masked in each bytes value within it, all else as it
+    was (secret_forms.mask_bytes_within)."""
+    return mask_bytes_within(value, _mask_filter.forms)
 
 
 def masked_data(value: Any) -> Any:

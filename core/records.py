@@ -72,10 +72,12 @@ class RunRecord:
         self.data["stages"][name] = info
 
     def write(self) -> None:
-        from yt_pipeline.logs import masked
+        from yt_pipeline.logs import masked, masked_data
 
-        # Errors quote whatever a stage raised; secrets in them must not reach the disk.
-        write_file_atomic(self.path, masked(json.dumps(self.data, indent=1, default=repr)) + "\n",
+        # Errors quote whatever a stage raised; secrets in them must not reach the disk. Each
+        # string is masked before the dump escapes it, and the dump's text after.
+        text = json.dumps(masked_data(self.data), indent=1, default=repr)
+        write_file_atomic(self.path, masked(text) + "\n",
                           durable=durable_mode(str(self.data.get("mode", ""))))
 
     def finish(self, status: str) -> None:

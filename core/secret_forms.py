@@ -3,7 +3,11 @@
 A secret rarely reaches a sink as its raw text: a run record holds it JSON-escaped (`"` as
 `\\"`, `é` as `\\u00e9`), an error message holds its `repr` (`\\\\` for a backslash), a
 URL holds it percent-encoded, a YAML file may hold it double-quoted. Masking only the raw
-text lets each of those through, so every form is masked.
+text lets each of those through, so every form is masked, and forms of forms too: a record
+holds the JSON of an error message that holds the repr of the secret, and a one-line error
+has its runs of whitespace collapsed. Encodings of its bytes are masked as well: hex, and
+base64 as it reads wherever the secret falls in the encoded data (an HTTP Basic header, a
+kept `bytes` value).
 """
 
 from __future__ import annotations
@@ -18,17 +22,53 @@ MASK = "***"
 MIN_LENGTH = 4
 
 
+#: an encoding of a secret's bytes shorter than this is not masked: so short a run of base64
+#: or hex letters is too likely to be part of other data
+MIN_ENCODED_LENGTH = 8
+
+
 def forms(secret: str) -> set[str]:
     """Every written form of `secret` that differs from the raw text, and the raw text."""
-    found = {secret}
-    for ensure_ascii in (True, False):
-        found.add(json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1])
-    found.add(repr(secret)[1:-1])
-    found.add(repr(secret.encode("utf-8", "surrogatepass"))[2:-1])
-    found.add(secret.encode("unicode_escape").decode("ascii"))
-    found.update({quote(secret, safe=""), quote(secret), quote_plus(secret)})
+    escaped = _escaped_forms(secret)
+    for form in list(escaped):  # an escaped form escaped again: JSON of a repr, and so on
+        escaped |= _escaped_forms(form)
+    found = escaped | {_collapsed(form) for form in escaped}
     found.add(_yaml_quoted(secret))
-    return {form for form in found if len(form) >= MIN_LENGTH}
+    found = {form for form in found if len(form) >= MIN_LENGTH}
+    return found | {form for form in _byte_encodings(secret) if len(form) >= MIN_ENCODED_LENGTH}
+
+
+def _escaped_forms(text: str) -> set[str]:
+    found = {text, repr(text)[1:-1], text.encode("unicode_escape").decode("ascii")}
+    for ensure_ascii in (True, False):
+        found.add(json.dumps(text, ensure_ascii=ensure_ascii)[1:-1])
+    found.add(repr(text.encode("utf-8", "surrogatepass"))[2:-1])
+    found.update({quote(text, safe=""), quote(text), quote_plus(text)})
+    return found
+
+
+def _collapsed(text: str) -> str:
+    # what `" ".join(message.split())` makes of it, as one-line errors do
+    return " ".join(text.split())
+
+
+def _byte_encodings(secret: str) -> set[str]:
+    """Hex, and the part of the base64 of the secret's bytes that does not depend on what
+    comes before or after them, for each of the three offsets they can start at."""
+    import base64  # here: a run without secrets never needs it
+
+    data = secret.encode("utf-8", "surrogatepass")
+    found = {data.hex(), data.hex().upper()}
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + data + bytes(2)).decode("ascii")
+        # output character j holds input bits 6j..6j+5: keep those wholly within the secret
+        start, end = -(-8 * offset // 6), (8 * (offset + len(data))) // 6
+        core = encoded[start:end]
+        found.update({core, core.translate(_URLSAFE)})
+    return found
+
+
+_URLSAFE = str.maketrans("+/", "-_")
 
 
 def _yaml_quoted(secret: str) -> str:
@@ -62,6 +102,21 @@ def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
         if encoded in data:
             data = data.replace(encoded, MASK.encode())
     return data
+
+
+def mask_bytes_within(value: Any, masked_forms: Iterable[str], _depth: int = 0) -> Any:
+    """`value` with every bytes value in it (in dicts, lists, tuples and sets) masked, and
+    every container kept of its type: for data that is turned into text later, where the
+    bytes would no longer read as the secret (base64 in a kept debug)."""
+    if type(value) is bytes:
+        return mask_bytes(value, masked_forms)
+    if _depth > 100:
+        return value
+    if type(value) is dict:
+        return {k: mask_bytes_within(v, masked_forms, _depth + 1) for k, v in value.items()}
+    if type(value) in (list, tuple, set, frozenset):
+        return type(value)(mask_bytes_within(v, masked_forms, _depth + 1) for v in value)
+    return value
 
 
 def mask_data(value: Any, masked_forms: list[str], _depth: int = 0) -> Any:

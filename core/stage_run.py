@@ -20,7 +20,7 @@ from yt_pipeline.errors import CommitIncomplete, StageFailed, StageSkipped, YtPi
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
 from yt_pipeline.journal import Journal, Record
 from yt_pipeline.keep import keep_debug
-from yt_pipeline.logs import masked_data
+from yt_pipeline.logs import masked_bytes_within, masked_data
 from yt_pipeline.state import kept_debug
 from yt_pipeline.txn import begin, commit_stage
 from yt_pipeline.units import Debug, RunTarget, RunUnit
@@ -134,7 +134,9 @@ class _Attempts:
         stage that returns a token must not write it to disk; a later stage given this
         value after --resume or from the cache sees *** where the secret was)."""
         kind, what = self.unit.kind
-        return masked_data(keep_debug(f"{kind} {self.name}", debug, what))
+        # bytes are masked before they are kept as base64, which no longer reads as them
+        kept = keep_debug(f"{kind} {self.name}", masked_bytes_within(debug), what)
+        return masked_data(kept)
 
     def failed(self, exc: BaseException) -> UnitRun:
         self.ctx.post(Event("error", self.name, (exc, self.attempt)))

@@ -22,8 +22,9 @@ from typing import Any, BinaryIO
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
+from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
-from yt_pipeline_dev.atomic import CHUNK, count_lines, replacing
+from yt_pipeline_dev.atomic import CHUNK, count_lines, count_rows, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
@@ -78,6 +79,7 @@ class DevClient(YqlRequests):
         self.hidden_env = frozenset(hidden_env)
         #: values masked in job output shown in errors and logs
         self.secret_values = tuple(secret_values)
+        self._masked_forms: list[str] | None = None
         #: the transaction this client writes in (None: writes are visible at once)
         self.txn: DevTransaction | None = None
 
@@ -213,7 +215,11 @@ class DevClient(YqlRequests):
 
     @table_path_keyword
     def row_count(self, path: str) -> int:
-        return count_lines(self.existing_table(path))
+        table_file = self.existing_table(path)
+        # a file dev wrote has a row a line; another may hold blank lines, which a read skips
+        if vouched_file(self.root, table_file):
+            return count_lines(table_file)
+        return count_rows(table_file)
 
     def list(self, path: str) -> list[str]:
         if not (not split_yt_path(path) or self.folder_exists(path)):
@@ -276,8 +282,17 @@ class DevClient(YqlRequests):
             parts.append(f"duration={time.perf_counter() - started:.3f}s")
         if extra:
             parts.append(extra)
+        line = " ".join(parts)
+        if self.secret_values:  # a YQL statement, a path: anything logged may quote one
+            line = mask_text(line, self.masked_forms())
         with (self.root / "operation.log").open("a", encoding="utf-8") as log:
-            log.write(" ".join(parts) + "\n")
+            log.write(line + "\n")
+
+    def masked_forms(self) -> list[str]:
+        """The forms of the secret values, as masking finds them (computed once)."""
+        if self._masked_forms is None:
+            self._masked_forms = all_forms(self.secret_values)
+        return self._masked_forms
 
     def close(self) -> None:
         pass

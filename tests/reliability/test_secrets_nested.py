@@ -1,0 +1,116 @@
+"""Secrets reach a sink in forms of forms, and as bytes: a run record holds the JSON of an
+error that holds the repr of the secret; a one-line error has its whitespace collapsed; a
+stage hands on the secret as bytes (kept as base64); a YQL statement quotes it into
+.dev/operation.log. None of those forms may be in any file a dev run writes, nor in what
+the commands print. Short secrets are refused; secrets.env's YTP_ settings are hidden too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from test_secrets_encoded import dotenv_quoted, folder_blobs
+
+from yt_pipeline.testing import invoke_cli, write_pipeline
+
+# a backslash, a double space and a tab: repr, JSON and collapsing each change it
+SECRET = "Pa\\ss-w0rd  tab\there-XYZ"
+
+STAGE = """
+import json
+from yt_pipeline import BaseStage
+from yt_pipeline.errors import ConfigError
+
+
+class Leaky(BaseStage):
+    def run(self, debug):
+        secret = self.deps.pipeline_config.secret("API_KEY")
+        yt = self.deps.yt_client
+        yt.write_table("//t/keys", [{"key": "a"}, {"key": "b"}])
+        # the statement quotes the secret: dev logs each statement it runs
+        yt.run_yql("INSERT INTO `//t/other` WITH TRUNCATE SELECT key FROM `//t/keys` "
+                   "WHERE key != '" + secret.replace("'", "''") + "'")
+        how = self.config.client.fail
+        if how == "repr":
+            raise RuntimeError("login refused for " + repr(secret))
+        if how == "config":
+            raise ConfigError("bad credential " + secret, key="API_KEY")
+        debug["raw"] = secret.encode()  # kept as base64
+        debug["basic"] = "Basic " + __import__("base64").b64encode(
+            ("user:" + secret).encode()).decode()
+        return debug
+"""
+
+
+def forms_of(secret: str) -> set[str]:
+    """What a scanner looks for: the secret, its escapes, escapes of those, collapsed
+    whitespace, hex, and base64 where it is encoded from any of three offsets."""
+    data = secret.encode()
+    found = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
+             json.dumps(repr(secret))[1:-1], json.dumps(json.dumps(secret))[1:-1],
+             repr(json.dumps(secret))[1:-1], " ".join(secret.split()), data.hex()}
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + data).decode()
+        found.add(encoded[-(-8 * offset // 6):(8 * (offset + len(data))) // 6])
+    return found
+
+
+def make(root: Path, fail: str) -> Path:
+    return write_pipeline(root, {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [leaky]}\n",
+        "configs/secrets.env": f"API_KEY={dotenv_quoted(SECRET)}\n",
+        "stages/leaky/stage.py": STAGE,
+        "stages/leaky/config.yaml": f"client:\n  fail: {fail}\n",
+    })
+
+
+@pytest.mark.parametrize("fail", ["none", "repr", "config"])
+def test_no_form_of_a_secret_in_files_or_command_output(tmp_path, capfd, fail):
+    root = make(tmp_path / "p", fail)
+    run = invoke_cli("run", root)
+    assert run.exit_code == (0 if fail == "none" else 1), run.output
+    printed = run.output + "".join(capfd.readouterr())
+    printed += invoke_cli("runs", root).output + invoke_cli("status", root).output
+    assert "***" in printed or fail == "none"
+    blobs = folder_blobs(root)
+    assert ".dev/operation.log" in blobs and any(name.startswith(".runs/") for name in blobs)
+    if fail == "none":  # the bytes were kept, masked, and handed on as bytes
+        state = json.loads(blobs[".runs/stages.dev.json"])
+        assert state["leaky"]["debug"]["basic"].startswith("Basic ")
+    found = [f"{name}: {form!r}" for name, data in [*blobs.items(), ("output", printed.encode())]
+             for form in forms_of(SECRET) if form.encode() in data]
+    assert found == []
+
+
+def test_a_secret_too_short_to_mask_is_refused_before_any_stage(tmp_path):
+    root = make(tmp_path / "p", "none")
+    (root / "configs/secrets.env").write_text("API_KEY=739\n")
+    run = invoke_cli("run", root)
+    assert run.exit_code == 2
+    assert ("configs/secrets.env: API_KEY: the value of API_KEY has 3 character(s): a secret "
+            "must have 4 or more") in run.output
+    assert "739" not in run.output
+    assert not (root / ".dev").exists()
+
+
+def test_settings_from_secrets_env_are_hidden_and_masked(tmp_path, capfd):
+    root = make(tmp_path / "p", "none")
+    token = "ytcfg-token-SECRET-98765"
+    (root / "configs/secrets.env").write_text(
+        f"API_KEY={dotenv_quoted(SECRET)}\nYTP_STAGES__TOKEN={token}\nYTP_PIPELINE__WORKERS=2\n")
+    shown = invoke_cli("config", root, "--sources")
+    assert shown.exit_code == 0, shown.output
+    assert token not in shown.output and "token: '***'" in shown.output
+    assert "workers: '***'" in shown.output  # what secrets.env gives is never printed
+    (root / "stages/leaky/stage.py").write_text(
+        STAGE.replace("        how = self.config.client.fail",
+                      "        self.logger.info('token %s', self.deps.pipeline_config"
+                      ".get('stages.token'))\n        how = self.config.client.fail"))
+    run = invoke_cli("run", root)
+    assert run.exit_code == 0, run.output
+    printed = run.output + "".join(capfd.readouterr())
+    assert "token ***" in printed and token not in printed
+    assert all(token.encode() not in data for data in folder_blobs(root).values())
