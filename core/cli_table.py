@@ -9,7 +9,8 @@ elsewhere, or with `--format json`, as one JSON object per line, for other tools
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import click
 
 from yt_pipeline.cli import CONFIG_OPT, SET_OPT, load_pipeline
+from yt_pipeline.errors import TableNotFound, UsageError, YtPipelineError
 
 #: rows `schema` reads to learn the columns of a table without a declared schema
 SCHEMA_ROWS = 1000
@@ -34,6 +36,29 @@ FORMAT_OPT = click.option(
 
 def _client(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...]) -> Any:
     return load_pipeline(pipeline_dir, config_file, overrides).yt
+
+
+@contextmanager
+def _table_named(client: Any, path: str) -> Iterator[None]:
+    """A PATH that names no table is a mistake on the command line (exit 2), said as such:
+    a folder is told apart from nothing at all, and the command that lists it is named."""
+    try:
+        yield
+    except YtPipelineError as error:  # not found (dev), or the cluster's own refusal (prod)
+        if not client.exists(path):
+            raise UsageError(f"there is no table {path}") from None
+        if _is_folder(client, path):
+            raise UsageError(f"{path} is a folder, not a table (yt-pipeline table ls {path} "
+                             "lists it)") from None
+        raise error
+
+
+def _is_folder(client: Any, path: str) -> bool:
+    try:
+        client.list(path)
+    except YtPipelineError:
+        return False
+    return True
 
 
 def _as_table(fmt: str) -> bool:
@@ -91,7 +116,17 @@ def table() -> None:
 def table_ls(path: str, pipeline_dir: Path, config_file: Path | None,
              overrides: tuple[str, ...]) -> None:
     """The names in the folder PATH, one per line."""
-    for name in _client(pipeline_dir, config_file, overrides).list(path):
+    client = _client(pipeline_dir, config_file, overrides)
+    try:
+        names = client.list(path)
+    except TableNotFound:
+        raise UsageError(f"there is no folder {path}") from None
+    except YtPipelineError as error:
+        if client.exists(path):  # a table
+            raise UsageError(f"{path} is a table, not a folder (yt-pipeline table head "
+                             f"{path} shows its rows)") from None
+        raise error
+    for name in names:
         click.echo(name)
 
 
@@ -107,7 +142,8 @@ def table_head(path: str, count: int, fmt: str, pipeline_dir: Path, config_file:
                overrides: tuple[str, ...]) -> None:
     """The first rows of the table PATH."""
     client = _client(pipeline_dir, config_file, overrides)
-    show_rows(islice(iter(client.read_table(path)), count), fmt, f"{path} (first {count})")
+    with _table_named(client, path):
+        show_rows(islice(iter(client.read_table(path)), count), fmt, f"{path} (first {count})")
 
 
 @table.command("count")
@@ -118,7 +154,9 @@ def table_head(path: str, count: int, fmt: str, pipeline_dir: Path, config_file:
 def table_count(path: str, pipeline_dir: Path, config_file: Path | None,
                 overrides: tuple[str, ...]) -> None:
     """The number of rows of the table PATH."""
-    click.echo(_client(pipeline_dir, config_file, overrides).row_count(path))
+    client = _client(pipeline_dir, config_file, overrides)
+    with _table_named(client, path):
+        click.echo(client.row_count(path))
 
 
 def _type_name(value: Any) -> str:
@@ -166,6 +204,7 @@ def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | No
     are those of the first 1,000 rows, as YQL's InferSchema sees them.
     """
     client = _client(pipeline_dir, config_file, overrides)
-    columns = inferred_columns(islice(iter(client.read_table(path)), SCHEMA_ROWS))
+    with _table_named(client, path):
+        columns = inferred_columns(islice(iter(client.read_table(path)), SCHEMA_ROWS))
     rows = [{"column": c["name"], "types": " | ".join(c["types"])} for c in columns]
     show_rows(rows, fmt, f"{path}: columns of the first {SCHEMA_ROWS:,} rows")

@@ -48,10 +48,28 @@ def test_ls_count_head_schema(folder, run_cli):
     assert "┃ id ┃ name ┃ tags ┃" in view and "│ 2  │ n2   │ [2]  │" in view
 
 
-def test_a_missing_table_is_one_line_naming_it(folder, run_cli):
-    result = run_cli("table", "count", "//t/demo/nope", "-C", str(folder))
-    assert result.exit_code != 0
-    assert result.stderr.strip().splitlines()[-1] == "error: table //t/demo/nope does not exist"
+@pytest.mark.parametrize("command", ["count", "head", "schema"])
+def test_a_missing_table_is_one_line_naming_it(folder, run_cli, command):
+    result = run_cli("table", command, "//t/demo/nope", "-C", str(folder))
+    assert result.exit_code == 2  # a wrong path on the command line
+    assert result.stderr.strip().splitlines()[-1] == "error: there is no table //t/demo/nope"
+
+
+@pytest.mark.parametrize("command", ["count", "head", "schema"])
+def test_a_folder_given_for_a_table_is_named_as_a_folder(folder, run_cli, command):
+    result = run_cli("table", command, "//t/demo", "-C", str(folder))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: //t/demo is a folder, not a table (yt-pipeline table ls //t/demo lists it)")
+
+
+def test_ls_of_a_table_or_of_nothing(folder, run_cli):
+    table = run_cli("table", "ls", "//t/demo/users", "-C", str(folder))
+    assert (table.exit_code, table.stderr.strip().splitlines()[-1]) == (2, (
+        "error: //t/demo/users is a table, not a folder (yt-pipeline table head "
+        "//t/demo/users shows its rows)"))
+    nothing = run_cli("table", "ls", "//t/nope", "-C", str(folder))
+    assert (nothing.exit_code, nothing.stderr.strip()) == (2, "error: there is no folder //t/nope")
 
 
 def test_the_readme_shows_what_the_command_prints(tmp_path, run_cli, monkeypatch):
