@@ -71,7 +71,9 @@ def load_stage_config(stage_dir: Path, name: str, pipeline_dir: Path | None = No
     """A stage's config.yaml as a ConfigNode; a stage without one has an empty config."""
     path = stage_dir / STAGE_CONFIG_FILE
     shown = display_path(path, pipeline_dir)
-    data = read_yaml_mapping(path, display=shown, memo=pipeline_dir) if path.is_file() else {}
+    if not path.is_file():  # a key read from it is then missing because the file is
+        return ConfigNode({}, file=f"{shown} (no such file)", owner=name)
+    data = read_yaml_mapping(path, display=shown, memo=pipeline_dir)
     return ConfigNode(resolve_references(data, shown), file=shown, owner=name)
 
 

@@ -113,6 +113,17 @@ def test_stage_config_missing_key_names_stage_file_and_key(tmp_path):
     assert getattr(config.client, "output_table", "fallback") == "fallback"
 
 
+def test_a_key_read_from_a_stage_config_that_does_not_exist_says_so(tmp_path):
+    stage_dir = tmp_path / "stages" / "extra"
+    stage_dir.mkdir(parents=True)
+    config = load_stage_config(stage_dir, "extra", tmp_path)
+    assert config.to_dict() == {}
+    with pytest.raises(ConfigError) as info:
+        config.client.table  # noqa: B018
+    assert str(info.value) == (
+        "stages/extra/config.yaml (no such file): client: stage extra: missing key")
+
+
 def test_environment_outside_ytp_prefix_is_not_configuration(tmp_path, monkeypatch):
     from yt_pipeline.config import load_config
 
