@@ -175,7 +175,10 @@ class Runner:
             if unit.when is not None:
                 parts.append(f"when: {unit.when.text}")
             if cache_enabled(unit, target):
-                if upstream_runs:
+                if self.options.force or name in self.options.refresh:
+                    parts.append("cache: not used (--force)" if self.options.force
+                                 else f"cache: not used (--refresh {name})")
+                elif upstream_runs:
                     parts.append("cache: decided after its upstream stages")
                 else:
                     try:

@@ -330,3 +330,13 @@ def test_prod_a_changed_cypress_file_paths_entry_reruns_the_stage(make_pipeline,
             assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 6}, {"x": 2, "y": 7}]
         finally:
             client.close()
+
+
+def test_a_dry_run_with_force_or_refresh_says_the_cache_is_not_used(pipeline):
+    forced = run(pipeline, "--dry-run", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.count("cache: not used (--force)") == 2  # downstream stage too
+    assert "decided after its upstream stages" not in forced.stdout
+    refreshed = run(pipeline, "--dry-run", "--refresh", "label")
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "cache: not used (--refresh label)" in refreshed.stdout
