@@ -21,8 +21,10 @@ Generated from `yt-pipeline <command> --help`
 Plugins can add commands (see [Writing a plugin](writing-a-plugin.md)); the ones listed
 here come with the host and the plugins in this repository.
 
-Exit codes: 0 success, 1 a stage failed, 2 a usage or configuration error. Errors are one
-line starting with `error:`; `--debug` adds the traceback.
+Exit codes: 0 success, 1 a stage failed (or another run of the same folder holds the
+lock), 2 a usage or configuration error, 3 the cluster could not be reached or refused
+the token (nothing ran), 130 interrupted (Ctrl-C). Errors are one line starting with
+`error:`; `--debug` adds the traceback.
 """
 
 
