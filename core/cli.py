@@ -258,6 +258,12 @@ def make_cli() -> click.Group:
     return group
 
 
+def _group_options() -> set[str]:
+    """The options `yt-pipeline` itself takes (--debug, --log-level...): given after a
+    command, click says only that the command has no such option."""
+    return {name for param in cli.params for name in getattr(param, "opts", ())}
+
+
 def _report(error: BaseException, debug: bool) -> int:
     from yt_pipeline.logs import masked
 
@@ -310,6 +316,9 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
+        if isinstance(exc, click.NoSuchOption) and exc.option_name in _group_options():
+            click.echo(f"hint: {exc.option_name} is an option of yt-pipeline itself; give it "
+                       f"before the command: yt-pipeline {exc.option_name} ...", err=True)
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted" + (f"; {state.resume_hint}" if state.resume_hint else ""),

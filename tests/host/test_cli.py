@@ -89,6 +89,17 @@ def test_bad_usage_exit_2(run_cli):
     assert "Invalid value for '--workers'" in result.stderr
 
 
+def test_an_option_of_the_command_itself_given_after_a_subcommand_gets_a_hint(
+        hello_pipeline, run_cli):
+    result = run_cli("status", str(hello_pipeline), "--debug")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "hint: --debug is an option of yt-pipeline itself; give it before the command: "
+        "yt-pipeline --debug ...")
+    other = run_cli("status", str(hello_pipeline), "--bogus")  # not one of them: no hint
+    assert other.exit_code == 2 and "hint:" not in other.stderr
+
+
 def test_list_in_run_order(make_pipeline, run_cli):
     stage = "from yt_pipeline import BaseStage\n\nclass S(BaseStage):\n    def run(self, debug):\n        return debug\n"
     root = make_pipeline(
