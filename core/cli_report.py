@@ -32,8 +32,12 @@ def report(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
     The page needs no network to open; secrets are shown as ***. Row counts come from
     the mode's client: in prod only when YT_PROXY and YT_TOKEN are set.
     """
-    from yt_pipeline.report_page import write_report
+    from yt_pipeline.report_page import write_recorded_report, write_report
 
+    if config_file is None and not (pipeline_dir / "configs" / "config.yaml").is_file():
+        # a function-step pipeline's folder: its runs are drawn from their records
+        click.echo(f"wrote {write_recorded_report(pipeline_dir, output, run_id)}")
+        return
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     written = write_report(pipeline, output, run_id, count_rows=not no_rows)
     click.echo(f"wrote {written}")

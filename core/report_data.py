@@ -130,6 +130,34 @@ def gather(pipeline: Any, run_id: str | None = None, count_rows: bool = True) ->
     )
 
 
+def gather_recorded(folder: Path, run_id: str | None) -> RunFacts:
+    """What the page shows about a run of a folder without a pipeline configuration (a
+    function-step pipeline): all from its record, the newest when no `run_id` is given.
+    No tables or job logs: only the folder configuration names those."""
+    from yt_pipeline.graph_order import topological_levels
+
+    records = read_records(folder, 1)
+    if not run_id and not records:
+        raise UsageError(f"no run recorded in {folder}: run the pipeline first")
+    record = find_record(folder, "", run_id) if run_id else records[0]
+    recorded: dict[str, dict[str, Any]] = record.get("stages") or {}
+    graph = record.get("graph")
+    deps = ({name: tuple(needs) for name, needs in graph.items()} if isinstance(graph, dict)
+            else {name: () for name in recorded})  # a record from before graphs were kept
+    stages = {}
+    for number, level in enumerate(topological_levels(deps)):
+        for name in level:
+            stages[name] = _stage(name, recorded.get(name), number, deps[name])
+            stages[name].in_graph = True
+    return RunFacts(
+        pipeline=folder.name, run_id=str(record.get("run_id", "?")),
+        mode=str(record.get("mode", "?")), status=shown_status(record),
+        started_at=_number(record.get("started_at")), finished_at=_number(record.get("finished_at")),
+        workers=record.get("workers"), options=record.get("options") or {},
+        levels=topological_levels(deps), stages=stages, inferred={},
+    )
+
+
 def _stage(name: str, info: dict[str, Any] | None, level: int, deps: tuple[str, ...]) -> StageFacts:
     if not info:
         return StageFacts(name, NOT_RUN, level, tuple(deps))

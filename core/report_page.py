@@ -127,3 +127,17 @@ def write_report(pipeline: Any, output: Path | None = None, run_id: str | None =
     target = Path(output) if output else pipeline.pipeline_dir / RUNS_DIR / f"report-{facts.run_id}.html"
     write_file_atomic(target, page)
     return target
+
+
+def write_recorded_report(folder: Path, output: Path | None = None,
+                          run_id: str | None = None) -> Path:
+    """The page of a run of a folder that has no pipeline configuration (a function-step
+    pipeline's), from its run record alone."""
+    from yt_pipeline.report_data import gather_recorded
+    from yt_pipeline.state import RUNS_DIR
+    from yt_pipeline.yamlio import write_file_atomic
+
+    facts = gather_recorded(Path(folder), run_id)
+    target = Path(output) if output else Path(folder) / RUNS_DIR / f"report-{facts.run_id}.html"
+    write_file_atomic(target, render(facts))
+    return target

@@ -34,8 +34,11 @@ class RunBook:
                  options: dict[str, Any], workers: int):
         self.state = state
         self.resume_command = target.resume_command
+        # the graph too: a page about the run can be drawn from the record alone (a
+        # function-step pipeline has no folder configuration to draw it from)
         self.record = RunRecord(target.pipeline_dir, run_id, mode=target.mode,
-                                state=state.state_name, options=options, workers=workers)
+                                state=state.state_name, options=options, workers=workers,
+                                graph={name: list(deps) for name, deps in target.graph.deps.items()})
         self.result = PipelineResult(run_id=run_id, success=True, duration_seconds=0.0)
         self.outcomes: list[StageOutcome] = []
         #: debug each stage hands on: this run's, or for stages not run, their last one

@@ -137,3 +137,44 @@ def test_a_secret_with_markup_characters_is_masked_before_it_is_escaped(two_runs
     for form in forms(secret):
         assert form not in markup and escape(form) not in markup
     assert "token *** and" in read_page(markup).text
+
+
+FUNCTION_PIPELINE = """
+from yt_pipeline import Pipeline, step
+
+
+@step(outputs=["raw"])
+def load():
+    return [1, 2, 3]
+
+
+@step(inputs=["raw"], outputs=["total"])
+def total(raw):
+    return sum(raw)
+
+
+@step(inputs=["total"])
+def check(total):
+    raise RuntimeError("told to fail")
+
+
+Pipeline("etl").add_step(load).add_step(total).add_step(check).run()
+"""
+
+
+def test_a_function_step_pipeline_has_its_page_from_the_run_record(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "etl.py").write_text(FUNCTION_PIPELINE)
+    subprocess.run([sys.executable, "etl.py"], cwd=tmp_path, capture_output=True, timeout=120)
+    runs = invoke_cli("runs", tmp_path)
+    assert runs.exit_code == 0 and "etl.dev" in runs.output, runs.output
+    page = read_page(report(tmp_path))
+    assert page.nodes == {"load": "SUCCESS", "total": "SUCCESS", "check": "FAILED"}
+    assert page.sections == page.nodes and page.bars == page.nodes
+    assert "told to fail" in page.text
+    run_id = runs.output.split()[0]
+    assert read_page(report(tmp_path, "--run", run_id)).nodes == page.nodes
+    bad = invoke_cli("report", tmp_path, "--run", "nope")
+    assert bad.exit_code == 2 and "no run nope" in bad.output
