@@ -86,12 +86,16 @@ def show_rows(rows: Iterable[dict[str, Any]], fmt: str, title: str) -> int:
     from rich.table import Table
 
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    view = Table(title=title, show_lines=False)
+    view = Table(show_lines=False)
     for column in columns:
         view.add_column(column, overflow="fold")
     for row in rows:
         view.add_row(*(_cell(row[c]) if c in row else "" for c in columns))
-    Console().print(view)
+    console = Console()
+    # the title on a line of its own: as a table's title it is wrapped to the table's width,
+    # which a narrow table makes cut a path in two
+    console.print(title, style="italic", highlight=False, soft_wrap=True)
+    console.print(view)
     return len(rows)
 
 

@@ -46,6 +46,8 @@ def test_ls_count_head_schema(folder, run_cli):
                       {"column": "extra", "types": "null"}]
     view = table("head", "//t/demo/users", "-n", "3", "--format", "table")
     assert "┃ id ┃ name ┃ tags ┃" in view and "│ 2  │ n2   │ [2]  │" in view
+    # the title is a line of its own, whole, however narrow the table
+    assert view.splitlines()[0] == "//t/demo/users (first 3)"
 
 
 @pytest.mark.parametrize("command", ["count", "head", "schema"])
