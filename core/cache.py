@@ -21,8 +21,9 @@ so a miss can say what changed):
   flags are left out because they do not change what a stage produces);
 - `inputs`: each declared input table's fingerprint from the client (dev: a hash of the
   content; prod: the table's revision), so new data re-runs the stage;
-- `upstream`: for each dependency not linked by a declared table, its own fingerprint (or
-  the run that last produced it), so an upstream change reaches every downstream stage;
+- `upstream`: for each dependency not linked by a declared table (in a chain as in a graph),
+  its own fingerprint (or the run that last produced it), so an upstream change reaches
+  every downstream stage;
 - `debug`: the debug the stage receives.
 
 `imports`, `uploads` and `files` are left out when empty. File contents are hashed through a

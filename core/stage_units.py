@@ -66,7 +66,8 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
         _check_known(registry, name, source, key)
     if chain:
         configs = _checked_configs(pipeline, names)
-        return chain_graph(list(chain), source), configs
+        io = {name: _io(cfg) for name, cfg in configs.items()}
+        return chain_graph(list(chain), source, io), configs
     known = registry.has_stage
     graph = build_graph(declared, None, is_known=known, source=source, key=key)
     configs = _checked_configs(pipeline, list(graph.names))
