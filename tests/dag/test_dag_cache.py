@@ -1,12 +1,14 @@
 """The cache: skipped when nothing changed; new input content, code, config, a missing output
 (declared, or named by an operation section; all of `.dev/` deleted), --force, --refresh and
-`cache clear` make stages run again, downstream included."""
+`cache clear` make stages run again, downstream included. A dependency linked by a declared
+table counts through the table's content, in a chain as in a graph."""
 
 from __future__ import annotations
 
 import json
 import shutil
 
+import pytest
 from dag_helpers import dev_client, run_pipeline, started, state_of
 
 STAGES = {
@@ -144,3 +146,37 @@ def test_deleting_the_dev_folder_runs_every_cached_stage_again(dag):
     assert statuses(result) == {"double": "SUCCESS", "again": "SUCCESS"}
     assert list(dev_client(root).read_table("//out/final")) == [{"x": 4}, {"x": 8}]
 
+
+@pytest.mark.parametrize("form", ["chain", "graph"])
+def test_a_dependency_linked_by_a_declared_table_is_no_upstream(dag, form, caplog):
+    # the docs' rule: the table's content stands for the stage that wrote it, so a change
+    # to that stage which leaves the table as it was keeps its reader cached, in a chain as
+    # in a graph
+    order = {"chain": ["double", "again"]} if form == "chain" else {
+        "graph": {"double": [], "again": ["double"]}}
+    root = dag(STAGES, pipeline={"cache": True}, **order)
+    client = dev_client(root)
+    client.write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    assert statuses(run_pipeline(root)) == {"double": "SUCCESS", "again": "SUCCESS"}
+    code = root / "stages" / "double" / "stage.py"
+    code.write_text(code.read_text() + "\n# a comment\n")
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        result = run_pipeline(root)
+    assert statuses(result) == {"double": "SUCCESS", "again": "CACHED"}
+    assert "upstream double" not in caplog.text
+    assert list(client.read_table("//out/final")) == [{"x": 4}, {"x": 8}]
+    entries = json.loads((root / ".runs" / "stages.dev.json").read_text())
+    assert entries["again"]["components"]["upstream"] == {}
+
+
+def test_a_chain_link_by_a_declared_table_still_passes_new_content_on(dag, caplog):
+    root = dag(STAGES, chain=["double", "again"], pipeline={"cache": True})
+    client = dev_client(root)
+    client.write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    run_pipeline(root)
+    client.write_table("//in/numbers", [{"x": 5}])
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        result = run_pipeline(root)
+    assert statuses(result) == {"double": "SUCCESS", "again": "SUCCESS"}
+    assert "[again] cache miss: input //mid/doubled changed" in caplog.text
+    assert list(client.read_table("//out/final")) == [{"x": 20}]
