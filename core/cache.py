@@ -1,8 +1,10 @@
 """The stage cache (opt-in: `pipeline.cache: true`, or `cache: true` in a stage's config).
 
-A stage is skipped when its fingerprint equals the one of its last success and its declared
-outputs still exist. The fingerprint hashes these components (each is logged and kept in
-`.runs/stages.<mode>.json`, so a miss can say what changed):
+A stage is skipped when its fingerprint equals the one of its last success and every table
+it is known to write still exists: its declared outputs and its operations' output tables
+(`.dev/` deleted to start from nothing takes them all; the stage must run again). The
+fingerprint hashes these components (each is logged and kept in `.runs/stages.<mode>.json`,
+so a miss can say what changed):
 
 - `code`: the stage's own files: stage.py (the file of its class), everything under src/,
   requirements.txt, and job scripts its config names elsewhere in its folder (a function
@@ -19,8 +21,9 @@ outputs still exist. The fingerprint hashes these components (each is logged and
   flags are left out because they do not change what a stage produces);
 - `inputs`: each declared input table's fingerprint from the client (dev: a hash of the
   content; prod: the table's revision), so new data re-runs the stage;
-- `upstream`: for each dependency not linked by a declared table, its own fingerprint (or
-  the run that last produced it), so an upstream change reaches every downstream stage;
+- `upstream`: for each dependency not linked by a declared table (in a chain as in a graph),
+  its own fingerprint (or the run that last produced it), so an upstream change reaches
+  every downstream stage;
 - `debug`: the debug the stage receives.
 
 `imports`, `uploads` and `files` are left out when empty. File contents are hashed through a
@@ -112,14 +115,27 @@ def decide(
     elif last.get("debug_lost"):
         decision.reason = "its last debug could not be stored"
     else:
-        missing = [path for path in unit.outputs if not client.exists(path)]
+        missing = _missing_table(unit, client)
         if missing:
-            decision.reason = f"output {missing[0]} is missing"
+            decision.reason = missing
         else:
             decision.hit, decision.kind = True, "hit"
             decision.reason = f"fingerprint {fingerprint} as in run {last.get('run_id', '?')}"
     log.info("[%s] cache %s; %s", unit.name, decision.describe(), _summary(components))
     return decision
+
+
+def _missing_table(unit: RunUnit, client: Any) -> str | None:
+    """Why an unchanged stage must run all the same: a table it writes is gone (removed,
+    or all of `.dev/` deleted to start from nothing). Skipping it would leave its readers,
+    and the user, without the table while the run says the stage is done."""
+    for path in unit.outputs:
+        if not client.exists(path):
+            return f"output {path} is missing"
+    for path in unit.writes:
+        if not client.exists(path):
+            return f"table {path} its operations write is missing"
+    return None
 
 
 #: components that hold one digest each

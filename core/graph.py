@@ -94,11 +94,23 @@ class StageGraph(msgspec.Struct):
         return chosen
 
 
-def chain_graph(names: list[str], source: str | None = None) -> StageGraph:
+def chain_graph(
+    names: list[str], source: str | None = None,
+    io: Mapping[str, tuple[list[str], list[str]]] | None = None,
+) -> StageGraph:
+    """Each stage needs the one before it. With `io` (`{name: (inputs, outputs)}`), a
+    stage that reads a table the one before it writes is noted as linked by that table, as
+    the same edge is in a graph: the cache then goes by the table's content, not by the
+    stage before. A chain gets no other edge from `io`: its order says it all."""
     deps: dict[str, tuple[str, ...]] = {
         name: ((names[i - 1],) if i else ()) for i, name in enumerate(names)
     }
-    return StageGraph(deps, source=source)
+    linked = {
+        (user, producer): table
+        for (user, producer), table in _infer_edges(io or {}, deps).items()
+        if producer in deps[user]
+    }
+    return StageGraph(deps, linked, source=source)
 
 
 def build_graph(

@@ -23,3 +23,26 @@ def operation_sections(stage_config: Any) -> Any:
     client: Any = stage_config.get("client") if hasattr(stage_config, "get") else None
     sections: Any = client.get("operations") if hasattr(client, "get") else None
     return sections if hasattr(sections, "items") else None
+
+
+def operation_outputs(stage_config: Any) -> list[str]:
+    """The tables a stage's operation sections write, each once: a section's
+    `output_tables` (or `output_table`), as build_spec reads them; a `sort` section without
+    one sorts its input in place, so it writes that. What is not a YT path is left out (the
+    section checks refuse it before the run)."""
+    sections = operation_sections(stage_config)
+    found: list[str] = []
+    for name, section in sections.items() if sections is not None else ():
+        if not hasattr(section, "get"):
+            continue
+        tables = _paths(section, "output_tables", "output_table")
+        if not tables and name == "sort":
+            tables = _paths(section, "input_tables", "input_table")[:1]
+        found += tables
+    return list(dict.fromkeys(found))
+
+
+def _paths(section: Any, plural: str, single: str) -> list[str]:
+    value = section.get(plural, section.get(single))
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [v for v in values if isinstance(v, str) and v.startswith("//")]

@@ -18,6 +18,7 @@ from typing import Any
 
 from yt_pipeline.errors import TableNotFound
 from yt_pipeline.logs import masked
+from yt_pipeline.operation_names import operation_outputs
 
 TAIL_LINES = 40
 #: a log's tail is read from its last bytes only: logs of long jobs can be large
@@ -46,16 +47,9 @@ class LogTail:
 def written_tables(cfg: Any) -> list[str]:
     """The tables a stage declares it writes: its `outputs:` and the output tables of the
     operations in its `client.operations`, in that order, each once."""
-    found: list[str] = []
     outputs = cfg.get("outputs") if hasattr(cfg, "get") else None
-    found += [outputs] if isinstance(outputs, str) else list(outputs or [])
-    client = cfg.get("client") if hasattr(cfg, "get") else None
-    sections = client.get("operations") if isinstance(client, Mapping) else None
-    for section in (sections or {}).values() if isinstance(sections, Mapping) else ():
-        if isinstance(section, Mapping):
-            for key in ("output_table", "output_tables"):
-                value = section.get(key)
-                found += [value] if isinstance(value, str) else list(value or [])
+    found = [outputs] if isinstance(outputs, str) else list(outputs or [])
+    found += operation_outputs(cfg)
     return list(dict.fromkeys(p for p in found if isinstance(p, str) and p.startswith("//")))
 
 

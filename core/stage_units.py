@@ -19,7 +19,7 @@ from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
 from yt_pipeline.hookcalls import PluginHooks
-from yt_pipeline.operation_names import operation_sections
+from yt_pipeline.operation_names import operation_outputs, operation_sections
 from yt_pipeline.retry_policy import parse_retry
 from yt_pipeline.submitted import wait_all
 from yt_pipeline.units import (
@@ -66,7 +66,8 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
         _check_known(registry, name, source, key)
     if chain:
         configs = _checked_configs(pipeline, names)
-        return chain_graph(list(chain), source), configs
+        io = {name: _io(cfg) for name, cfg in configs.items()}
+        return chain_graph(list(chain), source, io), configs
     known = registry.has_stage
     graph = build_graph(declared, None, is_known=known, source=source, key=key)
     configs = _checked_configs(pipeline, list(graph.names))
@@ -181,6 +182,7 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,
         execute=execute,
         inputs=inputs,
         outputs=outputs,
+        writes=[path for path in operation_outputs(cfg) if path not in outputs],
         cache=flag(cfg.get("cache"), source=source, key="cache"),
         retry=parse_retry(
             cfg.to_dict().get("retry"), source=source,

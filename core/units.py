@@ -37,6 +37,9 @@ class RunUnit(msgspec.Struct):
     execute: Callable[[Debug, str, TableClient], Debug]
     inputs: list[str] = msgspec.field(default_factory=list)
     outputs: list[str] = msgspec.field(default_factory=list)
+    #: the other tables it is known to write (its operations' output tables): like
+    #: `outputs`, a cache hit needs each of them to exist
+    writes: list[str] = msgspec.field(default_factory=list)
     #: None: follow the pipeline's `cache` setting
     cache: bool | None = None
     retry: RetryPolicy = NO_RETRY

@@ -1,10 +1,14 @@
-"""The cache: skipped when nothing changed; new input content, code, config, a missing output,
---force, --refresh and `cache clear` make stages run again, downstream included."""
+"""The cache: skipped when nothing changed; new input content, code, config, a missing output
+(declared, or named by an operation section; all of `.dev/` deleted), --force, --refresh and
+`cache clear` make stages run again, downstream included. A dependency linked by a declared
+table counts through the table's content, in a chain as in a graph."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
+import pytest
 from dag_helpers import dev_client, run_pipeline, started, state_of
 
 STAGES = {
@@ -111,3 +115,68 @@ def test_cache_is_off_by_default(dag):
     run_pipeline(root)
     assert statuses(run_pipeline(root)) == {"a": "SUCCESS"}
     assert "fingerprint" not in json.loads((root / ".runs" / "stages.dev.json").read_text())["a"]
+
+
+def test_a_table_only_an_operation_section_names_must_exist_for_a_hit(dag, caplog):
+    # `again` declares no outputs; its operation section (a sort in place) names //out/final
+    stages = {**STAGES, "again": {"inputs": ["//mid/doubled"],
+                                  "copy": ["//mid/doubled", "//out/final"],
+                                  "client": {"operations": {"sort": {
+                                      "input_table": "//out/final", "sort_by": ["x"]}}}}}
+    root = dag(stages, graph={"double": [], "again": []}, pipeline={"cache": True})
+    client = dev_client(root)
+    client.write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    run_pipeline(root)
+    assert statuses(run_pipeline(root)) == {"double": "CACHED", "again": "CACHED"}
+    client.remove("//out/final")
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        result = run_pipeline(root)
+    assert statuses(result) == {"double": "CACHED", "again": "SUCCESS"}
+    assert list(client.read_table("//out/final")) == [{"x": 4}, {"x": 8}]
+    reason = "table //out/final its operations write is missing"
+    assert f"[again] cache miss: {reason}" in caplog.text
+    assert json.loads(open(result.record).read())["stages"]["again"]["cache"] == f"miss: {reason}"
+
+
+def test_deleting_the_dev_folder_runs_every_cached_stage_again(dag):
+    root = cached_pipeline(dag)
+    shutil.rmtree(root / ".dev")
+    dev_client(root).write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    result = run_pipeline(root)
+    assert statuses(result) == {"double": "SUCCESS", "again": "SUCCESS"}
+    assert list(dev_client(root).read_table("//out/final")) == [{"x": 4}, {"x": 8}]
+
+
+@pytest.mark.parametrize("form", ["chain", "graph"])
+def test_a_dependency_linked_by_a_declared_table_is_no_upstream(dag, form, caplog):
+    # the docs' rule: the table's content stands for the stage that wrote it, so a change
+    # to that stage which leaves the table as it was keeps its reader cached, in a chain as
+    # in a graph
+    order = {"chain": ["double", "again"]} if form == "chain" else {
+        "graph": {"double": [], "again": ["double"]}}
+    root = dag(STAGES, pipeline={"cache": True}, **order)
+    client = dev_client(root)
+    client.write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    assert statuses(run_pipeline(root)) == {"double": "SUCCESS", "again": "SUCCESS"}
+    code = root / "stages" / "double" / "stage.py"
+    code.write_text(code.read_text() + "\n# a comment\n")
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        result = run_pipeline(root)
+    assert statuses(result) == {"double": "SUCCESS", "again": "CACHED"}
+    assert "upstream double" not in caplog.text
+    assert list(client.read_table("//out/final")) == [{"x": 4}, {"x": 8}]
+    entries = json.loads((root / ".runs" / "stages.dev.json").read_text())
+    assert entries["again"]["components"]["upstream"] == {}
+
+
+def test_a_chain_link_by_a_declared_table_still_passes_new_content_on(dag, caplog):
+    root = dag(STAGES, chain=["double", "again"], pipeline={"cache": True})
+    client = dev_client(root)
+    client.write_table("//in/numbers", [{"x": 1}, {"x": 2}])
+    run_pipeline(root)
+    client.write_table("//in/numbers", [{"x": 5}])
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        result = run_pipeline(root)
+    assert statuses(result) == {"double": "SUCCESS", "again": "SUCCESS"}
+    assert "[again] cache miss: input //mid/doubled changed" in caplog.text
+    assert list(client.read_table("//out/final")) == [{"x": 20}]

@@ -1,5 +1,5 @@
-"""The cache covers every file a stage's code can read, and a misspelt runner key in a
-stage's config.yaml stops the run before it starts.
+"""The cache covers every file a stage's code can read and every table its operations
+write, and a misspelt runner key in a stage's config.yaml stops the run before it starts.
 
 Each run is a fresh `python -m yt_pipeline run` process, as a user's runs are: a stage.py
 and the modules it imports are imported anew, and jobs run from a newly built archive.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -340,3 +341,73 @@ def test_a_dry_run_with_force_or_refresh_says_the_cache_is_not_used(pipeline):
     refreshed = run(pipeline, "--dry-run", "--refresh", "label")
     assert refreshed.returncode == 0, refreshed.stderr
     assert "cache: not used (--refresh label)" in refreshed.stdout
+
+
+def test_deleting_dev_runs_again_a_stage_whose_map_wrote_its_table(tmp_path):
+    """`yt-pipeline init`'s pipeline names its table only in its map section (no `outputs:`):
+    after `.dev/` is deleted to start from nothing, the stage must not come from the cache."""
+    from yt_pipeline.scaffold import create_pipeline
+
+    root = create_pipeline(tmp_path / "fresh")
+    doubled = [{"id": i, "value": i * 20} for i in range(5)]
+    for expected in ("SUCCESS", "CACHED"):
+        result = run(root, "--set", "pipeline.cache=true")
+        assert result.returncode == 0, result.stderr
+        assert statuses(root) == {"process": expected}
+    shutil.rmtree(root / ".dev")
+    result = run(root, "--set", "pipeline.cache=true")
+    assert result.returncode == 0, result.stderr
+    assert statuses(root) == {"process": "SUCCESS"}
+    reason = "table //tmp/fresh/output its operations write is missing"
+    assert cache_reason(root, "process") == f"miss: {reason}"
+    assert f"[process] cache miss: {reason}" in result.stderr
+    assert rows(root, "//tmp/fresh/output") == doubled
+
+
+def test_prod_a_removed_operation_output_reruns_the_stage(make_pipeline, run_cli, monkeypatch):
+    """The same check on a cluster (the fake proxy): the prod client is asked whether the
+    table the map section names exists."""
+    pytest.importorskip("yt_pipeline_prod")
+    from yt_pipeline_prod.testing import (
+        TEST_PROD_OPTIONS,
+        TEST_TOKEN,
+        make_prod_client,
+        start_fake_proxy,
+    )
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    with start_fake_proxy() as fake_yt:
+        config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                               "prod": TEST_PROD_OPTIONS},
+                  "stages": {"enabled_stages": ["scale"]}}
+        # no `outputs:`: only the map section names the table
+        stage_config = (SCALE_CONFIG.replace("outputs: [//out/scaled]\n", "")
+                        .replace("//in/numbers", "//home/c/numbers")
+                        .replace("//out/scaled", "//home/c/scaled"))
+        root = make_pipeline({
+            "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+            "stages/scale/stage.py": SCALE_STAGE,
+            "stages/scale/config.yaml": stage_config,
+            "stages/scale/src/mapper.py": PROD_OFFSET_MAPPER,
+            "assets/offset.txt": "1\n",
+        }, config=config)
+        client = make_prod_client(fake_yt)
+        try:
+            client.write_table("//home/c/numbers", [{"x": 1}, {"x": 2}])
+
+            def outcome() -> tuple[str, str]:
+                stage = last_record(root)["stages"]["scale"]
+                return stage["outcome"], stage["cache"]
+
+            assert run_cli("run", root).exit_code == 0
+            assert run_cli("run", root).exit_code == 0
+            assert outcome()[0] == "CACHED"
+            client.remove("//home/c/scaled")
+            result = run_cli("run", root)
+            assert result.exit_code == 0, result.output
+            assert outcome() == ("SUCCESS",
+                                 "miss: table //home/c/scaled its operations write is missing")
+            assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 2}, {"x": 2, "y": 3}]
+        finally:
+            client.close()
