@@ -37,14 +37,15 @@ class Leaky(BaseStage):
         return debug
 """
 # PRINT names the secret the job prints; CUT_INTO, when set, makes the output after it so
-# long that the last DEV_TAIL_BYTES bytes start that many characters into the secret
+# long that the last WINDOW bytes (DEV_TAIL_BYTES unless set) start that many bytes into it
 MAPPER = f"""
 import os, sys
 
 secret = os.environ.get("YT_SECURE_VAULT_" + os.environ["PRINT"]) or os.environ[os.environ["PRINT"]]
 sys.stderr.write("using key " + secret + "\\n")
 if os.environ.get("CUT_INTO"):
-    after = {DEV_TAIL_BYTES} - (len(secret.encode()) - int(os.environ["CUT_INTO"]))
+    window = int(os.environ.get("WINDOW") or {DEV_TAIL_BYTES})
+    after = window - (len(secret.encode()) - int(os.environ["CUT_INTO"]))
     sys.stderr.write("y" * (after - len("{LAST_WORDS}") - 3) + "\\n")
 sys.stderr.write("{LAST_WORDS}\\n")
 sys.exit(1)
@@ -57,8 +58,9 @@ def dotenv_quoted(value: str) -> str:
 
 
 def make(root: Path, mode: str, printed: str, cut_into: int | None = None,
-         proxy_url: str | None = None) -> Path:
-    env = {"PRINT": printed, **({"CUT_INTO": str(cut_into)} if cut_into is not None else {})}
+         proxy_url: str | None = None, window: int | None = None) -> Path:
+    env = {"PRINT": printed, **({"CUT_INTO": str(cut_into)} if cut_into is not None else {}),
+           **({"WINDOW": str(window)} if window else {})}
     env_yaml = "".join(f"        {name}: null\n" for name in SECRETS)
     env_yaml += "".join(f"        {name}: '{value}'\n" for name, value in env.items())
     secrets_env = "".join(f"{name}={dotenv_quoted(value)}\n" for name, value in SECRETS.items())
@@ -95,12 +97,14 @@ def strings_in(value) -> list[str]:
 
 
 def run_records(root: Path) -> list[str]:
-    """The text of each run record, as stored and as the strings it holds."""
+    """The text of each run record, as stored and as the strings it holds, and of the job
+    logs kept with it (.runs/logs/)."""
     texts = []
     for path in sorted((root / ".runs").glob("*.json")):
         text = path.read_text(encoding="utf-8")
         texts += [text, *strings_in(json.loads(text))]
-    return texts
+    logs = sorted((root / ".runs" / "logs").rglob("*.log"))
+    return texts + [path.read_text(encoding="utf-8", errors="replace") for path in logs]
 
 
 def leaked(secret: str, texts: list[str]) -> list[str]:
@@ -193,6 +197,19 @@ def test_prod_a_secret_straddling_the_tail_start_is_not_shown_in_part(tmp_path, 
     texts = [output, *run_records(root)]
     assert leaked(KEY, texts) == []
     assert LAST_WORDS in error_tail(output)
+
+
+def test_prod_a_multi_line_secret_straddling_the_kept_job_log_is_not_kept_in_part(
+        tmp_path, fake_proxy, capfd):
+    # the run's job log keeps the last PER_JOB bytes of each job's stderr
+    from yt_pipeline.job_logs import PER_JOB
+
+    root = make(tmp_path / "p", "prod", "SIGNING_KEY", len(PEM) // 2, fake_proxy.url, PER_JOB)
+    output = run_prod(root, fake_proxy, capfd)
+    logs = [path.read_text() for path in (root / ".runs" / "logs").rglob("*.log")]
+    assert any(LAST_WORDS in text for text in logs)
+    assert leaked(PEM, logs) == []
+    assert leaked(PEM, [output, *run_records(root)]) == []
 
 
 def test_the_secrets_are_read_back_as_written(tmp_path):
