@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from yt_pipeline.journal import RUNS_DIR
+from yt_pipeline.logs import masked
 
 LOGS_DIR = "logs"
 #: the end of each job's stderr that is kept
@@ -29,14 +30,6 @@ def logs_dir(pipeline_dir: Path, run_id: str) -> Path:
 
 def stage_log(pipeline_dir: Path, run_id: str, stage: str) -> Path:
     return logs_dir(pipeline_dir, run_id) / f"{stage}.log"
-
-
-def from_whole_line(data: bytes, cut: bool) -> bytes:
-    """`data`, the end of a longer stderr when `cut`: then its first line, cut short, is
-    left out, since it could hold the end of a secret that masking would not recognise."""
-    if not cut:
-        return data
-    return data[data.find(b"\n") + 1:] if b"\n" in data else b""
 
 
 def append_job_log(path: Path, header: str, data: bytes) -> None:
@@ -59,7 +52,9 @@ def append_job_log(path: Path, header: str, data: bytes) -> None:
 
 
 def tail(path: Path, lines: int) -> list[str]:
-    text = path.read_text(encoding="utf-8", errors="replace")
+    # the file was masked as it was written; masked again whole, before it is cut to its
+    # last lines, for a secret known now that was not then
+    text = masked(path.read_text(encoding="utf-8", errors="replace"))
     return text.splitlines()[-lines:] if lines else text.splitlines()
 
 

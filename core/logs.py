@@ -137,3 +137,9 @@ def run_log(path: Path) -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         handler.close()
+
+
+def masked_forms() -> list[str]:
+    """The forms of every known secret, longest first: for masking that must see the whole
+    text before it is cut (masked_tails)."""
+    return _mask_filter.forms

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import TableNotFound
-from yt_pipeline.logs import masked
+from yt_pipeline.logs import masked, masked_forms
+from yt_pipeline.masked_tails import last_lines, read_masked_end
 from yt_pipeline.operation_names import operation_outputs
 
 TAIL_LINES = 40
@@ -126,17 +127,12 @@ def job_logs(folder: Path, dev_root: Path, stage: str, error: str, dev: bool) ->
 
 
 def read_tail(path: Path, lines: int = TAIL_LINES) -> str | None:
-    """The last `lines` lines of a file, masked; None when there is no such file."""
+    """The last `lines` lines of a file, masked before they are cut (masked_tails); None
+    when there is no such file."""
     try:
-        with path.open("rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - TAIL_BYTES))
-            data = handle.read()
+        data = read_masked_end(path, TAIL_BYTES, masked_forms())
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     except OSError as exc:
         return f"(cannot read {path.name}: {exc.strerror})"
-    text = data.decode("utf-8", "replace").rstrip("\n")
-    if size > TAIL_BYTES:  # the first line read is probably cut
-        text = text.split("\n", 1)[-1]
-    return masked("\n".join(text.split("\n")[-lines:]))
+    return last_lines(data.decode("utf-8", "replace"), lines)

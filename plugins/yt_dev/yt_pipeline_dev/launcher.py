@@ -21,7 +21,8 @@ from yt_pipeline.attachments import is_cypress_path, local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
 from yt_pipeline.errors import ConfigError, OperationFailed
-from yt_pipeline.job_logs import PER_JOB, append_job_log, from_whole_line, stage_log
+from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
 from yt_pipeline.secret_forms import all_forms, mask_bytes
@@ -35,6 +36,9 @@ from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
 
 MASK = "***"
+#: what a failed job's error shows of its stderr: the last lines of about its last 16 KiB
+TAIL_BYTES = 16 * 1024
+TAIL_LINES = 20
 
 
 class OperationRun(msgspec.Struct):
@@ -136,10 +140,18 @@ class OperationRun(msgspec.Struct):
             except OSError:
                 pass  # a file the job left unreadable holds nothing it could show
 
+    def stderr_tail(self, path: Path) -> str:
+        """The last lines of a job's stderr, masked before they are cut (masked_tails)."""
+        try:
+            data = read_masked_end(path, TAIL_BYTES, self.masked_forms())
+        except OSError:
+            return ""
+        return last_lines(data.decode("utf-8", "replace"), TAIL_LINES)
+
     def failed(self, failure: JobFailure, phase: str, total: int) -> OperationFailed:
         spec = self.spec
         self.mask_kept_stderr()
-        tail = self.mask(failure.stderr_tail.encode()).decode()
+        tail = self.stderr_tail(failure.stderr)
         self.client.log(spec.kind, spec.title, extra=f"FAILED {phase} job {failure.index}")
         return OperationFailed(
             f"{phase} {'task' if phase == 'vanilla' else 'job'} {failure.index + 1} of {total} "
@@ -243,13 +255,10 @@ def _keep_job_logs(op: OperationRun) -> None:
     if not spec.run_id:
         return  # launched outside a run: nothing to file it under
     target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
+    forms = op.masked_forms()
     for path in sorted(op.sandbox.glob("*.stderr")):
         try:
-            with path.open("rb") as handle:
-                size = handle.seek(0, 2)
-                start = max(0, size - PER_JOB)
-                handle.seek(start)
-                data = op.mask(from_whole_line(handle.read(), cut=start > 0))
+            data = read_masked_end(path, PER_JOB, forms)
         except OSError:
             continue
         append_job_log(target, f"{spec.name} ({spec.kind}) {path.stem}", data)
@@ -290,10 +299,13 @@ def vanilla(op: OperationRun) -> None:
 def _collect_logs(op: OperationRun, jobs: list[Job]) -> None:
     log = op.client.root / f"{safe_name('//' + op.spec.stage_name)}.log"
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    forms = op.masked_forms()
     with log.open("ab") as out:
         for index, job in enumerate(jobs):
             out.write(f"=== {stamp} {op.spec.title} task {index} ===\n".encode())
             if job.stderr.is_file():
                 with job.stderr.open("rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        out.write(op.mask(chunk))
+                    # masked as a stream: a secret split between two reads is masked too
+                    chunks = iter(lambda: handle.read(1 << 20), b"")
+                    for masked in mask_chunks(chunks, forms):
+                        out.write(masked)

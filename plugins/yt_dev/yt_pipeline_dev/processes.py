@@ -31,7 +31,6 @@ from yt_pipeline_dev.shards import Segment
 from ytjobs import tally
 
 _PIPE_CHUNK = 1 << 20
-_TAIL_LINES = 20
 _POLL_S = 0.02
 
 _slots_lock = threading.Lock()
@@ -82,7 +81,8 @@ class JobFailure(Exception):
     index: int
     exit_code: int | None
     reason: str
-    stderr_tail: str
+    #: the job's stderr file: the error shows its end, masked (OperationRun.failed)
+    stderr: Path
 
 
 def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
@@ -181,8 +181,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                     check_rows(job.stdout, output_start,
                                written_by_ytjobs=job.told is not None)
             except BadOutput as bad:
-                raise JobFailure(index, None, f"wrote a bad row: {bad}",
-                                 stderr_tail(job.stderr)) from None
+                raise JobFailure(index, None, f"wrote a bad row: {bad}", job.stderr) from None
         seconds = time.monotonic() - started
         return {"index": index, "seconds": int(seconds * 1000)}
     code = proc.returncode
@@ -192,7 +191,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
         reason = "failed"
     else:
         code = None  # killed by us: the reason says why, the -9 would only confuse
-    raise JobFailure(index, code, reason, stderr_tail(job.stderr))
+    raise JobFailure(index, code, reason, job.stderr)
 
 
 def _open_stdout(path: Path, append: bool) -> BinaryIO:
@@ -335,13 +334,3 @@ def _write_all(pipe: int, data: bytes) -> None:
         written = os.write(pipe, view)
         view = view[written:]
 
-
-def stderr_tail(path: Path, lines: int = _TAIL_LINES) -> str:
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            handle.seek(max(0, size - 16384))
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return "\n".join(text.rstrip("\n").split("\n")[-lines:])

@@ -18,7 +18,7 @@ from pathlib import Path
 from yt_pipeline.errors import BackendError
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline_dev.launcher import OperationRun
-from yt_pipeline_dev.processes import JobFailure, stderr_tail
+from yt_pipeline_dev.processes import JobFailure
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
 from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
 from yt_pipeline_dev.table_switches import (
@@ -75,7 +75,7 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
         try:
             rows = [a + b for a, b in zip(rows, route_output(output, targets), strict=True)]
         except BadSwitch as bad:
-            failure = JobFailure(index, None, f"wrote {bad}", stderr_tail(jobs[index].stderr))
+            failure = JobFailure(index, None, f"wrote {bad}", jobs[index].stderr)
             raise op.failed(failure, phase, len(jobs)) from None
         output.unlink()
     return rows

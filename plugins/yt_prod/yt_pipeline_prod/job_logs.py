@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.job_logs import PER_JOB, append_job_log, from_whole_line, stage_log
-from yt_pipeline_prod.failures import scrub
+from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.masked_tails import masked_end_of
+from yt_pipeline.secret_forms import all_forms
 
 if TYPE_CHECKING:
     from yt_pipeline.operations import OperationSpec
@@ -29,7 +30,7 @@ def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str) ->
     if not spec.run_id:
         return
     target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
-    secrets = job_secrets(client, spec)
+    forms = all_forms(job_secrets(client, spec))
     yt = client.yt()
     try:
         found: list[dict[str, Any]] = []
@@ -39,9 +40,8 @@ def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str) ->
             found += [j for j in listed.get("jobs") or [] if j not in found]
         for job in found[:JOBS_KEPT]:
             raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
-            tail = from_whole_line(raw[-PER_JOB:], cut=len(raw) > PER_JOB)
-            text = scrub(tail.decode("utf-8", "replace"), secrets)
+            tail = masked_end_of(raw, PER_JOB, forms)  # masked before it is cut
             append_job_log(target, f"{spec.name} ({spec.kind}) job {job['id']} "
-                                   f"{job.get('state', '')}".rstrip(), text.encode())
+                                   f"{job.get('state', '')}".rstrip(), tail)
     except Exception as error:  # noqa: BLE001 - the operation's outcome stands either way
         log.debug("could not keep the job logs of %s: %s", operation_id, error)

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline import op_progress
 from yt_pipeline.attachments import is_cypress_path, local_file
 from yt_pipeline.errors import OperationFailed
+from yt_pipeline.masked_tails import last_lines, masked_end_of
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, check_reduce_keys
+from yt_pipeline.secret_forms import all_forms
 from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
@@ -41,6 +43,8 @@ log = logging.getLogger("yt_pipeline.prod.operations")
 FINISHED_BADLY = ("failed", "aborted")
 STDERR_JOBS = 3
 STDERR_LINES = 30
+#: how much of the end of a failed job's stderr those lines are taken from
+STDERR_BYTES = 16 * 1024
 
 
 def _prepare_outputs(client: ProdClient, spec: OperationSpec) -> None:
@@ -67,14 +71,17 @@ def operation_url(client: ProdClient, operation_id: str) -> str | None:
 def failed_job_stderr(client: ProdClient, operation_id: str, secrets: list[str]) -> str:
     """The last lines of the stderr of up to three failed jobs, `secrets` masked."""
     yt = client.yt()
+    forms = all_forms(secrets)
     parts = []
     try:
         jobs = yt.list_jobs(operation_id, job_state="failed", limit=STDERR_JOBS)
         for job in list(jobs.get("jobs") or [])[:STDERR_JOBS]:
             raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
-            text = raw.decode("utf-8", "replace").rstrip()
-            if text:
-                tail = "\n".join(text.splitlines()[-STDERR_LINES:])
+            # masked before it is cut to its last lines (masked_tails): a secret holding
+            # line breaks, or starting before the cut, is masked whole
+            masked = masked_end_of(raw, STDERR_BYTES, forms).decode("utf-8", "replace")
+            tail = last_lines(masked, STDERR_LINES)
+            if tail:
                 parts.append(f"[job {job['id']}]\n{tail}")
     except Exception as error:  # noqa: BLE001 - stderr is extra detail for the error
         log.debug("could not fetch job stderr of %s: %s", operation_id, error)
