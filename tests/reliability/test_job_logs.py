@@ -91,3 +91,29 @@ def test_a_long_stderr_keeps_its_end(tmp_path, run_cli):
     assert len(text.encode()) <= PER_JOB + 200
     assert text.rstrip().endswith("last line of the job")
     assert "dropped 0 rows" not in text  # it was before the end that is kept
+
+
+def test_a_failed_job_has_one_number_in_the_error_the_operation_log_and_the_job_logs(
+        tmp_path, run_cli):
+    root = _pipeline(tmp_path / "p", "dev")
+    config = json.loads((root / "stages/talk/config.yaml").read_text())
+    config["client"]["operations"]["map"]["resources"] = {"job_count": 3}
+    (root / "stages/talk/config.yaml").write_text(json.dumps(config))
+    (root / "stages/talk/src/mapper.py").write_text(
+        "import os, sys\nfrom ytjobs import read_rows, write_rows\n"
+        "if os.environ['YT_JOB_INDEX'] == '1':\n    sys.exit('the second job fails')\n"
+        "write_rows(read_rows())\n")
+    write_pipeline(root, {".dev/tmp/logs/in.jsonl": "".join(
+        json.dumps({"i": i}) + "\n" for i in range(9))})
+    result = run_cli("run", str(root))
+    assert result.exit_code == 1
+    assert "operation map: map job 2 of 3 failed exit code 1" in result.output
+    operation_log = (root / ".dev/operation.log").read_text()
+    assert "FAILED map job 2 of 3" in operation_log
+    [log_file] = list((root / ".runs/logs").glob("*/talk.log"))
+    headers = [line for line in log_file.read_text().splitlines() if line.startswith("===")]
+    # a job stopped before it started has no stderr, hence no header: the others, numbered
+    assert "=== map (map) map job 2 of 3 ===" in headers
+    assert set(headers) <= {f"=== map (map) map job {n} of 3 ===" for n in (1, 2, 3)}
+    assert log_file.read_text().split("=== map (map) map job 2 of 3 ===\n")[1].startswith(
+        "the second job fails")

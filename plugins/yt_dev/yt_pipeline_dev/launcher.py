@@ -7,10 +7,12 @@ removed when the operation succeeds and kept, named in the error, when it fails.
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,10 +154,10 @@ class OperationRun(msgspec.Struct):
         spec = self.spec
         self.mask_kept_stderr()
         tail = self.stderr_tail(failure.stderr)
-        self.client.log(spec.kind, spec.title, extra=f"FAILED {phase} job {failure.index}")
+        job = job_name(phase, failure.index, total)
+        self.client.log(spec.kind, spec.title, extra=f"FAILED {job}")
         return OperationFailed(
-            f"{phase} {'task' if phase == 'vanilla' else 'job'} {failure.index + 1} of {total} "
-            f"{failure.reason}",
+            f"{job} {failure.reason}",
             stage=spec.stage_name,
             operation=spec.name,
             exit_code=failure.exit_code,
@@ -256,12 +258,28 @@ def _keep_job_logs(op: OperationRun) -> None:
         return  # launched outside a run: nothing to file it under
     target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
     forms = op.masked_forms()
-    for path in sorted(op.sandbox.glob("*.stderr")):
+    jobs = sorted(_numbered(path) for path in op.sandbox.glob("*.stderr"))
+    totals = Counter(phase for phase, _, _ in jobs)
+    for phase, index, path in jobs:
         try:
             data = read_masked_end(path, PER_JOB, forms)
         except OSError:
             continue
-        append_job_log(target, f"{spec.name} ({spec.kind}) {path.stem}", data)
+        name = job_name(phase, index, totals[phase]) if index >= 0 else path.stem
+        append_job_log(target, f"{spec.name} ({spec.kind}) {name}", data)
+
+
+def job_name(phase: str, index: int, total: int) -> str:
+    """How errors, .dev/operation.log and the run's job logs name a job: counted from 1
+    (its YT_JOB_INDEX is one less)."""
+    return f"{phase} {'task' if phase == 'vanilla' else 'job'} {index + 1} of {total}"
+
+
+def _numbered(path: Path) -> tuple[str, int, Path]:
+    """(phase, job index, path) of a job's stderr file, `map1.stderr` say; index -1 for a
+    name of another form."""
+    match = re.fullmatch(r"(\D+?)(\d+)", path.stem)
+    return (match.group(1), int(match.group(2)), path) if match else (path.stem, -1, path)
 
 
 def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
