@@ -12,7 +12,6 @@ import shutil
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,6 +49,8 @@ class OperationRun(msgspec.Struct):
     spec: OperationSpec
     sandbox: Path
     rows: dict[str, int] = msgspec.field(default_factory=dict)
+    #: the jobs each phase ran (map, reduce...): how its jobs are numbered, "2 of 3"
+    phase_jobs: dict[str, int] = msgspec.field(default_factory=dict)
     _code: JobCode | None = None
 
     @property
@@ -89,6 +90,7 @@ class OperationRun(msgspec.Struct):
         )
 
     def run(self, jobs: list[Job], phase: str) -> None:
+        self.phase_jobs[phase] = len(jobs)
         try:
             run_jobs(jobs, self.spec.resources.timeout_s, on_done=self._progress(jobs, phase))
         except JobFailure as failure:
@@ -258,14 +260,13 @@ def _keep_job_logs(op: OperationRun) -> None:
         return  # launched outside a run: nothing to file it under
     target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
     forms = op.masked_forms()
-    jobs = sorted(_numbered(path) for path in op.sandbox.glob("*.stderr"))
-    totals = Counter(phase for phase, _, _ in jobs)
-    for phase, index, path in jobs:
+    for phase, index, path in sorted(_numbered(path) for path in op.sandbox.glob("*.stderr")):
         try:
             data = read_masked_end(path, PER_JOB, forms)
         except OSError:
             continue
-        name = job_name(phase, index, totals[phase]) if index >= 0 else path.stem
+        total = op.phase_jobs.get(phase)
+        name = job_name(phase, index, total) if index >= 0 and total else path.stem
         append_job_log(target, f"{spec.name} ({spec.kind}) {name}", data)
 
 
