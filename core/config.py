@@ -56,6 +56,10 @@ class PipelineConfig:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     secrets_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    #: False for the built-in defaults of a folder without a configuration file (a
+    #: function-step pipeline): no secrets.env was looked for, credentials come from the
+    #: environment alone, and advice must not point at a file nobody reads
+    reads_secrets_file: bool = True
 
     @property
     def mode(self) -> str:
@@ -138,7 +142,7 @@ def default_config(pipeline_dir: Path) -> PipelineConfig:
     pipeline): nothing is read, neither files nor the environment."""
     return PipelineConfig(pipeline_dir=pipeline_dir,
                           config_file=pipeline_dir / "configs" / "config.yaml",
-                          data=copy.deepcopy(DEFAULTS))
+                          data=copy.deepcopy(DEFAULTS), reads_secrets_file=False)
 
 
 def _host_of(address: str) -> str:
