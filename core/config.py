@@ -14,6 +14,7 @@ an operation names them.
 from __future__ import annotations
 
 import copy
+import io
 import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -264,10 +265,28 @@ def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
 
     shown = display_path(path, pipeline_dir)
     try:
-        values = dotenv_values(path, interpolate=False)
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read secrets: {exc.__class__.__name__}", file=shown) from None
+    _check_secrets_lines(text, shown)
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _check_secrets_lines(text: str, shown: str) -> None:
+    """A line python-dotenv cannot parse is refused: left to it, the line is dropped with a
+    warning that names no file, and a credential it held is later reported as not set."""
+    from dotenv.parser import parse_stream
+
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            # the statement may start with blank lines: name the line that holds the mistake
+            blank = len(binding.original.string) - len(binding.original.string.lstrip())
+            line = binding.original.line + binding.original.string[:blank].count("\n")
+            first = binding.original.string[blank:].split("\n", 1)[0]
+            hint = "; is a quote left open?" if "=" in first else ""
+            # the line itself is not shown: it may hold a secret
+            raise ConfigError(f"expected NAME=value{hint}", file=shown, key=f"line {line}")
 
 
 def _env_key(name: str) -> str | None:
