@@ -4,7 +4,8 @@ Allowed: names given by the runner (`config`, `debug`, `pipeline`, `mode`, and f
 steps the context's values), constants, lists and tuples, `and`/`or`/`not`, comparisons
 (`== != < <= > >= in not in is is not`), unary minus, and attribute or subscript access on
 mappings and lists (`debug.rows > 0`, `config["client"]["table"]`). A missing key reads as
-None, so `debug.flag` is simply false before any stage set it. Anything else (calls,
+None, so `debug.flag` is simply false before any stage set it, an ordering comparison
+with it (`debug.rows > 0`) is false, and nothing is `in` it. Anything else (calls,
 lambdas, dunder names, arithmetic on strings...) is rejected before the run starts.
 """
 
@@ -24,11 +25,16 @@ _COMPARE = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
+    # a missing key reads as None: nothing is in it
+    ast.In: lambda a, b: b is not None and a in b,
+    ast.NotIn: lambda a, b: b is None or a not in b,
     ast.Is: operator.is_,
     ast.IsNot: operator.is_not,
 }
+#: comparisons that order their operands: with a missing key (None) on either side they
+#: are false rather than an error, so `debug.rows > 0` skips the stage until some stage
+#: has set debug.rows, as a missing key reading as null promises
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _ALLOWED = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
     ast.Name, ast.Load, ast.Constant, ast.Attribute, ast.Subscript, ast.List, ast.Tuple,
@@ -100,7 +106,7 @@ class Condition:
             left = self._eval(node.left, names)
             for op, right_node in zip(node.ops, node.comparators, strict=True):
                 right = self._eval(right_node, names)
-                if not _COMPARE[type(op)](left, right):
+                if not _compare(op, left, right):
                     return False
                 left = right
             return True
@@ -111,6 +117,12 @@ class Condition:
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self._eval(v, names) for v in node.elts]
         raise self._error(f"{type(node).__name__} is not allowed")  # pragma: no cover
+
+
+def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
+    if isinstance(op, _ORDERING) and (left is None or right is None):
+        return False
+    return bool(_COMPARE[type(op)](left, right))
 
 
 def _lookup(container: Any, key: Any) -> Any:

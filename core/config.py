@@ -14,6 +14,7 @@ an operation names them.
 from __future__ import annotations
 
 import copy
+import io
 import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,10 @@ class PipelineConfig:
     secret_settings: dict[str, str] = field(default_factory=dict, repr=False)
     secrets_file: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    #: False for the built-in defaults of a folder without a configuration file (a
+    #: function-step pipeline): no secrets.env was looked for, credentials come from the
+    #: environment alone, and advice must not point at a file nobody reads
+    reads_secrets_file: bool = True
 
     @property
     def mode(self) -> str:
@@ -148,7 +153,7 @@ def default_config(pipeline_dir: Path) -> PipelineConfig:
     pipeline): nothing is read, neither files nor the environment."""
     return PipelineConfig(pipeline_dir=pipeline_dir,
                           config_file=pipeline_dir / "configs" / "config.yaml",
-                          data=copy.deepcopy(DEFAULTS))
+                          data=copy.deepcopy(DEFAULTS), reads_secrets_file=False)
 
 
 def _host_of(address: str) -> str:
@@ -271,9 +276,11 @@ def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
 
     shown = display_path(path, pipeline_dir)
     try:
-        values = dotenv_values(path, interpolate=False)
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read secrets: {exc.__class__.__name__}", file=shown) from None
+    _check_secrets_lines(text, shown)
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     found = {k: v for k, v in values.items() if v is not None}
     for key, value in found.items():
         # (a YTP_ line is a setting, `YTP_PIPELINE__WORKERS=8`: masked only when this long)
@@ -284,6 +291,22 @@ def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
                 f"{MIN_LENGTH} or more to be masked wherever it appears (a setting that is "
                 "not secret belongs in config.yaml or the environment)", file=shown, key=key)
     return found
+
+
+def _check_secrets_lines(text: str, shown: str) -> None:
+    """A line python-dotenv cannot parse is refused: left to it, the line is dropped with a
+    warning that names no file, and a credential it held is later reported as not set."""
+    from dotenv.parser import parse_stream
+
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            # the statement may start with blank lines: name the line that holds the mistake
+            blank = len(binding.original.string) - len(binding.original.string.lstrip())
+            line = binding.original.line + binding.original.string[:blank].count("\n")
+            first = binding.original.string[blank:].split("\n", 1)[0]
+            hint = "; is a quote left open?" if "=" in first else ""
+            # the line itself is not shown: it may hold a secret
+            raise ConfigError(f"expected NAME=value{hint}", file=shown, key=f"line {line}")
 
 
 def _env_key(name: str) -> str | None:

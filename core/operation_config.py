@@ -115,6 +115,19 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
     return Section(label, inputs, outputs, reduce_by, sort_by, resources, scripts)
 
 
+def require_keys(kind: str, section: Section, fail: Fail) -> None:
+    """The keys an operation of `kind` cannot go without (a sort without an output table
+    sorts in place; a reduce's sort_by defaults to its reduce_by)."""
+    if kind != "vanilla" and not section.inputs:
+        raise fail("an input table is required", "input_table")
+    if kind in ("map", "reduce", "map_reduce") and not section.outputs:
+        raise fail("an output table is required", "output_table")
+    if kind in ("reduce", "map_reduce") and not section.reduce_by:
+        raise fail("reduce_by is required", "reduce_by")
+    if kind == "sort" and not section.sort_by:
+        raise fail("sort_by is required", "sort_by")
+
+
 def as_dict(op_config: Any) -> dict[str, Any]:
     if hasattr(op_config, "to_dict"):
         result: dict[str, Any] = op_config.to_dict()
@@ -176,7 +189,12 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
         kind = str(name) if name in KINDS else None
         cfg, fail = as_dict(section), failing(stage_name, file, where)
         names_a_script = any(cfg.get(key) for key in ("mapper", "reducer", "script"))
-        read_section(cfg, kind if names_a_script else None, str(name), Path(stage_dir), fail)
+        read = read_section(cfg, kind if names_a_script else None, str(name), Path(stage_dir),
+                            fail)
+        if kind is not None:
+            # named after its kind, the section says what it runs, so what that kind cannot
+            # go without is known now; a section of another name may serve any kind
+            require_keys(kind, read, fail)
         if kind is not None and not names_a_script:
             _warn_missing_default(kind, cfg, Path(stage_dir), fail, warned)
 

@@ -18,12 +18,12 @@ from yt_pipeline.operation_config import (
     RESOURCE_KEYS,
     Fail,
     Resources,
-    Section,
     as_dict,
     check_operation_sections,
     failing,
     key_order_problem,
     read_section,
+    require_keys,
 )
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS
 
@@ -133,7 +133,7 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
     file = getattr(op_config, "file", None) or stage.config_file_display
     fail = failing(stage.name, file, where)
     section = read_section(cfg, kind, kind, stage.stage_dir, fail)
-    _require(kind, section, fail)
+    require_keys(kind, section, fail)
     spec = OperationSpec(
         kind=kind,
         stage_name=stage.name,
@@ -169,18 +169,6 @@ def _checkpoints(stage: StageLike) -> list[Checkpoint]:
         return []
     return declared(config, stage.name, stage.context.pipeline_dir,
                     getattr(config, "file", None) or stage.config_file_display)
-
-
-def _require(kind: str, section: Section, fail: Fail) -> None:
-    """The keys an operation of `kind` cannot go without."""
-    if kind != "vanilla" and not section.inputs:
-        raise fail("an input table is required", "input_table")
-    if kind in ("map", "reduce", "map_reduce") and not section.outputs:
-        raise fail("an output table is required", "output_table")
-    if kind in ("reduce", "map_reduce") and not section.reduce_by:
-        raise fail("reduce_by is required", "reduce_by")
-    if kind == "sort" and not section.sort_by:
-        raise fail("sort_by is required", "sort_by")
 
 
 def _environment(value: Any, stage: StageLike,

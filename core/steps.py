@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.conditions import Condition
-from yt_pipeline.errors import ConfigError, GraphError, StageSkipped
+from yt_pipeline.errors import ConfigError, GraphError, StageSkipped, YtPipelineError
 from yt_pipeline.graph import StageGraph, build_graph
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy, parse_retry
@@ -240,7 +241,14 @@ class Pipeline:
             resume=resume, force=force, refresh=list(refresh), dry_run=dry_run,
         )
         with _debug_logging(debug):
-            result = Runner(self, options).run()
+            try:
+                runner = Runner(self, options)
+                if not dry_run:  # as a folder pipeline: credentials checked before the lock,
+                    self.yt  # noqa: B018 - so a run refused for them leaves nothing behind
+                result = runner.run()
+            except YtPipelineError as error:
+                _one_line_if_uncaught(error)
+                raise
         result.pipeline_name, result.project_name = self.name, self.project_name
         result.version = self.version
         for name, step_result in result.step_results.items():
@@ -318,6 +326,29 @@ class Pipeline:
                     "(not an input of the step, not in the context)"
                 )
         return kwargs
+
+
+def _one_line_if_uncaught(error: YtPipelineError) -> None:
+    """Should the script not catch `error`, end it with `error: <one line>` as the command
+    line does, not a traceback: a missing credential is the user's to fix, and the
+    framework's stack says nothing about it. Any other uncaught exception, and a caller
+    that catches this one, see no difference."""
+    global _last_run_error, _previous_hook
+    _last_run_error = error
+    if sys.excepthook is not _report_run_error:  # installed once, whatever the runs
+        _previous_hook, sys.excepthook = sys.excepthook, _report_run_error
+
+
+#: the last error a run() raised, and the hook that reports every other exception
+_last_run_error: YtPipelineError | None = None
+_previous_hook = sys.__excepthook__
+
+
+def _report_run_error(kind: type[BaseException], value: BaseException, trace: Any) -> None:
+    if value is _last_run_error:
+        print(f"error: {value.one_line()}", file=sys.stderr)
+    else:
+        _previous_hook(kind, value, trace)
 
 
 @contextmanager

@@ -116,6 +116,15 @@ def test_unsafe_condition_is_refused_before_anything_runs(dag, run_cli):
     ("1 < debug.n < 3", {"debug": {"n": 5}}, False),
     ("-debug.n == -1 or not debug.n", {"debug": {"n": 1}}, True),
     ("debug.flag is None", {"debug": {}}, True),
+    # a missing key reads as null: ordered against anything it is false, and holds nothing
+    ("debug.rows > 0", {"debug": {}}, False),
+    ("debug.rows <= 0", {"debug": {}}, False),
+    ("0 < debug.rows", {"debug": {}}, False),
+    ("not debug.rows > 0", {"debug": {}}, True),
+    ("1 < debug.rows < 3", {"debug": {}}, False),
+    ("debug.rows >= debug.limit", {"debug": {"rows": 2}}, False),
+    ("'a' in debug.tags", {"debug": {}}, False),
+    ("'a' not in debug.tags", {"debug": {}}, True),
 ])
 def test_condition_evaluator(text, names, expected):
     assert Condition(text).evaluate(names) is expected
@@ -136,6 +145,19 @@ def test_condition_refusals(text, message):
 def test_condition_errors_at_run_time_name_the_file():
     cond = Condition("debug.n > 1", source="stages/b/config.yaml")
     with pytest.raises(ConfigError, match=r"stages/b/config.yaml: when: 'debug.n > 1' failed: TypeError"):
-        cond.evaluate({"debug": {"n": None}})
+        cond.evaluate({"debug": {"n": "two"}})
     with pytest.raises(ConfigError, match="unknown name nope"):
         Condition("nope").evaluate({"debug": {}})
+
+
+def test_the_documented_condition_skips_a_stage_when_its_key_is_missing(dag, run_cli):
+    """dag-resume-cache.md's `when: debug.rows > 0 and mode == "prod"`, no stage having set
+    debug.rows: the stage is skipped, the reason is logged, the run succeeds."""
+    root = dag({"a": {}, "b": {"when": 'debug.rows > 0 and mode == "prod"'}, "c": {}},
+               chain=["a", "b", "c"])
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert 'skipped: when: debug.rows > 0 and mode == "prod" is false' in result.stderr
+    assert "TypeError" not in result.output
+    assert started(root) == ["a", "c"]
+    assert state_of(root) == {"a": "SUCCESS", "b": "SKIPPED", "c": "SUCCESS"}

@@ -210,3 +210,33 @@ def test_a_value_that_is_yaml_but_cannot_be_built_is_an_error(raw, problem):
 
     with pytest.raises(ConfigError, match=f"--set k: invalid YAML.*{problem}"):
         parse_scalar(raw, "--set k")
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("YT_PROXY: my-cluster.example.com\nYT_TOKEN=tok-123456\n", 1, "expected NAME=value"),
+    ("YT_TOKEN=tok-123456\n\n  \nYT_PROXY: my-cluster.example.com\n", 4, "expected NAME=value"),
+    ('YT_PROXY=my-cluster.example.com\nYT_TOKEN="tok-123456\n', 2,
+     "expected NAME=value; is a quote left open?"),
+])
+def test_a_malformed_secrets_env_line_is_an_error_naming_the_file_and_line(
+        tmp_path, run_cli, text, line, message):
+    """Not python-dotenv's warning without a file name, the line dropped and the credential
+    it held reported as not set later: one error line, exit code 2, nothing run or written,
+    and the line's content (a secret, perhaps) not shown."""
+    from yt_pipeline.testing import write_pipeline
+
+    stage = ("from yt_pipeline import BaseStage\n\nclass S(BaseStage):\n"
+             "    def run(self, debug):\n"
+             "        self.deps.yt_client.write_table('//t/out', [{'n': 1}])\n"
+             "        return debug\n")
+    root = write_pipeline(tmp_path / "p", {"stages/s/stage.py": stage,
+                                           "configs/secrets.env": text},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["s"]}})
+    for command in (["run", root], ["run", root, "--dry-run"], ["config", root]):
+        result = run_cli(*command)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"error: configs/secrets.env: line {line}: {message}\n"
+        assert result.stdout == ""
+        assert "my-cluster" not in result.output and "tok-123456" not in result.output
+    assert not (root / ".dev").exists() and not (root / ".runs").exists()

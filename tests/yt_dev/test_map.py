@@ -417,3 +417,72 @@ def test_output_ytjobs_wrote_whole_is_not_parsed_again(dev_client, stages, monke
         launch(dev_client, spec)
     assert parsed
 
+
+
+_BODY_RAN = "stages/second/body_ran"
+
+
+@pytest.mark.parametrize("section, expected", [
+    ("map:\n      output_table: //t/out\n",
+     "client.operations.map.input_table: stage second: an input table is required"),
+    ("map:\n      input_table: //t/in\n",
+     "client.operations.map.output_table: stage second: an output table is required"),
+    ("reduce:\n      input_table: //t/in\n      output_table: //t/out\n",
+     "client.operations.reduce.reduce_by: stage second: reduce_by is required"),
+    ("map_reduce:\n      input_table: //t/in\n      output_table: //t/out\n",
+     "client.operations.map_reduce.reduce_by: stage second: reduce_by is required"),
+    ("sort:\n      input_table: //t/in\n",
+     "client.operations.sort.sort_by: stage second: sort_by is required"),
+])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_missing_required_operation_key_stops_the_run_before_any_stage(
+        tmp_path, run_cli, section, expected, dry_run):
+    """operations.md: a missing required key is found before the first stage runs (and by
+    --dry-run), exit code 2, one line naming the file and the key; neither stage's code
+    ran, no table was written."""
+    from yt_pipeline.testing import write_pipeline
+
+    first = ("from yt_pipeline import BaseStage\n\nclass First(BaseStage):\n"
+             "    def run(self, debug):\n"
+             "        self.deps.yt_client.write_table('//t/in', [{'n': 1}])\n"
+             "        return debug\n")
+    kind = section.split(":")[0]
+    second = ("from pathlib import Path\nfrom yt_pipeline import BaseStage\n"
+              "from yt_pipeline import operations\n\n"
+              "class Second(BaseStage):\n    def run(self, debug):\n"
+              f"        Path(self.stage_dir, 'body_ran').write_text('yes')\n"
+              f"        operations.run_{kind}(self, self.config.client.operations.{kind})\n"
+              "        return debug\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/first/stage.py": first,
+        "stages/second/stage.py": second,
+        "stages/second/config.yaml": "client:\n  operations:\n    " + section,
+        "stages/second/src/mapper.py": "from ytjobs import read_rows, write_rows\n"
+                                       "write_rows(read_rows())\n",
+        "stages/second/src/reducer.py": "from ytjobs import read_rows, write_rows\n"
+                                        "write_rows(read_rows())\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["first", "second"]}})
+    result = run_cli("run", root, *(["--dry-run"] if dry_run else []))
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: stages/second/config.yaml: {expected}\n"
+    assert "to resume" not in result.output
+    assert not (root / ".dev").exists()  # the first stage wrote no table
+    assert not (root / _BODY_RAN).exists()
+
+
+def test_required_keys_are_checked_before_the_run_only_in_sections_named_after_a_kind(
+        tmp_path, run_cli):
+    """A section of another name may serve any kind (a vanilla needs no table), and a
+    vanilla section needs no key: neither stops the plan."""
+    from yt_pipeline.testing import write_pipeline
+
+    stage = ("from yt_pipeline import BaseStage\n\nclass Only(BaseStage):\n"
+             "    def run(self, debug):\n        return debug\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/only/stage.py": stage,
+        "stages/only/config.yaml": "client:\n  operations:\n    vanilla: {}\n"
+                                   "    warm_up:\n      resources: {job_count: 2}\n",
+        "stages/only/src/vanilla.py": "print('hi')\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["only"]}})
+    result = run_cli("run", root, "--dry-run")
+    assert result.exit_code == 0, result.output

@@ -184,3 +184,63 @@ def test_a_function_pipeline_without_configs_takes_credentials_from_the_environm
     result = Pipeline("envcreds", folder=tmp_path, mode="prod").add_step(write).run()
     assert result.success, result.error
     assert fake_yt.rows("//tmp/env/t") == [{"a": 1}]
+
+
+FLOW = """
+from pathlib import Path
+from yt_pipeline import Pipeline, step
+
+
+@step(outputs=["n"])
+def one():
+    Path("step_ran").write_text("yes")
+    return 1
+
+
+Pipeline("flow", stack="prod").add_step(one).run()
+"""
+
+
+def _run_script(folder, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    (folder / "flow.py").write_text(FLOW)
+    return subprocess.run([sys.executable, "flow.py"], cwd=folder, capture_output=True,
+                          text=True, env=dict(os.environ), timeout=120)
+
+
+@pytest.mark.parametrize("secrets_written", [False, True])
+def test_a_function_pipeline_without_credentials_says_to_export_them_in_one_line(
+        tmp_path, monkeypatch, secrets_written):
+    """function-steps.md: without configs/config.yaml, prod takes YT_PROXY from the
+    environment; the error says so (not "add the line to configs/secrets.env", which this
+    pipeline does not read), in one line without a traceback, before any step ran or any
+    file was written."""
+    if secrets_written:
+        (tmp_path / "configs").mkdir()
+        (tmp_path / "configs/secrets.env").write_text("YT_PROXY=localhost:1\nYT_TOKEN=abc\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = _run_script(tmp_path, monkeypatch)
+    assert done.returncode != 0
+    assert done.stderr == (
+        "error: YT_PROXY is not set: prod mode needs it; export YT_PROXY in the environment "
+        "(a function-step pipeline reads configs/secrets.env only when its folder has a "
+        "configs/config.yaml)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "flow.py"])
+
+
+def test_a_function_pipeline_with_a_config_file_reads_its_secrets_env(tmp_path, monkeypatch):
+    """The other way the message names: with a configs/config.yaml, configs/secrets.env is
+    read (the run goes on to ask the proxy it names)."""
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs/config.yaml").write_text("pipeline:\n  mode: prod\n")
+    (tmp_path / "configs/secrets.env").write_text("YT_PROXY=localhost:1\nYT_TOKEN=abcd1234\n")
+    done = _run_script(tmp_path, monkeypatch)
+    assert done.returncode != 0
+    assert "YT_PROXY is not set" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("error: check the YT proxy before the run: ")
+    assert not (tmp_path / "step_ran").exists()

@@ -83,16 +83,23 @@ def _secrets_file(settings: Any, pipeline_dir: Path) -> str:
 
 
 def _required_secret(settings: Any, name: str, pipeline_dir: Path, example: str) -> str:
-    # a function-step pipeline in a folder without configs/ has no settings: the
-    # environment alone holds its credentials
+    # a function-step pipeline in a folder without a configuration file read no secrets.env
+    # (or has no settings at all): the environment alone holds its credentials
     value = settings.secret(name) if settings is not None else os.environ.get(name)
     if not value:
-        where = _secrets_file(settings, pipeline_dir)
-        raise ConfigError(
-            f"{name} is not set: prod mode needs it; add the line {name}={example} to {where} "
-            f"or export {name} in the environment"
-        )
+        raise ConfigError(f"{name} is not set: prod mode needs it; "
+                          + _where_to_set(settings, name, pipeline_dir, example))
     return str(value).strip()
+
+
+def _where_to_set(settings: Any, name: str, pipeline_dir: Path, example: str) -> str:
+    if settings is None or not getattr(settings, "reads_secrets_file", True):
+        # without a configuration file nothing reads configs/secrets.env: naming it would
+        # send the user to write a file that changes nothing
+        return (f"export {name} in the environment (a function-step pipeline reads "
+                "configs/secrets.env only when its folder has a configs/config.yaml)")
+    where = _secrets_file(settings, pipeline_dir)
+    return f"add the line {name}={example} to {where} or export {name} in the environment"
 
 
 def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
