@@ -19,7 +19,7 @@ from yt_pipeline.events import SKIPPED, RunInfo
 from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import RunLock
-from yt_pipeline.logs import run_log
+from yt_pipeline.logs import mask_secrets, run_log
 from yt_pipeline.owned_process import freeze_startup_objects
 from yt_pipeline.plan import Plan, describe_plan, make_plan
 from yt_pipeline.records import new_run_id
@@ -81,6 +81,9 @@ class Runner:
 
     def run(self) -> PipelineResult:
         target = self.target
+        # every run masks the secrets its settings know, however it was started (the command
+        # line does it as it loads the configuration; a function-step script did not)
+        mask_secrets(target.settings.secret_values())
         run_id = new_run_id()
         if self.options.dry_run:
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)

@@ -114,3 +114,45 @@ def test_settings_from_secrets_env_are_hidden_and_masked(tmp_path, capfd):
     printed = run.output + "".join(capfd.readouterr())
     assert "token ***" in printed and token not in printed
     assert all(token.encode() not in data for data in folder_blobs(root).values())
+
+
+FUNCTION_SCRIPT = """
+import logging
+import os
+from yt_pipeline import Pipeline, step
+
+
+@step(outputs=["n"])
+def leak():
+    key, token = "sk-live-FUNCSTEP-123456", os.environ["YT_TOKEN"]
+    logging.getLogger("yt_pipeline.user").warning("key %s token %s", key, token)
+    raise RuntimeError("failed with " + key + " and " + token)
+
+
+Pipeline("etl").add_step(leak).run()
+"""
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_a_function_step_run_masks_its_secrets_too(tmp_path, configured):
+    """A function-step script is not started by the command line, which is where secrets
+    were registered for masking: its run record held them in the clear."""
+    import os
+    import subprocess
+    import sys
+
+    files = {"etl.py": FUNCTION_SCRIPT}
+    if configured:
+        files["configs/config.yaml"] = "pipeline: {mode: dev}\n"
+        files["configs/secrets.env"] = "API_KEY=sk-live-FUNCSTEP-123456\n"
+    root = write_pipeline(tmp_path / "p", files)
+    env = {**os.environ, "YT_TOKEN": "ytok-ABCDEFGH-987"}
+    done = subprocess.run([sys.executable, "etl.py"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    [record] = list((root / ".runs").glob("2*.json"))
+    assert "failed with" in record.read_text()
+    secrets = ["ytok-ABCDEFGH-987"] + (["sk-live-FUNCSTEP-123456"] if configured else [])
+    blobs = {**folder_blobs(root), "output": (done.stdout + done.stderr).encode()}
+    blobs.pop("etl.py")
+    assert [name for name, data in blobs.items()
+            for secret in secrets if secret.encode() in data] == []
