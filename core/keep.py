@@ -21,6 +21,7 @@ from typing import Any
 
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import DebugNotKept
+from yt_pipeline.secret_forms import MASK
 
 TAG = "$t"
 _SCALARS = (str, int, bool, type(None))
@@ -137,7 +138,14 @@ def decode(value: Any) -> Any:
     decoder = _DECODERS.get(tag)
     if decoder is not None:
         return decoder(data, value)
-    parsed = _from_text()[tag](data)
+    try:
+        parsed = _from_text()[tag](data)
+    except (ValueError, ArithmeticError):  # ArithmeticError: Decimal's InvalidOperation
+        if isinstance(data, str) and MASK in data:
+            # a secret was masked inside its text form (a UUID holding it, say): it comes
+            # back as the masked text, as any value that held a secret does
+            return data
+        raise
     return parsed.replace(fold=1) if value.get("fold") else parsed
 
 

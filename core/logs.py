@@ -97,6 +97,13 @@ def setup_logging(level: str | int = "INFO") -> logging.StreamHandler[TextIO]:
     return _handler
 
 
+def forget_secrets() -> None:
+    """Mask no secret any more: for a process that runs pipelines one after another with
+    unrelated secrets (a test-suite), where one's short secret would mask another's data."""
+    _mask_filter.secrets.clear()
+    _mask_filter.forms = []
+
+
 def mask_secrets(secrets: Iterable[str]) -> None:
     """Make every handler installed by setup_logging mask these values from now on."""
     _mask_filter.add(secrets)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import uuid
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -54,6 +55,7 @@ class Produce(BaseStage):
 """
 CONSUME = """
 import json
+import uuid
 from pathlib import Path
 from yt_pipeline import BaseStage
 from values import VALUES
@@ -224,3 +226,17 @@ def test_a_subclass_is_not_taken_for_its_base():
 
 class Special(decimal.Decimal):
     pass
+
+
+def test_a_kept_value_whose_text_held_a_secret_comes_back_as_the_masked_text():
+    """Masking a kept UUID, Decimal or bytes that holds a secret's text breaks its form;
+    it comes back as that masked text (as any value that held a secret), not as an error
+    when a resumed run reads it."""
+    from yt_pipeline.secret_forms import all_forms, mask_data
+
+    debug = {"u": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+             "d": decimal.Decimal("1234.5"), "day": datetime.date(2024, 1, 2)}
+    kept = mask_data(keep_debug("stage s", debug), all_forms(["1234"]))
+    assert restore_debug(json.loads(json.dumps(kept))) == {
+        "u": "***5678-***-5678-***-5678***5678", "d": "***.5",
+        "day": datetime.date(2024, 1, 2)}
