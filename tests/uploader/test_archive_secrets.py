@@ -65,6 +65,54 @@ def refused(root: Path) -> str:
     return errors[0]
 
 
+# --- the stage config's JSON twin ---------------------------------------------------------
+
+def test_a_token_reference_in_a_stage_config_is_refused(make_pipeline):
+    root = make(make_pipeline, config_yaml=MAP + 'job:\n  token: "OAuth ${oc.env:YT_TOKEN}"\n')
+    assert refused(root) == (
+        "error: stages/s/config.yaml: job.token holds the value of YT_TOKEN, a secret, which "
+        "would be shipped in the code archive; give it to the job through the operation's "
+        "`env` instead (a name from secrets.env travels as a secret)")
+    assert not (root / ".build" / "source.tar.gz").exists()
+
+
+def test_a_reference_to_a_short_secret_is_refused_too(make_pipeline, monkeypatch):
+    # too short for the search by value, but a reference names the secret
+    monkeypatch.setenv("YT_TOKEN", "t0k")
+    root = make(make_pipeline, config_yaml=MAP + "job: {token: '${oc.env:YT_TOKEN}'}\n")
+    assert "job.token holds the value of YT_TOKEN" in refused(root)
+
+
+def test_a_secret_typed_into_a_stage_config_is_refused(make_pipeline):
+    config = MAP + f"job:\n  keys: [plain, '{API_KEY}']\n"
+    assert "stages/s/config.yaml: job.keys[1] holds the value of API_KEY" in refused(
+        make(make_pipeline, config_yaml=config))
+
+
+def test_a_key_that_interpolates_a_secret_is_refused(make_pipeline, monkeypatch):
+    monkeypatch.setenv("API_KEY", API_KEY)
+    config = MAP + "auth:\n  header: 'Bearer ${oc.env:API_KEY}'\njob:\n  copy: 'x ${auth.header}'\n"
+    message = refused(make(make_pipeline, config_yaml=config))
+    assert "stages/s/config.yaml: auth.header holds the value of API_KEY" in message
+
+
+def test_the_interpolating_key_is_named_when_only_it_ships_the_secret(make_pipeline):
+    # the secret is written in pieces that only interpolation joins
+    head, tail = TOKEN[:10], TOKEN[10:]
+    config = MAP + f"parts: {{a: '{head}', b: '{tail}'}}\njob: {{token: '${{parts.a}}${{parts.b}}'}}\n"
+    assert "stages/s/config.yaml: job.token holds the value of YT_TOKEN" in refused(
+        make(make_pipeline, config_yaml=config))
+
+
+def test_references_to_other_variables_still_reach_the_job(make_pipeline, monkeypatch):
+    monkeypatch.setenv("REGION", "eu-west-central")
+    config = MAP + "job: {region: '${oc.env:REGION}', proxy: '${oc.env:NOT_SET_ANYWHERE,none}'}\n"
+    files = packed(make(make_pipeline, config_yaml=config))
+    assert json.loads(files["stages/s/config.json"])["job"] == {
+        "region": "eu-west-central", "proxy": "none"}
+    assert leaks(files) == []
+
+
 # --- files named as secrets ---------------------------------------------------------------
 
 SECRET_NAMES = ["secrets.env~", ".secrets.env.swp", "secrets.env.bak", "secrets.env.orig",
