@@ -149,3 +149,45 @@ def test_naming_a_secret_copy_in_upload_paths_is_refused(make_pipeline, name):
     root = make(make_pipeline, extra={name: f"YT_TOKEN={TOKEN}\n"}, upload_paths=[name])
     assert refused(root) == (f"error: pipeline.upload_paths[0]: source {name} is a secrets "
                              "file; it is never packed")
+
+
+# --- every byte packed is searched ----------------------------------------------------------
+
+@pytest.mark.parametrize("written", [TOKEN, API_KEY, json.dumps(API_KEY)[1:-1],
+                                     quote(API_KEY, safe="")])
+def test_a_file_holding_a_secret_refuses_the_build(make_pipeline, written):
+    root = make(make_pipeline)
+    packed(root)  # a good build first: the refused one must leave it as it was
+    (root / "stages/s/src/settings.py").write_text(f"VALUE = '{written}'\n")
+    name = "YT_TOKEN" if written == TOKEN else "API_KEY"
+    assert refused(root) == (
+        f"error: stages/s/src/settings.py holds the value of {name}, a secret, and would be "
+        "shipped in the code archive; remove it from the file, or keep the file out with a "
+        ".ytignore rule (a job that needs the secret gets it through its operation's `env`)")
+
+
+def test_a_secret_in_an_uploaded_folder_refuses_the_build(make_pipeline):
+    root = make(make_pipeline, extra={"lib/data/keys.txt": f"old: {TOKEN}\n", "lib/ok.py": ""},
+                upload_paths=["lib"])
+    assert refused(root).startswith("error: lib/data/keys.txt holds the value of YT_TOKEN")
+
+
+def test_a_secret_across_two_reads_is_found(make_pipeline):
+    # tar reads a file in blocks; the secret straddles the first boundary
+    text = "#" * (16 * 1024 - 7) + TOKEN + "\n" + "#" * 70_000
+    root = make(make_pipeline, extra={"stages/s/src/big.py": text})
+    assert refused(root).startswith("error: stages/s/src/big.py holds the value of YT_TOKEN")
+
+
+def test_a_file_kept_out_by_ytignore_does_not_refuse(make_pipeline):
+    root = make(make_pipeline, extra={"stages/s/src/notes.txt": f"{TOKEN}\n",
+                                      "stages/s/src/.ytignore": "notes.txt\n"})
+    files = packed(root)
+    assert "stages/s/src/notes.txt" not in files and leaks(files) == []
+
+
+def test_short_values_are_not_searched_for(make_pipeline):
+    # "true" is in ytjobs itself: searching for it would refuse every build
+    root = make(make_pipeline, extra={"configs/secrets.env": "FLAG=true\nPIN=1234567\n",
+                                      "stages/s/src/pin.py": "PIN = 1234567\n"})
+    assert "stages/s/src/pin.py" in packed(root)

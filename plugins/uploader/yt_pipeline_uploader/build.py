@@ -74,12 +74,15 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
         if name in files:
             raise PackagingError(f"{files[name].origin}: {name} in the archive is the JSON "
                                  "form of the stage's config.yaml, which jobs read")
-    members = [Member(e.arcname, e.executable, path=e.path) for e in files.values()]
+    members = [Member(e.arcname, e.executable, path=e.path, shown=_display(e.path, pipeline_dir))
+               for e in files.values()]
     members += [Member(name, True, data=data) for name, data in generated.items()]
     members += [Member(name, False, data=data) for name, data in configs.items()]
 
     build_dir = _build_dir(pipeline_dir)
-    info = write_archive(build_dir / ARCHIVE_NAME, members)
+    # every byte packed is searched for the secrets as it is read: a copy of secrets.env
+    # under a name no rule knows still never leaves the machine
+    info = write_archive(build_dir / ARCHIVE_NAME, members, scan)
     _write_wrappers(build_dir, generated)
     _remove_leftovers(build_dir, {ARCHIVE_NAME, *generated})
     log.info(

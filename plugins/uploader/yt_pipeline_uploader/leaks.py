@@ -5,7 +5,9 @@ the pipeline can read it: a secret in it reaches jobs whose operation never name
 
 - files whose names mark them as secrets are never packed (`is_secret_name`);
 - a stage config whose JSON twin would hold a secret is refused, naming the key
-  (`check_stage_config`).
+  (`check_stage_config`);
+- under both, every byte packed is searched for every secret (`SecretScan`), and a hit
+  refuses the build, naming the file.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.interpolation import env_references
@@ -24,8 +26,8 @@ from yt_pipeline.secret_forms import forms
 _SECRETS_ENV = re.compile(r"secrets\.env(?:[.~#_-].*)?$", re.IGNORECASE)
 #: dotenv files: `.env`, `.env.local`, `.env.production`, and their editor copies
 _DOTENV = re.compile(r"^[.#]*\.env(?:[.~#_-].*)?$", re.IGNORECASE)
-#: The search by value looks for values at least this long. Shorter ones ("true", "prod")
-#: turn up in ordinary code and configs, and would refuse every build.
+#: The byte search looks for values at least this long. Shorter ones ("true", "prod")
+#: turn up in ordinary code, ytjobs' own included, and would refuse every build.
 SCAN_MIN_LENGTH = 8
 
 
@@ -60,6 +62,8 @@ class SecretScan:
                     found.setdefault(form.encode("utf-8", "surrogatepass"), name)
         # longest first, so the name reported is that of the longer secret
         self.forms = sorted(found.items(), key=lambda item: -len(item[0]))
+        #: bytes of one read kept for the next, so a form split between reads is found
+        self.overlap = max((len(form) for form in found), default=1) - 1
 
     def __bool__(self) -> bool:
         return bool(self.forms)
@@ -70,6 +74,37 @@ class SecretScan:
             if form in data:
                 return name
         return None
+
+    def check(self, data: bytes, where: str) -> None:
+        name = self.find(data)
+        if name is not None:
+            raise PackagingError(_file_message(where, name))
+
+    def reading(self, handle: BinaryIO, where: str) -> BinaryIO | _ScanningReader:
+        """`handle`, searched as it is read: the archive reads each file once."""
+        return _ScanningReader(handle, self, where) if self.forms else handle
+
+
+class _ScanningReader:
+    def __init__(self, handle: BinaryIO, scan: SecretScan, where: str):
+        self.handle = handle
+        self.scan = scan
+        self.where = where
+        self.tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        if data:
+            window = self.tail + data
+            self.scan.check(window, self.where)
+            self.tail = window[len(window) - self.scan.overlap:] if self.scan.overlap else b""
+        return data
+
+
+def _file_message(where: str, name: str) -> str:
+    return (f"{where} holds the value of {name}, a secret, and would be shipped in the code "
+            f"archive; remove it from the file, or keep the file out with a .ytignore rule "
+            f"(a job that needs the secret gets it through its operation's `env`)")
 
 
 def check_stage_config(raw: Any, resolved: Any, shown: str, scan: SecretScan) -> None:
