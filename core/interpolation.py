@@ -32,6 +32,16 @@ def has_references(data: Any) -> bool:
     return False
 
 
+def env_references(text: str) -> list[str]:
+    """The environment variables the `${oc.env:NAME}` references of `text` read."""
+    names = []
+    for match in _REFERENCE.finditer(text):
+        reference = match.group(1).strip()
+        if reference.startswith("oc.env:"):
+            names.append(reference[len("oc.env:"):].partition(",")[0].strip())
+    return names
+
+
 def resolve(data: dict[str, Any], file: str) -> dict[str, Any]:
     """`data` with every reference replaced; `data` itself is not changed."""
     if not has_references(data):

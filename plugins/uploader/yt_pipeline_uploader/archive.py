@@ -20,6 +20,8 @@ from yt_pipeline.errors import PackagingError
 if TYPE_CHECKING:
     import tarfile
 
+    from yt_pipeline_uploader.leaks import SecretScan
+
 #: 2000-01-01T00:00:00Z; any constant will do, but 0 upsets some unpacking tools
 FIXED_MTIME = 946684800
 #: Packaging runs on every pipeline run, uploading only when the content changed: level 3 is
@@ -36,6 +38,8 @@ class Member(msgspec.Struct, frozen=True):
     executable: bool
     path: Path | None = None
     data: bytes | None = None
+    #: how errors name the file (its path in the pipeline folder); the arcname if empty
+    shown: str = ""
 
 
 class ArchiveInfo(msgspec.Struct, frozen=True):
@@ -61,8 +65,12 @@ class _HashingWriter:
         self.sink.flush()
 
 
-def write_archive(destination: Path, members: list[Member]) -> ArchiveInfo:
-    """Write `members` to `destination` (atomically: a temporary file, then a rename)."""
+def write_archive(destination: Path, members: list[Member],
+                  secrets: SecretScan | None = None) -> ArchiveInfo:
+    """Write `members` to `destination` (atomically: a temporary file, then a rename).
+
+    A member holding one of the `secrets` is an error, and `destination` stays as it was.
+    """
     import gzip
     import tarfile
 
@@ -80,7 +88,7 @@ def write_archive(destination: Path, members: list[Member]) -> ArchiveInfo:
                 filename="", mode="wb", fileobj=sink, mtime=0, compresslevel=COMPRESS_LEVEL
             ) as packed, tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar:
                 for member in sorted(members, key=lambda m: m.arcname):
-                    _add(tar, member)
+                    _add(tar, member, secrets)
         os.replace(partial, destination)
     finally:
         if partial.exists():
@@ -88,7 +96,7 @@ def write_archive(destination: Path, members: list[Member]) -> ArchiveInfo:
     return ArchiveInfo(sink.digest.hexdigest(), sink.size, len(members))
 
 
-def _add(tar: tarfile.TarFile, member: Member) -> None:
+def _add(tar: tarfile.TarFile, member: Member, secrets: SecretScan | None) -> None:
     import io
     import tarfile
 
@@ -97,7 +105,10 @@ def _add(tar: tarfile.TarFile, member: Member) -> None:
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     info.mode = 0o755 if member.executable else 0o644
+    shown = member.shown or member.arcname
     if member.data is not None:
+        if secrets:
+            secrets.check(member.data, shown)
         info.size = len(member.data)
         tar.addfile(info, io.BytesIO(member.data))
         return
@@ -105,7 +116,8 @@ def _add(tar: tarfile.TarFile, member: Member) -> None:
     try:
         with path.open("rb") as handle:
             info.size = os.fstat(handle.fileno()).st_size
-            tar.addfile(info, handle)
+            # searched on the bytes tar reads anyway: no second read of the file
+            tar.addfile(info, secrets.reading(handle, shown) if secrets else handle)
     except OSError as exc:
         # Typically a file that shrank while it was being read.
         raise PackagingError(f"cannot pack {path}: {exc}") from None

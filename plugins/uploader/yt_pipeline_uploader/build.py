@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     # the file walk and the archive's description are imported once there is code to
     # pack: most stages of a dev run have no job, and every run asks for the archive
     from yt_pipeline.packaging import CodePackage
+    from yt_pipeline_uploader.leaks import SecretScan
     from yt_pipeline_uploader.private import Private
     from yt_pipeline_uploader.walk import Entry, Source
 
@@ -54,6 +55,10 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
     files = _collect([jobs_package, *chosen, *extra], _secret_ids(settings, pipeline_dir),
                      private)
 
+    from yt_pipeline_uploader.leaks import SecretScan, known_secrets
+
+    scan = SecretScan(known_secrets(settings))
+
     from yt_pipeline_uploader.archive import Member, human_size, write_archive
     from yt_pipeline_uploader.wrapper import wrapper_text
 
@@ -64,17 +69,20 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
             raise PackagingError(
                 f"{files[name].origin}: {name} is the name of a job wrapper at the archive root"
             )
-    configs = _config_twins(stages, pipeline_dir)
+    configs = _config_twins(stages, pipeline_dir, scan)
     for name in configs:
         if name in files:
             raise PackagingError(f"{files[name].origin}: {name} in the archive is the JSON "
                                  "form of the stage's config.yaml, which jobs read")
-    members = [Member(e.arcname, e.executable, path=e.path) for e in files.values()]
+    members = [Member(e.arcname, e.executable, path=e.path, shown=_display(e.path, pipeline_dir))
+               for e in files.values()]
     members += [Member(name, True, data=data) for name, data in generated.items()]
     members += [Member(name, False, data=data) for name, data in configs.items()]
 
     build_dir = _build_dir(pipeline_dir)
-    info = write_archive(build_dir / ARCHIVE_NAME, members)
+    # every byte packed is searched for the secrets as it is read: a copy of secrets.env
+    # under a name no rule knows still never leaves the machine
+    info = write_archive(build_dir / ARCHIVE_NAME, members, scan)
     _write_wrappers(build_dir, generated)
     _remove_leftovers(build_dir, {ARCHIVE_NAME, *generated})
     log.info(
@@ -143,13 +151,14 @@ def _collect(sources: list[Source], secret_ids: frozenset[tuple[int, int]],
     return files
 
 
-def _config_twins(stages: list[Any], pipeline_dir: Path) -> dict[str, bytes]:
+def _config_twins(stages: list[Any], pipeline_dir: Path, scan: SecretScan) -> dict[str, bytes]:
     from yt_pipeline_uploader.config_json import STAGE_CONFIG_JSON, config_json
     from yt_pipeline_uploader.sources import STAGES_TARGET
 
     twins = {}
     for stage in stages:
-        data = config_json(Path(stage.stage_dir), _shown_config(stage, pipeline_dir), pipeline_dir)
+        data = config_json(Path(stage.stage_dir), _shown_config(stage, pipeline_dir),
+                           pipeline_dir, scan)
         if data is not None:
             twins[f"{STAGES_TARGET}/{stage.name}/{STAGE_CONFIG_JSON}"] = data
     return twins

@@ -1,7 +1,9 @@
 """What of a pipeline folder is never packed, whatever `upload_paths` says: the run state
 (state.<mode>.yml), run records and locks (.runs/), the dev tables and sandboxes
-(`pipeline.dev_dir`, wherever it points), the build output (.build/) and secrets.env.
-`upload_paths: ['.']` would otherwise send all of them to the cluster."""
+(`pipeline.dev_dir`, wherever it points), the build output (.build/) and the secrets file.
+`upload_paths: ['.']` would otherwise send all of them to the cluster. Files named as
+secrets (copies of secrets.env, .env files) are left out by name wherever they are: see
+leaks.py."""
 
 from __future__ import annotations
 

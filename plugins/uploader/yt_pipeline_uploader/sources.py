@@ -13,8 +13,9 @@ from typing import Any
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.stage import STAGE_CONFIG_FILE
 from yt_pipeline_uploader.jobcode import JobScript
+from yt_pipeline_uploader.leaks import is_secret_name
 from yt_pipeline_uploader.private import NOTHING_PRIVATE, Private
-from yt_pipeline_uploader.walk import SECRET_FILE_NAMES, SKIPPED_DIRS, Source
+from yt_pipeline_uploader.walk import SKIPPED_DIRS, Source
 
 STAGES_TARGET = "stages"
 JOBS_PACKAGE = "ytjobs"
@@ -166,7 +167,7 @@ def _inside(pipeline_dir: Path, given: str, where: str) -> Path:
         raise PackagingError(
             f"{where}: source {given} is inside {never[0]}/, which is never packed"
         )
-    if SECRET_FILE_NAMES & {path.name, real.name}:
+    if is_secret_name(path.name) or is_secret_name(real.name):
         raise PackagingError(f"{where}: source {given} is a secrets file; it is never packed")
     return real
 

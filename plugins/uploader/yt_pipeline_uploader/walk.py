@@ -11,14 +11,13 @@ from typing import Any
 import msgspec
 
 from yt_pipeline.errors import PackagingError
+from yt_pipeline_uploader.leaks import is_secret_name
 from yt_pipeline_uploader.private import NOTHING_PRIVATE, Private
 
 IGNORE_FILE = ".ytignore"
 #: folders never packed, wherever they are: caches, local tables, build output, VCS data
 SKIPPED_DIRS = frozenset({"__pycache__", ".dev", ".build", ".git"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
-#: credentials: never packed under any name or through any symlink
-SECRET_FILE_NAMES = frozenset({"secrets.env"})
 
 
 class Source(msgspec.Struct, frozen=True):
@@ -144,7 +143,8 @@ class _Walker:
                 self.add_file(path, real, arcname, relative, rules)
 
     def add_file(self, path: Path, real: Path, arcname: str, relative: str, rules: _Rules) -> None:
-        if real.name in SECRET_FILE_NAMES or _never_packed(path.name, relative, rules):
+        # a symlink with a harmless name may lead to a secrets file
+        if is_secret_name(real.name) or _never_packed(path.name, relative, rules):
             return
         info = real.stat()
         mode = info.st_mode
@@ -158,7 +158,7 @@ class _Walker:
 
 def _never_packed(name: str, relative: str, rules: _Rules) -> bool:
     """A file left out by its name alone or by a .ytignore rule."""
-    if name in SECRET_FILE_NAMES or name == IGNORE_FILE or name.endswith(SKIPPED_SUFFIXES):
+    if is_secret_name(name) or name == IGNORE_FILE or name.endswith(SKIPPED_SUFFIXES):
         return True
     return rules.ignores(relative)
 
