@@ -283,6 +283,13 @@ write_rows({"x": row["x"], "y": row["x"] + OFFSET} for row in read_rows())
 """
 
 
+def _prod_cache_config(prod_options: dict) -> dict:
+    """A prod pipeline of the scale stage alone, cache on, against the fake proxy."""
+    return {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                         "prod": prod_options},
+            "stages": {"enabled_stages": ["scale"]}}
+
+
 def test_prod_a_changed_cypress_file_paths_entry_reruns_the_stage(make_pipeline, run_cli,
                                                                   monkeypatch):
     pytest.importorskip("yt_pipeline_prod")
@@ -296,9 +303,7 @@ def test_prod_a_changed_cypress_file_paths_entry_reruns_the_stage(make_pipeline,
     monkeypatch.delenv("YT_PROXY", raising=False)
     monkeypatch.delenv("YT_TOKEN", raising=False)
     with start_fake_proxy() as fake_yt:
-        config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
-                               "prod": TEST_PROD_OPTIONS},
-                  "stages": {"enabled_stages": ["scale"]}}
+        config = _prod_cache_config(TEST_PROD_OPTIONS)
         stage_config = (SCALE_CONFIG.replace("//in/numbers", "//home/c/numbers")
                         .replace("//out/scaled", "//home/c/scaled")
                         .replace("assets/offset.txt", "//home/c/offset.txt"))
@@ -378,9 +383,7 @@ def test_prod_a_removed_operation_output_reruns_the_stage(make_pipeline, run_cli
     monkeypatch.delenv("YT_PROXY", raising=False)
     monkeypatch.delenv("YT_TOKEN", raising=False)
     with start_fake_proxy() as fake_yt:
-        config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
-                               "prod": TEST_PROD_OPTIONS},
-                  "stages": {"enabled_stages": ["scale"]}}
+        config = _prod_cache_config(TEST_PROD_OPTIONS)
         # no `outputs:`: only the map section names the table
         stage_config = (SCALE_CONFIG.replace("outputs: [//out/scaled]\n", "")
                         .replace("//in/numbers", "//home/c/numbers")
