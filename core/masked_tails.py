@@ -79,10 +79,10 @@ def masked_end(data: bytes, keep: int, masked_forms: Iterable[str], whole: bool)
     start = max(0, len(data) - keep)
     if not whole:
         start = max(start, reach(forms))
-    start = _next_line(data, start, spans) if start else 0  # never the rest of a cut line
-    if start is None:
+    line = _next_line(data, start, spans) if start else 0  # never the rest of a cut line
+    if line is None:
         return b""
-    return _render(data, spans, start, len(data))
+    return _render(data, spans, line, len(data))
 
 
 def read_masked_end(path: Path, keep: int, masked_forms: Iterable[str]) -> bytes:
