@@ -251,6 +251,21 @@ def test_packaging_logs_size_and_file_count(full_pipeline, caplog):
     assert summary and "KiB" in summary[0] and package.content_hash[:16] in summary[0]
 
 
+def test_a_file_beside_job_code_named_like_a_stdlib_module_is_warned_of(full_pipeline, caplog):
+    """A job script's folder comes first on its sys.path: `src/tokenize.py` replaces the
+    standard library's tokenize for the job and its libraries (a mapper importing orjson
+    died by SIGSEGV with nothing on stderr). Other names, and other folders, say nothing."""
+    pipeline = full_pipeline(extra={"stages/clean/src/tokenize.py": "print('mine')\n",
+                                    "stages/clean/src/util/json.py": "",
+                                    "stages/clean/notes/random.py": ""})
+    with caplog.at_level(logging.WARNING, logger="yt_pipeline"):
+        build(pipeline)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == ["[Upload] stages/clean/src/tokenize.py has the name of a standard library "
+                      "module (tokenize): a job of that folder, and every library it imports, "
+                      "gets this file instead; rename it"]
+
+
 def test_shared_code_is_listed_as_it_is_packed(full_pipeline):
     """ytp_list_shared_code lists, without building, exactly the archive's members besides
     the stages and the wrappers, by configuration entry: what the cache hashes."""

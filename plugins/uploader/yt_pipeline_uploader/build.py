@@ -79,6 +79,7 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
     members += [Member(name, True, data=data) for name, data in generated.items()]
     members += [Member(name, False, data=data) for name, data in configs.items()]
 
+    _warn_of_shadowed_modules(stages, scripts)
     build_dir = _build_dir(pipeline_dir)
     # every byte packed is searched for the secrets as it is read: a copy of secrets.env
     # under a name no rule knows still never leaves the machine
@@ -97,6 +98,27 @@ def package_code(pipeline_dir: Path, settings: Any, stages: list[Any]) -> CodePa
         file_count=info.file_count,
         wrappers=_wrapper_map(scripts),
     )
+
+
+def _warn_of_shadowed_modules(stages: list[Any], scripts: list[JobScript]) -> None:
+    """A job script's folder comes first on the job's sys.path: a file there named like a
+    standard library module (tokenize.py, say) replaces that module for the job and for
+    every library it imports, which then fails in ways that do not name the file (a
+    mapper killed by SIGSEGV with nothing on stderr)."""
+    import sys
+
+    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    folders = {(job.stage, Path(job.script).parent.as_posix()) for job in scripts}
+    for stage in stages:
+        for name, script_dir in sorted(folders):
+            if name != stage.name:
+                continue
+            for path in sorted((Path(stage.stage_dir) / script_dir).glob("*.py")):
+                if path.stem in stdlib:
+                    log.warning("[Upload] stages/%s/%s has the name of a standard library "
+                                "module (%s): a job of that folder, and every library it "
+                                "imports, gets this file instead; rename it", name,
+                                Path(script_dir, path.name).as_posix(), path.stem)
 
 
 def list_shared_code(pipeline_dir: Path, settings: Any) -> dict[str, list[tuple[str, Path]]]:
