@@ -30,8 +30,10 @@ class SecretMaskFilter(logging.Filter):
         self.forms: list[str] = all_forms(self.secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        self.secrets.update(s for s in secrets if s)
-        self.forms = all_forms(self.secrets)
+        new = {s for s in secrets if s} - self.secrets
+        if new:  # the forms cost a YAML dump a secret: made again only when there are new
+            self.secrets |= new
+            self.forms = all_forms(self.secrets)
 
     def mask(self, text: str) -> str:
         return mask_text(text, self.forms)
