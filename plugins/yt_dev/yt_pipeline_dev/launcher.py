@@ -52,6 +52,7 @@ class OperationRun(msgspec.Struct):
     #: the jobs each phase ran (map, reduce...): how its jobs are numbered, "2 of 3"
     phase_jobs: dict[str, int] = msgspec.field(default_factory=dict)
     _code: JobCode | None = None
+    _forms: list[str] | None = None
 
     @property
     def job_count(self) -> int:
@@ -129,7 +130,12 @@ class OperationRun(msgspec.Struct):
         return mask_bytes(text, self.masked_forms())
 
     def masked_forms(self) -> list[str]:
-        return all_forms([*self.spec.secure_env.values(), *self.client.secret_values])
+        # made once an operation: each form costs a YAML dump, and every operation's job
+        # logs are masked, besides a failed one's stderr
+        if self._forms is None:
+            self._forms = all_forms([*self.spec.secure_env.values(),
+                                     *self.client.secret_values])
+        return self._forms
 
     def mask_kept_stderr(self) -> None:
         """A failed operation's sandbox is kept for inspection: its jobs' stderr files are
