@@ -130,11 +130,13 @@ def ytp_pipeline_finished(run: RunInfo, outcomes: list[StageOutcome], success: b
 
 @hookspec
 def ytp_before_stage(run: RunInfo, stage: str) -> None:
-    """A stage starts running (after the cache and conditions decided it must).
+    """A stage is about to run (after the cache and conditions decided it must).
 
     Like every lifecycle hook, called from the runner's scheduling thread, never from the
-    stage's worker thread: the stage may be running already. A lifecycle hook that raises
-    ends the run with an error naming its plugin; it never fails the stage.
+    stage's worker thread; the stage waits until every implementation has returned, so what
+    a hook does or logs comes before the stage's own work. A lifecycle hook that raises
+    ends the run with an error naming its plugin; it never fails a stage, and this one,
+    which had not started, does not run (`not run: plugin NAME failed`).
     """
 
 

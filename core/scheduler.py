@@ -122,7 +122,13 @@ class Scheduler:
     def handle(self, event: Event) -> None:
         run = self.ctx.run
         if event.kind == "before":
-            self.hooks.before_stage(run, event.stage)
+            # the unit waits for this answer, so it must come whatever the hooks do
+            try:
+                self.hooks.before_stage(run, event.stage)
+            finally:
+                failed = self.hooks.error
+                event.payload.answer(None if failed is None
+                                     else f"not run: plugin {failed.plugin} failed")
         elif event.kind == "error":
             error, attempt = event.payload
             self.hooks.on_stage_error(run, event.stage, error, attempt)

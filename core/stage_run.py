@@ -3,12 +3,15 @@ each attempt a transaction committed with the state entry that records its succe
 
 Runs in a worker thread and never raises: what happens is posted to the scheduler as events
 (`before`, `error`, then one `done` with the `UnitRun`), and the scheduler calls the
-lifecycle hooks, so a plugin's hook never runs in a worker thread nor fails a stage.
+lifecycle hooks, so a plugin's hook never runs in a worker thread nor fails a stage. A unit
+waits for its `before` to be answered (`StartSignal`): what the hooks do or log comes
+before the stage's own work, and a hook that failed stops the unit from starting.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -57,12 +60,36 @@ class UnitRun(msgspec.Struct):
 
 
 class Event(NamedTuple):
-    """What a worker tells the scheduler: `before` (payload None), `error` (the exception
-    and the attempt number) or `done` (the UnitRun)."""
+    """What a worker tells the scheduler: `before` (a `StartSignal` to answer), `error`
+    (the exception and the attempt number) or `done` (the UnitRun)."""
 
     kind: str
     stage: str
     payload: Any = None
+
+
+class StartSignal:
+    """The answer to a `before` event, given once the `ytp_before_stage` hooks have run:
+    None to start, or why the unit must not (a lifecycle hook failed, so the run is
+    ending and no new stage starts)."""
+
+    def __init__(self) -> None:
+        self._answered = threading.Event()
+        self._refusal: str | None = None
+
+    def answer(self, refusal: str | None = None) -> None:
+        self._refusal = refusal
+        self._answered.set()
+
+    def wait(self) -> str | None:
+        self._answered.wait()
+        return self._refusal
+
+
+def _no_scheduler(event: Event) -> None:
+    """Where nobody calls hooks (a unit run on its own), a `before` is answered at once."""
+    if event.kind == "before":
+        event.payload.answer()
 
 
 class RunContext(msgspec.Struct):
@@ -75,7 +102,7 @@ class RunContext(msgspec.Struct):
     #: debug each finished unit handed on, this run or (for units not run) the last one
     outputs: dict[str, Debug]
     journal: Journal
-    post: Callable[[Event], None] = lambda event: None
+    post: Callable[[Event], None] = _no_scheduler
     force: bool = False
     refresh: frozenset[str] = msgspec.field(default_factory=frozenset)
 
@@ -157,7 +184,11 @@ class _Attempts:
                                    self.decision.reason)
         except BaseException as exc:  # noqa: BLE001 - reported as this stage's failure
             return self.failed(exc)
-        ctx.post(Event("before", self.name))
+        start = StartSignal()
+        ctx.post(Event("before", self.name, start))
+        refusal = start.wait()
+        if refusal is not None:
+            return UnitRun.not_run(self.name, refusal)
         while True:
             try:
                 return self.once(debug_in)

@@ -443,10 +443,13 @@ def test_hook_ytp_pipeline_started_raises(ran_once, register_plugin, run_cli):
 
 
 def test_hook_ytp_before_stage_raises(ran_once, register_plugin, run_cli):
-    """The stage was already running when the hook was told; it finishes, as its own."""
-    fails_naming(rerun_with(run_cli, register_plugin, ran_once, "ytp_before_stage"),
-                 "ytp_before_stage")
-    unchanged(ran_once)
+    """The stage waits for its before-stage hooks, so it does not start: as for a failed
+    ytp_pipeline_started, the state tells of this run, and the table is the last run's."""
+    result = rerun_with(run_cli, register_plugin, ran_once, "ytp_before_stage")
+    fails_naming(result, "ytp_before_stage")
+    assert "[double] skipped: not run: plugin noisy failed" in result.stderr
+    assert state_of(ran_once) == {"double": None}
+    assert [row["x"] for row in dev_rows(ran_once, "//t/out")] == [2, 4, 6]
 
 
 def test_hook_ytp_after_stage_raises(ran_once, register_plugin, run_cli):

@@ -5,6 +5,7 @@ hook caused (so a retry never re-runs a stage that succeeded)."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -76,10 +77,14 @@ def test_a_hook_that_raises_ends_the_run_naming_the_plugin(dag, register_plugin,
     if hook == "ytp_pipeline_started":  # no stage started
         assert state == {"a": None, "b": None, "c": None} and order_of(root) == []
         return
+    if hook == "ytp_before_stage":  # a waits for its hooks, so it is the first not to start
+        assert state == {"a": None, "b": None, "c": None} and order_of(root) == []
+        assert failure.result.step_results["a"].skipped_reason == "not run: plugin noisy failed"
+        return
     # a's state is its own: its success, never a failure the hook raised
     assert state["a"] == "SUCCESS"
     assert order_of(root).count("start a") == 1  # and it ran once: no retry of a success
-    if hook in ("ytp_before_stage", "ytp_after_stage"):  # the run stops after a
+    if hook == "ytp_after_stage":  # the run stops after a
         assert state["b"] is None and state["c"] is None
         assert failure.result.step_results["b"].skipped_reason == "not run: plugin noisy failed"
     else:  # b failed once, and its retry still ran (the hook failed beside it)
@@ -119,6 +124,29 @@ def test_hooks_run_in_the_scheduler_thread(dag, register_plugin):
     result = run_pipeline(root)
     assert result.success
     assert threads == {threading.current_thread().name}
+
+
+def test_a_stage_starts_only_once_its_before_stage_hooks_returned(dag, register_plugin):
+    """What a plugin does or logs in ytp_before_stage comes before the stage's own work, even
+    with stages in worker threads and a hook slower than the stage's start."""
+
+    class SlowBefore:
+        def __init__(self, log: Path):
+            self.log = log
+
+        @hookimpl
+        def ytp_before_stage(self, run, stage):
+            time.sleep(0.1)
+            with self.log.open("a") as out:
+                out.write(f"before {stage}\n")
+
+    root = dag({name: {"sleep": 0.01} for name in "abc"}, graph={n: [] for n in "abc"},
+               pipeline={"workers": 3})
+    register_plugin(SlowBefore(root / "order.log"))
+    assert run_pipeline(root).success
+    lines = order_of(root)
+    for name in "abc":
+        assert lines.index(f"before {name}") < lines.index(f"start {name}"), lines
 
 
 def test_a_function_step_pipeline_reports_a_hook_error_the_same_way(tmp_path, register_plugin):
