@@ -1,8 +1,9 @@
 """The stage cache (opt-in: `pipeline.cache: true`, or `cache: true` in a stage's config).
 
 A stage is skipped when its fingerprint equals the one of its last success and every table
-it is known to write still exists: its declared outputs and its operations' output tables
-(`.dev/` deleted to start from nothing takes them all; the stage must run again). The
+it is known to write still exists: its declared outputs, its operations' output tables and
+the tables its last success wrote (`.dev/` deleted to start from nothing takes them all;
+the stage must run again). The
 fingerprint hashes these components (each is logged and kept in `.runs/stages.<mode>.json`,
 so a miss can say what changed):
 
@@ -115,7 +116,7 @@ def decide(
     elif last.get("debug_lost"):
         decision.reason = "its last debug could not be stored"
     else:
-        missing = _missing_table(unit, client)
+        missing = _missing_table(unit, client, last)
         if missing:
             decision.reason = missing
         else:
@@ -125,16 +126,22 @@ def decide(
     return decision
 
 
-def _missing_table(unit: RunUnit, client: Any) -> str | None:
+def _missing_table(unit: RunUnit, client: Any, last: dict[str, Any]) -> str | None:
     """Why an unchanged stage must run all the same: a table it writes is gone (removed,
     or all of `.dev/` deleted to start from nothing). Skipping it would leave its readers,
-    and the user, without the table while the run says the stage is done."""
+    and the user, without the table while the run says the stage is done. The tables are
+    its declared outputs, its operations' output tables, and every table its last success
+    wrote (`wrote`, where the backend's transaction tells: a `write_table` the config does
+    not declare)."""
     for path in unit.outputs:
         if not client.exists(path):
             return f"output {path} is missing"
     for path in unit.writes:
         if not client.exists(path):
             return f"table {path} its operations write is missing"
+    for path in last.get("wrote") or ():
+        if path not in unit.outputs and path not in unit.writes and not client.exists(path):
+            return f"table {path} it wrote in run {last.get('run_id', '?')} is missing"
     return None
 
 

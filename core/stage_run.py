@@ -25,7 +25,7 @@ from yt_pipeline.journal import Journal, Record
 from yt_pipeline.keep import keep_debug
 from yt_pipeline.logs import masked_bytes_within, masked_data
 from yt_pipeline.state import kept_debug
-from yt_pipeline.txn import begin, commit_stage
+from yt_pipeline.txn import begin, commit_stage, written_tables
 from yt_pipeline.units import Debug, RunTarget, RunUnit
 
 if TYPE_CHECKING:
@@ -147,13 +147,15 @@ class _Attempts:
         return UnitRun(outcome, self.started_at, time.time(), self.decision, failure, entry,
                        record, commit_error=commit_error)
 
-    def entry(self, status: str, kept: Any) -> dict[str, Any]:
+    def entry(self, status: str, kept: Any, wrote: list[str] | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"status": status, "run_id": self.ctx.run.run_id,
                                  "finished_at": time.time(), "debug": kept}
         decision = self.decision
         if status == SUCCESS and decision is not None and decision.fingerprint:
             entry["fingerprint"] = decision.fingerprint
             entry["components"] = decision.components
+            if wrote:  # a cache hit needs them all still there (cache.py)
+                entry["wrote"] = wrote
         return entry
 
     def keep(self, debug: Debug) -> Any:
@@ -214,7 +216,7 @@ class _Attempts:
                                 f"attempt {self.attempt}")
         try:
             debug_out = self.unit.execute(dict(debug_in), ctx.run.run_id, txn.client)
-            entry = self.entry(SUCCESS, self.keep(debug_out))
+            entry = self.entry(SUCCESS, self.keep(debug_out), written_tables(txn))
         except BaseException:
             txn.abort()
             raise

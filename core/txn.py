@@ -49,6 +49,9 @@ class StageTransaction(Protocol):
     def abort(self) -> None:
         """Drop every staged write; the tables stay as they were."""
 
+    # optional: `written() -> Iterable[str]`, the tables the attempt wrote; the cache then
+    # runs the stage again when one of them is gone (see `written_tables`)
+
 
 class NoTransaction:
     """For clients that offer no transactions: writes are visible at once."""
@@ -64,6 +67,13 @@ class NoTransaction:
 
     def abort(self) -> None:
         pass
+
+
+def written_tables(txn: StageTransaction) -> list[str]:
+    """The tables the attempt wrote (made, replaced or appended to), for a backend whose
+    transaction can tell (an optional `written()` method); [] otherwise."""
+    written = getattr(txn, "written", None)
+    return sorted(written()) if callable(written) else []
 
 
 def begin(client: TableClient, title: str) -> StageTransaction:

@@ -369,6 +369,48 @@ def test_deleting_dev_runs_again_a_stage_whose_map_wrote_its_table(tmp_path):
     assert rows(root, "//tmp/fresh/output") == doubled
 
 
+UNDECLARED_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Fill(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        yt.write_table("//out/main", [{"n": 1}, {"n": 2}])
+        yt.write_table("//out/side", [{"n": 3}])
+        yt.write_table("//tmp/scratch", [{"n": 0}])
+        yt.remove("//tmp/scratch")  # made and dropped by the stage: not a table it keeps
+        return debug
+"""
+
+
+def test_a_table_written_by_write_table_and_not_declared_is_checked_for_a_hit(tmp_path):
+    """The cache knows the tables a stage's last success wrote from its transaction: one
+    that is gone makes the stage run again, though the config declares no `outputs:`."""
+    root = write_pipeline(tmp_path / "undeclared", {
+        "configs/config.yaml": "pipeline:\n  mode: dev\n  cache: true\n"
+                               "stages:\n  enabled_stages: [fill]\n",
+        "stages/fill/stage.py": UNDECLARED_STAGE,
+    })
+    for expected in ("SUCCESS", "CACHED"):
+        result = run(root)
+        assert result.returncode == 0, result.stderr
+        assert statuses(root) == {"fill": expected}
+    from yt_pipeline_dev.client import DevClient
+
+    DevClient(root / ".dev").remove("//out/side")
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root) == {"fill": "SUCCESS"}
+    assert cache_reason(root, "fill").startswith("miss: table //out/side it wrote in run ")
+    assert rows(root, "//out/side") == [{"n": 3}]
+    assert rows(root, "//out/main") == [{"n": 1}, {"n": 2}]
+    # the stage's own scratch table was not one it keeps: the next run is a hit again
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root) == {"fill": "CACHED"}
+
+
 def test_prod_a_removed_operation_output_reruns_the_stage(make_pipeline, run_cli, monkeypatch):
     """The same check on a cluster (the fake proxy): the prod client is asked whether the
     table the map section names exists."""
@@ -412,5 +454,52 @@ def test_prod_a_removed_operation_output_reruns_the_stage(make_pipeline, run_cli
             assert outcome() == ("SUCCESS",
                                  "miss: table //home/c/scaled its operations write is missing")
             assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 2}, {"x": 2, "y": 3}]
+        finally:
+            client.close()
+
+
+def test_prod_a_table_written_by_write_table_and_not_declared_is_checked(make_pipeline,
+                                                                          run_cli, monkeypatch):
+    """The same on the fake proxy: the prod stage transaction notes the tables its
+    write_table calls wrote, less the one the stage removed."""
+    pytest.importorskip("yt_pipeline_prod")
+    from yt_pipeline_prod.testing import (
+        TEST_PROD_OPTIONS,
+        TEST_TOKEN,
+        make_prod_client,
+        start_fake_proxy,
+    )
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    with start_fake_proxy() as fake_yt:
+        config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                               "prod": TEST_PROD_OPTIONS},
+                  "stages": {"enabled_stages": ["fill"]}}
+        stage = (UNDECLARED_STAGE.replace("//out/", "//home/c/")
+                 .replace("//tmp/scratch", "//home/c/scratch"))
+        root = make_pipeline({
+            "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+            "stages/fill/stage.py": stage,
+        }, config=config)
+        client = make_prod_client(fake_yt)
+        try:
+            def outcome() -> tuple[str, str]:
+                record = last_record(root)["stages"]["fill"]
+                return record["outcome"], record["cache"]
+
+            assert run_cli("run", root).exit_code == 0
+            assert run_cli("run", root).exit_code == 0
+            assert outcome()[0] == "CACHED"
+            client.remove("//home/c/side")
+            result = run_cli("run", root)
+            assert result.exit_code == 0, result.output
+            status, reason = outcome()
+            assert status == "SUCCESS"
+            assert reason.startswith("miss: table //home/c/side it wrote in run "), reason
+            assert fake_yt.rows("//home/c/side") == [{"n": 3}]
+            assert fake_yt.rows("//home/c/main") == [{"n": 1}, {"n": 2}]
+            assert run_cli("run", root).exit_code == 0
+            assert outcome()[0] == "CACHED"  # the removed scratch table is not asked for
         finally:
             client.close()

@@ -102,6 +102,13 @@ class DevTransaction:
             self.staging.created.append(path)
             self.staging.save()
 
+    def written(self) -> list[str]:
+        """The tables this transaction made, replaced or appended to (not those it removed)."""
+        staging = self._staging
+        if staging is None:
+            return []
+        return [path for path, entry in staging.tables.items() if entry.kind != "remove"]
+
     # -- the commit ---------------------------------------------------------------------
     def prepare(self, record: Path) -> Any:
         staging = self._staging

@@ -147,8 +147,13 @@ class ProdClient(YqlRequests):
             client = self._local.client = self.new_yt()
         return client
 
-    def wrote(self) -> None:
-        """Called before each write: a stage's client notes it (see StageClient)."""
+    def wrote(self, *tables: str) -> None:
+        """Called before each write, with the tables it makes, replaces or appends to: a
+        stage's client notes them (see StageClient)."""
+
+    def removed(self, path: str) -> None:
+        """Called before a removal: a table the stage wrote and then removed is not one it
+        keeps (see StageClient)."""
 
     def transaction_alive(self) -> bool:
         """False once the stage's transaction has ended (its pings failed)."""
@@ -188,7 +193,7 @@ class ProdClient(YqlRequests):
         import yt.wrapper as yt
 
         path = check_path(path)
-        self.wrote()
+        self.wrote(path)
         counted = _CountedRows(rows, path)
         client = self.yt()
         try:
@@ -239,6 +244,7 @@ class ProdClient(YqlRequests):
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         path = check_path(path)
         self.wrote()
+        self.removed(path)
         with translated(self, "remove", path):
             self.yt().remove(path, recursive=recursive, force=force)
 
@@ -319,8 +325,12 @@ class StageClient(ProdClient):
             self._local.client = client
         return client
 
-    def wrote(self) -> None:
+    def wrote(self, *tables: str) -> None:
         self.transaction.wrote = True
+        self.transaction.tables.update(tables)
+
+    def removed(self, path: str) -> None:
+        self.transaction.tables.discard(path)
 
     def transaction_alive(self) -> bool:
         return bool(self.transaction.alive())

@@ -80,6 +80,8 @@ class ProdStageTransaction:
         self._transaction: Any = None
         #: set by every write through the stage's client (tables, removals, operations)
         self.wrote = False
+        #: the tables its write_table calls and operations wrote, less those it removed
+        self.tables: set[str] = set()
         #: tables created outside the transaction for its appends: path -> node id
         self.created: dict[str, str] = {}
         self.client = StageClient(root, self)
@@ -101,6 +103,10 @@ class ProdStageTransaction:
                         interrupt_on_failed=False, client=starter)
                 self.root.open_transactions.add(self)
             return str(self._transaction.transaction_id)
+
+    def written(self) -> list[str]:
+        """The tables this attempt wrote (its YQL queries' tables are not known here)."""
+        return sorted(self.tables)
 
     def alive(self) -> bool:
         return self._transaction is None or bool(self._transaction.is_pinger_alive())
