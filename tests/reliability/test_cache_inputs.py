@@ -16,6 +16,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -117,6 +118,11 @@ def last_record(root: Path) -> dict:
 
 def statuses(root: Path) -> dict[str, str]:
     return {name: stage["outcome"] for name, stage in last_record(root)["stages"].items()}
+
+
+def outcome(root: Path, stage: str) -> tuple[str, str]:
+    record = last_record(root)["stages"][stage]
+    return record["outcome"], record["cache"]
 
 
 def cache_reason(root: Path, stage: str) -> str:
@@ -283,15 +289,18 @@ write_rows({"x": row["x"], "y": row["x"] + OFFSET} for row in read_rows())
 """
 
 
-def _prod_cache_config(prod_options: dict) -> dict:
-    """A prod pipeline of the scale stage alone, cache on, against the fake proxy."""
-    return {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
-                         "prod": prod_options},
-            "stages": {"enabled_stages": ["scale"]}}
+class FakeCluster(NamedTuple):
+    fake_yt: Any
+    client: Any
+    #: the secrets.env of a pipeline that runs against it
+    secrets: str
+    options: dict
 
 
-def test_prod_a_changed_cypress_file_paths_entry_reruns_the_stage(make_pipeline, run_cli,
-                                                                  monkeypatch):
+@pytest.fixture
+def fake_cluster(monkeypatch):
+    """The fake proxy, a prod client on it, and what a pipeline needs to run against it
+    (credentials only from its secrets.env, not from this process's environment)."""
     pytest.importorskip("yt_pipeline_prod")
     from yt_pipeline_prod.testing import (
         TEST_PROD_OPTIONS,
@@ -303,39 +312,49 @@ def test_prod_a_changed_cypress_file_paths_entry_reruns_the_stage(make_pipeline,
     monkeypatch.delenv("YT_PROXY", raising=False)
     monkeypatch.delenv("YT_TOKEN", raising=False)
     with start_fake_proxy() as fake_yt:
-        config = _prod_cache_config(TEST_PROD_OPTIONS)
-        stage_config = (SCALE_CONFIG.replace("//in/numbers", "//home/c/numbers")
-                        .replace("//out/scaled", "//home/c/scaled")
-                        .replace("assets/offset.txt", "//home/c/offset.txt"))
-        root = make_pipeline({
-            "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
-            "stages/scale/stage.py": SCALE_STAGE,
-            "stages/scale/config.yaml": stage_config,
-            "stages/scale/src/mapper.py": PROD_OFFSET_MAPPER,
-        }, config=config)
         client = make_prod_client(fake_yt)
         try:
-            yt = client.yt()
-            yt.create("map_node", "//home/c", recursive=True)
-            yt.write_file("//home/c/offset.txt", b"1\n")
-            client.write_table("//home/c/numbers", [{"x": 1}, {"x": 2}])
-
-            def outcome() -> tuple[str, str]:
-                stage = last_record(root)["stages"]["scale"]
-                return stage["outcome"], stage["cache"]
-
-            first = run_cli("run", root)
-            assert first.exit_code == 0, first.output
-            assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 2}, {"x": 2, "y": 3}]
-            assert run_cli("run", root).exit_code == 0
-            assert outcome()[0] == "CACHED"
-            yt.write_file("//home/c/offset.txt", b"5\n")
-            result = run_cli("run", root)
-            assert result.exit_code == 0, result.output
-            assert outcome() == ("SUCCESS", "miss: files //home/c/offset.txt changed")
-            assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 6}, {"x": 2, "y": 7}]
+            yield FakeCluster(fake_yt, client,
+                              f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+                              TEST_PROD_OPTIONS)
         finally:
             client.close()
+
+
+def _prod_cache_config(prod_options: dict) -> dict:
+    """A prod pipeline of the scale stage alone, cache on, against the fake proxy."""
+    return {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                         "prod": prod_options},
+            "stages": {"enabled_stages": ["scale"]}}
+
+
+def test_prod_a_changed_cypress_file_paths_entry_reruns_the_stage(make_pipeline, run_cli,
+                                                                  fake_cluster):
+    fake_yt, client = fake_cluster.fake_yt, fake_cluster.client
+    stage_config = (SCALE_CONFIG.replace("//in/numbers", "//home/c/numbers")
+                    .replace("//out/scaled", "//home/c/scaled")
+                    .replace("assets/offset.txt", "//home/c/offset.txt"))
+    root = make_pipeline({
+        "configs/secrets.env": fake_cluster.secrets,
+        "stages/scale/stage.py": SCALE_STAGE,
+        "stages/scale/config.yaml": stage_config,
+        "stages/scale/src/mapper.py": PROD_OFFSET_MAPPER,
+    }, config=_prod_cache_config(fake_cluster.options))
+    yt = client.yt()
+    yt.create("map_node", "//home/c", recursive=True)
+    yt.write_file("//home/c/offset.txt", b"1\n")
+    client.write_table("//home/c/numbers", [{"x": 1}, {"x": 2}])
+
+    first = run_cli("run", root)
+    assert first.exit_code == 0, first.output
+    assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 2}, {"x": 2, "y": 3}]
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "scale")[0] == "CACHED"
+    yt.write_file("//home/c/offset.txt", b"5\n")
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert outcome(root, "scale") == ("SUCCESS", "miss: files //home/c/offset.txt changed")
+    assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 6}, {"x": 2, "y": 7}]
 
 
 def test_a_dry_run_with_force_or_refresh_says_the_cache_is_not_used(pipeline):
@@ -411,95 +430,55 @@ def test_a_table_written_by_write_table_and_not_declared_is_checked_for_a_hit(tm
     assert statuses(root) == {"fill": "CACHED"}
 
 
-def test_prod_a_removed_operation_output_reruns_the_stage(make_pipeline, run_cli, monkeypatch):
+def test_prod_a_removed_operation_output_reruns_the_stage(make_pipeline, run_cli, fake_cluster):
     """The same check on a cluster (the fake proxy): the prod client is asked whether the
     table the map section names exists."""
-    pytest.importorskip("yt_pipeline_prod")
-    from yt_pipeline_prod.testing import (
-        TEST_PROD_OPTIONS,
-        TEST_TOKEN,
-        make_prod_client,
-        start_fake_proxy,
-    )
-
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    with start_fake_proxy() as fake_yt:
-        config = _prod_cache_config(TEST_PROD_OPTIONS)
-        # no `outputs:`: only the map section names the table
-        stage_config = (SCALE_CONFIG.replace("outputs: [//out/scaled]\n", "")
-                        .replace("//in/numbers", "//home/c/numbers")
-                        .replace("//out/scaled", "//home/c/scaled"))
-        root = make_pipeline({
-            "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
-            "stages/scale/stage.py": SCALE_STAGE,
-            "stages/scale/config.yaml": stage_config,
-            "stages/scale/src/mapper.py": PROD_OFFSET_MAPPER,
-            "assets/offset.txt": "1\n",
-        }, config=config)
-        client = make_prod_client(fake_yt)
-        try:
-            client.write_table("//home/c/numbers", [{"x": 1}, {"x": 2}])
-
-            def outcome() -> tuple[str, str]:
-                stage = last_record(root)["stages"]["scale"]
-                return stage["outcome"], stage["cache"]
-
-            assert run_cli("run", root).exit_code == 0
-            assert run_cli("run", root).exit_code == 0
-            assert outcome()[0] == "CACHED"
-            client.remove("//home/c/scaled")
-            result = run_cli("run", root)
-            assert result.exit_code == 0, result.output
-            assert outcome() == ("SUCCESS",
-                                 "miss: table //home/c/scaled its operations write is missing")
-            assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 2}, {"x": 2, "y": 3}]
-        finally:
-            client.close()
+    fake_yt, client = fake_cluster.fake_yt, fake_cluster.client
+    # no `outputs:`: only the map section names the table
+    stage_config = (SCALE_CONFIG.replace("outputs: [//out/scaled]\n", "")
+                    .replace("//in/numbers", "//home/c/numbers")
+                    .replace("//out/scaled", "//home/c/scaled"))
+    root = make_pipeline({
+        "configs/secrets.env": fake_cluster.secrets,
+        "stages/scale/stage.py": SCALE_STAGE,
+        "stages/scale/config.yaml": stage_config,
+        "stages/scale/src/mapper.py": PROD_OFFSET_MAPPER,
+        "assets/offset.txt": "1\n",
+    }, config=_prod_cache_config(fake_cluster.options))
+    client.write_table("//home/c/numbers", [{"x": 1}, {"x": 2}])
+    assert run_cli("run", root).exit_code == 0
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "scale")[0] == "CACHED"
+    client.remove("//home/c/scaled")
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert outcome(root, "scale") == (
+        "SUCCESS", "miss: table //home/c/scaled its operations write is missing")
+    assert fake_yt.rows("//home/c/scaled") == [{"x": 1, "y": 2}, {"x": 2, "y": 3}]
 
 
 def test_prod_a_table_written_by_write_table_and_not_declared_is_checked(make_pipeline,
-                                                                          run_cli, monkeypatch):
+                                                                          run_cli, fake_cluster):
     """The same on the fake proxy: the prod stage transaction notes the tables its
     write_table calls wrote, less the one the stage removed."""
-    pytest.importorskip("yt_pipeline_prod")
-    from yt_pipeline_prod.testing import (
-        TEST_PROD_OPTIONS,
-        TEST_TOKEN,
-        make_prod_client,
-        start_fake_proxy,
-    )
-
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    with start_fake_proxy() as fake_yt:
-        config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
-                               "prod": TEST_PROD_OPTIONS},
-                  "stages": {"enabled_stages": ["fill"]}}
-        stage = (UNDECLARED_STAGE.replace("//out/", "//home/c/")
-                 .replace("//tmp/scratch", "//home/c/scratch"))
-        root = make_pipeline({
-            "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
-            "stages/fill/stage.py": stage,
-        }, config=config)
-        client = make_prod_client(fake_yt)
-        try:
-            def outcome() -> tuple[str, str]:
-                record = last_record(root)["stages"]["fill"]
-                return record["outcome"], record["cache"]
-
-            assert run_cli("run", root).exit_code == 0
-            assert run_cli("run", root).exit_code == 0
-            assert outcome()[0] == "CACHED"
-            client.remove("//home/c/side")
-            result = run_cli("run", root)
-            assert result.exit_code == 0, result.output
-            status, reason = outcome()
-            assert status == "SUCCESS"
-            assert reason.startswith("miss: table //home/c/side it wrote in run "), reason
-            assert fake_yt.rows("//home/c/side") == [{"n": 3}]
-            assert fake_yt.rows("//home/c/main") == [{"n": 1}, {"n": 2}]
-            assert run_cli("run", root).exit_code == 0
-            assert outcome()[0] == "CACHED"  # the removed scratch table is not asked for
-        finally:
-            client.close()
+    fake_yt, client = fake_cluster.fake_yt, fake_cluster.client
+    config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                           "prod": fake_cluster.options},
+              "stages": {"enabled_stages": ["fill"]}}
+    stage = (UNDECLARED_STAGE.replace("//out/", "//home/c/")
+             .replace("//tmp/scratch", "//home/c/scratch"))
+    root = make_pipeline({"configs/secrets.env": fake_cluster.secrets,
+                          "stages/fill/stage.py": stage}, config=config)
+    assert run_cli("run", root).exit_code == 0
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "fill")[0] == "CACHED"
+    client.remove("//home/c/side")
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    status, reason = outcome(root, "fill")
+    assert status == "SUCCESS"
+    assert reason.startswith("miss: table //home/c/side it wrote in run "), reason
+    assert fake_yt.rows("//home/c/side") == [{"n": 3}]
+    assert fake_yt.rows("//home/c/main") == [{"n": 1}, {"n": 2}]
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "fill")[0] == "CACHED"  # the removed scratch table is not asked for
