@@ -124,3 +124,20 @@ def test_a_failing_job_fails_the_run_with_its_stderr(prod_pipeline, fake_yt, run
     assert TEST_TOKEN not in result.output
     with pytest.raises(KeyError):  # created in the operation's transaction, aborted with it
         fake_yt.rows("//home/e2e/upper")
+
+
+@pytest.mark.parametrize("name", ["MARK-1", "mark.x", "1MARK"])
+def test_a_variable_name_a_cluster_refuses_stops_the_run_before_anything_starts(
+        prod_pipeline, fake_yt, run_cli, register_plugin, name):
+    # `SUFFIX-1` passes a local process's environment but not a scheduler's
+    # (ValidateEnvironmentVariableName), and `1MARK` could not be exported by the job's shell:
+    # refused where the configuration says it, before any upload or operation.
+    (prod_pipeline / "stages/upper/config.yaml").write_text(
+        UPPER_CONFIG.replace('env: {MARK: "*"}', f'env: {{MARK: "*", "{name}": "x"}}'))
+    register_plugin(StagePackager())
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code != 0
+    assert f"env.{name}" in result.output and "cannot be a variable name" in result.output
+    assert fake_yt.calls["start_operation"] == 0
+    with pytest.raises(KeyError):
+        fake_yt.rows("//home/e2e/upper")

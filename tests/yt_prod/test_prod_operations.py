@@ -231,3 +231,17 @@ def test_jobs_run_a_bare_oldest_python_in_a_clean_environment(prod_client, fake_
     assert row["packages"] == [] and row["leaked"] == []
     assert row["config"] == {"greeting": "hi", "when": "2024-01-02"}
     assert str(Path(sys.executable).parent) not in row["path"].split(":")
+
+
+def test_the_fake_refuses_environment_names_a_scheduler_refuses(prod_client, fake_yt, package,
+                                                                tmp_path):
+    # The scheduler parses each user job's `environment` and refuses a name with characters
+    # other than ASCII letters, digits and _ (ValidateEnvironmentVariableName): the operation
+    # never starts.
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "x"}])
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out"], mapper="src/mapper.py",
+                    env={"SUFFIX-1": "!"})
+    with pytest.raises(Exception, match="Only alphanumeric characters and underscore"):
+        launch(prod_client, spec)
+    assert fake_yt.calls["start_operation"] == 1 and not fake_yt.state.operations

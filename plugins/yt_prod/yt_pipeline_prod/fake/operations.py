@@ -24,11 +24,31 @@ def _operation(state: FakeState, request: Request) -> FakeOperation:
     return op
 
 
+def _user_jobs(spec: Any) -> list[Any]:
+    jobs = [spec.get(name) for name in ("mapper", "reducer")]
+    jobs.extend((spec.get("tasks") or {}).values())
+    return [job for job in jobs if isinstance(job, dict)]
+
+
+def check_environment_names(spec: Any) -> None:
+    """Refuse a user job whose `environment` has a name of other characters than ASCII
+    letters, digits and `_`, as the scheduler does when it parses the spec (the TUserJobSpec
+    postprocessor in yt/yt/ytlib/scheduler/config.cpp calls ValidateEnvironmentVariableName,
+    yt/yt/ytlib/controller_agent/helpers.cpp), so start_operation fails."""
+    for job in _user_jobs(spec):
+        for name in (job.get("environment") or {}):
+            if not name or not all(c.isascii() and (c.isalnum() or c == "_")
+                                   for c in str(name)):
+                raise YtFakeError("Only alphanumeric characters and underscore are allowed "
+                                  "in environment variable names", name=str(name))
+
+
 def cmd_start_operation(state: FakeState, request: Request) -> Any:
     kind = str(request.param("operation_type"))
     if kind not in TYPES:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
+    check_environment_names(plain(spec) or {})
     tx = transaction_of(request)
     if tx:
         state.cypress.transaction(tx)  # a start that arrives after its transaction ended
