@@ -245,3 +245,21 @@ def test_the_fake_refuses_environment_names_a_scheduler_refuses(prod_client, fak
     with pytest.raises(Exception, match="Only alphanumeric characters and underscore"):
         launch(prod_client, spec)
     assert fake_yt.calls["start_operation"] == 1 and not fake_yt.state.operations
+
+
+def test_rows_appended_to_a_sorted_table_are_reduced_with_the_rest(prod_client, fake_yt,
+                                                                    package, tmp_path):
+    # An append without `sorted_by` to a table of weak schema (every table we write) resets
+    # its key columns: the table is no longer sorted (GetTableUploadOptions in yt/yt/ytlib/
+    # table_client/helpers.cpp, "reset key columns if there were any"), so a later reduce
+    # must sort it again rather than read it as sorted.
+    fake_yt.put_table("//tmp/in", [{"key": k, "n": 1} for k in "cab"])
+    launch(prod_client, spec_for("sort", None, tmp_path, input_tables=["//tmp/in"],
+                                 output_tables=["//tmp/sorted"], sort_by=["key"]))
+    prod_client.write_table("//tmp/sorted", [{"key": "a", "n": 10}], append=True)
+    assert not prod_client.yt().exists("//tmp/sorted/@sorted_by")
+    launch(prod_client, spec_for("reduce", package, tmp_path, input_tables=["//tmp/sorted"],
+                                 output_tables=["//tmp/sums"], reducer="src/reducer.py",
+                                 reduce_by=["key"], sort_by=["key"]))
+    assert fake_yt.rows("//tmp/sums") == [
+        {"key": "a", "total": 11}, {"key": "b", "total": 1}, {"key": "c", "total": 1}]

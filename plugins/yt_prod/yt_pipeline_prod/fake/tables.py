@@ -55,10 +55,14 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
         write_rows(cypress, path, rows, append, tx)
+        # A write without `sorted_by` leaves the table unsorted, an append included: on a
+        # table of weak schema (what the fake models) GetTableUploadOptions in yt/yt/ytlib/
+        # table_client/helpers.cpp resets the key columns for both ("Old behaviour - reset
+        # key columns if there were any").
         if attributes.get("sorted_by"):
             set_attribute(cypress, path, "sorted_by",
                           [str(c) for c in attributes["sorted_by"]], tx, locked=True)
-        elif not append:
+        else:
             set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
 
