@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prod_packages import build_package
 
-from yt_pipeline.errors import ConfigError, OperationFailed, PackagingError
+from yt_pipeline.errors import BackendError, ConfigError, OperationFailed, PackagingError
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_prod import plugin
 
@@ -263,3 +263,25 @@ def test_rows_appended_to_a_sorted_table_are_reduced_with_the_rest(prod_client, 
                                  reduce_by=["key"], sort_by=["key"]))
     assert fake_yt.rows("//tmp/sums") == [
         {"key": "a", "total": 11}, {"key": "b", "total": 1}, {"key": "c", "total": 1}]
+
+
+def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(prod_client, fake_yt, package,
+                                                             tmp_path):
+    # A YQL INSERT gives its table a strict schema, which later writes keep (an overwrite
+    # too: GetTableUploadOptions), and the table writer refuses a column the schema lacks
+    # ("Unknown column ... in strict schema", schemaless_chunk_writer.cpp): write_table
+    # fails, and so does each job of an operation writing there.
+    prod_client.run_yql("INSERT INTO `//tmp/out` WITH TRUNCATE SELECT 7 AS id")
+    with pytest.raises(BackendError, match='Unknown column "name" in strict schema'):
+        prod_client.write_table("//tmp/out", [{"id": 1, "name": "x"}])
+    assert fake_yt.rows("//tmp/out") == [{"id": 7}]
+    prod_client.write_table("//tmp/out", [{"id": 1}, {"id": 2}])  # rows that fit
+    assert fake_yt.rows("//tmp/out") == [{"id": 1}, {"id": 2}]
+
+    fake_yt.put_table("//tmp/in", [{"id": 3, "name": "y"}])
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out"], mapper="src/mapper.py",
+                    max_failed_job_count=1)
+    with pytest.raises(OperationFailed, match='Unknown column "name" in strict schema'):
+        launch(prod_client, spec)
+    assert fake_yt.rows("//tmp/out") == [{"id": 1}, {"id": 2}]

@@ -32,7 +32,7 @@ from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import keep_schema, schema_of
+from yt_pipeline_dev.yql_schema import keep_schema, refuse_unknown_columns, schema_of
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 from ytjobs.row_rules import RowRefused
 
@@ -132,15 +132,22 @@ class DevClient(YqlRequests):
         return folder(self.root, path).is_dir()
 
     @contextmanager
-    def writing(self, path: str, append: bool = False) -> Iterator[Path]:
+    def writing(self, path: str, append: bool = False, *,
+                schema_checked: bool = True) -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
-        at the commit in a transaction, at once (under the table's lock) outside one."""
+        at the commit in a transaction, at once (under the table's lock) outside one.
+
+        A table keeps the schema YQL gave it through later writes, as on a cluster, and
+        (`schema_checked`) rows with a column that schema lacks are refused, as a cluster's
+        table writer refuses them; a YQL INSERT, which gives the schema, is not checked."""
         if self.txn is not None:
             current = self.visible_file(path)
-            # a table keeps the schema YQL gave it through later writes, as on a cluster
             kept = schema_of(self.root, current)
             with self.txn.writing(normal(path), append, current if append else None) as tmp:
+                start = tmp.stat().st_size
                 yield tmp
+                if schema_checked:
+                    refuse_unknown_columns(kept, tmp, path, start)
             keep_schema(self.root, kept, self.visible_file(path))
             return
         with TableLocks(self.root, [normal(path)]):
@@ -148,7 +155,10 @@ class DevClient(YqlRequests):
             target = self.table_path(path)
             kept = schema_of(self.root, target)
             with replacing(target, append=append) as tmp:
+                start = tmp.stat().st_size
                 yield tmp
+                if schema_checked:
+                    refuse_unknown_columns(kept, tmp, path, start)
             keep_schema(self.root, kept, target)
 
     # -- tables -----------------------------------------------------------------------

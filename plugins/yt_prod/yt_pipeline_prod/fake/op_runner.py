@@ -38,6 +38,7 @@ from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -86,6 +87,8 @@ class OperationRunner:
         #: the files of each user job (by id of its spec), read when the operation starts
         self.files: dict[int, dict[str, bytes]] = {}
         self.out_tx: str | None = None
+        #: the columns each output table's strict schema holds (None: any), by table index
+        self.output_columns: list[set[str] | None] = []
 
     def run(self) -> None:
         op = self.op
@@ -146,6 +149,7 @@ class OperationRunner:
                 self.cypress.take_lock(path, self.out_tx,
                                        "shared" if attributes.get("append") else "exclusive")
                 found.append((path, attributes))
+                self.output_columns.append(strict_columns(node))
         return found
 
     def _end_output_transaction(self) -> None:
@@ -177,7 +181,8 @@ class OperationRunner:
                 chunks = plan_jobs("map", items, spec, spec.get("map_job_count"))
                 self.op.planned += len(chunks)
                 for cookie, chunk in enumerate(chunks):
-                    out = self._job("map", mapper, chunk, with_index, cookie, outputs=1)
+                    out = self._job("map", mapper, chunk, with_index, cookie, outputs=1,
+                                    intermediate=True)
                     intermediate.extend(out.get(0, []))
                 items = [(0, row) for row in intermediate]
             # One intermediate stream: the reducer sees table indexes only when asked for
@@ -210,8 +215,8 @@ class OperationRunner:
                 self._job("vanilla", task, None, False, cookie, outputs=0, task=str(task_name))
 
     def _job(self, job_type: str, user_job: dict[str, Any], items: list[Item] | None,
-             with_index: bool, cookie: int, outputs: int, task: str = ""
-             ) -> dict[int, list[dict[str, Any]]]:
+             with_index: bool, cookie: int, outputs: int, task: str = "",
+             intermediate: bool = False) -> dict[int, list[dict[str, Any]]]:
         files = self._files(user_job)
         vault = plain(self.op.spec.get("secure_vault")) or {}
         stringify = stringifies(user_job.get("format") or user_job.get("input_format"))
@@ -232,6 +237,14 @@ class OperationRunner:
                                   ids)
             result = run_job(job_id, job_type, user_job, files, stdin, env,
                              self.state.job_timeout_s, output_tables=outputs)
+            if not result.failed and not intermediate:
+                # the job's table writer checks each row against its output table's schema,
+                # and a refused row fails the job (yql_tables.schema_violation)
+                for index, rows in result.outputs.items():
+                    refused = schema_violation(self.output_columns[index], rows)
+                    if refused:
+                        result.error = refused
+                        break
             self.op.jobs.append(result)
             if not result.failed:
                 return result.outputs
