@@ -82,3 +82,27 @@ def test_a_folder_or_a_file_outside_is_one_line_before_anything_is_sent(tmp_path
     assert result.exit_code != 0
     assert "file_paths entry models is a folder: declare it under `checkpoints:`" in result.stderr
     assert fake_yt.specs == []
+
+
+def test_two_files_of_one_name_are_refused_in_both_modes_before_anything_is_sent(
+        tmp_path, run_cli, fake_yt):
+    # A cluster's controller refuses an operation two of whose files have one name in the
+    # job's folder ("Duplicate user file name"), the code archive (source.tar.gz) included;
+    # dev used to copy the second over the first.
+    fake_yt.put_table("//lf/in", [{"x": 1}])
+    for mode in ("dev", "prod"):
+        root = _pipeline(tmp_path / mode, mode, fake_yt.url, 1)
+        (root / "other").mkdir()
+        (root / "other/weights.json").write_text(json.dumps({"w": 5}))
+        (root / "other/source.tar.gz").write_text("not the archive")
+        config = json.loads((root / "stages/score/config.yaml").read_text())
+        operation = config["client"]["operations"]["map"]
+        for entries, named in ((["models/weights.json", "other/weights.json"], "weights.json"),
+                               (["other/source.tar.gz"], "source.tar.gz")):
+            operation["file_paths"] = entries
+            (root / "stages/score/config.yaml").write_text(json.dumps(config))
+            result = run_cli("run", str(root))
+            assert result.exit_code != 0, mode
+            assert (f"would both be {named} in the job's working folder"
+                    in " ".join(result.output.split())), (mode, result.output)
+    assert fake_yt.specs == [] and fake_yt.calls["write_file"] == 0

@@ -285,3 +285,28 @@ def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(prod_client, fake_y
     with pytest.raises(OperationFailed, match='Unknown column "name" in strict schema'):
         launch(prod_client, spec)
     assert fake_yt.rows("//tmp/out") == [{"id": 1}, {"id": 2}]
+
+
+def test_the_fake_fails_an_operation_with_two_files_of_one_name(prod_client, fake_yt):
+    # the controller refuses two user files of one name while preparing the operation
+    import time
+
+    from yt.wrapper.driver import make_formatted_request
+
+    yt = prod_client.yt()
+    for folder in ("//tmp/a", "//tmp/b"):
+        yt.create("map_node", folder, recursive=True)
+        yt.write_file(f"{folder}/x.txt", b"x")
+    spec = {"tasks": {"t": {"command": "true", "job_count": 1,
+                            "file_paths": ["//tmp/a/x.txt", "//tmp/b/x.txt"]}}}
+    started = make_formatted_request("start_operation", {"operation_type": "vanilla",
+                                                         "spec": spec}, format=None, client=yt)
+    operation = str(started["operation_id"])
+    for _ in range(200):
+        info = yt.get_operation(operation, attributes=["state", "result"])
+        if info["state"] in ("completed", "failed", "aborted"):
+            break
+        time.sleep(0.05)
+    assert info["state"] == "failed"
+    assert 'Duplicate user file name "x.txt" for //tmp/b/x.txt' in str(info["result"])
+    assert not fake_yt.jobs

@@ -122,7 +122,13 @@ class OperationRunner:
                 text, attributes = path_attributes(item)
                 path = self.cypress.resolve(split_path(text)[0], self.op.tx)
                 node = self.cypress.get_node(path, self.op.tx)
-                files[str(attributes.get("file_name") or path.rsplit("/", 1)[-1])] = node.data
+                name = str(attributes.get("file_name") or path.rsplit("/", 1)[-1])
+                if name in files:
+                    # the controller refuses two user files of one name while preparing
+                    # (TOperationControllerBase's user file checks in yt/yt/server/
+                    # controller_agent/controllers/operation_controller_detail.cpp)
+                    raise YtFakeError(f'Duplicate user file name "{name}" for {path}')
+                files[name] = node.data
             self.files[key] = files
         return self.files[key]
 
