@@ -141,3 +141,22 @@ def test_a_variable_name_a_cluster_refuses_stops_the_run_before_anything_starts(
     assert fake_yt.calls["start_operation"] == 0
     with pytest.raises(KeyError):
         fake_yt.rows("//home/e2e/upper")
+
+
+def test_max_failed_job_count_above_what_a_scheduler_takes_is_refused_before_the_run(
+        prod_pipeline, fake_yt, run_cli, register_plugin):
+    # A scheduler refuses a spec whose max_failed_job_count is above 10,000 (TOperationSpecBase
+    # in yt/yt/ytlib/scheduler/config.cpp); 10,000 itself runs.
+    register_plugin(StagePackager())
+    config = prod_pipeline / "stages/upper/config.yaml"
+    config.write_text(UPPER_CONFIG + "      max_failed_job_count: 50000\n")
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code != 0
+    assert "client.operations.map.max_failed_job_count" in result.output
+    assert "at most 10,000" in result.output or "10000" in result.output.replace(",", "")
+    assert fake_yt.calls["start_operation"] == 0
+    config.write_text(UPPER_CONFIG + "      max_failed_job_count: 10000\n")
+    again = run_cli("run", prod_pipeline)
+    assert again.exit_code == 0, again.output
+    assert fake_yt.specs[-1]["max_failed_job_count"] == 10000
+    assert len(fake_yt.rows("//home/e2e/upper")) == 4

@@ -43,12 +43,27 @@ def check_environment_names(spec: Any) -> None:
                                   "in environment variable names", name=str(name))
 
 
+#: the bounds of max_failed_job_count in the operation spec (TOperationSpecBase in
+#: yt/yt/ytlib/scheduler/config.cpp: GreaterThanOrEqual(0), LessThanOrEqual(10000))
+MAX_FAILED_JOB_COUNT = 10_000
+
+
+def check_spec_ranges(spec: Any) -> None:
+    """Refuse numbers the scheduler's spec parser refuses, as start_operation does."""
+    limit = spec.get("max_failed_job_count")
+    if limit is not None and not 0 <= int(limit) <= MAX_FAILED_JOB_COUNT:
+        raise YtFakeError(
+            "Error parsing operation spec: /max_failed_job_count: expected a value from 0 to "
+            f"{MAX_FAILED_JOB_COUNT}, found {int(limit)}")
+
+
 def cmd_start_operation(state: FakeState, request: Request) -> Any:
     kind = str(request.param("operation_type"))
     if kind not in TYPES:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
     check_environment_names(plain(spec) or {})
+    check_spec_ranges(plain(spec) or {})
     tx = transaction_of(request)
     if tx:
         state.cypress.transaction(tx)  # a start that arrives after its transaction ended
