@@ -106,3 +106,44 @@ def test_two_files_of_one_name_are_refused_in_both_modes_before_anything_is_sent
             assert (f"would both be {named} in the job's working folder"
                     in " ".join(result.output.split())), (mode, result.output)
     assert fake_yt.specs == [] and fake_yt.calls["write_file"] == 0
+
+
+TOOL_MAPPER = """
+import subprocess
+
+from ytjobs import read_rows, write_rows
+
+for row in read_rows():
+    try:
+        said = subprocess.run(["./" + row["tool"]], capture_output=True, text=True).stdout
+    except PermissionError:
+        said = "not executable"
+    write_rows([{"tool": row["tool"], "said": said.strip()}])
+"""
+
+
+def test_an_executable_local_file_runs_in_the_job_in_both_modes(tmp_path, run_cli, fake_yt):
+    # A file is executable in a YT job's folder only when marked `executable` (ytsaurus-
+    # client's own upload marks it from the local file's mode); a file that is not stays
+    # not, in dev as on the cluster.
+    fake_yt.put_table("//lf/in", [{"tool": "tool.sh"}, {"tool": "plain.sh"}])
+    tables = {}
+    for mode in ("dev", "prod"):
+        root = _pipeline(tmp_path / mode, mode, fake_yt.url, 1)
+        (root / "stages/score/src/mapper.py").write_text(TOOL_MAPPER)
+        for name in ("tool.sh", "plain.sh"):
+            (root / "models" / name).write_text("#!/bin/sh\necho hello\n")
+        (root / "models/tool.sh").chmod(0o755)
+        (root / "models/plain.sh").chmod(0o644)
+        if mode == "dev":
+            (root / ".dev/lf/in.jsonl").write_text('{"tool": "tool.sh"}\n{"tool": "plain.sh"}\n')
+        config = json.loads((root / "stages/score/config.yaml").read_text())
+        config["client"]["operations"]["map"]["file_paths"] = ["models/tool.sh",
+                                                              "models/plain.sh"]
+        (root / "stages/score/config.yaml").write_text(json.dumps(config))
+        result = run_cli("run", str(root))
+        assert result.exit_code == 0, result.output
+        tables[mode] = ([json.loads(x) for x in (root / ".dev/lf/out.jsonl").read_text()
+                         .splitlines()] if mode == "dev" else fake_yt.rows("//lf/out"))
+    assert tables["dev"] == tables["prod"] == [{"tool": "tool.sh", "said": "hello"},
+                                               {"tool": "plain.sh", "said": "not executable"}]

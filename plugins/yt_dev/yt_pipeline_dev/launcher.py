@@ -300,7 +300,8 @@ def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
                 "Cypress path; dev mode attaches local files (a path in the pipeline folder)"
             )
         source = local_file(spec, item)
-        shutil.copyfile(source, sandbox / source.name)
+        # with its mode: an executable file stays executable, as prod marks it
+        shutil.copy(source, sandbox / source.name)
     if spec.checkpoints and spec.kind != "sort":  # a sort runs no job
         folder = job_folder(sandbox)
         folder.mkdir()

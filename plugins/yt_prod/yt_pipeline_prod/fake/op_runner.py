@@ -86,6 +86,8 @@ class OperationRunner:
         self.tables: list[InputTable] = []
         #: the files of each user job (by id of its spec), read when the operation starts
         self.files: dict[int, dict[str, bytes]] = {}
+        #: the names among them that are executable in the sandbox (by id of its spec)
+        self.executables: dict[int, set[str]] = {}
         self.out_tx: str | None = None
         #: the columns each output table's strict schema holds (None: any), by table index
         self.output_columns: list[set[str] | None] = []
@@ -118,6 +120,7 @@ class OperationRunner:
         key = id(user_job)
         if key not in self.files:
             files = {}
+            executables = set()
             for item in _paths(user_job.get("file_paths")):
                 text, attributes = path_attributes(item)
                 path = self.cypress.resolve(split_path(text)[0], self.op.tx)
@@ -129,7 +132,14 @@ class OperationRunner:
                     # controller_agent/controllers/operation_controller_detail.cpp)
                     raise YtFakeError(f'Duplicate user file name "{name}" for {path}')
                 files[name] = node.data
+                # a file is executable in the sandbox only when its path or its node says so
+                # (`executable`, which ytsaurus-client's own upload sets from the local file's
+                # mode: upload_file_to_cache / smart_upload_file in yt/wrapper/file_commands.py)
+                flag = attributes.get("executable", node.attributes.get("executable"))
+                if flag:
+                    executables.add(name)
             self.files[key] = files
+            self.executables[key] = executables
         return self.files[key]
 
     def _prepare(self) -> list[tuple[str, dict[str, Any]]]:
@@ -242,7 +252,8 @@ class OperationRunner:
             env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
                                   ids)
             result = run_job(job_id, job_type, user_job, files, stdin, env,
-                             self.state.job_timeout_s, output_tables=outputs)
+                             self.state.job_timeout_s, output_tables=outputs,
+                             executables=self.executables[id(user_job)])
             if not result.failed and not intermediate:
                 # the job's table writer checks each row against its output table's schema,
                 # and a refused row fails the job (yql_tables.schema_violation)
