@@ -24,6 +24,7 @@ from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
+from yt_pipeline.yql_rules import own_writes_read, own_writes_refused
 from yt_pipeline_dev.atomic import CHUNK, count_lines, count_rows, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
@@ -278,6 +279,11 @@ class DevClient(YqlRequests):
                 max_row_weight: str | None = None) -> list[dict[str, Any]]:
         from yt_pipeline_dev.yql_duckdb import run_query
 
+        if self.txn is not None:
+            # as in prod, where the query tracker cannot see the stage's transaction
+            stale = own_writes_read(query, self.txn.changed_paths())
+            if stale:
+                raise own_writes_refused(stale)
         return run_query(self, query)
 
     # -- bookkeeping ------------------------------------------------------------------

@@ -68,6 +68,13 @@ class DevTransaction:
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
 
     # -- staging ------------------------------------------------------------------------
+    def changed_paths(self) -> list[str]:
+        """The tables and folders the transaction has written, removed or created so far."""
+        staging = self._staging
+        if staging is None:
+            return []
+        return [*staging.tables, *staging.removed, *staging.created]
+
     @contextmanager
     def writing(self, path: str, append: bool, source: Path | None) -> Iterator[Path]:
         """A temporary file that becomes the staged table `path` when the block ends well;

@@ -147,12 +147,17 @@ class ProdClient(YqlRequests):
             client = self._local.client = self.new_yt()
         return client
 
-    def wrote(self) -> None:
-        """Called before each write: a stage's client notes it (see StageClient)."""
+    def wrote(self, *paths: str) -> None:
+        """Called before each write, with the paths it changes: a stage's client notes them
+        (see StageClient)."""
 
     def transaction_alive(self) -> bool:
         """False once the stage's transaction has ended (its pings failed)."""
         return True
+
+    def written_paths(self) -> set[str]:
+        """The paths the stage's transaction has changed so far (none outside a stage)."""
+        return set()
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """Before an append in a stage's transaction: see StageClient."""
@@ -188,7 +193,7 @@ class ProdClient(YqlRequests):
         import yt.wrapper as yt
 
         path = check_path(path)
-        self.wrote()
+        self.wrote(path)
         counted = _CountedRows(rows, path)
         client = self.yt()
         try:
@@ -238,7 +243,7 @@ class ProdClient(YqlRequests):
 
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         path = check_path(path)
-        self.wrote()
+        self.wrote(path)
         with translated(self, "remove", path):
             self.yt().remove(path, recursive=recursive, force=force)
 
@@ -261,7 +266,7 @@ class ProdClient(YqlRequests):
 
     def create_path(self, path: str, node_type: str = "map_node") -> None:
         path = check_path(path)
-        self.wrote()
+        self.wrote(path)
         with translated(self, "create_path", path):
             self.yt().create(node_type, path, recursive=True, ignore_existing=True)
 
@@ -319,11 +324,15 @@ class StageClient(ProdClient):
             self._local.client = client
         return client
 
-    def wrote(self) -> None:
+    def wrote(self, *paths: str) -> None:
         self.transaction.wrote = True
+        self.transaction.written.update(paths)
 
     def transaction_alive(self) -> bool:
         return bool(self.transaction.alive())
+
+    def written_paths(self) -> set[str]:
+        return set(self.transaction.written)
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """A table this stage appends to is created outside its transaction when missing.

@@ -229,7 +229,7 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
     check_reduce_keys(spec)
-    client.wrote()
+    client.wrote(*spec.output_tables)
     archive = None
     if spec.kind != "sort":
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")

@@ -80,6 +80,8 @@ class ProdStageTransaction:
         self._transaction: Any = None
         #: set by every write through the stage's client (tables, removals, operations)
         self.wrote = False
+        #: the paths those writes changed: invisible to YQL until the stage commits
+        self.written: set[str] = set()
         #: tables created outside the transaction for its appends: path -> node id
         self.created: dict[str, str] = {}
         self.client = StageClient(root, self)

@@ -15,7 +15,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
-from yt_pipeline.yql_rules import append_refused, row_type_differs, truncated
+from yt_pipeline.yql_rules import (
+    append_refused,
+    own_writes_read,
+    own_writes_refused,
+    row_type_differs,
+    truncated,
+)
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.stage_txn import outside_transaction
@@ -123,10 +129,15 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
     staged: list[StagedInsert] = []
     if client.stages_writes:
         query, staged = stage_inserts(query, cluster, lambda: f"{folder}/{uuid.uuid4().hex}")
+        # the INSERT targets are staging tables now: what is left is what the query reads
+        stale = own_writes_read(query, client.written_paths())
+        if stale:
+            raise own_writes_refused(stale)
     try:
         rows = _run(client, query, cluster, pool, max_row_weight, bool(staged))
         for each in staged:
             _apply(client, each)
+            client.wrote(each.target)
     finally:
         _remove_staging(client, staged)
     return rows
