@@ -226,14 +226,26 @@ class ProdClient(YqlRequests):
 
         def one_pass() -> Iterator[Row]:
             with translated(self, "read_table", path):
-                stream = self.yt().read_table(path, format=json_format(), raw=False)
-            return self._rows(stream, path)
+                # raw: the response stream itself, which ends the read's transaction when
+                # closed (see StageClient.reading); rows are parsed as raw=False would
+                response = self.yt().read_table(path, format=json_format(), raw=True)
+            self.reading(response, True)
+            return self._rows(response, path)
 
         return TableRows(one_pass, path)
 
-    def _rows(self, stream: Any, path: str) -> Iterator[Row]:
-        with translated(self, "read_table", path):
-            yield from stream
+    def _rows(self, response: Any, path: str) -> Iterator[Row]:
+        try:
+            with translated(self, "read_table", path):
+                yield from json_format().load_rows(response)
+        finally:
+            # read to the end, or left (a `break`, a closed TableRows): either way the
+            # response is done with, and closing it ends the read's transaction now
+            self.reading(response, False)
+            response.close()
+
+    def reading(self, response: Any, started: bool) -> None:
+        """A table read starts or ends: a stage's client keeps its open reads (StageClient)."""
 
     @table_path_keyword
     def exists(self, path: str) -> bool:
@@ -333,6 +345,14 @@ class StageClient(ProdClient):
 
     def written_paths(self) -> set[str]:
         return set(self.transaction.written)
+
+    def reading(self, response: Any, started: bool) -> None:
+        """ytsaurus-client reads a table in a transaction of its own, nested in the stage's
+        and ended only when the read stream is closed (`make_read_request` in yt/wrapper/
+        heavy_commands.py); a master refuses to commit a transaction with a nested one still
+        open. The stage's open reads are closed before its transaction commits, so a stage
+        that read only part of a table (`next(rows)`, a loop left by `break`) still commits."""
+        self.transaction.track_read(response, started)
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """A table this stage appends to is created outside its transaction when missing.

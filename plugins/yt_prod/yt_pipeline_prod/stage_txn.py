@@ -82,6 +82,9 @@ class ProdStageTransaction:
         self.wrote = False
         #: the paths those writes changed: invisible to YQL until the stage commits
         self.written: set[str] = set()
+        #: table reads not read to their end, each in a nested transaction of its own
+        self._open_reads: list[Any] = []
+        self._reads_lock = threading.Lock()
         #: tables created outside the transaction for its appends: path -> node id
         self.created: dict[str, str] = {}
         self.client = StageClient(root, self)
@@ -133,7 +136,25 @@ class ProdStageTransaction:
             self._commit()
             crash_point("prod: committed")
 
+    def track_read(self, stream: Any, started: bool) -> None:
+        with self._reads_lock:
+            if started:
+                self._open_reads.append(stream)
+            elif stream in self._open_reads:
+                self._open_reads.remove(stream)
+
+    def _close_reads(self) -> None:
+        """Close the reads the stage left open, ending their nested transactions."""
+        with self._reads_lock:
+            streams, self._open_reads = self._open_reads, []
+        for stream in streams:
+            try:
+                stream.close()
+            except Exception as error:  # noqa: BLE001 - the commit says if it mattered
+                log.debug("could not close a read of %s: %s", self.title, type(error).__name__)
+
     def _commit(self) -> None:
+        self._close_reads()
         try:
             with translated(self.root, f"commit {self.title}"):
                 self._transaction.commit()
@@ -145,6 +166,7 @@ class ProdStageTransaction:
         if transaction is None:
             return
         self.root.open_transactions.discard(self)
+        self._close_reads()
         try:
             transaction.abort()
         except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
