@@ -255,3 +255,23 @@ def own_writes_refused(paths: list[str]) -> QueryFailed:
         "cluster's query tracker runs queries outside the stage's transaction, so the query "
         "would read the table as it was before the stage (the stage's writes are seen only "
         "once it ends). Read it with read_table, or query it in a later stage")
+
+
+def read_through(query: str, views: dict[str, str]) -> str:
+    """The query with each table it reads that `views` names (path -> another path holding
+    the same rows) read from that other path; the tables its INSERTs write are kept."""
+    if not views:
+        return query
+    spans = []
+    for statement in statements(query):
+        target = _insert_target(statement)
+        for token in statement.tokens:
+            if token is target or token.kind not in ("name", "string"):
+                continue
+            other = views.get(token.text.rstrip("/"))
+            if other is not None:
+                quote = query[token.start]
+                spans.append((token.start, token.end, f"{quote}{other}{quote}"))
+    for start, end, text in sorted(spans, reverse=True):
+        query = query[:start] + text + query[end:]
+    return query

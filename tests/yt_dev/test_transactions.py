@@ -127,5 +127,13 @@ def test_a_query_reading_what_its_stage_wrote_is_refused_as_in_prod(live):
             inside.run_yql(query)
     assert inside.run_yql("SELECT x FROM `//data/b`") == [{"x": 2}]
     inside.run_yql("INSERT INTO `//data/a` WITH TRUNCATE SELECT 3 AS x")  # a write, not a read
+    # a table an INSERT of the stage filled whole may be read (prod reads it from the
+    # INSERT's staging table), until something else writes it or an INSERT appends to it
+    assert inside.run_yql("SELECT x FROM `//data/a`") == [{"x": 3}]
+    with pytest.raises(QueryFailed, match="reads //data/a, which this stage wrote"):
+        inside.run_yql("SELECT * FROM RANGE(`//data`)")  # a folder: only exact names
+    inside.run_yql("INSERT INTO `//data/a` SELECT 4 AS x")
+    with pytest.raises(QueryFailed, match="reads //data/a, which this stage wrote"):
+        inside.run_yql("SELECT x FROM `//data/a`")
     txn.abort()
     assert live.run_yql("SELECT x FROM `//data/a`") == [{"x": 1}]

@@ -151,3 +151,20 @@ def test_a_stage_that_reads_part_of_a_table_still_commits(prod_client, fake_yt, 
     assert fake_yt.rows("//tmp/peeked") == [{"i": 0}, {"i": 3}]
     assert fake_yt.transaction_count() == 0
     del untouched
+
+
+def test_a_stage_appends_to_a_table_it_created_itself(prod_client, fake_yt, tmp_path):
+    # An append creates a missing table outside the stage's transaction; a table the stage
+    # itself created is there for the stage, and creating it again outside would conflict
+    # with the stage's own lock on its name ("Cannot take lock for child": the Locks section
+    # of the Transactions page of the Cypress docs).
+    txn = prod_client.begin_transaction("stage grow")
+    stage = txn.client
+    stage.write_table("//tmp/grown/t", [{"i": 0}])
+    stage.write_table("//tmp/grown/t", [{"i": 1}], append=True)
+    stage.run_yql("INSERT INTO `//tmp/grown/y` WITH TRUNCATE SELECT 0 AS i")
+    stage.write_table("//tmp/grown/y", [{"i": 1}], append=True)
+    txn.prepare(tmp_path / "record.json")
+    txn.commit()
+    assert fake_yt.rows("//tmp/grown/t") == [{"i": 0}, {"i": 1}]
+    assert fake_yt.rows("//tmp/grown/y") == [{"i": 0}, {"i": 1}]

@@ -201,10 +201,25 @@ def test_a_query_reading_what_its_stage_wrote_is_refused_not_answered_stale(prod
                 stage.run_yql(query)
         # other tables, and INSERTs into the table written (applied in the transaction), go on
         assert stage.run_yql("SELECT a FROM `//tmp/other`") == [{"a": 5}]
+        stage.run_yql("INSERT INTO `//tmp/t` WITH TRUNCATE SELECT 3 AS a")
+        # a table an INSERT of the stage filled whole is read from the INSERT's staging
+        # table, which holds its rows as the stage sees them (the documented INSERT-then-
+        # SELECT stage works on a cluster)
+        assert stage.run_yql("SELECT a FROM `//tmp/t`") == [{"a": 3}]
         stage.run_yql("INSERT INTO `//tmp/y` WITH TRUNCATE SELECT 1 AS x")
-        with pytest.raises(QueryFailed, match="reads //tmp/y, which this stage wrote"):
-            stage.run_yql("SELECT x FROM `//tmp/y`")
-        assert list(stage.read_table("//tmp/t")) == [{"a": 1}, {"a": 2}]  # read_table sees it
+        assert stage.run_yql("SELECT x FROM `//tmp/y` AS y JOIN `//tmp/t` AS t ON y.x < t.a"
+                             ) == [{"x": 1}]
+        # ... until anything else writes it, or an INSERT appends to it
+        stage.write_table("//tmp/y", [{"x": 2}], append=True)
+        stage.run_yql("INSERT INTO `//tmp/t` SELECT 4 AS a")
+        for table in ("//tmp/y", "//tmp/t"):
+            with pytest.raises(QueryFailed, match=f"reads {table}, which this stage wrote"):
+                stage.run_yql(f"SELECT * FROM `{table}`")
+        assert list(stage.read_table("//tmp/t")) == [{"a": 3}, {"a": 4}]  # read_table sees it
     finally:
         txn.abort()
     assert fake_yt.rows("//tmp/t") == [{"a": 0}]
+    with pytest.raises(KeyError):
+        fake_yt.rows("//tmp/y")
+    # the staging tables the stage read through are gone with it
+    assert prod_client.list("//tmp/yt_pipeline/yql_results") == []

@@ -24,7 +24,7 @@ from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
-from yt_pipeline.yql_rules import own_writes_read, own_writes_refused
+from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
 from yt_pipeline_dev.atomic import CHUNK, count_lines, count_rows, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
@@ -150,6 +150,10 @@ class DevClient(YqlRequests):
                 if schema_checked:
                     refuse_unknown_columns(kept, tmp, path, start)
             keep_schema(self.root, kept, self.visible_file(path))
+            # a YQL INSERT (not schema_checked) filling the table whole can be read by a
+            # later query of the stage, as prod reads it from the INSERT's staging table
+            self.txn.note_write(normal(path), not schema_checked and
+                                (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
             settle(self.root, normal(path))
@@ -206,6 +210,7 @@ class DevClient(YqlRequests):
         if self.visible_file(path) is not None:
             if self.txn is not None:
                 self.txn.remove(normal(path), is_table=True)
+                self.txn.note_write(normal(path), False)
             else:
                 with TableLocks(self.root, [normal(path)]):
                     settle(self.root, normal(path))
@@ -280,8 +285,11 @@ class DevClient(YqlRequests):
         from yt_pipeline_dev.yql_duckdb import run_query
 
         if self.txn is not None:
-            # as in prod, where the query tracker cannot see the stage's transaction
-            stale = own_writes_read(query, self.txn.changed_paths())
+            # as in prod, where the query tracker cannot see the stage's transaction: only
+            # a table a YQL INSERT of the stage filled whole may be read (by its exact name;
+            # prod reads it from the INSERT's staging table)
+            views = {path: "//.yql-view" + path for path in self.txn.yql_views}
+            stale = own_writes_read(read_through(query, views), self.txn.changed_paths())
             if stale:
                 raise own_writes_refused(stale)
         return run_query(self, query)

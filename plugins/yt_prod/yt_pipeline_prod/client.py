@@ -159,6 +159,13 @@ class ProdClient(YqlRequests):
         """The paths the stage's transaction has changed so far (none outside a stage)."""
         return set()
 
+    def yql_views(self) -> dict[str, str]:
+        """Tables of the stage a YQL query reads from elsewhere (see StageClient)."""
+        return {}
+
+    def keep_view(self, path: str, staging: str) -> None:
+        """An INSERT of the stage filled `path` whole from `staging` (see StageClient)."""
+
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """Before an append in a stage's transaction: see StageClient."""
 
@@ -339,12 +346,24 @@ class StageClient(ProdClient):
     def wrote(self, *paths: str) -> None:
         self.transaction.wrote = True
         self.transaction.written.update(paths)
+        for path in paths:  # changed since: its staging table no longer holds its rows
+            self.transaction.yql_views.pop(path, None)
 
     def transaction_alive(self) -> bool:
         return bool(self.transaction.alive())
 
     def written_paths(self) -> set[str]:
         return set(self.transaction.written)
+
+    def yql_views(self) -> dict[str, str]:
+        """A table an INSERT of this stage filled whole (WITH TRUNCATE, or a new table) is
+        read by later queries of the stage from the INSERT's staging table, which holds the
+        same rows outside the transaction the query tracker cannot see."""
+        return dict(self.transaction.yql_views)
+
+    def keep_view(self, path: str, staging: str) -> None:
+        self.transaction.yql_views[path] = staging
+        self.transaction.views_kept.append(staging)
 
     def reading(self, response: Any, started: bool) -> None:
         """ytsaurus-client reads a table in a transaction of its own, nested in the stage's
@@ -364,6 +383,11 @@ class StageClient(ProdClient):
         from yt_pipeline_prod.stage_txn import outside_transaction
 
         yt = self.yt()
+        if yt.exists(path):
+            # there as the stage sees it: created before, or by the stage itself (a table
+            # the stage's transaction created keeps its name locked: creating it again
+            # outside would be a lock conflict with the stage's own transaction)
+            return
         with outside_transaction(yt):
             if yt.exists(path):
                 return

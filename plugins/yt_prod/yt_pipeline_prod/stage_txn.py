@@ -82,6 +82,11 @@ class ProdStageTransaction:
         self.wrote = False
         #: the paths those writes changed: invisible to YQL until the stage commits
         self.written: set[str] = set()
+        #: tables a YQL INSERT of the stage filled whole -> the staging table holding their
+        #: rows, which later queries of the stage read instead; every staging table kept so,
+        #: removed when the stage ends
+        self.yql_views: dict[str, str] = {}
+        self.views_kept: list[str] = []
         #: table reads not read to their end, each in a nested transaction of its own
         self._open_reads: list[Any] = []
         self._reads_lock = threading.Lock()
@@ -160,6 +165,19 @@ class ProdStageTransaction:
                 self._transaction.commit()
         finally:
             self.root.open_transactions.discard(self)
+            self._remove_views()
+
+    def _remove_views(self) -> None:
+        """Remove the staging tables kept for later queries (they expire anyway)."""
+        views, self.views_kept, self.yql_views = self.views_kept, [], {}
+        if not views:
+            return
+        yt = self.root.new_yt()
+        for path in views:
+            try:
+                yt.remove(path, force=True)
+            except Exception as error:  # noqa: BLE001 - it expires within a day anyway
+                log.debug("could not remove %s: %s", path, type(error).__name__)
 
     def abort(self) -> None:
         transaction = self._transaction
@@ -172,6 +190,7 @@ class ProdStageTransaction:
         except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
             log.warning("could not abort the transaction of %s: %s", self.title,
                         type(error).__name__)
+        self._remove_views()
         self._remove_created()
 
     def _remove_created(self) -> None:
