@@ -270,7 +270,7 @@ def read_through(query: str, views: dict[str, str]) -> str:
                 continue
             other = views.get(token.text.rstrip("/"))
             if other is not None:
-                quote = query[token.start]
+                quote = query[token.start] if query[token.start] in "`'\"" else "`"
                 spans.append((token.start, token.end, f"{quote}{other}{quote}"))
     for start, end, text in sorted(spans, reverse=True):
         query = query[:start] + text + query[end:]
