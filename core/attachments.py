@@ -54,3 +54,28 @@ def local_file(spec: OperationSpec, item: str) -> Path:
     if SECRETS_FILE in (given.name, source.name):
         raise ConfigError(f"{where} {item} is a secrets file; jobs get secrets through env only")
     return source
+
+
+def job_file_name(spec: OperationSpec, item: str) -> str:
+    """The name a `file_paths` entry has in the job's working folder: a Cypress file's own
+    name (YT's default `file_name`), a local file's name."""
+    if is_cypress_path(item):
+        return item.rstrip("/").rsplit("/", 1)[-1]
+    return local_file(spec, item).name
+
+
+def check_job_file_names(spec: OperationSpec, archive_name: str) -> None:
+    """Refuse two `file_paths` entries, or an entry and the code archive (`archive_name`,
+    which prod mounts beside them), that would have one name in the job's working folder. A
+    cluster refuses such an operation ("Duplicate user file name %Qv for %v": the user file
+    checks of TOperationControllerBase in yt/yt/server/controller_agent/controllers/
+    operation_controller_detail.cpp), and dev would keep only one of the files."""
+    seen = {archive_name: "the code archive"}
+    for item in spec.file_paths:
+        name = job_file_name(spec, item)
+        if name in seen:
+            raise ConfigError(
+                f"stage {spec.stage_name} operation {spec.name}: file_paths entries "
+                f"{seen[name]} and {item} would both be {name} in the job's working folder "
+                "(a cluster refuses the operation: duplicate user file name); rename one")
+        seen[name] = item

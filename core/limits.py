@@ -14,7 +14,9 @@ MAX_TIMEOUT_S = 30 * 24 * 3600
 MAX_MEMORY_GB = 4096
 MAX_CPU = 1024
 MAX_GPU = 64
-MAX_FAILED_JOBS = 1_000_000
+#: an operation's max_failed_job_count: a cluster's scheduler refuses a spec above 10,000
+#: (TOperationSpecBase in yt/yt/ytlib/scheduler/config.cpp: LessThanOrEqual(10000))
+MAX_FAILED_JOBS = 10_000
 #: how often prod checks an operation: at most once an hour
 MAX_POLL_INTERVAL_S = 3600
 #: a code archive kept unused for up to 100 years

@@ -8,6 +8,7 @@ local processes in dev, a YT operation in prod. Both run the same job scripts.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,14 @@ def _environment(value: Any, stage: StageLike,
     return plain, secure
 
 
+#: what a job's variable may be named. YT's scheduler refuses an `environment` name with other
+#: characters than ASCII letters, digits and `_` when it parses the spec
+#: (ValidateEnvironmentVariableName, yt/yt/ytlib/controller_agent/helpers.cpp), and a secret
+#: reaches the job as YT_SECURE_VAULT_<name>, which the job's bash exports under <name> only
+#: when that is a shell identifier (no leading digit).
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _env_items(value: Any, fail: Fail) -> list[tuple[str, Any]]:
     """`env` as (name, value) pairs; a listed name has the value None."""
     if value is None:
@@ -211,6 +220,11 @@ def _env_items(value: Any, fail: Fail) -> list[tuple[str, Any]]:
     for name, _given in items:
         if not isinstance(name, str) or not name:
             raise fail("variable names must be strings", "env")
+        if not ENV_NAME.fullmatch(name):
+            raise fail(f"{name!r} cannot be a variable name: use letters, digits and _, not "
+                       "starting with a digit (a cluster refuses other characters in a job's "
+                       "environment, and a secret's name must be one the job's shell can "
+                       "export)", f"env.{name}")
     return items
 
 

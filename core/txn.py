@@ -49,8 +49,8 @@ class StageTransaction(Protocol):
     def abort(self) -> None:
         """Drop every staged write; the tables stay as they were."""
 
-    # optional: `written() -> Iterable[str]`, the tables the attempt wrote; the cache then
-    # runs the stage again when one of them is gone (see `written_tables`)
+    # optional: `tables_written() -> Iterable[str]`, the tables the attempt wrote; the
+    # cache then runs the stage again when one of them is gone (see `written_tables`)
 
 
 class NoTransaction:
@@ -71,8 +71,8 @@ class NoTransaction:
 
 def written_tables(txn: StageTransaction) -> list[str]:
     """The tables the attempt wrote (made, replaced or appended to), for a backend whose
-    transaction can tell (an optional `written()` method); [] otherwise."""
-    written = getattr(txn, "written", None)
+    transaction can tell (an optional `tables_written()` method); [] otherwise."""
+    written = getattr(txn, "tables_written", None)
     return sorted(written()) if callable(written) else []
 
 

@@ -217,3 +217,61 @@ def truncated(rows: int = RESULT_ROW_LIMIT) -> str:
     return (f"the query tracker keeps {rows} rows of a result; end the query with the SELECT "
             "whose rows you want (they are then read from a table, all of them), or write "
             "them with INSERT INTO and read that table")
+
+
+def _insert_target(statement: Statement) -> Token | None:
+    """The token naming the table of `INSERT INTO [cluster.]`//path``, if that is one."""
+    tokens = statement.tokens
+    if statement.first_word != "INSERT" or len(tokens) < 3 or tokens[1].text.upper() != "INTO":
+        return None
+    at = 3 if tokens[2].kind == "word" and tokens[2].text.endswith(".") else 2
+    return tokens[at] if at < len(tokens) else None
+
+
+def read_paths(query: str) -> list[str]:
+    """The YT paths a query names (`//...` in backticks or quotes) other than the tables its
+    INSERTs write, each once, in order."""
+    found: dict[str, None] = {}
+    for statement in statements(query):
+        target = _insert_target(statement)
+        for token in statement.tokens:
+            if (token is not target and token.kind in ("name", "string")
+                    and token.text.startswith("//")):
+                found[token.text.rstrip("/") or "//"] = None
+    return list(found)
+
+
+def own_writes_read(query: str, written: Iterable[str]) -> list[str]:
+    """The paths among `written` (what the stage wrote in its transaction so far) that the
+    query reads: named themselves, or inside a folder it names (RANGE, EACH)."""
+    named = read_paths(query)
+    return sorted({path for path in written for name in named
+                   if path == name or path.startswith(name.rstrip("/") + "/")})
+
+
+def own_writes_refused(paths: list[str]) -> QueryFailed:
+    return QueryFailed(
+        f"YQL: the query reads {', '.join(paths)}, which this stage wrote before it: a "
+        "cluster's query tracker runs queries outside the stage's transaction, so the query "
+        "would read the table as it was before the stage (the stage's writes are seen only "
+        "once it ends). Read it with read_table, or query it in a later stage")
+
+
+def read_through(query: str, views: dict[str, str]) -> str:
+    """The query with each table it reads that `views` names (path -> another path holding
+    the same rows) read from that other path; the tables its INSERTs write are kept."""
+    if not views:
+        return query
+    spans = []
+    for statement in statements(query):
+        target = _insert_target(statement)
+        for token in statement.tokens:
+            if token is target or token.kind not in ("name", "string"):
+                continue
+            other = views.get(token.text.rstrip("/"))
+            if other is not None:
+                quote = query[token.start] if query[token.start] in "`'\"" else "`"
+                spans.append((token.start, token.end, f"{quote}{other}{quote}"))
+    for start, end, text in sorted(spans, reverse=True):
+        query = query[:start] + text + query[end:]
+    return query

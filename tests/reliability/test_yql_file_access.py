@@ -135,7 +135,6 @@ from yt_pipeline import BaseStage
 class Spliced(BaseStage):
     def run(self, debug):
         yt = self.deps.yt_client
-        yt.write_table("//tmp/in", [{"id": 1}])
         column = self.config.client.column
         yt.run_yql(f"INSERT INTO `//tmp/out` WITH TRUNCATE SELECT {column} FROM `//tmp/in`")
         return debug
@@ -148,6 +147,7 @@ def test_a_config_value_spliced_into_a_query_reads_no_file(tmp_path):
         "configs/secrets.env": f"YT_TOKEN={SECRET}\n",
         "stages/spliced/stage.py": STAGE,
         "stages/spliced/config.yaml": f"client:\n  column: \"{column}\"\n",
+        ".dev/tmp/in.jsonl": '{"id": 1}\n',  # there before the run: the query reads it
     }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["spliced"]}})
     result = invoke_cli("run", str(root))
     assert result.exit_code == 1, result.output

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from yt_pipeline.errors import ConfigError, OperationFailed, PackagingError, TableNotFound
+from yt_pipeline.errors import (
+    BackendError,
+    ConfigError,
+    OperationFailed,
+    PackagingError,
+    TableNotFound,
+)
 from yt_pipeline_dev import plugin
 from yt_pipeline_dev.launcher import launch, sandbox_for
 
@@ -486,3 +492,39 @@ def test_required_keys_are_checked_before_the_run_only_in_sections_named_after_a
     }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["only"]}})
     result = run_cli("run", root, "--dry-run")
     assert result.exit_code == 0, result.output
+
+
+ID_MAPPER = """
+    from ytjobs import read_rows, write_rows
+    write_rows({"id": row["id"], **({"name": row["name"]} if "name" in row else {})}
+               for row in read_rows())
+"""
+
+
+def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(dev_client, stages):
+    # as a cluster does: the table keeps YQL's strict schema through every write, and its
+    # table writer refuses a row with another column (the prod fake does the same)
+    dev_client.run_yql("INSERT INTO `//out/t` WITH TRUNCATE SELECT 7 AS id")
+    with pytest.raises(BackendError, match="row 1: column 'name' is not in the table's "
+                                           r"schema \(id\), which a YQL INSERT gave it"):
+        dev_client.write_table("//out/t", [{"id": 1, "name": "x"}])
+    with pytest.raises(BackendError, match="row 2: column 'name'"):
+        dev_client.write_table("//out/t", [{"id": 1}, {"id": 2, "name": "x"}], append=True)
+    assert _rows(dev_client, "//out/t") == [{"id": 7}]
+    dev_client.write_table("//out/t", [{"id": 1}, {"id": 2}])  # rows that fit
+    assert dev_client.run_yql("SELECT * FROM `//out/t`") == [{"id": 1}, {"id": 2}]
+
+    stages("m", {"src/mapper.py": ID_MAPPER})
+    dev_client.write_table("//in/t", [{"id": 3, "name": "y"}])
+    spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    with pytest.raises(BackendError, match="column 'name' is not in the table's schema"):
+        launch(dev_client, spec)
+    assert _rows(dev_client, "//out/t") == [{"id": 1}, {"id": 2}]
+    dev_client.write_table("//in/t", [{"id": 4}])
+    launch(dev_client, spec)
+    assert _rows(dev_client, "//out/t") == [{"id": 4}]
+    # a YQL INSERT ... WITH TRUNCATE gives the table other columns
+    dev_client.run_yql("INSERT INTO `//out/t` WITH TRUNCATE SELECT 1 AS id, 'z' AS name")
+    dev_client.write_table("//out/t", [{"id": 5, "name": "w"}])
+    assert _rows(dev_client, "//out/t") == [{"id": 5, "name": "w"}]

@@ -111,3 +111,29 @@ def test_a_transaction_whose_prepared_file_a_kill_left_empty_is_swept(tmp_path):
     (txn / "1.jsonl").write_text("{}\n")
     assert sweep(tmp_path / ".dev") == 1
     assert not txn.exists()
+
+
+def test_a_query_reading_what_its_stage_wrote_is_refused_as_in_prod(live):
+    # prod's query tracker cannot see the stage's transaction and would read the old rows;
+    # dev refuses the same query with the same message, instead of answering it
+    from yt_pipeline.errors import QueryFailed
+
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    assert inside.run_yql("SELECT x FROM `//data/a`") == [{"x": 1}]
+    inside.write_table("//data/a", [{"x": 9}])
+    for query in ("SELECT x FROM `//data/a`", "SELECT * FROM RANGE(`//data`)"):
+        with pytest.raises(QueryFailed, match="reads //data/a, which this stage wrote"):
+            inside.run_yql(query)
+    assert inside.run_yql("SELECT x FROM `//data/b`") == [{"x": 2}]
+    inside.run_yql("INSERT INTO `//data/a` WITH TRUNCATE SELECT 3 AS x")  # a write, not a read
+    # a table an INSERT of the stage filled whole may be read (prod reads it from the
+    # INSERT's staging table), until something else writes it or an INSERT appends to it
+    assert inside.run_yql("SELECT x FROM `//data/a`") == [{"x": 3}]
+    with pytest.raises(QueryFailed, match="reads //data/a, which this stage wrote"):
+        inside.run_yql("SELECT * FROM RANGE(`//data`)")  # a folder: only exact names
+    inside.run_yql("INSERT INTO `//data/a` SELECT 4 AS x")
+    with pytest.raises(QueryFailed, match="reads //data/a, which this stage wrote"):
+        inside.run_yql("SELECT x FROM `//data/a`")
+    txn.abort()
+    assert live.run_yql("SELECT x FROM `//data/a`") == [{"x": 1}]

@@ -81,3 +81,31 @@ def test_the_pipeline_of_every_kind_on_a_real_cluster(tmp_path, run_cli, monkeyp
     finally:
         client.remove(root, recursive=True)
         client.close()
+
+
+def test_requirements_a_bare_cluster_python_cannot_install_fail_saying_so(tmp_path, fake_yt,
+                                                                          run_cli, monkeypatch):
+    # A stock image's python3 has no pip (the fake's jobs run such a bare python3): the
+    # wrapper cannot install a stage's requirements.txt, and says so and what to do, rather
+    # than leaving "No module named pip" as the only clue. Dev checks requirements against
+    # the local packages and runs.
+    from both_modes import copy_pipeline
+
+    from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
+
+    source = copy_pipeline(REPO / "examples" / "04_map", tmp_path / "source")
+    (source / "stages" / "greet" / "requirements.txt").write_text("pyyaml\n")
+    dev = run_cli("run", source, "--set", "pipeline.mode=dev")
+    assert dev.exit_code == 0, dev.output
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    (source / "configs" / "secrets.env").write_text(
+        f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    prod = run_cli("run", source, "--set", "pipeline.mode=prod",
+                   *[f"--set=pipeline.prod.{k}={v}" for k, v in TEST_PROD_OPTIONS.items()
+                     if k != "yt_config"])
+    assert prod.exit_code != 0
+    assert ("stage greet has a requirements.txt, but the job's python3 has no pip"
+            in " ".join(prod.output.split()))
+    assert "resources.docker_image" in prod.output
+    assert all(job.failed for job in fake_yt.jobs if job.type == "map")

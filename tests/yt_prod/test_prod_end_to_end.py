@@ -124,3 +124,39 @@ def test_a_failing_job_fails_the_run_with_its_stderr(prod_pipeline, fake_yt, run
     assert TEST_TOKEN not in result.output
     with pytest.raises(KeyError):  # created in the operation's transaction, aborted with it
         fake_yt.rows("//home/e2e/upper")
+
+
+@pytest.mark.parametrize("name", ["MARK-1", "mark.x", "1MARK"])
+def test_a_variable_name_a_cluster_refuses_stops_the_run_before_anything_starts(
+        prod_pipeline, fake_yt, run_cli, register_plugin, name):
+    # `SUFFIX-1` passes a local process's environment but not a scheduler's
+    # (ValidateEnvironmentVariableName), and `1MARK` could not be exported by the job's shell:
+    # refused where the configuration says it, before any upload or operation.
+    (prod_pipeline / "stages/upper/config.yaml").write_text(
+        UPPER_CONFIG.replace('env: {MARK: "*"}', f'env: {{MARK: "*", "{name}": "x"}}'))
+    register_plugin(StagePackager())
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code != 0
+    assert f"env.{name}" in result.output and "cannot be a variable name" in result.output
+    assert fake_yt.calls["start_operation"] == 0
+    with pytest.raises(KeyError):
+        fake_yt.rows("//home/e2e/upper")
+
+
+def test_max_failed_job_count_above_what_a_scheduler_takes_is_refused_before_the_run(
+        prod_pipeline, fake_yt, run_cli, register_plugin):
+    # A scheduler refuses a spec whose max_failed_job_count is above 10,000 (TOperationSpecBase
+    # in yt/yt/ytlib/scheduler/config.cpp); 10,000 itself runs.
+    register_plugin(StagePackager())
+    config = prod_pipeline / "stages/upper/config.yaml"
+    config.write_text(UPPER_CONFIG + "      max_failed_job_count: 50000\n")
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code != 0
+    assert "client.operations.map.max_failed_job_count" in result.output
+    assert "at most 10,000" in result.output or "10000" in result.output.replace(",", "")
+    assert fake_yt.calls["start_operation"] == 0
+    config.write_text(UPPER_CONFIG + "      max_failed_job_count: 10000\n")
+    again = run_cli("run", prod_pipeline)
+    assert again.exit_code == 0, again.output
+    assert fake_yt.specs[-1]["max_failed_job_count"] == 10000
+    assert len(fake_yt.rows("//home/e2e/upper")) == 4

@@ -131,3 +131,29 @@ def build_pass_through(tmp_path):
             write_rows(read_rows())
         """,
         "src/reducer.py": REDUCER}})
+
+
+def test_tmpfs_larger_than_the_memory_limit_is_refused_as_a_scheduler_refuses_it(
+        prod_client, fake_yt, package, tmp_path):
+    # TUserJobSpec's postprocessor: tmpfs volumes lie inside the sandbox and together fit in
+    # memory_limit (512 MiB when not given); tmpfs_path alone is as large as memory_limit.
+    from yt_pipeline.errors import BackendError
+    from yt_pipeline.operations import Resources
+
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+
+    def spec(extra, memory_gb=None):
+        return spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                        output_tables=["//tmp/out"], mapper="src/mapper.py",
+                        resources=Resources(memory_limit_gb=memory_gb),
+                        extra_spec={"mapper": extra})
+
+    for extra, memory_gb, message in (
+            ({"tmpfs_path": ".", "tmpfs_size": 2 * 1024**3}, 1, "Total size of tmpfs"),
+            ({"tmpfs_path": ".", "tmpfs_size": 1024**3}, None, "Total size of tmpfs"),
+            ({"tmpfs_path": "../x"}, None, "does not point inside the sandbox")):
+        with pytest.raises(BackendError, match=message):
+            launch(prod_client, spec(extra, memory_gb))
+    assert not fake_yt.jobs
+    launch(prod_client, spec({"tmpfs_path": ".", "tmpfs_size": 2 * 1024**3}, 3))
+    assert fake_yt.rows("//tmp/out") == [{"id": 1, "name": "A"}]

@@ -82,3 +82,68 @@ def test_a_folder_or_a_file_outside_is_one_line_before_anything_is_sent(tmp_path
     assert result.exit_code != 0
     assert "file_paths entry models is a folder: declare it under `checkpoints:`" in result.stderr
     assert fake_yt.specs == []
+
+
+def test_two_files_of_one_name_are_refused_in_both_modes_before_anything_is_sent(
+        tmp_path, run_cli, fake_yt):
+    # A cluster's controller refuses an operation two of whose files have one name in the
+    # job's folder ("Duplicate user file name"), the code archive (source.tar.gz) included;
+    # dev used to copy the second over the first.
+    fake_yt.put_table("//lf/in", [{"x": 1}])
+    for mode in ("dev", "prod"):
+        root = _pipeline(tmp_path / mode, mode, fake_yt.url, 1)
+        (root / "other").mkdir()
+        (root / "other/weights.json").write_text(json.dumps({"w": 5}))
+        (root / "other/source.tar.gz").write_text("not the archive")
+        config = json.loads((root / "stages/score/config.yaml").read_text())
+        operation = config["client"]["operations"]["map"]
+        for entries, named in ((["models/weights.json", "other/weights.json"], "weights.json"),
+                               (["other/source.tar.gz"], "source.tar.gz")):
+            operation["file_paths"] = entries
+            (root / "stages/score/config.yaml").write_text(json.dumps(config))
+            result = run_cli("run", str(root))
+            assert result.exit_code != 0, mode
+            assert (f"would both be {named} in the job's working folder"
+                    in " ".join(result.output.split())), (mode, result.output)
+    assert fake_yt.specs == [] and fake_yt.calls["write_file"] == 0
+
+
+TOOL_MAPPER = """
+import subprocess
+
+from ytjobs import read_rows, write_rows
+
+for row in read_rows():
+    try:
+        said = subprocess.run(["./" + row["tool"]], capture_output=True, text=True).stdout
+    except PermissionError:
+        said = "not executable"
+    write_rows([{"tool": row["tool"], "said": said.strip()}])
+"""
+
+
+def test_an_executable_local_file_runs_in_the_job_in_both_modes(tmp_path, run_cli, fake_yt):
+    # A file is executable in a YT job's folder only when marked `executable` (ytsaurus-
+    # client's own upload marks it from the local file's mode); a file that is not stays
+    # not, in dev as on the cluster.
+    fake_yt.put_table("//lf/in", [{"tool": "tool.sh"}, {"tool": "plain.sh"}])
+    tables = {}
+    for mode in ("dev", "prod"):
+        root = _pipeline(tmp_path / mode, mode, fake_yt.url, 1)
+        (root / "stages/score/src/mapper.py").write_text(TOOL_MAPPER)
+        for name in ("tool.sh", "plain.sh"):
+            (root / "models" / name).write_text("#!/bin/sh\necho hello\n")
+        (root / "models/tool.sh").chmod(0o755)
+        (root / "models/plain.sh").chmod(0o644)
+        if mode == "dev":
+            (root / ".dev/lf/in.jsonl").write_text('{"tool": "tool.sh"}\n{"tool": "plain.sh"}\n')
+        config = json.loads((root / "stages/score/config.yaml").read_text())
+        config["client"]["operations"]["map"]["file_paths"] = ["models/tool.sh",
+                                                              "models/plain.sh"]
+        (root / "stages/score/config.yaml").write_text(json.dumps(config))
+        result = run_cli("run", str(root))
+        assert result.exit_code == 0, result.output
+        tables[mode] = ([json.loads(x) for x in (root / ".dev/lf/out.jsonl").read_text()
+                         .splitlines()] if mode == "dev" else fake_yt.rows("//lf/out"))
+    assert tables["dev"] == tables["prod"] == [{"tool": "tool.sh", "said": "hello"},
+                                               {"tool": "plain.sh", "said": "not executable"}]

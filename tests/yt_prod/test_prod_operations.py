@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prod_packages import build_package
 
-from yt_pipeline.errors import ConfigError, OperationFailed, PackagingError
+from yt_pipeline.errors import BackendError, ConfigError, OperationFailed, PackagingError
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_prod import plugin
 
@@ -231,3 +231,82 @@ def test_jobs_run_a_bare_oldest_python_in_a_clean_environment(prod_client, fake_
     assert row["packages"] == [] and row["leaked"] == []
     assert row["config"] == {"greeting": "hi", "when": "2024-01-02"}
     assert str(Path(sys.executable).parent) not in row["path"].split(":")
+
+
+def test_the_fake_refuses_environment_names_a_scheduler_refuses(prod_client, fake_yt, package,
+                                                                tmp_path):
+    # The scheduler parses each user job's `environment` and refuses a name with characters
+    # other than ASCII letters, digits and _ (ValidateEnvironmentVariableName): the operation
+    # never starts.
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "x"}])
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out"], mapper="src/mapper.py",
+                    env={"SUFFIX-1": "!"})
+    with pytest.raises(Exception, match="Only alphanumeric characters and underscore"):
+        launch(prod_client, spec)
+    assert fake_yt.calls["start_operation"] == 1 and not fake_yt.state.operations
+
+
+def test_rows_appended_to_a_sorted_table_are_reduced_with_the_rest(prod_client, fake_yt,
+                                                                    package, tmp_path):
+    # An append without `sorted_by` to a table of weak schema (every table we write) resets
+    # its key columns: the table is no longer sorted (GetTableUploadOptions in yt/yt/ytlib/
+    # table_client/helpers.cpp, "reset key columns if there were any"), so a later reduce
+    # must sort it again rather than read it as sorted.
+    fake_yt.put_table("//tmp/in", [{"key": k, "n": 1} for k in "cab"])
+    launch(prod_client, spec_for("sort", None, tmp_path, input_tables=["//tmp/in"],
+                                 output_tables=["//tmp/sorted"], sort_by=["key"]))
+    prod_client.write_table("//tmp/sorted", [{"key": "a", "n": 10}], append=True)
+    assert not prod_client.yt().exists("//tmp/sorted/@sorted_by")
+    launch(prod_client, spec_for("reduce", package, tmp_path, input_tables=["//tmp/sorted"],
+                                 output_tables=["//tmp/sums"], reducer="src/reducer.py",
+                                 reduce_by=["key"], sort_by=["key"]))
+    assert fake_yt.rows("//tmp/sums") == [
+        {"key": "a", "total": 11}, {"key": "b", "total": 1}, {"key": "c", "total": 1}]
+
+
+def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(prod_client, fake_yt, package,
+                                                             tmp_path):
+    # A YQL INSERT gives its table a strict schema, which later writes keep (an overwrite
+    # too: GetTableUploadOptions), and the table writer refuses a column the schema lacks
+    # ("Unknown column ... in strict schema", schemaless_chunk_writer.cpp): write_table
+    # fails, and so does each job of an operation writing there.
+    prod_client.run_yql("INSERT INTO `//tmp/out` WITH TRUNCATE SELECT 7 AS id")
+    with pytest.raises(BackendError, match='Unknown column "name" in strict schema'):
+        prod_client.write_table("//tmp/out", [{"id": 1, "name": "x"}])
+    assert fake_yt.rows("//tmp/out") == [{"id": 7}]
+    prod_client.write_table("//tmp/out", [{"id": 1}, {"id": 2}])  # rows that fit
+    assert fake_yt.rows("//tmp/out") == [{"id": 1}, {"id": 2}]
+
+    fake_yt.put_table("//tmp/in", [{"id": 3, "name": "y"}])
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out"], mapper="src/mapper.py",
+                    max_failed_job_count=1)
+    with pytest.raises(OperationFailed, match='Unknown column "name" in strict schema'):
+        launch(prod_client, spec)
+    assert fake_yt.rows("//tmp/out") == [{"id": 1}, {"id": 2}]
+
+
+def test_the_fake_fails_an_operation_with_two_files_of_one_name(prod_client, fake_yt):
+    # the controller refuses two user files of one name while preparing the operation
+    import time
+
+    from yt.wrapper.driver import make_formatted_request
+
+    yt = prod_client.yt()
+    for folder in ("//tmp/a", "//tmp/b"):
+        yt.create("map_node", folder, recursive=True)
+        yt.write_file(f"{folder}/x.txt", b"x")
+    spec = {"tasks": {"t": {"command": "true", "job_count": 1,
+                            "file_paths": ["//tmp/a/x.txt", "//tmp/b/x.txt"]}}}
+    started = make_formatted_request("start_operation", {"operation_type": "vanilla",
+                                                         "spec": spec}, format=None, client=yt)
+    operation = str(started["operation_id"])
+    for _ in range(200):
+        info = yt.get_operation(operation, attributes=["state", "result"])
+        if info["state"] in ("completed", "failed", "aborted"):
+            break
+        time.sleep(0.05)
+    assert info["state"] == "failed"
+    assert 'Duplicate user file name "x.txt" for //tmp/b/x.txt' in str(info["result"])
+    assert not fake_yt.jobs

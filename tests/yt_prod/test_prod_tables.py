@@ -129,3 +129,42 @@ def test_yt_framework_client_keywords(prod_client, fake_yt):
     assert prod_client.yt().get("//tmp/kw2/t/@replication_factor") == 1
     prod_client.create_path("//tmp/kw2/empty", node_type="table")
     assert prod_client.row_count("//tmp/kw2/empty") == 0
+
+
+def test_a_stage_that_reads_part_of_a_table_still_commits(prod_client, fake_yt, tmp_path):
+    # ytsaurus-client reads a table in a transaction nested in the stage's, ended only when
+    # the read is closed (make_read_request in yt/wrapper/heavy_commands.py), and a master
+    # refuses to commit a transaction with an open nested one: the stage's open reads are
+    # closed before its commit.
+    fake_yt.put_table("//tmp/big", [{"i": i} for i in range(5000)])
+    txn = prod_client.begin_transaction("stage peek")
+    stage = txn.client
+    rows = stage.read_table("//tmp/big")
+    first = next(rows)
+    untouched = stage.read_table("//tmp/big")  # opened by the call, never iterated
+    for row in stage.read_table("//tmp/big"):
+        if row["i"] == 3:
+            break  # the loop's reader stays open
+    stage.write_table("//tmp/peeked", [first, row])
+    txn.prepare(tmp_path / "record.json")
+    txn.commit()
+    assert fake_yt.rows("//tmp/peeked") == [{"i": 0}, {"i": 3}]
+    assert fake_yt.transaction_count() == 0
+    del untouched
+
+
+def test_a_stage_appends_to_a_table_it_created_itself(prod_client, fake_yt, tmp_path):
+    # An append creates a missing table outside the stage's transaction; a table the stage
+    # itself created is there for the stage, and creating it again outside would conflict
+    # with the stage's own lock on its name ("Cannot take lock for child": the Locks section
+    # of the Transactions page of the Cypress docs).
+    txn = prod_client.begin_transaction("stage grow")
+    stage = txn.client
+    stage.write_table("//tmp/grown/t", [{"i": 0}])
+    stage.write_table("//tmp/grown/t", [{"i": 1}], append=True)
+    stage.run_yql("INSERT INTO `//tmp/grown/y` WITH TRUNCATE SELECT 0 AS i")
+    stage.write_table("//tmp/grown/y", [{"i": 1}], append=True)
+    txn.prepare(tmp_path / "record.json")
+    txn.commit()
+    assert fake_yt.rows("//tmp/grown/t") == [{"i": 0}, {"i": 1}]
+    assert fake_yt.rows("//tmp/grown/y") == [{"i": 0}, {"i": 1}]

@@ -178,3 +178,48 @@ def test_late_columns_give_the_same_rows_in_dev_and_prod(prod_client, fake_yt, t
     for client in (dev, prod_client):
         with pytest.raises(QueryFailed, match="late"):
             client.run_yql("SELECT late FROM `//tmp/people`")
+
+
+def test_a_query_reading_what_its_stage_wrote_is_refused_not_answered_stale(prod_client,
+                                                                             fake_yt):
+    # The query tracker runs queries outside the stage's transaction: a query reading a table
+    # the stage wrote before it would see the table as it was before the stage (the fake's
+    # queries read committed tables too). Refused, naming the table, rather than answered
+    # with the old rows.
+    from yt_pipeline.errors import QueryFailed
+
+    fake_yt.put_table("//tmp/t", [{"a": 0}])
+    fake_yt.put_table("//tmp/other", [{"a": 5}])
+    txn = prod_client.begin_transaction("stage s")
+    stage = txn.client
+    try:
+        assert stage.run_yql("SELECT a FROM `//tmp/t`") == [{"a": 0}]  # nothing written yet
+        stage.write_table("//tmp/t", [{"a": 1}, {"a": 2}])
+        for query in ("SELECT a FROM `//tmp/t`", "SELECT * FROM RANGE(`//tmp`)",
+                      "INSERT INTO `//tmp/u` WITH TRUNCATE SELECT a FROM `//tmp/t`"):
+            with pytest.raises(QueryFailed, match="reads //tmp/t, which this stage wrote"):
+                stage.run_yql(query)
+        # other tables, and INSERTs into the table written (applied in the transaction), go on
+        assert stage.run_yql("SELECT a FROM `//tmp/other`") == [{"a": 5}]
+        stage.run_yql("INSERT INTO `//tmp/t` WITH TRUNCATE SELECT 3 AS a")
+        # a table an INSERT of the stage filled whole is read from the INSERT's staging
+        # table, which holds its rows as the stage sees them (the documented INSERT-then-
+        # SELECT stage works on a cluster)
+        assert stage.run_yql("SELECT a FROM `//tmp/t`") == [{"a": 3}]
+        stage.run_yql("INSERT INTO `//tmp/y` WITH TRUNCATE SELECT 1 AS x")
+        assert stage.run_yql("SELECT x FROM `//tmp/y` AS y JOIN `//tmp/t` AS t ON y.x < t.a"
+                             ) == [{"x": 1}]
+        # ... until anything else writes it, or an INSERT appends to it
+        stage.write_table("//tmp/y", [{"x": 2}], append=True)
+        stage.run_yql("INSERT INTO `//tmp/t` SELECT 4 AS a")
+        for table in ("//tmp/y", "//tmp/t"):
+            with pytest.raises(QueryFailed, match=f"reads {table}, which this stage wrote"):
+                stage.run_yql(f"SELECT * FROM `{table}`")
+        assert list(stage.read_table("//tmp/t")) == [{"a": 3}, {"a": 4}]  # read_table sees it
+    finally:
+        txn.abort()
+    assert fake_yt.rows("//tmp/t") == [{"a": 0}]
+    with pytest.raises(KeyError):
+        fake_yt.rows("//tmp/y")
+    # the staging tables the stage read through are gone with it
+    assert prod_client.list("//tmp/yt_pipeline/yql_results") == []

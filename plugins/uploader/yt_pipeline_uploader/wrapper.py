@@ -51,6 +51,13 @@ case "$code_dir" in /*) ;; *) code_dir="$PWD/$code_dir" ;; esac
 search_path="$code_dir"
 requirements="$code_dir/stages/$stage/requirements.txt"
 if [ -f "$requirements" ] && [ "${{YTP_SKIP_REQUIREMENTS:-}}" != 1 ]; then
+    if ! "$python" -c "import pip" >/dev/null 2>&1; then
+        echo "yt-pipeline: stage $stage has a requirements.txt, but the job's $python has no" \
+            "pip to install it (a cluster image's bare python3 has none): run the jobs in an" \
+            "image that has these packages (resources.docker_image) with" \
+            "YTP_SKIP_REQUIREMENTS=1 in the operation's env, or remove requirements.txt" >&2
+        exit 1
+    fi
     deps_dir="$PWD/{deps_dir}"
     # stdout carries the job's rows: pip must not write there
     "$python" -m pip install --quiet --disable-pip-version-check --no-input \\

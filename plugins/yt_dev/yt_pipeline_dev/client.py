@@ -24,6 +24,7 @@ from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
+from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
 from yt_pipeline_dev.atomic import CHUNK, count_lines, count_rows, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
@@ -32,7 +33,7 @@ from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import keep_schema, schema_of
+from yt_pipeline_dev.yql_schema import keep_schema, refuse_unknown_columns, schema_of
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 from ytjobs.row_rules import RowRefused
 
@@ -132,23 +133,37 @@ class DevClient(YqlRequests):
         return folder(self.root, path).is_dir()
 
     @contextmanager
-    def writing(self, path: str, append: bool = False) -> Iterator[Path]:
+    def writing(self, path: str, append: bool = False, *,
+                schema_checked: bool = True) -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
-        at the commit in a transaction, at once (under the table's lock) outside one."""
+        at the commit in a transaction, at once (under the table's lock) outside one.
+
+        A table keeps the schema YQL gave it through later writes, as on a cluster, and
+        (`schema_checked`) rows with a column that schema lacks are refused, as a cluster's
+        table writer refuses them; a YQL INSERT, which gives the schema, is not checked."""
         if self.txn is not None:
             current = self.visible_file(path)
-            # a table keeps the schema YQL gave it through later writes, as on a cluster
             kept = schema_of(self.root, current)
             with self.txn.writing(normal(path), append, current if append else None) as tmp:
+                start = tmp.stat().st_size
                 yield tmp
+                if schema_checked:
+                    refuse_unknown_columns(kept, tmp, path, start)
             keep_schema(self.root, kept, self.visible_file(path))
+            # a YQL INSERT (not schema_checked) filling the table whole can be read by a
+            # later query of the stage, as prod reads it from the INSERT's staging table
+            self.txn.note_write(normal(path), not schema_checked and
+                                (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target)
             with replacing(target, append=append) as tmp:
+                start = tmp.stat().st_size
                 yield tmp
+                if schema_checked:
+                    refuse_unknown_columns(kept, tmp, path, start)
             keep_schema(self.root, kept, target)
 
     # -- tables -----------------------------------------------------------------------
@@ -195,6 +210,7 @@ class DevClient(YqlRequests):
         if self.visible_file(path) is not None:
             if self.txn is not None:
                 self.txn.remove(normal(path), is_table=True)
+                self.txn.note_write(normal(path), False)
             else:
                 with TableLocks(self.root, [normal(path)]):
                     settle(self.root, normal(path))
@@ -268,6 +284,14 @@ class DevClient(YqlRequests):
                 max_row_weight: str | None = None) -> list[dict[str, Any]]:
         from yt_pipeline_dev.yql_duckdb import run_query
 
+        if self.txn is not None:
+            # as in prod, where the query tracker cannot see the stage's transaction: only
+            # a table a YQL INSERT of the stage filled whole may be read (by its exact name;
+            # prod reads it from the INSERT's staging table)
+            views = {path: "//.yql-view" + path for path in self.txn.yql_views}
+            stale = own_writes_read(read_through(query, views), self.txn.changed_paths())
+            if stale:
+                raise own_writes_refused(stale)
         return run_query(self, query)
 
     # -- bookkeeping ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 import msgspec
 
 from yt_pipeline import op_progress
-from yt_pipeline.attachments import is_cypress_path, local_file
+from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
 from yt_pipeline.errors import ConfigError, OperationFailed
@@ -26,6 +26,7 @@ from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
 from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
+from yt_pipeline.packaging import ARCHIVE_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
@@ -291,6 +292,7 @@ def _numbered(path: Path) -> tuple[str, int, Path]:
 
 def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
     """file_paths appear in the jobs' working folder under their own names, as in YT."""
+    check_job_file_names(spec, ARCHIVE_NAME)
     for item in spec.file_paths:
         if is_cypress_path(item):
             raise ConfigError(
@@ -298,7 +300,8 @@ def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
                 "Cypress path; dev mode attaches local files (a path in the pipeline folder)"
             )
         source = local_file(spec, item)
-        shutil.copyfile(source, sandbox / source.name)
+        # with its mode: an executable file stays executable, as prod marks it
+        shutil.copy(source, sandbox / source.name)
     if spec.checkpoints and spec.kind != "sort":  # a sort runs no job
         folder = job_folder(sandbox)
         folder.mkdir()

@@ -46,6 +46,9 @@ class DevTransaction:
         self._locks: TableLocks | None = None
         self._token: dict[str, Any] | None = None
         self.client: Any = None
+        #: tables a YQL INSERT of the transaction filled whole, not written since: a later
+        #: query may read them (prod reads them from the INSERT's staging table)
+        self.yql_views: set[str] = set()
 
     @property
     def dir(self) -> Path:
@@ -68,6 +71,21 @@ class DevTransaction:
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
 
     # -- staging ------------------------------------------------------------------------
+    def note_write(self, path: str, yql_whole: bool) -> None:
+        """`path` was written: by a YQL INSERT that filled it whole (`yql_whole`), or
+        otherwise (any other write, a removal)."""
+        if yql_whole:
+            self.yql_views.add(path)
+        else:
+            self.yql_views.discard(path)
+
+    def changed_paths(self) -> list[str]:
+        """The tables and folders the transaction has written, removed or created so far."""
+        staging = self._staging
+        if staging is None:
+            return []
+        return [*staging.tables, *staging.removed, *staging.created]
+
     @contextmanager
     def writing(self, path: str, append: bool, source: Path | None) -> Iterator[Path]:
         """A temporary file that becomes the staged table `path` when the block ends well;
@@ -102,7 +120,7 @@ class DevTransaction:
             self.staging.created.append(path)
             self.staging.save()
 
-    def written(self) -> list[str]:
+    def tables_written(self) -> list[str]:
         """The tables this transaction made, replaced or appended to (not those it removed)."""
         staging = self._staging
         if staging is None:

@@ -244,7 +244,8 @@ class Executor:
     def _insert(self, statement: Statement, allowed: list[str]) -> None:
         assert statement.target is not None
         started = time.perf_counter()
-        with self.client.writing(statement.target, append=not statement.truncate) as tmp:
+        with self.client.writing(statement.target, append=not statement.truncate,
+                                 schema_checked=False) as tmp:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base else tmp
             try:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ytjobs.codec import loads_line
+from ytjobs.codec import iter_rows, loads_line
 
 CACHE_DIR = Path(".cache") / "yql_schemas"
 #: how a column with no value but null is given to read_json
@@ -195,3 +195,42 @@ def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path 
     `INSERT ... WITH TRUNCATE` gives it another, and a removed table has none)."""
     if columns is not None and target is not None and target.exists():
         declare(root, target, columns)
+
+
+def unknown_column(columns: list[tuple[str, str]] | None, table_file: Path,
+                   start: int = 0) -> tuple[int, str] | None:
+    """(row number, column) of the first row of `table_file` from byte `start` (where an
+    append's rows begin) with a column the schema YQL gave the table lacks, or None.
+
+    A cluster keeps a table's strict schema through every write, an overwrite too, and its
+    table writer refuses such a row ("Unknown column %Qv in strict schema":
+    GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp,
+    yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)."""
+    if columns is None:
+        return None
+    names = {name for name, _ in columns}
+    with table_file.open("rb") as handle:
+        handle.seek(start)
+        for number, row in enumerate(iter_rows(handle, drop_control=True), 1):
+            for key in row:
+                if key not in names:
+                    return number, str(key)
+    return None
+
+
+def refuse_unknown_columns(columns: list[tuple[str, str]] | None, table_file: Path,
+                           path: str, start: int = 0) -> None:
+    """BackendError when the rows written to table `path` (from byte `start` of its file)
+    do not fit the schema YQL gave it; rows are numbered from the first one written."""
+    from yt_pipeline.errors import BackendError
+
+    found = unknown_column(columns, table_file, start)
+    if found is not None:
+        number, key = found
+        assert columns is not None
+        raise BackendError(
+            f"write to {path}: row {number}: column {key!r} is not in the table's schema "
+            f"({', '.join(name for name, _ in columns)}), which a YQL INSERT gave it; a cluster "
+            "refuses such a row (Unknown column in strict schema). Remove the table first, or "
+            "write it with INSERT ... WITH TRUNCATE")
+

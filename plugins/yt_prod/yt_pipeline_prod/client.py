@@ -147,9 +147,13 @@ class ProdClient(YqlRequests):
             client = self._local.client = self.new_yt()
         return client
 
-    def wrote(self, *tables: str) -> None:
-        """Called before each write, with the tables it makes, replaces or appends to: a
-        stage's client notes them (see StageClient)."""
+    def wrote(self, *paths: str) -> None:
+        """Called before each write, with the paths it changes: a stage's client notes them
+        (see StageClient)."""
+
+    def wrote_tables(self, *tables: str) -> None:
+        """Called before a write_table or an operation, with the tables it makes, replaces
+        or appends to: a stage's client keeps them for the cache (see StageClient)."""
 
     def removed(self, path: str) -> None:
         """Called before a removal: a table the stage wrote and then removed is not one it
@@ -158,6 +162,17 @@ class ProdClient(YqlRequests):
     def transaction_alive(self) -> bool:
         """False once the stage's transaction has ended (its pings failed)."""
         return True
+
+    def written_paths(self) -> set[str]:
+        """The paths the stage's transaction has changed so far (none outside a stage)."""
+        return set()
+
+    def yql_views(self) -> dict[str, str]:
+        """Tables of the stage a YQL query reads from elsewhere (see StageClient)."""
+        return {}
+
+    def keep_view(self, path: str, staging: str) -> None:
+        """An INSERT of the stage filled `path` whole from `staging` (see StageClient)."""
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """Before an append in a stage's transaction: see StageClient."""
@@ -194,6 +209,7 @@ class ProdClient(YqlRequests):
 
         path = check_path(path)
         self.wrote(path)
+        self.wrote_tables(path)
         counted = _CountedRows(rows, path)
         client = self.yt()
         try:
@@ -226,14 +242,26 @@ class ProdClient(YqlRequests):
 
         def one_pass() -> Iterator[Row]:
             with translated(self, "read_table", path):
-                stream = self.yt().read_table(path, format=json_format(), raw=False)
-            return self._rows(stream, path)
+                # raw: the response stream itself, which ends the read's transaction when
+                # closed (see StageClient.reading); rows are parsed as raw=False would
+                response = self.yt().read_table(path, format=json_format(), raw=True)
+            self.reading(response, True)
+            return self._rows(response, path)
 
         return TableRows(one_pass, path)
 
-    def _rows(self, stream: Any, path: str) -> Iterator[Row]:
-        with translated(self, "read_table", path):
-            yield from stream
+    def _rows(self, response: Any, path: str) -> Iterator[Row]:
+        try:
+            with translated(self, "read_table", path):
+                yield from json_format().load_rows(response)
+        finally:
+            # read to the end, or left (a `break`, a closed TableRows): either way the
+            # response is done with, and closing it ends the read's transaction now
+            self.reading(response, False)
+            response.close()
+
+    def reading(self, response: Any, started: bool) -> None:
+        """A table read starts or ends: a stage's client keeps its open reads (StageClient)."""
 
     @table_path_keyword
     def exists(self, path: str) -> bool:
@@ -243,7 +271,7 @@ class ProdClient(YqlRequests):
 
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         path = check_path(path)
-        self.wrote()
+        self.wrote(path)
         self.removed(path)
         with translated(self, "remove", path):
             self.yt().remove(path, recursive=recursive, force=force)
@@ -267,7 +295,7 @@ class ProdClient(YqlRequests):
 
     def create_path(self, path: str, node_type: str = "map_node") -> None:
         path = check_path(path)
-        self.wrote()
+        self.wrote(path)
         with translated(self, "create_path", path):
             self.yt().create(node_type, path, recursive=True, ignore_existing=True)
 
@@ -325,8 +353,13 @@ class StageClient(ProdClient):
             self._local.client = client
         return client
 
-    def wrote(self, *tables: str) -> None:
+    def wrote(self, *paths: str) -> None:
         self.transaction.wrote = True
+        self.transaction.written.update(paths)
+        for path in paths:  # changed since: its staging table no longer holds its rows
+            self.transaction.yql_views.pop(path, None)
+
+    def wrote_tables(self, *tables: str) -> None:
         self.transaction.tables.update(tables)
 
     def removed(self, path: str) -> None:
@@ -334,6 +367,27 @@ class StageClient(ProdClient):
 
     def transaction_alive(self) -> bool:
         return bool(self.transaction.alive())
+
+    def written_paths(self) -> set[str]:
+        return set(self.transaction.written)
+
+    def yql_views(self) -> dict[str, str]:
+        """A table an INSERT of this stage filled whole (WITH TRUNCATE, or a new table) is
+        read by later queries of the stage from the INSERT's staging table, which holds the
+        same rows outside the transaction the query tracker cannot see."""
+        return dict(self.transaction.yql_views)
+
+    def keep_view(self, path: str, staging: str) -> None:
+        self.transaction.yql_views[path] = staging
+        self.transaction.views_kept.append(staging)
+
+    def reading(self, response: Any, started: bool) -> None:
+        """ytsaurus-client reads a table in a transaction of its own, nested in the stage's
+        and ended only when the read stream is closed (`make_read_request` in yt/wrapper/
+        heavy_commands.py); a master refuses to commit a transaction with a nested one still
+        open. The stage's open reads are closed before its transaction commits, so a stage
+        that read only part of a table (`next(rows)`, a loop left by `break`) still commits."""
+        self.transaction.track_read(response, started)
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """A table this stage appends to is created outside its transaction when missing.
@@ -345,6 +399,11 @@ class StageClient(ProdClient):
         from yt_pipeline_prod.stage_txn import outside_transaction
 
         yt = self.yt()
+        if yt.exists(path):
+            # there as the stage sees it: created before, or by the stage itself (a table
+            # the stage's transaction created keeps its name locked: creating it again
+            # outside would be a lock conflict with the stage's own transaction)
+            return
         with outside_transaction(yt):
             if yt.exists(path):
                 return

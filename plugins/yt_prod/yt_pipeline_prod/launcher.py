@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline import op_progress
-from yt_pipeline.attachments import is_cypress_path, local_file
+from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.masked_tails import last_lines, masked_end_of
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, check_reduce_keys
+from yt_pipeline.packaging import ARCHIVE_NAME
 from yt_pipeline.secret_forms import all_forms
 from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
@@ -228,10 +229,12 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
     check_reduce_keys(spec)
-    client.wrote(*(str(path) for path in spec.output_tables))
+    client.wrote(*spec.output_tables)
+    client.wrote_tables(*spec.output_tables)
     archive = None
     if spec.kind != "sort":
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")
+        check_job_file_names(spec, ARCHIVE_NAME)
         archive = ensure_uploaded(client, spec.code_package)  # type: ignore[arg-type]
         for item in spec.file_paths:
             if not is_cypress_path(item):  # the same config as in dev: a local file

@@ -14,9 +14,11 @@ a string, a number) replaces what was built: `pool_trees: [a, b]` is the whole l
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.attachments import local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import FOLDER as CHECKPOINTS_FOLDER
 from yt_pipeline.errors import PackagingError
@@ -101,14 +103,20 @@ def wrapper_for(spec: OperationSpec, script: str) -> str:
 
 def file_paths(spec: OperationSpec, archive: str) -> list[Any]:
     """The archive, then each file_paths entry: a Cypress file as it is, a local file as
-    its uploaded copy (launcher.py uploads them), under the local file's name."""
+    its uploaded copy (launcher.py uploads them), under the local file's name, executable in
+    the job's folder when the local file is (a sandbox file is executable only when marked
+    `executable`, as ytsaurus-client's own upload marks it from the local file's mode:
+    smart_upload_file in yt/wrapper/file_commands.py; dev copies the mode)."""
     import yt.wrapper as yt
 
     paths = [yt.FilePath(archive, file_name=ARCHIVE_NAME)]
     for item in spec.file_paths:
         uploaded = spec.uploaded_files.get(item)
-        paths.append(yt.FilePath(uploaded[0], file_name=uploaded[1]) if uploaded
-                     else yt.FilePath(item))
+        if uploaded is None:
+            paths.append(yt.FilePath(item))
+            continue
+        executable = os.access(local_file(spec, item), os.X_OK) or None
+        paths.append(yt.FilePath(uploaded[0], file_name=uploaded[1], executable=executable))
     for name, path in spec.uploaded_checkpoints.items():
         paths.append(yt.FilePath(path, file_name=CHECKPOINT_FILE.format(name=name)))
     return paths

@@ -80,8 +80,19 @@ class ProdStageTransaction:
         self._transaction: Any = None
         #: set by every write through the stage's client (tables, removals, operations)
         self.wrote = False
+        #: the paths those writes changed: invisible to YQL until the stage commits
+        self.written: set[str] = set()
         #: the tables its write_table calls and operations wrote, less those it removed
+        #: (the cache asks for them: `tables_written`)
         self.tables: set[str] = set()
+        #: tables a YQL INSERT of the stage filled whole -> the staging table holding their
+        #: rows, which later queries of the stage read instead; every staging table kept so,
+        #: removed when the stage ends
+        self.yql_views: dict[str, str] = {}
+        self.views_kept: list[str] = []
+        #: table reads not read to their end, each in a nested transaction of its own
+        self._open_reads: list[Any] = []
+        self._reads_lock = threading.Lock()
         #: tables created outside the transaction for its appends: path -> node id
         self.created: dict[str, str] = {}
         self.client = StageClient(root, self)
@@ -104,7 +115,7 @@ class ProdStageTransaction:
                 self.root.open_transactions.add(self)
             return str(self._transaction.transaction_id)
 
-    def written(self) -> list[str]:
+    def tables_written(self) -> list[str]:
         """The tables this attempt wrote (its YQL queries' tables are not known here)."""
         return sorted(self.tables)
 
@@ -137,23 +148,56 @@ class ProdStageTransaction:
             self._commit()
             crash_point("prod: committed")
 
+    def track_read(self, stream: Any, started: bool) -> None:
+        with self._reads_lock:
+            if started:
+                self._open_reads.append(stream)
+            elif stream in self._open_reads:
+                self._open_reads.remove(stream)
+
+    def _close_reads(self) -> None:
+        """Close the reads the stage left open, ending their nested transactions."""
+        with self._reads_lock:
+            streams, self._open_reads = self._open_reads, []
+        for stream in streams:
+            try:
+                stream.close()
+            except Exception as error:  # noqa: BLE001 - the commit says if it mattered
+                log.debug("could not close a read of %s: %s", self.title, type(error).__name__)
+
     def _commit(self) -> None:
+        self._close_reads()
         try:
             with translated(self.root, f"commit {self.title}"):
                 self._transaction.commit()
         finally:
             self.root.open_transactions.discard(self)
+            self._remove_views()
+
+    def _remove_views(self) -> None:
+        """Remove the staging tables kept for later queries (they expire anyway)."""
+        views, self.views_kept, self.yql_views = self.views_kept, [], {}
+        if not views:
+            return
+        yt = self.root.new_yt()
+        for path in views:
+            try:
+                yt.remove(path, force=True)
+            except Exception as error:  # noqa: BLE001 - it expires within a day anyway
+                log.debug("could not remove %s: %s", path, type(error).__name__)
 
     def abort(self) -> None:
         transaction = self._transaction
         if transaction is None:
             return
         self.root.open_transactions.discard(self)
+        self._close_reads()
         try:
             transaction.abort()
         except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
             log.warning("could not abort the transaction of %s: %s", self.title,
                         type(error).__name__)
+        self._remove_views()
         self._remove_created()
 
     def _remove_created(self) -> None:

@@ -15,7 +15,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
-from yt_pipeline.yql_rules import append_refused, row_type_differs, truncated
+from yt_pipeline.yql_rules import (
+    append_refused,
+    own_writes_read,
+    own_writes_refused,
+    read_through,
+    row_type_differs,
+    truncated,
+)
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.stage_txn import outside_transaction
@@ -80,9 +87,10 @@ def _last_result(client: ProdClient, query_id: str, count: int) -> list[dict[str
                                                           format=json_format())]
 
 
-def _apply(client: ProdClient, staged: StagedInsert) -> None:
+def _apply(client: ProdClient, staged: StagedInsert) -> bool:
     """Put a staged INSERT's rows on its table, in the stage's transaction: a copy for
-    WITH TRUNCATE (or a new table), else an append that YQL itself would have allowed."""
+    WITH TRUNCATE (or a new table), else an append that YQL itself would have allowed.
+    True for a copy: the staging table then holds the table's rows as the stage sees them."""
     from yt.wrapper import TablePath
 
     yt = client.yt()
@@ -91,7 +99,7 @@ def _apply(client: ProdClient, staged: StagedInsert) -> None:
         if staged.truncate or not yt.exists(target):
             create_folder_of(yt, target)
             yt.copy(staged.staging, target, force=True)
-            return
+            return True
         table = [str(c["name"]) for c in yt.get(target + "/@schema") or []]
         written = [str(c["name"]) for c in yt.get(staged.staging + "/@schema") or []]
         if not table:
@@ -99,6 +107,7 @@ def _apply(client: ProdClient, staged: StagedInsert) -> None:
         if sorted(table) != sorted(written):
             raise _fail(client, row_type_differs(target, table, written))
         yt.concatenate([staged.staging], TablePath(target, append=True, client=yt))
+    return False
 
 
 def _remove_staging(client: ProdClient, staged: list[StagedInsert]) -> None:
@@ -121,14 +130,27 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
     cluster = query_cluster(client)
     folder = client.settings.yql_result_folder
     staged: list[StagedInsert] = []
+    kept: list[StagedInsert] = []
     if client.stages_writes:
         query, staged = stage_inserts(query, cluster, lambda: f"{folder}/{uuid.uuid4().hex}")
+        # A table an earlier INSERT of the stage filled whole is read from its staging
+        # table, which holds the same rows; anything else the stage wrote the query tracker
+        # cannot see, and the query is refused rather than answered with older rows. (The
+        # INSERT targets are staging tables now: what is left is what the query reads.)
+        query = read_through(query, client.yql_views())
+        stale = own_writes_read(query, client.written_paths())
+        if stale:
+            raise own_writes_refused(stale)
     try:
         rows = _run(client, query, cluster, pool, max_row_weight, bool(staged))
         for each in staged:
-            _apply(client, each)
+            whole = _apply(client, each)
+            client.wrote(each.target)
+            if whole:
+                client.keep_view(each.target, each.staging)
+                kept.append(each)
     finally:
-        _remove_staging(client, staged)
+        _remove_staging(client, [each for each in staged if each not in kept])
     return rows
 
 

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,12 +81,13 @@ def job_environment(python_bin: str, extra: dict[str, str], user_job: dict[str, 
 
 def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[str, bytes],
             stdin: bytes | None, env: dict[str, str], timeout_s: float,
-            output_tables: int = 1) -> JobResult:
+            output_tables: int = 1, executables: Collection[str] = ()) -> JobResult:
     with tempfile.TemporaryDirectory(prefix="fake-yt-job-") as sandbox:
         for name, data in files.items():
             target = Path(sandbox) / name
             target.write_bytes(data)
-            target.chmod(0o755)
+            # executable only when marked so (op_runner._files)
+            target.chmod(0o755 if name in executables else 0o644)
         env = dict(env, HOME=sandbox, TMPDIR=sandbox)
         command = str(user_job.get("command", ""))
         merged = bool(user_job.get("redirect_stdout_to_stderr"))

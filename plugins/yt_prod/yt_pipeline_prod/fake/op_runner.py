@@ -38,6 +38,7 @@ from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -85,7 +86,11 @@ class OperationRunner:
         self.tables: list[InputTable] = []
         #: the files of each user job (by id of its spec), read when the operation starts
         self.files: dict[int, dict[str, bytes]] = {}
+        #: the names among them that are executable in the sandbox (by id of its spec)
+        self.executables: dict[int, set[str]] = {}
         self.out_tx: str | None = None
+        #: the columns each output table's strict schema holds (None: any), by table index
+        self.output_columns: list[set[str] | None] = []
 
     def run(self) -> None:
         op = self.op
@@ -115,12 +120,26 @@ class OperationRunner:
         key = id(user_job)
         if key not in self.files:
             files = {}
+            executables = set()
             for item in _paths(user_job.get("file_paths")):
                 text, attributes = path_attributes(item)
                 path = self.cypress.resolve(split_path(text)[0], self.op.tx)
                 node = self.cypress.get_node(path, self.op.tx)
-                files[str(attributes.get("file_name") or path.rsplit("/", 1)[-1])] = node.data
+                name = str(attributes.get("file_name") or path.rsplit("/", 1)[-1])
+                if name in files:
+                    # the controller refuses two user files of one name while preparing
+                    # (TOperationControllerBase's user file checks in yt/yt/server/
+                    # controller_agent/controllers/operation_controller_detail.cpp)
+                    raise YtFakeError(f'Duplicate user file name "{name}" for {path}')
+                files[name] = node.data
+                # a file is executable in the sandbox only when its path or its node says so
+                # (`executable`, which ytsaurus-client's own upload sets from the local file's
+                # mode: upload_file_to_cache / smart_upload_file in yt/wrapper/file_commands.py)
+                flag = attributes.get("executable", node.attributes.get("executable"))
+                if flag:
+                    executables.add(name)
             self.files[key] = files
+            self.executables[key] = executables
         return self.files[key]
 
     def _prepare(self) -> list[tuple[str, dict[str, Any]]]:
@@ -146,6 +165,7 @@ class OperationRunner:
                 self.cypress.take_lock(path, self.out_tx,
                                        "shared" if attributes.get("append") else "exclusive")
                 found.append((path, attributes))
+                self.output_columns.append(strict_columns(node))
         return found
 
     def _end_output_transaction(self) -> None:
@@ -177,7 +197,8 @@ class OperationRunner:
                 chunks = plan_jobs("map", items, spec, spec.get("map_job_count"))
                 self.op.planned += len(chunks)
                 for cookie, chunk in enumerate(chunks):
-                    out = self._job("map", mapper, chunk, with_index, cookie, outputs=1)
+                    out = self._job("map", mapper, chunk, with_index, cookie, outputs=1,
+                                    intermediate=True)
                     intermediate.extend(out.get(0, []))
                 items = [(0, row) for row in intermediate]
             # One intermediate stream: the reducer sees table indexes only when asked for
@@ -210,8 +231,8 @@ class OperationRunner:
                 self._job("vanilla", task, None, False, cookie, outputs=0, task=str(task_name))
 
     def _job(self, job_type: str, user_job: dict[str, Any], items: list[Item] | None,
-             with_index: bool, cookie: int, outputs: int, task: str = ""
-             ) -> dict[int, list[dict[str, Any]]]:
+             with_index: bool, cookie: int, outputs: int, task: str = "",
+             intermediate: bool = False) -> dict[int, list[dict[str, Any]]]:
         files = self._files(user_job)
         vault = plain(self.op.spec.get("secure_vault")) or {}
         stringify = stringifies(user_job.get("format") or user_job.get("input_format"))
@@ -231,7 +252,16 @@ class OperationRunner:
             env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
                                   ids)
             result = run_job(job_id, job_type, user_job, files, stdin, env,
-                             self.state.job_timeout_s, output_tables=outputs)
+                             self.state.job_timeout_s, output_tables=outputs,
+                             executables=self.executables[id(user_job)])
+            if not result.failed and not intermediate:
+                # the job's table writer checks each row against its output table's schema,
+                # and a refused row fails the job (yql_tables.schema_violation)
+                for index, rows in result.outputs.items():
+                    refused = schema_violation(self.output_columns[index], rows)
+                    if refused:
+                        result.error = refused
+                        break
             self.op.jobs.append(result)
             if not result.failed:
                 return result.outputs

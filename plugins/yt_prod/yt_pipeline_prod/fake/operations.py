@@ -24,11 +24,85 @@ def _operation(state: FakeState, request: Request) -> FakeOperation:
     return op
 
 
+def _user_jobs(spec: Any) -> list[Any]:
+    jobs = [spec.get(name) for name in ("mapper", "reducer")]
+    jobs.extend((spec.get("tasks") or {}).values())
+    return [job for job in jobs if isinstance(job, dict)]
+
+
+def check_environment_names(spec: Any) -> None:
+    """Refuse a user job whose `environment` has a name of other characters than ASCII
+    letters, digits and `_`, as the scheduler does when it parses the spec (the TUserJobSpec
+    postprocessor in yt/yt/ytlib/scheduler/config.cpp calls ValidateEnvironmentVariableName,
+    yt/yt/ytlib/controller_agent/helpers.cpp), so start_operation fails."""
+    for job in _user_jobs(spec):
+        for name in (job.get("environment") or {}):
+            if not name or not all(c.isascii() and (c.isalnum() or c == "_")
+                                   for c in str(name)):
+                raise YtFakeError("Only alphanumeric characters and underscore are allowed "
+                                  "in environment variable names", name=str(name))
+
+
+#: the bounds of max_failed_job_count in the operation spec (TOperationSpecBase in
+#: yt/yt/ytlib/scheduler/config.cpp: GreaterThanOrEqual(0), LessThanOrEqual(10000))
+MAX_FAILED_JOB_COUNT = 10_000
+
+
+def check_spec_ranges(spec: Any) -> None:
+    """Refuse numbers the scheduler's spec parser refuses, as start_operation does."""
+    limit = spec.get("max_failed_job_count")
+    if limit is not None and not 0 <= int(limit) <= MAX_FAILED_JOB_COUNT:
+        raise YtFakeError(
+            "Error parsing operation spec: /max_failed_job_count: expected a value from 0 to "
+            f"{MAX_FAILED_JOB_COUNT}, found {int(limit)}")
+
+
+#: a user job's memory_limit when the spec gives none, and its bound (TUserJobSpec in
+#: yt/yt/ytlib/scheduler/config.cpp: Default(512_MB), GreaterThan(0), LessThanOrEqual(16_TB))
+DEFAULT_MEMORY_LIMIT = 512 * 1024**2
+MAX_MEMORY_LIMIT = 16 * 1024**4
+
+
+def _inside_sandbox(path: str) -> bool:
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and ".." not in parts
+
+
+def check_user_job(job: dict[str, Any]) -> None:
+    """The TUserJobSpec postprocessor's checks (yt/yt/ytlib/scheduler/config.cpp): memory
+    within bounds; tmpfs volumes inside the sandbox (relative, no `..`), together no larger
+    than memory_limit (tmpfs_path alone takes memory_limit as its size), and tmpfs_path and
+    tmpfs_size not given with tmpfs_volumes."""
+    memory = int(job.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
+    if not 0 < memory <= MAX_MEMORY_LIMIT:
+        raise YtFakeError(f"Error parsing operation spec: memory_limit {memory} is out of "
+                          f"range (0, {MAX_MEMORY_LIMIT}]")
+    volumes = list(job.get("tmpfs_volumes") or [])
+    if volumes and (job.get("tmpfs_size") or job.get("tmpfs_path")):
+        raise YtFakeError('Options "tmpfs_size" and "tmpfs_path" cannot be specified '
+                          'simultaneously with "tmpfs_volumes"')
+    if job.get("tmpfs_path"):
+        volumes.append({"path": job["tmpfs_path"], "size": job.get("tmpfs_size") or memory})
+    total = 0
+    for volume in volumes:
+        path = str(volume.get("path"))
+        if not _inside_sandbox(path):
+            raise YtFakeError(f"Tmpfs path {path} does not point inside the sandbox directory")
+        total += int(volume.get("size") or 0)
+    if total > memory:
+        raise YtFakeError("Total size of tmpfs volumes must be less than or equal to memory "
+                          "limit", tmpfs_size=total, memory_limit=memory)
+
+
 def cmd_start_operation(state: FakeState, request: Request) -> Any:
     kind = str(request.param("operation_type"))
     if kind not in TYPES:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
+    check_environment_names(plain(spec) or {})
+    check_spec_ranges(plain(spec) or {})
+    for user_job in _user_jobs(plain(spec) or {}):
+        check_user_job(user_job)
     tx = transaction_of(request)
     if tx:
         state.cypress.transaction(tx)  # a start that arrives after its transaction ended

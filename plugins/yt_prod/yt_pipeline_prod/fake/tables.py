@@ -13,6 +13,7 @@ from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, schema_violation, strict_columns
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -54,11 +55,18 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         node = cypress.get_node(path, tx)
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
+        refused = schema_violation(strict_columns(node), rows)
+        if refused:
+            raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
         write_rows(cypress, path, rows, append, tx)
+        # A write without `sorted_by` leaves the table unsorted, an append included: on a
+        # table of weak schema (what the fake models) GetTableUploadOptions in yt/yt/ytlib/
+        # table_client/helpers.cpp resets the key columns for both ("Old behaviour - reset
+        # key columns if there were any").
         if attributes.get("sorted_by"):
             set_attribute(cypress, path, "sorted_by",
                           [str(c) for c in attributes["sorted_by"]], tx, locked=True)
-        elif not append:
+        else:
             set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
 

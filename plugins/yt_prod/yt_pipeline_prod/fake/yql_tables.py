@@ -36,6 +36,34 @@ def schema_columns(node: Node) -> list[str]:
     return [str(column["name"]) for column in node.attributes.get("schema") or []]
 
 
+#: EErrorCode::SchemaViolation (yt/yt/client/table_client/public.h)
+SCHEMA_VIOLATION = 307
+
+
+def strict_columns(node: Node) -> set[str] | None:
+    """The columns a table with a strict schema (one a YQL write gave it) holds; None when
+    any column may be written (no schema, or a schema that is not strict)."""
+    schema = node.attributes.get("schema")
+    if not schema or not getattr(schema, "attributes", {}).get("strict", True):
+        return None
+    return set(schema_columns(node))
+
+
+def schema_violation(columns: set[str] | None, rows: list[dict[str, Any]]) -> str | None:
+    """What a cluster's table writer says of the first row with a column a strict schema
+    does not have, or None. A write keeps a table's strong schema, an overwrite too
+    (GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp), and the
+    chunk writer refuses such a column ("Unknown column %Qv in strict schema":
+    yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)."""
+    if columns is None:
+        return None
+    for row in rows:
+        for name in row:
+            if name not in columns:
+                return f'Unknown column "{name}" in strict schema'
+    return None
+
+
 def columns_for_read(node: Node, path: str, infer_rows: int | None) -> list[str]:
     """The columns YQL sees in the table, or the cluster's error."""
     declared = schema_columns(node)
