@@ -126,6 +126,14 @@ class BackendError(YtPipelineError):
     retryable = True
 
 
+class RefusedByCluster(BackendError):
+    """The cluster refused a request for a reason another attempt does not change (a
+    rejected token, access denied, an account over its quota, a row its table's schema
+    refuses): a stage's `retry` does not try again."""
+
+    retryable = False
+
+
 class NetworkError(BackendError):
     """The cluster could not be reached or the connection broke."""
 

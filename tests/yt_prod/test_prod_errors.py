@@ -244,3 +244,43 @@ def test_a_function_pipeline_with_a_config_file_reads_its_secrets_env(tmp_path, 
     assert "YT_PROXY is not set" not in done.stderr
     assert done.stderr.splitlines()[-1].startswith("error: check the YT proxy before the run: ")
     assert not (tmp_path / "step_ran").exists()
+
+
+@pytest.mark.parametrize("refusal", ["schema violation", "server error"])
+def test_a_stage_retries_what_may_pass_and_not_what_a_cluster_refuses(
+        make_pipeline, run_cli, monkeypatch, fake_yt, prod_client, refusal):
+    """A schema violation (code 307, "Unknown column ... in strict schema") comes back the
+    same however often it is sent: `retry` gives up at once. A server error may pass the
+    next time: it is tried again. The attempts are counted by the stage itself."""
+    from yt_pipeline_prod.testing import TEST_PROD_OPTIONS
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    prod_client.run_yql("INSERT INTO `//tmp/strict` WITH TRUNCATE SELECT 7 AS id")
+    row = "{'id': 1, 'name': 'x'}" if refusal == "schema violation" else "{'id': 1}"
+    stage = ("from pathlib import Path\n\nfrom yt_pipeline import BaseStage\n\n"
+             "class S(BaseStage):\n"
+             "    def run(self, debug):\n"
+             "        tries = Path(self.context.pipeline_dir) / 'tries'\n"
+             "        tries.write_text(tries.read_text() + 'x' if tries.exists() else 'x')\n"
+             f"        self.deps.yt_client.write_table('//tmp/strict', [{row}])\n"
+             "        return debug\n")
+    root = make_pipeline(
+        {"configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+         "stages/s/stage.py": stage,
+         "stages/s/config.yaml": "retry: {max_attempts: 3, backoff_s: 0}\n"},
+        config={"pipeline": {"mode": "prod", "prod": TEST_PROD_OPTIONS},
+                "stages": {"enabled_stages": ["s"]}})
+    if refusal == "server error":
+        fake_yt.faults.fail_next("write_table", status=500)
+    result = run_cli("run", root)
+    tries = (root / "tries").read_text()
+    if refusal == "schema violation":
+        assert result.exit_code == 1
+        assert 'Unknown column "name" in strict schema' in result.stderr
+        assert tries == "x" and "retrying" not in result.stderr
+        assert fake_yt.rows("//tmp/strict") == [{"id": 7}]
+    else:
+        assert result.exit_code == 0, result.output
+        assert tries == "xx" and "attempt 1 of 3 failed" in result.stderr
+        assert fake_yt.rows("//tmp/strict") == [{"id": 1}]

@@ -11,9 +11,20 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from yt_pipeline.errors import BackendError, NetworkError, TableNotFound, YtPipelineError
+from yt_pipeline.errors import (
+    BackendError,
+    NetworkError,
+    RefusedByCluster,
+    TableNotFound,
+    YtPipelineError,
+)
 
 MASK = "***"
+#: YT error codes no retry can change (yt/common.py of ytsaurus-client names the first
+#: three: is_authentication_error, is_access_denied, is_account_limit_exceeded; 307 is the
+#: table client's SchemaViolation, "Unknown column ... in strict schema"): a stage's
+#: `retry` gives up at once instead of repeating the refusal
+PERMANENT_CODES = (900, 901, 902, 307)
 MAX_MESSAGE = 600
 
 
@@ -73,12 +84,19 @@ def convert(error: BaseException, action: str, path: str | None, proxy: str,
         return NetworkError(scrub(text, secrets))
     if isinstance(error, YtTokenError) or getattr(error, "code", None) == 900:
         text = f"{where}: the YT proxy {proxy} rejected the token; check YT_TOKEN"
-        return BackendError(scrub(text, secrets))
+        return RefusedByCluster(scrub(text, secrets))
     if path and is_resolve_error(error) and not missing_ok:
         return TableNotFound(path)
     if isinstance(error, YtError):
-        return BackendError(scrub(f"{where}: {summary(error)}", secrets))
+        kind = RefusedByCluster if is_permanent(error) else BackendError
+        return kind(scrub(f"{where}: {summary(error)}", secrets))
     return error
+
+
+def is_permanent(error: BaseException) -> bool:
+    """True for a YT error (or one of its inner errors) that no retry can change."""
+    contains = getattr(error, "contains_code", None)
+    return callable(contains) and any(contains(code) for code in PERMANENT_CODES)
 
 
 @contextmanager
