@@ -3,7 +3,8 @@
 `.runs/<mode>.lock` is created exclusively and holds the owner's pid, host, run id and start
 time. A second run refuses with `PipelineLocked` naming the first. A lock left by a process
 that is gone is stale and taken over, with a warning naming it. On the lock's own host, gone
-means: no process has that pid; or the pid now belongs to a process younger than the lock
+means: no process has that pid, or only a zombie (killed, its parent has not waited for
+it yet); or the pid now belongs to a process younger than the lock
 (pids are reused, after a container restart even by this very process); or the file never got
 its content (its writer died between creating and filling it) and is older than a moment.
 Locks of other hosts are never judged: only their own host can tell.
@@ -41,13 +42,27 @@ def lock_path(folder: Path, state_name: str) -> Path:
 
 
 def pid_alive(pid: int) -> bool:
+    """True while process `pid` runs. A zombie (killed, not yet reaped by its parent: a
+    script that started the run and has not waited for it, a container without an init)
+    still answers kill(pid, 0), but will never release its lock: it counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+        pass
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc here, or gone this instant (then the next look tells)
+    try:  # the command name (field 2) may hold spaces and parentheses: read after its end
+        return stat[stat.rindex(")") + 2] in "ZX"
+    except (ValueError, IndexError):
+        return False
 
 
 def _mtime(path: Path) -> float | None:
