@@ -287,3 +287,51 @@ def test_every_operation_killed_at_random_times_resumes_to_exact_rows(tmp_path, 
         finish(process)
         resume(root, f"timed trial {trial} ({sig.name})")
         shutil.rmtree(root)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Processes of a process group (the driver's session): its jobs, DuckDB aside."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] not in "ZX":
+            members.append(int(entry))
+    return members
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_job_killed_at_random_fails_its_stage_alone_and_resume_gives_exact_rows(
+        tmp_path, reference):
+    """SIGKILL of one job process (not the driver), as the OOM killer would: its operation
+    fails, the stage leaves its tables as they were, `--resume` gives the rows of one run."""
+    rng = random.Random(20261203_7)
+    template = make(tmp_path / "template")
+    killed_jobs = 0
+    for trial in range(max(4, TRIALS // 4)):
+        root = tmp_path / f"t{trial}"
+        shutil.copytree(template, root)
+        process = start(command(root))
+        deadline = time.monotonic() + rng.uniform(0.3, reference["elapsed"])
+        victim = None
+        while victim is None and process.poll() is None and time.monotonic() < deadline + 5:
+            jobs = [pid for pid in _group_members(process.pid) if pid != process.pid]
+            if jobs and time.monotonic() >= deadline:
+                victim = rng.choice(jobs)
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                    killed_jobs += 1
+                except ProcessLookupError:
+                    victim = None
+            time.sleep(0.01)
+        code, out = finish(process)
+        assert code in (0, 1), f"trial {trial}: {out[-2000:]}"
+        resume(root, f"job-kill trial {trial} (run exit {code})")
+        shutil.rmtree(root)
+    assert killed_jobs >= 2
