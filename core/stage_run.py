@@ -9,8 +9,10 @@ lifecycle hooks, so a plugin's hook never runs in a worker thread nor fails a st
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
@@ -65,6 +67,46 @@ class Event(NamedTuple):
     payload: Any = None
 
 
+class RunInterrupted(BaseException):
+    """A stage finished after its run was interrupted (Ctrl-C, sys.exit in the run's
+    thread): its writes are dropped, as a kill would have dropped them. A BaseException, so
+    no retry policy takes it for a failure to try again."""
+
+
+class CommitGate:
+    """Stages commit through the gate; an interrupted run closes it before it lets go of
+    the run lock. The run's worker threads are daemons that go on with the stages they
+    had begun (a thread cannot be stopped): without the gate they committed after the lock
+    was released, and a `--resume` started meanwhile (in a notebook, the next cell) ran the
+    same stages again, every appended row twice. Closing waits for the commits under way;
+    a later one is refused and its transaction aborted."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._committing = 0
+        self.closed = False
+
+    @contextmanager
+    def passing(self, stage: str) -> Iterator[None]:
+        with self._cond:
+            if self.closed:
+                raise RunInterrupted(f"stage {stage} finished after the run was interrupted: "
+                                     "its writes are dropped; --resume runs it again")
+            self._committing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._committing -= 1
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            while self._committing:
+                self._cond.wait()
+
+
 class RunContext(msgspec.Struct):
     """What every unit of one run shares."""
 
@@ -78,6 +120,7 @@ class RunContext(msgspec.Struct):
     post: Callable[[Event], None] = lambda event: None
     force: bool = False
     refresh: frozenset[str] = msgspec.field(default_factory=frozenset)
+    gate: CommitGate = msgspec.field(default_factory=CommitGate)
 
 
 def merge_debug(deps: tuple[str, ...], outputs: dict[str, Debug]) -> Debug:
@@ -188,7 +231,11 @@ class _Attempts:
             txn.abort()
             raise
         try:
-            record = commit_stage(ctx.journal, txn, self.name, entry)
+            with ctx.gate.passing(self.name):
+                record = commit_stage(ctx.journal, txn, self.name, entry)
+        except RunInterrupted:
+            txn.abort()
+            raise
         except CommitIncomplete as unfinished:
             return self.finish(SUCCESS, debug_out, entry=entry, commit_error=unfinished)
         return self.finish(SUCCESS, debug_out, entry=entry, record=record)
