@@ -53,6 +53,8 @@ class OperationRun(msgspec.Struct):
     phase_jobs: dict[str, int] = msgspec.field(default_factory=dict)
     _code: JobCode | None = None
     _forms: list[str] | None = None
+    #: the input tables' files as the operation found them (table_ops.inputs)
+    _inputs: list[Path] | None = None
 
     @property
     def job_count(self) -> int:
