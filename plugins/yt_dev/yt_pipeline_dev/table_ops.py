@@ -55,6 +55,7 @@ def _inputs(op: OperationRun) -> list[Path]:
             except OSError:  # no hard links here: a copy is a snapshot too
                 shutil.copyfile(live, held)
             snapshot.append(held)
+            op._snapshot_of[held] = live
         op._inputs = snapshot
     return op._inputs
 
