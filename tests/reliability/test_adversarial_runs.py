@@ -164,3 +164,71 @@ def test_the_lock_of_a_killed_run_its_parent_has_not_reaped_is_taken_over(tmp_pa
     assert "taking over the stale run lock" in out
     assert finish(first)[0] == -signal.SIGKILL
     check_ops(root, "resumed over a zombie's lock")
+
+
+GATED_APPEND = """
+import os, time
+from pathlib import Path
+from yt_pipeline import BaseStage
+
+
+class Gated(BaseStage):
+    def run(self, debug):
+        gate = Path(self.context.pipeline_dir) / f"{self.name}.gate"
+        while not gate.exists():
+            time.sleep(0.01)
+        self.deps.yt_client.write_table("//g/acc", ({"stage": self.name, "i": i}
+                                                    for i in range(50)), append=True)
+        return debug
+"""
+
+
+def test_cache_clear_while_a_run_goes_never_makes_a_stage_run_twice(tmp_path, monkeypatch):
+    """`yt-pipeline cache clear` rewrote both state files from what it read, with no lock:
+    a stage that succeeded in between lost its SUCCESS, and after a kill of the run,
+    `--resume` ran it (and its append) again."""
+    import json
+
+    from yt_pipeline.state import StateStore
+    from yt_pipeline.testing import invoke_cli
+
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a, b]}\n",
+        "stages/a/stage.py": GATED_APPEND,
+        "stages/b/stage.py": GATED_APPEND,
+    })
+    run = start(command(root))
+    try:
+        deadline = time.monotonic() + 60
+        while not (root / "state.dev.yml").exists():  # the run has begun: a waits
+            assert time.monotonic() < deadline and run.poll() is None
+            time.sleep(0.01)
+        original = StateStore.forget_fingerprints
+
+        def forget_while_a_commits(self, names=None):
+            # cache clear has read the state; now stage a succeeds and the run records it
+            (root / "a.gate").write_text("")
+            while "a: SUCCESS" not in (root / "state.dev.yml").read_text():
+                assert time.monotonic() < deadline and run.poll() is None
+                time.sleep(0.01)
+            return original(self, names)
+
+        monkeypatch.setattr(StateStore, "forget_fingerprints", forget_while_a_commits)
+        cleared = invoke_cli("cache", "clear", root)
+        if cleared.exit_code == 0:  # it wrote what it had read
+            (root / "a.gate").write_text("")
+        else:
+            assert "is already being run" in cleared.stderr, cleared.stderr
+            (root / "a.gate").write_text("")
+            while "a: SUCCESS" not in (root / "state.dev.yml").read_text():
+                assert time.monotonic() < deadline and run.poll() is None
+                time.sleep(0.01)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # while b waits
+        finish(run)
+    (root / "b.gate").write_text("")
+    code, out = finish(start(command(root, "--resume")))
+    assert code == 0, out[-2000:]
+    rows = Counter((root / ".dev/g/acc.jsonl").read_text().splitlines())
+    assert rows == Counter(json.dumps({"stage": s, "i": i}, separators=(",", ":"))
+                           for s in "ab" for i in range(50))
