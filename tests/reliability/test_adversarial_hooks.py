@@ -4,6 +4,7 @@ parallel stages (`workers: 2`) run every kind of operation and append: the run e
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import threading
@@ -17,7 +18,7 @@ from test_adversarial_ops import check, make
 
 from yt_pipeline import hookimpl
 
-TRIALS = 15
+TRIALS = int(os.environ.get("YTP_ADV_HOOK_TRIALS", "15"))
 
 
 class RaisesAt:

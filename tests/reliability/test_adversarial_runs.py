@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -232,3 +233,55 @@ def test_cache_clear_while_a_run_goes_never_makes_a_stage_run_twice(tmp_path, mo
     rows = Counter((root / ".dev/g/acc.jsonl").read_text().splitlines())
     assert rows == Counter(json.dumps({"stage": s, "i": i}, separators=(",", ":"))
                            for s in "ab" for i in range(50))
+
+
+def test_two_runs_taking_over_one_stale_lock_while_a_third_starts_never_both_hold_it(
+        tmp_path, monkeypatch):
+    """Runs B and C find the lock of a killed run; B takes it over and holds the lock. C,
+    a moment behind, moved B's lock aside to check it, found it was not the stale one and
+    went to put it back: a run D starting in that moment took the free name, C's putting
+    back failed in silence, and B and D both held the lock (two runs at once)."""
+    import json
+    import socket
+
+    from yt_pipeline import lock as lock_module
+    from yt_pipeline.errors import PipelineLocked
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    path = lock_module.lock_path(tmp_path, "dev")
+    path.parent.mkdir(parents=True)
+    dead = {"pid": gone.pid, "host": socket.gethostname(), "run_id": "dead", "started_at": 0}
+    path.write_text(json.dumps(dead))
+    c = lock_module.RunLock(tmp_path, "dev", "run-c")
+    stale = c._read_other()
+    assert c._stale(stale)
+    b = lock_module.RunLock(tmp_path, "dev", "run-b").acquire()  # B takes it over first
+    holders = [b]
+    real = {name: getattr(os, name) for name in ("rename", "unlink")}
+
+    def then_d_starts(name):
+        def call(*args, **kwargs):
+            real[name](*args, **kwargs)
+            for each, function in real.items():  # D itself runs unhindered
+                monkeypatch.setattr(lock_module.os, each, function)
+            try:
+                holders.append(lock_module.RunLock(tmp_path, "dev", "run-d").acquire())
+            except PipelineLocked:
+                pass
+        return call
+
+    for name in real:  # D starts right after the first move or removal C makes
+        monkeypatch.setattr(lock_module.os, name, then_d_starts(name))
+    try:
+        c._take_over(stale)  # C acts on what it judged a moment ago
+    finally:
+        for name, function in real.items():
+            monkeypatch.setattr(lock_module.os, name, function)
+    try:
+        holders.append(c.acquire())
+    except PipelineLocked:
+        pass
+    owner = json.loads(path.read_text())
+    assert [h.run_id for h in holders] == ["run-b"], "two runs hold the lock"
+    assert owner["run_id"] == "run-b"
