@@ -27,7 +27,7 @@ from test_adversarial_ops import make as make_ops
 
 from yt_pipeline.testing import write_pipeline
 
-TRIALS = int(os.environ.get("YTP_ADV_RUN_TRIALS", "12"))
+TRIALS = int(os.environ.get("YTP_ADV_RUN_TRIALS", "6"))
 
 
 @pytest.fixture(scope="module")
