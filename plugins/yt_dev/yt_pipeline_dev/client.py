@@ -136,12 +136,17 @@ class DevClient(YqlRequests):
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one."""
         if self.txn is not None:
-            current = self.visible_file(path)
-            # a table keeps the schema YQL gave it through later writes, as on a cluster
-            kept = schema_of(self.root, current)
-            with self.txn.writing(normal(path), append, current if append else None) as tmp:
-                yield tmp
-            keep_schema(self.root, kept, self.visible_file(path))
+            # one write of a table at a time in a transaction: two threads of a stage
+            # (parallel_map) appending to one table each copied the same staged version,
+            # and the second's rename dropped the first's rows
+            with self.txn.table_guard(normal(path)):
+                current = self.visible_file(path)
+                # a table keeps the schema YQL gave it through later writes, as on a cluster
+                kept = schema_of(self.root, current)
+                with self.txn.writing(normal(path), append,
+                                      current if append else None) as tmp:
+                    yield tmp
+                keep_schema(self.root, kept, self.visible_file(path))
             return
         with TableLocks(self.root, [normal(path)]):
             settle(self.root, normal(path))

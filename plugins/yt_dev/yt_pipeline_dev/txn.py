@@ -46,6 +46,7 @@ class DevTransaction:
         self._locks: TableLocks | None = None
         self._token: dict[str, Any] | None = None
         self.client: Any = None
+        self._table_guards: dict[str, threading.RLock] = {}
 
     @property
     def dir(self) -> Path:
@@ -68,6 +69,15 @@ class DevTransaction:
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
 
     # -- staging ------------------------------------------------------------------------
+    @contextmanager
+    def table_guard(self, path: str) -> Iterator[None]:
+        """Held by a write of table `path` from reading the version it starts from to
+        staging the new one: the stage's threads write a table one at a time."""
+        with self.lock:
+            guard = self._table_guards.setdefault(path, threading.RLock())
+        with guard:
+            yield
+
     @contextmanager
     def writing(self, path: str, append: bool, source: Path | None) -> Iterator[Path]:
         """A temporary file that becomes the staged table `path` when the block ends well;
