@@ -289,9 +289,9 @@ def test_every_operation_killed_at_random_times_resumes_to_exact_rows(tmp_path, 
         shutil.rmtree(root)
 
 
-def _group_members(pgid: int) -> list[int]:
-    """Processes of a process group (the driver's session): its jobs, DuckDB aside."""
-    members = []
+def _descendants(root_pid: int) -> list[int]:
+    """The live processes under `root_pid` (its jobs run in sessions of their own)."""
+    parents = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -300,9 +300,15 @@ def _group_members(pgid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid and fields[0] not in "ZX":
-            members.append(int(entry))
-    return members
+        if fields[0] not in "ZX":
+            parents[int(entry)] = int(fields[1])
+    found, frontier = [], [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
 
 
 @pytest.mark.slow
@@ -318,20 +324,22 @@ def test_a_job_killed_at_random_fails_its_stage_alone_and_resume_gives_exact_row
         root = tmp_path / f"t{trial}"
         shutil.copytree(template, root)
         process = start(command(root))
-        deadline = time.monotonic() + rng.uniform(0.3, reference["elapsed"])
-        victim = None
-        while victim is None and process.poll() is None and time.monotonic() < deadline + 5:
-            jobs = [pid for pid in _group_members(process.pid) if pid != process.pid]
-            if jobs and time.monotonic() >= deadline:
-                victim = rng.choice(jobs)
+        # the n-th time jobs are seen running, one of them is killed
+        wanted, seen = rng.randint(1, 12), 0
+        deadline = time.monotonic() + 10 * reference["elapsed"]
+        while process.poll() is None and time.monotonic() < deadline:
+            jobs = _descendants(process.pid)
+            seen += bool(jobs)
+            if jobs and seen >= wanted:
                 try:
-                    os.kill(victim, signal.SIGKILL)
+                    os.kill(rng.choice(jobs), signal.SIGKILL)
                     killed_jobs += 1
+                    break
                 except ProcessLookupError:
-                    victim = None
+                    pass
             time.sleep(0.01)
         code, out = finish(process)
         assert code in (0, 1), f"trial {trial}: {out[-2000:]}"
         resume(root, f"job-kill trial {trial} (run exit {code})")
         shutil.rmtree(root)
-    assert killed_jobs >= 2
+    assert killed_jobs >= 1
