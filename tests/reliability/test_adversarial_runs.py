@@ -285,3 +285,40 @@ def test_two_runs_taking_over_one_stale_lock_while_a_third_starts_never_both_hol
     owner = json.loads(path.read_text())
     assert [h.run_id for h in holders] == ["run-b"], "two runs hold the lock"
     assert owner["run_id"] == "run-b"
+
+
+def test_a_damaged_commit_record_stops_the_resume_instead_of_appending_again(tmp_path):
+    """A commit record that no longer reads (cut short by hand, or by a machine crash
+    before dev's unforced writes reached the disk) was skipped as "not ours": its stage's
+    tables were committed from it all the same, the state never learnt of the stage, and
+    --resume ran it (and its append) again."""
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a]}\n",
+        "stages/a/stage.py": (
+            "from yt_pipeline import BaseStage\n\n\nclass A(BaseStage):\n"
+            "    def run(self, debug):\n"
+            "        self.deps.yt_client.write_table('//j/acc', ({'i': i} for i in range(10)),"
+            " append=True)\n        return debug\n"),
+    })
+    counted = tmp_path / "points"
+    finish(start(command(root), env={"YTP_CRASH_COUNT": str(counted)}))
+    point = crash_points(counted).index("journal: after the commit record") + 1
+    shutil.rmtree(root / ".dev")
+    shutil.rmtree(root / ".runs")
+    for state in root.glob("state.*"):
+        state.unlink()
+    code, _ = finish(start(command(root), env={"YTP_CRASH_AT": str(point)}))
+    assert code == -signal.SIGKILL
+    record = next((root / ".runs/journal.dev").glob("*.json"))
+    record.write_bytes(record.read_bytes()[:40])
+    code, out = finish(start(command(root, "--resume")))
+    assert code == 1 and "is damaged" in out, out[-2000:]
+    # as the message says: the rows are not in the table yet, so the stage is left to run
+    # again once the record is removed
+    table = root / ".dev/j/acc.jsonl"
+    assert not table.exists() or table.read_text() == ""
+    record.unlink()
+    code, out = finish(start(command(root, "--resume")))
+    assert code == 0, out[-2000:]
+    assert Counter(table.read_text().splitlines()) == Counter(
+        f'{{"i":{i}}}' for i in range(10))
