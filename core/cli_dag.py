@@ -149,18 +149,24 @@ def cache_clear(pipeline_dir: Path, config_file: Path | None, overrides: tuple[s
                 stages: tuple[str, ...]) -> None:
     """Forget cache fingerprints, so cached stages run again next time."""
     from yt_pipeline.graph import unknown_stage
+    from yt_pipeline.lock import RunLock
+    from yt_pipeline.records import new_run_id
     from yt_pipeline.state import StateStore
 
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     config = pipeline.config
     folder = config.pipeline_dir
-    store = StateStore.existing(folder, config.mode)
-    known = list(dict.fromkeys([*pipeline.stage_order(), *store.statuses]))
-    for name in stages:
-        if name not in known:
-            raise unknown_stage(name, known, "--stage")
-    count = store.forget_fingerprints(stages or None)
-    store.write()
+    # under the run lock, as a run: the state files are rewritten from what is read here,
+    # and a run going on meanwhile would lose what it recorded in between (a stage that
+    # succeeded would run, and append, again on --resume)
+    with RunLock(folder, config.mode, new_run_id()):
+        store = StateStore.existing(folder, config.mode)
+        known = list(dict.fromkeys([*pipeline.stage_order(), *store.statuses]))
+        for name in stages:
+            if name not in known:
+                raise unknown_stage(name, known, "--stage")
+        count = store.forget_fingerprints(stages or None)
+        store.write()
     click.echo(f"cleared {count} cache fingerprint(s) in {folder} (mode {config.mode})")
 
 

@@ -21,10 +21,15 @@ from typing import Any
 import msgspec
 
 from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.yamlio import durable_mode, write_file_atomic
 
 RUNS_DIR = ".runs"
 _numbers = itertools.count(1)
+
+
+class DamagedRecord(YtPipelineError):
+    """A commit record that cannot be read: the run refuses rather than guess."""
 
 
 class Record(msgspec.Struct):
@@ -62,9 +67,21 @@ class Journal:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except FileNotFoundError:
                 continue
-            except ValueError:
-                # write_file_atomic renames whole files: a broken record was not ours
-                continue
+            except (ValueError, UnicodeDecodeError):
+                data = None
+            if not (isinstance(data, dict) and isinstance(data.get("stage"), str)
+                    and isinstance(data.get("entry"), dict)):
+                # A record is written whole and renamed into place: one that does not read
+                # was damaged since (by hand, or a machine crash before dev's unforced
+                # writes reached the disk). Its stage's tables are committed, or are
+                # made so from it; skipped, the stage would run and append again.
+                raise DamagedRecord(
+                    f"commit record {path} is damaged: a stage committed its tables with "
+                    "it, and which one cannot be read. Find the stage in the log of the "
+                    f"run that wrote it ({RUNS_DIR}/<run id>.log, the run that ended "
+                    "unfinished); if its tables hold its rows, set it to SUCCESS in the "
+                    "state file, else leave it (it runs again); then remove the record"
+                )
             found.append(Record(path, data["stage"], data["entry"], data.get("token")))
         return found
 

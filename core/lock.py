@@ -3,7 +3,8 @@
 `.runs/<mode>.lock` is created exclusively and holds the owner's pid, host, run id and start
 time. A second run refuses with `PipelineLocked` naming the first. A lock left by a process
 that is gone is stale and taken over, with a warning naming it. On the lock's own host, gone
-means: no process has that pid; or the pid now belongs to a process younger than the lock
+means: no process has that pid, or only a zombie (killed, its parent has not waited for
+it yet); or the pid now belongs to a process younger than the lock
 (pids are reused, after a container restart even by this very process); or the file never got
 its content (its writer died between creating and filling it) and is older than a moment.
 Locks of other hosts are never judged: only their own host can tell.
@@ -11,6 +12,7 @@ Locks of other hosts are never judged: only their own host can tell.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -41,13 +43,27 @@ def lock_path(folder: Path, state_name: str) -> Path:
 
 
 def pid_alive(pid: int) -> bool:
+    """True while process `pid` runs. A zombie (killed, not yet reaped by its parent: a
+    script that started the run and has not waited for it, a container without an init)
+    still answers kill(pid, 0), but will never release its lock: it counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+        pass
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc here, or gone this instant (then the next look tells)
+    try:  # the command name (field 2) may hold spaces and parentheses: read after its end
+        return stat[stat.rindex(")") + 2] in "ZX"
+    except (ValueError, IndexError):
+        return False
 
 
 def _mtime(path: Path) -> float | None:
@@ -154,29 +170,26 @@ class RunLock:
                 and started > lock_time + START_SLACK_S)
 
     def _take_over(self, stale: dict[str, Any] | None) -> None:
+        """Remove the stale lock judged a moment ago, if it is still that one. Every
+        take-over goes through one flock (`<lock>.takeover`): under it, the lock read again
+        and found the same can only be removed by this process (its owner is gone, and
+        the others who judged it stale wait for the flock), so a lock another run took
+        meanwhile is never touched. (The lock was once moved aside to be checked and put
+        back: a run starting in that moment took the free name, the putting back failed,
+        and two runs held the lock.)"""
         if stale is not None:
             log.warning("taking over the stale run lock %s: %s", self.path, self._owner_text(stale))
-        # Move the stale lock aside first: if another process replaced it meanwhile, what we
-        # moved is theirs, and it goes back.
-        aside = self.path.with_name(f"{self.path.name}.{os.getpid()}.stale")
+        guard = self.path.with_name(f"{self.path.name}.takeover")
+        fd = os.open(guard, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            os.rename(self.path, aside)
-        except FileNotFoundError:
-            return
-        try:
-            moved = json.loads(aside.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            moved = None
-        if stale is not None and "unfinished_since" in stale:
-            same = not isinstance(moved, dict) and _mtime(aside) == stale["unfinished_since"]
-        else:
-            same = moved == stale
-        if stale is not None and not same:
-            try:
-                os.link(aside, self.path)
-            except OSError:
-                pass
-        aside.unlink(missing_ok=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if stale is not None and self._read_other() == stale:
+                try:
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
+        finally:
+            os.close(fd)  # releases the flock
 
     def _owner_text(self, other: dict[str, Any]) -> str:
         if "unfinished_since" in other:

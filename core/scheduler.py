@@ -4,8 +4,10 @@ Workers only run stages (`stage_run.run_unit`) and post events; everything else 
 in the scheduler's thread, in the order events arrive: the lifecycle hooks, the run's book,
 what to submit next. A failed stage stops what depends on it; independent branches go on,
 so a --resume has less left to do. A plugin's hook that fails ends the run: nothing new is
-submitted, the stages already running finish and commit as usual. The state files are
-written in batches (`SAVE_EVERY_S`).
+submitted, the stages already running finish and commit as usual. Ctrl-C (or sys.exit) in
+the scheduler's thread ends the run at once: the stages still running in the workers may
+no longer commit (`stage_run.CommitGate`), so nothing changes after the run lock is
+released. The state files are written in batches (`SAVE_EVERY_S`).
 """
 
 from __future__ import annotations
@@ -46,10 +48,12 @@ class Scheduler:
         self.blocked: dict[str, str] = {}
         self.submitted: set[str] = set()
         self.active = 0
+        #: the run was interrupted: a worker starts no other stage
+        self.stopping = False
         ctx.post = self.events.put
 
     def work(self) -> None:
-        while (name := self.tasks.get()) is not None:
+        while (name := self.tasks.get()) is not None and not self.stopping:
             try:
                 done = run_unit(self.ctx, self.units[name])
             except BaseException as exc:  # noqa: BLE001 - the scheduler must hear of every stage
@@ -68,16 +72,27 @@ class Scheduler:
             if name in self.plan.to_run and self.waiting[name] == 0:
                 self._maybe_submit(name)
         unsaved = 0.0  # when the oldest outcome not yet in the state files came
-        while self.active:
-            wait = None if not unsaved else max(0.0, unsaved + SAVE_EVERY_S - time.monotonic())
-            batch = self._next_batch(wait)
-            for event in batch:
-                self.handle(event)
-            if not unsaved and any(event.kind == "done" for event in batch):
-                unsaved = time.monotonic()
-            if unsaved and (not batch or time.monotonic() - unsaved >= SAVE_EVERY_S):
-                self.book.flush()
-                unsaved = 0.0
+        try:
+            while self.active:
+                wait = (None if not unsaved
+                        else max(0.0, unsaved + SAVE_EVERY_S - time.monotonic()))
+                batch = self._next_batch(wait)
+                for event in batch:
+                    self.handle(event)
+                if not unsaved and any(event.kind == "done" for event in batch):
+                    unsaved = time.monotonic()
+                if unsaved and (not batch or time.monotonic() - unsaved >= SAVE_EVERY_S):
+                    self.book.flush()
+                    unsaved = 0.0
+        except BaseException:
+            # Ctrl-C or sys.exit here: the workers go on with their stages, but none may
+            # commit once the run lets go of its lock (stage_run.CommitGate), nor start
+            # another stage
+            self.stopping = True
+            for _ in threads:
+                self.tasks.put(None)
+            self.ctx.gate.close()
+            raise
         for _ in threads:
             self.tasks.put(None)
         self._note_not_run()

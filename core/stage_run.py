@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
@@ -81,8 +82,11 @@ class StartSignal:
         self._refusal = refusal
         self._answered.set()
 
-    def wait(self) -> str | None:
-        self._answered.wait()
+    def wait(self, gate: CommitGate) -> str | None:
+        # an interrupted run's scheduler answers no more: the gate, closed then, says so
+        while not self._answered.wait(0.2):
+            if gate.closed:
+                return "not run: the run was interrupted"
         return self._refusal
 
 
@@ -90,6 +94,46 @@ def _no_scheduler(event: Event) -> None:
     """Where nobody calls hooks (a unit run on its own), a `before` is answered at once."""
     if event.kind == "before":
         event.payload.answer()
+
+
+class RunInterrupted(BaseException):
+    """A stage finished after its run was interrupted (Ctrl-C, sys.exit in the run's
+    thread): its writes are dropped, as a kill would have dropped them. A BaseException, so
+    no retry policy takes it for a failure to try again."""
+
+
+class CommitGate:
+    """Stages commit through the gate; an interrupted run closes it before it lets go of
+    the run lock. The run's worker threads are daemons that go on with the stages they
+    had begun (a thread cannot be stopped): without the gate they committed after the lock
+    was released, and a `--resume` started meanwhile (in a notebook, the next cell) ran the
+    same stages again, every appended row twice. Closing waits for the commits under way;
+    a later one is refused and its transaction aborted."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._committing = 0
+        self.closed = False
+
+    @contextmanager
+    def passing(self, stage: str) -> Iterator[None]:
+        with self._cond:
+            if self.closed:
+                raise RunInterrupted(f"stage {stage} finished after the run was interrupted: "
+                                     "its writes are dropped; --resume runs it again")
+            self._committing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._committing -= 1
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            while self._committing:
+                self._cond.wait()
 
 
 class RunContext(msgspec.Struct):
@@ -105,6 +149,7 @@ class RunContext(msgspec.Struct):
     post: Callable[[Event], None] = _no_scheduler
     force: bool = False
     refresh: frozenset[str] = msgspec.field(default_factory=frozenset)
+    gate: CommitGate = msgspec.field(default_factory=CommitGate)
 
 
 def merge_debug(deps: tuple[str, ...], outputs: dict[str, Debug]) -> Debug:
@@ -188,7 +233,7 @@ class _Attempts:
             return self.failed(exc)
         start = StartSignal()
         ctx.post(Event("before", self.name, start))
-        refusal = start.wait()
+        refusal = start.wait(ctx.gate)
         if refusal is not None:
             return UnitRun.not_run(self.name, refusal)
         while True:
@@ -221,7 +266,11 @@ class _Attempts:
             txn.abort()
             raise
         try:
-            record = commit_stage(ctx.journal, txn, self.name, entry)
+            with ctx.gate.passing(self.name):
+                record = commit_stage(ctx.journal, txn, self.name, entry)
+        except RunInterrupted:
+            txn.abort()
+            raise
         except CommitIncomplete as unfinished:
             return self.finish(SUCCESS, debug_out, entry=entry, commit_error=unfinished)
         return self.finish(SUCCESS, debug_out, entry=entry, record=record)

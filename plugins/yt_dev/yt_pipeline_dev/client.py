@@ -142,18 +142,23 @@ class DevClient(YqlRequests):
         (`schema_checked`) rows with a column that schema lacks are refused, as a cluster's
         table writer refuses them; a YQL INSERT, which gives the schema, is not checked."""
         if self.txn is not None:
-            current = self.visible_file(path)
-            kept = schema_of(self.root, current)
-            with self.txn.writing(normal(path), append, current if append else None) as tmp:
-                start = tmp.stat().st_size
-                yield tmp
-                if schema_checked:
-                    refuse_unknown_columns(kept, tmp, path, start)
-            keep_schema(self.root, kept, self.visible_file(path))
-            # a YQL INSERT (not schema_checked) filling the table whole can be read by a
-            # later query of the stage, as prod reads it from the INSERT's staging table
-            self.txn.note_write(normal(path), not schema_checked and
-                                (not append or current is None))
+            # one write of a table at a time in a transaction: two threads of a stage
+            # (parallel_map) appending to one table each copied the same staged version,
+            # and the second's rename dropped the first's rows
+            with self.txn.table_guard(normal(path)):
+                current = self.visible_file(path)
+                kept = schema_of(self.root, current)
+                with self.txn.writing(normal(path), append,
+                                      current if append else None) as tmp:
+                    start = tmp.stat().st_size
+                    yield tmp
+                    if schema_checked:
+                        refuse_unknown_columns(kept, tmp, path, start)
+                keep_schema(self.root, kept, self.visible_file(path))
+                # a YQL INSERT (not schema_checked) filling the table whole can be read by a
+                # later query of the stage, as prod reads it from the INSERT's staging table
+                self.txn.note_write(normal(path), not schema_checked and
+                                    (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
             settle(self.root, normal(path))

@@ -54,6 +54,10 @@ class OperationRun(msgspec.Struct):
     phase_jobs: dict[str, int] = msgspec.field(default_factory=dict)
     _code: JobCode | None = None
     _forms: list[str] | None = None
+    #: the input tables' files as the operation found them (table_ops.inputs), and the
+    #: table file each is a snapshot of
+    _inputs: list[Path] | None = None
+    _snapshot_of: dict[Path, Path] = msgspec.field(default_factory=dict)
 
     @property
     def job_count(self) -> int:
@@ -98,6 +102,13 @@ class OperationRun(msgspec.Struct):
         except JobFailure as failure:
             raise self.failed(failure, phase, len(jobs)) from None
 
+    def _readable(self, segments: list[Segment]) -> list[Segment]:
+        """The segments, those of an input snapshot gone with the sandbox (a report asked
+        for its rows after the operation) read from the table's file instead."""
+        return [msgspec.structs.replace(s, path=self._snapshot_of[s.path])
+                if s.path in self._snapshot_of and not s.path.exists() else s
+                for s in segments]
+
     def _progress(self, jobs: list[Job], phase: str) -> Callable[[int], None] | None:
         """Report jobs done and rows read as each job ends (op_progress.py), when the run
         shows progress at all. The rows are counted only when a report is shown, each
@@ -112,7 +123,7 @@ class OperationRun(msgspec.Struct):
             with lock:
                 for index in indexes:
                     if index not in counted:
-                        counted[index] = rows_in(jobs[index].stdin or [])
+                        counted[index] = rows_in(self._readable(jobs[index].stdin or []))
                 return sum(counted[index] for index in indexes)
 
         def done(index: int) -> None:

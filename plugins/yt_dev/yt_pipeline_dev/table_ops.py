@@ -11,11 +11,13 @@ leaves every table as it was.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from yt_pipeline.errors import BackendError
+from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline_dev.launcher import OperationRun
 from yt_pipeline_dev.processes import JobFailure
@@ -29,17 +31,39 @@ from yt_pipeline_dev.table_switches import (
     take_output,
     with_switches,
 )
-from yt_pipeline_dev.whole_lines import vouch
+from yt_pipeline_dev.whole_lines import vouch, vouched_file
 
 
 def _inputs(op: OperationRun) -> list[Path]:
-    return [op.client.existing_table(t) for t in op.spec.input_tables]
+    """The input tables' files as they are when the operation starts: hard links in its
+    sandbox. An operation reads a snapshot of its inputs, as on a cluster: the split into
+    shards and every job read the same version even when a parallel stage or another run
+    commits a new one meanwhile (a commit renames a new file over the table; it never
+    changes a table's file). Read through the table's name, the jobs fed after such a
+    commit read the new file at the old one's offsets: rows of both versions, some lost."""
+    if op._inputs is None:
+        folder = op.sandbox / ".ytp_inputs"  # hidden: the jobs run in the sandbox
+        folder.mkdir(exist_ok=True)
+        snapshot = []
+        for index, table in enumerate(op.spec.input_tables):
+            live = op.client.existing_table(table)
+            held = folder / f"{index}.jsonl"
+            try:
+                os.link(live, held)
+            except FileNotFoundError:
+                raise TableNotFound(table) from None  # removed this instant
+            except OSError:  # no hard links here: a copy is a snapshot too
+                shutil.copyfile(live, held)
+            snapshot.append(held)
+            op._snapshot_of[held] = live
+        op._inputs = snapshot
+    return op._inputs
 
 
 def _inputs_whole(op: OperationRun) -> bool:
     """True when every input table holds one row a line (whole_lines): then so does each
     job's input, whole lines of them and the table switches between them."""
-    return all(op.client.vouched_for(table) for table in op.spec.input_tables)
+    return all(vouched_file(op.client.root, path) for path in _inputs(op))
 
 
 def _input_shards(op: OperationRun) -> list[list[Segment]]:

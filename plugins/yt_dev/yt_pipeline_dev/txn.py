@@ -49,6 +49,7 @@ class DevTransaction:
         #: tables a YQL INSERT of the transaction filled whole, not written since: a later
         #: query may read them (prod reads them from the INSERT's staging table)
         self.yql_views: set[str] = set()
+        self._table_guards: dict[str, threading.RLock] = {}
 
     @property
     def dir(self) -> Path:
@@ -85,6 +86,15 @@ class DevTransaction:
         if staging is None:
             return []
         return [*staging.tables, *staging.removed, *staging.created]
+
+    @contextmanager
+    def table_guard(self, path: str) -> Iterator[None]:
+        """Held by a write of table `path` from reading the version it starts from to
+        staging the new one: the stage's threads write a table one at a time."""
+        with self.lock:
+            guard = self._table_guards.setdefault(path, threading.RLock())
+        with guard:
+            yield
 
     @contextmanager
     def writing(self, path: str, append: bool, source: Path | None) -> Iterator[Path]:
