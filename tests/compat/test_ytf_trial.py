@@ -1,0 +1,179 @@
+"""Defects found by converting yt-framework's own examples and the patterns its guide and
+tests use (sorting a table named at run time, map-reduce and reduce by bare script names
+and by the keywords `map_job`/`reduce_job`), each a small pipeline of our own in that
+style, converted by `yt-pipeline migrate` and run in dev mode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline.testing import write_pipeline
+
+EVENTS = [{"k": key, "v": n} for n, key in enumerate("cabbacab")]
+
+SEED = f'''
+from yt_framework.core.pipeline import DebugContext
+from yt_framework.core.stage import BaseStage
+
+
+class Seed(BaseStage):
+    def run(self, debug: DebugContext) -> DebugContext:
+        self.deps.yt_client.write_table("//trial/events", {EVENTS!r})
+        self.deps.yt_client.write_table("//trial/to_sort", {EVENTS!r})
+        return debug
+'''
+
+# the table to sort is given at run time, as yt-framework's sort guide shows: the section
+# in config.yaml has sort_by only
+SORT_LATER = '''
+from omegaconf import OmegaConf
+from yt_framework.core.pipeline import DebugContext
+from yt_framework.core.stage import BaseStage
+from yt_framework.operations.command_ops.sort import run_sort
+
+
+class SortLater(BaseStage):
+    def run(self, debug: DebugContext) -> DebugContext:
+        section = OmegaConf.merge(self.config.client.operations.sort,
+                                  {"input_table": "//trial/to_sort"})
+        if not run_sort(context=self.context, operation_config=section):
+            raise RuntimeError("sort failed")
+        return debug
+'''
+
+# keywords of yt-framework 1.4 for the legs, scripts named as they sit in src/
+SUMS = '''
+from yt_framework.core.pipeline import DebugContext
+from yt_framework.core.stage import BaseStage
+from yt_framework.operations import run_map_reduce, run_reduce
+
+
+class Sums(BaseStage):
+    def run(self, debug: DebugContext) -> DebugContext:
+        ops = self.config.client.operations
+        run_map_reduce(context=self.context, operation_config=ops.map_reduce,
+                       map_job="python3 mapper.py", reduce_job="python3 reducer.py")
+        run_reduce(context=self.context, operation_config=ops.reduce,
+                   job="python3 reducer.py")
+        return debug
+'''
+
+TIMES_TEN = '''
+import json
+import sys
+
+for line in sys.stdin:
+    if line.strip():
+        row = json.loads(line)
+        print(json.dumps({"k": row["k"], "v": row["v"] * 10}))
+'''
+
+TOTALS = '''
+import itertools
+import json
+import sys
+
+rows = (json.loads(line) for line in sys.stdin if line.strip())
+for key, group in itertools.groupby(rows, key=lambda row: row["k"]):
+    print(json.dumps({"k": key, "total": sum(row["v"] for row in group)}))
+'''
+
+
+def _converted(tmp_path: Path, run_cli, stages: dict[str, str], enabled: list[str]) -> Path:
+    files = {"pipeline.py": "from yt_framework.core.pipeline import DefaultPipeline\n\n"
+                            "if __name__ == '__main__':\n    DefaultPipeline.main()\n",
+             "stages/seed/stage.py": SEED, **stages}
+    root = write_pipeline(tmp_path / "p", files, config={
+        "stages": {"enabled_stages": ["seed", *enabled]}, "pipeline": {"mode": "dev"}})
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _table(root: Path, path: str) -> list[dict]:
+    text = (root / ".dev" / f"{path.lstrip('/')}.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_omegaconf_merge_of_a_stage_section_gives_a_section_with_the_keys_added():
+    """yt-framework's stage code merges a section with run-time keys; the compat OmegaConf
+    merges key by key (later wins, lists replaced) and keeps where the section came from."""
+    from yt_pipeline.compat.omegaconf import OmegaConf
+    from yt_pipeline.confignode import ConfigNode
+
+    section = ConfigNode({"sort_by": ["k"], "resources": {"pool": "a", "cpu_limit": 1}},
+                         path="client.operations.sort", file="stages/s/config.yaml")
+    merged = OmegaConf.merge(section, {"input_table": "//t", "resources": {"pool": "b"}},
+                             {"sort_by": ["v"]})
+    assert merged.to_dict() == {"sort_by": ["v"], "resources": {"pool": "b", "cpu_limit": 1},
+                                "input_table": "//t"}
+    assert merged.file == "stages/s/config.yaml" and merged.input_table == "//t"
+    assert section.to_dict()["resources"]["pool"] == "a"  # the stage's config is unchanged
+    assert OmegaConf.create({"a": 1})["a"] == 1  # other names: the real OmegaConf's
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_sort_whose_table_the_stage_gives_at_run_time_runs(tmp_path, run_cli, dry_run):
+    """The section has no input_table; the stage's code adds it. The check before the run
+    leaves that key to the launch, which checks it with the table given."""
+    root = _converted(tmp_path, run_cli, {
+        "stages/sort_later/stage.py": SORT_LATER,
+        "stages/sort_later/config.yaml": "client:\n  operations:\n    sort:\n"
+                                         "      sort_by: [k, v]\n"}, ["sort_later"])
+    result = run_cli("run", str(root), *(["--dry-run"] if dry_run else []))
+    assert result.exit_code == 0, result.output
+    if not dry_run:
+        assert _table(root, "//trial/to_sort") == sorted(EVENTS, key=lambda r: (r["k"], r["v"]))
+
+
+def test_a_section_missing_its_table_is_still_refused_before_the_run(tmp_path, run_cli):
+    """A stage whose code names no input_table gets the early error as before."""
+    root = _converted(tmp_path, run_cli, {
+        "stages/sort_later/stage.py": SORT_LATER.replace(
+            'OmegaConf.merge(self.config.client.operations.sort,\n'
+            '                                  {"input_table": "//trial/to_sort"})',
+            "self.config.client.operations.sort"),
+        "stages/sort_later/config.yaml": "client:\n  operations:\n    sort:\n"
+                                         "      sort_by: [k]\n"}, ["sort_later"])
+    result = run_cli("run", str(root))
+    assert result.exit_code == 2
+    assert "client.operations.sort.input_table: stage sort_later: an input table is " \
+           "required" in result.stderr
+    assert not (root / ".dev").exists()
+
+
+def test_map_reduce_and_reduce_by_yt_framework_keywords_and_bare_script_names(tmp_path,
+                                                                              run_cli):
+    """`map_job=`/`reduce_job=` (yt-framework 1.4's names for the legs) and `job=` of a
+    reduce; `"python3 mapper.py"` names src/mapper.py, where yt-framework ran it from."""
+    root = _converted(tmp_path, run_cli, {
+        "stages/sums/stage.py": SUMS,
+        "stages/sums/src/mapper.py": TIMES_TEN,
+        "stages/sums/src/reducer.py": TOTALS,
+        "stages/sums/config.yaml": (
+            "client:\n  operations:\n"
+            "    map_reduce:\n      input_table: //trial/events\n"
+            "      output_table: //trial/mr_sums\n      reduce_by: [k]\n"
+            "    reduce:\n      input_table: //trial/events\n"
+            "      output_table: //trial/sums\n      reduce_by: [k]\n")}, ["sums"])
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    totals = {key: sum(r["v"] for r in EVENTS if r["k"] == key) for key in "abc"}
+    assert sorted(_table(root, "//trial/sums"), key=lambda r: r["k"]) == [
+        {"k": key, "total": total} for key, total in sorted(totals.items())]
+    assert sorted(_table(root, "//trial/mr_sums"), key=lambda r: r["k"]) == [
+        {"k": key, "total": 10 * total} for key, total in sorted(totals.items())]
+
+
+def test_two_different_scripts_for_one_leg_are_refused():
+    from yt_pipeline.errors import ConfigError
+    from yt_pipeline.operations import _job_scripts
+
+    assert _job_scripts("map_reduce", {"mapper": "src/m.py", "map_job": "python3 src/m.py"}) \
+        == {"mapper": "src/m.py"}
+    with pytest.raises(ConfigError, match="two different mapper scripts"):
+        _job_scripts("map_reduce", {"mapper": "src/a.py", "map_job": "src/b.py"})
+    assert _job_scripts("reduce", {"job": "src/r.py"}) == {"reducer": "src/r.py"}
