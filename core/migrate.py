@@ -24,9 +24,11 @@ from yt_pipeline.migrate_rules import (
     unsupported_reason,
 )
 
+#: where `migrate` keeps each file it rewrites, as it was (the same path below it)
+ORIGINALS = ".yt-framework-originals"
 #: folders a pipeline keeps things in that are not its code
 SKIPPED_FOLDERS = {".git", ".dev", ".build", ".runs", ".venv", "venv", "__pycache__",
-                   "node_modules", ".tox"}
+                   "node_modules", ".tox", ORIGINALS}
 
 
 @dataclass
@@ -49,6 +51,22 @@ class FileChange:
     @property
     def changed(self) -> bool:
         return self.before != self.after
+
+    def summary(self) -> str:
+        """What changed, in a few words: `3 lines`, `1 line deleted`."""
+        old, new = self.before.splitlines(), self.after.splitlines()
+        matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+        replaced = deleted = added = 0
+        for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+            if tag == "replace":
+                replaced += max(a1 - a0, b1 - b0)
+            elif tag == "delete":
+                deleted += a1 - a0
+            elif tag == "insert":
+                added += b1 - b0
+        parts = [f"{n} line{'s' if n != 1 else ''}{what}" for n, what in (
+            (replaced, " changed"), (added, " added"), (deleted, " deleted")) if n]
+        return ", ".join(parts) or "whitespace"
 
     def diff(self, root: Path) -> str:
         name = str(self.path.relative_to(root))
@@ -198,13 +216,22 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
     return changes
 
 
-def write_changes(changes: Sequence[FileChange]) -> int:
-    """Write the changed files, each through a temporary file and a rename."""
+def write_changes(changes: Sequence[FileChange], root: Path) -> int:
+    """Write the changed files, each through a temporary file and a rename, with the
+    permissions it had; first each file as it was is copied to ORIGINALS under `root`
+    (a copy already there, from an earlier run, is kept: it is the older one)."""
+    import shutil
+
     from yt_pipeline.yamlio import write_file_atomic
 
     written = 0
     for change in changes:
         if change.changed:
-            write_file_atomic(change.path, change.after)
+            kept = root / ORIGINALS / change.path.relative_to(root)
+            if not kept.exists():
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(change.path, kept)
+            mode = change.path.stat().st_mode & 0o7777
+            write_file_atomic(change.path, change.after, mode=mode)
             written += 1
     return written

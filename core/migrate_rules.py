@@ -121,8 +121,13 @@ OPERATION_KEYS: dict[str, str] = {
     "environment_public_keys": "list the variables the job needs under env:",
     "use_plain_environment_for_secrets": "secrets reach a job only through env: (never in "
                                          "the plain environment)",
-    "tar_command_bootstrap": "yt-pipeline unpacks the code archive itself",
+    "tar_command_bootstrap": "delete it: yt-pipeline always unpacks the code archive "
+                             "before it runs an operation's scripts (what "
+                             "tar_command_bootstrap: true did)",
 }
+#: operation keys `migrate` deletes from a stage's config.yaml: they ask for what
+#: yt-pipeline always does
+DROPPED_KEYS = ("tar_command_bootstrap",)
 RESOURCE_KEYS: dict[str, str] = {
     "user_slots": "put it under spec: (spec: {resource_limits: {user_slots: N}})",
 }

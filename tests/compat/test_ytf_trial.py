@@ -177,3 +177,56 @@ def test_two_different_scripts_for_one_leg_are_refused():
     with pytest.raises(ConfigError, match="two different mapper scripts"):
         _job_scripts("map_reduce", {"mapper": "src/a.py", "map_job": "src/b.py"})
     assert _job_scripts("reduce", {"job": "src/r.py"}) == {"reducer": "src/r.py"}
+
+
+def test_migrate_lists_what_it_rewrote_and_keeps_each_file_as_it_was(tmp_path, run_cli):
+    """Every rewritten file is named with what changed in it, its original copied under
+    .yt-framework-originals/ (which later runs neither convert nor overwrite), and its
+    permissions kept (an executable job script stays executable)."""
+    stage = ("from yt_framework.core.pipeline import DebugContext\n"
+             "from yt_framework.core.stage import BaseStage\n")
+    job = "#!/usr/bin/env python3\nfrom yt_framework.core.stage import BaseStage\n"
+    root = write_pipeline(tmp_path / "p", {"stages/a/stage.py": stage,
+                                           "stages/a/src/tool.py": job})
+    (root / "stages/a/src/tool.py").chmod(0o755)
+    (root / "stages/a/stage.py").chmod(0o644)
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 0, result.output
+    assert "rewrote stages/a/stage.py (2 lines changed)\n" in result.stdout
+    assert "rewrote stages/a/src/tool.py (1 line changed)\n" in result.stdout
+    assert "rewrote 2 file(s)" in result.stdout and ".yt-framework-originals" in result.stdout
+    kept = root / ".yt-framework-originals"
+    assert (kept / "stages/a/stage.py").read_text() == stage
+    assert (kept / "stages/a/src/tool.py").read_text() == job
+    assert (root / "stages/a/src/tool.py").stat().st_mode & 0o777 == 0o755
+    assert (root / "stages/a/stage.py").stat().st_mode & 0o777 == 0o644
+    assert "yt_framework" not in (root / "stages/a/stage.py").read_text()
+    again = run_cli("migrate", str(root))
+    assert again.exit_code == 0 and "rewrote 0 file(s)" in again.stdout
+    assert (kept / "stages/a/stage.py").read_text() == stage  # the originals stay
+
+
+def test_tar_command_bootstrap_is_deleted_from_a_stage_config_and_the_rest_kept(tmp_path,
+                                                                                  run_cli):
+    """yt-pipeline always unpacks the code archive before a job's script runs: the key is
+    deleted (one line, comments and order kept); in a flow mapping it is reported."""
+    block = ("# sums\nclient:\n  operations:\n    reduce:  # by key\n"
+             "      input_table: //a\n      tar_command_bootstrap: true   # unpack first\n"
+             "      output_table: //b\n      reduce_by: [k]\n")
+    flow = "client:\n  operations:\n    map: {input_table: //a, tar_command_bootstrap: true}\n"
+    root = write_pipeline(tmp_path / "p", {"stages/a/config.yaml": block,
+                                           "stages/b/config.yaml": flow})
+    preview = run_cli("migrate", str(root), "--diff")
+    assert "-      tar_command_bootstrap: true   # unpack first" in preview.stdout
+    assert (root / "stages/a/config.yaml").read_text() == block  # --diff writes nothing
+    result = run_cli("migrate", str(root))
+    assert "rewrote stages/a/config.yaml (1 line deleted)" in result.stdout
+    assert (root / "stages/a/config.yaml").read_text() == block.replace(
+        "      tar_command_bootstrap: true   # unpack first\n", "")
+    assert (root / "stages/b/config.yaml").read_text() == flow
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "cannot convert: stages/b/config.yaml:3: operations.map.tar_command_bootstrap: "
+        "delete it: yt-pipeline always unpacks")
+    again = run_cli("migrate", str(root))
+    assert "rewrote 0 file(s)" in again.stdout
