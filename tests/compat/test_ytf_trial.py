@@ -230,3 +230,32 @@ def test_tar_command_bootstrap_is_deleted_from_a_stage_config_and_the_rest_kept(
         "delete it: yt-pipeline always unpacks")
     again = run_cli("migrate", str(root))
     assert "rewrote 0 file(s)" in again.stdout
+
+
+def test_a_stage_file_with_a_helper_base_class_and_the_stage_deriving_from_it(tmp_path,
+                                                                                run_cli):
+    """yt-framework took a stage.py with a helper base class and the stage built on it
+    (it picked the first by name); the stage is the class no other one derives from. A
+    base imported from the pipeline's own module does not count either."""
+    helper = ('from yt_framework.core.stage import BaseStage\n\n\n'
+              'class Writer(BaseStage):\n'
+              '    def rows(self):\n        raise NotImplementedError\n\n'
+              '    def run(self, debug):\n'
+              '        self.deps.yt_client.write_table(self.config.client.out,\n'
+              '                                        list(self.rows()))\n'
+              '        return debug\n')
+    root = write_pipeline(tmp_path / "p", {
+        "lib/__init__.py": "",
+        "lib/base.py": helper,
+        "stages/own/stage.py": helper + '\n\nclass Own(Writer):\n'
+                               '    def rows(self):\n        return [{"x": 1}]\n',
+        "stages/own/config.yaml": "client: {out: //trial/own}\n",
+        "stages/shared/stage.py": 'from lib.base import Writer\n\n\nclass Shared(Writer):\n'
+                                  '    def rows(self):\n        return [{"y": 2}]\n',
+        "stages/shared/config.yaml": "client: {out: //trial/shared}\n",
+    }, config={"stages": {"enabled_stages": ["own", "shared"]}, "pipeline": {"mode": "dev"}})
+    assert run_cli("migrate", str(root)).exit_code == 0
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    assert _table(root, "//trial/own") == [{"x": 1}]
+    assert _table(root, "//trial/shared") == [{"y": 2}]
