@@ -6,6 +6,7 @@ true`, one line of a block mapping) is deleted, the rest of the file kept byte f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def stage_config_changes(root: Path) -> list[FileChange]:
     """Each stage's config.yaml, with what `drop_redundant_keys` deletes and the problems
     left in it (nothing is written)."""
     changes = []
+    secrets = _secret_names(root)
     for path in sorted(root.glob("stages/*/config.yaml")):
         try:
             before = path.read_text(encoding="utf-8")
@@ -89,9 +91,103 @@ def stage_config_changes(root: Path) -> list[FileChange]:
             changes.append(FileChange(path, "", "", [Problem(path, 1, f"cannot read it: {error}")]))
             continue
         after = drop_redundant_keys(before)
-        changes.append(FileChange(path, before, after, config_problems(path, path, after)))
+        after, env_problems = add_secret_env(after, path.parent, secrets,
+                                             path.relative_to(root))
+        changes.append(FileChange(path, before, after,
+                                  config_problems(path, path, after) + env_problems))
     return changes
 
 
 def stage_config_problems(root: Path) -> list[Problem]:
     return [problem for change in stage_config_changes(root) for problem in change.problems]
+
+
+#: a job reading a variable by a literal name: os.environ["X"], environ.get("X"), getenv("X")
+_ENV_READ = re.compile(r"""(?:environ\s*(?:\.\s*get\s*\(|\[)|getenv\s*\()\s*["']"""
+                       r"""([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+
+def _secret_names(root: Path) -> set[str]:
+    """The names of configs/secrets.env, and of the example file a pipeline ships instead."""
+    names = set()
+    for file in ("secrets.env", "secrets.example.env", "secrets.env.example"):
+        try:
+            text = (root / "configs" / file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("export "):
+                line = line[len("export "):].lstrip()
+            if line and not line.startswith("#") and "=" in line:
+                names.add(line.split("=", 1)[0].strip())
+    return names
+
+
+def _env_names(value: yaml.Node | None) -> set[str]:
+    if isinstance(value, yaml.SequenceNode):
+        return {item.value for item in value.value if isinstance(item, yaml.ScalarNode)}
+    if isinstance(value, yaml.MappingNode):
+        return {key.value for key, _ in _mapping_items(value)}
+    if isinstance(value, yaml.ScalarNode) and value.value:
+        return {value.value}
+    return set()
+
+
+def _env_reads(stage: Path, secrets: set[str]) -> list[tuple[str, Path, int]]:
+    """(name, script, line) of each read of a name of `secrets` by the stage's job code."""
+    reads = []
+    for script in sorted((stage / "src").rglob("*.py")):
+        try:
+            lines = script.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, 1):
+            reads += [(name, script, number) for name in _ENV_READ.findall(line)
+                      if name in secrets]
+    return reads
+
+
+def add_secret_env(text: str, stage: Path, secrets: set[str],
+                   shown: Path) -> tuple[str, list[Problem]]:
+    """yt-framework put every value of configs/secrets.env in every job's environment;
+    yt-pipeline gives a job only the names its operation's `env` lists. The names of
+    secrets.env the stage's job code reads (by a literal: os.environ["X"], getenv("X"))
+    are added as `env: [X, ...]` to the stage's only operation section, when it is a block
+    mapping with no env yet; otherwise each read is reported, as a job would silently
+    read nothing."""
+    reads = _env_reads(stage, secrets) if secrets else []
+    if not reads:
+        return text, []
+    try:
+        sections = list(_sections(text))
+    except yaml.YAMLError:
+        return text, []
+    envs = {name.value: _env_names(_child(section, "env")) for name, section in sections}
+    needed = sorted({name for name, _, _ in reads
+                     if any(name not in env for env in envs.values())})
+    if not needed:
+        return text, []
+    if len(sections) == 1:
+        name_node, section = sections[0]
+        items = list(_mapping_items(section))
+        if items and _child(section, "env") is None and not getattr(section, "flow_style",
+                                                                   False):
+            lines = text.splitlines(keepends=True)
+            first = items[0][0].start_mark
+            indent = " " * first.column
+            if lines[first.line][:first.column].strip() == "":
+                line = f"{indent}env: [{', '.join(needed)}]  # read by the job (migrate)\n"
+                lines.insert(first.line, line)
+                return "".join(lines), []
+    problems = []
+    for name, script, number in reads:
+        lacking = [section for section, env in envs.items() if name not in env]
+        if lacking:
+            where = ", ".join(f"client.operations.{s}" for s in lacking)
+            problems.append(Problem(
+                script, number,
+                f"{name}: yt-framework gave every value of configs/secrets.env to every job, "
+                f"yt-pipeline only those an operation's env lists: add {name} to env: of "
+                f"{where} in {shown.as_posix()} if this job runs there"))
+    return text, problems

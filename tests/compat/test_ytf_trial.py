@@ -259,3 +259,65 @@ def test_a_stage_file_with_a_helper_base_class_and_the_stage_deriving_from_it(tm
     assert result.exit_code == 0, result.output
     assert _table(root, "//trial/own") == [{"x": 1}]
     assert _table(root, "//trial/shared") == [{"y": 2}]
+
+
+TOKEN_MAPPER = '''
+import json
+import os
+import sys
+
+token = os.environ.get("API_TOKEN", "")
+for line in sys.stdin:
+    row = json.loads(line)
+    row["token_len"] = len(token)
+    print(json.dumps(row))
+'''
+
+
+def test_a_secret_a_job_reads_is_added_to_its_operation_env(tmp_path, run_cli):
+    """yt-framework put every value of secrets.env in every job's environment; here a job
+    gets only what its operation's env lists, so a job that read API_TOKEN would silently
+    read nothing. migrate adds the names the stage's job code reads to the env of its one
+    operation section (comments kept), and the job reads the secret again."""
+    stage = ("from yt_framework.core.stage import BaseStage\n"
+             "from yt_framework.operations import run_map\n\n\n"
+             "class Tag(BaseStage):\n    def run(self, debug):\n"
+             "        run_map(self.context, self.config.client.operations.map)\n"
+             "        return debug\n")
+    section = ("client:\n  operations:\n    map:  # tag rows\n"
+               "      input_table: //trial/events\n      output_table: //trial/tagged\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/seed/stage.py": SEED, "stages/tag/stage.py": stage,
+        "stages/tag/config.yaml": section, "stages/tag/src/mapper.py": TOKEN_MAPPER,
+        "configs/secrets.env": "API_TOKEN=abc123\nUNUSED_KEY=zzzz\n",
+    }, config={"stages": {"enabled_stages": ["seed", "tag"]}, "pipeline": {"mode": "dev"}})
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 0, result.output
+    assert "rewrote stages/tag/config.yaml (1 line added)" in result.stdout
+    assert (root / "stages/tag/config.yaml").read_text() == section.replace(
+        "    map:  # tag rows\n",
+        "    map:  # tag rows\n      env: [API_TOKEN]  # read by the job (migrate)\n")
+    assert "rewrote 0 file(s)" in run_cli("migrate", str(root)).stdout
+    assert run_cli("run", str(root)).exit_code == 0
+    assert {row["token_len"] for row in _table(root, "//trial/tagged")} == {6}
+
+
+def test_a_secret_read_by_a_stage_of_several_operations_is_reported(tmp_path, run_cli):
+    """Which of several sections runs the job is not known: each read is reported with
+    its line and the sections to look at; nothing is added."""
+    section = ("client:\n  operations:\n    map:\n      input_table: //a\n"
+               "      output_table: //b\n      env: [OTHER]\n"
+               "    vanilla:\n      env: {MODE: fast}\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/tag/stage.py": "from yt_framework.core.stage import BaseStage\n",
+        "stages/tag/config.yaml": section,
+        "stages/tag/src/mapper.py": TOKEN_MAPPER,
+        "configs/secrets.example.env": "# copy to secrets.env\nAPI_TOKEN=your_token\n",
+    })
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 2
+    assert "cannot convert: stages/tag/src/mapper.py:6: API_TOKEN: yt-framework gave every " \
+           "value of configs/secrets.env to every job" in result.stderr
+    assert "add API_TOKEN to env: of client.operations.map, client.operations.vanilla in " \
+           "stages/tag/config.yaml" in result.stderr
+    assert (root / "stages/tag/config.yaml").read_text() == section
