@@ -321,3 +321,50 @@ def test_a_secret_read_by_a_stage_of_several_operations_is_reported(tmp_path, ru
     assert "add API_TOKEN to env: of client.operations.map, client.operations.vanilla in " \
            "stages/tag/config.yaml" in result.stderr
     assert (root / "stages/tag/config.yaml").read_text() == section
+
+
+TABLE_HELPERS = '''
+from pathlib import Path
+
+from yt_framework.core.pipeline import DebugContext
+from yt_framework.core.stage import BaseStage
+from yt_framework.operations.command_ops import run_sort
+from yt_framework.operations.table import download_table, get_row_count, read_table
+from yt_framework.utils import log_header, stage_src_path
+
+
+class Helpers(BaseStage):
+    def run(self, debug: DebugContext) -> DebugContext:
+        log_header(self.logger, "Helpers")
+        yt = self.deps.yt_client
+        with stage_src_path(self.stage_dir):
+            from shapes import square
+        rows = read_table(yt, "//trial/events", self.logger)
+        assert get_row_count(yt, "//trial/events", self.logger) == len(rows)
+        yt.write_table("//trial/squares", [{"k": r["k"], "sq": square(r["v"])} for r in rows])
+        download_table(yt, "//trial/squares", Path(self.stage_dir) / "squares.jsonl",
+                       self.logger)
+        return debug
+'''
+
+
+def test_table_helpers_and_names_of_package_modules_are_converted(tmp_path, run_cli):
+    """yt-framework's table helpers (`operations.table`, documented for stage code), its
+    `utils` and `operations.command_ops` packages' names, and `stage_src_path` to import a
+    module of the stage's src/ in stage.py: migrate converts them all and the stage runs."""
+    root = write_pipeline(tmp_path / "p", {
+        "stages/seed/stage.py": SEED, "stages/helpers/stage.py": TABLE_HELPERS,
+        "stages/helpers/src/shapes.py": "def square(x):\n    return x * x\n",
+    }, config={"stages": {"enabled_stages": ["seed", "helpers"]}, "pipeline": {"mode": "dev"}})
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 0, result.output
+    text = (root / "stages/helpers/stage.py").read_text()
+    assert "yt_framework" not in text and "from yt_pipeline.compat.table import" in text
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    squares = [{"k": r["k"], "sq": r["v"] ** 2} for r in EVENTS]
+    assert _table(root, "//trial/squares") == squares
+    lines = (root / "stages/helpers/squares.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == squares
+    import sys
+    assert str(root / "stages/helpers/src") not in sys.path
