@@ -191,3 +191,32 @@ def add_secret_env(text: str, stage: Path, secrets: set[str],
                 f"yt-pipeline only those an operation's env lists: add {name} to env: of "
                 f"{where} in {shown.as_posix()} if this job runs there"))
     return text, problems
+
+
+def secrets_problems(root: Path) -> list[Problem]:
+    """What yt-pipeline would refuse in configs/secrets.env (a value too short to be masked,
+    a line it cannot parse), found now rather than by the first run; the value is never
+    shown."""
+    from yt_pipeline.config import _read_secrets
+    from yt_pipeline.errors import ConfigError
+
+    path = root / "configs" / "secrets.env"
+    if not path.is_file():
+        return []
+    try:
+        _read_secrets(path, root)
+    except ConfigError as error:
+        message = str(error)
+        prefix = f"{error.file}: {error.key}: " if error.key else f"{error.file}: "
+        message = message[len(prefix):] if message.startswith(prefix) else message
+        line = 1
+        key = error.key or ""
+        if key.startswith("line "):
+            line = int(key.split()[1])
+        elif key:
+            text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            line = next((n for n, t in enumerate(text, 1)
+                         if t.strip().removeprefix("export ").lstrip().startswith(key)), 1)
+        return [Problem(path, line, f"{key}: {message}" if key and not
+                        key.startswith("line ") else message)]
+    return []

@@ -368,3 +368,17 @@ def test_table_helpers_and_names_of_package_modules_are_converted(tmp_path, run_
     assert [json.loads(line) for line in lines] == squares
     import sys
     assert str(root / "stages/helpers/src") not in sys.path
+
+
+def test_a_secret_yt_pipeline_would_refuse_is_reported_by_migrate(tmp_path, run_cli):
+    """yt-framework took any value in secrets.env; yt-pipeline refuses one too short to be
+    masked. migrate reports it with its line (never the value), not the first run."""
+    root = write_pipeline(tmp_path / "p", {
+        "stages/a/stage.py": "from yt_framework.core.stage import BaseStage\n",
+        "configs/secrets.env": "# keys\nAPI_TOKEN=abc123\nREGION=eu\n",
+    })
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 2
+    assert "cannot convert: configs/secrets.env:3: REGION: the value of REGION has 2 " \
+           "character(s)" in result.stderr
+    assert "eu\n" not in result.output and "abc123" not in result.output
