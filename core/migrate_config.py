@@ -79,12 +79,36 @@ def config_problems(path: Path, shown: Path, text: str | None = None) -> list[Pr
     return problems
 
 
+def pipeline_roots(root: Path) -> list[Path]:
+    """`root` and each folder below it that holds a pipeline (a `stages/` folder, or
+    `configs/config.yaml`): `migrate` may be given a repository of several pipelines."""
+    from yt_pipeline.migrate import SKIPPED_FOLDERS
+
+    found = {root}
+    for pattern in ("**/stages", "**/configs/config.yaml"):
+        for path in root.glob(pattern):
+            relative = path.relative_to(root).parts
+            if any(part in SKIPPED_FOLDERS for part in relative):
+                continue
+            base = path.parent if path.name == "stages" else path.parent.parent
+            if path.name != "stages" or path.is_dir():
+                found.add(base)
+    return sorted(found)
+
+
 def stage_config_changes(root: Path) -> list[FileChange]:
-    """Each stage's config.yaml, with what `drop_redundant_keys` deletes and the problems
-    left in it (nothing is written)."""
+    """Each stage's config.yaml of each pipeline under `root`, with what
+    `drop_redundant_keys` deletes and the problems left in it (nothing is written)."""
     changes = []
-    secrets = _secret_names(root)
-    for path in sorted(root.glob("stages/*/config.yaml")):
+    for pipeline in pipeline_roots(root):
+        changes += _pipeline_config_changes(pipeline, root)
+    return changes
+
+
+def _pipeline_config_changes(pipeline: Path, root: Path) -> list[FileChange]:
+    changes = []
+    secrets = _secret_names(pipeline)
+    for path in sorted(pipeline.glob("stages/*/config.yaml")):
         try:
             before = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -194,9 +218,14 @@ def add_secret_env(text: str, stage: Path, secrets: set[str],
 
 
 def secrets_problems(root: Path) -> list[Problem]:
-    """What yt-pipeline would refuse in configs/secrets.env (a value too short to be masked,
-    a line it cannot parse), found now rather than by the first run; the value is never
-    shown."""
+    """What yt-pipeline would refuse in the configs/secrets.env of each pipeline under
+    `root` (a value too short to be masked, a line it cannot parse), found now rather than
+    by the first run; the value is never shown."""
+    return [problem for pipeline in pipeline_roots(root)
+            for problem in _secrets_problems(pipeline)]
+
+
+def _secrets_problems(root: Path) -> list[Problem]:
     from yt_pipeline.config import _read_secrets
     from yt_pipeline.errors import ConfigError
 

@@ -382,3 +382,25 @@ def test_a_secret_yt_pipeline_would_refuse_is_reported_by_migrate(tmp_path, run_
     assert "cannot convert: configs/secrets.env:3: REGION: the value of REGION has 2 " \
            "character(s)" in result.stderr
     assert "eu\n" not in result.output and "abc123" not in result.output
+
+
+def test_migrate_of_a_folder_of_several_pipelines_converts_each_ones_configs(tmp_path,
+                                                                              run_cli):
+    """Given the repository that holds the pipelines, not one pipeline's folder, migrate
+    still reads each pipeline's stage configs and secrets.env."""
+    repo = tmp_path / "repo"
+    for name in ("one", "two"):
+        write_pipeline(repo / "pipelines" / name, {
+            "stages/a/stage.py": "from yt_framework.core.stage import BaseStage\n",
+            "stages/a/config.yaml": "client:\n  operations:\n    reduce:\n"
+                                    "      input_table: //a\n"
+                                    "      tar_command_bootstrap: true\n",
+            "configs/secrets.env": "SHORT=ab\n" if name == "two" else "LONG=abcdef\n",
+        })
+    result = run_cli("migrate", str(repo))
+    for name in ("one", "two"):
+        assert f"rewrote pipelines/{name}/stages/a/config.yaml (1 line deleted)" in result.stdout
+        assert "tar_command_bootstrap" not in \
+            (repo / "pipelines" / name / "stages/a/config.yaml").read_text()
+    assert result.exit_code == 2
+    assert "cannot convert: pipelines/two/configs/secrets.env:1: SHORT:" in result.stderr
