@@ -205,11 +205,22 @@ def python_files(root: Path) -> Iterator[Path]:
             yield path
 
 
+def read_source(path: Path) -> str:
+    """The file's text as it is: UTF-8, its line ends kept (a CRLF file stays CRLF)."""
+    return path.read_bytes().decode("utf-8")
+
+
 def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileChange]:
     """What `migrate` would change in each Python file under `root` (nothing is written)."""
     changes = []
     for path in paths if paths is not None else python_files(root):
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_source(path)
+        except UnicodeDecodeError as error:
+            changes.append(FileChange(path, "", "", [Problem(
+                path, 1, f"not UTF-8 ({error.reason} at byte {error.start}): save it as "
+                         "UTF-8 (as Python 3 reads it) and run migrate again")]))
+            continue
         if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf")):
             continue  # no import to look at: the parse is skipped
         changes.append(migrate_text(path, text))
@@ -232,6 +243,6 @@ def write_changes(changes: Sequence[FileChange], root: Path) -> int:
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(change.path, kept)
             mode = change.path.stat().st_mode & 0o7777
-            write_file_atomic(change.path, change.after, mode=mode)
+            write_file_atomic(change.path, change.after, mode=mode, newline="")
             written += 1
     return written

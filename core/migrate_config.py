@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from yt_pipeline.migrate import FileChange, Problem
+from yt_pipeline.migrate import FileChange, Problem, read_source
 from yt_pipeline.migrate_rules import DROPPED_KEYS, OPERATION_KEYS, RESOURCE_KEYS
 
 
@@ -110,7 +110,7 @@ def _pipeline_config_changes(pipeline: Path, root: Path) -> list[FileChange]:
     secrets = _secret_names(pipeline)
     for path in sorted(pipeline.glob("stages/*/config.yaml")):
         try:
-            before = path.read_text(encoding="utf-8")
+            before = read_source(path)
         except (OSError, UnicodeDecodeError) as error:
             changes.append(FileChange(path, "", "", [Problem(path, 1, f"cannot read it: {error}")]))
             continue
@@ -201,7 +201,8 @@ def add_secret_env(text: str, stage: Path, secrets: set[str],
             first = items[0][0].start_mark
             indent = " " * first.column
             if lines[first.line][:first.column].strip() == "":
-                line = f"{indent}env: [{', '.join(needed)}]  # read by the job (migrate)\n"
+                end = "\r\n" if lines[first.line].endswith("\r\n") else "\n"
+                line = f"{indent}env: [{', '.join(needed)}]  # read by the job (migrate){end}"
                 lines.insert(first.line, line)
                 return "".join(lines), []
     problems = []

@@ -404,3 +404,22 @@ def test_migrate_of_a_folder_of_several_pipelines_converts_each_ones_configs(tmp
             (repo / "pipelines" / name / "stages/a/config.yaml").read_text()
     assert result.exit_code == 2
     assert "cannot convert: pipelines/two/configs/secrets.env:1: SHORT:" in result.stderr
+
+
+def test_line_ends_are_kept_and_a_file_not_in_utf8_is_named_not_fatal(tmp_path, run_cli):
+    """A CRLF stage.py keeps its CRLF line ends (only the import changes); a file in
+    another encoding is reported with its name, and the other files are still converted."""
+    crlf = b"from yt_framework.core.stage import BaseStage\r\n\r\nclass A(BaseStage):\r\n" \
+           b"    pass\r\n"
+    root = tmp_path / "p"
+    (root / "stages/a").mkdir(parents=True)
+    (root / "stages/b").mkdir(parents=True)
+    (root / "stages/a/stage.py").write_bytes(crlf)
+    (root / "stages/b/stage.py").write_bytes(b"# caf\xe9\nfrom yt_framework.core.stage "
+                                             b"import BaseStage\n")
+    result = run_cli("migrate", str(root))
+    assert (root / "stages/a/stage.py").read_bytes() == crlf.replace(
+        b"yt_framework.core.stage", b"yt_pipeline")
+    assert result.exit_code == 2
+    assert "cannot convert: stages/b/stage.py:1: not UTF-8" in result.stderr
+    assert "Traceback" not in result.output
