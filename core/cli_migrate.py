@@ -31,10 +31,14 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
       yt-pipeline migrate my_pipeline          # rewrite in place
     """
     from yt_pipeline.migrate import ORIGINALS, migrate_tree, write_changes
-    from yt_pipeline.migrate_config import secrets_problems, stage_config_changes
+    from yt_pipeline.migrate_config import (
+        pipeline_config_changes,
+        secrets_problems,
+        stage_config_changes,
+    )
 
     root = pipeline_dir.resolve()
-    changes = migrate_tree(root) + stage_config_changes(root)
+    changes = migrate_tree(root) + stage_config_changes(root) + pipeline_config_changes(root)
     changed = [c for c in changes if c.changed]
     problems = [p for c in changes for p in c.problems] + secrets_problems(root)
     if show_diff:

@@ -250,3 +250,84 @@ def _secrets_problems(root: Path) -> list[Problem]:
         return [Problem(path, line, f"{key}: {message}" if key and not
                         key.startswith("line ") else message)]
     return []
+
+
+def listify_upload_modules(text: str) -> str:
+    """`upload_modules: my_pkg` (yt-framework took one name as a string) becomes
+    `upload_modules: [my_pkg]`, the rest of the line (a comment) kept."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return text
+    pipeline = _child(root, "pipeline") if root is not None else None
+    value = _child(pipeline, "upload_modules") if pipeline is not None else None
+    if not isinstance(value, yaml.ScalarNode) or value.tag != "tag:yaml.org,2002:str" \
+            or not value.value.strip() or value.start_mark.line != value.end_mark.line \
+            or value.style is not None:
+        return text
+    lines = text.splitlines(keepends=True)
+    line = lines[value.start_mark.line]
+    start, end = value.start_mark.column, value.end_mark.column
+    lines[value.start_mark.line] = f"{line[:start]}[{line[start:end]}]{line[end:]}"
+    return "".join(lines)
+
+
+def pipeline_config_changes(root: Path) -> list[FileChange]:
+    """The pipeline configs (configs/*.yaml with a `pipeline:` or `stages:` section) of each
+    pipeline under `root`, with `listify_upload_modules` applied, and what yt-pipeline would
+    refuse in each (checked as `yt-pipeline run --config FILE` would, on the new text)."""
+    changes = []
+    for pipeline in pipeline_roots(root):
+        for path in sorted([*pipeline.glob("configs/*.yaml"), *pipeline.glob("configs/*.yml")]):
+            try:
+                before = read_source(path)
+                data = yaml.safe_load(before)
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue  # yt-pipeline's own reading reports it when the file is used
+            if not isinstance(data, dict) or not ({"pipeline", "stages"} & set(data)):
+                continue
+            after = listify_upload_modules(before)
+            changes.append(FileChange(path, before, after,
+                                      _pipeline_config_problems(pipeline, path, after)))
+    return changes
+
+
+def _pipeline_config_problems(pipeline: Path, path: Path, text: str) -> list[Problem]:
+    """Load `text` as the pipeline's config, as a run would (without the environment and
+    secrets.env, which secrets_problems reads); the first refusal, at the key's line."""
+    import tempfile
+
+    from yt_pipeline.config import load_config
+    from yt_pipeline.errors import ConfigError
+
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / path.relative_to(pipeline)
+        copy.parent.mkdir(parents=True)
+        copy.write_text(text, encoding="utf-8")
+        try:
+            load_config(scratch, copy, environ={})
+        except ConfigError as error:
+            message = str(error)
+            shown = error.file or ""
+            for prefix in (f"{shown}: {error.key}: ", f"{shown}: "):
+                if message.startswith(prefix):
+                    message = message[len(prefix):]
+                    break
+            key = error.key or ""
+            return [Problem(path, _line_of(text, key), f"{key}: {message}" if key else message)]
+    return []
+
+
+def _line_of(text: str, dotted: str) -> int:
+    """The line of a dotted key in a YAML mapping (1 when it cannot be found)."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return 1
+    line = 1
+    for part in dotted.split(".") if dotted else ():
+        match = next(((k, v) for k, v in _mapping_items(node) if k.value == part), None)
+        if match is None:
+            break
+        line, node = match[0].start_mark.line + 1, match[1]
+    return line

@@ -423,3 +423,29 @@ def test_line_ends_are_kept_and_a_file_not_in_utf8_is_named_not_fatal(tmp_path, 
     assert result.exit_code == 2
     assert "cannot convert: stages/b/stage.py:1: not UTF-8" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_pipeline_configs_are_converted_and_checked_as_a_run_would(tmp_path, run_cli):
+    """yt-framework took `upload_modules: one_name`; migrate writes it as a list (comment
+    kept) in every config of configs/, then checks each config as a run with --config
+    would, and reports a refusal at its key's line."""
+    root = write_pipeline(tmp_path / "p", {
+        "stages/seed/stage.py": SEED,
+        "helpers_pkg/__init__.py": "",
+        "configs/config.yaml": "stages:\n  enabled_stages: [seed]\npipeline:\n  mode: dev\n"
+                               "  upload_modules: helpers_pkg  # shipped to jobs\n",
+        "configs/config_twice.yaml": "stages:\n  enabled_stages: [seed, seed]\n"
+                                     "pipeline:\n  mode: dev\n",
+        "configs/notes.yaml": "just: data\n",
+    })
+    result = run_cli("migrate", str(root))
+    assert "rewrote configs/config.yaml (1 line changed)" in result.stdout
+    assert (root / "configs/config.yaml").read_text().endswith(
+        "  upload_modules: [helpers_pkg]  # shipped to jobs\n")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "cannot convert: configs/config_twice.yaml:2: stages.enabled_stages: stage seed is "
+        "listed twice")
+    (root / "configs/config_twice.yaml").unlink()
+    assert run_cli("migrate", str(root)).exit_code == 0
+    assert run_cli("run", str(root)).exit_code == 0
