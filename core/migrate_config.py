@@ -62,20 +62,33 @@ def config_problems(path: Path, shown: Path, text: str | None = None) -> list[Pr
         sections = list(_sections(path.read_text(encoding="utf-8") if text is None else text))
     except (yaml.YAMLError, OSError, UnicodeDecodeError) as error:
         return [Problem(shown, 1, f"cannot read it as YAML: {error}")]
+    from yt_pipeline.operation_config import KNOWN_KEYS
+    from yt_pipeline.operation_config import RESOURCE_KEYS as KNOWN_RESOURCES
+
     problems = []
     for name, section in sections:
         for key, value in _mapping_items(section):
+            where = f"operations.{name.value}.{key.value}"
             if key.value in OPERATION_KEYS:
                 problems.append(Problem(shown, key.start_mark.line + 1,
-                                        f"operations.{name.value}.{key.value}: "
-                                        f"{OPERATION_KEYS[key.value]}"))
+                                        f"{where}: {OPERATION_KEYS[key.value]}"))
+            elif key.value not in KNOWN_KEYS:
+                # yt-framework passed keys it did not know on to the client
+                problems.append(Problem(
+                    shown, key.start_mark.line + 1,
+                    f"{where}: not an operation key of yt-pipeline (a run refuses it): a YT "
+                    f"spec key goes under spec: ({{spec: {{{key.value}: ...}}}})"))
             if key.value == "resources":
                 for resource, _ in _mapping_items(value):
                     if resource.value in RESOURCE_KEYS:
                         problems.append(Problem(
                             shown, resource.start_mark.line + 1,
-                            f"operations.{name.value}.resources.{resource.value}: "
-                            f"{RESOURCE_KEYS[resource.value]}"))
+                            f"{where}.{resource.value}: {RESOURCE_KEYS[resource.value]}"))
+                    elif resource.value not in KNOWN_RESOURCES:
+                        problems.append(Problem(
+                            shown, resource.start_mark.line + 1,
+                            f"{where}.{resource.value}: not a resource of yt-pipeline (known: "
+                            f"{', '.join(KNOWN_RESOURCES)})"))
     return problems
 
 

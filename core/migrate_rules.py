@@ -132,6 +132,11 @@ OPERATION_KEYS: dict[str, str] = {
     "environment_public_keys": "list the variables the job needs under env:",
     "use_plain_environment_for_secrets": "secrets reach a job only through env: (never in "
                                          "the plain environment)",
+    "max_row_weight": ("put it in the YT spec, in bytes: spec: {job_io: {table_writer: "
+                       "{max_row_weight: 67108864}}} for 64M (map_job_io / reduce_job_io "
+                       "for a map-reduce)"),
+    "map_job_count": "put it in the YT spec: spec: {map_job_count: N}",
+    "job_io": "put it in the YT spec: spec: {job_io: ...}",
     "tar_command_bootstrap": "delete it: yt-pipeline always unpacks the code archive "
                              "before it runs an operation's scripts (what "
                              "tar_command_bootstrap: true did)",

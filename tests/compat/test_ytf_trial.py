@@ -449,3 +449,29 @@ def test_pipeline_configs_are_converted_and_checked_as_a_run_would(tmp_path, run
     (root / "configs/config_twice.yaml").unlink()
     assert run_cli("migrate", str(root)).exit_code == 0
     assert run_cli("run", str(root)).exit_code == 0
+
+
+def test_operation_keys_yt_framework_passed_on_to_the_client_are_reported(tmp_path,
+                                                                          run_cli):
+    """yt-framework handed keys of an operation section it did not read itself to the
+    client (`max_row_weight`, any other); a run here refuses them, so migrate names each
+    with its line: the documented ones with what to write, the rest as spec keys."""
+    root = write_pipeline(tmp_path / "p", {
+        "stages/a/stage.py": "from yt_framework.core.stage import BaseStage\n\n\n"
+                             "class A(BaseStage):\n    pass\n",
+        "stages/a/config.yaml": ("client:\n  operations:\n    map:\n      input_table: //a\n"
+                                 "      output_table: //b\n      max_row_weight: 64M\n"
+                                 "      weight: 2\n      resources:\n        pool: p\n"
+                                 "        network: 1\n"),
+    }, config={"stages": {"enabled_stages": ["a"]}, "pipeline": {"mode": "dev"}})
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("cannot convert: stages/a/config.yaml:6: "
+                               "operations.map.max_row_weight: put it in the YT spec, in bytes")
+    assert lines[1].startswith("cannot convert: stages/a/config.yaml:7: operations.map.weight: "
+                               "not an operation key of yt-pipeline")
+    assert lines[2].startswith("cannot convert: stages/a/config.yaml:10: "
+                               "operations.map.resources.network: not a resource")
+    ran = run_cli("run", str(root))
+    assert ran.exit_code == 2 and "max_row_weight" in ran.stderr  # what a run would say
