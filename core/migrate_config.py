@@ -339,6 +339,8 @@ def _line_of(text: str, dotted: str) -> int:
         return 1
     line = 1
     for part in dotted.split(".") if dotted else ():
+        if node is None:
+            break
         match = next(((k, v) for k, v in _mapping_items(node) if k.value == part), None)
         if match is None:
             break

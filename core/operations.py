@@ -296,7 +296,7 @@ _JOB_KEYWORDS = {"map": ("mapper", "job"), "reduce": ("reducer", "job"),
 def _job_scripts(kind: str, given: dict[str, Any]) -> dict[str, str]:
     """Scripts named through the keywords (`mapper="src/other.py"`, or `"python3 src/x.py"`);
     a typed job (a Python object) cannot run here, and says so."""
-    scripts = {}
+    scripts: dict[str, str] = {}
     for keyword, value in given.items():
         if value is None:
             continue
