@@ -475,3 +475,55 @@ def test_operation_keys_yt_framework_passed_on_to_the_client_are_reported(tmp_pa
                                "operations.map.resources.network: not a resource")
     ran = run_cli("run", str(root))
     assert ran.exit_code == 2 and "max_row_weight" in ran.stderr  # what a run would say
+
+
+JOIN_ON_TWO_KEYS = '''
+from yt_framework.core.stage import BaseStage
+from yt_framework.yt.clients.yql.yql_requests import JoinTablesRequest
+
+
+class Joins(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        yt.write_table("//trial/sales", [{"shop": "n", "day": 1, "qty": 2},
+                                         {"shop": "s", "day": 2, "qty": 3}])
+        yt.write_table("//trial/shops", [{"shop": "n", "day": 1, "city": "oslo"}])
+        yt.join_tables_request(JoinTablesRequest(
+            left_table="//trial/sales", right_table="//trial/shops",
+            output_table="//trial/named", on=["shop", "day"], how="inner",
+            select_columns=["a.shop", "a.day", "a.qty", "b.city"]))
+        yt.join_tables_request(JoinTablesRequest(
+            left_table="//trial/sales", right_table="//trial/shops",
+            output_table="//trial/starred", on=["shop", "day"], how="inner"))
+        return debug
+'''
+
+
+def test_a_join_selecting_two_columns_of_one_name_fails_in_dev_as_yql_does(tmp_path,
+                                                                           run_cli):
+    """A JoinTablesRequest without select_columns selects a.*, b.*; when both tables have
+    the key columns, YQL on a cluster refuses the query (no two columns of one name). Dev
+    refused nothing and wrote shop_1, day_1 (yt-framework's dev kept one of each): now it
+    fails as the cluster would, saying which columns and what to do."""
+    root = write_pipeline(tmp_path / "p", {"stages/joins/stage.py": JOIN_ON_TWO_KEYS},
+                          config={"stages": {"enabled_stages": ["joins"]},
+                                  "pipeline": {"mode": "dev"}})
+    assert run_cli("migrate", str(root)).exit_code == 0
+    result = run_cli("run", str(root))
+    assert result.exit_code != 0
+    assert "YQL: the result has two columns named day, shop" in result.stderr
+    assert "select_columns" in result.stderr
+    assert not (root / ".dev/trial/starred.jsonl").exists()
+
+
+def test_a_select_of_two_columns_of_one_name_fails_in_dev_too(tmp_path):
+    from yt_pipeline.errors import QueryFailed
+    from yt_pipeline_dev.client import DevClient
+
+    client = DevClient(tmp_path)
+    client.write_table("//t/a", [{"k": 1, "x": 2}])
+    client.write_table("//t/b", [{"k": 1, "y": 3}])
+    with pytest.raises(QueryFailed, match="two columns named k"):
+        client.run_yql("SELECT a.*, b.* FROM `//t/a` AS a JOIN `//t/b` AS b ON a.k = b.k;")
+    assert client.run_yql("SELECT a.k, b.y FROM `//t/a` AS a JOIN `//t/b` AS b "
+                          "ON a.k = b.k;") == [{"k": 1, "y": 3}]
