@@ -24,6 +24,14 @@ def _real() -> Any:
     return Real
 
 
+def _node(cfg: Any) -> Any:
+    """`self.deps.pipeline_config` (yt-framework's was a DictConfig too) as a ConfigNode;
+    anything else as it is."""
+    from yt_pipeline.config import PipelineConfig
+
+    return cfg.as_node() if isinstance(cfg, PipelineConfig) else cfg
+
+
 def _plain_of(cfg: Any) -> dict[str, Any] | None:
     """A plain dict of a ConfigNode or a plain mapping; None for anything else (a real
     OmegaConf container, a list)."""
@@ -74,6 +82,7 @@ class OmegaConf(metaclass=_Forwarding):
         """`OmegaConf.merge(self.config.client.operations.sort, {"input_table": t})`: a
         ConfigNode (of the first one's file) when every argument is a ConfigNode or a
         plain mapping; anything else goes to the real OmegaConf."""
+        configs = tuple(_node(cfg) for cfg in configs)
         plain = [_plain_of(cfg) for cfg in configs]
         if not configs or any(p is None for p in plain):
             real = _real()
@@ -90,12 +99,14 @@ class OmegaConf(metaclass=_Forwarding):
 
     @staticmethod
     def to_container(cfg: Any, *args: Any, **kwargs: Any) -> Any:
+        cfg = _node(cfg)
         if isinstance(cfg, ConfigNode):
             return cfg.to_dict()  # references are resolved when the config is read
         return _real().to_container(cfg, *args, **kwargs)
 
     @staticmethod
     def select(cfg: Any, key: str, *, default: Any = _MISSING, **kwargs: Any) -> Any:
+        cfg = _node(cfg)
         if not isinstance(cfg, ConfigNode):
             extra = {} if default is _MISSING else {"default": default}
             return _real().select(cfg, key, **extra, **kwargs)
@@ -108,10 +119,11 @@ class OmegaConf(metaclass=_Forwarding):
 
     @staticmethod
     def is_config(obj: Any) -> bool:
-        return isinstance(obj, ConfigNode) or _real().is_config(obj)
+        return isinstance(_node(obj), ConfigNode) or _real().is_config(obj)
 
     @staticmethod
     def to_yaml(cfg: Any, **kwargs: Any) -> str:
+        cfg = _node(cfg)
         if isinstance(cfg, ConfigNode):
             import yaml
 

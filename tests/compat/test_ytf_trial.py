@@ -527,3 +527,36 @@ def test_a_select_of_two_columns_of_one_name_fails_in_dev_too(tmp_path):
         client.run_yql("SELECT a.*, b.* FROM `//t/a` AS a JOIN `//t/b` AS b ON a.k = b.k;")
     assert client.run_yql("SELECT a.k, b.y FROM `//t/a` AS a JOIN `//t/b` AS b "
                           "ON a.k = b.k;") == [{"k": 1, "y": 3}]
+
+
+PIPELINE_CONFIG_READER = '''
+from omegaconf import OmegaConf
+from yt_framework.core.stage import BaseStage
+
+
+class Reader(BaseStage):
+    def run(self, debug):
+        settings = self.deps.pipeline_config
+        whole = OmegaConf.to_container(settings, resolve=True)
+        self.deps.yt_client.write_table("//trial/settings", [{
+            "mode": settings.pipeline.mode, "size": OmegaConf.select(settings, "dataset.size"),
+            "dataset": whole["dataset"],
+            "in_yaml": "name: demo" in OmegaConf.to_yaml(settings),
+            "merged": OmegaConf.to_container(OmegaConf.merge(settings.dataset, {"size": 9}))}])
+        return debug
+'''
+
+
+def test_omegaconf_reads_the_pipeline_config_in_stage_code(tmp_path, run_cli):
+    """yt-framework's `self.deps.pipeline_config` was an OmegaConf config as well, read with
+    OmegaConf.to_container/select/to_yaml/merge; those take yt-pipeline's too."""
+    root = write_pipeline(tmp_path / "p", {"stages/reader/stage.py": PIPELINE_CONFIG_READER},
+                          config={"stages": {"enabled_stages": ["reader"]},
+                                  "pipeline": {"mode": "dev"},
+                                  "dataset": {"size": 3, "name": "demo"}})
+    assert run_cli("migrate", str(root)).exit_code == 0
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    assert _table(root, "//trial/settings") == [{
+        "mode": "dev", "size": 3, "dataset": {"size": 3, "name": "demo"}, "in_yaml": True,
+        "merged": {"size": 9, "name": "demo"}}]
