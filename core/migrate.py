@@ -109,6 +109,11 @@ def _transformer() -> Any:
         def visit_Import(self, node: cst.Import) -> None:
             for alias in node.names:
                 module = dotted(alias.name)
+                if module == "omegaconf" and self.path.name in STAGE_SIDE_FILES:
+                    self.report(node, "import omegaconf: in stage code self.config is not an "
+                                      "OmegaConf config; write 'from omegaconf import "
+                                      "OmegaConf' so that migrate points it to "
+                                      "yt_pipeline.compat.omegaconf")
                 if is_framework(module) or unsupported_reason(module):
                     reason = unsupported_reason(module) or "import the names it provides "\
                         "with 'from ... import ...' so they can be rewritten"
@@ -167,9 +172,10 @@ def _transformer() -> Any:
             return cst.FlattenSentinel([first, *rest])
 
         def _omegaconf(self, updated: cst.SimpleStatementLine, statement: cst.ImportFrom) -> Any:
-            """In stage code, `OmegaConf` takes the stage's config (a ConfigNode)."""
-            if isinstance(statement.names, cst.ImportStar) or [
-                    dotted(a.name) for a in statement.names] != ["OmegaConf"]:
+            """In stage code, `OmegaConf` takes the stage's config (a ConfigNode); the other
+            names of the import (`DictConfig`) come through the compat module unchanged."""
+            if isinstance(statement.names, cst.ImportStar) or "OmegaConf" not in [
+                    dotted(a.name) for a in statement.names]:
                 return updated
             return updated.with_changes(body=[statement.with_changes(
                 module=cst.parse_expression(COMPAT_OMEGACONF))])

@@ -560,3 +560,40 @@ def test_omegaconf_reads_the_pipeline_config_in_stage_code(tmp_path, run_cli):
     assert _table(root, "//trial/settings") == [{
         "mode": "dev", "size": 3, "dataset": {"size": 3, "name": "demo"}, "in_yaml": True,
         "merged": {"size": 9, "name": "demo"}}]
+
+
+TYPED_OMEGACONF = '''
+from omegaconf import DictConfig, OmegaConf
+from yt_framework.core.stage import BaseStage
+
+
+def plain(section: DictConfig) -> dict:
+    return OmegaConf.to_container(section)
+
+
+class Typed(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//trial/typed", [plain(self.config.client)])
+        return debug
+'''
+
+
+def test_omegaconf_imported_with_other_names_in_stage_code_is_converted(tmp_path, run_cli):
+    """`from omegaconf import DictConfig, OmegaConf` (the type for hints beside it) is
+    pointed to the compat module like `OmegaConf` alone; `import omegaconf` is reported."""
+    root = write_pipeline(tmp_path / "p", {
+        "stages/typed/stage.py": TYPED_OMEGACONF,
+        "stages/typed/config.yaml": "client: {label: x, n: 2}\n",
+    }, config={"stages": {"enabled_stages": ["typed"]}, "pipeline": {"mode": "dev"}})
+    assert run_cli("migrate", str(root)).exit_code == 0
+    assert "from yt_pipeline.compat.omegaconf import DictConfig, OmegaConf" in \
+        (root / "stages/typed/stage.py").read_text()
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    assert _table(root, "//trial/typed") == [{"label": "x", "n": 2}]
+
+    from yt_pipeline.migrate import migrate_text
+
+    [problem] = migrate_text(Path("stages/a/stage.py"), "import omegaconf\n").problems
+    assert "import omegaconf: in stage code self.config is not an OmegaConf config" in \
+        problem.text
