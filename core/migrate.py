@@ -75,6 +75,16 @@ class FileChange:
             fromfile=f"a/{name}", tofile=f"b/{name}"))
 
 
+def stage_side(path: Path) -> bool:
+    """Code that runs in the pipeline's process, where `self.config` is a ConfigNode:
+    stage.py, pipeline.py, and the modules beside a stage.py (stages/<name>/helpers.py),
+    which no job runs (jobs run a stage's src/)."""
+    if path.name in STAGE_SIDE_FILES:
+        return True
+    parent = path.parent
+    return parent.parent.name == "stages" and (parent / "stage.py").is_file()
+
+
 def dotted(node: Any) -> str:
     """`a.b.c` of an Attribute/Name node."""
     import libcst as cst
@@ -109,7 +119,7 @@ def _transformer() -> Any:
         def visit_Import(self, node: cst.Import) -> None:
             for alias in node.names:
                 module = dotted(alias.name)
-                if module == "omegaconf" and self.path.name in STAGE_SIDE_FILES:
+                if module == "omegaconf" and stage_side(self.path):
                     self.report(node, "import omegaconf: in stage code self.config is not an "
                                       "OmegaConf config; write 'from omegaconf import "
                                       "OmegaConf' so that migrate points it to "
@@ -129,7 +139,7 @@ def _transformer() -> Any:
             if statement.relative or statement.module is None:
                 return updated
             module = dotted(statement.module)
-            if module == "omegaconf" and self.path.name in STAGE_SIDE_FILES:
+            if module == "omegaconf" and stage_side(self.path):
                 return self._omegaconf(updated, statement)
             if not (is_framework(module) or unsupported_reason(module)):
                 return updated

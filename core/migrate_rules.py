@@ -15,7 +15,8 @@ COMPAT_YQL = "yt_pipeline.compat.yql_requests"
 COMPAT_OMEGACONF = "yt_pipeline.compat.omegaconf"
 COMPAT_TABLE = "yt_pipeline.compat.table"
 COMPAT_SYS_PATH = "yt_pipeline.compat.sys_path"
-#: files that run in the driver (not in jobs), where `self.config` is a ConfigNode
+#: files that run in the driver (not in jobs), where `self.config` is a ConfigNode (and the
+#: modules beside a stage.py: migrate.stage_side)
 STAGE_SIDE_FILES = ("stage.py", "pipeline.py")
 
 _RUNS = {name: OPERATIONS for name in

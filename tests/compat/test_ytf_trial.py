@@ -597,3 +597,29 @@ def test_omegaconf_imported_with_other_names_in_stage_code_is_converted(tmp_path
     [problem] = migrate_text(Path("stages/a/stage.py"), "import omegaconf\n").problems
     assert "import omegaconf: in stage code self.config is not an OmegaConf config" in \
         problem.text
+
+
+def test_omegaconf_in_a_module_beside_stage_py_is_converted_and_job_code_keeps_the_real(
+        tmp_path, run_cli):
+    """A helper module next to stage.py runs in the pipeline's process like stage.py (jobs
+    run src/): its OmegaConf takes the stage's config too. src/ keeps the real OmegaConf."""
+    helper = ("from omegaconf import OmegaConf\n\n\n"
+              "def plain(section):\n    return OmegaConf.to_container(section)\n")
+    stage = ("from yt_framework.core.stage import BaseStage\n\n"
+             "from stages.helped.helpers import plain\n\n\n"
+             "class Helped(BaseStage):\n    def run(self, debug):\n"
+             "        self.deps.yt_client.write_table('//trial/helped', "
+             "[plain(self.config.client)])\n        return debug\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/__init__.py": "", "stages/helped/__init__.py": "",
+        "stages/helped/stage.py": stage, "stages/helped/helpers.py": helper,
+        "stages/helped/src/tool.py": helper,
+        "stages/helped/config.yaml": "client: {a: 1}\n",
+    }, config={"stages": {"enabled_stages": ["helped"]}, "pipeline": {"mode": "dev"}})
+    assert run_cli("migrate", str(root)).exit_code == 0
+    assert (root / "stages/helped/helpers.py").read_text().startswith(
+        "from yt_pipeline.compat.omegaconf import OmegaConf\n")
+    assert (root / "stages/helped/src/tool.py").read_text() == helper
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    assert _table(root, "//trial/helped") == [{"a": 1}]
