@@ -21,28 +21,38 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     of the same names, formatting and comments kept. Names with no counterpart (the S3
     helpers, say), and keys of stages' config.yaml that yt-pipeline refuses
     (operation_description, user_slots, ...), are left as they are and listed with
-    file:line and what to do instead; then the exit code is 2. Running it again changes
-    nothing.
+    file:line and what to do instead; then the exit code is 2. Each file it rewrites is
+    listed, and kept as it was under PIPELINE_DIR/.yt-framework-originals/ first (with
+    --diff, nothing is written). Running it again changes nothing.
 
     \b
     Examples:
       yt-pipeline migrate my_pipeline --diff   # preview
       yt-pipeline migrate my_pipeline          # rewrite in place
     """
-    from yt_pipeline.migrate import migrate_tree, write_changes
-    from yt_pipeline.migrate_config import stage_config_problems
+    from yt_pipeline.migrate import ORIGINALS, migrate_tree, write_changes
+    from yt_pipeline.migrate_config import (
+        pipeline_config_changes,
+        secrets_problems,
+        stage_config_changes,
+    )
 
     root = pipeline_dir.resolve()
-    changes = migrate_tree(root)
+    changes = migrate_tree(root) + stage_config_changes(root) + pipeline_config_changes(root)
     changed = [c for c in changes if c.changed]
-    problems = [p for c in changes for p in c.problems] + stage_config_problems(root)
+    problems = [p for c in changes for p in c.problems] + secrets_problems(root)
     if show_diff:
         for change in changed:
             click.echo(change.diff(root), nl=False)
     else:
-        write_changes(changed)
+        write_changes(changed, root)
     verb = "would rewrite" if show_diff else "rewrote"
+    for change in changed:
+        click.echo(f"{verb} {change.path.relative_to(root)} ({change.summary()})",
+                   err=show_diff)
     click.echo(f"{verb} {len(changed)} file(s) under {pipeline_dir}", err=show_diff)
+    if changed and not show_diff:
+        click.echo(f"the files as they were: {pipeline_dir / ORIGINALS}")
     for problem in problems:
         problem.path = problem.path.relative_to(root)
         click.echo(f"cannot convert: {problem}", err=True)

@@ -78,7 +78,10 @@ def load_stage_file(path: Path, pipeline_dir: Path) -> DiscoveredStage:
         and obj is not BaseStage
         and obj.__module__ == module.__name__
     ]
-    if len(classes) != 1:
+    # a class of the file that another of its classes derives from is a base, not the stage
+    # (`class Helper(BaseStage)` then `class Stage(Helper)`)
+    leaves = [c for c in classes if not any(o is not c and issubclass(o, c) for o in classes)]
+    if len(leaves) != 1:
         found = ", ".join(c.__name__ for c in classes) or "none"
         raise DiscoveryError(
             f"must define exactly one BaseStage subclass, found {len(classes)} ({found})",
@@ -86,7 +89,7 @@ def load_stage_file(path: Path, pipeline_dir: Path) -> DiscoveredStage:
         )
     return DiscoveredStage(
         name=path.parent.name,
-        stage_class=classes[0],
+        stage_class=leaves[0],
         stage_dir=path.parent.resolve(),
         origin=shown,
     )

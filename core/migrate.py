@@ -24,9 +24,11 @@ from yt_pipeline.migrate_rules import (
     unsupported_reason,
 )
 
+#: where `migrate` keeps each file it rewrites, as it was (the same path below it)
+ORIGINALS = ".yt-framework-originals"
 #: folders a pipeline keeps things in that are not its code
 SKIPPED_FOLDERS = {".git", ".dev", ".build", ".runs", ".venv", "venv", "__pycache__",
-                   "node_modules", ".tox"}
+                   "node_modules", ".tox", ORIGINALS}
 
 
 @dataclass
@@ -50,11 +52,37 @@ class FileChange:
     def changed(self) -> bool:
         return self.before != self.after
 
+    def summary(self) -> str:
+        """What changed, in a few words: `3 lines`, `1 line deleted`."""
+        old, new = self.before.splitlines(), self.after.splitlines()
+        matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+        replaced = deleted = added = 0
+        for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+            if tag == "replace":
+                replaced += max(a1 - a0, b1 - b0)
+            elif tag == "delete":
+                deleted += a1 - a0
+            elif tag == "insert":
+                added += b1 - b0
+        parts = [f"{n} line{'s' if n != 1 else ''}{what}" for n, what in (
+            (replaced, " changed"), (added, " added"), (deleted, " deleted")) if n]
+        return ", ".join(parts) or "whitespace"
+
     def diff(self, root: Path) -> str:
         name = str(self.path.relative_to(root))
         return "".join(difflib.unified_diff(
             self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
             fromfile=f"a/{name}", tofile=f"b/{name}"))
+
+
+def stage_side(path: Path) -> bool:
+    """Code that runs in the pipeline's process, where `self.config` is a ConfigNode:
+    stage.py, pipeline.py, and the modules beside a stage.py (stages/<name>/helpers.py),
+    which no job runs (jobs run a stage's src/)."""
+    if path.name in STAGE_SIDE_FILES:
+        return True
+    parent = path.parent
+    return parent.parent.name == "stages" and (parent / "stage.py").is_file()
 
 
 def dotted(node: Any) -> str:
@@ -91,6 +119,11 @@ def _transformer() -> Any:
         def visit_Import(self, node: cst.Import) -> None:
             for alias in node.names:
                 module = dotted(alias.name)
+                if module == "omegaconf" and stage_side(self.path):
+                    self.report(node, "import omegaconf: in stage code self.config is not an "
+                                      "OmegaConf config; write 'from omegaconf import "
+                                      "OmegaConf' so that migrate points it to "
+                                      "yt_pipeline.compat.omegaconf")
                 if is_framework(module) or unsupported_reason(module):
                     reason = unsupported_reason(module) or "import the names it provides "\
                         "with 'from ... import ...' so they can be rewritten"
@@ -106,7 +139,7 @@ def _transformer() -> Any:
             if statement.relative or statement.module is None:
                 return updated
             module = dotted(statement.module)
-            if module == "omegaconf" and self.path.name in STAGE_SIDE_FILES:
+            if module == "omegaconf" and stage_side(self.path):
                 return self._omegaconf(updated, statement)
             if not (is_framework(module) or unsupported_reason(module)):
                 return updated
@@ -149,9 +182,10 @@ def _transformer() -> Any:
             return cst.FlattenSentinel([first, *rest])
 
         def _omegaconf(self, updated: cst.SimpleStatementLine, statement: cst.ImportFrom) -> Any:
-            """In stage code, `OmegaConf` takes the stage's config (a ConfigNode)."""
-            if isinstance(statement.names, cst.ImportStar) or [
-                    dotted(a.name) for a in statement.names] != ["OmegaConf"]:
+            """In stage code, `OmegaConf` takes the stage's config (a ConfigNode); the other
+            names of the import (`DictConfig`) come through the compat module unchanged."""
+            if isinstance(statement.names, cst.ImportStar) or "OmegaConf" not in [
+                    dotted(a.name) for a in statement.names]:
                 return updated
             return updated.with_changes(body=[statement.with_changes(
                 module=cst.parse_expression(COMPAT_OMEGACONF))])
@@ -187,24 +221,44 @@ def python_files(root: Path) -> Iterator[Path]:
             yield path
 
 
+def read_source(path: Path) -> str:
+    """The file's text as it is: UTF-8, its line ends kept (a CRLF file stays CRLF)."""
+    return path.read_bytes().decode("utf-8")
+
+
 def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileChange]:
     """What `migrate` would change in each Python file under `root` (nothing is written)."""
     changes = []
     for path in paths if paths is not None else python_files(root):
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_source(path)
+        except UnicodeDecodeError as error:
+            changes.append(FileChange(path, "", "", [Problem(
+                path, 1, f"not UTF-8 ({error.reason} at byte {error.start}): save it as "
+                         "UTF-8 (as Python 3 reads it) and run migrate again")]))
+            continue
         if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf")):
             continue  # no import to look at: the parse is skipped
         changes.append(migrate_text(path, text))
     return changes
 
 
-def write_changes(changes: Sequence[FileChange]) -> int:
-    """Write the changed files, each through a temporary file and a rename."""
+def write_changes(changes: Sequence[FileChange], root: Path) -> int:
+    """Write the changed files, each through a temporary file and a rename, with the
+    permissions it had; first each file as it was is copied to ORIGINALS under `root`
+    (a copy already there, from an earlier run, is kept: it is the older one)."""
+    import shutil
+
     from yt_pipeline.yamlio import write_file_atomic
 
     written = 0
     for change in changes:
         if change.changed:
-            write_file_atomic(change.path, change.after)
+            kept = root / ORIGINALS / change.path.relative_to(root)
+            if not kept.exists():
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(change.path, kept)
+            mode = change.path.stat().st_mode & 0o7777
+            write_file_atomic(change.path, change.after, mode=mode, newline="")
             written += 1
     return written

@@ -13,7 +13,10 @@ OPERATIONS = "yt_pipeline.operations"
 COMPAT_LOGGING = "yt_pipeline.compat.logging"
 COMPAT_YQL = "yt_pipeline.compat.yql_requests"
 COMPAT_OMEGACONF = "yt_pipeline.compat.omegaconf"
-#: files that run in the driver (not in jobs), where `self.config` is a ConfigNode
+COMPAT_TABLE = "yt_pipeline.compat.table"
+COMPAT_SYS_PATH = "yt_pipeline.compat.sys_path"
+#: files that run in the driver (not in jobs), where `self.config` is a ConfigNode (and the
+#: modules beside a stage.py: migrate.stage_side)
 STAGE_SIDE_FILES = ("stage.py", "pipeline.py")
 
 _RUNS = {name: OPERATIONS for name in
@@ -22,6 +25,8 @@ _YQL_REQUESTS = {name: COMPAT_YQL for name in (
     "JoinTablesRequest", "FilterTableRequest", "SelectColumnsRequest",
     "GroupByAggregateRequest", "UnionTablesRequest", "DistinctRequest",
     "SortTableRequest", "LimitTableRequest")}
+_TABLE_HELPERS = {name: COMPAT_TABLE for name in
+                  ("get_row_count", "read_table", "download_table")}
 _LOG_HELPERS = {name: COMPAT_LOGGING for name in (
     "log_header", "log_operation", "log_success", "log_config", "setup_logging",
     "ColoredFormatter")}
@@ -35,13 +40,17 @@ MOVED: dict[str, dict[str, str]] = {
     "yt_framework.core.registry": {"StageRegistry": TOP},
     "yt_framework.contracts": {"StageContext": TOP},
     "yt_framework.contracts.stage": {"StageContext": TOP},
-    "yt_framework.operations": dict(_RUNS),
+    "yt_framework.operations": {**_RUNS, **_TABLE_HELPERS},
+    "yt_framework.operations.table": dict(_TABLE_HELPERS),
     "yt_framework.operations.command_ops.map": {"run_map": OPERATIONS},
     "yt_framework.operations.command_ops.vanilla": {"run_vanilla": OPERATIONS},
     "yt_framework.operations.command_ops.sort": {"run_sort": OPERATIONS},
     "yt_framework.operations.command_ops.map_reduce": {"run_map_reduce": OPERATIONS,
                                                        "run_reduce": OPERATIONS},
+    "yt_framework.operations.command_ops": dict(_RUNS),
     "yt_framework.utils.logging": dict(_LOG_HELPERS),
+    "yt_framework.utils": {**_LOG_HELPERS, "stage_src_path": COMPAT_SYS_PATH},
+    "yt_framework.utils.sys_path": {"stage_src_path": COMPAT_SYS_PATH},
     "yt_framework.yt.clients.yql.yql_requests": dict(_YQL_REQUESTS),
     "yt_framework.yt.clients.yql": dict(_YQL_REQUESTS),
 }
@@ -51,37 +60,39 @@ _S3 = ("S3 helpers are not part of yt-pipeline: list the objects with your own S
 _CHECKPOINT = ("checkpoint uploads are not part of yt-pipeline: give the file to the "
                "operation with file_paths")
 
+_SECRETS = ("yt-pipeline reads configs/secrets.env itself: read a secret with "
+            "self.deps.settings.secret(NAME)")
+
+_YTIGNORE = ("yt-pipeline reads .ytignore files itself when it packs the code "
+             "(docs/code-upload.md)")
+
 UNSUPPORTED: dict[str, str] = {
     "yt_framework.operations.s3": _S3,
     "ytjobs.s3": _S3,
     "ytjobs.s3.client": _S3,
     "yt_framework.operations.checkpoint": _CHECKPOINT,
-    "yt_framework.utils.env": ("yt-pipeline reads configs/secrets.env itself: read a "
-                               "secret with self.deps.settings.secret(NAME)"),
+    "yt_framework.utils.env": _SECRETS,
     "yt_framework.typed_jobs": "typed jobs are not part of yt-pipeline: write a mapper script",
     "yt_framework.operations.upload": "yt-pipeline builds and uploads the code archive itself",
     "yt_framework.operations.dependencies": "yt-pipeline builds operation dependencies itself",
-    "yt_framework.operations.table": ("use the client: self.deps.yt_client.read_table, "
-                                      "row_count"),
     "yt_framework.operations.common": "yt-pipeline builds the job environment itself",
     "yt_framework.yt.factory": "the client is self.deps.yt_client",
     "yt_framework.yt.clients": "the client is self.deps.yt_client",
 }
 
-#: names of `yt_framework.operations` without a counterpart, and why
+#: names of `yt_framework.operations` and `yt_framework.utils` without a counterpart, and why
 UNSUPPORTED_NAMES: dict[str, str] = {
     "list_s3_files": _S3, "save_s3_paths_to_table": _S3,
     "init_checkpoint_directory": _CHECKPOINT, "add_checkpoint": _CHECKPOINT,
     "init_tokenizer_artifact_directory": _CHECKPOINT,
-    "read_table": "use self.deps.yt_client.read_table(path)",
-    "get_row_count": "use self.deps.yt_client.row_count(path)",
-    "download_table": "use self.deps.yt_client.read_table(path)",
     "upload_all_code": "yt-pipeline builds and uploads the code archive itself",
     "build_environment": "yt-pipeline builds the job environment itself",
     "prepare_docker_auth": "set docker_image in the operation's resources",
     "build_stage_dependencies": "yt-pipeline builds operation dependencies itself",
     "build_map_dependencies": "yt-pipeline builds operation dependencies itself",
     "build_ytjobs_dependencies": "yt-pipeline builds operation dependencies itself",
+    "load_secrets": _SECRETS, "load_env_file": _SECRETS,
+    "YTIgnoreMatcher": _YTIGNORE, "YTIgnorePattern": _YTIGNORE,
 }
 
 
@@ -107,7 +118,8 @@ def target_of(module: str, name: str) -> tuple[str | None, str]:
     reason = unsupported_reason(module)
     if reason:
         return None, reason
-    if module == "yt_framework.operations" and name in UNSUPPORTED_NAMES:
+    if module in ("yt_framework.operations", "yt_framework.utils") \
+            and name in UNSUPPORTED_NAMES:
         return None, UNSUPPORTED_NAMES[name]
     if module in MOVED:
         return None, f"{module}.{name} has no counterpart in yt-pipeline"
@@ -121,8 +133,18 @@ OPERATION_KEYS: dict[str, str] = {
     "environment_public_keys": "list the variables the job needs under env:",
     "use_plain_environment_for_secrets": "secrets reach a job only through env: (never in "
                                          "the plain environment)",
-    "tar_command_bootstrap": "yt-pipeline unpacks the code archive itself",
+    "max_row_weight": ("put it in the YT spec, in bytes: spec: {job_io: {table_writer: "
+                       "{max_row_weight: 67108864}}} for 64M (map_job_io / reduce_job_io "
+                       "for a map-reduce)"),
+    "map_job_count": "put it in the YT spec: spec: {map_job_count: N}",
+    "job_io": "put it in the YT spec: spec: {job_io: ...}",
+    "tar_command_bootstrap": "delete it: yt-pipeline always unpacks the code archive "
+                             "before it runs an operation's scripts (what "
+                             "tar_command_bootstrap: true did)",
 }
+#: operation keys `migrate` deletes from a stage's config.yaml: they ask for what
+#: yt-pipeline always does
+DROPPED_KEYS = ("tar_command_bootstrap",)
 RESOURCE_KEYS: dict[str, str] = {
     "user_slots": "put it under spec: (spec: {resource_limits: {user_slots: N}})",
 }

@@ -6,6 +6,7 @@ stage's sections before a run starts (and by --dry-run).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,17 +116,42 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
     return Section(label, inputs, outputs, reduce_by, sort_by, resources, scripts)
 
 
-def require_keys(kind: str, section: Section, fail: Fail) -> None:
+def require_keys(kind: str, section: Section, fail: Fail,
+                 supplied: frozenset[str] = frozenset()) -> None:
     """The keys an operation of `kind` cannot go without (a sort without an output table
-    sorts in place; a reduce's sort_by defaults to its reduce_by)."""
+    sorts in place; a reduce's sort_by defaults to its reduce_by). Keys in `supplied` are
+    not required: the stage's code may add them to the section before it launches it."""
+    missing = []
     if kind != "vanilla" and not section.inputs:
-        raise fail("an input table is required", "input_table")
+        missing.append(("an input table is required", "input_table"))
     if kind in ("map", "reduce", "map_reduce") and not section.outputs:
-        raise fail("an output table is required", "output_table")
+        missing.append(("an output table is required", "output_table"))
     if kind in ("reduce", "map_reduce") and not section.reduce_by:
-        raise fail("reduce_by is required", "reduce_by")
+        missing.append(("reduce_by is required", "reduce_by"))
     if kind == "sort" and not section.sort_by:
-        raise fail("sort_by is required", "sort_by")
+        missing.append(("sort_by is required", "sort_by"))
+    for message, key in missing:
+        if key not in supplied:
+            raise fail(message, key)
+
+
+#: a required key the stage's code names, as a string or a keyword (`{"input_table": t}`,
+#: `input_table=t`)
+_NAMED_KEY = re.compile(r"""["'](input_tables?|output_tables?|reduce_by|sort_by)["']"""
+                        r"""|\b(input_tables?|output_tables?|reduce_by|sort_by)\s*=(?!=)""")
+
+
+def keys_named_in_code(stage_dir: Path) -> frozenset[str]:
+    """The operation keys the stage's stage.py names, as when it completes a section at run
+    time (`OmegaConf.merge(self.config.client.operations.sort, {"input_table": t})`, as
+    yt-framework's guide shows): those are checked when the operation is launched, not
+    before the run."""
+    try:
+        text = (stage_dir / "stage.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    found = {a or b for a, b in _NAMED_KEY.findall(text)}
+    return frozenset(key.rstrip("s") if key.endswith("_tables") else key for key in found)
 
 
 def as_dict(op_config: Any) -> dict[str, Any]:
@@ -194,7 +220,7 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
         if kind is not None:
             # named after its kind, the section says what it runs, so what that kind cannot
             # go without is known now; a section of another name may serve any kind
-            require_keys(kind, read, fail)
+            require_keys(kind, read, fail, keys_named_in_code(Path(stage_dir)))
         if kind is not None and not names_a_script:
             _warn_missing_default(kind, cfg, Path(stage_dir), fail, warned)
 

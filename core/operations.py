@@ -262,6 +262,7 @@ def launch(stage: StageLike, kind: str, op_config: Any,
 
     spec = build_spec(stage, kind, op_config)
     for field_name, script in (scripts or {}).items():
+        script = _in_src(stage.stage_dir, script)
         if not (stage.stage_dir / script).is_file():
             raise ConfigError(f"stage {stage.name}: script {script} not found in {stage.stage_dir}")
         if script not in _packed_scripts(stage):
@@ -279,6 +280,15 @@ def launch(stage: StageLike, kind: str, op_config: Any,
     return launch_operation(manager, stage.context.mode, client, spec)
 
 
+def _in_src(stage_dir: Path, script: str) -> str:
+    """A bare script name (`"python3 mapper.py"`) that is not beside stage.py but is in src/
+    means src/'s (yt-framework ran a stage's job scripts from its src folder)."""
+    if "/" not in script and not (stage_dir / script).is_file() \
+            and (stage_dir / "src" / script).is_file():
+        return f"src/{script}"
+    return script
+
+
 def _packed_scripts(stage: Any) -> set[str]:
     """The job scripts the code archive has wrappers for: the default ones, and those the
     stage's operation sections name."""
@@ -293,13 +303,14 @@ def _packed_scripts(stage: Any) -> set[str]:
 
 #: the keyword yt-framework took a job under, per operation kind
 _JOB_KEYWORDS = {"map": ("mapper", "job"), "reduce": ("reducer", "job"),
-                 "map_reduce": ("mapper", "reducer"), "vanilla": ("job", "task"), "sort": ()}
+                 "map_reduce": ("mapper", "reducer", "map_job", "reduce_job"),
+                 "vanilla": ("job", "task"), "sort": ()}
 
 
 def _job_scripts(kind: str, given: dict[str, Any]) -> dict[str, str]:
     """Scripts named through the keywords (`mapper="src/other.py"`, or `"python3 src/x.py"`);
     a typed job (a Python object) cannot run here, and says so."""
-    scripts = {}
+    scripts: dict[str, str] = {}
     for keyword, value in given.items():
         if value is None:
             continue
@@ -315,8 +326,14 @@ def _job_scripts(kind: str, given: dict[str, Any]) -> dict[str, str]:
         if len(words) > 2 or not script.endswith(".py"):
             raise ConfigError(f"run_{kind}({keyword}={value!r}): give a script path "
                               "(src/mapper.py) or 'python3 <script>'")
-        scripts["mapper" if keyword in ("mapper", "job") and kind != "vanilla"
-                else "reducer" if keyword == "reducer" else "script"] = script
+        role = ("mapper" if keyword in ("mapper", "map_job") or (keyword == "job" and
+                                                                 kind == "map")
+                else "reducer" if keyword in ("reducer", "reduce_job", "job") and
+                kind != "vanilla" else "script")
+        if scripts.get(role, script) != script:
+            raise ConfigError(f"run_{kind}(): two different {role} scripts given "
+                              f"({scripts[role]!r} and {script!r}); give one")
+        scripts[role] = script
     return scripts
 
 

@@ -100,13 +100,18 @@ def durable_mode(mode: str) -> bool:
     return mode != "dev"
 
 
-def write_file_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+def write_file_atomic(path: Path, text: str, *, durable: bool = True,
+                      mode: int | None = None, newline: str | None = None) -> None:
     """Write a file so that a reader sees the old or the new content, never a mix; with
-    `durable`, on disk before this returns."""
+    `durable`, on disk before this returns. The file is private (0600) unless `mode` is
+    given (the permission bits the file had, say); `newline=""` writes the line ends of
+    `text` as they are."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             handle.write(text)
             handle.flush()
             if durable:

@@ -213,6 +213,25 @@ def row_type_differs(path: str, table: list[str], written: list[str]) -> str:
             f"{', '.join(table) or 'no columns'}, the query writes {', '.join(written)}")
 
 
+def duplicate_columns(names: Iterable[str]) -> str | None:
+    """Why YQL refuses a result with two columns of one name (`SELECT a.*, b.*` of a join
+    whose tables share a column): columns are known by their names ("you can't have two
+    columns with the same name in the subquery": YTsaurus docs, JOIN). None when none
+    repeats."""
+    seen: set[str] = set()
+    repeated = []
+    for name in names:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if not repeated:
+        return None
+    return (f"the result has two columns named {', '.join(repeated)} (a join whose tables "
+            "both have them, selected with * or a.*, b.*), which YQL refuses: name the "
+            "columns to keep, with AS for the second of a name (select_columns of a "
+            "JoinTablesRequest)")
+
+
 def truncated(rows: int = RESULT_ROW_LIMIT) -> str:
     return (f"the query tracker keeps {rows} rows of a result; end the query with the SELECT "
             "whose rows you want (they are then read from a table, all of them), or write "

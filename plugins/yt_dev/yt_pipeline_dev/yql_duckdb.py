@@ -204,6 +204,9 @@ class Executor:
         with self._connected(allowed):
             cursor = self.connection.execute(statement.render(self.table_sql))
             names = [column[0] for column in cursor.description or []]
+            repeated = yql_rules.duplicate_columns(names)
+            if repeated:
+                raise QueryFailed(f"YQL: {repeated}")
             return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
     @contextmanager
@@ -221,6 +224,9 @@ class Executor:
         assert statement.target is not None
         described = self.connection.execute(f"DESCRIBE {sql}").fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]
+        repeated = yql_rules.duplicate_columns(name for name, _ in columns)
+        if repeated:
+            raise QueryFailed(f"YQL: {repeated}")
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
             return columns
