@@ -48,11 +48,36 @@ def memory_path(folder: Path, state_name: str) -> Path:
     return Path(folder) / RUNS_DIR / f"stages.{state_name}.json"
 
 
+#: the last line of a state file as `StateStore.write` writes it, announced by its first
+_END = "# end"
+_ENDS_WITH = f"ends with {_END!r}"
+
+
+def _check_whole(path: Path) -> None:
+    """A state file that announces its end line and lacks it was cut short (a copy broken
+    off, a disk full, a crash before the file reached the disk): reading what is left would
+    take the stages of the lost lines for not run, and --resume would run them, and append,
+    again."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # read below, with the error that names the file
+    lines = text.splitlines()
+    if lines and lines[0].startswith("#") and _ENDS_WITH in lines[0]:
+        if not any(line.strip() == _END for line in lines[1:]):
+            raise ConfigError(
+                f"it is cut short (no {_END!r} line at its end), so the status of some stages "
+                "is lost: put back the file (or add the lost stages' lines), or delete it to "
+                "run every stage again (stages that append would append again)",
+                file=path.name)
+
+
 def read_statuses(folder: Path, state_name: str) -> dict[str, str | None]:
     """The stage -> status table of a state file ({} when there is none)."""
     path = state_path(folder, state_name)
     if not path.is_file():
         return {}
+    _check_whole(path)
     data = _written_statuses(path)
     if data is None:  # edited by hand, or damaged: read as YAML, errors naming the line
         data = read_yaml_mapping(path, display=path.name)
@@ -219,9 +244,10 @@ class StateStore:
             self._memory_dirty = False
         if not self._status_dirty:
             return
-        header = f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null\n"
+        header = (f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null; "
+                  f"{_ENDS_WITH}\n")
         crash_point("state: before the statuses")
-        write_file_atomic(self.path, header + "".join(self._lines.values()),
+        write_file_atomic(self.path, header + "".join(self._lines.values()) + _END + "\n",
                           durable=self.durable)
         self._status_dirty = False
         crash_point("state: after the statuses")

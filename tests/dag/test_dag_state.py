@@ -26,7 +26,30 @@ def test_state_after_a_failure_and_the_resume_hint(dag, run_cli):
     # c is independent of b and still ran; d needs b and did not
     assert state_of(root) == {"a": "SUCCESS", "b": "FAILED", "c": "SUCCESS", "d": None}
     text = (root / "state.dev.yml").read_text()
-    assert text.splitlines()[1:] == ["a: SUCCESS", "b: FAILED", "c: SUCCESS", "d: null"]
+    assert text.splitlines()[1:] == ["a: SUCCESS", "b: FAILED", "c: SUCCESS", "d: null", "# end"]
+
+
+def test_a_state_file_cut_short_stops_the_resume_instead_of_running_stages_again(dag,
+                                                                                  run_cli):
+    """Lines lost from the end of state.dev.yml would read as stages not run, and --resume
+    would run them (and append) again: the file's last line tells it is whole."""
+    root = dag({"a": {}, "b": {"fail": True}, "c": {}, "d": {}}, graph=DIAMOND)
+    run_cli("run", root, "--workers", "1")
+    path = root / "state.dev.yml"
+    whole = path.read_text()
+    path.write_text(whole[: whole.index("c: SUCCESS")])  # c's line and what follows lost
+    before = order_of(root)
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 2
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: state.dev.yml: it is cut short"), error
+    assert order_of(root) == before  # no stage ran
+    path.write_text(whole)
+    assert run_cli("run", root, "--resume").exit_code == 1  # b fails again, c is not rerun
+    assert started(root).count("c") == 1
+    # a file edited by hand without the header's promise is read as before
+    path.write_text("a: SUCCESS\nb: null\n")
+    assert state_of(root) == {"a": "SUCCESS", "b": None}
 
 
 def test_resume_runs_only_what_did_not_succeed_and_its_dependents(dag, run_cli):
