@@ -130,6 +130,20 @@ def test_row_count_of_a_file_made_by_hand_is_the_rows_a_read_gives(dev_client, b
     assert dev_client.row_count("//hand") == 4
 
 
+def test_row_count_of_a_file_cut_short_in_a_row_fails_as_the_read_does(dev_client):
+    """Half a last row is no row: the count said 3 where the read failed on it."""
+    hand = dev_client.table_path("//hand")
+    hand.parent.mkdir(parents=True, exist_ok=True)
+    hand.write_bytes(b'{"id":0}\n{"id":1}\n{"id":2,"na')
+    message = r"""table //hand holds a line that is not JSON: '\{"id":2,"na'"""
+    with pytest.raises(BackendError, match=message):
+        list(dev_client.read_table("//hand"))
+    with pytest.raises(BackendError, match=message):
+        dev_client.row_count("//hand")
+    hand.write_bytes(b'{"id":0}\n{"id":1}\n{"id":2}')  # whole, only without its newline
+    assert dev_client.row_count("//hand") == 3
+
+
 def test_row_count_of_a_large_file_with_blank_lines_across_blocks(dev_client):
     hand = dev_client.table_path("//hand")
     hand.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -122,11 +122,12 @@ def count_lines(path: Path, start: int = 0) -> int:
 _BLANK_STARTS = (b"\n\n", b"\n ", b"\n\t", b"\n\r")
 
 
-def count_rows(path: Path) -> int:
+def count_rows(path: Path, unended: Callable[[bytes], None] | None = None) -> int:
     """Rows of a JSON-lines file as its reader finds them: its lines that are not blank.
     (A file dev wrote holds no blank line and is counted by `count_lines`; this is for one
     edited by hand or copied in.) A block is looked at line by line only when it may hold
-    a blank line."""
+    a blank line. `unended` is shown a last line that has no newline before it is counted
+    (it may be a row cut short: the reader would fail on it)."""
     count, rest = 0, b""
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -137,7 +138,11 @@ def count_rows(path: Path) -> int:
                 count += sum(1 for line in body.split(b"\n") if line.strip())
             else:
                 count += body.count(b"\n")
-    return count + (1 if rest.strip() else 0)
+    if not rest.strip():
+        return count
+    if unended is not None:
+        unended(rest)
+    return count + 1
 
 
 def remove_leftovers(root: Path, before: float) -> int:
