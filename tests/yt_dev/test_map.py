@@ -328,7 +328,10 @@ while not (pipe / "pid").exists():
 def test_jobs_do_not_outlive_the_driver(stages, tmp_path):
     stages("sleepy", {"src/vanilla.py": """
         import os, pathlib, time
-        pathlib.Path(os.environ["PIPE"], "pid").write_text(str(os.getpid()))
+        # whole or absent: the driver exits as soon as the name exists
+        pathlib.Path(os.environ["PIPE"], "pid.tmp").write_text(str(os.getpid()))
+        os.replace(pathlib.Path(os.environ["PIPE"], "pid.tmp"),
+                   pathlib.Path(os.environ["PIPE"], "pid"))
         time.sleep(60)
     """})
     env = {**os.environ, "PIPE": str(stages.pipeline_dir)}
