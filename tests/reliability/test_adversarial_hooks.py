@@ -18,7 +18,7 @@ from test_adversarial_ops import check, make
 
 from yt_pipeline import hookimpl
 
-TRIALS = int(os.environ.get("YTP_ADV_HOOK_TRIALS", "10"))
+TRIALS = int(os.environ.get("YTP_ADV_HOOK_TRIALS", "6"))
 
 
 class RaisesAt:

@@ -20,7 +20,7 @@ from adversarial_helpers import command, crash_points, differences, finish, row,
 
 from yt_pipeline.testing import write_pipeline
 
-TRIALS = int(os.environ.get("YTP_ADV_TRIALS", "24"))
+TRIALS = int(os.environ.get("YTP_ADV_TRIALS", "12"))
 N = 400
 KEYS = 7
 

@@ -20,7 +20,7 @@ from adversarial_helpers import crash_points, differences, finish, row, start, t
 
 from yt_pipeline.testing import write_pipeline
 
-TRIALS = int(os.environ.get("YTP_ADV_STEP_TRIALS", "15"))
+TRIALS = int(os.environ.get("YTP_ADV_STEP_TRIALS", "8"))
 
 STEPS = """
 import sys
