@@ -29,7 +29,7 @@ def test_a_dev_run_forces_nothing_to_disk(hello_pipeline, run_cli, forced):
     root = hello_pipeline()
     result = run_cli("run", root)
     assert result.exit_code == 0, result.output
-    assert (root / "state.dev.yml").read_text().splitlines()[-1] == "hello: SUCCESS"
+    assert (root / "state.dev.yml").read_text().splitlines()[-2:] == ["hello: SUCCESS", "# end"]
     assert (root / ".dev/tmp/host/hello.jsonl").read_text() == '{"msg":"hi","n":1}\n'
     assert forced == []
 
@@ -43,4 +43,4 @@ def test_prod_state_and_commit_records_are_forced_to_disk(tmp_path, forced):
     assert any(name.endswith("state.prod.yml") or "/.state.prod.yml." in name
                for name in forced), forced
     assert any("journal.prod" in name for name in forced), forced
-    assert (tmp_path / "state.prod.yml").read_text().splitlines()[-1] == "a: SUCCESS"
+    assert (tmp_path / "state.prod.yml").read_text().splitlines()[-2:] == ["a: SUCCESS", "# end"]
