@@ -116,14 +116,15 @@ class ConfigNode(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """A deep plain-dict copy (for fingerprints, JSON and YAML)."""
-        return _plain(self._data)
+        return plain_value(self._data)
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """`value` with every ConfigNode, mapping and sequence in it made plain dicts and lists."""
     if isinstance(value, ConfigNode):
         return value.to_dict()
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     return value

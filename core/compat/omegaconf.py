@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from yt_pipeline.confignode import ConfigNode
+from yt_pipeline.confignode import ConfigNode, plain_value
 
 _MISSING = object()
 
@@ -53,18 +53,8 @@ def _deep_merge(into: dict[str, Any], other: Mapping[str, Any]) -> dict[str, Any
         if isinstance(value, Mapping) and isinstance(into.get(key), Mapping):
             into[key] = _deep_merge(dict(into[key]), value)
         else:
-            into[key] = _plain(value)
+            into[key] = plain_value(value)
     return into
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, ConfigNode):
-        return value.to_dict()
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 class _Forwarding(type):
