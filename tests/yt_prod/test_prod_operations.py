@@ -287,6 +287,36 @@ def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(prod_client, fake_y
     assert fake_yt.rows("//tmp/out") == [{"id": 1}, {"id": 2}]
 
 
+def test_a_table_yql_wrote_refuses_a_value_of_another_type(prod_client, fake_yt, package,
+                                                          tmp_path):
+    # The table writer checks each value against its column's type, null aside, and
+    # converts only between int64 and uint64 by default (ValidateValueType in
+    # yt/yt/client/table_client/unversioned_row.cpp, code 307; TTypeConversionConfig in
+    # yt/yt/client/table_client/config.cpp and the "Formats" page of the YTsaurus docs).
+    # Dev refuses the same rows (tests/yt_dev/test_map.py).
+    prod_client.run_yql("INSERT INTO `//tmp/out` WITH TRUNCATE SELECT 7 AS id, 'a' AS name, "
+                        "0.5 AS score")
+    for row, words in [({"id": "7"}, 'column "id": expected type "int64" or "null" but got '
+                                     '"string"'),
+                       ({"score": 1}, 'expected type "double" or "null" but got "int64"'),
+                       ({"name": True}, 'expected type "string" or "null" but got "boolean"'),
+                       ({"id": 2 ** 63}, 'Unable to convert uint64 to int64')]:
+        with pytest.raises(BackendError, match=words):
+            prod_client.write_table("//tmp/out", [{"id": 1}, row], append=True)
+    assert fake_yt.rows("//tmp/out") == [{"id": 7, "name": "a", "score": 0.5}]
+    prod_client.write_table("//tmp/out", [{"id": 2 ** 63 - 1, "name": None, "score": 2.0}],
+                            append=True)
+    assert len(fake_yt.rows("//tmp/out")) == 2
+
+    fake_yt.put_table("//tmp/in", [{"id": "3", "name": "y"}])
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out"], mapper="src/mapper.py",
+                    max_failed_job_count=1)
+    with pytest.raises(OperationFailed, match='column "id": expected type "int64"'):
+        launch(prod_client, spec)
+    assert len(fake_yt.rows("//tmp/out")) == 2
+
+
 def test_the_fake_fails_an_operation_with_two_files_of_one_name(prod_client, fake_yt):
     # the controller refuses two user files of one name while preparing the operation
     import time

@@ -34,7 +34,7 @@ from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import keep_schema, refuse_unknown_columns, schema_of
+from yt_pipeline_dev.yql_schema import keep_schema, refuse_rows_off_schema, schema_of
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 from ytjobs.row_rules import RowRefused
 
@@ -155,7 +155,7 @@ class DevClient(YqlRequests):
         at the commit in a transaction, at once (under the table's lock) outside one.
 
         A table keeps the schema YQL gave it through later writes, as on a cluster, and
-        (`schema_checked`) rows with a column that schema lacks are refused, as a cluster's
+        (`schema_checked`) rows that schema does not take are refused, as a cluster's
         table writer refuses them; a YQL INSERT, which gives the schema, is not checked."""
         if self.txn is not None:
             # one write of a table at a time in a transaction: two threads of a stage
@@ -169,7 +169,7 @@ class DevClient(YqlRequests):
                     start = tmp.stat().st_size
                     yield tmp
                     if schema_checked:
-                        refuse_unknown_columns(kept, tmp, path, start)
+                        refuse_rows_off_schema(kept, tmp, path, start)
                 keep_schema(self.root, kept, self.visible_file(path))
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
                 # later query of the stage, as prod reads it from the INSERT's staging table
@@ -184,7 +184,7 @@ class DevClient(YqlRequests):
                 start = tmp.stat().st_size
                 yield tmp
                 if schema_checked:
-                    refuse_unknown_columns(kept, tmp, path, start)
+                    refuse_rows_off_schema(kept, tmp, path, start)
             keep_schema(self.root, kept, target)
 
     # -- tables -----------------------------------------------------------------------

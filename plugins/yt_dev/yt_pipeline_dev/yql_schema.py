@@ -197,40 +197,43 @@ def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path 
         declare(root, target, columns)
 
 
-def unknown_column(columns: list[tuple[str, str]] | None, table_file: Path,
-                   start: int = 0) -> tuple[int, str] | None:
-    """(row number, column) of the first row of `table_file` from byte `start` (where an
-    append's rows begin) with a column the schema YQL gave the table lacks, or None.
+def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
+                start: int = 0) -> tuple[int, str] | None:
+    """(row number, the cluster's words) for the first row of `table_file` from byte
+    `start` (where an append's rows begin) the schema YQL gave the table refuses, or None.
 
-    A cluster keeps a table's strict schema through every write, an overwrite too, and its
-    table writer refuses such a row ("Unknown column %Qv in strict schema":
-    GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp,
-    yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)."""
+    A cluster keeps a table's strict schema through every write, an overwrite too
+    (GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp), and its
+    table writer refuses a column the schema lacks ("Unknown column %Qv in strict schema":
+    yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp) or a value of another type than
+    its column's (yt_pipeline.column_types)."""
     if columns is None:
         return None
-    names = {name for name, _ in columns}
+    from yt_pipeline import column_types
+
+    types = {name: column_types.yt_column_type(kind) for name, kind in columns}
     with table_file.open("rb") as handle:
         handle.seek(start)
         for number, row in enumerate(iter_rows(handle, drop_control=True), 1):
-            for key in row:
-                if key not in names:
-                    return number, str(key)
+            refused = column_types.refused_row(types, row)
+            if refused is not None:
+                return number, refused
     return None
 
 
-def refuse_unknown_columns(columns: list[tuple[str, str]] | None, table_file: Path,
+def refuse_rows_off_schema(columns: list[tuple[str, str]] | None, table_file: Path,
                            path: str, start: int = 0) -> None:
-    """BackendError when the rows written to table `path` (from byte `start` of its file)
-    do not fit the schema YQL gave it; rows are numbered from the first one written."""
+    """BackendError when a row written to table `path` (from byte `start` of its file)
+    does not fit the schema YQL gave it; rows are numbered from the first one written."""
     from yt_pipeline.errors import BackendError
 
-    found = unknown_column(columns, table_file, start)
+    found = refused_row(columns, table_file, start)
     if found is not None:
-        number, key = found
+        number, refused = found
         assert columns is not None
         raise BackendError(
-            f"write to {path}: row {number}: column {key!r} is not in the table's schema "
-            f"({', '.join(name for name, _ in columns)}), which a YQL INSERT gave it; a cluster "
-            "refuses such a row (Unknown column in strict schema). Remove the table first, or "
-            "write it with INSERT ... WITH TRUNCATE")
+            f"write to {path}: row {number}: {refused}: the table's schema "
+            f"({', '.join(name for name, _ in columns)}) is one a YQL INSERT gave it, and a "
+            "cluster keeps it through later writes. Write rows that fit it, remove the table "
+            "first, or write it with INSERT ... WITH TRUNCATE")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yt.yson as yson
 
+from yt_pipeline.column_types import refused_row, yt_column_type
 from yt_pipeline.yql_rules import (
     append_refused,
     empty_table,
@@ -24,11 +25,6 @@ from yt_pipeline.yql_rules import (
 )
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.protocol import YtFakeError
-
-#: DuckDB column types and the YT types a YQL write gives them
-_YT_TYPES = {"BIGINT": "int64", "INTEGER": "int64", "SMALLINT": "int64", "TINYINT": "int64",
-             "HUGEINT": "int64", "UBIGINT": "uint64", "DOUBLE": "double", "FLOAT": "double",
-             "BOOLEAN": "boolean", "VARCHAR": "string"}
 
 
 def schema_columns(node: Node) -> list[str]:
@@ -40,27 +36,28 @@ def schema_columns(node: Node) -> list[str]:
 SCHEMA_VIOLATION = 307
 
 
-def strict_columns(node: Node) -> set[str] | None:
-    """The columns a table with a strict schema (one a YQL write gave it) holds; None when
-    any column may be written (no schema, or a schema that is not strict)."""
+def strict_columns(node: Node) -> dict[str, str] | None:
+    """The columns (name: YT type) of a table with a strict schema (one a YQL write gave
+    it); None when any value may be written (no schema, or a schema that is not strict)."""
     schema = node.attributes.get("schema")
     if not schema or not getattr(schema, "attributes", {}).get("strict", True):
         return None
-    return set(schema_columns(node))
+    return {str(column["name"]): str(column.get("type", "any")) for column in schema}
 
 
-def schema_violation(columns: set[str] | None, rows: list[dict[str, Any]]) -> str | None:
-    """What a cluster's table writer says of the first row with a column a strict schema
-    does not have, or None. A write keeps a table's strong schema, an overwrite too
-    (GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp), and the
-    chunk writer refuses such a column ("Unknown column %Qv in strict schema":
-    yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)."""
+def schema_violation(columns: dict[str, str] | None, rows: list[dict[str, Any]]) -> str | None:
+    """What a cluster's table writer says of the first row a strict schema refuses, or
+    None. A write keeps a table's strong schema, an overwrite too (GetTableUploadOptions in
+    yt/yt/client/table_client/table_upload_options.cpp); the chunk writer refuses a column
+    the schema lacks ("Unknown column %Qv in strict schema":
+    yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp) and a value of another type
+    (yt_pipeline.column_types)."""
     if columns is None:
         return None
     for row in rows:
-        for name in row:
-            if name not in columns:
-                return f'Unknown column "{name}" in strict schema'
+        refused = refused_row(columns, row)
+        if refused is not None:
+            return refused
     return None
 
 
@@ -88,7 +85,7 @@ def projected(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, 
 
 def yql_schema(columns: list[tuple[str, str]]) -> Any:
     """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs."""
-    described = [{"name": name, "type": _YT_TYPES.get(kind.split("(")[0], "any"),
+    described = [{"name": name, "type": yt_column_type(kind),
                   "required": False} for name, kind in columns]
     return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": False})
 

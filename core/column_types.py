@@ -1,0 +1,82 @@
+"""Which values a cluster's table writer accepts in a column of a strict schema, for both
+backends (dev's YQL tables and the fake proxy's).
+
+A table a YQL INSERT wrote keeps that strict schema through later writes, and the writer
+refuses a value whose type is not the column's, null aside (every YQL column is optional).
+The one conversion a writer makes by default is between int64 and uint64, when the value
+fits; an integer is not turned into a double, nor anything into a string.
+
+Sources (ytsaurus/ytsaurus): `ValidateValueType` in yt/yt/client/table_client/
+unversioned_row.cpp ("Invalid type of column %Qv: expected type %Qlv or %Qlv but got %Qlv",
+EErrorCode::SchemaViolation), `TTypeConversionConfig` in yt/yt/client/table_client/config.cpp
+(only `enable_integral_type_conversion` defaults to true) and `TValueConsumerBase` in
+yt/yt/client/table_client/value_consumer.cpp (the conversion and its overflow errors); the
+same defaults in the "Formats" page of the YTsaurus docs (type conversion options).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: DuckDB column types and the YT column types a YQL write gives them; any other is `any`.
+#: DuckDB reads a literal such as 0.5 as a DECIMAL, which YQL reads as a Double, and the
+#: engines give its values as floats.
+YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int64", "SMALLINT": "int64",
+                    "TINYINT": "int64", "HUGEINT": "int64", "UBIGINT": "uint64",
+                    "DOUBLE": "double", "FLOAT": "double", "DECIMAL": "double",
+                    "BOOLEAN": "boolean", "VARCHAR": "string"}
+
+_INT64 = (-(2 ** 63), 2 ** 63)
+_UINT64 = (0, 2 ** 64)
+
+
+def yt_column_type(duckdb_type: str) -> str:
+    """The YT type of a column YQL wrote from a DuckDB column of this type."""
+    return YQL_COLUMN_TYPES.get(duckdb_type.split("(")[0].strip().upper(), "any")
+
+
+def value_type(value: Any) -> str:
+    """The YT value type a client sends for this Python value (bool before int: a bool is
+    an int to Python, a boolean to YT; an integer past int64 goes as uint64)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "int64" if _INT64[0] <= value < _INT64[1] else "uint64"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, (str, bytes)):
+        return "string"
+    return "any"  # a list or a map: a composite value
+
+
+def refused_value(column: str, column_type: str, value: Any) -> str | None:
+    """What the table writer says of `value` in `column` of type `column_type`, or None
+    when it is written."""
+    got = value_type(value)
+    if got == "null" or column_type == "any" or got == column_type:
+        return None
+    if column_type in ("int64", "uint64") and got in ("int64", "uint64"):
+        low, high = _INT64 if column_type == "int64" else _UINT64
+        if low <= value < high:
+            return None  # enable_integral_type_conversion, on by default
+        if value < 0:
+            return f'Unable to convert negative int64 to uint64 in column "{column}"'
+        return f'Unable to convert uint64 to int64 in column "{column}": it overflows'
+    return (f'Invalid type of column "{column}": expected type "{column_type}" or "null" '
+            f'but got "{got}"')
+
+
+def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
+    """What the table writer says of the first value of `row` a strict schema of these
+    columns (name: YT type) refuses, a column it lacks included; None when it takes the
+    row."""
+    for name, value in row.items():
+        column_type = columns.get(name)
+        if column_type is None:
+            return f'Unknown column "{name}" in strict schema'
+        refused = refused_value(name, column_type, value)
+        if refused is not None:
+            return refused
+    return None
