@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.migrate_rules import (
+    CLIENT_ATTRIBUTE,
+    CLIENT_METHODS,
     COMPAT_OMEGACONF,
     STAGE_SIDE_FILES,
     is_framework,
@@ -109,6 +111,8 @@ def _transformer() -> Any:
             self.problems: list[Problem] = []
             #: local names bound to a yt_framework module by a plain import
             self.module_aliases: dict[str, str] = {}
+            #: local names bound to the client (`yt = self.deps.yt_client`)
+            self.client_names: set[str] = set()
 
         def _line(self, node: cst.CSTNode) -> int:
             return int(self.get_metadata(PositionProvider, node).start.line)
@@ -190,6 +194,25 @@ def _transformer() -> Any:
             return updated.with_changes(body=[statement.with_changes(
                 module=cst.parse_expression(COMPAT_OMEGACONF))])
 
+        def is_client(self, node: cst.BaseExpression) -> bool:
+            name = dotted(node)
+            return name.split(".")[-1] == CLIENT_ATTRIBUTE or name in self.client_names
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if self.is_client(node.value):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        self.client_names.add(target.target.value)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            """A call of a yt-framework client method that this client lacks (it would
+            fail with AttributeError only when the stage runs)."""
+            function = node.func
+            if isinstance(function, cst.Attribute) and self.is_client(function.value):
+                reason = CLIENT_METHODS.get(function.attr.value)
+                if reason:
+                    self.report(node, f"{dotted(function)}(...): {reason}")
+
         def visit_Attribute(self, node: cst.Attribute) -> None:
             name = dotted(node)
             head = name.split(".")[0]
@@ -237,7 +260,8 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
                 path, 1, f"not UTF-8 ({error.reason} at byte {error.start}): save it as "
                          "UTF-8 (as Python 3 reads it) and run migrate again")]))
             continue
-        if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf")):
+        if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf",
+                                             CLIENT_ATTRIBUTE)):
             continue  # no import to look at: the parse is skipped
         changes.append(migrate_text(path, text))
     return changes

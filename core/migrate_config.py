@@ -7,7 +7,7 @@ true`, one line of a block mapping) is deleted, the rest of the file kept byte f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import yaml
@@ -57,6 +57,22 @@ def drop_redundant_keys(text: str) -> str:
     return "".join(text for number, text in enumerate(lines) if number not in drop)
 
 
+def _key_problems(shown: Path, where: str, section: yaml.Node, renamed: dict[str, str],
+                  known: Collection[str], unknown: Callable[[str], str]) -> list[Problem]:
+    """A problem for each key of `section` that `renamed` says what to write instead of,
+    or that is not in `known` (then `unknown(key)` says why)."""
+    problems = []
+    for key, _ in _mapping_items(section):
+        if key.value in renamed:
+            text = renamed[key.value]
+        elif key.value not in known:
+            text = unknown(key.value)
+        else:
+            continue
+        problems.append(Problem(shown, key.start_mark.line + 1, f"{where}.{key.value}: {text}"))
+    return problems
+
+
 def config_problems(path: Path, shown: Path, text: str | None = None) -> list[Problem]:
     try:
         sections = list(_sections(path.read_text(encoding="utf-8") if text is None else text))
@@ -67,28 +83,17 @@ def config_problems(path: Path, shown: Path, text: str | None = None) -> list[Pr
 
     problems = []
     for name, section in sections:
-        for key, value in _mapping_items(section):
-            where = f"operations.{name.value}.{key.value}"
-            if key.value in OPERATION_KEYS:
-                problems.append(Problem(shown, key.start_mark.line + 1,
-                                        f"{where}: {OPERATION_KEYS[key.value]}"))
-            elif key.value not in KNOWN_KEYS:
-                # yt-framework passed keys it did not know on to the client
-                problems.append(Problem(
-                    shown, key.start_mark.line + 1,
-                    f"{where}: not an operation key of yt-pipeline (a run refuses it): a YT "
-                    f"spec key goes under spec: ({{spec: {{{key.value}: ...}}}})"))
-            if key.value == "resources":
-                for resource, _ in _mapping_items(value):
-                    if resource.value in RESOURCE_KEYS:
-                        problems.append(Problem(
-                            shown, resource.start_mark.line + 1,
-                            f"{where}.{resource.value}: {RESOURCE_KEYS[resource.value]}"))
-                    elif resource.value not in KNOWN_RESOURCES:
-                        problems.append(Problem(
-                            shown, resource.start_mark.line + 1,
-                            f"{where}.{resource.value}: not a resource of yt-pipeline (known: "
-                            f"{', '.join(KNOWN_RESOURCES)})"))
+        where = f"operations.{name.value}"
+        # yt-framework passed keys it did not know on to the client
+        problems += _key_problems(
+            shown, where, section, OPERATION_KEYS, KNOWN_KEYS,
+            lambda key: ("not an operation key of yt-pipeline (a run refuses it): a YT spec "
+                         f"key goes under spec: ({{spec: {{{key}: ...}}}})"))
+        resources = _child(section, "resources")
+        if resources is not None:
+            problems += _key_problems(
+                shown, f"{where}.resources", resources, RESOURCE_KEYS, KNOWN_RESOURCES,
+                lambda key: f"not a resource of yt-pipeline (known: {', '.join(KNOWN_RESOURCES)})")
     return problems
 
 

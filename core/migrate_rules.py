@@ -96,6 +96,27 @@ UNSUPPORTED_NAMES: dict[str, str] = {
 }
 
 
+_RUN_FUNCTION = ("run operations with the functions of yt_pipeline.operations: "
+                 "run_map(self, self.config.client.operations.map), and the same for "
+                 "run_reduce, run_map_reduce, run_sort and run_vanilla (docs/operations.md)")
+_UPLOAD = ("the client does not upload local files to Cypress: give the file to the "
+           "operation that reads it with file_paths in its config section, or declare it "
+           "under checkpoints: in the stage's config.yaml (docs/checkpoints.md)")
+
+#: methods of yt-framework's client (yt_framework/yt/clients/client_base.py) that
+#: `self.deps.yt_client` here lacks, and what to write instead; the others
+#: (create_path, exists, write_table, read_table, row_count, run_yql, the *_request
+#: methods) keep their names
+CLIENT_METHODS: dict[str, str] = {
+    "upload_file": _UPLOAD, "upload_directory": _UPLOAD,
+    **{name: _RUN_FUNCTION for name in (
+        "run_map", "run_map_submit", "run_reduce", "run_reduce_submit", "run_map_reduce",
+        "run_map_reduce_submit", "run_sort", "run_vanilla", "run_vanilla_submit")},
+}
+#: the attribute that names the client in stage code (`self.deps.yt_client`)
+CLIENT_ATTRIBUTE = "yt_client"
+
+
 def is_framework(module: str) -> bool:
     return module == "yt_framework" or module.startswith("yt_framework.")
 

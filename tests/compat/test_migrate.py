@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from yt_pipeline.errors import TableNotFound
-from yt_pipeline.migrate import migrate_text
+from yt_pipeline.migrate import migrate_text, migrate_tree
 from yt_pipeline.testing import write_pipeline
 
 STAGE = '''\
@@ -72,6 +72,35 @@ def test_what_cannot_be_converted_is_reported_with_its_line():
     assert "S3" in lines[4]
     assert "name what you import" in lines[5]
     assert "ytf.DefaultPipeline" in lines[6]
+
+
+def test_client_methods_this_client_lacks_are_reported_with_their_line(tmp_path):
+    # yt-framework's client (yt_framework/yt/clients/client_base.py) uploads files and runs
+    # operations itself; here those calls would fail only when the stage runs
+    text = ("from yt_framework.core.stage import BaseStage\n"
+            "class S(BaseStage):\n"
+            "    def run(self, debug):\n"
+            "        self.deps.yt_client.upload_file(self.stage_dir / 'm.bin', '//tmp/m')\n"
+            "        yt = self.deps.yt_client\n"
+            "        yt.upload_directory(self.stage_dir / 'assets', '//tmp/assets')\n"
+            "        yt.run_map_submit(spec)\n"
+            "        yt.write_table('//tmp/t', [])\n"
+            "        s3.upload_file('a', 'b', 'c')\n"
+            "        return debug\n")
+    change = migrate_text(Path("stages/x/stage.py"), text)
+    lines = {p.line: p.text for p in change.problems}
+    assert set(lines) == {4, 6, 7}, lines
+    assert lines[4].startswith("self.deps.yt_client.upload_file(...): ")
+    assert "file_paths" in lines[4] and "checkpoints:" in lines[4]
+    assert lines[6].startswith("yt.upload_directory(...): ")
+    assert "run_map(self, self.config.client.operations.map)" in lines[7]
+    # a stage already converted (no yt_framework left in it) still gets the report
+    stage = tmp_path / "stages/x/stage.py"
+    stage.parent.mkdir(parents=True)
+    stage.write_text(change.after)
+    assert "yt_framework" not in change.after
+    [again] = migrate_tree(tmp_path)
+    assert {p.line for p in again.problems} == {4, 6, 7}
 
 
 def test_omegaconf_in_stage_code_takes_the_stage_config_and_stays_real_in_jobs():
