@@ -55,6 +55,9 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
     """What the table writer says of `value` in `column` of type `column_type`, or None
     when it is written."""
     got = value_type(value)
+    if got == "uint64" and value >= _UINT64[1]:
+        # no YT integer holds it: the format's parser refuses it, whatever the column
+        return f'Integer out of the int64 and uint64 ranges in column "{column}"'
     if got == "null" or column_type == "any" or got == column_type:
         return None
     if column_type in ("int64", "uint64") and got in ("int64", "uint64"):

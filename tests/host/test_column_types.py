@@ -1,0 +1,48 @@
+"""The values a strict schema's column takes, as a cluster's table writer decides (the
+rules and their sources: core/column_types.py). Dev and the fake proxy both refuse rows with
+these rules (tests/yt_dev/test_map.py, tests/yt_prod/test_prod_operations.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from yt_pipeline.column_types import refused_row, refused_value, yt_column_type
+
+TAKEN = [("int64", 5), ("int64", -(2 ** 63)), ("int64", 2 ** 63 - 1), ("uint64", 0),
+         ("uint64", 2 ** 64 - 1), ("uint64", 7), ("double", 0.5), ("boolean", False),
+         ("string", "x"), ("string", b"\x00"), ("any", {"a": [1]}), ("any", 3),
+         ("int64", None), ("double", None)]
+REFUSED = [("int64", 2 ** 63, "Unable to convert uint64 to int64"),
+           ("uint64", -1, "Unable to convert negative int64 to uint64"),
+           ("any", 2 ** 64, "out of the int64 and uint64 ranges"),
+           ("int64", True, 'expected type "int64" or "null" but got "boolean"'),
+           ("boolean", 1, 'expected type "boolean" or "null" but got "int64"'),
+           ("double", 1, 'expected type "double" or "null" but got "int64"'),
+           ("int64", 1.0, 'expected type "int64" or "null" but got "double"'),
+           ("string", 1, 'expected type "string" or "null" but got "int64"'),
+           ("string", ["a"], 'expected type "string" or "null" but got "any"')]
+
+
+@pytest.mark.parametrize(("column_type", "value"), TAKEN)
+def test_a_value_of_the_columns_type_or_null_is_taken(column_type, value):
+    assert refused_value("c", column_type, value) is None
+
+
+@pytest.mark.parametrize(("column_type", "value", "words"), REFUSED)
+def test_another_type_is_refused_and_integers_convert_only_when_they_fit(column_type, value,
+                                                                         words):
+    refused = refused_value("c", column_type, value)
+    assert refused is not None and words in refused and '"c"' in refused
+
+
+def test_a_row_is_refused_at_its_first_column_the_schema_lacks_or_refuses():
+    columns = {"id": "int64", "name": "string"}
+    assert refused_row(columns, {"id": 1, "name": None}) is None
+    assert refused_row(columns, {"id": 1, "extra": 2}) == 'Unknown column "extra" in strict schema'
+    assert "got \"string\"" in refused_row(columns, {"id": "1"})
+
+
+def test_yql_columns_get_the_yt_types_of_their_duckdb_types():
+    assert [yt_column_type(kind) for kind in ("BIGINT", "DECIMAL(2,1)", "VARCHAR", "BOOLEAN",
+                                              "UBIGINT", "DATE", "INTEGER[]")] == [
+        "int64", "double", "string", "boolean", "uint64", "any", "any"]
