@@ -61,7 +61,8 @@ def test_external_sort_with_many_runs_is_stable(tmp_path):
     count = sort_files([source], target, ["k"], work_dir=tmp_path, run_bytes=2000)
     assert count == 3000
     got = [json.loads(line) for line in target.read_text().splitlines()]
-    rank = {type(None): 0, int: 1, float: 1, bool: 2, str: 3}
+    # YT's order of types: null, integers, doubles, booleans, strings (2.5 after every int)
+    rank = {type(None): 0, int: 1, float: 2, bool: 3, str: 4}
     expected = sorted(rows, key=lambda r: (rank[type(r["k"])], r["k"] if r["k"] is not None
                                            else 0))
     assert got == expected

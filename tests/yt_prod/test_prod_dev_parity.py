@@ -167,3 +167,37 @@ def test_vanilla_jobs_have_their_own_cookies_and_may_print(tmp_path, prod_client
     assert b"cookie 2 is not a row" in stderr  # redirect_stdout_to_stderr: kept, not parsed
     assert fake_yt.specs[-1]["tasks"]["vanilla"]["redirect_stdout_to_stderr"] is True
     assert json.dumps(fake_yt.specs[-1])  # the spec stays plain data
+
+
+# A reducer that relies on the order of `ts` within a user: it writes the order it saw.
+ORDER_REDUCER = """
+from ytjobs import groups, read_rows, write_row
+
+for user, rows in groups(read_rows(), "user"):
+    write_row({"user": user, "seen": [row["ts"] for row in rows]})
+"""
+#: a column mixing the types a JSON row can give it
+MIXED = [2.5, 3, None, True, "a", 1, 1.0, False, 2**63 + 1, -7, 0.5, "B"]
+
+
+def test_sort_and_reduce_order_mixed_types_as_a_cluster_does(tmp_path, prod_client, fake_yt):
+    # A cluster compares values of different types by their type alone, in the order of
+    # EValueType: null, int64, uint64, double, boolean, string (yt/yt/client/table_client/
+    # row_base.h; CompareRowValues in unversioned_row.cpp). Every integer comes before every
+    # double: a reducer over timestamps that are sometimes 1700000000 and sometimes
+    # 1700000000.5 sees them so on a cluster, and must in dev and on the fake too.
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/reducer.py": ORDER_REDUCER})
+    both.put("//in/mixed", [{"k": value, "i": i} for i, value in enumerate(MIXED)]
+             + [{"i": len(MIXED)}])  # a missing column is null
+    both.run(both.spec("sort", input_tables=["//in/mixed"], output_tables=["//out/sorted"],
+                       sort_by=["k"]))
+    dev, prod = both.rows("//out/sorted")
+    expected = [None, None, -7, 1, 3, 2**63 + 1, 0.5, 1.0, 2.5, False, True, "B", "a"]
+    assert [row.get("k") for row in dev] == expected
+    assert [row.get("k") for row in prod] == expected
+
+    both.put("//in/clicks", [{"user": "u", "ts": ts} for ts in (5.5, 7, 1.5, 3, 6)])
+    both.run(both.spec("reduce", reducer="src/reducer.py", reduce_by=["user"],
+                       sort_by=["user", "ts"], input_tables=["//in/clicks"],
+                       output_tables=["//out/seen"]))
+    assert both.rows("//out/seen") == ([{"user": "u", "seen": [3, 6, 7, 1.5, 5.5]}],) * 2

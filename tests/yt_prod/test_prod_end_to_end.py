@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from prod_packages import build_package
 
 from yt_pipeline import hookimpl
@@ -160,3 +161,37 @@ def test_max_failed_job_count_above_what_a_scheduler_takes_is_refused_before_the
     assert again.exit_code == 0, again.output
     assert fake_yt.specs[-1]["max_failed_job_count"] == 10000
     assert len(fake_yt.rows("//home/e2e/upper")) == 4
+
+
+READ_ONLY_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Check(BaseStage):
+    def run(self, debug):
+        rows = list(self.deps.yt_client.read_table("//home/e2e/upper"))
+        print("checked", len(rows), "rows:", ",".join(r["word"] for r in rows))
+        return debug
+"""
+
+
+def test_a_stage_that_only_reads_succeeds(prod_pipeline, fake_yt, run_cli, register_plugin):
+    # A stage whose transaction wrote nothing is committed in prepare(); the commit that
+    # follows it must not commit it a second time (the client refuses: "Transaction is
+    # already finished, cannot commit"), which failed every run whose last stage only read.
+    (prod_pipeline / "stages/check/stage.py").parent.mkdir(parents=True)
+    (prod_pipeline / "stages/check/stage.py").write_text(READ_ONLY_STAGE)
+    config_file = prod_pipeline / "configs/config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config["stages"]["enabled_stages"].append("check")
+    config_file.write_text(yaml.safe_dump(config))
+    register_plugin(StagePackager())
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code == 0, result.output
+    assert "checked 4 rows: ALPHA*,BETA*,GAMMA*,DELTA*" in result.output
+    assert "could not all be made visible" not in result.output
+    assert fake_yt.transaction_count() == 0
+    status = run_cli("status", prod_pipeline)
+    assert "check" in status.output and "SUCCESS" in status.output.split("check", 1)[1]
+    again = run_cli("run", prod_pipeline)
+    assert again.exit_code == 0, again.output

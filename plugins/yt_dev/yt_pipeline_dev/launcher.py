@@ -31,6 +31,7 @@ from yt_pipeline.secret_forms import all_forms, mask_bytes
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
+from yt_pipeline_dev.job_syntax import warn_newer_syntax
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
 from yt_pipeline_dev.shards import Segment
@@ -219,6 +220,7 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         client.existing_table(table)  # TableNotFound names the missing input
     if spec.kind != "sort":
         check_requirements(spec)
+        warn_newer_syntax(spec)
     sandbox = _claim(sandbox_for(client, spec))
     try:
         return _launch_in(client, spec, sandbox, started)

@@ -2,7 +2,7 @@
 
 Lines are kept as bytes and written back unchanged, so sorting never alters a row. Values of
 different types are ordered as YT orders them, by type first: null (or a missing column),
-then numbers, booleans, strings, then lists, then maps (compared by their JSON).
+then integers, doubles, booleans, strings, then lists and maps (compared by their JSON).
 """
 
 from __future__ import annotations
@@ -32,16 +32,26 @@ except ImportError:  # pragma: no cover
 RUN_BYTES = 64 << 20
 
 
+#: the largest int64; a JSON integer above it is a uint64 on YT
+INT64_MAX = (1 << 63) - 1
+
+
 def value_key(value: Any) -> tuple:
+    # YT compares values of different types by their type alone, in the order of EValueType
+    # (null, int64, uint64, double, boolean, string: yt/yt/client/table_client/row_base.h and
+    # CompareRowValues in unversioned_row.cpp), so every integer sorts before every double:
+    # 2 before 1.5, as a reducer on a cluster sees them.
     if value is None:
         return (0,)
     if isinstance(value, bool):
-        return (2, value)
-    if isinstance(value, (int, float)):
-        return (1, value)
-    if isinstance(value, str):
+        return (4, value)
+    if isinstance(value, int):
+        return (1 if value <= INT64_MAX else 2, value)
+    if isinstance(value, float):
         return (3, value)
-    return (4, _composite(value))
+    if isinstance(value, str):
+        return (5, value)
+    return (6, _composite(value))
 
 
 def row_key(columns: Sequence[str]) -> Callable[[Any], tuple]:

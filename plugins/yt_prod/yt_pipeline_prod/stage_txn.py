@@ -78,6 +78,7 @@ class ProdStageTransaction:
         self.title = title
         self._lock = threading.Lock()
         self._transaction: Any = None
+        self._committed = False
         #: set by every write through the stage's client (tables, removals, operations)
         self.wrote = False
         #: the paths those writes changed: invisible to YQL until the stage commits
@@ -131,6 +132,7 @@ class ProdStageTransaction:
                                "ended; nothing it wrote was kept")
         if not self.wrote:  # nothing to record: commit now, before the commit point
             self._commit()
+            self._committed = True
             return None
         folder = marker_folder(self.root)
         marker = f"{folder}/{record.stem}-{uuid.uuid4().hex[:12]}"
@@ -144,7 +146,9 @@ class ProdStageTransaction:
         return {"transaction_id": self.transaction_id, "marker": marker, "at": time.time()}
 
     def commit(self) -> None:
-        if self._transaction is not None:
+        # a stage that wrote nothing was committed in prepare(); ytsaurus-client refuses a
+        # second commit of one transaction ("Transaction is already finished")
+        if self._transaction is not None and not self._committed:
             self._commit()
             crash_point("prod: committed")
 

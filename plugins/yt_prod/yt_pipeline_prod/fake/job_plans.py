@@ -12,17 +12,26 @@ Row = dict[str, Any]
 Item = tuple[int, Row]
 
 
+#: the largest int64; a JSON integer above it is a uint64 on YT
+INT64_MAX = (1 << 63) - 1
+
+
 def _rank(value: Any) -> tuple[int, Any]:
-    # YT orders values of different types by type first; this keeps mixed columns sortable.
+    # YT compares values of different types by their type alone, in the order of EValueType:
+    # null, int64, uint64, double, boolean, string (yt/yt/client/table_client/row_base.h and
+    # CompareRowValues in unversioned_row.cpp). So every integer sorts before every double
+    # (2 before 1.5), and booleans after the numbers.
     if value is None:
         return (0, 0)
     if isinstance(value, bool):
-        return (1, value)
-    if isinstance(value, (int, float)):
-        return (2, value)
-    if isinstance(value, str):
+        return (4, value)
+    if isinstance(value, int):
+        return (1 if value <= INT64_MAX else 2, value)
+    if isinstance(value, float):
         return (3, value)
-    return (4, json.dumps(value, sort_keys=True))
+    if isinstance(value, str):
+        return (5, value)
+    return (6, json.dumps(value, sort_keys=True))
 
 
 def row_key(row: Row, columns: list[str]) -> tuple[tuple[int, Any], ...]:
