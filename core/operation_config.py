@@ -197,12 +197,59 @@ def key_order_problem(reduce_by: list[str], sort_by: list[str]) -> str | None:
     return None
 
 
+#: what a job's variable may be named. YT's scheduler refuses an `environment` name with other
+#: characters than ASCII letters, digits and `_` when it parses the spec
+#: (ValidateEnvironmentVariableName, yt/yt/ytlib/controller_agent/helpers.cpp), and a secret
+#: reaches the job as YT_SECURE_VAULT_<name>, which the job's bash exports under <name> only
+#: when that is a shell identifier (no leading digit).
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def env_items(value: Any, fail: Fail) -> list[tuple[str, Any]]:
+    """`env` as (name, value) pairs; a listed name has the value None."""
+    if value is None:
+        return []
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, list):
+        items: list[tuple[Any, Any]] = [(name, None) for name in value]
+    elif isinstance(value, Mapping):
+        items = list(value.items())
+    else:
+        raise fail("must be a list of names or a mapping of name: value", "env")
+    for name, _given in items:
+        if not isinstance(name, str) or not name:
+            raise fail("variable names must be strings", "env")
+        if not ENV_NAME.fullmatch(name):
+            raise fail(f"{name!r} cannot be a variable name: use letters, digits and _, not "
+                       "starting with a digit (a cluster refuses other characters in a job's "
+                       "environment, and a secret's name must be one the job's shell can "
+                       "export)", f"env.{name}")
+    return items
+
+
+#: credentials a run checks on its own (a prod --dry-run needs none of them)
+_CREDENTIALS = ("YT_TOKEN", "YT_PROXY")
+
+
+def check_env(cfg: dict[str, Any], fail: Fail,
+              secret_of: Callable[[str], str | None] | None) -> None:
+    """The names of a section's `env`, and that each one asking for a secret (a listed name,
+    or a null value) has one in secrets.env or the environment."""
+    for name, given in env_items(cfg.get("env"), fail):
+        if given is None and secret_of is not None and name not in _CREDENTIALS \
+                and secret_of(name) is None:
+            raise fail(f"{name} is not in secrets.env nor in the environment", f"env.{name}")
+
+
 def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any,
-                             warned: set[str] | None = None) -> None:
+                             warned: set[str] | None = None,
+                             secret_of: Callable[[str], str | None] | None = None) -> None:
     """Check a stage's `client.operations` sections before the run starts, so a mistake in
     the last stage's operation is found before the first stage has done anything: the checks
     `build_spec` makes, except those that depend on the kind when the section is not named
-    after one (`operations.map` runs src/mapper.py unless it says otherwise)."""
+    after one (`operations.map` runs src/mapper.py unless it says otherwise). `secret_of`
+    finds the secrets `env` asks for."""
     sections = operation_sections(stage_config)
     if sections is None:
         return
@@ -217,6 +264,7 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
         names_a_script = any(cfg.get(key) for key in ("mapper", "reducer", "script"))
         read = read_section(cfg, kind if names_a_script else None, str(name), Path(stage_dir),
                             fail)
+        check_env(cfg, fail, secret_of)
         if kind is not None:
             # named after its kind, the section says what it runs, so what that kind cannot
             # go without is known now; a section of another name may serve any kind

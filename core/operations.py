@@ -8,7 +8,6 @@ local processes in dev, a YT operation in prod. Both run the same job scripts.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from yt_pipeline.operation_config import (
     Resources,
     as_dict,
     check_operation_sections,
+    env_items,
     failing,
     key_order_problem,
     read_section,
@@ -184,7 +184,7 @@ def _environment(value: Any, stage: StageLike,
     known_secrets = set(pipeline_config.secrets if pipeline_config is not None else {})
     plain: dict[str, str] = {}
     secure: dict[str, str] = {}
-    for name, given in _env_items(value, fail):
+    for name, given in env_items(value, fail):
         if given is None:
             secret = secret_of(name)
             if secret is None:
@@ -195,37 +195,6 @@ def _environment(value: Any, stage: StageLike,
         else:
             plain[name] = str(given)
     return plain, secure
-
-
-#: what a job's variable may be named. YT's scheduler refuses an `environment` name with other
-#: characters than ASCII letters, digits and `_` when it parses the spec
-#: (ValidateEnvironmentVariableName, yt/yt/ytlib/controller_agent/helpers.cpp), and a secret
-#: reaches the job as YT_SECURE_VAULT_<name>, which the job's bash exports under <name> only
-#: when that is a shell identifier (no leading digit).
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _env_items(value: Any, fail: Fail) -> list[tuple[str, Any]]:
-    """`env` as (name, value) pairs; a listed name has the value None."""
-    if value is None:
-        return []
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    if isinstance(value, list):
-        items: list[tuple[Any, Any]] = [(name, None) for name in value]
-    elif isinstance(value, Mapping):
-        items = list(value.items())
-    else:
-        raise fail("must be a list of names or a mapping of name: value", "env")
-    for name, _given in items:
-        if not isinstance(name, str) or not name:
-            raise fail("variable names must be strings", "env")
-        if not ENV_NAME.fullmatch(name):
-            raise fail(f"{name!r} cannot be a variable name: use letters, digits and _, not "
-                       "starting with a digit (a cluster refuses other characters in a job's "
-                       "environment, and a secret's name must be one the job's shell can "
-                       "export)", f"env.{name}")
-    return items
 
 
 class _StageView:

@@ -39,8 +39,11 @@ if TYPE_CHECKING:
 _NOT_FINGERPRINTED = ("workers", "cache")
 
 
-def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNode]]:
-    """The checked DAG of the enabled stages, and each stage's configuration."""
+def stage_graph(pipeline: BasePipeline, *, for_run: bool = False
+                ) -> tuple[StageGraph, dict[str, ConfigNode]]:
+    """The checked DAG of the enabled stages, and each stage's configuration. `for_run`
+    also checks what only a run needs (the secrets its jobs ask for), which commands that
+    only show the pipeline (`dag`, `report`) do not."""
     config = pipeline.config
     chain = config.get("stages.enabled_stages")
     declared = config.get("stages.graph") or {}
@@ -65,19 +68,20 @@ def stage_graph(pipeline: BasePipeline) -> tuple[StageGraph, dict[str, ConfigNod
     for name in names:
         _check_known(registry, name, source, key)
     if chain:
-        configs = _checked_configs(pipeline, names)
+        configs = _checked_configs(pipeline, names, for_run)
         io = {name: _io(cfg) for name, cfg in configs.items()}
         return chain_graph(list(chain), source, io), configs
     known = registry.has_stage
     graph = build_graph(declared, None, is_known=known, source=source, key=key)
-    configs = _checked_configs(pipeline, list(graph.names))
+    configs = _checked_configs(pipeline, list(graph.names), for_run)
     io = {name: _io(cfg) for name, cfg in configs.items()}
     if any(ins or outs for ins, outs in io.values()):
         graph = build_graph(declared, io, is_known=known, source=source, key=key)
     return graph, configs
 
 
-def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, ConfigNode]:
+def _checked_configs(pipeline: BasePipeline, names: list[str],
+                     for_run: bool) -> dict[str, ConfigNode]:
     """Each stage's configuration, its operation sections checked before anything runs."""
     configs = {}
     for name in names:
@@ -92,7 +96,8 @@ def _checked_configs(pipeline: BasePipeline, names: list[str]) -> dict[str, Conf
         from yt_pipeline.operation_config import check_operation_sections
 
         stage_dir = pipeline.stage_registry.get_entry(name).stage_dir
-        check_operation_sections(name, stage_dir, configs[name], pipeline.warned)
+        check_operation_sections(name, stage_dir, configs[name], pipeline.warned,
+                                 pipeline.config.secret if for_run else None)
     return configs
 
 
@@ -118,7 +123,7 @@ def _io(cfg: ConfigNode) -> tuple[list[str], list[str]]:
 
 
 def stage_target(pipeline: BasePipeline) -> RunTarget:
-    graph, configs = stage_graph(pipeline)
+    graph, configs = stage_graph(pipeline, for_run=True)
     config = pipeline.config
     code_files = CodeFiles(pipeline.pipeline_dir, config, PluginHooks(pipeline.plugin_manager))
     units = {name: _stage_unit(pipeline, name, configs[name], code_files)

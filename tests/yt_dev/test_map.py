@@ -369,6 +369,15 @@ def _alive(pid: int) -> bool:
      "      reduce_by: [user]\n      sort_by: [ts, user]\n",
      "client.operations.join.reduce_by: stage second: operation join: reduce_by [user] must "
      "be a prefix of sort_by [ts, user]"),
+    # a secret the jobs ask for that is nowhere: found before the run, not when the stage
+    # launches its operation (the earlier stages' work done, and the run failed at exit 1)
+    ("map:\n      input_table: //t/in\n      output_table: //t/out\n"
+     "      env: [YTP_TEST_NO_SUCH_SECRET]\n",
+     "client.operations.map.env.YTP_TEST_NO_SUCH_SECRET: stage second: "
+     "YTP_TEST_NO_SUCH_SECRET is not in secrets.env nor in the environment"),
+    ("map:\n      input_table: //t/in\n      output_table: //t/out\n"
+     "      env: {MY-VAR: x}\n",
+     "client.operations.map.env.MY-VAR: stage second: 'MY-VAR' cannot be a variable name"),
 ])
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_bad_operation_section_stops_the_run_before_any_stage(tmp_path, run_cli, section,
