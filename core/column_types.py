@@ -83,3 +83,47 @@ def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
         if refused is not None:
             return refused
     return None
+
+
+class IncomparableKey(ValueError):
+    """A sort or a reduce compared a key column's list or map value with another value."""
+
+
+#: the value types in the order YT sorts them (EValueType in yt/yt/client/table_client/
+#: row_base.h): values of different types compare by their type alone, so every integer
+#: sorts before every double (2 before 1.5)
+_SORT_TYPES = ("null", "int64", "uint64", "double", "boolean", "string")
+
+
+class _Composite:
+    """A list or a map in a key column: a cluster refuses to compare it with anything
+    (CompareRowValues in yt/yt/client/table_client/unversioned_row.cpp: "Cannot compare
+    values of types ...; only scalar types are allowed for key columns"), so a sort fails
+    as soon as it compares it. A new object for each value: Python takes an object as
+    equal to itself without asking it."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+    def _refuse(self, other: object) -> bool:
+        kind = "any" if isinstance(other, _Composite) else _SORT_TYPES[other[0]]  # type: ignore[index]
+        raise IncomparableKey(f'Cannot compare values of types "any" and "{kind}"; only '
+                              "scalar types are allowed for key columns")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse  # type: ignore[assignment]
+
+
+def sort_key(value: Any) -> tuple[int, Any] | _Composite:
+    """What a key column's value sorts by, as YT sorts it: by type first (null, which a
+    missing column reads as, then int64, uint64, double, boolean, string), then by value."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (4, value)
+    if isinstance(value, int):
+        return (1 if value < _INT64[1] else 2, value)
+    if isinstance(value, float):
+        return (3, value)
+    if isinstance(value, (str, bytes)):
+        return (5, value)
+    return _Composite()

@@ -78,8 +78,8 @@ def test_map_reduce_word_count_with_two_jobs(dev_client, stages):
 
 
 MIXED = [{"id": 0, "k": 3}, {"id": 1, "k": "b"}, {"id": 2, "k": None}, {"id": 3, "k": 1.5},
-         {"id": 4, "k": True}, {"id": 5}, {"id": 6, "k": {"a": 1}}, {"id": 7, "k": "a"},
-         {"id": 8, "k": -2}, {"id": 9, "k": [1]}, {"id": 10, "k": 2**64 - 1}]
+         {"id": 4, "k": True}, {"id": 5}, {"id": 7, "k": "a"}, {"id": 8, "k": -2},
+         {"id": 10, "k": 2**64 - 1}]
 
 
 def test_sort_in_place_orders_mixed_types(dev_client, stages):
@@ -87,8 +87,9 @@ def test_sort_in_place_orders_mixed_types(dev_client, stages):
     spec = stages.spec("sort", "s", input_tables=["//t"], output_tables=["//t"], sort_by=["k"])
     launch(dev_client, spec)
     # null and missing first (stable), int64, uint64, double (1.5 after 2**64 - 1: YT
-    # orders by type first), booleans, strings, then lists, then maps
-    assert [r["id"] for r in _rows(dev_client, "//t")] == [2, 5, 8, 0, 10, 3, 4, 7, 1, 9, 6]
+    # orders by type first), booleans, strings; a list or a map fails the sort
+    # (tests/yt_prod/test_prod_dev_parity.py)
+    assert [r["id"] for r in _rows(dev_client, "//t")] == [2, 5, 8, 0, 10, 3, 4, 7, 1]
     assert _rows(dev_client, "//t")[4]["k"] == 2**64 - 1
 
 

@@ -201,3 +201,35 @@ def test_sort_and_reduce_order_mixed_types_as_a_cluster_does(tmp_path, prod_clie
                        sort_by=["user", "ts"], input_tables=["//in/clicks"],
                        output_tables=["//out/seen"]))
     assert both.rows("//out/seen") == ([{"user": "u", "seen": [3, 6, 7, 1.5, 5.5]}],) * 2
+
+
+@pytest.mark.parametrize("kind", ["sort", "reduce"])
+def test_a_list_or_map_in_a_key_column_fails_the_sort_as_on_a_cluster(tmp_path, prod_client,
+                                                                      fake_yt, kind):
+    # A cluster never compares a composite value with another value: "Cannot compare values
+    # of types ...; only scalar types are allowed for key columns", EErrorCode 303
+    # (CompareRowValues in yt/yt/client/table_client/unversioned_row.cpp). Dev and the fake
+    # sorted it by its JSON; now both fail the operation and leave the output as it was.
+    from yt_pipeline.errors import OperationFailed
+
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/reducer.py": ORDER_REDUCER})
+    both.put("//in/tags", [{"user": "u", "ts": 1}, {"user": ["u", "v"], "ts": 2},
+                           {"user": "w", "ts": 3}])
+    both.put("//out/seen", [{"kept": True}])
+    fields = ({"sort_by": ["user"], "output_tables": ["//out/seen"]} if kind == "sort" else
+              {"reducer": "src/reducer.py", "reduce_by": ["user"], "sort_by": ["user", "ts"],
+               "output_tables": ["//out/seen"]})
+    spec = both.spec(kind, input_tables=["//in/tags"], **fields)
+    words = 'Cannot compare values of types "any" and "string"'
+    with pytest.raises(OperationFailed, match=words):
+        dev_launch(both.dev, spec)
+    with pytest.raises(OperationFailed, match=words):
+        plugin.launch_operation(both.prod, dataclasses.replace(spec, code_package=both.package))
+    assert both.rows("//out/seen") == ([{"kept": True}],) * 2
+
+    # a composite value in a later key column is compared only where the earlier ones tie
+    both.put("//in/tags", [{"user": "u", "ts": [1]}, {"user": "w", "ts": {"a": 1}}])
+    spec = both.spec(kind, input_tables=["//in/tags"], **{**fields, "sort_by": ["user", "ts"]})
+    both.run(spec)
+    dev, prod = both.rows("//out/seen")
+    assert dev == prod and len(dev) == 2  # two rows sorted, or two groups reduced

@@ -2,7 +2,8 @@
 
 Lines are kept as bytes and written back unchanged, so sorting never alters a row. Values of
 different types are ordered as YT orders them, by type first: null (or a missing column),
-then integers, doubles, booleans, strings, then lists and maps (compared by their JSON).
+then integers, doubles, booleans, strings; a list or a map in a key column fails the sort
+when it is compared, as on a cluster (yt_pipeline.column_types.sort_key).
 """
 
 from __future__ import annotations
@@ -13,52 +14,18 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.column_types import sort_key
 from ytjobs.codec import iter_chunks, loads_line, loads_lines
-
-try:
-    import orjson
-
-    def _composite(value: Any) -> bytes:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-
-except ImportError:  # pragma: no cover
-    import json
-
-    def _composite(value: Any) -> bytes:
-        return json.dumps(value, sort_keys=True).encode()
-
 
 #: rows held in memory before a sorted run is written out
 RUN_BYTES = 64 << 20
 
 
-#: the largest int64; a JSON integer above it is a uint64 on YT
-INT64_MAX = (1 << 63) - 1
-
-
-def value_key(value: Any) -> tuple:
-    # YT compares values of different types by their type alone, in the order of EValueType
-    # (null, int64, uint64, double, boolean, string: yt/yt/client/table_client/row_base.h and
-    # CompareRowValues in unversioned_row.cpp), so every integer sorts before every double:
-    # 2 before 1.5, as a reducer on a cluster sees them.
-    if value is None:
-        return (0,)
-    if isinstance(value, bool):
-        return (4, value)
-    if isinstance(value, int):
-        return (1 if value <= INT64_MAX else 2, value)
-    if isinstance(value, float):
-        return (3, value)
-    if isinstance(value, str):
-        return (5, value)
-    return (6, _composite(value))
-
-
 def row_key(columns: Sequence[str]) -> Callable[[Any], tuple]:
     def key(row: Any) -> tuple:
         if not isinstance(row, dict):
-            return tuple((0,) for _ in columns)
-        return tuple(value_key(row.get(c)) for c in columns)
+            return tuple((0, 0) for _ in columns)
+        return tuple(sort_key(row.get(c)) for c in columns)
 
     return key
 

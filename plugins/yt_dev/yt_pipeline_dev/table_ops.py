@@ -17,7 +17,8 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from yt_pipeline.errors import BackendError, TableNotFound
+from yt_pipeline.column_types import IncomparableKey
+from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline_dev.launcher import OperationRun
 from yt_pipeline_dev.processes import JobFailure
@@ -105,9 +106,19 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
     return rows
 
 
+def _incomparable(op: OperationRun, columns: list[str], exc: IncomparableKey) -> OperationFailed:
+    """The sort's failure, as a cluster's sort fails (the operation, not the client)."""
+    op.client.log(op.spec.kind, op.spec.title, extra="FAILED sort")
+    return OperationFailed(f"cannot sort {', '.join(op.spec.input_tables)} by "
+                           f"[{', '.join(columns)}]: {exc}", stage=op.spec.stage_name,
+                           operation=op.spec.name, sandbox=op.sandbox)
+
+
 def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str]) -> int:
     try:
         return sort_files(sources, target, columns, work_dir=op.sandbox)
+    except IncomparableKey as exc:
+        raise _incomparable(op, columns, exc) from None
     except ValueError as exc:
         raise BackendError(
             f"stage {op.spec.stage_name} operation {op.spec.name}: cannot sort "
@@ -128,10 +139,16 @@ def _sorted_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
         parts = [op.sandbox / f"sorted{i}.jsonl" for i in range(len(sources))]
         for source, part in zip(sources, parts, strict=True):
             _sort(op, [source], part, spec.sort_by)
-        runs = merge_sorted(parts, merged, spec.sort_by)
+        try:
+            runs = merge_sorted(parts, merged, spec.sort_by)
+        except IncomparableKey as exc:
+            raise _incomparable(op, spec.sort_by, exc) from None
         for part in parts:
             part.unlink()
-    cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
+    try:
+        cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
+    except IncomparableKey as exc:
+        raise _incomparable(op, spec.reduce_by, exc) from None
     if runs is None:
         return [[cut] for cut in cuts]
     return [with_switches(split_by_runs(cut, runs)) for cut in cuts]

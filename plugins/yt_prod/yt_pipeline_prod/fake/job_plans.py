@@ -5,37 +5,18 @@ Jobs get (table index, row) items, so a job's input can say which table each row
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from yt_pipeline.column_types import sort_key
 
 Row = dict[str, Any]
 Item = tuple[int, Row]
 
 
-#: the largest int64; a JSON integer above it is a uint64 on YT
-INT64_MAX = (1 << 63) - 1
-
-
-def _rank(value: Any) -> tuple[int, Any]:
-    # YT compares values of different types by their type alone, in the order of EValueType:
-    # null, int64, uint64, double, boolean, string (yt/yt/client/table_client/row_base.h and
-    # CompareRowValues in unversioned_row.cpp). So every integer sorts before every double
-    # (2 before 1.5), and booleans after the numbers.
-    if value is None:
-        return (0, 0)
-    if isinstance(value, bool):
-        return (4, value)
-    if isinstance(value, int):
-        return (1 if value <= INT64_MAX else 2, value)
-    if isinstance(value, float):
-        return (3, value)
-    if isinstance(value, str):
-        return (5, value)
-    return (6, json.dumps(value, sort_keys=True))
-
-
-def row_key(row: Row, columns: list[str]) -> tuple[tuple[int, Any], ...]:
-    return tuple(_rank(row.get(column)) for column in columns)
+def row_key(row: Row, columns: list[str]) -> tuple[Any, ...]:
+    """What a row sorts by: YT's order of value types, then the values; a list or a map in
+    a key column fails the sort when compared (yt_pipeline.column_types.sort_key)."""
+    return tuple(sort_key(row.get(column)) for column in columns)
 
 
 def sort_rows(rows: list[Row], columns: list[str]) -> list[Row]:

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.column_types import IncomparableKey
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import new_id, split_path
 from yt_pipeline_prod.fake.inputs import (
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 
 TYPES = ("map", "reduce", "map_reduce", "sort", "vanilla")
 DEFAULT_MAX_FAILED_JOBS = 10
+#: EErrorCode::IncomparableType (yt/yt/client/table_client/public.h)
+INCOMPARABLE_TYPE = 303
 
 
 @dataclass
@@ -110,6 +113,12 @@ class OperationRunner:
         except YtFakeError as failure:
             error = {"code": 1, "message": "Operation has failed to prepare",
                      "attributes": {}, "inner_errors": [failure.to_dict()]}
+        except IncomparableKey as failure:
+            # a sort comparing a list or a map in a key column: its jobs fail with
+            # EErrorCode::IncomparableType (yt/yt/client/table_client/public.h)
+            error = {"code": 1, "message": "Operation has failed", "attributes": {},
+                     "inner_errors": [{"code": INCOMPARABLE_TYPE, "message": str(failure),
+                                       "attributes": {}, "inner_errors": []}]}
         finally:
             self._end_output_transaction()
             op.error, op.state = error, state
