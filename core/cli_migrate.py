@@ -30,20 +30,26 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
       yt-pipeline migrate my_pipeline --diff   # preview
       yt-pipeline migrate my_pipeline          # rewrite in place
     """
+    from yt_pipeline.logs import mask_secrets, masked
     from yt_pipeline.migrate import ORIGINALS, migrate_tree, write_changes
     from yt_pipeline.migrate_config import (
         pipeline_config_changes,
+        secret_values_under,
         secrets_problems,
         stage_config_changes,
     )
 
     root = pipeline_dir.resolve()
+    # a file it reads may hold a secret's value (typed into a stage's config.yaml, say),
+    # which a diff's context lines or a YAML error's excerpt would quote: all it prints is
+    # masked, as a run's output is
+    mask_secrets(secret_values_under(root))
     changes = migrate_tree(root) + stage_config_changes(root) + pipeline_config_changes(root)
     changed = [c for c in changes if c.changed]
     problems = [p for c in changes for p in c.problems] + secrets_problems(root)
     if show_diff:
         for change in changed:
-            click.echo(change.diff(root), nl=False)
+            click.echo(masked(change.diff(root)), nl=False)
     else:
         write_changes(changed, root)
     verb = "would rewrite" if show_diff else "rewrote"
@@ -55,7 +61,7 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
         click.echo(f"the files as they were: {pipeline_dir / ORIGINALS}")
     for problem in problems:
         problem.path = problem.path.relative_to(root)
-        click.echo(f"cannot convert: {problem}", err=True)
+        click.echo(masked(f"cannot convert: {problem}"), err=True)
     if problems:
         raise MigrationIncomplete(f"{len(problems)} line(s) left to convert by hand (see "
                                   "docs/coming-from-yt-framework.md)")

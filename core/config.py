@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 import io
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
 from yt_pipeline.errors import ConfigError
-from yt_pipeline.secret_forms import MIN_LENGTH
+from yt_pipeline.secret_forms import MIN_LENGTH, all_forms, mask_text
 from yt_pipeline.yamlio import parse_scalar, read_yaml_mapping
 
 ENV_PREFIX = "YTP"
@@ -123,19 +124,8 @@ class PipelineConfig:
         return self.secrets.get(name)
 
     def secret_values(self) -> list[str]:
-        """Every secret value known, so log filters can mask them. An address (YT_PROXY,
-        say) is masked by its host name too: network errors quote the host and the port
-        apart."""
-        values = set(self.secrets.values()) | set(self.secret_settings.values())
-        # a credential set in the environment wins over secrets.env (see `secret`)
-        for name in {"YT_TOKEN", "YT_PROXY", *self.secrets}:
-            if os.environ.get(name):
-                values.add(os.environ[name])
-        for value in list(values):
-            if ":" in value or "." in value:
-                values.add(_host_of(value))
-        return sorted((v for v in values if v and len(v) >= MIN_LENGTH),
-                      key=lambda v: (-len(v), v))
+        """Every secret value known, so log filters can mask them."""
+        return secret_values(self.secrets, self.secret_settings)
 
     def redacted(self) -> dict[str, Any]:
         shown = copy.deepcopy(self.data)
@@ -146,6 +136,63 @@ class PipelineConfig:
                 if source.startswith(from_secrets):
                     _set_dotted(shown, dotted, REDACTED)
         return shown
+
+
+def secret_values(secrets: Mapping[str, str], settings: Mapping[str, str]) -> list[str]:
+    """The values of secrets.env (`secrets`, and its YTP_ lines, `settings`) and the
+    credentials of the environment, longest first. An address (YT_PROXY, say) is masked by
+    its host name too: network errors quote the host and the port apart. A setting counts
+    also as what it reads as: `[a-name, b-name]` is quoted in messages as `a-name`, and
+    `'quoted'` as `quoted`."""
+    values = set(secrets.values()) | set(settings.values())
+    for raw in settings.values():
+        values.update(_texts_within(_read_setting(raw)))
+    # a credential set in the environment wins over secrets.env (see `secret`)
+    for name in {"YT_TOKEN", "YT_PROXY", *secrets}:
+        if os.environ.get(name):
+            values.add(os.environ[name])
+    for value in list(values):
+        if ":" in value or "." in value:
+            values.add(_host_of(value))
+    return sorted((v for v in values if v and len(v) >= MIN_LENGTH),
+                  key=lambda v: (-len(v), v))
+
+
+def _read_setting(raw: str) -> Any:
+    try:
+        return parse_scalar(raw, "")
+    except ConfigError:  # refused when it was loaded: only its raw text is ever quoted
+        return raw
+
+
+def _texts_within(value: Any, depth: int = 0) -> Iterable[str]:
+    """Every text key and leaf of a parsed setting. Not numbers: one in a list is no
+    credential, and masked it would mangle every count and time that matches it."""
+    if depth > 100:
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _texts_within(key, depth + 1)
+            yield from _texts_within(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts_within(item, depth + 1)
+    elif isinstance(value, str):
+        yield value
+
+
+@contextmanager
+def _masking_errors(secrets: Mapping[str, str], settings: Mapping[str, str]) -> Iterator[None]:
+    """A configuration error quotes the value it refuses, and that value may come from
+    secrets.env (a YTP_ line): it is masked here, as nothing masks the command's output
+    before the configuration has loaded."""
+    try:
+        yield
+    except ConfigError as error:
+        values = secret_values(secrets, settings)
+        if values:
+            error.args = (mask_text(str(error), all_forms(values)), *error.args[1:])
+        raise
 
 
 def default_config(pipeline_dir: Path) -> PipelineConfig:
@@ -188,26 +235,29 @@ def load_config(
     secrets_file = cfg_path.parent / "secrets.env"
     secrets = _read_secrets(secrets_file, pipeline_dir) if secrets_file.is_file() else {}
 
-    merged = _deep_merge(copy.deepcopy(DEFAULTS), _literal_file_layer(file_data, shown))
-    secrets_shown = display_path(secrets_file, pipeline_dir)
-    environ = os.environ if environ is None else environ
-    for source, dotted, raw in [*_env_layers(secrets, secrets_shown, environ),
-                                *_set_layers(overrides)]:
-        _set_dotted(merged, dotted, parse_scalar(raw, source))
-        sources[dotted] = source
+    credentials = {k: v for k, v in secrets.items() if not k.startswith(ENV_PREFIX + "_")}
+    settings = {k: v for k, v in secrets.items() if k.startswith(ENV_PREFIX + "_")}
+    with _masking_errors(credentials, settings):
+        merged = _deep_merge(copy.deepcopy(DEFAULTS), _literal_file_layer(file_data, shown))
+        secrets_shown = display_path(secrets_file, pipeline_dir)
+        environ = os.environ if environ is None else environ
+        for source, dotted, raw in [*_env_layers(secrets, secrets_shown, environ),
+                                    *_set_layers(overrides)]:
+            _set_dotted(merged, dotted, parse_scalar(raw, source))
+            sources[dotted] = source
 
-    config = PipelineConfig(
-        pipeline_dir=pipeline_dir,
-        config_file=cfg_path,
-        data=merged,
-        secrets={k: v for k, v in secrets.items() if not k.startswith(ENV_PREFIX + "_")},
-        secret_settings={k: v for k, v in secrets.items() if k.startswith(ENV_PREFIX + "_")},
-        secrets_file=secrets_file if secrets_file.is_file() else None,
-        sources=sources,
-    )
-    from yt_pipeline.config_schema import validate
+        config = PipelineConfig(
+            pipeline_dir=pipeline_dir,
+            config_file=cfg_path,
+            data=merged,
+            secrets=credentials,
+            secret_settings=settings,
+            secrets_file=secrets_file if secrets_file.is_file() else None,
+            sources=sources,
+        )
+        from yt_pipeline.config_schema import validate
 
-    validate(config, modes)
+        validate(config, modes)
     return config
 
 

@@ -76,9 +76,8 @@ def validate(config: PipelineConfig, modes: Collection[str] | None = None) -> No
         if value is _MISSING:
             continue
         if not check(value):
-            raise ConfigError(
-                f"must be {expected}, got {_show(value)}", file=config.source_of(dotted), key=dotted
-            )
+            raise ConfigError(f"must be {expected}, got {_show(value, config)}",
+                              file=config.source_of(dotted), key=dotted)
     enabled = config.get("stages.enabled_stages")
     if enabled:
         seen: set[str] = set()
@@ -116,7 +115,7 @@ def _check_mode(config: PipelineConfig, modes: Collection[str] | None) -> None:
     installed = sorted(modes)
     if isinstance(mode, str) and mode in DISTRIBUTION_OF:  # a mode of ours, not installed
         raise missing_mode(mode, installed, source)
-    raise ConfigError(f"must be one of: {', '.join(installed)}, got {_show(mode)}",
+    raise ConfigError(f"must be one of: {', '.join(installed)}, got {_show(mode, config)}",
                       file=source, key="pipeline.mode")
 
 
@@ -182,7 +181,7 @@ def _validate_graph(config: PipelineConfig, graph: Any) -> None:
     source = config.source_of("stages.graph")
     if not isinstance(graph, Mapping):
         raise ConfigError(
-            f"must be a mapping of stage -> [dependencies], got {_show(graph)}",
+            f"must be a mapping of stage -> [dependencies], got {_show(graph, config)}",
             file=source,
             key="stages.graph",
         )
@@ -192,13 +191,16 @@ def _validate_graph(config: PipelineConfig, graph: Any) -> None:
             continue
         if not _is_str_list(deps):
             raise ConfigError(
-                f"must be a list of stage names, got {_show(deps)}", file=source, key=key
+                f"must be a list of stage names, got {_show(deps, config)}", file=source, key=key
             )
 
 
 _MISSING = object()
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
+def _show(value: Any, config: PipelineConfig) -> str:
+    # masked before it is cut: the cut would leave the start of a secret no mask finds
+    from yt_pipeline.secret_forms import all_forms, mask_text
+
+    text = mask_text(repr(value), all_forms(config.secret_values()))
     return text if len(text) <= 60 else text[:57] + "..."

@@ -96,7 +96,54 @@ def setup_logging(level: str | int = "INFO") -> logging.StreamHandler[TextIO]:
     _handler.addFilter(StageTagFilter())
     _handler.addFilter(_mask_filter)
     root.addHandler(_handler)
+    _mask_what_python_prints()
     return _handler
+
+
+def _mask_what_python_prints() -> None:
+    """A stage's warning (`warnings.warn`) and a library's log record that no handler takes
+    are printed by Python itself, on stderr, not by our handler: they are masked as our
+    lines are, and look as they did (the text alone)."""
+    import warnings
+
+    if not isinstance(logging.lastResort, _MaskedLastResort):
+        logging.lastResort = _MaskedLastResort()
+    if getattr(warnings.showwarning, "masks_secrets", False):
+        return
+    shown = warnings.showwarning
+    # Python's own printing, kept by the module to tell whether it was replaced
+    python_own = getattr(warnings, "_showwarning_orig", shown)
+
+    def showwarning(message: Any, category: type[Warning], filename: str, lineno: int,
+                    file: TextIO | None = None, line: str | None = None) -> None:
+        if shown is not python_own:  # replaced by someone else (a test's recorder): theirs
+            shown(message, category, filename, lineno, file, line)
+            return
+        text = warnings.formatwarning(message, category, filename, lineno, line)
+        try:
+            (file or sys.stderr).write(_mask_filter.mask(text))
+        except (OSError, AttributeError):
+            pass  # as Python does: no stderr, no warning
+
+    showwarning.masks_secrets = True  # type: ignore[attr-defined]
+    warnings.showwarning = showwarning
+
+
+class _MaskedLastResort(logging.StreamHandler):  # type: ignore[type-arg]
+    """logging.lastResort, masking: it writes to the stderr of the moment, at WARNING."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setLevel(logging.WARNING)
+        self.setFormatter(MaskingFormatter("%(message)s"))
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
 
 
 def forget_secrets() -> None:

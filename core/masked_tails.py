@@ -1,5 +1,5 @@
 """The end of a job's output, masked: what a failed job's error, its run's job logs and the
-report show of its stderr.
+report show of its stderr; and the start of a line an error quotes.
 
 Masking has to come before any cut: once the text is cut (at a byte offset or after so many
 lines), the piece of a secret on the near side of the cut is no longer any of its forms and
@@ -121,6 +121,18 @@ def mask_chunks(chunks: Iterable[bytes], masked_forms: Iterable[str]) -> Iterato
             held = held[cut:]
     if held:
         yield _render(held, masked_spans(held, forms), 0, len(held))
+
+
+def masked_start(data: bytes, keep: int, masked_forms: Iterable[str]) -> bytes:
+    """The first `keep` bytes of `data`, masked: what an error quotes of a line. A secret
+    that starts within them is masked whole (`data` must reach `reach(forms)` bytes past
+    `keep` for it to be found whole), and nothing after it is shown: masked, the text
+    shrinks, and what followed the cut would move into the part shown."""
+    forms = list(masked_forms)
+    spans = masked_spans(data[:keep + reach(forms)], forms)
+    end = min(keep, len(data))
+    end = next((span_end for start, span_end in spans if start < end < span_end), end)
+    return _render(data, spans, 0, end)
 
 
 def last_lines(text: str, lines: int) -> str:

@@ -244,6 +244,26 @@ def secrets_problems(root: Path) -> list[Problem]:
             for problem in _secrets_problems(pipeline)]
 
 
+def secret_values_under(root: Path) -> list[str]:
+    """The secrets of each pipeline under `root` (its configs/secrets.env, read as a run
+    reads it) and of the environment: what migrate prints is masked with them."""
+    from dotenv import dotenv_values
+
+    from yt_pipeline.config import ENV_PREFIX, secret_values
+
+    values: list[str] = []
+    for pipeline in pipeline_roots(root):
+        path = pipeline / "configs" / "secrets.env"
+        try:
+            found = dotenv_values(path, interpolate=False) if path.is_file() else {}
+        except (OSError, UnicodeDecodeError):
+            found = {}
+        settings = {k: v for k, v in found.items() if v and k.startswith(ENV_PREFIX + "_")}
+        secrets = {k: v for k, v in found.items() if v and k not in settings}
+        values += secret_values(secrets, settings)
+    return values
+
+
 def _secrets_problems(root: Path) -> list[Problem]:
     from yt_pipeline.config import _read_secrets
     from yt_pipeline.errors import ConfigError

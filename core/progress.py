@@ -61,10 +61,15 @@ class StageBoard:
                 row[3] = progress.describe()
 
     def end(self, stage: str, outcome: StageOutcome) -> None:
+        from yt_pipeline.logs import masked  # here: --help loads this module, not logs
+
         with self.lock:
             row = self.rows.setdefault(stage, [WAITING, None, None, ""])
             row[0], row[2] = outcome.status, outcome.duration_s
-            row[3] = outcome.reason if outcome.status != FAILED else (outcome.error or "")
+            note = outcome.reason if outcome.status != FAILED else (outcome.error or "")
+            # masked here, before the table cuts it: the table is drawn on the console by
+            # rich, past the handler that masks log lines, and a cut secret is masked no more
+            row[3] = masked(note)
 
     def __rich__(self) -> Any:
         from rich.table import Table

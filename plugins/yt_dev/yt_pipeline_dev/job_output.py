@@ -19,11 +19,13 @@ is looked at line by line, to name the culprit.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from yt_pipeline.masked_tails import masked_start
 from ytjobs.codec import loads_line
 from ytjobs.row_rules import INT_MIN, UINT_MAX, all_finite
 
@@ -55,13 +57,14 @@ class BadOutput(ValueError):
 
 
 def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT,
-               written_by_ytjobs: bool = False) -> int:
+               written_by_ytjobs: bool = False, masked_forms: Sequence[str] = ()) -> int:
     """Check the lines of `path` from byte `start`; return how many rows they hold.
 
     A line over TEXT_PER_WEIGHT times `limit` bytes is refused as soon as it is seen, so a
     runaway line is never held in memory whole. Output that ytjobs wrote whole was checked
     row by row as it was written (ytjobs/tally.py): only the weight of its rows is left to
-    check, not its syntax.
+    check, not its syntax. A bad line is quoted with `masked_forms` masked (a job that
+    prints a secret on stdout while debugging).
     """
     done = 0
     carry = bytearray()
@@ -76,20 +79,21 @@ def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT,
                 continue
             body = bytes(carry) + block[:cut] if carry else block[:cut]
             carry = bytearray(block[cut + 1 :])
-            done = _check_block(body, done, limit, written_by_ytjobs)
+            done = _check_block(body, done, limit, written_by_ytjobs, masked_forms)
     if carry:  # a last line without its newline is still a row
-        done = _check_block(bytes(carry), done, limit, written_by_ytjobs)
+        done = _check_block(bytes(carry), done, limit, written_by_ytjobs, masked_forms)
     return done
 
 
-def _check_block(body: bytes, done: int, limit: int, rows: bool = False) -> int:
+def _check_block(body: bytes, done: int, limit: int, rows: bool = False,
+                 masked_forms: Sequence[str] = ()) -> int:
     """Check the lines of `body` (newline-separated, no final newline), known to be `rows`
     or not; return the new total."""
     count = body.count(b"\n") + 1
     if len(body) <= limit and (rows or _looks_whole(body, count)):
         return done + count
     for number, line in enumerate(body.split(b"\n"), start=done + 1):
-        _check_line(line, number, limit)
+        _check_line(line, number, limit, masked_forms)
     return done + count
 
 
@@ -111,12 +115,13 @@ def _looks_whole(body: bytes, count: int) -> bool:
     return b"0e000" not in shapes and _INT_DIGITS not in shapes
 
 
-def _check_line(line: bytes, number: int, limit: int) -> None:
+def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str]) -> None:
     if len(line) > limit * TEXT_PER_WEIGHT:
         raise BadOutput(number, _too_heavy(len(line), limit, at_least=True))
     if not line.strip():
         raise BadOutput(number, "is empty (each line must be one row, a JSON object)")
-    shown = line[:_SHOWN].decode("utf-8", "replace")
+    # masked before it is cut: the cut would leave the start of a secret no mask finds
+    shown = masked_start(line, _SHOWN, masked_forms).decode("utf-8", "replace")
     try:
         row = loads_line(line)
     except RecursionError:

@@ -7,6 +7,7 @@ removed when the operation succeeds and kept, named in the error, when it fails.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import threading
@@ -26,7 +27,7 @@ from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
 from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
-from yt_pipeline.packaging import ARCHIVE_NAME
+from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
@@ -39,6 +40,9 @@ from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
 
 MASK = "***"
+#: where an operation's sandbox holds the snapshots of its input tables (hidden: the jobs
+#: run in the sandbox)
+INPUTS_DIR = ".ytp_inputs"
 #: what a failed job's error shows of its stderr: the last lines of about its last 16 KiB
 TAIL_BYTES = 16 * 1024
 TAIL_LINES = 20
@@ -94,6 +98,7 @@ class OperationRun(msgspec.Struct):
             append_stdout=append_stdout,
             check_output=stdout is not None,
             tally=tally,
+            masked_forms=self.masked_forms(),
         )
 
     def run(self, jobs: list[Job], phase: str) -> None:
@@ -150,16 +155,17 @@ class OperationRun(msgspec.Struct):
                                      *self.client.secret_values])
         return self._forms
 
-    def mask_kept_stderr(self) -> None:
-        """A failed operation's sandbox is kept for inspection: its jobs' stderr files are
-        masked in place first, as the error's stderr tail is."""
+    def mask_kept_files(self) -> None:
+        """A failed operation's sandbox is kept for inspection: every file its jobs wrote
+        there is masked in place first, as the error's stderr tail is: their stderr, their
+        output (a line printed while debugging is what failed the job), files of their own.
+        The code and the input snapshots are the pipeline's files and tables: left alone."""
         forms = self.masked_forms()
-        for path in self.sandbox.glob("*.stderr"):
+        if not forms:
+            return
+        for path in _files_jobs_wrote(self.sandbox):
             try:
-                data = path.read_bytes()
-                masked = mask_bytes(data, forms)
-                if masked != data:
-                    path.write_bytes(masked)
+                mask_file(path, forms)
             except OSError:
                 pass  # a file the job left unreadable holds nothing it could show
 
@@ -173,7 +179,7 @@ class OperationRun(msgspec.Struct):
 
     def failed(self, failure: JobFailure, phase: str, total: int) -> OperationFailed:
         spec = self.spec
-        self.mask_kept_stderr()
+        self.mask_kept_files()
         tail = self.stderr_tail(failure.stderr)
         job = job_name(phase, failure.index, total)
         self.client.log(spec.kind, spec.title, extra=f"FAILED {job}")
@@ -185,6 +191,37 @@ class OperationRun(msgspec.Struct):
             stderr_tail=tail,
             sandbox=self.sandbox,
         )
+
+
+#: what a sandbox holds that no job wrote: the extracted code archive, the input snapshots
+#: (hard links to the tables' files)
+_NOT_WRITTEN_BY_JOBS = {CODE_DIR_NAME, INPUTS_DIR}
+
+
+def _files_jobs_wrote(sandbox: Path) -> list[Path]:
+    found = []
+    for folder, folders, files in os.walk(sandbox):  # links (to the code) are not followed
+        if Path(folder) == sandbox:
+            folders[:] = [name for name in folders if name not in _NOT_WRITTEN_BY_JOBS]
+        found += [Path(folder, name) for name in files
+                  if not os.path.islink(os.path.join(folder, name))]
+    return found
+
+
+def mask_file(path: Path, forms: list[str]) -> None:
+    """Mask `path` in place, read in chunks (a job's output may be large). The masked copy
+    replaces the file, so a name linked to another file (a table's) is never written
+    through; a file without a secret is left as it was."""
+    size = path.stat().st_size
+    masked = path.with_name(path.name + ".masking")
+    written = 0
+    with path.open("rb") as source, masked.open("wb") as target:
+        for chunk in mask_chunks(iter(lambda: source.read(1 << 20), b""), forms):
+            written += target.write(chunk)
+    if written == size:  # every mask is shorter than the form it replaces
+        masked.unlink()
+    else:
+        os.replace(masked, path)
 
 
 def rows_in(segments: list[Segment]) -> int:

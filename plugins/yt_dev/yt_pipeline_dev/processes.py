@@ -74,6 +74,8 @@ class Job(msgspec.Struct):
     #: set when the job ended well and ytjobs wrote the whole of its output: its rows and
     #: switches are known without reading the output again
     told: tally.Told | None = None
+    #: the forms of the secrets the job may print: masked in a bad line the error quotes
+    masked_forms: list[str] = msgspec.field(default_factory=list)
 
 
 @dataclass
@@ -179,7 +181,8 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                 # is left to find, and there is none when no piece it wrote was that long
                 if job.told is None or job.told.longest > MAX_ROW_WEIGHT:
                     check_rows(job.stdout, output_start,
-                               written_by_ytjobs=job.told is not None)
+                               written_by_ytjobs=job.told is not None,
+                               masked_forms=job.masked_forms)
             except BadOutput as bad:
                 raise JobFailure(index, None, f"wrote a bad row: {bad}", job.stderr) from None
         seconds = time.monotonic() - started

@@ -20,7 +20,7 @@ from pathlib import Path
 from yt_pipeline.column_types import IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.operations import check_reduce_keys
-from yt_pipeline_dev.launcher import OperationRun
+from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
 from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
@@ -43,7 +43,7 @@ def _inputs(op: OperationRun) -> list[Path]:
     changes a table's file). Read through the table's name, the jobs fed after such a
     commit read the new file at the old one's offsets: rows of both versions, some lost."""
     if op._inputs is None:
-        folder = op.sandbox / ".ytp_inputs"  # hidden: the jobs run in the sandbox
+        folder = op.sandbox / INPUTS_DIR
         folder.mkdir(exist_ok=True)
         snapshot = []
         for index, table in enumerate(op.spec.input_tables):

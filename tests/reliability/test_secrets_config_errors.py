@@ -1,0 +1,84 @@
+"""A YTP_ line of secrets.env is a setting whose value is as secret as the file's others. A
+configuration error that refuses it quotes it, and it is refused before anything else
+masks the command's output: the error is masked itself, the value cut only once masked.
+A setting is masked also as what it reads as: the items of a list, a quoted text
+unquoted, wherever a later error or a stage's log line quotes them."""
+
+from __future__ import annotations
+
+import pytest
+from test_secrets_encoded import folder_blobs
+from test_secrets_nested import forms_of
+
+from yt_pipeline.testing import invoke_cli, write_pipeline
+
+SECRET = "cfg-SECRET-value-4242"
+LONG = "long-SECRET-" + "x" * 80
+
+STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Quiet(BaseStage):
+    def run(self, debug):
+        self.logger.info("token is %s", self.deps.pipeline_config.get("stages.token"))
+        return debug
+"""
+
+LINES = {
+    "mode": f"YTP_PIPELINE__MODE={SECRET}",
+    "graph": f"YTP_STAGES__GRAPH={SECRET}",
+    "workers": f"YTP_PIPELINE__WORKERS={SECRET}",
+    "long value, cut": f"YTP_PIPELINE__WORKERS={LONG}",
+    "build folder": f"YTP_PIPELINE__BUILD_FOLDER={SECRET}",
+    "listed twice": f"YTP_STAGES__ENABLED_STAGES=[{SECRET}, {SECRET}]",
+    "quoted": f"YTP_PIPELINE__WORKERS=\"'{SECRET}'\"",
+}
+
+
+def make(root, line: str):
+    return write_pipeline(root, {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [quiet]}\n",
+        "configs/secrets.env": line + "\n",
+        "stages/quiet/stage.py": STAGE,
+    })
+
+
+def shown_forms(text: str, secret: str) -> list[str]:
+    # a cut value shows its start: look for that too
+    return [form for form in forms_of(secret) | {secret[:30]} if form in text]
+
+
+@pytest.mark.parametrize("case", list(LINES))
+@pytest.mark.parametrize("command", ["run", "config", "list"])
+def test_a_refused_setting_from_secrets_env_is_not_quoted(tmp_path, capfd, case, command):
+    root = make(tmp_path / "p", LINES[case])
+    for args in ([command, root], ["--debug", command, root]):
+        result = invoke_cli(*args)
+        assert result.exit_code == 2, result.output
+        printed = result.output + "".join(capfd.readouterr())
+        assert "error: " in printed and "***" in printed, printed
+        secret = LONG if case == "long value, cut" else SECRET
+        assert shown_forms(printed, secret) == []
+
+
+@pytest.mark.parametrize("command", ["run", "list"])
+def test_an_unknown_stage_named_in_secrets_env_is_not_quoted(tmp_path, capfd, command):
+    root = make(tmp_path / "p", f"YTP_STAGES__ENABLED_STAGES=[{SECRET}]")
+    result = invoke_cli(command, root)
+    assert result.exit_code == 2, result.output
+    printed = result.output + "".join(capfd.readouterr())
+    assert "unknown stage ***" in printed
+    assert shown_forms(printed, SECRET) == []
+
+
+@pytest.mark.parametrize("value", [f"'{SECRET}'", f"[{SECRET}, other]", f"{{key: {SECRET}}}"])
+def test_a_setting_is_masked_as_it_reads_too(tmp_path, capfd, value):
+    root = make(tmp_path / "p", f'YTP_STAGES__TOKEN="{value}"')
+    result = invoke_cli("run", root)
+    assert result.exit_code == 0, result.output
+    printed = result.output + "".join(capfd.readouterr())
+    assert "token is " in printed
+    blobs = {**folder_blobs(root), "output": printed.encode()}
+    assert [name for name, data in blobs.items() for form in forms_of(SECRET)
+            if form.encode() in data] == []
