@@ -263,8 +263,8 @@ def test_closing_the_client_aborts_the_query_a_stage_thread_waits_for(prod_clien
     thread = threading.Thread(target=waiting)
     thread.start()
     deadline = time.monotonic() + 10
-    while fake_yt.calls["start_query"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    while not prod_client.running and time.monotonic() < deadline:
+        time.sleep(0.01)  # started, and being waited for
     prod_client.close()  # what a Ctrl-C in the main thread does on the way out
     thread.join(10)
     assert len(outcome) == 1 and isinstance(outcome[0], QueryFailed), outcome
