@@ -153,6 +153,35 @@ def test_a_stage_that_reads_part_of_a_table_still_commits(prod_client, fake_yt, 
     del untouched
 
 
+def test_a_commit_a_killed_run_left_after_a_partial_read_is_finished(prod_client, fake_yt,
+                                                                      tmp_path):
+    # The run is killed between its journal record and the commit: the next run commits
+    # the stage's transaction (finish_commit). A read the stage left open is a transaction
+    # nested in the stage's, alive until its own lease runs out, and a master refuses to
+    # commit a transaction with an open nested one ("Cannot commit transaction ... since it
+    # has ... active nested transaction(s)": TTransactionManager::CommitTransaction in
+    # yt/yt/server/master/transaction_server/transaction_manager.cpp): the reads are closed
+    # before the record, not at the commit.
+    from yt_pipeline_prod.testing import make_prod_client
+
+    fake_yt.put_table("//tmp/big2", [{"i": i} for i in range(5000)])
+    txn = prod_client.begin_transaction("stage peek")
+    stage = txn.client
+    rows = stage.read_table("//tmp/big2")
+    first = next(rows)
+    stage.write_table("//tmp/peeked2", [first])
+    token = txn.prepare(tmp_path / "record.json")
+    # killed here: no commit; the next run finishes it
+    next_run = make_prod_client(fake_yt)
+    try:
+        assert next_run.finish_commit(token) is True
+    finally:
+        next_run.close()
+    assert fake_yt.rows("//tmp/peeked2") == [{"i": 0}]
+    assert fake_yt.transaction_count() == 0
+    prod_client.open_transactions.clear()  # the killed run's: nothing of it is left to end
+
+
 def test_a_stage_appends_to_a_table_it_created_itself(prod_client, fake_yt, tmp_path):
     # An append creates a missing table outside the stage's transaction; a table the stage
     # itself created is there for the stage, and creating it again outside would conflict

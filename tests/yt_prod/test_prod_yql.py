@@ -223,3 +223,89 @@ def test_a_query_reading_what_its_stage_wrote_is_refused_not_answered_stale(prod
         fake_yt.rows("//tmp/y")
     # the staging tables the stage read through are gone with it
     assert prod_client.list("//tmp/yt_pipeline/yql_results") == []
+
+
+# -- a query the run stops waiting for ----------------------------------------------------
+# The query tracker runs a query to its end whoever waits for it; only `abort_query` stops
+# it (TQueryTrackerProxy::AbortQuery in yt/yt/server/query_tracker/query_tracker_proxy.cpp,
+# which refuses a query no longer pending or running), and ytsaurus-client's own
+# `Query.wait` aborts its query on KeyboardInterrupt (yt/wrapper/query_commands.py).
+
+INSERT_ONE = "INSERT INTO `//tmp/stopped/out` WITH TRUNCATE SELECT 1 AS a;"
+
+
+def _only_query(fake_yt):
+    (query,) = fake_yt.state.queries.values()
+    return query
+
+
+def _settled(fake_yt, seconds=1.5):
+    """Past the fake query's delay, so a query left running would have written by now."""
+    import time
+
+    time.sleep(seconds)
+    fake_yt.wait_idle()
+
+
+def test_closing_the_client_aborts_the_query_a_stage_thread_waits_for(prod_client, fake_yt):
+    import threading
+    import time
+
+    fake_yt.state.query_delay_s = 1.0
+    outcome: list[BaseException] = []
+
+    def waiting() -> None:
+        try:
+            prod_client.run_yql(INSERT_ONE)
+        except BaseException as error:  # noqa: BLE001 - the test looks at it
+            outcome.append(error)
+
+    thread = threading.Thread(target=waiting)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not prod_client.running and time.monotonic() < deadline:
+        time.sleep(0.01)  # started, and being waited for
+    prod_client.close()  # what a Ctrl-C in the main thread does on the way out
+    thread.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], QueryFailed), outcome
+    assert "aborted" in str(outcome[0])
+    _settled(fake_yt)
+    query = _only_query(fake_yt)
+    assert query.state == "aborted"
+    assert "the yt-pipeline run waiting for it stopped" in query.error["message"]
+    with pytest.raises(KeyError):
+        fake_yt.rows("//tmp/stopped/out")  # the query wrote nothing
+
+
+def test_an_interrupt_while_waiting_aborts_the_query(prod_client, fake_yt, monkeypatch):
+    import types
+
+    from yt_pipeline_prod import yql
+
+    fake_yt.state.query_delay_s = 1.0
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    # the first pause between two polls is where the Ctrl-C lands
+    monkeypatch.setattr(yql, "time", types.SimpleNamespace(sleep=interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        prod_client.run_yql(INSERT_ONE)
+    monkeypatch.undo()
+    assert fake_yt.calls["abort_query"] == 1
+    _settled(fake_yt)
+    assert _only_query(fake_yt).state == "aborted"
+    with pytest.raises(KeyError):
+        fake_yt.rows("//tmp/stopped/out")
+    assert prod_client.running == {}
+
+
+def test_the_fake_refuses_to_abort_a_finished_query(prod_client, fake_yt):
+    from yt.wrapper.errors import YtError
+
+    prod_client.run_yql(INSERT_ONE)
+    assert fake_yt.rows("//tmp/stopped/out") == [{"a": 1}]
+    query = _only_query(fake_yt)
+    with pytest.raises(YtError, match="Cannot abort query .* which is in state"):
+        prod_client.yt().abort_query(query.id)
+    assert query.state == "completed"

@@ -134,6 +134,10 @@ class ProdStageTransaction:
             self._commit()
             self._committed = True
             return None
+        # Reads left open end now, before the commit point: a run killed after its record
+        # leaves the commit to the next run (finish_commit), and a master refuses to commit
+        # a transaction whose nested ones (an open read's) are still alive.
+        self._close_reads()
         folder = marker_folder(self.root)
         marker = f"{folder}/{record.stem}-{uuid.uuid4().hex[:12]}"
         from yt_pipeline_prod.upload import expiration_time

@@ -54,14 +54,38 @@ def query_cluster(client: ProdClient) -> str:
     return str(name)
 
 
+def _abort(client: ProdClient, query_id: str) -> None:
+    """Stop a query the run no longer waits for. Left running, it would still write its
+    tables after the run (or its stage) has ended: the query tracker runs a query to its
+    end whoever waits, and only `abort_query` stops it (ytsaurus-client's own
+    `Query.wait` aborts its query on KeyboardInterrupt: yt/wrapper/query_commands.py)."""
+    try:
+        yt = client.yt()
+        with outside_transaction(yt):
+            yt.abort_query(query_id, message="the yt-pipeline run waiting for it stopped")
+    except Exception as error:  # noqa: BLE001 - best effort on the way out
+        log.warning("could not abort YQL query %s: %s", query_id, type(error).__name__)
+
+
 def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
     yt = client.yt()
-    while True:
-        with translated(client, f"YQL query {query_id}"), outside_transaction(yt):
-            info = dict(yt.get_query(query_id, attributes=["state", "error", "result_count"]))
-        if str(info.get("state")) in FINISHED:
-            return info
-        time.sleep(client.settings.poll_interval_s)
+    # a Ctrl-C reaches the main thread only: closing the client aborts the queries its
+    # stage threads wait on, as it aborts their operations
+    client.running[query_id] = lambda: _abort(client, query_id)
+    try:
+        while True:
+            with translated(client, f"YQL query {query_id}"), outside_transaction(yt):
+                info = dict(yt.get_query(query_id,
+                                         attributes=["state", "error", "result_count"]))
+            if str(info.get("state")) in FINISHED:
+                return info
+            time.sleep(client.settings.poll_interval_s)
+    except BaseException:
+        # Ctrl-C here, or a proxy that stopped answering: the query must not go on
+        _abort(client, query_id)
+        raise
+    finally:
+        client.running.pop(query_id, None)
 
 
 def _fail(client: ProdClient, text: str) -> QueryFailed:

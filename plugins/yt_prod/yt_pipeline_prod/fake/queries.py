@@ -105,14 +105,22 @@ class QueryRunner:
         self.cluster: str | None = query.settings.get("cluster")
         self.infer_rows: int | None = None
 
+    def aborted(self) -> bool:
+        return self.query.state == "aborted"
+
     def run(self) -> None:
         query = self.query
-        query.state = "running"
+        with self.state.lock:
+            if query.state == "pending":
+                query.state = "running"
         try:
             import duckdb
         except ImportError:
             self._fail("the fake query tracker needs duckdb (pip install duckdb)")
             return
+        deadline = time.monotonic() + self.state.query_delay_s
+        while time.monotonic() < deadline and not self.aborted():
+            time.sleep(0.01)
         try:
             statements = split_statements(query.text)
             if self.cluster is not None:
@@ -123,19 +131,30 @@ class QueryRunner:
                 connection = duckdb.connect()
                 try:
                     for statement in statements:
+                        # an aborted query runs no further statement (the YQL plugin's
+                        # Abort stops the program: yt/yql/plugin/native/plugin.cpp)
+                        if self.aborted():
+                            return
                         self._statement(connection, statement, Path(scratch))
                 finally:
                     connection.close()
             self._finish_results()
-            query.state = "completed"
+            self._end("completed")
         except (duckdb.Error, YtFakeError) as error:
             self._fail(str(error).strip().splitlines()[0] if str(error).strip() else repr(error))
         finally:
-            query.finished = time.time()
+            query.finished = query.finished or time.time()
+
+    def _end(self, state: str, error: dict[str, Any] | None = None) -> None:
+        """The query's final state, unless it was aborted meanwhile: aborted it stays."""
+        with self.state.lock:
+            if not self.aborted():
+                self.query.state = state
+                if error is not None:
+                    self.query.error = error
 
     def _fail(self, message: str) -> None:
-        self.query.state = "failed"
-        self.query.error = _error(message)
+        self._end("failed", _error(message))
 
     def _finish_results(self) -> None:
         """Cut each result at the row limit; an error planned by a test replaces the last."""
@@ -195,6 +214,8 @@ class QueryRunner:
                truncate: bool) -> None:
         cypress = self.state.cypress
         with cypress.lock:
+            if self.aborted():
+                return  # an aborted query writes nothing more
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
                 check_append(existing, path, [name for name, _ in described])
@@ -273,9 +294,18 @@ def cmd_read_query_result(state: FakeState, request: Request) -> tuple[bytes, di
 
 
 def cmd_abort_query(state: FakeState, request: Request) -> None:
+    """Stop a query that is pending or running: it ends `aborted`, with the abort's error,
+    and runs nothing more. A query in any other state is refused ("Cannot abort query %v
+    which is in state %Qlv": TQueryTrackerProxy::AbortQuery in yt/yt/server/query_tracker/
+    query_tracker_proxy.cpp)."""
     query = _query(state, request)
-    if query.state in ("pending", "running"):
+    with state.lock:
+        if query.state not in ("pending", "running"):
+            raise YtFakeError(f'Cannot abort query {query.id} which is in state "{query.state}"')
         query.state = "aborted"
+        message = request.param("message")
+        query.error = _error("Query was aborted" + (f": {message}" if message else ""))
+        query.finished = time.time()
 
 
 HANDLERS = {

@@ -41,6 +41,9 @@ class FakeState:
     result_row_limit: int = 10_000
     #: errors the next queries' last results get instead of rows, for tests
     result_errors: list[str] = field(default_factory=list)
+    #: how long each query runs before its first statement: a query still running, for
+    #: tests that stop a run while it waits on one
+    query_delay_s: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: answers of mutating commands by mutation id
     mutations: dict[str, Any] = field(default_factory=dict)
