@@ -265,6 +265,21 @@ def test_rows_appended_to_a_sorted_table_are_reduced_with_the_rest(prod_client, 
         {"key": "a", "total": 11}, {"key": "b", "total": 1}, {"key": "c", "total": 1}]
 
 
+def test_the_sorts_that_ready_a_reduce_get_no_secrets(prod_client, fake_yt, package, tmp_path):
+    # two unsorted inputs: each is sorted into a temporary table first (reduce_inputs.py);
+    # a sort has no job, so the reduce's secure vault is not sent with it
+    fake_yt.put_table("//tmp/a", [{"key": "b", "n": 1}, {"key": "a", "n": 2}])
+    fake_yt.put_table("//tmp/b", [{"key": "a", "n": 3}])
+    launch(prod_client, spec_for("reduce", package, tmp_path, input_tables=["//tmp/a", "//tmp/b"],
+                                 output_tables=["//tmp/sums"], reducer="src/reducer.py",
+                                 reduce_by=["key"], secure_env={"API_KEY": "s3cr3t-value"}))
+    kinds = [("sort_by" in sent and "reducer" not in sent, sent.get("secure_vault"))
+             for sent in fake_yt.specs]
+    assert (True, None) in kinds  # the sort, without the secrets
+    assert (False, {"API_KEY": "s3cr3t-value"}) in kinds  # the reduce, with them
+    assert fake_yt.rows("//tmp/sums") == [{"key": "a", "total": 5}, {"key": "b", "total": 1}]
+
+
 def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(prod_client, fake_yt, package,
                                                              tmp_path):
     # A YQL INSERT gives its table a strict schema, which later writes keep (an overwrite

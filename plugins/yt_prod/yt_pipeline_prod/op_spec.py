@@ -161,9 +161,11 @@ def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tupl
         body["pool"] = resources.pool
     if resources.pool_tree:
         body["pool_trees"] = [resources.pool_tree]
-    if spec.secure_env:
-        body["secure_vault"] = dict(spec.secure_env)
     kind = spec.kind
+    if spec.secure_env and kind != "sort":
+        # a sort has no job to read it (the sorts that ready a reduce's inputs are built
+        # from the reduce's spec): the secrets go only where a job runs
+        body["secure_vault"] = dict(spec.secure_env)
     if kind != "vanilla":
         body["input_table_paths"] = list(spec.input_tables)
     if kind == "sort":
