@@ -127,3 +127,28 @@ def sort_key(value: Any) -> tuple[int, Any] | _Composite:
     if isinstance(value, (str, bytes)):
         return (5, value)
     return _Composite()
+
+
+#: the written and table column types a YQL append takes besides equal ones: YQL converts
+#: integers to a wider integer or to a double on its own (TryConvertTo, which the append
+#: check of yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp calls before it says
+#: "row type differs from the written row type"); a string or a boolean goes into nothing else
+_APPEND_CONVERSIONS = {("int64", "double"), ("uint64", "double"), ("int64", "uint64"),
+                       ("uint64", "int64")}
+
+
+def append_type_differs(table: dict[str, str], written: dict[str, str]) -> bool:
+    """Whether YQL refuses to append columns of these types (name: YT type) to a table of
+    those; columns the model does not type (`any`) are taken."""
+    for name, table_type in table.items():
+        written_type = written.get(name, table_type)
+        if "any" in (table_type, written_type) or written_type == table_type:
+            continue
+        if (written_type, table_type) not in _APPEND_CONVERSIONS:
+            return True
+    return False
+
+
+def typed(columns: dict[str, str]) -> list[str]:
+    """`name type` of each column, for a message."""
+    return [f"{name} {kind}" for name, kind in columns.items()]

@@ -121,6 +121,23 @@ def test_append_and_zero_rows_truncate(dev_client):
     assert dev_client.run_yql("SELECT COUNT(*) AS n FROM `//t`") == [{"n": 0}]
 
 
+def test_a_yql_append_of_other_column_types_is_refused(dev_client):
+    # YQL converts integers into a double column on an append, nothing else (TryConvertTo
+    # in the append check of yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp);
+    # the prod backend and the fake refuse the same (tests/yt_prod/test_prod_yql.py)
+    dev_client.run_yql("INSERT INTO `//y` WITH TRUNCATE SELECT 1 AS x, 0.5 AS score")
+    with pytest.raises(QueryFailed, match="row type differs from the written row type: the "
+                                          "table has x int64, score double, the query writes "
+                                          "x string, score double"):
+        dev_client.run_yql("INSERT INTO `//y` SELECT 'a' AS x, 1.5 AS score")
+    with pytest.raises(QueryFailed, match="the query writes x double, score double"):
+        dev_client.run_yql("INSERT INTO `//y` SELECT 2.5 AS x, 1.5 AS score")
+    dev_client.run_yql("INSERT INTO `//y` SELECT 2 AS x, 3 AS score")  # made a double
+    rows = list(dev_client.read_table("//y"))
+    assert rows == [{"x": 1, "score": 0.5}, {"x": 2, "score": 3.0}]
+    assert [type(row["score"]) for row in rows] == [float, float]
+
+
 def test_yql_appends_only_to_a_table_yql_wrote_with_the_same_columns(dev_client):
     # a cluster refuses an append to a table without a schema, and one of another row type
     # (yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp, the `checkLayout` checks)

@@ -131,6 +131,38 @@ def test_yql_appends_only_to_a_table_yql_wrote(prod_client, fake_yt):
         prod_client.run_yql("INSERT INTO `//tmp/y` SELECT 2 AS x, 3 AS z")
 
 
+def test_a_yql_append_of_other_column_types_is_refused(prod_client, fake_yt):
+    # YQL appends a row type that differs only where it converts it on its own (TryConvertTo
+    # in the append check of yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp:
+    # integers into a double column); a string into an int64 column is "row type differs".
+    # In a stage the INSERT goes to a staging table concatenated to the table at the commit,
+    # where YQL no longer looks: the backend checks the types itself. Dev: tests/yt_dev/
+    # test_yql.py.
+    prod_client.run_yql("INSERT INTO `//tmp/y` WITH TRUNCATE SELECT 1 AS x, 0.5 AS score")
+    txn = prod_client.begin_transaction("stage s")
+    try:
+        for client in (prod_client, txn.client):
+            with pytest.raises(QueryFailed, match="row type differs from the written row type: "
+                                                  "the table has x int64, score double, the "
+                                                  "query writes x string, score double"):
+                client.run_yql("INSERT INTO `//tmp/y` SELECT 'a' AS x, 1.5 AS score")
+            with pytest.raises(QueryFailed, match="the query writes x double, score double"):
+                client.run_yql("INSERT INTO `//tmp/y` SELECT 2.5 AS x, 1.5 AS score")
+        # an integer for the double column is made a double, in a stage too (where the
+        # staging table's int64 column cannot be concatenated to a double one)
+        txn.client.run_yql("INSERT INTO `//tmp/y` SELECT 2 AS x, 3 AS score")
+    finally:
+        txn.commit()
+    prod_client.run_yql("INSERT INTO `//tmp/y` SELECT 4 AS x, 5 AS score")
+    rows = fake_yt.rows("//tmp/y")
+    assert rows == [{"x": 1, "score": 0.5}, {"x": 2, "score": 3.0}, {"x": 4, "score": 5.0}]
+    assert [type(row["score"]) for row in rows] == [float] * 3
+    # concatenate converts nothing: rows of another type cannot join a strict schema that way
+    fake_yt.put_table("//tmp/ints", [{"x": 9, "score": 9}])
+    with pytest.raises(Exception, match='expected type "double" or "null" but got "int64"'):
+        prod_client.yt().concatenate(["//tmp/ints"], "<append=%true>//tmp/y")
+
+
 def test_the_fake_refuses_a_query_that_names_no_cluster(prod_client, fake_yt):
     fake_yt.put_table("//tmp/c", [{"a": 1}])
     text = "PRAGMA yt.InferSchema; SELECT a FROM `//tmp/c`"

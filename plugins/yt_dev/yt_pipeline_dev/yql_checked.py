@@ -76,7 +76,7 @@ def checkable(kind: str) -> bool:
     return kind in _CONVERSIONS
 
 
-def _identifier(name: str) -> str:
+def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -85,7 +85,7 @@ def _literal(text: str) -> str:
 
 
 def _checked_column(name: str, kind: str) -> str:
-    column = _identifier(name)
+    column = sql_identifier(name)
     test, value = _CONVERSIONS[kind]
     text = f"CAST({column} AS VARCHAR)"
     # not str.format: the patterns hold braces of their own
@@ -97,7 +97,7 @@ def _checked_column(name: str, kind: str) -> str:
 def checked_read_sql(table_file: str, columns: list[tuple[str, str]]) -> str:
     """A subquery giving the table's columns with the types given, each value checked."""
     raw = ", ".join(f"{_literal(name)}: 'JSON'" for name, _ in columns)
-    listed = ", ".join(f"{_checked_column(name, kind)} AS {_identifier(name)}"
+    listed = ", ".join(f"{_checked_column(name, kind)} AS {sql_identifier(name)}"
                        for name, kind in columns)
     return (f"(SELECT {listed} FROM read_json({_literal(table_file)}, "
             f"format='newline_delimited', columns={{{raw}}}))")
@@ -105,7 +105,7 @@ def checked_read_sql(table_file: str, columns: list[tuple[str, str]]) -> str:
 
 def proof_sql(table_file: str, columns: list[tuple[str, str]]) -> str:
     """A query that reads every row of every column through the checks."""
-    counted = ", ".join(f"count({_identifier(name)})" for name, _ in columns)
+    counted = ", ".join(f"count({sql_identifier(name)})" for name, _ in columns)
     return f"SELECT {counted} FROM {checked_read_sql(table_file, columns)}"
 
 

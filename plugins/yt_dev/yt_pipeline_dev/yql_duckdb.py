@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline import yql_rules
+from yt_pipeline import column_types, yql_rules
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
@@ -41,6 +41,7 @@ from yt_pipeline_dev.yql_checked import (
     proof_sql,
     scans_whole_table,
     signed,
+    sql_identifier,
 )
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_results import as_returned
@@ -218,9 +219,12 @@ class Executor:
             connection, self.connection = self.connection, None
             close_later(connection)
 
-    def _columns_written(self, statement: Statement, sql: str) -> list[tuple[str, str]]:
-        """The columns the INSERT writes; an append must match the table's (a cluster
-        refuses to append to a table YQL did not write, or with other columns)."""
+    def _columns_written(self, statement: Statement, sql: str
+                         ) -> tuple[list[tuple[str, str]], str]:
+        """The columns the INSERT writes, and the query that writes them; an append must
+        match the table's (a cluster refuses to append to a table YQL did not write, or
+        with other columns), and its integers for a double column become doubles, as YQL
+        converts them."""
         assert statement.target is not None
         described = self.connection.execute(f"DESCRIBE {sql}").fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]
@@ -229,7 +233,7 @@ class Executor:
             raise QueryFailed(f"YQL: {repeated}")
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
-            return columns
+            return columns, sql
         existing = declared(self.client.root, target)
         if existing is None:
             raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
@@ -237,7 +241,18 @@ class Executor:
         if sorted(names) != sorted(name for name, _ in columns):
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
                 statement.target, names, [name for name, _ in columns]))
-        return existing
+        table = {name: column_types.yt_column_type(kind) for name, kind in existing}
+        written = {name: column_types.yt_column_type(kind) for name, kind in columns}
+        if column_types.append_type_differs(table, written):
+            raise QueryFailed("YQL: " + yql_rules.row_type_differs(
+                statement.target, column_types.typed(table), column_types.typed(written)))
+        widened = [name for name, kind in table.items()
+                   if kind == "double" and written[name] in ("int64", "uint64")]
+        if widened:
+            items = [f"CAST({sql_identifier(name)} AS DOUBLE) AS {sql_identifier(name)}"
+                     if name in widened else sql_identifier(name) for name, _ in columns]
+            sql = f"SELECT {', '.join(items)} FROM ({sql}) AS appended"
+        return existing, sql
 
     def _prove_checked(self) -> None:
         """An empty result may come from a scan that ended early (a join with nothing):
@@ -257,7 +272,7 @@ class Executor:
             try:
                 with self._connected([*allowed, str(part)]):
                     sql = statement.render(self.table_sql)
-                    columns = self._columns_written(statement, sql)
+                    columns, sql = self._columns_written(statement, sql)
                     # the file is already a temporary one, and DuckDB's own temporary name
                     # (tmp_<name>) is not among the files the connection may open
                     self.connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} "

@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.column_types import append_type_differs, typed
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
 from yt_pipeline.yql_rules import (
     append_refused,
@@ -124,14 +125,38 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
             create_folder_of(yt, target)
             yt.copy(staged.staging, target, force=True)
             return True
-        table = [str(c["name"]) for c in yt.get(target + "/@schema") or []]
-        written = [str(c["name"]) for c in yt.get(staged.staging + "/@schema") or []]
+        table = _schema_types(yt.get(target + "/@schema"))
+        written = _schema_types(yt.get(staged.staging + "/@schema"))
         if not table:
             raise _fail(client, append_refused(target))
         if sorted(table) != sorted(written):
-            raise _fail(client, row_type_differs(target, table, written))
-        yt.concatenate([staged.staging], TablePath(target, append=True, client=yt))
+            raise _fail(client, row_type_differs(target, list(table), list(written)))
+        # YQL checks the types too when it appends itself; the staging table's rows would
+        # otherwise be concatenated to a table of other types
+        if append_type_differs(table, written):
+            raise _fail(client, row_type_differs(target, typed(table), typed(written)))
+        doubles = [name for name, kind in table.items()
+                   if kind == "double" and written[name] != "double"]
+        if doubles:
+            # integers YQL would have made doubles: concatenate moves chunks as they are,
+            # and a table of strict schema refuses them, so the rows are written converted
+            from yt_pipeline_prod.client import json_format
+
+            # read whole before the write (a read left open is a transaction nested in the
+            # stage's, which its commit refuses)
+            rows = [{**row, **{name: float(row[name]) for name in doubles
+                               if row.get(name) is not None}}
+                    for row in yt.read_table(staged.staging, format=json_format())]
+            yt.write_table(TablePath(target, append=True, client=yt), rows,
+                           format=json_format())
+        else:
+            yt.concatenate([staged.staging], TablePath(target, append=True, client=yt))
     return False
+
+
+def _schema_types(schema: Any) -> dict[str, str]:
+    """name: YT type of each column of a table's schema (none for a schemaless table)."""
+    return {str(c["name"]): str(c.get("type", "any")) for c in schema or []}
 
 
 def _remove_staging(client: ProdClient, staged: list[StagedInsert]) -> None:

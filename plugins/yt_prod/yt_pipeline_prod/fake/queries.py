@@ -33,6 +33,7 @@ from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
     projected,
+    widened,
     yql_schema,
 )
 from yt_pipeline_prod.fake.yql_text import (
@@ -218,8 +219,8 @@ class QueryRunner:
                 return  # an aborted query writes nothing more
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
-                check_append(existing, path, [name for name, _ in described])
-                write_rows(cypress, path, rows, True, None)
+                check_append(existing, path, described)
+                write_rows(cypress, path, widened(existing, rows), True, None)
                 return
             if existing is None:
                 cypress.ensure_parents(path, None, recursive=True)

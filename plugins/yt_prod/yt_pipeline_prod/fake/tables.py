@@ -132,8 +132,14 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
                 raise YtFakeError(f"{path} is a {node.type}, not a table")
             rows.extend(node.rows)
         path = cypress.resolve(split_path(text)[0], tx)
-        if cypress.get_node(path, tx).type != "table":
+        node = cypress.get_node(path, tx)
+        if node.type != "table":
             raise YtFakeError(f"{path} is not a table")
+        # concatenate moves the sources' chunks as they are, converting nothing: rows a
+        # table of strict schema would refuse from a writer cannot join it this way either
+        refused = schema_violation(strict_columns(node), rows)
+        if refused:
+            raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
         write_rows(cypress, path, rows, bool(attributes.get("append")), tx)
         set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
