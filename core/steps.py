@@ -42,6 +42,7 @@ from yt_pipeline.graph import StageGraph, build_graph
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy, parse_retry
 from yt_pipeline.stacks import Stack, resolve_stack
+from yt_pipeline.step_code import step_code
 from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
 
 log = logging.getLogger("yt_pipeline.steps")
@@ -293,7 +294,8 @@ class Pipeline:
             # fallback comes after the last one
             cache=s.cache, retry=s.retry if s.fallback is None else NO_RETRY, when=s.when,
             condition_names=condition_names,
-            code_hash=lambda: digest(_source_of(s.func)), config_hash=config_hash,
+            code_hash=lambda: digest(step_code(s.func, self.folder)),
+            config_hash=config_hash,
             source=f"step {s.name}", kind=("step", "output"),
         )
 
@@ -396,10 +398,3 @@ def _named_outputs(s: Step, value: Any) -> dict[str, Any]:
         f"return a tuple of {len(names)} values or a dict with those keys"
     )
 
-
-def _source_of(func: Callable[..., Any]) -> str:
-    try:
-        return inspect.getsource(func)
-    except (OSError, TypeError):
-        code = getattr(func, "__code__", None)
-        return repr(code.co_code) if code is not None else repr(func)

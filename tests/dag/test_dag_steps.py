@@ -221,3 +221,44 @@ def test_wiring_errors(tmp_path):
     assert "step needs: no value for parameter missing_param" in failed.error
     with pytest.raises(ConfigError, match="two steps are named extract"):
         Pipeline("e").add_step(extract).add_step(extract)
+
+
+STEP_SCRIPT = """
+import helpers
+from yt_pipeline import Pipeline, step
+
+OFFSET = {offset}
+
+
+def scaled(x):
+    return helpers.factor() * x + OFFSET
+
+
+@step(outputs=["total"], cache=True)
+def total():
+    return sum(scaled(x) for x in (1, 2, 3))
+
+
+result = Pipeline("helpers", folder=".").add_step(total).run()
+print("total:", result["total"], "cached:", result.step_results["total"].cached)
+"""
+
+
+def test_a_cached_step_runs_again_when_code_it_calls_changes(tmp_path):
+    # the cache key of a step holds what its body reaches: a helper of its module, a
+    # module-level constant, a function of a local module, at any depth
+    import subprocess
+    import sys
+
+    def run(offset=0, factor=2):
+        (tmp_path / "etl.py").write_text(STEP_SCRIPT.format(offset=offset))
+        (tmp_path / "helpers.py").write_text(f"def factor():\n    return {factor}\n")
+        done = subprocess.run([sys.executable, "etl.py"], cwd=tmp_path, capture_output=True,
+                              text=True, check=True)
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run() == "total: 12 cached: False"
+    assert run() == "total: 12 cached: True"
+    assert run(factor=10) == "total: 60 cached: False"
+    assert run(factor=10, offset=1) == "total: 63 cached: False"
+    assert run(factor=10, offset=1) == "total: 63 cached: True"
