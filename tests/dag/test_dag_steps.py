@@ -97,6 +97,25 @@ def test_status_shows_each_function_pipeline_of_a_folder(tmp_path, run_cli):
     assert lines[5].split()[:2] == ["total", "FAILED"]
 
 
+
+def test_cache_clear_in_a_folder_of_function_pipelines(tmp_path, run_cli):
+    # as `status`, `cache clear` serves the pipelines of a folder without a configuration
+    pipeline = etl(tmp_path, cache=True)
+    pipeline.run()
+    assert all(r.cached for r in pipeline.run().step_results.values())
+    wrong = run_cli("cache", "clear", tmp_path, "--stage", "transfrom")
+    assert wrong.exit_code == 2 and "unknown stage transfrom" in wrong.stderr
+    one = run_cli("cache", "clear", tmp_path, "--stage", "transform")
+    assert one.exit_code == 0, one.output
+    assert one.stdout.strip().endswith("cleared 1 cache fingerprint(s) in "
+                                       f"{tmp_path.resolve()} (pipeline etl.dev)")
+    again = pipeline.run().step_results
+    assert again["extract"].cached and not again["transform"].cached
+    every = run_cli("cache", "clear", tmp_path)
+    assert "cleared 2 cache fingerprint(s)" in every.stdout
+    assert not any(r.cached for r in pipeline.run().step_results.values())
+
+
 def test_a_failed_step_pipeline_reports_as_a_failed_folder_pipeline(tmp_path, dag):
     """The same failure object, message and resume hint; the folder pipeline raises it, the
     function-step pipeline hands it over in its result."""
