@@ -23,8 +23,23 @@ log = logging.getLogger("yt_pipeline.cli")
 DIR_ARG = click.argument(
     "pipeline_dir", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
 )
+
+
+def _one_config_file(ctx: click.Context, param: click.Parameter,
+                     given: tuple[Path, ...]) -> Path | None:
+    # taken as repeatable only to refuse a second one: click would keep the last file and
+    # drop the first without a word, where a user may expect the two to be layered
+    if len(given) > 1:
+        raise click.BadParameter(
+            f"given {len(given)} times ({', '.join(map(str, given))}): one configuration "
+            "file is read; override its keys with --set KEY=VALUE or YTP_ variables",
+            ctx=ctx, param=param)
+    return given[0] if given else None
+
+
 CONFIG_OPT = click.option(
     "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True, callback=_one_config_file,
     help="Configuration file instead of configs/config.yaml.",
 )
 SET_OPT = click.option(

@@ -147,27 +147,66 @@ def cache() -> None:
 @click.option("--stage", "stages", multiple=True, help="Only this stage (repeatable).")
 def cache_clear(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...],
                 stages: tuple[str, ...]) -> None:
-    """Forget cache fingerprints, so cached stages run again next time."""
+    """Forget cache fingerprints, so cached stages run again next time.
+
+    In a folder of function-step pipelines (no configs/config.yaml), those of each
+    pipeline (state.<name>.<mode>.yml) are forgotten; --stage names a step.
+    """
+    steps = _step_states(pipeline_dir, config_file)
+    if steps:
+        _check_stages(stages, [s for name in steps for s in _state_names(pipeline_dir, name)])
+        for state_name in steps:
+            count = _forget(pipeline_dir, state_name, [], stages, check=False)
+            click.echo(f"cleared {count} cache fingerprint(s) in {pipeline_dir.resolve()} "
+                       f"(pipeline {state_name})")
+        return
+    pipeline = load_pipeline(pipeline_dir, config_file, overrides)
+    config = pipeline.config
+    count = _forget(config.pipeline_dir, config.mode, pipeline.stage_order(), stages)
+    click.echo(f"cleared {count} cache fingerprint(s) in {config.pipeline_dir} "
+               f"(mode {config.mode})")
+
+
+def _step_states(pipeline_dir: Path, config_file: Path | None) -> list[str]:
+    """`<name>.<mode>` of each function-step pipeline's state in a folder without a
+    configuration; [] in a folder pipeline."""
+    if config_file is not None or (pipeline_dir / "configs" / "config.yaml").is_file():
+        return []
+    return [path.name[len("state."):-len(".yml")]
+            for path in sorted(pipeline_dir.glob("state.*.*.yml"))]
+
+
+def _state_names(folder: Path, state_name: str) -> list[str]:
+    from yt_pipeline.state import StateStore
+
+    store = StateStore.existing(folder, state_name)
+    return [*store.statuses, *store.memory]
+
+
+def _check_stages(stages: tuple[str, ...], known: list[str]) -> None:
     from yt_pipeline.graph import unknown_stage
+
+    for name in stages:
+        if name not in known:
+            raise unknown_stage(name, list(dict.fromkeys(known)), "--stage")
+
+
+def _forget(folder: Path, state_name: str, order: list[str], stages: tuple[str, ...],
+            check: bool = True) -> int:
     from yt_pipeline.lock import RunLock
     from yt_pipeline.records import new_run_id
     from yt_pipeline.state import StateStore
 
-    pipeline = load_pipeline(pipeline_dir, config_file, overrides)
-    config = pipeline.config
-    folder = config.pipeline_dir
     # under the run lock, as a run: the state files are rewritten from what is read here,
     # and a run going on meanwhile would lose what it recorded in between (a stage that
     # succeeded would run, and append, again on --resume)
-    with RunLock(folder, config.mode, new_run_id()):
-        store = StateStore.existing(folder, config.mode)
-        known = list(dict.fromkeys([*pipeline.stage_order(), *store.statuses]))
-        for name in stages:
-            if name not in known:
-                raise unknown_stage(name, known, "--stage")
+    with RunLock(folder, state_name, new_run_id()):
+        store = StateStore.existing(folder, state_name)
+        if check:
+            _check_stages(stages, [*order, *store.statuses])
         count = store.forget_fingerprints(stages or None)
         store.write()
-    click.echo(f"cleared {count} cache fingerprint(s) in {folder} (mode {config.mode})")
+    return count
 
 
 def _time(value: Any) -> str:

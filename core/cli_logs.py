@@ -12,8 +12,8 @@ from yt_pipeline.cli import CONFIG_OPT, DIR_ARG, SET_OPT, load_pipeline
 @click.command()
 @click.argument("stage")
 @DIR_ARG
-@click.option("--run", "run_id", metavar="ID", help="This run (default: the latest one with "
-              "job logs of the stage; `yt-pipeline runs` lists the ids).")
+@click.option("--run", "run_id", metavar="ID", help="This run (an id from `yt-pipeline runs`, or "
+              "its unique start; default: the latest one with job logs of the stage).")
 @click.option("-n", "--lines", default=50, show_default=True, type=click.IntRange(min=0),
               help="How many lines from the end (0: all).")
 @CONFIG_OPT
@@ -45,6 +45,11 @@ def logs(stage: str, pipeline_dir: Path, run_id: str | None, lines: int,
             raise UsageError(f"no job logs of stage {stage} in {folder} yet: its jobs' stderr "
                              "is kept from the next run on (a stage without operations has none)")
         run_id = runs[0]
+    elif not stage_log(folder, run_id, stage).is_file():
+        # as `report --run`: a unique start of an id will do
+        from yt_pipeline.report_data import find_record
+
+        run_id = str(find_record(folder, pipeline.mode, run_id)["run_id"])
     path = stage_log(folder, run_id, stage)
     if not path.is_file():
         raise UsageError(f"run {run_id} kept no job logs of stage {stage} ({path} does not exist)")

@@ -164,7 +164,9 @@ def _infer_edges(
         for path in inputs:
             for producer in producers.get(normalize_path(path), ()):
                 if producer != name:  # a stage that updates a table in place needs no one
-                    edges.setdefault((name, producer), path)
+                    # every table of the link, so a diagram's edge shows all it carries
+                    known = edges.get((name, producer))
+                    edges[(name, producer)] = f"{known}, {path}" if known else path
     return edges
 
 

@@ -158,8 +158,10 @@ class ProgressPlugin:
         elif status == SKIPPED:
             log.info("[%s] skipped: %s", stage, outcome.reason)
         else:
-            log.error("[%s] FAILED after %.2fs (attempt %d)", stage, outcome.duration_s,
-                      outcome.attempts)
+            # the run's error names its first failure only: each failed stage says why here
+            why = (outcome.error or "").strip().splitlines()
+            log.error("[%s] FAILED after %.2fs (attempt %d)%s", stage, outcome.duration_s,
+                      outcome.attempts, f": {why[0]}" if why else "")
 
     @hookimpl(trylast=True)
     def ytp_pipeline_finished(self, run: RunInfo, outcomes: list[StageOutcome],

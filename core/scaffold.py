@@ -76,11 +76,16 @@ if __name__ == "__main__":
 
 def create_pipeline(target: Path) -> Path:
     target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} already exists and is not a folder")
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} already exists and is not empty")
     name = "".join(c if c.isalnum() or c == "_" else "_" for c in target.resolve().name) or "pipeline"
-    for relative, text in FILES.items():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.replace("{name}", name).replace("{{", "{").replace("}}", "}"))
+    try:
+        for relative, text in FILES.items():
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text.replace("{name}", name).replace("{{", "{").replace("}}", "}"))
+    except OSError as error:  # a parent that is a file, a folder we may not write in
+        raise UsageError(f"cannot create {target}: {error.strerror or error}") from None
     return target

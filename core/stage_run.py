@@ -32,6 +32,9 @@ from yt_pipeline.units import Debug, RunTarget, RunUnit
 if TYPE_CHECKING:
     from yt_pipeline.client import TableClient
 
+    #: what runs a unit in an attempt: (debug in, run id, the attempt's client) -> debug out
+    Execute = Callable[[Debug, str, TableClient], Debug]
+
 log = logging.getLogger("yt_pipeline.runner")
 
 
@@ -179,6 +182,8 @@ class _Attempts:
         self.started_at, self.clock = time.time(), time.perf_counter()
         self.attempt = 1
         self.decision: CacheDecision | None = None
+        #: what the unit's code raised in the last attempt (None: it returned)
+        self.execute_error: BaseException | None = None
 
     def finish(self, status: str, debug: Debug | None = None, reason: str = "", *,
                failure: StageFailed | None = None, entry: dict[str, Any] | None = None,
@@ -244,6 +249,8 @@ class _Attempts:
                                    entry=self.entry(SKIPPED, self.keep(debug_in)))
             except BaseException as exc:  # noqa: BLE001 - a worker must always report back
                 if not (isinstance(exc, Exception) and unit.retry.should_retry(exc, self.attempt)):
+                    if unit.fallback is not None and exc is self.execute_error:
+                        return self.fall_back(exc, debug_in)
                     return self.failed(exc)
                 ctx.post(Event("error", self.name, (exc, self.attempt)))
                 delay = unit.retry.delay(self.attempt)
@@ -254,13 +261,34 @@ class _Attempts:
                 time.sleep(delay)
                 self.attempt += 1
 
-    def once(self, debug_in: Debug) -> UnitRun:
+    def fall_back(self, exc: BaseException, debug_in: Debug) -> UnitRun:
+        """The unit's fallback gives its debug after its last attempt failed; like an
+        attempt, it commits in a transaction of its own, so no failed attempt's writes are
+        kept (an append retried three times would land three times)."""
+        self.ctx.post(Event("error", self.name, (exc, self.attempt)))
+        log.warning("[%s] failed (%s); its on_failure fallback gives the outputs", self.name,
+                    _short(exc))
+        fallback = self.unit.fallback
+        assert fallback is not None
+        try:
+            return self.once(debug_in, lambda debug, run_id, client: fallback(exc, debug))
+        except BaseException as error:  # noqa: BLE001 - the fallback failed too
+            return self.failed(error)
+
+    def once(self, debug_in: Debug, execute: Execute | None = None) -> UnitRun:
         """One attempt in its own transaction; a failed attempt leaves every table as it was."""
         ctx = self.ctx
         txn = begin(ctx.client, f"yt-pipeline {ctx.run.run_id} stage {self.name} "
                                 f"attempt {self.attempt}")
         try:
-            debug_out = self.unit.execute(dict(debug_in), ctx.run.run_id, txn.client)
+            try:
+                debug_out = (execute or self.unit.execute)(dict(debug_in), ctx.run.run_id,
+                                                           txn.client)
+            except BaseException as exc:
+                # the unit's own error, which its fallback may replace; not one of keeping
+                # its debug or committing
+                self.execute_error = exc
+                raise
             entry = self.entry(SUCCESS, self.keep(debug_out), written_tables(txn))
         except BaseException:
             txn.abort()

@@ -29,7 +29,6 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,8 +39,9 @@ from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError, GraphError, StageSkipped, YtPipelineError
 from yt_pipeline.graph import StageGraph, build_graph
 from yt_pipeline.result import PipelineResult
-from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy, parse_retry
+from yt_pipeline.retry_policy import RetryPolicy, parse_retry
 from yt_pipeline.stacks import Stack, resolve_stack
+from yt_pipeline.step_code import step_code
 from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
 
 log = logging.getLogger("yt_pipeline.steps")
@@ -266,13 +266,15 @@ class Pipeline:
     def _unit(self, s: Step) -> RunUnit:
         params = list(inspect.signature(s.func).parameters.values())
 
-        def execute(debug: Debug, run_id: str, client: TableClient) -> Debug:
-            arguments = self._arguments(s, params, debug, client)
-            value = (s.func(**arguments) if s.fallback is None
-                     else run_with_fallback(s, lambda: s.func(**arguments)))
+        def with_outputs(debug: Debug, value: Any) -> Debug:
             merged = dict(debug)
             merged.update(_named_outputs(s, value))
             return merged
+
+        def execute(debug: Debug, run_id: str, client: TableClient) -> Debug:
+            return with_outputs(debug, s.func(**self._arguments(s, params, debug, client)))
+
+        fallback = s.fallback
 
         def condition_names(debug: Debug) -> dict[str, Any]:
             # a condition may name the step's inputs directly: `data.quality > 0.9`
@@ -289,11 +291,13 @@ class Pipeline:
             name=s.name, execute=execute,
             inputs=[i for i in s.inputs if _is_table(i)],
             outputs=[o for o in s.outputs if _is_table(o)],
-            # a step with a fallback retries inside its attempt (run_with_fallback), so the
-            # fallback comes after the last one
-            cache=s.cache, retry=s.retry if s.fallback is None else NO_RETRY, when=s.when,
+            cache=s.cache, retry=s.retry, when=s.when,
+            # after the last attempt failed, in a transaction of its own
+            fallback=(None if fallback is None
+                      else lambda error, debug: with_outputs(debug, fallback(error))),
             condition_names=condition_names,
-            code_hash=lambda: digest(_source_of(s.func)), config_hash=config_hash,
+            code_hash=lambda: digest(step_code(s.func, self.folder)),
+            config_hash=config_hash,
             source=f"step {s.name}", kind=("step", "output"),
         )
 
@@ -365,22 +369,6 @@ def _debug_logging(on: bool) -> Iterator[None]:
         logger.setLevel(before)
 
 
-def run_with_fallback(s: Step, call: Callable[[], Any]) -> Any:
-    """The step's attempts (its retry policy), then `fallback(error)` after the last."""
-    attempt = 1
-    while True:
-        try:
-            return call()
-        except Exception as error:  # noqa: BLE001 - named in the policy or given to fallback
-            if s.retry.should_retry(error, attempt):
-                time.sleep(s.retry.delay(attempt))
-                attempt += 1
-                continue
-            log.warning("[%s] failed (%s: %s); its on_failure fallback gives the outputs",
-                        s.name, type(error).__name__, error)
-            return s.fallback(error)  # type: ignore[misc]
-
-
 def _named_outputs(s: Step, value: Any) -> dict[str, Any]:
     names = s.values_out
     if not names:
@@ -396,10 +384,3 @@ def _named_outputs(s: Step, value: Any) -> dict[str, Any]:
         f"return a tuple of {len(names)} values or a dict with those keys"
     )
 
-
-def _source_of(func: Callable[..., Any]) -> str:
-    try:
-        return inspect.getsource(func)
-    except (OSError, TypeError):
-        code = getattr(func, "__code__", None)
-        return repr(code.co_code) if code is not None else repr(func)

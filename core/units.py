@@ -43,6 +43,10 @@ class RunUnit(msgspec.Struct):
     #: None: follow the pipeline's `cache` setting
     cache: bool | None = None
     retry: RetryPolicy = NO_RETRY
+    #: (the error of the last attempt, debug merged from upstream) -> this unit's debug,
+    #: given instead of a failure (a step's `on_failure`); it runs in a transaction of its
+    #: own, after the failed attempts' writes were dropped
+    fallback: Callable[[BaseException, Debug], Debug] | None = None
     when: Condition | None = None
     #: names a `when:` condition may use, given the incoming debug
     condition_names: Callable[[Debug], Mapping[str, Any]] = lambda debug: {"debug": debug}

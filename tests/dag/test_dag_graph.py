@@ -76,6 +76,16 @@ def test_dependencies_inferred_from_inputs_and_outputs(dag, run_cli):
     ]
 
 
+
+def test_an_inferred_edge_names_every_table_it_carries(dag, run_cli):
+    stages = {"load": {"outputs": ["//t/users", "//t/events"]},
+              "join": {"inputs": ["//t/users", "//t/events", "//t/other"]}}
+    root = dag(stages, graph={"join": [], "load": []})
+    for fmt, edge in (("mermaid", "  load -->|//t/users, //t/events| join"),
+                      ("dot", '  "load" -> "join" [label="//t/users, //t/events"];')):
+        assert edge in run_cli("graph", root, "--format", fmt).stdout.splitlines()
+
+
 def test_inferred_cycle_says_which_tables():
     io = {"a": (["//x"], ["//y"]), "b": (["//y"], ["//x"])}
     with pytest.raises(GraphError) as caught:

@@ -64,6 +64,25 @@ def test_plain_progress_lines(dag, run_cli):
     assert lines[0].endswith(": 2 stage(s), mode dev")
 
 
+
+def test_each_failed_stage_says_why_in_its_log_line(dag, run_cli):
+    # the run's error names the first failure only: a second stage that failed beside it
+    # says why in its own line
+    root = dag({"a": {"fail": True}, "b": {"fail": True, "sleep": 0.3}},
+               graph={"a": [], "b": []})
+    result = run_cli("run", root)
+    assert result.exit_code == 1
+    failed = sorted(line.split(" ", 2)[2] for line in result.stderr.splitlines()
+                    if "FAILED after" in line)
+    assert len(failed) == 2
+    for stage, line in zip("ab", failed, strict=True):
+        assert line.startswith(f"[{stage}] FAILED after ")
+        assert (f"(attempt 1): stage {stage} failed: RuntimeError('boom in {stage}') at "
+                in line)
+        assert line.endswith(f"/stages/{stage}/stage.py:25")
+    assert result.stderr.count("error: stage") == 1
+
+
 def test_live_table_renders_each_stage():
     console = pytest.importorskip("rich.console")  # the optional `progress` extra
 

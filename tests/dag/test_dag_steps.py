@@ -97,6 +97,25 @@ def test_status_shows_each_function_pipeline_of_a_folder(tmp_path, run_cli):
     assert lines[5].split()[:2] == ["total", "FAILED"]
 
 
+
+def test_cache_clear_in_a_folder_of_function_pipelines(tmp_path, run_cli):
+    # as `status`, `cache clear` serves the pipelines of a folder without a configuration
+    pipeline = etl(tmp_path, cache=True)
+    pipeline.run()
+    assert all(r.cached for r in pipeline.run().step_results.values())
+    wrong = run_cli("cache", "clear", tmp_path, "--stage", "transfrom")
+    assert wrong.exit_code == 2 and "unknown stage transfrom" in wrong.stderr
+    one = run_cli("cache", "clear", tmp_path, "--stage", "transform")
+    assert one.exit_code == 0, one.output
+    assert one.stdout.strip().endswith("cleared 1 cache fingerprint(s) in "
+                                       f"{tmp_path.resolve()} (pipeline etl.dev)")
+    again = pipeline.run().step_results
+    assert again["extract"].cached and not again["transform"].cached
+    every = run_cli("cache", "clear", tmp_path)
+    assert "cleared 2 cache fingerprint(s)" in every.stdout
+    assert not any(r.cached for r in pipeline.run().step_results.values())
+
+
 def test_a_failed_step_pipeline_reports_as_a_failed_folder_pipeline(tmp_path, dag):
     """The same failure object, message and resume hint; the folder pipeline raises it, the
     function-step pipeline hands it over in its result."""
@@ -227,3 +246,44 @@ def test_wiring_errors(tmp_path):
     assert "step needs: no value for parameter missing_param" in failed.error
     with pytest.raises(ConfigError, match="two steps are named extract"):
         Pipeline("e").add_step(extract).add_step(extract)
+
+
+STEP_SCRIPT = """
+import helpers
+from yt_pipeline import Pipeline, step
+
+OFFSET = {offset}
+
+
+def scaled(x):
+    return helpers.factor() * x + OFFSET
+
+
+@step(outputs=["total"], cache=True)
+def total():
+    return sum(scaled(x) for x in (1, 2, 3))
+
+
+result = Pipeline("helpers", folder=".").add_step(total).run()
+print("total:", result["total"], "cached:", result.step_results["total"].cached)
+"""
+
+
+def test_a_cached_step_runs_again_when_code_it_calls_changes(tmp_path):
+    # the cache key of a step holds what its body reaches: a helper of its module, a
+    # module-level constant, a function of a local module, at any depth
+    import subprocess
+    import sys
+
+    def run(offset=0, factor=2):
+        (tmp_path / "etl.py").write_text(STEP_SCRIPT.format(offset=offset))
+        (tmp_path / "helpers.py").write_text(f"def factor():\n    return {factor}\n")
+        done = subprocess.run([sys.executable, "etl.py"], cwd=tmp_path, capture_output=True,
+                              text=True, check=True)
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run() == "total: 12 cached: False"
+    assert run() == "total: 12 cached: True"
+    assert run(factor=10) == "total: 60 cached: False"
+    assert run(factor=10, offset=1) == "total: 63 cached: False"
+    assert run(factor=10, offset=1) == "total: 63 cached: True"

@@ -109,6 +109,43 @@ def test_on_failure_gives_the_outputs_after_the_last_attempt(tmp_path):
     assert result["shown"] == "0.0 (RuntimeError)"
 
 
+
+def test_a_fallback_keeps_no_write_of_the_failed_attempts(tmp_path):
+    # each attempt is a transaction, the fallback's too: three failed attempts that append
+    # leave the table as it was, not appended to three times
+    @on_failure(lambda error: "fallback")
+    @retry(max_attempts=3, backoff=0.0, on=(TimeoutError,))
+    @step(outputs=["status"])
+    def load(yt):
+        yt.write_table("//tmp/fb/events", [{"e": 1}, {"e": 2}], append=True)
+        raise TimeoutError("source died after writing")
+
+    @on_failure(lambda error: -1)
+    @step(outputs=["count"])
+    def count(yt):
+        yt.write_table("//tmp/fb/side", [{"x": 1}])
+        raise ValueError("not retried: straight to the fallback")
+
+    pipeline = Pipeline("fb", folder=tmp_path).add_step(load).add_step(count)
+    result = pipeline.run()
+    assert result.success and (result["status"], result["count"]) == ("fallback", -1)
+    assert result.step_results["load"].attempts == 3
+    client = pipeline.yt
+    assert not client.exists("//tmp/fb/events") and not client.exists("//tmp/fb/side")
+    assert not list((tmp_path / ".dev").rglob("*.jsonl"))
+
+
+def test_a_failing_fallback_fails_its_step(tmp_path):
+    @on_failure(lambda error: 1 / 0)
+    @step(outputs=["v"])
+    def broken():
+        raise RuntimeError("first")
+
+    result = Pipeline("fb2", folder=tmp_path).add_step(broken).run()
+    assert not result.success
+    assert "ZeroDivisionError" in result.error
+
+
 def test_depends_on_orders_steps_without_a_value_between_them(tmp_path):
     order = []
 

@@ -150,6 +150,32 @@ def test_init_prints_a_command_that_works_when_pasted(tmp_path, run_cli):
     assert "//tmp/my_pipe/" in (target / "stages/process/config.yaml").read_text()
 
 
+
+def test_init_over_a_file_is_one_line_exit_2(tmp_path, run_cli):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n")
+    over = run_cli("init", taken)
+    assert over.exit_code == 2
+    assert over.stderr.strip() == f"error: {taken} already exists and is not a folder"
+    under = run_cli("init", taken / "pipe")
+    assert under.exit_code == 2
+    assert under.stderr.strip() == f"error: cannot create {taken / 'pipe'}: Not a directory"
+    assert taken.read_text() == "mine\n"
+
+
+def test_config_given_twice_is_refused_not_the_first_dropped(hello_pipeline, run_cli):
+    root = hello_pipeline({"configs/other.yaml": "pipeline: {mode: dev, workers: 3}\n"
+                                                 "stages: {enabled_stages: [hello]}\n"})
+    for command in (["config", root], ["run", root], ["list", root]):
+        result = run_cli(*command, "--config", root / "configs/other.yaml",
+                         "--config", root / "configs/config.yaml")
+        assert result.exit_code == 2, result.output
+        assert "--config" in result.stderr and "given 2 times" in result.stderr
+    assert not (root / ".dev").exists()
+    once = run_cli("config", root, "--config", root / "configs/other.yaml")
+    assert once.exit_code == 0 and "  workers: 3\n" in once.stdout
+
+
 def test_python_pipeline_py_behaves_like_run(tmp_path):
     import shutil
 

@@ -80,6 +80,8 @@ def test_a_successful_jobs_stderr_is_kept_masked_and_shown(tmp_path, run_cli, mo
     run_id = log_file.parent.name
     assert run_cli("logs", "talk", str(root), "--run", run_id).stdout == text
     assert run_cli("logs", "talk", str(root), "--run", "20000101-000000-000000").exit_code == 2
+    # as `report --run`, a unique start of the id will do
+    assert run_cli("logs", "talk", str(root), "--run", run_id[:15]).stdout == text
 
 
 def test_a_long_stderr_keeps_its_end(tmp_path, run_cli):

@@ -355,3 +355,31 @@ def test_the_fake_fails_an_operation_with_two_files_of_one_name(prod_client, fak
     assert info["state"] == "failed"
     assert 'Duplicate user file name "x.txt" for //tmp/b/x.txt' in str(info["result"])
     assert not fake_yt.jobs
+
+
+SLOW_MAPPER = """
+import time
+from ytjobs import read_rows, write_rows
+
+rows = list(read_rows())
+time.sleep(2.5)
+write_rows(rows)
+"""
+
+
+def test_an_operation_outlives_the_lease_of_an_unpinged_transaction(
+        prod_client, fake_yt, tmp_path, monkeypatch):
+    # The output transaction of an operation belongs to the scheduler, which pings it as
+    # long as the operation runs (Timeout = OperationTransactionTimeout, Ping left on, in
+    # TOperationControllerBase::StartTransaction, yt/yt/server/controller_agent/
+    # controllers/operation_controller_detail.cpp). A job running longer than the lease of
+    # a transaction nobody pings must not lose the operation's output.
+    from yt_pipeline_prod.fake import cypress
+
+    monkeypatch.setattr(cypress, "DEFAULT_TIMEOUT_S", 1.0)
+    package = build_package(tmp_path / ".build", {"clean": {"src/mapper.py": SLOW_MAPPER}})
+    fake_yt.put_table("//tmp/in", [{"id": 1}, {"id": 2}])
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out/slow"], mapper="src/mapper.py")
+    launch(prod_client, spec)
+    assert fake_yt.rows("//tmp/out/slow") == [{"id": 1}, {"id": 2}]

@@ -341,3 +341,19 @@ def test_the_fake_refuses_to_abort_a_finished_query(prod_client, fake_yt):
     with pytest.raises(YtError, match="Cannot abort query .* which is in state"):
         prod_client.yt().abort_query(query.id)
     assert query.state == "completed"
+
+
+def test_double_quoted_and_escaped_strings_are_strings_in_dev_and_prod(prod_client, fake_yt,
+                                                                        tmp_path):
+    # YQL reads "text" as a string, as 'text', and both take backslash escapes
+    # (https://ydb.tech/docs/en/yql/reference/syntax/lexer, "String literals"); DuckDB
+    # would read "click" as a column and 'it\'s' as a broken literal
+    rows = [{"user": "u1", "kind": "click"}, {"user": "u2", "kind": "view"}]
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        client.write_table("//tmp/events", rows)
+    query = ("SELECT user, \"clicked\" AS what, 'it\\'s \"ok\"' AS note, \"a\\tb\" AS tab "
+             "FROM `//tmp/events` WHERE kind = \"click\"")
+    expected = [{"user": "u1", "what": "clicked", "note": "it's \"ok\"", "tab": "a\tb"}]
+    assert dev.run_yql(query) == expected
+    assert prod_client.run_yql(query) == expected

@@ -42,6 +42,9 @@ class Node:
 #: (`Transaction.__init__` in yt/wrapper/transaction.py: at least its `transaction_timeout`,
 #: 30 s by default), so this value only matters for raw requests.
 DEFAULT_TIMEOUT_S = 15.0
+#: the lease of a transaction a cluster's own services ping while they need it (the
+#: output transaction of a running operation): it never runs out
+SCHEDULER_PINGED = float("inf")
 
 
 @dataclass

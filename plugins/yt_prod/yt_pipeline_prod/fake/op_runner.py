@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.column_types import IncomparableKey
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
-from yt_pipeline_prod.fake.cypress import new_id, split_path
+from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.inputs import (
     InputTable,
     Item,
@@ -163,7 +163,12 @@ class OperationRunner:
                                       _paths(spec.get("input_table_paths")))
         found = []
         with self.cypress.lock:
-            self.out_tx = self.cypress.start(self.op.tx, {"title": f"output of {self.op.id}"})
+            # the scheduler pings its output transaction for as long as the operation
+            # runs (TOperationControllerBase::StartTransaction in yt/yt/server/
+            # controller_agent/controllers/operation_controller_detail.cpp): it ends with
+            # the operation or with the user's transaction, never by its lease
+            self.out_tx = self.cypress.start(self.op.tx, {"title": f"output of {self.op.id}"},
+                                             timeout_s=SCHEDULER_PINGED)
             for item in (_paths(spec.get("output_table_paths"))
                          + _paths(spec.get("output_table_path"))):
                 text, attributes = path_attributes(item)

@@ -37,6 +37,7 @@ from yt_pipeline_prod.fake.yql_tables import (
     yql_schema,
 )
 from yt_pipeline_prod.fake.yql_text import (
+    duckdb_strings,
     infer_rows,
     parse_insert,
     replace_tables,
@@ -198,7 +199,7 @@ class QueryRunner:
             return
         insert = parse_insert(statement)
         select = insert.select if insert else statement
-        sql = replace_tables(select, self.cluster, self.known,
+        sql = replace_tables(duckdb_strings(select), self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]

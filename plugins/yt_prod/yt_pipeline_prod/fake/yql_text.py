@@ -57,6 +57,48 @@ def split_statements(text: str) -> list[str]:
     return [s.strip() for s in statements if s.strip()]
 
 
+#: YQL's escapes in a string literal; any other escaped character stands for itself
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+
+
+def duckdb_strings(sql: str) -> str:
+    """`sql` with each YQL string literal written as DuckDB reads one.
+
+    YQL takes "text" for a string as it takes 'text', both with backslash escapes
+    (https://ydb.tech/docs/en/yql/reference/syntax/lexer, "String literals"); DuckDB
+    takes "text" for a column and knows no backslash escapes. Backticked names and
+    comments are kept as they are.
+    """
+    out, i = [], 0
+    while i < len(sql):
+        char = sql[i]
+        if sql.startswith("--", i) or sql.startswith("/*", i):
+            end = sql.find("\n" if char == "-" else "*/", i + 2)
+            end = len(sql) if end < 0 else end + (0 if char == "-" else 2)
+            out.append(sql[i:end])
+            i = end
+        elif char == "`":
+            end = sql.find("`", i + 1)
+            end = len(sql) if end < 0 else end + 1
+            out.append(sql[i:end])
+            i = end
+        elif char in "'\"":
+            text, i = [], i + 1
+            while i < len(sql) and sql[i] != char:
+                if sql[i] == "\\" and i + 1 < len(sql):
+                    text.append(_ESCAPES.get(sql[i + 1], sql[i + 1]))
+                    i += 2
+                else:
+                    text.append(sql[i])
+                    i += 1
+            i += 1
+            out.append("'" + "".join(text).replace("'", "''") + "'")
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
 def _unquoted(value: str | None) -> str:
     value = (value or "").strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
