@@ -122,8 +122,7 @@ def _check_mode(config: PipelineConfig, modes: Collection[str] | None) -> None:
 def _check_spelling(config: PipelineConfig) -> None:
     """A name close to one of ours is a misspelling, not a setting of its own: left alone it
     would be kept and ignored (`pipline: {mode: prod}` running in dev). Other unknown names
-    are kept, for plugins and the user's own sections, except under `stages`, which holds
-    nothing but what runs."""
+    are kept, for plugins and the user's own sections."""
     for section in config.data:
         if section not in OWN_KEYS:
             _refuse_if_close(config, section, section, OWN_KEYS)
@@ -131,12 +130,6 @@ def _check_spelling(config: PipelineConfig) -> None:
         for key in config.data[section]:
             if key not in keys:
                 _refuse_if_close(config, f"{section}.{key}", key, keys, prefix=f"{section}.")
-                if section == "stages":
-                    # what runs is all this section says: a key of its own would be
-                    # ignored, the run not being what the file seems to ask for
-                    raise ConfigError(f"unknown key (stages holds {' or '.join(keys)})",
-                                      file=config.source_of(f"stages.{key}"),
-                                      key=f"stages.{key}")
 
 
 def _refuse_if_close(config: PipelineConfig, dotted: str, name: str, known: Iterable[str],

@@ -172,10 +172,6 @@ def test_the_command_line_does_not_import_flask(tmp_path):
     ("stages:\n  enabled_stage: [a]\n", [], {},
      "configs/config.yaml: stages.enabled_stage: unknown key: did you mean "
      "stages.enabled_stages?"),
-    # under stages nothing but what runs: a key unlike ours is refused too
-    ("stages:\n  enabled_stages: [a]\n  parallel: true\n", [], {},
-     "configs/config.yaml: stages.parallel: unknown key (stages holds enabled_stages or "
-     "graph)"),
 ])
 def test_a_misspelt_key_is_an_error_naming_the_key_it_resembles(tmp_path, text, overrides,
                                                                  environ, expected):

@@ -67,8 +67,8 @@ def refused(root, *args, expect=()):
     ("MERGE_ENABLED_FOR_DYNACONF", "false"), ("ENVVAR_PREFIX_FOR_DYNACONF", "false"),
 ])
 def test_variables_without_the_prefix_change_nothing(tmp_path, monkeypatch, name, value):
-    root = make(tmp_path, "pipeline:\n  mode: dev\n  workers: 2\n  note: '@int 12'\n"
-                          "stages:\n  enabled_stages: [noop]\n")
+    root = make(tmp_path, "pipeline:\n  mode: dev\n  workers: 2\nstages:\n"
+                          "  enabled_stages: [noop]\n  note: '@int 12'\n")
     evil = tmp_path / "evil.yaml"
     evil.write_text("pipeline: {mode: prod, workers: 9}\nstages: {enabled_stages: [x]}\n")
     monkeypatch.setenv(name, value.format(evil=evil))
