@@ -16,6 +16,7 @@ same defaults in the "Formats" page of the YTsaurus docs (type conversion option
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 #: DuckDB column types and the YT column types a YQL write gives them; any other is `any`.
@@ -152,3 +153,19 @@ def append_type_differs(table: dict[str, str], written: dict[str, str]) -> bool:
 def typed(columns: dict[str, str]) -> list[str]:
     """`name type` of each column, for a message."""
     return [f"{name} {kind}" for name, kind in columns.items()]
+
+
+def widened_columns(table: dict[str, str], written: dict[str, str]) -> list[str]:
+    """The columns of a YQL append whose integers YQL makes doubles: the table's column
+    is a double and the written one an integer."""
+    return [name for name, kind in table.items()
+            if kind == "double" and written.get(name) in ("int64", "uint64")]
+
+
+def widen_rows(rows: Iterable[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
+    """The rows with the integers of `columns` made doubles, as YQL converts them."""
+    if not columns:
+        return list(rows)
+    return [{**row, **{name: float(row[name]) for name in columns
+                       if isinstance(row.get(name), int) and not isinstance(row[name], bool)}}
+            for row in rows]

@@ -246,8 +246,7 @@ class Executor:
         if column_types.append_type_differs(table, written):
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
                 statement.target, column_types.typed(table), column_types.typed(written)))
-        widened = [name for name, kind in table.items()
-                   if kind == "double" and written[name] in ("int64", "uint64")]
+        widened = column_types.widened_columns(table, written)
         if widened:
             items = [f"CAST({sql_identifier(name)} AS DOUBLE) AS {sql_identifier(name)}"
                      if name in widened else sql_identifier(name) for name, _ in columns]

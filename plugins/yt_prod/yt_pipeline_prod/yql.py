@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.column_types import append_type_differs, typed
+from yt_pipeline.column_types import append_type_differs, typed, widen_rows, widened_columns
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
 from yt_pipeline.yql_rules import (
     append_refused,
@@ -135,8 +135,7 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
         # otherwise be concatenated to a table of other types
         if append_type_differs(table, written):
             raise _fail(client, row_type_differs(target, typed(table), typed(written)))
-        doubles = [name for name, kind in table.items()
-                   if kind == "double" and written[name] != "double"]
+        doubles = widened_columns(table, written)
         if doubles:
             # integers YQL would have made doubles: concatenate moves chunks as they are,
             # and a table of strict schema refuses them, so the rows are written converted
@@ -144,9 +143,7 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
 
             # read whole before the write (a read left open is a transaction nested in the
             # stage's, which its commit refuses)
-            rows = [{**row, **{name: float(row[name]) for name in doubles
-                               if row.get(name) is not None}}
-                    for row in yt.read_table(staged.staging, format=json_format())]
+            rows = widen_rows(yt.read_table(staged.staging, format=json_format()), doubles)
             yt.write_table(TablePath(target, append=True, client=yt), rows,
                            format=json_format())
         else:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.column_types import widen_rows
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
@@ -33,7 +34,6 @@ from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
     projected,
-    widened,
     yql_schema,
 )
 from yt_pipeline_prod.fake.yql_text import (
@@ -220,8 +220,8 @@ class QueryRunner:
                 return  # an aborted query writes nothing more
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
-                check_append(existing, path, described)
-                write_rows(cypress, path, widened(existing, rows), True, None)
+                doubles = check_append(existing, path, described)
+                write_rows(cypress, path, widen_rows(rows, doubles), True, None)
                 return
             if existing is None:
                 cypress.ensure_parents(path, None, recursive=True)

@@ -15,7 +15,13 @@ from typing import Any
 
 import yt.yson as yson
 
-from yt_pipeline.column_types import append_type_differs, refused_row, typed, yt_column_type
+from yt_pipeline.column_types import (
+    append_type_differs,
+    refused_row,
+    typed,
+    widened_columns,
+    yt_column_type,
+)
 from yt_pipeline.yql_rules import (
     append_refused,
     empty_table,
@@ -90,9 +96,10 @@ def yql_schema(columns: list[tuple[str, str]]) -> Any:
     return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": False})
 
 
-def check_append(node: Node, path: str, described: list[tuple[str, str]]) -> None:
+def check_append(node: Node, path: str, described: list[tuple[str, str]]) -> list[str]:
     """A YQL append of columns (name, DuckDB type) to the table `node`: refused unless
-    the table has a schema of the same columns, of types the written ones convert to."""
+    the table has a schema of the same columns, of types the written ones convert to.
+    Returns the columns whose integers YQL makes doubles."""
     declared = schema_columns(node)
     columns = [name for name, _ in described]
     if not declared:
@@ -103,12 +110,5 @@ def check_append(node: Node, path: str, described: list[tuple[str, str]]) -> Non
     written = {name: yt_column_type(kind) for name, kind in described}
     if append_type_differs(table, written):
         raise YtFakeError(row_type_differs(path, typed(table), typed(written)))
+    return widened_columns(table, written)
 
-
-def widened(node: Node, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of a YQL append with their integers made doubles where the table's column
-    is a double, as YQL converts them (yt_pipeline.column_types.append_type_differs)."""
-    doubles = [name for name, kind in (strict_columns(node) or {}).items() if kind == "double"]
-    return [{**row, **{name: float(row[name]) for name in doubles
-                       if isinstance(row.get(name), int) and not isinstance(row[name], bool)}}
-            for row in rows]
