@@ -2,7 +2,8 @@
 
 - `state.<mode>.yml` (function-step pipelines: `state.<name>.<mode>.yml`): each stage of
   the graph -> `SUCCESS`, `FAILED`, `SKIPPED` (its `when:` was false) or `null` (not run
-  since the last full run began). `--resume` runs what is not SUCCESS or SKIPPED.
+  since the last full run began). `--resume` runs what is not SUCCESS or SKIPPED. Stages
+  the file knows that the current graph lacks keep their lines and entries.
 - `.runs/stages.<mode>.json`: what the next run needs from the last one, per stage: the
   debug it returned (so a resumed or cached stage still feeds its dependents), its cache
   fingerprint with the hash of each component, and the run that produced it.
@@ -139,17 +140,19 @@ class StateStore:
         self.path = state_path(folder, state_name)
         self.memory_path = memory_path(folder, state_name)
         known = read_statuses(folder, state_name)
-        # Only stages of the current graph are kept: a removed stage leaves the file.
         self.statuses: dict[str, str | None] = {name: known.get(name) for name in names}
-        self._lines = {name: self._line(name, status) for name, status in self.statuses.items()}
-        #: the statuses may differ from the file's (the first write also drops the stages no
-        #: longer in the graph)
+        # The stages of the file that this graph lacks keep their lines, after the graph's:
+        # a run with another --config that leaves a stage out says nothing of it, and were
+        # its SUCCESS dropped, --resume with the full config would run it (and append) again.
+        self._lines = {name: self._line(name, status)
+                       for name, status in [*self.statuses.items(), *known.items()]}
+        #: the statuses may differ from the file's
         self._status_dirty = True
         self.memory: dict[str, dict[str, Any]] = self._read_memory()
-        # "name": {...} fragments of the JSON file, made once per change
+        # "name": {...} fragments of the JSON file, made once per change; every stage's entry
+        # is kept, for the reason above (a resumed dependent needs the debug it handed on)
         self._memory_json = {
-            name: self._fragment(name, json.dumps(entry))
-            for name, entry in self.memory.items() if name in self.statuses
+            name: self._fragment(name, json.dumps(entry)) for name, entry in self.memory.items()
         }
         self._memory_dirty = False
         self.journal = Journal(folder, state_name)
@@ -160,11 +163,8 @@ class StateStore:
 
     def _fold(self, record: Record) -> None:
         self.folded.append(record)
-        if record.stage in self.statuses:
-            self.set_status(record.stage, record.entry.get("status"))
-            self.remember(record.stage, record.entry)
-        else:
-            self.memory[record.stage] = record.entry
+        self.set_status(record.stage, record.entry.get("status"))
+        self.remember(record.stage, record.entry)
 
     def _read_memory(self) -> dict[str, dict[str, Any]]:
         try:
@@ -188,7 +188,8 @@ class StateStore:
     def set_status(self, name: str, status: str | None) -> None:
         if self.statuses.get(name, "?") == status and name in self._lines:
             return
-        self.statuses[name] = status
+        if name in self.statuses:  # a stage this graph lacks keeps only its line
+            self.statuses[name] = status
         self._lines[name] = self._line(name, status)
         self._status_dirty = True
 

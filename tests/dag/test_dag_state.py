@@ -87,7 +87,10 @@ def test_a_new_full_run_resets_state_of_what_it_runs(dag):
     root = dag({"a": {}, "b": {"fail": True}}, chain=["a", "b"])
     (root / "state.dev.yml").write_text("a: SUCCESS\nb: SUCCESS\nold: SUCCESS\n")
     run_pipeline(root)
-    assert state_of(root) == {"a": "SUCCESS", "b": "FAILED"}
+    # a stage the graph lacks (left out by this --config, or removed) keeps its line
+    assert state_of(root) == {"a": "SUCCESS", "b": "FAILED", "old": "SUCCESS"}
+    assert (root / "state.dev.yml").read_text().splitlines()[1:] == [
+        "a: SUCCESS", "b: FAILED", "old: SUCCESS", "# end"]
 
 
 def test_run_record_contents(dag, run_cli):
@@ -238,3 +241,41 @@ def test_the_lock_file_never_exists_without_its_owner(tmp_path, monkeypatch, har
         RunLock(tmp_path, "dev", "run-2").acquire()
     lock.release()
     assert not (tmp_path / ".runs" / "dev.lock").exists()
+
+
+_APPEND_ONE = '''
+from yt_pipeline import BaseStage
+
+
+class AppendOne(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//tmp/appended", [{"n": 1}], append=True)
+        debug["appended"] = True
+        return debug
+'''
+
+
+def test_a_run_with_a_partial_config_keeps_the_state_of_the_stages_it_leaves_out(dag,
+                                                                                 run_cli):
+    """A run whose --config leaves a stage out says nothing of it: its SUCCESS (and the
+    debug it handed on) must survive, or the next --resume with the full config runs it,
+    and appends, again."""
+    from dag_helpers import dev_client
+
+    root = dag({"load": {}, "report": {}}, graph={"load": [], "report": ["load"]})
+    (root / "stages" / "load" / "stage.py").write_text(_APPEND_ONE)
+    partial = root / "configs" / "report_only.yaml"
+    partial.write_text("pipeline:\n  mode: dev\nstages:\n  graph:\n    report: []\n")
+    assert run_cli("run", root).exit_code == 0
+    assert run_cli("run", root, "--config", partial).exit_code == 0
+    assert state_of(root) == {"report": "SUCCESS", "load": "SUCCESS"}
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 0, result.output
+    assert list(dev_client(root).read_table("//tmp/appended")) == [{"n": 1}]
+    # load logs nothing and appended once; report ran in the first two runs only
+    assert started(root) == ["report", "report"]
+    assert "[load] skipped: succeeded in an earlier run (--resume)" in result.output
+    assert state_of(root) == {"load": "SUCCESS", "report": "SUCCESS"}
+    # the debug load handed on is still there for a resumed dependent
+    memory = json.loads((root / ".runs" / "stages.dev.json").read_text())
+    assert memory["load"]["debug"] == {"appended": True}
