@@ -4,8 +4,9 @@ Dev runs jobs with the interpreter that runs the pipeline (3.10 or newer), while
 cluster image runs them with its bare `python3`, 3.8. A job script using newer syntax
 (`match`, `except*`, parenthesised context managers) works here and fails every job of
 the operation on the cluster with a SyntaxError. `ast.parse` with `feature_version` finds
-most of it without running anything; what is only newer at run time (`str.removeprefix`)
-is not seen.
+most of it without running anything. What parses but is only newer at run time
+(`str.removeprefix`, `list[int]` in a signature, `functools.cache`) is found by
+`job_runtime`, from the same tree.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from pathlib import Path
 
 from yt_pipeline.operations import OperationSpec
+from yt_pipeline_dev.job_runtime import describe, newer_at_run_time
 
 log = logging.getLogger("yt_pipeline.dev.jobs")
 
@@ -38,6 +40,12 @@ def job_files(spec: OperationSpec) -> list[Path]:
 
 def newer_syntax(path: Path) -> str | None:
     """Why Python 3.8 could not parse the file (`line N: ...`), or None."""
+    problem = _cluster_problem(path)
+    return problem[0] if problem is not None and problem[1] == "SyntaxError" else None
+
+
+def _cluster_problem(path: Path) -> tuple[str, str] | None:
+    """(what, the error it raises on Python 3.8) for a file that would fail there, or None."""
     try:
         source = path.read_bytes()
         tree = ast.parse(source, filename=str(path))
@@ -49,12 +57,15 @@ def newer_syntax(path: Path) -> str | None:
         matches = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Match)]
         # a match statement is reported at its end; its first line is the one to change
         line = min(matches) if matches and "Pattern matching" in error.msg else error.lineno
-        return f"line {line}: {error.msg}"
+        return f"line {line}: {error.msg}", "SyntaxError"
+    found = newer_at_run_time(tree)
+    if found:
+        return "; ".join(describe(found)), "an error as the line runs"
     return None
 
 
 def warn_newer_syntax(spec: OperationSpec) -> None:
-    """Log one warning per job file that Python 3.8 cannot parse. An operation with its
+    """Log one warning per job file that Python 3.8 cannot parse or run. An operation with its
     own `docker_image` may run a newer Python, so its files are not checked."""
     if spec.resources.docker_image:
         return
@@ -67,10 +78,10 @@ def warn_newer_syntax(spec: OperationSpec) -> None:
             if seen in _checked:
                 continue
             _checked.add(seen)
-        problem = newer_syntax(path)
+        problem = _cluster_problem(path)
         if problem:
             pipeline_dir = Path(spec.pipeline_dir)
             shown = path.relative_to(pipeline_dir) if path.is_relative_to(pipeline_dir) else path
             log.warning("%s: %s; jobs on a cluster run python3 %d.%d (the stock image's), "
-                        "where a job that runs it fails with a SyntaxError", shown,
-                        problem, *CLUSTER_PYTHON)
+                        "where a job that runs it fails with %s", shown,
+                        problem[0], *CLUSTER_PYTHON, problem[1])
