@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from yt_pipeline_dev.job_runtime import newer_at_run_time
+from yt_pipeline.job_runtime import newer_at_run_time
 
 NAMED = {
     "print('ab'.removeprefix('a'))\n": "line 1: str.removeprefix is new in Python 3.9",

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from yt_pipeline_dev.job_syntax import newer_syntax
+from yt_pipeline.job_syntax import newer_syntax
 
 MAPPER_310 = """\
 from ytjobs import read_rows, write_rows

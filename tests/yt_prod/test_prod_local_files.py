@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from yt_pipeline.testing import write_pipeline
 from yt_pipeline_prod.testing import TEST_TOKEN
 
@@ -147,3 +149,27 @@ def test_an_executable_local_file_runs_in_the_job_in_both_modes(tmp_path, run_cl
                          .splitlines()] if mode == "dev" else fake_yt.rows("//lf/out"))
     assert tables["dev"] == tables["prod"] == [{"tool": "tool.sh", "said": "hello"},
                                                {"tool": "plain.sh", "said": "not executable"}]
+
+
+def test_prod_names_a_job_line_python_3_8_cannot_run_and_the_fake_fails_it_there(
+        tmp_path, run_cli, fake_yt):
+    """The fake runs jobs with the oldest Python here (3.8 where there is one), as a stock
+    cluster image runs them with its python3 3.8: a mapper calling str.removeprefix fails
+    its jobs there. The run says so, naming the file and line, before the operation starts."""
+    interpreter = pytest.importorskip("yt_pipeline_prod.fake.interpreter")
+    if interpreter.python_version(interpreter.oldest_python()) != "3.8":
+        pytest.skip("needs Python 3.8 for the fake's jobs")
+    fake_yt.put_table("//lf/in", [{"x": 1}])
+    root = _pipeline(tmp_path / "p", "prod", fake_yt.url, 1)
+    mapper = root / "stages/score/src/mapper.py"
+    mapper.write_text(MAPPER + "print('x_1'.removeprefix('x_'), file=__import__('sys').stderr)\n")
+    result = run_cli("run", str(root))
+    assert result.exit_code != 0
+    [warning] = [line for line in result.output.splitlines() if "WARNING" in line]
+    assert "stages/score/src/mapper.py: line 9: str.removeprefix is new in Python 3.9" in warning
+    assert warning.index("WARNING") < result.output.index("FAILED")
+    assert "AttributeError: 'str' object has no attribute 'removeprefix'" in result.output
+    try:
+        assert fake_yt.rows("//lf/out") == []
+    except KeyError:
+        pass  # not created: the stage's transaction was aborted

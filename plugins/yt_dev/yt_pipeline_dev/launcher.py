@@ -24,6 +24,7 @@ from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
 from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
@@ -32,7 +33,6 @@ from yt_pipeline.secret_forms import all_forms, mask_bytes
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
-from yt_pipeline_dev.job_syntax import warn_newer_syntax
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
 from yt_pipeline_dev.shards import Segment

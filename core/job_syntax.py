@@ -1,12 +1,14 @@
-"""Warn about job code a cluster's Python could not parse.
+"""Warn about job code a cluster's Python could not parse or run.
 
 Dev runs jobs with the interpreter that runs the pipeline (3.10 or newer), while a stock
 cluster image runs them with its bare `python3`, 3.8. A job script using newer syntax
 (`match`, `except*`, parenthesised context managers) works here and fails every job of
-the operation on the cluster with a SyntaxError. `ast.parse` with `feature_version` finds
-most of it without running anything. What parses but is only newer at run time
-(`str.removeprefix`, `list[int]` in a signature, `functools.cache`) is found by
-`job_runtime`, from the same tree.
+the operation on the cluster with a SyntaxError. Both backends warn before an operation's
+jobs start: dev, so that what works on the laptop is not found broken on the cluster;
+prod, so that it is said before the operation waits its turn in the scheduler's queue.
+`ast.parse` with `feature_version` finds most of it without running anything. What parses
+but is only newer at run time (`str.removeprefix`, `list[int]` in a signature,
+`functools.cache`) is found by `job_runtime`, from the same tree.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import logging
 import threading
 from pathlib import Path
 
+from yt_pipeline.job_runtime import describe, newer_at_run_time
 from yt_pipeline.operations import OperationSpec
-from yt_pipeline_dev.job_runtime import describe, newer_at_run_time
 
-log = logging.getLogger("yt_pipeline.dev.jobs")
+log = logging.getLogger("yt_pipeline.jobs")
 
 #: the python3 of the stock ytsaurus image, which runs jobs on a cluster
 CLUSTER_PYTHON = (3, 8)
