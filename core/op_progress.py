@@ -1,7 +1,8 @@
 """Progress inside a running operation: jobs done of planned, rows read so far.
 
-Backends `report(...)` as an operation goes (dev: when each job ends; prod: from the
-operation's brief progress at each poll); the progress display (progress.py) listens and
+Backends `report(...)` as an operation goes (dev: when each job ends, and every second
+with how much of the input its jobs have read; prod: from the operation's brief progress at
+each poll); the progress display (progress.py) listens and
 shows it in the live table, or as a log line at most every `LOG_EVERY_S` seconds per
 operation otherwise. A report costs nothing when nobody listens.
 """
@@ -27,6 +28,9 @@ class OperationProgress:
     #: rows the finished jobs read: a count, a function that counts them (asked only when
     #: the report is shown: most are not), or None where the backend does not know
     rows: int | Callable[[], int] | None = None
+    #: the share (0 to 1) of the operation's input its jobs have been given so far, where
+    #: the backend knows it (dev, from the bytes sent to the running jobs)
+    input_share: float | None = None
 
     @functools.cached_property
     def rows_read(self) -> int | None:
@@ -34,6 +38,8 @@ class OperationProgress:
 
     def describe(self) -> str:
         text = f"{self.kind} {self.operation}: {self.jobs_done}/{self.jobs_total} jobs"
+        if self.input_share is not None and self.jobs_done < self.jobs_total:
+            text += f", {int(self.input_share * 100)}% of the input read"
         if self.rows_read is not None:
             text += f", {self.rows_read:,} rows read"
         return text

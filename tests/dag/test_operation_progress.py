@@ -89,8 +89,56 @@ def test_dev_counts_rows_only_for_a_report_that_is_shown(tmp_path, run_cli, monk
     finally:
         op_progress.stop_listening(seen.append)
     assert result.exit_code == 0, result.output
+    seen = [p for p in seen if p.rows is not None]  # not the reports of input read so far
     assert [p.jobs_done for p in seen] == [1, 2, 3, 4]
     assert counted == []  # no line was shown, nothing was counted
     rows = [p.rows_read for p in seen]
     assert rows == sorted(rows) and 0 < rows[0] and rows[-1] == len(ROWS)
     assert len(counted) == 4  # every report asked: still each job's input counted once
+
+
+SLOW_MAPPER = """
+import time
+
+from ytjobs import read_rows, write_rows
+
+
+def slowly(rows):
+    for number, row in enumerate(rows):
+        if number % 5000 == 0:
+            time.sleep(0.1)
+        yield row
+
+
+write_rows(slowly(read_rows()))
+"""
+
+
+def test_dev_reports_how_much_input_a_long_job_has_read(tmp_path, run_cli, monkeypatch):
+    """A dev map with fewer jobs than a long input would show nothing until its jobs end:
+    while they run, dev reports the share of the input sent to them (a job's stdin pipe
+    holds 1 MiB, so it is about what they read), and the log line says it."""
+    root = _pipeline(tmp_path / "p", "dev")
+    rows = [{"i": i, "pad": "x" * 40} for i in range(80_000)]  # about 4.5 MiB
+    (root / ".dev/p/in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (root / "stages/mapped/src/mapper.py").write_text(SLOW_MAPPER)
+    config = json.loads((root / "stages/mapped/config.yaml").read_text())
+    config["client"]["operations"]["map"]["resources"]["job_count"] = 1
+    (root / "stages/mapped/config.yaml").write_text(json.dumps(config))
+    monkeypatch.setattr("yt_pipeline_dev.launcher.REPORT_EVERY_S", 0.05)
+    monkeypatch.setattr("yt_pipeline.progress.LOG_EVERY_S", 0.0)
+    seen: list[op_progress.OperationProgress] = []
+    op_progress.listen(seen.append)
+    try:
+        result = run_cli("run", str(root))
+    finally:
+        op_progress.stop_listening(seen.append)
+    assert result.exit_code == 0, result.output
+    shares = [p.input_share for p in seen if p.input_share is not None]
+    assert any(0 < share < 1 for share in shares), shares
+    assert shares == sorted(shares)  # it only goes forward
+    assert all(p.jobs_done == 0 for p in seen if p.input_share is not None)
+    assert seen[-1].jobs_done == 1 and seen[-1].rows_read == len(rows)
+    lines = [line for line in result.stderr.splitlines() if "% of the input read" in line]
+    assert lines and all("[mapped] map map: 0/1 jobs, " in line for line in lines), lines
+    assert len((root / ".dev/p/out.jsonl").read_text().splitlines()) == len(rows)

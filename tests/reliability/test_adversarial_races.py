@@ -108,11 +108,11 @@ def test_an_input_replaced_while_an_operation_runs_is_read_in_one_version(
         fed = []
         which = rng.randint(1, 3)
 
-        def feed_then_commit(proc, segments):
+        def feed_then_commit(proc, segments, *sent):
             fed.append(1)
             if len(fed) == which:
                 replace_live(root, shape)
-            return original_feed(proc, segments)
+            return original_feed(proc, segments, *sent)
 
         monkeypatch.setattr(processes, "_feed", feed_then_commit)
     result = run_pipeline(root)

@@ -40,6 +40,8 @@ from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
 
 MASK = "***"
+#: seconds between two reports of how much input a running operation's jobs were sent
+REPORT_EVERY_S = 1.0
 #: where an operation's sandbox holds the snapshots of its input tables (hidden: the jobs
 #: run in the sandbox)
 INPUTS_DIR = ".ytp_inputs"
@@ -103,8 +105,9 @@ class OperationRun(msgspec.Struct):
 
     def run(self, jobs: list[Job], phase: str) -> None:
         self.phase_jobs[phase] = len(jobs)
+        on_done, on_tick = self._progress(jobs, phase)
         try:
-            run_jobs(jobs, self.spec.resources.timeout_s, on_done=self._progress(jobs, phase))
+            run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=on_tick)
         except JobFailure as failure:
             raise self.failed(failure, phase, len(jobs)) from None
 
@@ -115,15 +118,34 @@ class OperationRun(msgspec.Struct):
                 if s.path in self._snapshot_of and not s.path.exists() else s
                 for s in segments]
 
-    def _progress(self, jobs: list[Job], phase: str) -> Callable[[int], None] | None:
-        """Report jobs done and rows read as each job ends (op_progress.py), when the run
-        shows progress at all. The rows are counted only when a report is shown, each
-        job's input once: counting them is a read of the input."""
+    def _progress(self, jobs: list[Job], phase: str) -> tuple[
+            Callable[[int], None] | None, Callable[[], None] | None]:
+        """(on_done, on_tick) for run_jobs: report jobs done and rows read as each job ends
+        (op_progress.py), and every REPORT_EVERY_S while they run how much of the input they
+        were sent, when the run shows progress at all. The rows are counted only when a
+        report is shown, each job's input once: counting them is a read of the input."""
         if not op_progress.listening():
-            return None
-        lock = threading.Lock()
+            return None, None
+        # reentrant: a listener told under it may count the rows (rows_of) on this thread
+        lock = threading.RLock()
         finished: list[int] = []
         counted: dict[int, int] = {}
+        total = sum(job.input_size() for job in jobs)
+        last_tick = [time.monotonic()]
+
+        def tick() -> None:
+            now = time.monotonic()
+            if total == 0 or now - last_tick[0] < REPORT_EVERY_S:
+                return
+            last_tick[0] = now
+            share = min(1.0, sum(job.fed[0] for job in jobs) / total)
+            # reported under the lock, as `done` reports: a tick never comes after the report
+            # of a job that ended since, so what is shown only goes forward
+            with lock:
+                if len(finished) < len(jobs):
+                    op_progress.report(OperationProgress(
+                        self.spec.stage_name, self.spec.name, phase, len(finished), len(jobs),
+                        input_share=share))
 
         def rows_of(indexes: tuple[int, ...]) -> int:
             with lock:
@@ -135,12 +157,11 @@ class OperationRun(msgspec.Struct):
         def done(index: int) -> None:
             with lock:
                 finished.append(index)
-                progress = OperationProgress(self.spec.stage_name, self.spec.name, phase,
-                                             len(finished), len(jobs),
-                                             functools.partial(rows_of, tuple(finished)))
-            op_progress.report(progress)
+                op_progress.report(OperationProgress(
+                    self.spec.stage_name, self.spec.name, phase, len(finished), len(jobs),
+                    functools.partial(rows_of, tuple(finished))))
 
-        return done
+        return done, tick
 
     def mask(self, text: bytes) -> bytes:
         """Job output with every secret value replaced (in each of its written forms),

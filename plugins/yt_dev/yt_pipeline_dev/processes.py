@@ -76,6 +76,11 @@ class Job(msgspec.Struct):
     told: tally.Told | None = None
     #: the forms of the secrets the job may print: masked in a bad line the error quotes
     masked_forms: list[str] = msgspec.field(default_factory=list)
+    #: bytes of its input sent so far (one item, written by its feeder thread alone)
+    fed: list[int] = msgspec.field(default_factory=lambda: [0])
+
+    def input_size(self) -> int:
+        return sum(len(s.header) + s.end - s.start for s in self.stdin or ())
 
 
 @dataclass
@@ -88,9 +93,11 @@ class JobFailure(Exception):
 
 
 def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
-             on_done: Callable[[int], None] | None = None) -> list[dict[str, int]]:
+             on_done: Callable[[int], None] | None = None,
+             on_tick: Callable[[], None] | None = None) -> list[dict[str, int]]:
     """Run every job (parallel up to the core count); raise JobFailure for the first failure.
-    `on_done(index)` is called as each job ends well.
+    `on_done(index)` is called as each job ends well, `on_tick()` every tenth of a second
+    while they run.
 
     Daemon threads wait for the jobs, so an interrupted driver exits at once (a pool's
     threads would hold the interpreter until every job ended).
@@ -118,6 +125,8 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
         for thread in threads:
             while thread.is_alive():
                 thread.join(timeout=0.1)
+                if on_tick is not None:
+                    on_tick()
     except BaseException:
         stop.set()  # interrupted: the threads kill their jobs
         raise
@@ -166,7 +175,8 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
         try:
             feeder = None
             if job.stdin is not None:
-                feeder = threading.Thread(target=_feed, args=(proc, job.stdin), daemon=True)
+                feeder = threading.Thread(target=_feed, args=(proc, job.stdin, job.fed),
+                                          daemon=True)
                 feeder.start()
             reason = _wait(proc, started, timeout_s, stop)
             if feeder is not None:
@@ -279,7 +289,7 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _feed(proc: subprocess.Popen, segments: Sequence[Segment]) -> None:
+def _feed(proc: subprocess.Popen, segments: Sequence[Segment], fed: list[int]) -> None:
     assert proc.stdin is not None
     pipe = proc.stdin.fileno()
     _widen(pipe)
@@ -287,8 +297,9 @@ def _feed(proc: subprocess.Popen, segments: Sequence[Segment]) -> None:
         for segment in segments:
             if segment.header:
                 _write_all(pipe, segment.header)
+                fed[0] += len(segment.header)
             with open(segment.path, "rb") as handle:
-                _copy_range(handle.fileno(), pipe, segment.start, segment.end)
+                _copy_range(handle.fileno(), pipe, segment.start, segment.end, fed)
                 last = os.pread(handle.fileno(), 1, segment.end - 1) if segment.end else b"\n"
             if last != b"\n":  # a file without a final newline: keep its last row whole
                 os.write(pipe, b"\n")
@@ -311,7 +322,7 @@ def _widen(pipe: int) -> None:
         pass  # the default size works, only a little slower
 
 
-def _copy_range(source: int, pipe: int, start: int, end: int) -> None:
+def _copy_range(source: int, pipe: int, start: int, end: int, fed: list[int]) -> None:
     offset = start
     while offset < end:
         try:
@@ -323,6 +334,7 @@ def _copy_range(source: int, pipe: int, start: int, end: int) -> None:
         if sent == 0:
             break
         offset += sent
+        fed[0] += sent  # a pipe holds at most _PIPE_CHUNK: sent is about what the job read
 
 
 def _copy_slow(source: int, pipe: int, offset: int, end: int) -> int:
