@@ -63,8 +63,11 @@ NEWER_NAMES: dict[str, dict[str, Version]] = {
     "importlib.resources": {"files": (3, 9), "as_file": (3, 9)},
 }
 
-#: methods of str and bytes newer than 3.8
-NEWER_METHODS: dict[str, Version] = {"removeprefix": (3, 9), "removesuffix": (3, 9)}
+#: methods of str and bytes newer than 3.8, and what does the same on 3.8
+NEWER_METHODS: dict[str, tuple[Version, str]] = {
+    "removeprefix": ((3, 9), "s[len(prefix):] if s.startswith(prefix) else s"),
+    "removesuffix": ((3, 9), "s[:-len(suffix)] if suffix and s.endswith(suffix) else s"),
+}
 
 #: builtins newer than 3.8
 NEWER_BUILTINS: dict[str, Version] = {"aiter": (3, 10), "anext": (3, 10),
@@ -165,8 +168,8 @@ class _Finder(ast.NodeVisitor):
             if member in NEWER_NAMES.get(module, {}):
                 self.note(node, name, NEWER_NAMES[module][member])
         elif node.attr in NEWER_METHODS and node.attr not in self.bound:
-            self.note(node, f"str.{node.attr}", NEWER_METHODS[node.attr],
-                      "slice instead: s[len(prefix):] if s.startswith(prefix) else s")
+            version, instead = NEWER_METHODS[node.attr]
+            self.note(node, f"str.{node.attr}", version, f"on 3.8: {instead}")
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
