@@ -127,18 +127,28 @@ def _brief_progress(op: FakeOperation, failed: int) -> dict[str, Any]:
                      "aborted": 0}}
 
 
+def _instant(seconds: float) -> str:
+    """A time as YT writes an instant, with microseconds ("2024-01-02T03:04:05.678901Z"):
+    ytsaurus-client's own wait for an operation parses its start_time with
+    YT_DATETIME_FORMAT_STRING, `%Y-%m-%dT%H:%M:%S.%fZ` (PrintOperationInfo in
+    yt/wrapper/operation_commands.py, date_string_to_datetime in yt/common.py)."""
+    whole = int(seconds)
+    micros = int((seconds - whole) * 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros:06d}Z"
+
+
 def _describe(op: FakeOperation) -> dict[str, Any]:
     failed = sum(1 for job in op.jobs if job.failed)
     spec = {k: v for k, v in (plain(op.spec) or {}).items() if k != "secure_vault"}
     info: dict[str, Any] = {
         "id": op.id, "type": op.type, "operation_type": op.type, "state": op.state,
         "authenticated_user": "root", "spec": spec,
-        "start_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.started)),
+        "start_time": _instant(op.started),
         "brief_progress": _brief_progress(op, failed),
         "result": {"error": op.error} if op.error else {},
     }
     if op.finished:
-        info["finish_time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.finished))
+        info["finish_time"] = _instant(op.finished)
     return info
 
 
