@@ -131,6 +131,19 @@ def test_yt_framework_client_keywords(prod_client, fake_yt):
     assert prod_client.row_count("//tmp/kw2/empty") == 0
 
 
+def test_a_replication_factor_out_of_range_is_refused_and_nothing_is_written(prod_client,
+                                                                            fake_yt):
+    # a master takes 1 to 20 (MinReplicationFactor, MaxReplicationFactor in yt/yt/client/
+    # chunk_client/public.h; ValidateReplicationFactor in yt/yt/ytlib/chunk_client/
+    # helpers.cpp: "Replication factor %v is out of range [%v,%v]")
+    with pytest.raises(BackendError, match=r"write_table //tmp/rf/t: .*Replication factor 25 "
+                                           r"is out of range \[1,20\]"):
+        prod_client.write_table("//tmp/rf/t", [{"a": 1}], replication_factor=25)
+    assert not prod_client.exists("//tmp/rf/t")
+    prod_client.write_table("//tmp/rf/t", [{"a": 1}], replication_factor=20)
+    assert prod_client.yt().get("//tmp/rf/t/@replication_factor") == 20
+
+
 def test_a_stage_that_reads_part_of_a_table_still_commits(prod_client, fake_yt, tmp_path):
     # ytsaurus-client reads a table in a transaction nested in the stage's, ended only when
     # the read is closed (make_read_request in yt/wrapper/heavy_commands.py), and a master

@@ -9,6 +9,7 @@ from typing import Any
 import yt.yson as yson
 
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
+from yt_pipeline_prod.fake.protocol import YtFakeError
 
 
 def _iso(seconds: float) -> str:
@@ -97,3 +98,19 @@ def node_value(cypress: Cypress, path: str, tx_id: str | None, wanted: list[str]
     if node.type == "document":
         return with_attributes(node.value, attrs)
     return yson.to_yson_type(None, attributes=attrs or {})
+
+
+#: the replication factors a chunk owner takes (MinReplicationFactor, MaxReplicationFactor
+#: in yt/yt/client/chunk_client/public.h)
+MIN_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR = 1, 20
+
+
+def check_replication_factor(name: str, value: Any) -> None:
+    """Refuse a `replication_factor` a master refuses when a table or file is created with
+    it or it is set (ValidateReplicationFactor in yt/yt/ytlib/chunk_client/helpers.cpp)."""
+    if name != "replication_factor":
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or \
+            not MIN_REPLICATION_FACTOR <= value <= MAX_REPLICATION_FACTOR:
+        raise YtFakeError(f"Replication factor {value} is out of range "
+                          f"[{MIN_REPLICATION_FACTOR},{MAX_REPLICATION_FACTOR}]")
