@@ -73,7 +73,8 @@ def check_user_job(job: dict[str, Any]) -> None:
     within bounds; tmpfs volumes inside the sandbox (relative, no `..`), together no larger
     than memory_limit (tmpfs_path alone takes memory_limit as its size), and tmpfs_path and
     tmpfs_size not given with tmpfs_volumes."""
-    memory = int(job.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
+    given = job.get("memory_limit")
+    memory = DEFAULT_MEMORY_LIMIT if given is None else int(given)
     if not 0 < memory <= MAX_MEMORY_LIMIT:
         raise YtFakeError(f"Error parsing operation spec: memory_limit {memory} is out of "
                           f"range (0, {MAX_MEMORY_LIMIT}]")
