@@ -160,3 +160,18 @@ def test_a_stage_insert_of_integers_into_doubles_keeps_a_sorted_table_sorted(
         if prod_client.exists(storage) else []
     assert prod_client.exists(storage)
     assert not [name for name in left if name.startswith("ytp-yql-append-")]
+
+
+def test_a_sort_into_a_yql_table_keeps_its_schema_and_refuses_other_columns(
+        prod_client, fake_yt, sorted_yql_table, tmp_path):
+    fake_yt.put_table("//tmp/wide", [{"k": 4, "v": "d", "extra": 1}])
+    spec = OperationSpec(kind="sort", stage_name="s", name="sort", stage_dir=tmp_path,
+                         pipeline_dir=tmp_path, input_tables=["//tmp/wide"],
+                         output_tables=[sorted_yql_table], sort_by=["k"])
+    with pytest.raises(OperationFailed, match='Unknown column "extra" in strict schema'):
+        plugin.launch_operation(prod_client, spec)
+    assert keys(fake_yt, sorted_yql_table) == [1, 3, 5]
+    fake_yt.put_table("//tmp/wide", [{"k": 4, "v": "d"}, {"k": 2, "v": "b"}])
+    plugin.launch_operation(prod_client, spec)
+    assert keys(fake_yt, sorted_yql_table) == [2, 4]
+    assert [c["name"] for c in prod_client.yt().get("//tmp/s/@schema")] == ["k", "v"]

@@ -206,6 +206,13 @@ class OperationRunner:
         tables = self.tables
         if kind == "sort":
             rows = [row for table in tables for row in table.rows]
+            # into a table of strict schema, the sort keeps that schema (sorted) and its
+            # writer refuses what the schema does not take, as every writer does (the sort
+            # controller's PrepareOutputTables: ToSorted, then
+            # ValidateOutputSchemaCompatibility, in sort_controller.cpp)
+            refused = schema_violation(self.output_columns[0], rows)
+            if refused:
+                raise OperationError(refused)
             return {0: sort_rows(rows, [str(c) for c in spec.get("sort_by") or []])}
         outputs = len(_paths(spec.get("output_table_paths")))
         items = items_of(tables)
