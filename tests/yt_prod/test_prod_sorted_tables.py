@@ -23,7 +23,7 @@ from __future__ import annotations
 import pytest
 from prod_packages import build_package
 
-from yt_pipeline.errors import BackendError, OperationFailed
+from yt_pipeline.errors import BackendError, OperationFailed, QueryFailed
 from yt_pipeline.operations import OperationSpec
 from yt_pipeline_prod import plugin
 from yt_pipeline_prod.reduce_inputs import sort_order
@@ -175,3 +175,26 @@ def test_a_sort_into_a_yql_table_keeps_its_schema_and_refuses_other_columns(
     plugin.launch_operation(prod_client, spec)
     assert keys(fake_yt, sorted_yql_table) == [2, 4]
     assert [c["name"] for c in prod_client.yt().get("//tmp/s/@schema")] == ["k", "v"]
+
+
+def test_a_sorted_table_of_no_schema_takes_no_yql_append_in_a_stage_either(
+        prod_client, fake_yt, tmp_path):
+    # a sort leaves a table write_table wrote a weak schema of its key columns (typed any,
+    # not strict: TTableSchema::FromKeyColumns in the sort controller), which YQL does not
+    # take for a schema: the stage's INSERT is refused as YQL refuses it outside a stage
+    prod_client.write_table("//tmp/w", [{"k": 5, "v": "e"}, {"k": 1, "v": "a"}])
+    sort_in_place(prod_client, tmp_path, "//tmp/w", ["k"])
+    schema = prod_client.yt().get("//tmp/w/@schema")
+    assert [dict(c) for c in schema] == [{"name": "k", "type": "any",
+                                          "sort_order": "ascending"}]
+    assert not schema.attributes["strict"]
+    query = "INSERT INTO `//tmp/w` SELECT 2 AS k, 'b' AS v"
+    with pytest.raises(QueryFailed, match="append is not allowed"):
+        prod_client.run_yql(query)
+    txn = prod_client.begin_transaction("stage s")
+    try:
+        with pytest.raises(QueryFailed, match="append is not allowed"):
+            txn.client.run_yql(query)
+    finally:
+        txn.abort()
+    assert keys(fake_yt, "//tmp/w") == [1, 5]

@@ -182,8 +182,13 @@ def _merge_sorted(yt: Any, target: str, key: list[str], rows: Any) -> None:
 
 
 def _schema_types(schema: Any) -> dict[str, str]:
-    """name: YT type of each column of a table's schema (none for a schemaless table)."""
-    return {str(c["name"]): str(c.get("type", "any")) for c in schema or []}
+    """name: YT type of each column of a table's strict schema; none for a table without one.
+    A schema that is not strict is none for YQL either: what a sort leaves on a table
+    write_table wrote is its key columns alone (`<strict=%false>[{name=k; type=any;
+    sort_order=ascending}]`), and YQL appends to it no more than to a table of no schema."""
+    if not schema or not getattr(schema, "attributes", {}).get("strict", True):
+        return {}
+    return {str(c["name"]): str(c.get("type", "any")) for c in schema}
 
 
 def _remove_staging(client: ProdClient, staged: list[StagedInsert]) -> None:
