@@ -39,6 +39,7 @@ from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.row_weight import too_heavy
 from yt_pipeline_prod.fake.sorted_tables import ordered_job_outputs, strong_key, unsorted_rows
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
@@ -293,6 +294,7 @@ class OperationRunner:
                     # and a table of strong sorted schema takes rows in its key order only
                     key = self.output_keys[index] if index < len(self.output_keys) else None
                     refused = refused or (unsorted_rows(rows, key) if key else None)
+                    refused = refused or too_heavy(rows)
                     if refused:
                         result.error = refused
                         break

@@ -13,6 +13,7 @@ from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
     SORT_ORDER_VIOLATION,
     sorted_concatenation,
@@ -64,6 +65,9 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         refused = schema_violation(strict_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
+        refused = too_heavy(rows)
+        if refused:
+            raise YtFakeError(refused, code=ROW_WEIGHT_LIMIT_EXCEEDED, path=path)
         # a table of strong sorted schema stays sorted: the rows must keep its order, and
         # an append locks it exclusively (sorted_tables.py)
         key = strong_key(node)
