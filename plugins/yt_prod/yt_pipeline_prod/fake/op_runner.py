@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.column_types import IncomparableKey
+from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.inputs import (
@@ -39,7 +39,7 @@ from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
-from yt_pipeline_prod.fake.row_weight import too_heavy
+from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import ordered_job_outputs, strong_key, unsorted_rows
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
@@ -119,6 +119,12 @@ class OperationRunner:
         except YtFakeError as failure:
             error = {"code": 1, "message": "Operation has failed to prepare",
                      "attributes": {}, "inner_errors": [failure.to_dict()]}
+        except HeavyKey as failure:
+            # the sort's writer refuses the row: EErrorCode::RowWeightLimitExceeded
+            error = {"code": 1, "message": "Operation has failed", "attributes": {},
+                     "inner_errors": [{"code": ROW_WEIGHT_LIMIT_EXCEEDED,
+                                       "message": str(failure), "attributes": {},
+                                       "inner_errors": []}]}
         except IncomparableKey as failure:
             # a sort comparing a list or a map in a key column: its jobs fail with
             # EErrorCode::IncomparableType (yt/yt/client/table_client/public.h)
@@ -214,7 +220,10 @@ class OperationRunner:
             refused = schema_violation(self.output_columns[0], rows)
             if refused:
                 raise OperationError(refused)
-            return {0: sort_rows(rows, [str(c) for c in spec.get("sort_by") or []])}
+            sort_by = [str(c) for c in spec.get("sort_by") or []]
+            for row in rows:  # the sorted writer's key weight limit (HeavyKey)
+                check_key_weight(row, sort_by)
+            return {0: sort_rows(rows, sort_by)}
         outputs = len(_paths(spec.get("output_table_paths")))
         items = items_of(tables)
         if kind == "reduce":
