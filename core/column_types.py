@@ -16,7 +16,8 @@ same defaults in the "Formats" page of the YTsaurus docs (type conversion option
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 #: DuckDB column types and the YT column types a YQL write gives them; any other is `any`.
@@ -88,6 +89,45 @@ def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
 
 class IncomparableKey(ValueError):
     """A sort or a reduce compared a key column's list or map value with another value."""
+
+
+class HeavyKey(ValueError):
+    """A sort wrote a row whose key weighs as much as the limit or more."""
+
+
+#: a sorted table writer's default limit on the weight of a row's key (max_key_weight in
+#: TChunkWriterConfig, yt/yt/ytlib/table_client/config.cpp: Default(16_KB))
+MAX_KEY_WEIGHT = 16 * 1024
+
+
+def value_weight(value: Any) -> int:
+    """A value's data weight as YT counts it (GetDataWeight in yt/yt/client/table_client/
+    unversioned_row.cpp): a string's bytes, 8 for a number, 1 for a boolean, nothing for
+    null; a list or a map, kept as one encoded value, about its JSON text."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, (int, float)):
+        return 8
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes):
+        return len(value)
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def check_key_weight(row: dict[str, Any], columns: Sequence[str],
+                     limit: int = MAX_KEY_WEIGHT) -> None:
+    """HeavyKey when the row's key (its `columns`) weighs `limit` or more: a sorted writer
+    refuses it, "Key weight is too large" (ValidateKeyWeight in yt/yt/ytlib/table_client/
+    schemaless_chunk_writer.cpp, `weight < MaxKeyWeight` passes), so a sort writing it
+    fails."""
+    weight = sum(value_weight(row.get(column)) for column in columns)
+    if weight >= limit:
+        raise HeavyKey(f"Key weight is too large: the key [{', '.join(columns)}] of a row "
+                       f"weighs {weight} bytes, the limit is {limit} (16 KiB, YT's "
+                       "max_key_weight)")
 
 
 #: the value types in the order YT sorts them (EValueType in yt/yt/client/table_client/

@@ -112,6 +112,7 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
         raise fail(f"operation {label}: {problem}", "reduce_by")
     resources = _resources(cfg.get("resources"), fail)
     _max_failed_jobs(cfg.get("max_failed_job_count"), fail)
+    check_append(kind, cfg.get("append", False), fail)
     scripts = _scripts(kind, cfg, stage_dir, fail) if kind is not None else {}
     return Section(label, inputs, outputs, reduce_by, sort_by, resources, scripts)
 
@@ -269,6 +270,7 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
             # named after its kind, the section says what it runs, so what that kind cannot
             # go without is known now; a section of another name may serve any kind
             require_keys(kind, read, fail, keys_named_in_code(Path(stage_dir)))
+            check_append(kind, cfg.get("append", False), fail)
         if kind is not None and not names_a_script:
             _warn_missing_default(kind, cfg, Path(stage_dir), fail, warned)
 
@@ -324,6 +326,19 @@ def _resources(value: Any, fail: Fail) -> Resources:
                                            unit=unit)
                 raise fail(f"must be {expected}, got {item!r}", f"resources.{key}")
     return Resources(**value)
+
+
+def check_append(kind: str | None, value: Any, fail: Fail) -> None:
+    """`append` is a boolean (a quoted "false" would append), and a sort does not take it:
+    both backends replace a sort's output table, and YT itself appends a sort's output only
+    to a table already sorted by the same columns ("sort_by is different from output table
+    key columns": the sort controller's PrepareOutputTables, yt/yt/server/controller_agent/
+    controllers/sort_controller.cpp), so `append: true` would be a silent overwrite."""
+    if not isinstance(value, bool):
+        raise fail(f"must be true or false, got {value!r}", "append")
+    if value and kind == "sort":
+        raise fail("a sort replaces its output table and cannot append to it; sort into a "
+                   "table of its own and append that with a map or YQL", "append")
 
 
 def _max_failed_jobs(value: Any, fail: Fail) -> None:

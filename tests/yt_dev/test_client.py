@@ -153,8 +153,13 @@ def test_a_row_over_the_row_weight_limit_is_refused_and_the_table_kept(client, a
                                            r"of data, over the row weight limit of 16777216 b"):
         client.write_table("//tmp/heavy", iter(rows), append=append)
     assert list(client.read_table("//tmp/heavy")) == [{"keep": 1}]
-    # exactly the limit is a row like any other, its column names and escapes not counted
-    light = {"blob": "\x01" * (16 * 1024 * 1024)}
+    # a writer takes only a row lighter than its limit (ValidateRowWeight: `weight <
+    # MaxRowWeight`, yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp): exactly the limit
+    # is refused, one byte less is a row like any other, its column names and escapes not
+    # counted
+    with pytest.raises(BackendError, match=r"row 1 is 16777216 bytes of data"):
+        client.write_table("//tmp/heavy", [{"blob": "x" * (16 * 1024 * 1024)}])
+    light = {"blob": "\x01" * (16 * 1024 * 1024 - 1)}
     assert client.write_table("//tmp/heavy", [light]) == 1
     assert client.row_count("//tmp/heavy") == 1
 

@@ -378,6 +378,17 @@ def _alive(pid: int) -> bool:
     ("map:\n      input_table: //t/in\n      output_table: //t/out\n"
      "      env: {MY-VAR: x}\n",
      "client.operations.map.env.MY-VAR: stage second: 'MY-VAR' cannot be a variable name"),
+    # a quoted "false" is not false
+    ("map:\n      input_table: //t/in\n      output_table: //t/out\n      append: 'false'\n",
+     "client.operations.map.append: stage second: must be true or false, got 'false'"),
+    # both backends replace a sort's output, and YT appends one only to a table sorted by
+    # the same columns (sort_controller.cpp: "sort_by is different from output table key
+    # columns"): append on a sort would be a silent overwrite
+    ("map:\n      input_table: //t/in\n      output_table: //t/out\n"
+     "    sort:\n      input_table: //t/in\n      output_table: //t/sorted\n"
+     "      sort_by: [n]\n      append: true\n",
+     "client.operations.sort.append: stage second: a sort replaces its output table and "
+     "cannot append to it"),
 ])
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_bad_operation_section_stops_the_run_before_any_stage(tmp_path, run_cli, section,

@@ -100,3 +100,31 @@ def test_yql_schemaless_tables_and_large_results_on_the_cluster(cluster):
                        f"INSERT INTO `{root}/one` WITH TRUNCATE SELECT 1 AS a")
     with pytest.raises(QueryFailed, match="append is not allowed"):
         client.run_yql(f"INSERT INTO `{root}/wide` SELECT 1 AS id")
+
+
+def test_a_sorted_yql_table_on_the_cluster(cluster, tmp_path):
+    # what the fake's sorted_tables.py and row_weight.py claim (see test_prod_sorted_tables.py)
+    from yt_pipeline.errors import BackendError
+    from yt_pipeline_prod.reduce_inputs import sort_order
+
+    client, root = cluster
+    table = f"{root}/s"
+    client.run_yql(f"INSERT INTO `{table}` WITH TRUNCATE "
+                   "SELECT * FROM (VALUES (5, 'e'), (1, 'a'), (3, 'c')) AS t(k, v)")
+    launch(client, _spec("sort", root, None, tmp_path, input_tables=[table],
+                         output_tables=[table], sort_by=["k"]))
+    assert sort_order(client, table) == ["k"]
+    with pytest.raises(BackendError, match="is not sorted|Sort order violation"):
+        client.write_table(table, [{"k": 2, "v": "b"}], append=True)
+    client.run_yql(f"INSERT INTO `{table}` SELECT 2 AS k, 'b' AS v")
+    txn = client.begin_transaction("stage s")
+    try:
+        txn.client.run_yql(f"INSERT INTO `{table}` SELECT 0 AS k, 'z' AS v")
+    except BaseException:
+        txn.abort()
+        raise
+    txn.commit()
+    assert [row["k"] for row in client.read_table(table)] == [0, 1, 2, 3, 5]
+    assert sort_order(client, table) == ["k"]
+    with pytest.raises(BackendError, match="Row weight is too large"):
+        client.write_table(f"{root}/heavy", [{"blob": "x" * (16 * 1024 * 1024)}])

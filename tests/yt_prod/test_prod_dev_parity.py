@@ -233,3 +233,30 @@ def test_a_list_or_map_in_a_key_column_fails_the_sort_as_on_a_cluster(tmp_path, 
     both.run(spec)
     dev, prod = both.rows("//out/seen")
     assert dev == prod and len(dev) == 2  # two rows sorted, or two groups reduced
+
+
+def test_a_sort_key_of_16_kib_or_more_fails_the_sort_as_on_a_cluster(tmp_path, prod_client,
+                                                                     fake_yt):
+    # A sorted table's writer refuses a row whose key weighs max_key_weight (16 KiB by
+    # default: TChunkWriterConfig in yt/yt/ytlib/table_client/config.cpp) or more, "Key
+    # weight is too large" (ValidateKeyWeight in yt/yt/ytlib/table_client/
+    # schemaless_chunk_writer.cpp), so a sort writing it fails. Dev and the fake sorted it.
+    from yt_pipeline.errors import OperationFailed
+
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/reducer.py": ORDER_REDUCER})
+    limit = 16 * 1024
+    both.put("//in/urls", [{"url": "a", "n": 1}, {"url": "x" * (limit - 8), "n": 2}])
+    both.put("//out/sorted", [{"kept": True}])
+    spec = both.spec("sort", input_tables=["//in/urls"], output_tables=["//out/sorted"],
+                     sort_by=["url", "n"])
+    words = r"Key weight is too large: the key \[url, n\] of a row weighs 16384 bytes"
+    with pytest.raises(OperationFailed, match=words):
+        dev_launch(both.dev, spec)
+    with pytest.raises(OperationFailed, match=words):
+        plugin.launch_operation(both.prod, dataclasses.replace(spec, code_package=both.package))
+    assert both.rows("//out/sorted") == ([{"kept": True}],) * 2
+    # one byte less is a key like any other
+    both.put("//in/urls", [{"url": "x" * (limit - 9), "n": 2}, {"url": "a", "n": 1}])
+    both.run(spec)
+    dev, prod = both.rows("//out/sorted")
+    assert [row["n"] for row in dev] == [row["n"] for row in prod] == [1, 2]

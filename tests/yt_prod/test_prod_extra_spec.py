@@ -151,7 +151,10 @@ def test_tmpfs_larger_than_the_memory_limit_is_refused_as_a_scheduler_refuses_it
     for extra, memory_gb, message in (
             ({"tmpfs_path": ".", "tmpfs_size": 2 * 1024**3}, 1, "Total size of tmpfs"),
             ({"tmpfs_path": ".", "tmpfs_size": 1024**3}, None, "Total size of tmpfs"),
-            ({"tmpfs_path": "../x"}, None, "does not point inside the sandbox")):
+            ({"tmpfs_path": "../x"}, None, "does not point inside the sandbox"),
+            # memory_limit is GreaterThan(0): a size that rounds down to 0 bytes is refused,
+            # not taken for the default
+            ({}, 1e-10, "memory_limit 0 is out of range")):
         with pytest.raises(BackendError, match=message):
             launch(prod_client, spec(extra, memory_gb))
     assert not fake_yt.jobs

@@ -82,3 +82,21 @@ def test_read_file_and_counters(prod_client, fake_yt):
     yt.write_file("//tmp/f.bin", b"0123456789")
     assert yt.read_file("//tmp/f.bin", offset=2, length=3).read() == b"234"
     assert fake_yt.calls["write_file"] == 1 and fake_yt.bytes_in["write_file"] == 10
+
+
+def test_operation_times_are_instants_with_microseconds(prod_client, fake_yt):
+    # ytsaurus-client's own wait for an operation (run_sort, run_map, Operation.wait) reads
+    # start_time with YT_DATETIME_FORMAT_STRING, "%Y-%m-%dT%H:%M:%S.%fZ" (yt/common.py;
+    # PrintOperationInfo in yt/wrapper/operation_commands.py): a time without its
+    # microseconds fails that wait with a ValueError
+    from datetime import datetime
+
+    from yt.common import YT_DATETIME_FORMAT_STRING
+
+    fake_yt.put_table("//tmp/in", [{"k": 2}, {"k": 1}])
+    yt = prod_client.yt()
+    operation = yt.run_sort("//tmp/in", "//tmp/in", sort_by=["k"])
+    assert fake_yt.rows("//tmp/in") == [{"k": 1}, {"k": 2}]
+    info = yt.get_operation(operation.id, attributes=["start_time", "finish_time"])
+    for name in ("start_time", "finish_time"):
+        datetime.strptime(info[name], YT_DATETIME_FORMAT_STRING)

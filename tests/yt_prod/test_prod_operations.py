@@ -383,3 +383,20 @@ def test_an_operation_outlives_the_lease_of_an_unpinged_transaction(
                     output_tables=["//tmp/out/slow"], mapper="src/mapper.py")
     launch(prod_client, spec)
     assert fake_yt.rows("//tmp/out/slow") == [{"id": 1}, {"id": 2}]
+
+
+def test_a_job_writing_a_row_over_the_row_weight_limit_fails(prod_client, fake_yt, tmp_path):
+    # the job's table writer refuses it as write_table does ("Row weight is too large":
+    # ValidateRowWeight in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp); dev fails
+    # the job too (tests/reliability/test_bad_jobs.py)
+    heavy = build_package(tmp_path / ".heavy", {"clean": {"src/mapper.py": (
+        "from ytjobs import read_rows, write_rows\n"
+        "write_rows({'id': row['id'], 'blob': 'x' * (16 * 1024 * 1024)} for row in read_rows())\n"
+    )}})
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    spec = spec_for("map", heavy, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out"], mapper="src/mapper.py",
+                    max_failed_job_count=1)
+    with pytest.raises(OperationFailed, match="Row weight is too large"):
+        launch(prod_client, spec)
+    assert not prod_client.exists("//tmp/out")

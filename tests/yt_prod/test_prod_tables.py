@@ -131,6 +131,19 @@ def test_yt_framework_client_keywords(prod_client, fake_yt):
     assert prod_client.row_count("//tmp/kw2/empty") == 0
 
 
+def test_a_replication_factor_out_of_range_is_refused_and_nothing_is_written(prod_client,
+                                                                            fake_yt):
+    # a master takes 1 to 20 (MinReplicationFactor, MaxReplicationFactor in yt/yt/client/
+    # chunk_client/public.h; ValidateReplicationFactor in yt/yt/ytlib/chunk_client/
+    # helpers.cpp: "Replication factor %v is out of range [%v,%v]")
+    with pytest.raises(BackendError, match=r"write_table //tmp/rf/t: .*Replication factor 25 "
+                                           r"is out of range \[1,20\]"):
+        prod_client.write_table("//tmp/rf/t", [{"a": 1}], replication_factor=25)
+    assert not prod_client.exists("//tmp/rf/t")
+    prod_client.write_table("//tmp/rf/t", [{"a": 1}], replication_factor=20)
+    assert prod_client.yt().get("//tmp/rf/t/@replication_factor") == 20
+
+
 def test_a_stage_that_reads_part_of_a_table_still_commits(prod_client, fake_yt, tmp_path):
     # ytsaurus-client reads a table in a transaction nested in the stage's, ended only when
     # the read is closed (make_read_request in yt/wrapper/heavy_commands.py), and a master
@@ -197,3 +210,19 @@ def test_a_stage_appends_to_a_table_it_created_itself(prod_client, fake_yt, tmp_
     txn.commit()
     assert fake_yt.rows("//tmp/grown/t") == [{"i": 0}, {"i": 1}]
     assert fake_yt.rows("//tmp/grown/y") == [{"i": 0}, {"i": 1}]
+
+
+def test_a_row_reaching_the_row_weight_limit_is_refused_as_in_dev(prod_client, fake_yt):
+    # A writer takes a row lighter than max_row_weight (16 MiB) only: ValidateRowWeight in
+    # yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp ("Row weight is too large",
+    # `weight < MaxRowWeight`), the weight being the values' data (GetDataWeight in
+    # yt/yt/client/table_client/unversioned_row.cpp). Dev: tests/yt_dev/test_client.py.
+    limit = 16 * 1024 * 1024
+    prod_client.write_table("//tmp/heavy", [{"keep": 1}])
+    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: .*Row weight is too "
+                                           r"large \(row_weight 16777216"):
+        prod_client.write_table("//tmp/heavy", [{"n": 1}, {"blob": "x" * (limit - 8), "n": 2}],
+                                append=True)
+    assert fake_yt.rows("//tmp/heavy") == [{"keep": 1}]
+    prod_client.write_table("//tmp/heavy", [{"blob": "\x01" * (limit - 1)}])
+    assert prod_client.row_count("//tmp/heavy") == 1

@@ -58,7 +58,7 @@ def weighed_writer(out: BinaryIO, path: str) -> Callable[[bytes], Any]:
         if len(data) > MAX_ROW_WEIGHT:
             for index, line in enumerate(bytes(data).split(b"\n")):
                 if len(line) > MAX_ROW_WEIGHT and (
-                        weight := row_weight(loads_line(line))) > MAX_ROW_WEIGHT:
+                        weight := row_weight(loads_line(line))) >= MAX_ROW_WEIGHT:
                     out.flush()
                     number = count_lines(Path(out.name), start) + index + 1
                     raise BackendError(

@@ -137,7 +137,9 @@ def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str
     if _INT_DIGITS in line.translate(_NUMBER_SHAPES) and _beyond_64_bits(row):
         raise BadOutput(number, f"holds an integer beyond 64 bits: {shown!r} (YT refuses it: "
                                 "integer overflow)")
-    if len(line) > limit and (weight := row_weight(row)) > limit:
+    # a writer takes a row lighter than its limit only (ValidateRowWeight: `weight <
+    # MaxRowWeight`, in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)
+    if len(line) > limit and (weight := row_weight(row)) >= limit:
         raise BadOutput(number, _too_heavy(weight, limit))
 
 
@@ -171,8 +173,9 @@ def _refused(name: str) -> Any:
 
 def row_weight(row: dict[str, Any]) -> int:
     """A row's weight as YT counts it, near enough: the data of its values (a string's UTF-8
-    bytes, 8 for a number), column names not counted. Only rows whose JSON text is over the
-    limit are weighed: the weight is never more than the text."""
+    bytes, 8 for a number), column names not counted (GetDataWeight in yt/yt/client/
+    table_client/unversioned_row.cpp). A row is refused once it reaches the limit. Only rows
+    whose JSON text is over the limit are weighed: the weight is never more than the text."""
     return sum(_value_weight(value) for value in row.values())
 
 

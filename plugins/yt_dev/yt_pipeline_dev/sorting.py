@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline.column_types import sort_key
+from yt_pipeline.column_types import check_key_weight, sort_key
 from ytjobs.codec import iter_chunks, loads_line, loads_lines
 
 #: rows held in memory before a sorted run is written out
@@ -36,8 +36,12 @@ def line_key(columns: Sequence[str]) -> Callable[[bytes], tuple]:
 
 
 def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
-               work_dir: Path | None = None, run_bytes: int = RUN_BYTES) -> int:
-    """Write the lines of `sources` to `target`, sorted by `columns` (stable); rows counted."""
+               work_dir: Path | None = None, run_bytes: int = RUN_BYTES,
+               key_limit: int | None = None) -> int:
+    """Write the lines of `sources` to `target`, sorted by `columns` (stable); rows counted.
+    With `key_limit`, a row whose key weighs that much or more is HeavyKey, as a cluster's
+    sorted writer refuses it (a key never weighs more than its line, so only lines that long
+    are weighed)."""
     key = row_key(columns)
     runs: list[Path] = []
     pending: list[tuple[tuple, bytes]] = []
@@ -49,6 +53,10 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
             with source.open("rb") as handle:
                 for lines in iter_chunks(handle):
                     rows = loads_lines(lines)
+                    if key_limit is not None:
+                        for row, line in zip(rows, lines, strict=True):
+                            if len(line) >= key_limit and isinstance(row, dict):
+                                check_key_weight(row, columns, key_limit)
                     pending.extend(zip(map(key, rows), lines, strict=True))
                     held += sum(map(len, lines))
                     count += len(lines)

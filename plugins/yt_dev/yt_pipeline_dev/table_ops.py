@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from yt_pipeline.column_types import IncomparableKey
+from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
@@ -106,7 +106,8 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
     return rows
 
 
-def _incomparable(op: OperationRun, columns: list[str], exc: IncomparableKey) -> OperationFailed:
+def _incomparable(op: OperationRun, columns: list[str],
+                  exc: IncomparableKey | HeavyKey) -> OperationFailed:
     """The sort's failure, as a cluster's sort fails (the operation, not the client)."""
     op.client.log(op.spec.kind, op.spec.title, extra="FAILED sort")
     return OperationFailed(f"cannot sort {', '.join(op.spec.input_tables)} by "
@@ -116,8 +117,10 @@ def _incomparable(op: OperationRun, columns: list[str], exc: IncomparableKey) ->
 
 def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str]) -> int:
     try:
-        return sort_files(sources, target, columns, work_dir=op.sandbox)
-    except IncomparableKey as exc:
+        # the sorted table's writer refuses a key of 16 KiB or more, as on a cluster
+        return sort_files(sources, target, columns, work_dir=op.sandbox,
+                          key_limit=MAX_KEY_WEIGHT)
+    except (IncomparableKey, HeavyKey) as exc:
         raise _incomparable(op, columns, exc) from None
     except ValueError as exc:
         raise BackendError(

@@ -26,6 +26,7 @@ from yt_pipeline.yql_rules import (
 )
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
+from yt_pipeline_prod.reduce_inputs import sort_order
 from yt_pipeline_prod.stage_txn import outside_transaction
 from yt_pipeline_prod.yql_text import StagedInsert, prepare, stage_inserts
 
@@ -136,6 +137,7 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
         if append_type_differs(table, written):
             raise _fail(client, row_type_differs(target, typed(table), typed(written)))
         doubles = widened_columns(table, written)
+        key = sort_order(client, target)
         if doubles:
             # integers YQL would have made doubles: concatenate moves chunks as they are,
             # and a table of strict schema refuses them, so the rows are written converted
@@ -144,16 +146,49 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
             # read whole before the write (a read left open is a transaction nested in the
             # stage's, which its commit refuses)
             rows = widen_rows(yt.read_table(staged.staging, format=json_format()), doubles)
-            yt.write_table(TablePath(target, append=True, client=yt), rows,
-                           format=json_format())
+            if key:
+                _merge_sorted(yt, target, key, rows)
+            else:
+                yt.write_table(TablePath(target, append=True, client=yt), rows,
+                               format=json_format())
+        elif key:
+            _merge_sorted(yt, target, key, staged.staging)
         else:
             yt.concatenate([staged.staging], TablePath(target, append=True, client=yt))
     return False
 
 
+def _merge_sorted(yt: Any, target: str, key: list[str], rows: Any) -> None:
+    """Append to a sorted table as YQL does, keeping it sorted ("For a sorted table, YQL
+    tries to preserve sorting by starting a sorted merge": YQL docs, INSERT INTO). Rows
+    appended as they come would be refused: the table's strong schema is sorted, and a
+    write or a `concatenate` of rows out of its key order fails (the fake's
+    sorted_tables.py says where). So the table and the new rows (a table, or rows put in
+    a temporary table of the table's columns) are sorted back into the table."""
+    from yt_pipeline_prod.client import json_format
+
+    source, temporary = rows, None
+    if not isinstance(rows, str):
+        # of the table's schema, unsorted: a sort into a table of strict schema takes
+        # inputs of that schema only
+        schema = [{name: value for name, value in dict(column).items()
+                   if name != "sort_order"} for column in yt.get(target + "/@schema")]
+        source = temporary = str(yt.create_temp_table(prefix="ytp-yql-append-",
+                                                      attributes={"schema": schema}))
+        yt.write_table(temporary, rows, format=json_format())
+    yt.run_sort([target, source], target, sort_by=key)
+    if temporary is not None:
+        yt.remove(temporary, force=True)
+
+
 def _schema_types(schema: Any) -> dict[str, str]:
-    """name: YT type of each column of a table's schema (none for a schemaless table)."""
-    return {str(c["name"]): str(c.get("type", "any")) for c in schema or []}
+    """name: YT type of each column of a table's strict schema; none for a table without one.
+    A schema that is not strict is none for YQL either: what a sort leaves on a table
+    write_table wrote is its key columns alone (`<strict=%false>[{name=k; type=any;
+    sort_order=ascending}]`), and YQL appends to it no more than to a table of no schema."""
+    if not schema or not getattr(schema, "attributes", {}).get("strict", True):
+        return {}
+    return {str(c["name"]): str(c.get("type", "any")) for c in schema}
 
 
 def _remove_staging(client: ProdClient, staged: list[StagedInsert]) -> None:

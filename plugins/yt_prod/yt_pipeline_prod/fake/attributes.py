@@ -9,10 +9,30 @@ from typing import Any
 import yt.yson as yson
 
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
+from yt_pipeline_prod.fake.protocol import YtFakeError
 
 
 def _iso(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000000Z"
+
+
+def table_schema(node: Node, sorted_by: list[str]) -> Any:
+    """A table's `@schema` as a master gives it: the strict one a YQL write set, its key
+    columns first and marked `sort_order` once sorted (TTableSchema::ToSorted); without
+    one, a weak schema of the key columns alone, typed `any` (TTableSchema::FromKeyColumns,
+    what a sort leaves on a table of weak schema: sort_controller.cpp), or of none."""
+    given = node.attributes.get("schema")
+    key = [{"name": column, "type": "any", "sort_order": "ascending"} for column in sorted_by]
+    if given is None:
+        return yson.to_yson_type(key, attributes={"strict": False, "unique_keys": False})
+    columns = [dict(column) for column in given]
+    if sorted_by:
+        by_name = {str(column["name"]): column for column in columns}
+        first = [dict(by_name.get(c, {"name": c, "type": "any"}), sort_order="ascending")
+                 for c in sorted_by]
+        columns = first + [c for c in columns if str(c["name"]) not in sorted_by]
+    return yson.to_yson_type(columns, attributes=dict(getattr(given, "attributes", {}) or
+                                                      {"strict": True, "unique_keys": False}))
 
 
 def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None) -> dict[str, Any]:
@@ -43,8 +63,8 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
             # yt/yt/server/master/table_server/table_node_proxy_detail.cpp).
             "sorted": bool(sorted_by),
             "key_columns": sorted_by,
-            "schema": node.attributes.get("schema", yson.to_yson_type([], attributes={
-                "strict": False, "unique_keys": False})),
+            "schema": table_schema(node, sorted_by),
+            "schema_mode": "strong" if node.attributes.get("schema") else "weak",
             "compression_codec": "lz4",
             "erasure_codec": "none",
         })
@@ -97,3 +117,19 @@ def node_value(cypress: Cypress, path: str, tx_id: str | None, wanted: list[str]
     if node.type == "document":
         return with_attributes(node.value, attrs)
     return yson.to_yson_type(None, attributes=attrs or {})
+
+
+#: the replication factors a chunk owner takes (MinReplicationFactor, MaxReplicationFactor
+#: in yt/yt/client/chunk_client/public.h)
+MIN_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR = 1, 20
+
+
+def check_replication_factor(name: str, value: Any) -> None:
+    """Refuse a `replication_factor` a master refuses when a table or file is created with
+    it or it is set (ValidateReplicationFactor in yt/yt/ytlib/chunk_client/helpers.cpp)."""
+    if name != "replication_factor":
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or \
+            not MIN_REPLICATION_FACTOR <= value <= MAX_REPLICATION_FACTOR:
+        raise YtFakeError(f"Replication factor {value} is out of range "
+                          f"[{MIN_REPLICATION_FACTOR},{MAX_REPLICATION_FACTOR}]")

@@ -77,9 +77,10 @@ def apply_branch(dest: Node, branch_node: Node, branch: Branch) -> None:
 
 # -- changes that take the lock Cypress takes for them ------------------------------------
 def write_rows(cypress: Cypress, path: str, rows: list[dict[str, Any]], append: bool,
-               tx: str | None) -> Node:
-    """Rows written to a table: a shared lock to append, an exclusive one to overwrite."""
-    cypress.take_lock(path, tx, "shared" if append else "exclusive")
+               tx: str | None, lock: str | None = None) -> Node:
+    """Rows written to a table: a shared lock to append, an exclusive one to overwrite,
+    unless `lock` says otherwise (an append to a table of strong sorted schema)."""
+    cypress.take_lock(path, tx, lock or ("shared" if append else "exclusive"))
     node = cypress.mutable(path, tx)
     node.rows = node.rows + list(rows) if append else list(rows)
     cypress.note_update(path, tx, "append" if append else "overwrite")

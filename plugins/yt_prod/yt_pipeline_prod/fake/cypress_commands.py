@@ -6,10 +6,15 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline_prod.fake.attributes import attribute_value, node_value, with_attributes
+from yt_pipeline_prod.fake.attributes import (
+    attribute_value,
+    check_replication_factor,
+    node_value,
+    with_attributes,
+)
 from yt_pipeline_prod.fake.branches import set_attribute, set_value
 from yt_pipeline_prod.fake.cypress import Node, name_of, new_id, normalize, split_path
-from yt_pipeline_prod.fake.expiration import check_attribute
+from yt_pipeline_prod.fake.expiration import check_attribute as check_expiration
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
     Request,
@@ -24,6 +29,12 @@ if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
 
 NODE_TYPES = {"map_node", "table", "file", "document", "link"}
+
+
+def check_attribute(name: str, value: Any) -> None:
+    """Refuse a built-in attribute's value a cluster refuses (TTLs, replication_factor)."""
+    check_expiration(name, value)
+    check_replication_factor(name, value)
 
 
 def transaction_of(request: Request) -> str | None:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.column_types import IncomparableKey
+from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.inputs import (
@@ -39,6 +39,8 @@ from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
+from yt_pipeline_prod.fake.sorted_tables import ordered_job_outputs, strong_key, unsorted_rows
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
 if TYPE_CHECKING:
@@ -94,6 +96,10 @@ class OperationRunner:
         self.out_tx: str | None = None
         #: the columns each output table's strict schema holds (None: any), by table index
         self.output_columns: list[set[str] | None] = []
+        #: the key of each output table of strong sorted schema (None: any order), by index
+        self.output_keys: list[list[str] | None] = []
+        #: what each job wrote to each output table, in job order, by table index
+        self.job_outputs: dict[int, list[list[dict[str, Any]]]] = {}
 
     def run(self) -> None:
         op = self.op
@@ -113,6 +119,12 @@ class OperationRunner:
         except YtFakeError as failure:
             error = {"code": 1, "message": "Operation has failed to prepare",
                      "attributes": {}, "inner_errors": [failure.to_dict()]}
+        except HeavyKey as failure:
+            # the sort's writer refuses the row: EErrorCode::RowWeightLimitExceeded
+            error = {"code": 1, "message": "Operation has failed", "attributes": {},
+                     "inner_errors": [{"code": ROW_WEIGHT_LIMIT_EXCEEDED,
+                                       "message": str(failure), "attributes": {},
+                                       "inner_errors": []}]}
         except IncomparableKey as failure:
             # a sort comparing a list or a map in a key column: its jobs fail with
             # EErrorCode::IncomparableType (yt/yt/client/table_client/public.h)
@@ -176,10 +188,15 @@ class OperationRunner:
                 node = self.cypress.get_node(path, self.out_tx)
                 if node.type != "table":
                     raise YtFakeError(f"{path} is a {node.type}, not a table")
+                # an append takes a shared lock, but an exclusive one on a table of strong
+                # sorted schema (sorted_tables.py)
+                key = strong_key(node)
                 self.cypress.take_lock(path, self.out_tx,
-                                       "shared" if attributes.get("append") else "exclusive")
+                                       "shared" if attributes.get("append") and not key
+                                       else "exclusive")
                 found.append((path, attributes))
                 self.output_columns.append(strict_columns(node))
+                self.output_keys.append(key)
         return found
 
     def _end_output_transaction(self) -> None:
@@ -196,7 +213,17 @@ class OperationRunner:
         tables = self.tables
         if kind == "sort":
             rows = [row for table in tables for row in table.rows]
-            return {0: sort_rows(rows, [str(c) for c in spec.get("sort_by") or []])}
+            # into a table of strict schema, the sort keeps that schema (sorted) and its
+            # writer refuses what the schema does not take, as every writer does (the sort
+            # controller's PrepareOutputTables: ToSorted, then
+            # ValidateOutputSchemaCompatibility, in sort_controller.cpp)
+            refused = schema_violation(self.output_columns[0], rows)
+            if refused:
+                raise OperationError(refused)
+            sort_by = [str(c) for c in spec.get("sort_by") or []]
+            for row in rows:  # the sorted writer's key weight limit (HeavyKey)
+                check_key_weight(row, sort_by)
+            return {0: sort_rows(rows, sort_by)}
         outputs = len(_paths(spec.get("output_table_paths")))
         items = items_of(tables)
         if kind == "reduce":
@@ -273,11 +300,18 @@ class OperationRunner:
                 # and a refused row fails the job (yql_tables.schema_violation)
                 for index, rows in result.outputs.items():
                     refused = schema_violation(self.output_columns[index], rows)
+                    # and a table of strong sorted schema takes rows in its key order only
+                    key = self.output_keys[index] if index < len(self.output_keys) else None
+                    refused = refused or (unsorted_rows(rows, key) if key else None)
+                    refused = refused or too_heavy(rows)
                     if refused:
                         result.error = refused
                         break
             self.op.jobs.append(result)
             if not result.failed:
+                if not intermediate:
+                    for index, rows in result.outputs.items():
+                        self.job_outputs.setdefault(index, []).append(rows)
                 return result.outputs
             failed = sum(1 for job in self.op.jobs if job.failed)
             if failed >= self.max_failed:
@@ -294,11 +328,21 @@ class OperationRunner:
             sort_by = [str(c) for c in self.op.spec.get("sort_by") or []]
             for index, (path, attributes) in enumerate(outputs):
                 append = bool(attributes.get("append"))
-                write_rows(cypress, path, produced.get(index, []), append, out_tx)
+                rows = produced.get(index, [])
+                key = self.output_keys[index] if self.op.type != "sort" else None
+                if key:
+                    try:
+                        rows = ordered_job_outputs(cypress.get_node(path, out_tx), path,
+                                                   self.job_outputs.get(index, []), append)
+                    except ValueError as refused:
+                        raise OperationError(str(refused)) from None
+                write_rows(cypress, path, rows, append, out_tx, lock="exclusive" if key else None)
                 if self.op.type == "sort":
                     sorted_by: Any = sort_by
                 elif attributes.get("sorted_by"):
                     sorted_by = [str(c) for c in attributes["sorted_by"]]
+                elif key:
+                    sorted_by = key  # a strong sorted schema stays (sorted_tables.py)
                 else:
                     sorted_by = REMOVED
                 set_attribute(cypress, path, "sorted_by", sorted_by, out_tx, locked=True)

@@ -73,7 +73,8 @@ def check_user_job(job: dict[str, Any]) -> None:
     within bounds; tmpfs volumes inside the sandbox (relative, no `..`), together no larger
     than memory_limit (tmpfs_path alone takes memory_limit as its size), and tmpfs_path and
     tmpfs_size not given with tmpfs_volumes."""
-    memory = int(job.get("memory_limit") or DEFAULT_MEMORY_LIMIT)
+    given = job.get("memory_limit")
+    memory = DEFAULT_MEMORY_LIMIT if given is None else int(given)
     if not 0 < memory <= MAX_MEMORY_LIMIT:
         raise YtFakeError(f"Error parsing operation spec: memory_limit {memory} is out of "
                           f"range (0, {MAX_MEMORY_LIMIT}]")
@@ -127,18 +128,28 @@ def _brief_progress(op: FakeOperation, failed: int) -> dict[str, Any]:
                      "aborted": 0}}
 
 
+def _instant(seconds: float) -> str:
+    """A time as YT writes an instant, with microseconds ("2024-01-02T03:04:05.678901Z"):
+    ytsaurus-client's own wait for an operation parses its start_time with
+    YT_DATETIME_FORMAT_STRING, `%Y-%m-%dT%H:%M:%S.%fZ` (PrintOperationInfo in
+    yt/wrapper/operation_commands.py, date_string_to_datetime in yt/common.py)."""
+    whole = int(seconds)
+    micros = int((seconds - whole) * 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros:06d}Z"
+
+
 def _describe(op: FakeOperation) -> dict[str, Any]:
     failed = sum(1 for job in op.jobs if job.failed)
     spec = {k: v for k, v in (plain(op.spec) or {}).items() if k != "secure_vault"}
     info: dict[str, Any] = {
         "id": op.id, "type": op.type, "operation_type": op.type, "state": op.state,
         "authenticated_user": "root", "spec": spec,
-        "start_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.started)),
+        "start_time": _instant(op.started),
         "brief_progress": _brief_progress(op, failed),
         "result": {"error": op.error} if op.error else {},
     }
     if op.finished:
-        info["finish_time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(op.finished))
+        info["finish_time"] = _instant(op.finished)
     return info
 
 

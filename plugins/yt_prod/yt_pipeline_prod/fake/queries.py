@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.column_types import widen_rows
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
+from yt_pipeline_prod.fake.job_plans import sort_rows
 from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
+from yt_pipeline_prod.fake.sorted_tables import strong_key
 from yt_pipeline_prod.fake.tables import require_json
 from yt_pipeline_prod.fake.yql_tables import (
     check_append,
@@ -221,7 +223,15 @@ class QueryRunner:
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
                 doubles = check_append(existing, path, described)
-                write_rows(cypress, path, widen_rows(rows, doubles), True, None)
+                rows = widen_rows(rows, doubles)
+                key = strong_key(existing)
+                if key:
+                    # "For a sorted table, YQL tries to preserve sorting by starting a
+                    # sorted merge" (YQL docs, INSERT INTO): the table stays sorted
+                    write_rows(cypress, path, sort_rows(list(existing.rows) + rows, key),
+                               False, None)
+                    return
+                write_rows(cypress, path, rows, True, None)
                 return
             if existing is None:
                 cypress.ensure_parents(path, None, recursive=True)

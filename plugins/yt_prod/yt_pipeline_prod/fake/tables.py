@@ -13,6 +13,13 @@ from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
+from yt_pipeline_prod.fake.sorted_tables import (
+    SORT_ORDER_VIOLATION,
+    sorted_concatenation,
+    strong_key,
+    write_refusal,
+)
 from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, schema_violation, strict_columns
 
 if TYPE_CHECKING:
@@ -58,15 +65,23 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         refused = schema_violation(strict_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
-        write_rows(cypress, path, rows, append, tx)
-        # A write without `sorted_by` leaves the table unsorted, an append included: on a
-        # table of weak schema (what the fake models) GetTableUploadOptions in yt/yt/ytlib/
-        # table_client/helpers.cpp resets the key columns for both ("Old behaviour - reset
-        # key columns if there were any").
+        refused = too_heavy(rows)
+        if refused:
+            raise YtFakeError(refused, code=ROW_WEIGHT_LIMIT_EXCEEDED, path=path)
+        # a table of strong sorted schema stays sorted: the rows must keep its order, and
+        # an append locks it exclusively (sorted_tables.py)
+        key = strong_key(node)
+        refused = write_refusal(node, path, rows, append)
+        if refused:
+            raise YtFakeError(refused, code=SORT_ORDER_VIOLATION, path=path)
+        write_rows(cypress, path, rows, append, tx, lock="exclusive" if key else None)
+        # A write without `sorted_by` leaves a table of weak schema unsorted, an append
+        # included: GetTableUploadOptions in yt/yt/ytlib/table_client/helpers.cpp resets
+        # the key columns for both ("Old behaviour - reset key columns if there were any").
         if attributes.get("sorted_by"):
             set_attribute(cypress, path, "sorted_by",
                           [str(c) for c in attributes["sorted_by"]], tx, locked=True)
-        else:
+        elif key is None:
             set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
 
@@ -118,19 +133,21 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
     exist (ytsaurus-client's `concatenate` creates it first): appended under
     `<append=%true>` (a shared lock), else replacing its rows (an exclusive one). The
     destination keeps its own schema and loses its sort order (the "concatenate" command
-    of the Cypress commands page of the YTsaurus docs)."""
+    of the Cypress commands page of the YTsaurus docs), unless that schema is strong and
+    sorted: then the sources must be sorted by its key (sorted_tables.py)."""
     tx = transaction_of(request)
     text, attributes = path_attributes(request.param("destination_path"))
     cypress = state.cypress
     with cypress.lock:
-        rows: list[dict[str, Any]] = []
+        sources = []
         for source in request.param("source_paths") or []:
             source_text, _ = path_attributes(source)
             path = cypress.resolve(split_path(source_text)[0], tx)
             node = cypress.get_node(path, tx)
             if node.type != "table":
                 raise YtFakeError(f"{path} is a {node.type}, not a table")
-            rows.extend(node.rows)
+            sources.append((path, node))
+        rows = [row for _, node in sources for row in node.rows]
         path = cypress.resolve(split_path(text)[0], tx)
         node = cypress.get_node(path, tx)
         if node.type != "table":
@@ -140,8 +157,12 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
         refused = schema_violation(strict_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
-        write_rows(cypress, path, rows, bool(attributes.get("append")), tx)
-        set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
+        append = bool(attributes.get("append"))
+        # into a table of strong sorted schema: a sorted concatenation (sorted_tables.py)
+        ordered = sorted_concatenation(node, sources, append)
+        write_rows(cypress, path, rows if ordered is None else ordered, append, tx)
+        if ordered is None:
+            set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
 
 HANDLERS = {
