@@ -66,17 +66,21 @@ def stage_graph(pipeline: BasePipeline, *, for_run: bool = False
     registry = pipeline.stage_registry
     names = list(chain or declared)
     for name in names:
-        _check_known(registry, name, source, key)
+        # a graph's node may come from another layer than the file (`--set stages.graph.x=[]`)
+        _check_known(registry, name, config.source_of(f"{key}.{name}") if declared and not chain
+                     else source, key)
     if chain:
         configs = _checked_configs(pipeline, names, for_run)
         io = {name: _io(cfg) for name, cfg in configs.items()}
         return chain_graph(list(chain), source, io), configs
     known = registry.has_stage
-    graph = build_graph(declared, None, is_known=known, source=source, key=key)
+    graph = build_graph(declared, None, is_known=known, source=source, key=key,
+                        source_of=config.source_of)
     configs = _checked_configs(pipeline, list(graph.names), for_run)
     io = {name: _io(cfg) for name, cfg in configs.items()}
     if any(ins or outs for ins, outs in io.values()):
-        graph = build_graph(declared, io, is_known=known, source=source, key=key)
+        graph = build_graph(declared, io, is_known=known, source=source, key=key,
+                            source_of=config.source_of)
     return graph, configs
 
 

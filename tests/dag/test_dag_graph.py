@@ -57,6 +57,24 @@ def test_unknown_dependency_names_the_stage_asking(dag, run_cli):
     assert "configs/config.yaml: stages.graph.b: stage b depends on unknown stage clean" in result.stderr
 
 
+def test_graph_errors_name_the_layer_that_set_the_node(dag, run_cli, monkeypatch):
+    """A `--set` or a variable that adds to the file's graph is what the error names."""
+    root = dag({"a": {}, "b": {}}, graph={"a": [], "b": ["a"]})
+    result = run_cli("run", root, "--set", "stages.graph.b=[clean]", "--dry-run")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --set stages.graph.b: stages.graph.b: stage b depends on unknown stage clean"]
+    result = run_cli("run", root, "--set", "stages.graph.zz=[]", "--dry-run")
+    assert result.stderr.startswith("error: --set stages.graph.zz: stages.graph: unknown stage zz")
+    result = run_cli("run", root, "--set", "stages.graph.a=[b]", "--dry-run")
+    assert ("error: --set stages.graph.a, configs/config.yaml: stages.graph: cycle: a -> b -> a"
+            in result.stderr)
+    monkeypatch.setenv("YTP_STAGES__GRAPH__A", "[a]")
+    result = run_cli("run", root, "--dry-run")
+    assert ("error: environment YTP_STAGES__GRAPH__A: stages.graph: cycle: a -> a"
+            in result.stderr)
+
+
 def test_dependencies_inferred_from_inputs_and_outputs(dag, run_cli):
     stages = {
         "load": {"outputs": ["//t/raw"], "copy": ["//t/seed", "//t/raw"]},
