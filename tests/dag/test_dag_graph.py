@@ -95,6 +95,51 @@ def test_dependencies_inferred_from_inputs_and_outputs(dag, run_cli):
 
 
 
+MAP_STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Double(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//op/in", ({"x": i} for i in range(6)))
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+READ_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Total(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        rows = list(yt.read_table("//op/doubled"))
+        yt.write_table("//op/total", [{"rows": len(rows), "sum": sum(r["x"] for r in rows)}])
+        return debug
+"""
+
+
+def test_a_stage_reading_an_operations_output_runs_after_it(make_pipeline, run_cli):
+    """The map's output table is a table its stage writes (as the cache and the report
+    count it): a stage declaring it as an input needs that stage, unlisted in the graph."""
+    root = make_pipeline({
+        "stages/double/stage.py": MAP_STAGE,
+        "stages/double/src/mapper.py": "import time\nfrom ytjobs import read_rows, write_rows\n"
+                                       "time.sleep(0.5)\n"
+                                       "write_rows({'x': r['x'] * 2} for r in read_rows())\n",
+        "stages/double/config.yaml": "client:\n  operations:\n    map:\n"
+                                     "      input_table: //op/in\n      output_table: //op/doubled\n",
+        "stages/total/stage.py": READ_STAGE,
+        "stages/total/config.yaml": "inputs: [//op/doubled]\noutputs: [//op/total]\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"graph": {"total": [], "double": []}}})
+    shown = run_cli("graph", root, "--format", "mermaid")
+    assert "  double -->|//op/doubled| total" in shown.stdout.splitlines()
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert run_cli("table", "head", "//op/total", "-C", root, "--format", "json").stdout \
+        == '{"rows": 6, "sum": 30}\n'
+
+
 def test_an_inferred_edge_names_every_table_it_carries(dag, run_cli):
     stages = {"load": {"outputs": ["//t/users", "//t/events"]},
               "join": {"inputs": ["//t/users", "//t/events", "//t/other"]}}
