@@ -4,9 +4,9 @@ Row counts come from the mode's own table client, so dev needs no cluster; prod 
 when credentials are there, and says why not otherwise (a report must not hang on a proxy
 it cannot reach, nor fail because of it). Logs are the run's own: the stderr of every job of
 the stage, which both backends keep in `.runs/logs/<run id>/<stage>.log` (so a prod run and
-an older dev run show theirs too); in dev also the output of vanilla tasks in
-`<dev_dir>/<stage>.log`. A record from before those files were kept falls back on the
-sandbox a failed dev operation left (its path is in the stage's error). Every text read here
+an older dev run show theirs too), vanilla tasks' output included. A dev record from before
+those files were kept falls back on the sandbox a failed operation left (its path is in the
+stage's error) and on `<dev_dir>/<stage>.log`, where vanilla tasks' output also goes. Every text read here
 is masked, the page masks again whatever it writes.
 """
 
@@ -116,14 +116,13 @@ def job_logs(folder: Path, dev_root: Path, stage: str, error: str, dev: bool,
     # the record's run id and the stage name make the path: only a file under the
     # pipeline's folder is read, whatever a hand-edited record holds
     if kept is not None and folder in kept.parents and kept.is_file():
-        found.append(kept)
+        found.append(kept)  # it holds what vanilla tasks print too
     elif dev:
         for match in _KEPT_SANDBOX.finditer(error or ""):
             sandbox = Path(match.group(1).strip()).resolve()
             # a record names the sandbox; only one inside the pipeline folder is read
             if folder in sandbox.parents and sandbox.is_dir():
                 found += sorted(sandbox.glob("*.stderr"))
-    if dev:  # vanilla tasks' stdout, which the run's job log does not hold
         found.append(dev_root / f"{_UNSAFE.sub('_', stage) or 'root'}.log")
     tails = []
     for path in dict.fromkeys(found):

@@ -52,8 +52,10 @@ def test_markup_in_names_and_errors_is_text_and_secrets_are_masked(two_runs):
     assert page.tags["img"] == 0 and page.tags["script"] == 1  # the page's own script only
     assert ODD_NAME in page.text
     assert "<script>alert('stderr')</script> upstream refused the batch" in page.text
-    # the job logs: the run's own (its failed job's stderr), and the vanilla tasks' output
-    assert f".runs/logs/{second}/publish.log" in page.text and ".dev/enrich.log" in page.text
+    # the job logs are the run's own: its failed job's stderr, the vanilla tasks' output
+    assert f".runs/logs/{second}/publish.log" in page.text
+    assert f".runs/logs/{second}/enrich.log" in page.text and "enriched 3 rows" in page.text
+    assert ".dev/enrich.log" not in page.text  # the same lines, of every run
     assert "late line with *** in clear" in page.text
     for form in forms(SECRET):
         assert form not in markup
