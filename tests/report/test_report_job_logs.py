@@ -1,5 +1,6 @@
-"""The job logs a report shows are the run's own (`.runs/logs/<run id>/<stage>.log`), in prod
-as in dev: not only the sandbox a failed dev operation keeps until the next success."""
+"""A report shows the run it names as it was: the job logs are the run's own
+(`.runs/logs/<run id>/<stage>.log`), in prod as in dev, not only the sandbox a failed dev
+operation keeps until the next success; the row counts are of the run's mode."""
 
 from __future__ import annotations
 
@@ -84,3 +85,27 @@ def test_an_older_dev_run_shows_its_failed_jobs_after_a_later_success(tmp_path):
     assert "run fixed" not in older
     newer = _page(root)
     assert "mapper saw 5 rows, run fixed" in newer and "run broken" not in newer
+
+
+def test_a_prod_run_named_with_run_counts_the_clusters_rows(tmp_path, fake_yt, monkeypatch):  # noqa: F811
+    """The configured mode is dev; `--run` names a prod run of the same folder."""
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    root = _pipeline(tmp_path / "both", "both")
+    config = root / "configs" / "config.yaml"
+    config.write_text(config.read_text().replace("mode: dev", "mode: dev\n  prod: "
+                                                 + json.dumps(TEST_PROD_OPTIONS)))
+    (root / "configs" / "secrets.env").write_text(f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    result = invoke_cli("run", root, "--set", "pipeline.mode=prod")
+    assert result.exit_code == 0, result.output
+    [prod_run] = _runs(root)
+    assert invoke_cli("run", root).exit_code == 0
+    (root / ".dev" / "logs" / "out.jsonl").unlink()  # dev's table is gone, prod's is there
+    out = root / "page.html"
+    assert invoke_cli("report", root, "--run", prod_run, "-o", out).exit_code == 0
+    page = read_page(out.read_text())
+    assert f"run {prod_run}" in page.text
+    assert page.tables == {"//logs/out": "5"}
+    assert invoke_cli("report", root, "-o", out).exit_code == 0  # the newest dev run
+    dev_page = read_page(out.read_text())
+    assert dev_page.tables == {"//logs/out": ""} and "does not exist" in dev_page.text
