@@ -127,7 +127,8 @@ def render_graph(dag: Any, fmt: str) -> str:
         lines.append(f"level {number}")
         for name in level:
             needs = ", ".join(dag.deps[name])
-            lines.append(f"  {name:<{width}}" + (f"  <- {needs}" if needs else ""))
+            # padded only to align the arrows: a line without one ends with the name
+            lines.append(f"  {name:<{width}}  <- {needs}" if needs else f"  {name}")
     return "\n".join(lines)
 
 

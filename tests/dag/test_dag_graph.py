@@ -159,6 +159,13 @@ def test_inferred_cycle_says_which_tables():
     )
 
 
+def test_graph_text_aligns_the_arrows_and_leaves_no_trailing_blanks(dag, run_cli):
+    root = dag({"load": {}, "clean_events": {}, "x": {}},
+               graph={"load": [], "clean_events": ["load"], "x": ["load"]})
+    assert run_cli("graph", root).stdout.splitlines() == [
+        "level 1", "  load", "level 2", "  clean_events  <- load", "  x             <- load"]
+
+
 def test_graph_command_formats(dag, run_cli):
     root = dag({n: {} for n in DIAMOND}, graph=DIAMOND)
     text = run_cli("graph", root)
