@@ -37,7 +37,7 @@ def report(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
 
     if config_file is None and not (pipeline_dir / "configs" / "config.yaml").is_file():
         # a function-step pipeline's folder: its runs are drawn from their records
-        click.echo(f"wrote {write_recorded_report(pipeline_dir, output, run_id)}")
+        click.echo(f"wrote {write_recorded_report(pipeline_dir.resolve(), output, run_id)}")
         return
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     if run_id:

@@ -165,7 +165,7 @@ Pipeline("etl").add_step(load).add_step(total).add_step(check).run()
 """
 
 
-def test_a_function_step_pipeline_has_its_page_from_the_run_record(tmp_path):
+def test_a_function_step_pipeline_has_its_page_from_the_run_record(tmp_path, monkeypatch):
     import subprocess
     import sys
 
@@ -181,3 +181,7 @@ def test_a_function_step_pipeline_has_its_page_from_the_run_record(tmp_path):
     assert read_page(report(tmp_path, "--run", run_id)).nodes == page.nodes
     bad = invoke_cli("report", tmp_path, "--run", "nope")
     assert bad.exit_code == 2 and "no run nope" in bad.output
+    # the default page is named by its whole path, as for a folder pipeline
+    monkeypatch.chdir(tmp_path)
+    default = invoke_cli("report", ".")
+    assert default.stdout == f"wrote {tmp_path.resolve() / '.runs' / f'report-{run_id}.html'}\n"
