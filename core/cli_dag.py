@@ -57,7 +57,8 @@ def _show_states(store: Any, names: list[str]) -> None:
 
 @click.command()
 @DIR_ARG
-@click.option("-n", "--limit", default=10, show_default=True, help="How many runs to list.")
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many runs to list.")
 def runs(pipeline_dir: Path, limit: int) -> None:
     """List the recent runs of a pipeline folder, newest first.
 
