@@ -298,6 +298,18 @@ def _report(error: BaseException, debug: bool) -> int:
     return 1
 
 
+def _click_error_line(exc: click.ClickException) -> str:
+    """A usage mistake as one line, like every other error (click prints a usage line, a
+    `Try ...` line and `Error: ...`): the command, click's message, and where the options
+    are listed."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        listed = "commands" if isinstance(ctx.command, click.Group) else "options"
+        return f"error: {ctx.command_path}: {message} ({ctx.command_path} --help lists the {listed})"
+    return f"error: {message}"
+
+
 def main(argv: list[str] | None = None, pipeline_class: type | None = None) -> None:
     """Run the command and exit with its code (SystemExit, which a caller may catch)."""
     code = invoke(argv, pipeline_class)
@@ -330,7 +342,7 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(_click_error_line(exc), err=True)
         if isinstance(exc, click.NoSuchOption) and exc.option_name in _group_options():
             click.echo(f"hint: {exc.option_name} is an option of yt-pipeline itself; give it "
                        f"before the command: yt-pipeline {exc.option_name} ...", err=True)

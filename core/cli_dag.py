@@ -57,7 +57,8 @@ def _show_states(store: Any, names: list[str]) -> None:
 
 @click.command()
 @DIR_ARG
-@click.option("-n", "--limit", default=10, show_default=True, help="How many runs to list.")
+@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many runs to list.")
 def runs(pipeline_dir: Path, limit: int) -> None:
     """List the recent runs of a pipeline folder, newest first.
 
@@ -127,7 +128,8 @@ def render_graph(dag: Any, fmt: str) -> str:
         lines.append(f"level {number}")
         for name in level:
             needs = ", ".join(dag.deps[name])
-            lines.append(f"  {name:<{width}}" + (f"  <- {needs}" if needs else ""))
+            # padded only to align the arrows: a line without one ends with the name
+            lines.append(f"  {name:<{width}}  <- {needs}" if needs else f"  {name}")
     return "\n".join(lines)
 
 

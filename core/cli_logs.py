@@ -13,7 +13,8 @@ from yt_pipeline.cli import CONFIG_OPT, DIR_ARG, SET_OPT, load_pipeline
 @click.argument("stage")
 @DIR_ARG
 @click.option("--run", "run_id", metavar="ID", help="This run (an id from `yt-pipeline runs`, or "
-              "its unique start; default: the latest one with job logs of the stage).")
+              "its unique start; default: the latest run of the configured mode with job logs of "
+              "the stage).")
 @click.option("-n", "--lines", default=50, show_default=True, type=click.IntRange(min=0),
               help="How many lines from the end (0: all).")
 @CONFIG_OPT
@@ -29,8 +30,7 @@ def logs(stage: str, pipeline_dir: Path, run_id: str | None, lines: int,
     """
     from yt_pipeline.errors import UsageError
     from yt_pipeline.graph import unknown_stage
-    from yt_pipeline.job_logs import LOGS_DIR, stage_log, tail
-    from yt_pipeline.journal import RUNS_DIR
+    from yt_pipeline.job_logs import stage_log, tail
 
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     folder = pipeline.pipeline_dir
@@ -38,13 +38,11 @@ def logs(stage: str, pipeline_dir: Path, run_id: str | None, lines: int,
     if stage not in names:
         raise unknown_stage(stage, names, "logs")
     if run_id is None:
-        root = folder / RUNS_DIR / LOGS_DIR
-        runs = sorted((p.name for p in root.iterdir() if (p / f"{stage}.log").is_file()),
-                      reverse=True) if root.is_dir() else []
-        if not runs:
-            raise UsageError(f"no job logs of stage {stage} in {folder} yet: its jobs' stderr "
-                             "is kept from the next run on (a stage without operations has none)")
-        run_id = runs[0]
+        run_id = _latest_run_with_log(folder, stage, pipeline.mode)
+        if run_id is None:
+            raise UsageError(f"no {pipeline.mode} run of {folder} kept job logs of stage {stage} "
+                             "yet: they are kept when the stage runs an operation (map, reduce, "
+                             "vanilla...); `--set pipeline.mode=...` looks at another mode's runs")
     elif not stage_log(folder, run_id, stage).is_file():
         # as `report --run`: a unique start of an id will do
         from yt_pipeline.report_data import find_record
@@ -56,3 +54,25 @@ def logs(stage: str, pipeline_dir: Path, run_id: str | None, lines: int,
     click.echo(f"# {path.relative_to(folder)}", err=True)
     for line in tail(path, lines):
         click.echo(line)
+
+
+def _latest_run_with_log(folder: Path, stage: str, mode: str) -> str | None:
+    """The newest run of `mode` (dev and prod runs share the folder's `.runs/`) that kept a
+    job log of `stage`."""
+    import json
+
+    from yt_pipeline.job_logs import LOGS_DIR
+    from yt_pipeline.journal import RUNS_DIR
+
+    root = folder / RUNS_DIR / LOGS_DIR
+    if not root.is_dir():
+        return None
+    for run_id in sorted((p.name for p in root.iterdir() if (p / f"{stage}.log").is_file()),
+                         reverse=True):
+        try:
+            record = json.loads((folder / RUNS_DIR / f"{run_id}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue  # no record says which mode it ran in
+        if isinstance(record, dict) and record.get("state", record.get("mode")) == mode:
+            return run_id
+    return None

@@ -30,14 +30,25 @@ def report(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
     counts and the end of its job logs.
 
     The page needs no network to open; secrets are shown as ***. Row counts come from
-    the mode's client: in prod only when YT_PROXY and YT_TOKEN are set.
+    the client of the run's mode (a --run of a prod run counts on the cluster, whatever the
+    configured mode): in prod only when YT_PROXY and YT_TOKEN are set.
     """
     from yt_pipeline.report_page import write_recorded_report, write_report
 
     if config_file is None and not (pipeline_dir / "configs" / "config.yaml").is_file():
         # a function-step pipeline's folder: its runs are drawn from their records
-        click.echo(f"wrote {write_recorded_report(pipeline_dir, output, run_id)}")
+        click.echo(f"wrote {write_recorded_report(pipeline_dir.resolve(), output, run_id)}")
         return
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
+    if run_id:
+        # a run of another mode than the configured one: its tables (their row counts) and
+        # its state file are that mode's, so the page is made in that mode
+        from yt_pipeline.report_data import find_record
+
+        mode = find_record(pipeline.pipeline_dir, pipeline.mode, run_id).get("mode")
+        if isinstance(mode, str) and mode and mode != pipeline.mode:
+            pipeline.close()
+            pipeline = load_pipeline(pipeline_dir, config_file,
+                                     (*overrides, f"pipeline.mode={mode}"))
     written = write_report(pipeline, output, run_id, count_rows=not no_rows)
     click.echo(f"wrote {written}")

@@ -132,9 +132,13 @@ class PipelineConfig:
         shown["secrets"] = {k: REDACTED for k in sorted(self.secrets)}
         if self.secrets_file is not None:  # settings a YTP_ line of secrets.env gave
             from_secrets = display_path(self.secrets_file, self.pipeline_dir) + " "
-            for dotted, source in self.sources.items():
-                if source.startswith(from_secrets):
+            hidden: list[str] = []
+            for dotted, source in sorted(self.sources.items()):
+                # a mapping it set is hidden whole, the keys it holds with it
+                if source.startswith(from_secrets) and not any(
+                        dotted.startswith(done + ".") for done in hidden):
                     _set_dotted(shown, dotted, REDACTED)
+                    hidden.append(dotted)
         return shown
 
 
@@ -243,8 +247,11 @@ def load_config(
         environ = os.environ if environ is None else environ
         for source, dotted, raw in [*_env_layers(secrets, secrets_shown, environ),
                                     *_set_layers(overrides)]:
-            _set_dotted(merged, dotted, parse_scalar(raw, source))
+            value = parse_scalar(raw, source)
+            _set_dotted(merged, dotted, value)
             sources[dotted] = source
+            if isinstance(value, Mapping):  # each key it holds came from this layer too
+                sources.update((key, source) for key in _flat_keys(value, dotted + "."))
 
         config = PipelineConfig(
             pipeline_dir=pipeline_dir,
@@ -382,7 +389,12 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
                 )
             child = node[part] = {}
         node = child
-    node[parts[-1]] = value
+    if isinstance(value, Mapping) and isinstance(node.get(parts[-1]), dict):
+        # a higher layer wins key by key: a mapping merges into the one below it (as the
+        # file's does into the defaults), so `--set stages.graph={x: [a]}` keeps the rest
+        _deep_merge(node[parts[-1]], value)
+    else:
+        node[parts[-1]] = value
 
 
 def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

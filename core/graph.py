@@ -121,10 +121,19 @@ def build_graph(
     source: str | None = None,
     key: str = "stages.graph",
     what: str = "stage",
+    source_of: Callable[[str], str] | None = None,
 ) -> StageGraph:
     """A checked graph from declared dependencies plus those inferred from `io`
     (`{name: (inputs, outputs)}`). A dependency that is not declared as a node is added when
-    `is_known` accepts it; otherwise the error names the node that asked for it."""
+    `is_known` accepts it; otherwise the error names the node that asked for it.
+
+    `source_of(dotted key)` says which layer set a node's dependencies (a `--set` or a
+    variable can add one to the file's graph), so an error names that layer, not `source`."""
+
+    def where(*names: str) -> str | None:
+        if source_of is None:
+            return source
+        return ", ".join(dict.fromkeys(source_of(f"{key}.{name}") for name in names)) or source
     deps: dict[str, list[str]] = {name: list(needed or ()) for name, needed in declared.items()}
     for name in list(deps):
         for dep in deps[name]:
@@ -134,7 +143,8 @@ def build_graph(
                 deps[dep] = []
                 continue
             raise GraphError(
-                f"{what} {name} depends on unknown {what} {dep}", file=source, key=f"{key}.{name}"
+                f"{what} {name} depends on unknown {what} {dep}", file=where(name),
+                key=f"{key}.{name}"
             )
     inferred = _infer_edges(io or {}, deps)
     for (user, producer) in inferred:
@@ -145,7 +155,8 @@ def build_graph(
         pairs = zip(cycle, cycle[1:], strict=False)
         links = [f"{a} reads {inferred[(a, b)]}" for a, b in pairs if (a, b) in inferred]
         note = f" (from inputs/outputs: {'; '.join(links)})" if links else ""
-        raise GraphError("cycle: " + " -> ".join(cycle) + note, file=source, key=key)
+        raise GraphError("cycle: " + " -> ".join(cycle) + note, file=where(*cycle[:-1]),
+                         key=key)
     return StageGraph({n: tuple(d) for n, d in deps.items()}, inferred, source)
 
 

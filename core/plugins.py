@@ -79,10 +79,31 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin!r}: {exc}") from None
+        raise PluginError(_unknown_hook_message(pm, exc.plugin)) from None
     global _report
     _report = report
     return pm
+
+
+def _unknown_hook_message(pm: pluggy.PluginManager, plugin: object) -> str:
+    """One line naming the plugin as `yt-pipeline plugins` and YTP_DISABLE_PLUGINS do (its
+    entry-point name), each hook it implements that no specification has, and the closest
+    real hook (pluggy's own message names the module's repr, twice)."""
+    import difflib
+
+    name = pm.get_name(plugin) or getattr(plugin, "__name__", type(plugin).__name__)
+    module = getattr(plugin, "__name__", None) or type(plugin).__module__
+    where = name if module in (None, name) else f"{name} ({module})"
+    known = hookspecs.all_hook_names()
+    unknown = sorted(caller.name for caller in pm.get_hookcallers(plugin) or []
+                     if caller.spec is None)
+    parts = []
+    for hook in unknown:
+        close = difflib.get_close_matches(hook, known, n=1, cutoff=0.6)
+        parts.append(f"{hook} (did you mean {close[0]}?)" if close else hook)
+    return (f"plugin {where}: unknown hook {', '.join(parts) or '?'}; rename it to one of the "
+            f"hooks of yt_pipeline.hookspecs, or run without the plugin: "
+            f"YTP_DISABLE_PLUGINS={name}")
 
 
 def trace_hook_calls(pm: pluggy.PluginManager) -> None:

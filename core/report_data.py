@@ -120,7 +120,8 @@ def gather(pipeline: Any, run_id: str | None = None, count_rows: bool = True) ->
     dev_root = folder / str(pipeline.config.get("pipeline.dev_dir") or ".dev")
     for facts in stages.values():
         facts.logs = job_logs(folder, dev_root, facts.name, facts.error,
-                              dev=record.get("mode") == "dev")
+                              dev=record.get("mode") == "dev",
+                              run_id=str(record.get("run_id") or ""))
     return RunFacts(
         pipeline=folder.name, run_id=str(record.get("run_id", "?")),
         mode=str(record.get("mode", pipeline.mode)), status=shown_status(record),

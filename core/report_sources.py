@@ -2,10 +2,12 @@
 
 Row counts come from the mode's own table client, so dev needs no cluster; prod counts only
 when credentials are there, and says why not otherwise (a report must not hang on a proxy
-it cannot reach, nor fail because of it). Logs are what dev leaves behind: the stderr of a
-failed operation's jobs in the sandbox it kept (its path is in the stage's error) and the
-output of vanilla tasks in `<dev_dir>/<stage>.log`. Every text read here is masked, the
-page masks again whatever it writes.
+it cannot reach, nor fail because of it). Logs are the run's own: the stderr of every job of
+the stage, which both backends keep in `.runs/logs/<run id>/<stage>.log` (so a prod run and
+an older dev run show theirs too), vanilla tasks' output included. A dev record from before
+those files were kept falls back on the sandbox a failed operation left (its path is in the
+stage's error) and on `<dev_dir>/<stage>.log`, where vanilla tasks' output also goes. Every text read here
+is masked, the page masks again whatever it writes.
 """
 
 from __future__ import annotations
@@ -103,19 +105,25 @@ def _one_line(exc: BaseException) -> str:
     return masked(text)
 
 
-def job_logs(folder: Path, dev_root: Path, stage: str, error: str, dev: bool) -> list[LogTail]:
-    """Tails of the job logs of a stage that exist now (dev keeps them; in prod a failed
-    job's stderr tail is already part of the stage's error)."""
-    if not dev:
-        return []
+def job_logs(folder: Path, dev_root: Path, stage: str, error: str, dev: bool,
+             run_id: str = "") -> list[LogTail]:
+    """Tails of the job logs of a stage in the run `run_id` that exist now."""
+    from yt_pipeline.job_logs import stage_log
+
     folder = folder.resolve()
     found: list[Path] = []
-    for match in _KEPT_SANDBOX.finditer(error or ""):
-        sandbox = Path(match.group(1).strip()).resolve()
-        # a record names the sandbox; only one inside the pipeline folder is read
-        if folder in sandbox.parents and sandbox.is_dir():
-            found += sorted(sandbox.glob("*.stderr"))
-    found.append(dev_root / f"{_UNSAFE.sub('_', stage) or 'root'}.log")
+    kept = stage_log(folder, run_id, stage).resolve() if run_id else None
+    # the record's run id and the stage name make the path: only a file under the
+    # pipeline's folder is read, whatever a hand-edited record holds
+    if kept is not None and folder in kept.parents and kept.is_file():
+        found.append(kept)  # it holds what vanilla tasks print too
+    elif dev:
+        for match in _KEPT_SANDBOX.finditer(error or ""):
+            sandbox = Path(match.group(1).strip()).resolve()
+            # a record names the sandbox; only one inside the pipeline folder is read
+            if folder in sandbox.parents and sandbox.is_dir():
+                found += sorted(sandbox.glob("*.stderr"))
+        found.append(dev_root / f"{_UNSAFE.sub('_', stage) or 'root'}.log")
     tails = []
     for path in dict.fromkeys(found):
         tail = read_tail(path)

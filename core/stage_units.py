@@ -66,17 +66,21 @@ def stage_graph(pipeline: BasePipeline, *, for_run: bool = False
     registry = pipeline.stage_registry
     names = list(chain or declared)
     for name in names:
-        _check_known(registry, name, source, key)
+        # a graph's node may come from another layer than the file (`--set stages.graph.x=[]`)
+        _check_known(registry, name, config.source_of(f"{key}.{name}") if declared and not chain
+                     else source, key)
     if chain:
         configs = _checked_configs(pipeline, names, for_run)
-        io = {name: _io(cfg) for name, cfg in configs.items()}
+        io = {name: _graph_io(cfg) for name, cfg in configs.items()}
         return chain_graph(list(chain), source, io), configs
     known = registry.has_stage
-    graph = build_graph(declared, None, is_known=known, source=source, key=key)
+    graph = build_graph(declared, None, is_known=known, source=source, key=key,
+                        source_of=config.source_of)
     configs = _checked_configs(pipeline, list(graph.names), for_run)
-    io = {name: _io(cfg) for name, cfg in configs.items()}
+    io = {name: _graph_io(cfg) for name, cfg in configs.items()}
     if any(ins or outs for ins, outs in io.values()):
-        graph = build_graph(declared, io, is_known=known, source=source, key=key)
+        graph = build_graph(declared, io, is_known=known, source=source, key=key,
+                            source_of=config.source_of)
     return graph, configs
 
 
@@ -150,6 +154,14 @@ def stage_target(pipeline: BasePipeline) -> RunTarget:
         resume_command=resume_command(pipeline),
         code_files=code_files,
     )
+
+
+def _graph_io(cfg: ConfigNode) -> tuple[list[str], list[str]]:
+    """What links stages in the graph: the tables a stage declares it reads, and every table
+    it is known to write, its operations' output tables among them (as for the cache and the
+    report), so a stage reading a map's output runs after that map without being listed."""
+    inputs, outputs = _io(cfg)
+    return inputs, list(dict.fromkeys([*outputs, *operation_outputs(cfg)]))
 
 
 def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,

@@ -57,6 +57,24 @@ def test_unknown_dependency_names_the_stage_asking(dag, run_cli):
     assert "configs/config.yaml: stages.graph.b: stage b depends on unknown stage clean" in result.stderr
 
 
+def test_graph_errors_name_the_layer_that_set_the_node(dag, run_cli, monkeypatch):
+    """A `--set` or a variable that adds to the file's graph is what the error names."""
+    root = dag({"a": {}, "b": {}}, graph={"a": [], "b": ["a"]})
+    result = run_cli("run", root, "--set", "stages.graph.b=[clean]", "--dry-run")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --set stages.graph.b: stages.graph.b: stage b depends on unknown stage clean"]
+    result = run_cli("run", root, "--set", "stages.graph.zz=[]", "--dry-run")
+    assert result.stderr.startswith("error: --set stages.graph.zz: stages.graph: unknown stage zz")
+    result = run_cli("run", root, "--set", "stages.graph.a=[b]", "--dry-run")
+    assert ("error: --set stages.graph.a, configs/config.yaml: stages.graph: cycle: a -> b -> a"
+            in result.stderr)
+    monkeypatch.setenv("YTP_STAGES__GRAPH__A", "[a]")
+    result = run_cli("run", root, "--dry-run")
+    assert ("error: environment YTP_STAGES__GRAPH__A: stages.graph: cycle: a -> a"
+            in result.stderr)
+
+
 def test_dependencies_inferred_from_inputs_and_outputs(dag, run_cli):
     stages = {
         "load": {"outputs": ["//t/raw"], "copy": ["//t/seed", "//t/raw"]},
@@ -77,6 +95,51 @@ def test_dependencies_inferred_from_inputs_and_outputs(dag, run_cli):
 
 
 
+MAP_STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Double(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//op/in", ({"x": i} for i in range(6)))
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+READ_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Total(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        rows = list(yt.read_table("//op/doubled"))
+        yt.write_table("//op/total", [{"rows": len(rows), "sum": sum(r["x"] for r in rows)}])
+        return debug
+"""
+
+
+def test_a_stage_reading_an_operations_output_runs_after_it(make_pipeline, run_cli):
+    """The map's output table is a table its stage writes (as the cache and the report
+    count it): a stage declaring it as an input needs that stage, unlisted in the graph."""
+    root = make_pipeline({
+        "stages/double/stage.py": MAP_STAGE,
+        "stages/double/src/mapper.py": "import time\nfrom ytjobs import read_rows, write_rows\n"
+                                       "time.sleep(0.5)\n"
+                                       "write_rows({'x': r['x'] * 2} for r in read_rows())\n",
+        "stages/double/config.yaml": "client:\n  operations:\n    map:\n"
+                                     "      input_table: //op/in\n      output_table: //op/doubled\n",
+        "stages/total/stage.py": READ_STAGE,
+        "stages/total/config.yaml": "inputs: [//op/doubled]\noutputs: [//op/total]\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"graph": {"total": [], "double": []}}})
+    shown = run_cli("graph", root, "--format", "mermaid")
+    assert "  double -->|//op/doubled| total" in shown.stdout.splitlines()
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    assert run_cli("table", "head", "//op/total", "-C", root, "--format", "json").stdout \
+        == '{"rows": 6, "sum": 30}\n'
+
+
 def test_an_inferred_edge_names_every_table_it_carries(dag, run_cli):
     stages = {"load": {"outputs": ["//t/users", "//t/events"]},
               "join": {"inputs": ["//t/users", "//t/events", "//t/other"]}}
@@ -94,6 +157,13 @@ def test_inferred_cycle_says_which_tables():
         "configs/config.yaml: stages.graph: cycle: a -> b -> a "
         "(from inputs/outputs: a reads //x; b reads //y)"
     )
+
+
+def test_graph_text_aligns_the_arrows_and_leaves_no_trailing_blanks(dag, run_cli):
+    root = dag({"load": {}, "clean_events": {}, "x": {}},
+               graph={"load": [], "clean_events": ["load"], "x": ["load"]})
+    assert run_cli("graph", root).stdout.splitlines() == [
+        "level 1", "  load", "level 2", "  clean_events  <- load", "  x             <- load"]
 
 
 def test_graph_command_formats(dag, run_cli):

@@ -110,6 +110,12 @@ def test_run_record_contents(dag, run_cli):
     line = listed.stdout.splitlines()[0]
     assert line.startswith(failure.result.run_id) and "FAILED" in line
     assert "failed=1 success=1" in line and "error: b: stage b failed" in line
+    # a limit under 1 would list nothing and say there are no runs
+    for bad in ("0", "-1"):
+        refused = run_cli("runs", root, "-n", bad)
+        assert refused.exit_code == 2 and "No runs" not in refused.output
+        assert f"Invalid value for '-n' / '--limit': {bad} is not in the range x>=1" \
+            in refused.stderr
 
 
 def test_status_command(dag, run_cli):

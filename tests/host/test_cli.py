@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from yt_pipeline import __version__
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,6 +89,22 @@ def test_bad_usage_exit_2(run_cli):
     result = run_cli("run", "--workers", "0")
     assert result.exit_code == 2
     assert "Invalid value for '--workers'" in result.stderr
+
+
+@pytest.mark.parametrize("args, line", [
+    (["run", "--nope"], "error: yt-pipeline run: No such option '--nope'. (Did you mean one of: "
+                        "'--force', '--to'?) (yt-pipeline run --help lists the options)"),
+    (["rnu"], "error: yt-pipeline: No such command 'rnu'. Did you mean 'run'? "
+              "(yt-pipeline --help lists the commands)"),
+    (["table", "head"], "error: yt-pipeline table head: Missing argument 'PATH'. "
+                        "(yt-pipeline table head --help lists the options)"),
+])
+def test_a_usage_mistake_is_one_error_line_as_every_other_error(run_cli, args, line):
+    """Not click's usage line, `Try ...` line and `Error: ...` (troubleshooting.md: every
+    error is one line starting with `error:`)."""
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [line]
 
 
 def test_an_option_of_the_command_itself_given_after_a_subcommand_gets_a_hint(

@@ -39,6 +39,31 @@ def test_layers_file_secrets_env_set(tmp_path):
     assert "tok-123456" not in repr(cfg.redacted())
 
 
+def test_a_mapping_from_a_higher_layer_merges_key_by_key(tmp_path):
+    """configuration.md: "a higher layer wins key by key (mappings are merged, lists and
+    scalars replaced)" - also for a mapping given whole by a variable or --set."""
+    write(tmp_path / "configs/config.yaml",
+          "pipeline:\n  mode: dev\n  workers: 3\nstages:\n  graph:\n    a: []\n    b: [a]\n")
+    cfg = load_config(tmp_path, overrides=["stages.graph={b: [], c: [b]}"],
+                      environ={"YTP_PIPELINE": "{workers: 2}"}, modes={"dev"})
+    assert cfg.get("stages.graph") == {"a": [], "b": [], "c": ["b"]}
+    assert cfg.get("pipeline.mode") == "dev" and cfg.get("pipeline.workers") == 2
+    assert cfg.source_of("stages.graph.a") == "configs/config.yaml"
+    assert cfg.source_of("stages.graph.b") == "--set stages.graph"
+    assert cfg.source_of("stages.graph.c") == "--set stages.graph"
+    assert cfg.source_of("pipeline.workers") == "environment YTP_PIPELINE"
+
+
+def test_a_mapping_from_secrets_env_is_hidden_whole(tmp_path):
+    write(tmp_path / "configs/config.yaml", "extra:\n  keep: 1\n")
+    write(tmp_path / "configs/secrets.env",
+          "YTP_EXTRA__API='{token: abcdef-secret, user: bob-the-user}'\n")
+    cfg = load_config(tmp_path, environ={})
+    assert cfg.get("extra.api.token") == "abcdef-secret"
+    assert cfg.redacted()["extra"] == {"keep": 1, "api": "***"}
+    assert cfg.source_of("extra.api.user") == "configs/secrets.env YTP_EXTRA__API"
+
+
 def test_explicit_config_file(tmp_path):
     other = write(tmp_path / "other.yaml", "pipeline:\n  mode: prod\n")
     cfg = load_config(tmp_path, other, environ={})

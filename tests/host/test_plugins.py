@@ -120,6 +120,22 @@ def test_misspelt_hook_fails_loudly(register_plugin):
         register_plugin(Typo(), name="typo")
 
 
+def test_a_misspelt_hook_of_an_installed_plugin_is_one_line_naming_it(fake_site, monkeypatch):
+    """Named by its entry point, as `yt-pipeline plugins` and YTP_DISABLE_PLUGINS name it,
+    with the hook it resembles (pluggy's message repeats the module's repr)."""
+    fake_site("typo-plugin", "[yt_pipeline]\ntypo = typo_plugin_mod\n",
+              {"typo_plugin_mod": "from yt_pipeline import hookimpl\n\n"
+                                  "@hookimpl\ndef ytp_after_stages(run):\n    pass\n"})
+    with pytest.raises(PluginError) as caught:
+        create_plugin_manager()
+    assert str(caught.value) == (
+        "plugin typo (typo_plugin_mod): unknown hook ytp_after_stages (did you mean "
+        "ytp_after_stage?); rename it to one of the hooks of yt_pipeline.hookspecs, or run "
+        "without the plugin: YTP_DISABLE_PLUGINS=typo")
+    monkeypatch.setenv("YTP_DISABLE_PLUGINS", "typo")
+    assert create_plugin_manager().get_plugin("typo") is None
+
+
 class Spy:
     """Records every hook call with its arguments."""
 

@@ -119,3 +119,28 @@ def test_a_failed_job_has_one_number_in_the_error_the_operation_log_and_the_job_
     assert set(headers) <= {f"=== map (map) map job {n} of 3 ===" for n in (1, 2, 3)}
     assert log_file.read_text().split("=== map (map) map job 2 of 3 ===\n")[1].startswith(
         "the second job fails")
+
+
+def test_logs_shows_the_newest_run_of_the_configured_mode(tmp_path, run_cli, fake_yt):
+    """Dev and prod runs share `.runs/`: a dev user is not shown a newer prod run's jobs."""
+    fake_yt.put_table("//tmp/logs/in", [{"i": 1}, {"i": 2}, {"i": 3}, {"i": 4}])
+    root = _pipeline(tmp_path / "p", "prod", fake_yt.url)
+    write_pipeline(root, {".dev/tmp/logs/in.jsonl": '{"i": 1}\n{"i": 2}\n'})
+    assert run_cli("run", str(root), "--set", "pipeline.mode=dev").exit_code == 0
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    dev = run_cli("logs", "talk", str(root), "--set", "pipeline.mode=dev")
+    assert dev.exit_code == 0, dev.output
+    assert "dropped 1 rows" in dev.stdout and "dropped 3 rows" not in dev.stdout
+    prod = run_cli("logs", "talk", str(root))
+    assert "dropped 3 rows" in prod.stdout and "dropped 1 rows" not in prod.stdout
+
+
+def test_logs_of_a_stage_without_jobs_says_why_in_one_line(tmp_path, run_cli):
+    root = _pipeline(tmp_path / "p", "dev")
+    result = run_cli("logs", "talk", str(root))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: no dev run of {root} kept job logs of stage talk yet: they are kept when the "
+        "stage runs an operation (map, reduce, vanilla...); `--set pipeline.mode=...` looks at "
+        "another mode's runs"]

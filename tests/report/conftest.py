@@ -26,6 +26,6 @@ def two_runs(tmp_path_factory) -> tuple[Path, list[str]]:
     assert second["stages"]["clean_users"]["outcome"] == "CACHED"
     # A job log written before its secret was known to be one holds it in clear: the
     # report masks what it shows by itself.
-    with (root / ".dev" / "enrich.log").open("a") as log:
+    with (root / ".runs" / "logs" / runs[1] / "enrich.log").open("a") as log:
         log.write(f"late line with {SECRET} in clear\n")
     return root, runs

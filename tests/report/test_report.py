@@ -46,13 +46,16 @@ def test_default_is_the_newest_run_and_run_picks_another(two_runs):
 
 
 def test_markup_in_names_and_errors_is_text_and_secrets_are_masked(two_runs):
-    root, _ = two_runs
+    root, (_, second) = two_runs
     markup = report(root)
     page = read_page(markup)
     assert page.tags["img"] == 0 and page.tags["script"] == 1  # the page's own script only
     assert ODD_NAME in page.text
     assert "<script>alert('stderr')</script> upstream refused the batch" in page.text
-    assert "map0.stderr" in page.text and ".dev/enrich.log" in page.text  # the job logs
+    # the job logs are the run's own: its failed job's stderr, the vanilla tasks' output
+    assert f".runs/logs/{second}/publish.log" in page.text
+    assert f".runs/logs/{second}/enrich.log" in page.text and "enriched 3 rows" in page.text
+    assert ".dev/enrich.log" not in page.text  # the same lines, of every run
     assert "late line with *** in clear" in page.text
     for form in forms(SECRET):
         assert form not in markup
@@ -95,7 +98,7 @@ def test_prod_without_credentials_says_counts_are_not_available(two_runs, tmp_pa
     assert f"run {record['run_id']}" in page.text and page.nodes == SECOND_RUN
     assert "row counts not available: no YT_PROXY and no YT_TOKEN" in page.text
     assert set(page.tables.values()) == {""}
-    assert "map0.stderr" not in page.text  # prod keeps no local job logs
+    assert "publish.log" not in page.text  # that run kept no job logs
 
 
 def test_a_stage_gone_from_the_graph_and_a_run_still_going(two_runs, tmp_path):
@@ -162,7 +165,7 @@ Pipeline("etl").add_step(load).add_step(total).add_step(check).run()
 """
 
 
-def test_a_function_step_pipeline_has_its_page_from_the_run_record(tmp_path):
+def test_a_function_step_pipeline_has_its_page_from_the_run_record(tmp_path, monkeypatch):
     import subprocess
     import sys
 
@@ -178,3 +181,7 @@ def test_a_function_step_pipeline_has_its_page_from_the_run_record(tmp_path):
     assert read_page(report(tmp_path, "--run", run_id)).nodes == page.nodes
     bad = invoke_cli("report", tmp_path, "--run", "nope")
     assert bad.exit_code == 2 and "no run nope" in bad.output
+    # the default page is named by its whole path, as for a folder pipeline
+    monkeypatch.chdir(tmp_path)
+    default = invoke_cli("report", ".")
+    assert default.stdout == f"wrote {tmp_path.resolve() / '.runs' / f'report-{run_id}.html'}\n"
