@@ -147,7 +147,10 @@ def table_head(path: str, count: int, fmt: str, pipeline_dir: Path, config_file:
     """The first rows of the table PATH."""
     client = _client(pipeline_dir, config_file, overrides)
     with _table_named(client, path):
-        show_rows(islice(iter(client.read_table(path)), count), fmt, f"{path} (first {count})")
+        rows = list(islice(iter(client.read_table(path)), count))
+    # a table of fewer rows than asked for is shown whole, and said to be
+    shown = f"first {count}" if len(rows) == count else f"all {len(rows)} rows"
+    show_rows(rows, fmt, f"{path} ({shown})")
 
 
 @table.command("count")

@@ -48,6 +48,10 @@ def test_ls_count_head_schema(folder, run_cli):
     assert "┃ id ┃ name ┃ tags ┃" in view and "│ 2  │ n2   │ [2]  │" in view
     # the title is a line of its own, whole, however narrow the table
     assert view.splitlines()[0] == "//t/demo/users (first 3)"
+    # asked for more rows than the table has: it is shown whole, and said to be
+    whole = table("head", "//t/demo/users", "--format", "table")
+    assert whole.splitlines()[0] == "//t/demo/users (all 6 rows)"
+    assert "│ 9  │      │      │ null  │" in whole  # the last row
 
 
 @pytest.mark.parametrize("command", ["count", "head", "schema"])
