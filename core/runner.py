@@ -169,6 +169,7 @@ class Runner:
         notes = {}
         outputs = {n: kept_debug(state.memory.get(n)) for n in target.graph.names}
         client = None
+        hits = 0
         for name in plan.order:
             if name not in plan.to_run:
                 continue
@@ -199,10 +200,12 @@ class Runner:
                         f"would come from the cache, {decision.reason}" if decision.hit
                         else f"cache {decision.describe()}"
                     )
+                    hits += decision.hit
             notes[name] = "; ".join(parts)
+        cached = f" ({hits} would come from the cache)" if hits else ""
         header = (
             f"plan for {target.pipeline_dir} ({state.path.name}): {len(plan.to_run)} of "
-            f"{len(plan.order)} stages to run, {self.workers} worker(s)"
+            f"{len(plan.order)} stages to run{cached}, {self.workers} worker(s)"
         )
         result = PipelineResult(run_id=run_id, success=True, duration_seconds=0.0)
         result.plan = describe_plan(plan, target.graph, notes, header)

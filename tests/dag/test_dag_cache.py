@@ -180,3 +180,14 @@ def test_a_chain_link_by_a_declared_table_still_passes_new_content_on(dag, caplo
     assert statuses(result) == {"double": "SUCCESS", "again": "SUCCESS"}
     assert "[again] cache miss: input //mid/doubled changed" in caplog.text
     assert list(client.read_table("//out/final")) == [{"x": 20}]
+
+
+def test_a_dry_run_counts_the_stages_that_would_come_from_the_cache(dag, run_cli):
+    root = cached_pipeline(dag)
+    result = run_cli("run", root, "--dry-run")
+    assert result.exit_code == 0, result.output
+    [header] = [line for line in result.stdout.splitlines() if line.startswith("plan for ")]
+    # again waits for double, which the plan runs: its cache is decided only then
+    assert header.endswith("2 of 2 stages to run (1 would come from the cache), 4 worker(s)")
+    assert "would come from the cache" in result.stdout.split(header)[1]
+    assert started(root) == ["double", "again"]  # a dry run runs nothing
