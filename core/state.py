@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import ConfigError
@@ -167,15 +167,34 @@ class StateStore:
             self.memory[record.stage] = record.entry
 
     def _read_memory(self) -> dict[str, dict[str, Any]]:
+        """The entries file. One that does not read (cut short by a copy or a machine crash,
+        edited by hand) is refused, not taken for empty: --resume would hand the dependents
+        of the stages that succeeded an empty debug (a step's inputs missing, so it is
+        skipped and the run "succeeds" without it), and the next write would make the loss
+        for good."""
         try:
-            data = json.loads(self.memory_path.read_text(encoding="utf-8"))
+            text = self.memory_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):
-            return {}  # a damaged memory only costs cache hits, never a wrong result
+        except (OSError, UnicodeDecodeError) as exc:
+            self._memory_refused(f"it cannot be read ({exc})")
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            self._memory_refused(f"it is not whole JSON ({exc})")
         if not isinstance(data, dict):
-            return {}
-        return {k: v for k, v in data.items() if isinstance(v, dict)}
+            self._memory_refused(f"it holds a {type(data).__name__}, not an object of stages")
+        for name, entry in data.items():
+            if not isinstance(entry, dict):
+                self._memory_refused(f"the entry of stage {name!r} is not an object")
+        return data
+
+    def _memory_refused(self, why: str) -> NoReturn:
+        raise ConfigError(
+            f"{why}: the file keeps what each stage that succeeded handed on to the stages after "
+            "it; put back the file, or delete it together with "
+            f"{self.path.name} to run every stage again (stages that append would append "
+            "again)", file=Path(RUNS_DIR) / self.memory_path.name)
 
     @staticmethod
     def _line(name: str, status: str | None) -> str:
