@@ -91,3 +91,58 @@ def test_an_entry_that_is_not_an_object_is_refused_naming_the_stage(tmp_path, ru
     assert result.exit_code == 2
     [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert error.startswith("error: .runs/stages.dev.json: the entry of stage 'a' is not an object: ")
+
+
+APPEND_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Stage(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        rows = [{"by": self.name, "n": n} for n in range(3)]
+        yt.write_table("//k/log", rows, append=True)
+        yt.write_table("//k/" + self.name, rows)
+        return debug
+"""
+
+
+def test_a_damaged_commit_marker_stops_the_run_instead_of_dropping_a_commit(tmp_path):
+    """A kill after a stage's commit record, before its staged tables became live, leaves a
+    marker per table (.dev/.locks/<table>.pending) saying where its rows are. Read as no
+    marker when damaged, the recorded commit was dropped: the resume reported success and
+    the stage's rows were gone from //k/log and //k/b for good."""
+    from adversarial_helpers import command, crash_points, row
+
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a, b]}\n",
+        "stages/a/stage.py": APPEND_STAGE, "stages/b/stage.py": APPEND_STAGE})
+    probe = shutil.copytree(root, tmp_path / "probe")
+    finish(start(command(probe), env={"YTP_CRASH_COUNT": str(tmp_path / "points")}))
+    points = crash_points(tmp_path / "points")
+    # b's commit: the last time a staged table is about to become live
+    at = max(i for i, name in enumerate(points, 1)
+             if name == "dev: before a staged table becomes live")
+    code, _ = finish(start(command(root), env={"YTP_CRASH_AT": str(at)}))
+    assert code == -9
+    before = tables(root / ".dev")
+    markers = sorted((root / ".dev/.locks").glob("*.pending"))
+    assert markers
+    kept = {marker: marker.read_bytes() for marker in markers}
+    for marker in markers:
+        marker.write_bytes(kept[marker][: len(kept[marker]) // 2])
+    code, out = finish(start(command(root, "--resume")))
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, out[-2000:]
+    assert errors[0].startswith("error: commit marker ") and ".pending of table //k/" in errors[0]
+    assert str(root / ".dev/.locks") in errors[0] and "is damaged" in errors[0]
+    assert tables(root / ".dev") == before  # nothing guessed
+    assert list((root / ".runs/journal.dev").glob("*.json"))  # the commit is still owed
+    for marker, data in kept.items():  # put back: the resume finishes b's commit
+        marker.write_bytes(data)
+    code, out = finish(start(command(root, "--resume")))
+    assert code == 0, out[-2000:]
+    want = [row(by=s, n=n) for s in "ab" for n in range(3)]
+    got = tables(root / ".dev")
+    assert sorted(got["//k/log"].elements()) == sorted(want)
+    assert sorted(got["//k/b"].elements()) == sorted(want[3:])

@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.errors import YtPipelineError
+from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.paths import safe_name, table_file
+from yt_pipeline_dev.staging import TXN_DIR
 
 LOCKS_DIR = ".locks"
 
@@ -71,12 +74,34 @@ def write_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
     write_file_atomic(_file(root, path, ".pending"), json.dumps(marker), durable=False)
 
 
+class DamagedMarker(YtPipelineError):
+    """A commit marker that cannot be read: the table is left alone rather than guessed at."""
+
+
+_MARKER_KEYS = ("path", "kind", "txn", "record")
+
+
 def read_marker(root: Path, path: str) -> dict[str, Any] | None:
+    """The marker of table `path`, None when there is none. One that does not read was
+    damaged after its atomic write (by hand, or a machine crash before dev's unforced writes
+    reached the disk); taken for none, the commit it marks would be dropped, and with it
+    the rows of a stage recorded as succeeded."""
+    marker = _file(root, path, ".pending")
     try:
-        data = json.loads(_file(root, path, ".pending").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+    except (OSError, ValueError) as exc:
+        data = exc
+    if isinstance(data, dict) and all(isinstance(data.get(key), str) for key in _MARKER_KEYS):
+        return data
+    raise DamagedMarker(
+        f"commit marker {marker} of table {path} is damaged: a commit of the table was cut "
+        "short and which one cannot be read, so the table is left as it is. If the "
+        f"marker's stage has its commit record in {RUNS_DIR}/journal.<state>/, put its "
+        f"staged file (.dev/{TXN_DIR}/<id>/, named in manifest.json) in place of the "
+        "table; then remove the marker"
+    )
 
 
 def drop_marker(root: Path, path: str) -> None:
