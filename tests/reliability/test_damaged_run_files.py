@@ -5,11 +5,14 @@ a stage that succeeded again (which would append again), never loses what a stag
 
 from __future__ import annotations
 
+import errno
+import os
 import random
 import shutil
 import sys
 from pathlib import Path
 
+import pytest
 from adversarial_helpers import finish, start, tables
 
 from yt_pipeline.testing import write_pipeline
@@ -146,3 +149,100 @@ def test_a_damaged_commit_marker_stops_the_run_instead_of_dropping_a_commit(tmp_
     got = tables(root / ".dev")
     assert sorted(got["//k/log"].elements()) == sorted(want)
     assert sorted(got["//k/b"].elements()) == sorted(want[3:])
+
+
+def disk_full_for(monkeypatch, module, name_prefix: str) -> None:
+    """Writes of `module`'s atomic files named `name_prefix...` go to /dev/full, whose
+    writes fail with ENOSPC as a full disk's do (the file written, then flushed)."""
+    import os
+    import tempfile
+    import types
+
+    if not os.path.exists("/dev/full"):
+        import pytest
+        pytest.skip("no /dev/full here")
+
+    def mkstemp(*args, prefix="", **kwargs):
+        fd, name = tempfile.mkstemp(*args, prefix=prefix, **kwargs)
+        if prefix.startswith(name_prefix):
+            os.close(fd)
+            fd = os.open("/dev/full", os.O_WRONLY)
+        return fd, name
+
+    monkeypatch.setattr(module, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+
+
+@pytest.mark.parametrize("full", ["state", "table"])
+def test_a_full_disk_names_the_file_and_resume_gives_the_rows_of_one_run(
+        tmp_path, run_cli, monkeypatch, full):
+    """A full disk failed a run with `error: OSError: [Errno 28] No space left on device`
+    (or `stage b failed: OSError(28, ...)`): no word of which file. Now the line names it;
+    and --resume, with room again, gives every row once."""
+    from adversarial_helpers import row
+
+    from yt_pipeline import yamlio
+    from yt_pipeline_dev import client as dev_client
+
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a, b]}\n",
+        "stages/a/stage.py": APPEND_STAGE, "stages/b/stage.py": APPEND_STAGE})
+    with monkeypatch.context() as patched:
+        if full == "state":
+            disk_full_for(patched, yamlio, ".state.dev.yml.")
+        else:  # the write calls of table //k/b's rows fail as on a full disk
+            real = dev_client.weighed_writer
+
+            def weighed_writer(out, path):
+                if path != "//k/b":
+                    return real(out, path)
+                return lambda data: (_ for _ in ()).throw(
+                    OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+
+            patched.setattr(dev_client, "weighed_writer", weighed_writer)
+        result = run_cli("run", root)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1, result.stderr
+    if full == "state":
+        assert errors[0] == ("error: OSError: [Errno 28] No space left on device: "
+                             f"'{root / 'state.dev.yml'}'")
+    else:
+        assert errors[0].startswith("error: stage b failed: OSError: [Errno 28] No space "
+                                    "left on device: '//k/b'"), errors[0]
+    assert "Traceback" not in result.stderr
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 0, result.stderr
+    want = [row(by=s, n=n) for s in "ab" for n in range(3)]
+    got = tables(root / ".dev")
+    assert sorted(got["//k/log"].elements()) == sorted(want)
+    assert sorted(got["//k/b"].elements()) == sorted(want[3:])
+
+
+def test_a_run_log_that_cannot_be_written_warns_once_and_the_run_goes_on(
+        tmp_path, run_cli, monkeypatch):
+    """The run's log `.runs/<run id>.log` on a full disk: logging printed a traceback for
+    every line, and the error of closing the file replaced the run's own outcome (`error:
+    OSError: [Errno 28] No space left on device`, exit 1, after a run that succeeded)."""
+    import logging
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    real = logging.FileHandler._open
+
+    def opening(handler):
+        name = handler.baseFilename
+        if name.endswith(".log") and f"{os.sep}.runs{os.sep}" in name:
+            return open("/dev/full", "a", encoding="utf-8")
+        return real(handler)
+
+    monkeypatch.setattr(logging.FileHandler, "_open", opening)
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a, b]}\n",
+        "stages/a/stage.py": APPEND_STAGE, "stages/b/stage.py": APPEND_STAGE})
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "run log" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        f"warning: cannot write the run log {root / '.runs'}{os.sep}"), result.stderr
+    assert warnings[0].endswith(": No space left on device; the run goes on without it")
+    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
+    assert sum(tables(root / ".dev")["//k/log"].values()) == 6
