@@ -17,7 +17,7 @@ from typing import Any
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline_dev.paths import folder
 from yt_pipeline_dev.staging import TXN_DIR
-from yt_pipeline_dev.tablelock import TableLocks, apply_marker, read_marker
+from yt_pipeline_dev.tablelock import TableLocks, apply_marker, read_marker, recorded
 
 OWNER_LOCK = "owner.lock"
 PREPARED = "prepared"
@@ -58,15 +58,14 @@ def finish_commit(root: Path, token: dict[str, Any]) -> None:
     shutil.rmtree(root / token["txn"], ignore_errors=True)
 
 
-def _record_of(txn: Path) -> Path | None:
-    """The journal record a prepared transaction names, when it exists. A `prepared` file a
-    kill left empty names nothing (and `Path("")` would be the working folder, which exists)."""
+def _recorded(root: Path, txn: Path) -> bool:
+    """Whether the journal record a prepared transaction names exists (`record_refs`: one
+    name a line). A `prepared` file a kill left empty names nothing."""
     try:
-        text = (txn / PREPARED).read_text(encoding="utf-8").strip()
+        text = (txn / PREPARED).read_text(encoding="utf-8")
     except OSError:
-        return None
-    record = Path(text)
-    return record if text and record.is_absolute() and record.is_file() else None
+        return False
+    return recorded(root, text.splitlines())
 
 
 def sweep(root: Path) -> int:
@@ -91,7 +90,7 @@ def sweep(root: Path) -> int:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # its process is alive
-            if _record_of(txn) is not None:
+            if _recorded(root, txn):
                 continue
             shutil.rmtree(txn, ignore_errors=True)
             removed += 1

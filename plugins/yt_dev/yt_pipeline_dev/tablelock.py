@@ -124,12 +124,33 @@ def apply_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
     drop_marker(root, path)
 
 
+def record_refs(root: Path, record: Path) -> list[str]:
+    """How a marker (and a transaction's `prepared` file) names its journal record: relative
+    to the dev root first, then absolute. By its absolute path alone, a record was not
+    found once the pipeline's folder had moved (renamed, mounted elsewhere) between a kill
+    and the next run: that commit was taken for one that never happened and dropped, and
+    the rows of a stage recorded as succeeded were lost."""
+    record = Path(record).resolve()
+    refs = [os.path.relpath(record, Path(root).resolve()), str(record)]
+    return refs if refs[0] != refs[1] else refs[:1]
+
+
+def recorded(root: Path, refs: Iterable[str]) -> bool:
+    """Whether the journal record named by `record_refs` exists (or by an absolute path,
+    as markers named it before)."""
+    for ref in refs:
+        ref = ref.strip()
+        if ref and (Path(ref) if os.path.isabs(ref) else Path(root).resolve() / ref).is_file():
+            return True
+    return False
+
+
 def settle(root: Path, path: str) -> None:
     """Finish or drop what a killed commit left on table `path` (under its lock)."""
     marker = read_marker(root, path)
     if marker is None:
         return
-    if Path(marker["record"]).exists():
+    if recorded(root, [marker["record"], *marker.get("records", [])]):
         apply_marker(root, path, marker)
     else:
         drop_marker(root, path)
