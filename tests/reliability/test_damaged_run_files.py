@@ -110,45 +110,50 @@ class Stage(BaseStage):
 """
 
 
-def test_a_damaged_commit_marker_stops_the_run_instead_of_dropping_a_commit(tmp_path):
-    """A kill after a stage's commit record, before its staged tables became live, leaves a
-    marker per table (.dev/.locks/<table>.pending) saying where its rows are. Read as no
-    marker when damaged, the recorded commit was dropped: the resume reported success and
-    the stage's rows were gone from //k/log and //k/b for good."""
+@pytest.mark.parametrize("point", ["journal: before the commit record",
+                                   "dev: before a staged table becomes live"])
+def test_a_damaged_commit_marker_is_rebuilt_and_its_commit_finished(tmp_path, point):
+    """A kill before a stage's commit record, or after it and before its staged tables
+    became live, leaves a marker per table (.dev/.locks/<table>.pending) saying where its
+    rows are. Read as no marker when damaged, a recorded commit was dropped: the resume
+    reported success and the stage's rows were gone from //k/log and //k/b for good. Now
+    it is rebuilt from the transaction that holds the change; with none, it goes; when the
+    transaction's manifest is damaged too, the run stops naming the marker."""
     from adversarial_helpers import command, crash_points, row
 
-    root = write_pipeline(tmp_path / "p", {
+    template = write_pipeline(tmp_path / "p", {
         "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a, b]}\n",
         "stages/a/stage.py": APPEND_STAGE, "stages/b/stage.py": APPEND_STAGE})
-    probe = shutil.copytree(root, tmp_path / "probe")
+    probe = shutil.copytree(template, tmp_path / "probe")
     finish(start(command(probe), env={"YTP_CRASH_COUNT": str(tmp_path / "points")}))
     points = crash_points(tmp_path / "points")
-    # b's commit: the last time a staged table is about to become live
-    at = max(i for i, name in enumerate(points, 1)
-             if name == "dev: before a staged table becomes live")
-    code, _ = finish(start(command(root), env={"YTP_CRASH_AT": str(at)}))
-    assert code == -9
-    before = tables(root / ".dev")
-    markers = sorted((root / ".dev/.locks").glob("*.pending"))
-    assert markers
-    kept = {marker: marker.read_bytes() for marker in markers}
-    for marker in markers:
-        marker.write_bytes(kept[marker][: len(kept[marker]) // 2])
-    code, out = finish(start(command(root, "--resume")))
-    errors = [line for line in out.splitlines() if line.startswith("error:")]
-    assert code == 1 and len(errors) == 1, out[-2000:]
-    assert errors[0].startswith("error: commit marker ") and ".pending of table //k/" in errors[0]
-    assert str(root / ".dev/.locks") in errors[0] and "is damaged" in errors[0]
-    assert tables(root / ".dev") == before  # nothing guessed
-    assert list((root / ".runs/journal.dev").glob("*.json"))  # the commit is still owed
-    for marker, data in kept.items():  # put back: the resume finishes b's commit
-        marker.write_bytes(data)
-    code, out = finish(start(command(root, "--resume")))
-    assert code == 0, out[-2000:]
+    at = max(i for i, name in enumerate(points, 1) if name == point)  # in b's commit
     want = [row(by=s, n=n) for s in "ab" for n in range(3)]
-    got = tables(root / ".dev")
-    assert sorted(got["//k/log"].elements()) == sorted(want)
-    assert sorted(got["//k/b"].elements()) == sorted(want[3:])
+    for manifest_too in (False, True):
+        root = shutil.copytree(template, tmp_path / f"t{manifest_too}")
+        code, _ = finish(start(command(root), env={"YTP_CRASH_AT": str(at)}))
+        assert code == -9
+        markers = sorted((root / ".dev/.locks").glob("*.pending"))
+        assert markers
+        for marker in markers:
+            marker.write_bytes(marker.read_bytes()[:20])
+        if manifest_too:
+            for manifest in (root / ".dev/.txn").glob("*/manifest.json"):
+                manifest.write_text('{"tables": ')
+        before = tables(root / ".dev")
+        code, out = finish(start(command(root, "--resume")))
+        if manifest_too and point != "journal: before the commit record":
+            errors = [line for line in out.splitlines() if line.startswith("error:")]
+            assert code == 1 and len(errors) == 1, out[-2000:]
+            assert errors[0].startswith("error: commit marker "), errors[0]
+            assert ".pending of table //k/" in errors[0] and "manifest.json" in errors[0]
+            assert tables(root / ".dev") == before  # nothing guessed
+            continue
+        assert code == 0, out[-2000:]
+        got = tables(root / ".dev")
+        assert sorted(got["//k/log"].elements()) == sorted(want), (manifest_too, got)
+        assert sorted(got["//k/b"].elements()) == sorted(want[3:])
+        assert not list((root / ".dev/.locks").glob("*.pending"))
 
 
 def disk_full_for(monkeypatch, module, name_prefix: str) -> None:
@@ -246,3 +251,28 @@ def test_a_run_log_that_cannot_be_written_warns_once_and_the_run_goes_on(
     assert warnings[0].endswith(": No space left on device; the run goes on without it")
     assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
     assert sum(tables(root / ".dev")["//k/log"].values()) == 6
+
+
+def test_a_state_file_cut_inside_its_first_line_stops_the_resume(tmp_path, run_cli):
+    """state.dev.yml empty (what a machine crash most often leaves of a file renamed into
+    place) or cut inside its header: the header's promise of an end line was lost with the
+    rest, the file read as "no stage ran", and --resume ran every stage again, appending
+    every row twice."""
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a, b]}\n",
+        "stages/a/stage.py": APPEND_STAGE, "stages/b/stage.py": APPEND_STAGE})
+    assert run_cli("run", root).exit_code == 0
+    state = root / "state.dev.yml"
+    whole = state.read_text()
+    before = tables(root / ".dev")
+    header = whole.splitlines()[0]
+    for cut in (0, 1, len(header) // 2, len(header)):
+        state.write_text(whole[:cut])
+        result = run_cli("run", root, "--resume")
+        assert result.exit_code == 2, (cut, result.stderr)
+        [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert error.startswith("error: state.dev.yml: it is cut short"), (cut, error)
+        assert tables(root / ".dev") == before, cut
+    state.write_text(whole)
+    assert run_cli("run", root, "--resume").exit_code == 0
+    assert tables(root / ".dev") == before

@@ -17,10 +17,15 @@ from typing import Any
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline_dev.paths import folder
 from yt_pipeline_dev.staging import TXN_DIR
-from yt_pipeline_dev.tablelock import TableLocks, apply_marker, read_marker, recorded
+from yt_pipeline_dev.tablelock import (
+    PREPARED,
+    TableLocks,
+    apply_marker,
+    read_marker,
+    recorded,
+)
 
 OWNER_LOCK = "owner.lock"
-PREPARED = "prepared"
 FOLDERS_PENDING = "folders.pending"
 
 

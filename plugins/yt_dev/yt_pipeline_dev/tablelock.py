@@ -75,17 +75,24 @@ def write_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
 
 
 class DamagedMarker(YtPipelineError):
-    """A commit marker that cannot be read: the table is left alone rather than guessed at."""
+    """A commit marker that cannot be read nor rebuilt: the table is left alone rather than
+    guessed at."""
 
 
 _MARKER_KEYS = ("path", "kind", "txn", "record")
+#: the file of a transaction's folder naming the journal record of its commit (recovery.py)
+PREPARED = "prepared"
 
 
 def read_marker(root: Path, path: str) -> dict[str, Any] | None:
-    """The marker of table `path`, None when there is none. One that does not read was
-    damaged after its atomic write (by hand, or a machine crash before dev's unforced writes
-    reached the disk); taken for none, the commit it marks would be dropped, and with it
-    the rows of a stage recorded as succeeded."""
+    """The marker of table `path`, None when there is none (under the table's lock).
+
+    One that does not read was damaged after its atomic write (by hand, or a machine crash
+    before dev's unforced writes reached the disk). Taken for none, the commit it marked was
+    dropped, and with it the rows of a stage recorded as succeeded. So it is rebuilt from
+    the one transaction whose commit is recorded and whose staged change of the table is
+    still to be made; with none, there is nothing to finish and it goes; with several (or
+    their manifests damaged too) the run stops, naming it."""
     marker = _file(root, path, ".pending")
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
@@ -95,10 +102,46 @@ def read_marker(root: Path, path: str) -> dict[str, Any] | None:
         data = exc
     if isinstance(data, dict) and all(isinstance(data.get(key), str) for key in _MARKER_KEYS):
         return data
-    raise DamagedMarker(
-        f"commit marker {marker} of table {path} is damaged: a commit of the table was cut "
-        "short and which one cannot be read, so the table is left as it is. If the "
-        f"marker's stage has its commit record in {RUNS_DIR}/journal.<state>/, put its "
+    found = _pending_changes(root, path, marker)
+    if len(found) > 1:
+        raise _damaged(marker, path, f"{len(found)} recorded commits may own it")
+    if not found:
+        marker.unlink(missing_ok=True)
+        return None
+    write_marker(root, path, found[0])
+    return found[0]
+
+
+def _pending_changes(root: Path, path: str, marker: Path) -> list[dict[str, Any]]:
+    """The markers table `path` would have from the recorded, unfinished transactions of
+    `root` that still hold a change of it (a staged file not yet made the table, or a
+    removal)."""
+    from yt_pipeline_dev.staging import Staging
+
+    found = []
+    base = root / TXN_DIR
+    for txn in sorted(base.iterdir()) if base.is_dir() else ():
+        try:
+            refs = (txn / PREPARED).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        if not recorded(root, refs):
+            continue
+        try:
+            entry = Staging.load(txn).tables.get(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _damaged(marker, path, f"so is {txn / 'manifest.json'} ({exc})") from None
+        if entry is None or (entry.kind != "remove" and not (txn / str(entry.file)).exists()):
+            continue
+        found.append({"path": path, "kind": entry.kind, "txn": str(txn.relative_to(root)),
+                      "file": entry.file, "record": refs[-1], "records": refs})
+    return found
+
+
+def _damaged(marker: Path, path: str, why: str) -> DamagedMarker:
+    return DamagedMarker(
+        f"commit marker {marker} of table {path} is damaged, {why}: the table is left as it "
+        f"is. If a stage has its commit record in {RUNS_DIR}/journal.<state>/, put its "
         f"staged file (.dev/{TXN_DIR}/<id>/, named in manifest.json) in place of the "
         "table; then remove the marker"
     )

@@ -1,0 +1,124 @@
+"""Tables of a strong sorted schema: what a write to one must respect.
+
+A table of strict schema (a YQL write gave it one) that a sort operation then sorted keeps a
+strong schema, now sorted by the sort's columns (the sort controller's PrepareOutputTables:
+a strong output's schema becomes `ToSorted(sort_by)`, in yt/yt/server/controller_agent/
+controllers/sort_controller.cpp). A write without `sorted_by` in its path keeps that schema,
+appends and overwrites alike, and an append takes an exclusive lock instead of a shared one
+(GetTableUploadOptions in yt/yt/ytlib/table_client/table_upload_options.cpp: "append,
+no sorted_by, strong": `schema->IsSorted() ? Exclusive : Shared`, `TableSchema = schema`).
+So the rows must come in key order, and appended ones after the table's last row:
+
+- a writer refuses a row before the previous one: "Sort order violation: %v > %v"
+  (EErrorCode::SortOrderViolation, 301; the sorted chunk writer in yt/yt/ytlib/
+  table_client/schemaless_chunk_writer.cpp);
+- an append whose first row sorts before the table's last one fails: "Output table %v is
+  not sorted: key ranges overlap with original table" (write_table), "... job outputs
+  overlap with original table" (an operation);
+- `concatenate` into such a table is a sorted concatenation (TNodeConcatenator in
+  yt/yt/ytlib/api/native/client_cypress.cpp): a source without the key columns is refused
+  ("Chunk %v has less key columns than output schema", SchemaViolation), sources whose key
+  ranges overlap are ("Chunks ranges are overlapping"), and so is one before the table's
+  last row ("First key of chunk to append is less than last key in table").
+
+A table of weak schema (write_table, operation outputs) has none of this: a write without
+`sorted_by` resets its key columns (the fake drops its `sorted_by`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yt_pipeline_prod.fake.cypress import Node
+from yt_pipeline_prod.fake.job_plans import row_key
+from yt_pipeline_prod.fake.protocol import YtFakeError
+from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, strict_columns
+
+Row = dict[str, Any]
+
+#: EErrorCode::SortOrderViolation (yt/yt/client/table_client/public.h)
+SORT_ORDER_VIOLATION = 301
+
+
+def strong_key(node: Node) -> list[str] | None:
+    """The key columns of a table whose schema is strong and sorted; None for any other."""
+    sorted_by = node.attributes.get("sorted_by")
+    if not sorted_by or strict_columns(node) is None:
+        return None
+    return [str(column) for column in sorted_by]
+
+
+def _key_text(row: Row, key: list[str]) -> str:
+    return "[" + "; ".join(repr(row.get(column)) for column in key) + "]"
+
+
+def unsorted_rows(rows: list[Row], key: list[str]) -> str | None:
+    """The writer's refusal of the first row that sorts before the one written before it."""
+    for previous, current in zip(rows, rows[1:]):
+        if row_key(previous, key) > row_key(current, key):
+            return f"Sort order violation: {_key_text(previous, key)} > {_key_text(current, key)}"
+    return None
+
+
+def before_last_row(node: Node, first: Row | None, key: list[str]) -> bool:
+    """True when `first` sorts before the last row the table holds."""
+    return bool(node.rows) and first is not None and \
+        row_key(first, key) < row_key(node.rows[-1], key)
+
+
+def write_refusal(node: Node, path: str, rows: list[Row], append: bool) -> str | None:
+    """Why write_table refuses `rows` for a table of strong sorted schema; None if it takes
+    them (or the table has no such schema)."""
+    key = strong_key(node)
+    if key is None:
+        return None
+    refused = unsorted_rows(rows, key)
+    if refused:
+        return refused
+    if append and before_last_row(node, rows[0] if rows else None, key):
+        return f"Output table {path} is not sorted: key ranges overlap with original table"
+    return None
+
+
+def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append: bool
+                        ) -> list[Row]:
+    """The rows jobs wrote to a table of strong sorted schema, in key order: the controller
+    orders the jobs' sorted outputs by their keys, and refuses outputs that overlap each
+    other or, appended, the table (ValueError with its message). Each job's own rows were
+    checked by its writer (unsorted_rows)."""
+    key = strong_key(node) or []
+    chunks = sorted((rows for rows in outputs if rows), key=lambda rows: row_key(rows[0], key))
+    for current, following in zip(chunks, chunks[1:]):
+        if row_key(current[-1], key) > row_key(following[0], key):
+            raise ValueError(f"Output table {path} is not sorted: job outputs have "
+                             "overlapping key ranges")
+    if append and chunks and before_last_row(node, chunks[0][0], key):
+        raise ValueError(f"Output table {path} is not sorted: job outputs overlap with "
+                         "original table")
+    return [row for rows in chunks for row in rows]
+
+
+def sorted_concatenation(node: Node, sources: list[tuple[str, Node]], append: bool
+                         ) -> list[Row] | None:
+    """The sources' rows in the order a sorted concatenation into `node` puts them (its
+    sources' chunks ordered by their keys); None when `node` has no strong sorted schema
+    (rows then go table after table). A concatenation the cluster refuses raises."""
+    key = strong_key(node)
+    if key is None:
+        return None
+    chunks = []
+    for source_path, source in sources:
+        source_key = [str(c) for c in source.attributes.get("sorted_by") or []]
+        if source_key[: len(key)] != key:
+            raise YtFakeError(f"Chunk of {source_path} has less key columns than output "
+                              "schema", code=SCHEMA_VIOLATION)
+        if source.rows:
+            chunks.append(source.rows)
+    chunks.sort(key=lambda rows: row_key(rows[0], key))
+    for current, following in zip(chunks, chunks[1:]):
+        if row_key(current[-1], key) > row_key(following[0], key):
+            raise YtFakeError("Chunks ranges are overlapping", code=SORT_ORDER_VIOLATION)
+    if append and chunks and before_last_row(node, chunks[0][0], key):
+        raise YtFakeError("First key of chunk to append is less than last key in table",
+                          code=SORT_ORDER_VIOLATION)
+    return [row for rows in chunks for row in rows]
