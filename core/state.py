@@ -53,18 +53,25 @@ _END = "# end"
 _ENDS_WITH = f"ends with {_END!r}"
 
 
-def _check_whole(path: Path) -> None:
+def _header(state_name: str) -> str:
+    return (f"# yt-pipeline state ({state_name}): SUCCESS, FAILED, SKIPPED or null; "
+            f"{_ENDS_WITH}\n")
+
+
+def _check_whole(path: Path, state_name: str) -> None:
     """A state file that announces its end line and lacks it was cut short (a copy broken
     off, a disk full, a crash before the file reached the disk): reading what is left would
     take the stages of the lost lines for not run, and --resume would run them, and append,
-    again."""
+    again. So was an empty file, or one cut inside its first line (the announcement lost
+    with the rest: a machine crash most often leaves a file renamed into place empty)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return  # read below, with the error that names the file
     lines = text.splitlines()
-    if lines and lines[0].startswith("#") and _ENDS_WITH in lines[0]:
-        if not any(line.strip() == _END for line in lines[1:]):
+    cut = _header(state_name).startswith(text) and _END not in text
+    if cut or (lines and lines[0].startswith("#") and _ENDS_WITH in lines[0]):
+        if cut or not any(line.strip() == _END for line in lines[1:]):
             raise ConfigError(
                 f"it is cut short (no {_END!r} line at its end), so the status of some stages "
                 "is lost: put back the file (or add the lost stages' lines), or delete it to "
@@ -77,7 +84,7 @@ def read_statuses(folder: Path, state_name: str) -> dict[str, str | None]:
     path = state_path(folder, state_name)
     if not path.is_file():
         return {}
-    _check_whole(path)
+    _check_whole(path, state_name)
     data = _written_statuses(path)
     if data is None:  # edited by hand, or damaged: read as YAML, errors naming the line
         data = read_yaml_mapping(path, display=path.name)
@@ -263,8 +270,7 @@ class StateStore:
             self._memory_dirty = False
         if not self._status_dirty:
             return
-        header = (f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null; "
-                  f"{_ENDS_WITH}\n")
+        header = _header(self.state_name)
         crash_point("state: before the statuses")
         write_file_atomic(self.path, header + "".join(self._lines.values()) + _END + "\n",
                           durable=self.durable)
