@@ -9,6 +9,7 @@ next run of its pipeline); any other folder of a dead process is garbage (`sweep
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ from yt_pipeline.crashpoints import crash_point
 from yt_pipeline_dev.paths import folder
 from yt_pipeline_dev.staging import TXN_DIR
 from yt_pipeline_dev.tablelock import (
+    LOCKS_DIR,
     PREPARED,
     TableLocks,
     apply_marker,
@@ -65,12 +67,30 @@ def finish_commit(root: Path, token: dict[str, Any]) -> None:
 
 def _recorded(root: Path, txn: Path) -> bool:
     """Whether the journal record a prepared transaction names exists (`record_refs`: one
-    name a line). A `prepared` file a kill left empty names nothing."""
+    name a line). A `prepared` file that names nothing was damaged (a machine crash leaves
+    a file renamed into place empty): its table markers, written after it and dropped
+    only once their change is made, still name the record. Taken for garbage, a recorded
+    commit's staged rows were removed here, by another pipeline of the folder, before
+    its own pipeline could finish it."""
     try:
         text = (txn / PREPARED).read_text(encoding="utf-8")
-    except OSError:
+    except FileNotFoundError:
         return False
-    return recorded(root, text.splitlines())
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    refs = [line for line in text.splitlines() if line.strip()]
+    if refs:
+        return recorded(root, refs)
+    relative = str(txn.relative_to(root))
+    for marker in (root / LOCKS_DIR).glob("*.pending"):
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("txn") == relative and recorded(
+                root, [str(data.get("record", "")), *map(str, data.get("records", []))]):
+            return True
+    return False
 
 
 def sweep(root: Path) -> int:

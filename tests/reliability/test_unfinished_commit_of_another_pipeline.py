@@ -1,9 +1,13 @@
-"""A pipeline folder moved (renamed, mounted at another path) between a run killed in the
-middle of a commit and the next run: the commit recorded before the kill is finished, by the
-pipeline's own --resume and by another pipeline of the folder that happens to run first and
-clears up what killed runs left. Before, the dev backend named the commit record by its
-absolute path: from the new path no record was found, the commit was taken for one that
-never happened and dropped, and the rows of a stage recorded as succeeded were lost."""
+"""A run killed in the middle of a commit, then another pipeline of the same folder runs
+first and clears up what killed runs left (txn.sweep), then the killed one resumes: the
+recorded commit must still be finished, every row once.
+
+- the folder moved (renamed, mounted at another path) in between: the dev backend named
+  the commit record by its absolute path only; from the new path no record was found, the
+  commit was taken for one that never happened and its staged rows removed;
+- the transaction's `prepared` file empty (what a machine crash leaves of a file renamed
+  into place): it named no record, with the same loss.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import os
 import shutil
 import sys
 
+import pytest
 from adversarial_helpers import command, crash_points, finish, row, start, tables
 
 from yt_pipeline.testing import write_pipeline
@@ -42,7 +47,8 @@ print("RESULT", result.success, result.error)
 """
 
 
-def test_a_commit_killed_half_way_is_finished_after_the_folder_moved(tmp_path):
+@pytest.mark.parametrize("damage", ["folder moved", "prepared emptied"])
+def test_a_commit_killed_half_way_is_finished_by_its_own_pipeline(tmp_path, damage):
     template = write_pipeline(tmp_path / "template", {
         "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [a, b]}\n",
         "stages/a/stage.py": STAGE, "stages/b/stage.py": STAGE, "steps.py": STEPS})
@@ -58,8 +64,13 @@ def test_a_commit_killed_half_way_is_finished_after_the_folder_moved(tmp_path):
         code, _ = finish(start(command(root), env={"YTP_CRASH_AT": str(at)}))
         assert code == -9
         moved = tmp_path / f"moved{at}"
-        os.rename(root, moved)
-        label = f"killed at {at} ({points[at - 1]})"
+        if damage == "folder moved":
+            os.rename(root, moved)
+        else:
+            moved = root
+            for prepared in (root / ".dev/.txn").glob("*/prepared"):
+                prepared.write_text("")
+        label = f"killed at {at} ({points[at - 1]}), {damage}"
         # the other pipeline first: it clears up what killed runs of the folder left
         code, out = finish(start([sys.executable, "steps.py"], cwd=moved))
         assert "RESULT True None" in out, f"{label}: {out[-2000:]}"
