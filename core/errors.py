@@ -75,7 +75,7 @@ class PluginHookFailed(PluginError):
         self.error = error
         # inside a stage (an operation's launcher) the error decides a retry, as in StageFailed
         self.retryable = getattr(error, "retryable", False)
-        detail = error.one_line() if isinstance(error, YtPipelineError) else repr(error)
+        detail = error.one_line() if isinstance(error, YtPipelineError) else shown_error(error)
         super().__init__(f"plugin {plugin} failed in {hook}: {detail}")
 
 
@@ -215,10 +215,18 @@ class StageFailed(YtPipelineError):
             detail = error.one_line()
         else:
             where = raised_in_user_code(error)
-            detail = repr(error) + (f" at {where}" if where else "")
+            detail = shown_error(error) + (f" at {where}" if where else "")
         super().__init__(f"stage {stage} failed: {detail}")
         if isinstance(error, OperationFailed) and error.stderr_tail:
             self.args = (f"{self.args[0]}\n--- stderr (last lines) ---\n{error.stderr_tail}",)
+
+
+def shown_error(error: BaseException) -> str:
+    """An exception that is not ours, for an error line: its repr, but an OSError with the
+    file it names (its repr leaves the file out: a full disk would not say which)."""
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.__class__.__name__}: {error}"
+    return repr(error)
 
 
 def raised_in_user_code(error: BaseException) -> str | None:

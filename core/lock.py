@@ -127,7 +127,12 @@ class RunLock:
         is created exclusively and then filled."""
         own = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}")
         try:
-            own.write_text(json.dumps(self.owner), encoding="utf-8")
+            try:
+                own.write_text(json.dumps(self.owner), encoding="utf-8")
+            except OSError as exc:
+                if exc.filename is None:  # a full disk: say which file could not be written
+                    exc.filename = str(self.path)
+                raise
             try:
                 os.link(own, self.path)
                 return

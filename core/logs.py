@@ -179,7 +179,7 @@ def run_log(path: Path) -> Iterator[None]:
     """While the block runs, every `yt_pipeline` log line also goes to `path` (the run's
     log, `.runs/<run id>.log`), masked and tagged as on the console."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler = _RunLogHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(MaskingFormatter(
         "%(asctime)s %(levelname)-5s %(stage_tag)s%(message)s", "%Y-%m-%d %H:%M:%S"))
     handler.addFilter(StageTagFilter())
@@ -192,7 +192,31 @@ def run_log(path: Path) -> Iterator[None]:
         yield
     finally:
         root.removeHandler(handler)
-        handler.close()
+        try:
+            handler.close()
+        except OSError as exc:  # its last lines did not reach the disk (a full disk)
+            handler.warn_once(exc)
+
+
+class _RunLogHandler(logging.FileHandler):
+    """The run's log file. When it cannot be written (a full disk), one warning line says
+    so, once; logging's default would print a traceback for every line, and the error of
+    closing it would replace the run's own error."""
+
+    _warned = False
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            self.warn_once(error)
+        else:
+            super().handleError(record)
+
+    def warn_once(self, error: OSError) -> None:
+        if not self._warned:
+            self._warned = True
+            sys.stderr.write(f"warning: cannot write the run log {self.baseFilename}: "
+                             f"{error.strerror or error}; the run goes on without it\n")
 
 
 def masked_forms() -> list[str]:

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import ConfigError
@@ -54,18 +54,25 @@ _END = "# end"
 _ENDS_WITH = f"ends with {_END!r}"
 
 
-def _check_whole(path: Path) -> None:
+def _header(state_name: str) -> str:
+    return (f"# yt-pipeline state ({state_name}): SUCCESS, FAILED, SKIPPED or null; "
+            f"{_ENDS_WITH}\n")
+
+
+def _check_whole(path: Path, state_name: str) -> None:
     """A state file that announces its end line and lacks it was cut short (a copy broken
     off, a disk full, a crash before the file reached the disk): reading what is left would
     take the stages of the lost lines for not run, and --resume would run them, and append,
-    again."""
+    again. So was an empty file, or one cut inside its first line (the announcement lost
+    with the rest: a machine crash most often leaves a file renamed into place empty)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return  # read below, with the error that names the file
     lines = text.splitlines()
-    if lines and lines[0].startswith("#") and _ENDS_WITH in lines[0]:
-        if not any(line.strip() == _END for line in lines[1:]):
+    cut = _header(state_name).startswith(text) and _END not in text
+    if cut or (lines and lines[0].startswith("#") and _ENDS_WITH in lines[0]):
+        if cut or not any(line.strip() == _END for line in lines[1:]):
             raise ConfigError(
                 f"it is cut short (no {_END!r} line at its end), so the status of some stages "
                 "is lost: put back the file (or add the lost stages' lines), or delete it to "
@@ -78,7 +85,7 @@ def read_statuses(folder: Path, state_name: str) -> dict[str, str | None]:
     path = state_path(folder, state_name)
     if not path.is_file():
         return {}
-    _check_whole(path)
+    _check_whole(path, state_name)
     data = _written_statuses(path)
     if data is None:  # edited by hand, or damaged: read as YAML, errors naming the line
         data = read_yaml_mapping(path, display=path.name)
@@ -167,15 +174,34 @@ class StateStore:
         self.remember(record.stage, record.entry)
 
     def _read_memory(self) -> dict[str, dict[str, Any]]:
+        """The entries file. One that does not read (cut short by a copy or a machine crash,
+        edited by hand) is refused, not taken for empty: --resume would hand the dependents
+        of the stages that succeeded an empty debug (a step's inputs missing, so it is
+        skipped and the run "succeeds" without it), and the next write would make the loss
+        for good."""
         try:
-            data = json.loads(self.memory_path.read_text(encoding="utf-8"))
+            text = self.memory_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):
-            return {}  # a damaged memory only costs cache hits, never a wrong result
+        except (OSError, UnicodeDecodeError) as exc:
+            self._memory_refused(f"it cannot be read ({exc})")
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            self._memory_refused(f"it is not whole JSON ({exc})")
         if not isinstance(data, dict):
-            return {}
-        return {k: v for k, v in data.items() if isinstance(v, dict)}
+            self._memory_refused(f"it holds a {type(data).__name__}, not an object of stages")
+        for name, entry in data.items():
+            if not isinstance(entry, dict):
+                self._memory_refused(f"the entry of stage {name!r} is not an object")
+        return data
+
+    def _memory_refused(self, why: str) -> NoReturn:
+        raise ConfigError(
+            f"{why}: the file keeps what each stage that succeeded handed on to the stages after "
+            "it; put back the file, or delete it together with "
+            f"{self.path.name} to run every stage again (stages that append would append "
+            "again)", file=Path(RUNS_DIR) / self.memory_path.name)
 
     @staticmethod
     def _line(name: str, status: str | None) -> str:
@@ -245,8 +271,7 @@ class StateStore:
             self._memory_dirty = False
         if not self._status_dirty:
             return
-        header = (f"# yt-pipeline state ({self.state_name}): SUCCESS, FAILED, SKIPPED or null; "
-                  f"{_ENDS_WITH}\n")
+        header = _header(self.state_name)
         crash_point("state: before the statuses")
         write_file_atomic(self.path, header + "".join(self._lines.values()) + _END + "\n",
                           durable=self.durable)

@@ -117,9 +117,13 @@ def write_file_atomic(path: Path, text: str, *, durable: bool = True,
             if durable:
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.filename is None:
+            # a failed write (a full disk) names no file by itself: the error line would not
+            # say which of a run's files could not be written
+            exc.filename = str(path)
         raise

@@ -90,6 +90,10 @@ def write_archive(destination: Path, members: list[Member],
                 for member in sorted(members, key=lambda m: m.arcname):
                     _add(tar, member, secrets)
         os.replace(partial, destination)
+    except OSError as exc:
+        if exc.filename is None:  # a full disk: say which file could not be written
+            exc.filename = str(destination)
+        raise
     finally:
         if partial.exists():
             partial.unlink()

@@ -252,10 +252,16 @@ def _write_wrappers(build_dir: Path, generated: dict[str, bytes]) -> None:
     for name, data in generated.items():
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=PARTIAL_SUFFIX,
                                          dir=build_dir)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o755)
-        os.replace(temporary, build_dir / name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.chmod(temporary, 0o755)
+            os.replace(temporary, build_dir / name)
+        except OSError as exc:
+            Path(temporary).unlink(missing_ok=True)
+            if exc.filename is None:  # a full disk: say which file could not be written
+                exc.filename = str(build_dir / name)
+            raise
 
 
 def _shown_config(stage: Any, pipeline_dir: Path) -> str:

@@ -79,6 +79,10 @@ def replacing(target: Path, *, append: bool = False) -> Iterator[Path]:
                     out.write(b"\n")
         yield tmp
         os.replace(tmp, target)
+    except OSError as exc:
+        if exc.filename is None:  # a full disk: say which file could not be written
+            exc.filename = str(target)
+        raise
     finally:
         try:
             tmp.unlink()

@@ -192,16 +192,22 @@ class DevClient(YqlRequests):
     def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False, *,
                     replication_factor: int | None = None) -> int:
         started = time.perf_counter()
-        with self.writing(path, append) as tmp:
-            # an append keeps the rows there were: whole lines only if they were
-            whole = not append or tmp.stat().st_size == 0 or self.vouched_for(path)
-            with tmp.open("ab", buffering=CHUNK) as out:
-                try:
-                    count = write_lines(rows, weighed_writer(out, path))
-                except (NotARow, RowRefused) as exc:
-                    raise BackendError(f"write_table {path}: {exc}") from None
-            if whole:
-                vouch(self.root, tmp)
+        try:
+            with self.writing(path, append) as tmp:
+                # an append keeps the rows there were: whole lines only if they were
+                whole = not append or tmp.stat().st_size == 0 or self.vouched_for(path)
+                with tmp.open("ab", buffering=CHUNK) as out:
+                    try:
+                        count = write_lines(rows, weighed_writer(out, path))
+                    except (NotARow, RowRefused) as exc:
+                        raise BackendError(f"write_table {path}: {exc}") from None
+                if whole:
+                    vouch(self.root, tmp)
+        except OSError as exc:
+            # a full disk: say which table could not be written, not which of dev's files
+            if exc.filename is None or str(exc.filename).startswith(str(self.root)):
+                exc.filename = path
+            raise
         self.log("append_table" if append else "write_table", path, rows=count, started=started)
         return count
 
@@ -329,8 +335,13 @@ class DevClient(YqlRequests):
         line = " ".join(parts)
         if self.secret_values:  # a YQL statement, a path: anything logged may quote one
             line = mask_text(line, self.masked_forms())
-        with (self.root / "operation.log").open("a", encoding="utf-8") as log:
-            log.write(line + "\n")
+        try:
+            with (self.root / "operation.log").open("a", encoding="utf-8") as log:
+                log.write(line + "\n")
+        except OSError as exc:
+            if exc.filename is None:  # a full disk: say which file could not be written
+                exc.filename = str(self.root / "operation.log")
+            raise
 
     def masked_forms(self) -> list[str]:
         """The forms of the secret values, as masking finds them (computed once)."""

@@ -9,6 +9,7 @@ next run of its pipeline); any other folder of a dead process is garbage (`sweep
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 from pathlib import Path
@@ -17,10 +18,16 @@ from typing import Any
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline_dev.paths import folder
 from yt_pipeline_dev.staging import TXN_DIR
-from yt_pipeline_dev.tablelock import TableLocks, apply_marker, read_marker
+from yt_pipeline_dev.tablelock import (
+    LOCKS_DIR,
+    PREPARED,
+    TableLocks,
+    apply_marker,
+    read_marker,
+    recorded,
+)
 
 OWNER_LOCK = "owner.lock"
-PREPARED = "prepared"
 FOLDERS_PENDING = "folders.pending"
 
 
@@ -58,15 +65,32 @@ def finish_commit(root: Path, token: dict[str, Any]) -> None:
     shutil.rmtree(root / token["txn"], ignore_errors=True)
 
 
-def _record_of(txn: Path) -> Path | None:
-    """The journal record a prepared transaction names, when it exists. A `prepared` file a
-    kill left empty names nothing (and `Path("")` would be the working folder, which exists)."""
+def _recorded(root: Path, txn: Path) -> bool:
+    """Whether the journal record a prepared transaction names exists (`record_refs`: one
+    name a line). A `prepared` file that names nothing was damaged (a machine crash leaves
+    a file renamed into place empty): its table markers, written after it and dropped
+    only once their change is made, still name the record. Taken for garbage, a recorded
+    commit's staged rows were removed here, by another pipeline of the folder, before
+    its own pipeline could finish it."""
     try:
-        text = (txn / PREPARED).read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    record = Path(text)
-    return record if text and record.is_absolute() and record.is_file() else None
+        text = (txn / PREPARED).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    refs = [line for line in text.splitlines() if line.strip()]
+    if refs:
+        return recorded(root, refs)
+    relative = str(txn.relative_to(root))
+    for marker in (root / LOCKS_DIR).glob("*.pending"):
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("txn") == relative and recorded(
+                root, [str(data.get("record", "")), *map(str, data.get("records", []))]):
+            return True
+    return False
 
 
 def sweep(root: Path) -> int:
@@ -91,7 +115,7 @@ def sweep(root: Path) -> int:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # its process is alive
-            if _record_of(txn) is not None:
+            if _recorded(root, txn):
                 continue
             shutil.rmtree(txn, ignore_errors=True)
             removed += 1

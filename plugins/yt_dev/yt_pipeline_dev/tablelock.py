@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.errors import YtPipelineError
+from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.paths import safe_name, table_file
+from yt_pipeline_dev.staging import TXN_DIR
 
 LOCKS_DIR = ".locks"
 
@@ -71,12 +74,77 @@ def write_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
     write_file_atomic(_file(root, path, ".pending"), json.dumps(marker), durable=False)
 
 
+class DamagedMarker(YtPipelineError):
+    """A commit marker that cannot be read nor rebuilt: the table is left alone rather than
+    guessed at."""
+
+
+_MARKER_KEYS = ("path", "kind", "txn", "record")
+#: the file of a transaction's folder naming the journal record of its commit (recovery.py)
+PREPARED = "prepared"
+
+
 def read_marker(root: Path, path: str) -> dict[str, Any] | None:
+    """The marker of table `path`, None when there is none (under the table's lock).
+
+    One that does not read was damaged after its atomic write (by hand, or a machine crash
+    before dev's unforced writes reached the disk). Taken for none, the commit it marked was
+    dropped, and with it the rows of a stage recorded as succeeded. So it is rebuilt from
+    the one transaction whose commit is recorded and whose staged change of the table is
+    still to be made; with none, there is nothing to finish and it goes; with several (or
+    their manifests damaged too) the run stops, naming it."""
+    marker = _file(root, path, ".pending")
     try:
-        data = json.loads(_file(root, path, ".pending").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+    except (OSError, ValueError) as exc:
+        data = exc
+    if isinstance(data, dict) and all(isinstance(data.get(key), str) for key in _MARKER_KEYS):
+        return data
+    found = _pending_changes(root, path, marker)
+    if len(found) > 1:
+        raise _damaged(marker, path, f"{len(found)} recorded commits may own it")
+    if not found:
+        marker.unlink(missing_ok=True)
+        return None
+    write_marker(root, path, found[0])
+    return found[0]
+
+
+def _pending_changes(root: Path, path: str, marker: Path) -> list[dict[str, Any]]:
+    """The markers table `path` would have from the recorded, unfinished transactions of
+    `root` that still hold a change of it (a staged file not yet made the table, or a
+    removal)."""
+    from yt_pipeline_dev.staging import Staging
+
+    found = []
+    base = root / TXN_DIR
+    for txn in sorted(base.iterdir()) if base.is_dir() else ():
+        try:
+            refs = (txn / PREPARED).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        if not recorded(root, refs):
+            continue
+        try:
+            entry = Staging.load(txn).tables.get(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _damaged(marker, path, f"so is {txn / 'manifest.json'} ({exc})") from None
+        if entry is None or (entry.kind != "remove" and not (txn / str(entry.file)).exists()):
+            continue
+        found.append({"path": path, "kind": entry.kind, "txn": str(txn.relative_to(root)),
+                      "file": entry.file, "record": refs[-1], "records": refs})
+    return found
+
+
+def _damaged(marker: Path, path: str, why: str) -> DamagedMarker:
+    return DamagedMarker(
+        f"commit marker {marker} of table {path} is damaged, {why}: the table is left as it "
+        f"is. If a stage has its commit record in {RUNS_DIR}/journal.<state>/, put its "
+        f"staged file (.dev/{TXN_DIR}/<id>/, named in manifest.json) in place of the "
+        "table; then remove the marker"
+    )
 
 
 def drop_marker(root: Path, path: str) -> None:
@@ -99,12 +167,33 @@ def apply_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
     drop_marker(root, path)
 
 
+def record_refs(root: Path, record: Path) -> list[str]:
+    """How a marker (and a transaction's `prepared` file) names its journal record: relative
+    to the dev root first, then absolute. By its absolute path alone, a record was not
+    found once the pipeline's folder had moved (renamed, mounted elsewhere) between a kill
+    and the next run: that commit was taken for one that never happened and dropped, and
+    the rows of a stage recorded as succeeded were lost."""
+    record = Path(record).resolve()
+    refs = [os.path.relpath(record, Path(root).resolve()), str(record)]
+    return refs if refs[0] != refs[1] else refs[:1]
+
+
+def recorded(root: Path, refs: Iterable[str]) -> bool:
+    """Whether the journal record named by `record_refs` exists (or by an absolute path,
+    as markers named it before)."""
+    for ref in refs:
+        ref = ref.strip()
+        if ref and (Path(ref) if os.path.isabs(ref) else Path(root).resolve() / ref).is_file():
+            return True
+    return False
+
+
 def settle(root: Path, path: str) -> None:
     """Finish or drop what a killed commit left on table `path` (under its lock)."""
     marker = read_marker(root, path)
     if marker is None:
         return
-    if Path(marker["record"]).exists():
+    if recorded(root, [marker["record"], *marker.get("records", [])]):
         apply_marker(root, path, marker)
     else:
         drop_marker(root, path)

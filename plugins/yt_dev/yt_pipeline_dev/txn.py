@@ -27,7 +27,14 @@ from yt_pipeline_dev.atomic import CHUNK, copy_table, file_identity, replacing
 from yt_pipeline_dev.paths import table_file
 from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
 from yt_pipeline_dev.staging import TXN_DIR, Staging
-from yt_pipeline_dev.tablelock import TableLocks, drop_marker, read_marker, settle, write_marker
+from yt_pipeline_dev.tablelock import (
+    TableLocks,
+    drop_marker,
+    read_marker,
+    record_refs,
+    settle,
+    write_marker,
+)
 from yt_pipeline_dev.yql_schema import keep_schema, schema_of
 
 _numbers = itertools.count(1)
@@ -156,13 +163,15 @@ class DevTransaction:
         # whole or absent, never empty: a kill while it is written must not leave a name
         # that sweep cannot read
         partial = self.dir / f"{PREPARED}.tmp"
-        partial.write_text(str(Path(record).resolve()), encoding="utf-8")
+        refs = record_refs(self.root, record)
+        partial.write_text("\n".join(refs), encoding="utf-8")
         os.replace(partial, self.dir / PREPARED)
         if staging.removed or staging.created:
             (self.dir / FOLDERS_PENDING).touch()
         for path, entry in staging.tables.items():
             write_marker(self.root, path, {"path": path, "kind": entry.kind, "txn": relative,
-                                           "file": entry.file, "record": str(record)})
+                                           "file": entry.file, "record": refs[-1],
+                                           "records": refs})
         crash_point("dev: prepared")
         return token
 
