@@ -210,3 +210,18 @@ def test_one_line_of_an_error_masks_a_secret_with_a_line_break(tmp_path):
     mask_secrets(["first-line-SECRET\nsecond-line-SECRET"])
     error = ConfigError("cannot use first-line-SECRET\nsecond-line-SECRET here", file="f.yaml")
     assert error.one_line() == "f.yaml: cannot use *** here"
+
+
+def test_a_table_the_report_cannot_count_is_noted_without_the_secret():
+    """The report notes why a table has no row count with the first line of the client's
+    error: cut first, a secret with a line break left its first line unmasked."""
+    from yt_pipeline.logs import mask_secrets
+    from yt_pipeline.report_sources import _count
+
+    class Refusing:
+        def row_count(self, path):
+            raise RuntimeError(f"no access to {path} with first-line-KEY\nsecond-line-KEY")
+
+    mask_secrets(["first-line-KEY\nsecond-line-KEY"])
+    counted = _count(Refusing(), "//tmp/t")
+    assert (counted.rows, counted.note) == (None, "no access to //tmp/t with ***")
