@@ -80,7 +80,8 @@ class OperationRun(msgspec.Struct):
         """A job of the operation; `whole_stdin` when its input is known to hold one row a
         line (whole_lines), which ytjobs then reads without the check."""
         code = self.code()
-        env = job_environment(self.spec, code.env, self.client.hidden_env, index)
+        env = job_environment(self.spec, code.env, self.client.hidden_env, index,
+                              self.client.secret_values)
         for internal in (TALLY_ENV, CHECKPOINTS_ENV, WHOLE_LINES_ENV):
             env.pop(internal, None)
         if whole_stdin:
