@@ -98,3 +98,18 @@ def test_config_masks_a_secret_written_in_config_yaml_too(tmp_path):
     assert "build_folder: //home/***/build" in shown.output
     assert "key_copy: ***" in shown.output and "API_KEY: '***'" in shown.output
     assert "abc-secret" not in shown.output
+
+
+def test_the_resume_hint_masks_a_secret_given_with_set(tmp_path):
+    """The hint repeats the run's --set overrides, shell-quoted: a secret with a quote in it
+    was printed as `'it'"'"'s-...'`, a form masking does not know."""
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": "API_KEY=\"it's-a-secret-99\"\n",
+        "stages/load/stage.py": "from yt_pipeline import BaseStage\n\nclass L(BaseStage):\n"
+                                "    def run(self, debug):\n        raise RuntimeError('x')\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["load"]}})
+    run = invoke_cli("run", root, "--set", "stages.load.key=it's-a-secret-99")
+    assert run.exit_code == 1, run.output
+    assert run.output.splitlines()[-1] == (
+        f"to resume: yt-pipeline run {root} --set 'stages.load.key=***' --resume")
+    assert "secret-99" not in run.output
