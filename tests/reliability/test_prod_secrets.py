@@ -205,3 +205,40 @@ def test_client_warning_cut_shows_no_start_of_the_proxy(tmp_path, monkeypatch):
     # no piece of the host as long as its first label shows anywhere
     pieces = {LONG_HOST[at:at + 12] for at in range(len(LONG_HOST) - 11)}
     assert [piece for piece in pieces if piece in output] == []
+
+
+def test_transactions_carry_no_secret_of_the_command_line(tmp_path, monkeypatch):
+    """ytsaurus-client's start_transaction puts `get_started_by()` into the transaction's
+    attributes (yt/wrapper/transaction_commands.py: `update(get_started_by(), attributes)`),
+    with `command`: the whole sys.argv. A secret given with --set went to the cluster, in
+    the attributes of every stage's and every write's transaction."""
+    import subprocess
+    import sys
+
+    from yt_pipeline_prod.fake import cypress_commands, dispatch
+
+    for name in ("YT_PROXY", "YT_TOKEN", "API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    started: list[dict] = []
+    start = dispatch.HANDLERS["start_transaction"]
+
+    def recording(state, request):
+        started.append(cypress_commands.plain(request.param("attributes")))
+        return start(state, request)
+
+    monkeypatch.setitem(dispatch.HANDLERS, "start_transaction", recording)
+    fake = start_fake_proxy(token=TOKEN)
+    try:
+        root = make(tmp_path / "p", fake.url, fail_stage=False, fail_job=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "yt_pipeline", "run", str(root),
+             "--set", f"stages.leaky.key_copy={API_KEY}"],
+            capture_output=True, text=True, timeout=300)
+        fake.wait_idle()
+    finally:
+        fake.stop()
+    assert done.returncode == 0, done.stderr
+    commands = [attributes["command"] for attributes in started]
+    assert commands and all(command[-2:] == ["--set", "stages.leaky.key_copy=***"]
+                            for command in commands), commands
+    assert [a for a in started if API_KEY in json.dumps(a) or TOKEN in json.dumps(a)] == []
