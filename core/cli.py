@@ -210,14 +210,18 @@ def config(
 ) -> None:
     """Print the resolved configuration (secrets shown as ***)."""
     from yt_pipeline.config import load_config
+    from yt_pipeline.logs import mask_secrets, masked
     from yt_pipeline.yamlio import dump_yaml
 
     cfg = load_config(pipeline_dir, config_file, overrides)
-    click.echo(dump_yaml(cfg.redacted()).rstrip())
+    mask_secrets(cfg.secret_values())
+    # redacted() hides what secrets.env set; a secret's value written elsewhere too (in
+    # config.yaml, in a path) is masked as every other command masks it
+    click.echo(masked(dump_yaml(cfg.redacted()).rstrip()))
     if sources:
         click.echo("# sources")
         for key in sorted(cfg.sources):
-            click.echo(f"# {key}: {cfg.sources[key]}")
+            click.echo(masked(f"# {key}: {cfg.sources[key]}"))
 
 
 @cli.command()

@@ -24,8 +24,12 @@ class YtPipelineError(Exception):
     resume_hint: str | None = None
 
     def one_line(self) -> str:
-        """The message as a single line, for the command line's error output."""
-        return " ".join(str(self).split("\n")[0].split())
+        """The message as a single line, for the command line's error output, with every
+        known secret masked: masked whole before it is cut to its first line, or a secret
+        with a line break would leave its first line in no form masking knows."""
+        from yt_pipeline.logs import masked
+
+        return masked(" ".join(masked(str(self)).split("\n")[0].split()))
 
 
 class ConfigError(YtPipelineError):

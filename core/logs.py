@@ -101,13 +101,15 @@ def setup_logging(level: str | int = "INFO") -> logging.StreamHandler[TextIO]:
 
 
 def _mask_what_python_prints() -> None:
-    """A stage's warning (`warnings.warn`) and a library's log record that no handler takes
-    are printed by Python itself, on stderr, not by our handler: they are masked as our
-    lines are, and look as they did (the text alone)."""
+    """A stage's warning (`warnings.warn`), a library's log record that no handler takes,
+    an exception that ends a thread the stage started and one raised where Python can only
+    report it (`__del__`, a callback of the collector) are printed by Python itself, on
+    stderr, not by our handler: they are masked as our lines are, and look as they did."""
     import warnings
 
     if not isinstance(logging.lastResort, _MaskedLastResort):
         logging.lastResort = _MaskedLastResort()
+    _mask_uncaught_reports()
     if getattr(warnings.showwarning, "masks_secrets", False):
         return
     shown = warnings.showwarning
@@ -127,6 +129,56 @@ def _mask_what_python_prints() -> None:
 
     showwarning.masks_secrets = True  # type: ignore[attr-defined]
     warnings.showwarning = showwarning
+
+
+def _mask_uncaught_reports() -> None:
+    """threading.excepthook and sys.unraisablehook print a traceback whose message quotes
+    what the code put in it: the same text, masked. A hook someone else installed is
+    theirs, and left alone."""
+    import threading
+
+    if threading.excepthook is threading.__excepthook__:
+        threading.excepthook = _thread_hook
+    if sys.unraisablehook is sys.__unraisablehook__:
+        sys.unraisablehook = _unraisable_hook
+
+
+def _thread_hook(args: Any) -> None:
+    if args.exc_type is SystemExit:  # as Python: a thread's sys.exit() is no error
+        return
+    import threading
+
+    name = args.thread.name if args.thread is not None else threading.get_ident()
+    _write_masked(f"Exception in thread {name}:\n"
+                  + _traceback_text(args.exc_type, args.exc_value, args.exc_traceback))
+
+
+def _unraisable_hook(unraisable: Any) -> None:
+    head = unraisable.err_msg or "Exception ignored in"
+    if unraisable.object is not None:
+        try:
+            head += f": {unraisable.object!r}"
+        except Exception:  # as Python: an object whose repr fails is shown by its type
+            head += f": <object repr() failed: {type(unraisable.object).__name__}>"
+    _write_masked(head + "\n" + _traceback_text(unraisable.exc_type, unraisable.exc_value,
+                                                  unraisable.exc_traceback))
+
+
+def _traceback_text(exc_type: Any, value: Any, tb: Any) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(exc_type, value, tb))
+
+
+def _write_masked(text: str) -> None:
+    stream = sys.stderr
+    if stream is None:  # as Python does: no stderr, no report
+        return
+    try:
+        stream.write(_mask_filter.mask(text))
+        stream.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class _MaskedLastResort(logging.StreamHandler):  # type: ignore[type-arg]

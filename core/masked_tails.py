@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from yt_pipeline.secret_forms import MASK
+from yt_pipeline.secret_forms import MASK, broken_bytes_patterns_in, longest_match
 
 
 def reach(masked_forms: Iterable[str]) -> int:
-    """The longest form, in bytes: an occurrence that starts before a piece of data ends
+    """The longest occurrence of a form, in bytes (one cut into lines counted, see
+    secret_forms.broken_pattern): an occurrence that starts before a piece of data ends
     less than this far into it."""
-    return max((len(form.encode("utf-8", "surrogatepass")) for form in masked_forms), default=0)
+    return max((longest_match(form) for form in masked_forms), default=0)
 
 
 def masked_spans(data: bytes, masked_forms: Iterable[str]) -> list[tuple[int, int]]:
@@ -26,12 +27,16 @@ def masked_spans(data: bytes, masked_forms: Iterable[str]) -> list[tuple[int, in
     Every occurrence counts, overlapping ones too: replacing one after another would leave
     the rest of an occurrence that overlaps one already replaced."""
     found = []
-    for form in masked_forms:
+    forms = list(masked_forms)
+    for form in forms:
         needle = form.encode("utf-8", "surrogatepass")
         at = data.find(needle)
         while at >= 0:
             found.append((at, at + len(needle)))
             at = data.find(needle, at + 1)
+    if b"\n" in data:  # and each one cut into lines
+        for pattern in broken_bytes_patterns_in(data, forms):
+            found += [match.span() for match in pattern.finditer(data)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
         if merged and start <= merged[-1][1]:

@@ -101,7 +101,9 @@ def _count(client: Any, path: str) -> TableRows:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+    # masked before it is cut to its first line: a secret with a line break, cut at it,
+    # leaves a first line that is no form of it
+    text = " ".join(masked(str(exc)).split("\n")[0].split()) or type(exc).__name__
     return masked(text)
 
 

@@ -12,7 +12,9 @@ kept `bytes` value).
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -34,6 +36,7 @@ def forms(secret: str) -> set[str]:
         escaped |= _escaped_forms(form)
     found = escaped | {_collapsed(form) for form in escaped}
     found.add(_yaml_quoted(secret))
+    found.add(secret[::-1])  # as a byte-order slip or a naive scrambling writes it
     found = {form for form in found if len(form) >= MIN_LENGTH}
     return found | {form for form in _byte_encodings(secret) if len(form) >= MIN_ENCODED_LENGTH}
 
@@ -90,18 +93,113 @@ def all_forms(secrets: Iterable[str]) -> list[str]:
 
 
 def mask_text(text: str, masked_forms: Iterable[str]) -> str:
-    for form in masked_forms:
+    forms = list(masked_forms)
+    for form in forms:
         if form in text:
             text = text.replace(form, MASK)
+    if "\n" in text:
+        for pattern in broken_patterns_in(text, forms):
+            text = pattern.sub(MASK, text)
     return text
 
 
 def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
-    for form in masked_forms:
+    forms = list(masked_forms)
+    for form in forms:
         encoded = form.encode("utf-8", "surrogatepass")
         if encoded in data:
             data = data.replace(encoded, MASK.encode())
+    if b"\n" in data:
+        for pattern in broken_bytes_patterns_in(data, forms):
+            data = pattern.sub(MASK.encode(), data)
     return data
+
+
+# -- forms cut into lines ---------------------------------------------------------------
+# Text is wrapped into lines by whoever writes it: textwrap (a line break in place of a
+# space), base64 at 76 columns (MIME, PEM), a hex dump, a log line folded with indentation.
+# Each of those is a form of the secret with line breaks in it, at places no list of forms
+# can name, so each form is also searched for as a pattern: a line break (and up to
+# MAX_INDENT spaces or tabs after it) may stand between any two of its characters, and in
+# place of a space or tab.
+
+MAX_INDENT = 8
+#: the most bytes one line break of a pattern adds: \r\n and the indentation
+BREAK_BYTES = 2 + MAX_INDENT
+_BREAK = rf"\r?\n[ \t]{{0,{MAX_INDENT}}}"
+
+
+def _broken_source(form: str) -> str | None:
+    if len(form) < MIN_ENCODED_LENGTH:  # short: too likely to match text cut into lines
+        return None
+    parts: list[str] = []
+    for index, char in enumerate(form):
+        if char in " \t":
+            parts.append(rf"(?:[ \t]|[ \t]?{_BREAK})")
+            continue
+        before = form[index - 1] if index else ""
+        if before and before not in " \t\r\n" and char not in "\r\n":
+            parts.append(f"(?:{_BREAK})?")
+        parts.append(re.escape(char))
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def broken_pattern(form: str) -> re.Pattern[str] | None:
+    """`form` with line breaks possible between its characters (see above); None for a
+    form too short to be searched for so."""
+    source = _broken_source(form)
+    return None if source is None else re.compile(source)
+
+
+@functools.lru_cache(maxsize=4096)
+def broken_bytes_pattern(form: str) -> re.Pattern[bytes] | None:
+    source = _broken_source(form)
+    if source is None:
+        return None
+    return re.compile(source.encode("utf-8", "surrogatepass"))
+
+
+_WHITESPACE = " \t\r\n"
+_NO_WHITESPACE = str.maketrans("", "", _WHITESPACE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _squeezed(form: str) -> bytes:
+    return form.encode("utf-8", "surrogatepass").translate(None, _WHITESPACE.encode())
+
+
+def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Pattern[bytes]]:
+    """The patterns of the forms that may occur cut into lines in `data`. Any such
+    occurrence, its whitespace taken out, is the form with its whitespace taken out: one
+    pass that drops the whitespace of `data`, and a search per form, leave the patterns
+    (slow) only for the forms found so."""
+    squeezed = data.translate(None, _WHITESPACE.encode())
+    found = []
+    for form in forms:
+        pattern = broken_bytes_pattern(form)
+        if pattern is not None and _squeezed(form) in squeezed:
+            found.append(pattern)
+    return found
+
+
+def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]:
+    """broken_bytes_patterns_in, for text."""
+    squeezed = text.translate(_NO_WHITESPACE)
+    found = []
+    for form in forms:
+        pattern = broken_pattern(form)
+        if pattern is not None and form.translate(_NO_WHITESPACE) in squeezed:
+            found.append(pattern)
+    return found
+
+
+def longest_match(form: str) -> int:
+    """The most bytes an occurrence of `form` spans, line breaks put into it included."""
+    size = len(form.encode("utf-8", "surrogatepass"))
+    if broken_pattern(form) is None:
+        return size
+    return size + len(form) * BREAK_BYTES
 
 
 def mask_bytes_within(value: Any, masked_forms: Iterable[str], _depth: int = 0) -> Any:

@@ -230,4 +230,8 @@ def resume_command(pipeline: BasePipeline) -> str:
     for key, origin in config.sources.items():
         if origin == f"--set {key}":
             words += ["--set", f"{key}={scalar_text(config.get(key))}"]
-    return " ".join(shlex.quote(w) for w in [*words, "--resume"])
+    # each word masked before it is quoted: quoted, a secret with a quote in it is no form
+    # masking knows (`'it'"'"'s'`), and the hint is printed and kept with the run
+    from yt_pipeline.logs import masked
+
+    return " ".join(shlex.quote(masked(w)) for w in [*words, "--resume"])

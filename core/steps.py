@@ -179,8 +179,12 @@ class Pipeline:
     def yt(self) -> TableClient:
         """The table client of the mode (dev: tables under <folder>/.dev), made on first use."""
         if self._client is None:
+            from yt_pipeline.logs import mask_secrets
             from yt_pipeline.modes import create_client
 
+            # making the client may fail quoting a credential (a proxy it cannot reach), and
+            # the client logs its failed attempts: before any run masked the settings' secrets
+            mask_secrets(self.settings.secret_values())
             self._client = create_client(self.plugin_manager, self.mode, self.settings,
                                          self.folder, source=f"Pipeline({self.name!r})")
         return self._client

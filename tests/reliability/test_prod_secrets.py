@@ -177,3 +177,68 @@ def test_secrets_appear_nowhere(tmp_path, monkeypatch, capfd, scenario):
     if scenario == "failing stage":
         assert "refused token ***" in output
     assert TOKEN not in " ".join(os.environ.values())
+
+
+# ytsaurus-client's warning for a failed attempt quotes the proxy twice (the URL, then the
+# host in the connection error); long, the second one reached past the 240 characters the
+# line is cut to, and was cut before it was masked
+LONG_HOST = "yt-proxy.analytics-cluster-prod-eu-west-1.internal.corp.example-company-name.invalid"
+
+
+def test_client_warning_cut_shows_no_start_of_the_proxy(tmp_path, monkeypatch):
+    for name in ("YT_PROXY", "YT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": f"YT_PROXY=http://{LONG_HOST}:80\nYT_TOKEN={TOKEN}\n",
+        "stages/leaky/stage.py": "from yt_pipeline import BaseStage\n\n"
+                                 "class Leaky(BaseStage):\n    def run(self, debug):\n"
+                                 "        return debug\n",
+    }, config={"pipeline": {"mode": "prod", "prod": retry_options(attempts=2)},
+               "stages": {"enabled_stages": ["leaky"]}})
+    run = run_pipeline(root)
+    output = run.result.output
+    assert run.result.exit_code == 3, output
+    warnings = [line for line in output.splitlines() if "ytsaurus-client: HTTP" in line]
+    assert warnings, output
+    for line in warnings:
+        assert "HTTPConnectionPool(host='***', port=80)" in line, line
+    # no piece of the host as long as its first label shows anywhere
+    pieces = {LONG_HOST[at:at + 12] for at in range(len(LONG_HOST) - 11)}
+    assert [piece for piece in pieces if piece in output] == []
+
+
+def test_transactions_carry_no_secret_of_the_command_line(tmp_path, monkeypatch):
+    """ytsaurus-client's start_transaction puts `get_started_by()` into the transaction's
+    attributes (yt/wrapper/transaction_commands.py: `update(get_started_by(), attributes)`),
+    with `command`: the whole sys.argv. A secret given with --set went to the cluster, in
+    the attributes of every stage's and every write's transaction."""
+    import subprocess
+    import sys
+
+    from yt_pipeline_prod.fake import cypress_commands, dispatch
+
+    for name in ("YT_PROXY", "YT_TOKEN", "API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    started: list[dict] = []
+    start = dispatch.HANDLERS["start_transaction"]
+
+    def recording(state, request):
+        started.append(cypress_commands.plain(request.param("attributes")))
+        return start(state, request)
+
+    monkeypatch.setitem(dispatch.HANDLERS, "start_transaction", recording)
+    fake = start_fake_proxy(token=TOKEN)
+    try:
+        root = make(tmp_path / "p", fake.url, fail_stage=False, fail_job=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "yt_pipeline", "run", str(root),
+             "--set", f"stages.leaky.key_copy={API_KEY}"],
+            capture_output=True, text=True, timeout=300)
+        fake.wait_idle()
+    finally:
+        fake.stop()
+    assert done.returncode == 0, done.stderr
+    commands = [attributes["command"] for attributes in started]
+    assert commands and all(command[-2:] == ["--set", "stages.leaky.key_copy=***"]
+                            for command in commands), commands
+    assert [a for a in started if API_KEY in json.dumps(a) or TOKEN in json.dumps(a)] == []

@@ -82,3 +82,34 @@ def test_a_setting_is_masked_as_it_reads_too(tmp_path, capfd, value):
     blobs = {**folder_blobs(root), "output": printed.encode()}
     assert [name for name, data in blobs.items() for form in forms_of(SECRET)
             if form.encode() in data] == []
+
+
+def test_config_masks_a_secret_written_in_config_yaml_too(tmp_path):
+    """`config` hides the keys secrets.env set; the same value written in config.yaml (a
+    copy, a path holding it) was printed in the clear, where every other command masks it."""
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": "API_KEY=abc-secret-123\n",
+        "stages/load/stage.py": "from yt_pipeline import BaseStage\n\nclass L(BaseStage):\n"
+                                "    def run(self, debug):\n        return debug\n",
+    }, config={"pipeline": {"mode": "dev", "build_folder": "//home/abc-secret-123/build"},
+               "stages": {"enabled_stages": ["load"], "load": {"key_copy": "abc-secret-123"}}})
+    shown = invoke_cli("config", root, "--sources")
+    assert shown.exit_code == 0, shown.output
+    assert "build_folder: //home/***/build" in shown.output
+    assert "key_copy: ***" in shown.output and "API_KEY: '***'" in shown.output
+    assert "abc-secret" not in shown.output
+
+
+def test_the_resume_hint_masks_a_secret_given_with_set(tmp_path):
+    """The hint repeats the run's --set overrides, shell-quoted: a secret with a quote in it
+    was printed as `'it'"'"'s-...'`, a form masking does not know."""
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": "API_KEY=\"it's-a-secret-99\"\n",
+        "stages/load/stage.py": "from yt_pipeline import BaseStage\n\nclass L(BaseStage):\n"
+                                "    def run(self, debug):\n        raise RuntimeError('x')\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["load"]}})
+    run = invoke_cli("run", root, "--set", "stages.load.key=it's-a-secret-99")
+    assert run.exit_code == 1, run.output
+    assert run.output.splitlines()[-1] == (
+        f"to resume: yt-pipeline run {root} --set 'stages.load.key=***' --resume")
+    assert "secret-99" not in run.output

@@ -6,6 +6,8 @@ tables the sandbox links to stay as they were."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from test_secrets_encoded import dotenv_quoted, folder_blobs
 from test_secrets_nested import forms_of
@@ -40,6 +42,12 @@ if os.environ.get("WRITE"):
         handle.write("key=" + secret + "\\n")
     with open("note.bin", "wb") as handle:
         handle.write(secret.encode())
+    write_rows(read_rows())
+    sys.exit(2)
+if os.environ.get("NAMES"):
+    open("cache-" + secret + ".txt", "w").close()
+    os.makedirs("dir-" + secret + "/inner-" + secret)
+    os.symlink("/nowhere/" + secret, "link")
     write_rows(read_rows())
     sys.exit(2)
 print("x" * int(os.environ["PREFIX"]) + secret)
@@ -87,6 +95,20 @@ def test_files_a_failed_job_wrote_are_masked_in_the_kept_sandbox(tmp_path, capfd
     assert found({**blobs, "output": printed.encode()}) == []
     # the input table the sandbox links to is the table's own file: not written through
     assert blobs[".dev/home/out/input.jsonl"] == b'{"id":1}\n'
+
+
+def test_names_a_failed_job_gave_its_files_are_masked_in_the_kept_sandbox(tmp_path):
+    """A file or folder named after a secret (a cache keyed by a token), and a link
+    pointing at one, kept the secret in the kept sandbox: only contents were masked."""
+    root = make(tmp_path / "p", NAMES="1")
+    result = invoke_cli("run", root)
+    assert result.exit_code == 1, result.output
+    [sandbox] = (root / ".dev").glob("sandbox_*")
+    names = {str(path.relative_to(sandbox)) for path in sandbox.rglob("*")
+             if not path.relative_to(sandbox).parts[0].startswith(("_ytp", ".ytp"))}
+    assert {"cache-***.txt", "dir-***", "dir-***/inner-***", "link"} <= names, names
+    assert [name for name in names if any(form in name for form in forms_of(SECRET))] == []
+    assert (sandbox / "link").readlink() == Path("/nowhere/***")
 
 
 @pytest.mark.parametrize("at", range(0, 12))

@@ -160,3 +160,68 @@ def test_a_function_step_run_masks_its_secrets_too(tmp_path, configured):
     blobs.pop("etl.py")
     assert [name for name, data in blobs.items()
             for secret in secrets if secret.encode() in data] == []
+
+
+UNREACHABLE_SCRIPT = """
+from yt_pipeline import Pipeline, step
+
+
+@step
+def extract(yt):
+    return 1
+
+
+Pipeline("etl").add_step(extract).run()
+"""
+
+
+def test_a_function_step_run_that_cannot_reach_its_proxy_masks_it(tmp_path, monkeypatch):
+    """The client is made (and the proxy checked) before the runner registers the secrets:
+    the client's warnings and the uncaught error's line quoted the proxy of secrets.env."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("yt_pipeline_prod")
+    host = "fs-secret-proxy-host-0123.invalid"
+    root = write_pipeline(tmp_path / "p", {
+        "etl.py": UNREACHABLE_SCRIPT,
+        "configs/config.yaml": "pipeline: {mode: prod, prod: {yt_config: {proxy: {retries: "
+                               "{count: 1}}}}}\n",
+        "configs/secrets.env": f"YT_PROXY=http://{host}:80\nYT_TOKEN=ytok-FUNC-unreach-42\n",
+    })
+    env = {k: v for k, v in os.environ.items() if k not in ("YT_PROXY", "YT_TOKEN")}
+    done = subprocess.run([sys.executable, "etl.py"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "error: check the YT proxy before the run: cannot reach the YT proxy *** "
+        "(ConnectionError); check YT_PROXY and the network")
+    assert "ytsaurus-client: HTTP get request ***/api/v4 failed" in done.stderr
+    assert "fs-secret-proxy" not in done.stdout + done.stderr
+
+
+def test_one_line_of_an_error_masks_a_secret_with_a_line_break(tmp_path):
+    """`error: <one line>` is the first line of the message: cut at the secret's own line
+    break, its first line was no form of it, and passed the mask."""
+    from yt_pipeline.errors import ConfigError
+    from yt_pipeline.logs import mask_secrets
+
+    mask_secrets(["first-line-SECRET\nsecond-line-SECRET"])
+    error = ConfigError("cannot use first-line-SECRET\nsecond-line-SECRET here", file="f.yaml")
+    assert error.one_line() == "f.yaml: cannot use *** here"
+
+
+def test_a_table_the_report_cannot_count_is_noted_without_the_secret():
+    """The report notes why a table has no row count with the first line of the client's
+    error: cut first, a secret with a line break left its first line unmasked."""
+    from yt_pipeline.logs import mask_secrets
+    from yt_pipeline.report_sources import _count
+
+    class Refusing:
+        def row_count(self, path):
+            raise RuntimeError(f"no access to {path} with first-line-KEY\nsecond-line-KEY")
+
+    mask_secrets(["first-line-KEY\nsecond-line-KEY"])
+    counted = _count(Refusing(), "//tmp/t")
+    assert (counted.rows, counted.note) == (None, "no access to //tmp/t with ***")

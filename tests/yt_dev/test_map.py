@@ -106,6 +106,27 @@ def test_job_environment_and_secrets(dev_client, stages, monkeypatch):
     assert row["helper"] == 42
 
 
+def test_a_secret_exported_under_another_name_is_not_inherited(dev_client, stages,
+                                                                monkeypatch):
+    """A job inherits the driver's environment, less the names of secrets.env: a secret's
+    value exported under another name (a copy of the token, an URL holding it) reached
+    the job's environment, where a cluster's job never sees the driver's shell."""
+    stages("e", {"src/mapper.py": """
+        import os
+        from ytjobs import read_rows, write_rows
+        list(read_rows())
+        write_rows([{"names": sorted(k for k in os.environ if k.startswith("COPY_"))}])
+    """})
+    monkeypatch.setenv("COPY_OF_SECRET", "hunter2-secret")
+    monkeypatch.setenv("COPY_IN_URL", "https://user:hunter2-secret@host/")
+    monkeypatch.setenv("COPY_UNRELATED", "plain value")
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "e", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    launch(dev_client, spec)
+    assert _rows(dev_client, "//out/t") == [{"names": ["COPY_UNRELATED"]}]
+
+
 def test_failure_raises_with_details_and_leaves_output(dev_client, stages):
     stages("bad", {"src/mapper.py": """
         import sys

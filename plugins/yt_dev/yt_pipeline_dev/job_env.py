@@ -1,8 +1,9 @@
 """The environment of a dev job, and the check of a stage's requirements.txt.
 
-A job inherits the driver's environment minus every secret (the keys of secrets.env and the
-YT token); it gets back only the secrets its operation names in `env`, both as
-YT_SECURE_VAULT_<NAME> (as YT provides them) and as <NAME>.
+A job inherits the driver's environment minus every secret (the keys of secrets.env, the
+YT token, and any variable whose value holds a secret value); it gets back only the secrets
+its operation names in `env`, both as YT_SECURE_VAULT_<NAME> (as YT provides them) and as
+<NAME>.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def job_environment(
-    spec: OperationSpec, code_env: dict[str, str], hidden: Iterable[str], job_index: int
+    spec: OperationSpec, code_env: dict[str, str], hidden: Iterable[str], job_index: int,
+    secret_values: Iterable[str] = (),
 ) -> dict[str, str]:
     drop = set(hidden) | set(ALWAYS_HIDDEN)
+    values = [value for value in secret_values if value]
     env = {
         k: v for k, v in os.environ.items()
         if k not in drop and not k.startswith("YT_SECURE_VAULT_")
+        # a secret exported under another name (a copy of the token, a proxy URL holding
+        # it) is a secret too: a cluster's job inherits nothing of the driver's shell
+        and not any(value in v for value in values)
     }
     inherited_path = env.get("PYTHONPATH")
     env.update(code_env)

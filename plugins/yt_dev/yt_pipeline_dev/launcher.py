@@ -29,7 +29,7 @@ from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
-from yt_pipeline.secret_forms import all_forms, mask_bytes
+from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_code import JobCode, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
@@ -80,7 +80,8 @@ class OperationRun(msgspec.Struct):
         """A job of the operation; `whole_stdin` when its input is known to hold one row a
         line (whole_lines), which ytjobs then reads without the check."""
         code = self.code()
-        env = job_environment(self.spec, code.env, self.client.hidden_env, index)
+        env = job_environment(self.spec, code.env, self.client.hidden_env, index,
+                              self.client.secret_values)
         for internal in (TALLY_ENV, CHECKPOINTS_ENV, WHOLE_LINES_ENV):
             env.pop(internal, None)
         if whole_stdin:
@@ -189,6 +190,7 @@ class OperationRun(msgspec.Struct):
                 mask_file(path, forms)
             except OSError:
                 pass  # a file the job left unreadable holds nothing it could show
+        _mask_names(self.sandbox, forms)
 
     def stderr_tail(self, path: Path) -> str:
         """The last lines of a job's stderr, masked before they are cut (masked_tails)."""
@@ -227,6 +229,38 @@ def _files_jobs_wrote(sandbox: Path) -> list[Path]:
         found += [Path(folder, name) for name in files
                   if not os.path.islink(os.path.join(folder, name))]
     return found
+
+
+def _mask_names(sandbox: Path, forms: list[str]) -> None:
+    """The names a job gave its files and folders, and where its links point, masked: a
+    file named after a secret (a cache keyed by a token) shows it as its contents would.
+    Deepest first, so a folder is renamed after what is in it."""
+    for folder, folders, files in os.walk(sandbox, topdown=False):
+        if Path(folder) == sandbox:
+            folders = [name for name in folders if name not in _NOT_WRITTEN_BY_JOBS]
+            files = [name for name in files if name not in _NOT_WRITTEN_BY_JOBS]
+        for name in [*files, *folders]:
+            path = Path(folder, name)
+            try:
+                if path.is_symlink():
+                    target = os.readlink(path)
+                    if mask_text(target, forms) != target:
+                        path.unlink()
+                        os.symlink(mask_text(target, forms), path)
+                shown = mask_text(name, forms).replace("/", "_")
+                if shown != name:
+                    os.replace(path, _free_name(path.with_name(shown)))
+            except OSError:
+                pass  # left as it was: a name the job made unchangeable
+
+
+def _free_name(path: Path) -> Path:
+    """`path`, or `path.1`, `path.2`...: two names masked alike must not overwrite."""
+    candidate, number = path, 0
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = path.with_name(f"{path.name}.{number}")
+    return candidate
 
 
 def mask_file(path: Path, forms: list[str]) -> None:

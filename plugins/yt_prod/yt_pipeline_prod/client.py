@@ -21,6 +21,7 @@ from yt_pipeline.table_rows import TableRows
 from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
+from yt_pipeline_prod.started_by import mask_started_by
 from ytjobs.row_rules import RowRefused, checked
 
 Row = dict[str, Any]
@@ -137,6 +138,7 @@ class ProdClient(YqlRequests):
         import yt.wrapper as yt
 
         route_client_log()
+        mask_started_by()
         return yt.YtClient(proxy=self.proxy, token=self.settings.token,
                            config=self.settings.client_config())
 

@@ -23,8 +23,12 @@ _lock = threading.Lock()
 
 
 def short_line(text: str) -> str:
-    """The first line of a client message, without the request dump that follows it."""
-    lines = text.strip().splitlines()
+    """The first line of a client message, without the request dump that follows it,
+    masked before it is cut: the start of a secret the cut leaves is no form masking finds
+    (a proxy address quoted again in the error, past the cut)."""
+    from yt_pipeline.logs import masked
+
+    lines = masked(text).strip().splitlines()
     line = lines[0] if lines else ""
     line = line.split(" (request_headers", 1)[0].split(", full_error", 1)[0]
     line = " ".join(line.split())

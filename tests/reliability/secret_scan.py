@@ -1,0 +1,238 @@
+"""A scanner for secrets in what a pipeline leaves behind: every file of its folder (the
+code archive's members and compressed files opened), text a command printed, and the
+command lines and environments of processes seen while it ran.
+
+It is written apart from yt_pipeline.secret_forms on purpose: a test that searched with
+the masking code's own list of forms would miss exactly the forms that list forgets.
+Each encoding is made here from its definition.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+import io
+import json
+import os
+import re
+import shlex
+import tarfile
+import threading
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+#: base64 of a piece shorter than this is too likely to turn up by chance in other data
+MIN_ENCODED = 8
+
+
+def _b64_cores(data: bytes, alphabet: str) -> dict[str, bytes]:
+    """The base64 letters that depend on `data` alone, for each of the 3 offsets at which
+    `data` may start within the encoded stream."""
+    found = {}
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + data + bytes(2))
+        if alphabet == "urlsafe":
+            encoded = encoded.translate(bytes.maketrans(b"+/", b"-_"))
+        start, end = -(-8 * offset // 6), (8 * (offset + len(data))) // 6
+        core = encoded[start:end]
+        if len(core) >= MIN_ENCODED:
+            found[f"base64-{alphabet}@{offset}"] = core
+    return found
+
+
+def encodings(secret: str) -> dict[str, bytes]:
+    """Every encoding of `secret` searched for, by name."""
+    raw = secret.encode("utf-8", "surrogatepass")
+    found = {
+        "plain": raw,
+        "hex": raw.hex().encode(),
+        "HEX": raw.hex().upper().encode(),
+        "url": quote(secret, safe="").encode(),
+        "url-path": quote(secret).encode(),
+        "url-plus": quote_plus(secret).encode(),
+        "json": json.dumps(secret)[1:-1].encode(),
+        "json-utf8": json.dumps(secret, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass"),
+        "repr": repr(secret)[1:-1].encode("utf-8", "surrogatepass"),
+        "repr-bytes": repr(raw)[2:-1].encode(),
+        "json-of-repr": json.dumps(repr(secret)[1:-1])[1:-1].encode(),
+        "reversed": secret[::-1].encode("utf-8", "surrogatepass"),
+        "html": html.escape(secret).encode("utf-8", "surrogatepass"),
+        "html-unquoted": html.escape(secret, quote=False).encode("utf-8", "surrogatepass"),
+        "yaml-single-quoted": secret.replace("'", "''").encode("utf-8", "surrogatepass"),
+        "csv-quoted": secret.replace('"', '""').encode("utf-8", "surrogatepass"),
+        "shell-quoted": shlex.quote(secret).encode("utf-8", "surrogatepass"),
+    }
+    for alphabet in ("standard", "urlsafe"):
+        found.update(_b64_cores(raw, alphabet))
+    return {name: needle for name, needle in found.items() if needle}
+
+
+@dataclass(frozen=True)
+class Leak:
+    where: str
+    encoding: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.encoding}: ...{self.context}..."
+
+
+_BREAK = re.compile(rb"\r?\n[ \t]*|\\n")
+
+
+def _unbroken(data: bytes) -> tuple[bytes, bytes]:
+    """`data` with its line breaks (and the indentation after them, and JSON's `\\n`)
+    taken out, and turned into one space: text wrapped or cut into lines, whether the
+    wrap dropped a space (textwrap) or not (base64 at 76 columns)."""
+    return _BREAK.sub(b"", data), _BREAK.sub(b" ", data)
+
+
+def scan_bytes(where: str, data: bytes, secrets: Iterable[str]) -> list[Leak]:
+    leaks = []
+    unbroken = _unbroken(data) if b"\n" in data else ()
+    for secret in secrets:
+        searched: set[bytes] = set()
+        for name, needle in encodings(secret).items():
+            if needle in searched:  # the same bytes under another name: one report
+                continue
+            searched.add(needle)
+            at = data.find(needle)
+            if at >= 0:
+                leaks.append(Leak(where, name, _context(data, at, len(needle))))
+                continue
+            for joined in unbroken:
+                at = joined.find(needle)
+                if at >= 0 and len(needle) >= MIN_ENCODED:
+                    leaks.append(Leak(where, f"{name} split across lines",
+                                      _context(joined, at, len(needle))))
+                    break
+    return leaks
+
+
+def _context(data: bytes, at: int, length: int) -> str:
+    return data[max(0, at - 30):at + length + 30].decode("utf-8", "replace")
+
+
+def members(name: str, data: bytes, depth: int = 0) -> Iterator[tuple[str, bytes]]:
+    """The files within `data` when it is an archive or compressed, opened recursively."""
+    if depth > 3:
+        return
+    inner: list[tuple[str, bytes]] = []
+    if data[:2] == b"\x1f\x8b":
+        try:
+            unzipped = gzip.decompress(data)
+        except (OSError, EOFError):
+            unzipped = b""
+        try:
+            with tarfile.open(fileobj=io.BytesIO(unzipped)) as archive:
+                for member in archive.getmembers():
+                    inner.append((f"{name}:{member.name} (name)", member.name.encode()))
+                    handle = archive.extractfile(member) if member.isfile() else None
+                    if handle is not None:
+                        inner.append((f"{name}:{member.name}", handle.read()))
+                    if member.linkname:
+                        inner.append((f"{name}:{member.name} (link)", member.linkname.encode()))
+        except tarfile.TarError:
+            inner.append((f"{name} (gunzipped)", unzipped))
+    elif data[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                inner.append((f"{name}:{info.filename}", archive.read(info)))
+    for member_name, member_data in inner:
+        yield member_name, member_data
+        yield from members(member_name, member_data, depth + 1)
+
+
+def scan_folder(root: Path, secrets: Iterable[str],
+                skip: Iterable[str] = ("configs/secrets.env",)) -> list[Leak]:
+    """Every file under `root` (but `skip`): its path, its bytes, and the members of what
+    it packs; symlinks are read as their target path."""
+    secrets, skipped = list(secrets), set(skip)
+    leaks = []
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if name in skipped or name.startswith(".venv/"):
+            continue
+        leaks += scan_bytes(f"{name} (path)", name.encode("utf-8", "surrogateescape"), secrets)
+        if path.is_symlink():
+            leaks += scan_bytes(f"{name} (link)", os.readlink(path).encode(), secrets)
+            continue
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        leaks += scan_bytes(name, data, secrets)
+        for member, member_data in members(name, data):
+            leaks += scan_bytes(member, member_data, secrets)
+    return leaks
+
+
+@dataclass
+class ProcessWatch:
+    """Polls /proc while a command runs for the processes it starts (its descendants),
+    and keeps each one's command line and environment. `allowed_env` names variables a
+    job may hold a secret in (the secure vault's, for a secret its operation asked for)."""
+
+    root_pid: int = field(default_factory=os.getpid)
+    interval_s: float = 0.005
+    seen: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> ProcessWatch:
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            for pid in self._descendants():
+                if pid in self.seen:
+                    continue
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    environ = Path(f"/proc/{pid}/environ").read_bytes()
+                except OSError:
+                    continue
+                if cmdline:  # empty while a fork has not yet exec'd: read it again later
+                    self.seen[pid] = (cmdline, environ)
+            self._stop.wait(self.interval_s)
+
+    def _descendants(self) -> list[int]:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        found, frontier = [], [self.root_pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [pid for pid, ppid in parents.items() if ppid == parent]
+            found += children
+            frontier += children
+        return found
+
+    def leaks(self, secrets: Iterable[str], allowed_env: Iterable[str] = ()) -> list[Leak]:
+        secrets, allowed = list(secrets), {name.encode() for name in allowed_env}
+        found = []
+        for pid, (cmdline, environ) in sorted(self.seen.items()):
+            shown = cmdline.replace(b"\0", b" ")[:80].decode("utf-8", "replace")
+            found += scan_bytes(f"pid {pid} command line ({shown})", cmdline, secrets)
+            for variable in environ.split(b"\0"):
+                name = variable.split(b"=", 1)[0]
+                if name not in allowed:
+                    found += scan_bytes(f"pid {pid} ({shown}) env {name.decode()}",
+                                        variable, secrets)
+        return found
