@@ -127,6 +127,23 @@ def test_a_secret_exported_under_another_name_is_not_inherited(dev_client, stage
     assert _rows(dev_client, "//out/t") == [{"names": ["COPY_UNRELATED"]}]
 
 
+def test_a_path_holding_a_secret_is_still_given_to_jobs(dev_client, stages, monkeypatch):
+    """PATH is kept whatever it holds: without it the job's wrapper finds no python3."""
+    stages("p", {"src/mapper.py": """
+        import os
+        from ytjobs import read_rows, write_rows
+        list(read_rows())
+        write_rows([{"path": os.environ.get("PATH", "")}])
+    """})
+    path = os.environ["PATH"] + os.pathsep + "/opt/hunter2-secret/bin"
+    monkeypatch.setenv("PATH", path)
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "p", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    launch(dev_client, spec)
+    assert _rows(dev_client, "//out/t") == [{"path": path}]
+
+
 def test_failure_raises_with_details_and_leaves_output(dev_client, stages):
     stages("bad", {"src/mapper.py": """
         import sys

@@ -30,8 +30,10 @@ def job_environment(
         k: v for k, v in os.environ.items()
         if k not in drop and not k.startswith("YT_SECURE_VAULT_")
         # a secret exported under another name (a copy of the token, a proxy URL holding
-        # it) is a secret too: a cluster's job inherits nothing of the driver's shell
-        and not any(value in v for value in values)
+        # it) is a secret too: a cluster's job inherits nothing of the driver's shell. PATH
+        # stays whatever it holds: without it the wrapper finds no python3 (a short secret,
+        # 4 letters, may well be part of a folder name)
+        and (k == "PATH" or not any(value in v for value in values))
     }
     inherited_path = env.get("PYTHONPATH")
     env.update(code_env)
