@@ -25,7 +25,9 @@ def mask_started_by() -> None:
             return
         from yt.wrapper import transaction_commands
 
-        transaction_commands.get_started_by = _masking(transaction_commands.get_started_by)
+        original = getattr(transaction_commands, "get_started_by", None)
+        if original is not None:  # a client without it sends no command line to mask
+            transaction_commands.get_started_by = _masking(original)
         _installed = True
 
 
