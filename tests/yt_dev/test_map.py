@@ -623,3 +623,46 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(dev_client, stages):
     with pytest.raises(BackendError, match='column "name": expected type "string"'):
         launch(dev_client, spec)
     assert len(_rows(dev_client, "//out/t")) == 3
+
+
+GREEDY_MAPPER = """
+    import time
+    from ytjobs import read_rows, write_rows
+    rows = list(read_rows())
+    held = b"x" * ({mib} * 1024 * 1024)  # written, so resident
+    time.sleep(0.5)  # a cluster's watchdog, and dev's, look every so often
+    write_rows(rows)
+"""
+
+
+@pytest.mark.parametrize("memory_limit_gb, mib, killed", [
+    (None, 600, True),   # the cluster's default limit: 512 MiB
+    (0.1, 200, True),
+    (1, 600, False),
+])
+def test_a_job_over_its_memory_limit_fails_as_on_a_cluster(dev_client, stages,
+                                                            memory_limit_gb, mib, killed):
+    """A cluster's job proxy kills a user job that passes its memory_limit (512 MiB when the
+    spec gives none: TUserJobSpec in yt/yt/ytlib/scheduler/config.cpp) and fails it with
+    "Memory limit exceeded" (job proxy error 1200): dev does too, instead of a job that
+    works here and fails every attempt on the cluster."""
+    from yt_pipeline.operation_config import Resources
+
+    stages("greedy", {"src/mapper.py": GREEDY_MAPPER.format(mib=mib)})
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "greedy", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    spec.resources = Resources(memory_limit_gb=memory_limit_gb)
+    if not killed:
+        launch(dev_client, spec)
+        assert _rows(dev_client, "//out/t") == [{"id": 1}]
+        return
+    with pytest.raises(OperationFailed) as failed:
+        launch(dev_client, spec)
+    message = str(failed.value)
+    limit = 512 if memory_limit_gb is None else int(memory_limit_gb * 1024)
+    assert f"more than its memory limit of {limit} MiB" in message, message
+    assert "Memory limit exceeded" in message
+    used = int(re.search(r"used ([\d,]+) MiB", message).group(1).replace(",", ""))
+    assert limit < used < mib + 200
+    assert not dev_client.exists("//out/t")

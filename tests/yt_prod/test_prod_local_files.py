@@ -173,3 +173,33 @@ def test_prod_names_a_job_line_python_3_8_cannot_run_and_the_fake_fails_it_there
         assert fake_yt.rows("//lf/out") == []
     except KeyError:
         pass  # not created: the stage's transaction was aborted
+
+
+GREEDY = """
+import time
+
+from ytjobs import read_rows, write_rows
+
+rows = list(read_rows())
+held = b"x" * (200 * 1024 * 1024)  # written, so resident
+time.sleep(0.3)
+write_rows(rows)
+"""
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_a_job_over_its_memory_limit_fails_in_both_modes(tmp_path, run_cli, fake_yt, mode):
+    """A cluster's job proxy kills a user job past its memory_limit and fails it with
+    "Memory limit exceeded" (job proxy error 1200; the limit is 512 MiB when the spec gives
+    none, TUserJobSpec in yt/yt/ytlib/scheduler/config.cpp). The fake proxy's jobs and dev's
+    are held to the same limit, so the stage fails in both modes, naming it."""
+    fake_yt.put_table("//lf/in", [{"x": 1}])
+    root = _pipeline(tmp_path / mode, mode, fake_yt.url, 1)
+    (root / "stages/score/src/mapper.py").write_text(GREEDY)
+    config = json.loads((root / "stages/score/config.yaml").read_text())
+    config["client"]["operations"]["map"]["resources"] = {"memory_limit_gb": 0.1}
+    (root / "stages/score/config.yaml").write_text(json.dumps(config))
+    result = run_cli("run", str(root))
+    assert result.exit_code != 0
+    assert "Memory limit exceeded" in result.output, result.output
+    assert "more than its memory limit of 102 MiB" in result.output

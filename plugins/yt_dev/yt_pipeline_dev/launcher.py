@@ -18,7 +18,7 @@ from pathlib import Path
 
 import msgspec
 
-from yt_pipeline import op_progress
+from yt_pipeline import job_memory, op_progress
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
@@ -101,6 +101,7 @@ class OperationRun(msgspec.Struct):
             append_stdout=append_stdout,
             check_output=stdout is not None,
             tally=tally,
+            memory_limit=job_memory.limit_bytes(self.spec.resources.memory_limit_gb),
             masked_forms=self.masked_forms(),
         )
 

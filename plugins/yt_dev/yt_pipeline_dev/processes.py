@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 import msgspec
 
+from yt_pipeline import job_memory
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
 from ytjobs import tally
@@ -78,6 +79,9 @@ class Job(msgspec.Struct):
     masked_forms: list[str] = msgspec.field(default_factory=list)
     #: bytes of its input sent so far (one item, written by its feeder thread alone)
     fed: list[int] = msgspec.field(default_factory=lambda: [0])
+    #: bytes of memory past which it is killed, as a cluster kills it (job_memory.py);
+    #: None: not watched
+    memory_limit: int | None = None
 
     def input_size(self) -> int:
         return sum(len(s.header) + s.end - s.start for s in self.stdin or ())
@@ -178,7 +182,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                 feeder = threading.Thread(target=_feed, args=(proc, job.stdin, job.fed),
                                           daemon=True)
                 feeder.start()
-            reason = _wait(proc, started, timeout_s, stop)
+            reason = _wait(proc, started, timeout_s, stop, job.memory_limit)
             if feeder is not None:
                 feeder.join()
         finally:
@@ -234,13 +238,14 @@ def _signal_name(number: int) -> str:
 
 
 def _wait(proc: subprocess.Popen, started: float, timeout_s: float | None,
-          stop: threading.Event) -> str | None:
+          stop: threading.Event, memory_limit: int | None = None) -> str | None:
     ended = _exit_signal(proc)
     # poll, not select: select refuses a descriptor numbered 1024 or more
     watch = None
     if ended is not None:
         watch = select.poll()
         watch.register(ended, select.POLLIN)
+    next_memory_check = time.monotonic()
     try:
         while True:
             if _ended_within(proc, watch, _POLL_S):
@@ -251,6 +256,12 @@ def _wait(proc: subprocess.Popen, started: float, timeout_s: float | None,
             if timeout_s is not None and time.monotonic() - started > timeout_s:
                 _kill(proc)
                 return f"ran longer than resources.timeout_s={timeout_s:g}s and was killed"
+            if memory_limit is not None and time.monotonic() >= next_memory_check:
+                next_memory_check = time.monotonic() + job_memory.CHECK_EVERY_S
+                used = job_memory.tree_rss(proc.pid)
+                if used is not None and used > memory_limit:
+                    _kill(proc)
+                    return job_memory.over_limit(used, memory_limit)
     finally:
         if ended is not None:
             os.close(ended)

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline import job_memory
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -91,16 +94,18 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
         env = dict(env, HOME=sandbox, TMPDIR=sandbox)
         command = str(user_job.get("command", ""))
         merged = bool(user_job.get("redirect_stdout_to_stderr"))
+        limit = user_job.get("memory_limit")
+        watched = MemoryWatch(job_memory.DEFAULT_LIMIT if limit is None else int(limit))
         try:
-            done = subprocess.run(
-                ["bash", "-c", command], input=stdin or b"", stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT if merged else subprocess.PIPE, cwd=sandbox, env=env,
-                timeout=timeout_s,
-            )
+            done = _run(["bash", "-c", command], stdin or b"", merged, sandbox, env, timeout_s,
+                        watched)
         except subprocess.TimeoutExpired as expired:
             return JobResult(job_id, job_type, -9, expired.stderr or b"",
                              error=f"job timed out after {timeout_s:.0f}s", command=command,
                              environment=env)
+        if watched.reason:
+            return JobResult(job_id, job_type, -9, done.stderr or b"", error=watched.reason,
+                             command=command, environment=env)
         stderr = done.stdout if merged else done.stderr
         result = JobResult(job_id, job_type, done.returncode, stderr, command=command,
                            environment=env)
@@ -116,3 +121,58 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
                             else f"job output is not JSON rows: {error}")
             result.exit_code = 1
         return result
+
+
+class MemoryWatch:
+    """Kills a job whose processes together pass its memory_limit, as a cluster's job proxy
+    does ("Memory limit exceeded", job proxy error 1200), looking every
+    job_memory.CHECK_EVERY_S."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.reason = ""
+        self._done = threading.Event()
+
+    def watch(self, proc: subprocess.Popen) -> threading.Thread:
+        def look() -> None:
+            while not self._done.wait(job_memory.CHECK_EVERY_S):
+                used = job_memory.tree_rss(proc.pid)
+                if used is not None and used > self.limit:
+                    self.reason = ("Memory limit exceeded: "
+                                   + job_memory.over_limit(used, self.limit))
+                    _kill_group(proc)
+                    return
+
+        thread = threading.Thread(target=look, name="fake-yt-job-memory", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _run(argv: list[str], stdin: bytes, merged: bool, sandbox: str, env: dict[str, str],
+         timeout_s: float, watched: MemoryWatch) -> subprocess.CompletedProcess:
+    """subprocess.run, in a session of the job's own (a timeout or the memory watch stops
+    the wrapper and everything it started), with the memory watch beside it."""
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT if merged else subprocess.PIPE, cwd=sandbox,
+                          env=env, start_new_session=True) as proc:
+        watcher = watched.watch(proc)
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            raise subprocess.TimeoutExpired(argv, timeout_s, output=out, stderr=err) from None
+        finally:
+            watched.stop()
+            watcher.join()
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)

@@ -7,6 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline import job_memory
 from yt_pipeline_prod.fake.cypress import new_id
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunner
@@ -59,7 +60,7 @@ def check_spec_ranges(spec: Any) -> None:
 
 #: a user job's memory_limit when the spec gives none, and its bound (TUserJobSpec in
 #: yt/yt/ytlib/scheduler/config.cpp: Default(512_MB), GreaterThan(0), LessThanOrEqual(16_TB))
-DEFAULT_MEMORY_LIMIT = 512 * 1024**2
+DEFAULT_MEMORY_LIMIT = job_memory.DEFAULT_LIMIT
 MAX_MEMORY_LIMIT = 16 * 1024**4
 
 
