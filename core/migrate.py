@@ -120,7 +120,7 @@ def _transformer() -> Any:
         def report(self, node: cst.CSTNode, text: str) -> None:
             self.problems.append(Problem(self.path, self._line(node), text))
 
-        def visit_Import(self, node: cst.Import) -> None:
+        def visit_Import(self, node: cst.Import) -> bool:
             for alias in node.names:
                 module = dotted(alias.name)
                 if module == "omegaconf" and stage_side(self.path):
@@ -134,6 +134,14 @@ def _transformer() -> Any:
                     self.report(node, f"import {module}: {reason}")
                     local = dotted(alias.asname.name) if alias.asname else module.split(".")[0]
                     self.module_aliases[local] = module
+            # the dotted names of an import are no use of a module through its alias
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            # `from yt_framework.core import X` after an `import yt_framework` names the
+            # module, it does not use it through the alias (leave_SimpleStatementLine
+            # rewrites or reports the statement)
+            return False
 
         def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                       updated: cst.SimpleStatementLine) -> Any:
@@ -203,6 +211,12 @@ def _transformer() -> Any:
                 for target in node.targets:
                     if isinstance(target.target, cst.Name):
                         self.client_names.add(target.target.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            # `yt: YTClient = self.deps.yt_client` binds the client as a plain `=` does
+            if node.value is not None and self.is_client(node.value) \
+                    and isinstance(node.target, cst.Name):
+                self.client_names.add(node.target.value)
 
         def visit_Call(self, node: cst.Call) -> None:
             """A call of a yt-framework client method that this client lacks (it would
