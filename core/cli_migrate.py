@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from yt_pipeline.errors import MigrationIncomplete
+from yt_pipeline.errors import MigrationIncomplete, YtPipelineError
 
 
 @click.command()
@@ -51,7 +51,12 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
         for change in changed:
             click.echo(masked(change.diff(root)), nl=False)
     else:
-        write_changes(changed, root)
+        try:
+            write_changes(changed, root)
+        except OSError as error:
+            # write_changes wrote all or nothing: the pipeline is as it was
+            raise YtPipelineError(f"cannot write {error.filename or pipeline_dir}: "
+                                  f"{error.strerror or error}; nothing was rewritten") from error
     verb = "would rewrite" if show_diff else "rewrote"
     for change in changed:
         click.echo(f"{verb} {change.path.relative_to(root)} ({change.summary()})",

@@ -282,21 +282,9 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
 
 
 def write_changes(changes: Sequence[FileChange], root: Path) -> int:
-    """Write the changed files, each through a temporary file and a rename, with the
-    permissions it had; first each file as it was is copied to ORIGINALS under `root`
-    (a copy already there, from an earlier run, is kept: it is the older one)."""
-    import shutil
+    """Write the changed files, all or none (migrate_write.py), each with the permissions
+    it had; first each file as it was is copied to ORIGINALS under `root` (a copy already
+    there, from an earlier run, is kept: it is the older one)."""
+    from yt_pipeline.migrate_write import write_all
 
-    from yt_pipeline.yamlio import write_file_atomic
-
-    written = 0
-    for change in changes:
-        if change.changed:
-            kept = root / ORIGINALS / change.path.relative_to(root)
-            if not kept.exists():
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(change.path, kept)
-            mode = change.path.stat().st_mode & 0o7777
-            write_file_atomic(change.path, change.after, mode=mode, newline="")
-            written += 1
-    return written
+    return write_all(changes, root, ORIGINALS)
