@@ -114,6 +114,25 @@ def pipeline_roots(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def is_pipeline_tree(root: Path) -> bool:
+    """Whether `root` holds a yt-framework pipeline (or several, or one already converted):
+    a pipeline.py, a stages/ folder or a configs/config.yaml in it or below it, a Python
+    file that imports yt_framework (a package of helpers shared by pipelines), or the
+    originals an earlier `migrate` kept (so that a second run says it changes nothing)."""
+    from yt_pipeline.migrate import ORIGINALS, python_files
+
+    if (root / "pipeline.py").is_file() or (root / ORIGINALS).is_dir() or pipeline_roots(root) != [root] \
+            or (root / "stages").is_dir() or (root / "configs/config.yaml").is_file():
+        return True
+    for path in python_files(root):
+        try:
+            if "yt_framework" in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def stage_config_changes(root: Path) -> list[FileChange]:
     """Each stage's config.yaml of each pipeline under `root`, with what
     `drop_redundant_keys` deletes and the problems left in it (nothing is written)."""

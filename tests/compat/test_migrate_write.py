@@ -62,3 +62,21 @@ def test_a_rename_that_fails_puts_back_the_files_already_renamed(tmp_path, run_c
     assert (root / "pipeline.py").read_text() == "from yt_pipeline import DefaultPipeline  # kept\n"
     assert (root / ".yt-framework-originals/pipeline.py").read_text() == FILES["pipeline.py"]
     assert (root / "stages/a/stage.py").stat().st_mode & 0o777 == 0o750
+
+
+def test_a_folder_that_is_not_a_pipeline_is_refused_with_one_line(tmp_path, run_cli):
+    plain = write_pipeline(tmp_path / "plain", {"tool.py": "print('hello')\n"})
+    result = run_cli("migrate", str(plain))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {plain} is not a yt-framework pipeline: it has no pipeline.py, stages/ or "
+        "configs/config.yaml, and no .py file in it imports yt_framework"]
+    assert result.stdout == ""
+    assert sorted(p.name for p in plain.iterdir()) == ["tool.py"]  # no originals folder
+    # a package of helpers that imports yt_framework is taken, as is a converted pipeline
+    helpers = write_pipeline(tmp_path / "helpers", {
+        "base.py": "from yt_framework.core.stage import BaseStage\n"})
+    assert run_cli("migrate", str(helpers)).exit_code == 0
+    assert (helpers / "base.py").read_text() == "from yt_pipeline import BaseStage\n"
+    again = run_cli("migrate", str(helpers))
+    assert again.exit_code == 0 and "rewrote 0 file(s)" in again.stdout
