@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from yt_pipeline.errors import MigrationIncomplete
+from yt_pipeline.errors import MigrationIncomplete, UsageError, YtPipelineError
 
 
 @click.command()
@@ -33,6 +33,7 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     from yt_pipeline.logs import mask_secrets, masked
     from yt_pipeline.migrate import ORIGINALS, migrate_tree, write_changes
     from yt_pipeline.migrate_config import (
+        is_pipeline_tree,
         pipeline_config_changes,
         secret_values_under,
         secrets_problems,
@@ -40,6 +41,10 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     )
 
     root = pipeline_dir.resolve()
+    if not is_pipeline_tree(root):
+        raise UsageError(f"{pipeline_dir} is not a yt-framework pipeline: it has no "
+                         "pipeline.py, stages/ or configs/config.yaml, and no .py file in it "
+                         "imports yt_framework")
     # a file it reads may hold a secret's value (typed into a stage's config.yaml, say),
     # which a diff's context lines or a YAML error's excerpt would quote: all it prints is
     # masked, as a run's output is
@@ -51,7 +56,12 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
         for change in changed:
             click.echo(masked(change.diff(root)), nl=False)
     else:
-        write_changes(changed, root)
+        try:
+            write_changes(changed, root)
+        except OSError as error:
+            # write_changes wrote all or nothing: the pipeline is as it was
+            raise YtPipelineError(f"cannot write {error.filename or pipeline_dir}: "
+                                  f"{error.strerror or error}; nothing was rewritten") from error
     verb = "would rewrite" if show_diff else "rewrote"
     for change in changed:
         click.echo(f"{verb} {change.path.relative_to(root)} ({change.summary()})",

@@ -120,7 +120,7 @@ def _transformer() -> Any:
         def report(self, node: cst.CSTNode, text: str) -> None:
             self.problems.append(Problem(self.path, self._line(node), text))
 
-        def visit_Import(self, node: cst.Import) -> None:
+        def visit_Import(self, node: cst.Import) -> bool:
             for alias in node.names:
                 module = dotted(alias.name)
                 if module == "omegaconf" and stage_side(self.path):
@@ -134,6 +134,14 @@ def _transformer() -> Any:
                     self.report(node, f"import {module}: {reason}")
                     local = dotted(alias.asname.name) if alias.asname else module.split(".")[0]
                     self.module_aliases[local] = module
+            # the dotted names of an import are no use of a module through its alias
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            # `from yt_framework.core import X` after an `import yt_framework` names the
+            # module, it does not use it through the alias (leave_SimpleStatementLine
+            # rewrites or reports the statement)
+            return False
 
         def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                       updated: cst.SimpleStatementLine) -> Any:
@@ -204,6 +212,12 @@ def _transformer() -> Any:
                     if isinstance(target.target, cst.Name):
                         self.client_names.add(target.target.value)
 
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            # `yt: YTClient = self.deps.yt_client` binds the client as a plain `=` does
+            if node.value is not None and self.is_client(node.value) \
+                    and isinstance(node.target, cst.Name):
+                self.client_names.add(node.target.value)
+
         def visit_Call(self, node: cst.Call) -> None:
             """A call of a yt-framework client method that this client lacks (it would
             fail with AttributeError only when the stage runs)."""
@@ -268,21 +282,9 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
 
 
 def write_changes(changes: Sequence[FileChange], root: Path) -> int:
-    """Write the changed files, each through a temporary file and a rename, with the
-    permissions it had; first each file as it was is copied to ORIGINALS under `root`
-    (a copy already there, from an earlier run, is kept: it is the older one)."""
-    import shutil
+    """Write the changed files, all or none (migrate_write.py), each with the permissions
+    it had; first each file as it was is copied to ORIGINALS under `root` (a copy already
+    there, from an earlier run, is kept: it is the older one)."""
+    from yt_pipeline.migrate_write import write_all
 
-    from yt_pipeline.yamlio import write_file_atomic
-
-    written = 0
-    for change in changes:
-        if change.changed:
-            kept = root / ORIGINALS / change.path.relative_to(root)
-            if not kept.exists():
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(change.path, kept)
-            mode = change.path.stat().st_mode & 0o7777
-            write_file_atomic(change.path, change.after, mode=mode, newline="")
-            written += 1
-    return written
+    return write_all(changes, root, ORIGINALS)

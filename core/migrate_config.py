@@ -34,10 +34,32 @@ def _sections(text: str) -> Iterator[tuple[yaml.ScalarNode, yaml.Node]]:
     yield from _mapping_items(operations) if operations is not None else ()
 
 
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _one_line_keys(section: yaml.Node, lines: list[str],
+                   wanted: Callable[[str, yaml.ScalarNode], bool]) -> set[int]:
+    """The line numbers of the `wanted` keys of a block mapping with other keys beside
+    them, each key and its scalar value on one line of its own."""
+    items = list(_mapping_items(section))
+    if getattr(section, "flow_style", False) or len(items) < 2:
+        return set()
+    found = set()
+    for key, value in items:
+        line = key.start_mark.line
+        if isinstance(value, yaml.ScalarNode) and wanted(key.value, value) \
+                and value.end_mark.line == line and line < len(lines) \
+                and lines[line].lstrip().startswith(key.value):
+            found.add(line)
+    return found
+
+
 def drop_redundant_keys(text: str) -> str:
     """`text` without the lines of the operation keys that say what yt-pipeline always does
-    (DROPPED_KEYS), when each is one line of a block mapping with other keys beside it;
-    anything else is left for `config_problems` to report."""
+    (DROPPED_KEYS), and of the resources yt-pipeline does not know that are set to null
+    (`user_slots: null`, as yt-framework's docs write it: null was "not set" there too),
+    when each is one line of a block mapping with other keys beside it; anything else is
+    left for `config_problems` to report."""
     try:
         sections = list(_sections(text))
     except yaml.YAMLError:
@@ -45,15 +67,11 @@ def drop_redundant_keys(text: str) -> str:
     lines = text.splitlines(keepends=True)
     drop = set()
     for _, section in sections:
-        items = list(_mapping_items(section))
-        if getattr(section, "flow_style", False) or len(items) < 2:
-            continue
-        for key, value in items:
-            line = key.start_mark.line
-            if key.value in DROPPED_KEYS and isinstance(value, yaml.ScalarNode) \
-                    and value.end_mark.line == line and line < len(lines) \
-                    and lines[line].lstrip().startswith(key.value):
-                drop.add(line)
+        drop |= _one_line_keys(section, lines, lambda key, _: key in DROPPED_KEYS)
+        resources = _child(section, "resources")
+        if resources is not None:
+            drop |= _one_line_keys(resources, lines, lambda key, value: (
+                key in RESOURCE_KEYS and value.tag == _NULL))
     return "".join(text for number, text in enumerate(lines) if number not in drop)
 
 
@@ -112,6 +130,25 @@ def pipeline_roots(root: Path) -> list[Path]:
             if path.name != "stages" or path.is_dir():
                 found.add(base)
     return sorted(found)
+
+
+def is_pipeline_tree(root: Path) -> bool:
+    """Whether `root` holds a yt-framework pipeline (or several, or one already converted):
+    a pipeline.py, a stages/ folder or a configs/config.yaml in it or below it, a Python
+    file that imports yt_framework (a package of helpers shared by pipelines), or the
+    originals an earlier `migrate` kept (so that a second run says it changes nothing)."""
+    from yt_pipeline.migrate import ORIGINALS, python_files
+
+    if (root / "pipeline.py").is_file() or (root / ORIGINALS).is_dir() or pipeline_roots(root) != [root] \
+            or (root / "stages").is_dir() or (root / "configs/config.yaml").is_file():
+        return True
+    for path in python_files(root):
+        try:
+            if "yt_framework" in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def stage_config_changes(root: Path) -> list[FileChange]:

@@ -103,6 +103,34 @@ def test_client_methods_this_client_lacks_are_reported_with_their_line(tmp_path)
     assert {p.line for p in again.problems} == {4, 6, 7}
 
 
+def test_a_plain_import_of_the_package_does_not_turn_from_imports_into_problems():
+    # `import yt_framework` (for `yt_framework.__version__`) beside the usual from-imports:
+    # only the plain import and the use through it are left; the from-imports are rewritten
+    text = ("import yt_framework\n"
+            "import yt_framework.core\n"
+            "from yt_framework.core.stage import BaseStage\n"
+            "from yt_framework.operations.table import read_table\n"
+            "v = yt_framework.__version__\n")
+    change = migrate_text(Path("stages/x/stage.py"), text)
+    assert change.after == text.replace(
+        "from yt_framework.core.stage import", "from yt_pipeline import").replace(
+        "from yt_framework.operations.table import", "from yt_pipeline.compat.table import")
+    assert [(p.line, p.text.split(":")[0]) for p in change.problems] == [
+        (1, "import yt_framework"), (2, "import yt_framework.core"),
+        (5, "yt_framework.__version__")]
+
+
+def test_a_client_bound_with_a_type_annotation_is_followed():
+    text = ("from yt_framework.core.stage import BaseStage\n"
+            "class S(BaseStage):\n"
+            "    def run(self, debug):\n"
+            "        yt: object = self.deps.yt_client\n"
+            "        yt.upload_file('m.bin', '//tmp/m')\n"
+            "        return debug\n")
+    [problem] = migrate_text(Path("stages/x/stage.py"), text).problems
+    assert problem.line == 5 and problem.text.startswith("yt.upload_file(...): ")
+
+
 def test_omegaconf_in_stage_code_takes_the_stage_config_and_stays_real_in_jobs():
     text = "from omegaconf import OmegaConf\n"
     assert migrate_text(Path("stages/a/stage.py"), text).after == \

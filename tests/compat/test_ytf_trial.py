@@ -232,6 +232,30 @@ def test_tar_command_bootstrap_is_deleted_from_a_stage_config_and_the_rest_kept(
     assert "rewrote 0 file(s)" in again.stdout
 
 
+def test_a_null_resource_yt_pipeline_lacks_is_deleted_and_a_set_one_reported(tmp_path,
+                                                                              run_cli):
+    """yt-framework's map guide (docs/operations/map.md) lists `user_slots: null` in its
+    resources block, and its common.py takes null as not set: that line is deleted; a
+    value is reported, since a run would refuse it."""
+    block = ("client:\n  operations:\n    map:\n      input_table: //a\n"
+             "      output_table: //b\n      resources:\n        pool: default\n"
+             "        pool_tree: null\n        user_slots: null           # optional\n"
+             "        job_count: 2\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/a/config.yaml": block,
+        "stages/b/config.yaml": block.replace("user_slots: null ", "user_slots: 4    ")})
+    result = run_cli("migrate", str(root))
+    assert "rewrote stages/a/config.yaml (1 line deleted)" in result.stdout
+    assert (root / "stages/a/config.yaml").read_text() == block.replace(
+        "        user_slots: null           # optional\n", "")
+    assert result.stderr.splitlines()[0] == (
+        "cannot convert: stages/b/config.yaml:9: operations.map.resources.user_slots: put it "
+        "under spec: (spec: {resource_limits: {user_slots: N}})")
+    assert result.exit_code == 2 and "stages/a/" not in result.stderr
+    again = run_cli("migrate", str(root))
+    assert "rewrote 0 file(s)" in again.stdout
+
+
 def test_a_stage_file_with_a_helper_base_class_and_the_stage_deriving_from_it(tmp_path,
                                                                                 run_cli):
     """yt-framework took a stage.py with a helper base class and the stage built on it
