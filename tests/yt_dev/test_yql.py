@@ -293,3 +293,73 @@ def test_a_damaged_column_cache_is_learned_again(dev_client, executor):
     [entry] = (dev_client.root / CACHE_DIR).glob("*.json")
     entry.write_text("{not json")
     assert executor.run("SELECT v FROM `//d`") == [{"v": 1.5}]
+
+
+# -- YQL's meaning of forms DuckDB reads otherwise --------------------------------------------
+
+def test_integers_divide_as_in_yql(dev_client):
+    # YQL divides integers in C++ fashion and gives NULL for a division or remainder by zero
+    # (TIntegralDiv in yql/essentials/minikql/invoke_builtins/mkql_builtins_div.cpp, ydb)
+    dev_client.write_table("//q", [{"clicks": 7, "views": 2}, {"clicks": -7, "views": 0}])
+    rows = dev_client.run_yql("SELECT clicks / views AS ratio, clicks % views AS rest, "
+                              "-7 / 2 AS neg, 7.0 / 2 AS real FROM `//q` ORDER BY clicks DESC")
+    assert rows == [{"ratio": 3, "rest": 1, "neg": -3, "real": 3.5},
+                    {"ratio": None, "rest": None, "neg": -3, "real": 3.5}]
+
+
+def test_literals_have_yql_types(dev_client):
+    # "Floating point literals have the Double type by default", and integer suffixes
+    # (ydb docs, yql/reference/syntax/lexer.md, "Numeric literals")
+    rows = dev_client.run_yql("SELECT 1.5 AS d, 0.1 + 0.2 AS sum, 1.5f AS f, 10ul AS u, "
+                              "7s AS s")
+    assert rows == [{"d": 1.5, "sum": 0.30000000000000004, "f": 1.5, "u": 10, "s": 7}]
+
+
+def test_cast_gives_null_where_yql_does(dev_client):
+    # "CAST("xyz" AS Uint64) IS NULL", "CAST(-1 AS Uint16) IS NULL", "CAST(256 AS Uint8) IS
+    # NULL" (ydb docs, yql/reference/_includes/cast_examples.md); YQL's Int8 has 8 bits,
+    # DuckDB's INT8 64
+    rows = dev_client.run_yql(
+        "SELECT CAST('xyz' AS Uint64) AS bad, CAST(-1 AS Uint16) AS neg, "
+        "CAST(256 AS Uint8) AS big, CAST(300 AS Int8) AS int8, CAST('12' AS Int64?) AS ok, "
+        "CAST(12345 AS Utf8) AS text, CAST('1.2345' AS Decimal(5, 2)) AS dec")
+    assert rows == [{"bad": None, "neg": None, "big": None, "int8": None, "ok": 12,
+                     "text": "12345", "dec": "1.23"}]
+
+
+def test_substring_counts_from_zero_and_length_counts_bytes(dev_client):
+    # ydb docs, yql/reference/builtins/basic.md: SUBSTRING("abcdefg", 3, 1) is "d",
+    # SUBSTRING("abcdefg", NULL, 3) "abc"; LENGTH is the length in bytes
+    dev_client.write_table("//s", [{"s": "abcdefg", "name": "Zoë"}])
+    rows = dev_client.run_yql("SELECT SUBSTRING(s, 3, 1) AS a, SUBSTRING(s, 3) AS b, "
+                              "SUBSTRING(s, NULL, 3) AS c, LENGTH(name) AS n, LEN(s) AS m "
+                              "FROM `//s`")
+    assert rows == [{"a": "d", "b": "defg", "c": "abc", "n": 4, "m": 7}]
+
+
+@pytest.mark.parametrize("query, line", [
+    # ydb docs, yql/reference/syntax/select/group-by.md ("GROUP BY ... AS")
+    ("SELECT kk, COUNT(*) AS n FROM `//t` GROUP BY k + 1 AS kk",
+     "YQL: GROUP BY expression AS name is not supported in dev mode; name the expression in "
+     "SELECT and group by it (see docs/yql-in-dev.md)"),
+    # builtins/basic.md, COALESCE: "a short format using the low-priority ?? operator"
+    ("SELECT n ?? 0 AS x FROM `//t`",
+     "YQL: the ?? operator is not supported in dev mode; write COALESCE(a, b) (see "
+     "docs/yql-in-dev.md)"),
+    # syntax/select/without.md
+    ("SELECT * WITHOUT v FROM `//t`",
+     "YQL: SELECT * WITHOUT is not supported in dev mode; name the columns (see "
+     "docs/yql-in-dev.md)"),
+])
+def test_yql_forms_duckdb_cannot_parse_are_named(query, line):
+    with pytest.raises(QueryFailed) as failed:
+        _sql(query)
+    assert str(failed.value) == line
+
+
+def test_the_rewrites_leave_strings_names_and_grouped_casts_alone():
+    [statement] = _sql("SELECT 'a 1.5 CAST(x AS Int8) ??' AS `1.5`, CAST(k AS Int64) AS k2 "
+                       "FROM `//t` GROUP BY CAST(k AS Int64)")
+    assert statement.sql == ("SELECT 'a 1.5 CAST(x AS Int8) ??' AS \"1.5\", "
+                             "TRY_CAST(k AS BIGINT) AS k2 FROM T[//t] GROUP BY "
+                             "TRY_CAST(k AS BIGINT)")

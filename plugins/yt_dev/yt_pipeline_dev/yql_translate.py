@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline_dev.yql_rewrite import rewrite
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
 #: YQL statements DuckDB cannot run the same way, by their first word
@@ -44,6 +45,7 @@ _INSERT = re.compile(r"^\s*INSERT\s+INTO\s*\x00(\d+)\x00\s*(WITH\s+TRUNCATE\b)?\
 
 
 _MARKER = re.compile(r"\x00(\d+)\x00")
+_QUOTED = re.compile(r"\x01(\d+)\x01")
 
 
 @dataclass
@@ -173,19 +175,22 @@ def translate(query: str) -> list[Statement]:
 
 def _statement(tokens: list[_Token]) -> Statement | None:
     paths: list[str] = []
-    sketch = []  # the statement with each backticked path replaced by a marker
+    quoted: list[str] = []  # the SQL of each string and name, put in after the rewrite
+    sketch = []  # the statement with each backticked path, string and name as a marker
     for token in tokens:
         if token.kind == "code":
             sketch.append(token.text)
         elif token.kind == "string":
-            sketch.append("'" + token.text.replace("'", "''") + "'")
+            sketch.append(f"\x01{len(quoted)}\x01")
+            quoted.append("'" + token.text.replace("'", "''") + "'")
         elif token.text.startswith("//"):
             if sketch:
                 sketch[-1] = _CLUSTER_PREFIX.sub("", sketch[-1])
             sketch.append(f"\x00{len(paths)}\x00")
             paths.append(token.text)
         else:
-            sketch.append('"' + token.text.replace('"', '""') + '"')
+            sketch.append(f"\x01{len(quoted)}\x01")
+            quoted.append('"' + token.text.replace('"', '""') + '"')
     text = "".join(sketch).strip()
     if not text:
         return None
@@ -210,4 +215,5 @@ def _statement(tokens: list[_Token]) -> Statement | None:
     if first not in ("SELECT", "WITH", "("):
         raise QueryFailed(f"YQL: {first or 'an empty INSERT'} statements are not supported "
                           "in dev mode (only SELECT and INSERT INTO ... SELECT)")
+    text = _QUOTED.sub(lambda m: quoted[int(m.group(1))], rewrite(text))
     return Statement(template=text, paths=paths, target=target, truncate=truncate)

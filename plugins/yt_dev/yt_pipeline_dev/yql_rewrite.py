@@ -1,0 +1,153 @@
+"""YQL forms that DuckDB parses too, with another meaning: rewritten so that a dev query
+gives the rows and types it gives on a cluster, or refused by name.
+
+The text given holds the statement's code only: its strings, backticked names and paths are
+markers (\\x00N\\x00 or \\x01N\\x01), so nothing here looks inside them.
+
+Sources: YQL's lexical structure (ydb/docs/en/core/yql/reference/syntax/lexer.md, "Numeric
+literals"), CAST (syntax/expressions.md#cast and _includes/cast_examples.md), LENGTH and
+SUBSTRING (builtins/basic.md), GROUP BY ... AS (syntax/select/group-by.md), all in
+ydb-platform/ydb, the YQL that YTsaurus runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from yt_pipeline.errors import QueryFailed
+
+_DOCS = "see docs/yql-in-dev.md"
+#: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT
+#: (YQL's Int8 is 8 bits) and knows no Utf8
+_TYPES = {
+    "int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER", "int64": "BIGINT",
+    "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER", "uint64": "UBIGINT",
+    "float": "FLOAT", "double": "DOUBLE", "bool": "BOOLEAN", "string": "VARCHAR",
+    "utf8": "VARCHAR",
+}
+#: an integer literal's suffix and the type it gives (lexer.md)
+_SUFFIXES = {"ul": "UBIGINT", "ut": "UTINYINT", "us": "USMALLINT", "u": "UINTEGER",
+             "l": "BIGINT", "s": "SMALLINT", "t": "TINYINT"}
+_EDGE_BEFORE = r"(?<![\w.\x00\x01])"
+_EDGE_AFTER = r"(?![\w.\x00\x01])"
+#: 1.5 is a Double in YQL and a DECIMAL in DuckDB (returned as text); 1.5e0 is a DOUBLE
+_REAL = re.compile(_EDGE_BEFORE + r"(\d+\.\d+)" + _EDGE_AFTER)
+_FLOAT = re.compile(_EDGE_BEFORE + r"(\d+\.\d+(?:[eE][-+]?\d+)?)f" + _EDGE_AFTER)
+_SUFFIXED = re.compile(_EDGE_BEFORE + r"(\d+)(ul|ut|us|u|l|s|t)" + _EDGE_AFTER, re.I)
+_CAST = re.compile(r"(?<![\w.])CAST\s*\(", re.I)
+_SUBSTRING = re.compile(r"(?<![\w.])SUBSTRING\s*\(", re.I)
+_LENGTH = re.compile(r"(?<![\w.])(?:LENGTH|LEN)\s*\(", re.I)
+_GROUP_BY = re.compile(r"\bGROUP\s+BY\b", re.I)
+_CLAUSE_END = re.compile(r"\b(?:HAVING|ORDER|LIMIT|UNION|WINDOW|INTERSECT|EXCEPT)\b", re.I)
+
+
+def _closing(text: str, opening: int) -> int:
+    """The index of the parenthesis closing the one at `opening`."""
+    depth = 0
+    for index in range(opening, len(text)):
+        if text[index] == "(":
+            depth += 1
+        elif text[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise QueryFailed("YQL: unbalanced parentheses")
+
+
+def _top_level(text: str) -> list[tuple[int, int]]:
+    """The spans of `text` outside any parentheses."""
+    spans, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char == "(":
+            if depth == 0:
+                spans.append((start, index))
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                start = index + 1
+    if depth == 0:
+        spans.append((start, len(text)))
+    return spans
+
+
+def _arguments(text: str) -> list[str]:
+    """The arguments of a call, `text` being what its parentheses hold."""
+    cuts = [i for a, b in _top_level(text) for i in range(a, b) if text[i] == ","]
+    bounds = [-1, *cuts, len(text)]
+    return [text[bounds[i] + 1:bounds[i + 1]] for i in range(len(bounds) - 1)]
+
+
+def _each_call(text: str, pattern: re.Pattern[str], rewrite) -> str:
+    """`text` with each call `pattern` finds replaced by rewrite(inside): the last first,
+    so that a call nested in another is rewritten before the one around it."""
+    for found in reversed(list(pattern.finditer(text))):
+        opening = found.end() - 1
+        closing = _closing(text, opening)
+        text = text[:found.start()] + rewrite(text[opening + 1:closing]) + text[closing + 1:]
+    return text
+
+
+def _cast(inside: str) -> str:
+    """YQL's CAST gives NULL where the value does not convert (CAST("xyz" AS Uint64) IS NULL,
+    CAST(256 AS Uint8) IS NULL), which DuckDB's TRY_CAST does; its type names are YQL's."""
+    spans = _top_level(inside)
+    keyword = None
+    for start, end in spans:
+        for found in re.finditer(r"\bAS\b", inside[start:end], re.I):
+            keyword = start + found.start()
+    if keyword is None:
+        return f"TRY_CAST({inside})"
+    value, kind = inside[:keyword], inside[keyword + 2:].strip()
+    name = kind.rstrip("?").strip()
+    if name.lower() in _TYPES:
+        kind = _TYPES[name.lower()]
+    elif not re.fullmatch(r"[A-Za-z]+\s*(\([\d\s,]*\))?", name):
+        raise QueryFailed(f"YQL: CAST to {kind} is not supported in dev mode ({_DOCS})")
+    return f"TRY_CAST({value.rstrip()} AS {kind})"
+
+
+def _substring(inside: str) -> str:
+    """YQL counts SUBSTRING's position from 0 (NULL: from the start), DuckDB from 1."""
+    args = _arguments(inside)
+    if len(args) not in (2, 3):
+        raise QueryFailed(f"YQL: SUBSTRING takes 2 or 3 arguments, got {len(args)}")
+    parts = [args[0], f"COALESCE({args[1]}, 0) + 1"]
+    if len(args) == 3:
+        parts.append(f"COALESCE({args[2]}, 2147483647)")
+    return f"substring({', '.join(parts)})"
+
+
+def _refuse_group_by_alias(text: str) -> None:
+    for found in _GROUP_BY.finditer(text):
+        rest, depth = text[found.end():], 0
+        for index, char in enumerate(rest):  # the clause ends where its subquery does
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth < 0:
+                rest = rest[:index]
+                break
+        end = _CLAUSE_END.search(rest)
+        clause = rest[:end.start()] if end else rest
+        if any(re.search(r"\bAS\b", clause[a:b], re.I) for a, b in _top_level(clause)):
+            raise QueryFailed("YQL: GROUP BY expression AS name is not supported in dev mode; "
+                              "name the expression in SELECT and group by it "
+                              f"({_DOCS})")
+
+
+def rewrite(text: str) -> str:
+    """The statement's code as DuckDB must read it to mean what YQL means."""
+    if "??" in text:
+        raise QueryFailed("YQL: the ?? operator is not supported in dev mode; write "
+                          f"COALESCE(a, b) ({_DOCS})")
+    if re.search(r"\*\s*WITHOUT\b", text, re.I):
+        raise QueryFailed(f"YQL: SELECT * WITHOUT is not supported in dev mode; name the "
+                          f"columns ({_DOCS})")
+    _refuse_group_by_alias(text)
+    text = _FLOAT.sub(lambda m: f"CAST({m.group(1)} AS FLOAT)", text)
+    text = _REAL.sub(lambda m: m.group(1) + "e0", text)
+    text = _SUFFIXED.sub(lambda m: f"CAST({m.group(1)} AS {_SUFFIXES[m.group(2).lower()]})",
+                         text)
+    text = _each_call(text, _CAST, _cast)
+    text = _each_call(text, _SUBSTRING, _substring)
+    # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes
+    return _LENGTH.sub("strlen(", text)
