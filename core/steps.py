@@ -251,7 +251,12 @@ class Pipeline:
                     self.yt  # noqa: B018 - so a run refused for them leaves nothing behind
                 result = runner.run()
             except YtPipelineError as error:
-                _one_line_if_uncaught(error)
+                _one_line_if_uncaught(error, f"error: {error.one_line()}")
+                raise
+            except KeyboardInterrupt as interrupt:
+                # Ctrl-C during a step: as `yt-pipeline run` says it, with the way back in
+                _one_line_if_uncaught(interrupt, "interrupted; to resume: "
+                                      f"Pipeline({self.name!r}, ...).run(resume=True)")
                 raise
         result.pipeline_name, result.project_name = self.name, self.project_name
         result.version = self.version
@@ -336,25 +341,27 @@ class Pipeline:
         return kwargs
 
 
-def _one_line_if_uncaught(error: YtPipelineError) -> None:
-    """Should the script not catch `error`, end it with `error: <one line>` as the command
-    line does, not a traceback: a missing credential is the user's to fix, and the
-    framework's stack says nothing about it. Any other uncaught exception, and a caller
-    that catches this one, see no difference."""
-    global _last_run_error, _previous_hook
-    _last_run_error = error
+def _one_line_if_uncaught(error: BaseException, line: str) -> None:
+    """Should the script not catch `error`, end it with `line` as the command line does
+    (`error: <one line>`, or `interrupted; ...` after Ctrl-C), not a traceback: a missing
+    credential is the user's to fix, and the framework's stack says nothing about it. Any
+    other uncaught exception, and a caller that catches this one, see no difference; an
+    uncaught KeyboardInterrupt still ends the process by SIGINT (exit code 130 in a shell)."""
+    global _last_run_error, _last_run_line, _previous_hook
+    _last_run_error, _last_run_line = error, line
     if sys.excepthook is not _report_run_error:  # installed once, whatever the runs
         _previous_hook, sys.excepthook = sys.excepthook, _report_run_error
 
 
 #: the last error a run() raised, and the hook that reports every other exception
-_last_run_error: YtPipelineError | None = None
+_last_run_error: BaseException | None = None
+_last_run_line = ""
 _previous_hook = sys.__excepthook__
 
 
 def _report_run_error(kind: type[BaseException], value: BaseException, trace: Any) -> None:
     if value is _last_run_error:
-        print(f"error: {value.one_line()}", file=sys.stderr)
+        print(_last_run_line, file=sys.stderr)
     else:
         _previous_hook(kind, value, trace)
 
