@@ -26,6 +26,7 @@ DataFrame) fails the step when it returns it, naming the output.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import sys
@@ -275,13 +276,11 @@ class Pipeline:
     def _unit(self, s: Step) -> RunUnit:
         params = list(inspect.signature(s.func).parameters.values())
 
-        def with_outputs(debug: Debug, value: Any) -> Debug:
-            merged = dict(debug)
-            merged.update(_named_outputs(s, value))
-            return merged
-
+        # a step hands on its own outputs only: a step reading one is linked to its
+        # producer, so the values upstream of it need not travel (and be kept) again with
+        # every step after them
         def execute(debug: Debug, run_id: str, client: TableClient) -> Debug:
-            return with_outputs(debug, s.func(**self._arguments(s, params, debug, client)))
+            return _named_outputs(s, s.func(**self._arguments(s, params, debug, client)))
 
         fallback = s.fallback
 
@@ -303,7 +302,7 @@ class Pipeline:
             cache=s.cache, retry=s.retry, when=s.when,
             # after the last attempt failed, in a transaction of its own
             fallback=(None if fallback is None
-                      else lambda error, debug: with_outputs(debug, fallback(error))),
+                      else lambda error, debug: _named_outputs(s, fallback(error))),
             condition_names=condition_names,
             code_hash=lambda: digest(step_code(s.func, self.folder)),
             config_hash=config_hash,
@@ -319,7 +318,10 @@ class Pipeline:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
             if name in s.inputs and name in debug:
-                kwargs[name] = debug[name]
+                # its own copy: a step that changes what it was given (`raw.sort()`) must not
+                # change it for the steps beside it, nor what its producer handed on, which
+                # a resumed run would give them as it was returned
+                kwargs[name] = copy.deepcopy(debug[name])
             elif name in s.inputs and not _is_table(name) and name not in ctx:
                 # its producer ran before this step, so it was skipped: take the declared
                 # default, or be skipped too
