@@ -207,10 +207,24 @@ class Pipeline:
                         f"step {s.name}: input {needed} is produced by no step and is not "
                         "in the context"
                     )
+        for s in self.steps.values():
+            self._check_parameters(s)
         declared: dict[str, list[str]] = {name: list(s.after) for name, s in self.steps.items()}
         io = {s.name: (s.inputs, s.outputs) for s in self.steps.values()}
         return build_graph(declared, io, source=f"pipeline {self.name}", key="steps",
                            what="step")
+
+    def _check_parameters(self, s: Step) -> None:
+        """A parameter nothing fills is found before any step runs, not after the steps
+        before it have (a misspelt context name would waste the run up to it)."""
+        for param in inspect.signature(s.func).parameters.values():
+            name = param.name
+            if (param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+                    or param.default is not param.empty or name in s.inputs
+                    or name in ("yt", "context") or name in self._run_context):
+                continue
+            raise GraphError(f"step {s.name}: no value for parameter {name} "
+                             "(not an input of the step, not in the context)")
 
     def run_target(self) -> RunTarget:
         if not self.steps:

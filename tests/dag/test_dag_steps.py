@@ -242,8 +242,15 @@ def test_wiring_errors(tmp_path):
     def needs(missing_param):
         return None
 
-    failed = Pipeline("e", folder=tmp_path).add_step(needs).run()
-    assert "step needs: no value for parameter missing_param" in failed.error
+    # found before anything runs (the step before it does not run first)
+    with pytest.raises(GraphError) as refused:
+        Pipeline("e", folder=tmp_path).add_step(extract).add_step(needs).run()
+    assert refused.value.one_line() == (
+        "step needs: no value for parameter missing_param (not an input of the step, "
+        "not in the context)")
+    assert not (tmp_path / ".dev/etl/raw.jsonl").exists()
+    assert Pipeline("e", folder=tmp_path).add_step(needs).run(
+        context={"missing_param": 1}).success
     with pytest.raises(ConfigError, match="two steps are named extract"):
         Pipeline("e").add_step(extract).add_step(extract)
 
