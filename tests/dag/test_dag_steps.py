@@ -71,12 +71,20 @@ def test_failure_gives_a_result_and_resume_reuses_stored_outputs(tmp_path):
     pipeline.add_step(extract).add_step(total)
     failed = pipeline.run()
     assert not failed.success
-    assert failed.error.startswith("stage total failed: ValueError('no total today') at ")
+    assert failed.error.startswith("step total failed: ValueError('no total today') at ")
     assert failed.step_results["total"].error == failed.error
+
+    @step(inputs=["total"])
+    def report(total):
+        return None
+
+    blocked = Pipeline("blocked", folder=tmp_path, context={"fail": True}) \
+        .add_step(extract).add_step(total).add_step(report).run()
+    assert blocked.step_results["report"].skipped_reason == "upstream step total failed"
     resumed = pipeline.run(context={"fail": False}, resume=True)
     assert resumed.success and resumed["total"] == 6
     assert resumed.step_results["extract"].skipped_reason == "succeeded in an earlier run (--resume)"
-    assert calls == [True, False]
+    assert calls == [True, True, False]  # the run, the blocked pipeline's, the resumed one
 
 
 def test_status_shows_each_function_pipeline_of_a_folder(tmp_path, run_cli):
