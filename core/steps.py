@@ -29,7 +29,6 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry_policy import RetryPolicy, parse_retry
 from yt_pipeline.stacks import Stack, resolve_stack
 from yt_pipeline.step_code import step_code
+from yt_pipeline.uncaught import one_line_if_uncaught, reported_in_one_line
 from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
 
 log = logging.getLogger("yt_pipeline.steps")
@@ -88,6 +88,7 @@ class Step:
         return [name for name in self.outputs if not _is_table(name)]
 
 
+@reported_in_one_line
 def step(
     func: Callable[..., Any] | None = None, *, inputs: Iterable[str] = (),
     outputs: Iterable[str] = (), name: str | None = None, cache: bool | None = None,
@@ -110,12 +111,13 @@ def step(
             after=list(dict.fromkeys(order)), fallback=on_failure,
         )
 
-    return wrap(func) if func is not None else wrap
+    return wrap(func) if func is not None else reported_in_one_line(wrap)
 
 
 class Pipeline:
     """A pipeline of function steps, run in `folder` (default: the current folder)."""
 
+    @reported_in_one_line
     def __init__(
         self, name: str, context: Mapping[str, Any] | None = None, *,
         folder: str | Path | None = None, mode: str | None = None, workers: int = 4,
@@ -162,6 +164,7 @@ class Pipeline:
         config_file = self.stack.config_file if self.stack else None
         return load_config(self.folder, config_file, modes=mode_names(self.plugin_manager))
 
+    @reported_in_one_line
     def use_stack(self, stack: str | Stack) -> None:
         """Run from now on with this stack: its mode, its settings, a new client."""
         self.stack = resolve_stack(stack)
@@ -169,6 +172,7 @@ class Pipeline:
         self.mode = self.stack.mode if self.stack else self.mode
         self._client = None
 
+    @reported_in_one_line
     def add_step(self, item: Step | Callable[..., Any]) -> Pipeline:
         made = item if isinstance(item, Step) else step(item)
         if made.name in self.steps:
@@ -266,11 +270,11 @@ class Pipeline:
                     self.yt  # noqa: B018 - so a run refused for them leaves nothing behind
                 result = runner.run()
             except YtPipelineError as error:
-                _one_line_if_uncaught(error, f"error: {error.one_line()}")
+                one_line_if_uncaught(error, f"error: {error.one_line()}")
                 raise
             except KeyboardInterrupt as interrupt:
                 # Ctrl-C during a step: as `yt-pipeline run` says it, with the way back in
-                _one_line_if_uncaught(interrupt, "interrupted; to resume: "
+                one_line_if_uncaught(interrupt, "interrupted; to resume: "
                                       f"Pipeline({self.name!r}, ...).run(resume=True)")
                 raise
         result.pipeline_name, result.project_name = self.name, self.project_name
@@ -355,31 +359,6 @@ class Pipeline:
                     "(not an input of the step, not in the context)"
                 )
         return kwargs
-
-
-def _one_line_if_uncaught(error: BaseException, line: str) -> None:
-    """Should the script not catch `error`, end it with `line` as the command line does
-    (`error: <one line>`, or `interrupted; ...` after Ctrl-C), not a traceback: a missing
-    credential is the user's to fix, and the framework's stack says nothing about it. Any
-    other uncaught exception, and a caller that catches this one, see no difference; an
-    uncaught KeyboardInterrupt still ends the process by SIGINT (exit code 130 in a shell)."""
-    global _last_run_error, _last_run_line, _previous_hook
-    _last_run_error, _last_run_line = error, line
-    if sys.excepthook is not _report_run_error:  # installed once, whatever the runs
-        _previous_hook, sys.excepthook = sys.excepthook, _report_run_error
-
-
-#: the last error a run() raised, and the hook that reports every other exception
-_last_run_error: BaseException | None = None
-_last_run_line = ""
-_previous_hook = sys.__excepthook__
-
-
-def _report_run_error(kind: type[BaseException], value: BaseException, trace: Any) -> None:
-    if value is _last_run_error:
-        print(_last_run_line, file=sys.stderr)
-    else:
-        _previous_hook(kind, value, trace)
 
 
 @contextmanager
