@@ -194,6 +194,18 @@ def test_cached_steps_and_changed_context(tmp_path):
     assert calls == [2, 3]
 
 
+def test_a_cached_step_given_the_whole_context_is_keyed_by_its_values(tmp_path):
+    @step(outputs=["scaled"], cache=True)
+    def scale(context):
+        return context["factor"] * 10
+
+    pipeline = Pipeline("whole", folder=tmp_path, context={"factor": 2}).add_step(scale)
+    assert pipeline.run()["scaled"] == 20
+    assert pipeline.run().step_results["scale"].cached
+    changed = pipeline.run(context={"factor": 3})
+    assert (changed["scaled"], changed.step_results["scale"].cached) == (30, False)
+
+
 def test_several_outputs_and_tables(tmp_path):
     @step(outputs=["low", "high", "//s/all"])
     def split(yt):
