@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError, GraphError, StageSkipped, YtPipelineError
-from yt_pipeline.graph import StageGraph, build_graph
+from yt_pipeline.graph import StageGraph, build_graph, unknown_stage
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry_policy import RetryPolicy, parse_retry
 from yt_pipeline.stacks import Stack, resolve_stack
@@ -259,12 +259,15 @@ class Pipeline:
         if stack is not None:
             self.use_stack(stack)
         self._run_context = Context({**self.context, **(context or {})})
+        only, refresh = list(only), list(refresh)
         options = RunOptions(
-            workers=workers, only=list(only), from_stage=from_step, to_stage=to_step,
-            resume=resume, force=force, refresh=list(refresh), dry_run=dry_run,
+            workers=workers, only=only, from_stage=from_step, to_stage=to_step,
+            resume=resume, force=force, refresh=refresh, dry_run=dry_run,
         )
         with _debug_logging(debug):
             try:
+                self._check_selection(only=only, from_step=[from_step], to_step=[to_step],
+                                      refresh=refresh)
                 runner = Runner(self, options)
                 if not dry_run:  # as a folder pipeline: credentials checked before the lock,
                     self.yt  # noqa: B018 - so a run refused for them leaves nothing behind
@@ -282,6 +285,14 @@ class Pipeline:
         for name, step_result in result.step_results.items():
             step_result.artifact_uri = self._artifact_uri(self.steps[name])
         return result
+
+    def _check_selection(self, **options: Sequence[str | None]) -> None:
+        """A step name in `run(only=..., ...)` that no step has, in the words of this API
+        (not the command line's `--only: unknown stage`)."""
+        for option, names in options.items():
+            for name in names:
+                if name is not None and name not in self.steps:
+                    raise unknown_stage(name, self.steps, f"run({option}=...)", what="step")
 
     def _artifact_uri(self, s: Step) -> str:
         tables = [o for o in s.outputs if _is_table(o)]

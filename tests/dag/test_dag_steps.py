@@ -314,3 +314,15 @@ def test_a_cached_step_runs_again_when_code_it_calls_changes(tmp_path):
     assert run(factor=10) == "total: 60 cached: False"
     assert run(factor=10, offset=1) == "total: 63 cached: False"
     assert run(factor=10, offset=1) == "total: 63 cached: True"
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("only", ["extrat"]), ("from_step", "nope"), ("to_step", "nope"), ("refresh", ["nope"])])
+def test_an_unknown_step_in_a_selection_is_named_as_a_step(tmp_path, option, value):
+    with pytest.raises(GraphError) as refused:
+        etl(tmp_path).run(**{option: value})
+    name = value[0] if isinstance(value, list) else value
+    hint = "; did you mean extract?" if name == "extrat" else ""
+    assert refused.value.one_line() == (
+        f"run({option}=...): unknown step {name}{hint} (known: extract, transform)")
+    assert not (tmp_path / ".runs").exists()
