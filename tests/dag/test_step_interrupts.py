@@ -62,3 +62,40 @@ def test_ctrl_c_during_a_step_ends_in_one_line_and_resume_appends_once(tmp_path)
     assert (resumed.stdout, resumed.stderr) == ("True\n", "")
     rows = (tmp_path / ".dev/tmp/i/b.jsonl").read_text().splitlines()
     assert [line.replace(" ", "") for line in rows] == ['{"n":2}']
+
+
+FAN = """
+import time
+from pathlib import Path
+from yt_pipeline import Pipeline, parallel_map, step
+
+
+def work(item):
+    Path("started").touch()
+    time.sleep(60)
+    return item
+
+
+@step(outputs=["results"])
+def fan():
+    return parallel_map(work, range(4), workers=2)
+
+
+Pipeline("fan").add_step(fan).run()
+"""
+
+
+def test_ctrl_c_during_parallel_map_ends_the_script_at_once(tmp_path):
+    """The items being mapped (started or not) do not hold the script at its exit."""
+    (tmp_path / "flow.py").write_text(FAN)
+    run = _start(tmp_path)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists():
+        assert run.poll() is None, run.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, err = run.communicate(timeout=120)
+    assert time.monotonic() - sent < 20  # each item sleeps 60 s
+    assert err == "interrupted; to resume: Pipeline('fan', ...).run(resume=True)\n"
