@@ -212,13 +212,13 @@ class Pipeline:
                         "in the context"
                     )
         for s in self.steps.values():
-            self._check_parameters(s)
+            self._check_parameters(s, producers)
         declared: dict[str, list[str]] = {name: list(s.after) for name, s in self.steps.items()}
         io = {s.name: (s.inputs, s.outputs) for s in self.steps.values()}
         return build_graph(declared, io, source=f"pipeline {self.name}", key="steps",
                            what="step")
 
-    def _check_parameters(self, s: Step) -> None:
+    def _check_parameters(self, s: Step, producers: Mapping[str, str]) -> None:
         """A parameter nothing fills is found before any step runs, not after the steps
         before it have (a misspelt context name would waste the run up to it)."""
         for param in inspect.signature(s.func).parameters.values():
@@ -227,8 +227,10 @@ class Pipeline:
                     or param.default is not param.empty or name in s.inputs
                     or name in ("yt", "context") or name in self._run_context):
                 continue
+            hint = (f"; step {producers[name]} outputs it: add it to the step's inputs"
+                    if name in producers else "")
             raise GraphError(f"step {s.name}: no value for parameter {name} "
-                             "(not an input of the step, not in the context)")
+                             f"(not an input of the step, not in the context){hint}")
 
     def run_target(self) -> RunTarget:
         if not self.steps:

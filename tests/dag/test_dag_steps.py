@@ -271,6 +271,16 @@ def test_wiring_errors(tmp_path):
     assert not (tmp_path / ".dev/etl/raw.jsonl").exists()
     assert Pipeline("e", folder=tmp_path).add_step(needs).run(
         context={"missing_param": 1}).success
+
+    @step(outputs=["total"])
+    def forgot(raw):  # reads an output without listing it in inputs=
+        return len(raw)
+
+    with pytest.raises(GraphError) as refused:
+        Pipeline("e", folder=tmp_path).add_step(extract).add_step(forgot).run()
+    assert refused.value.one_line() == (
+        "step forgot: no value for parameter raw (not an input of the step, not in the "
+        "context); step extract outputs it: add it to the step's inputs")
     with pytest.raises(ConfigError, match="two steps are named extract"):
         Pipeline("e").add_step(extract).add_step(extract)
 
