@@ -211,7 +211,8 @@ class CommitIncomplete(YtPipelineError):
 class StageFailed(YtPipelineError):
     """A stage raised; wraps the original error with the stage's name."""
 
-    def __init__(self, stage: str, error: BaseException):
+    def __init__(self, stage: str, error: BaseException, kind: str = "stage"):
+        """`kind`: "step" for a function step, so its line speaks of what the user wrote."""
         self.stage = stage
         self.error = error
         self.retryable = getattr(error, "retryable", False)
@@ -220,7 +221,7 @@ class StageFailed(YtPipelineError):
         else:
             where = raised_in_user_code(error)
             detail = shown_error(error) + (f" at {where}" if where else "")
-        super().__init__(f"stage {stage} failed: {detail}")
+        super().__init__(f"{kind} {stage} failed: {detail}")
         if isinstance(error, OperationFailed) and error.stderr_tail:
             self.args = (f"{self.args[0]}\n--- stderr (last lines) ---\n{error.stderr_tail}",)
 

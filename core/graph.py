@@ -24,14 +24,16 @@ from yt_pipeline.graph_order import (
 )
 
 
-def unknown_stage(name: str, known: Iterable[str], where: str) -> GraphError:
-    """`--only nosuch: unknown stage nosuch; did you mean nosuc? (known: ...)`"""
+def unknown_stage(name: str, known: Iterable[str], where: str, what: str = "stage"
+                  ) -> GraphError:
+    """`--only nosuch: unknown stage nosuch; did you mean nosuc? (known: ...)`; `what`:
+    "step" for a function-step pipeline."""
     import difflib  # only for an error: not paid by every run
 
     known = list(known)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else ""
-    return GraphError(f"{where}: unknown stage {name}{hint} (known: {', '.join(known)})")
+    return GraphError(f"{where}: unknown {what} {name}{hint} (known: {', '.join(known)})")
 
 
 class StageGraph(msgspec.Struct):

@@ -52,6 +52,11 @@ def _text_forms() -> dict[type, tuple[str, Callable[[Any], str], Callable[[str],
 def _from_text() -> dict[str, Callable[[str], Any]]:
     return {tag: parse for tag, _, parse in _text_forms().values()}
 
+#: an int longer than this is kept as hex text: Python refuses to write one of more than
+#: `sys.get_int_max_str_digits()` decimal digits (4300 by default, 640 at least) as JSON
+#: does, and hex text has no such limit (2000 bits: about 600 digits)
+_LONG_INT_BITS = 2000
+
 KEEPABLE = ("str, int, float, bool, None, list, tuple, dict, set, frozenset, bytes, date, "
             "datetime, time, timedelta, Decimal, UUID, Path")
 
@@ -69,6 +74,8 @@ def encode(value: Any, where: str = "") -> Any:
     its base class, so it is not kept."""
     kind = type(value)
     if kind in _SCALARS:
+        if kind is int and value.bit_length() > _LONG_INT_BITS:
+            return {TAG: "int", "v": format(value, "x")}
         return value
     encoder = _ENCODERS.get(kind)
     if encoder is not None:
@@ -155,6 +162,7 @@ _DECODERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "set": lambda data, _: {decode(item) for item in data},
     "frozenset": lambda data, _: frozenset(decode(item) for item in data),
     "float": lambda data, _: float(data),
+    "int": lambda data, _: int(data, 16),
     "timedelta": lambda data, _: datetime.timedelta(days=data[0], seconds=data[1],
                                                     microseconds=data[2]),
     "path": lambda data, value: _PATHS[value["c"]](data),

@@ -58,7 +58,7 @@ class Scheduler:
                 done = run_unit(self.ctx, self.units[name])
             except BaseException as exc:  # noqa: BLE001 - the scheduler must hear of every stage
                 done = UnitRun(StageOutcome(stage=name, status=FAILED, error=repr(exc)),
-                               failure=StageFailed(name, exc))
+                               failure=StageFailed(name, exc, self.units[name].kind[0]))
             self.events.put(Event("done", name, done))
 
     def submit(self, name: str) -> None:
@@ -157,7 +157,7 @@ class Scheduler:
         if done.outcome.status == FAILED:
             for lost in self.graph.descendants([name]) & self.plan.to_run:
                 if lost != name and lost not in self.blocked:
-                    self.blocked[lost] = f"upstream stage {name} failed"
+                    self.blocked[lost] = f"upstream {self.units[name].kind[0]} {name} failed"
             return
         for user in self.graph.dependents[name]:
             if user in self.waiting:

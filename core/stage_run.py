@@ -219,7 +219,7 @@ class _Attempts:
 
     def failed(self, exc: BaseException) -> UnitRun:
         self.ctx.post(Event("error", self.name, (exc, self.attempt)))
-        return self.finish(FAILED, failure=_failure(self.name, exc))
+        return self.finish(FAILED, failure=_failure(self.name, exc, self.unit.kind[0]))
 
     def run(self) -> UnitRun:
         ctx, unit = self.ctx, self.unit
@@ -308,12 +308,12 @@ def run_unit(ctx: RunContext, unit: RunUnit) -> UnitRun:
     return _Attempts(ctx, unit).run()
 
 
-def _failure(name: str, exc: BaseException) -> StageFailed:
+def _failure(name: str, exc: BaseException, kind: str = "stage") -> StageFailed:
     if isinstance(exc, StageFailed):
         return exc
     if not isinstance(exc, YtPipelineError):
-        log.debug("stage %s raised", name, exc_info=exc)
-    return StageFailed(name, exc)
+        log.debug("%s %s raised", kind, name, exc_info=exc)
+    return StageFailed(name, exc, kind)
 
 
 def _short(exc: BaseException) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.retry_policy import RetryPolicy
+from yt_pipeline.uncaught import reported_in_one_line
 
 __all__ = ["depends_on", "on_failure", "retry", "when"]
 
@@ -43,7 +44,9 @@ def _as_step(target: Any) -> Any:
     raise TypeError(f"a step option decorates a function or a step, not {type(target).__name__}")
 
 
+@reported_in_one_line
 def when(condition: str) -> Callable[[Any], Any]:
+    @reported_in_one_line
     def apply(target: Any) -> Any:
         made = _as_step(target)
         return replace(made, when=Condition(condition, source=f"step {made.name}"))
@@ -51,6 +54,7 @@ def when(condition: str) -> Callable[[Any], Any]:
     return apply
 
 
+@reported_in_one_line
 def retry(max_attempts: int = 3, backoff: float = 1.0, max_backoff: float = 60.0,
           on: type[BaseException] | Iterable[type[BaseException]] = (Exception,)
           ) -> Callable[[Any], Any]:
@@ -65,27 +69,32 @@ def retry(max_attempts: int = 3, backoff: float = 1.0, max_backoff: float = 60.0
             raise ConfigError(f"retry({name}=...): a number of seconds >= 0, got {value!r}")
     policy = RetryPolicy(max_attempts, float(backoff), float(max_backoff), kinds)
 
+    @reported_in_one_line
     def apply(target: Any) -> Any:
         return replace(_as_step(target), retry=policy)
 
     return apply
 
 
+@reported_in_one_line
 def on_failure(fallback: Callable[[BaseException], Any]) -> Callable[[Any], Any]:
     if not callable(fallback):
         raise ConfigError(f"on_failure(...): a function taking the error, got {fallback!r}")
 
+    @reported_in_one_line
     def apply(target: Any) -> Any:
         return replace(_as_step(target), fallback=fallback)
 
     return apply
 
 
+@reported_in_one_line
 def depends_on(*steps: Any) -> Callable[[Any], Any]:
     names = [getattr(s, "name", s) for s in steps]
     if not all(isinstance(n, str) and n for n in names):
         raise ConfigError(f"depends_on(...): step names or steps, got {steps!r}")
 
+    @reported_in_one_line
     def apply(target: Any) -> Any:
         made = _as_step(target)
         return replace(made, after=[*made.after, *(n for n in names if n not in made.after)])

@@ -26,10 +26,10 @@ DataFrame) fails the step when it returns it, naming the output.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.conditions import Condition
 from yt_pipeline.errors import ConfigError, GraphError, StageSkipped, YtPipelineError
-from yt_pipeline.graph import StageGraph, build_graph
+from yt_pipeline.graph import StageGraph, build_graph, unknown_stage
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry_policy import RetryPolicy, parse_retry
 from yt_pipeline.stacks import Stack, resolve_stack
 from yt_pipeline.step_code import step_code
+from yt_pipeline.uncaught import one_line_if_uncaught, reported_in_one_line
 from yt_pipeline.units import Debug, RunTarget, RunUnit, digest, digest_value
 
 log = logging.getLogger("yt_pipeline.steps")
@@ -87,6 +88,7 @@ class Step:
         return [name for name in self.outputs if not _is_table(name)]
 
 
+@reported_in_one_line
 def step(
     func: Callable[..., Any] | None = None, *, inputs: Iterable[str] = (),
     outputs: Iterable[str] = (), name: str | None = None, cache: bool | None = None,
@@ -109,12 +111,13 @@ def step(
             after=list(dict.fromkeys(order)), fallback=on_failure,
         )
 
-    return wrap(func) if func is not None else wrap
+    return wrap(func) if func is not None else reported_in_one_line(wrap)
 
 
 class Pipeline:
     """A pipeline of function steps, run in `folder` (default: the current folder)."""
 
+    @reported_in_one_line
     def __init__(
         self, name: str, context: Mapping[str, Any] | None = None, *,
         folder: str | Path | None = None, mode: str | None = None, workers: int = 4,
@@ -161,6 +164,7 @@ class Pipeline:
         config_file = self.stack.config_file if self.stack else None
         return load_config(self.folder, config_file, modes=mode_names(self.plugin_manager))
 
+    @reported_in_one_line
     def use_stack(self, stack: str | Stack) -> None:
         """Run from now on with this stack: its mode, its settings, a new client."""
         self.stack = resolve_stack(stack)
@@ -168,6 +172,7 @@ class Pipeline:
         self.mode = self.stack.mode if self.stack else self.mode
         self._client = None
 
+    @reported_in_one_line
     def add_step(self, item: Step | Callable[..., Any]) -> Pipeline:
         made = item if isinstance(item, Step) else step(item)
         if made.name in self.steps:
@@ -206,10 +211,26 @@ class Pipeline:
                         f"step {s.name}: input {needed} is produced by no step and is not "
                         "in the context"
                     )
+        for s in self.steps.values():
+            self._check_parameters(s, producers)
         declared: dict[str, list[str]] = {name: list(s.after) for name, s in self.steps.items()}
         io = {s.name: (s.inputs, s.outputs) for s in self.steps.values()}
         return build_graph(declared, io, source=f"pipeline {self.name}", key="steps",
                            what="step")
+
+    def _check_parameters(self, s: Step, producers: Mapping[str, str]) -> None:
+        """A parameter nothing fills is found before any step runs, not after the steps
+        before it have (a misspelt context name would waste the run up to it)."""
+        for param in inspect.signature(s.func).parameters.values():
+            name = param.name
+            if (param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+                    or param.default is not param.empty or name in s.inputs
+                    or name in ("yt", "context") or name in self._run_context):
+                continue
+            hint = (f"; step {producers[name]} outputs it: add it to the step's inputs"
+                    if name in producers else "")
+            raise GraphError(f"step {s.name}: no value for parameter {name} "
+                             f"(not an input of the step, not in the context){hint}")
 
     def run_target(self) -> RunTarget:
         if not self.steps:
@@ -240,24 +261,40 @@ class Pipeline:
         if stack is not None:
             self.use_stack(stack)
         self._run_context = Context({**self.context, **(context or {})})
+        only, refresh = list(only), list(refresh)
         options = RunOptions(
-            workers=workers, only=list(only), from_stage=from_step, to_stage=to_step,
-            resume=resume, force=force, refresh=list(refresh), dry_run=dry_run,
+            workers=workers, only=only, from_stage=from_step, to_stage=to_step,
+            resume=resume, force=force, refresh=refresh, dry_run=dry_run,
         )
         with _debug_logging(debug):
             try:
+                self._check_selection(only=only, from_step=[from_step], to_step=[to_step],
+                                      refresh=refresh)
                 runner = Runner(self, options)
                 if not dry_run:  # as a folder pipeline: credentials checked before the lock,
                     self.yt  # noqa: B018 - so a run refused for them leaves nothing behind
                 result = runner.run()
             except YtPipelineError as error:
-                _one_line_if_uncaught(error)
+                one_line_if_uncaught(error, f"error: {error.one_line()}")
+                raise
+            except KeyboardInterrupt as interrupt:
+                # Ctrl-C during a step: as `yt-pipeline run` says it, with the way back in
+                one_line_if_uncaught(interrupt, "interrupted; to resume: "
+                                      f"Pipeline({self.name!r}, ...).run(resume=True)")
                 raise
         result.pipeline_name, result.project_name = self.name, self.project_name
         result.version = self.version
         for name, step_result in result.step_results.items():
             step_result.artifact_uri = self._artifact_uri(self.steps[name])
         return result
+
+    def _check_selection(self, **options: Sequence[str | None]) -> None:
+        """A step name in `run(only=..., ...)` that no step has, in the words of this API
+        (not the command line's `--only: unknown stage`)."""
+        for option, names in options.items():
+            for name in names:
+                if name is not None and name not in self.steps:
+                    raise unknown_stage(name, self.steps, f"run({option}=...)", what="step")
 
     def _artifact_uri(self, s: Step) -> str:
         tables = [o for o in s.outputs if _is_table(o)]
@@ -270,13 +307,11 @@ class Pipeline:
     def _unit(self, s: Step) -> RunUnit:
         params = list(inspect.signature(s.func).parameters.values())
 
-        def with_outputs(debug: Debug, value: Any) -> Debug:
-            merged = dict(debug)
-            merged.update(_named_outputs(s, value))
-            return merged
-
+        # a step hands on its own outputs only: a step reading one is linked to its
+        # producer, so the values upstream of it need not travel (and be kept) again with
+        # every step after them
         def execute(debug: Debug, run_id: str, client: TableClient) -> Debug:
-            return with_outputs(debug, s.func(**self._arguments(s, params, debug, client)))
+            return _named_outputs(s, s.func(**self._arguments(s, params, debug, client)))
 
         fallback = s.fallback
 
@@ -289,6 +324,9 @@ class Pipeline:
         def config_hash() -> str:
             taken = {p.name: self._run_context[p.name] for p in params
                      if p.name in self._run_context and p.name not in s.inputs}
+            if "context" not in taken and any(p.name == "context" for p in params):
+                # a step given the whole context may read any value of it
+                taken = {"context": dict(self._run_context)}
             return digest_value(taken)
 
         return RunUnit(
@@ -298,7 +336,7 @@ class Pipeline:
             cache=s.cache, retry=s.retry, when=s.when,
             # after the last attempt failed, in a transaction of its own
             fallback=(None if fallback is None
-                      else lambda error, debug: with_outputs(debug, fallback(error))),
+                      else lambda error, debug: _named_outputs(s, fallback(error))),
             condition_names=condition_names,
             code_hash=lambda: digest(step_code(s.func, self.folder)),
             config_hash=config_hash,
@@ -314,7 +352,10 @@ class Pipeline:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
             if name in s.inputs and name in debug:
-                kwargs[name] = debug[name]
+                # its own copy: a step that changes what it was given (`raw.sort()`) must not
+                # change it for the steps beside it, nor what its producer handed on, which
+                # a resumed run would give them as it was returned
+                kwargs[name] = copy.deepcopy(debug[name])
             elif name in s.inputs and not _is_table(name) and name not in ctx:
                 # its producer ran before this step, so it was skipped: take the declared
                 # default, or be skipped too
@@ -334,29 +375,6 @@ class Pipeline:
                     "(not an input of the step, not in the context)"
                 )
         return kwargs
-
-
-def _one_line_if_uncaught(error: YtPipelineError) -> None:
-    """Should the script not catch `error`, end it with `error: <one line>` as the command
-    line does, not a traceback: a missing credential is the user's to fix, and the
-    framework's stack says nothing about it. Any other uncaught exception, and a caller
-    that catches this one, see no difference."""
-    global _last_run_error, _previous_hook
-    _last_run_error = error
-    if sys.excepthook is not _report_run_error:  # installed once, whatever the runs
-        _previous_hook, sys.excepthook = sys.excepthook, _report_run_error
-
-
-#: the last error a run() raised, and the hook that reports every other exception
-_last_run_error: YtPipelineError | None = None
-_previous_hook = sys.__excepthook__
-
-
-def _report_run_error(kind: type[BaseException], value: BaseException, trace: Any) -> None:
-    if value is _last_run_error:
-        print(f"error: {value.one_line()}", file=sys.stderr)
-    else:
-        _previous_hook(kind, value, trace)
 
 
 @contextmanager

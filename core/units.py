@@ -95,7 +95,32 @@ def digest(*parts: bytes | str) -> str:
 
 def digest_value(value: Any) -> str:
     """A stable hash of JSON-like data; other objects hash by their repr."""
-    return digest(json.dumps(value, sort_keys=True, default=repr, separators=(",", ":")))
+    try:
+        text = json.dumps(value, sort_keys=True, default=repr, separators=(",", ":"))
+    except (ValueError, TypeError):
+        # an int too long for decimal text (sys.get_int_max_str_digits), keys of mixed or
+        # non-JSON types (a context value {1: ..., "a": ...}): hashed in a plain form
+        text = json.dumps(_plain(value), default=repr, separators=(",", ":"))
+    return digest(text)
+
+
+def _plain(value: Any) -> Any:
+    """`value` with dicts as pairs sorted by their text and long ints as hex text, so that
+    json.dumps takes it and gives the same text in every process."""
+    if type(value) is int:
+        return f"int 0x{value:x}" if value.bit_length() > 2000 else value
+    if isinstance(value, dict):
+        pairs = [[_plain(key), _plain(item)] for key, item in value.items()]
+        return {"dict": sorted(pairs, key=_sort_text)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return {"set": sorted((_plain(item) for item in value), key=_sort_text)}
+    return value
+
+
+def _sort_text(value: Any) -> str:
+    return json.dumps(value, default=repr)
 
 
 def table_list(value: Any, *, source: str | None, key: str) -> list[str]:

@@ -71,12 +71,20 @@ def test_failure_gives_a_result_and_resume_reuses_stored_outputs(tmp_path):
     pipeline.add_step(extract).add_step(total)
     failed = pipeline.run()
     assert not failed.success
-    assert failed.error.startswith("stage total failed: ValueError('no total today') at ")
+    assert failed.error.startswith("step total failed: ValueError('no total today') at ")
     assert failed.step_results["total"].error == failed.error
+
+    @step(inputs=["total"])
+    def report(total):
+        return None
+
+    blocked = Pipeline("blocked", folder=tmp_path, context={"fail": True}) \
+        .add_step(extract).add_step(total).add_step(report).run()
+    assert blocked.step_results["report"].skipped_reason == "upstream step total failed"
     resumed = pipeline.run(context={"fail": False}, resume=True)
     assert resumed.success and resumed["total"] == 6
     assert resumed.step_results["extract"].skipped_reason == "succeeded in an earlier run (--resume)"
-    assert calls == [True, False]
+    assert calls == [True, True, False]  # the run, the blocked pipeline's, the resumed one
 
 
 def test_status_shows_each_function_pipeline_of_a_folder(tmp_path, run_cli):
@@ -186,6 +194,18 @@ def test_cached_steps_and_changed_context(tmp_path):
     assert calls == [2, 3]
 
 
+def test_a_cached_step_given_the_whole_context_is_keyed_by_its_values(tmp_path):
+    @step(outputs=["scaled"], cache=True)
+    def scale(context):
+        return context["factor"] * 10
+
+    pipeline = Pipeline("whole", folder=tmp_path, context={"factor": 2}).add_step(scale)
+    assert pipeline.run()["scaled"] == 20
+    assert pipeline.run().step_results["scale"].cached
+    changed = pipeline.run(context={"factor": 3})
+    assert (changed["scaled"], changed.step_results["scale"].cached) == (30, False)
+
+
 def test_several_outputs_and_tables(tmp_path):
     @step(outputs=["low", "high", "//s/all"])
     def split(yt):
@@ -242,8 +262,25 @@ def test_wiring_errors(tmp_path):
     def needs(missing_param):
         return None
 
-    failed = Pipeline("e", folder=tmp_path).add_step(needs).run()
-    assert "step needs: no value for parameter missing_param" in failed.error
+    # found before anything runs (the step before it does not run first)
+    with pytest.raises(GraphError) as refused:
+        Pipeline("e", folder=tmp_path).add_step(extract).add_step(needs).run()
+    assert refused.value.one_line() == (
+        "step needs: no value for parameter missing_param (not an input of the step, "
+        "not in the context)")
+    assert not (tmp_path / ".dev/etl/raw.jsonl").exists()
+    assert Pipeline("e", folder=tmp_path).add_step(needs).run(
+        context={"missing_param": 1}).success
+
+    @step(outputs=["total"])
+    def forgot(raw):  # reads an output without listing it in inputs=
+        return len(raw)
+
+    with pytest.raises(GraphError) as refused:
+        Pipeline("e", folder=tmp_path).add_step(extract).add_step(forgot).run()
+    assert refused.value.one_line() == (
+        "step forgot: no value for parameter raw (not an input of the step, not in the "
+        "context); step extract outputs it: add it to the step's inputs")
     with pytest.raises(ConfigError, match="two steps are named extract"):
         Pipeline("e").add_step(extract).add_step(extract)
 
@@ -287,3 +324,15 @@ def test_a_cached_step_runs_again_when_code_it_calls_changes(tmp_path):
     assert run(factor=10) == "total: 60 cached: False"
     assert run(factor=10, offset=1) == "total: 63 cached: False"
     assert run(factor=10, offset=1) == "total: 63 cached: True"
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("only", ["extrat"]), ("from_step", "nope"), ("to_step", "nope"), ("refresh", ["nope"])])
+def test_an_unknown_step_in_a_selection_is_named_as_a_step(tmp_path, option, value):
+    with pytest.raises(GraphError) as refused:
+        etl(tmp_path).run(**{option: value})
+    name = value[0] if isinstance(value, list) else value
+    hint = "; did you mean extract?" if name == "extrat" else ""
+    assert refused.value.one_line() == (
+        f"run({option}=...): unknown step {name}{hint} (known: extract, transform)")
+    assert not (tmp_path / ".runs").exists()

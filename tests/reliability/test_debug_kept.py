@@ -153,7 +153,7 @@ def test_a_step_output_that_cannot_be_kept_fails_the_step(tmp_path):
 
     result = Pipeline("p", folder=tmp_path).add_step(opened).run()
     assert not result.success
-    assert result.error.startswith("stage opened failed: step opened returned output['handle'] "
+    assert result.error.startswith("step opened failed: step opened returned output['handle'] "
                                    "of type Opaque, which cannot be kept")
 
 
