@@ -17,7 +17,7 @@ same defaults in the "Formats" page of the YTsaurus docs (type conversion option
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 #: DuckDB column types and the YT column types a YQL write gives them; any other is `any`.
@@ -100,10 +100,15 @@ class HeavyKey(ValueError):
 MAX_KEY_WEIGHT = 16 * 1024
 
 
-def value_weight(value: Any) -> int:
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def value_weight(value: Any, encoded_size: Callable[[Any], int] = _json_size) -> int:
     """A value's data weight as YT counts it (GetDataWeight in yt/yt/client/table_client/
     unversioned_row.cpp): a string's bytes, 8 for a number, 1 for a boolean, nothing for
-    null; a list or a map, kept as one encoded value, about its JSON text."""
+    null; a list or a map, kept as one encoded value, the size `encoded_size` gives it (its
+    JSON text by default, near its binary YSON)."""
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -114,7 +119,7 @@ def value_weight(value: Any) -> int:
         return len(value.encode("utf-8", "surrogatepass"))
     if isinstance(value, bytes):
         return len(value)
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    return encoded_size(value)
 
 
 def check_key_weight(row: dict[str, Any], columns: Sequence[str],

@@ -25,6 +25,7 @@ from typing import Any
 
 import msgspec
 
+from yt_pipeline.column_types import value_weight
 from yt_pipeline.masked_tails import masked_start
 from ytjobs.codec import loads_line
 from ytjobs.row_rules import INT_MIN, UINT_MAX, all_finite
@@ -176,20 +177,7 @@ def row_weight(row: dict[str, Any]) -> int:
     bytes, 8 for a number), column names not counted (GetDataWeight in yt/yt/client/
     table_client/unversioned_row.cpp). A row is refused once it reaches the limit. Only rows
     whose JSON text is over the limit are weighed: the weight is never more than the text."""
-    return sum(_value_weight(value) for value in row.values())
-
-
-def _value_weight(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value.encode("utf-8", "surrogatepass"))
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return 1
-    if isinstance(value, (int, float)):
-        return 8
-    # a list or a map: YT keeps it as one encoded value
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    return sum(map(value_weight, row.values()))
 
 
 def _too_heavy(size: int, limit: int, at_least: bool = False) -> str:

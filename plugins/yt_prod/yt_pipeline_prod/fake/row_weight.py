@@ -15,22 +15,20 @@ from typing import Any
 
 import yt.yson as yson
 
+from yt_pipeline import column_types
+
 #: the table writer's default max_row_weight
 MAX_ROW_WEIGHT = 16 * 1024 * 1024
 #: EErrorCode::RowWeightLimitExceeded (yt/yt/client/table_client/public.h)
 ROW_WEIGHT_LIMIT_EXCEEDED = 308
 
 
-def value_weight(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return 1
-    if isinstance(value, (int, float)):
-        return 8
-    if isinstance(value, str):
-        return len(value.encode("utf-8", "surrogatepass"))
+def _yson_size(value: Any) -> int:
     return len(yson.dumps(value, yson_format="binary"))
+
+
+def value_weight(value: Any) -> int:
+    return column_types.value_weight(value, _yson_size)
 
 
 def too_heavy(rows: list[dict[str, Any]], limit: int = MAX_ROW_WEIGHT) -> str | None:
