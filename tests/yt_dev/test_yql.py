@@ -93,7 +93,9 @@ def test_insert_then_select(dev_client):
     log = (dev_client.root / "operation.log").read_text().splitlines()
     [insert] = [line for line in log if " yql_insert " in line]
     assert " yql_insert //out/agg rows=3 duration=" in insert
-    assert insert.endswith("SELECT k, SUM(v) AS total, COUNT(*) AS n FROM `//in/t` GROUP BY k ORDER BY k")
+    # the statement as DuckDB ran it: COUNT is cast to YQL's Uint64
+    assert insert.endswith("SELECT k, SUM(v) AS total, CAST(COUNT(*) AS UBIGINT) AS n "
+                           "FROM `//in/t` GROUP BY k ORDER BY k")
     [select] = [line for line in log if " yql_select " in line]
     assert " yql_select SELECT MAX(total) AS best FROM `//out/agg` rows=1 " in select + " "
 
@@ -360,6 +362,72 @@ def test_yql_forms_duckdb_cannot_parse_are_named(query, line):
 def test_the_rewrites_leave_strings_names_and_grouped_casts_alone():
     [statement] = _sql("SELECT 'a 1.5 CAST(x AS Int8) ??' AS `1.5`, CAST(k AS Int64) AS k2 "
                        "FROM `//t` GROUP BY CAST(k AS Int64)")
+    cast = ("CASE WHEN typeof(k) IN ('DOUBLE', 'FLOAT') THEN TRY_CAST(trunc(TRY_CAST(k AS "
+            "DOUBLE)) AS BIGINT) ELSE TRY_CAST(k AS BIGINT) END")
     assert statement.sql == ("SELECT 'a 1.5 CAST(x AS Int8) ??' AS \"1.5\", "
-                             "TRY_CAST(k AS BIGINT) AS k2 FROM T[//t] GROUP BY "
-                             "TRY_CAST(k AS BIGINT)")
+                             f"{cast} AS k2 FROM T[//t] GROUP BY {cast}")
+
+
+# -- results and column types as YQL gives them -----------------------------------------------
+
+def test_count_is_uint64_in_the_schema_a_query_writes(dev_client):
+    # COUNT(*)->Uint64, COUNT(T)->Uint64, COUNT_IF(Bool?)->Uint64? (ytsaurus/ytsaurus,
+    # yt/docs/en/yql/builtins/aggregation.md); DuckDB's count is a signed BIGINT
+    from yt_pipeline.column_types import yt_column_type
+    from yt_pipeline_dev.yql_schema import declared
+
+    dev_client.write_table("//c", [{"k": 1, "v": None}, {"k": 1, "v": 2}, {"k": 2, "v": 3}])
+    dev_client.run_yql("PRAGMA yt.InferSchema = '1000'; INSERT INTO `//c_out` WITH TRUNCATE "
+                       "SELECT k, COUNT(*) AS n, COUNT(v) AS m, COUNT_IF(v > 2) AS big, "
+                       "COUNT(*) OVER () AS w FROM `//c` GROUP BY k ORDER BY k")
+    assert list(dev_client.read_table("//c_out")) == [
+        {"k": 1, "n": 2, "m": 1, "big": 0, "w": 2}, {"k": 2, "n": 1, "m": 1, "big": 1, "w": 2}]
+    columns = declared(dev_client.root, dev_client.visible_file("//c_out"))
+    assert {name: yt_column_type(kind) for name, kind in columns} == {
+        "k": "int64", "n": "uint64", "m": "uint64", "big": "uint64", "w": "int64"}
+
+
+def test_a_fraction_cast_to_an_integer_is_cut_toward_zero(dev_client):
+    # TFloatToIntegralImpl (yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp,
+    # ydb): NaN and values out of range give NULL, any other is static_cast (cut toward 0)
+    dev_client.write_table("//f", [{"x": 2.9}, {"x": -2.9}])
+    rows = dev_client.run_yql("SELECT CAST(x AS Int32) AS i, CAST(x AS Uint8) AS u, "
+                              "CAST(1.7 AS Int64) AS lit, CAST(1.5f AS Int16) AS f, "
+                              "CAST('12' AS Int64) AS s, CAST(7 AS Int8) AS n "
+                              "FROM `//f` ORDER BY x DESC")
+    assert rows == [{"i": 2, "u": 2, "lit": 1, "f": 1, "s": 12, "n": 7},
+                    {"i": -2, "u": None, "lit": 1, "f": 1, "s": 12, "n": 7}]
+
+
+def test_substring_counts_bytes(dev_client):
+    # builtins/basic.md (ydb docs): SUBSTRING's position and length are in bytes
+    dev_client.write_table("//u", [{"s": "Zoë!"}])
+    rows = dev_client.run_yql("SELECT SUBSTRING(s, 2, 2) AS e, SUBSTRING(s, 4) AS tail, "
+                              "SUBSTRING(s, NULL, 2) AS head, SUBSTRING(s, 9) AS none "
+                              "FROM `//u`")
+    assert rows == [{"e": "ë", "tail": "!", "head": "Zo", "none": ""}]
+    with pytest.raises(QueryFailed) as failed:
+        dev_client.run_yql("SELECT SUBSTRING(s, 3, 1) AS half FROM `//u`")
+    assert str(failed.value) == (
+        "YQL: SUBSTRING cut a UTF-8 character in two: YQL counts bytes and would give bytes "
+        "that are not text, which dev cannot hold; cut at a character's first byte")
+
+
+def test_limit_offset_comma_is_offset_then_count(dev_client):
+    # syntax/select/limit_offset.md (ydb docs): "LIMIT 3, 7" is "LIMIT 7 OFFSET 3"
+    dev_client.write_table("//l", [{"k": i} for i in range(12)])
+    rows = dev_client.run_yql("SELECT k FROM `//l` ORDER BY k LIMIT 3, 7")
+    assert [row["k"] for row in rows] == list(range(3, 10))
+    rows = dev_client.run_yql("SELECT k FROM `//l` ORDER BY k LIMIT 2 OFFSET 9")
+    assert [row["k"] for row in rows] == [9, 10]
+
+
+def test_integer_overflow_is_named_as_yql_wraps_around(dev_client):
+    # YQL's integer +, - and * wrap around: SafeAdd/SafeSub/SafeMul in yql/essentials/
+    # minikql/invoke_builtins/mkql_safe_ops.h (ydb); DuckDB fails with its own words
+    with pytest.raises(QueryFailed) as failed:
+        dev_client.run_yql("SELECT 9223372036854775807 + 1 AS a")
+    assert str(failed.value) == (
+        "YQL: integer overflow, which YQL wraps around (two's complement) in the width of "
+        "its own result type and dev cannot reproduce (Out of Range Error: Overflow in "
+        "addition of INT64 (9223372036854775807 + 1)!); cast to a wider type or to Double")

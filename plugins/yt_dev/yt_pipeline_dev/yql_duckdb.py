@@ -20,6 +20,7 @@ rows).
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -45,6 +46,7 @@ from yt_pipeline_dev.yql_checked import (
 )
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_results import as_returned
+from yt_pipeline_dev.yql_rewrite import SUBSTRING_CUT
 from yt_pipeline_dev.yql_sandbox import import_duckdb, restricted_connection
 from yt_pipeline_dev.yql_schema import (
     SchemaCache,
@@ -65,6 +67,29 @@ def logged_statement(statement: Statement) -> str:
     an ellipsis when long."""
     text = " ".join(statement.render(lambda path: f"`{path}`").split())
     return text if len(text) <= LOGGED_CHARS else text[:LOGGED_CHARS - 1] + "…"
+
+
+def duckdb_failure(exc: Exception) -> str:
+    """The one line a DuckDB error is reported with: YQL's meaning where DuckDB's differs."""
+    text = str(exc).strip()
+    message = text.splitlines()[0] if text else type(exc).__name__
+    if _OVERFLOW.search(message):
+        # YQL's integer +, - and * wrap around (SafeAdd/SafeSub/SafeMul in yql/essentials/
+        # minikql/invoke_builtins/mkql_safe_ops.h, ydb), in the width of YQL's own result
+        # type, which DuckDB's types do not follow: no faithful result can be given
+        return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
+                f"width of its own result type and dev cannot reproduce ({message}); cast "
+                "to a wider type or to Double")
+    if SUBSTRING_CUT in message:
+        return ("YQL: SUBSTRING cut a UTF-8 character in two: YQL counts bytes and would "
+                "give bytes that are not text, which dev cannot hold; cut at a character's "
+                "first byte")
+    return f"YQL failed in DuckDB: {message}"
+
+
+#: DuckDB's words for an integer result out of its type's range
+_OVERFLOW = re.compile(r"^Out of Range Error: Overflow in (?:addition|subtraction|"
+                       r"multiplication|negation)")
 
 
 class Executor:
@@ -169,9 +194,7 @@ class Executor:
                     self.client.log("yql_select", logged_statement(statement),
                                     rows=len(result), started=started)
         except self.duckdb.Error as exc:
-            text = str(exc).strip()
-            message = text.splitlines()[0] if text else type(exc).__name__
-            raise QueryFailed(f"YQL failed in DuckDB: {message}") from None
+            raise QueryFailed(duckdb_failure(exc)) from None
         finally:
             if self._sample_dir is not None:
                 shutil.rmtree(self._sample_dir, ignore_errors=True)

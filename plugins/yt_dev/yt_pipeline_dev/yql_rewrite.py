@@ -6,8 +6,12 @@ markers (\\x00N\\x00 or \\x01N\\x01), so nothing here looks inside them.
 
 Sources: YQL's lexical structure (ydb/docs/en/core/yql/reference/syntax/lexer.md, "Numeric
 literals"), CAST (syntax/expressions.md#cast and _includes/cast_examples.md), LENGTH and
-SUBSTRING (builtins/basic.md), GROUP BY ... AS (syntax/select/group-by.md), all in
-ydb-platform/ydb, the YQL that YTsaurus runs.
+SUBSTRING (builtins/basic.md), GROUP BY ... AS (syntax/select/group-by.md), LIMIT
+(syntax/select/limit_offset.md), all in ydb-platform/ydb, the YQL that YTsaurus runs; COUNT's
+type (yt/docs/en/yql/builtins/aggregation.md: `COUNT(*)->Uint64`, `COUNT_IF(Bool?)->Uint64?`)
+in ytsaurus/ytsaurus; a fraction cast to an integer (TFloatToIntegralImpl in
+yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp: NaN, infinities and values
+out of range give NULL, any other is static_cast, which cuts toward zero).
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ _CAST = re.compile(r"(?<![\w.])CAST\s*\(", re.I)
 _SUBSTRING = re.compile(r"(?<![\w.])SUBSTRING\s*\(", re.I)
 _LENGTH = re.compile(r"(?<![\w.])(?:LENGTH|LEN)\s*\(", re.I)
 _GROUP_BY = re.compile(r"\bGROUP\s+BY\b", re.I)
+#: COUNT(...) or COUNT_IF(...) as an item of a SELECT list: after SELECT or a comma
+_COUNT = re.compile(r"(?:(?<=SELECT)|(?<=,))(\s*)(COUNT|COUNT_IF)\s*\(", re.I)
+#: what may follow a select item that is the call alone
+_ITEM_END = re.compile(r"\s*(?:$|,|\bAS\b|\bFROM\b|\x01)", re.I)
+#: `LIMIT offset, count`, YQL's (and MySQL's) other spelling of `LIMIT count OFFSET offset`
+_LIMIT_PAIR = re.compile(r"\bLIMIT\s+(\d+)\s*,\s*(\d+)\b", re.I)
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT"}
 _CLAUSE_END = re.compile(r"\b(?:HAVING|ORDER|LIMIT|UNION|WINDOW|INTERSECT|EXCEPT)\b", re.I)
 
 
@@ -104,18 +116,47 @@ def _cast(inside: str) -> str:
         kind = _TYPES[name.lower()]
     elif not re.fullmatch(r"[A-Za-z]+\s*(\([\d\s,]*\))?", name):
         raise QueryFailed(f"YQL: CAST to {kind} is not supported in dev mode ({_DOCS})")
-    return f"TRY_CAST({value.rstrip()} AS {kind})"
+    value = value.strip()
+    if kind in _INTEGER_TYPES:
+        # YQL cuts a fraction toward zero (CAST(1.7 AS Int64) is 1, CAST(-1.7 AS Int64) is
+        # -1); DuckDB rounds it. typeof() is known when DuckDB binds, so one branch is kept
+        return (f"CASE WHEN typeof({value}) IN ('DOUBLE', 'FLOAT') THEN "
+                f"TRY_CAST(trunc(TRY_CAST({value} AS DOUBLE)) AS {kind}) "
+                f"ELSE TRY_CAST({value} AS {kind}) END")
+    return f"TRY_CAST({value} AS {kind})"
+
+
+#: where SUBSTRING's bytes are cut when no length is given: past the end of any string
+_NO_LENGTH = "4294967295"
+#: the start of DuckDB's error when a SUBSTRING cuts a UTF-8 character (yql_duckdb names it)
+SUBSTRING_CUT = "could not convert blob to UTF8"
 
 
 def _substring(inside: str) -> str:
-    """YQL counts SUBSTRING's position from 0 (NULL: from the start), DuckDB from 1."""
+    """YQL's SUBSTRING counts its position from 0 (NULL: from the start) and both position
+    and length in bytes, DuckDB's substring from 1 and in characters: the string's UTF-8
+    bytes are sliced instead, and decoded back (a slice that cuts a character fails)."""
     args = _arguments(inside)
     if len(args) not in (2, 3):
         raise QueryFailed(f"YQL: SUBSTRING takes 2 or 3 arguments, got {len(args)}")
-    parts = [args[0], f"COALESCE({args[1]}, 0) + 1"]
-    if len(args) == 3:
-        parts.append(f"COALESCE({args[2]}, 2147483647)")
-    return f"substring({', '.join(parts)})"
+    start = f"CAST(COALESCE({args[1].strip()}, 0) AS BIGINT)"
+    length = f"COALESCE({args[2].strip()}, {_NO_LENGTH})" if len(args) == 3 else _NO_LENGTH
+    return f"decode(encode({args[0].strip()})[{start} + 1:{start} + {length}])"
+
+
+def _count(text: str) -> str:
+    """COUNT and COUNT_IF give a Uint64 in YQL, a signed BIGINT in DuckDB: a call that is an
+    item of a SELECT list alone is cast, so the column a query writes is uint64. A count in
+    a larger expression is left as it is: YQL's type of `COUNT(*) - 5` is not DuckDB's
+    either way."""
+    for found in reversed(list(_COUNT.finditer(text))):
+        opening = found.end() - 1
+        closing = _closing(text, opening)
+        if not _ITEM_END.match(text, closing + 1):
+            continue  # OVER (...), an operator: not the call alone
+        call = text[found.start(2):closing + 1]
+        text = (text[:found.start(2)] + f"CAST({call} AS UBIGINT)" + text[closing + 1:])
+    return text
 
 
 def _refuse_group_by_alias(text: str) -> None:
@@ -149,5 +190,7 @@ def rewrite(text: str) -> str:
                          text)
     text = _each_call(text, _CAST, _cast)
     text = _each_call(text, _SUBSTRING, _substring)
+    text = _count(text)
+    text = _LIMIT_PAIR.sub(lambda m: f"LIMIT {m.group(2)} OFFSET {m.group(1)}", text)
     # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes
     return _LENGTH.sub("strlen(", text)
