@@ -9,7 +9,9 @@ from typing import Any
 
 #: jobs of one operation: a cluster refuses more than this by default (max_job_count)
 MAX_JOB_COUNT = 100_000
-#: a job's time limit: up to 30 days
+#: a job's time limit: 1 s at least (a cluster's scheduler refuses a shorter
+#: job_time_limit: TUserJobSpec in yt/yt/ytlib/scheduler/config.cpp), up to 30 days
+MIN_TIMEOUT_S = 1
 MAX_TIMEOUT_S = 30 * 24 * 3600
 MAX_MEMORY_GB = 4096
 MAX_CPU = 1024

@@ -37,14 +37,15 @@ KNOWN_KEYS = {
 }
 
 
-#: key -> (lowest, highest, whole numbers only, lowest excluded, unit): a timeout of 0 or
-#: less would kill every job, .nan would switch the timeout off
+#: key -> (lowest, highest, whole numbers only, lowest excluded, unit): .nan would switch
+#: the timeout off; a timeout under 1 s is refused by a cluster's scheduler (job_time_limit
+#: is 1 s at least: TUserJobSpec in yt/yt/ytlib/scheduler/config.cpp), so both modes refuse it
 RESOURCE_RANGES = {
     "memory_limit_gb": (0, limits.MAX_MEMORY_GB, False, True, " GB"),
     "cpu_limit": (0, limits.MAX_CPU, False, True, ""),
     "job_count": (1, limits.MAX_JOB_COUNT, True, False, ""),
     "gpu_limit": (0, limits.MAX_GPU, True, False, ""),
-    "timeout_s": (0, limits.MAX_TIMEOUT_S, False, True, " s"),
+    "timeout_s": (limits.MIN_TIMEOUT_S, limits.MAX_TIMEOUT_S, False, False, " s"),
 }
 
 

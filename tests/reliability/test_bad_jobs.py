@@ -272,7 +272,8 @@ def test_a_mapper_hanging_past_timeout_s_is_killed(tmp_path, jobs):
     root = make(tmp_path / "p", "map", "hang", jobs, timeout_s=4)
     error = run_failing(root)
     assert error.startswith(
-        f"{job_words(jobs)} ran longer than resources.timeout_s=4s and was killed sandbox "), error
+        f"{job_words(jobs)} ran longer than resources.timeout_s=4s and was killed: "
+        "Job time limit exceeded sandbox "), error
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -326,7 +327,8 @@ PROD_FAULTS = {
                        "lexical error: Expecting value: line 3 column 1"),
     "raise": "map operation failed: Failed jobs limit exceeded: user job exited with code 1",
     "signal": "map operation failed: Failed jobs limit exceeded: user job exited with code -9",
-    "hang": "map operation aborted: timed out after 1s",
+    # each job's limit, as in dev, in the job proxy's words (op_spec.user_job)
+    "hang": "map operation failed: Failed jobs limit exceeded: Job time limit exceeded",
 }
 
 

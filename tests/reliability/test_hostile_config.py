@@ -167,6 +167,9 @@ MAP_SECTION = ("client:\n  operations:\n    map:\n      input_table: //tmp/in\n"
     ("timeout_s: .nan", "resources.timeout_s"),
     ("timeout_s: .inf", "resources.timeout_s"),
     ("timeout_s: 0", "resources.timeout_s"),
+    # a cluster refuses a job_time_limit under 1 s (TUserJobSpec, yt/yt/ytlib/scheduler/
+    # config.cpp): dev refuses it too, so that a config that runs in dev runs in prod
+    ("timeout_s: 0.5", "resources.timeout_s"),
     ("timeout_s: -1", "resources.timeout_s"),
     ("memory_limit_gb: .nan", "resources.memory_limit_gb"),
     ("memory_limit_gb: -2", "resources.memory_limit_gb"),

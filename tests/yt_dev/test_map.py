@@ -176,8 +176,10 @@ def test_timeout_kills_the_job(dev_client, stages):
     spec = stages.spec("map", "slow", timeout_s=0.5, input_tables=["//in/t"],
                        output_tables=["//out/t"], mapper="src/mapper.py")
     started = time.monotonic()
-    with pytest.raises(OperationFailed, match="timeout_s=0.5"):
+    with pytest.raises(OperationFailed, match="timeout_s=0.5s and was killed: "
+                                              "Job time limit exceeded") as caught:
         launch(dev_client, spec)
+    assert caught.value.stage == "slow"
     assert time.monotonic() - started < 10
     assert not dev_client.exists("//out/t")
 

@@ -32,6 +32,7 @@ from yt_pipeline_dev.shards import Segment
 from ytjobs import tally
 
 _PIPE_CHUNK = 1 << 20
+JOB_TIME_LIMIT_TEXT = "Job time limit exceeded"
 _POLL_S = 0.02
 
 _slots_lock = threading.Lock()
@@ -255,7 +256,10 @@ def _wait(proc: subprocess.Popen, started: float, timeout_s: float | None,
                 return "stopped"
             if timeout_s is not None and time.monotonic() - started > timeout_s:
                 _kill(proc)
-                return f"ran longer than resources.timeout_s={timeout_s:g}s and was killed"
+                # ends as a cluster's job proxy says it (TUserJob::OnJobTimeLimitExceeded,
+                # yt/yt/server/job_proxy/user_job.cpp): prod's error carries the same words
+                return (f"ran longer than resources.timeout_s={timeout_s:g}s and was killed: "
+                        f"{JOB_TIME_LIMIT_TEXT}")
             if memory_limit is not None and time.monotonic() >= next_memory_check:
                 next_memory_check = time.monotonic() + job_memory.CHECK_EVERY_S
                 used = job_memory.tree_rss(proc.pid)

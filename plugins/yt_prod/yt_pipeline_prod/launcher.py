@@ -4,7 +4,7 @@ A failed operation raises OperationFailed with the operation id, its URL and the
 failing jobs (from list_jobs and get_job_stderr).
 
 The operation runs inside a transaction of its own, committed only once it has completed:
-whatever stops the run first (a failed job, a timeout, a proxy that no longer answers, a
+whatever stops the run first (a failed job, a proxy that no longer answers, a
 start request answered too late to be seen), its output tables stay as they were, and an
 output table that did not exist is not left behind empty.
 """
@@ -102,10 +102,12 @@ def start(client: ProdClient, kind: str, body: dict[str, Any]) -> str:
 
 def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
          transaction_alive: Callable[[], bool] = lambda: True) -> dict[str, Any]:
+    # No deadline of our own: resources.timeout_s is each job's limit, which the cluster
+    # enforces (op_spec.user_job sends it as job_time_limit), as dev does; aborting the
+    # whole operation after it would also stop one whose jobs each keep within it (many
+    # jobs one after another, a wait in the pool's queue). A limit on the whole operation
+    # is the spec's `time_limit`, which the scheduler enforces too.
     yt = client.yt()
-    deadline = None
-    if spec.resources.timeout_s:
-        deadline = time.monotonic() + spec.resources.timeout_s
     try:
         while True:
             with translated(client, f"wait for {kind} operation {operation_id}"):
@@ -122,12 +124,6 @@ def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
                 info["state"] = "aborted"
                 info["result"] = {"error": {"message": "its transaction could not be pinged "
                                                       "(the proxy stopped answering)"}}
-                return info
-            if deadline is not None and time.monotonic() > deadline:
-                _abort(client, operation_id)
-                info["state"] = "aborted"
-                info["result"] = {"error": {"message": f"timed out after "
-                                                       f"{spec.resources.timeout_s}s"}}
                 return info
             time.sleep(client.settings.poll_interval_s)
     except BaseException:

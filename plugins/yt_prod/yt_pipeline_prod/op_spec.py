@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from yt_pipeline.operations import OperationSpec
 
 GIB = 1024**3
+MS_PER_S = 1000
 
 
 def job_format() -> Any:
@@ -140,7 +141,18 @@ def user_job(spec: OperationSpec, script: str, archive: str, with_format: bool =
         job["gpu_limit"] = resources.gpu_limit
     if resources.docker_image:
         job["docker_image"] = resources.docker_image
+    if resources.timeout_s is not None:
+        # Each job's own limit, as dev's: the job proxy fails a job running past its user
+        # job spec's `job_time_limit` (milliseconds; 1 s at least: TUserJobSpec in
+        # yt/yt/ytlib/scheduler/config.cpp) with "Job time limit exceeded", and the failed
+        # job counts towards max_failed_job_count (OnJobTimeLimitExceeded in
+        # yt/yt/server/job_proxy/user_job.cpp).
+        job["job_time_limit"] = job_time_limit_ms(resources.timeout_s)
     return job
+
+
+def job_time_limit_ms(timeout_s: float) -> int:
+    return int(round(timeout_s * MS_PER_S))
 
 
 def _output_paths(spec: OperationSpec) -> list[Any]:

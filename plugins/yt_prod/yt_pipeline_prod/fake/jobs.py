@@ -27,6 +27,17 @@ from yt_pipeline import job_memory
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
+#: the job proxy's error codes (NJobProxy::EErrorCode, yt/yt/ytlib/job_proxy/public.h)
+JOB_TIME_LIMIT_EXCEEDED = 1202
+USER_JOB_FAILED = 1205
+#: what the job proxy says of a job it stopped at its job_time_limit
+#: (TUserJob::OnJobTimeLimitExceeded in yt/yt/server/job_proxy/user_job.cpp)
+JOB_TIME_LIMIT_TEXT = "Job time limit exceeded"
+#: why a job was stopped before it ended (JobResult.stopped_by)
+BY_JOB_TIME_LIMIT = "job_time_limit"
+BY_OPERATION_TIME_LIMIT = "operation_time_limit"
+BY_FAKE = "fake"
+
 
 @dataclass
 class JobResult:
@@ -40,6 +51,11 @@ class JobResult:
     #: the command line the job ran and its environment, for tests to inspect
     command: str = ""
     environment: dict[str, str] = field(default_factory=dict, repr=False)
+    #: the code of the job's error, and its attributes, as the job proxy reports them
+    error_code: int = USER_JOB_FAILED
+    error_attributes: dict[str, Any] = field(default_factory=dict)
+    #: set when the job was stopped for running too long: which limit stopped it
+    stopped_by: str = ""
 
     @property
     def failed(self) -> bool:
@@ -82,9 +98,26 @@ def job_environment(python_bin: str, extra: dict[str, str], user_job: dict[str, 
     return env
 
 
+def time_limits(user_job: dict[str, Any], fake_limit_s: float,
+                operation_left_s: float | None) -> tuple[float, str]:
+    """(seconds, which) the job may run: the least of its spec's job_time_limit (ms), the
+    time left to its operation's time_limit and the fake's own limit on any job."""
+    limits = [(fake_limit_s, BY_FAKE)]
+    job_limit = user_job.get("job_time_limit")
+    if job_limit is not None:
+        limits.append((int(job_limit) / 1000, BY_JOB_TIME_LIMIT))
+    if operation_left_s is not None:
+        limits.append((max(0.0, operation_left_s), BY_OPERATION_TIME_LIMIT))
+    return min(limits, key=lambda limit: limit[0])
+
+
 def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[str, bytes],
             stdin: bytes | None, env: dict[str, str], timeout_s: float,
-            output_tables: int = 1, executables: Collection[str] = ()) -> JobResult:
+            output_tables: int = 1, executables: Collection[str] = (),
+            operation_left_s: float | None = None) -> JobResult:
+    """Run the job; `timeout_s` is the fake's own limit on any job, `operation_left_s` the
+    time left to its operation's time_limit (None: no limit)."""
+    limit_s, limit_kind = time_limits(user_job, timeout_s, operation_left_s)
     with tempfile.TemporaryDirectory(prefix="fake-yt-job-") as sandbox:
         for name, data in files.items():
             target = Path(sandbox) / name
@@ -97,12 +130,17 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
         limit = user_job.get("memory_limit")
         watched = MemoryWatch(job_memory.DEFAULT_LIMIT if limit is None else int(limit))
         try:
-            done = _run(["bash", "-c", command], stdin or b"", merged, sandbox, env, timeout_s,
+            done = _run(["bash", "-c", command], stdin or b"", merged, sandbox, env, limit_s,
                         watched)
         except subprocess.TimeoutExpired as expired:
-            return JobResult(job_id, job_type, -9, expired.stderr or b"",
-                             error=f"job timed out after {timeout_s:.0f}s", command=command,
-                             environment=env)
+            stopped = JobResult(job_id, job_type, -9, expired.stderr or b"",
+                                error=f"job timed out after {limit_s:.0f}s", command=command,
+                                environment=env, stopped_by=limit_kind)
+            if limit_kind == BY_JOB_TIME_LIMIT:
+                # a failed job, not an aborted one: it counts towards max_failed_job_count
+                stopped.error, stopped.error_code = JOB_TIME_LIMIT_TEXT, JOB_TIME_LIMIT_EXCEEDED
+                stopped.error_attributes = {"limit": int(user_job["job_time_limit"])}
+            return stopped
         if watched.reason:
             return JobResult(job_id, job_type, -9, done.stderr or b"", error=watched.reason,
                              command=command, environment=env)

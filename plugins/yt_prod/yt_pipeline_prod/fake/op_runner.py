@@ -36,7 +36,12 @@ from yt_pipeline_prod.fake.inputs import (
     table_index_enabled,
 )
 from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
-from yt_pipeline_prod.fake.jobs import JobResult, job_environment, run_job
+from yt_pipeline_prod.fake.jobs import (
+    BY_OPERATION_TIME_LIMIT,
+    JobResult,
+    job_environment,
+    run_job,
+)
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
@@ -69,10 +74,17 @@ class FakeOperation:
 
 
 class OperationError(Exception):
-    def __init__(self, message: str, inner: list[dict[str, Any]] | None = None):
+    def __init__(self, message: str, inner: list[dict[str, Any]] | None = None,
+                 attributes: dict[str, Any] | None = None):
         super().__init__(message)
-        self.error = {"code": 1, "message": message, "attributes": {},
+        self.error = {"code": 1, "message": message, "attributes": attributes or {},
                       "inner_errors": inner or []}
+
+
+#: what the controller says when an operation passes its spec's time_limit (ms), failing it
+#: (TOperationControllerBase::CheckTimeLimit in yt/yt/server/controller_agent/
+#: operation_controller_detail.cpp)
+TIME_LIMIT_TEXT = "Operation is running for too long, aborted"
 
 
 def _paths(value: Any) -> list[Any]:
@@ -88,6 +100,9 @@ class OperationRunner:
         self.cypress = state.cypress
         limit = op.spec.get("max_failed_job_count")
         self.max_failed = int(limit) if limit is not None else DEFAULT_MAX_FAILED_JOBS
+        time_limit = op.spec.get("time_limit")
+        #: the operation's time_limit in seconds (the spec gives ms), None: no limit
+        self.time_limit_s = int(time_limit) / 1000 if time_limit is not None else None
         self.tables: list[InputTable] = []
         #: the files of each user job (by id of its spec), read when the operation starts
         self.files: dict[int, dict[str, bytes]] = {}
@@ -285,6 +300,7 @@ class OperationRunner:
                 # YT aborts the operations of a transaction that ends
                 self.op.aborted = True
                 raise OperationError(f"Transaction {self.op.tx} of the operation has ended")
+            left = self._time_left()
             job_id = new_id()
             ids = {"YT_OPERATION_ID": self.op.id, "YT_JOB_ID": job_id,
                    "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": str(cookie)}
@@ -294,7 +310,11 @@ class OperationRunner:
                                   ids)
             result = run_job(job_id, job_type, user_job, files, stdin, env,
                              self.state.job_timeout_s, output_tables=outputs,
-                             executables=self.executables[id(user_job)])
+                             executables=self.executables[id(user_job)],
+                             operation_left_s=left)
+            if result.stopped_by == BY_OPERATION_TIME_LIMIT:
+                self.op.jobs.append(result)
+                raise self._out_of_time()
             if not result.failed and not intermediate:
                 # the job's table writer checks each row against its output table's schema,
                 # and a refused row fails the job (yql_tables.schema_violation)
@@ -315,9 +335,23 @@ class OperationRunner:
                 return result.outputs
             failed = sum(1 for job in self.op.jobs if job.failed)
             if failed >= self.max_failed:
-                job_error = {"code": 1205, "message": result.error, "attributes": {},
-                             "inner_errors": []}
+                job_error = {"code": result.error_code, "message": result.error,
+                             "attributes": dict(result.error_attributes), "inner_errors": []}
                 raise OperationError("Failed jobs limit exceeded", [job_error])
+
+    def _time_left(self) -> float | None:
+        """Seconds left to the operation's time_limit (None: it has none); past it, the
+        operation fails, as the controller fails it."""
+        if self.time_limit_s is None:
+            return None
+        left = self.op.started + self.time_limit_s - time.time()
+        if left <= 0:
+            raise self._out_of_time()
+        return left
+
+    def _out_of_time(self) -> OperationError:
+        limit = int((self.time_limit_s or 0) * 1000)
+        return OperationError(TIME_LIMIT_TEXT, attributes={"time_limit": limit})
 
     def _commit(self, outputs: list[tuple[str, dict[str, Any]]],
                 produced: dict[int, list[dict[str, Any]]]) -> None:

@@ -62,6 +62,9 @@ def check_spec_ranges(spec: Any) -> None:
 #: yt/yt/ytlib/scheduler/config.cpp: Default(512_MB), GreaterThan(0), LessThanOrEqual(16_TB))
 DEFAULT_MEMORY_LIMIT = job_memory.DEFAULT_LIMIT
 MAX_MEMORY_LIMIT = 16 * 1024**4
+#: a user job's job_time_limit, in ms, is 1 s at least (TUserJobSpec:
+#: GreaterThanOrEqual(TDuration::Seconds(1)))
+MIN_JOB_TIME_LIMIT_MS = 1000
 
 
 def _inside_sandbox(path: str) -> bool:
@@ -71,14 +74,19 @@ def _inside_sandbox(path: str) -> bool:
 
 def check_user_job(job: dict[str, Any]) -> None:
     """The TUserJobSpec postprocessor's checks (yt/yt/ytlib/scheduler/config.cpp): memory
-    within bounds; tmpfs volumes inside the sandbox (relative, no `..`), together no larger
-    than memory_limit (tmpfs_path alone takes memory_limit as its size), and tmpfs_path and
-    tmpfs_size not given with tmpfs_volumes."""
+    within bounds; job_time_limit, when given, 1 s (1000 ms) at least; tmpfs volumes
+    inside the sandbox (relative, no `..`), together no larger than memory_limit (tmpfs_path
+    alone takes memory_limit as its size), and tmpfs_path and tmpfs_size not given with
+    tmpfs_volumes."""
     given = job.get("memory_limit")
     memory = DEFAULT_MEMORY_LIMIT if given is None else int(given)
     if not 0 < memory <= MAX_MEMORY_LIMIT:
         raise YtFakeError(f"Error parsing operation spec: memory_limit {memory} is out of "
                           f"range (0, {MAX_MEMORY_LIMIT}]")
+    time_limit = job.get("job_time_limit")
+    if time_limit is not None and int(time_limit) < MIN_JOB_TIME_LIMIT_MS:
+        raise YtFakeError("Error parsing operation spec: /job_time_limit: expected a value "
+                          f"of at least {MIN_JOB_TIME_LIMIT_MS} ms, found {int(time_limit)}")
     volumes = list(job.get("tmpfs_volumes") or [])
     if volumes and (job.get("tmpfs_size") or job.get("tmpfs_path")):
         raise YtFakeError('Options "tmpfs_size" and "tmpfs_path" cannot be specified '
