@@ -78,7 +78,7 @@ def _columns(text: str, given: str | None) -> tuple[str, ...] | None:
 def _ranges(text: str, given: str | None) -> tuple[tuple[int, int | None], ...] | None:
     if given is None:
         return None
-    ranges = []
+    ranges: list[tuple[int, int | None]] = []
     for item in given[1:-1].split(","):
         item = item.strip()
         lower, colon, upper = (part.strip() for part in item.partition(":"))
