@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from yt_pipeline import limits
+from yt_pipeline import limits, table_paths
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS, operation_sections
 
@@ -175,6 +175,11 @@ def _tables(cfg: dict[str, Any], single: str, plural: str, fail: Fail) -> list[s
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise fail("must be a table path or a list of table paths", single)
+    for text in value:
+        try:
+            table_paths.parse(text, output=single == "output_table")
+        except table_paths.PathProblem as problem:
+            raise fail(str(problem), single) from None
     return list(value)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from yt_pipeline.table_paths import plain
+
 KINDS = ("map", "reduce", "map_reduce", "sort", "vanilla")
 DEFAULT_SCRIPTS = {
     "mapper": "src/mapper.py",
@@ -37,7 +39,7 @@ def operation_outputs(stage_config: Any) -> list[str]:
             continue
         tables = _paths(section, "output_tables", "output_table")
         if not tables and name == "sort":
-            tables = _paths(section, "input_tables", "input_table")[:1]
+            tables = [plain(t) for t in _paths(section, "input_tables", "input_table")[:1]]
         found += tables
     return list(dict.fromkeys(found))
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from yt_pipeline import table_paths
 from yt_pipeline.errors import ConfigError, PluginError
 from yt_pipeline.operation_config import (
     RESOURCE_KEYS,
@@ -143,7 +144,8 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
         pipeline_dir=stage.context.pipeline_dir,
         input_tables=section.inputs,
         # a sort without an output table sorts its input in place
-        output_tables=section.outputs or (section.inputs[:1] if kind == "sort" else []),
+        output_tables=section.outputs or ([table_paths.plain(section.inputs[0])] if kind == "sort"
+                                        else []),
         append=bool(cfg.get("append", False)),
         mapper=section.scripts.get("mapper"),
         reducer=section.scripts.get("reducer"),

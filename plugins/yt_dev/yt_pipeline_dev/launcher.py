@@ -18,11 +18,11 @@ from pathlib import Path
 
 import msgspec
 
-from yt_pipeline import job_memory, op_progress
+from yt_pipeline import job_memory, op_progress, table_paths
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
-from yt_pipeline.errors import ConfigError, OperationFailed
+from yt_pipeline.errors import ConfigError, InvalidTablePath, OperationFailed
 from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
 from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
@@ -301,16 +301,22 @@ def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:
         return client.root / f"{safe_name('//' + spec.stage_name)}_sandbox"
     # the stage and operation are part of the name: two operations of parallel stages with
     # the same input and output tables must not share (and delete) one sandbox
-    outputs = spec.output_tables or spec.input_tables
+    inputs = [table_paths.plain(path) for path in spec.input_tables]
+    outputs = spec.output_tables or inputs
     owner = safe_name(f"//{spec.stage_name}/{spec.name}")
-    return client.root / (f"sandbox_{owner}_{safe_name(*spec.input_tables)}"
+    return client.root / (f"sandbox_{owner}_{safe_name(*inputs)}"
                           f"_to_{safe_name(*outputs)}")
 
 
 def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
     for table in spec.input_tables:
-        client.existing_table(table)  # TableNotFound names the missing input
+        # TableNotFound names the missing input; a path that cannot be run faithfully
+        # (a key range, attributes) is refused here too for a spec built without a config
+        try:
+            client.existing_table(table_paths.parse(table).path)
+        except table_paths.PathProblem as problem:
+            raise InvalidTablePath(str(problem)) from None
     if spec.kind != "sort":
         check_requirements(spec)
         warn_newer_syntax(spec)

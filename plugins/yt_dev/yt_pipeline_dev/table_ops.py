@@ -17,11 +17,13 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from yt_pipeline import table_paths
 from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
+from yt_pipeline_dev.selected_rows import select_rows
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
 from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
 from yt_pipeline_dev.table_switches import (
@@ -46,7 +48,9 @@ def _inputs(op: OperationRun) -> list[Path]:
         folder = op.sandbox / INPUTS_DIR
         folder.mkdir(exist_ok=True)
         snapshot = []
-        for index, table in enumerate(op.spec.input_tables):
+        for index, text in enumerate(op.spec.input_tables):
+            selected = table_paths.parse(text)
+            table = selected.path
             live = op.client.existing_table(table)
             held = folder / f"{index}.jsonl"
             try:
@@ -55,8 +59,12 @@ def _inputs(op: OperationRun) -> list[Path]:
                 raise TableNotFound(table) from None  # removed this instant
             except OSError:  # no hard links here: a copy is a snapshot too
                 shutil.copyfile(live, held)
+            if selected.selects:
+                # a file of its own: its offsets are not the table's, so no fallback to it
+                held = select_rows(held, selected, op.client.root)
+            else:
+                op._snapshot_of[held] = live
             snapshot.append(held)
-            op._snapshot_of[held] = live
         op._inputs = snapshot
     return op._inputs
 

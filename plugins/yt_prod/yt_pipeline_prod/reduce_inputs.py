@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from yt_pipeline import table_paths
 from yt_pipeline_prod.failures import translated
 
 if TYPE_CHECKING:
@@ -45,8 +46,10 @@ def sort_order(client: ProdClient, path: str) -> list[str]:
 def unsorted_inputs(client: ProdClient, spec: OperationSpec) -> list[int]:
     """Positions of the inputs not sorted by the reduce's sort_by (or reduce_by)."""
     key = list(spec.sort_by or spec.reduce_by)
+    # the sort order is the table's: a path's column selection or row range (//t{a}[#1:#9])
+    # is no part of the node to ask
     return [index for index, path in enumerate(spec.input_tables)
-            if sort_order(client, path)[: len(key)] != key]
+            if sort_order(client, table_paths.plain(path))[: len(key)] != key]
 
 
 def sort_specs(client: ProdClient, spec: OperationSpec, unsorted: list[int]

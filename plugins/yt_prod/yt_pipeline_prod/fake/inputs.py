@@ -38,7 +38,7 @@ class InputTable:
 def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[InputTable]:
     tables = []
     for item in paths:
-        text, attributes = path_attributes(item)
+        text, attributes = path_attributes(rich_path(item))
         path = cypress.resolve(split_path(text)[0], tx)
         node = cypress.get_node(path, tx)
         if node.type != "table":
@@ -46,6 +46,21 @@ def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[Inpu
         sorted_by = [str(c) for c in node.attributes.get("sorted_by") or []]
         tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes)))
     return tables
+
+
+def rich_path(item: Any) -> Any:
+    """A path of the spec as the scheduler reads it: a string's YPath syntax (`//t{a,b}`,
+    `//t[#1:#5]`, `<append=%true>//t`) parsed into attributes, as Deserialize(TRichYPath&,
+    INodePtr) does by normalizing the path (yt/yt/client/ypath/rich.cpp). ytsaurus-client's
+    own parser of that syntax gives the same attributes."""
+    from yt.ypath import parse_ypath
+
+    if not isinstance(item, str) or not item.startswith(("<", "//")):
+        return item
+    parsed = parse_ypath(item)
+    for name, value in dict(getattr(item, "attributes", {}) or {}).items():
+        parsed.attributes.setdefault(name, value)
+    return parsed
 
 
 def items_of(tables: list[InputTable]) -> list[Item]:

@@ -33,6 +33,7 @@ from yt_pipeline_prod.fake.inputs import (
     items_of,
     job_stdin,
     read_inputs,
+    rich_path,
     table_index_enabled,
 )
 from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
@@ -198,7 +199,7 @@ class OperationRunner:
                                              timeout_s=SCHEDULER_PINGED)
             for item in (_paths(spec.get("output_table_paths"))
                          + _paths(spec.get("output_table_path"))):
-                text, attributes = path_attributes(item)
+                text, attributes = path_attributes(rich_path(item))
                 path = self.cypress.resolve(split_path(text)[0], self.out_tx)
                 node = self.cypress.get_node(path, self.out_tx)
                 if node.type != "table":

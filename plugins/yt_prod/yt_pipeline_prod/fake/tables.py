@@ -36,6 +36,11 @@ def select_rows(rows: list[dict[str, Any]], attributes: dict[str, Any]) -> list[
     if ranges:
         picked: list[dict[str, Any]] = []
         for item in ranges:
+            if any("row_index" not in (item.get(limit) or {"row_index": 0})
+                   for limit in ("exact", "lower_limit", "upper_limit")):
+                # a key range selects by the table's sort order and YT's key comparison:
+                # refused rather than answered with every row
+                raise YtFakeError(f"the fake proxy reads row ranges only, not {item}")
             exact = (item.get("exact") or {}).get("row_index")
             if exact is not None:
                 picked.extend(rows[exact:exact + 1])

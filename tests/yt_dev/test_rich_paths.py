@@ -1,0 +1,81 @@
+"""Rich YPaths in an operation's inputs, in dev: the rows and columns a cluster would feed
+the jobs (YTsaurus docs, YPath: "Column selection" keeps only the named columns, "Row
+ranges" `[#from:#to]` the rows from `from` up to, not including, `to`, ranges in the order
+written)."""
+
+from __future__ import annotations
+
+import pytest
+
+from yt_pipeline.errors import ConfigError, InvalidTablePath
+from yt_pipeline.operation_config import failing, read_section
+from yt_pipeline_dev.launcher import launch
+
+COPY = """
+    from ytjobs import read_rows, write_rows
+    write_rows(read_rows())
+"""
+ROWS = [{"id": i, "k": i % 3, "name": f"n{i}"} for i in range(10)]
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("//in/t{id,name}", [{"id": i, "name": f"n{i}"} for i in range(10)]),
+    ("//in/t[#2:#5]", ROWS[2:5]),
+    ("//in/t[#7]", ROWS[7:8]),
+    ("//in/t[#8:,:#1]", ROWS[8:] + ROWS[:1]),
+    ("//in/t{id}[#1:#3]", [{"id": 1}, {"id": 2}]),
+])
+def test_map_reads_what_the_path_selects(dev_client, stages, path, expected):
+    stages("m", {"src/mapper.py": COPY})
+    dev_client.write_table("//in/t", ROWS)
+    spec = stages.spec("map", "m", job_count=2, input_tables=[path],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    launch(dev_client, spec)
+    assert list(dev_client.read_table("//out/t")) == expected
+    # the table itself is untouched
+    assert list(dev_client.read_table("//in/t")) == ROWS
+
+
+def test_reduce_groups_the_selected_rows(dev_client, stages):
+    stages("r", {"src/reducer.py": """
+        from ytjobs import groups, read_rows, write_rows
+        for k, rows in groups(read_rows(), "k"):
+            rows = list(rows)
+            write_rows([{"k": k, "ids": [r["id"] for r in rows],
+                         "cols": sorted({c for r in rows for c in r})}])
+    """})
+    dev_client.write_table("//in/t", ROWS)
+    spec = stages.spec("reduce", "r", input_tables=["//in/t{k,id}[#0:#6]"],
+                       output_tables=["//out/t"], reducer="src/reducer.py", reduce_by=["k"],
+                       sort_by=["k"])
+    launch(dev_client, spec)
+    assert [(r["k"], sorted(r["ids"]), r["cols"]) for r in dev_client.read_table("//out/t")] \
+        == [(0, [0, 3], ["id", "k"]), (1, [1, 4], ["id", "k"]), (2, [2, 5], ["id", "k"])]
+
+
+def test_a_key_range_is_refused_when_launched(dev_client, stages):
+    stages("m", {"src/mapper.py": COPY})
+    dev_client.write_table("//in/t", ROWS)
+    spec = stages.spec("map", "m", input_tables=["//in/t[(1):(5)]"],
+                       output_tables=["//out/t"], mapper="src/mapper.py")
+    with pytest.raises(InvalidTablePath, match=r"only row ranges \(#from:#to\) are supported"):
+        launch(dev_client, spec)
+    assert not dev_client.exists("//out/t")
+
+
+@pytest.mark.parametrize("key, path, message", [
+    ("input_table", "//in/t[(1):(5)]", r"only row ranges \(#from:#to\) are supported, got "
+                                       r"\[\(1\):\(5\)\]"),
+    ("input_table", "<columns=[a]>//in/t", "table path attributes are not supported"),
+    ("output_table", "<append=%true>//out/t", "use the operation's append: key"),
+    ("output_table", "//out/t{a}", "an output table takes no column selection or row range"),
+])
+def test_unsupported_modifiers_are_refused_at_config_load(stages, key, path, message):
+    stage_dir = stages("m", {"src/mapper.py": COPY})
+    config = {"input_table": "//in/t", "output_table": "//out/t", key: path}
+    fail = failing("m", "stages/m/config.yaml", "client.operations.map")
+    with pytest.raises(ConfigError, match=message) as caught:
+        read_section(config, "map", "map", stage_dir, fail)
+    assert caught.value.file == "stages/m/config.yaml"
+    assert caught.value.key == f"client.operations.map.{key}"
+    assert "\n" not in str(caught.value)
