@@ -163,7 +163,17 @@ def run(
 @CONFIG_OPT
 @SET_OPT
 def list_stages(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...]) -> None:
-    """List the stages in run order and where each comes from."""
+    """List the stages in run order and where each comes from.
+
+    In a folder of function-step pipelines (no configs/config.yaml), the steps of each
+    pipeline's newest run, in run order, after a line naming the pipeline and the run.
+    """
+    from yt_pipeline.step_graphs import step_state_names
+
+    if config_file is None and not (pipeline_dir / "configs" / "config.yaml").is_file() \
+            and step_state_names(pipeline_dir):
+        _list_steps(pipeline_dir)
+        return
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     order = pipeline.stage_order()
     width = max((len(n) for n in order), default=4)
@@ -174,6 +184,19 @@ def list_stages(pipeline_dir: Path, config_file: Path | None, overrides: tuple[s
     for name in unused:
         entry = pipeline.stage_registry.get_entry(name)
         click.echo(f"  -  {name:<{width}}  {entry.origin}  (not enabled)")
+
+
+def _list_steps(pipeline_dir: Path) -> None:
+    from yt_pipeline.step_graphs import recorded_graphs
+
+    for found in recorded_graphs(pipeline_dir):
+        click.echo(f"[{found.state_name}] run {found.run_id}")
+        order = found.graph.order()
+        width = max((len(n) for n in order), default=4)
+        for index, name in enumerate(order, 1):
+            needs = ", ".join(found.graph.deps[name])
+            line = f"{index:>3}. {name:<{width}}  <- {needs}" if needs else f"{index:>3}. {name}"
+            click.echo(line)
 
 
 @cli.command()

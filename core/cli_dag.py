@@ -96,12 +96,37 @@ def runs(pipeline_dir: Path, limit: int) -> None:
               show_default=True, help="How to print the DAG.")
 def graph(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, ...],
           fmt: str) -> None:
-    """Print the stage DAG as text (levels), Mermaid or Graphviz DOT."""
+    """Print the stage DAG as text (levels), Mermaid or Graphviz DOT.
+
+    In a folder of function-step pipelines (no configs/config.yaml), the step graph of
+    each pipeline's newest run is printed, after a line naming it and the run.
+    """
     from yt_pipeline.stage_units import stage_graph
 
+    if _step_states(pipeline_dir, config_file):
+        click.echo("\n\n".join(_step_graphs(pipeline_dir, fmt)))
+        return
     pipeline = load_pipeline(pipeline_dir, config_file, overrides)
     dag = stage_graph(pipeline)[0]
     click.echo(render_graph(dag, fmt))
+
+
+def _step_graphs(pipeline_dir: Path, fmt: str) -> list[str]:
+    """Each function-step pipeline's graph, named with its run: a line of its own in text,
+    a comment after the first line in Mermaid and DOT (a Mermaid diagram starts with its
+    type)."""
+    from yt_pipeline.step_graphs import recorded_graphs
+
+    shown = []
+    for found in recorded_graphs(pipeline_dir):
+        title = f"[{found.state_name}] run {found.run_id}"
+        lines = render_graph(found.graph, fmt).split("\n")
+        if fmt == "text":
+            lines.insert(0, title)
+        else:
+            lines.insert(1, ("  %% " if fmt == "mermaid" else "  // ") + title)
+        shown.append("\n".join(lines))
+    return shown
 
 
 def render_graph(dag: Any, fmt: str) -> str:
@@ -169,13 +194,20 @@ def cache_clear(pipeline_dir: Path, config_file: Path | None, overrides: tuple[s
                f"(mode {config.mode})")
 
 
+def _is_folder_pipeline(pipeline_dir: Path, config_file: Path | None) -> bool:
+    """A folder pipeline has a configuration; a folder without one holds function-step
+    pipelines (docs/function-steps.md)."""
+    return config_file is not None or (pipeline_dir / "configs" / "config.yaml").is_file()
+
+
 def _step_states(pipeline_dir: Path, config_file: Path | None) -> list[str]:
     """`<name>.<mode>` of each function-step pipeline's state in a folder without a
     configuration; [] in a folder pipeline."""
-    if config_file is not None or (pipeline_dir / "configs" / "config.yaml").is_file():
+    from yt_pipeline.step_graphs import step_state_names
+
+    if _is_folder_pipeline(pipeline_dir, config_file):
         return []
-    return [path.name[len("state."):-len(".yml")]
-            for path in sorted(pipeline_dir.glob("state.*.*.yml"))]
+    return step_state_names(pipeline_dir)
 
 
 def _state_names(folder: Path, state_name: str) -> list[str]:

@@ -8,7 +8,8 @@ environment variables read are the YTP_ ones and the credentials (see `secret`).
 
 secrets.env holds credentials (YT_PROXY, YT_TOKEN, ...). They are kept apart from the
 settings, never printed (the `config` command shows them as ***), and reach a job only when
-an operation names them.
+an operation names them. YT_PROXY is the exception to "never printed": it is the cluster's
+address, which operation URLs show anyway.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     },
     "stages": {},
 }
+
+#: credentials that are no secret: shown in logs and messages (see `secret_values`)
+_NOT_SECRET = frozenset({"YT_PROXY"})
 
 # Settings that live in the environment but are not pipeline configuration.
 _NOT_SETTINGS = {"disable_plugins", "strict_plugins", "log_level"}
@@ -129,7 +133,9 @@ class PipelineConfig:
 
     def redacted(self) -> dict[str, Any]:
         shown = copy.deepcopy(self.data)
-        shown["secrets"] = {k: REDACTED for k in sorted(self.secrets)}
+        hidden = set(self.secret_values())
+        shown["secrets"] = {k: v if k in _NOT_SECRET and v not in hidden else REDACTED
+                            for k, v in sorted(self.secrets.items())}
         if self.secrets_file is not None:  # settings a YTP_ line of secrets.env gave
             from_secrets = display_path(self.secrets_file, self.pipeline_dir) + " "
             hidden: list[str] = []
@@ -144,15 +150,20 @@ class PipelineConfig:
 
 def secret_values(secrets: Mapping[str, str], settings: Mapping[str, str]) -> list[str]:
     """The values of secrets.env (`secrets`, and its YTP_ lines, `settings`) and the
-    credentials of the environment, longest first. An address (YT_PROXY, say) is masked by
+    credentials of the environment, longest first. A value holding an address is masked by
     its host name too: network errors quote the host and the port apart. A setting counts
     also as what it reads as: `[a-name, b-name]` is quoted in messages as `a-name`, and
-    `'quoted'` as `quoted`."""
-    values = set(secrets.values()) | set(settings.values())
+    `'quoted'` as `quoted`.
+
+    YT_PROXY is left out: it names the cluster, as every operation's URL does, and masked it
+    made those URLs and the network errors useless. It is masked still when another secret
+    (the token, say) has the same value."""
+    hidden = {name: value for name, value in secrets.items() if name not in _NOT_SECRET}
+    values = set(hidden.values()) | set(settings.values())
     for raw in settings.values():
         values.update(_texts_within(_read_setting(raw)))
     # a credential set in the environment wins over secrets.env (see `secret`)
-    for name in {"YT_TOKEN", "YT_PROXY", *secrets}:
+    for name in {"YT_TOKEN", *hidden}:
         if os.environ.get(name):
             values.add(os.environ[name])
     for value in list(values):

@@ -124,6 +124,61 @@ def test_cache_clear_in_a_folder_of_function_pipelines(tmp_path, run_cli):
     assert not any(r.cached for r in pipeline.run().step_results.values())
 
 
+def _two_step_pipelines(folder):
+    """etl (extract -> transform) and sums (extract -> total, parts; total <- parts too)."""
+    first = etl(folder).run()
+
+    @step(inputs=["raw"], outputs=["parts"])
+    def split(raw):
+        return [len(raw)]
+
+    @step(inputs=["raw", "parts"], outputs=["total"])
+    def total(raw, parts):
+        return sum(r["x"] for r in raw) + parts[0]
+
+    second = Pipeline("sums", folder=folder).add_step(extract).add_step(split) \
+        .add_step(total).run()
+    return first.run_id, second.run_id
+
+
+def test_graph_and_list_show_the_steps_of_each_function_pipeline(tmp_path, run_cli):
+    # as `status`, `graph` and `list` serve a folder without a configuration: its
+    # pipelines' graphs are those their newest runs recorded
+    etl_run, sums_run = _two_step_pipelines(tmp_path)
+    graph = run_cli("graph", tmp_path)
+    assert graph.exit_code == 0, graph.output
+    assert graph.stdout.splitlines() == [
+        f"[etl.dev] run {etl_run}", "level 1", "  extract", "level 2",
+        "  transform  <- extract", "",
+        f"[sums.dev] run {sums_run}", "level 1", "  extract", "level 2",
+        "  split    <- extract", "level 3", "  total    <- extract, split"]
+    listed = run_cli("list", tmp_path)
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.splitlines() == [
+        f"[etl.dev] run {etl_run}", "  1. extract", "  2. transform  <- extract",
+        f"[sums.dev] run {sums_run}", "  1. extract", "  2. split    <- extract",
+        "  3. total    <- extract, split"]
+    dot = run_cli("graph", tmp_path, "--format", "dot").stdout
+    assert dot.startswith(f'digraph pipeline {{\n  // [etl.dev] run {etl_run}\n')
+    assert '  "split" -> "total";' in dot and '  "extract" -> "transform";' in dot
+    mermaid = run_cli("graph", tmp_path, "--format", "mermaid").stdout.splitlines()
+    assert mermaid[:2] == ["graph TD", f"  %% [etl.dev] run {etl_run}"]
+    assert "  split --> total" in mermaid
+
+
+def test_graph_of_a_function_pipeline_whose_record_is_damaged_names_the_file(tmp_path,
+                                                                              run_cli):
+    run_id = etl(tmp_path).run().run_id
+    record = tmp_path / ".runs" / f"{run_id}.json"
+    data = json.loads(record.read_text())
+    data["graph"] = {"extract": ["transform"], "transform": ["extract"]}
+    record.write_text(json.dumps(data))
+    result = run_cli("graph", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {record}: graph: a cycle: extract -> transform -> extract")
+
+
 def test_a_failed_step_pipeline_reports_as_a_failed_folder_pipeline(tmp_path, dag):
     """The same failure object, message and resume hint; the folder pipeline raises it, the
     function-step pipeline hands it over in its result."""

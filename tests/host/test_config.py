@@ -265,3 +265,24 @@ def test_a_malformed_secrets_env_line_is_an_error_naming_the_file_and_line(
         assert result.stdout == ""
         assert "my-cluster" not in result.output and "tok-123456" not in result.output
     assert not (root / ".dev").exists() and not (root / ".runs").exists()
+
+
+def test_the_proxy_is_no_secret_unless_a_secret_shares_its_value(tmp_path, monkeypatch):
+    """YT_PROXY is the cluster's address (operation URLs show it): not masked, in secrets.env
+    or the environment; the token is, and so is the proxy's value when a secret has it too."""
+    for name in ("YT_PROXY", "YT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    write(tmp_path / "configs/secrets.env",
+          "YT_PROXY=http://cluster.example.net:80\nYT_TOKEN=tok-123456\n")
+    cfg = load_config(tmp_path, environ={})
+    assert cfg.secret_values() == ["tok-123456"]
+    assert cfg.redacted()["secrets"] == {"YT_PROXY": "http://cluster.example.net:80",
+                                         "YT_TOKEN": "***"}
+    monkeypatch.setenv("YT_PROXY", "other-cluster.example.net")
+    assert load_config(tmp_path, environ={}).secret_values() == ["tok-123456"]
+    write(tmp_path / "configs/secrets.env",
+          "YT_PROXY=shared-value-42\nYT_TOKEN=tok-123456\nAPI_KEY=shared-value-42\n")
+    monkeypatch.delenv("YT_PROXY")
+    cfg = load_config(tmp_path, environ={})
+    assert cfg.secret_values() == ["shared-value-42", "tok-123456"]
+    assert cfg.redacted()["secrets"]["YT_PROXY"] == "***"

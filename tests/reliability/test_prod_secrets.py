@@ -181,7 +181,8 @@ def test_secrets_appear_nowhere(tmp_path, monkeypatch, capfd, scenario):
 
 # ytsaurus-client's warning for a failed attempt quotes the proxy twice (the URL, then the
 # host in the connection error); long, the second one reached past the 240 characters the
-# line is cut to, and was cut before it was masked
+# line is cut to, and was cut before it was masked. The proxy alone is no secret: here a
+# secret of secrets.env has the same value, which masks it.
 LONG_HOST = "yt-proxy.analytics-cluster-prod-eu-west-1.internal.corp.example-company-name.invalid"
 
 
@@ -189,7 +190,8 @@ def test_client_warning_cut_shows_no_start_of_the_proxy(tmp_path, monkeypatch):
     for name in ("YT_PROXY", "YT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     root = write_pipeline(tmp_path / "p", {
-        "configs/secrets.env": f"YT_PROXY=http://{LONG_HOST}:80\nYT_TOKEN={TOKEN}\n",
+        "configs/secrets.env": f"YT_PROXY=http://{LONG_HOST}:80\nYT_TOKEN={TOKEN}\n"
+                               f"PRIVATE_URL=http://{LONG_HOST}:80\n",
         "stages/leaky/stage.py": "from yt_pipeline import BaseStage\n\n"
                                  "class Leaky(BaseStage):\n    def run(self, debug):\n"
                                  "        return debug\n",

@@ -175,30 +175,36 @@ Pipeline("etl").add_step(extract).run()
 """
 
 
-def test_a_function_step_run_that_cannot_reach_its_proxy_masks_it(tmp_path, monkeypatch):
+@pytest.mark.parametrize("shared", [False, True], ids=["proxy alone", "a secret shares it"])
+def test_a_function_step_run_that_cannot_reach_its_proxy(tmp_path, monkeypatch, shared):
     """The client is made (and the proxy checked) before the runner registers the secrets:
-    the client's warnings and the uncaught error's line quoted the proxy of secrets.env."""
+    the client's warnings and the uncaught error's line quoted what secrets.env holds. The
+    proxy alone is an address and is shown; a secret of the same value masks it there too."""
     import os
     import subprocess
     import sys
 
     pytest.importorskip("yt_pipeline_prod")
     host = "fs-secret-proxy-host-0123.invalid"
+    proxy = f"http://{host}:80"
     root = write_pipeline(tmp_path / "p", {
         "etl.py": UNREACHABLE_SCRIPT,
         "configs/config.yaml": "pipeline: {mode: prod, prod: {yt_config: {proxy: {retries: "
                                "{count: 1}}}}}\n",
-        "configs/secrets.env": f"YT_PROXY=http://{host}:80\nYT_TOKEN=ytok-FUNC-unreach-42\n",
+        "configs/secrets.env": f"YT_PROXY={proxy}\nYT_TOKEN=ytok-FUNC-unreach-42\n"
+                               + (f"MIRROR={proxy}\n" if shared else ""),
     })
     env = {k: v for k, v in os.environ.items() if k not in ("YT_PROXY", "YT_TOKEN")}
     done = subprocess.run([sys.executable, "etl.py"], cwd=root, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 1
+    shown = "***" if shared else proxy
     assert done.stderr.splitlines()[-1] == (
-        "error: check the YT proxy before the run: cannot reach the YT proxy *** "
+        f"error: check the YT proxy before the run: cannot reach the YT proxy {shown} "
         "(ConnectionError); check YT_PROXY and the network")
-    assert "ytsaurus-client: HTTP get request ***/api/v4 failed" in done.stderr
-    assert "fs-secret-proxy" not in done.stdout + done.stderr
+    assert f"ytsaurus-client: HTTP get request {shown}/api/v4 failed" in done.stderr
+    assert ("fs-secret-proxy" in done.stdout + done.stderr) is not shared
+    assert "ytok-FUNC-unreach-42" not in done.stdout + done.stderr
 
 
 def test_one_line_of_an_error_masks_a_secret_with_a_line_break(tmp_path):

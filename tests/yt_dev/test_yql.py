@@ -431,3 +431,30 @@ def test_integer_overflow_is_named_as_yql_wraps_around(dev_client):
         "YQL: integer overflow, which YQL wraps around (two's complement) in the width of "
         "its own result type and dev cannot reproduce (Out of Range Error: Overflow in "
         "addition of INT64 (9223372036854775807 + 1)!); cast to a wider type or to Double")
+
+
+
+def test_a_copied_dev_folder_keeps_the_schemas_yql_gave_its_tables(dev_client, tmp_path):
+    # `cp -r .dev` gives each table file a new inode and modification time, which keyed the
+    # schema YQL gave the table: the copy's tables had none, so their columns were inferred
+    # from their rows (x read as an integer, not the double the query wrote) and an append
+    # was refused as to a table without a schema
+    import subprocess
+
+    from yt_pipeline_dev.client import DevClient
+
+    dev_client.run_yql("INSERT INTO `//y` WITH TRUNCATE SELECT 1.0 AS x, 'a' AS s")
+    query = "SELECT x / 2 AS half FROM `//y`"
+    assert dev_client.run_yql(query) == [{"half": 0.5}]
+    copy = tmp_path / "copy" / ".dev"
+    copy.parent.mkdir()
+    subprocess.run(["cp", "-r", str(dev_client.root), str(copy)], check=True)
+    copied = DevClient(copy)
+    assert copied.run_yql(query) == [{"half": 0.5}]
+    copied.run_yql("INSERT INTO `//y` SELECT 3.0 AS x, 'b' AS s")  # appends to a schema
+    assert [r["x"] for r in copied.read_table("//y")] == [1.0, 3.0]
+    # a table written since with other bytes has no schema left, in the copy as anywhere
+    copied.remove("//y")
+    copied.write_table("//y", [{"x": 1.0, "s": "a"}])
+    with pytest.raises(QueryFailed, match="append is not allowed"):
+        copied.run_yql("INSERT INTO `//y` SELECT 2.0 AS x, 'c' AS s")

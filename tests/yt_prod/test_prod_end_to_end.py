@@ -195,3 +195,18 @@ def test_a_stage_that_only_reads_succeeds(prod_pipeline, fake_yt, run_cli, regis
     assert "check" in status.output and "SUCCESS" in status.output.split("check", 1)[1]
     again = run_cli("run", prod_pipeline)
     assert again.exit_code == 0, again.output
+
+
+def test_the_proxy_address_is_shown_and_the_token_is_not(prod_pipeline, fake_yt, run_cli,
+                                                         register_plugin):
+    """YT_PROXY names the cluster, as the operation's URL does: it is no credential, and
+    masked it turned each URL into `***/...`. The token stays masked."""
+    register_plugin(StagePackager())
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code == 0, result.output
+    host = fake_yt.url.split("://")[-1].split(":")[0]
+    [started] = [line for line in result.output.splitlines() if "operation" in line
+                 and "started:" in line]
+    url = started.split("started: ", 1)[1]
+    assert url.startswith(("http://" + host, host)) and "***" not in url, started
+    assert TEST_TOKEN not in result.output

@@ -1,7 +1,7 @@
 """The columns of a .dev table for DuckDB, as YQL on a cluster sees the same table.
 
 A table YQL wrote has a schema: its columns are kept under .dev/.cache/yql_columns by the
-identity of the table file (`declare`), and hold while the file is the one that query wrote
+identity of the table file (`declare`), and by its bytes for a copy of the folder, and hold while the file is the one that query wrote
 or a later write to it (`keep_schema`: a table keeps its schema when rows are written to it,
 as on a cluster). Any other table (write_table, operation
 outputs) has none, and YQL infers its columns from its first rows (yt_pipeline.yql_rules).
@@ -158,28 +158,85 @@ def _readable(kind: str) -> str:
 #: identity (inode, size, mtime) follows a staged file renamed over its table at a stage's
 #: commit, and any other write to the table makes a new identity, which has no schema
 DECLARED_DIR = Path(".cache") / "yql_columns"
+#: the same columns kept by the file's bytes (size and SHA-256), for a file whose identity
+#: changed without a write: a `.dev` folder copied (`cp -r`) or restored from an archive
+#: gives every file a new inode and modification time, and its tables lost their schemas
+BY_CONTENT = "by_content"
+#: the identity of the `.dev` folder the entries were made in: another one says the folder
+#: is a copy, whose table files are then matched to their entries by their bytes, once.
+#: Only then: in the folder itself a file of new identity was written (a table removed and
+#: written again with the same rows has no schema, as on a cluster)
+FOLDER_MARK = "folder"
 
 
 def declared_file(root: Path, table_file: Path) -> Path:
     return root / DECLARED_DIR / f"{identity(table_file)}.json"
 
 
-def declare(root: Path, table_file: Path, columns: list[tuple[str, str]]) -> None:
-    """Record the columns YQL gave the table, for the file as it is now."""
-    entry = declared_file(root, table_file)
+def _content_file(root: Path, table_file: Path, size: int) -> Path:
+    digest = hashlib.sha256()
+    with table_file.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return root / DECLARED_DIR / BY_CONTENT / f"{size}-{digest.hexdigest()}.json"
+
+
+def _write_entry(entry: Path, data: dict[str, Any]) -> None:
     entry.parent.mkdir(parents=True, exist_ok=True)
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"columns": columns}), encoding="utf-8")
+    temporary.write_text(json.dumps(data), encoding="utf-8")
     os.replace(temporary, entry)
 
 
+def declare(root: Path, table_file: Path, columns: list[tuple[str, str]]) -> None:
+    """Record the columns YQL gave the table, for the file as it is now: by its identity,
+    read at each query, and by its bytes, read when the folder was copied."""
+    _follow_a_copy(root)
+    _write_entry(declared_file(root, table_file), {"columns": columns})
+    size = table_file.stat().st_size
+    _write_entry(_content_file(root, table_file, size), {"columns": columns})
+
+
 def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
-    """The columns YQL gave the table, if the file is still the one it wrote; None when the
-    table has no schema (never written by YQL, or written since by something else)."""
+    """The columns YQL gave the table, if the file is still the one it wrote (or a copy of
+    it); None when the table has no schema (never written by YQL, or written since by
+    something else)."""
+    _follow_a_copy(root)
     data = load_entry(declared_file(root, table_file))
     if data is None:
         return None
     return [(str(name), str(kind)) for name, kind in data["columns"]]
+
+
+def _follow_a_copy(root: Path) -> None:
+    """In a copy of a `.dev` folder, key each table file's columns by its new identity."""
+    from yt_pipeline_dev.paths import TABLE_SUFFIX
+
+    kept = root / DECLARED_DIR
+    mark = kept / FOLDER_MARK
+    status = root.stat()
+    here = f"{status.st_dev}-{status.st_ino}"
+    try:
+        made_in = mark.read_text(encoding="utf-8")
+    except OSError:
+        made_in = None
+    if made_in == here:
+        return
+    if made_in is not None:  # copied: a table file whose bytes have an entry gets it back
+        sizes = {entry.name.split("-", 1)[0] for entry in (kept / BY_CONTENT).glob("*.json")}
+        for table_file in root.rglob("*" + TABLE_SUFFIX):
+            relative = table_file.relative_to(root).parts
+            size = table_file.stat().st_size
+            if relative[0].startswith(".") or str(size) not in sizes:
+                continue  # the cache, staged writes; or no entry of its size
+            data = load_entry(_content_file(root, table_file, size))
+            if data is not None:
+                _write_entry(declared_file(root, table_file), data)
+    try:
+        kept.mkdir(parents=True, exist_ok=True)
+        mark.write_text(here, encoding="utf-8")
+    except OSError:
+        pass  # a read-only copy: matched by bytes again next time
 
 
 def schema_of(root: Path, table_file: Path | None) -> list[tuple[str, str]] | None:
