@@ -20,9 +20,24 @@ from yt_pipeline.errors import StageFailed, YtPipelineError
 
 log = logging.getLogger("yt_pipeline.cli")
 
-DIR_ARG = click.argument(
+_DIR_ARGUMENT = click.argument(
     "pipeline_dir", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
 )
+_DIR_HELP = "PIPELINE_DIR is the pipeline folder (default: the current folder)."
+
+
+def DIR_ARG(f: Callable[..., Any]) -> Callable[..., Any]:  # noqa: N802 - used like the options
+    """The optional PIPELINE_DIR argument. click shows no help for an argument, so the
+    sentence that says what it is and that it may be left out joins the command's help,
+    unless the help already speaks of it."""
+    import inspect
+
+    doc = inspect.cleandoc(f.__doc__ or "")
+    if "PIPELINE_DIR" not in doc:
+        head, sep, rest = doc.partition("\n\n")
+        # after the first paragraph: that one is the command's summary in `yt-pipeline --help`
+        f.__doc__ = f"{head}\n\n{_DIR_HELP}" + (f"\n\n{rest}" if sep else "")
+    return _DIR_ARGUMENT(f)
 
 
 def _one_config_file(ctx: click.Context, param: click.Parameter,

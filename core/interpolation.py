@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from yt_pipeline.errors import ConfigError
@@ -42,17 +42,27 @@ def env_references(text: str) -> list[str]:
     return names
 
 
-def resolve(data: dict[str, Any], file: str) -> dict[str, Any]:
-    """`data` with every reference replaced; `data` itself is not changed."""
+def resolve(data: dict[str, Any], file: str, secrets: Collection[str] = ()) -> dict[str, Any]:
+    """`data` with every reference replaced; `data` itself is not changed. `secrets`: the
+    names of configs/secrets.env, which no `${oc.env:...}` may read."""
     if not has_references(data):
         return data
-    return _Resolver(data, file).value(data, "", ())
+    return _Resolver(data, file, secrets).value(data, "", ())
+
+
+def secret_reference_message(key: str, name: str) -> str:
+    """Why a config value may not read a secret: jobs get the stage config in the code
+    archive, which every job can read."""
+    return (f"{key} holds the value of {name}, a secret, which would be shipped in the code "
+            f"archive; give it to the job through the operation's `env` instead (a name "
+            f"from secrets.env travels as a secret)")
 
 
 class _Resolver:
-    def __init__(self, root: dict[str, Any], file: str):
+    def __init__(self, root: dict[str, Any], file: str, secrets: Collection[str] = ()):
         self.root = root
         self.file = file
+        self.secrets = secrets
 
     def value(self, node: Any, key: str, seen: tuple[str, ...]) -> Any:
         if isinstance(node, Mapping):
@@ -74,6 +84,10 @@ class _Resolver:
         if reference.startswith("oc.env:"):
             name, _, default = reference[len("oc.env:"):].partition(",")
             value = os.environ.get(name.strip())
+            if value is None and name.strip() in self.secrets:
+                # the packaging refuses it when exported; not exported, "is not set" would
+                # send the user to export the secret, only to be refused then
+                raise ConfigError(secret_reference_message(key, name.strip()), file=self.file)
             if value is None and not default:
                 raise ConfigError(f"${{{reference}}}: the environment variable "
                                   f"{name.strip()} is not set", file=self.file, key=key)

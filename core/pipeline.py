@@ -92,7 +92,8 @@ class BasePipeline:
 
     def stage_config(self, name: str) -> ConfigNode:
         entry = self.stage_registry.get_entry(name)
-        return load_stage_config(entry.stage_dir, name, self.pipeline_dir)
+        return load_stage_config(entry.stage_dir, name, self.pipeline_dir,
+                                 secrets=self.config.secrets)
 
     def make_stage(self, name: str, run_id: str = "", config: ConfigNode | None = None,
                    client: TableClient | None = None) -> BaseStage:

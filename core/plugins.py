@@ -76,6 +76,7 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
         pm.register(importlib.import_module(module_name), name=short)
     if load_entry_points:
         _load_entry_points(pm, report)
+        _warn_unknown_disabled(report)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -146,6 +147,34 @@ def _load_entry_points(pm: pluggy.PluginManager, report: LoadReport) -> None:
         dist = getattr(ep, "dist", None)
         if dist is not None:
             _DIST_OF[ep.name] = dist
+
+
+def _warn_unknown_disabled(report: LoadReport) -> None:
+    """A name in YTP_DISABLE_PLUGINS that no plugin has blocks nothing: say so, or the
+    plugin the user meant to switch off goes on running unnoticed. The distribution's name
+    (`yt-pipeline-prod`, shown beside the plugin's in `yt-pipeline plugins`) is the usual
+    slip, so it leads to the plugin's own name."""
+    import difflib
+
+    disabled = disabled_names()
+    if not disabled:
+        return
+    eps = list(entry_points(group=ENTRY_POINT_GROUP))
+    known = {short.rsplit(".", 1)[-1] for short in BUILTIN_PLUGINS} | {ep.name for ep in eps}
+    unknown = sorted(disabled - known)
+    if not unknown:
+        return
+    # a distribution's name is a file read, so only once a name is unknown
+    names: dict[str, str] = dict.fromkeys(known, "")
+    for ep in eps:
+        names[ep.name] = getattr(getattr(ep, "dist", None), "name", "") or ""
+    for name in unknown:
+        by_dist = [plugin for plugin, dist in names.items()
+                   if dist and dist.lower().replace("_", "-") == name.lower().replace("_", "-")]
+        close = by_dist or difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        log.warning("YTP_DISABLE_PLUGINS: no plugin is named %s, so it disables nothing "
+                    "(plugin names: %s)%s", name, ", ".join(sorted(names)), hint)
 
 
 #: the distribution of each entry-point plugin; its name and version are read only when

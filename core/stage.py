@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -67,14 +68,15 @@ class StageDeps:
     stage_context: StageContext | None = field(default=None, repr=False)
 
 
-def load_stage_config(stage_dir: Path, name: str, pipeline_dir: Path | None = None) -> ConfigNode:
+def load_stage_config(stage_dir: Path, name: str, pipeline_dir: Path | None = None,
+                      secrets: Collection[str] = ()) -> ConfigNode:
     """A stage's config.yaml as a ConfigNode; a stage without one has an empty config."""
     path = stage_dir / STAGE_CONFIG_FILE
     shown = display_path(path, pipeline_dir)
     if not path.is_file():  # a key read from it is then missing because the file is
         return ConfigNode({}, file=f"{shown} (no such file)", owner=name)
     data = read_yaml_mapping(path, display=shown, memo=pipeline_dir)
-    return ConfigNode(resolve_references(data, shown), file=shown, owner=name)
+    return ConfigNode(resolve_references(data, shown, secrets), file=shown, owner=name)
 
 
 class BaseStage:

@@ -270,3 +270,27 @@ def test_hook_names_are_prefixed_and_documented():
 def test_describe_plugins_lists_hooks(ytp_plugin_manager):
     infos = {i.name: i for i in describe_plugins(ytp_plugin_manager)}
     assert infos["builtin_discovery"].hooks == ["ytp_discover_stages"]
+
+
+@pytest.mark.parametrize(("value", "hint"), [
+    ("yt-pipeline-prod", "; did you mean prod?"),  # the distribution `plugins` shows beside it
+    ("prdo", "; did you mean prod?"),
+    ("zzzz", ""),
+])
+def test_a_disabled_name_no_plugin_has_is_named_in_a_warning(monkeypatch, caplog, value, hint):
+    """It blocks nothing, so the plugin meant goes on running: one warning line says so."""
+    monkeypatch.setenv("YTP_DISABLE_PLUGINS", f"dev,{value}")
+    with caplog.at_level("WARNING", logger="yt_pipeline.plugins"):
+        pm = create_plugin_manager()
+    assert pm.get_plugin("dev") is None and pm.get_plugin("prod") is not None
+    warnings = [r.getMessage() for r in caplog.records if "YTP_DISABLE_PLUGINS" in r.getMessage()]
+    assert warnings == [
+        f"YTP_DISABLE_PLUGINS: no plugin is named {value}, so it disables nothing (plugin "
+        f"names: builtin_discovery, dev, prod, progress, uploader){hint}"]
+
+
+def test_disabling_known_plugins_warns_of_nothing(monkeypatch, caplog):
+    monkeypatch.setenv("YTP_DISABLE_PLUGINS", "prod, uploader, progress")
+    with caplog.at_level("WARNING", logger="yt_pipeline.plugins"):
+        create_plugin_manager()
+    assert not [r for r in caplog.records if "YTP_DISABLE_PLUGINS" in r.getMessage()]

@@ -121,3 +121,18 @@ def _files_under(fake, folder: str) -> dict[str, bytes]:
     cypress = fake.state.cypress
     return {path: cypress.lookup(path, None).data for path in cypress.paths(None)
             if path.startswith(folder + "/") and cypress.lookup(path, None).data}
+
+
+def test_a_reference_to_a_secret_only_secrets_env_holds_is_refused_as_a_secret(tmp_path, token):
+    """API_KEY is in secrets.env, not in the environment: the refusal is the same as when it
+    is exported, where 'the environment variable API_KEY is not set' sent the user to export
+    a secret, only to be refused for it then."""
+    root = make(tmp_path / "p", "dev", CONFIG + 'svc: {key: "${oc.env:API_KEY}"}\n')
+    run = run_pipeline(root)
+    output = run.result.output
+    assert run.result.exit_code == 2, output
+    assert ("error: stages/m/config.yaml: svc.key holds the value of API_KEY, a secret, which "
+            "would be shipped in the code archive; give it to the job through the operation's "
+            "`env` instead (a name from secrets.env travels as a secret)") in output
+    assert "is not set" not in output and API_KEY not in output
+    assert not (root / ".build" / "source.tar.gz").exists()

@@ -668,3 +668,33 @@ def test_a_job_over_its_memory_limit_fails_as_on_a_cluster(dev_client, stages,
     used = int(re.search(r"used ([\d,]+) MiB", message).group(1).replace(",", ""))
     assert limit < used < mib + 200
     assert not dev_client.exists("//out/t")
+
+
+@pytest.mark.parametrize("line", ["pyyaml=6.0", "pyyaml 6.0", "==6.0"])
+def test_a_requirement_pip_cannot_read_is_named_before_the_jobs(dev_client, stages, line):
+    """pip refuses these lines (packaging's Requirement: `Expected string_end`), but on a
+    cluster only when the job's wrapper installs them; dev used to skip them and succeed."""
+    stage_dir = stages("r", {"src/mapper.py": COPY_MAPPER})
+    (stage_dir / "requirements.txt").write_text(f"# pinned\norjson\n{line}\n")
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "r", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    with pytest.raises(ConfigError) as caught:
+        launch(dev_client, spec)
+    assert str(caught.value) == (
+        f"{stage_dir / 'requirements.txt'}: line 3: {line!r} is not a requirement pip can "
+        f"read (write name, name==1.2 or name>=1.2)")
+    assert not dev_client.exists("//out/t")
+
+
+def test_requirement_lines_left_to_pip_are_not_refused(dev_client, stages):
+    stage_dir = stages("r", {"src/mapper.py": COPY_MAPPER})
+    (stage_dir / "requirements.txt").write_text(
+        "orjson >= 3, < 99\norjson[x]; python_version >= '3.8'\norjson==3.* --hash=sha256:ab\n"
+        "./vendor/pkg\ndist/pkg-1.0-py3-none-any.whl\ngit+https://example.com/p.git\n"
+        "${PKG_URL}\norjson (>=3)\n")
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "r", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    launch(dev_client, spec)
+    assert [row["id"] for row in dev_client.read_table("//out/t")] == [1]
