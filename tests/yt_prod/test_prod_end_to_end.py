@@ -210,3 +210,20 @@ def test_the_proxy_address_is_shown_and_the_token_is_not(prod_pipeline, fake_yt,
     url = started.split("started: ", 1)[1]
     assert url.startswith(("http://" + host, host)) and "***" not in url, started
     assert TEST_TOKEN not in result.output
+
+
+def test_a_requirements_line_pip_cannot_read_stops_the_run_before_anything_starts(
+        prod_pipeline, fake_yt, run_cli):
+    # The job's wrapper runs `pip install -r requirements.txt` on the cluster, and pip refuses
+    # `pyyaml=6.0` (packaging's Requirement: a lone `=` is no version operator) in every job of
+    # the operation, minutes after the run started; the real uploader finds it while packing.
+    requirements = prod_pipeline / "stages/upper/requirements.txt"
+    requirements.write_text("# pinned\npyyaml==6.0.1 --hash=sha256:ab\npyyaml=6.0\n")
+    result = run_cli("run", prod_pipeline)
+    assert result.exit_code == 2, result.output
+    assert (f"{requirements}: line 3: 'pyyaml=6.0' is not a requirement pip can read"
+            in result.output)
+    assert fake_yt.calls["write_file"] == 0
+    assert fake_yt.calls["start_operation"] == 0
+    with pytest.raises(KeyError):
+        fake_yt.rows("//home/e2e/words")

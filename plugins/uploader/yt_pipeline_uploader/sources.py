@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from yt_pipeline.errors import PackagingError
+from yt_pipeline.requirement_lines import requirement_names
 from yt_pipeline.stage import STAGE_CONFIG_FILE
 from yt_pipeline_uploader.jobcode import JobScript
 from yt_pipeline_uploader.leaks import is_secret_name
@@ -48,6 +49,11 @@ def stage_sources(
     for relative in dict.fromkeys(wanted):
         path = stage_dir / relative
         if path.exists() or path.is_symlink():
+            if relative == REQUIREMENTS_FILE and path.is_file():
+                # a line pip cannot read fails every job of the stage once it starts on a
+                # cluster: found here, before anything runs, in both modes
+                for _ in requirement_names(path):
+                    pass
             target = f"{STAGES_TARGET}/{name}/{relative}"
             sources.append(Source(path, target, origin, root, root))
     return sources

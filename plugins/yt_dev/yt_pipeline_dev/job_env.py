@@ -9,21 +9,14 @@ its operation names in `env`, both as YT_SECURE_VAULT_<NAME> (as YT provides the
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operations import OperationSpec
+from yt_pipeline.requirement_lines import requirement_names
 
 ALWAYS_HIDDEN = ("YT_TOKEN",)
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-# what may follow a distribution's name in a PEP 508 requirement: nothing, extras, a
-# version specifier (==, ===, !=, ~=, <, <=, >, >=; a lone `=` is not one), a URL after
-# `@`, markers after `;`, or pip's per-line options (--hash)
-_AFTER_NAME = re.compile(r"^\s*(?:$|\[|\(|;|@|--|(?:===?|!=|~=|<=?|>=?))")
-# a line pip reads as a path, a URL, an archive or a ${VARIABLE}, not as a name: left to pip
-_NOT_A_NAME = re.compile(r"^(?:[.~$]|\S*[/\\]|\S*://|\S+\.(?:whl|zip|tar\.gz|tgz|tar\.bz2)(?:\s|$))")
 
 
 def job_environment(
@@ -61,19 +54,7 @@ def missing_requirements(requirements: Path) -> list[str]:
     from importlib import metadata
 
     missing = []
-    for number, raw in enumerate(requirements.read_text(encoding="utf-8").splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("-"):
-            continue  # options (-r, --index-url, -e) are pip's business
-        if _NOT_A_NAME.match(line):
-            continue
-        match = _NAME.match(line)
-        if not match or not _AFTER_NAME.match(line[match.end():]):
-            # pip on a cluster refuses such a line only once the job starts, minutes later
-            raise ConfigError(
-                f"line {number}: {line!r} is not a requirement pip can read "
-                f"(write name, name==1.2 or name>=1.2)", file=requirements)
-        name = match.group(1)
+    for name in requirement_names(requirements):
         try:
             metadata.distribution(name)
         except metadata.PackageNotFoundError:

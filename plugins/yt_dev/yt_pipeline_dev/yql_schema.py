@@ -1,10 +1,11 @@
 """The columns of a .dev table for DuckDB, as YQL on a cluster sees the same table.
 
 A table YQL wrote has a schema: its columns are kept under .dev/.cache/yql_columns by the
-identity of the table file (`declare`), and by its bytes for a copy of the folder, and hold while the file is the one that query wrote
-or a later write to it (`keep_schema`: a table keeps its schema when rows are written to it,
-as on a cluster). Any other table (write_table, operation
-outputs) has none, and YQL infers its columns from its first rows (yt_pipeline.yql_rules).
+identity of the table file (`declare`), and by its bytes for a copy of the folder, and hold
+while the file is the one that query wrote or a later write to it (`keep_schema`: a table
+keeps its schema when rows are written to it, as on a cluster). Any other table
+(write_table, operation outputs) has none, and YQL infers its columns from its first rows
+(yt_pipeline.yql_rules).
 
 The types of those columns are DuckDB's, as it finds them in every row (sample_size=-1):
 given a sample's types, DuckDB silently converts a value whose type changes late (1.5 read
