@@ -168,18 +168,20 @@ def as_dict(op_config: Any) -> dict[str, Any]:
 
 
 def _tables(cfg: dict[str, Any], single: str, plural: str, fail: Fail) -> list[str]:
-    value = cfg.get(plural, cfg.get(single))
+    # an error names the key the section wrote (input_tables wins when both are there)
+    key = plural if cfg.get(plural) is not None else single
+    value = cfg.get(key)
     if value is None:
         return []
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise fail("must be a table path or a list of table paths", single)
+        raise fail("must be a table path or a list of table paths", key)
     for text in value:
         try:
             table_paths.parse(text, output=single == "output_table")
         except table_paths.PathProblem as problem:
-            raise fail(str(problem), single) from None
+            raise fail(str(problem), key) from None
     return list(value)
 
 
@@ -189,9 +191,24 @@ def _columns(cfg: dict[str, Any], key: str, fail: Fail) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
+    if isinstance(value, list) and any(_sort_order(v) for v in value):
+        # a cluster sorts a column descending when asked ({name: x, sort_order:
+        # descending}); dev's sort and reduce know one order only, so both modes refuse it
+        order = next(_sort_order(v) for v in value if _sort_order(v))
+        raise fail(f"sort order {order!r} is not supported: give column names, which sort "
+                   "ascending", key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise fail("must be a column name or a list of column names", key)
     return list(value)
+
+
+def _sort_order(item: Any) -> str | None:
+    """The sort_order of a column given as a mapping ({name: x, sort_order: descending})."""
+    if hasattr(item, "to_dict"):
+        item = item.to_dict()
+    if isinstance(item, Mapping) and item.get("sort_order") is not None:
+        return str(item["sort_order"])
+    return None
 
 
 def key_order_problem(reduce_by: list[str], sort_by: list[str]) -> str | None:

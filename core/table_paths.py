@@ -42,9 +42,8 @@ class TablePath:
 def parse(text: str, *, output: bool = False) -> TablePath:
     """The table and its selectors; PathProblem for what is not supported here."""
     if text.startswith("<"):
-        hint = ("use the operation's append: key" if "append" in text
-                else "set table attributes before the operation, not in its path")
-        raise PathProblem(f"table path attributes are not supported ({text!r}): {hint}")
+        raise PathProblem(f"table path attributes are not supported ({text!r}): "
+                          f"{_attribute_hint(text)}")
     match = re.fullmatch(r"([^{\[]*)(\{[^}]*\})?(\[[^\]]*\])?", text)
     if match is None:
         raise PathProblem(f"cannot read the table path {text!r}: write //table{{a,b}}[#from:#to]")
@@ -52,6 +51,20 @@ def parse(text: str, *, output: bool = False) -> TablePath:
     if output and (columns or ranges):
         raise PathProblem(f"an output table takes no column selection or row range: {text!r}")
     return TablePath(path, _columns(text, columns), _ranges(text, ranges))
+
+
+def _attribute_hint(text: str) -> str:
+    """What to do instead of the attribute a path carries."""
+    if "foreign" in text:
+        # a reduce's foreign tables and its join_by have no counterpart here: a reduce over
+        # several input tables gives each key's rows table by table, which joins as well
+        return ("foreign tables (join_by) are not supported: list the table in "
+                "input_tables and join in the reducer, whose rows of a key come table by table")
+    if "sorted_by" in text:
+        return "sorted outputs are not supported: sort the table with run_sort afterwards"
+    if "append" in text:
+        return "use the operation's append: key"
+    return "set table attributes before the operation, not in its path"
 
 
 def plain(text: str) -> str:

@@ -79,3 +79,35 @@ def test_unsupported_modifiers_are_refused_at_config_load(stages, key, path, mes
     assert caught.value.file == "stages/m/config.yaml"
     assert caught.value.key == f"client.operations.map.{key}"
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("config, line", [
+    # a reduce's foreign tables: a cluster joins them by join_by; here a reduce over several
+    # input tables gives each key's rows table by table, so the hint points there, and the
+    # key named is the one the section wrote (input_tables, not input_table)
+    ({"input_tables": ["//in/a", "<foreign=%true>//in/b"]},
+     "stages/m/config.yaml: client.operations.reduce.input_tables: stage m: table path "
+     "attributes are not supported ('<foreign=%true>//in/b'): foreign tables (join_by) are "
+     "not supported: list the table in input_tables and join in the reducer, whose rows of "
+     "a key come table by table"),
+    ({"output_tables": ["<sorted_by=[k]>//out/t"]},
+     "stages/m/config.yaml: client.operations.reduce.output_tables: stage m: table path "
+     "attributes are not supported ('<sorted_by=[k]>//out/t'): sorted outputs are not "
+     "supported: sort the table with run_sort afterwards"),
+    ({"sort_by": ["k", {"name": "t", "sort_order": "descending"}]},
+     "stages/m/config.yaml: client.operations.reduce.sort_by: stage m: sort order "
+     "'descending' is not supported: give column names, which sort ascending"),
+    ({"join_by": ["k"]},
+     "stages/m/config.yaml: client.operations.reduce.join_by: stage m: unknown operation key "
+     "(known: append, env, file_paths, input_table, input_tables, mapper, "
+     "max_failed_job_count, name, output_table, output_tables, reduce_by, reducer, "
+     "resources, script, sort_by, spec)"),
+])
+def test_reduce_options_not_run_here_are_refused_in_one_line(stages, config, line):
+    stage_dir = stages("m", {"src/reducer.py": COPY})
+    section = {"input_table": "//in/t", "output_table": "//out/t", "reduce_by": ["k"],
+               **config}
+    fail = failing("m", "stages/m/config.yaml", "client.operations.reduce")
+    with pytest.raises(ConfigError) as caught:
+        read_section(section, "reduce", "reduce", stage_dir, fail)
+    assert str(caught.value) == line

@@ -46,7 +46,7 @@ from yt_pipeline_prod.fake.jobs import (
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
-from yt_pipeline_prod.fake.sorted_tables import ordered_job_outputs, strong_key, unsorted_rows
+from yt_pipeline_prod.fake.sorted_tables import ordered_job_outputs, output_key, unsorted_rows
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
 if TYPE_CHECKING:
@@ -205,8 +205,9 @@ class OperationRunner:
                 if node.type != "table":
                     raise YtFakeError(f"{path} is a {node.type}, not a table")
                 # an append takes a shared lock, but an exclusive one on a table of strong
-                # sorted schema (sorted_tables.py)
-                key = strong_key(node)
+                # sorted schema (sorted_tables.py); a path's `sorted_by` makes the table's
+                # writers sorted ones, under an exclusive lock (output_key)
+                key = output_key(node, attributes)
                 self.cypress.take_lock(path, self.out_tx,
                                        "shared" if attributes.get("append") and not key
                                        else "exclusive")
@@ -368,7 +369,8 @@ class OperationRunner:
                 if key:
                     try:
                         rows = ordered_job_outputs(cypress.get_node(path, out_tx), path,
-                                                   self.job_outputs.get(index, []), append)
+                                                   self.job_outputs.get(index, []), append,
+                                                   key)
                     except ValueError as refused:
                         raise OperationError(str(refused)) from None
                 write_rows(cypress, path, rows, append, out_tx, lock="exclusive" if key else None)

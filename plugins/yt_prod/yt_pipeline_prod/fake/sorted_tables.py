@@ -80,13 +80,26 @@ def write_refusal(node: Node, path: str, rows: list[Row], append: bool) -> str |
     return None
 
 
-def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append: bool
-                        ) -> list[Row]:
+def output_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
+    """The key an operation's output table takes rows in: its path's `sorted_by`, else the
+    key of its strong sorted schema; None for any order. A path's `sorted_by` gives the
+    table a sorted schema of those columns, under an exclusive lock (GetTableUploadOptions
+    in yt/yt/ytlib/table_client/table_upload_options.cpp; the controller's output table
+    preparation sets `KeyColumns = path.GetSortedBy()`), so each job's writer is a sorted
+    one and refuses rows out of key order, and the jobs' outputs must not overlap."""
+    given = attributes.get("sorted_by")
+    if given:
+        return [str(column) for column in given]
+    return strong_key(node)
+
+
+def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append: bool,
+                        key: list[str] | None = None) -> list[Row]:
     """The rows jobs wrote to a table of strong sorted schema, in key order: the controller
     orders the jobs' sorted outputs by their keys, and refuses outputs that overlap each
     other or, appended, the table (ValueError with its message). Each job's own rows were
     checked by its writer (unsorted_rows)."""
-    key = strong_key(node) or []
+    key = key or strong_key(node) or []
     chunks = sorted((rows for rows in outputs if rows), key=lambda rows: row_key(rows[0], key))
     for current, following in zip(chunks, chunks[1:]):
         if row_key(current[-1], key) > row_key(following[0], key):
