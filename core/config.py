@@ -133,8 +133,8 @@ class PipelineConfig:
 
     def redacted(self) -> dict[str, Any]:
         shown = copy.deepcopy(self.data)
-        hidden = set(self.secret_values())
-        shown["secrets"] = {k: v if k in _NOT_SECRET and v not in hidden else REDACTED
+        hidden = self.secret_values()  # longest first: a part never hides its whole
+        shown["secrets"] = {k: _masked(v, hidden) if k in _NOT_SECRET else REDACTED
                             for k, v in sorted(self.secrets.items())}
         if self.secrets_file is not None:  # settings a YTP_ line of secrets.env gave
             from_secrets = display_path(self.secrets_file, self.pipeline_dir) + " "
@@ -166,11 +166,38 @@ def secret_values(secrets: Mapping[str, str], settings: Mapping[str, str]) -> li
     for name in {"YT_TOKEN", *hidden}:
         if os.environ.get(name):
             values.add(os.environ[name])
+    for proxy in (secrets.get("YT_PROXY"), os.environ.get("YT_PROXY")):
+        values.update(_credentials_in_address(proxy))
     for value in list(values):
         if ":" in value or "." in value:
             values.add(_host_of(value))
     return sorted((v for v in values if v and len(v) >= MIN_LENGTH),
                   key=lambda v: (-len(v), v))
+
+
+def _masked(value: str, hidden: list[str]) -> str:
+    for secret in hidden:
+        value = value.replace(secret, REDACTED)
+    return value
+
+
+def _credentials_in_address(address: str | None) -> list[str]:
+    """What an address shown in the clear may still carry that is a credential: the
+    password of a `user:password@` before its host, and a query (`?token=...`)."""
+    if not address:
+        return []
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address if "//" in address else "//" + address)
+    except ValueError:  # not an address at all: mask the whole value, to be safe
+        return [address]
+    found = []
+    if parts.password:  # the user's name stays: alone it opens nothing
+        found.append(parts.password)
+    if parts.query:
+        found.append(parts.query)
+    return found
 
 
 def _read_setting(raw: str) -> Any:

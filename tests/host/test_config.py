@@ -286,3 +286,21 @@ def test_the_proxy_is_no_secret_unless_a_secret_shares_its_value(tmp_path, monke
     cfg = load_config(tmp_path, environ={})
     assert cfg.secret_values() == ["shared-value-42", "tok-123456"]
     assert cfg.redacted()["secrets"]["YT_PROXY"] == "***"
+
+
+def test_credentials_inside_the_proxy_address_stay_masked(tmp_path, monkeypatch):
+    """The proxy's address is shown, but a password before its host or a query after it
+    (`https://robot:pw@host/?token=...`) is a credential all the same."""
+    for name in ("YT_PROXY", "YT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    write(tmp_path / "configs/secrets.env",
+          "YT_PROXY=https://robot:pass-778899@cluster.example.net/?token=qq-445566\n"
+          "YT_TOKEN=tok-123456\n")
+    cfg = load_config(tmp_path, environ={})
+    assert cfg.redacted()["secrets"] == {
+        "YT_PROXY": "https://robot:***@cluster.example.net/?***", "YT_TOKEN": "***"}
+    values = cfg.secret_values()
+    assert {"pass-778899", "token=qq-445566"} <= set(values)
+    assert not {"robot", "cluster.example.net"} & set(values)
+    monkeypatch.setenv("YT_PROXY", "http://u:envpass-1234@other.example.net")
+    assert "envpass-1234" in load_config(tmp_path, environ={}).secret_values()
