@@ -20,7 +20,6 @@ rows).
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
@@ -29,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline import column_types, yql_rules
+from yt_pipeline import column_types, yql_rules, yql_semantics
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
@@ -46,7 +45,6 @@ from yt_pipeline_dev.yql_checked import (
 )
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_results import as_returned
-from yt_pipeline_dev.yql_rewrite import SUBSTRING_CUT
 from yt_pipeline_dev.yql_sandbox import import_duckdb, restricted_connection
 from yt_pipeline_dev.yql_schema import (
     SchemaCache,
@@ -73,23 +71,7 @@ def duckdb_failure(exc: Exception) -> str:
     """The one line a DuckDB error is reported with: YQL's meaning where DuckDB's differs."""
     text = str(exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
-    if _OVERFLOW.search(message):
-        # YQL's integer +, - and * wrap around (SafeAdd/SafeSub/SafeMul in yql/essentials/
-        # minikql/invoke_builtins/mkql_safe_ops.h, ydb), in the width of YQL's own result
-        # type, which DuckDB's types do not follow: no faithful result can be given
-        return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
-                f"width of its own result type and dev cannot reproduce ({message}); cast "
-                "to a wider type or to Double")
-    if SUBSTRING_CUT in message:
-        return ("YQL: SUBSTRING cut a UTF-8 character in two: YQL counts bytes and would "
-                "give bytes that are not text, which dev cannot hold; cut at a character's "
-                "first byte")
-    return f"YQL failed in DuckDB: {message}"
-
-
-#: DuckDB's words for an integer result out of its type's range
-_OVERFLOW = re.compile(r"^Out of Range Error: Overflow in (?:addition|subtraction|"
-                       r"multiplication|negation)")
+    return yql_semantics.failure_meaning(message) or f"YQL failed in DuckDB: {message}"
 
 
 class Executor:

@@ -14,20 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from yt_pipeline import yql_semantics
 from yt_pipeline.errors import QueryFailed
 
 #: settings that would reach outside the allowed files: extensions are neither fetched nor
-#: loaded (JSON, which the tables need, is built in). NULL sorts first ascending and last
-#: descending, as on YT, where null is the smallest value of any type (the order dev's
-#: run_sort keeps, see sorting.py); DuckDB's own default puts it last both ways.
-_CLOSED = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
-           "default_null_order": "nulls_first_on_asc_last_on_desc",
-           # YQL divides integers as C++ does (7 / 2 is 3, -7 / 2 is -3) and gives NULL for
-           # a division or remainder by zero (TIntegralDiv, yql/essentials/minikql/
-           # invoke_builtins/mkql_builtins_div.cpp); DuckDB's `/` gives 3.5 and fails on 0
-           "integer_division": True, "error_on_division_by_zero": False}
-#: settings an older DuckDB may not know, left out there
-_RECENT = ("error_on_division_by_zero",)
+#: loaded (JSON, which the tables need, is built in). YQL's own settings (integer division,
+#: NULL's place in an order) are added by yql_semantics.connect.
+_CLOSED = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 def sql_list(values: Iterable[str]) -> str:
@@ -55,12 +48,7 @@ def import_duckdb() -> Any:
 def new_connection(duckdb: Any) -> Any:
     """A new in-memory database with extensions closed, not yet restricted to any file:
     nothing may run on it before `restricted_connection` has restricted it."""
-    try:
-        return duckdb.connect(config=dict(_CLOSED))
-    except duckdb.Error as exc:
-        if not any(name in str(exc) for name in _RECENT):
-            raise
-    return duckdb.connect(config={k: v for k, v in _CLOSED.items() if k not in _RECENT})
+    return yql_semantics.connect(duckdb, _CLOSED)
 
 
 def restricted_connection(duckdb: Any, allowed: Iterable[str], fresh: Any = None) -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline_dev.yql_rewrite import rewrite
+from yt_pipeline.yql_semantics import rewrite
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
 #: YQL statements DuckDB cannot run the same way, by their first word

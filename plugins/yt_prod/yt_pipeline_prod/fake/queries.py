@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.column_types import widen_rows
+from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.job_plans import sort_rows
@@ -39,6 +41,7 @@ from yt_pipeline_prod.fake.yql_tables import (
     yql_schema,
 )
 from yt_pipeline_prod.fake.yql_text import (
+    FAKE_TRACKER,
     duckdb_strings,
     infer_rows,
     parse_insert,
@@ -46,6 +49,7 @@ from yt_pipeline_prod.fake.yql_text import (
     split_statements,
     table_cluster,
     used_cluster,
+    yql_meaning,
 )
 
 if TYPE_CHECKING:
@@ -132,7 +136,8 @@ class QueryRunner:
             # static pragmas hold for the whole query, wherever they stand
             self.infer_rows = infer_rows(statements)
             with tempfile.TemporaryDirectory(prefix="fake-yql-") as scratch:
-                connection = duckdb.connect()
+                # YQL's integer division and NULL order, as in dev mode
+                connection = connect(duckdb)
                 try:
                     for statement in statements:
                         # an aborted query runs no further statement (the YQL plugin's
@@ -144,8 +149,12 @@ class QueryRunner:
                     connection.close()
             self._finish_results()
             self._end("completed")
-        except (duckdb.Error, YtFakeError) as error:
-            self._fail(str(error).strip().splitlines()[0] if str(error).strip() else repr(error))
+        except (duckdb.Error, YtFakeError, QueryFailed) as error:
+            # the query's error, as a cluster reports a YQL error: the query ends "failed"
+            line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            if isinstance(error, duckdb.Error):
+                line = failure_meaning(line, FAKE_TRACKER) or line
+            self._fail(line)
         finally:
             query.finished = query.finished or time.time()
 
@@ -201,7 +210,8 @@ class QueryRunner:
             return
         insert = parse_insert(statement)
         select = insert.select if insert else statement
-        sql = replace_tables(duckdb_strings(select), self.cluster, self.known,
+        # YQL's meaning of forms DuckDB reads otherwise, as dev mode gives it
+        sql = replace_tables(yql_meaning(duckdb_strings(select)), self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from yt_pipeline.yql_semantics import rewrite
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
 NO_CLUSTER = "No cluster name given and no default cluster is selected"
@@ -97,6 +98,50 @@ def duckdb_strings(sql: str) -> str:
             out.append(char)
             i += 1
     return "".join(out)
+
+
+#: who refuses a YQL form DuckDB cannot run as YQL means it (yt_pipeline.yql_semantics)
+FAKE_TRACKER = "the fake query tracker"
+
+
+def yql_meaning(sql: str) -> str:
+    """`sql` (as duckdb_strings leaves it) rewritten to mean on DuckDB what it means in YQL,
+    as dev mode rewrites it; a form neither can run raises QueryFailed.
+
+    The rewrite must not look inside strings, backticked names or comments: each string
+    and name is a marker while it runs (\\x01N\\x01, \\x00N\\x00: the markers dev's translator
+    gives it), and each comment a space."""
+    pieces: list[str] = []
+    code, i = [], 0
+    while i < len(sql):
+        char = sql[i]
+        if sql.startswith("--", i) or sql.startswith("/*", i):
+            end = sql.find("\n" if char == "-" else "*/", i + 2)
+            i = len(sql) if end < 0 else end + (0 if char == "-" else 2)
+            code.append(" ")
+            continue
+        if char in "'`":
+            end = i + 1
+            while end < len(sql):
+                if char == "'" and sql.startswith("''", end):
+                    end += 2  # a quote inside a string, as duckdb_strings writes one
+                elif sql[end] == char:
+                    break
+                else:
+                    end += 1
+            end = min(end + 1, len(sql))
+            mark = "\x01" if char == "'" else "\x00"
+            code.append(f"{mark}{len(pieces)}{mark}")
+            pieces.append(sql[i:end])
+            i = end
+            continue
+        code.append(char)
+        i += 1
+    rewritten = rewrite("".join(code), FAKE_TRACKER)
+    return _PIECE.sub(lambda m: pieces[int(m.group(2))], rewritten)
+
+
+_PIECE = re.compile(r"([\x00\x01])(\d+)\1")
 
 
 def _unquoted(value: str | None) -> str:

@@ -1,5 +1,7 @@
-"""YQL forms that DuckDB parses too, with another meaning: rewritten so that a dev query
-gives the rows and types it gives on a cluster, or refused by name.
+"""YQL forms that DuckDB parses too, with another meaning: rewritten so that a query run on
+DuckDB gives the rows and types it gives on a cluster, or refused by name. Dev mode and the
+fake YT proxy's query tracker (yt_pipeline_prod.fake) both run YQL on DuckDB, and both call
+this module, so a query means the same in both; `where` names the one refusing a form.
 
 The text given holds the statement's code only: its strings, backticked names and paths are
 markers (\\x00N\\x00 or \\x01N\\x01), so nothing here looks inside them.
@@ -17,10 +19,35 @@ out of range give NULL, any other is static_cast, which cuts toward zero).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from yt_pipeline.errors import QueryFailed
 
 _DOCS = "see docs/yql-in-dev.md"
+#: who refuses a form, in the refusal, unless told otherwise
+DEV = "dev mode"
+
+#: DuckDB settings a connection running YQL needs. YQL divides integers as C++ does (7 / 2
+#: is 3, -7 / 2 is -3) and gives NULL for a division or remainder by zero (TIntegralDiv,
+#: yql/essentials/minikql/invoke_builtins/mkql_builtins_div.cpp); DuckDB's `/` gives 3.5
+#: and fails on 0. NULL sorts first ascending and last descending, as on YT, where null is
+#: the smallest value of any type; DuckDB's own default puts it last both ways.
+DUCKDB_SETTINGS: dict[str, Any] = {
+    "default_null_order": "nulls_first_on_asc_last_on_desc",
+    "integer_division": True, "error_on_division_by_zero": False}
+#: settings an older DuckDB may not know, left out there
+_RECENT = ("error_on_division_by_zero",)
+
+
+def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
+    """A new in-memory DuckDB database with YQL's settings and `config`'s."""
+    settings = {**(config or {}), **DUCKDB_SETTINGS}
+    try:
+        return duckdb.connect(config=settings)
+    except duckdb.Error as exc:
+        if not any(name in str(exc) for name in _RECENT):
+            raise
+    return duckdb.connect(config={k: v for k, v in settings.items() if k not in _RECENT})
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT
 #: (YQL's Int8 is 8 bits) and knows no Utf8
 _TYPES = {
@@ -100,7 +127,7 @@ def _each_call(text: str, pattern: re.Pattern[str], rewrite) -> str:
     return text
 
 
-def _cast(inside: str) -> str:
+def _cast(inside: str, where: str) -> str:
     """YQL's CAST gives NULL where the value does not convert (CAST("xyz" AS Uint64) IS NULL,
     CAST(256 AS Uint8) IS NULL), which DuckDB's TRY_CAST does; its type names are YQL's."""
     spans = _top_level(inside)
@@ -115,7 +142,7 @@ def _cast(inside: str) -> str:
     if name.lower() in _TYPES:
         kind = _TYPES[name.lower()]
     elif not re.fullmatch(r"[A-Za-z]+\s*(\([\d\s,]*\))?", name):
-        raise QueryFailed(f"YQL: CAST to {kind} is not supported in dev mode ({_DOCS})")
+        raise QueryFailed(f"YQL: CAST to {kind} is not supported in {where} ({_DOCS})")
     value = value.strip()
     if kind in _INTEGER_TYPES:
         # YQL cuts a fraction toward zero (CAST(1.7 AS Int64) is 1, CAST(-1.7 AS Int64) is
@@ -159,7 +186,7 @@ def _count(text: str) -> str:
     return text
 
 
-def _refuse_group_by_alias(text: str) -> None:
+def _refuse_group_by_alias(text: str, where: str) -> None:
     for found in _GROUP_BY.finditer(text):
         rest, depth = text[found.end():], 0
         for index, char in enumerate(rest):  # the clause ends where its subquery does
@@ -170,27 +197,49 @@ def _refuse_group_by_alias(text: str) -> None:
         end = _CLAUSE_END.search(rest)
         clause = rest[:end.start()] if end else rest
         if any(re.search(r"\bAS\b", clause[a:b], re.I) for a, b in _top_level(clause)):
-            raise QueryFailed("YQL: GROUP BY expression AS name is not supported in dev mode; "
+            raise QueryFailed(f"YQL: GROUP BY expression AS name is not supported in {where}; "
                               "name the expression in SELECT and group by it "
                               f"({_DOCS})")
 
 
-def rewrite(text: str) -> str:
+def rewrite(text: str, where: str = DEV) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means."""
     if "??" in text:
-        raise QueryFailed("YQL: the ?? operator is not supported in dev mode; write "
+        raise QueryFailed(f"YQL: the ?? operator is not supported in {where}; write "
                           f"COALESCE(a, b) ({_DOCS})")
     if re.search(r"\*\s*WITHOUT\b", text, re.I):
-        raise QueryFailed(f"YQL: SELECT * WITHOUT is not supported in dev mode; name the "
+        raise QueryFailed(f"YQL: SELECT * WITHOUT is not supported in {where}; name the "
                           f"columns ({_DOCS})")
-    _refuse_group_by_alias(text)
+    _refuse_group_by_alias(text, where)
     text = _FLOAT.sub(lambda m: f"CAST({m.group(1)} AS FLOAT)", text)
     text = _REAL.sub(lambda m: m.group(1) + "e0", text)
     text = _SUFFIXED.sub(lambda m: f"CAST({m.group(1)} AS {_SUFFIXES[m.group(2).lower()]})",
                          text)
-    text = _each_call(text, _CAST, _cast)
+    text = _each_call(text, _CAST, lambda inside: _cast(inside, where))
     text = _each_call(text, _SUBSTRING, _substring)
     text = _count(text)
     text = _LIMIT_PAIR.sub(lambda m: f"LIMIT {m.group(2)} OFFSET {m.group(1)}", text)
     # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes
     return _LENGTH.sub("strlen(", text)
+
+
+#: DuckDB's words for an integer result out of its type's range
+_OVERFLOW = re.compile(r"^Out of Range Error: Overflow in (?:addition|subtraction|"
+                       r"multiplication|negation)")
+
+
+def failure_meaning(message: str, who: str = "dev") -> str | None:
+    """What a DuckDB error line means in YQL where its own words would mislead, or None.
+    `who` names the one running the query."""
+    if _OVERFLOW.search(message):
+        # YQL's integer +, - and * wrap around (SafeAdd/SafeSub/SafeMul in yql/essentials/
+        # minikql/invoke_builtins/mkql_safe_ops.h, ydb), in the width of YQL's own result
+        # type, which DuckDB's types do not follow: no faithful result can be given
+        return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
+                f"width of its own result type and {who} cannot reproduce ({message}); cast "
+                "to a wider type or to Double")
+    if SUBSTRING_CUT in message:
+        return ("YQL: SUBSTRING cut a UTF-8 character in two: YQL counts bytes and would "
+                f"give bytes that are not text, which {who} cannot hold; cut at a "
+                "character's first byte")
+    return None

@@ -1,0 +1,142 @@
+"""YQL's meaning of forms DuckDB reads otherwise, the same in dev and in the fake query tracker.
+
+Both run YQL on DuckDB and apply the same rewrites (yt_pipeline.yql_semantics), so a query
+gives a prod test on the fake the rows a cluster gives, not DuckDB's. Where each meaning is
+documented (ydb-platform/ydb, the YQL that YTsaurus runs, unless said otherwise):
+- integer division: TIntegralDiv in yql/essentials/minikql/invoke_builtins/
+  mkql_builtins_div.cpp (7 / 2 is 3, a division by zero NULL);
+- literal types: ydb/docs/en/core/yql/reference/syntax/lexer.md, "Numeric literals";
+- CAST: syntax/expressions.md#cast, _includes/cast_examples.md, and TFloatToIntegralImpl in
+  yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp (a fraction is cut
+  toward zero);
+- SUBSTRING and LENGTH count bytes, SUBSTRING from 0: builtins/basic.md;
+- LIMIT offset, count: syntax/select/limit_offset.md;
+- COUNT is Uint64: yt/docs/en/yql/builtins/aggregation.md in ytsaurus/ytsaurus;
+- GROUP BY expr AS name, `??`, `* WITHOUT`: syntax/select/group-by.md, builtins/basic.md
+  (COALESCE), syntax/select/without.md; dev cannot run them, and the fake refuses them with
+  the same line, so that a prod test does not pass with a query dev refuses.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from yt_pipeline.errors import QueryFailed
+from yt_pipeline_dev.client import DevClient
+
+pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+
+ROWS = [{"k": 1, "clicks": 7, "views": 2, "x": 2.9, "s": "abcdefg", "name": "Zoë"},
+        {"k": 1, "clicks": -7, "views": 0, "x": -2.9, "s": "xyz", "name": "Al"},
+        {"k": 2, "clicks": 5, "views": None, "x": None, "s": None, "name": None}]
+
+
+@pytest.fixture
+def both(prod_client, tmp_path):
+    """A dev client and the prod client on the fake, each holding //tmp/q."""
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        client.write_table("//tmp/q", ROWS)
+    return dev, prod_client
+
+
+def same_rows(both, query: str) -> list[dict]:
+    dev, prod = both
+    query = "PRAGMA yt.InferSchema = '1000';\n" + query
+    dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
+    assert dev_rows == prod_rows
+    return dev_rows
+
+
+def test_integers_divide_as_in_yql(both):
+    rows = same_rows(both, "SELECT clicks / views AS ratio, clicks % views AS rest, "
+                           "7 / 2 AS lit, -7 / 2 AS neg, 7.0 / 2 AS real "
+                           "FROM `//tmp/q` ORDER BY k, clicks DESC")
+    assert rows == [{"ratio": 3, "rest": 1, "lit": 3, "neg": -3, "real": 3.5},
+                    {"ratio": None, "rest": None, "lit": 3, "neg": -3, "real": 3.5},
+                    {"ratio": None, "rest": None, "lit": 3, "neg": -3, "real": 3.5}]
+
+
+def test_literals_and_casts_have_yql_types(both):
+    rows = same_rows(both, "SELECT 1.5 AS d, 0.1 + 0.2 AS sum, 10u AS u, "
+                           "CAST(1.7 AS Int64) AS lit, CAST(x AS Int32) AS cut, "
+                           "CAST('xyz' AS Uint64) AS bad, CAST(256 AS Uint8) AS big "
+                           "FROM `//tmp/q` ORDER BY k, x DESC")
+    assert [row["cut"] for row in rows] == [2, -2, None]
+    assert rows[0] == {"d": 1.5, "sum": 0.30000000000000004, "u": 10, "lit": 1, "cut": 2,
+                       "bad": None, "big": None}
+
+
+def test_substring_and_length_count_bytes_from_zero(both):
+    rows = same_rows(both, "SELECT SUBSTRING('abc', 1) AS tail, SUBSTRING(s, 3, 1) AS d, "
+                           "LENGTH(name) AS n FROM `//tmp/q` WHERE k = 1 ORDER BY clicks DESC")
+    assert rows == [{"tail": "bc", "d": "d", "n": 4}, {"tail": "bc", "d": "", "n": 2}]
+
+
+def test_limit_offset_comma_is_offset_then_count(both):
+    rows = same_rows(both, "SELECT clicks FROM `//tmp/q` ORDER BY clicks LIMIT 1, 1")
+    assert rows == [{"clicks": 5}]
+
+
+def test_nulls_sort_first_ascending_as_on_yt(both):
+    rows = same_rows(both, "SELECT views FROM `//tmp/q` ORDER BY views")
+    assert rows == [{"views": None}, {"views": 0}, {"views": 2}]
+
+
+def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
+    from yt_pipeline.column_types import yt_column_type
+    from yt_pipeline_dev.yql_schema import declared
+
+    dev, prod = both
+    query = ("PRAGMA yt.InferSchema = '1000'; INSERT INTO `//tmp/c` WITH TRUNCATE "
+             "SELECT k, COUNT(*) AS n, COUNT_IF(clicks > 0) AS pos FROM `//tmp/q` "
+             "GROUP BY k ORDER BY k")
+    dev.run_yql(query)
+    prod.run_yql(query)
+    expected = [{"k": 1, "n": 2, "pos": 1}, {"k": 2, "n": 1, "pos": 1}]
+    assert list(dev.read_table("//tmp/c")) == list(prod.read_table("//tmp/c")) == expected
+    dev_types = {name: yt_column_type(kind)
+                 for name, kind in declared(dev.root, dev.visible_file("//tmp/c"))}
+    prod_types = {str(column["name"]): str(column["type"])
+                  for column in prod.yt().get("//tmp/c/@schema")}
+    assert dev_types == prod_types == {"k": "int64", "n": "uint64", "pos": "uint64"}
+
+
+@pytest.mark.parametrize("query, line", [
+    ("SELECT kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY k + 1 AS kk",
+     "YQL: GROUP BY expression AS name is not supported in {where}; name the expression in "
+     "SELECT and group by it (see docs/yql-in-dev.md)"),
+    ("SELECT views ?? 0 AS v FROM `//tmp/q`",
+     "YQL: the ?? operator is not supported in {where}; write COALESCE(a, b) (see "
+     "docs/yql-in-dev.md)"),
+    ("SELECT * WITHOUT name FROM `//tmp/q`",
+     "YQL: SELECT * WITHOUT is not supported in {where}; name the columns (see "
+     "docs/yql-in-dev.md)"),
+    ("SELECT CAST(clicks AS Int64) * 4611686018427387904 AS big FROM `//tmp/q`",
+     "YQL: integer overflow, which YQL wraps around (two's complement) in the width of its "
+     "own result type and {who} cannot reproduce (Out of Range Error: Overflow in "
+     "multiplication of INT64 (7 * 4611686018427387904)!); cast to a wider type or to "
+     "Double"),
+])
+def test_forms_dev_refuses_fail_the_query_on_the_fake_with_the_same_line(both, query, line):
+    dev, prod = both
+    query = "PRAGMA yt.InferSchema = '1000';\n" + query
+    with pytest.raises(QueryFailed) as in_dev:
+        dev.run_yql(query)
+    assert str(in_dev.value) == line.format(where="dev mode", who="dev")
+    with pytest.raises(QueryFailed) as in_prod:
+        prod.run_yql(query)
+    # the client reports a failed query as "YQL query <id> failed: <the query's error>"
+    message = str(in_prod.value)
+    assert message.startswith("YQL query ") and " failed: " in message
+    assert message.split(" failed: ", 1)[1] == line.format(where="the fake query tracker",
+                                                         who="the fake query tracker")
+
+
+def test_strings_names_and_comments_are_left_alone(both):
+    # the rewrites look at the code only: a string holding `??` or `7 / 2`, a backticked
+    # name and a comment keep their text
+    rows = same_rows(both, "SELECT 'a ?? 1.5' AS s, \"CAST(x AS Int8)\" AS `1.5`, "
+                           "'it''s' AS q -- a ?? in a comment\n"
+                           "FROM `//tmp/q` WHERE k = 2")
+    assert rows == [{"s": "a ?? 1.5", "1.5": "CAST(x AS Int8)", "q": "it's"}]
