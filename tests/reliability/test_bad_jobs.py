@@ -48,7 +48,7 @@ import os, signal, sys, time
 from ytjobs import read_rows, write_rows
 
 behaviour = os.environ["BEHAVIOUR"]
-last = int(os.environ["YT_JOB_INDEX"]) == int(os.environ["JOBS"]) - 1
+last = int(os.environ["YT_JOB_COOKIE"]) == int(os.environ["JOBS"]) - 1  # kept by a rerun
 rows = list(read_rows())
 if behaviour == "nothing":
     sys.exit(0)
@@ -108,6 +108,8 @@ def make(root: Path, operation: str, behaviour: str, jobs: int, timeout_s: float
         f"client:\n  operations:\n    {operation}:\n{tables}"
         f"      {script_key}: src/job.py\n"
         f"      resources: {resources}\n"
+        # one attempt: each case is about how a job fails, not how often it is run again
+        "      max_failed_job_count: 1\n"
         f"      env: {json.dumps({'BEHAVIOUR': behaviour, 'JOBS': str(jobs), **(env or {})})}\n"
     )
     write_pipeline(root, {
@@ -137,7 +139,8 @@ def run_failing(root: Path) -> str:
 
 
 def job_words(jobs: int, phase: str = "map", noun: str = "job") -> str:
-    return f"error: stage bad failed: stage bad operation {phase}: {phase} {noun} {jobs} of {jobs}"
+    return (f"error: stage bad failed: stage bad operation {phase}: Failed jobs limit exceeded "
+            f"(1 failed job, max_failed_job_count 1): {phase} {noun} {jobs} of {jobs}")
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -347,8 +350,6 @@ def test_the_same_faults_in_prod_fail_cleanly(tmp_path, fake_proxy, monkeypatch,
         "stages": {"enabled_stages": ["bad"]},
     }))
     (root / "configs/secrets.env").write_text(f"YT_PROXY={fake_proxy.url}\nYT_TOKEN={TEST_TOKEN}\n")
-    config = root / "stages/bad/config.yaml"
-    config.write_text(config.read_text() + "      max_failed_job_count: 1\n")
     fake_proxy.put_table(OUTPUT, OLD_ROWS)
 
     result = invoke_cli("run", root)

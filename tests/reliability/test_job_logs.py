@@ -100,16 +100,18 @@ def test_a_failed_job_has_one_number_in_the_error_the_operation_log_and_the_job_
     root = _pipeline(tmp_path / "p", "dev")
     config = json.loads((root / "stages/talk/config.yaml").read_text())
     config["client"]["operations"]["map"]["resources"] = {"job_count": 3}
+    config["client"]["operations"]["map"]["max_failed_job_count"] = 1  # no rerun
     (root / "stages/talk/config.yaml").write_text(json.dumps(config))
     (root / "stages/talk/src/mapper.py").write_text(
         "import os, sys\nfrom ytjobs import read_rows, write_rows\n"
-        "if os.environ['YT_JOB_INDEX'] == '1':\n    sys.exit('the second job fails')\n"
+        "if os.environ['YT_JOB_COOKIE'] == '1':\n    sys.exit('the second job fails')\n"
         "write_rows(read_rows())\n")
     write_pipeline(root, {".dev/tmp/logs/in.jsonl": "".join(
         json.dumps({"i": i}) + "\n" for i in range(9))})
     result = run_cli("run", str(root))
     assert result.exit_code == 1
-    assert "operation map: map job 2 of 3 failed exit code 1" in result.output
+    assert ("operation map: Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): "
+            "map job 2 of 3 failed exit code 1") in result.output
     operation_log = (root / ".dev/operation.log").read_text()
     assert "FAILED map job 2 of 3" in operation_log
     [log_file] = list((root / ".runs/logs").glob("*/talk.log"))

@@ -174,7 +174,8 @@ def test_timeout_kills_the_job(dev_client, stages):
     stages("slow", {"src/mapper.py": "import time\ntime.sleep(30)\n"})
     dev_client.write_table("//in/t", [{"id": 1}])
     spec = stages.spec("map", "slow", timeout_s=0.5, input_tables=["//in/t"],
-                       output_tables=["//out/t"], mapper="src/mapper.py")
+                       output_tables=["//out/t"], mapper="src/mapper.py",
+                       max_failed_job_count=1)
     started = time.monotonic()
     with pytest.raises(OperationFailed, match="timeout_s=0.5s and was killed: "
                                               "Job time limit exceeded") as caught:
@@ -202,7 +203,8 @@ def test_jobs_are_waited_for_with_and_without_a_pidfd(dev_client, stages, monkey
                                    output_tables=["//out/t"], mapper="src/mapper.py"))
     assert [row["id"] for row in _rows(dev_client, "//out/t")] == list(range(10))
     slow = stages.spec("map", "slow", timeout_s=0.5, input_tables=["//in/t"],
-                       output_tables=["//out/slow"], mapper="src/mapper.py")
+                       output_tables=["//out/slow"], mapper="src/mapper.py",
+                       max_failed_job_count=1)
     with pytest.raises(OperationFailed, match="timeout_s=0.5"):
         launch(dev_client, slow)
     assert not dev_client.exists("//out/slow")
@@ -652,8 +654,9 @@ def test_a_job_over_its_memory_limit_fails_as_on_a_cluster(dev_client, stages,
 
     stages("greedy", {"src/mapper.py": GREEDY_MAPPER.format(mib=mib)})
     dev_client.write_table("//in/t", [{"id": 1}])
+    # one attempt: a rerun would be killed the same way (test_job_reruns covers reruns)
     spec = stages.spec("map", "greedy", input_tables=["//in/t"], output_tables=["//out/t"],
-                       mapper="src/mapper.py")
+                       mapper="src/mapper.py", max_failed_job_count=1)
     spec.resources = Resources(memory_limit_gb=memory_limit_gb)
     if not killed:
         launch(dev_client, spec)

@@ -11,6 +11,7 @@ import textwrap
 import pytest
 from prod_packages import build_package
 
+from yt_pipeline.errors import OperationFailed
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.launcher import launch as dev_launch
@@ -260,3 +261,59 @@ def test_a_sort_key_of_16_kib_or_more_fails_the_sort_as_on_a_cluster(tmp_path, p
     both.run(spec)
     dev, prod = both.rows("//out/sorted")
     assert [row["n"] for row in dev] == [row["n"] for row in prod] == [1, 2]
+
+
+# Fails the first FAILS attempts of each job, after writing some of its rows; counts the
+# attempts with marker files outside the job's folder.
+FLAKY_MAPPER = """
+import os, sys
+from ytjobs import read_rows, write_rows
+marks, job = os.environ["MARKS"], os.environ["YT_JOB_COOKIE"]
+attempt = 1 + sum(1 for name in os.listdir(marks) if name.startswith(job + "."))
+open(os.path.join(marks, "%s.%d" % (job, attempt)), "w").close()
+rows = list(read_rows())
+write_rows(rows[:2])
+if attempt <= int(os.environ["FAILS"]):
+    sys.stdout.flush()
+    raise SystemExit("attempt %d gives up" % attempt)
+write_rows(rows[2:])
+"""
+
+
+@pytest.mark.parametrize("fails, limit", [(1, None), (5, 3)])
+def test_a_failed_job_runs_again_until_max_failed_job_count_in_both_modes(
+        tmp_path, prod_client, fake_yt, fails, limit):
+    """A cluster reruns a failed job until the operation's failed jobs reach
+    max_failed_job_count (TOperationControllerBase::OnJobFailed in yt/yt/server/
+    controller_agent/operation_controller_detail.cpp; 10 by default): dev does the same,
+    and a failed attempt's rows reach the output in neither."""
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/mapper.py": FLAKY_MAPPER})
+    source = [{"id": i} for i in range(6)]
+    both.put("//in/t", source)
+    outcomes = {}
+    for mode in ("dev", "prod"):
+        marks = tmp_path / f"marks-{mode}"
+        marks.mkdir()
+        spec = both.spec("map", mapper="src/mapper.py", input_tables=["//in/t"],
+                         output_tables=["//out/t"], env={"MARKS": str(marks),
+                                                         "FAILS": str(fails)},
+                         max_failed_job_count=limit)
+        try:
+            if mode == "dev":
+                dev_launch(both.dev, spec)
+            else:
+                plugin.launch_operation(prod_client,
+                                        dataclasses.replace(spec, code_package=both.package))
+            outcomes[mode] = "passed"
+        except OperationFailed as failure:
+            assert "Failed jobs limit exceeded" in str(failure), (mode, str(failure))
+            outcomes[mode] = "failed"
+        outcomes[mode + " attempts"] = len(list(marks.iterdir()))
+    if fails < (limit or 10):
+        assert outcomes == {"dev": "passed", "prod": "passed",
+                            "dev attempts": 2, "prod attempts": 2}
+        assert both.rows("//out/t") == (source, source)
+    else:
+        assert outcomes == {"dev": "failed", "prod": "failed",
+                            "dev attempts": 3, "prod attempts": 3}
+        assert not both.dev.exists("//out/t")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import threading
 import time
@@ -31,6 +30,7 @@ from yt_pipeline.operations import OperationResult, OperationSpec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import JobCode, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
@@ -65,6 +65,8 @@ class OperationRun(msgspec.Struct):
     #: table file each is a snapshot of
     _inputs: list[Path] | None = None
     _snapshot_of: dict[Path, Path] = msgspec.field(default_factory=dict)
+    #: the operation's failed jobs, all its phases together, as a cluster counts them
+    _failed_jobs: FailedJobs | None = None
 
     @property
     def job_count(self) -> int:
@@ -108,8 +110,21 @@ class OperationRun(msgspec.Struct):
     def run(self, jobs: list[Job], phase: str) -> None:
         self.phase_jobs[phase] = len(jobs)
         on_done, on_tick = self._progress(jobs, phase)
+        if self._failed_jobs is None:
+            self._failed_jobs = FailedJobs(self.spec.max_failed_job_count)
+        failed_jobs = self._failed_jobs
+
+        def rerun(failure: JobFailure) -> None:
+            # a line of .dev/operation.log: a job that passes on its second attempt is
+            # still worth knowing of (a flaky call, a limit nearly reached)
+            job = job_name(phase, failure.index, len(jobs))
+            self.client.log(self.spec.kind, self.spec.title, extra=(
+                f"RERUN {job}: attempt {failure.attempt} {failure.reason} (failed jobs "
+                f"{failed_jobs.count} of max_failed_job_count {failed_jobs.limit})"))
+
         try:
-            run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=on_tick)
+            run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=on_tick,
+                     failed_jobs=failed_jobs, on_rerun=rerun)
         except JobFailure as failure:
             raise self.failed(failure, phase, len(jobs)) from None
 
@@ -207,8 +222,16 @@ class OperationRun(msgspec.Struct):
         tail = self.stderr_tail(failure.stderr)
         job = job_name(phase, failure.index, total)
         self.client.log(spec.kind, spec.title, extra=f"FAILED {job}")
+        message = f"{job} {failure.reason}"
+        if failure.attempt > 1:
+            message += f" on its attempt {failure.attempt}"
+        counted = failure.failed_jobs
+        if counted is not None:  # as a cluster fails it: its words, then the job's error
+            jobs = "1 failed job" if counted.count == 1 else f"{counted.count} failed jobs"
+            message = (f"{LIMIT_TEXT} ({jobs}, max_failed_job_count {counted.limit}): "
+                       f"{message}")
         return OperationFailed(
-            f"{job} {failure.reason}",
+            message,
             stage=spec.stage_name,
             operation=spec.name,
             exit_code=failure.exit_code,
@@ -379,14 +402,24 @@ def _keep_job_logs(op: OperationRun) -> None:
         return  # launched outside a run: nothing to file it under
     target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
     forms = op.masked_forms()
-    for phase, index, path in sorted(_numbered(path) for path in op.sandbox.glob("*.stderr")):
+    for phase, index, _, path in sorted(_numbered(path) for path in op.sandbox.glob("*.stderr")):
         try:
             data = read_masked_end(path, PER_JOB, forms)
         except OSError:
             continue
         total = op.phase_jobs.get(phase)
         name = job_name(phase, index, total) if index >= 0 and total else path.stem
-        append_job_log(target, f"{spec.name} ({spec.kind}) {name}", data)
+        append_job_log(target, f"{spec.name} ({spec.kind}) {name}{_attempt_mark(path)}", data)
+
+
+def _attempt_mark(stderr: Path) -> str:
+    """How a job log names the attempt of a job run more than once: its failed attempts,
+    then its last one."""
+    attempt = parse(stderr.stem)[2]
+    if attempt:
+        return f", attempt {attempt} (failed, run again)"
+    earlier = len(attempts_of(stderr))
+    return f", attempt {earlier + 1}" if earlier else ""
 
 
 def job_name(phase: str, index: int, total: int) -> str:
@@ -395,11 +428,12 @@ def job_name(phase: str, index: int, total: int) -> str:
     return f"{phase} {'task' if phase == 'vanilla' else 'job'} {index + 1} of {total}"
 
 
-def _numbered(path: Path) -> tuple[str, int, Path]:
-    """(phase, job index, path) of a job's stderr file, `map1.stderr` say; index -1 for a
-    name of another form."""
-    match = re.fullmatch(r"(\D+?)(\d+)", path.stem)
-    return (match.group(1), int(match.group(2)), path) if match else (path.stem, -1, path)
+def _numbered(path: Path) -> tuple[str, int, int, Path]:
+    """(phase, job index, attempt order, path) of a job's stderr file, `map1.stderr` or
+    `map1.attempt2.stderr` say (job_attempts.py); index -1 for a name of another form. The
+    failed attempts sort first, in order, the job's last attempt after them."""
+    phase, index, attempt = parse(path.stem)
+    return phase, index, attempt or 1 << 30, path
 
 
 def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
@@ -442,10 +476,12 @@ def _collect_logs(op: OperationRun, jobs: list[Job]) -> None:
     forms = op.masked_forms()
     with log.open("ab") as out:
         for index, job in enumerate(jobs):
-            out.write(f"=== {stamp} {op.spec.title} task {index} ===\n".encode())
-            if job.stderr.is_file():
-                with job.stderr.open("rb") as handle:
-                    # masked as a stream: a secret split between two reads is masked too
-                    chunks = iter(lambda: handle.read(1 << 20), b"")
-                    for masked in mask_chunks(chunks, forms):
-                        out.write(masked)
+            for path in [*attempts_of(job.stderr), job.stderr]:
+                mark = _attempt_mark(path)
+                out.write(f"=== {stamp} {op.spec.title} task {index}{mark} ===\n".encode())
+                if path.is_file():
+                    with path.open("rb") as handle:
+                        # masked as a stream: a secret split between two reads is masked
+                        chunks = iter(lambda: handle.read(1 << 20), b"")
+                        for masked in mask_chunks(chunks, forms):
+                            out.write(masked)

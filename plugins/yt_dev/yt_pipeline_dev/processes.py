@@ -2,7 +2,9 @@
 
 The driver never parses rows here. A feeder thread copies each job's byte ranges into its
 stdin with sendfile (no copy through Python), stdout goes straight to a file, stderr to a
-file in the sandbox. A job that fails or runs past its time limit stops the others.
+file in the sandbox. A job that fails or runs past its time limit is run again, as a cluster
+reruns it, until the operation's failed jobs reach its max_failed_job_count (job_attempts.py);
+then the others are stopped.
 
 The core limit holds for the whole process, so stages running in parallel share the cores
 rather than each starting one job per core. Jobs run in their own session (so a time limit
@@ -27,6 +29,7 @@ from typing import BinaryIO
 import msgspec
 
 from yt_pipeline import job_memory
+from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
 from ytjobs import tally
@@ -78,8 +81,11 @@ class Job(msgspec.Struct):
     told: tally.Told | None = None
     #: the forms of the secrets the job may print: masked in a bad line the error quotes
     masked_forms: list[str] = msgspec.field(default_factory=list)
-    #: bytes of its input sent so far (one item, written by its feeder thread alone)
+    #: bytes of its input sent so far (one item, written by its feeder thread alone); a
+    #: rerun adds nothing until it has sent more than the attempt before (_Fed)
     fed: list[int] = msgspec.field(default_factory=lambda: [0])
+    #: the size of an appended output before the job's first attempt: a rerun starts there
+    output_start: int | None = None
     #: bytes of memory past which it is killed, as a cluster kills it (job_memory.py);
     #: None: not watched
     memory_limit: int | None = None
@@ -95,32 +101,68 @@ class JobFailure(Exception):
     reason: str
     #: the job's stderr file: the error shows its end, masked (OperationRun.failed)
     stderr: Path
+    #: which run of the job failed, counted from 1
+    attempt: int = 1
+    #: the operation's failed jobs when this one failed it, None: not counted (stopped)
+    failed_jobs: FailedJobs | None = None
 
 
 def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
              on_done: Callable[[int], None] | None = None,
-             on_tick: Callable[[], None] | None = None) -> list[dict[str, int]]:
-    """Run every job (parallel up to the core count); raise JobFailure for the first failure.
-    `on_done(index)` is called as each job ends well, `on_tick()` every tenth of a second
-    while they run.
+             on_tick: Callable[[], None] | None = None,
+             failed_jobs: FailedJobs | None = None,
+             on_rerun: Callable[[JobFailure], None] | None = None) -> list[dict[str, int]]:
+    """Run every job (parallel up to the core count). A failed job is run again while
+    `failed_jobs` allows (None: the first failure is the last); the failure that reaches
+    its limit is raised as JobFailure. `on_done(index)` is called as each job ends well,
+    `on_rerun(failure)` before a failed one runs again, `on_tick()` every tenth of a
+    second while they run.
 
     Daemon threads wait for the jobs, so an interrupted driver exits at once (a pool's
     threads would hold the interpreter until every job ended).
     """
     stop = threading.Event()
     results: list[dict | JobFailure | None] = [None] * len(jobs)
+    counted = failed_jobs or FailedJobs(1)
+    # a rerun is a new job: YT_JOB_INDEX counts every job started, YT_JOB_COOKIE is kept
+    # (the fake's OperationRunner numbers them so, as a cluster's controller does)
+    started = [len(jobs)]
+    index_lock = threading.Lock()
+
+    def renumber(job: Job) -> None:
+        with index_lock:
+            job.env = {**job.env, "YT_JOB_INDEX": str(started[0])}
+            started[0] += 1
 
     def work(index: int, job: Job) -> None:
-        try:
-            results[index] = _run_one(index, job, timeout_s, stop)
-            if on_done is not None:
-                on_done(index)
-        except JobFailure as exc:
-            stop.set()  # one failed job fails the operation: stop the others
-            results[index] = exc
-        except BaseException as exc:  # pragma: no cover - an OSError starting a job
-            stop.set()
-            results[index] = JobFailure(index, None, f"could not start: {exc}", "")
+        attempt = 1
+        while True:
+            try:
+                results[index] = _run_one(index, job, timeout_s, stop)
+                if on_done is not None:
+                    on_done(index)
+                return
+            except JobFailure as exc:
+                exc.attempt = attempt
+                if exc.reason == "stopped":
+                    results[index] = exc
+                    return
+                exc.failed_jobs = counted
+                if counted.add() and not stop.is_set():
+                    if on_rerun is not None:
+                        on_rerun(exc)
+                    keep_attempt(job.stderr, attempt)
+                    _prepare_rerun(job)
+                    renumber(job)
+                    attempt += 1
+                    continue
+                stop.set()  # the operation failed: stop the others
+                results[index] = exc
+                return
+            except BaseException as exc:  # pragma: no cover - an OSError starting a job
+                stop.set()
+                results[index] = JobFailure(index, None, f"could not start: {exc}", "")
+                return
 
     threads = [threading.Thread(target=work, args=(i, job), daemon=True)
                for i, job in enumerate(jobs)]
@@ -146,6 +188,13 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
     return [r for r in results if isinstance(r, dict)]
 
 
+def _prepare_rerun(job: Job) -> None:
+    """Undo what a failed attempt left in the job's output: an appended output goes back
+    to its size before the job (an output of its own is emptied as it is opened)."""
+    if job.append_stdout and job.stdout is not None and job.output_start is not None:
+        os.truncate(job.stdout, job.output_start)
+
+
 def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Event) -> dict:
     slots = _slots()
     while not slots.acquire(timeout=_POLL_S):
@@ -167,6 +216,8 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     with job.stderr.open("wb") as err:
         out = _open_stdout(job.stdout, job.append_stdout) if job.stdout else err
         output_start = os.fstat(out.fileno()).st_size if out is not err else 0
+        if job.output_start is None:
+            job.output_start = output_start
         try:
             proc = subprocess.Popen(
                 job.argv, cwd=job.cwd, env=job.env, stdout=out, stderr=err,
@@ -180,7 +231,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
         try:
             feeder = None
             if job.stdin is not None:
-                feeder = threading.Thread(target=_feed, args=(proc, job.stdin, job.fed),
+                feeder = threading.Thread(target=_feed, args=(proc, job.stdin, _Fed(job.fed)),
                                           daemon=True)
                 feeder.start()
             reason = _wait(proc, started, timeout_s, stop, job.memory_limit)
@@ -304,7 +355,21 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _feed(proc: subprocess.Popen, segments: Sequence[Segment], fed: list[int]) -> None:
+class _Fed:
+    """What one attempt of a job was sent, shown in the job's `fed` once it passes what an
+    earlier attempt was sent: the input read, as shown, never goes back nor counts twice."""
+
+    def __init__(self, shown: list[int]):
+        self.shown = shown
+        self.sent = 0
+
+    def add(self, count: int) -> None:
+        self.sent += count
+        if self.sent > self.shown[0]:
+            self.shown[0] = self.sent
+
+
+def _feed(proc: subprocess.Popen, segments: Sequence[Segment], fed: _Fed) -> None:
     assert proc.stdin is not None
     pipe = proc.stdin.fileno()
     _widen(pipe)
@@ -312,7 +377,7 @@ def _feed(proc: subprocess.Popen, segments: Sequence[Segment], fed: list[int]) -
         for segment in segments:
             if segment.header:
                 _write_all(pipe, segment.header)
-                fed[0] += len(segment.header)
+                fed.add(len(segment.header))
             with open(segment.path, "rb") as handle:
                 _copy_range(handle.fileno(), pipe, segment.start, segment.end, fed)
                 last = os.pread(handle.fileno(), 1, segment.end - 1) if segment.end else b"\n"
@@ -337,7 +402,7 @@ def _widen(pipe: int) -> None:
         pass  # the default size works, only a little slower
 
 
-def _copy_range(source: int, pipe: int, start: int, end: int, fed: list[int]) -> None:
+def _copy_range(source: int, pipe: int, start: int, end: int, fed: _Fed) -> None:
     offset = start
     while offset < end:
         try:
@@ -349,7 +414,7 @@ def _copy_range(source: int, pipe: int, start: int, end: int, fed: list[int]) ->
         if sent == 0:
             break
         offset += sent
-        fed[0] += sent  # a pipe holds at most _PIPE_CHUNK: sent is about what the job read
+        fed.add(sent)  # a pipe holds at most _PIPE_CHUNK: sent is about what the job read
 
 
 def _copy_slow(source: int, pipe: int, offset: int, end: int) -> int:
