@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from yt_pipeline.cache import cache_enabled, decide
+from yt_pipeline.definition import check_definition
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import SKIPPED, RunInfo
 from yt_pipeline.hookcalls import LifecycleHooks
@@ -86,6 +87,7 @@ class Runner:
         mask_secrets(target.settings.secret_values())
         run_id = new_run_id()
         if self.options.dry_run:
+            self._check_definition(write=False)
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
             return self._dry_run(make_plan(target.graph, self.options, state.statuses),
                                  state, run_id)
@@ -93,10 +95,17 @@ class Runner:
             # the state and the commit journal are read under the lock: read before it, a
             # run that ended in between would leave this one planning from what it found
             # undone, and a stage that run committed would run (and append) again
+            self._check_definition(write=True)
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
             plan = make_plan(target.graph, self.options, state.statuses)
             with run_log(target.pipeline_dir / RUNS_DIR / f"{run_id}.log"):
                 return self._run_planned(plan, state, run_id)
+
+    def _check_definition(self, *, write: bool) -> None:
+        target = self.target
+        if target.definition is not None:
+            check_definition(target.pipeline_dir, target.state_name, target.definition,
+                             write=write)
 
     def _run_planned(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:
         target = self.target

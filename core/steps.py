@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.conditions import Condition
+from yt_pipeline.definition import calling_file
 from yt_pipeline.errors import ConfigError, GraphError, StageSkipped, YtPipelineError
 from yt_pipeline.graph import StageGraph, build_graph, unknown_stage
 from yt_pipeline.result import PipelineResult
@@ -138,6 +139,8 @@ class Pipeline:
         self.project_name, self.version = project_name, version
         self.context = Context(context or {})
         self.folder = Path(folder or cache_dir or Path.cwd()).resolve()
+        #: the script that made it: its state is not another script's (definition.py)
+        self.made_in = calling_file(self.folder)
         self.plugin_manager = plugin_manager or get_plugin_manager()
         self.stack = resolve_stack(stack)
         self.settings = self._settings()
@@ -244,6 +247,7 @@ class Pipeline:
             settings=self.settings, settings_hash=digest_value(settings),
             workers=self.workers, cache_default=self.cache,
             resume_command=f"Pipeline({self.name!r}, ...).run(resume=True)",
+            definition={"file": self.made_in, "steps": list(self.steps)},
         )
 
     def run(

@@ -83,6 +83,8 @@ class RunTarget(msgspec.Struct):
     resume_command: str
     #: the files the units' code can read (a folder pipeline's `CodeFiles`), or None
     code_files: Any = None
+    #: a function-step pipeline's file and steps, kept with its state (definition.py)
+    definition: dict[str, Any] | None = None
 
 
 def digest(*parts: bytes | str) -> str:
