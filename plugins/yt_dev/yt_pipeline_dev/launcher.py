@@ -78,7 +78,8 @@ class OperationRun(msgspec.Struct):
         return self._code
 
     def job(self, script: str, index: int, *, phase: str, stdin: list[Segment] | None,
-            stdout: Path | None, append_stdout: bool = False, whole_stdin: bool = False) -> Job:
+            stdout: Path | None, append_stdout: bool = False, whole_stdin: bool = False,
+            extra_outputs: list[Path] | None = None) -> Job:
         """A job of the operation; `whole_stdin` when its input is known to hold one row a
         line (whole_lines), which ytjobs then reads without the check."""
         code = self.code()
@@ -105,6 +106,7 @@ class OperationRun(msgspec.Struct):
             tally=tally,
             memory_limit=job_memory.limit_bytes(self.spec.resources.memory_limit_gb),
             masked_forms=self.masked_forms(),
+            extra_outputs=extra_outputs or [],
         )
 
     def run(self, jobs: list[Job], phase: str) -> None:

@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 import msgspec
 
-from yt_pipeline import job_memory
+from yt_pipeline import job_fds, job_memory
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
@@ -89,6 +89,10 @@ class Job(msgspec.Struct):
     #: bytes of memory past which it is killed, as a cluster kills it (job_memory.py);
     #: None: not watched
     memory_limit: int | None = None
+    #: the files of output tables 1, 2...: the job finds them open at fd 4, 7... as on a
+    #: cluster (job_fds.py), and fd 5, its statistics pipe, open too; empty for a job whose
+    #: stdout is no table
+    extra_outputs: list[Path] = msgspec.field(default_factory=list)
 
     def input_size(self) -> int:
         return sum(len(s.header) + s.end - s.start for s in self.stdin or ())
@@ -218,15 +222,19 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
         output_start = os.fstat(out.fileno()).st_size if out is not err else 0
         if job.output_start is None:
             job.output_start = output_start
+        opened = _open_extra(job) if out is not err else {}
+        argv, handed = job_fds.with_fds(job.argv, opened)
         try:
             proc = subprocess.Popen(
-                job.argv, cwd=job.cwd, env=job.env, stdout=out, stderr=err,
+                argv, cwd=job.cwd, env=job.env, stdout=out, stderr=err,
                 stdin=subprocess.PIPE if job.stdin is not None else subprocess.DEVNULL,
                 start_new_session=True,  # a timeout kills the wrapper and its children
+                pass_fds=handed,
             )
         finally:
             if out is not err:
                 out.close()
+            job_fds.close_all([*handed, *opened.values()])
         _live.add(proc)
         try:
             feeder = None
@@ -251,6 +259,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                                masked_forms=job.masked_forms)
             except BadOutput as bad:
                 raise JobFailure(index, None, f"wrote a bad row: {bad}", job.stderr) from None
+            _check_extra(index, job)
         seconds = time.monotonic() - started
         return {"index": index, "seconds": int(seconds * 1000)}
     code = proc.returncode
@@ -269,6 +278,26 @@ def _open_stdout(path: Path, append: bool) -> BinaryIO:
     the output tells whether ytjobs wrote all of it (`_told_whole`)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if append else os.O_TRUNC)
     return os.fdopen(os.open(path, flags, 0o644), "ab")
+
+
+def _open_extra(job: Job) -> dict[int, int]:
+    """The descriptors the job finds at fd 4, 7... (its output tables beyond the first,
+    each a file, appended to as a pipe is) and at fd 5 (its statistics: dev keeps none)."""
+    opened = {job_fds.STATISTICS_FD: os.open(os.devnull, os.O_WRONLY)}
+    for number, path in enumerate(job.extra_outputs, start=1):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+        opened[job_fds.output_fd(number)] = os.open(path, flags, 0o644)
+    return opened
+
+
+def _check_extra(index: int, job: Job) -> None:
+    """Every line the job wrote to fd 4, 7... must be a row, as on stdout."""
+    for number, path in enumerate(job.extra_outputs, start=1):
+        try:
+            check_rows(path, masked_forms=job.masked_forms)
+        except BadOutput as bad:
+            raise JobFailure(index, None, f"wrote a bad row to fd {job_fds.output_fd(number)} "
+                             f"(output table {number}): {bad}", job.stderr) from None
 
 
 def _told_whole(job: Job, output_start: int) -> tally.Told | None:

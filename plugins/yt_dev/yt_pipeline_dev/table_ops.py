@@ -87,8 +87,12 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
     """One job per shard; the outputs, in shard order, are split among `targets`. Returns
     the rows each target got. `whole_input`: the shards hold one row a line."""
     outputs = [op.sandbox / f"{phase}{i}.out" for i in range(len(shards))]
+    # output tables 1, 2... each have a file of their own too: the job may write their rows
+    # to fd 4, 7... instead of switching tables on stdout (job_fds.py)
+    extras = [[op.sandbox / f"{phase}{i}.out{t}" for t in range(1, len(targets))]
+              for i in range(len(shards))]
     jobs = [op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i],
-                   whole_stdin=whole_input)
+                   whole_stdin=whole_input, extra_outputs=extras[i])
             for i, shard in enumerate(shards)]
     op.run(jobs, phase)
     rows = [0] * len(targets)
@@ -105,12 +109,15 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
             if taken is not None:
                 rows[0] = taken
                 continue
-        try:
-            rows = [a + b for a, b in zip(rows, route_output(output, targets), strict=True)]
-        except BadSwitch as bad:
-            failure = JobFailure(index, None, f"wrote {bad}", jobs[index].stderr)
-            raise op.failed(failure, phase, len(jobs)) from None
-        output.unlink()
+        # stdout first, then fd 4, 7...: each starts at its own table and may switch
+        for first, path in enumerate([output, *extras[index]]):
+            try:
+                got = route_output(path, targets, first=first)
+            except BadSwitch as bad:
+                failure = JobFailure(index, None, f"wrote {bad}", jobs[index].stderr)
+                raise op.failed(failure, phase, len(jobs)) from None
+            rows = [a + b for a, b in zip(rows, got, strict=True)]
+            path.unlink()
     return rows
 
 

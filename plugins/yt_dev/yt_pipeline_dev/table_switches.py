@@ -7,7 +7,8 @@ table": YTsaurus docs, Operation options, `enable_input_table_index`). The rows 
 ranges of the table files; the control rows ride along as segment headers.
 
 Out: a job's output rows go to output table 0 until a control row switches them to another
-one (YTsaurus docs, Switching between tables); the switches are not rows.
+one (YTsaurus docs, Switching between tables); the switches are not rows. Rows a job writes
+to fd 4, 7... start at output table 1, 2... instead (job_fds.py).
 """
 
 from __future__ import annotations
@@ -106,15 +107,16 @@ def _rename_into(source: Path, target: Path) -> None:
     os.replace(source, target)
 
 
-def route_output(source: Path, targets: Sequence[Path]) -> list[int]:
-    """Append the rows of one job's output to the output tables they are switched to; return
+def route_output(source: Path, targets: Sequence[Path], first: int = 0) -> list[int]:
+    """Append the rows of one job's output stream to the output tables they are switched to
+    (from table `first`: the stream of fd 3 * first + 1, job_fds.py); return
     how many went to each (counted in the blocks as they pass, so no table is read again to
     count them). A block without a control row is copied whole, so one output table costs a
     plain copy."""
     counts = [0] * len(targets)
     with ExitStack() as stack:
         outs = [stack.enter_context(target.open("ab")) for target in targets]
-        current = 0
+        current = first
         with source.open("rb") as handle:
             rest = b""
             while True:

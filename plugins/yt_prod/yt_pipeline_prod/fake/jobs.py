@@ -7,7 +7,9 @@ and come out as JSON lines, as a YT job with `format: json` sees them.
 A job's stdout is parsed as rows only when it has output tables: the job proxy opens a pipe
 for fd 1 only for an output table, and with `redirect_stdout_to_stderr` sends fd 1 to the
 stderr pipe instead (UserJob PreparePipes / PrepareOutputTablePipes in
-yt/yt/server/job_proxy/user_job.cpp).
+yt/yt/server/job_proxy/user_job.cpp). Output table N beyond the first has a pipe of its own
+at fd 3 * N + 1, and fd 5 is the job's statistics pipe (core/job_fds.py); every pipe is
+read while the job runs, so a job that fills one before writing another never blocks.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline import job_memory
+from yt_pipeline import job_fds, job_memory
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -62,12 +64,13 @@ class JobResult:
         return self.exit_code != 0 or bool(self.error)
 
 
-def split_outputs(rows: list[dict[str, Any]], table_count: int = 1
+def split_outputs(rows: list[dict[str, Any]], table_count: int = 1, first: int = 0
                   ) -> dict[int, list[dict[str, Any]]]:
     """JSON output with table switches (`{"$value": null, "$attributes": {"table_index": 1}}`);
-    a switch to a table the operation does not have is an error (ValueError)."""
-    outputs: dict[int, list[dict[str, Any]]] = {0: []}
-    index = 0
+    a switch to a table the operation does not have is an error (ValueError). The rows go to
+    table `first` until a switch: the stream of fd 3 * first + 1 starts at its own table."""
+    outputs: dict[int, list[dict[str, Any]]] = {first: []}
+    index = first
     for row in rows:
         if set(row) == {"$value", "$attributes"} and row["$value"] is None:
             index = int(row["$attributes"].get("table_index", index))
@@ -130,8 +133,8 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
         limit = user_job.get("memory_limit")
         watched = MemoryWatch(job_memory.DEFAULT_LIMIT if limit is None else int(limit))
         try:
-            done = _run(["bash", "-c", command], stdin or b"", merged, sandbox, env, limit_s,
-                        watched)
+            done, streams = _run(["bash", "-c", command], stdin or b"", merged, sandbox, env,
+                                 limit_s, watched, output_tables)
         except subprocess.TimeoutExpired as expired:
             stopped = JobResult(job_id, job_type, -9, expired.stderr or b"",
                                 error=f"job timed out after {limit_s:.0f}s", command=command,
@@ -154,6 +157,11 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
             return result  # stdout is no table's: nothing to parse
         try:
             result.outputs = split_outputs(parse_rows(done.stdout), output_tables)
+            for table in range(1, output_tables):
+                fd = job_fds.output_fd(table)
+                more = split_outputs(parse_rows(streams.get(fd, b"")), output_tables, table)
+                for index, rows in more.items():
+                    result.outputs.setdefault(index, []).extend(rows)
         except (ValueError, UnicodeDecodeError, YtFakeError) as error:
             result.error = (error.message if isinstance(error, YtFakeError)
                             else f"job output is not JSON rows: {error}")
@@ -197,12 +205,26 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _run(argv: list[str], stdin: bytes, merged: bool, sandbox: str, env: dict[str, str],
-         timeout_s: float, watched: MemoryWatch) -> subprocess.CompletedProcess:
+         timeout_s: float, watched: MemoryWatch, output_tables: int = 1
+         ) -> tuple[subprocess.CompletedProcess, dict[int, bytes]]:
     """subprocess.run, in a session of the job's own (a timeout or the memory watch stops
-    the wrapper and everything it started), with the memory watch beside it."""
-    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT if merged else subprocess.PIPE, cwd=sandbox,
-                          env=env, start_new_session=True) as proc:
+    the wrapper and everything it started), with the memory watch beside it; with it what
+    the job wrote to each of its other pipes (fd 4, 7... and 5), by descriptor."""
+    pipes = {fd: os.pipe() for fd in job_fds.extra_fds(output_tables)}
+    wrapped, handed = job_fds.with_fds(argv, {fd: ends[1] for fd, ends in pipes.items()})
+    try:
+        proc = subprocess.Popen(wrapped, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+                                cwd=sandbox, env=env, start_new_session=True,
+                                pass_fds=handed)
+    except BaseException:
+        job_fds.close_all([*handed, *(end for ends in pipes.values() for end in ends)])
+        raise
+    # the job holds the write ends now: each read sees its end when the job's processes exit
+    job_fds.close_all([*handed, *(ends[1] for ends in pipes.values())])
+    streams: dict[int, bytes] = {}
+    readers = [_drain(ends[0], fd, streams) for fd, ends in pipes.items()]
+    with proc:
         watcher = watched.watch(proc)
         try:
             out, err = proc.communicate(stdin, timeout=timeout_s)
@@ -213,4 +235,20 @@ def _run(argv: list[str], stdin: bytes, merged: bool, sandbox: str, env: dict[st
         finally:
             watched.stop()
             watcher.join()
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+            for reader in readers:
+                reader.join()
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err), streams
+
+
+def _drain(read_end: int, fd: int, streams: dict[int, bytes]) -> threading.Thread:
+    """A thread reading one of the job's pipes to its end, into streams[fd]."""
+    def read() -> None:
+        chunks = []
+        with os.fdopen(read_end, "rb") as pipe:
+            while chunk := pipe.read1(1 << 20):
+                chunks.append(chunk)
+        streams[fd] = b"".join(chunks)
+
+    thread = threading.Thread(target=read, name=f"fake-yt-job-fd{fd}", daemon=True)
+    thread.start()
+    return thread
