@@ -8,6 +8,8 @@ in yt/yt/server/job_proxy/user_job.cpp: `3 * i + GetJobFirstOutputTableFDFromSpe
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from yt_pipeline.errors import OperationFailed
@@ -70,12 +72,15 @@ def test_rows_on_fd_4_and_7_land_in_tables_1_and_2(dev_client, stages, py38):
 
 def test_a_failed_job_leaves_no_rows_from_any_fd(dev_client, stages, py38):
     stages("m", {"src/mapper.py": RAW_FDS.replace(
-        "for i in range(n):", "if os.environ['YT_JOB_INDEX'] == '1':\n    sys.exit(3)\n"
+        "for i in range(n):", "if os.environ['YT_JOB_COOKIE'] == '1':\n    sys.exit(3)\n"
         "for i in range(n):")})
     dev_client.write_table("//in/t", [{"id": i} for i in range(10)])
     dev_client.write_table("//out/b", [{"old": 1}])
-    spec = _spec(stages, ["//out/a", "//out/b", "//out/c"], py38=py38)
-    with pytest.raises(OperationFailed, match="map job 2 of 2 failed"):
+    # the second job fails on each of its attempts (a rerun keeps the job's cookie)
+    spec = dataclasses.replace(_spec(stages, ["//out/a", "//out/b", "//out/c"], py38=py38),
+                               max_failed_job_count=2)
+    with pytest.raises(OperationFailed, match="Failed jobs limit exceeded.*map job 2 of 2 "
+                                              "failed on its attempt 2"):
         launch(dev_client, spec)
     assert list(dev_client.read_table("//out/b")) == [{"old": 1}]
     assert not dev_client.exists("//out/a") and not dev_client.exists("//out/c")
