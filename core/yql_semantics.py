@@ -22,19 +22,22 @@ import re
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
+from yt_pipeline.yql_operators import DIVISION_MACRO, rewrite_operators
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
 DEV = "dev mode"
 
-#: DuckDB settings a connection running YQL needs. YQL divides integers as C++ does (7 / 2
-#: is 3, -7 / 2 is -3) and gives NULL for a division or remainder by zero (TIntegralDiv,
-#: yql/essentials/minikql/invoke_builtins/mkql_builtins_div.cpp); DuckDB's `/` gives 3.5
-#: and fails on 0. NULL sorts first ascending and last descending, as on YT, where null is
-#: the smallest value of any type; DuckDB's own default puts it last both ways.
+#: DuckDB settings a connection running YQL needs. YQL gives NULL for an integer remainder
+#: by zero (TIntegralMod, yql/essentials/minikql/invoke_builtins/mkql_builtins_mod.cpp);
+#: `/` is rewritten (yql_operators), not set with integer_division, which would send a
+#: Double's division through `//` too and give NULL where YQL gives inf or nan. NULL sorts
+#: first ascending and last descending, as on YT, where null is the smallest value of any
+#: type; DuckDB's own default puts it last both ways.
 DUCKDB_SETTINGS: dict[str, Any] = {
     "default_null_order": "nulls_first_on_asc_last_on_desc",
-    "integer_division": True, "error_on_division_by_zero": False}
+    "error_on_division_by_zero": False}
 #: settings an older DuckDB may not know, left out there
 _RECENT = ("error_on_division_by_zero",)
 
@@ -43,11 +46,14 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
     """A new in-memory DuckDB database with YQL's settings and `config`'s."""
     settings = {**(config or {}), **DUCKDB_SETTINGS}
     try:
-        return duckdb.connect(config=settings)
+        connection = duckdb.connect(config=settings)
     except duckdb.Error as exc:
         if not any(name in str(exc) for name in _RECENT):
             raise
-    return duckdb.connect(config={k: v for k, v in settings.items() if k not in _RECENT})
+        connection = duckdb.connect(
+            config={k: v for k, v in settings.items() if k not in _RECENT})
+    connection.execute(DIVISION_MACRO)
+    return connection
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT
 #: (YQL's Int8 is 8 bits) and knows no Utf8
 _TYPES = {
@@ -68,7 +74,6 @@ _SUFFIXED = re.compile(_EDGE_BEFORE + r"(\d+)(ul|ut|us|u|l|s|t)" + _EDGE_AFTER, 
 _CAST = re.compile(r"(?<![\w.])CAST\s*\(", re.I)
 _SUBSTRING = re.compile(r"(?<![\w.])SUBSTRING\s*\(", re.I)
 _LENGTH = re.compile(r"(?<![\w.])(?:LENGTH|LEN)\s*\(", re.I)
-_GROUP_BY = re.compile(r"\bGROUP\s+BY\b", re.I)
 #: COUNT(...) or COUNT_IF(...) as an item of a SELECT list: after SELECT or a comma
 _COUNT = re.compile(r"(?:(?<=SELECT)|(?<=,))(\s*)(COUNT|COUNT_IF)\s*\(", re.I)
 #: what may follow a select item that is the call alone
@@ -77,7 +82,6 @@ _ITEM_END = re.compile(r"\s*(?:$|,|\bAS\b|\bFROM\b|\x01)", re.I)
 _LIMIT_PAIR = re.compile(r"\bLIMIT\s+(\d+)\s*,\s*(\d+)\b", re.I)
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT"}
-_CLAUSE_END = re.compile(r"\b(?:HAVING|ORDER|LIMIT|UNION|WINDOW|INTERSECT|EXCEPT)\b", re.I)
 
 
 def _closing(text: str, opening: int) -> int:
@@ -186,31 +190,11 @@ def _count(text: str) -> str:
     return text
 
 
-def _refuse_group_by_alias(text: str, where: str) -> None:
-    for found in _GROUP_BY.finditer(text):
-        rest, depth = text[found.end():], 0
-        for index, char in enumerate(rest):  # the clause ends where its subquery does
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if depth < 0:
-                rest = rest[:index]
-                break
-        end = _CLAUSE_END.search(rest)
-        clause = rest[:end.start()] if end else rest
-        if any(re.search(r"\bAS\b", clause[a:b], re.I) for a, b in _top_level(clause)):
-            raise QueryFailed(f"YQL: GROUP BY expression AS name is not supported in {where}; "
-                              "name the expression in SELECT and group by it "
-                              f"({_DOCS})")
-
-
 def rewrite(text: str, where: str = DEV) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means."""
-    if "??" in text:
-        raise QueryFailed(f"YQL: the ?? operator is not supported in {where}; write "
-                          f"COALESCE(a, b) ({_DOCS})")
-    if re.search(r"\*\s*WITHOUT\b", text, re.I):
-        raise QueryFailed(f"YQL: SELECT * WITHOUT is not supported in {where}; name the "
-                          f"columns ({_DOCS})")
-    _refuse_group_by_alias(text, where)
+    text = rewrite_without(text, where)
+    text = rewrite_group_by_names(text)
+    text = rewrite_operators(text)
     text = _FLOAT.sub(lambda m: f"CAST({m.group(1)} AS FLOAT)", text)
     text = _REAL.sub(lambda m: m.group(1) + "e0", text)
     text = _SUFFIXED.sub(lambda m: f"CAST({m.group(1)} AS {_SUFFIXES[m.group(2).lower()]})",

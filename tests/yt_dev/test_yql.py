@@ -339,18 +339,79 @@ def test_substring_counts_from_zero_and_length_counts_bytes(dev_client):
     assert rows == [{"a": "d", "b": "defg", "c": "abc", "n": 4, "m": 7}]
 
 
+GROUPED = [{"k": 1, "v": 10, "n": None}, {"k": 2, "v": 20, "n": 5},
+           {"k": 3, "v": 30, "n": None}, {"k": 4, "v": -40, "n": 0}]
+
+
+@pytest.mark.parametrize("query, expected", [
+    # syntax/select/without.md: "SELECT * WITHOUT foo, bar FROM my_table", "SELECT *
+    # WITHOUT t.foo FROM my_table AS t"
+    ("SELECT * WITHOUT v, n FROM `//g` ORDER BY k LIMIT 1", [{"k": 1}]),
+    ("SELECT * WITHOUT t.v FROM `//g` AS t WHERE k = 2", [{"k": 2, "n": 5}]),
+    ("SELECT t.* WITHOUT v FROM `//g` AS t WHERE k = 4", [{"k": 4, "n": 0}]),
+    ("SELECT k FROM (SELECT * WITHOUT n FROM `//g`) WHERE v > 15 ORDER BY k",
+     [{"k": 2}, {"k": 3}]),
+])
+def test_select_star_without_leaves_the_columns_out(dev_client, query, expected):
+    dev_client.write_table("//g", GROUPED)
+    assert dev_client.run_yql(query) == expected
+
+
+@pytest.mark.parametrize("query, expected", [
+    # syntax/expressions.md, "Precedence and associativity of operators": ?? is below + -
+    # and above comparisons, and right-associative; builtins/basic.md#coalesce
+    ("SELECT n ?? 0 AS x FROM `//g` ORDER BY k", [{"x": 0}, {"x": 5}, {"x": 0}, {"x": 0}]),
+    ("SELECT n ?? k * 10 + 1 AS x FROM `//g` ORDER BY k",
+     [{"x": 11}, {"x": 5}, {"x": 31}, {"x": 0}]),
+    ("SELECT n + 1 ?? -k AS x FROM `//g` ORDER BY k",
+     [{"x": -1}, {"x": 6}, {"x": -3}, {"x": 1}]),
+    ("SELECT (n ?? v) * 2 AS x FROM `//g` ORDER BY k",
+     [{"x": 20}, {"x": 10}, {"x": 60}, {"x": 0}]),
+    ("SELECT NULL ?? n ?? v AS x FROM `//g` ORDER BY k",
+     [{"x": 10}, {"x": 5}, {"x": 30}, {"x": 0}]),
+    ("SELECT k FROM `//g` WHERE n ?? 7 = 7 ORDER BY k", [{"k": 1}, {"k": 3}]),
+])
+def test_the_coalesce_operator(dev_client, query, expected):
+    dev_client.write_table("//g", GROUPED)
+    assert dev_client.run_yql(query) == expected
+
+
+@pytest.mark.parametrize("query, expected", [
+    # syntax/select/group-by.md: an expression named with AS in GROUP BY, its name used in
+    # SELECT, HAVING and ORDER BY
+    ("SELECT kk, COUNT(*) AS c FROM `//g` GROUP BY k % 2 AS kk ORDER BY kk",
+     [{"kk": 0, "c": 2}, {"kk": 1, "c": 2}]),
+    ("SELECT kk, SUM(v) AS s FROM `//g` GROUP BY v > 0 AS kk HAVING kk ORDER BY s",
+     [{"kk": True, "s": 60}]),
+    ("SELECT half, n, COUNT(*) AS c FROM `//g` GROUP BY k / 3 AS half, n "
+     "ORDER BY half DESC, n", [{"half": 1, "n": None, "c": 1}, {"half": 1, "n": 0, "c": 1},
+                               {"half": 0, "n": None, "c": 1}, {"half": 0, "n": 5, "c": 1}]),
+    ("SELECT kk * 10 AS big, MAX(k) AS top FROM `//g` GROUP BY n ?? 0 AS kk ORDER BY big",
+     [{"big": 0, "top": 4}, {"big": 50, "top": 2}]),
+])
+def test_group_by_expression_as_name(dev_client, query, expected):
+    dev_client.write_table("//g", GROUPED)
+    assert dev_client.run_yql(query) == expected
+
+
+def test_a_double_divided_by_zero_is_infinite_or_nan(dev_client):
+    # YQL divides a Double as C++ does (TDiv, yql/essentials/minikql/invoke_builtins/
+    # mkql_builtins_div.cpp; syntax/expressions.md shows SELECT 0.0 / 0.0), an integer
+    # toward zero with NULL for zero (TIntegralDiv there)
+    dev_client.write_table("//d", [{"x": 1.5, "y": 0.0, "i": 7, "z": 0}])
+    rows = dev_client.run_yql("SELECT x / y AS pos, -x / y AS neg, y / y AS nan, "
+                              "x / z AS by_int, i / z AS int_zero, i / 2 AS int_half, "
+                              "-i / 2 AS neg_half, i / 2.0 AS real, 1.0 / 0 AS lit "
+                              "FROM `//d`")
+    # a result carries NaN and infinities as the text prod reads (yql_doubles)
+    assert rows == [{"pos": "inf", "neg": "-inf", "nan": "nan", "by_int": "inf",
+                     "int_zero": None, "int_half": 3, "neg_half": -3, "real": 3.5,
+                     "lit": "inf"}]
+
+
 @pytest.mark.parametrize("query, line", [
-    # ydb docs, yql/reference/syntax/select/group-by.md ("GROUP BY ... AS")
-    ("SELECT kk, COUNT(*) AS n FROM `//t` GROUP BY k + 1 AS kk",
-     "YQL: GROUP BY expression AS name is not supported in dev mode; name the expression in "
-     "SELECT and group by it (see docs/yql-in-dev.md)"),
-    # builtins/basic.md, COALESCE: "a short format using the low-priority ?? operator"
-    ("SELECT n ?? 0 AS x FROM `//t`",
-     "YQL: the ?? operator is not supported in dev mode; write COALESCE(a, b) (see "
-     "docs/yql-in-dev.md)"),
-    # syntax/select/without.md
-    ("SELECT * WITHOUT v FROM `//t`",
-     "YQL: SELECT * WITHOUT is not supported in dev mode; name the columns (see "
+    ("SELECT * WITHOUT IF EXISTS v FROM `//t`",
+     "YQL: WITHOUT IF EXISTS is not supported in dev mode; name columns the table has (see "
      "docs/yql-in-dev.md)"),
 ])
 def test_yql_forms_duckdb_cannot_parse_are_named(query, line):

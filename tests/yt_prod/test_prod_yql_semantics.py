@@ -12,9 +12,12 @@ documented (ydb-platform/ydb, the YQL that YTsaurus runs, unless said otherwise)
 - SUBSTRING and LENGTH count bytes, SUBSTRING from 0: builtins/basic.md;
 - LIMIT offset, count: syntax/select/limit_offset.md;
 - COUNT is Uint64: yt/docs/en/yql/builtins/aggregation.md in ytsaurus/ytsaurus;
-- GROUP BY expr AS name, `??`, `* WITHOUT`: syntax/select/group-by.md, builtins/basic.md
-  (COALESCE), syntax/select/without.md; dev cannot run them, and the fake refuses them with
-  the same line, so that a prod test does not pass with a query dev refuses.
+- GROUP BY expr AS name, `??` (its precedence: syntax/expressions.md, "Precedence and
+  associativity of operators"), `* WITHOUT`: syntax/select/group-by.md, builtins/basic.md
+  (COALESCE), syntax/select/without.md;
+- a Double divided by zero is inf, -inf or nan: TDiv in mkql_builtins_div.cpp.
+A form neither can run is refused by the fake with dev's line, so that a prod test does not
+pass with a query dev refuses.
 """
 
 from __future__ import annotations
@@ -103,14 +106,8 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
 
 
 @pytest.mark.parametrize("query, line", [
-    ("SELECT kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY k + 1 AS kk",
-     "YQL: GROUP BY expression AS name is not supported in {where}; name the expression in "
-     "SELECT and group by it (see docs/yql-in-dev.md)"),
-    ("SELECT views ?? 0 AS v FROM `//tmp/q`",
-     "YQL: the ?? operator is not supported in {where}; write COALESCE(a, b) (see "
-     "docs/yql-in-dev.md)"),
-    ("SELECT * WITHOUT name FROM `//tmp/q`",
-     "YQL: SELECT * WITHOUT is not supported in {where}; name the columns (see "
+    ("SELECT * WITHOUT IF EXISTS name FROM `//tmp/q`",
+     "YQL: WITHOUT IF EXISTS is not supported in {where}; name columns the table has (see "
      "docs/yql-in-dev.md)"),
     ("SELECT CAST(clicks AS Int64) * 4611686018427387904 AS big FROM `//tmp/q`",
      "YQL: integer overflow, which YQL wraps around (two's complement) in the width of its "
@@ -131,6 +128,30 @@ def test_forms_dev_refuses_fail_the_query_on_the_fake_with_the_same_line(both, q
     assert message.startswith("YQL query ") and " failed: " in message
     assert message.split(" failed: ", 1)[1] == line.format(where="the fake query tracker",
                                                          who="the fake query tracker")
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("SELECT * WITHOUT s, name, x FROM `//tmp/q` ORDER BY clicks",
+     [{"k": 1, "clicks": -7, "views": 0}, {"k": 2, "clicks": 5, "views": None},
+      {"k": 1, "clicks": 7, "views": 2}]),
+    ("SELECT t.* WITHOUT t.s, t.name FROM `//tmp/q` AS t WHERE k = 2",
+     [{"k": 2, "clicks": 5, "views": None, "x": None}]),
+    ("SELECT views ?? -1 AS v, x ?? views ?? 9.5 AS w, views + 1 ?? 0 AS p "
+     "FROM `//tmp/q` ORDER BY clicks",
+     [{"v": 0, "w": -2.9, "p": 1}, {"v": -1, "w": 9.5, "p": 0}, {"v": 2, "w": 2.9, "p": 3}]),
+    ("SELECT sign, COUNT(*) AS c, SUM(clicks) AS total FROM `//tmp/q` "
+     "GROUP BY clicks > 0 AS sign HAVING sign ORDER BY sign",
+     [{"sign": True, "c": 2, "total": 12}]),
+    ("SELECT kk, k, COUNT(*) AS c FROM `//tmp/q` GROUP BY views ?? 0 AS kk, k "
+     "ORDER BY kk, k", [{"kk": 0, "k": 1, "c": 1}, {"kk": 0, "k": 2, "c": 1},
+                        {"kk": 2, "k": 1, "c": 1}]),
+    ("SELECT x / views AS d, -x / views AS n, clicks / views AS i, x / 2 AS h "
+     "FROM `//tmp/q` WHERE k = 1 ORDER BY clicks",
+     [{"d": "-inf", "n": "inf", "i": None, "h": -1.45}, {"d": 1.45, "n": -1.45, "i": 3,
+                                                        "h": 1.45}]),
+])
+def test_forms_dev_rewrites_give_the_same_rows_on_the_fake(both, query, expected):
+    assert same_rows(both, query) == expected
 
 
 def test_strings_names_and_comments_are_left_alone(both):

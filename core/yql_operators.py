@@ -1,0 +1,211 @@
+"""YQL's `??` and `/` on DuckDB: each needs its operands, which a regular expression cannot
+find, so the statement's code is cut into tokens and each run of arithmetic is parsed with
+YQL's precedence (ydb/docs/en/core/yql/reference/syntax/expressions.md, "Precedence and
+associativity of operators", ydb-platform/ydb), from the highest:
+  unary + - ~ NOT;  ||;  * / %;  + -;  ?? (right-associative: a ?? b ?? c is a ?? (b ?? c)).
+Anything of lower precedence (bit operators, comparisons, IN, IS, AND, OR, keywords, commas)
+ends a run. A run holding neither operator is left as written.
+
+- `a ?? b` is COALESCE(a, b) (builtins/basic.md#coalesce); a chain is one COALESCE.
+- `a / b` is YQL_DIV(a, b), a macro (DIVISION_MACRO) that divides integers as YQL does
+  (toward zero, NULL by zero: TIntegralDiv in yql/essentials/minikql/invoke_builtins/
+  mkql_builtins_div.cpp) and floating values as IEEE 754 does (1.0 / 0 is inf, -1.0 / 0
+  -inf, 0.0 / 0 nan: TDiv there is a plain C++ `/` for them). DuckDB's `//` gives the
+  integer result but NULL for any division by zero, its `/` the IEEE result but a Double
+  for integers; the macro picks one by the operands' type, which DuckDB knows when it binds
+  the query (typeof() is then a constant), so each row computes one of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: the macro every connection running YQL defines (yql_semantics.connect)
+DIVISION_MACRO = (
+    "CREATE OR REPLACE MACRO yql_div(a, b) AS struct_extract("
+    "{'i': a // b, 'f': a / b}, "
+    "CASE WHEN typeof(a // b) IN ('DOUBLE', 'FLOAT') THEN 'f' ELSE 'i' END)")
+
+_TOKEN = re.compile(
+    r"\s+|\x00\d+\x00|\x01\d+\x01|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\w*|[A-Za-z_]\w*"
+    r"|\?\?|\|\||<<|>>|<=|>=|<>|!=|==|\|<|>\||.", re.S)
+#: words that end an operand: clauses, logic, and the words around CASE's parts
+_KEYWORDS = {
+    "SELECT", "FROM", "WHERE", "AND", "OR", "XOR", "IN", "IS", "BETWEEN", "LIKE", "ILIKE",
+    "REGEXP", "RLIKE", "MATCH", "GLOB", "AS", "ON", "JOIN", "LEFT", "RIGHT", "INNER", "FULL",
+    "CROSS", "USING", "WHEN", "THEN", "ELSE", "CASE", "END", "GROUP", "BY", "ORDER", "HAVING",
+    "LIMIT", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "ALL", "DISTINCT", "ASC", "DESC",
+    "WITH", "WINDOW", "PARTITION", "ROWS", "RANGE", "ESCAPE", "EXISTS", "EXCLUDE", "WITHOUT",
+    "INTO", "VALUES", "NULLS", "FIRST", "LAST", "COMPACT", "FILTER", "OVER",
+}
+#: binary operators inside a run, by precedence (higher binds tighter)
+_BINARY = {"||": 4, "*": 3, "/": 3, "%": 3, "+": 2, "-": 2, "??": 1}
+_UNARY = {"+", "-", "~", "NOT"}
+
+
+@dataclass
+class _Group:
+    """A bracketed part: ( ... ), [ ... ] or CASE ... END, its inside rewritten on its own."""
+
+    opening: str
+    closing: str
+    items: list = field(default_factory=list)
+
+    def text(self) -> str:
+        return self.opening + rewrite_operators_in(self.items) + self.closing
+
+
+def _grouped(text: str) -> list:
+    """The tokens of `text`, each bracketed part as one _Group."""
+    root: list = []
+    stack = [_Group("", "", root)]
+    for token in _TOKEN.findall(text):
+        upper = token.upper()
+        if token in ("(", "[") or upper == "CASE":
+            group = _Group(token, "")
+            stack[-1].items.append(group)
+            stack.append(group)
+        elif (token in (")", "]") or upper == "END") and len(stack) > 1 and \
+                (stack[-1].opening.upper() == "CASE") == (upper == "END"):
+            stack.pop().closing = token
+        else:
+            stack[-1].items.append(token)
+    while len(stack) > 1:  # unbalanced: DuckDB reports it, with its own line
+        group = stack.pop()
+        stack[-1].items.remove(group)
+        stack[-1].items.extend([group.opening, *group.items])
+    return root
+
+
+def _is_atom_start(item) -> bool:
+    if isinstance(item, _Group):
+        return item.opening != "["
+    upper = item.upper()
+    return (upper not in _KEYWORDS and upper not in _UNARY and
+            (item[0].isalnum() or item[0] in "_\x00\x01*"))
+
+
+def _atom_end(items: list, start: int) -> int:
+    """The index past the atom starting at `start`: a name, number, bracketed part, with its
+    calls, subscripts and `.field`s, and a window's OVER (...)."""
+    index = start + 1
+    while True:
+        after = _skip_space(items, index)
+        if after >= len(items):
+            return index
+        item = items[after]
+        if isinstance(item, _Group) and item.opening in ("(", "["):
+            index = after + 1
+        elif item == "." and after + 1 < len(items):
+            index = after + 2
+        elif isinstance(item, str) and item.upper() in ("OVER", "FILTER") and \
+                isinstance(items[_skip_space(items, after + 1)], _Group):
+            index = _skip_space(items, after + 1) + 1
+        else:
+            return index
+
+
+def _skip_space(items: list, index: int) -> int:
+    while index < len(items) and isinstance(items[index], str) and items[index].isspace():
+        index += 1
+    return index
+
+
+def _render(items: list) -> str:
+    return "".join(item.text() if isinstance(item, _Group) else item for item in items)
+
+
+def _operand_follows(items: list, index: int) -> bool:
+    index = _skip_space(items, index)
+    while index < len(items) and isinstance(items[index], str) and \
+            items[index].upper() in _UNARY:
+        index = _skip_space(items, index + 1)
+    return index < len(items) and _is_atom_start(items[index])
+
+
+def _run(items: list, start: int) -> tuple[list, int]:
+    """The operands and operators of the run of arithmetic from `start`: a list alternating
+    (prefixes, atom text) and operator, and the index past its last operand."""
+    parts: list = []
+    index = start
+    while True:
+        prefixes, at = [], _skip_space(items, index)
+        while at < len(items) and isinstance(items[at], str) and items[at].upper() in _UNARY:
+            prefixes.append(items[at])
+            at = _skip_space(items, at + 1)
+        if at >= len(items) or not _is_atom_start(items[at]):
+            return parts, index
+        end = _atom_end(items, at)
+        parts.append((prefixes, _render(items[at:end]).strip()))
+        index = end
+        after = _skip_space(items, end)
+        if not (after < len(items) and isinstance(items[after], str) and
+                items[after] in _BINARY):
+            return parts, index
+        if not _operand_follows(items, after + 1):  # DuckDB reports it with its own line
+            return parts, index
+        parts.append(items[after])
+        index = after + 1
+
+
+def _build(parts: list) -> str:
+    """The run as DuckDB must read it: precedence climbing over YQL's levels."""
+    position = 0
+
+    def operand() -> str:
+        nonlocal position
+        prefixes, atom = parts[position]
+        position += 1
+        for prefix in reversed(prefixes):
+            atom = f"({prefix} {atom})" if prefix.upper() == "NOT" else f"({prefix}{atom})"
+        return atom
+
+    def expression(level: int) -> str:
+        nonlocal position
+        left = operand()
+        while position < len(parts) and _BINARY[parts[position]] >= level:
+            op = parts[position]
+            position += 1
+            if op == "??":  # right-associative: its right side takes the rest of the chain
+                left = f"COALESCE({left}, {expression(_BINARY[op])})"
+                continue
+            right = expression(_BINARY[op] + 1)
+            left = f"yql_div({left}, {right})" if op == "/" else f"({left} {op} {right})"
+        return left
+
+    return expression(1)
+
+
+def rewrite_operators_in(items: list) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(items):
+        item = items[index]
+        if isinstance(item, str) and (item.isspace() or not (
+                _is_atom_start(item) or item.upper() in _UNARY)):
+            out.append(item)
+            index += 1
+            continue
+        if isinstance(item, _Group) and item.opening == "[":
+            out.append(item.text())
+            index += 1
+            continue
+        parts, end = _run(items, index)
+        if not parts:
+            out.append(item if isinstance(item, str) else item.text())
+            index += 1
+            continue
+        if set(parts[1::2]) & {"/", "??"}:
+            out.append(_build(parts))
+        else:
+            out.append(_render(items[index:end]))
+        index = end
+    return "".join(out)
+
+
+def rewrite_operators(text: str) -> str:
+    """`text` with YQL's `??` and `/` written as DuckDB must read them to mean the same."""
+    if "/" not in text and "??" not in text:
+        return text
+    return rewrite_operators_in(_grouped(text))
