@@ -213,3 +213,94 @@ def test_reruns_never_lose_double_or_leak(tmp_path, seed):
     if error is not None:
         leaks += scan_bytes("error", f"{error} {error.stderr_tail}".encode(), [SECRET, TOKEN])
     assert not leaks, f"{trial}: {leaks[:3]}"
+
+
+LOAD = """
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//k/in", ({"id": i} for i in range(40)))
+        return debug
+"""
+SPLIT = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Split(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+#: fails its first two attempts after some rows (a marker file per attempt, outside the
+#: pipeline, so a resumed run goes on counting), printing the secret as it fails
+FLAKY_SPLIT = """
+import os, sys, time
+from ytjobs import read_rows, write_rows
+
+job = os.environ["YT_JOB_COOKIE"]
+marks = os.environ["MARKS"]
+attempt = 1 + sum(1 for name in os.listdir(marks) if name.startswith(f"{job}."))
+open(os.path.join(marks, f"{job}.{attempt}"), "w").close()
+for number, row in enumerate(read_rows()):
+    write_rows([row], table_index=row["id"] % 2)
+    if attempt <= 2 and number == 3:
+        sys.stdout.flush()
+        print("failing with", os.environ["API_KEY"], file=sys.stderr, flush=True)
+        time.sleep(0.3)
+        raise SystemExit(1)
+"""
+
+
+def _kill_pipeline(root: Path, marks: Path) -> Path:
+    from yt_pipeline.testing import write_pipeline
+
+    return write_pipeline(root, {
+        "configs/config.yaml": "pipeline: {mode: dev}\n"
+                               "stages: {enabled_stages: [load, split]}\n",
+        "configs/secrets.env": f"API_KEY={SECRET}\n",
+        "stages/load/stage.py": LOAD,
+        "stages/split/stage.py": SPLIT,
+        "stages/split/src/mapper.py": FLAKY_SPLIT,
+        "stages/split/config.yaml": (
+            "client:\n  operations:\n    map:\n      input_table: //k/in\n"
+            "      output_tables: [//k/even, //k/odd]\n      append: true\n"
+            "      env: [API_KEY, MARKS]\n      resources: {job_count: 3}\n"),
+    })
+
+
+@pytest.mark.parametrize("trial", range(int(os.environ.get("YTP_RERUN_KILLS", "4"))))
+def test_a_run_killed_while_jobs_rerun_resumes_to_each_row_once(tmp_path, trial):
+    import signal
+    import time
+
+    from adversarial_helpers import command, finish, start
+
+    rng = random.Random(trial)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    root = _kill_pipeline(tmp_path / "p", marks)
+    env = {"MARKS": str(marks), "YT_TOKEN": TOKEN}
+    process = start(command(root), env=env)
+    # some attempts have failed and others run when the signal comes
+    deadline = time.monotonic() + 30
+    want_marks = rng.randint(1, 6)
+    while len(os.listdir(marks)) < want_marks and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0, 0.4))
+    os.killpg(process.pid, signal.SIGKILL if trial % 2 == 0 else signal.SIGINT)
+    _, first = finish(process, timeout=60)
+    done = start(command(root, "--resume"), env=env)
+    code, second = finish(done, timeout=120)
+    assert code == 0, second[-2000:]
+    client = DevClient(root / ".dev")
+    ids = {table: sorted(row["id"] for row in client.read_table(table))
+           for table in ("//k/even", "//k/odd")}
+    assert ids == {"//k/even": list(range(0, 40, 2)), "//k/odd": list(range(1, 40, 2))}, \
+        f"trial {trial}: {[len(v) for v in ids.values()]} rows"
+    leaks = scan_folder(root, [SECRET, TOKEN])  # secrets.env itself left out
+    leaks += scan_folder(marks, [SECRET, TOKEN])
+    leaks += scan_bytes("console", (first + second).encode(), [SECRET, TOKEN])
+    assert not leaks, f"trial {trial}: {leaks[:3]}"
