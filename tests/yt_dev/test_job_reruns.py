@@ -176,3 +176,58 @@ def test_random_failures_never_lose_or_double_a_row(dev_client, stages, tmp_path
     assert _attempts(marks) == expected
     # every row comes from its job's last (successful) attempt
     assert all(row["attempt"] == expected[row["job"]] for row in rows)
+
+
+def test_a_helper_left_running_by_a_failed_attempt_writes_nothing_into_the_rerun(
+        dev_client, stages, tmp_path):
+    # a cluster kills every process of a job when it ends (TUserJob::Run calls
+    # CleanupUserProcesses, yt/yt/server/job_proxy/user_job.cpp): a helper the first attempt
+    # started must not live on to write a row into the rerun's output
+    stages("ghost", {"src/mapper.py": """
+        import os, subprocess, sys, time
+        from ytjobs import read_rows, write_rows
+        marks = os.environ["MARKS"]
+        first = not os.listdir(marks)
+        open(os.path.join(marks, str(len(os.listdir(marks)))), "w").close()
+        rows = list(read_rows())
+        if first:
+            subprocess.Popen([sys.executable, "-c", "import json, time; time.sleep(0.5); "
+                              "print(json.dumps({'ghost': 1}), flush=True)"])
+            raise SystemExit(3)
+        time.sleep(1.5)  # the helper would have written by now
+        write_rows(rows)
+    """})
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    dev_client.write_table("//in/t", [{"id": i} for i in range(3)])
+    launch(dev_client, stages.spec("map", "ghost", input_tables=["//in/t"],
+                                   output_tables=["//out/t"], mapper="src/mapper.py",
+                                   env={"MARKS": str(marks)}))
+    assert list(dev_client.read_table("//out/t")) == [{"id": i} for i in range(3)]
+    assert len(list(marks.iterdir())) == 2
+
+
+def test_a_rerun_starts_in_a_clean_working_folder(dev_client, stages, tmp_path):
+    # a cluster runs each attempt in a sandbox of its own: a file the failed attempt left
+    # (a half-written cache) or changed (a file of file_paths) is not there for the rerun
+    stages("sticky", {"src/mapper.py": """
+        import json, os
+        from ytjobs import read_rows, write_rows
+        rows = list(read_rows())
+        seen = {"cache": os.path.exists("cache.txt"), "lookup": open("lookup.txt").read()}
+        if not os.path.exists(os.path.join(os.environ["MARKS"], "failed")):
+            open(os.path.join(os.environ["MARKS"], "failed"), "w").close()
+            open("cache.txt", "w").write("half")
+            open("lookup.txt", "w").write("changed")
+            raise SystemExit(1)
+        write_rows([{**row, **seen} for row in rows])
+    """, "lookup.txt": "as shipped"})
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    dev_client.write_table("//in/t", [{"id": i} for i in range(2)])
+    launch(dev_client, stages.spec("map", "sticky", input_tables=["//in/t"],
+                                   output_tables=["//out/t"], mapper="src/mapper.py",
+                                   file_paths=["stages/sticky/lookup.txt"],
+                                   env={"MARKS": str(marks)}))
+    assert list(dev_client.read_table("//out/t")) == [
+        {"id": i, "cache": False, "lookup": "as shipped"} for i in range(2)]

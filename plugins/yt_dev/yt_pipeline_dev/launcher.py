@@ -31,7 +31,7 @@ from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
-from yt_pipeline_dev.job_code import JobCode, prepare_code
+from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
@@ -48,6 +48,9 @@ INPUTS_DIR = ".ytp_inputs"
 #: what a failed job's error shows of its stderr: the last lines of about its last 16 KiB
 TAIL_BYTES = 16 * 1024
 TAIL_LINES = 20
+#: the start of the name of a job's working folder for an attempt after its first (the
+#: first runs in the sandbox itself)
+RERUN_DIR = "rerun_"
 
 
 class OperationRun(msgspec.Struct):
@@ -123,12 +126,32 @@ class OperationRun(msgspec.Struct):
             self.client.log(self.spec.kind, self.spec.title, extra=(
                 f"RERUN {job}: attempt {failure.attempt} {failure.reason} (failed jobs "
                 f"{failed_jobs.count} of max_failed_job_count {failed_jobs.limit})"))
+            jobs[failure.index].cwd = self.fresh_workdir(jobs[failure.index], phase,
+                                                         failure.index, failure.attempt + 1)
 
         try:
             run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=on_tick,
                      failed_jobs=failed_jobs, on_rerun=rerun)
         except JobFailure as failure:
             raise self.failed(failure, phase, len(jobs)) from None
+
+    def fresh_workdir(self, job: Job, phase: str, index: int, attempt: int) -> Path:
+        """A clean working folder for a job's next attempt, as a cluster gives each attempt
+        a sandbox of its own: what the failed attempt left in its folder (a half-written
+        cache, a changed file of file_paths) must not change what the next one writes.
+        It holds what the sandbox held before the jobs ran: fresh copies of file_paths and
+        links to the code. The folder of an attempt before it goes; the last one stays for
+        a kept sandbox."""
+        if job.cwd != self.sandbox:
+            shutil.rmtree(job.cwd, ignore_errors=True)
+        folder = self.sandbox / f"{RERUN_DIR}{phase}{index}.attempt{attempt}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        _copy_file_paths(self.spec, folder)
+        code = self.code()
+        link_entries(folder, sorted(code.code_dir.iterdir()) if code.wrappers
+                     else [Path(self.spec.pipeline_dir).resolve() / STAGES_DIR])
+        return folder
 
     def _readable(self, segments: list[Segment]) -> list[Segment]:
         """The segments, those of an input snapshot gone with the sandbox (a report asked
@@ -441,15 +464,7 @@ def _numbered(path: Path) -> tuple[str, int, int, Path]:
 def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
     """file_paths appear in the jobs' working folder under their own names, as in YT."""
     check_job_file_names(spec, ARCHIVE_NAME)
-    for item in spec.file_paths:
-        if is_cypress_path(item):
-            raise ConfigError(
-                f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item} is a "
-                "Cypress path; dev mode attaches local files (a path in the pipeline folder)"
-            )
-        source = local_file(spec, item)
-        # with its mode: an executable file stays executable, as prod marks it
-        shutil.copy(source, sandbox / source.name)
+    _copy_file_paths(spec, sandbox)
     if spec.checkpoints and spec.kind != "sort":  # a sort runs no job
         folder = job_folder(sandbox)
         folder.mkdir()
@@ -458,6 +473,18 @@ def _attach_files(spec: OperationSpec, sandbox: Path) -> None:
                 shutil.copytree(checkpoint.source, folder / checkpoint.name)
             else:
                 shutil.copyfile(checkpoint.source, folder / checkpoint.name)
+
+
+def _copy_file_paths(spec: OperationSpec, folder: Path) -> None:
+    for item in spec.file_paths:
+        if is_cypress_path(item):
+            raise ConfigError(
+                f"stage {spec.stage_name} operation {spec.name}: file_paths entry {item} is a "
+                "Cypress path; dev mode attaches local files (a path in the pipeline folder)"
+            )
+        source = local_file(spec, item)
+        # with its mode: an executable file stays executable, as prod marks it
+        shutil.copy(source, folder / source.name)
 
 
 def vanilla(op: OperationRun) -> None:

@@ -362,18 +362,31 @@ def _exit_signal(proc: subprocess.Popen) -> int | None:
 
 
 def _ended_within(proc: subprocess.Popen, watch: select.poll | None, seconds: float) -> bool:
-    """True once the job has exited (and been reaped), after waiting up to `seconds`;
-    `watch` polls the job's pidfd, if it has one."""
+    """True once the job has exited (and been reaped, what it left running killed), after
+    waiting up to `seconds`; `watch` polls the job's pidfd, if it has one."""
     if watch is None:
         try:
             proc.wait(timeout=seconds)
-            return True
         except subprocess.TimeoutExpired:
             return False
+        _kill_group(proc.pid)
+        return True
     if not watch.poll(seconds * 1000):
         return False
+    _kill_group(proc.pid)  # before the reap: the job's pid, its group's id, is still held
     proc.wait()
     return True
+
+
+def _kill_group(group: int) -> None:
+    """Kill what the job left running once its main process exited: a cluster's job proxy
+    kills every process of the job when it ends (TUserJob::Run calls CleanupUserProcesses,
+    yt/yt/server/job_proxy/user_job.cpp). Left alive, a helper of a failed attempt writes
+    rows into the output of the attempt run after it, or into a table already committed."""
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left: the usual case
 
 
 def _kill(proc: subprocess.Popen) -> None:
