@@ -81,7 +81,7 @@ class OperationRun(msgspec.Struct):
         return self._code
 
     def job(self, script: str, index: int, *, phase: str, stdin: list[Segment] | None,
-            stdout: Path | None, append_stdout: bool = False, whole_stdin: bool = False,
+            stdout: Path | None, whole_stdin: bool = False,
             extra_outputs: list[Path] | None = None) -> Job:
         """A job of the operation; `whole_stdin` when its input is known to hold one row a
         line (whole_lines), which ytjobs then reads without the check."""
@@ -104,7 +104,6 @@ class OperationRun(msgspec.Struct):
             stderr=self.sandbox / f"{phase}{index}.stderr",
             stdout=stdout,
             stdin=stdin,
-            append_stdout=append_stdout,
             check_output=stdout is not None,
             tally=tally,
             memory_limit=job_memory.limit_bytes(self.spec.resources.memory_limit_gb),

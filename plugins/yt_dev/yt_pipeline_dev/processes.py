@@ -71,7 +71,6 @@ class Job(msgspec.Struct):
     stdout: Path | None = None
     #: None: stdout and stderr both go to the stderr file (vanilla tasks)
     stdin: Sequence[Segment] | None = None
-    append_stdout: bool = False
     #: stdout becomes table rows: check every line is one, as YT does
     check_output: bool = False
     #: where ytjobs in the job tells how much of its stdout it wrote (ytjobs/tally.py)
@@ -84,8 +83,6 @@ class Job(msgspec.Struct):
     #: bytes of its input sent so far (one item, written by its feeder thread alone); a
     #: rerun adds nothing until it has sent more than the attempt before (_Fed)
     fed: list[int] = msgspec.field(default_factory=lambda: [0])
-    #: the size of an appended output before the job's first attempt: a rerun starts there
-    output_start: int | None = None
     #: bytes of memory past which it is killed, as a cluster kills it (job_memory.py);
     #: None: not watched
     memory_limit: int | None = None
@@ -156,7 +153,6 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
                     if on_rerun is not None:
                         on_rerun(exc)
                     keep_attempt(job.stderr, attempt)
-                    _prepare_rerun(job)
                     renumber(job)
                     attempt += 1
                     continue
@@ -192,13 +188,6 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
     return [r for r in results if isinstance(r, dict)]
 
 
-def _prepare_rerun(job: Job) -> None:
-    """Undo what a failed attempt left in the job's output: an appended output goes back
-    to its size before the job (an output of its own is emptied as it is opened)."""
-    if job.append_stdout and job.stdout is not None and job.output_start is not None:
-        os.truncate(job.stdout, job.output_start)
-
-
 def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Event) -> dict:
     slots = _slots()
     while not slots.acquire(timeout=_POLL_S):
@@ -218,10 +207,8 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     if job.tally is not None:
         job.tally.unlink(missing_ok=True)  # told afresh by each run of the job
     with job.stderr.open("wb") as err:
-        out = _open_stdout(job.stdout, job.append_stdout) if job.stdout else err
+        out = _open_stdout(job.stdout) if job.stdout else err
         output_start = os.fstat(out.fileno()).st_size if out is not err else 0
-        if job.output_start is None:
-            job.output_start = output_start
         opened = _open_extra(job) if out is not err else {}
         argv, handed = job_fds.with_fds(job.argv, opened)
         try:
@@ -272,11 +259,11 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     raise JobFailure(index, code, reason, job.stderr)
 
 
-def _open_stdout(path: Path, append: bool) -> BinaryIO:
-    """A job's stdout file, always appended to: as on a cluster, where stdout is a pipe, a
-    job cannot go back over what it wrote (a seek does not move its writes), so the size of
-    the output tells whether ytjobs wrote all of it (`_told_whole`)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if append else os.O_TRUNC)
+def _open_stdout(path: Path) -> BinaryIO:
+    """A job's stdout file, emptied for each attempt and appended to: as on a cluster, where
+    stdout is a pipe, a job cannot go back over what it wrote (a seek does not move its
+    writes), so the size of the output tells whether ytjobs wrote all of it (`_told_whole`)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC
     return os.fdopen(os.open(path, flags, 0o644), "ab")
 
 
