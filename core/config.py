@@ -133,8 +133,8 @@ class PipelineConfig:
 
     def redacted(self) -> dict[str, Any]:
         shown = copy.deepcopy(self.data)
-        hidden = self.secret_values()  # longest first: a part never hides its whole
-        shown["secrets"] = {k: _masked(v, hidden) if k in _NOT_SECRET else REDACTED
+        values = self.secret_values()  # longest first: a part never hides its whole
+        shown["secrets"] = {k: _masked(v, values) if k in _NOT_SECRET else REDACTED
                             for k, v in sorted(self.secrets.items())}
         if self.secrets_file is not None:  # settings a YTP_ line of secrets.env gave
             from_secrets = display_path(self.secrets_file, self.pipeline_dir) + " "

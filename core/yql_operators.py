@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 #: the macro every connection running YQL defines (yql_semantics.connect)
 DIVISION_MACRO = (
@@ -50,15 +51,15 @@ class _Group:
 
     opening: str
     closing: str
-    items: list = field(default_factory=list)
+    items: list[Any] = field(default_factory=list)
 
     def text(self) -> str:
         return self.opening + rewrite_operators_in(self.items) + self.closing
 
 
-def _grouped(text: str) -> list:
+def _grouped(text: str) -> list[Any]:
     """The tokens of `text`, each bracketed part as one _Group."""
-    root: list = []
+    root: list[Any] = []
     stack = [_Group("", "", root)]
     for token in _TOKEN.findall(text):
         upper = token.upper()
@@ -86,7 +87,7 @@ def _is_atom_start(item) -> bool:
             (item[0].isalnum() or item[0] in "_\x00\x01*"))
 
 
-def _atom_end(items: list, start: int) -> int:
+def _atom_end(items: list[Any], start: int) -> int:
     """The index past the atom starting at `start`: a name, number, bracketed part, with its
     calls, subscripts and `.field`s, and a window's OVER (...)."""
     index = start + 1
@@ -106,17 +107,17 @@ def _atom_end(items: list, start: int) -> int:
             return index
 
 
-def _skip_space(items: list, index: int) -> int:
+def _skip_space(items: list[Any], index: int) -> int:
     while index < len(items) and isinstance(items[index], str) and items[index].isspace():
         index += 1
     return index
 
 
-def _render(items: list) -> str:
+def _render(items: list[Any]) -> str:
     return "".join(item.text() if isinstance(item, _Group) else item for item in items)
 
 
-def _operand_follows(items: list, index: int) -> bool:
+def _operand_follows(items: list[Any], index: int) -> bool:
     index = _skip_space(items, index)
     while index < len(items) and isinstance(items[index], str) and \
             items[index].upper() in _UNARY:
@@ -124,10 +125,10 @@ def _operand_follows(items: list, index: int) -> bool:
     return index < len(items) and _is_atom_start(items[index])
 
 
-def _run(items: list, start: int) -> tuple[list, int]:
+def _run(items: list[Any], start: int) -> tuple[list[Any], int]:
     """The operands and operators of the run of arithmetic from `start`: a list alternating
     (prefixes, atom text) and operator, and the index past its last operand."""
-    parts: list = []
+    parts: list[Any] = []
     index = start
     while True:
         prefixes, at = [], _skip_space(items, index)
@@ -149,7 +150,7 @@ def _run(items: list, start: int) -> tuple[list, int]:
         index = after + 1
 
 
-def _build(parts: list) -> str:
+def _build(parts: list[Any]) -> str:
     """The run as DuckDB must read it: precedence climbing over YQL's levels."""
     position = 0
 
@@ -177,7 +178,7 @@ def _build(parts: list) -> str:
     return expression(1)
 
 
-def rewrite_operators_in(items: list) -> str:
+def rewrite_operators_in(items: list[Any]) -> str:
     out: list[str] = []
     index = 0
     while index < len(items):

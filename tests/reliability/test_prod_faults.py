@@ -136,7 +136,9 @@ def test_with_retries_off_one_failed_attempt_fails_the_run_at_once(tmp_path, fak
     inject(fake, command, "fail", PERSISTENT)
     run = run_pipeline(root)
     assert run.result.exit_code == 1, run.result.output
-    assert run.seconds < 3, run.result.output
+    # one attempt, and no back-off sleep before giving up (a generous bound: the machine
+    # may be busy; the run takes about 2 s)
     assert fake.faults.fired[command] == 1
+    assert run.seconds < 15, run.result.output
     [error] = run.error_lines
     assert f"stage {failing_stage} failed" in error and names in error, error

@@ -91,7 +91,9 @@ def test_prod_without_credentials_says_counts_are_not_available(two_runs, tmp_pa
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".dev"))
     (copy / "configs" / "secrets.env").write_text("")
     record = json.loads((copy / ".runs" / f"{second}.json").read_text())
-    record.update(mode="prod", state="prod", run_id=second[:-1] + "f")
+    # another run's id (one that ended in "f" already would be the dev run itself)
+    record.update(mode="prod", state="prod",
+                  run_id=second[:-1] + ("e" if second.endswith("f") else "f"))
     (copy / ".runs" / f"{record['run_id']}.json").write_text(json.dumps(record))
     markup = report(copy, "--set", "pipeline.mode=prod")
     page = read_page(markup)
