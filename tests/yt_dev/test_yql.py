@@ -41,8 +41,13 @@ def test_semicolons_inside_strings_do_not_split():
 
 
 @pytest.mark.parametrize("query, named", [
-    ("$x = SELECT 1; SELECT * FROM $x", "named expressions"),
-    ("SELECT String::ToLower(name) FROM `//t`", "UDF calls"),
+    ("$f = ($x) -> ($x + 1); SELECT $f(1)", r"lambda functions \(\$f = \(\.\.\.\) -> "),
+    ("$a, $b = AsTuple(1, 2); SELECT $a", "unpacking a tuple"),
+    ("SELECT $nope", r"unknown named expression \$nope"),
+    ("DECLARE $p AS Int32; SELECT $p", r"DECLARE \(query parameters\)"),
+    ("$t = PROCESS `//t`; SELECT * FROM $t", "PROCESS"),
+    ("SELECT Python::f(name) FROM `//t`", r"the UDF Python::f is not supported in dev mode "
+                                          r"\(UDF calls, Module::Function\)"),
     ("PROCESS `//t` USING Python::f(TableRows())", "PROCESS"),
     ("REDUCE `//t` ON k USING Python::f(TableRow())", "REDUCE"),
     ("DEFINE ACTION $a() AS SELECT 1; END DEFINE", "DEFINE"),
@@ -78,6 +83,45 @@ def test_pragmas_only_means_nothing_to_run():
 
 
 # -- on DuckDB ------------------------------------------------------------------------------
+
+# Named expressions: ydb/docs/en/core/yql/reference/syntax/expressions.md ("Named
+# expressions": `$name = expr;`, defined again at will, a column name allowed; "Table
+# expressions": a SELECT is a table after FROM / JOIN, a list after IN, elsewhere a scalar,
+# an arbitrary row's value) and syntax/select/from.md (`$table_name = "my_table"; SELECT *
+# FROM $table_name;`), in ydb-platform/ydb.
+NAMED = [{"k": 1, "v": 10, "s": "a"}, {"k": 2, "v": 20, "s": "b;$x"}, {"k": 3, "v": 30,
+                                                                        "s": "c"}]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("$big = (SELECT k, v FROM `//n` WHERE v > 10);\n"
+     "SELECT b.k AS k, n.s AS s FROM $big AS b JOIN `//n` AS n ON b.k = n.k ORDER BY k",
+     [{"k": 2, "s": "b;$x"}, {"k": 3, "s": "c"}]),
+    ("$t = SELECT k FROM `//n` WHERE s = 'a'; SELECT k FROM `//n` WHERE k NOT IN $t "
+     "ORDER BY k", [{"k": 2}, {"k": 3}]),
+    ("$m = 7; $n = $m * 2 + 1; -- $m is 7 here\n SELECT $n AS n, '$m' AS lit, `v` * $m AS w "
+     "FROM `//n` WHERE k = 1", [{"n": 15, "lit": "$m", "w": 70}]),
+    ("$top = SELECT MAX(v) FROM `//n`; SELECT k FROM `//n` WHERE v = $top",
+     [{"k": 3}]),
+    ("$m = v; $m = $m + 1; SELECT k, $m AS x FROM `//n` WHERE k = 2", [{"k": 2, "x": 21}]),
+    ('$path = "//n"; SELECT COUNT(*) AS c FROM $path', [{"c": 3}]),
+    ("$a = SELECT k, v FROM `//n`; $b = SELECT k FROM $a WHERE v < 30; "
+     "SELECT * FROM $b UNION ALL SELECT 9 AS k ORDER BY k", [{"k": 1}, {"k": 2}, {"k": 9}]),
+])
+def test_named_expressions(dev_client, query, expected):
+    dev_client.write_table("//n", NAMED)
+    assert dev_client.run_yql(query) == expected
+
+
+def test_a_named_select_writes_a_table(dev_client):
+    dev_client.write_table("//n", NAMED)
+    rows = dev_client.run_yql(
+        "$rich = SELECT k, v * 2 AS v2 FROM `//n` WHERE k > 1;\n"
+        "INSERT INTO `//out/rich` WITH TRUNCATE SELECT * FROM $rich ORDER BY k;\n"
+        "SELECT COUNT(*) AS c FROM `//out/rich`")
+    assert rows == [{"c": 2}]
+    assert list(dev_client.read_table("//out/rich")) == [{"k": 2, "v2": 40}, {"k": 3, "v2": 60}]
+
 
 def test_insert_then_select(dev_client):
     dev_client.write_table("//in/t", [{"k": i % 3, "v": i} for i in range(30)])

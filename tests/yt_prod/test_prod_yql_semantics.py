@@ -15,7 +15,10 @@ documented (ydb-platform/ydb, the YQL that YTsaurus runs, unless said otherwise)
 - GROUP BY expr AS name, `??` (its precedence: syntax/expressions.md, "Precedence and
   associativity of operators"), `* WITHOUT`: syntax/select/group-by.md, builtins/basic.md
   (COALESCE), syntax/select/without.md;
-- a Double divided by zero is inf, -inf or nan: TDiv in mkql_builtins_div.cpp.
+- a Double divided by zero is inf, -inf or nan: TDiv in mkql_builtins_div.cpp;
+- named expressions: syntax/expressions.md, "Named expressions" and "Table expressions" (a
+  SELECT is a table after FROM/JOIN, a list after IN, a scalar elsewhere), and
+  syntax/select/from.md (a string named expression after FROM names a table).
 A form neither can run is refused by the fake with dev's line, so that a prod test does not
 pass with a query dev refuses.
 """
@@ -114,6 +117,26 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
      "own result type and {who} cannot reproduce (Out of Range Error: Overflow in "
      "multiplication of INT64 (7 * 4611686018427387904)!); cast to a wider type or to "
      "Double"),
+    ("$f = ($x) -> ($x + 1); SELECT $f(k) FROM `//tmp/q`",
+     "YQL: lambda functions ($f = (...) -> ...) are not supported in {where}; write the "
+     "expression where it is used"),
+    ("SELECT $nope FROM `//tmp/q`",
+     "YQL: unknown named expression $nope: define it ($name = ...;) in a statement before the "
+     "one using it"),
+    ("PROCESS `//tmp/q` USING Python::f(TableRows())",
+     "YQL: PROCESS (a stream of a table through a UDF) is not supported in {where}"),
+    ("REDUCE `//tmp/q` ON k USING Python::f(TableRow())",
+     "YQL: REDUCE (a YQL reduce through a UDF) is not supported in {where}"),
+    ("UPSERT INTO `//tmp/q` SELECT 1 AS k", "YQL: UPSERT is not supported in {where}"),
+    ("SELECT Python::f(s) FROM `//tmp/q`",
+     "YQL: the UDF Python::f is not supported in {where} (UDF calls, Module::Function)"),
+    ("SELECT * FROM `//tmp/q` FLATTEN BY s", "YQL: FLATTEN BY is not supported in {where}"),
+    ("SELECT * FROM RANGE(`//tmp`, `a`, `b`)",
+     "YQL: the table function RANGE(...) is not supported in {where}; name each table, "
+     "joined with UNION ALL"),
+    ("SELECT * FROM `//tmp/q` AS a LEFT ONLY JOIN `//tmp/q` AS b USING (k)",
+     "YQL: LEFT ONLY JOIN is not supported in {where}"),
+    ("SELECT * FROM `//tmp/q` SAMPLE 0.5", "YQL: SAMPLE is not supported in {where}"),
 ])
 def test_forms_dev_refuses_fail_the_query_on_the_fake_with_the_same_line(both, query, line):
     dev, prod = both
@@ -161,3 +184,34 @@ def test_strings_names_and_comments_are_left_alone(both):
                            "'it''s' AS q -- a ?? in a comment\n"
                            "FROM `//tmp/q` WHERE k = 2")
     assert rows == [{"s": "a ?? 1.5", "1.5": "CAST(x AS Int8)", "q": "it's"}]
+
+
+@pytest.mark.parametrize("query, expected", [
+    # a named SELECT as a table, joined, and as a list after IN
+    ("$pos = (SELECT k, clicks FROM `//tmp/q` WHERE clicks > 0);\n"
+     "SELECT p.clicks AS c, q.s AS s FROM $pos AS p JOIN `//tmp/q` AS q "
+     "ON p.clicks = q.clicks ORDER BY c",
+     [{"c": 5, "s": None}, {"c": 7, "s": "abcdefg"}]),
+    ("$neg = SELECT clicks FROM `//tmp/q` WHERE clicks < 0; "
+     "SELECT clicks FROM `//tmp/q` WHERE clicks NOT IN $neg ORDER BY clicks",
+     [{"clicks": 5}, {"clicks": 7}]),
+    # a scalar, a column, one defined from another, a string naming a table; `$` in a string
+    # or a comment is text
+    ("$top = SELECT MAX(clicks) FROM `//tmp/q`; $m = clicks; $m2 = $m * 2; -- $m here\n"
+     "SELECT $m2 AS d, '$m' AS lit FROM `//tmp/q` WHERE clicks = $top",
+     [{"d": 14, "lit": "$m"}]),
+    ('$path = "//tmp/q"; SELECT COUNT(*) AS c FROM $path', [{"c": 3}]),
+])
+def test_named_expressions_give_the_same_rows_on_the_fake(both, query, expected):
+    assert same_rows(both, query) == expected
+
+
+def test_a_named_select_written_by_insert_is_the_same_table(both):
+    dev, prod = both
+    query = ("PRAGMA yt.InferSchema = '1000';\n"
+             "$pos = SELECT k, clicks * 2 AS c2 FROM `//tmp/q` WHERE clicks > 0;\n"
+             "INSERT INTO `//tmp/pos` WITH TRUNCATE SELECT * FROM $pos ORDER BY c2;")
+    for client in (dev, prod):
+        client.run_yql(query)
+    expected = [{"k": 2, "c2": 10}, {"k": 1, "c2": 14}]
+    assert list(dev.read_table("//tmp/pos")) == list(prod.read_table("//tmp/pos")) == expected

@@ -14,31 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_semantics import rewrite
+from yt_pipeline.yql_named import expand_named
+from yt_pipeline.yql_refusals import check_statement
+from yt_pipeline.yql_semantics import DEV, rewrite
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
-#: YQL statements DuckDB cannot run the same way, by their first word
-_UNSUPPORTED_STATEMENTS = {
-    "PROCESS": "PROCESS (a stream of a table through a UDF)",
-    "REDUCE": "REDUCE (a YQL reduce through a UDF)",
-    "DEFINE": "DEFINE ACTION/SUBQUERY",
-    "EVALUATE": "EVALUATE",
-    "DO": "DO (calling an action)",
-    "DISCARD": "DISCARD",
-    "UPSERT": "UPSERT",
-    "REPLACE": "REPLACE INTO",
-}
-#: YQL clauses with no DuckDB twin, wherever they appear
-_UNSUPPORTED_WORDS = {"FLATTEN": "FLATTEN BY", "ASSUME": "ASSUME ORDER BY"}
-#: YQL forms DuckDB reads otherwise, or not at all: each is named in the error
-_UNSUPPORTED_FORMS = [
-    (re.compile(r"\b(RANGE|FILTER|LIKE|REGEXP|CONCAT|EACH|FOLDER|WALKFOLDERS)\s*\(\s*\x00", re.I),
-     "the table function {0}(...)", "; name each table, joined with UNION ALL"),
-    (re.compile(r"\b((?:LEFT|RIGHT)\s+(?:ONLY|SEMI)|EXCLUSION)\s+JOIN\b", re.I), "{0} JOIN",
-     ""),
-    (re.compile(r"\b(AS_TABLE)\s*\(", re.I), "{0}", ""),
-    (re.compile(r"\b(SAMPLE|TABLESAMPLE)\s+[0-9.(]", re.I), "{0}", ""),
-]
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CLUSTER_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\.\s*$")
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s*\x00(\d+)\x00\s*(WITH\s+TRUNCATE\b)?\s*", re.I)
@@ -124,28 +104,13 @@ def _quoted(query: str, start: int) -> tuple[int, str]:
     raise QueryFailed(f"YQL: unterminated {quote} quote starting at character {start + 1}")
 
 
-def _check_code(code: str) -> None:
-    if "$" in code:
-        raise QueryFailed("YQL: named expressions and parameters ($name) are not supported "
-                          "in dev mode; inline the expression")
-    if "::" in code:
-        raise QueryFailed("YQL: UDF calls (Module::Function) are not supported in dev mode")
-    for word in _WORD.findall(code):
-        what = _UNSUPPORTED_WORDS.get(word.upper())
-        if what:
-            raise QueryFailed(f"YQL: {what} is not supported in dev mode")
-
-
-def _check_forms(tokens: list[_Token]) -> None:
-    """The statement's code with each path as a marker and each string emptied, searched for
-    forms that span tokens (`RANGE(` followed by a path)."""
-    code = "".join(t.text if t.kind == "code" else "\x00" if t.text.startswith("//") else "''"
-                   for t in tokens)
-    for pattern, what, hint in _UNSUPPORTED_FORMS:
-        found = pattern.search(code)
-        if found:
-            name = " ".join(found.group(1).upper().split())
-            raise QueryFailed(f"YQL: {what.format(name)} is not supported in dev mode{hint}")
+def _check_code(tokens: list[_Token]) -> None:
+    """Refuse the forms dev and the fake both refuse (yql_refusals), read in the statement's
+    code with each string as a marker \\x01N\\x01 and each backticked name or path as
+    \\x00N\\x00, as the fake marks them."""
+    code = "".join(t.text if t.kind == "code" else "\x010\x01" if t.kind == "string"
+                   else "\x000\x00" for t in tokens)
+    check_statement(code, DEV)
 
 
 def _first_word(text: str) -> str:
@@ -155,7 +120,7 @@ def _first_word(text: str) -> str:
 
 def translate(query: str) -> list[Statement]:
     """The statements of a YQL query, as DuckDB SQL templates."""
-    tokens = _tokenize(query)
+    tokens = _tokenize(expand_named(query, DEV))
     statements: list[list[_Token]] = [[]]
     for token in tokens:
         if token.kind != "code":
@@ -197,12 +162,7 @@ def _statement(tokens: list[_Token]) -> Statement | None:
     first = _first_word(text)
     if first in _IGNORED:
         return None
-    if first in _UNSUPPORTED_STATEMENTS:
-        raise QueryFailed(f"YQL: {_UNSUPPORTED_STATEMENTS[first]} is not supported in dev mode")
-    for token in tokens:
-        if token.kind == "code":
-            _check_code(token.text)
-    _check_forms(tokens)
+    _check_code(tokens)
     target, truncate = None, False
     insert = _INSERT.match(text)
     if insert:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.column_types import widen_rows
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
@@ -45,6 +46,7 @@ from yt_pipeline_prod.fake.yql_text import (
     duckdb_strings,
     infer_rows,
     parse_insert,
+    refuse_forms,
     replace_tables,
     split_statements,
     table_cluster,
@@ -130,7 +132,8 @@ class QueryRunner:
         while time.monotonic() < deadline and not self.aborted():
             time.sleep(0.01)
         try:
-            statements = split_statements(query.text)
+            # named expressions put in where they are used, as dev mode does
+            statements = split_statements(expand_named(query.text, FAKE_TRACKER))
             if self.cluster is not None:
                 table_cluster(str(self.cluster), None, self.known)
             # static pragmas hold for the whole query, wherever they stand
@@ -208,6 +211,7 @@ class QueryRunner:
             return
         if statement.split(None, 1)[0].upper() == "PRAGMA":
             return
+        refuse_forms(duckdb_strings(statement))
         insert = parse_insert(statement)
         select = insert.select if insert else statement
         # YQL's meaning of forms DuckDB reads otherwise, as dev mode gives it

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_semantics import rewrite
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -106,11 +107,23 @@ FAKE_TRACKER = "the fake query tracker"
 
 def yql_meaning(sql: str) -> str:
     """`sql` (as duckdb_strings leaves it) rewritten to mean on DuckDB what it means in YQL,
-    as dev mode rewrites it; a form neither can run raises QueryFailed.
+    as dev mode rewrites it; a form neither can run raises QueryFailed."""
+    code, pieces = _marked(sql)
+    rewritten = rewrite(code, FAKE_TRACKER)
+    return _PIECE.sub(lambda m: pieces[int(m.group(2))], rewritten)
 
-    The rewrite must not look inside strings, backticked names or comments: each string
-    and name is a marker while it runs (\\x01N\\x01, \\x00N\\x00: the markers dev's translator
-    gives it), and each comment a space."""
+
+def refuse_forms(statement: str) -> None:
+    """Refuse a statement (as duckdb_strings leaves it) holding a form dev mode refuses,
+    with dev's line (yt_pipeline.yql_refusals), so that a prod test on the fake does not
+    pass with a query dev refuses."""
+    check_statement(_marked(statement)[0], FAKE_TRACKER)
+
+
+def _marked(sql: str) -> tuple[str, list[str]]:
+    """`sql`'s code, with each string and name as a marker (\\x01N\\x01, \\x00N\\x00: the
+    markers dev's translator gives them) and each comment a space, and the text of each
+    marker's piece: the rewrites must not look inside them."""
     pieces: list[str] = []
     code, i = [], 0
     while i < len(sql):
@@ -137,8 +150,7 @@ def yql_meaning(sql: str) -> str:
             continue
         code.append(char)
         i += 1
-    rewritten = rewrite("".join(code), FAKE_TRACKER)
-    return _PIECE.sub(lambda m: pieces[int(m.group(2))], rewritten)
+    return "".join(code), pieces
 
 
 _PIECE = re.compile(r"([\x00\x01])(\d+)\1")

@@ -1,0 +1,78 @@
+"""YQL forms DuckDB cannot run as YQL means them, refused by name, the same way in dev mode
+and in the fake YT proxy's query tracker, so that a query refused in one is refused in the
+other with the same line (only `where`, the one refusing, differs).
+
+`check_statement` reads a statement's code with each string as a marker \\x01N\\x01 and each
+backticked name or path as \\x00N\\x00, so that nothing inside them is taken for a form.
+"""
+
+from __future__ import annotations
+
+import re
+
+from yt_pipeline.errors import QueryFailed
+
+#: YQL statements DuckDB cannot run the same way, by their first word
+UNSUPPORTED_STATEMENTS = {
+    "PROCESS": "PROCESS (a stream of a table through a UDF)",
+    "REDUCE": "REDUCE (a YQL reduce through a UDF)",
+    "DEFINE": "DEFINE ACTION/SUBQUERY",
+    "EVALUATE": "EVALUATE",
+    "DO": "DO (calling an action)",
+    "DISCARD": "DISCARD",
+    "UPSERT": "UPSERT",
+    "REPLACE": "REPLACE INTO",
+    "DECLARE": "DECLARE (query parameters)",
+    "IMPORT": "IMPORT",
+    "EXPORT": "EXPORT",
+}
+#: YQL clauses with no DuckDB twin, wherever they appear
+_UNSUPPORTED_WORDS = {"FLATTEN": "FLATTEN BY", "ASSUME": "ASSUME ORDER BY"}
+#: YQL forms DuckDB reads otherwise, or not at all: each is named in the error
+_UNSUPPORTED_FORMS = [
+    (re.compile(r"\b(RANGE|FILTER|LIKE|REGEXP|CONCAT|EACH|FOLDER|WALKFOLDERS)\s*\(\s*\x00",
+                re.I),
+     "the table function {0}(...)", "; name each table, joined with UNION ALL"),
+    (re.compile(r"\b((?:LEFT|RIGHT)\s+(?:ONLY|SEMI)|EXCLUSION)\s+JOIN\b", re.I), "{0} JOIN",
+     ""),
+    (re.compile(r"\b(AS_TABLE)\s*\(", re.I), "{0}", ""),
+    (re.compile(r"\b(SAMPLE|TABLESAMPLE)\s+[0-9.(]", re.I), "{0}", ""),
+]
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MARKERS = re.compile(r"([\x00\x01])\d+\1")
+
+
+def first_word(text: str) -> str:
+    """The statement's first word in capitals (or its first character)."""
+    match = _WORD.match(text.lstrip())
+    return match.group(0).upper() if match else text.lstrip()[:1]
+
+
+def refuse_statement(word: str, where: str) -> None:
+    """Refuse a statement DuckDB cannot run as YQL does, by its first word."""
+    if word in UNSUPPORTED_STATEMENTS:
+        raise QueryFailed(f"YQL: {UNSUPPORTED_STATEMENTS[word]} is not supported in {where}")
+
+
+def check_statement(code: str, where: str) -> None:
+    """Refuse the statement if it holds a form neither dev nor the fake can run faithfully."""
+    refuse_statement(first_word(code), where)
+    bare = _MARKERS.sub(" ", code)  # a marker's digits are no words
+    if "$" in bare:
+        raise QueryFailed(f"YQL: parameters and $names that are not named expressions are not "
+                          f"supported in {where}; define it as $name = ...; before its use")
+    found = re.search(r"\b(\w+)::(\w+)", bare)
+    if found:
+        raise QueryFailed(f"YQL: the UDF {found.group(1)}::{found.group(2)} is not supported "
+                          f"in {where} (UDF calls, Module::Function)")
+    if "::" in bare:
+        raise QueryFailed(f"YQL: UDF calls (Module::Function) are not supported in {where}")
+    for word in _WORD.findall(bare):
+        what = _UNSUPPORTED_WORDS.get(word.upper())
+        if what:
+            raise QueryFailed(f"YQL: {what} is not supported in {where}")
+    for pattern, what, hint in _UNSUPPORTED_FORMS:
+        found = pattern.search(code)
+        if found:
+            name = " ".join(found.group(1).upper().split())
+            raise QueryFailed(f"YQL: {what.format(name)} is not supported in {where}{hint}")
