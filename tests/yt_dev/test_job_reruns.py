@@ -231,3 +231,18 @@ def test_a_rerun_starts_in_a_clean_working_folder(dev_client, stages, tmp_path):
                                    env={"MARKS": str(marks)}))
     assert list(dev_client.read_table("//out/t")) == [
         {"id": i, "cache": False, "lookup": "as shipped"} for i in range(2)]
+
+
+def test_each_rerun_is_told_on_the_console_with_the_stage(dev_client, stages, tmp_path,
+                                                         caplog):
+    # a job failing every attempt shows nothing else until its last one: each rerun is a
+    # warning of the stage's logger, which the console tags [stage]
+    dev_client.write_table("//in/t", [{"id": i} for i in range(3)])
+    spec, _ = _spec(stages, tmp_path, "0:1,0:2", max_failed=5)
+    with caplog.at_level("WARNING", logger="yt_pipeline.stage.flaky"):
+        launch(dev_client, spec)
+    told = [r.getMessage() for r in caplog.records if r.name == "yt_pipeline.stage.flaky"]
+    assert told == [
+        f"operation {spec.name}: map job 1 of 1 failed exit code 1 on attempt {n}; running "
+        f"it again (failed jobs {n} of max_failed_job_count 5)" for n in (1, 2)]
+    assert [row["attempt"] for row in dev_client.read_table("//out/t")] == [3, 3, 3]
