@@ -282,7 +282,7 @@ write_rows(rows[2:])
 
 @pytest.mark.parametrize("fails, limit", [(1, None), (5, 3)])
 def test_a_failed_job_runs_again_until_max_failed_job_count_in_both_modes(
-        tmp_path, prod_client, fake_yt, fails, limit):
+        tmp_path, prod_client, fake_yt, fails, limit, caplog):
     """A cluster reruns a failed job until the operation's failed jobs reach
     max_failed_job_count (TOperationControllerBase::OnJobFailed in yt/yt/server/
     controller_agent/operation_controller_detail.cpp; 10 by default): dev does the same,
@@ -298,6 +298,7 @@ def test_a_failed_job_runs_again_until_max_failed_job_count_in_both_modes(
                          output_tables=["//out/t"], env={"MARKS": str(marks),
                                                          "FAILS": str(fails)},
                          max_failed_job_count=limit)
+        caplog.clear()
         try:
             if mode == "dev":
                 dev_launch(both.dev, spec)
@@ -309,11 +310,17 @@ def test_a_failed_job_runs_again_until_max_failed_job_count_in_both_modes(
             assert "Failed jobs limit exceeded" in str(failure), (mode, str(failure))
             outcomes[mode] = "failed"
         outcomes[mode + " attempts"] = len(list(marks.iterdir()))
+        # the console tells of failed jobs while they are run again, in both modes
+        told = [r.getMessage() for r in caplog.records
+                if r.name == f"yt_pipeline.stage.{spec.stage_name}" and r.levelname == "WARNING"]
+        outcomes[mode + " told"] = bool(told) and all("max_failed_job_count" in m for m in told)
     if fails < (limit or 10):
         assert outcomes == {"dev": "passed", "prod": "passed",
-                            "dev attempts": 2, "prod attempts": 2}
+                            "dev attempts": 2, "prod attempts": 2,
+                            "dev told": True, "prod told": True}
         assert both.rows("//out/t") == (source, source)
     else:
         assert outcomes == {"dev": "failed", "prod": "failed",
-                            "dev attempts": 3, "prod attempts": 3}
+                            "dev attempts": 3, "prod attempts": 3,
+                            "dev told": True, "prod told": True}
         assert not both.dev.exists("//out/t")

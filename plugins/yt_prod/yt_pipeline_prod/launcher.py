@@ -21,6 +21,7 @@ from yt_pipeline import op_progress
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.job_syntax import warn_newer_syntax
+from yt_pipeline.logs import STAGE_LOGGERS
 from yt_pipeline.masked_tails import last_lines, masked_end_of
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, check_reduce_keys
@@ -108,12 +109,14 @@ def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
     # jobs one after another, a wait in the pool's queue). A limit on the whole operation
     # is the spec's `time_limit`, which the scheduler enforces too.
     yt = client.yt()
+    failed_seen = [0]
     try:
         while True:
             with translated(client, f"wait for {kind} operation {operation_id}"):
                 info = dict(yt.get_operation(operation_id,
                                              attributes=["state", "result", "brief_progress"]))
             report_progress(spec, kind, info.get("brief_progress"))
+            warn_failed_jobs(spec, info.get("brief_progress"), failed_seen)
             state = str(info.get("state"))
             if state == "completed" or state in FINISHED_BADLY:
                 return info
@@ -146,6 +149,23 @@ def report_progress(spec: OperationSpec, kind: str, brief: Any) -> None:
     if total:
         op_progress.report(OperationProgress(spec.stage_name, spec.name, kind,
                                              int(completed or 0), total))
+
+
+def warn_failed_jobs(spec: OperationSpec, brief: Any, seen: list[int]) -> None:
+    """A warning each time the operation's failed jobs grow, as dev warns of each rerun: the
+    cluster runs them again until max_failed_job_count, and a job failing every time would
+    otherwise show nothing until the operation fails. `seen` holds the count last told."""
+    jobs = (brief or {}).get("jobs") if isinstance(brief, dict) else None
+    failed = jobs.get("failed") if isinstance(jobs, dict) else None
+    if isinstance(failed, dict):  # some versions give a mapping with its total
+        failed = failed.get("total")
+    if not isinstance(failed, int) or failed <= seen[0]:
+        return
+    seen[0] = failed
+    limit = 10 if spec.max_failed_job_count is None else spec.max_failed_job_count
+    logging.getLogger(STAGE_LOGGERS + spec.stage_name).warning(
+        "operation %s: %d failed job(s) so far, run again by the cluster until "
+        "max_failed_job_count %d", spec.name, failed, limit)
 
 
 def _abort(client: ProdClient, operation_id: str) -> None:
