@@ -196,7 +196,9 @@ def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | No
     """The columns of the table PATH and the types of their values.
 
     Tables written by write_table and operations have no declared schema, so the columns
-    are those of the first 1,000 rows, as YQL's InferSchema sees them.
+    are those of the first 1,000 rows, as YQL's InferSchema sees them, each with the types
+    its values have (an integer past int64 is a uint64). A table a YQL query wrote has a
+    declared schema, which this does not read: its COUNT column, a uint64, shows as int64.
     """
     client = _client(pipeline_dir, config_file, overrides)
     with _table_named(client, path):
