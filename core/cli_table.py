@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from yt_pipeline.cli import CONFIG_OPT, SET_OPT, load_pipeline
+from yt_pipeline.column_types import value_type
 from yt_pipeline.errors import TableNotFound, UsageError, YtPipelineError
 
 #: rows `schema` reads to learn the columns of a table without a declared schema
@@ -166,20 +167,6 @@ def table_count(path: str, pipeline_dir: Path, config_file: Path | None,
         click.echo(client.row_count(path))
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "int64"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, str):
-        return "string"
-    return "any"  # lists and mappings: YT's `any` (YSON)
-
-
 def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each column of the rows in order of appearance, with the types its values have
     (`null` too where some rows lack the column: they read as null)."""
@@ -189,7 +176,8 @@ def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         total += 1
         for key, value in row.items():
-            kinds.setdefault(key, {})[_type_name(value)] = None
+            # as a client sends the value: an integer past int64 is a uint64, as YT holds it
+            kinds.setdefault(key, {})[value_type(value)] = None
             present[key] = present.get(key, 0) + 1
     for key, count in present.items():
         if count < total:
@@ -208,7 +196,9 @@ def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | No
     """The columns of the table PATH and the types of their values.
 
     Tables written by write_table and operations have no declared schema, so the columns
-    are those of the first 1,000 rows, as YQL's InferSchema sees them.
+    are those of the first 1,000 rows, as YQL's InferSchema sees them, each with the types
+    its values have (an integer past int64 is a uint64). A table a YQL query wrote has a
+    declared schema, which this does not read: its COUNT column, a uint64, shows as int64.
     """
     client = _client(pipeline_dir, config_file, overrides)
     with _table_named(client, path):

@@ -89,3 +89,17 @@ def test_the_readme_shows_what_the_command_prints(tmp_path, run_cli, monkeypatch
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     block = "$ yt-pipeline table head //tmp/my_pipeline/output -n 3 -C my_pipeline\n"
     assert block + shown.stdout in readme
+
+
+def test_schema_names_uint64_for_integers_past_int64(tmp_path, run_cli):
+    """An integer past int64 is a uint64 to YT (the client sends it so, and YQL infers the
+    column so; yt_pipeline.column_types.value_type), so `schema` must not call it int64."""
+    rows = [{"id": 18000000000000000000, "n": 1}, {"id": 5, "n": 2}, {"id": 2 ** 64 - 1, "n": 3}]
+    folder = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": json.dumps({"stages": {"enabled_stages": []}}),
+        ".dev/t/big.jsonl": "".join(json.dumps(r) + "\n" for r in rows),
+    })
+    result = run_cli("table", "schema", "//t/big", "-C", str(folder))
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"column": "id", "types": "uint64 | int64"}, {"column": "n", "types": "int64"}]
