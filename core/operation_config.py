@@ -5,9 +5,10 @@ stage's sections before a run starts (and by --dry-run).
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import msgspec
 
 from yt_pipeline import limits, table_paths
+from yt_pipeline.config_schema import CLOSE
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS, operation_sections
 
@@ -96,14 +98,21 @@ def failing(stage_name: str, file: str | None, where: str) -> Fail:
     return fail
 
 
+def _unknown(what: str, name: Any, known: Iterable[str]) -> str:
+    """`unknown operation key`, with the key it most likely misspells (`reduceby`), and
+    the known ones."""
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=CLOSE)
+    hint = f": did you mean {close[0]}?" if close else ""
+    return f"unknown {what}{hint} (known: {', '.join(known)})"
+
+
 def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Path,
                  fail: Fail) -> Section:
     """Check a section's keys, for an operation of `kind` (None: not known yet, as before a
     run for a section not named after a kind: its scripts are not checked then)."""
     unknown = sorted(set(cfg) - KNOWN_KEYS)
     if unknown:
-        raise fail(f"unknown operation key (known: {', '.join(sorted(KNOWN_KEYS))})",
-                   unknown[0])
+        raise fail(_unknown("operation key", unknown[0], sorted(KNOWN_KEYS)), unknown[0])
     inputs = _tables(cfg, "input_table", "input_tables", fail)
     outputs = _tables(cfg, "output_table", "output_tables", fail)
     reduce_by, sort_by = _columns(cfg, "reduce_by", fail), _columns(cfg, "sort_by", fail)
@@ -338,7 +347,7 @@ def _resources(value: Any, fail: Fail) -> Resources:
     for key, item in value.items():
         types = RESOURCE_KEYS.get(key)
         if types is None:
-            raise fail(f"unknown resource (known: {', '.join(RESOURCE_KEYS)})", f"resources.{key}")
+            raise fail(_unknown("resource", key, RESOURCE_KEYS), f"resources.{key}")
         if item is not None and (isinstance(item, bool) or not isinstance(item, types)):
             raise fail(f"must be {' or '.join(t.__name__ for t in types)}", f"resources.{key}")
         bounds = RESOURCE_RANGES.get(key)

@@ -401,11 +401,17 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("section, expected", [
     ("map:\n      input_table: //t/in\n      output_table: //t/out\n"
      "      resources: {job_cnt: 2}\n",
-     "client.operations.map.resources.job_cnt: stage second: unknown resource"),
+     "client.operations.map.resources.job_cnt: stage second: unknown resource: did you mean "
+     "job_count?"),
     ("map:\n      input_table: //t/in\n      output_table: //t/out\n      mapper: src/nope.py\n",
      "client.operations.map.mapper: stage second: script src/nope.py not found"),
     ("map:\n      input_table: //t/in\n      output_tabel: //t/out\n",
-     "client.operations.map.output_tabel: stage second: unknown operation key"),
+     "client.operations.map.output_tabel: stage second: unknown operation key: did you "
+     "mean output_table?"),
+    ("reduce:\n      input_table: //t/in\n      output_table: //t/out\n"
+     "      reduceby: [k]\n",
+     "client.operations.reduce.reduceby: stage second: unknown operation key: did you mean "
+     "reduce_by? (known: append, env, "),
     # YT groups what it sorted by sort_by: reduce_by must be its prefix (YTsaurus docs, Reduce)
     ("join:\n      input_table: //t/in\n      output_table: //t/out\n"
      "      reduce_by: [user]\n      sort_by: [ts, user]\n",
