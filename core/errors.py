@@ -119,9 +119,11 @@ class InvalidTablePath(YtPipelineError):
 class TableNotFound(YtPipelineError):
     """A table that was read does not exist."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, reader: str | None = None):
         self.path = path
-        super().__init__(f"table {path} does not exist")
+        # `reader`: what read it, when the path alone would not say where it was named
+        super().__init__(f"{reader} reads table {path}, which does not exist" if reader
+                         else f"table {path} does not exist")
 
 
 class BackendError(YtPipelineError):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from yt_pipeline import table_paths
-from yt_pipeline.errors import ConfigError, PluginError
+from yt_pipeline.errors import ConfigError, PluginError, TableNotFound
 from yt_pipeline.operation_config import (
     RESOURCE_KEYS,
     Fail,
@@ -248,7 +248,14 @@ def launch(stage: StageLike, kind: str, op_config: Any,
         raise PluginError(f"stage {stage.name} was not created by a pipeline: no plugins to "
                           "run operations")
     stage.logger.info("starting %s operation %s", kind, spec.name)  # tagged [stage]
-    return launch_operation(manager, stage.context.mode, client, spec)
+    try:
+        return launch_operation(manager, stage.context.mode, client, spec)
+    except TableNotFound as missing:
+        inputs = {table_paths.plain(path) for path in spec.input_tables}
+        if missing.path not in inputs or " reads table " in str(missing):
+            raise
+        # "table //x does not exist" alone leaves the user to find which section named it
+        raise TableNotFound(missing.path, reader=f"{kind} operation {spec.name}") from None
 
 
 def _in_src(stage_dir: Path, script: str) -> str:

@@ -227,3 +227,24 @@ def test_a_requirements_line_pip_cannot_read_stops_the_run_before_anything_start
     assert fake_yt.calls["start_operation"] == 0
     with pytest.raises(KeyError):
         fake_yt.rows("//home/e2e/words")
+
+
+@pytest.mark.parametrize("mode", ["prod", "dev"])
+def test_a_missing_input_table_names_the_operation_that_reads_it(prod_pipeline, fake_yt,
+                                                                run_cli, register_plugin, mode):
+    # "table //x does not exist" alone left the user to find which section named the path
+    register_plugin(StagePackager())
+    (prod_pipeline / "stages/upper/config.yaml").write_text(
+        UPPER_CONFIG.replace("input_table: //home/e2e/words", "input_table: //home/e2e/wordz"))
+    result = run_cli("run", prod_pipeline, "--set", f"pipeline.mode={mode}")
+    assert result.exit_code == 1, result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("error:")]
+    if mode == "dev":
+        assert error == ("error: stage upper failed: map operation map reads table "
+                         "//home/e2e/wordz, which does not exist")
+    else:  # the scheduler's own words name the operation and the path
+        assert error.startswith("error: stage upper failed: stage upper operation map: map "
+                                "operation failed: Operation has failed to prepare: Error "
+                                "resolving path //home/e2e/wordz"), error
+        with pytest.raises(KeyError):
+            fake_yt.rows("//home/e2e/upper")
