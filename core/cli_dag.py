@@ -44,15 +44,37 @@ def status(pipeline_dir: Path, config_file: Path | None, overrides: tuple[str, .
 
 def _show_states(store: Any, names: list[str]) -> None:
     width = max((len(n) for n in names), default=1)
+    outcomes: dict[str, tuple[float | None, str]] | None = None
     for name in names:
         entry = store.memory.get(name) or {}
         state = store.statuses.get(name) or "-"
         # the entry kept is that of the stage's last success (or skip): its time and run
         # describe this state only when they are of the same outcome
         same = state != "-" and entry.get("status") == state
-        when = _time(entry.get("finished_at")) if same else ""
-        run = entry.get("run_id", "") if same else ""
+        finished, run = (entry.get("finished_at"), entry.get("run_id", "")) if same else (None, "")
+        if state != "-" and not same:  # a failure: its run is found in the run records
+            if outcomes is None:
+                outcomes = _last_outcomes(store.folder, store.state_name)
+            finished, run = outcomes.get(f"{name}:{state}", (None, ""))
+        when = _time(finished) if finished else ""
         click.echo(f"{name:<{width}}  {state:<8} {when:<19}  {run}".rstrip())
+
+
+def _last_outcomes(pipeline_dir: Path, state_name: str) -> dict[str, tuple[float | None, str]]:
+    """`stage:OUTCOME` -> (when, run id) of the newest run of this state that ended the
+    stage so; records that cannot be read are passed over."""
+    from yt_pipeline.records import read_records
+
+    found: dict[str, tuple[float | None, str]] = {}
+    for record in read_records(pipeline_dir, limit=1000):  # newest first
+        stages = record.get("stages") if record.get("state") == state_name else None
+        for stage, info in (stages or {}).items() if isinstance(stages, dict) else ():
+            if isinstance(info, dict) and info.get("outcome"):
+                ended = info.get("end")
+                found.setdefault(f"{stage}:{info['outcome']}",
+                                 (ended if isinstance(ended, (int, float)) else None,
+                                  str(record.get("run_id", ""))))
+    return found
 
 
 @click.command()

@@ -13,6 +13,7 @@ from dag_helpers import order_of, run_pipeline, started, state_of
 
 from yt_pipeline.errors import PipelineLocked
 from yt_pipeline.lock import RunLock
+from yt_pipeline.records import read_records
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
 
@@ -200,8 +201,13 @@ def test_status_of_a_failed_stage_does_not_show_its_last_success(dag, run_cli):
     (root / "stages" / "b" / "config.yaml").write_text("fail: true\n")
     run_cli("run", root)
     lines = {line.split()[0]: line for line in run_cli("status", root).stdout.splitlines()}
-    assert lines["b"].split() == ["b", "FAILED"]  # no time or run id of the earlier success
-    assert success_run not in lines["b"] and lines["a"].split()[1] == "SUCCESS"
+    # the time and run of the failure, from the run's record, not those of the success
+    [failed_run] = [r["run_id"] for r in read_records(root) if r["stages"]["b"]["outcome"]
+                    == "FAILED"]
+    fields = lines["b"].split()
+    assert fields[:2] == ["b", "FAILED"] and fields[-1] == failed_run != success_run
+    assert len(fields) == 5 and fields[3][:2].isdigit()  # b FAILED <date> <time> <run>
+    assert lines["a"].split()[1] == "SUCCESS"
 
 
 def test_runs_tells_a_killed_run_and_orders_runs_of_one_second(dag, run_cli):
