@@ -31,7 +31,14 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, Tuple, Union, cast
 
-from ytjobs.row_rules import NotARow, RowRefused, all_finite, checked, yt_value
+from ytjobs.row_rules import (
+    NotARow,
+    RowRefused,
+    all_finite,
+    checked,
+    surrogate_refusal,
+    yt_value,
+)
 
 #: bytes read per block: 256 KiB decodes as fast as larger blocks and holds fewer rows at once
 CHUNK = 1 << 18
@@ -59,8 +66,12 @@ BadLine = typing.Callable[[bytes, Exception], typing.Optional[Exception]]
 def std_dumps_line(row: Any) -> bytes:
     """One row by the standard library, under the rules: exact for integers of any size, and
     the one writer that names the column of a refused value."""
-    return (json.dumps(checked(row), ensure_ascii=False, separators=(",", ":"),
-                       allow_nan=False, default=yt_value) + "\n").encode()
+    text = json.dumps(checked(row), ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False, default=yt_value) + "\n"
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise surrogate_refusal(row) from None
 
 
 def not_an_input_row(line: bytes, error: Exception) -> Exception:
@@ -191,7 +202,7 @@ class Codec:
             raise NotARow(f"rows must be dicts, got {type(row).__name__}")
         try:
             return self._dumps(row)
-        except (TypeError, RowRefused):
+        except (TypeError, RowRefused, UnicodeEncodeError):
             # the standard library writes integers beyond 64 bits exactly, and names the
             # column of a refused value
             return std_dumps_line(row)

@@ -61,6 +61,43 @@ def checked(row: Row) -> Row:
     return out
 
 
+def surrogate_refusal(row: Row) -> RowRefused:
+    """The refusal of a row whose text holds a lone surrogate ('\\ud800', as a bad decode
+    with surrogateescape leaves), naming its column: such text has no UTF-8 form, which is
+    how YT stores text. Looked for only once encoding the row failed, so rows that encode
+    pay nothing."""
+    for key, value in row.items():
+        found = _surrogate_in(key) or _surrogate_in(value)
+        if found:
+            return RowRefused(f"column {_shown(key)!r} holds text with a lone surrogate "
+                              f"{found!r}, which is not Unicode text: YT stores text as UTF-8 "
+                              "(decode bytes with errors='replace')")
+    return RowRefused("a row holds text that cannot be written as UTF-8")
+
+
+def _surrogate_in(value: Any) -> str:
+    if isinstance(value, str):
+        for char in value:
+            if "\ud800" <= char <= "\udfff":
+                return char
+        return ""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _surrogate_in(key) or _surrogate_in(item)
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found = _surrogate_in(item)
+            if found:
+                return found
+    return ""
+
+
+def _shown(key: Any) -> str:
+    return key.encode("utf-8", "backslashreplace").decode() if isinstance(key, str) else str(key)
+
+
 def yt_value(value: Any) -> Any:
     """The `default` hook of a JSON encoder: a value JSON has no type for, as YT takes it.
     Its refusals do not name the column: a writer that meets one checks the row with

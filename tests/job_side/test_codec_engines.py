@@ -146,6 +146,10 @@ def test_values_json_has_no_type_for_are_written_alike_by_every_engine(value, wr
     ({"v": b"\xff"}, "column 'v' holds bytes that are not ASCII"),
     ({"v": frozenset([7])}, "column 'v' holds a frozenset"),
     ({b"k": 1, "k": 2}, "column 'k' is named twice"),
+    # text with no UTF-8 form (a lone surrogate, as surrogateescape leaves): the engines
+    # raised a bare UnicodeEncodeError naming no column
+    ({"v": {"w": ["ok", "x\udc80"]}}, "column 'v' holds text with a lone surrogate '\\\\udc80'"),
+    ({"k\ud800": 1}, "column 'k\\\\\\\\ud800' holds text with a lone surrogate"),
 ])
 def test_every_engine_refuses_what_yt_refuses_naming_row_and_column(engine, row, refusal):
     out = io.BytesIO()

@@ -194,7 +194,8 @@ import math
 from ytjobs import read_rows, write_rows
 
 VALUES = {{"nan": math.nan, "inf": math.inf, "int-key": None, "colliding": None,
-          "set": {{1, 2}}, "bytes": b"\\xff", "ascii": b"ok", "big-int": 1 << 64}}
+          "set": {{1, 2}}, "bytes": b"\\xff", "ascii": b"ok", "big-int": 1 << 64,
+          "surrogate": b"ok \\xff".decode("utf-8", "surrogateescape")}}
 
 
 def out(row):
@@ -217,6 +218,10 @@ MAPPER_REFUSED = {
     "set": "RowRefused: row 1: column 'v' holds a set",
     "bytes": "RowRefused: row 1: column 'v' holds bytes that are not ASCII",
     "big-int": "RowRefused: row 1: column 'v' holds 18446744073709551616: YT's integers are 64",
+    # text a bad decode left (surrogateescape) has no UTF-8 form: in dev the encoder failed
+    # with a bare UnicodeEncodeError naming no column
+    "surrogate": "RowRefused: row 1: column 'v' holds text with a lone surrogate '\\udcff', "
+                 "which is not Unicode text",
 }
 CASES = [{"id": i, "case": case} for i, case in enumerate([*MAPPER_REFUSED, "ascii"])]
 
