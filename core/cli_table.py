@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from yt_pipeline.cli import CONFIG_OPT, SET_OPT, load_pipeline
-from yt_pipeline.column_types import value_type
 from yt_pipeline.errors import TableNotFound, UsageError, YtPipelineError
 
 #: rows `schema` reads to learn the columns of a table without a declared schema
@@ -170,6 +169,8 @@ def table_count(path: str, pipeline_dir: Path, config_file: Path | None,
 def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each column of the rows in order of appearance, with the types its values have
     (`null` too where some rows lack the column: they read as null)."""
+    from yt_pipeline.column_types import value_type  # not for --help: it loads json
+
     kinds: dict[str, dict[str, None]] = {}
     present: dict[str, int] = {}
     total = 0

@@ -90,7 +90,8 @@ def test_files_a_failed_job_wrote_are_masked_in_the_kept_sandbox(tmp_path, capfd
     assert result.exit_code == 1, result.output
     blobs = folder_blobs(root)
     debug = [data for name, data in blobs.items() if name.endswith("debug.txt")]
-    assert debug == [b"key=***\n"]
+    # the first attempt's sandbox and the last rerun's folder each keep one
+    assert debug and set(debug) == {b"key=***\n"}
     printed = result.output + "".join(capfd.readouterr())
     assert found({**blobs, "output": printed.encode()}) == []
     # the input table the sandbox links to is the table's own file: not written through
