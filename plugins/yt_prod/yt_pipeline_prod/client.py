@@ -8,10 +8,12 @@ its own state, and stages running in parallel must not share one. A stage gets a
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from yt_pipeline.client import table_path_keyword
@@ -22,7 +24,7 @@ from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
 from yt_pipeline_prod.started_by import mask_started_by
-from ytjobs.row_rules import RowRefused, checked
+from ytjobs.row_rules import RowRefused, checked, surrogate_refusal
 
 Row = dict[str, Any]
 
@@ -46,7 +48,26 @@ def json_format() -> Any:
     """
     import yt.wrapper as yt
 
-    return yt.JsonFormat(encode_utf8=False, attributes={"stringify_nan_and_infinity": True})
+    fmt = yt.JsonFormat(encode_utf8=False, attributes={"stringify_nan_and_infinity": True})
+    fmt.json_module = _utf8_json(fmt.json_module)
+    return fmt
+
+
+def _utf8_json(module: Any) -> Any:
+    """The JSON functions a format writes rows with, writing text as UTF-8 rather than as
+    `\\u` escapes (simplejson's default, ensure_ascii).
+
+    A lone surrogate ("\\ud800", as a bad decode with surrogateescape leaves) has no UTF-8
+    form: escaped, it reached the cluster, whose parser stores "?" for a lone high half and
+    a wrong character when another escape follows it, and for a lone low half three bytes no
+    strict UTF-8 decoder reads back (yajl_string_decode in YT's yajl; see
+    yt_pipeline_prod/fake/json_text.py). Written as UTF-8 it fails to encode instead, while
+    the row is dumped, so write_table refuses the row as dev does, and rows that encode pay
+    nothing. Other text is stored as the same bytes either way.
+    """
+    return SimpleNamespace(load=module.load, loads=module.loads,
+                           dump=functools.partial(module.dump, ensure_ascii=False),
+                           dumps=functools.partial(module.dumps, ensure_ascii=False))
 
 
 class _CountedRows:
@@ -68,16 +89,19 @@ class _CountedRows:
             self.last = row
             yield row
 
-    def refusal(self) -> str | None:
+    def refusal(self, error: BaseException) -> str | None:
         """What YT refuses in the last row handed over, said as dev says it; None when that
         row is fine. ytsaurus-client encodes each row as it is taken, so a row it could not
-        write is the last one taken; checking only then costs nothing on the way."""
+        write is the last one taken; checking only then costs nothing on the way. `error`:
+        what the write raised (text that is not UTF-8 fails to encode, see _utf8_json)."""
         if self.last is None:
             return None
         try:
             checked(self.last)
         except RowRefused as refused:
             return f"row {self.count}: {refused}"
+        if isinstance(error, UnicodeEncodeError):
+            return f"row {self.count}: {surrogate_refusal(self.last)}"
         return None
 
 
@@ -229,10 +253,10 @@ class ProdClient(YqlRequests):
                                   attributes=attributes)
                     client.write_table(yt.TablePath(path, append=append, client=client),
                                        counted, format=json_format(), raw=False)
-        except Exception:
+        except Exception as error:
             # the client refuses a row in its own words, or in the JSON library's (a raw
             # ValueError for a NaN): say it as dev does, naming the row and the column
-            refusal = counted.refusal()
+            refusal = counted.refusal(error)
             if refusal is None:
                 raise
             raise BackendError(f"write_table {path}: {refusal}") from None

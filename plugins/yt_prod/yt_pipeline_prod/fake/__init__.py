@@ -20,6 +20,10 @@ from yt_pipeline_prod.fake.cypress import Node, normalize
 from yt_pipeline_prod.fake.state import FakeState
 
 
+class FakeProxyBroke(AssertionError):
+    """The fake itself failed while running an operation or a query: a bug of the fake."""
+
+
 class FakeYtProxy:
     """Start with `start()` (or as a context manager); `url` is what YT_PROXY should be."""
 
@@ -47,10 +51,16 @@ class FakeYtProxy:
         return self
 
     def stop(self) -> None:
+        """Stop serving; then raise FakeProxyBroke if an operation's or a query's thread met
+        an exception the fake did not expect (a test that provokes one clears
+        `internal_errors`)."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self.state.internal_errors:
+            broken, self.state.internal_errors = self.state.internal_errors, []
+            raise FakeProxyBroke("; ".join(broken))
 
     def __enter__(self) -> FakeYtProxy:
         return self.start()
@@ -67,6 +77,11 @@ class FakeYtProxy:
     @property
     def faults(self) -> Any:
         return self.state.faults
+
+    @property
+    def internal_errors(self) -> list[str]:
+        """The unexpected exceptions of operation and query threads so far, one line each."""
+        return self.state.internal_errors
 
     @property
     def calls(self) -> Any:
@@ -129,4 +144,4 @@ class FakeYtProxy:
         return len(self.state.cypress.transactions)
 
 
-__all__ = ["FakeYtProxy"]
+__all__ = ["FakeProxyBroke", "FakeYtProxy"]

@@ -9,7 +9,8 @@ an integer beyond 64 bits ("integer overflow": YT's yajl_parse_integer and
 yajl_parse_unsigned_integer, library/cpp/yajl, read an integer as int64, then uint64), and a
 row is built as a tree in which a key repeated in one map is "Duplicate key"
 (TJsonCallbacksBuildingNodesImpl in json_callbacks.cpp, the tree builder's AddChild).
-Python's json takes all of these silently, so the fake checks for them.
+Python's json takes all of these silently, so the fake checks for them. Strings are read as
+yajl reads their bytes and escapes, lone surrogates included (json_text).
 
 Writing (read_table, a job's input, a query's result): a NaN or infinite double is refused
 ("Unexpected NaN or infinity encountered during JSON writing; ...") unless the format sets
@@ -25,6 +26,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from yt_pipeline_prod.fake.json_text import body_text, wire_bytes
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
 WRITE_REFUSED = ("Unexpected NaN or infinity encountered during JSON writing; consider using "
@@ -33,7 +35,7 @@ WRITE_REFUSED = ("Unexpected NaN or infinity encountered during JSON writing; co
 
 def parse_rows(data: bytes) -> list[dict[str, Any]]:
     """JSON rows one after another; the client does not always put them on separate lines."""
-    text = data.decode("utf-8")
+    text = body_text(data)
     decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_double,
                                parse_int=_integer, object_pairs_hook=_map)
     rows: list[dict[str, Any]] = []
@@ -64,7 +66,7 @@ def dump_rows(rows: Iterable[dict[str, Any]], stringify: bool = False) -> bytes:
             if not stringify:
                 raise YtFakeError(WRITE_REFUSED) from None
             line = json.dumps(_stringified(row), ensure_ascii=False, separators=(",", ":"))
-        out.append(line.encode() + b"\n")
+        out.append(wire_bytes(line) + b"\n")
     return b"".join(out)
 
 

@@ -147,6 +147,11 @@ class OperationRunner:
             error = {"code": 1, "message": "Operation has failed", "attributes": {},
                      "inner_errors": [{"code": INCOMPARABLE_TYPE, "message": str(failure),
                                        "attributes": {}, "inner_errors": []}]}
+        except Exception as failure:  # noqa: BLE001 - a bug of the fake: the test must see it
+            # a cluster reports a fault of its own as the operation's error, and the fake
+            # keeps it for FakeYtProxy.stop to raise, instead of its thread dying silently
+            error = {"code": 1, "message": self.state.broke("operation", failure),
+                     "attributes": {}, "inner_errors": []}
         finally:
             self._end_output_transaction()
             op.error, op.state = error, state

@@ -158,6 +158,9 @@ class QueryRunner:
             if isinstance(error, duckdb.Error):
                 line = failure_meaning(line, FAKE_TRACKER) or line
             self._fail(line)
+        except Exception as error:  # noqa: BLE001 - a bug of the fake: the test must see it
+            # the query fails as on a cluster's internal error, and FakeYtProxy.stop raises
+            self._fail(self.state.broke("query", error))
         finally:
             query.finished = query.finished or time.time()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -10,6 +11,8 @@ from typing import Any
 
 from yt_pipeline_prod.fake.cypress import Cypress
 from yt_pipeline_prod.fake.faults import Faults
+
+log = logging.getLogger("yt_pipeline_prod.fake")
 
 
 @dataclass
@@ -48,6 +51,18 @@ class FakeState:
     #: answers of mutating commands by mutation id
     mutations: dict[str, Any] = field(default_factory=dict)
     mutation_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: exceptions the fake's operation and query threads did not expect (bugs of the fake),
+    #: as one line each; `FakeYtProxy.stop` raises while any is left here
+    internal_errors: list[str] = field(default_factory=list)
+
+    def broke(self, what: str, error: BaseException) -> str:
+        """Keep an unexpected exception of an operation's or a query's thread, with its
+        traceback in the log, and give the line its error says."""
+        line = f"the fake {what} broke: {error!r}"
+        log.error("%s", line, exc_info=error)
+        with self.lock:
+            self.internal_errors.append(line)
+        return line
 
     def python_bin(self) -> str:
         """The folder whose `python3` jobs run."""
