@@ -186,6 +186,18 @@ def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": name, "types": list(types)} for name, types in kinds.items()]
 
 
+def declared_rows(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """A declared schema's columns as `schema` shows them: name and type, and the sort
+    order of a key column (a cluster's sorted table; dev keeps no sort order)."""
+    rows = []
+    for column in schema["columns"]:
+        row = {"column": column["name"], "type": column["type"]}
+        if column.get("sort_order"):
+            row["sort_order"] = column["sort_order"]
+        rows.append(row)
+    return rows
+
+
 @table.command("schema")
 @click.argument("path")
 @FORMAT_OPT
@@ -194,15 +206,31 @@ def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 @SET_OPT
 def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | None,
                  overrides: tuple[str, ...]) -> None:
-    """The columns of the table PATH and the types of their values.
+    """The columns of the table PATH and their types.
 
-    Tables written by write_table and operations have no declared schema, so the columns
-    are those of the first 1,000 rows, as YQL's InferSchema sees them, each with the types
-    its values have (an integer past int64 is a uint64). A table a YQL query wrote has a
-    declared schema, which this does not read: its COUNT column, a uint64, shows as int64.
+    A table a YQL query wrote has a strict schema, which is shown, titled "declared schema
+    (strict)": the cluster's `@schema` in prod, the columns the query gave it in dev (its
+    COUNT column is a uint64). Tables written by write_table and operations declare no
+    columns, so the columns are those of the first 1,000 rows, as YQL's InferSchema sees
+    them, each with the types its values have (an integer past int64 is a uint64), titled
+    "inferred from values". JSON lines say which in their "schema" key ("declared" or
+    "inferred"). A YQL table a sort then sorted shows its key columns' sort_order in prod
+    only: dev keeps no sort order.
     """
     client = _client(pipeline_dir, config_file, overrides)
     with _table_named(client, path):
-        columns = inferred_columns(islice(iter(client.read_table(path)), SCHEMA_ROWS))
-    rows = [{"column": c["name"], "types": " | ".join(c["types"])} for c in columns]
-    show_rows(rows, fmt, f"{path}: columns of the first {SCHEMA_ROWS:,} rows")
+        schema = client.declared_schema(path)
+        # a schema that is not strict is a sort's key columns alone (a cluster's weak
+        # schema), not the table's columns: those are still learned from its rows
+        if schema is None or not schema["strict"]:
+            columns = inferred_columns(islice(iter(client.read_table(path)), SCHEMA_ROWS))
+    if schema is not None and schema["strict"]:
+        rows, mark = declared_rows(schema), "declared schema (strict)"
+    else:
+        rows = [{"column": c["name"], "types": " | ".join(c["types"])} for c in columns]
+        mark = f"columns of the first {SCHEMA_ROWS:,} rows, inferred from values"
+    if not _as_table(fmt):
+        # JSON lines have no title: each says where its column comes from, for tools
+        source = "declared" if schema is not None and schema["strict"] else "inferred"
+        rows = [dict(row, schema=source) for row in rows]
+    show_rows(rows, fmt, f"{path}: {mark}")

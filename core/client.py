@@ -57,6 +57,12 @@ class TableClient(Protocol):
         """A value that changes whenever the table's content changes (dev: a hash of the
         content; prod: the table's revision); None when the table does not exist."""
 
+    def declared_schema(self, path: str) -> dict[str, Any] | None:
+        """The schema the table declares, as a cluster's `@schema` gives it: {"strict",
+        "unique_keys", "columns": [{"name", "type", "required", "sort_order" if a key}]};
+        None when it declares no column (write_table's and operations' tables). Raise
+        TableNotFound if the table does not exist."""
+
 
 def table_path_keyword(method: Method) -> Method:
     """Let a client method take its first parameter, `path`, as `table_path=` too: the name

@@ -68,6 +68,11 @@ class MemoryClient:
         rows = self.tables.get(path)
         return None if rows is None else json.dumps(rows, sort_keys=True)
 
+    def declared_schema(self, path: str) -> dict[str, Any] | None:
+        if path not in self.tables:
+            raise TableNotFound(path)
+        return None  # the memory mode runs no YQL, which alone declares a schema
+
 
 def run_map(client: MemoryClient, spec: OperationSpec) -> OperationResult:
     if spec.kind != "map" or spec.mapper is None:

@@ -40,10 +40,10 @@ def test_ls_count_head_schema(folder, run_cli):
     head = [json.loads(line) for line in table("head", "//t/demo/users", "-n", "2").splitlines()]
     assert head == ROWS[:2]
     schema = [json.loads(line) for line in table("schema", "//t/demo/users").splitlines()]
-    assert schema == [{"column": "id", "types": "int64"},
-                      {"column": "name", "types": "string | null"},
-                      {"column": "tags", "types": "any | null"},
-                      {"column": "extra", "types": "null"}]
+    assert schema == [{"column": "id", "types": "int64", "schema": "inferred"},
+                      {"column": "name", "types": "string | null", "schema": "inferred"},
+                      {"column": "tags", "types": "any | null", "schema": "inferred"},
+                      {"column": "extra", "types": "null", "schema": "inferred"}]
     view = table("head", "//t/demo/users", "-n", "3", "--format", "table")
     assert "┃ id ┃ name ┃ tags ┃" in view and "│ 2  │ n2   │ [2]  │" in view
     # the title is a line of its own, whole, however narrow the table
@@ -102,4 +102,5 @@ def test_schema_names_uint64_for_integers_past_int64(tmp_path, run_cli):
     result = run_cli("table", "schema", "//t/big", "-C", str(folder))
     assert result.exit_code == 0, result.output
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
-        {"column": "id", "types": "uint64 | int64"}, {"column": "n", "types": "int64"}]
+        {"column": "id", "types": "uint64 | int64", "schema": "inferred"},
+        {"column": "n", "types": "int64", "schema": "inferred"}]

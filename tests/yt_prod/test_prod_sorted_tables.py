@@ -185,7 +185,11 @@ def test_a_sorted_table_of_no_schema_takes_no_yql_append_in_a_stage_either(
     prod_client.write_table("//tmp/w", [{"k": 5, "v": "e"}, {"k": 1, "v": "a"}])
     sort_in_place(prod_client, tmp_path, "//tmp/w", ["k"])
     schema = prod_client.yt().get("//tmp/w/@schema")
-    assert [dict(c) for c in schema] == [{"name": "k", "type": "any",
+    # read back with `required` and `type_v3` too (the "Data schema" page of the YTsaurus
+    # docs: its schema of a table sorted by key1, key2)
+    assert [dict(c) for c in schema] == [{"name": "k", "type": "any", "required": False,
+                                          "type_v3": {"type_name": "optional",
+                                                      "item": "yson"},
                                           "sort_order": "ascending"}]
     assert not schema.attributes["strict"]
     query = "INSERT INTO `//tmp/w` SELECT 2 AS k, 'b' AS v"

@@ -306,6 +306,20 @@ class DevClient(YqlRequests):
                 digest.update(chunk)
         return digest.hexdigest()
 
+    @table_path_keyword
+    def declared_schema(self, path: str) -> dict[str, Any] | None:
+        """The strict schema a YQL write gave the table (yql_schema.declared), in a
+        cluster's shape; None for a table YQL did not write. Dev keeps no sort order, so no
+        column is a key, and every YQL column reads as optional (required false)."""
+        from yt_pipeline.column_types import yt_column_type
+
+        columns = schema_of(self.root, self.existing_table(path))
+        if columns is None:
+            return None
+        return {"strict": True, "unique_keys": False,
+                "columns": [{"name": name, "type": yt_column_type(kind), "required": False}
+                            for name, kind in columns]}
+
     def run_yql(self, query: str, pool: str | None = None,
                 max_row_weight: str | None = None) -> list[dict[str, Any]]:
         from yt_pipeline_dev.yql_duckdb import run_query

@@ -335,6 +335,31 @@ class ProdClient(YqlRequests):
         except TableNotFound:
             return None
 
+    @table_path_keyword
+    def declared_schema(self, path: str) -> dict[str, Any] | None:
+        """The table's `@schema` (the "Data schema" page of the YTsaurus docs: a list of
+        columns with `strict` and `unique_keys` as its attributes); None for an empty one,
+        what a table write_table created has (`<strict=%false>[]`)."""
+        path = check_path(path)
+        with translated(self, "declared_schema", path):
+            node_type = str(self.yt().get(path + "/@type"))
+            if node_type != "table":
+                raise BackendError(f"declared_schema {path}: it is a {node_type}, not a table")
+            schema = self.yt().get(path + "/@schema")
+        if not schema:
+            return None
+        attributes = getattr(schema, "attributes", {}) or {}
+        columns = []
+        for column in schema:
+            shown = {"name": str(column["name"]), "type": str(column.get("type", "any")),
+                     "required": bool(column.get("required", False))}
+            if column.get("sort_order"):
+                shown["sort_order"] = str(column["sort_order"])
+            columns.append(shown)
+        # both attributes default as a cluster takes them when a schema leaves them out
+        return {"strict": bool(attributes.get("strict", True)),
+                "unique_keys": bool(attributes.get("unique_keys", False)), "columns": columns}
+
     def run_yql(self, query: str, pool: str | None = None,
                 max_row_weight: str | None = None) -> list[Row]:
         from yt_pipeline_prod.yql import run_yql

@@ -16,13 +16,32 @@ def _iso(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000000Z"
 
 
+#: `type` names whose `type_v3` name differs ("Data types" page of the YTsaurus docs)
+_V3_NAMES = {"boolean": "bool", "any": "yson"}
+
+
+def _as_read(column: dict[str, Any]) -> dict[str, Any]:
+    """A column as a master returns it: "When reading a schema, both attributes are always
+    returned: `type` and `type_v3`", and `required` (false by default) with them (the
+    "Data schema" page of the YTsaurus docs, user-guide/storage/static-schema)."""
+    kind = str(column.get("type", "any"))
+    required = bool(column.get("required", False))
+    v3: Any = _V3_NAMES.get(kind, kind)
+    if not required:  # an optional column's type_v3 says so; `any` is never required
+        v3 = {"type_name": "optional", "item": v3}
+    read = dict(column)
+    read.update({"type": kind, "required": required, "type_v3": v3})
+    return read
+
+
 def table_schema(node: Node, sorted_by: list[str]) -> Any:
     """A table's `@schema` as a master gives it: the strict one a YQL write set, its key
     columns first and marked `sort_order` once sorted (TTableSchema::ToSorted); without
     one, a weak schema of the key columns alone, typed `any` (TTableSchema::FromKeyColumns,
     what a sort leaves on a table of weak schema: sort_controller.cpp), or of none."""
     given = node.attributes.get("schema")
-    key = [{"name": column, "type": "any", "sort_order": "ascending"} for column in sorted_by]
+    key = [_as_read({"name": column, "type": "any", "sort_order": "ascending"})
+           for column in sorted_by]
     if given is None:
         return yson.to_yson_type(key, attributes={"strict": False, "unique_keys": False})
     columns = [dict(column) for column in given]
@@ -31,8 +50,9 @@ def table_schema(node: Node, sorted_by: list[str]) -> Any:
         first = [dict(by_name.get(c, {"name": c, "type": "any"}), sort_order="ascending")
                  for c in sorted_by]
         columns = first + [c for c in columns if str(c["name"]) not in sorted_by]
-    return yson.to_yson_type(columns, attributes=dict(getattr(given, "attributes", {}) or
-                                                      {"strict": True, "unique_keys": False}))
+    return yson.to_yson_type([_as_read(c) for c in columns],
+                             attributes=dict(getattr(given, "attributes", {}) or
+                                             {"strict": True, "unique_keys": False}))
 
 
 def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None) -> dict[str, Any]:
