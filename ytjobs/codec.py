@@ -23,7 +23,6 @@ A job in prod runs with whatever its image has, so every path gives the same row
 from __future__ import annotations
 
 import functools
-import importlib.util
 import itertools
 import json
 import os
@@ -39,6 +38,7 @@ from ytjobs.row_rules import (
     surrogate_refusal,
     yt_value,
 )
+from ytjobs.shadowing import engine_usable
 
 #: bytes read per block: 256 KiB decodes as fast as larger blocks and holds fewer rows at once
 CHUNK = 1 << 18
@@ -365,7 +365,7 @@ class RowReader(itertools.chain):
 
 def _best_engine(*preferred: str) -> str:
     for name in preferred:
-        if importlib.util.find_spec(name) is not None:
+        if engine_usable(name):
             return name
     return "json"
 

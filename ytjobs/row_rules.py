@@ -30,6 +30,8 @@ import decimal
 import functools
 from typing import Any, Callable, Dict
 
+from ytjobs.shadowing import engine_usable
+
 Row = Dict[str, Any]
 _BYTES = (bytes, bytearray, memoryview)
 _KEYS = "column names and map keys must be strings"
@@ -133,6 +135,8 @@ def all_finite(rows: list) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _msgpack_probe() -> Callable[[list], bool] | None:
+    if not engine_usable("msgspec"):  # ytjobs/shadowing.py: loading it could crash the job
+        return None
     try:
         import msgspec
     except ImportError:

@@ -324,3 +324,48 @@ def test_a_failed_job_runs_again_until_max_failed_job_count_in_both_modes(
                             "dev attempts": 3, "prod attempts": 3,
                             "dev told": True, "prod told": True}
         assert not both.dev.exists("//out/t")
+
+
+# A mapper named like a standard module: the script's folder is first on sys.path, so
+# `import copy` anywhere in the job loads it. orjson and msgspec (installed for dev, not in a
+# cluster's bare python3) import copy, dataclasses, uuid... from C as they load; given this
+# file instead, dev's jobs died with SIGSEGV, 10 attempts each, while the cluster's ytjobs
+# reads rows with the json module and never imports copy.
+SHADOWING_MAPPER = """
+from ytjobs import read_rows, write_rows
+
+write_rows(dict(row, seen=True) for row in read_rows())
+"""
+
+
+def test_a_mapper_named_like_a_standard_module_gives_the_same_rows(tmp_path, prod_client,
+                                                                    fake_yt, caplog):
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/copy.py": SHADOWING_MAPPER})
+    both.put("//in/t", [{"id": 1}, {"id": 2}])
+    with caplog.at_level("WARNING", logger="yt_pipeline.jobs"):
+        both.run(both.spec("map", mapper="src/copy.py", input_tables=["//in/t"],
+                           output_tables=["//out/t"]))
+    dev, prod = both.rows("//out/t")
+    assert dev == prod == [{"id": 1, "seen": True}, {"id": 2, "seen": True}]
+    warned = [r.getMessage() for r in caplog.records if r.name == "yt_pipeline.jobs"]
+    # once: dev and prod check the same file, unchanged since
+    assert warned == [
+        "stages/s/src/copy.py: named like the standard module copy, which the job needs "
+        "(dataclasses imports it): the script's folder comes first on sys.path, so every "
+        "`import copy` in the job (python3 3.8's own too) loads this file; rename it"]
+
+
+def test_a_helper_named_like_a_module_the_job_never_loads_is_left_alone(tmp_path):
+    """A raw mapper that imports only sys never loads json: its json.py shadows nothing
+    the job needs. Once the mapper reads rows with ytjobs (which imports json), it does."""
+    from yt_pipeline.job_shadowing import shadowing
+
+    source = tmp_path / "stages" / "s" / "src"
+    source.mkdir(parents=True)
+    (source / "mapper.py").write_text("import sys\nsys.stdout.write(sys.stdin.read())\n")
+    (source / "json.py").write_text("")
+    spec = OperationSpec(kind="map", stage_name="s", name="map", stage_dir=source.parent,
+                         pipeline_dir=tmp_path, mapper="src/mapper.py")
+    assert shadowing(spec) == []
+    (source / "mapper.py").write_text("from ytjobs import read_rows\nlist(read_rows())\n")
+    assert shadowing(spec) == [(source / "json.py", "json", "ytjobs")]

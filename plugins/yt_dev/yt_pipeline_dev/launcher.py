@@ -24,6 +24,7 @@ from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
 from yt_pipeline.errors import ConfigError, InvalidTablePath, OperationFailed
 from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.logs import STAGE_LOGGERS
 from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
@@ -376,6 +377,7 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     if spec.kind != "sort":
         check_requirements(spec)
         warn_newer_syntax(spec)
+        warn_shadowing(spec)
     sandbox = _claim(sandbox_for(client, spec))
     try:
         return _launch_in(client, spec, sandbox, started)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline import op_progress
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.errors import OperationFailed
+from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.logs import STAGE_LOGGERS
 from yt_pipeline.masked_tails import last_lines, masked_end_of
@@ -251,6 +252,7 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     archive = None
     if spec.kind != "sort":
         warn_newer_syntax(spec)
+        warn_shadowing(spec)
         op_spec.wrapper_for(spec, spec.script or spec.mapper or spec.reducer or "")
         check_job_file_names(spec, ARCHIVE_NAME)
         archive = ensure_uploaded(client, spec.code_package)  # type: ignore[arg-type]
