@@ -178,7 +178,9 @@ def infer_rows(query: str) -> int | None:
 
 def inferred_columns(rows: Iterable[dict[str, Any]], limit: int) -> list[str]:
     """The columns YQL infers from the first `limit` rows: every key holding a value that is
-    not null in one of them, sorted by name as the cluster lists them."""
+    not null in one of them, sorted by name as the cluster lists them. A key starting with
+    `$` is a system column, which inference skips (TStreamSchemaInferer::AddRow in
+    yt/yql/providers/yt/lib/infer_schema/infer_schema.cpp, ydb-platform/ydb)."""
     names: set[str] = set()
     for index, row in enumerate(rows):
         if index >= limit:
@@ -197,6 +199,17 @@ def no_schema(path: str) -> str:
 
 def empty_table(path: str) -> str:
     return f'Cannot infer schema for table "{path}", table is empty'
+
+
+def empty_column_name(path: str) -> str | None:
+    """Why a table with a column named "" cannot be read by YQL here. A schemaless YT table
+    may hold one (the name table checks only a name's length: yt/yt/client/table_client/
+    name_table.cpp), and inference keeps it, but no table schema may name it ("Column name
+    cannot be empty": ValidateColumnSchema in yt/yt/client/table_client/schema.cpp), so no
+    YQL result or INSERT can carry it; and DuckDB, which runs YQL in dev and on the fake,
+    has no column of that name. Both refuse the table with this line."""
+    return (f'table {path} has a column with an empty name (""), which YQL cannot read here '
+            "and no YT table schema allows: rename the column")
 
 
 def no_columns(path: str, rows: int) -> str:

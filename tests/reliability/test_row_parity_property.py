@@ -1,7 +1,9 @@
 """Random tables give the same rows in dev and in prod (the real ytsaurus-client against the
 fake proxy, whose jobs run a bare python3, the oldest on the machine: 3.8 here): written and
-read back, copied by a map job, sorted, and counted per key by a reduce job
-(YQL is not covered yet). Rows are compared with their types (1, 1.0 and True differ).
+read back, copied by a map job, sorted, and counted per key by a reduce job; and through
+YQL (dev's DuckDB against the fake's query tracker), a SELECT * and a GROUP BY with COUNT,
+which give the same rows or fail with the same line. Rows are compared with their types
+(1, 1.0 and True differ).
 
 The values are those YT stores from Python as they are (see ytjobs/row_rules.py for what
 both modes refuse, and test_row_parity.py for the refusals): int64 and uint64 at their
@@ -32,6 +34,7 @@ from hypothesis import strategies as st  # noqa: E402
 sys.path.insert(0, str(Path(__file__).parents[1] / "yt_prod"))
 from prod_packages import build_package  # noqa: E402 - tests/yt_prod is put on the path above
 
+from yt_pipeline.errors import QueryFailed  # noqa: E402
 from yt_pipeline.operations import OperationSpec, Resources  # noqa: E402
 from yt_pipeline_dev.client import DevClient  # noqa: E402
 from yt_pipeline_dev.launcher import launch as dev_launch  # noqa: E402
@@ -155,3 +158,24 @@ def test_write_read_map_sort_and_reduce_give_the_same_rows(both: Any, rows: list
     same(both.run("reduce", reducer="src/counter.py", input_tables=["//p/in"],
                   output_tables=["//p/count"], reduce_by=["k"], sort_by=["k"]))
 
+
+
+YQL_QUERIES = ["SELECT * FROM `//p/in`",
+               "SELECT k, COUNT(*) AS n FROM `//p/in` GROUP BY k ORDER BY k"]
+
+
+@SETTINGS
+@given(rows=tables())
+def test_yql_gives_the_same_rows(both: Any, rows: list) -> None:
+    """Same rows, or the same refusal, from dev and from the fake for each query."""
+    for _, client in both.each():
+        client.write_table("//p/in", rows)
+    for query in YQL_QUERIES:
+        results: dict[str, Any] = {}
+        for mode, client in both.each():
+            try:
+                results[mode] = client.run_yql(query)
+            except QueryFailed as exc:
+                # the cluster's line, after dev's "YQL: " or prod's "YQL query <id> failed: "
+                results[mode] = str(exc).split(": ", 1)[-1]
+        same(results)

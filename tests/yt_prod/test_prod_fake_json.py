@@ -80,3 +80,15 @@ def test_a_row_the_client_refuses_is_named_by_its_column(prod_client, fake_yt):
     with pytest.raises(BackendError, match="^write_table //t/refused: row 1: column 'o' holds "
                                            "an object: YT's JSON format has no type for it"):
         prod_client.write_table("//t/refused", [{"o": object()}])
+
+
+def test_structured_json_answers_carry_utf8_bytes_as_the_client_reads_them(prod_client):
+    """YT's JSON format writes each UTF-8 byte of a string as a code point unless
+    `encode_utf8=%false`, and ytsaurus-client's JsonFormat decodes it so
+    (`_load_python_string` in yt/python/yt/wrapper/format.py): a table whose schema names a
+    non-ASCII column, as a YQL write gives one, is read with its schema fetched that way."""
+    prod_client.write_table("//tmp/u", [{"k": 1, "é x": "ж"}])
+    prod_client.run_yql("INSERT INTO `//tmp/v` WITH TRUNCATE SELECT * FROM `//tmp/u`")
+    assert list(prod_client.read_table("//tmp/v")) == [{"k": 1, "é x": "ж"}]
+    schema = prod_client.yt().get("//tmp/v/@schema")
+    assert [column["name"] for column in schema] == ["k", "é x"]

@@ -215,3 +215,39 @@ def test_a_named_select_written_by_insert_is_the_same_table(both):
         client.run_yql(query)
     expected = [{"k": 2, "c2": 10}, {"k": 1, "c2": 14}]
     assert list(dev.read_table("//tmp/pos")) == list(prod.read_table("//tmp/pos")) == expected
+
+
+def test_unusual_column_names_read_alike_and_system_columns_are_not_inferred(prod_client,
+                                                                           tmp_path):
+    """Dots, spaces and non-ASCII letters are ordinary column names; a column starting with
+    `$` is a system column, which schema inference skips (TStreamSchemaInferer::AddRow in
+    yt/yql/providers/yt/lib/infer_schema/infer_schema.cpp, ydb-platform/ydb)."""
+    dev = DevClient(tmp_path / ".dev")
+    rows = [{"k": 1, "a.b": 5, "é x": "z", "$x": 7}, {"k": 1, "a.b": 6, "é x": None, "$x": 8}]
+    for client in (dev, prod_client):
+        client.write_table("//tmp/odd", rows)
+    star = same_rows((dev, prod_client), "SELECT * FROM `//tmp/odd` ORDER BY `a.b`")
+    assert star == [{"a.b": 5, "k": 1, "é x": "z"}, {"a.b": 6, "k": 1, "é x": None}]
+    grouped = same_rows((dev, prod_client),
+                        "SELECT k, COUNT(*) AS n FROM `//tmp/odd` GROUP BY k")
+    assert grouped == [{"k": 1, "n": 2}]
+
+
+def test_a_column_with_an_empty_name_is_refused_alike_naming_the_table(prod_client, tmp_path):
+    """No YT table schema may name a column "" ("Column name cannot be empty":
+    ValidateColumnSchema in yt/yt/client/table_client/schema.cpp), and DuckDB has no such
+    column: both refuse the table in one line, where dev failed in DuckDB's words and the
+    fake read the table as one `json` column."""
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        client.write_table("//tmp/blank", [{"k": 1, "": 5}])
+    for client in (dev, prod_client):
+        for query in ("SELECT * FROM `//tmp/blank`",
+                      "SELECT k, COUNT(*) AS n FROM `//tmp/blank` GROUP BY k"):
+            with pytest.raises(QueryFailed) as caught:
+                client.run_yql("PRAGMA yt.InferSchema = '1000';\n" + query)
+            message = str(caught.value)
+            assert "\n" not in message
+            assert message.endswith('table //tmp/blank has a column with an empty name (""), '
+                                    "which YQL cannot read here and no YT table schema "
+                                    "allows: rename the column")

@@ -134,6 +134,8 @@ class Executor:
         names = yql_rules.inferred_columns(sample, self.infer_rows)
         if not names:
             raise QueryFailed(f"YQL: {yql_rules.no_columns(path, len(sample))}")
+        if "" in names:
+            raise QueryFailed(f"YQL: {yql_rules.empty_column_name(path)}")
         first: dict[str, Any] = {}
         for row in sample:
             for name, value in row.items():

@@ -114,10 +114,33 @@ def format_name(fmt: Any) -> str:
     return str(fmt)
 
 
-def encode_structured(value: Any, fmt: Any) -> bytes:
+def encode_structured(value: Any, fmt: Any, header: bool = False) -> bytes:
+    """A command's structured answer in the format the client asked for.
+
+    YT's JSON format has `encode_utf8` on unless the format says `%false`: each byte of a
+    string's UTF-8 is written as the code point of that value (U+0000 to U+00FF), and
+    ytsaurus-client's JsonFormat undoes it (`_load_python_string`: `.encode("latin1")`,
+    then decodes UTF-8, in yt/python/yt/wrapper/format.py); text written as itself, "é"
+    for instance, fails there ("Failed to decode string"). The response parameters header
+    is written as it was."""
     if format_name(fmt) == "json":
-        return json.dumps(yson.yson_to_json(value), ensure_ascii=False).encode("utf-8")
+        plain_value = yson.yson_to_json(value)
+        attributes = getattr(fmt, "attributes", None) or {}
+        if not header and attributes.get("encode_utf8", True) is not False:
+            plain_value = _utf8_bytes_as_code_points(plain_value)
+        return json.dumps(plain_value, ensure_ascii=False).encode("utf-8")
     return yson.dumps(value, yson_format="text")
+
+
+def _utf8_bytes_as_code_points(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8").decode("latin-1")
+    if isinstance(value, dict):
+        return {_utf8_bytes_as_code_points(key): _utf8_bytes_as_code_points(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_utf8_bytes_as_code_points(item) for item in value]
+    return value
 
 
 def decompress(body: bytes, encoding: str | None) -> bytes:

@@ -192,7 +192,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
         output_type = COMMANDS[name][1]
         if output_type in ("tabular", "binary"):
             data, meta = result
-            encoded = encode_structured(meta, request.header_format).decode("latin-1")
+            encoded = encode_structured(meta, request.header_format,
+                                       header=True).decode("latin-1")
             return self._send(200, data, "application/octet-stream",
                               {"X-YT-Response-Parameters": encoded})
         if output_type is None or result is None:

@@ -24,7 +24,9 @@ from yt_pipeline.column_types import (
 )
 from yt_pipeline.yql_rules import (
     append_refused,
+    empty_column_name,
     empty_table,
+    inferred_columns,
     no_columns,
     no_schema,
     row_type_differs,
@@ -76,12 +78,13 @@ def columns_for_read(node: Node, path: str, infer_rows: int | None) -> list[str]
         raise YtFakeError(no_schema(path))
     if not node.rows:
         raise YtFakeError(empty_table(path))
-    names: set[str] = set()
-    for row in node.rows[:infer_rows]:
-        names.update(key for key, value in row.items() if value is not None)
+    # the same columns dev infers: `$` system columns skipped, as a cluster does
+    names = inferred_columns(node.rows, infer_rows)
     if not names:
         raise YtFakeError(no_columns(path, min(infer_rows, len(node.rows))))
-    return sorted(names)
+    if "" in names:
+        raise YtFakeError(empty_column_name(path))
+    return names
 
 
 def projected(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
