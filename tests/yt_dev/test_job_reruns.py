@@ -246,3 +246,33 @@ def test_each_rerun_is_told_on_the_console_with_the_stage(dev_client, stages, tm
         f"operation {spec.name}: map job 1 of 1 failed exit code 1 on attempt {n}; running "
         f"it again (failed jobs {n} of max_failed_job_count 5)" for n in (1, 2)]
     assert [row["attempt"] for row in dev_client.read_table("//out/t")] == [3, 3, 3]
+
+
+SLOW_OR_FAILING = """
+    import os, sys, time
+    from ytjobs import read_rows, write_rows
+    if os.environ["YT_JOB_COOKIE"] == "0":
+        raise SystemExit("job 0 gives up")
+    print("job 1 started", file=sys.stderr, flush=True)
+    time.sleep(60)
+    write_rows(read_rows())
+"""
+
+
+def test_a_job_stopped_because_another_failed_says_so_in_the_job_log(dev_client, stages):
+    # its log used to be a header with nothing under it, read as a job that ran and said
+    # nothing; the job that failed the operation keeps its own header
+    dev_client.write_table("//in/t", [{"id": i} for i in range(10)])
+    stages("halt", {"src/mapper.py": SLOW_OR_FAILING})
+    spec = stages.spec("map", "halt", job_count=2, input_tables=["//in/t"],
+                       output_tables=["//out/t"], mapper="src/mapper.py",
+                       max_failed_job_count=1, run_id="r9")
+    with pytest.raises(OperationFailed, match="map job 1 of 2 failed"):
+        launch(dev_client, spec)
+    jobs_log = stage_log(spec.pipeline_dir, "r9", "halt").read_text()
+    headers = [line for line in jobs_log.splitlines() if line.startswith("=== ")]
+    assert headers == [
+        "=== map (map) map job 1 of 2 ===",
+        "=== map (map) map job 2 of 2 (stopped: another job had failed the operation) ==="]
+    assert "job 1 started" in jobs_log.split(headers[1])[1]
+    assert not dev_client.exists("//out/t")

@@ -65,6 +65,8 @@ class OperationRun(msgspec.Struct):
     rows: dict[str, int] = msgspec.field(default_factory=dict)
     #: the jobs each phase ran (map, reduce...): how its jobs are numbered, "2 of 3"
     phase_jobs: dict[str, int] = msgspec.field(default_factory=dict)
+    #: (phase, job index) of the jobs stopped when another failed the operation
+    stopped_jobs: set[tuple[str, int]] = msgspec.field(default_factory=set)
     _code: JobCode | None = None
     _forms: list[str] | None = None
     #: the input tables' files as the operation found them (table_ops.inputs), and the
@@ -142,6 +144,7 @@ class OperationRun(msgspec.Struct):
             run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=on_tick,
                      failed_jobs=failed_jobs, on_rerun=rerun)
         except JobFailure as failure:
+            self.stopped_jobs.update((phase, index) for index in failure.stopped)
             raise self.failed(failure, phase, len(jobs)) from None
 
     def fresh_workdir(self, job: Job, phase: str, index: int, attempt: int) -> Path:
@@ -444,7 +447,12 @@ def _keep_job_logs(op: OperationRun) -> None:
             continue
         total = op.phase_jobs.get(phase)
         name = job_name(phase, index, total) if index >= 0 and total else path.stem
-        append_job_log(target, f"{spec.name} ({spec.kind}) {name}{_attempt_mark(path)}", data)
+        mark = _attempt_mark(path)
+        if not parse(path.stem)[2] and (phase, index) in op.stopped_jobs:
+            # its last attempt did not end by itself: say so, or its log (often empty) reads
+            # as a job that ran and said nothing
+            mark += " (stopped: another job had failed the operation)"
+        append_job_log(target, f"{spec.name} ({spec.kind}) {name}{mark}", data)
 
 
 def _attempt_mark(stderr: Path) -> str:

@@ -106,6 +106,8 @@ class JobFailure(Exception):
     attempt: int = 1
     #: the operation's failed jobs when this one failed it, None: not counted (stopped)
     failed_jobs: FailedJobs | None = None
+    #: the jobs stopped because this one failed the operation (their logs say so)
+    stopped: tuple[int, ...] = ()
 
 
 def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
@@ -179,6 +181,8 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
         raise
     failures = [r for r in results if isinstance(r, JobFailure) and r.reason != "stopped"]
     if failures:
+        failures[0].stopped = tuple(r.index for r in results
+                                    if isinstance(r, JobFailure) and r.reason == "stopped")
         raise failures[0]
     stopped = [r for r in results if isinstance(r, JobFailure)]
     if stopped:
