@@ -248,25 +248,33 @@ def test_each_rerun_is_told_on_the_console_with_the_stage(dev_client, stages, tm
     assert [row["attempt"] for row in dev_client.read_table("//out/t")] == [3, 3, 3]
 
 
+#: job 1 starts and waits; job 0 fails once job 1 has started (a marker file says so)
 SLOW_OR_FAILING = """
     import os, sys, time
     from ytjobs import read_rows, write_rows
+    started = os.path.join(os.environ["MARKS"], "started")
     if os.environ["YT_JOB_COOKIE"] == "0":
+        for _ in range(300):
+            if os.path.exists(started):
+                break
+            time.sleep(0.05)
         raise SystemExit("job 0 gives up")
     print("job 1 started", file=sys.stderr, flush=True)
+    open(started, "w").close()
     time.sleep(60)
     write_rows(read_rows())
 """
 
 
-def test_a_job_stopped_because_another_failed_says_so_in_the_job_log(dev_client, stages):
+def test_a_job_stopped_because_another_failed_says_so_in_the_job_log(dev_client, stages,
+                                                                     tmp_path):
     # its log used to be a header with nothing under it, read as a job that ran and said
     # nothing; the job that failed the operation keeps its own header
     dev_client.write_table("//in/t", [{"id": i} for i in range(10)])
     stages("halt", {"src/mapper.py": SLOW_OR_FAILING})
     spec = stages.spec("map", "halt", job_count=2, input_tables=["//in/t"],
                        output_tables=["//out/t"], mapper="src/mapper.py",
-                       max_failed_job_count=1, run_id="r9")
+                       env={"MARKS": str(tmp_path)}, max_failed_job_count=1, run_id="r9")
     with pytest.raises(OperationFailed, match="map job 1 of 2 failed"):
         launch(dev_client, spec)
     jobs_log = stage_log(spec.pipeline_dir, "r9", "halt").read_text()
