@@ -28,6 +28,7 @@ _USE = re.compile(r"\$(\w+)")
 _TABLE_BEFORE = re.compile(r"\b(?:FROM|JOIN|ALL|UNION|EXCEPT|INTERSECT)\s*$", re.I)
 _LIST_BEFORE = re.compile(r"\bIN\s*$", re.I)
 _LAMBDA = re.compile(r"->")
+#: YQL's escapes in a string literal; any other escaped character stands for itself
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
 
 
@@ -197,12 +198,18 @@ def _value(name: str, names: dict[str, _Named], before: str, where: str,
 
 def _unquoted(literal: str) -> str:
     """A string literal's value (YQL's backslash escapes read)."""
-    body, out, i = literal[1:-1], [], 0
-    while i < len(body):
-        if body[i] == "\\" and i + 1 < len(body):
-            out.append(_ESCAPES.get(body[i + 1], body[i + 1]))
+    return read_string(literal, 0)[0]
+
+
+def read_string(text: str, start: int) -> tuple[str, int]:
+    """The value of the YQL string literal opening at text[start] (a ' or a "), its
+    backslash escapes read, and where it ends (past its closing quote, or the text's end)."""
+    quote, out, i = text[start], [], start + 1
+    while i < len(text) and text[i] != quote:
+        if text[i] == "\\" and i + 1 < len(text):
+            out.append(_ESCAPES.get(text[i + 1], text[i + 1]))
             i += 2
         else:
-            out.append(body[i])
+            out.append(text[i])
             i += 1
-    return "".join(out)
+    return "".join(out), i + 1

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from yt_pipeline.yql_named import read_string
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_semantics import rewrite
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -59,10 +60,6 @@ def split_statements(text: str) -> list[str]:
     return [s.strip() for s in statements if s.strip()]
 
 
-#: YQL's escapes in a string literal; any other escaped character stands for itself
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
-
-
 def duckdb_strings(sql: str) -> str:
     """`sql` with each YQL string literal written as DuckDB reads one.
 
@@ -85,16 +82,8 @@ def duckdb_strings(sql: str) -> str:
             out.append(sql[i:end])
             i = end
         elif char in "'\"":
-            text, i = [], i + 1
-            while i < len(sql) and sql[i] != char:
-                if sql[i] == "\\" and i + 1 < len(sql):
-                    text.append(_ESCAPES.get(sql[i + 1], sql[i + 1]))
-                    i += 2
-                else:
-                    text.append(sql[i])
-                    i += 1
-            i += 1
-            out.append("'" + "".join(text).replace("'", "''") + "'")
+            value, i = read_string(sql, i)
+            out.append("'" + value.replace("'", "''") + "'")
         else:
             out.append(char)
             i += 1
