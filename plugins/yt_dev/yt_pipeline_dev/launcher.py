@@ -440,7 +440,8 @@ def _keep_job_logs(op: OperationRun) -> None:
         return  # launched outside a run: nothing to file it under
     target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
     forms = op.masked_forms()
-    for phase, index, _, path in sorted(_numbered(path) for path in op.sandbox.glob("*.stderr")):
+    for phase, index, order, path in sorted(_numbered(path)
+                                            for path in op.sandbox.glob("*.stderr")):
         try:
             data = read_masked_end(path, PER_JOB, forms)
         except OSError:
@@ -448,7 +449,7 @@ def _keep_job_logs(op: OperationRun) -> None:
         total = op.phase_jobs.get(phase)
         name = job_name(phase, index, total) if index >= 0 and total else path.stem
         mark = _attempt_mark(path)
-        if not parse(path.stem)[2] and (phase, index) in op.stopped_jobs:
+        if order == _LAST_ATTEMPT and (phase, index) in op.stopped_jobs:
             # its last attempt did not end by itself: say so, or its log (often empty) reads
             # as a job that ran and said nothing
             mark += " (stopped: another job had failed the operation)"
@@ -476,7 +477,11 @@ def _numbered(path: Path) -> tuple[str, int, int, Path]:
     `map1.attempt2.stderr` say (job_attempts.py); index -1 for a name of another form. The
     failed attempts sort first, in order, the job's last attempt after them."""
     phase, index, attempt = parse(path.stem)
-    return phase, index, attempt or 1 << 30, path
+    return phase, index, attempt or _LAST_ATTEMPT, path
+
+
+#: how _numbered orders a job's last attempt (its stderr file has no attempt in its name)
+_LAST_ATTEMPT = 1 << 30
 
 
 def _attach_files(spec: OperationSpec, sandbox: Path) -> None:

@@ -212,7 +212,6 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
         job.tally.unlink(missing_ok=True)  # told afresh by each run of the job
     with job.stderr.open("wb") as err:
         out = _open_stdout(job.stdout) if job.stdout else err
-        output_start = os.fstat(out.fileno()).st_size if out is not err else 0
         opened = _open_extra(job) if out is not err else {}
         argv, handed = job_fds.with_fds(job.argv, opened)
         try:
@@ -240,13 +239,12 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
             _live.discard(proc)
     if reason is None and proc.returncode == 0:
         if job.check_output and job.stdout is not None:
-            job.told = _told_whole(job, output_start)
+            job.told = _told_whole(job)
             try:
                 # ytjobs checked each row as it wrote it; only a row over the weight limit
                 # is left to find, and there is none when no piece it wrote was that long
                 if job.told is None or job.told.longest > MAX_ROW_WEIGHT:
-                    check_rows(job.stdout, output_start,
-                               written_by_ytjobs=job.told is not None,
+                    check_rows(job.stdout, written_by_ytjobs=job.told is not None,
                                masked_forms=job.masked_forms)
             except BadOutput as bad:
                 raise JobFailure(index, None, f"wrote a bad row: {bad}", job.stderr) from None
@@ -291,13 +289,14 @@ def _check_extra(index: int, job: Job) -> None:
                              f"(output table {number}): {bad}", job.stderr) from None
 
 
-def _told_whole(job: Job, output_start: int) -> tally.Told | None:
+def _told_whole(job: Job) -> tally.Told | None:
     """What ytjobs told of the job's output, when it wrote the whole of it (it told how
-    much at exit: anything else on stdout makes the sizes differ); else None."""
+    much at exit: anything else on stdout makes the sizes differ; the file is the job's
+    alone, emptied as each attempt starts); else None."""
     if job.tally is None or job.stdout is None:
         return None
     told = tally.read(job.tally)
-    if told is None or told.size != job.stdout.stat().st_size - output_start:
+    if told is None or told.size != job.stdout.stat().st_size:
         return None
     return told
 
