@@ -1,6 +1,7 @@
-"""DuckDB made ready in the background (yql_warmup): started as a run starts only when a
-stage's code calls run_yql, taken once by the first statement, restricted like a new
-database before the statement's SQL runs, and never needed for a query to work."""
+"""DuckDB made ready in the background (yql_warmup): expected as a run starts only when a
+stage's code calls run_yql, started while an operation's jobs run, taken once by the first
+statement, restricted like a new database before the statement's SQL runs, and never needed
+for a query to work."""
 
 from __future__ import annotations
 
@@ -109,30 +110,126 @@ def test_only_stages_that_query_start_it(tmp_path):
 
 
 @pytest.mark.parametrize("example, expected", [("03_yql", True), ("01_hello_world", False)])
-def test_a_run_warms_duckdb_only_for_a_query(tmp_path, monkeypatch, example, expected):
-    started = []
-    monkeypatch.setattr(yql_warmup, "start", lambda: started.append(True))
+def test_a_run_expects_a_query_only_when_a_stage_queries(tmp_path, monkeypatch, example,
+                                                         expected):
+    told = []
+    monkeypatch.setattr(yql_warmup, "expect", told.append)
     shutil.copytree(EXAMPLES / example, tmp_path / example)
     result = invoke_cli("run", str(tmp_path / example))
     assert result.exit_code == 0, result.output
-    assert started == ([True] if expected else [])
+    assert told == [expected]
+
+
+def test_an_expected_warmup_starts_once_and_only_when_expected():
+    started = []
+    real_start = yql_warmup.start
+    try:
+        yql_warmup.start = lambda: started.append(True)
+        yql_warmup.expect(False)
+        yql_warmup.start_if_expected()
+        assert started == []
+        yql_warmup.expect(True)
+        yql_warmup.start_if_expected()
+        yql_warmup.start_if_expected()
+        assert started == [True]
+    finally:
+        yql_warmup.start = real_start
+
+
+SLOW_MAP_STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class SlowMap(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//t/in", [{"a": 1}, {"a": 2}])
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+
+SLOW_MAPPER = """
+import os
+import time
+
+from ytjobs import read_rows, write_rows
+
+# the driver waits: several of its ticks pass
+time.sleep(float(os.environ.get("SLEEP_S", "0.4")))
+write_rows(read_rows())
+"""
+
+MAP_CONFIG = """
+client:
+  operations:
+    map:
+      input_table: //t/in
+      output_table: //t/out
+      mapper: src/mapper.py
+      resources:
+        job_count: 1
+"""
+
+QUERY_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Query(BaseStage):
+    def run(self, debug):
+        debug["sum"] = self.deps.yt_client.run_yql("SELECT SUM(a) AS s FROM `//t/out`")[0]["s"]
+        return debug
+"""
+
+
+def test_the_warmup_runs_while_the_jobs_before_the_query_run(tmp_path, monkeypatch):
+    started, taken = [], []
+    real_start, real_take = yql_warmup.start, yql_warmup.take_fresh
+
+    def start():
+        # from the driver's wait for the map's jobs, not as the run starts
+        started.append(threading.current_thread().name)
+        real_start()
+
+    def take():
+        fresh = real_take()
+        taken.append(fresh is not None)
+        return fresh
+
+    monkeypatch.setattr(yql_warmup, "start", start)
+    monkeypatch.setattr(yql_warmup, "take_fresh", take)
+    monkeypatch.setattr("yt_pipeline_dev.yql_duckdb.take_fresh", take)
+    from yt_pipeline.testing import write_pipeline
+
+    root = write_pipeline(
+        tmp_path / "p",
+        {"stages/slow/stage.py": SLOW_MAP_STAGE, "stages/slow/src/mapper.py": SLOW_MAPPER,
+         "stages/slow/config.yaml": MAP_CONFIG, "stages/query/stage.py": QUERY_STAGE},
+        {"stages": {"graph": {"slow": [], "query": ["slow"]}}})
+    result = invoke_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    assert len(started) == 1 and started[0].startswith("ytp-stage"), started
+    assert taken == [True]  # the query ran on the database warmed meanwhile
+    assert (root / ".dev/t/out.jsonl").read_text() == '{"a":1}\n{"a":2}\n'
 
 
 QUICK_STAGE = """
 from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
 
 
 class Quick(BaseStage):
     def run(self, debug):
         if debug.get("never"):
             self.deps.yt_client.run_yql("SELECT 1")
-        self.deps.yt_client.write_table("//t/quick", [{"a": 1}])
+        self.deps.yt_client.write_table("//t/in", [{"a": 1}])
+        run_map(self, self.config.client.operations.map)
         return debug
 """
 
 
 def test_a_run_that_ends_before_its_warmup_exits_cleanly(tmp_path):
-    """The stage names run_yql but never queries and ends in milliseconds, so the interpreter
+    """The stage names run_yql but never queries, and ends as soon as its map's one job
+    does, a little after the driver's first tick started the warm-up; so the interpreter
     ends while DuckDB is still being imported or started: were the warm-up a daemon thread,
     CPython would end it inside DuckDB's C++ code and the process would abort (it did, in
     6 of 10 such runs)."""
@@ -141,11 +238,14 @@ def test_a_run_that_ends_before_its_warmup_exits_cleanly(tmp_path):
 
     from yt_pipeline.testing import write_pipeline
 
-    root = write_pipeline(tmp_path / "p", {"stages/quick/stage.py": QUICK_STAGE},
+    config = MAP_CONFIG.replace("resources:", "env:\n        SLEEP_S: '0.12'\n      resources:")
+    root = write_pipeline(tmp_path / "p", {"stages/quick/stage.py": QUICK_STAGE,
+                                           "stages/quick/src/mapper.py": SLOW_MAPPER,
+                                           "stages/quick/config.yaml": config},
                           {"stages": {"enabled_stages": ["quick"]}})
     for attempt in range(8):
         done = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"run {attempt}: {done.returncode}\n{done.stderr}"
         assert "terminate called" not in done.stderr
-    assert (root / ".dev/t/quick.jsonl").read_text() == '{"a":1}\n'
+    assert (root / ".dev/t/out.jsonl").read_text() == '{"a":1}\n'

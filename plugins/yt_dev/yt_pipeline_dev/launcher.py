@@ -32,6 +32,7 @@ from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
+from yt_pipeline_dev import yql_warmup
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code
@@ -140,8 +141,14 @@ class OperationRun(msgspec.Struct):
             jobs[failure.index].cwd = self.fresh_workdir(jobs[failure.index], phase,
                                                          failure.index, failure.attempt + 1)
 
+        def tick() -> None:
+            # the driver waits for the jobs, holding no GIL: DuckDB can get ready meanwhile
+            yql_warmup.start_if_expected()
+            if on_tick is not None:
+                on_tick()
+
         try:
-            run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=on_tick,
+            run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=tick,
                      failed_jobs=failed_jobs, on_rerun=rerun)
         except JobFailure as failure:
             self.stopped_jobs.update((phase, index) for index in failure.stopped)

@@ -59,8 +59,7 @@ def ytp_pipeline_started(run: RunInfo) -> None:
         return
     from yt_pipeline_dev import yql_warmup
 
-    if yql_warmup.stages_query(run.pipeline_dir, run.stages):
-        yql_warmup.start()  # first: it runs beside everything up to the first query
+    yql_warmup.expect(yql_warmup.stages_query(run.pipeline_dir, run.stages))
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
 

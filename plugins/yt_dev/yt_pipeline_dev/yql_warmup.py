@@ -1,15 +1,20 @@
-"""DuckDB made ready on a background thread while the stages before a query run.
+"""DuckDB made ready on a background thread while a stage before a query waits for its jobs.
 
 Before a YQL statement reads a row, dev pays for DuckDB itself: importing its engine
-(0.02-0.05 s) and creating the in-memory database the statement runs on (0.03-0.05 s),
-and both run mostly outside the GIL. So when a stage of the run calls `run_yql` (the dev
-plugin looks for the name in the stages' Python files as the run starts), they are done on
-a background thread from the start of the run, and the first statement takes that database
-(`take_fresh`) instead of making one. It is handed over as `new_connection` made it, with
-nothing run on it, and yql_sandbox restricts it to the statement's files before the
-statement's SQL, as it does a new one. A run that starts the work and never queries keeps
-an idle in-memory database until it ends. A statement's database is closed in the
-background too (`close_later`).
+(0.02-0.05 s) and creating the in-memory database the statement runs on (0.03-0.05 s). When
+a stage of the run calls `run_yql` (the dev plugin looks for the name in the stages' Python
+files as the run starts: `expect`), both are done on a background thread once an operation's
+jobs are running (`start_if_expected`, from the driver's wait for them), and the first
+statement takes that database (`take_fresh`) instead of making one. A run with no operation
+before its first query makes the database in the statement, as without a warm-up.
+
+Not from the start of the run: much of the import holds the GIL, and beside the start-up and
+a stage's own Python code (a write from a generator) it cost those 0.06-0.1 s of a 0.5 s
+stretch and itself took 0.6 s to finish; a driver waiting for its jobs holds no GIL. The
+database is handed over as `new_connection` made it, with nothing run on it, and yql_sandbox
+restricts it to the statement's files before the statement's SQL, as it does a new one. A
+run that starts the work and never queries keeps an idle in-memory database until it ends.
+A statement's database is closed in the background too (`close_later`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ QUERY_CALL = "run_yql"
 
 _lock = threading.Lock()
 _pending: _Warmup | None = None
+#: set as a run starts when one of its stages queries: the next wait for jobs warms up
+_expected = threading.Event()
 
 
 def _make() -> Any:
@@ -53,10 +60,28 @@ def start() -> None:
             _pending.start()
 
 
+def expect(queries: bool = True) -> None:
+    """Whether a stage of this run queries: if so, warm up at the next wait for jobs
+    (`start_if_expected`)."""
+    if queries:
+        _expected.set()
+    else:
+        _expected.clear()
+
+
+def start_if_expected() -> None:
+    """Called while a driver waits for an operation's jobs: start the warm-up once, when a
+    query is expected; otherwise nothing."""
+    if _expected.is_set():
+        _expected.clear()
+        start()
+
+
 def take_fresh() -> Any:
     """The database made in the background (waiting for it if still in the making), once;
     None when none was started or it could not be made."""
     global _pending
+    _expected.clear()  # the query is here: a later wait for jobs needs no warm-up
     with _lock:
         warmup, _pending = _pending, None
     if warmup is None:
