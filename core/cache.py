@@ -37,6 +37,7 @@ pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `i
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -116,7 +117,7 @@ def decide(
     elif last.get("debug_lost"):
         decision.reason = "its last debug could not be stored"
     else:
-        missing = _missing_table(unit, client, last)
+        missing = _data_file_changed(target, last) or _missing_table(unit, client, last)
         if missing:
             decision.reason = missing
         else:
@@ -142,6 +143,44 @@ def _missing_table(unit: RunUnit, client: Any, last: dict[str, Any]) -> str | No
     for path in last.get("wrote") or ():
         if path not in unit.outputs and path not in unit.writes and not client.exists(path):
             return f"table {path} it wrote in run {last.get('run_id', '?')} is missing"
+    return None
+
+
+def _memo(target: RunTarget) -> Any:
+    from yt_pipeline.filememo import FileMemo
+
+    code_files = target.code_files
+    return code_files.memo if code_files is not None else FileMemo()
+
+
+def data_file_digests(target: RunTarget, files: list[Any]) -> dict[str, str]:
+    """{name: digest} of the data files a stage's code read (opened_files.py), as kept
+    with its success."""
+    from yt_pipeline.opened_files import shown_name
+
+    memo = _memo(target)
+    digests = {}
+    for path in files:
+        value = memo.digest(path)
+        if value is not None:
+            digests[shown_name(path, target.pipeline_dir)] = value
+    return digests
+
+
+def _data_file_changed(target: RunTarget, last: dict[str, Any]) -> str | None:
+    """Why an unchanged stage must run all the same: a data file its code read in its
+    last success (opened by a path of its own making) changed or is gone."""
+    kept = last.get("opened") or {}
+    if not kept:
+        return None
+    memo = _memo(target)
+    for name, value in sorted(kept.items()):
+        path = Path(name) if Path(name).is_absolute() else target.pipeline_dir / name
+        now = memo.digest(path)
+        if now is None:
+            return f"data file {name} it read in run {last.get('run_id', '?')} is missing"
+        if now != value:
+            return f"data file {name} changed"
     return None
 
 

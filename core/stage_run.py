@@ -11,15 +11,18 @@ before the stage's own work, and a hook that failed stops the unit from starting
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
-from yt_pipeline.cache import CacheDecision, decide
+from yt_pipeline import opened_files
+from yt_pipeline.cache import CacheDecision, data_file_digests, decide
 from yt_pipeline.errors import CommitIncomplete, StageFailed, StageSkipped, YtPipelineError
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
 from yt_pipeline.journal import Journal, Record
@@ -197,7 +200,8 @@ class _Attempts:
         return UnitRun(outcome, self.started_at, time.time(), self.decision, failure, entry,
                        record, commit_error=commit_error)
 
-    def entry(self, status: str, kept: Any, wrote: list[str] | None = None) -> dict[str, Any]:
+    def entry(self, status: str, kept: Any, wrote: list[str] | None = None,
+              opened: Any = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"status": status, "run_id": self.ctx.run.run_id,
                                  "finished_at": time.time(), "debug": kept}
         decision = self.decision
@@ -206,7 +210,19 @@ class _Attempts:
             entry["components"] = decision.components
             if wrote:  # a cache hit needs them all still there (cache.py)
                 entry["wrote"] = wrote
+            if opened is not None:
+                # the data files its code read: a cache hit needs each unchanged (cache.py)
+                # the dev client's table folder, wherever it is ("root" of another client
+                # may be no folder at all)
+                root = getattr(self.ctx.client, "root", None)
+                tables = [Path(root)] if isinstance(root, (str, os.PathLike)) else []
+                files = opened_files.data_files(opened, self.ctx.target.pipeline_dir, tables)
+                if files:
+                    entry["opened"] = data_file_digests(self.ctx.target, files)
         return entry
+
+    def _caching(self) -> bool:
+        return self.decision is not None and bool(self.decision.fingerprint)
 
     def keep(self, debug: Debug) -> Any:
         """The form stored in the state and the journal: kept types, and secrets masked (a
@@ -282,14 +298,15 @@ class _Attempts:
                                 f"attempt {self.attempt}")
         try:
             try:
-                debug_out = (execute or self.unit.execute)(dict(debug_in), ctx.run.run_id,
-                                                           txn.client)
+                with _opened_by_code(self._caching()) as opened:
+                    debug_out = (execute or self.unit.execute)(dict(debug_in),
+                                                               ctx.run.run_id, txn.client)
             except BaseException as exc:
                 # the unit's own error, which its fallback may replace; not one of keeping
                 # its debug or committing
                 self.execute_error = exc
                 raise
-            entry = self.entry(SUCCESS, self.keep(debug_out), written_tables(txn))
+            entry = self.entry(SUCCESS, self.keep(debug_out), written_tables(txn), opened)
         except BaseException:
             txn.abort()
             raise
@@ -302,6 +319,16 @@ class _Attempts:
         except CommitIncomplete as unfinished:
             return self.finish(SUCCESS, debug_out, entry=entry, commit_error=unfinished)
         return self.finish(SUCCESS, debug_out, entry=entry, record=record)
+
+
+@contextmanager
+def _opened_by_code(caching: bool) -> Iterator[Any]:
+    """The files the unit's code opens, recorded when its cache is on (else None)."""
+    if not caching:
+        yield None
+        return
+    with opened_files.recording() as record:
+        yield record
 
 
 def run_unit(ctx: RunContext, unit: RunUnit) -> UnitRun:

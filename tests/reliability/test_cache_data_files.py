@@ -1,0 +1,146 @@
+"""The cache sees the data files a stage's code opens by a path of its own making: a changed
+or removed one runs the stage again; a scratch file it writes itself, the tables it reads
+through the client and a secrets file are not recorded.
+
+Each run is a fresh `python -m yt_pipeline run` process, as a user's runs are; checks read
+the rows of the output table and the stage's status in the run's summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from yt_pipeline import opened_files
+from yt_pipeline.testing import write_pipeline
+
+CONFIG = {"pipeline": {"mode": "dev", "cache": True}, "stages": {"enabled_stages": ["load"]}}
+
+# reads a CSV by a path it builds itself, and a scratch file it writes first
+LOAD_STAGE = """
+import csv
+from pathlib import Path
+
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        scratch = Path("scratch.txt")
+        scratch.write_text("temporary")
+        assert scratch.read_text() == "temporary"
+        with open(Path("data") / "users.csv", newline="") as handle:
+            rows = [{"name": r["name"], "age": int(r["age"])} for r in csv.DictReader(handle)]
+        self.deps.yt_client.write_table("//out/users", rows)
+        return debug
+"""
+
+
+def _run(root: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                          capture_output=True, text=True, timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _status(done: subprocess.CompletedProcess[str]) -> str:
+    line = next(ln for ln in done.stderr.splitlines() if ln.strip().startswith("load "))
+    return line.split()[1]
+
+
+def _rows(root: Path) -> list[dict]:
+    text = (root / ".dev/out/users.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def _write_csv(root: Path, text: str) -> None:
+    path = root / "data/users.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    # the file digest memo trusts a file untouched for 2 s (filememo.RACY_S): age it, so
+    # that a cached digest is what the next run compares with
+    old = time.time() - 10
+    os.utime(path, (old, old))
+
+
+def test_a_changed_data_file_runs_the_stage_again(tmp_path):
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": LOAD_STAGE}, CONFIG)
+    _write_csv(root, "name,age\nann,31\nbob,42\n")
+    assert _status(_run(root)) == "SUCCESS"
+    assert _rows(root) == [{"name": "ann", "age": 31}, {"name": "bob", "age": 42}]
+
+    second = _run(root)
+    assert _status(second) == "CACHED"  # the scratch file it rewrote does not count
+
+    _write_csv(root, "name,age\nann,32\nbob,42\ncid,19\n")
+    third = _run(root)
+    assert _status(third) == "SUCCESS"
+    assert "cache miss: data file data/users.csv changed" in third.stderr
+    assert _rows(root) == [{"name": "ann", "age": 32}, {"name": "bob", "age": 42},
+                           {"name": "cid", "age": 19}]
+    assert _status(_run(root)) == "CACHED"
+
+
+def test_a_removed_data_file_runs_the_stage_again_and_it_says_so(tmp_path):
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": LOAD_STAGE}, CONFIG)
+    _write_csv(root, "name,age\nann,31\n")
+    _run(root)
+    (root / "data/users.csv").unlink()
+    done = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                          capture_output=True, text=True, timeout=120, cwd=root)
+    assert done.returncode == 1
+    assert "cache miss: data file data/users.csv it read in run" in done.stderr
+    assert "is missing" in done.stderr
+    assert _rows(root) == [{"name": "ann", "age": 31}]  # the failed run changed nothing
+
+
+def test_what_is_kept_names_the_data_file_only(tmp_path):
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": LOAD_STAGE}, CONFIG)
+    _write_csv(root, "name,age\nann,31\n")
+    _run(root)
+    state = json.loads((root / ".runs/stages.dev.json").read_text())
+    kept = json.dumps(state)
+    assert "data/users.csv" in kept
+    # its own scratch file, its table file and its code are not data files
+    assert "scratch.txt" not in kept and "users.jsonl" not in kept and "stage.py\"" not in kept
+
+
+def _recorded(folder: Path, reads: list[str], writes: list[str] = ()) -> list[str]:
+    record = opened_files._Record()
+    record.read.update(str(folder / name) for name in reads)
+    record.written.update(str(folder / name) for name in writes)
+    return [opened_files.shown_name(p, folder)
+            for p in opened_files.data_files(record, folder)]
+
+
+def test_only_the_stages_data_is_recorded(tmp_path):
+    for name in ("data/a.csv", "secrets.env", ".dev/t/x.jsonl", ".runs/r.json",
+                 "helpers/m.py", "out.txt", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    found = _recorded(tmp_path, ["data/a.csv", "secrets.env", ".dev/t/x.jsonl",
+                                 ".runs/r.json", "helpers/m.py", "out.txt", "missing.csv",
+                                 "data"], writes=["out.txt"])
+    assert found == ["data/a.csv"]
+
+
+def test_opens_are_recorded_for_the_recording_thread_only(tmp_path):
+    import threading
+
+    data = tmp_path / "d.txt"
+    data.write_text("1")
+    elsewhere: list[str] = []
+    with opened_files.recording() as record:
+        data.read_text()
+        thread = threading.Thread(target=lambda: elsewhere.append(data.read_text()))
+        thread.start()
+        thread.join()
+        with open(tmp_path / "w.txt", "w") as out:
+            out.write("x")
+    assert str(data) in record.read and elsewhere == ["1"]
+    assert record.written == {str(tmp_path / "w.txt")}
+    assert len(record.read) == 1  # the other thread's read is not this stage's
