@@ -41,10 +41,18 @@ ROW_KEYS = {
     "input_query": "filter the rows in the mapper or in YQL",
 }
 
-#: a user job's keys that change how its rows are encoded: jobs read and write JSON lines
-#: in both modes (op_spec.job_format), which ytjobs reads
-JOB_ROW_KEYS = ("format", "input_format", "output_format")
-_JOB_HINT = "jobs read and write JSON lines in both modes, which ytjobs reads and writes"
+_FORMAT = "jobs read and write JSON lines in both modes, which ytjobs reads and writes"
+
+#: a user job's keys that change what it reads or writes -> what to do instead
+JOB_ROW_KEYS = {
+    # jobs read and write JSON lines in both modes (op_spec.job_format)
+    "format": _FORMAT, "input_format": _FORMAT, "output_format": _FORMAT,
+    # dev puts table switches in a job's input as a cluster does by default
+    # (InitEnableInputTableIndex in yt/yt/ytlib/scheduler/config.cpp: on when the
+    # operation reads more than one table; dev's table_switches.py)
+    "enable_input_table_index": "a job's input carries table switches exactly when the "
+                                "operation reads more than one table, in both modes",
+}
 
 
 def check_spec(value: Any, fail: Fail) -> dict[str, Any]:
@@ -65,9 +73,9 @@ def check_spec(value: Any, fail: Fail) -> dict[str, Any]:
         jobs += [(f"tasks.{name}", task) for name, task in tasks.items()]
     for where, job in jobs:
         if isinstance(job, Mapping):
-            for key in JOB_ROW_KEYS:
+            for key, hint in JOB_ROW_KEYS.items():
                 if key in job:
-                    raise _refused(fail, f"spec.{where}.{key}", _JOB_HINT)
+                    raise _refused(fail, f"spec.{where}.{key}", hint)
     return dict(value)
 
 

@@ -123,6 +123,11 @@ def test_unsupported_modifiers_are_refused_at_config_load(stages, key, path, mes
      "input_format changes the rows the jobs get or write, which dev does not model, so "
      "neither mode takes it: jobs read and write JSON lines in both modes, which ytjobs "
      "reads and writes"),
+    ({"spec": {"reducer": {"enable_input_table_index": True}}},
+     "stages/m/config.yaml: client.operations.reduce.spec.reducer.enable_input_table_index: "
+     "stage m: enable_input_table_index changes the rows the jobs get or write, which dev "
+     "does not model, so neither mode takes it: a job's input carries table switches "
+     "exactly when the operation reads more than one table, in both modes"),
     ({"spec": ["join_by"]},
      "stages/m/config.yaml: client.operations.reduce.spec: stage m: must be a mapping of YT "
      "operation spec keys"),
