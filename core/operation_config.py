@@ -19,6 +19,7 @@ from yt_pipeline import limits, table_paths
 from yt_pipeline.config_schema import CLOSE
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS, operation_sections
+from yt_pipeline.spec_keys import check_spec
 
 log = logging.getLogger("yt_pipeline.config")
 
@@ -123,6 +124,7 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
     resources = _resources(cfg.get("resources"), fail)
     _max_failed_jobs(cfg.get("max_failed_job_count"), fail)
     check_append(kind, cfg.get("append", False), fail)
+    check_spec(cfg.get("spec"), fail)
     scripts = _scripts(kind, cfg, stage_dir, fail) if kind is not None else {}
     return Section(label, inputs, outputs, reduce_by, sort_by, resources, scripts)
 

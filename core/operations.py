@@ -28,6 +28,7 @@ from yt_pipeline.operation_config import (
     require_keys,
 )
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS
+from yt_pipeline.spec_keys import check_spec
 
 if TYPE_CHECKING:
     from yt_pipeline.checkpoints import Checkpoint
@@ -156,7 +157,7 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
         file_paths=list(cfg.get("file_paths") or []),
         max_failed_job_count=cfg.get("max_failed_job_count"),
         code_package=stage.context.code_package,
-        extra_spec=dict(cfg.get("spec") or {}),
+        extra_spec=check_spec(cfg.get("spec"), fail),
         run_id=str(getattr(stage.context, "run_id", "") or ""),
     )
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)

@@ -9,6 +9,7 @@ import pytest
 
 from yt_pipeline.errors import ConfigError, InvalidTablePath
 from yt_pipeline.operation_config import failing, read_section
+from yt_pipeline.spec_keys import check_spec
 from yt_pipeline_dev.launcher import launch
 
 COPY = """
@@ -102,6 +103,34 @@ def test_unsupported_modifiers_are_refused_at_config_load(stages, key, path, mes
      "(known: append, env, file_paths, input_table, input_tables, mapper, "
      "max_failed_job_count, name, output_table, output_tables, reduce_by, reducer, "
      "resources, script, sort_by, spec)"),
+    # the same keys given as raw YT spec keys: prod would send them and dev ignore them
+    ({"spec": {"join_by": ["k"], "input_table_paths": ["//in/t", "<foreign=%true>//in/b"]}},
+     "stages/m/config.yaml: client.operations.reduce.spec.join_by: stage m: join_by changes "
+     "the rows the jobs get or write, which dev does not model, so neither mode takes it: "
+     "foreign tables (join_by) are not supported: list the table in input_tables and join "
+     "in the reducer, whose rows of a key come table by table"),
+    ({"spec": {"input_table_paths": ["//in/t", "<foreign=%true>//in/b"]}},
+     "stages/m/config.yaml: client.operations.reduce.spec.input_table_paths: stage m: "
+     "input_table_paths changes the rows the jobs get or write, which dev does not model, so "
+     "neither mode takes it: write the section's own input_tables key, which both modes run"),
+    ({"spec": {"enable_key_guarantee": False}},
+     "stages/m/config.yaml: client.operations.reduce.spec.enable_key_guarantee: stage m: "
+     "enable_key_guarantee changes the rows the jobs get or write, which dev does not model, "
+     "so neither mode takes it: a key's rows always reach one job, as on a cluster by "
+     "default"),
+    ({"spec": {"reducer": {"tmpfs_path": ".", "input_format": "yson"}}},
+     "stages/m/config.yaml: client.operations.reduce.spec.reducer.input_format: stage m: "
+     "input_format changes the rows the jobs get or write, which dev does not model, so "
+     "neither mode takes it: jobs read and write JSON lines in both modes, which ytjobs "
+     "reads and writes"),
+    ({"spec": {"reducer": {"enable_input_table_index": True}}},
+     "stages/m/config.yaml: client.operations.reduce.spec.reducer.enable_input_table_index: "
+     "stage m: enable_input_table_index changes the rows the jobs get or write, which dev "
+     "does not model, so neither mode takes it: a job's input carries table switches "
+     "exactly when the operation reads more than one table, in both modes"),
+    ({"spec": ["join_by"]},
+     "stages/m/config.yaml: client.operations.reduce.spec: stage m: must be a mapping of YT "
+     "operation spec keys"),
 ])
 def test_reduce_options_not_run_here_are_refused_in_one_line(stages, config, line):
     stage_dir = stages("m", {"src/reducer.py": COPY})
@@ -111,3 +140,14 @@ def test_reduce_options_not_run_here_are_refused_in_one_line(stages, config, lin
     with pytest.raises(ConfigError) as caught:
         read_section(section, "reduce", "reduce", stage_dir, fail)
     assert str(caught.value) == line
+
+
+def test_spec_keys_that_only_schedule_are_kept_for_prod(stages):
+    # title, time_limit, a job's tmpfs: how a cluster runs the jobs, not their rows
+    stage_dir = stages("m", {"src/reducer.py": COPY})
+    spec = {"title": "t", "time_limit": 60000, "reducer": {"tmpfs_path": "."}}
+    section = {"input_table": "//in/t", "output_table": "//out/t", "reduce_by": ["k"],
+               "spec": spec}
+    fail = failing("m", "stages/m/config.yaml", "client.operations.reduce")
+    assert read_section(section, "reduce", "reduce", stage_dir, fail).reduce_by == ["k"]
+    assert check_spec(spec, fail) == spec

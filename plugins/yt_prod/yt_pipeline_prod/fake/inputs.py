@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.json_rows import dump_rows
-from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes
+from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.tables import select_rows
 
 if TYPE_CHECKING:
@@ -33,6 +33,10 @@ class InputTable:
     path: str
     sorted_by: list[str]
     rows: list[Row] = field(default_factory=list)
+    #: a reduce's foreign table (`<foreign=%true>//t`: foreign.py)
+    foreign: bool = False
+    #: how many ranges the path selects (`//t[#1:#2,#5:#6]`: 2), 0 for the whole table
+    range_count: int = 0
 
 
 def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[InputTable]:
@@ -44,7 +48,9 @@ def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[Inpu
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
         sorted_by = [str(c) for c in node.attributes.get("sorted_by") or []]
-        tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes)))
+        tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes),
+                                 foreign=bool(attributes.get("foreign")),
+                                 range_count=len(plain(attributes.get("ranges")) or [])))
     return tables
 
 

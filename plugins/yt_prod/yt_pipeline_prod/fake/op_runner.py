@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
+from yt_pipeline_prod.fake.foreign import check_foreign_tables, check_join, primary
 from yt_pipeline_prod.fake.inputs import (
     InputTable,
     Item,
@@ -233,6 +234,7 @@ class OperationRunner:
             self._vanilla()
             return {}
         tables = self.tables
+        check_foreign_tables(kind, tables, spec)
         if kind == "sort":
             rows = [row for table in tables for row in table.rows]
             # into a table of strict schema, the sort keeps that schema (sorted) and its
@@ -249,7 +251,9 @@ class OperationRunner:
         outputs = len(_paths(spec.get("output_table_paths")))
         items = items_of(tables)
         if kind == "reduce":
-            check_sorted_inputs(tables, spec)
+            # the sort order asked of the primary tables; foreign ones are sorted by join_by
+            check_sorted_inputs(primary(tables), spec)
+            check_join(tables, spec)
         if kind == "map_reduce":
             check_map_reduce_keys(spec)
             reducer = spec["reducer"]

@@ -1,0 +1,85 @@
+"""The keys of an operation's `spec:` section that change which rows its jobs read or
+write, refused in both modes when the configuration is read.
+
+`spec:` goes to the cluster as it is (prod merges it into the spec it builds, op_spec.py),
+while dev runs the operation from the section's own keys and has no scheduler to give the
+rest to. Scheduling keys (title, pool_trees, time_limit, tmpfs_path, ...) change how a
+cluster runs the jobs, not their rows, so dev may leave them to prod. The keys below would
+give prod other rows than dev, so neither mode takes them and the error says what to write
+instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from yt_pipeline.errors import ConfigError
+    from yt_pipeline.operation_config import Fail
+
+_SECTION_KEY = "write the section's own {key} key, which both modes run"
+
+#: top-level spec key -> what to do instead
+ROW_KEYS = {
+    # a reduce's foreign tables join each primary key with the rows of the foreign tables
+    # of the same join_by key (YTsaurus docs, Reduce: join_by; the reduce controller's
+    # checks in yt/yt/server/controller_agent/controllers/sorted_controller.cpp); dev has
+    # no such join
+    "join_by": "foreign tables (join_by) are not supported: list the table in input_tables "
+               "and join in the reducer, whose rows of a key come table by table",
+    "input_table_paths": _SECTION_KEY.format(key="input_tables"),
+    "output_table_paths": _SECTION_KEY.format(key="output_tables"),
+    "output_table_path": _SECTION_KEY.format(key="output_table"),
+    "reduce_by": _SECTION_KEY.format(key="reduce_by"),
+    "sort_by": _SECTION_KEY.format(key="sort_by"),
+    # with it false a key's rows may reach several jobs (docs, Reduce:
+    # enable_key_guarantee); dev keeps each key in one job, as a cluster does by default
+    "enable_key_guarantee": "a key's rows always reach one job, as on a cluster by default",
+    "pivot_keys": "which keys a job gets is not configurable: set resources.job_count",
+    # a map's QL filter (docs, Map: input_query) runs on the cluster only
+    "input_query": "filter the rows in the mapper or in YQL",
+}
+
+_FORMAT = "jobs read and write JSON lines in both modes, which ytjobs reads and writes"
+
+#: a user job's keys that change what it reads or writes -> what to do instead
+JOB_ROW_KEYS = {
+    # jobs read and write JSON lines in both modes (op_spec.job_format)
+    "format": _FORMAT, "input_format": _FORMAT, "output_format": _FORMAT,
+    # dev puts table switches in a job's input as a cluster does by default
+    # (InitEnableInputTableIndex in yt/yt/ytlib/scheduler/config.cpp: on when the
+    # operation reads more than one table; dev's table_switches.py)
+    "enable_input_table_index": "a job's input carries table switches exactly when the "
+                                "operation reads more than one table, in both modes",
+}
+
+
+def check_spec(value: Any, fail: Fail) -> dict[str, Any]:
+    """The section's `spec:` as a dict, refused when it is not a mapping or gives a key of
+    ROW_KEYS or JOB_ROW_KEYS."""
+    if value is None:
+        return {}
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if not isinstance(value, Mapping):
+        raise fail("must be a mapping of YT operation spec keys", "spec")
+    for key, hint in ROW_KEYS.items():
+        if key in value:
+            raise _refused(fail, f"spec.{key}", hint)
+    jobs = [(role, value.get(role)) for role in ("mapper", "reducer")]
+    tasks = value.get("tasks")
+    if isinstance(tasks, Mapping):
+        jobs += [(f"tasks.{name}", task) for name, task in tasks.items()]
+    for where, job in jobs:
+        if isinstance(job, Mapping):
+            for key, hint in JOB_ROW_KEYS.items():
+                if key in job:
+                    raise _refused(fail, f"spec.{where}.{key}", hint)
+    return dict(value)
+
+
+def _refused(fail: Fail, key: str, hint: str) -> ConfigError:
+    name = key.rsplit(".", 1)[-1]
+    return fail(f"{name} changes the rows the jobs get or write, which dev does not "
+                f"model, so neither mode takes it: {hint}", key)

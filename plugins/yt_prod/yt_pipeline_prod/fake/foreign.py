@@ -1,0 +1,79 @@
+"""A reduce's foreign input tables (`<foreign=%true>//t`) and its `join_by`, checked as the
+reduce controller checks them before any job runs (TReduceController::CustomPrepare and
+AdjustSortColumns in yt/yt/server/controller_agent/controllers/sorted_controller.cpp).
+
+Only a reduce takes foreign tables there (AreForeignTablesSupported is true for the reduce
+controller alone; TOperationControllerBase answers false). Once the checks pass, a cluster
+gives each job the rows of the foreign tables whose join_by key matches one of its primary
+keys; the fake does not model that join, so it refuses such a reduce by name rather than
+run the foreign tables as primary ones.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline_prod.fake.inputs import check_sorted_inputs
+from yt_pipeline_prod.fake.protocol import YtFakeError
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.inputs import InputTable
+
+
+def _columns(spec: dict[str, Any], key: str) -> list[str]:
+    return [str(c) for c in spec.get(key) or []]
+
+
+def primary(tables: list[InputTable]) -> list[InputTable]:
+    return [table for table in tables if not table.foreign]
+
+
+def check_foreign_tables(kind: str, tables: list[InputTable], spec: dict[str, Any]) -> None:
+    """Refuse foreign tables and join_by where the controller does, before it checks the
+    sort order (CustomPrepare)."""
+    foreign = [table for table in tables if table.foreign]
+    join_by = _columns(spec, "join_by")
+    if kind != "reduce":
+        if foreign:
+            raise YtFakeError(f"the fake proxy does not run foreign input tables in a {kind} "
+                              f"operation ({foreign[0].path}): only a reduce joins them")
+        return
+    for table in foreign:
+        if table.range_count > 1:
+            raise YtFakeError("Reduce operation does not support foreign tables with "
+                              "multiple ranges")
+    if foreign and len(foreign) == len(tables):
+        raise YtFakeError("At least one non-foreign input table is required")
+    if not foreign and join_by:
+        raise YtFakeError("At least one foreign input table is required when join_by is "
+                          "specified")
+    if foreign and not join_by:
+        raise YtFakeError("It is required to specify join_by when using foreign tables")
+    # without the key guarantee, the first check of the sort columns
+    if join_by and _columns(spec, "reduce_by") and not key_guarantee(spec):
+        raise YtFakeError("Specifying both reduce and join key columns is not supported in "
+                          "disabled key guarantee mode")
+
+
+def key_guarantee(spec: dict[str, Any]) -> bool:
+    """enable_key_guarantee, on for a reduce unless the spec says otherwise (a YSON
+    boolean, so not compared with `False` itself)."""
+    given = spec.get("enable_key_guarantee")
+    return given is None or bool(given)
+
+
+def check_join(tables: list[InputTable], spec: dict[str, Any]) -> None:
+    """Once the primary tables are found sorted by the reduce's key (AdjustSortColumns):
+    the foreign ones must be sorted by join_by, which must start reduce_by; a join that
+    passes is refused as one the fake does not run."""
+    join_by = _columns(spec, "join_by")
+    if not join_by:
+        return
+    foreign = [table for table in tables if table.foreign]
+    check_sorted_inputs(foreign, {"sort_by": join_by})
+    reduce_by = _columns(spec, "reduce_by")
+    if key_guarantee(spec) and join_by != reduce_by[: len(join_by)]:
+        raise YtFakeError("Join sort columns are not compatible with reduce sort columns",
+                          join_by=join_by, reduce_by=reduce_by)
+    raise YtFakeError("the fake proxy does not run a reduce with foreign tables (join_by): "
+                      f"{foreign[0].path} would be joined by [{', '.join(join_by)}]")
