@@ -22,7 +22,7 @@ from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
-from yt_pipeline.logs import STAGE_LOGGERS
+from yt_pipeline.logs import stage_logger
 from yt_pipeline.masked_tails import last_lines, masked_end_of
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, check_reduce_keys
@@ -164,7 +164,7 @@ def warn_failed_jobs(spec: OperationSpec, brief: Any, seen: list[int]) -> None:
         return
     seen[0] = failed
     limit = 10 if spec.max_failed_job_count is None else spec.max_failed_job_count
-    logging.getLogger(STAGE_LOGGERS + spec.stage_name).warning(
+    stage_logger(spec.stage_name).warning(
         "operation %s: %d failed job(s) so far, run again by the cluster until "
         "max_failed_job_count %d", spec.name, failed, limit)
 
