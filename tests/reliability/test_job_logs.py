@@ -110,7 +110,7 @@ def test_a_failed_job_has_one_number_in_the_error_the_operation_log_and_the_job_
         json.dumps({"i": i}) + "\n" for i in range(9))})
     result = run_cli("run", str(root))
     assert result.exit_code == 1
-    assert ("operation map: Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): "
+    assert ("operation map (map): Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): "
             "map job 2 of 3 failed exit code 1") in result.output
     operation_log = (root / ".dev/operation.log").read_text()
     assert "FAILED map job 2 of 3" in operation_log

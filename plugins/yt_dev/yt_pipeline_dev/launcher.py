@@ -22,7 +22,7 @@ from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
 from yt_pipeline.errors import ConfigError, InvalidTablePath, OperationFailed
-from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.job_logs import PER_JOB, append_job_log, job_name, logs_command, stage_log
 from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.logs import stage_logger
@@ -280,6 +280,8 @@ class OperationRun(msgspec.Struct):
             exit_code=failure.exit_code,
             stderr_tail=tail,
             sandbox=self.sandbox,
+            kind=spec.kind,
+            job_logs=logs_command(spec.stage_name) if spec.run_id else None,
         )
 
 
@@ -470,12 +472,6 @@ def _attempt_mark(stderr: Path) -> str:
         return f", attempt {attempt} (failed, run again)"
     earlier = len(attempts_of(stderr))
     return f", attempt {earlier + 1}" if earlier else ""
-
-
-def job_name(phase: str, index: int, total: int) -> str:
-    """How errors, .dev/operation.log and the run's job logs name a job: counted from 1
-    (its YT_JOB_INDEX is one less)."""
-    return f"{phase} {'task' if phase == 'vanilla' else 'job'} {index + 1} of {total}"
 
 
 def _numbered(path: Path) -> tuple[str, int, int, Path]:
