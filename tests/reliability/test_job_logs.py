@@ -202,3 +202,11 @@ def test_a_failed_job_reads_alike_in_dev_and_prod(tmp_path, run_cli, mode, reque
     tail = result.stderr.split("--- stderr (last lines) ---\n", 1)[1].splitlines()
     assert tail[0] == "key is ***", tail
     assert "ValueError: bad row 4" in tail
+    # the run's job log names the job alike, masked too
+    [log_file] = list((root / ".runs/logs").glob("*/talk.log"))
+    text = log_file.read_text()
+    assert SECRET not in text and "key is ***" in text
+    [header] = [line for line in text.splitlines() if "map job 2 of 3" in line]
+    assert header.startswith("=== map (map) map job 2 of 3"), header
+    if mode == "prod":
+        assert header.endswith(", failed) ===") and "(job " in header, header

@@ -105,8 +105,8 @@ def failed_job(client: ProdClient, kind: str, operation_id: str, brief: Any,
         job = max(enumerate(jobs), key=lambda item: (str(item[1].get("finish_time", "")),
                                                      item[0]))[1]
         raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
-    except Exception as error:  # noqa: BLE001 - the operation's error stands without it
-        log.debug("could not find the failed job of %s: %s", operation_id, error)
+    except Exception as problem:  # noqa: BLE001 - the operation's error stands without it
+        log.debug("could not find the failed job of %s: %s", operation_id, problem)
         return None
     cookie = job.get("job_cookie")
     phase = phase_of(str(job.get("type") or kind))

@@ -29,7 +29,7 @@ from yt_pipeline.operations import OperationResult, check_reduce_keys
 from yt_pipeline.packaging import ARCHIVE_NAME
 from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
-from yt_pipeline_prod.failed_jobs import failed_job, failure_message
+from yt_pipeline_prod.failed_jobs import failed_job, failure_message, planned_jobs
 from yt_pipeline_prod.failures import scrub, translated
 from yt_pipeline_prod.job_logs import job_secrets, keep_job_logs
 from yt_pipeline_prod.upload import (
@@ -209,7 +209,7 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
                     lambda: transaction.is_pinger_alive() and client.transaction_alive())
     finally:
         client.running.pop(operation_id, None)
-    keep_job_logs(client, spec, operation_id)
+    keep_job_logs(client, spec, operation_id, planned_jobs(info.get("brief_progress")))
     state = str(info.get("state"))
     if state != "completed":
         raise _failure(client, spec, kind, operation_id, url, info)
