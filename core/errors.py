@@ -175,7 +175,11 @@ class OperationFailed(YtPipelineError):
         exit_code: int | None = None,
         stderr_tail: str = "",
         sandbox: str | Path | None = None,
+        kind: str | None = None,
+        job_logs: str | None = None,
     ):
+        """`kind`: the operation's kind (map, reduce...), named after its name; `job_logs`:
+        the command that shows every job's full stderr (named last, in both modes)."""
         self.stage = stage
         self.operation = operation
         self.operation_id = operation_id
@@ -185,16 +189,19 @@ class OperationFailed(YtPipelineError):
         self.sandbox = str(sandbox) if sandbox is not None else None
         parts = [message]
         if stage or operation:
-            parts.insert(0, f"stage {stage or '?'} operation {operation or '?'}:")
+            of_kind = f" ({kind})" if kind else ""
+            parts.insert(0, f"stage {stage or '?'} operation {operation or '?'}{of_kind}:")
+        if exit_code is not None:
+            parts.append(f"exit code {exit_code}")
         if operation_id:
             parts.append(f"(operation {operation_id})")
         if url:
             parts.append(f"see {url}")
-        if exit_code is not None:
-            parts.append(f"exit code {exit_code}")
         if self.sandbox:
             parts.append(f"sandbox kept at {self.sandbox}")
         text = " ".join(parts)
+        if job_logs:
+            text += f"; all job logs: {job_logs}"
         if stderr_tail:
             text += "\n--- stderr (last lines) ---\n" + stderr_tail.rstrip()
         super().__init__(text)

@@ -24,6 +24,19 @@ PER_STAGE = 1024 * 1024
 _lock = threading.Lock()  # parallel operations of one stage append to one file
 
 
+def job_name(phase: str, index: int, total: int | None) -> str:
+    """How errors and job logs name a job, in both modes: `map job 2 of 3`, counted from 1
+    (its YT_JOB_INDEX / job cookie is one less); without `of N` when the count of the
+    phase's jobs is not known (a map_reduce on a cluster counts all its phases together)."""
+    of = f" of {total}" if total else ""
+    return f"{phase} {'task' if phase == 'vanilla' else 'job'} {index + 1}{of}"
+
+
+def logs_command(stage: str) -> str:
+    """What an error says to run for every job's full stderr (`yt-pipeline logs`)."""
+    return f"yt-pipeline logs {stage}"
+
+
 def logs_dir(pipeline_dir: Path, run_id: str) -> Path:
     return Path(pipeline_dir) / RUNS_DIR / LOGS_DIR / run_id
 

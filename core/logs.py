@@ -17,7 +17,15 @@ from yt_pipeline.secret_forms import (
     mask_text,
 )
 
-__all__ = ["MASK", "SecretMaskFilter", "mask_secrets", "masked", "masked_data", "setup_logging"]
+__all__ = [
+    "MASK",
+    "SecretMaskFilter",
+    "mask_secrets",
+    "masked",
+    "masked_data",
+    "setup_logging",
+    "stage_logger",
+]
 
 
 class SecretMaskFilter(logging.Filter):
@@ -50,6 +58,12 @@ class SecretMaskFilter(logging.Filter):
 
 
 STAGE_LOGGERS = "yt_pipeline.stage."
+
+
+def stage_logger(name: str) -> logging.Logger:
+    """The logger of stage `name`: its lines are tagged `[name]` (StageTagFilter), so every
+    place that logs for a stage takes it from here rather than composing the name itself."""
+    return logging.getLogger(STAGE_LOGGERS + name)
 
 
 class StageTagFilter(logging.Filter):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from yt_pipeline import table_paths
 from yt_pipeline.errors import ConfigError, PluginError, TableNotFound
+from yt_pipeline.logs import stage_logger
 from yt_pipeline.operation_config import (
     RESOURCE_KEYS,
     Fail,
@@ -212,7 +213,7 @@ class _StageView:
         self.stage_dir = Path(context.stage_dir)
         self.context = context
         self.deps = context.deps
-        self.logger = context.logger or logging.getLogger(f"yt_pipeline.stage.{context.name}")
+        self.logger = context.logger or stage_logger(context.name)
         config_file = getattr(context.config, "file", None)
         self.config_file_display = config_file or str(self.stage_dir / "config.yaml")
 

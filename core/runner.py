@@ -20,7 +20,7 @@ from yt_pipeline.events import SKIPPED, RunInfo
 from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import RunLock
-from yt_pipeline.logs import mask_secrets, run_log
+from yt_pipeline.logs import mask_secrets, run_log, stage_logger
 from yt_pipeline.owned_process import freeze_startup_objects
 from yt_pipeline.plan import Plan, describe_plan, make_plan
 from yt_pipeline.records import new_run_id
@@ -243,7 +243,7 @@ def stage_deps_for(pipeline: BasePipeline, name: str, run_id: str,
         run_id=run_id,
         plugin_manager=pipeline.plugin_manager,
         code_package=pipeline.code_package,
-        logger=logging.getLogger(f"yt_pipeline.stage.{name}"),
+        logger=stage_logger(name),
         config=config,
     )
     return deps

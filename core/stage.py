@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
 from yt_pipeline.interpolation import resolve as resolve_references
+from yt_pipeline.logs import stage_logger
 from yt_pipeline.yamlio import read_yaml_mapping
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class BaseStage:
             )
         self.name: str = given.name
         self._stage_dir = Path(given.stage_dir)
-        self.logger = logger or given.logger or logging.getLogger(f"yt_pipeline.stage.{self.name}")
+        self.logger = logger or given.logger or stage_logger(self.name)
         self.config: ConfigNode = given.config or load_stage_config(
             self._stage_dir, self.name, given.pipeline_dir
         )

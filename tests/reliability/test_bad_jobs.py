@@ -139,7 +139,8 @@ def run_failing(root: Path) -> str:
 
 
 def job_words(jobs: int, phase: str = "map", noun: str = "job") -> str:
-    return (f"error: stage bad failed: stage bad operation {phase}: Failed jobs limit exceeded "
+    return (f"error: stage bad failed: stage bad operation {phase} ({phase}): Failed jobs limit "
+            "exceeded "
             f"(1 failed job, max_failed_job_count 1): {phase} {noun} {jobs} of {jobs}")
 
 
@@ -325,13 +326,15 @@ def fake_proxy():
     proxy.stop()
 
 
+#: what follows the failed job's name: the same words as dev's for a job that exited or was
+#: killed, the cluster's for the rest
 PROD_FAULTS = {
-    "write:not json": ("map operation failed: Failed jobs limit exceeded: Error parsing JSON: "
-                       "lexical error: Expecting value: line 3 column 1"),
-    "raise": "map operation failed: Failed jobs limit exceeded: user job exited with code 1",
-    "signal": "map operation failed: Failed jobs limit exceeded: user job exited with code -9",
+    "write:not json": (" failed: Error parsing JSON: lexical error: Expecting value: line 3 "
+                       "column 1"),
+    "raise": " failed exit code 1 (operation ",
+    "signal": " killed by signal 9 (operation ",
     # each job's limit, as in dev, in the job proxy's words (op_spec.user_job)
-    "hang": "map operation failed: Failed jobs limit exceeded: Job time limit exceeded",
+    "hang": " failed: Job time limit exceeded",
 }
 
 
@@ -356,8 +359,9 @@ def test_the_same_faults_in_prod_fail_cleanly(tmp_path, fake_proxy, monkeypatch,
     assert result.exit_code == 1, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.stderr
-    assert errors[0].startswith(f"error: stage bad failed: stage bad operation map: "
-                                f"{PROD_FAULTS[fault]}"), errors[0]
+    # as dev words it (job_words), the cluster's facts after it
+    assert errors[0].startswith(job_words(jobs) + PROD_FAULTS[fault]), errors[0]
+    assert errors[0].endswith("; all job logs: yt-pipeline logs bad"), errors[0]
     if not hang:
         assert f"job is about to misbehave: {fault}" in result.stderr
     assert fake_proxy.rows(OUTPUT) == OLD_ROWS

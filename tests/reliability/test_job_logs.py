@@ -110,7 +110,7 @@ def test_a_failed_job_has_one_number_in_the_error_the_operation_log_and_the_job_
         json.dumps({"i": i}) + "\n" for i in range(9))})
     result = run_cli("run", str(root))
     assert result.exit_code == 1
-    assert ("operation map: Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): "
+    assert ("operation map (map): Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): "
             "map job 2 of 3 failed exit code 1") in result.output
     operation_log = (root / ".dev/operation.log").read_text()
     assert "FAILED map job 2 of 3" in operation_log
@@ -149,3 +149,64 @@ def test_logs_of_a_stage_without_jobs_says_why_in_one_line(tmp_path, run_cli):
         f"error: no dev run of {root} kept job logs of stage talk yet: they are kept when the "
         "stage runs an operation (map, reduce, vanilla...); `--set pipeline.mode=...` looks at "
         "another mode's runs"]
+
+
+RAISING_MAPPER = """
+import os
+import sys
+
+from ytjobs import read_rows, write_rows
+
+for row in read_rows():
+    if row["i"] == 4:
+        print("key is " + os.environ["API_KEY"], file=sys.stderr)
+        raise ValueError("bad row %d" % row["i"])
+    write_rows([row])
+"""
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_a_failed_job_reads_alike_in_dev_and_prod(tmp_path, run_cli, mode, request):
+    """The same words in both modes: the operation and its kind, the job as dev numbers it,
+    its exit code, where all job logs are, then its stderr's last lines with the secret it
+    printed masked; each mode's own facts (the sandbox, the operation id) in between."""
+    rows = "".join(json.dumps({"i": i}) + "\n" for i in range(9))
+    url = ""
+    if mode == "prod":
+        fake = request.getfixturevalue("fake_yt")
+        fake.put_table("//tmp/logs/in", [json.loads(line) for line in rows.splitlines()])
+        url = fake.url
+    root = _pipeline(tmp_path / "p", mode, url)
+    config = json.loads((root / "stages/talk/config.yaml").read_text())
+    config["client"]["operations"]["map"].update(
+        resources={"job_count": 3}, max_failed_job_count=1)
+    (root / "stages/talk/config.yaml").write_text(json.dumps(config))
+    (root / "stages/talk/src/mapper.py").write_text(RAISING_MAPPER)
+    if mode == "dev":
+        write_pipeline(root, {".dev/tmp/logs/in.jsonl": rows})
+    result = run_cli("run", str(root))
+    assert result.exit_code == 1, result.output
+    assert SECRET not in result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith(
+        "error: stage talk failed: stage talk operation map (map): Failed jobs limit exceeded "
+        "(1 failed job, max_failed_job_count 1): map job 2 of 3 failed exit code 1 "), error
+    facts = error.split(" exit code 1 ", 1)[1]
+    if mode == "dev":
+        assert facts.startswith(f"sandbox kept at {root / '.dev'}/sandbox_talk.map_"), error
+    else:
+        assert facts.startswith("(operation "), error
+        [operation] = fake.state.operations.values()
+        assert facts.startswith(f"(operation {operation.id}) see http"), error
+    assert error.endswith("; all job logs: yt-pipeline logs talk"), error
+    tail = result.stderr.split("--- stderr (last lines) ---\n", 1)[1].splitlines()
+    assert tail[0] == "key is ***", tail
+    assert "ValueError: bad row 4" in tail
+    # the run's job log names the job alike, masked too
+    [log_file] = list((root / ".runs/logs").glob("*/talk.log"))
+    text = log_file.read_text()
+    assert SECRET not in text and "key is ***" in text
+    [header] = [line for line in text.splitlines() if "map job 2 of 3" in line]
+    assert header.startswith("=== map (map) map job 2 of 3"), header
+    if mode == "prod":
+        assert header.endswith(", failed) ===") and "(job " in header, header

@@ -101,7 +101,7 @@ def test_a_job_that_always_fails_fails_the_operation_at_max_failed_job_count(
     assert _attempts(marks) == {0: 10}  # the cluster's default limit
     text = str(caught.value)
     assert text.startswith(
-        "stage flaky operation map: Failed jobs limit exceeded (10 failed jobs, "
+        "stage flaky operation map (map): Failed jobs limit exceeded (10 failed jobs, "
         "max_failed_job_count 10): map job 1 of 1 failed on its attempt 10 ")
     assert "job 0 attempt 10 gives up at row 2" in caught.value.stderr_tail
     assert list(dev_client.read_table("//out/t")) == [{"old": True}]

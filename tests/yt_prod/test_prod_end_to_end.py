@@ -243,7 +243,7 @@ def test_a_missing_input_table_names_the_operation_that_reads_it(prod_pipeline, 
         assert error == ("error: stage upper failed: map operation map reads table "
                          "//home/e2e/wordz, which does not exist")
     else:  # the scheduler's own words name the operation and the path
-        assert error.startswith("error: stage upper failed: stage upper operation map: map "
+        assert error.startswith("error: stage upper failed: stage upper operation map (map): map "
                                 "operation failed: Operation has failed to prepare: Error "
                                 "resolving path //home/e2e/wordz"), error
         with pytest.raises(KeyError):

@@ -99,8 +99,11 @@ def test_a_job_past_timeout_s_fails_as_on_a_cluster_and_counts_as_failed(
     with pytest.raises(OperationFailed) as caught:
         plugin.launch_operation(prod_client, spec)
     assert time.monotonic() - started < 20
-    assert ("stage slow operation sleepy: map operation failed: Failed jobs limit exceeded: "
-            "Job time limit exceeded") in str(caught.value)
+    # worded as dev words it: the job, its attempt, then the job proxy's error
+    assert str(caught.value).startswith(
+        "stage slow operation sleepy (map): Failed jobs limit exceeded (2 failed jobs, "
+        "max_failed_job_count 2): map job 1 of 1 failed on its attempt 2: Job time limit "
+        "exceeded (operation "), str(caught.value)
     # each run of the job was stopped at its limit and counted: two failed jobs, then the
     # operation failed (max_failed_job_count 2)
     assert [job.error for job in fake_yt.jobs] == ["Job time limit exceeded"] * 2

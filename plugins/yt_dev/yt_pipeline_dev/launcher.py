@@ -7,7 +7,6 @@ removed when the operation succeeds and kept, named in the error, when it fails.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import shutil
 import threading
@@ -23,10 +22,10 @@ from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
 from yt_pipeline.errors import ConfigError, InvalidTablePath, OperationFailed
-from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.job_logs import PER_JOB, append_job_log, job_name, logs_command, stage_log
 from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
-from yt_pipeline.logs import STAGE_LOGGERS
+from yt_pipeline.logs import stage_logger
 from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec
@@ -135,7 +134,7 @@ class OperationRun(msgspec.Struct):
             # on the console too: a job failing every attempt would otherwise show nothing
             # until the last one, which may be many minutes away
             code = f" exit code {failure.exit_code}" if failure.exit_code is not None else ""
-            logging.getLogger(STAGE_LOGGERS + self.spec.stage_name).warning(
+            stage_logger(self.spec.stage_name).warning(
                 "operation %s: %s %s%s on attempt %d; running it again (%s)", self.spec.name,
                 job, failure.reason, code, failure.attempt, counted)
             jobs[failure.index].cwd = self.fresh_workdir(jobs[failure.index], phase,
@@ -281,6 +280,8 @@ class OperationRun(msgspec.Struct):
             exit_code=failure.exit_code,
             stderr_tail=tail,
             sandbox=self.sandbox,
+            kind=spec.kind,
+            job_logs=logs_command(spec.stage_name) if spec.run_id else None,
         )
 
 
@@ -471,12 +472,6 @@ def _attempt_mark(stderr: Path) -> str:
         return f", attempt {attempt} (failed, run again)"
     earlier = len(attempts_of(stderr))
     return f", attempt {earlier + 1}" if earlier else ""
-
-
-def job_name(phase: str, index: int, total: int) -> str:
-    """How errors, .dev/operation.log and the run's job logs name a job: counted from 1
-    (its YT_JOB_INDEX is one less)."""
-    return f"{phase} {'task' if phase == 'vanilla' else 'job'} {index + 1} of {total}"
 
 
 def _numbered(path: Path) -> tuple[str, int, int, Path]:

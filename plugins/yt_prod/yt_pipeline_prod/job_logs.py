@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.job_logs import PER_JOB, append_job_log, stage_log
+from yt_pipeline.job_logs import PER_JOB, append_job_log, job_name, stage_log
 from yt_pipeline.masked_tails import masked_end_of
 from yt_pipeline.secret_forms import all_forms
 
@@ -26,7 +26,10 @@ def job_secrets(client: ProdClient, spec: OperationSpec) -> list[str]:
     return [*client.secret_values(), *spec.secure_env.values()]
 
 
-def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str) -> None:
+def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str,
+                  planned: int | None = None) -> None:
+    """`planned`: the operation's planned jobs, which number them as dev does (`map job 2 of
+    3`), with the job's id after it: the cluster's name for it."""
     if not spec.run_id:
         return
     target = stage_log(spec.pipeline_dir, spec.run_id, spec.stage_name)
@@ -41,7 +44,18 @@ def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str) ->
         for job in found[:JOBS_KEPT]:
             raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
             tail = masked_end_of(raw, PER_JOB, forms)  # masked before it is cut
-            append_job_log(target, f"{spec.name} ({spec.kind}) job {job['id']} "
-                                   f"{job.get('state', '')}".rstrip(), tail)
+            append_job_log(target, f"{spec.name} ({spec.kind}) {_named(spec, job, planned)}",
+                           tail)
     except Exception as error:  # noqa: BLE001 - the operation's outcome stands either way
         log.debug("could not keep the job logs of %s: %s", operation_id, error)
+
+
+def _named(spec: OperationSpec, job: dict[str, Any], planned: int | None) -> str:
+    from yt_pipeline_prod.failed_jobs import ONE_PHASE, phase_of
+
+    cookie, state = job.get("job_cookie"), job.get("state", "")
+    if not isinstance(cookie, int):  # a cluster too old to report it
+        return f"job {job['id']} {state}".rstrip()
+    name = job_name(phase_of(str(job.get("type") or spec.kind)), cookie,
+                    planned if spec.kind in ONE_PHASE else None)
+    return f"{name} (job {job['id']}{', ' + state if state else ''})"

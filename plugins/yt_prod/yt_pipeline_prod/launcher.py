@@ -1,7 +1,7 @@
 """Start a YT operation for an OperationSpec, wait for it, and explain a failure.
 
-A failed operation raises OperationFailed with the operation id, its URL and the stderr of
-failing jobs (from list_jobs and get_job_stderr).
+A failed operation raises OperationFailed worded as in dev (failed_jobs.py): the job that
+failed it and the end of its stderr, with the operation's id and URL.
 
 The operation runs inside a transaction of its own, committed only once it has completed:
 whatever stops the run first (a failed job, a proxy that no longer answers, a
@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline import op_progress
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.errors import OperationFailed
+from yt_pipeline.job_logs import logs_command
 from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
-from yt_pipeline.logs import STAGE_LOGGERS
-from yt_pipeline.masked_tails import last_lines, masked_end_of
+from yt_pipeline.logs import stage_logger
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, check_reduce_keys
 from yt_pipeline.packaging import ARCHIVE_NAME
-from yt_pipeline.secret_forms import all_forms
 from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
-from yt_pipeline_prod.failures import scrub, summary, translated
+from yt_pipeline_prod.failed_jobs import failed_job, failure_message, planned_jobs
+from yt_pipeline_prod.failures import scrub, translated
 from yt_pipeline_prod.job_logs import job_secrets, keep_job_logs
 from yt_pipeline_prod.upload import (
     ensure_checkpoint_uploaded,
@@ -45,10 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("yt_pipeline.prod.operations")
 
 FINISHED_BADLY = ("failed", "aborted")
-STDERR_JOBS = 3
-STDERR_LINES = 30
-#: how much of the end of a failed job's stderr those lines are taken from
-STDERR_BYTES = 16 * 1024
+#: max_failed_job_count when the spec gives none (yt/yt/ytlib/scheduler/config.cpp)
+DEFAULT_MAX_FAILED_JOBS = 10
 
 
 def _prepare_outputs(client: ProdClient, spec: OperationSpec) -> None:
@@ -70,26 +68,6 @@ def operation_url(client: ProdClient, operation_id: str) -> str | None:
         return get_operation_url(operation_id, client=client.yt())
     except Exception:  # noqa: BLE001 - a URL is a courtesy; the id is what matters
         return None
-
-
-def failed_job_stderr(client: ProdClient, operation_id: str, secrets: list[str]) -> str:
-    """The last lines of the stderr of up to three failed jobs, `secrets` masked."""
-    yt = client.yt()
-    forms = all_forms(secrets)
-    parts = []
-    try:
-        jobs = yt.list_jobs(operation_id, job_state="failed", limit=STDERR_JOBS)
-        for job in list(jobs.get("jobs") or [])[:STDERR_JOBS]:
-            raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
-            # masked before it is cut to its last lines (masked_tails): a secret holding
-            # line breaks, or starting before the cut, is masked whole
-            masked = masked_end_of(raw, STDERR_BYTES, forms).decode("utf-8", "replace")
-            tail = last_lines(masked, STDERR_LINES)
-            if tail:
-                parts.append(f"[job {job['id']}]\n{tail}")
-    except Exception as error:  # noqa: BLE001 - stderr is extra detail for the error
-        log.debug("could not fetch job stderr of %s: %s", operation_id, error)
-    return scrub("\n".join(parts), secrets)
 
 
 def start(client: ProdClient, kind: str, body: dict[str, Any]) -> str:
@@ -163,8 +141,8 @@ def warn_failed_jobs(spec: OperationSpec, brief: Any, seen: list[int]) -> None:
     if not isinstance(failed, int) or failed <= seen[0]:
         return
     seen[0] = failed
-    limit = 10 if spec.max_failed_job_count is None else spec.max_failed_job_count
-    logging.getLogger(STAGE_LOGGERS + spec.stage_name).warning(
+    limit = _failed_jobs_limit(spec)
+    stage_logger(spec.stage_name).warning(
         "operation %s: %d failed job(s) so far, run again by the cluster until "
         "max_failed_job_count %d", spec.name, failed, limit)
 
@@ -231,17 +209,35 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
                     lambda: transaction.is_pinger_alive() and client.transaction_alive())
     finally:
         client.running.pop(operation_id, None)
-    keep_job_logs(client, spec, operation_id)
+    keep_job_logs(client, spec, operation_id, planned_jobs(info.get("brief_progress")))
     state = str(info.get("state"))
     if state != "completed":
-        error = (info.get("result") or {}).get("error") or {}
-        reason = summary(error) if error else f"operation {state}"
-        raise OperationFailed(
-            scrub(f"{kind} operation {state}: {reason}", client.secret_values()),
-            stage=spec.stage_name, operation=spec.name, operation_id=operation_id,
-            url=url, stderr_tail=failed_job_stderr(client, operation_id, job_secrets(client, spec)),
-        )
+        raise _failure(client, spec, kind, operation_id, url, info)
     return operation_id, url
+
+
+def _failed_jobs_limit(spec: OperationSpec) -> int:
+    given = spec.max_failed_job_count
+    return DEFAULT_MAX_FAILED_JOBS if given is None else given
+
+
+def _failure(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
+             url: str | None, info: dict[str, Any]) -> OperationFailed:
+    """The operation's error worded as dev words it (failed_jobs.py): the job that failed
+    it, its exit code, the end of its stderr, where all job logs are; and the cluster's
+    own facts, the operation's id and URL."""
+    state = str(info.get("state"))
+    error = (info.get("result") or {}).get("error") or {}
+    brief = info.get("brief_progress")
+    job = failed_job(client, kind, operation_id, brief, job_secrets(client, spec))
+    message = failure_message(kind, state, error, job, brief, _failed_jobs_limit(spec))
+    return OperationFailed(
+        scrub(message, client.secret_values()),
+        stage=spec.stage_name, operation=spec.name, operation_id=operation_id, url=url,
+        exit_code=job.exit_code if job else None,
+        stderr_tail=job.stderr_tail if job else "", kind=spec.kind,
+        job_logs=logs_command(spec.stage_name) if spec.run_id else None,
+    )
 
 
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:

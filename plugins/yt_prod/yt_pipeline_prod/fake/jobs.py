@@ -58,6 +58,9 @@ class JobResult:
     error_attributes: dict[str, Any] = field(default_factory=dict)
     #: set when the job was stopped for running too long: which limit stopped it
     stopped_by: str = ""
+    #: the job's index within its task (YT_JOB_COOKIE), which list_jobs reports as
+    #: `job_cookie` (TJob's Serialize in yt/yt/client/api/operation_client.cpp)
+    cookie: int = 0
 
     @property
     def failed(self) -> bool:
@@ -152,6 +155,11 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
                            environment=env)
         if done.returncode != 0:
             result.error = f"user job exited with code {done.returncode}"
+            # as a cluster's process error carries it: TErrorAttribute("exit_code") of
+            # "Process exited with code N", or "signal" of "Process terminated by signal N"
+            # (yt/yt/library/process/process.cpp)
+            result.error_attributes = ({"exit_code": done.returncode} if done.returncode > 0
+                                       else {"signal": -done.returncode})
             return result
         if merged or output_tables == 0:
             return result  # stdout is no table's: nothing to parse

@@ -323,6 +323,7 @@ class OperationRunner:
                              self.state.job_timeout_s, output_tables=outputs,
                              executables=self.executables[id(user_job)],
                              operation_left_s=left)
+            result.cookie = cookie
             if result.stopped_by == BY_OPERATION_TIME_LIMIT:
                 self.op.jobs.append(result)
                 raise self._out_of_time()

@@ -185,10 +185,10 @@ def cmd_list_jobs(state: FakeState, request: Request) -> Any:
         if request.param("with_stderr") and not job.stderr:
             continue  # list_jobs' with_stderr: only jobs that wrote to stderr
         record = {"id": job.id, "type": job.type, "state": job_state, "address": "localhost",
-                  "stderr_size": len(job.stderr)}
+                  "stderr_size": len(job.stderr), "job_cookie": job.cookie}
         if job.failed:
-            record["error"] = {"code": 1205, "message": job.error, "attributes": {},
-                               "inner_errors": []}
+            record["error"] = {"code": job.error_code, "message": job.error,
+                               "attributes": dict(job.error_attributes), "inner_errors": []}
         jobs.append(record)
     limit = request.param("limit")
     if limit is not None:
