@@ -63,6 +63,28 @@ def test_integers_divide_as_in_yql(both):
                     {"ratio": None, "rest": None, "lit": 3, "neg": -3, "real": 3.5}]
 
 
+def test_remainder_is_yqls_for_integers_and_doubles(both):
+    # The operators page (ydb/docs/en/core/yql/reference/syntax/expressions.md, "Arithmetic
+    # operators") defines `%` for numbers without its edge cases; they are in
+    # yql/essentials/minikql/invoke_builtins/mkql_builtins_mod.cpp: an integer remainder is
+    # C++'s `%` (the sign of the dividend) and NULL by zero (TIntegralMod), a Double's is
+    # std::fmod (the sign of the dividend, nan by zero or of an infinite dividend: TMod)
+    dev, prod = both
+    rows = [{"i": -7, "j": 3, "zero": 0, "x": -7.5, "y": 2.0, "z": 0.0}]
+    for client in (dev, prod):
+        client.write_table("//tmp/m", rows)
+    got = same_rows(both, "SELECT i % j AS neg_int, -i % -j AS int_neg_div, i % zero AS int_zero, "
+                          "x % y AS neg_dbl, -x % -y AS dbl_neg_div, x % z AS dbl_zero, "
+                          "-x % -z AS neg_zero, x % zero AS dbl_int_zero, i % z AS int_dbl_zero, "
+                          "CAST('inf' AS Double) % y AS inf_rest, x % CAST('inf' AS Double) AS by_inf "
+                          "FROM `//tmp/m`")
+    # a result carries nan as the text prod reads (yql_doubles)
+    assert got == [{"neg_int": -1, "int_neg_div": 1, "int_zero": None, "neg_dbl": -1.5,
+                    "dbl_neg_div": 1.5, "dbl_zero": "nan", "neg_zero": "nan",
+                    "dbl_int_zero": "nan", "int_dbl_zero": "nan", "inf_rest": "nan",
+                    "by_inf": -7.5}]
+
+
 def test_literals_and_casts_have_yql_types(both):
     rows = same_rows(both, "SELECT 1.5 AS d, 0.1 + 0.2 AS sum, 10u AS u, "
                            "CAST(1.7 AS Int64) AS lit, CAST(x AS Int32) AS cut, "
