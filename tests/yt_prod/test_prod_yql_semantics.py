@@ -273,3 +273,30 @@ def test_a_column_with_an_empty_name_is_refused_alike_naming_the_table(prod_clie
             assert message.endswith('table //tmp/blank has a column with an empty name (""), '
                                     "which YQL cannot read here and no YT table schema "
                                     "allows: rename the column")
+
+
+def test_statements_end_at_semicolons_of_the_code_only(both):
+    # a query's statements are separated by `;`, the last one may be left out, a comment
+    # counts as a space, strings take C escapes (ydb/docs/en/core/yql/reference/syntax/
+    # lexer.md); empty statements are allowed (yt_pipeline.yql_statements, shared by dev
+    # and the fake)
+    rows = same_rows(both, ";; SELECT 'a;b' AS s, \"c\\\";d\" AS t, 'e\\';' AS u, 1 AS `x;y` "
+                           "-- f;g\nFROM `//tmp/q` /* h; 'i */ WHERE k = 2;; -- j;\n;")
+    assert rows == [{"s": "a;b", "t": 'c";d', "u": "e';", "x;y": 1}]
+
+
+@pytest.mark.parametrize("query, line", [
+    ("SELECT 1 AS x FROM `//tmp/q` /* a comment left open; SELECT 2",
+     "YQL: unterminated /* comment"),
+    ("SELECT 'a;b AS x FROM `//tmp/q`", "YQL: unterminated ' quote starting at character 40"),
+    ("SELECT 1 AS `x FROM //tmp/q", "YQL: unterminated ` quote starting at character 45"),
+])
+def test_an_unterminated_comment_or_quote_fails_alike(both, query, line):
+    dev, prod = both
+    query = "PRAGMA yt.InferSchema = '1000';\n" + query
+    with pytest.raises(QueryFailed) as in_dev:
+        dev.run_yql(query)
+    with pytest.raises(QueryFailed) as in_prod:
+        prod.run_yql(query)
+    assert str(in_dev.value) == line
+    assert str(in_prod.value).split(" failed: ", 1)[-1] == line
