@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_refusals import UNSUPPORTED_STATEMENTS, first_word, refuse_statement
+from yt_pipeline.yql_statements import split_statements
 
 _DEFINITION = re.compile(r"\s*\$(\w+)\s*=(?!=)")
 _TUPLE = re.compile(r"\s*\$\w+\s*,\s*\$\w+")
@@ -58,7 +59,7 @@ def _pieces(query: str) -> list[_Piece]:
         elif char in "'\"`":
             end = i + 1
             while end < n and query[end] != char:
-                end += 2 if query[end] == "\\" and char != "`" else 1
+                end += 2 if query[end] == "\\" else 1  # escapes in names too (lexer.md)
             pieces.append(_Piece("code", "".join(code)))
             code = []
             pieces.append(_Piece("name" if char == "`" else "string", query[i:end + 1]))
@@ -68,19 +69,6 @@ def _pieces(query: str) -> list[_Piece]:
             i += 1
     pieces.append(_Piece("code", "".join(code)))
     return pieces
-
-
-def _statements(pieces: list[_Piece]) -> list[list[_Piece]]:
-    """The pieces of each statement, cut at each `;` in code."""
-    statements: list[list[_Piece]] = [[]]
-    for piece in pieces:
-        if piece.kind != "code":
-            statements[-1].append(piece)
-            continue
-        parts = piece.text.split(";")
-        statements[-1].append(_Piece("code", parts[0]))
-        statements.extend([_Piece("code", part)] for part in parts[1:])
-    return statements
 
 
 def _has_use(statement: list[_Piece]) -> bool:
@@ -95,7 +83,7 @@ def expand_named(query: str, where: str) -> str:
         return query
     names: dict[str, _Named] = {}
     kept: list[str] = []
-    for statement in _statements(pieces):
+    for statement in map(_pieces, split_statements(query)):
         head = statement[0].text if statement else ""
         definition = _DEFINITION.match(head)
         if _TUPLE.match(head) and "=" in head:

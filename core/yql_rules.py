@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_statements import multiline_end, quoted_end, statement_spans
 
 #: the query tracker's default `row_count_limit` for a result
 RESULT_ROW_LIMIT = 10_000
@@ -65,29 +66,14 @@ class Statement:
         return [t.text.upper() for t in self.tokens if t.kind == "word"]
 
 
-def _quoted_end(query: str, start: int) -> int:
-    """The index after the quote that closes the string or name opened at `start`."""
-    quote, i = query[start], start + 1
-    while i < len(query):
-        char = query[i]
-        if char == "\\" and quote != "`":
-            i += 2
-            continue
-        if char == quote:
-            if query.startswith(quote * 2, i) and quote == "`":
-                i += 2
-                continue
-            return i + 1
-        i += 1
-    raise QueryFailed(f"YQL: unterminated {quote} quote starting at character {start + 1}")
-
-
 def _unquote(text: str) -> str:
     body = text[1:-1]
-    if text[0] == "`":
-        return body.replace("``", "`")
     out, i = [], 0
     while i < len(body):
+        if body.startswith("``", i) and text[0] == "`":
+            out.append("`")
+            i += 2
+            continue
         if body[i] == "\\" and i + 1 < len(body):
             out.append(body[i + 1])
             i += 2
@@ -98,9 +84,15 @@ def _unquote(text: str) -> str:
 
 
 def statements(query: str) -> list[Statement]:
-    """The query's statements (separated by `;` outside strings, names and comments)."""
-    found: list[Statement] = [Statement()]
-    i, n = 0, len(query)
+    """The query's statements (separated by `;` outside strings, names and comments, as
+    yql_statements reads them) that hold any code."""
+    found = [_statement(query, start, end) for start, end in statement_spans(query)]
+    return [s for s in found if s.tokens]
+
+
+def _statement(query: str, i: int, n: int) -> Statement:
+    """The statement standing at query[i:n], its tokens placed in the whole query."""
+    found = Statement()
     while i < n:
         char = query[i]
         if char.isspace():
@@ -108,35 +100,27 @@ def statements(query: str) -> list[Statement]:
         elif query.startswith("--", i):
             end = query.find("\n", i)
             i = n if end < 0 else end
-        elif query.startswith("/*", i):
-            end = query.find("*/", i + 2)
-            if end < 0:
-                raise QueryFailed("YQL: unterminated /* comment")
-            i = end + 2
+        elif query.startswith("/*", i):  # closed: yql_statements found its end
+            i = query.find("*/", i + 2) + 2
         elif query.startswith("@@", i):
-            end = query.find("@@", i + 2)
-            if end < 0:
-                raise QueryFailed("YQL: unterminated @@ string")
-            found[-1].tokens.append(Token("string", query[i + 2:end], i, end + 2))
-            i = end + 2
-        elif char in "'\"`":
-            end = _quoted_end(query, i)
-            kind = "name" if char == "`" else "string"
-            found[-1].tokens.append(Token(kind, _unquote(query[i:end]), i, end))
+            end = multiline_end(query, i)
+            found.tokens.append(Token("string", query[i + 2:end - 2].replace("@@@@", "@@"), i, end))
             i = end
-        elif char == ";":
-            found.append(Statement())
-            i += 1
+        elif char in "'\"`":
+            end = quoted_end(query, i)
+            kind = "name" if char == "`" else "string"
+            found.tokens.append(Token(kind, _unquote(query[i:end]), i, end))
+            i = end
         elif char.isalnum() or char in "_$.":
             end = i
             while end < n and (query[end].isalnum() or query[end] in "_$."):
                 end += 1
-            found[-1].tokens.append(Token("word", query[i:end], i, end))
+            found.tokens.append(Token("word", query[i:end], i, end))
             i = end
         else:
-            found[-1].tokens.append(Token("symbol", char, i, i + 1))
+            found.tokens.append(Token("symbol", char, i, i + 1))
             i += 1
-    return [s for s in found if s.tokens]
+    return found
 
 
 def _pragma(statement: Statement) -> tuple[str, str | None] | None:

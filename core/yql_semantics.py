@@ -40,6 +40,11 @@ DUCKDB_SETTINGS: dict[str, Any] = {
     "error_on_division_by_zero": False}
 #: settings an older DuckDB may not know, left out there
 _RECENT = ("error_on_division_by_zero",)
+#: A Double divided by zero is inf, -inf or nan in YQL (TDiv, mkql_builtins_div.cpp) and
+#: its remainder by zero nan (TMod, mkql_builtins_mod.cpp: std::fmod), as IEEE 754 has it;
+#: DuckDB gives that only with this setting on, its default since 1.1, and NULL before (or
+#: with it off). It is a session setting in 1.1, which `config` cannot hold: it is SET.
+IEEE_DOUBLES = "SET ieee_floating_point_ops = true"
 
 
 def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
@@ -52,6 +57,15 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
             raise
         connection = duckdb.connect(
             config={k: v for k, v in settings.items() if k not in _RECENT})
+    try:
+        connection.execute(IEEE_DOUBLES)
+    except duckdb.Error:
+        connection.close()
+        version = getattr(duckdb, "__version__", "?")
+        raise QueryFailed(
+            f"YQL on DuckDB needs DuckDB 1.1 or later (installed: {version}), where a Double "
+            "divided by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'"
+        ) from None
     connection.execute(DIVISION_MACRO)
     return connection
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT

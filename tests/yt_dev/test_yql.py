@@ -563,3 +563,10 @@ def test_a_copied_dev_folder_keeps_the_schemas_yql_gave_its_tables(dev_client, t
     copied.write_table("//y", [{"x": 1.0, "s": "a"}])
     with pytest.raises(QueryFailed, match="append is not allowed"):
         copied.run_yql("INSERT INTO `//y` SELECT 2.0 AS x, 'c' AS s")
+
+
+def test_a_backticked_name_takes_escapes_and_a_semicolon(dev_client):
+    # names in backticks take C escapes, `\`` for a backtick (ydb/docs/en/core/yql/
+    # reference/syntax/lexer.md), so the `;` after it is the name's, not a statement's end
+    rows = dev_client.run_yql("SELECT 1 AS `a\\`;b`, 2 AS `c``;d`, 'e;' AS `f;g`;")
+    assert rows == [{"a`;b": 1, "c`;d": 2, "f;g": "e;"}]

@@ -63,6 +63,28 @@ def test_integers_divide_as_in_yql(both):
                     {"ratio": None, "rest": None, "lit": 3, "neg": -3, "real": 3.5}]
 
 
+def test_remainder_is_yqls_for_integers_and_doubles(both):
+    # The operators page (ydb/docs/en/core/yql/reference/syntax/expressions.md, "Arithmetic
+    # operators") defines `%` for numbers without its edge cases; they are in
+    # yql/essentials/minikql/invoke_builtins/mkql_builtins_mod.cpp: an integer remainder is
+    # C++'s `%` (the sign of the dividend) and NULL by zero (TIntegralMod), a Double's is
+    # std::fmod (the sign of the dividend, nan by zero or of an infinite dividend: TMod)
+    dev, prod = both
+    rows = [{"i": -7, "j": 3, "zero": 0, "x": -7.5, "y": 2.0, "z": 0.0}]
+    for client in (dev, prod):
+        client.write_table("//tmp/m", rows)
+    got = same_rows(both, "SELECT i % j AS neg_int, -i % -j AS int_neg_div, i % zero AS int_zero, "
+                          "x % y AS neg_dbl, -x % -y AS dbl_neg_div, x % z AS dbl_zero, "
+                          "-x % -z AS neg_zero, x % zero AS dbl_int_zero, i % z AS int_dbl_zero, "
+                          "CAST('inf' AS Double) % y AS inf_rest, x % CAST('inf' AS Double) AS by_inf "
+                          "FROM `//tmp/m`")
+    # a result carries nan as the text prod reads (yql_doubles)
+    assert got == [{"neg_int": -1, "int_neg_div": 1, "int_zero": None, "neg_dbl": -1.5,
+                    "dbl_neg_div": 1.5, "dbl_zero": "nan", "neg_zero": "nan",
+                    "dbl_int_zero": "nan", "int_dbl_zero": "nan", "inf_rest": "nan",
+                    "by_inf": -7.5}]
+
+
 def test_literals_and_casts_have_yql_types(both):
     rows = same_rows(both, "SELECT 1.5 AS d, 0.1 + 0.2 AS sum, 10u AS u, "
                            "CAST(1.7 AS Int64) AS lit, CAST(x AS Int32) AS cut, "
@@ -251,3 +273,30 @@ def test_a_column_with_an_empty_name_is_refused_alike_naming_the_table(prod_clie
             assert message.endswith('table //tmp/blank has a column with an empty name (""), '
                                     "which YQL cannot read here and no YT table schema "
                                     "allows: rename the column")
+
+
+def test_statements_end_at_semicolons_of_the_code_only(both):
+    # a query's statements are separated by `;`, the last one may be left out, a comment
+    # counts as a space, strings take C escapes (ydb/docs/en/core/yql/reference/syntax/
+    # lexer.md); empty statements are allowed (yt_pipeline.yql_statements, shared by dev
+    # and the fake)
+    rows = same_rows(both, ";; SELECT 'a;b' AS s, \"c\\\";d\" AS t, 'e\\';' AS u, 1 AS `x;y` "
+                           "-- f;g\nFROM `//tmp/q` /* h; 'i */ WHERE k = 2;; -- j;\n;")
+    assert rows == [{"s": "a;b", "t": 'c";d', "u": "e';", "x;y": 1}]
+
+
+@pytest.mark.parametrize("query, line", [
+    ("SELECT 1 AS x FROM `//tmp/q` /* a comment left open; SELECT 2",
+     "YQL: unterminated /* comment"),
+    ("SELECT 'a;b AS x FROM `//tmp/q`", "YQL: unterminated ' quote starting at character 40"),
+    ("SELECT 1 AS `x FROM //tmp/q", "YQL: unterminated ` quote starting at character 45"),
+])
+def test_an_unterminated_comment_or_quote_fails_alike(both, query, line):
+    dev, prod = both
+    query = "PRAGMA yt.InferSchema = '1000';\n" + query
+    with pytest.raises(QueryFailed) as in_dev:
+        dev.run_yql(query)
+    with pytest.raises(QueryFailed) as in_prod:
+        prod.run_yql(query)
+    assert str(in_dev.value) == line
+    assert str(in_prod.value).split(" failed: ", 1)[-1] == line

@@ -17,6 +17,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_semantics import DEV, rewrite
+from yt_pipeline.yql_statements import split_statements
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -88,7 +89,7 @@ def _quoted(query: str, start: int) -> tuple[int, str]:
     quote, i, out = query[start], start + 1, []
     while i < len(query):
         ch = query[i]
-        if ch == "\\" and quote != "`" and i + 1 < len(query):
+        if ch == "\\" and i + 1 < len(query):  # names too (yql_statements)
             nxt = query[i + 1]
             out.append({"n": "\n", "t": "\t", "r": "\r"}.get(nxt, nxt))
             i += 2
@@ -120,19 +121,9 @@ def _first_word(text: str) -> str:
 
 def translate(query: str) -> list[Statement]:
     """The statements of a YQL query, as DuckDB SQL templates."""
-    tokens = _tokenize(expand_named(query, DEV))
-    statements: list[list[_Token]] = [[]]
-    for token in tokens:
-        if token.kind != "code":
-            statements[-1].append(token)
-            continue
-        parts = token.text.split(";")
-        statements[-1].append(_Token("code", parts[0]))
-        for part in parts[1:]:
-            statements.append([_Token("code", part)])
     result = []
-    for tokens_of_one in statements:
-        statement = _statement(tokens_of_one)
+    for text in split_statements(expand_named(query, DEV)):
+        statement = _statement(_tokenize(text))
         if statement is not None:
             result.append(statement)
     return result

@@ -28,6 +28,7 @@ from yt_pipeline.column_types import widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_semantics import connect, failure_meaning
+from yt_pipeline.yql_statements import split_statements
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.job_plans import sort_rows
@@ -48,7 +49,6 @@ from yt_pipeline_prod.fake.yql_text import (
     parse_insert,
     refuse_forms,
     replace_tables,
-    split_statements,
     table_cluster,
     used_cluster,
     yql_meaning,

@@ -29,37 +29,6 @@ _USE = re.compile(r"^\s*USE\s+([A-Za-z_][\w-]*)\s*$", re.IGNORECASE)
 MAX_INFER_ROWS = 1000
 
 
-def split_statements(text: str) -> list[str]:
-    """Statements separated by `;` outside quotes, backticks and comments."""
-    statements, current, i = [], [], 0
-    while i < len(text):
-        char = text[i]
-        if text.startswith("--", i):
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        if text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = len(text) if end < 0 else end + 2
-            current.append(" ")
-            continue
-        if char in "'\"`":
-            end = i + 1
-            while end < len(text) and text[end] != char:
-                end += 2 if text[end] == "\\" and char != "`" else 1
-            current.append(text[i:end + 1])
-            i = end + 1
-            continue
-        if char == ";":
-            statements.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-        i += 1
-    statements.append("".join(current))
-    return [s.strip() for s in statements if s.strip()]
-
-
 def duckdb_strings(sql: str) -> str:
     """`sql` with each YQL string literal written as DuckDB reads one.
 

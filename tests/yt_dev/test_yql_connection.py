@@ -1,0 +1,59 @@
+"""The DuckDB connection YQL runs on (yt_pipeline.yql_semantics.connect), in dev and in the
+fake query tracker alike."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from yt_pipeline import yql_semantics
+from yt_pipeline.errors import QueryFailed
+
+duckdb = pytest.importorskip("duckdb")
+
+
+def test_doubles_by_zero_are_ieee_whatever_the_config_says():
+    # YQL's Double division and remainder by zero are inf/nan (TDiv, TMod: std::fmod in
+    # yql/essentials/minikql/invoke_builtins/mkql_builtins_div.cpp, mkql_builtins_mod.cpp);
+    # with DuckDB's ieee_floating_point_ops off both would be NULL
+    connection = yql_semantics.connect(duckdb, {"ieee_floating_point_ops": False})
+    try:
+        rest, quotient, int_rest = connection.execute(
+            "SELECT 7.5e0 % 0, yql_div(-7.5e0, 0), 7 % 0").fetchone()
+    finally:
+        connection.close()
+    assert math.isnan(rest) and quotient == -math.inf and int_rest is None
+
+
+class _DuckDBBeforeIEEE:
+    """DuckDB 1.0 as connect sees it: it knows no ieee_floating_point_ops setting."""
+
+    Error = duckdb.Error
+    __version__ = "1.0.0"
+
+    def __init__(self):
+        self.closed = False
+
+    def connect(self, config):
+        outer = self
+
+        class Connection:
+            def execute(self, sql):
+                if "ieee_floating_point_ops" in sql:
+                    raise duckdb.Error('Unrecognized configuration property "ieee_floating_point_ops"')
+
+            def close(self):
+                outer.closed = True
+
+        return Connection()
+
+
+def test_a_duckdb_giving_null_for_doubles_by_zero_is_refused_in_one_line():
+    old = _DuckDBBeforeIEEE()
+    with pytest.raises(QueryFailed) as failure:
+        yql_semantics.connect(old)
+    assert str(failure.value) == (
+        "YQL on DuckDB needs DuckDB 1.1 or later (installed: 1.0.0), where a Double divided "
+        "by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'")
+    assert old.closed
