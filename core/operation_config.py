@@ -115,6 +115,9 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
         raise fail(_unknown("operation key", unknown[0], sorted(KNOWN_KEYS)), unknown[0])
     inputs = _tables(cfg, "input_table", "input_tables", fail)
     outputs = _tables(cfg, "output_table", "output_tables", fail)
+    if cfg.get("spec") is not None and not isinstance(cfg["spec"], Mapping):
+        raise fail("must be a mapping of YT operation spec keys", "spec")
+    check_spec_tables(cfg.get("spec"), fail)
     reduce_by, sort_by = _columns(cfg, "reduce_by", fail), _columns(cfg, "sort_by", fail)
     label = str(cfg.get("name") or name)
     problem = key_order_problem(reduce_by, sort_by) if kind not in _NO_REDUCE else None
@@ -179,7 +182,14 @@ def as_dict(op_config: Any) -> dict[str, Any]:
 def _tables(cfg: dict[str, Any], single: str, plural: str, fail: Fail) -> list[str]:
     # an error names the key the section wrote (input_tables wins when both are there)
     key = plural if cfg.get(plural) is not None else single
-    value = cfg.get(key)
+    return table_list(cfg.get(key), key, fail)
+
+
+def table_list(value: Any, key: str, fail: Fail) -> list[str]:
+    """The paths of `key` (a path, or a list of paths: `output_table` and `output_tables`
+    take either), each one a path both backends run as written (table_paths.py). Checked
+    when the configuration is read and again when an operation is launched, whatever built
+    its spec."""
     if value is None:
         return []
     if isinstance(value, str):
@@ -188,10 +198,31 @@ def _tables(cfg: dict[str, Any], single: str, plural: str, fail: Fail) -> list[s
         raise fail("must be a table path or a list of table paths", key)
     for text in value:
         try:
-            table_paths.parse(text, output=single == "output_table")
+            table_paths.parse(text, output=key.startswith("output"))
         except table_paths.PathProblem as problem:
             raise fail(str(problem), key) from None
     return list(value)
+
+
+#: YT spec keys that name an operation's tables: under `spec:` they would replace the
+#: section's tables in prod (a list replaces what was built), attributes and all, while dev
+#: runs the section's own
+SPEC_TABLE_KEYS = ("input_table_paths", "output_table_paths", "output_table_path")
+
+
+def check_spec_tables(value: Any, fail: Fail, where: str = "spec") -> None:
+    """Refuse table paths under `spec:` (at any depth: a vanilla task's
+    output_table_paths too)."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if not isinstance(value, Mapping):
+        return
+    for key, item in value.items():
+        if key in SPEC_TABLE_KEYS:
+            raise fail("an operation's tables are its input_table(s) and output_table(s) "
+                       "keys; under spec they would replace those in prod and be ignored "
+                       "in dev", f"{where}.{key}")
+        check_spec_tables(item, fail, f"{where}.{key}")
 
 
 def _columns(cfg: dict[str, Any], key: str, fail: Fail) -> list[str]:

@@ -21,11 +21,13 @@ from yt_pipeline.operation_config import (
     Resources,
     as_dict,
     check_operation_sections,
+    check_spec_tables,
     env_items,
     failing,
     key_order_problem,
     read_section,
     require_keys,
+    table_list,
 )
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_SCRIPTS", "KINDS", "RESOURCE_KEYS", "OperationSpec", "OperationResult",
            "Resources", "build_spec", "check_operation_sections", "check_reduce_keys",
-           "run_map", "run_reduce", "run_map_reduce", "run_sort", "run_vanilla"]
+           "check_spec", "run_map", "run_reduce", "run_map_reduce", "run_sort", "run_vanilla"]
 
 
 @dataclass
@@ -115,6 +117,25 @@ def check_reduce_keys(spec: OperationSpec) -> None:
         problem = key_order_problem(spec.reduce_by, spec.sort_by)
         if problem:
             raise ConfigError(f"stage {spec.stage_name}: operation {spec.name}: {problem}")
+
+
+def check_spec(spec: OperationSpec) -> None:
+    """What the configuration's checks refuse, refused of the spec an operation is launched
+    with, whatever built it (a section, a dict, an OperationSpec made or changed in code):
+    each backend calls it first, before it touches a table. The message is the one the
+    section's check gives, with the operation in place of the file and key."""
+
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError(f"stage {spec.stage_name}: operation {spec.name}: {key}: {message}")
+
+    for key in ("input_tables", "output_tables"):
+        value = getattr(spec, key)
+        if not isinstance(value, list):
+            # a string here would be read as one table per character
+            raise fail(f"must be a list of table paths, got {type(value).__name__}", key)
+        table_list(value, key, fail)
+    check_spec_tables(spec.extra_spec, fail, "extra_spec")
+    check_reduce_keys(spec)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from yt_pipeline.errors import ConfigError, InvalidTablePath
+from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_config import failing, read_section
 from yt_pipeline_dev.launcher import launch
 
@@ -58,8 +58,12 @@ def test_a_key_range_is_refused_when_launched(dev_client, stages):
     dev_client.write_table("//in/t", ROWS)
     spec = stages.spec("map", "m", input_tables=["//in/t[(1):(5)]"],
                        output_tables=["//out/t"], mapper="src/mapper.py")
-    with pytest.raises(InvalidTablePath, match=r"only row ranges \(#from:#to\) are supported"):
+    with pytest.raises(ConfigError) as caught:
         launch(dev_client, spec)
+    assert str(caught.value) == (
+        "stage m: operation map: input_tables: only row ranges (#from:#to) are supported, got "
+        "[(1):(5)] in '//in/t[(1):(5)]': key ranges depend on the table's sort order; filter "
+        "the rows in the job or in YQL")
     assert not dev_client.exists("//out/t")
 
 

@@ -25,7 +25,7 @@ from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.logs import STAGE_LOGGERS
 from yt_pipeline.masked_tails import last_lines, masked_end_of
 from yt_pipeline.op_progress import OperationProgress
-from yt_pipeline.operations import OperationResult, check_reduce_keys
+from yt_pipeline.operations import OperationResult, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME
 from yt_pipeline.secret_forms import all_forms
 from yt_pipeline_prod import op_spec, reduce_inputs
@@ -246,7 +246,7 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
 
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
-    check_reduce_keys(spec)
+    check_spec(spec)  # before an output table is created or marked written
     client.wrote(*spec.output_tables)
     client.wrote_tables(*spec.output_tables)
     archive = None
