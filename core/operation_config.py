@@ -115,6 +115,8 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
         raise fail(_unknown("operation key", unknown[0], sorted(KNOWN_KEYS)), unknown[0])
     inputs = _tables(cfg, "input_table", "input_tables", fail)
     outputs = _tables(cfg, "output_table", "output_tables", fail)
+    check_sort_output(kind, outputs, fail,
+                      "output_tables" if cfg.get("output_tables") is not None else "output_table")
     if cfg.get("spec") is not None and not isinstance(cfg["spec"], Mapping):
         raise fail("must be a mapping of YT operation spec keys", "spec")
     check_spec_tables(cfg.get("spec"), fail)
@@ -223,6 +225,16 @@ def check_spec_tables(value: Any, fail: Fail, where: str = "spec") -> None:
                        "keys; under spec they would replace those in prod and be ignored "
                        "in dev", f"{where}.{key}")
         check_spec_tables(item, fail, f"{where}.{key}")
+
+
+def check_sort_output(kind: str | None, outputs: list[str], fail: Fail, key: str) -> None:
+    """A sort writes one table: its spec has one output_table_path (ytsaurus-client's
+    run_sort takes one destination_table and SortSpecBuilder.output_table_path one path).
+    Given several, both backends sorted into the first; prod created the others empty."""
+    if kind == "sort" and len(outputs) > 1:
+        raise fail(f"a sort writes one output table, got {len(outputs)} "
+                   f"({', '.join(outputs)}): sort each table in an operation of its own",
+                   key)
 
 
 def _columns(cfg: dict[str, Any], key: str, fail: Fail) -> list[str]:
@@ -334,6 +346,8 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
             # go without is known now; a section of another name may serve any kind
             require_keys(kind, read, fail, keys_named_in_code(Path(stage_dir)))
             check_append(kind, cfg.get("append", False), fail)
+            check_sort_output(kind, read.outputs, fail, "output_tables"
+                              if cfg.get("output_tables") is not None else "output_table")
         if kind is not None and not names_a_script:
             _warn_missing_default(kind, cfg, Path(stage_dir), fail, warned)
 

@@ -21,6 +21,7 @@ from yt_pipeline.operation_config import (
     Resources,
     as_dict,
     check_operation_sections,
+    check_sort_output,
     check_spec_tables,
     env_items,
     failing,
@@ -134,6 +135,7 @@ def check_spec(spec: OperationSpec) -> None:
             # a string here would be read as one table per character
             raise fail(f"must be a list of table paths, got {type(value).__name__}", key)
         table_list(value, key, fail)
+    check_sort_output(spec.kind, spec.output_tables, fail, "output_tables")
     check_spec_tables(spec.extra_spec, fail, "extra_spec")
     check_reduce_keys(spec)
 

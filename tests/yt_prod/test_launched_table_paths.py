@@ -153,3 +153,79 @@ def test_table_paths_under_spec_are_refused_at_config_load(tmp_path, fake_yt, ru
         "an operation's tables are its input_table(s) and output_table(s) keys; under spec "
         "they would replace those in prod and be ignored in dev")
     assert "//tmp/sp/out" not in tables  # refused before the first stage ran
+
+
+SPLIT = """
+from ytjobs import read_rows, write_row
+for row in read_rows():
+    write_row(row, table_index=row["id"] % 2)
+"""
+
+
+def test_output_and_input_table_as_lists_give_the_same_rows_in_both_modes(
+        tmp_path, fake_yt, run_cli, monkeypatch):
+    # `output_table` and `input_table` take a path or a list of paths, as their plural
+    # forms do (docs/operations.md, "Keys of an operation section")
+    section = {"input_table": ["//tmp/sp/users", "//tmp/sp/out"],
+               "output_table": ["//tmp/sp/even", "//tmp/sp/odd"], "mapper": "src/mapper.py"}
+    found = {}
+    for mode in ("dev", "prod"):
+        folder = pipeline(tmp_path / mode, {"map": section})
+        (folder / "stages" / "copy" / "src" / "mapper.py").write_text(SPLIT)
+        result, tables = run(mode, folder, fake_yt, run_cli, monkeypatch)
+        assert result.exit_code == 0, result.output
+        found[mode] = {path: sorted(rows, key=lambda row: row["id"])
+                       for path, rows in tables.items() if path.startswith("//tmp/sp/")}
+    assert found["dev"] == found["prod"]
+    assert found["dev"]["//tmp/sp/even"] == USERS[0::2]
+    assert found["dev"]["//tmp/sp/odd"] == [*USERS[1::2], *OLD]
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_a_sort_into_two_tables_is_refused_at_config_load(tmp_path, fake_yt, run_cli,
+                                                          monkeypatch, mode):
+    # before: both modes sorted into the first table, and prod created the second empty
+    section = {"input_table": "//tmp/sp/users", "sort_by": ["id"],
+               "output_table": ["//tmp/sp/a", "//tmp/sp/b"]}
+    folder = pipeline(tmp_path / mode, {"sort": section},
+                      "run_sort(self, self.config.client.operations.sort)")
+    result, tables = run(mode, folder, fake_yt, run_cli, monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert error_line(result) == (
+        "error: stages/copy/config.yaml: client.operations.sort.output_table: stage copy: a "
+        "sort writes one output table, got 2 (//tmp/sp/a, //tmp/sp/b): sort each table in "
+        "an operation of its own")
+    assert not [path for path in tables if path.startswith("//tmp/sp/")]
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+@pytest.mark.parametrize("fields, line", [
+    ({"kind": "sort", "output_tables": ["//tmp/sp/a", "//tmp/sp/b"], "sort_by": ["id"]},
+     "stage copy: operation sort: output_tables: a sort writes one output table, got 2 "
+     "(//tmp/sp/a, //tmp/sp/b): sort each table in an operation of its own"),
+    # a string would be read as one table a character
+    ({"input_tables": "//tmp/sp/users"},
+     "stage copy: operation map: input_tables: must be a list of table paths, got str"),
+    ({"input_tables": ["//tmp/sp/users[(1):(3)]"]},
+     "stage copy: operation map: input_tables: only row ranges (#from:#to) are supported, "
+     "got [(1):(3)] in '//tmp/sp/users[(1):(3)]': key ranges depend on the table's sort "
+     "order; filter the rows in the job or in YQL"),
+])
+def test_a_spec_made_in_code_is_refused_alike_in_both_modes(tmp_path, fake_yt, run_cli,
+                                                           monkeypatch, mode, fields, line):
+    given = {"kind": "map", "input_tables": ["//tmp/sp/users"],
+             "output_tables": ["//tmp/sp/out"], "mapper": "src/mapper.py", **fields}
+    body = f"""
+        given = {given!r}
+        spec = OperationSpec(stage_name=self.name, name=given["kind"],
+                             stage_dir=self.stage_dir, pipeline_dir=self.context.pipeline_dir,
+                             code_package=self.context.code_package, **given)
+        launch_operation(self.context.plugin_manager, self.context.mode,
+                         self.deps.yt_client, spec)
+    """
+    folder = pipeline(tmp_path / mode, {"map": dict(SECTION)}, body)
+    result, tables = run(mode, folder, fake_yt, run_cli, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert error_line(result) == f"error: stage copy failed: {line}"
+    assert tables["//tmp/sp/out"] == OLD
+    assert "//tmp/sp/a" not in tables and "//tmp/sp/b" not in tables
