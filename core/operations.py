@@ -135,6 +135,12 @@ def check_spec(spec: OperationSpec) -> None:
             # a string here would be read as one table per character
             raise fail(f"must be a list of table paths, got {type(value).__name__}", key)
         table_list(value, key, fail)
+    # build_spec fills these in (a sort without an output sorts its input in place); a
+    # spec made without them would fail in each backend its own way
+    if spec.kind != "vanilla" and not spec.input_tables:
+        raise fail("an input table is required", "input_tables")
+    if spec.kind != "vanilla" and not spec.output_tables:
+        raise fail("an output table is required", "output_tables")
     check_sort_output(spec.kind, spec.output_tables, fail, "output_tables")
     check_spec_tables(spec.extra_spec, fail, "extra_spec")
     check_reduce_keys(spec)

@@ -203,6 +203,12 @@ def test_a_sort_into_two_tables_is_refused_at_config_load(tmp_path, fake_yt, run
     ({"kind": "sort", "output_tables": ["//tmp/sp/a", "//tmp/sp/b"], "sort_by": ["id"]},
      "stage copy: operation sort: output_tables: a sort writes one output table, got 2 "
      "(//tmp/sp/a, //tmp/sp/b): sort each table in an operation of its own"),
+    # build_spec gives a sort without an output its input table; a spec made in code
+    # has to say it
+    ({"kind": "sort", "output_tables": [], "sort_by": ["id"]},
+     "stage copy: operation sort: output_tables: an output table is required"),
+    ({"output_tables": []},
+     "stage copy: operation map: output_tables: an output table is required"),
     # a string would be read as one table a character
     ({"input_tables": "//tmp/sp/users"},
      "stage copy: operation map: input_tables: must be a list of table paths, got str"),
