@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from yt_pipeline import table_paths
 from yt_pipeline.errors import ConfigError, PluginError, TableNotFound
 from yt_pipeline.operation_config import (
+    KNOWN_KEYS,
     RESOURCE_KEYS,
+    ROLES,
     Fail,
     Resources,
     as_dict,
@@ -321,6 +323,12 @@ def _job_scripts(kind: str, given: dict[str, Any]) -> dict[str, str]:
     for keyword, value in given.items():
         if value is None:
             continue
+        if keyword in KNOWN_KEYS and keyword not in ROLES[kind] + _JOB_KEYWORDS[kind]:
+            # taken from the section only, so that they go through its checks
+            raise ConfigError(
+                f"run_{kind}({keyword}=...): operation keys are not keyword arguments; put "
+                f"{keyword} in the operation config passed (a section, or a dict such as "
+                f"{{**section.to_dict(), {keyword!r}: ...}})")
         if keyword not in _JOB_KEYWORDS[kind]:
             raise TypeError(f"run_{kind}() got an unexpected keyword argument {keyword!r}")
         if not isinstance(value, str):

@@ -235,3 +235,22 @@ def test_a_spec_made_in_code_is_refused_alike_in_both_modes(tmp_path, fake_yt, r
     assert error_line(result) == f"error: stage copy failed: {line}"
     assert tables["//tmp/sp/out"] == OLD
     assert "//tmp/sp/a" not in tables and "//tmp/sp/b" not in tables
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_a_table_given_by_keyword_is_refused_before_anything_runs(tmp_path, fake_yt, run_cli,
+                                                                 monkeypatch, mode):
+    # the run_* helpers take the operation's tables from its section only; a keyword
+    # would otherwise be a way around the section's checks
+    body = """
+        run_map(self, self.config.client.operations.map,
+                output_table="<append=%true>//tmp/sp/out")
+    """
+    folder = pipeline(tmp_path / mode, {"map": dict(SECTION)}, body)
+    result, tables = run(mode, folder, fake_yt, run_cli, monkeypatch)
+    assert result.exit_code == 1, result.output
+    assert error_line(result) == (
+        "error: stage copy failed: run_map(output_table=...): operation keys are not keyword "
+        "arguments; put output_table in the operation config passed (a section, or a dict "
+        "such as {**section.to_dict(), 'output_table': ...})")
+    assert tables["//tmp/sp/out"] == OLD
