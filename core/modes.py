@@ -158,7 +158,11 @@ def create_client(manager: pluggy.PluginManager, mode: str, settings: PipelineCo
 
 def launch_operation(manager: pluggy.PluginManager, mode: str, client: TableClient,
                      spec: OperationSpec) -> OperationResult:
-    """Run an operation: a `ytp_launch_operation` answer, else the launcher of `mode`."""
+    """Run an operation: a `ytp_launch_operation` answer, else the launcher of `mode`. The
+    spec is checked first, so a plugin's launcher gets one the configuration would accept."""
+    from yt_pipeline.operations import check_spec
+
+    check_spec(spec)
     result = PluginHooks(manager).launch_operation(client=client, spec=spec)
     if result is not None:
         return result

@@ -19,7 +19,7 @@ from yt_pipeline import limits, table_paths
 from yt_pipeline.config_schema import CLOSE
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS, operation_sections
-from yt_pipeline.spec_keys import check_spec
+from yt_pipeline.spec_keys import check_spec_section
 
 log = logging.getLogger("yt_pipeline.config")
 
@@ -116,6 +116,12 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
         raise fail(_unknown("operation key", unknown[0], sorted(KNOWN_KEYS)), unknown[0])
     inputs = _tables(cfg, "input_table", "input_tables", fail)
     outputs = _tables(cfg, "output_table", "output_tables", fail)
+    check_sort_output(kind, outputs, fail,
+                      "output_tables" if cfg.get("output_tables") is not None else "output_table")
+    if cfg.get("spec") is not None and not isinstance(cfg["spec"], Mapping):
+        raise fail("must be a mapping of YT operation spec keys", "spec")
+    check_spec_section(cfg.get("spec"), fail)
+    check_spec_tables(cfg.get("spec"), fail)
     reduce_by, sort_by = _columns(cfg, "reduce_by", fail), _columns(cfg, "sort_by", fail)
     label = str(cfg.get("name") or name)
     problem = key_order_problem(reduce_by, sort_by) if kind not in _NO_REDUCE else None
@@ -124,7 +130,6 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
     resources = _resources(cfg.get("resources"), fail)
     _max_failed_jobs(cfg.get("max_failed_job_count"), fail)
     check_append(kind, cfg.get("append", False), fail)
-    check_spec(cfg.get("spec"), fail)
     scripts = _scripts(kind, cfg, stage_dir, fail) if kind is not None else {}
     return Section(label, inputs, outputs, reduce_by, sort_by, resources, scripts)
 
@@ -181,7 +186,14 @@ def as_dict(op_config: Any) -> dict[str, Any]:
 def _tables(cfg: dict[str, Any], single: str, plural: str, fail: Fail) -> list[str]:
     # an error names the key the section wrote (input_tables wins when both are there)
     key = plural if cfg.get(plural) is not None else single
-    value = cfg.get(key)
+    return table_list(cfg.get(key), key, fail)
+
+
+def table_list(value: Any, key: str, fail: Fail) -> list[str]:
+    """The paths of `key` (a path, or a list of paths: `output_table` and `output_tables`
+    take either), each one a path both backends run as written (table_paths.py). Checked
+    when the configuration is read and again when an operation is launched, whatever built
+    its spec."""
     if value is None:
         return []
     if isinstance(value, str):
@@ -190,10 +202,41 @@ def _tables(cfg: dict[str, Any], single: str, plural: str, fail: Fail) -> list[s
         raise fail("must be a table path or a list of table paths", key)
     for text in value:
         try:
-            table_paths.parse(text, output=single == "output_table")
+            table_paths.parse(text, output=key.startswith("output"))
         except table_paths.PathProblem as problem:
             raise fail(str(problem), key) from None
     return list(value)
+
+
+#: YT spec keys that name an operation's tables: under `spec:` they would replace the
+#: section's tables in prod (a list replaces what was built), attributes and all, while dev
+#: runs the section's own
+SPEC_TABLE_KEYS = ("input_table_paths", "output_table_paths", "output_table_path")
+
+
+def check_spec_tables(value: Any, fail: Fail, where: str = "spec") -> None:
+    """Refuse table paths under `spec:` (at any depth: a vanilla task's
+    output_table_paths too)."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if not isinstance(value, Mapping):
+        return
+    for key, item in value.items():
+        if key in SPEC_TABLE_KEYS:
+            raise fail("an operation's tables are its input_table(s) and output_table(s) "
+                       "keys; under spec they would replace those in prod and be ignored "
+                       "in dev", f"{where}.{key}")
+        check_spec_tables(item, fail, f"{where}.{key}")
+
+
+def check_sort_output(kind: str | None, outputs: list[str], fail: Fail, key: str) -> None:
+    """A sort writes one table: its spec has one output_table_path (ytsaurus-client's
+    run_sort takes one destination_table and SortSpecBuilder.output_table_path one path).
+    Given several, both backends sorted into the first; prod created the others empty."""
+    if kind == "sort" and len(outputs) > 1:
+        raise fail(f"a sort writes one output table, got {len(outputs)} "
+                   f"({', '.join(outputs)}): sort each table in an operation of its own",
+                   key)
 
 
 def _columns(cfg: dict[str, Any], key: str, fail: Fail) -> list[str]:
@@ -305,6 +348,8 @@ def check_operation_sections(stage_name: str, stage_dir: Path, stage_config: Any
             # go without is known now; a section of another name may serve any kind
             require_keys(kind, read, fail, keys_named_in_code(Path(stage_dir)))
             check_append(kind, cfg.get("append", False), fail)
+            check_sort_output(kind, read.outputs, fail, "output_tables"
+                              if cfg.get("output_tables") is not None else "output_table")
         if kind is not None and not names_a_script:
             _warn_missing_default(kind, cfg, Path(stage_dir), fail, warned)
 

@@ -17,19 +17,24 @@ from yt_pipeline import table_paths
 from yt_pipeline.errors import ConfigError, PluginError, TableNotFound
 from yt_pipeline.logs import stage_logger
 from yt_pipeline.operation_config import (
+    KNOWN_KEYS,
     RESOURCE_KEYS,
+    ROLES,
     Fail,
     Resources,
     as_dict,
     check_operation_sections,
+    check_sort_output,
+    check_spec_tables,
     env_items,
     failing,
     key_order_problem,
     read_section,
     require_keys,
+    table_list,
 )
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS
-from yt_pipeline.spec_keys import check_spec
+from yt_pipeline.spec_keys import check_spec_section
 
 if TYPE_CHECKING:
     from yt_pipeline.checkpoints import Checkpoint
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_SCRIPTS", "KINDS", "RESOURCE_KEYS", "OperationSpec", "OperationResult",
            "Resources", "build_spec", "check_operation_sections", "check_reduce_keys",
-           "run_map", "run_reduce", "run_map_reduce", "run_sort", "run_vanilla"]
+           "check_spec", "run_map", "run_reduce", "run_map_reduce", "run_sort", "run_vanilla"]
 
 
 @dataclass
@@ -119,6 +124,33 @@ def check_reduce_keys(spec: OperationSpec) -> None:
             raise ConfigError(f"stage {spec.stage_name}: operation {spec.name}: {problem}")
 
 
+def check_spec(spec: OperationSpec) -> None:
+    """What the configuration's checks refuse, refused of the spec an operation is launched
+    with, whatever built it (a section, a dict, an OperationSpec made or changed in code):
+    each backend calls it first, before it touches a table. The message is the one the
+    section's check gives, with the operation in place of the file and key."""
+
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError(f"stage {spec.stage_name}: operation {spec.name}: {key}: {message}")
+
+    for key in ("input_tables", "output_tables"):
+        value = getattr(spec, key)
+        if not isinstance(value, list):
+            # a string here would be read as one table per character
+            raise fail(f"must be a list of table paths, got {type(value).__name__}", key)
+        table_list(value, key, fail)
+    # build_spec fills these in (a sort without an output sorts its input in place); a
+    # spec made without them would fail in each backend its own way
+    if spec.kind != "vanilla" and not spec.input_tables:
+        raise fail("an input table is required", "input_tables")
+    if spec.kind != "vanilla" and not spec.output_tables:
+        raise fail("an output table is required", "output_tables")
+    check_sort_output(spec.kind, spec.output_tables, fail, "output_tables")
+    check_spec_section(spec.extra_spec, fail)  # keys that change the rows, as at config load
+    check_spec_tables(spec.extra_spec, fail, "extra_spec")
+    check_reduce_keys(spec)
+
+
 @dataclass
 class OperationResult:
     operation_id: str | None = None
@@ -158,7 +190,7 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
         file_paths=list(cfg.get("file_paths") or []),
         max_failed_job_count=cfg.get("max_failed_job_count"),
         code_package=stage.context.code_package,
-        extra_spec=check_spec(cfg.get("spec"), fail),
+        extra_spec=check_spec_section(cfg.get("spec"), fail),
         run_id=str(getattr(stage.context, "run_id", "") or ""),
     )
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
@@ -294,6 +326,12 @@ def _job_scripts(kind: str, given: dict[str, Any]) -> dict[str, str]:
     for keyword, value in given.items():
         if value is None:
             continue
+        if keyword in KNOWN_KEYS and keyword not in ROLES[kind] + _JOB_KEYWORDS[kind]:
+            # taken from the section only, so that they go through its checks
+            raise ConfigError(
+                f"run_{kind}({keyword}=...): operation keys are not keyword arguments; put "
+                f"{keyword} in the operation config passed (a section, or a dict such as "
+                f"{{**section.to_dict(), {keyword!r}: ...}})")
         if keyword not in _JOB_KEYWORDS[kind]:
             raise TypeError(f"run_{kind}() got an unexpected keyword argument {keyword!r}")
         if not isinstance(value, str):

@@ -55,7 +55,7 @@ JOB_ROW_KEYS = {
 }
 
 
-def check_spec(value: Any, fail: Fail) -> dict[str, Any]:
+def check_spec_section(value: Any, fail: Fail) -> dict[str, Any]:
     """The section's `spec:` as a dict, refused when it is not a mapping or gives a key of
     ROW_KEYS or JOB_ROW_KEYS."""
     if value is None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from yt_pipeline.errors import ConfigError, InvalidTablePath
+from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_config import failing, read_section
-from yt_pipeline.spec_keys import check_spec
+from yt_pipeline.spec_keys import check_spec_section
 from yt_pipeline_dev.launcher import launch
 
 COPY = """
@@ -59,8 +59,12 @@ def test_a_key_range_is_refused_when_launched(dev_client, stages):
     dev_client.write_table("//in/t", ROWS)
     spec = stages.spec("map", "m", input_tables=["//in/t[(1):(5)]"],
                        output_tables=["//out/t"], mapper="src/mapper.py")
-    with pytest.raises(InvalidTablePath, match=r"only row ranges \(#from:#to\) are supported"):
+    with pytest.raises(ConfigError) as caught:
         launch(dev_client, spec)
+    assert str(caught.value) == (
+        "stage m: operation map: input_tables: only row ranges (#from:#to) are supported, got "
+        "[(1):(5)] in '//in/t[(1):(5)]': key ranges depend on the table's sort order; filter "
+        "the rows in the job or in YQL")
     assert not dev_client.exists("//out/t")
 
 
@@ -150,4 +154,4 @@ def test_spec_keys_that_only_schedule_are_kept_for_prod(stages):
                "spec": spec}
     fail = failing("m", "stages/m/config.yaml", "client.operations.reduce")
     assert read_section(section, "reduce", "reduce", stage_dir, fail).reduce_by == ["k"]
-    assert check_spec(spec, fail) == spec
+    assert check_spec_section(spec, fail) == spec

@@ -7,8 +7,9 @@ every job writes through a sorted writer, which refuses a row before the one wri
 it ("Sort order violation: %v > %v": the sorted chunk writer in yt/yt/ytlib/table_client/
 schemaless_chunk_writer.cpp), and the controller refuses job outputs whose key ranges
 overlap ("Output table %v is not sorted: job outputs have overlapping key ranges").
-The configuration refuses attributes in a path, so only a `spec:` section's
-output_table_paths (or a spec built by other means) reaches the cluster with one.
+The configuration and the launch of every spec refuse attributes in a path and table
+paths under `spec:`, so these tests lift the launch's check to show what the fake does with
+such a path, as a cluster would.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from prod_packages import build_package
 
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.operations import OperationSpec, Resources
-from yt_pipeline_prod import plugin
+from yt_pipeline_prod import launcher, plugin
 
 COPY = """
 from ytjobs import read_rows, write_rows
 write_rows(read_rows())
 """
+
+
+@pytest.fixture(autouse=True)
+def _unchecked_specs(monkeypatch):
+    monkeypatch.setattr(launcher, "check_spec", lambda spec: None)
 
 
 def map_into_sorted(prod_client, fake_yt, tmp_path, rows, job_count=None):

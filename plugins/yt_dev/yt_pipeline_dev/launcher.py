@@ -21,14 +21,14 @@ from yt_pipeline import job_memory, op_progress, table_paths
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
-from yt_pipeline.errors import ConfigError, InvalidTablePath, OperationFailed
+from yt_pipeline.errors import ConfigError, OperationFailed
 from yt_pipeline.job_logs import PER_JOB, append_job_log, job_name, logs_command, stage_log
 from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.logs import stage_logger
 from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
-from yt_pipeline.operations import OperationResult, OperationSpec
+from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
 from yt_pipeline_dev import yql_warmup
@@ -378,13 +378,11 @@ def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:
 
 def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
+    # a path that cannot be run faithfully (a key range, attributes) is refused for a spec
+    # built without a config too, as prod refuses it
+    check_spec(spec)
     for table in spec.input_tables:
-        # TableNotFound names the missing input; a path that cannot be run faithfully
-        # (a key range, attributes) is refused here too for a spec built without a config
-        try:
-            client.existing_table(table_paths.parse(table).path)
-        except table_paths.PathProblem as problem:
-            raise InvalidTablePath(str(problem)) from None
+        client.existing_table(table_paths.plain(table))  # TableNotFound names the input
     if spec.kind != "sort":
         check_requirements(spec)
         warn_newer_syntax(spec)

@@ -25,7 +25,7 @@ from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
 from yt_pipeline.logs import stage_logger
 from yt_pipeline.op_progress import OperationProgress
-from yt_pipeline.operations import OperationResult, check_reduce_keys
+from yt_pipeline.operations import OperationResult, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME
 from yt_pipeline_prod import op_spec, reduce_inputs
 from yt_pipeline_prod.client import create_folder_of
@@ -242,7 +242,7 @@ def _failure(client: ProdClient, spec: OperationSpec, kind: str, operation_id: s
 
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
-    check_reduce_keys(spec)
+    check_spec(spec)  # before an output table is created or marked written
     client.wrote(*spec.output_tables)
     client.wrote_tables(*spec.output_tables)
     archive = None
