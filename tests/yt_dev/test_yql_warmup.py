@@ -249,3 +249,75 @@ def test_a_run_that_ends_before_its_warmup_exits_cleanly(tmp_path):
         assert done.returncode == 0, f"run {attempt}: {done.returncode}\n{done.stderr}"
         assert "terminate called" not in done.stderr
     assert (root / ".dev/t/out.jsonl").read_text() == '{"a":1}\n'
+
+
+NEVER_QUERY_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Query(BaseStage):
+    def run(self, debug):
+        if debug.get("never"):
+            self.deps.yt_client.run_yql("SELECT 1")
+        return debug
+"""
+
+FAILING_LOAD_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        raise RuntimeError("no input today")
+"""
+
+
+def _made_databases(monkeypatch) -> list:
+    made = []
+    real_make = yql_warmup._make
+
+    def make():
+        made.append(real_make())
+        return made[-1]
+
+    monkeypatch.setattr(yql_warmup, "_make", make)
+    return made
+
+
+def test_a_warmup_no_statement_took_is_closed_as_its_run_ends(tmp_path, monkeypatch):
+    """A stage names run_yql but never queries: the database warmed during the map is not
+    handed to a statement of the next run in this process (a test, a notebook), nor kept
+    open until the process ends."""
+    made = _made_databases(monkeypatch)
+    from yt_pipeline.testing import write_pipeline
+
+    root = write_pipeline(
+        tmp_path / "p",
+        {"stages/slow/stage.py": SLOW_MAP_STAGE, "stages/slow/src/mapper.py": SLOW_MAPPER,
+         "stages/slow/config.yaml": MAP_CONFIG, "stages/query/stage.py": NEVER_QUERY_STAGE},
+        {"stages": {"graph": {"slow": [], "query": ["slow"]}}})
+    result = invoke_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    assert len(made) == 1  # warmed while the map's job slept
+    assert yql_warmup.take_fresh() is None  # nothing left for the next run's statement
+    for thread in _threads("ytp-duckdb-close"):
+        thread.join(timeout=10)
+    with pytest.raises(import_duckdb().Error, match="closed"):
+        made[0].execute("SELECT 1")
+
+
+def test_a_run_that_fails_before_its_jobs_leaves_no_warmup_expected(tmp_path, monkeypatch):
+    """The run expected a query, but its first stage failed before any job ran: a map run
+    later in this process outside that run (DevClient, another pipeline) warms nothing."""
+    made = _made_databases(monkeypatch)
+    from yt_pipeline.testing import write_pipeline
+
+    root = write_pipeline(
+        tmp_path / "p",
+        {"stages/load/stage.py": FAILING_LOAD_STAGE, "stages/query/stage.py": QUERY_STAGE},
+        {"stages": {"graph": {"load": [], "query": ["load"]}}})
+    result = invoke_cli("run", str(root))
+    assert result.exit_code != 0 and "no input today" in result.output, result.output
+    yql_warmup.start_if_expected()  # what the next wait for jobs does
+    assert yql_warmup.take_fresh() is None
+    assert made == []

@@ -3,6 +3,7 @@ on first use."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from yt_pipeline import hookimpl
 
 if TYPE_CHECKING:
     from yt_pipeline.config import PipelineConfig
-    from yt_pipeline.events import RunInfo
+    from yt_pipeline.events import RunInfo, StageOutcome
     from yt_pipeline.modes import ModeSpec
     from yt_pipeline.operations import OperationResult, OperationSpec
     from yt_pipeline_dev.client import DevClient
@@ -66,3 +67,12 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     root = _root(run.settings, run.pipeline_dir)
     remove_leftovers(root, before=run.started_at)
     sweep(root)
+
+
+@hookimpl
+def ytp_pipeline_finished(run: RunInfo, outcomes: list[StageOutcome], success: bool) -> None:
+    """A run's DuckDB warm-up ends with it (yql_warmup.end_run), whatever its mode: the
+    next run in this process decides its own."""
+    warmup = sys.modules.get("yt_pipeline_dev.yql_warmup")  # never loaded: nothing to end
+    if warmup is not None:
+        warmup.end_run()

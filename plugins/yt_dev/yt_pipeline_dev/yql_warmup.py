@@ -13,8 +13,8 @@ a stage's own Python code (a write from a generator) it cost those 0.06-0.1 s of
 stretch and itself took 0.6 s to finish; a driver waiting for its jobs holds no GIL. The
 database is handed over as `new_connection` made it, with nothing run on it, and yql_sandbox
 restricts it to the statement's files before the statement's SQL, as it does a new one. A
-run that starts the work and never queries keeps an idle in-memory database until it ends.
-A statement's database is closed in the background too (`close_later`).
+run that starts the work and never queries closes that database as it ends (`end_run`), as
+a statement's database is closed, in the background (`close_later`).
 """
 
 from __future__ import annotations
@@ -88,6 +88,25 @@ def take_fresh() -> Any:
         return None
     warmup.join()
     return warmup.connection
+
+
+def end_run() -> None:
+    """As a run ends: no later wait for jobs warms up for it, and a database no statement
+    took is closed (once made), not handed to a statement of the next run in this process
+    (tests and notebooks run several) nor kept until the process ends."""
+    global _pending
+    _expected.clear()
+    with _lock:
+        warmup, _pending = _pending, None
+    if warmup is not None:
+        threading.Thread(target=_close_when_made, args=(warmup,), name="ytp-duckdb-close",
+                         daemon=False).start()
+
+
+def _close_when_made(warmup: _Warmup) -> None:
+    warmup.join()
+    if warmup.connection is not None:
+        _close(warmup.connection)
 
 
 def close_later(connection: Any) -> None:
