@@ -707,3 +707,43 @@ def test_requirement_lines_left_to_pip_are_not_refused(dev_client, stages):
                        mapper="src/mapper.py")
     launch(dev_client, spec)
     assert [row["id"] for row in dev_client.read_table("//out/t")] == [1]
+
+
+SEES_MARKER = """
+    import os
+    from ytjobs import read_rows, write_rows
+    marker = os.path.exists("left_by_a_killed_run.txt")
+    write_rows({**row, "marker": marker} for row in read_rows())
+"""
+
+
+def test_a_sandbox_a_killed_runs_job_still_writes_in_is_moved_aside(dev_client, stages,
+                                                                     monkeypatch):
+    """A driver killed by SIGKILL leaves its jobs running (each has a session of its own),
+    and one may write into the sandbox while the next run clears it, so that clearing
+    leaves files behind; seen as `FileExistsError` on the sandbox when a run was resumed
+    right after a kill. Here the clearing fails outright: the next launch must still run
+    in an empty sandbox, with the old one moved aside and removed by a later launch."""
+    import yt_pipeline_dev.launcher as launcher
+
+    stages("m", {"src/mapper.py": SEES_MARKER})
+    dev_client.write_table("//in/t", [{"id": 1}, {"id": 2}])
+    spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"],
+                       mapper="src/mapper.py")
+    sandbox = sandbox_for(dev_client, spec)
+    sandbox.mkdir(parents=True)
+    (sandbox / "left_by_a_killed_run.txt").write_text("still writing")
+    real_rmtree = launcher.shutil.rmtree
+    monkeypatch.setattr(launcher.shutil, "rmtree", lambda path, **kw: None
+                        if Path(path) == sandbox else real_rmtree(path, **kw))
+    launch(dev_client, spec)
+    assert _rows(dev_client, "//out/t") == [{"id": 1, "marker": False},
+                                            {"id": 2, "marker": False}]
+    stale = list(sandbox.parent.glob(f".{sandbox.name}.*.stale"))
+    assert len(stale) == 1
+    assert (stale[0] / "left_by_a_killed_run.txt").read_text() == "still writing"
+    monkeypatch.setattr(launcher.shutil, "rmtree", real_rmtree)
+    launch(dev_client, spec)  # the next launch removes what was moved aside
+    assert not list(sandbox.parent.glob(f".{sandbox.name}.*.stale"))
+    assert _rows(dev_client, "//out/t") == [{"id": 1, "marker": False},
+                                            {"id": 2, "marker": False}]

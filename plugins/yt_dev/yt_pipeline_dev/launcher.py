@@ -401,6 +401,20 @@ _active: set[Path] = set()
 _active_lock = threading.Lock()
 
 
+def fresh_sandbox(sandbox: Path) -> None:
+    """An empty sandbox folder. What an earlier run left there goes first. When it cannot
+    all go, because a job of a killed run still writes there (jobs run in sessions of
+    their own, so a driver killed by SIGKILL leaves them to finish), the folder is moved
+    aside whole, out of the new jobs' way: the old job writes on into the moved folder,
+    which the next launch of this operation removes."""
+    for stale in sandbox.parent.glob(f".{sandbox.name}.*.stale"):
+        shutil.rmtree(stale, ignore_errors=True)
+    shutil.rmtree(sandbox, ignore_errors=True)
+    if sandbox.exists():
+        os.rename(sandbox, sandbox.with_name(f".{sandbox.name}.{uuid.uuid4().hex[:8]}.stale"))
+    sandbox.mkdir(parents=True)
+
+
 def _claim(base: Path) -> Path:
     with _active_lock:
         sandbox, number = base, 1
@@ -415,8 +429,7 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
                started: float) -> OperationResult:
     from yt_pipeline_dev import table_ops
 
-    shutil.rmtree(sandbox, ignore_errors=True)  # leftovers of an earlier failed run
-    sandbox.mkdir(parents=True)
+    fresh_sandbox(sandbox)
     _attach_files(spec, sandbox)
     op = OperationRun(client, spec, sandbox)
     runner = vanilla if spec.kind == "vanilla" else getattr(table_ops, spec.kind)
