@@ -68,7 +68,11 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         return
     try:
         text = os.fsdecode(path)
-    except (TypeError, ValueError):
+        # a relative path names a file in the working folder of this moment: the stage may
+        # change it and change it back before its files are looked at
+        if not os.path.isabs(text):
+            text = os.path.join(os.getcwd(), text)
+    except (TypeError, ValueError, OSError):  # OSError: the working folder was removed
         return
     (record.written if _writes(mode, flags) else record.read).add(text)
 
@@ -84,7 +88,7 @@ def _install() -> None:
 @contextmanager
 def recording() -> Iterator[_Record]:
     """Record the files this thread opens within the block (`.read`, `.written`: paths as
-    the code gave them, relative ones to the working folder of the moment)."""
+    the code gave them, relative ones joined to the working folder of the moment)."""
     _install()
     record = _Record()
     ident = threading.get_ident()

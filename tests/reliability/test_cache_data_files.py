@@ -144,3 +144,39 @@ def test_opens_are_recorded_for_the_recording_thread_only(tmp_path):
     assert str(data) in record.read and elsewhere == ["1"]
     assert record.written == {str(tmp_path / "w.txt")}
     assert len(record.read) == 1  # the other thread's read is not this stage's
+
+
+# changes its working folder to read the CSV by a relative name, then changes back
+CHDIR_STAGE = """
+import os
+
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        here = os.getcwd()
+        os.chdir("data")
+        try:
+            with open("users.csv") as handle:
+                names = handle.read().split()
+        finally:
+            os.chdir(here)
+        self.deps.yt_client.write_table("//out/users", [{"name": n} for n in names])
+        return debug
+"""
+
+
+def test_a_file_read_from_another_working_folder_is_recorded(tmp_path):
+    # a relative path names a file in the working folder of the moment it is opened, not
+    # of the moment the stage returns
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": CHDIR_STAGE}, CONFIG)
+    _write_csv(root, "ann\nbob\n")
+    assert _status(_run(root)) == "SUCCESS"
+    assert _status(_run(root)) == "CACHED"
+    _write_csv(root, "ann\nbob\ncid\n")
+    third = _run(root)
+    assert "cache miss: data file data/users.csv changed" in third.stderr
+    assert _status(third) == "SUCCESS"
+    assert _rows(root) == [{"name": "ann"}, {"name": "bob"}, {"name": "cid"}]
+
