@@ -115,30 +115,42 @@ def _outside_roots(extra: Iterable[Path]) -> list[Path]:
     return resolved
 
 
-def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()) -> list[Path]:
+def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = (),
+               secrets: Iterable[Path] = ()) -> list[Path]:
     """The regular files `record` read that are the stage's data, resolved, sorted. Inside
     the pipeline folder every file but its own folders' (and code) counts; outside it, not
     those of Python, its packages and the temporary folder. Files under `skipped` (the dev
-    client's table folder, say) are left out wherever they are."""
+    client's table folder, say) are left out wherever they are, and so are the `secrets`
+    files under any name (a link to one, or it a link to a file named otherwise)."""
     pipeline_dir = Path(pipeline_dir).resolve()
     own = [pipeline_dir / name for name in _OWN_DIRS]
     skipped = [Path(s).resolve() for s in skipped]
     outside = _outside_roots(skipped)
     written = {_resolved(p) for p in record.written}
+    secret_ids = {_file_id(Path(p)) for p in secrets} - {None}
     found = set()
     for given in record.read:
         path = _resolved(given)
-        if path is None or path in written or path.name in _SECRET_NAMES \
-                or path.suffix in _CODE_SUFFIXES:
+        if path is None or path in written or path.suffix in _CODE_SUFFIXES \
+                or _SECRET_NAMES & {path.name, Path(given).name}:
             continue
         if path.is_relative_to(pipeline_dir):
             if any(path.is_relative_to(root) for root in [*own, *skipped]):
                 continue
         elif any(path.is_relative_to(root) for root in outside):
             continue
-        if path.is_file():
+        if path.is_file() and _file_id(path) not in secret_ids:
             found.add(path)
     return sorted(found)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """Device and inode: the same for every link to one file."""
+    try:
+        status = path.stat()
+    except (OSError, ValueError):
+        return None
+    return status.st_dev, status.st_ino
 
 
 def _resolved(given: str) -> Path | None:

@@ -216,7 +216,9 @@ class _Attempts:
                 # may be no folder at all)
                 root = getattr(self.ctx.client, "root", None)
                 tables = [Path(root)] if isinstance(root, (str, os.PathLike)) else []
-                files = opened_files.data_files(opened, self.ctx.target.pipeline_dir, tables)
+                secrets = [p for p in [self.ctx.target.settings.secrets_file] if p is not None]
+                files = opened_files.data_files(opened, self.ctx.target.pipeline_dir, tables,
+                                                secrets)
                 if files:
                     entry["opened"] = data_file_digests(self.ctx.target, files)
         return entry

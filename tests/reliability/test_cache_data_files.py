@@ -180,3 +180,36 @@ def test_a_file_read_from_another_working_folder_is_recorded(tmp_path):
     assert _status(third) == "SUCCESS"
     assert _rows(root) == [{"name": "ann"}, {"name": "bob"}, {"name": "cid"}]
 
+
+# reads the secrets file, whatever it is called, and the data beside it
+SECRET_READING_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        for name in ("configs/secrets.env", "private/token-copy", "data/users.csv"):
+            with open(name) as handle:
+                handle.read()
+        self.deps.yt_client.write_table("//out/users", [{"name": "ann", "age": 31}])
+        return debug
+"""
+
+
+def test_the_secrets_file_under_another_name_is_not_kept(tmp_path):
+    # configs/secrets.env a link to the real file (kept apart from the pipeline's own), and
+    # a hard link to it under a third name: each opens the secrets, none may be hashed
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": SECRET_READING_STAGE},
+                          CONFIG)
+    _write_csv(root, "name,age\nann,31\n")
+    real = root / "private" / "prod.creds"
+    real.parent.mkdir()
+    real.write_text("YT_TOKEN=tok-very-secret-0123456789\n")
+    (root / "configs" / "secrets.env").symlink_to(Path("..") / "private" / "prod.creds")
+    os.link(real, root / "private" / "token-copy")
+    assert _status(_run(root)) == "SUCCESS"
+    state = json.loads((root / ".runs/stages.dev.json").read_text())
+    assert state["load"]["opened"] == {"data/users.csv": state["load"]["opened"]["data/users.csv"]}
+    kept = (root / ".runs/stages.dev.json").read_text()
+    assert "prod.creds" not in kept and "token-copy" not in kept and "secrets.env" not in kept
+    assert _status(_run(root)) == "CACHED"
