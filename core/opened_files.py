@@ -15,8 +15,8 @@ processes the stage starts, and files a library reads in C (DuckDB's read_csv).
 
 Left out, because they are not the stage's data or are covered elsewhere: files it also
 opened for writing (a scratch file), files in the temporary folder, the pipeline's own
-folders (.dev/ tables, .runs/, .build/), Python code and installed packages, and secrets
-files (a digest of a secret is kept nowhere).
+folders (.dev/ tables, .runs/, .build/), Python code and installed packages, the machine's
+own files (/etc, /proc, ...), and secrets files (a digest of a secret is kept nowhere).
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ _SECRET_NAMES = frozenset({"secrets.env", ".env"})
 #: the pipeline folder's own folders: tables (read through the client, fingerprinted as
 #: inputs), run records, the code archive
 _OWN_DIRS = (".dev", ".runs", ".build", ".git")
+#: the machine's own files, never a stage's data: its configuration (libraries read
+#: /etc/os-release, ytsaurus-client through `distro`) and the kernel's pseudo-files, whose
+#: content is made as they are read (/proc/self/stat resolves to /proc/<pid>/stat, gone by
+#: the next run)
+_MACHINE_DIRS = tuple(Path(p) for p in ("/etc", "/proc", "/sys", "/dev", "/run"))
 
 _recording: dict[int, _Record] = {}
 _install_lock = threading.Lock()
@@ -119,7 +124,8 @@ def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()
                secrets: Iterable[Path] = ()) -> list[Path]:
     """The regular files `record` read that are the stage's data, resolved, sorted. Inside
     the pipeline folder every file but its own folders' (and code) counts; outside it, not
-    those of Python, its packages and the temporary folder. Files under `skipped` (the dev
+    those of Python, its packages, the temporary folder and the machine (/etc, /proc, ...).
+    Files under `skipped` (the dev
     client's table folder, say) are left out wherever they are, and so are the `secrets`
     files under any name (a link to one, or it a link to a file named otherwise)."""
     pipeline_dir = Path(pipeline_dir).resolve()
@@ -137,11 +143,16 @@ def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()
         if path.is_relative_to(pipeline_dir):
             if any(path.is_relative_to(root) for root in [*own, *skipped]):
                 continue
-        elif any(path.is_relative_to(root) for root in outside):
+        elif any(path.is_relative_to(root) for root in outside) \
+                or _on_the_machine(Path(given)) or _on_the_machine(path):
             continue
         if path.is_file() and _file_id(path) not in secret_ids:
             found.add(path)
     return sorted(found)
+
+
+def _on_the_machine(path: Path) -> bool:
+    return os.name == "posix" and any(path.is_relative_to(root) for root in _MACHINE_DIRS)
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

@@ -213,3 +213,36 @@ def test_the_secrets_file_under_another_name_is_not_kept(tmp_path):
     kept = (root / ".runs/stages.dev.json").read_text()
     assert "prod.creds" not in kept and "token-copy" not in kept and "secrets.env" not in kept
     assert _status(_run(root)) == "CACHED"
+
+
+# reads the machine's files as libraries do (ytsaurus-client names the OS release in its
+# user agent through `distro`, which reads /etc/os-release), and its own data
+MACHINE_READING_STAGE = """
+import platform
+
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        with open("/proc/self/stat") as handle:
+            handle.read()
+        try:
+            platform.freedesktop_os_release()
+        except OSError:  # a machine without /etc/os-release
+            pass
+        with open("data/users.csv") as handle:
+            handle.read()
+        self.deps.yt_client.write_table("//out/users", [{"name": "ann", "age": 31}])
+        return debug
+"""
+
+
+def test_the_machines_own_files_are_not_data_files(tmp_path):
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": MACHINE_READING_STAGE},
+                          CONFIG)
+    _write_csv(root, "name,age\nann,31\n")
+    assert _status(_run(root)) == "SUCCESS"
+    state = json.loads((root / ".runs/stages.dev.json").read_text())
+    assert list(state["load"]["opened"]) == ["data/users.csv"]
+    assert _status(_run(root)) == "CACHED"
