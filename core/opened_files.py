@@ -16,7 +16,8 @@ processes the stage starts, and files a library reads in C (DuckDB's read_csv).
 Left out, because they are not the stage's data or are covered elsewhere: files it also
 opened for writing (a scratch file), files in the temporary folder, the pipeline's own
 folders (.dev/ tables, .runs/, .build/), Python code and installed packages, the machine's
-own files (/etc, /proc, ...), and secrets files (a digest of a secret is kept nowhere).
+own files (/etc, /proc, ...), the dot-files and dot-folders of the user's home (~/.netrc and
+the like), and secrets files (a digest of a secret is kept nowhere).
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()
                secrets: Iterable[Path] = ()) -> list[Path]:
     """The regular files `record` read that are the stage's data, resolved, sorted. Inside
     the pipeline folder every file but its own folders' (and code) counts; outside it, not
-    those of Python, its packages, the temporary folder and the machine (/etc, /proc, ...).
+    those of Python, its packages, the temporary folder, the machine (/etc, /proc, ...) and
+    the hidden ones of the user's home.
     Files under `skipped` (the dev
     client's table folder, say) are left out wherever they are, and so are the `secrets`
     files under any name (a link to one, or it a link to a file named otherwise)."""
@@ -134,6 +136,7 @@ def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()
     outside = _outside_roots(skipped)
     written = {_resolved(p) for p in record.written}
     secret_ids = {_file_id(Path(p)) for p in secrets} - {None}
+    home = _home()
     found = set()
     for given in record.read:
         path = _resolved(given)
@@ -144,7 +147,7 @@ def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()
             if any(path.is_relative_to(root) for root in [*own, *skipped]):
                 continue
         elif any(path.is_relative_to(root) for root in outside) \
-                or _on_the_machine(Path(given)) or _on_the_machine(path):
+                or any(_on_the_machine(p) or _hidden_in_home(p, home) for p in (Path(given), path)):
             continue
         if path.is_file() and _file_id(path) not in secret_ids:
             found.add(path)
@@ -153,6 +156,21 @@ def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()
 
 def _on_the_machine(path: Path) -> bool:
     return os.name == "posix" and any(path.is_relative_to(root) for root in _MACHINE_DIRS)
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (OSError, RuntimeError):  # no home known
+        return None
+
+
+def _hidden_in_home(path: Path, home: Path | None) -> bool:
+    """A dot-file or dot-folder of the user's home: credentials and tools' settings
+    (~/.netrc, which requests reads on each request, ~/.yt/token, ~/.aws), no stage's data."""
+    if home is None or not path.is_relative_to(home) or path == home:
+        return False
+    return path.relative_to(home).parts[0].startswith(".")
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

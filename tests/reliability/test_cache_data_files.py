@@ -246,3 +246,47 @@ def test_the_machines_own_files_are_not_data_files(tmp_path):
     state = json.loads((root / ".runs/stages.dev.json").read_text())
     assert list(state["load"]["opened"]) == ["data/users.csv"]
     assert _status(_run(root)) == "CACHED"
+
+
+# reads the user's credentials as libraries do (requests looks up ~/.netrc on every request
+# that carries no auth of its own, ytsaurus-client's among them), and its own data
+HOME_READING_STAGE = """
+import netrc
+from pathlib import Path
+
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        netrc.netrc()
+        (Path.home() / ".config" / "tool" / "credentials").read_text()
+        with open("data/users.csv") as handle:
+            handle.read()
+        self.deps.yt_client.write_table("//out/users", [{"name": "ann", "age": 31}])
+        return debug
+"""
+
+
+def test_the_users_hidden_files_are_not_data_files(tmp_path):
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": HOME_READING_STAGE},
+                          CONFIG)
+    _write_csv(root, "name,age\nann,31\n")
+    home = tmp_path / "home"
+    (home / ".config" / "tool").mkdir(parents=True)
+    (home / ".netrc").write_text("machine example.com login ann password pw-0123456789\n")
+    (home / ".netrc").chmod(0o600)
+    (home / ".config" / "tool" / "credentials").write_text("token=tok-0123456789\n")
+    # a temporary folder elsewhere, or the home under tmp_path would be left out as in it
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp_path / "tmp")}
+    for expected in ("SUCCESS", "CACHED"):
+        done = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                              capture_output=True, text=True, timeout=120, cwd=root, env=env)
+        assert done.returncode == 0, done.stderr
+        assert _status(done) == expected
+    state = json.loads((root / ".runs/stages.dev.json").read_text())
+    assert list(state["load"]["opened"]) == ["data/users.csv"]
+    for kept in (root / ".runs").rglob("*"):  # the file digest memo among them
+        if kept.is_file():
+            assert str(home) not in kept.read_text(errors="replace"), kept
