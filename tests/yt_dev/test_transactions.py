@@ -137,3 +137,33 @@ def test_a_query_reading_what_its_stage_wrote_is_refused_as_in_prod(live):
         inside.run_yql("SELECT x FROM `//data/a`")
     txn.abort()
     assert live.run_yql("SELECT x FROM `//data/a`") == [{"x": 1}]
+
+
+def test_a_half_made_transaction_of_a_killed_unreaped_run_is_swept(tmp_path):
+    """A run killed while it made or removed a transaction's folder leaves the folder without
+    its lock file; the sweep then asks whether the process of the folder's name still runs.
+    A killed run whose parent has not waited for it (a zombie) answers kill(pid, 0) all the
+    same, and such a folder stayed behind every later run."""
+    import subprocess
+    import time
+
+    from yt_pipeline_dev.recovery import sweep
+    from yt_pipeline_dev.staging import TXN_DIR
+
+    zombie = subprocess.Popen(["true"])
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{zombie.pid}/stat").read_text().split(") ")[1][0] != "Z":
+            assert time.monotonic() < deadline, "the child did not end"
+            time.sleep(0.01)
+        base = tmp_path / TXN_DIR
+        for pid in (zombie.pid, live.pid):
+            (base / f"1796000000000000000-{pid}-2").mkdir(parents=True)
+            (base / f"1796000000000000000-{pid}-2" / "1.jsonl").write_text('{"a":1}\n')
+        assert sweep(tmp_path) == 1
+        assert [p.name for p in base.iterdir()] == [f"1796000000000000000-{live.pid}-2"]
+    finally:
+        live.kill()
+        live.wait()
+        zombie.wait()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.lock import pid_alive
 from yt_pipeline_dev.paths import folder
 from yt_pipeline_dev.staging import TXN_DIR
 from yt_pipeline_dev.tablelock import (
@@ -48,14 +49,15 @@ def apply(root: Path, token: dict[str, Any]) -> None:
 
 
 def _owner_alive(name: str) -> bool:
-    """From the folder's name, `<time>-<pid>-<number>`: whether its process still runs."""
+    """From the folder's name, `<time>-<pid>-<number>`: whether its process still runs. A
+    killed one its parent has not reaped (a zombie) does not: it answers kill(pid, 0), and
+    its folder, left without its lock file by a kill in the middle of making or removing
+    it, stayed behind every later run."""
     try:
-        os.kill(int(name.split("-")[1]), 0)
-    except (IndexError, ValueError, ProcessLookupError):
+        pid = int(name.split("-")[1])
+    except (IndexError, ValueError):
         return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def finish_commit(root: Path, token: dict[str, Any]) -> None:
