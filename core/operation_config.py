@@ -118,9 +118,7 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
     outputs = _tables(cfg, "output_table", "output_tables", fail)
     check_sort_output(kind, outputs, fail,
                       "output_tables" if cfg.get("output_tables") is not None else "output_table")
-    if cfg.get("spec") is not None and not isinstance(cfg["spec"], Mapping):
-        raise fail("must be a mapping of YT operation spec keys", "spec")
-    check_spec_section(cfg.get("spec"), fail)
+    check_spec_section(cfg.get("spec"), fail)  # refuses a spec that is not a mapping too
     check_spec_tables(cfg.get("spec"), fail)
     reduce_by, sort_by = _columns(cfg, "reduce_by", fail), _columns(cfg, "sort_by", fail)
     label = str(cfg.get("name") or name)
