@@ -37,6 +37,7 @@ pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,17 +154,29 @@ def _memo(target: RunTarget) -> Any:
     return code_files.memo if code_files is not None else FileMemo()
 
 
-def data_file_digests(target: RunTarget, files: list[Any]) -> dict[str, str]:
+#: kept in place of a data file's digest when the file changed while the stage read it: its
+#: output may hold the old content or the new, so no digest describes it and the next cache
+#: check runs the stage again
+CHANGED_WHILE_READ = "changed while read"
+
+
+def data_file_digests(target: RunTarget, files: list[Any],
+                      read_as: Callable[[Path], set[Any]] | None = None) -> dict[str, str]:
     """{name: digest} of the data files a stage's code read (opened_files.py), as kept
-    with its success."""
+    with its success. `read_as(path)` gives what the file was each time the code opened
+    it; a file that is no longer the same gets CHANGED_WHILE_READ."""
     from yt_pipeline.opened_files import shown_name
 
     memo = _memo(target)
     digests = {}
     for path in files:
         value = memo.digest(path)
-        if value is not None:
-            digests[shown_name(path, target.pipeline_dir)] = value
+        if value is None:
+            continue
+        opened_as = read_as(path) if read_as is not None else set()
+        if opened_as - {memo.identity(path)}:
+            value = CHANGED_WHILE_READ
+        digests[shown_name(path, target.pipeline_dir)] = value
     return digests
 
 
@@ -175,10 +188,13 @@ def _data_file_changed(target: RunTarget, last: dict[str, Any]) -> str | None:
         return None
     memo = _memo(target)
     for name, value in sorted(kept.items()):
+        run = last.get("run_id", "?")
+        if value == CHANGED_WHILE_READ:
+            return f"data file {name} changed while run {run} read it"
         path = Path(name) if Path(name).is_absolute() else target.pipeline_dir / name
         now = memo.digest(path)
         if now is None:
-            return f"data file {name} it read in run {last.get('run_id', '?')} is missing"
+            return f"data file {name} it read in run {run} is missing"
         if now != value:
             return f"data file {name} changed"
     return None

@@ -38,6 +38,9 @@ _CHUNK = 1 << 20
 
 _UNSEEN: Any = object()
 
+#: a file's identity: device, inode, size, modification and status-change times (ns)
+FileIdentity = tuple[int, int, int, int, int]
+
 #: an import statement: (level of a relative import, module, names of a from-import)
 Import = tuple[int, str, tuple[str, ...]]
 
@@ -58,6 +61,11 @@ class FileMemo:
         """The digest of a file's bytes; None when it is missing or not a regular file."""
         entry = self._entry(path)
         return entry["digest"] if entry else None
+
+    def identity(self, path: Path) -> FileIdentity | None:
+        """The identity the file had when its digest was taken; None when it is missing."""
+        entry = self._entry(path)
+        return tuple(entry["id"]) if entry else None  # type: ignore[return-value]
 
     def imports(self, path: Path) -> list[Import]:
         """The import statements of a Python file, wherever they are in it; [] when it
@@ -88,7 +96,7 @@ class FileMemo:
             return None
         if not _is_file(info.st_mode):
             return None
-        identity = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+        identity = list(file_identity(info))
         with self._lock:
             self._load()
             entry = self._entries.get(key)
@@ -139,6 +147,11 @@ class FileMemo:
             write_file_atomic(self.path, text, durable=False)  # lost, it is only computed again
         except OSError as exc:  # a read-only folder: the next run hashes again
             log.debug("cannot keep file digests in %s: %s", self.path, exc)
+
+
+def file_identity(info: os.stat_result) -> FileIdentity:
+    """What tells a file's content changed without reading it (see the module's text)."""
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def _is_file(mode: int) -> bool:

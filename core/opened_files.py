@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.filememo import FileIdentity, file_identity
+
 #: suffixes of code and compiled modules: the `code` and `imports` components cover a
 #: stage's own, installed packages are not the stage's data
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".so", ".pyd")
@@ -55,6 +57,9 @@ class _Record:
     def __init__(self) -> None:
         self.read: set[str] = set()
         self.written: set[str] = set()
+        #: each file read, as it was just before each open (file_identity); a digest taken
+        #: later, when the stage ends, holds only if it is of that same file
+        self.identities: dict[str, set[FileIdentity]] = {}
 
 
 def _writes(mode: Any, flags: Any) -> bool:
@@ -80,7 +85,14 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
             text = os.path.join(os.getcwd(), text)
     except (TypeError, ValueError, OSError):  # OSError: the working folder was removed
         return
-    (record.written if _writes(mode, flags) else record.read).add(text)
+    if _writes(mode, flags):
+        record.written.add(text)
+        return
+    record.read.add(text)
+    try:
+        record.identities.setdefault(text, set()).add(file_identity(os.stat(text)))
+    except (OSError, ValueError):  # not there (the open fails on its own), or no file name
+        pass
 
 
 def _install() -> None:
@@ -152,6 +164,16 @@ def data_files(record: _Record, pipeline_dir: Path, skipped: Iterable[Path] = ()
         if path.is_file() and _file_id(path) not in secret_ids:
             found.add(path)
     return sorted(found)
+
+
+def identities_read(record: _Record, path: Path) -> set[FileIdentity]:
+    """What `path` (as data_files gives it) was just before each time the stage opened it,
+    under whichever name it was opened."""
+    found: set[FileIdentity] = set()
+    for given, seen in record.identities.items():
+        if _resolved(given) == path:
+            found |= seen
+    return found
 
 
 def _on_the_machine(path: Path) -> bool:

@@ -10,6 +10,7 @@ before the stage's own work, and a hook that failed stops the unit from starting
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -220,7 +221,9 @@ class _Attempts:
                 files = opened_files.data_files(opened, self.ctx.target.pipeline_dir, tables,
                                                 secrets)
                 if files:
-                    entry["opened"] = data_file_digests(self.ctx.target, files)
+                    entry["opened"] = data_file_digests(
+                        self.ctx.target, files,
+                        functools.partial(opened_files.identities_read, opened))
         return entry
 
     def _caching(self) -> bool:

@@ -290,3 +290,33 @@ def test_the_users_hidden_files_are_not_data_files(tmp_path):
     for kept in (root / ".runs").rglob("*"):  # the file digest memo among them
         if kept.is_file():
             assert str(home) not in kept.read_text(errors="replace"), kept
+
+
+# reads the CSV, then (as another process writing the file meanwhile would) has a child
+# process append a row: the rows it wrote are those of the file as it read it
+READ_THEN_CHANGED_STAGE = LOAD_STAGE.replace(
+    '''        self.deps.yt_client.write_table("//out/users", rows)''',
+    '''        import subprocess, sys
+        if Path("change-once").exists():
+            Path("change-once").unlink()
+            subprocess.run([sys.executable, "-c",
+                            "open('data/users.csv', 'a').write('late,77\\\\n')"], check=True)
+        self.deps.yt_client.write_table("//out/users", rows)''')
+
+
+def test_a_data_file_changed_while_the_stage_read_it_is_not_served_from_the_cache(tmp_path):
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": READ_THEN_CHANGED_STAGE},
+                          CONFIG)
+    _write_csv(root, "name,age\nann,31\n")
+    (root / "change-once").write_text("")
+    first = _run(root)
+    assert _status(first) == "SUCCESS"
+    # the table holds the file as it was read; the file now holds one more row
+    assert _rows(root) == [{"name": "ann", "age": 31}]
+    assert (root / "data/users.csv").read_text() == "name,age\nann,31\nlate,77\n"
+
+    second = _run(root)
+    assert _status(second) == "SUCCESS", second.stderr
+    assert "data file data/users.csv changed while run" in second.stderr
+    assert _rows(root) == [{"name": "ann", "age": 31}, {"name": "late", "age": 77}]
+    assert _status(_run(root)) == "CACHED"  # read whole and unchanged: kept as usual
