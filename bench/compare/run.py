@@ -228,6 +228,23 @@ def ceiling_note(lines: list[dict[str, object]]) -> str:
             "here): " + "; ".join(notes))
 
 
+def round_ratios(runs: dict[str, list[dict[str, RunResult]]]) -> str:
+    """The ratio of each goal with one, round by round: the two frameworks of a round ran
+    one after the other, so a drift of the machine's speed across the run shows here as a
+    spread, where the medians above hide it."""
+    parts = []
+    for phase, part, label, _, goal in ROWS:
+        if not goal or goal[0] != "ratio":
+            continue
+        pairs = zip(runs.get("ytf", []), runs.get("ours", []))
+        ratios = [f"{ytf / ours:.2f}x" for ytf, ours in
+                  ((_value(a[phase], part), _value(b[phase], part)) for a, b in pairs)
+                  if ytf and ours]
+        if ratios:
+            parts.append(f"{label.strip()}: {' '.join(ratios)}")
+    return "each round's ratio: " + "; ".join(parts) if parts else ""
+
+
 def _seconds(value: object) -> str:
     return f"{value:.2f} s" if isinstance(value, float) else "n/a"
 
@@ -249,6 +266,8 @@ def report(runs: dict[str, list[dict[str, RunResult]]], limits: list[dict[str, f
               f"{_seconds(limit) if limit else '-':>10}{over:>9}  {line['goal']}")
     if ceiling := ceiling_note(lines):
         print(ceiling)
+    if spread := round_ratios(runs):
+        print(spread)
     for key in ("ytf", "ours"):
         peaks = _peaks(runs, key)
         if peaks:
@@ -296,6 +315,8 @@ def readme_table(lines: list[dict[str, object]], runs: dict[str, list[dict[str, 
                f"(<= {MEMORY_GOAL_MIB} MiB) |")
     if ceiling := ceiling_note(lines):
         out += ["", ceiling[0].upper() + ceiling[1:] + "."]
+    if spread := round_ratios(runs):
+        out += ["", spread[0].upper() + spread[1:] + "."]
     out.append(README_END)
     return "\n".join(out)
 
