@@ -71,7 +71,13 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
         click.echo(f"the files as they were: {pipeline_dir / ORIGINALS}")
     for problem in problems:
         problem.path = problem.path.relative_to(root)
-        click.echo(masked(f"cannot convert: {problem}"), err=True)
-    if problems:
-        raise MigrationIncomplete(f"{len(problems)} line(s) left to convert by hand (see "
+        what = "check by hand" if problem.check else "cannot convert"
+        click.echo(masked(f"{what}: {problem}"), err=True)
+    to_check = sum(1 for p in problems if p.check)
+    if to_check == len(problems) and problems:
+        raise MigrationIncomplete(f"{to_check} line(s) to check by hand (see "
                                   "docs/coming-from-yt-framework.md)")
+    if problems:
+        also = f", and {to_check} to check" if to_check else ""
+        raise MigrationIncomplete(f"{len(problems) - to_check} line(s) left to convert by "
+                                  f"hand{also} (see docs/coming-from-yt-framework.md)")
