@@ -161,7 +161,9 @@ def _transformer() -> Any:
             if len(updated.body) != 1 or not isinstance(updated.body[0], cst.ImportFrom):
                 return updated
             statement = updated.body[0]
-            if statement.relative or statement.module is None:
+            if statement.relative:
+                return self._absolute(original, updated, statement)
+            if statement.module is None:
                 return updated
             module = dotted(statement.module)
             if module == "omegaconf" and stage_side(self.path):
@@ -205,6 +207,27 @@ def _transformer() -> Any:
             # the first line keeps the comments above the statement; the rest go bare
             first, rest = lines[0], [line.with_changes(leading_lines=[]) for line in lines[1:]]
             return cst.FlattenSentinel([first, *rest])
+
+        def _absolute(self, original: cst.SimpleStatementLine,
+                      updated: cst.SimpleStatementLine, statement: cst.ImportFrom) -> Any:
+            """`from .helpers import x` in stages/<name>/stage.py: yt-framework imported it as
+            the package module `stages.<name>.stage` (yt_framework/core/discovery.py), where
+            a relative import works; yt-pipeline loads it from its file with the pipeline's
+            folder on sys.path, so the import names the package from there. (The modules
+            beside it are imported as `stages.<name>.helpers`: theirs keep working.)"""
+            if self.path.name != "stage.py" or self.path.parent.parent.name != "stages":
+                return updated
+            package = ["stages", self.path.parent.name]
+            level = len(statement.relative)
+            if level > len(package):
+                self.report(original, "a relative import above stages/: import the module "
+                                      "by its name from the pipeline's folder")
+                return updated
+            parts = package[:len(package) - level + 1]
+            if statement.module is not None:
+                parts.append(dotted(statement.module))
+            return updated.with_changes(body=[statement.with_changes(
+                relative=[], module=cst.parse_expression(".".join(parts)))])
 
         def _omegaconf(self, updated: cst.SimpleStatementLine, statement: cst.ImportFrom) -> Any:
             """In stage code, `OmegaConf` takes the stage's config (a ConfigNode); the other
@@ -308,7 +331,7 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
                          "UTF-8 (as Python 3 reads it) and run migrate again")]))
             continue
         if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf",
-                                             CLIENT_ATTRIBUTE, *CLIENT_METHODS)):
+                                             CLIENT_ATTRIBUTE, *CLIENT_METHODS, "from .")):
             continue  # no import or client call to look at: the parse is skipped
         if path.parent not in folders:
             folders[path.parent] = folder_facts(path, _parsed)

@@ -288,14 +288,30 @@ class ModuleFacts:
                     any(method in f.stage_attributes for f in self._family()):
                 return NOT_CLIENT  # a property or attribute called: what it holds is no client
             return Kind(MAYBE, f"{text}() is not defined in the stage's folder")
-        if isinstance(function.value, cst.Name) and function.value.value in self.module_names:
-            module = self.module_names[function.value.value]
-            neighbour = self.neighbour(module)
+        named = self._module_named(function.value)
+        if named is not None:
+            neighbour = self.neighbour(named)
             if neighbour is not None and function.attr.value in neighbour.functions:
                 return neighbour.returns(neighbour.functions[function.attr.value])
             return self._maybe_if_stage(
-                node, scope, f"{text} comes from {module}, which migrate does not follow")
+                node, scope, f"{text} comes from {named}, which migrate does not follow")
         return NOT_CLIENT
+
+    def _module_named(self, node: Any) -> str | None:
+        """The module a name stands for: `import helpers`, `from . import helpers`,
+        `from stages.x import helpers`; None for other names."""
+        import libcst as cst
+
+        if not isinstance(node, cst.Name):
+            return None
+        if node.value in self.module_names:
+            return self.module_names[node.value]
+        if node.value in self.imported:
+            module, name = self.imported[node.value]
+            whole = f"{module}.{name}"
+            if self.neighbour(whole) is not None:
+                return whole
+        return None
 
     def _maybe_if_stage(self, call: Any, scope: Function | None, why: str) -> Kind:
         """A call migrate cannot read might give the client only when it is handed the

@@ -190,11 +190,31 @@ def test_a_helper_in_another_module_of_the_stage_folder_is_followed(tmp_path, sp
     assert found[10].startswith("self.client().run_map_submit(...): run operations with")
     assert found[11].startswith("helpers.get_client(self).run_vanilla(...): ")
     assert by_file["stage.py"].after == stage.replace(
-        "from yt_framework.core.stage import BaseStage", "from yt_pipeline import BaseStage")
+        "from yt_framework.core.stage import BaseStage", "from yt_pipeline import BaseStage"
+    ).replace("from .helpers import", "from stages.x.helpers import").replace(
+        "from . import helpers", "from stages.x import helpers")
     # a stage already converted (nothing of yt_framework, no yt_client in it) is still read
     (root / "stages/x/stage.py").write_text(by_file["stage.py"].after)
     [again] = [c for c in migrate_tree(root) if c.path.name == "stage.py"]
     assert {p.line for p in again.problems} == {9, 10, 11}
+
+
+def test_relative_imports_of_a_stage_py_name_its_package_and_other_files_keep_theirs():
+    text = ("from . import helpers\n"
+            "from .helpers import a, b  # kept\n"
+            "from ..common.tables import (\n    names,\n)\n"
+            "from ...outside import x\n")
+    change = migrate_text(Path("stages/s/stage.py"), text)
+    assert change.after == ("from stages.s import helpers\n"
+                            "from stages.s.helpers import a, b  # kept\n"
+                            "from stages.common.tables import (\n    names,\n)\n"
+                            "from ...outside import x\n")
+    [problem] = change.problems
+    assert problem.line == 6 and problem.text == (
+        "a relative import above stages/: import the module by its name from the "
+        "pipeline's folder")
+    for other in ("stages/s/helpers.py", "stages/s/src/mapper.py", "lib/stage.py"):
+        assert migrate_text(Path(other), text).after == text
 
 
 def test_a_helper_of_another_folder_is_not_taken_for_the_stage_folders(tmp_path):
@@ -241,7 +261,7 @@ SUMMARY_STAGE = '''\
 from yt_framework.core.pipeline import DebugContext
 from yt_framework.core.stage import BaseStage
 
-from stages.summary.helpers import get_client, keep_big
+from .helpers import get_client, keep_big
 
 
 class Summary(BaseStage):
@@ -292,7 +312,10 @@ def test_a_pipeline_reaching_its_client_through_helpers_converts_and_runs(tmp_pa
     assert "cannot convert" not in migrated.stderr and "check by hand" not in migrated.stderr
     assert (root / "stages/summary/helpers.py").read_text() == CLIENT_HELPERS.replace(
         "yt_framework.yt.clients.yql.yql_requests", "yt_pipeline.compat.yql_requests")
-    for stage, text in (("make", MAKE_STAGE), ("summary", SUMMARY_STAGE)):
+    # yt-framework imported stage.py as stages.summary.stage; here it is loaded from its
+    # file, so its relative import names the package
+    for stage, text in (("make", MAKE_STAGE), ("summary", SUMMARY_STAGE.replace(
+            "from .helpers import", "from stages.summary.helpers import"))):
         assert (root / f"stages/{stage}/stage.py").read_text() == text.replace(
             "from yt_framework.core.pipeline import", "from yt_pipeline import").replace(
             "from yt_framework.core.stage import", "from yt_pipeline import")
