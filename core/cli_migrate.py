@@ -21,7 +21,10 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     of the same names, formatting and comments kept. Names with no counterpart (the S3
     helpers, say), and keys of stages' config.yaml that yt-pipeline refuses
     (operation_description, user_slots, ...), are left as they are and listed with
-    file:line and what to do instead; then the exit code is 2. Each file it rewrites is
+    file:line and what to do instead, as are calls of client methods yt-pipeline's client
+    lacks (run_map, upload_file, ...) however the stage reaches its client; a call that
+    may be on the client through code migrate cannot follow is listed to check by hand.
+    Then the exit code is 2. Each file it rewrites is
     listed, and kept as it was under PIPELINE_DIR/.yt-framework-originals/ first (with
     --diff, nothing is written). Running it again changes nothing.
 

@@ -5,7 +5,8 @@ comments, blank lines) stays byte for byte. `from yt_framework.X import a, b` be
 import per module of ours that provides the names (see migrate_rules.py); a name with no
 counterpart stays where it is and is reported with its file, line and the reason, as is
 every other use of `yt_framework` (a plain `import yt_framework...`, a name used through
-its module). A second run finds nothing to change.
+its module), and every call of a client method yt-pipeline's client lacks, however the stage
+reaches its client (migrate_client.py). A second run finds nothing to change.
 """
 
 from __future__ import annotations
