@@ -21,7 +21,10 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     of the same names, formatting and comments kept. Names with no counterpart (the S3
     helpers, say), and keys of stages' config.yaml that yt-pipeline refuses
     (operation_description, user_slots, ...), are left as they are and listed with
-    file:line and what to do instead; then the exit code is 2. Each file it rewrites is
+    file:line and what to do instead, as are calls of client methods yt-pipeline's client
+    lacks (run_map, upload_file, ...) however the stage reaches its client; a call that
+    may be on the client through code migrate cannot follow is listed to check by hand.
+    Then the exit code is 2. Each file it rewrites is
     listed, and kept as it was under PIPELINE_DIR/.yt-framework-originals/ first (with
     --diff, nothing is written). Running it again changes nothing.
 
@@ -71,7 +74,13 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
         click.echo(f"the files as they were: {pipeline_dir / ORIGINALS}")
     for problem in problems:
         problem.path = problem.path.relative_to(root)
-        click.echo(masked(f"cannot convert: {problem}"), err=True)
-    if problems:
-        raise MigrationIncomplete(f"{len(problems)} line(s) left to convert by hand (see "
+        what = "check by hand" if problem.check else "cannot convert"
+        click.echo(masked(f"{what}: {problem}"), err=True)
+    to_check = sum(1 for p in problems if p.check)
+    if to_check == len(problems) and problems:
+        raise MigrationIncomplete(f"{to_check} line(s) to check by hand (see "
                                   "docs/coming-from-yt-framework.md)")
+    if problems:
+        also = f", and {to_check} to check" if to_check else ""
+        raise MigrationIncomplete(f"{len(problems) - to_check} line(s) left to convert by "
+                                  f"hand{also} (see docs/coming-from-yt-framework.md)")

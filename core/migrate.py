@@ -5,7 +5,8 @@ comments, blank lines) stays byte for byte. `from yt_framework.X import a, b` be
 import per module of ours that provides the names (see migrate_rules.py); a name with no
 counterpart stays where it is and is reported with its file, line and the reason, as is
 every other use of `yt_framework` (a plain `import yt_framework...`, a name used through
-its module). A second run finds nothing to change.
+its module), and every call of a client method yt-pipeline's client lacks, however the stage
+reaches its client (migrate_client.py). A second run finds nothing to change.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.migrate_client import (
+    CLIENT,
+    MAYBE,
+    Function,
+    ModuleFacts,
+    code_of,
+    folder_facts,
+)
 from yt_pipeline.migrate_rules import (
     CLIENT_ATTRIBUTE,
     CLIENT_METHODS,
@@ -38,6 +47,9 @@ class Problem:
     path: Path
     line: int
     text: str
+    #: a line migrate could not decide on (it may be right as it is), not one it could not
+    #: convert
+    check: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.text}"
@@ -105,14 +117,16 @@ def _transformer() -> Any:
     class ImportRewriter(cst.CSTTransformer):
         METADATA_DEPENDENCIES = (PositionProvider,)
 
-        def __init__(self, path: Path):
+        def __init__(self, path: Path, facts: ModuleFacts):
             super().__init__()
             self.path = path
             self.problems: list[Problem] = []
             #: local names bound to a yt_framework module by a plain import
             self.module_aliases: dict[str, str] = {}
-            #: local names bound to the client (`yt = self.deps.yt_client`)
-            self.client_names: set[str] = set()
+            #: where the client comes from in this module (and its folder)
+            self.facts = facts
+            #: the functions the rewriter is in, innermost last
+            self.scopes: list[Function] = []
 
         def _line(self, node: cst.CSTNode) -> int:
             return int(self.get_metadata(PositionProvider, node).start.line)
@@ -148,7 +162,9 @@ def _transformer() -> Any:
             if len(updated.body) != 1 or not isinstance(updated.body[0], cst.ImportFrom):
                 return updated
             statement = updated.body[0]
-            if statement.relative or statement.module is None:
+            if statement.relative:
+                return self._absolute(original, updated, statement)
+            if statement.module is None:
                 return updated
             module = dotted(statement.module)
             if module == "omegaconf" and stage_side(self.path):
@@ -193,6 +209,27 @@ def _transformer() -> Any:
             first, rest = lines[0], [line.with_changes(leading_lines=[]) for line in lines[1:]]
             return cst.FlattenSentinel([first, *rest])
 
+        def _absolute(self, original: cst.SimpleStatementLine,
+                      updated: cst.SimpleStatementLine, statement: cst.ImportFrom) -> Any:
+            """`from .helpers import x` in stages/<name>/stage.py: yt-framework imported it as
+            the package module `stages.<name>.stage` (yt_framework/core/discovery.py), where
+            a relative import works; yt-pipeline loads it from its file with the pipeline's
+            folder on sys.path, so the import names the package from there. (The modules
+            beside it are imported as `stages.<name>.helpers`: theirs keep working.)"""
+            if self.path.name != "stage.py" or self.path.parent.parent.name != "stages":
+                return updated
+            package = ["stages", self.path.parent.name]
+            level = len(statement.relative)
+            if level > len(package):
+                self.report(original, "a relative import above stages/: import the module "
+                                      "by its name from the pipeline's folder")
+                return updated
+            parts = package[:len(package) - level + 1]
+            if statement.module is not None:
+                parts.append(dotted(statement.module))
+            return updated.with_changes(body=[statement.with_changes(
+                relative=[], module=cst.parse_expression(".".join(parts)))])
+
         def _omegaconf(self, updated: cst.SimpleStatementLine, statement: cst.ImportFrom) -> Any:
             """In stage code, `OmegaConf` takes the stage's config (a ConfigNode); the other
             names of the import (`DictConfig`) come through the compat module unchanged."""
@@ -202,30 +239,34 @@ def _transformer() -> Any:
             return updated.with_changes(body=[statement.with_changes(
                 module=cst.parse_expression(COMPAT_OMEGACONF))])
 
-        def is_client(self, node: cst.BaseExpression) -> bool:
-            name = dotted(node)
-            return name.split(".")[-1] == CLIENT_ATTRIBUTE or name in self.client_names
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            outer = self.scopes[-1] if self.scopes else None
+            self.scopes.append(self.facts.scope_of(node, outer))
 
-        def visit_Assign(self, node: cst.Assign) -> None:
-            if self.is_client(node.value):
-                for target in node.targets:
-                    if isinstance(target.target, cst.Name):
-                        self.client_names.add(target.target.value)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            # `yt: YTClient = self.deps.yt_client` binds the client as a plain `=` does
-            if node.value is not None and self.is_client(node.value) \
-                    and isinstance(node.target, cst.Name):
-                self.client_names.add(node.target.value)
+        def leave_FunctionDef(self, original: cst.FunctionDef,
+                              updated: cst.FunctionDef) -> cst.FunctionDef:
+            self.scopes.pop()
+            return updated
 
         def visit_Call(self, node: cst.Call) -> None:
             """A call of a yt-framework client method that this client lacks (it would
-            fail with AttributeError only when the stage runs)."""
+            fail with AttributeError only when the stage runs), on the client however the
+            stage reaches it (migrate_client.py); on what might be the client through code
+            migrate cannot follow, a line to check by hand."""
             function = node.func
-            if isinstance(function, cst.Attribute) and self.is_client(function.value):
-                reason = CLIENT_METHODS.get(function.attr.value)
-                if reason:
-                    self.report(node, f"{dotted(function)}(...): {reason}")
+            if not isinstance(function, cst.Attribute):
+                return
+            reason = CLIENT_METHODS.get(function.attr.value)
+            if not reason:
+                return
+            kind = self.facts.kind(function.value, self.scopes[-1] if self.scopes else None)
+            call = f"{code_of(function)}(...)"
+            if kind.what == CLIENT:
+                self.report(node, f"{call}: {reason}")
+            elif kind.what == MAYBE:
+                self.problems.append(Problem(self.path, self._line(node), (
+                    f"{call}: migrate cannot tell whether {code_of(function.value)} is the "
+                    f"YT client ({kind.why}); if it is: {reason}"), check=True))
 
         def visit_Attribute(self, node: cst.Attribute) -> None:
             name = dotted(node)
@@ -236,7 +277,10 @@ def _transformer() -> Any:
     return ImportRewriter
 
 
-def migrate_text(path: Path, text: str) -> FileChange:
+def migrate_text(path: Path, text: str,
+                 folder: dict[str, ModuleFacts] | None = None) -> FileChange:
+    """`text` of `path` rewritten; `folder` holds the other modules of its folder (where a
+    helper returning the client may live: migrate_client.folder_facts)."""
     import libcst as cst
     from libcst.metadata import MetadataWrapper
 
@@ -246,9 +290,21 @@ def migrate_text(path: Path, text: str) -> FileChange:
         return FileChange(path, text, text, [Problem(path, error.raw_line,
                                                      f"not valid Python: {error.message}")])
     wrapper = MetadataWrapper(tree)
-    rewriter = _transformer()(path)
+    # the facts are read from the wrapper's copy of the tree, the one the rewriter visits
+    rewriter = _transformer()(path, ModuleFacts(path, wrapper.module, folder or {}))
     after = wrapper.visit(rewriter).code
     return FileChange(path, text, after, rewriter.problems)
+
+
+def _parsed(path: Path) -> Any:
+    """A module's syntax tree, or None when it cannot be read (reported where it is
+    migrated itself)."""
+    import libcst as cst
+
+    try:
+        return cst.parse_module(read_source(path))
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        return None
 
 
 def python_files(root: Path) -> Iterator[Path]:
@@ -266,6 +322,7 @@ def read_source(path: Path) -> str:
 def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileChange]:
     """What `migrate` would change in each Python file under `root` (nothing is written)."""
     changes = []
+    folders: dict[Path, dict[str, ModuleFacts]] = {}
     for path in paths if paths is not None else python_files(root):
         try:
             text = read_source(path)
@@ -275,9 +332,11 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
                          "UTF-8 (as Python 3 reads it) and run migrate again")]))
             continue
         if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf",
-                                             CLIENT_ATTRIBUTE)):
-            continue  # no import to look at: the parse is skipped
-        changes.append(migrate_text(path, text))
+                                             CLIENT_ATTRIBUTE, *CLIENT_METHODS, "from .")):
+            continue  # no import or client call to look at: the parse is skipped
+        if path.parent not in folders:
+            folders[path.parent] = folder_facts(path, _parsed)
+        changes.append(migrate_text(path, text, folders[path.parent]))
     return changes
 
 
