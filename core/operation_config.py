@@ -18,6 +18,7 @@ import msgspec
 from yt_pipeline import limits, table_paths
 from yt_pipeline.config_schema import CLOSE
 from yt_pipeline.errors import ConfigError
+from yt_pipeline.join_keys import check_join
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS, operation_sections
 from yt_pipeline.spec_keys import check_spec_section
 
@@ -36,7 +37,7 @@ RESOURCE_KEYS = {
 KNOWN_KEYS = {
     "input_table", "input_tables", "output_table", "output_tables", "append", "reduce_by",
     "sort_by", "resources", "env", "file_paths", "max_failed_job_count", "mapper", "reducer",
-    "script", "name", "spec",
+    "script", "name", "spec", "join_by",
 }
 
 
@@ -87,6 +88,8 @@ class Section(msgspec.Struct, frozen=True):
     reduce_by: list[str]
     sort_by: list[str]
     resources: Resources
+    #: a reduce's key joining its foreign tables (join_keys.py); empty without them
+    join_by: list[str]
     #: role (mapper, reducer, script) -> script path in the stage folder; known only when
     #: the kind is
     scripts: dict[str, str]
@@ -125,11 +128,14 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
     problem = key_order_problem(reduce_by, sort_by) if kind not in _NO_REDUCE else None
     if problem:
         raise fail(f"operation {label}: {problem}", "reduce_by")
+    join_by = _columns(cfg, "join_by", fail)
+    check_join(kind, inputs, "input_tables" if cfg.get("input_tables") is not None
+               else "input_table", reduce_by, join_by, fail)
     resources = _resources(cfg.get("resources"), fail)
     _max_failed_jobs(cfg.get("max_failed_job_count"), fail)
     check_append(kind, cfg.get("append", False), fail)
     scripts = _scripts(kind, cfg, stage_dir, fail) if kind is not None else {}
-    return Section(label, inputs, outputs, reduce_by, sort_by, resources, scripts)
+    return Section(label, inputs, outputs, reduce_by, sort_by, resources, join_by, scripts)
 
 
 def require_keys(kind: str, section: Section, fail: Fail,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from yt_pipeline import table_paths
 from yt_pipeline.errors import ConfigError, PluginError, TableNotFound
+from yt_pipeline.join_keys import check_join
 from yt_pipeline.logs import stage_logger
 from yt_pipeline.operation_config import (
     KNOWN_KEYS,
@@ -67,6 +68,8 @@ class OperationSpec:
     script: str | None = None
     reduce_by: list[str] = field(default_factory=list)
     sort_by: list[str] = field(default_factory=list)
+    #: a reduce's key joining its foreign input tables (`<foreign=%true>//t`): join_keys.py
+    join_by: list[str] = field(default_factory=list)
     resources: Resources = field(default_factory=Resources)
     #: plain environment for the job
     env: dict[str, str] = field(default_factory=dict)
@@ -149,6 +152,10 @@ def check_spec(spec: OperationSpec) -> None:
     check_spec_section(spec.extra_spec, fail)  # keys that change the rows, as at config load
     check_spec_tables(spec.extra_spec, fail, "extra_spec")
     check_reduce_keys(spec)
+    if not isinstance(spec.join_by, list):
+        raise fail(f"must be a list of column names, got {type(spec.join_by).__name__}",
+                   "join_by")
+    check_join(spec.kind, spec.input_tables, "input_tables", spec.reduce_by, spec.join_by, fail)
 
 
 @dataclass
@@ -186,6 +193,7 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
         script=section.scripts.get("script"),
         reduce_by=section.reduce_by,
         sort_by=section.sort_by or list(section.reduce_by),
+        join_by=section.join_by,
         resources=section.resources,
         file_paths=list(cfg.get("file_paths") or []),
         max_failed_job_count=cfg.get("max_failed_job_count"),

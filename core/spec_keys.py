@@ -23,11 +23,10 @@ _SECTION_KEY = "write the section's own {key} key, which both modes run"
 #: top-level spec key -> what to do instead
 ROW_KEYS = {
     # a reduce's foreign tables join each primary key with the rows of the foreign tables
-    # of the same join_by key (YTsaurus docs, Reduce: join_by; the reduce controller's
-    # checks in yt/yt/server/controller_agent/controllers/sorted_controller.cpp); dev has
-    # no such join
-    "join_by": "foreign tables (join_by) are not supported: list the table in input_tables "
-               "and join in the reducer, whose rows of a key come table by table",
+    # of the same join_by key (YTsaurus docs, Reduce: join_by); the section's own join_by
+    # key runs that join in both modes (join_keys.py)
+    "join_by": "write the section's own join_by key and mark the foreign tables in "
+               "input_tables (<foreign=%true>//table), which both modes run",
     "input_table_paths": _SECTION_KEY.format(key="input_tables"),
     "output_table_paths": _SECTION_KEY.format(key="output_tables"),
     "output_table_path": _SECTION_KEY.format(key="output_table"),

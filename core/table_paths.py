@@ -5,10 +5,12 @@ rows 10 to 19 (YTsaurus docs, YPath: "Column selection", "Row ranges"); it parse
 string itself when the operation starts (Deserialize(TRichYPath&, INodePtr) normalizes the
 path: yt/yt/client/ypath/rich.cpp). Dev does the same to the rows it feeds the jobs.
 
-Other modifiers are refused when the configuration is read, with the reason: attributes
-(`<append=%true>//t`) would be overridden by the operation's own `append:` key, and key
-ranges (`//t[(1):(5)]`) depend on the table's sort order and key comparison, which dev
-does not model.
+A reduce's input may be marked foreign (`<foreign=%true>//t`, YT's own spelling: YTsaurus
+docs, Reduce, join_by): both modes join its rows to the primary ones by the reduce's
+join_by (join_keys.py). Other modifiers are refused when the configuration is read, with
+the reason: attributes (`<append=%true>//t`) would be overridden by the operation's own
+`append:` key, and key ranges (`//t[(1):(5)]`) depend on the table's sort order and key
+comparison, which dev does not model.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from dataclasses import dataclass
 #: a column name inside `{...}`: what a YPath literal holds without escaping
 _COLUMN = re.compile(r"[A-Za-z0-9_.\-]+")
 _ROW_INDEX = re.compile(r"#(\d+)")
+#: the one attribute a path may carry: a reduce's foreign table (YSON's %true, or the
+#: string true that YT's tests and ytsaurus-client users write and the scheduler reads as one)
+_FOREIGN = re.compile(r"<\s*foreign\s*=\s*%?true\s*>")
+FOREIGN_MARK = "<foreign=%true>"
 
 
 class PathProblem(ValueError):
@@ -33,6 +39,8 @@ class TablePath:
     columns: tuple[str, ...] | None = None
     #: (first row, row after the last; None: to the end), in the order given (None: all)
     ranges: tuple[tuple[int, int | None], ...] | None = None
+    #: a reduce's foreign table (`<foreign=%true>//t`)
+    foreign: bool = False
 
     @property
     def selects(self) -> bool:
@@ -41,6 +49,14 @@ class TablePath:
 
 def parse(text: str, *, output: bool = False) -> TablePath:
     """The table and its selectors; PathProblem for what is not supported here."""
+    mark = _FOREIGN.match(text)
+    if mark:
+        if output:
+            raise PathProblem(f"an output table cannot be foreign: {text!r}")
+        inner = parse(text[mark.end():])
+        if inner.foreign:
+            raise PathProblem(f"cannot read the table path {text!r}: one <foreign=%true> is enough")
+        return TablePath(inner.path, inner.columns, inner.ranges, foreign=True)
     if text.startswith("<"):
         raise PathProblem(f"table path attributes are not supported ({text!r}): "
                           f"{_attribute_hint(text)}")
@@ -56,15 +72,28 @@ def parse(text: str, *, output: bool = False) -> TablePath:
 def _attribute_hint(text: str) -> str:
     """What to do instead of the attribute a path carries."""
     if "foreign" in text:
-        # a reduce's foreign tables and its join_by have no counterpart here: a reduce over
-        # several input tables gives each key's rows table by table, which joins as well
-        return ("foreign tables (join_by) are not supported: list the table in "
-                "input_tables and join in the reducer, whose rows of a key come table by table")
+        return ("a foreign table is written <foreign=%true>//table, with no other attribute "
+                "(and the reduce's join_by)")
     if "sorted_by" in text:
         return "sorted outputs are not supported: sort the table with run_sort afterwards"
     if "append" in text:
         return "use the operation's append: key"
     return "set table attributes before the operation, not in its path"
+
+
+def foreign(path: str) -> str:
+    """`path` marked as a reduce's foreign table: `<foreign=%true>//t`."""
+    return path if _FOREIGN.match(path) else FOREIGN_MARK + path
+
+
+def unmarked(text: str) -> str:
+    """The path without its foreign mark (selectors kept): what a sort of it reads."""
+    mark = _FOREIGN.match(text)
+    return text[mark.end():] if mark else text
+
+
+def is_foreign(text: str) -> bool:
+    return _FOREIGN.match(text) is not None
 
 
 def plain(text: str) -> str:

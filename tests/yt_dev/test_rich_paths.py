@@ -87,14 +87,14 @@ def test_unsupported_modifiers_are_refused_at_config_load(stages, key, path, mes
 
 
 @pytest.mark.parametrize("config, line", [
-    # a reduce's foreign tables: a cluster joins them by join_by; here a reduce over several
-    # input tables gives each key's rows table by table, so the hint points there, and the
-    # key named is the one the section wrote (input_tables, not input_table)
+    # a reduce's foreign tables take a join_by, in the cluster's words (join_keys.py)
     ({"input_tables": ["//in/a", "<foreign=%true>//in/b"]},
+     "stages/m/config.yaml: client.operations.reduce.join_by: stage m: It is required to "
+     "specify join_by when using foreign tables"),
+    ({"input_tables": ["//in/a", "<foreign=%true;append=%true>//in/b"], "join_by": ["k"]},
      "stages/m/config.yaml: client.operations.reduce.input_tables: stage m: table path "
-     "attributes are not supported ('<foreign=%true>//in/b'): foreign tables (join_by) are "
-     "not supported: list the table in input_tables and join in the reducer, whose rows of "
-     "a key come table by table"),
+     "attributes are not supported ('<foreign=%true;append=%true>//in/b'): a foreign table "
+     "is written <foreign=%true>//table, with no other attribute (and the reduce's join_by)"),
     ({"output_tables": ["<sorted_by=[k]>//out/t"]},
      "stages/m/config.yaml: client.operations.reduce.output_tables: stage m: table path "
      "attributes are not supported ('<sorted_by=[k]>//out/t'): sorted outputs are not "
@@ -102,17 +102,17 @@ def test_unsupported_modifiers_are_refused_at_config_load(stages, key, path, mes
     ({"sort_by": ["k", {"name": "t", "sort_order": "descending"}]},
      "stages/m/config.yaml: client.operations.reduce.sort_by: stage m: sort order "
      "'descending' is not supported: give column names, which sort ascending"),
+    # the key names the section's input key (input_table here)
     ({"join_by": ["k"]},
-     "stages/m/config.yaml: client.operations.reduce.join_by: stage m: unknown operation key "
-     "(known: append, env, file_paths, input_table, input_tables, mapper, "
-     "max_failed_job_count, name, output_table, output_tables, reduce_by, reducer, "
-     "resources, script, sort_by, spec)"),
+     "stages/m/config.yaml: client.operations.reduce.input_table: stage m: At least one "
+     "foreign input table is required when join_by is specified: mark it in input_tables as "
+     "<foreign=%true>//table"),
     # the same keys given as raw YT spec keys: prod would send them and dev ignore them
     ({"spec": {"join_by": ["k"], "input_table_paths": ["//in/t", "<foreign=%true>//in/b"]}},
      "stages/m/config.yaml: client.operations.reduce.spec.join_by: stage m: join_by changes "
      "the rows the jobs get or write, which dev does not model, so neither mode takes it: "
-     "foreign tables (join_by) are not supported: list the table in input_tables and join "
-     "in the reducer, whose rows of a key come table by table"),
+     "write the section's own join_by key and mark the foreign tables in input_tables "
+     "(<foreign=%true>//table), which both modes run"),
     ({"spec": {"input_table_paths": ["//in/t", "<foreign=%true>//in/b"]}},
      "stages/m/config.yaml: client.operations.reduce.spec.input_table_paths: stage m: "
      "input_table_paths changes the rows the jobs get or write, which dev does not model, so "
@@ -155,3 +155,37 @@ def test_spec_keys_that_only_schedule_are_kept_for_prod(stages):
     fail = failing("m", "stages/m/config.yaml", "client.operations.reduce")
     assert read_section(section, "reduce", "reduce", stage_dir, fail).reduce_by == ["k"]
     assert check_spec_section(spec, fail) == spec
+
+
+def test_a_join_reduce_section_reads_its_foreign_tables_and_join_by(stages):
+    stage_dir = stages("m", {"src/reducer.py": COPY})
+    section = {"input_tables": ["<foreign=%true>//in/hosts", "//in/urls"],
+               "output_table": "//out/t", "reduce_by": ["host", "url"], "join_by": "host"}
+    fail = failing("m", "stages/m/config.yaml", "client.operations.reduce")
+    read = read_section(section, "reduce", "reduce", stage_dir, fail)
+    assert (read.inputs, read.join_by) == (section["input_tables"], ["host"])
+
+
+@pytest.mark.parametrize("kind, config, line", [
+    ("map", {"input_tables": ["//in/a", "<foreign=%true>//in/b"]},
+     "stages/m/config.yaml: client.operations.map.input_tables: stage m: foreign tables and "
+     "join_by are a reduce's only, not a map's"),
+    ("reduce", {"output_tables": ["<foreign=%true>//out/t"], "join_by": ["k"],
+                "input_tables": ["//in/a", "<foreign=%true>//in/b"]},
+     "stages/m/config.yaml: client.operations.reduce.output_tables: stage m: an output table "
+     "cannot be foreign: '<foreign=%true>//out/t'"),
+    ("reduce", {"join_by": [{"name": "k", "sort_order": "descending"}],
+                "input_tables": ["//in/a", "<foreign=%true>//in/b"]},
+     "stages/m/config.yaml: client.operations.reduce.join_by: stage m: sort order "
+     "'descending' is not supported: give column names, which sort ascending"),
+])
+def test_join_keys_out_of_place_are_refused_in_one_line(stages, kind, config, line):
+    stage_dir = stages("m", {"src/reducer.py": COPY, "src/mapper.py": COPY})
+    section = {"input_table": "//in/t", "output_table": "//out/t", "reduce_by": ["k"],
+               **config}
+    if kind == "map":
+        del section["reduce_by"]
+    fail = failing("m", "stages/m/config.yaml", f"client.operations.{kind}")
+    with pytest.raises(ConfigError) as caught:
+        read_section(section, kind, kind, stage_dir, fail)
+    assert str(caught.value) == line

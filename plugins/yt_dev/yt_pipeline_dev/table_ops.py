@@ -20,7 +20,9 @@ from pathlib import Path
 from yt_pipeline import table_paths
 from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
+from yt_pipeline.join_keys import foreign_first, foreign_positions
 from yt_pipeline.operations import check_reduce_keys
+from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
 from yt_pipeline_dev.selected_rows import select_rows
@@ -172,6 +174,39 @@ def _sorted_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
     return [with_switches(split_by_runs(cut, runs)) for cut in cuts]
 
 
+def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]:
+    """A reduce with foreign tables: the primary tables' rows sorted by sort_by and merged,
+    in shards of whole reduce_by groups, each shard with the foreign rows of its join_by
+    keys (join_reduce.py)."""
+    spec = op.spec
+    foreign = foreign_positions(spec.input_tables)
+    primary = [index for index in range(len(sources)) if index not in foreign]
+    parts = [op.sandbox / f"sorted{index}.jsonl" for index in primary]
+    for index, part in zip(primary, parts, strict=True):
+        _sort(op, [sources[index]], part, spec.sort_by)
+    merged = op.sandbox / "sorted.jsonl"
+    sorted_foreign = [(index, op.sandbox / f"foreign{index}.jsonl") for index in foreign]
+    for index, path in sorted_foreign:
+        _sort(op, [sources[index]], path, spec.join_by)
+    try:
+        runs = [(offset, primary[part])
+                for offset, part in merge_sorted(parts, merged, spec.sort_by)]
+        cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
+        shards = []
+        for number, cut in enumerate(cuts):
+            target = op.sandbox / f"joined{number}.jsonl"
+            lines = segment_lines(split_by_runs(cut, runs))
+            table_runs = write_joined(lines, sorted_foreign, line_key(spec.join_by),
+                                      foreign_first(spec.input_tables), target)
+            whole = Segment(target, 0, target.stat().st_size)
+            shards.append(with_switches(split_by_runs(whole, table_runs)))
+    except IncomparableKey as exc:
+        raise _incomparable(op, spec.sort_by, exc) from None
+    for path in [*parts, *(path for _, path in sorted_foreign)]:
+        path.unlink()
+    return shards
+
+
 def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> None:
     """Run `produce` over the temporary files of the output tables; it returns the rows it
     added to each."""
@@ -202,7 +237,10 @@ def reduce(op: OperationRun) -> None:
     spec = op.spec
     assert spec.reducer is not None
     check_reduce_keys(spec)
-    shards = _sorted_shards(op, _inputs(op))
+    if spec.join_by:
+        shards = _joined_shards(op, _inputs(op))
+    else:
+        shards = _sorted_shards(op, _inputs(op))
     _write_outputs(op, lambda tmps: _run_scripts(op, spec.reducer, "reduce", shards, tmps))
 
 

@@ -205,6 +205,10 @@ def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tupl
         body["reduce_by"] = list(spec.reduce_by)
         body["sort_by"] = list(spec.sort_by or spec.reduce_by)
         body["reducer"] = user_job(spec, spec.reducer or "", archive)
+        if spec.join_by:
+            # the foreign tables are marked in input_table_paths (<foreign=%true>//t), as
+            # ytsaurus-client's run_reduce sends them with its join_by (ReduceSpecBuilder)
+            body["join_by"] = list(spec.join_by)
         if spec.mapper:
             body["mapper"] = user_job(spec, spec.mapper, archive)
         if resources.job_count:

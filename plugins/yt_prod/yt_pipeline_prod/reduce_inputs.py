@@ -13,6 +13,12 @@ controller_agent/controllers/operation_controller_detail.cpp), so the backend pl
   from ("When no mapper is specified for a MapReduce type operation, there will be no data
   about which input tables entries came from at the reducer input": YTsaurus docs,
   Switching between tables), while a reduce keeps it and orders the rows of a key by table.
+
+A reduce's foreign tables (`<foreign=%true>//t`) are sorted by its join_by instead (the reduce
+controller asks that of them: AdjustSortColumns in yt/yt/server/controller_agent/
+controllers/sorted_controller.cpp), and such a reduce never becomes a map_reduce, which has
+no foreign tables (ytsaurus-client refuses that fallback too: "Reduce cannot fallback to
+map_reduce operation since join_by is specified", run_operation_commands.py).
 """
 
 from __future__ import annotations
@@ -43,13 +49,24 @@ def sort_order(client: ProdClient, path: str) -> list[str]:
     return [str(column) for column in attributes.get("sorted_by") or []]
 
 
+def input_key(spec: OperationSpec, path: str) -> list[str]:
+    """What an input must be sorted by: join_by for a foreign table, else sort_by (or
+    reduce_by)."""
+    if table_paths.is_foreign(path):
+        return list(spec.join_by)
+    return list(spec.sort_by or spec.reduce_by)
+
+
 def unsorted_inputs(client: ProdClient, spec: OperationSpec) -> list[int]:
-    """Positions of the inputs not sorted by the reduce's sort_by (or reduce_by)."""
-    key = list(spec.sort_by or spec.reduce_by)
+    """Positions of the inputs not sorted by their key (input_key)."""
     # the sort order is the table's: a path's column selection or row range (//t{a}[#1:#9])
     # is no part of the node to ask
-    return [index for index, path in enumerate(spec.input_tables)
-            if sort_order(client, table_paths.plain(path))[: len(key)] != key]
+    found = []
+    for index, path in enumerate(spec.input_tables):
+        key = input_key(spec, path)
+        if sort_order(client, table_paths.plain(path))[: len(key)] != key:
+            found.append(index)
+    return found
 
 
 def sort_specs(client: ProdClient, spec: OperationSpec, unsorted: list[int]
@@ -58,17 +75,19 @@ def sort_specs(client: ProdClient, spec: OperationSpec, unsorted: list[int]
     reduce that reads them in place of the unsorted inputs, in the same positions, so that
     table indexes stay those of the configuration."""
     yt = client.yt()
-    key = list(spec.sort_by or spec.reduce_by)
     inputs = list(spec.input_tables)
     sorts = []
     for index in unsorted:
-        with translated(client, "create a temporary table to sort", inputs[index]):
+        source = inputs[index]
+        with translated(client, "create a temporary table to sort", source):
             temporary = str(yt.create_temp_table(prefix="ytp-sorted-"))
         sorts.append(dataclasses.replace(
-            spec, kind="sort", name=f"{spec.name}.sort{index}", input_tables=[inputs[index]],
-            output_tables=[temporary], sort_by=key, reduce_by=[], append=False,
+            spec, kind="sort", name=f"{spec.name}.sort{index}",
+            input_tables=[table_paths.unmarked(source)], output_tables=[temporary],
+            sort_by=input_key(spec, source), reduce_by=[], join_by=[], append=False,
             extra_spec={}))
-        inputs[index] = temporary
+        inputs[index] = table_paths.foreign(temporary) if table_paths.is_foreign(source) \
+            else temporary
     return sorts, dataclasses.replace(spec, input_tables=inputs)
 
 

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
-from yt_pipeline_prod.fake.foreign import check_foreign_tables, check_join, primary
+from yt_pipeline_prod.fake.foreign import (
+    check_foreign_tables,
+    check_join,
+    joined,
+    primary,
+    primary_items,
+)
 from yt_pipeline_prod.fake.inputs import (
     InputTable,
     Item,
@@ -254,6 +260,10 @@ class OperationRunner:
             # the sort order asked of the primary tables; foreign ones are sorted by join_by
             check_sorted_inputs(primary(tables), spec)
             check_join(tables, spec)
+            if spec.get("join_by"):
+                # jobs are planned over the primary rows; each gets the foreign rows of its
+                # join_by keys (foreign.joined)
+                items = primary_items(tables)
         if kind == "map_reduce":
             check_map_reduce_keys(spec)
             reducer = spec["reducer"]
@@ -282,6 +292,9 @@ class OperationRunner:
             count = spec.get("job_count")
         produced: dict[int, list[dict[str, Any]]] = {}
         planned = plan_jobs(kind, items, spec, count)
+        if self.op.type == "reduce" and spec.get("join_by"):
+            join_by = [str(c) for c in spec["join_by"]]
+            planned = [joined(chunk, tables, join_by) for chunk in planned]
         self.op.planned += len(planned)
         for cookie, chunk in enumerate(planned):
             for index, out in self._job(kind, job_spec, chunk, with_index, cookie,
