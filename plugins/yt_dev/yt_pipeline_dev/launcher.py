@@ -6,6 +6,7 @@ removed when the operation succeeds and kept, named in the error, when it fails.
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import shutil
@@ -31,7 +32,7 @@ from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
-from yt_pipeline_dev import yql_warmup
+from yt_pipeline_dev import stderr_table, yql_warmup
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code
@@ -387,6 +388,8 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         check_requirements(spec)
         warn_newer_syntax(spec)
         warn_shadowing(spec)
+    stderr_table.table_of(spec)  # a bad stderr table key is refused before any job runs
+    stderr_table.part_size(spec)
     sandbox = _claim(sandbox_for(client, spec))
     try:
         return _launch_in(client, spec, sandbox, started)
@@ -437,6 +440,7 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
         runner(op)
     finally:
         _keep_job_logs(op)
+        _write_stderr_table(op)
     shutil.rmtree(sandbox, ignore_errors=True)
     source = ",".join(spec.input_tables)
     target = ",".join(spec.output_tables)
@@ -473,6 +477,20 @@ def _keep_job_logs(op: OperationRun) -> None:
             # as a job that ran and said nothing
             mark += " (stopped: another job had failed the operation)"
         append_job_log(target, f"{spec.name} ({spec.kind}) {name}{mark}", data)
+
+
+def _write_stderr_table(op: OperationRun) -> None:
+    """The jobs' stderr into the spec's stderr_table_path (stderr_table.py), outside the
+    stage's transaction: a cluster commits it in a transaction of its own, the operation
+    failed or not."""
+    path = stderr_table.table_of(op.spec)
+    if path is None or op.spec.kind == "sort":  # a sort runs no user job
+        return
+    stderrs = [op.mask(file.read_bytes())
+               for file in stderr_table.stderr_files(op.sandbox, op.stopped_jobs)]
+    outside = copy.copy(op.client)
+    outside.txn = None
+    outside.write_table(path, stderr_table.rows(stderrs, stderr_table.part_size(op.spec)))
 
 
 def _attempt_mark(stderr: Path) -> str:
