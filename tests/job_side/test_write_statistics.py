@@ -7,7 +7,7 @@ import os
 
 from bare_python import run_bare
 
-from yt_pipeline_dev.job_statistics import job_summaries
+from yt_pipeline.job_statistics import job_summaries
 
 SCRIPT = """
 from ytjobs import write_statistics

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from yt_pipeline.errors import OperationFailed
-from yt_pipeline_dev.job_statistics import job_summaries, parse
+from yt_pipeline.job_statistics import job_summaries, parse
 from yt_pipeline_dev.launcher import launch
 
 #: each job counts its rows with ytjobs' helper, and writes the cluster's own example by hand

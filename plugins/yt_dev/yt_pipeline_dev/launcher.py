@@ -18,7 +18,7 @@ from pathlib import Path
 
 import msgspec
 
-from yt_pipeline import job_memory, op_progress, table_paths
+from yt_pipeline import job_memory, job_statistics, op_progress, table_paths
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
@@ -32,7 +32,7 @@ from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
-from yt_pipeline_dev import job_statistics, stderr_table, yql_warmup
+from yt_pipeline_dev import stderr_table, yql_warmup
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code

@@ -28,8 +28,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from yt_pipeline import job_fds, job_memory
-from yt_pipeline_dev import job_statistics
+from yt_pipeline import job_fds, job_memory, job_statistics
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment

@@ -1,4 +1,5 @@
-"""A job's custom statistics (what it writes to fd 5), kept and summed as a cluster does.
+"""A job's custom statistics (what it writes to fd 5), kept and summed as a cluster does:
+dev's jobs and the fake proxy's follow these rules.
 
 What a cluster does (YTsaurus source):
 - the job proxy reads fd 5 as a YSON list fragment of maps and adds each map as a sample
