@@ -39,9 +39,8 @@ def output_fd(table_index: int) -> int:
 
 def extra_fds(output_tables: int) -> list[int]:
     """The descriptors a job with `output_tables` tables finds open besides 0, 1 and 2:
-    one per output table beyond the first, and the statistics pipe."""
-    if output_tables < 1:
-        return []
+    one per output table beyond the first, and the statistics pipe, which every user job
+    has, a vanilla one without output tables too (PreparePipes in user_job.cpp)."""
     return sorted([output_fd(i) for i in range(1, output_tables)] + [STATISTICS_FD])
 
 

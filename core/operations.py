@@ -165,6 +165,9 @@ class OperationResult:
     duration_s: float = 0.0
     #: rows written per output table, when the backend knows them
     rows: dict[str, int] = field(default_factory=dict)
+    #: the jobs' custom statistics (what they wrote to fd 5) summed over the operation's
+    #: completed jobs, as a cluster sums them: {"custom/x": {sum, count, min, max}}
+    statistics: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:

@@ -7,13 +7,24 @@ Anything of lower precedence (bit operators, comparisons, IN, IS, AND, OR, keywo
 ends a run. A run holding neither operator is left as written.
 
 - `a ?? b` is COALESCE(a, b) (builtins/basic.md#coalesce); a chain is one COALESCE.
-- `a / b` is YQL_DIV(a, b), a macro (DIVISION_MACRO) that divides integers as YQL does
+- `a / b` is YQL_DIV(a, b), a macro (_DIV) that divides integers as YQL does
   (toward zero, NULL by zero: TIntegralDiv in yql/essentials/minikql/invoke_builtins/
   mkql_builtins_div.cpp) and floating values as IEEE 754 does (1.0 / 0 is inf, -1.0 / 0
   -inf, 0.0 / 0 nan: TDiv there is a plain C++ `/` for them). DuckDB's `//` gives the
   integer result but NULL for any division by zero, its `/` the IEEE result but a Double
   for integers; the macro picks one by the operands' type, which DuckDB knows when it binds
   the query (typeof() is then a constant), so each row computes one of them.
+- `a % b` is YQL_MOD(a, b) (_MOD), DuckDB's `%` but for the one integer case it answers
+  otherwise.
+
+The smallest value of a signed integer type divided by -1 (or its remainder by -1) is NULL in
+YQL: TIntegralDiv and TIntegralMod (mkql_builtins_div.cpp, mkql_builtins_mod.cpp) return
+NULL when the divisor is -1 and the dividend the least value of the result type, in a result
+no wider than the dividend's type. DuckDB fails the division with "Overflow in division"
+and gives 0 for the remainder; both macros give NULL there (a narrower dividend never equals
+the least value of a wider result type, so checking the result type's least value is the
+same test). DuckDB's CASE computes a branch for the rows that take it only, so the
+overflowing division is never computed.
 """
 
 from __future__ import annotations
@@ -22,11 +33,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-#: the macro every connection running YQL defines (yql_semantics.connect)
-DIVISION_MACRO = (
+#: the least value of a signed integer's type (NULL for any other type). A HUGEINT stands
+#: for YQL's Int64: DuckDB reads a table's Int64 column as one when its values have both
+#: signs or 19 digits (column_types.YQL_COLUMN_TYPES)
+_INT_MIN = (
+    "CREATE OR REPLACE MACRO yql_int_min(x) AS CASE typeof(x) WHEN 'TINYINT' THEN -128 "
+    "WHEN 'SMALLINT' THEN -32768 WHEN 'INTEGER' THEN -2147483648 "
+    "WHEN 'BIGINT' THEN -9223372036854775808 WHEN 'HUGEINT' THEN -9223372036854775808 END")
+_DIV = (
     "CREATE OR REPLACE MACRO yql_div(a, b) AS struct_extract("
-    "{'i': a // b, 'f': a / b}, "
+    "{'i': CASE WHEN b = -1 AND a = yql_int_min(a // b) THEN NULL ELSE a // b END, "
+    "'f': a / b}, "
     "CASE WHEN typeof(a // b) IN ('DOUBLE', 'FLOAT') THEN 'f' ELSE 'i' END)")
+_MOD = ("CREATE OR REPLACE MACRO yql_mod(a, b) AS "
+        "CASE WHEN b = -1 AND a = yql_int_min(a % b) THEN NULL ELSE a % b END")
+#: the macros every connection running YQL defines (yql_semantics.connect), in order
+DIVISION_MACROS = (_INT_MIN, _DIV, _MOD)
 
 _TOKEN = re.compile(
     r"\s+|\x00\d+\x00|\x01\d+\x01|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\w*|[A-Za-z_]\w*"
@@ -172,7 +194,8 @@ def _build(parts: list[Any]) -> str:
                 left = f"COALESCE({left}, {expression(_BINARY[op])})"
                 continue
             right = expression(_BINARY[op] + 1)
-            left = f"yql_div({left}, {right})" if op == "/" else f"({left} {op} {right})"
+            macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
+            left = f"{macro}({left}, {right})" if macro else f"({left} {op} {right})"
         return left
 
     return expression(1)
@@ -197,7 +220,7 @@ def rewrite_operators_in(items: list[Any]) -> str:
             out.append(item if isinstance(item, str) else item.text())
             index += 1
             continue
-        if set(parts[1::2]) & {"/", "??"}:
+        if set(parts[1::2]) & {"/", "%", "??"}:
             out.append(_build(parts))
         else:
             out.append(_render(items[index:end]))
@@ -206,7 +229,8 @@ def rewrite_operators_in(items: list[Any]) -> str:
 
 
 def rewrite_operators(text: str) -> str:
-    """`text` with YQL's `??` and `/` written as DuckDB must read them to mean the same."""
-    if "/" not in text and "??" not in text:
+    """`text` with YQL's `??`, `/` and `%` written as DuckDB must read them to mean the
+    same."""
+    if "/" not in text and "??" not in text and "%" not in text:
         return text
     return rewrite_operators_in(_grouped(text))

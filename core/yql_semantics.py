@@ -23,7 +23,7 @@ from typing import Any
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
-from yt_pipeline.yql_operators import DIVISION_MACRO, rewrite_operators
+from yt_pipeline.yql_operators import DIVISION_MACROS, rewrite_operators
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
@@ -66,7 +66,8 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
             f"YQL on DuckDB needs DuckDB 1.1 or later (installed: {version}), where a Double "
             "divided by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'"
         ) from None
-    connection.execute(DIVISION_MACRO)
+    for macro in DIVISION_MACROS:
+        connection.execute(macro)
     return connection
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT
 #: (YQL's Int8 is 8 bits) and knows no Utf8

@@ -27,6 +27,7 @@ _EXPORTS = {
     "read_indexed_rows": "ytjobs.tables",
     "switch_output": "ytjobs.tables",
     "table_switch": "ytjobs.tables",
+    "write_statistics": "ytjobs.statistics",
 }
 #: the submodules `import ytjobs` used to import, still reachable as its attributes
 _SUBMODULES = ("config", "logging", "mapper", "rows", "tables")
@@ -43,6 +44,7 @@ __all__ = [
     "read_indexed_rows",
     "switch_output",
     "table_switch",
+    "write_statistics",
     # the names yt-framework's ytjobs offers at its top level
     "StreamMapper",
     "BatchMapper",
@@ -72,4 +74,5 @@ if TYPE_CHECKING:  # pragma: no cover - the names for type checkers and IDEs
     from ytjobs.logging import get_logger, log_with_extra, redirect_stdout_to_stderr
     from ytjobs.mapper import BatchMapper, StreamMapper, read_input_rows
     from ytjobs.rows import groups, read_rows, write_row, write_rows
+    from ytjobs.statistics import write_statistics
     from ytjobs.tables import read_indexed_rows, switch_output, table_switch

@@ -300,3 +300,26 @@ def test_an_unterminated_comment_or_quote_fails_alike(both, query, line):
         prod.run_yql(query)
     assert str(in_dev.value) == line
     assert str(in_prod.value).split(" failed: ", 1)[-1] == line
+
+
+def test_the_least_integer_by_minus_one_is_null_as_in_yql(both):
+    # TIntegralDiv and TIntegralMod (yql/essentials/minikql/invoke_builtins/
+    # mkql_builtins_div.cpp, mkql_builtins_mod.cpp, ydb) give NULL when the divisor is -1 and
+    # the dividend the least value of the result type: its quotient does not fit, and its
+    # remainder is NULL too. DuckDB fails the division ("Overflow in division") and gives 0
+    # for the remainder.
+    dev, prod = both
+    rows = [{"k": 1, "a": -(2 ** 63), "b": -1}, {"k": 2, "a": 7, "b": -1},
+            {"k": 3, "a": -(2 ** 63), "b": 2}]
+    for client in (dev, prod):
+        client.write_table("//tmp/least", rows)
+    got = same_rows(both, "SELECT k, a / b AS q, a % b AS r, (a + 1) / b AS q1, "
+                          "CAST(-128 AS Int8) / CAST(-1 AS Int8) AS q8, "
+                          "CAST(-128 AS Int8) % CAST(-1 AS Int8) AS r8, "
+                          "CAST(-2147483648 AS Int32) / CAST(-1 AS Int32) AS q32 "
+                          "FROM `//tmp/least` ORDER BY k")
+    assert got == [
+        {"k": 1, "q": None, "r": None, "q1": 2 ** 63 - 1, "q8": None, "r8": None, "q32": None},
+        {"k": 2, "q": -7, "r": 0, "q1": -8, "q8": None, "r8": None, "q32": None},
+        {"k": 3, "q": -(2 ** 62), "r": 0, "q1": -(2 ** 62) + 1, "q8": None, "r8": None,
+         "q32": None}]

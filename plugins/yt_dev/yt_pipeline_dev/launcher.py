@@ -6,6 +6,7 @@ removed when the operation succeeds and kept, named in the error, when it fails.
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import msgspec
 
-from yt_pipeline import job_memory, op_progress, table_paths
+from yt_pipeline import job_memory, job_statistics, op_progress, table_paths
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.checkpoints import ENV_VAR as CHECKPOINTS_ENV
 from yt_pipeline.checkpoints import job_folder
@@ -31,7 +32,7 @@ from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
-from yt_pipeline_dev import yql_warmup
+from yt_pipeline_dev import stderr_table, yql_warmup
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code
@@ -43,6 +44,8 @@ from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
 
 MASK = "***"
+#: the spec key of the user job of each phase (its custom_statistics_count_limit)
+_JOB_ROLES = {"map": "mapper", "reduce": "reducer", "task": "tasks"}
 #: seconds between two reports of how much input a running operation's jobs were sent
 REPORT_EVERY_S = 1.0
 #: where an operation's sandbox holds the snapshots of its input tables (hidden: the jobs
@@ -75,6 +78,8 @@ class OperationRun(msgspec.Struct):
     _snapshot_of: dict[Path, Path] = msgspec.field(default_factory=dict)
     #: the operation's failed jobs, all its phases together, as a cluster counts them
     _failed_jobs: FailedJobs | None = None
+    #: the custom statistics of its completed jobs, merged (job_statistics.py)
+    statistics: dict[str, job_statistics.Summary] = msgspec.field(default_factory=dict)
 
     @property
     def job_count(self) -> int:
@@ -114,6 +119,9 @@ class OperationRun(msgspec.Struct):
             memory_limit=job_memory.limit_bytes(self.spec.resources.memory_limit_gb),
             masked_forms=self.masked_forms(),
             extra_outputs=extra_outputs or [],
+            statistics=self.sandbox / f"{phase}{index}.statistics",
+            statistics_limit=job_statistics.count_limit(self.spec.extra_spec,
+                                                        _JOB_ROLES.get(phase, phase)),
         )
 
     def run(self, jobs: list[Job], phase: str) -> None:
@@ -147,8 +155,10 @@ class OperationRun(msgspec.Struct):
                 on_tick()
 
         try:
-            run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done, on_tick=tick,
-                     failed_jobs=failed_jobs, on_rerun=rerun)
+            done = run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done,
+                            on_tick=tick, failed_jobs=failed_jobs, on_rerun=rerun)
+            for result in done:
+                job_statistics.merge(self.statistics, result.get("statistics") or {})
         except JobFailure as failure:
             self.stopped_jobs.update((phase, index) for index in failure.stopped)
             raise self.failed(failure, phase, len(jobs)) from None
@@ -387,6 +397,8 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         check_requirements(spec)
         warn_newer_syntax(spec)
         warn_shadowing(spec)
+    stderr_table.table_of(spec)  # a bad stderr table key is refused before any job runs
+    stderr_table.part_size(spec)
     sandbox = _claim(sandbox_for(client, spec))
     try:
         return _launch_in(client, spec, sandbox, started)
@@ -437,17 +449,21 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
         runner(op)
     finally:
         _keep_job_logs(op)
+        _write_stderr_table(op)
     shutil.rmtree(sandbox, ignore_errors=True)
     source = ",".join(spec.input_tables)
     target = ",".join(spec.output_tables)
     flow = f" {source}->{target}" if source or target else ""
+    shown = job_statistics.shown(op.statistics)
     client.log(spec.kind, spec.title + flow,
                rows=sum(op.rows.values()) if op.rows else None, started=started,
-               extra=f"jobs={op.job_count}")
+               extra=f"jobs={op.job_count}" + (f" statistics: {shown}" if shown else ""))
     return OperationResult(
         operation_id=f"dev-{uuid.uuid4().hex[:12]}",
         duration_s=time.perf_counter() - started,
         rows=dict(op.rows),
+        statistics={path[1:]: dict(vars(summary))
+                    for path, summary in op.statistics.items()},
     )
 
 
@@ -473,6 +489,20 @@ def _keep_job_logs(op: OperationRun) -> None:
             # as a job that ran and said nothing
             mark += " (stopped: another job had failed the operation)"
         append_job_log(target, f"{spec.name} ({spec.kind}) {name}{mark}", data)
+
+
+def _write_stderr_table(op: OperationRun) -> None:
+    """The jobs' stderr into the spec's stderr_table_path (stderr_table.py), outside the
+    stage's transaction: a cluster commits it in a transaction of its own, the operation
+    failed or not."""
+    path = stderr_table.table_of(op.spec)
+    if path is None or op.spec.kind == "sort":  # a sort runs no user job
+        return
+    stderrs = [op.mask(file.read_bytes())
+               for file in stderr_table.stderr_files(op.sandbox, op.stopped_jobs)]
+    outside = copy.copy(op.client)
+    outside.txn = None
+    outside.write_table(path, stderr_table.rows(stderrs, stderr_table.part_size(op.spec)))
 
 
 def _attempt_mark(stderr: Path) -> str:

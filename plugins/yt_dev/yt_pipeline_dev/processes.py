@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import msgspec
 
-from yt_pipeline import job_fds, job_memory
+from yt_pipeline import job_fds, job_memory, job_statistics
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
@@ -90,6 +90,11 @@ class Job(msgspec.Struct):
     #: cluster (job_fds.py), and fd 5, its statistics pipe, open too; empty for a job whose
     #: stdout is no table
     extra_outputs: list[Path] = msgspec.field(default_factory=list)
+    #: where the job's fd 5 goes (its custom statistics, read after it ends well:
+    #: job_statistics.py); None: nowhere
+    statistics: Path | None = None
+    #: its custom_statistics_count_limit
+    statistics_limit: int = job_statistics.DEFAULT_COUNT_LIMIT
 
     def input_size(self) -> int:
         return sum(len(s.header) + s.end - s.start for s in self.stdin or ())
@@ -114,7 +119,7 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
              on_done: Callable[[int], None] | None = None,
              on_tick: Callable[[], None] | None = None,
              failed_jobs: FailedJobs | None = None,
-             on_rerun: Callable[[JobFailure], None] | None = None) -> list[dict[str, int]]:
+             on_rerun: Callable[[JobFailure], None] | None = None) -> list[dict[str, Any]]:
     """Run every job (parallel up to the core count). A failed job is run again while
     `failed_jobs` allows (None: the first failure is the last); the failure that reaches
     its limit is raised as JobFailure. `on_done(index)` is called as each job ends well,
@@ -213,6 +218,9 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
     with job.stderr.open("wb") as err:
         out = _open_stdout(job.stdout) if job.stdout else err
         opened = _open_extra(job) if out is not err else {}
+        if job.statistics is not None:  # every user job has fd 5 on a cluster, vanilla too
+            job_fds.close_all([opened.get(job_fds.STATISTICS_FD, -1)])
+            opened[job_fds.STATISTICS_FD] = _open_truncated(job.statistics)
         argv, handed = job_fds.with_fds(job.argv, opened)
         try:
             proc = subprocess.Popen(
@@ -250,7 +258,8 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                 raise JobFailure(index, None, f"wrote a bad row: {bad}", job.stderr) from None
             _check_extra(index, job)
         seconds = time.monotonic() - started
-        return {"index": index, "seconds": int(seconds * 1000)}
+        return {"index": index, "seconds": int(seconds * 1000),
+                "statistics": _statistics(index, job)}
     code = proc.returncode
     if reason is None and code < 0:
         reason, code = f"was killed by signal {_signal_name(-code)}", None
@@ -277,6 +286,22 @@ def _open_extra(job: Job) -> dict[int, int]:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC
         opened[job_fds.output_fd(number)] = os.open(path, flags, 0o644)
     return opened
+
+
+def _open_truncated(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o644)
+
+
+def _statistics(index: int, job: Job) -> dict[str, job_statistics.Summary]:
+    """The custom statistics the job wrote to fd 5; what a cluster's job proxy refuses
+    fails the job, with its words."""
+    if job.statistics is None or not job.statistics.is_file():
+        return {}
+    try:
+        return job_statistics.job_summaries(job.statistics.read_bytes(), job.statistics_limit)
+    except job_statistics.StatisticsRefused as refused:
+        raise JobFailure(index, None, f"wrote statistics to fd 5 a cluster refuses: {refused}",
+                         job.stderr) from None
 
 
 def _check_extra(index: int, job: Job) -> None:

@@ -61,6 +61,23 @@ def _prepare_outputs(client: ProdClient, spec: OperationSpec) -> None:
             yt.create("table", path, ignore_existing=True)
 
 
+def _prepare_stderr_table(client: ProdClient, spec: OperationSpec) -> None:
+    """spec.stderr_table_path must name a table when the operation starts; the cluster
+    writes it in a transaction of its own and keeps it when the operation fails, so it is
+    created outside every transaction, as ytsaurus-client creates it
+    (_prepare_stderr_table in yt/wrapper/run_operation_commands.py)."""
+    from yt_pipeline_prod.stage_txn import outside_transaction
+
+    path = spec.extra_spec.get("stderr_table_path")
+    if path is None or spec.kind == "sort":
+        return
+    yt = client.yt()
+    with translated(client, "create stderr table", str(path)):
+        create_folder_of(yt, str(path))
+        with outside_transaction(yt):
+            yt.create("table", path, ignore_existing=True)
+
+
 def operation_url(client: ProdClient, operation_id: str) -> str | None:
     try:
         from yt.wrapper.operation_commands import get_operation_url
@@ -259,6 +276,7 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
         for checkpoint in spec.checkpoints:
             spec.uploaded_checkpoints[checkpoint.name] = ensure_checkpoint_uploaded(
                 client, checkpoint)
+    _prepare_stderr_table(client, spec)
     with operation_transaction(client, f"{spec.stage_name}/{spec.name}") as transaction:
         _prepare_outputs(client, spec)
         sorts: list[OperationSpec] = []

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline import job_fds, job_memory
+from yt_pipeline import job_fds, job_memory, job_statistics
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -49,6 +49,8 @@ class JobResult:
     stderr: bytes
     #: output rows per output table index
     outputs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: its custom statistics (fd 5), by path (yt_pipeline/job_statistics.py)
+    statistics: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     #: the command line the job ran and its environment, for tests to inspect
     command: str = ""
@@ -160,6 +162,15 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
             # (yt/yt/library/process/process.cpp)
             result.error_attributes = ({"exit_code": done.returncode} if done.returncode > 0
                                        else {"signal": -done.returncode})
+            return result
+        try:
+            # the job proxy reads fd 5 as custom statistics; what it refuses fails the job
+            result.statistics = job_statistics.job_summaries(
+                streams.get(job_fds.STATISTICS_FD, b""),
+                int(user_job.get(job_statistics.COUNT_LIMIT_KEY)
+                    or job_statistics.DEFAULT_COUNT_LIMIT))
+        except job_statistics.StatisticsRefused as refused:
+            result.error, result.exit_code = str(refused), 1
             return result
         if merged or output_tables == 0:
             return result  # stdout is no table's: nothing to parse

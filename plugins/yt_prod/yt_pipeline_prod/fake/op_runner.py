@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
+from yt_pipeline_prod.fake import stderr_table
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.foreign import (
@@ -123,6 +124,8 @@ class OperationRunner:
         self.output_keys: list[list[str] | None] = []
         #: what each job wrote to each output table, in job order, by table index
         self.job_outputs: dict[int, list[list[dict[str, Any]]]] = {}
+        #: the spec's stderr_table_path, once found to be a table (stderr_table.py)
+        self.stderr_table: str | None = None
 
     def run(self) -> None:
         op = self.op
@@ -161,6 +164,7 @@ class OperationRunner:
                      "attributes": {}, "inner_errors": []}
         finally:
             self._end_output_transaction()
+            self._write_stderr_table()
             op.error, op.state = error, state
             op.finished = time.time()
 
@@ -193,6 +197,8 @@ class OperationRunner:
 
     def _prepare(self) -> list[tuple[str, dict[str, Any]]]:
         spec = self.op.spec
+        self.stderr_part = stderr_table.part_size(spec)
+        self.stderr_table = stderr_table.table_of(self.cypress, spec)
         jobs = [spec.get(name) for name in ("mapper", "reducer")]
         jobs.extend((spec.get("tasks") or {}).values())
         for user_job in jobs:
@@ -227,6 +233,16 @@ class OperationRunner:
                 self.output_columns.append(strict_columns(node))
                 self.output_keys.append(key)
         return found
+
+    def _write_stderr_table(self) -> None:
+        if self.stderr_table is None:
+            return
+        try:
+            stderr_table.write(self.cypress, self.stderr_table, self.op.jobs, self.stderr_part)
+        except YtFakeError:
+            # the controller logs a debug output transaction it cannot commit and goes on
+            # (TOperationControllerBase::DoAbort)
+            pass
 
     def _end_output_transaction(self) -> None:
         if self.out_tx is not None and self.out_tx in self.cypress.transactions:
