@@ -84,6 +84,9 @@ class Backends:
 
     def run(self, spec: OperationSpec) -> None:
         dev_launch(self.dev, spec)
+        self.run_prod(spec)
+
+    def run_prod(self, spec: OperationSpec) -> None:
         plugin.launch_operation(self.prod, dataclasses.replace(spec, code_package=self.package))
 
     def rows(self, path: str) -> tuple[list[dict], list[dict]]:

@@ -30,11 +30,17 @@ from yt_pipeline_dev.atomic import CHUNK, count_lines, count_rows, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
+from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import keep_schema, refuse_rows_off_schema, schema_of
+from yt_pipeline_dev.yql_schema import (
+    declared_key,
+    keep_schema,
+    refuse_rows_off_schema,
+    schema_of,
+)
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
 from ytjobs.row_rules import RowRefused
 
@@ -82,6 +88,24 @@ def _check_json_line(path: str, line: bytes) -> None:
         json.loads(line)
     except ValueError as error:
         raise not_json_line(path, line, error) from None
+
+
+class UnsortedWrite(BackendError):
+    """Rows written out of the key order of a table of sorted strict schema: the cluster's
+    words in `refusal`."""
+
+    def __init__(self, path: str, refused: str):
+        super().__init__(f"write_table {path}: {refused}")
+        self.refusal = refused
+
+
+def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Path,
+                     path: str, start: int, by_jobs: bool) -> None:
+    if key is None or sorted_by is not None:
+        return
+    refused = refusal(tmp, key, path, start, by_jobs=by_jobs)
+    if refused is not None:
+        raise UnsortedWrite(path, refused)
 
 
 class DevClient(YqlRequests):
@@ -149,14 +173,17 @@ class DevClient(YqlRequests):
         return folder(self.root, path).is_dir()
 
     @contextmanager
-    def writing(self, path: str, append: bool = False, *,
-                schema_checked: bool = True) -> Iterator[Path]:
+    def writing(self, path: str, append: bool = False, *, schema_checked: bool = True,
+                sorted_by: list[str] | None = None, by_jobs: bool = False) -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one.
 
         A table keeps the schema YQL gave it through later writes, as on a cluster, and
         (`schema_checked`) rows that schema does not take are refused, as a cluster's
-        table writer refuses them; a YQL INSERT, which gives the schema, is not checked."""
+        table writer refuses them; a YQL INSERT, which gives the schema, is not checked.
+        A schema a sort made sorted stays so, and rows out of its key order are refused
+        (UnsortedWrite, in the words for an operation's outputs with `by_jobs`) unless the
+        write is a sort, which sorts the schema by its own columns (`sorted_by`)."""
         if self.txn is not None:
             # one write of a table at a time in a transaction: two threads of a stage
             # (parallel_map) appending to one table each copied the same staged version,
@@ -164,13 +191,16 @@ class DevClient(YqlRequests):
             with self.txn.table_guard(normal(path)):
                 current = self.visible_file(path)
                 kept = schema_of(self.root, current)
+                key = declared_key(self.root, current) if kept is not None else None
                 with self.txn.writing(normal(path), append,
                                       current if append else None) as tmp:
                     start = tmp.stat().st_size
                     yield tmp
                     if schema_checked:
                         refuse_rows_off_schema(kept, tmp, path, start)
-                keep_schema(self.root, kept, self.visible_file(path))
+                        _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
+                keep_schema(self.root, kept, self.visible_file(path),
+                            sorted_by if sorted_by is not None else key)
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
                 # later query of the stage, as prod reads it from the INSERT's staging table
                 self.txn.note_write(normal(path), not schema_checked and
@@ -180,12 +210,19 @@ class DevClient(YqlRequests):
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target)
+            key = declared_key(self.root, target) if kept is not None else None
             with replacing(target, append=append) as tmp:
                 start = tmp.stat().st_size
                 yield tmp
                 if schema_checked:
                     refuse_rows_off_schema(kept, tmp, path, start)
-            keep_schema(self.root, kept, target)
+                    _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
+            keep_schema(self.root, kept, target, sorted_by if sorted_by is not None else key)
+
+    def sort_order(self, path: str) -> list[str] | None:
+        """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""
+        current = self.visible_file(path)
+        return declared_key(self.root, current) if schema_of(self.root, current) else None
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
@@ -309,16 +346,22 @@ class DevClient(YqlRequests):
     @table_path_keyword
     def declared_schema(self, path: str) -> dict[str, Any] | None:
         """The strict schema a YQL write gave the table (yql_schema.declared), in a
-        cluster's shape; None for a table YQL did not write. Dev keeps no sort order, so no
-        column is a key, and every YQL column reads as optional (required false)."""
+        cluster's shape; None for a table YQL did not write. Every YQL column reads as
+        optional (required false); once a sort sorted it, its key columns come first,
+        marked `sort_order`, as a cluster shows a sorted schema (TTableSchema::ToSorted)."""
         from yt_pipeline.column_types import yt_column_type
 
-        columns = schema_of(self.root, self.existing_table(path))
+        table = self.existing_table(path)
+        columns = schema_of(self.root, table)
         if columns is None:
             return None
+        key = declared_key(self.root, table) or []
+        shown = {name: {"name": name, "type": yt_column_type(kind), "required": False}
+                 for name, kind in columns}
+        first = [dict(shown.get(name, {"name": name, "type": "any", "required": False}),
+                      sort_order="ascending") for name in key]
         return {"strict": True, "unique_keys": False,
-                "columns": [{"name": name, "type": yt_column_type(kind), "required": False}
-                            for name, kind in columns]}
+                "columns": first + [c for name, c in shown.items() if name not in key]}
 
     def run_yql(self, query: str, pool: str | None = None,
                 max_row_weight: str | None = None) -> list[dict[str, Any]]:

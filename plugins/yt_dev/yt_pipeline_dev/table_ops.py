@@ -22,6 +22,7 @@ from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_first, foreign_positions
 from yt_pipeline.operations import check_reduce_keys
+from yt_pipeline_dev.client import UnsortedWrite
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
@@ -210,10 +211,23 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
 def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> None:
     """Run `produce` over the temporary files of the output tables; it returns the rows it
     added to each."""
+    try:
+        _write_all(op, produce)
+    except UnsortedWrite as refused:
+        # an output table of sorted strict schema the jobs' rows would unsort: the
+        # operation fails, as on a cluster, and every output stays as it was
+        op.client.log(op.spec.kind, op.spec.title, extra="FAILED output order")
+        raise OperationFailed(f"{op.spec.kind} operation failed: {refused.refusal}",
+                              stage=op.spec.stage_name, operation=op.spec.name,
+                              sandbox=op.sandbox, kind=op.spec.kind) from None
+
+
+def _write_all(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> None:
     tables = op.spec.output_tables
     client = op.client
     with ExitStack() as stack:
-        tmps = [stack.enter_context(client.writing(t, append=op.spec.append)) for t in tables]
+        tmps = [stack.enter_context(client.writing(t, append=op.spec.append, by_jobs=True))
+                for t in tables]
         # every line a job wrote was checked as a row (job_output): a table holds one row a
         # line after the operation if it did before (an append) or was empty
         whole = [not op.spec.append or tmp.stat().st_size == 0 or client.vouched_for(table)
@@ -263,5 +277,6 @@ def sort(op: OperationRun) -> None:
     spec = op.spec
     inputs = _inputs(op)
     table = spec.output_tables[0]
-    with op.client.writing(table) as tmp:
+    # a table of strict schema is sorted by the sort's columns after it (sorted_schema)
+    with op.client.writing(table, sorted_by=list(spec.sort_by)) as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)

@@ -35,7 +35,7 @@ from yt_pipeline_dev.tablelock import (
     settle,
     write_marker,
 )
-from yt_pipeline_dev.yql_schema import keep_schema, schema_of
+from yt_pipeline_dev.yql_schema import declared_key, keep_schema, schema_of
 
 _numbers = itertools.count(1)
 
@@ -221,6 +221,7 @@ def _rebase(root: Path, path: str, staged: Path, entry: Any) -> None:
             handle.close()
         return
     columns = schema_of(root, live)  # the table keeps the schema YQL gave it
+    key = declared_key(root, live)  # and the sort order a sort gave that schema
     with replacing(staged) as tmp, tmp.open("wb") as out:
         offset = copy_table(handle, out) if handle else 0
         with staged.open("rb") as mine:
@@ -228,5 +229,5 @@ def _rebase(root: Path, path: str, staged: Path, entry: Any) -> None:
             shutil.copyfileobj(mine, out, CHUNK)
     if handle:
         handle.close()
-    keep_schema(root, columns, staged)
+    keep_schema(root, columns, staged, key)
     entry.base, entry.offset = current, offset

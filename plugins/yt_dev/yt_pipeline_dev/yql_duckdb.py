@@ -32,6 +32,7 @@ from yt_pipeline import column_types, yql_rules, yql_semantics
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.sorted_schema import merge_in
 from yt_pipeline_dev.yql_checked import (
     CHECK_FAILED,
     SAMPLE_ROWS,
@@ -271,10 +272,12 @@ class Executor:
     def _insert(self, statement: Statement, allowed: list[str]) -> None:
         assert statement.target is not None
         started = time.perf_counter()
+        # an append to a table of sorted schema merges its rows in by key, as YQL does
+        key = None if statement.truncate else self.client.sort_order(statement.target)
         with self.client.writing(statement.target, append=not statement.truncate,
                                  schema_checked=False) as tmp:
             base = tmp.stat().st_size
-            part = tmp.with_name(tmp.name + ".part") if base else tmp
+            part = tmp.with_name(tmp.name + ".part") if base or key else tmp
             try:
                 with self._connected([*allowed, str(part)]):
                     sql = statement.render(self.table_sql)
@@ -286,9 +289,13 @@ class Executor:
                     if not part.exists():  # some DuckDB versions write no file for 0 rows
                         part.write_bytes(b"")
                     stringify_file(part)
-                    if part != tmp:
-                        append_file(tmp, part)
-                    rows = count_lines(tmp, base)
+                    if key:
+                        rows = count_lines(part)
+                        merge_in(tmp, part, key, tmp.parent)
+                    else:
+                        if part != tmp:
+                            append_file(tmp, part)
+                        rows = count_lines(tmp, base)
                     if rows == base == 0:
                         self._prove_checked()
             finally:
@@ -296,7 +303,7 @@ class Executor:
                     part.unlink(missing_ok=True)
         written = self.client.visible_file(statement.target)
         if written is not None:
-            declare(self.client.root, written, columns)
+            declare(self.client.root, written, columns, key)
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started,
                         extra=logged_statement(statement))

@@ -189,13 +189,18 @@ def _write_entry(entry: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, entry)
 
 
-def declare(root: Path, table_file: Path, columns: list[tuple[str, str]]) -> None:
-    """Record the columns YQL gave the table, for the file as it is now: by its identity,
-    read at each query, and by its bytes, read when the folder was copied."""
+def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
+            key: list[str] | None = None) -> None:
+    """Record the columns YQL gave the table, and the key a sort then gave it (its strict
+    schema sorted, sorted_schema.py), for the file as it is now: by its identity, read at
+    each query, and by its bytes, read when the folder was copied."""
     _follow_a_copy(root)
-    _write_entry(declared_file(root, table_file), {"columns": columns})
+    data: dict[str, Any] = {"columns": columns}
+    if key:
+        data["sorted_by"] = list(key)
+    _write_entry(declared_file(root, table_file), data)
     size = table_file.stat().st_size
-    _write_entry(_content_file(root, table_file, size), {"columns": columns})
+    _write_entry(_content_file(root, table_file, size), data)
 
 
 def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
@@ -207,6 +212,17 @@ def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
     if data is None:
         return None
     return [(str(name), str(kind)) for name, kind in data["columns"]]
+
+
+def declared_key(root: Path, table_file: Path | None) -> list[str] | None:
+    """The key columns of a table whose strict schema a sort made sorted; None for any
+    other table (or a missing file)."""
+    if table_file is None or not table_file.exists():
+        return None
+    _follow_a_copy(root)
+    data = load_entry(declared_file(root, table_file))
+    key = data.get("sorted_by") if data else None
+    return [str(column) for column in key] if key else None
 
 
 def _follow_a_copy(root: Path) -> None:
@@ -247,12 +263,14 @@ def schema_of(root: Path, table_file: Path | None) -> list[tuple[str, str]] | No
     return declared(root, table_file)
 
 
-def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path | None) -> None:
-    """A write made `target`: the schema its table had (`schema_of` before) goes with it, as
-    a cluster's table keeps its schema when rows are written to it (only a YQL
-    `INSERT ... WITH TRUNCATE` gives it another, and a removed table has none)."""
+def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path | None,
+                key: list[str] | None = None) -> None:
+    """A write made `target`: the schema its table had (`schema_of` before), sorted by `key`
+    if it was, goes with it, as a cluster's table keeps its schema when rows are written to
+    it (only a YQL `INSERT ... WITH TRUNCATE` gives it another, and a removed table has
+    none)."""
     if columns is not None and target is not None and target.exists():
-        declare(root, target, columns)
+        declare(root, target, columns, key)
 
 
 def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,

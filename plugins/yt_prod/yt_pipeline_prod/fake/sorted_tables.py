@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from yt_pipeline.sorted_writes import jobs_overlap, overlaps_table, sort_order_violation
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -48,15 +49,11 @@ def strong_key(node: Node) -> list[str] | None:
     return [str(column) for column in sorted_by]
 
 
-def _key_text(row: Row, key: list[str]) -> str:
-    return "[" + "; ".join(repr(row.get(column)) for column in key) + "]"
-
-
 def unsorted_rows(rows: list[Row], key: list[str]) -> str | None:
     """The writer's refusal of the first row that sorts before the one written before it."""
     for previous, current in zip(rows, rows[1:]):
         if row_key(previous, key) > row_key(current, key):
-            return f"Sort order violation: {_key_text(previous, key)} > {_key_text(current, key)}"
+            return sort_order_violation(previous, current, key)
     return None
 
 
@@ -76,7 +73,7 @@ def write_refusal(node: Node, path: str, rows: list[Row], append: bool) -> str |
     if refused:
         return refused
     if append and before_last_row(node, rows[0] if rows else None, key):
-        return f"Output table {path} is not sorted: key ranges overlap with original table"
+        return overlaps_table(path, by_jobs=False)
     return None
 
 
@@ -103,11 +100,9 @@ def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append:
     chunks = sorted((rows for rows in outputs if rows), key=lambda rows: row_key(rows[0], key))
     for current, following in zip(chunks, chunks[1:]):
         if row_key(current[-1], key) > row_key(following[0], key):
-            raise ValueError(f"Output table {path} is not sorted: job outputs have "
-                             "overlapping key ranges")
+            raise ValueError(jobs_overlap(path))
     if append and chunks and before_last_row(node, chunks[0][0], key):
-        raise ValueError(f"Output table {path} is not sorted: job outputs overlap with "
-                         "original table")
+        raise ValueError(overlaps_table(path, by_jobs=True))
     return [row for rows in chunks for row in rows]
 
 

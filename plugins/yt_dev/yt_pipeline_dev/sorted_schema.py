@@ -1,0 +1,91 @@
+"""Tables of a sorted strict schema in dev, as a cluster keeps them.
+
+A table YQL wrote has a strict schema (yql_schema); a sort into it makes that schema sorted
+by the sort's columns (PrepareOutputTables in yt/yt/server/controller_agent/controllers/
+sort_controller.cpp: a strong output's schema becomes `ToSorted(sort_by)`), and a later
+write without `sorted_by` keeps it, an overwrite or an append alike (GetTableUploadOptions
+in yt/yt/ytlib/table_client/table_upload_options.cpp). So on a cluster such a table takes
+rows in key order only, appended ones after its last row, and refuses the whole write
+otherwise, with the words of yt_pipeline.sorted_writes; dev checks the same (`refusal`).
+A table of no schema has no sort order to keep, in dev as on a cluster, where any write
+without `sorted_by` leaves it unsorted.
+
+YQL's INSERT into such a table keeps it sorted ("In the case of a sorted table, YQL tries
+to preserve sorting by running a sorted merge": YQL docs, INSERT INTO; the yt gateway's
+publish step, ExecPublish in yt/yql/providers/yt/gateway/native/yql_yt_native.cpp, merges
+the table and the new rows with a merge of mode sorted): `merge_in`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.column_types import IncomparableKey
+from yt_pipeline.sorted_writes import overlaps_table, sort_order_violation
+from yt_pipeline_dev.sorting import merge_sorted, row_key, sort_files
+from ytjobs.codec import iter_rows, loads_line
+
+#: how far back from an append's first byte the table's last row is looked for at first
+TAIL_BYTES = 1 << 16
+
+
+def refusal(table_file: Path, key: list[str], path: str, start: int, *,
+            by_jobs: bool) -> str | None:
+    """The cluster's words refusing the rows written to `table_file` from byte `start`
+    (where an append's rows begin; 0 for an overwrite) to a table sorted by `key`: a row
+    before the one written before it, or a first row before the table's last one. None
+    when the rows keep the table sorted."""
+    order = row_key(key)
+    previous: Any = None
+    first: Any = None
+    with table_file.open("rb") as handle:
+        handle.seek(start)
+        for row in iter_rows(handle, drop_control=True):
+            try:
+                if previous is not None and order(previous) > order(row):
+                    return sort_order_violation(previous, row, key)
+            except IncomparableKey as exc:
+                return str(exc)
+            if first is None:
+                first = row
+            previous = row
+    if start and first is not None:
+        last = _last_row_before(table_file, start)
+        try:
+            if last is not None and order(first) < order(last):
+                return overlaps_table(path, by_jobs=by_jobs)
+        except IncomparableKey as exc:
+            return str(exc)
+    return None
+
+
+def _last_row_before(table_file: Path, start: int) -> Any:
+    """The last row in the first `start` bytes of the file (they end with a newline)."""
+    size = TAIL_BYTES
+    with table_file.open("rb") as handle:
+        while True:
+            begin = max(0, start - size)
+            handle.seek(begin)
+            body = handle.read(start - begin).rstrip(b"\n")
+            cut = body.rfind(b"\n")
+            if cut >= 0 or begin == 0:
+                line = body[cut + 1:]
+                return loads_line(line) if line.strip() else None
+            size *= 2
+
+
+def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path) -> None:
+    """Put the rows of `new_rows` into `table_file` (sorted by `key`) by key, as YQL's
+    sorted merge does: the new rows sorted, then merged with the table's, whose rows come
+    first among equal keys (the merge takes its inputs in order, the table first)."""
+    ordered = work_dir / f".{table_file.name}.{os.getpid()}.new-sorted"
+    merged = work_dir / f".{table_file.name}.{os.getpid()}.merged"
+    try:
+        sort_files([new_rows], ordered, key, work_dir=work_dir)
+        merge_sorted([table_file, ordered], merged, key)
+        os.replace(merged, table_file)
+    finally:
+        ordered.unlink(missing_ok=True)
+        merged.unlink(missing_ok=True)
