@@ -159,25 +159,31 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
 
 
 def _merge_sorted(yt: Any, target: str, key: list[str], rows: Any) -> None:
-    """Append to a sorted table as YQL does, keeping it sorted ("For a sorted table, YQL
-    tries to preserve sorting by starting a sorted merge": YQL docs, INSERT INTO). Rows
-    appended as they come would be refused: the table's strong schema is sorted, and a
-    write or a `concatenate` of rows out of its key order fails (the fake's
-    sorted_tables.py says where). So the table and the new rows (a table, or rows put in
-    a temporary table of the table's columns) are sorted back into the table."""
+    """Append to a sorted table as YQL does, keeping it sorted ("In the case of a sorted
+    table, YQL tries to preserve sorting by running a sorted merge": YQL docs, INSERT
+    INTO). Rows appended as they come would be refused: the table's strong schema is
+    sorted, and a write or a `concatenate` of rows out of its key order fails (the fake's
+    sorted_tables.py says where). YQL's publish step merges the table and its new rows,
+    sorted, into the table with a merge of mode sorted (ExecPublish in yt/yql/providers/
+    yt/gateway/native/yql_yt_native.cpp: inputs the table then the new rows, output the
+    table, `MM_SORTED` by its key): the new rows alone are sorted (a table, or rows) into
+    a temporary table of the table's columns, and the table is not sorted again."""
     from yt_pipeline_prod.client import json_format
 
-    source, temporary = rows, None
-    if not isinstance(rows, str):
-        # of the table's schema, unsorted: a sort into a table of strict schema takes
-        # inputs of that schema only
-        schema = [{name: value for name, value in dict(column).items()
-                   if name != "sort_order"} for column in yt.get(target + "/@schema")]
-        source = temporary = str(yt.create_temp_table(prefix="ytp-yql-append-",
-                                                      attributes={"schema": schema}))
-        yt.write_table(temporary, rows, format=json_format())
-    yt.run_sort([target, source], target, sort_by=key)
-    if temporary is not None:
+    # of the table's schema, unsorted: a sort into a table of strict schema takes inputs of
+    # that schema only, and gives it the sort's key
+    schema = [{name: value for name, value in dict(column).items() if name != "sort_order"}
+              for column in yt.get(target + "/@schema")]
+    temporary = str(yt.create_temp_table(prefix="ytp-yql-append-",
+                                         attributes={"schema": schema}))
+    try:
+        source = rows
+        if not isinstance(rows, str):
+            yt.write_table(temporary, rows, format=json_format())
+            source = temporary
+        yt.run_sort(source, temporary, sort_by=key)
+        yt.run_merge([target, temporary], target, mode="sorted", spec={"merge_by": key})
+    finally:
         yt.remove(temporary, force=True)
 
 

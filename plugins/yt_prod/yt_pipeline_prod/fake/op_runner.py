@@ -52,6 +52,7 @@ from yt_pipeline_prod.fake.jobs import (
     run_job,
 )
 from yt_pipeline_prod.fake.json_rows import stringifies
+from yt_pipeline_prod.fake.merge import merge_key, merged_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import ordered_job_outputs, output_key, unsorted_rows
@@ -60,7 +61,7 @@ from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
 
-TYPES = ("map", "reduce", "map_reduce", "sort", "vanilla")
+TYPES = ("map", "reduce", "map_reduce", "sort", "merge", "vanilla")
 DEFAULT_MAX_FAILED_JOBS = 10
 #: EErrorCode::IncomparableType (yt/yt/client/table_client/public.h)
 INCOMPARABLE_TYPE = 303
@@ -270,6 +271,17 @@ class OperationRunner:
             for row in rows:  # the sorted writer's key weight limit (HeavyKey)
                 check_key_weight(row, sort_by)
             return {0: sort_rows(rows, sort_by)}
+        if kind == "merge":
+            rows = merged_rows(tables, spec)
+            refused = schema_violation(self.output_columns[0], rows)
+            key = self.output_keys[0]
+            if not refused and key and merge_key(tables, spec) is None:
+                # an ordered merge into a table of strong sorted schema: its writer is a
+                # sorted one, as every writer of such a table (sorted_tables.py)
+                refused = unsorted_rows(rows, key)
+            if refused:
+                raise OperationError(refused)
+            return {0: rows}
         outputs = len(_paths(spec.get("output_table_paths")))
         items = items_of(tables)
         if kind == "reduce":
@@ -404,7 +416,8 @@ class OperationRunner:
             for index, (path, attributes) in enumerate(outputs):
                 append = bool(attributes.get("append"))
                 rows = produced.get(index, [])
-                key = self.output_keys[index] if self.op.type != "sort" else None
+                key = self.output_keys[index] \
+                    if self.op.type not in ("sort", "merge") else None
                 if key:
                     try:
                         rows = ordered_job_outputs(cypress.get_node(path, out_tx), path,
@@ -413,12 +426,17 @@ class OperationRunner:
                     except ValueError as refused:
                         raise OperationError(str(refused)) from None
                 write_rows(cypress, path, rows, append, out_tx, lock="exclusive" if key else None)
+                merged_by = merge_key(self.tables, self.op.spec) \
+                    if self.op.type == "merge" else None
                 if self.op.type == "sort":
                     sorted_by: Any = sort_by
+                elif merged_by:
+                    sorted_by = merged_by
                 elif attributes.get("sorted_by"):
                     sorted_by = [str(c) for c in attributes["sorted_by"]]
-                elif key:
-                    sorted_by = key  # a strong sorted schema stays (sorted_tables.py)
+                elif key or (self.op.type == "merge" and self.output_keys[index]):
+                    # a strong sorted schema stays (sorted_tables.py)
+                    sorted_by = key or self.output_keys[index]
                 else:
                     sorted_by = REMOVED
                 set_attribute(cypress, path, "sorted_by", sorted_by, out_tx, locked=True)
