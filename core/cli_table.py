@@ -188,7 +188,7 @@ def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def declared_rows(schema: dict[str, Any]) -> list[dict[str, Any]]:
     """A declared schema's columns as `schema` shows them: name and type, and the sort
-    order of a key column (a cluster's sorted table; dev keeps no sort order)."""
+    order of a key column (a YQL table a sort then sorted, in both modes)."""
     rows = []
     for column in schema["columns"]:
         row = {"column": column["name"], "type": column["type"]}
@@ -214,8 +214,8 @@ def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | No
     columns, so the columns are those of the first 1,000 rows, as YQL's InferSchema sees
     them, each with the types its values have (an integer past int64 is a uint64), titled
     "inferred from values". JSON lines say which in their "schema" key ("declared" or
-    "inferred"). A YQL table a sort then sorted shows its key columns' sort_order in prod
-    only: dev keeps no sort order.
+    "inferred"). A YQL table a sort then sorted shows its key columns' sort_order, in dev
+    as in prod.
     """
     client = _client(pipeline_dir, config_file, overrides)
     with _table_named(client, path):
