@@ -33,6 +33,8 @@ from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
+from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
+from yt_pipeline_dev.txnlocks import check as check_lock
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import keep_schema, refuse_rows_off_schema, schema_of
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
@@ -102,7 +104,7 @@ class DevClient(YqlRequests):
 
     # -- transactions -----------------------------------------------------------------
     def begin_transaction(self, title: str) -> DevTransaction:
-        txn = DevTransaction(self.root)
+        txn = DevTransaction(self.root, title)
         txn.client = self.in_transaction(txn)
         return txn
 
@@ -150,7 +152,7 @@ class DevClient(YqlRequests):
 
     @contextmanager
     def writing(self, path: str, append: bool = False, *,
-                schema_checked: bool = True) -> Iterator[Path]:
+                schema_checked: bool = True, action: str = "write_table") -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one.
 
@@ -163,6 +165,11 @@ class DevClient(YqlRequests):
             # and the second's rename dropped the first's rows
             with self.txn.table_guard(normal(path)):
                 current = self.visible_file(path)
+                # a write locks its table when it starts; a YQL INSERT when the query has
+                # run, as prod's stage transaction copies the query's staging table then
+                lock_at_start = schema_checked
+                if lock_at_start:
+                    self._lock_for_write(path, append, action)
                 kept = schema_of(self.root, current)
                 with self.txn.writing(normal(path), append,
                                       current if append else None) as tmp:
@@ -170,6 +177,8 @@ class DevClient(YqlRequests):
                     yield tmp
                     if schema_checked:
                         refuse_rows_off_schema(kept, tmp, path, start)
+                    if not lock_at_start:
+                        self._lock_for_write(path, append, action)
                 keep_schema(self.root, kept, self.visible_file(path))
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
                 # later query of the stage, as prod reads it from the INSERT's staging table
@@ -177,6 +186,8 @@ class DevClient(YqlRequests):
                                     (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
+            # outside any transaction, a write conflicts with every transaction's lock
+            check_lock(self.root, normal(path), SHARED if append else EXCLUSIVE, None)
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target)
@@ -186,6 +197,21 @@ class DevClient(YqlRequests):
                 if schema_checked:
                     refuse_rows_off_schema(kept, tmp, path, start)
             keep_schema(self.root, kept, target)
+
+    def _tables_under(self, path: str) -> list[str]:
+        """The tables of folder `path` and its subfolders, outside any transaction."""
+        base = folder(self.root, path)
+        return [normal(path) + "/" + file.relative_to(base).as_posix()[:-len(TABLE_SUFFIX)]
+                for file in sorted(base.rglob("*" + TABLE_SUFFIX)) if file.is_file()]
+
+    def _lock_for_write(self, path: str, append: bool, action: str) -> None:
+        assert self.txn is not None
+        try:
+            self.txn.lock_table(normal(path), append=append,
+                                created=not append and not self.table_path(path).exists())
+        except LockConflict as conflict:
+            # worded as prod's error: the action, the table, then the cluster's message
+            raise LockConflict(f"{action} {path}: {conflict}") from None
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
@@ -235,10 +261,12 @@ class DevClient(YqlRequests):
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         if self.visible_file(path) is not None:
             if self.txn is not None:
+                self._lock_for_write(path, False, "remove")
                 self.txn.remove(normal(path), is_table=True)
                 self.txn.note_write(normal(path), False)
             else:
                 with TableLocks(self.root, [normal(path)]):
+                    check_lock(self.root, normal(path), EXCLUSIVE, None)
                     settle(self.root, normal(path))
                     self.table_path(path).unlink(missing_ok=True)
             self.log("remove", path)
@@ -247,6 +275,9 @@ class DevClient(YqlRequests):
             if self.list(path) and not recursive:
                 raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
             if self.txn is not None:
+                # a removal locks every node of the subtree exclusively
+                for table in self._tables_under(path):
+                    self.txn.lock_table(table, append=False, created=False)
                 self.txn.remove(normal(path), is_table=False)
             else:
                 shutil.rmtree(folder(self.root, path))

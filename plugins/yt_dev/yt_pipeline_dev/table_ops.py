@@ -213,7 +213,9 @@ def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], list[int]])
     tables = op.spec.output_tables
     client = op.client
     with ExitStack() as stack:
-        tmps = [stack.enter_context(client.writing(t, append=op.spec.append)) for t in tables]
+        action = f"{op.spec.kind} operation"
+        tmps = [stack.enter_context(client.writing(t, append=op.spec.append, action=action))
+                for t in tables]
         # every line a job wrote was checked as a row (job_output): a table holds one row a
         # line after the operation if it did before (an append) or was empty
         whole = [not op.spec.append or tmp.stat().st_size == 0 or client.vouched_for(table)
@@ -263,5 +265,5 @@ def sort(op: OperationRun) -> None:
     spec = op.spec
     inputs = _inputs(op)
     table = spec.output_tables[0]
-    with op.client.writing(table) as tmp:
+    with op.client.writing(table, action="sort operation") as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)

@@ -272,7 +272,7 @@ class Executor:
         assert statement.target is not None
         started = time.perf_counter()
         with self.client.writing(statement.target, append=not statement.truncate,
-                                 schema_checked=False) as tmp:
+                                 schema_checked=False, action="YQL INSERT into") as tmp:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base else tmp
             try:
