@@ -242,3 +242,41 @@ def check_seeded(seed: int, modes: tuple[str, ...], tmp_path: Path, run_cli: Any
         if failed:
             errors.add(normalized(result.output))
     assert len(errors) <= 1, errors
+
+
+def test_an_ended_attempt_releases_its_locks_and_a_killed_process_holds_none(tmp_path):
+    import subprocess
+    import sys
+
+    from yt_pipeline_dev.client import DevClient
+    from yt_pipeline_dev.txnlocks import LockConflict
+
+    client = DevClient(tmp_path)
+    first = client.begin_transaction("yt-pipeline R stage a attempt 1")
+    first.client.write_table(TARGET, rows_of("a", 2))
+    second = client.begin_transaction("yt-pipeline R stage b attempt 1")
+    with pytest.raises(LockConflict, match=r'write_table //t/target: Cannot take lock for '
+                       r'child "target" of node //t since this child is locked by concurrent '
+                       r"transaction \S+ \(yt-pipeline R stage a attempt 1\)"):
+        second.client.write_table(TARGET, rows_of("b", 2))
+    first.abort()  # a failed attempt: its lock goes with it
+    second.client.write_table(TARGET, rows_of("b", 2))
+    second.prepare(tmp_path / "record")
+    second.commit()
+    assert list(client.read_table(TARGET)) == rows_of("b", 2)
+
+    # a process killed while its transaction holds the lock leaves it behind, stale
+    script = (
+        "import os, sys\n"
+        "from yt_pipeline_dev.client import DevClient\n"
+        "txn = DevClient(__import__('pathlib').Path(sys.argv[1])).begin_transaction('killed')\n"
+        f"txn.client.write_table('{TARGET}', [{{'stage': 'killed'}}])\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], timeout=60)
+    assert list((tmp_path / ".locks").glob("*.held/*.exclusive")), "the kill left no lock"
+    third = client.begin_transaction("yt-pipeline R stage c attempt 1")
+    third.client.write_table(TARGET, rows_of("c", 1))
+    third.prepare(tmp_path / "record2")
+    third.commit()
+    assert list(client.read_table(TARGET)) == rows_of("c", 1)
