@@ -34,6 +34,8 @@ from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import TableLocks, settle
 from yt_pipeline_dev.txn import DevTransaction
+from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
+from yt_pipeline_dev.txnlocks import check as check_lock
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import (
     declared_key,
@@ -126,7 +128,7 @@ class DevClient(YqlRequests):
 
     # -- transactions -----------------------------------------------------------------
     def begin_transaction(self, title: str) -> DevTransaction:
-        txn = DevTransaction(self.root)
+        txn = DevTransaction(self.root, title)
         txn.client = self.in_transaction(txn)
         return txn
 
@@ -174,7 +176,8 @@ class DevClient(YqlRequests):
 
     @contextmanager
     def writing(self, path: str, append: bool = False, *, schema_checked: bool = True,
-                sorted_by: list[str] | None = None, by_jobs: bool = False) -> Iterator[Path]:
+                sorted_by: list[str] | None = None, by_jobs: bool = False,
+                action: str = "write_table") -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one.
 
@@ -190,6 +193,11 @@ class DevClient(YqlRequests):
             # and the second's rename dropped the first's rows
             with self.txn.table_guard(normal(path)):
                 current = self.visible_file(path)
+                # a write locks its table when it starts; a YQL INSERT when the query has
+                # run, as prod's stage transaction copies the query's staging table then
+                lock_at_start = schema_checked
+                if lock_at_start:
+                    self._lock_for_write(path, append, action)
                 kept = schema_of(self.root, current)
                 key = declared_key(self.root, current) if kept is not None else None
                 with self.txn.writing(normal(path), append,
@@ -199,6 +207,8 @@ class DevClient(YqlRequests):
                     if schema_checked:
                         refuse_rows_off_schema(kept, tmp, path, start)
                         _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
+                    if not lock_at_start:
+                        self._lock_for_write(path, append, action)
                 keep_schema(self.root, kept, self.visible_file(path),
                             sorted_by if sorted_by is not None else key)
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
@@ -207,6 +217,8 @@ class DevClient(YqlRequests):
                                     (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
+            # outside any transaction, a write conflicts with every transaction's lock
+            check_lock(self.root, normal(path), SHARED if append else EXCLUSIVE, None)
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target)
@@ -223,6 +235,21 @@ class DevClient(YqlRequests):
         """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""
         current = self.visible_file(path)
         return declared_key(self.root, current) if schema_of(self.root, current) else None
+
+    def _tables_under(self, path: str) -> list[str]:
+        """The tables of folder `path` and its subfolders, outside any transaction."""
+        base = folder(self.root, path)
+        return [normal(path) + "/" + file.relative_to(base).as_posix()[:-len(TABLE_SUFFIX)]
+                for file in sorted(base.rglob("*" + TABLE_SUFFIX)) if file.is_file()]
+
+    def _lock_for_write(self, path: str, append: bool, action: str) -> None:
+        assert self.txn is not None
+        try:
+            self.txn.lock_table(normal(path), append=append,
+                                created=not append and not self.table_path(path).exists())
+        except LockConflict as conflict:
+            # worded as prod's error: the action, the table, then the cluster's message
+            raise LockConflict(f"{action} {path}: {conflict}") from None
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
@@ -272,10 +299,12 @@ class DevClient(YqlRequests):
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         if self.visible_file(path) is not None:
             if self.txn is not None:
+                self._lock_for_write(path, False, "remove")
                 self.txn.remove(normal(path), is_table=True)
                 self.txn.note_write(normal(path), False)
             else:
                 with TableLocks(self.root, [normal(path)]):
+                    check_lock(self.root, normal(path), EXCLUSIVE, None)
                     settle(self.root, normal(path))
                     self.table_path(path).unlink(missing_ok=True)
             self.log("remove", path)
@@ -284,6 +313,9 @@ class DevClient(YqlRequests):
             if self.list(path) and not recursive:
                 raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
             if self.txn is not None:
+                # a removal locks every node of the subtree exclusively
+                for table in self._tables_under(path):
+                    self.txn.lock_table(table, append=False, created=False)
                 self.txn.remove(normal(path), is_table=False)
             else:
                 shutil.rmtree(folder(self.root, path))

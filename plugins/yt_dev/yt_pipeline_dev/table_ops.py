@@ -226,7 +226,9 @@ def _write_all(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> 
     tables = op.spec.output_tables
     client = op.client
     with ExitStack() as stack:
-        tmps = [stack.enter_context(client.writing(t, append=op.spec.append, by_jobs=True))
+        action = f"{op.spec.kind} operation"
+        tmps = [stack.enter_context(client.writing(t, append=op.spec.append, by_jobs=True,
+                                                   action=action))
                 for t in tables]
         # every line a job wrote was checked as a row (job_output): a table holds one row a
         # line after the operation if it did before (an append) or was empty
@@ -278,5 +280,5 @@ def sort(op: OperationRun) -> None:
     inputs = _inputs(op)
     table = spec.output_tables[0]
     # a table of strict schema is sorted by the sort's columns after it (sorted_schema)
-    with op.client.writing(table, sorted_by=list(spec.sort_by)) as tmp:
+    with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation") as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)

@@ -39,6 +39,11 @@ def _file(root: Path, path: str, suffix: str) -> Path:
     return root / LOCKS_DIR / f"{safe_name(path, limit=80)}-{digest}{suffix}"
 
 
+def lock_file(root: Path, path: str, suffix: str) -> Path:
+    """The file (or folder) of table `path` under `.dev/.locks/` with `suffix`."""
+    return _file(root, path, suffix)
+
+
 class TableLocks:
     """Exclusive locks on some tables, always taken in one order, so that two holders of
     several never wait for each other."""

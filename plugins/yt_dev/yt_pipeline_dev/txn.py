@@ -35,6 +35,7 @@ from yt_pipeline_dev.tablelock import (
     settle,
     write_marker,
 )
+from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, release, take
 from yt_pipeline_dev.yql_schema import declared_key, keep_schema, schema_of
 
 _numbers = itertools.count(1)
@@ -44,8 +45,10 @@ class DevTransaction:
     """Most stages write nothing: until its first write, a transaction is only this object
     (no folder, no name), so that it costs them nothing."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, title: str = ""):
         self.root = root
+        #: named in the error of a stage whose write conflicts with this transaction's lock
+        self.title = title
         self._name: str | None = None
         self.lock = threading.Lock()
         self._staging: Staging | None = None
@@ -57,6 +60,8 @@ class DevTransaction:
         #: query may read them (prod reads them from the INSERT's staging table)
         self.yql_views: set[str] = set()
         self._table_guards: dict[str, threading.RLock] = {}
+        #: the tables this transaction holds a Cypress-like lock on (txnlocks.py)
+        self._held: set[str] = set()
 
     @property
     def dir(self) -> Path:
@@ -77,6 +82,19 @@ class DevTransaction:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._owner_fd = os.open(self.dir / OWNER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
+
+    # -- locks --------------------------------------------------------------------------
+    def lock_table(self, path: str, *, append: bool, created: bool) -> None:
+        """Lock table `path` as a cluster does when a write starts (shared to append,
+        exclusive otherwise), held until the transaction ends; a concurrent transaction's
+        lock that conflicts fails the write (txnlocks.py). `created`: the table does not
+        exist outside this transaction."""
+        with self.lock:
+            self.started()
+            name = self.dir.name
+        take(self.root, path, SHARED if append else EXCLUSIVE, name, self.title, created)
+        with self.lock:
+            self._held.add(path)
 
     # -- staging ------------------------------------------------------------------------
     def note_write(self, path: str, yql_whole: bool) -> None:
@@ -196,6 +214,11 @@ class DevTransaction:
 
     def _end(self, *, keep: bool = False) -> None:
         """Release the locks; remove the folder unless a recorded commit still needs it."""
+        # the tables' locks go first, while the commit still holds their flocks: a writer
+        # waiting for one then finds the transaction ended, as on a cluster
+        held, self._held = self._held, set()
+        for path in sorted(held):
+            release(self.root, path, self.dir.name)
         if self._locks is not None:
             self._locks.release()
             self._locks = None

@@ -275,7 +275,7 @@ class Executor:
         # an append to a table of sorted schema merges its rows in by key, as YQL does
         key = None if statement.truncate else self.client.sort_order(statement.target)
         with self.client.writing(statement.target, append=not statement.truncate,
-                                 schema_checked=False) as tmp:
+                                 schema_checked=False, action="YQL INSERT into") as tmp:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base or key else tmp
             try:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.job_logs import job_name
 from yt_pipeline.masked_tails import last_lines, masked_end_of
 from yt_pipeline.secret_forms import all_forms
-from yt_pipeline_prod.failures import scrub, summary
+from yt_pipeline_prod.failures import lock_winner, scrub, summary
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.client import ProdClient
@@ -142,6 +142,9 @@ def failure_message(kind: str, state: str, error: Any, job: FailedJob | None,
     `Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): map job 2 of 3
     failed`; the cluster's own words otherwise."""
     reason = summary(error) if error else f"operation {state}"
+    winner = lock_winner(error) if error else None
+    if winner:  # an output locked by another stage: name it, as dev does
+        reason = f"{reason} ({winner})"
     if job is None or not reason.startswith(LIMIT_TEXT):
         return f"{kind} operation {state}: {reason}"
     count = failed_count(brief)

@@ -55,6 +55,33 @@ def summary(error: Any) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
+def lock_winner(error: Any, depth: int = 0) -> str | None:
+    """For a lock conflict (error 402), the title of the transaction holding the lock:
+    the outermost titled one of the `winner_transaction` attribute (the holder and its
+    ancestors, `DumpTransaction` in yt/yt/server/master/transaction_server/
+    transaction.cpp), which for a stage's write is the stage's transaction (`yt-pipeline
+    <run> stage <name> attempt <n>`); None otherwise."""
+    if isinstance(error, dict):
+        code, attributes = error.get("code"), error.get("attributes") or {}
+        inner = error.get("inner_errors") or []
+    else:
+        code = getattr(error, "code", None)
+        attributes = getattr(error, "attributes", None) or {}
+        inner = getattr(error, "inner_errors", None) or []
+    winner = attributes.get("winner_transaction") if isinstance(attributes, dict) else None
+    if code == 402 and isinstance(winner, dict):
+        chain = [winner, *(winner.get("parents") or [])]
+        titles = [str(tx["title"]) for tx in chain if isinstance(tx, dict) and tx.get("title")]
+        if titles:
+            return titles[-1]
+    if depth < 4:
+        for item in inner:
+            found = lock_winner(item, depth + 1)
+            if found:
+                return found
+    return None
+
+
 def _network_exceptions() -> tuple[type[BaseException], ...]:
     from yt.packages.requests import exceptions as requests_exceptions
     from yt.wrapper.errors import YtProxyUnavailable, YtRequestTimedOut
@@ -89,7 +116,10 @@ def convert(error: BaseException, action: str, path: str | None, proxy: str,
         return TableNotFound(path)
     if isinstance(error, YtError):
         kind = RefusedByCluster if is_permanent(error) else BackendError
-        return kind(scrub(f"{where}: {summary(error)}", secrets))
+        winner = lock_winner(error)
+        # a lock conflict names the stage holding the lock, as dev's does
+        held_by = f" ({winner})" if winner else ""
+        return kind(scrub(f"{where}: {summary(error)}{held_by}", secrets))
     return error
 
 

@@ -70,7 +70,7 @@ class Cypress:
             path: Node("map_node") for path in (ROOT, "//tmp", "//home", "//sys")
         }
         self.transactions: dict[str, Transaction] = {}
-        self.locks = LockTable()
+        self.locks = LockTable(self.describe_transaction)
         self._revisions = itertools.count(1)
 
     # -- transactions -----------------------------------------------------------------
@@ -152,6 +152,19 @@ class Cypress:
         apply_branch(self.mutable(path, tx.parent), node, branch)
         if parent and path in parent.branches:  # else the parent created it: a whole node
             parent.branches[path].absorb(branch)
+
+    def describe_transaction(self, tx_id: str) -> dict[str, Any]:
+        """A transaction as a lock conflict's `winner_transaction` names it: its id and
+        title, and its ancestors', innermost first (`DumpTransaction` in yt/yt/server/
+        master/transaction_server/transaction.cpp; a cluster adds start_time, owner and
+        timeout, which the fake does not keep)."""
+        def one(tx: str) -> dict[str, Any]:
+            found = self.transactions.get(tx)
+            title = found.attributes.get("title") if found else None
+            return {"id": tx, **({"title": title} if title else {})}
+
+        lineage = self.lineage(tx_id) if tx_id in self.transactions else [tx_id]
+        return {**one(tx_id), "parents": [one(tx) for tx in lineage[1:]]}
 
     def lineage(self, tx_id: str | None) -> list[str]:
         """The transaction and its ancestors, innermost first."""

@@ -19,7 +19,9 @@ Transactions page of the Cypress docs):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from yt_pipeline_prod.fake.paths import new_id
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -40,7 +42,7 @@ class Lock:
 
 
 def _conflict(path: str, mode: str, existing: Lock, child_key: str | None,
-              attribute_key: str | None) -> YtFakeError:
+              attribute_key: str | None, winner: dict[str, Any]) -> YtFakeError:
     # The message depends on the key of the lock asked for, as the master words it.
     if child_key is not None:
         message = (f'Cannot take lock for child "{child_key}" of node {path} since this child '
@@ -52,12 +54,14 @@ def _conflict(path: str, mode: str, existing: Lock, child_key: str | None,
         message = (f'Cannot take "{mode}" lock for node {path} since "{existing.mode}" lock '
                    f"is taken by concurrent transaction {existing.tx}")
     return YtFakeError(message, code=CONCURRENT_TRANSACTION_LOCK_CONFLICT,
-                       winner_transaction={"id": existing.tx})
+                       winner_transaction=winner)
 
 
 class LockTable:
-    def __init__(self) -> None:
+    def __init__(self, describe: Callable[[str], dict[str, Any]] | None = None) -> None:
         self._by_node: dict[str, list[Lock]] = {}
+        #: the `winner_transaction` attribute of a conflict, from the holder's id
+        self._describe = describe or (lambda tx: {"id": tx})
 
     def held(self, node_id: str) -> list[Lock]:
         return list(self._by_node.get(node_id, ()))
@@ -90,7 +94,8 @@ class LockTable:
                     or (attribute_key is not None and lock.attribute_key == attribute_key)))
             )
             if conflicts:
-                raise _conflict(path, mode, lock, child_key, attribute_key)
+                raise _conflict(path, mode, lock, child_key, attribute_key,
+                                self._describe(lock.tx))
 
     def take(self, node_id: str, path: str, lineage: list[str], mode: str,
              child_key: str | None = None, attribute_key: str | None = None) -> Lock | None:

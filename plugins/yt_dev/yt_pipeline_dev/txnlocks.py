@@ -1,0 +1,130 @@
+"""Cypress locks in dev: a stage's transaction locks each table it writes, until it ends.
+
+A cluster locks a table when a write starts, in the writing transaction, and keeps the lock
+until that transaction ends (commit or abort): an overwrite, a removal, a sort takes an
+exclusive lock, an append a shared one (`BeginUpload` in yt/yt/server/master/
+chunk_server/chunk_owner_node_proxy.cpp locks the node in the upload's transaction, which
+passes it to its parent on commit; the "Locks" section of the Transactions page of the
+YTsaurus docs). A lock conflicts with an exclusive one of a concurrent transaction, and an
+exclusive one with any; two shared locks do not (`DoCheckLock` in cypress_manager.cpp).
+The loser gets error 402, which ytsaurus-client does not retry (it is not among
+`http_helpers.get_retriable_errors`):
+
+    Cannot take "exclusive" lock for node //t since "exclusive" lock is taken by concurrent
+    transaction <id>
+
+or, when the winner created the table (so it exists only inside its transaction), the lock
+on the name in the folder: `Cannot take lock for child "t" of node //a since this child is
+locked by concurrent transaction <id>`. Dev says the same, adding the title of the winning
+transaction (`yt-pipeline <run> stage <name> attempt <n>`), as prod reads it from the
+error's `winner_transaction`.
+
+A lock is a file `.dev/.locks/<table>.held/<txn>.<mode>` holding the transaction's title,
+made and checked under the table's flock (tablelock.py), so runs of several processes
+sharing the folder see each other's. A lock whose transaction's process is gone (its
+`owner.lock` flock is free, recovery.py) is stale and dropped when met: a killed run never
+blocks the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from yt_pipeline.errors import BackendError
+from yt_pipeline_dev.recovery import OWNER_LOCK
+from yt_pipeline_dev.staging import TXN_DIR
+from yt_pipeline_dev.tablelock import TableLocks, lock_file
+
+HELD_SUFFIX = ".held"
+SHARED, EXCLUSIVE = "shared", "exclusive"
+
+
+class LockConflict(BackendError):
+    """Another live transaction holds a lock on the table that this one cannot share."""
+
+
+def held_dir(root: Path, path: str) -> Path:
+    return lock_file(root, path, HELD_SUFFIX)
+
+
+def _alive(root: Path, txn: str) -> bool:
+    """Whether the transaction's process still holds its folder's flock."""
+    try:
+        fd = os.open(root / TXN_DIR / txn / OWNER_LOCK, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # a lock this probe got is released with it
+    return False
+
+
+def _holders(root: Path, path: str) -> list[tuple[str, str, dict[str, object]]]:
+    """(transaction, mode, details) of each lock on table `path`, stale ones dropped."""
+    found = []
+    folder = held_dir(root, path)
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+    for name in names:
+        txn, _, mode = name.rpartition(".")
+        if mode not in (SHARED, EXCLUSIVE) or not txn:
+            continue
+        if not _alive(root, txn):
+            (folder / name).unlink(missing_ok=True)
+            continue
+        try:
+            details = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            details = {}
+        found.append((txn, mode, details if isinstance(details, dict) else {}))
+    return found
+
+
+def _conflict(path: str, mode: str, txn: str, held: str,
+              details: dict[str, object]) -> LockConflict:
+    title = details.get("title")
+    whose = f" ({title})" if title else ""
+    if details.get("created"):
+        parent, _, name = path.rpartition("/")
+        return LockConflict(
+            f'Cannot take lock for child "{name}" of node {parent or "/"} since this child '
+            f"is locked by concurrent transaction {txn}{whose}")
+    return LockConflict(
+        f'Cannot take "{mode}" lock for node {path} since "{held}" lock is taken by '
+        f"concurrent transaction {txn}{whose}")
+
+
+def check(root: Path, path: str, mode: str, txn: str | None) -> None:
+    """Raise the cluster's conflict if transaction `txn` (None: a write outside any) cannot
+    take a `mode` lock on table `path` now (under the table's flock)."""
+    for holder, held, details in _holders(root, path):
+        if holder != txn and (held == EXCLUSIVE or mode == EXCLUSIVE):
+            raise _conflict(path, mode, holder, held, details)
+
+
+def take(root: Path, path: str, mode: str, txn: str, title: str, created: bool) -> None:
+    """Lock table `path` for transaction `txn`, or raise the conflict; `created`: the
+    table does not exist outside the transaction, which makes it."""
+    with TableLocks(root, [path]):
+        check(root, path, mode, txn)
+        folder = held_dir(root, path)
+        folder.mkdir(parents=True, exist_ok=True)
+        mine = folder / f"{txn}.{mode}"
+        if not mine.exists():
+            mine.write_text(json.dumps({"title": title, "created": created}),
+                            encoding="utf-8")
+
+
+def release(root: Path, path: str, txn: str) -> None:
+    """Drop the transaction's locks on table `path` (its end: commit or abort)."""
+    folder = held_dir(root, path)
+    for mode in (SHARED, EXCLUSIVE):
+        (folder / f"{txn}.{mode}").unlink(missing_ok=True)
