@@ -95,6 +95,16 @@ def test_literals_and_casts_have_yql_types(both):
                        "bad": None, "big": None}
 
 
+def test_an_integer_cast_to_a_date_or_time_is_the_same_on_the_fake(both):
+    # days, seconds and microseconds since 1970-01-01 (yql/essentials/docs/en/types/
+    # primitive.md in ydb), not NULL: the fake's query tracker rewrites as dev does
+    rows = same_rows(both, "SELECT CAST(20103 AS Date) AS d, CAST(1772360100 AS Datetime) AS dt, "
+                           "CAST(k * 1000000 AS Timestamp) AS ts, CAST(-1 AS Datetime) AS neg "
+                           "FROM `//tmp/q` ORDER BY k LIMIT 1")
+    assert rows == [{"d": "2025-01-15", "dt": "2026-03-01T10:15:00",
+                     "ts": "1970-01-01T00:00:01", "neg": None}]
+
+
 def test_substring_and_length_count_bytes_from_zero(both):
     rows = same_rows(both, "SELECT SUBSTRING('abc', 1) AS tail, SUBSTRING(s, 3, 1) AS d, "
                            "LENGTH(name) AS n FROM `//tmp/q` WHERE k = 1 ORDER BY clicks DESC")
