@@ -105,6 +105,13 @@ def decide(
     if not cache_enabled(unit, target):
         return CacheDecision(False, "off", "")
     components = fingerprint_components(unit, target, debug_in, memory, client)
+    for path, value in components["inputs"].items():
+        if not value:
+            # a misspelt path in `inputs:` would key the cache on a table nobody writes
+            # (every run "missing"), leaving the one the stage reads out of it, silently
+            log.warning("[%s] declared input %s does not exist as the stage starts: is the "
+                        "path in inputs: of its config.yaml the table it reads?",
+                        unit.name, path)
     fingerprint = digest_value(components)
     decision = CacheDecision(False, "miss", "", fingerprint, components)
     last = memory.get(unit.name) or {}

@@ -93,11 +93,19 @@ def validate(config: PipelineConfig, modes: Collection[str] | None = None) -> No
     if graph is not _MISSING and graph is not None:
         _validate_graph(config, graph)
         if enabled:
-            raise ConfigError(
-                "use either stages.enabled_stages (a chain) or stages.graph (a DAG), not both",
-                file=config.source_of("stages.graph"),
-                key="stages.graph",
-            )
+            _refuse_chain_and_graph(config)
+
+
+def _refuse_chain_and_graph(config: PipelineConfig) -> None:
+    """Both a chain and a graph: the error names the one a higher layer (--set, a variable)
+    added over the other, the one the user just wrote, and where the other one is set."""
+    chain, graph = "stages.enabled_stages", "stages.graph"
+    named, other = (chain, graph) if config.source_of(graph) == config.display_file \
+        and config.source_of(chain) != config.display_file else (graph, chain)
+    message = f"use either {chain} (a chain) or {graph} (a DAG), not both"
+    if config.source_of(other) != config.source_of(named):
+        message += f" ({other} is set in {config.source_of(other)})"
+    raise ConfigError(message, file=config.source_of(named), key=named)
 
 
 def _check_mode(config: PipelineConfig, modes: Collection[str] | None) -> None:

@@ -163,6 +163,8 @@ def _cast(inside: str, where: str) -> str:
     elif not re.fullmatch(r"[A-Za-z]+\s*(\([\d\s,]*\))?", name):
         raise QueryFailed(f"YQL: CAST to {kind} is not supported in {where} ({_DOCS})")
     value = value.strip()
+    if name.lower() in _EPOCH_UNITS:
+        return _epoch_cast(value, name.lower(), kind)
     if kind in _INTEGER_TYPES:
         # YQL cuts a fraction toward zero (CAST(1.7 AS Int64) is 1, CAST(-1.7 AS Int64) is
         # -1); DuckDB rounds it. typeof() is known when DuckDB binds, so one branch is kept
@@ -170,6 +172,33 @@ def _cast(inside: str, where: str) -> str:
                 f"TRY_CAST(trunc(TRY_CAST({value} AS DOUBLE)) AS {kind}) "
                 f"ELSE TRY_CAST({value} AS {kind}) END")
     return f"TRY_CAST({value} AS {kind})"
+
+
+#: An integer cast to Date, Datetime or Timestamp is a count of days, seconds or
+#: microseconds since 1970-01-01 in YQL ("Converting to date and time data types": Int and
+#: Uint, yes, in yql/essentials/docs/en/types/primitive.md; the units in types/json.md, and
+#: the ranges, up to 2106-01-01 exclusive, in primitive.md's table of date and time types).
+#: DuckDB's TRY_CAST gives NULL for every integer, which would read as "no date".
+_EPOCH_UNITS = {"date": ("days", 49673), "datetime": ("seconds", 4291747200),
+                "timestamp": ("microseconds", 4291747200000000)}
+_INTEGER_NAMES = ", ".join(f"'{name}'" for name in sorted(_INTEGER_TYPES | {"HUGEINT"}))
+
+
+def _epoch_cast(value: str, name: str, kind: str) -> str:
+    """CAST(value AS Date/Datetime/Timestamp): an integer counted from the epoch in the
+    type's unit (NULL outside the type's range, as YQL gives), anything else as before.
+    typeof() is known when DuckDB binds, so one branch is kept."""
+    unit, end = _EPOCH_UNITS[name]
+    count = f"TRY_CAST({value} AS BIGINT)"
+    if name == "date":
+        moved = f"DATE '1970-01-01' + CAST({count} AS INTEGER)"
+    elif name == "datetime":
+        moved = f"make_timestamp({count} * 1000000)"
+    else:
+        moved = f"make_timestamp({count})"
+    return (f"CASE WHEN typeof({value}) NOT IN ({_INTEGER_NAMES}) THEN "
+            f"TRY_CAST({value} AS {kind}) "
+            f"WHEN {count} >= 0 AND {count} < {end} THEN {moved} END")
 
 
 #: where SUBSTRING's bytes are cut when no length is given: past the end of any string

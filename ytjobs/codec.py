@@ -203,9 +203,11 @@ class Codec:
         try:
             return self._dumps(row)
         except (TypeError, RowRefused, UnicodeEncodeError):
-            # the standard library writes integers beyond 64 bits exactly, and names the
-            # column of a refused value
-            return std_dumps_line(row)
+            pass
+        # the standard library writes integers beyond 64 bits exactly, and names the column
+        # of a refused value; called outside the handler, so that its refusal is the one
+        # error a job's stderr shows, not a second one chained to the engine's
+        return std_dumps_line(row)
 
     def loads_line(self, line: bytes) -> Any:
         """One JSON line as a value, integers kept exact."""

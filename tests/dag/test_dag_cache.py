@@ -58,6 +58,20 @@ def test_changed_input_content_reruns_the_stage_and_downstream(dag, caplog):
     assert "[again] cache miss: input //mid/doubled changed" in messages
 
 
+def test_a_declared_input_that_does_not_exist_is_warned_of(dag, caplog):
+    # `inputs: [//in/numbrs]` for //in/numbers: the cache keyed on a table nobody writes
+    # while the stage read another, and only an INFO line said `=missing`
+    stages = {"double": {**STAGES["double"], "inputs": ["//in/numbrs"]}}
+    root = dag(stages, graph={"double": []}, pipeline={"cache": True})
+    dev_client(root).write_table("//in/numbers", [{"x": 1}])
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        assert run_pipeline(root).success
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warned == ["[double] declared input //in/numbrs does not exist as the stage "
+                      "starts: is the path in inputs: of its config.yaml the table it reads?"]
+    assert list(dev_client(root).read_table("//mid/doubled")) == [{"x": 2}]
+
+
 def test_same_content_written_again_is_still_a_hit(dag):
     root = cached_pipeline(dag)
     dev_client(root).write_table("//in/numbers", [{"x": 1}, {"x": 2}])

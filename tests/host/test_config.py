@@ -82,6 +82,13 @@ def test_explicit_config_file(tmp_path):
         ("stages:\n  graph: [a]\n", [], "configs/config.yaml: stages.graph: must be a mapping"),
         ("stages:\n  graph: {a: b}\n", [], "configs/config.yaml: stages.graph.a: must be a list of stage names"),
         ("stages:\n  graph: {a: []}\n  enabled_stages: [a]\n", [], "not both"),
+        # the key a higher layer added is the one named, and where the other one is from
+        ("stages:\n  graph: {a: []}\n", ["stages.enabled_stages=[a]"],
+         "--set stages.enabled_stages: stages.enabled_stages: use either stages.enabled_stages"
+         " (a chain) or stages.graph (a DAG), not both (stages.graph is set in "
+         "configs/config.yaml)"),
+        ("stages:\n  enabled_stages: [a]\n", ["stages.graph={a: []}"],
+         "--set stages.graph: stages.graph: use either"),
         ("pipeline: [1, 2\n", [], "configs/config.yaml: invalid YAML at line"),
         ("- a\n- b\n", [], "configs/config.yaml: the top level must be a mapping"),
         ("pipeline: 3\n", [], "configs/config.yaml: pipeline: must be a mapping"),

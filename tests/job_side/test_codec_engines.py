@@ -162,6 +162,18 @@ def test_every_engine_refuses_what_yt_refuses_naming_row_and_column(engine, row,
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_row_refused_by_dumps_line_is_one_error_not_two_chained(engine):
+    # write_row's refusal was raised again by the standard-library retry inside the
+    # handler of the engine's own: a job's stderr showed the traceback twice, "During
+    # handling of the above exception, another exception occurred" between them
+    with pytest.raises(RowRefused) as refused:
+        Codec(engine).dumps_line({"amount": float("nan")})
+    assert str(refused.value) == "column 'amount' holds nan: YT's JSON format has no NaN " \
+                                 "or infinity"
+    assert refused.value.__context__ is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_null_beside_a_nan_in_another_row_is_not_mistaken_for_it(engine):
     rows = [{"a": None, "b": 1.5}] * 50 + [{"a": 2.0, "b": float("inf")}]
     with pytest.raises(RowRefused, match="^row 51: column 'b' holds inf"):

@@ -91,6 +91,40 @@ def test_a_job_that_fails_once_is_run_again_and_its_first_rows_are_dropped(
     assert "=== map (map) map job 1 of 3 ===" in jobs_log  # run once: no attempt shown
 
 
+#: a vanilla task that fails on its first attempt when it is task 1 (counted from 0)
+FLAKY_TASK = """
+    import os, sys
+    task, marks = os.environ["YT_JOB_COOKIE"], os.environ["MARKS"]
+    attempt = 1 + sum(1 for name in os.listdir(marks) if name.startswith(f"task{task}."))
+    open(os.path.join(marks, f"task{task}.{attempt}"), "w").close()
+    print(f"task {task} attempt {attempt} here", file=sys.stderr)
+    if task == "1" and attempt == 1:
+        raise SystemExit("task 1 gives up")
+"""
+
+
+def test_a_vanilla_task_run_again_is_named_in_the_job_log_as_in_its_error(
+        dev_client, stages, tmp_path):
+    """The job log names a vanilla task as errors, the RERUN line and prod's job log do
+    (`vanilla task 2 of 2`), not by the name of its stderr file (`task1.attempt1`)."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    stages("notify", {"src/vanilla.py": FLAKY_TASK})
+    spec = stages.spec("vanilla", "notify", job_count=2, script="src/vanilla.py",
+                       env={"MARKS": str(marks)}, run_id="r1")
+    launch(dev_client, spec)
+    assert sorted(mark.name for mark in marks.iterdir()) == ["task0.1", "task1.1", "task1.2"]
+    log = (dev_client.root / "operation.log").read_text()
+    assert "RERUN vanilla task 2 of 2: attempt 1 failed" in log
+    jobs_log = stage_log(spec.pipeline_dir, "r1", "notify").read_text()
+    headers = [line for line in jobs_log.splitlines() if line.startswith("===")]
+    assert headers == ["=== vanilla (vanilla) vanilla task 1 of 2 ===",
+                       "=== vanilla (vanilla) vanilla task 2 of 2, attempt 1 (failed, run again) ===",
+                       "=== vanilla (vanilla) vanilla task 2 of 2, attempt 2 ==="]
+    first = jobs_log.index("attempt 1 (failed, run again)")
+    assert "task 1 gives up" in jobs_log[first:jobs_log.index("attempt 2 ===")]
+
+
 def test_a_job_that_always_fails_fails_the_operation_at_max_failed_job_count(
         dev_client, stages, tmp_path):
     dev_client.write_table("//in/t", [{"id": i} for i in range(5)])

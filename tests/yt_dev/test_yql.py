@@ -373,6 +373,21 @@ def test_cast_gives_null_where_yql_does(dev_client):
                      "text": "12345", "dec": "1.23"}]
 
 
+def test_an_integer_cast_to_a_date_or_time_counts_from_the_epoch_as_in_yql(dev_client):
+    # yql/essentials/docs/en/types/primitive.md (ydb): Int and Uint convert to Date, Datetime
+    # and Timestamp, whose values are days, seconds and microseconds since 1970-01-01 and
+    # whose range ends at 2106-01-01; DuckDB's TRY_CAST gave NULL for every integer
+    dev_client.write_table("//e", [{"days": 20103, "s": 1772360100, "us": 1772360100000000}])
+    rows = dev_client.run_yql(
+        "SELECT CAST(days AS Date) AS d, CAST(s AS Datetime) AS dt, "
+        "CAST(us AS Timestamp) AS ts, CAST(20103u AS Date) AS lit, "
+        "CAST(-1 AS Date) AS before, CAST(49673 AS Date) AS after, "
+        "CAST(49672 AS Date) AS last, CAST('2025-01-15' AS Date) AS text FROM `//e`")
+    assert rows == [{"d": "2025-01-15", "dt": "2026-03-01T10:15:00",
+                     "ts": "2026-03-01T10:15:00", "lit": "2025-01-15", "before": None,
+                     "after": None, "last": "2105-12-31", "text": "2025-01-15"}]
+
+
 def test_substring_counts_from_zero_and_length_counts_bytes(dev_client):
     # ydb docs, yql/reference/builtins/basic.md: SUBSTRING("abcdefg", 3, 1) is "d",
     # SUBSTRING("abcdefg", NULL, 3) "abc"; LENGTH is the length in bytes

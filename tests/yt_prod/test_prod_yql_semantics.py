@@ -95,6 +95,32 @@ def test_literals_and_casts_have_yql_types(both):
                        "bad": None, "big": None}
 
 
+def test_an_integer_cast_to_a_date_or_time_is_the_same_on_the_fake(both):
+    # days, seconds and microseconds since 1970-01-01 (yql/essentials/docs/en/types/
+    # primitive.md in ydb), not NULL: the fake's query tracker rewrites as dev does
+    rows = same_rows(both, "SELECT CAST(20103 AS Date) AS d, CAST(1772360100 AS Datetime) AS dt, "
+                           "CAST(k * 1000000 AS Timestamp) AS ts, CAST(-1 AS Datetime) AS neg "
+                           "FROM `//tmp/q` ORDER BY k LIMIT 1")
+    assert rows == [{"d": "2025-01-15", "dt": "2026-03-01T10:15:00",
+                     "ts": "1970-01-01T00:00:01", "neg": None}]
+
+
+def test_a_timestamp_an_insert_writes_reads_back_alike_and_as_a_select_returns_it(both):
+    # dev's INSERT wrote DuckDB's JSON text of a TIMESTAMP ("2026-03-01 10:15:00"), the
+    # fake and every query result the ISO text ("2026-03-01T10:15:00")
+    query = ("INSERT INTO `//tmp/stamps` WITH TRUNCATE "
+             "SELECT k, CAST(k * 1000000 AS Timestamp) AS whole, "
+             "CAST(k * 1000000 + 250 AS Timestamp) AS micros, CAST(NULL AS Timestamp) AS none "
+             "FROM `//tmp/q` ORDER BY k")
+    for client in both:
+        client.run_yql(query)
+    dev, prod = (list(client.read_table("//tmp/stamps")) for client in both)
+    assert dev == prod
+    assert dev == same_rows(both, "SELECT * FROM `//tmp/stamps` ORDER BY k")
+    assert dev[0] == {"k": 1, "whole": "1970-01-01T00:00:01",
+                      "micros": "1970-01-01T00:00:01.000250", "none": None}
+
+
 def test_substring_and_length_count_bytes_from_zero(both):
     rows = same_rows(both, "SELECT SUBSTRING('abc', 1) AS tail, SUBSTRING(s, 3, 1) AS d, "
                            "LENGTH(name) AS n FROM `//tmp/q` WHERE k = 1 ORDER BY clicks DESC")

@@ -557,7 +557,9 @@ def vanilla(op: OperationRun) -> None:
     """job_count tasks; their stdout and stderr are appended to .dev/<stage>.log."""
     spec = op.spec
     assert spec.script is not None
-    jobs = [op.job(spec.script, i, phase="task", stdin=None, stdout=None)
+    # the phase names the tasks' stderr files, by which the job log finds how to name them
+    # (`vanilla task 2 of 2`, job_logs.job_name): the phase `run` counts them under
+    jobs = [op.job(spec.script, i, phase="vanilla", stdin=None, stdout=None)
             for i in range(op.job_count)]
     try:
         op.run(jobs, "vanilla")

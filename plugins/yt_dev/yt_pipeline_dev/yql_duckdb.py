@@ -282,6 +282,7 @@ class Executor:
                 with self._connected([*allowed, str(part)]):
                     sql = statement.render(self.table_sql)
                     columns, sql = self._columns_written(statement, sql)
+                    sql = _iso_timestamps(columns, sql)
                     # the file is already a temporary one, and DuckDB's own temporary name
                     # (tmp_<name>) is not among the files the connection may open
                     self.connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} "
@@ -307,6 +308,25 @@ class Executor:
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started,
                         extra=logged_statement(statement))
+
+def _iso_timestamps(columns: list[tuple[str, str]], sql: str) -> str:
+    """The query with its TIMESTAMP columns as the text a query's result gives them
+    (yql_results: Python's isoformat, `2026-03-01T10:15:00`, microseconds when there are
+    some), not DuckDB's JSON text (`2026-03-01 10:15:00`), so a table an INSERT wrote reads
+    back as its SELECT returned it, in dev as on the fake proxy (fake/queries.py)."""
+    stamps = {name for name, kind in columns if kind == "TIMESTAMP"}
+    if not stamps:
+        return sql
+    items = []
+    for name, _ in columns:
+        column = sql_identifier(name)
+        if name in stamps:
+            column = (f"strftime({column}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN "
+                      f"microsecond({column}) % 1000000 = 0 THEN '' "
+                      f"ELSE strftime({column}, '.%f') END AS {column}")
+        items.append(column)
+    return f"SELECT {', '.join(items)} FROM ({sql}) AS stamped"
+
 
 def run_query(client: DevClient, query: str) -> list[dict[str, Any]]:
     """Run a YQL query over the client's tables; the rows of its last SELECT."""

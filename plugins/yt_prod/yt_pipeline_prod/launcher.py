@@ -159,6 +159,10 @@ def warn_failed_jobs(spec: OperationSpec, brief: Any, seen: list[int]) -> None:
         return
     seen[0] = failed
     limit = _failed_jobs_limit(spec)
+    if failed >= max(limit, 1):
+        # the limit is reached: the cluster fails the operation rather than run the job
+        # again, and the error that follows says so (dev's last failure warns nothing either)
+        return
     stage_logger(spec.stage_name).warning(
         "operation %s: %d failed job(s) so far, run again by the cluster until "
         "max_failed_job_count %d", spec.name, failed, limit)
