@@ -46,6 +46,26 @@ def second_writer_fails(client, first_rows: list, second_rows: list, append: boo
         first.abort()
 
 
+def test_appends_to_a_sorted_strict_table_conflict_in_both_modes(both):  # noqa: F811
+    errors = [second_writer_fails(client, [{"k": 7, "v": "g"}], [{"k": 8, "v": "h"}],
+                                  append=True)
+              for client in (both.dev, both.prod)]
+    assert [conflict(error) for error in errors] == \
+        [("exclusive", "//t/s", "exclusive")] * 2
+    assert same_rows(both) == [1, 3, 5]
+
+
+def test_appends_to_a_table_of_no_schema_share_their_locks(both):  # noqa: F811
+    both.put("//t/w", [{"k": 1}])
+    for client in (both.dev, both.prod):
+        first = client.begin_transaction("stage one")
+        second = client.begin_transaction("stage two")
+        first.client.write_table("//t/w", [{"k": 2}], append=True)
+        second.client.write_table("//t/w", [{"k": 3}], append=True)
+        second.abort()
+        first.abort()
+
+
 def test_a_conflicting_write_of_a_bad_row_reports_the_lock_in_both_modes(both):  # noqa: F811
     bad = [{"k": 2, "v": "b", "unknown": 1}]  # a column the strict schema lacks
     errors = [second_writer_fails(client, [{"k": 1, "v": "a"}], bad, append=False)

@@ -218,7 +218,7 @@ class DevClient(YqlRequests):
             return
         with TableLocks(self.root, [normal(path)]):
             # outside any transaction, a write conflicts with every transaction's lock
-            check_lock(self.root, normal(path), SHARED if append else EXCLUSIVE, None)
+            check_lock(self.root, normal(path), self._write_lock(path, append), None)
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target)
@@ -242,10 +242,18 @@ class DevClient(YqlRequests):
         return [normal(path) + "/" + file.relative_to(base).as_posix()[:-len(TABLE_SUFFIX)]
                 for file in sorted(base.rglob("*" + TABLE_SUFFIX)) if file.is_file()]
 
+    def _write_lock(self, path: str, append: bool) -> str:
+        """The lock a write of table `path` takes: shared to append, exclusive otherwise,
+        and exclusive to append to a table of sorted strict schema too, whose appended rows
+        must follow its last one (GetTableUploadOptions in yt/yt/ytlib/table_client/
+        table_upload_options.cpp: an append without sorted_by to a strong schema locks
+        `schema.IsSorted() ? Exclusive : Shared`)."""
+        return SHARED if append and self.sort_order(path) is None else EXCLUSIVE
+
     def _lock_for_write(self, path: str, append: bool, action: str) -> None:
         assert self.txn is not None
         try:
-            self.txn.lock_table(normal(path), append=append,
+            self.txn.lock_table(normal(path), mode=self._write_lock(path, append),
                                 created=not append and not self.table_path(path).exists())
         except LockConflict as conflict:
             # worded as prod's error: the action, the table, then the cluster's message
@@ -315,7 +323,7 @@ class DevClient(YqlRequests):
             if self.txn is not None:
                 # a removal locks every node of the subtree exclusively
                 for table in self._tables_under(path):
-                    self.txn.lock_table(table, append=False, created=False)
+                    self.txn.lock_table(table, mode=EXCLUSIVE, created=False)
                 self.txn.remove(normal(path), is_table=False)
             else:
                 shutil.rmtree(folder(self.root, path))
