@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.column_types import IncomparableKey
-from yt_pipeline.sorted_writes import overlaps_table, sort_order_violation
+from yt_pipeline.sorted_writes import inferred_columns, overlaps_table, sort_order_violation
 from yt_pipeline_dev.sorting import merge_sorted, row_key, sort_files
 from ytjobs.codec import iter_rows, loads_line
 
@@ -89,3 +89,13 @@ def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path) -
     finally:
         ordered.unlink(missing_ok=True)
         merged.unlink(missing_ok=True)
+
+
+def sort_output_schema(inputs: list[list[tuple[str, str]] | None]
+                       ) -> list[tuple[str, str]] | None:
+    """The columns a sort gives an output table of no schema, from its inputs' (None for
+    one of no schema): the first input's when all have a strict schema of the same columns
+    (compared by name, as the cluster compares canonical schemas), None when none has one.
+    ValueError with the cluster's words for inputs of both kinds, or of different columns
+    (InferSchemaFromInput, yt_pipeline.sorted_writes)."""
+    return inferred_columns(inputs)  # type: ignore[no-any-return]

@@ -28,6 +28,7 @@ from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
 from yt_pipeline_dev.selected_rows import select_rows
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
+from yt_pipeline_dev.sorted_schema import sort_output_schema
 from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
 from yt_pipeline_dev.table_switches import (
     BadSwitch,
@@ -38,6 +39,7 @@ from yt_pipeline_dev.table_switches import (
     with_switches,
 )
 from yt_pipeline_dev.whole_lines import vouch, vouched_file
+from yt_pipeline_dev.yql_schema import schema_of
 
 
 def _inputs(op: OperationRun) -> list[Path]:
@@ -279,6 +281,26 @@ def sort(op: OperationRun) -> None:
     spec = op.spec
     inputs = _inputs(op)
     table = spec.output_tables[0]
-    # a table of strict schema is sorted by the sort's columns after it (sorted_schema)
-    with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation") as tmp:
+    # a table of strict schema is sorted by the sort's columns after it (sorted_schema),
+    # and one of no schema takes its inputs' strict schema, if they have one
+    schema = _sort_schema(op, table)
+    with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
+                           schema=schema) as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)
+
+
+def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
+    """The schema a sort gives its output `table` when it has none: its inputs' strict
+    schema (sorted_schema.sort_output_schema), or the operation fails as on a cluster."""
+    client = op.client
+    if schema_of(client.root, client.visible_file(table)) is not None:
+        return None
+    inputs = [schema_of(client.root, client.visible_file(table_paths.parse(text).path))
+              for text in op.spec.input_tables]
+    try:
+        return sort_output_schema(inputs)
+    except ValueError as refused:
+        client.log(op.spec.kind, op.spec.title, extra="FAILED output schema")
+        raise OperationFailed(f"sort operation failed: {refused}", stage=op.spec.stage_name,
+                              operation=op.spec.name, sandbox=op.sandbox,
+                              kind=op.spec.kind) from None

@@ -27,9 +27,15 @@ A table of weak schema (write_table, operation outputs) has none of this: a writ
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from yt_pipeline.sorted_writes import jobs_overlap, overlaps_table, sort_order_violation
+from yt_pipeline.sorted_writes import (
+    inferred_columns,
+    jobs_overlap,
+    overlaps_table,
+    sort_order_violation,
+)
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -130,3 +136,21 @@ def sorted_concatenation(node: Node, sources: list[tuple[str, Node]], append: bo
         raise YtFakeError("First key of chunk to append is less than last key in table",
                           code=SORT_ORDER_VIOLATION)
     return [row for rows in chunks for row in rows]
+
+
+def sort_output_schema(node: Node, inputs: list[Any]) -> Any:
+    """The `schema` a sort gives its output `node`: None when the output has a schema of its
+    own (a strong one, which the sort sorts by its columns) or the inputs have none; else
+    the first input's, as the sort controller's PrepareOutputTables infers it for an output
+    of weak schema (InferSchemaFromInput, yt_pipeline.sorted_writes). YtFakeError when the
+    inputs' schemas cannot give one."""
+    if node.attributes.get("schema") is not None:
+        return None
+    described = [None if table.schema is None else
+                 [(str(c["name"]), str(c.get("type", "any")), bool(c.get("required", False)))
+                  for c in table.schema] for table in inputs]
+    try:
+        found = inferred_columns(described)
+    except ValueError as refused:
+        raise YtFakeError(str(refused)) from None
+    return None if found is None else copy.deepcopy(inputs[0].schema)
