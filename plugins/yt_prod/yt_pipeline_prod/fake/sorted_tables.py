@@ -98,17 +98,20 @@ def output_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
 
 def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append: bool,
                         key: list[str] | None = None) -> list[Row]:
-    """The rows jobs wrote to a table of strong sorted schema, in key order: the controller
-    orders the jobs' sorted outputs by their keys, and refuses outputs that overlap each
-    other or, appended, the table (ValueError with its message). Each job's own rows were
-    checked by its writer (unsorted_rows)."""
+    """The rows jobs wrote to a table of strong sorted schema, in key order, as the
+    controller attaches them (VerifySortedOutput in yt/yt/server/controller_agent/
+    controllers/operation_controller_detail.cpp): the jobs' sorted outputs stably ordered
+    by their first key, then their last; an append's first output checked against the
+    table's last row first, then each output against the one before it (ValueError with
+    the cluster's words). Each job's own rows were checked by its writer (unsorted_rows)."""
     key = key or strong_key(node) or []
-    chunks = sorted((rows for rows in outputs if rows), key=lambda rows: row_key(rows[0], key))
+    chunks = sorted((rows for rows in outputs if rows),
+                    key=lambda rows: (row_key(rows[0], key), row_key(rows[-1], key)))
+    if append and chunks and before_last_row(node, chunks[0][0], key):
+        raise ValueError(overlaps_table(path, by_jobs=True))
     for current, following in zip(chunks, chunks[1:]):
         if row_key(current[-1], key) > row_key(following[0], key):
             raise ValueError(jobs_overlap(path))
-    if append and chunks and before_last_row(node, chunks[0][0], key):
-        raise ValueError(overlaps_table(path, by_jobs=True))
     return [row for rows in chunks for row in rows]
 
 
