@@ -37,3 +37,28 @@ def overlaps_table(path: str, *, by_jobs: bool) -> str:
 
 def jobs_overlap(path: str) -> str:
     return f"Output table {path} is not sorted: job outputs have overlapping key ranges"
+
+
+# A sort into a table of weak schema infers the table's schema from its inputs
+# (InferSchemaFromInput in yt/yt/server/controller_agent/controllers/
+# operation_controller_detail.cpp), and refuses inputs it cannot take one from:
+#: inputs of strong schema and of weak schema together
+SCHEMA_MODES_DIFFER = "Cannot infer output schema from input, tables have different schema modes"
+#: inputs of strong schemas of different columns (compared as canonical schemas: by name)
+SCHEMAS_DIFFER = ("Cannot infer output schema from input tables, schemas of input tables "
+                  "are different")
+
+
+def inferred_columns(schemas: Sequence[Any]) -> Any:
+    """The schema a sort gives an output of weak schema, from its inputs' schemas in input
+    order (each None for a weak one, else comparable columns): the first input's when all
+    are strong, None (weak) when none is; ValueError with the cluster's words otherwise."""
+    strong = [schema is not None for schema in schemas]
+    if not schemas or not any(strong):
+        return None
+    if not all(strong):
+        raise ValueError(SCHEMA_MODES_DIFFER)
+    canonical = sorted(schemas[0])
+    if any(sorted(schema) != canonical for schema in schemas[1:]):
+        raise ValueError(SCHEMAS_DIFFER)
+    return schemas[0]

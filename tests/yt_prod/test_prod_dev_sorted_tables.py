@@ -158,3 +158,37 @@ def test_a_table_of_no_schema_loses_its_order_to_a_write_in_both_modes(both):
     for client in (both.dev, both.prod):
         client.write_table("//t/w", [{"k": 0}], append=True)
     assert same_rows(both, "//t/w") == [1, 5, 0]
+
+
+def job_outputs_into_s(both: Backends, keys: list[int], append: bool):
+    """A map of two jobs (keys[:2], then keys[2:]) copying rows of `keys` into //t/s."""
+    from yt_pipeline.operation_config import Resources
+    from yt_pipeline_dev.launcher import launch as dev_launch
+
+    both.put("//t/in", [{"k": k, "v": str(k)} for k in keys])
+    spec = both.spec("map", mapper="src/mapper.py", input_tables=["//t/in"],
+                     output_tables=["//t/s"], append=append,
+                     resources=Resources(job_count=2))
+    return [lambda: dev_launch(both.dev, spec), lambda: both.run_prod(spec)]
+
+
+def test_jobs_outputs_are_put_in_key_order_as_a_cluster_does(both):
+    """The controller orders the jobs' outputs by their boundary keys (first key, then
+    last) before it checks them (VerifySortedOutput in yt/yt/server/controller_agent/
+    controllers/operation_controller_detail.cpp): jobs of [3, 4] then [1, 2] give
+    [1, 2, 3, 4]; [1, 3] then [1, 1] give [1, 1, 1, 3]."""
+    for run in job_outputs_into_s(both, [3, 4, 1, 2], append=False):
+        run()
+    assert same_rows(both) == [1, 2, 3, 4]
+    for run in job_outputs_into_s(both, [1, 3, 1, 1], append=False):
+        run()
+    assert same_rows(both) == [1, 1, 1, 3]
+
+
+def test_jobs_outputs_that_overlap_fail_alike(both):
+    assert both_fail(OperationFailed, *job_outputs_into_s(both, [1, 3, 2, 4], append=False)) \
+        == "Output table //t/s is not sorted: job outputs have overlapping key ranges"
+    # an append whose jobs overlap each other and the table: the table is checked first
+    assert both_fail(OperationFailed, *job_outputs_into_s(both, [0, 8, 7, 9], append=True)) \
+        == "Output table //t/s is not sorted: job outputs overlap with original table"
+    assert same_rows(both) == [1, 3, 5]

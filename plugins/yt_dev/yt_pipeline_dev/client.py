@@ -177,7 +177,8 @@ class DevClient(YqlRequests):
     @contextmanager
     def writing(self, path: str, append: bool = False, *, schema_checked: bool = True,
                 sorted_by: list[str] | None = None, by_jobs: bool = False,
-                action: str = "write_table") -> Iterator[Path]:
+                action: str = "write_table",
+                schema: list[tuple[str, str]] | None = None) -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one.
 
@@ -186,7 +187,8 @@ class DevClient(YqlRequests):
         table writer refuses them; a YQL INSERT, which gives the schema, is not checked.
         A schema a sort made sorted stays so, and rows out of its key order are refused
         (UnsortedWrite, in the words for an operation's outputs with `by_jobs`) unless the
-        write is a sort, which sorts the schema by its own columns (`sorted_by`)."""
+        write is a sort, which sorts the schema by its own columns (`sorted_by`). `schema`:
+        the columns the write gives a table of no schema (a sort's, from its inputs)."""
         if self.txn is not None:
             # one write of a table at a time in a transaction: two threads of a stage
             # (parallel_map) appending to one table each copied the same staged version,
@@ -198,7 +200,7 @@ class DevClient(YqlRequests):
                 lock_at_start = schema_checked
                 if lock_at_start:
                     self._lock_for_write(path, append, action)
-                kept = schema_of(self.root, current)
+                kept = schema_of(self.root, current) or schema
                 key = declared_key(self.root, current) if kept is not None else None
                 with self.txn.writing(normal(path), append,
                                       current if append else None) as tmp:
@@ -218,10 +220,10 @@ class DevClient(YqlRequests):
             return
         with TableLocks(self.root, [normal(path)]):
             # outside any transaction, a write conflicts with every transaction's lock
-            check_lock(self.root, normal(path), SHARED if append else EXCLUSIVE, None)
+            check_lock(self.root, normal(path), self._write_lock(path, append), None)
             settle(self.root, normal(path))
             target = self.table_path(path)
-            kept = schema_of(self.root, target)
+            kept = schema_of(self.root, target) or schema
             key = declared_key(self.root, target) if kept is not None else None
             with replacing(target, append=append) as tmp:
                 start = tmp.stat().st_size
@@ -242,10 +244,18 @@ class DevClient(YqlRequests):
         return [normal(path) + "/" + file.relative_to(base).as_posix()[:-len(TABLE_SUFFIX)]
                 for file in sorted(base.rglob("*" + TABLE_SUFFIX)) if file.is_file()]
 
+    def _write_lock(self, path: str, append: bool) -> str:
+        """The lock a write of table `path` takes: shared to append, exclusive otherwise,
+        and exclusive to append to a table of sorted strict schema too, whose appended rows
+        must follow its last one (GetTableUploadOptions in yt/yt/ytlib/table_client/
+        table_upload_options.cpp: an append without sorted_by to a strong schema locks
+        `schema.IsSorted() ? Exclusive : Shared`)."""
+        return SHARED if append and self.sort_order(path) is None else EXCLUSIVE
+
     def _lock_for_write(self, path: str, append: bool, action: str) -> None:
         assert self.txn is not None
         try:
-            self.txn.lock_table(normal(path), append=append,
+            self.txn.lock_table(normal(path), mode=self._write_lock(path, append),
                                 created=not append and not self.table_path(path).exists())
         except LockConflict as conflict:
             # worded as prod's error: the action, the table, then the cluster's message
@@ -315,7 +325,7 @@ class DevClient(YqlRequests):
             if self.txn is not None:
                 # a removal locks every node of the subtree exclusively
                 for table in self._tables_under(path):
-                    self.txn.lock_table(table, append=False, created=False)
+                    self.txn.lock_table(table, mode=EXCLUSIVE, created=False)
                 self.txn.remove(normal(path), is_table=False)
             else:
                 shutil.rmtree(folder(self.root, path))

@@ -78,6 +78,9 @@ class OperationRun(msgspec.Struct):
     _snapshot_of: dict[Path, Path] = msgspec.field(default_factory=dict)
     #: the operation's failed jobs, all its phases together, as a cluster counts them
     _failed_jobs: FailedJobs | None = None
+    #: the size of each output file after each job wrote to it, in job order: where each
+    #: job's rows end (sorted_schema.order_job_outputs)
+    job_ends: dict[Path, list[int]] = msgspec.field(default_factory=dict)
     #: the custom statistics of its completed jobs, merged (job_statistics.py)
     statistics: dict[str, job_statistics.Summary] = msgspec.field(default_factory=dict)
 

@@ -19,11 +19,17 @@ the table and the new rows with a merge of mode sorted): `merge_in`.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from yt_pipeline.column_types import IncomparableKey
-from yt_pipeline.sorted_writes import overlaps_table, sort_order_violation
+from yt_pipeline.sorted_writes import (
+    inferred_columns,
+    jobs_overlap,
+    overlaps_table,
+    sort_order_violation,
+)
 from yt_pipeline_dev.sorting import merge_sorted, row_key, sort_files
 from ytjobs.codec import iter_rows, loads_line
 
@@ -89,3 +95,96 @@ def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path) -
     finally:
         ordered.unlink(missing_ok=True)
         merged.unlink(missing_ok=True)
+
+
+def sort_output_schema(inputs: list[list[tuple[str, str]] | None]
+                       ) -> list[tuple[str, str]] | None:
+    """The columns a sort gives an output table of no schema, from its inputs' (None for
+    one of no schema): the first input's when all have a strict schema of the same columns
+    (compared by name, as the cluster compares canonical schemas), None when none has one.
+    ValueError with the cluster's words for inputs of both kinds, or of different columns
+    (InferSchemaFromInput, yt_pipeline.sorted_writes)."""
+    return inferred_columns(inputs)  # type: ignore[no-any-return]
+
+
+def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
+                      ends: list[int]) -> str | None:
+    """Put the jobs' outputs, the rows of `table_file` from byte `start` (each job's ending
+    at one of `ends`, in job order), in key order, as the controller attaches the sorted
+    outputs of an operation's jobs (VerifySortedOutput in yt/yt/server/controller_agent/
+    controllers/operation_controller_detail.cpp): ordered by first key, then last key
+    (a stable sort); an append's first output must not sort before the table's last row,
+    checked first, then no output may begin before the previous one ends. Returns the
+    cluster's words refusing them (a job's own rows out of order too), or None."""
+    order = row_key(key)
+    spans = []  # (first row's key, last row's key, begin, end) of each job's non-empty output
+    begin = start
+    try:
+        for end in ends:
+            if end <= begin:
+                continue
+            first = last = None
+            with table_file.open("rb") as handle:
+                handle.seek(begin)
+                job_rows = cast(BinaryIO, _Limited(handle, end - begin))
+                for row in iter_rows(job_rows, drop_control=True):
+                    if last is not None and order(last) > order(row):
+                        return sort_order_violation(last, row, key)
+                    first = row if first is None else first
+                    last = row
+            if first is not None:
+                spans.append((order(first), order(last), begin, end))
+            begin = end
+        spans.sort(key=lambda span: (span[0], span[1]))
+        if start and spans:
+            before = _last_row_before(table_file, start)
+            if before is not None and spans[0][0] < order(before):
+                return overlaps_table(path, by_jobs=True)
+        for current, following in zip(spans, spans[1:]):
+            if following[0] < current[1]:
+                return jobs_overlap(path)
+    except IncomparableKey as exc:
+        return str(exc)
+    if [span[2] for span in spans] != sorted(span[2] for span in spans):
+        _rewrite(table_file, start, [(span[2], span[3]) for span in spans])
+    return None
+
+
+class _Limited:
+    """The next `left` bytes of a binary file, read as a file."""
+
+    def __init__(self, handle: Any, left: int):
+        self.handle, self.left = handle, left
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.handle.read(size)
+        self.left -= len(data)
+        return data  # type: ignore[no-any-return]
+
+    def readline(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.handle.readline(size)
+        self.left -= len(data)
+        return data  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+
+def _rewrite(table_file: Path, start: int, ranges: list[tuple[int, int]]) -> None:
+    """Keep the first `start` bytes of the file, then its byte ranges in the order given."""
+    ordered = table_file.with_name(f".{table_file.name}.{os.getpid()}.ordered")
+    try:
+        with table_file.open("rb") as source, ordered.open("wb") as out:
+            _copy(source, out, 0, start)
+            for begin, end in ranges:
+                _copy(source, out, begin, end)
+        os.replace(ordered, table_file)
+    finally:
+        ordered.unlink(missing_ok=True)
+
+
+def _copy(source: Any, out: Any, begin: int, end: int) -> None:
+    source.seek(begin)
+    shutil.copyfileobj(_Limited(source, end - begin), out)

@@ -28,6 +28,7 @@ from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
 from yt_pipeline_dev.selected_rows import select_rows
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
+from yt_pipeline_dev.sorted_schema import order_job_outputs, sort_output_schema
 from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
 from yt_pipeline_dev.table_switches import (
     BadSwitch,
@@ -38,6 +39,7 @@ from yt_pipeline_dev.table_switches import (
     with_switches,
 )
 from yt_pipeline_dev.whole_lines import vouch, vouched_file
+from yt_pipeline_dev.yql_schema import schema_of
 
 
 def _inputs(op: OperationRun) -> list[Path]:
@@ -100,27 +102,35 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
     op.run(jobs, phase)
     rows = [0] * len(targets)
     for index, output in enumerate(outputs):
-        told = jobs[index].told
-        if told is not None and told.switches == 0 and len(targets) == 1:
-            # ytjobs wrote all of it, to table 0, and told its rows: nothing to read
-            place_output(output, targets[0])
-            rows[0] += told.rows
-            continue
-        # the first output into an empty table becomes its file (most maps: one table)
-        if index == 0 and len(targets) == 1 and targets[0].stat().st_size == 0:
-            taken = take_output(output, targets[0])
-            if taken is not None:
-                rows[0] = taken
-                continue
-        # stdout first, then fd 4, 7...: each starts at its own table and may switch
-        for first, path in enumerate([output, *extras[index]]):
-            try:
-                got = route_output(path, targets, first=first)
-            except BadSwitch as bad:
-                failure = JobFailure(index, None, f"wrote {bad}", jobs[index].stderr)
-                raise op.failed(failure, phase, len(jobs)) from None
-            rows = [a + b for a, b in zip(rows, got, strict=True)]
-            path.unlink()
+        rows = _place_job_output(op, jobs, index, output, extras[index], targets, rows, phase)
+        for target in targets:  # where this job's rows end in each output
+            op.job_ends.setdefault(target, []).append(target.stat().st_size)
+    return rows
+
+
+def _place_job_output(op: OperationRun, jobs: list, index: int, output: Path,
+                      extras: list[Path], targets: list[Path], rows: list[int],
+                      phase: str) -> list[int]:
+    """Append job `index`'s output to `targets`; returns the rows each target has got."""
+    told = jobs[index].told
+    if told is not None and told.switches == 0 and len(targets) == 1:
+        # ytjobs wrote all of it, to table 0, and told its rows: nothing to read
+        place_output(output, targets[0])
+        return [rows[0] + told.rows]
+    # the first output into an empty table becomes its file (most maps: one table)
+    if index == 0 and len(targets) == 1 and targets[0].stat().st_size == 0:
+        taken = take_output(output, targets[0])
+        if taken is not None:
+            return [taken]
+    # stdout first, then fd 4, 7...: each starts at its own table and may switch
+    for first, path in enumerate([output, *extras]):
+        try:
+            got = route_output(path, targets, first=first)
+        except BadSwitch as bad:
+            failure = JobFailure(index, None, f"wrote {bad}", jobs[index].stderr)
+            raise op.failed(failure, phase, len(jobs)) from None
+        rows = [a + b for a, b in zip(rows, got, strict=True)]
+        path.unlink()
     return rows
 
 
@@ -234,8 +244,16 @@ def _write_all(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> 
         # line after the operation if it did before (an append) or was empty
         whole = [not op.spec.append or tmp.stat().st_size == 0 or client.vouched_for(table)
                  for table, tmp in zip(tables, tmps, strict=True)]
+        starts = [tmp.stat().st_size for tmp in tmps]
         for table, rows in zip(tables, produce(tmps), strict=True):
             op.rows[table] = rows
+        for table, tmp, start in zip(tables, tmps, starts, strict=True):
+            # a table of sorted strict schema takes the jobs' outputs in key order
+            key = client.sort_order(table)
+            refused = key and order_job_outputs(tmp, key, table, start,
+                                                op.job_ends.get(tmp, []))
+            if refused:
+                raise UnsortedWrite(table, refused)
         for tmp, vouched in zip(tmps, whole, strict=True):
             if vouched:
                 vouch(client.root, tmp)
@@ -279,6 +297,26 @@ def sort(op: OperationRun) -> None:
     spec = op.spec
     inputs = _inputs(op)
     table = spec.output_tables[0]
-    # a table of strict schema is sorted by the sort's columns after it (sorted_schema)
-    with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation") as tmp:
+    # a table of strict schema is sorted by the sort's columns after it (sorted_schema),
+    # and one of no schema takes its inputs' strict schema, if they have one
+    schema = _sort_schema(op, table)
+    with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
+                           schema=schema) as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)
+
+
+def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
+    """The schema a sort gives its output `table` when it has none: its inputs' strict
+    schema (sorted_schema.sort_output_schema), or the operation fails as on a cluster."""
+    client = op.client
+    if schema_of(client.root, client.visible_file(table)) is not None:
+        return None
+    inputs = [schema_of(client.root, client.visible_file(table_paths.parse(text).path))
+              for text in op.spec.input_tables]
+    try:
+        return sort_output_schema(inputs)
+    except ValueError as refused:
+        client.log(op.spec.kind, op.spec.title, extra="FAILED output schema")
+        raise OperationFailed(f"sort operation failed: {refused}", stage=op.spec.stage_name,
+                              operation=op.spec.name, sandbox=op.sandbox,
+                              kind=op.spec.kind) from None

@@ -35,7 +35,7 @@ from yt_pipeline_dev.tablelock import (
     settle,
     write_marker,
 )
-from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, release, take
+from yt_pipeline_dev.txnlocks import release, take
 from yt_pipeline_dev.yql_schema import declared_key, keep_schema, schema_of
 
 _numbers = itertools.count(1)
@@ -84,15 +84,15 @@ class DevTransaction:
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
 
     # -- locks --------------------------------------------------------------------------
-    def lock_table(self, path: str, *, append: bool, created: bool) -> None:
-        """Lock table `path` as a cluster does when a write starts (shared to append,
-        exclusive otherwise), held until the transaction ends; a concurrent transaction's
-        lock that conflicts fails the write (txnlocks.py). `created`: the table does not
-        exist outside this transaction."""
+    def lock_table(self, path: str, *, mode: str, created: bool) -> None:
+        """Lock table `path` as a cluster does when a write starts (`mode`: SHARED to
+        append, EXCLUSIVE otherwise), held until the transaction ends; a concurrent
+        transaction's lock that conflicts fails the write (txnlocks.py). `created`: the
+        table does not exist outside this transaction."""
         with self.lock:
             self.started()
             name = self.dir.name
-        take(self.root, path, SHARED if append else EXCLUSIVE, name, self.title, created)
+        take(self.root, path, mode, name, self.title, created)
         with self.lock:
             self._held.add(path)
 

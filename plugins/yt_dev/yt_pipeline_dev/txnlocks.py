@@ -5,7 +5,9 @@ until that transaction ends (commit or abort): an overwrite, a removal, a sort t
 exclusive lock, an append a shared one (`BeginUpload` in yt/yt/server/master/
 chunk_server/chunk_owner_node_proxy.cpp locks the node in the upload's transaction, which
 passes it to its parent on commit; the "Locks" section of the Transactions page of the
-YTsaurus docs). A lock conflicts with an exclusive one of a concurrent transaction, and an
+YTsaurus docs), but an exclusive one to a table of sorted strict schema, whose appended
+rows must follow its last one (GetTableUploadOptions in yt/yt/ytlib/table_client/
+table_upload_options.cpp). A lock conflicts with an exclusive one of a concurrent transaction, and an
 exclusive one with any; two shared locks do not (`DoCheckLock` in cypress_manager.cpp).
 The loser gets error 402, which ytsaurus-client does not retry (it is not among
 `http_helpers.get_retriable_errors`):

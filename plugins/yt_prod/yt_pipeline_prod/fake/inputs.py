@@ -37,6 +37,8 @@ class InputTable:
     foreign: bool = False
     #: how many ranges the path selects (`//t[#1:#2,#5:#6]`: 2), 0 for the whole table
     range_count: int = 0
+    #: the table's `schema` attribute (a strong schema: one a YQL write gave it), or None
+    schema: Any = None
 
 
 def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[InputTable]:
@@ -50,7 +52,8 @@ def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[Inpu
         sorted_by = [str(c) for c in node.attributes.get("sorted_by") or []]
         tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes),
                                  foreign=bool(attributes.get("foreign")),
-                                 range_count=len(plain(attributes.get("ranges")) or [])))
+                                 range_count=len(plain(attributes.get("ranges")) or []),
+                                 schema=node.attributes.get("schema")))
     return tables
 
 

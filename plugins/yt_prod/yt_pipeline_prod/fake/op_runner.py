@@ -55,7 +55,12 @@ from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.merge import merge_key, merged_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
-from yt_pipeline_prod.fake.sorted_tables import ordered_job_outputs, output_key, unsorted_rows
+from yt_pipeline_prod.fake.sorted_tables import (
+    ordered_job_outputs,
+    output_key,
+    sort_output_schema,
+    unsorted_rows,
+)
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
 if TYPE_CHECKING:
@@ -119,12 +124,14 @@ class OperationRunner:
         #: the names among them that are executable in the sandbox (by id of its spec)
         self.executables: dict[int, set[str]] = {}
         self.out_tx: str | None = None
-        #: the columns each output table's strict schema holds (None: any), by table index
-        self.output_columns: list[set[str] | None] = []
+        #: the columns (name: type) of each output table's strict schema (None: any), by index
+        self.output_columns: list[dict[str, str] | None] = []
         #: the key of each output table of strong sorted schema (None: any order), by index
         self.output_keys: list[list[str] | None] = []
         #: what each job wrote to each output table, in job order, by table index
         self.job_outputs: dict[int, list[list[dict[str, Any]]]] = {}
+        #: the schema a sort gives its output of weak schema (sort_output_schema), if any
+        self.sort_schema: Any = None
         #: the spec's stderr_table_path, once found to be a table (stderr_table.py)
         self.stderr_table: str | None = None
 
@@ -233,6 +240,12 @@ class OperationRunner:
                 found.append((path, attributes))
                 self.output_columns.append(strict_columns(node))
                 self.output_keys.append(key)
+                if self.op.type == "sort":
+                    # an output of weak schema takes its schema from the inputs
+                    self.sort_schema = sort_output_schema(node, self.tables)
+                    if self.sort_schema is not None:
+                        self.output_columns[-1] = {str(c["name"]): str(c.get("type", "any"))
+                                                   for c in self.sort_schema}
         return found
 
     def _write_stderr_table(self) -> None:
@@ -440,5 +453,8 @@ class OperationRunner:
                 else:
                     sorted_by = REMOVED
                 set_attribute(cypress, path, "sorted_by", sorted_by, out_tx, locked=True)
+                if self.op.type == "sort" and self.sort_schema is not None:
+                    set_attribute(cypress, path, "schema", self.sort_schema, out_tx,
+                                  locked=True)
             cypress.commit(out_tx)
             self.out_tx = None

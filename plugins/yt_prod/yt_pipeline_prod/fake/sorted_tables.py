@@ -27,9 +27,15 @@ A table of weak schema (write_table, operation outputs) has none of this: a writ
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from yt_pipeline.sorted_writes import jobs_overlap, overlaps_table, sort_order_violation
+from yt_pipeline.sorted_writes import (
+    inferred_columns,
+    jobs_overlap,
+    overlaps_table,
+    sort_order_violation,
+)
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -92,17 +98,20 @@ def output_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
 
 def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append: bool,
                         key: list[str] | None = None) -> list[Row]:
-    """The rows jobs wrote to a table of strong sorted schema, in key order: the controller
-    orders the jobs' sorted outputs by their keys, and refuses outputs that overlap each
-    other or, appended, the table (ValueError with its message). Each job's own rows were
-    checked by its writer (unsorted_rows)."""
+    """The rows jobs wrote to a table of strong sorted schema, in key order, as the
+    controller attaches them (VerifySortedOutput in yt/yt/server/controller_agent/
+    controllers/operation_controller_detail.cpp): the jobs' sorted outputs stably ordered
+    by their first key, then their last; an append's first output checked against the
+    table's last row first, then each output against the one before it (ValueError with
+    the cluster's words). Each job's own rows were checked by its writer (unsorted_rows)."""
     key = key or strong_key(node) or []
-    chunks = sorted((rows for rows in outputs if rows), key=lambda rows: row_key(rows[0], key))
+    chunks = sorted((rows for rows in outputs if rows),
+                    key=lambda rows: (row_key(rows[0], key), row_key(rows[-1], key)))
+    if append and chunks and before_last_row(node, chunks[0][0], key):
+        raise ValueError(overlaps_table(path, by_jobs=True))
     for current, following in zip(chunks, chunks[1:]):
         if row_key(current[-1], key) > row_key(following[0], key):
             raise ValueError(jobs_overlap(path))
-    if append and chunks and before_last_row(node, chunks[0][0], key):
-        raise ValueError(overlaps_table(path, by_jobs=True))
     return [row for rows in chunks for row in rows]
 
 
@@ -130,3 +139,21 @@ def sorted_concatenation(node: Node, sources: list[tuple[str, Node]], append: bo
         raise YtFakeError("First key of chunk to append is less than last key in table",
                           code=SORT_ORDER_VIOLATION)
     return [row for rows in chunks for row in rows]
+
+
+def sort_output_schema(node: Node, inputs: list[Any]) -> Any:
+    """The `schema` a sort gives its output `node`: None when the output has a schema of its
+    own (a strong one, which the sort sorts by its columns) or the inputs have none; else
+    the first input's, as the sort controller's PrepareOutputTables infers it for an output
+    of weak schema (InferSchemaFromInput, yt_pipeline.sorted_writes). YtFakeError when the
+    inputs' schemas cannot give one."""
+    if node.attributes.get("schema") is not None:
+        return None
+    described = [None if table.schema is None else
+                 [(str(c["name"]), str(c.get("type", "any")), bool(c.get("required", False)))
+                  for c in table.schema] for table in inputs]
+    try:
+        found = inferred_columns(described)
+    except ValueError as refused:
+        raise YtFakeError(str(refused)) from None
+    return None if found is None else copy.deepcopy(inputs[0].schema)

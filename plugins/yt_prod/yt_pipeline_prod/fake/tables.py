@@ -67,19 +67,26 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         node = cypress.get_node(path, tx)
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
+        # the upload locks the table before any row reaches a writer (BeginUpload in
+        # yt/yt/server/master/chunk_server/chunk_owner_node_proxy.cpp; the writer that
+        # checks rows against the schema opens after it): a write conflicting with another
+        # transaction's lock fails on the lock, whatever its rows. An append to a table of
+        # strong sorted schema locks it exclusively (sorted_tables.py).
+        key = strong_key(node)
+        lock = "exclusive" if key or not append else "shared"
+        cypress.take_lock(path, tx, lock)
+        node = cypress.get_node(path, tx)  # the transaction's branch, the lock taken
         refused = schema_violation(strict_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
         refused = too_heavy(rows)
         if refused:
             raise YtFakeError(refused, code=ROW_WEIGHT_LIMIT_EXCEEDED, path=path)
-        # a table of strong sorted schema stays sorted: the rows must keep its order, and
-        # an append locks it exclusively (sorted_tables.py)
-        key = strong_key(node)
+        # a table of strong sorted schema stays sorted: the rows must keep its order
         refused = write_refusal(node, path, rows, append)
         if refused:
             raise YtFakeError(refused, code=SORT_ORDER_VIOLATION, path=path)
-        write_rows(cypress, path, rows, append, tx, lock="exclusive" if key else None)
+        write_rows(cypress, path, rows, append, tx, lock=lock)
         # A write without `sorted_by` leaves a table of weak schema unsorted, an append
         # included: GetTableUploadOptions in yt/yt/ytlib/table_client/helpers.cpp resets
         # the key columns for both ("Old behaviour - reset key columns if there were any").
