@@ -26,7 +26,12 @@ from typing import Any
 YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int64", "SMALLINT": "int64",
                     "TINYINT": "int64", "HUGEINT": "int64", "UBIGINT": "uint64",
                     "DOUBLE": "double", "FLOAT": "double", "DECIMAL": "double",
-                    "BOOLEAN": "boolean", "VARCHAR": "string"}
+                    "BOOLEAN": "boolean", "VARCHAR": "string",
+                    # YQL's Date, Datetime and Timestamp (yql_times)
+                    "DATE": "date", "TIMESTAMP_S": "datetime", "TIMESTAMP": "timestamp"}
+#: YT's time types: an unsigned count of days, seconds or microseconds since 1970, which
+#: the writer takes as an integer, with the integral conversion of uint64 (yql_times)
+_TIME_TYPES = ("date", "datetime", "timestamp")
 
 _INT64 = (-(2 ** 63), 2 ** 63)
 _UINT64 = (0, 2 ** 64)
@@ -61,6 +66,8 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
         # no YT integer holds it: the format's parser refuses it, whatever the column
         return f'Integer out of the int64 and uint64 ranges in column "{column}"'
     if got == "null" or column_type == "any" or got == column_type:
+        return None
+    if column_type in _TIME_TYPES and got in ("int64", "uint64") and value >= 0:
         return None
     if column_type in ("int64", "uint64") and got in ("int64", "uint64"):
         low, high = _INT64 if column_type == "int64" else _UINT64

@@ -76,6 +76,9 @@ _TYPES = {
     "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER", "uint64": "UBIGINT",
     "float": "FLOAT", "double": "DOUBLE", "bool": "BOOLEAN", "string": "VARCHAR",
     "utf8": "VARCHAR",
+    # DuckDB reads DATETIME as its TIMESTAMP (microseconds): TIMESTAMP_S keeps YQL's whole
+    # seconds, so a Datetime column is told from a Timestamp one (yql_times)
+    "date": "DATE", "datetime": "TIMESTAMP_S", "timestamp": "TIMESTAMP",
 }
 #: an integer literal's suffix and the type it gives (lexer.md)
 _SUFFIXES = {"ul": "UBIGINT", "ut": "UTINYINT", "us": "USMALLINT", "u": "UINTEGER",
@@ -193,7 +196,7 @@ def _epoch_cast(value: str, name: str, kind: str) -> str:
     if name == "date":
         moved = f"DATE '1970-01-01' + CAST({count} AS INTEGER)"
     elif name == "datetime":
-        moved = f"make_timestamp({count} * 1000000)"
+        moved = f"CAST(make_timestamp({count} * 1000000) AS TIMESTAMP_S)"
     else:
         moved = f"make_timestamp({count})"
     return (f"CASE WHEN typeof({value}) NOT IN ({_INTEGER_NAMES}) THEN "

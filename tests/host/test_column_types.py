@@ -43,6 +43,18 @@ def test_a_row_is_refused_at_its_first_column_the_schema_lacks_or_refuses():
 
 
 def test_yql_columns_get_the_yt_types_of_their_duckdb_types():
+    # YQL's Date, Datetime and Timestamp are DuckDB's DATE, TIMESTAMP_S and TIMESTAMP
+    # (yt_pipeline.yql_times), YT's date, datetime and timestamp
     assert [yt_column_type(kind) for kind in ("BIGINT", "DECIMAL(2,1)", "VARCHAR", "BOOLEAN",
-                                              "UBIGINT", "DATE", "INTEGER[]")] == [
-        "int64", "double", "string", "boolean", "uint64", "any", "any"]
+                                              "UBIGINT", "DATE", "TIMESTAMP_S", "TIMESTAMP",
+                                              "INTEGER[]")] == [
+        "int64", "double", "string", "boolean", "uint64", "date", "datetime", "timestamp",
+        "any"]
+
+
+def test_a_time_column_of_a_strict_schema_takes_its_count_and_refuses_text():
+    # a date is an unsigned count of days (data-types.md, ytsaurus); a writer takes an
+    # integer in a uint64 column (enable_integral_type_conversion) and refuses a string
+    assert refused_value("d", "date", 20513) is None
+    assert refused_value("d", "date", "2026-03-01") == (
+        'Invalid type of column "d": expected type "date" or "null" but got "string"')

@@ -306,9 +306,10 @@ def test_late_types_are_not_lost(dev_client, executor, late_row, query, expected
     assert executor.run(query) == expected
 
 
-def test_worker_returns_dates_and_decimals_as_text(dev_client):
+def test_a_result_gives_a_date_as_its_day_count_and_a_decimal_as_text(dev_client):
+    # a cluster's JSON gives a date column's count of days (yt_pipeline.yql_times)
     rows = dev_client.run_yql("SELECT DATE '2024-02-29' AS d, CAST(1.50 AS DECIMAL(4,2)) AS x")
-    assert rows == [{"d": "2024-02-29", "x": "1.50"}]
+    assert rows == [{"d": 19782, "x": "1.50"}]
 
 
 def test_columns_are_learned_once_per_table_content(dev_client, executor):
@@ -383,9 +384,9 @@ def test_an_integer_cast_to_a_date_or_time_counts_from_the_epoch_as_in_yql(dev_c
         "CAST(us AS Timestamp) AS ts, CAST(20103u AS Date) AS lit, "
         "CAST(-1 AS Date) AS before, CAST(49673 AS Date) AS after, "
         "CAST(49672 AS Date) AS last, CAST('2025-01-15' AS Date) AS text FROM `//e`")
-    assert rows == [{"d": "2025-01-15", "dt": "2026-03-01T10:15:00",
-                     "ts": "2026-03-01T10:15:00", "lit": "2025-01-15", "before": None,
-                     "after": None, "last": "2105-12-31", "text": "2025-01-15"}]
+    # a result gives them as the counts again, as a cluster's JSON does (yql_times)
+    assert rows == [{"d": 20103, "dt": 1772360100, "ts": 1772360100000000, "lit": 20103,
+                     "before": None, "after": None, "last": 49672, "text": 20103}]
 
 
 def test_substring_counts_from_zero_and_length_counts_bytes(dev_client):

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline import column_types, yql_rules, yql_semantics
+from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
@@ -113,7 +113,12 @@ class Executor:
             raise QueryFailed(f"YQL reads table {path}, which does not exist")
         columns = declared(self.client.root, target)
         if columns is not None:
-            return self.schemas.read_sql(target, columns)
+            # dates and times are kept as counts, and YQL reads them by the column's type
+            times = {name: column_types.yt_column_type(kind) for name, kind in columns}
+            stored = [(name, "BIGINT" if yql_times.time_type(kind) else kind)
+                      for name, kind in columns]
+            return yql_times.timed_select(times, self.schemas.read_sql(target, stored),
+                                          sql_identifier)
         names, first = self._inferred_names(path, target)
         exact = self.schemas.cached(target)
         if exact is None and target not in self.exact:
@@ -216,7 +221,10 @@ class Executor:
             repeated = yql_rules.duplicate_columns(names)
             if repeated:
                 raise QueryFailed(f"YQL: {repeated}")
-            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            # a result's dates and times are counts, as a cluster's JSON gives them
+            described = [(str(column[0]), str(column[1])) for column in cursor.description or []]
+            return yql_times.counted_rows(described, rows)
 
     @contextmanager
     def _connected(self, files: list[str]) -> Iterator[None]:
@@ -282,7 +290,8 @@ class Executor:
                 with self._connected([*allowed, str(part)]):
                     sql = statement.render(self.table_sql)
                     columns, sql = self._columns_written(statement, sql)
-                    sql = _iso_timestamps(columns, sql)
+                    # dates and times go in as the counts a cluster keeps (yql_times)
+                    sql = yql_times.counted_select(columns, sql, sql_identifier)
                     # the file is already a temporary one, and DuckDB's own temporary name
                     # (tmp_<name>) is not among the files the connection may open
                     self.connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} "
@@ -308,25 +317,6 @@ class Executor:
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started,
                         extra=logged_statement(statement))
-
-def _iso_timestamps(columns: list[tuple[str, str]], sql: str) -> str:
-    """The query with its TIMESTAMP columns as the text a query's result gives them
-    (yql_results: Python's isoformat, `2026-03-01T10:15:00`, microseconds when there are
-    some), not DuckDB's JSON text (`2026-03-01 10:15:00`), so a table an INSERT wrote reads
-    back as its SELECT returned it, in dev as on the fake proxy (fake/queries.py)."""
-    stamps = {name for name, kind in columns if kind == "TIMESTAMP"}
-    if not stamps:
-        return sql
-    items = []
-    for name, _ in columns:
-        column = sql_identifier(name)
-        if name in stamps:
-            column = (f"strftime({column}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN "
-                      f"microsecond({column}) % 1000000 = 0 THEN '' "
-                      f"ELSE strftime({column}, '.%f') END AS {column}")
-        items.append(column)
-    return f"SELECT {', '.join(items)} FROM ({sql}) AS stamped"
-
 
 def run_query(client: DevClient, query: str) -> list[dict[str, Any]]:
     """Run a YQL query over the client's tables; the rows of its last SELECT."""

@@ -1,6 +1,7 @@
 """The rows a dev YQL query returns, as a cluster's query results give them.
 
-DuckDB hands back Python values JSON has no type for (dates, decimals, UUIDs, bytes) and
+DuckDB hands back Python values JSON has no type for (decimals, UUIDs, bytes; dates and
+times have been made counts by then, yql_times) and
 doubles JSON cannot hold (NaN, infinities); prod's results carry them as text. Each row goes
 through the same JSON text a table row does, so a returned row is exactly what reading it
 back from a table would give.

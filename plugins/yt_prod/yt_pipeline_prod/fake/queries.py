@@ -29,6 +29,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline.yql_statements import split_statements
+from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.job_plans import sort_rows
@@ -205,7 +206,9 @@ class QueryRunner:
             typed = ", ".join('"' + c.replace('"', '""') + '" JSON' for c in columns)
             connection.execute(f"CREATE TABLE {name} ({typed})")
         self.loaded[path] = name
-        return name
+        # a YQL table's dates and times are stored counts, read by their column's type
+        times = {str(c["name"]): str(c.get("type")) for c in node.attributes.get("schema") or []}
+        return timed_select(times, name, lambda column: '"' + column.replace('"', '""') + '"')
 
     def _statement(self, connection: Any, statement: str, scratch: Path) -> None:
         use = used_cluster(statement)
@@ -223,8 +226,9 @@ class QueryRunner:
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
         columns = [name for name, _ in described]
-        rows = [{c: _plain_value(v) for c, v in zip(columns, values, strict=True)}
-                for values in cursor.fetchall()]
+        # dates and times as the counts a cluster keeps and gives (yql_times)
+        rows = [{c: _plain_value(v) for c, v in row.items()} for row in counted_rows(
+            described, [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()])]
         if insert is None:
             self.query.results.append(FakeResult(rows))
             return

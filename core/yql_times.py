@@ -1,0 +1,96 @@
+"""Date, Datetime and Timestamp values as a cluster keeps them and gives them back, for both
+backends (dev's YQL tables and the fake proxy's).
+
+A YQL write gives such a column the YT type date, datetime or timestamp, whose value is an
+unsigned integer: days, seconds or microseconds since 1970-01-01 (the table of primitive
+types in yt/docs/en/_includes/user-guide/storage/data-types.md, ytsaurus/ytsaurus). The YSON
+format writes it as that integer unless `time_mode=text` is asked for ("Time types" in the
+same page); the JSON format, which prod reads tables, jobs' rows and query results in, has
+no such option (only TYsonFormatConfig registers time_mode, yt/yt/client/formats/config.cpp)
+and writes the integer as a JSON number (TJsonConsumer::OnUint64Scalar, yt/yt/core/json/
+json_writer.cpp). A query result is read from the table YQL wrote it to, with that table's
+schema (BuildRowset in yt/yt/server/yql_agent/interop.cpp), so a SELECT's dates are numbers
+too. A later YQL query reads the column by its type, so it sees a Date again.
+
+DuckDB keeps YQL's Date as DATE, Datetime as TIMESTAMP_S (whole seconds) and Timestamp as
+TIMESTAMP (microseconds): their counts are what a table file holds and a result returns.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+#: DuckDB's type of each YQL time type and the YT column type a YQL write gives it
+TIME_COLUMN_TYPES = {"DATE": "date", "TIMESTAMP_S": "datetime", "TIMESTAMP": "timestamp"}
+#: microseconds in each YT time type's unit
+_UNIT_US = {"date": 86_400_000_000, "datetime": 1_000_000, "timestamp": 1}
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def time_type(duckdb_type: str) -> str | None:
+    """The YT time type of a DuckDB column type, or None for any other type."""
+    return TIME_COLUMN_TYPES.get(duckdb_type.strip().upper())
+
+
+def counted_sql(column: str, yt_type: str) -> str:
+    """SQL giving the count a cluster stores for the time value `column` (an SQL term)."""
+    if yt_type == "date":
+        return f"CAST({column} - DATE '1970-01-01' AS BIGINT)"
+    micros = f"epoch_us(CAST({column} AS TIMESTAMP))"
+    return micros if yt_type == "timestamp" else f"({micros} // 1000000)"
+
+
+def timed_sql(column: str, yt_type: str) -> str:
+    """SQL giving back the time value of a stored count `column` (an SQL term): what a YQL
+    query reads from a column of that YT type."""
+    count = f"TRY_CAST({column} AS BIGINT)"
+    if yt_type == "date":
+        return f"(DATE '1970-01-01' + CAST({count} AS INTEGER))"
+    if yt_type == "datetime":
+        return f"CAST(make_timestamp({count} * 1000000) AS TIMESTAMP_S)"
+    return f"make_timestamp({count})"
+
+
+def counted_select(columns: list[tuple[str, str]], sql: str, quote) -> str:
+    """The query `sql` with its time columns (name, DuckDB type) as stored counts."""
+    if not any(time_type(kind) for _, kind in columns):
+        return sql
+    items = []
+    for name, kind in columns:
+        column, yt_type = quote(name), time_type(kind)
+        items.append(f"{counted_sql(column, yt_type)} AS {column}" if yt_type else column)
+    return f"SELECT {', '.join(items)} FROM ({sql}) AS counted"
+
+
+def timed_select(yt_types: dict[str, str], sql: str, quote) -> str:
+    """A table expression reading `sql` (a table's stored rows) with its time columns
+    (name: YT type) as the time values YQL sees."""
+    replaced = [f"{timed_sql(quote(name), kind)} AS {quote(name)}"
+                for name, kind in yt_types.items() if kind in _UNIT_US]
+    if not replaced:
+        return sql
+    return f"(SELECT * REPLACE ({', '.join(replaced)}) FROM {sql})"
+
+
+def counted_value(value: Any, yt_type: str) -> Any:
+    """A Python time value DuckDB returned, as the count a cluster gives."""
+    if isinstance(value, datetime.datetime):
+        moment = value.replace(tzinfo=None) - _EPOCH
+    elif isinstance(value, datetime.date):
+        moment = datetime.datetime(value.year, value.month, value.day) - _EPOCH
+    else:
+        return value
+    micros = (moment.days * 86_400 + moment.seconds) * 1_000_000 + moment.microseconds
+    return micros // _UNIT_US[yt_type]
+
+
+def counted_rows(columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+    """DuckDB's rows with the values of time columns (name, DuckDB type) as counts."""
+    times = {name: yt_type for name, kind in columns if (yt_type := time_type(kind))}
+    if not times:
+        return list(rows)
+    return [{name: counted_value(value, times[name]) if name in times else value
+             for name, value in row.items()} for row in rows]
