@@ -23,6 +23,7 @@ from typing import Any
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
+from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
 from yt_pipeline.yql_operators import DIVISION_MACROS, rewrite_operators
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -236,6 +237,9 @@ def _count(text: str) -> str:
 
 def rewrite(text: str, where: str = DEV) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means."""
+    # first: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
+    # would be taken for
+    text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
     text = rewrite_operators(text)
@@ -266,6 +270,12 @@ def failure_meaning(message: str, who: str = "dev") -> str | None:
         return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
                 f"width of its own result type and {who} cannot reproduce ({message}); cast "
                 "to a wider type or to Double")
+    refused = unknown_function(message, DEV if who == "dev" else who)
+    if refused:
+        return refused
+    unwrapped = unwrap_failure(message)
+    if unwrapped:
+        return unwrapped
     if SUBSTRING_CUT in message:
         return ("YQL: SUBSTRING cut a UTF-8 character in two: YQL counts bytes and would "
                 f"give bytes that are not text, which {who} cannot hold; cut at a "
