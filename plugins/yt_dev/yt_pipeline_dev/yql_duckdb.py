@@ -30,6 +30,7 @@ from typing import Any
 
 from yt_pipeline import column_types, yql_rules, yql_semantics
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.sorted_schema import merge_in
@@ -168,7 +169,7 @@ class Executor:
         self.infer_rows = yql_rules.infer_rows(query) or yql_rules.MAX_INFER_ROWS
         statements = translate(query)
         rows: list[dict[str, Any]] = []
-        last_select = -1
+        last_select, index = -1, 0
         try:
             for index, statement in enumerate(statements):
                 started = time.perf_counter()
@@ -179,7 +180,11 @@ class Executor:
                     self.client.log("yql_select", logged_statement(statement),
                                     rows=len(result), started=started)
         except self.duckdb.Error as exc:
-            raise QueryFailed(duckdb_failure(exc)) from None
+            placed = None
+            if isinstance(exc, self.duckdb.ParserException):
+                ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
+                placed = syntax_error_line(self.duckdb, query, ran)
+            raise QueryFailed(placed or duckdb_failure(exc)) from None
         finally:
             if self._sample_dir is not None:
                 shutil.rmtree(self._sample_dir, ignore_errors=True)
