@@ -165,10 +165,15 @@ def rewrite_functions(text: str, where: str, closing: Callable[[str, int], int],
     return text
 
 
-def unknown_function(message: str, where: str) -> str | None:
-    """The refusal of a function DuckDB's error says it does not know, or None."""
+def unknown_function(message: str, where: str, query: str = "") -> str | None:
+    """The refusal of a function DuckDB's error says it does not know, or None; named as
+    the query writes it (DuckDB gives it in lower case)."""
     found = _UNKNOWN.search(message)
-    return str(_refused(found.group(1), where)) if found else None
+    if not found:
+        return None
+    name = found.group(1)
+    written = re.search(rf"(?<![\w.:$]){re.escape(name)}(?=\s*\()", query, re.I)
+    return str(_refused(written.group(0) if written else name, where))
 
 
 def unwrap_failure(message: str) -> str | None:

@@ -260,9 +260,9 @@ _OVERFLOW = re.compile(r"^Out of Range Error: Overflow in (?:addition|subtractio
                        r"multiplication|negation)")
 
 
-def failure_meaning(message: str, who: str = "dev") -> str | None:
+def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | None:
     """What a DuckDB error line means in YQL where its own words would mislead, or None.
-    `who` names the one running the query."""
+    `who` names the one running the query, `query` is its text."""
     if _OVERFLOW.search(message):
         # YQL's integer +, - and * wrap around (SafeAdd/SafeSub/SafeMul in yql/essentials/
         # minikql/invoke_builtins/mkql_safe_ops.h, ydb), in the width of YQL's own result
@@ -270,7 +270,7 @@ def failure_meaning(message: str, who: str = "dev") -> str | None:
         return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
                 f"width of its own result type and {who} cannot reproduce ({message}); cast "
                 "to a wider type or to Double")
-    refused = unknown_function(message, DEV if who == "dev" else who)
+    refused = unknown_function(message, DEV if who == "dev" else who, query)
     if refused:
         return refused
     unwrapped = unwrap_failure(message)

@@ -192,7 +192,7 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
     ("SELECT k FROM `//tmp/q` WHERE NANVL(x, 0.0) > 0",
      "YQL: the function NANVL is not supported in {where} (see docs/yql-in-dev.md)"),
     ("SELECT Frobnicate(k) AS r FROM `//tmp/q`",
-     "YQL: the function frobnicate is not supported in {where} (see docs/yql-in-dev.md)"),
+     "YQL: the function Frobnicate is not supported in {where} (see docs/yql-in-dev.md)"),
     ("SELECT Nothing(Foo?) AS r FROM `//tmp/q`",
      "YQL: Nothing(Foo?) is not supported in {where}: give an optional primitive type, "
      "like Nothing(String?)"),
@@ -327,10 +327,13 @@ def test_statements_end_at_semicolons_of_the_code_only(both):
 
 
 @pytest.mark.parametrize("query, line", [
+    # placed as YQL places an issue, line:column from 1 (line 1 is the PRAGMA put first)
     ("SELECT 1 AS x FROM `//tmp/q` /* a comment left open; SELECT 2",
-     "YQL: unterminated /* comment"),
-    ("SELECT 'a;b AS x FROM `//tmp/q`", "YQL: unterminated ' quote starting at character 40"),
-    ("SELECT 1 AS `x FROM //tmp/q", "YQL: unterminated ` quote starting at character 45"),
+     "YQL: 2:30: unterminated /* comment (line 2, column 30 of the query)"),
+    ("SELECT 'a;b AS x FROM `//tmp/q`",
+     "YQL: 2:8: unterminated ' quote (line 2, column 8 of the query)"),
+    ("SELECT 1 AS `x FROM //tmp/q",
+     "YQL: 2:13: unterminated ` quote (line 2, column 13 of the query)"),
 ])
 def test_an_unterminated_comment_or_quote_fails_alike(both, query, line):
     dev, prod = both

@@ -69,11 +69,13 @@ def logged_statement(statement: Statement) -> str:
     return text if len(text) <= LOGGED_CHARS else text[:LOGGED_CHARS - 1] + "…"
 
 
-def duckdb_failure(exc: Exception) -> str:
-    """The one line a DuckDB error is reported with: YQL's meaning where DuckDB's differs."""
+def duckdb_failure(exc: Exception, query: str = "") -> str:
+    """The one line a DuckDB error is reported with: YQL's meaning where DuckDB's differs
+    (`query`, the YQL text, names a function as it is written)."""
     text = str(exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
-    return yql_semantics.failure_meaning(message) or f"YQL failed in DuckDB: {message}"
+    return (yql_semantics.failure_meaning(message, query=query)
+            or f"YQL failed in DuckDB: {message}")
 
 
 class Executor:
@@ -184,7 +186,7 @@ class Executor:
             if isinstance(exc, self.duckdb.ParserException):
                 ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
                 placed = syntax_error_line(self.duckdb, query, ran)
-            raise QueryFailed(placed or duckdb_failure(exc)) from None
+            raise QueryFailed(placed or duckdb_failure(exc, query)) from None
         finally:
             if self._sample_dir is not None:
                 shutil.rmtree(self._sample_dir, ignore_errors=True)

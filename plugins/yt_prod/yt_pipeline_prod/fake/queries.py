@@ -162,7 +162,7 @@ class QueryRunner:
             if isinstance(error, duckdb.Error):
                 placed = (syntax_error_line(duckdb, query.text, self.ran)
                           if isinstance(error, duckdb.ParserException) else None)
-                line = placed or failure_meaning(line, FAKE_TRACKER) or line
+                line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
             self._fail(line)
         except Exception as error:  # noqa: BLE001 - a bug of the fake: the test must see it
             # the query fails as on a cluster's internal error, and FakeYtProxy.stop raises
