@@ -18,7 +18,7 @@ import logging
 import threading
 from pathlib import Path
 
-from yt_pipeline.job_runtime import describe, newer_at_run_time
+from yt_pipeline.job_runtime import newer_at_run_time
 from yt_pipeline.operations import OperationSpec
 
 log = logging.getLogger("yt_pipeline.jobs")
@@ -41,29 +41,83 @@ def job_files(spec: OperationSpec) -> list[Path]:
 
 
 def newer_syntax(path: Path) -> str | None:
-    """Why Python 3.8 could not parse the file (`line N: ...`), or None."""
-    problem = _cluster_problem(path)
-    return problem[0] if problem is not None and problem[1] == "SyntaxError" else None
+    """Why Python 3.8 could not parse the file (`line N: ...`, each problem), or None."""
+    found = [f"line {line}: {what}" for line, what, error in cluster_problems(path)
+             if error == SYNTAX_ERROR]
+    return "; ".join(found) or None
 
 
-def _cluster_problem(path: Path) -> tuple[str, str] | None:
-    """(what, the error it raises on Python 3.8) for a file that would fail there, or None."""
+#: how a problem fails on Python 3.8: the whole file, or the line as it runs
+SYNTAX_ERROR = "SyntaxError"
+RUN_TIME_ERROR = "an error as the line runs"
+#: the most syntax problems looked for in one file (each costs a parse)
+_MOST_SYNTAX_PROBLEMS = 50
+
+
+def cluster_problems(path: Path) -> list[tuple[int, str, str]]:
+    """(line, what, how it fails) for each use in the file that Python 3.8 cannot parse or
+    run, in line order: all of them, so that fixing one does not reveal the next."""
     try:
-        source = path.read_bytes()
+        source = path.read_bytes().decode("utf-8")
         tree = ast.parse(source, filename=str(path))
     except (OSError, ValueError, SyntaxError):
-        return None  # unreadable, or wrong in any Python: the job itself says what is wrong
-    try:
-        ast.parse(source, filename=str(path), feature_version=CLUSTER_PYTHON)
-    except SyntaxError as error:
-        matches = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Match)]
-        # a match statement is reported at its end; its first line is the one to change
-        line = min(matches) if matches and "Pattern matching" in error.msg else error.lineno
-        return f"line {line}: {error.msg}", "SyntaxError"
-    found = newer_at_run_time(tree)
-    if found:
-        return "; ".join(describe(found)), "an error as the line runs"
-    return None
+        return []  # unreadable, or wrong in any Python: the job itself says what is wrong
+    found = [(line, what, SYNTAX_ERROR) for line, what in _syntax_problems(source, tree, path)]
+    found += [(line, what, RUN_TIME_ERROR) for line, what in newer_at_run_time(tree)]
+    return sorted(found)
+
+
+def _syntax_problems(source: str, tree: ast.Module, path: Path) -> list[tuple[int, str]]:
+    """(line, message) of each statement Python 3.8 cannot parse. Its parser stops at the
+    first, so each one found is replaced by `pass` (the line count kept, so the lines of
+    the tree still hold) and the file parsed again."""
+    lines = source.splitlines(keepends=True)
+    found: list[tuple[int, str]] = []
+    for _ in range(_MOST_SYNTAX_PROBLEMS):
+        try:
+            ast.parse("".join(lines), filename=str(path), feature_version=CLUSTER_PYTHON)
+            break
+        except SyntaxError as error:
+            node = _statement_at(tree, error.lineno or 0, error.msg)
+            # a match statement is reported at its end; its first line is the one to change
+            line = _first_line(node) if node is not None else error.lineno or 0
+            if (line, error.msg) in found or node is None:
+                found.append((line, error.msg))
+                break
+            found.append((line, error.msg))
+            start, end = _first_line(node), node.end_lineno or node.lineno
+            indent = " " * node.col_offset
+            lines[start - 1:end] = [f"{indent}pass\n"] + ["\n"] * (end - start)
+    return sorted(set(found))
+
+
+#: statements newer than 3.8 by the start of the parser's message about them, which it
+#: gives at the line after their end, or their last line at the end of the file
+_REPORTED_AFTER = {"Pattern matching": "Match", "Exception groups": "TryStar",
+                   "Parenthesized context managers": "With"}
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
+def _statement_at(tree: ast.Module, line: int, message: str) -> ast.stmt | None:
+    """The statement to blank for an error at `line`: the match, try/except* or with
+    statement the error is about (the last to end before it), else the innermost
+    statement holding the line."""
+    for start, name in _REPORTED_AFTER.items():
+        kind = getattr(ast, name, None)
+        if message.startswith(start) and kind is not None:
+            ended = [node for node in ast.walk(tree) if isinstance(node, kind)
+                     and (node.end_lineno or 0) <= line]
+            if ended:
+                return max(ended, key=lambda node: (node.end_lineno or 0, -_first_line(node)))
+    holding = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)
+               and _first_line(node) <= line <= (node.end_lineno or node.lineno)]
+    if not holding:
+        return None
+    return max(holding, key=lambda node: (_first_line(node), -(node.end_lineno or 0)))
 
 
 def warn_newer_syntax(spec: OperationSpec) -> None:
@@ -80,10 +134,11 @@ def warn_newer_syntax(spec: OperationSpec) -> None:
             if seen in _checked:
                 continue
             _checked.add(seen)
-        problem = _cluster_problem(path)
-        if problem:
+        problems = cluster_problems(path)
+        if problems:
             pipeline_dir = Path(spec.pipeline_dir)
             shown = path.relative_to(pipeline_dir) if path.is_relative_to(pipeline_dir) else path
-            log.warning("%s: %s; jobs on a cluster run python3 %d.%d (the stock image's), "
-                        "where a job that runs it fails with %s", shown,
-                        problem[0], *CLUSTER_PYTHON, problem[1])
+            each = "; ".join(f"{shown}:{line}: {what}" for line, what, _ in problems)
+            errors = " or ".join(sorted({error for _, _, error in problems}))
+            log.warning("%s; jobs on a cluster run python3 %d.%d (the stock image's), where a "
+                        "job that runs this code fails with %s", each, *CLUSTER_PYTHON, errors)

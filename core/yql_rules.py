@@ -235,7 +235,7 @@ def truncated(rows: int = RESULT_ROW_LIMIT) -> str:
             "them with INSERT INTO and read that table")
 
 
-def _insert_target(statement: Statement) -> Token | None:
+def insert_target(statement: Statement) -> Token | None:
     """The token naming the table of `INSERT INTO [cluster.]`//path``, if that is one."""
     tokens = statement.tokens
     if statement.first_word != "INSERT" or len(tokens) < 3 or tokens[1].text.upper() != "INTO":
@@ -249,7 +249,7 @@ def read_paths(query: str) -> list[str]:
     INSERTs write, each once, in order."""
     found: dict[str, None] = {}
     for statement in statements(query):
-        target = _insert_target(statement)
+        target = insert_target(statement)
         for token in statement.tokens:
             if (token is not target and token.kind in ("name", "string")
                     and token.text.startswith("//")):
@@ -280,7 +280,7 @@ def read_through(query: str, views: dict[str, str]) -> str:
         return query
     spans = []
     for statement in statements(query):
-        target = _insert_target(statement)
+        target = insert_target(statement)
         for token in statement.tokens:
             if token is target or token.kind not in ("name", "string"):
                 continue

@@ -23,6 +23,7 @@ from typing import Any
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
+from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
 from yt_pipeline.yql_operators import DIVISION_MACROS, rewrite_operators
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -239,6 +240,9 @@ def _count(text: str) -> str:
 
 def rewrite(text: str, where: str = DEV) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means."""
+    # first: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
+    # would be taken for
+    text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
     text = rewrite_operators(text)
@@ -259,9 +263,9 @@ _OVERFLOW = re.compile(r"^Out of Range Error: Overflow in (?:addition|subtractio
                        r"multiplication|negation)")
 
 
-def failure_meaning(message: str, who: str = "dev") -> str | None:
+def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | None:
     """What a DuckDB error line means in YQL where its own words would mislead, or None.
-    `who` names the one running the query."""
+    `who` names the one running the query, `query` is its text."""
     if _OVERFLOW.search(message):
         # YQL's integer +, - and * wrap around (SafeAdd/SafeSub/SafeMul in yql/essentials/
         # minikql/invoke_builtins/mkql_safe_ops.h, ydb), in the width of YQL's own result
@@ -269,6 +273,12 @@ def failure_meaning(message: str, who: str = "dev") -> str | None:
         return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
                 f"width of its own result type and {who} cannot reproduce ({message}); cast "
                 "to a wider type or to Double")
+    refused = unknown_function(message, DEV if who == "dev" else who, query)
+    if refused:
+        return refused
+    unwrapped = unwrap_failure(message)
+    if unwrapped:
+        return unwrapped
     if SUBSTRING_CUT in message:
         return ("YQL: SUBSTRING cut a UTF-8 character in two: YQL counts bytes and would "
                 f"give bytes that are not text, which {who} cannot hold; cut at a "

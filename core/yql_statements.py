@@ -18,6 +18,15 @@ from yt_pipeline.errors import QueryFailed
 QUOTES = "'\"`"
 
 
+def unterminated(query: str, start: int, what: str) -> QueryFailed:
+    """The error for `what` opened at query[start] and never closed, placed as YQL places
+    an issue: line and column, each counted from 1."""
+    line = query.count("\n", 0, start) + 1
+    column = start - (query.rfind("\n", 0, start) + 1) + 1
+    return QueryFailed(f"YQL: {line}:{column}: unterminated {what} "
+                       f"(line {line}, column {column} of the query)")
+
+
 def quoted_end(query: str, start: int) -> int:
     """The index past the quote closing the string or name opened at query[start]."""
     quote, i = query[start], start + 1
@@ -30,7 +39,7 @@ def quoted_end(query: str, start: int) -> int:
             return i + 1
         else:
             i += 1
-    raise QueryFailed(f"YQL: unterminated {quote} quote starting at character {start + 1}")
+    raise unterminated(query, start, f"{quote} quote")
 
 
 def multiline_end(query: str, start: int) -> int:
@@ -39,7 +48,7 @@ def multiline_end(query: str, start: int) -> int:
     while True:
         i = query.find("@@", i)
         if i < 0:
-            raise QueryFailed("YQL: unterminated @@ string")
+            raise unterminated(query, start, "@@ string")
         if not query.startswith("@@@@", i):
             return i + 2
         i += 4
@@ -52,7 +61,7 @@ def _comment_end(query: str, start: int) -> int:
         return len(query) if end < 0 else end
     end = query.find("*/", start + 2)
     if end < 0:
-        raise QueryFailed("YQL: unterminated /* comment")
+        raise unterminated(query, start, "/* comment")
     return end + 2
 
 

@@ -116,9 +116,9 @@ def test_a_job_using_them_is_named_with_its_file_and_lines_and_still_runs(make_p
     result = run_cli("run", root)
     assert result.exit_code == 0, result.output
     [warning] = [line for line in result.output.splitlines() if "WARNING" in line]
-    assert ("stages/strip/src/mapper.py: line 4: list[...] evaluated at run time is new in "
+    assert ("stages/strip/src/mapper.py:4: list[...] evaluated at run time is new in "
             "Python 3.9") in warning
-    assert "line 5: str.removeprefix is new in Python 3.9" in warning
+    assert "; stages/strip/src/mapper.py:5: str.removeprefix is new in Python 3.9" in warning
     assert warning.endswith("jobs on a cluster run python3 3.8 (the stock image's), where a "
-                            "job that runs it fails with an error as the line runs")
+                            "job that runs this code fails with an error as the line runs")
     assert (root / ".dev/tmp/rt/out.jsonl").read_text() == '{"name":"a"}\n'

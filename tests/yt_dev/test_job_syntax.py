@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from yt_pipeline.job_syntax import newer_syntax
+from yt_pipeline.job_syntax import cluster_problems, newer_syntax
 
 MAPPER_310 = """\
 from ytjobs import read_rows, write_rows
@@ -62,7 +62,7 @@ def test_newer_syntax_is_named_with_its_file_and_line(make_pipeline, run_cli):
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.output.splitlines() if "WARNING" in line]
     assert len(warnings) == 1, result.output
-    assert "stages/label/src/mapper.py: line 6: Pattern matching" in warnings[0]
+    assert "stages/label/src/mapper.py:6: Pattern matching" in warnings[0]
     assert "python3 3.8" in warnings[0]
     rows = (root / ".dev/tmp/syntax/out.jsonl").read_text().splitlines()
     assert rows == ['{"n":0,"label":"zero"}', '{"n":1,"label":"other"}']
@@ -103,3 +103,45 @@ def test_a_file_no_python_parses_is_left_to_the_job(tmp_path):
     script = tmp_path / "job.py"
     script.write_text("def f(:\n")
     assert newer_syntax(script) is None
+
+
+MANY_PROBLEMS = """\
+def first(x: str | None):
+    match x:
+        case "a":
+            return 1
+    return 2
+
+
+try:
+    pass
+except* ValueError:
+    pass
+with (open("a") as a, open("b") as b):
+    pass
+"""
+
+
+def test_every_problem_of_a_file_is_named_at_once(tmp_path, make_pipeline, run_cli):
+    # Python 3.8's parser stops at the first; each found is set aside and the file parsed
+    # again, so that the second is not found only once the first is fixed
+    script = tmp_path / "job.py"
+    script.write_text(MANY_PROBLEMS)
+    assert [(line, error) for line, _, error in cluster_problems(script)] == [
+        (1, "an error as the line runs"), (2, "SyntaxError"), (8, "SyntaxError"),
+        (12, "SyntaxError")]
+    assert newer_syntax(script) == (
+        "line 2: Pattern matching is only supported in Python 3.10 and greater; "
+        "line 8: Exception groups are only supported in Python 3.11 and greater; "
+        "line 12: Parenthesized context managers are only supported in Python 3.9 and "
+        "greater")
+    root = pipeline(make_pipeline, MANY_PROBLEMS + MAPPER_310)
+    result = run_cli("run", root)  # its jobs fail in dev too: they open files that are not
+    warnings = [line for line in result.output.splitlines() if "python3 3.8" in line]
+    assert len(warnings) == 1, result.output
+    shown = "stages/label/src/mapper.py"
+    assert (f"{shown}:1: `X | Y` between types evaluated at run time is new in Python 3.10 "
+            f"(use typing.Optional or typing.Union); {shown}:2: Pattern matching is only "
+            f"supported in Python 3.10 and greater; {shown}:8: Exception groups") in warnings[0]
+    assert f"; {shown}:19: Pattern matching is only" in warnings[0]
+    assert warnings[0].endswith("fails with SyntaxError or an error as the line runs")

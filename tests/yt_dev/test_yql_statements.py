@@ -44,11 +44,11 @@ def test_statement_spans_keep_empty_statements_and_comments_as_written():
 
 
 @pytest.mark.parametrize("query, line", [
-    ("SELECT 1; /* open", "YQL: unterminated /* comment"),
-    ("SELECT 1; SELECT 'a;b", "YQL: unterminated ' quote starting at character 18"),
-    ("SELECT \"a\\\"", "YQL: unterminated \" quote starting at character 8"),
-    ("SELECT `a``", "YQL: unterminated ` quote starting at character 8"),
-    ("SELECT @@a@@@@", "YQL: unterminated @@ string"),
+    ("SELECT 1; /* open", "YQL: 1:11: unterminated /* comment (line 1, column 11 of the query)"),
+    ("SELECT 1;\nSELECT 'a;b", "YQL: 2:8: unterminated ' quote (line 2, column 8 of the query)"),
+    ("SELECT \"a\\\"", "YQL: 1:8: unterminated \" quote (line 1, column 8 of the query)"),
+    ("SELECT `a``", "YQL: 1:8: unterminated ` quote (line 1, column 8 of the query)"),
+    ("SELECT @@a@@@@", "YQL: 1:8: unterminated @@ string (line 1, column 8 of the query)"),
 ])
 def test_an_unterminated_comment_string_or_name_is_refused_in_one_line(query, line):
     with pytest.raises(QueryFailed) as failure:

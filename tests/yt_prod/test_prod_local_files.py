@@ -167,7 +167,7 @@ def test_prod_names_a_job_line_python_3_8_cannot_run_and_the_fake_fails_it_there
     assert result.exit_code != 0
     [warning] = [line for line in result.output.splitlines()
                  if "WARNING" in line and "removeprefix" in line]
-    assert "stages/score/src/mapper.py: line 9: str.removeprefix is new in Python 3.9" in warning
+    assert "stages/score/src/mapper.py:9: str.removeprefix is new in Python 3.9" in warning
     assert warning.index("WARNING") < result.output.index("FAILED")
     assert "AttributeError: 'str' object has no attribute 'removeprefix'" in result.output
     try:

@@ -94,3 +94,23 @@ def test_which_final_select_is_written_to_a_table(query, redirected):
         assert body[:start] + body[start:].split("\n", 1)[1] == query
     else:
         assert body == query
+
+
+def test_a_position_in_a_cluster_error_is_given_in_the_query_as_written():
+    # the prod backend adds a pragma line and an INSERT line before the last SELECT; YQL
+    # places an issue at `<main>:line:column` of the text it was sent (TPosition in
+    # yql/essentials/public/issue/yql_issue.h, ydb), which the user never saw
+    from yt_pipeline_prod.yql_text import prepare
+
+    query = "$x = 1;\nSELECT k,\n  s FRM `//t`"
+    prepared = prepare(query, "primary", "//r/1", max_row_weight="16M")
+    sent_line = prepared.text.split("\n").index("  s FRM `//t`") + 1
+    message = f"<main>:{sent_line}:5: Error: mismatched input 'FRM'; <main>:1:1: Warning: x"
+    assert prepared.in_query(message) == (
+        "<main>:3:5: Error: mismatched input 'FRM'; <main>:1:1: Warning: x")
+    # the fake query tracker's own line, placed the same way
+    fake = f'YQL: {sent_line}:5: syntax error (line {sent_line}, column 5 of the query)'
+    assert prepared.in_query(fake) == "YQL: 3:5: syntax error (line 3, column 5 of the query)"
+    # the SELECT's first line, after the INSERT the backend put before it
+    select = prepared.text.split("\n").index("SELECT k,") + 1
+    assert prepared.in_query(f"<main>:{select}:8: Error") == "<main>:2:8: Error"

@@ -184,6 +184,21 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
     ("SELECT * FROM `//tmp/q` AS a LEFT ONLY JOIN `//tmp/q` AS b USING (k)",
      "YQL: LEFT ONLY JOIN is not supported in {where}"),
     ("SELECT * FROM `//tmp/q` SAMPLE 0.5", "YQL: SAMPLE is not supported in {where}"),
+    # a YQL built-in DuckDB cannot run as YQL means it (basic.md), and a name DuckDB does not
+    # know: named, not DuckDB's "Catalog Error" or "Binder Error"
+    ("SELECT Random(k) AS r FROM `//tmp/q`",
+     "YQL: the function Random is not supported in {where} (see docs/yql-in-dev.md)"),
+    ("SELECT k FROM `//tmp/q` WHERE NANVL(x, 0.0) > 0",
+     "YQL: the function NANVL is not supported in {where} (see docs/yql-in-dev.md)"),
+    ("SELECT Frobnicate(k) AS r FROM `//tmp/q`",
+     "YQL: the function Frobnicate is not supported in {where} (see docs/yql-in-dev.md)"),
+    ("SELECT Nothing(Foo?) AS r FROM `//tmp/q`",
+     "YQL: Nothing(Foo?) is not supported in {where}: give an optional primitive type, "
+     "like Nothing(String?)"),
+    # Unwrap of an empty value fails the query, with the comment given (basic.md, Unwrap)
+    ("SELECT Unwrap(views, 'no views where clicks = ' || CAST(clicks AS String)) AS v "
+     "FROM `//tmp/q`",
+     "YQL: Unwrap of an empty value (NULL): no views where clicks = 5"),
 ])
 def test_forms_dev_refuses_fail_the_query_on_the_fake_with_the_same_line(both, query, line):
     dev, prod = both
@@ -311,10 +326,13 @@ def test_statements_end_at_semicolons_of_the_code_only(both):
 
 
 @pytest.mark.parametrize("query, line", [
+    # placed as YQL places an issue, line:column from 1 (line 1 is the PRAGMA put first)
     ("SELECT 1 AS x FROM `//tmp/q` /* a comment left open; SELECT 2",
-     "YQL: unterminated /* comment"),
-    ("SELECT 'a;b AS x FROM `//tmp/q`", "YQL: unterminated ' quote starting at character 40"),
-    ("SELECT 1 AS `x FROM //tmp/q", "YQL: unterminated ` quote starting at character 45"),
+     "YQL: 2:30: unterminated /* comment (line 2, column 30 of the query)"),
+    ("SELECT 'a;b AS x FROM `//tmp/q`",
+     "YQL: 2:8: unterminated ' quote (line 2, column 8 of the query)"),
+    ("SELECT 1 AS `x FROM //tmp/q",
+     "YQL: 2:13: unterminated ` quote (line 2, column 13 of the query)"),
 ])
 def test_an_unterminated_comment_or_quote_fails_alike(both, query, line):
     dev, prod = both
@@ -348,3 +366,67 @@ def test_the_least_integer_by_minus_one_is_null_as_in_yql(both):
         {"k": 2, "q": -7, "r": 0, "q1": -8, "q8": None, "r8": None, "q32": None},
         {"k": 3, "q": -(2 ** 62), "r": 0, "q1": -(2 ** 62) + 1, "q8": None, "r8": None,
          "q32": None}]
+
+
+def test_basic_builtins_give_yqls_values_alike(both):
+    # yql/essentials/docs/en/builtins/basic.md (ydb): Just makes a value optional, Nothing is
+    # an empty value of the type named, Unwrap gives a value that is there, IF without an
+    # else is empty when the condition is false (a NULL condition takes the else branch),
+    # NVL is COALESCE; list.md: ListLength of AsList; names in any case
+    rows = same_rows(both, "SELECT k, Just(clicks) AS j, Nothing(String?) AS n, "
+                           "nothing(Optional<Int64>) AS n2, Unwrap(clicks) AS u, "
+                           "IF(clicks > 0, 'pos', 'neg') AS sign, IF(views > 0, s) AS seen, "
+                           "NVL(views, -1) AS v, ListLength(AsList(k, clicks, 3)) AS len, "
+                           "StartsWith(s, 'ab') AS sw, EndsWith(s, 'z') AS ew "
+                           "FROM `//tmp/q` ORDER BY k, clicks")
+    assert rows == [
+        {"k": 1, "j": -7, "n": None, "n2": None, "u": -7, "sign": "neg", "seen": None,
+         "v": 0, "len": 3, "sw": False, "ew": True},
+        {"k": 1, "j": 7, "n": None, "n2": None, "u": 7, "sign": "pos", "seen": "abcdefg",
+         "v": 2, "len": 3, "sw": True, "ew": False},
+        {"k": 2, "j": 5, "n": None, "n2": None, "u": 5, "sign": "pos", "seen": None,
+         "v": -1, "len": 3, "sw": None, "ew": None}]
+
+
+def test_current_utc_date_and_time_are_utcs_now_in_each_type(both):
+    # basic.md, CurrentUtc...: the type is the name's end (Date, Datetime in seconds,
+    # Timestamp in microseconds); its arguments only say when to compute it again
+    import datetime
+
+    query = ("PRAGMA yt.InferSchema = '1000';\n"
+             "SELECT CurrentUtcDate() AS d, CurrentUtcDatetime() AS dt, "
+             "CurrentUtcTimestamp(k) AS ts FROM `//tmp/q` WHERE k = 2")
+    for client in both:
+        before = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        [row] = client.run_yql(query)
+        after = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        stamp = datetime.datetime.fromisoformat(row["ts"])
+        seconds = datetime.datetime.fromisoformat(row["dt"])
+        assert before <= stamp <= after, (row, before, after)
+        assert "." not in row["dt"] and before.replace(microsecond=0) <= seconds <= after
+        assert row["d"] in (before.date().isoformat(), after.date().isoformat())
+
+
+@pytest.mark.parametrize("query, line", [
+    # line 1 is the PRAGMA the test puts first; YQL counts lines and columns from 1
+    ("SELECT k,\n  s FROM `//tmp/q` WHERE k = 1 ORDR BY k",
+     'YQL: 3:32: syntax error at or near "ORDR" (line 3, column 32 of the query)'),
+    # the second FROM of the second statement: a 'FROM' string is no code
+    ("SELECT k AS a FROM `//tmp/q`; SELECT 'FROM' AS s, k FROM `//tmp/q` WHERE FROM k = 1",
+     'YQL: 2:74: syntax error at or near "FROM" (line 2, column 74 of the query)'),
+    # the second AND, though the CAST rewrites made the line DuckDB parsed longer
+    ("SELECT CAST(k AS Int64) AS a FROM `//tmp/q` WHERE CAST(k AS Int64) > 0 AND AND k = 1",
+     'YQL: 2:76: syntax error at or near "AND" (line 2, column 76 of the query)'),
+    # at a table: its path, not the SQL that reads it
+    ("SELECT * FRM `//tmp/q`",
+     'YQL: 2:14: syntax error at or near "`//tmp/q`" (line 2, column 14 of the query)'),
+])
+def test_a_syntax_error_names_its_line_and_column_in_the_query_alike(both, query, line):
+    dev, prod = both
+    query = "PRAGMA yt.InferSchema = '1000';\n" + query
+    with pytest.raises(QueryFailed) as in_dev:
+        dev.run_yql(query)
+    with pytest.raises(QueryFailed) as in_prod:
+        prod.run_yql(query)
+    assert str(in_dev.value) == line
+    assert str(in_prod.value).split(" failed: ", 1)[-1] == line

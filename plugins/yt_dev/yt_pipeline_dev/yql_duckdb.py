@@ -30,6 +30,7 @@ from typing import Any
 
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.sorted_schema import merge_in
@@ -68,11 +69,13 @@ def logged_statement(statement: Statement) -> str:
     return text if len(text) <= LOGGED_CHARS else text[:LOGGED_CHARS - 1] + "…"
 
 
-def duckdb_failure(exc: Exception) -> str:
-    """The one line a DuckDB error is reported with: YQL's meaning where DuckDB's differs."""
+def duckdb_failure(exc: Exception, query: str = "") -> str:
+    """The one line a DuckDB error is reported with: YQL's meaning where DuckDB's differs
+    (`query`, the YQL text, names a function as it is written)."""
     text = str(exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
-    return yql_semantics.failure_meaning(message) or f"YQL failed in DuckDB: {message}"
+    return (yql_semantics.failure_meaning(message, query=query)
+            or f"YQL failed in DuckDB: {message}")
 
 
 class Executor:
@@ -173,7 +176,7 @@ class Executor:
         self.infer_rows = yql_rules.infer_rows(query) or yql_rules.MAX_INFER_ROWS
         statements = translate(query)
         rows: list[dict[str, Any]] = []
-        last_select = -1
+        last_select, index = -1, 0
         try:
             for index, statement in enumerate(statements):
                 started = time.perf_counter()
@@ -184,7 +187,11 @@ class Executor:
                     self.client.log("yql_select", logged_statement(statement),
                                     rows=len(result), started=started)
         except self.duckdb.Error as exc:
-            raise QueryFailed(duckdb_failure(exc)) from None
+            placed = None
+            if isinstance(exc, self.duckdb.ParserException):
+                ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
+                placed = syntax_error_line(self.duckdb, query, ran)
+            raise QueryFailed(placed or duckdb_failure(exc, query)) from None
         finally:
             if self._sample_dir is not None:
                 shutil.rmtree(self._sample_dir, ignore_errors=True)

@@ -258,6 +258,8 @@ def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
     state = str(info.get("state"))
     if state != "completed":
         reason = summary(info["error"]) if info.get("error") else f"the query was {state}"
+        # a syntax error's place, in the query as written rather than the text sent
+        reason = prepared.in_query(reason)
         raise _fail(client, f"YQL query {query_id} {state}: {reason}")
     if prepared.result_table:
         try:

@@ -12,8 +12,9 @@ interop.cpp, `BuildRowset`), so the rows come back in the order a result would h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from yt_pipeline.yql_rules import (
     INFER_PRAGMA,
@@ -27,11 +28,50 @@ from yt_pipeline.yql_rules import (
 RESULT_EXPIRATION = "1d"
 
 
+#: a position in a YQL error: YQL's own `<main>:line:column`, and the fake query tracker's
+#: line (yt_pipeline.yql_positions: `YQL: line:column: ... (line L, column C of the query)`)
+_POSITION = re.compile(r"(?<=<main>:)(\d+):(\d+)|(?<=YQL: )(\d+):(\d+)(?=: )"
+                       r"|\(line (\d+), column (\d+) of the query\)")
+
+
 @dataclass
 class PreparedQuery:
     text: str
     #: the table the last SELECT writes, to be read and removed; None: read the last result
     result_table: str | None
+    #: the query as given, and (offset in it, text) of each piece added, in the text's order
+    query: str = ""
+    added: list[tuple[int, str]] = field(default_factory=list)
+
+    def in_query(self, message: str) -> str:
+        """`message` with each position in the text sent (see _POSITION) made a position in
+        the query as given: the pieces added moved its lines and columns."""
+        def moved(found: re.Match[str]) -> str:
+            numbers = [int(n) for n in found.groups() if n is not None]
+            place = self._query_place(*numbers)
+            if place is None:
+                return found.group(0)
+            line, column = place
+            if found.group(5) is not None:
+                return f"(line {line}, column {column} of the query)"
+            return f"{line}:{column}"
+
+        return _POSITION.sub(moved, message) if self.added else message
+
+    def _query_place(self, line: int, column: int) -> tuple[int, int] | None:
+        starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        if not 1 <= line <= len(starts):
+            return None
+        offset, shift = starts[line - 1] + column - 1, 0
+        for at, piece in self.added:
+            if offset < at + shift:
+                break
+            if offset < at + shift + len(piece):
+                return None  # in a piece added: no place in the query
+            shift += len(piece)
+        offset -= shift
+        line = self.query.count("\n", 0, offset) + 1
+        return line, offset - (self.query.rfind("\n", 0, offset) + 1) + 1
 
 
 def _current_cluster(found: list[Statement], last: int, default: str) -> str:
@@ -62,20 +102,26 @@ def prepare(query: str, cluster: str, result_table: str,
             max_row_weight: str | None = None) -> PreparedQuery:
     found = statements(query)
     text, target = query, None
+    added: list[tuple[int, str]] = []
     last = _final_select(found)
     if last is not None and _current_cluster(found, last, cluster) == cluster:
         start = found[last].start
-        text = (f"{query[:start]}INSERT INTO `{result_table}` WITH (TRUNCATE, "
-                f'EXPIRATION="{RESULT_EXPIRATION}")\n{query[start:]}')
+        insert = (f"INSERT INTO `{result_table}` WITH (TRUNCATE, "
+                  f'EXPIRATION="{RESULT_EXPIRATION}")\n')
+        text = query[:start] + insert + query[start:]
+        added.append((start, insert))
         target = result_table
     # Tables we write have no schema; without this YQL refuses them. A pragma the query sets
     # itself comes later in the text and wins (a static pragma keeps its last value); with
     # ForceInferSchema, adding InferSchema would be an error.
     if infer_rows(query) is None:
         text = f"{INFER_PRAGMA}\n{text}"
+        added.insert(0, (0, f"{INFER_PRAGMA}\n"))
     if max_row_weight:
-        text = f'PRAGMA yt.MaxRowWeight = "{max_row_weight}";\n{text}'
-    return PreparedQuery(text, target)
+        pragma = f'PRAGMA yt.MaxRowWeight = "{max_row_weight}";\n'
+        text = pragma + text
+        added.insert(0, (0, pragma))
+    return PreparedQuery(text, target, query, added)
 
 
 @dataclass

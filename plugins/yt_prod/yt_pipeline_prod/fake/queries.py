@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.column_types import widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_named import expand_named
+from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
@@ -111,6 +112,9 @@ class QueryRunner:
         self.state = state
         self.query = query
         self.loaded: dict[str, str] = {}
+        #: the SQL of each statement given to DuckDB so far, each table as yql_positions.TABLE
+        #: (which places a syntax error in the query with it, as dev does)
+        self.ran: list[str] = []
         self.known = {state.cluster_name} if state.cluster_name else set()
         #: the cluster a table without one named is in: settings, then each USE
         self.cluster: str | None = query.settings.get("cluster")
@@ -157,7 +161,9 @@ class QueryRunner:
             # the query's error, as a cluster reports a YQL error: the query ends "failed"
             line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
             if isinstance(error, duckdb.Error):
-                line = failure_meaning(line, FAKE_TRACKER) or line
+                placed = (syntax_error_line(duckdb, query.text, self.ran)
+                          if isinstance(error, duckdb.ParserException) else None)
+                line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
             self._fail(line)
         except Exception as error:  # noqa: BLE001 - a bug of the fake: the test must see it
             # the query fails as on a cluster's internal error, and FakeYtProxy.stop raises
@@ -221,7 +227,9 @@ class QueryRunner:
         insert = parse_insert(statement)
         select = insert.select if insert else statement
         # YQL's meaning of forms DuckDB reads otherwise, as dev mode gives it
-        sql = replace_tables(yql_meaning(duckdb_strings(select)), self.cluster, self.known,
+        meant = yql_meaning(duckdb_strings(select))
+        self.ran.append(replace_tables(meant, self.cluster, self.known, lambda path: TABLE))
+        sql = replace_tables(meant, self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]

@@ -1,0 +1,182 @@
+"""YQL's basic built-in functions on DuckDB: those DuckDB lacks or reads otherwise, rewritten
+to give YQL's result, and those it cannot run as YQL means them, refused by name. Dev mode
+and the fake query tracker both call `rewrite_functions` (through yql_semantics.rewrite),
+so a query means the same in both, and fails with the same line.
+
+Source: yql/essentials/docs/en/builtins/basic.md in ydb-platform/ydb (the YQL YTsaurus
+runs): Just, Unwrap, Nothing ("Just"), IF, COALESCE and its alias NVL, StartsWith/EndsWith,
+CurrentUtc...; list.md there for ListLength and basic.md's AsList. Built-in names are
+matched whatever their case, as YQL does. What DuckDB has under another name with
+another meaning and is not rewritten here is refused (`UNSUPPORTED`); a name DuckDB does
+not know at all is named in its error, which `unknown_function` turns into the same
+refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from yt_pipeline.errors import QueryFailed
+
+#: the text DuckDB's error() is given when Unwrap meets an empty value (failure_meaning)
+UNWRAP_FAILED = "YQL Unwrap of an empty value (NULL)"
+
+#: the moment the statement runs, in microseconds since 1970-01-01 UTC: DuckDB's
+#: get_current_timestamp is a TIMESTAMP WITH TIME ZONE, whose epoch_us is the UTC instant
+#: whatever the session's time zone, and is the same for every row of the statement, as
+#: YQL gives one value to every row of `CurrentUtcDate()`
+_NOW_US = "epoch_us(get_current_timestamp())"
+
+#: YQL basic built-ins DuckDB has no faithful twin for (basic.md), refused by name
+UNSUPPORTED = {name.lower(): name for name in (
+    "Random", "RandomNumber", "RandomUuid", "CurrentTzDate", "CurrentTzDatetime",
+    "CurrentTzTimestamp", "AddTimezone", "RemoveTimezone", "Version", "MAX_OF", "MIN_OF",
+    "FIND", "RFIND", "NANVL", "AsTuple", "AsStruct", "AsDict", "AsSet", "AsListStrict",
+    "AsDictStrict", "AsSetStrict", "Variant", "AsVariant", "Visit", "VisitOrDefault",
+    "VariantItem", "Way", "Enum", "AsEnum", "AsTagged", "Untag", "TablePath", "TableName",
+    "TableRecordIndex", "TableRow", "JoinTableRow", "FileContent", "FilePath", "FolderPath",
+    "ParseFile", "Ensure", "EnsureType", "EnsureConvertibleTo", "EvaluateExpr",
+    "EvaluateAtom", "ToBytes", "FromBytes", "ByteAt", "TestBit", "ClearBit", "SetBit",
+    "FlipBit", "Callable", "Pickle", "StablePickle", "Unpickle", "StaticMap", "StaticZip",
+    "StaticFold", "StaticFold1", "AggregationFactory", "AggregateTransformInput",
+    "AggregateTransformOutput", "AggregateFlatten", "SubqueryExtend", "SubqueryUnionAll",
+    "SubqueryMerge", "SubqueryUnionMerge", "ListMap", "ListFilter", "ListSort",
+    "ListSortAsc", "ListSortDesc", "ListHas", "ListHead", "ListLast", "ListSum", "ListAvg",
+    "ListMin", "ListMax", "ListConcat", "ListExtend", "ListUniq", "ListReverse",
+    "ListFlatMap", "ListSkip", "ListTake", "ListEnumerate", "ListZip", "ListFromRange",
+    "ListReplicate", "ListCreate", "DictCreate", "SetCreate", "DictKeys", "DictPayloads",
+    "DictLookup", "DictContains", "DictLength", "TypeOf", "FormatType", "ParseType",
+)}
+
+#: the type names Nothing accepts (YQL's primitive types, as yql_semantics casts them)
+NOTHING_TYPES = {
+    "int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER", "int64": "BIGINT",
+    "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER", "uint64": "UBIGINT",
+    "float": "FLOAT", "double": "DOUBLE", "bool": "BOOLEAN", "string": "VARCHAR",
+    "utf8": "VARCHAR", "date": "DATE", "datetime": "TIMESTAMP", "timestamp": "TIMESTAMP",
+}
+
+_CALL = re.compile(r"(?<![\w.:$\x00\x01])([A-Za-z_]\w*)\s*\(")
+#: DuckDB's error for a function it does not know
+_UNKNOWN = re.compile(r"Catalog Error: (?:Scalar |Aggregate |Table )?Function with name "
+                      r"\"?([\w]+)\"? does not exist")
+
+
+def _refused(name: str, where: str) -> QueryFailed:
+    return QueryFailed(f"YQL: the function {name} is not supported in {where} "
+                       "(see docs/yql-in-dev.md)")
+
+
+def _just(args: list[str], name: str, where: str) -> str:
+    # Just makes T into T?; every DuckDB value may be NULL already, so the value is kept
+    _arity(name, args, 1, 1)
+    return f"({args[0]})"
+
+
+def _nothing(args: list[str], name: str, where: str) -> str:
+    # an empty value of the optional type named: Nothing(String?), Nothing(Optional<Int64>)
+    _arity(name, args, 1, 1)
+    kind = args[0].strip()
+    optional = re.fullmatch(r"Optional\s*<\s*(\w+)\s*>", kind, re.I)
+    inner = optional.group(1) if optional else kind[:-1].strip() if kind.endswith("?") else None
+    if inner is None or inner.lower() not in NOTHING_TYPES:
+        raise QueryFailed(f"YQL: Nothing({kind}) is not supported in {where}: give an "
+                          "optional primitive type, like Nothing(String?)")
+    return f"CAST(NULL AS {NOTHING_TYPES[inner.lower()]})"
+
+
+def _unwrap(args: list[str], name: str, where: str) -> str:
+    # the value, or a run-time error when it is empty (the second argument, a comment,
+    # is added to the error's text)
+    _arity(name, args, 1, 2)
+    value = args[0].strip()
+    comment = (f" || COALESCE(': ' || CAST({args[1].strip()} AS VARCHAR), '')"
+               if len(args) == 2 else "")
+    return (f"CASE WHEN ({value}) IS NULL THEN error('{UNWRAP_FAILED}'{comment}) "
+            f"ELSE ({value}) END")
+
+
+def _if(args: list[str], name: str, where: str) -> str:
+    # IF(c, a) is NULL when c is false; a NULL condition takes the else branch, as CASE does
+    _arity(name, args, 2, 3)
+    otherwise = f" ELSE {args[2].strip()}" if len(args) == 3 else ""
+    return f"CASE WHEN {args[0].strip()} THEN {args[1].strip()}{otherwise} END"
+
+
+def _current(unit: str) -> Callable[[list[str], str, str], str]:
+    def rewrite(args: list[str], name: str, where: str) -> str:
+        # the arguments only tell YQL when to compute the value again: no value depends on them
+        if unit == "date":
+            return f"CAST(make_timestamp({_NOW_US}) AS DATE)"
+        if unit == "second":
+            return f"make_timestamp({_NOW_US} // 1000000 * 1000000)"
+        return f"make_timestamp({_NOW_US})"
+    return rewrite
+
+
+def _renamed(duckdb_name: str, least: int, most: int) -> Callable[[list[str], str, str], str]:
+    def rewrite(args: list[str], name: str, where: str) -> str:
+        _arity(name, args, least, most)
+        return f"{duckdb_name}({', '.join(arg.strip() for arg in args)})"
+    return rewrite
+
+
+def _arity(name: str, args: list[str], least: int, most: int) -> None:
+    count = 0 if len(args) == 1 and not args[0].strip() else len(args)
+    if not least <= count <= most:
+        takes = str(least) if least == most else f"{least} to {most}"
+        raise QueryFailed(f"YQL: {name} takes {takes} argument(s), got {count}")
+
+
+#: YQL built-ins rewritten, by their name in lower case
+_REWRITES: dict[str, Callable[[list[str], str, str], str]] = {
+    "just": _just,
+    "nothing": _nothing,
+    "unwrap": _unwrap,
+    "if": _if,
+    "nvl": _renamed("COALESCE", 1, 1000),
+    "currentutcdate": _current("date"),
+    "currentutcdatetime": _current("second"),
+    "currentutctimestamp": _current("microsecond"),
+    "startswith": _renamed("starts_with", 2, 2),
+    "endswith": _renamed("ends_with", 2, 2),
+    "aslist": _renamed("list_value", 1, 1000),
+    "listlength": _renamed("array_length", 1, 1),
+}
+
+
+def rewrite_functions(text: str, where: str, closing: Callable[[str, int], int],
+                      arguments: Callable[[str], list[str]]) -> str:
+    """`text` with each YQL built-in DuckDB lacks rewritten, the last first (so that a call
+    inside another's arguments is rewritten before it); one dev cannot run is refused."""
+    for found in reversed(list(_CALL.finditer(text))):
+        name = found.group(1)
+        key = name.lower()
+        if key in UNSUPPORTED:
+            raise _refused(name, where)
+        rewrite = _REWRITES.get(key)
+        if rewrite is None:
+            continue
+        opening = found.end() - 1
+        end = closing(text, opening)
+        call = rewrite(arguments(text[opening + 1:end]), name, where)
+        text = text[:found.start()] + call + text[end + 1:]
+    return text
+
+
+def unknown_function(message: str, where: str, query: str = "") -> str | None:
+    """The refusal of a function DuckDB's error says it does not know, or None; named as
+    the query writes it (DuckDB gives it in lower case)."""
+    found = _UNKNOWN.search(message)
+    if not found:
+        return None
+    name = found.group(1)
+    written = re.search(rf"(?<![\w.:$]){re.escape(name)}(?=\s*\()", query, re.I)
+    return str(_refused(written.group(0) if written else name, where))
+
+
+def unwrap_failure(message: str) -> str | None:
+    """YQL's meaning of the error an Unwrap of an empty value raises, or None."""
+    at = message.find(UNWRAP_FAILED)
+    return "YQL: Unwrap " + message[at + len("YQL Unwrap "):] if at >= 0 else None
