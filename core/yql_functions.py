@@ -109,8 +109,8 @@ def _current(unit: str) -> Callable[[list[str], str, str], str]:
         # the arguments only tell YQL when to compute the value again: no value depends on them
         if unit == "date":
             return f"CAST(make_timestamp({_NOW_US}) AS DATE)"
-        if unit == "second":
-            return f"make_timestamp({_NOW_US} // 1000000 * 1000000)"
+        if unit == "second":  # YQL's cast of a count of seconds (yql_semantics._epoch_cast)
+            return f"CAST({_NOW_US} // 1000000 AS Datetime)"
         return f"make_timestamp({_NOW_US})"
     return rewrite
 
