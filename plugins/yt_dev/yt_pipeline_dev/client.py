@@ -110,6 +110,16 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
         raise UnsortedWrite(path, refused)
 
 
+def _shared_lock(append: bool, key: list[str] | None) -> bool:
+    """Whether a write takes a shared lock: an append does, unless its table has a sorted
+    strict schema (`key`), whose appended rows must follow the last one there: then it is
+    exclusive, as on a cluster (GetTableUploadOptions in yt/yt/ytlib/table_client/
+    table_upload_options.cpp). Shared, two stages' in-order appends both landed, the later
+    one's rows after the other's, and the table kept its sort key with its rows out of
+    order."""
+    return append and not key
+
+
 class DevClient(YqlRequests):
     """Tables as files under `root` (the pipeline's .dev/ folder)."""
 
@@ -193,13 +203,13 @@ class DevClient(YqlRequests):
             # and the second's rename dropped the first's rows
             with self.txn.table_guard(normal(path)):
                 current = self.visible_file(path)
+                kept = schema_of(self.root, current)
+                key = declared_key(self.root, current) if kept is not None else None
                 # a write locks its table when it starts; a YQL INSERT when the query has
                 # run, as prod's stage transaction copies the query's staging table then
                 lock_at_start = schema_checked
                 if lock_at_start:
-                    self._lock_for_write(path, append, action)
-                kept = schema_of(self.root, current)
-                key = declared_key(self.root, current) if kept is not None else None
+                    self._lock_for_write(path, _shared_lock(append, key), action)
                 with self.txn.writing(normal(path), append,
                                       current if append else None) as tmp:
                     start = tmp.stat().st_size
@@ -208,7 +218,7 @@ class DevClient(YqlRequests):
                         refuse_rows_off_schema(kept, tmp, path, start)
                         _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
                     if not lock_at_start:
-                        self._lock_for_write(path, append, action)
+                        self._lock_for_write(path, _shared_lock(append, key), action)
                 keep_schema(self.root, kept, self.visible_file(path),
                             sorted_by if sorted_by is not None else key)
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
@@ -217,12 +227,13 @@ class DevClient(YqlRequests):
                                     (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
-            # outside any transaction, a write conflicts with every transaction's lock
-            check_lock(self.root, normal(path), SHARED if append else EXCLUSIVE, None)
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target)
             key = declared_key(self.root, target) if kept is not None else None
+            # outside any transaction, a write conflicts with every transaction's lock
+            check_lock(self.root, normal(path),
+                       SHARED if _shared_lock(append, key) else EXCLUSIVE, None)
             with replacing(target, append=append) as tmp:
                 start = tmp.stat().st_size
                 yield tmp
@@ -242,11 +253,11 @@ class DevClient(YqlRequests):
         return [normal(path) + "/" + file.relative_to(base).as_posix()[:-len(TABLE_SUFFIX)]
                 for file in sorted(base.rglob("*" + TABLE_SUFFIX)) if file.is_file()]
 
-    def _lock_for_write(self, path: str, append: bool, action: str) -> None:
+    def _lock_for_write(self, path: str, shared: bool, action: str) -> None:
         assert self.txn is not None
         try:
-            self.txn.lock_table(normal(path), append=append,
-                                created=not append and not self.table_path(path).exists())
+            self.txn.lock_table(normal(path), append=shared,
+                                created=not shared and not self.table_path(path).exists())
         except LockConflict as conflict:
             # worded as prod's error: the action, the table, then the cluster's message
             raise LockConflict(f"{action} {path}: {conflict}") from None

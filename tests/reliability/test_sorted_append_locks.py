@@ -1,0 +1,76 @@
+"""Stages appending at once to a table whose strict schema a sort made sorted: a cluster
+gives such an append an exclusive lock, not the shared one of an append to any other table
+(GetTableUploadOptions in yt/yt/ytlib/table_client/table_upload_options.cpp: `IsSorted()`
+makes it Exclusive), since the appended rows must follow the table's last one. So the
+second appender fails with the lock conflict, and once the first has committed its retry
+lands after it: the table holds every committed row, once, in key order."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline.operations import OperationSpec
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.launcher import launch
+from yt_pipeline_dev.txnlocks import LockConflict
+
+pytest.importorskip("duckdb", reason="YQL runs on DuckDB in dev")
+
+TABLE = "//t/s"
+
+
+def sorted_table(tmp_path: Path, keys: list[int]) -> DevClient:
+    """TABLE written by YQL with `keys`, then sorted by k in place."""
+    (tmp_path / "stages" / "s").mkdir(parents=True)
+    client = DevClient(tmp_path / ".dev")
+    values = ", ".join(f"({k}, 'base')" for k in keys)
+    client.run_yql(f"INSERT INTO `{TABLE}` WITH TRUNCATE SELECT * FROM (VALUES {values}) "
+                   "AS t(k, v)")
+    launch(client, OperationSpec(kind="sort", stage_name="s", name="sort",
+                                 stage_dir=tmp_path / "stages" / "s", pipeline_dir=tmp_path,
+                                 input_tables=[TABLE], output_tables=[TABLE], sort_by=["k"]))
+    assert client.sort_order(TABLE) == ["k"]
+    return client
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_second_append_to_a_sorted_table_conflicts_and_its_retry_lands_after(seed,
+                                                                               tmp_path):
+    rng = random.Random(seed)
+    base = sorted(rng.sample(range(100), rng.randint(1, 6)))
+    client = sorted_table(tmp_path, base)
+    stages = rng.sample(["a", "b", "c", "d"], rng.randint(2, 4))
+    # each stage's rows come after the table's last row, in order: alone, each is taken
+    rows = {name: [{"k": k, "v": name} for k in sorted(rng.sample(range(100, 200), 3))]
+            for name in stages}
+    txns = {name: client.begin_transaction(f"yt-pipeline R stage {name} attempt 1")
+            for name in stages}
+    first, *others = stages
+    txns[first].client.write_table(TABLE, rows[first], append=True)
+    for name in others:
+        with pytest.raises(LockConflict, match=(
+                rf'write_table {TABLE}: Cannot take "exclusive" lock for node {TABLE} since '
+                rf'"exclusive" lock is taken by concurrent transaction \S+ '
+                rf"\(yt-pipeline R stage {first} attempt 1\)")):
+            txns[name].client.write_table(TABLE, rows[name], append=True)
+        txns[name].abort()
+    txns[first].prepare(tmp_path / "record-first")
+    txns[first].commit()
+    expected = [{"k": k, "v": "base"} for k in base] + rows[first]
+    assert list(client.read_table(TABLE)) == expected
+    # a retry after the winner's commit: rows before its last are refused, later ones land
+    for number, name in enumerate(others):
+        retry = client.begin_transaction(f"yt-pipeline R stage {name} attempt 2")
+        tail = expected[-1]["k"]
+        mine = [{"k": tail + 1 + i, "v": name} for i in range(2)]
+        retry.client.write_table(TABLE, mine, append=True)
+        retry.prepare(tmp_path / f"record-{number}")
+        retry.commit()
+        expected += mine
+    found = list(client.read_table(TABLE))
+    assert found == expected
+    assert [row["k"] for row in found] == sorted(row["k"] for row in found)
+    assert client.sort_order(TABLE) == ["k"]
