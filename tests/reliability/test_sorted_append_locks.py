@@ -74,3 +74,54 @@ def test_a_second_append_to_a_sorted_table_conflicts_and_its_retry_lands_after(s
     assert found == expected
     assert [row["k"] for row in found] == sorted(row["k"] for row in found)
     assert client.sort_order(TABLE) == ["k"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_stage_committing_while_a_yql_insert_runs_leaves_the_sorted_table_whole(
+        seed, tmp_path, monkeypatch):
+    """Stage a's YQL INSERT appends to the sorted table, which YQL does by a sorted merge;
+    while its query runs, stage b writes the table and tries to commit. Whichever lands,
+    the table holds the base rows and the committed stages' rows, each once, in key
+    order. (The merge went into the table as a read before b's commit, which a's commit
+    then put after b's rows: rows lost, doubled and out of order.)"""
+    import yt_pipeline_dev.yql_duckdb as executor
+
+    rng = random.Random(seed)
+    base = sorted(rng.sample(range(0, 100, 2), rng.randint(1, 6)))
+    client = sorted_table(tmp_path, base)
+    a_rows = [{"k": k, "v": "a"} for k in sorted(rng.sample(range(1, 300, 2), 3))]
+    client.write_table("//t/src", a_rows)
+    overwrite = rng.random() < 0.3
+    b_rows = [{"k": k, "v": "b"} for k in sorted(rng.sample(range(100, 200), 2))]
+    a = client.begin_transaction("yt-pipeline R stage a attempt 1")
+    b = client.begin_transaction("yt-pipeline R stage b attempt 1")
+    committed = {}
+    merge_in = executor.merge_in
+
+    def b_commits_meanwhile(*args: object, **kwargs: object) -> None:
+        try:
+            b.client.write_table(TABLE, b_rows, append=not overwrite)
+        except LockConflict:
+            b.abort()
+        else:
+            b.prepare(tmp_path / "record-b")
+            b.commit()
+            committed["b"] = b_rows
+        merge_in(*args, **kwargs)
+
+    monkeypatch.setattr(executor, "merge_in", b_commits_meanwhile)
+    try:
+        a.client.run_yql(f"INSERT INTO `{TABLE}` SELECT * FROM `//t/src`")
+    except LockConflict:
+        a.abort()
+    else:
+        a.prepare(tmp_path / "record-a")
+        a.commit()
+        committed["a"] = a_rows
+    assert committed, "neither stage committed"
+    expected = [] if overwrite and "b" in committed else [{"k": k, "v": "base"} for k in base]
+    expected += committed.get("b", []) + committed.get("a", [])
+    found = list(client.read_table(TABLE))
+    by_key = sorted(expected, key=lambda row: (row["k"], row["v"] != "base"))
+    assert found == by_key, (committed, found)
+    assert client.sort_order(TABLE) == ["k"]

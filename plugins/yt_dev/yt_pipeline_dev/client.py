@@ -202,14 +202,21 @@ class DevClient(YqlRequests):
             # (parallel_map) appending to one table each copied the same staged version,
             # and the second's rename dropped the first's rows
             with self.txn.table_guard(normal(path)):
-                current = self.visible_file(path)
-                kept = schema_of(self.root, current)
-                key = declared_key(self.root, current) if kept is not None else None
+                current, kept, key = self._seen(path)
                 # a write locks its table when it starts; a YQL INSERT when the query has
-                # run, as prod's stage transaction copies the query's staging table then
-                lock_at_start = schema_checked
+                # run, as prod's stage transaction copies the query's staging table then,
+                # unless it merges its rows into a sorted table (below)
+                lock_at_start = schema_checked or bool(append and key)
                 if lock_at_start:
-                    self._lock_for_write(path, _shared_lock(append, key), action)
+                    shared = _shared_lock(append, key)
+                    self._lock_for_write(path, shared, action)
+                    # the table as it is once locked: a stage that committed it meanwhile
+                    # is in it. Read before, an append to a sorted table was merged into
+                    # the version before that commit, which the commit's rebase then put
+                    # after it: rows lost, doubled and out of order.
+                    current, kept, key = self._seen(path)
+                    if shared and not _shared_lock(append, key):
+                        self._lock_for_write(path, False, action)  # now sorted
                 with self.txn.writing(normal(path), append,
                                       current if append else None) as tmp:
                     start = tmp.stat().st_size
@@ -241,6 +248,13 @@ class DevClient(YqlRequests):
                     refuse_rows_off_schema(kept, tmp, path, start)
                     _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
             keep_schema(self.root, kept, target, sorted_by if sorted_by is not None else key)
+
+    def _seen(self, path: str) -> tuple[Path | None, Any, list[str] | None]:
+        """Table `path` as this client sees it: its file, the schema YQL gave it and the
+        key a sort gave that schema (None when there is none)."""
+        current = self.visible_file(path)
+        kept = schema_of(self.root, current)
+        return current, kept, declared_key(self.root, current) if kept is not None else None
 
     def sort_order(self, path: str) -> list[str] | None:
         """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""
