@@ -10,6 +10,7 @@ too, so a row round-trips exactly (integers beyond 2^53 and 2^64 included).
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import json
 import os
@@ -108,6 +109,10 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
     refused = refusal(tmp, key, path, start, by_jobs=by_jobs)
     if refused is not None:
         raise UnsortedWrite(path, refused)
+
+
+#: the errors of a full disk or quota
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def _shared_lock(append: bool, key: list[str] | None) -> bool:
@@ -293,8 +298,11 @@ class DevClient(YqlRequests):
                 if whole:
                     vouch(self.root, tmp)
         except OSError as exc:
-            # a full disk: say which table could not be written, not which of dev's files
-            if exc.filename is None or str(exc.filename).startswith(str(self.root)):
+            # a full disk: say which table could not be written, not which of dev's files;
+            # any other error names dev's file at fault (a `.dev/.locks` that cannot be
+            # written, where the write takes its lock, was named as the table)
+            if exc.errno in _NO_SPACE and (
+                    exc.filename is None or str(exc.filename).startswith(str(self.root))):
                 exc.filename = path
             raise
         self.log("append_table" if append else "write_table", path, rows=count, started=started)
