@@ -280,3 +280,20 @@ def test_an_ended_attempt_releases_its_locks_and_a_killed_process_holds_none(tmp
     third.prepare(tmp_path / "record2")
     third.commit()
     assert list(client.read_table(TARGET)) == rows_of("c", 1)
+
+
+def test_a_lock_folder_that_cannot_be_made_is_named_not_the_table(tmp_path, run_cli):
+    """A stage's write takes its table's lock in `.dev/.locks/` when it starts: when that
+    folder cannot be made (here a file is in its place), the error names it, not the table
+    (the name a full disk gives, which sent the user looking at the table)."""
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    root = racing_pipeline(tmp_path / "p", flags, {"a": "write"}, "a")
+    (root / ".dev" / ".locks").write_text("")
+    result = run_cli("run", root)
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if line.startswith("error:"))
+    assert line.startswith("error: stage a failed: FileExistsError: [Errno 17] File exists: "
+                           f"'{root / '.dev' / '.locks'}'"), line
+    lines = (root / ".dev/t/target.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [{"stage": "before", "i": -1}]

@@ -10,6 +10,7 @@ too, so a row round-trips exactly (integers beyond 2^53 and 2^64 included).
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import json
 import os
@@ -110,6 +111,20 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
         raise UnsortedWrite(path, refused)
 
 
+#: the errors of a full disk or quota
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _shared_lock(append: bool, key: list[str] | None) -> bool:
+    """Whether a write takes a shared lock: an append does, unless its table has a sorted
+    strict schema (`key`), whose appended rows must follow the last one there: then it is
+    exclusive, as on a cluster (GetTableUploadOptions in yt/yt/ytlib/table_client/
+    table_upload_options.cpp). Shared, two stages' in-order appends both landed, the later
+    one's rows after the other's, and the table kept its sort key with its rows out of
+    order."""
+    return append and not key
+
+
 class DevClient(YqlRequests):
     """Tables as files under `root` (the pipeline's .dev/ folder)."""
 
@@ -194,14 +209,21 @@ class DevClient(YqlRequests):
             # (parallel_map) appending to one table each copied the same staged version,
             # and the second's rename dropped the first's rows
             with self.txn.table_guard(normal(path)):
-                current = self.visible_file(path)
+                current, kept, key = self._seen(path, schema)
                 # a write locks its table when it starts; a YQL INSERT when the query has
-                # run, as prod's stage transaction copies the query's staging table then
-                lock_at_start = schema_checked
+                # run, as prod's stage transaction copies the query's staging table then,
+                # unless it merges its rows into a sorted table (below)
+                lock_at_start = schema_checked or bool(append and key)
                 if lock_at_start:
-                    self._lock_for_write(path, append, action)
-                kept = schema_of(self.root, current) or schema
-                key = declared_key(self.root, current) if kept is not None else None
+                    shared = _shared_lock(append, key)
+                    self._lock_for_write(path, shared, action)
+                    # the table as it is once locked: a stage that committed it meanwhile
+                    # is in it. Read before, an append to a sorted table was merged into
+                    # the version before that commit, which the commit's rebase then put
+                    # after it: rows lost, doubled and out of order.
+                    current, kept, key = self._seen(path, schema)
+                    if shared and not _shared_lock(append, key):
+                        self._lock_for_write(path, False, action)  # now sorted
                 with self.txn.writing(normal(path), append,
                                       current if append else None) as tmp:
                     start = tmp.stat().st_size
@@ -210,7 +232,7 @@ class DevClient(YqlRequests):
                         refuse_rows_off_schema(kept, tmp, path, start)
                         _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
                     if not lock_at_start:
-                        self._lock_for_write(path, append, action)
+                        self._lock_for_write(path, _shared_lock(append, key), action)
                 keep_schema(self.root, kept, self.visible_file(path),
                             sorted_by if sorted_by is not None else key)
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
@@ -219,12 +241,13 @@ class DevClient(YqlRequests):
                                     (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
-            # outside any transaction, a write conflicts with every transaction's lock
-            check_lock(self.root, normal(path), self._write_lock(path, append), None)
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target) or schema
             key = declared_key(self.root, target) if kept is not None else None
+            # outside any transaction, a write conflicts with every transaction's lock
+            check_lock(self.root, normal(path),
+                       SHARED if _shared_lock(append, key) else EXCLUSIVE, None)
             with replacing(target, append=append) as tmp:
                 start = tmp.stat().st_size
                 yield tmp
@@ -232,6 +255,15 @@ class DevClient(YqlRequests):
                     refuse_rows_off_schema(kept, tmp, path, start)
                     _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
             keep_schema(self.root, kept, target, sorted_by if sorted_by is not None else key)
+
+    def _seen(self, path: str, schema: Any = None
+              ) -> tuple[Path | None, Any, list[str] | None]:
+        """Table `path` as this client sees it: its file, the schema YQL gave it (else
+        `schema`, what the write gives a table of none) and the key a sort gave that schema
+        (None when there is none)."""
+        current = self.visible_file(path)
+        kept = schema_of(self.root, current) or schema
+        return current, kept, declared_key(self.root, current) if kept is not None else None
 
     def sort_order(self, path: str) -> list[str] | None:
         """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""
@@ -244,19 +276,11 @@ class DevClient(YqlRequests):
         return [normal(path) + "/" + file.relative_to(base).as_posix()[:-len(TABLE_SUFFIX)]
                 for file in sorted(base.rglob("*" + TABLE_SUFFIX)) if file.is_file()]
 
-    def _write_lock(self, path: str, append: bool) -> str:
-        """The lock a write of table `path` takes: shared to append, exclusive otherwise,
-        and exclusive to append to a table of sorted strict schema too, whose appended rows
-        must follow its last one (GetTableUploadOptions in yt/yt/ytlib/table_client/
-        table_upload_options.cpp: an append without sorted_by to a strong schema locks
-        `schema.IsSorted() ? Exclusive : Shared`)."""
-        return SHARED if append and self.sort_order(path) is None else EXCLUSIVE
-
-    def _lock_for_write(self, path: str, append: bool, action: str) -> None:
+    def _lock_for_write(self, path: str, shared: bool, action: str) -> None:
         assert self.txn is not None
         try:
-            self.txn.lock_table(normal(path), mode=self._write_lock(path, append),
-                                created=not append and not self.table_path(path).exists())
+            self.txn.lock_table(normal(path), mode=SHARED if shared else EXCLUSIVE,
+                                created=not shared and not self.table_path(path).exists())
         except LockConflict as conflict:
             # worded as prod's error: the action, the table, then the cluster's message
             raise LockConflict(f"{action} {path}: {conflict}") from None
@@ -278,8 +302,11 @@ class DevClient(YqlRequests):
                 if whole:
                     vouch(self.root, tmp)
         except OSError as exc:
-            # a full disk: say which table could not be written, not which of dev's files
-            if exc.filename is None or str(exc.filename).startswith(str(self.root)):
+            # a full disk: say which table could not be written, not which of dev's files;
+            # any other error names dev's file at fault (a `.dev/.locks` that cannot be
+            # written, where the write takes its lock, was named as the table)
+            if exc.errno in _NO_SPACE and (
+                    exc.filename is None or str(exc.filename).startswith(str(self.root))):
                 exc.filename = path
             raise
         self.log("append_table" if append else "write_table", path, rows=count, started=started)

@@ -287,10 +287,11 @@ class Executor:
     def _insert(self, statement: Statement, allowed: list[str]) -> None:
         assert statement.target is not None
         started = time.perf_counter()
-        # an append to a table of sorted schema merges its rows in by key, as YQL does
-        key = None if statement.truncate else self.client.sort_order(statement.target)
         with self.client.writing(statement.target, append=not statement.truncate,
                                  schema_checked=False, action="YQL INSERT into") as tmp:
+            # an append to a table of sorted schema merges its rows in by key, as YQL
+            # does: into the table as it is once the write has locked it
+            key = None if statement.truncate else self.client.sort_order(statement.target)
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base or key else tmp
             try:
