@@ -297,3 +297,29 @@ def test_a_lock_folder_that_cannot_be_made_is_named_not_the_table(tmp_path, run_
                            f"'{root / '.dev' / '.locks'}'"), line
     lines = (root / ".dev/t/target.jsonl").read_text().splitlines()
     assert [json.loads(line) for line in lines] == [{"stage": "before", "i": -1}]
+
+
+def test_a_transaction_that_appends_then_overwrites_holds_the_exclusive_lock(tmp_path):
+    """A transaction takes a table's lock once per mode: its later appends reuse the lock
+    it holds, and an overwrite after an append still takes the exclusive one."""
+    from yt_pipeline_dev.client import DevClient
+    from yt_pipeline_dev.txnlocks import LockConflict
+
+    client = DevClient(tmp_path)
+    client.write_table(TARGET, rows_of("base", 1))
+    first = client.begin_transaction("yt-pipeline R stage a attempt 1")
+    for _ in range(3):
+        first.client.write_table(TARGET, rows_of("a", 1), append=True)
+    other = client.begin_transaction("yt-pipeline R stage b attempt 1")
+    other.client.write_table(TARGET, rows_of("b", 1), append=True)  # two shared locks
+    other.abort()
+    first.client.write_table(TARGET, rows_of("a", 2))  # now exclusive
+    third = client.begin_transaction("yt-pipeline R stage c attempt 1")
+    with pytest.raises(LockConflict, match=r'Cannot take "shared" lock for node //t/target '
+                       r'since "exclusive" lock is taken by concurrent transaction'):
+        third.client.write_table(TARGET, rows_of("c", 1), append=True)
+    first.client.write_table(TARGET, rows_of("a", 1), append=True)  # held: no second look
+    first.prepare(tmp_path / "record")
+    first.commit()
+    assert list(client.read_table(TARGET)) == rows_of("a", 2) + rows_of("a", 1)
+    assert not list((tmp_path / ".locks").glob("*.held/*")), "the commit left a lock"

@@ -35,7 +35,7 @@ from yt_pipeline_dev.tablelock import (
     settle,
     write_marker,
 )
-from yt_pipeline_dev.txnlocks import release, take
+from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
 from yt_pipeline_dev.yql_schema import declared_key, keep_schema, schema_of
 
 _numbers = itertools.count(1)
@@ -60,8 +60,9 @@ class DevTransaction:
         #: query may read them (prod reads them from the INSERT's staging table)
         self.yql_views: set[str] = set()
         self._table_guards: dict[str, threading.RLock] = {}
-        #: the tables this transaction holds a Cypress-like lock on (txnlocks.py)
-        self._held: set[str] = set()
+        #: the tables this transaction holds a Cypress-like lock on (txnlocks.py), and the
+        #: strongest mode it holds each in
+        self._held: dict[str, str] = {}
 
     @property
     def dir(self) -> Path:
@@ -92,9 +93,15 @@ class DevTransaction:
         with self.lock:
             self.started()
             name = self.dir.name
+            # held already in this mode or a stronger one: no other transaction can have
+            # taken a lock that conflicts since, so the write needs no second look (a stage
+            # appending a thousand times to one table paid the look a thousand times)
+            if self._held.get(path) in (mode, EXCLUSIVE):
+                return
         take(self.root, path, mode, name, self.title, created)
         with self.lock:
-            self._held.add(path)
+            if self._held.get(path) != EXCLUSIVE:
+                self._held[path] = mode
 
     # -- staging ------------------------------------------------------------------------
     def note_write(self, path: str, yql_whole: bool) -> None:
@@ -216,7 +223,7 @@ class DevTransaction:
         """Release the locks; remove the folder unless a recorded commit still needs it."""
         # the tables' locks go first, while the commit still holds their flocks: a writer
         # waiting for one then finds the transaction ended, as on a cluster
-        held, self._held = self._held, set()
+        held, self._held = self._held, {}
         for path in sorted(held):
             release(self.root, path, self.dir.name)
         if self._locks is not None:
