@@ -325,6 +325,23 @@ def test_statements_end_at_semicolons_of_the_code_only(both):
     assert rows == [{"s": "a;b", "t": 'c";d', "u": "e';", "x;y": 1}]
 
 
+#: syntax errors, placed as YQL places an issue
+SYNTAX_ERRORS = [
+    # line 1 is the PRAGMA the test puts first; YQL counts lines and columns from 1
+    ("SELECT k,\n  s FROM `//tmp/q` WHERE k = 1 ORDR BY k",
+     'YQL: 3:32: syntax error at or near "ORDR" (line 3, column 32 of the query)'),
+    # the second FROM of the second statement: a 'FROM' string is no code
+    ("SELECT k AS a FROM `//tmp/q`; SELECT 'FROM' AS s, k FROM `//tmp/q` WHERE FROM k = 1",
+     'YQL: 2:74: syntax error at or near "FROM" (line 2, column 74 of the query)'),
+    # the second AND, though the CAST rewrites made the line DuckDB parsed longer
+    ("SELECT CAST(k AS Int64) AS a FROM `//tmp/q` WHERE CAST(k AS Int64) > 0 AND AND k = 1",
+     'YQL: 2:76: syntax error at or near "AND" (line 2, column 76 of the query)'),
+    # at a table: its path, not the SQL that reads it
+    ("SELECT * FRM `//tmp/q`",
+     'YQL: 2:14: syntax error at or near "`//tmp/q`" (line 2, column 14 of the query)'),
+]
+
+
 @pytest.mark.parametrize("query, line", [
     # placed as YQL places an issue, line:column from 1 (line 1 is the PRAGMA put first)
     ("SELECT 1 AS x FROM `//tmp/q` /* a comment left open; SELECT 2",
@@ -333,8 +350,9 @@ def test_statements_end_at_semicolons_of_the_code_only(both):
      "YQL: 2:8: unterminated ' quote (line 2, column 8 of the query)"),
     ("SELECT 1 AS `x FROM //tmp/q",
      "YQL: 2:13: unterminated ` quote (line 2, column 13 of the query)"),
+    *SYNTAX_ERRORS,
 ])
-def test_an_unterminated_comment_or_quote_fails_alike(both, query, line):
+def test_a_bad_query_fails_alike_naming_its_line_and_column(both, query, line):
     dev, prod = both
     query = "PRAGMA yt.InferSchema = '1000';\n" + query
     with pytest.raises(QueryFailed) as in_dev:
@@ -410,26 +428,3 @@ def test_current_utc_date_and_time_are_utcs_now_in_each_type(both):
         assert row["d"] in ((before - epoch).days, (after - epoch).days)
 
 
-@pytest.mark.parametrize("query, line", [
-    # line 1 is the PRAGMA the test puts first; YQL counts lines and columns from 1
-    ("SELECT k,\n  s FROM `//tmp/q` WHERE k = 1 ORDR BY k",
-     'YQL: 3:32: syntax error at or near "ORDR" (line 3, column 32 of the query)'),
-    # the second FROM of the second statement: a 'FROM' string is no code
-    ("SELECT k AS a FROM `//tmp/q`; SELECT 'FROM' AS s, k FROM `//tmp/q` WHERE FROM k = 1",
-     'YQL: 2:74: syntax error at or near "FROM" (line 2, column 74 of the query)'),
-    # the second AND, though the CAST rewrites made the line DuckDB parsed longer
-    ("SELECT CAST(k AS Int64) AS a FROM `//tmp/q` WHERE CAST(k AS Int64) > 0 AND AND k = 1",
-     'YQL: 2:76: syntax error at or near "AND" (line 2, column 76 of the query)'),
-    # at a table: its path, not the SQL that reads it
-    ("SELECT * FRM `//tmp/q`",
-     'YQL: 2:14: syntax error at or near "`//tmp/q`" (line 2, column 14 of the query)'),
-])
-def test_a_syntax_error_names_its_line_and_column_in_the_query_alike(both, query, line):
-    dev, prod = both
-    query = "PRAGMA yt.InferSchema = '1000';\n" + query
-    with pytest.raises(QueryFailed) as in_dev:
-        dev.run_yql(query)
-    with pytest.raises(QueryFailed) as in_prod:
-        prod.run_yql(query)
-    assert str(in_dev.value) == line
-    assert str(in_prod.value).split(" failed: ", 1)[-1] == line
