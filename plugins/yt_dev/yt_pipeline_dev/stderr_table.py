@@ -1,21 +1,11 @@
 """`spec: {stderr_table_path: ...}`: every job's stderr in a table, as a cluster writes it.
 
-What a cluster does (YTsaurus source):
-- the job proxy tees a user job's whole stderr into a blob table writer
-  (CreateErrorOutput in yt/yt/server/job_proxy/user_job.cpp), which cuts it into parts of
-  `max_part_size` bytes and writes one row per part: the job's id, the part's index from 0,
-  the part's bytes; a job that wrote nothing writes no row
-  (yt/yt/ytlib/table_client/blob_table_writer.cpp, DoWrite/DoFlush);
-- the columns are job_id (string), part_index (int64), data (string), the table sorted by
-  job_id, part_index (GetStderrBlobTableSchema, blob_reader.cpp ToTableSchema; docs
-  "Getting full stderr of all jobs of an operation");
-- max_part_size is the spec's stderr_table_writer.max_part_size (alias
-  stderr_table_writer_config), 4 MiB by default, at least 1 MiB
-  (TBlobTableWriterConfig::Register in yt/yt/ytlib/table_client/config.cpp);
-- the jobs that were not aborted write there, failed ones too (the docs' page), and the
-  table is committed in the operation's debug output transaction, a top-level one, also
-  when the operation fails (TOperationControllerBase::DoAbort, StartDebugOutputTransaction
-  in operation_controller_detail.cpp): it survives the failure it helps to debug.
+What a cluster does (YTsaurus source): each job's rows are laid out as
+yt_pipeline.stderr_blob says; the jobs that were not aborted write there, failed ones too
+(the docs' page "Getting full stderr of all jobs of an operation"), and the table is
+committed in the operation's debug output transaction, a top-level one, also when the
+operation fails (TOperationControllerBase::DoAbort, StartDebugOutputTransaction in
+operation_controller_detail.cpp): it survives the failure it helps to debug.
 
 Dev writes the same rows (the data masked of secrets, as every job log is), outside the
 stage's transaction, whether the operation succeeded or failed.
@@ -24,15 +14,14 @@ stage's transaction, whether the operation succeeded or failed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operations import OperationSpec
+from yt_pipeline.stderr_blob import DEFAULT_PART_SIZE, MIN_PART_SIZE, in_table_order, job_rows
 
-DEFAULT_PART_SIZE = 4 * 1024 * 1024
-MIN_PART_SIZE = 1024 * 1024
 #: MaxRowWeightLimit (yt/yt/client/table_client/config.h): the writer's upper bound
 MAX_PART_SIZE = 128 * 1024 * 1024
 WRITER_KEYS = ("stderr_table_writer", "stderr_table_writer_config")
@@ -77,19 +66,10 @@ def job_id() -> str:
     return "-".join(f"{(raw >> shift) & 0xFFFFFFFF:x}" for shift in (96, 64, 32, 0))
 
 
-def job_rows(job: str, data: bytes, size: int) -> Iterator[dict[str, Any]]:
-    """One job's rows: its stderr cut into parts of `size` bytes. The table's data column
-    holds bytes on a cluster; a dev table holds text, so a part is decoded, a byte that is
-    not UTF-8 replaced."""
-    for index, start in enumerate(range(0, len(data), size)):
-        part = data[start:start + size]
-        yield {"job_id": job, "part_index": index, "data": part.decode("utf-8", "replace")}
-
-
 def rows(stderrs: list[bytes], size: int) -> list[dict[str, Any]]:
     """The table's rows for the jobs' stderr, in the table's order (job_id, part_index)."""
-    found = [row for data in stderrs if data for row in job_rows(job_id(), data, size)]
-    return sorted(found, key=lambda row: (row["job_id"], row["part_index"]))
+    return in_table_order([row for data in stderrs if data
+                           for row in job_rows(job_id(), data, size)])
 
 
 def stderr_files(sandbox: Path, stopped: set[tuple[str, int]]) -> list[Path]:

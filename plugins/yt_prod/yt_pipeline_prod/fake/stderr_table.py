@@ -1,15 +1,9 @@
 """An operation's stderr table (spec stderr_table_path), written as a cluster writes it.
 
-The job proxy tees a user job's whole stderr into a blob table writer that cuts it into
-parts of max_part_size bytes, one row each: job_id, part_index from 0, data; a job that
-wrote nothing writes no row (yt/yt/ytlib/table_client/blob_table_writer.cpp; the columns:
-GetStderrBlobTableSchema and TBlobTableSchema::ToTableSchema, sorted by job_id,
-part_index). max_part_size is the spec's stderr_table_writer (alias
-stderr_table_writer_config), 4 MiB unless set, 1 MiB at least (TBlobTableWriterConfig in
-yt/yt/ytlib/table_client/config.cpp). The controller writes the table in its debug output
-transaction, a top-level one it commits whether the operation completed or failed, and
-sets the table's `part_size` attribute (StartDebugOutputTransaction and DoAbort in
-operation_controller_detail.cpp). Aborted jobs write nothing there (docs: "Getting full
+Each job's rows are laid out as yt_pipeline.stderr_blob says. The controller writes the
+table in its debug output transaction, a top-level one it commits whether the operation
+completed or failed, and sets the table's `part_size` attribute (StartDebugOutputTransaction
+and DoAbort in operation_controller_detail.cpp). Aborted jobs write nothing there (docs: "Getting full
 stderr of all jobs of an operation"). The table must exist: ytsaurus-client creates it
 before it starts the operation (_prepare_stderr_table in yt/wrapper/run_operation_commands).
 """
@@ -18,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.stderr_blob import DEFAULT_PART_SIZE, MIN_PART_SIZE, in_table_order, job_rows
 from yt_pipeline_prod.fake.branches import set_attribute, write_rows
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.jobs import BY_OPERATION_TIME_LIMIT, JobResult
@@ -25,9 +20,6 @@ from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.cypress import Cypress
-
-DEFAULT_PART_SIZE = 4 * 1024 * 1024
-MIN_PART_SIZE = 1024 * 1024
 
 
 def table_of(cypress: Cypress, spec: dict[str, Any]) -> str | None:
@@ -57,12 +49,8 @@ def rows(jobs: list[JobResult], size: int) -> list[dict[str, Any]]:
     for job in jobs:
         if job.stopped_by == BY_OPERATION_TIME_LIMIT:
             continue  # the controller aborts a job still running then
-        for index, start in enumerate(range(0, len(job.stderr), size)):
-            part = job.stderr[start:start + size]
-            # the column holds bytes; a fake table holds JSON text, as dev's does
-            found.append({"job_id": job.id, "part_index": index,
-                          "data": part.decode("utf-8", "replace")})
-    return sorted(found, key=lambda row: (row["job_id"], row["part_index"]))
+        found.extend(job_rows(job.id, job.stderr, size))
+    return in_table_order(found)
 
 
 def write(cypress: Cypress, path: str, jobs: list[JobResult], size: int) -> None:
