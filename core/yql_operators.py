@@ -49,6 +49,9 @@ _MOD = ("CREATE OR REPLACE MACRO yql_mod(a, b) AS "
         "CASE WHEN b = -1 AND a = yql_int_min(a % b) THEN NULL ELSE a % b END")
 #: the macros every connection running YQL defines (yql_semantics.connect), in order
 DIVISION_MACROS = (_INT_MIN, _DIV, _MOD)
+#: a literal divisor that cannot be -1: `a % 10` is DuckDB's own `%`, which is the macro's
+#: result for it (the macro's test cost a 1M-row group-by by it 0.01 s, bench/compare)
+_UNSIGNED_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 _TOKEN = re.compile(
     r"\s+|\x00\d+\x00|\x01\d+\x01|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\w*|[A-Za-z_]\w*"
@@ -195,6 +198,8 @@ def _build(parts: list[Any]) -> str:
                 continue
             right = expression(_BINARY[op] + 1)
             macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
+            if op == "%" and _UNSIGNED_NUMBER.fullmatch(right):
+                macro = None  # only a divisor of -1 answers otherwise (_MOD)
             left = f"{macro}({left}, {right})" if macro else f"({left} {op} {right})"
         return left
 

@@ -377,13 +377,18 @@ def test_the_least_integer_by_minus_one_is_null_as_in_yql(both):
     got = same_rows(both, "SELECT k, a / b AS q, a % b AS r, (a + 1) / b AS q1, "
                           "CAST(-128 AS Int8) / CAST(-1 AS Int8) AS q8, "
                           "CAST(-128 AS Int8) % CAST(-1 AS Int8) AS r8, "
-                          "CAST(-2147483648 AS Int32) / CAST(-1 AS Int32) AS q32 "
+                          "CAST(-2147483648 AS Int32) / CAST(-1 AS Int32) AS q32, "
+                          # a literal divisor: -1 still gives NULL, any other the remainder
+                          # with the dividend's sign
+                          "a % -1 AS rl, a % 3 AS r3, a % 3.0 AS rd "
                           "FROM `//tmp/least` ORDER BY k")
     assert got == [
-        {"k": 1, "q": None, "r": None, "q1": 2 ** 63 - 1, "q8": None, "r8": None, "q32": None},
-        {"k": 2, "q": -7, "r": 0, "q1": -8, "q8": None, "r8": None, "q32": None},
+        {"k": 1, "q": None, "r": None, "q1": 2 ** 63 - 1, "q8": None, "r8": None, "q32": None,
+         "rl": None, "r3": -2, "rd": -2.0},
+        {"k": 2, "q": -7, "r": 0, "q1": -8, "q8": None, "r8": None, "q32": None,
+         "rl": 0, "r3": 1, "rd": 1.0},
         {"k": 3, "q": -(2 ** 62), "r": 0, "q1": -(2 ** 62) + 1, "q8": None, "r8": None,
-         "q32": None}]
+         "q32": None, "rl": None, "r3": -2, "rd": -2.0}]
 
 
 def test_basic_builtins_give_yqls_values_alike(both):
