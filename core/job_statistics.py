@@ -207,6 +207,30 @@ def _literal(key: str) -> str:
     return re.sub(r"([\\/@&*\[{])", r"\\\1", key)
 
 
+def path_of(keys: list[str]) -> str:
+    """A statistic's path from its keys, each a YPath literal: `["a/b", "c"]` is `/a\\/b/c`."""
+    return "".join(f"/{_literal(key)}" for key in keys)
+
+
+def keys_of(path: str) -> list[str]:
+    """A statistic's keys from its path, the escapes undone (`/a\\/b/c` is `["a/b", "c"]`):
+    a cluster's trees of statistics are keyed so (SerializeYsonPathsMap in
+    yt/yt/core/misc/statistics-inl.h takes each token's literal value)."""
+    keys: list[str] = []
+    escaped = False
+    for char in path:
+        if escaped:
+            keys[-1] += char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "/":
+            keys.append("")
+        else:
+            keys[-1] += char
+    return keys
+
+
 def _yson_text(value: Any) -> str:
     if isinstance(value, bool):
         return "%true" if value else "%false"
@@ -277,6 +301,12 @@ def shown(total: dict[str, Summary]) -> str:
     min=.. max=..`, by path."""
     return "; ".join(f"{path[1:]}: sum={s.sum} count={s.count} min={s.min} max={s.max}"
                      for path, s in sorted(total.items()))
+
+
+def as_result(total: dict[str, Summary]) -> dict[str, dict[str, int]]:
+    """The operation's statistics as OperationResult.statistics gives them, in both modes:
+    `{"custom/x": {"sum": .., "count": .., "min": .., "max": ..}}`."""
+    return {path[1:]: dict(vars(summary)) for path, summary in total.items()}
 
 
 def count_limit(extra_spec: dict[str, Any], role: str) -> int:

@@ -465,8 +465,7 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
         operation_id=f"dev-{uuid.uuid4().hex[:12]}",
         duration_s=time.perf_counter() - started,
         rows=dict(op.rows),
-        statistics={path[1:]: dict(vars(summary))
-                    for path, summary in op.statistics.items()},
+        statistics=job_statistics.as_result(op.statistics),
     )
 
 

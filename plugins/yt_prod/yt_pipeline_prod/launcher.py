@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline import op_progress
+from yt_pipeline import job_statistics, op_progress
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.job_logs import logs_command
@@ -32,6 +32,7 @@ from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failed_jobs import failed_job, failure_message, planned_jobs
 from yt_pipeline_prod.failures import scrub, translated
 from yt_pipeline_prod.job_logs import job_secrets, keep_job_logs
+from yt_pipeline_prod.op_statistics import read_statistics
 from yt_pipeline_prod.upload import (
     ensure_checkpoint_uploaded,
     ensure_file_uploaded,
@@ -293,5 +294,12 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
         kind, body = op_spec.build(spec, archive, sorted_inputs=not unsorted)
         operation_id, url = _run(client, spec, kind, body, transaction)
         reduce_inputs.remove_temporaries(client, sorts)
+    # a sort runs no user job: it has no custom statistics to ask for
+    statistics = {} if spec.kind == "sort" else read_statistics(client, operation_id)
+    shown = job_statistics.shown(statistics)
+    if shown:
+        log.info("[%s] %s operation %s statistics: %s", spec.stage_name, kind, operation_id,
+                 shown)
     return OperationResult(operation_id=operation_id, url=url,
-                           duration_s=time.perf_counter() - started)
+                           duration_s=time.perf_counter() - started,
+                           statistics=job_statistics.as_result(statistics))

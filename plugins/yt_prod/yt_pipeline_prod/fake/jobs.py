@@ -63,6 +63,8 @@ class JobResult:
     #: the job's index within its task (YT_JOB_COOKIE), which list_jobs reports as
     #: `job_cookie` (TJob's Serialize in yt/yt/client/api/operation_client.cpp)
     cookie: int = 0
+    #: the vanilla task it ran for, which names its type in the operation's statistics
+    task: str = ""
 
     @property
     def failed(self) -> bool:

@@ -377,7 +377,7 @@ class OperationRunner:
                              self.state.job_timeout_s, output_tables=outputs,
                              executables=self.executables[id(user_job)],
                              operation_left_s=left)
-            result.cookie = cookie
+            result.cookie, result.task = cookie, task
             if result.stopped_by == BY_OPERATION_TIME_LIMIT:
                 self.op.jobs.append(result)
                 raise self._out_of_time()

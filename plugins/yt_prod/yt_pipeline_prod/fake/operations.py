@@ -11,6 +11,7 @@ from yt_pipeline import job_memory
 from yt_pipeline_prod.fake.cypress import new_id
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunner
+from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
 
 if TYPE_CHECKING:
@@ -155,6 +156,8 @@ def _describe(op: FakeOperation) -> dict[str, Any]:
         "authenticated_user": "root", "spec": spec,
         "start_time": _instant(op.started),
         "brief_progress": _brief_progress(op, failed),
+        # the full progress: the brief one's job counts and the jobs' statistics
+        "progress": {**_brief_progress(op, failed), **progress_statistics(list(op.jobs))},
         "result": {"error": op.error} if op.error else {},
     }
     if op.finished:
