@@ -433,3 +433,21 @@ def test_current_utc_date_and_time_are_utcs_now_in_each_type(both):
         assert row["d"] in ((before - epoch).days, (after - epoch).days)
 
 
+
+
+def test_a_division_by_minus_one_is_null_only_when_its_result_type_overflows(both):
+    # TIntegralDiv (yql/essentials/minikql/invoke_builtins/mkql_builtins_div.cpp, ydb) gives
+    # NULL only when the result type is no wider than the dividend's; the result of Int8 by
+    # Int32 is an Int32 (RegisterBinaryIntegralToSignedFunctionOpt, mkql_builtins_impl.h),
+    # and an integer literal is an Int32, an Int64 past its range (lexer.md, "Numeric
+    # literals"): the least Int8 or Int16 by -1 fits. DuckDB typed the literal as narrow as
+    # the dividend, and gave NULL.
+    got = same_rows(both, "SELECT CAST(-128 AS Int8) / -1 AS q8, "
+                          "CAST(-128 AS Int8) % -1 AS r8, "
+                          "CAST(-32768 AS Int16) / -1 AS q16, "
+                          "CAST(-128 AS Int8) / CAST(-1 AS Int32) AS q8c, "
+                          "-2147483648 / -1 AS big, "
+                          "CAST(-2147483648 AS Int32) / -1 AS q32, "
+                          "k / -1 AS k1 FROM `//tmp/q` ORDER BY k LIMIT 1")
+    assert got == [{"q8": 128, "r8": 0, "q16": 32768, "q8c": 128, "big": 2 ** 31,
+                    "q32": None, "k1": -1}]
