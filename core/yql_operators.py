@@ -20,11 +20,15 @@ ends a run. A run holding neither operator is left as written.
 The smallest value of a signed integer type divided by -1 (or its remainder by -1) is NULL in
 YQL: TIntegralDiv and TIntegralMod (mkql_builtins_div.cpp, mkql_builtins_mod.cpp) return
 NULL when the divisor is -1 and the dividend the least value of the result type, in a result
-no wider than the dividend's type. DuckDB fails the division with "Overflow in division"
-and gives 0 for the remainder; both macros give NULL there (a narrower dividend never equals
-the least value of a wider result type, so checking the result type's least value is the
-same test). DuckDB's CASE computes a branch for the rows that take it only, so the
-overflowing division is never computed.
+no wider than the dividend's type. The result type is the wider operand's
+(RegisterBinaryIntegralToSignedFunctionOpt in invoke_builtins/mkql_builtins_impl.h: Int8 by
+Int32 is an Int32), so CAST(-128 AS Int8) / -1 is 128: an integer literal is an Int32,
+which DuckDB would type as narrow as the other operand (_typed_literal). DuckDB fails
+the division with "Overflow in division" and gives 0 for the remainder; both macros give
+NULL there (a narrower dividend never equals the least value of a wider result type, so
+checking the result type's least value is the same test, as long as DuckDB's result type
+is YQL's: so it is for operands of the same signedness). DuckDB's CASE computes a branch
+for the rows that take it only, so the overflowing division is never computed.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ DIVISION_MACROS = (_INT_MIN, _DIV, _MOD)
 #: a literal divisor that cannot be -1: `a % 10` is DuckDB's own `%`, which is the macro's
 #: result for it (the macro's test cost a 1M-row group-by by it 0.01 s, bench/compare)
 _UNSIGNED_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+#: an integer literal as an operand of the run: `7` or, negated, `(-7)`
+_INTEGER_LITERAL = re.compile(r"\((-)([0-9]+)\)|()([0-9]+)")
 
 _TOKEN = re.compile(
     r"\s+|\x00\d+\x00|\x01\d+\x01|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\w*|[A-Za-z_]\w*"
@@ -175,6 +181,24 @@ def _run(items: list[Any], start: int) -> tuple[list[Any], int]:
         index = after + 1
 
 
+def _typed_literal(operand: str) -> str:
+    """An integer literal operand (`7`, `(-1)`) with YQL's type written out: Int32 when it
+    fits, Int64 otherwise (ydb/docs/en/core/yql/reference/syntax/lexer.md, "Numeric
+    literals"). DuckDB types a bare literal by its value, as narrow as the other operand
+    (`int8_column // -1` is a TINYINT there, an Int32 in YQL), which would put the quotient
+    in a type too narrow for it and give NULL where YQL gives the quotient."""
+    found = _INTEGER_LITERAL.fullmatch(operand)
+    if not found:
+        return operand
+    sign, digits = found.group(1) or found.group(3), found.group(2) or found.group(4)
+    # the literal is typed before its sign applies: -2147483648 is an Int64
+    kind = "INTEGER" if int(digits) < 2 ** 31 else "BIGINT" if int(digits) < 2 ** 63 else None
+    if kind is None:
+        return operand
+    # `::`, not CAST(...), which yql_semantics would rewrite as YQL's CAST
+    return f"({'-' if sign else ''}{digits})::{kind}"
+
+
 def _build(parts: list[Any]) -> str:
     """The run as DuckDB must read it: precedence climbing over YQL's levels."""
     position = 0
@@ -200,6 +224,8 @@ def _build(parts: list[Any]) -> str:
             macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
             if op == "%" and _UNSIGNED_NUMBER.fullmatch(right):
                 macro = None  # only a divisor of -1 answers otherwise (_MOD)
+            elif macro:
+                left, right = _typed_literal(left), _typed_literal(right)
             left = f"{macro}({left}, {right})" if macro else f"({left} {op} {right})"
         return left
 

@@ -25,6 +25,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
 from yt_pipeline.yql_operators import DIVISION_MACROS, rewrite_operators
+from yt_pipeline.yql_times import TIME_MACROS
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
@@ -67,7 +68,7 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
             f"YQL on DuckDB needs DuckDB 1.1 or later (installed: {version}), where a Double "
             "divided by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'"
         ) from None
-    for macro in DIVISION_MACROS:
+    for macro in (*DIVISION_MACROS, *TIME_MACROS):
         connection.execute(macro)
     return connection
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT
@@ -169,6 +170,8 @@ def _cast(inside: str, where: str) -> str:
     value = value.strip()
     if name.lower() in _EPOCH_UNITS:
         return _epoch_cast(value, name.lower(), kind)
+    if kind == "VARCHAR":  # a Datetime or Timestamp is written as YQL writes it (yql_times)
+        return f"yql_time_text({value})"
     if kind in _INTEGER_TYPES:
         # YQL cuts a fraction toward zero (CAST(1.7 AS Int64) is 1, CAST(-1.7 AS Int64) is
         # -1); DuckDB rounds it. typeof() is known when DuckDB binds, so one branch is kept

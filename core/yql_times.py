@@ -29,6 +29,23 @@ _UNIT_US = {"date": 86_400_000_000, "datetime": 1_000_000, "timestamp": 1}
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
+#: YQL's text of a Datetime or Timestamp (ValueToString in yql/essentials/minikql/
+#: mkql_type_ops.cpp, ydb): ISO 8601 with `T` and `Z`, "2024-01-02T03:04:05Z"; a Timestamp
+#: adds its microseconds, all six digits, only when they are not zero (WriteUs there:
+#: "...05.120000Z", "...05Z"). A Date is "2024-01-02", as DuckDB writes it. DuckDB writes
+#: "2024-01-02 03:04:05.12". typeof() is known when DuckDB binds, so one branch is kept;
+#: TRY_CAST lets the branches of other types bind.
+_TIME_TEXT = (
+    "CREATE OR REPLACE MACRO yql_time_text(t) AS CASE typeof(t) "
+    "WHEN 'TIMESTAMP_S' THEN strftime(TRY_CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') "
+    "WHEN 'TIMESTAMP' THEN strftime(TRY_CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') || "
+    "CASE WHEN epoch_us(TRY_CAST(t AS TIMESTAMP)) % 1000000 = 0 THEN '' "
+    "ELSE strftime(TRY_CAST(t AS TIMESTAMP), '.%f') END || 'Z' "
+    "ELSE TRY_CAST(t AS VARCHAR) END")
+#: the macros every connection running YQL defines (yql_semantics.connect)
+TIME_MACROS = (_TIME_TEXT,)
+
+
 def time_type(duckdb_type: str) -> str | None:
     """The YT time type of a DuckDB column type, or None for any other type."""
     return TIME_COLUMN_TYPES.get(duckdb_type.strip().upper())

@@ -433,3 +433,39 @@ def test_current_utc_date_and_time_are_utcs_now_in_each_type(both):
         assert row["d"] in ((before - epoch).days, (after - epoch).days)
 
 
+
+
+def test_a_division_by_minus_one_is_null_only_when_its_result_type_overflows(both):
+    # TIntegralDiv (yql/essentials/minikql/invoke_builtins/mkql_builtins_div.cpp, ydb) gives
+    # NULL only when the result type is no wider than the dividend's; the result of Int8 by
+    # Int32 is an Int32 (RegisterBinaryIntegralToSignedFunctionOpt, mkql_builtins_impl.h),
+    # and an integer literal is an Int32, an Int64 past its range (lexer.md, "Numeric
+    # literals"): the least Int8 or Int16 by -1 fits. DuckDB typed the literal as narrow as
+    # the dividend, and gave NULL.
+    got = same_rows(both, "SELECT CAST(-128 AS Int8) / -1 AS q8, "
+                          "CAST(-128 AS Int8) % -1 AS r8, "
+                          "CAST(-32768 AS Int16) / -1 AS q16, "
+                          "CAST(-128 AS Int8) / CAST(-1 AS Int32) AS q8c, "
+                          "-2147483648 / -1 AS big, "
+                          "CAST(-2147483648 AS Int32) / -1 AS q32, "
+                          "k / -1 AS k1 FROM `//tmp/q` ORDER BY k LIMIT 1")
+    assert got == [{"q8": 128, "r8": 0, "q16": 32768, "q8c": 128, "big": 2 ** 31,
+                    "q32": None, "k1": -1}]
+
+
+def test_dates_and_times_cast_to_text_as_yql_writes_them(both):
+    # ValueToString (yql/essentials/minikql/mkql_type_ops.cpp, ydb): a Date is
+    # "YYYY-MM-DD"; a Datetime "YYYY-MM-DDThh:mm:ssZ"; a Timestamp adds "." and its six
+    # digits of microseconds, trailing zeros kept, only when they are not all zero (WriteUs).
+    # DuckDB wrote "2024-01-02 03:04:05.12".
+    got = same_rows(both, "SELECT CAST(CAST(1704164645 AS Datetime) AS String) AS dt, "
+                          "CAST(CAST(1704164645120000 AS Timestamp) AS Utf8) AS ts, "
+                          "CAST(CAST(1704164645000000 AS Timestamp) AS String) AS whole, "
+                          "CAST(CAST(1704164645000001 AS Timestamp) AS String) AS tiny, "
+                          "CAST(CAST(19724 AS Date) AS String) AS d, "
+                          "CAST(CAST(k AS Datetime) AS String?) AS col, "
+                          "CAST(k AS String) AS plain "
+                          "FROM `//tmp/q` ORDER BY k LIMIT 1")
+    assert got == [{"dt": "2024-01-02T03:04:05Z", "ts": "2024-01-02T03:04:05.120000Z",
+                    "whole": "2024-01-02T03:04:05Z", "tiny": "2024-01-02T03:04:05.000001Z",
+                    "d": "2024-01-02", "col": "1970-01-01T00:00:01Z", "plain": "1"}]
