@@ -195,6 +195,7 @@ class DevTransaction:
             self._appending[staged] = length
         try:
             yield
+            crash_point("dev: appended in place")
         except BaseException as exc:
             if isinstance(exc, OSError) and exc.filename is None:
                 exc.filename = str(staged)  # a full disk: say which file it could not write
