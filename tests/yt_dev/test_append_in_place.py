@@ -217,3 +217,53 @@ def test_a_write_of_a_table_from_the_generator_of_an_append_to_it_is_refused(liv
     with pytest.raises(BackendError, match=f"write_table {TABLE}: the table is being written"):
         inside.write_table(TABLE, produce(), append=True)
     assert rows(inside) == [*BASE, {"k": 1}]
+
+
+def test_a_query_reading_its_stage_s_insert_during_an_append_sees_the_table_before_it(live):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    # a table an INSERT of the stage filled whole, which its later queries may read
+    inside.run_yql("INSERT INTO `//h/view` WITH TRUNCATE SELECT 1 AS k, 'a' AS who")
+    wide = "z" * 300_000
+    counted = []
+
+    def produce():
+        for i in range(6):
+            counted.append(inside.run_yql("SELECT COUNT(*) AS n FROM `//h/view`"))
+            yield {"k": 2 + i, "who": wide}
+
+    inside.write_table("//h/view", produce(), append=True)
+    assert counted == [[{"n": 1}]] * 6  # DuckDB reads the file to its end: never a part
+    got = list(inside.read_table("//h/view"))
+    assert got == [{"k": 1, "who": "a"}] + [{"k": 2 + i, "who": wide} for i in range(6)]
+
+
+def test_a_query_s_sorted_merge_that_fails_leaves_the_staged_table_as_it_was(
+        live, tmp_path, monkeypatch):
+    import yt_pipeline_dev.yql_duckdb as yql_duckdb
+
+    declare(live.root, live.table_path(TABLE), [("k", "int64"), ("who", "string")], ["k"])
+    live.write_table("//h/more", [{"k": 5, "who": "query"}, {"k": 500, "who": "query"}])
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    mine = [{"k": 1000, "who": "stage"}]
+    inside.write_table(TABLE, mine, append=True)
+    before = inside.visible_file(TABLE).read_bytes()
+    merge = yql_duckdb.merge_in
+
+    def merged_then_failed(*args, **kwargs):
+        merge(*args, **kwargs)  # the file replaced by the merged one
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(yql_duckdb, "merge_in", merged_then_failed)
+    with pytest.raises(KeyboardInterrupt):
+        inside.run_yql(f"INSERT INTO `{TABLE}` SELECT k, who FROM `//h/more`")
+    assert inside.visible_file(TABLE).read_bytes() == before
+    assert rows(inside) == BASE + mine
+    monkeypatch.undo()
+    inside.run_yql(f"INSERT INTO `{TABLE}` SELECT k, who FROM `//h/more`")
+    merged = sorted([*BASE, *mine, {"k": 5, "who": "query"}, {"k": 500, "who": "query"}],
+                    key=lambda row: row["k"])
+    assert rows(inside) == merged
+    commit(txn, tmp_path)
+    assert rows(live) == merged

@@ -241,8 +241,12 @@ class DevClient(YqlRequests):
                     current, kept, key = self._seen(path, schema)
                     if shared and not _shared_lock(append, key):
                         self._lock_for_write(path, False, action)  # now sorted
-                with self.txn.writing(normal(path), append,
-                                      current if append else None) as tmp:
+                # a sorted table's rows merged in by a YQL INSERT (sorted_schema.merge_in)
+                # or its jobs' outputs put in key order (order_job_outputs) replace the
+                # file: such an append is made on a copy
+                in_place = key is None or (schema_checked and not by_jobs)
+                with self.txn.writing(normal(path), append, current if append else None,
+                                      in_place=in_place) as tmp:
                     start = tmp.stat().st_size
                     yield tmp
                     if schema_checked:

@@ -146,11 +146,14 @@ class DevTransaction:
             yield
 
     @contextmanager
-    def writing(self, path: str, append: bool, source: Path | None) -> Iterator[Path]:
+    def writing(self, path: str, append: bool, source: Path | None, *,
+                in_place: bool = True) -> Iterator[Path]:
         """A temporary file that becomes the staged table `path` when the block ends well;
         for an append it starts with `source`, the table as the stage sees it. An append
         to the transaction's own staged file of `path` writes that file in place instead
-        (`_appending_in_place`)."""
+        (`_appending_in_place`), unless `in_place` is False (the block may replace the
+        file, cutting it back would not restore it) or a query of the stage may be reading
+        the file (`yql_views`: DuckDB reads a file to its end)."""
         with self.lock:
             self.started()
             name = self.staging.file_for(path)
@@ -160,8 +163,8 @@ class DevTransaction:
                 # write would drop the inner one's rows, or cut them off if it failed
                 raise BackendError(f"write_table {path}: the table is being written by "
                                    "another write of this stage still running in this thread")
-        if append and source == staged and path in self.staging.tables \
-                and ends_with_newline(staged):
+        if append and in_place and source == staged and path in self.staging.tables \
+                and path not in self.yql_views and ends_with_newline(staged):
             with self._appending_in_place(staged):
                 yield staged
             return
