@@ -267,3 +267,44 @@ def test_a_query_s_sorted_merge_that_fails_leaves_the_staged_table_as_it_was(
     assert rows(inside) == merged
     commit(txn, tmp_path)
     assert rows(live) == merged
+
+
+MAPPER = """
+    import os, sys
+    from ytjobs import read_rows, write_rows
+    job = int(os.environ["YT_JOB_INDEX"])
+    rows = [{**row, "mapped": job} for row in read_rows()]
+    write_rows(rows[:1])
+    if os.environ.get("BAD_SWITCH") == str(job):  # the operation fails placing its output
+        sys.stdout.write('{"$attributes":{"table_index":5},"$value":null}\\n')
+    write_rows(rows[1:])
+"""
+
+
+def test_an_operation_appending_to_its_own_staged_input_in_place(dev_client, stages,
+                                                                  monkeypatch):
+    from yt_pipeline.errors import OperationFailed
+    from yt_pipeline_dev.launcher import launch
+
+    stages("m", {"src/mapper.py": MAPPER})
+    dev_client.write_table(TABLE, BASE)
+    txn = dev_client.begin_transaction("t")
+    inside = txn.client
+    mine = [{"k": 100 + i, "who": "stage"} for i in range(3)]
+    inside.write_table(TABLE, mine[:1], append=True)
+    inside.write_table(TABLE, mine[1:], append=True)
+    spec = stages.spec("map", "m", job_count=2, input_tables=[TABLE], output_tables=[TABLE],
+                       mapper="src/mapper.py", append=True)
+    monkeypatch.setenv("BAD_SWITCH", "1")
+    before = inside.visible_file(TABLE).read_bytes()
+    with pytest.raises(OperationFailed, match="a switch to output table 5"):
+        launch(inside, spec)  # job 0's rows were placed, then job 1's failed
+    assert inside.visible_file(TABLE).read_bytes() == before
+    monkeypatch.delenv("BAD_SWITCH")
+    launch(inside, spec)  # reads the table as it was when it started, appends to it
+    got = list(inside.read_table(TABLE))
+    staged = BASE + mine
+    assert got[:len(staged)] == staged
+    assert [{k: v for k, v in row.items() if k != "mapped"} for row in got[len(staged):]] \
+        == staged
+    assert {row["mapped"] for row in got[len(staged):]} == {0, 1}
