@@ -110,30 +110,67 @@ def copy_table(source: BinaryIO, out: BinaryIO) -> int:
     return written
 
 
-def count_lines(path: Path, start: int = 0) -> int:
-    """Rows of a JSON-lines file from a byte offset, counted without parsing them."""
+def count_lines(path: Path | BinaryIO, start: int = 0) -> int:
+    """Rows of a JSON-lines file (or of an open one, from where it is) from a byte
+    offset, counted without parsing them."""
     count = 0
     last = b"\n"
-    with path.open("rb") as handle:
-        handle.seek(start)
+    with _opened(path) as handle:
+        handle.seek(start, os.SEEK_CUR)
         while chunk := handle.read(CHUNK):
             count += chunk.count(b"\n")
             last = chunk[-1:]
     return count + (0 if last == b"\n" else 1)
 
 
+@contextmanager
+def _opened(path: Path | BinaryIO) -> Iterator[BinaryIO]:
+    if isinstance(path, Path):
+        with path.open("rb") as handle:
+            yield handle
+    else:
+        yield path
+
+
+class Bounded:
+    """The first `left` bytes of an open binary file, read as a file (a staged table being
+    appended to in place, txn.open_staged: its bytes from `left` on are not there yet)."""
+
+    def __init__(self, handle: BinaryIO, left: int):
+        self.handle, self.left = handle, left
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.handle.read(size)
+        self.left -= len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        assert whence == os.SEEK_CUR and offset == 0, "only read on from where it is"
+        return self.handle.tell()
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def __enter__(self) -> Bounded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 #: what begins a blank line inside a block (a newline, a space, a tab or a CR after one)
 _BLANK_STARTS = (b"\n\n", b"\n ", b"\n\t", b"\n\r")
 
 
-def count_rows(path: Path, unended: Callable[[bytes], None] | None = None) -> int:
+def count_rows(path: Path | BinaryIO, unended: Callable[[bytes], None] | None = None) -> int:
     """Rows of a JSON-lines file as its reader finds them: its lines that are not blank.
     (A file dev wrote holds no blank line and is counted by `count_lines`; this is for one
     edited by hand or copied in.) A block is looked at line by line only when it may hold
     a blank line. `unended` is shown a last line that has no newline before it is counted
     (it may be a row cut short: the reader would fail on it)."""
     count, rest = 0, b""
-    with path.open("rb") as handle:
+    with _opened(path) as handle:
         while chunk := handle.read(CHUNK):
             body = rest + chunk
             cut = body.rfind(b"\n") + 1

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
@@ -27,7 +27,7 @@ from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
-from yt_pipeline_dev.atomic import CHUNK, count_lines, count_rows, replacing
+from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, replacing
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
@@ -182,6 +182,23 @@ class DevClient(YqlRequests):
             raise TableNotFound(path)
         return target
 
+    def open_table(self, path: str) -> tuple[BinaryIO, os.stat_result]:
+        """Table `path`'s file as this client sees it, opened to be read, and its identity
+        (the table as a reader of this stage sees it: without an append still being
+        written in place, txn.open_staged)."""
+        target = self.existing_table(path)
+        try:
+            if self.txn is not None and target.parent == self.txn.dir:
+                handle, length = self.txn.open_staged(target)
+                status = os.fstat(handle.fileno())
+                if length < status.st_size:
+                    return cast(BinaryIO, Bounded(handle, length)), status
+                return handle, status
+            handle = target.open("rb")
+        except FileNotFoundError:
+            raise TableNotFound(path) from None  # removed this instant
+        return handle, os.fstat(handle.fileno())
+
     def folder_exists(self, path: str) -> bool:
         if self.txn is not None:
             seen = self.txn.staging.folder_state(normal(path))
@@ -224,8 +241,12 @@ class DevClient(YqlRequests):
                     current, kept, key = self._seen(path, schema)
                     if shared and not _shared_lock(append, key):
                         self._lock_for_write(path, False, action)  # now sorted
-                with self.txn.writing(normal(path), append,
-                                      current if append else None) as tmp:
+                # a sorted table's rows merged in by a YQL INSERT (sorted_schema.merge_in)
+                # or its jobs' outputs put in key order (order_job_outputs) replace the
+                # file: such an append is made on a copy
+                in_place = key is None or (schema_checked and not by_jobs)
+                with self.txn.writing(normal(path), append, current if append else None,
+                                      in_place=in_place) as tmp:
                     start = tmp.stat().st_size
                     yield tmp
                     if schema_checked:
@@ -318,11 +339,8 @@ class DevClient(YqlRequests):
             return not_json_line(path, line, error)
 
         def one_pass() -> Iterator[dict[str, Any]]:
-            try:
-                handle = self.existing_table(path).open("rb")
-            except FileNotFoundError:
-                raise TableNotFound(path) from None
-            whole = vouched(self.root, os.fstat(handle.fileno()))
+            handle, status = self.open_table(path)
+            whole = vouched(self.root, status)
             return iter_rows(handle, close=True, bad_line=bad_line, whole=whole)
 
         return TableRows(one_pass, path)
@@ -363,11 +381,13 @@ class DevClient(YqlRequests):
 
     @table_path_keyword
     def row_count(self, path: str) -> int:
-        table_file = self.existing_table(path)
-        # a file dev wrote has a row a line; another may hold blank lines, which a read skips
-        if vouched_file(self.root, table_file):
-            return count_lines(table_file)
-        return count_rows(table_file, unended=lambda line: _check_json_line(path, line))
+        handle, status = self.open_table(path)
+        with handle:
+            # a file dev wrote has a row a line; another may hold blank lines, which a read
+            # skips
+            if vouched(self.root, status):
+                return count_lines(handle)
+            return count_rows(handle, unended=lambda line: _check_json_line(path, line))
 
     def list(self, path: str) -> list[str]:
         if not (not split_yt_path(path) or self.folder_exists(path)):
@@ -403,11 +423,11 @@ class DevClient(YqlRequests):
 
     @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:
-        target = self.visible_file(path)
-        if target is None:
+        if self.visible_file(path) is None:
             return None
         digest = hashlib.blake2b(digest_size=16)
-        with target.open("rb") as handle:
+        handle, _ = self.open_table(path)
+        with handle:
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)
         return digest.hexdigest()

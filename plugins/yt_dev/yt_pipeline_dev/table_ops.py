@@ -22,6 +22,7 @@ from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_first, foreign_positions
 from yt_pipeline.operations import check_reduce_keys
+from yt_pipeline_dev.atomic import CHUNK
 from yt_pipeline_dev.client import UnsortedWrite
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
@@ -38,7 +39,7 @@ from yt_pipeline_dev.table_switches import (
     take_output,
     with_switches,
 )
-from yt_pipeline_dev.whole_lines import vouch, vouched_file
+from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import schema_of
 
 
@@ -58,20 +59,34 @@ def _inputs(op: OperationRun) -> list[Path]:
             table = selected.path
             live = op.client.existing_table(table)
             held = folder / f"{index}.jsonl"
-            try:
-                os.link(live, held)
-            except FileNotFoundError:
-                raise TableNotFound(table) from None  # removed this instant
-            except OSError:  # no hard links here: a copy is a snapshot too
-                shutil.copyfile(live, held)
+            staged = op.client.txn is not None and live.parent == op.client.txn.dir
+            if staged:
+                # the stage's own staged file, which another thread of the stage may be
+                # appending to in place: a copy of it as the stage sees it
+                _copy_seen(op, table, held)
+            else:
+                try:
+                    os.link(live, held)
+                except FileNotFoundError:
+                    raise TableNotFound(table) from None  # removed this instant
+                except OSError:  # no hard links here: a copy is a snapshot too
+                    shutil.copyfile(live, held)
             if selected.selects:
                 # a file of its own: its offsets are not the table's, so no fallback to it
                 held = select_rows(held, selected, op.client.root)
-            else:
+            elif not staged:
                 op._snapshot_of[held] = live
             snapshot.append(held)
         op._inputs = snapshot
     return op._inputs
+
+
+def _copy_seen(op: OperationRun, table: str, held: Path) -> None:
+    handle, status = op.client.open_table(table)
+    with handle, held.open("wb") as out:
+        shutil.copyfileobj(handle, out, CHUNK)
+    if vouched(op.client.root, status):  # whole rows of a file of whole rows
+        vouch(op.client.root, held)
 
 
 def _inputs_whole(op: OperationRun) -> bool:

@@ -20,10 +20,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from yt_pipeline.crashpoints import crash_point
-from yt_pipeline_dev.atomic import CHUNK, copy_table, file_identity, replacing
+from yt_pipeline.errors import BackendError
+from yt_pipeline_dev.atomic import (
+    CHUNK,
+    copy_table,
+    ends_with_newline,
+    file_identity,
+    replacing,
+)
 from yt_pipeline_dev.paths import table_file
 from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
 from yt_pipeline_dev.staging import TXN_DIR, Staging
@@ -36,7 +43,15 @@ from yt_pipeline_dev.tablelock import (
     write_marker,
 )
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
-from yt_pipeline_dev.yql_schema import declared_key, keep_schema, schema_of
+from yt_pipeline_dev.whole_lines import vouch, vouched
+from yt_pipeline_dev.yql_schema import (
+    declare,
+    declared_file,
+    declared_key,
+    keep_schema,
+    load_entry,
+    schema_of,
+)
 
 _numbers = itertools.count(1)
 
@@ -63,6 +78,8 @@ class DevTransaction:
         #: the tables this transaction holds a Cypress-like lock on (txnlocks.py), and the
         #: strongest mode it holds each in
         self._held: dict[str, str] = {}
+        #: staged files being appended to in place, each with its length before the append
+        self._appending: dict[Path, int] = {}
 
     @property
     def dir(self) -> Path:
@@ -129,15 +146,31 @@ class DevTransaction:
             yield
 
     @contextmanager
-    def writing(self, path: str, append: bool, source: Path | None) -> Iterator[Path]:
+    def writing(self, path: str, append: bool, source: Path | None, *,
+                in_place: bool = True) -> Iterator[Path]:
         """A temporary file that becomes the staged table `path` when the block ends well;
-        for an append it starts with `source`, the table as the stage sees it."""
+        for an append it starts with `source`, the table as the stage sees it. An append
+        to the transaction's own staged file of `path` writes that file in place instead
+        (`_appending_in_place`), unless `in_place` is False (the block may replace the
+        file, cutting it back would not restore it) or a query of the stage may be reading
+        the file (`yql_views`: DuckDB reads a file to its end)."""
         with self.lock:
             self.started()
             name = self.staging.file_for(path)
+            staged = self.dir / name
+            if staged in self._appending:
+                # a generator passed to a write of this table writes it too: the outer
+                # write would drop the inner one's rows, or cut them off if it failed
+                raise BackendError(f"write_table {path}: the table is being written by "
+                                   "another write of this stage still running in this thread")
+        if append and in_place and source == staged and path in self.staging.tables \
+                and path not in self.yql_views and ends_with_newline(staged):
+            with self._appending_in_place(staged):
+                yield staged
+            return
         base: list[int] | None = None
         offset = 0
-        with replacing(self.dir / name) as tmp:
+        with replacing(staged) as tmp:
             if append and source is not None:
                 with source.open("rb") as handle, tmp.open("wb") as out:
                     base = file_identity(os.fstat(handle.fileno()))
@@ -146,6 +179,47 @@ class DevTransaction:
         with self.lock:
             self.staging.wrote(path, name, append=append, base=base, offset=offset)
             self.staging.save()
+
+    @contextmanager
+    def _appending_in_place(self, staged: Path) -> Iterator[None]:
+        """The second and later appends of a table in a transaction write its staged file
+        in place: copied whole each time, a stage appending a row a thousand times to one
+        table copied it a thousand times. All or nothing: a failed append cuts the file
+        back to its length before it (with the schema and the whole-lines mark that file
+        had), and until the append ends, readers of the stage see only that length
+        (`open_staged`). The staging record stays as it was: the staged file's name, and
+        the base and offset of its first append. A kill meanwhile leaves the transaction
+        uncommitted, and the next run removes its folder (recovery.sweep)."""
+        status = staged.stat()
+        length = status.st_size
+        was_whole = vouched(self.root, status)
+        schema = load_entry(declared_file(self.root, staged))
+        with self.lock:
+            self._appending[staged] = length
+        try:
+            yield
+            crash_point("dev: appended in place")
+        except BaseException as exc:
+            if isinstance(exc, OSError) and exc.filename is None:
+                exc.filename = str(staged)  # a full disk: say which file it could not write
+            os.truncate(staged, length)
+            if was_whole:
+                vouch(self.root, staged)
+            if schema is not None:
+                declare(self.root, staged, [tuple(c) for c in schema["columns"]],
+                        schema.get("sorted_by"))
+            raise
+        finally:
+            with self.lock:
+                del self._appending[staged]
+
+    def open_staged(self, staged: Path) -> tuple[BinaryIO, int]:
+        """Staged file `staged` opened to be read, and how many of its bytes to read: all
+        of them but an append still being written in place, so that a reader of the stage
+        (another thread, or the generator of that append) sees the table before it."""
+        with self.lock:
+            handle = staged.open("rb")
+            return handle, self._appending.get(staged, os.fstat(handle.fileno()).st_size)
 
     def remove(self, path: str, *, is_table: bool) -> None:
         with self.lock:
