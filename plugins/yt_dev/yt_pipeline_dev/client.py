@@ -28,6 +28,7 @@ from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, replacing
+from yt_pipeline_dev.content_digest import identity_of
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
@@ -247,7 +248,12 @@ class DevClient(YqlRequests):
                 in_place = key is None or (schema_checked and not by_jobs)
                 with self.txn.writing(normal(path), append, current if append else None,
                                       in_place=in_place) as tmp:
-                    start = tmp.stat().st_size
+                    status = tmp.stat()
+                    start = status.st_size
+                    # appended in place, the file's bytes before stay: its schema is kept
+                    # by its bytes without reading them again (content_digest)
+                    grown_from = identity_of(status) \
+                        if self.txn.appending_in_place(tmp) else None
                     yield tmp
                     if schema_checked:
                         refuse_rows_off_schema(kept, tmp, path, start)
@@ -255,7 +261,8 @@ class DevClient(YqlRequests):
                     if not lock_at_start:
                         self._lock_for_write(path, _shared_lock(append, key), action)
                 keep_schema(self.root, kept, self.visible_file(path),
-                            sorted_by if sorted_by is not None else key)
+                            sorted_by if sorted_by is not None else key,
+                            grown_from=grown_from)
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
                 # later query of the stage, as prod reads it from the INSERT's staging table
                 self.txn.note_write(normal(path), not schema_checked and

@@ -31,6 +31,7 @@ from yt_pipeline_dev.atomic import (
     file_identity,
     replacing,
 )
+from yt_pipeline_dev.content_digest import identity_of
 from yt_pipeline_dev.paths import table_file
 from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
 from yt_pipeline_dev.staging import TXN_DIR, Staging
@@ -205,13 +206,19 @@ class DevTransaction:
             os.truncate(staged, length)
             if was_whole:
                 vouch(self.root, staged)
-            if schema is not None:
+            if schema is not None:  # the bytes it had: their hash state is continued
                 declare(self.root, staged, [tuple(c) for c in schema["columns"]],
-                        schema.get("sorted_by"))
+                        schema.get("sorted_by"), grown_from=identity_of(status))
             raise
         finally:
             with self.lock:
                 del self._appending[staged]
+
+    def appending_in_place(self, staged: Path) -> bool:
+        """True while `staged` is being appended to in place: its bytes before the append
+        stay as they were, and the append adds to them."""
+        with self.lock:
+            return staged in self._appending
 
     def open_staged(self, staged: Path) -> tuple[BinaryIO, int]:
         """Staged file `staged` opened to be read, and how many of its bytes to read: all

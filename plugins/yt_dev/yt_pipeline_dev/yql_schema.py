@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline_dev.content_digest import identity_of, sha256_of
 from ytjobs.codec import iter_rows, loads_line
 
 CACHE_DIR = Path(".cache") / "yql_schemas"
@@ -37,8 +38,7 @@ def sql_literal(text: str) -> str:
 
 
 def identity(path: Path) -> str:
-    status = path.stat()
-    return f"{status.st_ino}-{status.st_size}-{status.st_mtime_ns}"
+    return identity_of(path.stat())
 
 
 class SchemaCache:
@@ -174,12 +174,10 @@ def declared_file(root: Path, table_file: Path) -> Path:
     return root / DECLARED_DIR / f"{identity(table_file)}.json"
 
 
-def _content_file(root: Path, table_file: Path, size: int) -> Path:
-    digest = hashlib.sha256()
-    with table_file.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return root / DECLARED_DIR / BY_CONTENT / f"{size}-{digest.hexdigest()}.json"
+def _content_file(root: Path, table_file: Path, size: int,
+                  grown_from: str | None = None) -> Path:
+    digest = sha256_of(table_file, grown_from)
+    return root / DECLARED_DIR / BY_CONTENT / f"{size}-{digest}.json"
 
 
 def _write_entry(entry: Path, data: dict[str, Any]) -> None:
@@ -190,17 +188,18 @@ def _write_entry(entry: Path, data: dict[str, Any]) -> None:
 
 
 def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
-            key: list[str] | None = None) -> None:
+            key: list[str] | None = None, *, grown_from: str | None = None) -> None:
     """Record the columns YQL gave the table, and the key a sort then gave it (its strict
     schema sorted, sorted_schema.py), for the file as it is now: by its identity, read at
-    each query, and by its bytes, read when the folder was copied."""
+    each query, and by its bytes, read when the folder was copied. `grown_from`: the
+    identity the file had before an append in place (content_digest.sha256_of)."""
     _follow_a_copy(root)
     data: dict[str, Any] = {"columns": columns}
     if key:
         data["sorted_by"] = list(key)
     _write_entry(declared_file(root, table_file), data)
     size = table_file.stat().st_size
-    _write_entry(_content_file(root, table_file, size), data)
+    _write_entry(_content_file(root, table_file, size, grown_from), data)
 
 
 def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
@@ -264,13 +263,13 @@ def schema_of(root: Path, table_file: Path | None) -> list[tuple[str, str]] | No
 
 
 def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path | None,
-                key: list[str] | None = None) -> None:
+                key: list[str] | None = None, *, grown_from: str | None = None) -> None:
     """A write made `target`: the schema its table had (`schema_of` before), sorted by `key`
     if it was, goes with it, as a cluster's table keeps its schema when rows are written to
     it (only a YQL `INSERT ... WITH TRUNCATE` gives it another, and a removed table has
-    none)."""
+    none). `grown_from`: the identity of `target` before the write appended to it in place."""
     if columns is not None and target is not None and target.exists():
-        declare(root, target, columns, key)
+        declare(root, target, columns, key, grown_from=grown_from)
 
 
 def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
