@@ -33,8 +33,9 @@ from yt_pipeline.sorted_writes import (
 from yt_pipeline_dev.sorting import merge_sorted, row_key, sort_files
 from ytjobs.codec import iter_rows, loads_line
 
-#: how far back from an append's first byte the table's last row is looked for at first
-TAIL_BYTES = 1 << 16
+#: how far back from an append's first byte the table's last row is looked for at first (then
+#: twice as far): an append of a row at a time to a sorted table read 64 KiB for each
+TAIL_BYTES = 1 << 12
 
 
 def refusal(table_file: Path, key: list[str], path: str, start: int, *,
