@@ -63,10 +63,12 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     yql_warmup.expect(yql_warmup.stages_query(run.pipeline_dir, run.stages))
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
+    from yt_pipeline_dev.yql_schema import prune_declared
 
     root = _root(run.settings, run.pipeline_dir)
     remove_leftovers(root, before=run.started_at)
     sweep(root)
+    prune_declared(root, now=run.started_at)
 
 
 @hookimpl

@@ -12,8 +12,9 @@ given a sample's types, DuckDB silently converts a value whose type changes late
 as 2). For a million rows that pass costs several times the query itself, so a query first
 reads a table with the types of a sample, each value checked (yql_checked), and learns them
 from every row only when a check fails or a type cannot be checked. Types learned are kept
-in .dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). Every
-write replaces a table file by a rename, so any change to a table gives a new identity.
+in .dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). A write replaces a
+table file by a rename, or appends to a stage's staged file in place (txn.py), which changes
+its size and time: any change to a table gives it a new identity.
 """
 
 from __future__ import annotations
@@ -312,3 +313,56 @@ def refuse_rows_off_schema(columns: list[tuple[str, str]] | None, table_file: Pa
             "cluster keeps it through later writes. Write rows that fit it, remove the table "
             "first, or write it with INSERT ... WITH TRUNCATE")
 
+
+
+#: the entries a folder may hold before `prune_declared` looks for stale ones
+PRUNE_ABOVE = 64
+#: an entry younger than this is never removed: the write it was made for may still be
+#: under way (a staged file about to be renamed over its table)
+PRUNE_AFTER_S = 3600
+
+
+def prune_declared(root: Path, now: float) -> int:
+    """Remove the kept schemas of table files that are gone; return how many.
+
+    Each write of a table with a schema keeps it under a new identity and new bytes
+    (`declare`), and the entries of the versions before stay: a stage appending a row 400
+    times left 800 files. An entry by identity is stale when no file under `root` has that
+    identity, one by bytes when no file has its size; only entries older than
+    PRUNE_AFTER_S go, and only when no transaction is under way (a file being renamed from
+    its transaction's folder to its table's could be missed by the walk)."""
+    from yt_pipeline_dev.staging import TXN_DIR
+
+    kept = root / DECLARED_DIR
+    try:
+        entries = [e for e in kept.iterdir() if e.suffix == ".json"]
+        entries += [e for e in (kept / BY_CONTENT).glob("*.json")]
+    except OSError:
+        return 0
+    if len(entries) <= PRUNE_ABOVE:
+        return 0
+    if any((root / TXN_DIR).glob("*")):
+        return 0
+    identities, sizes = set(), set()
+    for folder, names, files in os.walk(root):
+        if Path(folder) == kept:
+            names.clear()  # the entries themselves
+            continue
+        for name in files:
+            try:
+                status = os.stat(os.path.join(folder, name), follow_symlinks=False)
+            except OSError:
+                continue
+            identities.add(identity_of(status))
+            sizes.add(str(status.st_size))
+    removed = 0
+    for entry in entries:
+        live = (entry.name.split("-", 1)[0] in sizes if entry.parent.name == BY_CONTENT
+                else entry.stem in identities)
+        try:
+            if not live and entry.stat().st_mtime < now - PRUNE_AFTER_S:
+                entry.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
