@@ -155,6 +155,28 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
     assert dev_types == prod_types == {"k": "int64", "n": "uint64", "pos": "uint64"}
 
 
+def test_numbering_window_functions_are_uint64_on_the_fake_as_in_dev(both, fake_yt):
+    # ROW_NUMBER()->Uint64, RANK([T])->Uint64 (yql/essentials/docs/en/builtins/window.md)
+    from yt_pipeline.column_types import yt_column_type
+    from yt_pipeline_dev.yql_schema import declared
+
+    dev, prod = both
+    query = ("PRAGMA yt.InferSchema = '1000'; INSERT INTO `//tmp/w` WITH TRUNCATE "
+             "SELECT k, clicks, ROW_NUMBER() OVER (PARTITION BY k ORDER BY clicks) AS rn, "
+             "RANK() OVER (ORDER BY k) AS r FROM `//tmp/q` ORDER BY k, clicks")
+    dev.run_yql(query)
+    prod.run_yql(query)
+    dev_rows = list(dev.read_table("//tmp/w"))
+    assert dev_rows == list(prod.read_table("//tmp/w"))
+    assert [(row["rn"], row["r"]) for row in dev_rows] == [(1, 1), (2, 1), (1, 3)]
+    dev_types = {name: yt_column_type(kind)
+                 for name, kind in declared(dev.root, dev.visible_file("//tmp/w"))}
+    prod_types = {str(column["name"]): str(column["type"])
+                  for column in prod.yt().get("//tmp/w/@schema")}
+    assert dev_types == prod_types
+    assert (dev_types["rn"], dev_types["r"]) == ("uint64", "uint64")
+
+
 @pytest.mark.parametrize("query, line", [
     ("SELECT * WITHOUT IF EXISTS name FROM `//tmp/q`",
      "YQL: WITHOUT IF EXISTS is not supported in {where}; name columns the table has (see "
