@@ -155,6 +155,25 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
     assert dev_types == prod_types == {"k": "int64", "n": "uint64", "pos": "uint64"}
 
 
+def test_narrow_unsigned_casts_are_unsigned_columns_on_the_fake_as_in_dev(both, fake_yt):
+    # CAST(x AS Uint32) is an unsigned column on a cluster (data-types.md, ytsaurus)
+    from yt_pipeline.column_types import yt_column_type
+    from yt_pipeline_dev.yql_schema import declared
+
+    dev, prod = both
+    query = ("INSERT INTO `//tmp/n` WITH TRUNCATE SELECT CAST(clicks AS Uint8) AS a, "
+             "CAST(clicks AS Uint32) AS b FROM `//tmp/q` ORDER BY a")
+    dev.run_yql(query)
+    prod.run_yql(query)
+    assert list(dev.read_table("//tmp/n")) == list(prod.read_table("//tmp/n")) == [
+        {"a": None, "b": None}, {"a": 5, "b": 5}, {"a": 7, "b": 7}]
+    dev_types = {name: yt_column_type(kind)
+                 for name, kind in declared(dev.root, dev.visible_file("//tmp/n"))}
+    prod_types = {str(column["name"]): str(column["type"])
+                  for column in prod.yt().get("//tmp/n/@schema")}
+    assert dev_types == prod_types == {"a": "uint64", "b": "uint64"}
+
+
 def test_numbering_window_functions_are_uint64_on_the_fake_as_in_dev(both, fake_yt):
     # ROW_NUMBER()->Uint64, RANK([T])->Uint64 (yql/essentials/docs/en/builtins/window.md)
     from yt_pipeline.column_types import yt_column_type
