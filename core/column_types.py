@@ -21,10 +21,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 #: DuckDB column types and the YT column types a YQL write gives them; any other is `any`.
+#: Integers of every width are kept as the 64-bit type of their sign.
 #: DuckDB reads a literal such as 0.5 as a DECIMAL, which YQL reads as a Double, and the
 #: engines give its values as floats.
 YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int64", "SMALLINT": "int64",
                     "TINYINT": "int64", "HUGEINT": "int64", "UBIGINT": "uint64",
+                    "UINTEGER": "uint64", "USMALLINT": "uint64", "UTINYINT": "uint64",
                     "DOUBLE": "double", "FLOAT": "double", "DECIMAL": "double",
                     "BOOLEAN": "boolean", "VARCHAR": "string",
                     # YQL's Date, Datetime and Timestamp (yql_times)

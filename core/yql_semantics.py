@@ -96,6 +96,11 @@ _SUBSTRING = re.compile(r"(?<![\w.])SUBSTRING\s*\(", re.I)
 _LENGTH = re.compile(r"(?<![\w.])(?:LENGTH|LEN)\s*\(", re.I)
 #: COUNT(...) or COUNT_IF(...) as an item of a SELECT list: after SELECT or a comma
 _COUNT = re.compile(r"(?:(?<=SELECT)|(?<=,))(\s*)(COUNT|COUNT_IF)\s*\(", re.I)
+#: a numbering window function as an item of a SELECT list
+_NUMBERING = re.compile(r"(?:(?<=SELECT)|(?<=,))(\s*)(ROW_NUMBER|RANK|DENSE_RANK|NTILE)\s*\(",
+                        re.I)
+#: OVER and what names the window: a parenthesis (found by _closing) or a window's name
+_OVER = re.compile(r"\s*OVER\s*(?:(\()|(?:\w+|\x01\d+\x01))", re.I)
 #: what may follow a select item that is the call alone
 _ITEM_END = re.compile(r"\s*(?:$|,|\bAS\b|\bFROM\b|\x01)", re.I)
 #: `LIMIT offset, count`, YQL's (and MySQL's) other spelling of `LIMIT count OFFSET offset`
@@ -241,6 +246,22 @@ def _count(text: str) -> str:
     return text
 
 
+def _numbering(text: str) -> str:
+    """ROW_NUMBER, RANK, DENSE_RANK and NTILE give a Uint64 in YQL (yql/essentials/docs/en/
+    builtins/window.md, ydb), a signed BIGINT in DuckDB: as with COUNT, a call that is an
+    item of a SELECT list alone, with its OVER, is cast, so the column a query writes is
+    uint64; in a larger expression (`ROW_NUMBER() OVER w - 1`) it is left as it is."""
+    for found in reversed(list(_NUMBERING.finditer(text))):
+        over = _OVER.match(text, _closing(text, found.end() - 1) + 1)
+        if not over:
+            continue  # not a window function call: leave it to DuckDB
+        end = _closing(text, over.start(1)) + 1 if over.group(1) else over.end()
+        if not _ITEM_END.match(text, end):
+            continue
+        text = text[:found.start(2)] + f"CAST({text[found.start(2):end]} AS UBIGINT)" + text[end:]
+    return text
+
+
 def rewrite(text: str, where: str = DEV) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means."""
     # first: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
@@ -256,6 +277,7 @@ def rewrite(text: str, where: str = DEV) -> str:
     text = _each_call(text, _CAST, lambda inside: _cast(inside, where))
     text = _each_call(text, _SUBSTRING, _substring)
     text = _count(text)
+    text = _numbering(text)
     text = _LIMIT_PAIR.sub(lambda m: f"LIMIT {m.group(2)} OFFSET {m.group(1)}", text)
     # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes
     return _LENGTH.sub("strlen(", text)

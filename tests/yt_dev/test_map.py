@@ -635,6 +635,23 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(dev_client, stages):
     assert len(_rows(dev_client, "//out/t")) == 3
 
 
+def test_a_narrow_unsigned_column_yql_wrote_is_unsigned_and_refuses_other_types(dev_client):
+    # CAST(x AS Uint8/Uint16/Uint32) writes an unsigned integer column on a cluster
+    # (data-types.md, ytsaurus), whose writer refuses a string or a negative number; such a
+    # column was `any` here, which took every value
+    dev_client.run_yql("INSERT INTO `//out/u` WITH TRUNCATE SELECT CAST(7 AS Uint8) AS a, "
+                       "CAST(7 AS Uint16) AS b, CAST(7 AS Uint32) AS c")
+    assert {column["name"]: column["type"] for column in dev_client.declared_schema("//out/u")["columns"]} == {
+        "a": "uint64", "b": "uint64", "c": "uint64"}
+    for column in "abc":
+        with pytest.raises(BackendError, match=f'column "{column}": expected type "uint64" '
+                                               'or "null" but got "string"'):
+            dev_client.write_table("//out/u", [{column: "x"}], append=True)
+        with pytest.raises(BackendError, match="Unable to convert negative int64 to uint64"):
+            dev_client.write_table("//out/u", [{column: -1}], append=True)
+    assert _rows(dev_client, "//out/u") == [{"a": 7, "b": 7, "c": 7}]
+
+
 GREEDY_MAPPER = """
     import time
     from ytjobs import read_rows, write_rows

@@ -508,6 +508,29 @@ def test_count_is_uint64_in_the_schema_a_query_writes(dev_client):
         "k": "int64", "n": "uint64", "m": "uint64", "big": "uint64", "w": "int64"}
 
 
+def test_numbering_window_functions_are_uint64_in_the_schema_a_query_writes(dev_client):
+    # ROW_NUMBER()->Uint64, RANK([T])->Uint64, DENSE_RANK([T])->Uint64, NTILE(Uint64)->Uint64
+    # (yql/essentials/docs/en/builtins/window.md in ydb-platform/ydb, the YQL YTsaurus runs);
+    # DuckDB's are a signed BIGINT, which a cluster's table would not have
+    from yt_pipeline.column_types import yt_column_type
+    from yt_pipeline_dev.yql_schema import declared
+
+    dev_client.write_table("//r", [{"u": "a", "h": 3}, {"u": "a", "h": 1}, {"u": "b", "h": 2}])
+    dev_client.run_yql(
+        "PRAGMA yt.InferSchema = '1000'; INSERT INTO `//r_out` WITH TRUNCATE "
+        "SELECT u, h, ROW_NUMBER() OVER (PARTITION BY u ORDER BY h DESC) AS rn, "
+        "RANK() OVER w AS r, DENSE_RANK() OVER w AS dr, NTILE(2) OVER w AS t, "
+        "ROW_NUMBER() OVER w - 1 AS shifted FROM `//r` WINDOW w AS (ORDER BY h) ORDER BY h")
+    assert list(dev_client.read_table("//r_out")) == [
+        {"u": "a", "h": 1, "rn": 2, "r": 1, "dr": 1, "t": 1, "shifted": 0},
+        {"u": "b", "h": 2, "rn": 1, "r": 2, "dr": 2, "t": 1, "shifted": 1},
+        {"u": "a", "h": 3, "rn": 1, "r": 3, "dr": 3, "t": 2, "shifted": 2}]
+    columns = declared(dev_client.root, dev_client.visible_file("//r_out"))
+    assert {name: yt_column_type(kind) for name, kind in columns} == {
+        "u": "string", "h": "int64", "rn": "uint64", "r": "uint64", "dr": "uint64",
+        "t": "uint64", "shifted": "int64"}
+
+
 def test_a_fraction_cast_to_an_integer_is_cut_toward_zero(dev_client):
     # TFloatToIntegralImpl (yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp,
     # ydb): NaN and values out of range give NULL, any other is static_cast (cut toward 0)

@@ -155,6 +155,71 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
     assert dev_types == prod_types == {"k": "int64", "n": "uint64", "pos": "uint64"}
 
 
+def test_narrow_unsigned_casts_are_unsigned_columns_on_the_fake_as_in_dev(both, fake_yt):
+    # CAST(x AS Uint32) is an unsigned column on a cluster (data-types.md, ytsaurus)
+    from yt_pipeline.column_types import yt_column_type
+    from yt_pipeline_dev.yql_schema import declared
+
+    dev, prod = both
+    query = ("INSERT INTO `//tmp/n` WITH TRUNCATE SELECT CAST(clicks AS Uint8) AS a, "
+             "CAST(clicks AS Uint32) AS b FROM `//tmp/q` ORDER BY a")
+    dev.run_yql(query)
+    prod.run_yql(query)
+    assert list(dev.read_table("//tmp/n")) == list(prod.read_table("//tmp/n")) == [
+        {"a": None, "b": None}, {"a": 5, "b": 5}, {"a": 7, "b": 7}]
+    dev_types = {name: yt_column_type(kind)
+                 for name, kind in declared(dev.root, dev.visible_file("//tmp/n"))}
+    prod_types = {str(column["name"]): str(column["type"])
+                  for column in prod.yt().get("//tmp/n/@schema")}
+    assert dev_types == prod_types == {"a": "uint64", "b": "uint64"}
+
+
+def test_numbering_window_functions_are_uint64_on_the_fake_as_in_dev(both, fake_yt):
+    # ROW_NUMBER()->Uint64, RANK([T])->Uint64 (yql/essentials/docs/en/builtins/window.md)
+    from yt_pipeline.column_types import yt_column_type
+    from yt_pipeline_dev.yql_schema import declared
+
+    dev, prod = both
+    query = ("PRAGMA yt.InferSchema = '1000'; INSERT INTO `//tmp/w` WITH TRUNCATE "
+             "SELECT k, clicks, ROW_NUMBER() OVER (PARTITION BY k ORDER BY clicks) AS rn, "
+             "RANK() OVER (ORDER BY k) AS r FROM `//tmp/q` ORDER BY k, clicks")
+    dev.run_yql(query)
+    prod.run_yql(query)
+    dev_rows = list(dev.read_table("//tmp/w"))
+    assert dev_rows == list(prod.read_table("//tmp/w"))
+    assert [(row["rn"], row["r"]) for row in dev_rows] == [(1, 1), (2, 1), (1, 3)]
+    dev_types = {name: yt_column_type(kind)
+                 for name, kind in declared(dev.root, dev.visible_file("//tmp/w"))}
+    prod_types = {str(column["name"]): str(column["type"])
+                  for column in prod.yt().get("//tmp/w/@schema")}
+    assert dev_types == prod_types
+    assert (dev_types["rn"], dev_types["r"]) == ("uint64", "uint64")
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM `//tmp/q` AS a LEFT JOIN `//tmp/names` AS b ON a.k = b.k",
+    "SELECT a.*, b.* FROM `//tmp/q` AS a JOIN `//tmp/names` AS b ON a.k = b.k ORDER BY a.x",
+    "SELECT a.k, b.k FROM `//tmp/q` AS a JOIN `//tmp/names` AS b ON a.k = b.k; SELECT 1 AS x",
+    "INSERT INTO `//tmp/joined` WITH TRUNCATE "
+    "SELECT * FROM `//tmp/q` AS a JOIN `//tmp/names` AS b ON a.k = b.k",
+])
+def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both, query):
+    # columns are known by their names ("you can't have two columns with the same name in
+    # the subquery": YTsaurus docs, JOIN); the fake kept the last of the two, so a LEFT
+    # JOIN's unmatched rows had their own key replaced by the other table's null
+    dev, prod = both
+    for client in (dev, prod):
+        client.write_table("//tmp/names", [{"k": 1, "label": "one"}])
+    errors = []
+    for client in (dev, prod):
+        with pytest.raises(QueryFailed) as failed:
+            client.run_yql(query)
+        errors.append(str(failed.value))
+    assert all("YQL: the result has two columns named k (a join whose tables both have "
+               "them" in error for error in errors), errors
+    assert not dev.exists("//tmp/joined") and not prod.exists("//tmp/joined")
+
+
 @pytest.mark.parametrize("query, line", [
     ("SELECT * WITHOUT IF EXISTS name FROM `//tmp/q`",
      "YQL: WITHOUT IF EXISTS is not supported in {where}; name columns the table has (see "

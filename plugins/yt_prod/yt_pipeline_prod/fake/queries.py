@@ -28,6 +28,7 @@ from yt_pipeline.column_types import widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
+from yt_pipeline.yql_rules import duplicate_columns
 from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
@@ -234,6 +235,11 @@ class QueryRunner:
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
         columns = [name for name, _ in described]
+        # a cluster knows columns by their names and refuses two of one name, as dev does;
+        # a dict of the rows would keep the last of them
+        repeated = duplicate_columns(columns)
+        if repeated:
+            raise QueryFailed(f"YQL: {repeated}")
         # dates and times as the counts a cluster keeps and gives (yql_times)
         rows = [{c: _plain_value(v) for c, v in row.items()} for row in counted_rows(
             described, [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()])]
