@@ -187,21 +187,19 @@ class OperationFailed(YtPipelineError):
         self.job_exit_code = exit_code
         self.stderr_tail = stderr_tail
         self.sandbox = str(sandbox) if sandbox is not None else None
-        parts = [message]
+        text = message
         if stage or operation:
             of_kind = f" ({kind})" if kind else ""
-            parts.insert(0, f"stage {stage or '?'} operation {operation or '?'}{of_kind}:")
+            text = f"stage {stage or '?'} operation {operation or '?'}{of_kind}: {text}"
         if exit_code is not None:
-            parts.append(f"exit code {exit_code}")
-        if operation_id:
-            parts.append(f"(operation {operation_id})")
-        if url:
-            parts.append(f"see {url}")
-        if self.sandbox:
-            parts.append(f"sandbox kept at {self.sandbox}")
-        text = " ".join(parts)
-        if job_logs:
-            text += f"; all job logs: {job_logs}"
+            text += f" (exit code {exit_code})"
+        # each further detail after a semicolon: run together, "failed exit code 1 sandbox
+        # kept at" read as one phrase
+        details = [f"operation {operation_id}" if operation_id else "",
+                   f"see {url}" if url else "",
+                   f"sandbox kept at {self.sandbox}" if self.sandbox else "",
+                   f"all job logs: {job_logs}" if job_logs else ""]
+        text = "; ".join([text, *filter(None, details)])
         if stderr_tail:
             text += "\n--- stderr (last lines) ---\n" + stderr_tail.rstrip()
         super().__init__(text)

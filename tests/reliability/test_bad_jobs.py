@@ -252,8 +252,8 @@ def test_good_output_with_escaped_newlines_and_nested_rows_is_counted(tmp_path):
 
 
 CRASHES = {
-    "raise": ("failed exit code 1", "RuntimeError: the job blew up on purpose"),
-    "exit": ("failed exit code 3", "job is about to misbehave: exit"),
+    "raise": ("failed (exit code 1)", "RuntimeError: the job blew up on purpose"),
+    "exit": ("failed (exit code 3)", "job is about to misbehave: exit"),
     "signal": ("was killed by signal SIGKILL (9)", "job is about to misbehave: signal"),
 }
 
@@ -264,7 +264,7 @@ def test_a_crashing_mapper_fails_with_its_exit_and_stderr(tmp_path, crash, jobs)
     root = make(tmp_path / "p", "map", crash, jobs)
     error = run_failing(root)
     what, stderr_line = CRASHES[crash]
-    assert error.startswith(f"{job_words(jobs)} {what} sandbox kept at "), error
+    assert error.startswith(f"{job_words(jobs)} {what}; sandbox kept at "), error
     result_stderr = (root / ".dev").glob("sandbox_*/map*.stderr")
     assert any(stderr_line in p.read_text() for p in result_stderr)
 
@@ -277,7 +277,7 @@ def test_a_mapper_hanging_past_timeout_s_is_killed(tmp_path, jobs):
     error = run_failing(root)
     assert error.startswith(
         f"{job_words(jobs)} ran longer than resources.timeout_s=4s and was killed: "
-        "Job time limit exceeded sandbox "), error
+        "Job time limit exceeded; sandbox "), error
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -294,7 +294,7 @@ def test_a_mapper_writing_nothing_gives_an_empty_table(tmp_path, jobs):
 def test_a_crashing_reducer_fails_naming_its_job(tmp_path, jobs):
     root = make(tmp_path / "p", "reduce", "raise", jobs)
     error = run_failing(root)
-    assert error.startswith(f"{job_words(jobs, 'reduce')} failed exit code 1 sandbox "), error
+    assert error.startswith(f"{job_words(jobs, 'reduce')} failed (exit code 1); sandbox "), error
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -309,7 +309,7 @@ def test_a_reducer_writing_bad_json_fails_naming_the_line(tmp_path, jobs):
 def test_a_crashing_vanilla_task_fails_and_the_stage_stops(tmp_path, jobs):
     root = make(tmp_path / "p", "vanilla", "exit", jobs)
     error = run_failing(root)  # the table the stage writes after the tasks is not written
-    assert error.startswith(f"{job_words(jobs, 'vanilla', 'task')} failed exit code 3 "), error
+    assert error.startswith(f"{job_words(jobs, 'vanilla', 'task')} failed (exit code 3); "), error
     log = (root / ".dev/bad.log").read_text()
     assert log.count("=== ") == jobs and "job is about to misbehave: exit" in log
 
@@ -331,8 +331,8 @@ def fake_proxy():
 PROD_FAULTS = {
     "write:not json": (" failed: Error parsing JSON: lexical error: Expecting value: line 3 "
                        "column 1"),
-    "raise": " failed exit code 1 (operation ",
-    "signal": " killed by signal 9 (operation ",
+    "raise": " failed (exit code 1); operation ",
+    "signal": " killed by signal 9; operation ",
     # each job's limit, as in dev, in the job proxy's words (op_spec.user_job)
     "hang": " failed: Job time limit exceeded",
 }

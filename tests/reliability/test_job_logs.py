@@ -111,7 +111,7 @@ def test_a_failed_job_has_one_number_in_the_error_the_operation_log_and_the_job_
     result = run_cli("run", str(root))
     assert result.exit_code == 1
     assert ("operation map (map): Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): "
-            "map job 2 of 3 failed exit code 1") in result.output
+            "map job 2 of 3 failed (exit code 1)") in result.output
     operation_log = (root / ".dev/operation.log").read_text()
     assert "FAILED map job 2 of 3" in operation_log
     [log_file] = list((root / ".runs/logs").glob("*/talk.log"))
@@ -190,14 +190,14 @@ def test_a_failed_job_reads_alike_in_dev_and_prod(tmp_path, run_cli, mode, reque
     [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert error.startswith(
         "error: stage talk failed: stage talk operation map (map): Failed jobs limit exceeded "
-        "(1 failed job, max_failed_job_count 1): map job 2 of 3 failed exit code 1 "), error
-    facts = error.split(" exit code 1 ", 1)[1]
+        "(1 failed job, max_failed_job_count 1): map job 2 of 3 failed (exit code 1); "), error
+    facts = error.split(" (exit code 1); ", 1)[1]
     if mode == "dev":
         assert facts.startswith(f"sandbox kept at {root / '.dev'}/sandbox_talk.map_"), error
     else:
-        assert facts.startswith("(operation "), error
+        assert facts.startswith("operation "), error
         [operation] = fake.state.operations.values()
-        assert facts.startswith(f"(operation {operation.id}) see http"), error
+        assert facts.startswith(f"operation {operation.id}; see http"), error
     assert error.endswith("; all job logs: yt-pipeline logs talk"), error
     tail = result.stderr.split("--- stderr (last lines) ---\n", 1)[1].splitlines()
     assert tail[0] == "key is ***", tail

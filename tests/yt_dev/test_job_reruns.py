@@ -150,7 +150,7 @@ def test_max_failed_job_count_0_or_1_fails_at_the_first_failed_job(
         launch(dev_client, spec)
     assert _attempts(marks)[0] == 1
     assert (f"Failed jobs limit exceeded (1 failed job, max_failed_job_count {limit}): "
-            "map job 1 of 2 failed exit code 1") in str(caught.value)
+            "map job 1 of 2 failed (exit code 1)") in str(caught.value)
     assert not dev_client.exists("//out/t")
 
 
@@ -277,7 +277,7 @@ def test_each_rerun_is_told_on_the_console_with_the_stage(dev_client, stages, tm
         launch(dev_client, spec)
     told = [r.getMessage() for r in caplog.records if r.name == "yt_pipeline.stage.flaky"]
     assert told == [
-        f"operation {spec.name}: map job 1 of 1 failed exit code 1 on attempt {n}; running "
+        f"operation {spec.name}: map job 1 of 1 failed (exit code 1) on attempt {n}; running "
         f"it again (failed jobs {n} of max_failed_job_count 5)" for n in (1, 2)]
     assert [row["attempt"] for row in dev_client.read_table("//out/t")] == [3, 3, 3]
 

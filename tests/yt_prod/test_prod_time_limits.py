@@ -103,7 +103,7 @@ def test_a_job_past_timeout_s_fails_as_on_a_cluster_and_counts_as_failed(
     assert str(caught.value).startswith(
         "stage slow operation sleepy (map): Failed jobs limit exceeded (2 failed jobs, "
         "max_failed_job_count 2): map job 1 of 1 failed on its attempt 2: Job time limit "
-        "exceeded (operation "), str(caught.value)
+        "exceeded; operation "), str(caught.value)
     # each run of the job was stopped at its limit and counted: two failed jobs, then the
     # operation failed (max_failed_job_count 2)
     assert [job.error for job in fake_yt.jobs] == ["Job time limit exceeded"] * 2

@@ -144,7 +144,7 @@ class OperationRun(msgspec.Struct):
                 f"RERUN {job}: attempt {failure.attempt} {failure.reason} ({counted})"))
             # on the console too: a job failing every attempt would otherwise show nothing
             # until the last one, which may be many minutes away
-            code = f" exit code {failure.exit_code}" if failure.exit_code is not None else ""
+            code = f" (exit code {failure.exit_code})" if failure.exit_code is not None else ""
             stage_logger(self.spec.stage_name).warning(
                 "operation %s: %s %s%s on attempt %d; running it again (%s)", self.spec.name,
                 job, failure.reason, code, failure.attempt, counted)

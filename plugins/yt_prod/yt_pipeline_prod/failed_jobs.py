@@ -1,5 +1,5 @@
 """The job that failed an operation on the cluster, told as dev tells it: `map job 2 of 3
-failed exit code 1`, then the last lines of its stderr, masked.
+failed (exit code 1)`, then the last lines of its stderr, masked.
 
 The job is found with list_jobs (failed ones; the last to finish is the one that failed the
 operation), numbered by its `job_cookie` (its index within its task, which list_jobs reports:
