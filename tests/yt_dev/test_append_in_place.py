@@ -5,6 +5,7 @@ its staging record, its schema), and readers of the stage never see an append ha
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import random
 import threading
@@ -308,3 +309,38 @@ def test_an_operation_appending_to_its_own_staged_input_in_place(dev_client, sta
     assert [{k: v for k, v in row.items() if k != "mapped"} for row in got[len(staged):]] \
         == staged
     assert {row["mapped"] for row in got[len(staged):]} == {0, 1}
+
+
+def test_a_read_begun_before_a_later_append_ends_where_the_table_was(live):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.write_table(TABLE, [{"k": 100, "who": "stage"}], append=True)  # the copy
+    reading = iter(inside.read_table(TABLE))
+    first = next(reading)
+    inside.write_table(TABLE, [{"k": 101, "who": "stage"}], append=True)  # in place
+    # as a read of the version before a copied append was: that version to its end only
+    assert [first, *reading] == [*BASE, {"k": 100, "who": "stage"}]
+    assert rows(inside) == [*BASE, {"k": 100, "who": "stage"}, {"k": 101, "who": "stage"}]
+
+
+def test_an_append_of_a_table_s_own_rows_read_before_it_began_adds_each_once(live):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    wide = "w" * 1000  # a table of several read blocks (atomic.CHUNK): read on as it grows
+    mine = [{"k": 1000 + i, "who": wide} for i in range(3000)]
+    inside.write_table(TABLE, mine, append=True)
+    reading = iter(inside.read_table(TABLE))
+    first = next(reading)
+    copied: list[dict] = []
+
+    def again():
+        for row in itertools.chain([first], reading):
+            if len(copied) > 2 * (len(BASE) + len(mine)):
+                raise AssertionError("the generator reads the rows it appends")
+            copied.append(row)
+            yield row
+
+    inside.write_table(TABLE, again(), append=True)
+    assert copied == BASE + mine
+    assert rows(inside) == (BASE + mine) * 2
+    assert inside.row_count(TABLE) == 2 * (len(BASE) + len(mine))

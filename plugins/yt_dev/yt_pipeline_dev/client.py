@@ -185,15 +185,13 @@ class DevClient(YqlRequests):
     def open_table(self, path: str) -> tuple[BinaryIO, os.stat_result]:
         """Table `path`'s file as this client sees it, opened to be read, and its identity
         (the table as a reader of this stage sees it: without an append still being
-        written in place, txn.open_staged)."""
+        written in place, nor one made after it was opened: txn.open_staged)."""
         target = self.existing_table(path)
         try:
             if self.txn is not None and target.parent == self.txn.dir:
                 handle, length = self.txn.open_staged(target)
-                status = os.fstat(handle.fileno())
-                if length < status.st_size:
-                    return cast(BinaryIO, Bounded(handle, length)), status
-                return handle, status
+                # bounded even when no append runs now: one may start while it is read
+                return cast(BinaryIO, Bounded(handle, length)), os.fstat(handle.fileno())
             handle = target.open("rb")
         except FileNotFoundError:
             raise TableNotFound(path) from None  # removed this instant

@@ -216,7 +216,10 @@ class DevTransaction:
     def open_staged(self, staged: Path) -> tuple[BinaryIO, int]:
         """Staged file `staged` opened to be read, and how many of its bytes to read: all
         of them but an append still being written in place, so that a reader of the stage
-        (another thread, or the generator of that append) sees the table before it."""
+        (another thread, or the generator of that append) sees the table before it. A
+        reader reads no further than that length: an append begun after it opened the file
+        writes past its end (a generator reading the table it appends to read its own rows
+        on and on), and the bytes before it stay as they are until the file is replaced."""
         with self.lock:
             handle = staged.open("rb")
             return handle, self._appending.get(staged, os.fstat(handle.fileno()).st_size)
