@@ -344,3 +344,24 @@ def test_an_append_of_a_table_s_own_rows_read_before_it_began_adds_each_once(liv
     assert copied == BASE + mine
     assert rows(inside) == (BASE + mine) * 2
     assert inside.row_count(TABLE) == 2 * (len(BASE) + len(mine))
+
+
+@pytest.mark.parametrize("removed", [TABLE, "//h"])
+def test_a_removal_of_a_table_from_the_generator_of_an_append_to_it_is_refused(
+        live, tmp_path, removed):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.write_table(TABLE, [{"k": 1}], append=True)
+
+    def produce():
+        yield {"k": 2}
+        # it deleted the staged file being appended to: the append reported its rows
+        # written and the table was gone
+        inside.remove(removed, recursive=True)
+        yield {"k": 3}
+
+    with pytest.raises(BackendError, match=f"remove {removed}: table {TABLE} is being written"):
+        inside.write_table(TABLE, produce(), append=True)
+    assert rows(inside) == [*BASE, {"k": 1}]
+    commit(txn, tmp_path)
+    assert rows(live) == [*BASE, {"k": 1}]

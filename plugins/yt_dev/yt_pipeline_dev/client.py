@@ -352,9 +352,11 @@ class DevClient(YqlRequests):
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         if self.visible_file(path) is not None:
             if self.txn is not None:
-                self._lock_for_write(path, False, "remove")
-                self.txn.remove(normal(path), is_table=True)
-                self.txn.note_write(normal(path), False)
+                # after a write of the table another thread of the stage is making
+                with self.txn.table_guard(normal(path)):
+                    self._lock_for_write(path, False, "remove")
+                    self.txn.remove(normal(path), is_table=True)
+                    self.txn.note_write(normal(path), False)
             else:
                 with TableLocks(self.root, [normal(path)]):
                     check_lock(self.root, normal(path), EXCLUSIVE, None)

@@ -33,7 +33,7 @@ from yt_pipeline_dev.atomic import (
 )
 from yt_pipeline_dev.paths import table_file
 from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
-from yt_pipeline_dev.staging import TXN_DIR, Staging
+from yt_pipeline_dev.staging import TXN_DIR, Staging, under
 from yt_pipeline_dev.tablelock import (
     TableLocks,
     drop_marker,
@@ -227,11 +227,22 @@ class DevTransaction:
     def remove(self, path: str, *, is_table: bool) -> None:
         with self.lock:
             self.started()
+            self._refuse_removing_appended(path, is_table)
             if is_table:
                 self.staging.remove_table(path)
             else:
                 self.staging.remove_folder(path)
             self.staging.save()
+
+    def _refuse_removing_appended(self, path: str, is_table: bool) -> None:
+        """A removal of a table (or of a folder holding one) that an append is writing in
+        place: from the generator of that append, it deleted the staged file the append
+        went on writing, and the rows the append then reported written were lost."""
+        for table, entry in self.staging.tables.items():
+            if entry.file and self.dir / entry.file in self._appending and (
+                    table == path if is_table else under(table, path)):
+                raise BackendError(f"remove {path}: table {table} is being written by a "
+                                   "write of this stage still running")
 
     def create_folder(self, path: str) -> None:
         with self.lock:
