@@ -365,3 +365,36 @@ def test_a_removal_of_a_table_from_the_generator_of_an_append_to_it_is_refused(
     assert rows(inside) == [*BASE, {"k": 1}]
     commit(txn, tmp_path)
     assert rows(live) == [*BASE, {"k": 1}]
+
+
+def test_another_thread_sees_the_schema_of_a_table_during_an_append_in_place(live):
+    columns = [("k", "int64"), ("who", "string")]
+    declare(live.root, live.table_path(TABLE), columns, ["k"])  # sorted strict schema
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.write_table(TABLE, [{"k": 100, "who": "stage"}], append=True)
+    before = (inside.sort_order(TABLE), inside.declared_schema(TABLE))
+    assert before[0] == ["k"] and before[1] is not None
+    growing, looked = threading.Event(), threading.Event()
+    seen = []
+
+    def produce():
+        for i in range(6):  # past the write buffer (atomic.CHUNK): the staged file grows
+            yield {"k": 101 + i, "who": "w" * 300_000}
+        growing.set()
+        looked.wait(10)
+        yield {"k": 200, "who": "stage"}
+
+    def look():
+        growing.wait(10)
+        seen.append((inside.sort_order(TABLE), inside.declared_schema(TABLE),
+                     inside.row_count(TABLE)))
+        looked.set()
+
+    other = threading.Thread(target=look)
+    other.start()
+    inside.write_table(TABLE, produce(), append=True)
+    other.join()
+    assert seen == [(*before, len(BASE) + 1)]
+    assert (inside.sort_order(TABLE), inside.declared_schema(TABLE)) == before
+    assert inside.row_count(TABLE) == len(BASE) + 8

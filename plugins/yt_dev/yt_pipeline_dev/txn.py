@@ -48,6 +48,7 @@ from yt_pipeline_dev.yql_schema import (
     declare,
     declared_file,
     declared_key,
+    identity_held,
     keep_schema,
     load_entry,
     schema_of,
@@ -187,9 +188,10 @@ class DevTransaction:
         table copied it a thousand times. All or nothing: a failed append cuts the file
         back to its length before it (with the schema and the whole-lines mark that file
         had), and until the append ends, readers of the stage see only that length
-        (`open_staged`). The staging record stays as it was: the staged file's name, and
-        the base and offset of its first append. A kill meanwhile leaves the transaction
-        uncommitted, and the next run removes its folder (recovery.sweep)."""
+        (`open_staged`) and the schema the file had (`identity_held`). The staging record
+        stays as it was: the staged file's name, and the base and offset of its first
+        append. A kill meanwhile leaves the transaction uncommitted, and the next run
+        removes its folder (recovery.sweep)."""
         status = staged.stat()
         length = status.st_size
         was_whole = vouched(self.root, status)
@@ -197,7 +199,8 @@ class DevTransaction:
         with self.lock:
             self._appending[staged] = length
         try:
-            yield
+            with identity_held(staged):
+                yield
             crash_point("dev: appended in place")
         except BaseException as exc:
             if isinstance(exc, OSError) and exc.filename is None:

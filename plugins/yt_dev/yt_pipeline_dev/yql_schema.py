@@ -13,7 +13,9 @@ as 2). For a million rows that pass costs several times the query itself, so a q
 reads a table with the types of a sample, each value checked (yql_checked), and learns them
 from every row only when a check fails or a type cannot be checked. Types learned are kept
 in .dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). Every
-write replaces a table file by a rename, so any change to a table gives a new identity.
+write replaces a table file by a rename or appends to it, so any change to a table gives a
+new identity; a staged file being appended to in place keeps the one it had before the
+append until the append ends (`identity_held`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +39,29 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: staged files being appended to in place, each with the identity it had before the append
+_held: dict[Path, str] = {}
+
+
 def identity(path: Path) -> str:
+    held = _held.get(path)
+    if held is not None:
+        return held
     status = path.stat()
     return f"{status.st_ino}-{status.st_size}-{status.st_mtime_ns}"
+
+
+@contextmanager
+def identity_held(table_file: Path) -> Iterator[None]:
+    """While an append writes `table_file` in place (txn._appending_in_place), its schema
+    is the one of the file before the append: looked up by the identity of the growing
+    file, the table had none, and another thread of the stage found it unsorted and of
+    no schema (a sort reading it failed on inputs of strict and non-strict schemas)."""
+    _held[table_file] = identity(table_file)
+    try:
+        yield
+    finally:
+        del _held[table_file]
 
 
 class SchemaCache:
