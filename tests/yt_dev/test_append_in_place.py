@@ -398,3 +398,30 @@ def test_another_thread_sees_the_schema_of_a_table_during_an_append_in_place(liv
     assert seen == [(*before, len(BASE) + 1)]
     assert (inside.sort_order(TABLE), inside.declared_schema(TABLE)) == before
     assert inside.row_count(TABLE) == len(BASE) + 8
+
+
+def test_appends_in_place_to_a_table_of_schema_hash_it_once_and_a_copy_keeps_it(
+        live, tmp_path, monkeypatch):
+    import shutil
+
+    import yt_pipeline_dev.yql_schema as schema_module
+
+    columns = [("k", "int64"), ("who", "string")]
+    declare(live.root, live.table_path(TABLE), columns, ["k"])
+    hashed: list[str] = []
+    content_file = schema_module._content_file
+    monkeypatch.setattr(schema_module, "_content_file", lambda root, table_file, size: (
+        hashed.append(table_file.parent.parent.name), content_file(root, table_file, size))[1])
+    txn = live.begin_transaction("t")
+    mine = [{"k": 100 + i, "who": "stage"} for i in range(30)]
+    for row in mine:
+        txn.client.write_table(TABLE, [row], append=True)
+    # each append hashed the whole staged file to key its schema by its bytes
+    assert hashed == []
+    schema = txn.client.declared_schema(TABLE)
+    commit(txn, tmp_path)
+    assert hashed == [".txn"]  # once, the version committed
+    copy = DevClient(shutil.copytree(live.root, tmp_path / "copy" / ".dev"))
+    assert list(copy.read_table(TABLE)) == BASE + mine
+    assert copy.declared_schema(TABLE) == schema == live.declared_schema(TABLE)
+    assert copy.sort_order(TABLE) == ["k"]

@@ -46,6 +46,7 @@ from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
 from yt_pipeline_dev.whole_lines import vouch, vouched
 from yt_pipeline_dev.yql_schema import (
     declare,
+    declare_by_content,
     declared_file,
     declared_key,
     identity_held,
@@ -271,6 +272,9 @@ class DevTransaction:
             settle(self.root, path)
             if entry.kind == "append":
                 _rebase(self.root, path, self.dir / str(entry.file), entry)
+            staged = self.dir / str(entry.file)
+            if entry.file and staged.exists():  # the schema of the version to commit
+                declare_by_content(self.root, staged)
         staging.save()
         relative = str(self.dir.relative_to(self.root))
         token = {"txn": relative, "tables": sorted(staging.tables),

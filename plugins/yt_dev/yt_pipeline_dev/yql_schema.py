@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline_dev.staging import TXN_DIR
 from ytjobs.codec import iter_rows, loads_line
 
 CACHE_DIR = Path(".cache") / "yql_schemas"
@@ -222,8 +223,21 @@ def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
     if key:
         data["sorted_by"] = list(key)
     _write_entry(declared_file(root, table_file), data)
-    size = table_file.stat().st_size
-    _write_entry(_content_file(root, table_file, size), data)
+    # a transaction's staged file gets its entry by bytes once, when the transaction is
+    # prepared (`declare_by_content`): hashing the whole file at each append made a stage
+    # appending a row at a time to a table of schema pay for the table each time
+    if table_file.parent.parent != root / TXN_DIR:
+        declare_by_content(root, table_file, data)
+
+
+def declare_by_content(root: Path, table_file: Path, data: dict[str, Any] | None = None
+                       ) -> None:
+    """Key the schema declared for `table_file` (`data`, else its entry by identity) by
+    the file's bytes too, for a copy of the folder to find it (`_follow_a_copy`)."""
+    data = data if data is not None else load_entry(declared_file(root, table_file))
+    if data is not None:
+        size = table_file.stat().st_size
+        _write_entry(_content_file(root, table_file, size), data)
 
 
 def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
