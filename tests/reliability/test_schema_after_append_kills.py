@@ -1,7 +1,7 @@
 """SIGKILL while stages append a row at a time to a table a YQL INSERT wrote (their later
-appends made in place, each keeping the table's schema by the file's bytes without reading
-them again: content_digest), then `--resume`: the table keeps the schema YQL gave it, in
-the folder and in a copy of it, and a query reads every committed row with its types."""
+appends made in place, the table's schema kept by the file's bytes once its transaction is
+prepared), then `--resume`: the table keeps the schema YQL gave it, in the folder and in a
+copy of it, and a query reads every committed row with its types."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ its staging record, its schema), and readers of the stage never see an append ha
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import random
 import threading
@@ -308,3 +309,119 @@ def test_an_operation_appending_to_its_own_staged_input_in_place(dev_client, sta
     assert [{k: v for k, v in row.items() if k != "mapped"} for row in got[len(staged):]] \
         == staged
     assert {row["mapped"] for row in got[len(staged):]} == {0, 1}
+
+
+def test_a_read_begun_before_a_later_append_ends_where_the_table_was(live):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.write_table(TABLE, [{"k": 100, "who": "stage"}], append=True)  # the copy
+    reading = iter(inside.read_table(TABLE))
+    first = next(reading)
+    inside.write_table(TABLE, [{"k": 101, "who": "stage"}], append=True)  # in place
+    # as a read of the version before a copied append was: that version to its end only
+    assert [first, *reading] == [*BASE, {"k": 100, "who": "stage"}]
+    assert rows(inside) == [*BASE, {"k": 100, "who": "stage"}, {"k": 101, "who": "stage"}]
+
+
+def test_an_append_of_a_table_s_own_rows_read_before_it_began_adds_each_once(live):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    wide = "w" * 1000  # a table of several read blocks (atomic.CHUNK): read on as it grows
+    mine = [{"k": 1000 + i, "who": wide} for i in range(3000)]
+    inside.write_table(TABLE, mine, append=True)
+    reading = iter(inside.read_table(TABLE))
+    first = next(reading)
+    copied: list[dict] = []
+
+    def again():
+        for row in itertools.chain([first], reading):
+            if len(copied) > 2 * (len(BASE) + len(mine)):
+                raise AssertionError("the generator reads the rows it appends")
+            copied.append(row)
+            yield row
+
+    inside.write_table(TABLE, again(), append=True)
+    assert copied == BASE + mine
+    assert rows(inside) == (BASE + mine) * 2
+    assert inside.row_count(TABLE) == 2 * (len(BASE) + len(mine))
+
+
+@pytest.mark.parametrize("removed", [TABLE, "//h"])
+def test_a_removal_of_a_table_from_the_generator_of_an_append_to_it_is_refused(
+        live, tmp_path, removed):
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.write_table(TABLE, [{"k": 1}], append=True)
+
+    def produce():
+        yield {"k": 2}
+        # it deleted the staged file being appended to: the append reported its rows
+        # written and the table was gone
+        inside.remove(removed, recursive=True)
+        yield {"k": 3}
+
+    with pytest.raises(BackendError, match=f"remove {removed}: table {TABLE} is being written"):
+        inside.write_table(TABLE, produce(), append=True)
+    assert rows(inside) == [*BASE, {"k": 1}]
+    commit(txn, tmp_path)
+    assert rows(live) == [*BASE, {"k": 1}]
+
+
+def test_another_thread_sees_the_schema_of_a_table_during_an_append_in_place(live):
+    columns = [("k", "int64"), ("who", "string")]
+    declare(live.root, live.table_path(TABLE), columns, ["k"])  # sorted strict schema
+    txn = live.begin_transaction("t")
+    inside = txn.client
+    inside.write_table(TABLE, [{"k": 100, "who": "stage"}], append=True)
+    before = (inside.sort_order(TABLE), inside.declared_schema(TABLE))
+    assert before[0] == ["k"] and before[1] is not None
+    growing, looked = threading.Event(), threading.Event()
+    seen = []
+
+    def produce():
+        for i in range(6):  # past the write buffer (atomic.CHUNK): the staged file grows
+            yield {"k": 101 + i, "who": "w" * 300_000}
+        growing.set()
+        looked.wait(10)
+        yield {"k": 200, "who": "stage"}
+
+    def look():
+        growing.wait(10)
+        seen.append((inside.sort_order(TABLE), inside.declared_schema(TABLE),
+                     inside.row_count(TABLE)))
+        looked.set()
+
+    other = threading.Thread(target=look)
+    other.start()
+    inside.write_table(TABLE, produce(), append=True)
+    other.join()
+    assert seen == [(*before, len(BASE) + 1)]
+    assert (inside.sort_order(TABLE), inside.declared_schema(TABLE)) == before
+    assert inside.row_count(TABLE) == len(BASE) + 8
+
+
+def test_appends_in_place_to_a_table_of_schema_hash_it_once_and_a_copy_keeps_it(
+        live, tmp_path, monkeypatch):
+    import shutil
+
+    import yt_pipeline_dev.yql_schema as schema_module
+
+    columns = [("k", "int64"), ("who", "string")]
+    declare(live.root, live.table_path(TABLE), columns, ["k"])
+    hashed: list[str] = []
+    content_file = schema_module._content_file
+    monkeypatch.setattr(schema_module, "_content_file", lambda root, table_file, *rest: (
+        hashed.append(table_file.parent.parent.name), content_file(root, table_file, *rest))[1])
+    txn = live.begin_transaction("t")
+    mine = [{"k": 100 + i, "who": "stage"} for i in range(30)]
+    for row in mine:
+        txn.client.write_table(TABLE, [row], append=True)
+    # each append hashed the whole staged file to key its schema by its bytes
+    assert hashed == []
+    schema = txn.client.declared_schema(TABLE)
+    commit(txn, tmp_path)
+    assert hashed == [".txn"]  # once, the version committed
+    copy = DevClient(shutil.copytree(live.root, tmp_path / "copy" / ".dev"))
+    assert list(copy.read_table(TABLE)) == BASE + mine
+    assert copy.declared_schema(TABLE) == schema == live.declared_schema(TABLE)
+    assert copy.sort_order(TABLE) == ["k"]

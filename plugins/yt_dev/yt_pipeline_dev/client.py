@@ -28,7 +28,6 @@ from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, replacing
-from yt_pipeline_dev.content_digest import identity_of
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
@@ -186,15 +185,13 @@ class DevClient(YqlRequests):
     def open_table(self, path: str) -> tuple[BinaryIO, os.stat_result]:
         """Table `path`'s file as this client sees it, opened to be read, and its identity
         (the table as a reader of this stage sees it: without an append still being
-        written in place, txn.open_staged)."""
+        written in place, nor one made after it was opened: txn.open_staged)."""
         target = self.existing_table(path)
         try:
             if self.txn is not None and target.parent == self.txn.dir:
                 handle, length = self.txn.open_staged(target)
-                status = os.fstat(handle.fileno())
-                if length < status.st_size:
-                    return cast(BinaryIO, Bounded(handle, length)), status
-                return handle, status
+                # bounded even when no append runs now: one may start while it is read
+                return cast(BinaryIO, Bounded(handle, length)), os.fstat(handle.fileno())
             handle = target.open("rb")
         except FileNotFoundError:
             raise TableNotFound(path) from None  # removed this instant
@@ -248,12 +245,7 @@ class DevClient(YqlRequests):
                 in_place = key is None or (schema_checked and not by_jobs)
                 with self.txn.writing(normal(path), append, current if append else None,
                                       in_place=in_place) as tmp:
-                    status = tmp.stat()
-                    start = status.st_size
-                    # appended in place, the file's bytes before stay: its schema is kept
-                    # by its bytes without reading them again (content_digest)
-                    grown_from = identity_of(status) \
-                        if self.txn.appending_in_place(tmp) else None
+                    start = tmp.stat().st_size
                     yield tmp
                     if schema_checked:
                         refuse_rows_off_schema(kept, tmp, path, start)
@@ -261,8 +253,7 @@ class DevClient(YqlRequests):
                     if not lock_at_start:
                         self._lock_for_write(path, _shared_lock(append, key), action)
                 keep_schema(self.root, kept, self.visible_file(path),
-                            sorted_by if sorted_by is not None else key,
-                            grown_from=grown_from)
+                            sorted_by if sorted_by is not None else key)
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
                 # later query of the stage, as prod reads it from the INSERT's staging table
                 self.txn.note_write(normal(path), not schema_checked and
@@ -361,9 +352,11 @@ class DevClient(YqlRequests):
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         if self.visible_file(path) is not None:
             if self.txn is not None:
-                self._lock_for_write(path, False, "remove")
-                self.txn.remove(normal(path), is_table=True)
-                self.txn.note_write(normal(path), False)
+                # after a write of the table another thread of the stage is making
+                with self.txn.table_guard(normal(path)):
+                    self._lock_for_write(path, False, "remove")
+                    self.txn.remove(normal(path), is_table=True)
+                    self.txn.note_write(normal(path), False)
             else:
                 with TableLocks(self.root, [normal(path)]):
                     check_lock(self.root, normal(path), EXCLUSIVE, None)

@@ -31,10 +31,9 @@ from yt_pipeline_dev.atomic import (
     file_identity,
     replacing,
 )
-from yt_pipeline_dev.content_digest import identity_of
 from yt_pipeline_dev.paths import table_file
 from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
-from yt_pipeline_dev.staging import TXN_DIR, Staging
+from yt_pipeline_dev.staging import TXN_DIR, Staging, under
 from yt_pipeline_dev.tablelock import (
     TableLocks,
     drop_marker,
@@ -47,8 +46,10 @@ from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
 from yt_pipeline_dev.whole_lines import vouch, vouched
 from yt_pipeline_dev.yql_schema import (
     declare,
+    declare_by_content,
     declared_file,
     declared_key,
+    identity_held,
     keep_schema,
     load_entry,
     schema_of,
@@ -188,9 +189,10 @@ class DevTransaction:
         table copied it a thousand times. All or nothing: a failed append cuts the file
         back to its length before it (with the schema and the whole-lines mark that file
         had), and until the append ends, readers of the stage see only that length
-        (`open_staged`). The staging record stays as it was: the staged file's name, and
-        the base and offset of its first append. A kill meanwhile leaves the transaction
-        uncommitted, and the next run removes its folder (recovery.sweep)."""
+        (`open_staged`) and the schema the file had (`identity_held`). The staging record
+        stays as it was: the staged file's name, and the base and offset of its first
+        append. A kill meanwhile leaves the transaction uncommitted, and the next run
+        removes its folder (recovery.sweep)."""
         status = staged.stat()
         length = status.st_size
         was_whole = vouched(self.root, status)
@@ -198,7 +200,8 @@ class DevTransaction:
         with self.lock:
             self._appending[staged] = length
         try:
-            yield
+            with identity_held(staged):
+                yield
             crash_point("dev: appended in place")
         except BaseException as exc:
             if isinstance(exc, OSError) and exc.filename is None:
@@ -206,24 +209,21 @@ class DevTransaction:
             os.truncate(staged, length)
             if was_whole:
                 vouch(self.root, staged)
-            if schema is not None:  # the bytes it had: their hash state is continued
+            if schema is not None:
                 declare(self.root, staged, [tuple(c) for c in schema["columns"]],
-                        schema.get("sorted_by"), grown_from=identity_of(status))
+                        schema.get("sorted_by"))
             raise
         finally:
             with self.lock:
                 del self._appending[staged]
 
-    def appending_in_place(self, staged: Path) -> bool:
-        """True while `staged` is being appended to in place: its bytes before the append
-        stay as they were, and the append adds to them."""
-        with self.lock:
-            return staged in self._appending
-
     def open_staged(self, staged: Path) -> tuple[BinaryIO, int]:
         """Staged file `staged` opened to be read, and how many of its bytes to read: all
         of them but an append still being written in place, so that a reader of the stage
-        (another thread, or the generator of that append) sees the table before it."""
+        (another thread, or the generator of that append) sees the table before it. A
+        reader reads no further than that length: an append begun after it opened the file
+        writes past its end (a generator reading the table it appends to read its own rows
+        on and on), and the bytes before it stay as they are until the file is replaced."""
         with self.lock:
             handle = staged.open("rb")
             return handle, self._appending.get(staged, os.fstat(handle.fileno()).st_size)
@@ -231,11 +231,22 @@ class DevTransaction:
     def remove(self, path: str, *, is_table: bool) -> None:
         with self.lock:
             self.started()
+            self._refuse_removing_appended(path, is_table)
             if is_table:
                 self.staging.remove_table(path)
             else:
                 self.staging.remove_folder(path)
             self.staging.save()
+
+    def _refuse_removing_appended(self, path: str, is_table: bool) -> None:
+        """A removal of a table (or of a folder holding one) that an append is writing in
+        place: from the generator of that append, it deleted the staged file the append
+        went on writing, and the rows the append then reported written were lost."""
+        for table, entry in self.staging.tables.items():
+            if entry.file and self.dir / entry.file in self._appending and (
+                    table == path if is_table else under(table, path)):
+                raise BackendError(f"remove {path}: table {table} is being written by a "
+                                   "write of this stage still running")
 
     def create_folder(self, path: str) -> None:
         with self.lock:
@@ -261,6 +272,9 @@ class DevTransaction:
             settle(self.root, path)
             if entry.kind == "append":
                 _rebase(self.root, path, self.dir / str(entry.file), entry)
+            staged = self.dir / str(entry.file)
+            if entry.file and staged.exists():  # the schema of the version to commit
+                declare_by_content(self.root, staged)
         staging.save()
         relative = str(self.dir.relative_to(self.root))
         token = {"txn": relative, "tables": sorted(staging.tables),

@@ -12,9 +12,10 @@ given a sample's types, DuckDB silently converts a value whose type changes late
 as 2). For a million rows that pass costs several times the query itself, so a query first
 reads a table with the types of a sample, each value checked (yql_checked), and learns them
 from every row only when a check fails or a type cannot be checked. Types learned are kept
-in .dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). A write replaces a
-table file by a rename, or appends to a stage's staged file in place (txn.py), which changes
-its size and time: any change to a table gives it a new identity.
+in .dev/.cache/, keyed by the file's identity (inode, size, modification time in ns). Every
+write replaces a table file by a rename or appends to it, so any change to a table gives a
+new identity; a staged file being appended to in place keeps the one it had before the
+append until the append ends (`identity_held`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from yt_pipeline_dev.content_digest import identity_of, sha256_of
+from yt_pipeline_dev.staging import TXN_DIR
 from ytjobs.codec import iter_rows, loads_line
 
 CACHE_DIR = Path(".cache") / "yql_schemas"
@@ -38,8 +41,28 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: staged files being appended to in place, each with the identity it had before the append
+_held: dict[Path, str] = {}
+
+
 def identity(path: Path) -> str:
+    held = _held.get(path)
+    if held is not None:
+        return held
     return identity_of(path.stat())
+
+
+@contextmanager
+def identity_held(table_file: Path) -> Iterator[None]:
+    """While an append writes `table_file` in place (txn._appending_in_place), its schema
+    is the one of the file before the append: looked up by the identity of the growing
+    file, the table had none, and another thread of the stage found it unsorted and of
+    no schema (a sort reading it failed on inputs of strict and non-strict schemas)."""
+    _held[table_file] = identity(table_file)
+    try:
+        yield
+    finally:
+        del _held[table_file]
 
 
 class SchemaCache:
@@ -175,9 +198,8 @@ def declared_file(root: Path, table_file: Path) -> Path:
     return root / DECLARED_DIR / f"{identity(table_file)}.json"
 
 
-def _content_file(root: Path, table_file: Path, size: int,
-                  grown_from: str | None = None) -> Path:
-    digest = sha256_of(table_file, grown_from)
+def _content_file(root: Path, table_file: Path, size: int) -> Path:
+    digest = sha256_of(table_file)
     return root / DECLARED_DIR / BY_CONTENT / f"{size}-{digest}.json"
 
 
@@ -189,18 +211,30 @@ def _write_entry(entry: Path, data: dict[str, Any]) -> None:
 
 
 def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
-            key: list[str] | None = None, *, grown_from: str | None = None) -> None:
+            key: list[str] | None = None) -> None:
     """Record the columns YQL gave the table, and the key a sort then gave it (its strict
     schema sorted, sorted_schema.py), for the file as it is now: by its identity, read at
-    each query, and by its bytes, read when the folder was copied. `grown_from`: the
-    identity the file had before an append in place (content_digest.sha256_of)."""
+    each query, and by its bytes, read when the folder was copied."""
     _follow_a_copy(root)
     data: dict[str, Any] = {"columns": columns}
     if key:
         data["sorted_by"] = list(key)
     _write_entry(declared_file(root, table_file), data)
-    size = table_file.stat().st_size
-    _write_entry(_content_file(root, table_file, size, grown_from), data)
+    # a transaction's staged file gets its entry by bytes once, when the transaction is
+    # prepared (`declare_by_content`): hashing the whole file at each append made a stage
+    # appending a row at a time to a table of schema pay for the table each time
+    if table_file.parent.parent != root / TXN_DIR:
+        declare_by_content(root, table_file, data)
+
+
+def declare_by_content(root: Path, table_file: Path, data: dict[str, Any] | None = None
+                       ) -> None:
+    """Key the schema declared for `table_file` (`data`, else its entry by identity) by
+    the file's bytes too, for a copy of the folder to find it (`_follow_a_copy`)."""
+    data = data if data is not None else load_entry(declared_file(root, table_file))
+    if data is not None:
+        size = table_file.stat().st_size
+        _write_entry(_content_file(root, table_file, size), data)
 
 
 def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
@@ -264,13 +298,13 @@ def schema_of(root: Path, table_file: Path | None) -> list[tuple[str, str]] | No
 
 
 def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path | None,
-                key: list[str] | None = None, *, grown_from: str | None = None) -> None:
+                key: list[str] | None = None) -> None:
     """A write made `target`: the schema its table had (`schema_of` before), sorted by `key`
     if it was, goes with it, as a cluster's table keeps its schema when rows are written to
     it (only a YQL `INSERT ... WITH TRUNCATE` gives it another, and a removed table has
-    none). `grown_from`: the identity of `target` before the write appended to it in place."""
+    none)."""
     if columns is not None and target is not None and target.exists():
-        declare(root, target, columns, key, grown_from=grown_from)
+        declare(root, target, columns, key)
 
 
 def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
