@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_rules import statements
 
 _DOCS = "see docs/yql-in-dev.md"
 _WITHOUT = re.compile(r"(\*)(\s*)\bWITHOUT\b", re.I)
@@ -102,43 +103,158 @@ def _top_as(item: str) -> re.Match[str] | None:
     return last
 
 
+class UngroupedColumn(QueryFailed):
+    """A column used outside an aggregate function that is no GROUP BY key. `nth` counts the
+    column's earlier uses in the statement's code, to place it in the query (`place`)."""
+
+    def __init__(self, column: str, nth: int):
+        self.column, self.nth = column, nth
+        super().__init__(f"YQL: {_ungrouped(column)}")
+
+
+def _ungrouped(column: str) -> str:
+    # YQL's words (TAggregation check in yql/essentials/sql/v1/node.cpp, ydb-platform/ydb;
+    # SelectWithBadAggregatedTerms in sql_ut.cpp gives `<main>:1:17: Error: Column ...`)
+    return (f"Column `{column}` must either be a key column in GROUP BY or it should be "
+            "used in aggregation function")
+
+
+def place(error: UngroupedColumn, query: str) -> str:
+    """The error with its line:column in the query: the `nth` use of the column, as a word,
+    in the first statement of the query holding GROUP BY and the column."""
+    for statement in statements(query):
+        words = [t for t in statement.tokens if t.kind == "word"]
+        uses = [t for t in words if t.text == error.column]
+        if uses and any(t.text.upper() == "GROUP" for t in words):
+            at = uses[min(error.nth, len(uses) - 1)]
+            line = query.count("\n", 0, at.start) + 1
+            column = at.start - (query.rfind("\n", 0, at.start) + 1) + 1
+            return f"YQL: {line}:{column}: {_ungrouped(error.column)}"
+    return str(error)
+
+
+_BARE_NAME = re.compile(r"(?<![\w.\x01])([A-Za-z_]\w*|\x01\d+\x01)(?![\w.\x01])")
+_ALIAS_AFTER = re.compile(r"\bAS\s*$", re.I)
+
+
 def _replace_names(text: str, names: dict[str, str], items: bool) -> str:
-    """`text` with each bare name in `names` as its expression; with `items`, a select item
-    that is the name alone keeps it as the column's name."""
+    """`text` with each bare name in `names` as its expression (not a function's name, nor
+    a name given with AS); with `items`, a select item that is the name alone keeps it as
+    the column's name."""
     def one(part: str) -> str:
         alone = part.strip()
         if items and alone in names:
             return part.replace(alone, f"{names[alone]} AS {alone}")
-        return re.sub(r"(?<![\w.\x01])([A-Za-z_]\w*|\x01\d+\x01)(?![\w.\x01(])",
-                      lambda m: f"({names[m.group(1)]})" if m.group(1) in names
-                      else m.group(1), part)
+
+        def name(found: re.Match[str]) -> str:
+            word = found.group(1)
+            if word not in names or _ALIAS_AFTER.search(part, 0, found.start()) or \
+                    part[found.end():].lstrip().startswith("("):
+                return word
+            return f"({names[word]})"
+        return _BARE_NAME.sub(name, part)
     if items:
         return ",".join(one(part) for part in _top_commas(text))
     return one(text)
+
+
+#: the constructs of GROUP BY whose items may be named as its own items are
+_GROUPING = re.compile(r"\b(?:ROLLUP|CUBE|SETS)\s*$", re.I)
+
+
+def _group_items(clause: str) -> list[tuple[int, int]]:
+    """Where each grouping item of a GROUP BY clause stands: its own items, and those of
+    ROLLUP(...), CUBE(...) and GROUPING SETS((...), ...)."""
+    spans: list[tuple[int, int]] = []
+
+    def walk(start: int, end: int) -> None:
+        depth, begin = 0, start
+        for index in range(start, end + 1):
+            char = clause[index] if index < end else ","
+            if char == "(":
+                if depth == 0 and (_GROUPING.search(clause, 0, index) or
+                                   re.search(r"(?:^|[(,])\s*$", clause[begin:index])
+                                   and _inside_sets(start)):
+                    closing = _closing_paren(clause, index)
+                    walk(index + 1, closing)
+                depth += 1
+            elif char == ")":
+                depth -= 1
+            elif char == "," and depth == 0:
+                spans.append((begin, index))
+                begin = index + 1
+
+    def _inside_sets(start: int) -> bool:
+        return bool(re.search(r"\bSETS\s*\($", clause[:start], re.I))
+    walk(0, len(clause))
+    return spans
+
+
+def _closing_paren(text: str, opening: int) -> int:
+    depth = 0
+    for index in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    return len(text)
+
+
+#: a select item or HAVING up to the use of a name: inside a call when it has more `(`
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _check_keys(select_list: str, having: str, names: dict[str, str], keys: set[str]) -> None:
+    """YQL refuses a column of a named GROUP BY expression used in SELECT or HAVING out of
+    any call when it is no key itself (group_by.md: `key * 2 AS dk1` is an error with
+    GROUP BY key * 2 AS double_key), which DuckDB runs. A column inside a call is left to
+    DuckDB: in an aggregate function YQL takes it too, elsewhere DuckDB refuses it."""
+    columns = {w for expr in names.values() for w in _WORD.findall(expr)} - keys
+    seen: dict[str, int] = {}
+    for part in [*_top_commas(select_list), having]:
+        depths = _depths(part)
+        for found in _BARE_NAME.finditer(part):
+            word = found.group(1)
+            if word not in columns:
+                continue
+            seen[word] = seen.get(word, 0) + 1
+            if depths[found.start()] == 0 and not _ALIAS_AFTER.search(part, 0, found.start()) \
+                    and not part[found.end():].lstrip().startswith("("):
+                raise UngroupedColumn(word, seen[word] - 1)
 
 
 def rewrite_group_by_names(text: str) -> str:
     """`GROUP BY expr AS name`: the name is replaced by the expression in the SELECT list,
     HAVING and ORDER BY of the same query, and the GROUP BY keeps the expression, which
     DuckDB matches with the SELECT's (a select item that is the name alone becomes
-    `expr AS name`, so the column keeps its name)."""
+    `expr AS name`, so the column keeps its name). Names are given in ROLLUP, CUBE and
+    GROUPING SETS as well. A named column stays a key under its own name too: YQL reads
+    it as the name (TColumnNode::DoInit in yql/essentials/sql/v1/node.cpp takes
+    GetGroupByColumnAlias), so `SELECT hits ... GROUP BY hits AS h` runs."""
     for found in reversed(list(_GROUP_BY.finditer(text))):
         end = _clause_end(text, found.end())
         clause = text[found.end():end]
         names: dict[str, str] = {}
-        kept = []
-        for item in _top_commas(clause):
+        keys: set[str] = set()
+        pieces, last = [], 0
+        for start, stop in _group_items(clause):
+            item = clause[start:stop]
             named = _top_as(item)
             if named is None:
-                kept.append(item)
+                keys.add(item.strip())
                 continue
             name = item[named.end():].strip()
             if not _NAME.fullmatch(name):
                 return text  # DuckDB reports what it is
-            names[name] = item[:named.start()].strip()
-            kept.append(" " + names[name] + " ")
+            expr = item[:named.start()].strip()
+            names[name] = expr
+            keys.add(name)
+            if _NAME.fullmatch(expr):
+                keys.add(expr)
+            pieces.append(clause[last:start] + " " + expr + " ")
+            last = stop
         if not names:
             continue
+        pieces.append(clause[last:])
         depths = _depths(text)
         level = depths[found.start()]
         select = max((m for m in _SELECT.finditer(text, 0, found.start())
@@ -150,8 +266,11 @@ def rewrite_group_by_names(text: str) -> str:
         list_end = from_.start() if from_ else found.start()
         stop = _statement_end(text, end, level, depths)
         rest = text[end:stop]
+        having = re.match(r"\s*HAVING\b(.*?)(?=\bORDER\b|\bLIMIT\b|$)", rest, re.I | re.S)
+        _check_keys(text[select.end():list_end], having.group(1) if having else "", names,
+                    keys)
         text = (text[:select.end()] + _replace_names(text[select.end():list_end], names, True)
-                + text[list_end:found.end()] + ",".join(kept).rstrip() + " "
+                + text[list_end:found.end()] + "".join(pieces).rstrip() + " "
                 + _replace_names(rest, names, False) + text[stop:])
     return text
 

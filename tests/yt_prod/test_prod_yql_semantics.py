@@ -260,6 +260,15 @@ def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both,
     ("SELECT Nothing(Foo?) AS r FROM `//tmp/q`",
      "YQL: Nothing(Foo?) is not supported in {where}: give an optional primitive type, "
      "like Nothing(String?)"),
+    # a column of a named GROUP BY expression, used out of an aggregate function: group_by.md
+    # (`key * 2 AS dk1 -- ERROR`), in YQL's words and at the column (yql/essentials/sql/v1/
+    # node.cpp; sql_ut.cpp, SelectWithBadAggregatedTerms)
+    ("SELECT k * 2 AS dk FROM `//tmp/q` GROUP BY k * 2 AS d",
+     "YQL: 2:8: Column `k` must either be a key column in GROUP BY or it should be used in "
+     "aggregation function"),
+    ("SELECT d, COUNT(*) AS n,\n  k AS k1 FROM `//tmp/q` GROUP BY k * 2 AS d",
+     "YQL: 3:3: Column `k` must either be a key column in GROUP BY or it should be used in "
+     "aggregation function"),
     # Unwrap of an empty value fails the query, with the comment given (basic.md, Unwrap)
     ("SELECT Unwrap(views, 'no views where clicks = ' || CAST(clicks AS String)) AS v "
      "FROM `//tmp/q`",
@@ -295,6 +304,21 @@ def test_forms_dev_refuses_fail_the_query_on_the_fake_with_the_same_line(both, q
     ("SELECT kk, k, COUNT(*) AS c FROM `//tmp/q` GROUP BY views ?? 0 AS kk, k "
      "ORDER BY kk, k", [{"kk": 0, "k": 1, "c": 1}, {"kk": 0, "k": 2, "c": 1},
                         {"kk": 2, "k": 1, "c": 1}]),
+    # a named column is the name's key, and a key under its own name too (TColumnNode::DoInit
+    # in yql/essentials/sql/v1/node.cpp reads the column as its GROUP BY name)
+    ("SELECT clicks AS c FROM `//tmp/q` GROUP BY clicks AS c ORDER BY c",
+     [{"c": -7}, {"c": 5}, {"c": 7}]),
+    ("SELECT k + 1 AS next, kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY k AS kk "
+     "HAVING kk > 0 ORDER BY kk DESC", [{"next": 3, "kk": 2, "n": 1},
+                                       {"next": 2, "kk": 1, "n": 2}]),
+    # names in ROLLUP and GROUPING SETS (group_by.md, "ROLLUP, CUBE, and GROUPING SETS": a
+    # subtotal's other keys are NULL)
+    ("SELECT kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY ROLLUP(k AS kk) ORDER BY kk",
+     [{"kk": None, "n": 3}, {"kk": 1, "n": 2}, {"kk": 2, "n": 1}]),
+    ("SELECT kk, pos, COUNT(*) AS n FROM `//tmp/q` "
+     "GROUP BY GROUPING SETS ((k AS kk), (clicks > 0 AS pos)) ORDER BY kk, pos",
+     [{"kk": None, "pos": False, "n": 1}, {"kk": None, "pos": True, "n": 2},
+      {"kk": 1, "pos": None, "n": 2}, {"kk": 2, "pos": None, "n": 1}]),
     ("SELECT x / views AS d, -x / views AS n, clicks / views AS i, x / 2 AS h "
      "FROM `//tmp/q` WHERE k = 1 ORDER BY clicks",
      [{"d": "-inf", "n": "inf", "i": None, "h": -1.45}, {"d": 1.45, "n": -1.45, "i": 3,

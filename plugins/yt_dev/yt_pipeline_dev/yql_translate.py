@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_semantics import DEV, rewrite
@@ -123,7 +124,10 @@ def translate(query: str) -> list[Statement]:
     """The statements of a YQL query, as DuckDB SQL templates."""
     result = []
     for text in split_statements(expand_named(query, DEV)):
-        statement = _statement(_tokenize(text))
+        try:
+            statement = _statement(_tokenize(text))
+        except UngroupedColumn as error:
+            raise QueryFailed(place(error, query)) from None
         if statement is not None:
             result.append(statement)
     return result

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.column_types import widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_named import expand_named
+from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_rules import duplicate_columns
 from yt_pipeline.yql_semantics import connect, failure_meaning
@@ -165,6 +166,8 @@ class QueryRunner:
                 placed = (syntax_error_line(duckdb, query.text, self.ran)
                           if isinstance(error, duckdb.ParserException) else None)
                 line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
+            elif isinstance(error, UngroupedColumn):
+                line = place(error, query.text)
             self._fail(line)
         except Exception as error:  # noqa: BLE001 - a bug of the fake: the test must see it
             # the query fails as on a cluster's internal error, and FakeYtProxy.stop raises
