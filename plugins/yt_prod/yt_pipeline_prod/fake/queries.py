@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.column_types import widen_rows
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_clauses import UngroupedColumn, place
+from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_rules import duplicate_columns
 from yt_pipeline.yql_semantics import connect, failure_meaning
