@@ -154,3 +154,30 @@ def test_a_sort_of_a_staged_table_reads_a_copy_of_it(stage, stages):
                        sort_by=["k"])
     launch(inside, spec)
     assert list(inside.read_table(OUT)) == sorted(STAGED + LATER, key=lambda row: row["k"])
+
+
+def test_an_operation_started_during_an_append_in_place_reads_the_table_before_it(stage):
+    inside, spec, gate = stage
+    (gate / "go").touch()
+    staged = inside.visible_file(TABLE)
+    length = staged.stat().st_size
+    halfway, resume = threading.Event(), threading.Event()
+
+    def rows():
+        yield from [{"k": 200_000 + i, "who": WIDE * 20} for i in range(2000)]  # flushed
+        halfway.set()
+        resume.wait(60)
+        yield from LATER
+
+    appending = threading.Thread(
+        target=lambda: inside.write_table(TABLE, rows(), append=True))
+    appending.start()
+    try:
+        assert halfway.wait(60)
+        assert staged.stat().st_size > length  # part of the append is in the file
+        launch(inside, spec)
+    finally:
+        resume.set()
+        appending.join(60)
+    assert sorted(inside.read_table(OUT), key=lambda row: row["k"]) == STAGED
+    assert list(inside.read_table(TABLE))[len(STAGED):][-len(LATER):] == LATER
