@@ -22,7 +22,7 @@ from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_first, foreign_positions
 from yt_pipeline.operations import check_reduce_keys
-from yt_pipeline_dev.atomic import CHUNK
+from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import UnsortedWrite
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
@@ -106,18 +106,24 @@ def _link_seen(op: OperationRun, table: str, held: Path) -> None:
     """`held`: a hard link to the staged file of `table`, read to the length the stage sees
     now. Copied instead when the name no longer holds the file opened (an overwrite or a
     removal this instant) or the file system has no hard links."""
-    handle, status = op.client.open_table(table)
+    assert op.client.txn is not None
+    live = op.client.existing_table(table)
+    try:
+        handle, length = op.client.txn.open_staged(live)
+    except FileNotFoundError:
+        raise TableNotFound(table) from None  # removed this instant
     with handle:
-        length = handle.left  # open_table bounds a staged file's reader: atomic.Bounded
+        status = os.fstat(handle.fileno())
         try:
-            os.link(op.client.existing_table(table), held)
-            linked = held.stat().st_ino == status.st_ino and held.stat().st_dev == status.st_dev
-        except (OSError, TableNotFound):
+            os.link(live, held)
+            same = held.stat()
+            linked = (same.st_dev, same.st_ino) == (status.st_dev, status.st_ino)
+        except OSError:
             linked = False
         if not linked:
             held.unlink(missing_ok=True)
             with held.open("wb") as out:
-                shutil.copyfileobj(handle, out, CHUNK)
+                shutil.copyfileobj(Bounded(handle, length), out, CHUNK)
     op._input_ends[held] = length
     if vouched(op.client.root, status):  # whole rows of a file of whole rows, cut at a row
         op._whole_inputs.add(held)
