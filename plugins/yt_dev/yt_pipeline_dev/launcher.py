@@ -33,6 +33,7 @@ from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
 from yt_pipeline_dev import stderr_table, yql_warmup
+from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code
@@ -76,6 +77,10 @@ class OperationRun(msgspec.Struct):
     #: table file each is a snapshot of
     _inputs: list[Path] | None = None
     _snapshot_of: dict[Path, Path] = msgspec.field(default_factory=dict)
+    #: inputs linked to a staged file that appends in place may lengthen, each with the
+    #: length the operation reads of it; those of them known to hold one row a line
+    _input_ends: dict[Path, int] = msgspec.field(default_factory=dict)
+    _whole_inputs: set[Path] = msgspec.field(default_factory=set)
     #: the operation's failed jobs, all its phases together, as a cluster counts them
     _failed_jobs: FailedJobs | None = None
     #: the size of each output file after each job wrote to it, in job order: where each
@@ -183,6 +188,19 @@ class OperationRun(msgspec.Struct):
         link_entries(folder, sorted(code.code_dir.iterdir()) if code.wrappers
                      else [Path(self.spec.pipeline_dir).resolve() / STAGES_DIR])
         return folder
+
+    def keep_inputs_as_read(self) -> None:
+        """Before a sandbox is kept: each input linked to a staged file becomes a file of
+        the bytes the operation read of it. Through the link it would show the rows the
+        stage appended since, which no job was given."""
+        for held, end in self._input_ends.items():
+            part = held.with_name(held.name + ".part")
+            try:
+                with held.open("rb") as source, part.open("wb") as out:
+                    shutil.copyfileobj(Bounded(source, end), out, CHUNK)
+                os.replace(part, held)  # the link goes, the staged file stays as it is
+            except OSError:
+                part.unlink(missing_ok=True)  # a full disk: the link is what is kept
 
     def _readable(self, segments: list[Segment]) -> list[Segment]:
         """The segments, those of an input snapshot gone with the sandbox (a report asked
@@ -450,6 +468,9 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
     runner = vanilla if spec.kind == "vanilla" else getattr(table_ops, spec.kind)
     try:
         runner(op)
+    except BaseException:
+        op.keep_inputs_as_read()  # the sandbox is kept
+        raise
     finally:
         _keep_job_logs(op)
         _write_stderr_table(op)

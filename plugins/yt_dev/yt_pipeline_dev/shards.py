@@ -43,12 +43,15 @@ def _next_line_start(path: Path, offset: int, size: int) -> int:
     return size
 
 
-def split_files(paths: Sequence[Path], parts: int) -> list[list[Segment]]:
-    """At most `parts` contiguous shards of about equal size, each a whole number of lines.
+def split_files(paths: Sequence[Path], parts: int,
+                sizes: Sequence[int] | None = None) -> list[list[Segment]]:
+    """At most `parts` contiguous shards of about equal size, each a whole number of lines,
+    of the first `sizes` bytes of `paths` (all of each by default).
 
     Empty shards are dropped; an empty input still gives one (empty) shard, so a job runs.
     """
-    sizes = [p.stat().st_size for p in paths]
+    if sizes is None:
+        sizes = [p.stat().st_size for p in paths]
     shards: list[list[Segment]] = []
     total = sum(sizes)
     if total == 0:

@@ -22,7 +22,7 @@ from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_first, foreign_positions
 from yt_pipeline.operations import check_reduce_keys
-from yt_pipeline_dev.atomic import CHUNK
+from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import UnsortedWrite
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
@@ -43,13 +43,20 @@ from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import schema_of
 
 
-def _inputs(op: OperationRun) -> list[Path]:
+def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
     """The input tables' files as they are when the operation starts: hard links in its
     sandbox. An operation reads a snapshot of its inputs, as on a cluster: the split into
     shards and every job read the same version even when a parallel stage or another run
     commits a new one meanwhile (a commit renames a new file over the table; it never
     changes a table's file). Read through the table's name, the jobs fed after such a
-    commit read the new file at the old one's offsets: rows of both versions, some lost."""
+    commit read the new file at the old one's offsets: rows of both versions, some lost.
+
+    A staged file of the stage's own transaction does change: an append writes it in place
+    (txn._appending_in_place). `ranges`: the caller reads the inputs only through byte
+    ranges bounded by `_input_sizes`, so such a file is linked too, read to the length it
+    had (an append in place only adds bytes past it, a failed one cuts back no shorter, an
+    overwrite renames a new file over the name); otherwise it is copied as the stage sees
+    it. The first call decides for the operation."""
     if op._inputs is None:
         folder = op.sandbox / INPUTS_DIR
         folder.mkdir(exist_ok=True)
@@ -60,9 +67,9 @@ def _inputs(op: OperationRun) -> list[Path]:
             live = op.client.existing_table(table)
             held = folder / f"{index}.jsonl"
             staged = op.client.txn is not None and live.parent == op.client.txn.dir
-            if staged:
-                # the stage's own staged file, which another thread of the stage may be
-                # appending to in place: a copy of it as the stage sees it
+            if staged and ranges and not selected.selects:
+                _link_seen(op, table, held)
+            elif staged:
                 _copy_seen(op, table, held)
             else:
                 try:
@@ -81,6 +88,12 @@ def _inputs(op: OperationRun) -> list[Path]:
     return op._inputs
 
 
+def _input_sizes(op: OperationRun) -> list[int]:
+    """How many bytes of each input the operation reads: a linked staged file to the length
+    it had when the operation started, the others whole."""
+    return [op._input_ends.get(path, path.stat().st_size) for path in _inputs(op)]
+
+
 def _copy_seen(op: OperationRun, table: str, held: Path) -> None:
     handle, status = op.client.open_table(table)
     with handle, held.open("wb") as out:
@@ -89,14 +102,42 @@ def _copy_seen(op: OperationRun, table: str, held: Path) -> None:
         vouch(op.client.root, held)
 
 
+def _link_seen(op: OperationRun, table: str, held: Path) -> None:
+    """`held`: a hard link to the staged file of `table`, read to the length the stage sees
+    now. Copied instead when the name no longer holds the file opened (an overwrite or a
+    removal this instant) or the file system has no hard links."""
+    assert op.client.txn is not None
+    live = op.client.existing_table(table)
+    try:
+        handle, length = op.client.txn.open_staged(live)
+    except FileNotFoundError:
+        raise TableNotFound(table) from None  # removed this instant
+    with handle:
+        status = os.fstat(handle.fileno())
+        try:
+            os.link(live, held)
+            same = held.stat()
+            linked = (same.st_dev, same.st_ino) == (status.st_dev, status.st_ino)
+        except OSError:
+            linked = False
+        if not linked:
+            held.unlink(missing_ok=True)
+            with held.open("wb") as out:
+                shutil.copyfileobj(Bounded(handle, length), out, CHUNK)
+    op._input_ends[held] = length
+    if vouched(op.client.root, status):  # whole rows of a file of whole rows, cut at a row
+        op._whole_inputs.add(held)
+
+
 def _inputs_whole(op: OperationRun) -> bool:
     """True when every input table holds one row a line (whole_lines): then so does each
     job's input, whole lines of them and the table switches between them."""
-    return all(vouched_file(op.client.root, path) for path in _inputs(op))
+    return all(path in op._whole_inputs if path in op._input_ends
+               else vouched_file(op.client.root, path) for path in _inputs(op, ranges=True))
 
 
 def _input_shards(op: OperationRun) -> list[list[Segment]]:
-    shards = split_files(_inputs(op), op.job_count)
+    shards = split_files(_inputs(op, ranges=True), op.job_count, _input_sizes(op))
     if len(op.spec.input_tables) > 1:
         shards = [with_switches(shard) for shard in shards]
     return shards
