@@ -55,7 +55,8 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     """DuckDB is made ready in the background when a stage queries (yql_warmup). Temporary
     files and transactions a killed run left behind (its writes never became tables) are
     removed: the run holds the dev lock, so no other run of this folder is
-    writing; transactions of other pipelines sharing the folder are alive (flock) or not."""
+    writing; transactions of other pipelines sharing the folder are alive (flock) or not.
+    So are the table locks of those transactions (txnlocks.drop_stale): a dead one's go."""
     if run.mode != "dev" or run.settings is None:
         return
     from yt_pipeline_dev import yql_warmup
@@ -63,11 +64,13 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     yql_warmup.expect(yql_warmup.stages_query(run.pipeline_dir, run.stages))
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
+    from yt_pipeline_dev.txnlocks import drop_stale
     from yt_pipeline_dev.yql_schema import prune_declared
 
     root = _root(run.settings, run.pipeline_dir)
     remove_leftovers(root, before=run.started_at)
     sweep(root)
+    drop_stale(root)
     prune_declared(root, now=run.started_at)
 
 

@@ -25,7 +25,8 @@ A lock is a file `.dev/.locks/<table>.held/<txn>.<mode>` holding the transaction
 made and checked under the table's flock (tablelock.py), so runs of several processes
 sharing the folder see each other's. A lock whose transaction's process is gone (its
 `owner.lock` flock is free, recovery.py) is stale and dropped when met: a killed run never
-blocks the next one.
+blocks the next one. Each dev run also drops every stale lock as it starts (`drop_stale`),
+so the folder does not keep a killed run's locks until a write of their table meets them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pathlib import Path
 from yt_pipeline.errors import BackendError
 from yt_pipeline_dev.recovery import OWNER_LOCK
 from yt_pipeline_dev.staging import TXN_DIR
-from yt_pipeline_dev.tablelock import TableLocks, lock_file
+from yt_pipeline_dev.tablelock import LOCKS_DIR, TableLocks, lock_file
 
 HELD_SUFFIX = ".held"
 SHARED, EXCLUSIVE = "shared", "exclusive"
@@ -67,20 +68,64 @@ def _alive(root: Path, txn: str) -> bool:
     return False
 
 
-def _holders(root: Path, path: str) -> list[tuple[str, str, dict[str, object]]]:
-    """(transaction, mode, details) of each lock on table `path`, stale ones dropped."""
-    found = []
-    folder = held_dir(root, path)
+def _drop_dead(root: Path, folder: Path) -> list[str]:
+    """Remove the locks in a table's `.held` folder whose transaction's process is gone;
+    the names of those left."""
     try:
         names = sorted(os.listdir(folder))
     except FileNotFoundError:
         return []
+    kept = []
     for name in names:
         txn, _, mode = name.rpartition(".")
-        if mode not in (SHARED, EXCLUSIVE) or not txn:
-            continue
-        if not _alive(root, txn):
+        if mode in (SHARED, EXCLUSIVE) and txn and not _alive(root, txn):
             (folder / name).unlink(missing_ok=True)
+        else:
+            kept.append(name)
+    return kept
+
+
+def drop_stale(root: Path) -> int:
+    """Remove every lock of a transaction whose process died (a killed run's), each table's
+    under its flock, and the `.held` folders left empty; how many locks went. Liveness is
+    the owner's flock, not its pid: a pid the system gave since to another process does not
+    keep a dead transaction's lock, and a live transaction of another pipeline sharing the
+    folder keeps its own."""
+    removed = 0
+    base = root / LOCKS_DIR
+    try:
+        folders = sorted(p for p in base.iterdir() if p.name.endswith(HELD_SUFFIX))
+    except (FileNotFoundError, NotADirectoryError):
+        return 0  # no lock taken yet, or no folder to take one in (a write names it)
+    for folder in folders:
+        # the table's flock file: the `.held` folder's name with `.lock` in its place
+        flock_file = folder.with_name(folder.name[:-len(HELD_SUFFIX)] + ".lock")
+        fd = os.open(flock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:  # `take` writes a lock under it
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live process is at the table: its look drops the stale ones
+            before = len(os.listdir(folder)) if folder.is_dir() else 0
+            kept = _drop_dead(root, folder)
+            removed += before - len(kept)
+            if not kept:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass  # not a folder, or filled since: it stays
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _holders(root: Path, path: str) -> list[tuple[str, str, dict[str, object]]]:
+    """(transaction, mode, details) of each lock on table `path`, stale ones dropped."""
+    found = []
+    folder = held_dir(root, path)
+    for name in _drop_dead(root, folder):
+        txn, _, mode = name.rpartition(".")
+        if mode not in (SHARED, EXCLUSIVE) or not txn:
             continue
         try:
             details = json.loads((folder / name).read_text(encoding="utf-8"))
