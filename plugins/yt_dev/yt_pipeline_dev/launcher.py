@@ -596,9 +596,12 @@ def _collect_logs(op: OperationRun, jobs: list[Job]) -> None:
     forms = op.masked_forms()
     with log.open("ab") as out:
         for index, job in enumerate(jobs):
+            # named as errors and `yt-pipeline logs` name it (`vanilla task 1 of 2`), not by
+            # its YT_JOB_COOKIE, one less
+            name = job_name("vanilla", index, len(jobs))
             for path in [*attempts_of(job.stderr), job.stderr]:
                 mark = _attempt_mark(path)
-                out.write(f"=== {stamp} {op.spec.title} task {index}{mark} ===\n".encode())
+                out.write(f"=== {stamp} {op.spec.title} {name}{mark} ===\n".encode())
                 if path.is_file():
                     with path.open("rb") as handle:
                         # masked as a stream: a secret split between two reads is masked
