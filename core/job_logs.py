@@ -29,7 +29,18 @@ def job_name(phase: str, index: int, total: int | None) -> str:
     (its YT_JOB_INDEX / job cookie is one less); without `of N` when the count of the
     phase's jobs is not known (a map_reduce on a cluster counts all its phases together)."""
     of = f" of {total}" if total else ""
-    return f"{phase} {'task' if phase == 'vanilla' else 'job'} {index + 1}{of}"
+    return f"{_kind(phase)} {index + 1}{of}"
+
+
+def unnumbered_job_name(phase: str, job_id: str, state: str = "") -> str:
+    """How a job is named when its number is not known (a cluster too old to report its
+    cookie): `vanilla task (job <id>)`, the cluster's id in place of the number, and its
+    state after it in a job log (`, failed`)."""
+    return f"{_kind(phase)} (job {job_id}{', ' + state if state else ''})"
+
+
+def _kind(phase: str) -> str:
+    return f"{phase} {'task' if phase == 'vanilla' else 'job'}"
 
 
 def logs_command(stage: str) -> str:

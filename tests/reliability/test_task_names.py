@@ -85,3 +85,31 @@ def test_a_vanilla_task_is_named_alike_everywhere(tmp_path, run_cli, mode, reque
         assert headers == ["=== summary/vanilla vanilla task 1 of 2 ===",
                            "=== summary/vanilla vanilla task 2 of 2 ==="], stage_log
         assert stage_log.split("vanilla task 2 of 2 ===\n", 1)[1].startswith("cookie 1\n")
+
+
+def test_a_task_without_its_cookie_is_named_alike_in_the_error_and_the_job_log(
+        tmp_path, run_cli, fake_yt, monkeypatch):
+    """A cluster too old to report a job's `job_cookie` in list_jobs: the job's id stands
+    for its number, the same way in the error and in `yt-pipeline logs`."""
+    from yt.wrapper import YtClient
+
+    listed = YtClient.list_jobs
+
+    def without_cookies(self, *args, **kwargs):
+        answer = listed(self, *args, **kwargs)
+        for job in answer.get("jobs") or []:
+            job.pop("job_cookie", None)
+        return answer
+
+    monkeypatch.setattr(YtClient, "list_jobs", without_cookies)
+    root = _pipeline(tmp_path / "p", "prod", fake_yt.url)
+    result = run_cli("run", str(root))
+    assert result.exit_code == 1, result.output
+    [operation] = fake_yt.state.operations.values()
+    [failed] = [job for job in operation.jobs if job.failed]
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert (f"max_failed_job_count 1): vanilla task (job {failed.id}) failed (exit code 1)"
+            in error), error
+    logs = run_cli("logs", "summary", str(root))
+    assert f"=== vanilla (vanilla) vanilla task (job {failed.id}, failed) ===" in _headers(
+        logs.stdout), logs.stdout

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.job_logs import job_name
+from yt_pipeline.job_logs import job_name, unnumbered_job_name
 from yt_pipeline.masked_tails import last_lines, masked_end_of
 from yt_pipeline.secret_forms import all_forms
 from yt_pipeline_prod.failures import lock_winner, scrub, summary
@@ -114,7 +114,7 @@ def failed_job(client: ProdClient, kind: str, operation_id: str, brief: Any,
         total = planned_jobs(brief) if kind in ONE_PHASE else None
         name = job_name(phase, cookie, total)
     else:  # a cluster too old to report it: the job's id names it
-        name = f"{phase} job {job['id']}"
+        name = unnumbered_job_name(phase, str(job["id"]))
     error = job.get("error") or {}
     exit_code = _attribute(error, "exit_code")
     signal = _attribute(error, "signal")

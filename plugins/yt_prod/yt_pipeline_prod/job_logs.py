@@ -8,7 +8,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.job_logs import PER_JOB, append_job_log, job_name, stage_log
+from yt_pipeline.job_logs import (
+    PER_JOB,
+    append_job_log,
+    job_name,
+    stage_log,
+    unnumbered_job_name,
+)
 from yt_pipeline.masked_tails import masked_end_of
 from yt_pipeline.secret_forms import all_forms
 
@@ -54,8 +60,8 @@ def _named(spec: OperationSpec, job: dict[str, Any], planned: int | None) -> str
     from yt_pipeline_prod.failed_jobs import ONE_PHASE, phase_of
 
     cookie, state = job.get("job_cookie"), job.get("state", "")
-    if not isinstance(cookie, int):  # a cluster too old to report it
-        return f"job {job['id']} {state}".rstrip()
-    name = job_name(phase_of(str(job.get("type") or spec.kind)), cookie,
-                    planned if spec.kind in ONE_PHASE else None)
+    phase = phase_of(str(job.get("type") or spec.kind))
+    if not isinstance(cookie, int):  # a cluster too old to report it: named as an error does
+        return unnumbered_job_name(phase, str(job["id"]), state)
+    name = job_name(phase, cookie, planned if spec.kind in ONE_PHASE else None)
     return f"{name} (job {job['id']}{', ' + state if state else ''})"
