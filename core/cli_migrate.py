@@ -34,7 +34,7 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
       yt-pipeline migrate my_pipeline          # rewrite in place
     """
     from yt_pipeline.logs import mask_secrets, masked
-    from yt_pipeline.migrate import ORIGINALS, migrate_tree, write_changes
+    from yt_pipeline.migrate import ORIGINALS, migrate_tree, python_files, stage_side, write_changes
     from yt_pipeline.migrate_config import (
         is_pipeline_tree,
         pipeline_config_changes,
@@ -72,6 +72,12 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     click.echo(f"{verb} {len(changed)} file(s) under {pipeline_dir}", err=show_diff)
     if changed and not show_diff:
         click.echo(f"the files as they were: {pipeline_dir / ORIGINALS}")
+    from yt_pipeline.migrate_job_imports import job_import_notes
+
+    # not a line to convert (the exit code stays), but the first dev run would fail on it
+    job_files = [path for path in python_files(root) if not stage_side(path)]
+    for note in job_import_notes(root, job_files):
+        click.echo(f"note: {note}", err=True)
     for problem in problems:
         problem.path = problem.path.relative_to(root)
         what = "check by hand" if problem.check else "cannot convert"
