@@ -89,8 +89,8 @@ def test_an_input_replaced_while_an_operation_runs_is_read_in_one_version(
     if moment == "after the split":
         original = table_ops.split_files
 
-        def split_then_commit(paths, parts):
-            shards = original(paths, parts)
+        def split_then_commit(paths, parts, *rest):
+            shards = original(paths, parts, *rest)
             replace_live(root, shape)
             return shards
 
