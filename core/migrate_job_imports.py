@@ -22,11 +22,12 @@ def imported_at(tree: ast.AST, module: str) -> int | None:
     """The first line importing `module` (or a submodule of it), or None."""
     lines = []
     for node in ast.walk(tree):
-        names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
+        else:
+            continue
         if any(name == module or name.startswith(module + ".") for name in names):
             lines.append(node.lineno)
     return min(lines) if lines else None

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from adversarial_helpers import command, finish, start
 
-from tests.reliability.adversarial_helpers import command, finish, start
 from yt_pipeline.testing import write_pipeline
 from yt_pipeline.yamlio import dump_yaml
 

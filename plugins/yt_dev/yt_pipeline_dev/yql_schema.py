@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,9 +127,7 @@ class SchemaCache:
     def _store(self, entry: Path, data: dict[str, Any]) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(temporary, entry)
+            _write_text_atomic(entry, json.dumps(data))
         except OSError:
             pass  # a cache that cannot be written only costs time next query
 
@@ -204,10 +203,7 @@ def _content_file(root: Path, table_file: Path, size: int) -> Path:
 
 
 def _write_entry(entry: Path, data: dict[str, Any]) -> None:
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(temporary, entry)
+    _write_text_atomic(entry, json.dumps(data))
 
 
 def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
@@ -275,19 +271,45 @@ def _follow_a_copy(root: Path) -> None:
         return
     if made_in is not None:  # copied: a table file whose bytes have an entry gets it back
         sizes = {entry.name.split("-", 1)[0] for entry in (kept / BY_CONTENT).glob("*.json")}
-        for table_file in root.rglob("*" + TABLE_SUFFIX):
-            relative = table_file.relative_to(root).parts
-            size = table_file.stat().st_size
-            if relative[0].startswith(".") or str(size) not in sizes:
-                continue  # the cache, staged writes; or no entry of its size
-            data = load_entry(_content_file(root, table_file, size))
+        for table_file in _table_files(root, TABLE_SUFFIX):
+            try:
+                size = table_file.stat().st_size
+                if str(size) not in sizes:
+                    continue  # no entry of its size
+                data = load_entry(_content_file(root, table_file, size))
+            except FileNotFoundError:
+                continue  # removed meanwhile by a run sharing the folder
             if data is not None:
                 _write_entry(declared_file(root, table_file), data)
     try:
-        kept.mkdir(parents=True, exist_ok=True)
-        mark.write_text(here, encoding="utf-8")
+        # whole or not at all: another run reading a half-written mark took the folder
+        # for a copy of another one
+        _write_text_atomic(mark, here)
     except OSError:
         pass  # a read-only copy: matched by bytes again next time
+
+
+def _table_files(root: Path, suffix: str) -> Iterator[Path]:
+    """The table files under `root`, not those of its hidden folders (the cache, staged
+    writes): os.walk passes over a folder removed while it walks (a transaction's, by a run
+    sharing the folder), where Path.rglob raised FileNotFoundError."""
+    for folder, names, files in os.walk(root):
+        at_top = Path(folder) == root
+        if at_top:
+            names[:] = [name for name in names if not name.startswith(".")]
+        for name in files:
+            if name.endswith(suffix) and not (at_top and name.startswith(".")):
+                yield Path(folder) / name
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write `path` whole or not at all. The temporary file is the writer's own: named by
+    the process alone, two threads of one run (parallel stages) wrote one temporary file at
+    once, and one put the other's half-written file in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def schema_of(root: Path, table_file: Path | None) -> list[tuple[str, str]] | None:
