@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, finish, start
+from adversarial_helpers import command, crash_points, finish, start
 
 from yt_pipeline.testing import write_pipeline
 
@@ -87,7 +87,7 @@ def points(tmp_path_factory) -> list[str]:
     assert code == 0, out
     found = attempts(history(root), "reference")
     assert all(list(found[name].values()) == [APPENDS] for name in STAGES)
-    return [line.split(" ", 1)[1] for line in count.read_text().splitlines()]
+    return crash_points(count)
 
 
 def test_kills_while_appending_in_place_then_resume_or_rerun(tmp_path, points):

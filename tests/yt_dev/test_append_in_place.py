@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import errno
 import itertools
-import json
 import random
 import threading
-from pathlib import Path
 
 import pytest
+from txn_helpers import commit
 
 import yt_pipeline_dev.client as client_module
 import yt_pipeline_dev.txn as txn_module
@@ -28,13 +27,6 @@ def live(tmp_path) -> DevClient:
     client = DevClient(tmp_path / ".dev")
     client.write_table(TABLE, BASE)
     return client
-
-
-def commit(txn, tmp_path: Path) -> None:
-    record = tmp_path / "record.json"
-    token = txn.prepare(record)
-    record.write_text(json.dumps(token))  # the journal record: the commit point
-    txn.commit()
 
 
 def rows(client: DevClient) -> list[dict]:

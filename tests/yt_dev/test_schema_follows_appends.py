@@ -8,11 +8,11 @@ the appended table with its columns' types."""
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
 import pytest
+from txn_helpers import commit
 
 from yt_pipeline.errors import BackendError
 from yt_pipeline_dev.client import DevClient
@@ -20,13 +20,6 @@ from yt_pipeline_dev.yql_schema import BY_CONTENT, DECLARED_DIR, declare, declar
 
 TABLE = "//h/t"
 ROWS = 20_000
-
-
-def commit(txn, tmp_path: Path) -> None:
-    record = tmp_path / "record.json"
-    token = txn.prepare(record)
-    record.write_text(json.dumps(token))  # the journal record: the commit point
-    txn.commit()
 
 
 def columns_of(client: DevClient, path: str = TABLE) -> list[tuple[str, str, str | None]]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from txn_helpers import commit
 
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_dev.client import DevClient
@@ -19,13 +20,6 @@ def live(tmp_path) -> DevClient:
     client.write_table("//data/b", [{"x": 2}])
     client.write_table("//data/sub/c", [{"x": 3}])
     return client
-
-
-def commit(txn, tmp_path: Path) -> None:
-    record = tmp_path / "record.json"
-    token = txn.prepare(record)
-    record.write_text(json.dumps(token))  # the journal record: the commit point
-    txn.commit()
 
 
 def rows(client: DevClient, path: str) -> list[dict]:

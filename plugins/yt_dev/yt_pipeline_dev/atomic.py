@@ -133,8 +133,9 @@ def _opened(path: Path | BinaryIO) -> Iterator[BinaryIO]:
 
 
 class Bounded:
-    """The first `left` bytes of an open binary file, read as a file (a staged table being
-    appended to in place, txn.open_staged: its bytes from `left` on are not there yet)."""
+    """The next `left` bytes of an open binary file, read as a file: a staged table being
+    appended to in place (txn.open_staged: its bytes from `left` on are not there yet), one
+    job's rows in a table file (sorted_schema)."""
 
     def __init__(self, handle: BinaryIO, left: int):
         self.handle, self.left = handle, left
@@ -144,6 +145,15 @@ class Bounded:
         data = self.handle.read(size)
         self.left -= len(data)
         return data
+
+    def readline(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.handle.readline(size)
+        self.left -= len(data)
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         assert whence == os.SEEK_CUR and offset == 0, "only read on from where it is"

@@ -30,6 +30,7 @@ from yt_pipeline.sorted_writes import (
     overlaps_table,
     sort_order_violation,
 )
+from yt_pipeline_dev.atomic import Bounded
 from yt_pipeline_dev.sorting import merge_sorted, row_key, sort_files
 from ytjobs.codec import iter_rows, loads_line
 
@@ -127,7 +128,7 @@ def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
             first = last = None
             with table_file.open("rb") as handle:
                 handle.seek(begin)
-                job_rows = cast(BinaryIO, _Limited(handle, end - begin))
+                job_rows = cast(BinaryIO, Bounded(handle, end - begin))
                 for row in iter_rows(job_rows, drop_control=True):
                     if last is not None and order(last) > order(row):
                         return sort_order_violation(last, row, key)
@@ -151,28 +152,6 @@ def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
     return None
 
 
-class _Limited:
-    """The next `left` bytes of a binary file, read as a file."""
-
-    def __init__(self, handle: Any, left: int):
-        self.handle, self.left = handle, left
-
-    def read(self, size: int = -1) -> bytes:
-        size = self.left if size < 0 else min(size, self.left)
-        data = self.handle.read(size)
-        self.left -= len(data)
-        return data  # type: ignore[no-any-return]
-
-    def readline(self, size: int = -1) -> bytes:
-        size = self.left if size < 0 else min(size, self.left)
-        data = self.handle.readline(size)
-        self.left -= len(data)
-        return data  # type: ignore[no-any-return]
-
-    def __iter__(self) -> Any:
-        return iter(self.readline, b"")
-
-
 def _rewrite(table_file: Path, start: int, ranges: list[tuple[int, int]]) -> None:
     """Keep the first `start` bytes of the file, then its byte ranges in the order given."""
     ordered = table_file.with_name(f".{table_file.name}.{os.getpid()}.ordered")
@@ -188,4 +167,4 @@ def _rewrite(table_file: Path, start: int, ranges: list[tuple[int, int]]) -> Non
 
 def _copy(source: Any, out: Any, begin: int, end: int) -> None:
     source.seek(begin)
-    shutil.copyfileobj(_Limited(source, end - begin), out)
+    shutil.copyfileobj(Bounded(source, end - begin), out)
