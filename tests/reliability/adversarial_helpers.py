@@ -37,6 +37,16 @@ def crash_points(count_file: Path) -> list[str]:
     return [line.split(" ", 1)[1] for line in count_file.read_text().splitlines()]
 
 
+def reference_points(root: Path) -> list[str]:
+    """Run the pipeline at `root` to its end once, counting the crash points it passes
+    (YTP_CRASH_COUNT, in a file beside the folder); the points, in order. The run must
+    succeed: the caller then checks its rows as it checks a killed run's."""
+    count = root.parent / "points"
+    code, out = finish(start(command(root), env={"YTP_CRASH_COUNT": str(count)}))
+    assert code == 0, out
+    return crash_points(count)
+
+
 def tables(dev: Path) -> dict[str, Counter]:
     """Every table under `dev` by its path, as a multiset of rows (keys sorted). A line that
     is not a whole JSON row is kept as `BROKEN:<text>` so a comparison shows it."""

@@ -21,7 +21,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, crash_points, differences, finish, row, start, tables
+from adversarial_helpers import (
+    command,
+    crash_points,
+    differences,
+    finish,
+    reference_points,
+    row,
+    start,
+    tables,
+)
 from test_adversarial_ops import check as check_ops
 from test_adversarial_ops import make as make_ops
 
@@ -32,11 +41,7 @@ TRIALS = int(os.environ.get("YTP_ADV_RUN_TRIALS", "6"))
 
 @pytest.fixture(scope="module")
 def ops_points(tmp_path_factory) -> list[str]:
-    root = make_ops(tmp_path_factory.mktemp("ops") / "p")
-    points = root.parent / "points"
-    code, out = finish(start(command(root), env={"YTP_CRASH_COUNT": str(points)}))
-    assert code == 0, out
-    return crash_points(points)
+    return reference_points(make_ops(tmp_path_factory.mktemp("ops") / "p"))
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, crash_points, finish, start
+from adversarial_helpers import command, finish, reference_points, start
 
 from yt_pipeline.testing import write_pipeline
 
@@ -82,12 +82,10 @@ def attempts(rows: list[dict], label: str) -> dict[str, Counter]:
 @pytest.fixture(scope="module")
 def points(tmp_path_factory) -> list[str]:
     root = make(tmp_path_factory.mktemp("reference") / "p")
-    count = root.parent / "points"
-    code, out = finish(start(command(root), env={"YTP_CRASH_COUNT": str(count)}))
-    assert code == 0, out
+    points = reference_points(root)
     found = attempts(history(root), "reference")
     assert all(list(found[name].values()) == [APPENDS] for name in STAGES)
-    return crash_points(count)
+    return points
 
 
 def test_kills_while_appending_in_place_then_resume_or_rerun(tmp_path, points):

@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, crash_points, finish, start
+from adversarial_helpers import command, finish, reference_points, start
 
 from yt_pipeline.testing import write_pipeline
 from yt_pipeline_dev.client import DevClient
@@ -65,11 +65,9 @@ def check(root: Path, label: str) -> None:
 @pytest.fixture(scope="module")
 def points(tmp_path_factory) -> list[str]:
     root = make(tmp_path_factory.mktemp("reference") / "p")
-    count = root.parent / "points"
-    code, out = finish(start(command(root), env={"YTP_CRASH_COUNT": str(count)}))
-    assert code == 0, out
+    points = reference_points(root)
     check(root, "reference")
-    return crash_points(count)
+    return points
 
 
 @pytest.mark.parametrize("nth", [1, APPENDS // 2, APPENDS + 3, 2 * APPENDS - 5])

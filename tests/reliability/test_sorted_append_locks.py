@@ -98,26 +98,24 @@ def test_a_stage_committing_while_a_yql_insert_runs_leaves_the_sorted_table_whol
     committed = {}
     merge_in = executor.merge_in
 
-    def b_commits_meanwhile(*args: object, **kwargs: object) -> None:
+    def stage(name: str, txn, rows: list[dict], write) -> None:
+        """The stage's write, then its commit; a lock conflict aborts it."""
         try:
-            b.client.write_table(TABLE, b_rows, append=not overwrite)
+            write()
         except LockConflict:
-            b.abort()
+            txn.abort()
         else:
-            b.prepare(tmp_path / "record-b")
-            b.commit()
-            committed["b"] = b_rows
+            txn.prepare(tmp_path / f"record-{name}")
+            txn.commit()
+            committed[name] = rows
+
+    def b_commits_meanwhile(*args: object, **kwargs: object) -> None:
+        stage("b", b, b_rows, lambda: b.client.write_table(TABLE, b_rows, append=not overwrite))
         merge_in(*args, **kwargs)
 
     monkeypatch.setattr(executor, "merge_in", b_commits_meanwhile)
-    try:
-        a.client.run_yql(f"INSERT INTO `{TABLE}` SELECT * FROM `//t/src`")
-    except LockConflict:
-        a.abort()
-    else:
-        a.prepare(tmp_path / "record-a")
-        a.commit()
-        committed["a"] = a_rows
+    stage("a", a, a_rows,
+          lambda: a.client.run_yql(f"INSERT INTO `{TABLE}` SELECT * FROM `//t/src`"))
     assert committed, "neither stage committed"
     expected = [] if overwrite and "b" in committed else [{"k": k, "v": "base"} for k in base]
     expected += committed.get("b", []) + committed.get("a", [])

@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.content_digest import identity_of, sha256_of
 from yt_pipeline_dev.staging import TXN_DIR
 from ytjobs.codec import iter_rows, loads_line
@@ -303,13 +303,11 @@ def _table_files(root: Path, suffix: str) -> Iterator[Path]:
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    """Write `path` whole or not at all. The temporary file is the writer's own: named by
-    the process alone, two threads of one run (parallel stages) wrote one temporary file at
-    once, and one put the other's half-written file in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    """Write `path` whole or not at all, through a temporary file of this writer's own:
+    named by the process alone, two threads of one run (parallel stages) wrote one
+    temporary file at once, and one put the other's half-written file in place. A cache
+    entry, not forced to disk (a lost one is learned again)."""
+    write_file_atomic(path, text, durable=False, mode=0o644)
 
 
 def schema_of(root: Path, table_file: Path | None) -> list[tuple[str, str]] | None:
