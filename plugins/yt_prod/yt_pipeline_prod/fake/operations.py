@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline import job_memory
@@ -50,13 +51,55 @@ def check_environment_names(spec: Any) -> None:
 MAX_FAILED_JOB_COUNT = 10_000
 
 
-def check_spec_ranges(spec: Any) -> None:
+#: counts and sizes the spec parser wants above 0, by operation type (yt/yt/ytlib/scheduler/
+#: config.cpp: TSimpleOperationSpecBase's job_count, max_job_count and data_weight_per_job,
+#: the map and reduce specs' base; TSortOperationSpecBase's partition_count and
+#: partition_data_weight, the sort and map_reduce specs' base, and their own
+#: partition_job_count or map_job_count; all GreaterThan(0))
+POSITIVE_KEYS = {
+    "map": ("job_count", "max_job_count", "data_weight_per_job", "data_size_per_job"),
+    "reduce": ("job_count", "max_job_count", "data_weight_per_job", "data_size_per_job"),
+    "merge": ("job_count", "max_job_count", "data_weight_per_job", "data_size_per_job"),
+    "sort": ("partition_count", "partition_data_weight", "partition_job_count",
+             "data_weight_per_partition_job"),
+    "map_reduce": ("partition_count", "partition_data_weight", "map_job_count",
+                   "data_weight_per_map_job"),
+}
+
+
+def _parse_error(key: str, expected: str, found: Any) -> YtFakeError:
+    return YtFakeError(f"Error parsing operation spec: /{key}: expected {expected}, "
+                       f"found {found}")
+
+
+def check_spec_ranges(spec: Any, kind: str = "") -> None:
     """Refuse numbers the scheduler's spec parser refuses, as start_operation does."""
     limit = spec.get("max_failed_job_count")
     if limit is not None and not 0 <= int(limit) <= MAX_FAILED_JOB_COUNT:
-        raise YtFakeError(
-            "Error parsing operation spec: /max_failed_job_count: expected a value from 0 to "
-            f"{MAX_FAILED_JOB_COUNT}, found {int(limit)}")
+        raise _parse_error("max_failed_job_count",
+                           f"a value from 0 to {MAX_FAILED_JOB_COUNT}", int(limit))
+    for key in POSITIVE_KEYS.get(kind, ()):
+        value = spec.get(key)
+        if value is not None and int(value) <= 0:
+            raise _parse_error(key, "a value greater than 0", int(value))
+    if kind == "vanilla":
+        check_vanilla_tasks(spec.get("tasks"))
+
+
+def check_vanilla_tasks(tasks: Any) -> None:
+    """TVanillaOperationSpec (yt/yt/ytlib/scheduler/config.cpp): `tasks` is NonEmpty, a task
+    name may not be empty ("Empty task names are not allowed"), and each TVanillaTaskSpec
+    gives its job_count, 1 at least (a required parameter, GreaterThanOrEqual(1))."""
+    if not isinstance(tasks, dict) or not tasks:
+        raise _parse_error("tasks", "a non-empty map of tasks", tasks)
+    for name, task in tasks.items():
+        if not str(name):
+            raise YtFakeError("Empty task names are not allowed")
+        count = (task or {}).get("job_count") if isinstance(task, dict) else None
+        if count is None:
+            raise _parse_error(f"tasks/{name}/job_count", "a value", "none (it is required)")
+        if int(count) < 1:
+            raise _parse_error(f"tasks/{name}/job_count", "a value of at least 1", int(count))
 
 
 #: a user job's memory_limit when the spec gives none, and its bound (TUserJobSpec in
@@ -78,12 +121,16 @@ def check_user_job(job: dict[str, Any]) -> None:
     within bounds; job_time_limit, when given, 1 s (1000 ms) at least; tmpfs volumes
     inside the sandbox (relative, no `..`), together no larger than memory_limit (tmpfs_path
     alone takes memory_limit as its size), and tmpfs_path and tmpfs_size not given with
-    tmpfs_volumes."""
+    tmpfs_volumes, no volume inside another; cpu_limit and gpu_limit not below 0."""
     given = job.get("memory_limit")
     memory = DEFAULT_MEMORY_LIMIT if given is None else int(given)
     if not 0 < memory <= MAX_MEMORY_LIMIT:
         raise YtFakeError(f"Error parsing operation spec: memory_limit {memory} is out of "
                           f"range (0, {MAX_MEMORY_LIMIT}]")
+    for key in ("cpu_limit", "gpu_limit"):  # both GreaterThanOrEqual(0)
+        value = job.get(key)
+        if value is not None and float(value) < 0:
+            raise _parse_error(key, "a value of at least 0", value)
     time_limit = job.get("job_time_limit")
     if time_limit is not None and int(time_limit) < MIN_JOB_TIME_LIMIT_MS:
         raise YtFakeError("Error parsing operation spec: /job_time_limit: expected a value "
@@ -103,6 +150,14 @@ def check_user_job(job: dict[str, Any]) -> None:
     if total > memory:
         raise YtFakeError("Total size of tmpfs volumes must be less than or equal to memory "
                           "limit", tmpfs_size=total, memory_limit=memory)
+    paths = [PurePosixPath(str(volume.get("path"))) for volume in volumes]
+    for index, inner in enumerate(paths):
+        for other_index, outer in enumerate(paths):
+            # one volume inside another (or two at one path) is refused: TFsPath's
+            # IsSubpathOf in the same postprocessor
+            if index != other_index and (inner == outer or outer in inner.parents):
+                raise YtFakeError(f'Path of tmpfs volume "{inner}" is prefix of other tmpfs '
+                                  f'volume "{outer}"')
 
 
 def cmd_start_operation(state: FakeState, request: Request) -> Any:
@@ -111,7 +166,7 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
     check_environment_names(plain(spec) or {})
-    check_spec_ranges(plain(spec) or {})
+    check_spec_ranges(plain(spec) or {}, kind)
     for user_job in _user_jobs(plain(spec) or {}):
         check_user_job(user_job)
     tx = transaction_of(request)

@@ -1,0 +1,76 @@
+"""Operation specs the scheduler refuses while parsing them, refused by the fake proxy as
+start_operation refuses them, and prod sending none of them on its own.
+
+The bounds are those of yt/yt/ytlib/scheduler/config.cpp (ytsaurus/ytsaurus):
+TSimpleOperationSpecBase (job_count GreaterThan(0)), TVanillaTaskSpec (job_count
+GreaterThanOrEqual(1)), TUserJobSpec (memory_limit GreaterThan(0); its postprocessor refuses
+a tmpfs volume inside another: "Path of tmpfs volume ... is prefix of other tmpfs volume").
+"""
+
+from __future__ import annotations
+
+import pytest
+from prod_packages import build_package
+
+from yt_pipeline.errors import YtPipelineError
+from yt_pipeline.operations import OperationSpec
+from yt_pipeline_prod import plugin
+
+COPY = """
+from ytjobs import read_rows, write_rows
+
+write_rows(read_rows())
+"""
+
+GROW = """
+import time
+
+data = bytearray(8 * 1024 * 1024)
+time.sleep(1)  # long enough for the memory watch to see it
+"""
+
+
+@pytest.fixture
+def package(tmp_path):
+    return build_package(tmp_path / ".build", {
+        "clean": {"src/copy.py": COPY, "src/grow.py": GROW}})
+
+
+def map_spec(package, tmp_path, **fields):
+    return OperationSpec(kind="map", stage_name="clean", name="copy",
+                         stage_dir=tmp_path / "stages" / "clean", pipeline_dir=tmp_path,
+                         code_package=package, input_tables=["//tmp/in"],
+                         output_tables=["//tmp/out"], mapper="src/copy.py", **fields)
+
+
+def refused(prod_client, spec) -> str:
+    with pytest.raises(YtPipelineError) as caught:
+        plugin.launch_operation(prod_client, spec)
+    return str(caught.value)
+
+
+def test_a_map_spec_with_job_count_0_is_refused(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    message = refused(prod_client, map_spec(package, tmp_path, extra_spec={"job_count": 0}))
+    assert "/job_count: expected a value greater than 0, found 0" in message
+    assert not fake_yt.jobs
+
+
+def test_a_vanilla_task_with_job_count_0_is_refused(prod_client, fake_yt, package, tmp_path):
+    spec = OperationSpec(kind="vanilla", stage_name="clean", name="grow",
+                         stage_dir=tmp_path / "stages" / "clean", pipeline_dir=tmp_path,
+                         code_package=package, script="src/grow.py",
+                         extra_spec={"tasks": {"grow": {"job_count": 0}}})
+    message = refused(prod_client, spec)
+    assert "/tasks/grow/job_count: expected a value of at least 1, found 0" in message
+    assert not fake_yt.jobs
+
+
+def test_a_tmpfs_volume_inside_another_is_refused(prod_client, fake_yt, package, tmp_path):
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    volumes = [{"path": "scratch", "size": 1024}, {"path": "scratch/inner", "size": 1024}]
+    spec = map_spec(package, tmp_path, extra_spec={"mapper": {"tmpfs_volumes": volumes}})
+    message = refused(prod_client, spec)
+    assert 'Path of tmpfs volume "scratch/inner" is prefix of other tmpfs volume "scratch"' \
+        in message
+    assert not fake_yt.jobs
