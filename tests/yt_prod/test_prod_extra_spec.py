@@ -152,9 +152,9 @@ def test_tmpfs_larger_than_the_memory_limit_is_refused_as_a_scheduler_refuses_it
             ({"tmpfs_path": ".", "tmpfs_size": 2 * 1024**3}, 1, "Total size of tmpfs"),
             ({"tmpfs_path": ".", "tmpfs_size": 1024**3}, None, "Total size of tmpfs"),
             ({"tmpfs_path": "../x"}, None, "does not point inside the sandbox"),
-            # memory_limit is GreaterThan(0): a size that rounds down to 0 bytes is refused,
-            # not taken for the default
-            ({}, 1e-10, "memory_limit 0 is out of range")):
+            # memory_limit is GreaterThan(0), and 0 is refused, not taken for the default
+            # (prod itself sends 1 byte at least: test_prod_spec_bounds.py)
+            ({"memory_limit": 0}, None, "memory_limit 0 is out of range")):
         with pytest.raises(BackendError, match=message):
             launch(prod_client, spec(extra, memory_gb))
     assert not fake_yt.jobs

@@ -13,7 +13,7 @@ import pytest
 from prod_packages import build_package
 
 from yt_pipeline.errors import YtPipelineError
-from yt_pipeline.operations import OperationSpec
+from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline_prod import plugin
 
 COPY = """
@@ -74,3 +74,19 @@ def test_a_tmpfs_volume_inside_another_is_refused(prod_client, fake_yt, package,
     assert 'Path of tmpfs volume "scratch/inner" is prefix of other tmpfs volume "scratch"' \
         in message
     assert not fake_yt.jobs
+
+
+def test_a_memory_limit_under_a_byte_is_sent_as_one_byte(prod_client, fake_yt, package,
+                                                         tmp_path):
+    # 1e-10 GB is above 0, as the configuration asks, but truncates to a memory_limit of 0
+    # bytes, which the scheduler refuses; one byte is taken, and the job fails on it as dev
+    # fails a job over its limit
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    spec = map_spec(package, tmp_path, resources=Resources(memory_limit_gb=1e-10),
+                    max_failed_job_count=1)
+    spec.mapper = "src/grow.py"
+    message = refused(prod_client, spec)
+    assert "Memory limit exceeded" in message
+    assert fake_yt.specs[-1]["mapper"]["memory_limit"] == 1
+    with pytest.raises(KeyError):  # created in the operation's transaction, aborted
+        fake_yt.rows("//tmp/out")

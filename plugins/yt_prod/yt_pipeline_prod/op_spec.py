@@ -134,7 +134,7 @@ def user_job(spec: OperationSpec, script: str, archive: str, with_format: bool =
     if with_format:
         job["format"] = job_format()
     if resources.memory_limit_gb is not None:
-        job["memory_limit"] = int(resources.memory_limit_gb * GIB)
+        job["memory_limit"] = memory_limit_bytes(resources.memory_limit_gb)
     if resources.cpu_limit is not None:
         job["cpu_limit"] = resources.cpu_limit
     if resources.gpu_limit is not None:
@@ -149,6 +149,14 @@ def user_job(spec: OperationSpec, script: str, archive: str, with_format: bool =
         # yt/yt/server/job_proxy/user_job.cpp).
         job["job_time_limit"] = job_time_limit_ms(resources.timeout_s)
     return job
+
+
+def memory_limit_bytes(memory_limit_gb: float) -> int:
+    """Bytes, 1 at least: the scheduler refuses a memory_limit of 0 when it parses the spec
+    (TUserJobSpec in yt/yt/ytlib/scheduler/config.cpp: GreaterThan(0)), and a limit under a
+    byte (memory_limit_gb 1e-10 passes the configuration's check, above 0) truncates to 0.
+    One byte fails the job with "Memory limit exceeded", as dev fails it."""
+    return max(1, int(memory_limit_gb * GIB))
 
 
 def job_time_limit_ms(timeout_s: float) -> int:
