@@ -15,6 +15,7 @@ COMPAT_YQL = "yt_pipeline.compat.yql_requests"
 COMPAT_OMEGACONF = "yt_pipeline.compat.omegaconf"
 COMPAT_TABLE = "yt_pipeline.compat.table"
 COMPAT_SYS_PATH = "yt_pipeline.compat.sys_path"
+COMPAT_CLIENTS = "yt_pipeline.compat.clients"
 #: files that run in the driver (not in jobs), where `self.config` is a ConfigNode (and the
 #: modules beside a stage.py: migrate.stage_side)
 STAGE_SIDE_FILES = ("stage.py", "pipeline.py")
@@ -53,6 +54,10 @@ MOVED: dict[str, dict[str, str]] = {
     "yt_framework.utils.sys_path": {"stage_src_path": COMPAT_SYS_PATH},
     "yt_framework.yt.clients.yql.yql_requests": dict(_YQL_REQUESTS),
     "yt_framework.yt.clients.yql": dict(_YQL_REQUESTS),
+    # the client's type, and the requests yt_framework/yt/clients/__init__.py re-exports
+    "yt_framework.yt": {"BaseYTClient": COMPAT_CLIENTS},
+    "yt_framework.yt.clients": {"BaseYTClient": COMPAT_CLIENTS, **_YQL_REQUESTS},
+    "yt_framework.yt.clients.client_base": {"BaseYTClient": COMPAT_CLIENTS},
 }
 
 _S3 = ("S3 helpers are not part of yt-pipeline: list the objects with your own S3 client "

@@ -7,7 +7,10 @@ environment_log): run it with yt-framework 1.4 (the venv of run.py), copy it, co
 copy with `yt-pipeline migrate` (no hand edit), run the copy with `yt-pipeline run .` and
 with `python pipeline.py`, and compare the tables each wrote as multisets of rows
 (yt-framework keeps a table in `.dev/<last part of its path>.jsonl`, yt-pipeline in
-`.dev/<whole path>.jsonl`: they are matched by that last part). 06, 07 and video_gpu need
+`.dev/<whole path>.jsonl`: each of our tables is matched, by its whole path, with the file
+yt-framework kept it in; two of ours with one last part, which yt-framework would have
+written to one file, are a difference, as is a table on one side only, or empty on one side
+only). 06, 07 and video_gpu need
 S3 or a cluster: they are only converted, and what `migrate` reports is shown.
 
 The examples are not on PyPI (the release holds the package only), so this needs a
@@ -42,6 +45,10 @@ CONVERT_ONLY = ["06_s3_integration", "07_custom_docker", "video_gpu"]
 
 
 def tables(root: Path) -> dict[str, Counter]:
+    """The tables under root/.dev by their YT path (`//tmp/a/b`; yt-framework's by
+    `//<last part>`, all it keeps), each as the multiset of its rows."""
+    from yt_pipeline_dev.paths import folder_name
+
     found: dict[str, Counter] = {}
     dev = root / ".dev"
     for path in dev.rglob("*.jsonl") if dev.is_dir() else ():
@@ -49,7 +56,38 @@ def tables(root: Path) -> dict[str, Counter]:
         if any(part.startswith(("sandbox", ".")) for part in parts):
             continue  # job sandboxes and staged writes are not tables
         lines = path.read_text().splitlines()
-        found[path.stem] = Counter(json.dumps(json.loads(x), sort_keys=True) for x in lines if x)
+        yt_path = "//" + "/".join([*map(folder_name, parts[:-1]), path.stem])
+        found[yt_path] = Counter(json.dumps(json.loads(x), sort_keys=True) for x in lines if x)
+    return found
+
+
+def last_part(yt_path: str) -> str:
+    """Where yt-framework's dev client keeps the table (client_dev._table_basename)."""
+    return "//" + yt_path.rstrip("/").split("/")[-1]
+
+
+def differences(reference: dict[str, Counter], ours: dict[str, Counter]) -> list[str]:
+    """What differs between yt-framework's tables and ours, one line each; [] when every
+    table has the same rows on both sides (an empty table counts only if empty on both)."""
+    by_file: dict[str, list[str]] = {}
+    for path in ours:
+        by_file.setdefault(last_part(path), []).append(path)
+    found = []
+    for file, paths in sorted(by_file.items()):
+        if len(paths) > 1:
+            found.append(f"{', '.join(sorted(paths))}: yt-framework keeps them all in "
+                         f"{file[2:]}.jsonl, so they cannot be compared")
+            continue
+        path = paths[0]
+        if file not in reference:
+            found.append(f"{path}: only yt-pipeline wrote it ({sum(ours[path].values())} rows)")
+        elif reference[file] != ours[path]:
+            theirs, mine = sum(reference[file].values()), sum(ours[path].values())
+            found.append(f"{path}: rows differ (yt-framework {theirs}, yt-pipeline {mine}"
+                         + (", one side empty)" if not (theirs and mine) else ")"))
+    for file in sorted(set(reference) - set(by_file)):
+        found.append(f"{file}: only yt-framework wrote it "
+                     f"({sum(reference[file].values())} rows)")
     return found
 
 
@@ -101,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(ours / ".dev", ignore_errors=True)
                 shutil.rmtree(ours / ".runs", ignore_errors=True)
                 code, last = run(command, ours)
-                same = tables(ours) == reference
-                outcomes.append((how, code == 0, same, last))
+                differing = differences(reference, tables(ours))
+                outcomes.append((how, code == 0, not differing, "; ".join(differing) or last))
             runs = all(ok for _, ok, _, _ in outcomes)
             equal = all(same for _, _, same, _ in outcomes)
             rows.append((tag, converted, migrate_code, runs, equal, len(reference)))

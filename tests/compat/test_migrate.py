@@ -201,3 +201,39 @@ def test_operation_keys_yt_pipeline_refuses_are_listed_with_their_line(tmp_path,
            "under spec:" in result.stderr
     assert "stages/a/config.yaml:9: operations.map.resources.user_slots" in result.stderr
     assert (root / "stages/a/config.yaml").read_text().startswith("# comment\n")  # untouched
+
+
+# a helper beside a stage, typed the way yt-framework's own tests type the client
+# (tests/test_client_base.py there: `from yt_framework.yt.clients.client_base import
+# BaseYTClient`), and requests taken from the package that re-exports them
+# (yt_framework/yt/clients/__init__.py lists the eight *Request classes)
+HELPERS = '''\
+from yt_framework.yt import BaseYTClient as Client
+from yt_framework.yt.clients import BaseYTClient, JoinTablesRequest
+from yt_framework.yt.clients.client_base import BaseYTClient as Base
+
+
+def copy(client: BaseYTClient, source: str, target: str) -> int:
+    return client.write_table(target, list(client.read_table(source)))
+'''
+
+
+def test_the_client_type_and_requests_of_yt_framework_yt_clients_are_converted(tmp_path):
+    change = migrate_text(Path("stages/x/helpers.py"), HELPERS)
+    assert change.problems == []
+    assert change.after.splitlines()[:4] == [
+        "from yt_pipeline.compat.clients import BaseYTClient as Client",
+        "from yt_pipeline.compat.clients import BaseYTClient",
+        "from yt_pipeline.compat.yql_requests import JoinTablesRequest",
+        "from yt_pipeline.compat.clients import BaseYTClient as Base",
+    ]
+    # the converted helper runs against the dev client, which is a BaseYTClient
+    from yt_pipeline_dev.client import DevClient
+
+    namespace: dict = {}
+    exec(compile(change.after, "helpers.py", "exec"), namespace)
+    client = DevClient(tmp_path)
+    client.write_table("//tmp/a", [{"id": 1}, {"id": 2}])
+    assert isinstance(client, namespace["BaseYTClient"])
+    assert namespace["copy"](client, "//tmp/a", "//tmp/b") == 2
+    assert list(client.read_table("//tmp/b")) == [{"id": 1}, {"id": 2}]

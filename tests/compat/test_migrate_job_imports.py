@@ -82,3 +82,73 @@ def test_nothing_is_said_when_omegaconf_is_installed(pipeline, run_cli, monkeypa
 def test_the_check_looks_at_the_python_that_runs_migrate():
     assert job_imports.module_installed("json") is True
     assert job_imports.module_installed("no_such_module_for_ytp_tests") is False
+
+
+# job code written for yt-framework that keeps a checkpoint in Cypress, as its tests'
+# jobs do (tests/test_ytjobs_checkpoint_utils.py there): through ytjobs.checkpoint, or
+# with yt.wrapper itself; and one that reads S3 and queries with duckdb
+CHECKPOINTING = """\
+    import json
+    import sys
+
+    from ytjobs import checkpoint
+    import yt.wrapper as yt
+
+
+    def main():
+        state = checkpoint.load_processing_state("progress")
+        yt.write_file("//tmp/done", b"1")
+"""
+S3_JOB = """\
+    import duckdb
+    from botocore.config import Config
+    import boto3
+"""
+
+
+def test_job_code_importing_other_packages_of_yt_frameworks_install_is_reported(
+        tmp_path, run_cli, monkeypatch):
+    # yt-framework 1.4's pyproject.toml depends on ytsaurus-client, boto3, botocore and
+    # duckdb besides omegaconf; yt-pipeline installs none of them for a dev run
+    lacking = {"yt", "boto3", "botocore", "duckdb"}
+    monkeypatch.setattr(job_imports, "module_installed", lambda name: name not in lacking)
+    pipeline = write_pipeline(tmp_path / "p", {
+        "pipeline.py": "from yt_framework.core.pipeline import DefaultPipeline\n",
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [run_map]}\n",
+        "stages/run_map/stage.py": STAGE,
+        "stages/run_map/src/vanilla.py": CHECKPOINTING,
+        "stages/run_map/src/s3_job.py": S3_JOB,
+        "stages/run_map/src/uses_ours.py": "from ytjobs.checkpoint.utils import save_checkpoint\n",
+    })
+    result = run_cli("migrate", str(pipeline))
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    tail = ("which yt-framework installed and this Python lacks (dev jobs run under it): "
+            "{how}; in prod the job's image needs it, as before")
+    assert notes == [
+        "note: stages/run_map/src/s3_job.py:1: job code imports duckdb, "
+        + tail.format(how="pip install duckdb"),
+        "note: stages/run_map/src/s3_job.py:2: job code imports botocore, "
+        + tail.format(how="pip install botocore"),
+        "note: stages/run_map/src/s3_job.py:3: job code imports boto3, "
+        + tail.format(how="pip install boto3"),
+        "note: stages/run_map/src/uses_ours.py:1: job code imports ytjobs.checkpoint, whose "
+        "calls need yt.wrapper, " + tail.format(how="pip install ytsaurus-client"),
+        "note: stages/run_map/src/vanilla.py:4: job code imports ytjobs.checkpoint, whose "
+        "calls need yt.wrapper, " + tail.format(how="pip install ytsaurus-client"),
+        "note: stages/run_map/src/vanilla.py:5: job code imports yt, "
+        + tail.format(how="pip install ytsaurus-client"),
+    ]
+
+
+def test_a_module_named_like_yt_is_not_taken_for_it(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setattr(job_imports, "module_installed", lambda name: name != "yt")
+    pipeline = write_pipeline(tmp_path / "p", {
+        "pipeline.py": "from yt_framework.core.pipeline import DefaultPipeline\n",
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [run_map]}\n",
+        "stages/run_map/stage.py": STAGE,
+        "stages/run_map/src/mapper.py": "import ytjobs\nimport yt_helpers\nfrom ytjobs.config import get_config_path\n",
+    })
+    result = run_cli("migrate", str(pipeline))
+    assert result.exit_code == 0, result.output
+    assert "note:" not in result.stderr
