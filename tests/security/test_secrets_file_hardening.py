@@ -78,3 +78,9 @@ def test_a_link_inside_the_pipeline_folder_is_read(tmp_path, monkeypatch):
     result = invoke_cli("config", str(root))
     assert result.exit_code == 0, result.output
     assert "API_KEY: '***'" in result.output and "near-value-555" not in result.output
+
+
+def test_init_makes_a_secrets_env_only_its_owner_may_read(tmp_path):
+    assert invoke_cli("init", str(tmp_path / "new")).exit_code == 0
+    mode = (tmp_path / "new/configs/secrets.env").stat().st_mode & 0o777
+    assert oct(mode) == oct(0o600)
