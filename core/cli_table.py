@@ -74,13 +74,18 @@ def _cell(value: Any) -> str:
 
 
 def show_rows(rows: Iterable[dict[str, Any]], fmt: str, title: str) -> int:
-    """Print rows; returns how many."""
+    """Print rows; returns how many. A secret of secrets.env a table holds (in a value, a
+    column name) is masked, as in every other output: the rows first, each string as it
+    is, then each line as printed, for the forms only the printing makes (JSON escapes)."""
     import json
 
-    rows = list(rows)
+    from yt_pipeline.logs import masked, masked_data
+
+    rows = [masked_data(row) for row in rows]
+    title = masked(title)
     if not _as_table(fmt):
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=False))
+            click.echo(masked(json.dumps(row, ensure_ascii=False, sort_keys=False)))
         return len(rows)
     from rich.console import Console
     from rich.table import Table
@@ -90,7 +95,7 @@ def show_rows(rows: Iterable[dict[str, Any]], fmt: str, title: str) -> int:
     for column in columns:
         view.add_column(column, overflow="fold")
     for row in rows:
-        view.add_row(*(_cell(row[c]) if c in row else "" for c in columns))
+        view.add_row(*(masked(_cell(row[c])) if c in row else "" for c in columns))
     console = Console()
     # the title on a line of its own: as a table's title it is wrapped to the table's width,
     # which a narrow table makes cut a path in two
@@ -130,8 +135,10 @@ def table_ls(path: str, pipeline_dir: Path, config_file: Path | None,
             raise UsageError(f"{path} is a table, not a folder (yt-pipeline table head "
                              f"{path} shows its rows)") from None
         raise error
-    for name in names:
-        click.echo(name)
+    from yt_pipeline.logs import masked
+
+    for name in names:  # a name may hold a secret of secrets.env, as any path may
+        click.echo(masked(name))
 
 
 @table.command("head")

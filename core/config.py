@@ -369,7 +369,9 @@ def _literal_file_layer(file_data: dict[str, Any], shown: str) -> dict[str, Any]
 def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
     from dotenv import dotenv_values
 
-    shown = display_path(path, pipeline_dir)
+    # the link's own name, not its target's (display_path follows links)
+    shown = str(Path(display_path(path.parent, pipeline_dir)) / path.name)
+    _check_secrets_file(path, pipeline_dir, shown)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -388,20 +390,50 @@ def _read_secrets(path: Path, pipeline_dir: Path) -> dict[str, str]:
     return found
 
 
+def _check_secrets_file(path: Path, pipeline_dir: Path, shown: str) -> None:
+    """A file any user may write is refused (they could swap the token, or add a YTP_
+    setting), and so is a link out of the pipeline folder (and out of the configuration's
+    folder, given elsewhere with --config): the credentials are where the folder says."""
+    target = path.resolve()
+    if path.is_symlink() and not any(target.is_relative_to(folder.resolve())
+                                     for folder in (pipeline_dir, path.parent)):
+        raise ConfigError("a link to a file outside the pipeline folder: copy the file here, "
+                          "or set its names in the environment", file=shown)
+    mode = target.stat().st_mode & 0o7777
+    if mode & 0o002:
+        raise ConfigError(f"any user of this machine may write it (mode {mode:04o}): "
+                          f"chmod o-w {shown}", file=shown)
+
+
 def _check_secrets_lines(text: str, shown: str) -> None:
     """A line python-dotenv cannot parse is refused: left to it, the line is dropped with a
-    warning that names no file, and a credential it held is later reported as not set."""
+    warning that names no file, and a credential it held is later reported as not set. A
+    name given twice is refused too: python-dotenv keeps the last value, silently."""
     from dotenv.parser import parse_stream
 
+    first_line: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
+        if binding.key is not None and not binding.error:
+            line = _binding_line(binding)
+            if binding.key in first_line:
+                raise ConfigError(f"{binding.key} is given twice (first on line "
+                                  f"{first_line[binding.key]}): keep one", file=shown,
+                                  key=f"line {line}")
+            first_line[binding.key] = line
         if binding.error:
-            # the statement may start with blank lines: name the line that holds the mistake
+            line = _binding_line(binding)
             blank = len(binding.original.string) - len(binding.original.string.lstrip())
-            line = binding.original.line + binding.original.string[:blank].count("\n")
             first = binding.original.string[blank:].split("\n", 1)[0]
             hint = "; is a quote left open?" if "=" in first else ""
             # the line itself is not shown: it may hold a secret
             raise ConfigError(f"expected NAME=value{hint}", file=shown, key=f"line {line}")
+
+
+def _binding_line(binding: Any) -> int:
+    """The line a python-dotenv statement is on; it may start with blank lines, which the
+    line number it carries counts from."""
+    blank = len(binding.original.string) - len(binding.original.string.lstrip())
+    return int(binding.original.line) + binding.original.string[:blank].count("\n")
 
 
 def _env_key(name: str) -> str | None:

@@ -86,6 +86,8 @@ def create_pipeline(target: Path) -> Path:
             path = target / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text.replace("{name}", name).replace("{{", "{").replace("}}", "}"))
+            if path.name == "secrets.env":  # the token goes there: for its owner's eyes only
+                path.chmod(0o600)
     except OSError as error:  # a parent that is a file, a folder we may not write in
         raise UsageError(f"cannot create {target}: {error.strerror or error}") from None
     return target

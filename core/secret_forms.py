@@ -100,7 +100,47 @@ def mask_text(text: str, masked_forms: Iterable[str]) -> str:
     if "\n" in text:
         for pattern in broken_patterns_in(text, forms):
             text = pattern.sub(MASK, text)
+    if forms and any(quote in text for quote in "\"'`"):
+        text = _mask_quoted_pieces(text, forms)
     return text
+
+
+#: a quoted run of text, as a parser's error quotes the token it stopped at
+_QUOTED_PIECE = re.compile(rf'"([^"\n]{{{MIN_ENCODED_LENGTH},}})"|\'([^\'\n]{{{MIN_ENCODED_LENGTH},}})\''
+                           rf'|`([^`\n]{{{MIN_ENCODED_LENGTH},}})`')
+
+
+def _mask_quoted_pieces(text: str, forms: list[str]) -> str:
+    """A quoted piece of a secret (MIN_ENCODED_LENGTH characters or more) masked: a query
+    or a command whose text holds a secret fails to parse in the middle of it (a secret
+    with a space, written unquoted), and the error quotes the token it stopped at, which
+    no whole form matches: `syntax error at or near "longsecretpart"` (DuckDB, dev),
+    `Unexpected token 'longsecretpart'` (YQL). Shorter pieces are too likely to be words."""
+
+    pieces = _pieces(tuple(forms))
+
+    def masked_piece(found: re.Match[str]) -> str:
+        piece = next(group for group in found.groups() if group is not None)
+        known = piece in pieces if len(piece) <= _SET_PIECE else any(piece in f for f in forms)
+        if not known:
+            return found.group(0)
+        return found.group(0)[0] + MASK + found.group(0)[-1]
+
+    return _QUOTED_PIECE.sub(masked_piece, text)
+
+
+#: the longest piece looked up in a set; a longer one (rare) is searched for in each form
+_SET_PIECE = 32
+
+
+@functools.lru_cache(maxsize=64)
+def _pieces(forms: tuple[str, ...]) -> frozenset[str]:
+    """Every run of MIN_ENCODED_LENGTH to _SET_PIECE characters within a form: one look-up
+    a quoted piece, however many forms (a few thousand runs for a few secrets; bounded by
+    25 a character of a form for a long secret, a PEM key say)."""
+    return frozenset(form[start:end] for form in forms for start in range(len(form))
+                     for end in range(start + MIN_ENCODED_LENGTH,
+                                      min(start + _SET_PIECE, len(form)) + 1))
 
 
 def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
