@@ -110,12 +110,11 @@ def _before_last(text: str, needle: str) -> str:
 def _byte_substring(args: list[str], _: dict[str, str]) -> str:
     text, start, count = args
     start = f"CAST(COALESCE({start or 'NULL'}, 0) AS BIGINT)"
-    end = (f"{start} + CAST({count} AS BIGINT)" if count else "")
-    count_given = f"CASE WHEN {count} IS NULL THEN decode(encode({text})[{start} + 1:]) " \
-        if count else ""
+    rest = f"decode(encode({text})[{start} + 1:])"  # to the end: no count, or a NULL one
     if not count:
-        return f"decode(encode({text})[{start} + 1:])"
-    return f"{count_given}ELSE decode(encode({text})[{start} + 1:{end}]) END"
+        return rest
+    return (f"CASE WHEN {count} IS NULL THEN {rest} ELSE decode(encode({text})"
+            f"[{start} + 1:{start} + CAST({count} AS BIGINT)]) END")
 
 
 def _replace_first(args: list[str], _: dict[str, str]) -> str:
