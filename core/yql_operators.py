@@ -59,8 +59,10 @@ _UNSIGNED_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 #: an integer literal as an operand of the run: `7` or, negated, `(-7)`
 _INTEGER_LITERAL = re.compile(r"\((-)([0-9]+)\)|()([0-9]+)")
 
+#: a UDF's name (`String::Find`) is one token: its call is an operand (yql_udfs)
 _TOKEN = re.compile(
-    r"\s+|\x00\d+\x00|\x01\d+\x01|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\w*|[A-Za-z_]\w*"
+    r"\s+|\x00\d+\x00|\x01\d+\x01|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\w*"
+    r"|[A-Za-z_]\w*::[A-Za-z_]\w*|[A-Za-z_]\w*"
     r"|\?\?|\|\||<<|>>|<=|>=|<>|!=|==|\|<|>\||.", re.S)
 #: words that end an operand: clauses, logic, and the words around CASE's parts
 _KEYWORDS = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_udfs import refuse_unknown
 
 #: YQL statements DuckDB cannot run the same way, by their first word
 UNSUPPORTED_STATEMENTS = {
@@ -61,12 +62,7 @@ def check_statement(code: str, where: str) -> None:
     if "$" in bare:
         raise QueryFailed(f"YQL: parameters and $names that are not named expressions are not "
                           f"supported in {where}; define it as $name = ...; before its use")
-    found = re.search(r"\b(\w+)::(\w+)", bare)
-    if found:
-        raise QueryFailed(f"YQL: the UDF {found.group(1)}::{found.group(2)} is not supported "
-                          f"in {where} (UDF calls, Module::Function)")
-    if "::" in bare:
-        raise QueryFailed(f"YQL: UDF calls (Module::Function) are not supported in {where}")
+    refuse_unknown(bare, where)
     for word in _WORD.findall(bare):
         what = _UNSUPPORTED_WORDS.get(word.upper())
         if what:

@@ -26,6 +26,7 @@ from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
 from yt_pipeline.yql_operators import DIVISION_MACROS, rewrite_operators
 from yt_pipeline.yql_times import TIME_MACROS
+from yt_pipeline.yql_udfs import rewrite_udfs
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
@@ -91,9 +92,10 @@ _EDGE_AFTER = r"(?![\w.\x00\x01])"
 _REAL = re.compile(_EDGE_BEFORE + r"(\d+\.\d+)" + _EDGE_AFTER)
 _FLOAT = re.compile(_EDGE_BEFORE + r"(\d+\.\d+(?:[eE][-+]?\d+)?)f" + _EDGE_AFTER)
 _SUFFIXED = re.compile(_EDGE_BEFORE + r"(\d+)(ul|ut|us|u|l|s|t)" + _EDGE_AFTER, re.I)
-_CAST = re.compile(r"(?<![\w.])CAST\s*\(", re.I)
-_SUBSTRING = re.compile(r"(?<![\w.])SUBSTRING\s*\(", re.I)
-_LENGTH = re.compile(r"(?<![\w.])(?:LENGTH|LEN)\s*\(", re.I)
+_CAST = re.compile(r"(?<![\w.:])CAST\s*\(", re.I)
+#: not after "::": String::Substring is a UDF of its own (yql_udfs)
+_SUBSTRING = re.compile(r"(?<![\w.:])SUBSTRING\s*\(", re.I)
+_LENGTH = re.compile(r"(?<![\w.:])(?:LENGTH|LEN)\s*\(", re.I)
 #: COUNT(...) or COUNT_IF(...) as an item of a SELECT list: after SELECT or a comma
 _COUNT = re.compile(r"(?:(?<=SELECT)|(?<=,))(\s*)(COUNT|COUNT_IF)\s*\(", re.I)
 #: a numbering window function as an item of a SELECT list
@@ -280,7 +282,10 @@ def rewrite(text: str, where: str = DEV) -> str:
     text = _numbering(text)
     text = _LIMIT_PAIR.sub(lambda m: f"LIMIT {m.group(2)} OFFSET {m.group(1)}", text)
     # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes
-    return _LENGTH.sub("strlen(", text)
+    text = _LENGTH.sub("strlen(", text)
+    # last: the UDFs' arguments have had the rewrites above, and what the UDFs become is
+    # DuckDB's own SQL, which none of them must read again (its CASTs, its length)
+    return rewrite_udfs(text, _closing)
 
 
 #: DuckDB's words for an integer result out of its type's range

@@ -241,7 +241,8 @@ def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both,
      "YQL: REDUCE (a YQL reduce through a UDF) is not supported in {where}"),
     ("UPSERT INTO `//tmp/q` SELECT 1 AS k", "YQL: UPSERT is not supported in {where}"),
     ("SELECT Python::f(s) FROM `//tmp/q`",
-     "YQL: the UDF Python::f is not supported in {where} (UDF calls, Module::Function)"),
+     "YQL: the UDF Python::f is not supported in {where} (UDF calls, Module::Function); "
+     "the ones it runs are listed in docs/yql-in-dev.md"),
     ("SELECT * FROM `//tmp/q` FLATTEN BY s", "YQL: FLATTEN BY is not supported in {where}"),
     ("SELECT * FROM RANGE(`//tmp`, `a`, `b`)",
      "YQL: the table function RANGE(...) is not supported in {where}; name each table, "

@@ -1,0 +1,203 @@
+"""YQL's UDFs (Module::Function) give YQL's values in dev and on the fake query tracker alike.
+
+Each expected value is YQL's, from where it is documented in ydb-platform/ydb (the YQL that
+YTsaurus runs): the module pages yql/essentials/docs/en/udf/list/{string,unicode,math,re2}.md
+(their examples), the String module's canonical test results
+(yql/essentials/udfs/common/string/test/cases/List.sql and its canondata
+test.test_List_/results.txt), and the modules' source where the pages say nothing of empty
+values: yql/essentials/udfs/common/string/string_udf.cpp (TContains and STROKA_FIND_UDF give
+false for NULL, TSplitToList an empty list, TJoinFromList leaves NULL items out, TFind gives
+npos as -1, TReplaceFirst of "" puts the replacement first) and
+yql/essentials/udfs/common/re2/re2_udf.cpp (Grep and Match give false for NULL, Count 0,
+Replace NULL).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from yt_pipeline.errors import QueryFailed
+from yt_pipeline_dev.client import DevClient
+
+pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+
+#: the values of List.sql's canonical test, and NULL
+SPLIT_ROWS = [{"i": 1, "value": "a@b@c"}, {"i": 2, "value": "@a@b@c"},
+              {"i": 3, "value": "@@@a@a"}, {"i": 4, "value": "d#e#f"}, {"i": 5, "value": "d"},
+              {"i": 6, "value": ""}, {"i": 7, "value": None}]
+
+
+@pytest.fixture
+def both(prod_client, tmp_path):
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        client.write_table("//tmp/u", SPLIT_ROWS)
+    return dev, prod_client
+
+
+def same_rows(both, query: str) -> list[dict]:
+    dev, prod = both
+    dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
+    assert dev_rows == prod_rows
+    return dev_rows
+
+
+def test_split_to_list_gives_the_canonical_results(both):
+    rows = same_rows(both, """
+        SELECT
+            String::JoinFromList(String::SplitToList(value, "@"), "#") AS replace_delimeter,
+            String::SplitToList(value, "@") AS just_split,
+            String::SplitToList(value, "@", true AS SkipEmpty) AS skip_empty,
+            String::SplitToList(value, "b@", false AS DelimeterString) AS multichar_delim_set,
+            String::SplitToList(value, "b@", true AS DelimeterString) AS multichar_delim_string,
+            String::SplitToList(value, "@", 1 AS Limit) AS limited
+        FROM `//tmp/u` ORDER BY i""")
+    assert rows[:6] == [
+        {"replace_delimeter": "a#b#c", "just_split": ["a", "b", "c"],
+         "skip_empty": ["a", "b", "c"], "multichar_delim_set": ["a", "", "", "c"],
+         "multichar_delim_string": ["a@", "c"], "limited": ["a", "b@c"]},
+        {"replace_delimeter": "#a#b#c", "just_split": ["", "a", "b", "c"],
+         "skip_empty": ["a", "b", "c"], "multichar_delim_set": ["", "a", "", "", "c"],
+         "multichar_delim_string": ["@a@", "c"], "limited": ["", "a@b@c"]},
+        {"replace_delimeter": "###a#a", "just_split": ["", "", "", "a", "a"],
+         "skip_empty": ["a", "a"], "multichar_delim_set": ["", "", "", "a", "a"],
+         "multichar_delim_string": ["@@@a@a"], "limited": ["", "@@a@a"]},
+        {"replace_delimeter": "d#e#f", "just_split": ["d#e#f"], "skip_empty": ["d#e#f"],
+         "multichar_delim_set": ["d#e#f"], "multichar_delim_string": ["d#e#f"],
+         "limited": ["d#e#f"]},
+        {"replace_delimeter": "d", "just_split": ["d"], "skip_empty": ["d"],
+         "multichar_delim_set": ["d"], "multichar_delim_string": ["d"], "limited": ["d"]},
+        {"replace_delimeter": "", "just_split": [""], "skip_empty": [],
+         "multichar_delim_set": [""], "multichar_delim_string": [""], "limited": [""]},
+    ]
+    # an empty value splits into no parts (TSplitToList), which join into ""
+    assert rows[6] == {"replace_delimeter": "", "just_split": [], "skip_empty": [],
+                       "multichar_delim_set": [], "multichar_delim_string": [], "limited": []}
+
+
+def test_string_functions_give_yqls_values(both):
+    [row] = same_rows(both, """
+        SELECT
+            String::Contains(NULL, "a") AS contains_null, String::Contains("abc", "bc") AS c,
+            String::HasPrefix("abc", "ab") AS prefix, String::EndsWith(NULL, "c") AS suffix,
+            String::Strip(" \\tYQL \\n") AS strip,
+            String::AsciiToLower("ÀBC") AS ascii_lower, String::ToLower("ÀBC") AS lower,
+            String::AsciiToUpper("abc") AS ascii_upper,
+            String::ReplaceAll("abcabc", "b", "XY") AS all_,
+            String::ReplaceFirst("abcabc", "b", "") AS first,
+            String::ReplaceLast("absence", "enc", "") AS last,
+            String::ReplaceLast("aaa", "aa", "X") AS last_overlapping,
+            String::ReplaceFirst("abc", "", "X") AS first_of_nothing,
+            String::RemoveAll("abandon", "an") AS removed,
+            String::Find("héllo", "l") AS find_bytes, String::Find("abc", "x") AS not_found,
+            String::Find("abcabc", "b", 2) AS find_from,
+            String::ReverseFind("abcabc", "b") AS rfind,
+            String::Substring("héllo", 3) AS sub_bytes, String::Substring("abcdef", 1, 3) AS sub,
+            String::Substring("abc", 10) AS sub_past_end,
+            String::Base64Encode("YQL") AS b64, String::HexEncode("YQL") AS hex,
+            String::LeftPad("ab", 5) AS lpad, String::LeftPad("ab", 4, "0") AS lpad0,
+            String::LeftPad("abcdef", 3) AS lpad_long, String::RightPad("ab", 4) AS rpad,
+            String::LevensteinDistance("kitten", "sitting") AS distance,
+            String::Strip(NULL) AS strip_null""")
+    assert row == {
+        "contains_null": False, "c": True, "prefix": True, "suffix": False, "strip": "YQL",
+        "ascii_lower": "Àbc", "lower": "àbc", "ascii_upper": "ABC",
+        "all_": "aXYcaXYc", "first": "acabc", "last": "abse", "last_overlapping": "aX",
+        "first_of_nothing": "Xabc", "removed": "bdo",
+        # bytes from 0: "é" is two
+        "find_bytes": 3, "not_found": -1, "find_from": 4, "rfind": 4,
+        "sub_bytes": "llo", "sub": "bcd", "sub_past_end": "",
+        "b64": "WVFM", "hex": "59514C",
+        "lpad": "   ab", "lpad0": "00ab", "lpad_long": "abcdef", "rpad": "ab  ",
+        "distance": 3, "strip_null": None}
+
+
+def test_unicode_functions_count_characters(both):
+    [row] = same_rows(both, """
+        SELECT
+            Unicode::GetLength("жніўня") AS length, Unicode::Find("aaa", "bb") AS not_found,
+            Unicode::Find("жніўня", "ў") AS found, Unicode::Find("abcabc", "b", 2) AS from_2,
+            Unicode::Substring("0123456789abcdefghij", 10) AS tail,
+            Unicode::Substring("жніўня", 1, 2) AS middle,
+            Unicode::ReplaceLast("absence", "enc", "") AS replaced,
+            Unicode::RemoveAll("abandon", "an") AS removed,
+            Unicode::ToUpper("жніўня") AS upper,
+            Unicode::JoinFromList(Unicode::SplitToList("One, two, three, four, five", ", ",
+                                                       2 AS Limit), "|") AS limited""")
+    assert row == {"length": 6, "not_found": None, "found": 3, "from_2": 4,
+                   "tail": "abcdefghij", "middle": "ні", "replaced": "abse", "removed": "bdo",
+                   "upper": "ЖНІЎНЯ", "limited": "One|two|three, four, five"}
+
+
+def test_math_functions_are_libms_on_doubles(both):
+    [row] = same_rows(both, """
+        SELECT
+            Math::Pi() AS pi, Math::E() AS e, Math::Sqrt(256) AS sqrt,
+            Math::Trunc(1.2345) AS trunc, Math::Atan2(1, 0) AS atan2, Math::Pow(2, 10) AS pow,
+            Math::Round(1.2345, -2) AS round, Math::Round(1250, 2) AS round_hundreds,
+            Math::Round(2.5) AS round_half, Math::Rint(2.5) AS rint,
+            Math::Mod(-1, 7) AS mod, Math::Rem(-1, 7) AS rem, Math::Mod(5, 0) AS mod_zero,
+            Math::IsNaN(0.0 / 0.0) AS nan, Math::IsFinite(1.0 / 0.0) AS finite,
+            Math::Floor(-1.5) AS floor, Math::Abs(-3) AS abs,
+            Math::Sqrt(-1) AS sqrt_negative, Math::Log(0) AS log_zero""")
+    # NaN and infinities come back as text, as prod reads a result (yql_doubles)
+    assert (row.pop("sqrt_negative"), row.pop("log_zero")) == ("nan", "-inf")
+    assert row == {"pi": math.pi, "e": math.e, "sqrt": 16.0, "trunc": 1.0,
+                   "atan2": math.pi / 2, "pow": 1024.0, "round": 1.23,
+                   "round_hundreds": 1300.0, "round_half": 3.0, "rint": 2.0,
+                   "mod": 6, "rem": -1, "mod_zero": None, "nan": True, "finite": False,
+                   "floor": -2.0, "abs": 3.0}
+
+
+def test_re2_functions_give_the_pages_example_and_yqls_empty_values(both):
+    rows = same_rows(both, """
+        $match = Re2::Match("[ax]+\\\\d");
+        $grep = Re2::Grep("a.*");
+        $replace = Re2::Replace("x(a+)x");
+        $count = Re2::Count("a");
+        SELECT
+            $match(value) AS match, $grep(value) AS grep,
+            $replace(value, "b\\\\1z") AS replace, $count(value) AS count,
+            Re2::Grep("(?i)A@B")(value) AS grep_flags
+        FROM `//tmp/u` WHERE i IN (1, 7) ORDER BY i""")
+    assert rows == [{"match": False, "grep": True, "replace": "a@b@c", "count": 1,
+                     "grep_flags": True},
+                    {"match": False, "grep": False, "replace": None, "count": 0,
+                     "grep_flags": False}]
+    [row] = same_rows(both, 'SELECT Re2::Replace("x(a+)x")("xaaxaaxaa", "b\\\\1z") AS r, '
+                            'Re2::Count("a")("xaaxaaxaa") AS n, '
+                            'Re2::Match("[ax]+\\\\d")("xaaxaaxaa") AS m')
+    assert row == {"r": "baazaaxaa", "n": 6, "m": False}
+
+
+def test_a_udf_inside_arithmetic_and_another_udf(both):
+    [row] = same_rows(both, 'SELECT String::Find("abcabc", "c") / 2 AS half, '
+                            'Unicode::GetLength(String::ReplaceAll("aXbX", "X", "")) + 1 AS n, '
+                            'String::Contains(String::AsciiToLower("ABC"), "b") '
+                            'AND Math::Pi() > 3 AS both_')
+    assert row == {"half": 1, "n": 3, "both_": True}
+
+
+@pytest.mark.parametrize("query, line", [
+    ("SELECT Python::f(value) FROM `//tmp/u`", "the UDF Python::f is not supported in {where}"),
+    ("SELECT DateTime::Format('%Y')(value) FROM `//tmp/u`",
+     "the UDF DateTime::Format is not supported in {where}"),
+    ("SELECT String::Nope(value) FROM `//tmp/u`", "the UDF String::Nope is not supported"),
+    ("SELECT Re2::Grep('a', Re2::Options(false AS CaseSensitive))(value) FROM `//tmp/u`",
+     "the UDF Re2::Options is not supported"),
+    ("SELECT Re2::Grep('a') AS f FROM `//tmp/u`", "Re2::Grep(pattern) makes a function"),
+    ("SELECT String::SplitToList(value, '@', 1 AS Limit, true AS SkipEmpty) FROM `//tmp/u`",
+     "SplitToList with Limit and SkipEmpty or DelimeterString is not supported"),
+    ("SELECT String::Contains(value) FROM `//tmp/u`",
+     "String::Contains takes 2 argument(s), got 1"),
+    ("SELECT String::SplitToList(value, '@', 1 AS Limitt) FROM `//tmp/u`",
+     "String::SplitToList has no argument named Limitt"),
+])
+def test_a_udf_dev_cannot_give_fails_alike_naming_it(both, query, line):
+    dev, prod = both
+    for client, where in ((dev, "dev mode"), (prod, "the fake query tracker")):
+        with pytest.raises(QueryFailed) as failed:
+            client.run_yql(query)
+        assert line.format(where=where) in str(failed.value)
