@@ -16,6 +16,7 @@ COMPAT_OMEGACONF = "yt_pipeline.compat.omegaconf"
 COMPAT_TABLE = "yt_pipeline.compat.table"
 COMPAT_SYS_PATH = "yt_pipeline.compat.sys_path"
 COMPAT_CLIENTS = "yt_pipeline.compat.clients"
+COMPAT_DEPS = "yt_pipeline.compat.dependencies"
 #: files that run in the driver (not in jobs), where `self.config` is a ConfigNode (and the
 #: modules beside a stage.py: migrate.stage_side)
 STAGE_SIDE_FILES = ("stage.py", "pipeline.py")
@@ -39,8 +40,9 @@ MOVED: dict[str, dict[str, str]] = {
     "yt_framework.core.debug_context": {"DebugContext": TOP},
     "yt_framework.core.stage": {"BaseStage": TOP},
     "yt_framework.core.registry": {"StageRegistry": TOP},
-    "yt_framework.contracts": {"StageContext": TOP},
-    "yt_framework.contracts.stage": {"StageContext": TOP},
+    "yt_framework.contracts": {"StageContext": TOP, "StageDependencies": COMPAT_DEPS},
+    "yt_framework.contracts.stage": {"StageContext": TOP, "StageDependencies": COMPAT_DEPS},
+    "yt_framework.core.dependencies": {"PipelineStageDependencies": COMPAT_DEPS},
     "yt_framework.operations": {**_RUNS, **_TABLE_HELPERS},
     "yt_framework.operations.table": dict(_TABLE_HELPERS),
     "yt_framework.operations.command_ops.map": {"run_map": OPERATIONS},

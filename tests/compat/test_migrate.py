@@ -237,3 +237,36 @@ def test_the_client_type_and_requests_of_yt_framework_yt_clients_are_converted(t
     assert isinstance(client, namespace["BaseYTClient"])
     assert namespace["copy"](client, "//tmp/a", "//tmp/b") == 2
     assert list(client.read_table("//tmp/b")) == [{"id": 1}, {"id": 2}]
+
+
+# what a stage is given, as yt-framework names it: the dataclass of
+# yt_framework/core/dependencies.py and the protocol of yt_framework/contracts/stage.py
+# (re-exported by yt_framework/contracts/__init__.py), with the same three fields
+DEPS_HELPER = '''\
+from yt_framework.contracts import StageContext, StageDependencies
+from yt_framework.core.dependencies import PipelineStageDependencies
+
+
+def client_of(deps: StageDependencies):
+    return deps.yt_client
+'''
+
+
+def test_the_stage_dependencies_types_are_converted_to_stage_deps(tmp_path):
+    change = migrate_text(Path("stages/x/helpers.py"), DEPS_HELPER)
+    assert change.problems == []
+    assert change.after.splitlines()[:3] == [
+        "from yt_pipeline import StageContext",
+        "from yt_pipeline.compat.dependencies import StageDependencies",
+        "from yt_pipeline.compat.dependencies import PipelineStageDependencies",
+    ]
+    from yt_pipeline.stage import StageDeps
+    from yt_pipeline_dev.client import DevClient
+
+    namespace: dict = {}
+    exec(compile(change.after, "helpers.py", "exec"), namespace)
+    client = DevClient(tmp_path)
+    deps = StageDeps(yt_client=client, pipeline_config=None, configs_dir=tmp_path)
+    assert isinstance(deps, namespace["StageDependencies"])
+    assert isinstance(deps, namespace["PipelineStageDependencies"])
+    assert namespace["client_of"](deps) is client
