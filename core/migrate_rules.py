@@ -87,7 +87,8 @@ UNSUPPORTED: dict[str, str] = {
     "yt_framework.yt.clients": "the client is self.deps.yt_client",
 }
 
-#: names of `yt_framework.operations` and `yt_framework.utils` without a counterpart, and why
+#: names of `yt_framework.operations`, `yt_framework.utils` and `yt_framework.yt` without a
+#: counterpart, and why
 UNSUPPORTED_NAMES: dict[str, str] = {
     "list_s3_files": _S3, "save_s3_paths_to_table": _S3,
     "init_checkpoint_directory": _CHECKPOINT, "add_checkpoint": _CHECKPOINT,
@@ -100,7 +101,11 @@ UNSUPPORTED_NAMES: dict[str, str] = {
     "build_ytjobs_dependencies": "yt-pipeline builds operation dependencies itself",
     "load_secrets": _SECRETS, "load_env_file": _SECRETS,
     "YTIgnoreMatcher": _YTIGNORE, "YTIgnorePattern": _YTIGNORE,
+    # yt_framework/yt/factory.py, re-exported by yt_framework/yt/__init__.py
+    "create_yt_client": "the client is self.deps.yt_client",
 }
+#: the modules whose names UNSUPPORTED_NAMES tells of
+_NAMED_MODULES = ("yt_framework.operations", "yt_framework.utils", "yt_framework.yt")
 
 
 _RUN_FUNCTION = ("run operations with the functions of yt_pipeline.operations: "
@@ -146,8 +151,7 @@ def target_of(module: str, name: str) -> tuple[str | None, str]:
     reason = unsupported_reason(module)
     if reason:
         return None, reason
-    if module in ("yt_framework.operations", "yt_framework.utils") \
-            and name in UNSUPPORTED_NAMES:
+    if module in _NAMED_MODULES and name in UNSUPPORTED_NAMES:
         return None, UNSUPPORTED_NAMES[name]
     if module in MOVED:
         return None, f"{module}.{name} has no counterpart in yt-pipeline"

@@ -270,3 +270,10 @@ def test_the_stage_dependencies_types_are_converted_to_stage_deps(tmp_path):
     assert isinstance(deps, namespace["StageDependencies"])
     assert isinstance(deps, namespace["PipelineStageDependencies"])
     assert namespace["client_of"](deps) is client
+
+
+def test_making_a_client_points_to_the_one_a_stage_is_given():
+    # create_yt_client comes from yt_framework/yt/factory.py through yt_framework/yt
+    [problem] = migrate_text(Path("stages/x/stage.py"),
+                             "from yt_framework.yt import create_yt_client\n").problems
+    assert problem.line == 1 and "the client is self.deps.yt_client" in problem.text
