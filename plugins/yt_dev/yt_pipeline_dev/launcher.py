@@ -40,6 +40,7 @@ from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_
 from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
+from yt_pipeline_dev.sandbox_claim import claim
 from yt_pipeline_dev.shards import Segment
 from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
@@ -420,18 +421,13 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         warn_shadowing(spec)
     stderr_table.table_of(spec)  # a bad stderr table key is refused before any job runs
     stderr_table.part_size(spec)
-    sandbox = _claim(sandbox_for(client, spec))
+    # the same operation run at once by two threads (`run_map(..., sync=False)`) or by a
+    # run of another pipeline sharing the folder must not share, and clear, one sandbox
+    claimed = claim(client.root, sandbox_for(client, spec))
     try:
-        return _launch_in(client, spec, sandbox, started)
+        return _launch_in(client, spec, claimed.path, started)
     finally:
-        with _active_lock:
-            _active.discard(sandbox)
-
-
-#: sandboxes of operations running now in this process: the same operation started twice
-#: at once (`run_map(..., sync=False)`) must not share, and delete, one
-_active: set[Path] = set()
-_active_lock = threading.Lock()
+        claimed.release()
 
 
 def fresh_sandbox(sandbox: Path) -> None:
@@ -446,16 +442,6 @@ def fresh_sandbox(sandbox: Path) -> None:
     if sandbox.exists():
         os.rename(sandbox, sandbox.with_name(f".{sandbox.name}.{uuid.uuid4().hex[:8]}.stale"))
     sandbox.mkdir(parents=True)
-
-
-def _claim(base: Path) -> Path:
-    with _active_lock:
-        sandbox, number = base, 1
-        while sandbox in _active:
-            number += 1
-            sandbox = base.with_name(f"{base.name}-{number}")
-        _active.add(sandbox)
-        return sandbox
 
 
 def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
