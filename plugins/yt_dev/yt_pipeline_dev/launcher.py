@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import glob
 import os
 import shutil
 import threading
@@ -40,7 +41,7 @@ from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_
 from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
-from yt_pipeline_dev.sandbox_claim import claim
+from yt_pipeline_dev.sandbox_claim import claim, clear_unclaimed_siblings
 from yt_pipeline_dev.shards import Segment
 from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
@@ -423,7 +424,9 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     stderr_table.part_size(spec)
     # the same operation run at once by two threads (`run_map(..., sync=False)`) or by a
     # run of another pipeline sharing the folder must not share, and clear, one sandbox
-    claimed = claim(client.root, sandbox_for(client, spec))
+    base = sandbox_for(client, spec)
+    claimed = claim(client.root, base)
+    clear_unclaimed_siblings(client.root, base, clear_sandbox)
     try:
         return _launch_in(client, spec, claimed.path, started)
     finally:
@@ -431,17 +434,22 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
 
 
 def fresh_sandbox(sandbox: Path) -> None:
-    """An empty sandbox folder. What an earlier run left there goes first. When it cannot
-    all go, because a job of a killed run still writes there (jobs run in sessions of
-    their own, so a driver killed by SIGKILL leaves them to finish), the folder is moved
-    aside whole, out of the new jobs' way: the old job writes on into the moved folder,
-    which the next launch of this operation removes."""
-    for stale in sandbox.parent.glob(f".{sandbox.name}.*.stale"):
+    """An empty sandbox folder. What an earlier run left there goes first (clear_sandbox)."""
+    clear_sandbox(sandbox)
+    sandbox.mkdir(parents=True)
+
+
+def clear_sandbox(sandbox: Path) -> None:
+    """Remove what an earlier run left in `sandbox`. When it cannot all go, because a job
+    of a killed run still writes there (jobs run in sessions of their own, so a driver
+    killed by SIGKILL leaves them to finish), the folder is moved aside whole, out of the
+    new jobs' way: the old job writes on into the moved folder, which the next launch of
+    this operation removes."""
+    for stale in sandbox.parent.glob(f".{glob.escape(sandbox.name)}.*.stale"):
         shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(sandbox, ignore_errors=True)
     if sandbox.exists():
         os.rename(sandbox, sandbox.with_name(f".{sandbox.name}.{uuid.uuid4().hex[:8]}.stale"))
-    sandbox.mkdir(parents=True)
 
 
 def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
