@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import glob
 import os
 import shutil
 import threading
@@ -40,6 +41,7 @@ from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_
 from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
+from yt_pipeline_dev.sandbox_claim import claim, clear_unclaimed_siblings
 from yt_pipeline_dev.shards import Segment
 from ytjobs.codec import WHOLE_LINES_ENV
 from ytjobs.tally import ENV as TALLY_ENV
@@ -420,42 +422,34 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         warn_shadowing(spec)
     stderr_table.table_of(spec)  # a bad stderr table key is refused before any job runs
     stderr_table.part_size(spec)
-    sandbox = _claim(sandbox_for(client, spec))
+    # the same operation run at once by two threads (`run_map(..., sync=False)`) or by a
+    # run of another pipeline sharing the folder must not share, and clear, one sandbox
+    base = sandbox_for(client, spec)
+    claimed = claim(client.root, base)
+    clear_unclaimed_siblings(client.root, base, clear_sandbox)
     try:
-        return _launch_in(client, spec, sandbox, started)
+        return _launch_in(client, spec, claimed.path, started)
     finally:
-        with _active_lock:
-            _active.discard(sandbox)
-
-
-#: sandboxes of operations running now in this process: the same operation started twice
-#: at once (`run_map(..., sync=False)`) must not share, and delete, one
-_active: set[Path] = set()
-_active_lock = threading.Lock()
+        claimed.release()
 
 
 def fresh_sandbox(sandbox: Path) -> None:
-    """An empty sandbox folder. What an earlier run left there goes first. When it cannot
-    all go, because a job of a killed run still writes there (jobs run in sessions of
-    their own, so a driver killed by SIGKILL leaves them to finish), the folder is moved
-    aside whole, out of the new jobs' way: the old job writes on into the moved folder,
-    which the next launch of this operation removes."""
-    for stale in sandbox.parent.glob(f".{sandbox.name}.*.stale"):
+    """An empty sandbox folder. What an earlier run left there goes first (clear_sandbox)."""
+    clear_sandbox(sandbox)
+    sandbox.mkdir(parents=True)
+
+
+def clear_sandbox(sandbox: Path) -> None:
+    """Remove what an earlier run left in `sandbox`. When it cannot all go, because a job
+    of a killed run still writes there (jobs run in sessions of their own, so a driver
+    killed by SIGKILL leaves them to finish), the folder is moved aside whole, out of the
+    new jobs' way: the old job writes on into the moved folder, which the next launch of
+    this operation removes."""
+    for stale in sandbox.parent.glob(f".{glob.escape(sandbox.name)}.*.stale"):
         shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(sandbox, ignore_errors=True)
     if sandbox.exists():
         os.rename(sandbox, sandbox.with_name(f".{sandbox.name}.{uuid.uuid4().hex[:8]}.stale"))
-    sandbox.mkdir(parents=True)
-
-
-def _claim(base: Path) -> Path:
-    with _active_lock:
-        sandbox, number = base, 1
-        while sandbox in _active:
-            number += 1
-            sandbox = base.with_name(f"{base.name}-{number}")
-        _active.add(sandbox)
-        return sandbox
 
 
 def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from yt_pipeline import table_paths
 from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
+from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_first, foreign_positions
 from yt_pipeline.operations import check_reduce_keys
@@ -71,6 +72,7 @@ def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
                 _link_seen(op, table, held)
             elif staged:
                 _copy_seen(op, table, held)
+                crash_point("dev: staged input copied")
             else:
                 try:
                     os.link(live, held)
@@ -159,6 +161,7 @@ def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Se
     rows = [0] * len(targets)
     for index, output in enumerate(outputs):
         rows = _place_job_output(op, jobs, index, output, extras[index], targets, rows, phase)
+        crash_point(f"dev: {phase} job output placed")
         for target in targets:  # where this job's rows end in each output
             op.job_ends.setdefault(target, []).append(target.stat().st_size)
     return rows
@@ -313,6 +316,7 @@ def _write_all(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> 
         for tmp, vouched in zip(tmps, whole, strict=True):
             if vouched:
                 vouch(client.root, tmp)
+        crash_point("dev: operation outputs written")
 
 
 def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kind
@@ -359,6 +363,7 @@ def sort(op: OperationRun) -> None:
     with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
                            schema=schema) as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)
+        crash_point("dev: sorted")
 
 
 def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
