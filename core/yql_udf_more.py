@@ -1,6 +1,7 @@
-"""YQL's Url UDFs as DuckDB expressions, with YQL's values (registered in yql_udfs).
+"""YQL's Url UDFs, more of String's and Digest::Md5Hex as DuckDB expressions, with YQL's
+values (registered in yql_udfs; String's at the end).
 
-The rules are those of the module's source, yql/essentials/udfs/common/url_base/lib/
+Url's rules are those of the module's source, yql/essentials/udfs/common/url_base/lib/
 url_base_udf.h in ydb-platform/ydb, and of the util functions it calls, library/cpp/
 string_utils/url/url.cpp:
 
@@ -140,4 +141,51 @@ URL: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
         f"regexp_replace({url}, '^[Ww]+[0-9]*\\.', '')")), 1, 1, ()),
     "CutQueryStringAndFragment": (_one(
         lambda url: f"regexp_replace({url}, '(?s)[?#].*', '')"), 1, 1, ()),
+}
+
+
+# -- String, more: string_udf.cpp in yql/essentials/udfs/common/string -----------------------
+
+#: util's IsAsciiSpace: space, \t, \n, \v, \f, \r
+_SPACE = r"[\x09-\x0d ]"
+_LOWERED = "translate({0}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+
+
+def _each_byte(char_class: str) -> Rewrite:
+    """IS_ASCII_UDF: true when every byte is of the class (so for ""), false for NULL; a
+    multi-byte character's bytes are of none of the classes."""
+    def rewrite(args: list[str], _: dict[str, str]) -> str:
+        return f"COALESCE(regexp_full_match({args[0]}, '{char_class}*'), false)"
+    return rewrite
+
+
+def _ignoring_case(function: str) -> Rewrite:
+    """STRING_ASCII_CMP_IGNORE_CASE_UDF: ASCII letters of either case alike, false for NULL."""
+    def rewrite(args: list[str], _: dict[str, str]) -> str:
+        text, other = (_LOWERED.format(arg) for arg in args)
+        return f"COALESCE({function.format(text, other)}, false)"
+    return rewrite
+
+
+STRING: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
+    "IsAscii": (_each_byte(r"[\x00-\x7f]"), 1, 1, ()),
+    "IsAsciiSpace": (_each_byte(_SPACE), 1, 1, ()),
+    "IsAsciiUpper": (_each_byte("[A-Z]"), 1, 1, ()),
+    "IsAsciiLower": (_each_byte("[a-z]"), 1, 1, ()),
+    "IsAsciiDigit": (_each_byte("[0-9]"), 1, 1, ()),
+    "IsAsciiAlpha": (_each_byte("[A-Za-z]"), 1, 1, ()),
+    "IsAsciiAlnum": (_each_byte("[A-Za-z0-9]"), 1, 1, ()),
+    "IsAsciiHex": (_each_byte("[A-Fa-f0-9]"), 1, 1, ()),
+    "AsciiStartsWithIgnoreCase": (_ignoring_case("starts_with({0}, {1})"), 2, 2, ()),
+    "AsciiEndsWithIgnoreCase": (_ignoring_case("ends_with({0}, {1})"), 2, 2, ()),
+    "AsciiEqualsIgnoreCase": (_ignoring_case("{0} = {1}"), 2, 2, ()),
+    # util's Collapse: each run of IsAsciiSpace characters becomes one space
+    "Collapse": (_one(lambda text: f"regexp_replace({text}, '{_SPACE}+', ' ', 'g')"), 1, 1, ()),
+}
+
+# -- Digest ---------------------------------------------------------------------------------
+
+DIGEST: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
+    # MD5 of the bytes, in lower-case hex (DuckDB hashes a text's UTF-8 bytes)
+    "Md5Hex": (_one(lambda text: f"md5({text})"), 1, 1, ()),
 }
