@@ -17,10 +17,10 @@ string_utils/url/url.cpp:
 - GetCGIParam looks at the query (after the first "?", up to the next "#"): the first
   `name=value` whose name is the one asked; a name without "=" has no value (NULL).
 
-Every function gives NULL for NULL; GetScheme, GetDomainLevel and CutQueryStringAndFragment
-give "" / 1 / the text for a text that is not a URL, the others NULL where the parts are
-missing. A String is bytes in YQL and text here; the rules above look at ASCII characters
-only, so a multi-byte character never splits differently.
+Every Url function gives NULL for NULL; GetPath and GetTail give "/" where there is no path,
+GetScheme "" where there is no scheme, GetDomainLevel 1 for no host. A String is bytes in
+YQL and text here; the rules above look at ASCII characters only, so a multi-byte character
+never splits differently.
 """
 
 from __future__ import annotations
