@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_udf_more import DIGEST, STRING, URL
 
 #: a UDF's name; not after a word, `.` or `$` (a named expression's use is put in before),
 #: nor inside a string or a name (their markers)
@@ -280,7 +281,8 @@ _RE2: dict[str, tuple[Rewrite, int, int]] = {
 }
 
 _MODULES: dict[str, dict[str, tuple[Rewrite, int, int, tuple[str, ...]]]] = {
-    "String": _STRING, "Unicode": _UNICODE, "Math": _MATH,
+    "String": {**_STRING, **STRING}, "Unicode": _UNICODE, "Math": _MATH,
+    "Url": URL, "Digest": DIGEST,  # these and more of String's in yql_udf_more
 }
 
 
