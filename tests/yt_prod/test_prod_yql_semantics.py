@@ -311,6 +311,18 @@ def test_forms_dev_refuses_fail_the_query_on_the_fake_with_the_same_line(both, q
     ("SELECT k + 1 AS next, kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY k AS kk "
      "HAVING kk > 0 ORDER BY kk DESC", [{"next": 3, "kk": 2, "n": 1},
                                        {"next": 2, "kk": 1, "n": 2}]),
+    # a column named in GROUP BY is a column of that name in the result: TColumnNode::DoInit
+    # (yql/essentials/sql/v1/node.cpp) renames the column to its GROUP BY name before
+    # TSelectCore (sql/v1/select.cpp) labels an unnamed select item with its column's name
+    ("SELECT clicks, COUNT(*) AS n FROM `//tmp/q` GROUP BY clicks AS c ORDER BY c",
+     [{"c": -7, "n": 1}, {"c": 5, "n": 1}, {"c": 7, "n": 1}]),
+    # the name is visible in WHERE as the expression, even where the table has a column of
+    # that name (yql/essentials/docs/en/syntax/group_by.md, the warning on GROUP BY .. AS:
+    # `WHERE foo > 0 GROUP BY bar AS foo` filters by bar)
+    ("SELECT views, COUNT(*) AS n FROM `//tmp/q` WHERE views > 0 "
+     "GROUP BY clicks AS views ORDER BY views", [{"views": 5, "n": 1}, {"views": 7, "n": 1}]),
+    ("SELECT kk, COUNT(*) AS n FROM `//tmp/q` WHERE kk > 0 AND k < 5 "
+     "GROUP BY clicks % 2 AS kk ORDER BY kk", [{"kk": 1, "n": 2}]),
     # names in ROLLUP and GROUPING SETS (group_by.md, "ROLLUP, CUBE, and GROUPING SETS": a
     # subtotal's other keys are NULL)
     ("SELECT kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY ROLLUP(k AS kk) ORDER BY kk",
