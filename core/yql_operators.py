@@ -14,8 +14,9 @@ ends a run. A run holding neither operator is left as written.
   integer result but NULL for any division by zero, its `/` the IEEE result but a Double
   for integers; the macro picks one by the operands' type, which DuckDB knows when it binds
   the query (typeof() is then a constant), so each row computes one of them.
-- `a % b` is YQL_MOD(a, b) (_MOD), DuckDB's `%` but for the one integer case it answers
-  otherwise.
+- `a % b` is YQL_MOD(a, b) (_MOD), DuckDB's `%` but for the integer cases it answers
+  otherwise (below), even by a literal: `uint32_column % 10` is an Int32's remainder.
+- integers of mixed signedness are divided in YQL's type for them, not DuckDB's (_MIXED).
 
 The smallest value of a signed integer type divided by -1 (or its remainder by -1) is NULL in
 YQL: TIntegralDiv and TIntegralMod (mkql_builtins_div.cpp, mkql_builtins_mod.cpp) return
@@ -44,18 +45,68 @@ _INT_MIN = (
     "CREATE OR REPLACE MACRO yql_int_min(x) AS CASE typeof(x) WHEN 'TINYINT' THEN -128 "
     "WHEN 'SMALLINT' THEN -32768 WHEN 'INTEGER' THEN -2147483648 "
     "WHEN 'BIGINT' THEN -9223372036854775808 WHEN 'HUGEINT' THEN -9223372036854775808 END")
+_SIGNED = "('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT')"
+#: an integer type's width in bits (NULL for any other type)
+_BITS = (
+    "CREATE OR REPLACE MACRO yql_bits(x) AS CASE typeof(x) WHEN 'TINYINT' THEN 8 "
+    "WHEN 'UTINYINT' THEN 8 WHEN 'SMALLINT' THEN 16 WHEN 'USMALLINT' THEN 16 "
+    "WHEN 'INTEGER' THEN 32 WHEN 'UINTEGER' THEN 32 WHEN 'BIGINT' THEN 64 "
+    "WHEN 'UBIGINT' THEN 64 WHEN 'HUGEINT' THEN 64 END")
+#: Integers of mixed signedness: YQL divides them in the type of the wider operand, and in
+#: the signed one when both are as wide (RegisterBinaryIntegralToSignedFunctionOpt and
+#: ...ToUnsignedFunctionOpt in yql/essentials/minikql/invoke_builtins/mkql_builtins_impl.h:
+#: Int8 by Uint8 is an Int8, Int8 by Uint16 a Uint16, Int64 by Uint64 an Int64), each
+#: operand static_cast to that type first (TIntegralDiv, TIntegralMod), so
+#: CAST(-128 AS Int8) / CAST(255 AS Uint8) is -128 / -1, which is NULL. DuckDB divides
+#: them in a type wide enough for both values. yql_mixed names the type YQL divides in
+#: ('i8' ... 'u64') where the cast can change a value (the unsigned operand at least as
+#: wide as the signed one), 'i' otherwise.
+_MIXED = (
+    "CREATE OR REPLACE MACRO yql_mixed(a, b) AS CASE "
+    "WHEN yql_bits(a) IS NULL OR yql_bits(b) IS NULL "
+    f"OR (typeof(a) IN {_SIGNED}) = (typeof(b) IN {_SIGNED}) THEN 'i' "
+    "WHEN yql_bits(a) = yql_bits(b) THEN 'i' || yql_bits(a) "
+    f"WHEN (typeof(a) IN {_SIGNED}) = (yql_bits(a) > yql_bits(b)) THEN 'i' "
+    "ELSE 'u' || greatest(yql_bits(a), yql_bits(b)) END")
+#: x static_cast to a `bits`-wide integer, signed or not: wrapped around, in a HUGEINT
+_WRAP = (
+    "CREATE OR REPLACE MACRO yql_wrap(x, bits, signed) AS "
+    "(TRY_CAST(x AS HUGEINT) & ((1::HUGEINT << bits) - 1)) "
+    "- CASE WHEN signed THEN (TRY_CAST(x AS HUGEINT) & (1::HUGEINT << (bits - 1))) << 1 "
+    "ELSE 0 END")
+#: the quotient or remainder (`op`) of two wrapped operands, NULL where YQL gives NULL
+_WRAPPED = (
+    "CREATE OR REPLACE MACRO yql_wrapped(l, r, bits, signed, op) AS CASE WHEN r = 0 OR "
+    "signed AND r = -1 AND l = -(1::HUGEINT << (bits - 1)) THEN NULL "
+    "WHEN op = '/' THEN l // r ELSE l % r END")
+_KINDS = {"i8": "TINYINT", "i16": "SMALLINT", "i32": "INTEGER", "i64": "BIGINT",
+          "u16": "USMALLINT", "u32": "UINTEGER", "u64": "UBIGINT"}
+
+
+def _mixed_fields(op: str) -> str:
+    """The struct fields giving `a op b` in each type yql_mixed names."""
+    def value(key: str) -> str:
+        bits, signed = key[1:], key[0] == "i"
+        return (f"yql_wrapped(yql_wrap(a, {bits}, {signed}), yql_wrap(b, {bits}, {signed}), "
+                f"{bits}, {signed}, '{op}')")
+    return ", ".join(f"'{key}': TRY_CAST({value(key)} AS {kind})"
+                     for key, kind in _KINDS.items())
+
+
+# A struct's field is picked by a key DuckDB knows when it binds the query (typeof() is
+# then a constant), so the result has that field's type: a Double's quotient, an integer
+# one in DuckDB's type, or one in the type YQL gives integers of mixed signedness.
 _DIV = (
     "CREATE OR REPLACE MACRO yql_div(a, b) AS struct_extract("
     "{'i': CASE WHEN b = -1 AND a = yql_int_min(a // b) THEN NULL ELSE a // b END, "
-    "'f': a / b}, "
-    "CASE WHEN typeof(a // b) IN ('DOUBLE', 'FLOAT') THEN 'f' ELSE 'i' END)")
-_MOD = ("CREATE OR REPLACE MACRO yql_mod(a, b) AS "
-        "CASE WHEN b = -1 AND a = yql_int_min(a % b) THEN NULL ELSE a % b END")
+    f"'f': a / b, {_mixed_fields('/')}}}, "
+    "CASE WHEN typeof(a // b) IN ('DOUBLE', 'FLOAT') THEN 'f' ELSE yql_mixed(a, b) END)")
+_MOD = (
+    "CREATE OR REPLACE MACRO yql_mod(a, b) AS struct_extract("
+    "{'i': CASE WHEN b = -1 AND a = yql_int_min(a % b) THEN NULL ELSE a % b END, "
+    f"{_mixed_fields('%')}}}, yql_mixed(a, b))")
 #: the macros every connection running YQL defines (yql_semantics.connect), in order
-DIVISION_MACROS = (_INT_MIN, _DIV, _MOD)
-#: a literal divisor that cannot be -1: `a % 10` is DuckDB's own `%`, which is the macro's
-#: result for it (the macro's test cost a 1M-row group-by by it 0.01 s, bench/compare)
-_UNSIGNED_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+DIVISION_MACROS = (_INT_MIN, _BITS, _MIXED, _WRAP, _WRAPPED, _DIV, _MOD)
 #: an integer literal as an operand of the run: `7` or, negated, `(-7)`
 _INTEGER_LITERAL = re.compile(r"\((-)([0-9]+)\)|()([0-9]+)")
 
@@ -222,9 +273,7 @@ def _build(parts: list[Any]) -> str:
                 continue
             right = expression(_BINARY[op] + 1)
             macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
-            if op == "%" and _UNSIGNED_NUMBER.fullmatch(right):
-                macro = None  # only a divisor of -1 answers otherwise (_MOD)
-            elif macro:
+            if macro:
                 left, right = _typed_literal(left), _typed_literal(right)
             left = f"{macro}({left}, {right})" if macro else f"({left} {op} {right})"
         return left

@@ -85,6 +85,29 @@ def test_remainder_is_yqls_for_integers_and_doubles(both):
                     "by_inf": -7.5}]
 
 
+def test_integers_of_mixed_signedness_divide_in_yqls_type(both):
+    # YQL divides an Int8 by a Uint8 as Int8s, an Int8 by a Uint16 as Uint16s, an Int64 by a
+    # Uint64 as Int64s (RegisterBinaryIntegralToSignedFunctionOpt and ...ToUnsignedFunctionOpt
+    # in yql/essentials/minikql/invoke_builtins/mkql_builtins_impl.h), each operand
+    # static_cast to that type, and NULL for the least value by -1 (TIntegralDiv and
+    # TIntegralMod in mkql_builtins_div.cpp and mkql_builtins_mod.cpp): 255 as an Int8 is -1
+    rows = same_rows(both, "SELECT CAST(-128 AS Int8) / CAST(255 AS Uint8) AS min_by_255, "
+                           "CAST(-128 AS Int8) % CAST(255 AS Uint8) AS min_rest, "
+                           "CAST(clicks AS Int8) / CAST(255 AS Uint8) AS by_255, "
+                           "CAST(clicks AS Int8) % CAST(2 AS Uint16) AS rest_u16, "
+                           "CAST(clicks AS Int64) / CAST(18446744073709551615 AS Uint64) AS by_max, "
+                           "CAST(18446744073709551615 AS Uint64) / CAST(clicks AS Int64) AS max_by, "
+                           "CAST(4294967295 AS Uint32) % 10 AS u32_rest "
+                           "FROM `//tmp/q` ORDER BY clicks")
+    assert rows == [
+        {"min_by_255": None, "min_rest": None, "by_255": 7, "rest_u16": 1, "by_max": 7,
+         "max_by": 0, "u32_rest": -1},
+        {"min_by_255": None, "min_rest": None, "by_255": -5, "rest_u16": 1, "by_max": -5,
+         "max_by": 0, "u32_rest": -1},
+        {"min_by_255": None, "min_rest": None, "by_255": -7, "rest_u16": 1, "by_max": -7,
+         "max_by": 0, "u32_rest": -1}]
+
+
 def test_literals_and_casts_have_yql_types(both):
     rows = same_rows(both, "SELECT 1.5 AS d, 0.1 + 0.2 AS sum, 10u AS u, "
                            "CAST(1.7 AS Int64) AS lit, CAST(x AS Int32) AS cut, "
