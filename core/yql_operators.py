@@ -105,8 +105,40 @@ _MOD = (
     "CREATE OR REPLACE MACRO yql_mod(a, b) AS struct_extract("
     "{'i': CASE WHEN b = -1 AND a = yql_int_min(a % b) THEN NULL ELSE a % b END, "
     f"{_mixed_fields('%')}}}, yql_mixed(a, b))")
+#: YQL's `||` (Concat) joins a String or Utf8 with a String or Utf8 and nothing else: those
+#: are the only pairs mkql_builtins_concat.cpp (yql/essentials/minikql/invoke_builtins)
+#: registers, so a Date, Datetime, Timestamp or number operand fails the query, where
+#: DuckDB writes it as text. yql_text(x) is x when it is text (or an untyped NULL), and
+#: otherwise asks the struct for a key it does not hold, which DuckDB refuses when it binds
+#: the query, with rows or without, as YQL refuses it before running it (concat_failure)
+_CONCAT_KEY = "yql_concat_operand:"
+_TEXT = (
+    "CREATE OR REPLACE MACRO yql_text(x) AS struct_extract({'t': x}, CASE WHEN typeof(x) "
+    "IN ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', "
+    "'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP_S', "
+    f"'TIMESTAMP') THEN '{_CONCAT_KEY}' || typeof(x) ELSE 't' END)")
+#: YQL's names of the DuckDB types yql_text refuses
+_YQL_NAMES = {"TINYINT": "Int8", "SMALLINT": "Int16", "INTEGER": "Int32", "BIGINT": "Int64",
+              "HUGEINT": "Int64", "UTINYINT": "Uint8", "USMALLINT": "Uint16",
+              "UINTEGER": "Uint32", "UBIGINT": "Uint64", "FLOAT": "Float",
+              "DOUBLE": "Double", "BOOLEAN": "Bool", "DATE": "Date",
+              "TIMESTAMP_S": "Datetime", "TIMESTAMP": "Timestamp"}
+_CONCAT_REFUSED = re.compile(r'Could not find key "' + _CONCAT_KEY + r'(\w+)"')
+
+
+def concat_failure(message: str) -> str | None:
+    """YQL's meaning of DuckDB's refusal of a yql_text operand, or None."""
+    found = _CONCAT_REFUSED.search(message)
+    if not found:
+        return None
+    kind = _YQL_NAMES.get(found.group(1), found.group(1))
+    article = "an" if kind[0] in "AEIOU" else "a"
+    return (f"YQL: || joins String and Utf8 values only, and an operand is {article} {kind}: "
+            "cast it, CAST(... AS String)")
+
+
 #: the macros every connection running YQL defines (yql_semantics.connect), in order
-DIVISION_MACROS = (_INT_MIN, _BITS, _MIXED, _WRAP, _WRAPPED, _DIV, _MOD)
+DIVISION_MACROS = (_INT_MIN, _BITS, _MIXED, _WRAP, _WRAPPED, _DIV, _MOD, _TEXT)
 #: an integer literal as an operand of the run: `7` or, negated, `(-7)`
 _INTEGER_LITERAL = re.compile(r"\((-)([0-9]+)\)|()([0-9]+)")
 
@@ -275,7 +307,10 @@ def _build(parts: list[Any]) -> str:
             macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
             if macro:
                 left, right = _typed_literal(left), _typed_literal(right)
-            left = f"{macro}({left}, {right})" if macro else f"({left} {op} {right})"
+            if op == "||":
+                left = f"(yql_text({left}) || yql_text({right}))"
+            else:
+                left = f"{macro}({left}, {right})" if macro else f"({left} {op} {right})"
         return left
 
     return expression(1)
@@ -300,7 +335,7 @@ def rewrite_operators_in(items: list[Any]) -> str:
             out.append(item if isinstance(item, str) else item.text())
             index += 1
             continue
-        if set(parts[1::2]) & {"/", "%", "??"}:
+        if set(parts[1::2]) & {"/", "%", "??", "||"}:
             out.append(_build(parts))
         else:
             out.append(_render(items[index:end]))
@@ -311,6 +346,6 @@ def rewrite_operators_in(items: list[Any]) -> str:
 def rewrite_operators(text: str) -> str:
     """`text` with YQL's `??`, `/` and `%` written as DuckDB must read them to mean the
     same."""
-    if "/" not in text and "??" not in text and "%" not in text:
+    if "/" not in text and "??" not in text and "%" not in text and "||" not in text:
         return text
     return rewrite_operators_in(_grouped(text))

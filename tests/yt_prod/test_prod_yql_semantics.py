@@ -292,6 +292,19 @@ def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both,
     ("SELECT d, COUNT(*) AS n,\n  k AS k1 FROM `//tmp/q` GROUP BY k * 2 AS d",
      "YQL: 3:3: Column `k` must either be a key column in GROUP BY or it should be used in "
      "aggregation function"),
+    # `||` joins String and Utf8 only (the pairs yql/essentials/minikql/invoke_builtins/
+    # mkql_builtins_concat.cpp registers for Concat): a date or time operand is refused,
+    # where DuckDB wrote it as text, and with no rows to run on too, as YQL refuses it
+    # before running
+    ("SELECT CAST(20000 AS Date) || '-' || s AS d FROM `//tmp/q`",
+     "YQL: || joins String and Utf8 values only, and an operand is a Date: cast it, "
+     "CAST(... AS String)"),
+    ("SELECT s || CAST(k AS Datetime) AS d FROM `//tmp/q` WHERE k > 5",
+     "YQL: || joins String and Utf8 values only, and an operand is a Datetime: cast it, "
+     "CAST(... AS String)"),
+    ("SELECT 'at ' || CAST(k AS Timestamp) AS d FROM `//tmp/q`",
+     "YQL: || joins String and Utf8 values only, and an operand is a Timestamp: cast it, "
+     "CAST(... AS String)"),
     # Unwrap of an empty value fails the query, with the comment given (basic.md, Unwrap)
     ("SELECT Unwrap(views, 'no views where clicks = ' || CAST(clicks AS String)) AS v "
      "FROM `//tmp/q`",
