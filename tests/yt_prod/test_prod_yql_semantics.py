@@ -178,23 +178,58 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
     assert dev_types == prod_types == {"k": "int64", "n": "uint64", "pos": "uint64"}
 
 
-def test_narrow_unsigned_casts_are_unsigned_columns_on_the_fake_as_in_dev(both, fake_yt):
-    # CAST(x AS Uint32) is an unsigned column on a cluster (data-types.md, ytsaurus)
-    from yt_pipeline.column_types import yt_column_type
-    from yt_pipeline_dev.yql_schema import declared
+def _schema_types(both, path: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The column types of a table's schema in dev and on the fake, as each one shows it."""
+    dev, prod = both
+    dev_types = {str(column["name"]): str(column["type"])
+                 for column in dev.declared_schema(path)["columns"]}
+    prod_types = {str(column["name"]): str(column["type"])
+                  for column in prod.yt().get(path + "/@schema")}
+    return dev_types, prod_types
 
+
+def test_narrow_integer_casts_keep_their_width_in_the_schema_a_query_writes(both, fake_yt):
+    # YQL writes an Int32 column as int32 and a Uint8 one as uint8, whatever the native
+    # type flags (RowSpecYqlTypeToYtType in yt/yql/providers/yt/lib/schema/schema.cpp,
+    # ydb-platform/ydb); dev and the fake wrote int64 and uint64
     dev, prod = both
     query = ("INSERT INTO `//tmp/n` WITH TRUNCATE SELECT CAST(clicks AS Uint8) AS a, "
-             "CAST(clicks AS Uint32) AS b FROM `//tmp/q` ORDER BY a")
-    dev.run_yql(query)
-    prod.run_yql(query)
+             "CAST(clicks AS Uint32) AS b, CAST(clicks AS Int32) AS c, "
+             "CAST(clicks AS Int8) AS d, CAST(clicks AS Int16) AS e FROM `//tmp/q` ORDER BY c")
+    for client in both:
+        client.run_yql(query)
     assert list(dev.read_table("//tmp/n")) == list(prod.read_table("//tmp/n")) == [
-        {"a": None, "b": None}, {"a": 5, "b": 5}, {"a": 7, "b": 7}]
-    dev_types = {name: yt_column_type(kind)
-                 for name, kind in declared(dev.root, dev.visible_file("//tmp/n"))}
-    prod_types = {str(column["name"]): str(column["type"])
-                  for column in prod.yt().get("//tmp/n/@schema")}
-    assert dev_types == prod_types == {"a": "uint64", "b": "uint64"}
+        {"a": None, "b": None, "c": -7, "d": -7, "e": -7},
+        {"a": 5, "b": 5, "c": 5, "d": 5, "e": 5}, {"a": 7, "b": 7, "c": 7, "d": 7, "e": 7}]
+    dev_types, prod_types = _schema_types(both, "//tmp/n")
+    assert dev_types == prod_types == {"a": "uint8", "b": "uint32", "c": "int32",
+                                       "d": "int8", "e": "int16"}
+    # a later query reads the columns in those types: an Int8 times an Int32 is an
+    # Int32 (the wider operand's type, mkql_builtins_impl.h), a copy keeps each width
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/n2` WITH TRUNCATE SELECT d * CAST(1000 AS Int32) AS d2, a, c "
+                       "FROM `//tmp/n`")
+    dev_types, prod_types = _schema_types(both, "//tmp/n2")
+    assert dev_types == prod_types == {"d2": "int32", "a": "uint8", "c": "int32"}
+
+
+def test_a_value_out_of_a_narrow_columns_range_is_refused_alike(both, fake_yt):
+    # an int8 column holds -128..127 only: a write of 300 to it is refused in dev and on
+    # the fake alike, and a value that fits is taken (enable_integral_type_conversion)
+    dev, prod = both
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/small` WITH TRUNCATE "
+                       "SELECT CAST(clicks AS Int8) AS d FROM `//tmp/q`")
+    messages = []
+    for client in both:
+        client.write_table("//tmp/small", [{"d": 100}], append=True)
+        with pytest.raises(Exception) as refused:
+            client.write_table("//tmp/small", [{"d": 300}], append=True)
+        messages.append(str(refused.value))
+    assert all('Value 300 is out of the range of type "int8" in column "d"' in message
+               for message in messages), messages
+    assert sorted(row["d"] for row in dev.read_table("//tmp/small")) == \
+        sorted(row["d"] for row in prod.read_table("//tmp/small")) == [-7, 5, 7, 100]
 
 
 def test_numbering_window_functions_are_uint64_on_the_fake_as_in_dev(both, fake_yt):
