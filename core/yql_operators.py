@@ -4,7 +4,9 @@ YQL's precedence (ydb/docs/en/core/yql/reference/syntax/expressions.md, "Precede
 associativity of operators", ydb-platform/ydb), from the highest:
   unary + - ~ NOT;  ||;  * / %;  + -;  ?? (right-associative: a ?? b ?? c is a ?? (b ?? c)).
 Anything of lower precedence (bit operators, comparisons, IN, IS, AND, OR, keywords, commas)
-ends a run. A run holding neither operator is left as written.
+ends a run. A run holding none of `??`, `||` and the arithmetic operators is left as
+written; in one that does, an integer literal operand of `+ - * / %` is given YQL's
+type, an Int32 (_typed_literal), so that `int8_column * 100` is an Int32 as in YQL.
 
 - `a ?? b` is COALESCE(a, b) (builtins/basic.md#coalesce); a chain is one COALESCE.
 - `a / b` is YQL_DIV(a, b), a macro (_DIV) that divides integers as YQL does
@@ -203,7 +205,7 @@ def _is_atom_start(item) -> bool:
 
 def _atom_end(items: list[Any], start: int) -> int:
     """The index past the atom starting at `start`: a name, number, bracketed part, with its
-    calls, subscripts and `.field`s, and a window's OVER (...)."""
+    calls, subscripts and `.field`s, and a window's OVER (...) or OVER name."""
     index = start + 1
     while True:
         after = _skip_space(items, index)
@@ -215,10 +217,23 @@ def _atom_end(items: list[Any], start: int) -> int:
         elif item == "." and after + 1 < len(items):
             index = after + 2
         elif isinstance(item, str) and item.upper() in ("OVER", "FILTER") and \
+                _skip_space(items, after + 1) < len(items) and \
                 isinstance(items[_skip_space(items, after + 1)], _Group):
             index = _skip_space(items, after + 1) + 1
+        elif isinstance(item, str) and item.upper() == "OVER" and \
+                _window_name(items, _skip_space(items, after + 1)):
+            index = _skip_space(items, after + 1) + 1  # OVER w, a window named in WINDOW
         else:
             return index
+
+
+def _window_name(items: list[Any], index: int) -> bool:
+    """Whether the item at `index` is a name (a window's, after OVER)."""
+    if index >= len(items) or not isinstance(items[index], str):
+        return False
+    item = items[index]
+    return bool(re.fullmatch(r"[A-Za-z_]\w*|\x01\d+\x01", item)) and \
+        item.upper() not in _KEYWORDS
 
 
 def _skip_space(items: list[Any], index: int) -> int:
@@ -305,7 +320,7 @@ def _build(parts: list[Any]) -> str:
                 continue
             right = expression(_BINARY[op] + 1)
             macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
-            if macro:
+            if op in ("/", "%", "+", "-", "*"):
                 left, right = _typed_literal(left), _typed_literal(right)
             if op == "||":
                 left = f"(yql_text({left}) || yql_text({right}))"
@@ -335,7 +350,7 @@ def rewrite_operators_in(items: list[Any]) -> str:
             out.append(item if isinstance(item, str) else item.text())
             index += 1
             continue
-        if set(parts[1::2]) & {"/", "%", "??", "||"}:
+        if set(parts[1::2]) & {"/", "%", "??", "||", "+", "-", "*"}:
             out.append(_build(parts))
         else:
             out.append(_render(items[index:end]))
@@ -346,6 +361,6 @@ def rewrite_operators_in(items: list[Any]) -> str:
 def rewrite_operators(text: str) -> str:
     """`text` with YQL's `??`, `/` and `%` written as DuckDB must read them to mean the
     same."""
-    if "/" not in text and "??" not in text and "%" not in text and "||" not in text:
+    if not re.search(r"[-+*/%]|\?\?|\|\|", text):
         return text
     return rewrite_operators_in(_grouped(text))

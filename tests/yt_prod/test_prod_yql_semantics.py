@@ -213,6 +213,23 @@ def test_narrow_integer_casts_keep_their_width_in_the_schema_a_query_writes(both
     assert dev_types == prod_types == {"d2": "int32", "a": "uint8", "c": "int32"}
 
 
+def test_an_integer_literal_is_an_int32_operand_of_plus_minus_and_times(both, fake_yt):
+    # an integer literal is an Int32 (lexer.md, "Numeric literals") and an Int8 times an
+    # Int32 is an Int32 (mkql_builtins_impl.h): 7 * 100 is 700, where DuckDB typed the
+    # literal as narrow as the column and failed the Int8 multiplication
+    query = ("INSERT INTO `//tmp/lit` WITH TRUNCATE SELECT CAST(clicks AS Int8) * 100 AS m, "
+             "CAST(clicks AS Int8) + 200 AS p, CAST(clicks AS Int8) - 200 AS s "
+             "FROM `//tmp/q` ORDER BY m")
+    for client in both:
+        client.run_yql(query)
+    dev, prod = both
+    assert list(dev.read_table("//tmp/lit")) == list(prod.read_table("//tmp/lit")) == [
+        {"m": -700, "p": 193, "s": -207}, {"m": 500, "p": 205, "s": -195},
+        {"m": 700, "p": 207, "s": -193}]
+    dev_types, prod_types = _schema_types(both, "//tmp/lit")
+    assert dev_types == prod_types == {"m": "int32", "p": "int32", "s": "int32"}
+
+
 def test_a_value_out_of_a_narrow_columns_range_is_refused_alike(both, fake_yt):
     # an int8 column holds -128..127 only: a write of 300 to it is refused in dev and on
     # the fake alike, and a value that fits is taken (enable_integral_type_conversion)
