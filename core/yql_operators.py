@@ -107,6 +107,19 @@ _MOD = (
     "CREATE OR REPLACE MACRO yql_mod(a, b) AS struct_extract("
     "{'i': CASE WHEN b = -1 AND a = yql_int_min(a % b) THEN NULL ELSE a % b END, "
     f"{_mixed_fields('%')}}}, yql_mixed(a, b))")
+#: `a % n` by a positive integer literal (an Int32, _typed_literal): YQL's remainder is
+#: DuckDB's for every dividend but two (yql_mixed): a Uint32 is taken as an Int32, the signed
+#: type of its width, and a Uint64 keeps its type. yql_mod would give the same, computing
+#: its seven wrapped fields for every row (a 1M-row `GROUP BY x % 10` 0.02 s slower); here
+#: the two other fields' operand folds to NULL once typeof() is a constant
+_MOD_BY = (
+    "CREATE OR REPLACE MACRO yql_mod_by(a, n) AS struct_extract({'i': a % n, "
+    "'u32': (CASE WHEN typeof(a) = 'UINTEGER' THEN CASE WHEN a >= 2147483648 "
+    "THEN a - 4294967296 ELSE a END END)::INTEGER % n, "
+    "'u64': TRY_CAST((CASE WHEN typeof(a) = 'UBIGINT' THEN a END) % n AS UBIGINT)}, "
+    "CASE typeof(a) WHEN 'UINTEGER' THEN 'u32' WHEN 'UBIGINT' THEN 'u64' ELSE 'i' END)")
+#: a positive integer literal
+_POSITIVE_INTEGER = re.compile(r"0*[1-9][0-9]*")
 #: YQL's `||` (Concat) joins a String or Utf8 with a String or Utf8 and nothing else: those
 #: are the only pairs mkql_builtins_concat.cpp (yql/essentials/minikql/invoke_builtins)
 #: registers, so a Date, Datetime, Timestamp or number operand fails the query, where
@@ -140,7 +153,7 @@ def concat_failure(message: str) -> str | None:
 
 
 #: the macros every connection running YQL defines (yql_semantics.connect), in order
-DIVISION_MACROS = (_INT_MIN, _BITS, _MIXED, _WRAP, _WRAPPED, _DIV, _MOD, _TEXT)
+DIVISION_MACROS = (_INT_MIN, _BITS, _MIXED, _WRAP, _WRAPPED, _DIV, _MOD, _MOD_BY, _TEXT)
 #: an integer literal as an operand of the run: `7` or, negated, `(-7)`
 _INTEGER_LITERAL = re.compile(r"\((-)([0-9]+)\)|()([0-9]+)")
 
@@ -320,6 +333,8 @@ def _build(parts: list[Any]) -> str:
                 continue
             right = expression(_BINARY[op] + 1)
             macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
+            if op == "%" and _POSITIVE_INTEGER.fullmatch(right):
+                macro = "yql_mod_by"
             if op in ("/", "%", "+", "-", "*"):
                 left, right = _typed_literal(left), _typed_literal(right)
             if op == "||":
