@@ -21,12 +21,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 #: DuckDB column types and the YT column types a YQL write gives them; any other is `any`.
-#: Integers of every width are kept as the 64-bit type of their sign.
-#: DuckDB reads a literal such as 0.5 as a DECIMAL, which YQL reads as a Double, and the
-#: engines give its values as floats.
-YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int64", "SMALLINT": "int64",
-                    "TINYINT": "int64", "HUGEINT": "int64", "UBIGINT": "uint64",
-                    "UINTEGER": "uint64", "USMALLINT": "uint64", "UTINYINT": "uint64",
+#: An integer keeps its width and sign: YQL writes an Int32 column as int32, a Uint8 one
+#: as uint8 (RowSpecYqlTypeToYtType in yt/yql/providers/yt/lib/schema/schema.cpp,
+#: ydb-platform/ydb, whatever the native type flags). A HUGEINT stands for an Int64
+#: (yql_operators). DuckDB reads a literal such as 0.5 as a DECIMAL, which YQL reads as a
+#: Double, and the engines give its values as floats.
+YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int32", "SMALLINT": "int16",
+                    "TINYINT": "int8", "HUGEINT": "int64", "UBIGINT": "uint64",
+                    "UINTEGER": "uint32", "USMALLINT": "uint16", "UTINYINT": "uint8",
                     "DOUBLE": "double", "FLOAT": "double", "DECIMAL": "double",
                     "BOOLEAN": "boolean", "VARCHAR": "string",
                     # YQL's Date, Datetime and Timestamp (yql_times)
@@ -37,6 +39,27 @@ _TIME_TYPES = ("date", "datetime", "timestamp")
 
 _INT64 = (-(2 ** 63), 2 ** 63)
 _UINT64 = (0, 2 ** 64)
+#: each YT integer type's range (start, end): int8 to int32 and uint8 to uint32 are kept
+#: as 64-bit values, in the range of their type
+INTEGER_RANGES = {f"{sign}int{bits}": ((-(2 ** (bits - 1)), 2 ** (bits - 1)) if sign == ""
+                                       else (0, 2 ** bits))
+                  for sign in ("", "u") for bits in (8, 16, 32, 64)}
+
+
+#: the DuckDB type a YQL query reads a narrow integer column of a table's schema as
+NARROW_INTEGERS = {"int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER",
+                   "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER"}
+
+
+def narrowed_select(yt_types: dict[str, str], sql: str, quote: Callable[[str], str]) -> str:
+    """A table expression reading `sql` (a table's stored rows, whose integers a reader
+    takes as 64-bit) with its narrow integer columns (name: YT type) in their own type,
+    as YQL reads a column of its schema."""
+    narrowed = [f"CAST({quote(name)} AS {NARROW_INTEGERS[kind]}) AS {quote(name)}"
+                for name, kind in yt_types.items() if kind in NARROW_INTEGERS]
+    if not narrowed:
+        return sql
+    return f"(SELECT * REPLACE ({', '.join(narrowed)}) FROM {sql})"
 
 
 def yt_column_type(duckdb_type: str) -> str:
@@ -71,10 +94,13 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
         return None
     if column_type in _TIME_TYPES and got in ("int64", "uint64") and value >= 0:
         return None
-    if column_type in ("int64", "uint64") and got in ("int64", "uint64"):
-        low, high = _INT64 if column_type == "int64" else _UINT64
+    if column_type in INTEGER_RANGES and got in ("int64", "uint64"):
+        low, high = INTEGER_RANGES[column_type]
         if low <= value < high:
             return None  # enable_integral_type_conversion, on by default
+        if column_type not in ("int64", "uint64"):
+            return (f'Value {value} is out of the range of type "{column_type}" in column '
+                    f'"{column}"')
         if value < 0:
             return f'Unable to convert negative int64 to uint64 in column "{column}"'
         return f'Unable to convert uint64 to int64 in column "{column}": it overflows'
@@ -192,6 +218,21 @@ _APPEND_CONVERSIONS = {("int64", "double"), ("uint64", "double"), ("int64", "uin
                        ("uint64", "int64")}
 
 
+def _widens(written: str, table: str) -> bool:
+    """Whether an integer of YT type `written` goes into a column of integer type `table`
+    holding all its values: a wider type (of either sign from an unsigned one, signed from
+    a signed one), or a double."""
+    if written not in INTEGER_RANGES:
+        return False
+    if table == "double":
+        return True
+    if table not in INTEGER_RANGES:
+        return False
+    low, high = INTEGER_RANGES[written]
+    table_low, table_high = INTEGER_RANGES[table]
+    return table_low <= low and high <= table_high
+
+
 def append_type_differs(table: dict[str, str], written: dict[str, str]) -> bool:
     """Whether YQL refuses to append columns of these types (name: YT type) to a table of
     those; columns the model does not type (`any`) are taken."""
@@ -199,7 +240,8 @@ def append_type_differs(table: dict[str, str], written: dict[str, str]) -> bool:
         written_type = written.get(name, table_type)
         if "any" in (table_type, written_type) or written_type == table_type:
             continue
-        if (written_type, table_type) not in _APPEND_CONVERSIONS:
+        if (written_type, table_type) not in _APPEND_CONVERSIONS and \
+                not _widens(written_type, table_type):
             return True
     return False
 
@@ -213,7 +255,7 @@ def widened_columns(table: dict[str, str], written: dict[str, str]) -> list[str]
     """The columns of a YQL append whose integers YQL makes doubles: the table's column
     is a double and the written one an integer."""
     return [name for name, kind in table.items()
-            if kind == "double" and written.get(name) in ("int64", "uint64")]
+            if kind == "double" and written.get(name) in INTEGER_RANGES]
 
 
 def widen_rows(rows: Iterable[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:

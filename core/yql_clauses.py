@@ -6,7 +6,7 @@ select/without.md (`SELECT * WITHOUT foo, bar FROM my_table`, `SELECT * WITHOUT 
 the grammar puts `WITHOUT (IF EXISTS)? without_column_list` after the whole list of result
 columns (yql/essentials/sql/v1/SQLv1.g4.in, select_core); syntax/select/group-by.md (an
 expression in GROUP BY may be named with AS, and the name used in SELECT, HAVING and ORDER
-BY).
+BY; its warning: the name is visible in WHERE too, as the expression).
 """
 
 from __future__ import annotations
@@ -137,14 +137,17 @@ _BARE_NAME = re.compile(r"(?<![\w.\x01])([A-Za-z_]\w*|\x01\d+\x01)(?![\w.\x01])"
 _ALIAS_AFTER = re.compile(r"\bAS\s*$", re.I)
 
 
-def _replace_names(text: str, names: dict[str, str], items: bool) -> str:
+def _replace_names(text: str, names: dict[str, str], items: bool,
+                   renamed: dict[str, str] | None = None) -> str:
     """`text` with each bare name in `names` as its expression (not a function's name, nor
     a name given with AS); with `items`, a select item that is the name alone keeps it as
-    the column's name."""
+    the column's name, and one that is a column `renamed` maps alone takes its new name."""
     def one(part: str) -> str:
         alone = part.strip()
         if items and alone in names:
             return part.replace(alone, f"{names[alone]} AS {alone}")
+        if items and renamed and alone in renamed:
+            return part.replace(alone, f"{alone} AS {renamed[alone]}")
 
         def name(found: re.Match[str]) -> str:
             word = found.group(1)
@@ -224,12 +227,13 @@ def _check_keys(select_list: str, having: str, names: dict[str, str], keys: set[
 
 def rewrite_group_by_names(text: str) -> str:
     """`GROUP BY expr AS name`: the name is replaced by the expression in the SELECT list,
-    HAVING and ORDER BY of the same query, and the GROUP BY keeps the expression, which
+    WHERE, HAVING and ORDER BY of the same query, and the GROUP BY keeps the expression, which
     DuckDB matches with the SELECT's (a select item that is the name alone becomes
     `expr AS name`, so the column keeps its name). Names are given in ROLLUP, CUBE and
     GROUPING SETS as well. A named column stays a key under its own name too: YQL reads
     it as the name (TColumnNode::DoInit in yql/essentials/sql/v1/node.cpp takes
-    GetGroupByColumnAlias), so `SELECT hits ... GROUP BY hits AS h` runs."""
+    GetGroupByColumnAlias), so `SELECT hits ... GROUP BY hits AS h` runs, and gives a
+    column named h."""
     for found in reversed(list(_GROUP_BY.finditer(text))):
         end = _clause_end(text, found.end())
         clause = text[found.end():end]
@@ -269,8 +273,23 @@ def rewrite_group_by_names(text: str) -> str:
         having = re.match(r"\s*HAVING\b(.*?)(?=\bORDER\b|\bLIMIT\b|$)", rest, re.I | re.S)
         _check_keys(text[select.end():list_end], having.group(1) if having else "", names,
                     keys)
-        text = (text[:select.end()] + _replace_names(text[select.end():list_end], names, True)
-                + text[list_end:found.end()] + "".join(pieces).rstrip() + " "
+        # a column named in GROUP BY is read as its name everywhere, so a select item that
+        # is the column alone is a column of that name (select.cpp labels an unnamed item
+        # after TColumnNode::DoInit has renamed it)
+        renamed = {expr: name for name, expr in names.items() if _NAME.fullmatch(expr)}
+        where = next((m for m in re.finditer(r"\bWHERE\b", text[:found.start()], re.I)
+                      if m.start() > list_end and depths[m.start()] == level), None)
+        middle = text[list_end:found.end()]
+        if where is not None:
+            # the name is visible in WHERE, where it is the expression, not a column of
+            # the table with that name (group_by.md, the note on GROUP BY ... AS)
+            cut = where.end() - list_end
+            middle = (middle[:cut] + _replace_names(middle[cut:found.start() - list_end],
+                                                    names, False)
+                      + middle[found.start() - list_end:])
+        text = (text[:select.end()]
+                + _replace_names(text[select.end():list_end], names, True, renamed)
+                + middle + "".join(pieces).rstrip() + " "
                 + _replace_names(rest, names, False) + text[stop:])
     return text
 

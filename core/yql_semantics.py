@@ -24,7 +24,7 @@ from typing import Any
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
-from yt_pipeline.yql_operators import DIVISION_MACROS, rewrite_operators
+from yt_pipeline.yql_operators import DIVISION_MACROS, concat_failure, rewrite_operators
 from yt_pipeline.yql_times import TIME_MACROS
 from yt_pipeline.yql_udfs import rewrite_udfs
 
@@ -306,7 +306,7 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
     refused = unknown_function(message, DEV if who == "dev" else who, query)
     if refused:
         return refused
-    unwrapped = unwrap_failure(message)
+    unwrapped = unwrap_failure(message) or concat_failure(message)
     if unwrapped:
         return unwrapped
     if SUBSTRING_CUT in message:

@@ -50,10 +50,11 @@ def test_yql_columns_get_the_yt_types_of_their_duckdb_types():
                                               "INTEGER[]")] == [
         "int64", "double", "string", "boolean", "uint64", "date", "datetime", "timestamp",
         "any"]
-    # YQL's narrower unsigned integers (Uint8/16/32: DuckDB's UTINYINT, USMALLINT, UINTEGER)
-    # are unsigned columns, widened as the signed ones are, not `any`
-    assert {yt_column_type(kind) for kind in ("UTINYINT", "USMALLINT", "UINTEGER")} == {
-        "uint64"}
+    # YQL's narrower integers keep their width and sign in the schema it writes
+    # (RowSpecYqlTypeToYtType in yt/yql/providers/yt/lib/schema/schema.cpp, ydb), not `any`
+    assert [yt_column_type(kind) for kind in ("UTINYINT", "USMALLINT", "UINTEGER", "TINYINT",
+                                              "SMALLINT", "INTEGER", "HUGEINT")] == [
+        "uint8", "uint16", "uint32", "int8", "int16", "int32", "int64"]
 
 
 def test_a_time_column_of_a_strict_schema_takes_its_count_and_refuses_text():

@@ -205,7 +205,7 @@ def seed(root: Path) -> dict[str, bytes]:
     from yt_pipeline_dev.client import DevClient
 
     DevClient(root / ".dev").run_yql(
-        "INSERT INTO `//t/yql` WITH TRUNCATE SELECT 'before' AS stage, -1 AS i")
+        "INSERT INTO `//t/yql` WITH TRUNCATE SELECT 'before' AS stage, CAST(-1 AS Int64) AS i")
     before["yql"] = (folder / "yql.jsonl").read_bytes()
     return before
 

@@ -27,8 +27,9 @@ def sorted_table(tmp_path: Path, keys: list[int]) -> DevClient:
     (tmp_path / "stages" / "s").mkdir(parents=True)
     client = DevClient(tmp_path / ".dev")
     values = ", ".join(f"({k}, 'base')" for k in keys)
-    client.run_yql(f"INSERT INTO `{TABLE}` WITH TRUNCATE SELECT * FROM (VALUES {values}) "
-                   "AS t(k, v)")
+    # k an Int64, as YQL reads the integers of the table a later INSERT appends
+    client.run_yql(f"INSERT INTO `{TABLE}` WITH TRUNCATE SELECT CAST(k AS Int64) AS k, v "
+                   f"FROM (VALUES {values}) AS t(k, v)")
     launch(client, OperationSpec(kind="sort", stage_name="s", name="sort",
                                  stage_dir=tmp_path / "stages" / "s", pipeline_dir=tmp_path,
                                  input_tables=[TABLE], output_tables=[TABLE], sort_by=["k"]))

@@ -608,7 +608,7 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(dev_client, stages):
     # page of the YTsaurus docs: enable_integral_type_conversion is the one conversion on
     # by default); the prod fake checks the same (tests/yt_prod/test_prod_operations.py)
     dev_client.run_yql("INSERT INTO `//out/t` WITH TRUNCATE "
-                       "SELECT 7 AS id, 'a' AS name, 0.5 AS score, true AS ok")
+                       "SELECT CAST(7 AS Int64) AS id, 'a' AS name, 0.5 AS score, true AS ok")
     refused = [({"id": "7"}, 'column "id": expected type "int64" or "null" but got "string"'),
                ({"id": 1.0}, 'column "id": expected type "int64" or "null" but got "double"'),
                ({"id": True}, 'expected type "int64" or "null" but got "boolean"'),
@@ -636,18 +636,19 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(dev_client, stages):
 
 
 def test_a_narrow_unsigned_column_yql_wrote_is_unsigned_and_refuses_other_types(dev_client):
-    # CAST(x AS Uint8/Uint16/Uint32) writes an unsigned integer column on a cluster
-    # (data-types.md, ytsaurus), whose writer refuses a string or a negative number; such a
-    # column was `any` here, which took every value
+    # CAST(x AS Uint8/Uint16/Uint32) writes a uint8/uint16/uint32 column on a cluster
+    # (RowSpecYqlTypeToYtType in yt/yql/providers/yt/lib/schema/schema.cpp, ydb), whose
+    # writer refuses a string or a number out of the type's range; such a column was `any`
+    # here, which took every value
     dev_client.run_yql("INSERT INTO `//out/u` WITH TRUNCATE SELECT CAST(7 AS Uint8) AS a, "
                        "CAST(7 AS Uint16) AS b, CAST(7 AS Uint32) AS c")
     assert {column["name"]: column["type"] for column in dev_client.declared_schema("//out/u")["columns"]} == {
-        "a": "uint64", "b": "uint64", "c": "uint64"}
-    for column in "abc":
-        with pytest.raises(BackendError, match=f'column "{column}": expected type "uint64" '
+        "a": "uint8", "b": "uint16", "c": "uint32"}
+    for column, kind in zip("abc", ("uint8", "uint16", "uint32"), strict=True):
+        with pytest.raises(BackendError, match=f'column "{column}": expected type "{kind}" '
                                                'or "null" but got "string"'):
             dev_client.write_table("//out/u", [{column: "x"}], append=True)
-        with pytest.raises(BackendError, match="Unable to convert negative int64 to uint64"):
+        with pytest.raises(BackendError, match=f'Value -1 is out of the range of type "{kind}"'):
             dev_client.write_table("//out/u", [{column: -1}], append=True)
     assert _rows(dev_client, "//out/u") == [{"a": 7, "b": 7, "c": 7}]
 

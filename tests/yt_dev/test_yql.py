@@ -171,7 +171,7 @@ def test_a_yql_append_of_other_column_types_is_refused(dev_client):
     # YQL converts integers into a double column on an append, nothing else (TryConvertTo
     # in the append check of yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp);
     # the prod backend and the fake refuse the same (tests/yt_prod/test_prod_yql.py)
-    dev_client.run_yql("INSERT INTO `//y` WITH TRUNCATE SELECT 1 AS x, 0.5 AS score")
+    dev_client.run_yql("INSERT INTO `//y` WITH TRUNCATE SELECT CAST(1 AS Int64) AS x, 0.5 AS score")
     with pytest.raises(QueryFailed, match="row type differs from the written row type: the "
                                           "table has x int64, score double, the query writes "
                                           "x string, score double"):

@@ -138,7 +138,8 @@ def test_a_yql_append_of_other_column_types_is_refused(prod_client, fake_yt):
     # In a stage the INSERT goes to a staging table concatenated to the table at the commit,
     # where YQL no longer looks: the backend checks the types itself. Dev: tests/yt_dev/
     # test_yql.py.
-    prod_client.run_yql("INSERT INTO `//tmp/y` WITH TRUNCATE SELECT 1 AS x, 0.5 AS score")
+    prod_client.run_yql("INSERT INTO `//tmp/y` WITH TRUNCATE "
+                        "SELECT CAST(1 AS Int64) AS x, 0.5 AS score")
     txn = prod_client.begin_transaction("stage s")
     try:
         for client in (prod_client, txn.client):

@@ -85,6 +85,29 @@ def test_remainder_is_yqls_for_integers_and_doubles(both):
                     "by_inf": -7.5}]
 
 
+def test_integers_of_mixed_signedness_divide_in_yqls_type(both):
+    # YQL divides an Int8 by a Uint8 as Int8s, an Int8 by a Uint16 as Uint16s, an Int64 by a
+    # Uint64 as Int64s (RegisterBinaryIntegralToSignedFunctionOpt and ...ToUnsignedFunctionOpt
+    # in yql/essentials/minikql/invoke_builtins/mkql_builtins_impl.h), each operand
+    # static_cast to that type, and NULL for the least value by -1 (TIntegralDiv and
+    # TIntegralMod in mkql_builtins_div.cpp and mkql_builtins_mod.cpp): 255 as an Int8 is -1
+    rows = same_rows(both, "SELECT CAST(-128 AS Int8) / CAST(255 AS Uint8) AS min_by_255, "
+                           "CAST(-128 AS Int8) % CAST(255 AS Uint8) AS min_rest, "
+                           "CAST(clicks AS Int8) / CAST(255 AS Uint8) AS by_255, "
+                           "CAST(clicks AS Int8) % CAST(2 AS Uint16) AS rest_u16, "
+                           "CAST(clicks AS Int64) / CAST(18446744073709551615 AS Uint64) AS by_max, "
+                           "CAST(18446744073709551615 AS Uint64) / CAST(clicks AS Int64) AS max_by, "
+                           "CAST(4294967295 AS Uint32) % 10 AS u32_rest "
+                           "FROM `//tmp/q` ORDER BY clicks")
+    assert rows == [
+        {"min_by_255": None, "min_rest": None, "by_255": 7, "rest_u16": 1, "by_max": 7,
+         "max_by": 0, "u32_rest": -1},
+        {"min_by_255": None, "min_rest": None, "by_255": -5, "rest_u16": 1, "by_max": -5,
+         "max_by": 0, "u32_rest": -1},
+        {"min_by_255": None, "min_rest": None, "by_255": -7, "rest_u16": 1, "by_max": -7,
+         "max_by": 0, "u32_rest": -1}]
+
+
 def test_literals_and_casts_have_yql_types(both):
     rows = same_rows(both, "SELECT 1.5 AS d, 0.1 + 0.2 AS sum, 10u AS u, "
                            "CAST(1.7 AS Int64) AS lit, CAST(x AS Int32) AS cut, "
@@ -155,23 +178,75 @@ def test_count_is_uint64_in_the_schema_a_query_writes(both, fake_yt):
     assert dev_types == prod_types == {"k": "int64", "n": "uint64", "pos": "uint64"}
 
 
-def test_narrow_unsigned_casts_are_unsigned_columns_on_the_fake_as_in_dev(both, fake_yt):
-    # CAST(x AS Uint32) is an unsigned column on a cluster (data-types.md, ytsaurus)
-    from yt_pipeline.column_types import yt_column_type
-    from yt_pipeline_dev.yql_schema import declared
+def _schema_types(both, path: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The column types of a table's schema in dev and on the fake, as each one shows it."""
+    dev, prod = both
+    dev_types = {str(column["name"]): str(column["type"])
+                 for column in dev.declared_schema(path)["columns"]}
+    prod_types = {str(column["name"]): str(column["type"])
+                  for column in prod.yt().get(path + "/@schema")}
+    return dev_types, prod_types
 
+
+def test_narrow_integer_casts_keep_their_width_in_the_schema_a_query_writes(both, fake_yt):
+    # YQL writes an Int32 column as int32 and a Uint8 one as uint8, whatever the native
+    # type flags (RowSpecYqlTypeToYtType in yt/yql/providers/yt/lib/schema/schema.cpp,
+    # ydb-platform/ydb); dev and the fake wrote int64 and uint64
     dev, prod = both
     query = ("INSERT INTO `//tmp/n` WITH TRUNCATE SELECT CAST(clicks AS Uint8) AS a, "
-             "CAST(clicks AS Uint32) AS b FROM `//tmp/q` ORDER BY a")
-    dev.run_yql(query)
-    prod.run_yql(query)
+             "CAST(clicks AS Uint32) AS b, CAST(clicks AS Int32) AS c, "
+             "CAST(clicks AS Int8) AS d, CAST(clicks AS Int16) AS e FROM `//tmp/q` ORDER BY c")
+    for client in both:
+        client.run_yql(query)
     assert list(dev.read_table("//tmp/n")) == list(prod.read_table("//tmp/n")) == [
-        {"a": None, "b": None}, {"a": 5, "b": 5}, {"a": 7, "b": 7}]
-    dev_types = {name: yt_column_type(kind)
-                 for name, kind in declared(dev.root, dev.visible_file("//tmp/n"))}
-    prod_types = {str(column["name"]): str(column["type"])
-                  for column in prod.yt().get("//tmp/n/@schema")}
-    assert dev_types == prod_types == {"a": "uint64", "b": "uint64"}
+        {"a": None, "b": None, "c": -7, "d": -7, "e": -7},
+        {"a": 5, "b": 5, "c": 5, "d": 5, "e": 5}, {"a": 7, "b": 7, "c": 7, "d": 7, "e": 7}]
+    dev_types, prod_types = _schema_types(both, "//tmp/n")
+    assert dev_types == prod_types == {"a": "uint8", "b": "uint32", "c": "int32",
+                                       "d": "int8", "e": "int16"}
+    # a later query reads the columns in those types: an Int8 times an Int32 is an
+    # Int32 (the wider operand's type, mkql_builtins_impl.h), a copy keeps each width
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/n2` WITH TRUNCATE SELECT d * CAST(1000 AS Int32) AS d2, a, c "
+                       "FROM `//tmp/n`")
+    dev_types, prod_types = _schema_types(both, "//tmp/n2")
+    assert dev_types == prod_types == {"d2": "int32", "a": "uint8", "c": "int32"}
+
+
+def test_an_integer_literal_is_an_int32_operand_of_plus_minus_and_times(both, fake_yt):
+    # an integer literal is an Int32 (lexer.md, "Numeric literals") and an Int8 times an
+    # Int32 is an Int32 (mkql_builtins_impl.h): 7 * 100 is 700, where DuckDB typed the
+    # literal as narrow as the column and failed the Int8 multiplication
+    query = ("INSERT INTO `//tmp/lit` WITH TRUNCATE SELECT CAST(clicks AS Int8) * 100 AS m, "
+             "CAST(clicks AS Int8) + 200 AS p, CAST(clicks AS Int8) - 200 AS s "
+             "FROM `//tmp/q` ORDER BY m")
+    for client in both:
+        client.run_yql(query)
+    dev, prod = both
+    assert list(dev.read_table("//tmp/lit")) == list(prod.read_table("//tmp/lit")) == [
+        {"m": -700, "p": 193, "s": -207}, {"m": 500, "p": 205, "s": -195},
+        {"m": 700, "p": 207, "s": -193}]
+    dev_types, prod_types = _schema_types(both, "//tmp/lit")
+    assert dev_types == prod_types == {"m": "int32", "p": "int32", "s": "int32"}
+
+
+def test_a_value_out_of_a_narrow_columns_range_is_refused_alike(both, fake_yt):
+    # an int8 column holds -128..127 only: a write of 300 to it is refused in dev and on
+    # the fake alike, and a value that fits is taken (enable_integral_type_conversion)
+    dev, prod = both
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/small` WITH TRUNCATE "
+                       "SELECT CAST(clicks AS Int8) AS d FROM `//tmp/q`")
+    messages = []
+    for client in both:
+        client.write_table("//tmp/small", [{"d": 100}], append=True)
+        with pytest.raises(Exception) as refused:
+            client.write_table("//tmp/small", [{"d": 300}], append=True)
+        messages.append(str(refused.value))
+    assert all('Value 300 is out of the range of type "int8" in column "d"' in message
+               for message in messages), messages
+    assert sorted(row["d"] for row in dev.read_table("//tmp/small")) == \
+        sorted(row["d"] for row in prod.read_table("//tmp/small")) == [-7, 5, 7, 100]
 
 
 def test_numbering_window_functions_are_uint64_on_the_fake_as_in_dev(both, fake_yt):
@@ -270,6 +345,19 @@ def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both,
     ("SELECT d, COUNT(*) AS n,\n  k AS k1 FROM `//tmp/q` GROUP BY k * 2 AS d",
      "YQL: 3:3: Column `k` must either be a key column in GROUP BY or it should be used in "
      "aggregation function"),
+    # `||` joins String and Utf8 only (the pairs yql/essentials/minikql/invoke_builtins/
+    # mkql_builtins_concat.cpp registers for Concat): a date or time operand is refused,
+    # where DuckDB wrote it as text, and with no rows to run on too, as YQL refuses it
+    # before running
+    ("SELECT CAST(20000 AS Date) || '-' || s AS d FROM `//tmp/q`",
+     "YQL: || joins String and Utf8 values only, and an operand is a Date: cast it, "
+     "CAST(... AS String)"),
+    ("SELECT s || CAST(k AS Datetime) AS d FROM `//tmp/q` WHERE k > 5",
+     "YQL: || joins String and Utf8 values only, and an operand is a Datetime: cast it, "
+     "CAST(... AS String)"),
+    ("SELECT 'at ' || CAST(k AS Timestamp) AS d FROM `//tmp/q`",
+     "YQL: || joins String and Utf8 values only, and an operand is a Timestamp: cast it, "
+     "CAST(... AS String)"),
     # Unwrap of an empty value fails the query, with the comment given (basic.md, Unwrap)
     ("SELECT Unwrap(views, 'no views where clicks = ' || CAST(clicks AS String)) AS v "
      "FROM `//tmp/q`",
@@ -312,6 +400,18 @@ def test_forms_dev_refuses_fail_the_query_on_the_fake_with_the_same_line(both, q
     ("SELECT k + 1 AS next, kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY k AS kk "
      "HAVING kk > 0 ORDER BY kk DESC", [{"next": 3, "kk": 2, "n": 1},
                                        {"next": 2, "kk": 1, "n": 2}]),
+    # a column named in GROUP BY is a column of that name in the result: TColumnNode::DoInit
+    # (yql/essentials/sql/v1/node.cpp) renames the column to its GROUP BY name before
+    # TSelectCore (sql/v1/select.cpp) labels an unnamed select item with its column's name
+    ("SELECT clicks, COUNT(*) AS n FROM `//tmp/q` GROUP BY clicks AS c ORDER BY c",
+     [{"c": -7, "n": 1}, {"c": 5, "n": 1}, {"c": 7, "n": 1}]),
+    # the name is visible in WHERE as the expression, even where the table has a column of
+    # that name (yql/essentials/docs/en/syntax/group_by.md, the warning on GROUP BY .. AS:
+    # `WHERE foo > 0 GROUP BY bar AS foo` filters by bar)
+    ("SELECT views, COUNT(*) AS n FROM `//tmp/q` WHERE views > 0 "
+     "GROUP BY clicks AS views ORDER BY views", [{"views": 5, "n": 1}, {"views": 7, "n": 1}]),
+    ("SELECT kk, COUNT(*) AS n FROM `//tmp/q` WHERE kk > 0 AND k < 5 "
+     "GROUP BY clicks % 2 AS kk ORDER BY kk", [{"kk": 1, "n": 2}]),
     # names in ROLLUP and GROUPING SETS (group_by.md, "ROLLUP, CUBE, and GROUPING SETS": a
     # subtotal's other keys are NULL)
     ("SELECT kk, COUNT(*) AS n FROM `//tmp/q` GROUP BY ROLLUP(k AS kk) ORDER BY kk",

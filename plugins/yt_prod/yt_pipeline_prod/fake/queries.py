@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.column_types import widen_rows
+from yt_pipeline.column_types import narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
@@ -217,8 +217,12 @@ class QueryRunner:
             connection.execute(f"CREATE TABLE {name} ({typed})")
         self.loaded[path] = name
         # a YQL table's dates and times are stored counts, read by their column's type
-        times = {str(c["name"]): str(c.get("type")) for c in node.attributes.get("schema") or []}
-        return timed_select(times, name, lambda column: '"' + column.replace('"', '""') + '"')
+        types = {str(c["name"]): str(c.get("type")) for c in node.attributes.get("schema") or []}
+
+        def quote(column: str) -> str:
+            return '"' + column.replace('"', '""') + '"'
+        # and an int32 column as an Int32, which the JSON reader takes as a 64-bit integer
+        return narrowed_select(types, timed_select(types, name, quote), quote)
 
     def _statement(self, connection: Any, statement: str, scratch: Path) -> None:
         use = used_cluster(statement)
