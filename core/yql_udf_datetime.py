@@ -25,6 +25,12 @@ datetime_udf.cpp) and its canonical tests (test/cases/*.sql there, with test/can
   that does not parse or names no real day gives NULL (TParse).
 - From... give NULL past 2105-12-31 (the page); To... give Uint32 seconds, Uint64
   milliseconds and microseconds, cutting the rest (TToUnits).
+- A value of another type (a String, a number) is an error naming the function, as YQL's
+  type check; Parse with %Z (a time zone), and where its scanner reads on and a regular
+  expression would step back (a `.` or digit after %S, a letter after %B), is refused.
+
+The SQL written here nests (MakeDate(StartOfMonth(x))), so each function writes its
+argument as few times as it can.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ Rewrite = Callable[[list[str], dict[str, str]], str]
 #: the first moment a Resource<TM> cannot hold (the first day of the year 2106)
 _END = "TIMESTAMP '2106-01-01 00:00:00'"
 _END_US = 4_291_747_200_000_000
+#: the last moment before the first a Resource<TM> holds
+_BEFORE = "TIMESTAMP '1969-12-31 23:59:59.999999'"
 _MONTHS = ("'january'", "'february'", "'march'", "'april'", "'may'", "'june'", "'july'",
            "'august'", "'september'", "'october'", "'november'", "'december'")
 
@@ -47,10 +55,31 @@ def _tm(value: str) -> str:
     return f"CAST(({value}) AS TIMESTAMP)"
 
 
+def _time_value(name: str, value: str) -> str:
+    """`value` as a TIMESTAMP when it is a Date, Datetime, Timestamp (or a Resource<TM>),
+    else the error YQL's type check gives, naming the function (DeclareSignature's
+    "Invalid argument type"). TRY_CAST binds from any type; the branch is chosen by the
+    type, known when DuckDB binds. `value` is written twice only: the calls nest."""
+    return (f"(CASE WHEN typeof({value}) IN ('DATE', 'TIMESTAMP_S', 'TIMESTAMP', '\"NULL\"') "
+            f"THEN TRY_CAST(({value}) AS TIMESTAMP) ELSE error('YQL: DateTime::{name} takes "
+            "a Date, Datetime or Timestamp (or what DateTime::Split gives), not a value of "
+            "another type') END)")
+
+
+def _typed(name: str, rewrite: Rewrite, at: int = 0) -> Rewrite:
+    """`rewrite` taking its argument `at` through `_time_value`."""
+    def run(args: list[str], named: dict[str, str]) -> str:
+        args = list(args)
+        args[at] = _time_value(name, args[at])
+        return rewrite(args, named)
+    return run
+
+
 def _in_range(tm: str) -> str:
-    """`tm`, or NULL when a Resource<TM> cannot hold it."""
-    return (f"(CASE WHEN {tm} >= TIMESTAMP '1970-01-01' AND {tm} < {_END} THEN {tm} "
-            "ELSE NULL END)")
+    """`tm`, or NULL when a Resource<TM> cannot hold it. `tm` is written once (it may be
+    long, and nest in another): a time out of the range is first moved to one of its two
+    edges, which no time in the range is."""
+    return (f"nullif(nullif(least(greatest({tm}, {_BEFORE}), {_END}), {_BEFORE}), {_END})")
 
 
 def _one(template: str) -> Rewrite:
@@ -141,6 +170,10 @@ DATETIME: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
     "ShiftMonths": (_shift(""), 2, 2, ()),
 }
 
+for _name, (_rewrite, _least, _most, _names) in list(DATETIME.items()):
+    if not _name.startswith("From"):  # From... take a count, the others a time
+        DATETIME[_name] = (_typed(_name, _rewrite), _least, _most, _names)
+
 
 # -- Format(format)(value) and Parse(format)(string) ---------------------------------------
 
@@ -148,22 +181,25 @@ def _format(args: list[str], named: dict[str, str]) -> str:
     form, value = args[0], args[1]
     always = named.get("AlwaysWriteFractionalSeconds", "false")
     tm = _tm(value)
-    micros = f"lpad(CAST({_micros(tm)} AS VARCHAR), 6, '0')"
-    seconds = (f"strftime({tm}, '%S') || CASE WHEN COALESCE({always}, false) THEN '.' || "
-               f"{micros} WHEN {_micros(tm)} <> 0 THEN '.' || rtrim({micros}, '0') "
-               "ELSE '' END")
-    # each value holds no %, so none is read as a specifier after it is put in; %% is
-    # put aside (as \x01) first, so that %%Y stays %Y
-    text = f"replace({form}, '%%', chr(1))"
-    for spec, sql in (("Y", f"CAST(year({tm}) AS VARCHAR)"), ("m", f"strftime({tm}, '%m')"),
-                      ("d", f"strftime({tm}, '%d')"), ("H", f"strftime({tm}, '%H')"),
-                      ("M", f"strftime({tm}, '%M')"), ("S", seconds), ("z", "'+0000'"),
-                      ("Z", "'GMT'"), ("b", f"strftime({tm}, '%b')"),
-                      ("B", f"strftime({tm}, '%B')")):
-        text = f"replace({text}, '%{spec}', {sql})"
+    # all six digits, or (YQL's default) none of their trailing zeros and no `.` for none;
+    # the value is written once in each expression, which nest
+    digits = f"'.' || lpad(CAST({_micros(tm)} AS VARCHAR), 6, '0')"
+    fraction = (f"regexp_replace({digits}, CASE WHEN COALESCE({always}, false) THEN '$^' "
+                "ELSE '[.]?0*$' END, '')")
     checked = f"replace({form}, '%%', '')"
-    return (f"CASE WHEN {_format_error(checked, 'Format', 'YmdHMSzZbB')} "
-            f"WHEN ({value}) IS NULL THEN NULL ELSE replace({text}, chr(1), '%') END")
+    failing = _format_error(checked, "Format", "YmdHMSzZbB")
+    # DuckDB's strftime writes %Y %m %d %H %M %S %b %B as YQL does (in 1970-2105, in
+    # English); its format must be known when it binds, so %S is marked (\x03) for the
+    # fraction of each value to be put in after; %% is put aside (\x01) meanwhile, so that
+    # %%z stays %z. A bad format gives an empty one here: the error is raised by the CASE.
+    # strftime refuses an empty format, YQL writes "": a `.` is put first and cut after.
+    strftime_form = (f"CASE WHEN ends_with({checked}, '%') OR regexp_matches({checked}, "
+                     f"'%[^YmdHMSzZbB]') THEN '' ELSE replace(replace(replace(replace("
+                     f"replace({form}, '%%', chr(1)), '%z', '+0000'), '%Z', 'GMT'), '%S', "
+                     "'%S' || chr(3)), chr(1), '%%') END")
+    return (f"CASE WHEN {failing} "
+            f"ELSE replace(substr(strftime({tm}, '.' || {strftime_form}), 2), chr(3), "
+            f"{fraction}) END")
 
 
 def _format_error(form: str, function: str, specs: str) -> str:
@@ -174,10 +210,16 @@ def _format_error(form: str, function: str, specs: str) -> str:
             f"regexp_extract({form}, '%([^{specs}])', 1))")
 
 
-#: what Parse reads for each specifier (TParse's scanners), as a group capturing it
-_READS = {"Y": r"(\d{4})", "m": r"(\d{2})", "d": r"(\d{2})", "H": r"(\d{2})",
-          "M": r"(\d{2})", "S": r"(\d{2})(?:\.(\d{0,6})\d*)?", "b": "([A-Za-z]{3})",
-          "B": "([A-Za-z]*)"}
+#: what Parse reads for each specifier, as a group capturing it: TParse's scanners read a
+#: fixed count of digits, then check the range (ValidateMonth, ValidateHour...), which the
+#: group checks here; %S's `.` and up to 6 digits of microseconds (the rest skipped) are a
+#: second group
+_READS = {"Y": r"(\d{4})", "m": "(0[1-9]|1[0-2])", "d": r"(0[1-9]|[12]\d|3[01])",
+          "H": r"([01]\d|2[0-3])", "M": r"([0-5]\d)", "S": r"([0-5]\d)(?:\.(\d{0,6})\d*)?",
+          "b": "([A-Za-z]{3})", "B": "([A-Za-z]+)"}
+#: the specifiers after which a scanner reads on where a regular expression would step
+#: back: after %S a `.` or a digit, after %B a letter
+_GREEDY = r"%S([.0-9]|%[YmdHMS])|%B([A-Za-z]|%[bB])"
 
 
 def _pattern(form: str, captured: str = "") -> str:
@@ -186,7 +228,7 @@ def _pattern(form: str, captured: str = "") -> str:
     text = f"regexp_escape(replace({form}, '%%', chr(1)))"
     for spec, reads in _READS.items():
         if spec != captured:
-            reads = reads.replace("(\\d", "(?:\\d").replace("([", "(?:[")
+            reads = reads.replace("(", "(?:").replace("(?:?:", "(?:")
         text = f"replace({text}, '\\%{spec}', '{reads}')"
     if not captured:
         return f"('^' || replace({text}, chr(1), '%') || '$')"
@@ -194,50 +236,46 @@ def _pattern(form: str, captured: str = "") -> str:
     return f"('^' || replace({text}, chr(1), '%') || '$|()()')"
 
 
+def _month_of_name(name: str, names: tuple[str, ...]) -> str:
+    """SQL giving the 2 digits of the month `name` (any case) is, NULL for no name ('')
+    and 'xx' (no month) for a wrong one."""
+    numbers = ", ".join(f"'{number:02}'" for number in range(1, 13))
+    return (f"nullif(coalesce([{numbers}, 'none'][list_position([{', '.join(names)}, ''], "
+            f"lower({name}))], 'xx'), 'none')")
+
+
 def _parse(args: list[str], _: dict[str, str]) -> str:
     form, text = args[0], args[1]
 
-    def field(spec: str, group: int = 1) -> str:
-        return f"regexp_extract({text}, {_pattern(form, spec)}, {group})"
+    def field(spec: str, default: str, group: int = 1) -> str:
+        """The digits read for `spec`, or `default` when the format has no `spec`."""
+        found = f"regexp_extract({text}, {_pattern(form, spec)}, {group})"
+        return f"coalesce(nullif({found}, ''), '{default}')"
 
-    def number(spec: str, default: int) -> str:
-        found = field(spec)
-        return f"(CASE WHEN {found} = '' THEN {default} ELSE CAST({found} AS INTEGER) END)"
+    def read(spec: str) -> str:
+        return f"regexp_extract({text}, {_pattern(form, spec)}, 1)"
 
-    def month_name(spec: str) -> str:
-        return f"list_position([{', '.join(_MONTHS)}], lower({field(spec)}))"
-
-    short = f"list_position([{', '.join(m[:4] + chr(39) for m in _MONTHS)}], lower({field('b')}))"
-    month = (f"(CASE WHEN {field('m')} <> '' THEN CAST({field('m')} AS INTEGER) "
-             f"WHEN {field('b')} <> '' THEN COALESCE({short}, 0) "
-             f"WHEN regexp_matches(replace({form}, '%%', ''), '%B') THEN COALESCE({month_name('B')}, 0) "
-             "ELSE 1 END)")
-    year, day = number("Y", 1970), number("d", 1)
-    hour, minute, second = number("H", 0), number("M", 0), number("S", 0)
-    fraction = field("S", 2)
-    micros = f"CAST(rpad({fraction}, 6, '0') AS INTEGER)"
-    # make_date fails for a month out of range: it is only asked for real months
-    last_day = (f"(CASE WHEN {month} BETWEEN 1 AND 12 THEN "
-                f"day(last_day(make_date({year}, {month}, 1))) ELSE 0 END)")
-    valid = (f"{year} BETWEEN 1970 AND 2105 AND {day} BETWEEN 1 AND {last_day} "
-             f"AND {hour} < 24 AND {minute} < 60 AND {second} < 60")
-    value = (f"make_timestamp({year}, {month}, {day}, {hour}, {minute}, {second}) + "
-             f"to_microseconds({micros})")
+    short = tuple(name[:4] + "'" for name in _MONTHS)
+    month = (f"coalesce(nullif({read('m')}, ''), {_month_of_name(read('b'), short)}, "
+             f"{_month_of_name(read('B'), _MONTHS)}, '01')")
+    # the text of the moment read, or of none (Feb 30): DuckDB's cast checks the day
+    moment = (f"TRY_CAST({field('Y', '1970')} || '-' || {month} || '-' || {field('d', '01')} "
+              f"|| ' ' || {field('H', '00')} || ':' || {field('M', '00')} || ':' || "
+              f"{field('S', '00')} || '.' || rpad({field('S', '0', 2)}, 6, '0') AS TIMESTAMP)")
     checked = f"replace({form}, '%%', '')"
     return (f"CASE WHEN regexp_matches({checked}, '%Z') THEN error('YQL: DateTime::Parse "
             "with %Z (a time zone) is not supported in dev mode, which has UTC only') "
             f"WHEN {_format_error(checked, 'Parse', 'YmdHMSbB')} "
-            f"WHEN regexp_matches({checked}, '%S\\.|%B[A-Za-z]') THEN error('YQL: "
-            "DateTime::Parse with a . after %S or a letter after %B is not supported in "
-            "dev mode') "
-            f"WHEN NOT regexp_full_match({text}, {_pattern(form)}) THEN NULL "
-            f"WHEN {valid} THEN {value} ELSE NULL END")
+            f"WHEN regexp_matches({checked}, '{_GREEDY}') THEN error('YQL: DateTime::Parse "
+            "with a . or a digit after %S, or a letter after %B, is not supported in dev "
+            "mode') "
+            f"WHEN regexp_full_match({text}, {_pattern(form)}) THEN {_in_range(moment)} END")
 
 
 #: the functions made of a format, called on the value next: name -> (rewrite of the
 #: format and the value, named arguments of the format's call)
 DATETIME_CURRIED: dict[str, tuple[Rewrite, tuple[str, ...]]] = {
-    "Format": (_format, ("AlwaysWriteFractionalSeconds",)),
+    "Format": (_typed("Format", _format, at=1), ("AlwaysWriteFractionalSeconds",)),
     "Parse": (_parse, ()),
 }
 

@@ -96,9 +96,13 @@ def test_format_gives_the_canonical_text(both):
         SELECT $date_format(DateTime::FromSeconds(1568592000)) AS page,
                DateTime::Format("%S")(CAST("2019-01-02T03:04:05.120000Z" AS Timestamp)) AS cut,
                DateTime::Format("%d %b")(DateTime::StartOfMonth(
-                   CAST("2019-06-06T01:02:03Z" AS Datetime))) AS of_tm""")
-    # the fraction's trailing zeros are cut (TFormat: PrintNDigits<6, false>)
-    assert row == {"page": "2019-09-16 00:00:00 GMT", "cut": "05.12", "of_tm": "01 Jun"}
+                   CAST("2019-06-06T01:02:03Z" AS Datetime))) AS of_tm,
+               DateTime::Format("")(CAST("2019-06-06" AS Date)) AS empty,
+               DateTime::Format("%%z %%%z")(CAST("2019-06-06" AS Date)) AS percents""")
+    # the fraction's trailing zeros are cut (TFormat: PrintNDigits<6, false>); an empty
+    # format has no printers, and writes ""
+    assert row == {"page": "2019-09-16 00:00:00 GMT", "cut": "05.12", "of_tm": "01 Jun",
+                   "empty": "", "percents": "%z %+0000"}
 
 
 def test_to_and_from_units(both):
@@ -173,6 +177,9 @@ def test_parse_gives_the_pages_values_and_null_for_what_does_not_parse(both):
             CAST(DateTime::MakeDate($date_parse("2019-09-16 ")) AS String) AS trailing,
             CAST(DateTime::MakeDate($date_parse("1969-12-31")) AS String) AS before_1970,
             CAST(DateTime::MakeDate(DateTime::Parse("%Y-%m-%d%%")("2019-09-16%")) AS String) AS percent,
+            CAST(DateTime::MakeDatetime(DateTime::Parse("%H")("24")) AS String) AS hour_24,
+            CAST(DateTime::MakeDate(DateTime::Parse("%b %Y")("Foo 2001")) AS String) AS no_month,
+            CAST(DateTime::MakeDate(DateTime::Parse("%B%Y")("2001")) AS String) AS no_name,
             CAST(DateTime::MakeDate($date_parse(NULL)) AS String) AS none""")
     assert row == {
         "parse1": "1970-01-01T01:02:03Z", "parse2": "1970-01-01T00:00:12.345600Z",
@@ -181,7 +188,8 @@ def test_parse_gives_the_pages_values_and_null_for_what_does_not_parse(both):
         # at most 6 digits of microseconds are read, the rest skipped (TParse's %S)
         "long_fraction": "1970-01-01T00:00:12.123456Z",
         "one_digit": None, "trailing": None, "before_1970": None, "percent": "2019-09-16",
-        "none": None}
+        # read, then out of range (ValidateHour, ValidateMonthShortName/FullName)
+        "hour_24": None, "no_month": None, "no_name": None, "none": None}
 
 
 @pytest.mark.parametrize("query, line", [
@@ -193,10 +201,18 @@ def test_parse_gives_the_pages_values_and_null_for_what_does_not_parse(both):
      "DateTime::Parse: invalid format character: j"),
     ('SELECT DateTime::Parse("%Y %Z")("2019 GMT") FROM `//tmp/t`',
      "DateTime::Parse with %Z (a time zone) is not supported in dev mode"),
+    ('SELECT DateTime::Parse("%S.%Y")("12.2019") FROM `//tmp/t`',
+     "DateTime::Parse with a . or a digit after %S, or a letter after %B, is not supported"),
     ('SELECT DateTime::Format("%Y") AS f FROM `//tmp/t`',
      "DateTime::Format(format) makes a function"),
     ('SELECT DateTime::Format("%Y", true AS Always)(t) FROM `//tmp/t`',
      "DateTime::Format has no argument named Always"),
+    ('SELECT DateTime::GetYear(i) FROM `//tmp/t`',
+     "DateTime::GetYear takes a Date, Datetime or Timestamp (or what DateTime::Split gives), "
+     "not a value of another type"),
+    ('SELECT DateTime::Format("%Y")("2019-01-01") FROM `//tmp/t`',
+     "DateTime::Format takes a Date, Datetime or Timestamp (or what DateTime::Split gives), "
+     "not a value of another type"),
     ('SELECT DateTime::ParseIso8601("2019-01-01T00:00:00Z") FROM `//tmp/t`',
      "the UDF DateTime::ParseIso8601 is not supported in {where}"),
     ('SELECT DateTime::IntervalFromDays(1) FROM `//tmp/t`',
