@@ -1,6 +1,6 @@
 """YQL's C++ UDFs (`Module::Function(...)`) that DuckDB can give exactly, in dev mode and the
 fake query tracker alike (yql_semantics.rewrite calls `rewrite_udfs`); any other UDF is
-refused by name (`refuse_unknown`), the same way in both.
+refused by name (`refuse_unknown`), the same way in both. DateTime's are in yql_udf_datetime.
 
 What each gives, and for which inputs, is YQL's own: the module's page (yql/essentials/docs/
 en/udf/list/{string,unicode,math,re2}.md in ydb-platform/ydb) and its source
@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_udf_datetime import DATETIME, DATETIME_CURRIED, curried_call
 from yt_pipeline.yql_udf_more import DIGEST, STRING, URL
 
 #: a UDF's name; not after a word, `.` or `$` (a named expression's use is put in before),
@@ -283,11 +284,15 @@ _RE2: dict[str, tuple[Rewrite, int, int]] = {
 _MODULES: dict[str, dict[str, tuple[Rewrite, int, int, tuple[str, ...]]]] = {
     "String": {**_STRING, **STRING}, "Unicode": _UNICODE, "Math": _MATH,
     "Url": URL, "Digest": DIGEST,  # these and more of String's in yql_udf_more
+    "DateTime": DATETIME,  # yql_udf_datetime
 }
+#: the functions made of their arguments, called on a value next, like Re2's
+_CURRIED = {"DateTime": DATETIME_CURRIED}
 
 
 def supported(module: str, function: str) -> bool:
-    return function in _MODULES.get(module, {}) or (module == "Re2" and function in _RE2)
+    return (function in _MODULES.get(module, {}) or (module == "Re2" and function in _RE2)
+            or function in _CURRIED.get(module, {}))
 
 
 def refuse_unknown(code: str, where: str) -> None:
@@ -314,6 +319,11 @@ def rewrite_udfs(text: str, closing: Callable[[str, int], int]) -> str:
         args = _Call(f"{module}::{function}", _split_arguments(text[opening + 1:end]))
         if module == "Re2":
             start, sql, stop = _re2_call(text, found.start(), end, function, args, closing)
+            text = text[:start] + sql + text[stop:]
+            continue
+        if function in _CURRIED.get(module, {}):
+            start, sql, stop = curried_call(text, found.start(), end, function, args, closing,
+                                            _split_arguments)
             text = text[:start] + sql + text[stop:]
             continue
         rewrite, least, most, names = _MODULES[module][function]

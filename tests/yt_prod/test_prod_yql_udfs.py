@@ -182,8 +182,8 @@ def test_a_udf_inside_arithmetic_and_another_udf(both):
 
 @pytest.mark.parametrize("query, line", [
     ("SELECT Python::f(value) FROM `//tmp/u`", "the UDF Python::f is not supported in {where}"),
-    ("SELECT DateTime::Format('%Y')(value) FROM `//tmp/u`",
-     "the UDF DateTime::Format is not supported in {where}"),
+    ("SELECT DateTime::ParseRfc822(value) FROM `//tmp/u`",
+     "the UDF DateTime::ParseRfc822 is not supported in {where}"),
     ("SELECT String::Nope(value) FROM `//tmp/u`", "the UDF String::Nope is not supported"),
     ("SELECT Re2::Grep('a', Re2::Options(false AS CaseSensitive))(value) FROM `//tmp/u`",
      "the UDF Re2::Options is not supported"),
