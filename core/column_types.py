@@ -17,6 +17,7 @@ same defaults in the "Formats" page of the YTsaurus docs (type conversion option
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -60,6 +61,23 @@ def narrowed_select(yt_types: dict[str, str], sql: str, quote: Callable[[str], s
     if not narrowed:
         return sql
     return f"(SELECT * REPLACE ({', '.join(narrowed)}) FROM {sql})"
+
+
+#: the types DuckDB's JSON reader gives a string whose text looks like a date, a time or a
+#: UUID, alone or inside a list or struct type
+_TEXT_TAKEN_FOR = re.compile(r"(?<![\w\"])(?:TIMESTAMP WITH TIME ZONE|TIME WITH TIME ZONE|"
+                             r"TIMESTAMP_NS|TIMESTAMP_MS|TIMESTAMP_S|TIMESTAMP|DATE|TIME|UUID)"
+                             r"(?![\w\"])")
+
+
+def as_stored_text(duckdb_type: str) -> str:
+    """A type DuckDB learned from a table's JSON rows, with what it took for a date, time or
+    UUID read as the text it is. A string value of a table without a schema is a String to
+    YQL whatever it holds (a YSON string is a String: TStreamSchemaInferer::AddRow in
+    yt/yql/providers/yt/lib/infer_schema/infer_schema.cpp, ydb-platform/ydb); DuckDB's
+    guess gave a "2024-01-05" column's values as counts of days, and refused
+    String::Contains on an ISO time."""
+    return _TEXT_TAKEN_FOR.sub("VARCHAR", duckdb_type)
 
 
 def yt_column_type(duckdb_type: str) -> str:

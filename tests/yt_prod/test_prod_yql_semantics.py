@@ -659,3 +659,28 @@ def test_dates_and_times_cast_to_text_as_yql_writes_them(both):
     assert got == [{"dt": "2024-01-02T03:04:05Z", "ts": "2024-01-02T03:04:05.120000Z",
                     "whole": "2024-01-02T03:04:05Z", "tiny": "2024-01-02T03:04:05.000001Z",
                     "d": "2024-01-02", "col": "1970-01-01T00:00:01Z", "plain": "1"}]
+
+
+def test_text_that_looks_like_a_date_a_time_or_a_uuid_stays_text_alike(prod_client, tmp_path):
+    # a string of a table without a schema is a String to YQL whatever its text: YSON's
+    # string is a String (TStreamSchemaInferer::AddRow, yt/yql/providers/yt/lib/
+    # infer_schema/infer_schema.cpp); DuckDB's JSON reader took these for DATE, TIMESTAMP
+    # WITH TIME ZONE, TIME and UUID, and gave a date column's values as counts of days
+    rows = [{"i": 1, "day": "2024-01-05", "seen": "1970-01-02T14:08:00Z", "clock": "10:00:00",
+             "id": "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "nested": {"day": "2024-02-29"},
+             "days": ["2024-03-01"]},
+            {"i": 2, "day": "2024-02-29", "seen": "2001-02-03T04:05:06Z", "clock": "23:59:59",
+             "id": "6ba7b811-9dad-11d1-80b4-00c04fd430c8", "nested": {"day": "x"},
+             "days": []}]
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        client.write_table("//tmp/text", rows)
+    query = ("SELECT day, seen, clock, id, nested, days, seen || '!' AS marked, "
+             "String::Contains(seen, 'Z') AS utc, LENGTH(day) AS size "
+             "FROM `//tmp/text` ORDER BY i")
+    got = same_rows((dev, prod_client), query)
+    assert got == [{**{k: v for k, v in row.items() if k != "i"}, "marked": row["seen"] + "!",
+                    "utc": True, "size": 10} for row in rows]
+    [latest] = same_rows((dev, prod_client), "SELECT MAX(seen) AS seen, MIN(day) AS day "
+                                             "FROM `//tmp/text`")
+    assert latest == {"seen": "2001-02-03T04:05:06Z", "day": "2024-01-05"}

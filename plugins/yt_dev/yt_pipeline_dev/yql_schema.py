@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.column_types import as_stored_text
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.content_digest import identity_of, sha256_of
 from yt_pipeline_dev.staging import TXN_DIR
@@ -89,7 +90,8 @@ class SchemaCache:
         data = load_entry(self._entry(table_file))
         if data is None or data.get("identity") != identity(table_file):
             return None
-        return [(name, kind) for name, kind in data["columns"]]
+        # as_stored_text: an entry may have been kept before text stopped being read as dates
+        return [(name, as_stored_text(kind)) for name, kind in data["columns"]]
 
     def sampled(self, table_file: Path, rows: int, connection: Any,
                 copy: Path | None = None) -> dict[str, str]:
@@ -105,7 +107,7 @@ class SchemaCache:
         described = connection.execute(
             f"DESCRIBE SELECT * FROM read_json({sql_literal(str(source))}, "
             f"format='newline_delimited', sample_size={int(rows)})").fetchall()
-        return {str(row[0]): str(row[1]) for row in described}
+        return {str(row[0]): as_stored_text(str(row[1])) for row in described}
 
     def read_sql(self, table_file: Path, columns: list[tuple[str, str]]) -> str:
         """A read_json call with the columns given, so DuckDB need not learn them."""
@@ -118,7 +120,7 @@ class SchemaCache:
         described = connection.execute(
             f"DESCRIBE SELECT * FROM read_json({sql_literal(str(table_file))}, "
             "format='newline_delimited', sample_size=-1)").fetchall()
-        return [(str(row[0]), str(row[1])) for row in described]
+        return [(str(row[0]), as_stored_text(str(row[1]))) for row in described]
 
     def _entry(self, table_file: Path) -> Path:
         relative = str(table_file.resolve().relative_to(self.root.resolve()))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.column_types import narrowed_select, widen_rows
+from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
@@ -208,9 +208,16 @@ class QueryRunner:
         if node.rows:
             source = scratch / f"{name}.jsonl"
             source.write_bytes(_duckdb_lines(projected(node.rows, columns)))
+            learned = connection.execute(
+                f"DESCRIBE SELECT * FROM read_json('{source}', format='newline_delimited', "
+                "sample_size=-1)").fetchall()
+            # a string is a String whatever its text looks like (as_stored_text)
+            typed = ", ".join("'" + str(row[0]).replace("'", "''") + "': '"
+                              + as_stored_text(str(row[1])).replace("'", "''") + "'"
+                              for row in learned)
             connection.execute(
-                f"CREATE TABLE {name} AS SELECT * FROM read_json_auto('{source}', "
-                "format='newline_delimited', sample_size=-1)"
+                f"CREATE TABLE {name} AS SELECT * FROM read_json('{source}', "
+                f"format='newline_delimited', columns={{{typed}}})"
             )
         else:
             typed = ", ".join('"' + c.replace('"', '""') + '" JSON' for c in columns)
