@@ -40,6 +40,7 @@ from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
 from yt_pipeline_prod.fake.sorted_tables import strong_key
 from yt_pipeline_prod.fake.tables import require_json
+from yt_pipeline_prod.fake.yql_errors import issue_of_line, query_error
 from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
@@ -168,7 +169,7 @@ class QueryRunner:
                 line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
             elif isinstance(error, UngroupedColumn):
                 line = place(error, query.text)
-            self._fail(line)
+            self._end("failed", query_error(query.id, [issue_of_line(line)]))
         except Exception as error:  # noqa: BLE001 - a bug of the fake: the test must see it
             # the query fails as on a cluster's internal error, and FakeYtProxy.stop raises
             self._fail(self.state.broke("query", error))
