@@ -5,10 +5,17 @@ Where the shapes come from (ytsaurus/ytsaurus):
   DoStartQuery in yt/yql/agent/yql_agent.cpp) around the YQL plugin's "There are some
   issues", whose inner errors are YQL's issues, nested as YQL nests them, each with its
   `severity` and its place in `start_position` (`row`, `column`), none in its message
-  (IssuesToYtErrorYson in yt/yql/plugin/native/error_helpers.cpp).
+  (IssuesToYtErrorYson in yt/yql/plugin/native/error_helpers.cpp);
+- a failed query has no results: `result_count` is that of the results the engine gave,
+  none on failure (TryWriteQueryState in yt/yt/server/query_tracker/handler_base.cpp);
+- `abort_query` makes a pending or running query `aborting`, with the error "Query was
+  aborted by user %Qv with message %Qv", and the tracker ends it `aborted`
+  (TQueryTrackerProxy::AbortQuery, yt/yt/server/query_tracker/query_tracker_proxy.cpp).
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -29,6 +36,7 @@ def test_the_fake_fails_a_query_with_its_yql_issues_as_a_cluster_does(prod_clien
     [query] = fake_yt.state.queries.values()
     info = prod_client.yt().get_query(query.id)
     assert info["state"] == "failed"
+    assert info["result_count"] == 0  # the first SELECT's result is not kept
     error = info["error"]
     assert (error["message"], dict(error["attributes"])) == ("Failed to run query",
                                                              {"query_id": query.id})
@@ -88,3 +96,18 @@ def test_prod_gives_the_innermost_error_issues_and_leaves_out_warnings():
     assert issues_line({"message": "Failed to run query", "inner_errors": [
         {"message": "Token cannot be issued, all attempts failed"}]},
         prepared) is None
+
+
+def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
+    fake_yt.state.query_delay_s = 1.0
+    yt = prod_client.yt()
+    query_id = yt.start_query("yql", "SELECT 1 AS a", settings={"cluster": "primary"})
+    yt.abort_query(query_id, message="stop")
+    info = yt.get_query(query_id)
+    assert info["state"] == "aborting"
+    assert info["error"]["message"] == 'Query was aborted by user "root" with message "stop"'
+    deadline = time.monotonic() + 10
+    while yt.get_query(query_id)["state"] == "aborting" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert yt.get_query(query_id)["state"] == "aborted"
+    assert yt.get_query(query_id)["result_count"] == 0
