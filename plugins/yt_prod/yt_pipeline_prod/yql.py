@@ -28,6 +28,7 @@ from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.reduce_inputs import sort_order
 from yt_pipeline_prod.stage_txn import outside_transaction
+from yt_pipeline_prod.yql_issues import issues_line
 from yt_pipeline_prod.yql_text import StagedInsert, prepare, stage_inserts
 
 if TYPE_CHECKING:
@@ -257,9 +258,10 @@ def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
     info = _wait(client, query_id)
     state = str(info.get("state"))
     if state != "completed":
-        reason = summary(info["error"]) if info.get("error") else f"the query was {state}"
-        # a syntax error's place, in the query as written rather than the text sent
-        reason = prepared.in_query(reason)
+        error = info.get("error")
+        # YQL's issues, each placed in the query as written rather than the text sent
+        reason = ((issues_line(error, prepared)
+                   or prepared.in_query(summary(error))) if error else f"the query was {state}")
         raise _fail(client, f"YQL query {query_id} {state}: {reason}")
     if prepared.result_table:
         try:

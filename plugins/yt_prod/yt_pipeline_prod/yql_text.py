@@ -48,7 +48,7 @@ class PreparedQuery:
         the query as given: the pieces added moved its lines and columns."""
         def moved(found: re.Match[str]) -> str:
             numbers = [int(n) for n in found.groups() if n is not None]
-            place = self._query_place(*numbers)
+            place = self.query_place(*numbers)
             if place is None:
                 return found.group(0)
             line, column = place
@@ -58,7 +58,9 @@ class PreparedQuery:
 
         return _POSITION.sub(moved, message) if self.added else message
 
-    def _query_place(self, line: int, column: int) -> tuple[int, int] | None:
+    def query_place(self, line: int, column: int) -> tuple[int, int] | None:
+        """A line and column of the text sent, both from 1, in the query as given; None
+        when it is in a piece added or past the text."""
         starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
         if not 1 <= line <= len(starts):
             return None

@@ -40,6 +40,7 @@ from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
 from yt_pipeline_prod.fake.sorted_tables import strong_key
 from yt_pipeline_prod.fake.tables import require_json
+from yt_pipeline_prod.fake.yql_errors import issue_of_line, query_error
 from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
@@ -60,6 +61,11 @@ from yt_pipeline_prod.fake.yql_text import (
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
+
+#: the states of a query stopped by `abort_query`: first one, then the other
+ABORTED = ("aborting", "aborted")
+#: the user the fake runs everything as (an operation's `authenticated_user` too)
+FAKE_USER = "root"
 
 @dataclass
 class FakeResult:
@@ -123,7 +129,7 @@ class QueryRunner:
         self.infer_rows: int | None = None
 
     def aborted(self) -> bool:
-        return self.query.state == "aborted"
+        return self.query.state in ABORTED
 
     def run(self) -> None:
         query = self.query
@@ -168,12 +174,16 @@ class QueryRunner:
                 line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
             elif isinstance(error, UngroupedColumn):
                 line = place(error, query.text)
-            self._fail(line)
+            self._end("failed", query_error(query.id, [issue_of_line(line)]))
         except Exception as error:  # noqa: BLE001 - a bug of the fake: the test must see it
             # the query fails as on a cluster's internal error, and FakeYtProxy.stop raises
             self._fail(self.state.broke("query", error))
         finally:
             query.finished = query.finished or time.time()
+            with self.state.lock:
+                # the tracker finishes an aborting query once its engine has stopped
+                if query.state == "aborting":
+                    query.state = "aborted"
 
     def _end(self, state: str, error: dict[str, Any] | None = None) -> None:
         """The query's final state, unless it was aborted meanwhile: aborted it stays."""
@@ -321,7 +331,11 @@ def cmd_get_query(state: FakeState, request: Request) -> Any:
     query = _query(state, request)
     info: dict[str, Any] = {
         "id": query.id, "engine": query.engine, "query": query.text, "state": query.state,
-        "result_count": len(query.results),
+        # a query's results are counted when it completes; a failed query has none, even
+        # if statements before the failing one gave some (TQueryHandlerBase::
+        # TryWriteQueryState in yt/yt/server/query_tracker/handler_base.cpp counts the
+        # results given: OnQueryFailed gives none)
+        "result_count": len(query.results) if query.state == "completed" else 0,
         "start_time": _iso(query.started),
     }
     if query.error:
@@ -355,17 +369,19 @@ def cmd_read_query_result(state: FakeState, request: Request) -> tuple[bytes, di
 
 
 def cmd_abort_query(state: FakeState, request: Request) -> None:
-    """Stop a query that is pending or running: it ends `aborted`, with the abort's error,
-    and runs nothing more. A query in any other state is refused ("Cannot abort query %v
-    which is in state %Qlv": TQueryTrackerProxy::AbortQuery in yt/yt/server/query_tracker/
-    query_tracker_proxy.cpp)."""
+    """Stop a query that is pending or running: it is `aborting`, with the abort's error,
+    runs nothing more, and ends `aborted` once its runner has stopped. A query in any other
+    state is refused ("Cannot abort query %v which is in state %Qlv"). The state, the error's
+    text and the order are TQueryTrackerProxy::AbortQuery's (yt/yt/server/query_tracker/
+    query_tracker_proxy.cpp), which writes `aborting` and leaves `aborted` to the tracker."""
     query = _query(state, request)
     with state.lock:
         if query.state not in ("pending", "running"):
             raise YtFakeError(f'Cannot abort query {query.id} which is in state "{query.state}"')
-        query.state = "aborted"
+        query.state = "aborting"
         message = request.param("message")
-        query.error = _error("Query was aborted" + (f": {message}" if message else ""))
+        query.error = _error(f'Query was aborted by user "{FAKE_USER}"'
+                             + (f' with message "{message}"' if message else ""))
         query.finished = time.time()
 
 

@@ -1,0 +1,113 @@
+"""A failed or aborted YQL query as a cluster's query tracker reports it, and prod's reading.
+
+Where the shapes come from (ytsaurus/ytsaurus):
+- a failed query's error is the yql agent's "Failed to run query" (attribute `query_id`:
+  DoStartQuery in yt/yql/agent/yql_agent.cpp) around the YQL plugin's "There are some
+  issues", whose inner errors are YQL's issues, nested as YQL nests them, each with its
+  `severity` and its place in `start_position` (`row`, `column`), none in its message
+  (IssuesToYtErrorYson in yt/yql/plugin/native/error_helpers.cpp);
+- a failed query has no results: `result_count` is that of the results the engine gave,
+  none on failure (TryWriteQueryState in yt/yt/server/query_tracker/handler_base.cpp);
+- `abort_query` makes a pending or running query `aborting`, with the error "Query was
+  aborted by user %Qv with message %Qv", and the tracker ends it `aborted`
+  (TQueryTrackerProxy::AbortQuery, yt/yt/server/query_tracker/query_tracker_proxy.cpp).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from yt_pipeline.errors import QueryFailed
+from yt_pipeline_prod.fake.yql_errors import issue, query_error
+from yt_pipeline_prod.yql_issues import issues_line
+from yt_pipeline_prod.yql_text import prepare
+
+pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+
+QUERY = "SELECT 1 AS a;\nSELECT k\n  FRM `//tmp/q`"
+
+
+def test_the_fake_fails_a_query_with_its_yql_issues_as_a_cluster_does(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/q", [{"k": 1}])
+    with pytest.raises(QueryFailed):
+        prod_client.run_yql(QUERY)
+    [query] = fake_yt.state.queries.values()
+    info = prod_client.yt().get_query(query.id)
+    assert info["state"] == "failed"
+    assert info["result_count"] == 0  # the first SELECT's result is not kept
+    error = info["error"]
+    assert (error["message"], dict(error["attributes"])) == ("Failed to run query",
+                                                             {"query_id": query.id})
+    [issues] = error["inner_errors"]
+    assert issues["message"] == "There are some issues"
+    [only] = issues["inner_errors"]
+    # the place is in the text sent (a pragma and an INSERT line were added before it)
+    sent = query.text.split("\n")
+    row = sent.index("  FRM `//tmp/q`") + 1
+    # the fake's words say the place again, as dev mode's do
+    assert only["message"] == (f'syntax error at or near "`//tmp/q`" (line {row}, column 7 '
+                               "of the query)")
+    assert only["code"] == 30001
+    assert dict(only["attributes"]) == {"severity": "S_ERROR",
+                                        "start_position": {"row": row, "column": 7}}
+
+
+def test_prod_names_the_issue_where_the_query_as_written_has_it(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/q", [{"k": 1}])
+    with pytest.raises(QueryFailed) as failed:
+        prod_client.run_yql(QUERY)
+    message = str(failed.value)
+    assert message.endswith(' failed: YQL: 3:7: syntax error at or near "`//tmp/q`" '
+                            "(line 3, column 7 of the query)")
+    assert "Failed to run query" not in message and "\n" not in message
+
+
+def test_prod_gives_the_innermost_error_issues_and_leaves_out_warnings():
+    # a type error as YQL nests it: the cause is under issues saying where YQL was
+    query = "$x = 1;\nSELECT no_such, k\nFROM `//t`;\nSELECT 2 AS b, nope"
+    prepared = prepare(query, "primary", "//r/1")
+    sent = prepared.text.split("\n")
+
+    def row(text: str) -> int:
+        return sent.index(text) + 1
+
+    error = query_error("q1", [
+        issue("Pragma is deprecated", 1, 1, severity="S_WARNING",
+              inner=[issue("an error under a warning is the warning's", 1, 1)]),
+        issue("Type annotation", inner=[
+            issue("At function: RemovePrefixMembers, At function: PersistableRepr",
+                  row("SELECT no_such, k"), 1, inner=[
+                      issue("Member not found: no_such", row("SELECT no_such, k"), 8),
+                      # no place of its own: it is where the issue around it is
+                      issue("Member   not found:\n k"),
+                  ]),
+        ]),
+        issue("Member not found: nope", row("SELECT 2 AS b, nope"), 16),
+        issue("Member not found: nope", row("SELECT 2 AS b, nope"), 16),  # said once
+        # a place in the lines the backend added is no place in the query
+        issue("Bad pragma", 1, 8),
+    ])
+    assert issues_line(error, prepared) == (
+        "YQL: 2:8: Member not found: no_such; YQL: 2:1: Member not found: k; "
+        "YQL: 4:16: Member not found: nope; Bad pragma")
+    # an error with no YQL issue in it (the query failed before YQL saw it): none
+    assert issues_line({"message": "Failed to run query", "inner_errors": [
+        {"message": "Token cannot be issued, all attempts failed"}]},
+        prepared) is None
+
+
+def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
+    fake_yt.state.query_delay_s = 1.0
+    yt = prod_client.yt()
+    query_id = yt.start_query("yql", "SELECT 1 AS a", settings={"cluster": "primary"})
+    yt.abort_query(query_id, message="stop")
+    info = yt.get_query(query_id)
+    assert info["state"] == "aborting"
+    assert info["error"]["message"] == 'Query was aborted by user "root" with message "stop"'
+    deadline = time.monotonic() + 10
+    while yt.get_query(query_id)["state"] == "aborting" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert yt.get_query(query_id)["state"] == "aborted"
+    assert yt.get_query(query_id)["result_count"] == 0
