@@ -15,9 +15,12 @@ en/udf/list/{string,unicode,math,re2}.md in ydb-platform/ydb) and its source
   JoinFromList leaves out the list's empty (NULL) items.
 - Re2's Grep (found anywhere) and Match (the whole string) give false for NULL, Count 0,
   Replace NULL; the replacement's \\1 is the first group, as DuckDB's (RE2's own) rewrite.
-- Math's functions are libm's on Doubles: sqrt(-1) is NaN, log(0) is -inf; Round's second
-  argument is the power of ten rounded to (-2: hundredths); Mod and Rem give NULL for a zero
-  divisor, Mod with the divisor's sign, Rem with the dividend's.
+- Math's functions are libm's on Doubles (math_ir.h in yql/essentials/udfs/common/math):
+  sqrt(-1) is NaN; Log, Log2 and Log10 give NaN for any value <= 0, 0 too; Asinh is asin,
+  as math_ir.h has it. Round's second argument is the power of ten rounded to (-2:
+  hundredths), and a half rounds up (-2.5 to -2), RoundToDecimal in lib/round.h. Mod and
+  Rem take Int64s and give NULL for a zero divisor, Mod with the divisor's sign, Rem with
+  the dividend's.
 
 A YQL String is bytes, DuckDB's VARCHAR text: String functions that count bytes count them
 here too (positions of Find, Substring), but those that see characters one by one
@@ -253,22 +256,49 @@ _MATH: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
     "Pow": (_simple(f"pow({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
     "Atan2": (_simple(f"atan2({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
     "Fmod": (_simple(f"fmod({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
-    "Round": (_simple(f"round({_double('{0}')}, -CAST(COALESCE({{1}}, 0) AS INTEGER))"),
+    "Round": (_simple(f"yql_math_round({_double('{0}')}, CAST(COALESCE({{1}}, 0) AS INTEGER))"),
               1, 2, ()),
     "Rint": (_simple(f"round_even({_double('{0}')}, 0)"), 1, 1, ()),
     "Sigmoid": (_simple(f"1 / (1 + exp(-{_double('{0}')}))"), 1, 1, ()),
-    "Mod": (_simple("CASE WHEN {1} = 0 THEN NULL ELSE (({0} % {1}) + {1}) % {1} END"),
-            2, 2, ()),
-    "Rem": (_simple("CASE WHEN {1} = 0 THEN NULL ELSE {0} % {1} END"), 2, 2, ()),
+    "Mod": (_simple("yql_math_mod({0}, {1}, 'Mod')"), 2, 2, ()),
+    "Rem": (_simple("yql_math_mod({0}, {1}, 'Rem')"), 2, 2, ()),
 }
 for _yql, _duckdb in (("Abs", "abs"), ("Fabs", "abs"), ("Acos", "acos"), ("Asin", "asin"),
                       ("Atan", "atan"), ("Cbrt", "cbrt"), ("Ceil", "ceil"), ("Cos", "cos"),
                       ("Cosh", "cosh"), ("Exp", "exp"), ("Floor", "floor"), ("Sin", "sin"),
                       ("Sinh", "sinh"), ("Sqrt", "sqrt"), ("Tan", "tan"), ("Tanh", "tanh"),
-                      ("Trunc", "trunc"), ("Log", "ln"), ("Log2", "log2"), ("Log10", "log10"),
-                      ("Lgamma", "lgamma"), ("Tgamma", "gamma"), ("Asinh", "asinh")):
+                      ("Trunc", "trunc"), ("Lgamma", "lgamma"), ("Tgamma", "gamma"),
+                      ("Asinh", "asin")):  # math_ir.h: XX(Asinh, asin), YQL's value
     _MATH[_yql] = (_simple(f"{_duckdb}({_double('{0}')})"), 1, 1, ())
-_MATH["Mod"] = (_MATH["Mod"][0], 2, 2, ())
+for _yql, _duckdb in (("Log", "ln"), ("Log2", "log2"), ("Log10", "log10")):
+    # POSITIVE_SINGLE_ARG_FUNCS: NaN for a value <= 0, where libm gives -inf for 0
+    _MATH[_yql] = (_simple(f"(CASE WHEN {_double('{0}')} <= 0 THEN CAST('nan' AS DOUBLE) "
+                           f"ELSE {_duckdb}({_double('{0}')}) END)"), 1, 1, ())
+
+#: the macros Math's rewrites call, defined on every connection running YQL
+#: (yql_semantics.connect). yql_math_round is lib/round.h's RoundToDecimal, floor(v / 10^p
+#: + 0.5) * 10^p, there in long double: a negative p multiplies by 10^-p and divides back,
+#: which gives the long double's value rounded to a Double (0.3 for Round(0.29, -1), where
+#: 3 * 0.1 is 0.30000000000000004); a value that many times is an integer (2^52 and over,
+#: or inf) is its own rounding, and a 10^p beyond a Double's range rounds any finite value
+#: to 0, as 10^p, a long double there, does. yql_math_mod is round.h's Mod and Rem on
+#: Int64s: a Double or Float argument fails, as YQL's type check of TOptional<i64>(i64, i64)
+MATH_MACROS = (
+    "CREATE OR REPLACE MACRO yql_math_round(v, p) AS CASE "
+    "WHEN p > 308 THEN CASE WHEN isfinite(v) THEN CAST(0 AS DOUBLE) ELSE v END "
+    "WHEN p >= 0 THEN floor(v / pow(10, p) + 0.5) * pow(10, p) "
+    "WHEN abs(v) * pow(10, -p) >= 4503599627370496 THEN v "
+    "ELSE floor(v * pow(10, -p) + 0.5) / pow(10, -p) END",
+    "CREATE OR REPLACE MACRO yql_math_mod(a, m, name) AS CASE "
+    "WHEN typeof(a) IN ('DOUBLE', 'FLOAT') OR typeof(a) LIKE 'DECIMAL%' "
+    "OR typeof(m) IN ('DOUBLE', 'FLOAT') OR typeof(m) LIKE 'DECIMAL%' "
+    "THEN error('YQL: Math::' || name || ' takes integers (Int64), not a Double') "
+    "WHEN CAST(m AS BIGINT) = 0 THEN NULL "
+    "WHEN name = 'Mod' AND CAST(a AS BIGINT) % CAST(m AS BIGINT) <> 0 "
+    "AND (CAST(a AS BIGINT) % CAST(m AS BIGINT) < 0) <> (CAST(m AS BIGINT) < 0) "
+    "THEN CAST(a AS BIGINT) % CAST(m AS BIGINT) + CAST(m AS BIGINT) "
+    "ELSE CAST(a AS BIGINT) % CAST(m AS BIGINT) END",
+)
 
 # -- Re2: a pattern first, then the string ---------------------------------------------------
 
