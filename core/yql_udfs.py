@@ -307,8 +307,11 @@ _RE2: dict[str, tuple[Rewrite, int, int]] = {
     "Grep": (_simple("COALESCE(regexp_matches({1}, {0}), false)"), 1, 1),
     "Match": (_simple("COALESCE(regexp_full_match({1}, {0}), false)"), 1, 1),
     "Replace": (_simple("regexp_replace({1}, {0}, {2}, 'g')"), 1, 2),
-    "Count": (_simple("CAST(COALESCE(len(regexp_extract_all({1}, {0})), 0) AS UINTEGER)"),
-              1, 1),
+    # GlobalReplace's count of replacements (re2_udf.cpp): replacing each match with one
+    # byte, then with none, the lengths differ by it; DuckDB's 'g' is GlobalReplace too,
+    # which takes no empty match where the last one ended (regexp_extract_all does)
+    "Count": (_simple("CAST(COALESCE(strlen(regexp_replace({1}, {0}, '-', 'g')) - "
+                      "strlen(regexp_replace({1}, {0}, '', 'g')), 0) AS UINTEGER)"), 1, 1),
 }
 
 _MODULES: dict[str, dict[str, tuple[Rewrite, int, int, tuple[str, ...]]]] = {

@@ -248,3 +248,13 @@ def test_math_mod_of_a_double_fails_as_yqls_type_check(both):
         with pytest.raises(QueryFailed) as failed:
             client.run_yql("SELECT Math::Mod(7.5, 2) AS m")
         assert "Math::Mod takes integers (Int64), not a Double" in str(failed.value)
+
+
+def test_re2_count_is_the_number_of_global_replacements(both):
+    # re2_udf.cpp, COUNT: the count is what RE2::GlobalReplace(&input, regexp, "") returns,
+    # and GlobalReplace takes no empty match right where the last match ended: "a*" in
+    # "baaab" matches "" before the first b, "aaa", and "" at the end: 3, not 4
+    [row] = same_rows(both, 'SELECT Re2::Count("a*")("baaab") AS star, '
+                            'Re2::Count("")("abc") AS empty, Re2::Count("x?")("") AS nothing, '
+                            'Re2::Count("a")("xaaxaaxaa") AS page, Re2::Count("a")(NULL) AS null')
+    assert row == {"star": 3, "empty": 4, "nothing": 1, "page": 6, "null": 0}
