@@ -160,14 +160,16 @@ def _split(args: list[str], named: dict[str, str]) -> str:
     return f"COALESCE({parts}, CAST([] AS VARCHAR[]))"
 
 
-def _pad(function: str) -> Rewrite:
+def _pad(left: bool) -> Rewrite:
     def rewrite(args: list[str], _: dict[str, str]) -> str:
         text, width, fill = (args + [""])[:3]
         fill = fill or "' '"
-        # util's LeftPad/RightPad widen a text, never cut it; the filler is one character
+        # util's LeftPad/RightPad of a TStringBuf widen a text to `width` bytes, never cut
+        # it; the filler is one byte (STRING_STREAM_PAD_FORMATTER_UDF)
+        padding = f"repeat({fill}, greatest(CAST({width} AS BIGINT) - strlen({text}), 0))"
+        padded = f"{padding} || {text}" if left else f"{text} || {padding}"
         return (f"CASE WHEN strlen({fill}) <> 1 THEN error('YQL: Not 1 symbol in "
-                f"paddingSymbol') WHEN length({text}) >= CAST({width} AS BIGINT) THEN {text} "
-                f"ELSE {function}({text}, CAST({width} AS INTEGER), {fill}) END")
+                f"paddingSymbol') ELSE {padded} END")
     return rewrite
 
 
@@ -206,8 +208,8 @@ _STRING: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
     "JoinFromList": (_simple("array_to_string({0}, {1})"), 2, 2, ()),
     "Base64Encode": (_simple("to_base64(encode({0}))"), 1, 1, ()),
     "HexEncode": (_simple("hex({0})"), 1, 1, ()),
-    "LeftPad": (_pad("lpad"), 2, 3, ()),
-    "RightPad": (_pad("rpad"), 2, 2, ()),
+    "LeftPad": (_pad(left=True), 2, 3, ()),
+    "RightPad": (_pad(left=False), 2, 3, ()),
     "LevensteinDistance": (_simple("CAST(levenshtein({0}, {1}) AS UBIGINT)"), 2, 2, ()),
 }
 

@@ -258,3 +258,16 @@ def test_re2_count_is_the_number_of_global_replacements(both):
                             'Re2::Count("")("abc") AS empty, Re2::Count("x?")("") AS nothing, '
                             'Re2::Count("a")("xaaxaaxaa") AS page, Re2::Count("a")(NULL) AS null')
     assert row == {"star": 3, "empty": 4, "nothing": 1, "page": 6, "null": 0}
+
+
+def test_pads_take_a_filler_and_count_bytes(both):
+    # string_udf.cpp, STRING_STREAM_PAD_FORMATTER_UDF: LeftPad and RightPad alike are
+    # char*(TAutoMap<char*>, ui64, TOptional<char*>), util's LeftPad/RightPad of a
+    # TStringBuf: the width counts bytes, "жж" being four
+    [row] = same_rows(both, 'SELECT String::RightPad("ab", 4, "*") AS right_filled, '
+                            'String::LeftPad("жж", 5) AS left_bytes, '
+                            'String::RightPad("жж", 6, "*") AS right_bytes, '
+                            'String::LeftPad("жж", 3, "0") AS left_wide, '
+                            'String::RightPad(NULL, 3) AS right_null')
+    assert row == {"right_filled": "ab**", "left_bytes": " жж", "right_bytes": "жж**",
+                   "left_wide": "жж", "right_null": None}
