@@ -257,7 +257,8 @@ _MATH: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
     "IsFinite": (_simple(f"isfinite({_double('{0}')})"), 1, 1, ()),
     "Pow": (_simple(f"pow({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
     "Atan2": (_simple(f"atan2({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
-    "Fmod": (_simple(f"fmod({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
+    # libm's fmod, the dividend's sign kept: DuckDB's % of Doubles (its fmod() floors)
+    "Fmod": (_simple(f"({_double('{0}')} % {_double('{1}')})"), 2, 2, ()),
     "Round": (_simple(f"yql_math_round({_double('{0}')}, CAST(COALESCE({{1}}, 0) AS INTEGER))"),
               1, 2, ()),
     "Rint": (_simple(f"round_even({_double('{0}')}, 0)"), 1, 1, ()),

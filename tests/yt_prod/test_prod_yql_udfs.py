@@ -271,3 +271,12 @@ def test_pads_take_a_filler_and_count_bytes(both):
                             'String::RightPad(NULL, 3) AS right_null')
     assert row == {"right_filled": "ab**", "left_bytes": " жж", "right_bytes": "жж**",
                    "left_wide": "жж", "right_null": None}
+
+
+def test_fmod_keeps_the_dividends_sign(both):
+    # math_ir.h: XX(Fmod, fmod, double), libm's fmod: the remainder has the dividend's sign
+    # and fmod(x, 0) is NaN (DuckDB's own fmod gave 1 for fmod(-7, 2))
+    [row] = same_rows(both, 'SELECT Math::Fmod(-7, 2) AS minus, Math::Fmod(7.5, -2) AS plus, '
+                            'Math::Fmod(1, 0) AS zero, Math::Fmod(7, CAST("inf" AS Double)) AS inf, '
+                            'Math::Fmod(NULL, 2) AS null')
+    assert row == {"minus": -1.0, "plus": 1.5, "zero": "nan", "inf": 7.0, "null": None}
