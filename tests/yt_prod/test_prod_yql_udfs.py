@@ -280,3 +280,19 @@ def test_fmod_keeps_the_dividends_sign(both):
                             'Math::Fmod(1, 0) AS zero, Math::Fmod(7, CAST("inf" AS Double)) AS inf, '
                             'Math::Fmod(NULL, 2) AS null')
     assert row == {"minus": -1.0, "plus": 1.5, "zero": "nan", "inf": 7.0, "null": None}
+
+
+def test_an_index_into_split_to_list_counts_from_0(both):
+    # String's canonical List.sql selects String::SplitToList(value, "@")[0] AS first, and
+    # its canondata (test.test_List_/results.txt) gives "a" for "a@b@c", "" for "@a@b@c"
+    rows = same_rows(both, """
+        $parts = String::SplitToList(value, "@");
+        SELECT String::SplitToList(value, "@")[0] AS first, $parts[1] AS second,
+               (String::SplitToList(value, "@"))[2] AS third,
+               String::SplitToList(value, "@")[ 1 + 1 ] AS sum_index,
+               String::SplitToList(value, "@")[5] AS past_end
+        FROM `//tmp/u` WHERE i IN (1, 2, 7) ORDER BY i""")
+    assert rows == [
+        {"first": "a", "second": "b", "third": "c", "sum_index": "c", "past_end": None},
+        {"first": "", "second": "a", "third": "b", "sum_index": "b", "past_end": None},
+        {"first": None, "second": None, "third": None, "sum_index": None, "past_end": None}]
