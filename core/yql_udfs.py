@@ -142,7 +142,8 @@ def _split(args: list[str], named: dict[str, str]) -> str:
     skip_empty = named.get("SkipEmpty")
     limit = named.get("Limit")
     parts = (f"(CASE WHEN COALESCE({by_string}, true) THEN string_split({text}, {delimiter}) "
-             f"ELSE string_split_regex({text}, '[' || regexp_escape({delimiter}) || ']') END)")
+             f"ELSE string_split_regex({text}, CASE WHEN {delimiter} = '' THEN '\\b\\B' "
+             f"ELSE '[' || regexp_escape({delimiter}) || ']' END) END)")  # \b\B: no match
     if limit is not None:
         if skip_empty is not None or "DelimeterString" in named:
             raise QueryFailed("YQL: SplitToList with Limit and SkipEmpty or DelimeterString "

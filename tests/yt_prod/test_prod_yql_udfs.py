@@ -296,3 +296,11 @@ def test_an_index_into_split_to_list_counts_from_0(both):
         {"first": "a", "second": "b", "third": "c", "sum_index": "c", "past_end": None},
         {"first": "", "second": "a", "third": "b", "sum_index": "b", "past_end": None},
         {"first": None, "second": None, "third": None, "sum_index": None, "past_end": None}]
+
+
+def test_split_by_an_empty_set_keeps_the_string_whole(both):
+    # string_udf.cpp, TSplitToList: DelimeterString false splits with util's SplitBySet at
+    # any of the delimiter's characters; an empty one has none, so nothing splits
+    [row] = same_rows(both, 'SELECT String::SplitToList("a b", "", false AS DelimeterString) AS a, '
+                            'String::SplitToList("x^y-z", "^-", false AS DelimeterString) AS b')
+    assert row == {"a": ["a b"], "b": ["x", "y", "z"]}
