@@ -26,7 +26,7 @@ from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
 from yt_pipeline.yql_operators import DIVISION_MACROS, concat_failure, rewrite_operators
 from yt_pipeline.yql_times import TIME_MACROS
-from yt_pipeline.yql_udfs import rewrite_udfs
+from yt_pipeline.yql_udfs import MATH_MACROS, rewrite_udfs
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
@@ -69,7 +69,7 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
             f"YQL on DuckDB needs DuckDB 1.1 or later (installed: {version}), where a Double "
             "divided by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'"
         ) from None
-    for macro in (*DIVISION_MACROS, *TIME_MACROS):
+    for macro in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS):
         connection.execute(macro)
     return connection
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT

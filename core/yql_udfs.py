@@ -15,9 +15,12 @@ en/udf/list/{string,unicode,math,re2}.md in ydb-platform/ydb) and its source
   JoinFromList leaves out the list's empty (NULL) items.
 - Re2's Grep (found anywhere) and Match (the whole string) give false for NULL, Count 0,
   Replace NULL; the replacement's \\1 is the first group, as DuckDB's (RE2's own) rewrite.
-- Math's functions are libm's on Doubles: sqrt(-1) is NaN, log(0) is -inf; Round's second
-  argument is the power of ten rounded to (-2: hundredths); Mod and Rem give NULL for a zero
-  divisor, Mod with the divisor's sign, Rem with the dividend's.
+- Math's functions are libm's on Doubles (math_ir.h in yql/essentials/udfs/common/math):
+  sqrt(-1) is NaN; Log, Log2 and Log10 give NaN for any value <= 0, 0 too; Asinh is asin,
+  as math_ir.h has it. Round's second argument is the power of ten rounded to (-2:
+  hundredths), and a half rounds up (-2.5 to -2), RoundToDecimal in lib/round.h. Mod and
+  Rem take Int64s and give NULL for a zero divisor, Mod with the divisor's sign, Rem with
+  the dividend's.
 
 A YQL String is bytes, DuckDB's VARCHAR text: String functions that count bytes count them
 here too (positions of Find, Substring), but those that see characters one by one
@@ -139,7 +142,8 @@ def _split(args: list[str], named: dict[str, str]) -> str:
     skip_empty = named.get("SkipEmpty")
     limit = named.get("Limit")
     parts = (f"(CASE WHEN COALESCE({by_string}, true) THEN string_split({text}, {delimiter}) "
-             f"ELSE string_split_regex({text}, '[' || regexp_escape({delimiter}) || ']') END)")
+             f"ELSE string_split_regex({text}, CASE WHEN {delimiter} = '' THEN '\\b\\B' "
+             f"ELSE '[' || regexp_escape({delimiter}) || ']' END) END)")  # \b\B: no match
     if limit is not None:
         if skip_empty is not None or "DelimeterString" in named:
             raise QueryFailed("YQL: SplitToList with Limit and SkipEmpty or DelimeterString "
@@ -157,14 +161,16 @@ def _split(args: list[str], named: dict[str, str]) -> str:
     return f"COALESCE({parts}, CAST([] AS VARCHAR[]))"
 
 
-def _pad(function: str) -> Rewrite:
+def _pad(left: bool) -> Rewrite:
     def rewrite(args: list[str], _: dict[str, str]) -> str:
         text, width, fill = (args + [""])[:3]
         fill = fill or "' '"
-        # util's LeftPad/RightPad widen a text, never cut it; the filler is one character
+        # util's LeftPad/RightPad of a TStringBuf widen a text to `width` bytes, never cut
+        # it; the filler is one byte (STRING_STREAM_PAD_FORMATTER_UDF)
+        padding = f"repeat({fill}, greatest(CAST({width} AS BIGINT) - strlen({text}), 0))"
+        padded = f"{padding} || {text}" if left else f"{text} || {padding}"
         return (f"CASE WHEN strlen({fill}) <> 1 THEN error('YQL: Not 1 symbol in "
-                f"paddingSymbol') WHEN length({text}) >= CAST({width} AS BIGINT) THEN {text} "
-                f"ELSE {function}({text}, CAST({width} AS INTEGER), {fill}) END")
+                f"paddingSymbol') ELSE {padded} END")
     return rewrite
 
 
@@ -203,8 +209,8 @@ _STRING: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
     "JoinFromList": (_simple("array_to_string({0}, {1})"), 2, 2, ()),
     "Base64Encode": (_simple("to_base64(encode({0}))"), 1, 1, ()),
     "HexEncode": (_simple("hex({0})"), 1, 1, ()),
-    "LeftPad": (_pad("lpad"), 2, 3, ()),
-    "RightPad": (_pad("rpad"), 2, 2, ()),
+    "LeftPad": (_pad(left=True), 2, 3, ()),
+    "RightPad": (_pad(left=False), 2, 3, ()),
     "LevensteinDistance": (_simple("CAST(levenshtein({0}, {1}) AS UBIGINT)"), 2, 2, ()),
 }
 
@@ -252,23 +258,51 @@ _MATH: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
     "IsFinite": (_simple(f"isfinite({_double('{0}')})"), 1, 1, ()),
     "Pow": (_simple(f"pow({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
     "Atan2": (_simple(f"atan2({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
-    "Fmod": (_simple(f"fmod({_double('{0}')}, {_double('{1}')})"), 2, 2, ()),
-    "Round": (_simple(f"round({_double('{0}')}, -CAST(COALESCE({{1}}, 0) AS INTEGER))"),
+    # libm's fmod, the dividend's sign kept: DuckDB's % of Doubles (its fmod() floors)
+    "Fmod": (_simple(f"({_double('{0}')} % {_double('{1}')})"), 2, 2, ()),
+    "Round": (_simple(f"yql_math_round({_double('{0}')}, CAST(COALESCE({{1}}, 0) AS INTEGER))"),
               1, 2, ()),
     "Rint": (_simple(f"round_even({_double('{0}')}, 0)"), 1, 1, ()),
     "Sigmoid": (_simple(f"1 / (1 + exp(-{_double('{0}')}))"), 1, 1, ()),
-    "Mod": (_simple("CASE WHEN {1} = 0 THEN NULL ELSE (({0} % {1}) + {1}) % {1} END"),
-            2, 2, ()),
-    "Rem": (_simple("CASE WHEN {1} = 0 THEN NULL ELSE {0} % {1} END"), 2, 2, ()),
+    "Mod": (_simple("yql_math_mod({0}, {1}, 'Mod')"), 2, 2, ()),
+    "Rem": (_simple("yql_math_mod({0}, {1}, 'Rem')"), 2, 2, ()),
 }
 for _yql, _duckdb in (("Abs", "abs"), ("Fabs", "abs"), ("Acos", "acos"), ("Asin", "asin"),
                       ("Atan", "atan"), ("Cbrt", "cbrt"), ("Ceil", "ceil"), ("Cos", "cos"),
                       ("Cosh", "cosh"), ("Exp", "exp"), ("Floor", "floor"), ("Sin", "sin"),
                       ("Sinh", "sinh"), ("Sqrt", "sqrt"), ("Tan", "tan"), ("Tanh", "tanh"),
-                      ("Trunc", "trunc"), ("Log", "ln"), ("Log2", "log2"), ("Log10", "log10"),
-                      ("Lgamma", "lgamma"), ("Tgamma", "gamma"), ("Asinh", "asinh")):
+                      ("Trunc", "trunc"), ("Lgamma", "lgamma"), ("Tgamma", "gamma"),
+                      ("Asinh", "asin")):  # math_ir.h: XX(Asinh, asin), YQL's value
     _MATH[_yql] = (_simple(f"{_duckdb}({_double('{0}')})"), 1, 1, ())
-_MATH["Mod"] = (_MATH["Mod"][0], 2, 2, ())
+for _yql, _duckdb in (("Log", "ln"), ("Log2", "log2"), ("Log10", "log10")):
+    # POSITIVE_SINGLE_ARG_FUNCS: NaN for a value <= 0, where libm gives -inf for 0
+    _MATH[_yql] = (_simple(f"(CASE WHEN {_double('{0}')} <= 0 THEN CAST('nan' AS DOUBLE) "
+                           f"ELSE {_duckdb}({_double('{0}')}) END)"), 1, 1, ())
+
+#: the macros Math's rewrites call, defined on every connection running YQL
+#: (yql_semantics.connect). yql_math_round is lib/round.h's RoundToDecimal, floor(v / 10^p
+#: + 0.5) * 10^p, there in long double: a negative p multiplies by 10^-p and divides back,
+#: which gives the long double's value rounded to a Double (0.3 for Round(0.29, -1), where
+#: 3 * 0.1 is 0.30000000000000004); a value that many times is an integer (2^52 and over,
+#: or inf) is its own rounding, and a 10^p beyond a Double's range rounds any finite value
+#: to 0, as 10^p, a long double there, does. yql_math_mod is round.h's Mod and Rem on
+#: Int64s: a Double or Float argument fails, as YQL's type check of TOptional<i64>(i64, i64)
+MATH_MACROS = (
+    "CREATE OR REPLACE MACRO yql_math_round(v, p) AS CASE "
+    "WHEN p > 308 THEN CASE WHEN isfinite(v) THEN CAST(0 AS DOUBLE) ELSE v END "
+    "WHEN p >= 0 THEN floor(v / pow(10, p) + 0.5) * pow(10, p) "
+    "WHEN abs(v) * pow(10, -p) >= 4503599627370496 THEN v "
+    "ELSE floor(v * pow(10, -p) + 0.5) / pow(10, -p) END",
+    "CREATE OR REPLACE MACRO yql_math_mod(a, m, name) AS CASE "
+    "WHEN typeof(a) IN ('DOUBLE', 'FLOAT') OR typeof(a) LIKE 'DECIMAL%' "
+    "OR typeof(m) IN ('DOUBLE', 'FLOAT') OR typeof(m) LIKE 'DECIMAL%' "
+    "THEN error('YQL: Math::' || name || ' takes integers (Int64), not a Double') "
+    "WHEN CAST(m AS BIGINT) = 0 THEN NULL "
+    "WHEN name = 'Mod' AND CAST(a AS BIGINT) % CAST(m AS BIGINT) <> 0 "
+    "AND (CAST(a AS BIGINT) % CAST(m AS BIGINT) < 0) <> (CAST(m AS BIGINT) < 0) "
+    "THEN CAST(a AS BIGINT) % CAST(m AS BIGINT) + CAST(m AS BIGINT) "
+    "ELSE CAST(a AS BIGINT) % CAST(m AS BIGINT) END",
+)
 
 # -- Re2: a pattern first, then the string ---------------------------------------------------
 
@@ -277,8 +311,11 @@ _RE2: dict[str, tuple[Rewrite, int, int]] = {
     "Grep": (_simple("COALESCE(regexp_matches({1}, {0}), false)"), 1, 1),
     "Match": (_simple("COALESCE(regexp_full_match({1}, {0}), false)"), 1, 1),
     "Replace": (_simple("regexp_replace({1}, {0}, {2}, 'g')"), 1, 2),
-    "Count": (_simple("CAST(COALESCE(len(regexp_extract_all({1}, {0})), 0) AS UINTEGER)"),
-              1, 1),
+    # GlobalReplace's count of replacements (re2_udf.cpp): replacing each match with one
+    # byte, then with none, the lengths differ by it; DuckDB's 'g' is GlobalReplace too,
+    # which takes no empty match where the last one ended (regexp_extract_all does)
+    "Count": (_simple("CAST(COALESCE(strlen(regexp_replace({1}, {0}, '-', 'g')) - "
+                      "strlen(regexp_replace({1}, {0}, '', 'g')), 0) AS UINTEGER)"), 1, 1),
 }
 
 _MODULES: dict[str, dict[str, tuple[Rewrite, int, int, tuple[str, ...]]]] = {
@@ -329,7 +366,30 @@ def rewrite_udfs(text: str, closing: Callable[[str, int], int]) -> str:
         rewrite, least, most, names = _MODULES[module][function]
         sql = rewrite(args.take(least, most, names), args.named)
         text = text[:found.start()] + f"({sql})" + text[end + 1:]
+        if function == "SplitToList":
+            text = _index_from_0(text, found.start(), found.start() + len(sql) + 2)
     return text
+
+
+def _index_from_0(text: str, start: int, stop: int) -> str:
+    """`text` with the index into the list text[start:stop] gives, `list[i]`, counted from 0
+    as YQL counts it (DuckDB counts from 1); a negative one gives NULL, past the end too.
+    The list may be parenthesized, as a named expression's use is put in."""
+    after, before = _next(text, stop), _previous(text, start)
+    if after is not None and text[after] == ")" and before is not None and text[before] == "(":
+        after = _next(text, after + 1)
+    if after is None or text[after] != "[":
+        return text
+    depth = 0
+    for close in range(after, len(text)):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(text[close], 0)
+        if depth == 0:
+            break
+    index = text[after + 1:close]
+    if not index.strip() or re.search(r"(?<!:):(?!:)", index):  # a slice, not a cast's ::
+        return text
+    return (text[:after] + f"[(CASE WHEN ({index}) >= 0 THEN ({index}) + 1 END)]"
+            + text[close + 1:])
 
 
 def _re2_call(text: str, start: int, end: int, function: str, factory: _Call,

@@ -142,8 +142,9 @@ def test_math_functions_are_libms_on_doubles(both):
             Math::IsNaN(0.0 / 0.0) AS nan, Math::IsFinite(1.0 / 0.0) AS finite,
             Math::Floor(-1.5) AS floor, Math::Abs(-3) AS abs,
             Math::Sqrt(-1) AS sqrt_negative, Math::Log(0) AS log_zero""")
-    # NaN and infinities come back as text, as prod reads a result (yql_doubles)
-    assert (row.pop("sqrt_negative"), row.pop("log_zero")) == ("nan", "-inf")
+    # NaN and infinities come back as text, as prod reads a result (yql_doubles); Log of 0
+    # is NaN, not libm's -inf (math_ir.h, POSITIVE_SINGLE_ARG_FUNCS)
+    assert (row.pop("sqrt_negative"), row.pop("log_zero")) == ("nan", "nan")
     assert row == {"pi": math.pi, "e": math.e, "sqrt": 16.0, "trunc": 1.0,
                    "atan2": math.pi / 2, "pow": 1024.0, "round": 1.23,
                    "round_hundreds": 1300.0, "round_half": 3.0, "rint": 2.0,
@@ -201,3 +202,105 @@ def test_a_udf_dev_cannot_give_fails_alike_naming_it(both, query, line):
         with pytest.raises(QueryFailed) as failed:
             client.run_yql(query)
         assert line.format(where=where) in str(failed.value)
+
+
+def test_math_round_log_asinh_and_mod_are_yqls_own(both):
+    # yql/essentials/udfs/common/math/lib/round.h: Round is RoundToDecimal, floor(v / 10^p
+    # + 0.5) * 10^p, so a half rounds up, -2.5 to -2 (not away from zero, as DuckDB's
+    # round); Mod adds the divisor only to a remainder of the other sign, never
+    # overflowing, and both take and give an Int64 (math_udf.cpp: TOptional<i64>(i64, i64)).
+    # math_ir.h: Log, Log2 and Log10 give NaN for a value <= 0 (POSITIVE_SINGLE_ARG_FUNCS),
+    # and Asinh is asin (SINGLE_ARG_FUNCS: XX(Asinh, asin)).
+    [row] = same_rows(both, """
+        SELECT
+            Math::Round(-2.5) AS round_minus_half, Math::Round(-1.5) AS round_minus_1_5,
+            Math::Round(-1250, 2) AS round_minus_hundreds,
+            Math::Round(0.29, -1) AS round_tenths, Math::Round(15, 400) AS round_huge,
+            Math::Round(1.5, -400) AS round_tiny, Math::Round(NULL) AS round_null,
+            Math::Log(0) AS log_zero, Math::Log10(-0.0) AS log10_zero,
+            Math::Log2(CAST("-inf" AS Double)) AS log2_minus_inf, Math::Log(NULL) AS log_null,
+            Math::Asinh(0.5) AS asinh,
+            Math::Mod(9223372036854775806, 9223372036854775807) AS mod_big,
+            Math::Mod(-1, -7) AS mod_negative, Math::Rem(-7, 2) AS rem""")
+    nan = "nan"  # NaN comes back as text, as prod reads a result (yql_doubles)
+    assert row == {"round_minus_half": -2.0, "round_minus_1_5": -1.0,
+                   "round_minus_hundreds": -1200.0, "round_tenths": 0.3, "round_huge": 0.0,
+                   "round_tiny": 1.5, "round_null": None,
+                   "log_zero": nan, "log10_zero": nan, "log2_minus_inf": nan, "log_null": None,
+                   "asinh": math.asin(0.5),
+                   "mod_big": 9223372036854775806, "mod_negative": -1, "rem": -1}
+
+
+def test_math_mod_writes_an_int64_column(both):
+    dev, prod = both
+    query = ("INSERT INTO `//tmp/mod` WITH TRUNCATE "
+             "SELECT Math::Mod(7, 3) AS mod, Math::Rem(7, 3) AS rem FROM `//tmp/u` WHERE i = 1")
+    for client in (dev, prod):
+        client.run_yql(query)
+        assert [(c["name"], c["type"]) for c in client.declared_schema("//tmp/mod")["columns"]] \
+            == [("mod", "int64"), ("rem", "int64")]
+        assert list(client.read_table("//tmp/mod")) == [{"mod": 1, "rem": 1}]
+
+
+def test_math_mod_of_a_double_fails_as_yqls_type_check(both):
+    dev, prod = both
+    for client in (dev, prod):
+        with pytest.raises(QueryFailed) as failed:
+            client.run_yql("SELECT Math::Mod(7.5, 2) AS m")
+        assert "Math::Mod takes integers (Int64), not a Double" in str(failed.value)
+
+
+def test_re2_count_is_the_number_of_global_replacements(both):
+    # re2_udf.cpp, COUNT: the count is what RE2::GlobalReplace(&input, regexp, "") returns,
+    # and GlobalReplace takes no empty match right where the last match ended: "a*" in
+    # "baaab" matches "" before the first b, "aaa", and "" at the end: 3, not 4
+    [row] = same_rows(both, 'SELECT Re2::Count("a*")("baaab") AS star, '
+                            'Re2::Count("")("abc") AS empty, Re2::Count("x?")("") AS nothing, '
+                            'Re2::Count("a")("xaaxaaxaa") AS page, Re2::Count("a")(NULL) AS null')
+    assert row == {"star": 3, "empty": 4, "nothing": 1, "page": 6, "null": 0}
+
+
+def test_pads_take_a_filler_and_count_bytes(both):
+    # string_udf.cpp, STRING_STREAM_PAD_FORMATTER_UDF: LeftPad and RightPad alike are
+    # char*(TAutoMap<char*>, ui64, TOptional<char*>), util's LeftPad/RightPad of a
+    # TStringBuf: the width counts bytes, "жж" being four
+    [row] = same_rows(both, 'SELECT String::RightPad("ab", 4, "*") AS right_filled, '
+                            'String::LeftPad("жж", 5) AS left_bytes, '
+                            'String::RightPad("жж", 6, "*") AS right_bytes, '
+                            'String::LeftPad("жж", 3, "0") AS left_wide, '
+                            'String::RightPad(NULL, 3) AS right_null')
+    assert row == {"right_filled": "ab**", "left_bytes": " жж", "right_bytes": "жж**",
+                   "left_wide": "жж", "right_null": None}
+
+
+def test_fmod_keeps_the_dividends_sign(both):
+    # math_ir.h: XX(Fmod, fmod, double), libm's fmod: the remainder has the dividend's sign
+    # and fmod(x, 0) is NaN (DuckDB's own fmod gave 1 for fmod(-7, 2))
+    [row] = same_rows(both, 'SELECT Math::Fmod(-7, 2) AS minus, Math::Fmod(7.5, -2) AS plus, '
+                            'Math::Fmod(1, 0) AS zero, Math::Fmod(7, CAST("inf" AS Double)) AS inf, '
+                            'Math::Fmod(NULL, 2) AS null')
+    assert row == {"minus": -1.0, "plus": 1.5, "zero": "nan", "inf": 7.0, "null": None}
+
+
+def test_an_index_into_split_to_list_counts_from_0(both):
+    # String's canonical List.sql selects String::SplitToList(value, "@")[0] AS first, and
+    # its canondata (test.test_List_/results.txt) gives "a" for "a@b@c", "" for "@a@b@c"
+    rows = same_rows(both, """
+        $parts = String::SplitToList(value, "@");
+        SELECT String::SplitToList(value, "@")[0] AS first, $parts[1] AS second,
+               (String::SplitToList(value, "@"))[2] AS third,
+               String::SplitToList(value, "@")[ 1 + 1 ] AS sum_index,
+               String::SplitToList(value, "@")[5] AS past_end
+        FROM `//tmp/u` WHERE i IN (1, 2, 7) ORDER BY i""")
+    assert rows == [
+        {"first": "a", "second": "b", "third": "c", "sum_index": "c", "past_end": None},
+        {"first": "", "second": "a", "third": "b", "sum_index": "b", "past_end": None},
+        {"first": None, "second": None, "third": None, "sum_index": None, "past_end": None}]
+
+
+def test_split_by_an_empty_set_keeps_the_string_whole(both):
+    # string_udf.cpp, TSplitToList: DelimeterString false splits with util's SplitBySet at
+    # any of the delimiter's characters; an empty one has none, so nothing splits
+    [row] = same_rows(both, 'SELECT String::SplitToList("a b", "", false AS DelimeterString) AS a, '
+                            'String::SplitToList("x^y-z", "^-", false AS DelimeterString) AS b')
+    assert row == {"a": ["a b"], "b": ["x", "y", "z"]}
