@@ -26,6 +26,8 @@ pass with a query dev refuses.
 from __future__ import annotations
 
 import pytest
+from yql_alike import dev_and_fake
+from yql_alike import same_rows as rows_alike
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.client import DevClient
@@ -40,18 +42,11 @@ ROWS = [{"k": 1, "clicks": 7, "views": 2, "x": 2.9, "s": "abcdefg", "name": "ZoÃ
 @pytest.fixture
 def both(prod_client, tmp_path):
     """A dev client and the prod client on the fake, each holding //tmp/q."""
-    dev = DevClient(tmp_path / ".dev")
-    for client in (dev, prod_client):
-        client.write_table("//tmp/q", ROWS)
-    return dev, prod_client
+    return dev_and_fake(prod_client, tmp_path, {"//tmp/q": ROWS})
 
 
 def same_rows(both, query: str) -> list[dict]:
-    dev, prod = both
-    query = "PRAGMA yt.InferSchema = '1000';\n" + query
-    dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
-    assert dev_rows == prod_rows
-    return dev_rows
+    return rows_alike(both, "PRAGMA yt.InferSchema = '1000';\n" + query)
 
 
 def test_integers_divide_as_in_yql(both):

@@ -15,9 +15,9 @@ string that does not match; TToUnits: what To... cut).
 from __future__ import annotations
 
 import pytest
+from yql_alike import dev_and_fake, same_rows
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline_dev.client import DevClient
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -30,17 +30,7 @@ MOMENTS = [{"i": 1, "t": "1970-01-02T14:08:00Z"}, {"i": 2, "t": "1970-02-01T17:0
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    dev = DevClient(tmp_path / ".dev")
-    for client in (dev, prod_client):
-        client.write_table("//tmp/t", MOMENTS)
-    return dev, prod_client
-
-
-def same_rows(both, query: str) -> list[dict]:
-    dev, prod = both
-    dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
-    assert dev_rows == prod_rows
-    return dev_rows
+    return dev_and_fake(prod_client, tmp_path, {"//tmp/t": MOMENTS})
 
 
 def test_get_gives_the_canonical_components(both):

@@ -12,22 +12,18 @@ ascii.h for the classes, and the example of yql/essentials/docs/en/udf/list/dige
 from __future__ import annotations
 
 import pytest
-
-from yt_pipeline_dev.client import DevClient
+from yql_alike import dev_and_fake, same_rows
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    return DevClient(tmp_path / ".dev"), prod_client
+    return dev_and_fake(prod_client, tmp_path)
 
 
 def same_row(both, query: str) -> dict:
-    dev, prod = both
-    dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
-    assert dev_rows == prod_rows
-    [row] = dev_rows
+    [row] = same_rows(both, query)
     return row
 
 

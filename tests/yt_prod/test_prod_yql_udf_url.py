@@ -13,9 +13,9 @@ CutWWWNumberedPrefix), with util/string/cast.cpp's TIntParser for the port's num
 from __future__ import annotations
 
 import pytest
+from yql_alike import dev_and_fake, same_rows
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline_dev.client import DevClient
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -108,34 +108,32 @@ CANONICAL_QUERY = """
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    return DevClient(tmp_path / ".dev"), prod_client
+    return dev_and_fake(prod_client, tmp_path)
 
 
-def same_rows(both, query: str, values: list[str | None]) -> list[dict]:
-    rows = [{"i": i, "value": value} for i, value in enumerate(values)]
-    results = []
+def url_rows(both, query: str, values: list[str | None]) -> list[dict]:
+    """The rows of `query` over a table //tmp/urls of `values`, alike in dev and the fake."""
     for client in both:
-        client.write_table("//tmp/urls", rows)
-        results.append(client.run_yql(query))
-    assert results[0] == results[1]
-    return results[0]
+        client.write_table("//tmp/urls", [{"i": i, "value": value}
+                                          for i, value in enumerate(values)])
+    return same_rows(both, query)
 
 
 def test_url_functions_give_the_canonical_results(both):
-    rows = same_rows(both, CANONICAL_QUERY, list(CANONICAL))
+    rows = url_rows(both, CANONICAL_QUERY, list(CANONICAL))
     assert rows == [dict(zip(COLUMNS, expected)) for expected in CANONICAL.values()]
 
 
 def test_url_functions_of_null_are_null(both):
     query = (CANONICAL_QUERY.replace("as domain_level", "AS domain_level, Url::GetScheme(value) AS s")
              .replace("ORDER BY i", "WHERE value IS NULL"))
-    [row] = same_rows(both, query, ["http://a.ru", None])
+    [row] = url_rows(both, query, ["http://a.ru", None])
     # every one is {Flags:AutoMap} or takes an optional string and gives NULL for NULL
     assert row == dict.fromkeys((*COLUMNS, "s"))
 
 
 def test_the_pages_examples(both):
-    [row] = same_rows(both, """
+    [row] = url_rows(both, """
         SELECT Url::GetScheme("https://ydb.tech") AS scheme,
                Url::GetDomain("http://www.ydb.tech", 2) AS domain,
                Url::CutScheme("http://www.ydb.tech") AS cut_scheme,
@@ -147,7 +145,7 @@ def test_the_pages_examples(both):
 
 
 def test_hosts_ports_and_parameters_of_the_tricky_urls(both):
-    rows = same_rows(both, """
+    rows = url_rows(both, """
         SELECT Url::GetHost(value) AS host, Url::GetHostPort(value) AS host_port,
                Url::GetPort(value) AS port, Url::GetPath(value) AS path,
                Url::GetCGIParam(value, "foo") AS foo
@@ -176,7 +174,7 @@ def test_hosts_ports_and_parameters_of_the_tricky_urls(both):
 
 
 def test_cut_www_and_the_domains(both):
-    rows = same_rows(both, """
+    rows = url_rows(both, """
         SELECT Url::CutWWW(value) AS www, Url::CutWWW2(value) AS www2,
                Url::GetDomain(value, 2) AS domain2, Url::GetDomainLevel(value) AS level
         FROM `//tmp/urls` ORDER BY i""", ["WwW.a.ru", "www.", "ww7.a.ru", "w77", "www", ""])

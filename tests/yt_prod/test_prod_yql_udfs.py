@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from yql_alike import dev_and_fake, same_rows
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline_dev.client import DevClient
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -31,17 +31,7 @@ SPLIT_ROWS = [{"i": 1, "value": "a@b@c"}, {"i": 2, "value": "@a@b@c"},
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    dev = DevClient(tmp_path / ".dev")
-    for client in (dev, prod_client):
-        client.write_table("//tmp/u", SPLIT_ROWS)
-    return dev, prod_client
-
-
-def same_rows(both, query: str) -> list[dict]:
-    dev, prod = both
-    dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
-    assert dev_rows == prod_rows
-    return dev_rows
+    return dev_and_fake(prod_client, tmp_path, {"//tmp/u": SPLIT_ROWS})
 
 
 def test_split_to_list_gives_the_canonical_results(both):

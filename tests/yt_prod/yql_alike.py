@@ -1,0 +1,27 @@
+"""One YQL query run in dev and on the fake query tracker, which must give the same rows:
+both run YQL on DuckDB with the same rewrites, so a prod test on the fake sees dev's rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline_dev.client import DevClient
+
+
+def dev_and_fake(prod_client: Any, tmp_path: Path,
+                 tables: dict[str, list[dict[str, Any]]] | None = None) -> tuple[DevClient, Any]:
+    """A dev client, and the prod client on the fake, each holding `tables` (path: rows)."""
+    dev = DevClient(tmp_path / ".dev")
+    for path, rows in (tables or {}).items():
+        for client in (dev, prod_client):
+            client.write_table(path, rows)
+    return dev, prod_client
+
+
+def same_rows(both: tuple[DevClient, Any], query: str) -> list[dict[str, Any]]:
+    """The rows of `query`'s last SELECT, the same in dev and on the fake."""
+    dev, prod = both
+    dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
+    assert dev_rows == prod_rows
+    return dev_rows
