@@ -26,7 +26,8 @@ from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
 from yt_pipeline.yql_operators import DIVISION_MACROS, concat_failure, rewrite_operators
 from yt_pipeline.yql_times import TIME_MACROS
-from yt_pipeline.yql_udfs import MATH_MACROS, rewrite_udfs
+from yt_pipeline.yql_udf_math import MATH_MACROS
+from yt_pipeline.yql_udfs import rewrite_udfs
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise

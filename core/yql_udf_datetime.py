@@ -35,11 +35,8 @@ argument as few times as it can.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from yt_pipeline.errors import QueryFailed
-
-Rewrite = Callable[[list[str], dict[str, str]], str]
+from yt_pipeline.yql_udf_calls import Functions, Rewrite
 
 #: the first moment a Resource<TM> cannot hold (the first day of the year 2106)
 _END = "TIMESTAMP '2106-01-01 00:00:00'"
@@ -131,7 +128,7 @@ def _shift(unit: str) -> Rewrite:
 
 
 #: name -> (rewrite, least, most arguments, named arguments)
-DATETIME: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
+DATETIME: Functions = {
     "Split": (_one("{tm}"), 1, 1, ()),
     "MakeDate": (_one("CAST({tm} AS DATE)"), 1, 1, ()),
     "MakeDatetime": (_one("CAST(date_trunc('second', {tm}) AS TIMESTAMP_S)"), 1, 1, ()),

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-Rewrite = Callable[[list[str], dict[str, str]], str]
+from yt_pipeline.yql_udf_calls import Functions, Rewrite
 
 #: the scheme and its "://": no delimiter of GetSchemePrefixSize's set before it (a backquote
 #: is written \x60: the query's text around it is read for `names` after this rewrite)
@@ -120,7 +120,7 @@ def _domain(args: list[str], _: dict[str, str]) -> str:
             f"'.'), '') END)")
 
 
-URL: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
+URL: Functions = {
     "GetScheme": (_one(_scheme_prefix), 1, 1, ()),
     "GetHost": (_one(lambda url: _non_empty(_host(url, "/:;?#"))), 1, 1, ()),
     "GetHostPort": (_one(lambda url: _non_empty(_host(url, "/;?#"))), 1, 1, ()),
@@ -167,7 +167,7 @@ def _ignoring_case(function: str) -> Rewrite:
     return rewrite
 
 
-STRING: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
+STRING: Functions = {
     "IsAscii": (_each_byte(r"[\x00-\x7f]"), 1, 1, ()),
     "IsAsciiSpace": (_each_byte(_SPACE), 1, 1, ()),
     "IsAsciiUpper": (_each_byte("[A-Z]"), 1, 1, ()),
@@ -185,7 +185,7 @@ STRING: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
 
 # -- Digest ---------------------------------------------------------------------------------
 
-DIGEST: dict[str, tuple[Rewrite, int, int, tuple[str, ...]]] = {
+DIGEST: Functions = {
     # MD5 of the bytes, in lower-case hex (DuckDB hashes a text's UTF-8 bytes)
     "Md5Hex": (_one(lambda text: f"md5({text})"), 1, 1, ()),
 }

@@ -1,0 +1,85 @@
+"""What every UDF rewrite of yql_udfs and its modules works with: a call's arguments, split
+and named (`Call`), and small builders of DuckDB expressions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from yt_pipeline.errors import QueryFailed
+
+#: a rewrite: the arguments' SQL (an optional one left out is "") and the named ones -> SQL
+Rewrite = Callable[[list[str], dict[str, str]], str]
+#: name -> (rewrite, least, most arguments, named arguments)
+Functions = dict[str, tuple[Rewrite, int, int, tuple[str, ...]]]
+
+_NAMED = re.compile(r"^(.*\S)\s+AS\s+([A-Za-z_]\w*)\s*$", re.S | re.I)
+
+
+class Call:
+    """One call's arguments: the positional ones, and those given `value AS Name`."""
+
+    def __init__(self, name: str, texts: list[str]):
+        self.name = name
+        self.args: list[str] = []
+        self.named: dict[str, str] = {}
+        for text in texts:
+            found = _NAMED.match(text)
+            if found:
+                self.named[found.group(2)] = found.group(1).strip()
+            elif text.strip() or texts != [text]:
+                self.args.append(text.strip())
+
+    def take(self, least: int, most: int, names: tuple[str, ...] = ()) -> list[str]:
+        unknown = sorted(set(self.named) - set(names))
+        if unknown:
+            raise QueryFailed(f"YQL: {self.name} has no argument named {unknown[0]}"
+                              + (f" (it takes {', '.join(names)})" if names else ""))
+        if not least <= len(self.args) <= most:
+            takes = str(least) if least == most else f"{least} to {most}"
+            raise QueryFailed(f"YQL: {self.name} takes {takes} argument(s), got "
+                              f"{len(self.args)}")
+        return self.args + [""] * (most - len(self.args))
+
+
+def double(value: str) -> str:
+    return f"CAST({value} AS DOUBLE)"
+
+
+def simple(template: str) -> Rewrite:
+    """A rewrite filling `template`'s {0}, {1}... with the arguments (str.format is not
+    used: the arguments may hold braces)."""
+    def rewrite(args: list[str], _: dict[str, str]) -> str:
+        out = template
+        for index, arg in enumerate(args):  # an optional argument left out is NULL
+            out = out.replace(f"{{{index}}}", arg or "NULL")
+        return out
+    return rewrite
+
+
+def next_at(text: str, at: int) -> int | None:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at if at < len(text) else None
+
+
+def previous_at(text: str, at: int) -> int | None:
+    at -= 1
+    while at >= 0 and text[at].isspace():
+        at -= 1
+    return at if at >= 0 else None
+
+
+def split_arguments(inside: str) -> list[str]:
+    """A call's arguments: split at the commas outside parentheses and brackets."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(inside):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(inside[start:index])
+            start = index + 1
+    parts.append(inside[start:])
+    return parts
