@@ -32,7 +32,10 @@ class Load(BaseStage):
     def run(self, debug):
         yt = self.deps.yt_client
         yt.write_table("//r/input", ({{"k": (i * 5) % {KEYS}, "v": i}} for i in range({N})))
-        yt.run_yql("INSERT INTO `//r/yql_acc` WITH TRUNCATE SELECT -1 AS k, -1 AS v")
+        # Int64 columns, as the rows appended later have (a bare literal is an Int32 to
+        # YQL, and a cluster refuses appending an Int64 to an int32 column)
+        yt.run_yql("INSERT INTO `//r/yql_acc` WITH TRUNCATE "
+                   "SELECT CAST(-1 AS Int64) AS k, CAST(-1 AS Int64) AS v")
         yt.write_table("//r/log", [{{"stage": "load"}}], append=True)
         return debug
 """
