@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from yql_alike import dev_and_fake, same_rows
+from yql_alike import dev_and_fake, fails_alike, same_rows
 
 from yt_pipeline.errors import QueryFailed
 
@@ -187,11 +187,7 @@ def test_a_udf_inside_arithmetic_and_another_udf(both):
      "String::SplitToList has no argument named Limitt"),
 ])
 def test_a_udf_dev_cannot_give_fails_alike_naming_it(both, query, line):
-    dev, prod = both
-    for client, where in ((dev, "dev mode"), (prod, "the fake query tracker")):
-        with pytest.raises(QueryFailed) as failed:
-            client.run_yql(query)
-        assert line.format(where=where) in str(failed.value)
+    fails_alike(both, query, line)
 
 
 def test_math_round_log_asinh_and_mod_are_yqls_own(both):

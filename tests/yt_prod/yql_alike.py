@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.client import DevClient
 
 
@@ -25,3 +28,12 @@ def same_rows(both: tuple[DevClient, Any], query: str) -> list[dict[str, Any]]:
     dev_rows, prod_rows = dev.run_yql(query), prod.run_yql(query)
     assert dev_rows == prod_rows
     return dev_rows
+
+
+def fails_alike(both: tuple[DevClient, Any], query: str, line: str) -> None:
+    """`query` fails in dev and on the fake, each error holding `line` with `{where}` the
+    one refusing it: "dev mode" or "the fake query tracker"."""
+    for client, where in zip(both, ("dev mode", "the fake query tracker"), strict=True):
+        with pytest.raises(QueryFailed) as failed:
+            client.run_yql(query)
+        assert line.format(where=where) in str(failed.value)
