@@ -83,3 +83,20 @@ def split_arguments(inside: str) -> list[str]:
             start = index + 1
     parts.append(inside[start:])
     return parts
+
+
+def applied_call(text: str, start: int, end: int, closing: Callable[[str, int], int],
+                 name: str, made_of: str, on: str) -> tuple[int, Call, int]:
+    """A UDF making a function of its arguments (Re2's, DateTime's Format and Parse), whose
+    own call is text[start:end + 1], is called next: `Module::F(x)(value)`, or
+    `(Module::F(x))(value)` once a named expression `$f` is put in. Where the whole starts,
+    the next call's arguments, and where it stops."""
+    after = next_at(text, end + 1)
+    before = previous_at(text, start)
+    if after is not None and text[after] == ")" and before is not None and text[before] == "(":
+        start, after = before, next_at(text, after + 1)  # the parenthesized form
+    if after is None or text[after] != "(":
+        raise QueryFailed(f"YQL: {name}({made_of}) makes a function: call it on {on}, "
+                          f"{name}({made_of})(value), or name it ($f = {name}(...);) and call $f")
+    call_end = closing(text, after)
+    return start, Call(name, split_arguments(text[after + 1:call_end])), call_end + 1

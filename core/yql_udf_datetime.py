@@ -35,8 +35,9 @@ argument as few times as it can.
 
 from __future__ import annotations
 
-from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_udf_calls import Functions, Rewrite
+from collections.abc import Callable
+
+from yt_pipeline.yql_udf_calls import Call, Functions, Rewrite, applied_call
 
 #: the first moment a Resource<TM> cannot hold (the first day of the year 2106)
 _END = "TIMESTAMP '2106-01-01 00:00:00'"
@@ -277,28 +278,13 @@ DATETIME_CURRIED: dict[str, tuple[Rewrite, tuple[str, ...]]] = {
 }
 
 
-def curried_call(text: str, start: int, end: int, function: str, factory,
-                 closing, split_arguments) -> tuple[int, str, int]:
+def curried_call(text: str, start: int, end: int, function: str, factory: Call,
+                 closing: Callable[[str, int], int]) -> tuple[int, str, int]:
     """`DateTime::Format(format)(value)`, or `(DateTime::Format(format))(value)` once a
     named expression `$f` is put in: where the call starts, its SQL, where it stops."""
     rewrite, names = DATETIME_CURRIED[function]
     name = f"DateTime::{function}"
     form = factory.take(1, 1, names)[0]
-    after = _skip_space(text, end + 1)
-    before = start - 1
-    while before >= 0 and text[before].isspace():
-        before -= 1
-    if after < len(text) and text[after] == ")" and before >= 0 and text[before] == "(":
-        start, after = before, _skip_space(text, after + 1)  # the parenthesized form
-    if after >= len(text) or text[after] != "(":
-        raise QueryFailed(f"YQL: {name}(format) makes a function: call it on a value, "
-                          f"{name}(format)(value), or name it ($f = {name}(...);) and call $f")
-    call_end = closing(text, after)
-    value = type(factory)(name, split_arguments(text[after + 1:call_end])).take(1, 1)[0]
-    return start, f"({rewrite([form, value], factory.named)})", call_end + 1
-
-
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
+    start, call, stop = applied_call(text, start, end, closing, name, "format", "a value")
+    value = call.take(1, 1)[0]
+    return start, f"({rewrite([form, value], factory.named)})", stop

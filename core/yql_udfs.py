@@ -23,6 +23,7 @@ from yt_pipeline.yql_udf_calls import (
     Call,
     Functions,
     Rewrite,
+    applied_call,
     next_at,
     previous_at,
     simple,
@@ -91,8 +92,7 @@ def rewrite_udfs(text: str, closing: Callable[[str, int], int]) -> str:
             text = text[:start] + sql + text[stop:]
             continue
         if function in _CURRIED.get(module, {}):
-            start, sql, stop = curried_call(text, found.start(), end, function, args, closing,
-                                            split_arguments)
+            start, sql, stop = curried_call(text, found.start(), end, function, args, closing)
             text = text[:start] + sql + text[stop:]
             continue
         rewrite, least, most, names = _MODULES[module][function]
@@ -134,16 +134,8 @@ def _re2_call(text: str, start: int, end: int, function: str, factory: Call,
         raise QueryFailed(f"YQL: {name} with options (Re2::Options) is not supported in dev "
                           "mode; write them as flags in the pattern, like (?i)")
     pattern = factory.take(1, 1)[0]
-    after = next_at(text, end + 1)
-    before = previous_at(text, start)
-    if after is not None and text[after] == ")" and before is not None and text[before] == "(":
-        start, after = before, next_at(text, after + 1)  # the parenthesized form
-    if after is None or text[after] != "(":
-        raise QueryFailed(f"YQL: {name}(pattern) makes a function: call it on a string, "
-                          f"{name}(pattern)(value), or name it ($f = {name}(...);) and call $f")
-    call_end = closing(text, after)
-    call = Call(name, split_arguments(text[after + 1:call_end]))
+    start, call, stop = applied_call(text, start, end, closing, name, "pattern", "a string")
     values = call.take(1, most)
-    return start, f"({rewrite([pattern, *values], {})})", call_end + 1
+    return start, f"({rewrite([pattern, *values], {})})", stop
 
 
