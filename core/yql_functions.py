@@ -5,7 +5,7 @@ so a query means the same in both, and fails with the same line.
 
 Source: yql/essentials/docs/en/builtins/basic.md in ydb-platform/ydb (the YQL YTsaurus
 runs): Just, Unwrap, Nothing ("Just"), IF, COALESCE and its alias NVL, StartsWith/EndsWith,
-CurrentUtc...; list.md there for ListLength and basic.md's AsList. Built-in names are
+CurrentUtc...; the List... ones are yql_lists'. Built-in names are
 matched whatever their case, as YQL does. What DuckDB has under another name with
 another meaning and is not rewritten here is refused (`UNSUPPORTED`); a name DuckDB does
 not know at all is named in its error, which `unknown_function` turns into the same
@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from yt_pipeline import yql_lists
 from yt_pipeline.errors import QueryFailed
 
 #: the text DuckDB's error() is given when Unwrap meets an empty value (failure_meaning)
@@ -41,11 +42,13 @@ UNSUPPORTED = {name.lower(): name for name in (
     "FlipBit", "Callable", "Pickle", "StablePickle", "Unpickle", "StaticMap", "StaticZip",
     "StaticFold", "StaticFold1", "AggregationFactory", "AggregateTransformInput",
     "AggregateTransformOutput", "AggregateFlatten", "SubqueryExtend", "SubqueryUnionAll",
-    "SubqueryMerge", "SubqueryUnionMerge", "ListMap", "ListFilter", "ListSort",
-    "ListSortAsc", "ListSortDesc", "ListHas", "ListHead", "ListLast", "ListSum", "ListAvg",
-    "ListMin", "ListMax", "ListConcat", "ListExtend", "ListUniq", "ListReverse",
-    "ListFlatMap", "ListSkip", "ListTake", "ListEnumerate", "ListZip", "ListFromRange",
-    "ListReplicate", "ListCreate", "DictCreate", "SetCreate", "DictKeys", "DictPayloads",
+    "SubqueryMerge", "SubqueryUnionMerge", "ListConcat",
+    "ListFlatMap", "ListEnumerate", "ListZip", "ListZipAll", "ListFromRange",
+    "ListReplicate", "ListCreate", "ListExtendStrict", "ListUnionAll", "ListSample",
+    "ListSampleN", "ListShuffle", "ListAny", "ListAll", "ListFold", "ListFold1",
+    "ListFoldMap", "ListFold1Map", "ListExtract", "ListTakeWhile", "ListSkipWhile",
+    "ListTakeWhileInclusive", "ListSkipWhileInclusive", "ListAggregate", "ListUniqStable",
+    "DictCreate", "SetCreate", "DictKeys", "DictPayloads",
     "DictLookup", "DictContains", "DictLength", "TypeOf", "FormatType", "ParseType",
 )}
 
@@ -141,8 +144,7 @@ _REWRITES: dict[str, Callable[[list[str], str, str], str]] = {
     "currentutctimestamp": _current("microsecond"),
     "startswith": _renamed("starts_with", 2, 2),
     "endswith": _renamed("ends_with", 2, 2),
-    "aslist": _renamed("list_value", 1, 1000),
-    "listlength": _renamed("array_length", 1, 1),
+    **yql_lists.REWRITES,
 }
 
 

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_lambdas import inline_lambdas
 from yt_pipeline.yql_refusals import UNSUPPORTED_STATEMENTS, first_word, refuse_statement
 from yt_pipeline.yql_statements import split_statements
 
@@ -93,6 +94,7 @@ def expand_named(query: str, where: str) -> str:
             # DECLARE $p, DEFINE ACTION $a, DO $a(), EVALUATE FOR $i: refused by name
             # rather than taken for uses of unknown names
             refuse_statement(first_word(head), where)
+            statement = _pieces(inline_lambdas(_text(statement), _masked(statement), where))
             text = _put_in(statement, names, where) if _has_use(statement) else _text(statement)
             kept.append(text)
             continue
@@ -107,6 +109,11 @@ def expand_named(query: str, where: str) -> str:
 
 def _text(statement: list[_Piece]) -> str:
     return "".join(p.text for p in statement)
+
+
+def _masked(statement: list[_Piece]) -> str:
+    """The statement's text with each string and name blanked out, as long as it is."""
+    return "".join(p.text if p.kind == "code" else "\x02" * len(p.text) for p in statement)
 
 
 def _define(name: str, body: str, where: str) -> _Named:

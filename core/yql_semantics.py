@@ -24,6 +24,7 @@ from typing import Any
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
+from yt_pipeline.yql_lists import index_from_0
 from yt_pipeline.yql_operators import DIVISION_MACROS, concat_failure, rewrite_operators
 from yt_pipeline.yql_times import TIME_MACROS
 from yt_pipeline.yql_udf_math import MATH_MACROS
@@ -126,14 +127,15 @@ def _closing(text: str, opening: int) -> int:
 
 
 def _top_level(text: str) -> list[tuple[int, int]]:
-    """The spans of `text` outside any parentheses."""
+    """The spans of `text` outside any parentheses (or square brackets: a list literal's
+    commas are not a call's)."""
     spans, depth, start = [], 0, 0
     for index, char in enumerate(text):
-        if char == "(":
+        if char in "([":
             if depth == 0:
                 spans.append((start, index))
             depth += 1
-        elif char == ")":
+        elif char in ")]":
             depth -= 1
             if depth == 0:
                 start = index + 1
@@ -267,7 +269,10 @@ def _numbering(text: str) -> str:
 
 def rewrite(text: str, where: str = DEV) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means."""
-    # first: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
+    # first: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites
+    # below write (which index from 1, or slice)
+    text = index_from_0(text)
+    # then: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
     # would be taken for
     text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)

@@ -70,6 +70,7 @@ def _scan(query: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     the `;`s in code) and of its comments."""
     statements, comments = [], []
     start, i, n = 0, 0, len(query)
+    braces = 0  # a lambda's body, `($x) -> { RETURN $x; }`, holds a `;` of its own
     while i < n:
         char = query[i]
         if query.startswith("--", i) or query.startswith("/*", i):
@@ -80,7 +81,10 @@ def _scan(query: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
             i = quoted_end(query, i)
         elif query.startswith("@@", i):
             i = multiline_end(query, i)
-        elif char == ";":
+        elif char in "{}":
+            braces = max(0, braces + (1 if char == "{" else -1))
+            i += 1
+        elif char == ";" and not braces:
             statements.append((start, i))
             start = i = i + 1
         else:

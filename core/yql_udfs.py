@@ -25,7 +25,6 @@ from yt_pipeline.yql_udf_calls import (
     Rewrite,
     applied_call,
     next_at,
-    previous_at,
     simple,
     split_arguments,
 )
@@ -98,30 +97,7 @@ def rewrite_udfs(text: str, closing: Callable[[str, int], int]) -> str:
         rewrite, least, most, names = _MODULES[module][function]
         sql = rewrite(args.take(least, most, names), args.named)
         text = text[:found.start()] + f"({sql})" + text[end + 1:]
-        if function == "SplitToList":
-            text = _index_from_0(text, found.start(), found.start() + len(sql) + 2)
     return text
-
-
-def _index_from_0(text: str, start: int, stop: int) -> str:
-    """`text` with the index into the list text[start:stop] gives, `list[i]`, counted from 0
-    as YQL counts it (DuckDB counts from 1); a negative one gives NULL, past the end too.
-    The list may be parenthesized, as a named expression's use is put in."""
-    after, before = next_at(text, stop), previous_at(text, start)
-    if after is not None and text[after] == ")" and before is not None and text[before] == "(":
-        after = next_at(text, after + 1)
-    if after is None or text[after] != "[":
-        return text
-    depth = 0
-    for close in range(after, len(text)):
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(text[close], 0)
-        if depth == 0:
-            break
-    index = text[after + 1:close]
-    if not index.strip() or re.search(r"(?<!:):(?!:)", index):  # a slice, not a cast's ::
-        return text
-    return (text[:after] + f"[(CASE WHEN ({index}) >= 0 THEN ({index}) + 1 END)]"
-            + text[close + 1:])
 
 
 def _re2_call(text: str, start: int, end: int, function: str, factory: Call,
