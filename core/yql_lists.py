@@ -49,7 +49,7 @@ def _is_index(text: str, at: int) -> bool:
     if last in ")]\x01":
         return True
     word = _WORD_BEFORE.search(before)
-    return bool(word) and word.group(1).upper() not in _BEFORE_LITERAL
+    return word is not None and word.group(1).upper() not in _BEFORE_LITERAL
 
 
 def _closing_bracket(text: str, opening: int) -> int:
