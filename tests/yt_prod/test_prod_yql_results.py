@@ -114,3 +114,17 @@ def test_a_position_in_a_cluster_error_is_given_in_the_query_as_written():
     # the SELECT's first line, after the INSERT the backend put before it
     select = prepared.text.split("\n").index("SELECT k,") + 1
     assert prepared.in_query(f"<main>:{select}:8: Error") == "<main>:2:8: Error"
+
+
+def test_commit_is_a_barrier_after_which_a_query_reads_what_it_wrote(prod_client, tmp_path):
+    # the example of YQL's COMMIT page (ydb docs, yql/reference/syntax/commit.md): a table
+    # written before COMMIT holds its rows for the statements after it; a cluster accepts
+    # the word, which the fake gave to DuckDB ("cannot commit - no transaction is active")
+    from yql_alike import dev_and_fake, same_rows
+
+    both = dev_and_fake(prod_client, tmp_path, {"//tmp/mine": [{"i": 1}, {"i": 2}]})
+    rows = same_rows(both, """
+        INSERT INTO `//tmp/copied` WITH TRUNCATE SELECT i * 10 AS i FROM `//tmp/mine`;
+        COMMIT;
+        SELECT i FROM `//tmp/copied` ORDER BY i;""")
+    assert rows == [{"i": 10}, {"i": 20}]
