@@ -29,14 +29,6 @@ def foreign_positions(inputs: list[str]) -> list[int]:
     return [index for index, text in enumerate(inputs) if table_paths.is_foreign(text)]
 
 
-def foreign_first(inputs: list[str]) -> bool:
-    """Whether the foreign tables come before the primary ones: then a job gets the foreign
-    rows of a join key before its primary rows, else after them (the joining reader orders
-    the rows of one join_by key by table index, the primary tables as one stream)."""
-    positions = foreign_positions(inputs)
-    return bool(positions) and positions[0] == 0
-
-
 def check_join(kind: str | None, inputs: list[str], input_key: str, reduce_by: list[str],
                join_by: list[str], fail: Fail) -> None:
     """Refuse foreign tables and join_by where a cluster refuses them (and the layout whose
