@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.join_keys import JOIN_NOT_PREFIX, foreign_table_problem, join_key_fits
 from yt_pipeline.join_rows import join_items
 from yt_pipeline_prod.fake.inputs import check_sorted_inputs
 from yt_pipeline_prod.fake.job_plans import row_key
@@ -41,17 +42,11 @@ def check_foreign_tables(kind: str, tables: list[InputTable], spec: dict[str, An
             raise YtFakeError(f"the fake proxy does not run foreign input tables in a {kind} "
                               f"operation ({foreign[0].path}): only a reduce joins them")
         return
-    for table in foreign:
-        if table.range_count > 1:
-            raise YtFakeError("Reduce operation does not support foreign tables with "
-                              "multiple ranges")
-    if foreign and len(foreign) == len(tables):
-        raise YtFakeError("At least one non-foreign input table is required")
-    if not foreign and join_by:
-        raise YtFakeError("At least one foreign input table is required when join_by is "
-                          "specified")
-    if foreign and not join_by:
-        raise YtFakeError("It is required to specify join_by when using foreign tables")
+    problem = foreign_table_problem(
+        [index for index, table in enumerate(tables) if table.foreign], len(tables), join_by,
+        [index for index, table in enumerate(tables) if table.foreign and table.range_count > 1])
+    if problem is not None:
+        raise YtFakeError(problem[0])
     # without the key guarantee, the first check of the sort columns
     if join_by and _columns(spec, "reduce_by") and not key_guarantee(spec):
         raise YtFakeError("Specifying both reduce and join key columns is not supported in "
@@ -75,9 +70,8 @@ def check_join(tables: list[InputTable], spec: dict[str, Any]) -> None:
     foreign = [table for table in tables if table.foreign]
     check_sorted_inputs(foreign, {"sort_by": join_by})
     reduce_by = _columns(spec, "reduce_by")
-    if key_guarantee(spec) and join_by != reduce_by[: len(join_by)]:
-        raise YtFakeError("Join sort columns are not compatible with reduce sort columns",
-                          join_by=join_by, reduce_by=reduce_by)
+    if key_guarantee(spec) and not join_key_fits(join_by, reduce_by):
+        raise YtFakeError(JOIN_NOT_PREFIX, join_by=join_by, reduce_by=reduce_by)
 
 
 def primary_items(tables: list[InputTable]) -> list[tuple[int, Row]]:
