@@ -21,7 +21,7 @@ from yt_pipeline import table_paths
 from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
-from yt_pipeline.join_keys import foreign_first, foreign_positions
+from yt_pipeline.join_keys import foreign_positions
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import UnsortedWrite
@@ -266,8 +266,7 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
         for number, cut in enumerate(cuts):
             target = op.sandbox / f"joined{number}.jsonl"
             lines = segment_lines(split_by_runs(cut, runs))
-            table_runs = write_joined(lines, sorted_foreign, line_key(spec.join_by),
-                                      foreign_first(spec.input_tables), target)
+            table_runs = write_joined(lines, sorted_foreign, line_key(spec.join_by), target)
             whole = Segment(target, 0, target.stat().st_size)
             shards.append(with_switches(split_by_runs(whole, table_runs)))
     except IncomparableKey as exc:

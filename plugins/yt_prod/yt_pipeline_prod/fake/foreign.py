@@ -1,7 +1,8 @@
 """A reduce's foreign input tables (`<foreign=%true>//t`) and its `join_by`, checked as the
 reduce controller checks them before any job runs (TReduceController::CustomPrepare and
 AdjustSortColumns in yt/yt/server/controller_agent/controllers/sorted_controller.cpp), and
-joined to each job's primary rows as the job's joining reader joins them (`joined`).
+joined to each job's primary rows as the job's joining reader joins them (`joined`, through
+yt_pipeline.join_rows, which dev shares).
 
 Only a reduce takes foreign tables there (AreForeignTablesSupported is true for the reduce
 controller alone; TOperationControllerBase answers false).
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.join_keys import JOIN_NOT_PREFIX, foreign_table_problem, join_key_fits
+from yt_pipeline.join_rows import join_items
 from yt_pipeline_prod.fake.inputs import check_sorted_inputs
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -39,17 +42,11 @@ def check_foreign_tables(kind: str, tables: list[InputTable], spec: dict[str, An
             raise YtFakeError(f"the fake proxy does not run foreign input tables in a {kind} "
                               f"operation ({foreign[0].path}): only a reduce joins them")
         return
-    for table in foreign:
-        if table.range_count > 1:
-            raise YtFakeError("Reduce operation does not support foreign tables with "
-                              "multiple ranges")
-    if foreign and len(foreign) == len(tables):
-        raise YtFakeError("At least one non-foreign input table is required")
-    if not foreign and join_by:
-        raise YtFakeError("At least one foreign input table is required when join_by is "
-                          "specified")
-    if foreign and not join_by:
-        raise YtFakeError("It is required to specify join_by when using foreign tables")
+    problem = foreign_table_problem(
+        [index for index, table in enumerate(tables) if table.foreign], len(tables), join_by,
+        [index for index, table in enumerate(tables) if table.foreign and table.range_count > 1])
+    if problem is not None:
+        raise YtFakeError(problem[0])
     # without the key guarantee, the first check of the sort columns
     if join_by and _columns(spec, "reduce_by") and not key_guarantee(spec):
         raise YtFakeError("Specifying both reduce and join key columns is not supported in "
@@ -73,9 +70,8 @@ def check_join(tables: list[InputTable], spec: dict[str, Any]) -> None:
     foreign = [table for table in tables if table.foreign]
     check_sorted_inputs(foreign, {"sort_by": join_by})
     reduce_by = _columns(spec, "reduce_by")
-    if key_guarantee(spec) and join_by != reduce_by[: len(join_by)]:
-        raise YtFakeError("Join sort columns are not compatible with reduce sort columns",
-                          join_by=join_by, reduce_by=reduce_by)
+    if key_guarantee(spec) and not join_key_fits(join_by, reduce_by):
+        raise YtFakeError(JOIN_NOT_PREFIX, join_by=join_by, reduce_by=reduce_by)
 
 
 def primary_items(tables: list[InputTable]) -> list[tuple[int, Row]]:
@@ -86,37 +82,8 @@ def primary_items(tables: list[InputTable]) -> list[tuple[int, Row]]:
 
 def joined(chunk: list[tuple[int, Row]], tables: list[InputTable], join_by: list[str]
            ) -> list[tuple[int, Row]]:
-    """One job's input: its primary items (sorted by sort_by, then table index) merged with
-    the foreign tables' rows, as TSchemalessJoiningReader::Read reads them (yt/yt/ytlib/
-    table_client/schemaless_sorted_merging_reader.cpp): the primary rows are one stream,
-    each foreign table another; the stream whose next row has the least join_by key goes
-    next, streams of equal keys in the order of their table index, the primary stream
-    taking the table index of its first row (the index its session reads from that row
-    when it opens); a foreign row is kept only when its join_by key is that of the last
-    primary row read or of the next one."""
-    if not chunk:
-        return []
-    streams = [[(chunk[0][0], row) for _, row in chunk]]
-    streams += [[(index, row) for row in table.rows]
-                for index, table in enumerate(tables) if table.foreign]
-    stream_index = [chunk[0][0]] + [index for index, table in enumerate(tables) if table.foreign]
-    positions = [0] * len(streams)
-    out: list[tuple[int, Row]] = []
-    last_primary: tuple[Any, ...] | None = None
-    while True:
-        ready = [s for s in range(len(streams)) if positions[s] < len(streams[s])]
-        if not ready:
-            return out
-        current = min(ready, key=lambda s: (row_key(streams[s][positions[s]][1], join_by),
-                                            stream_index[s]))
-        row = streams[current][positions[current]][1]
-        key = row_key(row, join_by)
-        if current == 0:
-            out.append(chunk[positions[0]])
-            last_primary = key
-        else:
-            upcoming = (row_key(chunk[positions[0]][1], join_by)
-                        if positions[0] < len(chunk) else None)
-            if key in (last_primary, upcoming):
-                out.append((stream_index[current], row))
-        positions[current] += 1
+    """One job's input: its primary items (sorted by sort_by, then table index) with the
+    foreign tables' rows of their join_by keys, as a cluster's joining reader reads them
+    (yt_pipeline.join_rows, which dev shares)."""
+    foreign = [(index, table.rows) for index, table in enumerate(tables) if table.foreign]
+    return list(join_items(chunk, foreign, lambda row: row_key(row, join_by)))
