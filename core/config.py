@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import copy
 import io
+import logging
 import os
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     },
     "stages": {},
 }
+
+log = logging.getLogger("yt_pipeline.config")
 
 #: credentials that are no secret: shown in logs and messages (see `secret_values`)
 _NOT_SECRET = frozenset({"YT_PROXY"})
@@ -403,6 +407,26 @@ def _check_secrets_file(path: Path, pipeline_dir: Path, shown: str) -> None:
     if mode & 0o002:
         raise ConfigError(f"any user of this machine may write it (mode {mode:04o}): "
                           f"chmod o-w {shown}", file=shown)
+    if mode & 0o044:
+        _warn_readable(target, mode, shown)
+
+
+#: the secrets files warned about as readable by others, each with its mode: a run reads its
+#: configuration more than once (function steps, each stack), and says it once
+_warned_readable: set[tuple[str, int]] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_readable(target: Path, mode: int, shown: str) -> None:
+    """A file the group or every user may read hands the token to them; it is read still
+    (a shared machine's umask makes every new file so), and the line says how to close it."""
+    with _warned_lock:
+        if (str(target), mode) in _warned_readable:
+            return
+        _warned_readable.add((str(target), mode))
+    who = "any user of this machine" if mode & 0o004 else "the file's group"
+    log.warning("%s: %s may read the secrets in it (mode %04o): chmod 600 %s", shown, who,
+                mode, shown)
 
 
 def _check_secrets_lines(text: str, shown: str) -> None:

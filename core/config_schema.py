@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline import yql_wait
 from yt_pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ KNOWN_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "pipeline.workers": (_is_positive_int, "a whole number of 1 or more"),
     "pipeline.cache": (lambda v: isinstance(v, bool), "true or false"),
     "pipeline.dev_dir": (lambda v: isinstance(v, str) and v.strip() != "", "a folder name"),
+    yql_wait.KEY: (yql_wait.valid, yql_wait.EXPECTED),
     "stages.enabled_stages": (_is_str_list, "a list of stage names"),
 }
 
@@ -55,7 +57,7 @@ KNOWN_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
 #: the keys yt-pipeline reads in its own sections (`pickling`: yt-framework's, no effect)
 OWN_KEYS = {
     "pipeline": ("mode", "build_folder", "upload_modules", "upload_paths", "workers", "cache",
-                 "dev_dir", "prod", "pickling"),
+                 "dev_dir", "yql_timeout_s", "prod", "pickling"),
     "stages": ("enabled_stages", "graph"),
 }
 

@@ -46,6 +46,8 @@ def write_pipeline(
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
+        if path.name == "secrets.env":  # as a user keeps it: readable by its owner alone
+            path.chmod(0o600)
     return root
 
 

@@ -1,7 +1,8 @@
 """secrets.env that cannot be trusted as written is refused before anything runs, in one
 line naming the file and the key, without any value: a name given twice (which value wins
 would be python-dotenv's choice, silently), a file any user of the machine may write (who
-could add a YTP_ setting or swap the token), a link to a file outside the pipeline folder."""
+could add a YTP_ setting or swap the token), a link to a file outside the pipeline folder.
+A file others may read is read, with one warning line that says how to close it."""
 
 from __future__ import annotations
 
@@ -84,3 +85,63 @@ def test_init_makes_a_secrets_env_only_its_owner_may_read(tmp_path):
     assert invoke_cli("init", str(tmp_path / "new")).exit_code == 0
     mode = (tmp_path / "new/configs/secrets.env").stat().st_mode & 0o777
     assert oct(mode) == oct(0o600)
+
+
+def run_output(root):
+    result = invoke_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def warned_lines(output):
+    return [line for line in output.splitlines() if "secrets.env" in line]
+
+
+def test_a_file_any_user_may_read_is_read_with_one_warning(tmp_path, monkeypatch):
+    monkeypatch.delenv("API_KEY", raising=False)
+    root = pipeline(tmp_path / "p", "API_KEY=read-value-666\n")
+    os.chmod(root / "configs/secrets.env", 0o644)
+    output = run_output(root)
+    lines = warned_lines(output)
+    assert len(lines) == 1, output
+    assert lines[0].endswith("configs/secrets.env: any user of this machine may read the "
+                             "secrets in it (mode 0644): chmod 600 configs/secrets.env"), lines
+    assert "WARNING" in lines[0]
+    assert "read-value-666" not in output
+
+
+def test_a_file_its_group_may_read_is_read_with_one_warning(tmp_path, monkeypatch):
+    monkeypatch.delenv("API_KEY", raising=False)
+    root = pipeline(tmp_path / "p", "API_KEY=group-value-777\n")
+    os.chmod(root / "configs/secrets.env", 0o640)
+    output = run_output(root)
+    lines = warned_lines(output)
+    assert len(lines) == 1, output
+    assert lines[0].endswith("configs/secrets.env: the file's group may read the secrets in "
+                             "it (mode 0640): chmod 600 configs/secrets.env"), lines
+    assert "group-value-777" not in output
+
+
+def test_a_file_only_its_owner_may_read_gives_no_warning(tmp_path, monkeypatch):
+    monkeypatch.delenv("API_KEY", raising=False)
+    root = pipeline(tmp_path / "p", "API_KEY=owner-value-888\n")
+    assert (root / "configs/secrets.env").stat().st_mode & 0o777 == 0o600
+    output = run_output(root)
+    assert warned_lines(output) == [], output
+    assert "WARNING" not in output
+
+
+def test_the_warning_is_given_once_however_often_the_file_is_read(tmp_path, monkeypatch,
+                                                                   caplog):
+    from yt_pipeline.config import load_config
+
+    monkeypatch.delenv("API_KEY", raising=False)
+    root = pipeline(tmp_path / "p", "API_KEY=twice-value-999\n")
+    os.chmod(root / "configs/secrets.env", 0o604)
+    with caplog.at_level("WARNING", logger="yt_pipeline.config"):
+        for _ in range(3):
+            assert load_config(root).secret("API_KEY") == "twice-value-999"
+    told = [record.getMessage() for record in caplog.records
+            if record.name == "yt_pipeline.config"]
+    assert told == ["configs/secrets.env: any user of this machine may read the secrets in "
+                    "it (mode 0604): chmod 600 configs/secrets.env"], told

@@ -311,6 +311,7 @@ def test_closing_the_client_aborts_the_query_a_stage_thread_waits_for(prod_clien
 
 
 def test_an_interrupt_while_waiting_aborts_the_query(prod_client, fake_yt, monkeypatch):
+    import time
     import types
 
     from yt_pipeline_prod import yql
@@ -321,7 +322,8 @@ def test_an_interrupt_while_waiting_aborts_the_query(prod_client, fake_yt, monke
         raise KeyboardInterrupt
 
     # the first pause between two polls is where the Ctrl-C lands
-    monkeypatch.setattr(yql, "time", types.SimpleNamespace(sleep=interrupted))
+    monkeypatch.setattr(yql, "time", types.SimpleNamespace(sleep=interrupted,
+                                                           monotonic=time.monotonic))
     with pytest.raises(KeyboardInterrupt):
         prod_client.run_yql(INSERT_ONE)
     monkeypatch.undo()

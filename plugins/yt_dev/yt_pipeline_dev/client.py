@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from yt_pipeline import yql_wait
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
@@ -131,8 +132,11 @@ class DevClient(YqlRequests):
     mode = "dev"
 
     def __init__(self, root: Path, *, hidden_env: Iterable[str] = (),
-                 secret_values: Iterable[str] = ()):
+                 secret_values: Iterable[str] = (),
+                 yql_timeout_s: float | None = yql_wait.DEFAULT_YQL_TIMEOUT_S):
         self.root = Path(root)
+        #: how long one YQL query may run before DuckDB is interrupted (None: no limit)
+        self.yql_timeout_s = yql_timeout_s
         #: names of variables jobs must not inherit (the keys of secrets.env)
         self.hidden_env = frozenset(hidden_env)
         #: values masked in job output shown in errors and logs

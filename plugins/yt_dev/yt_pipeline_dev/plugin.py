@@ -28,10 +28,12 @@ def _root(settings: PipelineConfig, pipeline_dir: Path) -> Path:
 
 def create_client(settings: PipelineConfig, pipeline_dir: Path) -> DevClient:
     """The dev client: tables under the pipeline's `pipeline.dev_dir` (.dev)."""
+    from yt_pipeline import yql_wait
     from yt_pipeline_dev.client import DevClient
 
     return DevClient(_root(settings, pipeline_dir), hidden_env=settings.secrets,
-                     secret_values=settings.secret_values())
+                     secret_values=settings.secret_values(),
+                     yql_timeout_s=yql_wait.configured(settings))
 
 
 def launch_operation(client: DevClient, spec: OperationSpec) -> OperationResult:

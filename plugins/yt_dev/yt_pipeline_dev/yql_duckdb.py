@@ -45,6 +45,7 @@ from yt_pipeline_dev.yql_checked import (
     signed,
     sql_identifier,
 )
+from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_results import as_returned
 from yt_pipeline_dev.yql_sandbox import import_duckdb, restricted_connection
@@ -98,6 +99,8 @@ class Executor:
         #: where the first rows of each table read are copied for DuckDB to describe
         self.samples: dict[str, Path] = {}
         self._sample_dir: Path | None = None
+        #: pipeline.yql_timeout_s, counted from the query's start
+        self.deadline = Deadline(client.yql_timeout_s)
 
     def _sample_of(self, table_file: str) -> Path:
         """The file the sample of `table_file` is copied to (made when described): one of
@@ -179,6 +182,7 @@ class Executor:
         last_select, index = -1, 0
         try:
             for index, statement in enumerate(statements):
+                self.deadline.check()
                 started = time.perf_counter()
                 result = self._run_one(statement)
                 if statement.target is None:
@@ -187,6 +191,8 @@ class Executor:
                     self.client.log("yql_select", logged_statement(statement),
                                     rows=len(result), started=started)
         except self.duckdb.Error as exc:
+            if self.deadline.reached:
+                raise self.deadline.failure() from None
             placed = None
             if isinstance(exc, self.duckdb.ParserException):
                 ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
@@ -205,7 +211,7 @@ class Executor:
         try:
             return self._attempt(statement)
         except self.duckdb.Error:
-            if not self.checked:
+            if not self.checked or self.deadline.reached:
                 raise
         # a value differs in type from its table's first rows, or the statement failed with
         # types from a sample: again, with the types learned from every row, so that it
@@ -237,7 +243,8 @@ class Executor:
     def _connected(self, files: list[str]) -> Iterator[None]:
         self.connection = restricted_connection(self.duckdb, files, take_fresh())
         try:
-            yield
+            with self.deadline.watching(self.connection):
+                yield
         finally:
             connection, self.connection = self.connection, None
             close_later(connection)

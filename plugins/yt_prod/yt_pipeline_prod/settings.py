@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline import limits
+from yt_pipeline import limits, yql_wait
 from yt_pipeline.errors import ConfigError
 
 #: the client's retry switches; all of them are turned off with `retries: false`
@@ -45,6 +45,8 @@ class ProdSettings:
     yql_result_folder: str = "//tmp/yt_pipeline/yql_results"
     #: days after its last upload or use that a code archive expires (None: never)
     archive_ttl_days: float | None = DEFAULT_ARCHIVE_TTL_DAYS
+    #: how long a stage waits for one YQL query before it aborts it (None: no limit)
+    yql_timeout_s: float | None = yql_wait.DEFAULT_YQL_TIMEOUT_S
 
     def client_config(self) -> dict[str, Any]:
         """The configuration patch for `yt.wrapper.YtClient`."""
@@ -138,4 +140,5 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
                         retries=retries, poll_interval_s=float(poll), yt_config=dict(yt_config),
                         cluster=cluster.strip() if cluster else None,
                         yql_result_folder=folder.rstrip("/"),
-                        archive_ttl_days=None if ttl is None else float(ttl))
+                        archive_ttl_days=None if ttl is None else float(ttl),
+                        yql_timeout_s=yql_wait.configured(settings))

@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline import yql_wait
 from yt_pipeline.column_types import append_type_differs, typed, widen_rows, widened_columns
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
 from yt_pipeline.yql_rules import (
@@ -57,7 +58,8 @@ def query_cluster(client: ProdClient) -> str:
     return str(name)
 
 
-def _abort(client: ProdClient, query_id: str) -> None:
+def _abort(client: ProdClient, query_id: str,
+           message: str = "the yt-pipeline run waiting for it stopped") -> None:
     """Stop a query the run no longer waits for. Left running, it would still write its
     tables after the run (or its stage) has ended: the query tracker runs a query to its
     end whoever waits, and only `abort_query` stops it (ytsaurus-client's own
@@ -65,13 +67,25 @@ def _abort(client: ProdClient, query_id: str) -> None:
     try:
         yt = client.yt()
         with outside_transaction(yt):
-            yt.abort_query(query_id, message="the yt-pipeline run waiting for it stopped")
+            yt.abort_query(query_id, message=message)
     except Exception as error:  # noqa: BLE001 - best effort on the way out
         log.warning("could not abort YQL query %s: %s", query_id, type(error).__name__)
 
 
+class _TooLong(Exception):
+    """The query outlived pipeline.yql_timeout_s, and was aborted."""
+
+
 def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
+    """The query's info once it has finished (FINISHED: the states ytsaurus-client's
+    `QueryState.is_finished` takes for final, yt/wrapper/query_commands.py). A query not
+    finished when pipeline.yql_timeout_s is up, pending or running (the states
+    `abort_query` takes, TQueryTrackerProxy::AbortQuery in yt/yt/server/query_tracker/
+    query_tracker_proxy.cpp), is aborted, and the stage fails naming it; meanwhile a line
+    of the log says now and then that it is still waited for."""
     yt = client.yt()
+    limit = client.settings.yql_timeout_s
+    started = told = time.monotonic()
     # a Ctrl-C reaches the main thread only: closing the client aborts the queries its
     # stage threads wait on, as it aborts their operations
     client.running[query_id] = lambda: _abort(client, query_id)
@@ -80,9 +94,26 @@ def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
             with translated(client, f"YQL query {query_id}"), outside_transaction(yt):
                 info = dict(yt.get_query(query_id,
                                          attributes=["state", "error", "result_count"]))
-            if str(info.get("state")) in FINISHED:
+            state = str(info.get("state"))
+            if state in FINISHED:
                 return info
-            time.sleep(client.settings.poll_interval_s)
+            now = time.monotonic()
+            if limit is not None and now - started >= limit:
+                _abort(client, query_id, f"it ran longer than {yql_wait.KEY} "
+                                         f"({limit:g} s) allows")
+                raise _TooLong(yql_wait.too_long(f"YQL query {query_id} aborted, still {state}",
+                                                 now - started, limit))
+            if now - told >= yql_wait.PROGRESS_EVERY_S:
+                told = now
+                log.info("YQL query %s still %s after %.0f s (%s: %s)", query_id, state,
+                         now - started, yql_wait.KEY,
+                         "no limit" if limit is None else f"{limit:g} s")
+            pause = client.settings.poll_interval_s
+            if limit is not None:  # the limit is kept to within a poll, not a poll late
+                pause = max(0.0, min(pause, started + limit - now))
+            time.sleep(pause)
+    except _TooLong as too_long:
+        raise _fail(client, str(too_long)) from None
     except BaseException:
         # Ctrl-C here, or a proxy that stopped answering: the query must not go on
         _abort(client, query_id)
