@@ -7,6 +7,7 @@ leaks.py."""
 
 from __future__ import annotations
 
+import os
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,22 @@ class Private(msgspec.Struct, frozen=True):
         return self.reason(real) is not None
 
     def reason(self, real: Path) -> Path | None:
-        """The private path `real` is or lies in, or None."""
-        for path in (real, *real.parents):
-            if path in self.paths:
-                return path
-            if path.parent == self.root and any(fnmatch(path.name, p) for p in STATE_PATTERNS):
-                return path
-        return None
+        """The private path `real` is or lies in (the deepest, when it lies in several), or
+        None.
+
+        Compared as text, a private path and the same followed by a separator: a build asks
+        this of every file and folder it walks, twice, and comparing Path objects (each of
+        the path's parents made and hashed) cost a build some 3 ms of its 25."""
+        text = str(real)
+        found = [path for path in self.paths
+                 if text == str(path) or text.startswith(os.path.join(str(path), ""))]
+        # a run's state file at the top of the folder, or anything under a folder so named
+        top = os.path.join(str(self.root), "")
+        if text.startswith(top) and len(text) > len(top):
+            first = text[len(top):].split(os.sep, 1)[0]
+            if any(fnmatch(first, pattern) for pattern in STATE_PATTERNS):
+                found.append(self.root / first)
+        return max(found, key=lambda path: len(str(path)), default=None)
 
 
 NOTHING_PRIVATE = Private(Path("/nonexistent"))
