@@ -31,7 +31,7 @@ MIN_ENCODED_LENGTH = 8
 
 def forms(secret: str) -> set[str]:
     """Every written form of `secret` that differs from the raw text, and the raw text."""
-    escaped = _escaped_forms(secret)
+    escaped = _escaped_forms(secret) | {_ypath_literal(secret)}
     for form in list(escaped):  # an escaped form escaped again: JSON of a repr, and so on
         escaped |= _escaped_forms(form)
     found = escaped | {_collapsed(form) for form in escaped}
@@ -48,6 +48,12 @@ def _escaped_forms(text: str) -> set[str]:
     found.add(repr(text.encode("utf-8", "surrogatepass"))[2:-1])
     found.update({quote(text, safe=""), quote(text), quote_plus(text)})
     return found
+
+
+def _ypath_literal(text: str) -> str:
+    # a key in a YPath (ToYPathLiteral): a job's custom statistic keyed by a secret (an
+    # address counted, say) is written in each statistic's path so, `/` as `\/`
+    return re.sub(r"([\\/@&*\[{])", r"\\\1", text)
 
 
 def _collapsed(text: str) -> str:
