@@ -87,3 +87,48 @@ def test_a_statistic_keyed_by_a_secret_is_masked_in_prod(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "statistics: custom/requests/***: sum=3 count=1 min=3 max=3" in result.output
     assert leaked(root, result.output) == []
+
+
+# A job that fails keeps its sandbox, and in it the statistics it wrote to fd 5 as YSON
+# text, where a line break of a key reads `\x0a` (ytjobs.write_statistics): a form of the
+# secret no other form matches.
+TWO_LINES = "first-Yk31pQ\nsecond-Hh72"
+FAILING_MAPPER = """
+import os, sys
+from ytjobs import read_rows, write_statistics
+list(read_rows())
+write_statistics({"requests": {os.environ["TWO_LINES"]: 1}})
+sys.exit(3)
+"""
+
+
+def test_statistics_keyed_by_a_secret_are_masked_in_a_kept_sandbox(tmp_path, monkeypatch):
+    monkeypatch.delenv("TWO_LINES", raising=False)
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": 'TWO_LINES="first-Yk31pQ\\nsecond-Hh72"\n',
+        "stages/count/stage.py": STAGE, "stages/count/src/mapper.py": FAILING_MAPPER,
+        "stages/count/config.yaml": CONFIG.replace("env: [API_URL]", "env: [TWO_LINES]")
+        + "      max_failed_job_count: 1\n",
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["count"]}})
+    result = invoke_cli("run", str(root))
+    assert result.exit_code == 1, result.output
+    [kept] = (root / ".dev").glob("sandbox_*/map0.statistics")
+    assert kept.read_text() == '{"requests"={"***"=1;};};\n'
+    pieces = {TWO_LINES[at:at + 8] for at in range(len(TWO_LINES) - 7)}
+    texts = [path.read_text(errors="replace") for path in root.rglob("*")
+             if path.is_file() and path.name != "secrets.env"]
+    assert [piece for piece in pieces for text in texts if piece in text] == []
+
+
+@pytest.mark.parametrize("secret", ["first-Yk31pQ\nsecond-Hh72", "tôkén-ÄÖ-1234\t\x01x",
+                                    'qu"o\\te-Kk77x'])
+def test_a_secret_written_in_yson_text_is_masked(secret):
+    """yt.yson's writer (a job of yt-framework's writes its statistics with it) escapes
+    otherwise than ytjobs does: non-ASCII bytes as `\\xC3`, a line break as `\\n`."""
+    yson = pytest.importorskip("yt.yson")
+    from yt_pipeline.secret_forms import all_forms, mask_text
+    from ytjobs.statistics import to_yson
+
+    for written in (yson.dumps({"k": {secret: 1}}, yson_format="text").decode(),
+                    to_yson({"k": {secret: 1}})):
+        assert mask_text(written, all_forms([secret])) == '{"k"={"***"=1;};}'
