@@ -47,7 +47,12 @@ MAX_LENGTH = 1000
 
 
 def _short(text: object) -> str:
-    shown = repr(text)
+    """The expression as an error quotes it, cut to 80 characters. Masked before it is cut:
+    an expression may hold a secret's value, typed in, and the cut may fall inside it and
+    leave a start of it that no form of it matches."""
+    from yt_pipeline.logs import masked
+
+    shown = masked(repr(text))
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 

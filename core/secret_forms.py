@@ -31,7 +31,7 @@ MIN_ENCODED_LENGTH = 8
 
 def forms(secret: str) -> set[str]:
     """Every written form of `secret` that differs from the raw text, and the raw text."""
-    escaped = _escaped_forms(secret)
+    escaped = _escaped_forms(secret) | {_ypath_literal(secret)} | _yson_quoted(secret)
     for form in list(escaped):  # an escaped form escaped again: JSON of a repr, and so on
         escaped |= _escaped_forms(form)
     found = escaped | {_collapsed(form) for form in escaped}
@@ -48,6 +48,43 @@ def _escaped_forms(text: str) -> set[str]:
     found.add(repr(text.encode("utf-8", "surrogatepass"))[2:-1])
     found.update({quote(text, safe=""), quote(text), quote_plus(text)})
     return found
+
+
+def _ypath_literal(text: str) -> str:
+    # a key in a YPath (ToYPathLiteral): a job's custom statistic keyed by a secret (an
+    # address counted, say) is written in each statistic's path so, `/` as `\/`
+    return re.sub(r"([\\/@&*\[{])", r"\\\1", text)
+
+
+def _yson_quoted(text: str) -> set[str]:
+    """The text within a YSON string's quotes, as a job's custom statistics write it (a
+    statistic keyed by a secret, in the statistics file a kept sandbox keeps): `"` and `\\`
+    escaped, and either a control character as `\\xhh`, the rest as it is
+    (ytjobs.write_statistics), or, as yt.yson's text writer does, `\\n`, `\\r` and `\\t`
+    by name and any other byte outside printable ASCII in C's escapes: `\\xHH`, or octal
+    where a hex digit follows (a byte below 8 in one digit, if no octal digit follows)."""
+    ours = "".join("\\" + char if char in '"\\' else f"\\x{ord(char):02x}" if ord(char) < 32
+                   else char for char in text)
+    data = text.encode("utf-8", "surrogatepass")
+    theirs = []
+    for at, byte in enumerate(data):
+        after = data[at + 1:at + 2] or b" "
+        if chr(byte) in '"\\':
+            theirs.append("\\" + chr(byte))
+        elif 32 <= byte <= 126:
+            theirs.append(chr(byte))
+        elif byte in _NAMED_ESCAPES:
+            theirs.append(_NAMED_ESCAPES[byte])
+        elif byte < 8 and after not in b"01234567":
+            theirs.append(f"\\{byte}")
+        elif after not in b"0123456789abcdefABCDEF":
+            theirs.append(f"\\x{byte:02X}")
+        else:
+            theirs.append(f"\\{byte:03o}")
+    return {ours, "".join(theirs)}
+
+
+_NAMED_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
 def _collapsed(text: str) -> str:

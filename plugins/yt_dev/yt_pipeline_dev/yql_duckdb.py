@@ -30,6 +30,7 @@ from typing import Any
 
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
@@ -63,17 +64,21 @@ from yt_pipeline_dev.yql_warmup import close_later, take_fresh
 LOGGED_CHARS = 160
 
 
-def logged_statement(statement: Statement) -> str:
+def logged_statement(statement: Statement, masked_forms: list[str]) -> str:
     """A statement on one line for .dev/operation.log, its tables as `//paths`, cut with
-    an ellipsis when long."""
-    text = " ".join(statement.render(lambda path: f"`{path}`").split())
+    an ellipsis when long. Masked before it is cut: the cut may fall inside a secret of
+    its text, and the start of it it leaves is no form masking finds."""
+    text = mask_text(" ".join(statement.render(lambda path: f"`{path}`").split()), masked_forms)
     return text if len(text) <= LOGGED_CHARS else text[:LOGGED_CHARS - 1] + "…"
 
 
-def duckdb_failure(exc: Exception, query: str = "") -> str:
+def duckdb_failure(exc: Exception, query: str = "", masked_forms: list[str] | None = None
+                   ) -> str:
     """The one line a DuckDB error is reported with: YQL's meaning where DuckDB's differs
-    (`query`, the YQL text, names a function as it is written)."""
-    text = str(exc).strip()
+    (`query`, the YQL text, names a function as it is written). The error may quote a value
+    of a table (an Unwrap's message): masked whole before it is cut to its first line, or
+    the first line of a secret of several lines would be left, in no form masking finds."""
+    text = mask_text(str(exc).strip(), masked_forms or [])
     message = text.splitlines()[0] if text else type(exc).__name__
     return (yql_semantics.failure_meaning(message, query=query)
             or f"YQL failed in DuckDB: {message}")
@@ -188,7 +193,7 @@ class Executor:
                 if statement.target is None:
                     rows, last_select = result, index
                 if statement.target is None:  # an INSERT logs its own line (_insert)
-                    self.client.log("yql_select", logged_statement(statement),
+                    self.client.log("yql_select", logged_statement(statement, self.client.masked_forms()),
                                     rows=len(result), started=started)
         except self.duckdb.Error as exc:
             if self.deadline.reached:
@@ -197,7 +202,7 @@ class Executor:
             if isinstance(exc, self.duckdb.ParserException):
                 ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
                 placed = syntax_error_line(self.duckdb, query, ran)
-            raise QueryFailed(placed or duckdb_failure(exc, query)) from None
+            raise QueryFailed(placed or duckdb_failure(exc, query, self.client.masked_forms())) from None
         finally:
             if self._sample_dir is not None:
                 shutil.rmtree(self._sample_dir, ignore_errors=True)
@@ -331,7 +336,7 @@ class Executor:
             declare(self.client.root, written, columns, key)
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started,
-                        extra=logged_statement(statement))
+                        extra=logged_statement(statement, self.client.masked_forms()))
 
 def run_query(client: DevClient, query: str) -> list[dict[str, Any]]:
     """Run a YQL query over the client's tables; the rows of its last SELECT."""

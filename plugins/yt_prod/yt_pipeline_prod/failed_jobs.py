@@ -124,7 +124,7 @@ def failed_job(client: ProdClient, kind: str, operation_id: str, brief: Any,
         if isinstance(signal, int):
             reason = f"killed by signal {signal}"
         elif error:
-            detail = summary(error)
+            detail = summary(error, secrets)
     attempt = sum(1 for other in jobs if other.get("job_cookie") == cookie) if isinstance(
         cookie, int) else 1
     # masked before it is cut to its last lines (masked_tails): a secret holding line
@@ -137,11 +137,11 @@ def failed_job(client: ProdClient, kind: str, operation_id: str, brief: Any,
 
 
 def failure_message(kind: str, state: str, error: Any, job: FailedJob | None,
-                    brief: Any, limit: int) -> str:
+                    brief: Any, limit: int, secrets: list[str]) -> str:
     """The operation's error as dev words it when a failed job ended it:
     `Failed jobs limit exceeded (1 failed job, max_failed_job_count 1): map job 2 of 3
     failed`; the cluster's own words otherwise."""
-    reason = summary(error) if error else f"operation {state}"
+    reason = summary(error, secrets) if error else f"operation {state}"
     winner = lock_winner(error) if error else None
     if winner:  # an output locked by another stage: name it, as dev does
         reason = f"{reason} ({winner})"

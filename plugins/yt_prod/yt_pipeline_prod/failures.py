@@ -49,9 +49,12 @@ def error_messages(error: Any, depth: int = 0) -> list[str]:
     return found
 
 
-def summary(error: Any) -> str:
+def summary(error: Any, secrets: Iterable[str]) -> str:
+    """The messages of a YT error on one line, cut to MAX_MESSAGE. Masked before it is cut:
+    the cut may fall inside a secret a message quotes, and the start of it it leaves is
+    no form masking finds."""
     text = ": ".join(error_messages(error)) or type(error).__name__
-    text = " ".join(text.split())
+    text = scrub(" ".join(text.split()), secrets)
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
@@ -101,8 +104,9 @@ def convert(error: BaseException, action: str, path: str | None, proxy: str,
     from yt.wrapper.errors import YtError, YtTokenError
 
     where = f"{action} {path}" if path else action
+    secrets = list(secrets)
     if isinstance(error, _network_exceptions()):
-        reason = summary(error) if isinstance(error, YtError) else type(error).__name__
+        reason = summary(error, secrets) if isinstance(error, YtError) else type(error).__name__
         detail = str(error) if not isinstance(error, YtError) else ""
         if detail and len(detail) < 200:
             reason = f"{reason}: {detail}"
@@ -119,7 +123,7 @@ def convert(error: BaseException, action: str, path: str | None, proxy: str,
         winner = lock_winner(error)
         # a lock conflict names the stage holding the lock, as dev's does
         held_by = f" ({winner})" if winner else ""
-        return kind(scrub(f"{where}: {summary(error)}{held_by}", secrets))
+        return kind(scrub(f"{where}: {summary(error, secrets)}{held_by}", secrets))
     return error
 
 

@@ -252,7 +252,8 @@ def _failure(client: ProdClient, spec: OperationSpec, kind: str, operation_id: s
     error = (info.get("result") or {}).get("error") or {}
     brief = info.get("brief_progress")
     job = failed_job(client, kind, operation_id, brief, job_secrets(client, spec))
-    message = failure_message(kind, state, error, job, brief, _failed_jobs_limit(spec))
+    message = failure_message(kind, state, error, job, brief, _failed_jobs_limit(spec),
+                              client.secret_values())
     return OperationFailed(
         scrub(message, client.secret_values()),
         stage=spec.stage_name, operation=spec.name, operation_id=operation_id, url=url,

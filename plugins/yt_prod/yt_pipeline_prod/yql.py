@@ -136,7 +136,7 @@ def _last_result(client: ProdClient, query_id: str, count: int) -> list[dict[str
         meta = dict(yt.get_query_result(query_id, result_index=index))
     if meta.get("error"):
         raise _fail(client, f"YQL query {query_id}: result {index} failed: "
-                            f"{summary(meta['error'])}")
+                            f"{summary(meta['error'], client.secret_values())}")
     if meta.get("is_truncated"):
         raise _fail(client, f"YQL query {query_id}: result {index} is incomplete: "
                             f"{truncated()}")
@@ -292,7 +292,8 @@ def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
         error = info.get("error")
         # YQL's issues, each placed in the query as written rather than the text sent
         reason = ((issues_line(error, prepared)
-                   or prepared.in_query(summary(error))) if error else f"the query was {state}")
+                   or prepared.in_query(summary(error, client.secret_values())))
+                  if error else f"the query was {state}")
         raise _fail(client, f"YQL query {query_id} {state}: {reason}")
     if prepared.result_table:
         try:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
+from yt_pipeline.yql_functions import UNWRAP_FAILED
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_rules import duplicate_columns
@@ -167,7 +168,13 @@ class QueryRunner:
             self._end("completed")
         except (duckdb.Error, YtFakeError, QueryFailed) as error:
             # the query's error, as a cluster reports a YQL error: the query ends "failed"
-            line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            text = str(error).strip()
+            line = text.splitlines()[0] if text else repr(error)
+            if UNWRAP_FAILED in line:
+                # YQL's Unwrap puts its message in the error whole, line breaks and all
+                # (TUnwrapWrapper::Throw, yql/essentials/minikql/comp_nodes/mkql_unwrap.cpp):
+                # its first line alone could be the first line of a secret
+                line = text
             if isinstance(error, duckdb.Error):
                 placed = (syntax_error_line(duckdb, query.text, self.ran)
                           if isinstance(error, duckdb.ParserException) else None)
