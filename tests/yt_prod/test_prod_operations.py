@@ -400,3 +400,31 @@ def test_a_job_writing_a_row_over_the_row_weight_limit_fails(prod_client, fake_y
     with pytest.raises(OperationFailed, match="Row weight is too large"):
         launch(prod_client, spec)
     assert not prod_client.exists("//tmp/out")
+
+
+def test_a_failed_jobs_attempts_are_counted_within_its_own_task(prod_client, fake_yt,
+                                                                 tmp_path):
+    # a job's cookie is its index within its task (TJob's `job_cookie`, yt/yt/client/api/
+    # operation_client.cpp): a map_reduce's first partition_map job and its first reduce
+    # job share cookie 0, and a failed map job is no earlier attempt of the reduce job
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+    package = build_package(tmp_path / ".b3", {"clean": {
+        "src/mapper.py": """
+            import os, sys
+            from ytjobs import read_rows, write_rows
+            if not os.path.exists(os.environ["FLAG"]):
+                open(os.environ["FLAG"], "w").close()
+                sys.exit(5)  # the first attempt only
+            write_rows({"key": r["name"], "n": r["id"]} for r in read_rows())
+        """,
+        "src/failing.py": FAILING}})
+    spec = spec_for("map_reduce", package, tmp_path, name="twice", input_tables=["//tmp/in"],
+                    output_tables=["//tmp/mr"], mapper="src/mapper.py",
+                    reducer="src/failing.py", reduce_by=["key"], sort_by=["key"],
+                    env={"FLAG": str(tmp_path / "mapped-once")}, max_failed_job_count=2)
+    with pytest.raises(OperationFailed) as caught:
+        launch(prod_client, spec)
+    told = str(caught.value)
+    assert "Failed jobs limit exceeded (2 failed jobs, max_failed_job_count 2): " \
+           "reduce job 1 failed" in told, told
+    assert "attempt" not in told, told

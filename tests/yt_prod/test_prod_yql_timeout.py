@@ -141,3 +141,72 @@ def test_prod_reads_the_limit_and_null_for_none(make_pipeline):
         overrides = [] if given is None else [f"pipeline.yql_timeout_s={given}"]
         settings = load_prod_settings(load_config(root, overrides=overrides), root)
         assert settings.yql_timeout_s == expected
+
+
+# A query whose engine has ended is `completing` or `failing` until the tracker finishes it
+# (handler_base.cpp, query_tracker.cpp); the tracker refuses to abort it (TQueryTrackerProxy::
+# AbortQuery takes pending and running queries only). The fake holds that state for
+# `query_finishing_s`.
+
+def test_a_query_completing_at_the_limit_is_waited_for_and_its_rows_read(prod_client,
+                                                                         fake_yt):
+    fake_yt.state.query_finishing_s = 1.5
+    prod_client.settings.yql_timeout_s = 0.4
+    assert prod_client.run_yql("SELECT 7 AS a UNION ALL SELECT 8 AS a") == [{"a": 7},
+                                                                             {"a": 8}]
+    (query,) = fake_yt.state.queries.values()
+    assert query.state == "completed"
+    assert fake_yt.calls["abort_query"] == 0
+
+
+def test_an_insert_completing_at_the_limit_puts_its_rows_on_the_table(prod_client, fake_yt):
+    fake_yt.put_table("//home/fin/src", [{"n": 1}, {"n": 2}])
+    fake_yt.state.query_finishing_s = 1.5
+    prod_client.settings.yql_timeout_s = 0.4
+    prod_client.run_yql("INSERT INTO `//home/fin/out` WITH TRUNCATE "
+                        "SELECT n * 10 AS n FROM `//home/fin/src`")
+    assert sorted(row["n"] for row in fake_yt.rows("//home/fin/out")) == [10, 20]
+    assert fake_yt.calls["abort_query"] == 0
+
+
+def test_a_query_failing_at_the_limit_fails_with_its_own_error(prod_client, fake_yt):
+    fake_yt.state.query_finishing_s = 1.5
+    prod_client.settings.yql_timeout_s = 0.4
+    with pytest.raises(QueryFailed) as failed:
+        prod_client.run_yql("SELECT * FROM `//home/fin/missing`")
+    (query,) = fake_yt.state.queries.values()
+    assert str(failed.value).startswith(f"YQL query {query.id} failed: "), str(failed.value)
+    assert "//home/fin/missing" in str(failed.value)
+    assert yql_wait.KEY not in str(failed.value)
+    assert query.state == "failed"
+    assert fake_yt.calls["abort_query"] == 0
+
+
+def test_an_abort_the_tracker_refuses_at_the_limit_is_asked_again(prod_client, fake_yt):
+    # "Cannot abort query because its state is being changed at the moment; please try
+    # again" (TQueryTrackerProxy::AbortQuery): the query runs on until an abort is taken
+    fake_yt.state.query_delay_s = 60.0
+    fake_yt.state.abort_conflicts = 1
+    prod_client.settings.yql_timeout_s = 0.3
+    with pytest.raises(QueryFailed, match=r"^YQL query \S+ aborted, still running after "):
+        prod_client.run_yql("SELECT 1 AS a")
+    (query,) = fake_yt.state.queries.values()
+    assert fake_yt.calls["abort_query"] == 2
+    assert _settled_state(fake_yt, query) == "aborted"
+
+
+def test_a_query_the_tracker_never_lets_abort_fails_its_stage_saying_so(prod_client,
+                                                                        fake_yt):
+    from yt_pipeline_prod.yql import ABORT_ATTEMPTS
+
+    fake_yt.state.query_delay_s = 60.0
+    fake_yt.state.abort_conflicts = ABORT_ATTEMPTS
+    prod_client.settings.yql_timeout_s = 0.3
+    with pytest.raises(QueryFailed) as failed:
+        prod_client.run_yql("SELECT 1 AS a")
+    (query,) = fake_yt.state.queries.values()
+    assert str(failed.value).startswith(
+        f"YQL query {query.id} still running, and the query tracker refused to abort it "
+        "after "), str(failed.value)
+    assert fake_yt.calls["abort_query"] == ABORT_ATTEMPTS
+    assert query.state == "running"

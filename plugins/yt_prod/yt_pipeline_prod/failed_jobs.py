@@ -77,6 +77,13 @@ def _attribute(error: Any, key: str, depth: int = 0) -> Any:
     return None
 
 
+def _task_of(job: dict[str, Any]) -> str:
+    """The task a job is of: a cookie numbers the jobs of one task only, so a map_reduce's
+    partition_map job 0 and its reduce job 0 are two jobs (list_jobs gives `task_name`,
+    and a job's `type` where it does not)."""
+    return str(job.get("task_name") or job.get("type") or "")
+
+
 def planned_jobs(brief: Any) -> int | None:
     jobs = brief.get("jobs") if isinstance(brief, dict) else None
     total = jobs.get("total") if isinstance(jobs, dict) else None
@@ -125,8 +132,8 @@ def failed_job(client: ProdClient, kind: str, operation_id: str, brief: Any,
             reason = f"killed by signal {signal}"
         elif error:
             detail = summary(error, secrets)
-    attempt = sum(1 for other in jobs if other.get("job_cookie") == cookie) if isinstance(
-        cookie, int) else 1
+    attempt = sum(1 for other in jobs if other.get("job_cookie") == cookie
+                  and _task_of(other) == _task_of(job)) if isinstance(cookie, int) else 1
     # masked before it is cut to its last lines (masked_tails): a secret holding line
     # breaks, or starting before the cut, is masked whole
     forms = all_forms(secrets)

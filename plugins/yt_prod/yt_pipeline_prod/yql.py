@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     from yt_pipeline_prod.client import ProdClient
 
 FINISHED = ("completed", "failed", "aborted", "draft")
+#: the only states `abort_query` takes: a query `completing` or `failing` has ended and waits
+#: for the tracker to finish it, one `aborting` is being stopped already; the tracker refuses
+#: to abort them ("Cannot abort query ... which is in state ...": TQueryTrackerProxy::
+#: AbortQuery in yt/yt/server/query_tracker/query_tracker_proxy.cpp)
+ABORTABLE = ("pending", "running")
+#: abort requests made at the limit before the stage fails with the query left as it is
+#: (the tracker refuses an abort while it changes the query's state: "please try again")
+ABORT_ATTEMPTS = 3
 
 log = logging.getLogger("yt_pipeline.prod.yql")
 
@@ -59,17 +67,20 @@ def query_cluster(client: ProdClient) -> str:
 
 
 def _abort(client: ProdClient, query_id: str,
-           message: str = "the yt-pipeline run waiting for it stopped") -> None:
+           message: str = "the yt-pipeline run waiting for it stopped") -> bool:
     """Stop a query the run no longer waits for. Left running, it would still write its
     tables after the run (or its stage) has ended: the query tracker runs a query to its
     end whoever waits, and only `abort_query` stops it (ytsaurus-client's own
-    `Query.wait` aborts its query on KeyboardInterrupt: yt/wrapper/query_commands.py)."""
+    `Query.wait` aborts its query on KeyboardInterrupt: yt/wrapper/query_commands.py).
+    False when the tracker refused it."""
     try:
         yt = client.yt()
         with outside_transaction(yt):
             yt.abort_query(query_id, message=message)
     except Exception as error:  # noqa: BLE001 - best effort on the way out
         log.warning("could not abort YQL query %s: %s", query_id, type(error).__name__)
+        return False
+    return True
 
 
 class _TooLong(Exception):
@@ -79,13 +90,15 @@ class _TooLong(Exception):
 def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
     """The query's info once it has finished (FINISHED: the states ytsaurus-client's
     `QueryState.is_finished` takes for final, yt/wrapper/query_commands.py). A query not
-    finished when pipeline.yql_timeout_s is up, pending or running (the states
-    `abort_query` takes, TQueryTrackerProxy::AbortQuery in yt/yt/server/query_tracker/
-    query_tracker_proxy.cpp), is aborted, and the stage fails naming it; meanwhile a line
-    of the log says now and then that it is still waited for."""
+    finished when pipeline.yql_timeout_s is up, pending or running (ABORTABLE), is aborted,
+    and the stage fails naming it; one that has ended already and only waits for the
+    tracker to finish it (`completing`, `failing`, `aborting`) is waited for to its final
+    state, its results and errors read as those of any other. Meanwhile a line of the log
+    says now and then that it is still waited for."""
     yt = client.yt()
     limit = client.settings.yql_timeout_s
     started = told = time.monotonic()
+    refused = 0
     # a Ctrl-C reaches the main thread only: closing the client aborts the queries its
     # stage threads wait on, as it aborts their operations
     client.running[query_id] = lambda: _abort(client, query_id)
@@ -98,18 +111,25 @@ def _wait(client: ProdClient, query_id: str) -> dict[str, Any]:
             if state in FINISHED:
                 return info
             now = time.monotonic()
-            if limit is not None and now - started >= limit:
-                _abort(client, query_id, f"it ran longer than {yql_wait.KEY} "
-                                         f"({limit:g} s) allows")
-                raise _TooLong(yql_wait.too_long(f"YQL query {query_id} aborted, still {state}",
-                                                 now - started, limit))
+            if limit is not None and now - started >= limit and state in ABORTABLE:
+                if _abort(client, query_id, f"it ran longer than {yql_wait.KEY} "
+                                            f"({limit:g} s) allows"):
+                    raise _TooLong(yql_wait.too_long(
+                        f"YQL query {query_id} aborted, still {state}", now - started, limit))
+                # refused: the query may have ended meanwhile, which the next look tells
+                refused += 1
+                if refused >= ABORT_ATTEMPTS:
+                    raise _TooLong(yql_wait.too_long(
+                        f"YQL query {query_id} still {state}, and the query tracker refused "
+                        f"to abort it", now - started, limit))
             if now - told >= yql_wait.PROGRESS_EVERY_S:
                 told = now
                 log.info("YQL query %s still %s after %.0f s (%s: %s)", query_id, state,
                          now - started, yql_wait.KEY,
                          "no limit" if limit is None else f"{limit:g} s")
             pause = client.settings.poll_interval_s
-            if limit is not None:  # the limit is kept to within a poll, not a poll late
+            if limit is not None and now - started < limit:
+                # the limit is kept to within a poll, not a poll late
                 pause = max(0.0, min(pause, started + limit - now))
             time.sleep(pause)
     except _TooLong as too_long:

@@ -65,6 +65,13 @@ if TYPE_CHECKING:
 
 #: the states of a query stopped by `abort_query`: first one, then the other
 ABORTED = ("aborting", "aborted")
+#: the state a query's engine leaves it in when it ends, and the one the tracker then gives
+#: it: the handler writes `completing` or `failing` (TQueryHandlerBase::OnQueryCompleted and
+#: OnQueryFailed in yt/yt/server/query_tracker/handler_base.cpp), and the tracker's ping of
+#: the query finishes it, `completed` or `failed` (query_tracker.cpp, FinishQueryLoop).
+#: Neither is a state `abort_query` takes (IsPreFinishedState, yt/yt/ytlib/
+#: query_tracker_client/helpers.cpp)
+FINISHED_AS = {"completing": "completed", "failing": "failed", "aborting": "aborted"}
 #: the user the fake runs everything as (an operation's `authenticated_user` too)
 FAKE_USER = "root"
 
@@ -187,16 +194,19 @@ class QueryRunner:
             self._fail(self.state.broke("query", error))
         finally:
             query.finished = query.finished or time.time()
+            # the tracker finishes a query once its engine has stopped, at its next ping
+            time.sleep(max(0.0, self.state.query_finishing_s))
             with self.state.lock:
-                # the tracker finishes an aborting query once its engine has stopped
-                if query.state == "aborting":
-                    query.state = "aborted"
+                query.state = FINISHED_AS.get(query.state, query.state)
 
     def _end(self, state: str, error: dict[str, Any] | None = None) -> None:
-        """The query's final state, unless it was aborted meanwhile: aborted it stays."""
+        """The state the engine's end gives the query (`completed` or `failed`), first as
+        the tracker shows it until it is finished (`completing`, `failing`), unless it was
+        aborted meanwhile: aborted it stays."""
+        pending = {final: before for before, final in FINISHED_AS.items()}
         with self.state.lock:
             if not self.aborted():
-                self.query.state = state
+                self.query.state = pending.get(state, state)
                 if error is not None:
                     self.query.error = error
 
@@ -389,6 +399,13 @@ def cmd_abort_query(state: FakeState, request: Request) -> None:
     with state.lock:
         if query.state not in ("pending", "running"):
             raise YtFakeError(f'Cannot abort query {query.id} which is in state "{query.state}"')
+        if state.abort_conflicts > 0:
+            # the abort's write met the tracker's own write of the query's state: the proxy
+            # refuses it and asks for another try (the TransactionLockConflict branch of
+            # TQueryTrackerProxy::AbortQuery)
+            state.abort_conflicts -= 1
+            raise YtFakeError("Cannot abort query because its state is being changed at the "
+                              "moment; please try again")
         query.state = "aborting"
         message = request.param("message")
         query.error = _error(f'Query was aborted by user "{FAKE_USER}"'

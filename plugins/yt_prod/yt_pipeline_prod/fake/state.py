@@ -47,6 +47,12 @@ class FakeState:
     #: how long each query runs before its first statement: a query still running, for
     #: tests that stop a run while it waits on one
     query_delay_s: float = 0.0
+    #: how long a query that has ended stays `completing` or `failing` before the tracker
+    #: makes it `completed` or `failed` (queries.py), for tests that reach a limit then
+    query_finishing_s: float = 0.0
+    #: abort requests the fake query tracker refuses next, as a cluster's does while the
+    #: query's state is being written (queries.py), for tests
+    abort_conflicts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: answers of mutating commands by mutation id
     mutations: dict[str, Any] = field(default_factory=dict)
