@@ -25,7 +25,10 @@ from typing import Any
 #: under a pipeline folder: where its parsed YAML files are kept
 MEMO_DIR = Path(".runs") / "yaml"
 MISSING = object()
-_kept: dict[Path, dict[str, Any]] = {}
+#: entry file -> its JSON text, kept since the last `write_kept`: also what a read of the same
+#: file in this process finds first (a run reads each stage's config.yaml three or four
+#: times); text, so that a caller changing the value it was given changes no later read
+_kept: dict[Path, str] = {}
 _lock = threading.Lock()
 
 
@@ -40,7 +43,9 @@ def recall(folder: Path, source: Path, text: str) -> Any:
     MISSING."""
     entry = _entry(folder, source)
     try:
-        kept = json.loads(entry.read_text(encoding="utf-8"))
+        with _lock:
+            written = _kept.get(entry)
+        kept = json.loads(written if written is not None else entry.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return MISSING
     if (not isinstance(kept, dict) or kept.get("source") != str(source)
@@ -54,9 +59,10 @@ def keep(folder: Path, source: Path, text: str, value: Any) -> None:
     written by `write_kept`, once a run has started (a command that only reads, or a run
     refused before it starts, writes nothing in the pipeline folder)."""
     if _json_exact(value):
+        data = json.dumps({"source": str(source), "text": text, "value": value},
+                          allow_nan=False)
         with _lock:
-            _kept[_entry(folder, source)] = {"source": str(source), "text": text,
-                                             "value": value}
+            _kept[_entry(folder, source)] = data
 
 
 def write_kept() -> None:
@@ -68,8 +74,8 @@ def write_kept() -> None:
         _kept.clear()
     for entry, data in kept.items():
         try:
-            write_file_atomic(entry, json.dumps(data, allow_nan=False), durable=False)
-        except (OSError, ValueError):
+            write_file_atomic(entry, data, durable=False)
+        except OSError:
             pass  # a folder that cannot be written: the file is parsed again next time
 
 

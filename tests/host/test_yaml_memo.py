@@ -33,6 +33,28 @@ def test_a_kept_file_is_read_back_while_its_text_is_unchanged(tmp_path):
     assert first == {"a": 1, "b": ["x", 2.5, None, True], "c": {"d": "e"}}
 
 
+def test_a_file_read_again_in_the_run_is_not_parsed_again_nor_shares_its_value(
+        tmp_path, monkeypatch):
+    from yt_pipeline import yamlio
+
+    config = tmp_path / "config.yaml"
+    config.write_text("a: 1\nb: [x]\n")
+    parses = []
+    parse = yamlio.load_yaml_text
+    monkeypatch.setattr(yamlio, "load_yaml_text", lambda *a, **k: parses.append(1) or parse(*a, **k))
+    first = read_yaml_mapping(config, memo=tmp_path)
+    first["b"].append("changed by its reader")  # a caller's own copy
+    assert read_yaml_mapping(config, memo=tmp_path) == {"a": 1, "b": ["x"]}
+    assert len(parses) == 1  # the second read found the value the first one kept
+    write_kept()
+    [kept] = (tmp_path / MEMO_DIR).glob("*.json")
+    assert json.loads(kept.read_text())["value"] == {"a": 1, "b": ["x"]}
+    config.write_text("a: 2\n")  # another text: parsed again
+    assert read_yaml_mapping(config, memo=tmp_path) == {"a": 2}
+    assert len(parses) == 2
+    write_kept()
+
+
 def test_values_json_cannot_give_back_are_parsed_every_time(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("day: 2024-02-29\n")
