@@ -19,6 +19,7 @@ out of range give NULL, any other is static_cast, which cuts toward zero).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
@@ -28,6 +29,7 @@ from yt_pipeline.yql_lists import index_from_0
 from yt_pipeline.yql_operators import DIVISION_MACROS, concat_failure, rewrite_operators
 from yt_pipeline.yql_times import TIME_MACROS
 from yt_pipeline.yql_udf_math import MATH_MACROS
+from yt_pipeline.yql_udf_parse import parse_macros
 from yt_pipeline.yql_udfs import rewrite_udfs
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -74,6 +76,22 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
     for macro in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS):
         connection.execute(macro)
     return connection
+#: a statement calling DateTime's ParseIso8601/Rfc822/Http/X509, as YQL or rewritten
+_PARSERS_USED = re.compile(r"DateTime::Parse(?:Iso8601|Rfc822|Http|X509)\b|\byql_parse_")
+
+
+def define_parsers_if_used(duckdb: Any, connection: Any, text: str) -> None:
+    """Define on `connection` the macros of DateTime's string parsers when `text` (YQL or
+    the SQL rewritten from it) calls one: their definitions take longer than all the
+    other macros together, which every statement's database has (`connect`)."""
+    if not _PARSERS_USED.search(text):
+        return
+    version = tuple(int(part) for part in re.findall(r"\d+", duckdb.__version__)[:2])
+    # DuckDB 1.3 on writes a lambda `lambda x: ...`, and 2.0 refuses the older `x -> ...`
+    for macro in parse_macros(arrow=version < (1, 3)):
+        connection.execute(macro)
+
+
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT
 #: (YQL's Int8 is 8 bits) and knows no Utf8
 _TYPES = {
@@ -267,8 +285,10 @@ def _numbering(text: str) -> str:
     return text
 
 
-def rewrite(text: str, where: str = DEV) -> str:
-    """The statement's code as DuckDB must read it to mean what YQL means."""
+def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
+    """The statement's code as DuckDB must read it to mean what YQL means; `literals` are
+    the SQL of the strings and names its markers \x01N\x01 stand for (a UDF reads its
+    pattern's groups from one)."""
     # first: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites
     # below write (which index from 1, or slice)
     text = index_from_0(text)
@@ -291,7 +311,7 @@ def rewrite(text: str, where: str = DEV) -> str:
     text = _LENGTH.sub("strlen(", text)
     # last: the UDFs' arguments have had the rewrites above, and what the UDFs become is
     # DuckDB's own SQL, which none of them must read again (its CASTs, its length)
-    return rewrite_udfs(text, _closing)
+    return rewrite_udfs(text, _closing, literals)
 
 
 #: DuckDB's words for an integer result out of its type's range

@@ -25,6 +25,10 @@ datetime_udf.cpp) and its canonical tests (test/cases/*.sql there, with test/can
   that does not parse or names no real day gives NULL (TParse).
 - From... give NULL past 2105-12-31 (the page); To... give Uint32 seconds, Uint64
   milliseconds and microseconds, cutting the rest (TToUnits).
+- An Interval is DuckDB's INTERVAL: IntervalFrom... give NULL outside an Interval's range
+  (Validate<TInterval>); ToDays/-Hours/-Minutes of one are Int32 (TToConverter), ToSeconds
+  and the others Int64 (TToUnits' TSignedResult), all cut toward zero.
+- ParseIso8601, ParseRfc822, ParseHttp and ParseX509 are yql_udf_parse's.
 - A value of another type (a String, a number) is an error naming the function, as YQL's
   type check; Parse with %Z (a time zone), and where its scanner reads on and a regular
   expression would step back (a `.` or digit after %S, a letter after %B), is refused.
@@ -38,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from yt_pipeline.yql_udf_calls import Call, Functions, Rewrite, applied_call
+from yt_pipeline.yql_udf_parse import PARSERS
 
 #: the first moment a Resource<TM> cannot hold (the first day of the year 2106)
 _END = "TIMESTAMP '2106-01-01 00:00:00'"
@@ -53,12 +58,14 @@ def _tm(value: str) -> str:
     return f"CAST(({value}) AS TIMESTAMP)"
 
 
-def _time_value(name: str, value: str) -> str:
+def _time_value(name: str, value: str, also: str = "") -> str:
     """`value` as a TIMESTAMP when it is a Date, Datetime, Timestamp (or a Resource<TM>),
     else the error YQL's type check gives, naming the function (DeclareSignature's
     "Invalid argument type"). TRY_CAST binds from any type; the branch is chosen by the
     type, known when DuckDB binds. `value` is written twice only: the calls nest."""
-    return (f"(CASE WHEN typeof({value}) IN ('DATE', 'TIMESTAMP_S', 'TIMESTAMP', '\"NULL\"') "
+    also = f", {also}" if also else ""  # a type taken elsewhere, not an error here
+    return (f"(CASE WHEN typeof({value}) IN ('DATE', 'TIMESTAMP_S', 'TIMESTAMP', '\"NULL\"'"
+            f"{also}) "
             f"THEN TRY_CAST(({value}) AS TIMESTAMP) ELSE error('YQL: DateTime::{name} takes "
             "a Date, Datetime or Timestamp (or what DateTime::Split gives), not a value of "
             "another type') END)")
@@ -107,9 +114,51 @@ def _from_units(per_unit: int) -> Rewrite:
     return rewrite
 
 
-def _to_units(per_unit: int, kind: str) -> Rewrite:
+#: an Interval's bound (Validate<TInterval>: less than MAX_TIMESTAMP either way)
+_INTERVAL_US = 4_291_747_200_000_000
+_TWO_63, _TWO_64 = 2 ** 63, 2 ** 64
+
+
+def _interval_from(per_unit: int) -> Rewrite:
+    """IntervalFrom...: the count times the unit's microseconds, in an Int64 (wrapping
+    around, as TFromConverter's multiplication does), NULL out of an Interval's range."""
     def rewrite(args: list[str], _: dict[str, str]) -> str:
-        return f"CAST(epoch_us({_tm(args[0])}) // {per_unit} AS {kind})"
+        product = f"CAST(({args[0]}) AS HUGEINT) * {per_unit}"
+        micros = (f"((({product} + {_TWO_63}) % {_TWO_64} + {_TWO_64}) % {_TWO_64} "
+                  f"- {_TWO_63})")
+        return (f"CASE WHEN {micros} > -{_INTERVAL_US} AND {micros} < {_INTERVAL_US} "
+                f"THEN to_microseconds(CAST({micros} AS BIGINT)) END")
+    return rewrite
+
+
+def _interval_micros(name: str, value: str) -> str:
+    """An Interval's microseconds, or the error YQL's type check gives for another type
+    (SetIntervalExpectedError)."""
+    return (f"(CASE WHEN typeof({value}) IN ('INTERVAL', '\"NULL\"') THEN "
+            f"epoch_us(TRY_CAST(({value}) AS INTERVAL)) ELSE error('YQL: DateTime::{name} "
+            "takes an Interval, not a value of another type') END)")
+
+
+def _interval_to(name: str, per_unit: int) -> Rewrite:
+    """ToDays/-Hours/-Minutes (TToConverter): an Int32, cut toward zero as C++ divides
+    (DuckDB's // of integers does too)."""
+    def rewrite(args: list[str], _: dict[str, str]) -> str:
+        return f"CAST({_interval_micros(name, args[0])} // {per_unit} AS INTEGER)"
+    return rewrite
+
+
+def _to_units_of_any(name: str, per_unit: int, kind: str) -> Rewrite:
+    """ToSeconds/-Milliseconds/-Microseconds of a time (`kind`, TToUnits' TResult) or of
+    an Interval (an Int64, TSignedResult since YQL 2025.03). The type is the argument's:
+    both are written, and struct_extract takes the one its type names, which DuckDB knows
+    when it binds (a CASE would give both one type)."""
+    def rewrite(args: list[str], _: dict[str, str]) -> str:
+        value = args[0]
+        time = _time_value(name, value, also="'INTERVAL'")
+        of_time = f"CAST(epoch_us({time}) // {per_unit} AS {kind})"
+        of_interval = f"CAST(epoch_us(TRY_CAST(({value}) AS INTERVAL)) // {per_unit} AS BIGINT)"
+        return (f"struct_extract({{'time': {of_time}, 'interval': {of_interval}}}, CASE WHEN "
+                f"typeof({value}) = 'INTERVAL' THEN 'interval' ELSE 'time' END)")
     return rewrite
 
 
@@ -155,9 +204,7 @@ DATETIME: Functions = {
     "FromSeconds": (_from_units(1_000_000), 1, 1, ()),
     "FromMilliseconds": (_from_units(1_000), 1, 1, ()),
     "FromMicroseconds": (_from_units(1), 1, 1, ()),
-    "ToSeconds": (_to_units(1_000_000, "UINTEGER"), 1, 1, ()),
-    "ToMilliseconds": (_to_units(1_000, "UBIGINT"), 1, 1, ()),
-    "ToMicroseconds": (_to_units(1, "UBIGINT"), 1, 1, ()),
+
     "StartOfYear": (_start_of("year"), 1, 1, ()),
     "StartOfQuarter": (_start_of("quarter"), 1, 1, ()),
     "StartOfMonth": (_start_of("month"), 1, 1, ()),
@@ -171,6 +218,23 @@ DATETIME: Functions = {
 for _name, (_rewrite, _least, _most, _names) in list(DATETIME.items()):
     if not _name.startswith("From"):  # From... take a count, the others a time
         DATETIME[_name] = (_typed(_name, _rewrite), _least, _most, _names)
+
+# those taking a time or an Interval, or an Interval only, or a count, check their own
+DATETIME.update({
+    "ToSeconds": (_to_units_of_any("ToSeconds", 1_000_000, "UINTEGER"), 1, 1, ()),
+    "ToMilliseconds": (_to_units_of_any("ToMilliseconds", 1_000, "UBIGINT"), 1, 1, ()),
+    "ToMicroseconds": (_to_units_of_any("ToMicroseconds", 1, "UBIGINT"), 1, 1, ()),
+    "ToDays": (_interval_to("ToDays", 86_400_000_000), 1, 1, ()),
+    "ToHours": (_interval_to("ToHours", 3_600_000_000), 1, 1, ()),
+    "ToMinutes": (_interval_to("ToMinutes", 60_000_000), 1, 1, ()),
+    "IntervalFromDays": (_interval_from(86_400_000_000), 1, 1, ()),
+    "IntervalFromHours": (_interval_from(3_600_000_000), 1, 1, ()),
+    "IntervalFromMinutes": (_interval_from(60_000_000), 1, 1, ()),
+    "IntervalFromSeconds": (_interval_from(1_000_000), 1, 1, ()),
+    "IntervalFromMilliseconds": (_interval_from(1_000), 1, 1, ()),
+    "IntervalFromMicroseconds": (_interval_from(1), 1, 1, ()),
+    **PARSERS,  # yql_udf_parse: they take a string
+})
 
 
 # -- Format(format)(value) and Parse(format)(string) ---------------------------------------

@@ -5,7 +5,9 @@ ydb-platform/ydb and yql/essentials/udfs/common/string/string_udf.cpp:
 - String's Contains, HasPrefix/StartsWith, HasSuffix/EndsWith take an optional string and
   give false (not NULL) for an empty one (TContains, STROKA_FIND_UDF); the others give NULL
   for NULL (`{Flags:AutoMap}`).
-- String's Find, ReverseFind and Substring count bytes from 0; Find gives -1 when not found.
+- String's Find, ReverseFind and Substring count bytes from 0; Find and ReverseFind give -1
+  when not found; ReverseFind's optional position is where the occurrence starts at most
+  (TReverseFind: TString::rfind(needle, pos)).
 - SplitToList of NULL is an empty list; `Limit` keeps the first Limit parts and the rest of
   the string as one more; `DelimeterString: false` splits at any of the characters given;
   JoinFromList leaves out the list's empty (NULL) items.
@@ -46,9 +48,30 @@ def _byte_find(args: list[str], _: dict[str, str]) -> str:
 
 
 def _byte_rfind(args: list[str], _: dict[str, str]) -> str:
-    text, needle = args[:2]
+    text, needle, start = args
+    if start:
+        # TString::rfind(needle, pos): the last occurrence starting at byte `pos` or before,
+        # which ends by byte pos + len(needle): found in the text up to there, cut back to
+        # the start of a character (bytes 10xxxxxx continue one) so that it stays text; an
+        # empty needle is found at pos itself, or at the end
+        cut = f"(CAST({start} AS BIGINT) + strlen({needle}))"
+
+        def continues(at: str) -> str:
+            byte = f"encode({text})[{at}:{at}]"
+            return f"({byte} >= '\\x80'::BLOB AND {byte} < '\\xC0'::BLOB)"
+        boundary = (f"(CASE WHEN NOT {continues(f'{cut} + 1')} THEN {cut} "
+                    f"WHEN NOT {continues(cut)} THEN {cut} - 1 "
+                    f"WHEN NOT {continues(f'{cut} - 1')} THEN {cut} - 2 ELSE {cut} - 3 END)")
+        head = f"decode(encode({text})[1:{boundary}])"
+        found = _byte_rfind([head, needle, ""], {})
+        return (f"CASE WHEN {start} IS NULL THEN {_byte_rfind([text, needle, ''], {})} "
+                f"WHEN {needle} = '' THEN least(CAST({start} AS BIGINT), strlen({text})) "
+                f"WHEN {cut} >= strlen({text}) THEN {_byte_rfind([text, needle, ''], {})} "
+                f"ELSE {found} END")
     before = _before_last(text, needle)
-    return f"CASE WHEN {before} IS NULL THEN CAST(-1 AS BIGINT) ELSE strlen({before}) END"
+    # NULL for NULL (TAutoMap), -1 when not found
+    return (f"CASE WHEN {text} IS NULL THEN NULL WHEN {before} IS NULL THEN CAST(-1 AS BIGINT) "
+            f"ELSE strlen({before}) END")
 
 
 def _before_last(text: str, needle: str) -> str:
@@ -137,7 +160,7 @@ STRING: Functions = {
     "ReplaceLast": (_replace_last, 3, 3, ()),
     "RemoveAll": (simple("translate({0}, {1}, '')"), 2, 2, ()),
     "Find": (_byte_find, 2, 3, ()),
-    "ReverseFind": (_byte_rfind, 2, 2, ()),
+    "ReverseFind": (_byte_rfind, 2, 3, ()),
     "Substring": (_byte_substring, 1, 3, ()),
     "SplitToList": (_split, 2, 2, ("DelimeterString", "SkipEmpty", "Limit")),
     "JoinFromList": (simple("array_to_string({0}, {1})"), 2, 2, ()),

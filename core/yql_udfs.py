@@ -2,7 +2,8 @@
 fake query tracker alike (yql_semantics.rewrite calls `rewrite_udfs`); any other UDF is
 refused by name (`refuse_unknown`), the same way in both. The modules' functions are in
 yql_udf_text (String, Unicode), yql_udf_math, yql_udf_more (Url, Digest, more of String)
-and yql_udf_datetime; Re2's are here, with the handling of a function that a call makes.
+and yql_udf_datetime; Re2's are here, with the handling of a function that a call makes
+(Capture and FindAndConsume, which read their pattern, in yql_udf_re2).
 
 Re2 (yql/essentials/docs/en/udf/list/re2.md and yql/essentials/udfs/common/re2/
 re2_udf.cpp in ydb-platform/ydb): Grep (found anywhere) and Match (the whole string) give
@@ -15,9 +16,9 @@ the whole character here (docs/yql-in-dev.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from yt_pipeline import yql_udf_more, yql_udf_text
+from yt_pipeline import yql_udf_more, yql_udf_re2, yql_udf_text
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_udf_calls import (
     Call,
@@ -49,6 +50,9 @@ _RE2: dict[str, tuple[Rewrite, int, int]] = {
                       "strlen(regexp_replace({1}, {0}, '', 'g')), 0) AS UINTEGER)"), 1, 1),
 }
 
+#: those whose pattern must be a literal, to be read here (yql_udf_re2)
+_RE2_READ = {"Capture": yql_udf_re2.capture, "FindAndConsume": yql_udf_re2.find_and_consume}
+
 _MODULES: dict[str, Functions] = {
     "String": {**yql_udf_text.STRING, **yql_udf_more.STRING},
     "Unicode": yql_udf_text.UNICODE, "Math": MATH,
@@ -60,7 +64,8 @@ _CURRIED = {"DateTime": DATETIME_CURRIED}
 
 
 def supported(module: str, function: str) -> bool:
-    return (function in _MODULES.get(module, {}) or (module == "Re2" and function in _RE2)
+    return (function in _MODULES.get(module, {})
+            or (module == "Re2" and (function in _RE2 or function in _RE2_READ))
             or function in _CURRIED.get(module, {}))
 
 
@@ -75,9 +80,11 @@ def refuse_unknown(code: str, where: str) -> None:
         raise QueryFailed(f"YQL: UDF calls (Module::Function) are not supported in {where}")
 
 
-def rewrite_udfs(text: str, closing: Callable[[str, int], int]) -> str:
+def rewrite_udfs(text: str, closing: Callable[[str, int], int],
+                 literals: Sequence[str] = ()) -> str:
     """`text` with each supported UDF call as the DuckDB expression giving its result, the
-    last first (a call inside another's arguments is rewritten before it)."""
+    last first (a call inside another's arguments is rewritten before it). `literals` are
+    the SQL of the strings and names its markers \x01N\x01 stand for."""
     for found in reversed(list(_UDF.finditer(text))):
         module, function = found.group(1), found.group(2)
         opening = next_at(text, found.end())
@@ -87,7 +94,8 @@ def rewrite_udfs(text: str, closing: Callable[[str, int], int]) -> str:
         end = closing(text, opening)
         args = Call(f"{module}::{function}", split_arguments(text[opening + 1:end]))
         if module == "Re2":
-            start, sql, stop = _re2_call(text, found.start(), end, function, args, closing)
+            start, sql, stop = _re2_call(text, found.start(), end, function, args, closing,
+                                         literals)
             text = text[:start] + sql + text[stop:]
             continue
         if function in _CURRIED.get(module, {}):
@@ -101,15 +109,20 @@ def rewrite_udfs(text: str, closing: Callable[[str, int], int]) -> str:
 
 
 def _re2_call(text: str, start: int, end: int, function: str, factory: Call,
-              closing: Callable[[str, int], int]) -> tuple[int, str, int]:
+              closing: Callable[[str, int], int],
+              literals: Sequence[str]) -> tuple[int, str, int]:
     """Re2's functions make a function of the pattern, called on the string next:
     `Re2::Grep(p)(s)`, or `(Re2::Grep(p))(s)` once a named expression `$grep` is put in."""
-    rewrite, _, most = _RE2[function]
     name = f"Re2::{function}"
     if len(factory.args) > 1 or factory.named:
         raise QueryFailed(f"YQL: {name} with options (Re2::Options) is not supported in dev "
                           "mode; write them as flags in the pattern, like (?i)")
     pattern = factory.take(1, 1)[0]
+    if function in _RE2_READ:
+        read = yql_udf_re2.literal_text(pattern, literals, name)
+        start, call, stop = applied_call(text, start, end, closing, name, "pattern", "a string")
+        return start, f"({_RE2_READ[function](pattern, read, call.take(1, 1)[0])})", stop
+    rewrite, _, most = _RE2[function]
     start, call, stop = applied_call(text, start, end, closing, name, "pattern", "a string")
     values = call.take(1, most)
     return start, f"({rewrite([pattern, *values], {})})", stop

@@ -201,10 +201,10 @@ def test_parse_gives_the_pages_values_and_null_for_what_does_not_parse(both):
     ('SELECT DateTime::Format("%Y")("2019-01-01") FROM `//tmp/t`',
      "DateTime::Format takes a Date, Datetime or Timestamp (or what DateTime::Split gives), "
      "not a value of another type"),
-    ('SELECT DateTime::ParseIso8601("2019-01-01T00:00:00Z") FROM `//tmp/t`',
-     "the UDF DateTime::ParseIso8601 is not supported in {where}"),
-    ('SELECT DateTime::IntervalFromDays(1) FROM `//tmp/t`',
-     "the UDF DateTime::IntervalFromDays is not supported in {where}"),
+    ('SELECT DateTime::EndOfMonth(CAST(t AS Timestamp)) FROM `//tmp/t`',
+     "the UDF DateTime::EndOfMonth is not supported in {where}"),
+    ('SELECT DateTime::Interval64FromDays(1) FROM `//tmp/t`',
+     "the UDF DateTime::Interval64FromDays is not supported in {where}"),
 ])
 def test_what_dev_cannot_give_fails_alike_naming_it(both, query, line):
     fails_alike(both, query, line)

@@ -173,8 +173,8 @@ def test_a_udf_inside_arithmetic_and_another_udf(both):
 
 @pytest.mark.parametrize("query, line", [
     ("SELECT Python::f(value) FROM `//tmp/u`", "the UDF Python::f is not supported in {where}"),
-    ("SELECT DateTime::ParseRfc822(value) FROM `//tmp/u`",
-     "the UDF DateTime::ParseRfc822 is not supported in {where}"),
+    ("SELECT DateTime::TimeOfDay(value) FROM `//tmp/u`",
+     "the UDF DateTime::TimeOfDay is not supported in {where}"),
     ("SELECT String::Nope(value) FROM `//tmp/u`", "the UDF String::Nope is not supported"),
     ("SELECT Re2::Grep('a', Re2::Options(false AS CaseSensitive))(value) FROM `//tmp/u`",
      "the UDF Re2::Options is not supported"),

@@ -233,7 +233,7 @@ class Executor:
         if statement.target is not None:
             self._insert(statement, allowed)
             return []
-        with self._connected(allowed):
+        with self._connected(allowed, statement.template):
             cursor = self.connection.execute(statement.render(self.table_sql))
             names = [column[0] for column in cursor.description or []]
             repeated = yql_rules.duplicate_columns(names)
@@ -245,8 +245,9 @@ class Executor:
             return yql_times.counted_rows(described, rows)
 
     @contextmanager
-    def _connected(self, files: list[str]) -> Iterator[None]:
+    def _connected(self, files: list[str], sql: str) -> Iterator[None]:
         self.connection = restricted_connection(self.duckdb, files, take_fresh())
+        yql_semantics.define_parsers_if_used(self.duckdb, self.connection, sql)
         try:
             with self.deadline.watching(self.connection):
                 yield
@@ -307,7 +308,7 @@ class Executor:
             base = tmp.stat().st_size
             part = tmp.with_name(tmp.name + ".part") if base or key else tmp
             try:
-                with self._connected([*allowed, str(part)]):
+                with self._connected([*allowed, str(part)], statement.template):
                     sql = statement.render(self.table_sql)
                     columns, sql = self._columns_written(statement, sql)
                     # dates and times go in as the counts a cluster keeps (yql_times)

@@ -170,5 +170,5 @@ def _statement(tokens: list[_Token]) -> Statement | None:
     if first not in ("SELECT", "WITH", "("):
         raise QueryFailed(f"YQL: {first or 'an empty INSERT'} statements are not supported "
                           "in dev mode (only SELECT and INSERT INTO ... SELECT)")
-    text = _QUOTED.sub(lambda m: quoted[int(m.group(1))], rewrite(text))
+    text = _QUOTED.sub(lambda m: quoted[int(m.group(1))], rewrite(text, DEV, quoted))
     return Statement(template=text, paths=paths, target=target, truncate=truncate)

@@ -31,7 +31,7 @@ from yt_pipeline.yql_functions import UNWRAP_FAILED
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_rules import duplicate_columns
-from yt_pipeline.yql_semantics import connect, failure_meaning
+from yt_pipeline.yql_semantics import connect, define_parsers_if_used, failure_meaning
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline_prod.fake.branches import write_rows
@@ -162,6 +162,7 @@ class QueryRunner:
             with tempfile.TemporaryDirectory(prefix="fake-yql-") as scratch:
                 # YQL's integer division and NULL order, as in dev mode
                 connection = connect(duckdb)
+                define_parsers_if_used(duckdb, connection, query.text)
                 try:
                     for statement in statements:
                         # an aborted query runs no further statement (the YQL plugin's

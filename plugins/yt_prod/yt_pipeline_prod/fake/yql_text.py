@@ -67,7 +67,7 @@ def yql_meaning(sql: str) -> str:
     """`sql` (as duckdb_strings leaves it) rewritten to mean on DuckDB what it means in YQL,
     as dev mode rewrites it; a form neither can run raises QueryFailed."""
     code, pieces = _marked(sql)
-    rewritten = rewrite(code, FAKE_TRACKER)
+    rewritten = rewrite(code, FAKE_TRACKER, pieces)
     return _PIECE.sub(lambda m: pieces[int(m.group(2))], rewritten)
 
 
