@@ -19,7 +19,8 @@ so a miss can say what changed):
   Cypress file's revision;
 - `config`: the stage's config.yaml (a function step: the context values it takes);
 - `settings`: the pipeline settings (secrets are never part of them; workers and cache
-  flags are left out because they do not change what a stage produces);
+  flags are left out because they do not change what a stage produces, and the `stages`
+  section because a stage's dependencies are its `upstream`);
 - `inputs`: each declared input table's fingerprint from the client (dev: a hash of the
   content; prod: the table's revision), so new data re-runs the stage;
 - `upstream`: for each dependency not linked by a declared table (in a chain as in a graph),

@@ -99,7 +99,12 @@ class Condition:
         if isinstance(node, ast.Name):
             if node.id not in names:
                 known = ", ".join(sorted(names))
-                raise self._error(f"unknown name {node.id} in {self.text!r} (known: {known})")
+                # a step's or stage's upstream values are under `debug`, not names of their own
+                debug = names.get("debug")
+                hint = (f"; did you mean debug.{node.id}?"
+                        if isinstance(debug, Mapping) and node.id in debug else "")
+                raise self._error(f"unknown name {node.id} in {self.text!r} "
+                                  f"(known: {known}){hint}")
             return names[node.id]
         if isinstance(node, ast.BoolOp):
             values = (self._eval(v, names) for v in node.values)

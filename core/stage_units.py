@@ -138,6 +138,10 @@ def stage_target(pipeline: BasePipeline) -> RunTarget:
             if section == "pipeline" and isinstance(value, dict) else value
         )
         for section, value in config.data.items()
+        # which stages run and in what order is no setting of each stage: a stage's
+        # dependencies are its `upstream` component, so a stage added elsewhere keeps the
+        # others in the cache
+        if section != "stages"
     }
     return RunTarget(
         pipeline_dir=pipeline.pipeline_dir,

@@ -115,6 +115,31 @@ def test_upstream_without_tables_invalidates_downstream(dag):
     assert statuses(run_pipeline(root, only=["b"])) == {"b": "CACHED"}
 
 
+def test_a_stage_added_to_the_chain_leaves_the_others_in_the_cache(dag, caplog):
+    # Which stages run is not a setting of each stage: the stages list changed the
+    # `settings` component of every stage, so adding one at the end ran them all again
+    # (`cache miss: settings changed`). A stage's dependencies are its `upstream` component.
+    from dag_helpers import write_dag
+
+    stages = {"a": {"set": {"n": 1}}, "b": {}}
+    root = dag(stages, chain=["a", "b"], pipeline={"cache": True})
+    assert run_pipeline(root).success
+    write_dag(root, {**stages, "c": {}}, chain=["a", "b", "c"], pipeline={"cache": True})
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        added = run_pipeline(root)
+    assert statuses(added) == {"a": "CACHED", "b": "CACHED", "c": "SUCCESS"}
+    assert started(root) == ["a", "b", "c"]
+    assert "settings changed" not in caplog.text
+    # one put between two others is upstream of the next: that one runs again
+    write_dag(root, {**stages, "c": {}, "x": {}}, chain=["a", "x", "b", "c"],
+              pipeline={"cache": True})
+    caplog.clear()
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        inserted = run_pipeline(root)
+    assert statuses(inserted) == {"a": "CACHED", "x": "SUCCESS", "b": "SUCCESS", "c": "SUCCESS"}
+    assert "[b] cache miss: debug changed, upstream x changed, upstream a removed" in caplog.text
+
+
 def test_cached_stage_hands_on_its_stored_debug(dag):
     stages = {"a": {"cache": True, "set": {"rows": 5}}, "b": {}}
     root = dag(stages, chain=["a", "b"])

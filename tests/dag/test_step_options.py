@@ -221,3 +221,25 @@ def test_pipeline_arguments_stacks_and_what_the_result_carries(tmp_path):
     assert again.step_results["write"].cached  # enable_cache
     with pytest.raises(ConfigError, match="unknown stack 'nowhere'"):
         Pipeline("x", folder=tmp_path, stack="nowhere")
+
+
+@step(outputs=["converted"])
+def convert():
+    return 2
+
+
+@depends_on(convert)
+@when("converted > 1")
+@step(outputs=["summary"])
+def summarise():
+    return "summarised"
+
+
+def test_when_naming_a_dependency_output_bare_points_to_debug(tmp_path):
+    """The output of a step it depends on reaches a condition under `debug` only; naming it
+    bare fails the step with a line that says where it is."""
+    result = Pipeline("hint", folder=tmp_path).add_step(convert).add_step(summarise).run()
+    assert not result.success
+    assert result.step_results["summarise"].status == "FAILED"
+    assert ("when: unknown name converted in 'converted > 1' (known: context, debug); did you "
+            "mean debug.converted?") in result.error

@@ -265,10 +265,10 @@ def test_a_query_s_sorted_merge_that_fails_leaves_the_staged_table_as_it_was(
 MAPPER = """
     import os, sys
     from ytjobs import read_rows, write_rows
-    job = int(os.environ["YT_JOB_INDEX"])
+    job = int(os.environ["YT_JOB_COOKIE"])
     rows = [{**row, "mapped": job} for row in read_rows()]
     write_rows(rows[:1])
-    if os.environ.get("BAD_SWITCH") == str(job):  # the operation fails placing its output
+    if os.environ.get("BAD_SWITCH") == str(job):  # the job fails, on every attempt
         sys.stdout.write('{"$attributes":{"table_index":5},"$value":null}\\n')
     write_rows(rows[1:])
 """
@@ -287,11 +287,11 @@ def test_an_operation_appending_to_its_own_staged_input_in_place(dev_client, sta
     inside.write_table(TABLE, mine[:1], append=True)
     inside.write_table(TABLE, mine[1:], append=True)
     spec = stages.spec("map", "m", job_count=2, input_tables=[TABLE], output_tables=[TABLE],
-                       mapper="src/mapper.py", append=True)
+                       mapper="src/mapper.py", append=True, max_failed_job_count=1)
     monkeypatch.setenv("BAD_SWITCH", "1")
     before = inside.visible_file(TABLE).read_bytes()
     with pytest.raises(OperationFailed, match="a switch to output table 5"):
-        launch(inside, spec)  # job 0's rows were placed, then job 1's failed
+        launch(inside, spec)  # job 0 ended well, job 1 failed: none of their rows is placed
     assert inside.visible_file(TABLE).read_bytes() == before
     monkeypatch.delenv("BAD_SWITCH")
     launch(inside, spec)  # reads the table as it was when it started, appends to it

@@ -77,6 +77,50 @@ def test_a_switch_to_a_missing_table_fails_the_operation(dev_client, stages):
     assert list(dev_client.read_table("//out/b")) == [{"old": True}]
 
 
+def test_a_switch_to_a_missing_table_fails_the_job_which_runs_again(dev_client, stages):
+    # A cluster fails the job, not the operation: the job proxy's table consumer refuses the
+    # switch (TTableConsumer in yt/yt/client/table_client/table_consumer.cpp), and the job
+    # runs again like any failed job until max_failed_job_count, as the fake proxy runs it
+    # (yt_pipeline_prod/fake/jobs.py split_outputs). Here the first attempt (YT_JOB_INDEX 0)
+    # switches to table 2 of 2 after a row and stdout's fd 4 twin to table 7; the rerun
+    # writes well.
+    stages("m", {"src/mapper.py": f"""
+        import os
+        bad = os.environ["YT_JOB_INDEX"] == "0"
+        print('{{"n": 1}}')
+        print('{SWITCH % 2}' if bad else '{SWITCH % 1}')
+        print('{{"n": 2}}')
+    """})
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/a", "//out/b"],
+                       mapper="src/mapper.py")
+    launch(dev_client, spec)
+    assert list(dev_client.read_table("//out/a")) == [{"n": 1}]
+    assert list(dev_client.read_table("//out/b")) == [{"n": 2}]
+    log = (dev_client.root / "operation.log").read_text()
+    assert ("RERUN map job 1 of 1: attempt 1 wrote a switch to output table 2, but the "
+            "operation has 2 output tables") in log
+
+
+def test_a_switch_to_a_missing_table_on_fd_4_fails_every_attempt(dev_client, stages):
+    # each attempt fails the same way: the operation fails once they reach
+    # max_failed_job_count, with the cluster's words and the job's own error
+    stages("m", {"src/mapper.py": f"""
+        import os
+        with os.fdopen(4, "w") as second:
+            second.write('{SWITCH % 7}\\n')
+    """})
+    dev_client.write_table("//in/t", [{"id": 1}])
+    spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/a", "//out/b"],
+                       mapper="src/mapper.py", max_failed_job_count=3)
+    with pytest.raises(OperationFailed) as failed:
+        launch(dev_client, spec)
+    assert ("Failed jobs limit exceeded (3 failed jobs, max_failed_job_count 3): map job 1 of 1 "
+            "wrote a switch to output table 7, but the operation has 2 output tables on its "
+            "attempt 3") in str(failed.value)
+    assert not dev_client.exists("//out/a") and not dev_client.exists("//out/b")
+
+
 def test_map_reduce_mapper_has_one_output(dev_client, stages):
     # the mapper of a map_reduce writes one intermediate stream, whatever the outputs
     stages("mr", {"src/mapper.py": f"print('{SWITCH % 1}')\n",

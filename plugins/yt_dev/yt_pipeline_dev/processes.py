@@ -32,6 +32,7 @@ from yt_pipeline import job_fds, job_memory, job_statistics
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.shards import Segment
+from yt_pipeline_dev.table_switches import BadSwitch, check_switches
 from ytjobs import tally
 
 _PIPE_CHUNK = 1 << 20
@@ -257,6 +258,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
             except BadOutput as bad:
                 raise JobFailure(index, None, f"wrote a bad row: {bad}", job.stderr) from None
             _check_extra(index, job)
+            _check_switches(index, job)
         seconds = time.monotonic() - started
         return {"index": index, "seconds": int(seconds * 1000),
                 "statistics": _statistics(index, job)}
@@ -312,6 +314,22 @@ def _check_extra(index: int, job: Job) -> None:
         except BadOutput as bad:
             raise JobFailure(index, None, f"wrote a bad row to fd {job_fds.output_fd(number)} "
                              f"(output table {number}): {bad}", job.stderr) from None
+
+
+def _check_switches(index: int, job: Job) -> None:
+    """A switch to an output table the operation does not have fails the job, which is then
+    run again as any failed job is (not the whole operation at once): its stdout and its
+    fd 4, 7... streams each name tables out of 1 + len(extra_outputs)."""
+    assert job.stdout is not None
+    count = 1 + len(job.extra_outputs)
+    streams = [path for path in job.extra_outputs if path.stat().st_size]
+    if job.told is None or job.told.switches:  # ytjobs told of none: nothing to look for
+        streams.insert(0, job.stdout)
+    for path in streams:
+        try:
+            check_switches(path, count)
+        except BadSwitch as bad:
+            raise JobFailure(index, None, f"wrote {bad}", job.stderr) from None
 
 
 def _told_whole(job: Job) -> tally.Told | None:

@@ -72,6 +72,26 @@ def _switch_target(line: bytes, count: int) -> int | None:
     return index
 
 
+def check_switches(path: Path, count: int) -> None:
+    """Raise BadSwitch for a control row in a job's output stream `path` that names no table
+    of the operation's `count` output tables. Run as the job ends, so that such a job fails
+    and is run again like any failed job, as on a cluster, where the job proxy's table
+    consumer refuses the switch while the job writes (TTableConsumer in
+    yt/yt/client/table_client/table_consumer.cpp) and the fake proxy fails the job."""
+    with path.open("rb") as handle:
+        rest = b""
+        while block := handle.read(_BLOCK):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            whole, rest = block[:cut], block[cut:]
+            if CONTROL_MARK in whole:
+                for line in whole.split(b"\n"):
+                    if CONTROL_MARK in line:
+                        _switch_target(line, count)
+        if CONTROL_MARK in rest:  # a last line without its newline
+            _switch_target(rest, count)
+
+
 def take_output(source: Path, target: Path) -> int | None:
     """Make a job's output the (empty) file `target` by a rename, when it holds no control
     row: nothing is copied. Returns its rows, or None (the file is left as it was) when it
