@@ -290,7 +290,7 @@ def test_an_operation_appending_to_its_own_staged_input_in_place(dev_client, sta
                        mapper="src/mapper.py", append=True, max_failed_job_count=1)
     monkeypatch.setenv("BAD_SWITCH", "1")
     before = inside.visible_file(TABLE).read_bytes()
-    with pytest.raises(OperationFailed, match="a switch to output table 5"):
+    with pytest.raises(OperationFailed, match="Invalid table index 5: expected integer in range"):
         launch(inside, spec)  # job 0 ended well, job 1 failed: none of their rows is placed
     assert inside.visible_file(TABLE).read_bytes() == before
     monkeypatch.delenv("BAD_SWITCH")

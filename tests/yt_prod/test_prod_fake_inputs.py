@@ -138,7 +138,10 @@ def test_a_switch_to_a_missing_output_table_fails_the_job(prod_client, fake_yt):
         "input_table_paths": ["//tmp/a"], "output_table_paths": ["//tmp/x", "//tmp/y"],
         "mapper": user_job(SWITCH_TO_2), "max_failed_job_count": 1})
     assert info["state"] == "failed"
-    assert "invalid table index 2" in json.dumps(info["result"]["error"])
+    # the job proxy's table consumer's words (TTableConsumer::OnControlInt64Scalar,
+    # yt/yt/client/table_client/table_consumer.cpp)
+    assert info["result"]["error"]["inner_errors"][0]["message"] == \
+        "Invalid table index 2: expected integer in range [0,1]"
     assert fake_yt.rows("//tmp/x") == [] and fake_yt.rows("//tmp/y") == []
 
 

@@ -148,13 +148,15 @@ class OperationRun(msgspec.Struct):
             counted = (f"failed jobs {failed_jobs.count} of max_failed_job_count "
                        f"{failed_jobs.limit}")
             self.client.log(self.spec.kind, self.spec.title, extra=(
-                f"RERUN {job}: attempt {failure.attempt} {failure.reason} ({counted})"))
+                f"RERUN {job}: attempt {failure.attempt} {failure.reason}"
+                + (f": {failure.detail}" if failure.detail else "") + f" ({counted})"))
             # on the console too: a job failing every attempt would otherwise show nothing
             # until the last one, which may be many minutes away
             code = f" (exit code {failure.exit_code})" if failure.exit_code is not None else ""
+            detail = f" ({failure.detail})" if failure.detail else ""
             stage_logger(self.spec.stage_name).warning(
-                "operation %s: %s %s%s on attempt %d; running it again (%s)", self.spec.name,
-                job, failure.reason, code, failure.attempt, counted)
+                "operation %s: %s %s%s%s on attempt %d; running it again (%s)", self.spec.name,
+                job, failure.reason, code, detail, failure.attempt, counted)
             jobs[failure.index].cwd = self.fresh_workdir(jobs[failure.index], phase,
                                                          failure.index, failure.attempt + 1)
 
@@ -298,9 +300,7 @@ class OperationRun(msgspec.Struct):
         tail = self.stderr_tail(failure.stderr)
         job = job_name(phase, failure.index, total)
         self.client.log(spec.kind, spec.title, extra=f"FAILED {job}")
-        message = f"{job} {failure.reason}"
-        if failure.attempt > 1:
-            message += f" on its attempt {failure.attempt}"
+        message = f"{job} {failure.told()}"
         counted = failure.failed_jobs
         if counted is not None:  # as a cluster fails it: its words, then the job's error
             jobs = "1 failed job" if counted.count == 1 else f"{counted.count} failed jobs"

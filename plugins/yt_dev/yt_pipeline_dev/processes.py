@@ -114,6 +114,17 @@ class JobFailure(Exception):
     failed_jobs: FailedJobs | None = None
     #: the jobs stopped because this one failed the operation (their logs say so)
     stopped: tuple[int, ...] = ()
+    #: the job's error in the cluster's words (a row or a switch its output refused), told
+    #: after which attempt it was, as prod tells a failed job (failed_jobs.FailedJob.told)
+    detail: str = ""
+
+    def told(self) -> str:
+        """`failed on its attempt 3: Unknown column "x" in strict schema`: what the job
+        did, on which run, and the error it met."""
+        text = self.reason
+        if self.attempt > 1:
+            text += f" on its attempt {self.attempt}"
+        return f"{text}: {self.detail}" if self.detail else text
 
 
 def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
@@ -329,7 +340,7 @@ def _check_switches(index: int, job: Job) -> None:
         try:
             check_switches(path, count)
         except BadSwitch as bad:
-            raise JobFailure(index, None, f"wrote {bad}", job.stderr) from None
+            raise JobFailure(index, None, "failed", job.stderr, detail=str(bad)) from None
 
 
 def _told_whole(job: Job) -> tally.Told | None:

@@ -186,7 +186,7 @@ def _place_job_output(op: OperationRun, jobs: list, index: int, output: Path,
         try:
             got = route_output(path, targets, first=first)
         except BadSwitch as bad:
-            failure = JobFailure(index, None, f"wrote {bad}", jobs[index].stderr)
+            failure = JobFailure(index, None, "failed", jobs[index].stderr, detail=str(bad))
             raise op.failed(failure, phase, len(jobs)) from None
         rows = [a + b for a, b in zip(rows, got, strict=True)]
         path.unlink()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import msgspec
 
+from yt_pipeline.output_switches import InvalidSwitch, switch_target
 from yt_pipeline_dev.atomic import append_file
 from yt_pipeline_dev.shards import Segment
 from ytjobs.codec import CONTROL_MARK, is_control
@@ -53,7 +54,8 @@ def split_by_runs(segment: Segment, runs: Sequence[tuple[int, int]]) -> list[Seg
 
 
 class BadSwitch(ValueError):
-    """A control row that names no output table of the operation."""
+    """A control row that names no output table of the operation, in the cluster's words
+    (yt_pipeline.output_switches)."""
 
 
 def _switch_target(line: bytes, count: int) -> int | None:
@@ -64,12 +66,10 @@ def _switch_target(line: bytes, count: int) -> int | None:
         return None  # not JSON: the output check reports it
     if not is_control(row):
         return None
-    index = row["$attributes"].get("table_index") if isinstance(row["$attributes"], dict) \
-        else None
-    if type(index) is not int or not 0 <= index < count:
-        raise BadSwitch(f"a switch to output table {index!r}, but the operation has {count} "
-                        f"output table{'s' if count != 1 else ''}")
-    return index
+    try:
+        return switch_target(row["$attributes"], count)
+    except InvalidSwitch as refused:
+        raise BadSwitch(str(refused)) from None
 
 
 def check_switches(path: Path, count: int) -> None:

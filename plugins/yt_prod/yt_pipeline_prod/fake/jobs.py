@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline import job_fds, job_memory, job_statistics
+from yt_pipeline.output_switches import InvalidSwitch, switch_target
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -74,16 +75,15 @@ class JobResult:
 def split_outputs(rows: list[dict[str, Any]], table_count: int = 1, first: int = 0
                   ) -> dict[int, list[dict[str, Any]]]:
     """JSON output with table switches (`{"$value": null, "$attributes": {"table_index": 1}}`);
-    a switch to a table the operation does not have is an error (ValueError). The rows go to
+    a switch to a table the operation does not have is an error (InvalidSwitch, in the
+    cluster's words: yt_pipeline.output_switches). The rows go to
     table `first` until a switch: the stream of fd 3 * first + 1 starts at its own table."""
     outputs: dict[int, list[dict[str, Any]]] = {first: []}
     index = first
     for row in rows:
         if set(row) == {"$value", "$attributes"} and row["$value"] is None:
-            index = int(row["$attributes"].get("table_index", index))
-            if not 0 <= index < table_count:
-                raise ValueError(f"invalid table index {index}: the job has {table_count} "
-                                 f"output table{'s' if table_count != 1 else ''}")
+            # the job proxy's table consumer refuses a bad switch, failing the job
+            index = switch_target(row["$attributes"], table_count)
             outputs.setdefault(index, [])
             continue
         outputs.setdefault(index, []).append(row)
@@ -185,6 +185,7 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
                     result.outputs.setdefault(index, []).extend(rows)
         except (ValueError, UnicodeDecodeError, YtFakeError) as error:
             result.error = (error.message if isinstance(error, YtFakeError)
+                            else str(error) if isinstance(error, InvalidSwitch)
                             else f"job output is not JSON rows: {error}")
             result.exit_code = 1
         return result
