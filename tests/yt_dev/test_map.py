@@ -589,8 +589,11 @@ def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(dev_client, stages)
     stages("m", {"src/mapper.py": ID_MAPPER})
     dev_client.write_table("//in/t", [{"id": 3, "name": "y"}])
     spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"],
-                       mapper="src/mapper.py")
-    with pytest.raises(BackendError, match='Unknown column "name" in strict schema'):
+                       mapper="src/mapper.py", max_failed_job_count=1)
+    # the row fails its job, as a cluster's table writer fails it (output_schema.py)
+    with pytest.raises(OperationFailed, match=r"Failed jobs limit exceeded \(1 failed job, "
+                       r'max_failed_job_count 1\): map job 1 of 1 failed: Unknown column '
+                       r'"name" in strict schema'):
         launch(dev_client, spec)
     assert _rows(dev_client, "//out/t") == [{"id": 1}, {"id": 2}]
     dev_client.write_table("//in/t", [{"id": 4}])
@@ -629,8 +632,9 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(dev_client, stages):
     stages("m", {"src/mapper.py": ID_MAPPER})
     dev_client.write_table("//in/t", [{"id": 3, "name": 4}])
     spec = stages.spec("map", "m", input_tables=["//in/t"], output_tables=["//out/t"],
-                       mapper="src/mapper.py")
-    with pytest.raises(BackendError, match='column "name": expected type "string"'):
+                       mapper="src/mapper.py", max_failed_job_count=1)
+    with pytest.raises(OperationFailed, match='map job 1 of 1 failed: Invalid type of column '
+                                              '"name": expected type "string"'):
         launch(dev_client, spec)
     assert len(_rows(dev_client, "//out/t")) == 3
 

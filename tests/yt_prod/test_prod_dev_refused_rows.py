@@ -78,6 +78,38 @@ def _backends(tmp_path, prod_client, fake_yt) -> Backends:
     return both
 
 
+@pytest.mark.parametrize("row, words", [
+    ({"id": 1, "cur": "x"}, 'Unknown column "cur" in strict schema'),
+    ({"id": "1"}, 'Invalid type of column "id": expected type "int32" or "null" but got '
+                  '"string"'),
+])
+def test_a_row_a_strict_schema_refuses_fails_the_job_in_both_modes(
+        tmp_path, prod_client, fake_yt, row, words):
+    both = _backends(tmp_path, prod_client, fake_yt)
+    # a fitting row first: the job's rows reach the table all or none
+    outcomes = _run_failing(both, tmp_path, ["//out/yql"], [{"id": 2, "name": "b"}, row])
+    told = (f"Failed jobs limit exceeded ({LIMIT} failed jobs, max_failed_job_count "
+            f"{LIMIT}): map job 1 of 1 failed on its attempt {LIMIT}: {words}")
+    assert outcomes == {"dev": (told, LIMIT), "prod": (told, LIMIT)}
+    assert both.rows("//out/yql") == (OLD, OLD)
+
+
+def test_a_refused_row_switched_to_a_second_table_fails_the_job_in_both_modes(
+        tmp_path, prod_client, fake_yt):
+    # table 0 has no schema and takes anything; the row goes to table 1, YQL's
+    both = _backends(tmp_path, prod_client, fake_yt)
+    both.put("//out/free", [{"any": 1}])
+    switch = '{"$attributes":{"table_index":1},"$value":null}'
+    outcomes = _run_failing(both, tmp_path, ["//out/free", "//out/yql"],
+                            [{"id": 3, "extra": True}], switch)
+    words = 'Unknown column "extra" in strict schema'
+    assert outcomes["dev"] == outcomes["prod"]
+    assert outcomes["dev"][0].endswith(f"attempt {LIMIT}: {words}")
+    assert outcomes["dev"][1] == LIMIT
+    assert both.rows("//out/free") == ([{"any": 1}], [{"any": 1}])
+    assert both.rows("//out/yql") == (OLD, OLD)
+
+
 @pytest.mark.parametrize("attributes, words", [
     ('{"table_index":2}', "Invalid table index 2: expected integer in range [0,1]"),
     ('{"table_index":-1}', "Invalid table index -1: expected integer in range [0,1]"),

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from yt_pipeline import yql_wait
+from yt_pipeline import column_types, yql_wait
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.errors import BackendError, TableNotFound
@@ -218,7 +218,9 @@ class DevClient(YqlRequests):
 
         A table keeps the schema YQL gave it through later writes, as on a cluster, and
         (`schema_checked`) rows that schema does not take are refused, as a cluster's
-        table writer refuses them; a YQL INSERT, which gives the schema, is not checked.
+        table writer refuses them; a YQL INSERT, which gives the schema, is not checked,
+        nor are an operation's outputs (`by_jobs`), whose jobs' rows were checked as each
+        job ended (output_schema.py), failing the job rather than the operation.
         A schema a sort made sorted stays so, and rows out of its key order are refused
         (UnsortedWrite, in the words for an operation's outputs with `by_jobs`) unless the
         write is a sort, which sorts the schema by its own columns (`sorted_by`). `schema`:
@@ -252,7 +254,8 @@ class DevClient(YqlRequests):
                     start = tmp.stat().st_size
                     yield tmp
                     if schema_checked:
-                        refuse_rows_off_schema(kept, tmp, path, start)
+                        if not by_jobs:  # each job's rows were checked as it ended
+                            refuse_rows_off_schema(kept, tmp, path, start)
                         _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
                     if not lock_at_start:
                         self._lock_for_write(path, _shared_lock(append, key), action)
@@ -275,7 +278,8 @@ class DevClient(YqlRequests):
                 start = tmp.stat().st_size
                 yield tmp
                 if schema_checked:
-                    refuse_rows_off_schema(kept, tmp, path, start)
+                    if not by_jobs:  # each job's rows were checked as it ended
+                        refuse_rows_off_schema(kept, tmp, path, start)
                     _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
             keep_schema(self.root, kept, target, sorted_by if sorted_by is not None else key)
 
@@ -287,6 +291,14 @@ class DevClient(YqlRequests):
         current = self.visible_file(path)
         kept = schema_of(self.root, current) or schema
         return current, kept, declared_key(self.root, current) if kept is not None else None
+
+    def strict_columns(self, path: str) -> dict[str, str] | None:
+        """The columns (name: YT type) of the strict schema a YQL write gave table `path`,
+        as this client sees it; None when it has none (any row goes)."""
+        columns = schema_of(self.root, self.visible_file(path))
+        if columns is None:
+            return None
+        return {name: column_types.yt_column_type(kind) for name, kind in columns}
 
     def sort_order(self, path: str) -> list[str] | None:
         """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""

@@ -31,6 +31,7 @@ import msgspec
 from yt_pipeline import job_fds, job_memory, job_statistics
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
+from yt_pipeline_dev.output_schema import refused_output
 from yt_pipeline_dev.shards import Segment
 from yt_pipeline_dev.table_switches import BadSwitch, check_switches
 from ytjobs import tally
@@ -96,6 +97,10 @@ class Job(msgspec.Struct):
     statistics: Path | None = None
     #: its custom_statistics_count_limit
     statistics_limit: int = job_statistics.DEFAULT_COUNT_LIMIT
+    #: the columns (name: YT type) of the strict schema of each output table, None for a
+    #: table without one: its rows are checked against them (output_schema.py); empty when
+    #: no output table has one
+    output_columns: list[dict[str, str] | None] = msgspec.field(default_factory=list)
 
     def input_size(self) -> int:
         return sum(len(s.header) + s.end - s.start for s in self.stdin or ())
@@ -270,6 +275,7 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
                 raise JobFailure(index, None, f"wrote a bad row: {bad}", job.stderr) from None
             _check_extra(index, job)
             _check_switches(index, job)
+            _check_schema(index, job)
         seconds = time.monotonic() - started
         return {"index": index, "seconds": int(seconds * 1000),
                 "statistics": _statistics(index, job)}
@@ -341,6 +347,19 @@ def _check_switches(index: int, job: Job) -> None:
             check_switches(path, count)
         except BadSwitch as bad:
             raise JobFailure(index, None, "failed", job.stderr, detail=str(bad)) from None
+
+
+def _check_schema(index: int, job: Job) -> None:
+    """A row an output table's strict schema refuses fails the job, which is then run again
+    as any failed job is: a cluster's table writer checks each row the job writes
+    (output_schema.py)."""
+    if not any(columns is not None for columns in job.output_columns):
+        return  # no table with a schema: nothing to parse
+    assert job.stdout is not None
+    for first, path in enumerate([job.stdout, *job.extra_outputs]):
+        refused = refused_output(path, job.output_columns, first)
+        if refused is not None:
+            raise JobFailure(index, None, "failed", job.stderr, detail=refused)
 
 
 def _told_whole(job: Job) -> tally.Told | None:

@@ -146,16 +146,18 @@ def _input_shards(op: OperationRun) -> list[list[Segment]]:
 
 
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
-                 targets: list[Path], *, whole_input: bool = False) -> list[int]:
+                 targets: list[Path], *, whole_input: bool = False,
+                 columns: list[dict[str, str] | None] | None = None) -> list[int]:
     """One job per shard; the outputs, in shard order, are split among `targets`. Returns
-    the rows each target got. `whole_input`: the shards hold one row a line."""
+    the rows each target got. `whole_input`: the shards hold one row a line; `columns`: the
+    strict schema of each target's table (None: none), which each job's rows must fit."""
     outputs = [op.sandbox / f"{phase}{i}.out" for i in range(len(shards))]
     # output tables 1, 2... each have a file of their own too: the job may write their rows
     # to fd 4, 7... instead of switching tables on stdout (job_fds.py)
     extras = [[op.sandbox / f"{phase}{i}.out{t}" for t in range(1, len(targets))]
               for i in range(len(shards))]
     jobs = [op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i],
-                   whole_stdin=whole_input, extra_outputs=extras[i])
+                   whole_stdin=whole_input, extra_outputs=extras[i], output_columns=columns)
             for i, shard in enumerate(shards)]
     op.run(jobs, phase)
     rows = [0] * len(targets)
@@ -276,7 +278,12 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
     return shards
 
 
-def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> None:
+#: runs an operation's last jobs into the temporary files of its output tables, given the
+#: strict schema of each table (None: it has none); returns the rows added to each
+Produce = Callable[[list[Path], list[dict[str, str] | None]], list[int]]
+
+
+def _write_outputs(op: OperationRun, produce: Produce) -> None:
     """Run `produce` over the temporary files of the output tables; it returns the rows it
     added to each."""
     try:
@@ -290,7 +297,7 @@ def _write_outputs(op: OperationRun, produce: Callable[[list[Path]], list[int]])
                               sandbox=op.sandbox, kind=op.spec.kind) from None
 
 
-def _write_all(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> None:
+def _write_all(op: OperationRun, produce: Produce) -> None:
     tables = op.spec.output_tables
     client = op.client
     with ExitStack() as stack:
@@ -303,7 +310,10 @@ def _write_all(op: OperationRun, produce: Callable[[list[Path]], list[int]]) -> 
         whole = [not op.spec.append or tmp.stat().st_size == 0 or client.vouched_for(table)
                  for table, tmp in zip(tables, tmps, strict=True)]
         starts = [tmp.stat().st_size for tmp in tmps]
-        for table, rows in zip(tables, produce(tmps), strict=True):
+        # each job's rows are checked against these as it ends, so that a row a table
+        # refuses fails its job, as on a cluster (output_schema.py)
+        columns = [client.strict_columns(table) for table in tables]
+        for table, rows in zip(tables, produce(tmps, columns), strict=True):
             op.rows[table] = rows
         for table, tmp, start in zip(tables, tmps, starts, strict=True):
             # a table of sorted strict schema takes the jobs' outputs in key order
@@ -322,8 +332,8 @@ def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kin
     spec = op.spec
     assert spec.mapper is not None
     shards, whole = _input_shards(op), _inputs_whole(op)
-    _write_outputs(op, lambda tmps: _run_scripts(op, spec.mapper, "map", shards, tmps,
-                                                 whole_input=whole))
+    _write_outputs(op, lambda tmps, columns: _run_scripts(
+        op, spec.mapper, "map", shards, tmps, whole_input=whole, columns=columns))
 
 
 def reduce(op: OperationRun) -> None:
@@ -334,7 +344,8 @@ def reduce(op: OperationRun) -> None:
         shards = _joined_shards(op, _inputs(op))
     else:
         shards = _sorted_shards(op, _inputs(op))
-    _write_outputs(op, lambda tmps: _run_scripts(op, spec.reducer, "reduce", shards, tmps))
+    _write_outputs(op, lambda tmps, columns: _run_scripts(op, spec.reducer, "reduce", shards,
+                                                          tmps, columns=columns))
 
 
 def map_reduce(op: OperationRun) -> None:
@@ -349,7 +360,8 @@ def map_reduce(op: OperationRun) -> None:
                  whole_input=_inputs_whole(op))
     shards = _sorted_shards(op, [mapped])
     mapped.unlink()
-    _write_outputs(op, lambda tmps: _run_scripts(op, spec.reducer, "reduce", shards, tmps))
+    _write_outputs(op, lambda tmps, columns: _run_scripts(op, spec.reducer, "reduce", shards,
+                                                          tmps, columns=columns))
 
 
 def sort(op: OperationRun) -> None:

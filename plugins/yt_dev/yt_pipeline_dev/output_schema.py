@@ -1,0 +1,44 @@
+"""Checking a job's output rows against the strict schema of the output table each goes to.
+
+A cluster's job proxy writes a job's rows through the table writer as the job writes them,
+and the writer checks each against its table's schema: a column a strict schema lacks
+("Unknown column %Qv in strict schema": TSchemalessMultiChunkWriterBase's
+ReorderAndValidateRows in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp) or a value of
+another type ("Invalid type of column %Qv...": ValidateValueType in yt/yt/client/
+table_client/unversioned_row.cpp) fails that job, which then runs again like any failed job
+until the operation's failed jobs reach max_failed_job_count. Dev checks each job's output
+as it ends, with the same words (yt_pipeline.column_types), so a bad row fails the job, not
+the whole operation at once. A table without a schema takes any row: when no output table
+has one, nothing is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from yt_pipeline.column_types import refused_row
+from yt_pipeline.output_switches import switch_target
+from ytjobs.codec import is_control, iter_rows
+
+
+def refused_output(path: Path, columns: Sequence[dict[str, str] | None],
+                   first: int = 0) -> str | None:
+    """What the table writer says of the first row of the job's output stream `path` that
+    the strict schema of its output table refuses, or None. `columns`: each output table's
+    columns (name: YT type), None for one without a schema; the rows go to table `first`
+    until a switch (the stream of fd 3 * first + 1 starts at its own table)."""
+    if all(wanted is None for wanted in columns):
+        return None
+    current = first
+    with path.open("rb") as handle:
+        for row in iter_rows(handle):
+            if is_control(row):  # checked before (table_switches.check_switches)
+                current = switch_target(row["$attributes"], len(columns))
+                continue
+            wanted = columns[current]
+            if wanted is not None:
+                refused = refused_row(wanted, row)
+                if refused is not None:
+                    return refused
+    return None
