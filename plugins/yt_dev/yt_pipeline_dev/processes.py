@@ -185,7 +185,7 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
                 return
             except BaseException as exc:  # pragma: no cover - an OSError starting a job
                 stop.set()
-                results[index] = JobFailure(index, None, f"could not start: {exc}", "")
+                results[index] = JobFailure(index, None, f"could not start: {exc}", job.stderr)
                 return
 
     threads = [threading.Thread(target=work, args=(i, job), daemon=True)
@@ -218,10 +218,10 @@ def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Even
     slots = _slots()
     while not slots.acquire(timeout=_POLL_S):
         if stop.is_set():
-            raise JobFailure(index, None, "stopped", "")
+            raise JobFailure(index, None, "stopped", job.stderr)
     try:
         if stop.is_set() or _exiting.is_set():
-            raise JobFailure(index, None, "stopped", "")
+            raise JobFailure(index, None, "stopped", job.stderr)
         return _start_and_wait(index, job, timeout_s, stop)
     finally:
         slots.release()
