@@ -69,9 +69,14 @@ def baseline(n: int, work: Path) -> dict[str, float]:
 
 
 def measure(n: int, transactional: bool = False) -> dict:
-    """The phases on a plain client, or (`transactional`) inside one stage transaction,
-    as a stage runs them, with its commit as a last phase."""
+    """The phases on a plain client, or (`transactional`) as two stages run them, each in a
+    transaction of its own: the first writes and maps, the second queries and reads back
+    what the first committed (a query never reads what its own stage wrote, as on a
+    cluster, whose query tracker cannot see the stage's transaction); the two commits are
+    one more phase."""
+    from yt_pipeline.journal import Journal
     from yt_pipeline.operations import OperationSpec, Resources
+    from yt_pipeline.txn import commit_stage
     from yt_pipeline_dev.client import DevClient
     from yt_pipeline_dev.launcher import launch
 
@@ -106,6 +111,13 @@ def measure(n: int, transactional: bool = False) -> dict:
     )
     launch(client, spec)
     phase("map (2 jobs)", started)
+    commits = 0.0
+    if txn is not None:
+        started = time.perf_counter()
+        commit_stage(Journal(work, "bench"), txn, "double", {"status": "SUCCESS"})
+        commits += time.perf_counter() - started
+        txn = root_client.begin_transaction("bench")
+        client = txn.client
 
     started = time.perf_counter()
     client.run_yql(
@@ -128,13 +140,11 @@ def measure(n: int, transactional: bool = False) -> dict:
     phase("read + verify", started)
 
     if txn is not None:
-        from yt_pipeline.journal import Journal
-        from yt_pipeline.txn import commit_stage
-
         started = time.perf_counter()
-        commit_stage(Journal(work, "bench"), txn, "double", {"status": "SUCCESS"})
-        assert root_client.row_count("//bench/doubled") == n  # visible once committed
+        commit_stage(Journal(work, "bench"), txn, "count", {"status": "SUCCESS"})
+        assert root_client.row_count("//bench/buckets") == len(buckets)  # now visible
         phase("commit", started)
+        phases["commit"] += commits
 
     result = {
         "rows": n,
@@ -217,7 +227,7 @@ def main() -> None:
 
 
 def report_transaction(plain: list[dict], staged: list[dict]) -> None:
-    """What running the same work as one stage transaction (staged writes, one commit)
+    """What running the same work as two stage transactions (staged writes, a commit each)
     costs, medians of the alternating runs."""
     def median(values: list[float]) -> float:
         return sorted(values)[len(values) // 2]
@@ -225,8 +235,8 @@ def report_transaction(plain: list[dict], staged: list[dict]) -> None:
     before = median([r["total"] for r in plain])
     after = median([r["total"] for r in staged])
     commit = median([r["phases"]["commit"] for r in staged])
-    print(f"the same work in one stage transaction: {after:.2f} s against {before:.2f} s "
-          f"without ({(after / before - 1) * 100:+.1f}%; the commit itself {commit:.3f} s); "
+    print(f"the same work as two stage transactions: {after:.2f} s against {before:.2f} s "
+          f"without ({(after / before - 1) * 100:+.1f}%; the two commits {commit:.3f} s); "
           "every run: " + ", ".join(f"{r['total']:.2f}" for r in staged))
 
 
