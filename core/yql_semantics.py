@@ -26,10 +26,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
 from yt_pipeline.yql_lists import index_from_0
-from yt_pipeline.yql_operators import DIVISION_MACROS, concat_failure, rewrite_operators
-from yt_pipeline.yql_times import TIME_MACROS
-from yt_pipeline.yql_udf_math import MATH_MACROS
-from yt_pipeline.yql_udf_parse import parse_macros
+from yt_pipeline.yql_operators import concat_failure, rewrite_operators
 from yt_pipeline.yql_udfs import rewrite_udfs
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -54,8 +51,11 @@ _RECENT = ("error_on_division_by_zero",)
 IEEE_DOUBLES = "SET ieee_floating_point_ops = true"
 
 
-def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
-    """A new in-memory DuckDB database with YQL's settings and `config`'s."""
+def connect(duckdb: Any, config: dict[str, Any] | None = None, *,
+            macros: bool = True) -> Any:
+    """A new in-memory DuckDB database with YQL's settings and `config`'s, and YQL's macros
+    unless `macros` is false: then each statement is given those it calls
+    (yql_macros.Macros.define_for) before it runs."""
     settings = {**(config or {}), **DUCKDB_SETTINGS}
     try:
         connection = duckdb.connect(config=settings)
@@ -73,23 +73,11 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
             f"YQL on DuckDB needs DuckDB 1.1 or later (installed: {version}), where a Double "
             "divided by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'"
         ) from None
-    for macro in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS):
-        connection.execute(macro)
+    if macros:
+        from yt_pipeline.yql_macros import Macros
+
+        Macros(duckdb, connection).define_all()
     return connection
-#: a statement calling DateTime's ParseIso8601/Rfc822/Http/X509, as YQL or rewritten
-_PARSERS_USED = re.compile(r"DateTime::Parse(?:Iso8601|Rfc822|Http|X509)\b|\byql_parse_")
-
-
-def define_parsers_if_used(duckdb: Any, connection: Any, text: str) -> None:
-    """Define on `connection` the macros of DateTime's string parsers when `text` (YQL or
-    the SQL rewritten from it) calls one: their definitions take longer than all the
-    other macros together, which every statement's database has (`connect`)."""
-    if not _PARSERS_USED.search(text):
-        return
-    version = tuple(int(part) for part in re.findall(r"\d+", duckdb.__version__)[:2])
-    # DuckDB 1.3 on writes a lambda `lambda x: ...`, and 2.0 refuses the older `x -> ...`
-    for macro in parse_macros(arrow=version < (1, 3)):
-        connection.execute(macro)
 
 
 #: YQL's type names in a CAST, as DuckDB names them: DuckDB reads INT8 as its 64-bit BIGINT

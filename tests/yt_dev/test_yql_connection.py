@@ -57,3 +57,41 @@ def test_a_duckdb_giving_null_for_doubles_by_zero_is_refused_in_one_line():
         "YQL on DuckDB needs DuckDB 1.1 or later (installed: 1.0.0), where a Double divided "
         "by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'")
     assert old.closed
+
+
+def _macros_defined(connection) -> set[str]:
+    return {name for (name,) in connection.execute(
+        "SELECT function_name FROM duckdb_functions() WHERE function_type = 'macro' "
+        "AND function_name LIKE 'yql_%'").fetchall()}
+
+
+def test_a_statement_is_given_the_macros_it_calls_and_those_they_call_only():
+    from yt_pipeline.yql_macros import Macros, catalogue
+
+    connection = yql_semantics.connect(duckdb, macros=False)
+    try:
+        assert _macros_defined(connection) == set()
+        macros = Macros(duckdb, connection)
+        macros.define_for("SELECT yql_div(-7, 2) AS q, 1 + 2 AS plain")
+        # yql_div and the integer macros it calls (yql_int_min for the quotient that
+        # overflows, the widths and the wrap-around), none of the others
+        division = _macros_defined(connection)
+        assert {"yql_div", "yql_int_min", "yql_bits", "yql_wrap"} <= division
+        assert not division & {"yql_mod", "yql_mod_by", "yql_time_text", "yql_math_round",
+                               "yql_parse_iso8601", "yql_util_instant"}
+        assert connection.execute("SELECT yql_div(-7, 2)").fetchone() == (-3,)
+        macros.define_for("SELECT yql_div(1, 1)")  # there already: nothing defined again
+        assert macros.defined == division
+        macros.define_for("SELECT yql_parse_iso8601('2024-01-05T10:00:00Z') AS t")
+        assert "yql_util_instant" in _macros_defined(connection)
+        assert connection.execute(
+            "SELECT yql_parse_iso8601('2024-01-05T10:00:00Z')").fetchone()[0] is not None
+    finally:
+        connection.close()
+    # the default connection has every macro, as before
+    every = {name for name, _, _ in catalogue(False)}
+    connection = yql_semantics.connect(duckdb)
+    try:
+        assert _macros_defined(connection) == every
+    finally:
+        connection.close()

@@ -31,6 +31,7 @@ from typing import Any
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
+from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
@@ -247,7 +248,8 @@ class Executor:
     @contextmanager
     def _connected(self, files: list[str], sql: str) -> Iterator[None]:
         self.connection = restricted_connection(self.duckdb, files, take_fresh())
-        yql_semantics.define_parsers_if_used(self.duckdb, self.connection, sql)
+        # the macros the statement calls (its checks and wrappers around it call none)
+        Macros(self.duckdb, self.connection).define_for(sql)
         try:
             with self.deadline.watching(self.connection):
                 yield

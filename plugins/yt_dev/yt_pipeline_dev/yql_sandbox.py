@@ -48,7 +48,7 @@ def import_duckdb() -> Any:
 def new_connection(duckdb: Any) -> Any:
     """A new in-memory database with extensions closed, not yet restricted to any file:
     nothing may run on it before `restricted_connection` has restricted it."""
-    return yql_semantics.connect(duckdb, _CLOSED)
+    return yql_semantics.connect(duckdb, _CLOSED, macros=False)
 
 
 def restricted_connection(duckdb: Any, allowed: Iterable[str], fresh: Any = None) -> Any:

@@ -28,10 +28,11 @@ from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_functions import UNWRAP_FAILED
+from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_rules import duplicate_columns
-from yt_pipeline.yql_semantics import connect, define_parsers_if_used, failure_meaning
+from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline_prod.fake.branches import write_rows
@@ -135,6 +136,8 @@ class QueryRunner:
         #: the cluster a table without one named is in: settings, then each USE
         self.cluster: str | None = query.settings.get("cluster")
         self.infer_rows: int | None = None
+        #: the macros the query's database was given, each as a statement first calls it
+        self.macros: Macros | None = None
 
     def aborted(self) -> bool:
         return self.query.state in ABORTED
@@ -161,8 +164,8 @@ class QueryRunner:
             self.infer_rows = infer_rows(statements)
             with tempfile.TemporaryDirectory(prefix="fake-yql-") as scratch:
                 # YQL's integer division and NULL order, as in dev mode
-                connection = connect(duckdb)
-                define_parsers_if_used(duckdb, connection, query.text)
+                connection = connect(duckdb, macros=False)
+                self.macros = Macros(duckdb, connection)
                 try:
                     for statement in statements:
                         # an aborted query runs no further statement (the YQL plugin's
@@ -278,6 +281,8 @@ class QueryRunner:
         self.ran.append(replace_tables(meant, self.cluster, self.known, lambda path: TABLE))
         sql = replace_tables(meant, self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
+        assert self.macros is not None
+        self.macros.define_for(sql)
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
         columns = [name for name, _ in described]

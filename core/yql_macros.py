@@ -1,0 +1,72 @@
+"""The DuckDB macros YQL's rewrites call (yql_div, yql_mod_by, yql_time_text, the DateTime
+parsers...), defined on a statement's database only as the statement calls them.
+
+Every statement runs on a database of its own, and defining all of them took 10-13 ms of
+each (the DateTime parsers some 30 ms more), while most statements call one or none. So a
+statement's SQL is searched for the macros it calls, and those and the ones they call are
+defined before it runs, in the order of the catalogue (a macro is defined after those it
+calls).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from yt_pipeline.yql_operators import DIVISION_MACROS
+from yt_pipeline.yql_times import TIME_MACROS
+from yt_pipeline.yql_udf_math import MATH_MACROS
+from yt_pipeline.yql_udf_parse import parse_macros
+
+_NAME = re.compile(r"CREATE OR REPLACE MACRO (\w+)\(")
+#: a call of one of them: every macro's name starts so
+_CALLED = re.compile(r"\b(yql_\w+)\s*\(")
+
+
+@functools.lru_cache(maxsize=2)
+def catalogue(arrow: bool) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """(name, definition, the macros it calls) of every macro, in the order they are
+    defined; the parsers' lambdas written `x -> ...` if `arrow` (DuckDB before 1.3)."""
+    found = []
+    for text in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS, *parse_macros(arrow)):
+        match = _NAME.match(text)
+        assert match is not None, text
+        body = text[match.end():]
+        found.append((match.group(1), text, frozenset(_CALLED.findall(body))))
+    return tuple(found)
+
+
+def _arrow(duckdb: Any) -> bool:
+    # DuckDB 1.3 on writes a lambda `lambda x: ...`, and 2.0 refuses the older `x -> ...`
+    version = tuple(int(part) for part in re.findall(r"\d+", duckdb.__version__)[:2])
+    return version < (1, 3)
+
+
+class Macros:
+    """The macros one database was given so far."""
+
+    def __init__(self, duckdb: Any, connection: Any):
+        self.connection = connection
+        self.catalogue = catalogue(_arrow(duckdb))
+        self.defined: set[str] = set()
+
+    def define_for(self, sql: str) -> None:
+        """Define the macros `sql` calls, and those they call, that are not there yet."""
+        wanted = set(_CALLED.findall(sql))
+        if not wanted - self.defined:
+            return
+        # a macro calls only those before it: one pass from the last needs them all
+        for name, _, calls in reversed(self.catalogue):
+            if name in wanted:
+                wanted |= calls
+        for name, text, _ in self.catalogue:
+            if name in wanted and name not in self.defined:
+                self.connection.execute(text)
+                self.defined.add(name)
+
+    def define_all(self) -> None:
+        for name, text, _ in self.catalogue:
+            if name not in self.defined:
+                self.connection.execute(text)
+                self.defined.add(name)
