@@ -31,6 +31,7 @@ from yt_pipeline.yql_times import TIME_MACROS
 from yt_pipeline.yql_udf_math import MATH_MACROS
 from yt_pipeline.yql_udf_parse import parse_macros
 from yt_pipeline.yql_udfs import rewrite_udfs
+from yt_pipeline.yql_yson import YSON_MACROS, refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
@@ -73,7 +74,7 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None) -> Any:
             f"YQL on DuckDB needs DuckDB 1.1 or later (installed: {version}), where a Double "
             "divided by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'"
         ) from None
-    for macro in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS):
+    for macro in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS, *YSON_MACROS):
         connection.execute(macro)
     return connection
 #: a statement calling DateTime's ParseIso8601/Rfc822/Http/X509, as YQL or rewritten
@@ -289,7 +290,10 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means; `literals` are
     the SQL of the strings and names its markers \x01N\x01 stand for (a UDF reads its
     pattern's groups from one)."""
-    # first: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites
+    # first: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
+    # whose key is YQL's own, not an index counted from 1
+    text = rewrite_lookups(text)
+    # then: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites
     # below write (which index from 1, or slice)
     text = index_from_0(text)
     # then: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
@@ -329,6 +333,9 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
         return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
                 f"width of its own result type and {who} cannot reproduce ({message}); cast "
                 "to a wider type or to Double")
+    yson = refused_yson(message)
+    if yson:
+        return yson
     refused = unknown_function(message, DEV if who == "dev" else who, query)
     if refused:
         return refused
