@@ -18,6 +18,7 @@ from yt_pipeline.yql_operators import DIVISION_MACROS
 from yt_pipeline.yql_times import TIME_MACROS
 from yt_pipeline.yql_udf_math import MATH_MACROS
 from yt_pipeline.yql_udf_parse import parse_macros
+from yt_pipeline.yql_yson import YSON_MACROS
 
 _NAME = re.compile(r"CREATE OR REPLACE MACRO (\w+)\(")
 #: a call of one of them: every macro's name starts so
@@ -29,7 +30,8 @@ def catalogue(arrow: bool) -> tuple[tuple[str, str, frozenset[str]], ...]:
     """(name, definition, the macros it calls) of every macro, in the order they are
     defined; the parsers' lambdas written `x -> ...` if `arrow` (DuckDB before 1.3)."""
     found = []
-    for text in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS, *parse_macros(arrow)):
+    for text in (*DIVISION_MACROS, *TIME_MACROS, *MATH_MACROS, *YSON_MACROS,
+                 *parse_macros(arrow)):
         match = _NAME.match(text)
         assert match is not None, text
         body = text[match.end():]

@@ -28,6 +28,7 @@ from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwra
 from yt_pipeline.yql_lists import index_from_0
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
 from yt_pipeline.yql_udfs import rewrite_udfs
+from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
@@ -277,7 +278,10 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means; `literals` are
     the SQL of the strings and names its markers \x01N\x01 stand for (a UDF reads its
     pattern's groups from one)."""
-    # first: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites
+    # first: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
+    # whose key is YQL's own, not an index counted from 1
+    text = rewrite_lookups(text)
+    # then: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites
     # below write (which index from 1, or slice)
     text = index_from_0(text)
     # then: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
@@ -317,6 +321,9 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
         return ("YQL: integer overflow, which YQL wraps around (two's complement) in the "
                 f"width of its own result type and {who} cannot reproduce ({message}); cast "
                 "to a wider type or to Double")
+    yson = refused_yson(message)
+    if yson:
+        return yson
     refused = unknown_function(message, DEV if who == "dev" else who, query)
     if refused:
         return refused

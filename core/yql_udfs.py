@@ -31,6 +31,7 @@ from yt_pipeline.yql_udf_calls import (
 )
 from yt_pipeline.yql_udf_datetime import DATETIME, DATETIME_CURRIED, curried_call
 from yt_pipeline.yql_udf_math import MATH
+from yt_pipeline.yql_yson import YSON
 
 #: a UDF's name; not after a word, `.` or `$` (a named expression's use is put in before),
 #: nor inside a string or a name (their markers)
@@ -58,6 +59,7 @@ _MODULES: dict[str, Functions] = {
     "Unicode": yql_udf_text.UNICODE, "Math": MATH,
     "Url": yql_udf_more.URL, "Digest": yql_udf_more.DIGEST,
     "DateTime": DATETIME,  # yql_udf_datetime
+    "Yson": YSON,  # yql_yson
 }
 #: the functions made of their arguments, called on a value next, like Re2's
 _CURRIED = {"DateTime": DATETIME_CURRIED}

@@ -296,7 +296,9 @@ def executor(dev_client):
 
 @pytest.mark.parametrize("late_row, query, expected", [
     ({"v": 1.5}, "SELECT v FROM `//t` WHERE id = 20999", [{"v": 1.5}]),
-    ({"m": {"a": 1, "b": 2}}, "SELECT m.b AS b FROM `//t` WHERE id = 20999", [{"b": 2}]),
+    # a map column is Yson (yt_pipeline.yql_yson): its keys are looked up
+    ({"m": {"a": 1, "b": 2}}, "SELECT Yson::ConvertToInt64(m.b) AS b FROM `//t` "
+                              "WHERE id = 20999", [{"b": 2}]),
 ])
 def test_late_types_are_not_lost(dev_client, executor, late_row, query, expected):
     # types are learned from every row: a sample would read 1.5 as 2
@@ -609,3 +611,16 @@ def test_a_backticked_name_takes_escapes_and_a_semicolon(dev_client):
     # reference/syntax/lexer.md), so the `;` after it is the name's, not a statement's end
     rows = dev_client.run_yql("SELECT 1 AS `a\\`;b`, 2 AS `c``;d`, 'e;' AS `f;g`;")
     assert rows == [{"a`;b": 1, "c`;d": 2, "f;g": "e;"}]
+
+
+def test_a_yson_column_a_query_wrote_is_yson_again(dev_client):
+    # YQL writes a Yson column as one (YT type any) and reads it back as Yson: its value is
+    # written as it is, and list functions still refuse it (yt_pipeline.yql_yson)
+    dev_client.write_table("//t", [{"i": 1, "tags": ["a", "b"]}])
+    dev_client.run_yql("INSERT INTO `//copy` WITH TRUNCATE SELECT i, tags FROM `//t`")
+    assert list(dev_client.read_table("//copy")) == [{"i": 1, "tags": ["a", "b"]}]
+    assert dev_client.run_yql("SELECT Yson::ConvertToStringList(tags) AS tags, "
+                              "Yson::ConvertToString(tags[1]) AS second FROM `//copy`") == [
+        {"tags": ["a", "b"], "second": "b"}]
+    with pytest.raises(QueryFailed, match="YQL: column tags is Yson"):
+        dev_client.run_yql("SELECT ListLength(tags) AS n FROM `//copy`")

@@ -103,19 +103,26 @@ def test_a_query_gives_what_types_from_every_row_give(
     assert checked == learned
 
 
+#: YQL infers a table's columns from its first row only: a column whose later rows hold
+#: another kind of value is not Yson (yt_pipeline.yql_yson), and is read with DuckDB's type
+FIRST_ROW = "PRAGMA yt.InferSchema = '1'; "
+
+
 def test_a_late_double_is_read_as_every_row_has_it(dev_client, monkeypatch, small_sample):
     # the filter keeps only an early row, yet the column is DOUBLE: 1.0, not 1
     dev_client.write_table("//t", [{"k": k, "a": 1.5 if k == 10 else k} for k in range(20)])
-    assert dev_client.run_yql("SELECT a FROM `//t` WHERE k = 1") == [{"a": 1.0}]
-    assert json.dumps(dev_client.run_yql("SELECT a FROM `//t` WHERE k = 1")) == '[{"a": 1.0}]'
-    assert json.dumps(dev_client.run_yql("SELECT a FROM `//t` LIMIT 1")) == '[{"a": 0.0}]'
+    query = FIRST_ROW + "SELECT a FROM `//t` WHERE k = 1"
+    assert dev_client.run_yql(query) == [{"a": 1.0}]
+    assert json.dumps(dev_client.run_yql(query)) == '[{"a": 1.0}]'
+    assert json.dumps(dev_client.run_yql(FIRST_ROW + "SELECT a FROM `//t` LIMIT 1")) == \
+        '[{"a": 0.0}]'
 
 
 def test_a_late_number_in_a_text_column_is_not_read_as_text(dev_client, small_sample):
     # every row holds text but one: DuckDB's type for the column is JSON, so the text comes
     # back with its quotes, as the column is read with types learned from every row
     dev_client.write_table("//t", [{"k": k, "s": 5 if k == 9 else f"s{k}"} for k in range(12)])
-    assert dev_client.run_yql("SELECT s FROM `//t` WHERE k = 0") == [{"s": '"s0"'}]
+    assert dev_client.run_yql(FIRST_ROW + "SELECT s FROM `//t` WHERE k = 0") == [{"s": '"s0"'}]
 
 
 def test_types_that_hold_in_every_row_are_not_learned(dev_client, small_sample):
@@ -135,7 +142,8 @@ def test_types_that_hold_in_every_row_are_not_learned(dev_client, small_sample):
 def test_an_error_with_sampled_types_is_the_error_of_the_learned_ones(dev_client, small_sample):
     # with the sample's type (BOOLEAN) `->>` does not apply; with every row's (JSON) it does
     dev_client.write_table("//t", [{"k": k, "f": 7 if k == 8 else True} for k in range(10)])
-    assert dev_client.run_yql("SELECT f ->> '$' AS f FROM `//t` WHERE k = 8") == [{"f": "7"}]
+    assert dev_client.run_yql(FIRST_ROW + "SELECT f ->> '$' AS f FROM `//t` WHERE k = 8") == [
+        {"f": "7"}]
 
 
 @pytest.mark.parametrize("query", [
@@ -147,7 +155,7 @@ def test_an_empty_insert_declares_the_types_of_every_row(dev_client, small_sampl
     # DuckDB need not read a row to know the result is empty, so no check ran: the schema
     # the table gets must still be that of every row (DOUBLE), not the sample's (BIGINT)
     dev_client.write_table("//t", [{"k": k, "a": 1.5 if k == 10 else k} for k in range(20)])
-    dev_client.run_yql(query)
+    dev_client.run_yql(FIRST_ROW + query)
     assert schema_of(dev_client.root, dev_client.visible_file("//out")) == [("a", "DOUBLE")]
     assert dev_client.visible_file("//out").read_bytes() == b""
 

@@ -18,12 +18,23 @@ from yql_alike import dev_and_fake, fails_alike, same_rows
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
+#: the rows of //tmp/tags, a table a YQL INSERT wrote: its column of lists is a List, as a
+#: table's schema declares it (the same column written by write_table has no schema and is
+#: Yson to YQL: test_prod_yql_yson)
 TAGS = [{"i": 1, "tags": ["a", "b", None]}, {"i": 2, "tags": []}, {"i": 3, "tags": ["c"]}]
+WRITE_TAGS = """
+    INSERT INTO `//tmp/tags` WITH TRUNCATE
+    SELECT 1 AS i, AsList("a", "b", NULL) AS tags UNION ALL SELECT 2 AS i, [] AS tags
+    UNION ALL SELECT 3 AS i, AsList("c") AS tags"""
 
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    return dev_and_fake(prod_client, tmp_path, {"//tmp/tags": TAGS})
+    clients = dev_and_fake(prod_client, tmp_path)
+    for client in clients:
+        client.run_yql(WRITE_TAGS)
+    assert same_rows(clients, "SELECT i, tags FROM `//tmp/tags` ORDER BY i") == TAGS
+    return clients
 
 
 def same_row(both, query: str) -> dict:

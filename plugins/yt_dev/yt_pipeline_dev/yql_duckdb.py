@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times
+from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_macros import Macros
@@ -127,25 +127,50 @@ class Executor:
         if columns is not None:
             # dates and times are kept as counts, and YQL reads them by the column's type
             times = {name: column_types.yt_column_type(kind) for name, kind in columns}
-            stored = [(name, "BIGINT" if yql_times.time_type(kind) else kind)
-                      for name, kind in columns]
-            return yql_times.timed_select(times, self.schemas.read_sql(target, stored),
-                                          sql_identifier)
-        names, first = self._inferred_names(path, target)
+            # a Yson column a YQL write kept is Yson again (its JSON is what it wrote)
+            yson = {name for name, kind in columns if yql_yson.is_yson_kind(kind)}
+            stored = [(name, "BIGINT" if yql_times.time_type(kind)
+                       else "JSON" if name in yson else kind) for name, kind in columns]
+            return yql_yson.yson_select(
+                yql_times.timed_select(times, self.schemas.read_sql(target, stored),
+                                       sql_identifier), yson)
+        names, first, yson = self._inferred_names(path, target)
+        return yql_yson.yson_select(self._schemaless_sql(target, names, first, yson), yson)
+
+    def _schemaless_sql(self, target: Path, names: list[str], first: dict[str, Any],
+                        yson: set[str]) -> str:
         exact = self.schemas.cached(target)
         if exact is None and target not in self.exact:
-            sampled = self._sampled(target, names, first)
+            sampled = self._sampled(target, names, first, yson)
             if sampled is not None and self.whole_scan:
                 self.checked.append(target)
                 return checked_read_sql(str(target), sampled)
             if sampled is not None and self._proved(target, sampled):
                 return self.schemas.read_sql(target, duckdb_types(sampled))
         types = dict(exact or self.schemas.columns(target, self.connection))
-        return self.schemas.read_sql(target, [(name, types.get(name, "JSON")) for name in names])
+        return self.schemas.read_sql(target, [
+            (name, "JSON" if name in yson else types.get(name, "JSON")) for name in names])
 
-    def _inferred_names(self, path: str, target: Path) -> tuple[list[str], dict[str, Any]]:
+    def yson_names(self, query: str) -> set[str]:
+        """The Yson columns of the tables `query` reads (yql_yson), which its `col[...]`
+        and `col.name` look up in."""
+        names: set[str] = set()
+        for path in yql_rules.read_paths(query):
+            target = self.client.visible_file(path)
+            if target is None or not target.is_file() or target.stat().st_size == 0:
+                continue
+            columns = declared(self.client.root, target)
+            if columns is not None:
+                names.update(name for name, kind in columns if yql_yson.is_yson_kind(kind))
+            else:
+                names.update(yql_yson.yson_columns(first_rows(target, self.infer_rows),
+                                                   self.infer_rows))
+        return names
+
+    def _inferred_names(self, path: str, target: Path
+                        ) -> tuple[list[str], dict[str, Any], set[str]]:
         """The columns of a table without a schema, as `PRAGMA yt.InferSchema` finds them,
-        and the first value (not null) of each in those rows."""
+        the first value (not null) of each in those rows, and those read as Yson."""
         if target.stat().st_size == 0:
             raise QueryFailed(f"YQL: {yql_rules.empty_table(path)}")
         sample = list(first_rows(target, self.infer_rows))
@@ -159,14 +184,17 @@ class Executor:
             for name, value in row.items():
                 if value is not None:
                     first.setdefault(name, value)
-        return names, first
+        return names, first, yql_yson.yson_columns(sample, self.infer_rows)
 
-    def _sampled(self, target: Path, names: list[str],
-                 first: dict[str, Any]) -> list[tuple[str, str]] | None:
-        """The columns with their types in the first rows, if each can be checked."""
+    def _sampled(self, target: Path, names: list[str], first: dict[str, Any],
+                 yson: set[str]) -> list[tuple[str, str]] | None:
+        """The columns with their types in the first rows, if each can be checked (a Yson
+        column, read as JSON, cannot)."""
         types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection,
                                      self._sample_of(str(target)))
-        columns = [(name, signed(types.get(name, "NULL"), first.get(name))) for name in names]
+        columns = [(name, "JSON" if name in yson else signed(types.get(name, "NULL"),
+                                                              first.get(name)))
+                   for name in names]
         return columns if all(checkable(kind) for _, kind in columns) else None
 
     def _proved(self, target: Path, columns: list[tuple[str, str]]) -> bool:
@@ -183,7 +211,8 @@ class Executor:
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last SELECT (none without one)."""
         self.infer_rows = yql_rules.infer_rows(query) or yql_rules.MAX_INFER_ROWS
-        statements = translate(query)
+        with yql_yson.known(self.yson_names(query)):
+            statements = translate(query)
         rows: list[dict[str, Any]] = []
         last_select, index = -1, 0
         try:
@@ -240,10 +269,13 @@ class Executor:
             repeated = yql_rules.duplicate_columns(names)
             if repeated:
                 raise QueryFailed(f"YQL: {repeated}")
+            described = [(str(column[0]), str(column[1])) for column in cursor.description or []]
+            node = yql_yson.node_in_result(described)
+            if node:
+                raise QueryFailed(node)
             rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
             # a result's dates and times are counts, as a cluster's JSON gives them
-            described = [(str(column[0]), str(column[1])) for column in cursor.description or []]
-            return yql_times.counted_rows(described, rows)
+            return yql_yson.yson_values(described, yql_times.counted_rows(described, rows))
 
     @contextmanager
     def _connected(self, files: list[str], sql: str) -> Iterator[None]:
@@ -269,6 +301,9 @@ class Executor:
         repeated = yql_rules.duplicate_columns(name for name, _ in columns)
         if repeated:
             raise QueryFailed(f"YQL: {repeated}")
+        node = yql_yson.node_in_result(columns)
+        if node:
+            raise QueryFailed(node)
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
             return columns, sql
@@ -315,6 +350,8 @@ class Executor:
                     columns, sql = self._columns_written(statement, sql)
                     # dates and times go in as the counts a cluster keeps (yql_times)
                     sql = yql_times.counted_select(columns, sql, sql_identifier)
+                    # a Yson column goes in as the value it holds (yql_yson)
+                    sql = yql_yson.raw_select(columns, sql)
                     # the file is already a temporary one, and DuckDB's own temporary name
                     # (tmp_<name>) is not among the files the connection may open
                     self.connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} "

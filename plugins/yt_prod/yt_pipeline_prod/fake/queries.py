@@ -35,6 +35,7 @@ from yt_pipeline.yql_rules import duplicate_columns
 from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
+from yt_pipeline.yql_yson import known, node_in_result, yson_columns, yson_select, yson_values
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.job_plans import sort_rows
@@ -129,6 +130,8 @@ class QueryRunner:
         self.state = state
         self.query = query
         self.loaded: dict[str, str] = {}
+        #: the FROM item each table loaded is read through
+        self.reads: dict[str, str] = {}
         #: the SQL of each statement given to DuckDB so far, each table as yql_positions.TABLE
         #: (which places a syntax error in the query with it, as dev does)
         self.ran: list[str] = []
@@ -228,13 +231,14 @@ class QueryRunner:
 
     def _table(self, connection: Any, path: str, scratch: Path) -> str:
         path = normalize(path)
-        if path in self.loaded:
-            return self.loaded[path]
+        if path in self.reads:
+            return self.reads[path]
         cypress = self.state.cypress
         node = cypress.lookup(cypress.resolve(path, None), None)
         if node is None or node.type != "table":
             raise YtFakeError(f"Table {path} does not exist")
         columns = columns_for_read(node, path, self.infer_rows)
+        yson = self._yson_columns(node)
         name = f"ytp_input_{len(self.loaded)}"
         if node.rows:
             source = scratch / f"{name}.jsonl"
@@ -243,8 +247,10 @@ class QueryRunner:
                 f"DESCRIBE SELECT * FROM read_json('{source}', format='newline_delimited', "
                 "sample_size=-1)").fetchall()
             # a string is a String whatever its text looks like (as_stored_text)
+            # a Yson column is read as the JSON it holds (yql_yson)
             typed = ", ".join("'" + str(row[0]).replace("'", "''") + "': '"
-                              + as_stored_text(str(row[1])).replace("'", "''") + "'"
+                              + ("JSON" if str(row[0]) in yson
+                                 else as_stored_text(str(row[1]))).replace("'", "''") + "'"
                               for row in learned)
             connection.execute(
                 f"CREATE TABLE {name} AS SELECT * FROM read_json('{source}', "
@@ -260,7 +266,28 @@ class QueryRunner:
         def quote(column: str) -> str:
             return '"' + column.replace('"', '""') + '"'
         # and an int32 column as an Int32, which the JSON reader takes as a 64-bit integer
-        return narrowed_select(types, timed_select(types, name, quote), quote)
+        read = narrowed_select(types, timed_select(types, name, quote), quote)
+        self.reads[path] = yson_select(read, yson)
+        return self.reads[path]
+
+    def _yson_columns(self, node: Node) -> set[str]:
+        """The columns of a schemaless table YQL reads as Yson (yql_yson)."""
+        if node.attributes.get("schema") or self.infer_rows is None:
+            return set()
+        return yson_columns(node.rows, self.infer_rows)
+
+    def _yson_read(self, sql: str) -> set[str]:
+        """The Yson columns of the tables statement `sql` reads."""
+        names: set[str] = set()
+
+        def collect(path: str) -> str:
+            cypress = self.state.cypress
+            node = cypress.lookup(cypress.resolve(normalize(path), None), None)
+            if node is not None and node.type == "table":
+                names.update(self._yson_columns(node))
+            return TABLE
+        replace_tables(sql, self.cluster, self.known, collect)
+        return names
 
     def _statement(self, connection: Any, statement: str, scratch: Path) -> None:
         use = used_cluster(statement)
@@ -277,7 +304,8 @@ class QueryRunner:
         insert = parse_insert(statement)
         select = insert.select if insert else statement
         # YQL's meaning of forms DuckDB reads otherwise, as dev mode gives it
-        meant = yql_meaning(duckdb_strings(select))
+        with known(self._yson_read(duckdb_strings(select))):
+            meant = yql_meaning(duckdb_strings(select))
         self.ran.append(replace_tables(meant, self.cluster, self.known, lambda path: TABLE))
         sql = replace_tables(meant, self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
@@ -286,14 +314,18 @@ class QueryRunner:
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
         columns = [name for name, _ in described]
+        node = node_in_result(described)
+        if node:
+            raise QueryFailed(node)
         # a cluster knows columns by their names and refuses two of one name, as dev does;
         # a dict of the rows would keep the last of them
         repeated = duplicate_columns(columns)
         if repeated:
             raise QueryFailed(f"YQL: {repeated}")
         # dates and times as the counts a cluster keeps and gives (yql_times)
-        rows = [{c: _plain_value(v) for c, v in row.items()} for row in counted_rows(
-            described, [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()])]
+        rows = [{c: _plain_value(v) for c, v in row.items()} for row in yson_values(
+            described, counted_rows(described, [dict(zip(columns, values, strict=True))
+                                                for values in cursor.fetchall()]))]
         if insert is None:
             self.query.results.append(FakeResult(rows))
             return
