@@ -94,8 +94,9 @@ class Executor:
         self.duckdb = import_duckdb()
         self.schemas = SchemaCache(client.root)
         self.infer_rows = yql_rules.MAX_INFER_ROWS
-        #: the connection of the statement being run
+        #: the connection of the statement being run, and the macros it was given
         self.connection: Any = None
+        self.macros: Macros | None = None
         #: tables the statement reads with a sample's types, checked row by row as it runs
         self.checked: list[Path] = []
         #: True when the statement being rendered reads every row of its one table
@@ -280,8 +281,10 @@ class Executor:
     @contextmanager
     def _connected(self, files: list[str], sql: str) -> Iterator[None]:
         self.connection = restricted_connection(self.duckdb, files, take_fresh())
-        # the macros the statement calls (its checks and wrappers around it call none)
-        Macros(self.duckdb, self.connection).define_for(sql)
+        # the macros the statement calls; what is wrapped around it later (an INSERT's
+        # Yson columns) is given its own before it runs (self.macros.define_for)
+        self.macros = Macros(self.duckdb, self.connection)
+        self.macros.define_for(sql)
         try:
             with self.deadline.watching(self.connection):
                 yield
@@ -352,6 +355,8 @@ class Executor:
                     sql = yql_times.counted_select(columns, sql, sql_identifier)
                     # a Yson column goes in as the value it holds (yql_yson)
                     sql = yql_yson.raw_select(columns, sql)
+                    assert self.macros is not None
+                    self.macros.define_for(sql)
                     # the file is already a temporary one, and DuckDB's own temporary name
                     # (tmp_<name>) is not among the files the connection may open
                     self.connection.execute(f"COPY ({sql}) TO {sql_literal(str(part))} "
