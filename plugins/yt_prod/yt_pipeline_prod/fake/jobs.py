@@ -66,6 +66,9 @@ class JobResult:
     cookie: int = 0
     #: the vanilla task it ran for, which names its type in the operation's statistics
     task: str = ""
+    #: when the job started and ended (seconds since the epoch), which list_jobs reports
+    started: float = 0.0
+    finished: float = 0.0
 
     @property
     def failed(self) -> bool:

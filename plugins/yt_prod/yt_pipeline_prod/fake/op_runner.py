@@ -373,11 +373,13 @@ class OperationRunner:
                 ids["YT_TASK_NAME"] = task
             env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
                                   ids)
+            started = time.time()
             result = run_job(job_id, job_type, user_job, files, stdin, env,
                              self.state.job_timeout_s, output_tables=outputs,
                              executables=self.executables[id(user_job)],
                              operation_left_s=left)
             result.cookie, result.task = cookie, task
+            result.started, result.finished = started, time.time()
             if result.stopped_by == BY_OPERATION_TIME_LIMIT:
                 self.op.jobs.append(result)
                 raise self._out_of_time()

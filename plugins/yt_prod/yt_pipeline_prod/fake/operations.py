@@ -4,13 +4,13 @@ get_job_stderr; op_runner.py runs the operations."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline import job_memory
 from yt_pipeline_prod.fake.cypress import new_id
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
+from yt_pipeline_prod.fake.job_listing import instant, job_record, sorted_records
 from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunner
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
@@ -193,30 +193,20 @@ def _brief_progress(op: FakeOperation, failed: int) -> dict[str, Any]:
                      "aborted": 0}}
 
 
-def _instant(seconds: float) -> str:
-    """A time as YT writes an instant, with microseconds ("2024-01-02T03:04:05.678901Z"):
-    ytsaurus-client's own wait for an operation parses its start_time with
-    YT_DATETIME_FORMAT_STRING, `%Y-%m-%dT%H:%M:%S.%fZ` (PrintOperationInfo in
-    yt/wrapper/operation_commands.py, date_string_to_datetime in yt/common.py)."""
-    whole = int(seconds)
-    micros = int((seconds - whole) * 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros:06d}Z"
-
-
 def _describe(op: FakeOperation) -> dict[str, Any]:
     failed = sum(1 for job in op.jobs if job.failed)
     spec = {k: v for k, v in (plain(op.spec) or {}).items() if k != "secure_vault"}
     info: dict[str, Any] = {
         "id": op.id, "type": op.type, "operation_type": op.type, "state": op.state,
         "authenticated_user": "root", "spec": spec,
-        "start_time": _instant(op.started),
+        "start_time": instant(op.started),
         "brief_progress": _brief_progress(op, failed),
         # the full progress: the brief one's job counts and the jobs' statistics
         "progress": {**_brief_progress(op, failed), **progress_statistics(list(op.jobs))},
         "result": {"error": op.error} if op.error else {},
     }
     if op.finished:
-        info["finish_time"] = _instant(op.finished)
+        info["finish_time"] = instant(op.finished)
     return info
 
 
@@ -237,17 +227,13 @@ def cmd_list_jobs(state: FakeState, request: Request) -> Any:
     wanted_state = request.param("job_state")
     jobs = []
     for job in op.jobs:
-        job_state = "failed" if job.failed else "completed"
-        if wanted_state and str(wanted_state) != job_state:
+        record = job_record(op, job)
+        if wanted_state and str(wanted_state) != record["state"]:
             continue
         if request.param("with_stderr") and not job.stderr:
             continue  # list_jobs' with_stderr: only jobs that wrote to stderr
-        record = {"id": job.id, "type": job.type, "state": job_state, "address": "localhost",
-                  "stderr_size": len(job.stderr), "job_cookie": job.cookie}
-        if job.failed:
-            record["error"] = {"code": job.error_code, "message": job.error,
-                               "attributes": dict(job.error_attributes), "inner_errors": []}
         jobs.append(record)
+    jobs = sorted_records(jobs, request.param("sort_field"), request.param("sort_order"))
     limit = request.param("limit")
     if limit is not None:
         jobs = jobs[: int(limit)]
