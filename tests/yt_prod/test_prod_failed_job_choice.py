@@ -18,6 +18,7 @@ from prod_packages import build_package
 from test_prod_operations import launch, spec_for
 
 from yt_pipeline.errors import OperationFailed
+from yt_pipeline_prod import failed_jobs
 from yt_pipeline_prod.fake import op_runner
 
 #: how ytsaurus-client reads a YT instant (YT_DATETIME_FORMAT_STRING in yt/common.py)
@@ -132,3 +133,26 @@ def test_list_jobs_sorts_by_a_sort_field_when_asked(prod_client, fake_yt, tmp_pa
     assert {(job["type"], job["task_name"]) for job in newest_first} == {("map", "map")}
     stderr = yt.get_job_stderr(caught.value.operation_id, newest_first[0]["id"]).read()
     assert b"map run 3 failed" in stderr
+
+
+@pytest.fixture
+def rising_job_ids(monkeypatch):
+    """Job ids that sort after the ids of the jobs run before them."""
+    counter = itertools.count()
+    monkeypatch.setattr(op_runner, "new_id", lambda: f"{next(counter) + 1:x}-1-1-1")
+
+
+def test_the_last_failed_job_is_told_past_the_jobs_asked_for(prod_client, fake_yt, tmp_path,
+                                                              rising_job_ids, monkeypatch):
+    # more failed jobs than failed_jobs asks list_jobs for: listed by id, the first ones
+    # would be the earliest; asked newest first, the last to fail is among them
+    monkeypatch.setattr(failed_jobs, "LISTED", 2)
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+    spec = spec_for("map", _package(tmp_path), tmp_path, name="thrice",
+                    input_tables=["//tmp/in"], output_tables=["//tmp/out"],
+                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=3)
+    with pytest.raises(OperationFailed) as caught:
+        launch(prod_client, spec)
+    assert "(3 failed jobs, max_failed_job_count 3): map job 1 of 1 failed" \
+        in str(caught.value), str(caught.value)
+    assert "map run 3 failed" in caught.value.stderr_tail, caught.value.stderr_tail

@@ -104,11 +104,15 @@ def failed_job(client: ProdClient, kind: str, operation_id: str, brief: Any,
     job: the operation failed otherwise, or list_jobs failed)."""
     yt = client.yt()
     try:
-        listed = yt.list_jobs(operation_id, job_state="failed", limit=LISTED)
+        # newest first: unsorted, a cluster lists jobs by id (GetJobsComparator in
+        # yt/yt/ytlib/api/native/client_jobs_impl.cpp), and past LISTED failed jobs the
+        # first ones by id need not hold the last to fail
+        listed = yt.list_jobs(operation_id, job_state="failed", sort_field="finish_time",
+                              sort_order="descending", limit=LISTED)
         jobs = [job for job in listed.get("jobs") or [] if isinstance(job, dict)]
         if not jobs:
             return None
-        # the last to finish failed the operation; list_jobs' order is its own
+        # the last to finish failed the operation (an older cluster may not sort)
         job = max(enumerate(jobs), key=lambda item: (str(item[1].get("finish_time", "")),
                                                      item[0]))[1]
         raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
