@@ -60,7 +60,10 @@ def test_a_written_list_column_is_a_list_and_a_yson_one_yson(both):
 def test_list_functions_refuse_the_written_yson_column(both):
     for query in ("SELECT ListLength(attrs) AS n FROM `//tmp/written`",
                   'SELECT ListHas(attrs, "a") AS has FROM `//tmp/written`'):
-        fails_alike(both, query, "YQL: column attrs is Yson")
+        fails_alike(both, query, "YQL: column attrs is Yson (a list or map column of a "
+                                 "table without a schema, which YQL infers as any, or a Yson "
+                                 "column a YQL write gave its table), and list functions "
+                                 "take a List")
 
 
 def test_the_written_schema_has_a_clusters_type_v3(both):
