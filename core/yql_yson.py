@@ -275,7 +275,8 @@ def refused_yson(message: str) -> str | None:
                 "(Yson::ConvertToString(col[\"key\"]))")
     column = found.group(2).replace('""', '"')
     return (f"YQL: column {column} is Yson (a list or map column of a table without a schema, "
-            "which YQL infers as any), and list functions take a List: convert it with "
+            "which YQL infers as any, or a Yson column a YQL write gave its table), and list "
+            "functions take a List: convert it with "
             f"Yson::ConvertToStringList({column}) (or ...Int64List, ...DoubleList, "
             f"ConvertToList) ({_DOCS})")
 

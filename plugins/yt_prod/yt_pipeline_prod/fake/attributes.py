@@ -8,6 +8,7 @@ from typing import Any
 
 import yt.yson as yson
 
+from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -16,19 +17,14 @@ def _iso(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000000Z"
 
 
-#: `type` names whose `type_v3` name differs ("Data types" page of the YTsaurus docs)
-_V3_NAMES = {"boolean": "bool", "any": "yson"}
-
-
 def _as_read(column: dict[str, Any]) -> dict[str, Any]:
     """A column as a master returns it: "When reading a schema, both attributes are always
     returned: `type` and `type_v3`", and `required` (false by default) with them (the
-    "Data schema" page of the YTsaurus docs, user-guide/storage/static-schema)."""
+    "Data schema" page of the YTsaurus docs, user-guide/storage/static-schema). A column
+    given its type_v3 (a YQL write's) keeps it; else it is the old type's."""
     kind = str(column.get("type", "any"))
     required = bool(column.get("required", False))
-    v3: Any = _V3_NAMES.get(kind, kind)
-    if not required:  # an optional column's type_v3 says so; `any` is never required
-        v3 = {"type_name": "optional", "item": v3}
+    v3 = column.get("type_v3") or v3_of_old(kind, required)
     read = dict(column)
     read.update({"type": kind, "required": required, "type_v3": v3})
     return read

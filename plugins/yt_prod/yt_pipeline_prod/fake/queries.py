@@ -35,6 +35,7 @@ from yt_pipeline.yql_rules import duplicate_columns
 from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
+from yt_pipeline.yql_type_v3 import composite_duckdb_type
 from yt_pipeline.yql_yson import known, node_in_result, yson_columns, yson_select, yson_values
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
@@ -47,6 +48,8 @@ from yt_pipeline_prod.fake.yql_errors import issue_of_line, query_error
 from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
+    declared_v3,
+    declared_yson,
     projected,
     yql_schema,
 )
@@ -239,6 +242,11 @@ class QueryRunner:
             raise YtFakeError(f"Table {path} does not exist")
         columns = columns_for_read(node, path, self.infer_rows)
         yson = self._yson_columns(node)
+        # a List (Struct, Dict) column of the schema a YQL write gave is read as one,
+        # whatever its rows hold (all empty lists, all nulls)
+        composite = {column: kind for column, kind in (
+            (column, composite_duckdb_type(v3)) for column, v3 in declared_v3(node).items())
+            if kind is not None}
         name = f"ytp_input_{len(self.loaded)}"
         if node.rows:
             source = scratch / f"{name}.jsonl"
@@ -250,14 +258,16 @@ class QueryRunner:
             # a Yson column is read as the JSON it holds (yql_yson)
             typed = ", ".join("'" + str(row[0]).replace("'", "''") + "': '"
                               + ("JSON" if str(row[0]) in yson
-                                 else as_stored_text(str(row[1]))).replace("'", "''") + "'"
+                                 else composite.get(str(row[0]))
+                                 or as_stored_text(str(row[1]))).replace("'", "''") + "'"
                               for row in learned)
             connection.execute(
                 f"CREATE TABLE {name} AS SELECT * FROM read_json('{source}', "
                 f"format='newline_delimited', columns={{{typed}}})"
             )
         else:
-            typed = ", ".join('"' + c.replace('"', '""') + '" JSON' for c in columns)
+            typed = ", ".join('"' + c.replace('"', '""') + '" ' + composite.get(c, "JSON")
+                              for c in columns)
             connection.execute(f"CREATE TABLE {name} ({typed})")
         self.loaded[path] = name
         # a YQL table's dates and times are stored counts, read by their column's type
@@ -271,8 +281,11 @@ class QueryRunner:
         return self.reads[path]
 
     def _yson_columns(self, node: Node) -> set[str]:
-        """The columns of a schemaless table YQL reads as Yson (yql_yson)."""
-        if node.attributes.get("schema") or self.infer_rows is None:
+        """The columns of a table YQL reads as Yson (yql_yson): those its schema types
+        `any` (a YQL write's Yson column), or of a schemaless one, those inferred so."""
+        if node.attributes.get("schema"):
+            return declared_yson(node)
+        if self.infer_rows is None:
             return set()
         return yson_columns(node.rows, self.infer_rows)
 

@@ -31,6 +31,7 @@ from yt_pipeline.yql_rules import (
     no_schema,
     row_type_differs,
 )
+from yt_pipeline.yql_type_v3 import column_type_v3, is_yson_v3, v3_of_old
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -69,6 +70,19 @@ def schema_violation(columns: dict[str, str] | None, rows: list[dict[str, Any]])
     return None
 
 
+def declared_v3(node: Node) -> dict[str, Any]:
+    """The type_v3 of each column of the table's schema (from its old `type` when the
+    schema gives none, as a master does); empty for a schemaless table."""
+    return {str(column["name"]): column.get("type_v3") or v3_of_old(
+        str(column.get("type", "any")), bool(column.get("required", False)))
+        for column in node.attributes.get("schema") or []}
+
+
+def declared_yson(node: Node) -> set[str]:
+    """The columns of the table's schema YQL reads as Yson (`any`, type_v3 yson)."""
+    return {name for name, v3 in declared_v3(node).items() if is_yson_v3(v3)}
+
+
 def columns_for_read(node: Node, path: str, infer_rows: int | None) -> list[str]:
     """The columns YQL sees in the table, or the cluster's error."""
     declared = schema_columns(node)
@@ -93,9 +107,11 @@ def projected(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, 
 
 
 def yql_schema(columns: list[tuple[str, str]]) -> Any:
-    """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs."""
-    described = [{"name": name, "type": yt_column_type(kind),
-                  "required": False} for name, kind in columns]
+    """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs: each
+    column's type_v3 as YQL writes it, and the old `type` the master shows with it
+    (yql_type_v3)."""
+    described = [{"name": name, "type": yt_column_type(kind), "required": False,
+                  "type_v3": column_type_v3(kind)} for name, kind in columns]
     return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": False})
 
 

@@ -1,0 +1,136 @@
+"""The `type_v3` a YQL write gives a column of its table, from the column's DuckDB type, and
+back: what the fake query tracker writes in a table's @schema and reads the table by.
+
+The YTsaurus query tracker's YQL writes native YT types (UseNativeYtTypes "true" and
+NativeYtTypeCompatibility "complex,...": DefaultGatewaySettings in yt/yql/plugin/config.cpp,
+ytsaurus/ytsaurus), so every column has the type_v3 of its YQL type (RowSpecToYTSchema and
+RowSpecYqlTypeToYtNativeType in yt/yql/providers/yt/lib/schema/schema.cpp,
+ydb-platform/ydb): a YQL column is Optional, a List<String> is `list` of `string`, a
+Struct a `struct` of its members, a Dict a `dict` of its key and value, Yson is `yson`.
+The master shows each column with its old `type` too, `any` for a composite or Yson one
+(TSerializableColumnSchema::SetColumnSchema, yt/yt/client/table_client/
+schema_serialization_helpers.cpp).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yt_pipeline.column_types import YQL_COLUMN_TYPES
+from yt_pipeline.yql_yson import is_yson_kind
+
+#: old `type` names whose type_v3 name differs ("Data types" page of the YTsaurus docs)
+_V3_NAMES = {"boolean": "bool", "any": "yson"}
+#: type_v3 scalars and the DuckDB type a read gives a value of one inside a composite
+_DUCKDB_SCALARS = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT",
+                   "int8": "TINYINT", "uint64": "UBIGINT", "uint32": "UINTEGER",
+                   "uint16": "USMALLINT", "uint8": "UTINYINT", "double": "DOUBLE",
+                   "float": "DOUBLE", "bool": "BOOLEAN", "string": "VARCHAR",
+                   "utf8": "VARCHAR", "yson": "JSON"}
+
+
+def optional(item: Any) -> dict[str, Any]:
+    return {"type_name": "optional", "item": item}
+
+
+def _split_top(text: str) -> list[str]:
+    """`text` cut at its commas outside parentheses and double quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
+
+
+def _member(text: str) -> tuple[str, str]:
+    """A STRUCT member `name TYPE` (the name in double quotes when it needs them)."""
+    if text.startswith('"'):
+        end = 1
+        while True:
+            end = text.index('"', end)
+            if text[end + 1:end + 2] != '"':
+                break
+            end += 2
+        return text[1:end].replace('""', '"'), text[end + 1:].strip()
+    name, _, kind = text.partition(" ")
+    return name, kind.strip()
+
+
+def _inner(kind: str) -> Any:
+    """The type_v3 of a value of DuckDB type `kind` inside a column (not optional)."""
+    kind = kind.strip()
+    if is_yson_kind(kind) or kind.upper() == "JSON":
+        return "yson"
+    if kind.endswith("]"):  # VARCHAR[] or VARCHAR[3]: a list
+        return {"type_name": "list", "item": _inner(kind[:kind.rindex("[")])}
+    head, _, rest = kind.partition("(")
+    head = head.strip().upper()
+    if head == "STRUCT":
+        members = [_member(part) for part in _split_top(rest[:-1])]
+        return {"type_name": "struct",
+                "members": [{"name": name, "type": _inner(inner)} for name, inner in members]}
+    if head == "MAP":
+        key, value = _split_top(rest[:-1])
+        return {"type_name": "dict", "key": _inner(key), "value": _inner(value)}
+    old = YQL_COLUMN_TYPES.get(head, "any")
+    return _V3_NAMES.get(old, old)
+
+
+def column_type_v3(kind: str) -> Any:
+    """The type_v3 of a column YQL writes from a result column of DuckDB type `kind`."""
+    return optional(_inner(kind))
+
+
+def v3_of_old(kind: str, required: bool) -> Any:
+    """The type_v3 a master gives a column declared by its old `type` alone."""
+    v3 = _V3_NAMES.get(kind, kind)
+    return v3 if required else optional(v3)
+
+
+def _unwrapped(v3: Any) -> Any:
+    while isinstance(v3, dict) and v3.get("type_name") == "optional":
+        v3 = v3.get("item")
+    return v3
+
+
+def is_yson_v3(v3: Any) -> bool:
+    """True for a column YQL reads as Yson: `yson` (`any`), optional or not."""
+    return _unwrapped(v3) == "yson"
+
+
+def _duckdb(v3: Any) -> str | None:
+    v3 = _unwrapped(v3)
+    if isinstance(v3, str):
+        return _DUCKDB_SCALARS.get(v3)
+    if not isinstance(v3, dict):
+        return None
+    name = v3.get("type_name")
+    if name == "list":
+        item = _duckdb(v3.get("item"))
+        return None if item is None else item + "[]"
+    if name == "struct":
+        members = [(str(m["name"]), _duckdb(m["type"])) for m in v3.get("members") or []]
+        if not members or any(kind is None for _, kind in members):
+            return None
+        return "STRUCT(" + ", ".join('"' + n.replace('"', '""') + '" ' + str(k)
+                                     for n, k in members) + ")"
+    if name == "dict":
+        key, value = _duckdb(v3.get("key")), _duckdb(v3.get("value"))
+        return None if key is None or value is None else f"MAP({key}, {value})"
+    return None
+
+
+def composite_duckdb_type(v3: Any) -> str | None:
+    """The DuckDB type a List, Struct or Dict column of type_v3 `v3` is read as; None for
+    any other column (a scalar, Yson), whose values say their type."""
+    if not isinstance(_unwrapped(v3), dict):
+        return None
+    return _duckdb(v3)
