@@ -1,7 +1,8 @@
 """The stderr of an operation's jobs, fetched from the cluster when it ends and kept in the
 run's log of the stage (core/job_logs.py), masked. At most `JOBS_KEPT` jobs with stderr are
-fetched per operation, failed ones first (`list_jobs(with_stderr=True)`, then
-`get_job_stderr`); logs are a courtesy, so a failure to fetch them is logged, not raised."""
+fetched per operation (`list_jobs(with_stderr=True)`, then `get_job_stderr`), chosen by
+`kept_jobs` and written in the order they started; logs are a courtesy, so a failure to fetch
+them is logged, not raised."""
 
 from __future__ import annotations
 
@@ -42,18 +43,50 @@ def keep_job_logs(client: ProdClient, spec: OperationSpec, operation_id: str,
     forms = all_forms(job_secrets(client, spec))
     yt = client.yt()
     try:
-        found: list[dict[str, Any]] = []
-        for state in ("failed", None):
-            listed = yt.list_jobs(operation_id, job_state=state, with_stderr=True,
-                                  limit=JOBS_KEPT)
-            found += [j for j in listed.get("jobs") or [] if j not in found]
-        for job in found[:JOBS_KEPT]:
+        for job in kept_jobs(yt, operation_id):
             raw = yt.get_job_stderr(operation_id, str(job["id"])).read()
             tail = masked_end_of(raw, PER_JOB, forms)  # masked before it is cut
             append_job_log(target, f"{spec.name} ({spec.kind}) {_named(spec, job, planned)}",
                            tail)
     except Exception as error:  # noqa: BLE001 - the operation's outcome stands either way
         log.debug("could not keep the job logs of %s: %s", operation_id, error)
+
+
+def kept_jobs(yt: Any, operation_id: str) -> list[dict[str, Any]]:
+    """The jobs whose stderr is kept, in the order they started.
+
+    Unsorted, a cluster lists jobs by their id (GetJobsComparator in
+    yt/yt/ytlib/api/native/client_jobs_impl.cpp), so which jobs a limit keeps would be
+    arbitrary. The failed ones come first, newest first: the last to fail is the one that
+    ended the operation, and what a reader of the log looks for. The rest of the room goes to
+    the others in the order they started: the first jobs of an operation show what every job
+    went through (its set-up, its first rows), the later ones mostly repeat it. Both are
+    asked of list_jobs by its own sort_field, sort_order and job_state, as ytsaurus-client
+    sends them (list_jobs in yt/wrapper/job_commands.py)."""
+    failed = _listed(yt, operation_id, job_state="failed", sort_field="finish_time",
+                     sort_order="descending", limit=JOBS_KEPT)
+    kept = failed[:JOBS_KEPT]
+    if len(kept) < JOBS_KEPT:
+        # all of them were listed: jobs of every state (an aborted job's stderr is worth a
+        # look too) less the failed ones, which the limit counts
+        others = _listed(yt, operation_id, sort_field="start_time", sort_order="ascending",
+                         limit=JOBS_KEPT + len(failed))
+        kept += [job for job in others if job.get("state") != "failed"][:JOBS_KEPT - len(kept)]
+    return sorted(kept, key=lambda job: (str(job.get("start_time") or ""), _id_key(job)))
+
+
+def _listed(yt: Any, operation_id: str, **asked: Any) -> list[dict[str, Any]]:
+    listed = yt.list_jobs(operation_id, with_stderr=True, **asked)
+    return [job for job in listed.get("jobs") or [] if isinstance(job, dict)]
+
+
+def _id_key(job: dict[str, Any]) -> tuple[int, ...]:
+    """A job's id as the cluster orders them (a GUID's parts as numbers), for jobs that
+    started at one instant."""
+    try:
+        return tuple(int(part, 16) for part in str(job.get("id")).split("-"))
+    except ValueError:
+        return ()
 
 
 def _named(spec: OperationSpec, job: dict[str, Any], planned: int | None) -> str:
