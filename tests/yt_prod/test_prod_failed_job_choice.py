@@ -156,3 +156,58 @@ def test_the_last_failed_job_is_told_past_the_jobs_asked_for(prod_client, fake_y
     assert "(3 failed jobs, max_failed_job_count 3): map job 1 of 1 failed" \
         in str(caught.value), str(caught.value)
     assert "map run 3 failed" in caught.value.stderr_tail, caught.value.stderr_tail
+
+
+def test_a_jobs_attempts_are_counted_past_the_failed_jobs_listed(prod_client, fake_yt,
+                                                                 tmp_path, monkeypatch):
+    # five failed runs, two listed at once: the job's runs are counted page by page
+    monkeypatch.setattr(failed_jobs, "LISTED", 2)
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+    spec = spec_for("map", _package(tmp_path), tmp_path, name="five",
+                    input_tables=["//tmp/in"], output_tables=["//tmp/out"],
+                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=5)
+    with pytest.raises(OperationFailed) as caught:
+        launch(prod_client, spec)
+    assert "(5 failed jobs, max_failed_job_count 5): map job 1 of 1 failed on its attempt 5" \
+        in str(caught.value), str(caught.value)
+    assert "map run 5 failed" in caught.value.stderr_tail
+
+
+def test_an_attempt_count_cut_short_is_told_as_a_lower_bound(prod_client, fake_yt, tmp_path,
+                                                              monkeypatch):
+    # two pages of two: four of the five failed runs counted, and the message says so
+    monkeypatch.setattr(failed_jobs, "LISTED", 2)
+    monkeypatch.setattr(failed_jobs, "PAGES", 2)
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+    spec = spec_for("map", _package(tmp_path), tmp_path, name="five",
+                    input_tables=["//tmp/in"], output_tables=["//tmp/out"],
+                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=5)
+    with pytest.raises(OperationFailed) as caught:
+        launch(prod_client, spec)
+    assert "(5 failed jobs, max_failed_job_count 5): map job 1 of 1 failed on its " \
+           "attempt ≥ 4" in str(caught.value), str(caught.value)
+
+
+def test_a_reduce_jobs_attempts_past_the_listed_leave_out_the_map_jobs(
+        prod_client, fake_yt, tmp_path, monkeypatch, falling_job_ids):
+    # the partition_map job fails once, the reduce job three times, two listed at once:
+    # counted among the failed partition_reduce jobs only
+    monkeypatch.setattr(failed_jobs, "LISTED", 2)
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+    spec = spec_for("map_reduce", _package(tmp_path), tmp_path, name="mr",
+                    input_tables=["//tmp/in"], output_tables=["//tmp/mr"],
+                    mapper="src/maps_on_retry.py", reducer="src/reduce_fails.py",
+                    reduce_by=["key"], sort_by=["key"], env=_runs(tmp_path),
+                    max_failed_job_count=4)
+    with pytest.raises(OperationFailed) as caught:
+        launch(prod_client, spec)
+    assert "(4 failed jobs, max_failed_job_count 4): reduce job 1 failed on its attempt 3" \
+        in str(caught.value), str(caught.value)
+    yt = prod_client.yt()
+    reduces = yt.list_jobs(caught.value.operation_id, job_type="partition_reduce")["jobs"]
+    assert [job["type"] for job in reduces] == ["partition_reduce"] * 3
+    paged = [yt.list_jobs(caught.value.operation_id, sort_field="start_time", limit=2,
+                          offset=offset)["jobs"] for offset in (0, 2, 4)]
+    assert [[job["type"] for job in page] for page in paged] == [
+        ["partition_map", "partition_map"], ["partition_reduce", "partition_reduce"],
+        ["partition_reduce"]]

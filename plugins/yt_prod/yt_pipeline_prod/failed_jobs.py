@@ -26,6 +26,9 @@ log = logging.getLogger("yt_pipeline.prod.operations")
 
 #: failed jobs asked for: with max_failed_job_count 10 (the default), all of them
 LISTED = 100
+#: pages of LISTED failed jobs read to count a job's runs when more failed than LISTED;
+#: past them the attempt is told as a lower bound (`attempt ≥ N`)
+PAGES = 10
 STDERR_LINES = 30
 #: how much of the end of a failed job's stderr those lines are taken from
 STDERR_BYTES = 16 * 1024
@@ -44,13 +47,17 @@ class FailedJob:
     stderr_tail: str
     #: which run of the job it was: the cluster runs a failed job again, with its cookie
     attempt: int = 1
+    #: the failed runs were not all counted: `attempt` is a lower bound
+    attempt_cut: bool = False
     #: what the job's error says when it did not just exit (a limit, a bad row)
     detail: str = ""
 
     def told(self) -> str:
         """`map job 2 of 3 failed on its attempt 2: Job time limit exceeded`, as dev says it."""
         text = f"{self.name} {self.reason}"
-        if self.attempt > 1:
+        if self.attempt_cut:
+            text += f" on its attempt ≥ {self.attempt}"
+        elif self.attempt > 1:
             text += f" on its attempt {self.attempt}"
         return f"{text}: {self.detail}" if self.detail else text
 
@@ -136,15 +143,46 @@ def failed_job(client: ProdClient, kind: str, operation_id: str, brief: Any,
             reason = f"killed by signal {signal}"
         elif error:
             detail = summary(error, secrets)
-    attempt = sum(1 for other in jobs if other.get("job_cookie") == cookie
-                  and _task_of(other) == _task_of(job)) if isinstance(cookie, int) else 1
+    attempt, cut = _attempt(yt, operation_id, job, jobs)
     # masked before it is cut to its last lines (masked_tails): a secret holding line
     # breaks, or starting before the cut, is masked whole
     forms = all_forms(secrets)
     tail = last_lines(masked_end_of(raw, STDERR_BYTES, forms).decode("utf-8", "replace"),
                       STDERR_LINES)
     return FailedJob(scrub(name, secrets), reason, exit_code, scrub(tail, secrets),
-                     attempt, scrub(detail, secrets))
+                     attempt, cut, scrub(detail, secrets))
+
+
+def _attempt(yt: Any, operation_id: str, job: dict[str, Any],
+             listed: list[dict[str, Any]]) -> tuple[int, bool]:
+    """Which run of its job `job` was: the failed runs of its cookie within its task, and
+    whether that count is cut (a lower bound). Fewer than LISTED failed jobs listed are all
+    of them; past that, list_jobs has no filter by cookie or task, but its job_type narrows
+    the failed jobs to the job's own phase, and its offset pages through them (list_jobs in
+    yt/wrapper/job_commands.py sends both), PAGES pages at most."""
+    cookie = job.get("job_cookie")
+    if not isinstance(cookie, int):
+        return 1, False
+
+    def runs(jobs: list[Any]) -> int:
+        return sum(1 for other in jobs if isinstance(other, dict)
+                   and other.get("job_cookie") == cookie and _task_of(other) == _task_of(job))
+
+    if len(listed) < LISTED:
+        return runs(listed), False
+    count = 0
+    try:
+        for page in range(PAGES):
+            jobs = yt.list_jobs(operation_id, job_state="failed", job_type=job.get("type"),
+                                sort_field="finish_time", sort_order="descending",
+                                limit=LISTED, offset=page * LISTED).get("jobs") or []
+            count += runs(jobs)
+            if len(jobs) < LISTED:
+                return count, False
+    except Exception as problem:  # noqa: BLE001 - the first listing's count still holds
+        log.debug("could not count the failed runs of job %s: %s", job.get("id"), problem)
+        return max(count, runs(listed)), True
+    return count, True
 
 
 def failure_message(kind: str, state: str, error: Any, job: FailedJob | None,

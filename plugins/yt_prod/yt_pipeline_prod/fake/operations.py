@@ -225,15 +225,21 @@ def cmd_abort_operation(state: FakeState, request: Request) -> None:
 def cmd_list_jobs(state: FakeState, request: Request) -> Any:
     op = _operation(state, request)
     wanted_state = request.param("job_state")
+    # job_type and offset as ytsaurus-client sends them (list_jobs in
+    # yt/wrapper/job_commands.py): jobs of that type only, and the sorted list from offset on
+    wanted_type = request.param("job_type")
     jobs = []
     for job in op.jobs:
         record = job_record(op, job)
         if wanted_state and str(wanted_state) != record["state"]:
             continue
+        if wanted_type and str(wanted_type) != record["type"]:
+            continue
         if request.param("with_stderr") and not job.stderr:
             continue  # list_jobs' with_stderr: only jobs that wrote to stderr
         jobs.append(record)
     jobs = sorted_records(jobs, request.param("sort_field"), request.param("sort_order"))
+    jobs = jobs[int(request.param("offset") or 0):]
     limit = request.param("limit")
     if limit is not None:
         jobs = jobs[: int(limit)]
