@@ -95,6 +95,20 @@ def v3_of_old(kind: str, required: bool) -> Any:
     return v3 if required else optional(v3)
 
 
+#: the old `type` names a schema declares columns by ("Data types" page of the YTsaurus
+#: docs); DuckDB writes its types in capitals, so the two never meet
+_OLD_NAMES = frozenset(YQL_COLUMN_TYPES.values()) | {
+    "any", "yson", "utf8", "float", "null", "void", "interval", "json", "uuid", "string"}
+
+
+def declared_kind_v3(kind: str) -> Any:
+    """The type_v3 of a column dev's schema declares as `kind`: a DuckDB type (what a YQL
+    write gave it), or an old YT `type` (a schema declared with YT's names)."""
+    if kind in _OLD_NAMES:
+        return v3_of_old(kind, False)
+    return column_type_v3(kind)
+
+
 def _unwrapped(v3: Any) -> Any:
     while isinstance(v3, dict) and v3.get("type_name") == "optional":
         v3 = v3.get("item")
@@ -134,3 +148,4 @@ def composite_duckdb_type(v3: Any) -> str | None:
     if not isinstance(_unwrapped(v3), dict):
         return None
     return _duckdb(v3)
+
