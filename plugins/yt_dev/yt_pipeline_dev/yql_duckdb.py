@@ -33,7 +33,14 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
-from yt_pipeline.yql_type_v3 import declared_kind_v3, is_yson_v3
+from yt_pipeline.yql_type_v3 import (
+    append_v3_differs,
+    declared_kind_v3,
+    declared_old_type,
+    is_yson_v3,
+    shown_types,
+    written_v3,
+)
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.sorted_schema import merge_in
@@ -325,11 +332,16 @@ class Executor:
         if sorted(names) != sorted(name for name, _ in columns):
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
                 statement.target, names, [name for name, _ in columns]))
-        table = {name: column_types.yt_column_type(kind) for name, kind in existing}
+        table = {name: declared_old_type(kind) for name, kind in existing}
         written = {name: column_types.yt_column_type(kind) for name, kind in columns}
-        if column_types.append_type_differs(table, written):
+        # a List<String> and a Yson column are both `any`: their type_v3 tells them apart
+        table_v3 = {name: declared_kind_v3(kind) for name, kind in existing}
+        written_v3s = {name: written_v3(kind) for name, kind in columns}
+        if column_types.append_type_differs(table, written) or any(
+                append_v3_differs(table_v3[name], written_v3s.get(name)) for name in table):
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
-                statement.target, column_types.typed(table), column_types.typed(written)))
+                statement.target, shown_types(table, table_v3),
+                shown_types(written, written_v3s)))
         widened = column_types.widened_columns(table, written)
         if widened:
             items = [f"CAST({sql_identifier(name)} AS DOUBLE) AS {sql_identifier(name)}"
