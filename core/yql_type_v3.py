@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yt_pipeline.column_types import YQL_COLUMN_TYPES
+from yt_pipeline.column_types import YQL_COLUMN_TYPES, yt_column_type
 from yt_pipeline.yql_yson import is_yson_kind
 
 #: old `type` names whose type_v3 name differs ("Data types" page of the YTsaurus docs)
@@ -95,6 +95,79 @@ def v3_of_old(kind: str, required: bool) -> Any:
     return v3 if required else optional(v3)
 
 
+#: the old `type` names a schema declares columns by ("Data types" page of the YTsaurus
+#: docs); DuckDB writes its types in capitals, so the two never meet
+_OLD_NAMES = frozenset(YQL_COLUMN_TYPES.values()) | {
+    "any", "yson", "utf8", "float", "null", "void", "interval", "json", "uuid", "string"}
+
+
+def declared_kind_v3(kind: str) -> Any:
+    """The type_v3 of a column dev's schema declares as `kind`: a DuckDB type (what a YQL
+    write gave it), or an old YT `type` (a schema declared with YT's names)."""
+    if kind in _OLD_NAMES:
+        return v3_of_old(kind, False)
+    return column_type_v3(kind)
+
+
+def declared_old_type(kind: str) -> str:
+    """The old `type` of a column dev's schema declares as `kind` (see declared_kind_v3)."""
+    return kind if kind in _OLD_NAMES else yt_column_type(kind)
+
+
+#: the DuckDB type of a column holding nothing but nulls (`SELECT NULL AS note`)
+NULL_KINDS = ('"NULL"', "NULL")
+
+
+def written_v3(kind: str) -> Any:
+    """The type_v3 of a column a YQL write gives from DuckDB type `kind`; None for a
+    column of nulls alone, which YQL converts to any Optional column it is appended to."""
+    return None if kind in NULL_KINDS else column_type_v3(kind)
+
+
+def append_v3_differs(table: Any, written: Any) -> bool:
+    """Whether a YQL append refuses a column of type_v3 `written` in a table's column of
+    type_v3 `table`, where the old types cannot tell (both `any`: a List<String> and a
+    Yson). YQL compares the row types themselves and appends when they are the same or the
+    written one converts (IsSameAnnotation, then TryConvertTo, in the append checks of
+    yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp, ydb-platform/ydb), and
+    nothing converts to Yson or a composite of another type: those differ."""
+    if written is None or table is None:
+        return False
+    table, written = _unwrapped(table), _unwrapped(written)
+    if table == written:
+        return False
+    # two scalars are the old types' to judge (column_types.append_type_differs)
+    return not (isinstance(table, str) and isinstance(written, str)
+                and "yson" not in (table, written))
+
+
+_YQL_SCALARS = {"int64": "Int64", "int32": "Int32", "int16": "Int16", "int8": "Int8",
+                "uint64": "Uint64", "uint32": "Uint32", "uint16": "Uint16",
+                "uint8": "Uint8", "double": "Double", "float": "Float", "bool": "Bool",
+                "string": "String", "utf8": "Utf8", "yson": "Yson", "date": "Date",
+                "datetime": "Datetime", "timestamp": "Timestamp"}
+
+
+def yql_type_name(v3: Any) -> str:
+    """How YQL writes the type of type_v3 `v3` (Optional left out): `List<String>`,
+    `Yson`, `Struct<n:Int64>`, for a message."""
+    v3 = _unwrapped(v3)
+    if isinstance(v3, str):
+        return _YQL_SCALARS.get(v3, v3)
+    if not isinstance(v3, dict):
+        return str(v3)
+    name = v3.get("type_name")
+    if name == "list":
+        return f"List<{yql_type_name(v3.get('item'))}>"
+    if name == "dict":
+        return f"Dict<{yql_type_name(v3.get('key'))},{yql_type_name(v3.get('value'))}>"
+    if name == "struct":
+        members = ",".join(f"{m['name']}:{yql_type_name(m['type'])}"
+                           for m in v3.get("members") or [])
+        return f"Struct<{members}>"
+    return str(name)
+
+
 def _unwrapped(v3: Any) -> Any:
     while isinstance(v3, dict) and v3.get("type_name") == "optional":
         v3 = v3.get("item")
@@ -134,3 +207,10 @@ def composite_duckdb_type(v3: Any) -> str | None:
     if not isinstance(_unwrapped(v3), dict):
         return None
     return _duckdb(v3)
+
+
+def shown_types(old: dict[str, str], v3: dict[str, Any]) -> list[str]:
+    """`name type` of each column for a message: its old type, or for an `any` one the
+    YQL type its type_v3 says (`tags List<String>`, `attrs Yson`)."""
+    return [f"{name} {yql_type_name(v3[name]) if kind == 'any' and v3.get(name) else kind}"
+            for name, kind in old.items()]

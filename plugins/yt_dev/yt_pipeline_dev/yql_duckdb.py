@@ -33,6 +33,14 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
+from yt_pipeline.yql_type_v3 import (
+    append_v3_differs,
+    declared_kind_v3,
+    declared_old_type,
+    is_yson_v3,
+    shown_types,
+    written_v3,
+)
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.sorted_schema import merge_in
@@ -85,6 +93,12 @@ def duckdb_failure(exc: Exception, query: str = "", masked_forms: list[str] | No
             or f"YQL failed in DuckDB: {message}")
 
 
+def declared_yson(columns: list[tuple[str, str]]) -> set[str]:
+    """The columns of a declared schema YQL reads as Yson: those of type_v3 yson (`any`),
+    as the fake query tracker reads a strict schema's (yql_tables.declared_yson)."""
+    return {name for name, kind in columns if is_yson_v3(declared_kind_v3(kind))}
+
+
 class Executor:
     """Runs translated statements on DuckDB, each on a connection of its own that may open
     only the files of the tables it reads and the file it writes (yql_sandbox)."""
@@ -128,8 +142,9 @@ class Executor:
         if columns is not None:
             # dates and times are kept as counts, and YQL reads them by the column's type
             times = {name: column_types.yt_column_type(kind) for name, kind in columns}
-            # a Yson column a YQL write kept is Yson again (its JSON is what it wrote)
-            yson = {name for name, kind in columns if yql_yson.is_yson_kind(kind)}
+            # a column the schema types `any` (type_v3 yson) is Yson, as on a cluster: one a
+            # YQL write kept (its JSON is what it wrote), or one declared so
+            yson = declared_yson(columns)
             stored = [(name, "BIGINT" if yql_times.time_type(kind)
                        else "JSON" if name in yson else kind) for name, kind in columns]
             return yql_yson.yson_select(
@@ -162,7 +177,7 @@ class Executor:
                 continue
             columns = declared(self.client.root, target)
             if columns is not None:
-                names.update(name for name, kind in columns if yql_yson.is_yson_kind(kind))
+                names.update(declared_yson(columns))
             else:
                 names.update(yql_yson.yson_columns(first_rows(target, self.infer_rows),
                                                    self.infer_rows))
@@ -317,11 +332,16 @@ class Executor:
         if sorted(names) != sorted(name for name, _ in columns):
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
                 statement.target, names, [name for name, _ in columns]))
-        table = {name: column_types.yt_column_type(kind) for name, kind in existing}
+        table = {name: declared_old_type(kind) for name, kind in existing}
         written = {name: column_types.yt_column_type(kind) for name, kind in columns}
-        if column_types.append_type_differs(table, written):
+        # a List<String> and a Yson column are both `any`: their type_v3 tells them apart
+        table_v3 = {name: declared_kind_v3(kind) for name, kind in existing}
+        written_v3s = {name: written_v3(kind) for name, kind in columns}
+        if column_types.append_type_differs(table, written) or any(
+                append_v3_differs(table_v3[name], written_v3s.get(name)) for name in table):
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
-                statement.target, column_types.typed(table), column_types.typed(written)))
+                statement.target, shown_types(table, table_v3),
+                shown_types(written, written_v3s)))
         widened = column_types.widened_columns(table, written)
         if widened:
             items = [f"CAST({sql_identifier(name)} AS DOUBLE) AS {sql_identifier(name)}"

@@ -15,7 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline import yql_wait
-from yt_pipeline.column_types import append_type_differs, typed, widen_rows, widened_columns
+from yt_pipeline.column_types import append_type_differs, widen_rows, widened_columns
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
 from yt_pipeline.yql_rules import (
     append_refused,
@@ -25,6 +25,7 @@ from yt_pipeline.yql_rules import (
     row_type_differs,
     truncated,
 )
+from yt_pipeline.yql_type_v3 import append_v3_differs, shown_types
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.reduce_inputs import sort_order
@@ -178,16 +179,21 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
             create_folder_of(yt, target)
             yt.copy(staged.staging, target, force=True)
             return True
-        table = _schema_types(yt.get(target + "/@schema"))
-        written = _schema_types(yt.get(staged.staging + "/@schema"))
+        table_schema = yt.get(target + "/@schema")
+        written_schema = yt.get(staged.staging + "/@schema")
+        table, written = _schema_types(table_schema), _schema_types(written_schema)
         if not table:
             raise _fail(client, append_refused(target))
         if sorted(table) != sorted(written):
             raise _fail(client, row_type_differs(target, list(table), list(written)))
         # YQL checks the types too when it appends itself; the staging table's rows would
         # otherwise be concatenated to a table of other types
-        if append_type_differs(table, written):
-            raise _fail(client, row_type_differs(target, typed(table), typed(written)))
+        # and a List<String> and a Yson column, both `any`, by their type_v3
+        table_v3, written_v3 = _schema_v3(table_schema), _schema_v3(written_schema)
+        if append_type_differs(table, written) or any(
+                append_v3_differs(table_v3.get(name), written_v3.get(name)) for name in table):
+            raise _fail(client, row_type_differs(target, shown_types(table, table_v3),
+                                                 shown_types(written, written_v3)))
         doubles = widened_columns(table, written)
         key = sort_order(client, target)
         if doubles:
@@ -237,6 +243,11 @@ def _merge_sorted(yt: Any, target: str, key: list[str], rows: Any) -> None:
         yt.run_merge([target, temporary], target, mode="sorted", spec={"merge_by": key})
     finally:
         yt.remove(temporary, force=True)
+
+
+def _schema_v3(schema: Any) -> dict[str, Any]:
+    """name: type_v3 of each column of a table's schema (a master gives every column one)."""
+    return {str(c["name"]): c.get("type_v3") for c in schema or []}
 
 
 def _schema_types(schema: Any) -> dict[str, str]:

@@ -18,7 +18,6 @@ import yt.yson as yson
 from yt_pipeline.column_types import (
     append_type_differs,
     refused_row,
-    typed,
     widened_columns,
     yt_column_type,
 )
@@ -31,7 +30,14 @@ from yt_pipeline.yql_rules import (
     no_schema,
     row_type_differs,
 )
-from yt_pipeline.yql_type_v3 import column_type_v3, is_yson_v3, v3_of_old
+from yt_pipeline.yql_type_v3 import (
+    append_v3_differs,
+    column_type_v3,
+    is_yson_v3,
+    shown_types,
+    v3_of_old,
+    written_v3,
+)
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -127,7 +133,12 @@ def check_append(node: Node, path: str, described: list[tuple[str, str]]) -> lis
         raise YtFakeError(row_type_differs(path, declared, columns))
     table = strict_columns(node) or {}
     written = {name: yt_column_type(kind) for name, kind in described}
-    if append_type_differs(table, written):
-        raise YtFakeError(row_type_differs(path, typed(table), typed(written)))
+    # a List<String> and a Yson column are both `any`: their type_v3 tells them apart
+    table_v3 = declared_v3(node)
+    written_v3s = {name: written_v3(kind) for name, kind in described}
+    if append_type_differs(table, written) or any(
+            append_v3_differs(table_v3.get(name), written_v3s.get(name)) for name in table):
+        raise YtFakeError(row_type_differs(path, shown_types(table, table_v3),
+                                           shown_types(written, written_v3s)))
     return widened_columns(table, written)
 
