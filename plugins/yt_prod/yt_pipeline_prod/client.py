@@ -8,6 +8,7 @@ its own state, and stages running in parallel must not share one. A stage gets a
 
 from __future__ import annotations
 
+import builtins
 import functools
 import logging
 import threading
@@ -141,7 +142,7 @@ class ProdClient(YqlRequests):
         self.packed_folders: dict[Path, tuple[tuple[Any, ...], str]] = {}
         self.upload_lock = threading.Lock()
         #: how to stop each operation still running, by id: used when the run is cut short
-        self.running: dict[str, Callable[[], None]] = {}
+        self.running: dict[str, Callable[[], object]] = {}
         #: the cluster YQL queries name, once read from //sys/@cluster_name
         self.yql_cluster_name: str | None = None
         #: folders known to exist (for YQL result tables, commit markers)
@@ -361,7 +362,8 @@ class ProdClient(YqlRequests):
                 "unique_keys": bool(attributes.get("unique_keys", False)), "columns": columns}
 
     def run_yql(self, query: str, pool: str | None = None,
-                max_row_weight: str | None = None) -> list[Row]:
+                max_row_weight: str | None = None) -> builtins.list[Row]:
+        # builtins': the class's own `list` (of a folder) is the name's meaning here
         from yt_pipeline_prod.yql import run_yql
 
         self.wrote()
