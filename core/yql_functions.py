@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from yt_pipeline import yql_lists
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_udf_calls import check_arity
 
 #: the text DuckDB's error() is given when Unwrap meets an empty value (failure_meaning)
 UNWRAP_FAILED = "YQL Unwrap of an empty value (NULL)"
@@ -73,13 +74,13 @@ def _refused(name: str, where: str) -> QueryFailed:
 
 def _just(args: list[str], name: str, where: str) -> str:
     # Just makes T into T?; every DuckDB value may be NULL already, so the value is kept
-    _arity(name, args, 1, 1)
+    check_arity(name, args, 1, 1)
     return f"({args[0]})"
 
 
 def _nothing(args: list[str], name: str, where: str) -> str:
     # an empty value of the optional type named: Nothing(String?), Nothing(Optional<Int64>)
-    _arity(name, args, 1, 1)
+    check_arity(name, args, 1, 1)
     kind = args[0].strip()
     optional = re.fullmatch(r"Optional\s*<\s*(\w+)\s*>", kind, re.I)
     inner = optional.group(1) if optional else kind[:-1].strip() if kind.endswith("?") else None
@@ -92,7 +93,7 @@ def _nothing(args: list[str], name: str, where: str) -> str:
 def _unwrap(args: list[str], name: str, where: str) -> str:
     # the value, or a run-time error when it is empty (the second argument, a comment,
     # is added to the error's text)
-    _arity(name, args, 1, 2)
+    check_arity(name, args, 1, 2)
     value = args[0].strip()
     comment = (f" || COALESCE(': ' || CAST({args[1].strip()} AS VARCHAR), '')"
                if len(args) == 2 else "")
@@ -102,7 +103,7 @@ def _unwrap(args: list[str], name: str, where: str) -> str:
 
 def _if(args: list[str], name: str, where: str) -> str:
     # IF(c, a) is NULL when c is false; a NULL condition takes the else branch, as CASE does
-    _arity(name, args, 2, 3)
+    check_arity(name, args, 2, 3)
     otherwise = f" ELSE {args[2].strip()}" if len(args) == 3 else ""
     return f"CASE WHEN {args[0].strip()} THEN {args[1].strip()}{otherwise} END"
 
@@ -120,16 +121,9 @@ def _current(unit: str) -> Callable[[list[str], str, str], str]:
 
 def _renamed(duckdb_name: str, least: int, most: int) -> Callable[[list[str], str, str], str]:
     def rewrite(args: list[str], name: str, where: str) -> str:
-        _arity(name, args, least, most)
+        check_arity(name, args, least, most)
         return f"{duckdb_name}({', '.join(arg.strip() for arg in args)})"
     return rewrite
-
-
-def _arity(name: str, args: list[str], least: int, most: int) -> None:
-    count = 0 if len(args) == 1 and not args[0].strip() else len(args)
-    if not least <= count <= most:
-        takes = str(least) if least == most else f"{least} to {most}"
-        raise QueryFailed(f"YQL: {name} takes {takes} argument(s), got {count}")
 
 
 #: YQL built-ins rewritten, by their name in lower case

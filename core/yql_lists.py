@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_lambdas import PREFIX
+from yt_pipeline.yql_udf_calls import check_arity, closing_bracket
 
 #: the words after which `[` opens a list literal, not an index
 _BEFORE_LITERAL = {
@@ -52,15 +53,6 @@ def _is_index(text: str, at: int) -> bool:
     return word is not None and word.group(1).upper() not in _BEFORE_LITERAL
 
 
-def _closing_bracket(text: str, opening: int) -> int:
-    depth = 0
-    for at in range(opening, len(text)):
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(text[at], 0)
-        if depth == 0:
-            return at
-    raise QueryFailed("YQL: unbalanced square brackets")
-
-
 def _position(index: str) -> str:
     """DuckDB's position for YQL's index: one more, and none (NULL) for a negative one."""
     literal = _INTEGER.fullmatch(index)
@@ -77,7 +69,7 @@ def index_from_0(text: str) -> str:
     for opening in [m.start() for m in re.finditer(r"\[", text)]:
         if opening < at or not _is_index(text, opening):
             continue
-        closing = _closing_bracket(text, opening)
+        closing = closing_bracket(text, opening)
         index = text[opening + 1:closing]
         if not index.strip() or _MARKER.fullmatch(index) or re.search(r"(?<!:):(?!:)", index):
             continue
@@ -94,7 +86,7 @@ Rewrite = Callable[[list[str], str, str], str]
 def _fixed(template: str, least: int, most: int | None = None) -> Rewrite:
     """A rewrite filling `template`'s {0}, {1}... with the arguments."""
     def rewrite(args: list[str], name: str, where: str) -> str:
-        _arity(name, args, least, least if most is None else most)
+        check_arity(name, args, least, least if most is None else most)
         out = template
         for index, arg in enumerate(args):
             out = out.replace(f"{{{index}}}", f"({arg.strip()})")
@@ -102,25 +94,18 @@ def _fixed(template: str, least: int, most: int | None = None) -> Rewrite:
     return rewrite
 
 
-def _arity(name: str, args: list[str], least: int, most: int) -> None:
-    count = 0 if len(args) == 1 and not args[0].strip() else len(args)
-    if not least <= count <= most:
-        takes = str(least) if least == most else f"{least} to {most}"
-        raise QueryFailed(f"YQL: {name} takes {takes} argument(s), got {count}")
-
-
 def _no_key(direction: str, nulls: str) -> Rewrite:
     def rewrite(args: list[str], name: str, where: str) -> str:
         if len(args) == 2:
             raise QueryFailed(f"YQL: {name} with a key function (its second argument) is "
                               f"not supported in {where}; sort the list by its items")
-        _arity(name, args, 1, 1)
+        check_arity(name, args, 1, 1)
         return f"list_sort({args[0].strip()}, '{direction}', '{nulls}')"
     return rewrite
 
 
 def _extend(args: list[str], name: str, where: str) -> str:
-    _arity(name, args, 1, 1000)
+    check_arity(name, args, 1, 1000)
     lists = [f"({arg.strip()})" for arg in args]
     joined = lists[0]
     for more in lists[1:]:
@@ -132,7 +117,7 @@ def _extend(args: list[str], name: str, where: str) -> str:
 def _uniq(args: list[str], name: str, where: str) -> str:
     # YQL's order is a hash set's (DictKeys of ToSet), which no other engine follows: the
     # items are given sorted, NULL first, once
-    _arity(name, args, 1, 1)
+    check_arity(name, args, 1, 1)
     items = f"({args[0].strip()})"
     distinct = f"list_sort(list_distinct({items}), 'ASC', 'NULLS FIRST')"
     return (f"(CASE WHEN list_count({items}) < array_length({items}) "
@@ -144,7 +129,7 @@ def _applied(duckdb_name: str) -> Rewrite:
     a UDF or a callable named first is refused. ListFilter keeps an item whose predicate is
     true, not false nor NULL, as DuckDB's list_filter."""
     def rewrite(args: list[str], name: str, where: str) -> str:
-        _arity(name, args, 2, 2)
+        check_arity(name, args, 2, 2)
         if not args[1].strip().startswith("lambda " + PREFIX):
             raise QueryFailed(f"YQL: {name} is supported in {where} with a lambda written "
                               f"in the call only, like {name}(list, ($x) -> {{ RETURN $x > "

@@ -100,3 +100,21 @@ def applied_call(text: str, start: int, end: int, closing: Callable[[str, int], 
                           f"{name}({made_of})(value), or name it ($f = {name}(...);) and call $f")
     call_end = closing(text, after)
     return start, Call(name, split_arguments(text[after + 1:call_end])), call_end + 1
+
+
+def closing_bracket(text: str, opening: int) -> int:
+    """Where the bracket or parenthesis opened at `opening` closes, nested ones skipped."""
+    depth = 0
+    for at in range(opening, len(text)):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(text[at], 0)
+        if depth == 0:
+            return at
+    raise QueryFailed("YQL: unbalanced square brackets")
+
+
+def check_arity(name: str, args: list[str], least: int, most: int) -> None:
+    """Refuse a call of `name` with fewer than `least` or more than `most` arguments."""
+    count = 0 if len(args) == 1 and not args[0].strip() else len(args)
+    if not least <= count <= most:
+        takes = str(least) if least == most else f"{least} to {most}"
+        raise QueryFailed(f"YQL: {name} takes {takes} argument(s), got {count}")

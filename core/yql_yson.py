@@ -29,8 +29,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from yt_pipeline.column_types import value_type
-from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_udf_calls import Functions, simple
+from yt_pipeline.yql_udf_calls import Functions, closing_bracket, simple
 
 #: a Yson column's union member is named this and the column's name
 TAG = "yson:"
@@ -101,15 +100,6 @@ _CHAIN = re.compile(r"(?<![\w.$\x00\x01])[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*")
 _KEY = re.compile(r"\s*\.\s*([A-Za-z_]\w*)")
 
 
-def _bracket_end(text: str, opening: int) -> int:
-    depth = 0
-    for at in range(opening, len(text)):
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(text[at], 0)
-        if depth == 0:
-            return at
-    raise QueryFailed("YQL: unbalanced square brackets")
-
-
 def _segment(key_sql: str) -> str:
     """A JSON pointer's step to the key or index `key_sql` (RFC 6901: ~ and / escaped)."""
     # concat, not || and CAST: the rewrites after this one read those as YQL's
@@ -143,7 +133,7 @@ def rewrite_lookups(text: str) -> str:
             while nxt < len(text) and text[nxt].isspace():
                 nxt += 1
             if nxt < len(text) and text[nxt] == "[":
-                closing = _bracket_end(text, nxt)
+                closing = closing_bracket(text, nxt)
                 steps.append(_segment(text[nxt + 1:closing]))
                 end = closing + 1
                 continue
