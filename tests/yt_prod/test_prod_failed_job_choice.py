@@ -68,19 +68,27 @@ def _runs(tmp_path):
     return {"RUNS": str(runs)}
 
 
-def test_the_last_of_two_failed_runs_is_told(prod_client, fake_yt, tmp_path, falling_job_ids):
+def _failed_map(prod_client, fake_yt, tmp_path, name: str, failures: int) -> OperationFailed:
+    """How a map whose one job fails on every run, `failures` times (its
+    max_failed_job_count), fails its operation."""
     fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
-    spec = spec_for("map", _package(tmp_path), tmp_path, name="twice",
+    spec = spec_for("map", _package(tmp_path), tmp_path, name=name,
                     input_tables=["//tmp/in"], output_tables=["//tmp/out"],
-                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=2)
+                    mapper="src/map_fails.py", env=_runs(tmp_path),
+                    max_failed_job_count=failures)
     with pytest.raises(OperationFailed) as caught:
         launch(prod_client, spec)
-    told = str(caught.value)
+    return caught.value
+
+
+def test_the_last_of_two_failed_runs_is_told(prod_client, fake_yt, tmp_path, falling_job_ids):
+    failure = _failed_map(prod_client, fake_yt, tmp_path, "twice", 2)
+    told = str(failure)
     assert "Failed jobs limit exceeded (2 failed jobs, max_failed_job_count 2): " \
            "map job 1 of 1 failed on its attempt 2" in told, told
     # the second run's stderr: the first run's is that of an earlier job
-    assert "map run 2 failed" in caught.value.stderr_tail
-    assert "map run 1 failed" not in caught.value.stderr_tail
+    assert "map run 2 failed" in failure.stderr_tail
+    assert "map run 1 failed" not in failure.stderr_tail
 
 
 def test_a_map_reduce_tells_of_its_last_failed_reduce_job(prod_client, fake_yt, tmp_path,
@@ -95,13 +103,14 @@ def test_a_map_reduce_tells_of_its_last_failed_reduce_job(prod_client, fake_yt, 
                     max_failed_job_count=3)
     with pytest.raises(OperationFailed) as caught:
         launch(prod_client, spec)
-    told = str(caught.value)
+    failure = caught.value
+    told = str(failure)
     assert "Failed jobs limit exceeded (3 failed jobs, max_failed_job_count 3): " \
            "reduce job 1 failed on its attempt 2" in told, told
-    assert "reduce run 2 failed" in caught.value.stderr_tail
-    assert "map run" not in caught.value.stderr_tail
+    assert "reduce run 2 failed" in failure.stderr_tail
+    assert "map run" not in failure.stderr_tail
 
-    listed = prod_client.yt().list_jobs(caught.value.operation_id)["jobs"]
+    listed = prod_client.yt().list_jobs(failure.operation_id)["jobs"]
     # by id, as a cluster lists them: here the reverse of the order they ran in
     assert [job["id"] for job in listed] == sorted(
         (job["id"] for job in listed), key=lambda i: tuple(int(p, 16) for p in i.split("-")))
@@ -119,19 +128,14 @@ def test_a_map_reduce_tells_of_its_last_failed_reduce_job(prod_client, fake_yt, 
 
 
 def test_list_jobs_sorts_by_a_sort_field_when_asked(prod_client, fake_yt, tmp_path):
-    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
-    spec = spec_for("map", _package(tmp_path), tmp_path, name="thrice",
-                    input_tables=["//tmp/in"], output_tables=["//tmp/out"],
-                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=3)
-    with pytest.raises(OperationFailed) as caught:
-        launch(prod_client, spec)
+    failure = _failed_map(prod_client, fake_yt, tmp_path, "thrice", 3)
     yt = prod_client.yt()
-    newest_first = yt.list_jobs(caught.value.operation_id, sort_field="finish_time",
+    newest_first = yt.list_jobs(failure.operation_id, sort_field="finish_time",
                                 sort_order="descending")["jobs"]
     times = [job["finish_time"] for job in newest_first]
     assert len(times) == 3 and times == sorted(times, reverse=True)
     assert {(job["type"], job["task_name"]) for job in newest_first} == {("map", "map")}
-    stderr = yt.get_job_stderr(caught.value.operation_id, newest_first[0]["id"]).read()
+    stderr = yt.get_job_stderr(failure.operation_id, newest_first[0]["id"]).read()
     assert b"map run 3 failed" in stderr
 
 
@@ -147,30 +151,20 @@ def test_the_last_failed_job_is_told_past_the_jobs_asked_for(prod_client, fake_y
     # more failed jobs than failed_jobs asks list_jobs for: listed by id, the first ones
     # would be the earliest; asked newest first, the last to fail is among them
     monkeypatch.setattr(failed_jobs, "LISTED", 2)
-    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
-    spec = spec_for("map", _package(tmp_path), tmp_path, name="thrice",
-                    input_tables=["//tmp/in"], output_tables=["//tmp/out"],
-                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=3)
-    with pytest.raises(OperationFailed) as caught:
-        launch(prod_client, spec)
+    failure = _failed_map(prod_client, fake_yt, tmp_path, "thrice", 3)
     assert "(3 failed jobs, max_failed_job_count 3): map job 1 of 1 failed" \
-        in str(caught.value), str(caught.value)
-    assert "map run 3 failed" in caught.value.stderr_tail, caught.value.stderr_tail
+        in str(failure), str(failure)
+    assert "map run 3 failed" in failure.stderr_tail, failure.stderr_tail
 
 
 def test_a_jobs_attempts_are_counted_past_the_failed_jobs_listed(prod_client, fake_yt,
                                                                  tmp_path, monkeypatch):
     # five failed runs, two listed at once: the job's runs are counted page by page
     monkeypatch.setattr(failed_jobs, "LISTED", 2)
-    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
-    spec = spec_for("map", _package(tmp_path), tmp_path, name="five",
-                    input_tables=["//tmp/in"], output_tables=["//tmp/out"],
-                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=5)
-    with pytest.raises(OperationFailed) as caught:
-        launch(prod_client, spec)
+    failure = _failed_map(prod_client, fake_yt, tmp_path, "five", 5)
     assert "(5 failed jobs, max_failed_job_count 5): map job 1 of 1 failed on its attempt 5" \
-        in str(caught.value), str(caught.value)
-    assert "map run 5 failed" in caught.value.stderr_tail
+        in str(failure), str(failure)
+    assert "map run 5 failed" in failure.stderr_tail
 
 
 def test_an_attempt_count_cut_short_is_told_as_a_lower_bound(prod_client, fake_yt, tmp_path,
@@ -178,14 +172,9 @@ def test_an_attempt_count_cut_short_is_told_as_a_lower_bound(prod_client, fake_y
     # two pages of two: four of the five failed runs counted, and the message says so
     monkeypatch.setattr(failed_jobs, "LISTED", 2)
     monkeypatch.setattr(failed_jobs, "PAGES", 2)
-    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
-    spec = spec_for("map", _package(tmp_path), tmp_path, name="five",
-                    input_tables=["//tmp/in"], output_tables=["//tmp/out"],
-                    mapper="src/map_fails.py", env=_runs(tmp_path), max_failed_job_count=5)
-    with pytest.raises(OperationFailed) as caught:
-        launch(prod_client, spec)
+    failure = _failed_map(prod_client, fake_yt, tmp_path, "five", 5)
     assert "(5 failed jobs, max_failed_job_count 5): map job 1 of 1 failed on its " \
-           "attempt ≥ 4" in str(caught.value), str(caught.value)
+           "attempt ≥ 4" in str(failure), str(failure)
 
 
 def test_a_reduce_jobs_attempts_past_the_listed_leave_out_the_map_jobs(
@@ -201,12 +190,13 @@ def test_a_reduce_jobs_attempts_past_the_listed_leave_out_the_map_jobs(
                     max_failed_job_count=4)
     with pytest.raises(OperationFailed) as caught:
         launch(prod_client, spec)
+    failure = caught.value
     assert "(4 failed jobs, max_failed_job_count 4): reduce job 1 failed on its attempt 3" \
-        in str(caught.value), str(caught.value)
+        in str(failure), str(failure)
     yt = prod_client.yt()
-    reduces = yt.list_jobs(caught.value.operation_id, job_type="partition_reduce")["jobs"]
+    reduces = yt.list_jobs(failure.operation_id, job_type="partition_reduce")["jobs"]
     assert [job["type"] for job in reduces] == ["partition_reduce"] * 3
-    paged = [yt.list_jobs(caught.value.operation_id, sort_field="start_time", limit=2,
+    paged = [yt.list_jobs(failure.operation_id, sort_field="start_time", limit=2,
                           offset=offset)["jobs"] for offset in (0, 2, 4)]
     assert [[job["type"] for job in page] for page in paged] == [
         ["partition_map", "partition_map"], ["partition_reduce", "partition_reduce"],
