@@ -122,6 +122,10 @@ class Executor:
         self._sample_dir: Path | None = None
         #: pipeline.yql_timeout_s, counted from the query's start
         self.deadline = Deadline(client.yql_timeout_s)
+        #: the first rows of each schemaless table read, by the file's identity (a statement
+        #: may rewrite a table a later one reads): its Yson columns and its inferred ones
+        #: are both learned from them, and the query reads them once
+        self._first: dict[tuple[Path, int, int, int, int], list[dict[str, Any]]] = {}
 
     def _sample_of(self, table_file: str) -> Path:
         """The file the sample of `table_file` is copied to (made when described): one of
@@ -179,9 +183,17 @@ class Executor:
             if columns is not None:
                 names.update(declared_yson(columns))
             else:
-                names.update(yql_yson.yson_columns(first_rows(target, self.infer_rows),
+                names.update(yql_yson.yson_columns(self._first_rows(target),
                                                    self.infer_rows))
         return names
+
+    def _first_rows(self, target: Path) -> list[dict[str, Any]]:
+        """The first `infer_rows` rows of table file `target` (only read, never changed)."""
+        status = target.stat()
+        key = (target, status.st_ino, status.st_size, status.st_mtime_ns, self.infer_rows)
+        if key not in self._first:
+            self._first[key] = list(first_rows(target, self.infer_rows))
+        return self._first[key]
 
     def _inferred_names(self, path: str, target: Path
                         ) -> tuple[list[str], dict[str, Any], set[str]]:
@@ -189,7 +201,7 @@ class Executor:
         the first value (not null) of each in those rows, and those read as Yson."""
         if target.stat().st_size == 0:
             raise QueryFailed(f"YQL: {yql_rules.empty_table(path)}")
-        sample = list(first_rows(target, self.infer_rows))
+        sample = self._first_rows(target)
         names = yql_rules.inferred_columns(sample, self.infer_rows)
         if not names:
             raise QueryFailed(f"YQL: {yql_rules.no_columns(path, len(sample))}")
