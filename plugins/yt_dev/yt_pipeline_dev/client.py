@@ -34,7 +34,7 @@ from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_pa
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
-from yt_pipeline_dev.tablelock import TableLocks, settle
+from yt_pipeline_dev.tablelock import TableLocks, settle, settle_before_reading
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
 from yt_pipeline_dev.txnlocks import check as check_lock
@@ -172,6 +172,7 @@ class DevClient(YqlRequests):
             seen = self.txn.staging.lookup(normal(path))
             if seen is not UNTOUCHED:
                 return seen  # type: ignore[no-any-return]
+        settle_before_reading(self.root, normal(path))
         live = self.table_path(path)
         return live if live.is_file() else None
 

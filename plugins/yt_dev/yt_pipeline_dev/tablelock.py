@@ -16,6 +16,7 @@ before anyone else changes it; if not, the commit never happened and the marker 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -34,9 +35,14 @@ LOCKS_DIR = ".locks"
 
 
 def _file(root: Path, path: str, suffix: str) -> Path:
+    return root / LOCKS_DIR / f"{_name(path)}{suffix}"
+
+
+@functools.lru_cache(maxsize=4096)  # every read of a table looks for its marker
+def _name(path: str) -> str:
     # safe_name alone may give two paths one name (`a b`, `a_b`); the digest keeps them apart
     digest = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
-    return root / LOCKS_DIR / f"{safe_name(path, limit=80)}-{digest}{suffix}"
+    return f"{safe_name(path, limit=80)}-{digest}"
 
 
 def lock_file(root: Path, path: str, suffix: str) -> Path:
@@ -191,6 +197,23 @@ def recorded(root: Path, refs: Iterable[str]) -> bool:
         if ref and (Path(ref) if os.path.isabs(ref) else Path(root).resolve() / ref).is_file():
             return True
     return False
+
+
+def settle_before_reading(root: Path, path: str) -> None:
+    """Before table `path` is read: finish a recorded commit that still has to make it live.
+
+    A commit makes its tables live one rename at a time. Killed between two of them, it left
+    one table in its committed version and the next in the old one until its pipeline ran
+    again; a reader (another pipeline of the folder, `table read`) saw half a commit: a
+    stage's rows in one table without those it wrote to the other. A marker is there only
+    from the commit's start to the end of the change it names, so a reader that finds
+    none reads either version whole. Finding one, it takes the table's lock: a live
+    committer holds it until it has made every change (and reads nothing meanwhile, so it
+    never waits for this reader); a killed one does not, and the reader settles it."""
+    if not os.path.exists(_file(root, path, ".pending")):
+        return
+    with TableLocks(root, [path]):
+        settle(root, path)
 
 
 def settle(root: Path, path: str) -> None:
