@@ -34,7 +34,7 @@ from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_pa
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
-from yt_pipeline_dev.tablelock import TableLocks, settle, settle_before_reading
+from yt_pipeline_dev.tablelock import TableLocks, settle, settle_before_listing, settle_before_reading
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
 from yt_pipeline_dev.txnlocks import check as check_lock
@@ -411,6 +411,7 @@ class DevClient(YqlRequests):
             if split_yt_path(path) and self.visible_file(path) is not None:
                 raise BackendError(f"{path} is a table, not a folder")
             raise TableNotFound(path)
+        settle_before_listing(self.root, normal(path) if split_yt_path(path) else "/")
         node = folder(self.root, path)
         live: dict[str, bool] = {}
         for child in node.iterdir() if node.is_dir() else ():

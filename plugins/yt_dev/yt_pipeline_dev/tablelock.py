@@ -216,6 +216,18 @@ def settle_before_reading(root: Path, path: str) -> None:
         settle(root, path)
 
 
+def settle_before_listing(root: Path, folder_path: str) -> None:
+    """Before the folder `folder_path` is listed: as `settle_before_reading`, for each table
+    in it a killed commit still had to make live (a table it created was not listed)."""
+    for marker in (root / LOCKS_DIR).glob("*.pending"):
+        try:
+            path = json.loads(marker.read_text(encoding="utf-8"))["path"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # gone meanwhile, or damaged: its table's next reader or writer sees to it
+        if isinstance(path, str) and path.rsplit("/", 1)[0] in (folder_path, folder_path + "/"):
+            settle_before_reading(root, path)
+
+
 def settle(root: Path, path: str) -> None:
     """Finish or drop what a killed commit left on table `path` (under its lock)."""
     marker = read_marker(root, path)
