@@ -44,9 +44,22 @@ class TableClient(Protocol):
     def list(self, path: str) -> builtins.list[str]:
         """The names of the children of a folder, sorted."""
 
-    def create_path(self, path: str, node_type: str = "map_node") -> None:
+    def create_path(self, path: str, node_type: str = "map_node", *,
+                    schema: builtins.list[dict[str, Any]] | None = None) -> None:
         """Create a folder (or, with node_type "table", an empty table) and its parents; an
-        existing node is fine."""
+        existing node is fine.
+
+        `schema` (a table only) gives the new table a strict schema, as ytsaurus-client's
+        `create("table", path, attributes={"schema": [...]})` does: a list of columns
+        `{"name": "id", "type": "int64"}`, key columns first with `"sort_order":
+        "ascending"`. Types: int8 to int64, uint8 to uint64, double, boolean, string, any,
+        date, datetime, timestamp; every column takes null. The schema stays through later
+        writes, overwrites included, in dev as on a cluster: a row with a column it lacks or
+        a value of another type fails the write ("Unknown column ... in strict schema",
+        "Invalid type of column ..."), and a sorted one takes rows in key order only. An
+        existing table is fine only with this very schema. A bad schema raises InvalidSchema
+        naming the path and the column. In a stage, the table is made in its transaction.
+        """
 
     def run_yql(self, query: str, pool: str | None = None,
                 max_row_weight: str | None = None) -> builtins.list[Row]:

@@ -116,6 +116,11 @@ class InvalidTablePath(YtPipelineError):
     exit_code = 2
 
 
+class InvalidSchema(YtPipelineError):
+    """A schema stage code declared for a table that cannot be one (a column of an unknown
+    type, a name twice), or one an existing table does not have."""
+
+
 class TableNotFound(YtPipelineError):
     """A table that was read does not exist."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from yt_pipeline import hookimpl
 from yt_pipeline.config import PipelineConfig
-from yt_pipeline.errors import OperationFailed, QueryFailed, TableNotFound
+from yt_pipeline.errors import BackendError, OperationFailed, QueryFailed, TableNotFound
 from yt_pipeline.modes import ModeSpec
 from yt_pipeline.operations import OperationResult, OperationSpec
 
@@ -56,7 +56,10 @@ class MemoryClient:
         prefix = path.rstrip("/") + "/"
         return sorted({t[len(prefix):].split("/")[0] for t in self.tables if t.startswith(prefix)})
 
-    def create_path(self, path: str, node_type: str = "map_node") -> None:
+    def create_path(self, path: str, node_type: str = "map_node", *,
+                    schema: builtins.list[dict[str, Any]] | None = None) -> None:
+        if schema is not None:
+            raise BackendError("the memory mode keeps no schema")
         if node_type == "table":
             self.tables.setdefault(path, [])
 

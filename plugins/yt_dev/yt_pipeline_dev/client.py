@@ -426,7 +426,11 @@ class DevClient(YqlRequests):
         return sorted(self.txn.staging.children(normal(path) if split_yt_path(path) else "//",
                                                 live))
 
-    def create_path(self, path: str, node_type: str = "map_node") -> None:
+    def create_path(self, path: str, node_type: str = "map_node", *,
+                    schema: list[dict[str, Any]] | None = None) -> None:
+        if schema is not None:
+            self._create_with_schema(path, node_type, schema)
+            return
         if node_type == "table":
             if self.visible_file(path) is None:
                 self.write_table(path, [])
@@ -438,6 +442,26 @@ class DevClient(YqlRequests):
             self.txn.create_folder(normal(path))
             return
         folder(self.root, path).mkdir(parents=True, exist_ok=True)
+
+    def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:
+        """An empty table of the strict schema stage code declares, kept as a YQL write's
+        (yql_schema.declare), sorted by its key columns if it has any."""
+        from yt_pipeline.stage_schema import checked_schema, key_of, refuse_another_schema
+        from yt_pipeline_dev.stage_schema import kept_columns
+
+        if node_type != "table":
+            raise BackendError(f"create_path {path}: a schema is for a table, not a "
+                               f"{node_type}")
+        columns = checked_schema(path, schema)
+        if self.visible_file(path) is not None:
+            refuse_another_schema(path, self.declared_schema(path), columns)
+            return
+        # the write of no rows gives the new file this schema (`writing`'s `schema`), kept
+        # with it through the stage's commit, and `sorted_by` its key
+        with self.writing(path, schema=kept_columns(columns), sorted_by=key_of(columns),
+                          action="create_path") as tmp:
+            vouch(self.root, tmp)
+        self.log("create_path", path, extra="schema")
 
     @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:

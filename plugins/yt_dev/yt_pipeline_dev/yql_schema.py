@@ -355,20 +355,21 @@ def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
 
 def refuse_rows_off_schema(columns: list[tuple[str, str]] | None, table_file: Path,
                            path: str, start: int = 0) -> None:
-    """BackendError when a row written to table `path` (from byte `start` of its file)
-    does not fit the schema YQL gave it; rows are numbered from the first one written."""
-    from yt_pipeline.errors import BackendError
+    """RefusedByCluster when a row written to table `path` (from byte `start` of its file)
+    does not fit its strict schema (one a YQL INSERT or create_path gave it); rows are
+    numbered from the first one written. Not retried, as prod's schema violation is not
+    (yt_pipeline_prod.failures.PERMANENT_CODES): the same rows are refused again."""
+    from yt_pipeline.errors import RefusedByCluster
 
     found = refused_row(columns, table_file, start)
     if found is not None:
         number, refused = found
         assert columns is not None
-        raise BackendError(
-            f"write to {path}: row {number}: {refused}: the table's schema "
-            f"({', '.join(name for name, _ in columns)}) is one a YQL INSERT gave it, and a "
-            "cluster keeps it through later writes. Write rows that fit it, remove the table "
-            "first, or write it with INSERT ... WITH TRUNCATE")
-
+        raise RefusedByCluster(
+            f"write to {path}: row {number}: {refused}: the table's strict schema "
+            f"({', '.join(name for name, _ in columns)}) stays through later writes, as on "
+            "a cluster. Write rows that fit it, remove the table first, or write it with "
+            "INSERT ... WITH TRUNCATE")
 
 
 #: the entries a folder may hold before `prune_declared` looks for stale ones

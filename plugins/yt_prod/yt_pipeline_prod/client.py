@@ -320,11 +320,41 @@ class ProdClient(YqlRequests):
                 raise BackendError(f"{path} is a {node_type}, not a folder")
             return sorted(str(name) for name in self.yt().list(path))
 
-    def create_path(self, path: str, node_type: str = "map_node") -> None:
+    def create_path(self, path: str, node_type: str = "map_node", *,
+                    schema: builtins.list[dict[str, Any]] | None = None) -> None:
         path = check_path(path)
+        if schema is not None:
+            self._create_with_schema(path, node_type, schema)
+            return
         self.wrote(path)
         with translated(self, "create_path", path):
             self.yt().create(node_type, path, recursive=True, ignore_existing=True)
+
+    def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:
+        """An empty table of the strict schema stage code declares: its `schema` attribute
+        given to `create`, as ytsaurus-client's users write it (the "Data schema" page of
+        the YTsaurus docs), in the stage's transaction as its other writes; its folder is
+        created outside it (create_folder_of)."""
+        import yt.yson as yson
+
+        from yt_pipeline.stage_schema import checked_schema, refuse_another_schema
+
+        if node_type != "table":
+            raise BackendError(f"create_path {path}: a schema is for a table, not a "
+                               f"{node_type}")
+        columns = checked_schema(path, schema)
+        self.wrote(path)
+        self.wrote_tables(path)
+        client = self.yt()
+        with translated(self, "create_path", path):
+            create_folder_of(client, path)
+            exists = bool(client.exists(path))
+        if exists:
+            refuse_another_schema(path, self.declared_schema(path), columns)
+            return
+        with translated(self, "create_path", path):
+            client.create("table", path, attributes={"schema": yson.to_yson_type(
+                columns, attributes={"strict": True, "unique_keys": False})})
 
     @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:

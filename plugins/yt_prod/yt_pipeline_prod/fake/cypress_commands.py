@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+import yt.yson as yson
+
 from yt_pipeline_prod.fake.attributes import (
     attribute_value,
     check_replication_factor,
@@ -156,10 +158,36 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         if kind == "document":
             node.value = attributes.pop("value", None)
         node.attributes.update(attributes)
+        if kind == "table":
+            _given_schema(node)
         if kind == "link" and "target_path" not in node.attributes:
             raise YtFakeError("A link needs the target_path attribute")
         cypress.create(path, node, tx)
         return {"node_id": node.id}
+
+
+def _given_schema(node: Node) -> None:
+    """A table created with a `schema` attribute keeps it as a YQL write's is kept: a list
+    of columns with `strict` and `unique_keys` as its attributes (ytsaurus-client sends
+    `<strict=%true>[...]`, which `plain` gives as {"$attributes", "$value"}). A schema
+    whose first columns have a `sort_order` makes a sorted table of those key columns
+    ("Sorted tables" in the YTsaurus docs: a table is sorted when its schema has key
+    columns); the fake keeps a table's key as `sorted_by` (attributes.table_schema), which
+    makes a strict one a strong sorted table whose writes must keep its order
+    (sorted_tables.strong_key)."""
+    given = node.attributes.get("schema")
+    if given is None:
+        return
+    if isinstance(given, dict):
+        columns, shape = given.get("$value") or [], dict(given.get("$attributes") or {})
+    else:
+        columns, shape = given, {}
+    node.attributes["schema"] = yson.to_yson_type(
+        list(columns), attributes={"strict": shape.get("strict", True),
+                                   "unique_keys": shape.get("unique_keys", False)})
+    key = [str(column["name"]) for column in columns if column.get("sort_order")]
+    if key:
+        node.attributes["sorted_by"] = key
 
 
 def cmd_remove(state: FakeState, request: Request) -> None:

@@ -1,0 +1,92 @@
+"""The strict schema stage code declares for a new table (`create_path(..., schema=...)`),
+checked the same way for both backends before either makes the table.
+
+A column is `{"name": ..., "type": ...}`, with `"sort_order": "ascending"` for a key
+column; key columns come first, as a cluster keeps them (the "Data schema" and "Sorted
+tables" pages of the YTsaurus docs). Types are those whose values both backends check a row
+against (yt_pipeline.column_types); every column takes null (`required` columns are not
+offered: dev has no check for them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from yt_pipeline.column_types import INTEGER_RANGES
+from yt_pipeline.errors import InvalidSchema
+
+#: the column types a declared schema may give
+COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(kind), kind)),
+                "double", "boolean", "string", "any", "date", "datetime", "timestamp")
+#: the keys a column may have
+COLUMN_KEYS = ("name", "type", "sort_order", "required")
+
+
+def checked_schema(path: str, schema: Any) -> list[dict[str, str]]:
+    """The columns of `schema`, each {"name", "type"} and "sort_order" for a key column;
+    InvalidSchema naming the table and the column for one a cluster would not take."""
+
+    def refused(what: str) -> InvalidSchema:
+        return InvalidSchema(f"create_path {path}: schema {what}")
+
+    if isinstance(schema, (str, bytes, Mapping)) or not isinstance(schema, (list, tuple)) \
+            or not schema:
+        raise refused("must be a non-empty list of columns such as "
+                      "{'name': 'id', 'type': 'int64'}")
+    columns: list[dict[str, str]] = []
+    keys_ended = False
+    for index, column in enumerate(schema):
+        if not isinstance(column, Mapping):
+            raise refused(f"column {index + 1} is a {type(column).__name__}, not a mapping")
+        name = column.get("name")
+        if not isinstance(name, str) or not name:
+            raise refused(f"column {index + 1} has no name (a non-empty string)")
+        where = f"column {name!r}"
+        if any(name == seen["name"] for seen in columns):
+            raise refused(f"{where} is given twice")
+        unknown = [key for key in column if key not in COLUMN_KEYS]
+        if unknown:
+            raise refused(f"{where}: unknown key {unknown[0]!r} (a column takes "
+                          f"{', '.join(COLUMN_KEYS)})")
+        kind = column.get("type")
+        if kind not in COLUMN_TYPES:
+            raise refused(f"{where}: type {kind!r} is not one of {', '.join(COLUMN_TYPES)}")
+        if column.get("required", False) is not False:
+            raise refused(f"{where}: required columns are not supported (every column "
+                          "takes null)")
+        order = column.get("sort_order")
+        if order not in (None, "ascending"):
+            raise refused(f"{where}: sort_order {order!r} is not 'ascending'")
+        if order and keys_ended:
+            raise refused(f"{where} is a key column after a column that is not one: key "
+                          "columns (sort_order) come first")
+        keys_ended = keys_ended or not order
+        checked = {"name": name, "type": str(kind)}
+        if order:
+            checked["sort_order"] = "ascending"
+        columns.append(checked)
+    return columns
+
+
+def key_of(columns: list[dict[str, str]]) -> list[str]:
+    """The key columns (those with a sort_order), in order."""
+    return [column["name"] for column in columns if column.get("sort_order")]
+
+
+def as_declared(columns: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The columns as TableClient.declared_schema shows them."""
+    return [dict(column, required=False) for column in columns]
+
+
+def refuse_another_schema(path: str, declared: dict[str, Any] | None,
+                          columns: list[dict[str, str]]) -> None:
+    """An existing table is taken as created when it has this very schema (a stage run
+    again); InvalidSchema when it has another one, or none."""
+    if declared is not None and declared.get("strict") and \
+            declared["columns"] == as_declared(columns):
+        return
+    shown = ("no schema" if declared is None else "the schema " + ", ".join(
+        f"{c['name']} {c['type']}" for c in declared["columns"]))
+    raise InvalidSchema(f"create_path {path}: the table exists with {shown}, not the one "
+                        "declared; remove it first to make it with this schema")

@@ -1,0 +1,19 @@
+"""The strict schema stage code declares for a dev table (TableClient.create_path), kept as
+a YQL write's is (yql_schema.declare): as DuckDB column types, which yql_schema, the write
+checks (output_schema, refuse_rows_off_schema) and declared_schema read back as YT types
+(column_types.yt_column_type)."""
+
+from __future__ import annotations
+
+#: the DuckDB type each declared YT type is kept as, the one a YQL write of such a column
+#: keeps (column_types.YQL_COLUMN_TYPES read the other way; `any` is a Yson column, JSON)
+DUCKDB_TYPES = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT",
+                "int8": "TINYINT", "uint64": "UBIGINT", "uint32": "UINTEGER",
+                "uint16": "USMALLINT", "uint8": "UTINYINT", "double": "DOUBLE",
+                "boolean": "BOOLEAN", "string": "VARCHAR", "date": "DATE",
+                "datetime": "TIMESTAMP_S", "timestamp": "TIMESTAMP", "any": "JSON"}
+
+
+def kept_columns(columns: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each checked column (yt_pipeline.stage_schema)."""
+    return [(column["name"], DUCKDB_TYPES[column["type"]]) for column in columns]

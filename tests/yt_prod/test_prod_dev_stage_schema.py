@@ -1,0 +1,167 @@
+"""A table stage code makes with a strict schema (`create_path(path, "table", schema=...)`)
+is the same table in dev and in prod (the fake proxy): its rows, what YQL reads of it, what
+`yt-pipeline table schema` shows, and the words a write of a row off its schema fails with.
+
+The fake checks writes to a table created with a `schema` attribute as a cluster's table
+writer does ("Unknown column %Qv in strict schema": ReorderAndValidateRows in yt/yt/ytlib/
+table_client/schemaless_chunk_writer.cpp; "Invalid type of column %Qv ...":
+ValidateValueType in yt/yt/client/table_client/unversioned_row.cpp), and a schema whose
+first columns have a sort_order makes a sorted table ("Sorted tables" in the YTsaurus docs).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from both_modes import compare_tables, copy_pipeline, run_both
+from test_table_schema_parity import schema_lines
+
+from yt_pipeline.errors import BackendError, InvalidSchema, RefusedByCluster
+from yt_pipeline.yamlio import dump_yaml
+from yt_pipeline_dev.client import DevClient
+from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
+
+EVENTS, BY_KIND = "//tmp/s/events", "//tmp/s/by_kind"
+SCHEMA = [{"name": "id", "type": "int64", "sort_order": "ascending"},
+          {"name": "kind", "type": "string"}, {"name": "score", "type": "double"}]
+ROWS = [{"id": 1, "kind": "a", "score": 0.5}, {"id": 2, "kind": "b", "score": None},
+        {"id": 3, "kind": "a", "score": 2.0}]
+
+MAKE = f"""
+from yt_pipeline import BaseStage
+
+class Make(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        yt.create_path({EVENTS!r}, "table", schema={SCHEMA!r})
+        yt.write_table({EVENTS!r}, ROWS)
+        return debug
+
+ROWS = {ROWS!r}
+"""
+# no PRAGMA yt.InferSchema: YQL reads the table by its declared schema, as a cluster's does
+COUNT = f"""
+from yt_pipeline import BaseStage
+
+class Count(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.run_yql(
+            "INSERT INTO `{BY_KIND}` WITH TRUNCATE SELECT kind, COUNT(*) AS n "
+            "FROM `{EVENTS}` GROUP BY kind ORDER BY kind")
+        return debug
+"""
+
+
+def _pipeline(make_pipeline, stages: dict[str, str], retry: str = ""):
+    files = {f"stages/{name}/stage.py": text for name, text in stages.items()}
+    files.update({f"stages/{name}/config.yaml": retry or "{}\n" for name in stages})
+    return make_pipeline(files, config={"pipeline": {"mode": "dev"},
+                                        "stages": {"enabled_stages": list(stages)}})
+
+
+def test_a_declared_schema_gives_the_same_table_and_schema_in_both_modes(
+        make_pipeline, tmp_path, fake_yt, run_cli, monkeypatch):
+    source = _pipeline(make_pipeline, {"make": MAKE, "count": COUNT})
+    dev_dir, prod_dir = run_both(source, tmp_path, fake_yt, run_cli, monkeypatch)
+    assert compare_tables(dev_dir, fake_yt) == 2
+    assert fake_yt.rows(EVENTS) == ROWS
+    assert fake_yt.rows(BY_KIND) == [{"kind": "a", "n": 2}, {"kind": "b", "n": 1}]
+    for args in ((), ("--format", "table")):
+        assert schema_lines(run_cli, dev_dir, EVENTS, *args) == \
+            schema_lines(run_cli, prod_dir, EVENTS, *args), args
+    assert [json.loads(line) for line in schema_lines(run_cli, prod_dir, EVENTS)] == [
+        {"column": "id", "type": "int64", "sort_order": "ascending", "schema": "declared"},
+        {"column": "kind", "type": "string", "schema": "declared"},
+        {"column": "score", "type": "double", "schema": "declared"}]
+    assert schema_lines(run_cli, dev_dir, EVENTS, "--format", "table")[0] == \
+        f"{EVENTS}: declared schema (strict)"
+
+
+OFF_SCHEMA = MAKE.replace("ROWS = ", "ROWS = [{'id': 9, 'extra': 1}] or ")
+
+
+def test_a_row_off_the_declared_schema_fails_the_stage_alike_and_is_not_retried(
+        make_pipeline, tmp_path, fake_yt, run_cli, monkeypatch):
+    """The write fails with the cluster's words in both modes, and, as in prod (a schema
+    violation is permanent: yt_pipeline_prod.failures), dev does not try the stage again:
+    the same rows would be refused again."""
+    tries = tmp_path / "tries"
+    counted = OFF_SCHEMA.replace(
+        "        yt = self.deps.yt_client\n",
+        f"        yt = self.deps.yt_client\n"
+        f"        open({str(tries)!r} + '-' + yt.mode, 'a').write('x')\n")
+    source = _pipeline(make_pipeline, {"make": counted},
+                       retry="retry: {max_attempts: 3, backoff_s: 0}\n")
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    dev_dir = copy_pipeline(source, tmp_path / "dev")
+    prod_dir = copy_pipeline(source, tmp_path / "prod")
+    (prod_dir / "configs" / "secrets.env").write_text(
+        f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n")
+    config_file = prod_dir / "configs" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config["pipeline"].update({"mode": "prod", "prod": TEST_PROD_OPTIONS})
+    config_file.write_text(dump_yaml(config))
+    outcomes = {folder: run_cli("run", folder) for folder in (dev_dir, prod_dir)}
+    for folder, mode in ((dev_dir, "dev"), (prod_dir, "prod")):
+        result = outcomes[folder]
+        assert result.exit_code == 1, result.output
+        assert 'Unknown column "extra" in strict schema' in result.stderr, result.stderr
+        assert (tmp_path / f"tries-{mode}").read_text() == "x"
+    assert EVENTS not in fake_yt.state.cypress.paths(None)  # the stage's transaction aborted
+    assert not DevClient(dev_dir / ".dev").exists(EVENTS)
+
+
+@pytest.fixture
+def both(tmp_path, prod_client):
+    return [DevClient(tmp_path / ".dev"), prod_client]
+
+
+def test_writes_off_a_declared_schema_fail_with_the_same_words(both, fake_yt):
+    refusals = {}
+    for client in both:
+        client.create_path(EVENTS, "table", schema=SCHEMA)
+        client.create_path(EVENTS, "table", schema=SCHEMA)  # the same schema: fine
+        client.write_table(EVENTS, ROWS[:2])
+        words = []
+        for rows in ([{"id": 5, "kind": "a"}, {"id": 6, "kind": 7}],
+                     [{"id": 5, "colour": "red"}]):
+            with pytest.raises(RefusedByCluster) as refused:
+                client.write_table(EVENTS, rows, append=True)
+            words.append(str(refused.value))
+        with pytest.raises(BackendError) as unsorted:
+            client.write_table(EVENTS, [{"id": 2}, {"id": 1}])
+        words.append(str(unsorted.value))
+        with pytest.raises(InvalidSchema) as other:
+            client.create_path(EVENTS, "table", schema=SCHEMA[:1])
+        words.append(str(other.value))
+        assert list(client.read_table(EVENTS)) == ROWS[:2]
+        refusals[client.mode] = words
+    assert 'Invalid type of column "kind": expected type "string" or "null" but got "int64"' \
+        in refusals["dev"][0] and refusals["dev"][0].split(": row 2: ")[1].startswith(
+            refusals["prod"][0].split("error: ")[1])
+    assert refusals["prod"][1].endswith('Unknown column "colour" in strict schema')
+    assert 'row 1: Unknown column "colour" in strict schema' in refusals["dev"][1]
+    assert refusals["dev"][2].endswith("Sort order violation: [2] > [1]")
+    assert refusals["prod"][2].endswith("Sort order violation: [2] > [1]")
+    assert refusals["dev"][3] == refusals["prod"][3] == (
+        f"create_path {EVENTS}: the table exists with the schema id int64, kind string, "
+        "score double, not the one declared; remove it first to make it with this schema")
+
+
+def test_a_declared_schema_is_made_in_the_stage_transaction(tmp_path, prod_client, fake_yt):
+    """Made by a stage's client, the table is the transaction's until it commits, in prod as
+    in dev."""
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        txn = client.begin_transaction("make")
+        txn.client.create_path(EVENTS, "table", schema=SCHEMA)
+        assert txn.client.exists(EVENTS)
+        assert not client.exists(EVENTS)
+        record = tmp_path / f"record-{client.mode}.json"
+        record.write_text(json.dumps(txn.prepare(record)))
+        txn.commit()
+        assert client.declared_schema(EVENTS)["columns"][0] == {
+            "name": "id", "type": "int64", "required": False, "sort_order": "ascending"}
