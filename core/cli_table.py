@@ -215,9 +215,10 @@ def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | No
                  overrides: tuple[str, ...]) -> None:
     """The columns of the table PATH and their types.
 
-    A table a YQL query wrote has a strict schema, which is shown, titled "declared schema
-    (strict)": the cluster's `@schema` in prod, the columns the query gave it in dev (its
-    COUNT column is a uint64). Tables written by write_table and operations declare no
+    A table a YQL query wrote, or stage code made with `create_path(..., schema=...)`, has
+    a strict schema, which is shown, titled "declared schema (strict)": the cluster's
+    `@schema` in prod, the columns the query or the stage gave it in dev (a query's COUNT
+    column is a uint64). Tables written by write_table and operations declare no
     columns, so the columns are those of the first 1,000 rows, as YQL's InferSchema sees
     them, each with the types its values have (an integer past int64 is a uint64), titled
     "inferred from values". JSON lines say which in their "schema" key ("declared" or
