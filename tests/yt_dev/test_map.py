@@ -578,7 +578,7 @@ def test_a_table_yql_wrote_refuses_a_column_its_schema_lacks(dev_client, stages)
     # table writer refuses a row with another column (the prod fake does the same)
     dev_client.run_yql("INSERT INTO `//out/t` WITH TRUNCATE SELECT 7 AS id")
     with pytest.raises(BackendError, match='row 1: Unknown column "name" in strict schema: '
-                                           r"the table's schema \(id\) is one a YQL INSERT"):
+                                           r"the table's strict schema \(id\) stays"):
         dev_client.write_table("//out/t", [{"id": 1, "name": "x"}])
     with pytest.raises(BackendError, match='row 2: Unknown column "name"'):
         dev_client.write_table("//out/t", [{"id": 1}, {"id": 2, "name": "x"}], append=True)
