@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yt_pipeline.column_types import YQL_COLUMN_TYPES, yt_column_type
+from yt_pipeline.column_types import NULL_KINDS, YQL_COLUMN_TYPES, yt_column_type
 from yt_pipeline.yql_yson import is_yson_kind
 
 #: old `type` names whose type_v3 name differs ("Data types" page of the YTsaurus docs)
@@ -67,6 +67,8 @@ def _member(text: str) -> tuple[str, str]:
 def _inner(kind: str) -> Any:
     """The type_v3 of a value of DuckDB type `kind` inside a column (not optional)."""
     kind = kind.strip()
+    if kind in NULL_KINDS:
+        return "null"
     if is_yson_kind(kind) or kind.upper() == "JSON":
         return "yson"
     if kind.endswith("]"):  # VARCHAR[] or VARCHAR[3]: a list
@@ -85,8 +87,11 @@ def _inner(kind: str) -> Any:
 
 
 def column_type_v3(kind: str) -> Any:
-    """The type_v3 of a column YQL writes from a result column of DuckDB type `kind`."""
-    return optional(_inner(kind))
+    """The type_v3 of a column YQL writes from a result column of DuckDB type `kind`: a
+    NULL literal's is `null` itself, not an optional (RowSpecYqlTypeToYtNativeType writes
+    YQL's NullType as "null", and an Optional only for an OptionalType)."""
+    inner = _inner(kind)
+    return inner if inner == "null" else optional(inner)
 
 
 def v3_of_old(kind: str, required: bool) -> Any:
@@ -112,10 +117,6 @@ def declared_kind_v3(kind: str) -> Any:
 def declared_old_type(kind: str) -> str:
     """The old `type` of a column dev's schema declares as `kind` (see declared_kind_v3)."""
     return kind if kind in _OLD_NAMES else yt_column_type(kind)
-
-
-#: the DuckDB type of a column holding nothing but nulls (`SELECT NULL AS note`)
-NULL_KINDS = ('"NULL"', "NULL")
 
 
 def written_v3(kind: str) -> Any:
@@ -145,7 +146,7 @@ _YQL_SCALARS = {"int64": "Int64", "int32": "Int32", "int16": "Int16", "int8": "I
                 "uint64": "Uint64", "uint32": "Uint32", "uint16": "Uint16",
                 "uint8": "Uint8", "double": "Double", "float": "Float", "bool": "Bool",
                 "string": "String", "utf8": "Utf8", "yson": "Yson", "date": "Date",
-                "datetime": "Datetime", "timestamp": "Timestamp"}
+                "datetime": "Datetime", "timestamp": "Timestamp", "null": "Null"}
 
 
 def yql_type_name(v3: Any) -> str:
