@@ -48,6 +48,7 @@ from yt_pipeline_prod.fake.yql_errors import issue_of_line, query_error
 from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
+    converted_rows,
     declared_v3,
     declared_yson,
     projected,
@@ -354,7 +355,7 @@ class QueryRunner:
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
                 doubles = check_append(existing, path, described)
-                rows = widen_rows(rows, doubles)
+                rows = converted_rows(existing, described, widen_rows(rows, doubles))
                 key = strong_key(existing)
                 if key:
                     # "For a sorted table, YQL tries to preserve sorting by starting a
