@@ -208,6 +208,13 @@ class QueryRunner:
             # the tracker finishes a query once its engine has stopped, at its next ping
             time.sleep(max(0.0, self.state.query_finishing_s))
             with self.state.lock:
+                if query.state == "aborting" and query.error is not None:
+                    # the tracker ends an aborted query with its abort's error inside
+                    # "Query <id> aborted", attribute query_id (FinishQueryLoop in
+                    # yt/yt/server/query_tracker/query_tracker.cpp)
+                    query.error = {"code": 1, "message": f"Query {query.id} aborted",
+                                   "attributes": {"query_id": query.id},
+                                   "inner_errors": [query.error]}
                 query.state = FINISHED_AS.get(query.state, query.state)
 
     def _end(self, state: str, error: dict[str, Any] | None = None) -> None:
