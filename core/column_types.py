@@ -80,8 +80,18 @@ def as_stored_text(duckdb_type: str) -> str:
     return _TEXT_TAKEN_FOR.sub("VARCHAR", duckdb_type)
 
 
+#: the DuckDB type of a NULL literal (`SELECT NULL AS note`): YQL's Null type
+NULL_KINDS = ('"NULL"', "NULL")
+
+
 def yt_column_type(duckdb_type: str) -> str:
-    """The YT type of a column YQL wrote from a DuckDB column of this type."""
+    """The YT type of a column YQL wrote from a DuckDB column of this type. A NULL literal's
+    column is of YQL's Null type, which YQL writes as `null` (the query tracker's
+    NativeYtTypeCompatibility includes "null": DefaultGatewaySettings in
+    yt/yql/plugin/config.cpp; RowSpecYqlTypeToYtNativeType in
+    yt/yql/providers/yt/lib/schema/schema.cpp, ydb-platform/ydb)."""
+    if duckdb_type in NULL_KINDS:
+        return "null"
     return YQL_COLUMN_TYPES.get(duckdb_type.split("(")[0].strip().upper(), "any")
 
 
@@ -257,6 +267,10 @@ def append_type_differs(table: dict[str, str], written: dict[str, str]) -> bool:
     for name, table_type in table.items():
         written_type = written.get(name, table_type)
         if "any" in (table_type, written_type) or written_type == table_type:
+            continue
+        if written_type == "null":
+            # a Null column converts to any Optional one as its empty value (the IsNull
+            # branch of TryConvertToImpl, yql/essentials/core/yql_expr_type_annotation.cpp)
             continue
         if (written_type, table_type) not in _APPEND_CONVERSIONS and \
                 not _widens(written_type, table_type):

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from yt_pipeline.column_types import YQL_COLUMN_TYPES, yt_column_type
+from yt_pipeline.column_types import (
+    NULL_KINDS,
+    YQL_COLUMN_TYPES,
+    append_type_differs,
+    yt_column_type,
+)
 from yt_pipeline.yql_yson import is_yson_kind
 
 #: old `type` names whose type_v3 name differs ("Data types" page of the YTsaurus docs)
@@ -67,6 +72,8 @@ def _member(text: str) -> tuple[str, str]:
 def _inner(kind: str) -> Any:
     """The type_v3 of a value of DuckDB type `kind` inside a column (not optional)."""
     kind = kind.strip()
+    if kind in NULL_KINDS:
+        return "null"
     if is_yson_kind(kind) or kind.upper() == "JSON":
         return "yson"
     if kind.endswith("]"):  # VARCHAR[] or VARCHAR[3]: a list
@@ -85,8 +92,11 @@ def _inner(kind: str) -> Any:
 
 
 def column_type_v3(kind: str) -> Any:
-    """The type_v3 of a column YQL writes from a result column of DuckDB type `kind`."""
-    return optional(_inner(kind))
+    """The type_v3 of a column YQL writes from a result column of DuckDB type `kind`: a
+    NULL literal's is `null` itself, not an optional (RowSpecYqlTypeToYtNativeType writes
+    YQL's NullType as "null", and an Optional only for an OptionalType)."""
+    inner = _inner(kind)
+    return inner if inner == "null" else optional(inner)
 
 
 def v3_of_old(kind: str, required: bool) -> Any:
@@ -114,10 +124,6 @@ def declared_old_type(kind: str) -> str:
     return kind if kind in _OLD_NAMES else yt_column_type(kind)
 
 
-#: the DuckDB type of a column holding nothing but nulls (`SELECT NULL AS note`)
-NULL_KINDS = ('"NULL"', "NULL")
-
-
 def written_v3(kind: str) -> Any:
     """The type_v3 of a column a YQL write gives from DuckDB type `kind`; None for a
     column of nulls alone, which YQL converts to any Optional column it is appended to."""
@@ -137,15 +143,81 @@ def append_v3_differs(table: Any, written: Any) -> bool:
     if table == written:
         return False
     # two scalars are the old types' to judge (column_types.append_type_differs)
-    return not (isinstance(table, str) and isinstance(written, str)
-                and "yson" not in (table, written))
+    if isinstance(table, str) and isinstance(written, str):
+        return "yson" in (table, written)
+    return not _converts(table, written)
+
+
+def _old_name(v3: str) -> str:
+    return {new: old for old, new in _V3_NAMES.items()}.get(v3, v3)
+
+
+def _converts(table: Any, written: Any) -> bool:
+    """Whether YQL converts a value of type_v3 `written` into one of `table`: a List's,
+    Dict's or Struct's items item by item (the List, Dict and Struct branches of
+    TryConvertToImpl, yql/essentials/core/yql_expr_type_annotation.cpp, ydb-platform/ydb:
+    an OrderedMap of the item's conversion), a scalar as a column's is (an Int64 into a
+    Double), an Optional into an Optional; nothing into Yson but Yson."""
+    table, written = _unwrapped(table), _unwrapped(written)
+    if table == written:
+        return True
+    if written == "null":
+        return True
+    if isinstance(table, str) or isinstance(written, str):
+        if not (isinstance(table, str) and isinstance(written, str)) or "yson" in (table, written):
+            return False
+        return not append_type_differs({"v": _old_name(table)}, {"v": _old_name(written)})
+    name = table.get("type_name")
+    if name != written.get("type_name"):
+        return False
+    if name == "list":
+        return _converts(table.get("item"), written.get("item"))
+    if name == "dict":
+        return (_converts(table.get("key"), written.get("key"))
+                and _converts(table.get("value"), written.get("value")))
+    if name == "struct":
+        mine = {m["name"]: m["type"] for m in table.get("members") or []}
+        theirs = {m["name"]: m["type"] for m in written.get("members") or []}
+        return mine.keys() == theirs.keys() and all(
+            _converts(kind, theirs[member]) for member, kind in mine.items())
+    return False
+
+
+def converted_composites(table: dict[str, Any], written: dict[str, Any]) -> list[str]:
+    """The List, Dict and Struct columns of a YQL append whose written type differs from
+    the table's and converts to it: their values are given the table's type."""
+    return [name for name, kind in table.items()
+            if isinstance(_unwrapped(kind), dict) and written.get(name) is not None
+            and _unwrapped(written[name]) != _unwrapped(kind)]
+
+
+def converted_value(value: Any, v3: Any) -> Any:
+    """`value` as a column of type_v3 `v3` holds it once YQL converted it: its integers
+    doubles where the type says Double, inside lists, dicts and structs too."""
+    v3 = _unwrapped(v3)
+    if value is None:
+        return None
+    if v3 in ("double", "float"):
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(v3, dict):
+        return value
+    name = v3.get("type_name")
+    if name == "list" and isinstance(value, list):
+        return [converted_value(item, v3.get("item")) for item in value]
+    if name == "dict" and isinstance(value, list):
+        return [[converted_value(pair[0], v3.get("key")), converted_value(pair[1], v3.get("value"))]
+                for pair in value]
+    if name == "struct" and isinstance(value, dict):
+        kinds = {m["name"]: m["type"] for m in v3.get("members") or []}
+        return {key: converted_value(item, kinds.get(key)) for key, item in value.items()}
+    return value
 
 
 _YQL_SCALARS = {"int64": "Int64", "int32": "Int32", "int16": "Int16", "int8": "Int8",
                 "uint64": "Uint64", "uint32": "Uint32", "uint16": "Uint16",
                 "uint8": "Uint8", "double": "Double", "float": "Float", "bool": "Bool",
                 "string": "String", "utf8": "Utf8", "yson": "Yson", "date": "Date",
-                "datetime": "Datetime", "timestamp": "Timestamp"}
+                "datetime": "Datetime", "timestamp": "Timestamp", "null": "Null"}
 
 
 def yql_type_name(v3: Any) -> str:

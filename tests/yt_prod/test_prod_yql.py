@@ -305,7 +305,8 @@ def test_closing_the_client_aborts_the_query_a_stage_thread_waits_for(prod_clien
     _settled(fake_yt)
     query = _only_query(fake_yt)
     assert query.state == "aborted"
-    assert "the yt-pipeline run waiting for it stopped" in query.error["message"]
+    assert "the yt-pipeline run waiting for it stopped" in \
+        query.error["inner_errors"][0]["message"]
     with pytest.raises(KeyError):
         fake_yt.rows("//tmp/stopped/out")  # the query wrote nothing
 

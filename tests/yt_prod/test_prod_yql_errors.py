@@ -111,3 +111,10 @@ def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
         time.sleep(0.05)
     assert yt.get_query(query_id)["state"] == "aborted"
     assert yt.get_query(query_id)["result_count"] == 0
+    # the tracker keeps the abort's message, inside "Query <id> aborted" (FinishQueryLoop,
+    # yt/yt/server/query_tracker/query_tracker.cpp)
+    error = yt.get_query(query_id)["error"]
+    assert error["message"] == f"Query {query_id} aborted"
+    assert error["attributes"]["query_id"] == query_id
+    assert [inner["message"] for inner in error["inner_errors"]] == [
+        'Query was aborted by user "root" with message "stop"']

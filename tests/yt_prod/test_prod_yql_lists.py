@@ -156,3 +156,24 @@ def test_list_map_and_filter_take_a_lambda(both):
 ])
 def test_the_other_list_functions_are_refused_by_name(both, query, line):
     fails_alike(both, query, line)
+
+
+def test_integer_lists_appended_to_a_list_of_doubles_become_doubles(both):
+    # YQL converts a List<Int32> into the table's List<Double> item by item, as it does an
+    # Int64 into a Double column (TryConvertToImpl's List branch, yql/essentials/core/
+    # yql_expr_type_annotation.cpp, ydb-platform/ydb), in dev and on the fake alike
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/scores` WITH TRUNCATE "
+                       "SELECT 1 AS k, AsList(1.5, 2.5) AS s")
+        client.run_yql("INSERT INTO `//tmp/scores` SELECT 2 AS k, AsList(1, 2) AS s")
+    rows = [list(client.read_table("//tmp/scores")) for client in both]
+    assert rows[0] == rows[1] == [{"k": 1, "s": [1.5, 2.5]}, {"k": 2, "s": [1.0, 2.0]}]
+    assert all(isinstance(item, float) for each in rows for row in each for item in row["s"])
+    assert same_rows(both, "SELECT k, ListSum(s) AS total FROM `//tmp/scores` ORDER BY k") == [
+        {"k": 1, "total": 4.0}, {"k": 2, "total": 3.0}]
+
+
+def test_a_list_of_strings_is_not_appended_to_a_list_of_doubles(both):
+    # a String converts to no Double: the append is refused as before
+    fails_alike(both, "INSERT INTO `//tmp/tags` SELECT 4 AS i, AsList(1.5) AS tags",
+                'row type differs from the written row type')

@@ -72,7 +72,8 @@ def test_a_query_running_past_the_limit_is_aborted_and_fails_its_stage(
     assert 0.5 <= waited < 10
     assert fake_yt.calls["abort_query"] == 1
     assert _settled_state(fake_yt, query) == "aborted"
-    assert "pipeline.yql_timeout_s" in query.error["message"]
+    # the tracker keeps the message prod gave inside "Query <id> aborted" (FinishQueryLoop)
+    assert "pipeline.yql_timeout_s" in query.error["inner_errors"][0]["message"]
     with pytest.raises(KeyError):  # nothing written, and no staging table left behind
         fake_yt.rows("//home/slow/out")
     assert _tables_under(fake_yt, "//tmp/yt_pipeline/yql_results") == []

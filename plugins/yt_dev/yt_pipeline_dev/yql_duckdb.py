@@ -35,6 +35,8 @@ from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
+    composite_duckdb_type,
+    converted_composites,
     declared_kind_v3,
     declared_old_type,
     is_yson_v3,
@@ -354,9 +356,13 @@ class Executor:
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
                 statement.target, shown_types(table, table_v3),
                 shown_types(written, written_v3s)))
-        widened = column_types.widened_columns(table, written)
+        widened = {name: "DOUBLE" for name in column_types.widened_columns(table, written)}
+        # List<Int64> values appended to a List<Double> column are made doubles, as YQL
+        # converts a composite item by item (yql_type_v3.converted_composites)
+        for name in converted_composites(table_v3, written_v3s):
+            widened[name] = composite_duckdb_type(table_v3[name]) or "JSON"
         if widened:
-            items = [f"CAST({sql_identifier(name)} AS DOUBLE) AS {sql_identifier(name)}"
+            items = [f"CAST({sql_identifier(name)} AS {widened[name]}) AS {sql_identifier(name)}"
                      if name in widened else sql_identifier(name) for name, _ in columns]
             sql = f"SELECT {', '.join(items)} FROM ({sql}) AS appended"
         return existing, sql

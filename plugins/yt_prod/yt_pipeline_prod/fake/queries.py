@@ -48,6 +48,7 @@ from yt_pipeline_prod.fake.yql_errors import issue_of_line, query_error
 from yt_pipeline_prod.fake.yql_tables import (
     check_append,
     columns_for_read,
+    converted_rows,
     declared_v3,
     declared_yson,
     projected,
@@ -207,6 +208,13 @@ class QueryRunner:
             # the tracker finishes a query once its engine has stopped, at its next ping
             time.sleep(max(0.0, self.state.query_finishing_s))
             with self.state.lock:
+                if query.state == "aborting" and query.error is not None:
+                    # the tracker ends an aborted query with its abort's error inside
+                    # "Query <id> aborted", attribute query_id (FinishQueryLoop in
+                    # yt/yt/server/query_tracker/query_tracker.cpp)
+                    query.error = {"code": 1, "message": f"Query {query.id} aborted",
+                                   "attributes": {"query_id": query.id},
+                                   "inner_errors": [query.error]}
                 query.state = FINISHED_AS.get(query.state, query.state)
 
     def _end(self, state: str, error: dict[str, Any] | None = None) -> None:
@@ -354,7 +362,7 @@ class QueryRunner:
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
                 doubles = check_append(existing, path, described)
-                rows = widen_rows(rows, doubles)
+                rows = converted_rows(existing, described, widen_rows(rows, doubles))
                 key = strong_key(existing)
                 if key:
                     # "For a sorted table, YQL tries to preserve sorting by starting a

@@ -33,6 +33,8 @@ from yt_pipeline.yql_rules import (
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
     column_type_v3,
+    converted_composites,
+    converted_value,
     is_yson_v3,
     shown_types,
     v3_of_old,
@@ -142,3 +144,15 @@ def check_append(node: Node, path: str, described: list[tuple[str, str]]) -> lis
                                            shown_types(written, written_v3s)))
     return widened_columns(table, written)
 
+
+def converted_rows(node: Node, described: list[tuple[str, str]],
+                   rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a YQL append with their List, Dict and Struct values of the table's
+    column types: List<Int64> values appended to a List<Double> column are doubles
+    (yql_type_v3.converted_value)."""
+    table_v3 = declared_v3(node)
+    names = converted_composites(table_v3, {name: written_v3(kind) for name, kind in described})
+    if not names:
+        return rows
+    return [{**row, **{name: converted_value(row.get(name), table_v3[name]) for name in names}}
+            for row in rows]
