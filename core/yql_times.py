@@ -40,14 +40,16 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 #: mkql_type_ops.cpp, ydb): ISO 8601 with `T` and `Z`, "2024-01-02T03:04:05Z"; a Timestamp
 #: adds its microseconds, all six digits, only when they are not zero (WriteUs there:
 #: "...05.120000Z", "...05Z"). A Date is "2024-01-02", as DuckDB writes it. DuckDB writes
-#: "2024-01-02 03:04:05.12". typeof() is known when DuckDB binds, so one branch is kept;
-#: TRY_CAST lets the branches of other types bind.
+#: "2024-01-02 03:04:05.12". An Interval is YQL's "P1DT2H" (yql_interval_cast). typeof()
+#: is known when DuckDB binds, so one branch is kept; TRY_CAST lets the branches of other
+#: types bind.
 _TIME_TEXT = (
     "CREATE OR REPLACE MACRO yql_time_text(t) AS CASE typeof(t) "
     "WHEN 'TIMESTAMP_S' THEN strftime(TRY_CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') "
     "WHEN 'TIMESTAMP' THEN strftime(TRY_CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') || "
     "CASE WHEN epoch_us(TRY_CAST(t AS TIMESTAMP)) % 1000000 = 0 THEN '' "
     "ELSE strftime(TRY_CAST(t AS TIMESTAMP), '.%f') END || 'Z' "
+    "WHEN 'INTERVAL' THEN yql_interval_text(epoch_us(TRY_CAST(t AS INTERVAL))) "
     "ELSE TRY_CAST(t AS VARCHAR) END")
 #: the macros every connection running YQL defines (yql_semantics.connect)
 TIME_MACROS = (_TIME_TEXT,)

@@ -26,3 +26,15 @@ def test_date_minus_date_is_an_interval_kept_as_microseconds(tmp_path):
     stored = (tmp_path / ".dev" / "tmp" / "spans.jsonl").read_text().splitlines()
     assert [json.loads(line) for line in stored] == [{"span": -3 * DAY_US}]
     assert [c["type"] for c in dev.declared_schema("//tmp/spans")["columns"]] == ["interval"]
+
+
+def test_nothing_of_a_datetime_or_an_interval_writes_a_column_of_that_type(tmp_path):
+    # Nothing(T?) is an empty value of type T (yql/essentials/docs/en/builtins/basic.md,
+    # "Just"): a Datetime, not the Timestamp dev gave before
+    dev = DevClient(tmp_path / ".dev")
+    dev.write_table("//tmp/one", [{"i": 1}])
+    dev.run_yql("INSERT INTO `//tmp/empty` WITH TRUNCATE SELECT Nothing(Datetime?) AS dt, "
+                "Nothing(Interval?) AS span FROM `//tmp/one`")
+    assert {c["name"]: c["type"] for c in dev.declared_schema("//tmp/empty")["columns"]} == {
+        "dt": "datetime", "span": "interval"}
+    assert list(dev.read_table("//tmp/empty")) == [{"dt": None, "span": None}]

@@ -10,12 +10,19 @@ Interval), with the bounds of mkql_builtins_datetime.h (IsBadDateTime: NULL befo
 from 2106 on; IsBadInterval: NULL at 49673 days or more either way). An Interval is YT's
 `interval`, a signed count of microseconds (yt/docs/en/_includes/user-guide/storage/
 data-types.md, ytsaurus/ytsaurus), which a result and read_table give as that number.
+
+An Interval's text is ISO 8601's duration, read by ParseInterval and written by
+WriteInterval (yql/essentials/minikql/mkql_type_ops.cpp); an integer cast to an Interval is
+microseconds ("Converting to date and time data types", yql/essentials/docs/en/types/
+primitive.md). The literals' values are those the YDB Python SDK's tests expect of the
+examples in builtins/basic.md, "Literals of primitive types" (Date("2017-11-27") is 17497,
+Interval("P1DT2H3M4.567890S") 93784567890).
 """
 
 from __future__ import annotations
 
 import pytest
-from yql_alike import dev_and_fake, same_rows
+from yql_alike import dev_and_fake, fails_alike, same_rows
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -87,3 +94,42 @@ def test_an_interval_column_is_written_as_interval_and_read_back_as_one(both):
         FROM `//tmp/spans` ORDER BY k""")
     assert later == [{"k": 1, "hours": 96, "moved": "2024-01-05"},
                      {"k": 2, "hours": 48, "moved": "2024-01-03"}]
+
+
+def test_literals_and_casts_read_and_write_iso_8601_durations(both):
+    [row] = same_rows(both, """
+        SELECT Date("2017-11-27") AS date, Datetime("2017-11-27T13:24:00Z") AS datetime,
+               Timestamp("2017-11-27T13:24:00.123456Z") AS timestamp,
+               Interval("P1DT2H3M4.567890S") AS interval,
+               CAST("-PT0.5S" AS Interval) AS minus_half, CAST("P1W2D" AS Interval) AS nine_days,
+               CAST("PT" AS Interval) AS zero, CAST("P" AS Interval) AS bare_p,
+               CAST("P2D1W" AS Interval) AS weeks_after_days,
+               CAST("1 day" AS Interval) AS duckdb_text, CAST("P99347D" AS Interval) AS too_long,
+               CAST(86400000000 AS Interval) AS from_us, CAST(-5 AS Interval) AS minus_5_us,
+               CAST(4291747200000000 AS Interval) AS past_the_range,
+               CAST(Interval("P1D") AS Int64) AS to_us,
+               CAST(Interval("P1DT2H3M4.567890S") AS String) AS text,
+               CAST(CAST(0 AS Interval) AS String) AS zero_text,
+               CAST(Interval("-P1D") AS Utf8) AS minus_day_text,
+               CAST(Interval("PT60S") AS String) AS minute_text,
+               CAST(Nothing(Interval?) AS String) AS none""")
+    assert row == {
+        "date": 17497, "datetime": 1511789040, "timestamp": 1511789040123456,
+        "interval": 93784567890, "minus_half": -500_000, "nine_days": 9 * DAY_US,
+        "zero": 0, "bare_p": None, "weeks_after_days": None, "duckdb_text": None,
+        # days past 2 * 49673 are refused
+        "too_long": None, "from_us": DAY_US, "minus_5_us": -5, "past_the_range": None,
+        "to_us": DAY_US, "text": "P1DT2H3M4.56789S", "zero_text": "PT0S",
+        "minus_day_text": "-P1D", "minute_text": "PT1M", "none": None}
+
+
+@pytest.mark.parametrize("query, line", [
+    ('SELECT Interval("1 day") AS i FROM `//tmp/days`',
+     "YQL: the literal Interval(...) is given a string that is not an Interval"),
+    ('SELECT Date("2017-02-30") AS d FROM `//tmp/days`',
+     "YQL: the literal Date(...) is given a string that is not a Date"),
+    ("SELECT CAST(1.5 AS Interval) AS i FROM `//tmp/days`",
+     "YQL: CAST(... AS Interval) takes an integer (microseconds) or a string"),
+])
+def test_what_is_not_an_interval_fails_alike_naming_it(both, query, line):
+    fails_alike(both, query, line)
