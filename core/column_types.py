@@ -33,7 +33,9 @@ YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int32", "SMALLINT": "int16",
                     "DOUBLE": "double", "FLOAT": "double", "DECIMAL": "double",
                     "BOOLEAN": "boolean", "VARCHAR": "string",
                     # YQL's Date, Datetime and Timestamp (yql_times)
-                    "DATE": "date", "TIMESTAMP_S": "datetime", "TIMESTAMP": "timestamp"}
+                    "DATE": "date", "TIMESTAMP_S": "datetime", "TIMESTAMP": "timestamp",
+                    # and its Interval, microseconds either way (yql_times)
+                    "INTERVAL": "interval"}
 #: YT's time types: an unsigned count of days, seconds or microseconds since 1970, which
 #: the writer takes as an integer, with the integral conversion of uint64 (yql_times)
 _TIME_TYPES = ("date", "datetime", "timestamp")
@@ -121,6 +123,8 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
     if got == "null" or column_type == "any" or got == column_type:
         return None
     if column_type in _TIME_TYPES and got in ("int64", "uint64") and value >= 0:
+        return None
+    if column_type == "interval" and got == "int64":
         return None
     if column_type in INTEGER_RANGES and got in ("int64", "uint64"):
         low, high = INTEGER_RANGES[column_type]

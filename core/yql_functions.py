@@ -43,12 +43,12 @@ UNSUPPORTED = {name.lower(): name for name in (
     "FlipBit", "Callable", "Pickle", "StablePickle", "Unpickle", "StaticMap", "StaticZip",
     "StaticFold", "StaticFold1", "AggregationFactory", "AggregateTransformInput",
     "AggregateTransformOutput", "AggregateFlatten", "SubqueryExtend", "SubqueryUnionAll",
-    "SubqueryMerge", "SubqueryUnionMerge", "ListConcat",
+    "SubqueryMerge", "SubqueryUnionMerge",
     "ListFlatMap", "ListEnumerate", "ListZip", "ListZipAll", "ListFromRange",
     "ListReplicate", "ListCreate", "ListExtendStrict", "ListUnionAll", "ListSample",
     "ListSampleN", "ListShuffle", "ListAny", "ListAll", "ListFold", "ListFold1",
     "ListFoldMap", "ListFold1Map", "ListExtract", "ListTakeWhile", "ListSkipWhile",
-    "ListTakeWhileInclusive", "ListSkipWhileInclusive", "ListAggregate", "ListUniqStable",
+    "ListTakeWhileInclusive", "ListSkipWhileInclusive", "ListAggregate",
     "DictCreate", "SetCreate", "DictKeys", "DictPayloads",
     "DictLookup", "DictContains", "DictLength", "TypeOf", "FormatType", "ParseType",
 )}
@@ -58,7 +58,8 @@ NOTHING_TYPES = {
     "int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER", "int64": "BIGINT",
     "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER", "uint64": "UBIGINT",
     "float": "FLOAT", "double": "DOUBLE", "bool": "BOOLEAN", "string": "VARCHAR",
-    "utf8": "VARCHAR", "date": "DATE", "datetime": "TIMESTAMP", "timestamp": "TIMESTAMP",
+    "utf8": "VARCHAR", "date": "DATE", "datetime": "TIMESTAMP_S", "timestamp": "TIMESTAMP",
+    "interval": "INTERVAL",
 }
 
 _CALL = re.compile(r"(?<![\w.:$\x00\x01])([A-Za-z_]\w*)\s*\(")
@@ -87,7 +88,8 @@ def _nothing(args: list[str], name: str, where: str) -> str:
     if inner is None or inner.lower() not in NOTHING_TYPES:
         raise QueryFailed(f"YQL: Nothing({kind}) is not supported in {where}: give an "
                           "optional primitive type, like Nothing(String?)")
-    return f"CAST(NULL AS {NOTHING_TYPES[inner.lower()]})"
+    # YQL's CAST, which yql_semantics rewrites with the type DuckDB keeps it as
+    return f"CAST(NULL AS {inner.strip()})"
 
 
 def _unwrap(args: list[str], name: str, where: str) -> str:
@@ -119,6 +121,25 @@ def _current(unit: str) -> Callable[[list[str], str, str], str]:
     return rewrite
 
 
+#: the start of the text DuckDB's error() is given when a literal's string is not a value
+#: of its type (literal_failure)
+BAD_LITERAL = "YQL: the literal "
+
+
+def _literal(kind: str) -> Callable[[list[str], str, str], str]:
+    # Date("2024-01-05"), Interval("P1D"): the string's value, as CAST gives it, which YQL
+    # checks when it validates the query and refuses when it is not one (basic.md, "Literals
+    # of primitive types"); the CAST is rewritten after (yql_semantics._cast)
+    def rewrite(args: list[str], name: str, where: str) -> str:
+        check_arity(name, args, 1, 1)
+        value = f"CAST({args[0].strip()} AS {kind})"
+        article = "an" if kind[0] in "AEIOU" else "a"
+        # no operator in the text: the rewrites of operators run after this one
+        failed = f"{BAD_LITERAL}{name}(...) is given a string that is not {article} {kind}"
+        return f"(CASE WHEN {value} IS NULL THEN error('{failed}') ELSE {value} END)"
+    return rewrite
+
+
 def _renamed(duckdb_name: str, least: int, most: int) -> Callable[[list[str], str, str], str]:
     def rewrite(args: list[str], name: str, where: str) -> str:
         check_arity(name, args, least, most)
@@ -137,6 +158,10 @@ _REWRITES: dict[str, Callable[[list[str], str, str], str]] = {
     "currentutcdatetime": _current("second"),
     "currentutctimestamp": _current("microsecond"),
     "startswith": _renamed("starts_with", 2, 2),
+    "date": _literal("Date"),
+    "datetime": _literal("Datetime"),
+    "timestamp": _literal("Timestamp"),
+    "interval": _literal("Interval"),
     "endswith": _renamed("ends_with", 2, 2),
     **yql_lists.REWRITES,
 }
@@ -170,6 +195,12 @@ def unknown_function(message: str, where: str, query: str = "") -> str | None:
     name = found.group(1)
     written = re.search(rf"(?<![\w.:$]){re.escape(name)}(?=\s*\()", query, re.I)
     return str(_refused(written.group(0) if written else name, where))
+
+
+def literal_failure(message: str) -> str | None:
+    """The refusal of a literal whose string is not a value of its type, or None."""
+    at = message.find(BAD_LITERAL)
+    return message[at:] if at >= 0 else None
 
 
 def unwrap_failure(message: str) -> str | None:

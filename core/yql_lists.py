@@ -10,7 +10,13 @@ Sources, in ydb-platform/ydb (the YQL YTsaurus runs):
   where YQL's index is a Uint64 and finds nothing (NULL).
 - the functions: yql/essentials/docs/en/builtins/list.md; ListIndexOf is FindIndex in
   yql/essentials/mount/lib/yql/core.yqls (a NULL list is an empty one, an item found by
-  `==`, so a NULL item is never found).
+  `==`, so a NULL item is never found). ListUniqStable keeps each item's first occurrence, in
+  the list's order, where ListUniq's order is not defined (the Russian list.md, "ListUniq и
+  ListUniqStable"). ListConcat is ListConcatWrapper in yql/essentials/core/type_ann/
+  type_ann_list.cpp: a Fold1 of AggrConcat, which skips NULL, so an empty list or one of
+  NULLs alone gives NULL; with a separator each later item is AggrConcat(Concat(state,
+  separator), item), so a NULL after the first value still adds its separator, and a NULL
+  separator is no separator.
 
 What DuckDB does otherwise and is corrected here: list_position and list_contains take two
 NULLs for equal (ListIndexOf does not; ListHas does, but gives false, not NULL, for a NULL
@@ -124,6 +130,46 @@ def _uniq(args: list[str], name: str, where: str) -> str:
             f"THEN list_prepend(NULL, {distinct}) ELSE {distinct} END)")
 
 
+def _uniq_stable(args: list[str], name: str, where: str) -> str:
+    # an item is kept where it first occurs; list_position finds NULL as any item
+    check_arity(name, args, 1, 1)
+    items = f"({args[0].strip()})"
+    return f"list_filter({items}, lambda item, place: list_position({items}, item) = place)"
+
+
+#: the key ListConcat of a list of other items than strings looks for, and fails on
+#: (list_concat_failure): YQL's AggrConcat joins strings only, DuckDB's would write numbers
+_CONCAT_KEY = "yql_list_concat_of:"
+
+
+def list_concat_failure(message: str) -> str | None:
+    """YQL's meaning of DuckDB's refusal of a ListConcat of other items, or None."""
+    at = message.find(f'"{_CONCAT_KEY}')
+    if at < 0:
+        return None
+    kind = message[at + len(_CONCAT_KEY) + 1:].split('"', 1)[0]
+    return (f"YQL: ListConcat joins a list of strings only, not a list of DuckDB type {kind}: "
+            "convert the items with ListMap(list, ($x) -> (CAST($x AS String)))")
+
+
+def _concat(args: list[str], name: str, where: str) -> str:
+    check_arity(name, args, 1, 2)
+    items = (f"struct_extract({{'t': ({args[0].strip()})}}, CASE WHEN "
+             f"typeof({args[0].strip()}) IN ('VARCHAR[]', '\"NULL\"[]', '\"NULL\"') "
+             f"THEN 't' ELSE '{_CONCAT_KEY}' || typeof({args[0].strip()}) END)")
+    plain = (f"(CASE WHEN list_count({items}) > 0 THEN "
+             f"array_to_string(list_filter({items}, lambda item: item IS NOT NULL), '') END)")
+    if len(args) == 1:
+        return plain
+    separator = f"({args[1].strip()})"
+    # from the first value on, a NULL item is an empty string between two separators
+    first = f"list_position(list_transform({items}, lambda item: item IS NOT NULL), true)"
+    rest = (f"list_transform(list_slice({items}, {first}, {_END}), "
+            "lambda item: COALESCE(item, ''))")
+    return (f"(CASE WHEN {separator} IS NULL THEN {plain} WHEN list_count({items}) > 0 "
+            f"THEN array_to_string({rest}, {separator}) END)")
+
+
 def _applied(duckdb_name: str) -> Rewrite:
     """ListMap and ListFilter of a lambda written in the call (yql_lambdas made it DuckDB's);
     a UDF or a callable named first is refused. ListFilter keeps an item whose predicate is
@@ -157,6 +203,8 @@ REWRITES: dict[str, Rewrite] = {
                           "CAST(list_position({0}, {1}) - 1 AS UBIGINT) END", 2),
     "listextend": _extend,
     "listuniq": _uniq,
+    "listuniqstable": _uniq_stable,
+    "listconcat": _concat,
     "listsum": _fixed("list_sum({0})", 1),
     "listmin": _fixed("list_min({0})", 1),
     "listmax": _fixed("list_max({0})", 1),

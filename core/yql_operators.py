@@ -334,7 +334,8 @@ def _build(parts: list[Any]) -> str:
                 left = f"COALESCE({left}, {expression(_BINARY[op])})"
                 continue
             right = expression(_BINARY[op] + 1)
-            macro = {"/": "yql_div", "%": "yql_mod"}.get(op)
+            # `+` and `-` of dates, times and Intervals have YQL's types (yql_time_arith)
+            macro = {"/": "yql_div", "%": "yql_mod", "+": "yql_add", "-": "yql_sub"}.get(op)
             if op == "%" and _POSITIVE_INTEGER.fullmatch(right):
                 macro = "yql_mod_by"
             if op in ("/", "%", "+", "-", "*"):

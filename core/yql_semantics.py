@@ -24,8 +24,14 @@ from typing import Any
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
-from yt_pipeline.yql_functions import rewrite_functions, unknown_function, unwrap_failure
-from yt_pipeline.yql_lists import index_from_0
+from yt_pipeline.yql_functions import (
+    literal_failure,
+    rewrite_functions,
+    unknown_function,
+    unwrap_failure,
+)
+from yt_pipeline.yql_interval_cast import cast_failure
+from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
 from yt_pipeline.yql_udfs import rewrite_udfs
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
@@ -185,6 +191,8 @@ def _cast(inside: str, where: str) -> str:
     elif not re.fullmatch(r"[A-Za-z]+\s*(\([\d\s,]*\))?", name):
         raise QueryFailed(f"YQL: CAST to {kind} is not supported in {where} ({_DOCS})")
     value = value.strip()
+    if name.lower() == "interval":  # microseconds, or ISO 8601's text (yql_interval_cast)
+        return f"yql_interval({value})"
     if name.lower() in _EPOCH_UNITS:
         return _epoch_cast(value, name.lower(), kind)
     if kind == "VARCHAR":  # a Datetime or Timestamp is written as YQL writes it (yql_times)
@@ -192,8 +200,11 @@ def _cast(inside: str, where: str) -> str:
     if kind in _INTEGER_TYPES:
         # YQL cuts a fraction toward zero (CAST(1.7 AS Int64) is 1, CAST(-1.7 AS Int64) is
         # -1); DuckDB rounds it. typeof() is known when DuckDB binds, so one branch is kept
+        # and an Interval is its microseconds (DuckDB's cast gives NULL)
         return (f"CASE WHEN typeof({value}) IN ('DOUBLE', 'FLOAT') THEN "
                 f"TRY_CAST(trunc(TRY_CAST({value} AS DOUBLE)) AS {kind}) "
+                f"WHEN typeof({value}) = 'INTERVAL' THEN "
+                f"TRY_CAST(epoch_us(TRY_CAST({value} AS INTERVAL)) AS {kind}) "
                 f"ELSE TRY_CAST({value} AS {kind}) END")
     return f"TRY_CAST({value} AS {kind})"
 
@@ -327,7 +338,8 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
     refused = unknown_function(message, DEV if who == "dev" else who, query)
     if refused:
         return refused
-    unwrapped = unwrap_failure(message) or concat_failure(message)
+    unwrapped = (unwrap_failure(message) or concat_failure(message) or cast_failure(message)
+                 or literal_failure(message) or list_concat_failure(message))
     if unwrapped:
         return unwrapped
     if SUBSTRING_CUT in message:

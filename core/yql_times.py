@@ -14,6 +14,12 @@ too. A later YQL query reads the column by its type, so it sees a Date again.
 
 DuckDB keeps YQL's Date as DATE, Datetime as TIMESTAMP_S (whole seconds) and Timestamp as
 TIMESTAMP (microseconds): their counts are what a table file holds and a result returns.
+
+An Interval is YT's `interval`, a signed int64 of microseconds (the same table of
+data-types.md), which JSON writes as a number (TJsonConsumer::OnInt64Scalar); YQL writes its
+column as `interval` (RowSpecYqlTypeToYtType, yt/yql/providers/yt/lib/schema/schema.cpp,
+ydb-platform/ydb). In dev it is DuckDB's INTERVAL of microseconds (yql_time_arith), whose
+count is epoch_us().
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from collections.abc import Iterable
 from typing import Any
 
 #: DuckDB's type of each YQL time type and the YT column type a YQL write gives it
-TIME_COLUMN_TYPES = {"DATE": "date", "TIMESTAMP_S": "datetime", "TIMESTAMP": "timestamp"}
+TIME_COLUMN_TYPES = {"DATE": "date", "TIMESTAMP_S": "datetime", "TIMESTAMP": "timestamp",
+                     "INTERVAL": "interval"}
 #: microseconds in each YT time type's unit
-_UNIT_US = {"date": 86_400_000_000, "datetime": 1_000_000, "timestamp": 1}
+_UNIT_US = {"date": 86_400_000_000, "datetime": 1_000_000, "timestamp": 1, "interval": 1}
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
@@ -33,14 +40,16 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 #: mkql_type_ops.cpp, ydb): ISO 8601 with `T` and `Z`, "2024-01-02T03:04:05Z"; a Timestamp
 #: adds its microseconds, all six digits, only when they are not zero (WriteUs there:
 #: "...05.120000Z", "...05Z"). A Date is "2024-01-02", as DuckDB writes it. DuckDB writes
-#: "2024-01-02 03:04:05.12". typeof() is known when DuckDB binds, so one branch is kept;
-#: TRY_CAST lets the branches of other types bind.
+#: "2024-01-02 03:04:05.12". An Interval is YQL's "P1DT2H" (yql_interval_cast). typeof()
+#: is known when DuckDB binds, so one branch is kept; TRY_CAST lets the branches of other
+#: types bind.
 _TIME_TEXT = (
     "CREATE OR REPLACE MACRO yql_time_text(t) AS CASE typeof(t) "
     "WHEN 'TIMESTAMP_S' THEN strftime(TRY_CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') "
     "WHEN 'TIMESTAMP' THEN strftime(TRY_CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') || "
     "CASE WHEN epoch_us(TRY_CAST(t AS TIMESTAMP)) % 1000000 = 0 THEN '' "
     "ELSE strftime(TRY_CAST(t AS TIMESTAMP), '.%f') END || 'Z' "
+    "WHEN 'INTERVAL' THEN yql_interval_text(epoch_us(TRY_CAST(t AS INTERVAL))) "
     "ELSE TRY_CAST(t AS VARCHAR) END")
 #: the macros every connection running YQL defines (yql_semantics.connect)
 TIME_MACROS = (_TIME_TEXT,)
@@ -55,6 +64,8 @@ def counted_sql(column: str, yt_type: str) -> str:
     """SQL giving the count a cluster stores for the time value `column` (an SQL term)."""
     if yt_type == "date":
         return f"CAST({column} - DATE '1970-01-01' AS BIGINT)"
+    if yt_type == "interval":
+        return f"epoch_us({column})"
     micros = f"epoch_us(CAST({column} AS TIMESTAMP))"
     return micros if yt_type == "timestamp" else f"({micros} // 1000000)"
 
@@ -67,6 +78,8 @@ def timed_sql(column: str, yt_type: str) -> str:
         return f"(DATE '1970-01-01' + CAST({count} AS INTEGER))"
     if yt_type == "datetime":
         return f"CAST(make_timestamp({count} * 1000000) AS TIMESTAMP_S)"
+    if yt_type == "interval":
+        return f"to_microseconds({count})"
     return f"make_timestamp({count})"
 
 
@@ -93,6 +106,8 @@ def timed_select(yt_types: dict[str, str], sql: str, quote) -> str:
 
 def counted_value(value: Any, yt_type: str) -> Any:
     """A Python time value DuckDB returned, as the count a cluster gives."""
+    if isinstance(value, datetime.timedelta):
+        return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
     if isinstance(value, datetime.datetime):
         moment = value.replace(tzinfo=None) - _EPOCH
     elif isinstance(value, datetime.date):

@@ -217,7 +217,8 @@ _YQL_SCALARS = {"int64": "Int64", "int32": "Int32", "int16": "Int16", "int8": "I
                 "uint64": "Uint64", "uint32": "Uint32", "uint16": "Uint16",
                 "uint8": "Uint8", "double": "Double", "float": "Float", "bool": "Bool",
                 "string": "String", "utf8": "Utf8", "yson": "Yson", "date": "Date",
-                "datetime": "Datetime", "timestamp": "Timestamp", "null": "Null"}
+                "datetime": "Datetime", "timestamp": "Timestamp", "null": "Null",
+                "interval": "Interval"}
 
 
 def yql_type_name(v3: Any) -> str:

@@ -486,7 +486,8 @@ def test_the_rewrites_leave_strings_names_and_grouped_casts_alone():
     [statement] = _sql("SELECT 'a 1.5 CAST(x AS Int8) ??' AS `1.5`, CAST(k AS Int64) AS k2 "
                        "FROM `//t` GROUP BY CAST(k AS Int64)")
     cast = ("CASE WHEN typeof(k) IN ('DOUBLE', 'FLOAT') THEN TRY_CAST(trunc(TRY_CAST(k AS "
-            "DOUBLE)) AS BIGINT) ELSE TRY_CAST(k AS BIGINT) END")
+            "DOUBLE)) AS BIGINT) WHEN typeof(k) = 'INTERVAL' THEN TRY_CAST(epoch_us(TRY_CAST("
+            "k AS INTERVAL)) AS BIGINT) ELSE TRY_CAST(k AS BIGINT) END")
     assert statement.sql == ("SELECT 'a 1.5 CAST(x AS Int8) ??' AS \"1.5\", "
                              f"{cast} AS k2 FROM T[//t] GROUP BY {cast}")
 

@@ -138,13 +138,39 @@ def test_list_map_and_filter_take_a_lambda(both):
                      "first_loud": "a!", "parts": ["a", "b"]}]
 
 
+def test_list_concat_and_list_uniq_stable_give_yqls_values(both):
+    # ListConcat: ListConcatWrapper in yql/essentials/core/type_ann/type_ann_list.cpp, a
+    # Fold1 of AggrConcat, which skips NULL (so [] and [NULL] give NULL); with a separator,
+    # each item after the first value is AggrConcat(Concat(state, separator), item), so a
+    # later NULL still adds its separator and a NULL separator is none. ListUniqStable: the
+    # first occurrences in the list's order (the Russian builtins/list.md, "ListUniq и
+    # ListUniqStable": ListUniqStable([1, 2, 3, 2, 4, 5, 1]) is [1, 2, 3, 4, 5]).
+    rows = same_rows(both, """
+        SELECT i, ListConcat(tags) AS joined, ListConcat(tags, "; ") AS separated,
+               ListConcat(ListReverse(tags), ",") AS leading_null,
+               ListConcat(tags, CAST(NULL AS String)) AS no_separator,
+               ListUniqStable(ListExtend(ListReverse(tags), tags)) AS uniq_stable
+        FROM `//tmp/tags` ORDER BY i""")
+    assert rows == [
+        {"i": 1, "joined": "ab", "separated": "a; b; ", "leading_null": "b,a",
+         "no_separator": "ab", "uniq_stable": [None, "b", "a"]},
+        {"i": 2, "joined": None, "separated": None, "leading_null": None,
+         "no_separator": None, "uniq_stable": []},
+        {"i": 3, "joined": "c", "separated": "c", "leading_null": "c", "no_separator": "c",
+         "uniq_stable": ["c"]},
+    ]
+    [row] = same_rows(both, "SELECT ListUniqStable([1, 2, 3, 2, 4, 5, 1]) AS page, "
+                            "ListConcat(AsList(NULL, 'x', NULL, 'y'), '-') AS inner_null")
+    assert row == {"page": [1, 2, 3, 4, 5], "inner_null": "x--y"}
+
+
 @pytest.mark.parametrize(("query", "line"), [
     ("SELECT ListZip(AsList(1), AsList(2)) AS z",
      "YQL: the function ListZip is not supported in {where}"),
     ("SELECT ListEnumerate(AsList(1)) AS z",
      "YQL: the function ListEnumerate is not supported in {where}"),
-    ("SELECT ListConcat(AsList('a', 'b')) AS z",
-     "YQL: the function ListConcat is not supported in {where}"),
+    ("SELECT ListConcat(AsList(1, 2)) AS z",
+     "YQL: ListConcat joins a list of strings only, not a list of DuckDB type INTEGER[]"),
     ("SELECT ListFromRange(1, 3) AS z",
      "YQL: the function ListFromRange is not supported in {where}"),
     ("SELECT ListMap(AsList(-1), Math::Abs) AS z",

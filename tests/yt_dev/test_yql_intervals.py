@@ -1,0 +1,40 @@
+"""Date arithmetic in dev gives YQL's Interval (mkql_builtins_sub.cpp, RegisterDateSub, in
+ydb-platform/ydb: Date - Date is an Interval, not a count of days), and a table a query
+writes keeps it as YT's `interval`, a signed count of microseconds (yt/docs/en/_includes/
+user-guide/storage/data-types.md, ytsaurus/ytsaurus), in its `.dev` file too."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from yt_pipeline_dev.client import DevClient
+
+pytest.importorskip("duckdb", reason="dev runs YQL on DuckDB")
+
+DAY_US = 86_400_000_000
+
+
+def test_date_minus_date_is_an_interval_kept_as_microseconds(tmp_path):
+    dev = DevClient(tmp_path / ".dev")
+    dev.write_table("//tmp/days", [{"a": "2024-01-05", "b": "2024-01-08"}])
+    assert dev.run_yql("SELECT CAST(a AS Date) - CAST(b AS Date) AS span FROM `//tmp/days`"
+                       ) == [{"span": -3 * DAY_US}]
+    dev.run_yql("INSERT INTO `//tmp/spans` WITH TRUNCATE "
+                "SELECT CAST(a AS Date) - CAST(b AS Date) AS span FROM `//tmp/days`")
+    stored = (tmp_path / ".dev" / "tmp" / "spans.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in stored] == [{"span": -3 * DAY_US}]
+    assert [c["type"] for c in dev.declared_schema("//tmp/spans")["columns"]] == ["interval"]
+
+
+def test_nothing_of_a_datetime_or_an_interval_writes_a_column_of_that_type(tmp_path):
+    # Nothing(T?) is an empty value of type T (yql/essentials/docs/en/builtins/basic.md,
+    # "Just"): a Datetime, not the Timestamp dev gave before
+    dev = DevClient(tmp_path / ".dev")
+    dev.write_table("//tmp/one", [{"i": 1}])
+    dev.run_yql("INSERT INTO `//tmp/empty` WITH TRUNCATE SELECT Nothing(Datetime?) AS dt, "
+                "Nothing(Interval?) AS span FROM `//tmp/one`")
+    assert {c["name"]: c["type"] for c in dev.declared_schema("//tmp/empty")["columns"]} == {
+        "dt": "datetime", "span": "interval"}
+    assert list(dev.read_table("//tmp/empty")) == [{"dt": None, "span": None}]
