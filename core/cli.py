@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from yt_pipeline import __version__
-from yt_pipeline.errors import StageFailed, YtPipelineError
+from yt_pipeline.errors import ConfigError, StageFailed, YtPipelineError
 
 log = logging.getLogger("yt_pipeline.cli")
 
@@ -49,7 +49,23 @@ def _one_config_file(ctx: click.Context, param: click.Parameter,
             f"given {len(given)} times ({', '.join(map(str, given))}): one configuration "
             "file is read; override its keys with --set KEY=VALUE or YTP_ variables",
             ctx=ctx, param=param)
-    return given[0] if given else None
+    if not given:
+        return None
+    base = ctx.find_object(CliState)
+    return _script_config(given[0], base.config_base if base else None)
+
+
+def _script_config(path: Path, pipeline_dir: Path | None) -> Path:
+    """`python pipeline.py --config FILE`: a relative FILE not in the current folder is
+    taken from the pipeline's folder, as yt-framework's DefaultPipeline.main took it (its
+    08_multiple_configs example runs from anywhere with --config configs/config_large.yaml)."""
+    if pipeline_dir is None or path.is_absolute() or path.is_file():
+        return path
+    beside = pipeline_dir / path
+    if beside.is_file():
+        return beside
+    raise ConfigError(f"configuration file does not exist, neither in the current folder "
+                      f"nor in the pipeline's folder {pipeline_dir}", file=path)
 
 
 CONFIG_OPT = click.option(
@@ -69,6 +85,8 @@ class CliState:
         self.pipeline_class: type | None = None
         #: set once a run starts, so an interrupted run says how to go on
         self.resume_hint: str | None = None
+        #: the folder of pipeline.py when it runs the command (`python pipeline.py`)
+        self.config_base: Path | None = None
 
 
 def _state() -> CliState:
@@ -352,9 +370,10 @@ def _click_error_line(exc: click.ClickException) -> str:
     return f"error: {message}"
 
 
-def main(argv: list[str] | None = None, pipeline_class: type | None = None) -> None:
+def main(argv: list[str] | None = None, pipeline_class: type | None = None,
+         config_base: Path | None = None) -> None:
     """Run the command and exit with its code (SystemExit, which a caller may catch)."""
-    code = invoke(argv, pipeline_class)
+    code = invoke(argv, pipeline_class, config_base=config_base)
     sys.exit(code)
 
 
@@ -370,11 +389,13 @@ def console_main() -> None:
 
 
 def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
-           prepare: Callable[[click.Group], None] | None = None) -> int:
+           prepare: Callable[[click.Group], None] | None = None,
+           config_base: Path | None = None) -> int:
     """Run the command and return its exit code instead of exiting."""
     args = list(sys.argv[1:] if argv is None else argv)
     state = CliState()
     state.pipeline_class = pipeline_class
+    state.config_base = config_base
     state.debug = "--debug" in args
     try:
         group = make_cli()

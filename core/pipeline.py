@@ -157,7 +157,7 @@ class BasePipeline:
         script = Path(sys.argv[0]).resolve()
         pipeline_dir = script.parent if script.is_file() else Path.cwd()
         args = list(sys.argv[1:] if argv is None else argv)
-        cli_main(["run", str(pipeline_dir), *args], pipeline_class=cls)
+        cli_main(["run", str(pipeline_dir), *args], pipeline_class=cls, config_base=pipeline_dir)
 
 
 class DefaultPipeline(BasePipeline):
