@@ -91,9 +91,23 @@ def differences(reference: dict[str, Counter], ours: dict[str, Counter]) -> list
     return found
 
 
+def failure_line(stderr: str) -> str:
+    """Why a run failed, in one line: yt-pipeline's `error:` line, and the last line of the
+    job's stderr it quotes (the job's exception). The last line of all is the resume hint,
+    which tells nothing of the cause."""
+    lines = stderr.strip().splitlines()
+    error = next((line for line in lines if line.startswith("error:")), None)
+    if error is None:
+        return lines[-1] if lines else ""
+    marker = "--- stderr (last lines) ---"
+    quoted = lines[lines.index(marker) + 1:] if marker in lines else []
+    quoted = [line for line in quoted if line.strip() and not line.startswith("to resume:")]
+    return error + (f" | job: {quoted[-1].strip()}" if quoted else "")
+
+
 def run(command: list[str], cwd: Path) -> tuple[int, str]:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
-    return done.returncode, (done.stderr.strip().splitlines() or [""])[-1]
+    return done.returncode, failure_line(done.stderr) if done.returncode else ""
 
 
 def migrate(folder: Path) -> tuple[int, int, str]:
@@ -131,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             reference = tables(theirs)
             ours = work / f"ours-{len(rows)}"
             shutil.copytree(examples / slug, ours)
-            converted, migrate_code, _ = migrate(ours)
+            converted, migrate_code, report = migrate(ours)
+            for note in report.splitlines():
+                if note.startswith("note:"):  # e.g. job code importing what this Python lacks
+                    print(f"{tag} (migrate): {note}")
             outcomes = []
             for how, command in (("run", [sys.executable, "-m", "yt_pipeline", "run", ".",
                                           *extra]),
@@ -140,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(ours / ".runs", ignore_errors=True)
                 code, last = run(command, ours)
                 differing = differences(reference, tables(ours))
-                outcomes.append((how, code == 0, not differing, "; ".join(differing) or last))
+                # a failed run's own error first: its tables are missing for that reason
+                outcomes.append((how, code == 0, not differing,
+                                 "; ".join(filter(None, [last, *differing]))))
             runs = all(ok for _, ok, _, _ in outcomes)
             equal = all(same for _, _, same, _ in outcomes)
             rows.append((tag, converted, migrate_code, runs, equal, len(reference)))

@@ -61,3 +61,19 @@ def test_a_table_empty_or_missing_on_one_side_is_a_difference(tmp_path):
         "//tmp/out: rows differ (yt-framework 1, yt-pipeline 0, one side empty)",
         "//only_theirs: only yt-framework wrote it (0 rows)",
     ]
+
+
+def test_a_failed_run_is_told_by_its_error_and_the_jobs_exception_not_the_resume_hint():
+    stderr = ("06:47:47 ERROR [run_vanilla] FAILED after 0.38s (attempt 1): stage failed\n"
+              "error: stage run_vanilla failed: vanilla task 1 of 1 failed (exit code 1)\n"
+              "--- stderr (last lines) ---\n"
+              "Traceback (most recent call last):\n"
+              '  File "vanilla.py", line 12, in <module>\n'
+              "    from omegaconf import OmegaConf\n"
+              "ModuleNotFoundError: No module named 'omegaconf'\n"
+              "to resume: yt-pipeline run /tmp/p --resume\n")
+    assert examples.failure_line(stderr) == (
+        "error: stage run_vanilla failed: vanilla task 1 of 1 failed (exit code 1) | job: "
+        "ModuleNotFoundError: No module named 'omegaconf'")
+    assert examples.failure_line("error: configs/x.yaml: configuration file does not exist\n") \
+        == "error: configs/x.yaml: configuration file does not exist"
