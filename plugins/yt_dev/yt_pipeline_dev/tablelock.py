@@ -234,6 +234,11 @@ def settle(root: Path, path: str) -> None:
     if marker is None:
         return
     if recorded(root, [marker["record"], *marker.get("records", [])]):
+        from yt_pipeline_dev import folder_changes
+
+        # first the folders the commit removes: made after its table, the removal of the
+        # folder holding it removed the table just made live
+        folder_changes.settle(root, marker["txn"], known_recorded=True)
         apply_marker(root, path, marker)
     else:
         drop_marker(root, path)

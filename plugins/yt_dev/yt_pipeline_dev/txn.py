@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError
+from yt_pipeline_dev import folder_changes
 from yt_pipeline_dev.atomic import (
     CHUNK,
     copy_table,
@@ -288,6 +289,7 @@ class DevTransaction:
         os.replace(partial, self.dir / PREPARED)
         if staging.removed or staging.created:
             (self.dir / FOLDERS_PENDING).touch()
+            folder_changes.write_marker(self.root, relative, staging.removed, staging.created)
         for path, entry in staging.tables.items():
             write_marker(self.root, path, {"path": path, "kind": entry.kind, "txn": relative,
                                            "file": entry.file, "record": refs[-1],
@@ -307,6 +309,7 @@ class DevTransaction:
     def abort(self) -> None:
         try:
             if self._token is not None:  # prepared, and the record was never written
+                folder_changes.drop_marker(self.root, self._token["txn"])
                 for path in self._token["tables"]:
                     marker = read_marker(self.root, path)
                     if marker is not None and marker["txn"] == self._token["txn"]:
