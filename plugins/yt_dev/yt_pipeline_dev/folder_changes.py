@@ -84,10 +84,15 @@ def settle(root: Path, txn: str, *, known_recorded: bool = False) -> None:
     process, which holds the lock."""
     from yt_pipeline_dev.tablelock import PREPARED, recorded
 
+    if not (root / txn / FOLDERS_PENDING).exists():
+        # made already, or the transaction ended: its changes were made or dropped (most
+        # commits change no folder: a table's marker settled costs no lock more)
+        drop_marker(root, txn)
+        return
     try:
         fd = os.open(root / txn / OWNER_LOCK, os.O_RDWR)
     except FileNotFoundError:
-        drop_marker(root, txn)  # the transaction ended: its changes were made or dropped
+        drop_marker(root, txn)  # removed this instant, with its transaction
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
