@@ -59,7 +59,7 @@ def _owner_alive(name: str) -> bool:
 
 def finish_commit(root: Path, token: dict[str, Any]) -> None:
     """Complete a commit whose process died after its journal record."""
-    with TableLocks(root, token["tables"]):
+    with TableLocks(root, token["tables"], settling=True):
         apply(root, token, owner=False)
     shutil.rmtree(root / token["txn"], ignore_errors=True)
 

@@ -40,7 +40,6 @@ from yt_pipeline_dev.tablelock import (
     drop_marker,
     read_marker,
     record_refs,
-    settle,
     write_marker,
 )
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
@@ -267,10 +266,9 @@ class DevTransaction:
         staging = self._staging
         if staging is None or staging.empty:
             return None
-        self._locks = TableLocks(self.root, staging.tables)
+        self._locks = TableLocks(self.root, staging.tables, settling=True)
         self._locks.__enter__()
         for path, entry in staging.tables.items():
-            settle(self.root, path)
             if entry.kind == "append":
                 _rebase(self.root, path, self.dir / str(entry.file), entry)
             staged = self.dir / str(entry.file)
