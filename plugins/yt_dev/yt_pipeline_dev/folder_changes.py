@@ -47,13 +47,14 @@ def _marker(root: Path, txn: str) -> Path:
 def write_marker(root: Path, txn: str, removed: list[str], created: list[str]) -> None:
     """Before the commit's journal record (and after its `folders.pending`)."""
     text = json.dumps({"removed": removed, "created": created})
-    while True:
+    for _ in range(100):
         try:
             # not forced to disk: dev writes nothing durably (yamlio.durable_mode)
             write_file_atomic(_marker(root, txn), text, durable=False)
             return
         except FileNotFoundError:
             continue  # the folder was removed as it was made (drop_marker): made again
+    write_file_atomic(_marker(root, txn), text, durable=False)  # its error names the file
 
 
 def drop_marker(root: Path, txn: str) -> None:
