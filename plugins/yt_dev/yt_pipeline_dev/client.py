@@ -29,6 +29,7 @@ from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, replacing
+from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
@@ -172,6 +173,7 @@ class DevClient(YqlRequests):
             seen = self.txn.staging.lookup(normal(path))
             if seen is not UNTOUCHED:
                 return seen  # type: ignore[no-any-return]
+        settle_folders_before(self.root, normal(path))
         settle_before_reading(self.root, normal(path))
         live = self.table_path(path)
         return live if live.is_file() else None
@@ -207,6 +209,7 @@ class DevClient(YqlRequests):
             seen = self.txn.staging.folder_state(normal(path))
             if seen is not None:
                 return seen
+        settle_folders_before(self.root, normal(path))
         return folder(self.root, path).is_dir()
 
     @contextmanager
@@ -411,6 +414,7 @@ class DevClient(YqlRequests):
             if split_yt_path(path) and self.visible_file(path) is not None:
                 raise BackendError(f"{path} is a table, not a folder")
             raise TableNotFound(path)
+        settle_folders_before(self.root, normal(path))
         settle_before_listing(self.root, normal(path) if split_yt_path(path) else "/")
         node = folder(self.root, path)
         live: dict[str, bool] = {}

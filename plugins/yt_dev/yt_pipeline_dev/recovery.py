@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.lock import pid_alive
-from yt_pipeline_dev.paths import folder
+from yt_pipeline_dev.folder_changes import FOLDERS_PENDING, OWNER_LOCK, make_changes
+from yt_pipeline_dev.folder_changes import settle as settle_folders
 from yt_pipeline_dev.staging import TXN_DIR
 from yt_pipeline_dev.tablelock import (
     LOCKS_DIR,
@@ -28,20 +28,17 @@ from yt_pipeline_dev.tablelock import (
     recorded,
 )
 
-OWNER_LOCK = "owner.lock"
-FOLDERS_PENDING = "folders.pending"
+__all__ = ["FOLDERS_PENDING", "OWNER_LOCK", "apply", "finish_commit", "sweep"]
 
 
-def apply(root: Path, token: dict[str, Any]) -> None:
-    """Make a recorded commit visible; repeating it after a kill is harmless."""
-    txn = root / token["txn"]
-    if (txn / FOLDERS_PENDING).exists():
-        for path in token["removed"]:
-            shutil.rmtree(folder(root, path), ignore_errors=True)
-        for path in token["created"]:
-            folder(root, path).mkdir(parents=True, exist_ok=True)
-        crash_point("dev: folders changed")
-        (txn / FOLDERS_PENDING).unlink()
+def apply(root: Path, token: dict[str, Any], *, owner: bool = True) -> None:
+    """Make a recorded commit visible; repeating it after a kill is harmless. `owner`: called
+    by the transaction's own process, which holds its owner lock (else it is taken for the
+    folder changes, which a reader may be making)."""
+    if owner:
+        make_changes(root, token["txn"], token["removed"], token["created"])
+    else:
+        settle_folders(root, token["txn"], known_recorded=True)
     for path in token["tables"]:
         marker = read_marker(root, path)
         if marker is not None and marker["txn"] == token["txn"]:
@@ -62,8 +59,8 @@ def _owner_alive(name: str) -> bool:
 
 def finish_commit(root: Path, token: dict[str, Any]) -> None:
     """Complete a commit whose process died after its journal record."""
-    with TableLocks(root, token["tables"]):
-        apply(root, token)
+    with TableLocks(root, token["tables"], settling=True):
+        apply(root, token, owner=False)
     shutil.rmtree(root / token["txn"], ignore_errors=True)
 
 

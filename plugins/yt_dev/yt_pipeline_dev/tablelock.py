@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,17 @@ class TableLocks:
     """Exclusive locks on some tables, always taken in one order, so that two holders of
     several never wait for each other."""
 
-    def __init__(self, root: Path, paths: Iterable[str]):
+    def __init__(self, root: Path, paths: Iterable[str], *, settling: bool = False):
         self.root = root
-        self.files = sorted({_file(root, p, ".lock") for p in paths})
+        named = {_file(root, p, ".lock"): p for p in paths}
+        self.files = sorted(named)
+        #: `settling`: each table is settled as soon as its lock is taken, before the next
+        #: is waited for. A reader finding the marker a killed commit left on a table held
+        #: here waits for the marker to go (settle_before_reading): settled only once every
+        #: lock was taken, it stayed while this holder waited for a table that reader's
+        #: own write held (a generator of write_table reading another table), and both
+        #: waited forever
+        self._settled = named if settling else {}
         self._fds: list[int] = []
 
     def __enter__(self) -> TableLocks:
@@ -67,6 +76,8 @@ class TableLocks:
                 fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
                 self._fds.append(fd)
                 fcntl.flock(fd, fcntl.LOCK_EX)
+                if name in self._settled:
+                    settle(self.root, self._settled[name])
         except BaseException:
             self.release()
             raise
@@ -209,11 +220,31 @@ def settle_before_reading(root: Path, path: str) -> None:
     from the commit's start to the end of the change it names, so a reader that finds
     none reads either version whole. Finding one, it takes the table's lock: a live
     committer holds it until it has made every change (and reads nothing meanwhile, so it
-    never waits for this reader); a killed one does not, and the reader settles it."""
-    if not os.path.exists(_file(root, path, ".pending")):
+    never waits for this reader); a killed one does not, and the reader settles it.
+    The reader waits for the marker to go or the lock to be free, not for the lock alone:
+    a writer holding the table's lock while it waits for another table's (a commit taking
+    its tables' locks, which settles each as it takes it) drops a killed commit's marker
+    before it waits, and this reader, which may hold that other table's lock (a generator
+    of write_table), reads on; waiting for the lock, both waited forever."""
+    marker = _file(root, path, ".pending")
+    if not os.path.exists(marker):
         return
-    with TableLocks(root, [path]):
-        settle(root, path)
+    fd = os.open(_file(root, path, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not os.path.exists(marker):
+                    return  # its change is made: the table is live in its new version
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)
+                continue
+            settle(root, path)
+            return
+    finally:
+        os.close(fd)  # closing the file releases its flock
 
 
 def settle_before_listing(root: Path, folder_path: str) -> None:
@@ -234,6 +265,11 @@ def settle(root: Path, path: str) -> None:
     if marker is None:
         return
     if recorded(root, [marker["record"], *marker.get("records", [])]):
+        from yt_pipeline_dev import folder_changes
+
+        # first the folders the commit removes: made after its table, the removal of the
+        # folder holding it removed the table just made live
+        folder_changes.settle(root, marker["txn"], known_recorded=True)
         apply_marker(root, path, marker)
     else:
         drop_marker(root, path)

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError
+from yt_pipeline_dev import folder_changes
 from yt_pipeline_dev.atomic import (
     CHUNK,
     copy_table,
@@ -39,7 +40,6 @@ from yt_pipeline_dev.tablelock import (
     drop_marker,
     read_marker,
     record_refs,
-    settle,
     write_marker,
 )
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
@@ -266,10 +266,9 @@ class DevTransaction:
         staging = self._staging
         if staging is None or staging.empty:
             return None
-        self._locks = TableLocks(self.root, staging.tables)
+        self._locks = TableLocks(self.root, staging.tables, settling=True)
         self._locks.__enter__()
         for path, entry in staging.tables.items():
-            settle(self.root, path)
             if entry.kind == "append":
                 _rebase(self.root, path, self.dir / str(entry.file), entry)
             staged = self.dir / str(entry.file)
@@ -288,6 +287,7 @@ class DevTransaction:
         os.replace(partial, self.dir / PREPARED)
         if staging.removed or staging.created:
             (self.dir / FOLDERS_PENDING).touch()
+            folder_changes.write_marker(self.root, relative, staging.removed, staging.created)
         for path, entry in staging.tables.items():
             write_marker(self.root, path, {"path": path, "kind": entry.kind, "txn": relative,
                                            "file": entry.file, "record": refs[-1],
@@ -307,6 +307,7 @@ class DevTransaction:
     def abort(self) -> None:
         try:
             if self._token is not None:  # prepared, and the record was never written
+                folder_changes.drop_marker(self.root, self._token["txn"])
                 for path in self._token["tables"]:
                     marker = read_marker(self.root, path)
                     if marker is not None and marker["txn"] == self._token["txn"]:

@@ -1,0 +1,135 @@
+"""The folder changes of a dev commit (folders removed, folders created), seen whole.
+
+A commit removes and creates its folders first, then makes its tables live one rename at a
+time (recovery.apply). A table inside a removed folder has no marker of its own (the
+transaction dropped it from its staging when it removed the folder), so a reader found
+nothing telling it that a recorded commit was still to remove it: after a kill between
+the journal record and the removal, a reader saw a table the commit had made beside one it
+had removed. And a table re-made in a removed folder, made live by a reader or a writer
+(tablelock.settle) before the removal was made, was then removed by it: a committed table
+was lost.
+
+So a commit with folder changes writes, before its record, a marker
+`.dev/.locks/folders/<txn>.json` naming them; the change is made under the flock of the
+transaction's `owner.lock` (held by its process for the transaction's whole life, released
+by the kernel when it dies), before any table of the transaction is made live, then the
+transaction's `folders.pending` goes, and then the marker. A reader of a path inside one of
+those folders (or holding one) waits for that lock: a live committer holds it until its
+commit has ended; a killed one does not, and the reader makes the recorded change itself,
+or drops the marker of a commit never recorded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.yamlio import write_file_atomic
+from yt_pipeline_dev.paths import folder
+from yt_pipeline_dev.staging import TXN_DIR, Staging, under
+
+OWNER_LOCK = "owner.lock"
+FOLDERS_PENDING = "folders.pending"
+#: under `.dev/`: one marker per commit whose folder changes are still to be made; the
+#: folder is there only while one is (every read of a table looks into it)
+MARKERS_DIR = os.path.join(".locks", "folders")
+
+
+def _marker(root: Path, txn: str) -> Path:
+    return root / MARKERS_DIR / f"{Path(txn).name}.json"
+
+
+def write_marker(root: Path, txn: str, removed: list[str], created: list[str]) -> None:
+    """Before the commit's journal record (and after its `folders.pending`)."""
+    text = json.dumps({"removed": removed, "created": created})
+    for _ in range(100):
+        try:
+            # not forced to disk: dev writes nothing durably (yamlio.durable_mode)
+            write_file_atomic(_marker(root, txn), text, durable=False)
+            return
+        except FileNotFoundError:
+            continue  # the folder was removed as it was made (drop_marker): made again
+    write_file_atomic(_marker(root, txn), text, durable=False)  # its error names the file
+
+
+def drop_marker(root: Path, txn: str) -> None:
+    _marker(root, txn).unlink(missing_ok=True)
+    try:
+        os.rmdir(root / MARKERS_DIR)  # the last one: a read then finds no folder
+    except OSError:
+        pass  # another marker is there (or the folder is gone already)
+
+
+def make_changes(root: Path, txn: str, removed: list[str], created: list[str]) -> None:
+    """Make a recorded commit's folder changes (under its owner lock). Done again after a
+    kill, it is harmless: no table of the commit is live before `folders.pending` goes."""
+    if (root / txn / FOLDERS_PENDING).exists():
+        for path in removed:
+            shutil.rmtree(folder(root, path), ignore_errors=True)
+        for path in created:
+            folder(root, path).mkdir(parents=True, exist_ok=True)
+        crash_point("dev: folders changed")
+        (root / txn / FOLDERS_PENDING).unlink()
+    drop_marker(root, txn)
+
+
+def settle(root: Path, txn: str, *, known_recorded: bool = False) -> None:
+    """Make the folder changes of transaction `txn` (`.txn/<id>`, relative to `root`) if its
+    commit is recorded (`known_recorded`: the caller holds its record), once no live process
+    holds it; drop its marker if the commit never happened. Not for the transaction's own
+    process, which holds the lock."""
+    from yt_pipeline_dev.tablelock import PREPARED, recorded
+
+    if not (root / txn / FOLDERS_PENDING).exists():
+        # made already, or the transaction ended: its changes were made or dropped (most
+        # commits change no folder: a table's marker settled costs no lock more)
+        drop_marker(root, txn)
+        return
+    try:
+        fd = os.open(root / txn / OWNER_LOCK, os.O_RDWR)
+    except FileNotFoundError:
+        drop_marker(root, txn)  # removed this instant, with its transaction
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            refs = (root / txn / PREPARED).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            refs = []
+        if not (root / txn / FOLDERS_PENDING).exists() or not (
+                known_recorded or recorded(root, refs)):
+            drop_marker(root, txn)  # made already, or never committed (sweep removes it)
+            return
+        staging = Staging.load(root / txn)
+        make_changes(root, txn, staging.removed, staging.created)
+    finally:
+        os.close(fd)
+
+
+def settle_before_using(root: Path, path: str) -> None:
+    """Before table or folder `path` is read, tested or listed: make (or wait for) the
+    recorded folder changes of the commits that remove or create a folder holding it, or
+    inside it. Costs the look for a folder that is not there when none is pending."""
+    markers = os.path.join(root, MARKERS_DIR)  # a Path's joins cost more than the look
+    try:
+        names = os.listdir(markers)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith(".") or not name.endswith(".json"):
+            continue  # a marker being written
+        try:
+            with open(os.path.join(markers, name), encoding="utf-8") as handle:
+                data: Any = json.load(handle)
+            paths = [*data["removed"], *data["created"]]
+        except FileNotFoundError:
+            continue  # made meanwhile
+        except (OSError, ValueError, KeyError, TypeError):
+            paths = [path]  # damaged: settled all the same, from the transaction's files
+        if any(under(path, changed) or under(changed, path) for changed in paths):
+            settle(root, f"{TXN_DIR}/{name[:-len('.json')]}")
