@@ -24,7 +24,7 @@ from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline_dev.atomic import CHUNK, Bounded
-from yt_pipeline_dev.client import UnsortedWrite
+from yt_pipeline_dev.client import UnsortedWrite, normal
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
@@ -40,6 +40,7 @@ from yt_pipeline_dev.table_switches import (
     take_output,
     with_switches,
 )
+from yt_pipeline_dev.tablelock import lock_file
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import schema_of
 
@@ -302,9 +303,17 @@ def _write_all(op: OperationRun, produce: Produce) -> None:
     client = op.client
     with ExitStack() as stack:
         action = f"{op.spec.kind} operation"
-        tmps = [stack.enter_context(client.writing(t, append=op.spec.append, by_jobs=True,
-                                                   action=action))
-                for t in tables]
+        # outside a transaction each write takes its table's lock until the end: taken in
+        # the order of the outputs in the spec, two takers of the same tables in other
+        # orders (another operation, a commit finished by the next run, which takes them
+        # in TableLocks' order) each held one and waited for the other's, forever
+        opened: dict[int, Path] = {}
+        in_lock_order = sorted(range(len(tables)),
+                               key=lambda i: lock_file(client.root, normal(tables[i]), ".lock"))
+        for index in in_lock_order:
+            opened[index] = stack.enter_context(client.writing(
+                tables[index], append=op.spec.append, by_jobs=True, action=action))
+        tmps = [opened[index] for index in range(len(tables))]
         # every line a job wrote was checked as a row (job_output): a table holds one row a
         # line after the operation if it did before (an append) or was empty
         whole = [not op.spec.append or tmp.stat().st_size == 0 or client.vouched_for(table)
