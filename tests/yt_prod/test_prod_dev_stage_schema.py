@@ -185,3 +185,20 @@ def test_a_lost_key_is_named_when_the_schema_is_declared_again(both, fake_yt):
             f"create_path {BY_KIND}: the table exists with the schema kind string, n uint64, "
             "not the one declared (kind string ascending, n uint64); remove it first to make "
             "it with this schema"), client.mode
+
+
+@pytest.mark.parametrize("column_type, last", [
+    ("date", 49672), ("datetime", 49673 * 86400 - 1), ("timestamp", 49673 * 86400 * 10**6 - 1)])
+def test_a_time_column_takes_values_before_2106_only(both, fake_yt, column_type, last):
+    """A date, datetime or timestamp column holds days, seconds or microseconds before
+    2106-01-01: a cluster's writer refuses a later one (ValidateIntegerRange with
+    DateUpperBound in yt/yt/client/table_client/validate_logical_type-inl.h)."""
+    for client in both:
+        client.create_path(EVENTS, "table", schema=[{"name": "t", "type": column_type}])
+        client.write_table(EVENTS, [{"t": 0}, {"t": last}])
+        assert list(client.read_table(EVENTS)) == [{"t": 0}, {"t": last}]
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"t": last + 1}], append=True)
+        assert f'Value {last + 1} is out of allowed range [0, {last}] in column "t" of type ' \
+            f'"{column_type}"' in str(refused.value), client.mode
+        assert list(client.read_table(EVENTS)) == [{"t": 0}, {"t": last}]
