@@ -456,6 +456,15 @@ def test_group_by_expression_as_name(dev_client, query, expected):
     assert dev_client.run_yql(query) == expected
 
 
+def test_a_misspelt_column_is_named_with_the_ones_meant(dev_client):
+    # DuckDB gives its candidates on a line after the first, which alone was reported
+    dev_client.write_table("//ev", [{"user": "a", "amount": 1.5}])
+    with pytest.raises(QueryFailed) as failed:
+        dev_client.run_yql("SELECT SUM(amout) AS s FROM `//ev`")
+    assert str(failed.value) == ('YQL failed in DuckDB: Binder Error: Referenced column '
+                                 '"amout" not found in FROM clause! (did you mean "amount"?)')
+
+
 @pytest.mark.parametrize("query, expected", [
     # a GROUP BY expression holding a CAST: its keyword AS, the type and the functions
     # around it are not columns of the table, so `day AS d` and `CAST(day AS String)` in
