@@ -120,7 +120,8 @@ def decide(
         decision.kind = "forced" if force else "refresh"
         decision.reason = "--force" if force else f"--refresh {unit.name}"
     elif not last.get("fingerprint"):
-        decision.reason = "no earlier success recorded"
+        decision.reason = ("no fingerprint of an earlier success (it has not succeeded with "
+                           "the cache on, or `yt-pipeline cache clear` forgot it)")
     elif last["fingerprint"] != fingerprint:
         decision.reason = _what_changed(last.get("components") or {}, components)
     elif last.get("debug_lost"):

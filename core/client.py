@@ -54,7 +54,9 @@ class TableClient(Protocol):
         `{"name": "id", "type": "int64"}`, key columns first with `"sort_order":
         "ascending"`. Types: int8 to int64, uint8 to uint64, double, boolean, string, any,
         date, datetime, timestamp; every column takes null. The schema stays through later
-        writes, overwrites included, in dev as on a cluster: a row with a column it lacks or
+        writes of `write_table` and operations, overwrites included, in dev as on a cluster
+        (a YQL `INSERT ... WITH TRUNCATE` gives the table the query's schema instead, with
+        no key): a row with a column it lacks or
         a value of another type fails the write ("Unknown column ... in strict schema",
         "Invalid type of column ..."), and a sorted one takes rows in key order only. An
         existing table is fine only with this very schema. A bad schema raises InvalidSchema

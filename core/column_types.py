@@ -39,6 +39,14 @@ YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int32", "SMALLINT": "int16",
 #: YT's time types: an unsigned count of days, seconds or microseconds since 1970, which
 #: the writer takes as an integer, with the integral conversion of uint64 (yql_times)
 _TIME_TYPES = ("date", "datetime", "timestamp")
+#: the values each time type holds, both ends included: days, seconds and microseconds
+#: before 2106-01-01, an interval's microseconds either way (DateUpperBound and
+#: GetLogicalTypeMax/Min in yt/yt/client/table_client/validate_logical_type-inl.h, whose
+#: ValidateIntegerRange refuses a value "out of allowed range [min, max]")
+_DAYS = 49673
+TIME_RANGES = {"date": (0, _DAYS - 1), "datetime": (0, _DAYS * 86400 - 1),
+               "timestamp": (0, _DAYS * 86400 * 10 ** 6 - 1),
+               "interval": (-(_DAYS * 86400 * 10 ** 6 - 1), _DAYS * 86400 * 10 ** 6 - 1)}
 
 _INT64 = (-(2 ** 63), 2 ** 63)
 _UINT64 = (0, 2 ** 64)
@@ -122,10 +130,13 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
         return f'Integer out of the int64 and uint64 ranges in column "{column}"'
     if got == "null" or column_type == "any" or got == column_type:
         return None
-    if column_type in _TIME_TYPES and got in ("int64", "uint64") and value >= 0:
-        return None
-    if column_type == "interval" and got == "int64":
-        return None
+    if column_type in _TIME_TYPES and got in ("int64", "uint64") and value >= 0 or \
+            column_type == "interval" and got == "int64":
+        low, high = TIME_RANGES[column_type]
+        if low <= value <= high:
+            return None
+        return (f"Value {value} is out of allowed range [{low}, {high}] in column "
+                f'"{column}" of type "{column_type}"')
     if column_type in INTEGER_RANGES and got in ("int64", "uint64"):
         low, high = INTEGER_RANGES[column_type]
         if low <= value < high:

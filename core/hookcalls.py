@@ -126,6 +126,9 @@ class LifecycleHooks:
         self.error: PluginHookFailed | None = None
         #: told of each hook failure at once (the run's book: it fails the run)
         self.on_error = on_error
+        #: the failures logged: a hook that raises alike for each stage told of after the
+        #: first failure (SKIPPED ones) is logged once
+        self._logged: set[str] = set()
 
     def call(self, name: str, **kwargs: Any) -> bool:
         """Call hook `name`; False when an implementation raised (the run should end)."""
@@ -134,7 +137,9 @@ class LifecycleHooks:
             caller(**kwargs)
         except Exception as exc:  # noqa: BLE001 - a plugin's error is reported, not raised
             failure = PluginHookFailed(plugin_that_raised(caller, exc), name, exc)
-            log.error("%s", failure, exc_info=log.isEnabledFor(logging.DEBUG))
+            if str(failure) not in self._logged:
+                self._logged.add(str(failure))
+                log.error("%s", failure, exc_info=log.isEnabledFor(logging.DEBUG))
             if self.error is None:
                 self.error = failure
             self.on_error(failure)

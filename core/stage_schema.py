@@ -86,7 +86,16 @@ def refuse_another_schema(path: str, declared: dict[str, Any] | None,
     if declared is not None and declared.get("strict") and \
             declared["columns"] == as_declared(columns):
         return
-    shown = ("no schema" if declared is None else "the schema " + ", ".join(
-        f"{c['name']} {c['type']}" for c in declared["columns"]))
+    # key columns are shown with their sort order: a table whose only difference is a key
+    # lost (a YQL INSERT WITH TRUNCATE gives the table the query's schema) would otherwise
+    # read as the very schema declared
+    shown = ("no schema" if declared is None else "the schema " + _described(
+        declared["columns"]))
     raise InvalidSchema(f"create_path {path}: the table exists with {shown}, not the one "
-                        "declared; remove it first to make it with this schema")
+                        f"declared ({_described(columns)}); remove it first to make it "
+                        "with this schema")
+
+
+def _described(columns: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{c['name']} {c['type']}" + (" ascending" if c.get("sort_order") else "")
+                     for c in columns)

@@ -202,8 +202,23 @@ def _closing_paren(text: str, opening: int) -> int:
     return len(text)
 
 
-#: a select item or HAVING up to the use of a name: inside a call when it has more `(`
-_WORD = re.compile(r"[A-Za-z_]\w*")
+#: words of an expression that are no column: its keywords and the literals written as words
+_NOT_COLUMNS = {"AS", "AND", "OR", "XOR", "NOT", "IN", "IS", "NULL", "TRUE", "FALSE",
+                "BETWEEN", "LIKE", "ILIKE", "REGEXP", "RLIKE", "MATCH", "GLOB", "ESCAPE",
+                "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "EXISTS"}
+
+
+def _columns_of(expr: str) -> list[str]:
+    """The columns an expression reads: its bare names, not a keyword, a function's or a
+    module's name (`DateTime::StartOfWeek(`), nor the type a CAST names (`AS Date`)."""
+    found = []
+    for word in _BARE_NAME.finditer(expr):
+        after = expr[word.end():].lstrip()
+        if word.group(1).upper() in _NOT_COLUMNS or after.startswith(("(", "::")) or \
+                expr[:word.start()].endswith("::") or _ALIAS_AFTER.search(expr, 0, word.start()):
+            continue
+        found.append(word.group(1))
+    return found
 
 
 def _check_keys(select_list: str, having: str, names: dict[str, str], keys: set[str]) -> None:
@@ -211,7 +226,7 @@ def _check_keys(select_list: str, having: str, names: dict[str, str], keys: set[
     any call when it is no key itself (group_by.md: `key * 2 AS dk1` is an error with
     GROUP BY key * 2 AS double_key), which DuckDB runs. A column inside a call is left to
     DuckDB: in an aggregate function YQL takes it too, elsewhere DuckDB refuses it."""
-    columns = {w for expr in names.values() for w in _WORD.findall(expr)} - keys
+    columns = {w for expr in names.values() for w in _columns_of(expr)} - keys
     seen: dict[str, int] = {}
     for part in [*_top_commas(select_list), having]:
         depths = _depths(part)

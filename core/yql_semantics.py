@@ -33,6 +33,7 @@ from yt_pipeline.yql_functions import (
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
+from yt_pipeline.yql_time_text import text_count
 from yt_pipeline.yql_udfs import rewrite_udfs
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
@@ -221,19 +222,23 @@ _INTEGER_NAMES = ", ".join(f"'{name}'" for name in sorted(_INTEGER_TYPES | {"HUG
 
 def _epoch_cast(value: str, name: str, kind: str) -> str:
     """CAST(value AS Date/Datetime/Timestamp): an integer counted from the epoch in the
-    type's unit (NULL outside the type's range, as YQL gives), anything else as before.
-    typeof() is known when DuckDB binds, so one branch is kept."""
+    type's unit, a string read as YQL reads it (yql_time_text), both NULL outside the type's
+    range, as YQL gives; anything else as before. typeof() is known when DuckDB binds, so one
+    branch is kept."""
     unit, end = _EPOCH_UNITS[name]
-    count = f"TRY_CAST({value} AS BIGINT)"
-    if name == "date":
-        moved = f"DATE '1970-01-01' + CAST({count} AS INTEGER)"
-    elif name == "datetime":
-        moved = f"CAST(make_timestamp({count} * 1000000) AS TIMESTAMP_S)"
-    else:
-        moved = f"make_timestamp({count})"
-    return (f"CASE WHEN typeof({value}) NOT IN ({_INTEGER_NAMES}) THEN "
+
+    def moved(count: str) -> str:
+        if name == "date":
+            return f"DATE '1970-01-01' + CAST({count} AS INTEGER)"
+        if name == "datetime":
+            return f"CAST(make_timestamp({count} * 1000000) AS TIMESTAMP_S)"
+        return f"make_timestamp({count})"
+    count, text = f"TRY_CAST({value} AS BIGINT)", text_count(value, name)
+    return (f"CASE WHEN typeof({value}) = 'VARCHAR' THEN (CASE WHEN {text} >= 0 AND "
+            f"{text} < {end} THEN {moved(text)} END) "
+            f"WHEN typeof({value}) NOT IN ({_INTEGER_NAMES}) THEN "
             f"TRY_CAST({value} AS {kind}) "
-            f"WHEN {count} >= 0 AND {count} < {end} THEN {moved} END")
+            f"WHEN {count} >= 0 AND {count} < {end} THEN {moved(count)} END")
 
 
 #: where SUBSTRING's bytes are cut when no length is given: past the end of any string

@@ -184,9 +184,10 @@ class Codec:
         elif engine == "orjson":
             import orjson
 
-            # datetimes go to yt_value (refused, as simplejson refuses them) rather than
-            # being written as text; orjson has no such switch for a UUID (written as text)
-            passthrough = orjson.OPT_PASSTHROUGH_DATETIME
+            # datetimes and dataclasses go to yt_value (refused, as simplejson refuses
+            # them) rather than being written as text or a map; orjson has no such switch
+            # for a UUID (written as text)
+            passthrough = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
             self._encode_batch = _orjson_lines(functools.partial(orjson.dumps,
                                                                  option=passthrough))
             self._dumps = lambda row: _finite_line(orjson.dumps(

@@ -110,7 +110,7 @@ def yt_value(value: Any) -> Any:
         raise RowRefused(f"a row cannot hold a {type(value).__name__}")
     if isinstance(value, decimal.Decimal):
         return _decimal(value, "a row")
-    raise RowRefused(f"a row cannot hold {_a(value)}: {_NO_TYPE}")
+    raise RowRefused(f"a row cannot hold {_a(value)}: {_no_type(value)}")
 
 
 def all_finite(rows: list) -> bool:
@@ -167,6 +167,24 @@ def _column_name(key: Any) -> str:
 
 
 _NO_TYPE = "YT's JSON format has no type for it (write it as text, e.g. str(value))"
+
+
+def _no_type(value: Any) -> str:
+    """The refusal's hint: for a Python time value, also the number a column of YT's time
+    types takes instead (docs/yql-in-dev.md), which refuses text."""
+    import datetime  # only when refusing: the module stays light for jobs to import
+
+    for kind, number in (
+            (datetime.datetime, "into a datetime or timestamp column, its seconds or "
+                                "microseconds since 1970-01-01 UTC"),
+            (datetime.date, "into a date column, its days since 1970-01-01: "
+                            "(value - date(1970, 1, 1)).days"),
+            (datetime.timedelta, "into an interval column, its microseconds")):
+        if isinstance(value, kind):
+            return f"{_NO_TYPE[:-1]}; {number})"
+    return _NO_TYPE
+
+
 _OVERFLOW = "YT's integers are 64 bits (int64 or uint64): integer overflow"
 
 
@@ -222,7 +240,7 @@ def _value(value: Any, column: str) -> Any:
         return _value(int(value), column)
     if isinstance(value, decimal.Decimal):
         return _decimal(value, f"column {column!r}")
-    raise RowRefused(f"column {column!r} holds {_a(value)}: {_NO_TYPE}")
+    raise RowRefused(f"column {column!r} holds {_a(value)}: {_no_type(value)}")
 
 
 def _key(key: Any, column: str) -> str:

@@ -105,6 +105,21 @@ def test_force_refresh_and_cache_clear(dag, run_cli):
     assert statuses(run_pipeline(root)) == {"double": "SUCCESS", "again": "SUCCESS"}
 
 
+def test_a_miss_after_cache_clear_says_the_fingerprint_may_have_been_cleared(dag, run_cli,
+                                                                            caplog):
+    root = cached_pipeline(dag)
+    run_pipeline(root)
+    run_cli("cache", "clear", root, "--stage", "again")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="yt_pipeline"):
+        assert statuses(run_pipeline(root)) == {"double": "CACHED", "again": "SUCCESS"}
+    misses = [r.getMessage() for r in caplog.records if "cache miss" in r.getMessage()]
+    assert len(misses) == 1
+    assert misses[0].startswith("[again] cache miss: no fingerprint of an earlier success (it "
+                                "has not succeeded with the cache on, or `yt-pipeline cache "
+                                "clear` forgot it); ")
+
+
 def test_upstream_without_tables_invalidates_downstream(dag):
     stages = {"a": {"cache": False, "set": {"n": 1}}, "b": {"cache": True}}
     root = dag(stages, chain=["a", "b"])

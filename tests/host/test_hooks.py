@@ -458,6 +458,25 @@ def test_hook_ytp_after_stage_raises(ran_once, register_plugin, run_cli):
     unchanged(ran_once)
 
 
+def test_a_hook_raising_for_every_stage_is_logged_once(make_pipeline, register_plugin,
+                                                       run_cli):
+    """The stages after the failure are still told of (SKIPPED), and the hook raises the
+    same error for each: one log line says it, not one per stage."""
+    stage = "from yt_pipeline import BaseStage\n\nclass S(BaseStage):\n" \
+            "    def run(self, debug):\n        return debug\n"
+    root = make_pipeline({f"stages/{name}/stage.py": stage.replace("S(", f"{name.upper()}(")
+                          for name in ("a", "b", "c")},
+                         config={"stages": {"enabled_stages": ["a", "b", "c"]}})
+    register_plugin(raising("ytp_after_stage"), name="noisy")
+    result = run_cli("run", root)
+    fails_naming(result, "ytp_after_stage")
+    logged = [line for line in result.stderr.splitlines()
+              if "plugin noisy failed in ytp_after_stage" in line and "error:" not in line]
+    assert len(logged) == 1, result.stderr
+    assert logged[0].endswith(f"ERROR plugin noisy failed in ytp_after_stage: {BOOM}")
+    assert state_of(root) == {"a": "SUCCESS", "b": None, "c": None}
+
+
 def test_hook_ytp_on_stage_error_raises(make_pipeline, register_plugin, run_cli):
     root = make_pipeline(
         {"stages/bad/stage.py": "from yt_pipeline import BaseStage\n\nclass Bad(BaseStage):\n"

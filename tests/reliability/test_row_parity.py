@@ -69,10 +69,17 @@ REFUSED = {
     "set": ({"s": {1, 2}}, "column 's' holds a set: YT has no set type"),
     "frozenset": ({"s": frozenset([1])}, "column 's' holds a frozenset"),
     # simplejson refuses them (TypeError: "Object of type datetime is not JSON serializable")
+    # each with the number a column of YT's time type takes, since text is refused there
     "datetime": ({"t": datetime.datetime(2026, 1, 2)}, "column 't' holds a datetime: YT's JSON "
-                                                       "format has no type for it"),
-    "date": ({"t": [datetime.date(2026, 1, 2)]}, "column 't' holds a date"),
-    "timedelta": ({"t": datetime.timedelta(1)}, "column 't' holds a timedelta"),
+                 "format has no type for it (write it as text, e.g. str(value); into a "
+                 "datetime or timestamp column, its seconds or microseconds since 1970-01-01 "
+                 "UTC)"),
+    "date": ({"t": [datetime.date(2026, 1, 2)]}, "column 't' holds a date: YT's JSON format "
+             "has no type for it (write it as text, e.g. str(value); into a date column, its "
+             "days since 1970-01-01: (value - date(1970, 1, 1)).days)"),
+    "timedelta": ({"t": datetime.timedelta(1)}, "column 't' holds a timedelta: YT's JSON "
+                  "format has no type for it (write it as text, e.g. str(value); into an "
+                  "interval column, its microseconds)"),
     # sent by the client, refused by the cluster's parser: "integer overflow" (yajl_parser.c;
     # YT's yajl_parse_integer / yajl_parse_unsigned_integer read int64, then uint64)
     "int-over-uint64": ({"n": 1 << 64}, "column 'n' holds 18446744073709551616: YT's integers "

@@ -456,6 +456,35 @@ def test_group_by_expression_as_name(dev_client, query, expected):
     assert dev_client.run_yql(query) == expected
 
 
+def test_a_misspelt_column_is_named_with_the_ones_meant(dev_client):
+    # DuckDB gives its candidates on a line after the first, which alone was reported
+    dev_client.write_table("//ev", [{"user": "a", "amount": 1.5}])
+    with pytest.raises(QueryFailed) as failed:
+        dev_client.run_yql("SELECT SUM(amout) AS s FROM `//ev`")
+    assert str(failed.value) == ('YQL failed in DuckDB: Binder Error: Referenced column '
+                                 '"amout" not found in FROM clause! (did you mean "amount"?)')
+
+
+@pytest.mark.parametrize("query, expected", [
+    # a GROUP BY expression holding a CAST: its keyword AS, the type and the functions
+    # around it are not columns of the table, so `day AS d` and `CAST(day AS String)` in
+    # the SELECT are its name, which YQL takes (syntax/select/group-by.md)
+    ("SELECT day AS d, COUNT(*) AS n FROM `//ev` GROUP BY CAST(CAST(ts AS Timestamp) AS Date) "
+     "AS day ORDER BY d", [{"d": 20103, "n": 2}, {"d": 20104, "n": 1}]),
+    ("SELECT CAST(day AS String) AS d FROM `//ev` GROUP BY CAST(ts AS Timestamp) AS day "
+     "ORDER BY d", [{"d": "2025-01-15T00:10:00Z"}, {"d": "2025-01-15T08:00:00Z"},
+                    {"d": "2025-01-16T09:30:00Z"}]),
+    ("SELECT DateTime::MakeDate(DateTime::StartOfWeek(day)) AS week, COUNT(*) AS n "
+     "FROM `//ev` GROUP BY CAST(DateTime::ParseIso8601(ts) AS Date) AS day ORDER BY n DESC",
+     [{"week": 20101, "n": 2}, {"week": 20101, "n": 1}]),
+])
+def test_group_by_a_cast_as_name(dev_client, query, expected):
+    dev_client.write_table("//ev", [{"ts": "2025-01-15T00:10:00Z"},
+                                    {"ts": "2025-01-15T08:00:00Z"},
+                                    {"ts": "2025-01-16T09:30:00Z"}])
+    assert dev_client.run_yql(query) == expected
+
+
 def test_a_double_divided_by_zero_is_infinite_or_nan(dev_client):
     # YQL divides a Double as C++ does (TDiv, yql/essentials/minikql/invoke_builtins/
     # mkql_builtins_div.cpp; syntax/expressions.md shows SELECT 0.0 / 0.0), an integer

@@ -147,8 +147,9 @@ def test_writes_off_a_declared_schema_fail_with_the_same_words(both, fake_yt):
     assert refusals["dev"][2].endswith("Sort order violation: [2] > [1]")
     assert refusals["prod"][2].endswith("Sort order violation: [2] > [1]")
     assert refusals["dev"][3] == refusals["prod"][3] == (
-        f"create_path {EVENTS}: the table exists with the schema id int64, kind string, "
-        "score double, not the one declared; remove it first to make it with this schema")
+        f"create_path {EVENTS}: the table exists with the schema id int64 ascending, kind "
+        "string, score double, not the one declared (id int64 ascending); remove it first to "
+        "make it with this schema")
 
 
 def test_a_declared_schema_is_made_in_the_stage_transaction(tmp_path, prod_client, fake_yt):
@@ -165,3 +166,39 @@ def test_a_declared_schema_is_made_in_the_stage_transaction(tmp_path, prod_clien
         txn.commit()
         assert client.declared_schema(EVENTS)["columns"][0] == {
             "name": "id", "type": "int64", "required": False, "sort_order": "ascending"}
+
+
+def test_a_lost_key_is_named_when_the_schema_is_declared_again(both, fake_yt):
+    """A YQL INSERT WITH TRUNCATE gives the table the query's schema, without the declared
+    key, in dev as on the fake: declared again, the refusal shows the key columns by their
+    sort order, the one difference there is."""
+    declared = [{"name": "kind", "type": "string", "sort_order": "ascending"},
+                {"name": "n", "type": "uint64"}]
+    for client in both:
+        client.create_path(BY_KIND, "table", schema=declared)
+        client.write_table(EVENTS, ROWS)
+        client.run_yql(f"INSERT INTO `{BY_KIND}` WITH TRUNCATE SELECT kind, COUNT(*) AS n "
+                       f"FROM `{EVENTS}` GROUP BY kind ORDER BY kind")
+        with pytest.raises(InvalidSchema) as refused:
+            client.create_path(BY_KIND, "table", schema=declared)
+        assert str(refused.value) == (
+            f"create_path {BY_KIND}: the table exists with the schema kind string, n uint64, "
+            "not the one declared (kind string ascending, n uint64); remove it first to make "
+            "it with this schema"), client.mode
+
+
+@pytest.mark.parametrize("column_type, last", [
+    ("date", 49672), ("datetime", 49673 * 86400 - 1), ("timestamp", 49673 * 86400 * 10**6 - 1)])
+def test_a_time_column_takes_values_before_2106_only(both, fake_yt, column_type, last):
+    """A date, datetime or timestamp column holds days, seconds or microseconds before
+    2106-01-01: a cluster's writer refuses a later one (ValidateIntegerRange with
+    DateUpperBound in yt/yt/client/table_client/validate_logical_type-inl.h)."""
+    for client in both:
+        client.create_path(EVENTS, "table", schema=[{"name": "t", "type": column_type}])
+        client.write_table(EVENTS, [{"t": 0}, {"t": last}])
+        assert list(client.read_table(EVENTS)) == [{"t": 0}, {"t": last}]
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"t": last + 1}], append=True)
+        assert f'Value {last + 1} is out of allowed range [0, {last}] in column "t" of type ' \
+            f'"{column_type}"' in str(refused.value), client.mode
+        assert list(client.read_table(EVENTS)) == [{"t": 0}, {"t": last}]

@@ -68,7 +68,7 @@ def test_format_gives_the_canonical_text(both):
         SELECT $format(CAST(t AS Timestamp)) AS text,
                DateTime::Format("%H:%M:%S", true AS AlwaysWriteFractionalSeconds)
                    (CAST(t AS Timestamp)) AS always,
-               DateTime::Format("%Y%m%d %%Y")(CAST(t AS Date)) AS day
+               DateTime::Format("%Y%m%d %%Y")(CAST(CAST(t AS Timestamp) AS Date)) AS day
         FROM `//tmp/t` WHERE i IN (1, 7, 8) ORDER BY i""")
     assert rows == [
         {"text": "% year 1970 monthFullName January monthShortName Jan month 01 day 02 hours "
