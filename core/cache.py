@@ -23,12 +23,15 @@ so a miss can say what changed):
   section because a stage's dependencies are its `upstream`);
 - `inputs`: each declared input table's fingerprint from the client (dev: a hash of the
   content; prod: the table's revision), so new data re-runs the stage;
+- `reads`: the same for each table its operation sections read that `inputs:` does not name,
+  but the stage's own (one it writes: declared, or written by its last success) and those
+  missing as it starts;
 - `upstream`: for each dependency not linked by a declared table (in a chain as in a graph),
   its own fingerprint (or the run that last produced it), so an upstream change reaches
   every downstream stage;
 - `debug`: the debug the stage receives.
 
-`imports`, `uploads` and `files` are left out when empty. File contents are hashed through a
+`imports`, `uploads`, `files` and `reads` are left out when empty. File contents are hashed through a
 memo kept in `.runs/file-digests.json` (filememo.py): an unchanged file is not read again.
 A miss names what changed: `code changed`, `imports common/words.py changed`, `uploads
 pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `input
@@ -82,9 +85,27 @@ def fingerprint_components(
         "config": unit.config_hash(),
         "settings": target.settings_hash,
         "inputs": {path: client.table_fingerprint(path) for path in unit.inputs},
+        **_reads(unit, memory, client),
         "upstream": upstream,
         "debug": _debug_digest(debug_in),
     }
+
+
+def _reads(unit: RunUnit, memory: dict[str, dict[str, Any]], client: Any
+           ) -> dict[str, dict[str, str]]:
+    """The `reads` component: the tables its operations read, by content. A map of a table
+    no stage writes (raw data) was served from the cache after that table changed. Left
+    out: a table missing as the stage starts, and one its last success wrote, both the
+    stage's own (it writes a table, then maps it: counted, its second run missed the cache
+    for the table its first run made); and the whole component when none is left, so that
+    the cache keys of stages without operations stay as they were."""
+    own = set((memory.get(unit.name) or {}).get("wrote") or ())
+    found = {}
+    for path in unit.reads:
+        value = None if path in own else client.table_fingerprint(path)
+        if value:
+            found[path] = value
+    return {"reads": found} if found else {}
 
 
 def _debug_digest(debug: dict[str, Any]) -> str:
@@ -213,7 +234,7 @@ def _data_file_changed(target: RunTarget, last: dict[str, Any]) -> str | None:
 _SINGLE = ("code", "config", "settings", "debug")
 #: components that hold a digest per name, and how a change of one is named
 _GROUPS = (("imports", "imports"), ("uploads", "uploads"), ("files", "files"),
-           ("inputs", "input"), ("upstream", "upstream"))
+           ("inputs", "input"), ("reads", "input"), ("upstream", "upstream"))
 
 
 def _what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -238,7 +259,7 @@ def _summary(components: dict[str, Any]) -> str:
     for key in ("imports", "uploads", "files"):
         if components.get(key):
             parts.append(f"{key}={digest_value(components[key])[:8]} ({len(components[key])})")
-    for path, value in components["inputs"].items():
+    for path, value in {**components["inputs"], **components.get("reads", {})}.items():
         parts.append(f"input {path}={(value or 'missing')[:12]}")
     for dep, value in components["upstream"].items():
         parts.append(f"upstream {dep}={str(value)[:12]}")

@@ -44,7 +44,23 @@ def operation_outputs(stage_config: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _paths(section: Any, plural: str, single: str) -> list[str]:
+def operation_inputs(stage_config: Any) -> list[str]:
+    """The tables a stage's operation sections read, each once, as tables (a path's
+    selectors and attributes left out: `<foreign=%true>//t`, `//t[#0:#10]` read //t), but
+    those another of its sections writes (a map's output its reduce reads is the stage's
+    own)."""
+    sections = operation_sections(stage_config)
+    found: list[str] = []
+    for _name, section in sections.items() if sections is not None else ():
+        if hasattr(section, "get"):
+            found += [path for path in map(plain, _paths(section, "input_tables", "input_table",
+                                                         selectors=True))
+                      if path.startswith("//")]
+    written = set(operation_outputs(stage_config))
+    return [path for path in dict.fromkeys(found) if path not in written]
+
+
+def _paths(section: Any, plural: str, single: str, *, selectors: bool = False) -> list[str]:
     value = section.get(plural, section.get(single))
     values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    return [v for v in values if isinstance(v, str) and v.startswith("//")]
+    return [v for v in values if isinstance(v, str) and (selectors or v.startswith("//"))]

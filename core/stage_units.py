@@ -19,7 +19,11 @@ from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
 from yt_pipeline.hookcalls import PluginHooks
-from yt_pipeline.operation_names import operation_outputs, operation_sections
+from yt_pipeline.operation_names import (
+    operation_inputs,
+    operation_outputs,
+    operation_sections,
+)
 from yt_pipeline.retry_policy import parse_retry
 from yt_pipeline.submitted import wait_all
 from yt_pipeline.units import (
@@ -161,11 +165,14 @@ def stage_target(pipeline: BasePipeline) -> RunTarget:
 
 
 def _graph_io(cfg: ConfigNode) -> tuple[list[str], list[str]]:
-    """What links stages in the graph: the tables a stage declares it reads, and every table
-    it is known to write, its operations' output tables among them (as for the cache and the
-    report), so a stage reading a map's output runs after that map without being listed."""
+    """What links stages in the graph: every table a stage is known to read and to write,
+    declared or its operations' input and output tables (as for the cache and the report),
+    so a stage reading a map's output runs after that map without being listed, and so does
+    a stage whose map reads another stage's table (it started before the table was written,
+    or read the one an earlier run left)."""
     inputs, outputs = _io(cfg)
-    return inputs, list(dict.fromkeys([*outputs, *operation_outputs(cfg)]))
+    return (list(dict.fromkeys([*inputs, *operation_inputs(cfg)])),
+            list(dict.fromkeys([*outputs, *operation_outputs(cfg)])))
 
 
 def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,
@@ -204,6 +211,7 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,
         inputs=inputs,
         outputs=outputs,
         writes=[path for path in operation_outputs(cfg) if path not in outputs],
+        reads=[path for path in operation_inputs(cfg) if path not in inputs + outputs],
         cache=flag(cfg.get("cache"), source=source, key="cache"),
         retry=parse_retry(
             cfg.to_dict().get("retry"), source=source,

@@ -40,6 +40,9 @@ class RunUnit(msgspec.Struct):
     #: the other tables it is known to write (its operations' output tables): like
     #: `outputs`, a cache hit needs each of them to exist
     writes: list[str] = msgspec.field(default_factory=list)
+    #: the other tables it is known to read (its operations' input tables): like
+    #: `inputs`, their content is part of its cache key
+    reads: list[str] = msgspec.field(default_factory=list)
     #: None: follow the pipeline's `cache` setting
     cache: bool | None = None
     retry: RetryPolicy = NO_RETRY
