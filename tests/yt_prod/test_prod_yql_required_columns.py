@@ -115,16 +115,31 @@ def test_the_required_columns_a_query_text_tells(query, required):
     assert required_columns(query) == required
 
 
-def test_dev_keeps_required_columns_through_a_commit_and_refuses_null_after(tmp_path):
+def test_dev_keeps_required_columns_through_a_transaction_and_a_copy(tmp_path):
+    """The required columns go with the schema through appends in a stage's transaction
+    (a refused one cut back), its commit, and a copy of the .dev folder."""
+    import json
+    import shutil
+
     from yt_pipeline_dev.client import DevClient
 
     dev = DevClient(tmp_path / ".dev")
     dev.write_table("//tmp/items", ITEMS)
     dev.run_yql(WRITE)
-    dev.write_table("//tmp/counts", [{"k": "z", "n": 0, "nv": 0, "one": 1, "s": "s",
-                                      "top": None}])  # an overwrite keeps the schema
+    txn = dev.begin_transaction("appends")
+    row = {"k": "z", "n": 0, "nv": 0, "one": 1, "s": "s", "top": None}
+    for _ in range(2):
+        txn.client.write_table("//tmp/counts", [row], append=True)
     with pytest.raises(RefusedByCluster) as failed:
-        dev.write_table("//tmp/counts", [{"k": "z", "n": 0, "nv": 0, "one": None, "s": "s"}],
-                        append=True)
+        txn.client.write_table("//tmp/counts", [dict(row, one=None)], append=True)
     assert 'Required column "one" cannot have "null" value' in str(failed.value)
-    assert [r["k"] for r in dev.read_table("//tmp/counts")] == ["z"]
+    record = tmp_path / "record.json"  # committed as the runner does
+    record.write_text(json.dumps(txn.prepare(record)))
+    txn.commit()
+    assert sorted(r["k"] for r in dev.read_table("//tmp/counts")) == ["a", "b", "z", "z"]
+    copy = DevClient(shutil.copytree(dev.root, tmp_path / "copy" / ".dev"))
+    for client in (dev, copy):
+        assert [c["name"] for c in client.declared_schema("//tmp/counts")["columns"]
+                if c["required"]] == ["n", "nv", "one", "s"]
+        with pytest.raises(RefusedByCluster, match='Required column "s" cannot have'):
+            client.write_table("//tmp/counts", [dict(row, s=None)])
