@@ -194,11 +194,14 @@ def inferred_columns(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def declared_rows(schema: dict[str, Any]) -> list[dict[str, Any]]:
-    """A declared schema's columns as `schema` shows them: name and type, and the sort
-    order of a key column (a YQL table a sort then sorted, in both modes)."""
+    """A declared schema's columns as `schema` shows them: name and type, `required` for
+    a column that takes no null (a YQL query's COUNT or literal, in both modes), and the
+    sort order of a key column (a YQL table a sort then sorted, in both modes)."""
     rows = []
     for column in schema["columns"]:
         row = {"column": column["name"], "type": column["type"]}
+        if column.get("required"):
+            row["required"] = True
         if column.get("sort_order"):
             row["sort_order"] = column["sort_order"]
         rows.append(row)
@@ -215,15 +218,15 @@ def table_schema(path: str, fmt: str, pipeline_dir: Path, config_file: Path | No
                  overrides: tuple[str, ...]) -> None:
     """The columns of the table PATH and their types.
 
-    A table a YQL query wrote, or stage code made with `create_path(..., schema=...)`, has
-    a strict schema, which is shown, titled "declared schema (strict)": the cluster's
-    `@schema` in prod, the columns the query or the stage gave it in dev (a query's COUNT
-    column is a uint64). Tables written by write_table and operations declare no
-    columns, so the columns are those of the first 1,000 rows, as YQL's InferSchema sees
-    them, each with the types its values have (an integer past int64 is a uint64), titled
-    "inferred from values". JSON lines say which in their "schema" key ("declared" or
-    "inferred"). A YQL table a sort then sorted shows its key columns' sort_order, in dev
-    as in prod.
+    A table a YQL query wrote, or stage code made with `create_path(..., schema=...)`, has a
+    strict schema, which is shown, titled "declared schema (strict)": the cluster's `@schema`
+    in prod, the columns the query or the stage gave it in dev (a query's COUNT column is a
+    uint64, and required: it takes no null, as a literal's column). Tables written by
+    write_table and operations declare no columns, so the columns are those of the first 1,000
+    rows, as YQL's InferSchema sees them, each with the types its values have (an integer past
+    int64 is a uint64), titled "inferred from values". JSON lines say which in their "schema"
+    key ("declared" or "inferred"). A YQL table a sort then sorted shows its key columns'
+    sort_order, in dev as in prod.
     """
     client = _client(pipeline_dir, config_file, overrides)
     with _table_named(client, path):

@@ -2,7 +2,8 @@
 backends (dev's YQL tables and the fake proxy's).
 
 A table a YQL INSERT wrote keeps that strict schema through later writes, and the writer
-refuses a value whose type is not the column's, null aside (every YQL column is optional).
+refuses a value whose type is not the column's, and null in a required column (a YQL
+column is optional unless yql_required finds its type is not).
 The one conversion a writer makes by default is between int64 and uint64, when the value
 fits; an integer is not turned into a double, nor anything into a string.
 
@@ -151,14 +152,30 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
             f'but got "{got}"')
 
 
+class SchemaColumns(dict[str, str]):
+    """The columns of a strict schema (name: YT type), and which of them are required
+    (`required: true`, a type_v3 that is not optional: a YQL write's COUNT or literal
+    column, yql_required)."""
+
+    def __init__(self, types: dict[str, str], required: Iterable[str] = ()):
+        super().__init__(types)
+        self.required = frozenset(required)
+
+
 def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
     """What the table writer says of the first value of `row` a strict schema of these
-    columns (name: YT type) refuses, a column it lacks included; None when it takes the
-    row."""
+    columns (name: YT type) refuses, a column it lacks included, a null in a required
+    column (SchemaColumns) too; None when it takes the row. A null in a required column:
+    "Required column %v cannot have %Qlv value" (ValidateValueType in
+    yt/yt/client/table_client/unversioned_row.cpp, ytsaurus/ytsaurus; the column named by
+    GetDiagnosticNameString, "%Qv" of its name)."""
+    required = getattr(columns, "required", frozenset())
     for name, value in row.items():
         column_type = columns.get(name)
         if column_type is None:
             return f'Unknown column "{name}" in strict schema'
+        if value is None and name in required:
+            return f'Required column "{name}" cannot have "null" value'
         refused = refused_value(name, column_type, value)
         if refused is not None:
             return refused

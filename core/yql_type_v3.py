@@ -5,8 +5,9 @@ The YTsaurus query tracker's YQL writes native YT types (UseNativeYtTypes "true"
 NativeYtTypeCompatibility "complex,...": DefaultGatewaySettings in yt/yql/plugin/config.cpp,
 ytsaurus/ytsaurus), so every column has the type_v3 of its YQL type (RowSpecToYTSchema and
 RowSpecYqlTypeToYtNativeType in yt/yql/providers/yt/lib/schema/schema.cpp,
-ydb-platform/ydb): a YQL column is Optional, a List<String> is `list` of `string`, a
-Struct a `struct` of its members, a Dict a `dict` of its key and value, Yson is `yson`.
+ydb-platform/ydb): a YQL column is Optional (unless yql_required finds it is not), a
+List<String> is `list` of `string`, a Struct a `struct` of its members, a Dict a `dict`
+of its key and value, Yson is `yson`.
 The master shows each column with its old `type` too, `any` for a composite or Yson one
 (TSerializableColumnSchema::SetColumnSchema, yt/yt/client/table_client/
 schema_serialization_helpers.cpp).
@@ -91,12 +92,13 @@ def _inner(kind: str) -> Any:
     return _V3_NAMES.get(old, old)
 
 
-def column_type_v3(kind: str) -> Any:
+def column_type_v3(kind: str, required: bool = False) -> Any:
     """The type_v3 of a column YQL writes from a result column of DuckDB type `kind`: a
     NULL literal's is `null` itself, not an optional (RowSpecYqlTypeToYtNativeType writes
-    YQL's NullType as "null", and an Optional only for an OptionalType)."""
+    YQL's NullType as "null", and an Optional only for an OptionalType), as is a
+    `required` one's, whose YQL type is not Optional (yql_required)."""
     inner = _inner(kind)
-    return inner if inner == "null" else optional(inner)
+    return inner if inner == "null" or required else optional(inner)
 
 
 def v3_of_old(kind: str, required: bool) -> Any:

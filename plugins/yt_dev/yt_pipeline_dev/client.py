@@ -44,6 +44,7 @@ from yt_pipeline_dev.yql_schema import (
     declared_key,
     keep_schema,
     refuse_rows_off_schema,
+    required_of,
     schema_of,
 )
 from ytjobs.codec import NotARow, iter_rows, loads_line, write_lines
@@ -302,7 +303,9 @@ class DevClient(YqlRequests):
         columns = schema_of(self.root, self.visible_file(path))
         if columns is None:
             return None
-        return {name: column_types.yt_column_type(kind) for name, kind in columns}
+        return column_types.SchemaColumns(
+            {name: column_types.yt_column_type(kind) for name, kind in columns},
+            required_of(columns))
 
     def sort_order(self, path: str) -> list[str] | None:
         """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""
@@ -482,7 +485,8 @@ class DevClient(YqlRequests):
     def declared_schema(self, path: str) -> dict[str, Any] | None:
         """The strict schema a YQL write gave the table (yql_schema.declared), in a
         cluster's shape; None for a table YQL did not write. Every YQL column reads as
-        optional (required false); once a sort sorted it, its key columns come first,
+        optional (required false) but those it found not Optional (yql_required: a COUNT, a
+        literal); once a sort sorted it, its key columns come first,
         marked `sort_order`, as a cluster shows a sorted schema (TTableSchema::ToSorted)."""
         from yt_pipeline.column_types import yt_column_type
 
@@ -491,7 +495,8 @@ class DevClient(YqlRequests):
         if columns is None:
             return None
         key = declared_key(self.root, table) or []
-        shown = {name: {"name": name, "type": yt_column_type(kind), "required": False}
+        required = required_of(columns)
+        shown = {name: {"name": name, "type": yt_column_type(kind), "required": name in required}
                  for name, kind in columns}
         first = [dict(shown.get(name, {"name": name, "type": "any", "required": False}),
                       sort_order="ascending") for name in key]

@@ -45,6 +45,7 @@ from yt_pipeline_dev.tablelock import (
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
 from yt_pipeline_dev.whole_lines import vouch, vouched
 from yt_pipeline_dev.yql_schema import (
+    DeclaredColumns,
     declare,
     declare_by_content,
     declared_file,
@@ -210,8 +211,9 @@ class DevTransaction:
             if was_whole:
                 vouch(self.root, staged)
             if schema is not None:
-                declare(self.root, staged, [tuple(c) for c in schema["columns"]],
-                        schema.get("sorted_by"))
+                declare(self.root, staged, DeclaredColumns(
+                    [(str(c[0]), str(c[1])) for c in schema["columns"]],
+                    schema.get("required") or ()), schema.get("sorted_by"))
             raise
         finally:
             with self.lock:

@@ -34,6 +34,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
+from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
     composite_duckdb_type,
@@ -63,10 +64,12 @@ from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_results import as_returned
 from yt_pipeline_dev.yql_sandbox import import_duckdb, restricted_connection
 from yt_pipeline_dev.yql_schema import (
+    DeclaredColumns,
     SchemaCache,
     declare,
     declared,
     first_rows,
+    required_of,
     sql_literal,
 )
 from yt_pipeline_dev.yql_translate import Statement, translate
@@ -344,7 +347,7 @@ class Executor:
             raise QueryFailed(node)
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
-            return columns, sql
+            return DeclaredColumns(columns, statement.required), sql
         existing = declared(self.client.root, target)
         if existing is None:
             raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
@@ -362,6 +365,11 @@ class Executor:
             raise QueryFailed("YQL: " + yql_rules.row_type_differs(
                 statement.target, shown_types(table, table_v3),
                 shown_types(written, written_v3s)))
+        optional = optional_into_required(required_of(existing), statement.required)
+        if optional:
+            raise QueryFailed("YQL: " + yql_rules.row_type_differs(
+                statement.target, shown_types(table, table_v3), marked_optional(
+                    written, shown_types(written, written_v3s), optional)))
         widened = {name: "DOUBLE" for name in column_types.widened_columns(table, written)}
         # List<Int64> values appended to a List<Double> column are made doubles, as YQL
         # converts a composite item by item (yql_type_v3.converted_composites)

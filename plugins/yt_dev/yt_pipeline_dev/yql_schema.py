@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -208,13 +208,30 @@ def _write_entry(entry: Path, data: dict[str, Any]) -> None:
     _write_text_atomic(entry, json.dumps(data))
 
 
+class DeclaredColumns(list[tuple[str, str]]):
+    """The columns (name, DuckDB type) YQL gave a table, and the names of those it made
+    required (their YQL type is not Optional: yql_required), which take no null."""
+
+    def __init__(self, columns: Iterable[tuple[str, str]], required: Iterable[str] = ()):
+        super().__init__(columns)
+        self.required = frozenset(required)
+
+
+def required_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
+    """The required columns of a declared schema (none for plain (name, type) pairs)."""
+    return getattr(columns, "required", frozenset())
+
+
 def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
             key: list[str] | None = None) -> None:
-    """Record the columns YQL gave the table, and the key a sort then gave it (its strict
-    schema sorted, sorted_schema.py), for the file as it is now: by its identity, read at
-    each query, and by its bytes, read when the folder was copied."""
+    """Record the columns YQL gave the table (its required ones, of DeclaredColumns,
+    too), and the key a sort then gave it (its strict schema sorted, sorted_schema.py),
+    for the file as it is now: by its identity, read at each query, and by its bytes,
+    read when the folder was copied."""
     _follow_a_copy(root)
     data: dict[str, Any] = {"columns": columns}
+    if required_of(columns):
+        data["required"] = sorted(required_of(columns))
     if key:
         data["sorted_by"] = list(key)
     _write_entry(declared_file(root, table_file), data)
@@ -243,7 +260,8 @@ def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
     data = load_entry(declared_file(root, table_file))
     if data is None:
         return None
-    return [(str(name), str(kind)) for name, kind in data["columns"]]
+    return DeclaredColumns([(str(name), str(kind)) for name, kind in data["columns"]],
+                           data.get("required") or ())
 
 
 def declared_key(root: Path, table_file: Path | None) -> list[str] | None:
@@ -338,12 +356,13 @@ def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
     (GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp), and its
     table writer refuses a column the schema lacks ("Unknown column %Qv in strict schema":
     yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp) or a value of another type than
-    its column's (yt_pipeline.column_types)."""
+    its column's, or null in a required one (yt_pipeline.column_types)."""
     if columns is None:
         return None
     from yt_pipeline import column_types
 
-    types = {name: column_types.yt_column_type(kind) for name, kind in columns}
+    types = column_types.SchemaColumns(
+        {name: column_types.yt_column_type(kind) for name, kind in columns}, required_of(columns))
     with table_file.open("rb") as handle:
         handle.seek(start)
         for number, row in enumerate(iter_rows(handle, drop_control=True), 1):

@@ -17,6 +17,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
+from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
 
@@ -42,6 +43,8 @@ class Statement:
     paths: list[str]
     target: str | None = None
     truncate: bool = False
+    #: the result columns whose YQL type is not Optional (yql_required)
+    required: frozenset[str] = frozenset()
 
     def reads(self) -> list[str]:
         """The paths of the tables the statement reads."""
@@ -129,6 +132,7 @@ def translate(query: str) -> list[Statement]:
         except UngroupedColumn as error:
             raise QueryFailed(place(error, query)) from None
         if statement is not None:
+            statement.required = required_columns(text)
             result.append(statement)
     return result
 

@@ -31,6 +31,7 @@ from yt_pipeline.yql_functions import UNWRAP_FAILED
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
+from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import duplicate_columns
 from yt_pipeline.yql_semantics import connect, failure_meaning
 from yt_pipeline.yql_statements import split_statements
@@ -351,17 +352,18 @@ class QueryRunner:
             self.query.results.append(FakeResult(rows))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
-        self._write(normalize(insert.path), described, rows, truncate=insert.truncate)
+        self._write(normalize(insert.path), described, rows, truncate=insert.truncate,
+                    required=required_columns(statement))
 
     def _write(self, path: str, described: list[tuple[str, str]], rows: list[dict[str, Any]],
-               truncate: bool) -> None:
+               truncate: bool, required: frozenset[str]) -> None:
         cypress = self.state.cypress
         with cypress.lock:
             if self.aborted():
                 return  # an aborted query writes nothing more
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
-                doubles = check_append(existing, path, described)
+                doubles = check_append(existing, path, described, required)
                 rows = converted_rows(existing, described, widen_rows(rows, doubles))
                 key = strong_key(existing)
                 if key:
@@ -377,7 +379,7 @@ class QueryRunner:
                 node = cypress.create(path, Node("table", rows=rows), None)
             else:
                 node = write_rows(cypress, path, rows, False, None)
-            node.attributes["schema"] = yql_schema(described)
+            node.attributes["schema"] = yql_schema(described, required)
             node.attributes.pop("sorted_by", None)
 
 

@@ -16,11 +16,13 @@ from typing import Any
 import yt.yson as yson
 
 from yt_pipeline.column_types import (
+    SchemaColumns,
     append_type_differs,
     refused_row,
     widened_columns,
     yt_column_type,
 )
+from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_rules import (
     append_refused,
     empty_column_name,
@@ -59,7 +61,14 @@ def strict_columns(node: Node) -> dict[str, str] | None:
     schema = node.attributes.get("schema")
     if not schema or not getattr(schema, "attributes", {}).get("strict", True):
         return None
-    return {str(column["name"]): str(column.get("type", "any")) for column in schema}
+    return SchemaColumns({str(column["name"]): str(column.get("type", "any")) for column in schema},
+                         required_of(node))
+
+
+def required_of(node: Node) -> frozenset[str]:
+    """The columns of the table's schema that take no null (`required: true`)."""
+    return frozenset(str(column["name"]) for column in node.attributes.get("schema") or []
+                     if column.get("required", False))
 
 
 def schema_violation(columns: dict[str, str] | None, rows: list[dict[str, Any]]) -> str | None:
@@ -114,19 +123,21 @@ def projected(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, 
     return [{name: row.get(name) for name in columns} for row in rows]
 
 
-def yql_schema(columns: list[tuple[str, str]]) -> Any:
-    """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs: each
-    column's type_v3 as YQL writes it, and the old `type` the master shows with it
+def yql_schema(columns: list[tuple[str, str]], required: frozenset[str] = frozenset()) -> Any:
+    """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs and the
+    names of those whose YQL type is not Optional (yql_required): each column's type_v3 as
+    YQL writes it, and the old `type` and `required` the master shows with it
     (yql_type_v3)."""
-    described = [{"name": name, "type": yt_column_type(kind), "required": False,
-                  "type_v3": column_type_v3(kind)} for name, kind in columns]
+    described = [{"name": name, "type": yt_column_type(kind), "required": name in required,
+                  "type_v3": column_type_v3(kind, name in required)} for name, kind in columns]
     return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": False})
 
 
-def check_append(node: Node, path: str, described: list[tuple[str, str]]) -> list[str]:
-    """A YQL append of columns (name, DuckDB type) to the table `node`: refused unless
-    the table has a schema of the same columns, of types the written ones convert to.
-    Returns the columns whose integers YQL makes doubles."""
+def check_append(node: Node, path: str, described: list[tuple[str, str]],
+                 required: frozenset[str] = frozenset()) -> list[str]:
+    """A YQL append of columns (name, DuckDB type; `required` those not Optional) to the
+    table `node`: refused unless the table has a schema of the same columns, of types the
+    written ones convert to. Returns the columns whose integers YQL makes doubles."""
     declared = schema_columns(node)
     columns = [name for name, _ in described]
     if not declared:
@@ -142,6 +153,10 @@ def check_append(node: Node, path: str, described: list[tuple[str, str]]) -> lis
             append_v3_differs(table_v3.get(name), written_v3s.get(name)) for name in table):
         raise YtFakeError(row_type_differs(path, shown_types(table, table_v3),
                                            shown_types(written, written_v3s)))
+    optional = optional_into_required(required_of(node), required)
+    if optional:
+        raise YtFakeError(row_type_differs(path, shown_types(table, table_v3), marked_optional(
+            written, shown_types(written, written_v3s), optional)))
     return widened_columns(table, written)
 
 

@@ -1,0 +1,145 @@
+"""A YQL column whose type is not Optional is written as a required column, in dev and on
+the fake query tracker as on a cluster, and takes no null afterwards.
+
+Sources: with native YT types a column's type_v3 is that of its YQL type, an Optional
+wrapped as {"type_name": "optional", ...} and anything else bare, shown `required: true`
+(RowSpecYqlTypeToYtNativeType in yt/yql/providers/yt/lib/schema/schema.cpp, ydb-platform/
+ydb); `COUNT(*)->Uint64`, `COUNT(T?)->Uint64` (yt/docs/en/yql/builtins/aggregation.md,
+ytsaurus/ytsaurus); a literal is of a data type, not an Optional. A null written into a
+required column: "Required column %v cannot have %Qlv value" (ValidateValueType in
+yt/yt/client/table_client/unversioned_row.cpp, ytsaurus/ytsaurus). An append of an Optional
+column into a required one is refused: YQL's append check converts the written row type to
+the table's (yql_yt_datasink_type_ann.cpp), and no Optional converts to a type that is not.
+"""
+
+from __future__ import annotations
+
+import pytest
+from yql_alike import dev_and_fake, fails_alike, same_rows
+
+from yt_pipeline.errors import RefusedByCluster
+from yt_pipeline.yql_required import required_columns
+
+pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+
+ITEMS = [{"k": "a", "v": 1}, {"k": "a", "v": None}, {"k": "b", "v": 3}]
+WRITE = ("PRAGMA yt.InferSchema = '10'; INSERT INTO `//tmp/counts` WITH TRUNCATE "
+         "SELECT k, COUNT(*) AS n, COUNT(v) AS nv, 1 AS one, \"x\" AS s, MAX(v) AS top "
+         "FROM `//tmp/items` GROUP BY k")
+
+
+@pytest.fixture
+def both(prod_client, tmp_path):
+    clients = dev_and_fake(prod_client, tmp_path, {"//tmp/items": ITEMS})
+    for client in clients:
+        client.run_yql(WRITE)
+    return clients
+
+
+def test_count_and_literal_columns_are_required_in_both_modes(both):
+    dev, prod = both
+    declared = dev.declared_schema("//tmp/counts")
+    assert declared == prod.declared_schema("//tmp/counts")
+    assert declared is not None
+    assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == {
+        "k": ("string", False), "n": ("uint64", True), "nv": ("uint64", True),
+        "one": ("int32", True), "s": ("string", True), "top": ("int64", False)}
+    # the fake's @schema: a required column's type_v3 is its bare type
+    schema = {str(c["name"]): dict(c) for c in prod.yt().get("//tmp/counts/@schema")}
+    assert schema["n"] == {"name": "n", "type": "uint64", "required": True, "type_v3": "uint64"}
+    assert schema["top"]["type_v3"] == {"type_name": "optional", "item": "int64"}
+    assert same_rows(both, "SELECT k, n, nv, one, s, top FROM `//tmp/counts` ORDER BY k") == [
+        {"k": "a", "n": 2, "nv": 1, "one": 1, "s": "x", "top": 1},
+        {"k": "b", "n": 1, "nv": 1, "one": 1, "s": "x", "top": 3}]
+
+
+def test_a_null_written_into_a_required_column_fails_in_both_modes(both):
+    row = {"k": "c", "n": None, "nv": 0, "one": 1, "s": "y", "top": None}
+    for client in both:
+        with pytest.raises(RefusedByCluster) as failed:
+            client.write_table("//tmp/counts", [row], append=True)
+        assert 'Required column "n" cannot have "null" value' in str(failed.value)
+    # a null in an optional column goes in, and the table keeps its required columns
+    for client in both:
+        client.write_table("//tmp/counts", [dict(row, n=5)], append=True)
+        assert sorted(r["n"] for r in client.read_table("//tmp/counts")) == [1, 2, 5]
+    assert both[0].declared_schema("//tmp/counts") == both[1].declared_schema("//tmp/counts")
+
+
+def test_an_optional_column_appended_into_a_required_one_is_refused(both):
+    fails_alike(both, "INSERT INTO `//tmp/counts` SELECT k, MAX(v) AS n, COUNT(v) AS nv, "
+                      "1 AS one, \"x\" AS s, MAX(v) AS top FROM `//tmp/items` GROUP BY k",
+                'Table "//tmp/counts" row type differs from the written row type: the table '
+                "has k string, n uint64, nv uint64, one int32, s string, top int64, the query "
+                "writes k string, n int64?, nv uint64")
+    # a required column appended into it goes in
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/counts` SELECT k, COUNT(*) AS n, COUNT(v) AS nv, "
+                       "2 AS one, \"z\" AS s, MAX(v) AS top FROM `//tmp/items` GROUP BY k")
+    assert same_rows(both, "SELECT COUNT(*) AS rows FROM `//tmp/counts`") == [{"rows": 4}]
+    # a NULL (YQL's Null type) converts to an Optional, not to a required column's type
+    fails_alike(both, "INSERT INTO `//tmp/counts` SELECT k, NULL AS n, COUNT(v) AS nv, "
+                      "1 AS one, \"x\" AS s, MAX(v) AS top FROM `//tmp/items` GROUP BY k",
+                "the query writes k string, n null, nv uint64")
+
+
+def test_table_schema_shows_required_columns_in_both_modes(both):
+    import yt_pipeline.cli  # noqa: F401  (cli_table is imported through it)
+    from yt_pipeline.cli_table import declared_rows
+
+    dev, prod = both
+    rows = declared_rows(dev.declared_schema("//tmp/counts"))
+    assert rows == declared_rows(prod.declared_schema("//tmp/counts"))
+    assert rows == [{"column": "k", "type": "string"},
+                    {"column": "n", "type": "uint64", "required": True},
+                    {"column": "nv", "type": "uint64", "required": True},
+                    {"column": "one", "type": "int32", "required": True},
+                    {"column": "s", "type": "string", "required": True},
+                    {"column": "top", "type": "int64"}]
+
+
+@pytest.mark.parametrize(("query", "required"), [
+    ("SELECT COUNT(*) AS n, COUNT(DISTINCT v) AS d, -2 AS neg, 1.5 AS f, 'q' AS q, "
+     "TRUE AS t FROM `//t`", {"n", "d", "neg", "f", "q", "t"}),
+    # anything else stays optional: a value read, an expression, NULL, a window COUNT
+    ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, COUNT(*) OVER w AS c, 1 FROM `//t`",
+     set()),
+    # a UNION's column takes the common type of its parts; an outer query reads a
+    # subquery's column, which a LEFT JOIN may make optional
+    ("SELECT 1 AS a UNION ALL SELECT 2 AS a", set()),
+    ("SELECT * FROM (SELECT COUNT(*) AS n FROM `//t`)", set()),
+    ("INSERT INTO `//out` WITH TRUNCATE SELECT k, COUNT(*) AS n FROM `//t` GROUP BY k",
+     {"n"}),
+])
+def test_the_required_columns_a_query_text_tells(query, required):
+    assert required_columns(query) == required
+
+
+def test_dev_keeps_required_columns_through_a_transaction_and_a_copy(tmp_path):
+    """The required columns go with the schema through appends in a stage's transaction
+    (a refused one cut back), its commit, and a copy of the .dev folder."""
+    import json
+    import shutil
+
+    from yt_pipeline_dev.client import DevClient
+
+    dev = DevClient(tmp_path / ".dev")
+    dev.write_table("//tmp/items", ITEMS)
+    dev.run_yql(WRITE)
+    txn = dev.begin_transaction("appends")
+    row = {"k": "z", "n": 0, "nv": 0, "one": 1, "s": "s", "top": None}
+    for _ in range(2):
+        txn.client.write_table("//tmp/counts", [row], append=True)
+    with pytest.raises(RefusedByCluster) as failed:
+        txn.client.write_table("//tmp/counts", [dict(row, one=None)], append=True)
+    assert 'Required column "one" cannot have "null" value' in str(failed.value)
+    record = tmp_path / "record.json"  # committed as the runner does
+    record.write_text(json.dumps(txn.prepare(record)))
+    txn.commit()
+    assert sorted(r["k"] for r in dev.read_table("//tmp/counts")) == ["a", "b", "z", "z"]
+    copy = DevClient(shutil.copytree(dev.root, tmp_path / "copy" / ".dev"))
+    for client in (dev, copy):
+        assert [c["name"] for c in client.declared_schema("//tmp/counts")["columns"]
+                if c["required"]] == ["n", "nv", "one", "s"]
+        with pytest.raises(RefusedByCluster, match='Required column "s" cannot have'):
+            client.write_table("//tmp/counts", [dict(row, s=None)])
