@@ -53,12 +53,13 @@ class TableClient(Protocol):
         `create("table", path, attributes={"schema": [...]})` does: a list of columns
         `{"name": "id", "type": "int64"}`, key columns first with `"sort_order":
         "ascending"`. Types: int8 to int64, uint8 to uint64, double, boolean, string, any,
-        date, datetime, timestamp; every column takes null. The schema stays through later
-        writes of `write_table` and operations, overwrites included, in dev as on a cluster
-        (a YQL `INSERT ... WITH TRUNCATE` gives the table the query's schema instead, with
-        no key): a row with a column it lacks or
-        a value of another type fails the write ("Unknown column ... in strict schema",
-        "Invalid type of column ..."), and a sorted one takes rows in key order only. An
+        date, datetime, timestamp; a column takes null unless it has `"required": True`.
+        The schema stays through later writes of `write_table` and operations, overwrites
+        included, in dev as on a cluster (a YQL `INSERT ... WITH TRUNCATE` gives the table
+        the query's schema instead, with no key): a row with a column it lacks, a value of
+        another type or a null in a required column fails the write ("Unknown column ... in
+        strict schema", "Invalid type of column ...", "Required column ... cannot have
+        "null" value"), and a sorted one takes rows in key order only. An
         existing table is fine only with this very schema. A bad schema raises InvalidSchema
         naming the path and the column. In a stage, the table is made in its transaction.
         """

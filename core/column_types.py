@@ -169,7 +169,7 @@ def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
     "Required column %v cannot have %Qlv value" (ValidateValueType in
     yt/yt/client/table_client/unversioned_row.cpp, ytsaurus/ytsaurus; the column named by
     GetDiagnosticNameString, "%Qv" of its name)."""
-    required = getattr(columns, "required", frozenset())
+    required: frozenset[str] = getattr(columns, "required", frozenset())
     for name, value in row.items():
         column_type = columns.get(name)
         if column_type is None:

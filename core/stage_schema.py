@@ -4,8 +4,8 @@ checked the same way for both backends before either makes the table.
 A column is `{"name": ..., "type": ...}`, with `"sort_order": "ascending"` for a key
 column; key columns come first, as a cluster keeps them (the "Data schema" and "Sorted
 tables" pages of the YTsaurus docs). Types are those whose values both backends check a row
-against (yt_pipeline.column_types); every column takes null (`required` columns are not
-offered: dev has no check for them).
+against (yt_pipeline.column_types); a column takes null unless it is `"required": true`,
+whose null both backends refuse ("Required column ... cannot have "null" value").
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(ki
 COLUMN_KEYS = ("name", "type", "sort_order", "required")
 
 
-def checked_schema(path: str, schema: Any) -> list[dict[str, str]]:
-    """The columns of `schema`, each {"name", "type"} and "sort_order" for a key column;
+def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
+    """The columns of `schema`, each {"name", "type"}, "sort_order" for a key column and
+    "required" (True) for one that takes no null;
     InvalidSchema naming the table and the column for one a cluster would not take."""
 
     def refused(what: str) -> InvalidSchema:
@@ -34,7 +35,7 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, str]]:
             or not schema:
         raise refused("must be a non-empty list of columns such as "
                       "{'name': 'id', 'type': 'int64'}")
-    columns: list[dict[str, str]] = []
+    columns: list[dict[str, Any]] = []
     keys_ended = False
     for index, column in enumerate(schema):
         if not isinstance(column, Mapping):
@@ -52,9 +53,9 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, str]]:
         kind = column.get("type")
         if kind not in COLUMN_TYPES:
             raise refused(f"{where}: type {kind!r} is not one of {', '.join(COLUMN_TYPES)}")
-        if column.get("required", False) is not False:
-            raise refused(f"{where}: required columns are not supported (every column "
-                          "takes null)")
+        required = column.get("required", False)
+        if not isinstance(required, bool):
+            raise refused(f"{where}: required {required!r} is not true or false")
         order = column.get("sort_order")
         if order not in (None, "ascending"):
             raise refused(f"{where}: sort_order {order!r} is not 'ascending'")
@@ -62,25 +63,32 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, str]]:
             raise refused(f"{where} is a key column after a column that is not one: key "
                           "columns (sort_order) come first")
         keys_ended = keys_ended or not order
-        checked = {"name": name, "type": str(kind)}
+        checked: dict[str, Any] = {"name": name, "type": str(kind)}
         if order:
             checked["sort_order"] = "ascending"
+        if required:
+            checked["required"] = True
         columns.append(checked)
     return columns
 
 
-def key_of(columns: list[dict[str, str]]) -> list[str]:
+def key_of(columns: list[dict[str, Any]]) -> list[str]:
     """The key columns (those with a sort_order), in order."""
     return [column["name"] for column in columns if column.get("sort_order")]
 
 
-def as_declared(columns: list[dict[str, str]]) -> list[dict[str, Any]]:
+def required_names(columns: list[dict[str, Any]]) -> list[str]:
+    """The columns that take no null (`required: true`)."""
+    return [column["name"] for column in columns if column.get("required")]
+
+
+def as_declared(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The columns as TableClient.declared_schema shows them."""
-    return [dict(column, required=False) for column in columns]
+    return [dict(column, required=bool(column.get("required"))) for column in columns]
 
 
 def refuse_another_schema(path: str, declared: dict[str, Any] | None,
-                          columns: list[dict[str, str]]) -> None:
+                          columns: list[dict[str, Any]]) -> None:
     """An existing table is taken as created when it has this very schema (a stage run
     again); InvalidSchema when it has another one, or none."""
     if declared is not None and declared.get("strict") and \

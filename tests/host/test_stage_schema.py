@@ -25,8 +25,8 @@ PATH = "//tmp/t"
     ([{"name": "id", "type": "int64", "sorted": True}],
      "schema column 'id': unknown key 'sorted' (a column takes name, type, sort_order, "
      "required)"),
-    ([{"name": "id", "type": "int64", "required": True}],
-     "schema column 'id': required columns are not supported (every column takes null)"),
+    ([{"name": "id", "type": "int64", "required": "yes"}],
+     "schema column 'id': required 'yes' is not true or false"),
     ([{"name": "id", "type": "int64", "sort_order": "descending"}],
      "schema column 'id': sort_order 'descending' is not 'ascending'"),
     ([{"name": "v", "type": "string"}, {"name": "id", "type": "int64", "sort_order": "ascending"}],
@@ -41,7 +41,7 @@ def test_a_bad_schema_is_refused_naming_the_table_and_the_column(schema, message
 
 def test_a_good_schema_is_given_back_in_one_shape():
     given = [{"name": "id", "type": "uint64", "sort_order": "ascending", "required": False},
-             {"name": "when", "type": "timestamp"}]
+             {"name": "when", "type": "timestamp", "required": True}]
     assert checked_schema(PATH, given) == [
         {"name": "id", "type": "uint64", "sort_order": "ascending"},
-        {"name": "when", "type": "timestamp"}]
+        {"name": "when", "type": "timestamp", "required": True}]

@@ -202,3 +202,24 @@ def test_a_time_column_takes_values_before_2106_only(both, fake_yt, column_type,
         assert f'Value {last + 1} is out of allowed range [0, {last}] in column "t" of type ' \
             f'"{column_type}"' in str(refused.value), client.mode
         assert list(client.read_table(EVENTS)) == [{"t": 0}, {"t": last}]
+
+
+def test_a_required_column_refuses_null_with_the_same_words(both, fake_yt):
+    """`required: true` in a declared schema: a null in that column fails the write, in dev
+    as on a cluster ('Required column %v cannot have %Qlv value': ValidateValueType in
+    yt/yt/client/table_client/unversioned_row.cpp), and `declared_schema` shows it."""
+    schema = [{"name": "id", "type": "int64", "sort_order": "ascending", "required": True},
+              {"name": "kind", "type": "string"}]
+    words = {}
+    for client in both:
+        client.create_path(EVENTS, "table", schema=schema)
+        client.write_table(EVENTS, [{"id": 1, "kind": None}])
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"id": 2, "kind": "a"}, {"id": None, "kind": "b"}],
+                               append=True)
+        words[client.mode] = str(refused.value)
+        assert list(client.read_table(EVENTS)) == [{"id": 1, "kind": None}]
+        assert [(c["name"], c["required"]) for c in client.declared_schema(EVENTS)["columns"]] \
+            == [("id", True), ("kind", False)]
+    assert words["prod"].endswith('Required column "id" cannot have "null" value'), words
+    assert 'row 2: Required column "id" cannot have "null" value' in words["dev"], words

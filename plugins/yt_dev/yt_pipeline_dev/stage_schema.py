@@ -5,6 +5,11 @@ checks (output_schema, refuse_rows_off_schema) and declared_schema read back as 
 
 from __future__ import annotations
 
+from typing import Any
+
+from yt_pipeline.stage_schema import required_names
+from yt_pipeline_dev.yql_schema import DeclaredColumns
+
 #: the DuckDB type each declared YT type is kept as, the one a YQL write of such a column
 #: keeps (column_types.YQL_COLUMN_TYPES read the other way; `any` is a Yson column, JSON)
 DUCKDB_TYPES = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT",
@@ -14,6 +19,8 @@ DUCKDB_TYPES = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT",
                 "datetime": "TIMESTAMP_S", "timestamp": "TIMESTAMP", "any": "JSON"}
 
 
-def kept_columns(columns: list[dict[str, str]]) -> list[tuple[str, str]]:
-    """(name, DuckDB type) of each checked column (yt_pipeline.stage_schema)."""
-    return [(column["name"], DUCKDB_TYPES[column["type"]]) for column in columns]
+def kept_columns(columns: list[dict[str, Any]]) -> DeclaredColumns:
+    """(name, DuckDB type) of each checked column (yt_pipeline.stage_schema), and which of
+    them take no null."""
+    return DeclaredColumns([(column["name"], DUCKDB_TYPES[column["type"]])
+                            for column in columns], required_names(columns))
