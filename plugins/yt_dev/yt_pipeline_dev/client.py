@@ -271,6 +271,9 @@ class DevClient(YqlRequests):
                                     (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
+            # a recorded commit removing the folder the table is in removes it first: made
+            # after this write, that removal took the table just written with it
+            settle_folders_before(self.root, normal(path))
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target) or schema

@@ -1,0 +1,43 @@
+"""A dev commit killed after its record, before its folder changes, is finished before
+anything uses a path in those folders: a write outside a transaction too.
+
+A table written outside a transaction into a folder such a commit removes went into the
+folder still there; the next reader of the folder then made the recorded removal, and the
+table just written was gone."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from yt_pipeline_dev.client import DevClient
+
+
+def killed_after_record(root, tmp_path, changes) -> dict:
+    """A transaction making `changes` whose process died right after its journal record."""
+    killed = DevClient(root).begin_transaction("killed")
+    changes(killed.client)
+    record = tmp_path / "record"
+    token = killed.prepare(record)
+    record.write_text(json.dumps(token))
+    killed._locks.release()  # the kernel drops a killed process's locks, nothing more
+    os.close(killed._owner_fd)
+    return token
+
+
+def removes_folder(txn_client) -> None:
+    txn_client.remove("//f", recursive=True)
+    txn_client.write_table("//o/x", [{"n": 1}])
+
+
+def test_a_write_outside_a_transaction_into_a_folder_a_recorded_commit_removes(tmp_path):
+    root = tmp_path / ".dev"
+    client = DevClient(root)
+    client.write_table("//f/old", [{"n": 0}])
+    client.write_table("//o/x", [{"n": 0}])
+    killed_after_record(root, tmp_path, removes_folder)
+    client.write_table("//f/new", [{"n": 5}, {"n": 6}])
+    assert client.list("//f") == ["new"]
+    assert [row["n"] for row in client.read_table("//f/new")] == [5, 6]
+    assert [row["n"] for row in client.read_table("//o/x")] == [1]
+    assert not client.exists("//f/old")
