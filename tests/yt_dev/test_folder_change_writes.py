@@ -11,6 +11,7 @@ import json
 import os
 
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.recovery import sweep
 
 
 def killed_after_record(root, tmp_path, changes) -> dict:
@@ -41,3 +42,27 @@ def test_a_write_outside_a_transaction_into_a_folder_a_recorded_commit_removes(t
     assert [row["n"] for row in client.read_table("//f/new")] == [5, 6]
     assert [row["n"] for row in client.read_table("//o/x")] == [1]
     assert not client.exists("//f/old")
+
+
+def test_a_folder_only_commit_whose_prepared_file_a_crash_emptied_is_still_finished(
+        tmp_path):
+    """A machine crash leaves a file renamed into place empty (dev's writes are not forced
+    to disk). A commit removing a folder and writing no table has no table marker naming
+    its record: with its `prepared` file empty, a reader dropped its folder marker as one
+    never recorded and read the removed table, and sweep (another pipeline's run) removed
+    its transaction, so the next run had nothing left to finish."""
+    root = tmp_path / ".dev"
+    client = DevClient(root)
+    client.write_table("//f/old", [{"n": 0}])
+    client.write_table("//o/x", [{"n": 0}])
+    token = killed_after_record(root, tmp_path, lambda txn: txn.remove("//f", recursive=True))
+    assert token["tables"] == []
+    (root / token["txn"] / "prepared").write_text("")
+    assert sweep(root) == 0
+    assert (root / token["txn"]).is_dir()
+    assert not client.exists("//f/old")
+    assert not client.exists("//f")
+    assert client.list("//") == ["o"]
+    DevClient(root).finish_commit(token)  # the next run of its pipeline
+    assert client.list("//") == ["o"]
+    assert [row["n"] for row in client.read_table("//o/x")] == [0]

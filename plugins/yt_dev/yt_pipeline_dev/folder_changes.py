@@ -44,9 +44,11 @@ def _marker(root: Path, txn: str) -> Path:
     return root / MARKERS_DIR / f"{Path(txn).name}.json"
 
 
-def write_marker(root: Path, txn: str, removed: list[str], created: list[str]) -> None:
-    """Before the commit's journal record (and after its `folders.pending`)."""
-    text = json.dumps({"removed": removed, "created": created})
+def write_marker(root: Path, txn: str, removed: list[str], created: list[str],
+                 records: list[str]) -> None:
+    """Before the commit's journal record (and after its `folders.pending`). `records`: the
+    record's names (tablelock.record_refs), as the transaction's `prepared` file has them."""
+    text = json.dumps({"removed": removed, "created": created, "records": records})
     for _ in range(100):
         try:
             # not forced to disk: dev writes nothing durably (yamlio.durable_mode)
@@ -55,6 +57,19 @@ def write_marker(root: Path, txn: str, removed: list[str], created: list[str]) -
         except FileNotFoundError:
             continue  # the folder was removed as it was made (drop_marker): made again
     write_file_atomic(_marker(root, txn), text, durable=False)  # its error names the file
+
+
+def marker_records(root: Path, txn: str) -> list[str]:
+    """The journal record's names a commit's folder marker holds ([] when it holds none).
+    They stand in for a `prepared` file a machine crash left empty: a commit that changes
+    folders and no table has no table marker to name its record, and was taken for one
+    never recorded, its marker dropped and its folder swept (recovery.sweep) with the
+    change it had still to make."""
+    try:
+        records = json.loads(_marker(root, txn).read_text(encoding="utf-8"))["records"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [ref for ref in records if isinstance(ref, str)] if isinstance(records, list) else []
 
 
 def drop_marker(root: Path, txn: str) -> None:
@@ -98,11 +113,12 @@ def settle(root: Path, txn: str, *, known_recorded: bool = False) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            refs = (root / txn / PREPARED).read_text(encoding="utf-8").splitlines()
-        except OSError:
+            text = (root / txn / PREPARED).read_text(encoding="utf-8")
+            refs = [line for line in text.splitlines() if line.strip()]
+        except (OSError, ValueError):
             refs = []
         if not (root / txn / FOLDERS_PENDING).exists() or not (
-                known_recorded or recorded(root, refs)):
+                known_recorded or recorded(root, refs or marker_records(root, txn))):
             drop_marker(root, txn)  # made already, or never committed (sweep removes it)
             return
         staging = Staging.load(root / txn)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.lock import pid_alive
-from yt_pipeline_dev.folder_changes import FOLDERS_PENDING, OWNER_LOCK, make_changes
+from yt_pipeline_dev.folder_changes import FOLDERS_PENDING, OWNER_LOCK, make_changes, marker_records
 from yt_pipeline_dev.folder_changes import settle as settle_folders
 from yt_pipeline_dev.staging import TXN_DIR
 from yt_pipeline_dev.tablelock import (
@@ -81,6 +81,8 @@ def _recorded(root: Path, txn: Path) -> bool:
     if refs:
         return recorded(root, refs)
     relative = str(txn.relative_to(root))
+    if recorded(root, marker_records(root, relative)):
+        return True
     for marker in (root / LOCKS_DIR).glob("*.pending"):
         try:
             data = json.loads(marker.read_text(encoding="utf-8"))

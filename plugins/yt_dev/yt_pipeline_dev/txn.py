@@ -287,7 +287,8 @@ class DevTransaction:
         os.replace(partial, self.dir / PREPARED)
         if staging.removed or staging.created:
             (self.dir / FOLDERS_PENDING).touch()
-            folder_changes.write_marker(self.root, relative, staging.removed, staging.created)
+            folder_changes.write_marker(self.root, relative, staging.removed, staging.created,
+                                        refs)
         for path, entry in staging.tables.items():
             write_marker(self.root, path, {"path": path, "kind": entry.kind, "txn": relative,
                                            "file": entry.file, "record": refs[-1],
