@@ -66,3 +66,35 @@ def test_a_folder_only_commit_whose_prepared_file_a_crash_emptied_is_still_finis
     DevClient(root).finish_commit(token)  # the next run of its pipeline
     assert client.list("//") == ["o"]
     assert [row["n"] for row in client.read_table("//o/x")] == [0]
+
+
+def test_a_listing_sees_the_folders_a_killed_commit_makes_with_its_tables(tmp_path):
+    """A table written into a folder not there makes the folder when it is made live. After
+    a kill before that, `ls //x` made the commit's table `//x/b` live and showed it without
+    the folder `sub` of its table `//x/sub/t`, and `sub` was said not to exist: half a
+    commit."""
+    root = tmp_path / ".dev"
+    client = DevClient(root)
+    client.write_table("//x/a", [{"n": 0}])
+
+    def writes(txn_client) -> None:
+        txn_client.write_table("//x/b", [{"n": 1}])
+        txn_client.write_table("//x/sub/t", [{"n": 2}])
+        txn_client.write_table("//top/deep/t", [{"n": 3}])
+
+    killed_after_record(root, tmp_path, writes)
+    assert client.list("//x") == ["a", "b", "sub"]
+    assert client.list("//") == ["top", "x"]
+    assert client.list("//x/sub") == ["t"]
+    assert [row["n"] for row in client.read_table("//x/sub/t")] == [2]
+
+
+def test_a_folder_a_killed_commit_makes_with_its_table_exists(tmp_path):
+    root = tmp_path / ".dev"
+    client = DevClient(root)
+    client.write_table("//x/a", [{"n": 0}])
+    killed_after_record(root, tmp_path,
+                        lambda txn_client: txn_client.write_table("//x/sub/t", [{"n": 2}]))
+    assert client.exists("//x/sub")
+    assert client.list("//x") == ["a", "sub"]
+    assert [row["n"] for row in client.read_table("//x/sub/t")] == [2]

@@ -35,7 +35,13 @@ from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_pa
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
-from yt_pipeline_dev.tablelock import TableLocks, settle, settle_before_listing, settle_before_reading
+from yt_pipeline_dev.tablelock import (
+    TableLocks,
+    settle,
+    settle_before_listing,
+    settle_before_reading,
+    settle_before_testing_folder,
+)
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
 from yt_pipeline_dev.txnlocks import check as check_lock
@@ -210,6 +216,9 @@ class DevClient(YqlRequests):
             if seen is not None:
                 return seen
         settle_folders_before(self.root, normal(path))
+        if folder(self.root, path).is_dir():
+            return True
+        settle_before_testing_folder(self.root, normal(path))
         return folder(self.root, path).is_dir()
 
     @contextmanager

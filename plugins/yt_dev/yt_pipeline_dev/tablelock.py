@@ -29,8 +29,8 @@ from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
-from yt_pipeline_dev.paths import safe_name, table_file
-from yt_pipeline_dev.staging import TXN_DIR
+from yt_pipeline_dev.paths import folder, safe_name, table_file
+from yt_pipeline_dev.staging import TXN_DIR, next_part, under
 
 LOCKS_DIR = ".locks"
 
@@ -247,15 +247,38 @@ def settle_before_reading(root: Path, path: str) -> None:
         os.close(fd)  # closing the file releases its flock
 
 
-def settle_before_listing(root: Path, folder_path: str) -> None:
-    """Before the folder `folder_path` is listed: as `settle_before_reading`, for each table
-    in it a killed commit still had to make live (a table it created was not listed)."""
+def _marked_tables(root: Path) -> Iterable[str]:
+    """The tables with a commit marker (those of a live commit too)."""
     for marker in (root / LOCKS_DIR).glob("*.pending"):
         try:
             path = json.loads(marker.read_text(encoding="utf-8"))["path"]
         except (OSError, ValueError, KeyError, TypeError):
             continue  # gone meanwhile, or damaged: its table's next reader or writer sees to it
-        if isinstance(path, str) and path.rsplit("/", 1)[0] in (folder_path, folder_path + "/"):
+        if isinstance(path, str):
+            yield path
+
+
+def settle_before_listing(root: Path, folder_path: str) -> None:
+    """Before the folder `folder_path` is listed: as `settle_before_reading`, for each table
+    in it a killed commit still had to make live (a table it created was not listed), and
+    for each deeper one whose making live makes a folder in it (a table created in a new
+    folder `sub`: the listing showed the commit's other tables, and no `sub`)."""
+    folder_path = "//" if folder_path in ("/", "//") else folder_path
+    prefix = folder_path if folder_path == "//" else folder_path + "/"
+    for path in _marked_tables(root):
+        if not under(path, folder_path) or path == folder_path:
+            continue
+        child = prefix + next_part(path, folder_path)
+        if path == child or not folder(root, child).is_dir():
+            settle_before_reading(root, path)
+
+
+def settle_before_testing_folder(root: Path, folder_path: str) -> None:
+    """Before a folder `folder_path` that is not there is said to be missing: as
+    `settle_before_reading`, for each table inside it a killed commit still had to make
+    live, which makes the folder."""
+    for path in _marked_tables(root):
+        if path != folder_path and under(path, folder_path):
             settle_before_reading(root, path)
 
 
