@@ -98,3 +98,26 @@ def test_a_folder_a_killed_commit_makes_with_its_table_exists(tmp_path):
     assert client.exists("//x/sub")
     assert client.list("//x") == ["a", "sub"]
     assert [row["n"] for row in client.read_table("//x/sub/t")] == [2]
+
+
+def test_a_folder_removed_after_a_killed_commit_of_a_table_in_it_stays_removed(tmp_path):
+    """The table a killed commit still had to make live in a folder removed after that
+    commit's record came back, in a folder made again around it, at its next reader."""
+    for in_transaction in (False, True):
+        root = tmp_path / f"in-txn-{in_transaction}" / ".dev"
+        client = DevClient(root)
+        client.write_table("//f/sub/a", [{"n": 0}])
+        client.write_table("//o/x", [{"n": 0}])
+        killed_after_record(root, root.parent, lambda txn_client: txn_client.write_table(
+            "//f/sub/t", [{"n": 1}]))
+        if in_transaction:
+            txn = client.begin_transaction("remove")
+            txn.client.remove("//f", recursive=True)
+            assert txn.prepare(root.parent / "record-2") is not None
+            (root.parent / "record-2").write_text("{}")
+            txn.commit()
+        else:
+            client.remove("//f", recursive=True)
+        assert client.list("//") == ["o"], in_transaction
+        assert not client.exists("//f/sub/t"), in_transaction
+        assert not client.exists("//f"), in_transaction

@@ -40,7 +40,7 @@ from yt_pipeline_dev.tablelock import (
     settle,
     settle_before_listing,
     settle_before_reading,
-    settle_before_testing_folder,
+    settle_tables_under,
 )
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
@@ -218,7 +218,7 @@ class DevClient(YqlRequests):
         settle_folders_before(self.root, normal(path))
         if folder(self.root, path).is_dir():
             return True
-        settle_before_testing_folder(self.root, normal(path))
+        settle_tables_under(self.root, normal(path))
         return folder(self.root, path).is_dir()
 
     @contextmanager
@@ -397,6 +397,7 @@ class DevClient(YqlRequests):
             self.log("remove", path)
             return
         if split_yt_path(path) and self.folder_exists(path):
+            settle_tables_under(self.root, normal(path))
             if self.list(path) and not recursive:
                 raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
             if self.txn is not None:

@@ -273,10 +273,11 @@ def settle_before_listing(root: Path, folder_path: str) -> None:
             settle_before_reading(root, path)
 
 
-def settle_before_testing_folder(root: Path, folder_path: str) -> None:
-    """Before a folder `folder_path` that is not there is said to be missing: as
-    `settle_before_reading`, for each table inside it a killed commit still had to make
-    live, which makes the folder."""
+def settle_tables_under(root: Path, folder_path: str) -> None:
+    """As `settle_before_reading`, for each table inside folder `folder_path` a killed
+    commit still had to make live: before the folder, not there, is said to be missing
+    (making the table live makes it), and before it is removed (made live after the
+    removal, the table came back, in the folder made again around it)."""
     for path in _marked_tables(root):
         if path != folder_path and under(path, folder_path):
             settle_before_reading(root, path)
