@@ -216,9 +216,6 @@ class DevClient(YqlRequests):
             if seen is not None:
                 return seen
         settle_folders_before(self.root, normal(path))
-        if folder(self.root, path).is_dir():
-            return True
-        settle_tables_under(self.root, normal(path))
         return folder(self.root, path).is_dir()
 
     @contextmanager

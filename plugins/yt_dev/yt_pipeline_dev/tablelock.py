@@ -29,8 +29,8 @@ from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
-from yt_pipeline_dev.paths import folder, safe_name, table_file
-from yt_pipeline_dev.staging import TXN_DIR, next_part, under
+from yt_pipeline_dev.paths import safe_name, table_file
+from yt_pipeline_dev.staging import TXN_DIR, under
 
 LOCKS_DIR = ".locks"
 
@@ -260,24 +260,17 @@ def _marked_tables(root: Path) -> Iterable[str]:
 
 def settle_before_listing(root: Path, folder_path: str) -> None:
     """Before the folder `folder_path` is listed: as `settle_before_reading`, for each table
-    in it a killed commit still had to make live (a table it created was not listed), and
-    for each deeper one whose making live makes a folder in it (a table created in a new
-    folder `sub`: the listing showed the commit's other tables, and no `sub`)."""
-    folder_path = "//" if folder_path in ("/", "//") else folder_path
-    prefix = folder_path if folder_path == "//" else folder_path + "/"
+    in it a killed commit still had to make live (a table it created was not listed). A
+    folder a commit's table makes is one of its folder changes (folder_changes.py)."""
     for path in _marked_tables(root):
-        if not under(path, folder_path) or path == folder_path:
-            continue
-        child = prefix + next_part(path, folder_path)
-        if path == child or not folder(root, child).is_dir():
+        if path.rsplit("/", 1)[0] in (folder_path, folder_path + "/"):
             settle_before_reading(root, path)
 
 
 def settle_tables_under(root: Path, folder_path: str) -> None:
     """As `settle_before_reading`, for each table inside folder `folder_path` a killed
-    commit still had to make live: before the folder, not there, is said to be missing
-    (making the table live makes it), and before it is removed (made live after the
-    removal, the table came back, in the folder made again around it)."""
+    commit still had to make live, before the folder is removed: made live after the
+    removal, the table came back, in the folder made again around it."""
     for path in _marked_tables(root):
         if path != folder_path and under(path, folder_path):
             settle_before_reading(root, path)
