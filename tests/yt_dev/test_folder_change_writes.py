@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
+from yt_pipeline.errors import YtPipelineError
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.recovery import sweep
 
@@ -143,3 +146,27 @@ def test_a_missing_path_is_told_without_looking_through_every_table_marker(
     assert not client.exists("//x/missing")
     assert not client.exists("//z")
     assert client.exists("//y/sub")  # made by the folder changes of the killed commit
+
+
+def test_a_damaged_manifest_of_a_killed_folder_change(tmp_path):
+    """A machine crash may leave the transaction's manifest empty: the folder marker names
+    the changes too. With both damaged the reader stops naming both files, not with a bare
+    JSON error."""
+    root = tmp_path / ".dev"
+    client = DevClient(root)
+    client.write_table("//f/old", [{"n": 0}])
+    client.write_table("//g/old", [{"n": 0}])
+    token = killed_after_record(root, tmp_path, lambda txn: txn.remove("//f", recursive=True))
+    (root / token["txn"] / "manifest.json").write_text("")
+    assert not client.exists("//f/old")
+    assert client.list("//") == ["g"]
+
+    token = killed_after_record(root, tmp_path, lambda txn: txn.remove("//g", recursive=True))
+    (root / token["txn"] / "manifest.json").write_text("")
+    marker = root / ".locks" / "folders" / (token["txn"].rsplit("/", 1)[1] + ".json")
+    marker.write_text("")
+    with pytest.raises(YtPipelineError) as failure:
+        client.exists("//g/old")
+    message = str(failure.value)
+    assert str(root / token["txn"] / "manifest.json") in message, message
+    assert str(marker) in message and "\n" not in message, message
