@@ -170,3 +170,15 @@ def test_a_damaged_manifest_of_a_killed_folder_change(tmp_path):
     message = str(failure.value)
     assert str(root / token["txn"] / "manifest.json") in message, message
     assert str(marker) in message and "\n" not in message, message
+
+
+def test_a_folder_made_outside_a_transaction_in_a_folder_a_recorded_commit_removes(tmp_path):
+    root = tmp_path / ".dev"
+    client = DevClient(root)
+    client.write_table("//f/old", [{"n": 0}])
+    client.write_table("//o/x", [{"n": 0}])
+    killed_after_record(root, tmp_path, removes_folder)
+    client.create_path("//f/sub")
+    assert client.list("//f") == ["sub"]
+    assert client.exists("//f/sub")
+    assert [row["n"] for row in client.read_table("//o/x")] == [1]

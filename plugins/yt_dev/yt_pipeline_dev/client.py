@@ -455,6 +455,9 @@ class DevClient(YqlRequests):
         if self.txn is not None and split_yt_path(path):
             self.txn.create_folder(normal(path))
             return
+        if split_yt_path(path):
+            # made after it, a recorded removal of a folder holding it took it along
+            settle_folders_before(self.root, normal(path))
         folder(self.root, path).mkdir(parents=True, exist_ok=True)
 
     def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:
