@@ -182,3 +182,22 @@ def test_a_folder_made_outside_a_transaction_in_a_folder_a_recorded_commit_remov
     assert client.list("//f") == ["sub"]
     assert client.exists("//f/sub")
     assert [row["n"] for row in client.read_table("//o/x")] == [1]
+
+
+def test_sweep_drops_the_folder_marker_of_a_commit_never_recorded(tmp_path):
+    """Killed before its record, a commit left its folder marker; sweep removed its
+    transaction and kept the marker, which every later read then looked into, until a read
+    near its folders dropped it."""
+    root = tmp_path / ".dev"
+    client = DevClient(root)
+    client.write_table("//f/old", [{"n": 0}])
+    killed = client.begin_transaction("killed")
+    killed.client.remove("//f", recursive=True)
+    killed.prepare(tmp_path / "record")  # the record was never written
+    killed._locks.release()
+    os.close(killed._owner_fd)
+    markers = root / ".locks" / "folders"
+    assert [path.name for path in markers.iterdir()] == [f"{killed.dir.name}.json"]
+    assert sweep(root) == 1
+    assert not markers.exists()
+    assert [row["n"] for row in client.read_table("//f/old")] == [0]
