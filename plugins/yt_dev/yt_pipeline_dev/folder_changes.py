@@ -161,7 +161,9 @@ def settle_before_using(root: Path, path: str) -> None:
     markers = os.path.join(root, MARKERS_DIR)  # a Path's joins cost more than the look
     try:
         names = os.listdir(markers)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        # none pending; `.locks` a file: the write's lock, taken next, names it (this look
+        # named `.locks/folders`, which the user never made, as the file at fault)
         return
     for name in names:
         if name.startswith(".") or not name.endswith(".json"):
