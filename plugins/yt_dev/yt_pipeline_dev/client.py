@@ -35,7 +35,13 @@ from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_pa
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
-from yt_pipeline_dev.tablelock import TableLocks, settle, settle_before_listing, settle_before_reading
+from yt_pipeline_dev.tablelock import (
+    TableLocks,
+    settle,
+    settle_before_listing,
+    settle_before_reading,
+    settle_tables_under,
+)
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
 from yt_pipeline_dev.txnlocks import check as check_lock
@@ -272,6 +278,9 @@ class DevClient(YqlRequests):
                                     (not append or current is None))
             return
         with TableLocks(self.root, [normal(path)]):
+            # a recorded commit removing the folder the table is in removes it first: made
+            # after this write, that removal took the table just written with it
+            settle_folders_before(self.root, normal(path))
             settle(self.root, normal(path))
             target = self.table_path(path)
             kept = schema_of(self.root, target) or schema
@@ -388,6 +397,7 @@ class DevClient(YqlRequests):
             self.log("remove", path)
             return
         if split_yt_path(path) and self.folder_exists(path):
+            settle_tables_under(self.root, normal(path))
             if self.list(path) and not recursive:
                 raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
             if self.txn is not None:
@@ -448,6 +458,9 @@ class DevClient(YqlRequests):
         if self.txn is not None and split_yt_path(path):
             self.txn.create_folder(normal(path))
             return
+        if split_yt_path(path):
+            # made after it, a recorded removal of a folder holding it took it along
+            settle_folders_before(self.root, normal(path))
         folder(self.root, path).mkdir(parents=True, exist_ok=True)
 
     def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:

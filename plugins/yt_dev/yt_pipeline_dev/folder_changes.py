@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.paths import folder
-from yt_pipeline_dev.staging import TXN_DIR, Staging, under
+from yt_pipeline_dev.staging import MANIFEST, TXN_DIR, Staging, under
 
 OWNER_LOCK = "owner.lock"
 FOLDERS_PENDING = "folders.pending"
@@ -44,9 +45,11 @@ def _marker(root: Path, txn: str) -> Path:
     return root / MARKERS_DIR / f"{Path(txn).name}.json"
 
 
-def write_marker(root: Path, txn: str, removed: list[str], created: list[str]) -> None:
-    """Before the commit's journal record (and after its `folders.pending`)."""
-    text = json.dumps({"removed": removed, "created": created})
+def write_marker(root: Path, txn: str, removed: list[str], created: list[str],
+                 records: list[str]) -> None:
+    """Before the commit's journal record (and after its `folders.pending`). `records`: the
+    record's names (tablelock.record_refs), as the transaction's `prepared` file has them."""
+    text = json.dumps({"removed": removed, "created": created, "records": records})
     for _ in range(100):
         try:
             # not forced to disk: dev writes nothing durably (yamlio.durable_mode)
@@ -55,6 +58,46 @@ def write_marker(root: Path, txn: str, removed: list[str], created: list[str]) -
         except FileNotFoundError:
             continue  # the folder was removed as it was made (drop_marker): made again
     write_file_atomic(_marker(root, txn), text, durable=False)  # its error names the file
+
+
+def marker_records(root: Path, txn: str) -> list[str]:
+    """The journal record's names a commit's folder marker holds ([] when it holds none).
+    They stand in for a `prepared` file a machine crash left empty: a commit that changes
+    folders and no table has no table marker to name its record, and was taken for one
+    never recorded, its marker dropped and its folder swept (recovery.sweep) with the
+    change it had still to make."""
+    records = _read_marker(root, txn).get("records")
+    return [ref for ref in records if isinstance(ref, str)] if isinstance(records, list) else []
+
+
+def _read_marker(root: Path, txn: str) -> dict[str, Any]:
+    """A commit's folder marker; {} when it is gone or does not read."""
+    try:
+        data = json.loads(_marker(root, txn).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _changes(root: Path, txn: str) -> tuple[list[str], list[str]]:
+    """The folders a recorded commit removes and creates: from its transaction's manifest,
+    else from its marker, which names them too (a machine crash may leave either empty).
+    Read from the manifest alone, a damaged one failed every reader of a path near those
+    folders with a bare JSON error naming no file."""
+    try:
+        staging = Staging.load(root / txn)
+        return list(staging.removed), list(staging.created)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        damaged = f"{root / txn / MANIFEST} ({exc})"
+    marker = _read_marker(root, txn)
+    removed, created = marker.get("removed"), marker.get("created")
+    if isinstance(removed, list) and isinstance(created, list) and all(
+            isinstance(path, str) for path in [*removed, *created]):
+        return removed, created
+    raise YtPipelineError(
+        f"the folder changes of a recorded commit cannot be read: {damaged} and its marker "
+        f"{_marker(root, txn)} are damaged; remove or create the folders the stage meant "
+        f"to, then remove {root / txn / FOLDERS_PENDING} and the marker")
 
 
 def drop_marker(root: Path, txn: str) -> None:
@@ -98,15 +141,15 @@ def settle(root: Path, txn: str, *, known_recorded: bool = False) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            refs = (root / txn / PREPARED).read_text(encoding="utf-8").splitlines()
-        except OSError:
+            text = (root / txn / PREPARED).read_text(encoding="utf-8")
+            refs = [line for line in text.splitlines() if line.strip()]
+        except (OSError, ValueError):
             refs = []
         if not (root / txn / FOLDERS_PENDING).exists() or not (
-                known_recorded or recorded(root, refs)):
+                known_recorded or recorded(root, refs or marker_records(root, txn))):
             drop_marker(root, txn)  # made already, or never committed (sweep removes it)
             return
-        staging = Staging.load(root / txn)
-        make_changes(root, txn, staging.removed, staging.created)
+        make_changes(root, txn, *_changes(root, txn))
     finally:
         os.close(fd)
 
@@ -118,7 +161,9 @@ def settle_before_using(root: Path, path: str) -> None:
     markers = os.path.join(root, MARKERS_DIR)  # a Path's joins cost more than the look
     try:
         names = os.listdir(markers)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        # none pending; `.locks` a file: the write's lock, taken next, names it (this look
+        # named `.locks/folders`, which the user never made, as the file at fault)
         return
     for name in names:
         if name.startswith(".") or not name.endswith(".json"):

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.lock import pid_alive
-from yt_pipeline_dev.folder_changes import FOLDERS_PENDING, OWNER_LOCK, make_changes
+from yt_pipeline_dev.folder_changes import (
+    FOLDERS_PENDING,
+    MARKERS_DIR,
+    OWNER_LOCK,
+    drop_marker,
+    make_changes,
+    marker_records,
+)
 from yt_pipeline_dev.folder_changes import settle as settle_folders
 from yt_pipeline_dev.staging import TXN_DIR
 from yt_pipeline_dev.tablelock import (
@@ -81,6 +88,8 @@ def _recorded(root: Path, txn: Path) -> bool:
     if refs:
         return recorded(root, refs)
     relative = str(txn.relative_to(root))
+    if recorded(root, marker_records(root, relative)):
+        return True
     for marker in (root / LOCKS_DIR).glob("*.pending"):
         try:
             data = json.loads(marker.read_text(encoding="utf-8"))
@@ -121,4 +130,20 @@ def sweep(root: Path) -> int:
         finally:
             if fd is not None:
                 os.close(fd)
+    _drop_orphan_folder_markers(root)
     return removed
+
+
+def _drop_orphan_folder_markers(root: Path) -> None:
+    """The folder markers of transactions whose folder is gone (removed above, or by a
+    sweep killed before this): left, each was read by every later read of the folder's
+    tables (a table's exists() took 93 us instead of 35 us) until a read near its folders
+    dropped it, maybe never."""
+    try:
+        names = os.listdir(root / MARKERS_DIR)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.endswith(".json") and not name.startswith(".") and not (
+                root / TXN_DIR / name[:-len(".json")]).exists():
+            drop_marker(root, f"{TXN_DIR}/{name[:-len('.json')]}")

@@ -30,7 +30,7 @@ from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.paths import safe_name, table_file
-from yt_pipeline_dev.staging import TXN_DIR
+from yt_pipeline_dev.staging import TXN_DIR, under
 
 LOCKS_DIR = ".locks"
 
@@ -247,15 +247,32 @@ def settle_before_reading(root: Path, path: str) -> None:
         os.close(fd)  # closing the file releases its flock
 
 
-def settle_before_listing(root: Path, folder_path: str) -> None:
-    """Before the folder `folder_path` is listed: as `settle_before_reading`, for each table
-    in it a killed commit still had to make live (a table it created was not listed)."""
+def _marked_tables(root: Path) -> Iterable[str]:
+    """The tables with a commit marker (those of a live commit too)."""
     for marker in (root / LOCKS_DIR).glob("*.pending"):
         try:
             path = json.loads(marker.read_text(encoding="utf-8"))["path"]
         except (OSError, ValueError, KeyError, TypeError):
             continue  # gone meanwhile, or damaged: its table's next reader or writer sees to it
-        if isinstance(path, str) and path.rsplit("/", 1)[0] in (folder_path, folder_path + "/"):
+        if isinstance(path, str):
+            yield path
+
+
+def settle_before_listing(root: Path, folder_path: str) -> None:
+    """Before the folder `folder_path` is listed: as `settle_before_reading`, for each table
+    in it a killed commit still had to make live (a table it created was not listed). A
+    folder a commit's table makes is one of its folder changes (folder_changes.py)."""
+    for path in _marked_tables(root):
+        if path.rsplit("/", 1)[0] in (folder_path, folder_path + "/"):
+            settle_before_reading(root, path)
+
+
+def settle_tables_under(root: Path, folder_path: str) -> None:
+    """As `settle_before_reading`, for each table inside folder `folder_path` a killed
+    commit still had to make live, before the folder is removed: made live after the
+    removal, the table came back, in the folder made again around it."""
+    for path in _marked_tables(root):
+        if path != folder_path and under(path, folder_path):
             settle_before_reading(root, path)
 
 

@@ -32,7 +32,7 @@ from yt_pipeline_dev.atomic import (
     file_identity,
     replacing,
 )
-from yt_pipeline_dev.paths import table_file
+from yt_pipeline_dev.paths import folder, table_file
 from yt_pipeline_dev.recovery import FOLDERS_PENDING, OWNER_LOCK, PREPARED, apply
 from yt_pipeline_dev.staging import TXN_DIR, Staging, under
 from yt_pipeline_dev.tablelock import (
@@ -276,6 +276,7 @@ class DevTransaction:
             staged = self.dir / str(entry.file)
             if entry.file and staged.exists():  # the schema of the version to commit
                 declare_by_content(self.root, staged)
+        staging.created.extend(_folders_made(self.root, staging))
         staging.save()
         relative = str(self.dir.relative_to(self.root))
         token = {"txn": relative, "tables": sorted(staging.tables),
@@ -289,7 +290,8 @@ class DevTransaction:
         os.replace(partial, self.dir / PREPARED)
         if staging.removed or staging.created:
             (self.dir / FOLDERS_PENDING).touch()
-            folder_changes.write_marker(self.root, relative, staging.removed, staging.created)
+            folder_changes.write_marker(self.root, relative, staging.removed, staging.created,
+                                        refs)
         for path, entry in staging.tables.items():
             write_marker(self.root, path, {"path": path, "kind": entry.kind, "txn": relative,
                                            "file": entry.file, "record": refs[-1],
@@ -332,6 +334,23 @@ class DevTransaction:
                 shutil.rmtree(self.dir, ignore_errors=True)
             os.close(self._owner_fd)
             self._owner_fd = None
+
+
+def _folders_made(root: Path, staging: Staging) -> list[str]:
+    """The folders the commit's tables make (a table written in a folder not there), made
+    with its other folder changes: made by the table's rename, after a kill before it a
+    listing showed the commit's other tables without the folder, and the folder was said
+    not to exist, until the table's next reader made it live."""
+    made = []
+    for path, entry in staging.tables.items():
+        parent = path.rsplit("/", 1)[0]
+        if entry.kind == "remove" or parent in ("", "/") or parent in made or any(
+                under(parent, folder_path) for folder_path in staging.created):
+            continue
+        if any(under(parent, gone) for gone in staging.removed) or not folder(
+                root, parent).is_dir():
+            made.append(parent)
+    return made
 
 
 def _rebase(root: Path, path: str, staged: Path, entry: Any) -> None:
