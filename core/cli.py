@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from yt_pipeline import __version__
-from yt_pipeline.errors import ConfigError, StageFailed, YtPipelineError
+from yt_pipeline.errors import StageFailed, YtPipelineError
 
 log = logging.getLogger("yt_pipeline.cli")
 
@@ -64,8 +64,12 @@ def _script_config(path: Path, pipeline_dir: Path | None) -> Path:
     beside = pipeline_dir / path
     if beside.is_file():
         return beside
-    raise ConfigError(f"configuration file does not exist, neither in the current folder "
-                      f"nor in the pipeline's folder {pipeline_dir}", file=path)
+    from yt_pipeline.config import missing_config_file
+
+    raise missing_config_file(
+        f"configuration file does not exist, neither in the current folder nor in the "
+        f"pipeline's folder {pipeline_dir}", path,
+        [path.parent, beside.parent, pipeline_dir / "configs"])
 
 
 CONFIG_OPT = click.option(

@@ -320,8 +320,35 @@ def _config_path(pipeline_dir: Path, config_file: str | Path | None) -> tuple[Pa
         path = Path.cwd() / path
     shown = display_path(path, pipeline_dir)
     if not path.is_file():
-        raise ConfigError("configuration file does not exist", file=shown)
+        raise missing_config_file("configuration file does not exist", shown,
+                                  [path.parent, pipeline_dir / "configs"])
     return path, shown
+
+
+def missing_config_file(message: str, shown: str | Path, folders: Iterable[Path]) -> ConfigError:
+    """The error for a configuration file that does not exist, masked with the secrets.env
+    of each of `folders` (those the file would have been read with, and the pipeline's):
+    the file's name is the user's to write and may hold a secret (`--config
+    configs/<token>.yaml`), and nothing masks the command's output before a configuration
+    has loaded. The files are read as they are; their checks come when one loads."""
+    from dotenv import dotenv_values
+
+    values: set[str] = set(secret_values({}, {}))  # the environment's credentials
+    for folder in folders:
+        try:
+            found = dotenv_values(folder / "secrets.env", interpolate=False)
+        except (OSError, UnicodeDecodeError):
+            continue
+        texts = {k: v for k, v in found.items() if v is not None}
+        values.update(secret_values(
+            {k: v for k, v in texts.items() if not k.startswith(ENV_PREFIX + "_")},
+            {k: v for k, v in texts.items() if k.startswith(ENV_PREFIX + "_")}))
+    error = ConfigError(message, file=shown)
+    if values:
+        forms = all_forms(values)
+        error.args = (mask_text(str(error), forms),)
+        error.file = mask_text(str(shown), forms)
+    return error
 
 
 def _env_layers(secrets: Mapping[str, str], secrets_shown: str,
