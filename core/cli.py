@@ -374,6 +374,23 @@ def _click_error_line(exc: click.ClickException) -> str:
     return f"error: {message}"
 
 
+def _masked_usage_line(line: str, args: list[str], config_base: Path | None) -> str:
+    """A usage error quotes the value it refuses (`--config configs/<token>.yaml` that is a
+    folder, or given twice), and no configuration has loaded to mask the command's output:
+    masked here with the secrets.env of every pipeline folder it may be about (that of
+    pipeline.py, a folder among the arguments, the current folder) and of the folder of
+    each file named."""
+    from yt_pipeline.config import secret_values_beside
+    from yt_pipeline.secret_forms import all_forms, mask_text
+
+    folders = {Path.cwd() / "configs"} | ({config_base / "configs"} if config_base else set())
+    for arg in args:
+        path = Path(arg.partition("=")[2] if arg.startswith("--") else arg)
+        folders.update({path / "configs", path.parent})
+    values = secret_values_beside(sorted(folders))
+    return mask_text(line, all_forms(values)) if values else line
+
+
 def main(argv: list[str] | None = None, pipeline_class: type | None = None,
          config_base: Path | None = None) -> None:
     """Run the command and exit with its code (SystemExit, which a caller may catch)."""
@@ -409,7 +426,7 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        click.echo(_click_error_line(exc), err=True)
+        click.echo(_masked_usage_line(_click_error_line(exc), args, config_base), err=True)
         if isinstance(exc, click.NoSuchOption) and exc.option_name in _group_options():
             click.echo(f"hint: {exc.option_name} is an option of yt-pipeline itself; give it "
                        f"before the command: yt-pipeline {exc.option_name} ...", err=True)

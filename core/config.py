@@ -310,6 +310,25 @@ def load_config(
     return config
 
 
+def secret_values_beside(folders: Iterable[Path]) -> list[str]:
+    """secret_values of the secrets.env in each of `folders` (and of the environment), for
+    an error raised before a configuration loads. The files are read as they are; their
+    checks come when one loads."""
+    from dotenv import dotenv_values
+
+    values = set(secret_values({}, {}))  # the environment's credentials
+    for folder in folders:
+        try:
+            found = dotenv_values(folder / "secrets.env", interpolate=False)
+        except (OSError, UnicodeDecodeError, ValueError):  # ValueError: a NUL in the path
+            continue
+        texts = {k: v for k, v in found.items() if v is not None}
+        values.update(secret_values(
+            {k: v for k, v in texts.items() if not k.startswith(ENV_PREFIX + "_")},
+            {k: v for k, v in texts.items() if k.startswith(ENV_PREFIX + "_")}))
+    return sorted(values, key=lambda v: (-len(v), v))
+
+
 def _config_path(pipeline_dir: Path, config_file: str | Path | None) -> tuple[Path, str]:
     """The configuration file, and how messages show it; a file named explicitly must exist."""
     if config_file is None:
@@ -330,19 +349,8 @@ def missing_config_file(message: str, shown: str | Path, folders: Iterable[Path]
     of each of `folders` (those the file would have been read with, and the pipeline's):
     the file's name is the user's to write and may hold a secret (`--config
     configs/<token>.yaml`), and nothing masks the command's output before a configuration
-    has loaded. The files are read as they are; their checks come when one loads."""
-    from dotenv import dotenv_values
-
-    values: set[str] = set(secret_values({}, {}))  # the environment's credentials
-    for folder in folders:
-        try:
-            found = dotenv_values(folder / "secrets.env", interpolate=False)
-        except (OSError, UnicodeDecodeError):
-            continue
-        texts = {k: v for k, v in found.items() if v is not None}
-        values.update(secret_values(
-            {k: v for k, v in texts.items() if not k.startswith(ENV_PREFIX + "_")},
-            {k: v for k, v in texts.items() if k.startswith(ENV_PREFIX + "_")}))
+    has loaded."""
+    values = secret_values_beside(folders)
     error = ConfigError(message, file=shown)
     if values:
         forms = all_forms(values)

@@ -70,3 +70,34 @@ def test_a_missing_config_named_otherwise_is_shown_whole(tmp_path, monkeypatch):
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1] == (
         "error: configs/large.yaml: configuration file does not exist")
+
+
+@pytest.mark.parametrize("case", ["a folder", "given twice"])
+def test_a_refused_config_option_is_masked(tmp_path, monkeypatch, case):
+    # click refuses these before the command runs, quoting the values given
+    root = make(tmp_path / "p")
+    (root / "configs" / f"{SECRET}.d").mkdir()
+    monkeypatch.chdir(tmp_path)
+    args = (["--config", f"{root}/configs/{SECRET}.d"] if case == "a folder" else
+            ["--config", f"{root}/configs/config.yaml", "--config", f"{SECRET}.yaml"])
+    result = invoke_cli("run", root, *args)
+    assert result.exit_code == 2, result.output
+    last = result.output.strip().splitlines()[-1]
+    if case == "a folder":
+        assert f"File '{root}/configs/***.d' is a directory" in last, last
+    else:
+        assert f"given 2 times ({root}/configs/config.yaml, ***.yaml)" in last, last
+    assert shown(result.output) == []
+
+
+def test_pipeline_py_masks_a_refused_config_option(tmp_path):
+    # the pipeline's folder is that of pipeline.py: its secrets.env masks, run from elsewhere
+    root = make(tmp_path / "p")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run([sys.executable, str(root / "pipeline.py"), "--config", "a.yaml",
+                           "--config", f"{SECRET}.yaml"], cwd=elsewhere, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "given 2 times (a.yaml, ***.yaml)" in done.stderr, done.stderr
+    assert shown(done.stdout + done.stderr) == []
