@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from secret_scan import scan_folder
 from test_secrets_nested import forms_of
 
 from yt_pipeline.testing import invoke_cli, write_pipeline
@@ -101,3 +102,20 @@ def test_pipeline_py_masks_a_refused_config_option(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "given 2 times (a.yaml, ***.yaml)" in done.stderr, done.stderr
     assert shown(done.stdout + done.stderr) == []
+
+
+def test_a_run_keeps_no_config_path_that_holds_a_secret(tmp_path):
+    # the configuration read is kept parsed in .runs/yaml, which named its file in the clear
+    root = make(tmp_path / "p")
+    (root / "configs" / f"{SECRET}.yaml").write_text(
+        "pipeline: {mode: dev}\nstages: {enabled_stages: [w]}\n")
+    for _ in range(2):  # the second run reads what the first kept
+        done = subprocess.run([sys.executable, str(root / "pipeline.py"), "--config",
+                               f"configs/{SECRET}.yaml"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert shown(done.stdout + done.stderr) == []
+    assert list((root / ".runs" / "yaml").glob("*.json")) != []
+    # the configuration files are the user's, named as the user chose
+    assert [str(leak) for leak in scan_folder(root, [SECRET])
+            if not leak.where.startswith("configs/")] == []
