@@ -327,6 +327,16 @@ _OVERFLOW = re.compile(r"^Out of Range Error: Overflow in (?:addition|subtractio
                        r"multiplication|negation)")
 
 
+def with_candidates(message: str, text: str) -> str:
+    """`message`, the first line of DuckDB's error `text`, with the columns DuckDB meant for
+    a misspelt one (named on a later line), as YQL's "Member not found: x. Did you mean
+    y?" names them on its one: in dev and on the fake alike."""
+    candidates = re.search(r"^Candidate bindings: (.+)$", text, re.M)
+    if candidates and "not found" in message:
+        return f"{message} (did you mean {candidates.group(1).strip()}?)"
+    return message
+
+
 def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | None:
     """What a DuckDB error line means in YQL where its own words would mislead, or None.
     `who` names the one running the query, `query` is its text."""

@@ -205,7 +205,10 @@ def seed(root: Path) -> dict[str, bytes]:
     from yt_pipeline_dev.client import DevClient
 
     DevClient(root / ".dev").run_yql(
-        "INSERT INTO `//t/yql` WITH TRUNCATE SELECT 'before' AS stage, CAST(-1 AS Int64) AS i")
+        # Just: a literal's column would be required (not Optional), and the stages' appends
+        # of a schemaless table's optional column into it refused, as YQL refuses them
+        "INSERT INTO `//t/yql` WITH TRUNCATE SELECT Just('before') AS stage, "
+        "CAST(-1 AS Int64) AS i")
     before["yql"] = (folder / "yql.jsonl").read_bytes()
     return before
 

@@ -20,7 +20,6 @@ rows).
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
@@ -94,12 +93,8 @@ def duckdb_failure(exc: Exception, query: str = "", masked_forms: list[str] | No
     of a table (an Unwrap's message): masked whole before it is cut to its first line, or
     the first line of a secret of several lines would be left, in no form masking finds."""
     text = mask_text(str(exc).strip(), masked_forms or [])
-    message = text.splitlines()[0] if text else type(exc).__name__
-    # a misspelt column: DuckDB names the columns it meant on its next line, as YQL's
-    # "Member not found: x. Did you mean y?" does on its one
-    candidates = re.search(r"^Candidate bindings: (.+)$", text, re.M)
-    if candidates and "not found" in message:
-        message += f" (did you mean {candidates.group(1).strip()}?)"
+    message = yql_semantics.with_candidates(
+        text.splitlines()[0] if text else type(exc).__name__, text)
     return (yql_semantics.failure_meaning(message, query=query)
             or f"YQL failed in DuckDB: {message}")
 

@@ -33,7 +33,7 @@ from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import duplicate_columns
-from yt_pipeline.yql_semantics import connect, failure_meaning
+from yt_pipeline.yql_semantics import connect, failure_meaning, with_candidates
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline.yql_type_v3 import composite_duckdb_type
@@ -197,6 +197,7 @@ class QueryRunner:
             if isinstance(error, duckdb.Error):
                 placed = (syntax_error_line(duckdb, query.text, self.ran)
                           if isinstance(error, duckdb.ParserException) else None)
+                line = with_candidates(line, text)
                 line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
             elif isinstance(error, UngroupedColumn):
                 line = place(error, query.text)
