@@ -16,6 +16,7 @@ DuckDB's own cast reads `'1 day'` and writes `1 day`, and refuses integers.
 from __future__ import annotations
 
 from yt_pipeline.yql_time_arith import MAX_US
+from yt_pipeline.yql_udf_calls import refused_kind
 
 _DURATION = (r"^([-+]?)P(?:([0-9]+)W)?(?:([0-9]+)D)?"
              r"(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)(?:[.]([0-9]{1,6}))?S)?)?$")
@@ -80,9 +81,8 @@ INTERVAL_CAST_MACROS = (_PARTS, _OF_PARTS, _OF_TEXT, _CAST, _TEXT)
 
 def cast_failure(message: str) -> str | None:
     """YQL's meaning of DuckDB's refusal of a CAST(... AS Interval) operand, or None."""
-    at = message.find(f'"{REFUSED_KEY}')
-    if at < 0:
+    kind = refused_kind(message, REFUSED_KEY)
+    if kind is None:
         return None
-    kind = message[at + len(REFUSED_KEY) + 1:].split('"', 1)[0]
     return (f"YQL: CAST(... AS Interval) takes an integer (microseconds) or a string "
             f"(ISO 8601's duration, \"P1DT2H\"), not a value of DuckDB type {kind}")

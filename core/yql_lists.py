@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_lambdas import PREFIX
-from yt_pipeline.yql_udf_calls import check_arity, closing_bracket
+from yt_pipeline.yql_udf_calls import check_arity, closing_bracket, refused_kind
 
 #: the words after which `[` opens a list literal, not an index
 _BEFORE_LITERAL = {
@@ -144,10 +144,9 @@ _CONCAT_KEY = "yql_list_concat_of:"
 
 def list_concat_failure(message: str) -> str | None:
     """YQL's meaning of DuckDB's refusal of a ListConcat of other items, or None."""
-    at = message.find(f'"{_CONCAT_KEY}')
-    if at < 0:
+    kind = refused_kind(message, _CONCAT_KEY)
+    if kind is None:
         return None
-    kind = message[at + len(_CONCAT_KEY) + 1:].split('"', 1)[0]
     return (f"YQL: ListConcat joins a list of strings only, not a list of DuckDB type {kind}: "
             "convert the items with ListMap(list, ($x) -> (CAST($x AS String)))")
 

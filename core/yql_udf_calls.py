@@ -118,3 +118,13 @@ def check_arity(name: str, args: list[str], least: int, most: int) -> None:
     if not least <= count <= most:
         takes = str(least) if least == most else f"{least} to {most}"
         raise QueryFailed(f"YQL: {name} takes {takes} argument(s), got {count}")
+
+
+def refused_kind(message: str, key: str) -> str | None:
+    """The DuckDB type named after `key` in DuckDB's refusal of a struct key (`Could not find
+    key "<key><TYPE>"`), or None: a macro that refuses an operand asks a struct for such a
+    key, and the refusal says which type it was given."""
+    at = message.find(f'"{key}')
+    if at < 0:
+        return None
+    return message[at + len(key) + 1:].split('"', 1)[0]

@@ -70,10 +70,7 @@ def test_a_list_is_not_appended_to_a_declared_any_column(declared):
 @pytest.fixture
 def written(prod_client, tmp_path):
     """//tmp/written, as a YQL INSERT wrote it: i Int64, tags List<String>, attrs Yson."""
-    clients = dev_and_fake(prod_client, tmp_path, {"//tmp/items": ITEMS})
-    for client in clients:
-        client.run_yql(WRITE)
-    return clients
+    return dev_and_fake(prod_client, tmp_path, {"//tmp/items": ITEMS}, WRITE)
 
 
 def test_a_list_into_a_yson_column_is_refused(written):

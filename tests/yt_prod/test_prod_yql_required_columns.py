@@ -30,10 +30,7 @@ WRITE = ("PRAGMA yt.InferSchema = '10'; INSERT INTO `//tmp/counts` WITH TRUNCATE
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    clients = dev_and_fake(prod_client, tmp_path, {"//tmp/items": ITEMS})
-    for client in clients:
-        client.run_yql(WRITE)
-    return clients
+    return dev_and_fake(prod_client, tmp_path, {"//tmp/items": ITEMS}, WRITE)
 
 
 def test_count_and_literal_columns_are_required_in_both_modes(both):

@@ -34,10 +34,7 @@ def _optional(item):
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    clients = dev_and_fake(prod_client, tmp_path, {"//tmp/items": ITEMS})
-    for client in clients:
-        client.run_yql(WRITE)
-    return clients
+    return dev_and_fake(prod_client, tmp_path, {"//tmp/items": ITEMS}, WRITE)
 
 
 def test_a_written_list_column_is_a_list_and_a_yson_one_yson(both):

@@ -13,12 +13,17 @@ from yt_pipeline_dev.client import DevClient
 
 
 def dev_and_fake(prod_client: Any, tmp_path: Path,
-                 tables: dict[str, list[dict[str, Any]]] | None = None) -> tuple[DevClient, Any]:
-    """A dev client, and the prod client on the fake, each holding `tables` (path: rows)."""
+                 tables: dict[str, list[dict[str, Any]]] | None = None,
+                 query: str | None = None) -> tuple[DevClient, Any]:
+    """A dev client, and the prod client on the fake, each holding `tables` (path: rows),
+    then what `query` (a YQL INSERT, say) made of them."""
     dev = DevClient(tmp_path / ".dev")
     for path, rows in (tables or {}).items():
         for client in (dev, prod_client):
             client.write_table(path, rows)
+    if query is not None:
+        for client in (dev, prod_client):
+            client.run_yql(query)
     return dev, prod_client
 
 
