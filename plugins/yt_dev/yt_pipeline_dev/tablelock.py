@@ -215,7 +215,7 @@ def settle_before_reading(root: Path, path: str) -> None:
 
     A commit makes its tables live one rename at a time. Killed between two of them, it left
     one table in its committed version and the next in the old one until its pipeline ran
-    again; a reader (another pipeline of the folder, `table read`) saw half a commit: a
+    again; a reader (another pipeline of the folder, `table head`) saw half a commit: a
     stage's rows in one table without those it wrote to the other. A marker is there only
     from the commit's start to the end of the change it names, so a reader that finds
     none reads either version whole. Finding one, it takes the table's lock: a live
