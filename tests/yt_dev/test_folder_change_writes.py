@@ -34,12 +34,20 @@ def removes_folder(txn_client) -> None:
     txn_client.write_table("//o/x", [{"n": 1}])
 
 
-def test_a_write_outside_a_transaction_into_a_folder_a_recorded_commit_removes(tmp_path):
+@pytest.fixture
+def removing(tmp_path) -> DevClient:
+    """A client of a folder holding //f/old and //o/x, where a commit removing //f (and
+    writing //o/x) was killed right after its record."""
     root = tmp_path / ".dev"
     client = DevClient(root)
     client.write_table("//f/old", [{"n": 0}])
     client.write_table("//o/x", [{"n": 0}])
     killed_after_record(root, tmp_path, removes_folder)
+    return client
+
+
+def test_a_write_outside_a_transaction_into_a_folder_a_recorded_commit_removes(removing):
+    client = removing
     client.write_table("//f/new", [{"n": 5}, {"n": 6}])
     assert client.list("//f") == ["new"]
     assert [row["n"] for row in client.read_table("//f/new")] == [5, 6]
@@ -172,12 +180,8 @@ def test_a_damaged_manifest_of_a_killed_folder_change(tmp_path):
     assert str(marker) in message and "\n" not in message, message
 
 
-def test_a_folder_made_outside_a_transaction_in_a_folder_a_recorded_commit_removes(tmp_path):
-    root = tmp_path / ".dev"
-    client = DevClient(root)
-    client.write_table("//f/old", [{"n": 0}])
-    client.write_table("//o/x", [{"n": 0}])
-    killed_after_record(root, tmp_path, removes_folder)
+def test_a_folder_made_outside_a_transaction_in_a_folder_a_recorded_commit_removes(removing):
+    client = removing
     client.create_path("//f/sub")
     assert client.list("//f") == ["sub"]
     assert client.exists("//f/sub")
