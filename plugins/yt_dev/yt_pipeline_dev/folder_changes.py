@@ -154,22 +154,27 @@ def settle(root: Path, txn: str, *, known_recorded: bool = False) -> None:
         os.close(fd)
 
 
+def marked(root: Path) -> list[str]:
+    """The names of the transactions (`.txn/<name>`) with a folder marker: none when the
+    markers' folder is not there (no change pending), or `.locks` is a file (the write's
+    lock, taken next, names it: this look named `.locks/folders`, which the user never
+    made, as the file at fault). A marker still being written (`.`-named) is not one."""
+    try:
+        names = os.listdir(os.path.join(root, MARKERS_DIR))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [name[:-len(".json")] for name in names
+            if not name.startswith(".") and name.endswith(".json")]
+
+
 def settle_before_using(root: Path, path: str) -> None:
     """Before table or folder `path` is read, tested or listed: make (or wait for) the
     recorded folder changes of the commits that remove or create a folder holding it, or
     inside it. Costs the look for a folder that is not there when none is pending."""
     markers = os.path.join(root, MARKERS_DIR)  # a Path's joins cost more than the look
-    try:
-        names = os.listdir(markers)
-    except (FileNotFoundError, NotADirectoryError):
-        # none pending; `.locks` a file: the write's lock, taken next, names it (this look
-        # named `.locks/folders`, which the user never made, as the file at fault)
-        return
-    for name in names:
-        if name.startswith(".") or not name.endswith(".json"):
-            continue  # a marker being written
+    for name in marked(root):
         try:
-            with open(os.path.join(markers, name), encoding="utf-8") as handle:
+            with open(os.path.join(markers, name + ".json"), encoding="utf-8") as handle:
                 data: Any = json.load(handle)
             paths = [*data["removed"], *data["created"]]
         except FileNotFoundError:
@@ -177,4 +182,4 @@ def settle_before_using(root: Path, path: str) -> None:
         except (OSError, ValueError, KeyError, TypeError):
             paths = [path]  # damaged: settled all the same, from the transaction's files
         if any(under(path, changed) or under(changed, path) for changed in paths):
-            settle(root, f"{TXN_DIR}/{name[:-len('.json')]}")
+            settle(root, f"{TXN_DIR}/{name}")

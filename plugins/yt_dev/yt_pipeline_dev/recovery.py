@@ -18,10 +18,10 @@ from typing import Any
 from yt_pipeline.lock import pid_alive
 from yt_pipeline_dev.folder_changes import (
     FOLDERS_PENDING,
-    MARKERS_DIR,
     OWNER_LOCK,
     drop_marker,
     make_changes,
+    marked,
     marker_records,
 )
 from yt_pipeline_dev.folder_changes import settle as settle_folders
@@ -139,11 +139,6 @@ def _drop_orphan_folder_markers(root: Path) -> None:
     sweep killed before this): left, each was read by every later read of the folder's
     tables (a table's exists() took 93 us instead of 35 us) until a read near its folders
     dropped it, maybe never."""
-    try:
-        names = os.listdir(root / MARKERS_DIR)
-    except FileNotFoundError:
-        return
-    for name in names:
-        if name.endswith(".json") and not name.startswith(".") and not (
-                root / TXN_DIR / name[:-len(".json")]).exists():
-            drop_marker(root, f"{TXN_DIR}/{name[:-len('.json')]}")
+    for name in marked(root):
+        if not (root / TXN_DIR / name).exists():
+            drop_marker(root, f"{TXN_DIR}/{name}")
