@@ -24,6 +24,7 @@ from typing import Any
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
+from yt_pipeline.yql_engine_settings import DUCKDB_SETTINGS, IEEE_DOUBLES, RECENT_SETTINGS
 from yt_pipeline.yql_functions import (
     literal_failure,
     rewrite_functions,
@@ -41,22 +42,6 @@ _DOCS = "see docs/yql-in-dev.md"
 #: who refuses a form, in the refusal, unless told otherwise
 DEV = "dev mode"
 
-#: DuckDB settings a connection running YQL needs. YQL gives NULL for an integer remainder
-#: by zero (TIntegralMod, yql/essentials/minikql/invoke_builtins/mkql_builtins_mod.cpp);
-#: `/` is rewritten (yql_operators), not set with integer_division, which would send a
-#: Double's division through `//` too and give NULL where YQL gives inf or nan. NULL sorts
-#: first ascending and last descending, as on YT, where null is the smallest value of any
-#: type; DuckDB's own default puts it last both ways.
-DUCKDB_SETTINGS: dict[str, Any] = {
-    "default_null_order": "nulls_first_on_asc_last_on_desc",
-    "error_on_division_by_zero": False}
-#: settings an older DuckDB may not know, left out there
-_RECENT = ("error_on_division_by_zero",)
-#: A Double divided by zero is inf, -inf or nan in YQL (TDiv, mkql_builtins_div.cpp) and
-#: its remainder by zero nan (TMod, mkql_builtins_mod.cpp: std::fmod), as IEEE 754 has it;
-#: DuckDB gives that only with this setting on, its default since 1.1, and NULL before (or
-#: with it off). It is a session setting in 1.1, which `config` cannot hold: it is SET.
-IEEE_DOUBLES = "SET ieee_floating_point_ops = true"
 
 
 def connect(duckdb: Any, config: dict[str, Any] | None = None, *,
@@ -68,10 +53,10 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None, *,
     try:
         connection = duckdb.connect(config=settings)
     except duckdb.Error as exc:
-        if not any(name in str(exc) for name in _RECENT):
+        if not any(name in str(exc) for name in RECENT_SETTINGS):
             raise
         connection = duckdb.connect(
-            config={k: v for k, v in settings.items() if k not in _RECENT})
+            config={k: v for k, v in settings.items() if k not in RECENT_SETTINGS})
     try:
         connection.execute(IEEE_DOUBLES)
     except duckdb.Error:

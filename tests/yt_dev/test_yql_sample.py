@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 import yt_pipeline_dev.yql_schema as yql_schema
-from yt_pipeline_dev.yql_duckdb import Executor, import_duckdb
+from yt_pipeline_dev.yql_duckdb import Executor
+from yt_pipeline_dev.yql_engine import engine
 from yt_pipeline_dev.yql_sandbox import restricted_connection
 
 TABLES = {
@@ -26,7 +27,7 @@ def test_the_copy_is_described_as_the_table_is(dev_client, tmp_path, name):
     table = dev_client.visible_file("//t")
     copy = tmp_path / "sample.jsonl"
     schemas = yql_schema.SchemaCache(dev_client.root)
-    duckdb = import_duckdb()
+    duckdb = engine()
     connection = restricted_connection(duckdb, [str(table), str(copy)])
     try:
         whole = schemas.sampled(table, 1000, connection)
@@ -41,7 +42,7 @@ def test_a_sample_too_big_to_copy_is_described_in_the_table(dev_client, tmp_path
     monkeypatch.setattr(yql_schema, "SAMPLE_COPY_BYTES", 10)
     dev_client.write_table("//t", [{"a": i} for i in range(50)])
     table, copy = dev_client.visible_file("//t"), tmp_path / "sample.jsonl"
-    connection = restricted_connection(import_duckdb(), [str(table)])  # the copy: not open
+    connection = restricted_connection(engine(), [str(table)])  # the copy: not open
     try:
         schemas = yql_schema.SchemaCache(dev_client.root)
         assert schemas.sampled(table, 1000, connection, copy) == {"a": "BIGINT"}

@@ -33,7 +33,7 @@ from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
-from yt_pipeline_dev import stderr_table, yql_warmup
+from yt_pipeline_dev import stderr_table
 from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
@@ -164,15 +164,9 @@ class OperationRun(msgspec.Struct):
             jobs[failure.index].cwd = self.fresh_workdir(jobs[failure.index], phase,
                                                          failure.index, failure.attempt + 1)
 
-        def tick() -> None:
-            # the driver waits for the jobs, holding no GIL: DuckDB can get ready meanwhile
-            yql_warmup.start_if_expected()
-            if on_tick is not None:
-                on_tick()
-
         try:
             done = run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done,
-                            on_tick=tick, failed_jobs=failed_jobs, on_rerun=rerun)
+                            on_tick=on_tick, failed_jobs=failed_jobs, on_rerun=rerun)
             for result in done:
                 job_statistics.merge(self.statistics, result.get("statistics") or {})
         except JobFailure as failure:

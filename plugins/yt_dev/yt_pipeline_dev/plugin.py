@@ -3,7 +3,6 @@ on first use."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ from yt_pipeline import hookimpl
 
 if TYPE_CHECKING:
     from yt_pipeline.config import PipelineConfig
-    from yt_pipeline.events import RunInfo, StageOutcome
+    from yt_pipeline.events import RunInfo
     from yt_pipeline.modes import ModeSpec
     from yt_pipeline.operations import OperationResult, OperationSpec
     from yt_pipeline_dev.client import DevClient
@@ -54,16 +53,17 @@ def ytp_register_modes() -> list[ModeSpec]:
 
 @hookimpl
 def ytp_pipeline_started(run: RunInfo) -> None:
-    """DuckDB is made ready in the background when a stage queries (yql_warmup). Temporary
+    """DuckDB's process is started when a stage queries (yql_engine). Temporary
     files and transactions a killed run left behind (its writes never became tables) are
     removed: the run holds the dev lock, so no other run of this folder is
     writing; transactions of other pipelines sharing the folder are alive (flock) or not.
     So are the table locks of those transactions (txnlocks.drop_stale): a dead one's go."""
     if run.mode != "dev" or run.settings is None:
         return
-    from yt_pipeline_dev import yql_warmup
+    from yt_pipeline_dev import yql_engine
 
-    yql_warmup.expect(yql_warmup.stages_query(run.pipeline_dir, run.stages))
+    if yql_engine.stages_query(run.pipeline_dir, run.stages):
+        yql_engine.prepare()
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
     from yt_pipeline_dev.txnlocks import drop_stale
@@ -74,12 +74,3 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     sweep(root)
     drop_stale(root)
     prune_declared(root, now=run.started_at)
-
-
-@hookimpl
-def ytp_pipeline_finished(run: RunInfo, outcomes: list[StageOutcome], success: bool) -> None:
-    """A run's DuckDB warm-up ends with it (yql_warmup.end_run), whatever its mode: the
-    next run in this process decides its own."""
-    warmup = sys.modules.get("yt_pipeline_dev.yql_warmup")  # never loaded: nothing to end
-    if warmup is not None:
-        warmup.end_run()

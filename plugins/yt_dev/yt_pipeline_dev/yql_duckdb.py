@@ -60,8 +60,9 @@ from yt_pipeline_dev.yql_checked import (
 )
 from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
+from yt_pipeline_dev.yql_engine import engine
 from yt_pipeline_dev.yql_results import as_returned
-from yt_pipeline_dev.yql_sandbox import import_duckdb, restricted_connection
+from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_schema import (
     DeclaredColumns,
     SchemaCache,
@@ -72,7 +73,6 @@ from yt_pipeline_dev.yql_schema import (
     sql_literal,
 )
 from yt_pipeline_dev.yql_translate import Statement, translate
-from yt_pipeline_dev.yql_warmup import close_later, take_fresh
 
 #: the most characters of a statement that .dev/operation.log shows
 LOGGED_CHARS = 160
@@ -111,7 +111,7 @@ class Executor:
 
     def __init__(self, client: DevClient):
         self.client = client
-        self.duckdb = import_duckdb()
+        self.duckdb = engine()
         self.schemas = SchemaCache(client.root)
         self.infer_rows = yql_rules.MAX_INFER_ROWS
         #: the connection of the statement being run, and the macros it was given
@@ -313,7 +313,7 @@ class Executor:
 
     @contextmanager
     def _connected(self, files: list[str], sql: str) -> Iterator[None]:
-        self.connection = restricted_connection(self.duckdb, files, take_fresh())
+        self.connection = restricted_connection(self.duckdb, files)
         # the macros the statement calls; what is wrapped around it later (an INSERT's
         # Yson columns) is given its own before it runs (self.macros.define_for)
         self.macros = Macros(self.duckdb, self.connection)
@@ -323,7 +323,7 @@ class Executor:
                 yield
         finally:
             connection, self.connection = self.connection, None
-            close_later(connection)
+            connection.close()
 
     def _columns_written(self, statement: Statement, sql: str
                          ) -> tuple[list[tuple[str, str]], str]:

@@ -1,12 +1,12 @@
-"""Runs interrupted while dev warms DuckDB up (yql_warmup), and maps failing meanwhile.
+"""Runs interrupted while dev's DuckDB process starts (yql_engine), and maps failing meanwhile.
 
-The warm-up starts on a thread of its own while a map's jobs run, when a later stage
-queries. Each trial starts `python -m yt_pipeline run` through a wrapper that notes the
-moment the warm-up starts, sends a signal a seeded moment after it (while DuckDB is being
-imported or its database made, or just after), and checks: no hang, no abort (C++'s
-"terminate called", CPython's "Fatal Python error", a signal other than the one sent),
-every table whole or absent, then a rerun (or --resume) that ends with every table's rows,
-the queries' results among them. Parallel stages (workers 4): the second map runs while
+The process starts as the run does, when a stage queries. Each trial starts `python -m
+yt_pipeline run` through a wrapper that notes the moment it starts and its pid, sends a
+signal a seeded moment after it (while DuckDB is being imported or its database made, or
+just after, or during a query), and checks: no hang, no abort (C++'s "terminate called",
+CPython's "Fatal Python error", a signal other than the one sent), no DuckDB process left
+once the driver has ended, every table whole or absent, then a rerun (or --resume) that
+ends with every table's rows, the queries' results among them. Parallel stages (workers 4): the second map runs while
 the first query stage queries; two query stages follow maps."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ import time
 from ytjobs import read_rows, write_rows
 
 rows = list(read_rows())
-time.sleep(float(os.environ["SLEEP_S"]))  # the driver waits: the warm-up starts
+time.sleep(float(os.environ["SLEEP_S"]))  # the driver waits: a query runs meanwhile
 if os.path.exists(os.environ.get("FAIL_IF", "")):
     raise RuntimeError("told to fail")
 write_rows({"id": r["id"], "v": r["v"] * int(os.environ["K"])} for r in rows)
@@ -84,24 +84,24 @@ class Final(BaseStage):
             "FROM `//t/tripled` AS t CROSS JOIN `//t/sums` AS s WHERE t.id % 50 = 0")
         return debug
 """
-#: the real command, told to note when the warm-up starts (WARM_NOTE) and nothing else
+#: the real command, told to note the pid of each DuckDB process it starts (WARM_NOTE)
 WRAPPER = """
 import os
 import runpy
 import sys
 
-import yt_pipeline_dev.yql_warmup as warmup
+import yt_pipeline_dev.yql_engine as engine
 
-real_start = warmup.start
+real_init = engine._Process.__init__
 
 
-def noted_start():
+def noted_init(self, folder):
+    real_init(self, folder)
     with open(os.environ["WARM_NOTE"], "a") as note:
-        note.write("started\\n")
-    real_start()
+        note.write(f"{self.popen.pid}\\n")
 
 
-warmup.start = noted_start
+engine._Process.__init__ = noted_init
 sys.argv = ["yt-pipeline", *sys.argv[1:]]
 runpy.run_module("yt_pipeline", run_name="__main__")
 """
@@ -153,30 +153,48 @@ KILLS = [(signal.SIGINT, True, {130, 0}), (signal.SIGTERM, False, {-signal.SIGTE
 
 
 @pytest.mark.slow
-def test_runs_interrupted_during_the_warmup_rerun_to_every_row(tmp_path):
+def _ended(pid: int, within_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_runs_interrupted_as_duckdb_starts_rerun_to_every_row(tmp_path):
     rng = random.Random(SEED)
     want = expected()
-    wrapper = tmp_path / "noting_warmup.py"
+    wrapper = tmp_path / "noting_engine.py"
     wrapper.write_text(WRAPPER)
-    warmed = 0
+    noted = 0
     for trial, (sig, group, allowed) in enumerate(KILLS):
         root = make(tmp_path / f"t{trial}")
-        note = tmp_path / f"t{trial}.warm"
+        note = tmp_path / f"t{trial}.engine"
         process = start([sys.executable, str(wrapper), "run", str(root)],
                         env={"WARM_NOTE": str(note)})
         deadline = time.monotonic() + 60
         while not note.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
-        warmed += note.exists()
+        noted += note.exists()
         after = rng.uniform(0.0, 0.25)
         time.sleep(after)
-        label = f"trial {trial}: {sig.name} {after:.2f}s after the warm-up started"
+        label = f"trial {trial}: {sig.name} {after:.2f}s after DuckDB's process started"
         if process.poll() is None:
             if group:
                 os.killpg(process.pid, sig)
             else:
                 process.send_signal(sig)
-        code, output = finish(process, timeout=60)  # a hang fails here
+        process.wait(timeout=60)  # a hang fails here
+        # before finish() ends what is left of the process group: nothing of DuckDB
+        pids = [int(line) for line in note.read_text().split()] if note.exists() else []
+        left = [pid for pid in pids if not _ended(pid)]
+        assert left == [], f"{label}: DuckDB processes {left} outlived the driver"
+        code, output = finish(process, timeout=60)
         _no_abort(code, output, allowed, label)
         got = tables(root / ".dev")
         whole = {name: rows for name, rows in got.items() if rows == want.get(name)}
@@ -186,11 +204,11 @@ def test_runs_interrupted_during_the_warmup_rerun_to_every_row(tmp_path):
                                timeout=60)
         _no_abort(again.returncode, again.stdout + again.stderr, {0}, f"{label}, rerun")
         assert differences(tables(root / ".dev"), want) == [], label
-    assert warmed == len(KILLS)  # every signal came while or after DuckDB warmed up
+    assert noted == len(KILLS)  # every signal came while or after DuckDB started
 
 
-def test_a_map_failing_while_duckdb_warms_up_resumes_to_the_query(tmp_path):
-    """The map fails after the warm-up started; the queries never run in that run.
+def test_a_map_failing_while_duckdb_starts_resumes_to_the_query(tmp_path):
+    """The map fails after DuckDB's process started; the queries never run in that run.
     --resume runs the map again and both query stages, and their tables are right."""
     root = make(tmp_path / "p")
     (root / "fail_double").write_text("")

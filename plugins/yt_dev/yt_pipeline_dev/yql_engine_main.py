@@ -1,0 +1,144 @@
+"""The DuckDB process of dev YQL (yql_engine starts it): runs what the driver sends on its
+own connections and answers with the rows.
+
+Run as `python -I -c <this file's text> <duckdb's folder> <settings as JSON> <control fd>`,
+from the standard library and DuckDB alone, so it starts in the time DuckDB takes to import.
+Requests come on stdin and answers go to stdout, each a 4-byte length and a pickle:
+
+- ("connect", config) -> ("ok", id): a new in-memory database; the one made as the process
+  started (with the settings it was given, nothing run on it) when `config` is those;
+- ("execute", id, sql) -> ("ok", description, rows): description as (name, type text) pairs
+  or None, every row fetched;
+- ("parse", id, sql) -> ("ok", the number of statements): parsed only, nothing run;
+- ("close", id): no answer; once the database made in advance is used, the next is made
+  then, while the driver goes on;
+- any failure -> ("error", the names of its class and its bases, message).
+
+The control pipe carries 8-byte ids of connections to interrupt (DuckDB's interrupt is made
+to be called from a thread other than the one running the statement). Its end of file means
+the driver is gone or let this process go: it exits at once, even in the middle of a
+statement, so no query outlives the run that started it.
+"""
+
+import json
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+
+_HEADER = struct.Struct(">I")
+
+
+def _read_exact(stream, size):
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _receive(stream):
+    header = _read_exact(stream, _HEADER.size)
+    if header is None:
+        return None
+    body = _read_exact(stream, _HEADER.unpack(header)[0])
+    return None if body is None else pickle.loads(body)
+
+
+def _send(stream, message):
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def _failure(exc):
+    names = [cls.__name__ for cls in type(exc).__mro__
+             if cls not in (BaseException, Exception, object)]
+    return ("error", names, str(exc))
+
+
+def _watch_control(fd, connections):
+    with os.fdopen(fd, "rb", buffering=0) as control:
+        while True:
+            data = _read_exact(control, 8)
+            if data is None:
+                os._exit(0)  # the driver is gone, or done with this process
+            connection = connections.get(struct.unpack(">Q", data)[0])
+            if connection is not None:
+                try:
+                    connection.interrupt()
+                except Exception:  # closed meanwhile: nothing left to stop
+                    pass
+
+
+def main():
+    duckdb_dir, settings, control_fd = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+    # a terminal's Ctrl-C reaches the whole process group: the driver decides what it ends,
+    # and this process ends with the driver (the control pipe)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.path.insert(0, duckdb_dir)
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    connections = {}
+    threading.Thread(target=_watch_control, args=(control_fd, connections),
+                     daemon=True).start()
+    try:
+        try:
+            import _duckdb as duckdb
+        except ImportError:
+            import duckdb
+    except ImportError as exc:
+        _send(answers, ("missing", str(exc)))
+        return
+    _send(answers, ("hello", getattr(duckdb, "__version__", "?")))
+
+    def made_in_advance():
+        try:
+            return duckdb.connect(config=settings)
+        except Exception:  # an older DuckDB: the driver's connect says why and retries
+            return None
+
+    fresh = made_in_advance()
+    next_id = 1
+    while True:
+        request = _receive(requests)
+        if request is None:
+            return
+        kind = request[0]
+        if kind == "close":
+            connection = connections.pop(request[1], None)
+            if connection is not None:
+                connection.close()
+            if fresh is None:
+                fresh = made_in_advance()
+            continue
+        try:
+            if kind == "connect":
+                config = request[1]
+                if fresh is not None and config == settings:
+                    connection, fresh = fresh, None
+                else:
+                    connection = duckdb.connect(config=config or {})
+                connections[next_id] = connection
+                answer = ("ok", next_id)
+                next_id += 1
+            elif kind == "execute":
+                cursor = connections[request[1]].execute(request[2])
+                description = cursor.description
+                rows = cursor.fetchall() if description is not None else []
+                answer = ("ok", [(str(column[0]), str(column[1])) for column in description]
+                          if description is not None else None, rows)
+            elif kind == "parse":
+                answer = ("ok", len(connections[request[1]].extract_statements(request[2])))
+            else:
+                answer = ("error", ["Error"], "unknown request " + repr(kind))
+            _send(answers, answer)
+        except Exception as exc:
+            _send(answers, _failure(exc))
+
+
+if __name__ == "__main__":
+    main()
