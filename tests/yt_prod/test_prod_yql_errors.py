@@ -8,9 +8,15 @@ Where the shapes come from (ytsaurus/ytsaurus):
   (IssuesToYtErrorYson in yt/yql/plugin/native/error_helpers.cpp);
 - a failed query has no results: `result_count` is that of the results the engine gave,
   none on failure (TryWriteQueryState in yt/yt/server/query_tracker/handler_base.cpp);
+- the tracker finishes a failed or aborted query with its error inside its own, "Query <id>
+  failed" ("aborted"), attribute `query_id` (TQueryTracker::FinishQueryLoop in
+  yt/yt/server/query_tracker/query_tracker.cpp); until then, `failing`, the query's error is
+  the engine's as the handler wrote it (TQueryHandlerBase::OnQueryFailed, handler_base.cpp);
 - `abort_query` makes a pending or running query `aborting`, with the error "Query was
-  aborted by user %Qv with message %Qv", and the tracker ends it `aborted`
-  (TQueryTrackerProxy::AbortQuery, yt/yt/server/query_tracker/query_tracker_proxy.cpp).
+  aborted by user %Qv with message %Qv" in the record's `abort_request` and no `error`
+  (TQueryTrackerProxy::AbortQuery, yt/yt/server/query_tracker/query_tracker_proxy.cpp;
+  PartialRecordToQuery, yt/yt/server/query_tracker/helpers.cpp, gives it as the query's
+  `abort_request`), and the tracker ends it `aborted`, that error in "Query <id> aborted".
 """
 
 from __future__ import annotations
@@ -37,7 +43,11 @@ def test_the_fake_fails_a_query_with_its_yql_issues_as_a_cluster_does(prod_clien
     info = prod_client.yt().get_query(query.id)
     assert info["state"] == "failed"
     assert info["result_count"] == 0  # the first SELECT's result is not kept
-    error = info["error"]
+    # the tracker's own error, around the yql agent's (FinishQueryLoop, query_tracker.cpp)
+    tracker = info["error"]
+    assert (tracker["message"], dict(tracker["attributes"])) == (f"Query {query.id} failed",
+                                                                 {"query_id": query.id})
+    [error] = tracker["inner_errors"]
     assert (error["message"], dict(error["attributes"])) == ("Failed to run query",
                                                              {"query_id": query.id})
     [issues] = error["inner_errors"]
@@ -52,6 +62,28 @@ def test_the_fake_fails_a_query_with_its_yql_issues_as_a_cluster_does(prod_clien
     assert only["code"] == 30001
     assert dict(only["attributes"]) == {"severity": "S_ERROR",
                                         "start_position": {"row": row, "column": 7}}
+
+
+def test_a_failing_query_shows_the_engines_error_until_the_tracker_finishes_it(prod_client,
+                                                                              fake_yt):
+    # `failing`: the handler wrote the engine's error (OnQueryFailed, handler_base.cpp);
+    # `failed`: the tracker put it in its own (FinishQueryLoop, query_tracker.cpp)
+    fake_yt.state.query_finishing_s = 1.0
+    yt = prod_client.yt()
+    query_id = yt.start_query("yql", "SELECT k FROM `//tmp/none`", settings={"cluster": "primary"})
+    deadline = time.monotonic() + 10
+    while yt.get_query(query_id)["state"] in ("pending", "running") and \
+            time.monotonic() < deadline:
+        time.sleep(0.02)
+    failing = yt.get_query(query_id)
+    assert failing["state"] == "failing"
+    assert failing["error"]["message"] == "Failed to run query"
+    while yt.get_query(query_id)["state"] == "failing" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    failed = yt.get_query(query_id)
+    assert failed["state"] == "failed"
+    assert failed["error"]["message"] == f"Query {query_id} failed"
+    assert failed["error"]["inner_errors"] == [failing["error"]]
 
 
 def test_prod_names_the_issue_where_the_query_as_written_has_it(prod_client, fake_yt):
@@ -105,7 +137,11 @@ def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
     yt.abort_query(query_id, message="stop")
     info = yt.get_query(query_id)
     assert info["state"] == "aborting"
-    assert info["error"]["message"] == 'Query was aborted by user "root" with message "stop"'
+    # the abort is the record's abort_request until the tracker finishes the query; the
+    # query has no error yet (AbortQuery, query_tracker_proxy.cpp; PartialRecordToQuery)
+    assert info["abort_request"]["message"] == ('Query was aborted by user "root" with '
+                                                'message "stop"')
+    assert "error" not in info
     deadline = time.monotonic() + 10
     while yt.get_query(query_id)["state"] == "aborting" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -118,3 +154,5 @@ def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
     assert error["attributes"]["query_id"] == query_id
     assert [inner["message"] for inner in error["inner_errors"]] == [
         'Query was aborted by user "root" with message "stop"']
+    assert "abort_request" not in yt.get_query(query_id)  # no column of a finished query
+
