@@ -156,3 +156,65 @@ def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
         'Query was aborted by user "root" with message "stop"']
     assert "abort_request" not in yt.get_query(query_id)  # no column of a finished query
 
+
+STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Report(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.run_yql(
+            "INSERT INTO `//home/rep/out` WITH TRUNCATE\\n"
+            "SELECT k,\\n    no_such\\nFROM `//home/rep/src`")
+        return debug
+"""
+
+
+def _failed_stage_line(make_pipeline, fake_yt, run_cli, monkeypatch) -> tuple[str, str]:
+    """The line a prod run prints for its YQL stage's failed query, and the query's id."""
+    from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    fake_yt.put_table("//home/rep/src", [{"k": 1}])
+    root = make_pipeline({
+        "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/report/stage.py": STAGE,
+    }, config={"pipeline": {"mode": "prod", "prod": TEST_PROD_OPTIONS},
+               "stages": {"enabled_stages": ["report"]}})
+    result = run_cli("run", root)
+    assert result.exit_code != 0
+    (query,) = fake_yt.state.queries.values()
+    assert query.state == "failed"
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith(f"error: stage report failed: YQL query {query.id} failed: "), \
+        result.output
+    return error, query.id
+
+
+def test_a_failed_yql_stage_prints_the_yql_error_under_the_trackers(make_pipeline, fake_yt,
+                                                                   run_cli, monkeypatch):
+    # the error is "Query <id> failed" (FinishQueryLoop, query_tracker.cpp) around the yql
+    # agent's, around YQL's issue: the line names the issue, and the query's id once
+    line, query_id = _failed_stage_line(make_pipeline, fake_yt, run_cli, monkeypatch)
+    assert line.endswith(f'YQL query {query_id} failed: Binder Error: Referenced column '
+                         '"no_such" not found in FROM clause! (did you mean "k"?)'), line
+    assert line.count(query_id) == 1, line
+
+
+def test_a_yql_stage_failed_with_no_yql_issue_prints_the_engines_error(
+        make_pipeline, fake_yt, run_cli, monkeypatch):
+    # an error with no YQL issue in it is given whole, without the tracker's "Query <id>
+    # failed" around it (FinishQueryLoop, query_tracker.cpp), which says the line's words
+    from yt_pipeline_prod.fake.queries import QueryRunner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(QueryRunner, "_statement", broken)
+    line, query_id = _failed_stage_line(make_pipeline, fake_yt, run_cli, monkeypatch)
+    # the fake's own error, raised here on purpose: not one for the fixture to raise
+    broke, fake_yt.internal_errors[:] = list(fake_yt.internal_errors), []
+    assert broke == ["the fake query broke: RuntimeError('boom')"]
+    assert line.endswith(f"YQL query {query_id} failed: the fake query broke: "
+                         "RuntimeError('boom')"), line
