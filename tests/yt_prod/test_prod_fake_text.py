@@ -98,7 +98,10 @@ def test_an_unexpected_exception_fails_the_query_and_is_raised_at_stop(monkeypat
     monkeypatch.setattr(QueryRunner, "_statement", _boom)
     QueryRunner(fake.state, query).run()
     assert query.state == "failed"
-    assert query.error["message"] == "the fake query broke: RuntimeError('boom')"
+    # inside the tracker's "Query <id> failed" (FinishQueryLoop, query_tracker.cpp)
+    assert query.error["message"] == "Query q failed"
+    assert [inner["message"] for inner in query.error["inner_errors"]] == [
+        "the fake query broke: RuntimeError('boom')"]
     assert fake.internal_errors == ["the fake query broke: RuntimeError('boom')"]
     fake.internal_errors.clear()
     fake.stop()

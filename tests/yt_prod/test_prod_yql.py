@@ -307,6 +307,11 @@ def test_closing_the_client_aborts_the_query_a_stage_thread_waits_for(prod_clien
     assert query.state == "aborted"
     assert "the yt-pipeline run waiting for it stopped" in \
         query.error["inner_errors"][0]["message"]
+    # the abort's own words, not the tracker's "Query <id> aborted" around them
+    # (FinishQueryLoop, yt/yt/server/query_tracker/query_tracker.cpp), which the line says
+    assert str(outcome[0]) == (f'YQL query {query.id} aborted: Query was aborted by user '
+                               '"root" with message "the yt-pipeline run waiting for it '
+                               'stopped"')
     with pytest.raises(KeyError):
         fake_yt.rows("//tmp/stopped/out")  # the query wrote nothing
 

@@ -8,9 +8,15 @@ Where the shapes come from (ytsaurus/ytsaurus):
   (IssuesToYtErrorYson in yt/yql/plugin/native/error_helpers.cpp);
 - a failed query has no results: `result_count` is that of the results the engine gave,
   none on failure (TryWriteQueryState in yt/yt/server/query_tracker/handler_base.cpp);
+- the tracker finishes a failed or aborted query with its error inside its own, "Query <id>
+  failed" ("aborted"), attribute `query_id` (TQueryTracker::FinishQueryLoop in
+  yt/yt/server/query_tracker/query_tracker.cpp); until then, `failing`, the query's error is
+  the engine's as the handler wrote it (TQueryHandlerBase::OnQueryFailed, handler_base.cpp);
 - `abort_query` makes a pending or running query `aborting`, with the error "Query was
-  aborted by user %Qv with message %Qv", and the tracker ends it `aborted`
-  (TQueryTrackerProxy::AbortQuery, yt/yt/server/query_tracker/query_tracker_proxy.cpp).
+  aborted by user %Qv with message %Qv" in the record's `abort_request` and no `error`
+  (TQueryTrackerProxy::AbortQuery, yt/yt/server/query_tracker/query_tracker_proxy.cpp;
+  PartialRecordToQuery, yt/yt/server/query_tracker/helpers.cpp, gives it as the query's
+  `abort_request`), and the tracker ends it `aborted`, that error in "Query <id> aborted".
 """
 
 from __future__ import annotations
@@ -37,7 +43,11 @@ def test_the_fake_fails_a_query_with_its_yql_issues_as_a_cluster_does(prod_clien
     info = prod_client.yt().get_query(query.id)
     assert info["state"] == "failed"
     assert info["result_count"] == 0  # the first SELECT's result is not kept
-    error = info["error"]
+    # the tracker's own error, around the yql agent's (FinishQueryLoop, query_tracker.cpp)
+    tracker = info["error"]
+    assert (tracker["message"], dict(tracker["attributes"])) == (f"Query {query.id} failed",
+                                                                 {"query_id": query.id})
+    [error] = tracker["inner_errors"]
     assert (error["message"], dict(error["attributes"])) == ("Failed to run query",
                                                              {"query_id": query.id})
     [issues] = error["inner_errors"]
@@ -52,6 +62,28 @@ def test_the_fake_fails_a_query_with_its_yql_issues_as_a_cluster_does(prod_clien
     assert only["code"] == 30001
     assert dict(only["attributes"]) == {"severity": "S_ERROR",
                                         "start_position": {"row": row, "column": 7}}
+
+
+def test_a_failing_query_shows_the_engines_error_until_the_tracker_finishes_it(prod_client,
+                                                                              fake_yt):
+    # `failing`: the handler wrote the engine's error (OnQueryFailed, handler_base.cpp);
+    # `failed`: the tracker put it in its own (FinishQueryLoop, query_tracker.cpp)
+    fake_yt.state.query_finishing_s = 1.0
+    yt = prod_client.yt()
+    query_id = yt.start_query("yql", "SELECT k FROM `//tmp/none`", settings={"cluster": "primary"})
+    deadline = time.monotonic() + 10
+    while yt.get_query(query_id)["state"] in ("pending", "running") and \
+            time.monotonic() < deadline:
+        time.sleep(0.02)
+    failing = yt.get_query(query_id)
+    assert failing["state"] == "failing"
+    assert failing["error"]["message"] == "Failed to run query"
+    while yt.get_query(query_id)["state"] == "failing" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    failed = yt.get_query(query_id)
+    assert failed["state"] == "failed"
+    assert failed["error"]["message"] == f"Query {query_id} failed"
+    assert failed["error"]["inner_errors"] == [failing["error"]]
 
 
 def test_prod_names_the_issue_where_the_query_as_written_has_it(prod_client, fake_yt):
@@ -105,7 +137,11 @@ def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
     yt.abort_query(query_id, message="stop")
     info = yt.get_query(query_id)
     assert info["state"] == "aborting"
-    assert info["error"]["message"] == 'Query was aborted by user "root" with message "stop"'
+    # the abort is the record's abort_request until the tracker finishes the query; the
+    # query has no error yet (AbortQuery, query_tracker_proxy.cpp; PartialRecordToQuery)
+    assert info["abort_request"]["message"] == ('Query was aborted by user "root" with '
+                                                'message "stop"')
+    assert "error" not in info
     deadline = time.monotonic() + 10
     while yt.get_query(query_id)["state"] == "aborting" and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -118,3 +154,67 @@ def test_an_aborted_query_is_aborting_then_aborted(prod_client, fake_yt):
     assert error["attributes"]["query_id"] == query_id
     assert [inner["message"] for inner in error["inner_errors"]] == [
         'Query was aborted by user "root" with message "stop"']
+    assert "abort_request" not in yt.get_query(query_id)  # no column of a finished query
+
+
+STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Report(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.run_yql(
+            "INSERT INTO `//home/rep/out` WITH TRUNCATE\\n"
+            "SELECT k,\\n    no_such\\nFROM `//home/rep/src`")
+        return debug
+"""
+
+
+def _failed_stage_line(make_pipeline, fake_yt, run_cli, monkeypatch) -> tuple[str, str]:
+    """The line a prod run prints for its YQL stage's failed query, and the query's id."""
+    from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
+
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    fake_yt.put_table("//home/rep/src", [{"k": 1}])
+    root = make_pipeline({
+        "configs/secrets.env": f"YT_PROXY={fake_yt.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/report/stage.py": STAGE,
+    }, config={"pipeline": {"mode": "prod", "prod": TEST_PROD_OPTIONS},
+               "stages": {"enabled_stages": ["report"]}})
+    result = run_cli("run", root)
+    assert result.exit_code != 0
+    (query,) = fake_yt.state.queries.values()
+    assert query.state == "failed"
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith(f"error: stage report failed: YQL query {query.id} failed: "), \
+        result.output
+    return error, query.id
+
+
+def test_a_failed_yql_stage_prints_the_yql_error_under_the_trackers(make_pipeline, fake_yt,
+                                                                   run_cli, monkeypatch):
+    # the error is "Query <id> failed" (FinishQueryLoop, query_tracker.cpp) around the yql
+    # agent's, around YQL's issue: the line names the issue, and the query's id once
+    line, query_id = _failed_stage_line(make_pipeline, fake_yt, run_cli, monkeypatch)
+    assert line.endswith(f'YQL query {query_id} failed: Binder Error: Referenced column '
+                         '"no_such" not found in FROM clause! (did you mean "k"?)'), line
+    assert line.count(query_id) == 1, line
+
+
+def test_a_yql_stage_failed_with_no_yql_issue_prints_the_engines_error(
+        make_pipeline, fake_yt, run_cli, monkeypatch):
+    # an error with no YQL issue in it is given whole, without the tracker's "Query <id>
+    # failed" around it (FinishQueryLoop, query_tracker.cpp), which says the line's words
+    from yt_pipeline_prod.fake.queries import QueryRunner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(QueryRunner, "_statement", broken)
+    line, query_id = _failed_stage_line(make_pipeline, fake_yt, run_cli, monkeypatch)
+    # the fake's own error, raised here on purpose: not one for the fixture to raise
+    broke, fake_yt.internal_errors[:] = list(fake_yt.internal_errors), []
+    assert broke == ["the fake query broke: RuntimeError('boom')"]
+    assert line.endswith(f"YQL query {query_id} failed: the fake query broke: "
+                         "RuntimeError('boom')"), line

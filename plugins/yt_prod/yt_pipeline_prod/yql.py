@@ -30,7 +30,7 @@ from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.reduce_inputs import sort_order
 from yt_pipeline_prod.stage_txn import outside_transaction
-from yt_pipeline_prod.yql_issues import issues_line
+from yt_pipeline_prod.yql_issues import issues_line, tracker_cause
 from yt_pipeline_prod.yql_text import StagedInsert, prepare, stage_inserts
 
 if TYPE_CHECKING:
@@ -320,7 +320,8 @@ def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
     info = _wait(client, query_id)
     state = str(info.get("state"))
     if state != "completed":
-        error = info.get("error")
+        # the cause, without the tracker's "Query <id> failed" the line says already
+        error = tracker_cause(info.get("error"), query_id)
         # YQL's issues, each placed in the query as written rather than the text sent
         reason = ((issues_line(error, prepared)
                    or prepared.in_query(summary(error, client.secret_values())))

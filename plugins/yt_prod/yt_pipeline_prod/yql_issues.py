@@ -9,6 +9,11 @@ position: the position is in its `start_position` attribute (`row`, `column`), a
 innermost issue, under "Type annotation" and "At function: ..." issues that only say where
 YQL was: those wrappers and the warnings are left out.
 
+A query that ended failed or aborted has that error inside the tracker's own, "Query <id>
+failed" ("aborted"), attribute `query_id` (TQueryTracker::FinishQueryLoop in
+yt/yt/server/query_tracker/query_tracker.cpp): it repeats what the stage's line says
+already, and `tracker_cause` leaves it out.
+
 `row` is the line of the text the client sent, counted from 1 (the plugin takes one off
 YQL's own line, whose first line is the required pragmas: error_helpers.cpp; ytsaurus-ui's
 query editor marks `start_position.row` as its line number), `column` YQL's column, from 1.
@@ -64,6 +69,16 @@ def _placed(message: str, position: Any, prepared: PreparedQuery) -> str:
     if at is None:  # in a line the backend added: no place in the query
         return message
     return f"YQL: {at[0]}:{at[1]}: {message}"
+
+
+def tracker_cause(error: Any, query_id: str) -> Any:
+    """The error under the tracker's "Query <id> failed" (or "aborted") around it, which
+    names the query and its state and nothing else; `error` itself if it is not that."""
+    message, attributes, inner = _fields(error)
+    if (str(attributes.get("query_id")) == query_id and len(inner) == 1
+            and message.startswith(f"Query {query_id} ")):
+        return inner[0]
+    return error
 
 
 def issues_line(error: Any, prepared: PreparedQuery) -> str | None:

@@ -101,6 +101,10 @@ class FakeQuery:
     finished: float | None = None
     #: the query's settings as sent (the cluster and the pool, for instance)
     settings: dict[str, Any] = field(default_factory=dict)
+    #: the error `abort_query` gave, kept apart from `error` until the tracker finishes
+    #: the query (AbortQuery writes the active record's `abort_request` column only:
+    #: TQueryTrackerProxy::AbortQuery, yt/yt/server/query_tracker/query_tracker_proxy.cpp)
+    abort_request: dict[str, Any] | None = None
 
 
 def _iso(seconds: float) -> str:
@@ -111,6 +115,20 @@ def _iso(seconds: float) -> str:
 
 def _error(message: str) -> dict[str, Any]:
     return {"code": 1, "message": message, "attributes": {}, "inner_errors": []}
+
+
+def _finished_error(query_id: str, final_state: str,
+                   error: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The error a finished query keeps: a failed or aborted one's is "Query <id> failed"
+    ("aborted"), attribute query_id, around the engine's error (a failure) or the abort's
+    (abort_request); a completed one has none. The tracker wraps it when it finishes the
+    query (TQueryTracker::FinishQueryLoop, yt/yt/server/query_tracker/query_tracker.cpp),
+    so a query still `failing` or `aborting` shows no wrapper."""
+    if final_state not in ("failed", "aborted"):
+        return error
+    return {"code": 1, "message": f"Query {query_id} {final_state}",
+            "attributes": {"query_id": query_id},
+            "inner_errors": [error] if error is not None else []}
 
 
 def _plain_value(value: Any) -> Any:
@@ -210,14 +228,15 @@ class QueryRunner:
             # the tracker finishes a query once its engine has stopped, at its next ping
             time.sleep(max(0.0, self.state.query_finishing_s))
             with self.state.lock:
-                if query.state == "aborting" and query.error is not None:
-                    # the tracker ends an aborted query with its abort's error inside
-                    # "Query <id> aborted", attribute query_id (FinishQueryLoop in
-                    # yt/yt/server/query_tracker/query_tracker.cpp)
-                    query.error = {"code": 1, "message": f"Query {query.id} aborted",
-                                   "attributes": {"query_id": query.id},
-                                   "inner_errors": [query.error]}
-                query.state = FINISHED_AS.get(query.state, query.state)
+                if query.state in FINISHED_AS:
+                    # the tracker's ping finds the query `failing` or `aborting` and ends it
+                    # with the engine's error, or the abort's (TQueryTracker::TryPingQuery,
+                    # query_tracker.cpp), wrapped as FinishQueryLoop wraps it
+                    final = FINISHED_AS[query.state]
+                    cause = query.abort_request if final == "aborted" else query.error
+                    query.error = _finished_error(query.id, final, cause)
+                    query.abort_request = None  # not a column of a finished query
+                    query.state = final
 
     def _end(self, state: str, error: dict[str, Any] | None = None) -> None:
         """The state the engine's end gives the query (`completed` or `failed`), first as
@@ -423,6 +442,12 @@ def cmd_get_query(state: FakeState, request: Request) -> Any:
     }
     if query.error:
         info["error"] = query.error
+    if query.abort_request:
+        # an aborting query's abort is its own key, `error` is not set until the tracker
+        # finishes the query (PartialRecordToQuery in yt/yt/server/query_tracker/helpers.cpp
+        # puts the active record's abort_request among the query's other attributes, which
+        # Serialize(TQuery), yt/yt/client/api/query_tracker_client.cpp, writes at top level)
+        info["abort_request"] = query.abort_request
     if query.finished:
         info["finish_time"] = _iso(query.finished)
     wanted = request.param("attributes")
@@ -470,8 +495,8 @@ def cmd_abort_query(state: FakeState, request: Request) -> None:
                               "moment; please try again")
         query.state = "aborting"
         message = request.param("message")
-        query.error = _error(f'Query was aborted by user "{FAKE_USER}"'
-                             + (f' with message "{message}"' if message else ""))
+        query.abort_request = _error(f'Query was aborted by user "{FAKE_USER}"'
+                                     + (f' with message "{message}"' if message else ""))
         query.finished = time.time()
 
 
