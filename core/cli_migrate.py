@@ -24,7 +24,10 @@ def migrate(pipeline_dir: Path, show_diff: bool) -> None:
     file:line and what to do instead, as are calls of client methods yt-pipeline's client
     lacks (run_map, upload_file, ...) however the stage reaches its client; a call that
     may be on the client through code migrate cannot follow is listed to check by hand.
-    Then the exit code is 2. Each file it rewrites is
+    A table made through ytsaurus-client (`self.deps.yt_client.client.create("table",
+    path, attributes={"schema": [...]})`, or yt.wrapper's `create`/`create_table` in a
+    stage) becomes `create_path(path, "table", schema=[...])`, and what create_path does
+    not do (optimize_for, force, ...) is listed. Then the exit code is 2. Each file it rewrites is
     listed, and kept as it was under PIPELINE_DIR/.yt-framework-originals/ first (with
     --diff, nothing is written). Running it again changes nothing.
 

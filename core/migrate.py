@@ -6,7 +6,9 @@ import per module of ours that provides the names (see migrate_rules.py); a name
 counterpart stays where it is and is reported with its file, line and the reason, as is
 every other use of `yt_framework` (a plain `import yt_framework...`, a name used through
 its module), and every call of a client method yt-pipeline's client lacks, however the stage
-reaches its client (migrate_client.py). A second run finds nothing to change.
+reaches its client (migrate_client.py). Table creation through ytsaurus-client becomes the
+client's create_path with the schema (migrate_create.py). A second run finds nothing to
+change.
 """
 
 from __future__ import annotations
@@ -127,6 +129,11 @@ def _transformer() -> Any:
             self.facts = facts
             #: the functions the rewriter is in, innermost last
             self.scopes: list[Function] = []
+            #: the classes the rewriter is in, innermost last
+            self.classes: list[cst.ClassDef] = []
+            #: `X.client` on yt-framework's client, by id, until a call through it is
+            #: rewritten
+            self.inner_clients: dict[int, cst.Attribute] = {}
 
         def _line(self, node: cst.CSTNode) -> int:
             return int(self.get_metadata(PositionProvider, node).start.line)
@@ -239,6 +246,69 @@ def _transformer() -> Any:
             return updated.with_changes(body=[statement.with_changes(
                 module=cst.parse_expression(COMPAT_OMEGACONF))])
 
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            self.classes.append(node)
+
+        def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+            self.classes.pop()
+            return updated
+
+        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+            """Table creation through ytsaurus-client, as create_path (migrate_create.py)."""
+            from yt_pipeline.migrate_create import (
+                WRAPPER_CALLS,
+                framework_client,
+                params_of,
+                wrapper_function,
+            )
+
+            scope = self.scopes[-1] if self.scopes else None
+            holder, kind = framework_client(original.func, self.facts, scope)
+            if holder is not None:
+                params = params_of(original.func)
+                if kind.what == MAYBE:
+                    self.problems.append(Problem(self.path, self._line(original), (
+                        f"{code_of(original.func)}(...): migrate cannot tell whether "
+                        f"{code_of(holder)} is the YT client ({kind.why}); if it is: "
+                        f"write {code_of(holder)}.create_path(path, \"table\", "
+                        "schema=[...])"), check=True))
+                    return updated
+                return self._created(original, updated, params, holder, scope)
+            function = wrapper_function(original.func, self.facts)
+            if function is None or not stage_side(self.path):
+                return updated  # job code may reach the cluster with yt.wrapper itself
+            stage = scope.self_name if scope is not None and self._in_stage() else None
+            if stage is None:
+                self.report(original, f"{code_of(original.func)}(...) outside a stage's "
+                                      "method: create the table with the stage's client, "
+                                      "self.deps.yt_client.create_path(path, \"table\", "
+                                      "schema=[...])")
+                return updated
+            client = cst.parse_expression(f"{stage}.deps.{CLIENT_ATTRIBUTE}")
+            return self._created(original, updated, WRAPPER_CALLS[function], client, scope)
+
+        def _created(self, original: cst.Call, updated: cst.Call, params: tuple[str, ...],
+                     client: cst.BaseExpression, scope: Function | None) -> cst.BaseExpression:
+            from yt_pipeline.migrate_create import rewrite
+
+            made = rewrite(original, updated, params, client, self.facts, scope)
+            if isinstance(original.func, cst.Attribute):
+                # converted, or named with what to write instead: `X.client` says no more
+                self.inner_clients.pop(id(original.func.value), None)
+            for text, check in made.notes:
+                self.problems.append(Problem(self.path, self._line(original), text, check))
+            return made.call if made.call is not None else updated
+
+        def _in_stage(self) -> bool:
+            """In a method of a stage class: one deriving from a class named ...Stage, or
+            any class of a stage.py."""
+            if not self.classes:
+                return False
+            if self.path.name == "stage.py":
+                return True
+            return any(dotted(base.value).split(".")[-1].endswith("Stage")
+                       for base in self.classes[-1].bases)
+
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
             outer = self.scopes[-1] if self.scopes else None
             self.scopes.append(self.facts.scope_of(node, outer))
@@ -273,6 +343,18 @@ def _transformer() -> Any:
             head = name.split(".")[0]
             if head in self.module_aliases and name.count(".") == 1:
                 self.report(node, f"{name}: used through the module {self.module_aliases[head]}")
+            if node.attr.value == "client" and self.facts.kind(
+                    node.value, self.scopes[-1] if self.scopes else None).what == CLIENT:
+                self.inner_clients[id(node)] = node
+
+        def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+            """`X.client` left once the creation calls through it are create_path: the
+            yt.wrapper client yt-framework's prod client held, which this one has not."""
+            for node in self.inner_clients.values():
+                self.report(node, f"{code_of(node)}: yt-pipeline's client holds no "
+                                  "ytsaurus client; call its own methods (create_path, "
+                                  "write_table, read_table, exists, remove, list, row_count)")
+            return updated
 
     return ImportRewriter
 
@@ -293,7 +375,8 @@ def migrate_text(path: Path, text: str,
     # the facts are read from the wrapper's copy of the tree, the one the rewriter visits
     rewriter = _transformer()(path, ModuleFacts(path, wrapper.module, folder or {}))
     after = wrapper.visit(rewriter).code
-    return FileChange(path, text, after, rewriter.problems)
+    # notes made when a node is left (a rewritten call) come after those of its insides
+    return FileChange(path, text, after, sorted(rewriter.problems, key=lambda p: p.line))
 
 
 def _parsed(path: Path) -> Any:
@@ -332,7 +415,8 @@ def migrate_tree(root: Path, paths: Sequence[Path] | None = None) -> list[FileCh
                          "UTF-8 (as Python 3 reads it) and run migrate again")]))
             continue
         if not any(word in text for word in ("yt_framework", "ytjobs.s3", "omegaconf",
-                                             CLIENT_ATTRIBUTE, *CLIENT_METHODS, "from .")):
+                                             CLIENT_ATTRIBUTE, *CLIENT_METHODS, "from .",
+                                             ".create(", "create_table(")):
             continue  # no import or client call to look at: the parse is skipped
         if path.parent not in folders:
             folders[path.parent] = folder_facts(path, _parsed)
