@@ -132,6 +132,8 @@ class Executor:
         #: may rewrite a table a later one reads): its Yson columns and its inferred ones
         #: are both learned from them, and the query reads them once
         self._first: dict[tuple[Path, int, int, int, int], list[dict[str, Any]]] = {}
+        #: the Yson columns of each of those samples, by the sample's identity
+        self._yson: dict[int, set[str]] = {}
 
     def _sample_of(self, table_file: str) -> Path:
         """The file the sample of `table_file` is copied to (made when described): one of
@@ -189,9 +191,16 @@ class Executor:
             if columns is not None:
                 names.update(declared_yson(columns))
             else:
-                names.update(yql_yson.yson_columns(self._first_rows(target),
-                                                   self.infer_rows))
+                names.update(self._yson_columns(target))
         return names
+
+    def _yson_columns(self, target: Path) -> set[str]:
+        """The Yson columns of a schemaless table (yql_yson), learned once from its first
+        rows: yson_names and the table's read both ask."""
+        rows = self._first_rows(target)
+        if id(rows) not in self._yson:
+            self._yson[id(rows)] = yql_yson.yson_columns(rows, self.infer_rows)
+        return self._yson[id(rows)]
 
     def _first_rows(self, target: Path) -> list[dict[str, Any]]:
         """The first `infer_rows` rows of table file `target` (only read, never changed)."""
@@ -218,7 +227,7 @@ class Executor:
             for name, value in row.items():
                 if value is not None:
                     first.setdefault(name, value)
-        return names, first, yql_yson.yson_columns(sample, self.infer_rows)
+        return names, first, self._yson_columns(target)
 
     def _sampled(self, target: Path, names: list[str], first: dict[str, Any],
                  yson: set[str]) -> list[tuple[str, str]] | None:
