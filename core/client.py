@@ -57,7 +57,8 @@ class TableClient(Protocol):
         The schema stays through later writes of `write_table` and operations, overwrites
         included, in dev as on a cluster (a YQL `INSERT ... WITH TRUNCATE` gives the table
         the query's schema instead, with no key): a row with a column it lacks, a value of
-        another type or a null in a required column fails the write ("Unknown column ... in
+        another type or a null in a required column, or a row that leaves a required
+        column out, fails the write ("Unknown column ... in
         strict schema", "Invalid type of column ...", "Required column ... cannot have
         "null" value"), and a sorted one takes rows in key order only. An
         existing table is fine only with this very schema. A bad schema raises InvalidSchema

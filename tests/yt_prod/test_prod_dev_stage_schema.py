@@ -223,3 +223,29 @@ def test_a_required_column_refuses_null_with_the_same_words(both, fake_yt):
             == [("id", True), ("kind", False)]
     assert words["prod"].endswith('Required column "id" cannot have "null" value'), words
     assert 'row 2: Required column "id" cannot have "null" value' in words["dev"], words
+
+
+def test_a_row_without_a_required_column_is_refused_as_its_null(both, fake_yt):
+    """A cluster's table writer fills each column of the schema a row leaves out with null
+    and then checks every column's value, a required one's null refused with the words of a
+    null written (ReorderAndValidateRows in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp
+    calls ValidateValueType of yt/yt/client/table_client/unversioned_row.cpp for each schema
+    column). The table keeps the rows it had."""
+    schema = [{"name": "id", "type": "int64", "sort_order": "ascending"},
+              {"name": "kind", "type": "string", "required": True},
+              {"name": "score", "type": "double"}]
+    words = {}
+    for client in both:
+        client.create_path(EVENTS, "table", schema=schema)
+        client.write_table(EVENTS, [{"id": 1, "kind": "a", "score": None}])
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"id": 2, "kind": "b"}, {"id": 3, "score": 0.5}],
+                               append=True)
+        words[client.mode] = str(refused.value)
+        with pytest.raises(RefusedByCluster):  # an overwrite too: the table stays
+            client.write_table(EVENTS, [{"id": 4}])
+        assert list(client.read_table(EVENTS)) == [{"id": 1, "kind": "a", "score": None}], \
+            client.mode
+    assert words["prod"].endswith('Required column "kind" cannot have "null" value'), words
+    assert 'row 2: Required column "kind" cannot have "null" value' in words["dev"], words
+
