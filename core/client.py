@@ -45,23 +45,26 @@ class TableClient(Protocol):
         """The names of the children of a folder, sorted."""
 
     def create_path(self, path: str, node_type: str = "map_node", *,
-                    schema: builtins.list[dict[str, Any]] | None = None) -> None:
+                    schema: Any = None) -> None:
         """Create a folder (or, with node_type "table", an empty table) and its parents; an
         existing node is fine.
 
         `schema` (a table only) gives the new table a strict schema, as ytsaurus-client's
         `create("table", path, attributes={"schema": [...]})` does: a list of columns
         `{"name": "id", "type": "int64"}`, key columns first with `"sort_order":
-        "ascending"`. Types: int8 to int64, uint8 to uint64, double, boolean, string, any,
-        date, datetime, timestamp; a column takes null unless it has `"required": True`.
+        "ascending"`, or a ytsaurus-client `yt.wrapper.schema.TableSchema` (read by its
+        `to_yson_type()`: a bare ti type is required, a ti.Optional one is not). Types:
+        int8 to int64, uint8 to uint64, double, boolean, string, any, date, datetime,
+        timestamp; a column takes null unless it has `"required": True`.
         The schema stays through later writes of `write_table` and operations, overwrites
         included, in dev as on a cluster (a YQL `INSERT ... WITH TRUNCATE` gives the table
         the query's schema instead, with no key): a row with a column it lacks, a value of
-        another type or a null in a required column fails the write ("Unknown column ... in
-        strict schema", "Invalid type of column ...", "Required column ... cannot have
-        "null" value"), and a sorted one takes rows in key order only. An
-        existing table is fine only with this very schema. A bad schema raises InvalidSchema
-        naming the path and the column. In a stage, the table is made in its transaction.
+        another type or a null in a required column, or a row that leaves a required
+        column out, fails the write ("Unknown column ... in strict schema", "Invalid type
+        of column ...", "Required column ... cannot have "null" value"), and a sorted one
+        takes rows in key order only. An existing table is fine only with this very schema.
+        A bad schema raises InvalidSchema naming the path and the column. In a stage, the
+        table is made in its transaction.
         """
 
     def run_yql(self, query: str, pool: str | None = None,

@@ -164,16 +164,26 @@ class SchemaColumns(dict[str, str]):
 
 def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
     """What the table writer says of the first value of `row` a strict schema of these
-    columns (name: YT type) refuses, a column it lacks included, a null in a required
-    column (SchemaColumns) too; None when it takes the row. A null in a required column:
-    "Required column %v cannot have %Qlv value" (ValidateValueType in
-    yt/yt/client/table_client/unversioned_row.cpp, ytsaurus/ytsaurus; the column named by
+    columns (name: YT type, in the schema's order) refuses, a column it lacks included, a
+    null in a required column (SchemaColumns) too; None when it takes the row.
+
+    The writer (ReorderAndValidateRows in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp,
+    ytsaurus/ytsaurus) first places the row's values by column, refusing one the schema
+    lacks, and fills each schema column the row leaves out with null; it then checks every
+    schema column's value in the schema's order (ValidateValueType in
+    yt/yt/client/table_client/unversioned_row.cpp). So a required column left out is refused
+    as its null: "Required column %v cannot have %Qlv value" (the column named by
     GetDiagnosticNameString, "%Qv" of its name)."""
     required: frozenset[str] = getattr(columns, "required", frozenset())
     for name, value in row.items():
-        column_type = columns.get(name)
-        if column_type is None:
+        # an integer no YT type holds: the format's parser refuses it before any writer
+        if value_type(value) == "uint64" and value >= _UINT64[1]:
+            return refused_value(name, columns.get(name, "any"), value)
+    for name in row:
+        if name not in columns:
             return f'Unknown column "{name}" in strict schema'
+    for name, column_type in columns.items():
+        value = row.get(name)
         if value is None and name in required:
             return f'Required column "{name}" cannot have "null" value'
         refused = refused_value(name, column_type, value)

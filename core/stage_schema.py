@@ -6,6 +6,7 @@ column; key columns come first, as a cluster keeps them (the "Data schema" and "
 tables" pages of the YTsaurus docs). Types are those whose values both backends check a row
 against (yt_pipeline.column_types); a column takes null unless it is `"required": true`,
 whose null both backends refuse ("Required column ... cannot have "null" value").
+A ytsaurus-client TableSchema is taken too, read as this list (yt_pipeline.schema_object).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from yt_pipeline.column_types import INTEGER_RANGES
 from yt_pipeline.errors import InvalidSchema
+from yt_pipeline.schema_object import listed_schema
 
 #: the column types a declared schema may give
 COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(kind), kind)),
@@ -31,10 +33,11 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
     def refused(what: str) -> InvalidSchema:
         return InvalidSchema(f"create_path {path}: schema {what}")
 
+    schema = listed_schema(path, schema)
     if isinstance(schema, (str, bytes, Mapping)) or not isinstance(schema, (list, tuple)) \
             or not schema:
         raise refused("must be a non-empty list of columns such as "
-                      "{'name': 'id', 'type': 'int64'}")
+                      "{'name': 'id', 'type': 'int64'}, or a yt.wrapper.schema.TableSchema")
     columns: list[dict[str, Any]] = []
     keys_ended = False
     for index, column in enumerate(schema):

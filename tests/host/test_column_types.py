@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from yt_pipeline.column_types import refused_row, refused_value, yt_column_type
+from yt_pipeline.column_types import SchemaColumns, refused_row, refused_value, yt_column_type
 
 TAKEN = [("int64", 5), ("int64", -(2 ** 63)), ("int64", 2 ** 63 - 1), ("uint64", 0),
          ("uint64", 2 ** 64 - 1), ("uint64", 7), ("double", 0.5), ("boolean", False),
@@ -40,6 +40,25 @@ def test_a_row_is_refused_at_its_first_column_the_schema_lacks_or_refuses():
     assert refused_row(columns, {"id": 1, "name": None}) is None
     assert refused_row(columns, {"id": 1, "extra": 2}) == 'Unknown column "extra" in strict schema'
     assert "got \"string\"" in refused_row(columns, {"id": "1"})
+
+
+def test_a_required_column_a_row_leaves_out_is_refused_as_its_null_in_schema_order():
+    """The writer fills a column the row leaves out with null, then checks the schema's
+    columns in the schema's order, after refusing a column the schema lacks
+    (ReorderAndValidateRows in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)."""
+    columns = SchemaColumns({"id": "int64", "name": "string", "n": "uint64"}, ["name", "n"])
+    assert refused_row(columns, {"id": 1, "name": "a", "n": 2}) is None
+    assert refused_row(columns, {"id": 1, "n": 2}) == \
+        'Required column "name" cannot have "null" value'
+    # checked in the schema's order, not the row's
+    assert refused_row(columns, {"n": None, "id": 1}) == \
+        'Required column "name" cannot have "null" value'
+    assert 'column "id"' in refused_row(columns, {"name": "a", "n": 2, "id": "x"})
+    # a column the schema lacks is refused before any value is checked
+    assert refused_row(columns, {"id": "x", "extra": 1}) == \
+        'Unknown column "extra" in strict schema'
+    # an optional column left out is null, which it takes
+    assert refused_row(columns, {"name": "a", "n": 0}) is None
 
 
 def test_yql_columns_get_the_yt_types_of_their_duckdb_types():

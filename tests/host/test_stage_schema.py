@@ -9,12 +9,14 @@ from yt_pipeline.errors import InvalidSchema
 from yt_pipeline.stage_schema import checked_schema
 
 PATH = "//tmp/t"
+LIST_OR_OBJECT = ("a non-empty list of columns such as {'name': 'id', 'type': 'int64'}, or a "
+                  "yt.wrapper.schema.TableSchema")
 
 
 @pytest.mark.parametrize(("schema", "message"), [
-    ([], "schema must be a non-empty list of columns such as {'name': 'id', 'type': 'int64'}"),
-    ({"id": "int64"}, "schema must be a non-empty list of columns such as "
-                      "{'name': 'id', 'type': 'int64'}"),
+    ([], f"schema must be {LIST_OR_OBJECT}"),
+    ({"id": "int64"}, f"schema must be {LIST_OR_OBJECT}"),
+    (object(), f"schema must be {LIST_OR_OBJECT}"),
     (["id"], "schema column 1 is a str, not a mapping"),
     ([{"type": "int64"}], "schema column 1 has no name (a non-empty string)"),
     ([{"name": "id", "type": "int"}], "schema column 'id': type 'int' is not one of int8, "
@@ -45,3 +47,68 @@ def test_a_good_schema_is_given_back_in_one_shape():
     assert checked_schema(PATH, given) == [
         {"name": "id", "type": "uint64", "sort_order": "ascending"},
         {"name": "when", "type": "timestamp", "required": True}]
+
+
+def test_a_ytsaurus_client_table_schema_is_read_as_its_columns():
+    """TableSchema.to_yson_type() (yt/wrapper/schema/table_schema.py, ytsaurus-client) gives
+    each column's type_v3; a bare type is required and an optional one is not, a tag changes
+    nothing (GetTypeV3Info in yt/yt/client/table_client/logical_type.cpp)."""
+    schema_module = pytest.importorskip("yt.wrapper.schema")
+    ti = pytest.importorskip("yt.type_info")
+    schema = schema_module.TableSchema() \
+        .add_column("id", ti.Int64, sort_order="ascending") \
+        .add_column("ok", ti.Optional[ti.Bool]) \
+        .add_column("doc", ti.Optional[ti.Yson]) \
+        .add_column("day", ti.Tagged[ti.Date, "day"]) \
+        .add_column("n", ti.Optional[ti.Tagged[ti.Uint8, "small"]])
+    assert checked_schema(PATH, schema) == [
+        {"name": "id", "type": "int64", "sort_order": "ascending", "required": True},
+        {"name": "ok", "type": "boolean"},
+        {"name": "doc", "type": "any"},
+        {"name": "day", "type": "date", "required": True},
+        {"name": "n", "type": "uint8"}]
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda s, ti: s.TableSchema(strict=False).add_column("a", ti.Int64),
+     "schema TableSchema(strict=False) is not strict; a declared schema is strict"),
+    (lambda s, ti: s.TableSchema(unique_keys=True).add_column("a", ti.Int64, "ascending"),
+     "schema TableSchema(unique_keys=True): unique keys are not supported; declare it without"),
+    (lambda s, ti: s.TableSchema().add_column("a", ti.Yson),
+     "schema column 'a': type yson is allowed only inside an optional (ti.Optional[ti.Yson])"),
+    (lambda s, ti: s.TableSchema().add_column("a", ti.List[ti.Int64]),
+     "schema column 'a': type_v3 list has no simple type (give a simple type or an optional "
+     "one)"),
+    (lambda s, ti: s.TableSchema().add_column("a", ti.Optional[ti.Optional[ti.Int64]]),
+     "schema column 'a': type_v3 optional has no simple type (give a simple type or an "
+     "optional one)"),
+    (lambda s, ti: s.TableSchema().add_column("a", ti.Utf8),
+     "schema column 'a': type 'utf8' is not one of int8, int16, int32, int64, uint8, uint16, "
+     "uint32, uint64, double, boolean, string, any, date, datetime, timestamp"),
+    (lambda s, ti: s.TableSchema().add_column("a", ti.Int64, sort_order="descending"),
+     "schema column 'a': sort_order 'descending' is not 'ascending'"),
+    (lambda s, ti: s.TableSchema().add_column("a", ti.Int64, group="g"),
+     "schema column 'a': unknown key 'group' (a column takes name, type, sort_order, "
+     "required)"),
+    (lambda s, ti: s.TableSchema(),
+     f"schema must be {LIST_OR_OBJECT}"),
+])
+def test_a_table_schema_no_declared_schema_is_is_refused_in_one_line(build, message):
+    schema_module = pytest.importorskip("yt.wrapper.schema")
+    ti = pytest.importorskip("yt.type_info")
+    with pytest.raises(InvalidSchema) as refused:
+        checked_schema(PATH, build(schema_module, ti))
+    assert str(refused.value) == f"create_path {PATH}: {message}"
+
+
+def test_without_ytsaurus_client_a_list_is_checked_and_anything_else_refused(monkeypatch):
+    """Dev runs without ytsaurus-client: a list schema never imports it, and an object that
+    is not a list is refused with the one line as before."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "yt.wrapper.schema", None)  # its import now fails
+    assert checked_schema(PATH, [{"name": "id", "type": "int64"}]) == [
+        {"name": "id", "type": "int64"}]
+    with pytest.raises(InvalidSchema) as refused:
+        checked_schema(PATH, object())
+    assert str(refused.value) == f"create_path {PATH}: schema must be {LIST_OR_OBJECT}"

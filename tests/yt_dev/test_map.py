@@ -624,11 +624,16 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(dev_client, stages):
                ({"name": 5}, 'column "name": expected type "string" or "null" but got "int64"'),
                ({"ok": 1}, 'column "ok": expected type "boolean" or "null" but got "int64"'),
                ({"name": ["x"]}, 'expected type "string" or "null" but got "any"')]
+    # score and ok, of literals, are required: a row without them is refused as their null
+    # (core/column_types.refused_row), so each row gives them
+    given = {"score": 1.5, "ok": True}
     for row, words in refused:
         with pytest.raises(BackendError, match="row 2: .*" + re.escape(words)):
-            dev_client.write_table("//out/t", [{"id": 1}, row], append=True)
+            dev_client.write_table("//out/t", [{"id": 1, **given}, {**given, **row}],
+                                   append=True)
     assert _rows(dev_client, "//out/t") == [{"id": 7, "name": "a", "score": 0.5, "ok": True}]
-    fitting = [{"id": -(2 ** 63), "name": None, "score": 2.0, "ok": False}, {"id": 2 ** 63 - 1}]
+    fitting = [{"id": -(2 ** 63), "name": None, "score": 2.0, "ok": False},
+               {"id": 2 ** 63 - 1, **given}]
     dev_client.write_table("//out/t", fitting, append=True)
     assert _rows(dev_client, "//out/t")[1:] == fitting
     # a mapper's row is checked the same way, and its operation fails with no row written

@@ -82,6 +82,11 @@ def _backends(tmp_path, prod_client, fake_yt) -> Backends:
     ({"id": 1, "cur": "x"}, 'Unknown column "cur" in strict schema'),
     ({"id": "1"}, 'Invalid type of column "id": expected type "int32" or "null" but got '
                   '"string"'),
+    # YQL wrote `name` from a literal, a required column: a row without it is refused as a
+    # null in it (the writer fills a column the row lacks with null, then ValidateValueType
+    # checks every column of the schema: ReorderAndValidateRows in yt/yt/ytlib/table_client/
+    # schemaless_chunk_writer.cpp)
+    ({"id": 3}, 'Required column "name" cannot have "null" value'),
 ])
 def test_a_row_a_strict_schema_refuses_fails_the_job_in_both_modes(
         tmp_path, prod_client, fake_yt, row, words):

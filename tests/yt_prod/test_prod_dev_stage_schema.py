@@ -223,3 +223,66 @@ def test_a_required_column_refuses_null_with_the_same_words(both, fake_yt):
             == [("id", True), ("kind", False)]
     assert words["prod"].endswith('Required column "id" cannot have "null" value'), words
     assert 'row 2: Required column "id" cannot have "null" value' in words["dev"], words
+
+
+def test_a_row_without_a_required_column_is_refused_as_its_null(both, fake_yt):
+    """A cluster's table writer fills each column of the schema a row leaves out with null
+    and then checks every column's value, a required one's null refused with the words of a
+    null written (ReorderAndValidateRows in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp
+    calls ValidateValueType of yt/yt/client/table_client/unversioned_row.cpp for each schema
+    column). The table keeps the rows it had."""
+    schema = [{"name": "id", "type": "int64", "sort_order": "ascending"},
+              {"name": "kind", "type": "string", "required": True},
+              {"name": "score", "type": "double"}]
+    words = {}
+    for client in both:
+        client.create_path(EVENTS, "table", schema=schema)
+        client.write_table(EVENTS, [{"id": 1, "kind": "a", "score": None}])
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"id": 2, "kind": "b"}, {"id": 3, "score": 0.5}],
+                               append=True)
+        words[client.mode] = str(refused.value)
+        with pytest.raises(RefusedByCluster):  # an overwrite too: the table stays
+            client.write_table(EVENTS, [{"id": 4}])
+        assert list(client.read_table(EVENTS)) == [{"id": 1, "kind": "a", "score": None}], \
+            client.mode
+    assert words["prod"].endswith('Required column "kind" cannot have "null" value'), words
+    assert 'row 2: Required column "kind" cannot have "null" value' in words["dev"], words
+
+
+def test_a_ytsaurus_client_table_schema_makes_the_same_table_in_both_modes(both, fake_yt):
+    """A schema built with yt.wrapper.schema.TableSchema is read by its own to_yson_type()
+    (yt/wrapper/schema/table_schema.py, ytsaurus-client): ti.Int64 bare is a required
+    column, ti.Optional[...] an optional one (GetTypeV3Info in yt/yt/client/table_client/
+    logical_type.cpp). Both modes make the same table of it and refuse the same rows."""
+    import yt.type_info as ti
+    from yt.wrapper.schema import TableSchema
+
+    def built():
+        return TableSchema().add_column("id", ti.Int64, sort_order="ascending") \
+            .add_column("kind", ti.Optional[ti.String]).add_column("score", ti.Double)
+
+    shown, words = {}, {}
+    for client in both:
+        client.create_path(EVENTS, "table", schema=built())
+        client.create_path(EVENTS, "table", schema=built())  # the same schema again: fine
+        client.write_table(EVENTS, [{"id": 1, "kind": None, "score": 0.5}])
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"id": 2, "kind": "b"}], append=True)
+        words[client.mode] = str(refused.value)
+        assert list(client.read_table(EVENTS)) == [{"id": 1, "kind": None, "score": 0.5}]
+        shown[client.mode] = client.declared_schema(EVENTS)["columns"]
+        with pytest.raises(InvalidSchema) as other:
+            client.create_path(EVENTS, "table", schema=TableSchema().add_column("id", ti.Int64))
+        assert str(other.value).startswith(f"create_path {EVENTS}: the table exists with the "
+                                           "schema id int64 ascending, kind string, score "
+                                           "double, not the one declared (id int64)"), \
+            client.mode
+    assert shown["dev"] == shown["prod"] == [
+        {"name": "id", "type": "int64", "required": True, "sort_order": "ascending"},
+        {"name": "kind", "type": "string", "required": False},
+        {"name": "score", "type": "double", "required": True}]
+    assert [(c["name"], c.get("required", False)) for c in fake_yt.state.cypress.lookup(EVENTS, None).attributes[
+        "schema"]] == [("id", True), ("kind", False), ("score", True)]
+    assert words["prod"].endswith('Required column "score" cannot have "null" value'), words
+    assert 'row 1: Required column "score" cannot have "null" value' in words["dev"], words

@@ -444,7 +444,7 @@ class DevClient(YqlRequests):
                                                 live))
 
     def create_path(self, path: str, node_type: str = "map_node", *,
-                    schema: list[dict[str, Any]] | None = None) -> None:
+                    schema: Any = None) -> None:
         if schema is not None:
             self._create_with_schema(path, node_type, schema)
             return

@@ -321,7 +321,7 @@ class ProdClient(YqlRequests):
             return sorted(str(name) for name in self.yt().list(path))
 
     def create_path(self, path: str, node_type: str = "map_node", *,
-                    schema: builtins.list[dict[str, Any]] | None = None) -> None:
+                    schema: Any = None) -> None:
         path = check_path(path)
         if schema is not None:
             self._create_with_schema(path, node_type, schema)

@@ -1,0 +1,96 @@
+"""A schema stage code builds with ytsaurus-client's `yt.wrapper.schema.TableSchema`
+(`TableSchema().add_column("id", ti.Int64, sort_order="ascending")`), read as the list of
+columns `create_path(..., schema=[...])` takes (yt_pipeline.stage_schema).
+
+The object gives its own YSON form with `TableSchema.to_yson_type()` (yt/wrapper/schema/
+table_schema.py in ytsaurus-client): a list of columns, each with its `type_v3` (not the old
+`type` and `required`), and the attributes `strict` and `unique_keys`. A column's old type and
+`required` come from its type_v3 as a master derives them (GetTypeV3Info and CastToV1Type in
+yt/yt/client/table_client/logical_type.cpp, ytsaurus/ytsaurus): a bare simple type is
+required, an optional of one is not, a tag changes nothing; `yson` is allowed only inside an
+optional ("Type %Qv is disallowed outside of optional": TSimpleLogicalType::ValidateNode).
+ytsaurus-client is imported only for an object that is not a list, so dev without it works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yt_pipeline.errors import InvalidSchema
+
+#: type_v3 names whose old `type` name differs ("Data types" page of the YTsaurus docs)
+_OLD_NAMES = {"bool": "boolean", "yson": "any"}
+#: the simple types a value of which may be null itself (TSimpleLogicalType::IsNullable)
+_NULLABLE = ("null", "void")
+
+
+def table_schema_class() -> Any:
+    """ytsaurus-client's TableSchema, or None when ytsaurus-client is not installed."""
+    try:
+        from yt.wrapper.schema import TableSchema
+    except ImportError:
+        return None
+    return TableSchema
+
+
+def listed_schema(path: str, schema: Any) -> Any:
+    """`schema` as a list of column mappings when it is a TableSchema; anything else as it
+    is (stage_schema.checked_schema judges it). InvalidSchema naming the table for a
+    TableSchema no declared schema is: not strict, unique keys, a type of no old name."""
+    if isinstance(schema, (list, tuple, str, bytes, dict)):
+        return schema
+    table_schema = table_schema_class()
+    if table_schema is None or not isinstance(schema, table_schema):
+        return schema
+    yson = schema.to_yson_type()
+    attributes = getattr(yson, "attributes", {})
+    if not attributes.get("strict", True):
+        raise InvalidSchema(f"create_path {path}: schema TableSchema(strict=False) is not "
+                            "strict; a declared schema is strict")
+    if attributes.get("unique_keys", False):
+        raise InvalidSchema(f"create_path {path}: schema TableSchema(unique_keys=True): "
+                            "unique keys are not supported; declare it without")
+    return [_listed_column(path, dict(column)) for column in yson]
+
+
+def _listed_column(path: str, column: dict[str, Any]) -> dict[str, Any]:
+    """A column of to_yson_type()'s form with the `type` and `required` its type_v3 gives."""
+    v3 = column.pop("type_v3", None)
+    listed = {str(key): value for key, value in column.items()}
+    listed["name"] = str(column.get("name"))
+    kind, required = _old_type(v3)
+    if kind is None:
+        raise InvalidSchema(f"create_path {path}: schema column {listed['name']!r}: type_v3 "
+                            f"{_shown(v3)} has no simple type (give a simple type or an "
+                            "optional one)")
+    if kind == "any" and required:
+        raise InvalidSchema(f"create_path {path}: schema column {listed['name']!r}: type "
+                            "yson is allowed only inside an optional (ti.Optional[ti.Yson])")
+    listed["type"] = kind
+    if required:
+        listed["required"] = True
+    return listed
+
+
+def _old_type(v3: Any) -> tuple[str | None, bool]:
+    """(old type, required) of a type_v3; (None, False) for one without a simple old type."""
+    v3 = _detagged(v3)
+    if isinstance(v3, str):
+        return _OLD_NAMES.get(v3, v3), v3 not in _NULLABLE
+    if isinstance(v3, dict) and v3.get("type_name") == "optional":
+        item = _detagged(v3.get("item"))
+        if isinstance(item, str) and item not in _NULLABLE:
+            return _OLD_NAMES.get(item, item), False
+    return None, False
+
+
+def _detagged(v3: Any) -> Any:
+    while isinstance(v3, dict) and v3.get("type_name") == "tagged":
+        v3 = v3.get("item")
+    return str(v3) if isinstance(v3, str) else v3
+
+
+def _shown(v3: Any) -> str:
+    if isinstance(v3, dict):
+        return str(v3.get("type_name"))
+    return repr(v3)
