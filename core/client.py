@@ -53,7 +53,8 @@ class TableClient(Protocol):
         `create("table", path, attributes={"schema": [...]})` does: a list of columns
         `{"name": "id", "type": "int64"}`, key columns first with `"sort_order":
         "ascending"`, or a ytsaurus-client `yt.wrapper.schema.TableSchema` (read by its
-        `to_yson_type()`: a bare ti type is required, a ti.Optional one is not). Types:
+        `to_yson_type()`: a bare ti type is required, a ti.Optional one is not), or a
+        table's `@schema` as `yt.get` gives it (columns with their `type_v3`). Types:
         int8 to int64, uint8 to uint64, double, boolean, string, any, date, datetime,
         timestamp; a column takes null unless it has `"required": True`.
         The schema stays through later writes of `write_table` and operations, overwrites

@@ -37,7 +37,9 @@ def listed_schema(path: str, schema: Any) -> Any:
     """`schema` as a list of column mappings when it is a TableSchema; anything else as it
     is (stage_schema.checked_schema judges it). InvalidSchema naming the table for a
     TableSchema no declared schema is: not strict, unique keys, a type of no old name."""
-    if isinstance(schema, (list, tuple, str, bytes, dict)):
+    if isinstance(schema, (list, tuple)):
+        return _listed_attribute_schema(path, schema)
+    if isinstance(schema, (str, bytes, dict)):
         return schema
     table_schema = table_schema_class()
     if table_schema is None or not isinstance(schema, table_schema):
@@ -53,10 +55,44 @@ def listed_schema(path: str, schema: Any) -> Any:
     return [_listed_column(path, dict(column)) for column in yson]
 
 
+def _listed_attribute_schema(path: str, schema: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """A list as a table's `@schema` attribute gives it (`yt.get(path + "/@schema")`): each
+    column has its `type_v3` beside `type` and `required`, and the list the attributes
+    `strict` and `unique_keys` (a YsonList's). Read as the plain list: a column's type_v3 must
+    say what its type and required say (a master keeps them so: GetTypeV3Info), or gives
+    them when they are left out."""
+    attributes = getattr(schema, "attributes", None) or {}
+    if not attributes.get("strict", True):
+        raise InvalidSchema(f"create_path {path}: schema <strict=%false> is not strict; a "
+                            "declared schema is strict")
+    if attributes.get("unique_keys", False):
+        raise InvalidSchema(f"create_path {path}: schema <unique_keys=%true>: unique keys "
+                            "are not supported; declare it without")
+    return [_agreed_column(path, dict(column))
+            if isinstance(column, dict) and "type_v3" in column else column
+            for column in schema]
+
+
+def _agreed_column(path: str, column: dict[str, Any]) -> dict[str, Any]:
+    if "type" not in column:
+        return _listed_column(path, column)
+    given = (column["type"], bool(column.get("required", False)))
+    derived = _listed_column(path, dict(column, type=None, required=None))
+    if (derived["type"], derived.get("required", False)) != given:
+        raise InvalidSchema(
+            f"create_path {path}: schema column {str(column.get('name'))!r}: type_v3 "
+            f"{_shown(column['type_v3'])} says {derived['type']}"
+            f"{' required' if derived.get('required') else ''}, not {given[0]}"
+            f"{' required' if given[1] else ''} as its type and required say")
+    column.pop("type_v3")
+    return column
+
+
 def _listed_column(path: str, column: dict[str, Any]) -> dict[str, Any]:
     """A column of to_yson_type()'s form with the `type` and `required` its type_v3 gives."""
     v3 = column.pop("type_v3", None)
-    listed = {str(key): value for key, value in column.items()}
+    listed = {str(key): value for key, value in column.items()
+              if not (key in ("type", "required") and value is None)}
     listed["name"] = str(column.get("name"))
     kind, required = _old_type(v3)
     if kind is None:

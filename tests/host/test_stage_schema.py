@@ -112,3 +112,56 @@ def test_without_ytsaurus_client_a_list_is_checked_and_anything_else_refused(mon
     with pytest.raises(InvalidSchema) as refused:
         checked_schema(PATH, object())
     assert str(refused.value) == f"create_path {PATH}: schema must be {LIST_OR_OBJECT}"
+
+
+class _AttributeList(list):
+    """A list with YSON attributes, as ytsaurus-client's YsonList gives `@schema`."""
+
+    def __init__(self, items, attributes):
+        super().__init__(items)
+        self.attributes = attributes
+
+
+# what `yt.get("//t/@schema")` gives for a table of a key, a required and an optional column
+# (each column's type, required and type_v3: GetTypeV3Info, yt/yt/client/table_client/
+# logical_type.cpp; the list's strict and unique_keys: the "Data schema" docs page)
+ATTRIBUTE_SCHEMA = [
+    {"name": "id", "type": "int64", "required": True, "type_v3": "int64",
+     "sort_order": "ascending"},
+    {"name": "ok", "type": "boolean", "required": False,
+     "type_v3": {"type_name": "optional", "item": "bool"}},
+    {"name": "raw", "type": "any", "required": False,
+     "type_v3": {"type_name": "optional", "item": "yson"}},
+]
+
+
+def test_a_schema_read_from_a_tables_attribute_is_taken():
+    schema = _AttributeList([dict(c) for c in ATTRIBUTE_SCHEMA],
+                            {"strict": True, "unique_keys": False})
+    assert checked_schema("//t/copy", schema) == [
+        {"name": "id", "type": "int64", "sort_order": "ascending", "required": True},
+        {"name": "ok", "type": "boolean"},
+        {"name": "raw", "type": "any"},
+    ]
+    # type_v3 alone gives the type and required
+    assert checked_schema("//t/copy", [{"name": "n", "type_v3": "uint32"}]) == [
+        {"name": "n", "type": "uint32", "required": True}]
+
+
+@pytest.mark.parametrize("schema, message", [
+    ([{"name": "ok", "type": "boolean", "required": True,
+       "type_v3": {"type_name": "optional", "item": "bool"}}],
+     "create_path //t/copy: schema column 'ok': type_v3 optional says boolean, not boolean "
+     "required as its type and required say"),
+    (_AttributeList([{"name": "a", "type": "int64", "type_v3": {"type_name": "optional",
+                                                                "item": "int64"}}],
+                    {"strict": False}),
+     "create_path //t/copy: schema <strict=%false> is not strict; a declared schema is strict"),
+    (_AttributeList([{"name": "a", "type": "int64"}], {"unique_keys": True}),
+     "create_path //t/copy: schema <unique_keys=%true>: unique keys are not supported; "
+     "declare it without"),
+])
+def test_an_attribute_schema_no_declared_schema_is_is_refused_in_one_line(schema, message):
+    with pytest.raises(InvalidSchema) as refused:
+        checked_schema("//t/copy", schema)
+    assert str(refused.value) == message
