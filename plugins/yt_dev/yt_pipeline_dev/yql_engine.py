@@ -12,9 +12,10 @@ imports DuckDB at all (its memory stays that of the rows it handles).
 
 `engine()` gives what yql_duckdb, yql_sandbox and yql_semantics use as the `duckdb` module:
 `connect(config=...)` returning a connection whose `execute(sql)` gives `fetchall()` and
-`description`, `extract_statements(sql)`, `interrupt()` (from another thread, yql_deadline) and `close()`; the errors
-as classes of the names DuckDB raised (`Error`, `ParserException`, ...), so the code that
-catches and tells them apart reads as it did with DuckDB in the process. Each connection
+`description`, with `extract_statements(sql)`, `interrupt()` (from another thread,
+yql_deadline) and `close()`; the errors as classes of the names DuckDB raised (`Error`,
+`ParserException`, ...), so the code that catches and tells them apart reads as it did
+with DuckDB in the process. Each connection
 holds its process until closed; a process is then kept for the next statement (with a
 database made in advance, once the closed one is freed), at most `KEEP_IDLE` of them.
 
