@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from yt_pipeline.yql_rules import QUIET_STATEMENTS, insert_target, statements
+from yt_pipeline.yql_rules import QUIET_STATEMENTS, Token, insert_target, statements
 
 #: the name each table read stands as when a statement is parsed again
 TABLE = "ytp_table"
@@ -34,10 +34,10 @@ def _count(token: str, sql: str) -> int:
     return code.count(token)
 
 
-def _before_caret(token: str, message_lines: list[str], sql: str) -> int:
-    """How many times `token` stands in the statement's SQL before DuckDB's caret (0 when
-    its excerpt of the line cannot be placed). A long line is shown cut, "..." standing for
-    what is left out: the excerpt is found in the line to place the caret."""
+def caret_offset(message_lines: list[str], sql: str) -> int | None:
+    """Where in `sql` DuckDB's caret points (its `LINE n: ...` excerpt and the `^` under
+    it), None when the excerpt cannot be placed. A long line is shown cut, "..." standing
+    for what is left out: the excerpt is found in the line to place the caret."""
     for index, line in enumerate(message_lines[:-1]):
         found = _LINE.match(line)
         if not found:
@@ -47,16 +47,23 @@ def _before_caret(token: str, message_lines: list[str], sql: str) -> int:
         lines = sql.split("\n")
         number = int(found.group(1))
         if offset < 0 or number > len(lines):
-            return 0
+            return None
         text = lines[number - 1]
         if shown.startswith("..."):
             excerpt = shown[3:].removesuffix("...")
             start = text.find(excerpt)
             if start < 0:
-                return 0
+                return None
             offset += start - 3
-        return _count(token, "\n".join(lines[:number - 1])) + _count(token, text[:offset])
-    return 0
+        return sum(len(each) + 1 for each in lines[:number - 1]) + offset
+    return None
+
+
+def _before_caret(token: str, message_lines: list[str], sql: str) -> int:
+    """How many times `token` stands in the statement's SQL before DuckDB's caret (0 when
+    its excerpt of the line cannot be placed)."""
+    offset = caret_offset(message_lines, sql)
+    return 0 if offset is None else _count(token, sql[:offset])
 
 
 def _parse_error(duckdb: Any, sql: str) -> str | None:
@@ -71,6 +78,19 @@ def _parse_error(duckdb: Any, sql: str) -> str | None:
     return None
 
 
+def code_tokens(query: str) -> list[Token]:
+    """The tokens of the query that DuckDB is given: PRAGMA, USE and COMMIT are not, nor
+    the table an INSERT writes."""
+    return [t for statement in statements(query)
+            if statement.first_word not in QUIET_STATEMENTS for t in statement.tokens
+            if t is not insert_target(statement)]
+
+
+def line_column(query: str, start: int) -> tuple[int, int]:
+    """The line and column (both from 1, as YQL counts them) of `query[start]`."""
+    return query.count("\n", 0, start) + 1, start - (query.rfind("\n", 0, start) + 1) + 1
+
+
 def syntax_error_line(duckdb: Any, query: str, ran: list[str]) -> str | None:
     """`YQL: <line>:<col>: syntax error at or near "X" (...)` when DuckDB cannot parse
     `ran[-1]`, run after `ran[:-1]` (each statement's SQL with its tables as TABLE); None
@@ -83,11 +103,7 @@ def syntax_error_line(duckdb: Any, query: str, ran: list[str]) -> str | None:
     token = found.group(2)
     before = sum(_count(token, sql) for sql in ran[:-1]) + _before_caret(token, lines, ran[-1])
     table = token == TABLE
-    # PRAGMA, USE and COMMIT are not given to DuckDB, nor the table an INSERT writes: their
-    # tokens are not counted
-    tokens = [t for statement in statements(query)
-              if statement.first_word not in QUIET_STATEMENTS for t in statement.tokens
-              if t is not insert_target(statement)]
+    tokens = code_tokens(query)
     found_at = [t for t in tokens if t.text.startswith("//") and t.kind in ("name", "string")
                 ] if table else [t for t in tokens if t.kind in ("word", "symbol")
                                  and t.text.upper() == token.upper()]
@@ -95,7 +111,6 @@ def syntax_error_line(duckdb: Any, query: str, ran: list[str]) -> str | None:
         return None
     at = found_at[min(before, len(found_at) - 1)]
     shown = query[at.start:at.end] if table else token
-    line = query.count("\n", 0, at.start) + 1
-    column = at.start - (query.rfind("\n", 0, at.start) + 1) + 1
+    line, column = line_column(query, at.start)
     return (f'YQL: {line}:{column}: {found.group(1)} "{shown}" '
             f"(line {line}, column {column} of the query)")

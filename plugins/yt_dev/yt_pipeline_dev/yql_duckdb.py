@@ -32,6 +32,7 @@ from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_y
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_macros import Macros
+from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
@@ -134,6 +135,9 @@ class Executor:
         self._first: dict[tuple[Path, int, int, int, int], list[dict[str, Any]]] = {}
         #: the Yson columns of each of those samples, by the sample's identity
         self._yson: dict[int, set[str]] = {}
+        #: the SQL of the statement last given to DuckDB, its tables read as they are:
+        #: DuckDB's caret in an error points into it
+        self.executed = ""
 
     def _sample_of(self, table_file: str) -> Path:
         """The file the sample of `table_file` is copied to (made when described): one of
@@ -272,9 +276,13 @@ class Executor:
             if self.deadline.reached:
                 raise self.deadline.failure() from None
             placed = None
+            ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
             if isinstance(exc, self.duckdb.ParserException):
-                ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
                 placed = syntax_error_line(self.duckdb, query, ran)
+            elif isinstance(exc, self.duckdb.BinderException):
+                # a column the table does not have: YQL's words, where the query names it
+                placed = member_error_line(query, ran, self.executed, str(exc))
+                placed = placed and mask_text(placed, self.client.masked_forms())
             raise QueryFailed(placed or duckdb_failure(exc, query, self.client.masked_forms())) from None
         finally:
             if self._sample_dir is not None:
@@ -307,7 +315,8 @@ class Executor:
             self._insert(statement, allowed)
             return []
         with self._connected(allowed, statement.template):
-            cursor = self.connection.execute(statement.render(self.table_sql))
+            self.executed = statement.render(self.table_sql)
+            cursor = self.connection.execute(self.executed)
             names = [column[0] for column in cursor.description or []]
             repeated = yql_rules.duplicate_columns(names)
             if repeated:
@@ -341,7 +350,8 @@ class Executor:
         with other columns), and its integers for a double column become doubles, as YQL
         converts them."""
         assert statement.target is not None
-        described = self.connection.execute(f"DESCRIBE {sql}").fetchall()
+        self.executed = f"DESCRIBE {sql}"
+        described = self.connection.execute(self.executed).fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]
         repeated = yql_rules.duplicate_columns(name for name, _ in columns)
         if repeated:

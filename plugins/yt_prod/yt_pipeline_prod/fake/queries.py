@@ -29,6 +29,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_functions import UNWRAP_FAILED
 from yt_pipeline.yql_macros import Macros
+from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_required import required_columns
@@ -158,6 +159,9 @@ class QueryRunner:
         #: the SQL of each statement given to DuckDB so far, each table as yql_positions.TABLE
         #: (which places a syntax error in the query with it, as dev does)
         self.ran: list[str] = []
+        #: the SQL last given to DuckDB, its tables read as they are: DuckDB's caret in an
+        #: error points into it
+        self.executed = ""
         self.known = {state.cluster_name} if state.cluster_name else set()
         #: the cluster a table without one named is in: settings, then each USE
         self.cluster: str | None = query.settings.get("cluster")
@@ -214,7 +218,11 @@ class QueryRunner:
                 line = text
             if isinstance(error, duckdb.Error):
                 placed = (syntax_error_line(duckdb, query.text, self.ran)
-                          if isinstance(error, duckdb.ParserException) else None)
+                          if isinstance(error, duckdb.ParserException) else
+                          # a column the table does not have: YQL's issue, where the
+                          # query names it, as a cluster's type annotation gives it
+                          member_error_line(query.text, self.ran, self.executed, text)
+                          if isinstance(error, duckdb.BinderException) else None)
                 line = with_candidates(line, text)
                 line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
             elif isinstance(error, UngroupedColumn):
@@ -353,6 +361,7 @@ class QueryRunner:
                              lambda path: self._table(connection, path, scratch))
         assert self.macros is not None
         self.macros.define_for(sql)
+        self.executed = sql
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
         columns = [name for name, _ in described]
