@@ -15,9 +15,9 @@ imports DuckDB at all (its memory stays that of the rows it handles).
 `description`, with `extract_statements(sql)`, `interrupt()` (from another thread,
 yql_deadline) and `close()`; the errors as classes of the names DuckDB raised (`Error`,
 `ParserException`, ...), so the code that catches and tells them apart reads as it did
-with DuckDB in the process. Each connection
-holds its process until closed; a process is then kept for the next statement (with a
-database made in advance, once the closed one is freed), at most `KEEP_IDLE` of them.
+with DuckDB in the process. Each connection holds its process until closed; a process is
+then kept for the next statement (with a database made in advance, once the closed one is
+freed), at most `KEEP_IDLE` of them.
 
 The processes hold no secret (their environment is only PATH, HOME, the locale and TMPDIR)
 and end with the driver: they read the end of a pipe only the driver holds open.
