@@ -426,24 +426,6 @@ class DevClient(YqlRequests):
                 return count_lines(handle)
             return count_rows(handle, unended=lambda line: _check_json_line(path, line))
 
-    def list(self, path: str) -> list[str]:
-        """The folder's tables and folders, as one moment saw them: a commit that began
-        while they were listed is seen whole or not at all (listing_counters.py)."""
-        where = normal(path)
-        for _ in range(LIST_TRIES):
-            before = listing_counters.counts(self.root, where)
-            try:
-                names = self._list_once(path)
-            except (TableNotFound, BackendError, OSError):
-                # the folder (or one holding it) removed or made by a commit meanwhile
-                if listing_counters.counts(self.root, where) != before:
-                    continue
-                raise
-            if listing_counters.counts(self.root, where) == before:
-                return names
-        raise BackendError(f"cannot list {path}: dev commits changed it each of the "
-                           f"{LIST_TRIES} times it was listed; list it again")
-
     def _list_once(self, path: str) -> list[str]:
         if not (not split_yt_path(path) or self.folder_exists(path)):
             if split_yt_path(path) and self.visible_file(path) is not None:
@@ -464,6 +446,24 @@ class DevClient(YqlRequests):
             return sorted(live)
         return sorted(self.txn.staging.children(normal(path) if split_yt_path(path) else "//",
                                                 live))
+
+    def list(self, path: str) -> list[str]:
+        """The folder's tables and folders, as one moment saw them: a commit that began
+        while they were listed is seen whole or not at all (listing_counters.py)."""
+        where = normal(path)
+        for _ in range(LIST_TRIES):
+            before = listing_counters.counts(self.root, where)
+            try:
+                names = self._list_once(path)
+            except (TableNotFound, BackendError, OSError):
+                # the folder (or one holding it) removed or made by a commit meanwhile
+                if listing_counters.counts(self.root, where) != before:
+                    continue
+                raise
+            if listing_counters.counts(self.root, where) == before:
+                return names
+        raise BackendError(f"cannot list {path}: dev commits changed it each of the "
+                           f"{LIST_TRIES} times it was listed; list it again")
 
     def create_path(self, path: str, node_type: str = "map_node", *,
                     schema: list[dict[str, Any]] | None = None) -> None:
