@@ -28,6 +28,7 @@ from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
+from yt_pipeline_dev import listing_counters
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, replacing
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
@@ -120,6 +121,9 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
         raise UnsortedWrite(path, refused)
 
 
+#: listings of a folder that commits changed meanwhile before `list` gives up: each waits
+#: for the commits its look finds, so only commits coming faster than it lists exhaust them
+LIST_TRIES = 100
 #: the errors of a full disk or quota
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
@@ -422,7 +426,7 @@ class DevClient(YqlRequests):
                 return count_lines(handle)
             return count_rows(handle, unended=lambda line: _check_json_line(path, line))
 
-    def list(self, path: str) -> list[str]:
+    def _list_once(self, path: str) -> list[str]:
         if not (not split_yt_path(path) or self.folder_exists(path)):
             if split_yt_path(path) and self.visible_file(path) is not None:
                 raise BackendError(f"{path} is a table, not a folder")
@@ -442,6 +446,24 @@ class DevClient(YqlRequests):
             return sorted(live)
         return sorted(self.txn.staging.children(normal(path) if split_yt_path(path) else "//",
                                                 live))
+
+    def list(self, path: str) -> list[str]:
+        """The folder's tables and folders, as one moment saw them: a commit that began
+        while they were listed is seen whole or not at all (listing_counters.py)."""
+        where = normal(path)
+        for _ in range(LIST_TRIES):
+            before = listing_counters.counts(self.root, where)
+            try:
+                names = self._list_once(path)
+            except (TableNotFound, BackendError, OSError):
+                # the folder (or one holding it) removed or made by a commit meanwhile
+                if listing_counters.counts(self.root, where) != before:
+                    continue
+                raise
+            if listing_counters.counts(self.root, where) == before:
+                return names
+        raise BackendError(f"cannot list {path}: dev commits changed it each of the "
+                           f"{LIST_TRIES} times it was listed; list it again")
 
     def create_path(self, path: str, node_type: str = "map_node", *,
                     schema: Any = None) -> None:

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError
-from yt_pipeline_dev import folder_changes
+from yt_pipeline_dev import folder_changes, listing_counters
 from yt_pipeline_dev.atomic import (
     CHUNK,
     copy_table,
@@ -296,6 +296,9 @@ class DevTransaction:
             write_marker(self.root, path, {"path": path, "kind": entry.kind, "txn": relative,
                                            "file": entry.file, "record": refs[-1],
                                            "records": refs})
+        # the listings of the folders the commit changes list again if they began before it
+        listing_counters.commit_begins(self.root, staging.tables, staging.removed,
+                                       staging.created)
         crash_point("dev: prepared")
         return token
 
