@@ -12,11 +12,15 @@ imports DuckDB at all (its memory stays that of the rows it handles).
 
 `engine()` gives what yql_duckdb, yql_sandbox and yql_semantics use as the `duckdb` module:
 `connect(config=...)` returning a connection whose `execute(sql)` gives `fetchall()` and
-`description`, `extract_statements(sql)`, `interrupt()` (from another thread, yql_deadline) and `close()`; the errors
-as classes of the names DuckDB raised (`Error`, `ParserException`, ...), so the code that
-catches and tells them apart reads as it did with DuckDB in the process. Each connection
+`description`, `extract_statements(sql)`, `interrupt()` (from another thread, yql_deadline)
+and `close()`; the errors as classes of the names DuckDB raised (`Error`,
+`ParserException`, ...), so the code that catches and tells them apart reads as it did
+with DuckDB in the process. Each connection
 holds its process until closed; a process is then kept for the next statement (with a
-database made in advance, once the closed one is freed), at most `KEEP_IDLE` of them.
+database made in advance, once the closed one is freed), at most `KEEP_IDLE` of them; not
+one whose statement was abandoned (Ctrl-C while it ran): it would still be running it, and
+its answer would be read as the next request's. A statement interrupted for `KILL_AFTER_S`
+without stopping ends with its process killed.
 
 The processes hold no secret (their environment is only PATH, HOME, the locale and TMPDIR)
 and end with the driver: they read the end of a pipe only the driver holds open.
@@ -32,6 +36,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,6 +55,10 @@ MISSING = "YQL in dev mode needs DuckDB: pip install 'yt-pipeline-dev[yql]'"
 KEEP_IDLE = 2
 #: what the driver's environment gives the engine: nothing else (YT_TOKEN, secrets)
 _ENV_KEPT = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE")
+#: seconds a statement is interrupted for (yql_deadline repeats the interrupt) before its
+#: process is killed: one that no longer reads its control pipe (stopped by SIGSTOP, or
+#: DuckDB busy where it never looks at the interrupt) would hold the query past its limit
+KILL_AFTER_S = 5.0
 _HEADER = struct.Struct(">I")
 _MAIN = Path(__file__).with_name("yql_engine_main.py")
 
@@ -113,9 +122,17 @@ class _Process:
             raise
         finally:
             os.close(control_read)
+        # an interrupt that does not fit is one of many the process has not read yet
+        os.set_blocking(self._control, False)
         self._requests: IO[bytes] = self.popen.stdin  # type: ignore[assignment]
         self._answers: IO[bytes] = self.popen.stdout  # type: ignore[assignment]
         self._version: str | None = None
+        #: a request was sent and its answer not read: the caller gave up on it (an
+        #: exception such as Ctrl-C's between the two), and the answer, when it comes, would
+        #: be read as the next request's
+        self.pending = False
+        #: when the pending request was first interrupted
+        self._interrupted_at: float | None = None
 
     def version(self) -> str:
         """DuckDB's version, once the process has imported it (waiting for that)."""
@@ -128,8 +145,10 @@ class _Process:
 
     def call(self, *request: Any) -> Any:
         self.version()
+        self.pending, self._interrupted_at = True, None
         self._send(request)
         answer = self._receive()
+        self.pending = False
         if answer[0] == "error":
             raise _raised(answer[1], answer[2])
         return answer[1:]
@@ -138,7 +157,19 @@ class _Process:
         self._send(request)
 
     def interrupt(self, connection_id: int) -> None:
-        os.write(self._control, struct.pack(">Q", connection_id))
+        if self._control < 0:
+            return  # let go: its number may be another file's by now
+        if self.pending:
+            now = time.monotonic()
+            if self._interrupted_at is None:
+                self._interrupted_at = now
+            elif now - self._interrupted_at >= KILL_AFTER_S:
+                self.popen.kill()  # the statement fails as the process ends (_gone)
+                return
+        try:
+            os.write(self._control, struct.pack(">Q", connection_id))
+        except BlockingIOError:
+            pass
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -149,10 +180,9 @@ class _Process:
                 stream.close()
             except OSError:
                 pass
-        try:
-            os.close(self._control)
-        except OSError:
-            pass
+        control, self._control = self._control, -1
+        if control >= 0:
+            os.close(control)
 
     def _send(self, request: tuple[Any, ...]) -> None:
         body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
@@ -164,9 +194,9 @@ class _Process:
 
     def _receive(self) -> Any:
         header = self._answers.read(_HEADER.size)
-        body = self._answers.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size \
-            else b""
-        if not body:
+        size = _HEADER.unpack(header)[0] if len(header) == _HEADER.size else 0
+        body = self._answers.read(size) if size else b""
+        if not body or len(body) < size:  # ended, maybe in the middle of an answer
             raise self._gone()
         return pickle.loads(body)
 
@@ -254,8 +284,9 @@ class _Pool:
         return _Process(self.folder())
 
     def give_back(self, process: _Process) -> None:
+        # one whose answer is pending is still running the abandoned statement: let it go
         with self._lock:
-            if process.alive() and len(self._idle) < KEEP_IDLE:
+            if process.alive() and not process.pending and len(self._idle) < KEEP_IDLE:
                 self._idle.append(process)
                 return
         process.end()
