@@ -137,3 +137,30 @@ def test_a_process_ending_in_the_middle_of_an_answer_fails_the_statement_in_one_
     assert str(ended.value) == "DuckDB's process ended (killed by signal 9)"
     connection.close()
     assert process not in yql_engine._pool._idle
+
+
+def test_processes_let_go_are_reaped_and_fds_stay_level(tmp_path, started):
+    """A notebook's many queries, some at once: the processes beyond KEEP_IDLE end and are
+    waited for (no zombie), and the driver's open files do not grow."""
+    client = DevClient(tmp_path / ".dev")
+    client.write_table("//t", [{"a": i} for i in range(100)])
+    assert client.run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 4950}]
+    fds = len(os.listdir("/proc/self/fd"))
+    results: dict[int, list] = {}
+
+    def queries(k: int) -> None:
+        results[k] = [client.run_yql(f"SELECT SUM(a) * {k} AS s FROM `//t`")
+                      for _ in range(10)]
+
+    threads = [threading.Thread(target=queries, args=(k,)) for k in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == {k: [[{"s": 4950 * k}]] * 10 for k in range(1, 5)}
+    idle = yql_engine._pool._idle
+    assert len(idle) <= yql_engine.KEEP_IDLE
+    ended = [process for process in started if process not in idle]
+    assert ended  # more than KEEP_IDLE ran at once
+    assert [process.popen.returncode for process in ended] == [0] * len(ended)
+    assert len(os.listdir("/proc/self/fd")) <= fds + 3 * yql_engine.KEEP_IDLE  # 3 pipes each

@@ -59,6 +59,8 @@ _ENV_KEPT = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE")
 #: process is killed: one that no longer reads its control pipe (stopped by SIGSTOP, or
 #: DuckDB busy where it never looks at the interrupt) would hold the query past its limit
 KILL_AFTER_S = 5.0
+#: seconds a process let go is given to exit before it is killed
+END_WAIT_S = 2.0
 _HEADER = struct.Struct(">I")
 _MAIN = Path(__file__).with_name("yql_engine_main.py")
 
@@ -183,6 +185,13 @@ class _Process:
         control, self._control = self._control, -1
         if control >= 0:
             os.close(control)
+        # it exits as it reads the end of the control pipe (at once, even mid-statement);
+        # waited for, or a notebook's process would keep it as a zombie
+        try:
+            self.popen.wait(timeout=END_WAIT_S)
+        except subprocess.TimeoutExpired:  # stopped: it reads nothing
+            self.popen.kill()
+            self.popen.wait()
 
     def _send(self, request: tuple[Any, ...]) -> None:
         body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
