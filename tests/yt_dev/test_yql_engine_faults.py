@@ -111,6 +111,25 @@ def test_a_process_stopped_during_a_statement_fails_the_query_at_its_time_limit(
     assert client.run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 1}]
 
 
+def test_a_process_stopped_between_statements_fails_the_query_at_its_time_limit(
+        tmp_path, started, monkeypatch):
+    """SIGSTOP of the idle process the next statement takes: the statement waits for its
+    database to be made, before any SQL runs, and the limit holds there too."""
+    monkeypatch.setattr(yql_engine, "KILL_AFTER_S", 1.0)
+    client = DevClient(tmp_path / ".dev", yql_timeout_s=0.5)
+    client.write_table("//t", [{"a": 1}])
+    assert client.run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 1}]
+    (process,) = yql_engine._pool._idle  # the next query takes it
+    os.kill(process.popen.pid, signal.SIGSTOP)
+    began = time.monotonic()
+    failed = _in_thread(lambda: client.run_yql("SELECT SUM(a) AS s FROM `//t`"), 20)
+    assert isinstance(failed, QueryFailed), failed
+    assert time.monotonic() - began < 10
+    assert str(failed).startswith("YQL query interrupted in DuckDB, still running after ")
+    assert process.popen.wait(timeout=10) == -signal.SIGKILL
+    assert client.run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 1}]
+
+
 def test_a_process_ending_in_the_middle_of_an_answer_fails_the_statement_in_one_line(
         started):
     duckdb = yql_engine.engine()

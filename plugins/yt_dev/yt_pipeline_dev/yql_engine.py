@@ -135,6 +135,7 @@ class _Process:
         self.pending = False
         #: when the pending request was first interrupted
         self._interrupted_at: float | None = None
+        self._asked: int | None = None
 
     def version(self) -> str:
         """DuckDB's version, once the process has imported it (waiting for that)."""
@@ -146,11 +147,18 @@ class _Process:
         return self._version
 
     def call(self, *request: Any) -> Any:
-        self.version()
+        thread = threading.get_ident()
+        _waiting[thread] = self
+        # the connection a request runs on: what an interrupt of it stops
+        self._asked = request[1] if request[0] in ("execute", "parse") else None
         self.pending, self._interrupted_at = True, None
-        self._send(request)
-        answer = self._receive()
-        self.pending = False
+        try:
+            self.version()
+            self._send(request)
+            answer = self._receive()
+            self.pending = False
+        finally:
+            _waiting.pop(thread, None)
         if answer[0] == "error":
             raise _raised(answer[1], answer[2])
         return answer[1:]
@@ -158,7 +166,9 @@ class _Process:
     def tell(self, *request: Any) -> None:
         self._send(request)
 
-    def interrupt(self, connection_id: int) -> None:
+    def interrupt(self, connection_id: int | None = None) -> None:
+        """Stop the statement of `connection_id` (by default the pending request's), and
+        kill the process when it has not answered KILL_AFTER_S after the first time."""
         if self._control < 0:
             return  # let go: its number may be another file's by now
         if self.pending:
@@ -168,6 +178,10 @@ class _Process:
             elif now - self._interrupted_at >= KILL_AFTER_S:
                 self.popen.kill()  # the statement fails as the process ends (_gone)
                 return
+        if connection_id is None:
+            connection_id = self._asked if self.pending else None
+        if connection_id is None:
+            return  # a new database or DuckDB's import: nothing DuckDB can stop
         try:
             os.write(self._control, struct.pack(">Q", connection_id))
         except BlockingIOError:
@@ -213,6 +227,19 @@ class _Process:
         code = self.popen.wait()
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
         return Error(f"DuckDB's process ended ({how})")
+
+
+#: the process each thread waits on for an answer (interrupt_thread)
+_waiting: dict[int, _Process] = {}
+
+
+def interrupt_thread(thread: int) -> None:
+    """Interrupt what thread `thread` waits for an engine process to answer, whatever the
+    request (a statement, or the making of its database): yql_deadline's watch of a
+    statement from its connection's making to its end."""
+    process = _waiting.get(thread)
+    if process is not None:
+        process.interrupt()
 
 
 class _Result:
