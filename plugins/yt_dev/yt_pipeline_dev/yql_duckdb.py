@@ -12,10 +12,9 @@ columns, and a NaN or an infinite double goes in as the text prod reads (yql_dou
 rows returned are those of the last SELECT; when other statements follow it, a cluster keeps
 only the first 10,000 of them, so more fail.
 
-DuckDB runs in the pipeline's own process: a worker process cost 0.2 s a query to start and
-import DuckDB again, longer than the query over a million rows. DuckDB adds about 100 MiB to
-the pipeline's process while a query runs (bench/compare: 145 MiB at its peak for a million
-rows).
+DuckDB runs in processes of its own (yql_engine), used here as the `duckdb` module: the
+pipeline's process never imports it. While a query runs, DuckDB's process holds about
+100 MiB (bench/compare: 145 MiB at its peak for a million rows).
 """
 
 from __future__ import annotations
