@@ -60,8 +60,12 @@ def connect(duckdb: Any, config: dict[str, Any] | None = None, *,
             config={k: v for k, v in settings.items() if k not in RECENT_SETTINGS})
     try:
         connection.execute(IEEE_DOUBLES)
-    except duckdb.Error:
+    except duckdb.Error as exc:
         connection.close()
+        # an older DuckDB names the setting it does not know; any other failure (dev's
+        # DuckDB process ended, say) is its own
+        if IEEE_DOUBLES.split()[1] not in str(exc):
+            raise
         version = getattr(duckdb, "__version__", "?")
         raise QueryFailed(
             f"YQL on DuckDB needs DuckDB 1.1 or later (installed: {version}), where a Double "

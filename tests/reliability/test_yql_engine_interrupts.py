@@ -152,7 +152,6 @@ KILLS = [(signal.SIGINT, True, {130, 0}), (signal.SIGTERM, False, {-signal.SIGTE
          (signal.SIGKILL, True, {-signal.SIGKILL, 0})]
 
 
-@pytest.mark.slow
 def _ended(pid: int, within_s: float = 5.0) -> bool:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
@@ -166,6 +165,7 @@ def _ended(pid: int, within_s: float = 5.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_runs_interrupted_as_duckdb_starts_rerun_to_every_row(tmp_path):
     rng = random.Random(SEED)
     want = expected()
@@ -223,3 +223,85 @@ def test_a_map_failing_while_duckdb_starts_resumes_to_the_query(tmp_path):
                              timeout=60)
     _no_abort(resumed.returncode, resumed.stdout + resumed.stderr, {0}, "resumed")
     assert differences(tables(root / ".dev"), want) == []
+
+
+#: the wrapper, told also to note the pid of the process each statement's request goes to
+NOTING_REQUESTS = WRAPPER.replace("engine._Process.__init__ = noted_init\n", """\
+engine._Process.__init__ = noted_init
+real_call = engine._Process.call
+
+
+def noted_call(self, *request):
+    if request[0] == "execute":
+        with open(os.environ["WARM_NOTE"] + ".requests", "a") as note:
+            note.write(f"{self.popen.pid}\\n")
+    return real_call(self, *request)
+
+
+engine._Process.call = noted_call
+""")
+#: signals to DuckDB's process (the pipeline's process is left alone), and the stage's end
+ENGINE_KILLS = [signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP] * 2
+#: a run of make()'s pipeline sends some 20 statements to DuckDB
+STATEMENTS = 20
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:  # it ended with its statement's stage
+        pass
+
+
+@pytest.mark.slow
+def test_duckdbs_process_killed_or_stopped_mid_query_fails_the_stage_and_reruns_to_every_row(
+        tmp_path):
+    """A signal to the process of the k-th statement (seeded) just after it was sent: a
+    killed process fails its stage in one line, a stopped one at pipeline.yql_timeout_s
+    (it is killed once it has not answered the interrupts); the tables are whole or absent,
+    no DuckDB process is left, and a rerun (or --resume) ends with every row."""
+    rng = random.Random(SEED + 1)
+    want = expected()
+    wrapper = tmp_path / "noting_requests.py"
+    wrapper.write_text(NOTING_REQUESTS)
+    for trial, sig in enumerate(ENGINE_KILLS):
+        root = make(tmp_path / f"k{trial}")
+        config = root / "configs" / "config.yaml"
+        config.write_text(config.read_text().replace("  workers: 4\n",
+                                                     "  workers: 4\n  yql_timeout_s: 3\n"))
+        note = tmp_path / f"k{trial}.engine"
+        requests = Path(f"{note}.requests")
+        k, after = rng.randrange(1, STATEMENTS), rng.uniform(0.0, 0.03)
+        label = f"trial {trial}: {sig.name} {after:.3f}s after statement {k} was sent"
+        process = start([sys.executable, str(wrapper), "run", str(root)],
+                        env={"WARM_NOTE": str(note)})
+        deadline = time.monotonic() + 60
+        sent: list[int] = []
+        while len(sent) < k and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+            sent = [int(pid) for pid in requests.read_text().split()] \
+                if requests.exists() else []
+        time.sleep(after)
+        if sent:
+            _signal(sent[-1], sig)
+        try:
+            process.wait(timeout=60)  # a hang fails here
+        finally:
+            if sent and sig == signal.SIGSTOP:
+                _signal(sent[-1], signal.SIGKILL)
+        pids = [int(line) for line in note.read_text().split()] if note.exists() else []
+        left = [pid for pid in pids if not _ended(pid)]
+        assert left == [], f"{label}: DuckDB processes {left} outlived the driver"
+        code, output = finish(process, timeout=60)
+        _no_abort(code, output, {0, 1}, label)
+        if code:
+            assert ("DuckDB's process ended (killed by signal" in output
+                    or "YQL query interrupted in DuckDB, still running after" in output), \
+                f"{label}\n{output[-2000:]}"
+        got = tables(root / ".dev")
+        whole = {name: rows for name, rows in got.items() if rows == want.get(name)}
+        assert got == whole, f"{label}: {differences(got, want)}"
+        again = subprocess.run(command(root, *(["--resume"] if trial % 2 else [])),
+                               capture_output=True, text=True, timeout=60)
+        _no_abort(again.returncode, again.stdout + again.stderr, {0}, f"{label}, rerun")
+        assert differences(tables(root / ".dev"), want) == [], label

@@ -95,3 +95,27 @@ def test_a_statement_is_given_the_macros_it_calls_and_those_they_call_only():
         assert _macros_defined(connection) == every
     finally:
         connection.close()
+
+
+class _DuckDBGone(_DuckDBBeforeIEEE):
+    """A DuckDB of 1.1 or later whose connection fails on the setting for another reason
+    (dev's DuckDB process killed as the statement's database is made)."""
+
+    __version__ = "2.0.1"
+
+    def connect(self, config):
+        connection = super().connect(config)
+
+        def execute(sql):
+            raise duckdb.Error("DuckDB's process ended (killed by signal 15)")
+
+        connection.execute = execute
+        return connection
+
+
+def test_a_failure_setting_ieee_doubles_that_is_not_an_old_duckdb_is_raised_as_it_is():
+    gone = _DuckDBGone()
+    with pytest.raises(duckdb.Error) as failure:
+        yql_semantics.connect(gone)
+    assert str(failure.value) == "DuckDB's process ended (killed by signal 15)"
+    assert gone.closed

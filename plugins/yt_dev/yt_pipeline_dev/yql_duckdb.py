@@ -12,16 +12,16 @@ columns, and a NaN or an infinite double goes in as the text prod reads (yql_dou
 rows returned are those of the last SELECT; when other statements follow it, a cluster keeps
 only the first 10,000 of them, so more fail.
 
-DuckDB runs in the pipeline's own process: a worker process cost 0.2 s a query to start and
-import DuckDB again, longer than the query over a million rows. DuckDB adds about 100 MiB to
-the pipeline's process while a query runs (bench/compare: 145 MiB at its peak for a million
-rows).
+DuckDB runs in processes of its own (yql_engine), used here as the `duckdb` module: the
+pipeline's process never imports it. While a query runs, DuckDB's process holds about
+100 MiB (bench/compare: 145 MiB at its peak for a million rows).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,7 +61,7 @@ from yt_pipeline_dev.yql_checked import (
 )
 from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
-from yt_pipeline_dev.yql_engine import engine
+from yt_pipeline_dev.yql_engine import engine, interrupt_thread
 from yt_pipeline_dev.yql_results import as_returned
 from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_schema import (
@@ -104,6 +104,17 @@ def declared_yson(columns: list[tuple[str, str]]) -> set[str]:
     """The columns of a declared schema YQL reads as Yson: those of type_v3 yson (`any`),
     as the fake query tracker reads a strict schema's (yql_tables.declared_yson)."""
     return {name for name, kind in columns if is_yson_v3(declared_kind_v3(kind))}
+
+
+class _ThreadsRequests:
+    """What yql_deadline interrupts: the request a thread waits for DuckDB's process to
+    answer, its connection's making included."""
+
+    def __init__(self, thread: int):
+        self.thread = thread
+
+    def interrupt(self) -> None:
+        interrupt_thread(self.thread)
 
 
 class Executor:
@@ -331,17 +342,20 @@ class Executor:
 
     @contextmanager
     def _connected(self, files: list[str], sql: str) -> Iterator[None]:
-        self.connection = restricted_connection(self.duckdb, files)
-        # the macros the statement calls; what is wrapped around it later (an INSERT's
-        # Yson columns) is given its own before it runs (self.macros.define_for)
-        self.macros = Macros(self.duckdb, self.connection)
-        self.macros.define_for(sql)
-        try:
-            with self.deadline.watching(self.connection):
+        # watched from the making of its database: DuckDB's process may stop answering
+        # (stopped, or busy) at any request, and the query's limit holds for each
+        with self.deadline.watching(_ThreadsRequests(threading.get_ident())):
+            self.connection = restricted_connection(self.duckdb, files)
+            try:
+                # the macros the statement calls; what is wrapped around it later (an
+                # INSERT's Yson columns) is given its own before it runs
+                # (self.macros.define_for)
+                self.macros = Macros(self.duckdb, self.connection)
+                self.macros.define_for(sql)
                 yield
-        finally:
-            connection, self.connection = self.connection, None
-            connection.close()
+            finally:
+                connection, self.connection = self.connection, None
+                connection.close()
 
     def _columns_written(self, statement: Statement, sql: str
                          ) -> tuple[list[tuple[str, str]], str]:

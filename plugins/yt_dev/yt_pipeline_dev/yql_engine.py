@@ -17,7 +17,9 @@ yql_deadline) and `close()`; the errors as classes of the names DuckDB raised (`
 `ParserException`, ...), so the code that catches and tells them apart reads as it did
 with DuckDB in the process. Each connection holds its process until closed; a process is
 then kept for the next statement (with a database made in advance, once the closed one is
-freed), at most `KEEP_IDLE` of them.
+freed), at most `KEEP_IDLE` of them; not one whose statement was abandoned (Ctrl-C while
+it ran): it would still be running it, and its answer would be read as the next request's.
+A statement interrupted for `KILL_AFTER_S` without stopping ends with its process killed.
 
 The processes hold no secret (their environment is only PATH, HOME, the locale and TMPDIR)
 and end with the driver: they read the end of a pipe only the driver holds open.
@@ -33,6 +35,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,6 +54,12 @@ MISSING = "YQL in dev mode needs DuckDB: pip install 'yt-pipeline-dev[yql]'"
 KEEP_IDLE = 2
 #: what the driver's environment gives the engine: nothing else (YT_TOKEN, secrets)
 _ENV_KEPT = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE")
+#: seconds a statement is interrupted for (yql_deadline repeats the interrupt) before its
+#: process is killed: one that no longer reads its control pipe (stopped by SIGSTOP, or
+#: DuckDB busy where it never looks at the interrupt) would hold the query past its limit
+KILL_AFTER_S = 5.0
+#: seconds a process let go is given to exit before it is killed
+END_WAIT_S = 2.0
 _HEADER = struct.Struct(">I")
 _MAIN = Path(__file__).with_name("yql_engine_main.py")
 
@@ -114,9 +123,18 @@ class _Process:
             raise
         finally:
             os.close(control_read)
+        # an interrupt that does not fit is one of many the process has not read yet
+        os.set_blocking(self._control, False)
         self._requests: IO[bytes] = self.popen.stdin  # type: ignore[assignment]
         self._answers: IO[bytes] = self.popen.stdout  # type: ignore[assignment]
         self._version: str | None = None
+        #: a request was sent and its answer not read: the caller gave up on it (an
+        #: exception such as Ctrl-C's between the two), and the answer, when it comes, would
+        #: be read as the next request's
+        self.pending = False
+        #: when the pending request was first interrupted
+        self._interrupted_at: float | None = None
+        self._asked: int | None = None
 
     def version(self) -> str:
         """DuckDB's version, once the process has imported it (waiting for that)."""
@@ -128,9 +146,18 @@ class _Process:
         return self._version
 
     def call(self, *request: Any) -> Any:
-        self.version()
-        self._send(request)
-        answer = self._receive()
+        thread = threading.get_ident()
+        _waiting[thread] = self
+        # the connection a request runs on: what an interrupt of it stops
+        self._asked = request[1] if request[0] in ("execute", "parse") else None
+        self.pending, self._interrupted_at = True, None
+        try:
+            self.version()
+            self._send(request)
+            answer = self._receive()
+            self.pending = False
+        finally:
+            _waiting.pop(thread, None)
         if answer[0] == "error":
             raise _raised(answer[1], answer[2])
         return answer[1:]
@@ -138,8 +165,26 @@ class _Process:
     def tell(self, *request: Any) -> None:
         self._send(request)
 
-    def interrupt(self, connection_id: int) -> None:
-        os.write(self._control, struct.pack(">Q", connection_id))
+    def interrupt(self, connection_id: int | None = None) -> None:
+        """Stop the statement of `connection_id` (by default the pending request's), and
+        kill the process when it has not answered KILL_AFTER_S after the first time."""
+        if self._control < 0:
+            return  # let go: its number may be another file's by now
+        if self.pending:
+            now = time.monotonic()
+            if self._interrupted_at is None:
+                self._interrupted_at = now
+            elif now - self._interrupted_at >= KILL_AFTER_S:
+                self.popen.kill()  # the statement fails as the process ends (_gone)
+                return
+        if connection_id is None:
+            connection_id = self._asked if self.pending else None
+        if connection_id is None:
+            return  # a new database or DuckDB's import: nothing DuckDB can stop
+        try:
+            os.write(self._control, struct.pack(">Q", connection_id))
+        except BlockingIOError:
+            pass
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -150,10 +195,16 @@ class _Process:
                 stream.close()
             except OSError:
                 pass
+        control, self._control = self._control, -1
+        if control >= 0:
+            os.close(control)
+        # it exits as it reads the end of the control pipe (at once, even mid-statement);
+        # waited for, or a notebook's process would keep it as a zombie
         try:
-            os.close(self._control)
-        except OSError:
-            pass
+            self.popen.wait(timeout=END_WAIT_S)
+        except subprocess.TimeoutExpired:  # stopped: it reads nothing
+            self.popen.kill()
+            self.popen.wait()
 
     def _send(self, request: tuple[Any, ...]) -> None:
         body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
@@ -165,9 +216,9 @@ class _Process:
 
     def _receive(self) -> Any:
         header = self._answers.read(_HEADER.size)
-        body = self._answers.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size \
-            else b""
-        if not body:
+        size = _HEADER.unpack(header)[0] if len(header) == _HEADER.size else 0
+        body = self._answers.read(size) if size else b""
+        if not body or len(body) < size:  # ended, maybe in the middle of an answer
             raise self._gone()
         return pickle.loads(body)
 
@@ -175,6 +226,19 @@ class _Process:
         code = self.popen.wait()
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
         return Error(f"DuckDB's process ended ({how})")
+
+
+#: the process each thread waits on for an answer (interrupt_thread)
+_waiting: dict[int, _Process] = {}
+
+
+def interrupt_thread(thread: int) -> None:
+    """Interrupt what thread `thread` waits for an engine process to answer, whatever the
+    request (a statement, or the making of its database): yql_deadline's watch of a
+    statement from its connection's making to its end."""
+    process = _waiting.get(thread)
+    if process is not None:
+        process.interrupt()
 
 
 class _Result:
@@ -255,8 +319,9 @@ class _Pool:
         return _Process(self.folder())
 
     def give_back(self, process: _Process) -> None:
+        # one whose answer is pending is still running the abandoned statement: let it go
         with self._lock:
-            if process.alive() and len(self._idle) < KEEP_IDLE:
+            if process.alive() and not process.pending and len(self._idle) < KEEP_IDLE:
                 self._idle.append(process)
                 return
         process.end()
