@@ -32,7 +32,7 @@ def catalogue(arrow: bool) -> tuple[tuple[str, str, frozenset[str]], ...]:
     """(name, definition, the macros it calls) of every macro, in the order they are
     defined; the parsers' lambdas written `x -> ...` if `arrow` (DuckDB before 1.3)."""
     found = []
-    for text in (*TIME_ARITHMETIC_MACROS, *DIVISION_MACROS, *INTERVAL_CAST_MACROS,
+    for text in (*DIVISION_MACROS, *TIME_ARITHMETIC_MACROS, *INTERVAL_CAST_MACROS,
                  *TIME_MACROS, *MATH_MACROS, *YSON_MACROS, *parse_macros(arrow)):
         match = _NAME.match(text)
         assert match is not None, text

@@ -98,22 +98,11 @@ def _mixed_fields(op: str) -> str:
 # A struct's field is picked by a key DuckDB knows when it binds the query (typeof() is
 # then a constant), so the result has that field's type: a Double's quotient, an integer
 # one in DuckDB's type, or one in the type YQL gives integers of mixed signedness.
-_DIV_OF = (
-    "CREATE OR REPLACE MACRO yql_div_of(a, b) AS struct_extract("
+_DIV = (
+    "CREATE OR REPLACE MACRO yql_div(a, b) AS struct_extract("
     "{'i': CASE WHEN b = -1 AND a = yql_int_min(a // b) THEN NULL ELSE a // b END, "
     f"'f': a / b, {_mixed_fields('/')}}}, "
     "CASE WHEN typeof(a // b) IN ('DOUBLE', 'FLOAT') THEN 'f' ELSE yql_mixed(a, b) END)")
-#: `a / b` and `a * b` with an Interval operand take yql_time_arith's macros, where DuckDB
-#: has no INTERVAL // n and would multiply by a Double; the integer or floating operands of
-#: any other pair are divided as above
-_DIV = (
-    "CREATE OR REPLACE MACRO yql_div(a, b) AS struct_extract({'n': "
-    "yql_div_of(yql_unless_interval(a), yql_unless_interval(b)), "
-    "'il': yql_interval_by(a, b)}, yql_scaled_case(a, b, '/'))")
-_MUL = (
-    "CREATE OR REPLACE MACRO yql_mul(a, b) AS struct_extract({'n': "
-    "yql_unless_interval(a) * yql_unless_interval(b), 'il': yql_interval_times(a, b), "
-    "'ir': yql_interval_times(b, a)}, yql_scaled_case(a, b, '*'))")
 _MOD = (
     "CREATE OR REPLACE MACRO yql_mod(a, b) AS struct_extract("
     "{'i': CASE WHEN b = -1 AND a = yql_int_min(a % b) THEN NULL ELSE a % b END, "
@@ -144,11 +133,11 @@ _TEXT = (
     "'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP_S', "
     f"'TIMESTAMP') THEN '{_CONCAT_KEY}' || typeof(x) ELSE 't' END)")
 #: YQL's names of the DuckDB types yql_text refuses
-YQL_TYPE_NAMES = {"TINYINT": "Int8", "SMALLINT": "Int16", "INTEGER": "Int32", "BIGINT": "Int64",
+_YQL_NAMES = {"TINYINT": "Int8", "SMALLINT": "Int16", "INTEGER": "Int32", "BIGINT": "Int64",
               "HUGEINT": "Int64", "UTINYINT": "Uint8", "USMALLINT": "Uint16",
               "UINTEGER": "Uint32", "UBIGINT": "Uint64", "FLOAT": "Float",
               "DOUBLE": "Double", "BOOLEAN": "Bool", "DATE": "Date",
-              "TIMESTAMP_S": "Datetime", "TIMESTAMP": "Timestamp", "INTERVAL": "Interval"}
+              "TIMESTAMP_S": "Datetime", "TIMESTAMP": "Timestamp"}
 _CONCAT_REFUSED = re.compile(r'Could not find key "' + _CONCAT_KEY + r'(\w+)"')
 
 
@@ -157,15 +146,14 @@ def concat_failure(message: str) -> str | None:
     found = _CONCAT_REFUSED.search(message)
     if not found:
         return None
-    kind = YQL_TYPE_NAMES.get(found.group(1), found.group(1))
+    kind = _YQL_NAMES.get(found.group(1), found.group(1))
     article = "an" if kind[0] in "AEIOU" else "a"
     return (f"YQL: || joins String and Utf8 values only, and an operand is {article} {kind}: "
             "cast it, CAST(... AS String)")
 
 
 #: the macros every connection running YQL defines (yql_semantics.connect), in order
-DIVISION_MACROS = (_INT_MIN, _BITS, _MIXED, _WRAP, _WRAPPED, _DIV_OF, _DIV, _MUL, _MOD, _MOD_BY,
-                   _TEXT)
+DIVISION_MACROS = (_INT_MIN, _BITS, _MIXED, _WRAP, _WRAPPED, _DIV, _MOD, _MOD_BY, _TEXT)
 #: an integer literal as an operand of the run: `7` or, negated, `(-7)`
 _INTEGER_LITERAL = re.compile(r"\((-)([0-9]+)\)|()([0-9]+)")
 
@@ -347,8 +335,7 @@ def _build(parts: list[Any]) -> str:
                 continue
             right = expression(_BINARY[op] + 1)
             # `+` and `-` of dates, times and Intervals have YQL's types (yql_time_arith)
-            macro = {"/": "yql_div", "%": "yql_mod", "+": "yql_add", "-": "yql_sub",
-                     "*": "yql_mul"}.get(op)
+            macro = {"/": "yql_div", "%": "yql_mod", "+": "yql_add", "-": "yql_sub"}.get(op)
             if op == "%" and _POSITIVE_INTEGER.fullmatch(right):
                 macro = "yql_mod_by"
             if op in ("/", "%", "+", "-", "*"):

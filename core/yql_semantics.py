@@ -34,7 +34,6 @@ from yt_pipeline.yql_functions import (
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
-from yt_pipeline.yql_time_arith import time_operand_failure
 from yt_pipeline.yql_time_text import text_count
 from yt_pipeline.yql_udfs import rewrite_udfs
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
@@ -344,8 +343,7 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
     if refused:
         return refused
     unwrapped = (unwrap_failure(message) or concat_failure(message) or cast_failure(message)
-                 or literal_failure(message) or list_concat_failure(message)
-                 or time_operand_failure(message))
+                 or literal_failure(message) or list_concat_failure(message))
     if unwrapped:
         return unwrapped
     if SUBSTRING_CUT in message:

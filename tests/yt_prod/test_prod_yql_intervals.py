@@ -136,24 +136,3 @@ def test_literals_and_casts_read_and_write_iso_8601_durations(both):
 ])
 def test_what_is_not_an_interval_fails_alike_naming_it(both, query, line):
     fails_alike(both, query, line)
-
-
-def test_an_interval_scaled_by_an_integer_is_the_same_interval_on_both(both):
-    # TNumMulInterval and TNumDivInterval (mkql_builtins_mul.cpp, mkql_builtins_div.cpp)
-    rows = same_rows(both, """
-        SELECT k, (CAST(a AS Date) - CAST(b AS Date)) / 3 AS third,
-               2 * (CAST(a AS Date) - CAST(b AS Date)) AS twice,
-               (CAST(a AS Date) - CAST(b AS Date)) / 0 AS by_zero
-        FROM `//tmp/days` ORDER BY k""")
-    assert rows == [
-        {"k": 1, "third": 4 * DAY_US // 3, "twice": 8 * DAY_US, "by_zero": None},
-        {"k": 2, "third": 2 * DAY_US // 3, "twice": 4 * DAY_US, "by_zero": None}]
-
-
-@pytest.mark.parametrize("query, line", [
-    ("SELECT CAST(a AS Date) - 1 AS d FROM `//tmp/days`", "YQL: Date - Int32 has no overload"),
-    ("SELECT DateTime::IntervalFromDays(1) * 1.5 AS i FROM `//tmp/days`",
-     "YQL: Interval * Double has no overload"),
-])
-def test_a_time_with_a_number_fails_alike(both, query, line):
-    fails_alike(both, query, line)
