@@ -107,3 +107,21 @@ def invoke_cli(*args: str, pipeline_class: type | None = None) -> CliResult:
 @pytest.fixture
 def run_cli() -> Callable[..., CliResult]:
     return invoke_cli
+
+
+def process_ended(pid: int, within_s: float = 5.0) -> bool:
+    """True once process `pid` has ended (gone, or a zombie its parent has not reaped yet),
+    waiting up to `within_s` seconds; Linux only (/proc)."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from adversarial_helpers import command, differences, finish, row, start, tables
 
-from yt_pipeline.testing import write_pipeline
+from yt_pipeline.testing import process_ended, write_pipeline
 
 pytest.importorskip("duckdb")
 
@@ -152,19 +152,6 @@ KILLS = [(signal.SIGINT, True, {130, 0}), (signal.SIGTERM, False, {-signal.SIGTE
          (signal.SIGKILL, True, {-signal.SIGKILL, 0})]
 
 
-def _ended(pid: int, within_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
-        except FileNotFoundError:
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytest.mark.slow
 def test_runs_interrupted_as_duckdb_starts_rerun_to_every_row(tmp_path):
     rng = random.Random(SEED)
@@ -192,7 +179,7 @@ def test_runs_interrupted_as_duckdb_starts_rerun_to_every_row(tmp_path):
         process.wait(timeout=60)  # a hang fails here
         # before finish() ends what is left of the process group: nothing of DuckDB
         pids = [int(line) for line in note.read_text().split()] if note.exists() else []
-        left = [pid for pid in pids if not _ended(pid)]
+        left = [pid for pid in pids if not process_ended(pid)]
         assert left == [], f"{label}: DuckDB processes {left} outlived the driver"
         code, output = finish(process, timeout=60)
         _no_abort(code, output, allowed, label)
@@ -290,7 +277,7 @@ def test_duckdbs_process_killed_or_stopped_mid_query_fails_the_stage_and_reruns_
             if sent and sig == signal.SIGSTOP:
                 _signal(sent[-1], signal.SIGKILL)
         pids = [int(line) for line in note.read_text().split()] if note.exists() else []
-        left = [pid for pid in pids if not _ended(pid)]
+        left = [pid for pid in pids if not process_ended(pid)]
         assert left == [], f"{label}: DuckDB processes {left} outlived the driver"
         code, output = finish(process, timeout=60)
         _no_abort(code, output, {0, 1}, label)

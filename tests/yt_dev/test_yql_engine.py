@@ -20,7 +20,7 @@ pytest.importorskip("duckdb")
 
 import yt_pipeline_dev.yql_engine as yql_engine  # noqa: E402
 from yt_pipeline.errors import QueryFailed  # noqa: E402
-from yt_pipeline.testing import invoke_cli  # noqa: E402
+from yt_pipeline.testing import invoke_cli, process_ended  # noqa: E402
 from yt_pipeline_dev.yql_sandbox import restricted_connection  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -45,18 +45,6 @@ def _started(monkeypatch) -> list[yql_engine._Process]:
     monkeypatch.setattr(yql_engine._Process, "__init__", init)
     return started
 
-
-def _gone(pid: int, within_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True  # ended, not yet reaped by its parent
-        except FileNotFoundError:
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_only_stages_that_query_start_it(tmp_path):
@@ -180,10 +168,10 @@ def test_the_process_ends_with_a_killed_driver(tmp_path, state):
     pid = int(driver.stdout.readline())
     assert driver.stdout.readline().strip() == "ready"
     time.sleep(0.3)  # the statement is running
-    assert not _gone(pid, within_s=0.05)
+    assert not process_ended(pid, within_s=0.05)
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=10)
-    assert _gone(pid), f"engine process {pid} outlived its driver ({state})"
+    assert process_ended(pid), f"engine process {pid} outlived its driver ({state})"
 
 
 def test_a_process_that_dies_fails_the_statement_in_one_line_and_the_next_query_works(
@@ -224,7 +212,7 @@ def test_statements_at_once_run_in_processes_of_their_own(dev_client, monkeypatc
     assert 1 < len(started) <= 4
     assert len(yql_engine._pool._idle) <= yql_engine.KEEP_IDLE
     ended = [p for p in started if p not in yql_engine._pool._idle]
-    assert all(_gone(p.popen.pid) for p in ended)  # those not kept let go
+    assert all(process_ended(p.popen.pid) for p in ended)  # those not kept let go
 
 
 def test_without_duckdb_the_query_says_what_to_install(dev_client, monkeypatch):
