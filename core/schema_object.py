@@ -45,14 +45,20 @@ def listed_schema(path: str, schema: Any) -> Any:
     if table_schema is None or not isinstance(schema, table_schema):
         return schema
     yson = schema.to_yson_type()
-    attributes = getattr(yson, "attributes", {})
-    if not attributes.get("strict", True):
-        raise InvalidSchema(f"create_path {path}: schema TableSchema(strict=False) is not "
-                            "strict; a declared schema is strict")
-    if attributes.get("unique_keys", False):
-        raise InvalidSchema(f"create_path {path}: schema TableSchema(unique_keys=True): "
-                            "unique keys are not supported; declare it without")
+    _refuse_attributes(path, getattr(yson, "attributes", {}),
+                       ("TableSchema(strict=False)", "TableSchema(unique_keys=True)"))
     return [_listed_column(path, dict(column)) for column in yson]
+
+
+def _refuse_attributes(path: str, attributes: Any, shown: tuple[str, str]) -> None:
+    """InvalidSchema for a schema that is not strict or has unique keys (`shown`: how each
+    reads in the stage's code)."""
+    if not attributes.get("strict", True):
+        raise InvalidSchema(f"create_path {path}: schema {shown[0]} is not strict; a "
+                            "declared schema is strict")
+    if attributes.get("unique_keys", False):
+        raise InvalidSchema(f"create_path {path}: schema {shown[1]}: unique keys are not "
+                            "supported; declare it without")
 
 
 def _listed_attribute_schema(path: str, schema: list[Any] | tuple[Any, ...]) -> list[Any]:
@@ -61,13 +67,8 @@ def _listed_attribute_schema(path: str, schema: list[Any] | tuple[Any, ...]) -> 
     `strict` and `unique_keys` (a YsonList's). Read as the plain list: a column's type_v3 must
     say what its type and required say (a master keeps them so: GetTypeV3Info), or gives
     them when they are left out."""
-    attributes = getattr(schema, "attributes", None) or {}
-    if not attributes.get("strict", True):
-        raise InvalidSchema(f"create_path {path}: schema <strict=%false> is not strict; a "
-                            "declared schema is strict")
-    if attributes.get("unique_keys", False):
-        raise InvalidSchema(f"create_path {path}: schema <unique_keys=%true>: unique keys "
-                            "are not supported; declare it without")
+    _refuse_attributes(path, getattr(schema, "attributes", None) or {},
+                       ("<strict=%false>", "<unique_keys=%true>"))
     return [_agreed_column(path, dict(column))
             if isinstance(column, dict) and "type_v3" in column else column
             for column in schema]
