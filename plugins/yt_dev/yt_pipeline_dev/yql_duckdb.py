@@ -293,7 +293,10 @@ class Executor:
             elif isinstance(exc, self.duckdb.BinderException):
                 # a column the table does not have: YQL's words, where the query names it
                 placed = member_error_line(query, ran, self.executed, str(exc))
-                placed = placed and mask_text(placed, self.client.masked_forms())
+                # one line with its runs of spaces as one, as prod prints a YQL issue
+                # (yql_issues.issues_line): a column named " " reads alike in both
+                placed = placed and mask_text(" ".join(placed.split()),
+                                              self.client.masked_forms())
             raise QueryFailed(placed or duckdb_failure(exc, query, self.client.masked_forms())) from None
         finally:
             if self._sample_dir is not None:
