@@ -12,13 +12,14 @@ imports DuckDB at all (its memory stays that of the rows it handles).
 
 `engine()` gives what yql_duckdb, yql_sandbox and yql_semantics use as the `duckdb` module:
 `connect(config=...)` returning a connection whose `execute(sql)` gives `fetchall()` and
-`description`, with `extract_statements(sql)`, `interrupt()` (from another thread,
-yql_deadline) and `close()`; the errors as classes of the names DuckDB raised (`Error`,
-`ParserException`, ...), so the code that catches and tells them apart reads as it did
-with DuckDB in the process. Each connection holds its process until closed; a process is
-then kept for the next statement (with a database made in advance, once the closed one is
-freed), at most `KEEP_IDLE` of them; not one whose statement was abandoned (Ctrl-C while
-it ran): it would still be running it, and its answer would be read as the next request's.
+`description`, with `extract_statements(sql)` and `close()` (yql_deadline interrupts the
+request a thread waits on: `interrupt_thread`); the errors as classes of the names DuckDB
+raised (`Error`, `ParserException`, ...), so the code that catches and tells them apart
+reads as it did with DuckDB in the process. Each connection holds its process until
+closed; a process is then kept for the next statement (with a database made in advance,
+once the closed one is freed), at most `KEEP_IDLE` of them; not one whose statement was
+abandoned (Ctrl-C while it ran): it would still be running it, and its answer would be
+read as the next request's.
 A statement interrupted for `KILL_AFTER_S` without stopping ends with its process killed.
 
 The processes hold no secret (their environment is only PATH, HOME, the locale and TMPDIR)
@@ -165,9 +166,9 @@ class _Process:
     def tell(self, *request: Any) -> None:
         self._send(request)
 
-    def interrupt(self, connection_id: int | None = None) -> None:
-        """Stop the statement of `connection_id` (by default the pending request's), and
-        kill the process when it has not answered KILL_AFTER_S after the first time."""
+    def interrupt(self) -> None:
+        """Stop the pending request's statement, and kill the process when it has not
+        answered KILL_AFTER_S after the first time."""
         if self._control < 0:
             return  # let go: its number may be another file's by now
         if self.pending:
@@ -177,8 +178,7 @@ class _Process:
             elif now - self._interrupted_at >= KILL_AFTER_S:
                 self.popen.kill()  # the statement fails as the process ends (_gone)
                 return
-        if connection_id is None:
-            connection_id = self._asked if self.pending else None
+        connection_id = self._asked if self.pending else None
         if connection_id is None:
             return  # a new database or DuckDB's import: nothing DuckDB can stop
         try:
@@ -271,10 +271,6 @@ class Connection:
         """Parse `sql` only (its parser error raised); one item a statement."""
         (count,) = self._process.call("parse", self._id, sql)
         return [None] * count
-
-    def interrupt(self) -> None:
-        if not self._closed:
-            self._process.interrupt(self._id)
 
     def close(self) -> None:
         if self._closed:
