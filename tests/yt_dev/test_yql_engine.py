@@ -21,6 +21,7 @@ pytest.importorskip("duckdb")
 import yt_pipeline_dev.yql_engine as yql_engine  # noqa: E402
 from yt_pipeline.errors import QueryFailed  # noqa: E402
 from yt_pipeline.testing import invoke_cli, process_ended  # noqa: E402
+from yt_pipeline_dev.query_stages import stages_query  # noqa: E402
 from yt_pipeline_dev.yql_sandbox import restricted_connection  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -48,9 +49,30 @@ def _started(monkeypatch) -> list[yql_engine._Process]:
 
 
 def test_only_stages_that_query_start_it(tmp_path):
-    assert yql_engine.stages_query(EXAMPLES / "03_yql", ["revenue"])
-    assert not yql_engine.stages_query(EXAMPLES / "01_hello_world", ["hello"])
-    assert not yql_engine.stages_query(tmp_path, ["missing"])
+    assert stages_query(EXAMPLES / "03_yql", ["revenue"])
+    assert not stages_query(EXAMPLES / "01_hello_world", ["hello"])
+    assert not stages_query(tmp_path, ["missing"])
+
+
+@pytest.mark.parametrize("example, loaded", [("03_yql", True), ("01_hello_world", False)])
+def test_a_run_loads_the_engine_only_when_a_stage_queries(tmp_path, example, loaded):
+    """In a fresh interpreter: a run of a pipeline without a query imports neither the
+    engine's module nor what it needs (its start is that much shorter)."""
+    shutil.copytree(EXAMPLES / example, tmp_path / example)
+    script = textwrap.dedent("""
+        import sys
+        from yt_pipeline.cli import main
+        try:
+            main(["run", sys.argv[1]])
+        except SystemExit as stop:
+            assert not stop.code, stop.code
+        finally:
+            print("engine loaded:", "yt_pipeline_dev.yql_engine" in sys.modules, file=sys.stderr)
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / example)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"engine loaded: {loaded}" in done.stderr.splitlines()
 
 
 @pytest.mark.parametrize("example, processes", [("03_yql", 1), ("01_hello_world", 0)])

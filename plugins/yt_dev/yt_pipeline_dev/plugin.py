@@ -60,9 +60,11 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     So are the table locks of those transactions (txnlocks.drop_stale): a dead one's go."""
     if run.mode != "dev" or run.settings is None:
         return
-    from yt_pipeline_dev import yql_engine
+    from yt_pipeline_dev.query_stages import stages_query
 
-    if yql_engine.stages_query(run.pipeline_dir, run.stages):
+    if stages_query(run.pipeline_dir, run.stages):
+        from yt_pipeline_dev import yql_engine
+
         yql_engine.prepare()
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep

@@ -381,18 +381,3 @@ def end_all() -> None:
     """Let every idle process go (they exit as they read the end of their pipes)."""
     _pool.end_all()
 
-
-QUERY_CALL = "run_yql"
-
-
-def stages_query(pipeline_dir: Path, stages: list[str]) -> bool:
-    """True when the Python files of one of these stages (stages/<name>/*.py) name the
-    client's YQL call."""
-    for name in stages:
-        for source in sorted((Path(pipeline_dir) / "stages" / name).glob("*.py")):
-            try:
-                if QUERY_CALL in source.read_text(errors="replace"):
-                    return True
-            except OSError:
-                continue
-    return False

@@ -33,10 +33,10 @@ def restricted_connection(duckdb: Any, allowed: Iterable[str]) -> Any:
     connection = new_connection(duckdb)
     try:
         files = sorted(set(allowed))
-        if files:
-            connection.execute(f"SET allowed_paths = {sql_list(files)}")
-        connection.execute("SET enable_external_access = false")
-        connection.execute("SET lock_configuration = true")
+        # one request, run in this order: each statement is a round trip to DuckDB's process
+        closing = [f"SET allowed_paths = {sql_list(files)}"] if files else []
+        closing += ["SET enable_external_access = false", "SET lock_configuration = true"]
+        connection.execute("; ".join(closing))
     except BaseException:
         connection.close()
         raise
