@@ -266,11 +266,17 @@ class Executor:
             self.exact.add(target)
             return False
 
-    def run(self, query: str) -> list[dict[str, Any]]:
-        """Run every statement; return the rows of the last SELECT (none without one)."""
+    def run(self, query: str, translated: list[Statement] | None = None
+            ) -> list[dict[str, Any]]:
+        """Run every statement; return the rows of the last SELECT (none without one).
+        `translated`: the query's statements as translated with no Yson column known, used
+        as they are when the tables it reads have none (a translation costs some ms)."""
         self.infer_rows = yql_rules.infer_rows(query) or yql_rules.MAX_INFER_ROWS
-        with yql_yson.known(self.yson_names(query)):
-            statements = translate(query)
+        yson = self.yson_names(query)
+        if yson or translated is None:
+            with yql_yson.known(yson):
+                translated = translate(query)
+        statements = translated
         rows: list[dict[str, Any]] = []
         last_select, index = -1, 0
         try:
@@ -468,5 +474,6 @@ class Executor:
 
 def run_query(client: DevClient, query: str) -> list[dict[str, Any]]:
     """Run a YQL query over the client's tables; the rows of its last SELECT."""
-    translate(query)  # unsupported constructs are reported before DuckDB is imported
-    return as_returned(Executor(client).run(query))
+    # unsupported constructs are reported before DuckDB's process is asked anything
+    translated = translate(query)
+    return as_returned(Executor(client).run(query, translated))
