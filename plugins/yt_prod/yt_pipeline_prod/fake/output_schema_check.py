@@ -32,7 +32,7 @@ def refused_inputs(spec: dict[str, Any], tables: list[InputTable],
     None when every input may, or the output has no strict schema."""
     if output is None or not checks_output_schema(spec):
         return None
-    required = getattr(output, "required", frozenset())
+    required: frozenset[str] = getattr(output, "required", frozenset())
     for table in tables:
         names = _strict_names(table.schema)
         if names is None:  # weak: its rows meet the writer
