@@ -23,6 +23,7 @@ from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
 from yt_pipeline.operations import check_reduce_keys
+from yt_pipeline.schema_compat import checks_output_schema, incompatible_input, prepare_failure
 from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import UnsortedWrite, normal
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
@@ -42,7 +43,7 @@ from yt_pipeline_dev.table_switches import (
 )
 from yt_pipeline_dev.tablelock import lock_file
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import schema_of
+from yt_pipeline_dev.yql_schema import refused_row, required_of, schema_of
 
 
 def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
@@ -380,6 +381,8 @@ def sort(op: OperationRun) -> None:
     # a table of strict schema is sorted by the sort's columns after it (sorted_schema),
     # and one of no schema takes its inputs' strict schema, if they have one
     schema = _sort_schema(op, table)
+    if schema is None:
+        _refuse_inputs_off_schema(op, inputs, table)
     with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
                            schema=schema) as tmp:
         op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)
@@ -401,3 +404,40 @@ def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
         raise OperationFailed(f"sort operation failed: {refused}", stage=op.spec.stage_name,
                               operation=op.spec.name, sandbox=op.sandbox,
                               kind=op.spec.kind) from None
+
+
+def _refuse_inputs_off_schema(op: OperationRun, inputs: list[Path], table: str) -> None:
+    """Fail the sort, the output table left as it is, when its strict schema cannot take
+    the inputs: an input of strict schema the cluster's controller finds incompatible
+    before it reads a row (yt_pipeline.schema_compat: ValidateOutputSchemaCompatibility in
+    yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp), else the
+    first input row, in input order, the output's writer refuses (a null in a required
+    column, a column the schema lacks: yt_pipeline.column_types.refused_row), in the words
+    of the operation's error on a cluster."""
+    client = op.client
+    output = schema_of(client.root, client.visible_file(table))
+    if output is None:
+        return
+    reason = None
+    if checks_output_schema(op.spec.extra_spec):
+        for text in op.spec.input_tables:
+            selected = table_paths.parse(text)
+            given = schema_of(client.root, client.visible_file(selected.path))
+            if given is None:  # no schema: its rows meet the writer
+                continue
+            names = [name for name, _ in given
+                     if selected.columns is None or name in selected.columns]
+            found = incompatible_input(names, [name for name, _ in output],
+                                       required_of(output))
+            if found is not None:
+                reason = prepare_failure(found)
+                break
+    for source in inputs if reason is None else ():
+        refused = refused_row(output, source)
+        if refused is not None:
+            reason = refused[1]
+            break
+    if reason is not None:
+        client.log(op.spec.kind, op.spec.title, extra="FAILED output schema")
+        raise OperationFailed(f"sort operation failed: {reason}", stage=op.spec.stage_name,
+                              operation=op.spec.name, sandbox=op.sandbox, kind=op.spec.kind)

@@ -39,6 +39,8 @@ class InputTable:
     range_count: int = 0
     #: the table's `schema` attribute (a strong schema: one a YQL write gave it), or None
     schema: Any = None
+    #: the columns the path selects (`//t{a,b}`), None for all
+    columns: list[str] | None = None
 
 
 def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[InputTable]:
@@ -53,8 +55,13 @@ def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[Inpu
         tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes),
                                  foreign=bool(attributes.get("foreign")),
                                  range_count=len(plain(attributes.get("ranges")) or []),
-                                 schema=node.attributes.get("schema")))
+                                 schema=node.attributes.get("schema"),
+                                 columns=_selected(attributes.get("columns"))))
     return tables
+
+
+def _selected(columns: Any) -> list[str] | None:
+    return None if columns is None else [str(column) for column in columns]
 
 
 def rich_path(item: Any) -> Any:

@@ -53,6 +53,7 @@ from yt_pipeline_prod.fake.jobs import (
 )
 from yt_pipeline_prod.fake.json_rows import stringifies
 from yt_pipeline_prod.fake.merge import merge_key, merged_rows
+from yt_pipeline_prod.fake.output_schema_check import refused_inputs
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
@@ -246,6 +247,12 @@ class OperationRunner:
                     if self.sort_schema is not None:
                         self.output_columns[-1] = {str(c["name"]): str(c.get("type", "any"))
                                                    for c in self.sort_schema}
+        if self.op.type in ("sort", "merge") and self.sort_schema is None:
+            # an output of strong schema: inputs of strong schema are compared with it
+            # before any row is read (output_schema_check.py)
+            refused = refused_inputs(spec, self.tables, self.output_columns[0])
+            if refused is not None:
+                raise OperationError(refused["message"], refused["inner_errors"])
         return found
 
     def _write_stderr_table(self) -> None:
