@@ -113,12 +113,13 @@ _OLD_NAMES = frozenset(YQL_COLUMN_TYPES.values()) | {
     "any", "yson", "utf8", "float", "null", "void", "interval", "json", "uuid", "string"}
 
 
-def declared_kind_v3(kind: str) -> Any:
+def declared_kind_v3(kind: str, required: bool = False) -> Any:
     """The type_v3 of a column dev's schema declares as `kind`: a DuckDB type (what a YQL
-    write gave it), or an old YT `type` (a schema declared with YT's names)."""
+    write gave it), or an old YT `type` (a schema declared with YT's names); a `required`
+    one's is not optional."""
     if kind in _OLD_NAMES:
-        return v3_of_old(kind, False)
-    return column_type_v3(kind)
+        return v3_of_old(kind, required)
+    return column_type_v3(kind, required)
 
 
 def declared_old_type(kind: str) -> str:

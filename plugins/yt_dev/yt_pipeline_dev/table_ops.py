@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline.schema_compat import checks_output_schema, incompatible_input, prepare_failure
+from yt_pipeline.yql_type_v3 import declared_kind_v3
 from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import UnsortedWrite, normal
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
@@ -406,6 +407,15 @@ def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
                               kind=op.spec.kind) from None
 
 
+def _types_v3(columns: list[tuple[str, str]],
+              selected: Collection[str] | None = None) -> dict[str, object]:
+    """name: type_v3 of a declared schema's columns (those a path selects), as a cluster's
+    schema comparison reads them."""
+    required = required_of(columns)
+    return {name: declared_kind_v3(kind, name in required) for name, kind in columns
+            if selected is None or name in selected}
+
+
 def _refuse_inputs_off_schema(op: OperationRun, inputs: list[Path], table: str) -> None:
     """Fail the sort, the output table left as it is, when its strict schema cannot take
     the inputs: an input of strict schema the cluster's controller finds incompatible
@@ -425,9 +435,7 @@ def _refuse_inputs_off_schema(op: OperationRun, inputs: list[Path], table: str) 
             given = schema_of(client.root, client.visible_file(selected.path))
             if given is None:  # no schema: its rows meet the writer
                 continue
-            names = [name for name, _ in given
-                     if selected.columns is None or name in selected.columns]
-            found = incompatible_input(names, [name for name, _ in output],
+            found = incompatible_input(_types_v3(given, selected.columns), _types_v3(output),
                                        required_of(output))
             if found is not None:
                 reason = prepare_failure(found)

@@ -127,6 +127,8 @@ class OperationRunner:
         self.out_tx: str | None = None
         #: the columns (name: type) of each output table's strict schema (None: any), by index
         self.output_columns: list[dict[str, str] | None] = []
+        #: each output table's `schema` attribute (its columns' type_v3 with them), by index
+        self.output_schemas: list[Any] = []
         #: the key of each output table of strong sorted schema (None: any order), by index
         self.output_keys: list[list[str] | None] = []
         #: what each job wrote to each output table, in job order, by table index
@@ -240,6 +242,7 @@ class OperationRunner:
                                        else "exclusive")
                 found.append((path, attributes))
                 self.output_columns.append(strict_columns(node))
+                self.output_schemas.append(node.attributes.get("schema"))
                 self.output_keys.append(key)
                 if self.op.type == "sort":
                     # an output of weak schema takes its schema from the inputs
@@ -250,7 +253,8 @@ class OperationRunner:
         if self.op.type in ("sort", "merge") and self.sort_schema is None:
             # an output of strong schema: inputs of strong schema are compared with it
             # before any row is read (output_schema_check.py)
-            refused = refused_inputs(spec, self.tables, self.output_columns[0])
+            refused = refused_inputs(spec, self.tables, self.output_columns[0],
+                                     self.output_schemas[0])
             if refused is not None:
                 raise OperationError(refused["message"], refused["inner_errors"])
         return found
