@@ -128,7 +128,7 @@ def incompatible_input(input_columns: Mapping[str, Any], output_columns: Mapping
     return None
 
 
-def checks_output_schema(spec: dict | None) -> bool:
+def checks_output_schema(spec: dict[str, Any] | None) -> bool:
     """Whether the operation compares its inputs' schemas with its output's: not with
     `schema_inference_mode: from_output` in its spec (ESchemaInferenceMode::FromOutput)."""
     mode = (spec or {}).get("schema_inference_mode") or "auto"
