@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Callable, Collection
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NoReturn
 
 from yt_pipeline import table_paths
 from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
@@ -44,7 +45,7 @@ from yt_pipeline_dev.table_switches import (
 )
 from yt_pipeline_dev.tablelock import lock_file
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import refused_row, required_of, schema_of
+from yt_pipeline_dev.yql_schema import RowOffSchema, required_of, schema_of
 
 
 def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
@@ -383,11 +384,17 @@ def sort(op: OperationRun) -> None:
     # and one of no schema takes its inputs' strict schema, if they have one
     schema = _sort_schema(op, table)
     if schema is None:
-        _refuse_inputs_off_schema(op, inputs, table)
-    with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
-                           schema=schema) as tmp:
-        op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)
-        crash_point("dev: sorted")
+        _refuse_inputs_off_schema(op, table)
+    try:
+        with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
+                               schema=schema) as tmp:
+            op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)
+            crash_point("dev: sorted")
+    except RowOffSchema as refused:
+        # a row the output's writer refuses (a null in a required column, a column the
+        # schema lacks: yt_pipeline.column_types.refused_row) fails the operation in its
+        # words on a cluster, the table left as it was (the write is whole or nothing)
+        _failed_on_schema(op, refused.refused)
 
 
 def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
@@ -416,36 +423,28 @@ def _types_v3(columns: list[tuple[str, str]],
             if selected is None or name in selected}
 
 
-def _refuse_inputs_off_schema(op: OperationRun, inputs: list[Path], table: str) -> None:
-    """Fail the sort, the output table left as it is, when its strict schema cannot take
-    the inputs: an input of strict schema the cluster's controller finds incompatible
-    before it reads a row (yt_pipeline.schema_compat: ValidateOutputSchemaCompatibility in
-    yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp), else the
-    first input row, in input order, the output's writer refuses (a null in a required
-    column, a column the schema lacks: yt_pipeline.column_types.refused_row), in the words
-    of the operation's error on a cluster."""
+def _refuse_inputs_off_schema(op: OperationRun, table: str) -> None:
+    """Fail the sort before it reads a row, the output table left as it is, when an input
+    of strict schema cannot go into the output's strict schema, as a cluster's controller
+    finds before it reads a row (yt_pipeline.schema_compat: ValidateOutputSchemaCompatibility
+    in yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp). Inputs of
+    no schema are not compared: their rows meet the output's writer."""
     client = op.client
     output = schema_of(client.root, client.visible_file(table))
-    if output is None:
+    if output is None or not checks_output_schema(op.spec.extra_spec):
         return
-    reason = None
-    if checks_output_schema(op.spec.extra_spec):
-        for text in op.spec.input_tables:
-            selected = table_paths.parse(text)
-            given = schema_of(client.root, client.visible_file(selected.path))
-            if given is None:  # no schema: its rows meet the writer
-                continue
-            found = incompatible_input(_types_v3(given, selected.columns), _types_v3(output),
-                                       required_of(output))
-            if found is not None:
-                reason = prepare_failure(found)
-                break
-    for source in inputs if reason is None else ():
-        refused = refused_row(output, source)
-        if refused is not None:
-            reason = refused[1]
-            break
-    if reason is not None:
-        client.log(op.spec.kind, op.spec.title, extra="FAILED output schema")
-        raise OperationFailed(f"sort operation failed: {reason}", stage=op.spec.stage_name,
-                              operation=op.spec.name, sandbox=op.sandbox, kind=op.spec.kind)
+    for text in op.spec.input_tables:
+        selected = table_paths.parse(text)
+        given = schema_of(client.root, client.visible_file(selected.path))
+        if given is None:
+            continue
+        found = incompatible_input(_types_v3(given, selected.columns), _types_v3(output),
+                                   required_of(output))
+        if found is not None:
+            _failed_on_schema(op, prepare_failure(found))
+
+
+def _failed_on_schema(op: OperationRun, reason: str) -> NoReturn:
+    op.client.log(op.spec.kind, op.spec.title, extra="FAILED output schema")
+    raise OperationFailed(f"sort operation failed: {reason}", stage=op.spec.stage_name,
+                          operation=op.spec.name, sandbox=op.sandbox, kind=op.spec.kind)

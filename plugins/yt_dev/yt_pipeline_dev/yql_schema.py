@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.column_types import as_stored_text
+from yt_pipeline.errors import RefusedByCluster
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.content_digest import identity_of, sha256_of
 from yt_pipeline_dev.staging import TXN_DIR
@@ -374,21 +375,28 @@ def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
 
 def refuse_rows_off_schema(columns: list[tuple[str, str]] | None, table_file: Path,
                            path: str, start: int = 0) -> None:
-    """RefusedByCluster when a row written to table `path` (from byte `start` of its file)
+    """RowOffSchema when a row written to table `path` (from byte `start` of its file)
     does not fit its strict schema (one a YQL INSERT or create_path gave it); rows are
     numbered from the first one written. Not retried, as prod's schema violation is not
     (yt_pipeline_prod.failures.PERMANENT_CODES): the same rows are refused again."""
-    from yt_pipeline.errors import RefusedByCluster
-
     found = refused_row(columns, table_file, start)
     if found is not None:
         number, refused = found
         assert columns is not None
-        raise RefusedByCluster(
+        raise RowOffSchema(
             f"write to {path}: row {number}: {refused}: the table's strict schema "
             f"({', '.join(name for name, _ in columns)}) stays through later writes, as on "
             "a cluster. Write rows that fit it, remove the table first, or write it with "
-            "INSERT ... WITH TRUNCATE")
+            "INSERT ... WITH TRUNCATE", refused)
+
+
+class RowOffSchema(RefusedByCluster):
+    """A row its table's strict schema refuses; `refused` holds the cluster's words alone
+    (what an operation's error says, where a write's names the row and the way out)."""
+
+    def __init__(self, message: str, refused: str):
+        super().__init__(message)
+        self.refused = refused
 
 
 #: the entries a folder may hold before `prune_declared` looks for stale ones
