@@ -32,6 +32,7 @@ from yt_pipeline.column_types import as_stored_text
 from yt_pipeline.errors import RefusedByCluster
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.content_digest import identity_of, sha256_of
+from yt_pipeline_dev.schema_fast_check import all_fit
 from yt_pipeline_dev.staging import TXN_DIR
 from ytjobs.codec import iter_rows, loads_line
 
@@ -364,6 +365,8 @@ def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
 
     types = column_types.SchemaColumns(
         {name: column_types.yt_column_type(kind) for name, kind in columns}, required_of(columns))
+    if all_fit(types, table_file, start):  # a typed decode: a tenth of the look below
+        return None
     with table_file.open("rb") as handle:
         handle.seek(start)
         for number, row in enumerate(iter_rows(handle, drop_control=True), 1):
