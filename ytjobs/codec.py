@@ -108,7 +108,7 @@ def _check_dicts(rows: list[Any]) -> None:
                 raise NotARow(f"rows must be dicts, got {type(row).__name__}")
 
 
-def _bodies(stream: BinaryIO, chunk: int) -> Iterator[bytes]:
+def line_blocks(stream: BinaryIO, chunk: int) -> Iterator[bytes]:
     """Blocks of whole lines (without the last newline) read from a stream."""
     rest = b""
     while True:
@@ -265,7 +265,7 @@ class Codec:
 
     def iter_chunks(self, stream: BinaryIO, chunk: int = CHUNK) -> Iterator[list[bytes]]:
         """The non-empty lines of a stream, a list per chunk read."""
-        for body in _bodies(stream, chunk):
+        for body in line_blocks(stream, chunk):
             yield _lines(body)
 
     def iter_rows(self, stream: BinaryIO, chunk: int = CHUNK, *, close: bool = False,
@@ -289,7 +289,7 @@ class Codec:
                 bad_line: BadLine | None,
                 drop_control: bool = False, whole: bool = False) -> Iterator[list[Any]]:
         try:
-            for body in _bodies(stream, chunk):
+            for body in line_blocks(stream, chunk):
                 rows = self._fast_block(body, whole)
                 error = None
                 if rows is None:

@@ -25,7 +25,7 @@ import msgspec
 from msgspec import Meta
 
 from yt_pipeline import column_types
-from ytjobs.codec import CHUNK, has_long_digit_run
+from ytjobs.codec import CHUNK, has_long_digit_run, line_blocks
 
 #: an integer token in a double column: no integer is at least 1 and at most 0
 _NO_INTEGER = Annotated[int, Meta(ge=1, le=0)]
@@ -80,19 +80,9 @@ def all_fit(columns: column_types.SchemaColumns, table_file: Path, start: int = 
     if struct is None:
         return False
     decode = msgspec.json.Decoder(struct).decode_lines
-    rest = b""
     with table_file.open("rb") as handle:
         handle.seek(start)
-        while True:
-            block = handle.read(CHUNK)
-            if not block:
-                break
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest, block = block[cut:], block[:cut]
-            if block and not _fits(decode, block):
-                return False
-    return not rest or _fits(decode, rest)
+        return all(_fits(decode, block) for block in line_blocks(handle, CHUNK))
 
 
 def _fits(decode: Any, block: bytes) -> bool:
