@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import copy
 import errno
+import functools
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,6 +31,7 @@ from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_thro
 from yt_pipeline_dev import listing_counters
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, replacing
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
+from yt_pipeline_dev.folder_removal import remove_folder
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
 from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
 from yt_pipeline_dev.recovery import finish_commit
@@ -61,6 +62,13 @@ from ytjobs.row_rules import RowRefused
 def normal(path: str) -> str:
     """One spelling per YT path (`//a/b/` is `//a/b`), checked."""
     return "//" + "/".join(split_yt_path(path))
+
+
+@functools.lru_cache(maxsize=4096)  # every `exists` looks it up
+def _parent_folder(path: str) -> str | None:
+    """The folder holding `path` (normal), None for the root."""
+    parts = split_yt_path(path)
+    return "//" + "/".join(parts[:-1]) if parts else None
 
 
 def weighed_writer(out: BinaryIO, path: str) -> Callable[[bytes], Any]:
@@ -381,9 +389,24 @@ class DevClient(YqlRequests):
 
     @table_path_keyword
     def exists(self, path: str) -> bool:
-        if not split_yt_path(path):
+        """Whether table or folder `path` exists, as one moment saw it. A commit that
+        removes a folder and makes it again (or replaces a table in it) made `exists`
+        answer false between its removal and its making: a false answer stands only when
+        no commit changed the folder holding `path` while it was looked for (the listing
+        counters, as `list` reads them). A true one always stands: a commit removes before
+        it makes, so what is found is there before it or after it."""
+        parent = _parent_folder(path)
+        if parent is None:
             return True
-        return self.visible_file(path) is not None or self.folder_exists(path)
+        for _ in range(LIST_TRIES):
+            before = listing_counters.counts(self.root, parent)
+            if self.visible_file(path) is not None or self.folder_exists(path):
+                return True
+            if listing_counters.counts(self.root, parent) == before:
+                return False
+        raise BackendError(f"cannot tell whether {path} exists: dev commits changed its "
+                           f"folder each of the {LIST_TRIES} times it was looked for; look "
+                           "again")
 
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
         if self.visible_file(path) is not None:
@@ -410,11 +433,23 @@ class DevClient(YqlRequests):
                     self.txn.lock_table(table, mode=EXCLUSIVE, created=False)
                 self.txn.remove(normal(path), is_table=False)
             else:
-                shutil.rmtree(folder(self.root, path))
+                self._remove_folder_now(path)
             self.log("remove", path)
             return
         if not force:
             raise TableNotFound(path)
+
+    def _remove_folder_now(self, path: str) -> None:
+        """Outside any transaction: in one step (folder_removal.py), once no commit is
+        making a table of the folder live, and unless a transaction holds a lock on one."""
+        tables = self._tables_under(path)
+        with TableLocks(self.root, tables, settling=True):
+            for table in tables:
+                check_lock(self.root, table, EXCLUSIVE, None)
+            try:
+                remove_folder(self.root, folder(self.root, path))
+            except FileNotFoundError:
+                pass  # removed meanwhile, as this removal would have
 
     @table_path_keyword
     def row_count(self, path: str) -> int:
@@ -433,15 +468,28 @@ class DevClient(YqlRequests):
             raise TableNotFound(path)
         settle_folders_before(self.root, normal(path))
         settle_before_listing(self.root, normal(path) if split_yt_path(path) else "/")
-        node = folder(self.root, path)
         live: dict[str, bool] = {}
-        for child in node.iterdir() if node.is_dir() else ():
-            if child.name.startswith("."):
-                continue
-            if child.is_dir():
-                live[folder_name(child.name)] = True
-            elif child.name.endswith(TABLE_SUFFIX):
-                live.setdefault(child.name[: -len(TABLE_SUFFIX)], False)
+        try:
+            # read through the folder's descriptor: removed (folder_removal.py) while it is
+            # read, its subfolders, looked up by their paths, were no longer found, and a
+            # listing showed its tables without them
+            fd = os.open(folder(self.root, path), os.O_RDONLY | os.O_DIRECTORY)
+        except (FileNotFoundError, NotADirectoryError):
+            if self.txn is None:
+                raise TableNotFound(path) from None  # removed this instant
+            fd = None
+        if fd is not None:
+            try:
+                with os.scandir(fd) as children:
+                    for child in children:
+                        if child.name.startswith("."):
+                            continue
+                        if child.is_dir():
+                            live[folder_name(child.name)] = True
+                        elif child.name.endswith(TABLE_SUFFIX):
+                            live.setdefault(child.name[: -len(TABLE_SUFFIX)], False)
+            finally:
+                os.close(fd)
         if self.txn is None:
             return sorted(live)
         return sorted(self.txn.staging.children(normal(path) if split_yt_path(path) else "//",

@@ -56,12 +56,26 @@ def commit_begins(root: Path, tables: Iterable[str], removed: Iterable[str],
     """Before a commit's first change, after its markers: count it in the counters of the
     folders it changes (a byte appended: two commits counting at once both count)."""
     for folder_path, suffix in sorted(_changed(tables, removed, created)):
-        counter = lock_file(root, folder_path, suffix)
+        _count(root, folder_path, suffix)
+
+
+def removed_aside(root: Path) -> None:
+    """Before files moved aside by a folder's removal (folder_removal.py) are deleted: the
+    listings of any folder list again, as after a commit that removes a folder."""
+    _count(root, "//", GONE)
+
+
+def _count(root: Path, folder_path: str, suffix: str) -> None:
+    counter = lock_file(root, folder_path, suffix)
+    try:
         fd = os.open(counter, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, b"\n")
-        finally:
-            os.close(fd)
+    except FileNotFoundError:  # no `.locks` yet: no commit so far
+        counter.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(counter, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"\n")
+    finally:
+        os.close(fd)
 
 
 @functools.lru_cache(maxsize=1024)  # every listing reads them twice

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.lock import pid_alive
+from yt_pipeline_dev import folder_removal
 from yt_pipeline_dev.folder_changes import (
     FOLDERS_PENDING,
     OWNER_LOCK,
@@ -103,7 +104,10 @@ def _recorded(root: Path, txn: Path) -> bool:
 
 def sweep(root: Path) -> int:
     """Remove the folders of transactions whose process died before their commit (or after
-    it had finished); those committed but unfinished stay for `finish_commit`."""
+    it had finished); those committed but unfinished stay for `finish_commit`. And what
+    killed removals of folders left aside (folder_removal.py)."""
+    # the folders removals killed after moving them aside left, which no reader sees
+    folder_removal.clean(root)
     removed = 0
     base = root / TXN_DIR
     if not base.is_dir():

@@ -184,7 +184,16 @@ def apply_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
         if staged.exists():
             live.parent.mkdir(parents=True, exist_ok=True)
             crash_point("dev: before a staged table becomes live")
-            os.replace(staged, live)
+            while True:
+                try:
+                    os.replace(staged, live)
+                    break
+                except FileNotFoundError:
+                    # the folder removed meanwhile, outside any transaction (which found
+                    # no table of it locked): the commit comes after that removal
+                    if not staged.exists():
+                        raise
+                    live.parent.mkdir(parents=True, exist_ok=True)
     crash_point("dev: before dropping a commit marker")
     drop_marker(root, path)
 
