@@ -19,6 +19,7 @@ from pathlib import Path
 
 from yt_pipeline.column_types import refused_row
 from yt_pipeline.output_switches import switch_target
+from yt_pipeline_dev.schema_fast_check import all_fit
 from ytjobs.codec import is_control, iter_rows
 
 
@@ -29,6 +30,10 @@ def refused_output(path: Path, columns: Sequence[dict[str, str] | None],
     columns (name: YT type), None for one without a schema; the rows go to table `first`
     until a switch (the stream of fd 3 * first + 1 starts at its own table)."""
     if all(wanted is None for wanted in columns):
+        return None
+    # one typed decode for a stream of rows all for one table of schema (a stream holding
+    # a table switch is not vouched for: its control rows are no table's rows)
+    if columns[first] is not None and all_fit(columns[first], path):
         return None
     current = first
     with path.open("rb") as handle:

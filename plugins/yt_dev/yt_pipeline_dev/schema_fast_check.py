@@ -18,6 +18,7 @@ So the struct may refuse more than a cluster does, never less:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,14 +50,17 @@ def _value_type(yt_type: str) -> Any:
             "any": Any}.get(yt_type)
 
 
-def row_struct(columns: column_types.SchemaColumns) -> type | None:
-    """A struct that decodes exactly the rows these columns take (or fewer), or None."""
+def row_struct(columns: Mapping[str, str]) -> type | None:
+    """A struct that decodes exactly the rows these columns (name: YT type; the required
+    ones in `columns.required`, as column_types.SchemaColumns has them) take, or fewer;
+    None when a column's type is not modelled."""
+    required_columns: frozenset[str] = getattr(columns, "required", frozenset())
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     rename: dict[str, str] = {}
     for index, (name, yt_type) in enumerate(columns.items()):
         attribute = f"c{index}"
         rename[attribute] = name
-        required = name in columns.required
+        required = name in required_columns
         if yt_type == "null":
             if required:
                 return None
@@ -73,7 +77,7 @@ def row_struct(columns: column_types.SchemaColumns) -> type | None:
                              forbid_unknown_fields=True)
 
 
-def all_fit(columns: column_types.SchemaColumns, table_file: Path, start: int = 0) -> bool:
+def all_fit(columns: Mapping[str, str], table_file: Path, start: int = 0) -> bool:
     """True when every row of `table_file` from byte `start` fits `columns`; False when
     one may not (check row by row to know)."""
     struct = row_struct(columns)
