@@ -777,3 +777,31 @@ def test_a_sandbox_a_killed_runs_job_still_writes_in_is_moved_aside(dev_client, 
     assert not list(sandbox.parent.glob(f".{sandbox.name}.*.stale"))
     assert _rows(dev_client, "//out/t") == [{"id": 1, "marker": False},
                                             {"id": 2, "marker": False}]
+
+
+ENGINE_MAPPER = """
+    from ytjobs import codec, read_rows, write_rows
+    write_rows({**row, "reader": codec.READER.engine} for row in read_rows())
+"""
+
+
+def test_jobs_without_an_archive_use_the_fast_json_engine_of_a_wheel_install(
+        dev_client, stages, monkeypatch):
+    """Installed from wheels, ytjobs lives in site-packages; put on a job's PYTHONPATH,
+    that folder came before the standard library and its typing_extensions.py was taken for
+    a file shadowing one, so the jobs read rows with the json module (eight times slower).
+    Its folder is on the job's path already: it is left out of PYTHONPATH."""
+    pytest.importorskip("msgspec")
+    import site
+
+    from yt_pipeline_dev import job_code
+
+    packages = next(folder for folder in site.getsitepackages()
+                    if (Path(folder) / "msgspec").is_dir())
+    monkeypatch.setattr(job_code, "YTJOBS_HOME", packages)  # as a wheel install has it
+    stages("m", {"src/mapper.py": ENGINE_MAPPER})
+    dev_client.write_table("//in/t", [{"id": 1}, {"id": 2}])
+    launch(dev_client, stages.spec("map", "m", input_tables=["//in/t"],
+                                   output_tables=["//out/t"], mapper="src/mapper.py"))
+    assert _rows(dev_client, "//out/t") == [{"id": 1, "reader": "msgspec"},
+                                            {"id": 2, "reader": "msgspec"}]
