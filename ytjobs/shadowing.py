@@ -26,6 +26,12 @@ ENGINE_MODULES = frozenset({
 })
 
 
+#: those of ENGINE_MODULES that are not standard modules: installed beside the engines,
+#: their own file in a site-packages folder is the module itself, not a shadow of it
+_INSTALLED_MODULES = frozenset({"typing_extensions"})
+_SITE_FOLDERS = ("site-packages", "dist-packages")
+
+
 def _stdlib_dir() -> str:
     return os.path.dirname(os.path.abspath(os.__file__))
 
@@ -46,7 +52,10 @@ def shadowing_file(names=ENGINE_MODULES):
             listed = set(os.listdir(folder))
         except OSError:
             continue  # a missing entry, or the stdlib's zip which is not there
+        installed_here = os.path.basename(folder) in _SITE_FOLDERS
         for name in sorted(waiting):
+            if installed_here and name in _INSTALLED_MODULES:
+                continue  # a site-packages folder put on PYTHONPATH holds the real one
             if os.path.isfile(os.path.join(folder, name, "__init__.py")):
                 return os.path.join(folder, name)
             for suffix in suffixes:
