@@ -121,10 +121,13 @@ class UnsortedWrite(BackendError):
 
 
 def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Path,
-                     path: str, start: int, by_jobs: bool) -> None:
+                     path: str, start: int, by_jobs: bool, kept: Any) -> None:
+    """UnsortedWrite for rows out of a sorted table's key order; the rows were checked
+    against the table's schema `kept` before (each job's, or the write's own)."""
     if key is None or sorted_by is not None:
         return
-    refused = refusal(tmp, key, path, start, by_jobs=by_jobs)
+    types = {name: column_types.yt_column_type(kind) for name, kind in kept or []}
+    refused = refusal(tmp, key, path, start, by_jobs=by_jobs, types=types)
     if refused is not None:
         raise UnsortedWrite(path, refused)
 
@@ -279,7 +282,7 @@ class DevClient(YqlRequests):
                     if schema_checked:
                         if not by_jobs:  # each job's rows were checked as it ended
                             refuse_rows_off_schema(kept, tmp, path, start)
-                        _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
+                        _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept)
                     if not lock_at_start:
                         self._lock_for_write(path, _shared_lock(append, key), action)
                 keep_schema(self.root, kept, self.visible_file(path),
@@ -306,7 +309,7 @@ class DevClient(YqlRequests):
                 if schema_checked:
                     if not by_jobs:  # each job's rows were checked as it ended
                         refuse_rows_off_schema(kept, tmp, path, start)
-                    _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs)
+                    _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept)
             keep_schema(self.root, kept, target, sorted_by if sorted_by is not None else key)
 
     def _seen(self, path: str, schema: Any = None

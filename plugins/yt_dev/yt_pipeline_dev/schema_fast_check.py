@@ -6,8 +6,9 @@ It only ever answers "all fit" or "look closer": where it cannot be sure, or a r
 fit, the caller checks row by row, which names the first row refused in the cluster's words.
 So the struct may refuse more than a cluster does, never less:
 
-- an integer of 19 digits or more (past int64, or a uint64 past it) sends the file to the
-  closer look, so every integer the struct meets fits an int64;
+- an integer of 19 digits or more (past int64, or a uint64 past it; a float's 19 digits
+  are not one) sends the file to the closer look, so every integer the struct meets fits
+  an int64;
 - a double column takes a float or null, never an integer: its struct type is a union of
   float and an integer that no value satisfies (msgspec gives an integer token to the
   union's integer member, whatever float would make of it);
@@ -18,6 +19,9 @@ So the struct may refuse more than a cluster does, never less:
 
 from __future__ import annotations
 
+import itertools
+import operator
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,11 +93,56 @@ def all_fit(columns: Mapping[str, str], table_file: Path, start: int = 0) -> boo
         return all(_fits(decode, block) for block in line_blocks(handle, CHUNK))
 
 
+#: an integer of 19 digits or more: not a float's fraction or exponent, nor part of one
+_LONG_INTEGER = re.compile(rb"(?<![\d.eE+])(?<![eE]-)\d{19,}(?![\d.eE])")
+
+
 def _fits(decode: Any, block: bytes) -> bool:
-    if has_long_digit_run(block):
+    # the digit-run scan is a pass in C; the pattern looks only where it found one
+    if has_long_digit_run(block) and _LONG_INTEGER.search(block):
         return False
     try:
         decode(block)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return False
+    return True
+
+
+#: the struct type of a key column's values whose own order is YT's, by its YT type
+_KEY_TYPES = {**dict.fromkeys(column_types.INTEGER_RANGES, int),
+              **dict.fromkeys(column_types.TIME_RANGES, int),
+              "double": float, "boolean": bool, "string": str}
+
+
+def keys_in_order(table_file: Path, key: list[str], types: Mapping[str, str],
+                  start: int = 0) -> bool:
+    """True when the rows of `table_file` from byte `start` come in the order of their
+    `key` columns (of these YT `types`), told by comparing the key values themselves
+    (decoded alone, a block at a time, compared in C); False when they may not (look row by
+    row to know).
+
+    Values of one simple type, as a column of strict schema holds once its rows are
+    checked, compare in YT's order (column_types.sort_key: by type, then by value; text by
+    code point, as its UTF-8 bytes compare). A null beside a value does not compare, and a
+    key column of another type (`any`, whose values may mix types) is not looked at here:
+    both send the file to the closer look."""
+    if any(types.get(name) not in _KEY_TYPES for name in key):
+        return False
+    fields = [(f"c{index}", _KEY_TYPES[types[name]] | None, None)
+              for index, name in enumerate(key)]
+    struct = msgspec.defstruct("KeyColumns", fields, kw_only=True,
+                               rename={f"c{index}": name for index, name in enumerate(key)})
+    decode = msgspec.json.Decoder(struct).decode_lines
+    take = operator.attrgetter(*(attribute for attribute, _, _ in fields))
+    previous: list[Any] = []
+    with table_file.open("rb") as handle:
+        handle.seek(start)
+        for block in line_blocks(handle, CHUNK):
+            try:
+                keys = previous + list(map(take, decode(block)))
+                if not all(map(operator.le, keys, itertools.islice(keys, 1, None))):
+                    return False
+            except (msgspec.ValidationError, msgspec.DecodeError, TypeError):
+                return False
+            previous = keys[-1:]
     return True
