@@ -5,6 +5,7 @@ row; its "look closer" then gives the row-by-row check its say."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,20 @@ def test_a_write_out_of_key_order_into_a_sorted_table_is_still_refused(tmp_path)
     with pytest.raises(UnsortedWrite, match="key ranges overlap with original table"):
         client.write_table("//s", [{"k": 1, "v": "a"}], append=True)  # before the last row
     assert client.row_count("//s") == 3000
+
+
+@pytest.mark.parametrize("name", ['say "hi"', "back\\slash", "tab\there"])
+def test_a_column_name_msgspec_cannot_name_is_checked_row_by_row(tmp_path, name):
+    """YT takes any column name but an empty one or one of prefix "$" (ValidateColumnSchema
+    in yt/yt/client/table_client/schema.cpp); msgspec names no field with a quote, a
+    backslash or a control character: such a table is checked the slow way, not failed."""
+    client = DevClient(tmp_path / ".dev")
+    client.create_path("//t", "table", schema=[
+        {"name": name, "type": "int64", "sort_order": "ascending"}])
+    client.write_table("//t", [{name: 1}, {name: 2}])
+    assert list(client.read_table("//t")) == [{name: 1}, {name: 2}]
+    with pytest.raises(Exception, match=rf'row 2: Invalid type of column "{re.escape(name)}"'):
+        client.write_table("//t", [{name: 3}, {name: "x"}], append=True)
+    with pytest.raises(UnsortedWrite, match=r"Sort order violation"):
+        client.write_table("//t", [{name: 5}, {name: 4}], append=True)
+    assert list(client.read_table("//t")) == [{name: 1}, {name: 2}]

@@ -14,7 +14,8 @@ So the struct may refuse more than a cluster does, never less:
   union's integer member, whatever float would make of it);
 - a required `any` column takes any value but null (msgspec's Any takes null too);
 - a column type the struct does not model (a composite one, a required `null` column)
-  sends the whole file to the closer look.
+  sends the whole file to the closer look, and so does a column name msgspec cannot give
+  a field (one holding a quote, a backslash or a control character).
 """
 
 from __future__ import annotations
@@ -77,8 +78,18 @@ def row_struct(columns: Mapping[str, str]) -> type | None:
             value = bool | int | float | str | list | dict
         fields.append((attribute, value) if required else
                       (attribute, value | None, None))
-    return msgspec.defstruct("SchemaRow", fields, rename=rename, kw_only=True,
-                             forbid_unknown_fields=True)
+    return _struct("SchemaRow", fields, rename, forbid_unknown_fields=True)
+
+
+def _struct(name: str, fields: list[Any], rename: dict[str, str], **options: Any
+            ) -> type | None:
+    """A struct of these fields under their column names, or None when msgspec cannot name a
+    field so (a column name holding a quote, a backslash or a control character, which a
+    YT schema may have): the closer look checks such a table instead."""
+    try:
+        return msgspec.defstruct(name, fields, rename=rename, kw_only=True, **options)
+    except ValueError:
+        return None
 
 
 def all_fit(columns: Mapping[str, str], table_file: Path, start: int = 0) -> bool:
@@ -130,8 +141,10 @@ def keys_in_order(table_file: Path, key: list[str], types: Mapping[str, str],
         return False
     fields = [(f"c{index}", _KEY_TYPES[types[name]] | None, None)
               for index, name in enumerate(key)]
-    struct = msgspec.defstruct("KeyColumns", fields, kw_only=True,
-                               rename={f"c{index}": name for index, name in enumerate(key)})
+    struct = _struct("KeyColumns", fields,
+                     {f"c{index}": name for index, name in enumerate(key)})
+    if struct is None:
+        return False
     decode = msgspec.json.Decoder(struct).decode_lines
     take = operator.attrgetter(*(attribute for attribute, _, _ in fields))
     previous: list[Any] = []
