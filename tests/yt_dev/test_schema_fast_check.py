@@ -116,7 +116,8 @@ def test_a_write_into_a_strict_table_still_names_the_refused_row(tmp_path):
 
 
 KEY_VALUES = {"int64": st.integers(-(2 ** 63), 2 ** 63 - 1), "uint64": st.integers(0, 2 ** 64 - 1),
-              "double": st.floats(allow_nan=False, allow_infinity=False),
+              "double": st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                                  st.integers(-3, 3)),  # an integer too: sorts before them
               "boolean": st.booleans(), "string": st.text(max_size=3), "any": values}
 
 
@@ -184,3 +185,17 @@ def test_a_column_name_msgspec_cannot_name_is_checked_row_by_row(tmp_path, name)
     with pytest.raises(UnsortedWrite, match=r"Sort order violation"):
         client.write_table("//t", [{name: 5}, {name: 4}], append=True)
     assert list(client.read_table("//t")) == [{name: 1}, {name: 2}]
+
+
+def test_an_integer_in_a_double_key_is_not_taken_for_a_float(tmp_path):
+    """YT sorts every integer before every double: 1.5 then 2 is out of order, which the
+    row-by-row look says; the typed compare must not read 2 as 2.0 and call it in order."""
+    from yt_pipeline_dev.schema_fast_check import keys_in_order
+    from yt_pipeline_dev.sorted_schema import _first_violation
+
+    table = _table(tmp_path, [{"k": 1.5}, {"k": 2}])
+    assert _first_violation(table, ["k"], 0) == "Sort order violation: [1.5] > [2]"
+    assert not keys_in_order(table, ["k"], {"k": "double"})
+    table = _table(tmp_path, [{"k": 1.0, "s": "b"}, {"k": 1, "s": "a"}])  # equal as floats
+    assert not keys_in_order(table, ["k", "s"], {"k": "double", "s": "string"})
+    assert isinstance(_first_violation(table, ["k", "s"], 0), str)

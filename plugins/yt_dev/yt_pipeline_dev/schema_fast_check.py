@@ -119,10 +119,12 @@ def _fits(decode: Any, block: bytes) -> bool:
     return True
 
 
-#: the struct type of a key column's values whose own order is YT's, by its YT type
+#: the struct type of a key column's values whose own order is YT's, by its YT type. A
+#: double takes no integer: msgspec would make it a float, where YT sorts every integer
+#: before every double (column_types.sort_key), so [1.5, 2] would pass as in order
 _KEY_TYPES = {**dict.fromkeys(column_types.INTEGER_RANGES, int),
               **dict.fromkeys(column_types.TIME_RANGES, int),
-              "double": float, "boolean": bool, "string": str}
+              "double": _NO_INTEGER | float, "boolean": bool, "string": str}
 
 
 def keys_in_order(table_file: Path, key: list[str], types: Mapping[str, str],
