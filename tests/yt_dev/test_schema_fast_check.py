@@ -199,3 +199,18 @@ def test_an_integer_in_a_double_key_is_not_taken_for_a_float(tmp_path):
     table = _table(tmp_path, [{"k": 1.0, "s": "b"}, {"k": 1, "s": "a"}])  # equal as floats
     assert not keys_in_order(table, ["k", "s"], {"k": "double", "s": "string"})
     assert isinstance(_first_violation(table, ["k", "s"], 0), str)
+
+
+def test_a_table_switch_is_not_vouched_for_by_a_schema_with_its_keys(tmp_path):
+    """A job's output with a switch to table 1: the row after it goes to table 1, whose
+    schema refuses it, even when table 0's schema has columns named like a control row's
+    keys (so the switch itself would fit it as a row)."""
+    from yt_pipeline_dev.output_schema import refused_output
+
+    stream = tmp_path / "out"
+    stream.write_text('{"$attributes":{"table_index":1},"$value":null}\n{"v":"text"}\n')
+    first = column_types.SchemaColumns({"$attributes": "any", "$value": "any", "v": "string"})
+    second = column_types.SchemaColumns({"v": "int64"})
+    assert not all_fit(first, stream)
+    assert refused_output(stream, [first, second]) == (
+        'Invalid type of column "v": expected type "int64" or "null" but got "string"')
