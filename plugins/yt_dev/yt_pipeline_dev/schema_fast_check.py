@@ -102,7 +102,7 @@ def all_fit(columns: Mapping[str, str], table_file: Path, start: int = 0) -> boo
     struct = row_struct(columns)
     if struct is None:
         return False
-    decode = msgspec.json.Decoder(struct).decode_lines
+    decode: Any = msgspec.json.Decoder(struct).decode_lines
     with table_file.open("rb") as handle:
         handle.seek(start)
         return all(_fits(decode, block) for block in line_blocks(handle, CHUNK))
@@ -151,7 +151,7 @@ def keys_in_order(table_file: Path, key: list[str], types: Mapping[str, str],
                      {f"c{index}": name for index, name in enumerate(key)})
     if struct is None:
         return False
-    decode = msgspec.json.Decoder(struct).decode_lines
+    decode: Any = msgspec.json.Decoder(struct).decode_lines
     take = operator.attrgetter(*(attribute for attribute, _, _ in fields))
     previous: list[Any] = []
     with table_file.open("rb") as handle:
