@@ -5,6 +5,7 @@ row; its "look closer" then gives the row-by-row check its say."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -115,7 +116,8 @@ def test_a_write_into_a_strict_table_still_names_the_refused_row(tmp_path):
 
 
 KEY_VALUES = {"int64": st.integers(-(2 ** 63), 2 ** 63 - 1), "uint64": st.integers(0, 2 ** 64 - 1),
-              "double": st.floats(allow_nan=False, allow_infinity=False),
+              "double": st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                                  st.integers(-3, 3)),  # an integer too: sorts before them
               "boolean": st.booleans(), "string": st.text(max_size=3), "any": values}
 
 
@@ -166,3 +168,49 @@ def test_a_write_out_of_key_order_into_a_sorted_table_is_still_refused(tmp_path)
     with pytest.raises(UnsortedWrite, match="key ranges overlap with original table"):
         client.write_table("//s", [{"k": 1, "v": "a"}], append=True)  # before the last row
     assert client.row_count("//s") == 3000
+
+
+@pytest.mark.parametrize("name", ['say "hi"', "back\\slash", "tab\there"])
+def test_a_column_name_msgspec_cannot_name_is_checked_row_by_row(tmp_path, name):
+    """YT takes any column name but an empty one or one of prefix "$" (ValidateColumnSchema
+    in yt/yt/client/table_client/schema.cpp); msgspec names no field with a quote, a
+    backslash or a control character: such a table is checked the slow way, not failed."""
+    client = DevClient(tmp_path / ".dev")
+    client.create_path("//t", "table", schema=[
+        {"name": name, "type": "int64", "sort_order": "ascending"}])
+    client.write_table("//t", [{name: 1}, {name: 2}])
+    assert list(client.read_table("//t")) == [{name: 1}, {name: 2}]
+    with pytest.raises(Exception, match=rf'row 2: Invalid type of column "{re.escape(name)}"'):
+        client.write_table("//t", [{name: 3}, {name: "x"}], append=True)
+    with pytest.raises(UnsortedWrite, match=r"Sort order violation"):
+        client.write_table("//t", [{name: 5}, {name: 4}], append=True)
+    assert list(client.read_table("//t")) == [{name: 1}, {name: 2}]
+
+
+def test_an_integer_in_a_double_key_is_not_taken_for_a_float(tmp_path):
+    """YT sorts every integer before every double: 1.5 then 2 is out of order, which the
+    row-by-row look says; the typed compare must not read 2 as 2.0 and call it in order."""
+    from yt_pipeline_dev.schema_fast_check import keys_in_order
+    from yt_pipeline_dev.sorted_schema import _first_violation
+
+    table = _table(tmp_path, [{"k": 1.5}, {"k": 2}])
+    assert _first_violation(table, ["k"], 0) == "Sort order violation: [1.5] > [2]"
+    assert not keys_in_order(table, ["k"], {"k": "double"})
+    table = _table(tmp_path, [{"k": 1.0, "s": "b"}, {"k": 1, "s": "a"}])  # equal as floats
+    assert not keys_in_order(table, ["k", "s"], {"k": "double", "s": "string"})
+    assert isinstance(_first_violation(table, ["k", "s"], 0), str)
+
+
+def test_a_table_switch_is_not_vouched_for_by_a_schema_with_its_keys(tmp_path):
+    """A job's output with a switch to table 1: the row after it goes to table 1, whose
+    schema refuses it, even when table 0's schema has columns named like a control row's
+    keys (so the switch itself would fit it as a row)."""
+    from yt_pipeline_dev.output_schema import refused_output
+
+    stream = tmp_path / "out"
+    stream.write_text('{"$attributes":{"table_index":1},"$value":null}\n{"v":"text"}\n')
+    first = column_types.SchemaColumns({"$attributes": "any", "$value": "any", "v": "string"})
+    second = column_types.SchemaColumns({"v": "int64"})
+    assert not all_fit(first, stream)
+    assert refused_output(stream, [first, second]) == (
+        'Invalid type of column "v": expected type "int64" or "null" but got "string"')

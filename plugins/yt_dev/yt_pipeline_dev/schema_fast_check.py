@@ -14,7 +14,8 @@ So the struct may refuse more than a cluster does, never less:
   union's integer member, whatever float would make of it);
 - a required `any` column takes any value but null (msgspec's Any takes null too);
 - a column type the struct does not model (a composite one, a required `null` column)
-  sends the whole file to the closer look.
+  sends the whole file to the closer look, and so does a column name msgspec cannot give
+  a field (one holding a quote, a backslash or a control character).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def row_struct(columns: Mapping[str, str]) -> type | None:
     for index, (name, yt_type) in enumerate(columns.items()):
         attribute = f"c{index}"
         rename[attribute] = name
+        if name == "$attributes":
+            # a control row (a table switch) would fit as a row, and the rows after it in a
+            # job's output, which go to another table, be vouched for by this one's schema
+            return None
         required = name in required_columns
         if yt_type == "null":
             if required:
@@ -77,8 +82,18 @@ def row_struct(columns: Mapping[str, str]) -> type | None:
             value = bool | int | float | str | list | dict
         fields.append((attribute, value) if required else
                       (attribute, value | None, None))
-    return msgspec.defstruct("SchemaRow", fields, rename=rename, kw_only=True,
-                             forbid_unknown_fields=True)
+    return _struct("SchemaRow", fields, rename, forbid_unknown_fields=True)
+
+
+def _struct(name: str, fields: list[Any], rename: dict[str, str], **options: Any
+            ) -> type | None:
+    """A struct of these fields under their column names, or None when msgspec cannot name a
+    field so (a column name holding a quote, a backslash or a control character, which a
+    YT schema may have): the closer look checks such a table instead."""
+    try:
+        return msgspec.defstruct(name, fields, rename=rename, kw_only=True, **options)
+    except ValueError:
+        return None
 
 
 def all_fit(columns: Mapping[str, str], table_file: Path, start: int = 0) -> bool:
@@ -87,7 +102,7 @@ def all_fit(columns: Mapping[str, str], table_file: Path, start: int = 0) -> boo
     struct = row_struct(columns)
     if struct is None:
         return False
-    decode = msgspec.json.Decoder(struct).decode_lines
+    decode: Any = msgspec.json.Decoder(struct).decode_lines
     with table_file.open("rb") as handle:
         handle.seek(start)
         return all(_fits(decode, block) for block in line_blocks(handle, CHUNK))
@@ -108,10 +123,12 @@ def _fits(decode: Any, block: bytes) -> bool:
     return True
 
 
-#: the struct type of a key column's values whose own order is YT's, by its YT type
+#: the struct type of a key column's values whose own order is YT's, by its YT type. A
+#: double takes no integer: msgspec would make it a float, where YT sorts every integer
+#: before every double (column_types.sort_key), so [1.5, 2] would pass as in order
 _KEY_TYPES = {**dict.fromkeys(column_types.INTEGER_RANGES, int),
               **dict.fromkeys(column_types.TIME_RANGES, int),
-              "double": float, "boolean": bool, "string": str}
+              "double": _NO_INTEGER | float, "boolean": bool, "string": str}
 
 
 def keys_in_order(table_file: Path, key: list[str], types: Mapping[str, str],
@@ -130,9 +147,11 @@ def keys_in_order(table_file: Path, key: list[str], types: Mapping[str, str],
         return False
     fields = [(f"c{index}", _KEY_TYPES[types[name]] | None, None)
               for index, name in enumerate(key)]
-    struct = msgspec.defstruct("KeyColumns", fields, kw_only=True,
-                               rename={f"c{index}": name for index, name in enumerate(key)})
-    decode = msgspec.json.Decoder(struct).decode_lines
+    struct = _struct("KeyColumns", fields,
+                     {f"c{index}": name for index, name in enumerate(key)})
+    if struct is None:
+        return False
+    decode: Any = msgspec.json.Decoder(struct).decode_lines
     take = operator.attrgetter(*(attribute for attribute, _, _ in fields))
     previous: list[Any] = []
     with table_file.open("rb") as handle:
