@@ -23,6 +23,10 @@ COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(ki
                 "double", "boolean", "string", "any", "date", "datetime", "timestamp")
 #: the keys a column may have
 COLUMN_KEYS = ("name", "type", "sort_order", "required")
+#: what YT's own column names begin with, which a schema's may not (SystemColumnNamePrefix;
+#: ValidateColumnSchema in yt/yt/client/table_client/schema.cpp: "Column name cannot start
+#: with prefix %Qv")
+SYSTEM_PREFIX = "$"
 
 
 def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
@@ -47,6 +51,10 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
         if not isinstance(name, str) or not name:
             raise refused(f"column {index + 1} has no name (a non-empty string)")
         where = f"column {name!r}"
+        if name.startswith(SYSTEM_PREFIX):
+            raise refused(f'{where}: a column name cannot start with "{SYSTEM_PREFIX}", which '
+                          "names YT's own columns (as a cluster refuses it: \"Column name cannot "
+                          f'start with prefix \"{SYSTEM_PREFIX}\"")')
         if any(name == seen["name"] for seen in columns):
             raise refused(f"{where} is given twice")
         unknown = [key for key in column if key not in COLUMN_KEYS]

@@ -24,6 +24,10 @@ LIST_OR_OBJECT = ("a non-empty list of columns such as {'name': 'id', 'type': 'i
      "datetime, timestamp"),
     ([{"name": "id", "type": "int64"}, {"name": "id", "type": "string"}],
      "schema column 'id' is given twice"),
+    # ValidateColumnSchema in yt/yt/client/table_client/schema.cpp (SystemColumnNamePrefix)
+    ([{"name": "$attributes", "type": "any"}],
+     "schema column '$attributes': a column name cannot start with \"$\", which names YT's "
+     "own columns (as a cluster refuses it: \"Column name cannot start with prefix \"$\"\")"),
     ([{"name": "id", "type": "int64", "sorted": True}],
      "schema column 'id': unknown key 'sorted' (a column takes name, type, sort_order, "
      "required)"),
