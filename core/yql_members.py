@@ -14,7 +14,8 @@ the one not found. A correlation name no source has is refused when the query is
 translated: "Unknown correlation name: z", at the reference (IRealSource::AddColumn in
 yql/essentials/sql/v1/source.cpp; sql_ut.cpp, ErrorsInOrderByWhenColumnIsMissingInProjection:
 `select subkey from plato.Input as a order by x.key` gives `<main>:1:46: Error: Unknown
-correlation name: x`).
+correlation name: x`). In a JOIN's ON it is refused at the equality that names it
+(yql_join_on); elsewhere in a JOIN, YQL reads `z.a` as member `a` of a column `z`.
 
 DuckDB names its candidates only (the nearest few columns): the hint is chosen among them,
 by YQL's rule.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import re
 
+from yt_pipeline.yql_join_on import unknown_join_label
 from yt_pipeline.yql_positions import caret_offset, code_tokens, line_column
 from yt_pipeline.yql_rules import Token, statements
 
@@ -128,7 +130,13 @@ def member_error_line(query: str, ran: list[str], executed: str, text: str) -> s
     line, column_at = line_column(query, at.start)
     if column is None:
         if _is_join(query, at.start):
-            return None  # a JOIN reads `z.a` as another column's member: not this error
+            # in ON, refused at its equality; elsewhere a JOIN reads `z.a` as a member of
+            # a column `z`, which is not this error
+            equality = unknown_join_label(query, at, label or "")
+            if equality is None:
+                return None
+            line, column_at = line_column(query, equality.start)
+            return f"YQL: {line}:{column_at}: JOIN: unknown corellation name: {label}"
         return f"YQL: {line}:{column_at}: Unknown correlation name: {label}"
     joined = label is not None and _is_join(query, at.start)
     name = f"{label}.{column}" if joined else column

@@ -16,7 +16,9 @@ import pytest
 from yql_alike import dev_and_fake
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_join_on import unknown_join_label
 from yt_pipeline.yql_members import mistype
+from yt_pipeline.yql_positions import code_tokens
 from yt_pipeline_dev.client import DevClient
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
@@ -62,6 +64,49 @@ def test_an_unknown_column_fails_alike_in_yqls_words_at_the_name(both, query, li
     assert str(in_dev.value) == line
     # the client reports a failed query as "YQL query <id> failed: <the query's error>"
     assert str(in_prod.value).split(" failed: ", 1)[1] == line
+
+
+# A JOIN's ON refuses a correlation name none of its sources has when the query is
+# translated, at the `=` (or `==`) of the equality that names it, in YQL's own spelling
+# "corellation" (TJoinBase::InitKeysOrFilters in yql/essentials/sql/v1/join.cpp; sql_ut.cpp's
+# SelectJoinMissingCorrName places that function's issues at the `==`: `... on a.key == key`
+# gives `<main>:1:65`, where `==` stands), ydb-platform/ydb.
+@pytest.mark.parametrize("query, line", [
+    ("SELECT o.user, e.amount FROM `//tmp/ev` AS e\n  JOIN `//tmp/o` AS o ON e.user = x.user",
+     "YQL: 2:33: JOIN: unknown corellation name: x"),
+    ("SELECT o.user FROM `//tmp/ev` AS e JOIN `//tmp/o` AS o\n"
+     "ON e.user == o.user AND x.day == e.day",
+     "YQL: 2:31: JOIN: unknown corellation name: x"),
+    # the label DuckDB refuses is the one in ON, not an earlier use in SELECT
+    ("SELECT x.user FROM `//tmp/ev` AS e JOIN `//tmp/o` AS o ON x.user = o.user",
+     "YQL: 1:66: JOIN: unknown corellation name: x"),
+])
+def test_an_unknown_correlation_name_in_join_on_fails_alike_at_its_equality(both, query, line):
+    dev, prod = both
+    with pytest.raises(QueryFailed) as in_dev:
+        dev.run_yql(query)
+    with pytest.raises(QueryFailed) as in_prod:
+        prod.run_yql(query)
+    assert str(in_dev.value) == line
+    assert str(in_prod.value).split(" failed: ", 1)[1] == line
+
+
+def _equality_for(query: str, reference: str) -> str | None:
+    [at] = [t for t in code_tokens(query) if t.text == reference]
+    found = unknown_join_label(query, at, reference.split(".")[0])
+    return None if found is None else query[found.start:]
+
+
+def test_only_an_on_of_equalities_between_columns_is_told_in_those_words():
+    on = "SELECT 1 FROM `//a` AS a JOIN `//b` AS b ON "
+    assert _equality_for(on + "a.k = b.k AND a.j = z.j", "z.j") == "= z.j"
+    assert _equality_for(on + "a.k = b.k AND a.`j` = z.j", "z.j") == "= z.j"
+    # a non-equality, a bracket or an expression draws another issue of YQL's first
+    assert _equality_for(on + "a.k < z.k", "z.k") is None
+    assert _equality_for(on + "(a.k = z.k)", "z.k") is None
+    assert _equality_for(on + "a.k = z.k + 1", "z.k") is None
+    # a later source's label is out of the join's scope, which YQL words otherwise
+    assert _equality_for(on + "a.k = c.k JOIN `//c` AS c ON b.k = c.j", "c.k") is None
 
 
 def test_the_hint_is_the_first_member_by_name_fewer_than_three_edits_away():
