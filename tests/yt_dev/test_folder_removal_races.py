@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from yt_pipeline.errors import TableNotFound
 from yt_pipeline_dev.client import DevClient
@@ -55,24 +56,22 @@ def reads(client: DevClient, base: str) -> list[Callable[[], str]]:
     tables = {f"u{item}" for item in range(TABLES)}
     sub = {f"t{item}" for item in range(TABLES)}
 
-    def listed(path: str, every: set[str]) -> str:
+    def whole_or_gone(what: str, look: Callable[[], Any], whole: Any) -> str:
         try:
-            names = set(client.list(path))
+            got = look()
         except TableNotFound:
             return GONE
-        assert names == every, f"list {path} shows part of the folder: {sorted(names)}"
+        assert got == whole, f"{what} shows part of the folder: {got}"
         return WHOLE
+
+    def listed(path: str, every: set[str]) -> str:
+        return whole_or_gone(f"list {path}", lambda: set(client.list(path)), every)
 
     def exists(path: str) -> str:
         return WHOLE if client.exists(path) else GONE
 
     def read(path: str, rows: list[dict[str, int]]) -> str:
-        try:
-            got = list(client.read_table(path))
-        except TableNotFound:
-            return GONE
-        assert got == rows, f"read_table {path}: {got}"
-        return WHOLE
+        return whole_or_gone(f"read_table {path}", lambda: list(client.read_table(path)), rows)
 
     found: list[Callable[[], str]] = [
         lambda: listed(base, tables | {"sub"}), lambda: listed(f"{base}/sub", sub),
