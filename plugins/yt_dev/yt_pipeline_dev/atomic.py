@@ -63,10 +63,47 @@ def _copy_to_end(src: BinaryIO, out: BinaryIO) -> None:
         shutil.copyfileobj(src, out, CHUNK)
 
 
+#: times a folder is made again for a file that a removal of the folder keeps taking away
+PLACE_ATTEMPTS = 100
+
+
+def make_folder(folder: Path) -> None:
+    """`mkdir -p` that a removal of the folder (or of one above it) racing it cannot fail:
+    Path.mkdir(parents=True, exist_ok=True) raises FileExistsError when the folder it found
+    existing is gone by the time it looks whether it is a folder, and FileNotFoundError
+    when a folder above, which it has just made, is gone before it makes the next."""
+    for _ in range(PLACE_ATTEMPTS):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return
+        except FileExistsError:
+            if folder.exists():
+                raise  # a file, not a folder, has the name
+        except FileNotFoundError:
+            pass
+    raise OSError(f"folder {folder} kept being removed while it was made")
+
+
+def put_in_place(made: Path, target: Path) -> None:
+    """Rename the finished file `made` over `target`, making its folder first. A removal of
+    that folder between the two (folder_removal.py, outside any transaction) only makes
+    the folder be made again: the file comes after the removal, as a cluster's write with
+    a recursive create does after a remove it did not overlap."""
+    for _ in range(PLACE_ATTEMPTS):
+        make_folder(target.parent)
+        try:
+            os.replace(made, target)
+            return
+        except FileNotFoundError:
+            if not made.exists():
+                raise
+    raise OSError(f"folder {target.parent} kept being removed while {target.name} was put in it")
+
+
 @contextmanager
 def replacing(target: Path, *, append: bool = False) -> Iterator[Path]:
     """A temporary path that becomes `target` when the block ends without an error."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)

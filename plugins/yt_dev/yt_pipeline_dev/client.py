@@ -28,8 +28,8 @@ from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
-from yt_pipeline_dev import listing_counters
-from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, replacing
+from yt_pipeline_dev import folder_locks, listing_counters
+from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, make_folder, replacing
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
 from yt_pipeline_dev.folder_removal import remove_folder
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
@@ -292,7 +292,9 @@ class DevClient(YqlRequests):
                 self.txn.note_write(normal(path), not schema_checked and
                                     (not append or current is None))
             return
-        with TableLocks(self.root, [normal(path)]):
+        # a removal of a folder above the table waits for this write (folder_locks.py)
+        with folder_locks.writing_in(self.root, normal(path)), \
+                TableLocks(self.root, [normal(path)]):
             # a recorded commit removing the folder the table is in removes it first: made
             # after this write, that removal took the table just written with it
             settle_folders_before(self.root, normal(path))
@@ -444,15 +446,17 @@ class DevClient(YqlRequests):
 
     def _remove_folder_now(self, path: str) -> None:
         """Outside any transaction: in one step (folder_removal.py), once no commit is
-        making a table of the folder live, and unless a transaction holds a lock on one."""
-        tables = self._tables_under(path)
-        with TableLocks(self.root, tables, settling=True):
-            for table in tables:
-                check_lock(self.root, table, EXCLUSIVE, None)
-            try:
-                remove_folder(self.root, folder(self.root, path))
-            except FileNotFoundError:
-                pass  # removed meanwhile, as this removal would have
+        making a table of the folder live, and unless a transaction holds a lock on one.
+        Writes into the folder outside any transaction finish first (folder_locks.py)."""
+        with folder_locks.removing(self.root, normal(path)):
+            tables = self._tables_under(path)
+            with TableLocks(self.root, tables, settling=True):
+                for table in tables:
+                    check_lock(self.root, table, EXCLUSIVE, None)
+                try:
+                    remove_folder(self.root, folder(self.root, path))
+                except FileNotFoundError:
+                    pass  # removed meanwhile, as this removal would have
 
     @table_path_keyword
     def row_count(self, path: str) -> int:
@@ -534,7 +538,8 @@ class DevClient(YqlRequests):
         if split_yt_path(path):
             # made after it, a recorded removal of a folder holding it took it along
             settle_folders_before(self.root, normal(path))
-        folder(self.root, path).mkdir(parents=True, exist_ok=True)
+        # a removal of a folder above it racing it comes first (atomic.make_folder)
+        make_folder(folder(self.root, path))
 
     def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:
         """An empty table of the strict schema stage code declares, kept as a YQL write's

@@ -29,6 +29,7 @@ from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
+from yt_pipeline_dev.atomic import make_folder, put_in_place
 from yt_pipeline_dev.paths import safe_name, table_file
 from yt_pipeline_dev.staging import TXN_DIR, under
 
@@ -182,18 +183,11 @@ def apply_marker(root: Path, path: str, marker: dict[str, Any]) -> None:
     else:
         staged = root / marker["txn"] / marker["file"]
         if staged.exists():
-            live.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(live.parent)
             crash_point("dev: before a staged table becomes live")
-            while True:
-                try:
-                    os.replace(staged, live)
-                    break
-                except FileNotFoundError:
-                    # the folder removed meanwhile, outside any transaction (which found
-                    # no table of it locked): the commit comes after that removal
-                    if not staged.exists():
-                        raise
-                    live.parent.mkdir(parents=True, exist_ok=True)
+            # the folder may be removed meanwhile, outside any transaction (which found no
+            # table of it locked): the commit comes after that removal
+            put_in_place(staged, live)
     crash_point("dev: before dropping a commit marker")
     drop_marker(root, path)
 
