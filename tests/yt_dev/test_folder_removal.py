@@ -59,3 +59,28 @@ def test_a_commit_making_a_table_live_in_a_folder_removed_meanwhile_lands(tmp_pa
     txn.commit()
     assert client.list("//f") == ["new"]
     assert list(client.read_table("//f/new")) == [{"n": 2}]
+
+
+@pytest.mark.parametrize("made, locked", [("//f/sub/new", "//f/sub"),
+                                          ("//f/sub/x/y/new", "//f/sub")])
+def test_a_removal_conflicts_with_a_table_a_transaction_made_in_the_folder(tmp_path, made,
+                                                                            locked):
+    # A table made in a transaction exists only there, but making it locked its name in
+    # the deepest folder of its path that exists outside ("shared", keyed by the child):
+    # a removal of the folder above outside any transaction cannot take its exclusive lock
+    # (DoCheckLock in cypress_manager.cpp; tests/yt_prod/test_prod_fake_locks.py shows the
+    # fake proxy saying the same). Dev removed the folder, and the commit made it again.
+    client = DevClient(tmp_path / ".dev")
+    client.write_table("//f/old", [{"n": 1}])
+    client.create_path("//f/sub", "map_node")
+    txn = client.begin_transaction("yt-pipeline run stage s attempt 1")
+    txn.client.write_table(made, [{"n": 2}])
+    with pytest.raises(LockConflict) as caught:
+        client.remove("//f", recursive=True)
+    assert str(caught.value) == (
+        f'Cannot take "exclusive" lock for node {locked} since "shared" lock is taken by '
+        f"concurrent transaction {txn.dir.name} (yt-pipeline run stage s attempt 1)")
+    assert client.list("//f") == ["old", "sub"]  # nothing of it was removed
+    txn.abort()
+    client.remove("//f", recursive=True)  # the lock went with the transaction
+    assert not client.exists("//f")

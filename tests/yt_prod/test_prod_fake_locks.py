@@ -125,6 +125,27 @@ def test_remove_and_attributes_take_locks(prod_client, two):
     assert not a.exists("//tmp/t")
 
 
+
+@pytest.mark.parametrize("made, locked", [("//tmp/f/sub/new", "//tmp/f/sub"),
+                                          ("//tmp/f/sub/x/y/new", "//tmp/f/sub")])
+def test_a_removal_conflicts_with_a_node_a_transaction_made_below(prod_client, two, made,
+                                                                    locked):
+    # making a node locks its name in the deepest existing folder above it (shared, with
+    # the child's key); a removal of a folder above, outside any transaction, takes an
+    # exclusive lock of the subtree and conflicts with it; dev says the same
+    # (tests/yt_dev/test_folder_removal.py)
+    a, b = two
+    prod_client.write_table("//tmp/f/old", [{"v": 1}])
+    b.create("map_node", "//tmp/f/sub")
+    with a.Transaction():
+        a.create("table", made, recursive=True)
+        with pytest.raises(YtResponseError) as caught:
+            b.remove("//tmp/f", recursive=True)
+        assert _conflict(caught.value) == ("exclusive", locked, "shared")
+        assert sorted(b.list("//tmp/f")) == ["old", "sub"]
+    b.remove("//tmp/f", recursive=True)
+    assert not b.exists("//tmp/f")
+
 def test_the_lock_command(prod_client, fake_yt, two):
     a, b = two
     prod_client.write_table("//tmp/t", [{"v": 1}])

@@ -45,7 +45,7 @@ from yt_pipeline_dev.tablelock import (
     settle_tables_under,
 )
 from yt_pipeline_dev.txn import DevTransaction
-from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict
+from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict, check_made_under
 from yt_pipeline_dev.txnlocks import check as check_lock
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import (
@@ -446,9 +446,12 @@ class DevClient(YqlRequests):
 
     def _remove_folder_now(self, path: str) -> None:
         """Outside any transaction: in one step (folder_removal.py), once no commit is
-        making a table of the folder live, and unless a transaction holds a lock on one.
-        Writes into the folder outside any transaction finish first (folder_locks.py)."""
+        making a table of the folder live, and unless a transaction holds a lock on one or
+        made one in it. Writes into the folder outside any transaction finish first
+        (folder_locks.py)."""
         with folder_locks.removing(self.root, normal(path)):
+            check_made_under(self.root, normal(path),
+                             lambda above: folder(self.root, above).is_dir())
             tables = self._tables_under(path)
             with TableLocks(self.root, tables, settling=True):
                 for table in tables:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from yt_pipeline.errors import BackendError
@@ -157,6 +158,41 @@ def check(root: Path, path: str, mode: str, txn: str | None) -> None:
             raise _conflict(path, mode, holder, held, details)
 
 
+def check_made_under(root: Path, folder: str, exists: Callable[[str], bool]) -> None:
+    """Raise the cluster's conflict for a removal of `folder` outside any transaction when
+    a live transaction made a table under it. Making a node locks the name in its parent
+    ("shared", with the child's key), the deepest folder of the table's path that exists
+    outside the transaction (`exists`), and the removal's exclusive lock of the subtree
+    conflicts with it (`DoCheckLock` in cypress_manager.cpp; the fake proxy's
+    fake/locks.py says the same). Read without the tables' flocks: a lock taken after the
+    look is that of a transaction that made its table after the removal, as the commit
+    then makes the folder again."""
+    try:
+        helds = sorted(p for p in (root / LOCKS_DIR).iterdir() if p.name.endswith(HELD_SUFFIX))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for held in helds:
+        try:
+            names = sorted(os.listdir(held))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            txn, _, mode = name.rpartition(".")
+            try:
+                details = json.loads((held / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # being written, or gone: taken after this look
+            path = details.get("path") if isinstance(details, dict) else None
+            if (mode not in (SHARED, EXCLUSIVE) or not details.get("created")
+                    or not isinstance(path, str) or not path.startswith(folder + "/")
+                    or not _alive(root, txn)):
+                continue
+            parent = path.rpartition("/")[0]
+            while parent != folder and not exists(parent):
+                parent = parent.rpartition("/")[0]
+            raise _conflict(parent, EXCLUSIVE, txn, SHARED, {"title": details.get("title")})
+
+
 def take(root: Path, path: str, mode: str, txn: str, title: str, created: bool) -> None:
     """Lock table `path` for transaction `txn`, or raise the conflict; `created`: the
     table does not exist outside the transaction, which makes it."""
@@ -166,7 +202,7 @@ def take(root: Path, path: str, mode: str, txn: str, title: str, created: bool) 
         folder.mkdir(parents=True, exist_ok=True)
         mine = folder / f"{txn}.{mode}"
         if not mine.exists():
-            mine.write_text(json.dumps({"title": title, "created": created}),
+            mine.write_text(json.dumps({"title": title, "created": created, "path": path}),
                             encoding="utf-8")
 
 
