@@ -61,6 +61,8 @@ def tree_rss(pid: int) -> int | None:
 def over_limit(used: int, limit: int) -> str:
     """The reason a job over its limit fails with."""
     mib = 1024**2
-    return (f"used {used / mib:,.0f} MiB of memory, more than its memory limit of "
+    # rounded up: a job killed a fraction of a MiB over its limit read "used 512 MiB of
+    # memory, more than its memory limit of 512 MiB"
+    return (f"used {-(-used // mib):,} MiB of memory, more than its memory limit of "
             f"{limit / mib:,.0f} MiB (resources.memory_limit_gb; 0.5 when not set, as on a "
             "cluster), and was killed: Memory limit exceeded")
