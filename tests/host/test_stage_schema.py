@@ -108,7 +108,8 @@ def test_a_ytsaurus_client_table_schema_is_read_as_its_columns():
     (lambda s, ti: s.TableSchema(unique_keys=True).add_column("a", ti.Int64, "ascending"),
      "schema TableSchema(unique_keys=True): unique keys are not supported; declare it without"),
     (lambda s, ti: s.TableSchema().add_column("a", ti.Yson),
-     "schema column 'a': type yson is allowed only inside an optional (ti.Optional[ti.Yson])"),
+     "schema column 'a': type yson is allowed only inside an optional (ti.Optional[ti.Yson]) "
+     "(as a cluster refuses it: \"Column of type \"any\" cannot be \"required\"\")"),
     (lambda s, ti: s.TableSchema().add_column("a", ti.List[ti.Int64]),
      "schema column 'a': type_v3 list has no simple type (give a simple type or an optional "
      "one)"),
