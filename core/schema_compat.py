@@ -11,7 +11,8 @@ a required column (yt_pipeline.column_types.refused_row). The comparison
 (CheckTableSchemaCompatibilityImpl in yt/yt/client/table_client/
 check_schema_compatibility.cpp) refuses, into a strict output, an input column the output
 lacks; then, column by column in the output's order, an input column whose type cannot go
-into the output column's (column_type_fit), or a required output column the input lacks.
+into the output column's (column_type_fit: composite types too, yt_pipeline.type_compat),
+or a required output column the input lacks.
 The controller fails the operation only on an incompatible result: one that "requires
 validation" (int64 into int32, string into utf8, optional<T> into T: "for historical
 reasons") passes, and its values are checked row by row as they are written.
@@ -23,84 +24,42 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+# the ESchemaCompatibility values, for this comparison's callers too
+from yt_pipeline.type_compat import FULLY_COMPATIBLE as FULLY_COMPATIBLE
+from yt_pipeline.type_compat import INCOMPATIBLE_TYPE as INCOMPATIBLE_TYPE
+from yt_pipeline.type_compat import REQUIRES_VALIDATION as REQUIRES_VALIDATION
+from yt_pipeline.type_compat import simple_name, type_fit
+
 #: what the scheduler says of an operation its controller failed to prepare
 PREPARE_FAILED = "Operation has failed to prepare"
 #: CheckTableSchemaCompatibility's outer error (EErrorCode::IncompatibleSchemas)
 INCOMPATIBLE = "Table schemas are incompatible"
 INCOMPATIBLE_SCHEMAS_CODE = 316  # yt/yt/client/table_client/public.h
 
-#: ESchemaCompatibility, in the order the comparison takes the least of
-INCOMPATIBLE_TYPE, REQUIRES_VALIDATION, FULLY_COMPATIBLE = 0, 1, 2
-
-#: the simple types of one class and their rank in it: a value goes without a check into
-#: a type of its class of the same or a higher rank, with a check into a lower one, and
-#: not into another class (GetSimpleTypeRank and CheckCompatibilityUsingClass in
-#: yt/yt/client/complex_types/check_type_compatibility.cpp)
-_RANKED = {"int8": ("int", 8), "int16": ("int", 16), "int32": ("int", 32),
-           "int64": ("int", 64), "uint8": ("uint", 8), "uint16": ("uint", 16),
-           "uint32": ("uint", 32), "uint64": ("uint", 64), "float": ("floating", 32),
-           "double": ("floating", 64), "utf8": ("string", 1), "string": ("string", 2)}
-#: the types that go only into themselves (and, but for json and uuid, into yson)
-_UNRANKED = frozenset({"bool", "date", "datetime", "timestamp", "interval", "json", "uuid",
-                       "yson"})
-#: what a yson (`any`) column takes "for historical reasons" (CheckTypeCompatibilitySimple)
-_INTO_YSON = frozenset(_RANKED) | (_UNRANKED - {"json", "uuid"})
-#: type_v3's names of the old types that differ (the "Data types" page of the YTsaurus docs)
-_V3_NAME = {"boolean": "bool", "any": "yson"}
-
-
-def _unwrapped(type_v3: Any) -> tuple[str, int] | None:
-    """A column's type_v3 as (simple type, how many optionals wrap it); None for a type
-    this comparison leaves to the row check: a composite one (list, struct, tagged, ...),
-    null and void (which only equal types take, not left to dev's YQL null columns), or one
-    it does not know."""
-    nesting = 0
-    while isinstance(type_v3, dict) and type_v3.get("type_name") == "optional":
-        nesting += 1
-        type_v3 = type_v3.get("item")
-    if isinstance(type_v3, dict) and set(type_v3) == {"type_name"}:
-        type_v3 = type_v3["type_name"]
-    if not isinstance(type_v3, str):
-        return None
-    name = _V3_NAME.get(type_v3, type_v3)
-    return (name, nesting) if name in _RANKED or name in _UNRANKED else None
-
-
-def _simple_fit(given: str, taken: str) -> int:
-    """How a value of simple type `given` goes into a column of simple type `taken`
-    (CheckTypeCompatibilitySimple)."""
-    if taken == "yson":
-        return FULLY_COMPATIBLE if given in _INTO_YSON else INCOMPATIBLE_TYPE
-    if given in _RANKED:
-        given_class, given_rank = _RANKED[given]
-        taken_class, taken_rank = _RANKED.get(taken, ("", 0))
-        if taken_class != given_class:
-            return INCOMPATIBLE_TYPE
-        return FULLY_COMPATIBLE if taken_rank >= given_rank else REQUIRES_VALIDATION
-    return FULLY_COMPATIBLE if given == taken else INCOMPATIBLE_TYPE
+#: the types of no value but null, which a YQL write gives a column of NULLs (yql_type_v3.
+#: column_type_v3): a cluster takes them only into the same type, and dev's YQL keeps such
+#: a column where a cluster's would have another type, so this comparison leaves them to
+#: the row check
+_NULL_TYPES = frozenset({"null", "void"})
 
 
 def column_type_fit(given_v3: Any, taken_v3: Any) -> tuple[int, str]:
     """How an input column of type_v3 `given_v3` goes into an output column of type_v3
-    `taken_v3` (an ESchemaCompatibility value), with the field the comparison names when
-    it is not fully compatible: the input type's element under its optionals (the
-    TComplexTypeFieldDescriptor of a column's type has an empty name, each optional adds
-    ".<optional-element>": yt/yt/client/table_client/logical_type.cpp).
-
-    Optionals as CheckTypeCompatibilityImpl takes them: T into optional<T>, or as many
-    optionals on either side, compare the elements; optional<T> into T does too and at
-    best requires validation (its nulls are refused row by row); other nestings are
-    incompatible. A type left to the row check (_unwrapped) fits here."""
-    given, taken = _unwrapped(given_v3), _unwrapped(taken_v3)
-    if given is None or taken is None:
+    `taken_v3` (an ESchemaCompatibility value), with the reason a cluster gives when it is
+    not fully compatible (yt_pipeline.type_compat: CheckTypeCompatibility, composite types
+    included). Optional<T> into T at best requires validation (its nulls are refused row
+    by row). A column of nulls (`null`, `void`, optional or not), or of a type not
+    compared (None), is left to the row check."""
+    if given_v3 is None or taken_v3 is None or \
+            simple_name(_under_optionals(given_v3)) in _NULL_TYPES:
         return FULLY_COMPATIBLE, ""
-    (given_type, given_nesting), (taken_type, taken_nesting) = given, taken
-    field = ".<optional-element>" * given_nesting
-    if given_nesting == taken_nesting or (given_nesting, taken_nesting) == (0, 1):
-        return _simple_fit(given_type, taken_type), field
-    if (given_nesting, taken_nesting) == (1, 0):
-        return min(_simple_fit(given_type, taken_type), REQUIRES_VALIDATION), field
-    return INCOMPATIBLE_TYPE, field
+    return type_fit(given_v3, taken_v3)
+
+
+def _under_optionals(v3: Any) -> Any:
+    while isinstance(v3, dict) and v3.get("type_name") in ("optional", "tagged"):
+        v3 = v3.get("item")
+    return v3
 
 
 def incompatible_input(input_columns: Mapping[str, Any], output_columns: Mapping[str, Any],
@@ -117,11 +76,9 @@ def incompatible_input(input_columns: Mapping[str, Any], output_columns: Mapping
     required = set(output_required)
     for name, taken in output_columns.items():
         if name in input_columns:
-            fit, field = column_type_fit(input_columns[name], taken)
+            fit, reason = column_type_fit(input_columns[name], taken)
             if fit == INCOMPATIBLE_TYPE:
-                return [f'Column "{name}" input type is incompatible with output type',
-                        f'Type of "{field}" field is modified in non backward compatible '
-                        "manner"]
+                return [f'Column "{name}" input type is incompatible with output type', reason]
         elif name in required:
             return [f'Required column "{name}" is present in output schema and is missing '
                     "in input schema"]

@@ -8,7 +8,9 @@ table_schema.py in ytsaurus-client): a list of columns, each with its `type_v3` 
 `required` come from its type_v3 as a master derives them (GetTypeV3Info and CastToV1Type in
 yt/yt/client/table_client/logical_type.cpp, ytsaurus/ytsaurus): a bare simple type is
 required, an optional of one is not, a tag changes nothing; `yson` is allowed only inside an
-optional ("Type %Qv is disallowed outside of optional": TSimpleLogicalType::ValidateNode).
+optional (a master reading the schema refuses it first as a required any: "Column of type
+%Qlv cannot be \"required\"", TSerializableColumnSchema::RunPostprocessor in
+yt/yt/client/table_client/schema_serialization_helpers.cpp).
 ytsaurus-client is imported only for an object that is not a list, so dev without it works.
 """
 
@@ -102,7 +104,9 @@ def _listed_column(path: str, column: dict[str, Any]) -> dict[str, Any]:
                             "optional one)")
     if kind == "any" and required:
         raise InvalidSchema(f"create_path {path}: schema column {listed['name']!r}: type "
-                            "yson is allowed only inside an optional (ti.Optional[ti.Yson])")
+                            "yson is allowed only inside an optional (ti.Optional[ti.Yson]) "
+                            '(as a cluster refuses it: "Column of type "any" cannot be '
+                            '"required"")')
     listed["type"] = kind
     if required:
         listed["required"] = True

@@ -23,10 +23,15 @@ COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(ki
                 "double", "boolean", "string", "any", "date", "datetime", "timestamp")
 #: the keys a column may have
 COLUMN_KEYS = ("name", "type", "sort_order", "required")
-#: what YT's own column names begin with, which a schema's may not (SystemColumnNamePrefix;
-#: ValidateColumnSchema in yt/yt/client/table_client/schema.cpp: "Column name cannot start
-#: with prefix %Qv")
+#: what YT's own column names begin with, which a schema's may not (SystemColumnNamePrefix:
+#: ValidateColumnSchema in yt/yt/client/table_client/schema.cpp hands such a name to
+#: ValidateSystemColumnSchema, which takes none in a static table's schema but an ordered
+#: dynamic table's $timestamp and $cumulative_data_weight: "System column name %Qv is not
+#: allowed here")
 SYSTEM_PREFIX = "$"
+#: the longest column name a cluster takes, in bytes of its UTF-8 (MaxColumnNameLength in
+#: yt/yt/client/table_client/public.h, checked by ValidateColumnSchema)
+MAX_NAME_BYTES = 256
 
 
 def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
@@ -49,14 +54,22 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
             raise refused(f"column {index + 1} is a {type(column).__name__}, not a mapping")
         name = column.get("name")
         if not isinstance(name, str) or not name:
-            raise refused(f"column {index + 1} has no name (a non-empty string)")
-        where = f"column {name!r}"
+            raise refused(f"column {index + 1} has no name (a non-empty string)"
+                          + (_as_cluster("Column name cannot be empty") if name == "" else ""))
+        where = f"column {_shown_name(name)}"
         if name.startswith(SYSTEM_PREFIX):
             raise refused(f'{where}: a column name cannot start with "{SYSTEM_PREFIX}", which '
-                          "names YT's own columns (as a cluster refuses it: \"Column name cannot "
-                          f'start with prefix \"{SYSTEM_PREFIX}\"")')
+                          "names YT's own columns" + _as_cluster(
+                              f'System column name "{name}" is not allowed here'))
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if size > MAX_NAME_BYTES:
+            raise refused(f"{where}: a column name is at most {MAX_NAME_BYTES} bytes long, this "
+                          f"one {size}" + _as_cluster(
+                              f"Column name is longer than maximum allowed: {size} > "
+                              f"{MAX_NAME_BYTES}"))
         if any(name == seen["name"] for seen in columns):
-            raise refused(f"{where} is given twice")
+            raise refused(f"{where} is given twice" + _as_cluster(
+                f'Duplicate column name "{name}" in table schema'))
         unknown = [key for key in column if key not in COLUMN_KEYS]
         if unknown:
             raise refused(f"{where}: unknown key {unknown[0]!r} (a column takes "
@@ -67,12 +80,19 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
         required = column.get("required", False)
         if not isinstance(required, bool):
             raise refused(f"{where}: required {required!r} is not true or false")
+        if required and kind == "any":
+            # a column of type any takes null whatever it says: a cluster refuses the column
+            # as it reads the schema (TSerializableColumnSchema::RunPostprocessor in
+            # yt/yt/client/table_client/schema_serialization_helpers.cpp)
+            raise refused(f"{where}: a column of type any cannot be required (its values may "
+                          "be null)" + _as_cluster('Column of type "any" cannot be "required"'))
         order = column.get("sort_order")
         if order not in (None, "ascending"):
             raise refused(f"{where}: sort_order {order!r} is not 'ascending'")
         if order and keys_ended:
             raise refused(f"{where} is a key column after a column that is not one: key "
-                          "columns (sort_order) come first")
+                          "columns (sort_order) come first"
+                          + _as_cluster("Key columns must form a prefix of schema"))
         keys_ended = keys_ended or not order
         checked: dict[str, Any] = {"name": name, "type": str(kind)}
         if order:
@@ -81,6 +101,18 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
             checked["required"] = True
         columns.append(checked)
     return columns
+
+
+def _as_cluster(words: str) -> str:
+    """The cluster's own words for a refusal, as the end of ours (ValidateColumnSchema,
+    ValidateColumnUniqueness and ValidateKeyColumnsFormPrefix in yt/yt/client/table_client/
+    schema.cpp, which a master runs on a new table's schema)."""
+    return f' (as a cluster refuses it: "{words}")'
+
+
+def _shown_name(name: str) -> str:
+    """A column name as a refusal shows it: a long one cut short."""
+    return repr(name) if len(name) <= 40 else repr(name[:40]) + "..."
 
 
 def key_of(columns: list[dict[str, Any]]) -> list[str]:

@@ -22,12 +22,31 @@ LIST_OR_OBJECT = ("a non-empty list of columns such as {'name': 'id', 'type': 'i
     ([{"name": "id", "type": "int"}], "schema column 'id': type 'int' is not one of int8, "
      "int16, int32, int64, uint8, uint16, uint32, uint64, double, boolean, string, any, date, "
      "datetime, timestamp"),
+    # the cluster's words each refusal ends with: ValidateColumnUniqueness,
+    # ValidateColumnSchema (MaxColumnNameLength, 256: yt/yt/client/table_client/public.h),
+    # ValidateSystemColumnSchema and ValidateKeyColumnsFormPrefix in yt/yt/client/
+    # table_client/schema.cpp; TSerializableColumnSchema::RunPostprocessor in
+    # schema_serialization_helpers.cpp for an empty name and a required any
     ([{"name": "id", "type": "int64"}, {"name": "id", "type": "string"}],
-     "schema column 'id' is given twice"),
-    # ValidateColumnSchema in yt/yt/client/table_client/schema.cpp (SystemColumnNamePrefix)
+     "schema column 'id' is given twice (as a cluster refuses it: \"Duplicate column name "
+     "\"id\" in table schema\")"),
+    ([{"name": "", "type": "int64"}],
+     "schema column 1 has no name (a non-empty string) (as a cluster refuses it: \"Column "
+     "name cannot be empty\")"),
     ([{"name": "$attributes", "type": "any"}],
      "schema column '$attributes': a column name cannot start with \"$\", which names YT's "
-     "own columns (as a cluster refuses it: \"Column name cannot start with prefix \"$\"\")"),
+     "own columns (as a cluster refuses it: \"System column name \"$attributes\" is not "
+     "allowed here\")"),
+    ([{"name": "n" * 257, "type": "int64"}],
+     f"schema column {'n' * 40!r}...: a column name is at most 256 bytes long, this one 257 "
+     "(as a cluster refuses it: \"Column name is longer than maximum allowed: 257 > 256\")"),
+    # the limit counts bytes: 129 two-byte letters are 258 of them
+    ([{"name": "я" * 129, "type": "int64"}],
+     f"schema column {'я' * 40!r}...: a column name is at most 256 bytes long, this one 258 "
+     "(as a cluster refuses it: \"Column name is longer than maximum allowed: 258 > 256\")"),
+    ([{"name": "doc", "type": "any", "required": True}],
+     "schema column 'doc': a column of type any cannot be required (its values may be null) "
+     "(as a cluster refuses it: \"Column of type \"any\" cannot be \"required\"\")"),
     ([{"name": "id", "type": "int64", "sorted": True}],
      "schema column 'id': unknown key 'sorted' (a column takes name, type, sort_order, "
      "required)"),
@@ -37,7 +56,8 @@ LIST_OR_OBJECT = ("a non-empty list of columns such as {'name': 'id', 'type': 'i
      "schema column 'id': sort_order 'descending' is not 'ascending'"),
     ([{"name": "v", "type": "string"}, {"name": "id", "type": "int64", "sort_order": "ascending"}],
      "schema column 'id' is a key column after a column that is not one: key columns "
-     "(sort_order) come first"),
+     "(sort_order) come first (as a cluster refuses it: \"Key columns must form a prefix of "
+     "schema\")"),
 ])
 def test_a_bad_schema_is_refused_naming_the_table_and_the_column(schema, message):
     with pytest.raises(InvalidSchema) as refused:
@@ -51,6 +71,15 @@ def test_a_good_schema_is_given_back_in_one_shape():
     assert checked_schema(PATH, given) == [
         {"name": "id", "type": "uint64", "sort_order": "ascending"},
         {"name": "when", "type": "timestamp", "required": True}]
+
+
+def test_the_longest_name_and_an_optional_any_are_taken():
+    """256 bytes is the longest name a cluster takes (MaxColumnNameLength); an `any`
+    column not required is what a cluster keeps as optional<yson>."""
+    longest = "n" * 254 + "я"
+    assert checked_schema(PATH, [{"name": longest, "type": "int64"},
+                                 {"name": "doc", "type": "any", "required": False}]) == [
+        {"name": longest, "type": "int64"}, {"name": "doc", "type": "any"}]
 
 
 def test_a_ytsaurus_client_table_schema_is_read_as_its_columns():
@@ -79,7 +108,8 @@ def test_a_ytsaurus_client_table_schema_is_read_as_its_columns():
     (lambda s, ti: s.TableSchema(unique_keys=True).add_column("a", ti.Int64, "ascending"),
      "schema TableSchema(unique_keys=True): unique keys are not supported; declare it without"),
     (lambda s, ti: s.TableSchema().add_column("a", ti.Yson),
-     "schema column 'a': type yson is allowed only inside an optional (ti.Optional[ti.Yson])"),
+     "schema column 'a': type yson is allowed only inside an optional (ti.Optional[ti.Yson]) "
+     "(as a cluster refuses it: \"Column of type \"any\" cannot be \"required\"\")"),
     (lambda s, ti: s.TableSchema().add_column("a", ti.List[ti.Int64]),
      "schema column 'a': type_v3 list has no simple type (give a simple type or an optional "
      "one)"),

@@ -26,6 +26,7 @@ from yt_pipeline_prod.fake.protocol import (
     plain,
     resolve_error,
 )
+from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -174,7 +175,8 @@ def _given_schema(node: Node) -> None:
     ("Sorted tables" in the YTsaurus docs: a table is sorted when its schema has key
     columns); the fake keeps a table's key as `sorted_by` (attributes.table_schema), which
     makes a strict one a strong sorted table whose writes must keep its order
-    (sorted_tables.strong_key)."""
+    (sorted_tables.strong_key). A schema a master refuses is refused in its words
+    (schema_validation)."""
     given = node.attributes.get("schema")
     if given is None:
         return
@@ -182,6 +184,7 @@ def _given_schema(node: Node) -> None:
         columns, shape = given.get("$value") or [], dict(given.get("$attributes") or {})
     else:
         columns, shape = given, {}
+    check_new_table_schema(list(columns))
     node.attributes["schema"] = yson.to_yson_type(
         list(columns), attributes={"strict": shape.get("strict", True),
                                    "unique_keys": shape.get("unique_keys", False)})

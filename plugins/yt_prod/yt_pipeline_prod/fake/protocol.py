@@ -67,16 +67,20 @@ def descriptors() -> list[dict[str, Any]]:
 class YtFakeError(Exception):
     """An error the fake answers with, in YT's error form."""
 
-    def __init__(self, message: str, code: int = GENERIC, status: int = 400, **attributes: Any):
+    def __init__(self, message: str, code: int = GENERIC, status: int = 400,
+                 inner_errors: list[YtFakeError] | None = None, **attributes: Any):
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        #: the errors this one wraps, as a cluster nests the cause under its context
+        self.inner_errors = list(inner_errors or [])
         self.attributes = attributes
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message,
-                "attributes": dict(self.attributes), "inner_errors": []}
+                "attributes": dict(self.attributes),
+                "inner_errors": [inner.to_dict() for inner in self.inner_errors]}
 
 
 def resolve_error(path: str) -> YtFakeError:

@@ -1,0 +1,99 @@
+"""The checks a master makes of the `schema` a table is created with, in its order and
+words, so that a schema a cluster refuses is refused by the fake too.
+
+A master reads the attribute first (IAttributeDictionary::Find in yt/yt/core/ytree/
+attributes-inl.h wraps what fails as 'Error parsing attribute "schema"'); reading a column
+(TSerializableColumnSchema::RunPostprocessor in yt/yt/client/table_client/
+schema_serialization_helpers.cpp) refuses an empty name and a required `any`. It then
+validates the whole schema (TTableNodeTypeHandlerBase::DoCreate in yt/yt/server/master/
+table_server/table_node_type_handler_detail.cpp calls ValidateTableSchemaUpdate, which wraps
+what ValidateTableSchema in yt/yt/client/table_client/schema.cpp finds as "New table schema
+is not valid"): each column (ValidateColumnSchema: a system name, the name's length), then
+no name twice (ValidateColumnUniqueness), then key columns first
+(ValidateKeyColumnsFormPrefix).
+
+Reading a column wraps its required-any refusal in one more error naming the column; that
+one's exact quoting is not checked here, so the fake leaves it out and gives the cause.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yt_pipeline_prod.fake.protocol import YtFakeError
+
+#: EErrorCode::InvalidSchemaValue (yt/yt/client/table_client/public.h), the code of "New
+#: table schema is not valid"
+INVALID_SCHEMA_VALUE = 314
+#: MaxColumnNameLength (yt/yt/client/table_client/public.h): bytes of a column name
+MAX_COLUMN_NAME_LENGTH = 256
+#: the system columns ValidateSystemColumnSchema lets an unsorted schema have (an ordered
+#: dynamic table's); a sorted schema may have none. The fake does not check their types.
+UNSORTED_SYSTEM_COLUMNS = frozenset({"$timestamp", "$cumulative_data_weight"})
+
+
+def check_new_table_schema(columns: list[Any]) -> None:
+    """YtFakeError, as a master gives it, for the first thing in `columns` (the `schema`
+    attribute's list) a cluster refuses at create time."""
+    for column in columns:
+        refused = _unreadable(column)
+        if refused is not None:
+            raise YtFakeError('Error parsing attribute "schema"', inner_errors=[refused])
+    refused = _invalid(columns)
+    if refused is not None:
+        raise YtFakeError("New table schema is not valid", code=INVALID_SCHEMA_VALUE,
+                          inner_errors=[refused])
+
+
+def _unreadable(column: Any) -> YtFakeError | None:
+    if not isinstance(column, dict):
+        return None
+    if not column.get("name"):
+        return YtFakeError("Column name cannot be empty")
+    if _is_required_any(column):
+        return YtFakeError('Column of type "any" cannot be "required"')
+    return None
+
+
+def _is_required_any(column: dict[str, Any]) -> bool:
+    """Whether the column's type is a bare (tags aside) `yson`: `type: any` with `required:
+    true`, or a type_v3 of yson outside an optional (DetagLogicalType compared with
+    SimpleLogicalType(Any))."""
+    v3 = column.get("type_v3")
+    if v3 is None:
+        return column.get("type") == "any" and column.get("required") is True
+    while isinstance(v3, dict) and v3.get("type_name") == "tagged":
+        v3 = v3.get("item")
+    if isinstance(v3, dict) and set(v3) == {"type_name"}:
+        v3 = v3["type_name"]
+    return v3 == "yson"
+
+
+def _invalid(columns: list[Any]) -> YtFakeError | None:
+    named = [column for column in columns if isinstance(column, dict)]
+    is_sorted = any(column.get("sort_order") for column in named)
+    for column in named:
+        name = str(column["name"])
+        refused = _column_refusal(name, is_sorted)
+        if refused is not None:
+            return YtFakeError(f'Error validating schema of column "{name}"',
+                               inner_errors=[YtFakeError(refused)])
+    seen: set[str] = set()
+    for column in named:
+        name = str(column["name"])
+        if name in seen:
+            return YtFakeError(f'Duplicate column name "{name}" in table schema')
+        seen.add(name)
+    key_count = sum(1 for column in named if column.get("sort_order"))
+    if not all(column.get("sort_order") for column in named[:key_count]):
+        return YtFakeError("Key columns must form a prefix of schema")
+    return None
+
+
+def _column_refusal(name: str, is_sorted: bool) -> str | None:
+    if name.startswith("$") and (is_sorted or name not in UNSORTED_SYSTEM_COLUMNS):
+        return f'System column name "{name}" is not allowed here'
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > MAX_COLUMN_NAME_LENGTH:
+        return f"Column name is longer than maximum allowed: {size} > {MAX_COLUMN_NAME_LENGTH}"
+    return None
