@@ -65,7 +65,7 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
         if size > MAX_NAME_BYTES:
             raise refused(f"{where}: a column name is at most {MAX_NAME_BYTES} bytes long, this "
                           f"one {size}" + _as_cluster(
-                              f"Column name is longer than maximum allowed: {size} > "
+                              f'Column name "{name}" is longer than maximum allowed: {size} > '
                               f"{MAX_NAME_BYTES}"))
         if any(name == seen["name"] for seen in columns):
             raise refused(f"{where} is given twice" + _as_cluster(

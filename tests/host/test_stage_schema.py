@@ -39,11 +39,13 @@ LIST_OR_OBJECT = ("a non-empty list of columns such as {'name': 'id', 'type': 'i
      "allowed here\")"),
     ([{"name": "n" * 257, "type": "int64"}],
      f"schema column {'n' * 40!r}...: a column name is at most 256 bytes long, this one 257 "
-     "(as a cluster refuses it: \"Column name is longer than maximum allowed: 257 > 256\")"),
+     f"(as a cluster refuses it: \"Column name \"{'n' * 257}\" is longer than maximum "
+     "allowed: 257 > 256\")"),
     # the limit counts bytes: 129 two-byte letters are 258 of them
     ([{"name": "я" * 129, "type": "int64"}],
      f"schema column {'я' * 40!r}...: a column name is at most 256 bytes long, this one 258 "
-     "(as a cluster refuses it: \"Column name is longer than maximum allowed: 258 > 256\")"),
+     f"(as a cluster refuses it: \"Column name \"{'я' * 129}\" is longer than maximum "
+     "allowed: 258 > 256\")"),
     ([{"name": "doc", "type": "any", "required": True}],
      "schema column 'doc': a column of type any cannot be required (its values may be null) "
      "(as a cluster refuses it: \"Column of type \"any\" cannot be \"required\"\")"),

@@ -95,5 +95,7 @@ def _column_refusal(name: str, is_sorted: bool) -> str | None:
         return f'System column name "{name}" is not allowed here'
     size = len(name.encode("utf-8", "surrogatepass"))
     if size > MAX_COLUMN_NAME_LENGTH:
-        return f"Column name is longer than maximum allowed: {size} > {MAX_COLUMN_NAME_LENGTH}"
+        # the current master names the column (ValidateColumnName in schema.cpp)
+        return (f'Column name "{name}" is longer than maximum allowed: {size} > '
+                f"{MAX_COLUMN_NAME_LENGTH}")
     return None
