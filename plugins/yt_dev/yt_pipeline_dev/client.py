@@ -430,26 +430,43 @@ class DevClient(YqlRequests):
             return
         if split_yt_path(path) and self.folder_exists(path):
             settle_tables_under(self.root, normal(path))
-            if self.list(path) and not recursive:
-                raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
-            if self.txn is not None:
-                # a removal locks every node of the subtree exclusively
-                for table in self._tables_under(path):
-                    self.txn.lock_table(table, mode=EXCLUSIVE, created=False)
-                self.txn.remove(normal(path), is_table=False)
-            else:
-                self._remove_folder_now(path)
+            try:
+                if self.txn is not None:
+                    self._refuse_non_empty(path, recursive)
+                    # a removal locks every node of the subtree exclusively
+                    for table in self._tables_under(path):
+                        self.txn.lock_table(table, mode=EXCLUSIVE, created=False)
+                    self.txn.remove(normal(path), is_table=False)
+                else:
+                    self._remove_folder_now(path, recursive)
+            except TableNotFound:
+                # removed meanwhile by another removal: with `force` a cluster's remove of
+                # a node that is not there succeeds (TCompositeNodeMixin::RemoveRecursive in
+                # yt/yt/core/ytree/node_detail.cpp; "Remove" on the YTsaurus docs' Cypress
+                # commands page)
+                if not force:
+                    raise
+                return
             self.log("remove", path)
             return
         if not force:
             raise TableNotFound(path)
 
-    def _remove_folder_now(self, path: str) -> None:
+    def _refuse_non_empty(self, path: str, recursive: bool) -> None:
+        if not recursive and self.list(path):
+            raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
+
+    def _remove_folder_now(self, path: str, recursive: bool) -> None:
         """Outside any transaction: in one step (folder_removal.py), once no commit is
         making a table of the folder live, and unless a transaction holds a lock on one or
         made one in it. Writes into the folder outside any transaction finish first
         (folder_locks.py)."""
         with folder_locks.removing(self.root, normal(path)):
+            # looked at once no write nor making of a folder goes on in it: on a cluster a
+            # remove without `recursive` checks the node has no child and removes it in one
+            # request (TNodeBase::RemoveSelf in yt/yt/core/ytree/node_detail.cpp); looked at
+            # before, a table written (or a folder made) in it meanwhile went with it
+            self._refuse_non_empty(path, recursive)
             check_made_under(self.root, normal(path),
                              lambda above: folder(self.root, above).is_dir())
             tables = self._tables_under(path)
@@ -538,11 +555,16 @@ class DevClient(YqlRequests):
         if self.txn is not None and split_yt_path(path):
             self.txn.create_folder(normal(path))
             return
-        if split_yt_path(path):
-            # made after it, a recorded removal of a folder holding it took it along
-            settle_folders_before(self.root, normal(path))
-        # a removal of a folder above it racing it comes first (atomic.make_folder)
-        make_folder(folder(self.root, path))
+        if not split_yt_path(path):
+            make_folder(self.root)
+            return
+        # made after it, a recorded removal of a folder holding it took it along
+        settle_folders_before(self.root, normal(path))
+        # a removal of a folder above it waits for it, as for a write (folder_locks.py): a
+        # removal without `recursive` then finds it there and is refused
+        with folder_locks.writing_in(self.root, normal(path)):
+            # a removal of a folder above it racing it comes first (atomic.make_folder)
+            make_folder(folder(self.root, path))
 
     def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:
         """An empty table of the strict schema stage code declares, kept as a YQL write's
