@@ -21,9 +21,12 @@ checks every answer."""
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from yt_pipeline.errors import TableNotFound
 from yt_pipeline_dev.client import DevClient
@@ -101,6 +104,27 @@ def read(client: DevClient, path: str) -> list | None:
         return list(client.read_table(path))
     except TableNotFound:
         return None
+
+
+@pytest.mark.parametrize("command", ["create_table", "create_with_schema"])
+@pytest.mark.parametrize("seed", range(2))
+def test_creating_a_table_never_empties_one_written_meanwhile(tmp_path, command, seed):
+    root, rng, problems = tmp_path / ".dev", random.Random(seed), []
+    client, racers = DevClient(root), Racers(root)
+    racers.start(command, seed)
+    try:
+        for write in range(300):
+            rows = [{"n": write}, {"n": rng.randint(0, 9)}]
+            client.remove("//c/t", force=True)
+            # made (empty) by the racer or not, the table holds these rows after the write
+            client.write_table("//c/t", rows, append=rng.random() < .5)
+            got = read(client, "//c/t")
+            if got != rows:
+                problems.append(f"write {write} reads {got}, not {rows}")
+    finally:
+        [(made, _)] = racers.stop()
+    assert problems == []
+    assert made > 0
 
 
 def test_a_removal_without_recursive_never_takes_what_was_made_in_the_folder(tmp_path):
