@@ -175,3 +175,46 @@ def test_removals_of_one_folder_racing_each_other_never_fail_with_force(tmp_path
     assert problems == []
     assert all(done > 0 for done, _ in counts)
     assert gone > 0  # the racers' removals came between a write and its read
+
+
+def test_a_table_rewritten_meanwhile_always_has_its_schema(tmp_path):
+    root = tmp_path / ".dev"
+    client, racers = DevClient(root), Racers(root)
+    client.create_path("//s/t", "table", schema=SCHEMA)
+    declared = client.declared_schema("//s/t")
+    assert declared is not None
+    racers.start("rewrite", 0)
+    try:
+        seen = [client.declared_schema("//s/t") for _ in range(2000)]
+    finally:
+        [(rewrites, _)] = racers.stop()
+    assert rewrites > 0
+    assert [schema for schema in seen if schema != declared] == []
+
+
+def test_a_table_removed_meanwhile_has_no_fingerprint_and_no_schema(tmp_path):
+    # prod's table_fingerprint answers None for a table not there; declared_schema fails
+    # as a cluster's `get` of its @schema does
+    root, problems = tmp_path / ".dev", []
+    client, racers = DevClient(root), Racers(root)
+    client.create_path("//s/t", "table", schema=SCHEMA)
+    declared = client.declared_schema("//s/t")
+    racers.start("remove_and_make", 0)
+    found = missing = 0
+    try:
+        for look in range(3000):
+            try:
+                fingerprint = client.table_fingerprint("//s/t")
+                missing += fingerprint is None
+                schema = client.declared_schema("//s/t")
+                if schema != declared:
+                    problems.append(f"look {look}: schema {schema}")
+                found += 1
+            except TableNotFound:
+                missing += 1
+            except Exception as exc:  # noqa: BLE001 - the race's failure is the finding
+                problems.append(f"look {look}: {exc!r}")
+    finally:
+        racers.stop()
+    assert problems == []
+    assert found > 0 and missing > 0
