@@ -50,6 +50,7 @@ from yt_pipeline_dev.txnlocks import check as check_lock
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import (
     declared_key,
+    declared_with_key,
     keep_schema,
     refuse_rows_off_schema,
     required_of,
@@ -149,6 +150,10 @@ def _shared_lock(append: bool, key: list[str] | None) -> bool:
     return append and not key
 
 
+class _TableThere(Exception):
+    """`writing(..., only_new=True)` found its table there: nothing was written."""
+
+
 class DevClient(YqlRequests):
     """Tables as files under `root` (the pipeline's .dev/ folder)."""
 
@@ -238,7 +243,8 @@ class DevClient(YqlRequests):
     def writing(self, path: str, append: bool = False, *, schema_checked: bool = True,
                 sorted_by: list[str] | None = None, by_jobs: bool = False,
                 action: str = "write_table",
-                schema: list[tuple[str, str]] | None = None) -> Iterator[Path]:
+                schema: list[tuple[str, str]] | None = None,
+                only_new: bool = False) -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one.
 
@@ -250,13 +256,17 @@ class DevClient(YqlRequests):
         A schema a sort made sorted stays so, and rows out of its key order are refused
         (UnsortedWrite, in the words for an operation's outputs with `by_jobs`) unless the
         write is a sort, which sorts the schema by its own columns (`sorted_by`). `schema`:
-        the columns the write gives a table of no schema (a sort's, from its inputs)."""
+        the columns the write gives a table of no schema (a sort's, from its inputs).
+        `only_new`: the table is made only if it is not there, looked at under its lock
+        (_TableThere when it is), as a cluster's create with `ignore_existing` makes it."""
         if self.txn is not None:
             # one write of a table at a time in a transaction: two threads of a stage
             # (parallel_map) appending to one table each copied the same staged version,
             # and the second's rename dropped the first's rows
             with self.txn.table_guard(normal(path)):
                 current, kept, key = self._seen(path, schema)
+                if only_new and current is not None:
+                    raise _TableThere(path)
                 # a write locks its table when it starts; a YQL INSERT when the query has
                 # run, as prod's stage transaction copies the query's staging table then,
                 # unless it merges its rows into a sorted table (below)
@@ -300,6 +310,8 @@ class DevClient(YqlRequests):
             settle_folders_before(self.root, normal(path))
             settle(self.root, normal(path))
             target = self.table_path(path)
+            if only_new and target.is_file():
+                raise _TableThere(path)
             kept = schema_of(self.root, target) or schema
             key = declared_key(self.root, target) if kept is not None else None
             # outside any transaction, a write conflicts with every transaction's lock
@@ -312,7 +324,10 @@ class DevClient(YqlRequests):
                     if not by_jobs:  # each job's rows were checked as it ended
                         refuse_rows_off_schema(kept, tmp, path, start)
                     _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept)
-            keep_schema(self.root, kept, target, sorted_by if sorted_by is not None else key)
+                # the schema is kept by the file's identity, which its rename keeps: kept
+                # after the rename, a reader between the two found the table of no schema
+                # (declared_schema None), which a cluster's table never is while written
+                keep_schema(self.root, kept, tmp, sorted_by if sorted_by is not None else key)
 
     def _seen(self, path: str, schema: Any = None
               ) -> tuple[Path | None, Any, list[str] | None]:
@@ -430,26 +445,43 @@ class DevClient(YqlRequests):
             return
         if split_yt_path(path) and self.folder_exists(path):
             settle_tables_under(self.root, normal(path))
-            if self.list(path) and not recursive:
-                raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
-            if self.txn is not None:
-                # a removal locks every node of the subtree exclusively
-                for table in self._tables_under(path):
-                    self.txn.lock_table(table, mode=EXCLUSIVE, created=False)
-                self.txn.remove(normal(path), is_table=False)
-            else:
-                self._remove_folder_now(path)
+            try:
+                if self.txn is not None:
+                    self._refuse_non_empty(path, recursive)
+                    # a removal locks every node of the subtree exclusively
+                    for table in self._tables_under(path):
+                        self.txn.lock_table(table, mode=EXCLUSIVE, created=False)
+                    self.txn.remove(normal(path), is_table=False)
+                else:
+                    self._remove_folder_now(path, recursive)
+            except TableNotFound:
+                # removed meanwhile by another removal: with `force` a cluster's remove of
+                # a node that is not there succeeds (TCompositeNodeMixin::RemoveRecursive in
+                # yt/yt/core/ytree/node_detail.cpp; "Remove" on the YTsaurus docs' Cypress
+                # commands page)
+                if not force:
+                    raise
+                return
             self.log("remove", path)
             return
         if not force:
             raise TableNotFound(path)
 
-    def _remove_folder_now(self, path: str) -> None:
+    def _refuse_non_empty(self, path: str, recursive: bool) -> None:
+        if not recursive and self.list(path):
+            raise BackendError(f"cannot remove {path}: folder is not empty (use recursive)")
+
+    def _remove_folder_now(self, path: str, recursive: bool) -> None:
         """Outside any transaction: in one step (folder_removal.py), once no commit is
         making a table of the folder live, and unless a transaction holds a lock on one or
         made one in it. Writes into the folder outside any transaction finish first
         (folder_locks.py)."""
         with folder_locks.removing(self.root, normal(path)):
+            # looked at once no write nor making of a folder goes on in it: on a cluster a
+            # remove without `recursive` checks the node has no child and removes it in one
+            # request (TNodeBase::RemoveSelf in yt/yt/core/ytree/node_detail.cpp); looked at
+            # before, a table written (or a folder made) in it meanwhile went with it
+            self._refuse_non_empty(path, recursive)
             check_made_under(self.root, normal(path),
                              lambda above: folder(self.root, above).is_dir())
             tables = self._tables_under(path)
@@ -530,7 +562,7 @@ class DevClient(YqlRequests):
             return
         if node_type == "table":
             if self.visible_file(path) is None:
-                self.write_table(path, [])
+                self._create_table(path)
             return
         if node_type != "map_node":
             raise BackendError(f"create_path {path}: dev mode creates a map_node or a table, "
@@ -538,11 +570,28 @@ class DevClient(YqlRequests):
         if self.txn is not None and split_yt_path(path):
             self.txn.create_folder(normal(path))
             return
-        if split_yt_path(path):
-            # made after it, a recorded removal of a folder holding it took it along
-            settle_folders_before(self.root, normal(path))
-        # a removal of a folder above it racing it comes first (atomic.make_folder)
-        make_folder(folder(self.root, path))
+        if not split_yt_path(path):
+            make_folder(self.root)
+            return
+        # made after it, a recorded removal of a folder holding it took it along
+        settle_folders_before(self.root, normal(path))
+        # a removal of a folder above it waits for it, as for a write (folder_locks.py): a
+        # removal without `recursive` then finds it there and is refused
+        with folder_locks.writing_in(self.root, normal(path)):
+            # a removal of a folder above it racing it comes first (atomic.make_folder)
+            make_folder(folder(self.root, path))
+
+    def _create_table(self, path: str) -> None:
+        """An empty table, unless one is there by the time its lock is taken: a cluster's
+        create with `ignore_existing`, which prod's create_path asks for, leaves a table
+        that is there as it is (ytsaurus-client's `create`). Looked for before the lock
+        only, a table written meanwhile by another process lost its rows to the empty one."""
+        try:
+            with self.writing(path, action="create_path", only_new=True) as tmp:
+                vouch(self.root, tmp)
+        except _TableThere:
+            return
+        self.log("create_path", path)
 
     def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:
         """An empty table of the strict schema stage code declares, kept as a YQL write's
@@ -554,22 +603,36 @@ class DevClient(YqlRequests):
             raise BackendError(f"create_path {path}: a schema is for a table, not a "
                                f"{node_type}")
         columns = checked_schema(path, schema)
-        if self.visible_file(path) is not None:
-            refuse_another_schema(path, self.declared_schema(path), columns)
-            return
         # the write of no rows gives the new file this schema (`writing`'s `schema`), kept
-        # with it through the stage's commit, and `sorted_by` its key
-        with self.writing(path, schema=kept_columns(columns), sorted_by=key_of(columns),
-                          action="create_path") as tmp:
-            vouch(self.root, tmp)
-        self.log("create_path", path, extra="schema")
+        # with it through the stage's commit, and `sorted_by` its key; a table there is
+        # left as it is if it has this schema (refuse_another_schema)
+        for _ in range(LIST_TRIES):
+            try:
+                with self.writing(path, schema=kept_columns(columns),
+                                  sorted_by=key_of(columns), action="create_path",
+                                  only_new=True) as tmp:
+                    vouch(self.root, tmp)
+            except _TableThere:  # made meanwhile (see _create_table)
+                try:
+                    declared = self.declared_schema(path)
+                except TableNotFound:
+                    continue  # and removed since: made now
+                refuse_another_schema(path, declared, columns)
+                return
+            self.log("create_path", path, extra="schema")
+            return
+        raise BackendError(f"create_path {path}: the table was made and removed again each "
+                           f"of the {LIST_TRIES} times it was made; make it again")
 
     @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:
         if self.visible_file(path) is None:
             return None
         digest = hashlib.blake2b(digest_size=16)
-        handle, _ = self.open_table(path)
+        try:
+            handle, _ = self.open_table(path)
+        except TableNotFound:
+            return None  # removed this instant: prod answers None for a table not there
         with handle:
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)
@@ -585,10 +648,15 @@ class DevClient(YqlRequests):
         from yt_pipeline.column_types import yt_column_type
 
         table = self.existing_table(path)
-        columns = schema_of(self.root, table)
+        try:
+            # one look at the file: schema_of answered None for a table removed this
+            # instant, as for one of no schema, where a cluster's `get` of its @schema
+            # fails to resolve the path
+            columns, key = declared_with_key(self.root, table)
+        except FileNotFoundError:
+            raise TableNotFound(path) from None  # removed this instant
         if columns is None:
             return None
-        key = declared_key(self.root, table) or []
         required = required_of(columns)
         shown = {name: {"name": name, "type": yt_column_type(kind), "required": name in required}
                  for name, kind in columns}

@@ -258,12 +258,22 @@ def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
     """The columns YQL gave the table, if the file is still the one it wrote (or a copy of
     it); None when the table has no schema (never written by YQL, or written since by
     something else)."""
+    return declared_with_key(root, table_file)[0]
+
+
+def declared_with_key(root: Path, table_file: Path
+                      ) -> tuple[list[tuple[str, str]] | None, list[str]]:
+    """The columns (as `declared`) and the key (as `declared_key`, [] for none) of one
+    version of the table file, looked up once: FileNotFoundError when it is gone. (Looked
+    up one after the other, a table replaced or removed between the two had the columns
+    of one version and the key of the next, or none.)"""
     _follow_a_copy(root)
     data = load_entry(declared_file(root, table_file))
     if data is None:
-        return None
-    return DeclaredColumns([(str(name), str(kind)) for name, kind in data["columns"]],
-                           data.get("required") or ())
+        return None, []
+    columns = DeclaredColumns([(str(name), str(kind)) for name, kind in data["columns"]],
+                              data.get("required") or ())
+    return columns, [str(column) for column in data.get("sorted_by") or []]
 
 
 def declared_key(root: Path, table_file: Path | None) -> list[str] | None:
