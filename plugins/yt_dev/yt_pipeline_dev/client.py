@@ -33,7 +33,14 @@ from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, make
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
 from yt_pipeline_dev.folder_removal import remove_folder
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
-from yt_pipeline_dev.paths import TABLE_SUFFIX, folder, folder_name, split_yt_path, table_file
+from yt_pipeline_dev.paths import (
+    TABLE_SUFFIX,
+    folder,
+    folder_name,
+    folder_part,
+    split_yt_path,
+    table_file,
+)
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
@@ -148,6 +155,11 @@ def _shared_lock(append: bool, key: list[str] | None) -> bool:
     one's rows after the other's, and the table kept its sort key with its rows out of
     order."""
     return append and not key
+
+
+def _another_kind(action: str, named: str, path: str, there: str, kind: str) -> str:
+    return (f'{action} {named}: {path} already exists and has type "{there}" while node of '
+            f'"{kind}" type is about to be created')
 
 
 class _TableThere(Exception):
@@ -373,6 +385,8 @@ class DevClient(YqlRequests):
     def write_table(self, path: str, rows: Iterable[dict[str, Any]], append: bool = False, *,
                     replication_factor: int | None = None) -> int:
         started = time.perf_counter()
+        # prod makes the table's folder, then the table (yt_pipeline_prod.client)
+        self._refuse_another_kind("write_table", path, "table", folder_first=True)
         try:
             with self.writing(path, append) as tmp:
                 # an append keeps the rows there were: whole lines only if they were
@@ -555,8 +569,55 @@ class DevClient(YqlRequests):
         raise BackendError(f"cannot list {path}: dev commits changed it each of the "
                            f"{LIST_TRIES} times it was listed; list it again")
 
+    def _refuse_another_kind(self, action: str, path: str, kind: str, *,
+                             folder_first: bool = False) -> None:
+        """A node of `kind` ("table" or "map_node") made at `path` as a cluster's create
+        with `recursive` and `ignore_existing` makes it (what prod asks for): refused in
+        the master's words where a table is above it, which takes no child, or where a
+        node of the other kind has the name (TNontemplateCypressNodeProxyBase::Create in
+        the master's cypress_node_proxy.cpp; ThrowCannotHaveChildren in
+        yt/yt/core/ytree/node_detail.cpp). Dev keeps tables and folders apart on disk and
+        made both. `folder_first`: the folder of `path` is made first, on its own (as prod's
+        write_table does), so a table there is refused as that folder's create refuses it.
+        A stat a folder on the way: a write pays some microseconds for it."""
+        parts = split_yt_path(path)
+        node, disk = "", os.fspath(self.root)
+        for depth, part in enumerate(parts):
+            node = f"{node}/{part}" if node else f"//{part}"
+            last = depth == len(parts) - 1
+            # a node of this kind at `path` is what `ignore_existing` leaves as it is
+            if (not last or kind == "map_node") and self._table_seen(
+                    node, os.path.join(disk, part + TABLE_SUFFIX)):
+                if last:
+                    raise BackendError(_another_kind(action, path, node, "table", kind))
+                if folder_first and depth == len(parts) - 2:
+                    raise BackendError(_another_kind(action, path, node, "table", "map_node"))
+                raise BackendError(f"{action} {path}: {node} cannot have children")
+            disk = os.path.join(disk, folder_part(part))
+        if parts and kind == "table" and self._folder_seen(node, disk):
+            raise BackendError(_another_kind(action, path, node, "map_node", kind))
+
+    def _table_seen(self, path: str, file: str) -> bool:
+        """Whether table `path` (normal; its live file `file`) is there, looked at as
+        visible_file does only when a first look (a stat, or the transaction's staging)
+        finds it: visible_file's look for unfinished commits costs 10-50 µs."""
+        if self.txn is not None:
+            seen = self.txn.staging.lookup(path)
+            if seen is not UNTOUCHED:
+                return seen is not None
+        return os.path.isfile(file) and self.visible_file(path) is not None
+
+    def _folder_seen(self, path: str, directory: str) -> bool:
+        """Whether folder `path` (normal; its directory `directory`) is there, as
+        _table_seen looks."""
+        if self.txn is not None and self.txn.staging.folder_state(path) is not None:
+            return self.folder_exists(path)
+        return os.path.isdir(directory) and self.folder_exists(path)
+
     def create_path(self, path: str, node_type: str = "map_node", *,
                     schema: Any = None) -> None:
+        if node_type in ("table", "map_node"):
+            self._refuse_another_kind("create_path", path, node_type)
         if schema is not None:
             self._create_with_schema(path, node_type, schema)
             return

@@ -334,7 +334,9 @@ class Cypress:
         node = self.lookup(parent, tx_id)
         if node is not None:
             if node.type != "map_node":
-                raise YtFakeError(f"Cannot create {path}: {parent} is a {node.type}")
+                # a node that is not a folder takes no child: ThrowCannotHaveChildren in
+                # yt/yt/core/ytree/node_detail.cpp, from the master's Create
+                raise YtFakeError(f"{parent} cannot have children")
             return
         if not recursive:
             raise resolve_error(parent)

@@ -146,8 +146,11 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         if existing is not None:
             if request.param("ignore_existing"):
                 if existing.type != kind and not request.param("ignore_type_mismatch"):
-                    raise YtFakeError(f"{path} already exists and is a {existing.type}",
-                                      code=ALREADY_EXISTS)
+                    # TNontemplateCypressNodeProxyBase::Create in the master's
+                    # cypress_node_proxy.cpp
+                    raise YtFakeError(
+                        f'{path} already exists and has type "{existing.type}" while node of '
+                        f'"{kind}" type is about to be created', code=ALREADY_EXISTS)
                 if request.param("lock_existing"):
                     cypress.take_lock(path, tx, "exclusive")
                 return {"node_id": existing.id}
