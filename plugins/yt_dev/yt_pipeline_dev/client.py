@@ -314,6 +314,7 @@ class DevClient(YqlRequests):
                 self.txn.note_write(normal(path), not schema_checked and
                                     (not append or current is None))
             return
+        self._refuse_made_folder(path)
         # a removal of a folder above the table waits for this write (folder_locks.py)
         with folder_locks.writing_in(self.root, normal(path)), \
                 TableLocks(self.root, [normal(path)]):
@@ -379,6 +380,41 @@ class DevClient(YqlRequests):
         except LockConflict as conflict:
             # worded as prod's error: the action, the table, then the cluster's message
             raise LockConflict(f"{action} {path}: {conflict}") from None
+
+    def _made_folder(self, path: str, *, itself: bool = False) -> str | None:
+        """The topmost folder above `path` (with `itself`: or `path` itself) that is not
+        there outside any transaction, which making `path` makes; None when there is none
+        (one stat when the folder holding it is there)."""
+        parts = split_yt_path(path)
+        last = len(parts) if itself else len(parts) - 1
+        if last <= 0 or folder(self.root, "//" + "/".join(parts[:last])).is_dir():
+            return None
+        for depth in range(1, last + 1):
+            above = "//" + "/".join(parts[:depth])
+            if not folder(self.root, above).is_dir():
+                return above
+        return None
+
+    def _lock_made_folder(self, path: str, *, itself: bool = False) -> None:
+        """In a transaction, making `path` locks the name of the topmost folder it makes in
+        the folder above (a shared lock keyed by the child, on a cluster: the "Locks"
+        section of the YTsaurus docs' Transactions page), as making a table locks its own:
+        a removal of the folder above, or a node of that name made outside the
+        transaction, conflicts with it (txnlocks.check_made_under, _refuse_made_folder).
+        Only create_path's folders: prod makes the folder of a table it writes outside the
+        stage's transaction (yt_pipeline_prod.client.create_folder_of)."""
+        assert self.txn is not None
+        made = self._made_folder(path, itself=itself)
+        if made is not None:
+            self.txn.lock_table(made, mode=EXCLUSIVE, created=True)
+
+    def _refuse_made_folder(self, path: str, *, itself: bool = False) -> None:
+        """Outside any transaction: making `path` conflicts with a live transaction that
+        made the topmost folder it would make (_lock_made_folder)."""
+        made = self._made_folder(path, itself=itself)
+        if made is not None:
+            with TableLocks(self.root, [made]):
+                check_lock(self.root, made, EXCLUSIVE, None)
 
     # -- tables -----------------------------------------------------------------------
     @table_path_keyword
@@ -623,12 +659,17 @@ class DevClient(YqlRequests):
             return
         if node_type == "table":
             if self.visible_file(path) is None:
+                if self.txn is not None:
+                    # prod's create of the table makes its folders in the transaction too
+                    # (write_table's and a schema's are made outside it: create_folder_of)
+                    self._lock_made_folder(path)
                 self._create_table(path)
             return
         if node_type != "map_node":
             raise BackendError(f"create_path {path}: dev mode creates a map_node or a table, "
                                f"not a {node_type}")
         if self.txn is not None and split_yt_path(path):
+            self._lock_made_folder(path, itself=True)
             self.txn.create_folder(normal(path))
             return
         if not split_yt_path(path):
@@ -636,6 +677,7 @@ class DevClient(YqlRequests):
             return
         # made after it, a recorded removal of a folder holding it took it along
         settle_folders_before(self.root, normal(path))
+        self._refuse_made_folder(path, itself=True)
         # a removal of a folder above it waits for it, as for a write (folder_locks.py): a
         # removal without `recursive` then finds it there and is refused
         with folder_locks.writing_in(self.root, normal(path)):
