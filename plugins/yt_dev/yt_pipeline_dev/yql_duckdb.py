@@ -31,6 +31,7 @@ from typing import Any
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
+from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
@@ -298,7 +299,8 @@ class Executor:
                 placed = syntax_error_line(self.duckdb, query, ran)
             elif isinstance(exc, self.duckdb.BinderException):
                 # a column the table does not have: YQL's words, where the query names it
-                placed = member_error_line(query, ran, self.executed, str(exc))
+                placed = (member_error_line(query, ran, self.executed, str(exc))
+                          or using_error_line(query, ran, str(exc)))
                 # one line with its runs of spaces as one, as prod prints a YQL issue
                 # (yql_issues.issues_line): a column named " " reads alike in both
                 placed = placed and mask_text(" ".join(placed.split()),

@@ -28,6 +28,7 @@ from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_functions import UNWRAP_FAILED
+from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
@@ -221,7 +222,8 @@ class QueryRunner:
                           if isinstance(error, duckdb.ParserException) else
                           # a column the table does not have: YQL's issue, where the
                           # query names it, as a cluster's type annotation gives it
-                          member_error_line(query.text, self.ran, self.executed, text)
+                          (member_error_line(query.text, self.ran, self.executed, text)
+                           or using_error_line(query.text, self.ran, text))
                           if isinstance(error, duckdb.BinderException) else None)
                 line = with_candidates(line, text)
                 line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
