@@ -1,12 +1,18 @@
-"""A JOIN mistake YQL refuses in its own words, the same in dev and on the fake query
-tracker (whose issue prod places in the query as written), where DuckDB said 'Column "k"
-does not exist on right side of join!'.
+"""Two JOIN mistakes YQL refuses in its own words, the same in dev and on the fake query
+tracker (whose issue prod places in the query as written), where DuckDB said 'Referenced
+table "z" not found!' and 'Column "k" does not exist on right side of join!'.
 
-A USING column a side lacks: "Unknown column: k in correlation name: b", the left keys
-checked before the right ones (ParseJoinKeys in yql/essentials/core/yql_join.cpp), at the
-join's position, the first source's correlation name (TSqlSelect::JoinSource in
-yql/essentials/sql/v1/select.cpp takes the context's position after reading that source),
-ydb-platform/ydb.
+- Outside ON, `z.a` with a correlation name no source has is YQL's member `a` of a column
+  `z`, and the joined row has none: "Member not found: z" where `z` stands, the hint among
+  the row's `label.column` members (TJoinBase::AddColumn in yql/essentials/sql/v1/join.cpp;
+  SqlColumnWrapper and FindOrReportMissingMember in yql/essentials/core/type_ann/
+  type_ann_core.cpp).
+- A USING column a side lacks: "Unknown column: k in correlation name: b", the left keys
+  checked before the right ones (ParseJoinKeys in yql/essentials/core/yql_join.cpp), at the
+  join's position, the first source's correlation name (TSqlSelect::JoinSource in
+  yql/essentials/sql/v1/select.cpp takes the context's position after reading that source).
+
+All in ydb-platform/ydb.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import pytest
 from yql_alike import dev_and_fake
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_join_members import joined_members
+from yt_pipeline.yql_join_on import in_join_on
 from yt_pipeline.yql_join_sources import joined_sources
 from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_positions import code_tokens
@@ -38,6 +46,20 @@ def _fails_alike(both, query: str, line: str) -> None:
         prod.run_yql(query)
     assert str(in_dev.value) == line
     assert str(in_prod.value).split(" failed: ", 1)[1] == line
+
+
+@pytest.mark.parametrize("query, line", [
+    ("SELECT z.amount FROM `//tmp/ev` AS e JOIN `//tmp/o` AS o ON e.user = o.user",
+     "YQL: 1:8: Member not found: z"),
+    ("SELECT e.amount FROM `//tmp/ev` AS e\n  JOIN `//tmp/o` AS o ON e.user = o.user\n"
+     "WHERE  z.day > 0", "YQL: 3:8: Member not found: z"),
+    # in a function's brackets; the hint among the joined row's members: `o.r` for `oo`
+    ("SELECT e.user, Math::Abs(oo.total) AS t\nFROM `//tmp/ev` AS e JOIN `//tmp/o` AS o "
+     "ON e.user = o.user", "YQL: 1:26: Member not found: oo. Did you mean o.r?"),
+])
+def test_an_unknown_correlation_name_outside_on_fails_alike_as_a_missing_member(
+        both, query, line):
+    _fails_alike(both, query, line)
 
 
 @pytest.mark.parametrize("query, line", [
@@ -87,3 +109,31 @@ def test_the_joined_sources_are_those_of_the_select_holding_the_reference():
     assert _sources("SELECT z.a FROM (SELECT * FROM `//a` AS a JOIN `//b` AS b USING (k))",
                     "z.a") is None
     assert _sources("SELECT z.a FROM `//a` JOIN `//b` AS b USING (k)", "z.a") is None
+
+
+def _members(query: str, reference: str) -> list[str] | None:
+    [at] = [t for t in code_tokens(query) if t.text == reference]
+    tables = {"//a": ["k", "user"], "//b": ["k", "r"]}
+    return joined_members(query, at, reference.split(".")[0], tables.get)
+
+
+def test_the_joined_row_is_told_only_when_yql_reads_a_missing_member():
+    join = " FROM `//a` AS a JOIN `//b` AS b ON a.k = b.k"
+    assert _members("SELECT z.x" + join, "z.x") == ["a.k", "a.user", "b.k", "b.r"]
+    # a source's column `user`: YQL reads `user.x` as its member x
+    assert _members("SELECT user.x" + join, "user.x") is None
+    # a subquery's columns, or an unknown table's, are not known here
+    assert _members("SELECT z.x FROM (SELECT 1 AS k) AS a JOIN `//b` AS b ON a.k = b.k",
+                    "z.x") is None
+    assert _members("SELECT z.x FROM `//c` AS a JOIN `//b` AS b ON a.k = b.k", "z.x") is None
+
+
+def test_a_reference_in_on_is_told_apart_from_one_elsewhere():
+    def on(query: str, reference: str) -> bool:
+        [at] = [t for t in code_tokens(query) if t.text == reference]
+        return in_join_on(query, at)
+    join = "SELECT z.a FROM `//a` AS a JOIN `//b` AS b ON "
+    assert on(join + "(a.k = z.k) WHERE y.k > 0", "z.k")
+    assert on(join + "f(a.k) = (z.k)", "z.k")
+    assert not on(join + "(a.k = b.k) WHERE f((a.k), y.k) > 0", "y.k")
+    assert not on(join + "a.k = b.k", "z.a")

@@ -222,7 +222,8 @@ class QueryRunner:
                           if isinstance(error, duckdb.ParserException) else
                           # a column the table does not have: YQL's issue, where the
                           # query names it, as a cluster's type annotation gives it
-                          (member_error_line(query.text, self.ran, self.executed, text)
+                          (member_error_line(query.text, self.ran, self.executed, text,
+                                             self._columns_of)
                            or using_error_line(query.text, self.ran, text))
                           if isinstance(error, duckdb.BinderException) else None)
                 line = with_candidates(line, text)
@@ -318,6 +319,18 @@ class QueryRunner:
         read = narrowed_select(types, timed_select(types, name, quote), quote)
         self.reads[path] = yson_select(read, yson)
         return self.reads[path]
+
+    def _columns_of(self, path: str) -> list[str] | None:
+        """The columns YQL reads in table `path` (None when it has none to read): what a
+        JOIN's row is made of, when an error names its members."""
+        cypress = self.state.cypress
+        node = cypress.lookup(cypress.resolve(normalize(path), None), None)
+        if node is None or node.type != "table":
+            return None
+        try:
+            return columns_for_read(node, path, self.infer_rows)
+        except YtFakeError:
+            return None
 
     def _yson_columns(self, node: Node) -> set[str]:
         """The columns of a table YQL reads as Yson (yql_yson): those its schema types
