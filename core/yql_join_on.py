@@ -122,3 +122,25 @@ def in_join_on(query: str, at: Token) -> bool:
                     and token.text.upper() in _CLAUSE_STARTS:
                 return token.text.upper() == "ON"
     return False
+
+
+def on_equalities(tokens: list[Token], index: int
+                  ) -> list[tuple[tuple[Token, str], tuple[Token, str]]] | None:
+    """The equalities of the ON holding tokens[index], each side as its first token and
+    its correlation name; None when that ON is not a conjunction of equalities between
+    qualified columns, or is bracketed."""
+    clause = _on_clause(tokens, index)
+    if clause is None:
+        return None
+    found = []
+    part: list[Token] = []
+    for token in [*clause, Token("word", "AND", -1, -1)]:
+        if token.kind != "word" or token.text.upper() != "AND":
+            part.append(token)
+            continue
+        sides = _references(part)
+        if sides is None:
+            return None
+        found.append(((sides[0], _label(sides[0])), (sides[2], _label(sides[2]))))
+        part = []
+    return found

@@ -17,7 +17,8 @@ yql/essentials/sql/v1/source.cpp; sql_ut.cpp, ErrorsInOrderByWhenColumnIsMissing
 correlation name: x`). In a JOIN's ON it is refused at the equality that names it
 (yql_join_on); elsewhere in a JOIN, YQL reads `z.a` as member `a` of a column `z`, and
 refuses a `z` no joined source has as a missing member of the joined row
-(yql_join_members).
+(yql_join_members). A column an ON names is a key of the join, which the join refuses in
+its own words (yql_join_keys).
 
 DuckDB names its candidates only (the nearest few columns): the hint is chosen among them,
 by YQL's rule.
@@ -27,13 +28,15 @@ from __future__ import annotations
 
 import re
 
+from yt_pipeline.yql_join_keys import unknown_key_line
 from yt_pipeline.yql_join_members import Columns, joined_members
 from yt_pipeline.yql_join_on import in_join_on, unknown_join_label
 from yt_pipeline.yql_positions import caret_offset, code_tokens, line_column
 from yt_pipeline.yql_rules import Token, statements
 
 _COLUMN = re.compile(r'^Binder Error: Referenced column "(.+)" not found in FROM clause!')
-_QUALIFIED = re.compile(r'^Binder Error: Table "(.+)" does not have a column named "(.+)"')
+_QUALIFIED = re.compile(r'^Binder Error: (?:Table|Values list) "(.+)" does not have a column '
+                        r'named "(.+)"')
 _TABLE = re.compile(r'^Binder Error: Referenced table "(.+)" not found!')
 _CANDIDATES = re.compile(r"^Candidate bindings:[\s:]*(.+)$", re.M)
 #: a string of the SQL DuckDB was given, which holds no code
@@ -151,6 +154,9 @@ def member_error_line(query: str, ran: list[str], executed: str, text: str,
                     + (f". Did you mean {hint}?" if hint else ""))
         return f"YQL: {line}:{column_at}: Unknown correlation name: {label}"
     joined = label is not None and _is_join(query, at.start)
+    if joined and in_join_on(query, at):
+        # a key of the join: checked by the join itself, in other words (yql_join_keys)
+        return unknown_key_line(query, at, label or "", column)
     name = f"{label}.{column}" if joined else column
     members = [f"{label}.{each}" if joined else each for each in _candidates(text)]
     hint = mistype(name, members)

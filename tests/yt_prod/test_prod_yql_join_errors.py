@@ -26,6 +26,7 @@ from yt_pipeline.yql_join_on import in_join_on
 from yt_pipeline.yql_join_sources import joined_sources
 from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_positions import code_tokens
+from yt_pipeline_dev.client import DevClient
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -75,6 +76,34 @@ def test_an_unknown_correlation_name_outside_on_fails_alike_as_a_missing_member(
 ])
 def test_a_using_column_a_side_lacks_fails_alike_at_the_join(both, query, line):
     _fails_alike(both, query, line)
+
+
+# ON's columns are keys too, checked by the join alike (ParseJoinKeys), where dev said
+# "Member not found: o.ttl" at the column, or DuckDB's 'Values list "e" does not have...'
+@pytest.mark.parametrize("query, line", [
+    ("SELECT e.user FROM `//tmp/ev` AS e JOIN `//tmp/o` AS o ON e.user = o.ttl",
+     "YQL: 1:34: Unknown column: ttl in correlation name: o"),
+    ("SELECT e.user FROM `//tmp/ev` AS e\n  JOIN `//tmp/o` AS o\n"
+     "  ON o.user == e.user AND e.dya = o.total",
+     "YQL: 1:34: Unknown column: dya in correlation name: e"),
+])
+def test_an_on_column_a_side_lacks_fails_alike_at_the_join(both, query, line):
+    _fails_alike(both, query, line)
+
+
+def test_an_on_column_is_told_only_when_it_is_yqls_first_missing_key(tmp_path):
+    dev = DevClient(tmp_path / ".dev")
+    for path, rows in TABLES.items():
+        dev.write_table(path, rows)
+    join = "SELECT e.user FROM `//tmp/ev` AS e JOIN `//tmp/o` AS o ON "
+    # a right key missing before a left one, which YQL checks first: DuckDB's words stay
+    with pytest.raises(QueryFailed) as failed:
+        dev.run_yql(join + "o.ttl = e.user AND e.user = o.user")
+    assert "Unknown column" not in str(failed.value)
+    # an ON of another shape is refused in other words
+    with pytest.raises(QueryFailed) as failed:
+        dev.run_yql(join + "e.user = o.ttl || 'x'")
+    assert "Unknown column" not in str(failed.value)
 
 
 def test_a_using_column_is_told_only_when_it_is_yqls_first_missing_key():
