@@ -98,3 +98,49 @@ def unknown_join_label(query: str, at: Token, label: str) -> Token | None:
             return None  # a source's label, or a table's own name: refused in other words
         return found
     return None
+
+
+#: the words that open a clause: the last one before a reference names its clause
+_CLAUSE_STARTS = {"SELECT", "FROM", "JOIN", "ON", "USING", "WHERE", "GROUP", "HAVING",
+                  "ORDER", "WINDOW", "LIMIT"}
+
+
+def in_join_on(query: str, at: Token) -> bool:
+    """True when the reference at `at` stands in a JOIN's ON (in brackets or not)."""
+    for statement in statements(query):
+        tokens = statement.tokens
+        index = next((i for i, t in enumerate(tokens) if t.start == at.start), None)
+        if index is None:
+            continue
+        # back from the reference, skipping closed brackets; an open one's outside counts
+        depth = floor = 0
+        for token in reversed(tokens[:index]):
+            if token.kind == "symbol" and token.text in "()":
+                depth += 1 if token.text == ")" else -1
+                floor = min(floor, depth)
+            elif depth == floor and token.kind == "word" \
+                    and token.text.upper() in _CLAUSE_STARTS:
+                return token.text.upper() == "ON"
+    return False
+
+
+def on_equalities(tokens: list[Token], index: int
+                  ) -> list[tuple[tuple[Token, str], tuple[Token, str]]] | None:
+    """The equalities of the ON holding tokens[index], each side as its first token and
+    its correlation name; None when that ON is not a conjunction of equalities between
+    qualified columns, or is bracketed."""
+    clause = _on_clause(tokens, index)
+    if clause is None:
+        return None
+    found = []
+    part: list[Token] = []
+    for token in [*clause, Token("word", "AND", -1, -1)]:
+        if token.kind != "word" or token.text.upper() != "AND":
+            part.append(token)
+            continue
+        sides = _references(part)
+        if sides is None:
+            return None
+        found.append(((sides[0], _label(sides[0])), (sides[2], _label(sides[2]))))
+        part = []
+    return found

@@ -15,7 +15,10 @@ translated: "Unknown correlation name: z", at the reference (IRealSource::AddCol
 yql/essentials/sql/v1/source.cpp; sql_ut.cpp, ErrorsInOrderByWhenColumnIsMissingInProjection:
 `select subkey from plato.Input as a order by x.key` gives `<main>:1:46: Error: Unknown
 correlation name: x`). In a JOIN's ON it is refused at the equality that names it
-(yql_join_on); elsewhere in a JOIN, YQL reads `z.a` as member `a` of a column `z`.
+(yql_join_on); elsewhere in a JOIN, YQL reads `z.a` as member `a` of a column `z`, and
+refuses a `z` no joined source has as a missing member of the joined row
+(yql_join_members). A column an ON names is a key of the join, which the join refuses in
+its own words (yql_join_keys).
 
 DuckDB names its candidates only (the nearest few columns): the hint is chosen among them,
 by YQL's rule.
@@ -25,12 +28,15 @@ from __future__ import annotations
 
 import re
 
-from yt_pipeline.yql_join_on import unknown_join_label
+from yt_pipeline.yql_join_keys import unknown_key_line
+from yt_pipeline.yql_join_members import Columns, joined_members
+from yt_pipeline.yql_join_on import in_join_on, unknown_join_label
 from yt_pipeline.yql_positions import caret_offset, code_tokens, line_column
 from yt_pipeline.yql_rules import Token, statements
 
 _COLUMN = re.compile(r'^Binder Error: Referenced column "(.+)" not found in FROM clause!')
-_QUALIFIED = re.compile(r'^Binder Error: Table "(.+)" does not have a column named "(.+)"')
+_QUALIFIED = re.compile(r'^Binder Error: (?:Table|Values list) "(.+)" does not have a column '
+                        r'named "(.+)"')
 _TABLE = re.compile(r'^Binder Error: Referenced table "(.+)" not found!')
 _CANDIDATES = re.compile(r"^Candidate bindings:[\s:]*(.+)$", re.M)
 #: a string of the SQL DuckDB was given, which holds no code
@@ -96,14 +102,16 @@ def _references(tokens: list[Token], column: str | None, label: str | None) -> l
     return found
 
 
-def member_error_line(query: str, ran: list[str], executed: str, text: str) -> str | None:
+def member_error_line(query: str, ran: list[str], executed: str, text: str,
+                      columns: Columns | None = None) -> str | None:
     """`YQL: <line>:<col>: Member not found: x[. Did you mean y?]` (or `Unknown correlation
     name: z`) for DuckDB's binder error `text` about a name the source does not have, the
     line and column those of the name in `query`; None for any other error, or when the
     name cannot be found in the query. `ran` holds the SQL of each statement run so far
     (each table as yql_positions.TABLE), `executed` the SQL that failed, as given to
     DuckDB: the names before its caret, in it and in the statements before, tell which
-    use of the name in the query failed."""
+    use of the name in the query failed. `columns` gives a table's columns by its path (None
+    when it cannot tell): a JOIN's row is made of them."""
     lines = text.strip().splitlines()
     first = lines[0] if lines else ""
     column_only, qualified, table = (_COLUMN.match(first), _QUALIFIED.match(first),
@@ -131,14 +139,24 @@ def member_error_line(query: str, ran: list[str], executed: str, text: str) -> s
     if column is None:
         if _is_join(query, at.start):
             # in ON, refused at its equality; elsewhere a JOIN reads `z.a` as a member of
-            # a column `z`, which is not this error
+            # a column `z`, which must then be one of the joined row's (yql_join_members)
             equality = unknown_join_label(query, at, label or "")
-            if equality is None:
+            if equality is not None:
+                line, column_at = line_column(query, equality.start)
+                return f"YQL: {line}:{column_at}: JOIN: unknown corellation name: {label}"
+            if in_join_on(query, at) or columns is None:
                 return None
-            line, column_at = line_column(query, equality.start)
-            return f"YQL: {line}:{column_at}: JOIN: unknown corellation name: {label}"
+            members = joined_members(query, at, label or "", columns)
+            if members is None:
+                return None
+            hint = mistype(label or "", members)
+            return (f"YQL: {line}:{column_at}: Member not found: {label}"
+                    + (f". Did you mean {hint}?" if hint else ""))
         return f"YQL: {line}:{column_at}: Unknown correlation name: {label}"
     joined = label is not None and _is_join(query, at.start)
+    if joined and in_join_on(query, at):
+        # a key of the join: checked by the join itself, in other words (yql_join_keys)
+        return unknown_key_line(query, at, label or "", column)
     name = f"{label}.{column}" if joined else column
     members = [f"{label}.{each}" if joined else each for each in _candidates(text)]
     hint = mistype(name, members)

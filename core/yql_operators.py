@@ -336,6 +336,12 @@ def _build(parts: list[Any]) -> str:
             right = expression(_BINARY[op] + 1)
             # `+` and `-` of dates, times and Intervals have YQL's types (yql_time_arith)
             macro = {"/": "yql_div", "%": "yql_mod", "+": "yql_add", "-": "yql_sub"}.get(op)
+            if op in ("+", "-") and (_INTEGER_LITERAL.fullmatch(left)
+                                     or _INTEGER_LITERAL.fullmatch(right)):
+                # an integer is no time nor Interval: the macro would be DuckDB's own `+`,
+                # and it names each operand many times, which DuckDB's binder copies, a
+                # copy per level of a chain (`k + 1 + 2 + 3 + 4` took minutes to bind)
+                macro = None
             if op == "%" and _POSITIVE_INTEGER.fullmatch(right):
                 macro = "yql_mod_by"
             if op in ("/", "%", "+", "-", "*"):

@@ -38,3 +38,14 @@ def test_nothing_of_a_datetime_or_an_interval_writes_a_column_of_that_type(tmp_p
     assert {c["name"]: c["type"] for c in dev.declared_schema("//tmp/empty")["columns"]} == {
         "dt": "datetime", "span": "interval"}
     assert list(dev.read_table("//tmp/empty")) == [{"dt": None, "span": None}]
+
+
+def test_a_chain_of_additions_of_integer_literals_binds_at_once(tmp_path):
+    # `x + 1` of an integer literal is DuckDB's own `+`: no time nor Interval is an integer,
+    # and the time-arithmetic macro repeated each operand, DuckDB's binder copying it once
+    # more per level (`k + 1 + 2 + 3 + 4` did not bind within a minute)
+    dev = DevClient(tmp_path / ".dev", yql_timeout_s=20)
+    dev.write_table("//tmp/nums", [{"k": 1, "a": "2024-01-05", "b": "2024-01-08"}])
+    assert dev.run_yql("SELECT k + 1 + 2 + 3 + 4 + 5 + 6 - 7 - (-8) AS s, "
+                       "CAST(a AS Date) - CAST(b AS Date) AS t FROM `//tmp/nums`"
+                       ) == [{"s": 23, "t": -3 * DAY_US}]

@@ -31,6 +31,7 @@ from typing import Any
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
+from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
@@ -244,6 +245,20 @@ class Executor:
                     first.setdefault(name, value)
         return names, first, self._yson_columns(target)
 
+    def _columns_of(self, path: str) -> list[str] | None:
+        """The columns YQL reads in table `path` (None when it has none to read): what a
+        JOIN's row is made of, when an error names its members."""
+        target = self.client.visible_file(path)
+        if target is None or not target.is_file():
+            return None
+        columns = declared(self.client.root, target)
+        if columns is not None:
+            return [name for name, _ in columns]
+        try:
+            return self._inferred_names(path, target)[0]
+        except QueryFailed:
+            return None
+
     def _sampled(self, target: Path, names: list[str], first: dict[str, Any],
                  yson: set[str]) -> list[tuple[str, str]] | None:
         """The columns with their types in the first rows, if each can be checked (a Yson
@@ -298,7 +313,9 @@ class Executor:
                 placed = syntax_error_line(self.duckdb, query, ran)
             elif isinstance(exc, self.duckdb.BinderException):
                 # a column the table does not have: YQL's words, where the query names it
-                placed = member_error_line(query, ran, self.executed, str(exc))
+                placed = (member_error_line(query, ran, self.executed, str(exc),
+                                            self._columns_of)
+                          or using_error_line(query, ran, str(exc)))
                 # one line with its runs of spaces as one, as prod prints a YQL issue
                 # (yql_issues.issues_line): a column named " " reads alike in both
                 placed = placed and mask_text(" ".join(placed.split()),

@@ -28,6 +28,7 @@ from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_functions import UNWRAP_FAILED
+from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
@@ -221,7 +222,9 @@ class QueryRunner:
                           if isinstance(error, duckdb.ParserException) else
                           # a column the table does not have: YQL's issue, where the
                           # query names it, as a cluster's type annotation gives it
-                          member_error_line(query.text, self.ran, self.executed, text)
+                          (member_error_line(query.text, self.ran, self.executed, text,
+                                             self._columns_of)
+                           or using_error_line(query.text, self.ran, text))
                           if isinstance(error, duckdb.BinderException) else None)
                 line = with_candidates(line, text)
                 line = placed or failure_meaning(line, FAKE_TRACKER, query.text) or line
@@ -316,6 +319,18 @@ class QueryRunner:
         read = narrowed_select(types, timed_select(types, name, quote), quote)
         self.reads[path] = yson_select(read, yson)
         return self.reads[path]
+
+    def _columns_of(self, path: str) -> list[str] | None:
+        """The columns YQL reads in table `path` (None when it has none to read): what a
+        JOIN's row is made of, when an error names its members."""
+        cypress = self.state.cypress
+        node = cypress.lookup(cypress.resolve(normalize(path), None), None)
+        if node is None or node.type != "table":
+            return None
+        try:
+            return columns_for_read(node, path, self.infer_rows)
+        except YtFakeError:
+            return None
 
     def _yson_columns(self, node: Node) -> set[str]:
         """The columns of a table YQL reads as Yson (yql_yson): those its schema types
