@@ -37,6 +37,7 @@ for the rows that take it only, so the overflowing division is never computed.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -312,6 +313,11 @@ def _typed_literal(operand: str) -> str:
     return f"({'-' if sign else ''}{digits})::{kind}"
 
 
+#: whether _called may bind operands where it rewrites now: not in a HAVING clause
+_BINDING: ContextVar[bool] = ContextVar("yql_operands_binding", default=True)
+#: the words that begin a clause
+_CLAUSES = {"SELECT", "FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "WINDOW",
+            "QUALIFY", "UNION", "INTERSECT", "EXCEPT"}
 #: a call of one of the macros above that name their operands many times
 _OPERAND_MACRO = re.compile(r"\byql_(?:div|mod|mod_by|add|sub)\(")
 
@@ -324,8 +330,9 @@ def _called(macro: str, left: str, right: str) -> str:
     time, and `a / b / c / d` or `a + b + c + d + e` of four or five columns did not bind
     within a minute. Bound once as the field of a one-row list a lambda reads, a chain
     costs a copy a level (18 ms more per million rows for `a // b // c`, measured); a
-    call of plain operands, the common one, keeps the macro as it is."""
-    if not (_OPERAND_MACRO.search(left) or _OPERAND_MACRO.search(right)):
+    call of plain operands, the common one, keeps the macro as it is, and so does one in
+    HAVING, where DuckDB cannot read a lambda's field."""
+    if not _BINDING.get() or not (_OPERAND_MACRO.search(left) or _OPERAND_MACRO.search(right)):
         return f"{macro}({left}, {right})"
     return (f"list_extract(list_transform(list_value(struct_pack(l := {left}, r := {right})), "
             f"lambda yql_operands: {macro}(yql_operands.l, yql_operands.r)), 1)")
@@ -375,10 +382,22 @@ def _build(parts: list[Any]) -> str:
 
 
 def rewrite_operators_in(items: list[Any]) -> str:
+    outer = _BINDING.get()
+    try:
+        return _rewritten(items)
+    finally:
+        _BINDING.set(outer)  # a HAVING inside a bracket ends with it
+
+
+def _rewritten(items: list[Any]) -> str:
     out: list[str] = []
     index = 0
     while index < len(items):
         item = items[index]
+        if isinstance(item, str) and item.upper() in _CLAUSES:
+            # DuckDB refuses a lambda's field in HAVING ("column "l" must appear in the
+            # GROUP BY clause"): no operand is bound there (_called)
+            _BINDING.set(item.upper() != "HAVING")
         if isinstance(item, str) and (item.isspace() or not (
                 _is_atom_start(item) or item.upper() in _UNARY)):
             out.append(item)
