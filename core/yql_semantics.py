@@ -44,11 +44,27 @@ DEV = "dev mode"
 
 
 
+#: the oldest DuckDB the translations run on: their lambdas are written `lambda x: ...`
+#: (yql_lambdas, yql_operators), which DuckDB reads from 1.3.0 on (1.2.2 fails with
+#: `Parser Error: syntax error at or near "x"`, tried); 1.1 also began IEEE doubles (below)
+OLDEST_DUCKDB = (1, 3)
+
+
+def _refuse_old(duckdb: Any) -> None:
+    version = str(getattr(duckdb, "__version__", ""))
+    found = re.match(r"(\d+)\.(\d+)", version)
+    if found and (int(found.group(1)), int(found.group(2))) < OLDEST_DUCKDB:
+        raise QueryFailed(
+            f"YQL on DuckDB needs DuckDB 1.3 or later (installed: {version}), which reads "
+            "the lambdas dev writes (`lambda x: ...`): pip install 'duckdb>=1.3'")
+
+
 def connect(duckdb: Any, config: dict[str, Any] | None = None, *,
             macros: bool = True) -> Any:
     """A new in-memory DuckDB database with YQL's settings and `config`'s, and YQL's macros
     unless `macros` is false: then each statement is given those it calls
     (yql_macros.Macros.define_for) before it runs."""
+    _refuse_old(duckdb)
     settings = {**(config or {}), **DUCKDB_SETTINGS}
     try:
         connection = duckdb.connect(config=settings)

@@ -30,7 +30,7 @@ class _DuckDBBeforeIEEE:
     """DuckDB 1.0 as connect sees it: it knows no ieee_floating_point_ops setting."""
 
     Error = duckdb.Error
-    __version__ = "1.0.0"
+    __version__ = "unknown"  # as a build of no release number: the setting is what fails
 
     def __init__(self):
         self.closed = False
@@ -54,9 +54,27 @@ def test_a_duckdb_giving_null_for_doubles_by_zero_is_refused_in_one_line():
     with pytest.raises(QueryFailed) as failure:
         yql_semantics.connect(old)
     assert str(failure.value) == (
-        "YQL on DuckDB needs DuckDB 1.1 or later (installed: 1.0.0), where a Double divided "
+        "YQL on DuckDB needs DuckDB 1.1 or later (installed: unknown), where a Double divided "
         "by zero is inf or nan as in YQL, not NULL: pip install 'duckdb>=1.1'")
     assert old.closed
+
+
+class _DuckDB12:
+    """DuckDB 1.2.2 as connect sees it: its version (its parser refuses `lambda x: ...`)."""
+
+    Error = duckdb.Error
+    __version__ = "1.2.2"
+
+    def connect(self, config):  # never reached: the version is refused first
+        raise AssertionError("connected to a DuckDB too old for dev's lambdas")
+
+
+def test_a_duckdb_too_old_for_dev_lambdas_is_refused_in_one_line():
+    with pytest.raises(QueryFailed) as failure:
+        yql_semantics.connect(_DuckDB12())
+    assert str(failure.value) == (
+        "YQL on DuckDB needs DuckDB 1.3 or later (installed: 1.2.2), which reads the lambdas "
+        "dev writes (`lambda x: ...`): pip install 'duckdb>=1.3'")
 
 
 def _macros_defined(connection) -> set[str]:
