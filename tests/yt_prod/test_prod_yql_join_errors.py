@@ -18,7 +18,7 @@ All in ydb-platform/ydb.
 from __future__ import annotations
 
 import pytest
-from yql_alike import dev_and_fake
+from yql_alike import dev_and_fake, fails_exactly_alike
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_join_members import joined_members
@@ -39,16 +39,6 @@ def both(prod_client, tmp_path):
     return dev_and_fake(prod_client, tmp_path, TABLES)
 
 
-def _fails_alike(both, query: str, line: str) -> None:
-    dev, prod = both
-    with pytest.raises(QueryFailed) as in_dev:
-        dev.run_yql(query)
-    with pytest.raises(QueryFailed) as in_prod:
-        prod.run_yql(query)
-    assert str(in_dev.value) == line
-    assert str(in_prod.value).split(" failed: ", 1)[1] == line
-
-
 @pytest.mark.parametrize("query, line", [
     ("SELECT z.amount FROM `//tmp/ev` AS e JOIN `//tmp/o` AS o ON e.user = o.user",
      "YQL: 1:8: Member not found: z"),
@@ -60,7 +50,7 @@ def _fails_alike(both, query: str, line: str) -> None:
 ])
 def test_an_unknown_correlation_name_outside_on_fails_alike_as_a_missing_member(
         both, query, line):
-    _fails_alike(both, query, line)
+    fails_exactly_alike(both, query, line)
 
 
 @pytest.mark.parametrize("query, line", [
@@ -75,7 +65,7 @@ def test_an_unknown_correlation_name_outside_on_fails_alike_as_a_missing_member(
      "YQL: 1:49: Unknown column: day in correlation name: o"),
 ])
 def test_a_using_column_a_side_lacks_fails_alike_at_the_join(both, query, line):
-    _fails_alike(both, query, line)
+    fails_exactly_alike(both, query, line)
 
 
 # ON's columns are keys too, checked by the join alike (ParseJoinKeys), where dev said
@@ -88,7 +78,7 @@ def test_a_using_column_a_side_lacks_fails_alike_at_the_join(both, query, line):
      "YQL: 1:34: Unknown column: dya in correlation name: e"),
 ])
 def test_an_on_column_a_side_lacks_fails_alike_at_the_join(both, query, line):
-    _fails_alike(both, query, line)
+    fails_exactly_alike(both, query, line)
 
 
 def test_an_on_column_is_told_only_when_it_is_yqls_first_missing_key(tmp_path):

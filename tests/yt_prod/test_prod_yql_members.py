@@ -13,9 +13,8 @@ ErrorsInOrderByWhenColumnIsMissingInProjection), all in ydb-platform/ydb.
 from __future__ import annotations
 
 import pytest
-from yql_alike import dev_and_fake
+from yql_alike import dev_and_fake, fails_exactly_alike
 
-from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_join_on import unknown_join_label
 from yt_pipeline.yql_members import mistype
 from yt_pipeline.yql_positions import code_tokens
@@ -56,19 +55,7 @@ def both(prod_client, tmp_path):
      "YQL: 1:43: Unknown correlation name: x"),
 ])
 def test_an_unknown_column_fails_alike_in_yqls_words_at_the_name(both, query, line):
-    _fails_alike(both, query, line)
-
-
-def _fails_alike(both, query: str, line: str) -> None:
-    """`query` fails with the error `line` in dev and in prod alike."""
-    dev, prod = both
-    with pytest.raises(QueryFailed) as in_dev:
-        dev.run_yql(query)
-    with pytest.raises(QueryFailed) as in_prod:
-        prod.run_yql(query)
-    assert str(in_dev.value) == line
-    # the client reports a failed query as "YQL query <id> failed: <the query's error>"
-    assert str(in_prod.value).split(" failed: ", 1)[1] == line
+    fails_exactly_alike(both, query, line)
 
 
 # A JOIN's ON refuses a correlation name none of its sources has when the query is
@@ -87,7 +74,7 @@ def _fails_alike(both, query: str, line: str) -> None:
      "YQL: 1:66: JOIN: unknown corellation name: x"),
 ])
 def test_an_unknown_correlation_name_in_join_on_fails_alike_at_its_equality(both, query, line):
-    _fails_alike(both, query, line)
+    fails_exactly_alike(both, query, line)
 
 
 def _equality_for(query: str, reference: str) -> str | None:

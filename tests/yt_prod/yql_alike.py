@@ -42,3 +42,15 @@ def fails_alike(both: tuple[DevClient, Any], query: str, line: str) -> None:
         with pytest.raises(QueryFailed) as failed:
             client.run_yql(query)
         assert line.format(where=where) in str(failed.value)
+
+
+def fails_exactly_alike(both: tuple[DevClient, Any], query: str, line: str) -> None:
+    """`query` fails with the error `line` in dev and in prod alike: prod reports a failed
+    query as "YQL query <id> failed: <the query's error>"."""
+    dev, prod = both
+    with pytest.raises(QueryFailed) as in_dev:
+        dev.run_yql(query)
+    with pytest.raises(QueryFailed) as in_prod:
+        prod.run_yql(query)
+    assert str(in_dev.value) == line
+    assert str(in_prod.value).split(" failed: ", 1)[1] == line
