@@ -80,18 +80,13 @@ def unknown_join_label(query: str, at: Token, label: str) -> Token | None:
         clause = _on_clause(tokens, index)
         if clause is None:
             return None
+        equalities = _equalities(clause)
+        if equalities is None:
+            return None
         found: Token | None = None
-        part: list[Token] = []
-        for token in [*clause, Token("word", "AND", -1, -1)]:
-            if token.kind != "word" or token.text.upper() != "AND":
-                part.append(token)
-                continue
-            sides = _references(part)
-            if sides is None:
-                return None
+        for sides in equalities:
             if at.start in (sides[0].start, sides[2].start):
                 found = sides[1]
-            part = []
         others = [t for t in tokens if t not in clause]
         if any(t.text == label or t.text.rpartition("/")[2] == label for t in others
                if t.kind in ("word", "name")):
@@ -130,8 +125,17 @@ def on_equalities(tokens: list[Token], index: int
     its correlation name; None when that ON is not a conjunction of equalities between
     qualified columns, or is bracketed."""
     clause = _on_clause(tokens, index)
-    if clause is None:
+    equalities = None if clause is None else _equalities(clause)
+    if equalities is None:
         return None
+    return [((sides[0], _label(sides[0])), (sides[2], _label(sides[2])))
+            for sides in equalities]
+
+
+def _equalities(clause: list[Token]) -> list[list[Token]] | None:
+    """Each equality of an ON clause joined by AND as `_references` reads it (its left
+    side's first token, the `=`, its right side's first token); None when a part is not
+    an equality between qualified columns."""
     found = []
     part: list[Token] = []
     for token in [*clause, Token("word", "AND", -1, -1)]:
@@ -141,6 +145,6 @@ def on_equalities(tokens: list[Token], index: int
         sides = _references(part)
         if sides is None:
             return None
-        found.append(((sides[0], _label(sides[0])), (sides[2], _label(sides[2]))))
+        found.append(sides)
         part = []
     return found
