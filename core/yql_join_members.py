@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from yt_pipeline.yql_join_sources import joined_sources
-from yt_pipeline.yql_rules import Token, statements
+from yt_pipeline.yql_rules import Token, located
 
 #: a table's columns as YQL reads them, by the table's path as the query writes it; None
 #: when they cannot be told
@@ -27,21 +27,19 @@ def joined_members(query: str, at: Token, label: str, columns: Columns) -> list[
     """The members of the row of the JOIN whose SELECT holds the reference at `at`; None
     when its sources cannot all be told (a subquery, an unread shape, a one-sided join),
     or when one has a column `label`, which YQL then reads `label.x` a member of."""
-    for statement in statements(query):
-        tokens = statement.tokens
-        index = next((i for i, t in enumerate(tokens) if t.start == at.start), None)
-        if index is None:
-            continue
-        joined = joined_sources(tokens, index)
-        if joined is None or joined.one_sided:
+    found_at = located(query, at)
+    if found_at is None:
+        return None
+    tokens, index = found_at
+    joined = joined_sources(tokens, index)
+    if joined is None or joined.one_sided:
+        return None
+    members: list[str] = []
+    for source in joined.sources:
+        if source.label.text == label:
             return None
-        members: list[str] = []
-        for source in joined.sources:
-            if source.label.text == label:
-                return None
-            names = None if source.path is None else columns(source.path)
-            if names is None or label in names:
-                return None
-            members.extend(f"{source.label.text}.{name}" for name in names)
-        return members
-    return None
+        names = None if source.path is None else columns(source.path)
+        if names is None or label in names:
+            return None
+        members.extend(f"{source.label.text}.{name}" for name in names)
+    return members

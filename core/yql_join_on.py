@@ -15,7 +15,7 @@ told here.
 
 from __future__ import annotations
 
-from yt_pipeline.yql_rules import Token, statements
+from yt_pipeline.yql_rules import Token, located
 
 #: words that end an ON clause at its own bracket depth
 _CLAUSE_ENDS = {"JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "EXCLUSION", "WHERE",
@@ -72,27 +72,25 @@ def _label(reference: Token) -> str:
 def unknown_join_label(query: str, at: Token, label: str) -> Token | None:
     """The `=` YQL reports `label`, named at `at` in a JOIN's ON, unknown at; None when
     the ON is of another shape, or `label` names a source of the statement."""
-    for statement in statements(query):
-        tokens = statement.tokens
-        index = next((i for i, t in enumerate(tokens) if t.start == at.start), None)
-        if index is None:
-            continue
-        clause = _on_clause(tokens, index)
-        if clause is None:
-            return None
-        equalities = _equalities(clause)
-        if equalities is None:
-            return None
-        found: Token | None = None
-        for sides in equalities:
-            if at.start in (sides[0].start, sides[2].start):
-                found = sides[1]
-        others = [t for t in tokens if t not in clause]
-        if any(t.text == label or t.text.rpartition("/")[2] == label for t in others
-               if t.kind in ("word", "name")):
-            return None  # a source's label, or a table's own name: refused in other words
-        return found
-    return None
+    found_at = located(query, at)
+    if found_at is None:
+        return None
+    tokens, index = found_at
+    clause = _on_clause(tokens, index)
+    if clause is None:
+        return None
+    equalities = _equalities(clause)
+    if equalities is None:
+        return None
+    found: Token | None = None
+    for sides in equalities:
+        if at.start in (sides[0].start, sides[2].start):
+            found = sides[1]
+    others = [t for t in tokens if t not in clause]
+    if any(t.text == label or t.text.rpartition("/")[2] == label for t in others
+           if t.kind in ("word", "name")):
+        return None  # a source's label, or a table's own name: refused in other words
+    return found
 
 
 #: the words that open a clause: the last one before a reference names its clause
@@ -102,20 +100,19 @@ _CLAUSE_STARTS = {"SELECT", "FROM", "JOIN", "ON", "USING", "WHERE", "GROUP", "HA
 
 def in_join_on(query: str, at: Token) -> bool:
     """True when the reference at `at` stands in a JOIN's ON (in brackets or not)."""
-    for statement in statements(query):
-        tokens = statement.tokens
-        index = next((i for i, t in enumerate(tokens) if t.start == at.start), None)
-        if index is None:
-            continue
-        # back from the reference, skipping closed brackets; an open one's outside counts
-        depth = floor = 0
-        for token in reversed(tokens[:index]):
-            if token.kind == "symbol" and token.text in "()":
-                depth += 1 if token.text == ")" else -1
-                floor = min(floor, depth)
-            elif depth == floor and token.kind == "word" \
-                    and token.text.upper() in _CLAUSE_STARTS:
-                return token.text.upper() == "ON"
+    found_at = located(query, at)
+    if found_at is None:
+        return False
+    tokens, index = found_at
+    # back from the reference, skipping closed brackets; an open one's outside counts
+    depth = floor = 0
+    for token in reversed(tokens[:index]):
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == ")" else -1
+            floor = min(floor, depth)
+        elif depth == floor and token.kind == "word" \
+                and token.text.upper() in _CLAUSE_STARTS:
+            return token.text.upper() == "ON"
     return False
 
 

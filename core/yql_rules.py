@@ -90,6 +90,16 @@ def statements(query: str) -> list[Statement]:
     return [s for s in found if s.tokens]
 
 
+def located(query: str, at: Token) -> tuple[list[Token], int] | None:
+    """The tokens of the statement of `query` holding the token that starts where `at`
+    does, and that token's index among them; None when no statement holds it."""
+    for statement in statements(query):
+        for index, token in enumerate(statement.tokens):
+            if token.start == at.start:
+                return statement.tokens, index
+    return None
+
+
 def _statement(query: str, i: int, n: int) -> Statement:
     """The statement standing at query[i:n], its tokens placed in the whole query."""
     found = Statement()
