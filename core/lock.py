@@ -8,6 +8,14 @@ it yet); or the pid now belongs to a process younger than the lock
 (pids are reused, after a container restart even by this very process); or the file never got
 its content (its writer died between creating and filling it) and is older than a moment.
 Locks of other hosts are never judged: only their own host can tell.
+
+"Younger" is told by the kernel's own count, not by the wall clock: the lock keeps its owner's
+start in clock ticks since boot (/proc/<pid>/stat, field 22) and the boot's id, and the pid is
+another process when its start differs. Told by the wall clock (the lock's `started_at`
+against /proc/stat's `btime` plus those ticks), a step of the clock forward while the run
+went on (NTP or a hypervisor correcting it, a virtual machine resumed) made every live run's
+lock look older than its process: a second run took it over and both appended. Locks
+written without those fields (an older version, no /proc) are still judged by the clock.
 """
 
 from __future__ import annotations
@@ -73,12 +81,32 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
-def process_started_at(pid: int) -> float | None:
-    """When process `pid` started (seconds since the epoch), where /proc tells; else None."""
+def process_start_ticks(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot (a count no change of the wall
+    clock moves), where /proc tells; else None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         # the command name (field 2) may hold spaces and parentheses: count from its end
-        ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def boot_id() -> str | None:
+    """This boot's id (new at every boot of the machine), where /proc tells; else None."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def process_started_at(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), where /proc tells; else None.
+    Moves with every step of the wall clock (`btime` is the clock less the time since boot)."""
+    try:
+        ticks = process_start_ticks(pid)
+        if ticks is None:
+            return None
         boot = next(
             float(line.split()[1])
             for line in Path("/proc/stat").read_text().splitlines()
@@ -87,6 +115,22 @@ def process_started_at(pid: int) -> float | None:
         return boot + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):
         return None
+
+
+
+def _same_process(owner: dict[str, Any], pid: int) -> bool | None:
+    """Whether live process `pid` is the one that wrote lock `owner`, told by its start in
+    ticks since boot; None when the lock or /proc cannot tell (then the wall clock judges)."""
+    ticks, boot = owner.get("start_ticks"), owner.get("boot_id")
+    if not isinstance(ticks, int) or not isinstance(boot, str):
+        return None
+    now = boot_id()
+    if now is None:
+        return None
+    if now != boot:
+        return False  # the machine started again since: every process of that boot is gone
+    current = process_start_ticks(pid)
+    return None if current is None else current == ticks
 
 
 class RunLock:
@@ -100,6 +144,11 @@ class RunLock:
             "run_id": run_id,
             "started_at": time.time(),
         }
+        # who holds the lock, by the kernel's count (_same_process): a live run's lock must
+        # not look stale after the wall clock stepped forward
+        ticks, boot = process_start_ticks(os.getpid()), boot_id()
+        if ticks is not None and boot is not None:
+            self.owner.update(boot_id=boot, start_ticks=ticks)
         self.held = False
 
     def acquire(self) -> RunLock:
@@ -170,6 +219,9 @@ class RunLock:
                 return other.get("run_id") not in _held_here.get(self.path.resolve(), set())
         if not pid_alive(pid):
             return True
+        same = _same_process(other, pid)
+        if same is not None:
+            return not same
         started, lock_time = process_started_at(pid), other.get("started_at")
         return (started is not None and isinstance(lock_time, (int, float))
                 and started > lock_time + START_SLACK_S)
