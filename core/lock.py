@@ -117,7 +117,6 @@ def process_started_at(pid: int) -> float | None:
         return None
 
 
-
 def _same_process(owner: dict[str, Any], pid: int) -> bool | None:
     """Whether live process `pid` is the one that wrote lock `owner`, told by its start in
     ticks since boot; None when the lock or /proc cannot tell (then the wall clock judges)."""
