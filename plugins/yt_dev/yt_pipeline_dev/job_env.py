@@ -1,9 +1,9 @@
 """The environment of a dev job, and the check of a stage's requirements.txt.
 
 A job inherits the driver's environment minus every secret (the keys of secrets.env, the
-YT token, and any variable whose value holds a secret value); it gets back only the secrets
-its operation names in `env`, both as YT_SECURE_VAULT_<NAME> (as YT provides them) and as
-<NAME>.
+YT token, and any variable whose value holds a secret value, in any written form of it); it
+gets back only the secrets its operation names in `env`, both as YT_SECURE_VAULT_<NAME> (as
+YT provides them) and as <NAME>.
 """
 
 from __future__ import annotations
@@ -21,18 +21,21 @@ ALWAYS_HIDDEN = ("YT_TOKEN",)
 
 def job_environment(
     spec: OperationSpec, code_env: dict[str, str], hidden: Iterable[str], job_index: int,
-    secret_values: Iterable[str] = (),
+    secret_forms: Iterable[str] = (),
 ) -> dict[str, str]:
+    """`secret_forms`: every written form of every secret value (secret_forms.all_forms)."""
     drop = set(hidden) | set(ALWAYS_HIDDEN)
-    values = [value for value in secret_values if value]
+    forms = [form for form in secret_forms if form]
     env = {
         k: v for k, v in os.environ.items()
         if k not in drop and not k.startswith("YT_SECURE_VAULT_")
         # a secret exported under another name (a copy of the token, a proxy URL holding
-        # it) is a secret too: a cluster's job inherits nothing of the driver's shell. PATH
+        # it) is a secret too: a cluster's job inherits nothing of the driver's shell. It is
+        # looked for in each of its forms, since a URL holds a password percent-encoded
+        # (RFC 3986 userinfo: `@` as %40) and a Basic credential holds it in base64. PATH
         # stays whatever it holds: without it the wrapper finds no python3 (a short secret,
         # 4 letters, may well be part of a folder name)
-        and (k == "PATH" or not any(value in v for value in values))
+        and (k == "PATH" or not any(form in v for form in forms))
     }
     inherited_path = env.get("PYTHONPATH")
     env.update(code_env)

@@ -110,7 +110,7 @@ class OperationRun(msgspec.Struct):
         (output_schema.py)."""
         code = self.code()
         env = job_environment(self.spec, code.env, self.client.hidden_env, index,
-                              self.client.secret_values)
+                              self.client.masked_forms())
         for internal in (TALLY_ENV, CHECKPOINTS_ENV, WHOLE_LINES_ENV):
             env.pop(internal, None)
         if whole_stdin:
