@@ -297,7 +297,8 @@ def mask_bytes_within(value: Any, masked_forms: Iterable[str], _depth: int = 0) 
 def mask_data(value: Any, masked_forms: list[str], _depth: int = 0) -> Any:
     """A copy of a JSON-like value (a stage's debug, say) with every string masked, keys
     too. What is not a string, list or mapping is masked in its text form only when that
-    form holds a secret, so numbers and booleans stay as they are."""
+    form holds a secret, so numbers stay numbers unless their digits are a secret's (a PIN
+    a stage parsed: `int(secret)` is written as the secret's own text)."""
     if _depth > 100:  # deeper than any debug a stage hands on; a cycle otherwise
         return MASK
     if isinstance(value, str):
@@ -307,7 +308,7 @@ def mask_data(value: Any, masked_forms: list[str], _depth: int = 0) -> Any:
                 for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [mask_data(v, masked_forms, _depth + 1) for v in value]
-    if isinstance(value, (bool, int, float)) or value is None:
+    if isinstance(value, bool) or value is None:
         return value
     text = str(value)
     masked = mask_text(text, masked_forms)
