@@ -224,13 +224,18 @@ def _environment(value: Any, stage: StageLike,
     """Split `env` into plain variables and secrets.
 
     A list names variables; a mapping gives values, and a null value means "take it from
-    the secrets". A name found in secrets.env always travels as a secret.
+    the secrets". A name found in secrets.env always travels as a secret, and so does a
+    value that holds a secret in any written form (an `Authorization` header a stage built
+    around a token): a cluster shows a user job's `environment` to whoever may read the
+    operation, its `secure_vault` to nobody else (the `secure_vault` entry of the YTsaurus
+    docs' "Operation options" page).
     """
     pipeline_config = stage.deps.pipeline_config if stage.deps is not None else None
     secret_of = pipeline_config.secret if pipeline_config is not None else (lambda name: None)
     known_secrets = set(pipeline_config.secrets if pipeline_config is not None else {})
     plain: dict[str, str] = {}
     secure: dict[str, str] = {}
+    forms: list[str] | None = None
     for name, given in env_items(value, fail):
         if given is None:
             secret = secret_of(name)
@@ -240,8 +245,21 @@ def _environment(value: Any, stage: StageLike,
         elif name in known_secrets:
             secure[name] = str(given)
         else:
-            plain[name] = str(given)
+            if forms is None:  # made only for an operation with plain values
+                forms = _secret_forms(pipeline_config)
+            text = str(given)
+            holds_secret = any(form in text for form in forms)
+            (secure if holds_secret else plain)[name] = text
     return plain, secure
+
+
+def _secret_forms(pipeline_config: Any) -> list[str]:
+    """Every written form of the secrets `pipeline_config` knows (none for a stage built
+    without one)."""
+    from yt_pipeline.secret_forms import all_forms
+
+    secret_values = getattr(pipeline_config, "secret_values", None)
+    return all_forms(secret_values()) if callable(secret_values) else []
 
 
 class _StageView:

@@ -1,0 +1,71 @@
+"""An operation's `env` value built in code around a secret (an `Authorization` header,
+a URL with a password) travels in the secure vault, as a value named in secrets.env does:
+a cluster shows a user job's `environment` to whoever may read the operation, the
+`secure_vault` to nobody else (the `secure_vault` entry of the YTsaurus docs' page
+"Operation options", yt/docs/en/_includes/user-guide/data-processing/operations/
+operations-options.md). The job sees the variable under its own name either way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+pytest.importorskip("yt_pipeline_prod")
+
+from prod_pipeline import retry_options, run_pipeline  # noqa: E402 - after the skip
+
+from yt_pipeline.testing import write_pipeline  # noqa: E402
+from yt_pipeline_prod.testing import start_fake_proxy  # noqa: E402
+
+TOKEN = "ytp-prod-TOKEN-envvalue-55aa77"
+API_KEY = "api-key-ENVVALUE-13579"
+HEADER = "Bearer " + API_KEY
+STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Leaky(BaseStage):
+    def run(self, debug):
+        api = self.deps.pipeline_config.secret("API_KEY")
+        self.deps.yt_client.write_table("//home/envv/in", [{"id": 1}])
+        run_map(self, {"input_table": "//home/envv/in", "output_table": "//home/envv/out",
+                       "env": {"AUTH_HEADER": "Bearer " + api, "PLAIN": "shown"}})
+        return debug
+"""
+# the job reports digests, so the secret is in neither its source nor its output
+MAPPER = """
+import hashlib, os
+from ytjobs import read_rows, write_rows
+list(read_rows())
+write_rows([{"auth": hashlib.sha256(os.environ.get("AUTH_HEADER", "").encode()).hexdigest(),
+             "plain": os.environ.get("PLAIN")}])
+"""
+
+
+def test_an_env_value_holding_a_secret_goes_in_the_secure_vault(tmp_path, monkeypatch):
+    for name in ("YT_PROXY", "YT_TOKEN", "API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    fake = start_fake_proxy(token=TOKEN)
+    try:
+        root = write_pipeline(tmp_path / "p", {
+            "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TOKEN}\nAPI_KEY={API_KEY}\n",
+            "stages/leaky/stage.py": STAGE,
+            "stages/leaky/src/mapper.py": MAPPER,
+        }, config={"pipeline": {"mode": "prod", "build_folder": "//home/envv/build",
+                                "prod": retry_options()},
+                   "stages": {"enabled_stages": ["leaky"]}})
+        run = run_pipeline(root)
+        fake.wait_idle()
+        assert run.result.exit_code == 0, run.result.output
+        [spec] = fake.specs
+        rows = fake.rows("//home/envv/out")
+    finally:
+        fake.stop()
+    assert spec["mapper"]["environment"] == {"PLAIN": "shown"}
+    assert spec["secure_vault"] == {"AUTH_HEADER": HEADER}
+    outside_vault = json.dumps({k: v for k, v in spec.items() if k != "secure_vault"})
+    assert API_KEY not in outside_vault
+    assert rows == [{"auth": hashlib.sha256(HEADER.encode()).hexdigest(), "plain": "shown"}]
