@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from yt_pipeline import table_paths
+from yt_pipeline import operation_secrets, table_paths
 from yt_pipeline.errors import ConfigError, PluginError, TableNotFound
 from yt_pipeline.join_keys import check_join
 from yt_pipeline.logs import stage_logger
@@ -205,6 +205,9 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
         run_id=str(getattr(stage.context, "run_id", "") or ""),
     )
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
+    if spec.extra_spec:
+        operation_secrets.check_spec_section(
+            spec.extra_spec, operation_secrets.secret_forms(_pipeline_config(stage)), fail)
     spec.checkpoints = _checkpoints(stage)
     return spec
 
@@ -230,12 +233,12 @@ def _environment(value: Any, stage: StageLike,
     operation, its `secure_vault` to nobody else (the `secure_vault` entry of the YTsaurus
     docs' "Operation options" page).
     """
-    pipeline_config = stage.deps.pipeline_config if stage.deps is not None else None
+    pipeline_config = _pipeline_config(stage)
     secret_of = pipeline_config.secret if pipeline_config is not None else (lambda name: None)
     known_secrets = set(pipeline_config.secrets if pipeline_config is not None else {})
     plain: dict[str, str] = {}
     secure: dict[str, str] = {}
-    forms: list[str] | None = None
+    forms: tuple[str, ...] | None = None
     for name, given in env_items(value, fail):
         if given is None:
             secret = secret_of(name)
@@ -246,20 +249,14 @@ def _environment(value: Any, stage: StageLike,
             secure[name] = str(given)
         else:
             if forms is None:  # made only for an operation with plain values
-                forms = _secret_forms(pipeline_config)
+                forms = operation_secrets.secret_forms(pipeline_config)
             text = str(given)
-            holds_secret = any(form in text for form in forms)
-            (secure if holds_secret else plain)[name] = text
+            (secure if operation_secrets.holds_secret(text, forms) else plain)[name] = text
     return plain, secure
 
 
-def _secret_forms(pipeline_config: Any) -> list[str]:
-    """Every written form of the secrets `pipeline_config` knows (none for a stage built
-    without one)."""
-    from yt_pipeline.secret_forms import all_forms
-
-    secret_values = getattr(pipeline_config, "secret_values", None)
-    return all_forms(secret_values()) if callable(secret_values) else []
+def _pipeline_config(stage: StageLike) -> Any:
+    return stage.deps.pipeline_config if stage.deps is not None else None
 
 
 class _StageView:

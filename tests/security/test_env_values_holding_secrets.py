@@ -69,3 +69,46 @@ def test_an_env_value_holding_a_secret_goes_in_the_secure_vault(tmp_path, monkey
     outside_vault = json.dumps({k: v for k, v in spec.items() if k != "secure_vault"})
     assert API_KEY not in outside_vault
     assert rows == [{"auth": hashlib.sha256(HEADER.encode()).hexdigest(), "plain": "shown"}]
+
+
+# A title, a description or any key of an operation's `spec:` section is shown with the
+# operation (the web interface shows `title`, `description` and `started_by`: the same
+# docs page); a secret there is refused before the operation starts, naming the key.
+SPEC_STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Leaky(BaseStage):
+    def run(self, debug):
+        api = self.deps.pipeline_config.secret("API_KEY")
+        self.deps.yt_client.write_table("//home/envv/in", [{"id": 1}])
+        run_map(self, {"input_table": "//home/envv/in", "output_table": "//home/envv/out",
+                       "spec": {"title": "x", "description": {"login": "u:" + api}}})
+        return debug
+"""
+
+
+def test_a_secret_in_the_spec_section_is_refused_before_the_operation(tmp_path, monkeypatch):
+    for name in ("YT_PROXY", "YT_TOKEN", "API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    fake = start_fake_proxy(token=TOKEN)
+    try:
+        root = write_pipeline(tmp_path / "p", {
+            "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TOKEN}\nAPI_KEY={API_KEY}\n",
+            "stages/leaky/stage.py": SPEC_STAGE,
+            "stages/leaky/src/mapper.py": MAPPER,
+        }, config={"pipeline": {"mode": "prod", "build_folder": "//home/envv/build",
+                                "prod": retry_options()},
+                   "stages": {"enabled_stages": ["leaky"]}})
+        run = run_pipeline(root)
+        fake.wait_idle()
+        specs = fake.specs
+    finally:
+        fake.stop()
+    output = run.result.output
+    assert run.result.exit_code == 1, output
+    assert specs == []
+    assert ("operations.map.spec.description.login: stage leaky: the spec holds a secret of "
+            "secrets.env here, which a cluster shows to whoever may read the operation") in output
+    assert API_KEY not in output

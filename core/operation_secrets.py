@@ -1,0 +1,64 @@
+"""Secrets in what an operation sends besides its secure vault.
+
+A cluster shows an operation's spec to whoever may read the operation: a user job's
+`environment`, the `title`, `description` and `started_by` (the web interface shows them),
+and every other key. Only `secure_vault` is kept from them (the `secure_vault` entry of the
+YTsaurus docs' "Operation options" page, yt/docs/en/_includes/user-guide/data-processing/
+operations/operations-options.md). So an `env` value holding a secret travels in the vault,
+and a `spec:` section holding one is refused, naming the key and never the value.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.operation_config import Fail
+from yt_pipeline.secret_forms import all_forms
+
+
+def secret_forms(pipeline_config: Any) -> tuple[str, ...]:
+    """Every written form of the secrets `pipeline_config` knows (none for a stage built
+    without one): made once for a set of secrets, however many operations ask."""
+    secret_values = getattr(pipeline_config, "secret_values", None)
+    return _forms_of(tuple(secret_values())) if callable(secret_values) else ()
+
+
+@functools.lru_cache(maxsize=8)
+def _forms_of(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(all_forms(values))
+
+
+def holds_secret(text: str, forms: tuple[str, ...]) -> bool:
+    return any(form in text for form in forms)
+
+
+def check_spec_section(section: Any, forms: tuple[str, ...], fail: Fail) -> None:
+    """Refuse a `spec:` section with a secret in any key or string value."""
+    if not forms:
+        return
+    for key, text in _texts(section, "spec"):
+        if holds_secret(text, forms):
+            raise fail("the spec holds a secret of secrets.env here, which a cluster shows "
+                       "to whoever may read the operation; give it to the job through the "
+                       "operation's `env` (it travels in the secure vault)", key)
+
+
+def _texts(value: Any, key: str, depth: int = 0) -> list[tuple[str, str]]:
+    """(dotted key, text) for every key and string within `value`."""
+    if depth > 100:  # deeper than any spec; a cycle otherwise
+        raise ConfigError(f"{key} is nested too deeply")
+    if isinstance(value, str):
+        return [(key, value)]
+    found: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            inner = f"{key}.{name}"
+            found.append((key, str(name)))  # a key holding one: its parent is named
+            found += _texts(item, inner, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found += _texts(item, f"{key}[{index}]", depth + 1)
+    return found
