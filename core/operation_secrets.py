@@ -18,12 +18,21 @@ from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_config import Fail
 from yt_pipeline.secret_forms import all_forms
 
+#: A `spec:` section is refused only for secrets this long or longer, as the code archive
+#: is (yt_pipeline_uploader.leaks.SCAN_MIN_LENGTH): a shorter one ("test", "prod") turns
+#: up in ordinary titles and would refuse good operations. Moving an `env` value into the
+#: vault harms nothing, so there every secret counts.
+REFUSAL_MIN_LENGTH = 8
 
-def secret_forms(pipeline_config: Any) -> tuple[str, ...]:
-    """Every written form of the secrets `pipeline_config` knows (none for a stage built
-    without one): made once for a set of secrets, however many operations ask."""
+
+def secret_forms(pipeline_config: Any, shortest: int = 0) -> tuple[str, ...]:
+    """Every written form of the secrets `pipeline_config` knows that are `shortest`
+    characters or longer (none for a stage built without a configuration): made once for a
+    set of secrets, however many operations ask."""
     secret_values = getattr(pipeline_config, "secret_values", None)
-    return _forms_of(tuple(secret_values())) if callable(secret_values) else ()
+    if not callable(secret_values):
+        return ()
+    return _forms_of(tuple(value for value in secret_values() if len(value) >= shortest))
 
 
 @functools.lru_cache(maxsize=8)

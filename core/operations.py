@@ -207,7 +207,9 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
     spec.env, spec.secure_env = _environment(cfg.get("env"), stage, fail)
     if spec.extra_spec:
         operation_secrets.check_spec_section(
-            spec.extra_spec, operation_secrets.secret_forms(_pipeline_config(stage)), fail)
+            spec.extra_spec,
+            operation_secrets.secret_forms(_pipeline_config(stage),
+                                           operation_secrets.REFUSAL_MIN_LENGTH), fail)
     spec.checkpoints = _checkpoints(stage)
     return spec
 

@@ -112,3 +112,32 @@ def test_a_secret_in_the_spec_section_is_refused_before_the_operation(tmp_path, 
     assert ("operations.map.spec.description.login: stage leaky: the spec holds a secret of "
             "secrets.env here, which a cluster shows to whoever may read the operation") in output
     assert API_KEY not in output
+
+
+def test_a_short_secret_in_an_ordinary_title_refuses_nothing(tmp_path):
+    """A secret of 4 to 7 characters is masked in logs, but too likely to be part of a
+    title to refuse an operation for; it still sends a value holding it to the vault."""
+    from types import SimpleNamespace
+
+    from yt_pipeline.operations import build_spec
+
+    class Config:
+        secrets = {"SHORT": "prod"}
+
+        def secret(self, name):
+            return self.secrets.get(name)
+
+        def secret_values(self):
+            return ["prod"]
+
+    (tmp_path / "stages/s/src").mkdir(parents=True)
+    (tmp_path / "stages/s/src/run.py").write_text("")
+    stage = SimpleNamespace(name="s", stage_dir=tmp_path / "stages/s",
+                            config_file_display="config.yaml",
+                            deps=SimpleNamespace(pipeline_config=Config()),
+                            context=SimpleNamespace(pipeline_dir=tmp_path, code_package=None,
+                                                    run_id="r"))
+    spec = build_spec(stage, "vanilla", {"script": "src/run.py", "env": {"MODE": "production"},
+                                         "spec": {"title": "production numbers"}})
+    assert spec.extra_spec["title"] == "production numbers"
+    assert spec.secure_env == {"MODE": "production"} and spec.env == {}
