@@ -145,8 +145,8 @@ class Executor:
         #: may rewrite a table a later one reads): its Yson columns and its inferred ones
         #: are both learned from them, and the query reads them once
         self._first: dict[tuple[Path, int, int, int, int], list[dict[str, Any]]] = {}
-        #: the Yson columns of each of those samples, by the sample's identity
-        self._yson: dict[int, set[str]] = {}
+        #: what each of those samples tells of its columns, by the sample's identity
+        self._sampled_columns: dict[int, yql_yson.SampledColumns] = {}
         #: the SQL of the statement last given to DuckDB, its tables read as they are:
         #: DuckDB's caret in an error points into it
         self.executed = ""
@@ -211,12 +211,16 @@ class Executor:
         return names
 
     def _yson_columns(self, target: Path) -> set[str]:
-        """The Yson columns of a schemaless table (yql_yson), learned once from its first
-        rows: yson_names and the table's read both ask."""
+        """The Yson columns of a schemaless table (yql_yson): yson_names and the table's
+        read both ask."""
+        return self._columns_sampled(target).yson
+
+    def _columns_sampled(self, target: Path) -> yql_yson.SampledColumns:
+        """The columns of a schemaless table's first rows, learned once from them."""
         rows = self._first_rows(target)
-        if id(rows) not in self._yson:
-            self._yson[id(rows)] = yql_yson.yson_columns(rows, self.infer_rows)
-        return self._yson[id(rows)]
+        if id(rows) not in self._sampled_columns:
+            self._sampled_columns[id(rows)] = yql_yson.sampled_columns(rows, self.infer_rows)
+        return self._sampled_columns[id(rows)]
 
     def _first_rows(self, target: Path) -> list[dict[str, Any]]:
         """The first `infer_rows` rows of table file `target` (only read, never changed)."""
@@ -232,18 +236,13 @@ class Executor:
         the first value (not null) of each in those rows, and those read as Yson."""
         if target.stat().st_size == 0:
             raise QueryFailed(f"YQL: {yql_rules.empty_table(path)}")
-        sample = self._first_rows(target)
-        names = yql_rules.inferred_columns(sample, self.infer_rows)
-        if not names:
-            raise QueryFailed(f"YQL: {yql_rules.no_columns(path, len(sample))}")
-        if "" in names:
+        sampled = self._columns_sampled(target)
+        if not sampled.names:
+            raise QueryFailed(
+                f"YQL: {yql_rules.no_columns(path, len(self._first_rows(target)))}")
+        if "" in sampled.names:
             raise QueryFailed(f"YQL: {yql_rules.empty_column_name(path)}")
-        first: dict[str, Any] = {}
-        for row in sample:
-            for name, value in row.items():
-                if value is not None:
-                    first.setdefault(name, value)
-        return names, first, self._yson_columns(target)
+        return sampled.names, sampled.first, sampled.yson
 
     def _columns_of(self, path: str) -> list[str] | None:
         """The columns YQL reads in table `path` (None when it has none to read): what a
