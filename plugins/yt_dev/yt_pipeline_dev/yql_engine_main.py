@@ -135,7 +135,9 @@ def main():
     while True:
         request = _receive(requests)
         if request is None:
-            return
+            # at once, as when the control pipe ends: an interpreter finishing while a
+            # thread frees or makes a database in DuckDB aborts (SIGABRT)
+            os._exit(0)
         kind = request[0]
         if kind == "close":
             connection = connections.pop(request[1], None)
