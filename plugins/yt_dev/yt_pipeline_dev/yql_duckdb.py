@@ -64,9 +64,11 @@ from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_engine import engine, interrupt_thread
 from yt_pipeline_dev.yql_results import as_returned
+from yt_pipeline_dev.yql_sample_types import told_types
 from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_schema import (
     DeclaredColumns,
+    FirstRows,
     SchemaCache,
     declare,
     declared,
@@ -144,7 +146,7 @@ class Executor:
         #: the first rows of each schemaless table read, by the file's identity (a statement
         #: may rewrite a table a later one reads): its Yson columns and its inferred ones
         #: are both learned from them, and the query reads them once
-        self._first: dict[tuple[Path, int, int, int, int], list[dict[str, Any]]] = {}
+        self._first: dict[tuple[Path, int, int, int, int], FirstRows] = {}
         #: what each of those samples tells of its columns, by the sample's identity
         self._sampled_columns: dict[int, yql_yson.SampledColumns] = {}
         #: the SQL of the statement last given to DuckDB, its tables read as they are:
@@ -222,12 +224,12 @@ class Executor:
             self._sampled_columns[id(rows)] = yql_yson.sampled_columns(rows, self.infer_rows)
         return self._sampled_columns[id(rows)]
 
-    def _first_rows(self, target: Path) -> list[dict[str, Any]]:
+    def _first_rows(self, target: Path) -> FirstRows:
         """The first `infer_rows` rows of table file `target` (only read, never changed)."""
         status = target.stat()
         key = (target, status.st_ino, status.st_size, status.st_mtime_ns, self.infer_rows)
         if key not in self._first:
-            self._first[key] = list(first_rows(target, self.infer_rows))
+            self._first[key] = first_rows(target, self.infer_rows)
         return self._first[key]
 
     def _inferred_names(self, path: str, target: Path
@@ -262,8 +264,10 @@ class Executor:
                  yson: set[str]) -> list[tuple[str, str]] | None:
         """The columns with their types in the first rows, if each can be checked (a Yson
         column, read as JSON, cannot)."""
-        types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection,
-                                     self._sample_of(str(target)))
+        types = told_types(self._first_rows(target), self.infer_rows, SAMPLE_ROWS, names)
+        if types is None:
+            types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection,
+                                         self._sample_of(str(target)))
         columns = [(name, "JSON" if name in yson else signed(types.get(name, "NULL"),
                                                               first.get(name)))
                    for name in names]

@@ -156,16 +156,33 @@ def _copy_first_lines(table_file: Path, copy: Path, count: int) -> bool:
     return True
 
 
-def first_rows(table_file: Path, count: int) -> Iterator[dict[str, Any]]:
-    """The first `count` rows of a table file."""
+class FirstRows(list[dict[str, Any]]):
+    """The rows of a table file's first lines, and how many of those lines held none."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]] = (), lines: int = 0):
+        super().__init__(rows)
+        #: the lines read: all there are when fewer than were asked for
+        self.lines = lines
+
+    @property
+    def skipped(self) -> int:
+        """Lines blank or holding no object."""
+        return self.lines - len(self)
+
+
+def first_rows(table_file: Path, count: int) -> FirstRows:
+    """The rows of the first `count` lines of a table file."""
+    rows = FirstRows()
     with table_file.open("rb") as handle:
-        for index, line in enumerate(handle):
-            if index >= count:
-                return
+        for line in handle:
+            if rows.lines >= count:
+                break
+            rows.lines += 1
             if line.strip():
                 row = loads_line(line)
                 if isinstance(row, dict):
-                    yield row
+                    rows.append(row)
+    return rows
 
 
 def load_entry(entry: Path) -> dict[str, Any] | None:
