@@ -31,10 +31,7 @@ from typing import Any
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
-from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
-from yt_pipeline.yql_members import member_error_line
-from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
@@ -310,6 +307,11 @@ class Executor:
         except self.duckdb.Error as exc:
             if self.deadline.reached:
                 raise self.deadline.failure() from None
+            # what places an error in the query's text: imported by a query that fails only
+            from yt_pipeline.yql_join_using import using_error_line
+            from yt_pipeline.yql_members import member_error_line
+            from yt_pipeline.yql_positions import TABLE, syntax_error_line
+
             placed = None
             ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
             if isinstance(exc, self.duckdb.ParserException):

@@ -39,8 +39,8 @@ def told_types(rows: FirstRows, read_for: int, sample: int, names: list[str]
     if rows.lines < sample and rows.lines >= read_for:
         return None  # the sample goes on past the lines read
     taken = rows[:sample]
-    folded = {name.casefold() for row in taken for name in row}
-    if len(folded) != len({name for row in taken for name in row}):
+    keys: set[str] = set().union(*taken)
+    if len({name.casefold() for name in keys}) != len(keys):
         return None
     told: dict[str, str] = {}
     for name in names:
