@@ -224,7 +224,19 @@ def _content_file(root: Path, table_file: Path, size: int) -> Path:
 
 
 def _write_entry(entry: Path, data: dict[str, Any]) -> None:
-    _write_text_atomic(entry, json.dumps(data))
+    """Keep `data` in `entry`: left as it is when it holds them already, only made as new
+    as a write would make it (prune_declared goes by its age). An INSERT over a table of
+    schema declares its file twice, the table's schema kept (keep_schema) then its own, and
+    a table written again with the same rows has its entry by bytes already: each write is
+    a temporary file renamed, some ms each."""
+    text = json.dumps(data)
+    try:
+        if entry.read_text(encoding="utf-8") == text:
+            os.utime(entry)
+            return
+    except OSError:
+        pass  # none yet (or unreadable): written
+    _write_text_atomic(entry, text)
 
 
 class DeclaredColumns(list[tuple[str, str]]):
