@@ -376,13 +376,14 @@ class Executor:
         # watched from the making of its database: DuckDB's process may stop answering
         # (stopped, or busy) at any request, and the query's limit holds for each
         with self.deadline.watching(_ThreadsRequests(threading.get_ident())):
-            self.connection = restricted_connection(self.duckdb, files)
+            # the macros the statement calls, defined in the request restricting its
+            # connection; what is wrapped around it later (an INSERT's Yson columns) is
+            # given its own before it runs (self.macros.define_for)
+            self.macros = Macros(self.duckdb, None)
+            self.connection = restricted_connection(self.duckdb, files,
+                                                    then=self.macros.definitions_for(sql))
+            self.macros.connection = self.connection
             try:
-                # the macros the statement calls; what is wrapped around it later (an
-                # INSERT's Yson columns) is given its own before it runs
-                # (self.macros.define_for)
-                self.macros = Macros(self.duckdb, self.connection)
-                self.macros.define_for(sql)
                 yield
             finally:
                 connection, self.connection = self.connection, None
