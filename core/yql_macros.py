@@ -57,23 +57,32 @@ class Macros:
 
     def define_for(self, sql: str) -> None:
         """Define the macros `sql` calls, and those they call, that are not there yet."""
+        definitions = self.definitions_for(sql)
+        if definitions:
+            self.connection.execute(definitions)
+
+    def definitions_for(self, sql: str) -> str:
+        """The SQL defining the macros `sql` calls, and those they call, that are not there
+        yet, counted as defined: for a caller that runs it along with requests of its own
+        (dev's DuckDB is in a process of its own: a request is a round trip)."""
         wanted = set(_CALLED.findall(sql))
         if not wanted - self.defined:
-            return
+            return ""
         # a macro calls only those before it: one pass from the last needs them all
         for name, _, calls in reversed(self.catalogue):
             if name in wanted:
                 wanted |= calls
-        self._define(wanted)
+        return self._definitions(wanted)
 
     def define_all(self) -> None:
-        self._define({name for name, _, _ in self.catalogue})
+        definitions = self._definitions({name for name, _, _ in self.catalogue})
+        if definitions:
+            self.connection.execute(definitions)
 
-    def _define(self, names: set[str]) -> None:
-        """Those of `names` not defined yet, in the catalogue's order, in one request (dev's
-        DuckDB is in a process of its own: a request is a round trip)."""
+    def _definitions(self, names: set[str]) -> str:
+        """Those of `names` not defined yet, in the catalogue's order, as one request's SQL
+        (dev's DuckDB is in a process of its own: a request is a round trip)."""
         new = [(name, text) for name, text, _ in self.catalogue
                if name in names and name not in self.defined]
-        if new:
-            self.connection.execute(";\n".join(text for _, text in new))
-            self.defined.update(name for name, _ in new)
+        self.defined.update(name for name, _ in new)
+        return ";\n".join(text for _, text in new)

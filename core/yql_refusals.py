@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_udfs import refuse_unknown
 
 #: YQL statements DuckDB cannot run the same way, by their first word
 UNSUPPORTED_STATEMENTS = {
@@ -62,7 +61,10 @@ def check_statement(code: str, where: str) -> None:
     if "$" in bare:
         raise QueryFailed(f"YQL: parameters and $names that are not named expressions are not "
                           f"supported in {where}; define it as $name = ...; before its use")
-    refuse_unknown(bare, where)
+    if "::" in bare:  # a UDF call (Module::Function): its modules are imported only then
+        from yt_pipeline.yql_udfs import refuse_unknown
+
+        refuse_unknown(bare, where)
     for word in _WORD.findall(bare):
         what = _UNSUPPORTED_WORDS.get(word.upper())
         if what:

@@ -35,7 +35,6 @@ from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
 from yt_pipeline.yql_time_text import text_count
-from yt_pipeline.yql_udfs import rewrite_udfs
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -113,6 +112,8 @@ _EDGE_AFTER = r"(?![\w.\x00\x01])"
 _REAL = re.compile(_EDGE_BEFORE + r"(\d+\.\d+)" + _EDGE_AFTER)
 _FLOAT = re.compile(_EDGE_BEFORE + r"(\d+\.\d+(?:[eE][-+]?\d+)?)f" + _EDGE_AFTER)
 _SUFFIXED = re.compile(_EDGE_BEFORE + r"(\d+)(ul|ut|us|u|l|s|t)" + _EDGE_AFTER, re.I)
+#: what any UDF call holds (yql_udfs._UDF), and a DuckDB cast (`(10)::INTEGER`) does not
+_MAYBE_UDF = re.compile(r"\w::[A-Za-z_]")
 _CAST = re.compile(r"(?<![\w.:])CAST\s*\(", re.I)
 #: not after "::": String::Substring is a UDF of its own (yql_udfs)
 _SUBSTRING = re.compile(r"(?<![\w.:])SUBSTRING\s*\(", re.I)
@@ -324,6 +325,10 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = _LENGTH.sub("strlen(", text)
     # last: the UDFs' arguments have had the rewrites above, and what the UDFs become is
     # DuckDB's own SQL, which none of them must read again (its CASTs, its length)
+    if not _MAYBE_UDF.search(text):
+        return text  # no UDF call (Module::Function): their modules need not be imported
+    from yt_pipeline.yql_udfs import rewrite_udfs
+
     return rewrite_udfs(text, _closing, literals)
 
 

@@ -31,10 +31,7 @@ from typing import Any
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
-from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
-from yt_pipeline.yql_members import member_error_line
-from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
@@ -64,9 +61,11 @@ from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_engine import engine, interrupt_thread
 from yt_pipeline_dev.yql_results import as_returned
+from yt_pipeline_dev.yql_sample_types import told_types
 from yt_pipeline_dev.yql_sandbox import restricted_connection
 from yt_pipeline_dev.yql_schema import (
     DeclaredColumns,
+    FirstRows,
     SchemaCache,
     declare,
     declared,
@@ -144,9 +143,9 @@ class Executor:
         #: the first rows of each schemaless table read, by the file's identity (a statement
         #: may rewrite a table a later one reads): its Yson columns and its inferred ones
         #: are both learned from them, and the query reads them once
-        self._first: dict[tuple[Path, int, int, int, int], list[dict[str, Any]]] = {}
-        #: the Yson columns of each of those samples, by the sample's identity
-        self._yson: dict[int, set[str]] = {}
+        self._first: dict[tuple[Path, int, int, int, int], FirstRows] = {}
+        #: what each of those samples tells of its columns, by the sample's identity
+        self._sampled_columns: dict[int, yql_yson.SampledColumns] = {}
         #: the SQL of the statement last given to DuckDB, its tables read as they are:
         #: DuckDB's caret in an error points into it
         self.executed = ""
@@ -211,19 +210,23 @@ class Executor:
         return names
 
     def _yson_columns(self, target: Path) -> set[str]:
-        """The Yson columns of a schemaless table (yql_yson), learned once from its first
-        rows: yson_names and the table's read both ask."""
-        rows = self._first_rows(target)
-        if id(rows) not in self._yson:
-            self._yson[id(rows)] = yql_yson.yson_columns(rows, self.infer_rows)
-        return self._yson[id(rows)]
+        """The Yson columns of a schemaless table (yql_yson): yson_names and the table's
+        read both ask."""
+        return self._columns_sampled(target).yson
 
-    def _first_rows(self, target: Path) -> list[dict[str, Any]]:
+    def _columns_sampled(self, target: Path) -> yql_yson.SampledColumns:
+        """The columns of a schemaless table's first rows, learned once from them."""
+        rows = self._first_rows(target)
+        if id(rows) not in self._sampled_columns:
+            self._sampled_columns[id(rows)] = yql_yson.sampled_columns(rows, self.infer_rows)
+        return self._sampled_columns[id(rows)]
+
+    def _first_rows(self, target: Path) -> FirstRows:
         """The first `infer_rows` rows of table file `target` (only read, never changed)."""
         status = target.stat()
         key = (target, status.st_ino, status.st_size, status.st_mtime_ns, self.infer_rows)
         if key not in self._first:
-            self._first[key] = list(first_rows(target, self.infer_rows))
+            self._first[key] = first_rows(target, self.infer_rows)
         return self._first[key]
 
     def _inferred_names(self, path: str, target: Path
@@ -232,18 +235,13 @@ class Executor:
         the first value (not null) of each in those rows, and those read as Yson."""
         if target.stat().st_size == 0:
             raise QueryFailed(f"YQL: {yql_rules.empty_table(path)}")
-        sample = self._first_rows(target)
-        names = yql_rules.inferred_columns(sample, self.infer_rows)
-        if not names:
-            raise QueryFailed(f"YQL: {yql_rules.no_columns(path, len(sample))}")
-        if "" in names:
+        sampled = self._columns_sampled(target)
+        if not sampled.names:
+            raise QueryFailed(
+                f"YQL: {yql_rules.no_columns(path, len(self._first_rows(target)))}")
+        if "" in sampled.names:
             raise QueryFailed(f"YQL: {yql_rules.empty_column_name(path)}")
-        first: dict[str, Any] = {}
-        for row in sample:
-            for name, value in row.items():
-                if value is not None:
-                    first.setdefault(name, value)
-        return names, first, self._yson_columns(target)
+        return sampled.names, sampled.first, sampled.yson
 
     def _columns_of(self, path: str) -> list[str] | None:
         """The columns YQL reads in table `path` (None when it has none to read): what a
@@ -263,8 +261,10 @@ class Executor:
                  yson: set[str]) -> list[tuple[str, str]] | None:
         """The columns with their types in the first rows, if each can be checked (a Yson
         column, read as JSON, cannot)."""
-        types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection,
-                                     self._sample_of(str(target)))
+        types = told_types(self._first_rows(target), self.infer_rows, SAMPLE_ROWS, names)
+        if types is None:
+            types = self.schemas.sampled(target, SAMPLE_ROWS, self.connection,
+                                         self._sample_of(str(target)))
         columns = [(name, "JSON" if name in yson else signed(types.get(name, "NULL"),
                                                               first.get(name)))
                    for name in names]
@@ -307,6 +307,11 @@ class Executor:
         except self.duckdb.Error as exc:
             if self.deadline.reached:
                 raise self.deadline.failure() from None
+            # what places an error in the query's text: imported by a query that fails only
+            from yt_pipeline.yql_join_using import using_error_line
+            from yt_pipeline.yql_members import member_error_line
+            from yt_pipeline.yql_positions import TABLE, syntax_error_line
+
             placed = None
             ran = [s.render(lambda path: TABLE) for s in statements[:index + 1]]
             if isinstance(exc, self.duckdb.ParserException):
@@ -371,13 +376,14 @@ class Executor:
         # watched from the making of its database: DuckDB's process may stop answering
         # (stopped, or busy) at any request, and the query's limit holds for each
         with self.deadline.watching(_ThreadsRequests(threading.get_ident())):
-            self.connection = restricted_connection(self.duckdb, files)
+            # the macros the statement calls, defined in the request restricting its
+            # connection; what is wrapped around it later (an INSERT's Yson columns) is
+            # given its own before it runs (self.macros.define_for)
+            self.macros = Macros(self.duckdb, None)
+            self.connection = restricted_connection(self.duckdb, files,
+                                                    then=self.macros.definitions_for(sql))
+            self.macros.connection = self.connection
             try:
-                # the macros the statement calls; what is wrapped around it later (an
-                # INSERT's Yson columns) is given its own before it runs
-                # (self.macros.define_for)
-                self.macros = Macros(self.duckdb, self.connection)
-                self.macros.define_for(sql)
                 yield
             finally:
                 connection, self.connection = self.connection, None

@@ -16,8 +16,8 @@ imports DuckDB at all (its memory stays that of the rows it handles).
 request a thread waits on: `interrupt_thread`); the errors as classes of the names DuckDB
 raised (`Error`, `ParserException`, ...), so the code that catches and tells them apart
 reads as it did with DuckDB in the process. Each connection holds its process until
-closed; a process is then kept for the next statement (with a database made in advance,
-once the closed one is freed), at most `KEEP_IDLE` of them; not one whose statement was
+closed; a process is then kept for the next statement (with a database made in advance:
+yql_engine_main), at most `KEEP_IDLE` of them; not one whose statement was
 abandoned (Ctrl-C while it ran): it would still be running it, and its answer would be
 read as the next request's.
 A statement interrupted for `KILL_AFTER_S` without stopping ends with its process killed.

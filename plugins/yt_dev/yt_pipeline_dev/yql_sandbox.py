@@ -28,15 +28,16 @@ def new_connection(duckdb: Any) -> Any:
     return yql_semantics.connect(duckdb, CLOSED, macros=False)
 
 
-def restricted_connection(duckdb: Any, allowed: Iterable[str]) -> Any:
-    """A new connection that can open only the `allowed` files."""
+def restricted_connection(duckdb: Any, allowed: Iterable[str], then: str = "") -> Any:
+    """A new connection that can open only the `allowed` files; `then`, SQL of the caller's
+    own (the statement's macros), is run once it is restricted."""
     connection = new_connection(duckdb)
     try:
         files = sorted(set(allowed))
         # one request, run in this order: each statement is a round trip to DuckDB's process
         closing = [f"SET allowed_paths = {sql_list(files)}"] if files else []
         closing += ["SET enable_external_access = false", "SET lock_configuration = true"]
-        connection.execute("; ".join(closing))
+        connection.execute("; ".join([*closing, *([then] if then else [])]))
     except BaseException:
         connection.close()
         raise

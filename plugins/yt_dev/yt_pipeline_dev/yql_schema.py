@@ -156,16 +156,33 @@ def _copy_first_lines(table_file: Path, copy: Path, count: int) -> bool:
     return True
 
 
-def first_rows(table_file: Path, count: int) -> Iterator[dict[str, Any]]:
-    """The first `count` rows of a table file."""
+class FirstRows(list[dict[str, Any]]):
+    """The rows of a table file's first lines, and how many of those lines held none."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]] = (), lines: int = 0):
+        super().__init__(rows)
+        #: the lines read: all there are when fewer than were asked for
+        self.lines = lines
+
+    @property
+    def skipped(self) -> int:
+        """Lines blank or holding no object."""
+        return self.lines - len(self)
+
+
+def first_rows(table_file: Path, count: int) -> FirstRows:
+    """The rows of the first `count` lines of a table file."""
+    rows = FirstRows()
     with table_file.open("rb") as handle:
-        for index, line in enumerate(handle):
-            if index >= count:
-                return
+        for line in handle:
+            if rows.lines >= count:
+                break
+            rows.lines += 1
             if line.strip():
                 row = loads_line(line)
                 if isinstance(row, dict):
-                    yield row
+                    rows.append(row)
+    return rows
 
 
 def load_entry(entry: Path) -> dict[str, Any] | None:
@@ -207,7 +224,19 @@ def _content_file(root: Path, table_file: Path, size: int) -> Path:
 
 
 def _write_entry(entry: Path, data: dict[str, Any]) -> None:
-    _write_text_atomic(entry, json.dumps(data))
+    """Keep `data` in `entry`: left as it is when it holds them already, only made as new
+    as a write would make it (prune_declared goes by its age). An INSERT over a table of
+    schema declares its file twice, the table's schema kept (keep_schema) then its own, and
+    a table written again with the same rows has its entry by bytes already: each write is
+    a temporary file renamed, some ms each."""
+    text = json.dumps(data)
+    try:
+        if entry.read_text(encoding="utf-8") == text:
+            os.utime(entry)
+            return
+    except OSError:
+        pass  # none yet (or unreadable): written
+    _write_text_atomic(entry, text)
 
 
 class DeclaredColumns(list[tuple[str, str]]):
