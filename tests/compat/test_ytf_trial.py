@@ -720,3 +720,28 @@ def test_a_schema_third_is_still_a_schema_for_map_and_a_leg_for_reduce():
         "mapper": "src/m.py", "reducer": "src/r.py"}
     with pytest.raises(TypeError, match="run_reduce"):
         _positional_legs("reduce", ("a", "b", "c", "d"))
+
+
+def test_a_script_the_job_section_chose_for_a_bootstrapped_leg_is_listed_to_check(
+        tmp_path, run_cli):
+    """With tar_command_bootstrap: true, yt-framework ran the reducer its stage's
+    job.map_reduce_command named (upload_wrappers.py, _resolve_map_reduce_command_scripts),
+    whatever the stage passed; the converted stage runs what it passes, so the named
+    script is listed to check. Without the bootstrap, the job section is the job's own."""
+    section = ("client:\n  operations:\n    map_reduce:\n      input_table: //trial/events\n"
+               "      output_table: //trial/mr_sums\n      reduce_by: [k]\n"
+               "      tar_command_bootstrap: true\n"
+               "job:\n  map_reduce_command:\n    reducer_script: reducer_mds.py\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/sums/config.yaml": section,
+        "stages/plain/config.yaml": section.replace("      tar_command_bootstrap: true\n", "")})
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "check by hand: stages/sums/config.yaml:10: job.map_reduce_command.reducer_script: "
+        "yt-framework ran src/reducer_mds.py as the reducer of run_map_reduce (reducer=) "
+        "whatever script the stage passed (tar_command_bootstrap: true); yt-pipeline runs "
+        "the script the stage passes: pass src/reducer_mds.py there and name it in the "
+        "operation section")
+    assert "stages/plain" not in result.stderr
+    assert "tar_command_bootstrap" not in (root / "stages/sums/config.yaml").read_text()
