@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from yt_pipeline.migrate import FileChange, Problem, read_source
+from yt_pipeline.migrate_job_scripts import job_script_problems
 from yt_pipeline.migrate_rules import DROPPED_KEYS, OPERATION_KEYS, RESOURCE_KEYS
 
 
@@ -173,7 +174,8 @@ def _pipeline_config_changes(pipeline: Path, root: Path) -> list[FileChange]:
         after, env_problems = add_secret_env(after, path.parent, secrets,
                                              path.relative_to(root))
         changes.append(FileChange(path, before, after,
-                                  config_problems(path, path, after) + env_problems))
+                                  config_problems(path, path, after) + env_problems
+                                  + job_script_problems(before, path)))
     return changes
 
 

@@ -383,12 +383,36 @@ def _job_scripts(kind: str, given: dict[str, Any]) -> dict[str, str]:
     return scripts
 
 
+#: yt-framework 1.4's parameters after (context, operation_config), in its order, per
+#: operation kind (yt_framework/operations/command_ops/{map,map_reduce,vanilla,sort}.py):
+#: a reduce's and a map-reduce's legs come before output_schema, a map's after it
+_POSITIONAL = {"map": ("output_schema", "mapper", "job"),
+               "reduce": ("reducer", "output_schema", "job"),
+               "map_reduce": ("mapper", "reducer", "output_schema", "map_job", "reduce_job"),
+               "vanilla": ("job",), "sort": ()}
+
+
+def _positional_legs(kind: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """The jobs given by position, by the keyword yt-framework took each under;
+    output_schema is accepted for source compatibility and dropped (tables here are
+    schemaless)."""
+    names = _POSITIONAL[kind]
+    if len(values) > len(names):
+        raise TypeError(f"run_{kind}() takes at most {len(names) + 2} positional arguments "
+                        f"({len(values) + 2} given)")
+    return {name: value for name, value in zip(names, values)
+            if name != "output_schema" and value is not None}
+
+
 def _runner(kind: str) -> Any:
-    def run(stage: Any = None, op_config: Any = None, output_schema: Any = None,
-            *, context: Any = None, operation_config: Any = None, sync: bool = True,
+    def run(stage: Any = None, op_config: Any = None, *legs: Any, context: Any = None,
+            operation_config: Any = None, output_schema: Any = None, sync: bool = True,
             **jobs: Any) -> Any:
-        # output_schema is accepted for source compatibility; tables here are schemaless
         config = op_config if op_config is not None else operation_config
+        for keyword, value in _positional_legs(kind, legs).items():
+            if jobs.get(keyword) is not None:
+                raise TypeError(f"run_{kind}() got multiple values for argument {keyword!r}")
+            jobs[keyword] = value
         scripts = _job_scripts(kind, jobs)
         target = _stage_of(stage, context)
         if not sync:

@@ -652,3 +652,96 @@ def test_omegaconf_in_a_module_beside_stage_py_is_converted_and_job_code_keeps_t
     result = run_cli("run", str(root))
     assert result.exit_code == 0, result.output
     assert _table(root, "//trial/helped") == [{"a": 1}]
+
+
+# yt-framework 1.4 took the legs of a reduce and of a map-reduce by position right after
+# the operation config: run_reduce(context, operation_config, reducer, output_schema, job),
+# run_map_reduce(context, operation_config, mapper, reducer, output_schema, map_job,
+# reduce_job) (yt_framework/operations/command_ops/map_reduce.py); run_map put
+# output_schema third. Scripts not named like the defaults, so that a dropped leg shows.
+BY_POSITION = '''
+from yt_framework.core.pipeline import DebugContext
+from yt_framework.core.stage import BaseStage
+from yt_framework.operations import run_map_reduce, run_reduce
+
+
+class Sums(BaseStage):
+    def run(self, debug: DebugContext) -> DebugContext:
+        ops = self.config.client.operations
+        run_map_reduce(self.context, ops.map_reduce, "python3 src/tens.py",
+                       "python3 src/totals.py")
+        run_reduce(self.context, ops.reduce, "python3 src/totals.py")
+        return debug
+'''
+
+_SECTIONS = ("client:\n  operations:\n"
+             "    map_reduce:\n      input_table: //trial/events\n"
+             "      output_table: //trial/mr_sums\n      reduce_by: [k]\n"
+             "    reduce:\n      input_table: //trial/events\n"
+             "      output_table: //trial/sums\n      reduce_by: [k]\n")
+
+
+def test_reduce_and_map_reduce_legs_given_by_position_are_the_scripts_run(tmp_path,
+                                                                          run_cli):
+    """A leg given by position is the script run (or, not named in the section, refused
+    as a keyword's is), never dropped for the default script."""
+    root = _converted(tmp_path, run_cli, {
+        "stages/sums/stage.py": BY_POSITION,
+        "stages/sums/src/tens.py": TIMES_TEN,
+        "stages/sums/src/totals.py": TOTALS,
+        # default-named scripts that must not be the ones run
+        "stages/sums/src/mapper.py": "import sys\n",
+        "stages/sums/src/reducer.py": "import sys\n",
+        "stages/sums/config.yaml": _SECTIONS}, ["sums"])
+    refused = run_cli("run", str(root))
+    assert refused.exit_code != 0
+    assert "run_map_reduce(mapper='src/tens.py'): name the script in the stage's " \
+           "config.yaml too" in refused.stderr
+    named = _SECTIONS.replace("reduce_by: [k]\n    reduce:",
+                              "reduce_by: [k]\n      mapper: src/tens.py\n"
+                              "      reducer: src/totals.py\n    reduce:")
+    (root / "stages/sums/config.yaml").write_text(named + "      reducer: src/totals.py\n")
+    result = run_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+    totals = {key: sum(r["v"] for r in EVENTS if r["k"] == key) for key in "abc"}
+    assert sorted(_table(root, "//trial/sums"), key=lambda r: r["k"]) == [
+        {"k": key, "total": total} for key, total in sorted(totals.items())]
+    assert sorted(_table(root, "//trial/mr_sums"), key=lambda r: r["k"]) == [
+        {"k": key, "total": 10 * total} for key, total in sorted(totals.items())]
+
+
+def test_a_schema_third_is_still_a_schema_for_map_and_a_leg_for_reduce():
+    from yt_pipeline.operations import _positional_legs
+
+    assert _positional_legs("map", ("schema",)) == {}
+    assert _positional_legs("reduce", ("python3 src/r.py", None, None)) == {
+        "reducer": "python3 src/r.py"}
+    assert _positional_legs("map_reduce", ("src/m.py", "src/r.py", "schema")) == {
+        "mapper": "src/m.py", "reducer": "src/r.py"}
+    with pytest.raises(TypeError, match="run_reduce"):
+        _positional_legs("reduce", ("a", "b", "c", "d"))
+
+
+def test_a_script_the_job_section_chose_for_a_bootstrapped_leg_is_listed_to_check(
+        tmp_path, run_cli):
+    """With tar_command_bootstrap: true, yt-framework ran the reducer its stage's
+    job.map_reduce_command named (upload_wrappers.py, _resolve_map_reduce_command_scripts),
+    whatever the stage passed; the converted stage runs what it passes, so the named
+    script is listed to check. Without the bootstrap, the job section is the job's own."""
+    section = ("client:\n  operations:\n    map_reduce:\n      input_table: //trial/events\n"
+               "      output_table: //trial/mr_sums\n      reduce_by: [k]\n"
+               "      tar_command_bootstrap: true\n"
+               "job:\n  map_reduce_command:\n    reducer_script: reducer_mds.py\n")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/sums/config.yaml": section,
+        "stages/plain/config.yaml": section.replace("      tar_command_bootstrap: true\n", "")})
+    result = run_cli("migrate", str(root))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "check by hand: stages/sums/config.yaml:10: job.map_reduce_command.reducer_script: "
+        "yt-framework ran src/reducer_mds.py as the reducer of run_map_reduce (reducer=) "
+        "whatever script the stage passed (tar_command_bootstrap: true); yt-pipeline runs "
+        "the script the stage passes: pass src/reducer_mds.py there and name it in the "
+        "operation section")
+    assert "stages/plain" not in result.stderr
+    assert "tar_command_bootstrap" not in (root / "stages/sums/config.yaml").read_text()
