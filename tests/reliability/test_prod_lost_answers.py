@@ -1,0 +1,120 @@
+"""Answers lost after the cluster acted: the proxy does the work of a request, then the
+connection closes before the answer reaches the client (the fake's `lose_answer_next`).
+
+The client retries a mutating command with the mutation id of its first attempt and
+`retry=true` (`_MakeRequestParams` in yt/wrapper/http_helpers.py), and a cluster answers
+such a retry from its response keeper instead of doing the work twice; the fake does so too
+(FakeState.once).
+
+Whatever answer is lost, a run gives the rows of one run: at once when the retries hide it,
+else after `--resume`; every table is compared with the expected rows as a multiset.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("yt_pipeline_prod")
+
+from prod_pipeline import (  # noqa: E402 - after the skip
+    AFTER,
+    ATTEMPTS,
+    retry_options,
+    run_pipeline,
+    seed_tables,
+    table_or_none,
+    write_prod_pipeline,
+)
+
+from yt_pipeline_prod.testing import (  # noqa: E402
+    TEST_PROD_OPTIONS,
+    TEST_TOKEN,
+    make_prod_client,
+    start_fake_proxy,
+)
+
+TRIALS = int(os.environ.get("YTP_PROD_LOST_ANSWER_TRIALS", "16"))
+#: generous: a lost answer is noticed at once (the connection closes), never by a timeout
+REQUEST_TIMEOUT_S = 3.0
+
+#: the commands the three-stage pipeline sends, and how many times an undisturbed run
+#: sends each (a lost answer is planned for one of those calls)
+PIPELINE_CALLS = {"exists": 2, "start_transaction": 13, "create": 14, "get": 7,
+                  "write_table": 2, "commit_transaction": 12, "write_file": 1, "move": 1,
+                  "set": 1, "start_operation": 1, "get_operation": 6, "list_jobs": 2,
+                  "lock": 1, "read_table": 1, "abort_transaction": 1}
+
+@pytest.fixture
+def fake(monkeypatch):
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    proxy = start_fake_proxy()
+    try:
+        yield proxy
+    finally:
+        proxy.faults.clear()
+        proxy.stop()
+
+
+def as_multiset(rows: list[dict[str, Any]] | None) -> Counter[str] | None:
+    return None if rows is None else Counter(repr(sorted(row.items())) for row in rows)
+
+
+def run_then_resume(root: Path, fake: Any) -> tuple[Any, Any]:
+    """Run with the planned faults; when the run fails, resume it with none left."""
+    first = run_pipeline(root)
+    fake.faults.clear()
+    fake.wait_idle()  # answers the client gave up on land first
+    if first.result.exit_code == 0:
+        return first.result, None
+    return first.result, run_pipeline(root, "--resume").result
+
+
+def wrong_tables(fake: Any, expected: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {path: table_or_none(fake, path) for path, rows in expected.items()
+            if as_multiset(table_or_none(fake, path)) != as_multiset(rows)}
+
+
+@pytest.mark.slow
+def test_a_lost_answer_anywhere_gives_the_rows_of_one_run(fake, tmp_path):
+    seed_tables(fake)
+    rng = random.Random(20261206)
+    bad = []
+    for trial in range(TRIALS):
+        command = rng.choice(sorted(PIPELINE_CALLS))
+        skip, count = rng.randrange(PIPELINE_CALLS[command]), rng.choice((1, 1, 2))
+        # half the trials with the client's retries on (mutations carry their ids), half
+        # with them off (a lost answer fails the run, and --resume finishes it)
+        options = (retry_options(attempts=ATTEMPTS + 1, timeout_s=REQUEST_TIMEOUT_S)
+                   if trial % 2 == 0 else TEST_PROD_OPTIONS)
+        root = write_prod_pipeline(tmp_path / f"p{trial}", fake.url,
+                                   {"YT_TOKEN": TEST_TOKEN}, options)
+        fake.faults.lose_answer_next(command, count, skip=skip)
+        first, resumed = run_then_resume(root, fake)
+        assert resumed is None or resumed.exit_code == 0, resumed.output
+        wrong = wrong_tables(fake, AFTER)
+        if wrong:
+            bad.append((command, skip, count, wrong))
+        seed_tables(fake)  # the next trial starts from the same tables
+    assert not bad, f"{len(bad)} of {TRIALS} trials lost or doubled rows: {bad}"
+
+
+def test_a_lost_answer_is_a_failure_for_a_change_that_happened(fake):
+    """What the fault does: the table is made, the client hears nothing (its retries are
+    off here), and the next call is answered again."""
+    fake_yt, prod_client = fake, make_prod_client(fake)
+    fake_yt.faults.lose_answer_next("create", skip=1)
+    prod_client.create_path("//home/lost/first", "table")  # the skipped call: answered
+    with pytest.raises(Exception) as failure:
+        prod_client.create_path("//home/lost/second", "table")
+    assert "Connection aborted" in str(failure.value) or "closed" in str(failure.value)
+    assert fake_yt.faults.fired["create"] == 1
+    assert fake_yt.rows("//home/lost/second") == []
+    prod_client.create_path("//home/lost/third", "table")
+    assert fake_yt.rows("//home/lost/third") == []
