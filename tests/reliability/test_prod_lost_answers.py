@@ -4,7 +4,13 @@ connection closes before the answer reaches the client (the fake's `lose_answer_
 The client retries a mutating command with the mutation id of its first attempt and
 `retry=true` (`_MakeRequestParams` in yt/wrapper/http_helpers.py), and a cluster answers
 such a retry from its response keeper instead of doing the work twice; the fake does so too
-(FakeState.once).
+(FakeState.once). A table write is different: ytsaurus-client sends each chunk of it in a
+transaction of its own and, when anything in that fails, writes the chunk again in a new
+one (`WriteRequestRetrier.action` in yt/wrapper/heavy_commands.py; every chunk after the
+first, and the first one of an append, has `append=true`: `make_write_request`). When the
+answer to the commit of a chunk's transaction is lost on every attempt of that commit, the
+chunk has landed and is sent a second time: the write returned, and rows were doubled (now
+the write counts the rows that landed: yt_pipeline_prod/write_count.py).
 
 Whatever answer is lost, a run gives the rows of one run: at once when the retries hide it,
 else after `--resume`; every table is compared with the expected rows as a multiset.
@@ -32,6 +38,7 @@ from prod_pipeline import (  # noqa: E402 - after the skip
     write_prod_pipeline,
 )
 
+from yt_pipeline.testing import write_pipeline  # noqa: E402
 from yt_pipeline_prod.testing import (  # noqa: E402
     TEST_PROD_OPTIONS,
     TEST_TOKEN,
@@ -49,6 +56,34 @@ PIPELINE_CALLS = {"exists": 2, "start_transaction": 13, "create": 14, "get": 7,
                   "write_table": 2, "commit_transaction": 12, "write_file": 1, "move": 1,
                   "set": 1, "start_operation": 1, "get_operation": 6, "list_jobs": 2,
                   "lock": 1, "read_table": 1, "abort_transaction": 1}
+
+LOG = "//home/lost/log"
+PUT = "//home/lost/put"
+APPEND_STAGE = f"""
+from yt_pipeline import BaseStage
+
+
+class Add(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("{LOG}", [{{"n": n}} for n in range(3)], append=True)
+        return debug
+"""
+OVERWRITE_STAGE = f"""
+from yt_pipeline import BaseStage
+
+
+class Put(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("{PUT}", [{{"k": k}} for k in range(5)])
+        return debug
+"""
+WRITES_BEFORE = {LOG: [{"n": -1}], PUT: [{"k": -1}]}
+WRITES_AFTER = {LOG: [{"n": -1}] + [{"n": n} for n in range(3)],
+                PUT: [{"k": k} for k in range(5)]}
+#: commit_transaction calls of an undisturbed run of the two writing stages, with every
+#: row its own chunk
+WRITE_COMMITS = 17
+
 
 @pytest.fixture
 def fake(monkeypatch):
@@ -118,3 +153,43 @@ def test_a_lost_answer_is_a_failure_for_a_change_that_happened(fake):
     assert fake_yt.rows("//home/lost/second") == []
     prod_client.create_path("//home/lost/third", "table")
     assert fake_yt.rows("//home/lost/third") == []
+
+
+def write_writing_pipeline(root: Path, fake: Any) -> Path:
+    options = retry_options(attempts=ATTEMPTS, timeout_s=REQUEST_TIMEOUT_S)
+    # every row its own chunk (the client's `write_retries/chunk_size`, in bytes), so that
+    # a write is many chunks, as a large one is with the default 128 MB
+    options["yt_config"]["write_retries"] = dict(options["yt_config"]["write_retries"],
+                                                 chunk_size=1)
+    config = {"pipeline": {"mode": "prod", "build_folder": "//home/lost/build",
+                           "prod": options},
+              "stages": {"enabled_stages": ["add", "put"]}}
+    files = {"configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n",
+             "stages/add/stage.py": APPEND_STAGE, "stages/put/stage.py": OVERWRITE_STAGE}
+    return write_pipeline(root, files, config=config)
+
+
+@pytest.mark.slow
+def test_a_chunk_commit_whose_answers_are_all_lost_is_not_written_twice(fake, tmp_path):
+    """Every attempt of one commit_transaction loses its answer (ATTEMPTS of them: the
+    client's light retries all fail), for each commit of the run in turn. Before the
+    writes checked the rows they added, 7 of 14 such trials doubled a chunk of a write:
+    a row of the append, or a row after the first of the overwrite."""
+    bad = []
+    trials = 0
+    for skip in range(WRITE_COMMITS - 3):  # the last commits are the archive's and marks'
+        for path, rows in WRITES_BEFORE.items():
+            fake.put_table(path, rows)
+        root = write_writing_pipeline(tmp_path / f"p{skip}", fake)
+        fake.faults.lose_answer_next("commit_transaction", ATTEMPTS, skip=skip)
+        first, resumed = run_then_resume(root, fake)
+        assert resumed is None or resumed.exit_code == 0, resumed.output
+        trials += 1
+        if skip == 0:  # the first chunk of the append is sent twice: the write says so
+            assert first.exit_code == 1, first.output
+            assert ("write_table //home/lost/log: 4 rows landed for the 3 sent"
+                    in first.output), first.output
+        wrong = wrong_tables(fake, WRITES_AFTER)
+        if wrong:
+            bad.append((skip, first.exit_code, wrong))
+    assert not bad, f"{len(bad)} of {trials} trials doubled rows: {bad}"
