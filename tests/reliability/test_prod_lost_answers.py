@@ -193,3 +193,40 @@ def test_a_chunk_commit_whose_answers_are_all_lost_is_not_written_twice(fake, tm
         if wrong:
             bad.append((skip, first.exit_code, wrong))
     assert not bad, f"{len(bad)} of {trials} trials doubled rows: {bad}"
+
+
+@pytest.mark.slow
+def test_an_archive_chunk_sent_twice_is_never_unpacked_by_jobs(tmp_path, monkeypatch):
+    """The code archive goes up in chunks as a table does (here of 1 KB: an archive of the
+    default 128 MB chunks would be too slow to build). A chunk whose commit answers were
+    all lost landed twice, the broken archive was moved under its final name, and every
+    job of the run failed unpacking it ("Failed jobs limit exceeded"): the upload now
+    compares the bytes that landed with the bytes sent and fails, naming itself."""
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    options = retry_options(attempts=ATTEMPTS, timeout_s=REQUEST_TIMEOUT_S)
+    options["yt_config"]["write_retries"] = dict(options["yt_config"]["write_retries"],
+                                                 chunk_size=1024)
+    # one chunk after another, as a write of less than two chunks' size (size_hint) goes
+    # (`write_file` in yt/wrapper/file_commands.py)
+    options["yt_config"]["write_parallel"] = {"enable": False}
+    named = 0
+    for skip in range(4, 9):  # the commits of the archive's chunks, in an undisturbed run
+        proxy = start_fake_proxy()  # each trial uploads the archive: a proxy of its own
+        try:
+            seed_tables(proxy)
+            root = write_prod_pipeline(tmp_path / f"p{skip}", proxy.url,
+                                       {"YT_TOKEN": TEST_TOKEN}, options)
+            proxy.faults.lose_answer_next("commit_transaction", ATTEMPTS, skip=skip)
+            first, resumed = run_then_resume(root, proxy)
+            assert "Failed jobs limit" not in first.output, first.output
+            if "bytes landed for the" in first.output:
+                named += 1
+                assert "error: stage upper failed: upload code archive //home/faults/" \
+                    "build/" in first.output, first.output
+            assert resumed is None or resumed.exit_code == 0, resumed.output
+            assert not wrong_tables(proxy, AFTER), skip
+        finally:
+            proxy.stop()
+    assert named >= 3, named
+
