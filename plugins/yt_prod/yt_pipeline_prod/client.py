@@ -25,6 +25,7 @@ from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
 from yt_pipeline_prod.started_by import mask_started_by
+from yt_pipeline_prod.write_count import check_rows_landed, rows_before
 from ytjobs.row_rules import RowRefused, checked, surrogate_refusal
 
 Row = dict[str, Any]
@@ -252,8 +253,11 @@ class ProdClient(YqlRequests):
                                   if replication_factor else None)
                     client.create("table", path, recursive=True, ignore_existing=True,
                                   attributes=attributes)
+                    before = rows_before(client, path, append)
                     client.write_table(yt.TablePath(path, append=append, client=client),
                                        counted, format=json_format(), raw=False)
+                    # a chunk whose commit answers were lost is sent twice: see write_count
+                    check_rows_landed(client, path, before, counted.count)
         except Exception as error:
             # the client refuses a row in its own words, or in the JSON library's (a raw
             # ValueError for a NaN): say it as dev does, naming the row and the column

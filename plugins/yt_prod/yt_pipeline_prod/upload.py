@@ -95,12 +95,27 @@ def _write_file(client: ProdClient, local: Path, target: str, folder: str,
                   attributes={"expiration_time": expiration_time(TEMPORARY_TTL_DAYS)})
         try:
             yt.write_file(temporary, source, force_create=False)
+            _check_size(yt, temporary, local, f"{what} {target}")
             # a move drops the temporary file's expiration time (it is not asked to keep
             # it); the file's own is set just after
             yt.move(temporary, target, force=True)
         except BaseException:
             _remove_quietly(yt, temporary)
             raise
+
+
+def _check_size(yt: Any, temporary: str, local: Path, what: str) -> None:
+    """Refuse a file that did not land byte for byte as long as the local one.
+    ytsaurus-client sends a large file in chunks, each in a transaction of its own, and
+    sends a chunk again, appended, when the answers to its commit were lost although it
+    committed (`WriteRequestRetrier.action` in yt/wrapper/heavy_commands.py): the file
+    would then hold that chunk twice, and every job of the run would unpack a broken
+    archive. One light request per upload."""
+    landed, sent = int(yt.get(temporary + "/@uncompressed_data_size")), local.stat().st_size
+    if landed != sent:
+        raise BackendError(f"upload {what}: {landed} bytes landed for the {sent} sent (a "
+                           "part was sent again after the answer to it was lost); the "
+                           "upload was dropped")
 
 
 def _upload(client: ProdClient, package: CodePackage, target: str) -> None:

@@ -11,11 +11,13 @@ ANY = "*"
 
 @dataclass
 class Fault:
-    kind: str  # "fail", "drop" or "delay"
+    kind: str  # "fail", "drop", "delay" or "lose"
     remaining: int
     status: int = 503
     message: str = "injected failure"
     seconds: float = 0.0
+    #: calls let through untouched before the fault starts
+    skip: int = 0
 
 
 class Faults:
@@ -34,6 +36,14 @@ class Faults:
     def drop_next(self, command: str, count: int = 1) -> None:
         """Close the connection of the next `count` calls without answering."""
         self._add(command, Fault("drop", count))
+
+    def lose_answer_next(self, command: str, count: int = 1, skip: int = 0) -> None:
+        """Do the work of the next `count` calls, then close their connections without
+        answering: a proxy or a network that fails after the cluster acted, so that the
+        client sees a failure for a change that happened. A retry carrying the same
+        mutation id gets the first answer (FakeState.once), as from a cluster's response
+        keeper; one without it does the work again. The first `skip` calls are answered."""
+        self._add(command, Fault("lose", count, skip=skip))
 
     def delay_next(self, command: str, seconds: float, count: int = 1) -> None:
         """Answer the next `count` calls only after `seconds`."""
@@ -56,6 +66,9 @@ class Faults:
                     if fault.remaining <= 0:
                         plans.pop(0)
                         continue
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        break
                     fault.remaining -= 1
                     self.fired[command] += 1
                     return fault

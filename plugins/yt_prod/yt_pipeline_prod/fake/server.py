@@ -148,7 +148,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 return self._drop()
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
-            else:
+            elif fault.kind != "lose":
                 return self._send_error(YtFakeError(fault.message, status=fault.status))
         try:
             self._check_token()
@@ -162,6 +162,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             expire_due(state.cypress)
             result = state.once(request.param("mutation_id"),
                                 lambda: HANDLERS[name](state, request))
+            if fault is not None and fault.kind == "lose":
+                return self._drop()  # done, but the client never hears of it
             self._answer(name, request, result)
         except YtFakeError as error:
             self._send_error(error)
