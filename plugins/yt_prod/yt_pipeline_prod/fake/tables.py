@@ -151,25 +151,32 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
     text, attributes = path_attributes(request.param("destination_path"))
     cypress = state.cypress
     with cypress.lock:
+        path = cypress.resolve(split_path(text)[0], tx)
+        node = cypress.get_node(path, tx)
+        if node.type not in ("table", "file"):
+            raise YtFakeError(f"{path} is a {node.type}, neither a table nor a file")
         sources = []
         for source in request.param("source_paths") or []:
             source_text, _ = path_attributes(source)
-            path = cypress.resolve(split_path(source_text)[0], tx)
-            node = cypress.get_node(path, tx)
-            if node.type != "table":
-                raise YtFakeError(f"{path} is a {node.type}, not a table")
-            sources.append((path, node))
-        rows = [row for _, node in sources for row in node.rows]
-        path = cypress.resolve(split_path(text)[0], tx)
-        node = cypress.get_node(path, tx)
-        if node.type != "table":
-            raise YtFakeError(f"{path} is not a table")
+            source_path = cypress.resolve(split_path(source_text)[0], tx)
+            source_node = cypress.get_node(source_path, tx)
+            if source_node.type != node.type:
+                raise YtFakeError(f"{source_path} is a {source_node.type}, not a {node.type} "
+                                  f"as the destination {path}")
+            sources.append((source_path, source_node))
+        append = bool(attributes.get("append"))
+        if node.type == "file":
+            # files too: ytsaurus-client's parallel write_file uploads the parts of a large
+            # file (two chunks or more) and joins them with concatenate
+            # (make_parallel_write_request in yt/wrapper/parallel_writer.py)
+            write_data(cypress, path, b"".join(each.data for _, each in sources), append, tx)
+            return
+        rows = [row for _, each in sources for row in each.rows]
         # concatenate moves the sources' chunks as they are, converting nothing: rows a
         # table of strict schema would refuse from a writer cannot join it this way either
         refused = schema_violation(strict_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
-        append = bool(attributes.get("append"))
         # into a table of strong sorted schema: a sorted concatenation (sorted_tables.py)
         ordered = sorted_concatenation(node, sources, append)
         write_rows(cypress, path, rows if ordered is None else ordered, append, tx)
