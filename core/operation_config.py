@@ -119,8 +119,9 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
         raise fail(_unknown("operation key", unknown[0], sorted(KNOWN_KEYS)), unknown[0])
     inputs = _tables(cfg, "input_table", "input_tables", fail)
     outputs = _tables(cfg, "output_table", "output_tables", fail)
-    check_sort_output(kind, outputs, fail,
-                      "output_tables" if cfg.get("output_tables") is not None else "output_table")
+    output_key = "output_tables" if cfg.get("output_tables") is not None else "output_table"
+    check_sort_output(kind, outputs, fail, output_key)
+    check_repeated_outputs(outputs, fail, output_key)
     check_spec_section(cfg.get("spec"), fail)  # refuses a spec that is not a mapping too
     check_spec_tables(cfg.get("spec"), fail)
     reduce_by, sort_by = _columns(cfg, "reduce_by", fail), _columns(cfg, "sort_by", fail)
@@ -243,6 +244,36 @@ def check_sort_output(kind: str | None, outputs: list[str], fail: Fail, key: str
                    key)
 
 
+def _first_repeat(values: Iterable[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
+
+
+def check_repeated_columns(columns: list[str], fail: Fail, key: str) -> None:
+    """A key column given twice: YT's scheduler refuses the spec ("Duplicate sort column
+    name", ValidateSortColumns in yt/yt/client/table_client/column_sort_schema.cpp, run on
+    sort_by, reduce_by and join_by), so both modes refuse it."""
+    repeat = _first_repeat(columns)
+    if repeat is not None:
+        raise fail(f"column {repeat} is listed twice", key)
+
+
+def check_repeated_outputs(outputs: list[str], fail: Fail, key: str) -> None:
+    """One table written twice by an operation: YT's scheduler refuses equal entries of
+    output_table_paths ("Duplicate entries in output_table_paths are not allowed",
+    ValidateOutputTablePaths in yt/yt/ytlib/scheduler/config.cpp). An output is a plain
+    path (table_paths.parse) and prod gives every output the same attributes, so a table
+    listed twice is such an equal entry."""
+    repeat = _first_repeat(table_paths.plain(path) for path in outputs)
+    if repeat is not None:
+        raise fail(f"{repeat} is listed twice: an operation writes each output table once",
+                   key)
+
+
 def _columns(cfg: dict[str, Any], key: str, fail: Fail) -> list[str]:
     value = cfg.get(key)
     if value is None:
@@ -257,6 +288,7 @@ def _columns(cfg: dict[str, Any], key: str, fail: Fail) -> list[str]:
                    "ascending", key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise fail("must be a column name or a list of column names", key)
+    check_repeated_columns(value, fail, key)
     return list(value)
 
 

@@ -25,6 +25,8 @@ from yt_pipeline.operation_config import (
     Resources,
     as_dict,
     check_operation_sections,
+    check_repeated_columns,
+    check_repeated_outputs,
     check_sort_output,
     check_spec_tables,
     env_items,
@@ -149,12 +151,15 @@ def check_spec(spec: OperationSpec) -> None:
     if spec.kind != "vanilla" and not spec.output_tables:
         raise fail("an output table is required", "output_tables")
     check_sort_output(spec.kind, spec.output_tables, fail, "output_tables")
+    check_repeated_outputs(spec.output_tables, fail, "output_tables")
     check_spec_section(spec.extra_spec, fail)  # keys that change the rows, as at config load
     check_spec_tables(spec.extra_spec, fail, "extra_spec")
     check_reduce_keys(spec)
     if not isinstance(spec.join_by, list):
         raise fail(f"must be a list of column names, got {type(spec.join_by).__name__}",
                    "join_by")
+    for key in ("sort_by", "reduce_by", "join_by"):
+        check_repeated_columns(list(getattr(spec, key)), fail, key)
     check_join(spec.kind, spec.input_tables, "input_tables", spec.reduce_by, spec.join_by, fail)
 
 

@@ -14,6 +14,7 @@ from yt_pipeline_prod.fake.job_listing import instant, job_record, sorted_record
 from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunner
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
+from yt_pipeline_prod.fake.spec_lists import check_column_lists, check_output_paths
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -167,6 +168,8 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     spec = request.param("spec") or {}
     check_environment_names(plain(spec) or {})
     check_spec_ranges(plain(spec) or {}, kind)
+    check_column_lists(plain(spec) or {}, kind)
+    check_output_paths(plain(spec) or {}, kind)
     for user_job in _user_jobs(plain(spec) or {}):
         check_user_job(user_job)
     tx = transaction_of(request)
