@@ -8,6 +8,7 @@ import errno
 import itertools
 import random
 import threading
+import time
 
 import pytest
 from txn_helpers import commit
@@ -188,6 +189,12 @@ def test_a_thread_reading_while_another_appends_sees_whole_appends(live):
     try:
         for batch in batches[1:]:
             inside.write_table(TABLE, batch, append=True)
+            # the reader gets a turn between two appends, however loaded the machine (it
+            # may wait long for the interpreter's lock): reads then fall before, during and
+            # after appends alike
+            before, deadline = len(reads), time.monotonic() + 5
+            while len(reads) == before and time.monotonic() < deadline:
+                time.sleep(0.001)
     finally:
         done.set()
         reader.join()
