@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.config_files import unreadable_reason
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
 from yt_pipeline.errors import ConfigError
@@ -273,12 +274,20 @@ def load_config(
         raise ConfigError("pipeline folder does not exist", file=pipeline_dir)
     cfg_path, shown = _config_path(pipeline_dir, config_file)
 
+    # a file that is there and cannot be read is no missing file: not a folder without
+    # configuration, nor a run without credentials
+    secrets_file = cfg_path.parent / "secrets.env"
+    for path in (cfg_path, secrets_file):
+        problem = unreadable_reason(path)
+        if problem is not None:  # the link's own name: its target may be nowhere
+            raise ConfigError(problem, file=Path(display_path(path.parent, pipeline_dir))
+                              / path.name)
+
     # Parse once ourselves: dynaconf's YAML errors are tracebacks without the key or file.
     file_data = (read_yaml_mapping(cfg_path, display=shown, memo=pipeline_dir)
                  if cfg_path.is_file() else {})
     sources = {key: shown for key in _flat_keys(file_data)}
 
-    secrets_file = cfg_path.parent / "secrets.env"
     secrets = _read_secrets(secrets_file, pipeline_dir) if secrets_file.is_file() else {}
 
     credentials = {k: v for k, v in secrets.items() if not k.startswith(ENV_PREFIX + "_")}
@@ -339,7 +348,8 @@ def _config_path(pipeline_dir: Path, config_file: str | Path | None) -> tuple[Pa
         path = Path.cwd() / path
     shown = display_path(path, pipeline_dir)
     if not path.is_file():
-        raise missing_config_file("configuration file does not exist", shown,
+        raise missing_config_file(unreadable_reason(path) or "configuration file does not exist",
+                                  shown,
                                   [path.parent, pipeline_dir / "configs"])
     return path, shown
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -12,4 +13,9 @@ def display_path(path: Path, base: Path | None) -> str:
             return str(path.resolve().relative_to(base.resolve()))
         except ValueError:
             pass
+        except (RuntimeError, OSError):  # a link that leads back to itself: named as written
+            try:
+                return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(base)))
+            except ValueError:
+                pass
     return str(path)

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from yt_pipeline.config_files import unreadable_reason
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.display import display_path
+from yt_pipeline.errors import ConfigError
 from yt_pipeline.interpolation import resolve as resolve_references
 from yt_pipeline.logs import stage_logger
 from yt_pipeline.yamlio import read_yaml_mapping
@@ -74,6 +76,9 @@ def load_stage_config(stage_dir: Path, name: str, pipeline_dir: Path | None = No
     """A stage's config.yaml as a ConfigNode; a stage without one has an empty config."""
     path = stage_dir / STAGE_CONFIG_FILE
     shown = display_path(path, pipeline_dir)
+    problem = unreadable_reason(path)  # a folder, a link to nothing: no file to do without
+    if problem is not None:
+        raise ConfigError(problem, file=Path(display_path(stage_dir, pipeline_dir)) / path.name)
     if not path.is_file():  # a key read from it is then missing because the file is
         return ConfigNode({}, file=f"{shown} (no such file)", owner=name)
     data = read_yaml_mapping(path, display=shown, memo=pipeline_dir)
