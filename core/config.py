@@ -482,6 +482,12 @@ def _check_secrets_lines(text: str, shown: str) -> None:
 
     first_line: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
+        if binding.key is not None and binding.value is None and not binding.error:
+            # a bare name (dotenv's parse_binding gives it no value) is dropped by
+            # dotenv_values' callers: a token written alone, or a name whose value was
+            # forgotten, would be reported later as not set. The line may be the secret.
+            raise ConfigError("expected NAME=value, found a line without '='", file=shown,
+                              key=f"line {_binding_line(binding)}")
         if binding.key is not None and not binding.error:
             line = _binding_line(binding)
             if binding.key in first_line:
