@@ -299,7 +299,7 @@ def load_config(
         for source, dotted, raw in [*_env_layers(secrets, secrets_shown, environ),
                                     *_set_layers(overrides)]:
             value = parse_scalar(raw, source)
-            _set_dotted(merged, dotted, value)
+            _set_dotted(merged, dotted, value, source)
             sources[dotted] = source
             if isinstance(value, Mapping):  # each key it holds came from this layer too
                 sources.update((key, source) for key in _flat_keys(value, dotted + "."))
@@ -390,8 +390,10 @@ def _set_layers(overrides: Iterable[str]) -> list[tuple[str, str, str]]:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"expects key=value, got {item!r}", key="--set")
-        dotted = key.strip()
-        if any(not part.strip() for part in dotted.split(".")):
+        # spaces around a part are the command line's, not the key's: kept, `pipeline .
+        # mode` would set a key `pipeline ` that later checks blame on the file
+        dotted = ".".join(part.strip() for part in key.split("."))
+        if any(not part for part in dotted.split(".")):
             raise ConfigError(f"{dotted!r} has an empty part; name each level, like "
                               "pipeline.mode", key="--set")
         layers.append((f"--set {dotted}", dotted, raw))
@@ -521,7 +523,9 @@ def _env_key(name: str) -> str | None:
     return ".".join(parts)
 
 
-def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any,
+                source: str | None = None) -> None:
+    """Set `dotted` in `data`; `source` (--set, a variable) is what an error names."""
     parts = dotted.split(".")
     node = data
     for i, part in enumerate(parts[:-1]):
@@ -530,7 +534,7 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
             if child is not None:
                 raise ConfigError(
                     f"cannot set a nested key: {'.'.join(parts[: i + 1])} is not a mapping",
-                    key=dotted,
+                    file=source, key=dotted,
                 )
             child = node[part] = {}
         node = child
