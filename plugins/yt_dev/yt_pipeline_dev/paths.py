@@ -65,7 +65,23 @@ def dev_root(pipeline_dir: Path, dev_dir: object, source: str | None = None) -> 
             "dev mode removes files it does not know there",
             file=source, key="pipeline.dev_dir",
         )
+    _refuse_a_file_on_the_way(Path(pipeline_dir), kept, text, source)
     return Path(pipeline_dir) / text
+
+
+def _refuse_a_file_on_the_way(pipeline_dir: Path, parts: list[str], text: str,
+                              source: str | None) -> None:
+    """A dev_dir that is a file, or under one, fails the first table written, inside a
+    stage that has started; said before the run, it names the setting."""
+    path = pipeline_dir
+    for part in parts:
+        path = path / part
+        if not path.exists():
+            return  # made when the first table is written
+        if not path.is_dir():
+            shown = path.relative_to(pipeline_dir).as_posix()
+            raise ConfigError(f"must be a folder, and {shown} is a file, got {text!r}",
+                              file=source, key="pipeline.dev_dir")
 
 
 #: a folder name that could be taken for a table file: `t.jsonl`, `t.jsonl~`, ...
