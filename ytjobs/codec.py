@@ -30,6 +30,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, Tuple, Union, cast
 
+from ytjobs.dollar_keys import MARK, key_refusal
 from ytjobs.row_rules import (
     NotARow,
     RowRefused,
@@ -66,12 +67,26 @@ BadLine = typing.Callable[[bytes, Exception], typing.Optional[Exception]]
 def std_dumps_line(row: Any) -> bytes:
     """One row by the standard library, under the rules: exact for integers of any size, and
     the one writer that names the column of a refused value."""
-    text = json.dumps(checked(row), ensure_ascii=False, separators=(",", ":"),
+    given = checked(row)
+    text = json.dumps(given, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False, default=yt_value) + "\n"
     try:
-        return text.encode()
+        line = text.encode()
     except UnicodeEncodeError:
         raise surrogate_refusal(row) from None
+    if b"$" in line and MARK in line:
+        refused = key_refusal(given)
+        if refused is not None:
+            raise RowRefused(refused)
+    return line
+
+
+def _dollar_keys_taken(text: bytes, rows: list[Any]) -> bool:
+    """Whether YT's JSON parser takes the keys of `rows`, whose JSON is `text`: looked at
+    row by row only when the text holds `"$` (ytjobs.dollar_keys)."""
+    # "$" alone first: memchr finds a rare byte fast, where `"$` makes the search stop at
+    # every quote of the text
+    return b"$" not in text or MARK not in text or not any(map(key_refusal, rows))
 
 
 def not_an_input_row(line: bytes, error: Exception) -> Exception:
@@ -153,6 +168,8 @@ def _orjson_lines(dumps: Callable[..., bytes]) -> Callable[[list[Any]], Chunks |
         # rfind: CPython's backward search is the quicker one for a needle found nowhere
         if body.rfind(b"null") >= 0 and not all_finite(batch):
             return None
+        if not _dollar_keys_taken(body, batch):
+            return None
         return memoryview(body)[1:-1], b"\n"  # without the brackets: no copy
 
     return encode
@@ -161,6 +178,20 @@ def _orjson_lines(dumps: Callable[..., bytes]) -> Callable[[list[Any]], Chunks |
 def _finite_line(line: bytes, row: Any) -> bytes:
     if b"null" in line and not all_finite([row]):
         raise RowRefused("a row holds a NaN or an infinity")
+    if not _dollar_keys_taken(line, [row]):
+        raise RowRefused("a row holds a key YT's JSON format refuses")
+    return line
+
+
+def _msgspec_lines(encoder: Any, rows: list[Any]) -> Chunks | None:
+    given = list(map(checked, rows))
+    body = encoder.encode_lines(given)
+    return (body,) if _dollar_keys_taken(body, given) else None
+
+
+def _taken_line(line: bytes, row: Any) -> bytes:
+    if not _dollar_keys_taken(line, [row]):
+        raise RowRefused("a row holds a key YT's JSON format refuses")
     return line
 
 
@@ -177,9 +208,9 @@ class Codec:
             import msgspec
 
             encoder, decoder = msgspec.json.Encoder(), msgspec.json.Decoder()
-            self._encode_batch = lambda rows: (encoder.encode_lines(list(map(checked, rows))),)
+            self._encode_batch = lambda rows: _msgspec_lines(encoder, rows)
             self._decode_block = decoder.decode_lines
-            self._dumps = lambda row: encoder.encode(checked(row)) + b"\n"
+            self._dumps = lambda row: _taken_line(encoder.encode(checked(row)) + b"\n", row)
             self._loads = decoder.decode
         elif engine == "orjson":
             import orjson

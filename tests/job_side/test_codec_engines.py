@@ -202,3 +202,15 @@ def test_a_value_no_engine_can_write_is_refused_naming_its_column(engine):
     with pytest.raises(RowRefused, match="row 1: column 'v' holds an object: YT's JSON format "
                                          "has no type for it"):
         encode(engine, [{"v": object()}])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("row", [{"$x": 1}, {"m": [{"$attributes": {}}]}, {"$value": None}],
+                         ids=["column", "nested-attributes", "value"])
+def test_every_engine_refuses_a_key_yt_reads_as_special(engine, row):
+    """Each engine's fast path sees the `"$` and lets the rules name the row and column
+    (ytjobs/dollar_keys.py), alone or in a batch of rows."""
+    with pytest.raises(RowRefused, match=r"^row 3: column '(\$x|m|\$value)'"):
+        encode(engine, [{"a": 1}, {"b": "$text"}, row])
+    with pytest.raises(RowRefused, match="YT's JSON format|single|without key"):
+        Codec(engine).dumps_line(row)

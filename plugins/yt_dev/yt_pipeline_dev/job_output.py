@@ -28,6 +28,7 @@ import msgspec
 from yt_pipeline.column_types import value_weight
 from yt_pipeline.masked_tails import masked_start
 from ytjobs.codec import loads_line
+from ytjobs.dollar_keys import MARK, key_refusal
 from ytjobs.row_rules import INT_MIN, UINT_MAX, all_finite
 
 # Raw: each value's syntax is checked, but no Python object is built for its content
@@ -111,9 +112,23 @@ def _looks_whole(body: bytes, count: int) -> bool:
             return False
     except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
         return False
+    if not _dollar_keys_paired(body):
+        return False
     shapes = body.translate(_NUMBER_SHAPES)
     # 19 digits in a row may be an integer beyond 64 bits (or text): looked at line by line
     return b"0e000" not in shapes and _INT_DIGITS not in shapes
+
+
+def _dollar_keys_paired(body: bytes) -> bool:
+    """Whether every `"$` of the block opens a "$attributes" or a "$value" key, as many of
+    each: table switches and wrapped values, which YT's JSON parser takes. Any other key
+    starting with "$" (which it refuses: ytjobs.dollar_keys), or text holding `"$`, sends
+    the block to the line-by-line look."""
+    if b"$" not in body:  # memchr: the common case costs one fast pass
+        return True
+    marks = body.count(MARK)
+    attributes, values = body.count(b'"$attributes"'), body.count(b'"$value"')
+    return attributes == values and marks == attributes + values
 
 
 def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str]) -> None:
@@ -133,6 +148,11 @@ def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str
                         f"is not JSON: {shown!r} ({exc})") from None
     if not isinstance(row, dict):
         raise BadOutput(number, f"is not a row (a JSON object): {shown!r}")
+    # a row holding "$value" is a table switch (table_switches.py); in others YT's JSON
+    # parser refuses a key starting with a single "$"
+    refused = None if "$value" in row or MARK not in line else key_refusal(row)
+    if refused:
+        raise BadOutput(number, f"holds a key YT refuses: {refused}")
     if not all_finite([row]):  # a reader other than msgspec takes 1e400 for infinity
         raise BadOutput(number, _OVERFLOW.format(shown))
     if _INT_DIGITS in line.translate(_NUMBER_SHAPES) and _beyond_64_bits(row):

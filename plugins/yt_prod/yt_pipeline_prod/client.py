@@ -26,6 +26,7 @@ from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
 from yt_pipeline_prod.started_by import mask_started_by
 from yt_pipeline_prod.write_count import check_rows_landed, rows_before
+from ytjobs.dollar_keys import key_refusal
 from ytjobs.row_rules import RowRefused, checked, surrogate_refusal
 
 Row = dict[str, Any]
@@ -99,9 +100,13 @@ class _CountedRows:
         if self.last is None:
             return None
         try:
-            checked(self.last)
+            given = checked(self.last)
         except RowRefused as refused:
             return f"row {self.count}: {refused}"
+        # the cluster's JSON parser refused it (ytjobs.dollar_keys)
+        refused_key = key_refusal(given)
+        if refused_key is not None:
+            return f"row {self.count}: {refused_key}"
         if isinstance(error, UnicodeEncodeError):
             return f"row {self.count}: {surrogate_refusal(self.last)}"
         return None

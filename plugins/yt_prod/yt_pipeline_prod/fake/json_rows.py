@@ -26,6 +26,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from yt_pipeline_prod.fake.json_keys import key_error
 from yt_pipeline_prod.fake.json_text import body_text, wire_bytes
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -53,6 +54,9 @@ def parse_rows(data: bytes) -> list[dict[str, Any]]:
             raise YtFakeError(f"Error parsing JSON: lexical error: {error}") from None
         if not isinstance(row, dict):
             raise YtFakeError(f"a table row must be a JSON object, got {row!r}")
+        refused = key_error(row)
+        if refused:
+            raise YtFakeError(refused)
         rows.append(row)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_data, write_rows
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
+from yt_pipeline_prod.fake.json_keys import wrapped_row_error
 from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
@@ -60,6 +61,9 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
     tx = transaction_of(request)
     text, attributes = path_attributes(request.param("path"))
     rows = parse_rows(request.body)
+    wrapped = next((row for row in rows if "$value" in row), None)
+    if wrapped is not None:
+        raise YtFakeError(wrapped_row_error(wrapped))
     append = bool(attributes.get("append"))
     cypress = state.cypress
     with cypress.lock:

@@ -1,0 +1,117 @@
+"""Keys starting with "$" have the same outcome in dev and in prod (the real ytsaurus-client
+against the fake proxy): refused where a cluster's JSON parser refuses them, in its words,
+whether the driver writes the row, a job writes it through ytjobs, or a job prints it.
+
+What a cluster does, and where that was learned: YT builds each JSON row as a tree and
+replays it (TJsonCallbacksBuildingNodesImpl::ConsumeNode / ConsumeMapFragment in
+yt/yt/core/json/json_callbacks.cpp, ytsaurus/ytsaurus), with the format's attributes_mode at
+its default `on_demand` (yt/yt/core/json/config.cpp): a key starting with a single "$" is
+'Key "$x" starts with single "$"; use "$$x" to encode this key in JSON format', a map with
+"$attributes" and no "$value" is 'Found key "$attributes" without key "$value"', and an
+object holding "$value" is the value it wraps, so a top-level one is no row (a bare value
+is "Invalid row format, map expected": TTableConsumer::ThrowMapExpected,
+yt/yt/client/table_client/table_consumer.cpp). Before, both modes stored such rows as
+written, and a row holding "$value" read back in prod as a broken table switch
+(ytsaurus-client's JsonFormat.load_rows: "Incorrect $value of table switch in JSON format").
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_row_parity import Both, modes  # noqa: F401 - a fixture
+
+from yt_pipeline.errors import BackendError, OperationFailed
+
+SINGLE = 'Key "{0}" starts with single "$"; use "${0}" to encode this key in JSON format'
+NO_VALUE = 'Found key "$attributes" without key "$value"'
+
+#: rows write_table refuses in both modes, and the words of each refusal after "row 2: "
+REFUSED = {
+    "column": ({"$x": 1}, "column '$x': " + SINGLE.format("$x")),
+    "system-column-name": ({"a": 1, "$row_index": 5},
+                           "column '$row_index': " + SINGLE.format("$row_index")),
+    "lone-dollar": ({"$": 1}, "column '$': " + SINGLE.format("$")),
+    "attributes-column": ({"$attributes": {"a": 1}}, "column '$attributes': " + NO_VALUE),
+    "nested-key": ({"m": {"ok": 1, "$bad": 2}},
+                   "column 'm' holds a map key '$bad': " + SINGLE.format("$bad")),
+    "key-in-list": ({"l": [1, {"$k": None}]},
+                    "column 'l' holds a map key '$k': " + SINGLE.format("$k")),
+    "nested-attributes": ({"m": {"$attributes": {}}},
+                          "column 'm' holds a map key '$attributes': " + NO_VALUE),
+    "value-row": ({"$value": 1}, "column '$value': YT's JSON format reads an object holding "
+                                 "\"$value\" as the value it wraps"),
+    "switch-like-row": ({"$attributes": {"table_index": 0}, "$value": None},
+                        "column '$value': YT's JSON format reads"),
+}
+#: rows both modes store as written: "$$x" is how JSON spells the key "$x", and "$" later
+#: in a key, an "@", or text starting with "$" are no keys YT reads specially
+STORED = [{"$$x": 1, "a$": "$y", "@z": {"$$k": ["$"]}}]
+
+
+@pytest.mark.parametrize("row, words", REFUSED.values(), ids=REFUSED)
+def test_write_table_refuses_a_dollar_key_in_the_parsers_words(modes, row, words):  # noqa: F811
+    both = modes()
+    errors = {}
+    for mode, client in both.each():
+        with pytest.raises(BackendError) as caught:
+            client.write_table("//rows/t", [{"id": 0}, row])
+        errors[mode] = str(caught.value)
+        assert not client.exists("//rows/t"), mode
+    assert errors["dev"] == errors["prod"]
+    assert errors["dev"].startswith(f"write_table //rows/t: row 2: {words}")
+
+
+def test_keys_the_parser_takes_are_stored_alike(modes):  # noqa: F811
+    both = modes()
+    both.put("//rows/t", STORED)
+    assert both.read("//rows/t") == {"dev": STORED, "prod": STORED}
+
+
+YTJOBS_MAPPER = """
+from ytjobs import read_rows, write_row
+for row in read_rows():
+    write_row({"id": row["id"], "m": {"$$ok": 1, "$bad": 2}})
+"""
+
+PRINTING_MAPPER = """
+import sys
+from ytjobs import read_rows, write_rows
+write_rows(list(read_rows()))
+sys.stdout.buffer.write({line!r}.encode() + b"\\n")
+"""
+
+
+def test_a_job_writing_a_dollar_key_through_ytjobs_fails_alike(modes):  # noqa: F811
+    both = modes({"src/mapper.py": YTJOBS_MAPPER})
+    both.put("//rows/in", [{"id": 1}])
+    errors = both.map("src/mapper.py", "//rows/in", "//rows/out")
+    for mode, error in errors.items():
+        assert isinstance(error, OperationFailed), (mode, error)
+        assert ("RowRefused: column 'm' holds a map key '$bad': "
+                + SINGLE.format("$bad")) in str(error), (mode, str(error))
+
+
+@pytest.mark.parametrize("line, words", [
+    ('{"id": 2, "$x": 1}', SINGLE.format("$x")),
+    ('{"id": 2, "m": [{"$attributes": {}}]}', NO_VALUE),
+    ('{"id": 2, "m": {"$y": {"$$z": 1}}}', SINGLE.format("$y")),
+], ids=["column", "attributes-in-list", "nested"])
+def test_a_job_printing_a_dollar_key_fails_alike(modes, line, words):  # noqa: F811
+    """Dev's check of a job's output took these lines, and the fake's parser stored them."""
+    both = modes({"src/mapper.py": PRINTING_MAPPER.format(line=line)})
+    both.put("//rows/in", [{"id": 1}])
+    errors = both.map("src/mapper.py", "//rows/in", "//rows/out")
+    for mode, error in errors.items():
+        assert isinstance(error, OperationFailed), (mode, error)
+        assert words in str(error), (mode, str(error))
+    assert not any(client.exists("//rows/out") and list(client.read_table("//rows/out"))
+                   for _, client in both.each())
+
+
+def test_a_job_printing_keys_the_parser_takes_stores_them_alike(modes):  # noqa: F811
+    line = '{"id": 2, "$$x": "$v", "w": {"$$k": 1}}'
+    both = modes({"src/mapper.py": PRINTING_MAPPER.format(line=line)})
+    both.put("//rows/in", [{"id": 1}])
+    assert both.map("src/mapper.py", "//rows/in", "//rows/out") == {"dev": None, "prod": None}
+    rows = [{"id": 1}, {"id": 2, "$$x": "$v", "w": {"$$k": 1}}]
+    assert both.read("//rows/out") == {"dev": rows, "prod": rows}
