@@ -468,9 +468,11 @@ def test_unusual_column_names_read_alike_and_system_columns_are_not_inferred(pro
                                                                            tmp_path):
     """Dots, spaces and non-ASCII letters are ordinary column names; a column starting with
     `$` is a system column, which schema inference skips (TStreamSchemaInferer::AddRow in
-    yt/yql/providers/yt/lib/infer_schema/infer_schema.cpp, ydb-platform/ydb)."""
+    yt/yql/providers/yt/lib/infer_schema/infer_schema.cpp, ydb-platform/ydb). In JSON rows
+    such a key is written escaped, `$$x`: a single `$` is refused by YT's JSON parser
+    (json_callbacks.cpp)."""
     dev = DevClient(tmp_path / ".dev")
-    rows = [{"k": 1, "a.b": 5, "é x": "z", "$x": 7}, {"k": 1, "a.b": 6, "é x": None, "$x": 8}]
+    rows = [{"k": 1, "a.b": 5, "é x": "z", "$$x": 7}, {"k": 1, "a.b": 6, "é x": None, "$$x": 8}]
     for client in (dev, prod_client):
         client.write_table("//tmp/odd", rows)
     star = same_rows((dev, prod_client), "SELECT * FROM `//tmp/odd` ORDER BY `a.b`")
