@@ -51,10 +51,13 @@ def _check_expansion(root: yaml.Node) -> None:
     an alias is the same node object as its anchor, so each node's count is kept."""
     counts: dict[int, int] = {}
     open_nodes: set[int] = set()
+    #: whether a node was met again (through an alias): the refusal says what made it big
+    aliased = [False]
 
     def count(node: yaml.Node, depth: int) -> int:
         known = counts.get(id(node))
         if known is not None:
+            aliased[0] = True
             return known
         if id(node) in open_nodes:
             raise yaml.constructor.ConstructorError(
@@ -71,8 +74,9 @@ def _check_expansion(root: yaml.Node) -> None:
                 total += count(child, depth + 1)
                 if total > MAX_VALUES:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"aliases expand to more than {MAX_VALUES:,} values",
-                        node.start_mark)
+                        None, None, f"aliases expand to more than {MAX_VALUES:,} values"
+                        if aliased[0] else f"holds more than {MAX_VALUES:,} values, more "
+                        "than any configuration needs", node.start_mark)
             open_nodes.discard(id(node))
         counts[id(node)] = total
         return total
@@ -86,8 +90,6 @@ NOT_YAML = (yaml.reader.ReaderError, yaml.scanner.ScannerError, yaml.parser.Pars
 #: what building a document may raise besides YAMLError: odd tags in the C loader, an
 #: integer of more digits than Python converts
 BUILD_ERRORS = (ValueError, TypeError, RecursionError, OverflowError)
-
-
 
 
 def load(text: str) -> Any:

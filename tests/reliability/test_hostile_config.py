@@ -147,6 +147,16 @@ def test_billion_laughs_in_a_stage_config(tmp_path):
     refused(root, expect=("stages/noop/config.yaml:", "aliases expand to more than"))
 
 
+def test_a_huge_config_without_aliases_is_refused_for_its_size_not_for_aliases(tmp_path):
+    values = "".join(f"  k{i}: {i}\n" for i in range(100_001))
+    root = make(tmp_path, "pipeline: {mode: dev}\nstages: {enabled_stages: [noop]}\n"
+                          "extra:\n" + values)
+    output = refused(root, expect=("configs/config.yaml:",
+                                   "holds more than 100,000 values, more than any "
+                                   "configuration needs"))
+    assert "alias" not in output
+
+
 @pytest.mark.parametrize("text, expected", [
     ("a: &x [*x]\n", "an alias refers to a value that contains it"),
     ("a: &x {b: *x}\n", "an alias refers to a value that contains it"),
