@@ -179,8 +179,13 @@ def inferred_columns(rows: Iterable[dict[str, Any]], limit: int) -> list[str]:
     for index, row in enumerate(rows):
         if index >= limit:
             break
-        names.update(k for k, v in row.items() if v is not None and not k.startswith("$"))
+        names.update(k for k, v in row.items() if v is not None and not is_system_column(k))
     return sorted(names)
+
+
+def is_system_column(name: str) -> bool:
+    """True for a column schema inference skips: a name starting with `$`."""
+    return name.startswith("$")
 
 
 # -- the cluster's messages, one place for both backends -------------------------------------

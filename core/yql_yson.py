@@ -30,6 +30,7 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 from yt_pipeline.column_types import value_type
+from yt_pipeline.yql_rules import is_system_column
 from yt_pipeline.yql_udf_calls import Functions, closing_bracket, simple
 
 #: a Yson column's union member is named this and the column's name
@@ -79,14 +80,15 @@ def sampled_columns(rows: Iterable[dict[str, Any]], limit: int) -> SampledColumn
     yson: set[str] = set()
     for name, met in by_type.items():
         first[name] = next(iter(met.values()))
-        if name.startswith("$"):
+        if is_system_column(name):
             continue
         kinds = {value_type(value) for kind, value in met.items() if not _integer(kind)}
         if any(map(_integer, met)):
             kinds |= _integer_kinds(sample, name)
         if "any" in kinds or len(kinds) > 1:
             yson.add(name)
-    names = sorted(name for name in by_type if not name.startswith("$"))
+    # what yql_rules.inferred_columns gives for the sample, from the pass made here
+    names = sorted(name for name in by_type if not is_system_column(name))
     return SampledColumns(names, first, yson)
 
 
