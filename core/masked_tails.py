@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from yt_pipeline.secret_forms import MASK, broken_bytes_patterns_in, longest_match
+from yt_pipeline.secret_forms import MASK, broken_bytes_patterns_in, form_bytes, longest_match
 
 
 def reach(masked_forms: Iterable[str]) -> int:
@@ -29,7 +29,7 @@ def masked_spans(data: bytes, masked_forms: Iterable[str]) -> list[tuple[int, in
     found = []
     forms = list(masked_forms)
     for form in forms:
-        needle = form.encode("utf-8", "surrogatepass")
+        needle = form_bytes(form)
         at = data.find(needle)
         while at >= 0:
             found.append((at, at + len(needle)))

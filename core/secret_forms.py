@@ -7,7 +7,12 @@ text lets each of those through, so every form is masked, and forms of forms too
 holds the JSON of an error message that holds the repr of the secret, and a one-line error
 has its runs of whitespace collapsed. Encodings of its bytes are masked as well: hex, and
 base64 as it reads wherever the secret falls in the encoded data (an HTTP Basic header, a
-kept `bytes` value).
+kept `bytes` value); and its text encoded two or four bytes a character (UTF-16, UTF-32),
+as raw bytes in a file and as the repr a log line shows of them.
+
+A form is text. A form that is bytes only (UTF-16 of a non-ASCII secret is no UTF-8) is
+held as those bytes decoded with `surrogateescape`, Python's way of carrying undecodable
+bytes in text; `form_bytes` gives back the bytes each form stands for in binary data.
 """
 
 from __future__ import annotations
@@ -35,19 +40,73 @@ def forms(secret: str) -> set[str]:
     for form in list(escaped):  # an escaped form escaped again: JSON of a repr, and so on
         escaped |= _escaped_forms(form)
     found = escaped | {_collapsed(form) for form in escaped}
+    wide = _wide_encodings(secret)
+    # the repr of its wide bytes, as a log line shows them, and that repr in a JSON record
+    for data in wide:
+        shown = repr(data)[2:-1]
+        found |= {shown, json.dumps(shown)[1:-1]}
     found.add(_yaml_quoted(secret))
     found.add(secret[::-1])  # as a byte-order slip or a naive scrambling writes it
     found = {form for form in found if len(form) >= MIN_LENGTH}
+    # its UTF-8 bytes as Python holds undecodable bytes (surrogateescape): a secret read
+    # from the environment with such bytes in it is written out as those bytes
+    found.add(_bytes_form(secret.encode("utf-8", "surrogatepass")))
+    found |= {_bytes_form(data) for data in wide}
     return found | {form for form in _byte_encodings(secret) if len(form) >= MIN_ENCODED_LENGTH}
+
+
+#: a secret's text two or four bytes a character: a stage writing for Windows or Java
+#: (UTF-16), a UTF-32 buffer. The BOM-less bytes are inside the BOM-led ones (`utf-16`,
+#: `utf-32`: a BOM, then the native order), so these four find both.
+_WIDE_CODECS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+
+
+def _wide_encodings(secret: str) -> list[bytes]:
+    return [secret.encode(codec, "surrogatepass") for codec in _WIDE_CODECS]
+
+
+def _bytes_form(data: bytes) -> str:
+    """The form that stands for `data` in binary data (form_bytes gives `data` back)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+@functools.lru_cache(maxsize=4096)
+def form_bytes(form: str) -> bytes:
+    """The bytes a form stands for in binary data: its UTF-8, but an undecodable byte held
+    as a surrogate escape (_bytes_form) is that byte again. A form with a surrogate of
+    another kind (a secret holding a lone surrogate) is its UTF-8 with the surrogates
+    written through (surrogatepass), as Python writes them with that handler."""
+    try:
+        return form.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return form.encode("utf-8", "surrogatepass")
 
 
 def _escaped_forms(text: str) -> set[str]:
     found = {text, repr(text)[1:-1], text.encode("unicode_escape").decode("ascii")}
     for ensure_ascii in (True, False):
         found.add(json.dumps(text, ensure_ascii=ensure_ascii)[1:-1])
+    found |= _json_variants(text)
     found.add(repr(text.encode("utf-8", "surrogatepass"))[2:-1])
     found.update({quote(text, safe=""), quote(text), quote_plus(text)})
     return found
+
+
+def _json_variants(text: str) -> set[str]:
+    """JSON as other encoders write it: `/` as `\\/` (JSON allows it; PHP's json_encode
+    and encoders guarding `</script>` do it), and `\\uXXXX` in capitals (Jackson,
+    Java). Only for a text that holds a `/` or a character escaped so: any other text is
+    written alike by them all."""
+    variants = set()
+    for ensure_ascii in (True, False):
+        written = json.dumps(text, ensure_ascii=ensure_ascii)[1:-1]
+        if "/" in text:
+            variants.add(written.replace("/", "\\/"))
+        if "\\u" in written:
+            capitals = re.sub(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})",
+                              lambda m: m.group(1) + "\\u" + m.group(2).upper(), written)
+            variants |= {capitals, capitals.replace("/", "\\/")} if "/" in text else {capitals}
+    return variants
 
 
 def _ypath_literal(text: str) -> str:
@@ -183,7 +242,7 @@ def _pieces(forms: tuple[str, ...]) -> frozenset[str]:
 def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
     forms = list(masked_forms)
     for form in forms:
-        encoded = form.encode("utf-8", "surrogatepass")
+        encoded = form_bytes(form)
         if encoded in data:
             data = data.replace(encoded, MASK.encode())
     if b"\n" in data:
@@ -234,7 +293,7 @@ def broken_bytes_pattern(form: str) -> re.Pattern[bytes] | None:
     source = _broken_source(form)
     if source is None:
         return None
-    return re.compile(source.encode("utf-8", "surrogatepass"))
+    return re.compile(form_bytes(source))
 
 
 _WHITESPACE = " \t\r\n"
@@ -243,7 +302,7 @@ _NO_WHITESPACE = str.maketrans("", "", _WHITESPACE)
 
 @functools.lru_cache(maxsize=4096)
 def _squeezed(form: str) -> bytes:
-    return form.encode("utf-8", "surrogatepass").translate(None, _WHITESPACE.encode())
+    return form_bytes(form).translate(None, _WHITESPACE.encode())
 
 
 def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Pattern[bytes]]:
@@ -273,7 +332,7 @@ def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]
 
 def longest_match(form: str) -> int:
     """The most bytes an occurrence of `form` spans, line breaks put into it included."""
-    size = len(form.encode("utf-8", "surrogatepass"))
+    size = len(form_bytes(form))
     if broken_pattern(form) is None:
         return size
     return size + len(form) * BREAK_BYTES

@@ -166,6 +166,16 @@ def test_a_file_holding_a_secret_refuses_the_build(make_pipeline, written):
         ".ytignore rule (a job that needs the secret gets it through its operation's `env`)")
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
+                                   "utf-32-be"])
+def test_a_file_holding_a_secret_two_or_four_bytes_a_character_refuses_the_build(make_pipeline,
+                                                                                  codec):
+    # a resource file written for Windows or Java (UTF-16), or a UTF-32 dump
+    root = make(make_pipeline, extra={"stages/s/src/wide.bin": ""})
+    (root / "stages/s/src/wide.bin").write_bytes(b"key=" + API_KEY.encode(codec) + b";")
+    assert refused(root).startswith("error: stages/s/src/wide.bin holds the value of API_KEY")
+
+
 def test_a_secret_in_an_uploaded_folder_refuses_the_build(make_pipeline):
     root = make(make_pipeline, extra={"lib/data/keys.txt": f"old: {TOKEN}\n", "lib/ok.py": ""},
                 upload_paths=["lib"])

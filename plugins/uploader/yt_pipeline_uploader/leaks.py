@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.interpolation import env_references
-from yt_pipeline.secret_forms import forms
+from yt_pipeline.secret_forms import form_bytes, forms
 
 #: `secrets.env` in any case, and its copies: `.secrets.env.swp`, `secrets.env~`,
 #: `secrets.env.bak`, `#secrets.env#`, `prod.secrets.env`
@@ -59,7 +59,7 @@ class SecretScan:
         for value, name in secrets.items():
             if len(value) >= SCAN_MIN_LENGTH:
                 for form in forms(value):
-                    found.setdefault(form.encode("utf-8", "surrogatepass"), name)
+                    found.setdefault(form_bytes(form), name)
         # longest first, so the name reported is that of the longer secret
         self.forms = sorted(found.items(), key=lambda item: -len(item[0]))
         #: bytes of one read kept for the next, so a form split between reads is found
