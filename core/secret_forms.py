@@ -46,6 +46,7 @@ def forms(secret: str) -> set[str]:
         shown = repr(data)[2:-1]
         found |= {shown, json.dumps(shown)[1:-1]}
     found.add(_yaml_quoted(secret))
+    found |= _html_escaped(secret)
     found.add(secret[::-1])  # as a byte-order slip or a naive scrambling writes it
     found = {form for form in found if len(form) >= MIN_LENGTH}
     # its UTF-8 bytes as Python holds undecodable bytes (surrogateescape): a secret read
@@ -100,6 +101,8 @@ def _json_variants(text: str) -> set[str]:
     variants = set()
     for ensure_ascii in (True, False):
         written = json.dumps(text, ensure_ascii=ensure_ascii)[1:-1]
+        if any(char in text for char in "<>&"):  # Go's encoding/json, safe inside HTML
+            variants.add(written.translate(_GO_HTML_SAFE))
         if "/" in text:
             variants.add(written.replace("/", "\\/"))
         if "\\u" in written:
@@ -107,6 +110,18 @@ def _json_variants(text: str) -> set[str]:
                               lambda m: m.group(1) + "\\u" + m.group(2).upper(), written)
             variants |= {capitals, capitals.replace("/", "\\/")} if "/" in text else {capitals}
     return variants
+
+
+_GO_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def _html_escaped(text: str) -> set[str]:
+    """The text in an HTML page or an XML file (`&lt;`, `&amp;`, `&quot;`...), for a text
+    that holds a character escaped so."""
+    import html  # here: most secrets hold none of them
+
+    return {html.escape(text), html.escape(text, quote=False)} - {text} if any(
+        char in text for char in "<>&\"'") else set()
 
 
 def _ypath_literal(text: str) -> str:

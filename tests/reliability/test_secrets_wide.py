@@ -122,3 +122,14 @@ def test_a_slash_escape_is_looked_for_only_in_a_secret_holding_a_slash():
     plain, slashed = "plain-secret-value", 'with/"slash"-secret'
     assert not any("\\/" in form for form in all_forms([plain]))
     assert mask_text(slash_escaped(slashed), all_forms([slashed])) == '"***"'
+
+
+def test_html_escapes_and_go_json_are_masked_for_a_secret_holding_markup_characters():
+    secret = 'a<b>&"c"-markup-secret'
+    forms = all_forms([secret])
+    # html.escape, as a page or an XML file holds it; Go's json.Marshal (HTML-safe by
+    # default: `<`, `>`, `&` as \u003c, \u003e, \u0026, encoding/json's Marshal doc)
+    written = ["a&lt;b&gt;&amp;&quot;c&quot;-markup-secret", 'a&lt;b&gt;&amp;"c"-markup-secret',
+               'a\\u003cb\\u003e\\u0026\\"c\\"-markup-secret']
+    assert [mask_text(f"x {text} y", forms) for text in written] == ["x *** y"] * 3
+    assert not any("&amp;" in form or "u003c" in form for form in all_forms(["plain-secret"]))
