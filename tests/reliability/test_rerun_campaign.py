@@ -25,6 +25,7 @@ from secret_scan import scan_bytes, scan_folder
 from yt_pipeline.errors import OperationFailed
 from yt_pipeline.operation_config import Resources
 from yt_pipeline.operations import OperationSpec
+from yt_pipeline_dev import later_removal
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.launcher import launch
 
@@ -209,6 +210,9 @@ def test_reruns_never_lose_double_or_leak(tmp_path, seed):
             last = log.rsplit(f"task {job} attempt", 1)[1]
             assert last.count(f"task {job} line 2") == 1, trial
 
+    # a finished operation's sandbox is removed in a thread, which a run waits for when it
+    # ends (later_removal): this trial launches the operation alone, so it waits here
+    later_removal.wait()
     leaks = scan_folder(tmp_path, [SECRET, TOKEN])
     if error is not None:
         leaks += scan_bytes("error", f"{error} {error.stderr_tail}".encode(), [SECRET, TOKEN])

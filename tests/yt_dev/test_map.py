@@ -755,6 +755,7 @@ def test_a_sandbox_a_killed_runs_job_still_writes_in_is_moved_aside(dev_client, 
     right after a kill. Here the clearing fails outright: the next launch must still run
     in an empty sandbox, with the old one moved aside and removed by a later launch."""
     import yt_pipeline_dev.launcher as launcher
+    from yt_pipeline_dev import later_removal
 
     stages("m", {"src/mapper.py": SEES_MARKER})
     dev_client.write_table("//in/t", [{"id": 1}, {"id": 2}])
@@ -767,6 +768,7 @@ def test_a_sandbox_a_killed_runs_job_still_writes_in_is_moved_aside(dev_client, 
     monkeypatch.setattr(launcher.shutil, "rmtree", lambda path, **kw: None
                         if Path(path) == sandbox else real_rmtree(path, **kw))
     launch(dev_client, spec)
+    later_removal.wait()  # as the run does when it ends: this sandbox's own removal
     assert _rows(dev_client, "//out/t") == [{"id": 1, "marker": False},
                                             {"id": 2, "marker": False}]
     stale = list(sandbox.parent.glob(f".{sandbox.name}.*.stale"))
@@ -774,6 +776,7 @@ def test_a_sandbox_a_killed_runs_job_still_writes_in_is_moved_aside(dev_client, 
     assert (stale[0] / "left_by_a_killed_run.txt").read_text() == "still writing"
     monkeypatch.setattr(launcher.shutil, "rmtree", real_rmtree)
     launch(dev_client, spec)  # the next launch removes what was moved aside
+    later_removal.wait()
     assert not list(sandbox.parent.glob(f".{sandbox.name}.*.stale"))
     assert _rows(dev_client, "//out/t") == [{"id": 1, "marker": False},
                                             {"id": 2, "marker": False}]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import glob
 import os
 import shutil
 import threading
@@ -33,7 +32,7 @@ from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
-from yt_pipeline_dev import stderr_table
+from yt_pipeline_dev import later_removal, stderr_table
 from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
@@ -443,11 +442,11 @@ def clear_sandbox(sandbox: Path) -> None:
     killed by SIGKILL leaves them to finish), the folder is moved aside whole, out of the
     new jobs' way: the old job writes on into the moved folder, which the next launch of
     this operation removes."""
-    for stale in sandbox.parent.glob(f".{glob.escape(sandbox.name)}.*.stale"):
+    for stale in sandbox.parent.glob(later_removal.stale_pattern(sandbox)):
         shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(sandbox, ignore_errors=True)
     if sandbox.exists():
-        os.rename(sandbox, sandbox.with_name(f".{sandbox.name}.{uuid.uuid4().hex[:8]}.stale"))
+        os.rename(sandbox, later_removal.aside_name(sandbox))
 
 
 def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
@@ -466,7 +465,7 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
     finally:
         _keep_job_logs(op)
         _write_stderr_table(op)
-    shutil.rmtree(sandbox, ignore_errors=True)
+    later_removal.remove_later(sandbox)
     source = ",".join(spec.input_tables)
     target = ",".join(spec.output_tables)
     flow = f" {source}->{target}" if source or target else ""

@@ -52,6 +52,17 @@ def ytp_register_modes() -> list[ModeSpec]:
 
 
 @hookimpl
+def ytp_pipeline_finished(run: RunInfo) -> None:
+    """The run leaves no sandbox moved aside for removal (later_removal): what is left of
+    their removals is waited for here."""
+    import sys
+
+    removal = sys.modules.get("yt_pipeline_dev.later_removal")
+    if removal is not None:  # imported by a launch: no operation ran otherwise
+        removal.wait()
+
+
+@hookimpl
 def ytp_pipeline_started(run: RunInfo) -> None:
     """DuckDB's process is started when a stage queries (yql_engine). Temporary
     files and transactions a killed run left behind (its writes never became tables) are
@@ -66,6 +77,7 @@ def ytp_pipeline_started(run: RunInfo) -> None:
         from yt_pipeline_dev import yql_engine
 
         yql_engine.prepare()
+    from yt_pipeline_dev import later_removal
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
     from yt_pipeline_dev.txnlocks import drop_stale
@@ -73,6 +85,7 @@ def ytp_pipeline_started(run: RunInfo) -> None:
 
     root = _root(run.settings, run.pipeline_dir)
     remove_leftovers(root, before=run.started_at)
+    later_removal.sweep(root)
     sweep(root)
     drop_stale(root)
     prune_declared(root, now=run.started_at)
