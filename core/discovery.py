@@ -3,7 +3,6 @@ that publish stages in the entry-point group `yt_pipeline.stages`."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import inspect
 import sys
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from yt_pipeline.digests import blake2b
 from yt_pipeline.display import display_path
 from yt_pipeline.errors import DiscoveryError
 
@@ -42,7 +42,7 @@ def stage_files(pipeline_dir: Path) -> list[Path]:
 
 def _module_name(path: Path) -> str:
     # Unique per file, so two pipelines with a stage of the same name never share a module.
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    digest = blake2b(str(path).encode(), digest_size=5).hexdigest()
     return f"_ytp_stage_{path.parent.name}_{digest}"
 
 

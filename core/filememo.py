@@ -16,7 +16,6 @@ unchanged module again either.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.digests import blake2b
 from yt_pipeline.journal import RUNS_DIR
 
 log = logging.getLogger("yt_pipeline.cache")
@@ -166,7 +166,7 @@ def _valid(entry: Any) -> bool:
 
 
 def _hash_file(path: Path) -> str | None:
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     try:
         with open(path, "rb") as handle:
             while chunk := handle.read(_CHUNK):

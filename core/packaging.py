@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -67,6 +66,8 @@ class CodePackage:
         """Raise PackagingError unless the open archive file holds the bytes this package
         was built with: a run of the other mode may rebuild .build meanwhile, and a run must
         never ship or run code other than its own. Leaves the file at its start."""
+        import hashlib  # here: loading it loads OpenSSL (yt_pipeline.digests)
+
         digest = hashlib.sha256()
         while chunk := handle.read(1 << 20):
             digest.update(chunk)

@@ -6,7 +6,6 @@ themselves this way, so one runner, one cache and one state file serve both.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from yt_pipeline.conditions import Condition
+from yt_pipeline.digests import blake2b
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.graph import StageGraph
 from yt_pipeline.retry_policy import NO_RETRY, RetryPolicy
@@ -91,7 +91,7 @@ class RunTarget(msgspec.Struct):
 
 
 def digest(*parts: bytes | str) -> str:
-    h = hashlib.blake2b(digest_size=12)
+    h = blake2b(digest_size=12)
     for part in parts:
         h.update(part.encode() if isinstance(part, str) else part)
         h.update(b"\0")

@@ -22,6 +22,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.digests import blake2b
+
 #: under a pipeline folder: where its parsed YAML files are kept
 MEMO_DIR = Path(".runs") / "yaml"
 MISSING = object()
@@ -42,9 +44,7 @@ def _source_digest(source: Path) -> str:
     """What an entry keeps of its file's path: a file's name is the user's to write and may
     hold a secret (`--config configs/<token>.yaml`), which `.runs` must not hold in the
     clear; the text is that of the file, already in the folder under that name."""
-    import hashlib  # only for a file read or kept: a run reads two or three
-
-    return hashlib.sha256(str(source).encode("utf-8", "surrogateescape")).hexdigest()
+    return blake2b(str(source).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def recall(folder: Path, source: Path, text: str) -> Any:
@@ -57,7 +57,7 @@ def recall(folder: Path, source: Path, text: str) -> Any:
         kept = json.loads(written if written is not None else entry.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return MISSING
-    if (not isinstance(kept, dict) or kept.get("source_sha256") != _source_digest(source)
+    if (not isinstance(kept, dict) or kept.get("source_blake2b") != _source_digest(source)
             or kept.get("text") != text):
         return MISSING
     return kept.get("value")
@@ -68,7 +68,7 @@ def keep(folder: Path, source: Path, text: str, value: Any) -> None:
     written by `write_kept`, once a run has started (a command that only reads, or a run
     refused before it starts, writes nothing in the pipeline folder)."""
     if _json_exact(value):
-        data = json.dumps({"source_sha256": _source_digest(source), "text": text, "value": value},
+        data = json.dumps({"source_blake2b": _source_digest(source), "text": text, "value": value},
                           allow_nan=False)
         with _lock:
             _kept[_entry(folder, source)] = data

@@ -49,6 +49,7 @@ DEV_RUN_NEVER = NEVER + (
     "yt_pipeline_dev.yql_duckdb",
     "ytjobs.mapper",  # the host reads tables with ytjobs.codec alone
     "socket",
+    "hashlib",  # it loads OpenSSL; names and keys are digested with BLAKE2 (digests.py)
 )
 #: --help lists commands; it reads no configuration and runs nothing
 HELP_NEVER = NEVER + (

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import errno
 import functools
-import hashlib
 import json
 import os
 import time
@@ -24,6 +23,7 @@ from typing import Any, BinaryIO, cast
 from yt_pipeline import column_types, yql_wait
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
+from yt_pipeline.digests import blake2b
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
@@ -731,7 +731,7 @@ class DevClient(YqlRequests):
     def table_fingerprint(self, path: str) -> str | None:
         if self.visible_file(path) is None:
             return None
-        digest = hashlib.blake2b(digest_size=16)
+        digest = blake2b(digest_size=16)
         try:
             handle, _ = self.open_table(path)
         except TableNotFound:

@@ -9,7 +9,6 @@ to a table of schema read the table once per append.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -22,6 +21,8 @@ def identity_of(status: os.stat_result) -> str:
 
 def sha256_of(table_file: Path) -> str:
     """The hex SHA-256 of the file's bytes."""
+    import hashlib  # here: loading it loads OpenSSL (yt_pipeline.digests)
+
     digest = hashlib.sha256()
     with open(table_file, "rb") as handle:
         for block in iter(lambda: handle.read(BLOCK), b""):

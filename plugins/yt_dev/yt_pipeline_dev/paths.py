@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path, PurePath
 
+from yt_pipeline.digests import blake2b
 from yt_pipeline.errors import ConfigError, InvalidTablePath
 
 TABLE_SUFFIX = ".jsonl"
@@ -119,6 +119,6 @@ def safe_name(*paths: str, limit: int = 120) -> str:
     text = "+".join(".".join(split_yt_path(p)) for p in paths)
     name = _UNSAFE.sub("_", text) or "root"
     if len(name) > limit:
-        digest = hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+        digest = blake2b(text.encode(), digest_size=6).hexdigest()
         name = name[: limit - 13] + "-" + digest
     return name

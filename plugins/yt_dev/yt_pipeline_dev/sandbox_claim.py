@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import fcntl
 import glob
-import hashlib
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+from yt_pipeline.digests import blake2b
 from yt_pipeline_dev.tablelock import LOCKS_DIR
 
 CLAIMS_DIR = "sandboxes"
@@ -93,6 +93,6 @@ def _lock_name(name: str) -> str:
     """The lock file's name: the sandbox's, shortened with a digest when it would pass a
     file system's 255 bytes."""
     if len(name.encode()) > 200:
-        digest = hashlib.blake2b(name.encode(), digest_size=8).hexdigest()
+        digest = blake2b(name.encode(), digest_size=8).hexdigest()
         name = name[:150] + "-" + digest
     return name + ".lock"

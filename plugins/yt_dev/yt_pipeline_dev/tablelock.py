@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import hashlib
 import json
 import os
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.digests import blake2b
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.yamlio import write_file_atomic
@@ -43,7 +43,7 @@ def _file(root: Path, path: str, suffix: str) -> Path:
 @functools.lru_cache(maxsize=4096)  # every read of a table looks for its marker
 def _name(path: str) -> str:
     # safe_name alone may give two paths one name (`a b`, `a_b`); the digest keeps them apart
-    digest = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+    digest = blake2b(path.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
     return f"{safe_name(path, limit=80)}-{digest}"
 
 

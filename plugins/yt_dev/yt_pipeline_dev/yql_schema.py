@@ -20,7 +20,6 @@ append until the append ends (`identity_held`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -125,6 +124,8 @@ class SchemaCache:
         return [(str(row[0]), as_stored_text(str(row[1]))) for row in described]
 
     def _entry(self, table_file: Path) -> Path:
+        import hashlib  # here: loading it loads OpenSSL (yt_pipeline.digests)
+
         relative = str(table_file.resolve().relative_to(self.root.resolve()))
         return self.folder / (hashlib.sha1(relative.encode()).hexdigest() + ".json")
 
