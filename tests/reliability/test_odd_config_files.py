@@ -160,6 +160,26 @@ def test_a_secrets_name_with_an_empty_value_is_still_read(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+# -- a stage's section that must be a mapping -------------------------------------------------
+
+@pytest.mark.parametrize("text, key, got", [
+    ("client:\n", "client", "null"),
+    ("client: [operations]\n", "client", "list"),
+    ("client: {operations: [map]}\n", "client.operations", "list"),
+    ("client:\n  operations:\n", "client.operations", "null"),
+    ("job:\n", "job", "null"),
+    ("job: [1, 2]\n", "job", "list"),
+    ("job: text\n", "job", "str"),
+])
+def test_a_stage_section_that_is_not_a_mapping_is_refused(tmp_path, text, key, got):
+    """`client` (and its `operations`) is read by the operation helpers, `job` by the jobs;
+    null or a list was taken, to fail (an AttributeError, a job's KeyError) mid-run."""
+    root = make(tmp_path, {"stages/noop/config.yaml": text})
+    error = refused(root)
+    assert error == (f"error: stages/noop/config.yaml: {key}: must be a mapping of keys, "
+                     f"got {got}"), error
+
+
 # -- --set and YTP_ keys ----------------------------------------------------------------------
 
 def test_set_key_parts_are_read_without_the_spaces_around_them(tmp_path):
