@@ -18,6 +18,7 @@ import copy
 import io
 import logging
 import os
+import re
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -476,6 +477,10 @@ def _warn_readable(target: Path, mode: int, shown: str) -> None:
                 mode, shown)
 
 
+#: a name a POSIX shell takes for a variable (the Base Definitions' "Name", section 3.235)
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _check_secrets_lines(text: str, shown: str) -> None:
     """A line python-dotenv cannot parse is refused: left to it, the line is dropped with a
     warning that names no file, and a credential it held is later reported as not set. A
@@ -492,6 +497,14 @@ def _check_secrets_lines(text: str, shown: str) -> None:
                               key=f"line {_binding_line(binding)}")
         if binding.key is not None and not binding.error:
             line = _binding_line(binding)
+            if not _SHELL_NAME.fullmatch(binding.key):
+                # python-dotenv takes any run of characters before "=" as a name (its
+                # parser's _unquoted_key), so `MY-TOKEN=...` would set a variable no shell
+                # and no setting can name. Neither the name nor the value is shown: a
+                # token pasted before its "=" is the name.
+                raise ConfigError("expected NAME=value, where NAME is letters, digits and "
+                                  "'_', not starting with a digit", file=shown,
+                                  key=f"line {line}")
             if binding.key in first_line:
                 raise ConfigError(f"{binding.key} is given twice (first on line "
                                   f"{first_line[binding.key]}): keep one", file=shown,

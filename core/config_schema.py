@@ -161,6 +161,28 @@ STAGE_CLIENT_KEYS = ("operations",)
 _WORD_BREAK = re.compile(r"[_\-.\s]+")
 
 
+#: the sections of a stage's config.yaml read as mappings: `client` and its `operations` by
+#: the operation helpers (operations.py, operation_config.py), `job` by the jobs. Given as
+#: null or a list, each would be found wrong only when read, mid-run or in a job.
+STAGE_MAPPINGS = ("client", "client.operations", "job")
+
+
+def check_stage_sections(data: Mapping[str, Any], file: str | None) -> None:
+    """A section the framework reads as a mapping, present with any other value (null
+    included: `client:` with its keys commented out) is refused before anything runs."""
+    for dotted in STAGE_MAPPINGS:
+        node: Any = data
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                break
+            node = node[part]
+        else:
+            if not isinstance(node, Mapping):
+                shown = "null" if node is None else type(node).__name__
+                raise ConfigError(f"must be a mapping of keys, got {shown}", file=file,
+                                  key=dotted)
+
+
 def check_stage_spelling(data: Mapping[str, Any], file: str | None) -> None:
     """A stage's config.yaml also holds the user's own keys, so only a key close to one the
     runner reads is refused: `input:` left alone would be kept and ignored, the stage's

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.code_files import CodeFiles
 from yt_pipeline.conditions import Condition
-from yt_pipeline.config_schema import check_stage_spelling
+from yt_pipeline.config_schema import check_stage_sections, check_stage_spelling
 from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
@@ -94,6 +94,7 @@ def _checked_configs(pipeline: BasePipeline, names: list[str],
     configs = {}
     for name in names:
         configs[name] = pipeline.stage_config(name)
+        check_stage_sections(configs[name], configs[name].file)
         check_stage_spelling(configs[name], configs[name].file)
         if configs[name].get("checkpoints") is not None:
             from yt_pipeline.checkpoints import declared

@@ -25,12 +25,13 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import operator
 import os
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, Tuple, Union, cast
 
-from ytjobs.dollar_keys import MARK, key_refusal
+from ytjobs.dollar_keys import MARK, KeyRefused, stored_row
 from ytjobs.row_rules import (
     NotARow,
     RowRefused,
@@ -68,25 +69,39 @@ def std_dumps_line(row: Any) -> bytes:
     """One row by the standard library, under the rules: exact for integers of any size, and
     the one writer that names the column of a refused value."""
     given = checked(row)
-    text = json.dumps(given, ensure_ascii=False, separators=(",", ":"),
-                      allow_nan=False, default=yt_value) + "\n"
-    try:
-        line = text.encode()
-    except UnicodeEncodeError:
-        raise surrogate_refusal(row) from None
+    line = _std_line(given, row)
     if b"$" in line and MARK in line:
-        refused = key_refusal(given)
-        if refused is not None:
-            raise RowRefused(refused)
+        try:
+            stored = stored_row(given)
+        except KeyRefused as refused:
+            raise RowRefused(str(refused)) from None
+        if stored is not given:  # a wrapped value: written as a cluster stores it
+            line = _std_line(stored, row)
     return line
 
 
+def _std_line(given: Any, row: Any) -> bytes:
+    text = json.dumps(given, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False, default=yt_value) + "\n"
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise surrogate_refusal(row) from None
+
+
 def _dollar_keys_taken(text: bytes, rows: list[Any]) -> bool:
-    """Whether YT's JSON parser takes the keys of `rows`, whose JSON is `text`: looked at
-    row by row only when the text holds `"$` (ytjobs.dollar_keys)."""
+    """Whether YT's JSON parser takes the keys of `rows`, whose JSON is `text`, and stores
+    the rows as written (no value wrapped in {"$value": ...}): looked at row by row only
+    when the text holds `"$` (ytjobs.dollar_keys). When not, the rows are written one at a
+    time by std_dumps_line, which refuses or rewrites them."""
     # "$" alone first: memchr finds a rare byte fast, where `"$` makes the search stop at
     # every quote of the text
-    return b"$" not in text or MARK not in text or not any(map(key_refusal, rows))
+    if b"$" not in text or MARK not in text:
+        return True
+    try:  # each row kept as it is: stored_row gave it back itself
+        return all(map(operator.is_, map(stored_row, rows), rows))
+    except KeyRefused:
+        return False
 
 
 def not_an_input_row(line: bytes, error: Exception) -> Exception:
@@ -179,7 +194,7 @@ def _finite_line(line: bytes, row: Any) -> bytes:
     if b"null" in line and not all_finite([row]):
         raise RowRefused("a row holds a NaN or an infinity")
     if not _dollar_keys_taken(line, [row]):
-        raise RowRefused("a row holds a key YT's JSON format refuses")
+        raise RowRefused("a row holds a key YT's JSON format refuses or reads specially")
     return line
 
 
@@ -191,7 +206,7 @@ def _msgspec_lines(encoder: Any, rows: list[Any]) -> Chunks | None:
 
 def _taken_line(line: bytes, row: Any) -> bytes:
     if not _dollar_keys_taken(line, [row]):
-        raise RowRefused("a row holds a key YT's JSON format refuses")
+        raise RowRefused("a row holds a key YT's JSON format refuses or reads specially")
     return line
 
 

@@ -8,6 +8,7 @@ import datetime
 import decimal
 import io
 import itertools
+import json
 import uuid
 
 import pytest
@@ -214,3 +215,15 @@ def test_every_engine_refuses_a_key_yt_reads_as_special(engine, row):
         encode(engine, [{"a": 1}, {"b": "$text"}, row])
     with pytest.raises(RowRefused, match="YT's JSON format|single|without key"):
         Codec(engine).dumps_line(row)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_writes_a_wrapped_value_as_a_cluster_stores_it(engine):
+    """A map holding "$value" is the value it wraps, its attributes kept below a column's
+    value (ytjobs/dollar_keys.py): each engine's fast path sees the `"$` and hands the row
+    to the rules, alone or in a batch of rows."""
+    rows = [{"a": 1}, {"b": "$text"}, {"m": {"$value": 5}, "l": [{"$value": "x",
+                                                                 "$attributes": {"k": 1}}]}]
+    stored = rows[:2] + [{"m": 5, "l": [{"$attributes": {"k": 1}, "$value": "x"}]}]
+    assert decode(engine, encode(engine, rows)) == stored
+    assert json.loads(Codec(engine).dumps_line(rows[2])) == stored[2]

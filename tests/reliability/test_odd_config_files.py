@@ -131,11 +131,53 @@ def test_a_secrets_line_without_equals_is_refused_naming_its_line(tmp_path, line
                      "without '='"), error
 
 
+@pytest.mark.parametrize("line", [f"MY-TOKEN={SECRET}", f"1ABC={SECRET}", f"'A B'={SECRET}",
+                                  f"{SECRET}=x", f"YT.TOKEN={SECRET}"])
+def test_a_secrets_line_whose_name_no_shell_takes_is_refused_naming_its_line(tmp_path, line):
+    """python-dotenv takes any characters before "=" as the name (and a quoted name with a
+    space): the value would be set under a name nothing reads, and the credential later
+    reported as not set. Neither the line's name nor its value is shown."""
+    root = make(tmp_path, {"configs/secrets.env": f"YT_PROXY=localhost:1\n\n{line}\n"})
+    (root / "configs" / "secrets.env").chmod(0o600)
+    error = refused(root)
+    assert error == ("error: configs/secrets.env: line 3: expected NAME=value, where NAME is "
+                     "letters, digits and '_', not starting with a digit"), error
+
+
+@pytest.mark.parametrize("line", ["export YT_TOKEN=tok-123456", "_T0KEN=tok-123456",
+                                  "  YT_TOKEN = tok-123456"])
+def test_a_secrets_line_with_a_shell_name_is_read(tmp_path, line):
+    root = make(tmp_path, {"configs/secrets.env": f"{line}\n"})
+    (root / "configs" / "secrets.env").chmod(0o600)
+    result = invoke_cli("run", str(root))
+    assert result.exit_code == 0, result.output
+
+
 def test_a_secrets_name_with_an_empty_value_is_still_read(tmp_path):
     root = make(tmp_path, {"configs/secrets.env": "YT_TOKEN=\n"})
     (root / "configs" / "secrets.env").chmod(0o600)
     result = invoke_cli("run", str(root))
     assert result.exit_code == 0, result.output
+
+
+# -- a stage's section that must be a mapping -------------------------------------------------
+
+@pytest.mark.parametrize("text, key, got", [
+    ("client:\n", "client", "null"),
+    ("client: [operations]\n", "client", "list"),
+    ("client: {operations: [map]}\n", "client.operations", "list"),
+    ("client:\n  operations:\n", "client.operations", "null"),
+    ("job:\n", "job", "null"),
+    ("job: [1, 2]\n", "job", "list"),
+    ("job: text\n", "job", "str"),
+])
+def test_a_stage_section_that_is_not_a_mapping_is_refused(tmp_path, text, key, got):
+    """`client` (and its `operations`) is read by the operation helpers, `job` by the jobs;
+    null or a list was taken, to fail (an AttributeError, a job's KeyError) mid-run."""
+    root = make(tmp_path, {"stages/noop/config.yaml": text})
+    error = refused(root)
+    assert error == (f"error: stages/noop/config.yaml: {key}: must be a mapping of keys, "
+                     f"got {got}"), error
 
 
 # -- --set and YTP_ keys ----------------------------------------------------------------------

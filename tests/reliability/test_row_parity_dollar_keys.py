@@ -115,3 +115,106 @@ def test_a_job_printing_keys_the_parser_takes_stores_them_alike(modes):  # noqa:
     assert both.map("src/mapper.py", "//rows/in", "//rows/out") == {"dev": None, "prod": None}
     rows = [{"id": 1}, {"id": 2, "$$x": "$v", "w": {"$$k": 1}}]
     assert both.read("//rows/out") == {"dev": rows, "prod": rows}
+
+
+# -- a value wrapped in {"$value": ...} inside a row ------------------------------------------
+# The parser makes such a map the value it wraps, converted to its "$type" and with its
+# "$attributes" as attributes, other keys unread (ConsumeNode(IMapNodePtr) in
+# json_callbacks.cpp); the table consumer keeps attributes below a column's value and refuses
+# them on it ("Table values cannot have top-level attributes":
+# TYsonToUnversionedValueConverter::OnBeginAttributes, yt/yt/client/table_client/
+# table_consumer.cpp); read back, a value with attributes is {"$attributes", "$value"}
+# (TJsonConsumer::OnBeginAttributes, yt/yt/core/json/json_writer.cpp). Before, both modes
+# stored the wrapper as written.
+
+#: (row as written, row as a cluster stores and reads it back)
+UNWRAPPED = {
+    "scalar": ({"id": 1, "m": {"$value": 5}}, {"id": 1, "m": 5}),
+    "in-list": ({"id": 2, "m": [{"$value": "a"}, 1]}, {"id": 2, "m": ["a", 1]}),
+    "attributes-kept-below-the-column": (
+        {"id": 3, "m": [{"$value": "a", "$attributes": {"k": {"$value": 1}}, "x": 0}]},
+        {"id": 3, "m": [{"$attributes": {"k": 1}, "$value": "a"}]}),
+    "typed-from-text": ({"id": 4, "m": {"$value": "-7", "$type": "int64"}}, {"id": 4, "m": -7}),
+    "typed-wraps-uint64": ({"id": 5, "m": {"k": {"$value": -1, "$type": "uint64"}}},
+                           {"id": 5, "m": {"k": 18446744073709551615}}),
+    "typed-boolean": ({"id": 6, "m": {"$value": "true", "$type": "boolean"}},
+                      {"id": 6, "m": True}),
+    "wrapped-map": ({"id": 7, "m": {"$value": {"$$x": {"$value": None}}, "$junk": 1}},
+                    {"id": 7, "m": {"$$x": None}}),
+}
+
+#: rows holding a wrapped value a cluster refuses, and the words after "row 2: "
+WRAPPED_REFUSED = {
+    "attributes-on-a-column": ({"m": {"$value": 5, "$attributes": {"a": 1}}},
+                               "column 'm': Table values cannot have top-level attributes"),
+    "attributes-not-a-map": ({"m": [{"$value": 5, "$attributes": [1]}]},
+                             "column 'm': Value of \"$attributes\" must be a map"),
+    "attribute-key": ({"m": [{"$value": 5, "$attributes": {"$k": 1}}]},
+                      "column 'm' holds a map key '$k': " + SINGLE.format("$k")),
+    "type-unknown": ({"m": {"$value": 1, "$type": "int32"}},
+                     "column 'm': Unexpected \"$type\" value \"int32\""),
+    "type-mismatch": ({"m": {"$value": 1.5, "$type": "int64"}},
+                      "column 'm': Type mismatch in JSON"),
+    "type-bad-text": ({"m": {"$value": "12x", "$type": "uint64"}},
+                      "column 'm': Unexpected symbol \"x\" at pos 2 in string \"12x\". "),
+    "type-overflow": ({"m": {"$value": "9223372036854775808", "$type": "int64"}},
+                      "column 'm': Integer overflow in string \"9223372036854775808\". "),
+    "type-bad-boolean": ({"m": {"$value": "yes", "$type": "boolean"}},
+                         "column 'm': Invalid boolean string \"yes\""),
+}
+
+
+def test_write_table_stores_a_wrapped_value_as_a_cluster_does(modes):  # noqa: F811
+    both = modes()
+    both.put("//rows/t", [written for written, _ in UNWRAPPED.values()])
+    stored = [kept for _, kept in UNWRAPPED.values()]
+    assert both.read("//rows/t") == {"dev": stored, "prod": stored}
+
+
+@pytest.mark.parametrize("row, words", WRAPPED_REFUSED.values(), ids=WRAPPED_REFUSED)
+def test_write_table_refuses_a_wrapped_value_in_the_clusters_words(modes, row,  # noqa: F811
+                                                                    words):
+    both = modes()
+    errors = {}
+    for mode, client in both.each():
+        with pytest.raises(BackendError) as caught:
+            client.write_table("//rows/t", [{"id": 0}, row])
+        errors[mode] = str(caught.value)
+        assert not client.exists("//rows/t"), mode
+    assert errors["dev"] == errors["prod"]
+    assert errors["dev"].startswith(f"write_table //rows/t: row 2: {words}"), errors["dev"]
+
+
+WRAPPING_MAPPER = """
+from ytjobs import read_rows, write_row
+for row in read_rows():
+    write_row({"id": row["id"], "m": [{"$value": "a", "$attributes": {"k": 1}}],
+               "n": {"$value": "5", "$type": "uint64"}})
+"""
+WRAPPED_OUT = [{"id": 1, "m": [{"$attributes": {"k": 1}, "$value": "a"}], "n": 5}]
+
+
+def test_a_job_writing_a_wrapped_value_through_ytjobs_stores_it_alike(modes):  # noqa: F811
+    both = modes({"src/mapper.py": WRAPPING_MAPPER})
+    both.put("//rows/in", [{"id": 1}])
+    assert both.map("src/mapper.py", "//rows/in", "//rows/out") == {"dev": None, "prod": None}
+    assert both.read("//rows/out") == {"dev": WRAPPED_OUT, "prod": WRAPPED_OUT}
+
+
+def test_a_job_printing_a_wrapped_value_stores_it_alike(modes):  # noqa: F811
+    line = '{"id": 2, "m": [{"$value": "a", "$attributes": {"k": 1}}], "n": {"$value": 5}}'
+    both = modes({"src/mapper.py": PRINTING_MAPPER.format(line=line)})
+    both.put("//rows/in", [{"id": 1}])
+    assert both.map("src/mapper.py", "//rows/in", "//rows/out") == {"dev": None, "prod": None}
+    rows = [{"id": 1}, {"id": 2, "m": [{"$attributes": {"k": 1}, "$value": "a"}], "n": 5}]
+    assert both.read("//rows/out") == {"dev": rows, "prod": rows}
+
+
+def test_a_job_printing_attributes_on_a_column_fails_alike(modes):  # noqa: F811
+    line = '{"id": 2, "m": {"$value": 1, "$attributes": {}}}'
+    both = modes({"src/mapper.py": PRINTING_MAPPER.format(line=line)})
+    both.put("//rows/in", [{"id": 1}])
+    errors = both.map("src/mapper.py", "//rows/in", "//rows/out")
+    for mode, error in errors.items():
+        assert isinstance(error, OperationFailed), (mode, error)
+        assert "Table values cannot have top-level attributes" in str(error), (mode, str(error))

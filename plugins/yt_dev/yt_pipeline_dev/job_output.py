@@ -19,6 +19,7 @@ is looked at line by line, to name the culprit.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ import msgspec
 from yt_pipeline.column_types import value_weight
 from yt_pipeline.masked_tails import masked_start
 from ytjobs.codec import loads_line
-from ytjobs.dollar_keys import MARK, key_refusal
+from ytjobs.dollar_keys import MARK, KeyRefused, stored_row
 from ytjobs.row_rules import INT_MIN, UINT_MAX, all_finite
 
 # Raw: each value's syntax is checked, but no Python object is built for its content
@@ -70,6 +71,7 @@ def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT,
     """
     done = 0
     carry = bytearray()
+    stored: dict[int, bytes] = {}
     with path.open("rb") as handle:
         handle.seek(start)
         while block := handle.read(_CHUNK):
@@ -81,22 +83,43 @@ def check_rows(path: Path, start: int = 0, limit: int = MAX_ROW_WEIGHT,
                 continue
             body = bytes(carry) + block[:cut] if carry else block[:cut]
             carry = bytearray(block[cut + 1 :])
-            done = _check_block(body, done, limit, written_by_ytjobs, masked_forms)
+            done = _check_block(body, done, limit, written_by_ytjobs, masked_forms, stored)
     if carry:  # a last line without its newline is still a row
-        done = _check_block(bytes(carry), done, limit, written_by_ytjobs, masked_forms)
+        done = _check_block(bytes(carry), done, limit, written_by_ytjobs, masked_forms,
+                            stored)
+    if stored:
+        _rewrite_lines(path, start, stored)
     return done
 
 
 def _check_block(body: bytes, done: int, limit: int, rows: bool = False,
-                 masked_forms: Sequence[str] = ()) -> int:
+                 masked_forms: Sequence[str] = (), stored: dict[int, bytes] | None = None
+                 ) -> int:
     """Check the lines of `body` (newline-separated, no final newline), known to be `rows`
-    or not; return the new total."""
+    or not; return the new total. A line a cluster stores otherwise than written goes into
+    `stored`, by its number, as the line to keep."""
     count = body.count(b"\n") + 1
     if len(body) <= limit and (rows or _looks_whole(body, count)):
         return done + count
     for number, line in enumerate(body.split(b"\n"), start=done + 1):
-        _check_line(line, number, limit, masked_forms)
+        kept = _check_line(line, number, limit, masked_forms)
+        if kept is not None and stored is not None:
+            stored[number] = kept
     return done + count
+
+
+def _rewrite_lines(path: Path, start: int, stored: dict[int, bytes]) -> None:
+    """Replace the lines numbered in `stored` (counted from byte `start`) by their text:
+    rows holding a value wrapped in {"$value": ...}, which a job printed itself (ytjobs
+    writes them as stored), so rare enough to copy the file for."""
+    scratch = path.with_name(path.name + ".stored")
+    with path.open("rb") as source, scratch.open("wb") as out:
+        out.write(source.read(start))
+        for number, line in enumerate(source, start=1):
+            if number in stored:
+                line = stored[number] + (b"\n" if line.endswith(b"\n") else b"")
+            out.write(line)
+    os.replace(scratch, path)
 
 
 def _looks_whole(body: bytes, count: int) -> bool:
@@ -120,18 +143,24 @@ def _looks_whole(body: bytes, count: int) -> bool:
 
 
 def _dollar_keys_paired(body: bytes) -> bool:
-    """Whether every `"$` of the block opens a "$attributes" or a "$value" key, as many of
-    each: table switches and wrapped values, which YT's JSON parser takes. Any other key
-    starting with "$" (which it refuses: ytjobs.dollar_keys), or text holding `"$`, sends
-    the block to the line-by-line look."""
+    """Whether every `"$` of the block opens a "$attributes" or a "$value" key, one of each
+    on each line that starts with one of them: table switches, which YT's JSON parser takes.
+    Any other key starting with "$" (which it refuses: ytjobs.dollar_keys), a value wrapped
+    in {"$value": ...} inside a row (which it unwraps), or text holding `"$`, sends the
+    block to the line-by-line look."""
     if b"$" not in body:  # memchr: the common case costs one fast pass
         return True
     marks = body.count(MARK)
     attributes, values = body.count(b'"$attributes"'), body.count(b'"$value"')
-    return attributes == values and marks == attributes + values
+    switches = (body.count(b'\n{"$attributes"') + body.count(b'\n{"$value"')
+                + body.startswith((b'{"$attributes"', b'{"$value"')))
+    return attributes == values == switches and marks == attributes + values
 
 
-def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str]) -> None:
+def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str]
+                ) -> bytes | None:
+    """Refuse a line no cluster takes (BadOutput); the line to keep instead when a cluster
+    stores the row otherwise than written (a value wrapped in {"$value": ...}), else None."""
     if len(line) > limit * TEXT_PER_WEIGHT:
         raise BadOutput(number, _too_heavy(len(line), limit, at_least=True))
     if not line.strip():
@@ -149,10 +178,13 @@ def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str
     if not isinstance(row, dict):
         raise BadOutput(number, f"is not a row (a JSON object): {shown!r}")
     # a row holding "$value" is a table switch (table_switches.py); in others YT's JSON
-    # parser refuses a key starting with a single "$"
-    refused = None if "$value" in row or MARK not in line else key_refusal(row)
-    if refused:
-        raise BadOutput(number, f"holds a key YT refuses: {refused}")
+    # parser refuses a key starting with a single "$", and unwraps a wrapped value
+    kept = row
+    if "$value" not in row and MARK in line:
+        try:
+            kept = stored_row(row)
+        except KeyRefused as refused:
+            raise BadOutput(number, f"holds a key YT refuses: {refused}") from None
     if not all_finite([row]):  # a reader other than msgspec takes 1e400 for infinity
         raise BadOutput(number, _OVERFLOW.format(shown))
     if _INT_DIGITS in line.translate(_NUMBER_SHAPES) and _beyond_64_bits(row):
@@ -162,6 +194,12 @@ def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str
     # MaxRowWeight`, in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)
     if len(line) > limit and (weight := row_weight(row)) >= limit:
         raise BadOutput(number, _too_heavy(weight, limit))
+    if kept is row:
+        return None
+    try:
+        return json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate, as the job wrote it: kept escaped
+        return json.dumps(kept, separators=(",", ":")).encode()
 
 
 _OVERFLOW = ("holds a number beyond a double's range: {!r} (YT refuses it: numeric "

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from yt_pipeline_prod.fake.json_keys import key_error
+from yt_pipeline_prod.fake.json_keys import StoreError, key_error, stored_row
 from yt_pipeline_prod.fake.json_text import body_text, wire_bytes
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -40,6 +40,7 @@ def parse_rows(data: bytes) -> list[dict[str, Any]]:
     decoder = json.JSONDecoder(parse_constant=_no_constant, parse_float=_double,
                                parse_int=_integer, object_pairs_hook=_map)
     rows: list[dict[str, Any]] = []
+    wrapping = '"$value"' in text  # a row may hold a wrapped value only then
     index, end = 0, len(text)
     while True:
         while index < end and text[index] in " \t\r\n;":
@@ -57,7 +58,10 @@ def parse_rows(data: bytes) -> list[dict[str, Any]]:
         refused = key_error(row)
         if refused:
             raise YtFakeError(refused)
-        rows.append(row)
+        try:
+            rows.append(stored_row(row) if wrapping else row)
+        except StoreError as error:
+            raise YtFakeError(str(error)) from None
 
 
 def dump_rows(rows: Iterable[dict[str, Any]], stringify: bool = False) -> bytes:
