@@ -28,8 +28,9 @@ own words (the cluster's YSON lexer words its errors otherwise).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 PREFIX = "/custom"
 MAX_PATH_LENGTH = 512
@@ -42,8 +43,7 @@ class StatisticsRefused(ValueError):
     """What a cluster's job proxy fails the job with, in its words."""
 
 
-@dataclass
-class Summary:
+class Summary(msgspec.Struct):
     sum: int
     count: int
     min: int
@@ -306,7 +306,7 @@ def shown(total: dict[str, Summary]) -> str:
 def as_result(total: dict[str, Summary]) -> dict[str, dict[str, int]]:
     """The operation's statistics as OperationResult.statistics gives them, in both modes:
     `{"custom/x": {"sum": .., "count": .., "min": .., "max": ..}}`."""
-    return {path[1:]: dict(vars(summary)) for path, summary in total.items()}
+    return {path[1:]: msgspec.structs.asdict(summary) for path, summary in total.items()}
 
 
 def count_limit(extra_spec: dict[str, Any], role: str) -> int:

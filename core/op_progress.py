@@ -12,14 +12,15 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 #: seconds between two progress lines of one operation in the log (no live table)
 LOG_EVERY_S = 10.0
 
 
-@dataclass(frozen=True)
-class OperationProgress:
+class OperationProgress(msgspec.Struct, frozen=True, dict=True):
+    # dict=True: rows_read is a cached_property, kept in the instance's __dict__
     stage: str
     operation: str
     kind: str

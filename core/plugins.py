@@ -14,9 +14,9 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import pluggy
 
 from yt_pipeline import hookspecs
@@ -29,18 +29,16 @@ BUILTIN_PLUGINS = ("yt_pipeline.builtin_discovery", "yt_pipeline.progress")
 log = logging.getLogger("yt_pipeline.plugins")
 
 
-@dataclass
-class PluginInfo:
+class PluginInfo(msgspec.Struct):
     name: str
     version: str | None
     hooks: list[str]
     origin: str
 
 
-@dataclass
-class LoadReport:
-    failed: dict[str, str] = field(default_factory=dict)
-    disabled: list[str] = field(default_factory=list)
+class LoadReport(msgspec.Struct):
+    failed: dict[str, str] = msgspec.field(default_factory=dict)
+    disabled: list[str] = msgspec.field(default_factory=list)
 
 
 _lock = threading.Lock()

@@ -16,7 +16,8 @@ comparison, which dev does not model.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 #: a column name inside `{...}`: what a YPath literal holds without escaping
 _COLUMN = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -31,8 +32,7 @@ class PathProblem(ValueError):
     """Why a table path cannot be used as it is written."""
 
 
-@dataclass(frozen=True)
-class TablePath:
+class TablePath(msgspec.Struct, frozen=True):
     #: the table itself, without modifiers
     path: str
     #: the columns kept (None: all)

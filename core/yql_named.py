@@ -16,7 +16,8 @@ returned unchanged.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_lambdas import inline_lambdas
@@ -34,14 +35,12 @@ _LAMBDA = re.compile(r"->")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
 
 
-@dataclass
-class _Piece:
+class _Piece(msgspec.Struct):
     kind: str  # "code", "string" (quoted with ' or "), "name" (backticked)
     text: str  # as written, quotes included
 
 
-@dataclass
-class _Named:
+class _Named(msgspec.Struct):
     kind: str  # "table": a SELECT; "string": one string literal; "expr": anything else
     text: str  # the definition as written, names it uses put in
 

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 #: the least value of a signed integer's type (NULL for any other type). A HUGEINT stands
 #: for YQL's Int64: DuckDB reads a table's Int64 column as one when its values have both
@@ -177,13 +178,12 @@ _BINARY = {"||": 4, "*": 3, "/": 3, "%": 3, "+": 2, "-": 2, "??": 1}
 _UNARY = {"+", "-", "~", "NOT"}
 
 
-@dataclass
-class _Group:
+class _Group(msgspec.Struct):
     """A bracketed part: ( ... ), [ ... ] or CASE ... END, its inside rewritten on its own."""
 
     opening: str
     closing: str
-    items: list[Any] = field(default_factory=list)
+    items: list[Any] = msgspec.field(default_factory=list)
 
     def text(self) -> str:
         return self.opening + rewrite_operators_in(self.items) + self.closing

@@ -20,8 +20,9 @@ without a schema); yt/yt/server/query_tracker/config.cpp (`row_count_limit`, 10'
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_statements import multiline_end, quoted_end, statement_spans
@@ -35,19 +36,17 @@ INFER_PRAGMA = f"PRAGMA yt.InferSchema = '{MAX_INFER_ROWS}';"
 QUIET_STATEMENTS = ("PRAGMA", "USE", "COMMIT")
 
 
-@dataclass
-class Token:
+class Token(msgspec.Struct):
     kind: str  # "word", "string", "name" (backticks) or "symbol"
     text: str
     start: int
     end: int
 
 
-@dataclass
-class Statement:
+class Statement(msgspec.Struct):
     """One statement of a query: its tokens, and where it stands in the query text."""
 
-    tokens: list[Token] = field(default_factory=list)
+    tokens: list[Token] = msgspec.field(default_factory=list)
 
     @property
     def start(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import msgspec
 from bare_python import run_bare
 
 from yt_pipeline.job_statistics import job_summaries
@@ -27,7 +28,7 @@ def test_write_statistics_writes_yson_a_job_proxy_reads(tmp_path):
     assert done.returncode == 0, done.stderr
     assert target.read_bytes() == (b'{"rows"={"bad"=3;"good"=40;};};\n'
                                    b'{"rows"={"bad"=1;};"a \\"quoted\\" key"=7;};\n')
-    summaries = {path: vars(s) for path, s in job_summaries(target.read_bytes()).items()}
+    summaries = {path: msgspec.structs.asdict(s) for path, s in job_summaries(target.read_bytes()).items()}
     assert summaries == {
         "/custom/rows/bad": {"sum": 4, "count": 2, "min": 1, "max": 3},
         "/custom/rows/good": {"sum": 40, "count": 1, "min": 40, "max": 40},

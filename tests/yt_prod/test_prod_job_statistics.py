@@ -3,6 +3,7 @@ the job with its words (yt_pipeline/job_statistics.py), vanilla jobs have fd 5 t
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from prod_packages import build_package
 
@@ -48,6 +49,6 @@ def test_a_vanilla_job_has_its_statistics_pipe(prod_client, fake_yt, package, tm
                          stage_dir=tmp_path / "stages" / "clean", pipeline_dir=tmp_path,
                          code_package=package, script="src/vanilla.py")
     plugin.launch_operation(prod_client, spec)
-    assert [(job.error, {path: vars(s) for path, s in job.statistics.items()})
+    assert [(job.error, {path: msgspec.structs.asdict(s) for path, s in job.statistics.items()})
             for job in fake_yt.jobs] == [
         ("", {"/custom/tasks": {"sum": 1, "count": 1, "min": 1, "max": 1}})]

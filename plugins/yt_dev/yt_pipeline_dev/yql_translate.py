@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
@@ -31,8 +32,7 @@ _MARKER = re.compile(r"\x00(\d+)\x00")
 _QUOTED = re.compile(r"\x01(\d+)\x01")
 
 
-@dataclass
-class Statement:
+class Statement(msgspec.Struct):
     """One statement to run: a SELECT (`target` None) or a write of its result to `target`.
 
     `template` holds a marker where each YT table is read; `render` puts in the SQL that
@@ -54,8 +54,7 @@ class Statement:
         return _MARKER.sub(lambda m: table_sql(self.paths[int(m.group(1))]), self.template)
 
 
-@dataclass
-class _Token:
+class _Token(msgspec.Struct):
     kind: str  # "code", "string", "name"
     text: str
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from yt_pipeline import job_statistics
 from yt_pipeline.job_statistics import Summary
 from yt_pipeline_prod.fake.jobs import JobResult
@@ -60,7 +62,7 @@ def progress_statistics(jobs: Iterable[JobResult]) -> dict[str, Any]:
     """`job_statistics` and `job_statistics_v2` of the operation's progress."""
     tagged = _tagged(jobs)
     v2 = {path: [{"tags": {"job_state": state, "job_type": job_type, "pool_tree": tree},
-                  "summary": dict(vars(summary))}
+                  "summary": msgspec.structs.asdict(summary)}
                  for (state, job_type, tree), summary in sorted(by_tags.items())]
           for path, by_tags in tagged.items()}
     legacy: dict[str, Any] = {}
@@ -68,7 +70,7 @@ def progress_statistics(jobs: Iterable[JobResult]) -> dict[str, Any]:
         grouped: dict[str, dict[str, Summary]] = {}
         for (state, job_type, _tree_name), summary in by_tags.items():
             job_statistics.merge(grouped.setdefault(state, {}), {job_type: summary})
-        legacy[path] = {"$": {state: {job_type: dict(vars(summary))
+        legacy[path] = {"$": {state: {job_type: msgspec.structs.asdict(summary)
                                       for job_type, summary in types.items()}
                               for state, types in grouped.items()}}
     return {"job_statistics": _tree(legacy), "job_statistics_v2": _tree(v2)}
