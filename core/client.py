@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import functools
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 Row = dict[str, Any]
@@ -105,3 +106,15 @@ def close_client(client: Any) -> None:
     close = getattr(client, "close", None)
     if callable(close):
         close()
+
+
+def cluster_run_lock(client: Any, run_id: str) -> AbstractContextManager[object]:
+    """The run's lock on the cluster where the client's mode has one (`client.run_lock`),
+    held around the whole run under the local lock: two machines, or two checkouts with
+    their own state folders, share only the cluster, and the local lock cannot see the
+    other run. A mode without it (dev: one machine, one folder) gets a lock that does
+    nothing."""
+    take = getattr(client, "run_lock", None)
+    if callable(take):
+        return take(run_id)  # type: ignore[no-any-return]
+    return nullcontext()
