@@ -12,6 +12,7 @@ transaction nobody pings is aborted when its timeout runs out, and its locks go 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,7 +25,10 @@ import pytest
 
 pytest.importorskip("yt_pipeline_prod")
 
+from yt_pipeline.hostname import host_name  # noqa: E402
+from yt_pipeline.lock import lock_path  # noqa: E402
 from yt_pipeline.testing import write_pipeline  # noqa: E402
+from yt_pipeline_prod.run_lock import run_lock_title  # noqa: E402
 from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy  # noqa: E402
 
 OUT = "//home/rl/out"
@@ -196,3 +200,91 @@ def test_resume_after_a_failure_takes_the_released_lock(fake, tmp_path):
     assert code == 0, output
     assert not (first / "started").exists()  # append had succeeded: --resume skipped it
     assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+
+
+# -- a run killed outright and resumed at once takes its own dead run's lock over -----------
+# The local lock (core/lock.py) tells that the killed run is gone; when the cluster's holder
+# is that very run (the title of the conflict's `winner_transaction`: run id, pid, host), its
+# transaction is aborted at once instead of waiting out run_lock_timeout_s.
+
+def lock_titles(fake) -> list[str]:
+    cypress = fake.state.cypress
+    with cypress.lock:
+        return [str(tx.attributes.get("title")) for tx in cypress.transactions.values()]
+
+
+def test_a_killed_run_resumed_at_once_takes_its_lock_over(fake, tmp_path):
+    root = checkout(tmp_path / "a", fake)  # the lock's timeout is the default two minutes
+    holder = start(root, sleep=60)
+    wait_for(root / "started")
+    holder.send_signal(signal.SIGKILL)
+    finish(holder)
+    dead = f"pid {holder.pid} on host {host_name()}"
+    assert any(dead in title for title in lock_titles(fake))  # its lock is still held
+    (root / "started").unlink()
+    began = time.monotonic()
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert time.monotonic() - began < 60, output  # well within the lock's 120 s
+    assert "taking over the cluster lock" in output and dead in output, output
+    assert (root / "started").exists()  # append, killed before it wrote, ran again
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    assert not any(dead in title for title in lock_titles(fake))  # aborted, not left to lapse
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def plant_dead_local_lock(root: Path, run_id: str, pid: int) -> None:
+    """The local lock a run killed in this folder leaves behind."""
+    path = lock_path(root, "prod")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": pid, "host": host_name(), "run_id": run_id,
+                                "started_at": time.time() - 60}))
+
+
+def hold_cluster_lock(fake, title: str) -> str:
+    """A transaction titled `title` holding the run lock, as a killed run leaves it (long
+    timeout, nobody pinging it for the test's length)."""
+    import yt.wrapper as ytw
+
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    yt.create("map_node", LOCK_NODE, recursive=True, ignore_existing=True)
+    tx = yt.start_transaction(timeout=120_000, attributes={"title": title})
+    with ytw.Transaction(transaction_id=tx, client=yt):
+        yt.lock(LOCK_NODE, mode="exclusive")
+    return tx
+
+
+def test_the_dead_run_named_by_both_locks_is_taken_over(fake, tmp_path):
+    root = checkout(tmp_path / "a", fake)
+    pid = dead_pid()
+    plant_dead_local_lock(root, "20261206-000000-dead", pid)
+    hold_cluster_lock(fake, run_lock_title("20261206-000000-dead", pid, host_name()))
+    code, output = finish(start(root))
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    assert not any("20261206-000000-dead" in title for title in lock_titles(fake))
+
+
+@pytest.mark.parametrize("holder", ["another run id", "another host", "another pid"])
+def test_a_lock_held_by_any_other_run_is_refused(fake, tmp_path, holder):
+    """The local lock names a dead run of this folder, but the cluster's holder is not that
+    run: nothing tells that holder is gone (another machine's run, or a run of another
+    checkout), so it is refused as any holder is, and its transaction is left alone."""
+    root = checkout(tmp_path / "a", fake)
+    pid = dead_pid()
+    plant_dead_local_lock(root, "20261206-000000-dead", pid)
+    title = {"another run id": run_lock_title("20261206-000000-else", pid, host_name()),
+             "another host": run_lock_title("20261206-000000-dead", pid, "elsewhere"),
+             "another pid": run_lock_title("20261206-000000-dead", os.getpid(), host_name()),
+             }[holder]
+    hold_cluster_lock(fake, title)
+    code, output = finish(start(root))
+    assert_refused(code, output)
+    assert title in output, output
+    assert not (root / "started").exists()
+    assert title in lock_titles(fake)

@@ -30,6 +30,7 @@ from ytjobs.dollar_keys import key_refusal
 from ytjobs.row_rules import RowRefused, checked, surrogate_refusal
 
 if TYPE_CHECKING:
+    from yt_pipeline.lock import DeadRun
     from yt_pipeline_prod.run_lock import ClusterRunLock
 
 Row = dict[str, Any]
@@ -225,11 +226,12 @@ class ProdClient(YqlRequests):
                 yt.create("map_node", folder, recursive=True, ignore_existing=True)
             self.root.folders.add(folder)
 
-    def run_lock(self, run_id: str) -> ClusterRunLock:
-        """The run's exclusive lock in build_folder, held while the run lasts (run_lock.py)."""
+    def run_lock(self, run_id: str, dead_run: DeadRun | None = None) -> ClusterRunLock:
+        """The run's exclusive lock in build_folder, held while the run lasts; a lock of
+        `dead_run` (gone, its local lock taken over) is ended first (run_lock.py)."""
         from yt_pipeline_prod.run_lock import ClusterRunLock
 
-        return ClusterRunLock(self.root, run_id)
+        return ClusterRunLock(self.root, run_id, dead_run)
 
     # -- stage transactions (see core/txn.py) -------------------------------------------
     def begin_transaction(self, title: str) -> Any:

@@ -20,6 +20,14 @@ in yt/wrapper/transaction.py), so a proxy that answers again within about two th
 A ping that still fails stops the pinger for good (it sets `failed`, and with
 `interrupt_on_failed=False` does nothing else): from then on `alive()` is False and no stage
 commits (stage_txn.py), since the lock may already be another run's.
+
+A run killed outright and resumed at once (an OOM kill, kill -9, then `--resume`) need not
+wait for its old lock to time out. The local lock knows that run is gone (core/lock.py: its
+pid is dead or another process, on this host) and hands it over as `dead_run`; when the
+cluster's refusal names that very run as the holder (the title of the conflict's
+`winner_transaction`: same run id, pid and host), the new run aborts the holder's
+transaction and takes the lock. Any other holder (another run id, another host: a run the
+local lock cannot see, alive or not) is refused as before, and waits for its timeout.
 """
 
 from __future__ import annotations
@@ -33,9 +41,10 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import PipelineLocked
 from yt_pipeline.hostname import host_name
-from yt_pipeline_prod.failures import lock_winner, translated
+from yt_pipeline_prod.failures import lock_winner, lock_winner_transaction, translated
 
 if TYPE_CHECKING:
+    from yt_pipeline.lock import DeadRun
     from yt_pipeline_prod.client import ProdClient
 
 log = logging.getLogger("yt_pipeline.prod.run_lock")
@@ -48,12 +57,19 @@ def run_lock_node(client: ProdClient) -> str:
     return f"{client.build_folder}/{RUN_LOCK_NODE}"
 
 
+def run_lock_title(run_id: str, pid: int, host: str) -> str:
+    """The title of a run lock's transaction: the refusal shows it, and a take-over
+    (module docstring) matches it against the dead run's."""
+    return f"yt-pipeline run {run_id}, pid {pid} on host {host}"
+
+
 class ClusterRunLock:
-    def __init__(self, client: ProdClient, run_id: str):
+    def __init__(self, client: ProdClient, run_id: str, dead_run: DeadRun | None = None):
         self.client = client
         self.run_id = run_id
+        self.dead_run = dead_run
         self.node = run_lock_node(client)
-        self.title = (f"yt-pipeline run {run_id}, pid {os.getpid()} on host {host_name()}")
+        self.title = run_lock_title(run_id, os.getpid(), host_name())
         self._transaction: Any = None
         self._old_sigterm: Any = None
 
@@ -73,8 +89,7 @@ class ClusterRunLock:
                 timeout=timeout_ms, attributes={"title": self.title}, ping=True,
                 interrupt_on_failed=False, client=yt)
         try:
-            with ytw.Transaction(transaction_id=self._transaction.transaction_id, client=yt):
-                yt.lock(self.node, mode="exclusive")
+            self._take(yt)
         except ytw.YtResponseError as error:
             self._abort()
             if error.is_concurrent_transaction_lock_conflict():
@@ -87,6 +102,52 @@ class ClusterRunLock:
         self._catch_sigterm()
         client.root.held_run_lock = self
         return self
+
+    def _take(self, yt: Any) -> None:
+        """Lock the node in the run's transaction; a lock held by the dead run this run
+        took over locally is ended first (module docstring)."""
+        import yt.wrapper as ytw
+
+        try:
+            self._lock_node(yt)
+        except ytw.YtResponseError as error:
+            if not error.is_concurrent_transaction_lock_conflict():
+                raise
+            holder = lock_winner_transaction(error)
+            if holder is None or not self._held_by_dead_run(holder):
+                raise
+            self._end_dead_run(yt, str(holder["id"]))
+            self._lock_node(yt)  # a conflict now is a new holder's: refused
+
+    def _lock_node(self, yt: Any) -> None:
+        import yt.wrapper as ytw
+
+        with ytw.Transaction(transaction_id=self._transaction.transaction_id, client=yt):
+            yt.lock(self.node, mode="exclusive")
+
+    def _held_by_dead_run(self, holder: dict[str, Any]) -> bool:
+        dead = self.dead_run
+        return (dead is not None and dead.host == host_name()
+                and holder.get("title") == run_lock_title(dead.run_id, dead.pid, dead.host))
+
+    def _end_dead_run(self, yt: Any, transaction_id: str) -> None:
+        import yt.wrapper as ytw
+
+        from yt_pipeline_prod.stage_txn import outside_transaction
+
+        dead = self.dead_run
+        assert dead is not None
+        log.warning("taking over the cluster lock %s from run %s (pid %s on host %s), which "
+                    "is gone: aborting its transaction %s", self.node, dead.run_id, dead.pid,
+                    dead.host, transaction_id)
+        with translated(self.client, "abort the transaction of the dead run's lock",
+                        transaction_id):
+            try:
+                with outside_transaction(yt):
+                    yt.abort_transaction(transaction_id)
+            except ytw.YtResponseError as error:
+                if not error.is_no_such_transaction():
+                    raise  # else it ended meanwhile (its timeout): the lock is free the same
 
     def _refusal(self, error: Any) -> str:
         holder = lock_winner(error) or "another run"
