@@ -288,3 +288,22 @@ def test_a_lock_held_by_any_other_run_is_refused(fake, tmp_path, holder):
     assert title in output, output
     assert not (root / "started").exists()
     assert title in lock_titles(fake)
+
+
+# -- a lock that could not be pinged: no further commit ---------------------------------------
+# ytsaurus-client's pinger gives up once a ping has failed for a third of the timeout
+# (`PingTransaction` in yt/wrapper/transaction.py) and, with interrupt_on_failed=False, only
+# marks itself failed; the master meanwhile ends the unpinged transaction, and another run may
+# hold the lock. The fake leaves the lock's pings unanswered while the stage's are answered.
+
+def test_a_run_whose_lock_could_not_be_pinged_commits_no_further_stage(fake, tmp_path):
+    root = checkout(tmp_path / "a", fake, lock_timeout_s=1.0)
+    fake.faults.ignore_pings("yt-pipeline run ")
+    code, output = finish(start(root, sleep=3))  # the pinger has given up by the commit
+    assert fake.faults.fired["ping_transaction"] >= 1
+    assert code == 1, output
+    assert (f"the run's lock {LOCK_NODE} could not be pinged and may have ended; nothing the "
+            "stage wrote was kept") in output, output
+    assert "its transaction could not be pinged" not in output  # the stage's was pinged
+    with pytest.raises(KeyError):  # the stage's write went with its transaction
+        fake.rows(OUT)
