@@ -8,7 +8,11 @@ from __future__ import annotations
 import builtins
 import functools
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+if TYPE_CHECKING:
+    from yt_pipeline.lock import DeadRun
 
 Row = dict[str, Any]
 Method = TypeVar("Method", bound=Callable[..., Any])
@@ -105,3 +109,17 @@ def close_client(client: Any) -> None:
     close = getattr(client, "close", None)
     if callable(close):
         close()
+
+
+def cluster_run_lock(client: Any, run_id: str,
+                     dead_run: DeadRun | None = None) -> AbstractContextManager[object]:
+    """The run's lock on the cluster where the client's mode has one (`client.run_lock`),
+    held around the whole run under the local lock: two machines, or two checkouts with
+    their own state folders, share only the cluster, and the local lock cannot see the
+    other run. A mode without it (dev: one machine, one folder) gets a lock that does
+    nothing. `dead_run` is the run whose local lock this run took over (it is gone): a
+    cluster lock still held by that very run is ended at once rather than waited for."""
+    take = getattr(client, "run_lock", None)
+    if callable(take):
+        return take(run_id, dead_run)  # type: ignore[no-any-return]
+    return nullcontext()

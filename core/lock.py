@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,16 @@ START_SLACK_S = 2.0
 #: from one a former process with our pid left behind
 _held_here: dict[Path, set[str]] = {}
 _held_lock = threading.Lock()
+
+
+def _dead_run(stale: dict[str, Any] | None) -> DeadRun | None:
+    """The run a stale lock names, when it names one fully (a lock never filled does not)."""
+    if stale is None:
+        return None
+    run_id, pid, host = stale.get("run_id"), stale.get("pid"), stale.get("host")
+    if isinstance(run_id, str) and isinstance(pid, int) and isinstance(host, str):
+        return DeadRun(run_id=run_id, pid=pid, host=host)
+    return None
 
 
 def lock_path(folder: Path, state_name: str) -> Path:
@@ -132,6 +143,18 @@ def _same_process(owner: dict[str, Any], pid: int) -> bool | None:
     return None if current is None else current == ticks
 
 
+@dataclass(frozen=True)
+class DeadRun:
+    """The run whose stale lock this run took over: gone for sure (its pid is dead or is
+    another process, on this host). The cluster's lock (yt_pipeline.client.cluster_run_lock)
+    may still name it until its transaction times out; knowing it is dead, the next run ends
+    that transaction at once instead of waiting."""
+
+    run_id: str
+    pid: int
+    host: str
+
+
 class RunLock:
     def __init__(self, folder: Path, state_name: str, run_id: str):
         self.path = lock_path(folder, state_name)
@@ -149,6 +172,8 @@ class RunLock:
         if ticks is not None and boot is not None:
             self.owner.update(boot_id=boot, start_ticks=ticks)
         self.held = False
+        #: the dead run whose lock was taken over, if any (see DeadRun)
+        self.taken_over: DeadRun | None = None
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,6 +185,7 @@ class RunLock:
                 if other is not None and not self._stale(other):
                     raise PipelineLocked(self._message(other)) from None
                 self._take_over(other)
+                self.taken_over = _dead_run(other) or self.taken_over
                 continue
             self.held = True
             with _held_lock:

@@ -12,7 +12,8 @@ import pytest
 from dag_helpers import order_of, run_pipeline, started, state_of
 
 from yt_pipeline.errors import PipelineLocked
-from yt_pipeline.lock import RunLock
+from yt_pipeline.hostname import host_name
+from yt_pipeline.lock import DeadRun, RunLock
 from yt_pipeline.records import read_records
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
@@ -152,6 +153,23 @@ def test_a_stale_lock_is_taken_over(dag):
                                 "run_id": "old", "started_at": 0}))
     assert run_pipeline(root).success
     assert not lock.exists()
+
+
+def test_a_taken_over_lock_names_the_dead_run_and_a_free_one_none(tmp_path):
+    """What the cluster's lock is told (yt_pipeline.client.cluster_run_lock): the run whose
+    stale lock was taken over, by run id, pid and host; nothing when the lock was free."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock = tmp_path / ".runs" / "prod.lock"
+    lock.parent.mkdir()
+    lock.write_text(json.dumps({"pid": gone.pid, "host": host_name(), "run_id": "old",
+                                "started_at": 0}))
+    taken = RunLock(tmp_path, "prod", "new").acquire()
+    assert taken.taken_over == DeadRun(run_id="old", pid=gone.pid, host=host_name())
+    taken.release()
+    fresh = RunLock(tmp_path, "prod", "newer").acquire()
+    assert fresh.taken_over is None
+    fresh.release()
 
 
 def test_a_lock_of_another_host_is_respected(tmp_path):

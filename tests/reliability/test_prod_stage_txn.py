@@ -117,22 +117,33 @@ def outcome(root: Path) -> tuple[dict, dict]:
     return statuses, {name: entry["debug"] for name, entry in entries.items()}
 
 
-def wait_for_lease(fake: Any) -> None:
+def wait_for_lease(fake: Any, *, but_the_run_lock: bool = False) -> None:
     """Let the killed run's transactions expire (the fake ends them at its next command).
     The stage transactions have the short lease of prod_options; a transaction the client
     starts on its own (an upload's) takes the client's request timeout as its lease, so
-    the wait is as long as the longest lease there is."""
+    the wait is as long as the longest lease there is. `but_the_run_lock`: the killed run's
+    lock on the build folder (its transaction titled `yt-pipeline run ...`, 120 s) is left
+    to the resumed run, which takes it over at once (run_lock.py)."""
+    def waited() -> list[Any]:
+        return [tx for tx in cypress.transactions.values()
+                if not (but_the_run_lock and is_run_lock(tx))]
+
     time.sleep(LEASE_MS / 1000 + 0.3)
     cypress = fake.state.cypress
     with cypress.lock:
-        longest = max((tx.timeout_s for tx in cypress.transactions.values()), default=0.0)
+        longest = max((tx.timeout_s for tx in waited()), default=0.0)
     deadline = time.monotonic() + longest + 2
     while time.monotonic() < deadline:
         cypress.expire_transactions()
-        if fake.transaction_count() == 0:
-            return
+        with cypress.lock:
+            if not waited():
+                return
         time.sleep(0.1)
-    raise AssertionError(f"{fake.transaction_count()} transaction(s) outlived their lease")
+    raise AssertionError(f"{len(waited())} transaction(s) outlived their lease")
+
+
+def is_run_lock(tx: Any) -> bool:
+    return str(tx.attributes.get("title", "")).startswith("yt-pipeline run ")
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +167,8 @@ def reference(tmp_path_factory) -> dict:
 
 def check_resumed(root: Path, fake: Any, reference: dict, trial: str) -> None:
     code, err = finish(run(root, "--resume"))
+    # the killed run's own lock on the build folder is taken over, never waited for
+    assert "holds the cluster lock" not in err, f"{trial}: {err}"
     if code != 0 and "lock" in err.lower():
         # the killed run's transaction still held its lock: it ends with its lease
         wait_for_lease(fake)
@@ -193,7 +206,7 @@ def test_kills_at_crash_points_then_resume_give_the_rows_of_one_run(tmp_path, re
             assert code in (-signal.SIGKILL, 0), f"{label}: {err}"
             killed += code == -signal.SIGKILL
             if trial % 2:  # half resume at once, half once the killed run's leases ended
-                wait_for_lease(fake)
+                wait_for_lease(fake, but_the_run_lock=True)
                 label += " (resumed after the lease)"
             check_resumed(root, fake, reference, label)
         finally:
@@ -232,7 +245,7 @@ def test_a_kill_between_the_record_and_the_commit(tmp_path, reference, wait):
         assert code == -signal.SIGKILL
         assert list((root / ".runs/journal.prod").glob("*.json")), "no record was written"
         if wait:
-            wait_for_lease(fake)
+            wait_for_lease(fake, but_the_run_lock=True)
         else:
             assert fake.transaction_count() >= 1  # the stage's, waiting for its commit
         check_resumed(root, fake, reference, f"wait={wait}")
@@ -277,12 +290,13 @@ class Appender(BaseStage):
 """
 
 
-def appenders(root: Path, url: str, count: int, tag: str = "") -> Path:
+def appenders(root: Path, url: str, count: int, tag: str = "",
+              build_folder: str = "//k/build") -> Path:
     names = [f"w{i}" for i in range(count)]
     files = {f"stages/{n}/stage.py": APPENDER.replace("{tag}", tag) for n in names}
     return write_pipeline(root, {
         "configs/config.yaml": json.dumps({
-            "pipeline": {"mode": "prod", "workers": count, "build_folder": "//k/build",
+            "pipeline": {"mode": "prod", "workers": count, "build_folder": build_folder,
                          "prod": prod_options(5000)},
             "stages": {"graph": {n: [] for n in names}}}),
         "configs/secrets.env": f"YT_PROXY={url}\nYT_TOKEN={TEST_TOKEN}\n",
@@ -311,8 +325,10 @@ def test_parallel_stages_appending_to_one_table_keep_every_row(tmp_path, fake_yt
 
 def test_two_runs_appending_at_once_keep_every_row(tmp_path, fake_yt):
     fake_yt.put_table("//k/shared", [])
-    first = appenders(tmp_path / "one", fake_yt.url, 3, tag="one-")
-    second = appenders(tmp_path / "two", fake_yt.url, 3, tag="two-")
+    # two pipelines, so two build folders: runs of one build folder take turns (the run
+    # lock, run_lock.py), runs of two pipelines share only the table
+    first = appenders(tmp_path / "one", fake_yt.url, 3, tag="one-", build_folder="//k/b1")
+    second = appenders(tmp_path / "two", fake_yt.url, 3, tag="two-", build_folder="//k/b2")
     runs = [run(first), run(second)]
     for process in runs:
         code, err = finish(process)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
@@ -28,6 +28,10 @@ from yt_pipeline_prod.started_by import mask_started_by
 from yt_pipeline_prod.write_count import check_rows_landed, rows_before
 from ytjobs.dollar_keys import key_refusal
 from ytjobs.row_rules import RowRefused, checked, surrogate_refusal
+
+if TYPE_CHECKING:
+    from yt_pipeline.lock import DeadRun
+    from yt_pipeline_prod.run_lock import ClusterRunLock
 
 Row = dict[str, Any]
 
@@ -155,6 +159,8 @@ class ProdClient(YqlRequests):
         self.folders: set[str] = set()
         #: stage transactions not finished yet, aborted by `close`
         self.open_transactions: set[Any] = set()
+        #: the run's lock on the cluster while the run holds it (run_lock.py)
+        self.held_run_lock: ClusterRunLock | None = None
         #: the client whose state the stage clients share
         self.root: ProdClient = self
 
@@ -219,6 +225,13 @@ class ProdClient(YqlRequests):
             with translated(self, "create folder", folder), outside_transaction(yt):
                 yt.create("map_node", folder, recursive=True, ignore_existing=True)
             self.root.folders.add(folder)
+
+    def run_lock(self, run_id: str, dead_run: DeadRun | None = None) -> ClusterRunLock:
+        """The run's exclusive lock in build_folder, held while the run lasts; a lock of
+        `dead_run` (gone, its local lock taken over) is ended first (run_lock.py)."""
+        from yt_pipeline_prod.run_lock import ClusterRunLock
+
+        return ClusterRunLock(self.root, run_id, dead_run)
 
     # -- stage transactions (see core/txn.py) -------------------------------------------
     def begin_transaction(self, title: str) -> Any:

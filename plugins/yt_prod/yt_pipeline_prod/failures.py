@@ -58,12 +58,20 @@ def summary(error: Any, secrets: Iterable[str]) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
-def lock_winner(error: Any, depth: int = 0) -> str | None:
+def lock_winner(error: Any) -> str | None:
     """For a lock conflict (error 402), the title of the transaction holding the lock:
     the outermost titled one of the `winner_transaction` attribute (the holder and its
     ancestors, `DumpTransaction` in yt/yt/server/master/transaction_server/
     transaction.cpp), which for a stage's write is the stage's transaction (`yt-pipeline
     <run> stage <name> attempt <n>`); None otherwise."""
+    winner = lock_winner_transaction(error)
+    return None if winner is None else str(winner["title"])
+
+
+def lock_winner_transaction(error: Any, depth: int = 0) -> dict[str, Any] | None:
+    """For a lock conflict (error 402), the outermost titled transaction of its
+    `winner_transaction` attribute, as the master dumps it (`id`, `title`, and on a cluster
+    `start_time`, `owner`, `timeout`); None otherwise."""
     if isinstance(error, dict):
         code, attributes = error.get("code"), error.get("attributes") or {}
         inner = error.get("inner_errors") or []
@@ -74,12 +82,12 @@ def lock_winner(error: Any, depth: int = 0) -> str | None:
     winner = attributes.get("winner_transaction") if isinstance(attributes, dict) else None
     if code == 402 and isinstance(winner, dict):
         chain = [winner, *(winner.get("parents") or [])]
-        titles = [str(tx["title"]) for tx in chain if isinstance(tx, dict) and tx.get("title")]
-        if titles:
-            return titles[-1]
+        titled = [tx for tx in chain if isinstance(tx, dict) and tx.get("title")]
+        if titled:
+            return titled[-1]
     if depth < 4:
         for item in inner:
-            found = lock_winner(item, depth + 1)
+            found = lock_winner_transaction(item, depth + 1)
             if found:
                 return found
     return None

@@ -10,6 +10,7 @@ pipeline:
     cluster: my-cluster    # the cluster YQL queries run on (default: //sys/@cluster_name)
     yql_result_folder: //tmp/yt_pipeline/yql_results   # where a query's last SELECT lands
     archive_ttl_days: 30   # code archives not used for this long expire (null: never)
+    run_lock_timeout_s: 120  # a killed run's lock on the cluster ends this long after it
 ```
 """
 
@@ -30,6 +31,10 @@ RETRY_SWITCHES = ("read_retries", "write_retries", "start_operation_retries",
 
 
 DEFAULT_ARCHIVE_TTL_DAYS = 30.0
+#: see yt_pipeline_prod.run_lock, which says why
+DEFAULT_RUN_LOCK_TIMEOUT_S = 120.0
+#: a lock outliving its killed run by more than a day would only block the next runs
+MAX_RUN_LOCK_TIMEOUT_S = 24 * 3600
 
 
 @dataclass
@@ -47,6 +52,8 @@ class ProdSettings:
     archive_ttl_days: float | None = DEFAULT_ARCHIVE_TTL_DAYS
     #: how long a stage waits for one YQL query before it aborts it (None: no limit)
     yql_timeout_s: float | None = yql_wait.DEFAULT_YQL_TIMEOUT_S
+    #: seconds without a ping after which the cluster ends a run's lock (run_lock.py)
+    run_lock_timeout_s: float = DEFAULT_RUN_LOCK_TIMEOUT_S
 
     def client_config(self) -> dict[str, Any]:
         """The configuration patch for `yt.wrapper.YtClient`."""
@@ -134,6 +141,11 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
     if ttl is not None and not limits.in_range(ttl, 0, limits.MAX_TTL_DAYS, low_open=True):
         raise fail("archive_ttl_days", "a positive number of days (at most "
                    f"{limits.MAX_TTL_DAYS:,}), or null for never")
+    lock_timeout = options.get("run_lock_timeout_s", DEFAULT_RUN_LOCK_TIMEOUT_S)
+    # at least a second: ytsaurus-client pings every third of it
+    if not limits.in_range(lock_timeout, 1, MAX_RUN_LOCK_TIMEOUT_S):
+        raise fail("run_lock_timeout_s", "a number of seconds from 1 to "
+                   f"{MAX_RUN_LOCK_TIMEOUT_S:,}")
     build_folder = (settings.get("pipeline.build_folder", "//tmp/yt_pipeline/build")
                     if settings is not None else "//tmp/yt_pipeline/build")
     return ProdSettings(proxy=proxy, token=token, build_folder=str(build_folder).rstrip("/"),
@@ -141,4 +153,5 @@ def load_prod_settings(settings: Any, pipeline_dir: Path) -> ProdSettings:
                         cluster=cluster.strip() if cluster else None,
                         yql_result_folder=folder.rstrip("/"),
                         archive_ttl_days=None if ttl is None else float(ttl),
-                        yql_timeout_s=yql_wait.configured(settings))
+                        yql_timeout_s=yql_wait.configured(settings),
+                        run_lock_timeout_s=float(lock_timeout))

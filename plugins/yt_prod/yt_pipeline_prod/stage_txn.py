@@ -130,6 +130,12 @@ class ProdStageTransaction:
         if not transaction.is_pinger_alive():
             raise BackendError(f"{self.title}: its transaction could not be pinged and has "
                                "ended; nothing it wrote was kept")
+        run_lock = self.root.held_run_lock
+        if run_lock is not None and not run_lock.alive():
+            # the lock may have lapsed and another run started: its writes and this
+            # stage's must not both land
+            raise BackendError(f"{self.title}: the run's lock {run_lock.node} could not be "
+                               "pinged and may have ended; nothing the stage wrote was kept")
         if not self.wrote:  # nothing to record: commit now, before the commit point
             self._commit()
             self._committed = True

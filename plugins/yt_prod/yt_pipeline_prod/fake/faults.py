@@ -27,6 +27,8 @@ class Faults:
         self._lock = threading.Lock()
         self._plans: dict[str, list[Fault]] = {}
         self.fired: Counter[str] = Counter()
+        #: title prefixes of the transactions whose pings go unanswered (ignore_pings)
+        self._ignored_pings: list[str] = []
 
     def fail_next(self, command: str, count: int = 1, status: int = 503,
                   message: str = "injected failure") -> None:
@@ -49,9 +51,24 @@ class Faults:
         """Answer the next `count` calls only after `seconds`."""
         self._add(command, Fault("delay", count, seconds=seconds))
 
+    def ignore_pings(self, title_prefix: str) -> None:
+        """From now on close, unanswered, every ping of a transaction whose title starts
+        with `title_prefix`, while other transactions are pinged as usual: a proxy that
+        stops answering for one transaction. Unpinged, it ends when its lease runs out."""
+        with self._lock:
+            self._ignored_pings.append(title_prefix)
+
+    def ignores_ping(self, title: str) -> bool:
+        with self._lock:
+            ignored = any(title.startswith(prefix) for prefix in self._ignored_pings)
+            if ignored:
+                self.fired["ping_transaction"] += 1
+            return ignored
+
     def clear(self) -> None:
         with self._lock:
             self._plans.clear()
+            self._ignored_pings.clear()
 
     def _add(self, command: str, fault: Fault) -> None:
         with self._lock:

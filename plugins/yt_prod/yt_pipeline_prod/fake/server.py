@@ -155,6 +155,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             if name not in COMMANDS:
                 raise YtFakeError(f"Command {name} is not known to the fake proxy", status=404)
             request = self._request(name, raw_body)
+            if name == "ping_transaction" and _ping_ignored(state, request):
+                return self._drop()
             state.count(name, len(request.body))
             # transactions nobody pinged in time are aborted, nodes whose expiration_time
             # has passed are gone
@@ -202,3 +204,12 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return self._send(200, b"")
         fmt = request.param("output_format", "json")
         self._send(200, encode_structured(result, fmt))
+
+
+def _ping_ignored(state: FakeState, request: Request) -> bool:
+    """Whether the faults leave this ping unanswered (Faults.ignore_pings), by the title of
+    the transaction it pings."""
+    with state.cypress.lock:
+        tx = state.cypress.transactions.get(str(request.param("transaction_id")))
+        title = str(tx.attributes.get("title", "")) if tx is not None else ""
+    return bool(title) and state.faults.ignores_ping(title)

@@ -1,0 +1,309 @@
+"""One prod run at a time per build folder, across machines: the cluster's run lock.
+
+Two checkouts of one pipeline (each its own folder, so its own local lock and state: as on
+two machines) share only the cluster. A run takes an exclusive Cypress lock on
+`<build_folder>/.run_lock` in a transaction it pings; the master refuses a second exclusive
+lock from a concurrent transaction with error 402, "Cannot take "exclusive" lock for node
+... since "exclusive" lock is taken by concurrent transaction ...", and names the holder in
+the error's `winner_transaction` attribute (`CheckLock` in yt/yt/server/master/
+cypress_server/cypress_manager.cpp); the fake proxy does the same (fake/locks.py). A
+transaction nobody pings is aborted when its timeout runs out, and its locks go with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("yt_pipeline_prod")
+
+from yt_pipeline.hostname import host_name  # noqa: E402
+from yt_pipeline.lock import lock_path  # noqa: E402
+from yt_pipeline.testing import write_pipeline  # noqa: E402
+from yt_pipeline_prod.run_lock import run_lock_title  # noqa: E402
+from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy  # noqa: E402
+
+OUT = "//home/rl/out"
+BUILD = "//home/rl/build"
+LOCK_NODE = f"{BUILD}/.run_lock"
+ROWS = [{"i": i, "word": w} for i, w in enumerate(["a", "b", "c", "d"])]
+
+APPEND_STAGE = f"""
+import os
+import time
+from pathlib import Path
+
+from yt_pipeline import BaseStage
+
+
+class Append(BaseStage):
+    def run(self, debug):
+        Path(os.environ["RL_STARTED"]).touch()
+        time.sleep(float(os.environ.get("RL_SLEEP", "0")))
+        self.deps.yt_client.write_table("{OUT}", {ROWS!r}, append=True)
+        return debug
+"""
+
+CHECK_STAGE = """
+import os
+from pathlib import Path
+
+from yt_pipeline import BaseStage
+
+
+class Check(BaseStage):
+    def run(self, debug):
+        if Path(os.environ["RL_FAIL"]).exists():
+            raise RuntimeError("check refused")
+        return debug
+"""
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    proxy = start_fake_proxy()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+def checkout(root: Path, fake, lock_timeout_s: float | None = None) -> Path:
+    prod: dict = {"retries": False, "poll_interval_s": 0.05,
+                  "yt_config": {"transaction_sleep_period": 5}}
+    if lock_timeout_s is not None:
+        prod["run_lock_timeout_s"] = lock_timeout_s
+    return write_pipeline(root, {
+        "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/append/stage.py": APPEND_STAGE,
+        "stages/check/stage.py": CHECK_STAGE,
+    }, config={"pipeline": {"mode": "prod", "build_folder": BUILD, "prod": prod},
+               "stages": {"enabled_stages": ["append", "check"]}})
+
+
+def start(root: Path, *args: str, sleep: float = 0.0) -> subprocess.Popen[str]:
+    env = {**os.environ, "RL_STARTED": str(root / "started"), "RL_SLEEP": str(sleep),
+           "RL_FAIL": str(root / "fail")}
+    return subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    output, _ = proc.communicate(timeout=90)
+    return proc.returncode, output
+
+
+def wait_for(path: Path, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def counted(rows) -> Counter:
+    return Counter(tuple(sorted(row.items())) for row in rows)
+
+
+def assert_refused(code: int, output: str) -> None:
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert code == 1, output
+    assert len(errors) == 1, output
+    [line] = errors
+    assert LOCK_NODE in line and "yt-pipeline run " in line, line
+    assert "did not start" in line, line
+
+
+def test_two_checkouts_started_at_once_run_once(fake, tmp_path):
+    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    runs = [start(first, sleep=1.5), start(second, sleep=1.5)]
+    done = [finish(proc) for proc in runs]
+    print(*(output for _, output in done))
+    codes = sorted(code for code, _ in done)
+    assert codes == [0, 1], done
+    code, output = next(item for item in done if item[0] == 1)
+    assert_refused(code, output)
+    loser = (first, second)[[c for c, _ in done].index(1)]
+    assert not (loser / "started").exists()  # no stage of the refused run began
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    # the lock went with the winner: a new run (of either checkout) goes ahead
+    code, output = finish(start(loser))
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+
+
+def test_the_refusal_names_the_run_holding_the_lock(fake, tmp_path):
+    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    holder = start(first, sleep=3)
+    wait_for(first / "started")
+    code, output = finish(start(second))
+    assert_refused(code, output)
+    assert f"pid {holder.pid} on host " in output, output
+    assert finish(holder)[0] == 0
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+
+
+def test_sigterm_releases_the_lock_at_once(fake, tmp_path):
+    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    holder = start(first, sleep=30)
+    wait_for(first / "started")
+    holder.send_signal(signal.SIGTERM)
+    code, output = finish(holder)
+    assert code != 0 and "interrupted" in output, output
+    # no timeout to wait for (the default is 120 s): the transaction was aborted
+    code, output = finish(start(second))
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+
+
+def test_a_killed_runs_lock_ends_with_its_transaction_timeout(fake, tmp_path):
+    timeout_s = 2.0
+    first = checkout(tmp_path / "a", fake, lock_timeout_s=timeout_s)
+    second = checkout(tmp_path / "b", fake, lock_timeout_s=timeout_s)
+    holder = start(first, sleep=60)
+    wait_for(first / "started")
+    killed_at = time.monotonic()
+    holder.send_signal(signal.SIGKILL)
+    finish(holder)
+    code, output = finish(start(second))
+    if time.monotonic() - killed_at < timeout_s:  # refused while the lease lasts
+        assert_refused(code, output)
+    time.sleep(max(0.0, killed_at + timeout_s + 0.5 - time.monotonic()))
+    code, output = finish(start(second))
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)  # the killed run wrote nothing
+
+
+def test_resume_after_a_failure_takes_the_released_lock(fake, tmp_path):
+    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    (first / "fail").touch()
+    code, output = finish(start(first))
+    assert code == 1 and "check refused" in output, output
+    (first / "fail").unlink()
+    (first / "started").unlink()
+    holder = start(second, sleep=3)
+    wait_for(second / "started")
+    code, output = finish(start(first, "--resume"))  # refused while the other runs
+    assert_refused(code, output)
+    assert finish(holder)[0] == 0
+    code, output = finish(start(first, "--resume"))
+    assert code == 0, output
+    assert not (first / "started").exists()  # append had succeeded: --resume skipped it
+    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+
+
+# -- a run killed outright and resumed at once takes its own dead run's lock over -----------
+# The local lock (core/lock.py) tells that the killed run is gone; when the cluster's holder
+# is that very run (the title of the conflict's `winner_transaction`: run id, pid, host), its
+# transaction is aborted at once instead of waiting out run_lock_timeout_s.
+
+def lock_titles(fake) -> list[str]:
+    cypress = fake.state.cypress
+    with cypress.lock:
+        return [str(tx.attributes.get("title")) for tx in cypress.transactions.values()]
+
+
+def test_a_killed_run_resumed_at_once_takes_its_lock_over(fake, tmp_path):
+    root = checkout(tmp_path / "a", fake)  # the lock's timeout is the default two minutes
+    holder = start(root, sleep=60)
+    wait_for(root / "started")
+    holder.send_signal(signal.SIGKILL)
+    finish(holder)
+    dead = f"pid {holder.pid} on host {host_name()}"
+    assert any(dead in title for title in lock_titles(fake))  # its lock is still held
+    (root / "started").unlink()
+    began = time.monotonic()
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert time.monotonic() - began < 60, output  # well within the lock's 120 s
+    assert "taking over the cluster lock" in output and dead in output, output
+    assert (root / "started").exists()  # append, killed before it wrote, ran again
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    assert not any(dead in title for title in lock_titles(fake))  # aborted, not left to lapse
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def plant_dead_local_lock(root: Path, run_id: str, pid: int) -> None:
+    """The local lock a run killed in this folder leaves behind."""
+    path = lock_path(root, "prod")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": pid, "host": host_name(), "run_id": run_id,
+                                "started_at": time.time() - 60}))
+
+
+def hold_cluster_lock(fake, title: str) -> str:
+    """A transaction titled `title` holding the run lock, as a killed run leaves it (long
+    timeout, nobody pinging it for the test's length)."""
+    import yt.wrapper as ytw
+
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    yt.create("map_node", LOCK_NODE, recursive=True, ignore_existing=True)
+    tx = yt.start_transaction(timeout=120_000, attributes={"title": title})
+    with ytw.Transaction(transaction_id=tx, client=yt):
+        yt.lock(LOCK_NODE, mode="exclusive")
+    return tx
+
+
+def test_the_dead_run_named_by_both_locks_is_taken_over(fake, tmp_path):
+    root = checkout(tmp_path / "a", fake)
+    pid = dead_pid()
+    plant_dead_local_lock(root, "20261206-000000-dead", pid)
+    hold_cluster_lock(fake, run_lock_title("20261206-000000-dead", pid, host_name()))
+    code, output = finish(start(root))
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    assert not any("20261206-000000-dead" in title for title in lock_titles(fake))
+
+
+@pytest.mark.parametrize("holder", ["another run id", "another host", "another pid"])
+def test_a_lock_held_by_any_other_run_is_refused(fake, tmp_path, holder):
+    """The local lock names a dead run of this folder, but the cluster's holder is not that
+    run: nothing tells that holder is gone (another machine's run, or a run of another
+    checkout), so it is refused as any holder is, and its transaction is left alone."""
+    root = checkout(tmp_path / "a", fake)
+    pid = dead_pid()
+    plant_dead_local_lock(root, "20261206-000000-dead", pid)
+    title = {"another run id": run_lock_title("20261206-000000-else", pid, host_name()),
+             "another host": run_lock_title("20261206-000000-dead", pid, "elsewhere"),
+             "another pid": run_lock_title("20261206-000000-dead", os.getpid(), host_name()),
+             }[holder]
+    hold_cluster_lock(fake, title)
+    code, output = finish(start(root))
+    assert_refused(code, output)
+    assert title in output, output
+    assert not (root / "started").exists()
+    assert title in lock_titles(fake)
+
+
+# -- a lock that could not be pinged: no further commit ---------------------------------------
+# ytsaurus-client's pinger gives up once a ping has failed for a third of the timeout
+# (`PingTransaction` in yt/wrapper/transaction.py) and, with interrupt_on_failed=False, only
+# marks itself failed; the master meanwhile ends the unpinged transaction, and another run may
+# hold the lock. The fake leaves the lock's pings unanswered while the stage's are answered.
+
+def test_a_run_whose_lock_could_not_be_pinged_commits_no_further_stage(fake, tmp_path):
+    root = checkout(tmp_path / "a", fake, lock_timeout_s=1.0)
+    fake.faults.ignore_pings("yt-pipeline run ")
+    code, output = finish(start(root, sleep=3))  # the pinger has given up by the commit
+    assert fake.faults.fired["ping_transaction"] >= 1
+    assert code == 1, output
+    assert (f"the run's lock {LOCK_NODE} could not be pinged and may have ended; nothing the "
+            "stage wrote was kept") in output, output
+    assert "its transaction could not be pinged" not in output  # the stage's was pinged
+    with pytest.raises(KeyError):  # the stage's write went with its transaction
+        fake.rows(OUT)

@@ -1,0 +1,29 @@
+"""`pipeline.prod.run_lock_timeout_s`: how long a killed run's lock on the cluster lasts."""
+
+from __future__ import annotations
+
+import pytest
+
+from yt_pipeline.config import load_config
+from yt_pipeline.errors import ConfigError
+from yt_pipeline_prod.settings import load_prod_settings
+
+
+def _settings(make_pipeline, monkeypatch, prod):
+    monkeypatch.setenv("YT_PROXY", "http://localhost:1")
+    monkeypatch.setenv("YT_TOKEN", "tok-123456")
+    root = make_pipeline(config={"pipeline": {"mode": "prod", "prod": prod},
+                                 "stages": {"enabled_stages": []}})
+    return load_prod_settings(load_config(root), root)
+
+
+@pytest.mark.parametrize("value", [0, 0.5, -1, 86401, "long", True, None])
+def test_a_bad_run_lock_timeout_names_the_key(make_pipeline, monkeypatch, value):
+    with pytest.raises(ConfigError, match="pipeline.prod.run_lock_timeout_s"):
+        _settings(make_pipeline, monkeypatch, {"run_lock_timeout_s": value})
+
+
+def test_the_run_lock_timeout_is_two_minutes_unless_set(make_pipeline, monkeypatch):
+    assert _settings(make_pipeline, monkeypatch, {}).run_lock_timeout_s == 120.0
+    assert _settings(make_pipeline, monkeypatch, {"run_lock_timeout_s": 5}).run_lock_timeout_s \
+        == 5.0
