@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import builtins
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
@@ -111,15 +113,32 @@ def close_client(client: Any) -> None:
         close()
 
 
-def cluster_run_lock(client: Any, run_id: str,
+def cluster_run_lock(client: Any, run_id: str, name: str,
                      dead_run: DeadRun | None = None) -> AbstractContextManager[object]:
     """The run's lock on the cluster where the client's mode has one (`client.run_lock`),
     held around the whole run under the local lock: two machines, or two checkouts with
     their own state folders, share only the cluster, and the local lock cannot see the
     other run. A mode without it (dev: one machine, one folder) gets a lock that does
-    nothing. `dead_run` is the run whose local lock this run took over (it is gone): a
-    cluster lock still held by that very run is ended at once rather than waited for."""
+    nothing. `name` says which pipeline the lock is for (run_lock_name). `dead_run` is the
+    run whose local lock this run took over (it is gone): a cluster lock still held by that
+    very run is ended at once rather than waited for."""
     take = getattr(client, "run_lock", None)
     if callable(take):
-        return take(run_id, dead_run)  # type: ignore[no-any-return]
+        return take(run_id, name, dead_run)  # type: ignore[no-any-return]
     return nullcontext()
+
+
+#: what a run lock's name keeps of a folder's or a state's name: a Cypress node name
+#: without the characters YPath gives a meaning (`/`, `@`, `&`, `*`, `[`, `{`, `\\`...)
+_LOCK_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def run_lock_name(pipeline_dir: Path, state_name: str) -> str:
+    """The name of a pipeline's run lock on the cluster: its folder's name and its state
+    (the mode, and the step graph if any), as the local lock is one per folder and state.
+    Checkouts of one pipeline on two machines have the folder's name in common; two
+    pipelines sharing a build folder (the default one, say) have different names, and
+    each its own lock."""
+    folder = _LOCK_NAME_UNSAFE.sub("_", pipeline_dir.resolve().name) or "pipeline"
+    return f"{folder}.{_LOCK_NAME_UNSAFE.sub('_', state_name)}"
+

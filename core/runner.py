@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from yt_pipeline.cache import cache_enabled, decide
-from yt_pipeline.client import cluster_run_lock
+from yt_pipeline.client import cluster_run_lock, run_lock_name
 from yt_pipeline.definition import check_definition
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import SKIPPED, RunInfo
@@ -93,7 +93,9 @@ class Runner:
             return self._dry_run(make_plan(target.graph, self.options, state.statuses),
                                  state, run_id)
         with RunLock(target.pipeline_dir, target.state_name, run_id) as local_lock, \
-                cluster_run_lock(target.client(), run_id, local_lock.taken_over):
+                cluster_run_lock(target.client(), run_id,
+                                 run_lock_name(target.pipeline_dir, target.state_name),
+                                 local_lock.taken_over):
             # the state and the commit journal are read under the lock: read before it, a
             # run that ended in between would leave this one planning from what it found
             # undone, and a stage that run committed would run (and append) again

@@ -1,8 +1,8 @@
-"""One prod run at a time per build folder, across machines: the cluster's run lock.
+"""One prod run of a pipeline at a time, across machines: the cluster's run lock.
 
 Two checkouts of one pipeline (each its own folder, so its own local lock and state: as on
 two machines) share only the cluster. A run takes an exclusive Cypress lock on
-`<build_folder>/.run_lock` in a transaction it pings; the master refuses a second exclusive
+`<build_folder>/.run_locks/<folder name>.<state>` in a transaction it pings; the master refuses a second exclusive
 lock from a concurrent transaction with error 402, "Cannot take "exclusive" lock for node
 ... since "exclusive" lock is taken by concurrent transaction ...", and names the holder in
 the error's `winner_transaction` attribute (`CheckLock` in yt/yt/server/master/
@@ -33,7 +33,10 @@ from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy  # noqa: E402
 
 OUT = "//home/rl/out"
 BUILD = "//home/rl/build"
-LOCK_NODE = f"{BUILD}/.run_lock"
+#: checkouts of one pipeline share the folder's name (on two machines, a clone each): the
+#: lock is the pipeline's, named after it and its state (yt_pipeline.client.run_lock_name)
+PIPELINE = "etl"
+LOCK_NODE = f"{BUILD}/.run_locks/{PIPELINE}.prod"
 ROWS = [{"i": i, "word": w} for i, w in enumerate(["a", "b", "c", "d"])]
 
 APPEND_STAGE = f"""
@@ -91,6 +94,10 @@ def checkout(root: Path, fake, lock_timeout_s: float | None = None) -> Path:
                "stages": {"enabled_stages": ["append", "check"]}})
 
 
+def two_checkouts(tmp_path: Path, fake) -> tuple[Path, Path]:
+    return checkout(tmp_path / "a" / PIPELINE, fake), checkout(tmp_path / "b" / PIPELINE, fake)
+
+
 def start(root: Path, *args: str, sleep: float = 0.0) -> subprocess.Popen[str]:
     env = {**os.environ, "RL_STARTED": str(root / "started"), "RL_SLEEP": str(sleep),
            "RL_FAIL": str(root / "fail")}
@@ -125,7 +132,7 @@ def assert_refused(code: int, output: str) -> None:
 
 
 def test_two_checkouts_started_at_once_run_once(fake, tmp_path):
-    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    first, second = two_checkouts(tmp_path, fake)
     runs = [start(first, sleep=1.5), start(second, sleep=1.5)]
     done = [finish(proc) for proc in runs]
     print(*(output for _, output in done))
@@ -142,8 +149,24 @@ def test_two_checkouts_started_at_once_run_once(fake, tmp_path):
     assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
 
 
+def test_two_pipelines_sharing_a_build_folder_run_at_once(fake, tmp_path):
+    """Pipelines that keep the default build folder share it: each has a lock of its own
+    there, named after its folder, so neither stops the other."""
+    first = checkout(tmp_path / "a" / PIPELINE, fake)
+    second = checkout(tmp_path / "b" / "report", fake)
+    runs = [start(first, sleep=1.5), start(second, sleep=1.5)]
+    done = [finish(proc) for proc in runs]
+    assert [code for code, _ in done] == [0, 0], done
+    assert all("cluster lock" not in output for _, output in done), done
+    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+    import yt.wrapper as ytw
+
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    assert sorted(yt.list(f"{BUILD}/.run_locks")) == [f"{PIPELINE}.prod", "report.prod"]
+
+
 def test_the_refusal_names_the_run_holding_the_lock(fake, tmp_path):
-    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    first, second = two_checkouts(tmp_path, fake)
     holder = start(first, sleep=3)
     wait_for(first / "started")
     code, output = finish(start(second))
@@ -154,7 +177,7 @@ def test_the_refusal_names_the_run_holding_the_lock(fake, tmp_path):
 
 
 def test_sigterm_releases_the_lock_at_once(fake, tmp_path):
-    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    first, second = two_checkouts(tmp_path, fake)
     holder = start(first, sleep=30)
     wait_for(first / "started")
     holder.send_signal(signal.SIGTERM)
@@ -168,8 +191,8 @@ def test_sigterm_releases_the_lock_at_once(fake, tmp_path):
 
 def test_a_killed_runs_lock_ends_with_its_transaction_timeout(fake, tmp_path):
     timeout_s = 2.0
-    first = checkout(tmp_path / "a", fake, lock_timeout_s=timeout_s)
-    second = checkout(tmp_path / "b", fake, lock_timeout_s=timeout_s)
+    first = checkout(tmp_path / "a" / PIPELINE, fake, lock_timeout_s=timeout_s)
+    second = checkout(tmp_path / "b" / PIPELINE, fake, lock_timeout_s=timeout_s)
     holder = start(first, sleep=60)
     wait_for(first / "started")
     killed_at = time.monotonic()
@@ -185,7 +208,7 @@ def test_a_killed_runs_lock_ends_with_its_transaction_timeout(fake, tmp_path):
 
 
 def test_resume_after_a_failure_takes_the_released_lock(fake, tmp_path):
-    first, second = checkout(tmp_path / "a", fake), checkout(tmp_path / "b", fake)
+    first, second = two_checkouts(tmp_path, fake)
     (first / "fail").touch()
     code, output = finish(start(first))
     assert code == 1 and "check refused" in output, output
@@ -214,7 +237,8 @@ def lock_titles(fake) -> list[str]:
 
 
 def test_a_killed_run_resumed_at_once_takes_its_lock_over(fake, tmp_path):
-    root = checkout(tmp_path / "a", fake)  # the lock's timeout is the default two minutes
+    # the lock's timeout is the default two minutes
+    root = checkout(tmp_path / "a" / PIPELINE, fake)
     holder = start(root, sleep=60)
     wait_for(root / "started")
     holder.send_signal(signal.SIGKILL)
@@ -260,7 +284,7 @@ def hold_cluster_lock(fake, title: str) -> str:
 
 
 def test_the_dead_run_named_by_both_locks_is_taken_over(fake, tmp_path):
-    root = checkout(tmp_path / "a", fake)
+    root = checkout(tmp_path / "a" / PIPELINE, fake)
     pid = dead_pid()
     plant_dead_local_lock(root, "20261206-000000-dead", pid)
     hold_cluster_lock(fake, run_lock_title("20261206-000000-dead", pid, host_name()))
@@ -275,7 +299,7 @@ def test_a_lock_held_by_any_other_run_is_refused(fake, tmp_path, holder):
     """The local lock names a dead run of this folder, but the cluster's holder is not that
     run: nothing tells that holder is gone (another machine's run, or a run of another
     checkout), so it is refused as any holder is, and its transaction is left alone."""
-    root = checkout(tmp_path / "a", fake)
+    root = checkout(tmp_path / "a" / PIPELINE, fake)
     pid = dead_pid()
     plant_dead_local_lock(root, "20261206-000000-dead", pid)
     title = {"another run id": run_lock_title("20261206-000000-else", pid, host_name()),
@@ -297,7 +321,7 @@ def test_a_lock_held_by_any_other_run_is_refused(fake, tmp_path, holder):
 # hold the lock. The fake leaves the lock's pings unanswered while the stage's are answered.
 
 def test_a_run_whose_lock_could_not_be_pinged_commits_no_further_stage(fake, tmp_path):
-    root = checkout(tmp_path / "a", fake, lock_timeout_s=1.0)
+    root = checkout(tmp_path / "a" / PIPELINE, fake, lock_timeout_s=1.0)
     fake.faults.ignore_pings("yt-pipeline run ")
     code, output = finish(start(root, sleep=3))  # the pinger has given up by the commit
     assert fake.faults.fired["ping_transaction"] >= 1

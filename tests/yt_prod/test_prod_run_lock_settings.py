@@ -27,3 +27,14 @@ def test_the_run_lock_timeout_is_two_minutes_unless_set(make_pipeline, monkeypat
     assert _settings(make_pipeline, monkeypatch, {}).run_lock_timeout_s == 120.0
     assert _settings(make_pipeline, monkeypatch, {"run_lock_timeout_s": 5}).run_lock_timeout_s \
         == 5.0
+
+
+def test_the_lock_is_named_after_the_pipeline_folder_and_state(tmp_path):
+    from yt_pipeline.client import run_lock_name
+
+    assert run_lock_name(tmp_path / "etl", "prod") == "etl.prod"
+    assert run_lock_name(tmp_path / "etl", "nightly.prod") == "etl.nightly.prod"
+    # a Cypress node name: nothing YPath reads specially (`/`, `@`, `&`, `*`, `[`, `{`)
+    assert run_lock_name(tmp_path / "my etl@v2 [x]{y}&*", "prod") == "my_etl_v2_x_y_.prod"
+    # `.` is the folder it names, not a name of its own
+    assert run_lock_name(tmp_path / "etl" / ".", "prod") == "etl.prod"

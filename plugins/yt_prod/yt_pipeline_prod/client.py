@@ -226,12 +226,14 @@ class ProdClient(YqlRequests):
                 yt.create("map_node", folder, recursive=True, ignore_existing=True)
             self.root.folders.add(folder)
 
-    def run_lock(self, run_id: str, dead_run: DeadRun | None = None) -> ClusterRunLock:
-        """The run's exclusive lock in build_folder, held while the run lasts; a lock of
-        `dead_run` (gone, its local lock taken over) is ended first (run_lock.py)."""
+    def run_lock(self, run_id: str, name: str,
+                 dead_run: DeadRun | None = None) -> ClusterRunLock:
+        """The pipeline's exclusive lock `name` in build_folder, held while the run lasts;
+        a lock of `dead_run` (gone, its local lock taken over) is ended first
+        (run_lock.py)."""
         from yt_pipeline_prod.run_lock import ClusterRunLock
 
-        return ClusterRunLock(self.root, run_id, dead_run)
+        return ClusterRunLock(self.root, run_id, name, dead_run)
 
     # -- stage transactions (see core/txn.py) -------------------------------------------
     def begin_transaction(self, title: str) -> Any:

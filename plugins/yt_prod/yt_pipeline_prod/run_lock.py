@@ -1,8 +1,10 @@
-"""The run lock on the cluster: one prod run at a time per build folder, whatever machine.
+"""The run lock on the cluster: one prod run of a pipeline at a time, whatever machine.
 
 The local lock (core/lock.py) sees only runs of one state folder on one machine. In prod
 the cluster arbitrates: a run starts a transaction of its own, pinged for the whole run,
-and takes an exclusive Cypress lock on `<build_folder>/.run_lock` in it. A second run asking
+and takes an exclusive Cypress lock on `<build_folder>/.run_locks/<name>` in it, `<name>`
+being the pipeline folder's name and its state (`etl.prod`: yt_pipeline.client.run_lock_name),
+so that pipelines sharing a build folder do not stop each other. A second run asking
 for the same lock is refused at once by the master with error 402 (`Cannot take "exclusive"
 lock for node ... since "exclusive" lock is taken by concurrent transaction ...`, with a
 `winner_transaction` attribute holding the holder's id and title: `CheckLock` in
@@ -49,12 +51,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("yt_pipeline.prod.run_lock")
 
-#: the node a run locks, in the build folder
-RUN_LOCK_NODE = ".run_lock"
+#: the folder of the nodes runs lock, in the build folder: one per pipeline
+#: (yt_pipeline.client.run_lock_name)
+RUN_LOCKS = ".run_locks"
 
 
-def run_lock_node(client: ProdClient) -> str:
-    return f"{client.build_folder}/{RUN_LOCK_NODE}"
+def run_lock_node(client: ProdClient, name: str) -> str:
+    return f"{client.build_folder}/{RUN_LOCKS}/{name}"
 
 
 def run_lock_title(run_id: str, pid: int, host: str) -> str:
@@ -64,11 +67,12 @@ def run_lock_title(run_id: str, pid: int, host: str) -> str:
 
 
 class ClusterRunLock:
-    def __init__(self, client: ProdClient, run_id: str, dead_run: DeadRun | None = None):
+    def __init__(self, client: ProdClient, run_id: str, name: str,
+                 dead_run: DeadRun | None = None):
         self.client = client
         self.run_id = run_id
         self.dead_run = dead_run
-        self.node = run_lock_node(client)
+        self.node = run_lock_node(client, name)
         self.title = run_lock_title(run_id, os.getpid(), host_name())
         self._transaction: Any = None
         self._old_sigterm: Any = None
