@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from yt_pipeline.client import TableClient
     from yt_pipeline.confignode import ConfigNode
+    from yt_pipeline.lock import DeadRun
     from yt_pipeline.pipeline import BasePipeline
 
 log = logging.getLogger("yt_pipeline.runner")
@@ -92,10 +93,7 @@ class Runner:
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
             return self._dry_run(make_plan(target.graph, self.options, state.statuses),
                                  state, run_id)
-        with RunLock(target.pipeline_dir, target.state_name, run_id) as local_lock, \
-                cluster_run_lock(target.client(), run_id,
-                                 run_lock_name(target.pipeline_dir, target.state_name),
-                                 local_lock.taken_over):
+        with RunLock(target.pipeline_dir, target.state_name, run_id) as local_lock:
             # the state and the commit journal are read under the lock: read before it, a
             # run that ended in between would leave this one planning from what it found
             # undone, and a stage that run committed would run (and append) again
@@ -103,7 +101,7 @@ class Runner:
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
             plan = make_plan(target.graph, self.options, state.statuses)
             with run_log(target.pipeline_dir / RUNS_DIR / f"{run_id}.log"):
-                return self._run_planned(plan, state, run_id)
+                return self._run_planned(plan, state, run_id, local_lock.taken_over)
 
     def _check_definition(self, *, write: bool) -> None:
         target = self.target
@@ -111,7 +109,10 @@ class Runner:
             check_definition(target.pipeline_dir, target.state_name, target.definition,
                              write=write)
 
-    def _run_planned(self, plan: Plan, state: StateStore, run_id: str) -> PipelineResult:
+    def _run_planned(self, plan: Plan, state: StateStore, run_id: str,
+                     dead_run: DeadRun | None = None) -> PipelineResult:
+        """`dead_run`: the run whose local lock this one took over, for the cluster's lock
+        (yt_pipeline.client.cluster_run_lock)."""
         target = self.target
         code_files = target.code_files
         if code_files is not None:
@@ -125,7 +126,12 @@ class Runner:
             if self.prepare is not None:  # under the lock: a refused run changes nothing
                 self.prepare()
             started = True
-            return self._run_locked(plan, state, run_id)
+            # the cluster's lock after the archive is built: a run stopped by its own files
+            # (a secret in the code, a broken config) touches nothing on the cluster
+            with cluster_run_lock(target.client(), run_id,
+                                  run_lock_name(target.pipeline_dir, target.state_name),
+                                  dead_run):
+                return self._run_locked(plan, state, run_id)
         finally:
             if code_files is not None:
                 code_files.save()
