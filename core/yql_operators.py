@@ -37,10 +37,13 @@ for the rows that take it only, so the overflowing division is never computed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
 
 import msgspec
+
+from yt_pipeline.yql_mixed_types import COMPARISONS, compared
 
 #: the least value of a signed integer's type (NULL for any other type). A HUGEINT stands
 #: for YQL's Int64: DuckDB reads a table's Int64 column as one when its values have both
@@ -313,6 +316,26 @@ def _typed_literal(operand: str) -> str:
     return f"({'-' if sign else ''}{digits})::{kind}"
 
 
+#: the SQL of the strings and names the statement's markers \x01N\x01 stand for
+_LITERALS: ContextVar[Sequence[str]] = ContextVar("yql_operator_literals", default=())
+_MARKER = re.compile(r"\x01(\d+)\x01")
+
+
+def _is_string_literal(operand: str) -> bool:
+    found = _MARKER.fullmatch(operand)
+    if found is None:
+        return False
+    literals, number = _LITERALS.get(), int(found.group(1))
+    return number < len(literals) and literals[number].startswith("'")
+
+
+def _typed_string(operand: str) -> str:
+    """A string literal operand of arithmetic typed VARCHAR, YQL's String: DuckDB would cast
+    an untyped one to the other operand's number (`"2" * 2` is 4 there), where YQL refuses
+    the pair (yql_mixed_types.arithmetic_failure)."""
+    return f"({operand})::VARCHAR" if _is_string_literal(operand) else operand
+
+
 #: whether _called may bind operands where it rewrites now: not in a HAVING clause
 _BINDING: ContextVar[bool] = ContextVar("yql_operands_binding", default=True)
 #: the words that begin a clause
@@ -372,6 +395,7 @@ def _build(parts: list[Any]) -> str:
                 macro = "yql_mod_by"
             if op in ("/", "%", "+", "-", "*"):
                 left, right = _typed_literal(left), _typed_literal(right)
+                left, right = _typed_string(left), _typed_string(right)
             if op == "||":
                 left = f"(yql_text({left}) || yql_text({right}))"
             else:
@@ -412,7 +436,11 @@ def _rewritten(items: list[Any]) -> str:
             out.append(item if isinstance(item, str) else item.text())
             index += 1
             continue
-        if set(parts[1::2]) & {"/", "%", "??", "||", "+", "-", "*"}:
+        comparison = _comparison(items, index, parts, end, out)
+        if comparison is not None:
+            text, end = comparison
+            out.append(text)
+        elif set(parts[1::2]) & {"/", "%", "??", "||", "+", "-", "*"}:
             out.append(_build(parts))
         else:
             out.append(_render(items[index:end]))
@@ -420,9 +448,70 @@ def _rewritten(items: list[Any]) -> str:
     return "".join(out)
 
 
-def rewrite_operators(text: str) -> str:
+#: what may stand before a comparison's left operand or after its right one: anything else
+#: (`x & a = 1`, `a = 1 + x`) would make a longer operand of it, left as written
+_OUTSIDE = {"", "(", ",", "[", "AND", "OR", "XOR", "NOT", "SELECT", "WHERE", "ON", "WHEN",
+            "THEN", "ELSE", "HAVING", "AS", "FROM", "GROUP", "ORDER", "LIMIT", "END", ")", "]",
+            ";", "UNION", "QUALIFY", "DISTINCT", "ALL"}
+#: an operand holding one of these words is not checked: its copy in the check would bind a
+#: subquery or a window once more
+_UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
+
+
+#: whether comparisons are checked: not in a statement grouping by one (`GROUP BY v > 0 AS
+#: k`), which DuckDB matches by its text with the SELECT's, where the check's copy of `v`
+#: would be a column neither grouped nor aggregated
+_CHECKING: ContextVar[bool] = ContextVar("yql_comparisons_checked", default=True)
+_GROUPED_COMPARISON = re.compile(
+    r"\bGROUP\s+BY\b(?:(?!\b(?:HAVING|ORDER|LIMIT|WINDOW|UNION)\b).)*?(?:[<>]|[^:!<>=]=)",
+    re.I | re.S)
+
+
+def _significant(items: list[Any], index: int, step: int) -> str:
+    """The text of the first item from `index` on (or back, `step` -1) that is not space."""
+    while 0 <= index < len(items):
+        item = items[index]
+        if not (isinstance(item, str) and item.isspace()):
+            return (item.opening if step > 0 else item.closing) \
+                if isinstance(item, _Group) else item.upper()
+        index += step
+    return ""
+
+
+def _comparison(items: list[Any], index: int, parts: list[Any], end: int,
+                out: list[str]) -> tuple[str, int] | None:
+    """`l op r` of one operand with one operand, from `index`, with the check of their types
+    (yql_mixed_types), and the index past it; None for anything else."""
+    if len(parts) != 1 or parts[0][0] or not _CHECKING.get():
+        return None
+    at = _skip_space(items, end)
+    if at >= len(items) or not isinstance(items[at], str) or items[at] not in COMPARISONS:
+        return None
+    before = next((text for text in reversed(out) if not text.isspace()), "")
+    if before and before.split()[-1].upper() not in _OUTSIDE and before[-1] not in "(,":
+        return None
+    right, right_end = _run(items, at + 1)
+    if len(right) != 1 or right[0][0]:
+        return None
+    after = _significant(items, right_end, 1)
+    if after not in _OUTSIDE:
+        return None
+    left_text, right_text = parts[0][1], right[0][1]
+    if _UNCHECKED.search(left_text) or _UNCHECKED.search(right_text):
+        return None
+    return compared(left_text, items[at], right_text), right_end
+
+
+def rewrite_operators(text: str, literals: Sequence[str] = ()) -> str:
     """`text` with YQL's `??`, `/` and `%` written as DuckDB must read them to mean the
-    same."""
-    if not re.search(r"[-+*/%]|\?\?|\|\|", text):
+    same, and its comparisons checked (yql_mixed_types); `literals` are the SQL of the
+    strings and names its markers \x01N\x01 stand for."""
+    if not re.search(r"[-+*/%<>=]|\?\?|\|\|", text):
         return text
-    return rewrite_operators_in(_grouped(text))
+    token = _LITERALS.set(literals)
+    checking = _CHECKING.set(not _GROUPED_COMPARISON.search(text))
+    try:
+        return rewrite_operators_in(_grouped(text))
+    finally:
+        _LITERALS.reset(token)
+        _CHECKING.reset(checking)

@@ -33,6 +33,7 @@ from yt_pipeline.yql_functions import (
 )
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
+from yt_pipeline.yql_mixed_types import arithmetic_failure, compare_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
 from yt_pipeline.yql_time_text import text_count
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
@@ -311,7 +312,7 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
-    text = rewrite_operators(text)
+    text = rewrite_operators(text, literals)
     text = _FLOAT.sub(lambda m: f"CAST({m.group(1)} AS FLOAT)", text)
     text = _REAL.sub(lambda m: m.group(1) + "e0", text)
     text = _SUFFIXED.sub(lambda m: f"CAST({m.group(1)} AS {_SUFFIXES[m.group(2).lower()]})",
@@ -364,7 +365,8 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
     if refused:
         return refused
     unwrapped = (unwrap_failure(message) or concat_failure(message) or cast_failure(message)
-                 or literal_failure(message) or list_concat_failure(message))
+                 or literal_failure(message) or list_concat_failure(message)
+                 or compare_failure(message) or arithmetic_failure(message))
     if unwrapped:
         return unwrapped
     if SUBSTRING_CUT in message:

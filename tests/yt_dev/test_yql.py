@@ -25,8 +25,9 @@ def test_translates_paths_names_strings_and_insert():
         "SELECT `key`, \"it's\" AS s, 'a\\'b' AS t FROM `//tmp/in` /* c */ WHERE x > 1;"
     )
     assert statement.target == "//tmp/out" and statement.truncate
+    # a comparison is checked for types YQL compares (yql_mixed_types)
     assert statement.sql == ("SELECT \"key\", 'it''s' AS s, 'a''b' AS t FROM T[//tmp/in]   "
-                             "WHERE x > 1")
+                             "WHERE (x > 1 AND yql_compared(x, 1, '>'))")
 
 
 def test_insert_without_truncate_appends_and_selects_return():
