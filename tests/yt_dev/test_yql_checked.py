@@ -134,8 +134,9 @@ def test_types_that_hold_in_every_row_are_not_learned(dev_client, small_sample):
         {"n": 1225, "a": 612.5, "s": "s9", "f": 25}]
     assert not list((dev_client.root / CACHE_DIR).glob("*.json"))
     dev_client.write_table("//t", [{"k": 1, "a": "late"}], append=True)
-    assert dev_client.run_yql("SELECT COUNT(*) AS n FROM `//t` WHERE a = '\"late\"'") == [
-        {"n": 1}]
+    # the query reads `a`, whose late text fails its check (a column of numbers and text is
+    # Yson, which YQL compares with nothing: counted, not compared)
+    assert dev_client.run_yql("SELECT COUNT(a) AS n FROM `//t`") == [{"n": 51}]
     assert len(list((dev_client.root / CACHE_DIR).glob("*.json"))) == 1  # learned once
 
 
