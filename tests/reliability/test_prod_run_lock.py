@@ -165,6 +165,23 @@ def test_two_pipelines_sharing_a_build_folder_run_at_once(fake, tmp_path):
     assert sorted(yt.list(f"{BUILD}/.run_locks")) == [f"{PIPELINE}.prod", "report.prod"]
 
 
+def test_pipelines_named_in_another_alphabet_do_not_share_a_lock(fake, tmp_path):
+    """A lock's name keeps only the characters a Cypress name may hold plainly; two folder
+    names with none of them (or differing only in the others) are told apart by a digest
+    of the whole name, so neither pipeline refuses to run while the other does."""
+    first = checkout(tmp_path / "a" / "данные", fake)
+    second = checkout(tmp_path / "b" / "отчёт", fake)
+    runs = [start(first, sleep=1.5), start(second, sleep=1.5)]
+    done = [finish(proc) for proc in runs]
+    assert [code for code, _ in done] == [0, 0], done
+    assert all("cluster lock" not in output for _, output in done), done
+    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+    import yt.wrapper as ytw
+
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    assert len(yt.list(f"{BUILD}/.run_locks")) == 2
+
+
 def test_the_refusal_names_the_run_holding_the_lock(fake, tmp_path):
     first, second = two_checkouts(tmp_path, fake)
     holder = start(first, sleep=3)
