@@ -348,3 +348,23 @@ def test_a_run_whose_lock_could_not_be_pinged_commits_no_further_stage(fake, tmp
     assert "its transaction could not be pinged" not in output  # the stage's was pinged
     with pytest.raises(KeyError):  # the stage's write went with its transaction
         fake.rows(OUT)
+
+
+# -- a lock whose answer is lost ---------------------------------------------------------------
+# The fake does the lock, then closes the connection (Faults.lose_answer_next): the client,
+# its retries off, sees a ConnectionError for a lock it holds.
+
+def test_a_lost_answer_to_the_lock_is_said_and_leaves_the_lock_free(fake, tmp_path):
+    root = checkout(tmp_path / "a" / PIPELINE, fake)
+    fake.faults.lose_answer_next("lock")
+    code, output = finish(start(root))
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, output
+    assert errors[0].startswith(f"error: take the run lock {LOCK_NODE}: cannot reach the YT "
+                                f"proxy {fake.url}"), output
+    assert not (root / "started").exists()
+    # the lock it took went with its transaction, aborted: the next run goes ahead at once
+    assert lock_titles(fake) == []
+    code, output = finish(start(root))
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)

@@ -100,9 +100,15 @@ class ClusterRunLock:
                 raise PipelineLocked(self._refusal(error)) from None
             with translated(client, "take the run lock", self.node):
                 raise
-        except BaseException:
+        except BaseException as error:
             self._abort()
-            raise
+            if not isinstance(error, Exception):
+                raise  # Ctrl-C, SystemExit: as they are
+            # a network failure (no answer to the lock, a refused connection) is said as
+            # every other call's is: the proxy, the action and the node, not a bare
+            # ConnectionError
+            with translated(client, "take the run lock", self.node):
+                raise
         self._catch_sigterm()
         client.root.held_run_lock = self
         return self
