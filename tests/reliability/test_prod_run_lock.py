@@ -368,3 +368,41 @@ def test_a_lost_answer_to_the_lock_is_said_and_leaves_the_lock_free(fake, tmp_pa
     code, output = finish(start(root))
     assert code == 0, output
     assert counted(fake.rows(OUT)) == counted(ROWS)
+
+
+# -- a release the cluster did not hear ---------------------------------------------------------
+# The fake closes the connection of the abort without doing it (Faults.drop_next): the run
+# has ended, and its lock's transaction, no longer pinged, lasts until its timeout.
+
+def test_a_lock_whose_release_failed_is_taken_over_by_the_next_run_of_the_checkout(
+        fake, tmp_path):
+    first, second = two_checkouts(tmp_path, fake)
+    fake.faults.drop_next("abort_transaction")
+    code, output = finish(start(first))
+    assert code == 0, output
+    assert "could not release the run lock" in output, output
+    [left] = lock_titles(fake)  # still held: the default timeout is two minutes
+    code, output = finish(start(second))  # another checkout cannot tell the run ended
+    assert_refused(code, output)
+    assert left in output, output
+    began = time.monotonic()
+    code, output = finish(start(first, "--force"))
+    assert code == 0, output
+    assert time.monotonic() - began < 60, output
+    assert "taking over the cluster lock" in output and left.split(", ", 1)[1] in output, output
+    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+    assert lock_titles(fake) == []
+    assert not lock_path(first, "prod").exists()  # that run released both locks
+
+
+def test_a_local_lock_left_for_take_over_names_its_run_to_the_next(tmp_path):
+    """In one process too (a pipeline run twice from Python): the run that left its lock is
+    no longer held here, so the next run takes it over and hands it on as the dead run."""
+    from yt_pipeline.lock import DeadRun, RunLock
+
+    first = RunLock(tmp_path, "prod", "20261206-000000-left").acquire()
+    first.leave_for_take_over()
+    assert lock_path(tmp_path, "prod").exists()
+    with RunLock(tmp_path, "prod", "20261206-000001-next") as second:
+        assert second.taken_over == DeadRun("20261206-000000-left", os.getpid(), host_name())
+    assert not lock_path(tmp_path, "prod").exists()

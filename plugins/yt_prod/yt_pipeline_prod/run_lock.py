@@ -30,6 +30,9 @@ cluster's refusal names that very run as the holder (the title of the conflict's
 `winner_transaction`: same run id, pid and host), the new run aborts the holder's
 transaction and takes the lock. Any other holder (another run id, another host: a run the
 local lock cannot see, alive or not) is refused as before, and waits for its timeout.
+A run that ends while the proxy does not answer its release (the abort fails: `left_held`)
+leaves its local lock in place, naming it, so the next run of this checkout finds that
+run gone and takes the cluster's lock over the same way instead of being refused by it.
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ class ClusterRunLock:
         self.title = run_lock_title(run_id, os.getpid(), host_name())
         self._transaction: Any = None
         self._old_sigterm: Any = None
+        #: True once an abort of the lock's transaction failed: the cluster may hold the
+        #: lock until its timeout (the runner then leaves the local lock for a take-over)
+        self.left_held = False
 
     def acquire(self) -> ClusterRunLock:
         import yt.wrapper as ytw
@@ -182,7 +188,9 @@ class ClusterRunLock:
         try:
             transaction.abort()
         except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
-            log.warning("could not release the run lock %s (%s); it ends within %s s",
+            self.left_held = True
+            log.warning("could not release the run lock %s (%s); it ends within %s s, or "
+                        "when the next run of this checkout takes it over",
                         self.node, type(error).__name__, self.client.settings.run_lock_timeout_s)
 
     # -- SIGTERM: the run ends as after Ctrl-C, and the lock is released at once -------------
