@@ -406,3 +406,26 @@ def test_a_local_lock_left_for_take_over_names_its_run_to_the_next(tmp_path):
     with RunLock(tmp_path, "prod", "20261206-000001-next") as second:
         assert second.taken_over == DeadRun("20261206-000000-left", os.getpid(), host_name())
     assert not lock_path(tmp_path, "prod").exists()
+
+
+# -- SIGTERM while the lock is being taken ------------------------------------------------------
+# The fake answers the lock only after a delay (Faults.delay_next), as a slow proxy; the
+# SIGTERM comes meanwhile.
+
+def test_sigterm_while_the_lock_is_taken_leaves_it_free(fake, tmp_path):
+    first, second = two_checkouts(tmp_path, fake)
+    fake.faults.delay_next("lock", 3.0)
+    run = start(first)
+    deadline = time.monotonic() + 30
+    while fake.faults.fired["lock"] == 0:  # the lock is asked for, its answer delayed
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.02)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGTERM)
+    code, output = finish(run)
+    assert code != 0 and "interrupted" in output, output
+    assert not (first / "started").exists()
+    assert lock_titles(fake) == []  # its transaction, with the lock, was aborted
+    code, output = finish(start(second))  # another checkout: no timeout to wait for
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)

@@ -12,7 +12,8 @@ yt/yt/server/master/cypress_server/cypress_manager.cpp, and the "Locks" section 
 Transactions page of the Cypress docs), and stops before it writes anything.
 
 The lock goes with its transaction: aborted when the run ends (success, failure, Ctrl-C, or
-SIGTERM, which is turned into an interrupt while the lock is held), or, when the run is
+SIGTERM, which is turned into an interrupt from the moment the lock is asked for
+until it is released), or, when the run is
 killed outright (SIGKILL, the machine lost), aborted by the master once nobody pings it for
 `run_lock_timeout_s` (`pipeline.prod.run_lock_timeout_s`, 120 s unless set: the next run
 after a SIGKILL waits at most two minutes). ytsaurus-client pings every third of the
@@ -84,6 +85,19 @@ class ClusterRunLock:
         self.left_held = False
 
     def acquire(self) -> ClusterRunLock:
+        # SIGTERM is an interrupt from before the transaction starts: a run stopped while a
+        # slow proxy answers its lock aborts what it took, rather than dying with the lock
+        # held for run_lock_timeout_s
+        self._catch_sigterm()
+        try:
+            self._acquire()
+        except BaseException:
+            self._restore_sigterm()
+            raise
+        self.client.root.held_run_lock = self
+        return self
+
+    def _acquire(self) -> None:
         import yt.wrapper as ytw
 
         from yt_pipeline_prod.stage_txn import outside_transaction
@@ -115,9 +129,6 @@ class ClusterRunLock:
             # ConnectionError
             with translated(client, "take the run lock", self.node):
                 raise
-        self._catch_sigterm()
-        client.root.held_run_lock = self
-        return self
 
     def _take(self, yt: Any) -> None:
         """Lock the node in the run's transaction; a lock held by the dead run this run
