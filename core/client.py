@@ -139,6 +139,19 @@ def run_lock_name(pipeline_dir: Path, state_name: str) -> str:
     Checkouts of one pipeline on two machines have the folder's name in common; two
     pipelines sharing a build folder (the default one, say) have different names, and
     each its own lock."""
-    folder = _LOCK_NAME_UNSAFE.sub("_", pipeline_dir.resolve().name) or "pipeline"
-    return f"{folder}.{_LOCK_NAME_UNSAFE.sub('_', state_name)}"
+    folder = _lock_name_part(pipeline_dir.resolve().name) or "pipeline"
+    return f"{folder}.{_lock_name_part(state_name)}"
+
+
+def _lock_name_part(text: str) -> str:
+    """`text` as part of a run lock's name. A name that loses characters gets a digest of
+    itself: else `my etl` and `my_etl`, or any two names in another alphabet (`данные`
+    and `отчёт` both become `_`), would share one lock, and each pipeline would refuse
+    to run while the other does."""
+    kept = _LOCK_NAME_UNSAFE.sub("_", text)
+    if kept == text:
+        return kept
+    from yt_pipeline.digests import blake2b
+
+    return f"{kept}-{blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=4).hexdigest()}"
 

@@ -303,6 +303,16 @@ class RunLock:
         if current.get("run_id") == self.run_id:
             self.path.unlink(missing_ok=True)
 
+    def leave_for_take_over(self) -> None:
+        """End the run leaving its lock file in place: the next run of this folder finds it
+        stale (its process gone, or this process no longer holding that run id: _stale)
+        and takes it over, the run it names handed on as `taken_over`."""
+        if not self.held:
+            return
+        self.held = False
+        with _held_lock:
+            _held_here.get(self.path.resolve(), set()).discard(self.run_id)
+
     def __enter__(self) -> RunLock:
         return self.acquire()
 

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from yt_pipeline.client import TableClient
     from yt_pipeline.confignode import ConfigNode
-    from yt_pipeline.lock import DeadRun
     from yt_pipeline.pipeline import BasePipeline
 
 log = logging.getLogger("yt_pipeline.runner")
@@ -101,7 +100,7 @@ class Runner:
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
             plan = make_plan(target.graph, self.options, state.statuses)
             with run_log(target.pipeline_dir / RUNS_DIR / f"{run_id}.log"):
-                return self._run_planned(plan, state, run_id, local_lock.taken_over)
+                return self._run_planned(plan, state, run_id, local_lock)
 
     def _check_definition(self, *, write: bool) -> None:
         target = self.target
@@ -110,9 +109,9 @@ class Runner:
                              write=write)
 
     def _run_planned(self, plan: Plan, state: StateStore, run_id: str,
-                     dead_run: DeadRun | None = None) -> PipelineResult:
-        """`dead_run`: the run whose local lock this one took over, for the cluster's lock
-        (yt_pipeline.client.cluster_run_lock)."""
+                     local_lock: RunLock) -> PipelineResult:
+        """`local_lock`: the run's lock of this folder; the run it took over from a dead run
+        is handed to the cluster's lock (yt_pipeline.client.cluster_run_lock)."""
         target = self.target
         code_files = target.code_files
         if code_files is not None:
@@ -128,10 +127,19 @@ class Runner:
             started = True
             # the cluster's lock after the archive is built: a run stopped by its own files
             # (a secret in the code, a broken config) touches nothing on the cluster
-            with cluster_run_lock(target.client(), run_id,
-                                  run_lock_name(target.pipeline_dir, target.state_name),
-                                  dead_run):
-                return self._run_locked(plan, state, run_id)
+            cluster_lock = cluster_run_lock(
+                target.client(), run_id, run_lock_name(target.pipeline_dir, target.state_name),
+                local_lock.taken_over)
+            try:
+                with cluster_lock:
+                    return self._run_locked(plan, state, run_id)
+            finally:
+                if getattr(cluster_lock, "left_held", False):
+                    # the cluster did not hear the release: the local lock stays, naming
+                    # this run, so that the next run of this folder takes the cluster's
+                    # over at once as a dead run's (core/lock.py DeadRun), not waiting
+                    # out its timeout
+                    local_lock.leave_for_take_over()
         finally:
             if code_files is not None:
                 code_files.save()

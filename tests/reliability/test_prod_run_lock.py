@@ -165,6 +165,23 @@ def test_two_pipelines_sharing_a_build_folder_run_at_once(fake, tmp_path):
     assert sorted(yt.list(f"{BUILD}/.run_locks")) == [f"{PIPELINE}.prod", "report.prod"]
 
 
+def test_pipelines_named_in_another_alphabet_do_not_share_a_lock(fake, tmp_path):
+    """A lock's name keeps only the characters a Cypress name may hold plainly; two folder
+    names with none of them (or differing only in the others) are told apart by a digest
+    of the whole name, so neither pipeline refuses to run while the other does."""
+    first = checkout(tmp_path / "a" / "данные", fake)
+    second = checkout(tmp_path / "b" / "отчёт", fake)
+    runs = [start(first, sleep=1.5), start(second, sleep=1.5)]
+    done = [finish(proc) for proc in runs]
+    assert [code for code, _ in done] == [0, 0], done
+    assert all("cluster lock" not in output for _, output in done), done
+    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+    import yt.wrapper as ytw
+
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    assert len(yt.list(f"{BUILD}/.run_locks")) == 2
+
+
 def test_the_refusal_names_the_run_holding_the_lock(fake, tmp_path):
     first, second = two_checkouts(tmp_path, fake)
     holder = start(first, sleep=3)
@@ -331,3 +348,84 @@ def test_a_run_whose_lock_could_not_be_pinged_commits_no_further_stage(fake, tmp
     assert "its transaction could not be pinged" not in output  # the stage's was pinged
     with pytest.raises(KeyError):  # the stage's write went with its transaction
         fake.rows(OUT)
+
+
+# -- a lock whose answer is lost ---------------------------------------------------------------
+# The fake does the lock, then closes the connection (Faults.lose_answer_next): the client,
+# its retries off, sees a ConnectionError for a lock it holds.
+
+def test_a_lost_answer_to_the_lock_is_said_and_leaves_the_lock_free(fake, tmp_path):
+    root = checkout(tmp_path / "a" / PIPELINE, fake)
+    fake.faults.lose_answer_next("lock")
+    code, output = finish(start(root))
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, output
+    assert errors[0].startswith(f"error: take the run lock {LOCK_NODE}: cannot reach the YT "
+                                f"proxy {fake.url}"), output
+    assert not (root / "started").exists()
+    # the lock it took went with its transaction, aborted: the next run goes ahead at once
+    assert lock_titles(fake) == []
+    code, output = finish(start(root))
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+
+
+# -- a release the cluster did not hear ---------------------------------------------------------
+# The fake closes the connection of the abort without doing it (Faults.drop_next): the run
+# has ended, and its lock's transaction, no longer pinged, lasts until its timeout.
+
+def test_a_lock_whose_release_failed_is_taken_over_by_the_next_run_of_the_checkout(
+        fake, tmp_path):
+    first, second = two_checkouts(tmp_path, fake)
+    fake.faults.drop_next("abort_transaction")
+    code, output = finish(start(first))
+    assert code == 0, output
+    assert "could not release the run lock" in output, output
+    [left] = lock_titles(fake)  # still held: the default timeout is two minutes
+    code, output = finish(start(second))  # another checkout cannot tell the run ended
+    assert_refused(code, output)
+    assert left in output, output
+    began = time.monotonic()
+    code, output = finish(start(first, "--force"))
+    assert code == 0, output
+    assert time.monotonic() - began < 60, output
+    assert "taking over the cluster lock" in output and left.split(", ", 1)[1] in output, output
+    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
+    assert lock_titles(fake) == []
+    assert not lock_path(first, "prod").exists()  # that run released both locks
+
+
+def test_a_local_lock_left_for_take_over_names_its_run_to_the_next(tmp_path):
+    """In one process too (a pipeline run twice from Python): the run that left its lock is
+    no longer held here, so the next run takes it over and hands it on as the dead run."""
+    from yt_pipeline.lock import DeadRun, RunLock
+
+    first = RunLock(tmp_path, "prod", "20261206-000000-left").acquire()
+    first.leave_for_take_over()
+    assert lock_path(tmp_path, "prod").exists()
+    with RunLock(tmp_path, "prod", "20261206-000001-next") as second:
+        assert second.taken_over == DeadRun("20261206-000000-left", os.getpid(), host_name())
+    assert not lock_path(tmp_path, "prod").exists()
+
+
+# -- SIGTERM while the lock is being taken ------------------------------------------------------
+# The fake answers the lock only after a delay (Faults.delay_next), as a slow proxy; the
+# SIGTERM comes meanwhile.
+
+def test_sigterm_while_the_lock_is_taken_leaves_it_free(fake, tmp_path):
+    first, second = two_checkouts(tmp_path, fake)
+    fake.faults.delay_next("lock", 3.0)
+    run = start(first)
+    deadline = time.monotonic() + 30
+    while fake.faults.fired["lock"] == 0:  # the lock is asked for, its answer delayed
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.02)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGTERM)
+    code, output = finish(run)
+    assert code != 0 and "interrupted" in output, output
+    assert not (first / "started").exists()
+    assert lock_titles(fake) == []  # its transaction, with the lock, was aborted
+    code, output = finish(start(second))  # another checkout: no timeout to wait for
+    assert code == 0, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)

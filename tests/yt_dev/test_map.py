@@ -771,13 +771,13 @@ def test_a_sandbox_a_killed_runs_job_still_writes_in_is_moved_aside(dev_client, 
     later_removal.wait()  # as the run does when it ends: this sandbox's own removal
     assert _rows(dev_client, "//out/t") == [{"id": 1, "marker": False},
                                             {"id": 2, "marker": False}]
-    stale = list(sandbox.parent.glob(f".{sandbox.name}.*.stale"))
+    stale = list(later_removal.stale_asides(sandbox))
     assert len(stale) == 1
     assert (stale[0] / "left_by_a_killed_run.txt").read_text() == "still writing"
     monkeypatch.setattr(launcher.shutil, "rmtree", real_rmtree)
     launch(dev_client, spec)  # the next launch removes what was moved aside
     later_removal.wait()
-    assert not list(sandbox.parent.glob(f".{sandbox.name}.*.stale"))
+    assert not list(later_removal.stale_asides(sandbox))
     assert _rows(dev_client, "//out/t") == [{"id": 1, "marker": False},
                                             {"id": 2, "marker": False}]
 

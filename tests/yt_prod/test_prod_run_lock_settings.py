@@ -35,6 +35,17 @@ def test_the_lock_is_named_after_the_pipeline_folder_and_state(tmp_path):
     assert run_lock_name(tmp_path / "etl", "prod") == "etl.prod"
     assert run_lock_name(tmp_path / "etl", "nightly.prod") == "etl.nightly.prod"
     # a Cypress node name: nothing YPath reads specially (`/`, `@`, `&`, `*`, `[`, `{`)
-    assert run_lock_name(tmp_path / "my etl@v2 [x]{y}&*", "prod") == "my_etl_v2_x_y_.prod"
+    odd = run_lock_name(tmp_path / "my etl@v2 [x]{y}&*", "prod")
+    assert odd.startswith("my_etl_v2_x_y_-") and odd.endswith(".prod"), odd
+    assert set(odd) <= set("abcdefghijklmnopqrstuvwxyz0123456789_.-"), odd
+    # names that lose characters differ by a digest of themselves: no two share a lock
+    names = {run_lock_name(tmp_path / folder, state)
+             for folder, state in [("my etl", "prod"), ("my_etl", "prod"), ("my-etl", "prod"),
+                                   ("данные", "prod"), ("отчёт", "prod"),
+                                   ("etl", "g h.prod"), ("etl", "g_h.prod")]}
+    assert len(names) == 7, names
+    # the same folder name gives the same lock on every machine
+    assert run_lock_name(tmp_path / "a" / "данные", "prod") == \
+        run_lock_name(tmp_path / "b" / "данные", "prod")
     # `.` is the folder it names, not a name of its own
     assert run_lock_name(tmp_path / "etl" / ".", "prod") == "etl.prod"

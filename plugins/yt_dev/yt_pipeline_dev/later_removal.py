@@ -10,6 +10,11 @@ The run waits for what is left of the removals when it ends (`wait`, from the de
 pipeline_finished, and at the process's exit), so a run leaves no moved-aside folder
 behind. One a killed run left is removed when the next run starts (`sweep`), or by the
 next launch of the same operation (launcher.clear_sandbox).
+
+The moved-aside sandboxes go to `.removed/` (folder_removal.REMOVED_DIR), not beside the
+sandbox: every other name in the dev folder may be a YT folder (`//.archive.stale` is the
+folder `.archive.stale`), and a sweep of names like `.<name>.<random>.stale` there deleted
+such a folder with its tables.
 """
 
 from __future__ import annotations
@@ -22,35 +27,55 @@ import threading
 import uuid
 from pathlib import Path
 
+from yt_pipeline_dev.folder_removal import REMOVED_DIR
+
 _removals: list[threading.Thread] = []
 _guard = threading.Lock()
 
 
+def aside_folder(sandbox: Path) -> Path:
+    """The folder sandboxes are moved to out of the way (module docstring); sandboxes
+    are made in the dev folder itself (launcher.sandbox_for)."""
+    return sandbox.parent / REMOVED_DIR
+
+
 def aside_name(sandbox: Path) -> Path:
-    """Where `sandbox` is moved out of the way: `.<name>.<random>.stale` beside it, the
+    """Where `sandbox` is moved out of the way: `.removed/<name>.<random>.stale`, the
     names launcher.clear_sandbox removes before a launch of the same operation."""
-    return sandbox.with_name(f".{sandbox.name}.{uuid.uuid4().hex[:8]}.stale")
+    return aside_folder(sandbox) / f"{sandbox.name}.{uuid.uuid4().hex[:8]}.stale"
 
 
-def stale_pattern(sandbox: Path) -> str:
-    """The glob pattern that matches what aside_name makes of `sandbox`."""
-    return f".{glob.escape(sandbox.name)}.*.stale"
+def stale_asides(sandbox: Path) -> list[Path]:
+    """What aside_name made of `sandbox` and is not removed yet."""
+    return list(aside_folder(sandbox).glob(f"{glob.escape(sandbox.name)}.*.stale"))
+
+
+def move_aside(sandbox: Path) -> Path:
+    """Move `sandbox` out of the way in one rename (OSError as os.rename raises it)."""
+    aside = aside_name(sandbox)
+    try:
+        os.rename(sandbox, aside)
+    except FileNotFoundError:
+        if not sandbox.exists():
+            raise
+        aside.parent.mkdir(exist_ok=True)  # the first aside of this dev folder
+        os.rename(sandbox, aside)
+    return aside
 
 
 def sweep(root: Path) -> None:
     """Remove the sandboxes moved aside in dev root `root` that a killed run left. One a
     run of another pipeline sharing the folder is removing now is removed by both, each
     ignoring what the other took first."""
-    for aside in root.glob(".*.stale"):
+    for aside in (root / REMOVED_DIR).glob("*.stale"):
         if aside.is_dir() and not aside.is_symlink():
             shutil.rmtree(aside, ignore_errors=True)
 
 
 def remove_later(sandbox: Path) -> None:
     """Free `sandbox`'s name now and remove its files in a thread."""
-    aside = aside_name(sandbox)
     try:
-        os.rename(sandbox, aside)
+        aside = move_aside(sandbox)
     except FileNotFoundError:
         return
     except OSError:  # it cannot be moved: removed here, as before

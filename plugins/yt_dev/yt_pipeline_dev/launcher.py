@@ -442,11 +442,11 @@ def clear_sandbox(sandbox: Path) -> None:
     killed by SIGKILL leaves them to finish), the folder is moved aside whole, out of the
     new jobs' way: the old job writes on into the moved folder, which the next launch of
     this operation removes."""
-    for stale in sandbox.parent.glob(later_removal.stale_pattern(sandbox)):
+    for stale in later_removal.stale_asides(sandbox):
         shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(sandbox, ignore_errors=True)
     if sandbox.exists():
-        os.rename(sandbox, later_removal.aside_name(sandbox))
+        later_removal.move_aside(sandbox)
 
 
 def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,

@@ -12,7 +12,8 @@ yt/yt/server/master/cypress_server/cypress_manager.cpp, and the "Locks" section 
 Transactions page of the Cypress docs), and stops before it writes anything.
 
 The lock goes with its transaction: aborted when the run ends (success, failure, Ctrl-C, or
-SIGTERM, which is turned into an interrupt while the lock is held), or, when the run is
+SIGTERM, which is turned into an interrupt from the moment the lock is asked for
+until it is released), or, when the run is
 killed outright (SIGKILL, the machine lost), aborted by the master once nobody pings it for
 `run_lock_timeout_s` (`pipeline.prod.run_lock_timeout_s`, 120 s unless set: the next run
 after a SIGKILL waits at most two minutes). ytsaurus-client pings every third of the
@@ -30,6 +31,9 @@ cluster's refusal names that very run as the holder (the title of the conflict's
 `winner_transaction`: same run id, pid and host), the new run aborts the holder's
 transaction and takes the lock. Any other holder (another run id, another host: a run the
 local lock cannot see, alive or not) is refused as before, and waits for its timeout.
+A run that ends while the proxy does not answer its release (the abort fails: `left_held`)
+leaves its local lock in place, naming it, so the next run of this checkout finds that
+run gone and takes the cluster's lock over the same way instead of being refused by it.
 """
 
 from __future__ import annotations
@@ -76,8 +80,24 @@ class ClusterRunLock:
         self.title = run_lock_title(run_id, os.getpid(), host_name())
         self._transaction: Any = None
         self._old_sigterm: Any = None
+        #: True once an abort of the lock's transaction failed: the cluster may hold the
+        #: lock until its timeout (the runner then leaves the local lock for a take-over)
+        self.left_held = False
 
     def acquire(self) -> ClusterRunLock:
+        # SIGTERM is an interrupt from before the transaction starts: a run stopped while a
+        # slow proxy answers its lock aborts what it took, rather than dying with the lock
+        # held for run_lock_timeout_s
+        self._catch_sigterm()
+        try:
+            self._acquire()
+        except BaseException:
+            self._restore_sigterm()
+            raise
+        self.client.root.held_run_lock = self
+        return self
+
+    def _acquire(self) -> None:
         import yt.wrapper as ytw
 
         from yt_pipeline_prod.stage_txn import outside_transaction
@@ -100,12 +120,15 @@ class ClusterRunLock:
                 raise PipelineLocked(self._refusal(error)) from None
             with translated(client, "take the run lock", self.node):
                 raise
-        except BaseException:
+        except BaseException as error:
             self._abort()
-            raise
-        self._catch_sigterm()
-        client.root.held_run_lock = self
-        return self
+            if not isinstance(error, Exception):
+                raise  # Ctrl-C, SystemExit: as they are
+            # a network failure (no answer to the lock, a refused connection) is said as
+            # every other call's is: the proxy, the action and the node, not a bare
+            # ConnectionError
+            with translated(client, "take the run lock", self.node):
+                raise
 
     def _take(self, yt: Any) -> None:
         """Lock the node in the run's transaction; a lock held by the dead run this run
@@ -176,7 +199,9 @@ class ClusterRunLock:
         try:
             transaction.abort()
         except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
-            log.warning("could not release the run lock %s (%s); it ends within %s s",
+            self.left_held = True
+            log.warning("could not release the run lock %s (%s); it ends within %s s, or "
+                        "when the next run of this checkout takes it over",
                         self.node, type(error).__name__, self.client.settings.run_lock_timeout_s)
 
     # -- SIGTERM: the run ends as after Ctrl-C, and the lock is released at once -------------
