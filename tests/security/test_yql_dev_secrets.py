@@ -55,19 +55,38 @@ def pieces(secret: str, size: int = 8) -> set[str]:
     return {secret[at:at + size] for at in range(len(secret) - size + 1)}
 
 
+def logged_select(root: Path) -> str:
+    """The logged line of the query's statement, from the statement on (what is cut)."""
+    log = (root / ".dev" / "operation.log").read_text()
+    [line] = [line for line in log.splitlines() if " yql_select " in line]
+    return line.split(" yql_select ", 1)[1]
+
+
 def test_a_statement_cut_in_the_operation_log_shows_no_start_of_a_secret(tmp_path, monkeypatch):
     for name in ("API_KEY", "TWO_LINES"):
         monkeypatch.delenv(name, raising=False)
-    start = "SELECT id FROM `//tmp/q/a` WHERE s != '"
-    middle = "' OR s = '"
-    # the key starts 12 characters before the cut of the logged statement
-    padding = "b" * (LOGGED_CHARS - 1 - 12 - len(start) - len(middle))
-    code, output, files = run(tmp_path / "p", f'SELECT id FROM `//tmp/q/a` WHERE s != "{padding}"'
-                                              ' OR s = "<KEY>";')
+    query = 'SELECT id FROM `//tmp/q/a` WHERE s != "{padding}" OR s = "{key}";'
+    # where the key lands in the logged statement (dev logs its translation of the query,
+    # which may hold a literal more than once), found with a stand-in of its length for two
+    # lengths of the padding: the key is then put 12 characters before the cut
+    stand_in = "K" * len(API_KEY)
+    offsets = []
+    for size in (1, 2):
+        code, output, _ = run(tmp_path / f"probe{size}", query.format(padding="b" * size,
+                                                                     key=stand_in))
+        assert code == 0, output
+        offsets.append(logged_select(tmp_path / f"probe{size}").index("'K") + 1)
+    step = offsets[1] - offsets[0]
+    size = 1 + -(-(LOGGED_CHARS - 1 - 12 - offsets[0]) // step)
+    code, output, _ = run(tmp_path / "probe", query.format(padding="b" * size, key=stand_in))
+    cut_probe = logged_select(tmp_path / "probe")
+    before_cut = LOGGED_CHARS - 1 - (cut_probe.index("'K") + 1)
+    # unmasked, the cut would leave a start of the key
+    assert 0 < before_cut < len(API_KEY) and stand_in not in cut_probe, cut_probe
+    code, output, files = run(tmp_path / "p", query.format(padding="b" * size, key="<KEY>"))
     assert code == 0, output
-    log = (tmp_path / "p" / ".dev" / "operation.log").read_text()
-    [line] = [line for line in log.splitlines() if " yql_select " in line]
-    assert f"{middle}***" in line and " rows=1 " in line
+    line = logged_select(tmp_path / "p")
+    assert "'***'" in line and " rows=1 " in line, line  # masked whole before the cut
     assert [piece for piece in pieces(API_KEY) if piece in files + output] == []
 
 
