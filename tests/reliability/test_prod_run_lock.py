@@ -149,37 +149,34 @@ def test_two_checkouts_started_at_once_run_once(fake, tmp_path):
     assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
 
 
-def test_two_pipelines_sharing_a_build_folder_run_at_once(fake, tmp_path):
-    """Pipelines that keep the default build folder share it: each has a lock of its own
-    there, named after its folder, so neither stops the other."""
-    first = checkout(tmp_path / "a" / PIPELINE, fake)
-    second = checkout(tmp_path / "b" / "report", fake)
+def both_run_at_once(fake, first: Path, second: Path) -> list[str]:
+    """Run two pipelines at once, both must run whole and neither meet the other's lock;
+    the names of the locks in the build folder."""
+    import yt.wrapper as ytw
+
     runs = [start(first, sleep=1.5), start(second, sleep=1.5)]
     done = [finish(proc) for proc in runs]
     assert [code for code, _ in done] == [0, 0], done
     assert all("cluster lock" not in output for _, output in done), done
     assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
-    import yt.wrapper as ytw
+    return list(ytw.YtClient(proxy=fake.url, token=TEST_TOKEN).list(f"{BUILD}/.run_locks"))
 
-    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
-    assert sorted(yt.list(f"{BUILD}/.run_locks")) == [f"{PIPELINE}.prod", "report.prod"]
+
+def test_two_pipelines_sharing_a_build_folder_run_at_once(fake, tmp_path):
+    """Pipelines that keep the default build folder share it: each has a lock of its own
+    there, named after its folder, so neither stops the other."""
+    locks = both_run_at_once(fake, checkout(tmp_path / "a" / PIPELINE, fake),
+                             checkout(tmp_path / "b" / "report", fake))
+    assert sorted(locks) == [f"{PIPELINE}.prod", "report.prod"]
 
 
 def test_pipelines_named_in_another_alphabet_do_not_share_a_lock(fake, tmp_path):
     """A lock's name keeps only the characters a Cypress name may hold plainly; two folder
     names with none of them (or differing only in the others) are told apart by a digest
     of the whole name, so neither pipeline refuses to run while the other does."""
-    first = checkout(tmp_path / "a" / "данные", fake)
-    second = checkout(tmp_path / "b" / "отчёт", fake)
-    runs = [start(first, sleep=1.5), start(second, sleep=1.5)]
-    done = [finish(proc) for proc in runs]
-    assert [code for code, _ in done] == [0, 0], done
-    assert all("cluster lock" not in output for _, output in done), done
-    assert counted(fake.rows(OUT)) == counted(ROWS + ROWS)
-    import yt.wrapper as ytw
-
-    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
-    assert len(yt.list(f"{BUILD}/.run_locks")) == 2
+    locks = both_run_at_once(fake, checkout(tmp_path / "a" / "данные", fake),
+                             checkout(tmp_path / "b" / "отчёт", fake))
+    assert len(locks) == 2
 
 
 def test_the_refusal_names_the_run_holding_the_lock(fake, tmp_path):
