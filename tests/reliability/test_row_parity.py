@@ -149,6 +149,15 @@ class Both:
     def read(self, path: str) -> dict[str, list[dict]]:
         return {mode: list(client.read_table(path)) for mode, client in self.each()}
 
+    def map_fails(self, script: str, source: str, target: str, words: str) -> None:
+        """The mapper fails its operation in both modes, saying `words`, and leaves no row
+        in `target`."""
+        for mode, error in self.map(script, source, target).items():
+            assert isinstance(error, OperationFailed), (mode, error)
+            assert words in str(error), (mode, str(error))
+        assert not any(client.exists(target) and list(client.read_table(target))
+                       for _, client in self.each())
+
 
 @pytest.fixture
 def modes(tmp_path: Path) -> Any:
@@ -286,12 +295,7 @@ def test_a_mapper_line_yt_cannot_parse_fails_alike(modes, line, words, after_row
     let `1e400` through, and a later read of the table failed), after rows ytjobs wrote too."""
     both = modes({"src/mapper.py": RAW_MAPPER.format(line=line, after_rows=after_rows)})
     both.put("//rows/in", [{"id": 1}])
-    errors = both.map("src/mapper.py", "//rows/in", "//rows/out")
-    for mode, error in errors.items():
-        assert isinstance(error, OperationFailed), (mode, error)
-        assert words in str(error), (mode, str(error))
-    assert not any(client.exists("//rows/out") and list(client.read_table("//rows/out"))
-                   for _, client in both.each())
+    both.map_fails("src/mapper.py", "//rows/in", "//rows/out", words)
 
 
 # -- NaN and infinity that YQL writes ----------------------------------------------------------
