@@ -26,9 +26,10 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from yt_pipeline.errors import PipelineLocked
 from yt_pipeline.hostname import host_name
@@ -143,8 +144,7 @@ def _same_process(owner: dict[str, Any], pid: int) -> bool | None:
     return None if current is None else current == ticks
 
 
-@dataclass(frozen=True)
-class DeadRun:
+class DeadRun(msgspec.Struct, frozen=True):
     """The run whose stale lock this run took over: gone for sure (its pid is dead or is
     another process, on this host). The cluster's lock (yt_pipeline.client.cluster_run_lock)
     may still name it until its transaction times out; knowing it is dead, the next run ends
