@@ -80,6 +80,25 @@ def test_tree_rss_counts_a_child_process():
         child.wait()
 
 
+def test_a_run_is_timed_to_its_exit_not_to_the_next_memory_sample(tmp_path):
+    """The memory samples are 20 ms apart; a process that ends in a few ms is timed at its
+    exit. Timed at the next sample, the quickest of five 3 ms sleeps took 20 ms or more."""
+    runs = [measure.run_measured(["sleep", "0.003"], tmp_path, dict(os.environ), tmp_path / "t.jsonl")
+            for _ in range(5)]
+    assert all(run.ok for run in runs)
+    assert min(run.seconds for run in runs) < 0.015
+
+
+def test_a_run_still_has_its_peak_memory_sampled(tmp_path):
+    grow = ("import time; block = bytearray(96 * 2**20); block[::4096] = b'x' * len(block[::4096]);"
+            " time.sleep(0.4)")
+    run = measure.run_measured([sys.executable, "-c", grow], tmp_path, dict(os.environ),
+                               tmp_path / "t.jsonl")
+    assert run.ok
+    assert run.peak_process_rss >= 96 * 2**20 and run.peak_rss >= run.peak_process_rss
+    assert 0.4 <= run.seconds < 5
+
+
 GRANDPARENT = """
 import subprocess, sys, threading, time
 ready = sys.argv[1]
