@@ -152,11 +152,11 @@ def _warn_unknown_disabled(report: LoadReport) -> None:
     plugin the user meant to switch off goes on running unnoticed. The distribution's name
     (`yt-pipeline-prod`, shown beside the plugin's in `yt-pipeline plugins`) is the usual
     slip, so it leads to the plugin's own name."""
-    import difflib
-
     disabled = disabled_names()
     if not disabled:
         return
+    import difflib  # only for a name no plugin has: not paid by every run
+
     eps = list(entry_points(group=ENTRY_POINT_GROUP))
     known = {short.rsplit(".", 1)[-1] for short in BUILTIN_PLUGINS} | {ep.name for ep in eps}
     unknown = sorted(disabled - known)
