@@ -39,7 +39,9 @@ from yt_pipeline_dev.paths import (
     folder_name,
     folder_part,
     split_yt_path,
+    stored_name,
     table_file,
+    table_name,
 )
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.sorted_schema import refusal
@@ -369,8 +371,10 @@ class DevClient(YqlRequests):
     def _tables_under(self, path: str) -> list[str]:
         """The tables of folder `path` and its subfolders, outside any transaction."""
         base = folder(self.root, path)
-        return [normal(path) + "/" + file.relative_to(base).as_posix()[:-len(TABLE_SUFFIX)]
-                for file in sorted(base.rglob("*" + TABLE_SUFFIX)) if file.is_file()]
+        return [normal(path) + "/" + "/".join([*map(folder_name, file.relative_to(base).parts[:-1]),
+                                                table_name(file.name)])
+                for file in sorted(base.rglob("*" + TABLE_SUFFIX))
+                if file.is_file() and not file.name.startswith(".")]
 
     def _lock_for_write(self, path: str, shared: bool, action: str) -> None:
         assert self.txn is not None
@@ -579,7 +583,7 @@ class DevClient(YqlRequests):
                         if child.is_dir():
                             live[folder_name(child.name)] = True
                         elif child.name.endswith(TABLE_SUFFIX):
-                            live.setdefault(child.name[: -len(TABLE_SUFFIX)], False)
+                            live.setdefault(table_name(child.name), False)
             finally:
                 os.close(fd)
         if self.txn is None:
@@ -623,7 +627,7 @@ class DevClient(YqlRequests):
             last = depth == len(parts) - 1
             # a node of this kind at `path` is what `ignore_existing` leaves as it is
             if (not last or kind == "map_node") and self._table_seen(
-                    node, os.path.join(disk, part + TABLE_SUFFIX)):
+                    node, os.path.join(disk, stored_name(part) + TABLE_SUFFIX)):
                 if last:
                     raise BackendError(_another_kind(action, path, node, "table", kind))
                 if folder_first and depth == len(parts) - 2:

@@ -87,27 +87,52 @@ def _refuse_a_file_on_the_way(pipeline_dir: Path, parts: list[str], text: str,
 #: a folder name that could be taken for a table file: `t.jsonl`, `t.jsonl~`, ...
 _LIKE_A_TABLE = re.compile(re.escape(TABLE_SUFFIX) + "~*$")
 FOLDER_ESCAPE = "~"
+#: put before a YT name that begins with "." (or with itself) in its file name. Every name
+#: dev keeps for itself begins with ".": the folders at the top of .dev (.txn, .locks,
+#: .cache, .removed) and a write's temporary files beside its table. A table or folder of
+#: such a name, which YT allows (`//.txn/t`, `//a/.hidden`), was taken for one of them:
+#: left out of a listing, written into dev's transaction folder, removed with the
+#: sandboxes swept from .removed. Escaped, no YT name is stored under a name beginning
+#: with "."; a name beginning with the escape gets one more, so no two names meet.
+NAME_ESCAPE = "^"
+
+
+def stored_name(name: str) -> str:
+    """The file name of YT name `name` (a table's before its suffix): `.x` is `^.x`, `^x`
+    is `^^x`, any other name itself."""
+    return NAME_ESCAPE + name if name.startswith((".", NAME_ESCAPE)) else name
+
+
+def yt_name(stored: str) -> str:
+    """The YT name kept under file name `stored`: `stored_name` undone."""
+    return stored[len(NAME_ESCAPE):] if stored.startswith(NAME_ESCAPE) else stored
 
 
 def folder_part(name: str) -> str:
-    """The file name of a YT folder: its own name, except that a name ending like a table
-    file gets one more `~`. The folder `//a/t.jsonl` is then `a/t.jsonl~`, apart from the
-    table `//a/t` (`a/t.jsonl`), and no two names meet (`t.jsonl~` becomes `t.jsonl~~`)."""
+    """The file name of a YT folder: its stored name (stored_name), with one more `~` when
+    it ends like a table file. The folder `//a/t.jsonl` is then `a/t.jsonl~`, apart from
+    the table `//a/t` (`a/t.jsonl`), and no two names meet (`t.jsonl~` becomes `t.jsonl~~`)."""
+    name = stored_name(name)
     return name + FOLDER_ESCAPE if _LIKE_A_TABLE.search(name) else name
 
 
 def folder_name(part: str) -> str:
     """The YT name of a folder from its file name: `folder_part` undone."""
     if part.endswith(FOLDER_ESCAPE) and _LIKE_A_TABLE.search(part):
-        return part[: -len(FOLDER_ESCAPE)]
-    return part
+        part = part[: -len(FOLDER_ESCAPE)]
+    return yt_name(part)
+
+
+def table_name(file_name: str) -> str:
+    """The YT name of a table from its file name (`t.jsonl` -> `t`)."""
+    return yt_name(file_name[: -len(TABLE_SUFFIX)])
 
 
 def table_file(root: Path, path: str) -> Path:
     parts = split_yt_path(path)
     if not parts:
         raise InvalidTablePath(f"{path!r} is the root, not a table")
-    return root.joinpath(*map(folder_part, parts[:-1]), parts[-1] + TABLE_SUFFIX)
+    return root.joinpath(*map(folder_part, parts[:-1]), stored_name(parts[-1]) + TABLE_SUFFIX)
 
 
 def folder(root: Path, path: str) -> Path:
