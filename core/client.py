@@ -131,6 +131,7 @@ def cluster_run_lock(client: Any, run_id: str, name: str,
 #: what a run lock's name keeps of a folder's or a state's name: a Cypress node name
 #: without the characters YPath gives a meaning (`/`, `@`, `&`, `*`, `[`, `{`, `\\`...)
 _LOCK_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_FOLDER_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def run_lock_name(pipeline_dir: Path, state_name: str) -> str:
@@ -139,16 +140,19 @@ def run_lock_name(pipeline_dir: Path, state_name: str) -> str:
     Checkouts of one pipeline on two machines have the folder's name in common; two
     pipelines sharing a build folder (the default one, say) have different names, and
     each its own lock."""
-    folder = _lock_name_part(pipeline_dir.resolve().name) or "pipeline"
-    return f"{folder}.{_lock_name_part(state_name)}"
+    # the first `.` ends the folder's name: one of its own is a character it loses, or
+    # `etl.g` with state `prod` and `etl` with the step graph `g` (state `g.prod`) would
+    # share a lock
+    folder = _lock_name_part(pipeline_dir.resolve().name, _FOLDER_UNSAFE) or "pipeline"
+    return f"{folder}.{_lock_name_part(state_name, _LOCK_NAME_UNSAFE)}"
 
 
-def _lock_name_part(text: str) -> str:
+def _lock_name_part(text: str, unsafe: re.Pattern[str]) -> str:
     """`text` as part of a run lock's name. A name that loses characters gets a digest of
     itself: else `my etl` and `my_etl`, or any two names in another alphabet (`данные`
     and `отчёт` both become `_`), would share one lock, and each pipeline would refuse
     to run while the other does."""
-    kept = _LOCK_NAME_UNSAFE.sub("_", text)
+    kept = unsafe.sub("_", text)
     if kept == text:
         return kept
     from yt_pipeline.digests import blake2b

@@ -42,8 +42,10 @@ def test_the_lock_is_named_after_the_pipeline_folder_and_state(tmp_path):
     names = {run_lock_name(tmp_path / folder, state)
              for folder, state in [("my etl", "prod"), ("my_etl", "prod"), ("my-etl", "prod"),
                                    ("данные", "prod"), ("отчёт", "prod"),
-                                   ("etl", "g h.prod"), ("etl", "g_h.prod")]}
-    assert len(names) == 7, names
+                                   ("etl", "g h.prod"), ("etl", "g_h.prod"),
+                                   # a dot in the folder's name, or in the state's
+                                   ("etl.g", "prod"), ("etl", "g.prod")]}
+    assert len(names) == 9, names
     # the same folder name gives the same lock on every machine
     assert run_lock_name(tmp_path / "a" / "данные", "prod") == \
         run_lock_name(tmp_path / "b" / "данные", "prod")
