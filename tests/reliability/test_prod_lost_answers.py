@@ -50,12 +50,10 @@ TRIALS = int(os.environ.get("YTP_PROD_LOST_ANSWER_TRIALS", "16"))
 #: generous: a lost answer is noticed at once (the connection closes), never by a timeout
 REQUEST_TIMEOUT_S = 3.0
 
-#: the commands the three-stage pipeline sends, and how many times an undisturbed run
-#: sends each (a lost answer is planned for one of those calls)
-PIPELINE_CALLS = {"exists": 2, "start_transaction": 13, "create": 14, "get": 7,
-                  "write_table": 2, "commit_transaction": 12, "write_file": 1, "move": 1,
-                  "set": 1, "start_operation": 1, "get_operation": 6, "list_jobs": 2,
-                  "lock": 1, "read_table": 1, "abort_transaction": 1}
+#: commands whose number of calls in a run depends on timing, not on what the run does: the
+#: operation's polls and the transactions' pings. A lost answer is planned for the others,
+#: at a call an undisturbed run of the same options made (`calls_of_a_run`).
+TIMED_CALLS = ("get_operation", "ping_transaction")
 
 LOG = "//home/lost/log"
 PUT = "//home/lost/put"
@@ -116,28 +114,57 @@ def wrong_tables(fake: Any, expected: dict[str, list[dict[str, Any]]]) -> dict[s
             if as_multiset(table_or_none(fake, path)) != as_multiset(rows)}
 
 
+def with_new_code(root: Path, mark: str) -> Path:
+    """`root` with a job file no other run had: its code archive is uploaded (write_file,
+    move), where one already on the cluster is not sent again."""
+    (root / "stages/upper/src/mark.py").write_text(f"MARK = {mark!r}\n")
+    return root
+
+
+def calls_of_a_run(fake: Any, root: Path) -> Counter[str]:
+    """The calls of each command an undisturbed run of `root` sends (the run lock's
+    included: a lost answer to `lock` or to its `abort_transaction` is one to plan too)."""
+    before = Counter(fake.state.calls)
+    done = run_pipeline(root).result
+    assert done.exit_code == 0, done.output
+    seed_tables(fake)
+    return Counter(fake.state.calls) - before
+
+
 @pytest.mark.slow
 def test_a_lost_answer_anywhere_gives_the_rows_of_one_run(fake, tmp_path):
     seed_tables(fake)
+    # half the trials with the client's retries on (mutations carry their ids), half with
+    # them off (a lost answer fails the run, and --resume finishes it); each sends calls of
+    # its own (a write with retries commits each chunk in a transaction of its own)
+    modes = [retry_options(attempts=ATTEMPTS + 1, timeout_s=REQUEST_TIMEOUT_S),
+             TEST_PROD_OPTIONS]
+    calls = [calls_of_a_run(fake, with_new_code(write_prod_pipeline(
+        tmp_path / f"undisturbed{index}", fake.url, {"YT_TOKEN": TEST_TOKEN}, options),
+        f"undisturbed {index}")) for index, options in enumerate(modes)]
+    assert all(each["lock"] >= 1 and each["abort_transaction"] >= 1 and each["write_file"] == 1
+               for each in calls), calls
     rng = random.Random(20261206)
-    bad = []
+    bad, missed = [], []
     for trial in range(TRIALS):
-        command = rng.choice(sorted(PIPELINE_CALLS))
-        skip, count = rng.randrange(PIPELINE_CALLS[command]), rng.choice((1, 1, 2))
-        # half the trials with the client's retries on (mutations carry their ids), half
-        # with them off (a lost answer fails the run, and --resume finishes it)
-        options = (retry_options(attempts=ATTEMPTS + 1, timeout_s=REQUEST_TIMEOUT_S)
-                   if trial % 2 == 0 else TEST_PROD_OPTIONS)
-        root = write_prod_pipeline(tmp_path / f"p{trial}", fake.url,
-                                   {"YT_TOKEN": TEST_TOKEN}, options)
+        options, counts = modes[trial % 2], calls[trial % 2]
+        command = rng.choice(sorted(c for c in counts if c not in TIMED_CALLS))
+        skip, count = rng.randrange(counts[command]), rng.choice((1, 1, 2))
+        root = with_new_code(write_prod_pipeline(tmp_path / f"p{trial}", fake.url,
+                                                 {"YT_TOKEN": TEST_TOKEN}, options),
+                             f"trial {trial}")
+        fired = fake.faults.fired[command]
         fake.faults.lose_answer_next(command, count, skip=skip)
         first, resumed = run_then_resume(root, fake)
         assert resumed is None or resumed.exit_code == 0, resumed.output
+        if fake.faults.fired[command] == fired:  # the planned call never came
+            missed.append((command, skip))
         wrong = wrong_tables(fake, AFTER)
         if wrong:
             bad.append((command, skip, count, wrong))
         seed_tables(fake)  # the next trial starts from the same tables
     assert not bad, f"{len(bad)} of {TRIALS} trials lost or doubled rows: {bad}"
+    assert not missed, f"trials whose lost answer never happened: {missed}"
 
 
 def test_a_lost_answer_is_a_failure_for_a_change_that_happened(fake):
