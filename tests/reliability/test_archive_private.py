@@ -20,7 +20,8 @@ PRIVATE = {
     "state.steps.prod.yml": "stages: {}\n",
     ".state.prod.yml.x1y2.tmp": "half written",
     "local_tables/tmp/t.jsonl": "{}\n",
-    "local_tables/sandbox_tmp.t_to_tmp.u/map0.stderr": "a job's stderr\n",
+    "local_tables/sandbox_tmp.t_to_tmp.u/map0.stderr": "a job's stderr\n",  # older versions
+    "local_tables/.sandboxes/sandbox_tmp.t_to_tmp.u/map0.stderr": "a job's stderr\n",
     ".build/old.tar.gz": "",
 }
 STAGE = "from yt_pipeline import BaseStage\n\nclass S(BaseStage):\n    def run(self, debug):\n        return debug\n"

@@ -265,7 +265,7 @@ def test_a_crashing_mapper_fails_with_its_exit_and_stderr(tmp_path, crash, jobs)
     error = run_failing(root)
     what, stderr_line = CRASHES[crash]
     assert error.startswith(f"{job_words(jobs)} {what}; sandbox kept at "), error
-    result_stderr = (root / ".dev").glob("sandbox_*/map*.stderr")
+    result_stderr = (root / ".dev").glob(".sandboxes/sandbox_*/map*.stderr")
     assert any(stderr_line in p.read_text() for p in result_stderr)
 
 

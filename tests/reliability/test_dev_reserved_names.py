@@ -91,6 +91,56 @@ def test_removing_a_dot_folder_leaves_dev_s_own_folder(tmp_path):
     assert list(client.read_table("//kept")) == [{"b": 2}, {"b": 3}]
 
 
+MAKE_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Make(BaseStage):
+    def run(self, debug):
+        client = self.deps.yt_client
+        client.write_table("//in", [{"a": 1}])
+        # a folder of the pipeline's own, named as the operation's sandbox once was
+        client.write_table("//sandbox_fails.map_in_to_out/mine", [{"b": 2}], append=True)
+        return debug
+"""
+FAILING_STAGE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Fails(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+
+
+def test_a_kept_sandbox_is_no_yt_folder(tmp_path, run_cli):
+    from yt_pipeline_dev.client import DevClient
+
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": json.dumps({"pipeline": {"mode": "dev"},
+                                           "stages": {"graph": {"make": [],
+                                                                "fails": ["make"]}}}),
+        "stages/make/stage.py": MAKE_STAGE,
+        "stages/fails/stage.py": FAILING_STAGE,
+        "stages/fails/src/mapper.py": "import sys\nsys.exit(3)\n",
+        "stages/fails/config.yaml": json.dumps({"client": {"operations": {"map": {
+            "input_table": "//in", "output_table": "//out", "mapper": "src/mapper.py",
+            "max_failed_job_count": 1}}}}),
+    })
+    for _ in range(2):
+        done = run_cli("run", root, "--force")
+        assert done.exit_code == 1 and "sandbox kept at" in done.output, done.output
+    assert (root / ".dev/.sandboxes/sandbox_fails.map_in_to_out/map0.stderr").is_file()
+    client = DevClient(root / ".dev")
+    # a cluster lists what the pipeline made, and nothing of how dev ran its jobs
+    assert client.list("//") == ["in", "sandbox_fails.map_in_to_out"]
+    assert client.list("//sandbox_fails.map_in_to_out") == ["mine"]
+    # each launch cleared the sandbox; the folder of that name kept both runs' rows
+    assert list(client.read_table("//sandbox_fails.map_in_to_out/mine")) == [{"b": 2}] * 2
+
+
 _NAMES = st.text(alphabet=st.sampled_from(list(".^~tjsonl/")), min_size=1, max_size=9).filter(
     lambda n: "/" not in n and n not in (".", ".."))
 

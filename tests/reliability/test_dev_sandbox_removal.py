@@ -111,7 +111,8 @@ def test_a_run_ends_with_every_sandbox_removed(tmp_path):
     assert rows(root / ".dev/r/loop.jsonl") == Counter({k: LOOPS for k in one})
     assert rows(root / ".dev/r/parallel.jsonl") == Counter({k: PARALLEL for k in one})
     assert moved_aside(root / ".dev") == []
-    assert [p.name for p in (root / ".dev").iterdir() if "sandbox" in p.name] == []
+    assert [p.name for p in (root / ".dev/.sandboxes").iterdir()] == []
+    assert [p.name for p in (root / ".dev").iterdir() if "sandbox_" in p.name] == []
 
 
 def test_killed_while_removals_run_then_resumed(tmp_path):

@@ -193,7 +193,7 @@ def test_a_failed_job_reads_alike_in_dev_and_prod(tmp_path, run_cli, mode, reque
         "(1 failed job, max_failed_job_count 1): map job 2 of 3 failed (exit code 1); "), error
     facts = error.split(" (exit code 1); ", 1)[1]
     if mode == "dev":
-        assert facts.startswith(f"sandbox kept at {root / '.dev'}/sandbox_talk.map_"), error
+        assert facts.startswith(f"sandbox kept at {root / '.dev'}/.sandboxes/sandbox_talk.map_"), error
     else:
         assert facts.startswith("operation "), error
         [operation] = fake.state.operations.values()

@@ -170,7 +170,9 @@ def check(root: Path, label: str) -> None:
     assert not problems, f"{label}: " + "; ".join(problems)
     sorted_rows = [json.loads(x) for x in (dev / "r/s.jsonl").read_text().splitlines()]
     assert sorted_rows == sorted(sorted_rows, key=lambda r: (r["k"], r["v"])), label
-    left = [p.name for p in dev.iterdir() if "sandbox" in p.name]
+    # sandboxes are made in .sandboxes (launcher.sandbox_for); none at the top either
+    left = [p.name for p in [*dev.glob(".sandboxes/*"), *dev.iterdir()]
+            if p.name.startswith("sandbox_") or p.name.endswith("_sandbox")]
     assert left == [], f"{label}: sandboxes left {left}"
     copies = [str(p) for p in dev.rglob(".ytp_inputs")]
     assert copies == [], f"{label}: input snapshots left {copies}"

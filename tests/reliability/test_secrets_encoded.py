@@ -158,7 +158,7 @@ def test_dev_runs_keep_every_form_of_a_secret(tmp_path, monkeypatch, capfd, scen
     assert result.exit_code == (0 if scenario == "passing" else 1), result.output
     if scenario == "failing job":
         assert "failing on purpose" in result.output
-        kept = list((root / "local_tables").glob("sandbox_*/*.stderr"))
+        kept = list((root / "local_tables").glob(".sandboxes/sandbox_*/*.stderr"))
         assert kept and any(b"key ***" in path.read_bytes() for path in kept)
     captured = capfd.readouterr()
     output = result.output + captured.out + captured.err + outputs_of_commands(root, "dev")

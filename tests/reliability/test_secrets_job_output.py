@@ -104,7 +104,7 @@ def test_names_a_failed_job_gave_its_files_are_masked_in_the_kept_sandbox(tmp_pa
     root = make(tmp_path / "p", NAMES="1")
     result = invoke_cli("run", root)
     assert result.exit_code == 1, result.output
-    [sandbox] = (root / ".dev").glob("sandbox_*")
+    [sandbox] = (root / ".dev").glob(".sandboxes/sandbox_*")
     names = {str(path.relative_to(sandbox)) for path in sandbox.rglob("*")
              if not path.relative_to(sandbox).parts[0].startswith(("_ytp", ".ytp"))}
     assert {"cache-***.txt", "dir-***", "dir-***/inner-***", "link"} <= names, names

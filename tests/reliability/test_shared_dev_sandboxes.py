@@ -83,7 +83,9 @@ def check(shared: Path, rows: list[dict], label: str) -> None:
     assert got["//r/mapped"] == Counter(row(**r, by=who) for who in "ab" for r in rows), label
     assert got["//r/counts"] == Counter(row(k=k, n=n, by=who) for who in "ab"
                                         for k, n in counts.items()), label
-    left = [p.name for p in shared.iterdir() if "sandbox" in p.name]
+    # sandboxes are made in .sandboxes (launcher.sandbox_for); none at the top either
+    left = [p.name for p in [*shared.glob(".sandboxes/*"), *shared.iterdir()]
+            if p.name.startswith("sandbox_") or p.name.endswith("_sandbox")]
     assert left == [], f"{label}: sandboxes left {left}"
 
 

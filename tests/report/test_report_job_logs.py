@@ -79,7 +79,7 @@ def test_an_older_dev_run_shows_its_failed_jobs_after_a_later_success(tmp_path):
     assert invoke_cli("run", root, "--resume").exit_code == 0
     failed, succeeded = _runs(root)
     # the success removed the failed operation's sandbox; the failed run's log stays
-    assert not list((root / ".dev").glob("sandbox_*"))
+    assert not list((root / ".dev").glob(".sandboxes/sandbox_*"))
     older = _page(root, "--run", failed)
     assert "mapper saw 5 rows, run broken" in older
     assert "run fixed" not in older

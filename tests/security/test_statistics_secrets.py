@@ -112,7 +112,7 @@ def test_statistics_keyed_by_a_secret_are_masked_in_a_kept_sandbox(tmp_path, mon
     }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["count"]}})
     result = invoke_cli("run", str(root))
     assert result.exit_code == 1, result.output
-    [kept] = (root / ".dev").glob("sandbox_*/map0.statistics")
+    [kept] = (root / ".dev").glob(".sandboxes/sandbox_*/map0.statistics")
     assert kept.read_text() == '{"requests"={"***"=1;};};\n'
     pieces = {TWO_LINES[at:at + 8] for at in range(len(TWO_LINES) - 7)}
     texts = [path.read_text(errors="replace") for path in root.rglob("*")

@@ -209,7 +209,8 @@ def test_a_run_removes_the_temporary_files_a_killed_run_left(tmp_path, run_cli):
                           config={"pipeline": {"mode": "dev"},
                                   "stages": {"enabled_stages": ["w"]}})
     left = root / ".dev/tmp/w/.out.jsonl.k1ll3d.tmp"
-    kept = root / ".dev/sandbox_a_to_b/.notes.tmp"  # a failed operation's sandbox is kept
+    # a failed operation's sandbox is kept
+    kept = root / ".dev/.sandboxes/sandbox_a_to_b/.notes.tmp"
     for path in (left, kept):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text('{"half": ')

@@ -55,7 +55,7 @@ def test_04_map_with_two_jobs(run_example):
     assert rows[0]["greeting"] == "Hello, Ada!" and rows[5]["greeting"] == "Hello, Ken!"
     jobs = [r["job"] for r in rows]
     assert jobs == sorted(jobs) and set(jobs) == {0, 1}
-    assert not list((root / ".dev").glob("sandbox_*"))
+    assert not list((root / ".dev").glob(".sandboxes/sandbox_*"))
 
 
 def test_05_vanilla(run_example):

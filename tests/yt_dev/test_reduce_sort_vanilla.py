@@ -122,8 +122,8 @@ def test_vanilla_tasks_log_to_the_stage_log(dev_client, stages):
     for task in (0, 1):
         assert f"stdout of task {task}" in log and f"stderr of task {task}" in log
     assert log.index("vanilla task 1 of 2 ===") < log.index("vanilla task 2 of 2 ===")
-    assert sandbox_for(dev_client, spec) == dev_client.root / "train_sandbox"
-    assert not (dev_client.root / "train_sandbox").exists()
+    assert sandbox_for(dev_client, spec) == dev_client.root / ".sandboxes/train_sandbox"
+    assert not (dev_client.root / ".sandboxes/train_sandbox").exists()
 
 
 def test_failed_vanilla_keeps_sandbox_and_log(dev_client, stages):

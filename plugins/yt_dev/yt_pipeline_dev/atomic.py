@@ -241,9 +241,10 @@ def remove_leftovers(root: Path, before: float) -> int:
         return 0
     for leftover in root.rglob(".*.tmp"):
         parts = leftover.relative_to(root).parts
-        if parts[0] == ".txn" or any(part.startswith("sandbox_") or part.endswith("_sandbox")
-                                     for part in parts):
-            # a kept sandbox holds the user's files as they were; a transaction's folder
+        if parts[0] in (".txn", ".sandboxes") or parts[0].startswith("sandbox_") or (
+                parts[0].endswith("_sandbox")):
+            # a kept sandbox holds the user's files as they were (in .sandboxes, or at the
+            # top of the dev folder as older versions kept them); a transaction's folder
             # may belong to a live run of another pipeline (txn.sweep judges those)
             continue
         try:

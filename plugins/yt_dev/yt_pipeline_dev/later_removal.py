@@ -11,10 +11,9 @@ pipeline_finished, and at the process's exit), so a run leaves no moved-aside fo
 behind. One a killed run left is removed when the next run starts (`sweep`), or by the
 next launch of the same operation (launcher.clear_sandbox).
 
-The moved-aside sandboxes go to `.removed/` (folder_removal.REMOVED_DIR), not beside the
-sandbox: every other name in the dev folder may be a YT folder (`//.archive.stale` is the
-folder `.archive.stale`), and a sweep of names like `.<name>.<random>.stale` there deleted
-such a folder with its tables.
+The moved-aside sandboxes go to the dev folder's `.removed/` (folder_removal.REMOVED_DIR),
+where nothing else is: a sweep of names like `.<name>.<random>.stale` in the dev folder
+itself once deleted the YT folder `//.archive.stale` with its tables.
 """
 
 from __future__ import annotations
@@ -34,9 +33,9 @@ _guard = threading.Lock()
 
 
 def aside_folder(sandbox: Path) -> Path:
-    """The folder sandboxes are moved to out of the way (module docstring); sandboxes
-    are made in the dev folder itself (launcher.sandbox_for)."""
-    return sandbox.parent / REMOVED_DIR
+    """The folder sandboxes are moved to out of the way (module docstring): the dev
+    folder's, two levels up from a sandbox (launcher.sandbox_for)."""
+    return sandbox.parent.parent / REMOVED_DIR
 
 
 def aside_name(sandbox: Path) -> Path:

@@ -394,16 +394,23 @@ def rows_in(segments: list[Segment]) -> int:
     return count
 
 
+#: the folder of the dev folder where operations' sandboxes are made: its name begins with
+#: ".", as no YT name's file does (paths.stored_name), so a sandbox kept after a failure is
+#: never listed as a YT folder (`list("//")` showed `sandbox_<...>`) and no folder a
+#: pipeline writes can be taken for one and cleared
+SANDBOXES_DIR = ".sandboxes"
+
+
 def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:
     if spec.kind == "vanilla":
-        return client.root / f"{safe_name('//' + spec.stage_name)}_sandbox"
+        return client.root / SANDBOXES_DIR / f"{safe_name('//' + spec.stage_name)}_sandbox"
     # the stage and operation are part of the name: two operations of parallel stages with
     # the same input and output tables must not share (and delete) one sandbox
     inputs = [table_paths.plain(path) for path in spec.input_tables]
     outputs = spec.output_tables or inputs
     owner = safe_name(f"//{spec.stage_name}/{spec.name}")
-    return client.root / (f"sandbox_{owner}_{safe_name(*inputs)}"
-                          f"_to_{safe_name(*outputs)}")
+    return client.root / SANDBOXES_DIR / (f"sandbox_{owner}_{safe_name(*inputs)}"
+                                          f"_to_{safe_name(*outputs)}")
 
 
 def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
