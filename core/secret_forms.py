@@ -167,18 +167,31 @@ def _collapsed(text: str) -> str:
 
 
 def _byte_encodings(secret: str) -> set[str]:
-    """Hex, and the part of the base64 of the secret's bytes that does not depend on what
-    comes before or after them, for each of the three offsets they can start at."""
+    """Hex and base64 of the secret's UTF-8 bytes, base64 of its UTF-16LE (PowerShell's
+    -EncodedCommand), base32 of its UTF-8; of base64 and base32, the part that does not
+    depend on what comes before or after the bytes, for each offset they can start at.
+    (Each form is a search of every log line and every byte packed: hex of UTF-16, either
+    encoding of UTF-16BE and lower-case base32, seldom written, are not among them.)"""
     import base64  # here: a run without secrets never needs it
 
     data = secret.encode("utf-8", "surrogatepass")
     found = {data.hex(), data.hex().upper()}
-    for offset in range(3):
-        encoded = base64.b64encode(bytes(offset) + data + bytes(2)).decode("ascii")
-        # output character j holds input bits 6j..6j+5: keep those wholly within the secret
-        start, end = -(-8 * offset // 6), (8 * (offset + len(data))) // 6
-        core = encoded[start:end]
-        found.update({core, core.translate(_URLSAFE)})
+    for text in (data, secret.encode("utf-16-le", "surrogatepass")):
+        cores = _cores(text, base64.b64encode, 3, 6)
+        found |= cores | {core.translate(_URLSAFE) for core in cores}
+    return found | _cores(data, base64.b32encode, 5, 5)
+
+
+def _cores(data: bytes, encode: Any, group: int, bits: int) -> set[str]:
+    """The characters of `encode` (base64: groups of 3 bytes, 6 bits a character; base32:
+    5 and 5) that hold bits of `data` alone, wherever in the encoded data it starts."""
+    found = set()
+    for offset in range(group):
+        encoded = encode(bytes(offset) + data + bytes(group)).decode("ascii")
+        # output character j holds input bits bits*j .. bits*j+bits-1: keep those wholly
+        # within the data
+        start, end = -(-8 * offset // bits), (8 * (offset + len(data))) // bits
+        found.add(encoded[start:end])
     return found
 
 
