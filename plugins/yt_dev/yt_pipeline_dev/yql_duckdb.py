@@ -31,6 +31,7 @@ from typing import Any
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
+from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
@@ -499,4 +500,8 @@ def run_query(client: DevClient, query: str) -> list[dict[str, Any]]:
     """Run a YQL query over the client's tables; the rows of its last SELECT."""
     # unsupported constructs are reported before DuckDB's process is asked anything
     translated = translate(query)
+    # a JOIN DuckDB would run, on a condition YQL refuses
+    refused = join_shape_error(query)
+    if refused is not None:
+        raise QueryFailed(refused)
     return as_returned(Executor(client).run(query, translated))

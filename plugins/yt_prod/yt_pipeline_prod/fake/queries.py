@@ -28,6 +28,7 @@ from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_functions import UNWRAP_FAILED
+from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
@@ -187,6 +188,10 @@ class QueryRunner:
         while time.monotonic() < deadline and not self.aborted():
             time.sleep(0.01)
         try:
+            # a JOIN on a condition YQL refuses (dev mode refuses it alike)
+            refused = join_shape_error(query.text)
+            if refused is not None:
+                raise QueryFailed(refused)
             # named expressions put in where they are used, as dev mode does
             statements = split_statements(expand_named(query.text, FAKE_TRACKER))
             if self.cluster is not None:
