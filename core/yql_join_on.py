@@ -18,9 +18,9 @@ from __future__ import annotations
 from yt_pipeline.yql_rules import Token, located
 
 #: words that end an ON clause at its own bracket depth
-_CLAUSE_ENDS = {"JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "EXCLUSION", "WHERE",
-                "GROUP", "ORDER", "HAVING", "LIMIT", "UNION", "WINDOW", "ASSUME", "FLATTEN",
-                "SAMPLE", "TABLESAMPLE", "INTO", "ANY"}
+ON_CLAUSE_ENDS = {"JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "EXCLUSION", "WHERE",
+                  "GROUP", "ORDER", "HAVING", "LIMIT", "UNION", "WINDOW", "ASSUME", "FLATTEN",
+                  "SAMPLE", "TABLESAMPLE", "INTO", "ANY", "SEMI", "ONLY", "NATURAL"}
 
 
 def _on_clause(tokens: list[Token], index: int) -> list[Token] | None:
@@ -31,7 +31,7 @@ def _on_clause(tokens: list[Token], index: int) -> list[Token] | None:
         word = token.text.upper() if token.kind == "word" else None
         closes = token.kind == "symbol" and token.text == ")" and start is not None \
             and depth == start[1]
-        if start is not None and (word in _CLAUSE_ENDS or token.text == ";" or closes):
+        if start is not None and (word in ON_CLAUSE_ENDS or token.text == ";" or closes):
             if start[0] <= index < i:
                 return None if bracketed else tokens[start[0]:i]
             start = None

@@ -27,6 +27,7 @@ which joins on it.
 
 from __future__ import annotations
 
+from yt_pipeline.yql_join_on import ON_CLAUSE_ENDS
 from yt_pipeline.yql_join_sources import joined_sources
 from yt_pipeline.yql_positions import line_column
 from yt_pipeline.yql_rules import Token, statements
@@ -42,10 +43,6 @@ NO_RIGHT = "JOIN ON equality predicate must have one of its arguments from the r
 
 #: the operators of a comparison, as the tokens they are written with
 _COMPARISONS = {"=", "==", "!=", "<>", "<", ">", "<=", ">="}
-#: words that end an ON clause
-_CLAUSE_ENDS = {"JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "EXCLUSION", "WHERE",
-                "GROUP", "ORDER", "HAVING", "LIMIT", "UNION", "WINDOW", "ASSUME", "FLATTEN",
-                "SAMPLE", "TABLESAMPLE", "INTO", "ANY", "SEMI", "ONLY", "NATURAL"}
 #: words of an ON part whose shape is not read here
 _OTHER_SHAPES = {"OR", "NOT", "BETWEEN", "IN", "IS", "LIKE", "ILIKE", "REGEXP", "RLIKE",
                  "MATCH", "GLOB", "CASE", "ESCAPE", "XOR", "DISTINCT"}
@@ -96,7 +93,7 @@ def _on_clauses(tokens: list[Token]) -> list[tuple[int, list[Token]]]:
                     break  # the bracket around the whole join closes
                 bracketed = True
             elif depth == 0 and (token.text == ";" or (
-                    token.kind == "word" and token.text.upper() in _CLAUSE_ENDS)):
+                    token.kind == "word" and token.text.upper() in ON_CLAUSE_ENDS)):
                 break
             end += 1
         if not bracketed and end > i + 1:
