@@ -11,11 +11,11 @@ yql/essentials/core/type_ann/type_ann_core.cpp) with "Uncompatible types in comp
 '<op>' <right>", `=` being the callable `==`. A NULL compares with anything (Null there).
 
 A comparison of a single operand with a single operand (yql_operators) is written
-`(l op r AND yql_compared(l, r, 'op'))`: yql_compared asks a one-field struct for a key
-that is its field's name when the two types DuckDB binds compare in YQL, and otherwise a key
-naming them, which DuckDB refuses when it binds the query (typeof() is a constant then),
-with rows or without. When they compare, the struct folds to TRUE and the conjunction to the
-comparison itself: no row computes anything more.
+`(l op r AND <check>)`: the check asks a one-field struct for a key that is its field's
+name when the two types DuckDB binds compare in YQL (yql_compare_key of their names), and
+otherwise a key naming them, which DuckDB refuses when it binds the query (typeof() is a
+constant then, and so is the check), with rows or without. When they compare, the struct
+folds to TRUE and the conjunction to the comparison itself: no row computes anything more.
 
 Arithmetic: Add, Sub, Mul, Div and Mod wrappers (type_ann_core.cpp) take numbers, dates with
 intervals and Decimals; any other operand fails with "Cannot add type <left> and <right>"
@@ -35,26 +35,27 @@ import re
 _KEY = "yql_compare:"
 _INTEGERS = ("'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', "
              "'USMALLINT', 'UINTEGER', 'UBIGINT'")
-#: the group of types each DuckDB type compares within; NULL for a type not known here,
-#: which is never refused
+#: the group of types each DuckDB type (its name, as typeof() gives it) compares within;
+#: NULL for a type not known here, which is never refused
 _FAMILY = (
-    "CREATE OR REPLACE MACRO yql_cmp_family(x) AS CASE "
-    f"WHEN typeof(x) IN ({_INTEGERS}) THEN 'int' "
-    "WHEN typeof(x) IN ('FLOAT', 'DOUBLE') THEN 'float' "
-    "WHEN typeof(x) = 'VARCHAR' THEN 'text' WHEN typeof(x) = 'BOOLEAN' THEN 'bool' "
-    "WHEN typeof(x) IN ('DATE', 'TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP WITH TIME ZONE') "
-    "THEN 'date' WHEN typeof(x) = 'INTERVAL' THEN 'interval' "
-    "WHEN starts_with(typeof(x), 'DECIMAL') THEN 'decimal' "
-    "WHEN starts_with(typeof(x), 'UNION(\"yson') OR typeof(x) = 'UNION(ysonnode JSON)' "
+    "CREATE OR REPLACE MACRO yql_cmp_family(t) AS CASE "
+    f"WHEN t IN ({_INTEGERS}) THEN 'int' "
+    "WHEN t IN ('FLOAT', 'DOUBLE') THEN 'float' "
+    "WHEN t = 'VARCHAR' THEN 'text' WHEN t = 'BOOLEAN' THEN 'bool' "
+    "WHEN t IN ('DATE', 'TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP WITH TIME ZONE') "
+    "THEN 'date' WHEN t = 'INTERVAL' THEN 'interval' "
+    "WHEN starts_with(t, 'DECIMAL') THEN 'decimal' "
+    "WHEN starts_with(t, 'UNION(\"yson') OR t = 'UNION(ysonnode JSON)' "
     "THEN 'yson' END")
 #: the pairs of groups that compare (besides a group with itself, Yson's excepted)
 _PAIRS = "('int', 'float'), ('float', 'int'), ('int', 'decimal'), ('decimal', 'int')"
+#: 'ok' when values of types `tl` and `tr` compare in YQL, else a key naming them
 _COMPARED = (
-    "CREATE OR REPLACE MACRO yql_compared(l, r, op) AS struct_extract({'ok': true}, "
-    "CASE WHEN yql_cmp_family(l) IS NULL OR yql_cmp_family(r) IS NULL "
-    "OR yql_cmp_family(l) = yql_cmp_family(r) AND yql_cmp_family(l) <> 'yson' "
-    f"OR (yql_cmp_family(l), yql_cmp_family(r)) IN ({_PAIRS}) THEN 'ok' "
-    f"ELSE '{_KEY}' || typeof(l) || '|' || op || '|' || typeof(r) END)")
+    "CREATE OR REPLACE MACRO yql_compare_key(tl, tr, op) AS "
+    "CASE WHEN yql_cmp_family(tl) IS NULL OR yql_cmp_family(tr) IS NULL "
+    "OR yql_cmp_family(tl) = yql_cmp_family(tr) AND yql_cmp_family(tl) <> 'yson' "
+    f"OR (yql_cmp_family(tl), yql_cmp_family(tr)) IN ({_PAIRS}) THEN 'ok' "
+    f"ELSE '{_KEY}' || tl || '|' || op || '|' || tr END")
 #: the macros every connection running YQL defines (yql_macros)
 COMPARE_MACROS = (_FAMILY, _COMPARED)
 
@@ -82,16 +83,37 @@ def yql_name(duckdb_type: str) -> str:
     return _YQL_NAMES.get(duckdb_type, duckdb_type)
 
 
+#: an operand named again at no cost: a column, a literal, a marker of a string or name
+_PLAIN = re.compile(r"[\w.\x00\x01\"$]+")
+#: what the parameters of the query's own lambdas are named (yql_lambdas.PREFIX)
+_LAMBDA_PARAMETER = "yql_lambda_"
+
+
 def compared(left: str, op: str, right: str) -> str:
-    """`left op right` with the check of its operands' types (see the module's docstring)."""
-    return f"({left} {op} {right} AND yql_compared({left}, {right}, '{COMPARISONS[op]}'))"
+    """`left op right` with the check of its operands' types (see the module's docstring).
+
+    yql_compare_key names each type several times, and a macro's argument is copied where
+    its body names it: an operand other than a column or a literal (a comparison inside
+    another's operand, IF(a > 1, 1, 2) > 0) was copied some fifty times a level, and two
+    levels took DuckDB 3 s to bind. Such operands' type names are bound once instead, as
+    the item of a list a lambda maps, which DuckDB folds as it binds; but not always
+    inside a lambda of the query's own (ListFilter's), whose comparisons keep the plain
+    form."""
+    name = COMPARISONS[op]
+    if (_PLAIN.fullmatch(left.strip()) and _PLAIN.fullmatch(right.strip())) or \
+            _LAMBDA_PARAMETER in left or _LAMBDA_PARAMETER in right:
+        key = f"yql_compare_key(typeof({left}), typeof({right}), '{name}')"
+    else:
+        key = (f"list_transform([[typeof({left}), typeof({right})]], lambda yql_types: "
+               f"yql_compare_key(yql_types[1], yql_types[2], '{name}'))[1]")
+    return f"({left} {op} {right} AND struct_extract({{'ok': true}}, {key}))"
 
 
 _COMPARE_REFUSED = re.compile(r'Could not find key "' + _KEY + r'(.+)\|(.+?)\|(.+)"')
 
 
 def compare_failure(message: str) -> str | None:
-    """YQL's words for DuckDB's refusal of a yql_compared key, or None."""
+    """YQL's words for DuckDB's refusal of a yql_compare_key key, or None."""
     found = _COMPARE_REFUSED.search(message)
     if not found:
         return None

@@ -27,7 +27,8 @@ def test_translates_paths_names_strings_and_insert():
     assert statement.target == "//tmp/out" and statement.truncate
     # a comparison is checked for types YQL compares (yql_mixed_types)
     assert statement.sql == ("SELECT \"key\", 'it''s' AS s, 'a''b' AS t FROM T[//tmp/in]   "
-                             "WHERE (x > 1 AND yql_compared(x, 1, '>'))")
+                             "WHERE (x > 1 AND struct_extract({'ok': true}, "
+                             "yql_compare_key(typeof(x), typeof(1), '>')))")
 
 
 def test_insert_without_truncate_appends_and_selects_return():
