@@ -84,8 +84,13 @@ def _refuse_a_file_on_the_way(pipeline_dir: Path, parts: list[str], text: str,
                               file=source, key="pipeline.dev_dir")
 
 
-#: a folder name that could be taken for a table file: `t.jsonl`, `t.jsonl~`, ...
-_LIKE_A_TABLE = re.compile(re.escape(TABLE_SUFFIX) + "~*$")
+#: the suffix of the logs dev keeps at the top of .dev: `operation.log`, a stage's vanilla
+#: `<stage>.log` (launcher._collect_logs)
+LOG_SUFFIX = ".log"
+#: a folder name that could be taken for a table file (`t.jsonl`, `t.jsonl~`, ...) or for one
+#: of dev's logs (`operation.log`: a folder of that name failed every write of the log, or
+#: the log took the folder's name and the folder could not be made)
+_LIKE_A_TABLE = re.compile("(" + re.escape(TABLE_SUFFIX) + "|" + re.escape(LOG_SUFFIX) + ")~*$")
 FOLDER_ESCAPE = "~"
 #: put before a YT name that begins with "." (or with itself) in its file name. Every name
 #: dev keeps for itself begins with ".": the folders at the top of .dev (.txn, .locks,
@@ -110,8 +115,10 @@ def yt_name(stored: str) -> str:
 
 def folder_part(name: str) -> str:
     """The file name of a YT folder: its stored name (stored_name), with one more `~` when
-    it ends like a table file. The folder `//a/t.jsonl` is then `a/t.jsonl~`, apart from
-    the table `//a/t` (`a/t.jsonl`), and no two names meet (`t.jsonl~` becomes `t.jsonl~~`)."""
+    it ends like a table file or a log of dev's. The folder `//a/t.jsonl` is then
+    `a/t.jsonl~`, apart from the table `//a/t` (`a/t.jsonl`), `//operation.log` is
+    `operation.log~`, apart from dev's log, and no two names meet (`t.jsonl~` becomes
+    `t.jsonl~~`)."""
     name = stored_name(name)
     return name + FOLDER_ESCAPE if _LIKE_A_TABLE.search(name) else name
 
