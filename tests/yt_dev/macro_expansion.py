@@ -22,38 +22,35 @@ _CALL = re.compile(r"\b(" + "|".join(sorted(MACROS, key=len, reverse=True)) + r"
 _MARKS = [chr(0xE000 + i) for i in range(16)]
 
 
-def _closing(text: str, opening: int) -> int:
+def _depths(text: str, start: int = 0):
+    """(index, character, bracket depth after it) of each character of `text` from
+    `start` outside a quoted string."""
     depth, quote = 0, None
-    for i in range(opening, len(text)):
+    for i in range(start, len(text)):
         char = text[i]
         if quote:
             quote = None if char == quote else quote
-        elif char in "'\"":
+            continue
+        if char in "'\"":
             quote = char
         elif char in "([{":
             depth += 1
         elif char in ")]}":
             depth -= 1
-            if depth == 0:
-                return i
+        yield i, char, depth
+
+
+def _closing(text: str, opening: int) -> int:
+    for i, char, depth in _depths(text, opening):
+        if char in ")]}" and depth == 0:
+            return i
     raise ValueError(f"no closing bracket in {text[opening:opening + 80]!r}")
 
 
 def _arguments(text: str) -> list[str]:
-    found, depth, start, quote = [], 0, 0, None
-    for i, char in enumerate(text):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            found.append(text[start:i])
-            start = i + 1
-    return [*found, text[start:]]
+    cuts = [i for i, char, depth in _depths(text) if char == "," and depth == 0]
+    bounds = [-1, *cuts, len(text)]
+    return [text[bounds[i] + 1:bounds[i + 1]] for i in range(len(bounds) - 1)]
 
 
 @functools.cache
