@@ -70,6 +70,7 @@ def join_shape_error(query: str) -> str | None:
                 if found[0] == "":
                     break  # YQL's words for this part are told elsewhere, or not read here
                 message, at = found
+                assert at is not None
                 line, column = line_column(query, at.start)
                 return f"YQL: {line}:{column}: {message}"
     return None
@@ -146,13 +147,14 @@ def _operators(part: list[Token]) -> list[tuple[int, int, str]]:
 
 
 def _refusal(part: list[Token], labels: list[str], right: int,
-             tables: set[str]) -> tuple[str, Token] | None:
-    """YQL's words for `part` and the token they stand at; ("", token) when YQL's words
-    for it are not told here; None when YQL takes it."""
+             tables: set[str]) -> tuple[str, Token | None] | None:
+    """YQL's words for `part` and the token they stand at; ("", ...) when YQL's words
+    for it are not told here (an empty part, after a last AND, is a syntax error); None
+    when YQL takes it."""
     operators = _operators(part)
     if any(t.kind == "word" and t.text.upper() in _OTHER_SHAPES for t in part) or \
             len(operators) != 1 or operators[0][2] not in _COMPARISONS:
-        return "", part[0]
+        return "", None
     first, after, text = operators[0]
     at = part[first]
     if text not in ("=", "=="):

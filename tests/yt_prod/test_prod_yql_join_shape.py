@@ -66,6 +66,12 @@ def test_an_on_yql_takes_or_one_not_read_here_runs(both, on):
     assert same_rows(both, ON + on) == [{"user": "a"}]
 
 
+def test_an_on_cut_short_is_left_to_the_syntax_error():
+    # nothing after the last AND: no part to read, and the parser's error stands
+    assert join_shape_error(ON + "e.user = o.user AND") is None
+    assert join_shape_error(ON + "e.user = o.user AND WHERE e.day > 1") is None
+
+
 def test_an_unknown_source_in_an_earlier_part_is_told_first(both):
     # YQL stops at the first part; the unknown name is told in its words (yql_join_on)
     fails_exactly_alike(both, ON + "e.user = x.user AND e.day > o.day",
