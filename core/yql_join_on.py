@@ -18,12 +18,12 @@ from __future__ import annotations
 from yt_pipeline.yql_rules import Token, located
 
 #: words that end an ON clause at its own bracket depth
-ON_CLAUSE_ENDS = {"JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "EXCLUSION", "WHERE",
-                  "GROUP", "ORDER", "HAVING", "LIMIT", "UNION", "WINDOW", "ASSUME", "FLATTEN",
-                  "SAMPLE", "TABLESAMPLE", "INTO", "ANY", "SEMI", "ONLY", "NATURAL"}
+_CLAUSE_ENDS = {"JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "EXCLUSION", "WHERE",
+                "GROUP", "ORDER", "HAVING", "LIMIT", "UNION", "WINDOW", "ASSUME", "FLATTEN",
+                "SAMPLE", "TABLESAMPLE", "INTO", "ANY", "SEMI", "ONLY", "NATURAL"}
 
 
-def _on_clause(tokens: list[Token], index: int) -> list[Token] | None:
+def on_clause(tokens: list[Token], index: int) -> list[Token] | None:
     """The tokens of the ON clause holding tokens[index], without its ON; None when no
     ON holds it, or its ON has brackets."""
     depth, start, bracketed = 0, None, False
@@ -31,7 +31,7 @@ def _on_clause(tokens: list[Token], index: int) -> list[Token] | None:
         word = token.text.upper() if token.kind == "word" else None
         closes = token.kind == "symbol" and token.text == ")" and start is not None \
             and depth == start[1]
-        if start is not None and (word in ON_CLAUSE_ENDS or token.text == ";" or closes):
+        if start is not None and (word in _CLAUSE_ENDS or token.text == ";" or closes):
             if start[0] <= index < i:
                 return None if bracketed else tokens[start[0]:i]
             start = None
@@ -76,7 +76,7 @@ def unknown_join_label(query: str, at: Token, label: str) -> Token | None:
     if found_at is None:
         return None
     tokens, index = found_at
-    clause = _on_clause(tokens, index)
+    clause = on_clause(tokens, index)
     if clause is None:
         return None
     equalities = _equalities(clause)
@@ -121,7 +121,7 @@ def on_equalities(tokens: list[Token], index: int
     """The equalities of the ON holding tokens[index], each side as its first token and
     its correlation name; None when that ON is not a conjunction of equalities between
     qualified columns, or is bracketed."""
-    clause = _on_clause(tokens, index)
+    clause = on_clause(tokens, index)
     equalities = None if clause is None else _equalities(clause)
     if equalities is None:
         return None

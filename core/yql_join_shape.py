@@ -27,7 +27,7 @@ which joins on it.
 
 from __future__ import annotations
 
-from yt_pipeline.yql_join_on import ON_CLAUSE_ENDS
+from yt_pipeline.yql_join_on import on_clause
 from yt_pipeline.yql_join_sources import joined_sources
 from yt_pipeline.yql_positions import line_column
 from yt_pipeline.yql_rules import Token, statements
@@ -77,29 +77,14 @@ def join_shape_error(query: str) -> str | None:
 
 
 def _on_clauses(tokens: list[Token]) -> list[tuple[int, list[Token]]]:
-    """The ON clauses without brackets: each ON's index, and its tokens after it."""
-    found: list[tuple[int, list[Token]]] = []
-    i = 0
-    while i < len(tokens):
-        if not (tokens[i].kind == "word" and tokens[i].text.upper() == "ON"):
-            i += 1
-            continue
-        end = i + 1
-        depth, bracketed = 0, False
-        while end < len(tokens):
-            token = tokens[end]
-            if token.kind == "symbol" and token.text in "()":
-                depth += 1 if token.text == "(" else -1
-                if depth < 0:
-                    break  # the bracket around the whole join closes
-                bracketed = True
-            elif depth == 0 and (token.text == ";" or (
-                    token.kind == "word" and token.text.upper() in ON_CLAUSE_ENDS)):
-                break
-            end += 1
-        if not bracketed and end > i + 1:
-            found.append((i, tokens[i + 1:end]))
-        i = end
+    """The ON clauses without brackets (yql_join_on.on_clause): each ON's index, and its
+    tokens after it."""
+    found = []
+    for i, token in enumerate(tokens[:-1]):
+        if token.kind == "word" and token.text.upper() == "ON":
+            clause = on_clause(tokens, i + 1)
+            if clause:
+                found.append((i, clause))
     return found
 
 
