@@ -84,7 +84,7 @@ def yql_name(duckdb_type: str) -> str:
 
 
 #: an operand named again at no cost: a column, a literal, a marker of a string or name
-_PLAIN = re.compile(r"[\w.\x00\x01\"$]+")
+PLAIN_OPERAND = re.compile(r"[\w.\x00\x01\"$]+")
 #: what the parameters of the query's own lambdas are named (yql_lambdas.PREFIX)
 _LAMBDA_PARAMETER = "yql_lambda_"
 
@@ -100,7 +100,7 @@ def compared(left: str, op: str, right: str) -> str:
     inside a lambda of the query's own (ListFilter's), whose comparisons keep the plain
     form."""
     name = COMPARISONS[op]
-    if (_PLAIN.fullmatch(left.strip()) and _PLAIN.fullmatch(right.strip())) or \
+    if (PLAIN_OPERAND.fullmatch(left.strip()) and PLAIN_OPERAND.fullmatch(right.strip())) or \
             _LAMBDA_PARAMETER in left or _LAMBDA_PARAMETER in right:
         key = f"yql_compare_key(typeof({left}), typeof({right}), '{name}')"
     else:

@@ -33,7 +33,7 @@ from yt_pipeline.yql_functions import (
 )
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
-from yt_pipeline.yql_mixed_types import arithmetic_failure, compare_failure
+from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
 from yt_pipeline.yql_time_text import text_count
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
@@ -218,8 +218,6 @@ def _cast(inside: str, where: str) -> str:
     return f"TRY_CAST({value} AS {kind})"
 
 
-#: a value named once costs nothing to name again: a column, a literal, a marker
-_PLAIN_VALUE = re.compile(r"[\w.\x00\x01\"$]+")
 #: the name the operand of a CAST is bound to (_bound_once)
 _BOUND = "yql_cast_value"
 
@@ -230,7 +228,7 @@ def _bound_once(value: str, body: Callable[[str], str]) -> str:
     list a lambda maps. Named as often as the body names it, CASTs of CASTs repeated one
     another's text: DuckDB binds each copy, and five levels of CAST(... AS String) and
     CAST(... AS Int64) took 15 s to bind, six 95 s."""
-    if _PLAIN_VALUE.fullmatch(value):
+    if PLAIN_OPERAND.fullmatch(value):
         return body(value)
     return f"list_transform([{value}], lambda {_BOUND}: {body(_BOUND)})[1]"
 
