@@ -151,12 +151,13 @@ def test_limits_do_the_phases_work_and_check_it(tmp_path):
     import limits
 
     written, doubled = tmp_path / "rows.jsonl", tmp_path / "doubled.jsonl"
-    limits._write(written, 25_000)
-    limits._map(written, doubled)
-    limits._read(doubled, 25_000)  # raises if a row or the sum is wrong
+    limits._write(written, 25_000, 1_000)
+    # a block size that cuts rows in two: each block is still read as whole lines
+    limits._map(written, doubled, 4_099)
+    limits._read(doubled, 25_000, 1 << 16)  # raises if a row or the sum is wrong
     assert doubled.read_text().count("\n") == 25_000
     with pytest.raises(AssertionError):
-        limits._read(written, 25_000)  # not doubled: the check fails
+        limits._read(written, 25_000, 1 << 16)  # not doubled: the check fails
     buckets = limits._group_by(doubled)()
     scores = [2 * (i % 1000) for i in range(25_000)]
     expected = {(b, sum(1 for s in scores if s % 10 == b), sum(s for s in scores if s % 10 == b))
