@@ -24,7 +24,7 @@ import msgspec
 from yt_pipeline.output_switches import InvalidSwitch, switch_target
 from yt_pipeline_dev.atomic import append_file
 from yt_pipeline_dev.shards import Segment
-from ytjobs.codec import CONTROL_MARK, is_control
+from ytjobs.codec import CONTROL_MARK, holds_control_mark, is_control
 from ytjobs.tables import table_switch
 
 _BLOCK = 1 << 20
@@ -84,7 +84,7 @@ def check_switches(path: Path, count: int) -> None:
             block = rest + block
             cut = block.rfind(b"\n") + 1
             whole, rest = block[:cut], block[cut:]
-            if CONTROL_MARK in whole:
+            if holds_control_mark(whole):
                 for line in whole.split(b"\n"):
                     if CONTROL_MARK in line:
                         _switch_target(line, count)
@@ -100,7 +100,7 @@ def take_output(source: Path, target: Path) -> int | None:
     with source.open("rb") as handle:
         while block := handle.read(_BLOCK):
             seen = tail + block  # with the end of the last read: a mark may span two
-            if CONTROL_MARK in seen:
+            if holds_control_mark(seen):
                 return None
             rows += block.count(b"\n")
             last, tail = block[-1:], seen[1 - len(CONTROL_MARK):]
@@ -146,7 +146,7 @@ def route_output(source: Path, targets: Sequence[Path], first: int = 0) -> list[
                 block = rest + block
                 cut = block.rfind(b"\n") + 1
                 whole, rest = block[:cut], block[cut:]
-                if CONTROL_MARK not in whole:
+                if not holds_control_mark(whole):
                     outs[current].write(whole)
                     counts[current] += whole.count(b"\n")
                     continue
