@@ -28,7 +28,7 @@ from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
-from yt_pipeline_dev import folder_locks, listing_counters
+from yt_pipeline_dev import folder_locks, listing_counters, sort_work
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, make_folder, replacing
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
 from yt_pipeline_dev.folder_removal import remove_folder
@@ -186,6 +186,9 @@ class DevClient(YqlRequests):
         self._masked_forms: list[str] | None = None
         #: the transaction this client writes in (None: writes are visible at once)
         self.txn: DevTransaction | None = None
+        # what sorts killed before they ended left: a client's writes outside a run (a
+        # YQL append to a sorted table merges by a sort) have no run start to sweep it
+        sort_work.sweep(self.root)
 
     # -- transactions -----------------------------------------------------------------
     def begin_transaction(self, title: str) -> DevTransaction:

@@ -68,7 +68,8 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     files and transactions a killed run left behind (its writes never became tables) are
     removed: the run holds the dev lock, so no other run of this folder is
     writing; transactions of other pipelines sharing the folder are alive (flock) or not.
-    So are the table locks of those transactions (txnlocks.drop_stale): a dead one's go."""
+    So are the table locks of those transactions (txnlocks.drop_stale): a dead one's go,
+    and the folders of their sorts (sort_work.sweep)."""
     if run.mode != "dev" or run.settings is None:
         return
     from yt_pipeline_dev.query_stages import stages_query
@@ -77,7 +78,7 @@ def ytp_pipeline_started(run: RunInfo) -> None:
         from yt_pipeline_dev import yql_engine
 
         yql_engine.prepare()
-    from yt_pipeline_dev import later_removal
+    from yt_pipeline_dev import later_removal, sort_work
     from yt_pipeline_dev.atomic import remove_leftovers
     from yt_pipeline_dev.recovery import sweep
     from yt_pipeline_dev.txnlocks import drop_stale
@@ -86,6 +87,7 @@ def ytp_pipeline_started(run: RunInfo) -> None:
     root = _root(run.settings, run.pipeline_dir)
     remove_leftovers(root, before=run.started_at)
     later_removal.sweep(root)
+    sort_work.sweep(root)
     sweep(root)
     drop_stale(root)
     prune_declared(root, now=run.started_at)

@@ -33,6 +33,7 @@ from yt_pipeline.sorted_writes import (
 )
 from yt_pipeline_dev.atomic import Bounded
 from yt_pipeline_dev.schema_fast_check import keys_in_order
+from yt_pipeline_dev.sort_work import work_folder
 from yt_pipeline_dev.sorting import merge_sorted, row_key, sort_files
 from ytjobs.codec import iter_rows, loads_line
 
@@ -111,16 +112,16 @@ def _last_row_before(table_file: Path, start: int) -> Any:
 def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path) -> None:
     """Put the rows of `new_rows` into `table_file` (sorted by `key`) by key, as YQL's
     sorted merge does: the new rows sorted, then merged with the table's, whose rows come
-    first among equal keys (the merge takes its inputs in order, the table first)."""
-    ordered = work_dir / f".{table_file.name}.{os.getpid()}.new-sorted"
-    merged = work_dir / f".{table_file.name}.{os.getpid()}.merged"
-    try:
+    first among equal keys (the merge takes its inputs in order, the table first). The
+    sorted rows and the merge are made in a folder of their own in `work_dir`, claimed while
+    the merge runs (sort_work.py: dev's `.sort/`, on the tables' file system, where a later
+    run removes what a killed merge left)."""
+    with work_folder(work_dir) as work:
+        ordered = work / "new-sorted"
+        merged = work / "merged"
         sort_files([new_rows], ordered, key, work_dir=work_dir)
         merge_sorted([table_file, ordered], merged, key)
         os.replace(merged, table_file)
-    finally:
-        ordered.unlink(missing_ok=True)
-        merged.unlink(missing_ok=True)
 
 
 def sort_output_schema(inputs: list[list[tuple[str, str]] | None]

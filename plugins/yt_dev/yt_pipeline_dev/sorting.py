@@ -9,12 +9,13 @@ when it is compared, as on a cluster (yt_pipeline.column_types.sort_key).
 from __future__ import annotations
 
 import heapq
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from yt_pipeline.column_types import check_key_weight, sort_key
+from yt_pipeline.crashpoints import crash_point
+from yt_pipeline_dev.sort_work import work_folder
 from ytjobs.codec import iter_chunks, loads_line, loads_lines
 
 #: rows held in memory before a sorted run is written out
@@ -36,19 +37,22 @@ def line_key(columns: Sequence[str]) -> Callable[[bytes], tuple]:
 
 
 def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
-               work_dir: Path | None = None, run_bytes: int = RUN_BYTES,
+               work_dir: Path, run_bytes: int | None = None,
                key_limit: int | None = None) -> int:
     """Write the lines of `sources` to `target`, sorted by `columns` (stable); rows counted.
     With `key_limit`, a row whose key weighs that much or more is HeavyKey, as a cluster's
     sorted writer refuses it (a key never weighs more than its line, so only lines that long
-    are weighed)."""
+    are weighed). The sorted runs are written in a folder of their own made in `work_dir`,
+    claimed while the sort runs: dev passes its `.sort/` (sort_work.sort_area), where a
+    later run removes the folder of a sort that was killed (sort_work.py).
+    `run_bytes`: rows held in memory before a run is written (RUN_BYTES as it is then)."""
+    run_bytes = RUN_BYTES if run_bytes is None else run_bytes
     key = row_key(columns)
     runs: list[Path] = []
     pending: list[tuple[tuple, bytes]] = []
     held = 0
     count = 0
-    work = Path(tempfile.mkdtemp(prefix=".sort-", dir=work_dir or target.parent))
-    try:
+    with work_folder(work_dir) as work:
         for source in sources:
             with source.open("rb") as handle:
                 for lines in iter_chunks(handle):
@@ -63,6 +67,7 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
                     if held >= run_bytes:
                         runs.append(_write_run(work / f"run{len(runs)}", pending))
                         pending, held = [], 0
+                        crash_point("dev: sort run written")
         if not runs:
             _write_run(target, pending)
             return count
@@ -73,10 +78,6 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
             merged = heapq.merge(*(_lines(run) for run in runs), key=line_of)
             _write_lines(out, merged)
         return count
-    finally:
-        for run in runs:
-            run.unlink(missing_ok=True)
-        work.rmdir()
 
 
 def merge_sorted(parts: Sequence[Path], target: Path, columns: Sequence[str]

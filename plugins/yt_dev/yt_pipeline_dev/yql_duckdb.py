@@ -46,6 +46,7 @@ from yt_pipeline.yql_type_v3 import (
 )
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.sort_work import sort_area
 from yt_pipeline_dev.sorted_schema import merge_in
 from yt_pipeline_dev.yql_checked import (
     CHECK_FAILED,
@@ -479,7 +480,7 @@ class Executor:
                     stringify_file(part)
                     if key:
                         rows = count_lines(part)
-                        merge_in(tmp, part, key, tmp.parent)
+                        merge_in(tmp, part, key, sort_area(self.client.root))
                     else:
                         if part != tmp:
                             append_file(tmp, part)
