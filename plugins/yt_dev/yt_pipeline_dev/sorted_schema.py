@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from yt_pipeline.column_types import IncomparableKey
+from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.sorted_writes import (
     inferred_columns,
     jobs_overlap,
@@ -179,12 +180,15 @@ def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
 
 def _rewrite(table_file: Path, start: int, ranges: list[tuple[int, int]]) -> None:
     """Keep the first `start` bytes of the file, then its byte ranges in the order given."""
-    ordered = table_file.with_name(f".{table_file.name}.{os.getpid()}.ordered")
+    # a temporary file's name (.*.tmp): one a killed run left beside a table, outside a
+    # transaction, is removed at the next run's start (atomic.remove_leftovers)
+    ordered = table_file.with_name(f".{table_file.name}.{os.getpid()}.ordered.tmp")
     try:
         with table_file.open("rb") as source, ordered.open("wb") as out:
             _copy(source, out, 0, start)
             for begin, end in ranges:
                 _copy(source, out, begin, end)
+        crash_point("dev: job outputs put in order")
         os.replace(ordered, table_file)
     finally:
         ordered.unlink(missing_ok=True)

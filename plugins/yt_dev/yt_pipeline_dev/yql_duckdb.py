@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
+from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_join_shape import join_shape_error
@@ -460,7 +461,10 @@ class Executor:
             # does: into the table as it is once the write has locked it
             key = None if statement.truncate else self.client.sort_order(statement.target)
             base = tmp.stat().st_size
-            part = tmp.with_name(tmp.name + ".part") if base or key else tmp
+            # named as a temporary file (.*.tmp): one a killed run left beside the table,
+            # outside a transaction, is removed at the next run's start
+            # (atomic.remove_leftovers)
+            part = tmp.with_name(tmp.name + ".part.tmp") if base or key else tmp
             try:
                 with self._connected([*allowed, str(part)], statement.template):
                     sql = statement.render(self.table_sql)
@@ -477,6 +481,7 @@ class Executor:
                                             "(FORMAT JSON, USE_TMP_FILE false)")
                     if not part.exists():  # some DuckDB versions write no file for 0 rows
                         part.write_bytes(b"")
+                    crash_point("dev: YQL rows copied")
                     stringify_file(part)
                     if key:
                         rows = count_lines(part)
