@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -233,24 +234,59 @@ def count_rows(path: Path | BinaryIO, unended: Callable[[bytes], None] | None = 
     return count + 1
 
 
+#: dev's own folders at the top of the dev folder (their names begin with ".", as no YT
+#: name's file does: paths.stored_name) whose files are not a killed write's to remove here:
+#: a transaction's folder may belong to a live run of another pipeline (recovery.sweep judges
+#: those), a kept sandbox holds the user's files as they were (launcher.SANDBOXES_DIR), and
+#: what `.removed` (folder_removal.REMOVED_DIR, later_removal) and `.sort`
+#: (sort_work.SORT_DIR) hold goes whole by their own sweeps, a live sort's folder excepted.
+#: `.locks` and `.cache` are walked: lock markers and cache entries are written through
+#: temporary files beside them (yamlio.write_file_atomic).
+SWEPT_ELSEWHERE = frozenset({".txn", ".sandboxes", ".removed", ".sort"})
+#: the one folder of `.cache` not walked: whole_lines.MARKS_DIR, one empty mark a table file
+#: made by a touch (no temporary file), old ones pruned by whole_lines._prune
+CACHE_DIR, UNWRITTEN_CACHE = ".cache", "whole_lines"
+
+
+def _swept_elsewhere(top_name: str) -> bool:
+    """Whether the folder `top_name` at the top of the dev folder is left to another sweep:
+    one of SWEPT_ELSEWHERE, or a sandbox older versions kept at the top of the dev folder."""
+    return (top_name in SWEPT_ELSEWHERE or top_name.startswith("sandbox_")
+            or top_name.endswith("_sandbox"))
+
+
+def _is_leftover_name(name: str) -> bool:
+    """A name the temporary files of writes have: `.*.tmp` as fnmatch reads it."""
+    return len(name) >= 5 and name.startswith(".") and name.endswith(".tmp")
+
+
 def remove_leftovers(root: Path, before: float) -> int:
     """Remove the temporary files of writes that never finished (`.<name>.<random>.tmp`,
-    older than `before`) under `root`; return how many."""
+    older than `before`) under `root`; return how many.
+
+    The walk goes only where such a file may be: the folders other sweeps look after
+    (`_swept_elsewhere`) are not entered, where a walk of the whole folder listed every
+    file of each kept sandbox (a user's whole code tree) at each run's start."""
     removed = 0
     if not root.is_dir():
         return 0
-    for leftover in root.rglob(".*.tmp"):
-        parts = leftover.relative_to(root).parts
-        if parts[0] in (".txn", ".sandboxes") or parts[0].startswith("sandbox_") or (
-                parts[0].endswith("_sandbox")):
-            # a kept sandbox holds the user's files as they were (in .sandboxes, or at the
-            # top of the dev folder as older versions kept them); a transaction's folder
-            # may belong to a live run of another pipeline (txn.sweep judges those)
-            continue
-        try:
-            if leftover.is_file() and leftover.stat().st_mtime < before:
-                leftover.unlink()
-                removed += 1
-        except OSError:
-            pass  # gone already, or not ours to remove
+    top = str(root)
+    cache = os.path.join(top, CACHE_DIR)
+    # os.walk follows no link to a folder and passes over a folder removed while it walks
+    for folder, names, files in os.walk(top):
+        if folder == top:
+            names[:] = [name for name in names if not _swept_elsewhere(name)]
+        elif folder == cache:
+            names[:] = [name for name in names if name != UNWRITTEN_CACHE]
+        for name in files:
+            if not _is_leftover_name(name):
+                continue
+            leftover = os.path.join(folder, name)
+            try:
+                status = os.stat(leftover)
+                if stat.S_ISREG(status.st_mode) and status.st_mtime < before:
+                    os.unlink(leftover)
+                    removed += 1
+            except OSError:
+                pass  # gone already, or not ours to remove
     return removed
