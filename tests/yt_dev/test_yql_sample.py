@@ -56,7 +56,13 @@ def test_samples_are_removed_after_each_query(dev_client):
     executor = Executor(dev_client)
     for _ in range(2):  # one executor, two queries: each makes and removes its samples
         assert executor.run("SELECT SUM(a) AS s FROM `//t`") == [{"s": sum(range(2000))}]
-        assert list((dev_client.root / ".cache").glob("yql-sample-*")) == []
+        assert work_folders(dev_client.root) == []
     executor.run("INSERT INTO `//u` WITH TRUNCATE SELECT a FROM `//t` WHERE a < 3")
     assert [r["a"] for r in dev_client.read_table("//u")] == [0, 1, 2]
-    assert list((dev_client.root / ".cache").glob("yql-sample-*")) == []
+    assert work_folders(dev_client.root) == []
+
+
+def work_folders(root):
+    """The samples' folders under dev root `root`: claimed work folders in `.sort/`
+    (sort_work.py), once folders of `.cache`."""
+    return [*(root / ".cache").glob("yql-sample-*"), *(root / ".sort").glob("*")]

@@ -1,4 +1,5 @@
-"""The folders sorts keep their sorted runs in, claimed while the sort runs.
+"""The folders sorts keep their sorted runs in, claimed while the sort runs (and, alike,
+the folder a YQL query copies its tables' first rows to: yql_duckdb.Executor._sample_of).
 
 A sort of more rows than it holds in memory writes them out in sorted runs (sorting.py),
 possibly as large as the table, in a folder of its own. The folder was made beside the

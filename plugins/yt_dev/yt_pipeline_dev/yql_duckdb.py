@@ -19,12 +19,10 @@ pipeline's process never imports it. While a query runs, DuckDB's process holds 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +45,7 @@ from yt_pipeline.yql_type_v3 import (
 )
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
-from yt_pipeline_dev.sort_work import sort_area
+from yt_pipeline_dev.sort_work import sort_area, work_folder
 from yt_pipeline_dev.sorted_schema import merge_in
 from yt_pipeline_dev.yql_checked import (
     CHECK_FAILED,
@@ -141,6 +139,8 @@ class Executor:
         #: where the first rows of each table read are copied for DuckDB to describe
         self.samples: dict[str, Path] = {}
         self._sample_dir: Path | None = None
+        #: the claim on that folder, released (the folder removed) when the query ends
+        self._sample_claim: ExitStack | None = None
         #: pipeline.yql_timeout_s, counted from the query's start
         self.deadline = Deadline(client.yql_timeout_s)
         #: the first rows of each schemaless table read, by the file's identity (a statement
@@ -158,9 +158,12 @@ class Executor:
         the files a statement's connection may open."""
         if table_file not in self.samples:
             if self._sample_dir is None:
-                folder = self.client.root / ".cache"
-                folder.mkdir(parents=True, exist_ok=True)
-                self._sample_dir = Path(tempfile.mkdtemp(prefix="yql-sample-", dir=folder))
+                # a work folder claimed while the query runs (sort_work.py): one a killed
+                # query left is removed by the next run or client, where a folder of its
+                # own in .cache stayed for good, with the samples it held
+                self._sample_claim = ExitStack()
+                self._sample_dir = self._sample_claim.enter_context(
+                    work_folder(sort_area(self.client.root)))
             self.samples[table_file] = self._sample_dir / f"{len(self.samples)}.jsonl"
         return self.samples[table_file]
 
@@ -330,9 +333,9 @@ class Executor:
                                               self.client.masked_forms())
             raise QueryFailed(placed or duckdb_failure(exc, query, self.client.masked_forms())) from None
         finally:
-            if self._sample_dir is not None:
-                shutil.rmtree(self._sample_dir, ignore_errors=True)
-            self._sample_dir, self.samples = None, {}
+            if self._sample_claim is not None:
+                self._sample_claim.close()  # the folder removed, then its lock released
+            self._sample_dir, self._sample_claim, self.samples = None, None, {}
         if last_select < len(statements) - 1 and len(rows) > yql_rules.RESULT_ROW_LIMIT:
             raise QueryFailed(f"YQL: the last SELECT gives {len(rows)} rows and other "
                               f"statements follow it: {yql_rules.truncated()}")
