@@ -120,8 +120,12 @@ def test_leftovers_of_writes_go_and_the_folders_of_other_sweeps_are_not_entered(
     assert (root / "a/.link.tmp").is_symlink()
     # the walk listed none of the folders other sweeps look after, nor the cache's marks
     for skipped in (TXN_DIR, SANDBOXES_DIR, REMOVED_DIR, sort_work.SORT_DIR,
-                    "sandbox_old_to_new", "stage_sandbox", whole_lines.MARKS_DIR):
+                    whole_lines.MARKS_DIR):
         assert _under(listed, root / skipped) == [], skipped
+    # an old sandbox at the top is listed at its top only: it may be a YT folder's
+    # (test_a_yt_folder_named_like_an_old_sandbox_loses_its_leftovers)
+    for sandbox in ("sandbox_old_to_new", "stage_sandbox"):
+        assert _under(listed, root / sandbox) == [(root / sandbox).resolve()], sandbox
     assert _under(listed, root / "e/f") and _under(listed, root / DECLARED_DIR / BY_CONTENT)
 
 
@@ -155,3 +159,44 @@ def test_kept_schemas_are_pruned_without_walking_dev_folders(tmp_path: Path,
     assert _under(listed, root / SANDBOXES_DIR) == []
     assert [p for p in _under(listed, root / ".cache") if p not in (kept, kept / BY_CONTENT)] \
         == []
+
+
+def test_a_yt_folder_named_like_an_old_sandbox_loses_its_leftovers(tmp_path: Path,
+                                                                     listed: list[Path]):
+    """//sandbox_x and //x_sandbox are stored as `sandbox_x` and `x_sandbox`
+    (paths.stored_name changes only names beginning with "." or "^"), the names of the
+    sandboxes older versions kept at the top of the dev folder: a killed write's temporary
+    file in them, or in their folders, stayed for good. A YT folder holds only table
+    files, their writes' temporary files and folders not beginning with "."; an old
+    sandbox holding anything else is left as it is, its user files all kept."""
+    client = DevClient(tmp_path / ".dev")
+    root = client.root
+    for table in ("//sandbox_x/t", "//sandbox_x/sub/deep/t", "//x_sandbox/t"):
+        client.write_table(table, [{"k": table}])
+    gone = [
+        _made(root / "sandbox_x/.t.jsonl.k1ll3d.tmp"),
+        _made(root / "sandbox_x/sub/deep/.t.jsonl.q1w2e3.tmp"),
+        _made(root / "sandbox_x/sub/deep/.t.jsonl.q1w2e3.tmp.part.tmp"),
+        _made(root / "x_sandbox/..t.jsonl.x9y8z7.tmp.77.ordered.tmp"),
+        _made(root / "sandbox_y/.gone.jsonl.a1b2c3.tmp"),  # //sandbox_y: no table left
+    ]
+    stays = [
+        _made(root / "sandbox_x/sub/.t.jsonl.n3w.tmp", when=time.time() + 60),  # this run's
+        # an old sandbox: the user's files, a name like a table write's temporary one too
+        _made(root / "sandbox_old_to_new/run.py", "print(1)\n"),
+        _made(root / "sandbox_old_to_new/data/.t.jsonl.abc123.tmp", "mine"),
+        _made(root / "stage_sandbox/.v.tmp", "mine"),
+        _made(root / "stage_sandbox/out/.t.jsonl.def456.tmp", "mine"),
+    ]
+    stamps = {p: (p.read_text(), p.stat().st_mtime) for p in stays}
+    listed.clear()
+
+    assert remove_leftovers(root, before=time.time()) == len(gone)
+
+    assert [p for p in gone if p.exists()] == []
+    assert {p: (p.read_text(), p.stat().st_mtime) for p in stays} == stamps
+    for table in ("//sandbox_x/t", "//sandbox_x/sub/deep/t", "//x_sandbox/t"):
+        assert list(client.read_table(table)) == [{"k": table}]
+    # an old sandbox is listed at its top, not walked
+    for sandbox in ("sandbox_old_to_new", "stage_sandbox"):
+        assert _under(listed, root / sandbox) == [(root / sandbox).resolve()], sandbox

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from yt_pipeline_dev.paths import TABLE_SUFFIX
+
 CHUNK = 1 << 20
 
 
@@ -250,9 +252,39 @@ CACHE_DIR, UNWRITTEN_CACHE = ".cache", "whole_lines"
 
 def _swept_elsewhere(top_name: str) -> bool:
     """Whether the folder `top_name` at the top of the dev folder is left to another sweep:
-    one of SWEPT_ELSEWHERE, or a sandbox older versions kept at the top of the dev folder."""
-    return (top_name in SWEPT_ELSEWHERE or top_name.startswith("sandbox_")
-            or top_name.endswith("_sandbox"))
+    one of SWEPT_ELSEWHERE, or a sandbox older versions kept at the top of the dev folder
+    (those are looked into by `_yt_folder_leftovers`: a YT folder may have such a name)."""
+    return top_name in SWEPT_ELSEWHERE or _like_an_old_sandbox(top_name)
+
+
+def _like_an_old_sandbox(top_name: str) -> bool:
+    return top_name.startswith("sandbox_") or top_name.endswith("_sandbox")
+
+
+def _yt_folder_leftovers(top: str) -> list[str]:
+    """The temporary files under `top`, a folder at the top of the dev folder named like
+    an old sandbox, if it is a YT folder's (//sandbox_x is stored as `sandbox_x`:
+    paths.stored_name changes only names beginning with "." or "^"); none if it is a kept
+    sandbox. A YT folder holds only table files (`*.jsonl`), the temporary files of their
+    writes (`.<table file>.<random>.tmp`, atomic.replacing, and those named after one:
+    `.part.tmp`, `.ordered.tmp`) and folders whose names do not begin with "."
+    (paths.stored_name); the walk ends at the first entry of another kind, most often in
+    the first listing of a sandbox's user files, whose own files are never removed."""
+    found: list[str] = []
+    for folder, names, files in os.walk(top):
+        if any(name.startswith(".") for name in names) or any(
+                not _is_table_write_leftover(name) and (name.startswith(".")
+                                                        or not name.endswith(TABLE_SUFFIX))
+                for name in files):
+            return []
+        found += [os.path.join(folder, name) for name in files
+                  if _is_table_write_leftover(name)]
+    return found
+
+
+def _is_table_write_leftover(name: str) -> bool:
+    """A temporary file's name of a table's write: `.<name>.jsonl.<random>.tmp...`."""
+    return _is_leftover_name(name) and f"{TABLE_SUFFIX}." in name
 
 
 def _is_leftover_name(name: str) -> bool:
@@ -274,14 +306,14 @@ def remove_leftovers(root: Path, before: float) -> int:
     cache = os.path.join(top, CACHE_DIR)
     # os.walk follows no link to a folder and passes over a folder removed while it walks
     for folder, names, files in os.walk(top):
+        leftovers = [os.path.join(folder, name) for name in files if _is_leftover_name(name)]
         if folder == top:
+            leftovers += [found for name in names if _like_an_old_sandbox(name)
+                          for found in _yt_folder_leftovers(os.path.join(top, name))]
             names[:] = [name for name in names if not _swept_elsewhere(name)]
         elif folder == cache:
             names[:] = [name for name in names if name != UNWRITTEN_CACHE]
-        for name in files:
-            if not _is_leftover_name(name):
-                continue
-            leftover = os.path.join(folder, name)
+        for leftover in leftovers:
             try:
                 status = os.stat(leftover)
                 if stat.S_ISREG(status.st_mode) and status.st_mtime < before:
