@@ -9,6 +9,7 @@ this one, stays. Every sorted table's rows are checked, in order."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 from adversarial_helpers import crash_points, finish, start
 
+from yt_pipeline.lock import pid_alive, process_start_ticks
 from yt_pipeline.testing import write_pipeline
 
 #: rows held before a sorted run is written, in the runs below: a run per chunk read
@@ -297,3 +299,59 @@ def test_a_live_sort_of_another_process_keeps_its_folder_through_a_run(tmp_path)
     assert sorter.returncode == 0, err
     assert read(shared / "sorted.jsonl") == sorted_rows(rows)
     assert run_files(shared) == []
+
+
+UNLOCKED = """
+import os, signal, sys
+from pathlib import Path
+from yt_pipeline_dev import sort_work
+
+def killed(*args):  # killed after making its folder, before its lock took its name
+    os.kill(os.getpid(), signal.SIGKILL)
+
+sort_work.os.rename = killed
+with sort_work.work_folder(sort_work.sort_area(Path(sys.argv[1]))):
+    pass
+"""
+
+
+def test_a_sort_killed_before_its_lock_whose_pid_runs_again_loses_its_folder(
+        tmp_path, monkeypatch):
+    """A sort killed after making its folder and before its lock took its name leaves a
+    folder without `owner.lock`, judged by its process: its pid, from the folder's name.
+    Pids are reused: a later process with that pid kept the folder (with any runs) for as
+    long as it ran, a pipeline's long-lived process for good. The folder's name now holds
+    its process's start too (ticks since boot, /proc/<pid>/stat, as the run lock keeps it:
+    yt_pipeline.lock), and another process of that pid is no owner."""
+    from yt_pipeline_dev import sort_work
+
+    dev = tmp_path / ".dev"
+    dev.mkdir()
+    code, out = finish(start([sys.executable, "-c", UNLOCKED, str(dev)]))
+    assert code == -signal.SIGKILL, out[-3000:]
+    [left] = list(sort_work.sort_area(dev).iterdir())
+    assert [p.name for p in left.iterdir()] == [f".{sort_work.OWNER_LOCK}.making"]
+    dead = int(left.name.split("-", 1)[0].split(".", 1)[0])
+    # the dead process's pid now another live process's, started after the folder was made
+    mine = process_start_ticks(os.getpid())
+    assert mine is not None
+    monkeypatch.setattr(sort_work, "pid_alive", lambda pid: pid == dead or pid_alive(pid))
+    monkeypatch.setattr(sort_work, "process_start_ticks",
+                        lambda pid: mine + 10 ** 9 if pid == dead else process_start_ticks(pid),
+                        raising=False)
+    # swept while a sort of this process has made its folder and not locked it yet: that
+    # folder's name tells this process, which stays its owner
+    swept: list[int] = []
+    rename = os.rename
+
+    def sweeping(source, target):
+        swept.append(sort_work.sweep(dev))
+        rename(source, target)
+
+    monkeypatch.setattr(sort_work.os, "rename", sweeping)
+    with sort_work.work_folder(sort_work.sort_area(dev)) as work:
+        assert swept == [1]
+        assert list(sort_work.sort_area(dev).iterdir()) == [work]
+        assert [p.name for p in work.iterdir()] == [sort_work.OWNER_LOCK]
+    assert list(sort_work.sort_area(dev).iterdir()) == []
+

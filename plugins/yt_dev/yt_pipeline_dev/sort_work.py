@@ -6,10 +6,13 @@ possibly as large as the table, in a folder of its own. The folder was made besi
 sort's output, in the dev folder of the table's YT folder or in the operation's sandbox: a
 run killed in the middle of a sort left it there, and nothing removed it. So each sort's
 folder is made in the dev folder's `.sort/` (its name begins with ".", as no YT name's file
-does: paths.stored_name), named `<pid>-<random>`, and claimed by a flock on its
+does: paths.stored_name), named `<pid>.<start>-<random>`, and claimed by a flock on its
 `owner.lock`, held until the sort has removed it. `sweep`, at a run's start and a client's,
 removes the folders whose owner is gone: a lock no one holds, or (a process killed before
-its lock was in place) no lock and a process that no longer runs. A live sort's folder,
+its lock was in place) no lock and a process that no longer runs. `<start>` is when the
+process started, in ticks since boot (yt_pipeline.lock.process_start_ticks, as the run lock
+tells its owner): pids are reused, and a later process of the same pid, which kept such a
+folder for as long as it ran, is another start. A live sort's folder,
 of another process or of another thread of this one, keeps its flock (flock belongs to the
 open file, so it keeps threads apart too), as a live transaction's folder does
 (recovery.sweep).
@@ -32,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from yt_pipeline.lock import pid_alive
+from yt_pipeline.lock import pid_alive, process_start_ticks
 from yt_pipeline_dev.atomic import make_folder
 
 SORT_DIR = ".sort"
@@ -49,7 +52,10 @@ def work_folder(area: Path) -> Iterator[Path]:
     """A folder of this sort's own in `area`, claimed while the block runs and removed
     when it ends."""
     make_folder(area)
-    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=area))
+    pid = os.getpid()
+    start = process_start_ticks(pid)
+    owner = f"{pid}" if start is None else f"{pid}.{start}"
+    folder = Path(tempfile.mkdtemp(prefix=f"{owner}-", dir=area))
     fd = None
     try:
         making = folder / f".{OWNER_LOCK}.making"
@@ -97,9 +103,17 @@ def sweep(root: Path) -> int:
 
 
 def _owner_alive(name: str) -> bool:
-    """From the folder's name, `<pid>-<random>`: whether its process still runs."""
+    """From the folder's name, `<pid>.<start>-<random>` (`<pid>-<random>` where /proc did
+    not tell the start): whether its process still runs."""
     try:
-        pid = int(name.split("-", 1)[0])
+        pid, _, start = name.split("-", 1)[0].partition(".")
+        pid_number = int(pid)
+        start_ticks = int(start) if start else None
     except ValueError:
         return False
-    return pid_alive(pid)
+    if not pid_alive(pid_number):
+        return False
+    if start_ticks is None:
+        return True
+    now = process_start_ticks(pid_number)
+    return now is None or now == start_ticks  # another start: the pid was reused
