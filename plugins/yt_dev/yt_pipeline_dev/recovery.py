@@ -8,9 +8,7 @@ next run of its pipeline); any other folder of a dead process is garbage (`sweep
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from yt_pipeline_dev.folder_changes import (
     marker_records,
 )
 from yt_pipeline_dev.folder_changes import settle as settle_folders
+from yt_pipeline_dev.owner_gone import owner_gone
 from yt_pipeline_dev.staging import TXN_DIR
 from yt_pipeline_dev.tablelock import (
     LOCKS_DIR,
@@ -115,25 +114,12 @@ def sweep(root: Path) -> int:
     for txn in base.iterdir():
         if not txn.is_dir():
             continue
-        try:
-            fd = os.open(txn / OWNER_LOCK, os.O_RDWR)
-        except OSError:
-            fd = None  # made this instant (its owner is about to lock it) or half removed
-            if _owner_alive(txn.name):
-                continue
-        try:
-            if fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # its process is alive
-            if _recorded(root, txn):
-                continue
-            shutil.rmtree(txn, ignore_errors=True)
-            removed += 1
-        finally:
-            if fd is not None:
-                os.close(fd)
+        # a folder without its lock file was made this instant (its owner is about to
+        # lock it) or is half removed: its process tells
+        with owner_gone(txn, _owner_alive) as gone:
+            if gone and not _recorded(root, txn):
+                shutil.rmtree(txn, ignore_errors=True)
+                removed += 1
     _drop_orphan_folder_markers(root)
     return removed
 

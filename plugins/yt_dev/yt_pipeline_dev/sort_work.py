@@ -37,9 +37,10 @@ from pathlib import Path
 
 from yt_pipeline.lock import pid_alive, process_start_ticks
 from yt_pipeline_dev.atomic import make_folder
+from yt_pipeline_dev.folder_changes import OWNER_LOCK
+from yt_pipeline_dev.owner_gone import owner_gone
 
 SORT_DIR = ".sort"
-OWNER_LOCK = "owner.lock"
 
 
 def sort_area(root: Path) -> Path:
@@ -81,24 +82,10 @@ def sweep(root: Path) -> int:
     for folder in folders:
         if folder.is_symlink() or not folder.is_dir():
             continue
-        try:
-            fd = os.open(folder / OWNER_LOCK, os.O_RDWR)
-        except OSError:
-            # made, not locked yet (or half removed): its process tells
-            if _owner_alive(folder.name):
-                continue
-            fd = None
-        try:
-            if fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # a sort running now
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-        finally:
-            if fd is not None:
-                os.close(fd)
+        with owner_gone(folder, _owner_alive) as gone:
+            if gone:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
     return removed
 
 
