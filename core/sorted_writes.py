@@ -6,11 +6,18 @@ proxy as the cluster it stands for. The texts are the cluster's:
 - the sorted chunk writer refuses a row that sorts before the one written before it:
   "Sort order violation: %v > %v" (EErrorCode::SortOrderViolation; yt/yt/ytlib/
   table_client/schemaless_chunk_writer.cpp);
-- an append whose first row sorts before the table's last row: "Output table %v is not
-  sorted: key ranges overlap with original table" for write_table, "... job outputs
-  overlap with original table" for an operation, and jobs whose sorted outputs overlap
-  each other: "... job outputs have overlapping key ranges" (the operation controller's
-  output table checks).
+- write_table appending to such a table: its writer starts from the table's last key
+  (GetTableUploadParams asks the master for it, `fetch_last_key`, for an append to a
+  sorted schema), and its first row is checked against that key before any other
+  (TSchemalessMultiChunkWriterBase::ValidateSortOrderAndUniqueness: `LastKey_ &&
+  IsFirstRow_`), in the same words: "Sort order violation: <last key> > <first key>"
+  (`appended_before_last`). "... key ranges overlap with original table" is the words of
+  the distributed write sessions only (SortAndValidateDistributedWriteResults in
+  yt/yt/ytlib/api/native/client_distributed_table_impl.cpp), which write_table is not;
+- an operation's append whose first output sorts before the table's last row: "Output
+  table %v is not sorted: job outputs overlap with original table", and jobs whose sorted
+  outputs overlap each other: "... job outputs have overlapping key ranges"
+  (VerifySortedOutput in the operation controller).
 """
 
 from __future__ import annotations
@@ -29,10 +36,15 @@ def sort_order_violation(previous: Any, current: Any, key: Sequence[str]) -> str
     return f"Sort order violation: {key_text(previous, key)} > {key_text(current, key)}"
 
 
-def overlaps_table(path: str, *, by_jobs: bool) -> str:
-    """An append whose first row sorts before the table's last one."""
-    what = "job outputs overlap" if by_jobs else "key ranges overlap"
-    return f"Output table {path} is not sorted: {what} with original table"
+def overlaps_table(path: str) -> str:
+    """An operation's append whose first output row sorts before the table's last one."""
+    return f"Output table {path} is not sorted: job outputs overlap with original table"
+
+
+def appended_before_last(last: Any, first: Any, key: Sequence[str]) -> str:
+    """write_table's append whose first row sorts before the table's last one: the writer
+    compares the table's last key with it as with any row before it."""
+    return sort_order_violation(last, first, key)
 
 
 def jobs_overlap(path: str) -> str:

@@ -83,7 +83,7 @@ def failing_append(rng: random.Random, start: int, sorted_table: bool):
         return [*good, 7, *good], kind, BackendError, "rows must be dicts, got int"
     if kind == "unsorted" and rng.random() < 0.5:  # in order, but before the last row
         return [{"k": -i, "who": "failed"} for i in range(len(good), 0, -1)], kind, \
-            UnsortedWrite, "key ranges overlap with original table"
+            UnsortedWrite, "Sort order violation"
     if kind == "unsorted":  # in order after the last row, then a row before the one before
         return [*good, {"k": start, "who": "failed"}], kind, UnsortedWrite, \
             "Sort order violation"

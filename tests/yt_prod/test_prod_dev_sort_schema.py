@@ -61,7 +61,7 @@ def test_a_sort_gives_a_new_table_its_inputs_strict_schema_sorted(both):
                      lambda: both.dev.write_table("//t/new", [{"k": 0, "v": "z"}], append=True),
                      lambda: both.prod.write_table("//t/new", [{"k": 0, "v": "z"}],
                                                    append=True)) == \
-        "Output table //t/new is not sorted: key ranges overlap with original table"
+        "Sort order violation: [5] > [0]"
 
 
 def test_a_sort_of_tables_of_no_schema_gives_none(both):

@@ -31,8 +31,8 @@ write_rows(read_rows())
 
 #: the cluster's words, as each backend quotes them in its own error
 CLUSTER_WORDS = re.compile(r"Sort order violation: \[[^\]]*\] > \[[^\]]*\]"
-                           r"|Output table \S+ is not sorted: (?:key ranges overlap with "
-                           r"original table|job outputs overlap with original table"
+                           r"|Output table \S+ is not sorted: (?:"
+                           r"job outputs overlap with original table"
                            r"|job outputs have overlapping key ranges)")
 
 
@@ -89,8 +89,11 @@ def test_write_table_out_of_key_order_fails_alike_and_writes_nothing(both):
         return [lambda: both.dev.write_table("//t/s", rows, append=True),
                 lambda: both.prod.write_table("//t/s", rows, append=True)]
 
+    # write_table's writer starts from the table's last key, and compares the first row
+    # with it as with any row before it (TSchemalessMultiChunkWriterBase::
+    # ValidateSortOrderAndUniqueness, yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)
     assert both_fail(BackendError, *append([{"k": 2, "v": "b"}])) == \
-        "Output table //t/s is not sorted: key ranges overlap with original table"
+        "Sort order violation: [5] > [2]"
     assert both_fail(BackendError, *append([{"k": 9, "v": "i"}, {"k": 7, "v": "g"}])) == \
         "Sort order violation: [9] > [7]"
     rows = [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}]
@@ -103,6 +106,19 @@ def test_write_table_out_of_key_order_fails_alike_and_writes_nothing(both):
         client.write_table("//t/s", [{"k": 5, "v": "e2"}, {"k": 8, "v": "h"}], append=True)
     assert same_rows(both) == [1, 3, 5, 5, 8]
     assert schema_shown(both.dev.declared_schema("//t/s"))[0] == ("k", "ascending")
+
+
+def test_an_append_before_the_last_row_is_refused_on_its_first_row_in_both_modes(both):
+    # //t/s holds keys 1, 3, 5. write_table's writer checks the first row against the
+    # table's last key before the rows against each other (TSchemalessMultiChunkWriterBase::
+    # ValidateSortOrderAndUniqueness: `LastKey_ && IsFirstRow_`, yt/yt/ytlib/table_client/
+    # schemaless_chunk_writer.cpp; the key from GetTableUploadParams' `fetch_last_key`).
+    rows = [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}]
+    assert both_fail(BackendError,
+                     lambda: both.dev.write_table("//t/s", rows, append=True),
+                     lambda: both.prod.write_table("//t/s", rows, append=True)) == \
+        "Sort order violation: [5] > [2]"
+    assert same_rows(both) == [1, 3, 5]
 
 
 def test_an_operation_unsorting_the_table_fails_alike_and_writes_nothing(both):

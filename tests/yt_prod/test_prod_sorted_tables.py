@@ -61,8 +61,8 @@ def keys(fake_yt, path):
 def test_write_table_keeps_the_order_of_a_sorted_yql_table(prod_client, fake_yt,
                                                           sorted_yql_table):
     table = sorted_yql_table
-    with pytest.raises(BackendError, match=r"write_table //tmp/s: .*Output table //tmp/s "
-                                           r"is not sorted: key ranges overlap with original"):
+    with pytest.raises(BackendError, match=r"write_table //tmp/s: .*Sort order violation: "
+                                           r"\[5\] > \[2\]"):
         prod_client.write_table(table, [{"k": 2, "v": "b"}], append=True)
     with pytest.raises(BackendError, match=r"write_table //tmp/s: .*Sort order violation: "
                                            r"\[9\] > \[7\]"):

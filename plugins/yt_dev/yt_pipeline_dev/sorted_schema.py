@@ -27,6 +27,7 @@ from typing import Any, BinaryIO, cast
 from yt_pipeline.column_types import IncomparableKey
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.sorted_writes import (
+    appended_before_last,
     inferred_columns,
     jobs_overlap,
     overlaps_table,
@@ -50,8 +51,21 @@ def refusal(table_file: Path, key: list[str], path: str, start: int, *,
     before the one written before it, or a first row before the table's last one. None
     when the rows keep the table sorted. `types`: the table's columns (name: YT type),
     whose rows were checked against them: keys of simple types are compared by a typed
-    decode first (schema_fast_check), a tenth of the look row by row."""
+    decode first (schema_fast_check), a tenth of the look row by row.
+
+    write_table's writer starts from the table's last key and checks its first row against
+    it before any other, in the words of any row out of order (yt_pipeline.sorted_writes:
+    `appended_before_last`); an operation's jobs check their own rows, then the controller
+    their outputs against the table (`by_jobs`: `overlaps_table`)."""
     order = row_key(key)
+    if start and not by_jobs:
+        first = _first_row_from(table_file, start)
+        last = _last_row_before(table_file, start) if first is not None else None
+        try:
+            if last is not None and order(first) < order(last):
+                return appended_before_last(last, first, key)
+        except IncomparableKey as exc:
+            return str(exc)
     if types is not None and keys_in_order(table_file, key, types, start):
         first = _first_row_from(table_file, start)
     else:
@@ -59,11 +73,11 @@ def refusal(table_file: Path, key: list[str], path: str, start: int, *,
         if isinstance(found, str):
             return found
         first = found
-    if start and first is not None:
+    if start and by_jobs and first is not None:
         last = _last_row_before(table_file, start)
         try:
             if last is not None and order(first) < order(last):
-                return overlaps_table(path, by_jobs=by_jobs)
+                return overlaps_table(path)
         except IncomparableKey as exc:
             return str(exc)
     return None
@@ -167,7 +181,7 @@ def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
         if start and spans:
             before = _last_row_before(table_file, start)
             if before is not None and spans[0][0] < order(before):
-                return overlaps_table(path, by_jobs=True)
+                return overlaps_table(path)
         for current, following in zip(spans, spans[1:]):
             if following[0] < current[1]:
                 return jobs_overlap(path)

@@ -58,9 +58,9 @@ from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
-    output_key,
     sort_output_schema,
     unsorted_rows,
+    upload_key,
 )
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
@@ -235,8 +235,8 @@ class OperationRunner:
                     raise YtFakeError(f"{path} is a {node.type}, not a table")
                 # an append takes a shared lock, but an exclusive one on a table of strong
                 # sorted schema (sorted_tables.py); a path's `sorted_by` makes the table's
-                # writers sorted ones, under an exclusive lock (output_key)
-                key = output_key(node, attributes)
+                # writers sorted ones, under an exclusive lock (upload_key)
+                key = upload_key(node, attributes)
                 self.cypress.take_lock(path, self.out_tx,
                                        "shared" if attributes.get("append") and not key
                                        else "exclusive")

@@ -12,9 +12,12 @@ So the rows must come in key order, and appended ones after the table's last row
 - a writer refuses a row before the previous one: "Sort order violation: %v > %v"
   (EErrorCode::SortOrderViolation, 301; the sorted chunk writer in yt/yt/ytlib/
   table_client/schemaless_chunk_writer.cpp);
-- an append whose first row sorts before the table's last one fails: "Output table %v is
-  not sorted: key ranges overlap with original table" (write_table), "... job outputs
-  overlap with original table" (an operation);
+- an append whose first row sorts before the table's last one fails: write_table's writer
+  starts from the table's last key (GetTableUploadParams, `fetch_last_key`) and refuses
+  the first row as any row out of order, "Sort order violation: <last> > <first>"
+  (TSchemalessMultiChunkWriterBase::ValidateSortOrderAndUniqueness, `LastKey_ &&
+  IsFirstRow_`, schemaless_chunk_writer.cpp); an operation fails with "Output table %v is
+  not sorted: job outputs overlap with original table" (VerifySortedOutput);
 - `concatenate` into such a table is a sorted concatenation (TNodeConcatenator in
   yt/yt/ytlib/api/native/client_cypress.cpp): a source without the key columns is refused
   ("Chunk %v has less key columns than output schema", SchemaViolation), sources whose key
@@ -22,7 +25,13 @@ So the rows must come in key order, and appended ones after the table's last row
   last row ("First key of chunk to append is less than last key in table").
 
 A table of weak schema (write_table, operation outputs) has none of this: a write without
-`sorted_by` resets its key columns (the fake drops its `sorted_by`).
+`sorted_by` resets its key columns (the fake drops its `sorted_by`). A path's `sorted_by`
+makes any write a sorted one, checked as above (`upload_key`); GetTableUploadOptions takes
+it only when it is the key of a strong schema ("YPath attribute "sorted_by" must be
+compatible with table schema for a "strong" schema mode": ValidateKeyColumnsEqual) or,
+appending to a non-empty table of weak schema, a prefix of the table's key columns ("Key
+columns mismatch while trying to append sorted data into a non-empty table":
+ValidateAppendKeyColumns; an unsorted table has none, so any `sorted_by` is refused there).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import copy
 from typing import Any
 
 from yt_pipeline.sorted_writes import (
+    appended_before_last,
     inferred_columns,
     jobs_overlap,
     overlaps_table,
@@ -69,31 +79,39 @@ def before_last_row(node: Node, first: Row | None, key: list[str]) -> bool:
         row_key(first, key) < row_key(node.rows[-1], key)
 
 
-def write_refusal(node: Node, path: str, rows: list[Row], append: bool) -> str | None:
-    """Why write_table refuses `rows` for a table of strong sorted schema; None if it takes
-    them (or the table has no such schema)."""
-    key = strong_key(node)
+def write_refusal(node: Node, rows: list[Row], append: bool, key: list[str] | None
+                  ) -> str | None:
+    """Why write_table refuses `rows` for a table it writes sorted by `key` (`upload_key`);
+    None if it takes them (or `key` is None). The writer checks an append's first row
+    against the table's last key first, then each row against the one before it."""
     if key is None:
         return None
-    refused = unsorted_rows(rows, key)
-    if refused:
-        return refused
     if append and before_last_row(node, rows[0] if rows else None, key):
-        return overlaps_table(path, by_jobs=False)
-    return None
+        return appended_before_last(node.rows[-1], rows[0], key)
+    return unsorted_rows(rows, key)
 
 
-def output_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
-    """The key an operation's output table takes rows in: its path's `sorted_by`, else the
-    key of its strong sorted schema; None for any order. A path's `sorted_by` gives the
-    table a sorted schema of those columns, under an exclusive lock (GetTableUploadOptions
-    in yt/yt/ytlib/table_client/table_upload_options.cpp; the controller's output table
-    preparation sets `KeyColumns = path.GetSortedBy()`), so each job's writer is a sorted
-    one and refuses rows out of key order, and the jobs' outputs must not overlap."""
-    given = attributes.get("sorted_by")
-    if given:
-        return [str(column) for column in given]
-    return strong_key(node)
+def upload_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
+    """The key a write (write_table, an operation's output) takes rows in: its path's
+    `sorted_by`, else the key of the table's strong sorted schema; None for any order.
+    A path's `sorted_by` gives the table a sorted schema of those columns, under an
+    exclusive lock (GetTableUploadOptions in yt/yt/ytlib/table_client/
+    table_upload_options.cpp), so the writer is a sorted one; YtFakeError for a `sorted_by`
+    GetTableUploadOptions refuses (the module's docstring)."""
+    given = [str(column) for column in attributes.get("sorted_by") or []]
+    if not given:
+        return strong_key(node)
+    if strict_columns(node) is not None:
+        if given != (strong_key(node) or []):
+            raise YtFakeError('YPath attribute "sorted_by" must be compatible with table '
+                              'schema for a "strong" schema mode')
+    elif attributes.get("append") and node.rows:
+        current = [str(column) for column in node.attributes.get("sorted_by") or []]
+        if current[: len(given)] != given:
+            raise YtFakeError("Key columns mismatch while trying to append sorted data into "
+                              "a non-empty table")
+    return given
+
 
 
 def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append: bool,
@@ -108,7 +126,7 @@ def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append:
     chunks = sorted((rows for rows in outputs if rows),
                     key=lambda rows: (row_key(rows[0], key), row_key(rows[-1], key)))
     if append and chunks and before_last_row(node, chunks[0][0], key):
-        raise ValueError(overlaps_table(path, by_jobs=True))
+        raise ValueError(overlaps_table(path))
     for current, following in zip(chunks, chunks[1:]):
         if row_key(current[-1], key) > row_key(following[0], key):
             raise ValueError(jobs_overlap(path))

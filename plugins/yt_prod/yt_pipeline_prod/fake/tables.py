@@ -19,6 +19,7 @@ from yt_pipeline_prod.fake.sorted_tables import (
     SORT_ORDER_VIOLATION,
     sorted_concatenation,
     strong_key,
+    upload_key,
     write_refusal,
 )
 from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, schema_violation, strict_columns
@@ -76,7 +77,7 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         # checks rows against the schema opens after it): a write conflicting with another
         # transaction's lock fails on the lock, whatever its rows. An append to a table of
         # strong sorted schema locks it exclusively (sorted_tables.py).
-        key = strong_key(node)
+        key = upload_key(node, attributes)
         lock = "exclusive" if key or not append else "shared"
         cypress.take_lock(path, tx, lock)
         node = cypress.get_node(path, tx)  # the transaction's branch, the lock taken
@@ -87,7 +88,7 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         if refused:
             raise YtFakeError(refused, code=ROW_WEIGHT_LIMIT_EXCEEDED, path=path)
         # a table of strong sorted schema stays sorted: the rows must keep its order
-        refused = write_refusal(node, path, rows, append)
+        refused = write_refusal(node, rows, append, key)
         if refused:
             raise YtFakeError(refused, code=SORT_ORDER_VIOLATION, path=path)
         write_rows(cypress, path, rows, append, tx, lock=lock)
@@ -97,7 +98,7 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         if attributes.get("sorted_by"):
             set_attribute(cypress, path, "sorted_by",
                           [str(c) for c in attributes["sorted_by"]], tx, locked=True)
-        elif key is None:
+        elif strong_key(node) is None:
             set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
 
