@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -59,13 +59,10 @@ def refusal(table_file: Path, key: list[str], path: str, start: int, *,
     their outputs against the table (`by_jobs`: `overlaps_table`)."""
     order = row_key(key)
     if start and not by_jobs:
-        first = _first_row_from(table_file, start)
-        last = _last_row_before(table_file, start) if first is not None else None
-        try:
-            if last is not None and order(first) < order(last):
-                return appended_before_last(last, first, key)
-        except IncomparableKey as exc:
-            return str(exc)
+        refused = _before_table(table_file, start, _first_row_from(table_file, start), order,
+                                lambda last, first: appended_before_last(last, first, key))
+        if refused is not None:
+            return refused
     if types is not None and keys_in_order(table_file, key, types, start):
         first = _first_row_from(table_file, start)
     else:
@@ -73,13 +70,25 @@ def refusal(table_file: Path, key: list[str], path: str, start: int, *,
         if isinstance(found, str):
             return found
         first = found
-    if start and by_jobs and first is not None:
-        last = _last_row_before(table_file, start)
-        try:
-            if last is not None and order(first) < order(last):
-                return overlaps_table(path)
-        except IncomparableKey as exc:
-            return str(exc)
+    if start and by_jobs:
+        return _before_table(table_file, start, first, order,
+                             lambda last, first: overlaps_table(path))
+    return None
+
+
+def _before_table(table_file: Path, start: int, first: Any, order: Callable[[Any], Any],
+                  words: Callable[[Any, Any], str]) -> str | None:
+    """`words(last, first)` when `first`, the first row from byte `start`, sorts before the
+    table's last row before that byte (the words of an incomparable key when the two cannot
+    be compared); None when it may follow it, or there is no such row."""
+    if first is None:
+        return None
+    last = _last_row_before(table_file, start)
+    try:
+        if last is not None and order(first) < order(last):
+            return words(last, first)
+    except IncomparableKey as exc:
+        return str(exc)
     return None
 
 
