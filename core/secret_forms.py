@@ -183,10 +183,12 @@ def _byte_encodings(secret: str) -> set[str]:
 
     data = secret.encode("utf-8", "surrogatepass")
     utf16 = [secret.encode(codec, "surrogatepass") for codec in ("utf-16-le", "utf-16-be")]
-    base32 = _cores(data, base64.b32encode, 5, 5)
-    found = base32 | {core.lower() for core in base32}
+    found: set[str] = set()
     for text in (data, *utf16):
-        found |= {text.hex(), text.hex().upper()} | _cores(text, base64.b32encode, 5, 5)
+        base32 = _cores(text, base64.b32encode, 5, 5)
+        found |= {text.hex(), text.hex().upper()} | base32
+        if text is data:  # lower-case base32 of the UTF-8 only
+            found |= {core.lower() for core in base32}
     for text in (data, *utf16, secret.encode("utf-32-le", "surrogatepass")):
         cores = _cores(text, base64.b64encode, 3, 6)
         found |= cores | {core.translate(_URLSAFE) for core in cores}
