@@ -9,11 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
 __version__ = "0.1.0"
-
-hookimpl = pluggy.HookimplMarker("yt_pipeline")
 
 _EXPORTS = {
     "BaseStage": "yt_pipeline.stage",
@@ -46,6 +42,14 @@ __all__ = ["__version__", "hookimpl", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "hookimpl":
+        # made on first use: the command imports this package before it can turn the
+        # cyclic collector off for its start-up (owned_process), and pluggy's modules are
+        # a good part of what start-up imports
+        import pluggy
+
+        globals()[name] = marker = pluggy.HookimplMarker("yt_pipeline")
+        return marker
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'yt_pipeline' has no attribute {name!r}")
@@ -55,6 +59,9 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
+    import pluggy
+
+    hookimpl: pluggy.HookimplMarker
     from yt_pipeline.confignode import ConfigNode
     from yt_pipeline.errors import (
         ConfigError,

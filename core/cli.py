@@ -127,8 +127,11 @@ def cli(ctx: click.Context, log_level: str, debug: bool) -> None:
 
     Start with `yt-pipeline init my_pipeline`, then `yt-pipeline run my_pipeline`.
     """
+    from yt_pipeline import owned_process
     from yt_pipeline.logs import setup_logging
 
+    if ctx.invoked_subcommand != "run":  # a run turns it on as its stages start
+        owned_process.collect_again()
     state = ctx.ensure_object(CliState)
     state.debug = debug
     setup_logging("DEBUG" if debug else log_level)
@@ -399,9 +402,10 @@ def main(argv: list[str] | None = None, pipeline_class: type | None = None,
 
 
 def console_main() -> None:
-    """The installed `yt-pipeline` command: nothing else runs in this process, so it may
-    freeze its start-up objects (owned_process) and leaves without the interpreter's
-    teardown (fast_exit)."""
+    """The `yt-pipeline` command in a process of its own: it may turn the collector off for
+    start-up and freeze its start-up objects (owned_process), and it leaves without the
+    interpreter's teardown (fast_exit). The installed command enters by yt_pipeline.command,
+    which claims the process before this module is imported."""
     from yt_pipeline import owned_process
     from yt_pipeline.fast_exit import leave
 

@@ -1,11 +1,13 @@
-"""The installed command freezes its start-up objects before the first stage
-(owned_process); a run through the Python API leaves the collector alone; and what a stage
-makes after the freeze is still collected."""
+"""The installed command runs its start-up with the cyclic collector off, freezes its start-up
+objects before the first stage and turns the collector back on (owned_process); a command
+that runs no stage turns it back on before its work; a run through the Python API leaves the
+collector alone; and what a stage makes after the freeze is still collected."""
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +16,14 @@ from yt_pipeline.testing import invoke_cli, write_pipeline
 
 STAGE = """
 import gc
+import os
 import weakref
 
 from yt_pipeline import BaseStage
+
+# imported while the command starts up (stage discovery), before the freeze
+with open(os.environ["GC_PROBE"], "a") as probe_file:
+    probe_file.write(f"{gc.isenabled()}\\n")
 
 
 class Node:
@@ -32,7 +39,8 @@ class Probe(BaseStage):
         del node
         gc.collect()
         self.deps.yt_client.write_table(
-            "//tmp/host/gc", [{"frozen": frozen, "cycle_freed": probe() is None}])
+            "//tmp/host/gc", [{"frozen": frozen, "cycle_freed": probe() is None,
+                               "collecting": gc.isenabled()}])
         return debug
 """
 
@@ -46,21 +54,47 @@ def _probe(root: Path) -> dict:
     return json.loads((root / ".dev/tmp/host/gc.jsonl").read_text())
 
 
-def test_the_installed_command_freezes_and_still_collects(tmp_path):
-    root = _pipeline(tmp_path / "p")
+def _command(*args: str, probe: Path) -> None:
     command = Path(sys.executable).with_name("yt-pipeline")
-    done = subprocess.run([str(command), "run", str(root)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([str(command), *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "GC_PROBE": str(probe)})
     assert done.returncode == 0, done.stderr
+
+
+def test_the_installed_command_starts_without_collecting_then_freezes(tmp_path):
+    root = _pipeline(tmp_path / "p")
+    _command("run", str(root), probe=tmp_path / "imported")
+    # the stage was imported during start-up, with the collector off
+    assert (tmp_path / "imported").read_text() == "False\n"
     probe = _probe(root)
     assert probe["frozen"] > 1000  # the modules' objects, out of the collector's walks
+    assert probe["collecting"] is True  # back on for the stages
     assert probe["cycle_freed"] is True
 
 
-def test_a_run_through_the_api_leaves_the_collector_alone(tmp_path):
+def test_a_command_that_runs_no_stage_collects_for_its_work(tmp_path):
     root = _pipeline(tmp_path / "p")
+    _command("list", str(root), probe=tmp_path / "imported")  # imports the stage to list it
+    assert (tmp_path / "imported").read_text() == "True\n"
+
+
+def test_python_m_enters_as_the_installed_command(tmp_path):
+    root = _pipeline(tmp_path / "p")
+    done = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "GC_PROBE": str(tmp_path / "imported")})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "imported").read_text() == "False\n"
+    assert _probe(root)["collecting"] is True
+
+
+def test_a_run_through_the_api_leaves_the_collector_alone(tmp_path, monkeypatch):
+    root = _pipeline(tmp_path / "p")
+    monkeypatch.setenv("GC_PROBE", str(tmp_path / "imported"))
     before = gc.get_freeze_count()
     result = invoke_cli("run", str(root))
     assert result.exit_code == 0, result.output
+    assert (tmp_path / "imported").read_text() == "True\n"
     assert _probe(root)["frozen"] == before == gc.get_freeze_count()
+    assert _probe(root)["collecting"] is True
     assert _probe(root)["cycle_freed"] is True
