@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
+from yt_pipeline.yaml_charset import seed_pattern_cache
 
-from yt_pipeline.errors import ConfigError
+seed_pattern_cache()  # before yaml's import, which compiles the pattern (see there)
+import yaml  # noqa: E402
+
+from yt_pipeline.errors import ConfigError  # noqa: E402
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
