@@ -43,8 +43,8 @@ __all__ = ["__version__", "hookimpl", *_EXPORTS]
 
 def __getattr__(name: str) -> Any:
     if name == "hookimpl":
-        # made on first use: the command imports this package before it can turn the
-        # cyclic collector off for its start-up (owned_process), and pluggy's modules are
+        # made on first use: the command imports this package before it can set the
+        # cyclic collector for its start-up (owned_process), and pluggy's modules are
         # a good part of what start-up imports
         import pluggy
 

@@ -130,7 +130,7 @@ def cli(ctx: click.Context, log_level: str, debug: bool) -> None:
     from yt_pipeline import owned_process
     from yt_pipeline.logs import setup_logging
 
-    if ctx.invoked_subcommand != "run":  # a run turns it on as its stages start
+    if ctx.invoked_subcommand != "run":  # a run sets it back as its stages start
         owned_process.collect_again()
     state = ctx.ensure_object(CliState)
     state.debug = debug
@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None, pipeline_class: type | None = None,
 
 
 def console_main() -> None:
-    """The `yt-pipeline` command in a process of its own: it may turn the collector off for
+    """The `yt-pipeline` command in a process of its own: it may set the collector for its
     start-up and freeze its start-up objects (owned_process), and it leaves without the
     interpreter's teardown (fast_exit). The installed command enters by yt_pipeline.command,
     which claims the process before this module is imported."""

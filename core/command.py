@@ -1,6 +1,6 @@
 """The installed `yt-pipeline` command's entry point.
 
-It claims the process (owned_process: the cyclic collector off for start-up) before it imports
+It claims the process (owned_process: the cyclic collector set for start-up) before it imports
 the command line and its dependencies, which is most of start-up; `yt_pipeline.cli` imports
 click and more at its top, so the claim cannot wait until a function of it runs.
 """
