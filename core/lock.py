@@ -48,6 +48,59 @@ _held_here: dict[Path, set[str]] = {}
 _held_lock = threading.Lock()
 
 
+#: the open files of flock locks this process holds (open_lock), closed in a forked child
+_fork_closed: set[int] = set()
+_fork_guard = threading.Lock()
+
+
+def open_lock(path: str | os.PathLike[str], flags: int = os.O_RDWR | os.O_CREAT,
+              mode: int = 0o644) -> int:
+    """Open a file this process is to take a flock lock by, closed in every child forked
+    while it is open; end with `close_lock_fd`. flock locks belong to the open file
+    description, released when every descriptor of it is closed (flock(2)): a child forked
+    by a stage's own code (os.fork, multiprocessing's default start method on Linux) kept
+    the command's locks for as long as it lived, so after the command was killed its
+    transactions and sort folders looked alive (not swept, their table locks held against
+    the next run). Closing the child's copy leaves the parent's lock held. Opened under
+    the fork guard, so no fork comes between the opening and the registering (a copy of
+    the file made then would share the lock taken after). Children of subprocess need
+    nothing: Python opens files non-inheritable (O_CLOEXEC, PEP 446), so their exec
+    closes them."""
+    with _fork_guard:
+        fd = os.open(path, flags, mode)
+        _fork_closed.add(fd)
+    return fd
+
+
+def close_lock_fd(fd: int) -> None:
+    """Close a file opened by `open_lock`, releasing its lock. In a forked child, which
+    closed it at the fork, nothing: the number may name another file of the child's since."""
+    with _fork_guard:
+        if fd not in _fork_closed:
+            return
+        _fork_closed.discard(fd)
+        os.close(fd)
+
+
+def _close_in_child() -> None:
+    global _fork_guard
+    _fork_guard = threading.Lock()  # held by the forking thread in the parent (before)
+    fds = list(_fork_closed)
+    _fork_closed.clear()
+    for fd in fds:
+        try:
+            os.close(fd)  # not flock(LOCK_UN): that would release the parent's lock too
+        except OSError:
+            pass
+
+
+# The guard is held across the fork: no file is closed and its number reused (then closed
+# by mistake in the child) while the child's copy of the set is made.
+os.register_at_fork(before=lambda: _fork_guard.acquire(),
+                    after_in_parent=lambda: _fork_guard.release(),
+                    after_in_child=_close_in_child)
+
+
 def _dead_run(stale: dict[str, Any] | None) -> DeadRun | None:
     """The run a stale lock names, when it names one fully (a lock never filled does not)."""
     if stale is None:
@@ -262,7 +315,7 @@ class RunLock:
         if stale is not None:
             log.warning("taking over the stale run lock %s: %s", self.path, self._owner_text(stale))
         guard = self.path.with_name(f"{self.path.name}.takeover")
-        fd = os.open(guard, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock(guard)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if stale is not None and self._read_other() == stale:
@@ -271,7 +324,7 @@ class RunLock:
                 except FileNotFoundError:
                     pass
         finally:
-            os.close(fd)  # releases the flock
+            close_lock_fd(fd)  # releases the flock
 
     def _owner_text(self, other: dict[str, Any]) -> str:
         if "unfinished_since" in other:

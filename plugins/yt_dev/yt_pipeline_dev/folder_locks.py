@@ -19,11 +19,11 @@ never wait for each other.
 from __future__ import annotations
 
 import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from yt_pipeline.lock import close_lock_fd, open_lock
 from yt_pipeline_dev.tablelock import lock_file
 
 SUFFIX = ".folder"
@@ -42,16 +42,16 @@ def _flocked(root: Path, folders: list[str], mode: int) -> Iterator[None]:
         for folder in folders:
             name = lock_file(root, folder, SUFFIX)
             try:
-                fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = open_lock(name)  # not held by a child the stage's code forks
             except FileNotFoundError:  # the first lock of this dev root
                 name.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = open_lock(name)
             fds.append(fd)
             fcntl.flock(fd, mode)
         yield
     finally:
         for fd in fds:
-            os.close(fd)  # closing the file releases its flock
+            close_lock_fd(fd)  # closing the file releases its flock
 
 
 def writing_in(root: Path, table: str) -> AbstractContextManager[None]:

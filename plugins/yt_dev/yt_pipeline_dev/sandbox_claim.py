@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import fcntl
 import glob
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from yt_pipeline.digests import blake2b
+from yt_pipeline.lock import close_lock_fd, open_lock
 from yt_pipeline_dev.tablelock import LOCKS_DIR
 
 CLAIMS_DIR = "sandboxes"
@@ -41,7 +41,7 @@ class SandboxClaim:
 
     def release(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)  # closing the file releases its flock
+            close_lock_fd(self._fd)  # closing the file releases its flock
             self._fd = None
 
 
@@ -60,14 +60,14 @@ def try_claim(root: Path, sandbox: Path) -> SandboxClaim | None:
     """Claim `sandbox` if no one holds it; None otherwise."""
     folder = root / LOCKS_DIR / CLAIMS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / _lock_name(sandbox.name), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_lock(folder / _lock_name(sandbox.name))  # not held by a forked child
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        os.close(fd)
+        close_lock_fd(fd)
         return None
     except BaseException:
-        os.close(fd)
+        close_lock_fd(fd)
         raise
     return SandboxClaim(sandbox, fd)
 

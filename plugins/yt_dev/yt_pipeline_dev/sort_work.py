@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from yt_pipeline.lock import pid_alive, process_start_ticks
+from yt_pipeline.lock import close_lock_fd, open_lock, pid_alive, process_start_ticks
 from yt_pipeline_dev.atomic import make_folder
 from yt_pipeline_dev.folder_changes import OWNER_LOCK
 from yt_pipeline_dev.owner_gone import owner_gone
@@ -60,7 +60,7 @@ def work_folder(area: Path) -> Iterator[Path]:
     fd = None
     try:
         making = folder / f".{OWNER_LOCK}.making"
-        fd = os.open(making, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock(making)  # not held by a forked child
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.rename(making, folder / OWNER_LOCK)
         yield folder
@@ -68,7 +68,7 @@ def work_folder(area: Path) -> Iterator[Path]:
         # removed under the lock: a sweep meanwhile sees it held
         shutil.rmtree(folder, ignore_errors=True)
         if fd is not None:
-            os.close(fd)
+            close_lock_fd(fd)
 
 
 def sweep(root: Path) -> int:

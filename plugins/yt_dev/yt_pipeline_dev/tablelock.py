@@ -28,6 +28,7 @@ from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.digests import blake2b
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.journal import RUNS_DIR
+from yt_pipeline.lock import close_lock_fd, open_lock
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.atomic import make_folder, put_in_place
 from yt_pipeline_dev.paths import safe_name, table_file
@@ -74,7 +75,7 @@ class TableLocks:
             self.files[0].parent.mkdir(parents=True, exist_ok=True)
         try:
             for name in self.files:
-                fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = open_lock(name)  # not held by a child the stage's code forks
                 self._fds.append(fd)
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 if name in self._settled:
@@ -86,7 +87,7 @@ class TableLocks:
 
     def release(self) -> None:
         while self._fds:
-            os.close(self._fds.pop())  # closing the file releases its flock
+            close_lock_fd(self._fds.pop())  # closing the file releases its flock
 
     def __exit__(self, *exc: object) -> None:
         self.release()

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError
+from yt_pipeline.lock import close_lock_fd, open_lock
 from yt_pipeline_dev import folder_changes, listing_counters
 from yt_pipeline_dev.atomic import (
     CHUNK,
@@ -101,7 +102,9 @@ class DevTransaction:
         if self._owner_fd is not None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._owner_fd = os.open(self.dir / OWNER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        # not kept by a child the stage's code forks (open_lock): a killed run's child
+        # would keep the transaction alive
+        self._owner_fd = open_lock(self.dir / OWNER_LOCK)
         fcntl.flock(self._owner_fd, fcntl.LOCK_EX)
 
     # -- locks --------------------------------------------------------------------------
@@ -335,7 +338,7 @@ class DevTransaction:
         if self._owner_fd is not None:
             if not keep:
                 shutil.rmtree(self.dir, ignore_errors=True)
-            os.close(self._owner_fd)
+            close_lock_fd(self._owner_fd)
             self._owner_fd = None
 
 
