@@ -19,11 +19,13 @@ without a schema); yt/yt/server/query_tracker/config.cpp (`row_count_limit`, 10'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
+from yt_pipeline.column_types import yt_column_type
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_statements import multiline_end, quoted_end, statement_spans
 
@@ -305,3 +307,86 @@ def read_through(query: str, views: dict[str, str]) -> str:
     for start, end, text in sorted(spans, reverse=True):
         query = query[:start] + text + query[end:]
     return query
+
+
+#: words that end an INSERT's top-level ORDER BY list
+_AFTER_ORDER = {"LIMIT", "OFFSET"}
+#: words that make a top-level ORDER BY one of several queries' (a set operation's)
+_SET_WORDS = {"UNION", "INTERSECT", "EXCEPT"}
+
+
+def insert_sort_key(statement_text: str) -> list[str] | None:
+    """The columns an `INSERT INTO ... SELECT ... ORDER BY a, b [LIMIT n]` leaves its table
+    sorted by on a cluster, before the written columns are known (`sort_key_of` checks
+    them): the ORDER BY at the top of the statement, when each of its items is a bare
+    column name sorted ascending. None for any other statement.
+
+    YQL over YT sorts such a write with a YtSort whose output row spec is sorted by the
+    key selector's columns (Sort in yt/yql/providers/yt/provider/phy_opt/
+    yql_yt_phy_opt_sort.cpp, TopSort there too for a LIMIT); a write that replaces the
+    table's meta (WITH TRUNCATE, or a table that does not exist) takes that sortness as
+    its own (ValidateTableWrite in yt/yql/providers/yt/provider/yql_yt_datasink_type_ann
+    .cpp: `replaceMeta`, CopySortness from the content's row spec), an append keeps the
+    table's. A key that is an expression, or sorted DESC (unless `yt.UseNativeDescSort`,
+    off by default: DEFAULT_USE_NATIVE_DESC_SORT), or of a type other than a (possibly
+    optional) data type, is sorted through a hidden `_yql_column_N` column instead
+    (TKeySelectorBuilder::AddColumn in yt/yql/providers/yt/opt/yql_yt_key_selector.cpp):
+    those are not given a sort here."""
+    for statement in statements(statement_text):
+        if statement.first_word != "INSERT":
+            return None
+        tokens, depth, start = statement.tokens, 0, None
+        for index, token in enumerate(tokens):
+            word = token.text.upper() if token.kind == "word" else None
+            if token.kind == "symbol" and token.text in "([{":
+                depth += 1
+            elif token.kind == "symbol" and token.text in ")]}":
+                depth -= 1
+            elif depth == 0 and word in _SET_WORDS:
+                return None
+            elif (depth == 0 and word == "ORDER" and index + 1 < len(tokens)
+                  and tokens[index + 1].text.upper() == "BY"
+                  and not (index and tokens[index - 1].text.upper() == "ASSUME")):
+                start = index + 2
+        if start is None:
+            return None
+        return _ascending_columns(tokens[start:])
+    return None
+
+
+def _ascending_columns(tokens: list[Token]) -> list[str] | None:
+    """The columns of an ORDER BY list (its tokens, up to LIMIT, OFFSET or the end), when
+    each item is a bare name, optionally ASC; None otherwise."""
+    for index, token in enumerate(tokens):
+        if token.kind == "word" and token.text.upper() in _AFTER_ORDER:
+            tokens = tokens[:index]
+            break
+    key: list[str] = []
+    items: list[list[Token]] = [[]]
+    for token in tokens:
+        if token.kind == "symbol" and token.text == ",":
+            items.append([])
+        else:
+            items[-1].append(token)
+    for item in items:
+        if item and item[-1].kind == "word" and item[-1].text.upper() == "ASC":
+            item = item[:-1]
+        if len(item) != 1 or item[0].kind not in ("word", "name"):
+            return None
+        name = item[0]
+        if name.kind == "word" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name.text):
+            return None
+        if name.text not in key:  # a column named twice sorts once (UniqMemberColumns_)
+            key.append(name.text)
+    return key or None
+
+
+def sort_key_of(key: list[str] | None, columns: list[tuple[str, str]]) -> list[str] | None:
+    """`key` (insert_sort_key) when each of its columns is among the written `columns`
+    (name, DuckDB type) and of a data type YT sorts by itself (not Yson, a container, or
+    Null: those YQL sorts through a hidden column); else None."""
+    kinds = dict(columns)
+    if not key or any(name not in kinds or yt_column_type(kinds[name]) in ("any", "null")
+                      for name in key):
+        return None
+    return key

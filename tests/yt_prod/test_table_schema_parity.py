@@ -31,12 +31,18 @@ def test_schema_shows_the_declared_schema_of_a_yql_table_alike_in_both_modes(
                 schema_lines(run_cli, prod_dir, path, *args), (path, args)
     # COUNT(*) is a uint64 in the schema YQL declares, and required (a Uint64, not Optional), though its values read as int64
     assert [json.loads(line) for line in schema_lines(run_cli, prod_dir, REVENUE)] == [
-        {"column": "category", "type": "string", "schema": "declared"},
+        # the example's INSERT ends ORDER BY category: YQL leaves the table sorted by it
+        # (test_prod_yql_sorted_inserts)
+        {"column": "category", "type": "string", "sort_order": "ascending",
+         "schema": "declared"},
         {"column": "orders", "type": "uint64", "required": True, "schema": "declared"},
         {"column": "revenue", "type": "double", "schema": "declared"}]
     view = schema_lines(run_cli, dev_dir, REVENUE, "--format", "table")
     assert view[0] == f"{REVENUE}: declared schema (strict)"
-    assert any(line.split() == ["│", "orders", "│", "uint64", "│", "true", "│"] for line in view)
+    assert any(line.split() == ["│", "orders", "│", "uint64", "│", "│", "true", "│"]
+               for line in view)
+    assert any(line.split() == ["│", "category", "│", "string", "│", "ascending", "│", "│"]
+               for line in view)
     assert [json.loads(line) for line in schema_lines(run_cli, dev_dir, ORDERS)] == [
         {"column": "order_id", "types": "int64", "schema": "inferred"},
         {"column": "customer", "types": "string", "schema": "inferred"},

@@ -462,16 +462,23 @@ class Executor:
                                  schema_checked=False, action="YQL INSERT into") as tmp:
             # an append to a table of sorted schema merges its rows in by key, as YQL
             # does: into the table as it is once the write has locked it
-            key = None if statement.truncate else self.client.sort_order(statement.target)
+            replaces = (statement.truncate
+                        or self.client.visible_file(statement.target) is None)
+            key = None if replaces else self.client.sort_order(statement.target)
+            # a write that replaces the table sorts it by a top-level ORDER BY of columns,
+            # as YQL's YtSort does (yql_rules.insert_sort_key), once they are known
+            ordered = statement.sort_key if replaces else None
             base = tmp.stat().st_size
             # named as a temporary file (.*.tmp): one a killed run left beside the table,
             # outside a transaction, is removed at the next run's start
             # (atomic.remove_leftovers)
-            part = tmp.with_name(tmp.name + ".part.tmp") if base or key else tmp
+            part = tmp.with_name(tmp.name + ".part.tmp") if base or key or ordered else tmp
             try:
                 with self._connected([*allowed, str(part)], statement.template):
                     sql = statement.render(self.table_sql)
                     columns, sql = self._columns_written(statement, sql)
+                    if ordered:
+                        key = yql_rules.sort_key_of(ordered, columns)
                     # dates and times go in as the counts a cluster keeps (yql_times)
                     sql = yql_times.counted_select(columns, sql, sql_identifier)
                     # a Yson column goes in as the value it holds (yql_yson)

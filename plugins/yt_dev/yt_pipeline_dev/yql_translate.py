@@ -19,6 +19,7 @@ from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_required import required_columns
+from yt_pipeline.yql_rules import insert_sort_key
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
 
@@ -45,6 +46,9 @@ class Statement(msgspec.Struct):
     truncate: bool = False
     #: the result columns whose YQL type is not Optional (yql_required)
     required: frozenset[str] = frozenset()
+    #: the columns of an INSERT's top-level ORDER BY that sort the table it writes, before
+    #: the written columns are checked (yql_rules.insert_sort_key)
+    sort_key: list[str] | None = None
 
     def reads(self) -> list[str]:
         """The paths of the tables the statement reads."""
@@ -132,6 +136,7 @@ def translate(query: str) -> list[Statement]:
             raise QueryFailed(place(error, query)) from None
         if statement is not None:
             statement.required = required_columns(text)
+            statement.sort_key = insert_sort_key(text)
             result.append(statement)
     return result
 

@@ -35,7 +35,7 @@ from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_required import required_columns
-from yt_pipeline.yql_rules import duplicate_columns
+from yt_pipeline.yql_rules import duplicate_columns, insert_sort_key, sort_key_of
 from yt_pipeline.yql_semantics import connect, failure_meaning, with_candidates
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
@@ -402,10 +402,14 @@ class QueryRunner:
             return
         table_cluster(insert.cluster, self.cluster, self.known)
         self._write(normalize(insert.path), described, rows, truncate=insert.truncate,
-                    required=required_columns(statement))
+                    required=required_columns(statement),
+                    ordered=sort_key_of(insert_sort_key(statement), described))
 
     def _write(self, path: str, described: list[tuple[str, str]], rows: list[dict[str, Any]],
-               truncate: bool, required: frozenset[str]) -> None:
+               truncate: bool, required: frozenset[str], ordered: list[str] | None = None
+               ) -> None:
+        """Write an INSERT's rows; `ordered`: the key of its top-level ORDER BY, which
+        sorts a table the write replaces (yql_rules.insert_sort_key)."""
         cypress = self.state.cypress
         with cypress.lock:
             if self.aborted():
@@ -423,13 +427,18 @@ class QueryRunner:
                     return
                 write_rows(cypress, path, rows, True, None)
                 return
+            if ordered:
+                rows = sort_rows(rows, ordered)
             if existing is None:
                 cypress.ensure_parents(path, None, recursive=True)
                 node = cypress.create(path, Node("table", rows=rows), None)
             else:
                 node = write_rows(cypress, path, rows, False, None)
             node.attributes["schema"] = yql_schema(described, required)
-            node.attributes.pop("sorted_by", None)
+            if ordered:
+                node.attributes["sorted_by"] = list(ordered)
+            else:
+                node.attributes.pop("sorted_by", None)
 
 
 def _query(state: FakeState, request: Request) -> FakeQuery:

@@ -1,0 +1,124 @@
+"""A YQL INSERT whose top-level ORDER BY names columns, ascending, leaves a sorted table
+when the write replaces the table (WITH TRUNCATE, or a table that did not exist), in dev
+and on the fake query tracker as on a cluster: its strict schema's key columns marked
+`sort_order`, its `sorted_by` those columns, its rows in key order (nulls first).
+
+Sources (ydb-platform/ydb, the same files in ytsaurus/ytsaurus):
+- yt/yql/providers/yt/provider/phy_opt/yql_yt_phy_opt_sort.cpp,
+  TYtPhysicalOptProposalTransformer::Sort (and TopSort for ORDER BY ... LIMIT): the ORDER
+  BY becomes a YtSort whose output row spec is sorted by the key selector's columns
+  (TKeySelectorBuilder::FillRowSpecSort).
+- yt/yql/providers/yt/opt/yql_yt_key_selector.cpp, TKeySelectorBuilder::AddColumn: a
+  member sorted ascending, of a (possibly optional) data type, is a sort column itself; an
+  expression, a DESC key (unless `PRAGMA yt.UseNativeDescSort`, off by default:
+  DEFAULT_USE_NATIVE_DESC_SORT in yt/yql/providers/yt/common/yql_yt_settings.h) or a key of
+  another type is sorted through a hidden `_yql_column_N` column instead, which dev does
+  not make: such a write is left unsorted here.
+- yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp, ValidateTableWrite:
+  `replaceMeta` (a table that does not exist, or a mode other than Append and
+  RenewKeepMeta) gives the written table the content's sortness (CopySortness, Exact);
+  an append keeps the table's own (CopySortness from the table's row spec), so a plain
+  INSERT ... ORDER BY into an existing unsorted table leaves it unsorted.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_prod_dev_parity import Backends
+
+pytest.importorskip("duckdb", reason="YQL runs on DuckDB in dev and in the fake")
+
+PASS_THROUGH = """
+from ytjobs import read_rows, write_rows
+
+write_rows(read_rows())
+"""
+ROWS = [{"k": 5, "v": "e"}, {"k": None, "v": "n"}, {"k": 1, "v": "a"}, {"k": 3, "v": "c"}]
+
+
+@pytest.fixture
+def both(tmp_path, prod_client, fake_yt):
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/mapper.py": PASS_THROUGH})
+    for client in (both.dev, both.prod):
+        client.write_table("//t/in", ROWS)
+    return both
+
+
+def run(both: Backends, query: str) -> None:
+    for client in (both.dev, both.prod):
+        client.run_yql(query)
+
+
+def shown(schema: dict | None) -> list:
+    assert schema is not None
+    return [(c["name"], c.get("sort_order")) for c in schema["columns"]]
+
+
+def key_of(both: Backends, path: str) -> list:
+    """The table's key, the same in dev and on the fake, from its declared schema."""
+    dev, prod = (shown(c.declared_schema(path)) for c in (both.dev, both.prod))
+    assert dev == prod
+    return [name for name, order in dev if order]
+
+
+def rows_of(both: Backends, path: str) -> list:
+    dev, prod = both.rows(path)
+    assert dev == prod
+    return [(row["k"], row["v"]) for row in dev]
+
+
+SELECT = "SELECT k, v FROM `//t/in`"
+
+
+@pytest.mark.parametrize("order", ["ORDER BY k", "ORDER BY k ASC", "ORDER BY `k`",
+                                   "ORDER BY k LIMIT 10"])
+def test_an_insert_with_truncate_ordered_by_a_column_is_sorted(both, order):
+    run(both, f"PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE {SELECT} {order}")
+    assert key_of(both, "//t/out") == ["k"]
+    assert both.prod.yt().get("//t/out/@sorted_by") == ["k"]
+    assert both.dev.sort_order("//t/out") == ["k"]
+    # YT sorts a null before any value (yt/yt/client/table_client/unversioned_value.cpp,
+    # CompareRowValues: the value type first, Null the lowest)
+    assert rows_of(both, "//t/out") == [(None, "n"), (1, "a"), (3, "c"), (5, "e")]
+
+
+def test_two_columns_make_a_key_of_two(both):
+    run(both, "PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE "
+              "SELECT v, k FROM `//t/in` ORDER BY v, k")
+    assert key_of(both, "//t/out") == ["v", "k"]
+    assert rows_of(both, "//t/out") == [(1, "a"), (3, "c"), (5, "e"), (None, "n")]
+
+
+def test_an_insert_creating_the_table_is_sorted_and_an_append_to_it_merges(both):
+    run(both, f"PRAGMA yt.InferSchema; INSERT INTO `//t/new` {SELECT} ORDER BY k")
+    assert key_of(both, "//t/new") == ["k"]
+    # the sorted table takes a later INSERT's rows by key (a sorted merge), as one a sort
+    # operation made does (test_prod_dev_sorted_tables)
+    run(both, "INSERT INTO `//t/new` SELECT 2 AS k, 'b' AS v")
+    assert key_of(both, "//t/new") == ["k"]
+    assert rows_of(both, "//t/new") == [(None, "n"), (1, "a"), (2, "b"), (3, "c"), (5, "e")]
+
+
+@pytest.mark.parametrize("order", ["ORDER BY k DESC", "ORDER BY k + 1", "ORDER BY k, v DESC"])
+def test_a_key_yql_sorts_through_a_hidden_column_leaves_it_unsorted(both, order):
+    run(both, f"PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE {SELECT} {order}")
+    assert key_of(both, "//t/out") == []
+    assert both.dev.sort_order("//t/out") is None
+
+
+def test_an_append_ordered_by_a_column_keeps_an_unsorted_table_unsorted(both):
+    run(both, f"PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE {SELECT}")
+    run(both, "INSERT INTO `//t/out` SELECT k, v FROM `//t/out` ORDER BY k")
+    assert key_of(both, "//t/out") == []
+    assert len(rows_of(both, "//t/out")) == 8
+
+
+def test_a_truncate_without_order_by_unsorts_a_sorted_table(both):
+    run(both, f"PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE {SELECT} ORDER BY k")
+    run(both, "INSERT INTO `//t/out` WITH TRUNCATE SELECT 9 AS k, 'z' AS v "
+              "UNION ALL SELECT 0 AS k, 'y' AS v")
+    assert key_of(both, "//t/out") == []
+    # an unsorted table has no sorted_by attribute at all
+    assert not both.prod.yt().exists("//t/out/@sorted_by")
+    assert both.dev.sort_order("//t/out") is None
+    assert sorted(rows_of(both, "//t/out")) == [(0, "y"), (9, "z")]
