@@ -59,6 +59,7 @@ from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heav
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
     sort_output_schema,
+    unique_keys,
     unsorted_rows,
     upload_key,
 )
@@ -131,6 +132,8 @@ class OperationRunner:
         self.output_schemas: list[Any] = []
         #: the key of each output table of strong sorted schema (None: any order), by index
         self.output_keys: list[list[str] | None] = []
+        #: whether each output's strong sorted schema says unique_keys (sorted_tables.py)
+        self.output_unique: list[bool] = []
         #: what each job wrote to each output table, in job order, by table index
         self.job_outputs: dict[int, list[list[dict[str, Any]]]] = {}
         #: the schema a sort gives its output of weak schema (sort_output_schema), if any
@@ -244,6 +247,7 @@ class OperationRunner:
                 self.output_columns.append(strict_columns(node))
                 self.output_schemas.append(node.attributes.get("schema"))
                 self.output_keys.append(key)
+                self.output_unique.append(bool(key) and unique_keys(node))
                 if self.op.type == "sort":
                     # an output of weak schema takes its schema from the inputs
                     self.sort_schema = sort_output_schema(node, self.tables)
@@ -302,7 +306,7 @@ class OperationRunner:
             if not refused and key and merge_key(tables, spec) is None:
                 # an ordered merge into a table of strong sorted schema: its writer is a
                 # sorted one, as every writer of such a table (sorted_tables.py)
-                refused = unsorted_rows(rows, key)
+                refused = unsorted_rows(rows, key, self.output_unique[0])
             if refused:
                 raise OperationError(refused)
             return {0: rows}
@@ -401,7 +405,9 @@ class OperationRunner:
                     refused = schema_violation(self.output_columns[index], rows)
                     # and a table of strong sorted schema takes rows in its key order only
                     key = self.output_keys[index] if index < len(self.output_keys) else None
-                    refused = refused or (unsorted_rows(rows, key) if key else None)
+                    # (repeating no key when its schema says unique_keys)
+                    refused = refused or (unsorted_rows(rows, key, self.output_unique[index])
+                                          if key else None)
                     refused = refused or too_heavy(rows)
                     if refused:
                         result.error = refused
@@ -448,7 +454,7 @@ class OperationRunner:
                     try:
                         rows = ordered_job_outputs(cypress.get_node(path, out_tx), path,
                                                    self.job_outputs.get(index, []), append,
-                                                   key)
+                                                   key, self.output_unique[index])
                     except ValueError as refused:
                         raise OperationError(str(refused)) from None
                 write_rows(cypress, path, rows, append, out_tx, lock="exclusive" if key else None)
