@@ -333,7 +333,8 @@ def _write_all(op: OperationRun, produce: Produce) -> None:
             # a table of sorted strict schema takes the jobs' outputs in key order
             key = client.sort_order(table)
             refused = key and order_job_outputs(tmp, key, table, start,
-                                                op.job_ends.get(tmp, []))
+                                                op.job_ends.get(tmp, []),
+                                                client.unique_keys(table))
             if refused:
                 raise UnsortedWrite(table, refused)
         for tmp, vouched in zip(tmps, whole, strict=True):
