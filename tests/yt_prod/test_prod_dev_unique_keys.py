@@ -143,3 +143,64 @@ def test_a_map_repeating_a_key_fails_alike_and_writes_nothing(both):
     for run in map_into_u(both, [4, 5], append=True):
         run()
     assert same_rows(both) == ROWS + [{"k": 4, "v": "4"}, {"k": 5, "v": "5"}]
+
+
+# A sort makes its output's schema sorted by the sort's columns, unique when every old key
+# column is among them (TTableSchema::ToSorted, yt/yt/client/table_client/schema.cpp:
+# `UniqueKeys_ && oldKeyColumnCount == GetKeyColumnCount()`; called by TSortController::
+# PrepareOutputTables in yt/yt/server/controller_agent/controllers/sort_controller.cpp), and
+# its writer then refuses two rows of one key: "Duplicate key %v", which, unlike a sort order
+# violation, does not explode the job (ValidateSortOrderAndUniqueness in yt/yt/ytlib/
+# table_client/schemaless_chunk_writer.cpp).
+
+def sort_into_u(both: Backends, rows: list[dict], sort_by: list[str], source="//t/in"):
+    from yt_pipeline_dev.launcher import launch as dev_launch
+
+    if source != "//t/u":
+        both.put(source, rows)
+    spec = both.spec("sort", input_tables=[source], output_tables=["//t/u"], sort_by=sort_by)
+    return [lambda: dev_launch(both.dev, spec), lambda: both.run_prod(spec)]
+
+
+def test_a_sort_repeating_a_key_into_a_unique_table_fails_alike_and_writes_nothing(both):
+    rows = [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}, {"k": 2, "v": "c"}]
+    assert both_fail(OperationFailed, *sort_into_u(both, rows, ["k"])) == "Duplicate key [2]"
+    assert same_rows(both) == ROWS
+    for client in (both.dev, both.prod):
+        assert client.declared_schema("//t/u")["unique_keys"] is True
+
+
+def test_a_sort_by_more_columns_keeps_unique_keys_of_them(both):
+    # the key [k] is among [k, v]: the table stays unique, by (k, v)
+    rows = [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
+    assert both_fail(OperationFailed, *sort_into_u(both, rows, ["k", "v"])).startswith(
+        "Duplicate key [2")
+    assert same_rows(both) == ROWS
+    for run in sort_into_u(both, [{"k": 2, "v": "c"}, {"k": 2, "v": "b"}], ["k", "v"]):
+        run()
+    assert same_rows(both) == [{"k": 2, "v": "b"}, {"k": 2, "v": "c"}]
+    for client in (both.dev, both.prod):
+        schema = client.declared_schema("//t/u")
+        assert schema["unique_keys"] is True
+        assert [c["name"] for c in schema["columns"] if c.get("sort_order")] == ["k", "v"]
+    # a later append repeating (k, v) is refused, one repeating k alone is not
+    assert both_fail(BackendError,
+                     lambda: both.dev.write_table("//t/u", [{"k": 2, "v": "c"}], append=True),
+                     lambda: both.prod.write_table("//t/u", [{"k": 2, "v": "c"}],
+                                                   append=True)).startswith("Duplicate key [2")
+    for client in (both.dev, both.prod):
+        client.write_table("//t/u", [{"k": 2, "v": "d"}], append=True)
+    assert same_rows(both) == [{"k": 2, "v": "b"}, {"k": 2, "v": "c"}, {"k": 2, "v": "d"}]
+
+
+def test_a_sort_by_other_columns_drops_unique_keys(both):
+    for run in sort_into_u(both, [], ["v"], source="//t/u"):
+        run()
+    assert same_rows(both) == ROWS
+    for client in (both.dev, both.prod):
+        assert client.declared_schema("//t/u")["unique_keys"] is False
+    # so a sort by v repeating a value is taken, in both modes
+    rows = [{"k": 1, "v": "a"}, {"k": 2, "v": "a"}]
+    for run in sort_into_u(both, rows, ["v"]):
+        run()
+    assert same_rows(both) == rows

@@ -129,3 +129,57 @@ def test_an_operation_appending_the_table_s_last_key_fails(prod_client, fake_yt,
     map_into_unique(prod_client, fake_yt, tmp_path, [{"k": 1, "v": "a"}, {"k": 4, "v": "b"}],
                     append=True)
     assert fake_yt.rows("//tmp/out") == OLD + [{"k": 1, "v": "a"}, {"k": 4, "v": "b"}]
+
+
+# A sort's output schema is the table's made sorted by sort_by (TSortController::
+# PrepareOutputTables in yt/yt/server/controller_agent/controllers/sort_controller.cpp:
+# ToSorted(Spec->SortBy)), unique when every old key column is among the sort's columns
+# (TTableSchema::ToSorted in yt/yt/client/table_client/schema.cpp: `UniqueKeys_ &&
+# oldKeyColumnCount == GetKeyColumnCount()`); its writer refuses two rows of one key with
+# "Duplicate key %v" (ValidateSortOrderAndUniqueness in schemaless_chunk_writer.cpp).
+
+def unique_of(prod_client, path):
+    return bool(prod_client.yt().get(path + "/@schema").attributes["unique_keys"])
+
+
+def test_a_sort_into_a_unique_table_refuses_a_repeated_key(prod_client, fake_yt):
+    create_unique(prod_client, "//tmp/out")
+    write(prod_client, "//tmp/out", OLD)
+    fake_yt.put_table("//tmp/in", [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}, {"k": 2, "v": "c"}])
+    with pytest.raises(ytw.YtOperationFailedError, match=r"Duplicate key \[2\]"):
+        prod_client.yt().run_sort("//tmp/in", "//tmp/out", sort_by=["k"])
+    assert fake_yt.rows("//tmp/out") == OLD
+    assert unique_of(prod_client, "//tmp/out")
+
+
+def test_a_sort_keeps_unique_keys_only_with_every_key_column(prod_client, fake_yt):
+    create_unique(prod_client, "//tmp/out")
+    fake_yt.put_table("//tmp/in", [{"k": 1, "v": "b"}, {"k": 1, "v": "a"}])
+    # by (k, v): still unique, of (k, v)
+    prod_client.yt().run_sort("//tmp/in", "//tmp/out", sort_by=["k", "v"])
+    assert fake_yt.rows("//tmp/out") == [{"k": 1, "v": "a"}, {"k": 1, "v": "b"}]
+    assert unique_of(prod_client, "//tmp/out")
+    # by v alone: unique no more, and a repeated v is taken
+    fake_yt.put_table("//tmp/in", [{"k": 2, "v": "a"}, {"k": 1, "v": "a"}])
+    prod_client.yt().run_sort("//tmp/in", "//tmp/out", sort_by=["v"])
+    assert fake_yt.rows("//tmp/out") == [{"k": 2, "v": "a"}, {"k": 1, "v": "a"}]
+    assert not unique_of(prod_client, "//tmp/out")
+
+
+def test_a_sorted_merge_into_a_unique_table_refuses_a_repeated_key(prod_client, fake_yt):
+    # a sorted merge keeps the output's strong sorted schema (TSortedMergeController::
+    # PrepareOutputTables in sorted_controller.cpp), whose writer refuses a repeated key
+    create_unique(prod_client, "//tmp/out")
+    write(prod_client, "//tmp/out", OLD)
+    for name, rows in (("a", [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]),
+                       ("b", [{"k": 2, "v": "c"}, {"k": 3, "v": "d"}])):
+        create_unique(prod_client, f"//tmp/{name}")
+        write(prod_client, f"//tmp/{name}", rows)
+    with pytest.raises(ytw.YtOperationFailedError, match=r"Duplicate key \[2\]"):
+        prod_client.yt().run_merge(["//tmp/a", "//tmp/b"], "//tmp/out", mode="sorted")
+    assert fake_yt.rows("//tmp/out") == OLD
+    write(prod_client, "//tmp/b", [{"k": 3, "v": "d"}])
+    prod_client.yt().run_merge(["//tmp/a", "//tmp/b"], "//tmp/out", mode="sorted")
+    assert fake_yt.rows("//tmp/out") == [{"k": 1, "v": "a"}, {"k": 2, "v": "b"},
+                                         {"k": 3, "v": "d"}]
+    assert unique_of(prod_client, "//tmp/out")

@@ -136,8 +136,21 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
                      unique: bool = False) -> None:
     """UnsortedWrite for rows out of a sorted table's key order, or repeating a key of a
     table whose schema says unique_keys (`unique`: unique_keys.py); the rows were checked
-    against the table's schema `kept` before (each job's, or the write's own)."""
-    if key is None or sorted_by is not None:
+    against the table's schema `kept` before (each job's, or the write's own).
+
+    A sort (`sorted_by`) writes its rows in order; into a table that keeps its unique keys
+    (_stays_unique) its writer refuses two rows of one key of the sort's columns, as the
+    sort's output writer does with the schema made sorted by them (the sort controller's
+    PrepareOutputTables: ToSorted(sort_by), in yt/yt/server/controller_agent/controllers/
+    sort_controller.cpp; "Duplicate key %v", which unlike a sort order violation does not
+    explode the job: ValidateSortOrderAndUniqueness in schemaless_chunk_writer.cpp)."""
+    if sorted_by is not None:
+        if key is not None and _stays_unique(unique, sorted_by, key):
+            refused = refusal(tmp, sorted_by, path, start, by_jobs=False, unique=True)
+            if refused is not None:
+                raise UnsortedWrite(path, refused)
+        return
+    if key is None:
         return
     types = {name: column_types.yt_column_type(kind) for name, kind in kept or []}
     refused = refusal(tmp, key, path, start, by_jobs=by_jobs, types=types, unique=unique)
@@ -146,9 +159,12 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
 
 
 def _stays_unique(unique: bool, sorted_by: list[str] | None, key: list[str] | None) -> bool:
-    """Whether a table of unique keys keeps them after a write: any but a sort by other
-    columns than its key (a new table's declared key is `sorted_by`, `key` None)."""
-    return unique and (sorted_by is None or key is None or sorted_by == key)
+    """Whether a table of unique keys keeps them after a write: any but a sort whose
+    columns leave out one of its key columns (a new table's declared key is `sorted_by`,
+    `key` None). A sort makes the schema sorted by its columns, unique when every old key
+    column is among them (TTableSchema::ToSorted: `UniqueKeys_ && oldKeyColumnCount ==
+    GetKeyColumnCount()`, yt/yt/client/table_client/schema.cpp)."""
+    return unique and (sorted_by is None or key is None or set(key) <= set(sorted_by))
 
 
 #: listings of a folder that commits changed meanwhile before `list` gives up: each waits

@@ -58,10 +58,12 @@ from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
+    sort_keeps_unique,
     sort_output_schema,
     unique_keys,
     unsorted_rows,
     upload_key,
+    without_unique_keys,
 )
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
@@ -298,15 +300,30 @@ class OperationRunner:
             sort_by = [str(c) for c in spec.get("sort_by") or []]
             for row in rows:  # the sorted writer's key weight limit (HeavyKey)
                 check_key_weight(row, sort_by)
-            return {0: sort_rows(rows, sort_by)}
+            ordered = sort_rows(rows, sort_by)
+            if self.output_unique[0] and sort_keeps_unique(self.output_keys[0], sort_by):
+                # the output's schema, sorted by sort_by, still says unique_keys: its
+                # writer refuses two rows of one key ("Duplicate key %v", which does not
+                # explode the job as a sort order violation does: ValidateSortOrderAndUniqueness
+                # in schemaless_chunk_writer.cpp)
+                refused = unsorted_rows(ordered, sort_by, True)
+                if refused:
+                    raise OperationError(refused)
+            return {0: ordered}
         if kind == "merge":
             rows = merged_rows(tables, spec)
             refused = schema_violation(self.output_columns[0], rows)
             key = self.output_keys[0]
-            if not refused and key and merge_key(tables, spec) is None:
+            merged_by = merge_key(tables, spec)
+            if not refused and key and merged_by is None:
                 # an ordered merge into a table of strong sorted schema: its writer is a
                 # sorted one, as every writer of such a table (sorted_tables.py)
                 refused = unsorted_rows(rows, key, self.output_unique[0])
+            elif not refused and key and merged_by == key and self.output_unique[0]:
+                # a sorted merge keeps the output's strong sorted schema (TSortedMerge
+                # Controller::PrepareOutputTables in sorted_controller.cpp), whose writer
+                # refuses two rows of one key when it says unique_keys
+                refused = unsorted_rows(rows, key, True)
             if refused:
                 raise OperationError(refused)
             return {0: rows}
@@ -475,5 +492,11 @@ class OperationRunner:
                 if self.op.type == "sort" and self.sort_schema is not None:
                     set_attribute(cypress, path, "schema", self.sort_schema, out_tx,
                                   locked=True)
+                elif self.op.type == "sort" and self.output_unique[index] and \
+                        not sort_keeps_unique(self.output_keys[index], sort_by):
+                    # sorted by columns that leave out a key column: no unique keys more
+                    schema = cypress.get_node(path, out_tx).attributes["schema"]
+                    set_attribute(cypress, path, "schema", without_unique_keys(schema),
+                                  out_tx, locked=True)
             cypress.commit(out_tx)
             self.out_tx = None

@@ -44,6 +44,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import yt.yson as yson
+
 from yt_pipeline.sorted_writes import (
     UNIQUE_KEY_VIOLATION,
     appended_before_last,
@@ -79,6 +81,22 @@ def unique_keys(node: Node) -> bool:
     schema = node.attributes.get("schema")
     attributes = getattr(schema, "attributes", None) or {}
     return bool(attributes.get("unique_keys")) and strong_key(node) is not None
+
+
+def sort_keeps_unique(key: list[str] | None, sort_by: list[str]) -> bool:
+    """Whether a sort by `sort_by` keeps a table of unique keys by `key` so: the sort makes
+    the output's schema sorted by its columns, unique when every old key column is among
+    them (TTableSchema::ToSorted: `UniqueKeys_ && oldKeyColumnCount == GetKeyColumnCount()`,
+    yt/yt/client/table_client/schema.cpp, called by the sort controller's
+    PrepareOutputTables in sort_controller.cpp)."""
+    return bool(key) and set(key or []) <= set(sort_by)
+
+
+def without_unique_keys(schema: Any) -> Any:
+    """A table's `schema` attribute, saying unique_keys no more."""
+    attributes = dict(getattr(schema, "attributes", None) or {})
+    attributes["unique_keys"] = False
+    return yson.to_yson_type([dict(column) for column in schema], attributes=attributes)
 
 
 def violation_code(refused: str) -> int:
