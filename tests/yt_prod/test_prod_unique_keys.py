@@ -183,3 +183,66 @@ def test_a_sorted_merge_into_a_unique_table_refuses_a_repeated_key(prod_client, 
     assert fake_yt.rows("//tmp/out") == [{"k": 1, "v": "a"}, {"k": 2, "v": "b"},
                                          {"k": 3, "v": "d"}]
     assert unique_of(prod_client, "//tmp/out")
+
+
+# An output path may carry the table's schema (`<schema=...>//t`): the write is an overwrite
+# of strong schema, that one, which the table has after it (GetTableUploadOptions in
+# yt/yt/ytlib/table_client/table_upload_options.cpp: `!path.GetAppend() && pathSchema`), so
+# a schema of unique keys there refuses a repeated key as the table's own would; with
+# `append` the path is refused ('YPath attributes "append" and "schema" are not compatible').
+
+def unique_path(path, columns=COLUMNS):
+    return ytw.TablePath(path, schema=yson.to_yson_type(
+        columns, attributes={"strict": True, "unique_keys": True}))
+
+
+def test_a_sort_into_a_path_of_unique_keys_refuses_a_repeated_key(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/out", OLD)
+    fake_yt.put_table("//tmp/in", [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}, {"k": 2, "v": "c"}])
+    with pytest.raises(ytw.YtOperationFailedError, match=r"Duplicate key \[2\]"):
+        prod_client.yt().run_sort("//tmp/in", unique_path("//tmp/out"), sort_by=["k"])
+    assert fake_yt.rows("//tmp/out") == OLD
+    assert not prod_client.yt().get("//tmp/out/@schema").attributes["unique_keys"]
+    fake_yt.put_table("//tmp/in", [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}])
+    prod_client.yt().run_sort("//tmp/in", unique_path("//tmp/out"), sort_by=["k"])
+    assert fake_yt.rows("//tmp/out") == [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
+    assert unique_of(prod_client, "//tmp/out")
+    assert prod_client.yt().get("//tmp/out/@sorted_by") == ["k"]
+
+
+def test_a_merge_into_a_path_of_unique_keys_refuses_a_repeated_key(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/out", OLD)
+    fake_yt.put_table("//tmp/in", [{"k": 1, "v": "a"}, {"k": 1, "v": "b"}])
+    with pytest.raises(ytw.YtOperationFailedError, match=r"Duplicate key \[1\]"):
+        prod_client.yt().run_merge("//tmp/in", unique_path("//tmp/out"), mode="ordered")
+    assert fake_yt.rows("//tmp/out") == OLD
+    with pytest.raises(ytw.YtError, match='YPath attributes "append" and "schema" are not '
+                                          'compatible'):
+        path = unique_path("//tmp/out")
+        path.attributes["append"] = True
+        prod_client.yt().run_merge("//tmp/in", path, mode="ordered")
+    assert fake_yt.rows("//tmp/out") == OLD
+
+
+def test_a_map_into_a_path_of_unique_keys_refuses_a_repeated_key(prod_client, fake_yt,
+                                                                 tmp_path, monkeypatch):
+    # the job's writer (ValidateSortOrderAndUniqueness) with the path's schema
+    monkeypatch.setattr(launcher, "check_spec", lambda spec: None)
+    fake_yt.put_table("//tmp/out", OLD)
+    package = build_package(tmp_path / ".build", {"s": {"src/mapper.py": COPY}})
+
+    def run(rows):
+        fake_yt.put_table("//tmp/in", rows)
+        spec = OperationSpec(kind="map", stage_name="s", name="map", stage_dir=tmp_path,
+                             pipeline_dir=tmp_path, input_tables=["//tmp/in"],
+                             output_tables=["//tmp/out"], mapper="src/mapper.py",
+                             code_package=package,
+                             extra_spec={"output_table_paths": [unique_path("//tmp/out")]})
+        plugin.launch_operation(prod_client, spec)
+
+    with pytest.raises(OperationFailed, match=r"Duplicate key \[1\]"):
+        run([{"k": 1, "v": "a"}, {"k": 1, "v": "b"}])
+    assert fake_yt.rows("//tmp/out") == OLD
+    run([{"k": 1, "v": "a"}, {"k": 2, "v": "b"}])
+    assert fake_yt.rows("//tmp/out") == [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
+    assert unique_of(prod_client, "//tmp/out")

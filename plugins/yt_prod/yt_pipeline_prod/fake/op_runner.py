@@ -58,11 +58,13 @@ from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
+    path_schema,
     sort_keeps_unique,
     sort_output_schema,
     unique_keys,
     unsorted_rows,
     upload_key,
+    with_schema,
     without_unique_keys,
 )
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
@@ -136,6 +138,8 @@ class OperationRunner:
         self.output_keys: list[list[str] | None] = []
         #: whether each output's strong sorted schema says unique_keys (sorted_tables.py)
         self.output_unique: list[bool] = []
+        #: the schema an output's path gives its table (sorted_tables.path_schema), by index
+        self.path_schemas: dict[int, Any] = {}
         #: what each job wrote to each output table, in job order, by table index
         self.job_outputs: dict[int, list[list[dict[str, Any]]]] = {}
         #: the schema a sort gives its output of weak schema (sort_output_schema), if any
@@ -238,6 +242,11 @@ class OperationRunner:
                 node = self.cypress.get_node(path, self.out_tx)
                 if node.type != "table":
                     raise YtFakeError(f"{path} is a {node.type}, not a table")
+                # a path's own schema: the table is written as one of that schema
+                given = path_schema(attributes)
+                if given is not None:
+                    self.path_schemas[len(found)] = given
+                    node = with_schema(node, given)
                 # an append takes a shared lock, but an exclusive one on a table of strong
                 # sorted schema (sorted_tables.py); a path's `sorted_by` makes the table's
                 # writers sorted ones, under an exclusive lock (upload_key)
@@ -475,6 +484,9 @@ class OperationRunner:
                     except ValueError as refused:
                         raise OperationError(str(refused)) from None
                 write_rows(cypress, path, rows, append, out_tx, lock="exclusive" if key else None)
+                if index in self.path_schemas:
+                    set_attribute(cypress, path, "schema", self.path_schemas[index], out_tx,
+                                  locked=True)
                 merged_by = merge_key(self.tables, self.op.spec) \
                     if self.op.type == "merge" else None
                 if self.op.type == "sort":

@@ -99,6 +99,40 @@ def without_unique_keys(schema: Any) -> Any:
     return yson.to_yson_type([dict(column) for column in schema], attributes=attributes)
 
 
+def path_schema(attributes: dict[str, Any]) -> Any:
+    """The schema an output path gives its table (`<schema=...>//t`), as the table's
+    `schema` attribute keeps one; None when it gives none. A path's schema makes the write
+    an overwrite of strong schema, that schema's (GetTableUploadOptions in yt/yt/ytlib/
+    table_client/table_upload_options.cpp: `!path.GetAppend() && pathSchema`:
+    `TableSchema = pathSchema`), which the table has after it; YtFakeError, in its words, with
+    `append` or `sorted_by` on the path."""
+    given = attributes.get("schema")
+    if given is None:
+        return None
+    if attributes.get("append"):
+        raise YtFakeError('YPath attributes "append" and "schema" are not compatible')
+    if attributes.get("sorted_by"):
+        raise YtFakeError('YPath attributes "sorted_by" and "schema" are not compatible')
+    if isinstance(given, dict):
+        columns, shape = given.get("$value") or [], dict(given.get("$attributes") or {})
+    else:
+        columns, shape = given, dict(getattr(given, "attributes", None) or {})
+    return yson.to_yson_type([dict(column) for column in columns],
+                             attributes={"strict": shape.get("strict", True),
+                                         "unique_keys": shape.get("unique_keys", False)})
+
+
+def with_schema(node: Node, schema: Any) -> Node:
+    """The table as an overwrite of schema `schema` (path_schema) finds it: that schema, its
+    key columns as `sorted_by`, no rows."""
+    attributes = {name: value for name, value in node.attributes.items() if name != "sorted_by"}
+    attributes["schema"] = schema
+    key = [str(column["name"]) for column in schema if column.get("sort_order")]
+    if key:
+        attributes["sorted_by"] = key
+    return Node(type=node.type, id=node.id, attributes=attributes)
+
+
 def violation_code(refused: str) -> int:
     """The error code of a writer's refusal (unsorted_rows, write_refusal)."""
     return UNIQUE_KEY_VIOLATION if refused.startswith("Duplicate key") else SORT_ORDER_VIOLATION
