@@ -204,3 +204,19 @@ def test_a_sort_by_other_columns_drops_unique_keys(both):
     for run in sort_into_u(both, rows, ["v"]):
         run()
     assert same_rows(both) == rows
+
+
+def test_a_yql_insert_repeating_a_key_is_taken_and_the_table_has_unique_keys_no_more(both):
+    # YQL makes the table's sortness common with the inserted rows', which drops unique keys
+    # ("Merge of two and more tables cannot have unique keys": TYqlRowSpecInfo::
+    # MakeCommonSortness in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp; YQL warns
+    # "Result table content will have non unique keys"), and publishes the table so
+    for client in (both.dev, both.prod):
+        client.run_yql('INSERT INTO `//t/u` SELECT 3 AS k, "x" AS v;')
+    assert same_rows(both) == ROWS + [{"k": 3, "v": "x"}]
+    for client in (both.dev, both.prod):
+        assert client.declared_schema("//t/u")["unique_keys"] is False
+    # and later writes may repeat a key too
+    for client in (both.dev, both.prod):
+        client.write_table("//t/u", [{"k": 3, "v": "y"}], append=True)
+    assert same_rows(both) == ROWS + [{"k": 3, "v": "x"}, {"k": 3, "v": "y"}]
