@@ -69,7 +69,9 @@ class TableClient(Protocol):
         another type or a null in a required column, or a row that leaves a required
         column out, fails the write ("Unknown column ... in strict schema", "Invalid type
         of column ...", "Required column ... cannot have "null" value"), and a sorted one
-        takes rows in key order only. An existing table is fine only with this very schema.
+        takes rows in key order only; one whose `unique_keys` attribute is true (a
+        TableSchema's, a YsonList's), of key columns only, takes no key twice ("Duplicate key
+        ..."). An existing table is fine only with this very schema.
         A bad schema raises InvalidSchema naming the path and the column. In a stage, the
         table is made in its transaction.
         """

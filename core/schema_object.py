@@ -35,10 +35,19 @@ def table_schema_class() -> Any:
     return TableSchema
 
 
+class ListedColumns(list[Any]):
+    """The columns of a schema, and whether it says `unique_keys` (its attribute)."""
+
+    def __init__(self, columns: Any, unique_keys: bool = False):
+        super().__init__(columns)
+        self.unique_keys = unique_keys
+
+
 def listed_schema(path: str, schema: Any) -> Any:
     """`schema` as a list of column mappings when it is a TableSchema; anything else as it
-    is (stage_schema.checked_schema judges it). InvalidSchema naming the table for a
-    TableSchema no declared schema is: not strict, unique keys, a type of no old name."""
+    is (stage_schema.checked_schema judges it). A list's `unique_keys` attribute (a
+    TableSchema's, a YsonList's) is kept as ListedColumns'. InvalidSchema naming the table
+    for a TableSchema no declared schema is: not strict, a type of no old name."""
     if isinstance(schema, (list, tuple)):
         return _listed_attribute_schema(path, schema)
     if isinstance(schema, (str, bytes, dict)):
@@ -47,20 +56,18 @@ def listed_schema(path: str, schema: Any) -> Any:
     if table_schema is None or not isinstance(schema, table_schema):
         return schema
     yson = schema.to_yson_type()
-    _refuse_attributes(path, getattr(yson, "attributes", {}),
-                       ("TableSchema(strict=False)", "TableSchema(unique_keys=True)"))
-    return [_listed_column(path, dict(column)) for column in yson]
+    attributes = getattr(yson, "attributes", {}) or {}
+    _refuse_attributes(path, attributes, "TableSchema(strict=False)")
+    return ListedColumns([_listed_column(path, dict(column)) for column in yson],
+                         bool(attributes.get("unique_keys", False)))
 
 
-def _refuse_attributes(path: str, attributes: Any, shown: tuple[str, str]) -> None:
-    """InvalidSchema for a schema that is not strict or has unique keys (`shown`: how each
-    reads in the stage's code)."""
+def _refuse_attributes(path: str, attributes: Any, shown: str) -> None:
+    """InvalidSchema for a schema that is not strict (`shown`: how it reads in the stage's
+    code)."""
     if not attributes.get("strict", True):
-        raise InvalidSchema(f"create_path {path}: schema {shown[0]} is not strict; a "
+        raise InvalidSchema(f"create_path {path}: schema {shown} is not strict; a "
                             "declared schema is strict")
-    if attributes.get("unique_keys", False):
-        raise InvalidSchema(f"create_path {path}: schema {shown[1]}: unique keys are not "
-                            "supported; declare it without")
 
 
 def _listed_attribute_schema(path: str, schema: list[Any] | tuple[Any, ...]) -> list[Any]:
@@ -69,11 +76,13 @@ def _listed_attribute_schema(path: str, schema: list[Any] | tuple[Any, ...]) -> 
     `strict` and `unique_keys` (a YsonList's). Read as the plain list: a column's type_v3 must
     say what its type and required say (a master keeps them so: GetTypeV3Info), or gives
     them when they are left out."""
-    _refuse_attributes(path, getattr(schema, "attributes", None) or {},
-                       ("<strict=%false>", "<unique_keys=%true>"))
-    return [_agreed_column(path, dict(column))
-            if isinstance(column, dict) and "type_v3" in column else column
-            for column in schema]
+    attributes = getattr(schema, "attributes", None) or {}
+    _refuse_attributes(path, attributes, "<strict=%false>")
+    unique = bool(attributes.get("unique_keys", False)) or \
+        bool(getattr(schema, "unique_keys", False))
+    return ListedColumns([_agreed_column(path, dict(column))
+                          if isinstance(column, dict) and "type_v3" in column else column
+                          for column in schema], unique)
 
 
 def _agreed_column(path: str, column: dict[str, Any]) -> dict[str, Any]:

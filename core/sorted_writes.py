@@ -18,6 +18,19 @@ proxy as the cluster it stands for. The texts are the cluster's:
   table %v is not sorted: job outputs overlap with original table", and jobs whose sorted
   outputs overlap each other: "... job outputs have overlapping key ranges"
   (VerifySortedOutput in the operation controller).
+
+A table whose schema says `unique_keys` (a sorted one: a master refuses it on a schema of no
+key columns, '"unique_keys" can only be true if key columns are present', ValidateSchemaAttributes
+in yt/yt/client/table_client/schema.cpp) refuses a row whose key equals the one before it too:
+
+- the writer, in the same check as the sort order (the inner ValidateSortOrderAndUniqueness of
+  TSchemalessMultiChunkWriterBase in schemaless_chunk_writer.cpp): "Duplicate key %v" of the
+  repeated key (EErrorCode::UniqueKeyViolation, 306), an append's first row compared with the
+  table's last key first, as for the sort order (`duplicate_key`);
+- the controller, of an operation's outputs (VerifySortedOutput): an append whose first output
+  begins with the table's last key, "Output table %v contains duplicate keys: job outputs
+  overlap with original table" (SortOrderViolation), and jobs whose outputs meet at one key,
+  "Output table %v contains duplicate keys: job outputs have overlapping key ranges".
 """
 
 from __future__ import annotations
@@ -45,6 +58,27 @@ def appended_before_last(last: Any, first: Any, key: Sequence[str]) -> str:
     """write_table's append whose first row sorts before the table's last one: the writer
     compares the table's last key with it as with any row before it."""
     return sort_order_violation(last, first, key)
+
+
+def duplicate_key(row: Any, key: Sequence[str]) -> str:
+    """A row whose key equals the one written before it (or, first in an append, the
+    table's last key), in a table of unique keys."""
+    return f"Duplicate key {key_text(row, key)}"
+
+
+def duplicates_table(path: str) -> str:
+    """An operation's append whose first output row has the table's last key (unique keys)."""
+    return f"Output table {path} contains duplicate keys: job outputs overlap with original table"
+
+
+def jobs_duplicate(path: str) -> str:
+    """Jobs' outputs of unique keys where one ends with the key the next begins with."""
+    return (f"Output table {path} contains duplicate keys: job outputs have overlapping key "
+            "ranges")
+
+
+#: EErrorCode::UniqueKeyViolation (yt/yt/client/table_client/public.h)
+UNIQUE_KEY_VIOLATION = 306
 
 
 def jobs_overlap(path: str) -> str:

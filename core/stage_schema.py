@@ -7,6 +7,10 @@ tables" pages of the YTsaurus docs). Types are those whose values both backends 
 against (yt_pipeline.column_types); a column takes null unless it is `"required": true`,
 whose null both backends refuse ("Required column ... cannot have "null" value").
 A ytsaurus-client TableSchema is taken too, read as this list (yt_pipeline.schema_object).
+A schema whose `unique_keys` attribute is true (a TableSchema's, or a YsonList's as
+`@schema` gives it) makes a table that takes no key twice (yt_pipeline.sorted_writes); it
+needs key columns, as a master refuses it without ('"unique_keys" can only be true if key
+columns are present': ValidateSchemaAttributes in yt/yt/client/table_client/schema.cpp).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from yt_pipeline.column_types import INTEGER_RANGES
 from yt_pipeline.errors import InvalidSchema
-from yt_pipeline.schema_object import listed_schema
+from yt_pipeline.schema_object import ListedColumns, listed_schema
 
 #: the column types a declared schema may give
 COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(kind), kind)),
@@ -36,8 +40,9 @@ MAX_NAME_BYTES = 256
 
 def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
     """The columns of `schema`, each {"name", "type"}, "sort_order" for a key column and
-    "required" (True) for one that takes no null;
-    InvalidSchema naming the table and the column for one a cluster would not take."""
+    "required" (True) for one that takes no null, and whether it says unique_keys
+    (`unique_of`); InvalidSchema naming the table and the column for one a cluster would
+    not take."""
 
     def refused(what: str) -> InvalidSchema:
         return InvalidSchema(f"create_path {path}: schema {what}")
@@ -100,7 +105,17 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
         if required:
             checked["required"] = True
         columns.append(checked)
-    return columns
+    unique = bool(getattr(schema, "unique_keys", False))
+    if unique and not key_of(columns):
+        raise refused("says unique_keys but has no key column (sort_order): unique keys are "
+                      "those of a sorted table" + _as_cluster(
+                          '"unique_keys" can only be true if key columns are present'))
+    return ListedColumns(columns, unique)
+
+
+def unique_of(columns: list[dict[str, Any]]) -> bool:
+    """Whether checked columns (checked_schema) say unique_keys."""
+    return bool(getattr(columns, "unique_keys", False))
 
 
 def _as_cluster(words: str) -> str:
@@ -135,15 +150,18 @@ def refuse_another_schema(path: str, declared: dict[str, Any] | None,
     """An existing table is taken as created when it has this very schema (a stage run
     again); InvalidSchema when it has another one, or none."""
     if declared is not None and declared.get("strict") and \
-            declared["columns"] == as_declared(columns):
+            declared["columns"] == as_declared(columns) and \
+            bool(declared.get("unique_keys")) == unique_of(columns):
         return
     # key columns are shown with their sort order: a table whose only difference is a key
     # lost (a YQL INSERT WITH TRUNCATE gives the table the query's schema) would otherwise
     # read as the very schema declared
     shown = ("no schema" if declared is None else "the schema " + _described(
-        declared["columns"]))
+        declared["columns"]) + (" (unique keys)" if declared.get("unique_keys") else ""))
     raise InvalidSchema(f"create_path {path}: the table exists with {shown}, not the one "
-                        f"declared ({_described(columns)}); remove it first to make it "
+                        f"declared ({_described(columns)}"
+                        f"{' (unique keys)' if unique_of(columns) else ''}); remove it first "
+                        "to make it "
                         "with this schema")
 
 

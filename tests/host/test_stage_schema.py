@@ -107,8 +107,11 @@ def test_a_ytsaurus_client_table_schema_is_read_as_its_columns():
 @pytest.mark.parametrize(("build", "message"), [
     (lambda s, ti: s.TableSchema(strict=False).add_column("a", ti.Int64),
      "schema TableSchema(strict=False) is not strict; a declared schema is strict"),
-    (lambda s, ti: s.TableSchema(unique_keys=True).add_column("a", ti.Int64, "ascending"),
-     "schema TableSchema(unique_keys=True): unique keys are not supported; declare it without"),
+    # ValidateSchemaAttributes (yt/yt/client/table_client/schema.cpp)
+    (lambda s, ti: s.TableSchema(unique_keys=True).add_column("a", ti.Int64),
+     "schema says unique_keys but has no key column (sort_order): unique keys are those of a "
+     "sorted table (as a cluster refuses it: \"\"unique_keys\" can only be true if key "
+     "columns are present\")"),
     (lambda s, ti: s.TableSchema().add_column("a", ti.Yson),
      "schema column 'a': type yson is allowed only inside an optional (ti.Optional[ti.Yson]) "
      "(as a cluster refuses it: \"Column of type \"any\" cannot be \"required\"\")"),
@@ -194,8 +197,9 @@ def test_a_schema_read_from_a_tables_attribute_is_taken():
                     {"strict": False}),
      "create_path //t/copy: schema <strict=%false> is not strict; a declared schema is strict"),
     (_AttributeList([{"name": "a", "type": "int64"}], {"unique_keys": True}),
-     "create_path //t/copy: schema <unique_keys=%true>: unique keys are not supported; "
-     "declare it without"),
+     "create_path //t/copy: schema says unique_keys but has no key column (sort_order): "
+     "unique keys are those of a sorted table (as a cluster refuses it: \"\"unique_keys\" "
+     "can only be true if key columns are present\")"),
 ])
 def test_an_attribute_schema_no_declared_schema_is_is_refused_in_one_line(schema, message):
     with pytest.raises(InvalidSchema) as refused:

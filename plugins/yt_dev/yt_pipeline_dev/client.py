@@ -56,6 +56,7 @@ from yt_pipeline_dev.tablelock import (
 from yt_pipeline_dev.txn import DevTransaction
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, SHARED, LockConflict, check_made_under
 from yt_pipeline_dev.txnlocks import check as check_lock
+from yt_pipeline_dev.unique_keys import is_unique, keep_unique, seen_unique
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
 from yt_pipeline_dev.yql_schema import (
     declared_key,
@@ -131,15 +132,39 @@ class UnsortedWrite(BackendError):
 
 
 def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Path,
-                     path: str, start: int, by_jobs: bool, kept: Any) -> None:
-    """UnsortedWrite for rows out of a sorted table's key order; the rows were checked
-    against the table's schema `kept` before (each job's, or the write's own)."""
-    if key is None or sorted_by is not None:
+                     path: str, start: int, by_jobs: bool, kept: Any,
+                     unique: bool = False) -> None:
+    """UnsortedWrite for rows out of a sorted table's key order, or repeating a key of a
+    table whose schema says unique_keys (`unique`: unique_keys.py); the rows were checked
+    against the table's schema `kept` before (each job's, or the write's own).
+
+    A sort (`sorted_by`) writes its rows in order; into a table that keeps its unique keys
+    (_stays_unique) its writer refuses two rows of one key of the sort's columns, as the
+    sort's output writer does with the schema made sorted by them (the sort controller's
+    PrepareOutputTables: ToSorted(sort_by), in yt/yt/server/controller_agent/controllers/
+    sort_controller.cpp; "Duplicate key %v", which unlike a sort order violation does not
+    explode the job: ValidateSortOrderAndUniqueness in schemaless_chunk_writer.cpp)."""
+    if sorted_by is not None:
+        if key is not None and _stays_unique(unique, sorted_by, key):
+            refused = refusal(tmp, sorted_by, path, start, by_jobs=False, unique=True)
+            if refused is not None:
+                raise UnsortedWrite(path, refused)
+        return
+    if key is None:
         return
     types = {name: column_types.yt_column_type(kind) for name, kind in kept or []}
-    refused = refusal(tmp, key, path, start, by_jobs=by_jobs, types=types)
+    refused = refusal(tmp, key, path, start, by_jobs=by_jobs, types=types, unique=unique)
     if refused is not None:
         raise UnsortedWrite(path, refused)
+
+
+def _stays_unique(unique: bool, sorted_by: list[str] | None, key: list[str] | None) -> bool:
+    """Whether a table of unique keys keeps them after a write: any but a sort whose
+    columns leave out one of its key columns (a new table's declared key is `sorted_by`,
+    `key` None). A sort makes the schema sorted by its columns, unique when every old key
+    column is among them (TTableSchema::ToSorted: `UniqueKeys_ && oldKeyColumnCount ==
+    GetKeyColumnCount()`, yt/yt/client/table_client/schema.cpp)."""
+    return unique and (sorted_by is None or key is None or set(key) <= set(sorted_by))
 
 
 #: listings of a folder that commits changed meanwhile before `list` gives up: each waits
@@ -282,6 +307,7 @@ class DevClient(YqlRequests):
             # and the second's rename dropped the first's rows
             with self.txn.table_guard(normal(path)):
                 current, kept, key = self._seen(path, schema)
+                unique = seen_unique(self.root, current, schema)
                 if only_new and current is not None:
                     raise _TableThere(path)
                 # a write locks its table when it starts; a YQL INSERT when the query has
@@ -296,6 +322,7 @@ class DevClient(YqlRequests):
                     # the version before that commit, which the commit's rebase then put
                     # after it: rows lost, doubled and out of order.
                     current, kept, key = self._seen(path, schema)
+                    unique = seen_unique(self.root, current, schema)
                     if shared and not _shared_lock(append, key):
                         self._lock_for_write(path, False, action)  # now sorted
                 # a sorted table's rows merged in by a YQL INSERT (sorted_schema.merge_in)
@@ -309,11 +336,14 @@ class DevClient(YqlRequests):
                     if schema_checked:
                         if not by_jobs:  # each job's rows were checked as it ended
                             refuse_rows_off_schema(kept, tmp, path, start)
-                        _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept)
+                        _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept,
+                                         unique)
                     if not lock_at_start:
                         self._lock_for_write(path, _shared_lock(append, key), action)
                 keep_schema(self.root, kept, self.visible_file(path),
                             sorted_by if sorted_by is not None else key)
+                keep_unique(self.root, self.visible_file(path),
+                            _stays_unique(unique, sorted_by, key))
                 # a YQL INSERT (not schema_checked) filling the table whole can be read by a
                 # later query of the stage, as prod reads it from the INSERT's staging table
                 self.txn.note_write(normal(path), not schema_checked and
@@ -332,6 +362,7 @@ class DevClient(YqlRequests):
                 raise _TableThere(path)
             kept = schema_of(self.root, target) or schema
             key = declared_key(self.root, target) if kept is not None else None
+            unique = seen_unique(self.root, target if target.is_file() else None, schema)
             # outside any transaction, a write conflicts with every transaction's lock
             check_lock(self.root, normal(path),
                        SHARED if _shared_lock(append, key) else EXCLUSIVE, None)
@@ -341,11 +372,12 @@ class DevClient(YqlRequests):
                 if schema_checked:
                     if not by_jobs:  # each job's rows were checked as it ended
                         refuse_rows_off_schema(kept, tmp, path, start)
-                    _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept)
+                    _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept, unique)
                 # the schema is kept by the file's identity, which its rename keeps: kept
                 # after the rename, a reader between the two found the table of no schema
                 # (declared_schema None), which a cluster's table never is while written
                 keep_schema(self.root, kept, tmp, sorted_by if sorted_by is not None else key)
+                keep_unique(self.root, tmp, _stays_unique(unique, sorted_by, key))
 
     def _seen(self, path: str, schema: Any = None
               ) -> tuple[Path | None, Any, list[str] | None]:
@@ -370,6 +402,10 @@ class DevClient(YqlRequests):
         """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""
         current = self.visible_file(path)
         return declared_key(self.root, current) if schema_of(self.root, current) else None
+
+    def unique_keys(self, path: str) -> bool:
+        """Whether the declared schema of table `path` says unique_keys (unique_keys.py)."""
+        return is_unique(self.root, self.visible_file(path))
 
     def _tables_under(self, path: str) -> list[str]:
         """The tables of folder `path` and its subfolders, outside any transaction."""
@@ -706,19 +742,26 @@ class DevClient(YqlRequests):
     def _create_with_schema(self, path: str, node_type: str, schema: Any) -> None:
         """An empty table of the strict schema stage code declares, kept as a YQL write's
         (yql_schema.declare), sorted by its key columns if it has any."""
-        from yt_pipeline.stage_schema import checked_schema, key_of, refuse_another_schema
+        from yt_pipeline.stage_schema import (
+            checked_schema,
+            key_of,
+            refuse_another_schema,
+            unique_of,
+        )
         from yt_pipeline_dev.stage_schema import kept_columns
 
         if node_type != "table":
             raise BackendError(f"create_path {path}: a schema is for a table, not a "
                                f"{node_type}")
         columns = checked_schema(path, schema)
+        kept = kept_columns(columns)
+        kept.unique_keys = unique_of(columns)  # type: ignore[attr-defined] - unique_keys.py
         # the write of no rows gives the new file this schema (`writing`'s `schema`), kept
         # with it through the stage's commit, and `sorted_by` its key; a table there is
         # left as it is if it has this schema (refuse_another_schema)
         for _ in range(LIST_TRIES):
             try:
-                with self.writing(path, schema=kept_columns(columns),
+                with self.writing(path, schema=kept,
                                   sorted_by=key_of(columns), action="create_path",
                                   only_new=True) as tmp:
                     vouch(self.root, tmp)
@@ -772,7 +815,7 @@ class DevClient(YqlRequests):
                  for name, kind in columns}
         first = [dict(shown.get(name, {"name": name, "type": "any", "required": False}),
                       sort_order="ascending") for name in key]
-        return {"strict": True, "unique_keys": False,
+        return {"strict": True, "unique_keys": is_unique(self.root, table),
                 "columns": first + [c for name, c in shown.items() if name not in key]}
 
     def run_yql(self, query: str, pool: str | None = None,

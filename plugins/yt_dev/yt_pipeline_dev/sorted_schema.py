@@ -14,6 +14,11 @@ YQL's INSERT into such a table keeps it sorted ("In the case of a sorted table, 
 to preserve sorting by running a sorted merge": YQL docs, INSERT INTO; the yt gateway's
 publish step, ExecPublish in yt/yql/providers/yt/gateway/native/yql_yt_native.cpp, merges
 the table and the new rows with a merge of mode sorted): `merge_in`.
+
+A table whose declared schema says `unique_keys` (unique_keys.py) refuses a repeated key in
+the same checks (`unique`): a row whose key equals the previous one's, an append's first row
+with the table's last key, jobs' outputs meeting at one key, in the words of
+yt_pipeline.sorted_writes.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ from yt_pipeline.column_types import IncomparableKey
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.sorted_writes import (
     appended_before_last,
+    duplicate_key,
+    duplicates_table,
     inferred_columns,
+    jobs_duplicate,
     jobs_overlap,
     overlaps_table,
     sort_order_violation,
@@ -45,7 +53,8 @@ TAIL_BYTES = 1 << 12
 
 
 def refusal(table_file: Path, key: list[str], path: str, start: int, *,
-            by_jobs: bool, types: Mapping[str, str] | None = None) -> str | None:
+            by_jobs: bool, types: Mapping[str, str] | None = None,
+            unique: bool = False) -> str | None:
     """The cluster's words refusing the rows written to `table_file` from byte `start`
     (where an append's rows begin; 0 for an overwrite) to a table sorted by `key`: a row
     before the one written before it, or a first row before the table's last one. None
@@ -56,45 +65,56 @@ def refusal(table_file: Path, key: list[str], path: str, start: int, *,
     write_table's writer starts from the table's last key and checks its first row against
     it before any other, in the words of any row out of order (yt_pipeline.sorted_writes:
     `appended_before_last`); an operation's jobs check their own rows, then the controller
-    their outputs against the table (`by_jobs`: `overlaps_table`)."""
+    their outputs against the table (`by_jobs`: `overlaps_table`). `unique`: the table's
+    schema says unique_keys, and a repeated key is refused too (`duplicate_key`, for the
+    controller `duplicates_table`)."""
     order = row_key(key)
     if start and not by_jobs:
         refused = _before_table(table_file, start, _first_row_from(table_file, start), order,
-                                lambda last, first: appended_before_last(last, first, key))
+                                lambda last, first: appended_before_last(last, first, key),
+                                (lambda last: duplicate_key(last, key)) if unique else None)
         if refused is not None:
             return refused
-    if types is not None and keys_in_order(table_file, key, types, start):
+    # the typed look takes equal keys as in order: a table of unique keys is read row by row
+    if types is not None and not unique and keys_in_order(table_file, key, types, start):
         first = _first_row_from(table_file, start)
     else:
-        found = _first_violation(table_file, key, start)
+        found = _first_violation(table_file, key, start, unique)
         if isinstance(found, str):
             return found
         first = found
     if start and by_jobs:
         return _before_table(table_file, start, first, order,
-                             lambda last, first: overlaps_table(path))
+                             lambda last, first: overlaps_table(path),
+                             (lambda last: duplicates_table(path)) if unique else None)
     return None
 
 
 def _before_table(table_file: Path, start: int, first: Any, order: Callable[[Any], Any],
-                  words: Callable[[Any, Any], str]) -> str | None:
+                  words: Callable[[Any, Any], str],
+                  same: Callable[[Any], str] | None = None) -> str | None:
     """`words(last, first)` when `first`, the first row from byte `start`, sorts before the
     table's last row before that byte (the words of an incomparable key when the two cannot
-    be compared); None when it may follow it, or there is no such row."""
+    be compared), `same(last)` when it has that row's key and `same` is given (unique keys);
+    None when it may follow it, or there is no such row."""
     if first is None:
         return None
     last = _last_row_before(table_file, start)
     try:
         if last is not None and order(first) < order(last):
             return words(last, first)
+        if last is not None and same is not None and order(first) == order(last):
+            return same(last)
     except IncomparableKey as exc:
         return str(exc)
     return None
 
 
-def _first_violation(table_file: Path, key: list[str], start: int) -> str | Any:
-    """The words refusing the first row out of key order from byte `start`, or else the
-    first row there (None when there is none)."""
+def _first_violation(table_file: Path, key: list[str], start: int,
+                     unique: bool = False) -> str | Any:
+    """The words refusing the first row out of key order from byte `start` (or, `unique`,
+    of the key of the one before it), or else the first row there (None when there is
+    none)."""
     order = row_key(key)
     previous: Any = None
     first: Any = None
@@ -104,6 +124,8 @@ def _first_violation(table_file: Path, key: list[str], start: int) -> str | Any:
             try:
                 if previous is not None and order(previous) > order(row):
                     return sort_order_violation(previous, row, key)
+                if unique and previous is not None and order(previous) == order(row):
+                    return duplicate_key(previous, key)
             except IncomparableKey as exc:
                 return str(exc)
             if first is None:
@@ -159,14 +181,16 @@ def sort_output_schema(inputs: list[list[tuple[str, str]] | None]
 
 
 def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
-                      ends: list[int]) -> str | None:
+                      ends: list[int], unique: bool = False) -> str | None:
     """Put the jobs' outputs, the rows of `table_file` from byte `start` (each job's ending
     at one of `ends`, in job order), in key order, as the controller attaches the sorted
     outputs of an operation's jobs (VerifySortedOutput in yt/yt/server/controller_agent/
     controllers/operation_controller_detail.cpp): ordered by first key, then last key
     (a stable sort); an append's first output must not sort before the table's last row,
     checked first, then no output may begin before the previous one ends. Returns the
-    cluster's words refusing them (a job's own rows out of order too), or None."""
+    cluster's words refusing them (a job's own rows out of order too), or None. `unique`
+    (the table's schema says unique_keys): a job's repeated key, an append's first output
+    beginning with the table's last key and outputs meeting at one key are refused too."""
     order = row_key(key)
     spans = []  # (first row's key, last row's key, begin, end) of each job's non-empty output
     begin = start
@@ -181,6 +205,8 @@ def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
                 for row in iter_rows(job_rows, drop_control=True):
                     if last is not None and order(last) > order(row):
                         return sort_order_violation(last, row, key)
+                    if unique and last is not None and order(last) == order(row):
+                        return duplicate_key(last, key)
                     first = row if first is None else first
                     last = row
             if first is not None:
@@ -191,9 +217,13 @@ def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
             before = _last_row_before(table_file, start)
             if before is not None and spans[0][0] < order(before):
                 return overlaps_table(path)
+            if unique and before is not None and spans[0][0] == order(before):
+                return duplicates_table(path)
         for current, following in zip(spans, spans[1:]):
             if following[0] < current[1]:
                 return jobs_overlap(path)
+            if unique and following[0] == current[1]:
+                return jobs_duplicate(path)
     except IncomparableKey as exc:
         return str(exc)
     if [span[2] for span in spans] != sorted(span[2] for span in spans):

@@ -333,7 +333,8 @@ def _write_all(op: OperationRun, produce: Produce) -> None:
             # a table of sorted strict schema takes the jobs' outputs in key order
             key = client.sort_order(table)
             refused = key and order_job_outputs(tmp, key, table, start,
-                                                op.job_ends.get(tmp, []))
+                                                op.job_ends.get(tmp, []),
+                                                client.unique_keys(table))
             if refused:
                 raise UnsortedWrite(table, refused)
         for tmp, vouched in zip(tmps, whole, strict=True):
@@ -397,6 +398,13 @@ def sort(op: OperationRun) -> None:
         # schema lacks: yt_pipeline.column_types.refused_row) fails the operation in its
         # words on a cluster, the table left as it was (the write is whole or nothing)
         _failed_on_schema(op, refused.refused)
+    except UnsortedWrite as refused:
+        # two rows of one key into a table that keeps its unique keys (the sort's writer:
+        # client._refuse_unsorted), the table left as it was
+        op.client.log(op.spec.kind, op.spec.title, extra="FAILED output order")
+        raise OperationFailed(f"sort operation failed: {refused.refusal}",
+                              stage=op.spec.stage_name, operation=op.spec.name,
+                              sandbox=op.sandbox, kind=op.spec.kind) from None
 
 
 def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:

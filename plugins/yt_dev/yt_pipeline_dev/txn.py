@@ -44,6 +44,7 @@ from yt_pipeline_dev.tablelock import (
     write_marker,
 )
 from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
+from yt_pipeline_dev.unique_keys import keep_unique
 from yt_pipeline_dev.whole_lines import vouch, vouched
 from yt_pipeline_dev.yql_schema import (
     DeclaredColumns,
@@ -217,6 +218,8 @@ class DevTransaction:
                 declare(self.root, staged, DeclaredColumns(
                     [(str(c[0]), str(c[1])) for c in schema["columns"]],
                     schema.get("required") or ()), schema.get("sorted_by"))
+                # and its unique keys, which declare leaves out (unique_keys.py)
+                keep_unique(self.root, staged, bool(schema.get("unique_keys")))
             raise
         finally:
             with self.lock:

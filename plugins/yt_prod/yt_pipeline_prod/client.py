@@ -361,7 +361,7 @@ class ProdClient(YqlRequests):
         created outside it (create_folder_of)."""
         import yt.yson as yson
 
-        from yt_pipeline.stage_schema import checked_schema, refuse_another_schema
+        from yt_pipeline.stage_schema import checked_schema, refuse_another_schema, unique_of
 
         if node_type != "table":
             raise BackendError(f"create_path {path}: a schema is for a table, not a "
@@ -378,7 +378,8 @@ class ProdClient(YqlRequests):
             return
         with translated(self, "create_path", path):
             client.create("table", path, attributes={"schema": yson.to_yson_type(
-                columns, attributes={"strict": True, "unique_keys": False})})
+                list(columns), attributes={"strict": True,
+                                           "unique_keys": unique_of(columns)})})
 
     @table_path_keyword
     def table_fingerprint(self, path: str) -> str | None:

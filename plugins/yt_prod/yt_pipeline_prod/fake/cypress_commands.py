@@ -187,7 +187,7 @@ def _given_schema(node: Node) -> None:
         columns, shape = given.get("$value") or [], dict(given.get("$attributes") or {})
     else:
         columns, shape = given, {}
-    check_new_table_schema(list(columns))
+    check_new_table_schema(list(columns), bool(shape.get("unique_keys", False)))
     node.attributes["schema"] = yson.to_yson_type(
         list(columns), attributes={"strict": shape.get("strict", True),
                                    "unique_keys": shape.get("unique_keys", False)})

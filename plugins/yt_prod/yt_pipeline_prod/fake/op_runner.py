@@ -58,9 +58,14 @@ from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
+    path_schema,
+    sort_keeps_unique,
     sort_output_schema,
+    unique_keys,
     unsorted_rows,
     upload_key,
+    with_schema,
+    without_unique_keys,
 )
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
@@ -131,6 +136,10 @@ class OperationRunner:
         self.output_schemas: list[Any] = []
         #: the key of each output table of strong sorted schema (None: any order), by index
         self.output_keys: list[list[str] | None] = []
+        #: whether each output's strong sorted schema says unique_keys (sorted_tables.py)
+        self.output_unique: list[bool] = []
+        #: the schema an output's path gives its table (sorted_tables.path_schema), by index
+        self.path_schemas: dict[int, Any] = {}
         #: what each job wrote to each output table, in job order, by table index
         self.job_outputs: dict[int, list[list[dict[str, Any]]]] = {}
         #: the schema a sort gives its output of weak schema (sort_output_schema), if any
@@ -233,6 +242,11 @@ class OperationRunner:
                 node = self.cypress.get_node(path, self.out_tx)
                 if node.type != "table":
                     raise YtFakeError(f"{path} is a {node.type}, not a table")
+                # a path's own schema: the table is written as one of that schema
+                given = path_schema(attributes)
+                if given is not None:
+                    self.path_schemas[len(found)] = given
+                    node = with_schema(node, given)
                 # an append takes a shared lock, but an exclusive one on a table of strong
                 # sorted schema (sorted_tables.py); a path's `sorted_by` makes the table's
                 # writers sorted ones, under an exclusive lock (upload_key)
@@ -244,6 +258,7 @@ class OperationRunner:
                 self.output_columns.append(strict_columns(node))
                 self.output_schemas.append(node.attributes.get("schema"))
                 self.output_keys.append(key)
+                self.output_unique.append(bool(key) and unique_keys(node))
                 if self.op.type == "sort":
                     # an output of weak schema takes its schema from the inputs
                     self.sort_schema = sort_output_schema(node, self.tables)
@@ -294,15 +309,30 @@ class OperationRunner:
             sort_by = [str(c) for c in spec.get("sort_by") or []]
             for row in rows:  # the sorted writer's key weight limit (HeavyKey)
                 check_key_weight(row, sort_by)
-            return {0: sort_rows(rows, sort_by)}
+            ordered = sort_rows(rows, sort_by)
+            if self.output_unique[0] and sort_keeps_unique(self.output_keys[0], sort_by):
+                # the output's schema, sorted by sort_by, still says unique_keys: its
+                # writer refuses two rows of one key ("Duplicate key %v", which does not
+                # explode the job as a sort order violation does: ValidateSortOrderAndUniqueness
+                # in schemaless_chunk_writer.cpp)
+                refused = unsorted_rows(ordered, sort_by, True)
+                if refused:
+                    raise OperationError(refused)
+            return {0: ordered}
         if kind == "merge":
             rows = merged_rows(tables, spec)
             refused = schema_violation(self.output_columns[0], rows)
             key = self.output_keys[0]
-            if not refused and key and merge_key(tables, spec) is None:
+            merged_by = merge_key(tables, spec)
+            if not refused and key and merged_by is None:
                 # an ordered merge into a table of strong sorted schema: its writer is a
                 # sorted one, as every writer of such a table (sorted_tables.py)
-                refused = unsorted_rows(rows, key)
+                refused = unsorted_rows(rows, key, self.output_unique[0])
+            elif not refused and key and merged_by == key and self.output_unique[0]:
+                # a sorted merge keeps the output's strong sorted schema (TSortedMerge
+                # Controller::PrepareOutputTables in sorted_controller.cpp), whose writer
+                # refuses two rows of one key when it says unique_keys
+                refused = unsorted_rows(rows, key, True)
             if refused:
                 raise OperationError(refused)
             return {0: rows}
@@ -401,7 +431,9 @@ class OperationRunner:
                     refused = schema_violation(self.output_columns[index], rows)
                     # and a table of strong sorted schema takes rows in its key order only
                     key = self.output_keys[index] if index < len(self.output_keys) else None
-                    refused = refused or (unsorted_rows(rows, key) if key else None)
+                    # (repeating no key when its schema says unique_keys)
+                    refused = refused or (unsorted_rows(rows, key, self.output_unique[index])
+                                          if key else None)
                     refused = refused or too_heavy(rows)
                     if refused:
                         result.error = refused
@@ -448,10 +480,13 @@ class OperationRunner:
                     try:
                         rows = ordered_job_outputs(cypress.get_node(path, out_tx), path,
                                                    self.job_outputs.get(index, []), append,
-                                                   key)
+                                                   key, self.output_unique[index])
                     except ValueError as refused:
                         raise OperationError(str(refused)) from None
                 write_rows(cypress, path, rows, append, out_tx, lock="exclusive" if key else None)
+                if index in self.path_schemas:
+                    set_attribute(cypress, path, "schema", self.path_schemas[index], out_tx,
+                                  locked=True)
                 merged_by = merge_key(self.tables, self.op.spec) \
                     if self.op.type == "merge" else None
                 if self.op.type == "sort":
@@ -469,5 +504,11 @@ class OperationRunner:
                 if self.op.type == "sort" and self.sort_schema is not None:
                     set_attribute(cypress, path, "schema", self.sort_schema, out_tx,
                                   locked=True)
+                elif self.op.type == "sort" and self.output_unique[index] and \
+                        not sort_keeps_unique(self.output_keys[index], sort_by):
+                    # sorted by columns that leave out a key column: no unique keys more
+                    schema = cypress.get_node(path, out_tx).attributes["schema"]
+                    set_attribute(cypress, path, "schema", without_unique_keys(schema),
+                                  out_tx, locked=True)
             cypress.commit(out_tx)
             self.out_tx = None

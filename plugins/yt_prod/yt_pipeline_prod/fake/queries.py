@@ -46,7 +46,7 @@ from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.job_plans import sort_rows
 from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
-from yt_pipeline_prod.fake.sorted_tables import strong_key
+from yt_pipeline_prod.fake.sorted_tables import strong_key, unique_keys, without_unique_keys
 from yt_pipeline_prod.fake.tables import require_json
 from yt_pipeline_prod.fake.yql_errors import issue_of_line, query_error
 from yt_pipeline_prod.fake.yql_tables import (
@@ -422,8 +422,17 @@ class QueryRunner:
                 if key:
                     # "For a sorted table, YQL tries to preserve sorting by starting a
                     # sorted merge" (YQL docs, INSERT INTO): the table stays sorted
-                    write_rows(cypress, path, sort_rows(list(existing.rows) + rows, key),
-                               False, None)
+                    unique = unique_keys(existing)
+                    node = write_rows(cypress, path,
+                                      sort_rows(list(existing.rows) + rows, key), False, None)
+                    if unique:
+                        # YQL makes the table's sortness common with the rows' and drops
+                        # unique keys ("Merge of two and more tables cannot have unique
+                        # keys": TYqlRowSpecInfo::MakeCommonSortness in yt/yql/providers/
+                        # yt/lib/row_spec/yql_row_spec.cpp, warning "Result table content
+                        # will have non unique keys"): a repeated key is taken
+                        node.attributes["schema"] = without_unique_keys(
+                            node.attributes["schema"])
                     return
                 write_rows(cypress, path, rows, True, None)
                 return

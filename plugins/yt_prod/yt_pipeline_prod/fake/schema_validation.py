@@ -10,7 +10,8 @@ table_server/table_node_type_handler_detail.cpp calls ValidateTableSchemaUpdate,
 what ValidateTableSchema in yt/yt/client/table_client/schema.cpp finds as "New table schema
 is not valid"): each column (ValidateColumnSchema: a system name, the name's length), then
 no name twice (ValidateColumnUniqueness), then key columns first
-(ValidateKeyColumnsFormPrefix).
+(ValidateKeyColumnsFormPrefix), and last the schema's attributes: `unique_keys` only with key
+columns (ValidateSchemaAttributes).
 
 Reading a column wraps its required-any refusal in one more error naming the column; that
 one's exact quoting is not checked here, so the fake leaves it out and gives the cause.
@@ -32,14 +33,17 @@ MAX_COLUMN_NAME_LENGTH = 256
 UNSORTED_SYSTEM_COLUMNS = frozenset({"$timestamp", "$cumulative_data_weight"})
 
 
-def check_new_table_schema(columns: list[Any]) -> None:
+def check_new_table_schema(columns: list[Any], unique_keys: bool = False) -> None:
     """YtFakeError, as a master gives it, for the first thing in `columns` (the `schema`
-    attribute's list) a cluster refuses at create time."""
+    attribute's list; `unique_keys` its attribute) a cluster refuses at create time."""
     for column in columns:
         refused = _unreadable(column)
         if refused is not None:
             raise YtFakeError('Error parsing attribute "schema"', inner_errors=[refused])
     refused = _invalid(columns)
+    if refused is None and unique_keys and \
+            not any(isinstance(c, dict) and c.get("sort_order") for c in columns):
+        refused = YtFakeError('"unique_keys" can only be true if key columns are present')
     if refused is not None:
         raise YtFakeError("New table schema is not valid", code=INVALID_SCHEMA_VALUE,
                           inner_errors=[refused])

@@ -32,6 +32,11 @@ compatible with table schema for a "strong" schema mode": ValidateKeyColumnsEqua
 appending to a non-empty table of weak schema, a prefix of the table's key columns ("Key
 columns mismatch while trying to append sorted data into a non-empty table":
 ValidateAppendKeyColumns; an unsorted table has none, so any `sorted_by` is refused there).
+
+A strong sorted table whose schema says `unique_keys` refuses a repeated key the same way, at
+the same places (yt_pipeline.sorted_writes): the writer a row whose key equals the previous
+one, or an append's first row with the table's last key ("Duplicate key %v",
+UniqueKeyViolation), the controller an operation's outputs meeting at one key (`unique`).
 """
 
 from __future__ import annotations
@@ -39,9 +44,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import yt.yson as yson
+
 from yt_pipeline.sorted_writes import (
+    UNIQUE_KEY_VIOLATION,
     appended_before_last,
+    duplicate_key,
+    duplicates_table,
     inferred_columns,
+    jobs_duplicate,
     jobs_overlap,
     overlaps_table,
     sort_order_violation,
@@ -65,11 +76,77 @@ def strong_key(node: Node) -> list[str] | None:
     return [str(column) for column in sorted_by]
 
 
-def unsorted_rows(rows: list[Row], key: list[str]) -> str | None:
-    """The writer's refusal of the first row that sorts before the one written before it."""
+def unique_keys(node: Node) -> bool:
+    """Whether the table's strong sorted schema says `unique_keys`."""
+    schema = node.attributes.get("schema")
+    attributes = getattr(schema, "attributes", None) or {}
+    return bool(attributes.get("unique_keys")) and strong_key(node) is not None
+
+
+def sort_keeps_unique(key: list[str] | None, sort_by: list[str]) -> bool:
+    """Whether a sort by `sort_by` keeps a table of unique keys by `key` so: the sort makes
+    the output's schema sorted by its columns, unique when every old key column is among
+    them (TTableSchema::ToSorted: `UniqueKeys_ && oldKeyColumnCount == GetKeyColumnCount()`,
+    yt/yt/client/table_client/schema.cpp, called by the sort controller's
+    PrepareOutputTables in sort_controller.cpp)."""
+    return bool(key) and set(key or []) <= set(sort_by)
+
+
+def without_unique_keys(schema: Any) -> Any:
+    """A table's `schema` attribute, saying unique_keys no more."""
+    attributes = dict(getattr(schema, "attributes", None) or {})
+    attributes["unique_keys"] = False
+    return yson.to_yson_type([dict(column) for column in schema], attributes=attributes)
+
+
+def path_schema(attributes: dict[str, Any]) -> Any:
+    """The schema an output path gives its table (`<schema=...>//t`), as the table's
+    `schema` attribute keeps one; None when it gives none. A path's schema makes the write
+    an overwrite of strong schema, that schema's (GetTableUploadOptions in yt/yt/ytlib/
+    table_client/table_upload_options.cpp: `!path.GetAppend() && pathSchema`:
+    `TableSchema = pathSchema`), which the table has after it; YtFakeError, in its words, with
+    `append` or `sorted_by` on the path."""
+    given = attributes.get("schema")
+    if given is None:
+        return None
+    if attributes.get("append"):
+        raise YtFakeError('YPath attributes "append" and "schema" are not compatible')
+    if attributes.get("sorted_by"):
+        raise YtFakeError('YPath attributes "sorted_by" and "schema" are not compatible')
+    if isinstance(given, dict):
+        columns, shape = given.get("$value") or [], dict(given.get("$attributes") or {})
+    else:
+        columns, shape = given, dict(getattr(given, "attributes", None) or {})
+    return yson.to_yson_type([dict(column) for column in columns],
+                             attributes={"strict": shape.get("strict", True),
+                                         "unique_keys": shape.get("unique_keys", False)})
+
+
+def with_schema(node: Node, schema: Any) -> Node:
+    """The table as an overwrite of schema `schema` (path_schema) finds it: that schema, its
+    key columns as `sorted_by`, no rows."""
+    attributes = {name: value for name, value in node.attributes.items() if name != "sorted_by"}
+    attributes["schema"] = schema
+    key = [str(column["name"]) for column in schema if column.get("sort_order")]
+    if key:
+        attributes["sorted_by"] = key
+    return Node(type=node.type, id=node.id, attributes=attributes)
+
+
+def violation_code(refused: str) -> int:
+    """The error code of a writer's refusal (unsorted_rows, write_refusal)."""
+    return UNIQUE_KEY_VIOLATION if refused.startswith("Duplicate key") else SORT_ORDER_VIOLATION
+
+
+def unsorted_rows(rows: list[Row], key: list[str], unique: bool = False) -> str | None:
+    """The writer's refusal of the first row that sorts before the one written before it,
+    or (`unique`: the table's schema says unique_keys) has its very key."""
     for previous, current in zip(rows, rows[1:]):
-        if row_key(previous, key) > row_key(current, key):
+        before, after = row_key(previous, key), row_key(current, key)
+        if before > after:
             return sort_order_violation(previous, current, key)
+        if unique and before == after:
+            return duplicate_key(previous, key)
     return None
 
 
@@ -79,16 +156,20 @@ def before_last_row(node: Node, first: Row | None, key: list[str]) -> bool:
         row_key(first, key) < row_key(node.rows[-1], key)
 
 
-def write_refusal(node: Node, rows: list[Row], append: bool, key: list[str] | None
-                  ) -> str | None:
+def write_refusal(node: Node, rows: list[Row], append: bool, key: list[str] | None,
+                  unique: bool = False) -> str | None:
     """Why write_table refuses `rows` for a table it writes sorted by `key` (`upload_key`);
     None if it takes them (or `key` is None). The writer checks an append's first row
-    against the table's last key first, then each row against the one before it."""
+    against the table's last key first, then each row against the one before it; a repeated
+    key too when `unique` (violation_code tells the two apart)."""
     if key is None:
         return None
     if append and before_last_row(node, rows[0] if rows else None, key):
         return appended_before_last(node.rows[-1], rows[0], key)
-    return unsorted_rows(rows, key)
+    if unique and append and node.rows and rows and \
+            row_key(rows[0], key) == row_key(node.rows[-1], key):
+        return duplicate_key(node.rows[-1], key)
+    return unsorted_rows(rows, key, unique)
 
 
 def upload_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
@@ -115,21 +196,29 @@ def upload_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
 
 
 def ordered_job_outputs(node: Node, path: str, outputs: list[list[Row]], append: bool,
-                        key: list[str] | None = None) -> list[Row]:
+                        key: list[str] | None = None, unique: bool = False) -> list[Row]:
     """The rows jobs wrote to a table of strong sorted schema, in key order, as the
     controller attaches them (VerifySortedOutput in yt/yt/server/controller_agent/
     controllers/operation_controller_detail.cpp): the jobs' sorted outputs stably ordered
     by their first key, then their last; an append's first output checked against the
     table's last row first, then each output against the one before it (ValueError with
-    the cluster's words). Each job's own rows were checked by its writer (unsorted_rows)."""
+    the cluster's words). Each job's own rows were checked by its writer (unsorted_rows).
+    `unique` (the table's schema says unique_keys): outputs meeting at one key are refused
+    too, an append's first output beginning with the table's last key as well."""
     key = key or strong_key(node) or []
     chunks = sorted((rows for rows in outputs if rows),
                     key=lambda rows: (row_key(rows[0], key), row_key(rows[-1], key)))
     if append and chunks and before_last_row(node, chunks[0][0], key):
         raise ValueError(overlaps_table(path))
+    if unique and append and chunks and node.rows and \
+            row_key(chunks[0][0], key) == row_key(node.rows[-1], key):
+        raise ValueError(duplicates_table(path))
     for current, following in zip(chunks, chunks[1:]):
-        if row_key(current[-1], key) > row_key(following[0], key):
+        ended, begins = row_key(current[-1], key), row_key(following[0], key)
+        if ended > begins:
             raise ValueError(jobs_overlap(path))
+        if unique and ended == begins:
+            raise ValueError(jobs_duplicate(path))
     return [row for rows in chunks for row in rows]
 
 

@@ -16,10 +16,11 @@ from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
-    SORT_ORDER_VIOLATION,
     sorted_concatenation,
     strong_key,
+    unique_keys,
     upload_key,
+    violation_code,
     write_refusal,
 )
 from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, schema_violation, strict_columns
@@ -87,10 +88,11 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         refused = too_heavy(rows)
         if refused:
             raise YtFakeError(refused, code=ROW_WEIGHT_LIMIT_EXCEEDED, path=path)
-        # a table of strong sorted schema stays sorted: the rows must keep its order
-        refused = write_refusal(node, rows, append, key)
+        # a table of strong sorted schema stays sorted: the rows must keep its order, and
+        # repeat no key if its schema says unique_keys (sorted_tables.py)
+        refused = write_refusal(node, rows, append, key, unique_keys(node))
         if refused:
-            raise YtFakeError(refused, code=SORT_ORDER_VIOLATION, path=path)
+            raise YtFakeError(refused, code=violation_code(refused), path=path)
         write_rows(cypress, path, rows, append, tx, lock=lock)
         # A write without `sorted_by` leaves a table of weak schema unsorted, an append
         # included: GetTableUploadOptions in yt/yt/ytlib/table_client/helpers.cpp resets

@@ -1,0 +1,222 @@
+"""A table stage code makes with a schema that says `unique_keys`, in dev and in prod (the
+real client against the fake proxy): the same refusals in the cluster's words, the same rows
+left after each.
+
+Cluster facts (ytsaurus/ytsaurus):
+- a master refuses `unique_keys` on a schema of no key columns (ValidateSchemaAttributes in
+  yt/yt/client/table_client/schema.cpp: '"unique_keys" can only be true if key columns are
+  present');
+- the sorted writer refuses a row whose key equals the previous one's, and an append's first
+  row equal to the table's last key ("Duplicate key %v": TSchemalessMultiChunkWriterBase::
+  ValidateSortOrderAndUniqueness, `LastKey_ && IsFirstRow_`, in yt/yt/ytlib/table_client/
+  schemaless_chunk_writer.cpp);
+- the controller refuses an operation's outputs that meet at one key (VerifySortedOutput in
+  yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp: "Output table %v
+  contains duplicate keys: job outputs overlap with original table" / "... have overlapping
+  key ranges").
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yt.yson as yson
+from test_prod_dev_parity import Backends
+
+from yt_pipeline.errors import BackendError, InvalidSchema, OperationFailed
+
+PASS_THROUGH = """
+from ytjobs import read_rows, write_rows
+
+write_rows(read_rows())
+"""
+
+COLUMNS = [{"name": "k", "type": "int64", "sort_order": "ascending"},
+           {"name": "v", "type": "string"}]
+ROWS = [{"k": 1, "v": "a"}, {"k": 3, "v": "c"}]
+
+CLUSTER_WORDS = re.compile(r"Duplicate key \[[^\]]*\]"
+                           r"|Output table \S+ contains duplicate keys: (?:"
+                           r"job outputs overlap with original table"
+                           r"|job outputs have overlapping key ranges)")
+
+
+def unique_schema(columns=COLUMNS):
+    return yson.to_yson_type(columns, attributes={"strict": True, "unique_keys": True})
+
+
+def both_fail(kind: type[Exception], *calls) -> str:
+    """Run the dev call then the prod one; both fail alike: the cluster's words, once."""
+    words = []
+    for call in calls:
+        with pytest.raises(kind) as caught:
+            call()
+        found = CLUSTER_WORDS.search(str(caught.value))
+        assert found, str(caught.value)
+        words.append(found.group(0))
+    assert words[0] == words[1]
+    return words[0]
+
+
+@pytest.fixture
+def both(tmp_path, prod_client, fake_yt):
+    """//t/u in both modes: made with a unique_keys schema, holding keys 1 and 3."""
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/mapper.py": PASS_THROUGH})
+    for client in (both.dev, both.prod):
+        client.create_path("//t/u", "table", schema=unique_schema())
+        client.write_table("//t/u", ROWS)
+    return both
+
+
+def same_rows(both: Backends, path: str = "//t/u") -> list:
+    dev, prod = both.rows(path)
+    assert dev == prod
+    return dev
+
+
+def test_the_schema_says_unique_keys_in_both_modes(both):
+    dev, prod = both.dev.declared_schema("//t/u"), both.prod.declared_schema("//t/u")
+    assert dev == prod
+    assert dev["unique_keys"] is True
+    assert same_rows(both) == ROWS
+
+
+def test_unique_keys_without_key_columns_are_refused(both):
+    # ValidateSchemaAttributes (yt/yt/client/table_client/schema.cpp)
+    for client in (both.dev, both.prod):
+        with pytest.raises(InvalidSchema, match='"unique_keys" can only be true if key '
+                                                'columns are present'):
+            client.create_path("//t/nokey", "table",
+                               schema=unique_schema([{"name": "k", "type": "int64"}]))
+        assert not client.exists("//t/nokey")
+
+
+def test_write_table_repeating_a_key_fails_alike_and_writes_nothing(both):
+    # ValidateSortOrderAndUniqueness (schemaless_chunk_writer.cpp)
+    rows = [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}, {"k": 2, "v": "c"}]
+    assert both_fail(BackendError, lambda: both.dev.write_table("//t/u", rows),
+                     lambda: both.prod.write_table("//t/u", rows)) == "Duplicate key [2]"
+    assert same_rows(both) == ROWS
+
+
+def test_an_append_of_the_last_key_fails_alike_and_writes_nothing(both):
+    # the writer compares an append's first row with the table's last key first
+    # (`LastKey_ && IsFirstRow_` in ValidateSortOrderAndUniqueness)
+    def append(rows):
+        return [lambda: both.dev.write_table("//t/u", rows, append=True),
+                lambda: both.prod.write_table("//t/u", rows, append=True)]
+
+    assert both_fail(BackendError, *append([{"k": 3, "v": "x"}, {"k": 4, "v": "y"}])) == \
+        "Duplicate key [3]"
+    assert both_fail(BackendError, *append([{"k": 5, "v": "x"}, {"k": 5, "v": "y"}])) == \
+        "Duplicate key [5]"
+    assert same_rows(both) == ROWS
+    for client in (both.dev, both.prod):
+        client.write_table("//t/u", [{"k": 4, "v": "d"}], append=True)
+    assert same_rows(both) == ROWS + [{"k": 4, "v": "d"}]
+    assert both.dev.declared_schema("//t/u")["unique_keys"] is True
+
+
+def map_into_u(both: Backends, keys: list[int], append: bool, job_count: int | None = None):
+    from yt_pipeline.operation_config import Resources
+    from yt_pipeline_dev.launcher import launch as dev_launch
+
+    both.put("//t/in", [{"k": k, "v": str(k)} for k in keys])
+    spec = both.spec("map", mapper="src/mapper.py", input_tables=["//t/in"],
+                     output_tables=["//t/u"], append=append,
+                     resources=Resources(job_count=job_count))
+    return [lambda: dev_launch(both.dev, spec), lambda: both.run_prod(spec)]
+
+
+def test_a_map_repeating_a_key_fails_alike_and_writes_nothing(both):
+    # a job's sorted writer (ValidateSortOrderAndUniqueness), then the controller's
+    # VerifySortedOutput (operation_controller_detail.cpp)
+    assert both_fail(OperationFailed, *map_into_u(both, [1, 2, 2], append=False)) == \
+        "Duplicate key [2]"
+    assert both_fail(OperationFailed, *map_into_u(both, [1, 2, 2, 3], append=False,
+                                                  job_count=2)) == \
+        "Output table //t/u contains duplicate keys: job outputs have overlapping key ranges"
+    assert both_fail(OperationFailed, *map_into_u(both, [3, 4], append=True)) == \
+        "Output table //t/u contains duplicate keys: job outputs overlap with original table"
+    assert same_rows(both) == ROWS
+    for run in map_into_u(both, [4, 5], append=True):
+        run()
+    assert same_rows(both) == ROWS + [{"k": 4, "v": "4"}, {"k": 5, "v": "5"}]
+
+
+# A sort makes its output's schema sorted by the sort's columns, unique when every old key
+# column is among them (TTableSchema::ToSorted, yt/yt/client/table_client/schema.cpp:
+# `UniqueKeys_ && oldKeyColumnCount == GetKeyColumnCount()`; called by TSortController::
+# PrepareOutputTables in yt/yt/server/controller_agent/controllers/sort_controller.cpp), and
+# its writer then refuses two rows of one key: "Duplicate key %v", which, unlike a sort order
+# violation, does not explode the job (ValidateSortOrderAndUniqueness in yt/yt/ytlib/
+# table_client/schemaless_chunk_writer.cpp).
+
+def sort_into_u(both: Backends, rows: list[dict], sort_by: list[str], source="//t/in"):
+    from yt_pipeline_dev.launcher import launch as dev_launch
+
+    if source != "//t/u":
+        both.put(source, rows)
+    spec = both.spec("sort", input_tables=[source], output_tables=["//t/u"], sort_by=sort_by)
+    return [lambda: dev_launch(both.dev, spec), lambda: both.run_prod(spec)]
+
+
+def test_a_sort_repeating_a_key_into_a_unique_table_fails_alike_and_writes_nothing(both):
+    rows = [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}, {"k": 2, "v": "c"}]
+    assert both_fail(OperationFailed, *sort_into_u(both, rows, ["k"])) == "Duplicate key [2]"
+    assert same_rows(both) == ROWS
+    for client in (both.dev, both.prod):
+        assert client.declared_schema("//t/u")["unique_keys"] is True
+
+
+def test_a_sort_by_more_columns_keeps_unique_keys_of_them(both):
+    # the key [k] is among [k, v]: the table stays unique, by (k, v)
+    rows = [{"k": 2, "v": "b"}, {"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
+    assert both_fail(OperationFailed, *sort_into_u(both, rows, ["k", "v"])).startswith(
+        "Duplicate key [2")
+    assert same_rows(both) == ROWS
+    for run in sort_into_u(both, [{"k": 2, "v": "c"}, {"k": 2, "v": "b"}], ["k", "v"]):
+        run()
+    assert same_rows(both) == [{"k": 2, "v": "b"}, {"k": 2, "v": "c"}]
+    for client in (both.dev, both.prod):
+        schema = client.declared_schema("//t/u")
+        assert schema["unique_keys"] is True
+        assert [c["name"] for c in schema["columns"] if c.get("sort_order")] == ["k", "v"]
+    # a later append repeating (k, v) is refused, one repeating k alone is not
+    assert both_fail(BackendError,
+                     lambda: both.dev.write_table("//t/u", [{"k": 2, "v": "c"}], append=True),
+                     lambda: both.prod.write_table("//t/u", [{"k": 2, "v": "c"}],
+                                                   append=True)).startswith("Duplicate key [2")
+    for client in (both.dev, both.prod):
+        client.write_table("//t/u", [{"k": 2, "v": "d"}], append=True)
+    assert same_rows(both) == [{"k": 2, "v": "b"}, {"k": 2, "v": "c"}, {"k": 2, "v": "d"}]
+
+
+def test_a_sort_by_other_columns_drops_unique_keys(both):
+    for run in sort_into_u(both, [], ["v"], source="//t/u"):
+        run()
+    assert same_rows(both) == ROWS
+    for client in (both.dev, both.prod):
+        assert client.declared_schema("//t/u")["unique_keys"] is False
+    # so a sort by v repeating a value is taken, in both modes
+    rows = [{"k": 1, "v": "a"}, {"k": 2, "v": "a"}]
+    for run in sort_into_u(both, rows, ["v"]):
+        run()
+    assert same_rows(both) == rows
+
+
+def test_a_yql_insert_repeating_a_key_is_taken_and_the_table_has_unique_keys_no_more(both):
+    # YQL makes the table's sortness common with the inserted rows', which drops unique keys
+    # ("Merge of two and more tables cannot have unique keys": TYqlRowSpecInfo::
+    # MakeCommonSortness in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp; YQL warns
+    # "Result table content will have non unique keys"), and publishes the table so
+    for client in (both.dev, both.prod):
+        client.run_yql('INSERT INTO `//t/u` SELECT 3 AS k, "x" AS v;')
+    assert same_rows(both) == ROWS + [{"k": 3, "v": "x"}]
+    for client in (both.dev, both.prod):
+        assert client.declared_schema("//t/u")["unique_keys"] is False
+    # and later writes may repeat a key too
+    for client in (both.dev, both.prod):
+        client.write_table("//t/u", [{"k": 3, "v": "y"}], append=True)
+    assert same_rows(both) == ROWS + [{"k": 3, "v": "x"}, {"k": 3, "v": "y"}]
