@@ -264,7 +264,21 @@ class _Composite:
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse  # type: ignore[assignment]
 
 
-def sort_key(value: Any) -> tuple[int, Any] | _Composite:
+#: a NaN's sort key: after (3, inf), the key of +inf, equal to another NaN's
+_NAN_KEY = (3, float("inf"), 1)
+
+#: the texts a non-finite double is read as (`stringify_nan_and_infinity` of YT's JSON
+#: format; ytjobs.row_rules.non_finite_text), as dev keeps it in a table (yql_doubles.py)
+NON_FINITE_TEXTS = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+
+
+def double_columns(types: Any) -> frozenset[str]:
+    """The columns of YT type double or float among `types` (name: YT type, or None)."""
+    return frozenset(name for name, kind in (types or {}).items()
+                     if kind in ("double", "float"))
+
+
+def sort_key(value: Any) -> tuple[Any, ...] | _Composite:
     """What a key column's value sorts by, as YT sorts it: by type first (null, which a
     missing column reads as, then int64, uint64, double, boolean, string), then by value."""
     if value is None:
@@ -274,7 +288,10 @@ def sort_key(value: Any) -> tuple[int, Any] | _Composite:
     if isinstance(value, int):
         return (1 if value < _INT64[1] else 2, value)
     if isinstance(value, float):
-        return (3, value)
+        # NaN after every other double, +inf included, and equal to another NaN
+        # (CompareRowValues: `<`, then `>`, then std::isnan), which Python's comparisons
+        # of NaN (all false) cannot tell
+        return (3, value) if value == value else _NAN_KEY
     if isinstance(value, (str, bytes)):
         return (5, value)
     return _Composite()

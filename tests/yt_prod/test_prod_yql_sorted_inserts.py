@@ -122,3 +122,66 @@ def test_a_truncate_without_order_by_unsorts_a_sorted_table(both):
     assert not both.prod.yt().exists("//t/out/@sorted_by")
     assert both.dev.sort_order("//t/out") is None
     assert sorted(rows_of(both, "//t/out")) == [(0, "y"), (9, "z")]
+
+
+# A non-finite double sorts as the double it is: -inf before every other double, +inf after
+# them, NaN after +inf and equal to another NaN (CompareRowValues in ytsaurus's
+# yt/yt/client/table_client/unversioned_row.cpp: `lhsValue < rhsValue`, then std::isnan),
+# whereas dev keeps it as the text the prod client reads ("-inf", yql_doubles.py), which
+# must still sort as the double it stands for.
+NON_FINITE = ("PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE "
+              "SELECT IF(k = 3, -1.0/0.0, IF(k = 5, 0.0/0.0, IF(k = 1, 1.0/0.0, 0.5))) AS x, v "
+              "FROM `//t/in` ORDER BY x")
+
+
+def read_both(both: Backends, path: str) -> list:
+    dev, prod = list(both.dev.read_table(path)), list(both.prod.read_table(path))
+    assert dev == prod
+    return [(row["x"], row["v"]) for row in dev]
+
+
+def test_non_finite_doubles_are_sorted_as_doubles(both):
+    run(both, NON_FINITE)
+    assert key_of(both, "//t/out") == ["x"]
+    assert read_both(both, "//t/out") == [("-inf", "c"), (0.5, "n"), ("inf", "a"), ("nan", "e")]
+
+
+def test_a_table_of_minus_infinity_takes_a_sorted_append_of_a_finite_double(both):
+    run(both, "PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE "
+              "SELECT -1.0/0.0 AS x, v FROM `//t/in` WHERE k = 3 ORDER BY x")
+    for client in (both.dev, both.prod):
+        client.write_table("//t/out", [{"x": -5.0, "v": "z"}], append=True)
+    assert read_both(both, "//t/out") == [("-inf", "c"), (-5.0, "z")]
+
+
+GROUP_SIZES = """
+from ytjobs import groups, read_rows, write_row
+
+for x, rows in groups(read_rows(), "x"):
+    write_row({"x": x, "n": len(list(rows))})
+"""
+
+
+def test_a_reduce_orders_non_finite_doubles_as_doubles(tmp_path, prod_client, fake_yt):
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/sizes.py": GROUP_SIZES})
+    for client in (both.dev, both.prod):
+        client.write_table("//t/in", ROWS + [{"k": 3, "v": "d"}, {"k": 1, "v": "b"}])
+    run(both, NON_FINITE.replace("ORDER BY x", "ORDER BY v"))
+    both.run(both.spec("reduce", reducer="src/sizes.py", input_tables=["//t/out"],
+                       output_tables=["//t/r"], reduce_by=["x"], sort_by=["x"]))
+    dev, prod = (list(client.read_table("//t/r")) for client in (both.dev, both.prod))
+    assert dev == prod == [{"x": "-inf", "n": 2}, {"x": 0.5, "n": 1}, {"x": "inf", "n": 2},
+                           {"x": "nan", "n": 1}]
+
+
+def test_the_fake_s_sort_puts_nan_after_every_other_double(tmp_path, prod_client, fake_yt):
+    both = Backends(tmp_path, prod_client, fake_yt, {})
+    prod_client.write_table("//t/in", [{"k": k, "v": v} for k, v in
+                                       [(1, "a"), (5, "b"), (1, "c"), (2, "d"), (3, "e")]])
+    prod_client.run_yql("PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE "
+                        "SELECT IF(k = 5, 0.0/0.0, CAST(k AS Double)) AS x, v FROM `//t/in` "
+                        "ORDER BY v")
+    both.run_prod(both.spec("sort", input_tables=["//t/out"], output_tables=["//t/s"],
+                            sort_by=["x"]))
+    assert [(row["x"], row["v"]) for row in prod_client.read_table("//t/s")] == \
+        [(1.0, "a"), (1.0, "c"), (2.0, "d"), (3.0, "e"), ("nan", "b")]

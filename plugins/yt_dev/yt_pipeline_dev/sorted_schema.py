@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from yt_pipeline.column_types import IncomparableKey
+from yt_pipeline.column_types import IncomparableKey, double_columns
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.sorted_writes import (
     appended_before_last,
@@ -67,8 +67,10 @@ def refusal(table_file: Path, key: list[str], path: str, start: int, *,
     `appended_before_last`); an operation's jobs check their own rows, then the controller
     their outputs against the table (`by_jobs`: `overlaps_table`). `unique`: the table's
     schema says unique_keys, and a repeated key is refused too (`duplicate_key`, for the
-    controller `duplicates_table`)."""
-    order = row_key(key)
+    controller `duplicates_table`). A double column's non-finite texts sort as the doubles
+    they stand for (sorting.row_key)."""
+    doubles = double_columns(types)
+    order = row_key(key, doubles)
     if start and not by_jobs:
         refused = _before_table(table_file, start, _first_row_from(table_file, start), order,
                                 lambda last, first: appended_before_last(last, first, key),
@@ -79,7 +81,7 @@ def refusal(table_file: Path, key: list[str], path: str, start: int, *,
     if types is not None and not unique and keys_in_order(table_file, key, types, start):
         first = _first_row_from(table_file, start)
     else:
-        found = _first_violation(table_file, key, start, unique)
+        found = _first_violation(table_file, key, start, unique, doubles)
         if isinstance(found, str):
             return found
         first = found
@@ -111,11 +113,11 @@ def _before_table(table_file: Path, start: int, first: Any, order: Callable[[Any
 
 
 def _first_violation(table_file: Path, key: list[str], start: int,
-                     unique: bool = False) -> str | Any:
+                     unique: bool = False, doubles: frozenset[str] = frozenset()) -> str | Any:
     """The words refusing the first row out of key order from byte `start` (or, `unique`,
     of the key of the one before it), or else the first row there (None when there is
     none)."""
-    order = row_key(key)
+    order = row_key(key, doubles)
     previous: Any = None
     first: Any = None
     with table_file.open("rb") as handle:
@@ -155,18 +157,20 @@ def _last_row_before(table_file: Path, start: int) -> Any:
             size *= 2
 
 
-def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path) -> None:
+def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path,
+             doubles: frozenset[str] = frozenset()) -> None:
     """Put the rows of `new_rows` into `table_file` (sorted by `key`) by key, as YQL's
     sorted merge does: the new rows sorted, then merged with the table's, whose rows come
     first among equal keys (the merge takes its inputs in order, the table first). The
     sorted rows and the merge are made in a folder of their own in `work_dir`, claimed while
     the merge runs (sort_work.py: dev's `.sort/`, on the tables' file system, where a later
-    run removes what a killed merge left)."""
+    run removes what a killed merge left). `doubles`: the columns of a double type, whose
+    non-finite values the files hold as texts (sorting.row_key)."""
     with work_folder(work_dir) as work:
         ordered = work / "new-sorted"
         merged = work / "merged"
-        sort_files([new_rows], ordered, key, work_dir=work_dir)
-        merge_sorted([table_file, ordered], merged, key)
+        sort_files([new_rows], ordered, key, work_dir=work_dir, doubles=doubles)
+        merge_sorted([table_file, ordered], merged, key, doubles)
         os.replace(merged, table_file)
 
 

@@ -9,11 +9,11 @@ when it is compared, as on a cluster (yt_pipeline.column_types.sort_key).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline.column_types import check_key_weight, sort_key
+from yt_pipeline.column_types import NON_FINITE_TEXTS, check_key_weight, sort_key
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline_dev.sort_work import work_folder
 from ytjobs.codec import iter_chunks, loads_line, loads_lines
@@ -22,32 +22,52 @@ from ytjobs.codec import iter_chunks, loads_line, loads_lines
 RUN_BYTES = 64 << 20
 
 
-def row_key(columns: Sequence[str]) -> Callable[[Any], tuple]:
+def row_key(columns: Sequence[str], doubles: Collection[str] = ()
+            ) -> Callable[[Any], tuple]:
+    """A row's key by `columns`. `doubles`: the columns of a double type, where the texts
+    "nan", "inf" and "-inf" stand for the non-finite double a dev table keeps so
+    (yql_doubles.py) and sort as it does: -inf first, NaN last."""
     def key(row: Any) -> tuple:
         if not isinstance(row, dict):
             return tuple((0, 0) for _ in columns)
         return tuple(sort_key(row.get(c)) for c in columns)
 
-    return key
+    if not doubles:
+        return key
+
+    def value(row: dict, column: str) -> Any:
+        found = row.get(column)
+        if column in doubles and isinstance(found, str):
+            return NON_FINITE_TEXTS.get(found, found)
+        return found
+
+    def typed_key(row: Any) -> tuple:
+        if not isinstance(row, dict):
+            return tuple((0, 0) for _ in columns)
+        return tuple(sort_key(value(row, c)) for c in columns)
+
+    return typed_key
 
 
-def line_key(columns: Sequence[str]) -> Callable[[bytes], tuple]:
-    key = row_key(columns)
+def line_key(columns: Sequence[str], doubles: Collection[str] = ()
+             ) -> Callable[[bytes], tuple]:
+    key = row_key(columns, doubles)
     return lambda line: key(loads_line(line))
 
 
 def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
                work_dir: Path, run_bytes: int | None = None,
-               key_limit: int | None = None) -> int:
+               key_limit: int | None = None, doubles: Collection[str] = ()) -> int:
     """Write the lines of `sources` to `target`, sorted by `columns` (stable); rows counted.
     With `key_limit`, a row whose key weighs that much or more is HeavyKey, as a cluster's
     sorted writer refuses it (a key never weighs more than its line, so only lines that long
     are weighed). The sorted runs are written in a folder of their own made in `work_dir`,
     claimed while the sort runs: dev passes its `.sort/` (sort_work.sort_area), where a
     later run removes the folder of a sort that was killed (sort_work.py).
-    `run_bytes`: rows held in memory before a run is written (RUN_BYTES as it is then)."""
+    `run_bytes`: rows held in memory before a run is written (RUN_BYTES as it is then).
+    `doubles`: columns of a double type (row_key)."""
     run_bytes = RUN_BYTES if run_bytes is None else run_bytes
-    key = row_key(columns)
+    key = row_key(columns, doubles)
     runs: list[Path] = []
     pending: list[tuple[tuple, bytes]] = []
     held = 0
@@ -73,20 +93,21 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
             return count
         runs.append(_write_run(work / f"run{len(runs)}", pending))
         pending = []
-        line_of = line_key(columns)
+        line_of = line_key(columns, doubles)
         with target.open("wb") as out:
             merged = heapq.merge(*(_lines(run) for run in runs), key=line_of)
             _write_lines(out, merged)
         return count
 
 
-def merge_sorted(parts: Sequence[Path], target: Path, columns: Sequence[str]
-                 ) -> list[tuple[int, int]]:
+def merge_sorted(parts: Sequence[Path], target: Path, columns: Sequence[str],
+                 doubles: Collection[str] = ()) -> list[tuple[int, int]]:
     """Merge files each sorted by `columns` into `target`, sorted by the columns and then by
     the part's position, as a reduce orders the rows of several input tables ("first
     according to the sort_by fields, and then by input table index": YTsaurus docs, Reduce).
-    Returns (offset, part index) where each stretch of one part's lines starts."""
-    line_of = line_key(columns)
+    Returns (offset, part index) where each stretch of one part's lines starts.
+    `doubles`: columns of a double type (row_key)."""
+    line_of = line_key(columns, doubles)
 
     def keyed(index: int, path: Path) -> Iterator[tuple[tuple, int, bytes]]:
         for line in _lines(path):

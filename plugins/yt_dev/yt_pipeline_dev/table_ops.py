@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from yt_pipeline import table_paths
-from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey
+from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey, double_columns
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
@@ -209,12 +209,23 @@ def _incomparable(op: OperationRun, columns: list[str],
                            operation=op.spec.name, sandbox=op.sandbox)
 
 
-def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str]) -> int:
+def _input_doubles(op: OperationRun) -> frozenset[str]:
+    """The columns of a double type in the strict schema of any of the operation's input
+    tables: a non-finite double a YQL write left there is a text in dev (yql_doubles.py),
+    sorted as the double it stands for (sorting.row_key)."""
+    found: set[str] = set()
+    for table in op.spec.input_tables:
+        found |= double_columns(op.client.strict_columns(table_paths.plain(table)))
+    return frozenset(found)
+
+
+def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str],
+          doubles: frozenset[str] = frozenset()) -> int:
     try:
         # the sorted table's writer refuses a key of 16 KiB or more, as on a cluster; the
         # runs go to the dev folder's .sort/, where a later run removes a killed sort's
         return sort_files(sources, target, columns, work_dir=sort_area(op.client.root),
-                          key_limit=MAX_KEY_WEIGHT)
+                          key_limit=MAX_KEY_WEIGHT, doubles=doubles)
     except (IncomparableKey, HeavyKey) as exc:
         raise _incomparable(op, columns, exc) from None
     except ValueError as exc:
@@ -224,21 +235,22 @@ def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str
         ) from None
 
 
-def _sorted_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]:
+def _sorted_shards(op: OperationRun, sources: list[Path],
+                   doubles: frozenset[str] = frozenset()) -> list[list[Segment]]:
     """The rows of `sources` sorted by sort_by, in shards of whole reduce_by groups. With
     several sources each is sorted alone and then merged, so that the rows of a key come
     ordered by table, with a switch wherever the table changes."""
     spec = op.spec
     merged = op.sandbox / "sorted.jsonl"
     if len(sources) == 1:
-        _sort(op, sources, merged, spec.sort_by)
+        _sort(op, sources, merged, spec.sort_by, doubles)
         runs = None
     else:
         parts = [op.sandbox / f"sorted{i}.jsonl" for i in range(len(sources))]
         for source, part in zip(sources, parts, strict=True):
-            _sort(op, [source], part, spec.sort_by)
+            _sort(op, [source], part, spec.sort_by, doubles)
         try:
-            runs = merge_sorted(parts, merged, spec.sort_by)
+            runs = merge_sorted(parts, merged, spec.sort_by, doubles)
         except IncomparableKey as exc:
             raise _incomparable(op, spec.sort_by, exc) from None
         for part in parts:
@@ -260,15 +272,16 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
     foreign = foreign_positions(spec.input_tables)
     primary = [index for index in range(len(sources)) if index not in foreign]
     parts = [op.sandbox / f"sorted{index}.jsonl" for index in primary]
+    doubles = _input_doubles(op)
     for index, part in zip(primary, parts, strict=True):
-        _sort(op, [sources[index]], part, spec.sort_by)
+        _sort(op, [sources[index]], part, spec.sort_by, doubles)
     merged = op.sandbox / "sorted.jsonl"
     sorted_foreign = [(index, op.sandbox / f"foreign{index}.jsonl") for index in foreign]
     for index, path in sorted_foreign:
-        _sort(op, [sources[index]], path, spec.join_by)
+        _sort(op, [sources[index]], path, spec.join_by, doubles)
     try:
         runs = [(offset, primary[part])
-                for offset, part in merge_sorted(parts, merged, spec.sort_by)]
+                for offset, part in merge_sorted(parts, merged, spec.sort_by, doubles)]
         cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
         shards = []
         for number, cut in enumerate(cuts):
@@ -358,7 +371,7 @@ def reduce(op: OperationRun) -> None:
     if spec.join_by:
         shards = _joined_shards(op, _inputs(op))
     else:
-        shards = _sorted_shards(op, _inputs(op))
+        shards = _sorted_shards(op, _inputs(op), _input_doubles(op))
     _write_outputs(op, lambda tmps, columns: _run_scripts(op, spec.reducer, "reduce", shards,
                                                           tmps, columns=columns))
 
@@ -391,7 +404,7 @@ def sort(op: OperationRun) -> None:
     try:
         with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
                                schema=schema) as tmp:
-            op.rows[table] = _sort(op, inputs, tmp, spec.sort_by)
+            op.rows[table] = _sort(op, inputs, tmp, spec.sort_by, _input_doubles(op))
             crash_point("dev: sorted")
     except RowOffSchema as refused:
         # a row the output's writer refuses (a null in a required column, a column the

@@ -495,7 +495,10 @@ class Executor:
                     stringify_file(part)
                     if key:
                         rows = count_lines(part)
-                        merge_in(tmp, part, key, sort_area(self.client.root))
+                        # a non-finite double is a text by now, sorted as the double
+                        doubles = column_types.double_columns(
+                            {name: column_types.yt_column_type(kind) for name, kind in columns})
+                        merge_in(tmp, part, key, sort_area(self.client.root), doubles)
                     else:
                         if part != tmp:
                             append_file(tmp, part)
