@@ -189,3 +189,102 @@ def test_a_forked_child_closing_its_copy_leaves_the_parents_lock_held(tmp_path):
         fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
         os.close(probe)
+
+
+# The locks the command takes for a moment (a sweep's or a probe's look at another run's
+# owner.lock, a settling reader's table lock) are of the same open file descriptions: a
+# thread of the stage forking in that moment gave its child a copy of them, which kept the
+# lock after the command let it go, for as long as the child lived.
+
+def _forks_while_locked(monkeypatch, call) -> list[str]:
+    """Run `call` with every flock it takes followed by a fork (another thread's, at the
+    worst moment); the files it locked, each checked free once `call` returned."""
+    real = fcntl.flock
+    locked: list[str] = []
+    children: list[int] = []
+
+    def flock_then_fork(fd, operation):
+        real(fd, operation)
+        if operation & (fcntl.LOCK_EX | fcntl.LOCK_SH):
+            locked.append(os.readlink(f"/proc/self/fd/{fd}"))
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # its fork hooks have run: it says so, then lives on
+                os.write(write, b"up")
+                time.sleep(30)  # killed below
+                os._exit(0)
+            children.append(pid)
+            os.close(write)
+            assert os.read(read, 2) == b"up"
+            os.close(read)
+
+    monkeypatch.setattr(fcntl, "flock", flock_then_fork)
+    try:
+        call()
+        monkeypatch.setattr(fcntl, "flock", real)
+        held = []
+        for path in locked:
+            probe = os.open(path, os.O_RDWR)
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append(path)
+            finally:
+                os.close(probe)
+        assert all(pid_alive(pid) for pid in children)
+        assert locked, "the call took no lock"
+        assert not held, f"a forked child keeps the lock of {held}"
+    finally:
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return locked
+
+
+def test_a_sweep_s_look_at_a_dead_owner_is_not_kept_by_a_forked_child(tmp_path, monkeypatch):
+    from yt_pipeline_dev.owner_gone import owner_gone
+
+    folder = tmp_path / "sort1"
+    folder.mkdir()
+    (folder / "owner.lock").write_text("")
+
+    def look():
+        with owner_gone(folder, lambda name: True) as gone:
+            assert gone
+
+    _forks_while_locked(monkeypatch, look)
+
+
+def test_a_probe_of_a_transaction_s_owner_is_not_kept_by_a_forked_child(tmp_path,
+                                                                       monkeypatch):
+    from yt_pipeline_dev import txnlocks
+
+    (tmp_path / ".txn" / "t1").mkdir(parents=True)
+    (tmp_path / ".txn" / "t1" / "owner.lock").write_text("")
+    _forks_while_locked(monkeypatch, lambda: txnlocks._alive(tmp_path, "t1"))
+
+
+def test_dropping_stale_table_locks_is_not_kept_by_a_forked_child(tmp_path, monkeypatch):
+    from yt_pipeline_dev import txnlocks
+
+    (tmp_path / ".locks" / "t.a.held").mkdir(parents=True)
+    _forks_while_locked(monkeypatch, lambda: txnlocks.drop_stale(tmp_path))
+
+
+def test_settling_folder_changes_is_not_kept_by_a_forked_child(tmp_path, monkeypatch):
+    from yt_pipeline_dev import folder_changes
+
+    (tmp_path / "t1").mkdir()
+    (tmp_path / "t1" / "owner.lock").write_text("")
+    (tmp_path / "t1" / "folders.pending").write_text("")
+    _forks_while_locked(monkeypatch, lambda: folder_changes.settle(tmp_path, "t1"))
+
+
+def test_a_reader_settling_a_table_is_not_kept_by_a_forked_child(tmp_path, monkeypatch):
+    from yt_pipeline_dev import tablelock
+
+    marker = tablelock._file(tmp_path, "//t/a", ".pending")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("{}")  # a marker naming no commit: dropped under the table's lock
+    _forks_while_locked(monkeypatch,
+                        lambda: tablelock.settle_before_reading(tmp_path, "//t/a"))

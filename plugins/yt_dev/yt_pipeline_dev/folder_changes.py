@@ -30,6 +30,7 @@ from typing import Any
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import YtPipelineError
+from yt_pipeline.lock import close_lock_fd, open_lock
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.paths import folder
 from yt_pipeline_dev.staging import MANIFEST, TXN_DIR, Staging, under
@@ -134,7 +135,7 @@ def settle(root: Path, txn: str, *, known_recorded: bool = False) -> None:
         drop_marker(root, txn)
         return
     try:
-        fd = os.open(root / txn / OWNER_LOCK, os.O_RDWR)
+        fd = open_lock(root / txn / OWNER_LOCK, os.O_RDWR)  # not kept by a forked child
     except FileNotFoundError:
         drop_marker(root, txn)  # removed this instant, with its transaction
         return
@@ -151,7 +152,7 @@ def settle(root: Path, txn: str, *, known_recorded: bool = False) -> None:
             return
         make_changes(root, txn, *_changes(root, txn))
     finally:
-        os.close(fd)
+        close_lock_fd(fd)
 
 
 def marked(root: Path) -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from yt_pipeline.lock import close_lock_fd, open_lock
 from yt_pipeline_dev.folder_changes import OWNER_LOCK
 
 
@@ -24,7 +25,7 @@ def owner_gone(folder: Path, alive_by_name: Callable[[str], bool]) -> Iterator[b
     process (`alive_by_name(folder.name)`) no longer running. The lock taken is held until
     the block ends, so no one claims the folder while the caller removes it."""
     try:
-        fd = os.open(folder / OWNER_LOCK, os.O_RDWR)
+        fd = open_lock(folder / OWNER_LOCK, os.O_RDWR)  # not kept by a forked child
     except OSError:
         yield not alive_by_name(folder.name)
         return
@@ -36,4 +37,4 @@ def owner_gone(folder: Path, alive_by_name: Callable[[str], bool]) -> Iterator[b
             return
         yield True
     finally:
-        os.close(fd)
+        close_lock_fd(fd)

@@ -233,7 +233,7 @@ def settle_before_reading(root: Path, path: str) -> None:
     marker = _file(root, path, ".pending")
     if not os.path.exists(marker):
         return
-    fd = os.open(_file(root, path, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_lock(_file(root, path, ".lock"))  # not kept by a forked child
     try:
         pause = 0.0005
         while True:
@@ -248,7 +248,7 @@ def settle_before_reading(root: Path, path: str) -> None:
             settle(root, path)
             return
     finally:
-        os.close(fd)  # closing the file releases its flock
+        close_lock_fd(fd)  # closing the file releases its flock
 
 
 def _marked_tables(root: Path) -> Iterable[str]:

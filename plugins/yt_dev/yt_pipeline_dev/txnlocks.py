@@ -38,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yt_pipeline.errors import BackendError
+from yt_pipeline.lock import close_lock_fd, open_lock
 from yt_pipeline_dev.recovery import OWNER_LOCK
 from yt_pipeline_dev.staging import TXN_DIR
 from yt_pipeline_dev.tablelock import LOCKS_DIR, TableLocks, lock_file
@@ -57,7 +58,9 @@ def held_dir(root: Path, path: str) -> Path:
 def _alive(root: Path, txn: str) -> bool:
     """Whether the transaction's process still holds its folder's flock."""
     try:
-        fd = os.open(root / TXN_DIR / txn / OWNER_LOCK, os.O_RDWR)
+        # not kept by a child forked meanwhile, which would keep the lock this probe
+        # took, and the dead transaction alive to every later probe (yt_pipeline.lock)
+        fd = open_lock(root / TXN_DIR / txn / OWNER_LOCK, os.O_RDWR)
     except OSError:
         return False
     try:
@@ -65,7 +68,7 @@ def _alive(root: Path, txn: str) -> bool:
     except BlockingIOError:
         return True
     finally:
-        os.close(fd)  # a lock this probe got is released with it
+        close_lock_fd(fd)  # a lock this probe got is released with it
     return False
 
 
@@ -101,7 +104,7 @@ def drop_stale(root: Path) -> int:
     for folder in folders:
         # the table's flock file: the `.held` folder's name with `.lock` in its place
         flock_file = folder.with_name(folder.name[:-len(HELD_SUFFIX)] + ".lock")
-        fd = os.open(flock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock(flock_file)  # not kept by a forked child
         try:
             try:  # `take` writes a lock under it
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -116,7 +119,7 @@ def drop_stale(root: Path) -> int:
                 except OSError:
                     pass  # not a folder, or filled since: it stays
         finally:
-            os.close(fd)
+            close_lock_fd(fd)
     return removed
 
 
