@@ -272,6 +272,15 @@ _NAN_KEY = (3, float("inf"), 1)
 NON_FINITE_TEXTS = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 
 
+def as_doubles(row: dict[str, Any], columns: frozenset[str]) -> dict[str, Any]:
+    """`row` with the non-finite texts of `columns` read as the doubles they stand for."""
+    if not any(isinstance(row.get(name), str) for name in columns):
+        return row
+    return {name: NON_FINITE_TEXTS.get(value, value)
+            if name in columns and isinstance(value, str) else value
+            for name, value in row.items()}
+
+
 def double_columns(types: Any) -> frozenset[str]:
     """The columns of YT type double or float among `types` (name: YT type, or None)."""
     return frozenset(name for name, kind in (types or {}).items()

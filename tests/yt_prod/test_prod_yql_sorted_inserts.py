@@ -185,3 +185,13 @@ def test_the_fake_s_sort_puts_nan_after_every_other_double(tmp_path, prod_client
                             sort_by=["x"]))
     assert [(row["x"], row["v"]) for row in prod_client.read_table("//t/s")] == \
         [(1.0, "a"), (1.0, "c"), (2.0, "d"), (3.0, "e"), ("nan", "b")]
+
+
+def test_a_sort_takes_the_non_finite_doubles_a_query_wrote(both):
+    # a sort moves a table's rows as the values they are: a cluster's writer checks them
+    # against the schema natively, where dev keeps a non-finite double as text
+    run(both, NON_FINITE.replace("ORDER BY x", "ORDER BY v"))
+    both.run(both.spec("sort", input_tables=["//t/out"], output_tables=["//t/s"],
+                       sort_by=["x"]))
+    assert read_both(both, "//t/s") == [("-inf", "c"), (0.5, "n"), ("inf", "a"), ("nan", "e")]
+    assert key_of(both, "//t/s") == ["x"]

@@ -286,7 +286,8 @@ class DevClient(YqlRequests):
                 sorted_by: list[str] | None = None, by_jobs: bool = False,
                 action: str = "write_table",
                 schema: list[tuple[str, str]] | None = None,
-                only_new: bool = False) -> Iterator[Path]:
+                only_new: bool = False,
+                stored_doubles: frozenset[str] = frozenset()) -> Iterator[Path]:
         """A temporary file that becomes table `path` when the block ends without an error:
         at the commit in a transaction, at once (under the table's lock) outside one.
 
@@ -300,7 +301,9 @@ class DevClient(YqlRequests):
         write is a sort, which sorts the schema by its own columns (`sorted_by`). `schema`:
         the columns the write gives a table of no schema (a sort's, from its inputs).
         `only_new`: the table is made only if it is not there, looked at under its lock
-        (_TableThere when it is), as a cluster's create with `ignore_existing` makes it."""
+        (_TableThere when it is), as a cluster's create with `ignore_existing` makes it.
+        `stored_doubles`: columns whose non-finite texts the rows hold as doubles (a sort's,
+        from its inputs' double columns: yql_schema.refused_row)."""
         if self.txn is not None:
             # one write of a table at a time in a transaction: two threads of a stage
             # (parallel_map) appending to one table each copied the same staged version,
@@ -335,7 +338,7 @@ class DevClient(YqlRequests):
                     yield tmp
                     if schema_checked:
                         if not by_jobs:  # each job's rows were checked as it ended
-                            refuse_rows_off_schema(kept, tmp, path, start)
+                            refuse_rows_off_schema(kept, tmp, path, start, stored_doubles)
                         _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept,
                                          unique)
                     if not lock_at_start:
@@ -371,7 +374,7 @@ class DevClient(YqlRequests):
                 yield tmp
                 if schema_checked:
                     if not by_jobs:  # each job's rows were checked as it ended
-                        refuse_rows_off_schema(kept, tmp, path, start)
+                        refuse_rows_off_schema(kept, tmp, path, start, stored_doubles)
                     _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept, unique)
                 # the schema is kept by the file's identity, which its rename keeps: kept
                 # after the rename, a reader between the two found the table of no schema
@@ -815,7 +818,9 @@ class DevClient(YqlRequests):
                  for name, kind in columns}
         first = [dict(shown.get(name, {"name": name, "type": "any", "required": False}),
                       sort_order="ascending") for name in key]
-        return {"strict": True, "unique_keys": is_unique(self.root, table),
+        # from the same look at the entry as the columns: a second look at a table
+        # replaced or removed meanwhile found another version's flag, or no file
+        return {"strict": True, "unique_keys": columns.unique_keys,
                 "columns": first + [c for name, c in shown.items() if name not in key]}
 
     def run_yql(self, query: str, pool: str | None = None,

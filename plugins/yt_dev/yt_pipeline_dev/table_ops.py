@@ -401,10 +401,11 @@ def sort(op: OperationRun) -> None:
     schema = _sort_schema(op, table)
     if schema is None:
         _refuse_inputs_off_schema(op, table)
+    doubles = _input_doubles(op)
     try:
         with op.client.writing(table, sorted_by=list(spec.sort_by), action="sort operation",
-                               schema=schema) as tmp:
-            op.rows[table] = _sort(op, inputs, tmp, spec.sort_by, _input_doubles(op))
+                               schema=schema, stored_doubles=doubles) as tmp:
+            op.rows[table] = _sort(op, inputs, tmp, spec.sort_by, doubles)
             crash_point("dev: sorted")
     except RowOffSchema as refused:
         # a row the output's writer refuses (a null in a required column, a column the

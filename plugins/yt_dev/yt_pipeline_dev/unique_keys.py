@@ -30,7 +30,10 @@ def is_unique(root: Path, table_file: Path | None) -> bool:
     """Whether the table file's schema says unique_keys (False for a missing file)."""
     if table_file is None:
         return False
-    data = load_entry(declared_file(root, table_file))
+    try:
+        data = load_entry(declared_file(root, table_file))
+    except FileNotFoundError:  # removed this instant: no table, no flag
+        return False
     return bool(data and data.get(FIELD))
 
 

@@ -241,12 +241,15 @@ def _write_entry(entry: Path, data: dict[str, Any]) -> None:
 
 
 class DeclaredColumns(list[tuple[str, str]]):
-    """The columns (name, DuckDB type) YQL gave a table, and the names of those it made
-    required (their YQL type is not Optional: yql_required), which take no null."""
+    """The columns (name, DuckDB type) YQL gave a table, the names of those it made
+    required (their YQL type is not Optional: yql_required), which take no null, and
+    whether the schema says unique_keys (unique_keys.py)."""
 
-    def __init__(self, columns: Iterable[tuple[str, str]], required: Iterable[str] = ()):
+    def __init__(self, columns: Iterable[tuple[str, str]], required: Iterable[str] = (),
+                 unique_keys: bool = False):
         super().__init__(columns)
         self.required = frozenset(required)
+        self.unique_keys = unique_keys
 
 
 def required_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
@@ -302,7 +305,7 @@ def declared_with_key(root: Path, table_file: Path
     if data is None:
         return None, []
     columns = DeclaredColumns([(str(name), str(kind)) for name, kind in data["columns"]],
-                              data.get("required") or ())
+                              data.get("required") or (), bool(data.get("unique_keys")))
     return columns, [str(column) for column in data.get("sorted_by") or []]
 
 
@@ -390,9 +393,12 @@ def keep_schema(root: Path, columns: list[tuple[str, str]] | None, target: Path 
 
 
 def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
-                start: int = 0) -> tuple[int, str] | None:
+                start: int = 0, stored_doubles: frozenset[str] = frozenset()
+                ) -> tuple[int, str] | None:
     """(row number, the cluster's words) for the first row of `table_file` from byte
     `start` (where an append's rows begin) the schema YQL gave the table refuses, or None.
+    `stored_doubles`: columns whose non-finite texts are doubles dev kept so (yql_doubles),
+    for rows a sort moves from tables of such columns: a cluster checks their values.
 
     A cluster keeps a table's strict schema through every write, an overwrite too
     (GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp), and its
@@ -410,6 +416,8 @@ def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
     with table_file.open("rb") as handle:
         handle.seek(start)
         for number, row in enumerate(iter_rows(handle, drop_control=True), 1):
+            if stored_doubles:
+                row = column_types.as_doubles(row, stored_doubles)
             refused = column_types.refused_row(types, row)
             if refused is not None:
                 return number, refused
@@ -417,12 +425,13 @@ def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
 
 
 def refuse_rows_off_schema(columns: list[tuple[str, str]] | None, table_file: Path,
-                           path: str, start: int = 0) -> None:
+                           path: str, start: int = 0,
+                           stored_doubles: frozenset[str] = frozenset()) -> None:
     """RowOffSchema when a row written to table `path` (from byte `start` of its file)
     does not fit its strict schema (one a YQL INSERT or create_path gave it); rows are
     numbered from the first one written. Not retried, as prod's schema violation is not
     (yt_pipeline_prod.failures.PERMANENT_CODES): the same rows are refused again."""
-    found = refused_row(columns, table_file, start)
+    found = refused_row(columns, table_file, start, stored_doubles)
     if found is not None:
         number, refused = found
         assert columns is not None
