@@ -206,6 +206,69 @@ def test_a_sort_by_other_columns_drops_unique_keys(both):
     assert same_rows(both) == rows
 
 
+# A sort into a table of no schema takes its schema from its inputs of strict schema
+# (InferSchemaFromInput in yt/yt/server/controller_agent/controllers/operation_controller_
+# detail.cpp, called by TSortController::PrepareOutputTables for an output of weak schema):
+# the inputs are compared stripped of sort order and unique_keys (ToStrippedColumnAttributes),
+# and the output takes the first input's schema made sorted by sort_by
+# (`->ToSorted(sortColumns)->ToSortedStrippedColumnAttributes()`), so it says unique_keys
+# when the first input's does and its key columns are all among sort_by (TTableSchema::
+# ToSorted in yt/yt/client/table_client/schema.cpp), whatever the other inputs say; the
+# writer then refuses a repeated key ("Duplicate key %v").
+
+def sort_into_new(both: Backends, inputs: list[str], sort_by: list[str], out="//t/new"):
+    from yt_pipeline_dev.launcher import launch as dev_launch
+
+    spec = both.spec("sort", input_tables=inputs, output_tables=[out], sort_by=sort_by)
+    return [lambda: dev_launch(both.dev, spec), lambda: both.run_prod(spec)]
+
+
+def key_of(schema: dict) -> list[str]:
+    return [c["name"] for c in schema["columns"] if c.get("sort_order")]
+
+
+def test_a_sort_into_a_table_of_no_schema_takes_unique_keys_only_with_every_key_column(both):
+    for run in sort_into_new(both, ["//t/u"], ["k"], "//t/by_k") + \
+            sort_into_new(both, ["//t/u"], ["v"], "//t/by_v"):
+        run()
+    assert same_rows(both, "//t/by_k") == ROWS
+    assert same_rows(both, "//t/by_v") == ROWS
+    for client in (both.dev, both.prod):
+        by_k, by_v = client.declared_schema("//t/by_k"), client.declared_schema("//t/by_v")
+        assert (by_k["unique_keys"], key_of(by_k)) == (True, ["k"])
+        # k was the key, and is not among the sort's columns: no unique keys, k unsorted
+        assert (by_v["unique_keys"], key_of(by_v)) == (False, ["v"])
+    # so the table sorted by v takes a repeated v, in both modes
+    for client in (both.dev, both.prod):
+        client.write_table("//t/by_v", [{"k": 5, "v": "c"}], append=True)
+    assert same_rows(both, "//t/by_v") == ROWS + [{"k": 5, "v": "c"}]
+
+
+def test_a_sort_of_inputs_meeting_at_a_key_into_a_table_of_no_schema(both):
+    for client in (both.dev, both.prod):
+        client.create_path("//t/u2", "table", schema=unique_schema())
+        client.write_table("//t/u2", [{"k": 3, "v": "z"}])
+        client.create_path("//t/plain", "table", schema=yson.to_yson_type(
+            COLUMNS, attributes={"strict": True}))
+        client.write_table("//t/plain", [{"k": 3, "v": "z"}])
+        client.write_table("//t/new", [{"k": 0}])
+    # the first input's schema says unique_keys: so does the output's, and its writer
+    # refuses key 3 of both inputs; the table is left as it was
+    assert both_fail(OperationFailed, *sort_into_new(both, ["//t/u", "//t/u2"], ["k"])) == \
+        "Duplicate key [3]"
+    assert both_fail(OperationFailed, *sort_into_new(both, ["//t/u", "//t/plain"], ["k"])) == \
+        "Duplicate key [3]"
+    assert same_rows(both, "//t/new") == [{"k": 0}]
+    # the first input's does not: the output is sorted, without unique keys, both rows kept
+    for run in sort_into_new(both, ["//t/plain", "//t/u"], ["k"]):
+        run()
+    assert same_rows(both, "//t/new") == [{"k": 1, "v": "a"}, {"k": 3, "v": "z"},
+                                          {"k": 3, "v": "c"}]
+    for client in (both.dev, both.prod):
+        schema = client.declared_schema("//t/new")
+        assert (schema["unique_keys"], key_of(schema)) == (False, ["k"])
+
+
 def test_a_yql_insert_repeating_a_key_is_taken_and_the_table_has_unique_keys_no_more(both):
     # YQL makes the table's sortness common with the inserted rows', which drops unique keys
     # ("Merge of two and more tables cannot have unique keys": TYqlRowSpecInfo::

@@ -185,6 +185,29 @@ def test_a_sorted_merge_into_a_unique_table_refuses_a_repeated_key(prod_client, 
     assert unique_of(prod_client, "//tmp/out")
 
 
+def test_a_sorted_merge_into_a_table_of_no_schema_takes_the_inputs_unique_keys(prod_client,
+                                                                                fake_yt):
+    # an output of weak schema takes the first input's schema made sorted by the merge's
+    # columns, unique keys with it (TSortedMergeController::PrepareOutputTables in
+    # sorted_controller.cpp: InferSchemaFromInput(PrimarySortColumns_), whose output schema
+    # is `->ToSorted(sortColumns)->ToSortedStrippedColumnAttributes()` of the first input's,
+    # in operation_controller_detail.cpp), and its writer then refuses a repeated key
+    for name, rows in (("a", [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]),
+                       ("b", [{"k": 2, "v": "c"}, {"k": 3, "v": "d"}])):
+        create_unique(prod_client, f"//tmp/{name}")
+        write(prod_client, f"//tmp/{name}", rows)
+    fake_yt.put_table("//tmp/out", OLD)
+    with pytest.raises(ytw.YtOperationFailedError, match=r"Duplicate key \[2\]"):
+        prod_client.yt().run_merge(["//tmp/a", "//tmp/b"], "//tmp/out", mode="sorted")
+    assert fake_yt.rows("//tmp/out") == OLD
+    prod_client.yt().run_merge(["//tmp/a"], "//tmp/out", mode="sorted")
+    assert fake_yt.rows("//tmp/out") == [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
+    schema = prod_client.yt().get("//tmp/out/@schema")
+    assert unique_of(prod_client, "//tmp/out") and schema.attributes["strict"]
+    assert [(c["name"], c["type"], c.get("sort_order")) for c in schema] == \
+        [("k", "int64", "ascending"), ("v", "string", None)]
+
+
 # An output path may carry the table's schema (`<schema=...>//t`): the write is an overwrite
 # of strong schema, that one, which the table has after it (GetTableUploadOptions in
 # yt/yt/ytlib/table_client/table_upload_options.cpp: `!path.GetAppend() && pathSchema`), so

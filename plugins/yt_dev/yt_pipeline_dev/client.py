@@ -145,7 +145,9 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
     sort_controller.cpp; "Duplicate key %v", which unlike a sort order violation does not
     explode the job: ValidateSortOrderAndUniqueness in schemaless_chunk_writer.cpp)."""
     if sorted_by is not None:
-        if key is not None and _stays_unique(unique, sorted_by, key):
+        # (`key` None: a table of no schema before, whose schema the sort gave, unique
+        # keys or not: sorted_schema.sort_output_schema)
+        if _stays_unique(unique, sorted_by, key):
             refused = refusal(tmp, sorted_by, path, start, by_jobs=False, unique=True)
             if refused is not None:
                 raise UnsortedWrite(path, refused)

@@ -174,14 +174,30 @@ def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path,
         os.replace(merged, table_file)
 
 
-def sort_output_schema(inputs: list[list[tuple[str, str]] | None]
+def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
+                       first_key: list[str] | None = None, sort_by: list[str] | None = None
                        ) -> list[tuple[str, str]] | None:
     """The columns a sort gives an output table of no schema, from its inputs' (None for
     one of no schema): the first input's when all have a strict schema of the same columns
     (compared by name, as the cluster compares canonical schemas), None when none has one.
     ValueError with the cluster's words for inputs of both kinds, or of different columns
-    (InferSchemaFromInput, yt_pipeline.sorted_writes)."""
-    return inferred_columns(inputs)  # type: ignore[no-any-return]
+    (InferSchemaFromInput, yt_pipeline.sorted_writes).
+
+    The inputs are compared without their sort order and unique_keys (ToStrippedColumn
+    Attributes), but the output takes the first input's schema made sorted by the sort's
+    columns (`->ToSorted(sortColumns)->ToSortedStrippedColumnAttributes()`, InferSchemaFrom
+    Input in yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp): it
+    says unique_keys when the first input's does and every column of that input's key
+    (`first_key`) is among `sort_by` (TTableSchema::ToSorted, yt/yt/client/table_client/
+    schema.cpp), whatever the other inputs' say."""
+    found = inferred_columns(inputs)
+    if found is None:
+        return None
+    from yt_pipeline_dev.yql_schema import DeclaredColumns, required_of
+
+    unique = bool(getattr(found, "unique_keys", False)) and bool(first_key) and \
+        set(first_key or []) <= set(sort_by or [])
+    return DeclaredColumns(found, required_of(found), unique)
 
 
 def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,

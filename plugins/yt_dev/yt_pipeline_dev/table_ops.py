@@ -46,7 +46,7 @@ from yt_pipeline_dev.table_switches import (
 )
 from yt_pipeline_dev.tablelock import lock_file
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import RowOffSchema, required_of, schema_of
+from yt_pipeline_dev.yql_schema import RowOffSchema, declared_key, required_of, schema_of
 
 
 def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
@@ -427,10 +427,11 @@ def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
     client = op.client
     if schema_of(client.root, client.visible_file(table)) is not None:
         return None
-    inputs = [schema_of(client.root, client.visible_file(table_paths.parse(text).path))
-              for text in op.spec.input_tables]
+    files = [client.visible_file(table_paths.parse(text).path) for text in op.spec.input_tables]
+    inputs = [schema_of(client.root, file) for file in files]
     try:
-        return sort_output_schema(inputs)
+        return sort_output_schema(inputs, declared_key(client.root, files[0]) if files else None,
+                                  list(op.spec.sort_by))
     except ValueError as refused:
         client.log(op.spec.kind, op.spec.title, extra="FAILED output schema")
         raise OperationFailed(f"sort operation failed: {refused}", stage=op.spec.stage_name,

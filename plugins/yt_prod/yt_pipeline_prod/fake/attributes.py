@@ -45,7 +45,9 @@ def table_schema(node: Node, sorted_by: list[str]) -> Any:
         by_name = {str(column["name"]): column for column in columns}
         first = [dict(by_name.get(c, {"name": c, "type": "any"}), sort_order="ascending")
                  for c in sorted_by]
-        columns = first + [c for c in columns if str(c["name"]) not in sorted_by]
+        # the columns after the key have no sort order (TTableSchema::ToSorted clears it)
+        columns = first + [{name: value for name, value in c.items() if name != "sort_order"}
+                           for c in columns if str(c["name"]) not in sorted_by]
     return yson.to_yson_type([_as_read(c) for c in columns],
                              attributes=dict(getattr(given, "attributes", {}) or
                                              {"strict": True, "unique_keys": False}))

@@ -62,6 +62,7 @@ from yt_pipeline_prod.fake.sorted_tables import (
     sort_keeps_unique,
     sort_output_schema,
     unique_keys,
+    unique_keys_of,
     unsorted_rows,
     upload_key,
     with_schema,
@@ -259,12 +260,18 @@ class OperationRunner:
                 self.output_schemas.append(node.attributes.get("schema"))
                 self.output_keys.append(key)
                 self.output_unique.append(bool(key) and unique_keys(node))
-                if self.op.type == "sort":
-                    # an output of weak schema takes its schema from the inputs
-                    self.sort_schema = sort_output_schema(node, self.tables)
+                sorted_by = [str(c) for c in spec.get("sort_by") or []] \
+                    if self.op.type == "sort" else \
+                    merge_key(self.tables, spec) if self.op.type == "merge" else None
+                if sorted_by is not None:
+                    # an output of weak schema takes its schema from the inputs, sorted by
+                    # the sort's (the sorted merge's) columns: unique keys with them too
+                    self.sort_schema = sort_output_schema(node, self.tables, sorted_by)
                     if self.sort_schema is not None:
                         self.output_columns[-1] = {str(c["name"]): str(c.get("type", "any"))
                                                    for c in self.sort_schema}
+                        self.output_keys[-1] = sorted_by
+                        self.output_unique[-1] = unique_keys_of(self.sort_schema)
         if self.op.type in ("sort", "merge") and self.sort_schema is None:
             # an output of strong schema: inputs of strong schema are compared with it
             # before any row is read (output_schema_check.py)
@@ -501,7 +508,7 @@ class OperationRunner:
                 else:
                     sorted_by = REMOVED
                 set_attribute(cypress, path, "sorted_by", sorted_by, out_tx, locked=True)
-                if self.op.type == "sort" and self.sort_schema is not None:
+                if self.sort_schema is not None:
                     set_attribute(cypress, path, "schema", self.sort_schema, out_tx,
                                   locked=True)
                 elif self.op.type == "sort" and self.output_unique[index] and \

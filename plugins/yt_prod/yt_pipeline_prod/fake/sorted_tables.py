@@ -83,6 +83,11 @@ def unique_keys(node: Node) -> bool:
     return bool(attributes.get("unique_keys")) and strong_key(node) is not None
 
 
+def unique_keys_of(schema: Any) -> bool:
+    """Whether a `schema` attribute says unique_keys."""
+    return bool((getattr(schema, "attributes", None) or {}).get("unique_keys"))
+
+
 def sort_keeps_unique(key: list[str] | None, sort_by: list[str]) -> bool:
     """Whether a sort by `sort_by` keeps a table of unique keys by `key` so: the sort makes
     the output's schema sorted by its columns, unique when every old key column is among
@@ -248,12 +253,21 @@ def sorted_concatenation(node: Node, sources: list[tuple[str, Node]], append: bo
     return [row for rows in chunks for row in rows]
 
 
-def sort_output_schema(node: Node, inputs: list[Any]) -> Any:
-    """The `schema` a sort gives its output `node`: None when the output has a schema of its
-    own (a strong one, which the sort sorts by its columns) or the inputs have none; else
-    the first input's, as the sort controller's PrepareOutputTables infers it for an output
-    of weak schema (InferSchemaFromInput, yt_pipeline.sorted_writes). YtFakeError when the
-    inputs' schemas cannot give one."""
+def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str]) -> Any:
+    """The `schema` a sort (or a sorted merge, by its merge columns) gives its output
+    `node`: None when the output has a schema of its own (a strong one, which the sort
+    sorts by its columns) or the inputs have none; else the first input's sorted by
+    `sort_by`, as the controller's PrepareOutputTables infers it for an output of weak
+    schema (InferSchemaFromInput, yt_pipeline.sorted_writes). YtFakeError when the inputs'
+    schemas cannot give one.
+
+    The inputs are compared with their sort order and unique_keys stripped
+    (ToStrippedColumnAttributes), but the output's schema is the first input's made sorted
+    (`->ToSorted(sortColumns)->ToSortedStrippedColumnAttributes()`, in InferSchemaFromInput
+    of yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp): it says
+    unique_keys when the first input's does and every key column of it is among `sort_by`
+    (TTableSchema::ToSorted in yt/yt/client/table_client/schema.cpp), whatever the other
+    inputs' say."""
     if node.attributes.get("schema") is not None:
         return None
     described = [None if table.schema is None else
@@ -263,4 +277,11 @@ def sort_output_schema(node: Node, inputs: list[Any]) -> Any:
         found = inferred_columns(described)
     except ValueError as refused:
         raise YtFakeError(str(refused)) from None
-    return None if found is None else copy.deepcopy(inputs[0].schema)
+    if found is None:
+        return None
+    first = inputs[0].schema
+    key = [str(c["name"]) for c in first if c.get("sort_order")]
+    attributes = dict(getattr(first, "attributes", None) or {})
+    attributes["unique_keys"] = bool(attributes.get("unique_keys")) and \
+        sort_keeps_unique(key, sort_by)
+    return yson.to_yson_type([copy.deepcopy(dict(c)) for c in first], attributes=attributes)
