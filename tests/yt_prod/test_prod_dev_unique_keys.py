@@ -283,3 +283,17 @@ def test_a_yql_insert_repeating_a_key_is_taken_and_the_table_has_unique_keys_no_
     for client in (both.dev, both.prod):
         client.write_table("//t/u", [{"k": 3, "v": "y"}], append=True)
     assert same_rows(both) == ROWS + [{"k": 3, "v": "x"}, {"k": 3, "v": "y"}]
+
+
+def test_write_table_takes_no_path_of_its_own_schema_in_either_mode(both):
+    """Pinned, not changed: a cluster's write_table takes `<schema=...>//t` (the fake
+    follows it: test_prod_unique_keys), but the pipeline clients take plain paths only, so
+    such a path is refused alike in both modes and the table is left as it was."""
+    from yt_pipeline.errors import InvalidTablePath
+
+    path = ('<schema=<unique_keys=%true;strict=%true>[{name=k;type=int64;'
+            'sort_order=ascending}]>//t/u')
+    for client in (both.dev, both.prod):
+        with pytest.raises(InvalidTablePath):
+            client.write_table(path, [{"k": 1}, {"k": 1}])
+    assert same_rows(both) == ROWS

@@ -269,3 +269,31 @@ def test_a_map_into_a_path_of_unique_keys_refuses_a_repeated_key(prod_client, fa
     run([{"k": 1, "v": "a"}, {"k": 2, "v": "b"}])
     assert fake_yt.rows("//tmp/out") == [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
     assert unique_of(prod_client, "//tmp/out")
+
+
+def test_write_table_to_a_path_of_unique_keys_refuses_a_repeated_key(prod_client, fake_yt):
+    # write_table's writer opens with the path's schema too (TSchemalessTableWriter::DoOpen
+    # in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp calls GetTableUploadOptions
+    # with the rich path): the table is overwritten as one of that schema, whose writer
+    # refuses a repeated key ("Duplicate key %v", 306) and rows out of key order, and which
+    # the table has after it. (Dev's write_table takes no path attributes: such a path is
+    # refused there as InvalidTablePath, as prod's client refuses it.)
+    fake_yt.put_table("//tmp/t", OLD)
+    with pytest.raises(ytw.YtResponseError, match=r"Duplicate key \[1\]") as refused:
+        prod_client.yt().write_table(unique_path("//tmp/t"),
+                                     [{"k": 1, "v": "a"}, {"k": 1, "v": "b"}], format="json")
+    assert refused.value.contains_code(306)  # EErrorCode::UniqueKeyViolation
+    with pytest.raises(ytw.YtResponseError, match=r"Sort order violation: \[2\] > \[1\]"):
+        prod_client.yt().write_table(unique_path("//tmp/t"),
+                                     [{"k": 2, "v": "a"}, {"k": 1, "v": "b"}], format="json")
+    assert fake_yt.rows("//tmp/t") == OLD
+    assert not prod_client.yt().get("//tmp/t/@schema").attributes["unique_keys"]
+    rows = [{"k": 1, "v": "a"}, {"k": 2, "v": "b"}]
+    prod_client.yt().write_table(unique_path("//tmp/t"), rows, format="json")
+    assert fake_yt.rows("//tmp/t") == rows
+    assert unique_of(prod_client, "//tmp/t")
+    assert prod_client.yt().get("//tmp/t/@sorted_by") == ["k"]
+    # the table's own schema now: an append of its last key is refused
+    with pytest.raises(ytw.YtResponseError, match=r"Duplicate key \[2\]"):
+        write(prod_client, "//tmp/t", [{"k": 2, "v": "c"}], append=True)
+    assert fake_yt.rows("//tmp/t") == rows

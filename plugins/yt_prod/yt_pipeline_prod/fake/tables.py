@@ -16,11 +16,13 @@ from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
+    path_schema,
     sorted_concatenation,
     strong_key,
     unique_keys,
     upload_key,
     violation_code,
+    with_schema,
     write_refusal,
 )
 from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, schema_violation, strict_columns
@@ -78,10 +80,20 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         # checks rows against the schema opens after it): a write conflicting with another
         # transaction's lock fails on the lock, whatever its rows. An append to a table of
         # strong sorted schema locks it exclusively (sorted_tables.py).
+        # a path's own schema (`<schema=...>//t`): the write is an overwrite of that strong
+        # schema, which its writer checks rows with and the table has after it
+        # (GetTableUploadOptions, table_upload_options.cpp: `!path.GetAppend() &&
+        # pathSchema`, called by TSchemalessTableWriter::DoOpen in yt/yt/ytlib/table_client/
+        # schemaless_chunk_writer.cpp); refused with `append` or `sorted_by` (path_schema)
+        given = path_schema(attributes)
+        if given is not None:
+            node = with_schema(node, given)
         key = upload_key(node, attributes)
         lock = "exclusive" if key or not append else "shared"
         cypress.take_lock(path, tx, lock)
         node = cypress.get_node(path, tx)  # the transaction's branch, the lock taken
+        if given is not None:
+            node = with_schema(node, given)
         refused = schema_violation(strict_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
@@ -94,6 +106,10 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         if refused:
             raise YtFakeError(refused, code=violation_code(refused), path=path)
         write_rows(cypress, path, rows, append, tx, lock=lock)
+        if given is not None:
+            set_attribute(cypress, path, "schema", given, tx, locked=True)
+            set_attribute(cypress, path, "sorted_by", key or REMOVED, tx, locked=True)
+            return
         # A write without `sorted_by` leaves a table of weak schema unsorted, an append
         # included: GetTableUploadOptions in yt/yt/ytlib/table_client/helpers.cpp resets
         # the key columns for both ("Old behaviour - reset key columns if there were any").
