@@ -390,3 +390,91 @@ def sort_key_of(key: list[str] | None, columns: list[tuple[str, str]]) -> list[s
                       for name in key):
         return None
     return key
+
+
+# -- the unique keys of an INSERT's sorted result ----------------------------------------
+
+#: insert_distinct_by's answer for a SELECT DISTINCT: its rows are distinct by all columns
+ALL_COLUMNS = "*"
+#: words that end a top-level GROUP BY list
+_AFTER_GROUP = {"HAVING", "ORDER", "LIMIT", "OFFSET", "WINDOW", "ASSUME", "INTO"}
+
+
+def insert_distinct_by(statement_text: str) -> list[str] | None:
+    """The columns an `INSERT ... SELECT`'s rows are distinct by, as YQL's constraints know
+    it, before the written columns are known: [ALL_COLUMNS] for a top-level SELECT DISTINCT
+    (all its columns), else the columns of its top-level GROUP BY when each item is a bare
+    column name (an Aggregate's keys: its distinct constraint); None for any other
+    statement (a GROUP BY of expressions, ROLLUP, CUBE or GROUPING SETS, a set operation)."""
+    for statement in statements(statement_text):
+        if statement.first_word != "INSERT":
+            return None
+        tokens, depth, selected, group = statement.tokens, 0, False, None
+        for index, token in enumerate(tokens):
+            word = token.text.upper() if token.kind == "word" else None
+            if token.kind == "symbol" and token.text in "([{":
+                depth += 1
+            elif token.kind == "symbol" and token.text in ")]}":
+                depth -= 1
+            elif depth == 0 and word in _SET_WORDS:
+                return None
+            elif depth == 0 and word == "SELECT" and not selected:
+                selected = True
+                following = tokens[index + 1] if index + 1 < len(tokens) else None
+                if following is not None and following.text.upper() == "DISTINCT":
+                    return [ALL_COLUMNS]
+            elif (depth == 0 and word == "GROUP" and index + 1 < len(tokens)
+                  and tokens[index + 1].text.upper() == "BY"):
+                group = index + 2
+        if group is None:
+            return None
+        return _grouped_columns(tokens[group:])
+    return None
+
+
+def _grouped_columns(tokens: list[Token]) -> list[str] | None:
+    """The columns of a GROUP BY list (its tokens, up to the clause after it), when each
+    item is a bare name; None otherwise."""
+    for index, token in enumerate(tokens):
+        if token.kind == "word" and token.text.upper() in _AFTER_GROUP:
+            tokens = tokens[:index]
+            break
+    names: list[str] = []
+    for item in _items(tokens):
+        if len(item) != 1 or item[0].kind not in ("word", "name"):
+            return None
+        if item[0].kind == "word" and (
+                item[0].text.upper() in ("ROLLUP", "CUBE", "GROUPING", "COMPACT")
+                or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", item[0].text)):
+            return None
+        names.append(item[0].text)
+    return names or None
+
+
+def _items(tokens: list[Token]) -> list[list[Token]]:
+    items: list[list[Token]] = [[]]
+    for token in tokens:
+        if token.kind == "symbol" and token.text == ",":
+            items.append([])
+        else:
+            items[-1].append(token)
+    return items
+
+
+def sorted_unique(distinct_by: list[str] | None, key: list[str] | None,
+                  columns: list[tuple[str, str]]) -> bool:
+    """Whether the table an INSERT replaces, sorted by `key` (sort_key_of), has unique keys:
+    YQL marks a sorted output's row spec so when the rows' distinct constraint is on the
+    sort's columns (`distinct_by`, insert_distinct_by; [ALL_COLUMNS]: the written
+    `columns`), as a set, every sort column a plain column (TYtOutTableInfo::SetUnique in
+    yt/yql/providers/yt/provider/yql_yt_table.cpp: `SortMembers.size() == SortedBy.size()
+    && distinct->IsOrderBy(...)`, which takes a distinct set exactly covering the sorted
+    columns: TUniqueConstraintNodeBase::IsOrderBy in yql/essentials/ast/yql_constraint.cpp);
+    a write replacing the table copies that row spec, UniqueKeys too (TYqlRowSpecInfo::
+    CopySortness in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp), and the published
+    schema says unique_keys (RowSpecToYTSchema in yt/yql/providers/yt/lib/schema/
+    schema.cpp)."""
+    if not key or not distinct_by:
+        return False
+    names = [name for name, _ in columns] if distinct_by == [ALL_COLUMNS] else distinct_by
+    return set(names) == set(key)

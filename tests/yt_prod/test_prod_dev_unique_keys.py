@@ -297,3 +297,43 @@ def test_write_table_takes_no_path_of_its_own_schema_in_either_mode(both):
         with pytest.raises(InvalidTablePath):
             client.write_table(path, [{"k": 1}, {"k": 1}])
     assert same_rows(both) == ROWS
+
+
+# YQL marks a sorted output's row spec UniqueKeys when the rows' distinct constraint (an
+# Aggregate's keys: GROUP BY; all columns: SELECT DISTINCT) is on exactly the sort's columns,
+# each a plain column (TYtOutTableInfo::SetUnique in yt/yql/providers/yt/provider/
+# yql_yt_table.cpp, with TUniqueConstraintNodeBase::IsOrderBy in yql/essentials/ast/
+# yql_constraint.cpp); a write replacing the table copies that row spec (TYqlRowSpecInfo::
+# CopySortness in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp), and the published
+# schema says unique_keys (RowSpecToYTSchema in yt/yql/providers/yt/lib/schema/schema.cpp).
+
+CASES = [
+    ("SELECT k, COUNT(*) AS c FROM `//t/src` GROUP BY k ORDER BY k", True, ["k"]),
+    ("SELECT DISTINCT k, v FROM `//t/src` ORDER BY v, k", True, ["v", "k"]),
+    # the distinct set is (k, v), the sort only k: no unique keys
+    ("SELECT DISTINCT k, v FROM `//t/src` ORDER BY k", False, ["k"]),
+    # sorted by more columns than the grouped ones: no unique keys either
+    ("SELECT k, COUNT(*) AS c FROM `//t/src` GROUP BY k ORDER BY k, c", False, ["k", "c"]),
+]
+
+
+def test_a_yql_insert_sorted_by_the_columns_its_rows_are_distinct_by_has_unique_keys(both):
+    for client in (both.dev, both.prod):
+        client.write_table("//t/src", [{"k": 2, "v": "b"}, {"k": 1, "v": "a"},
+                                       {"k": 2, "v": "b"}, {"k": 2, "v": "c"}])
+    for index, (select, unique, key) in enumerate(CASES):
+        out = f"//t/out{index}"
+        for client in (both.dev, both.prod):
+            client.run_yql(f"INSERT INTO `{out}` WITH TRUNCATE {select};")
+        written = same_rows(both, out)
+        for client in (both.dev, both.prod):
+            schema = client.declared_schema(out)
+            assert (select, schema["unique_keys"], key_of(schema)) == (select, unique, key)
+        if unique:
+            # the table refuses a later append of its last key, in both modes
+            assert both_fail(
+                BackendError,
+                lambda: both.dev.write_table(out, [written[-1]], append=True),  # noqa: B023
+                lambda: both.prod.write_table(out, [written[-1]], append=True),  # noqa: B023
+            ).startswith("Duplicate key")
+            assert same_rows(both, out) == written

@@ -47,6 +47,7 @@ from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_dev.sort_work import sort_area, work_folder
 from yt_pipeline_dev.sorted_schema import merge_in
+from yt_pipeline_dev.unique_keys import keep_unique
 from yt_pipeline_dev.yql_checked import (
     CHECK_FAILED,
     SAMPLE_ROWS,
@@ -511,6 +512,10 @@ class Executor:
         written = self.client.visible_file(statement.target)
         if written is not None:
             declare(self.client.root, written, columns, key)
+            # sorted by columns its rows are distinct by: the schema says unique_keys
+            # (yql_rules.sorted_unique)
+            if ordered and yql_rules.sorted_unique(statement.distinct_by, key, columns):
+                keep_unique(self.client.root, written, True)
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started,
                         extra=logged_statement(statement, self.client.masked_forms()))

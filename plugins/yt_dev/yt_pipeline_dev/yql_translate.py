@@ -19,7 +19,7 @@ from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_required import required_columns
-from yt_pipeline.yql_rules import insert_sort_key
+from yt_pipeline.yql_rules import insert_distinct_by, insert_sort_key
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
 
@@ -49,6 +49,9 @@ class Statement(msgspec.Struct):
     #: the columns of an INSERT's top-level ORDER BY that sort the table it writes, before
     #: the written columns are checked (yql_rules.insert_sort_key)
     sort_key: list[str] | None = None
+    #: the columns its rows are distinct by, which with that sort give the table unique keys
+    #: (yql_rules.insert_distinct_by, sorted_unique)
+    distinct_by: list[str] | None = None
 
     def reads(self) -> list[str]:
         """The paths of the tables the statement reads."""
@@ -137,6 +140,7 @@ def translate(query: str) -> list[Statement]:
         if statement is not None:
             statement.required = required_columns(text)
             statement.sort_key = insert_sort_key(text)
+            statement.distinct_by = insert_distinct_by(text)
             result.append(statement)
     return result
 

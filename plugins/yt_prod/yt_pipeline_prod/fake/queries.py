@@ -35,7 +35,13 @@ from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
 from yt_pipeline.yql_required import required_columns
-from yt_pipeline.yql_rules import duplicate_columns, insert_sort_key, sort_key_of
+from yt_pipeline.yql_rules import (
+    duplicate_columns,
+    insert_distinct_by,
+    insert_sort_key,
+    sort_key_of,
+    sorted_unique,
+)
 from yt_pipeline.yql_semantics import connect, failure_meaning, with_candidates
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
@@ -401,15 +407,18 @@ class QueryRunner:
             self.query.results.append(FakeResult(rows))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
+        ordered = sort_key_of(insert_sort_key(statement), described)
         self._write(normalize(insert.path), described, rows, truncate=insert.truncate,
-                    required=required_columns(statement),
-                    ordered=sort_key_of(insert_sort_key(statement), described))
+                    required=required_columns(statement), ordered=ordered,
+                    unique=sorted_unique(insert_distinct_by(statement), ordered, described))
 
     def _write(self, path: str, described: list[tuple[str, str]], rows: list[dict[str, Any]],
-               truncate: bool, required: frozenset[str], ordered: list[str] | None = None
-               ) -> None:
+               truncate: bool, required: frozenset[str], ordered: list[str] | None = None,
+               unique: bool = False) -> None:
         """Write an INSERT's rows; `ordered`: the key of its top-level ORDER BY, which
-        sorts a table the write replaces (yql_rules.insert_sort_key)."""
+        sorts a table the write replaces (yql_rules.insert_sort_key); `unique`: the rows
+        are distinct by that key, and the table's schema says unique_keys
+        (yql_rules.sorted_unique)."""
         cypress = self.state.cypress
         with cypress.lock:
             if self.aborted():
@@ -443,7 +452,8 @@ class QueryRunner:
                 node = cypress.create(path, Node("table", rows=rows), None)
             else:
                 node = write_rows(cypress, path, rows, False, None)
-            node.attributes["schema"] = yql_schema(described, required)
+            node.attributes["schema"] = yql_schema(described, required,
+                                                   unique_keys=bool(ordered) and unique)
             if ordered:
                 node.attributes["sorted_by"] = list(ordered)
             else:

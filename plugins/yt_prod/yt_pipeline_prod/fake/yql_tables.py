@@ -123,14 +123,15 @@ def projected(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, 
     return [{name: row.get(name) for name in columns} for row in rows]
 
 
-def yql_schema(columns: list[tuple[str, str]], required: frozenset[str] = frozenset()) -> Any:
+def yql_schema(columns: list[tuple[str, str]], required: frozenset[str] = frozenset(),
+               unique_keys: bool = False) -> Any:
     """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs and the
     names of those whose YQL type is not Optional (yql_required): each column's type_v3 as
     YQL writes it, and the old `type` and `required` the master shows with it
     (yql_type_v3)."""
     described = [{"name": name, "type": yt_column_type(kind), "required": name in required,
                   "type_v3": column_type_v3(kind, name in required)} for name, kind in columns]
-    return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": False})
+    return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": unique_keys})
 
 
 def check_append(node: Node, path: str, described: list[tuple[str, str]],
