@@ -32,6 +32,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_macros import Macros
+from yt_pipeline.yql_presort import hidden_select, presort_supported
 from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
@@ -61,6 +62,7 @@ from yt_pipeline_dev.yql_checked import (
 from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_engine import engine, interrupt_thread
+from yt_pipeline_dev.yql_hidden_sort import bytes_columns, encode_file
 from yt_pipeline_dev.yql_results import as_returned
 from yt_pipeline_dev.yql_sample_types import told_types
 from yt_pipeline_dev.yql_sandbox import restricted_connection
@@ -447,6 +449,30 @@ class Executor:
             sql = f"SELECT {', '.join(items)} FROM ({sql}) AS appended"
         return existing, sql
 
+    def _hidden_sort(self, statement: Statement, sql: str, columns: list[tuple[str, str]],
+                     key: list[str] | None) -> tuple[list[str] | None,
+                                                      list[yql_rules.HiddenColumn], str, Any]:
+        """The key a replacing INSERT's ORDER BY sorts its table by on a cluster, the
+        hidden sort columns the table keeps (yql_rules.hidden_sort), the query giving
+        them after the written columns, and the columns it writes. A key DuckDB cannot
+        read over the written columns, or of a type not encoded (yql_presort), leaves the
+        table unsorted."""
+        assert statement.sort_items is not None
+        plan, hidden = yql_rules.hidden_sort(statement.sort_items, columns)
+        if not hidden:
+            return yql_rules.sort_key_of(plan, columns), [], sql, columns
+        wrapped = hidden_select(sql, hidden)
+        try:
+            self.executed = f"DESCRIBE {wrapped}"
+            described = self.connection.execute(self.executed).fetchall()
+        except self.duckdb.Error:
+            return None, [], sql, columns
+        added = [(str(row[0]), str(row[1])) for row in described[len(columns):]]
+        if not presort_supported(hidden, dict(added)):
+            return None, [], sql, columns
+        return plan, hidden, wrapped, DeclaredColumns([*columns, *added],
+                                                      required_of(columns))
+
     def _prove_checked(self) -> None:
         """An empty result may come from a scan that ended early (a join with nothing):
         the types it declares for the table hold only if every row passes the checks."""
@@ -472,13 +498,19 @@ class Executor:
             # named as a temporary file (.*.tmp): one a killed run left beside the table,
             # outside a transaction, is removed at the next run's start
             # (atomic.remove_leftovers)
-            part = tmp.with_name(tmp.name + ".part.tmp") if base or key or ordered else tmp
+            # (a replacing write's ORDER BY may sort the table: yql_rules.hidden_sort)
+            sorts = bool(ordered or (replaces and statement.sort_items))
+            part = tmp.with_name(tmp.name + ".part.tmp") if base or key or sorts else tmp
             try:
                 with self._connected([*allowed, str(part)], statement.template):
                     sql = statement.render(self.table_sql)
                     columns, sql = self._columns_written(statement, sql)
                     if ordered:
                         key = yql_rules.sort_key_of(ordered, columns)
+                    hidden: list[yql_rules.HiddenColumn] = []
+                    if replaces and statement.sort_items:
+                        key, hidden, sql, columns = self._hidden_sort(statement, sql,
+                                                                      columns, key)
                     # dates and times go in as the counts a cluster keeps (yql_times)
                     sql = yql_times.counted_select(columns, sql, sql_identifier)
                     # a Yson column goes in as the value it holds (yql_yson)
@@ -493,6 +525,14 @@ class Executor:
                         part.write_bytes(b"")
                     crash_point("dev: YQL rows copied")
                     stringify_file(part)
+                    if hidden:
+                        kinds = dict(columns)
+                        encode_file(part, hidden, kinds, statement.required)
+                        presorted = bytes_columns(hidden, kinds)
+                        columns = DeclaredColumns(
+                            [(name, "VARCHAR" if name in presorted else kind)
+                             for name, kind in columns],
+                            required_of(columns) | presorted)
                     if key:
                         rows = count_lines(part)
                         # a non-finite double is a text by now, sorted as the double

@@ -19,7 +19,7 @@ from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_required import required_columns
-from yt_pipeline.yql_rules import insert_sort_key
+from yt_pipeline.yql_rules import SortItem, insert_sort_items, insert_sort_key
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
 
@@ -49,6 +49,8 @@ class Statement(msgspec.Struct):
     #: the columns of an INSERT's top-level ORDER BY that sort the table it writes, before
     #: the written columns are checked (yql_rules.insert_sort_key)
     sort_key: list[str] | None = None
+    #: the items of an INSERT's top-level ORDER BY (yql_rules.insert_sort_items)
+    sort_items: list[SortItem] | None = None
 
     def reads(self) -> list[str]:
         """The paths of the tables the statement reads."""
@@ -137,6 +139,7 @@ def translate(query: str) -> list[Statement]:
         if statement is not None:
             statement.required = required_columns(text)
             statement.sort_key = insert_sort_key(text)
+            statement.sort_items = insert_sort_items(text)
             result.append(statement)
     return result
 

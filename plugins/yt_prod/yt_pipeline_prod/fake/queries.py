@@ -34,8 +34,16 @@ from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
+from yt_pipeline.yql_presort import encode_hidden, hidden_select, presort_supported
 from yt_pipeline.yql_required import required_columns
-from yt_pipeline.yql_rules import duplicate_columns, insert_sort_key, sort_key_of
+from yt_pipeline.yql_rules import (
+    HiddenColumn,
+    duplicate_columns,
+    hidden_sort,
+    insert_sort_items,
+    presorted,
+    sort_key_of,
+)
 from yt_pipeline.yql_semantics import connect, failure_meaning, with_candidates
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
@@ -384,10 +392,21 @@ class QueryRunner:
         self.executed = sql
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
-        columns = [name for name, _ in described]
         node = node_in_result(described)
         if node:
             raise QueryFailed(node)
+        key, hidden = self._sort_plan(statement, described) if insert else (None, [])
+        if hidden:
+            # the hidden sort columns a cluster's table keeps (yql_rules.hidden_sort)
+            try:
+                cursor = connection.execute(hidden_select(sql, hidden))
+            except Exception:  # an expression not over the written columns: no sort
+                cursor, key, hidden = connection.execute(sql), None, []
+            described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
+            if hidden and not presort_supported(hidden, dict(described)):
+                described = described[:len(described) - len(hidden)]
+                cursor, key, hidden = connection.execute(sql), None, []
+        columns = [name for name, _ in described]
         # a cluster knows columns by their names and refuses two of one name, as dev does;
         # a dict of the rows would keep the last of them
         repeated = duplicate_columns(columns)
@@ -401,15 +420,43 @@ class QueryRunner:
             self.query.results.append(FakeResult(rows))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
-        self._write(normalize(insert.path), described, rows, truncate=insert.truncate,
-                    required=required_columns(statement),
-                    ordered=sort_key_of(insert_sort_key(statement), described))
+        required = required_columns(statement)
+        written = described[:len(described) - len(hidden)]
+        if hidden and (insert.truncate or self.state.cypress.lookup(
+                normalize(insert.path), None) is None):
+            kinds = dict(described)
+
+            def optional(column: HiddenColumn) -> bool:
+                return column.column is None or column.column not in required
+            rows = [encode_hidden(row, hidden, kinds, optional) for row in rows]
+            # a presorted column holds the bytes, a String (TKeySelectorBuilder::AddColumn)
+            bytes_columns = {h.name for h in hidden if presorted(h, kinds[h.name])}
+            written = [(name, "VARCHAR" if name in bytes_columns else kind)
+                       for name, kind in described]
+            required = required | bytes_columns
+        elif hidden:  # an append: its rows go in without the hidden columns
+            names = {h.name for h in hidden}
+            rows = [{c: v for c, v in row.items() if c not in names} for row in rows]
+        self._write(normalize(insert.path), written, rows, truncate=insert.truncate,
+                    required=required, ordered=key)
+
+    def _sort_plan(self, statement: str, described: list[tuple[str, str]]
+                   ) -> tuple[list[str] | None, list[HiddenColumn]]:
+        """What a replacing INSERT's table is sorted by on a cluster, and the hidden sort
+        columns it keeps (yql_rules.hidden_sort)."""
+        items = insert_sort_items(statement)
+        if not items:
+            return None, []
+        key, hidden = hidden_sort(items, described)
+        if not hidden:
+            return sort_key_of(key, described), []
+        return key, hidden
 
     def _write(self, path: str, described: list[tuple[str, str]], rows: list[dict[str, Any]],
                truncate: bool, required: frozenset[str], ordered: list[str] | None = None
                ) -> None:
         """Write an INSERT's rows; `ordered`: the key of its top-level ORDER BY, which
-        sorts a table the write replaces (yql_rules.insert_sort_key)."""
+        sorts a table the write replaces (yql_rules.hidden_sort)."""
         cypress = self.state.cypress
         with cypress.lock:
             if self.aborted():
