@@ -489,6 +489,15 @@ def hidden_sort(items: list[SortItem], columns: list[tuple[str, str]]
     return key, hidden
 
 
+def hidden_key_columns(key: Iterable[str] | None) -> list[str]:
+    """The key columns of a table that YQL's row spec hides: a YQL system member
+    (`_yql_`-named, which a query cannot name itself) among the sorted_by columns is an aux
+    column, absent from the table's row type (TYqlRowSpecInfo::GetAuxColumns, and
+    ParsePatched's `IsSystemMember` in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp):
+    a query reading the table does not see it, and an append need not write it."""
+    return [column for column in key or () if column.startswith("_yql_")]
+
+
 def presorted(hidden: HiddenColumn, kind: str) -> bool:
     """Whether a hidden column holds presort bytes, its expression being of DuckDB type
     `kind`: when sorted DESC, or of a type other than a data type (`needPresort` in

@@ -184,6 +184,33 @@ def test_a_column_named_again_desc_is_skipped(both):
     assert rows_of(both, "//t/out") == [(None, "n"), (1, "a"), (3, "c"), (5, "e")]
 
 
+def test_a_query_does_not_see_the_hidden_column(both):
+    # the table's row spec leaves its aux columns (SortedBy members not of its Type) out of
+    # the row type (TYqlRowSpecInfo::GetAuxColumns; ParseFull takes the schema's extra key
+    # columns for them, in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp)
+    run(both, f"PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE {SELECT} "
+              "ORDER BY k DESC")
+    dev, prod = (client.run_yql("SELECT * FROM `//t/out`") for client in (both.dev, both.prod))
+    assert dev == prod == [{"k": 5, "v": "e"}, {"k": 3, "v": "c"}, {"k": 1, "v": "a"},
+                           {"k": None, "v": "n"}]
+
+
+def test_an_append_to_a_table_of_hidden_key_drops_it_and_the_sort(both):
+    # the append's rows are not sorted so: the table's sortness made common with theirs is
+    # none (ValidateTableWrite, MakeCommonSortness), and ExecPublish's merge reads only the
+    # row type's columns and the unsorted row spec's aux columns, none ("Use explicit
+    # columns for source tables to cut aux columns", yt/yql/providers/yt/gateway/native/
+    # yql_yt_native.cpp), the table's rows first
+    run(both, f"PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE {SELECT} "
+              "ORDER BY k DESC")
+    run(both, "INSERT INTO `//t/out` SELECT 7 AS k, 'z' AS v")
+    assert schema_of(both, "//t/out") == [("k", "int64", False, None),
+                                          ("v", "string", False, None)]
+    assert not both.prod.yt().exists("//t/out/@sorted_by")
+    assert both.dev.sort_order("//t/out") is None
+    assert rows_of(both, "//t/out") == [(5, "e"), (3, "c"), (1, "a"), (None, "n"), (7, "z")]
+
+
 def test_an_append_ordered_desc_writes_no_hidden_column(both):
     # an append keeps the table's meta and sortness (ValidateTableWrite: no replaceMeta):
     # its rows go in as written, without the hidden column

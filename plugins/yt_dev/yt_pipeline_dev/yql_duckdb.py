@@ -62,7 +62,7 @@ from yt_pipeline_dev.yql_checked import (
 from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_engine import engine, interrupt_thread
-from yt_pipeline_dev.yql_hidden_sort import bytes_columns, encode_file
+from yt_pipeline_dev.yql_hidden_sort import bytes_columns, drop_hidden, encode_file
 from yt_pipeline_dev.yql_results import as_returned
 from yt_pipeline_dev.yql_sample_types import told_types
 from yt_pipeline_dev.yql_sandbox import restricted_connection
@@ -71,7 +71,7 @@ from yt_pipeline_dev.yql_schema import (
     FirstRows,
     SchemaCache,
     declare,
-    declared,
+    declared_with_key,
     first_rows,
     required_of,
     sql_literal,
@@ -173,7 +173,7 @@ class Executor:
         target = self.client.visible_file(path)
         if target is None:
             raise QueryFailed(f"YQL reads table {path}, which does not exist")
-        columns = declared(self.client.root, target)
+        columns = self._declared(target)
         if columns is not None:
             # dates and times are kept as counts, and YQL reads them by the column's type
             times = {name: column_types.yt_column_type(kind) for name, kind in columns}
@@ -210,7 +210,7 @@ class Executor:
             target = self.client.visible_file(path)
             if target is None or not target.is_file() or target.stat().st_size == 0:
                 continue
-            columns = declared(self.client.root, target)
+            columns = self._declared(target)
             if columns is not None:
                 names.update(declared_yson(columns))
             else:
@@ -257,7 +257,7 @@ class Executor:
         target = self.client.visible_file(path)
         if target is None or not target.is_file():
             return None
-        columns = declared(self.client.root, target)
+        columns = self._declared(target)
         if columns is not None:
             return [name for name, _ in columns]
         try:
@@ -416,7 +416,7 @@ class Executor:
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
             return DeclaredColumns(columns, statement.required), sql
-        existing = declared(self.client.root, target)
+        existing = self._declared(target)
         if existing is None:
             raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
         names = [name for name, _ in existing]
@@ -448,6 +448,17 @@ class Executor:
                      if name in widened else sql_identifier(name) for name, _ in columns]
             sql = f"SELECT {', '.join(items)} FROM ({sql}) AS appended"
         return existing, sql
+
+    def _declared(self, target: Path) -> list[tuple[str, str]] | None:
+        """The columns YQL sees in a table of declared schema (`declared`): its hidden
+        sort columns left out (yql_rules.hidden_key_columns)."""
+        columns, key = declared_with_key(self.client.root, target)
+        hidden = yql_rules.hidden_key_columns(key)
+        if columns is None or not hidden:
+            return columns
+        return DeclaredColumns([(name, kind) for name, kind in columns if name not in hidden],
+                               required_of(columns) - set(hidden),
+                               getattr(columns, "unique_keys", False))
 
     def _hidden_sort(self, statement: Statement, sql: str, columns: list[tuple[str, str]],
                      key: list[str] | None) -> tuple[list[str] | None,
@@ -491,6 +502,11 @@ class Executor:
             replaces = (statement.truncate
                         or self.client.visible_file(statement.target) is None)
             key = None if replaces else self.client.sort_order(statement.target)
+            if yql_rules.hidden_key_columns(key):
+                # YQL's append leaves a table sorted by hidden columns (a DESC key's) unsorted
+                # and without them (yql_hidden_sort.drop_hidden)
+                drop_hidden(tmp, yql_rules.hidden_key_columns(key))
+                key = None
             # a write that replaces the table sorts it by a top-level ORDER BY of columns,
             # as YQL's YtSort does (yql_rules.insert_sort_key), once they are known
             ordered = statement.sort_key if replaces else None

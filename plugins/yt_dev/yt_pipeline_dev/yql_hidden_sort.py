@@ -37,3 +37,22 @@ def encode_file(path: Path, hidden: list[HiddenColumn], kinds: dict[str, str],
                 line = dumps_line(encode_hidden(json.loads(line), hidden, kinds, optional))
             target.write(line)
     os.replace(temporary, path)
+
+
+def drop_hidden(path: Path, hidden: list[str]) -> None:
+    """Rewrite a table file without its hidden sort columns, as a YQL append leaves a table
+    sorted by them: the appended rows are not sorted so, the table's sortness made common
+    with theirs is none (ValidateTableWrite, MakeCommonSortness, in yt/yql/providers/yt/
+    provider/yql_yt_datasink_type_ann.cpp), and the publish merges the table's rows and the
+    new ones in order, reading only the row type's columns and the now unsorted row spec's
+    aux columns, none (ExecPublish in yt/yql/providers/yt/gateway/native/yql_yt_native.cpp:
+    "Use explicit columns for source tables to cut aux columns")."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.unhidden")
+    with path.open("rb") as source, temporary.open("wb") as target:
+        for line in source:
+            if line.strip():
+                row = json.loads(line)
+                line = dumps_line({name: value for name, value in row.items()
+                                   if name not in hidden})
+            target.write(line)
+    os.replace(temporary, path)

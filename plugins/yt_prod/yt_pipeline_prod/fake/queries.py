@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yt.yson as yt_yson
+
 from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
@@ -39,6 +41,7 @@ from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import (
     HiddenColumn,
     duplicate_columns,
+    hidden_key_columns,
     hidden_sort,
     insert_sort_items,
     presorted,
@@ -293,7 +296,7 @@ class QueryRunner:
         node = cypress.lookup(cypress.resolve(path, None), None)
         if node is None or node.type != "table":
             raise YtFakeError(f"Table {path} does not exist")
-        columns = columns_for_read(node, path, self.infer_rows)
+        columns = columns_for_read(_yql_view(node), path, self.infer_rows)
         yson = self._yson_columns(node)
         # a List (Struct, Dict) column of the schema a YQL write gave is read as one,
         # whatever its rows hold (all empty lists, all nulls)
@@ -341,7 +344,7 @@ class QueryRunner:
         if node is None or node.type != "table":
             return None
         try:
-            return columns_for_read(node, path, self.infer_rows)
+            return columns_for_read(_yql_view(node), path, self.infer_rows)
         except YtFakeError:
             return None
 
@@ -463,7 +466,21 @@ class QueryRunner:
                 return  # an aborted query writes nothing more
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
-                doubles = check_append(existing, path, described, required)
+                hidden = hidden_key_columns(existing.attributes.get("sorted_by"))
+                doubles = check_append(_yql_view(existing), path, described, required)
+                if hidden:
+                    # the table's sortness made common with the unsorted rows' is none, and
+                    # the publish merges the table and the rows in order with only the row
+                    # type's columns (yql_hidden_sort.drop_hidden in dev): the hidden
+                    # columns are gone, the table unsorted
+                    view = _yql_view(existing)
+                    kept = [{c: v for c, v in row.items() if c not in hidden}
+                            for row in existing.rows]
+                    node = write_rows(cypress, path, kept + converted_rows(
+                        view, described, widen_rows(rows, doubles)), False, None)
+                    node.attributes["schema"] = view.attributes["schema"]
+                    node.attributes.pop("sorted_by", None)
+                    return
                 rows = converted_rows(existing, described, widen_rows(rows, doubles))
                 key = strong_key(existing)
                 if key:
@@ -495,6 +512,22 @@ class QueryRunner:
                 node.attributes["sorted_by"] = list(ordered)
             else:
                 node.attributes.pop("sorted_by", None)
+
+
+def _yql_view(node: Node) -> Node:
+    """The table as YQL's row spec shows it: without its hidden sort columns
+    (yql_rules.hidden_key_columns), unsorted when it had any."""
+    hidden = hidden_key_columns(node.attributes.get("sorted_by"))
+    schema = node.attributes.get("schema")
+    if not hidden or schema is None:
+        return node
+    attributes = {name: value for name, value in node.attributes.items() if name != "sorted_by"}
+    attributes["schema"] = yt_yson.to_yson_type(
+        [{name: value for name, value in column.items() if name != "sort_order"}
+         for column in schema if str(column["name"]) not in hidden],
+        attributes=dict(getattr(schema, "attributes", None) or {}, unique_keys=False))
+    return Node("table", attributes=attributes,
+                rows=[{c: v for c, v in row.items() if c not in hidden} for row in node.rows])
 
 
 def _query(state: FakeState, request: Request) -> FakeQuery:
