@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -319,7 +320,8 @@ def insert_sort_key(statement_text: str) -> list[str] | None:
     """The columns an `INSERT INTO ... SELECT ... ORDER BY a, b [LIMIT n]` leaves its table
     sorted by on a cluster, before the written columns are known (`sort_key_of` checks
     them): the ORDER BY at the top of the statement, when each of its items is a bare
-    column name sorted ascending. None for any other statement.
+    column name sorted ascending. None for any other statement (`insert_sort_items` gives
+    the items of any top-level ORDER BY, `hidden_sort` what a cluster makes of them).
 
     YQL over YT sorts such a write with a YtSort whose output row spec is sorted by the
     key selector's columns (Sort in yt/yql/providers/yt/provider/phy_opt/
@@ -330,8 +332,31 @@ def insert_sort_key(statement_text: str) -> list[str] | None:
     table's. A key that is an expression, or sorted DESC (unless `yt.UseNativeDescSort`,
     off by default: DEFAULT_USE_NATIVE_DESC_SORT), or of a type other than a (possibly
     optional) data type, is sorted through a hidden `_yql_column_N` column instead
-    (TKeySelectorBuilder::AddColumn in yt/yql/providers/yt/opt/yql_yt_key_selector.cpp):
-    those are not given a sort here."""
+    (TKeySelectorBuilder::AddColumn in yt/yql/providers/yt/opt/yql_yt_key_selector.cpp),
+    which the published table keeps (`hidden_sort`)."""
+    items = insert_sort_items(statement_text)
+    if not items or any(item.name is None or not item.ascending for item in items):
+        return None
+    key: list[str] = []
+    for item in items:
+        if item.name not in key:  # a column named twice sorts once (UniqMemberColumns_)
+            key.append(item.name)  # type: ignore[arg-type]
+    return key
+
+
+@dataclass(frozen=True)
+class SortItem:
+    """One item of an ORDER BY: its expression's text, the column it names when it is a
+    bare name, and its direction."""
+
+    text: str
+    name: str | None
+    ascending: bool
+
+
+def insert_sort_items(statement_text: str) -> list[SortItem] | None:
+    """The items of the ORDER BY at the top of an `INSERT INTO ... SELECT` (not one of a
+    set operation's queries), up to LIMIT or OFFSET; None for any other statement."""
     for statement in statements(statement_text):
         if statement.first_word != "INSERT":
             return None
@@ -350,35 +375,134 @@ def insert_sort_key(statement_text: str) -> list[str] | None:
                 start = index + 2
         if start is None:
             return None
-        return _ascending_columns(tokens[start:])
+        return _sort_items(statement_text, tokens[start:])
     return None
 
 
-def _ascending_columns(tokens: list[Token]) -> list[str] | None:
-    """The columns of an ORDER BY list (its tokens, up to LIMIT, OFFSET or the end), when
-    each item is a bare name, optionally ASC; None otherwise."""
+def _sort_items(text: str, tokens: list[Token]) -> list[SortItem] | None:
+    depth, end = 0, len(tokens)
     for index, token in enumerate(tokens):
-        if token.kind == "word" and token.text.upper() in _AFTER_ORDER:
-            tokens = tokens[:index]
+        if token.kind == "symbol" and token.text in "([{":
+            depth += 1
+        elif token.kind == "symbol" and token.text in ")]}":
+            depth -= 1
+        elif depth == 0 and token.kind == "word" and token.text.upper() in _AFTER_ORDER:
+            end = index
             break
-    key: list[str] = []
-    items: list[list[Token]] = [[]]
-    for token in tokens:
-        if token.kind == "symbol" and token.text == ",":
-            items.append([])
+        elif depth == 0 and token.kind == "symbol" and token.text == ";":
+            end = index
+            break
+    groups: list[list[Token]] = [[]]
+    depth = 0
+    for token in tokens[:end]:
+        if token.kind == "symbol" and token.text in "([{":
+            depth += 1
+        elif token.kind == "symbol" and token.text in ")]}":
+            depth -= 1
+        if depth == 0 and token.kind == "symbol" and token.text == ",":
+            groups.append([])
         else:
-            items[-1].append(token)
-    for item in items:
-        if item and item[-1].kind == "word" and item[-1].text.upper() == "ASC":
+            groups[-1].append(token)
+    items = []
+    for item in groups:
+        ascending = True
+        if item and item[-1].kind == "word" and item[-1].text.upper() in ("ASC", "DESC"):
+            ascending = item[-1].text.upper() == "ASC"
             item = item[:-1]
-        if len(item) != 1 or item[0].kind not in ("word", "name"):
+        if not item:
             return None
-        name = item[0]
-        if name.kind == "word" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name.text):
-            return None
-        if name.text not in key:  # a column named twice sorts once (UniqMemberColumns_)
-            key.append(name.text)
-    return key or None
+        name = None
+        if len(item) == 1 and item[0].kind in ("word", "name") and (
+                item[0].kind == "name"
+                or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", item[0].text)):
+            name = item[0].text
+        items.append(SortItem(_expression(text, item), name, ascending))
+    return items or None
+
+
+def _expression(text: str, tokens: list[Token]) -> str:
+    """An ORDER BY item's text, its `backticked` names double-quoted as DuckDB reads
+    them."""
+    parts, at = [], tokens[0].start
+    for token in tokens:
+        parts.append(text[at:token.start])
+        if token.kind == "name":
+            parts.append('"' + token.text.replace('"', '""') + '"')
+        else:
+            parts.append(text[token.start:token.end])
+        at = token.end
+    return "".join(parts)
+
+
+#: the name YQL gives the n-th hidden sort column (TKeySelectorBuilder::AddColumn)
+HIDDEN_SORT_COLUMN = "_yql_column_{}"
+
+
+@dataclass(frozen=True)
+class HiddenColumn:
+    """A hidden sort column: its name, the expression it holds (over the written
+    columns), and whether that is sorted descending."""
+
+    name: str
+    expression: str
+    descending: bool
+    #: the written column the expression is, when it is a bare name
+    column: str | None = None
+
+
+def hidden_sort(items: list[SortItem], columns: list[tuple[str, str]]
+                ) -> tuple[list[str], list[HiddenColumn]]:
+    """What a cluster sorts a replacing INSERT's table by, from its ORDER BY `items` and
+    the written `columns` (name, DuckDB type): the key (written columns and hidden ones,
+    in order) and the hidden columns it holds, which the table keeps.
+
+    TKeySelectorBuilder::AddColumn (yt/yql/providers/yt/opt/yql_yt_key_selector.cpp): a
+    member sorted ascending, of a (possibly optional) data type, is a key column itself,
+    and a member named again is skipped (UniqMemberColumns_); any other item (DESC, an
+    expression, another type) becomes `_yql_column_N`, N counting those, holding the item's
+    value, or its presort bytes (Ascending/Descending, a String) when sorted DESC or of
+    another type (`needPresort`), always sorted ascending (ForeignSortDirections_ true).
+    FillRowSpecSort gives the row spec that key as SortedBy; the write's row spec copies
+    it exactly (ValidateTableWrite, CopySortness ECopySort::Exact, in yt/yql/providers/yt/
+    provider/yql_yt_datasink_type_ann.cpp), and the published table keeps the hidden
+    columns: the YtSort output is copied, or merged with the row spec's aux columns among
+    the columns kept ("Use explicit columns for source tables to cut aux columns", then
+    GetAuxColumns added: ExecPublish in yt/yql/providers/yt/gateway/native/
+    yql_yt_native.cpp), its schema the key columns first, each `ascending`
+    (RowSpecToYTSchema in yt/yql/providers/yt/lib/schema/schema.cpp)."""
+    kinds = dict(columns)
+    key: list[str] = []
+    hidden: list[HiddenColumn] = []
+    members: set[str] = set()
+    for item in items:
+        name = item.name if item.name in kinds else None
+        if name is not None:
+            if name in members:
+                continue
+            members.add(name)
+            if item.ascending and yt_column_type(kinds[name]) not in ("any", "null"):
+                key.append(name)
+                continue
+        column = HIDDEN_SORT_COLUMN.format(len(hidden))
+        hidden.append(HiddenColumn(column, item.text, not item.ascending, name))
+        key.append(column)
+    return key, hidden
+
+
+def hidden_key_columns(key: Iterable[str] | None) -> list[str]:
+    """The key columns of a table that YQL's row spec hides: a YQL system member
+    (`_yql_`-named, which a query cannot name itself) among the sorted_by columns is an aux
+    column, absent from the table's row type (TYqlRowSpecInfo::GetAuxColumns, and
+    ParsePatched's `IsSystemMember` in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp):
+    a query reading the table does not see it, and an append need not write it."""
+    return [column for column in key or () if column.startswith("_yql_")]
+
+
+def presorted(hidden: HiddenColumn, kind: str) -> bool:
+    """Whether a hidden column holds presort bytes, its expression being of DuckDB type
+    `kind`: when sorted DESC, or of a type other than a data type (`needPresort` in
+    TKeySelectorBuilder::AddColumn)."""
+    return hidden.descending or yt_column_type(kind) in ("any", "null")
 
 
 def sort_key_of(key: list[str] | None, columns: list[tuple[str, str]]) -> list[str] | None:
@@ -473,8 +597,16 @@ def sorted_unique(distinct_by: list[str] | None, key: list[str] | None,
     a write replacing the table copies that row spec, UniqueKeys too (TYqlRowSpecInfo::
     CopySortness in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp), and the published
     schema says unique_keys (RowSpecToYTSchema in yt/yql/providers/yt/lib/schema/
-    schema.cpp)."""
-    if not key or not distinct_by:
+    schema.cpp).
+
+    A key with a hidden sort column (hidden_sort) is never unique: the row spec's
+    SortMembers are the members among SortedBy, the aux `_yql_column_N` columns past them
+    (TYqlRowSpecInfo::ParsePatched in yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp:
+    `i >= SortMembers.size() || SortedBy[i] != SortMembers[i]`), so SetUnique's
+    `SortMembers.size() == SortedBy.size()` fails; the hidden columns are no columns the
+    rows are distinct by."""
+    if not key or not distinct_by or hidden_key_columns(key):
         return False
-    names = [name for name, _ in columns] if distinct_by == [ALL_COLUMNS] else distinct_by
+    names = ([name for name, _ in columns if not hidden_key_columns([name])]
+             if distinct_by == [ALL_COLUMNS] else distinct_by)
     return set(names) == set(key)

@@ -314,6 +314,13 @@ CASES = [
     ("SELECT DISTINCT k, v FROM `//t/src` ORDER BY k", False, ["k"]),
     # sorted by more columns than the grouped ones: no unique keys either
     ("SELECT k, COUNT(*) AS c FROM `//t/src` GROUP BY k ORDER BY k, c", False, ["k", "c"]),
+    # sorted through a hidden column (a DESC key): the row spec's SortMembers stop before
+    # the aux `_yql_column_0` of its SortedBy (TYqlRowSpecInfo::ParsePatched in
+    # yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp), so SetUnique's
+    # `SortMembers.size() == SortedBy.size()` fails: no unique keys, sorted by the hidden column
+    ("SELECT k, COUNT(*) AS c FROM `//t/src` GROUP BY k ORDER BY k DESC", False,
+     ["_yql_column_0"]),
+    ("SELECT DISTINCT k, v FROM `//t/src` ORDER BY v, k DESC", False, ["v", "_yql_column_0"]),
 ]
 
 

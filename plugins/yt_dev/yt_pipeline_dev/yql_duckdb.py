@@ -32,6 +32,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_macros import Macros
+from yt_pipeline.yql_presort import hidden_select, presort_supported
 from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
@@ -62,6 +63,7 @@ from yt_pipeline_dev.yql_checked import (
 from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_engine import engine, interrupt_thread
+from yt_pipeline_dev.yql_hidden_sort import bytes_columns, drop_hidden, encode_file
 from yt_pipeline_dev.yql_results import as_returned
 from yt_pipeline_dev.yql_sample_types import told_types
 from yt_pipeline_dev.yql_sandbox import restricted_connection
@@ -70,7 +72,7 @@ from yt_pipeline_dev.yql_schema import (
     FirstRows,
     SchemaCache,
     declare,
-    declared,
+    declared_with_key,
     first_rows,
     required_of,
     sql_literal,
@@ -172,7 +174,7 @@ class Executor:
         target = self.client.visible_file(path)
         if target is None:
             raise QueryFailed(f"YQL reads table {path}, which does not exist")
-        columns = declared(self.client.root, target)
+        columns = self._declared(target)
         if columns is not None:
             # dates and times are kept as counts, and YQL reads them by the column's type
             times = {name: column_types.yt_column_type(kind) for name, kind in columns}
@@ -209,7 +211,7 @@ class Executor:
             target = self.client.visible_file(path)
             if target is None or not target.is_file() or target.stat().st_size == 0:
                 continue
-            columns = declared(self.client.root, target)
+            columns = self._declared(target)
             if columns is not None:
                 names.update(declared_yson(columns))
             else:
@@ -256,7 +258,7 @@ class Executor:
         target = self.client.visible_file(path)
         if target is None or not target.is_file():
             return None
-        columns = declared(self.client.root, target)
+        columns = self._declared(target)
         if columns is not None:
             return [name for name, _ in columns]
         try:
@@ -415,7 +417,7 @@ class Executor:
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
             return DeclaredColumns(columns, statement.required), sql
-        existing = declared(self.client.root, target)
+        existing = self._declared(target)
         if existing is None:
             raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
         names = [name for name, _ in existing]
@@ -448,6 +450,41 @@ class Executor:
             sql = f"SELECT {', '.join(items)} FROM ({sql}) AS appended"
         return existing, sql
 
+    def _declared(self, target: Path) -> list[tuple[str, str]] | None:
+        """The columns YQL sees in a table of declared schema (`declared`): its hidden
+        sort columns left out (yql_rules.hidden_key_columns)."""
+        columns, key = declared_with_key(self.client.root, target)
+        hidden = yql_rules.hidden_key_columns(key)
+        if columns is None or not hidden:
+            return columns
+        return DeclaredColumns([(name, kind) for name, kind in columns if name not in hidden],
+                               required_of(columns) - set(hidden),
+                               getattr(columns, "unique_keys", False))
+
+    def _hidden_sort(self, statement: Statement, sql: str, columns: list[tuple[str, str]],
+                     key: list[str] | None) -> tuple[list[str] | None,
+                                                      list[yql_rules.HiddenColumn], str, Any]:
+        """The key a replacing INSERT's ORDER BY sorts its table by on a cluster, the
+        hidden sort columns the table keeps (yql_rules.hidden_sort), the query giving
+        them after the written columns, and the columns it writes. A key DuckDB cannot
+        read over the written columns, or of a type not encoded (yql_presort), leaves the
+        table unsorted."""
+        assert statement.sort_items is not None
+        plan, hidden = yql_rules.hidden_sort(statement.sort_items, columns)
+        if not hidden:
+            return yql_rules.sort_key_of(plan, columns), [], sql, columns
+        wrapped = hidden_select(sql, hidden)
+        try:
+            self.executed = f"DESCRIBE {wrapped}"
+            described = self.connection.execute(self.executed).fetchall()
+        except self.duckdb.Error:
+            return None, [], sql, columns
+        added = [(str(row[0]), str(row[1])) for row in described[len(columns):]]
+        if not presort_supported(hidden, dict(added)):
+            return None, [], sql, columns
+        return plan, hidden, wrapped, DeclaredColumns([*columns, *added],
+                                                      required_of(columns))
+
     def _prove_checked(self) -> None:
         """An empty result may come from a scan that ended early (a join with nothing):
         the types it declares for the table hold only if every row passes the checks."""
@@ -466,6 +503,11 @@ class Executor:
             replaces = (statement.truncate
                         or self.client.visible_file(statement.target) is None)
             key = None if replaces else self.client.sort_order(statement.target)
+            if yql_rules.hidden_key_columns(key):
+                # YQL's append leaves a table sorted by hidden columns (a DESC key's) unsorted
+                # and without them (yql_hidden_sort.drop_hidden)
+                drop_hidden(tmp, yql_rules.hidden_key_columns(key))
+                key = None
             # a write that replaces the table sorts it by a top-level ORDER BY of columns,
             # as YQL's YtSort does (yql_rules.insert_sort_key), once they are known
             ordered = statement.sort_key if replaces else None
@@ -473,13 +515,19 @@ class Executor:
             # named as a temporary file (.*.tmp): one a killed run left beside the table,
             # outside a transaction, is removed at the next run's start
             # (atomic.remove_leftovers)
-            part = tmp.with_name(tmp.name + ".part.tmp") if base or key or ordered else tmp
+            # (a replacing write's ORDER BY may sort the table: yql_rules.hidden_sort)
+            sorts = bool(ordered or (replaces and statement.sort_items))
+            part = tmp.with_name(tmp.name + ".part.tmp") if base or key or sorts else tmp
             try:
                 with self._connected([*allowed, str(part)], statement.template):
                     sql = statement.render(self.table_sql)
                     columns, sql = self._columns_written(statement, sql)
                     if ordered:
                         key = yql_rules.sort_key_of(ordered, columns)
+                    hidden: list[yql_rules.HiddenColumn] = []
+                    if replaces and statement.sort_items:
+                        key, hidden, sql, columns = self._hidden_sort(statement, sql,
+                                                                      columns, key)
                     # dates and times go in as the counts a cluster keeps (yql_times)
                     sql = yql_times.counted_select(columns, sql, sql_identifier)
                     # a Yson column goes in as the value it holds (yql_yson)
@@ -494,6 +542,14 @@ class Executor:
                         part.write_bytes(b"")
                     crash_point("dev: YQL rows copied")
                     stringify_file(part)
+                    if hidden:
+                        kinds = dict(columns)
+                        encode_file(part, hidden, kinds, statement.required)
+                        presorted = bytes_columns(hidden, kinds)
+                        columns = DeclaredColumns(
+                            [(name, "VARCHAR" if name in presorted else kind)
+                             for name, kind in columns],
+                            required_of(columns) | presorted)
                     if key:
                         rows = count_lines(part)
                         # a non-finite double is a text by now, sorted as the double

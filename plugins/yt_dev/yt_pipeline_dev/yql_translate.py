@@ -19,7 +19,7 @@ from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_required import required_columns
-from yt_pipeline.yql_rules import insert_distinct_by, insert_sort_key
+from yt_pipeline.yql_rules import SortItem, insert_distinct_by, insert_sort_items, insert_sort_key
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
 
@@ -52,6 +52,8 @@ class Statement(msgspec.Struct):
     #: the columns its rows are distinct by, which with that sort give the table unique keys
     #: (yql_rules.insert_distinct_by, sorted_unique)
     distinct_by: list[str] | None = None
+    #: the items of an INSERT's top-level ORDER BY (yql_rules.insert_sort_items)
+    sort_items: list[SortItem] | None = None
 
     def reads(self) -> list[str]:
         """The paths of the tables the statement reads."""
@@ -141,6 +143,7 @@ def translate(query: str) -> list[Statement]:
             statement.required = required_columns(text)
             statement.sort_key = insert_sort_key(text)
             statement.distinct_by = insert_distinct_by(text)
+            statement.sort_items = insert_sort_items(text)
             result.append(statement)
     return result
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yt.yson as yt_yson
+
 from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
@@ -34,11 +36,16 @@ from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
+from yt_pipeline.yql_presort import encode_hidden, hidden_select, presort_supported
 from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import (
+    HiddenColumn,
     duplicate_columns,
+    hidden_key_columns,
+    hidden_sort,
     insert_distinct_by,
-    insert_sort_key,
+    insert_sort_items,
+    presorted,
     sort_key_of,
     sorted_unique,
 )
@@ -291,7 +298,7 @@ class QueryRunner:
         node = cypress.lookup(cypress.resolve(path, None), None)
         if node is None or node.type != "table":
             raise YtFakeError(f"Table {path} does not exist")
-        columns = columns_for_read(node, path, self.infer_rows)
+        columns = columns_for_read(_yql_view(node), path, self.infer_rows)
         yson = self._yson_columns(node)
         # a List (Struct, Dict) column of the schema a YQL write gave is read as one,
         # whatever its rows hold (all empty lists, all nulls)
@@ -339,7 +346,7 @@ class QueryRunner:
         if node is None or node.type != "table":
             return None
         try:
-            return columns_for_read(node, path, self.infer_rows)
+            return columns_for_read(_yql_view(node), path, self.infer_rows)
         except YtFakeError:
             return None
 
@@ -390,10 +397,21 @@ class QueryRunner:
         self.executed = sql
         cursor = connection.execute(sql)
         described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
-        columns = [name for name, _ in described]
         node = node_in_result(described)
         if node:
             raise QueryFailed(node)
+        key, hidden = self._sort_plan(statement, described) if insert else (None, [])
+        if hidden:
+            # the hidden sort columns a cluster's table keeps (yql_rules.hidden_sort)
+            try:
+                cursor = connection.execute(hidden_select(sql, hidden))
+            except Exception:  # an expression not over the written columns: no sort
+                cursor, key, hidden = connection.execute(sql), None, []
+            described = [(str(item[0]), str(item[1])) for item in cursor.description or []]
+            if hidden and not presort_supported(hidden, dict(described)):
+                described = described[:len(described) - len(hidden)]
+                cursor, key, hidden = connection.execute(sql), None, []
+        columns = [name for name, _ in described]
         # a cluster knows columns by their names and refuses two of one name, as dev does;
         # a dict of the rows would keep the last of them
         repeated = duplicate_columns(columns)
@@ -407,25 +425,67 @@ class QueryRunner:
             self.query.results.append(FakeResult(rows))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
-        ordered = sort_key_of(insert_sort_key(statement), described)
-        self._write(normalize(insert.path), described, rows, truncate=insert.truncate,
-                    required=required_columns(statement), ordered=ordered,
-                    unique=sorted_unique(insert_distinct_by(statement), ordered, described))
+        required = required_columns(statement)
+        written = described[:len(described) - len(hidden)]
+        if hidden and (insert.truncate or self.state.cypress.lookup(
+                normalize(insert.path), None) is None):
+            kinds = dict(described)
+
+            def optional(column: HiddenColumn) -> bool:
+                return column.column is None or column.column not in required
+            rows = [encode_hidden(row, hidden, kinds, optional) for row in rows]
+            # a presorted column holds the bytes, a String (TKeySelectorBuilder::AddColumn)
+            bytes_columns = {h.name for h in hidden if presorted(h, kinds[h.name])}
+            written = [(name, "VARCHAR" if name in bytes_columns else kind)
+                       for name, kind in described]
+            required = required | bytes_columns
+        elif hidden:  # an append: its rows go in without the hidden columns
+            names = {h.name for h in hidden}
+            rows = [{c: v for c, v in row.items() if c not in names} for row in rows]
+        self._write(normalize(insert.path), written, rows, truncate=insert.truncate,
+                    required=required, ordered=key,
+                    unique=sorted_unique(insert_distinct_by(statement), key, described))
+
+    def _sort_plan(self, statement: str, described: list[tuple[str, str]]
+                   ) -> tuple[list[str] | None, list[HiddenColumn]]:
+        """What a replacing INSERT's table is sorted by on a cluster, and the hidden sort
+        columns it keeps (yql_rules.hidden_sort)."""
+        items = insert_sort_items(statement)
+        if not items:
+            return None, []
+        key, hidden = hidden_sort(items, described)
+        if not hidden:
+            return sort_key_of(key, described), []
+        return key, hidden
 
     def _write(self, path: str, described: list[tuple[str, str]], rows: list[dict[str, Any]],
                truncate: bool, required: frozenset[str], ordered: list[str] | None = None,
                unique: bool = False) -> None:
         """Write an INSERT's rows; `ordered`: the key of its top-level ORDER BY, which
-        sorts a table the write replaces (yql_rules.insert_sort_key); `unique`: the rows
+        sorts a table the write replaces (yql_rules.hidden_sort); `unique`: the rows
         are distinct by that key, and the table's schema says unique_keys
-        (yql_rules.sorted_unique)."""
+        (yql_rules.sorted_unique: never for a key with a hidden column)."""
         cypress = self.state.cypress
         with cypress.lock:
             if self.aborted():
                 return  # an aborted query writes nothing more
             existing = cypress.lookup(path, None)
             if existing is not None and not truncate:
-                doubles = check_append(existing, path, described, required)
+                hidden = hidden_key_columns(existing.attributes.get("sorted_by"))
+                doubles = check_append(_yql_view(existing), path, described, required)
+                if hidden:
+                    # the table's sortness made common with the unsorted rows' is none, and
+                    # the publish merges the table and the rows in order with only the row
+                    # type's columns (yql_hidden_sort.drop_hidden in dev): the hidden
+                    # columns are gone, the table unsorted
+                    view = _yql_view(existing)
+                    kept = [{c: v for c, v in row.items() if c not in hidden}
+                            for row in existing.rows]
+                    node = write_rows(cypress, path, kept + converted_rows(
+                        view, described, widen_rows(rows, doubles)), False, None)
+                    node.attributes["schema"] = view.attributes["schema"]
+                    node.attributes.pop("sorted_by", None)
+                    return
                 rows = converted_rows(existing, described, widen_rows(rows, doubles))
                 key = strong_key(existing)
                 if key:
@@ -458,6 +518,22 @@ class QueryRunner:
                 node.attributes["sorted_by"] = list(ordered)
             else:
                 node.attributes.pop("sorted_by", None)
+
+
+def _yql_view(node: Node) -> Node:
+    """The table as YQL's row spec shows it: without its hidden sort columns
+    (yql_rules.hidden_key_columns), unsorted when it had any."""
+    hidden = hidden_key_columns(node.attributes.get("sorted_by"))
+    schema = node.attributes.get("schema")
+    if not hidden or schema is None:
+        return node
+    attributes = {name: value for name, value in node.attributes.items() if name != "sorted_by"}
+    attributes["schema"] = yt_yson.to_yson_type(
+        [{name: value for name, value in column.items() if name != "sort_order"}
+         for column in schema if str(column["name"]) not in hidden],
+        attributes=dict(getattr(schema, "attributes", None) or {}, unique_keys=False))
+    return Node("table", attributes=attributes,
+                rows=[{c: v for c, v in row.items() if c not in hidden} for row in node.rows])
 
 
 def _query(state: FakeState, request: Request) -> FakeQuery:

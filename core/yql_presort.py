@@ -1,0 +1,114 @@
+"""The bytes YQL's Ascending and Descending make of a value: the hidden `_yql_column_N`
+column a YQL sort by a DESC key (or a key of a type YT does not sort by itself) keeps.
+
+Sources (ydb-platform/ydb):
+- yql/essentials/minikql/computation/presort.cpp, TGenericPresortEncoder::Encode (what
+  the Ascending and Descending callables run, mkql_pickle.cpp TPresortEncodeWrapper): the
+  value encoded by NDetail::EncodeValue ascending, every byte then inverted for Descending;
+  an Optional is a byte 1 (or 0 for null, and nothing after it) then its value.
+- yql/essentials/minikql/computation/presort_impl.h: EncodeSigned (the value plus 2^(n-1),
+  big-endian), EncodeUnsigned (big-endian), EncodeBool (one byte), EncodeFloating (a class
+  byte: 0 -inf, 1 negative, 2 zero, 3 positive, 4 +inf, 5 NaN; a negative or positive one
+  followed by its bits, inverted when negative), EncodeString (blocks of 0x1F and 15 bytes,
+  zero-padded, then the length of the last block).
+
+A value is kept as text of one character per byte (latin-1), which sorts as the bytes do.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from yt_pipeline.column_types import yt_column_type
+from yt_pipeline.yql_rules import presorted
+
+#: YT column types of the integers the encoder knows, by their width in bytes and sign
+_INTEGERS = {"int8": (1, True), "int16": (2, True), "int32": (4, True), "int64": (8, True),
+             "uint8": (1, False), "uint16": (2, False), "uint32": (4, False),
+             "uint64": (8, False), "date": (2, False), "datetime": (4, False),
+             "timestamp": (8, False), "interval": (8, True)}
+_BLOCK = 15
+_BLOCK_CODE = 0x1F
+_FLOATS = {"-inf": -math.inf, "inf": math.inf, "nan": math.nan}
+
+
+def encodable(yt_type: str) -> bool:
+    """Whether values of a YT column type are encoded here."""
+    return yt_type in _INTEGERS or yt_type in ("double", "float", "boolean", "string", "utf8")
+
+
+def _data(value: Any, yt_type: str) -> bytes:
+    if yt_type in _INTEGERS:
+        size, signed = _INTEGERS[yt_type]
+        number = int(value) + (1 << (size * 8 - 1) if signed else 0)
+        return number.to_bytes(size, "big")
+    if yt_type == "boolean":
+        return bytes([1 if value else 0])
+    if yt_type in ("double", "float"):
+        number = _FLOATS.get(value, value) if isinstance(value, str) else float(value)
+        if math.isnan(number):
+            return bytes([5])
+        if math.isinf(number):
+            return bytes([0 if number < 0 else 4])
+        if number == 0:
+            return bytes([2])
+        if yt_type == "float":
+            bits, mask = struct.unpack(">I", struct.pack(">f", number))[0], 0xFFFFFFFF
+            size = 4
+        else:
+            bits, mask = struct.unpack(">Q", struct.pack(">d", number))[0], (1 << 64) - 1
+            size = 8
+        if number < 0:
+            return bytes([1]) + ((~bits) & mask).to_bytes(size, "big")
+        return bytes([3]) + bits.to_bytes(size, "big")
+    data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
+    out = bytearray()
+    part = 0
+    for start in range(0, len(data), _BLOCK):
+        chunk = data[start:start + _BLOCK]
+        part = len(chunk)
+        out.append(_BLOCK_CODE)
+        out += chunk.ljust(_BLOCK, b"\0")
+    out.append(part)
+    return bytes(out)
+
+
+def presort(value: Any, yt_type: str, optional: bool, descending: bool) -> str:
+    """The presort bytes of `value` (of a YT column type `encodable` says, Optional when
+    `optional`), as text of one character per byte."""
+    if optional:
+        encoded = b"\0" if value is None else b"\1" + _data(value, yt_type)
+    else:
+        encoded = _data(value, yt_type)
+    if descending:
+        encoded = bytes(255 - byte for byte in encoded)
+    return encoded.decode("latin-1")
+
+
+def hidden_select(sql: str, hidden: list[Any]) -> str:
+    """`sql` with the values of the hidden sort columns (yql_rules.HiddenColumn) after its
+    own columns, each expression read over the columns `sql` gives, as YQL's key selector
+    reads the sorted rows."""
+    added = ", ".join(f'({column.expression}) AS "{column.name}"' for column in hidden)
+    return f"SELECT *, {added} FROM ({sql}) AS sorted_rows"
+
+
+def encode_hidden(row: dict[str, Any], hidden: list[Any], kinds: dict[str, str],
+                  optional: Any) -> dict[str, Any]:
+    """The row with each presorted hidden column (yql_rules.presorted) as its presort
+    bytes; `kinds`: the DuckDB type of each hidden column, `optional(column)`: whether its
+    YQL type is Optional."""
+    for column in hidden:
+        kind = kinds[column.name]
+        if presorted(column, kind):
+            row[column.name] = presort(row.get(column.name), yt_column_type(kind),
+                                       optional(column), column.descending)
+    return row
+
+
+def presort_supported(hidden: list[Any], kinds: dict[str, str]) -> bool:
+    """Whether each presorted hidden column is of a type `presort` encodes."""
+    return all(not presorted(column, kinds[column.name])
+               or encodable(yt_column_type(kinds[column.name])) for column in hidden)
