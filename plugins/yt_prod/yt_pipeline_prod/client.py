@@ -289,13 +289,24 @@ class ProdClient(YqlRequests):
 
     @table_path_keyword
     def read_table(self, path: str) -> TableRows:
+        return self.read_columns(path, None)
+
+    def read_columns(self, path: str, columns: list[str] | None) -> TableRows:
+        """The table's rows, with only `columns` when given: read through a path that
+        selects them (`<columns=[...]>`, a TablePath's `columns`), so a column left out is
+        never read, its values never written in the JSON the client parses."""
         path = check_path(path)
 
         def one_pass() -> Iterator[Row]:
+            import yt.wrapper as yt
+
             with translated(self, "read_table", path):
+                client = self.yt()
+                source = path if columns is None else yt.TablePath(
+                    path, columns=list(columns), client=client)
                 # raw: the response stream itself, which ends the read's transaction when
                 # closed (see StageClient.reading); rows are parsed as raw=False would
-                response = self.yt().read_table(path, format=json_format(), raw=True)
+                response = client.read_table(source, format=json_format(), raw=True)
             self.reading(response, True)
             return self._rows(response, path)
 

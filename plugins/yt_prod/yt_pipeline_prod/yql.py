@@ -19,6 +19,7 @@ from yt_pipeline.column_types import append_type_differs, widen_rows, widened_co
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
 from yt_pipeline.yql_rules import (
     append_refused,
+    hidden_key_columns,
     own_writes_read,
     own_writes_refused,
     read_through,
@@ -245,6 +246,23 @@ def _merge_sorted(yt: Any, target: str, key: list[str], rows: Any) -> None:
         yt.remove(temporary, force=True)
 
 
+def _result_columns(yt: Any, table: str) -> list[str] | None:
+    """The columns of a final SELECT's result table that are the query's own, when the
+    table has others: its schema without the hidden sort columns a SELECT ordered by a DESC
+    key or an expression leaves in it (yql_rules.hidden_sort: `_yql_column_N`, holding
+    presort bytes a cluster's JSON read refuses as not UTF-8). Those are the aux columns of
+    the row spec's SortedBy, left out of the row type (TYqlRowSpecInfo::ParsePatched in
+    yt/yql/providers/yt/lib/row_spec/yql_row_spec.cpp), so not the result's. None: read
+    every column."""
+    schema = list(yt.get(table + "/@schema") or [])
+    names = [str(column["name"]) for column in schema]
+    hidden = set(hidden_key_columns([str(column["name"]) for column in schema
+                                     if column.get("sort_order")]))
+    if not hidden:
+        return None
+    return [name for name in names if name not in hidden]
+
+
 def _schema_v3(schema: Any) -> dict[str, Any]:
     """name: type_v3 of each column of a table's schema (a master gives every column one)."""
     return {str(c["name"]): c.get("type_v3") for c in schema or []}
@@ -329,7 +347,9 @@ def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
         raise _fail(client, f"YQL query {query_id} {state}: {reason}")
     if prepared.result_table:
         try:
-            return list(client.read_table(prepared.result_table))
+            with translated(client, "read_table", prepared.result_table):
+                columns = _result_columns(yt, prepared.result_table)
+            return list(client.read_columns(prepared.result_table, columns))
         finally:
             # outside the stage's transaction: gone now, whatever the stage does next
             with translated(client, "remove", prepared.result_table), outside_transaction(yt):
