@@ -20,7 +20,7 @@ without a schema); yt/yt/server/query_tracker/config.cpp (`row_count_limit`, 10'
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,26 +357,52 @@ class SortItem:
 def insert_sort_items(statement_text: str) -> list[SortItem] | None:
     """The items of the ORDER BY at the top of an `INSERT INTO ... SELECT` (not one of a
     set operation's queries), up to LIMIT or OFFSET; None for any other statement."""
+    tokens = _insert_tokens(statement_text)
+    if tokens is None:
+        return None
+    start = None
+    for index in _top_level(tokens):
+        if index == SET_OPERATION:
+            return None
+        if (_word(tokens[index]) == "ORDER" and index + 1 < len(tokens)
+                and tokens[index + 1].text.upper() == "BY"
+                and not (index and tokens[index - 1].text.upper() == "ASSUME")):
+            start = index + 2
+    if start is None:
+        return None
+    return _sort_items(statement_text, tokens[start:])
+
+
+#: what _top_level gives for a set operation's word (UNION, INTERSECT, EXCEPT), its last
+SET_OPERATION = -1
+
+
+def _insert_tokens(statement_text: str) -> list[Token] | None:
+    """The tokens of the first statement when it is an INSERT; None otherwise."""
     for statement in statements(statement_text):
-        if statement.first_word != "INSERT":
-            return None
-        tokens, depth, start = statement.tokens, 0, None
-        for index, token in enumerate(tokens):
-            word = token.text.upper() if token.kind == "word" else None
-            if token.kind == "symbol" and token.text in "([{":
-                depth += 1
-            elif token.kind == "symbol" and token.text in ")]}":
-                depth -= 1
-            elif depth == 0 and word in _SET_WORDS:
-                return None
-            elif (depth == 0 and word == "ORDER" and index + 1 < len(tokens)
-                  and tokens[index + 1].text.upper() == "BY"
-                  and not (index and tokens[index - 1].text.upper() == "ASSUME")):
-                start = index + 2
-        if start is None:
-            return None
-        return _sort_items(statement_text, tokens[start:])
+        return statement.tokens if statement.first_word == "INSERT" else None
     return None
+
+
+def _top_level(tokens: list[Token]) -> Iterator[int]:
+    """The indexes of the tokens outside any bracket, in order, up to a set operation's
+    word, given as SET_OPERATION."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.kind == "symbol" and token.text in "([{":
+            depth += 1
+        elif token.kind == "symbol" and token.text in ")]}":
+            depth -= 1
+        elif depth == 0 and _word(token) in _SET_WORDS:
+            yield SET_OPERATION
+            return
+        elif depth == 0:
+            yield index
+
+
+def _word(token: Token) -> str | None:
+    """A word token's text in capitals; None for any other token."""
+    return token.text.upper() if token.kind == "word" else None
 
 
 def _sort_items(text: str, tokens: list[Token]) -> list[SortItem] | None:
@@ -530,30 +556,25 @@ def insert_distinct_by(statement_text: str) -> list[str] | None:
     (all its columns), else the columns of its top-level GROUP BY when each item is a bare
     column name (an Aggregate's keys: its distinct constraint); None for any other
     statement (a GROUP BY of expressions, ROLLUP, CUBE or GROUPING SETS, a set operation)."""
-    for statement in statements(statement_text):
-        if statement.first_word != "INSERT":
+    tokens = _insert_tokens(statement_text)
+    if tokens is None:
+        return None
+    selected, group = False, None
+    for index in _top_level(tokens):
+        if index == SET_OPERATION:
             return None
-        tokens, depth, selected, group = statement.tokens, 0, False, None
-        for index, token in enumerate(tokens):
-            word = token.text.upper() if token.kind == "word" else None
-            if token.kind == "symbol" and token.text in "([{":
-                depth += 1
-            elif token.kind == "symbol" and token.text in ")]}":
-                depth -= 1
-            elif depth == 0 and word in _SET_WORDS:
-                return None
-            elif depth == 0 and word == "SELECT" and not selected:
-                selected = True
-                following = tokens[index + 1] if index + 1 < len(tokens) else None
-                if following is not None and following.text.upper() == "DISTINCT":
-                    return [ALL_COLUMNS]
-            elif (depth == 0 and word == "GROUP" and index + 1 < len(tokens)
-                  and tokens[index + 1].text.upper() == "BY"):
-                group = index + 2
-        if group is None:
-            return None
-        return _grouped_columns(tokens[group:])
-    return None
+        word = _word(tokens[index])
+        if word == "SELECT" and not selected:
+            selected = True
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            if following is not None and following.text.upper() == "DISTINCT":
+                return [ALL_COLUMNS]
+        elif (word == "GROUP" and index + 1 < len(tokens)
+              and tokens[index + 1].text.upper() == "BY"):
+            group = index + 2
+    if group is None:
+        return None
+    return _grouped_columns(tokens[group:])
 
 
 def _grouped_columns(tokens: list[Token]) -> list[str] | None:
