@@ -47,20 +47,20 @@ def _data(value: Any, yt_type: str) -> bytes:
     if yt_type == "boolean":
         return bytes([1 if value else 0])
     if yt_type in ("double", "float"):
-        number = _FLOATS.get(value, value) if isinstance(value, str) else float(value)
-        if math.isnan(number):
+        real = _FLOATS[value] if isinstance(value, str) and value in _FLOATS else float(value)
+        if math.isnan(real):
             return bytes([5])
-        if math.isinf(number):
-            return bytes([0 if number < 0 else 4])
-        if number == 0:
+        if math.isinf(real):
+            return bytes([0 if real < 0 else 4])
+        if real == 0:
             return bytes([2])
         if yt_type == "float":
-            bits, mask = struct.unpack(">I", struct.pack(">f", number))[0], 0xFFFFFFFF
+            bits, mask = struct.unpack(">I", struct.pack(">f", real))[0], 0xFFFFFFFF
             size = 4
         else:
-            bits, mask = struct.unpack(">Q", struct.pack(">d", number))[0], (1 << 64) - 1
+            bits, mask = struct.unpack(">Q", struct.pack(">d", real))[0], (1 << 64) - 1
             size = 8
-        if number < 0:
+        if real < 0:
             return bytes([1]) + ((~bits) & mask).to_bytes(size, "big")
         return bytes([3]) + bits.to_bytes(size, "big")
     data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
