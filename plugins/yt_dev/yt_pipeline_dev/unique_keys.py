@@ -40,8 +40,10 @@ def is_unique(root: Path, table_file: Path | None) -> bool:
 def seen_unique(root: Path, current: Path | None, schema: Any) -> bool:
     """Whether a write's table has unique keys: the file there says so, else (no schema
     there) the schema the write gives it (`unique_keys` of its kept columns)."""
-    if current is not None and load_entry(declared_file(root, current)) is not None:
-        return is_unique(root, current)
+    if current is not None:
+        data = load_entry(declared_file(root, current))  # one read of the entry
+        if data is not None:
+            return bool(data.get(FIELD))
     return bool(getattr(schema, FIELD, False))
 
 
