@@ -148,18 +148,24 @@ def _check_dicts(rows: list[Any]) -> None:
 def line_blocks(stream: BinaryIO, chunk: int) -> Iterator[bytes]:
     """Blocks of whole lines (without the last newline) read from a stream."""
     rest = b""
+    # the reads of a line longer than a block, joined once its end is read: joined read by
+    # read, a 16 MiB row read in 64 KiB blocks was copied 256 times (0.35 s, against 0.02)
+    pending: list[bytes] = []
     while True:
         block = stream.read(chunk)
         if not block:
             break
-        if rest:
-            block = rest + block
         cut = block.rfind(b"\n")
         if cut < 0:
-            rest = block
+            pending.append(block)
             continue
+        if rest or pending:
+            cut += len(rest) + sum(map(len, pending))
+            block = b"".join([rest, *pending, block])
+            pending = []
         rest = block[cut + 1 :]
         yield block[:cut]
+    rest = b"".join([rest, *pending])
     if rest.strip():
         yield rest
 

@@ -148,6 +148,7 @@ def _interpreter_start(repeat: int, python: Path) -> float:
 
 def measure(rows: int, repeat: int = 3, python: Path | None = None) -> dict[str, float]:
     """{phase: seconds} for the phases of run.py's table (data phases and "hello")."""
+    os.sync()  # as before each framework's run (measure.settle_disk)
     with tempfile.TemporaryDirectory(prefix="ytp-limits-") as scratch:
         written, doubled = Path(scratch, "rows.jsonl"), Path(scratch, "doubled.jsonl")
         limits = {

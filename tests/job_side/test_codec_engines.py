@@ -13,9 +13,10 @@ import uuid
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from row_strategies import rows_lists
 
-from ytjobs.codec import BATCH, Codec, NotARow
+from ytjobs.codec import BATCH, Codec, NotARow, line_blocks
 from ytjobs.row_rules import RowRefused
 
 ENGINES = ["msgspec", "orjson", "json"]
@@ -227,3 +228,18 @@ def test_every_engine_writes_a_wrapped_value_as_a_cluster_stores_it(engine):
     stored = rows[:2] + [{"m": 5, "l": [{"$attributes": {"k": 1}, "$value": "x"}]}]
     assert decode(engine, encode(engine, rows)) == stored
     assert json.loads(Codec(engine).dumps_line(rows[2])) == stored[2]
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.lists(st.sampled_from([b"a", b"{}", b" ", b"\n", b"xyz" * 9])).map(b"".join),
+       chunk=st.integers(1, 50))
+def test_blocks_of_whole_lines_hold_every_line_whatever_the_read_size(data, chunk):
+    """Read in blocks of any size, the lines come out as one read of the whole stream gives
+    them: a line longer than a read (kept across reads, joined once its end comes) whole
+    and in its place."""
+    cut = data.rfind(b"\n")
+    tail = data[cut + 1:]
+    whole = ([data[:cut]] if cut >= 0 else []) + ([tail] if tail.strip() else [])
+    assert list(line_blocks(io.BytesIO(data), len(data) + 1)) == whole
+    assert b"\n".join(line_blocks(io.BytesIO(data), chunk)) == b"\n".join(whole)
