@@ -254,30 +254,24 @@ def _mask_quoted_pieces(text: str, forms: list[str]) -> str:
     no whole form matches: `syntax error at or near "longsecretpart"` (DuckDB, dev),
     `Unexpected token 'longsecretpart'` (YQL). Shorter pieces are too likely to be words."""
 
-    pieces = _pieces(tuple(forms))
+    every_form = _joined(tuple(forms))
 
     def masked_piece(found: re.Match[str]) -> str:
         piece = next(group for group in found.groups() if group is not None)
-        known = piece in pieces if len(piece) <= _SET_PIECE else any(piece in f for f in forms)
-        if not known:
+        if piece not in every_form:
             return found.group(0)
         return found.group(0)[0] + MASK + found.group(0)[-1]
 
     return _QUOTED_PIECE.sub(masked_piece, text)
 
 
-#: the longest piece looked up in a set; a longer one (rare) is searched for in each form
-_SET_PIECE = 32
-
-
 @functools.lru_cache(maxsize=64)
-def _pieces(forms: tuple[str, ...]) -> frozenset[str]:
-    """Every run of MIN_ENCODED_LENGTH to _SET_PIECE characters within a form: one look-up
-    a quoted piece, however many forms (a few thousand runs for a few secrets; bounded by
-    25 a character of a form for a long secret, a PEM key say)."""
-    return frozenset(form[start:end] for form in forms for start in range(len(form))
-                     for end in range(start + MIN_ENCODED_LENGTH,
-                                      min(start + _SET_PIECE, len(form)) + 1))
+def _joined(forms: tuple[str, ...]) -> str:
+    """The forms one after another, a line break between two: a quoted piece holds no line
+    break, so it is within this text only when it is within one form, and one search finds
+    it. (A set of every run of 8 to 32 characters of the forms, looked up instead, held 12
+    million texts for a PEM key's forms and took 5 s to build.)"""
+    return "\n".join(forms)
 
 
 def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
@@ -354,8 +348,9 @@ def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Patte
     squeezed = data.translate(None, _WHITESPACE.encode())
     found = []
     for form in forms:
-        pattern = broken_bytes_pattern(form)
-        if pattern is not None and _squeezed(form) in squeezed:
+        # the search first: a pattern is compiled only for a form found (a PEM key's hex
+        # or base64 forms are thousands of characters, each pattern seconds to compile)
+        if _squeezed(form) in squeezed and (pattern := broken_bytes_pattern(form)):
             found.append(pattern)
     return found
 
@@ -365,8 +360,7 @@ def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]
     squeezed = text.translate(_NO_WHITESPACE)
     found = []
     for form in forms:
-        pattern = broken_pattern(form)
-        if pattern is not None and form.translate(_NO_WHITESPACE) in squeezed:
+        if form.translate(_NO_WHITESPACE) in squeezed and (pattern := broken_pattern(form)):
             found.append(pattern)
     return found
 
@@ -374,7 +368,7 @@ def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]
 def longest_match(form: str) -> int:
     """The most bytes an occurrence of `form` spans, line breaks put into it included."""
     size = len(form_bytes(form))
-    if broken_pattern(form) is None:
+    if len(form) < MIN_ENCODED_LENGTH:  # no pattern cut into lines (_broken_source)
         return size
     return size + len(form) * BREAK_BYTES
 

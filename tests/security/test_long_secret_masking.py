@@ -1,0 +1,89 @@
+"""Masking a long secret (a PEM key in secrets.env) costs what the text masked needs, not
+what every form of the secret could need.
+
+A PEM key of 2.2 KB has 86 forms, the longest 34,850 characters (hex of its UTF-16 and
+the like). Each form is also searched for cut into lines, through a regular expression
+with a possible line break between any two characters; compiling one for the longest form
+takes seconds. Masking used to compile the pattern of every form before looking whether
+the form (its whitespace taken out) was in the text at all, and the tails of a failed
+job's stderr asked every form's pattern for its length: a run with such a key in
+secrets.env spent 25-40 s in masking as it started, and again when a job failed. A quoted
+piece of a text was looked up in a set of every run of 8 to 32 characters of every form:
+12 million texts for that key.
+"""
+
+from __future__ import annotations
+
+import base64
+import textwrap
+
+import pytest
+
+from yt_pipeline import secret_forms
+from yt_pipeline.secret_forms import (
+    BREAK_BYTES,
+    MASK,
+    MIN_ENCODED_LENGTH,
+    all_forms,
+    form_bytes,
+    longest_match,
+    mask_bytes,
+    mask_text,
+)
+
+BODY = base64.b64encode(bytes(range(256)) * 6).decode()
+PEM = ("-----BEGIN PRIVATE KEY-----\n" + "\n".join(textwrap.wrap(BODY, 64))
+       + "\n-----END PRIVATE KEY-----")
+
+
+@pytest.fixture
+def forms():
+    secret_forms.broken_pattern.cache_clear()
+    secret_forms.broken_bytes_pattern.cache_clear()
+    found = all_forms([PEM])
+    assert len(found) > 50 and max(map(len, found)) > 10_000  # the case this file is about
+    return found
+
+
+def compiled() -> int:
+    return (secret_forms.broken_pattern.cache_info().currsize
+            + secret_forms.broken_bytes_pattern.cache_info().currsize)
+
+
+def test_a_text_of_many_lines_without_the_secret_compiles_no_pattern(forms):
+    text = "stage load started\nread 10 rows\n  at line 3\n" * 50
+    assert mask_text(text, forms) == text
+    assert mask_bytes(text.encode(), forms) == text.encode()
+    assert compiled() == 0
+
+
+def test_the_secret_cut_into_other_lines_is_masked_by_the_patterns_of_its_forms_found(forms):
+    rewrapped = "key:\n" + "\n    ".join(textwrap.wrap(PEM.replace("\n", " "), 50)) + "\nend\n"
+    masked = mask_text(rewrapped, forms)
+    assert BODY[:40] not in masked.replace("\n    ", "").replace(" ", "")
+    assert masked.startswith("key:\n") and masked.endswith("\nend\n") and MASK in masked
+    masked_data = mask_bytes(rewrapped.encode(), forms)
+    assert BODY[:40].encode() not in masked_data.replace(b"\n    ", b"").replace(b" ", b"")
+    # patterns were compiled for the forms the text holds, a few of the 86
+    assert 0 < compiled() <= 6
+
+
+def test_the_longest_span_of_each_form_is_known_without_compiling_it(forms):
+    for form in forms:
+        size = len(form_bytes(form))
+        breaks = len(form) * BREAK_BYTES if len(form) >= MIN_ENCODED_LENGTH else 0
+        assert longest_match(form) == size + breaks
+    assert compiled() == 0
+
+
+def test_a_quoted_piece_of_any_length_within_one_form_is_masked(forms):
+    hex_form = next(form for form in forms if form == PEM.encode().hex())
+    short, long = hex_form[100:100 + MIN_ENCODED_LENGTH], hex_form[200:300]
+    text = f'syntax error at or near "{short}"; unexpected token \'{long}\''
+    assert mask_text(text, forms) == f'syntax error at or near "{MASK}"; unexpected token \'{MASK}\''
+    # a piece made of the end of one form and the start of another is in no form
+    spanning = next(piece for piece in (first[-6:] + second[:6] for first, second in
+                                        zip(forms, forms[1:]))
+                    if "\n" not in piece and not any(piece in form for form in forms))
+    assert mask_text(f'near "{spanning}"', forms) == f'near "{spanning}"'
+    assert mask_text('near "ordinary-word-here"', forms) == 'near "ordinary-word-here"'
