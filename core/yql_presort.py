@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Collection
 from typing import Any
 
 from yt_pipeline.column_types import yt_column_type
@@ -95,16 +96,24 @@ def hidden_select(sql: str, hidden: list[Any]) -> str:
     return f"SELECT *, {added} FROM ({sql}) AS sorted_rows"
 
 
+def bytes_columns(hidden: list[Any], kinds: dict[str, str]) -> set[str]:
+    """The hidden columns holding presort bytes (yql_rules.presorted), of the DuckDB types
+    `kinds`: a String each, required (TKeySelectorBuilder::AddColumn)."""
+    return {column.name for column in hidden if presorted(column, kinds[column.name])}
+
+
 def encode_hidden(row: dict[str, Any], hidden: list[Any], kinds: dict[str, str],
-                  optional: Any) -> dict[str, Any]:
+                  required: Collection[str]) -> dict[str, Any]:
     """The row with each presorted hidden column (yql_rules.presorted) as its presort
-    bytes; `kinds`: the DuckDB type of each hidden column, `optional(column)`: whether its
-    YQL type is Optional."""
+    bytes; `kinds`: the DuckDB type of each hidden column; `required`: the query's
+    required output columns. The value sorted is Optional unless it is a required column
+    (an expression's type is taken as Optional)."""
     for column in hidden:
         kind = kinds[column.name]
         if presorted(column, kind):
-            row[column.name] = presort(row.get(column.name), yt_column_type(kind),
-                                       optional(column), column.descending)
+            optional = column.column is None or column.column not in required
+            row[column.name] = presort(row.get(column.name), yt_column_type(kind), optional,
+                                       column.descending)
     return row
 
 

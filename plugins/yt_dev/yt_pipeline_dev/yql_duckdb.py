@@ -32,7 +32,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_macros import Macros
-from yt_pipeline.yql_presort import hidden_select, presort_supported
+from yt_pipeline.yql_presort import bytes_columns, hidden_select, presort_supported
 from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
@@ -63,7 +63,7 @@ from yt_pipeline_dev.yql_checked import (
 from yt_pipeline_dev.yql_deadline import Deadline
 from yt_pipeline_dev.yql_doubles import stringify_file
 from yt_pipeline_dev.yql_engine import engine, interrupt_thread
-from yt_pipeline_dev.yql_hidden_sort import bytes_columns, drop_hidden, encode_file
+from yt_pipeline_dev.yql_hidden_sort import drop_hidden, encode_file
 from yt_pipeline_dev.yql_results import as_returned
 from yt_pipeline_dev.yql_sample_types import told_types
 from yt_pipeline_dev.yql_sandbox import restricted_connection

@@ -9,32 +9,22 @@ import json
 import os
 from pathlib import Path
 
-from yt_pipeline.yql_presort import encode_hidden
-from yt_pipeline.yql_rules import HiddenColumn, presorted
+from yt_pipeline.yql_presort import bytes_columns, encode_hidden
+from yt_pipeline.yql_rules import HiddenColumn
 from ytjobs.codec import dumps_line
-
-
-def bytes_columns(hidden: list[HiddenColumn], kinds: dict[str, str]) -> set[str]:
-    """The hidden columns holding presort bytes: a String each (required)."""
-    return {column.name for column in hidden if presorted(column, kinds[column.name])}
 
 
 def encode_file(path: Path, hidden: list[HiddenColumn], kinds: dict[str, str],
                 required: frozenset[str]) -> None:
     """Rewrite the JSON-lines file of written rows with each presorted hidden column as
-    its bytes; Optional unless the column it sorts is required (an expression's type is
-    taken as Optional)."""
+    its bytes (yql_presort.encode_hidden)."""
     if not bytes_columns(hidden, kinds):
         return
-
-    def optional(column: HiddenColumn) -> bool:
-        return column.column is None or column.column not in required
-
     temporary = path.with_name(f".{path.name}.{os.getpid()}.hidden")
     with path.open("rb") as source, temporary.open("wb") as target:
         for line in source:
             if line.strip():
-                line = dumps_line(encode_hidden(json.loads(line), hidden, kinds, optional))
+                line = dumps_line(encode_hidden(json.loads(line), hidden, kinds, required))
             target.write(line)
     os.replace(temporary, path)
 

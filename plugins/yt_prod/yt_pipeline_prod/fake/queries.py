@@ -36,7 +36,12 @@ from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_members import member_error_line
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_positions import TABLE, syntax_error_line
-from yt_pipeline.yql_presort import encode_hidden, hidden_select, presort_supported
+from yt_pipeline.yql_presort import (
+    bytes_columns,
+    encode_hidden,
+    hidden_select,
+    presort_supported,
+)
 from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import (
     HiddenColumn,
@@ -45,7 +50,6 @@ from yt_pipeline.yql_rules import (
     hidden_sort,
     insert_distinct_by,
     insert_sort_items,
-    presorted,
     sort_key_of,
     sorted_unique,
 )
@@ -430,15 +434,11 @@ class QueryRunner:
         if hidden and (insert.truncate or self.state.cypress.lookup(
                 normalize(insert.path), None) is None):
             kinds = dict(described)
-
-            def optional(column: HiddenColumn) -> bool:
-                return column.column is None or column.column not in required
-            rows = [encode_hidden(row, hidden, kinds, optional) for row in rows]
-            # a presorted column holds the bytes, a String (TKeySelectorBuilder::AddColumn)
-            bytes_columns = {h.name for h in hidden if presorted(h, kinds[h.name])}
-            written = [(name, "VARCHAR" if name in bytes_columns else kind)
+            rows = [encode_hidden(row, hidden, kinds, required) for row in rows]
+            presorted_bytes = bytes_columns(hidden, kinds)
+            written = [(name, "VARCHAR" if name in presorted_bytes else kind)
                        for name, kind in described]
-            required = required | bytes_columns
+            required = required | presorted_bytes
         elif hidden:  # an append: its rows go in without the hidden columns
             names = {h.name for h in hidden}
             rows = [{c: v for c, v in row.items() if c not in names} for row in rows]
