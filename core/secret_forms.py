@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from yt_pipeline import secret_codings
+
 MASK = "***"
 #: shorter values are too likely to be ordinary text to mask without mangling it
 MIN_LENGTH = 4
@@ -48,6 +50,7 @@ def forms(secret: str) -> set[str]:
         found |= {shown, json.dumps(shown)[1:-1]}
     found.add(_yaml_quoted(secret))
     found |= _html_escaped(secret)
+    found |= secret_codings.text_codings(secret)
     found.add(secret[::-1])  # as a byte-order slip or a naive scrambling writes it
     found = {form for form in found if len(form) >= MIN_LENGTH}
     # its UTF-8 bytes as Python holds undecodable bytes (surrogateescape): a secret read
@@ -174,21 +177,24 @@ def _byte_encodings(secret: str) -> set[str]:
     UTF-16BE and UTF-32LE; base32 of its UTF-8 (upper and lower case: DNS names and onion
     addresses write it in lower case), UTF-16LE and UTF-16BE. Of base64 and base32, the
     part that does not depend on what comes before or after the bytes, for each offset
-    they can start at: base32 or base64 without its `=` padding is found so too. (Each
-    form is a search of every log line and every byte packed, about 3.5 ms a form for
-    40 MB packed: base32 of UTF-16 in lower case, base64 of UTF-32BE, base32 in Crockford's
-    or the extended hex alphabet, base85, and hex with separators (`70,00,61,00`, as a
-    .reg file writes it) are seldom written and not among them.)"""
+    they can start at: base32 or base64 without its `=` padding is found so too. And the
+    rarer codings of secret_codings: base85, Ascii85, uuencode, base32 in other alphabets,
+    hex with separators and byte by byte escapes. (Each form is a search of every log line
+    and every byte packed, about 3.5 ms a form for 40 MB packed: base64 of UTF-32BE is not
+    among them.)"""
     import base64  # here: a run without secrets never needs it
 
     data = secret.encode("utf-8", "surrogatepass")
     utf16 = [secret.encode(codec, "surrogatepass") for codec in ("utf-16-le", "utf-16-be")]
     found: set[str] = set()
+    base32: dict[bytes, set[str]] = {}
     for text in (data, *utf16):
-        base32 = _cores(text, base64.b32encode, 5, 5)
-        found |= {text.hex(), text.hex().upper()} | base32
-        if text is data:  # lower-case base32 of the UTF-8 only
-            found |= {core.lower() for core in base32}
+        base32[text] = _cores(text, base64.b32encode, 5, 5)
+        found |= {text.hex(), text.hex().upper()} | base32[text]
+    found |= {core.lower() for core in base32[data]}
+    # and the rarer ones (secret_codings)
+    found |= secret_codings.base32_variants(base32[data], base32[utf16[0]] | base32[utf16[1]])
+    found |= secret_codings.byte_codings(data, utf16[0])
     for text in (data, *utf16, secret.encode("utf-32-le", "surrogatepass")):
         cores = _cores(text, base64.b64encode, 3, 6)
         found |= cores | {core.translate(_URLSAFE) for core in cores}

@@ -10,6 +10,7 @@ Each encoding is made here from its definition.
 from __future__ import annotations
 
 import base64
+import codecs
 import gzip
 import html
 import io
@@ -68,7 +69,26 @@ def encodings(secret: str) -> dict[str, bytes]:
     }
     for alphabet in ("standard", "urlsafe"):
         found.update(_b64_cores(raw, alphabet))
+    found.update({
+        "rot13": codecs.encode(secret, "rot13").encode("utf-8", "surrogatepass"),
+        "hex-colons": raw.hex(":").encode(),
+        "x-escapes": "".join(f"\\x{byte:02x}" for byte in raw).encode(),
+    })
+    found.update(_b85_cores(raw))
     return {name: needle for name, needle in found.items() if needle}
+
+
+def _b85_cores(data: bytes) -> dict[str, bytes]:
+    """base85 (git's, RFC 1924's alphabet) of the groups of 4 bytes of `data` alone, for
+    each of the 4 offsets at which `data` may start within a group."""
+    found = {}
+    for offset in range(4):
+        start = (4 - offset) % 4
+        whole = (len(data) - start) // 4 * 4
+        core = base64.b85encode(data[start:start + whole])
+        if len(core) >= MIN_ENCODED:
+            found[f"base85@{offset}"] = core
+    return found
 
 
 @dataclass(frozen=True)

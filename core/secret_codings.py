@@ -1,0 +1,105 @@
+"""More ways a secret's bytes are written as text, beyond the hex, base64 and base32 of
+secret_forms: each a form masked like any other.
+
+- base85 (`base64.b85encode`, git's binary patches), Ascii85 (`base64.a85encode`, PDF and
+  PostScript) and uuencode: groups of 4 (or 3) bytes, each written by itself, so the
+  groups wholly within the secret are written alike wherever the secret starts; one form
+  for each place it can start at in a group (as for base64, secret_forms._cores);
+- base32 in the extended hex alphabet (RFC 4648 section 7, `base64.b32hexencode`) and in
+  Crockford's, upper and lower case; and base32 of its UTF-16 in lower case;
+- hex with a separator between the bytes (`bytes.hex(":")`, a MAC-style dump; `70,00,61,00`
+  as a .reg file writes UTF-16), each byte escaped (`\\x73`, `%73`, `\\163`) and each
+  character escaped (`\\u0073`);
+- ROT13 (`codecs.encode(text, "rot13")`) and quoted-printable (`quopri`, mail bodies).
+
+What depends on the bytes around the secret (the group it shares with them) is left out:
+those characters are not the secret's alone.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable
+
+#: the bytes a group of each grouped coding takes, and the encoder of one group
+_GROUPED: list[tuple[int, Callable[[bytes], bytes]]] = []
+
+
+def _grouped() -> list[tuple[int, Callable[[bytes], bytes]]]:
+    if not _GROUPED:  # the encoders' modules, once a secret needs them
+        import base64
+        import binascii
+
+        _GROUPED.extend([
+            (4, base64.b85encode),
+            # a85encode writes a group of four zero bytes as "z"; a group of the secret's
+            # is one only if the secret holds four NULs in a row
+            (4, base64.a85encode),
+            # a uuencoded line is its length, then its groups: the group's characters only
+            (3, lambda group: binascii.b2a_uu(group)[1:5]),
+        ])
+    return _GROUPED
+
+
+def group_cores(data: bytes, group: int, encode: Callable[[bytes], bytes]) -> set[str]:
+    """The text of the groups of `data` that hold its bytes alone, for each place in a
+    group `data` may start at."""
+    found = set()
+    for offset in range(group):
+        start = (group - offset) % group  # the first byte of data that starts a group
+        whole = (len(data) - start) // group * group
+        if whole > 0:
+            found.add(b"".join(encode(data[at:at + group]) for at in
+                               range(start, start + whole, group)).decode("ascii"))
+    return found
+
+
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+#: the same 5-bit values in the extended hex alphabet and in Crockford's
+_BASE32_HEX = str.maketrans(_BASE32, "0123456789ABCDEFGHIJKLMNOPQRSTUV")
+_CROCKFORD = str.maketrans(_BASE32, "0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+#: what stands between two bytes of a hex dump
+_HEX_SEPARATORS = (":", " ", "-", ",")
+
+
+def base32_variants(utf8_cores: set[str], utf16_cores: set[str]) -> set[str]:
+    """base32 in the other alphabets and cases, from the standard alphabet's cores (of the
+    secret's UTF-8, and of its UTF-16)."""
+    found = set()
+    for core in utf8_cores:
+        for alphabet in (_BASE32_HEX, _CROCKFORD):
+            other = core.translate(alphabet)
+            found |= {other, other.lower()}
+    return found | {core.lower() for core in utf16_cores}
+
+
+def byte_codings(data: bytes, utf16_le: bytes) -> set[str]:
+    """The forms above of a secret's UTF-8 bytes `data` (and of its UTF-16LE `utf16_le`,
+    for a .reg file's hex)."""
+    found = set()
+    for group, encode in _grouped():
+        found |= group_cores(data, group, encode)
+    for case in (str.lower, str.upper):
+        found |= {case(data.hex(separator)) for separator in _HEX_SEPARATORS}
+        found.add(case("".join(f"\\x{byte:02x}" for byte in data)))
+        found.add(case("".join(f"%{byte:02x}" for byte in data)))
+    found.add(utf16_le.hex(","))
+    found.add("".join(f"\\{byte:03o}" for byte in data))
+    return found
+
+
+def text_codings(secret: str) -> set[str]:
+    """The forms above that are made from the text: ROT13, every character as a `\\u`
+    escape, and quoted-printable."""
+    import quopri
+
+    found = {codecs.encode(secret, "rot13")}
+    units = secret.encode("utf-16-be", "surrogatepass")
+    escaped = "".join(f"\\u{units[at]:02x}{units[at + 1]:02x}"
+                      for at in range(0, len(units), 2))
+    found |= {escaped, escaped.upper().replace("\\U", "\\u")}
+    printable = quopri.encodestring(secret.encode("utf-8", "surrogatepass"))
+    # the text without the soft line breaks ("=" ending a line) quopri puts in a line of
+    # more than 76 characters; one cut by such a break is not found
+    found.add(printable.replace(b"=\n", b"").rstrip(b"\n").decode("ascii"))
+    return found
