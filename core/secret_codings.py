@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Callable
 
-#: the bytes a group of each grouped coding takes, and the encoder of one group
+#: the bytes a group of each grouped coding takes, and its encoder of whole groups
 _GROUPED: list[tuple[int, Callable[[bytes], bytes]]] = []
 
 
@@ -30,27 +30,31 @@ def _grouped() -> list[tuple[int, Callable[[bytes], bytes]]]:
         import base64
         import binascii
 
+        def uuencoded(data: bytes) -> bytes:
+            # a uuencoded line holds up to 45 bytes: its length, then its groups
+            lines = (data[at:at + 45] for at in range(0, len(data), 45))
+            return b"".join(binascii.b2a_uu(line)[1:1 + len(line) // 3 * 4] for line in lines)
+
         _GROUPED.extend([
             (4, base64.b85encode),
             # a85encode writes a group of four zero bytes as "z"; a group of the secret's
             # is one only if the secret holds four NULs in a row
             (4, base64.a85encode),
-            # a uuencoded line is its length, then its groups: the group's characters only
-            (3, lambda group: binascii.b2a_uu(group)[1:5]),
+            (3, uuencoded),
         ])
     return _GROUPED
 
 
 def group_cores(data: bytes, group: int, encode: Callable[[bytes], bytes]) -> set[str]:
     """The text of the groups of `data` that hold its bytes alone, for each place in a
-    group `data` may start at."""
+    group `data` may start at. Each group is written by itself, so the whole groups of
+    `data` are written as `encode` writes them alone."""
     found = set()
     for offset in range(group):
         start = (group - offset) % group  # the first byte of data that starts a group
         whole = (len(data) - start) // group * group
         if whole > 0:
-            found.add(b"".join(encode(data[at:at + group]) for at in
-                               range(start, start + whole, group)).decode("ascii"))
+            found.add(encode(data[start:start + whole]).decode("ascii"))
     return found
 
 
