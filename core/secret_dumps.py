@@ -57,25 +57,29 @@ def dump_spans(text: AnyStr, needles: Iterable[bytes]) -> list[tuple[int, int]]:
     wanted = [needle for needle in needles if len(needle) >= _MIN_BYTES]
     spans: list[tuple[int, int]] = []
     for block in blocks:
-        # each byte read back: where its two hex digits are, and its ASCII column character
-        data = bytearray()
-        digits: list[int] = []
-        shown: list[int | None] = []
-        for line in block:
-            first = len(data)
-            for group in group_re.finditer(text, line.start(2), line.end(2)):
-                data += bytes.fromhex(group.group(0).decode() if is_bytes else group.group(0))
-                digits += range(group.start(), group.end(), 2)
-            count = len(data) - first
-            shown += _column(text, line, count, barred_re)
+        # the block's bytes (fromhex skips the spaces between groups), searched first:
+        # where each byte is written is worked out only for a block holding a form
+        data = b"".join(bytes.fromhex(line.group(2).decode() if is_bytes else line.group(2))
+                        for line in block)
         if len(data) < _MIN_BYTES:
             continue
-        covered = [False] * len(data)
-        for needle in wanted:
+        covered = [False] * len(data) if any(needle in data for needle in wanted) else []
+        for needle in wanted if covered else ():
             at = data.find(needle)
             while at >= 0:
                 covered[at:at + len(needle)] = [True] * len(needle)
                 at = data.find(needle, at + 1)
+        if not any(covered):
+            continue
+        # each byte read back: where its two hex digits are, and its ASCII column character
+        digits: list[int] = []
+        shown: list[int | None] = []
+        for line in block:
+            count = 0
+            for group in group_re.finditer(text, line.start(2), line.end(2)):
+                digits += range(group.start(), group.end(), 2)
+                count += (group.end() - group.start()) // 2
+            shown += _column(text, line, count, barred_re)
         for index, hit in enumerate(covered):
             if hit:
                 spans.append((digits[index], digits[index] + 2))
