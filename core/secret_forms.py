@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from yt_pipeline import secret_codings
+from yt_pipeline import secret_codings, secret_dumps
 
 MASK = "***"
 #: shorter values are too likely to be ordinary text to mask without mangling it
@@ -39,6 +39,14 @@ MIN_ENCODED_LENGTH = 8
 
 def forms(secret: str) -> set[str]:
     """Every written form of `secret` that differs from the raw text, and the raw text."""
+    return set(_forms_of(secret))
+
+
+@functools.lru_cache(maxsize=64)
+def _forms_of(secret: str) -> frozenset[str]:
+    """forms(secret), made once a secret: masking asks for them again and again (a prod
+    error is masked in each of its pieces, `failures.scrub`, each call asking all_forms
+    afresh), and a PEM key's forms are a megabyte, a second to make."""
     escaped = _escaped_forms(secret) | {_ypath_literal(secret)} | _yson_quoted(secret)
     for form in list(escaped):  # an escaped form escaped again: JSON of a repr, and so on
         escaped |= _escaped_forms(form)
@@ -48,7 +56,12 @@ def forms(secret: str) -> set[str]:
     for data in wide:
         shown = repr(data)[2:-1]
         found |= {shown, json.dumps(shown)[1:-1]}
-    found.add(_yaml_quoted(secret))
+        if b"'" in data and b'"' not in data:  # within bytes holding a `"` (_escaped_forms)
+            found.add(repr(data + b'"')[2:-2])
+    found |= _yaml_quoted(secret)
+    # within quotes of its own kind, doubled: an SQL or YQL string literal (`'it''s'`), a
+    # YAML single-quoted scalar, a CSV field
+    found |= {secret.replace(quote, quote * 2) for quote in "'\"" if quote in secret}
     found |= _html_escaped(secret)
     found |= secret_codings.text_codings(secret)
     found.add(secret[::-1])  # as a byte-order slip or a naive scrambling writes it
@@ -57,7 +70,8 @@ def forms(secret: str) -> set[str]:
     # from the environment with such bytes in it is written out as those bytes
     found.add(_bytes_form(secret.encode("utf-8", "surrogatepass")))
     found |= {_bytes_form(data) for data in wide}
-    return found | {form for form in _byte_encodings(secret) if len(form) >= MIN_ENCODED_LENGTH}
+    return frozenset(found | {form for form in _byte_encodings(secret)
+                              if len(form) >= MIN_ENCODED_LENGTH})
 
 
 #: a secret's text two or four bytes a character: a stage writing for Windows or Java
@@ -93,6 +107,12 @@ def _escaped_forms(text: str) -> set[str]:
         found.add(json.dumps(text, ensure_ascii=ensure_ascii)[1:-1])
     found |= _json_variants(text)
     found.add(repr(text.encode("utf-8", "surrogatepass"))[2:-1])
+    if "'" in text and '"' not in text:
+        # the repr of a longer text that holds a `"` too: Python's repr then quotes with
+        # `'` and escapes the secret's own `'` (unicode_repr in Objects/unicodeobject.c,
+        # bytes_repr in Objects/bytesobject.c), where the secret's repr alone does not
+        found.add(repr(text + '"')[1:-2])
+        found.add(repr(text.encode("utf-8", "surrogatepass") + b'"')[2:-2])
     found.update({quote(text, safe=""), quote(text), quote_plus(text)})
     return found
 
@@ -217,12 +237,19 @@ def _cores(data: bytes, encode: Any, group: int, bits: int) -> set[str]:
 _URLSAFE = str.maketrans("+/", "-_")
 
 
-def _yaml_quoted(secret: str) -> str:
-    # the form a YAML dump gives a string it must double-quote, without the quotes
+def _yaml_quoted(secret: str) -> set[str]:
+    """The forms a YAML dump gives a string it must double-quote, without the quotes: with
+    allow_unicode, and without it, as yaml.safe_dump writes by default, where a character
+    outside ASCII is `\\xEF`, `\\u20AC` (PyYAML's Emitter.write_double_quoted; a
+    non-ASCII secret in a plain safe_dump of a dict is written so)."""
     import yaml  # here: a run without secrets need not load it (yaml_memo)
 
-    text = yaml.safe_dump(secret, default_style='"', allow_unicode=True, width=1 << 30)
-    return text.strip().removesuffix("...").strip()[1:-1]
+    found = set()
+    for allow_unicode in (True, False):
+        text = yaml.safe_dump(secret, default_style='"', allow_unicode=allow_unicode,
+                              width=1 << 30)
+        found.add(text.strip().removesuffix("...").strip()[1:-1])
+    return found
 
 
 def all_forms(secrets: Iterable[str]) -> list[str]:
@@ -231,12 +258,14 @@ def all_forms(secrets: Iterable[str]) -> list[str]:
     found: set[str] = set()
     for secret in secrets:
         if secret and len(secret) >= MIN_LENGTH:
-            found.update(forms(secret))
+            found.update(_forms_of(secret))
     return sorted(found, key=lambda form: (-len(form), form))
 
 
 def mask_text(text: str, masked_forms: Iterable[str]) -> str:
     forms = list(masked_forms)
+    if forms:
+        text = secret_dumps.mask_dumps(text, (form_bytes(form) for form in forms), MASK)
     for form in forms:
         if form in text:
             text = text.replace(form, MASK)
@@ -282,6 +311,8 @@ def _joined(forms: tuple[str, ...]) -> str:
 
 def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
     forms = list(masked_forms)
+    if forms:
+        data = secret_dumps.mask_dumps(data, (form_bytes(form) for form in forms), MASK.encode())
     for form in forms:
         encoded = form_bytes(form)
         if encoded in data:
@@ -302,8 +333,14 @@ def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
 
 MAX_INDENT = 8
 #: the most bytes one line break of a pattern adds: \r\n and the indentation
-BREAK_BYTES = 2 + MAX_INDENT
-_BREAK = rf"\r?\n[ \t]{{0,{MAX_INDENT}}}"
+BREAK_BYTES = 3 + MAX_INDENT
+#: a line break, and the character a writer ends a line with where it cuts a line that goes
+#: on unbroken: quoted-printable's soft line break `=` (RFC 2045 section 6.7, Python's
+#: quopri), and the `\\` that folds a YAML double-quoted scalar (YAML 1.2 section 7.3.1,
+#: PyYAML's Emitter.write_double_quoted, which cuts a long string after an escape)
+_BREAK = rf"[=\\]?\r?\n[ \t]{{0,{MAX_INDENT}}}"
+_SOFT_BREAK = re.compile(r"[=\\]\r?\n")
+_SOFT_BREAK_BYTES = re.compile(rb"[=\\]\r?\n")
 
 
 def _broken_source(form: str) -> str | None:
@@ -351,22 +388,28 @@ def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Patte
     occurrence, its whitespace taken out, is the form with its whitespace taken out: one
     pass that drops the whitespace of `data`, and a search per form, leave the patterns
     (slow) only for the forms found so."""
-    squeezed = data.translate(None, _WHITESPACE.encode())
+    squeezed = [data.translate(None, _WHITESPACE.encode())]
+    if b"=\n" in data or b"\\\n" in data or b"=\r\n" in data or b"\\\r\n" in data:
+        squeezed.append(_SOFT_BREAK_BYTES.sub(b"", data).translate(None, _WHITESPACE.encode()))
     found = []
     for form in forms:
         # the search first: a pattern is compiled only for a form found (a PEM key's hex
         # or base64 forms are thousands of characters, each pattern seconds to compile)
-        if _squeezed(form) in squeezed and (pattern := broken_bytes_pattern(form)):
+        if any(_squeezed(form) in text for text in squeezed) and (
+                pattern := broken_bytes_pattern(form)):
             found.append(pattern)
     return found
 
 
 def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]:
     """broken_bytes_patterns_in, for text."""
-    squeezed = text.translate(_NO_WHITESPACE)
+    squeezed = [text.translate(_NO_WHITESPACE)]
+    if "=\n" in text or "\\\n" in text or "=\r\n" in text or "\\\r\n" in text:
+        squeezed.append(_SOFT_BREAK.sub("", text).translate(_NO_WHITESPACE))
     found = []
     for form in forms:
-        if form.translate(_NO_WHITESPACE) in squeezed and (pattern := broken_pattern(form)):
+        if any(form.translate(_NO_WHITESPACE) in squeezed_text for squeezed_text in squeezed) \
+                and (pattern := broken_pattern(form)):
             found.append(pattern)
     return found
 
