@@ -35,7 +35,7 @@ from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators
-from yt_pipeline.yql_time_text import text_count
+from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -182,7 +182,19 @@ def _each_call(text: str, pattern: re.Pattern[str], rewrite) -> str:
     return text
 
 
-def _cast(inside: str, where: str) -> str:
+def _string_literal(value: str, literals: Sequence[str]) -> str | None:
+    """The text of the string literal `value` is the marker of, or None for any other
+    operand."""
+    found = re.fullmatch(r"\x01(\d+)\x01", value)
+    if found is None or int(found.group(1)) >= len(literals):
+        return None
+    sql = literals[int(found.group(1))]
+    if not sql.startswith("'"):
+        return None  # a backticked name
+    return sql[1:-1].replace("''", "'")
+
+
+def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
     """YQL's CAST gives NULL where the value does not convert (CAST("xyz" AS Uint64) IS NULL,
     CAST(256 AS Uint8) IS NULL), which DuckDB's TRY_CAST does; its type names are YQL's."""
     spans = _top_level(inside)
@@ -199,10 +211,17 @@ def _cast(inside: str, where: str) -> str:
     elif not re.fullmatch(r"[A-Za-z]+\s*(\([\d\s,]*\))?", name):
         raise QueryFailed(f"YQL: CAST to {kind} is not supported in {where} ({_DOCS})")
     value = value.strip()
+    # a string literal's type is known here, so the branch DuckDB would keep for it is the
+    # one written: the text of the others repeated the operand, and nested, multiplied it
+    string = _string_literal(value, literals)
     if name.lower() == "interval":  # microseconds, or ISO 8601's text (yql_interval_cast)
         return f"yql_interval({value})"
     if name.lower() in _EPOCH_UNITS:
+        if string is not None:
+            return _epoch_cast_of_text(value, string, name.lower(), kind)
         return _bound_once(value, lambda v: _epoch_cast(v, name.lower(), kind))
+    if string is not None and (kind == "VARCHAR" or kind in _INTEGER_TYPES):
+        return f"TRY_CAST({value} AS {kind})"  # the ELSE branches below
     if kind == "VARCHAR":  # a Datetime or Timestamp is written as YQL writes it (yql_times)
         return _bound_once(value, lambda v: f"yql_time_text({v})")
     if kind in _INTEGER_TYPES:
@@ -248,20 +267,44 @@ def _epoch_cast(value: str, name: str, kind: str) -> str:
     type's unit, a string read as YQL reads it (yql_time_text), both NULL outside the type's
     range, as YQL gives; anything else as before. typeof() is known when DuckDB binds, so one
     branch is kept."""
-    unit, end = _EPOCH_UNITS[name]
-
-    def moved(count: str) -> str:
-        if name == "date":
-            return f"DATE '1970-01-01' + CAST({count} AS INTEGER)"
-        if name == "datetime":
-            return f"CAST(make_timestamp({count} * 1000000) AS TIMESTAMP_S)"
-        return f"make_timestamp({count})"
-    count, text = f"TRY_CAST({value} AS BIGINT)", text_count(value, name)
-    return (f"CASE WHEN typeof({value}) = 'VARCHAR' THEN (CASE WHEN {text} >= 0 AND "
-            f"{text} < {end} THEN {moved(text)} END) "
+    end = _EPOCH_UNITS[name][1]
+    count = f"TRY_CAST({value} AS BIGINT)"
+    return (f"CASE WHEN typeof({value}) = 'VARCHAR' THEN {_text_moment(value, name)} "
             f"WHEN typeof({value}) NOT IN ({_INTEGER_NAMES}) THEN "
             f"TRY_CAST({value} AS {kind}) "
-            f"WHEN {count} >= 0 AND {count} < {end} THEN {moved(count)} END")
+            f"WHEN {count} >= 0 AND {count} < {end} THEN {_moved(count, name)} END")
+
+
+def _moved(count: str, name: str) -> str:
+    """The Date, Datetime or Timestamp `count` (SQL) days, seconds or microseconds after
+    1970-01-01."""
+    if name == "date":
+        return f"DATE '1970-01-01' + CAST({count} AS INTEGER)"
+    if name == "datetime":
+        return f"CAST(make_timestamp({count} * 1000000) AS TIMESTAMP_S)"
+    return f"make_timestamp({count})"
+
+
+def _text_moment(value: str, name: str) -> str:
+    """CAST(value AS Date/Datetime/Timestamp) of a string `value` (SQL)."""
+    end, text = _EPOCH_UNITS[name][1], text_count(value, name)
+    # NULL outside [0, end), the count named once: its SQL names the text seven times
+    # (GREATEST passes a NULL count on as -1, which is then NULL again)
+    count = f"NULLIF(NULLIF(LEAST(GREATEST({text}, -1), {end}), -1), {end})"
+    return f"({_moved(count, name)})"
+
+
+def _epoch_cast_of_text(value: str, string: str, name: str, kind: str) -> str:
+    """_epoch_cast of the string literal `value`, whose text is `string`: its value itself
+    when folded_count reads the text, else the SQL reading it (the branch of a string)."""
+    count = folded_count(string, name)
+    if count is UNFOLDED:
+        return _text_moment(value, name)
+    if count is None or not 0 <= count < _EPOCH_UNITS[name][1]:
+        return f"CAST(NULL AS {kind})"
+    # typed as the count the SQL gives: a small literal is an INTEGER, whose seconds
+    # times 1000000 would overflow
+    return f"({_moved(f'CAST({count} AS BIGINT)', name)})"
 
 
 #: where SUBSTRING's bytes are cut when no length is given: past the end of any string
@@ -333,7 +376,7 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = _REAL.sub(lambda m: m.group(1) + "e0", text)
     text = _SUFFIXED.sub(lambda m: f"CAST({m.group(1)} AS {_SUFFIXES[m.group(2).lower()]})",
                          text)
-    text = _each_call(text, _CAST, lambda inside: _cast(inside, where))
+    text = _each_call(text, _CAST, lambda inside: _cast(inside, where, literals))
     text = _each_call(text, _SUBSTRING, _substring)
     text = _count(text)
     text = _numbering(text)

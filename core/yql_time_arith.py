@@ -45,14 +45,33 @@ _MOMENT = (
 _SPAN = (
     f"CREATE OR REPLACE MACRO yql_span(us) AS CASE WHEN us > -{MAX_US} AND us < {MAX_US} "
     "THEN to_microseconds(us) END")
-#: which case `a op b` is: 'tt' two times, 'ti' a time and an Interval, 'it' an Interval
-#: and a time, 'ii' two Intervals, 'n' anything else (DuckDB's own)
-_CASE = (
-    "CREATE OR REPLACE MACRO yql_time_case(a, b) AS CASE "
-    f"WHEN typeof(a) IN {_TIMES} AND typeof(b) IN {_TIMES} THEN 'tt' "
-    f"WHEN typeof(a) IN {_TIMES} AND typeof(b) = 'INTERVAL' THEN 'ti' "
-    f"WHEN typeof(a) = 'INTERVAL' AND typeof(b) IN {_TIMES} THEN 'it' "
-    "WHEN typeof(a) = 'INTERVAL' AND typeof(b) = 'INTERVAL' THEN 'ii' ELSE 'n' END")
+#: the kinds of operand `a op b` tells apart: a time (positions 1 to 3) or an Interval (4);
+#: any other type is not in it
+_KINDS = "['DATE', 'TIMESTAMP_S', 'TIMESTAMP', 'INTERVAL']"
+#: which pair of kinds `a op b` is, 0 to 24: 5 times a's kind plus b's, each 0 when neither
+#: (typeof, which DuckDB folds when it binds). Each operand is named once: a macro's
+#: parameter is a copy of its argument's SQL, and an operand named in every comparison of a
+#: CASE had each `-` of two CASTs of text bind some forty copies of each
+_PAIR = (
+    "CREATE OR REPLACE MACRO yql_time_pair(a, b) AS "
+    f"coalesce(list_position({_KINDS}, typeof(a)), 0) * 5 + "
+    f"coalesce(list_position({_KINDS}, typeof(b)), 0)")
+
+
+def _case_of(kind: int) -> str:
+    return "t" if 1 <= kind <= 3 else "i" if kind == 4 else "n"
+
+
+def _key(cases: dict[str, str]) -> str:
+    """The case of `a op b` among `cases` ('tt' two times, 'ti' a time and an Interval, 'it'
+    an Interval and a time, 'ii' two Intervals), 'n' for any other (DuckDB's own)."""
+    keys = []
+    for pair in range(25):
+        case = _case_of(pair // 5) + _case_of(pair % 5)
+        keys.append(f"'{case}'" if case in cases else "'n'")
+    return f"[{', '.join(keys)}][yql_time_pair(a, b) + 1]"
+
+
 _INTERVAL_US = "epoch_us(TRY_CAST({} AS INTERVAL))"
 
 
@@ -60,8 +79,7 @@ def _macro(name: str, op: str, cases: dict[str, str]) -> str:
     """`a op b` by the case of its operands: `cases` (key: SQL) for those YQL gives another
     result than DuckDB, DuckDB's own `a op b` for the rest (which refuses, as YQL does, the
     pairs neither has: `Interval - Date`, `Date + Date`)."""
-    keys = ", ".join(f"'{key}'" for key in cases)
-    key = f"CASE WHEN yql_time_case(a, b) IN ({keys}) THEN yql_time_case(a, b) ELSE 'n' END"
+    key = _key(cases)
     fields = ", ".join(f"'{case}': CASE WHEN {key} = '{case}' THEN {sql} END"
                        for case, sql in cases.items())
     return (f"CREATE OR REPLACE MACRO {name}(a, b) AS struct_extract({{'n': CASE WHEN "
@@ -78,4 +96,4 @@ _ADD = _macro("yql_add", "+", {
     "it": f"yql_moment({_A} + yql_us(b), typeof(b))",
     "ii": f"yql_span({_A} + {_B})"})
 #: the macros every connection running YQL defines, in order (yql_macros)
-TIME_ARITHMETIC_MACROS = (_US, _MOMENT, _SPAN, _CASE, _SUB, _ADD)
+TIME_ARITHMETIC_MACROS = (_US, _MOMENT, _SPAN, _PAIR, _SUB, _ADD)

@@ -12,12 +12,16 @@ fraction of any length before it (6 digits kept); NULL outside 1970-01-01 to 210
 
 from __future__ import annotations
 
+import datetime
+import re
+
 _YMD = r"\d{1,4}-\d{1,2}-\d{1,2}"
 _HMS = r"T\d{1,2}:\d{1,2}:\d{1,2}"
 _ZONE = r"(Z|[+-]\d{1,2}:\d{1,2})"
 #: the whole text each type takes
 TIME_TEXT = {"date": _YMD, "datetime": _YMD + _HMS + _ZONE,
              "timestamp": _YMD + _HMS + r"(\.\d+)?" + _ZONE}
+_EPOCH = datetime.datetime(1970, 1, 1)
 
 
 def text_count(value: str, name: str) -> str:
@@ -38,3 +42,49 @@ def text_count(value: str, name: str) -> str:
         count = f"({micros} // 1000000)" if name == "datetime" else micros
     return (f"(CASE WHEN regexp_full_match({text}, '{TIME_TEXT[name]}') "
             f"THEN {count} END)")
+
+
+_FIELDS = re.compile(r"(\d+)-(\d+)-(\d+)(?:T(\d+):(\d+):(\d+)(?:\.(\d+))?(?:Z|([+-])(\d+):(\d+)))?",
+                     re.ASCII)
+#: what text_count's SQL gives for a text it does not fold (folded_count)
+UNFOLDED = object()
+
+
+def folded_count(value: str, name: str) -> int | None | object:
+    """What text_count's SQL gives for the string `value`, worked out here, so that a CAST
+    of a string literal is its count in the query's text rather than SQL that parses the
+    text: the count, None where that SQL gives NULL, or UNFOLDED for a text whose reading
+    here could differ from DuckDB's (an hour Python's datetime does not take, as DuckDB's
+    `24:00:00`), left to the SQL."""
+    # RE2's \\d is ASCII digits only, as re.ASCII makes Python's
+    if not re.fullmatch(TIME_TEXT[name], value, re.ASCII):
+        return None
+    found = _FIELDS.fullmatch(value)
+    if found is None:
+        return UNFOLDED
+    year, month, day, hour, minute, second, fraction, sign, zone_h, zone_m = found.groups()
+    if int(year) < 1969:
+        return None  # before 1970 whichever day it reads, an offset moving it 4 days at most
+    try:
+        datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        return None  # not a day: DuckDB's cast gives NULL too (tried: 2018-02-30)
+    try:
+        local = datetime.datetime(int(year), int(month), int(day), int(hour or 0),
+                                  int(minute or 0), int(second or 0))
+    except ValueError:
+        return UNFOLDED  # DuckDB reads 24:00:00 as the next day's 00:00:00
+    days = (local.date() - _EPOCH.date()).days
+    if name == "date":
+        return days
+    # DuckDB's TIMESTAMP cast keeps a fraction's first 6 digits (tried: .1234567 is .123456)
+    micros = int((fraction or "").ljust(6, "0")[:6])
+    offset = 0 if sign is None else (-1 if sign == "-" else 1) * (
+        int(zone_h) * 3600 + int(zone_m) * 60)
+    total = (days * 86_400 + local.hour * 3600 + local.minute * 60 + local.second - offset
+             ) * 1_000_000 + micros
+    if name == "datetime":
+        # DuckDB's // on BIGINT cuts toward zero; a Datetime's text has no fraction, so
+        # `total` is whole seconds and the two agree
+        return total // 1_000_000 if total % 1_000_000 == 0 else UNFOLDED
+    return total

@@ -126,8 +126,12 @@ def _interval_from(per_unit: int) -> Rewrite:
         product = f"CAST(({args[0]}) AS HUGEINT) * {per_unit}"
         micros = (f"((({product} + {_TWO_63}) % {_TWO_64} + {_TWO_64}) % {_TWO_64} "
                   f"- {_TWO_63})")
-        return (f"CASE WHEN {micros} > -{_INTERVAL_US} AND {micros} < {_INTERVAL_US} "
-                f"THEN to_microseconds(CAST({micros} AS BIGINT)) END")
+        # NULL at the bounds and past them, the count named once (nested, named three
+        # times, each level tripled the SQL DuckDB binds): clamped to the bounds, which
+        # are then NULL, as a NULL count is (GREATEST passes it on as the bound)
+        bound = f"LEAST(GREATEST({micros}, -{_INTERVAL_US}), {_INTERVAL_US})"
+        inside = f"NULLIF(NULLIF({bound}, -{_INTERVAL_US}), {_INTERVAL_US})"
+        return f"to_microseconds(CAST({inside} AS BIGINT))"
     return rewrite
 
 

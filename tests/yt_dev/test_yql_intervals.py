@@ -49,3 +49,20 @@ def test_a_chain_of_additions_of_integer_literals_binds_at_once(tmp_path):
     assert dev.run_yql("SELECT k + 1 + 2 + 3 + 4 + 5 + 6 - 7 - (-8) AS s, "
                        "CAST(a AS Date) - CAST(b AS Date) AS t FROM `//tmp/nums`"
                        ) == [{"s": 23, "t": -3 * DAY_US}]
+
+
+def test_interval_from_names_its_count_once_and_keeps_its_bounds(tmp_path):
+    from yt_pipeline_dev.yql_translate import translate
+
+    query = ("SELECT DateTime::IntervalFromDays(days) AS span, "
+             "DateTime::IntervalFromHours(DateTime::ToHours(DateTime::IntervalFromDays(days))) "
+             "AS again FROM `//tmp/days`")
+    # each IntervalFrom... named its count three times, so nested ones tripled it: 21
+    # before (3, then 3 * 2 * 3 with ToHours' two); ToHours still names its Interval twice
+    assert translate(query)[0].template.count("days") == 3
+    dev = DevClient(tmp_path / ".dev")
+    dev.write_table("//tmp/days", [{"days": d} for d in (49672, 49673, -49672, -49673, 0, None)])
+    # an Interval is less than MAX_TIMESTAMP (49673 days) either way (Validate<TInterval>
+    # for TFromConverter in yql/essentials/udfs/common/datetime2/datetime_udf.cpp, ydb)
+    spans = [49672 * DAY_US, None, -49672 * DAY_US, None, 0, None]
+    assert dev.run_yql(query) == [{"span": s, "again": s} for s in spans]
