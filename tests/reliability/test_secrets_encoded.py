@@ -106,6 +106,20 @@ def archive_members(name: str, data: bytes) -> dict[str, bytes]:
                 for m in archive.getmembers() if m.isfile()}
 
 
+def run_leaky_stage(root: Path, stage: str, secret: str, capfd) -> dict[str, bytes]:
+    """Run, in dev, a pipeline of one stage `leaky` (its stage.py is `stage`) with `secret`
+    as API_KEY in secrets.env; it must succeed. Every file the run left, and what it
+    printed (as "printed")."""
+    write_pipeline(root, {
+        "configs/secrets.env": f"API_KEY={dotenv_quoted(secret)}\n",
+        "stages/leaky/stage.py": stage,
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["leaky"]}})
+    result = invoke_cli("run", root)
+    assert result.exit_code == 0, result.output
+    printed = (result.output + "".join(capfd.readouterr())).encode()
+    return {**folder_blobs(root), "printed": printed}
+
+
 def folder_blobs(root: Path) -> dict[str, bytes]:
     blobs: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):

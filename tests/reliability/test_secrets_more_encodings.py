@@ -10,7 +10,7 @@ import base64
 import re
 
 import pytest
-from test_secrets_encoded import dotenv_quoted, folder_blobs
+from test_secrets_encoded import run_leaky_stage
 
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.testing import invoke_cli, write_pipeline
@@ -58,14 +58,7 @@ class Leaky(BaseStage):
 
 def test_the_encodings_are_masked_in_logs_and_records(tmp_path, capfd):
     secret = SECRETS[1]
-    root = write_pipeline(tmp_path / "p", {
-        "configs/secrets.env": f"API_KEY={dotenv_quoted(secret)}\n",
-        "stages/leaky/stage.py": STAGE,
-    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["leaky"]}})
-    result = invoke_cli("run", root)
-    assert result.exit_code == 0, result.output
-    printed = (result.output + "".join(capfd.readouterr())).encode()
-    blobs = {**folder_blobs(root), "printed": printed}
+    blobs = run_leaky_stage(tmp_path / "p", STAGE, secret, capfd)
     script = ("Invoke-RestMethod -Headers @{Authorization='" + secret + "'}").encode("utf-16-le")
     written = {"powershell": base64.b64encode(script).decode(),
                "urlsafe": base64.urlsafe_b64encode(b"." + script).decode(),

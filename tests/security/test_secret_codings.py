@@ -20,9 +20,9 @@ import quopri
 import random
 
 import pytest
+from test_secrets_encoded import run_leaky_stage
 
 from yt_pipeline.secret_forms import MASK, all_forms, mask_text
-from yt_pipeline.testing import invoke_cli, write_pipeline
 
 SECRETS = ["plain-Secret-0123456789", "wïde/kéy-0123456789abcdef", "eq=uals+slash/z~Q"]
 _STANDARD_32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -137,21 +137,14 @@ class Leaky(BaseStage):
 
 def test_a_run_logging_the_codings_leaves_none_of_them(tmp_path, capfd):
     secret = SECRETS[1]
-    root = write_pipeline(tmp_path / "p", {
-        "configs/secrets.env": f"API_KEY='{secret}'\n",
-        "stages/leaky/stage.py": STAGE,
-    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["leaky"]}})
-    result = invoke_cli("run", root)
-    assert result.exit_code == 0, result.output
+    left = [data.decode(errors="replace") for data in
+            run_leaky_stage(tmp_path / "p", STAGE, secret, capfd).values()]
     raw = secret.encode()
     written = {"base85": base64.b85encode(b"zz" + raw).decode(),
                "ascii85": base64.a85encode(raw).decode(),
                "base32hex": base64.b32hexencode(b"q" + raw).decode().lower(),
                "hex": raw.hex(":"), "rot13": codecs.encode(secret, "rot13"),
                "uuencode": binascii.b2a_uu(raw).decode().strip()}
-    left = [result.output, "".join(capfd.readouterr())]
-    left += [path.read_text(errors="replace") for path in (root / ".runs").rglob("*")
-             if path.is_file()]
     assert any("mac-style ***" in text for text in left), "the run's log has no masked line"
     for name, text in written.items():
         # the middle third of each encoding holds only the secret's own characters

@@ -24,7 +24,6 @@ import yaml
 
 from yt_pipeline.masked_tails import masked_end_of
 from yt_pipeline.secret_forms import MASK, all_forms, mask_bytes, mask_data, mask_text
-from yt_pipeline.testing import invoke_cli, write_pipeline
 
 SECRETS = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "it's-a-Secret-0123456789",
            "wïde/kéy-0123456789abcdef"]
@@ -166,17 +165,10 @@ class Leaky(BaseStage):
 
 
 def test_a_stage_logging_a_dump_and_yaml_leaves_no_secret(tmp_path, capfd):
-    from test_secrets_encoded import dotenv_quoted, folder_blobs
+    from test_secrets_encoded import run_leaky_stage
 
     secret = SECRETS[2]
-    root = write_pipeline(tmp_path / "p", {
-        "configs/secrets.env": f"API_KEY={dotenv_quoted(secret)}\n",
-        "stages/leaky/stage.py": STAGE,
-    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["leaky"]}})
-    result = invoke_cli("run", root)
-    assert result.exit_code == 0, result.output
-    blobs = {**folder_blobs(root), "printed": (result.output + "".join(capfd.readouterr()))
-             .encode()}
+    blobs = run_leaky_stage(tmp_path / "p", STAGE, secret, capfd)
     [log] = [data.decode() for name, data in blobs.items()
              if re.fullmatch(r"\.runs/[^/]+\.log", name)]
     # the lines are there, the secret's part of them masked
