@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import AnyStr
+from typing import Any, AnyStr
 
 #: a line of a dump: an offset (ended by a colon, as xxd writes it, or by two spaces, as
 #: `hexdump -C` does: one space would be a group of the dump's own), then groups of one to
@@ -41,10 +41,15 @@ def dump_spans(text: AnyStr, needles: Iterable[bytes]) -> list[tuple[int, int]]:
     """The ranges of `text` (str or bytes) to mask: where a dump in it holds one of
     `needles`, the hex digits and ASCII column characters of those bytes."""
     is_bytes = isinstance(text, bytes)
+    # str or bytes alike below: the patterns are chosen for the kind `text` is, which the
+    # type checker cannot follow through the choice
+    line_re: Any
+    group_re: Any
+    barred_re: Any
     line_re, group_re, barred_re = ((_LINE_BYTES, _GROUP_BYTES, _BARRED_BYTES) if is_bytes
                                     else (_LINE_TEXT, _GROUP_TEXT, _BARRED_TEXT))
     spaces = (b" ", b"\t") if is_bytes else (" ", "\t")
-    blocks: list[list[re.Match[AnyStr]]] = []
+    blocks: list[list[Any]] = []  # the matches of line_re
     for line in line_re.finditer(text):
         if line.group(1) is None and not any(char in line.group(2) for char in spaces):
             continue  # one hex word with nothing to show it is a dump's
@@ -83,8 +88,9 @@ def dump_spans(text: AnyStr, needles: Iterable[bytes]) -> list[tuple[int, int]]:
         for index, hit in enumerate(covered):
             if hit:
                 spans.append((digits[index], digits[index] + 2))
-                if shown[index] is not None:
-                    spans.append((shown[index], shown[index] + 1))
+                column = shown[index]
+                if column is not None:
+                    spans.append((column, column + 1))
     return _merged(spans, text, is_bytes)
 
 

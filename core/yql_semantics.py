@@ -300,7 +300,7 @@ def _epoch_cast_of_text(value: str, string: str, name: str, kind: str) -> str:
     count = folded_count(string, name)
     if count is UNFOLDED:
         return _text_moment(value, name)
-    if count is None or not 0 <= count < _EPOCH_UNITS[name][1]:
+    if not isinstance(count, int) or not 0 <= count < _EPOCH_UNITS[name][1]:  # None
         return f"CAST(NULL AS {kind})"
     # typed as the count the SQL gives: a small literal is an INTEGER, whose seconds
     # times 1000000 would overflow
