@@ -84,6 +84,8 @@ class RunResult:
     returncode: int
     output: str
     phases: dict[str, float] = field(default_factory=dict)
+    #: speed_probe() just before the run: how fast the machine was then
+    probe: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -112,10 +114,27 @@ def settle_disk() -> None:
     os.sync()
 
 
+#: iterations of speed_probe's loop: 30 to 55 ms on the 2-core VM this bench was made on
+PROBE_LOOPS = 300_000
+
+
+def speed_probe() -> float:
+    """Seconds a fixed loop of Python takes here and now. That VM runs the same loop at two
+    speeds some 45% apart, switching every few seconds (twice this loop took 0.107 s a time
+    for five seconds, then 0.06 s), and a 1.5 s run lands in one or the other: the probe
+    taken just before each run shows which, beside the run's figures."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(PROBE_LOOPS):
+        total += number * number
+    return time.perf_counter() - started
+
+
 def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) -> RunResult:
     timings.unlink(missing_ok=True)
     env = {**env, "BENCH_TIMINGS": str(timings)}
     settle_disk()
+    probe = speed_probe()
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -140,4 +159,4 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) 
             record = json.loads(line)
             phases[record["phase"]] = record["seconds"]
     output = b"".join(chunks).decode(errors="replace")
-    return RunResult(seconds, peak, peak_process, proc.returncode, output, phases)
+    return RunResult(seconds, peak, peak_process, proc.returncode, output, phases, probe)

@@ -245,6 +245,15 @@ def round_ratios(runs: dict[str, list[dict[str, RunResult]]]) -> str:
     return "each round's ratio: " + "; ".join(parts) if parts else ""
 
 
+def probes(runs: dict[str, list[dict[str, RunResult]]]) -> str:
+    """The machine's speed just before each data run (measure.speed_probe), round by round:
+    a run whose probe is much slower than the others ran in a slow spell of the machine."""
+    parts = [f"{NAMES[key]} " + " ".join(f"{r['data'].probe * 1000:.0f}" for r in runs[key])
+             for key in ("ytf", "ours") if runs.get(key)]
+    return ("the machine's speed before each data run (ms for a fixed loop, round by round): "
+            + "; ".join(parts)) if parts else ""
+
+
 def _seconds(value: object) -> str:
     return f"{value:.2f} s" if isinstance(value, float) else "n/a"
 
@@ -268,6 +277,8 @@ def report(runs: dict[str, list[dict[str, RunResult]]], limits: list[dict[str, f
         print(ceiling)
     if spread := round_ratios(runs):
         print(spread)
+    if speeds := probes(runs):
+        print(speeds)
     for key in ("ytf", "ours"):
         peaks = _peaks(runs, key)
         if peaks:
@@ -317,6 +328,8 @@ def readme_table(lines: list[dict[str, object]], runs: dict[str, list[dict[str, 
         out += ["", ceiling[0].upper() + ceiling[1:] + "."]
     if spread := round_ratios(runs):
         out += ["", spread[0].upper() + spread[1:] + "."]
+    if speeds := probes(runs):
+        out += ["", speeds[0].upper() + speeds[1:] + "."]
     out.append(README_END)
     return "\n".join(out)
 

@@ -168,16 +168,18 @@ def test_limits_do_the_phases_work_and_check_it(tmp_path):
 def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_path):
     import run
 
-    def result(seconds, phases, peak):
-        return measure.RunResult(seconds, peak * 2**20, peak * 2**20, 0, " CACHED ", phases)
+    def result(seconds, phases, peak, probe=0.03):
+        return measure.RunResult(seconds, peak * 2**20, peak * 2**20, 0, " CACHED ", phases,
+                                 probe)
 
-    def round_of(total, yql, peak):
-        data = result(total, {"write": 1.0, "map": 2.0, "yql": yql, "read": 0.5}, peak)
+    def round_of(total, yql, peak, probe=0.03):
+        data = result(total, {"write": 1.0, "map": 2.0, "yql": yql, "read": 0.5}, peak, probe)
         return {"data": data, "hello": result(0.3, {}, 10), "parallel": result(1.2, {}, 10),
                 "cached": result(0.4, {}, 10)}
 
     runs = {"ytf": [round_of(18.0, 0.2, 500)] * 3,
-            "ours": [round_of(2.0, 0.1, 120), round_of(1.9, 0.3, 140), round_of(2.1, 0.2, 130)]}
+            "ours": [round_of(2.0, 0.1, 120), round_of(1.9, 0.3, 140, 0.0185),
+                     round_of(2.1, 0.2, 130)]}
     limits = [{"total": 1.0, "write": 0.5, "map_2_jobs": 0.4, "yql": 0.1, "read": 0.45,
                "hello": 0.05}]
     lines = run.summarise(runs, limits)
@@ -199,3 +201,14 @@ def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_pa
     assert ("Each round's ratio: (1) data: whole process: 9.00x 9.47x 8.57x; map doubling a "
             "field (2 jobs): 1.00x 1.00x 1.00x; (2) hello world, whole process: 1.00x 1.00x "
             "1.00x.") in text
+    # and how fast the machine was just before each data run, round by round
+    assert ("The machine's speed before each data run (ms for a fixed loop, round by round): "
+            "yt-framework 30 30 30; yt-pipeline 30 18 30.") in text
+
+
+def test_the_speed_probe_is_taken_before_each_run(tmp_path):
+    run = measure.run_measured([sys.executable, "-c", "pass"], tmp_path, dict(os.environ),
+                               tmp_path / "t.jsonl")
+    assert run.ok and 0 < run.probe < 5
+    # the same loop in the test's process: within a factor of the machine's spells
+    assert 0.2 < run.probe / measure.speed_probe() < 5
