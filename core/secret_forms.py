@@ -293,11 +293,17 @@ def _mask_quoted_pieces(text: str, forms: list[str]) -> str:
 
     def masked_piece(found: re.Match[str]) -> str:
         piece = next(group for group in found.groups() if group is not None)
-        if piece not in every_form:
+        if piece not in every_form or len(_NUL_ESCAPES.sub("", piece)) < MIN_LENGTH:
             return found.group(0)
         return found.group(0)[0] + MASK + found.group(0)[-1]
 
     return _QUOTED_PIECE.sub(masked_piece, text)
+
+
+#: the escaped zero bytes between the characters of a repr of UTF-16 or UTF-32 (`a\x00b`,
+#: in JSON `a\\x00b`): a quoted piece that is mostly these holds too little of the secret
+#: to be told from other text (`"\x000\x00"` in a program, where the secret holds a 0)
+_NUL_ESCAPES = re.compile(r"\\+(?:x00|u0000)")
 
 
 @functools.lru_cache(maxsize=64)

@@ -87,3 +87,18 @@ def test_a_quoted_piece_of_any_length_within_one_form_is_masked(forms):
                     if "\n" not in piece and not any(piece in form for form in forms))
     assert mask_text(f'near "{spanning}"', forms) == f'near "{spanning}"'
     assert mask_text('near "ordinary-word-here"', forms) == 'near "ordinary-word-here"'
+
+
+def test_a_quoted_piece_of_zero_byte_escapes_is_text_not_a_secret():
+    """A repr of a secret's UTF-16 is its characters with `\\x00` between them; a quoted
+    piece of that form holding one character of the secret (`"\\x000\\x00"`, where the
+    secret holds a 0) is an ordinary string of a program, and is left. One holding four
+    characters of the secret or more is masked."""
+    secret = "tok-0-value-1234"
+    forms = all_forms([secret])
+    wide = repr(secret.encode("utf-16-le"))[2:-1]  # t\x00o\x00k\x00-\x000\x00...
+    for text in ['x = "\\x000\\x00" + y', "pad('\\x00-\\x000\\x00')"]:
+        assert mask_text(text, forms) == text
+    assert mask_text(f'bad "{wide[4:30]}" here', forms) == f'bad "{MASK}" here'
+    as_json = wide.replace("\\", "\\\\")
+    assert mask_text(f'bad "{as_json[:40]}" here', forms) == f'bad "{MASK}" here'
