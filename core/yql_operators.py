@@ -321,12 +321,18 @@ _LITERALS: ContextVar[Sequence[str]] = ContextVar("yql_operator_literals", defau
 _MARKER = re.compile(r"\x01(\d+)\x01")
 
 
-def _is_string_literal(operand: str) -> bool:
+def string_literal(operand: str, literals: Sequence[str]) -> str | None:
+    """The text of the string literal the marker `operand` stands for among `literals`
+    (their SQL, quoted with '), or None for any other operand (a backticked name too)."""
     found = _MARKER.fullmatch(operand)
-    if found is None:
-        return False
-    literals, number = _LITERALS.get(), int(found.group(1))
-    return number < len(literals) and literals[number].startswith("'")
+    if found is None or int(found.group(1)) >= len(literals):
+        return None
+    sql = literals[int(found.group(1))]
+    return sql[1:-1].replace("''", "'") if sql.startswith("'") else None
+
+
+def _is_string_literal(operand: str) -> bool:
+    return string_literal(operand, _LITERALS.get()) is not None
 
 
 def _typed_string(operand: str) -> str:

@@ -34,7 +34,7 @@ from yt_pipeline.yql_functions import (
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
-from yt_pipeline.yql_operators import concat_failure, rewrite_operators
+from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
@@ -182,18 +182,6 @@ def _each_call(text: str, pattern: re.Pattern[str], rewrite) -> str:
     return text
 
 
-def _string_literal(value: str, literals: Sequence[str]) -> str | None:
-    """The text of the string literal `value` is the marker of, or None for any other
-    operand."""
-    found = re.fullmatch(r"\x01(\d+)\x01", value)
-    if found is None or int(found.group(1)) >= len(literals):
-        return None
-    sql = literals[int(found.group(1))]
-    if not sql.startswith("'"):
-        return None  # a backticked name
-    return sql[1:-1].replace("''", "'")
-
-
 def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
     """YQL's CAST gives NULL where the value does not convert (CAST("xyz" AS Uint64) IS NULL,
     CAST(256 AS Uint8) IS NULL), which DuckDB's TRY_CAST does; its type names are YQL's."""
@@ -213,7 +201,7 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
     value = value.strip()
     # a string literal's type is known here, so the branch DuckDB would keep for it is the
     # one written: the text of the others repeated the operand, and nested, multiplied it
-    string = _string_literal(value, literals)
+    string = string_literal(value, literals)
     if name.lower() == "interval":  # microseconds, or ISO 8601's text (yql_interval_cast)
         return f"yql_interval({value})"
     if name.lower() in _EPOCH_UNITS:
