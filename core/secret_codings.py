@@ -19,30 +19,28 @@ those characters are not the secret's alone.
 from __future__ import annotations
 
 import codecs
+import functools
 from collections.abc import Callable
 
-#: the bytes a group of each grouped coding takes, and its encoder of whole groups
-_GROUPED: list[tuple[int, Callable[[bytes], bytes]]] = []
 
+@functools.cache  # the encoders' modules are imported once a secret needs them
+def _grouped() -> tuple[tuple[int, Callable[[bytes], bytes]], ...]:
+    """The bytes a group of each grouped coding takes, and its encoder of whole groups."""
+    import base64
+    import binascii
 
-def _grouped() -> list[tuple[int, Callable[[bytes], bytes]]]:
-    if not _GROUPED:  # the encoders' modules, once a secret needs them
-        import base64
-        import binascii
+    def uuencoded(data: bytes) -> bytes:
+        # a uuencoded line holds up to 45 bytes: its length, then its groups
+        lines = (data[at:at + 45] for at in range(0, len(data), 45))
+        return b"".join(binascii.b2a_uu(line)[1:1 + len(line) // 3 * 4] for line in lines)
 
-        def uuencoded(data: bytes) -> bytes:
-            # a uuencoded line holds up to 45 bytes: its length, then its groups
-            lines = (data[at:at + 45] for at in range(0, len(data), 45))
-            return b"".join(binascii.b2a_uu(line)[1:1 + len(line) // 3 * 4] for line in lines)
-
-        _GROUPED.extend([
-            (4, base64.b85encode),
-            # a85encode writes a group of four zero bytes as "z"; a group of the secret's
-            # is one only if the secret holds four NULs in a row
-            (4, base64.a85encode),
-            (3, uuencoded),
-        ])
-    return _GROUPED
+    return (
+        (4, base64.b85encode),
+        # a85encode writes a group of four zero bytes as "z"; a group of the secret's is one
+        # only if the secret holds four NULs in a row
+        (4, base64.a85encode),
+        (3, uuencoded),
+    )
 
 
 def group_cores(data: bytes, group: int, encode: Callable[[bytes], bytes]) -> set[str]:
