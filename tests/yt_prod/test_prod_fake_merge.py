@@ -70,3 +70,171 @@ def test_a_stage_insert_into_a_sorted_table_sorts_only_its_new_rows(
     assert len(inputs) == 1 and inputs[0].startswith("//tmp/yt_pipeline/yql_results/"), inputs
     merge = next(op for op in ran if op.type == "merge")
     assert merge.spec["mode"] == "sorted"
+
+
+# -- the schema of an unordered or ordered merge's output --------------------------------
+# What a cluster's controller does while it prepares the merge (PrepareOutputTables of the
+# merge controllers in yt/yt/server/controller_agent/controllers/unordered_controller.cpp
+# and ordered_controller.cpp; InferSchemaFromInput, InferSchemaFromInputOrdered and
+# ValidateOutputSchemaOrdered in operation_controller_detail.cpp; ToCanonical in
+# yt/yt/client/table_client/schema.cpp): fake/merge.py's docstring says it in full.
+
+def strict_table(prod_client, path, columns, rows, strict=True):
+    """A table of strong schema (`columns`: name, type), holding `rows`."""
+    import yt.yson as yson
+
+    schema = yson.to_yson_type([{"name": name, "type": kind} for name, kind in columns],
+                               attributes={"strict": strict})
+    yt = prod_client.yt()
+    yt.create("table", path, recursive=True, attributes={"schema": schema})
+    if rows:
+        yt.write_table(path, rows, format="json")
+
+
+def schema_of(prod_client, path):
+    schema = prod_client.yt().get(path + "/@schema")
+    return ([(str(c["name"]), str(c["type"]), c.get("sort_order")) for c in schema],
+            bool(schema.attributes.get("strict")))
+
+
+@pytest.mark.parametrize("mode", ["unordered", "ordered"])
+def test_a_merge_into_a_new_table_takes_the_inputs_common_schema(prod_client, fake_yt, mode):
+    # the same columns in another order are one schema (compared canonical); the output
+    # gets the first input's columns ordered by name (ToCanonical)
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "string")], [{"k": 1, "b": "x"}])
+    strict_table(prod_client, "//t/b", [("b", "string"), ("k", "int64")], [{"k": 2, "b": "y"}])
+    prod_client.yt().run_merge(["//t/a", "//t/b"], "//t/out", mode=mode)
+    assert fake_yt.rows("//t/out") == [{"k": 1, "b": "x"}, {"k": 2, "b": "y"}]
+    assert prod_client.yt().get("//t/out/@schema_mode") == "strong"
+    assert schema_of(prod_client, "//t/out") == ([("b", "string", None), ("k", "int64", None)],
+                                                 True)
+
+
+@pytest.mark.parametrize("mode", ["unordered", "ordered"])
+@pytest.mark.parametrize("second", [
+    [("k", "int64"), ("c", "string")],  # another column
+    [("k", "string"), ("b", "string")],  # another type
+])
+def test_a_merge_of_inputs_of_different_schemas_into_a_new_table_fails(
+        prod_client, fake_yt, mode, second):
+    from yt.wrapper.errors import YtError
+
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "string")], [{"k": 1, "b": "x"}])
+    strict_table(prod_client, "//t/b", second, [])
+    with pytest.raises(YtError, match="Cannot infer output schema from input in strong "
+                                      "schema mode, tables have incompatible schemas"):
+        prod_client.yt().run_merge(["//t/a", "//t/b"], "//t/out", mode=mode)
+    assert fake_yt.rows("//t/out") == []
+    assert prod_client.yt().get("//t/out/@schema_mode") == "weak"
+
+
+@pytest.mark.parametrize("mode", ["unordered", "ordered"])
+def test_a_merge_of_strict_and_weak_inputs_into_a_new_table_fails(prod_client, fake_yt, mode):
+    from yt.wrapper.errors import YtError
+
+    strict_table(prod_client, "//t/a", [("k", "int64")], [{"k": 1}])
+    fake_yt.put_table("//t/w", [{"k": 2}])
+    with pytest.raises(YtError, match="Cannot infer output schema from input, tables have "
+                                      "different schema modes"):
+        prod_client.yt().run_merge(["//t/a", "//t/w"], "//t/out", mode=mode)
+    assert fake_yt.rows("//t/out") == []
+
+
+def test_a_merge_of_a_strict_and_a_non_strict_schema_fails(prod_client, fake_yt):
+    from yt.wrapper.errors import YtError
+
+    strict_table(prod_client, "//t/a", [("k", "int64")], [{"k": 1}])
+    strict_table(prod_client, "//t/b", [("k", "int64")], [{"k": 2}], strict=False)
+    with pytest.raises(YtError, match="tables have incompatible schemas"):
+        prod_client.yt().run_merge(["//t/a", "//t/b"], "//t/out")
+    assert fake_yt.rows("//t/out") == []
+
+
+def test_from_input_of_weak_inputs_leaves_the_output_weak(prod_client, fake_yt):
+    strict_table(prod_client, "//t/out", [("z", "string")], [{"z": "old"}])
+    fake_yt.put_table("//t/w", [{"k": 2}])
+    fake_yt.put_table("//t/v", [{"x": "y"}])
+    prod_client.yt().run_merge(["//t/w", "//t/v"], "//t/out",
+                               spec={"schema_inference_mode": "from_input"})
+    assert fake_yt.rows("//t/out") == [{"k": 2}, {"x": "y"}]
+    assert prod_client.yt().get("//t/out/@schema_mode") == "weak"
+    assert schema_of(prod_client, "//t/out") == ([], False)
+
+
+def test_from_input_replaces_the_outputs_strong_schema(prod_client, fake_yt):
+    strict_table(prod_client, "//t/a", [("k", "int64")], [{"k": 1}])
+    strict_table(prod_client, "//t/out", [("z", "string")], [{"z": "old"}])
+    prod_client.yt().run_merge(["//t/a"], "//t/out",
+                               spec={"schema_inference_mode": "from_input"})
+    assert fake_yt.rows("//t/out") == [{"k": 1}]
+    assert schema_of(prod_client, "//t/out") == ([("k", "int64", None)], True)
+
+
+def test_an_ordered_merge_of_one_sorted_input_keeps_its_sorted_schema(prod_client, fake_yt):
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "string")],
+                 [{"k": 2, "b": "x"}, {"k": 1, "b": "y"}])
+    prod_client.yt().run_sort("//t/a", sort_by=["k"])
+    prod_client.yt().run_merge(["//t/a"], "//t/out", mode="ordered")
+    assert fake_yt.rows("//t/out") == [{"k": 1, "b": "y"}, {"k": 2, "b": "x"}]
+    assert schema_of(prod_client, "//t/out") == (
+        [("k", "int64", "ascending"), ("b", "string", None)], True)
+    # an unordered merge of it does not keep the order
+    prod_client.yt().run_merge(["//t/a"], "//t/un", mode="unordered")
+    assert schema_of(prod_client, "//t/un") == ([("b", "string", None), ("k", "int64", None)],
+                                                True)
+
+
+def test_a_merge_of_selected_columns_keeps_only_them(prod_client, fake_yt):
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "string")], [{"k": 1, "b": "x"}])
+    strict_table(prod_client, "//t/b", [("k", "int64"), ("b", "string")], [{"k": 2, "b": "y"}])
+    prod_client.yt().run_merge(["//t/a{k}", "//t/b{k}"], "//t/out")
+    assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 2}]
+    assert schema_of(prod_client, "//t/out") == ([("k", "int64", None)], True)
+
+
+def sorted_strict_table(prod_client, path):
+    strict_table(prod_client, path, [("k", "int64")], [{"k": 3}, {"k": 1}])
+    prod_client.yt().run_sort(path, sort_by=["k"])
+
+
+@pytest.mark.parametrize("spec", [{}, {"schema_inference_mode": "from_output"}])
+def test_an_unordered_merge_into_a_sorted_strong_table_fails(prod_client, fake_yt, spec):
+    from yt.wrapper.errors import YtError
+
+    sorted_strict_table(prod_client, "//t/out")
+    strict_table(prod_client, "//t/a", [("k", "int64")], [{"k": 5}])
+    with pytest.raises(YtError, match='Cannot perform unordered merge into a sorted table in '
+                                      'a "strong" schema mode'):
+        prod_client.yt().run_merge(["//t/a"], "//t/out", mode="unordered", spec=spec)
+    assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}]
+
+
+def test_an_ordered_merge_of_two_inputs_into_a_sorted_strong_table_fails(prod_client, fake_yt):
+    from yt.wrapper.errors import YtError
+
+    sorted_strict_table(prod_client, "//t/out")
+    strict_table(prod_client, "//t/a", [("k", "int64")], [{"k": 5}])
+    strict_table(prod_client, "//t/b", [("k", "int64")], [{"k": 6}])
+    with pytest.raises(YtError, match="Cannot generate sorted output for ordered operation "
+                                      "with multiple input tables"):
+        prod_client.yt().run_merge(["//t/a", "//t/b"], "//t/out", mode="ordered")
+    assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}]
+    # one input in key order is taken
+    prod_client.yt().run_merge(["//t/a"], "//t/out", mode="ordered")
+    assert fake_yt.rows("//t/out") == [{"k": 5}]
+    assert schema_of(prod_client, "//t/out")[0] == [("k", "int64", "ascending")]
+
+
+def test_a_sorted_merge_by_other_columns_than_the_outputs_key_fails(prod_client, fake_yt):
+    from yt.wrapper.errors import YtError
+
+    strict_table(prod_client, "//t/out", [("k", "int64"), ("b", "string")],
+                 [{"k": 1, "b": "z"}])
+    prod_client.yt().run_sort("//t/out", sort_by=["k"])
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "string")], [{"k": 0, "b": "a"}])
+    prod_client.yt().run_sort("//t/a", sort_by=["b", "k"])
+    with pytest.raises(YtError, match='Merge sort columns do not match output table schema '
+                                      'in "strong" schema mode'):
+        prod_client.yt().run_merge(["//t/a"], "//t/out", mode="sorted",
+                                   spec={"merge_by": ["b"]})
+    assert fake_yt.rows("//t/out") == [{"k": 1, "b": "z"}]

@@ -52,7 +52,13 @@ from yt_pipeline_prod.fake.jobs import (
     run_job,
 )
 from yt_pipeline_prod.fake.json_rows import stringifies
-from yt_pipeline_prod.fake.merge import merge_key, merged_rows
+from yt_pipeline_prod.fake.merge import (
+    WEAK,
+    check_sorted_merge_output,
+    merge_key,
+    merge_output_schema,
+    merged_rows,
+)
 from yt_pipeline_prod.fake.output_schema_check import refused_inputs
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
@@ -263,7 +269,11 @@ class OperationRunner:
                 sorted_by = [str(c) for c in spec.get("sort_by") or []] \
                     if self.op.type == "sort" else \
                     merge_key(self.tables, spec) if self.op.type == "merge" else None
-                if sorted_by is not None:
+                if sorted_by is not None and self.op.type == "merge":
+                    check_sorted_merge_output(node, self.tables, spec)
+                if sorted_by is None and self.op.type == "merge":
+                    self._unsorted_merge_schema(node, bool(attributes.get("append")))
+                elif sorted_by is not None:
                     # an output of weak schema takes its schema from the inputs, sorted by
                     # the sort's (the sorted merge's) columns: unique keys with them too
                     self.sort_schema = sort_output_schema(node, self.tables, sorted_by)
@@ -280,6 +290,26 @@ class OperationRunner:
             if refused is not None:
                 raise OperationError(refused["message"], refused["inner_errors"])
         return found
+
+    def _unsorted_merge_schema(self, node: Any, append: bool) -> None:
+        """An unordered or ordered merge's output: the schema the controller gives it, or
+        its refusal (merge.merge_output_schema)."""
+        schema, key = merge_output_schema(node, self.tables, self.op.spec, append)
+        if schema is None:
+            return
+        if append:
+            # what a master makes of an append into a table of weak schema written with a
+            # schema inferred from the inputs is not modelled: the table stays as it is
+            return
+        self.sort_schema = schema
+        if schema is WEAK:
+            self.output_columns[-1], self.output_schemas[-1] = None, None
+            self.output_keys[-1], self.output_unique[-1] = None, False
+            return
+        self.output_columns[-1] = strict_columns(with_schema(node, schema))
+        self.output_schemas[-1] = schema
+        self.output_keys[-1] = key or None
+        self.output_unique[-1] = bool(key) and unique_keys_of(schema)
 
     def _write_stderr_table(self) -> None:
         if self.stderr_table is None:
