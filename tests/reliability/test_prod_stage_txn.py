@@ -37,6 +37,12 @@ from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy
 TRIALS = int(os.environ.get("YTP_PROD_KILL_TRIALS", "12"))
 #: the stage transactions' lease: a killed run's transactions end this soon
 LEASE_MS = 1500
+#: the run lock's lease: longer than a trial's wait for the stage leases, so that a resume
+#: still finds the killed run's lock and takes it over. A run killed after starting its
+#: lock's transaction but before locking leaves a transaction that holds nothing, which no
+#: take-over finds: every later wait_for_lease waits for its lease (with the default 120 s,
+#: a trial of the random kills took two minutes more)
+RUN_LOCK_TIMEOUT_S = 8
 
 #: the map stage of the dev test's pipeline, with a debug that prod can give (an
 #: operation result in prod has no row counts)
@@ -73,7 +79,7 @@ class Flaky(BaseStage):
 
 
 def prod_options(lease_ms: int = LEASE_MS) -> dict[str, Any]:
-    return {"retries": False, "poll_interval_s": 0.05,
+    return {"retries": False, "poll_interval_s": 0.05, "run_lock_timeout_s": RUN_LOCK_TIMEOUT_S,
             "yt_config": {"transaction_sleep_period": 5, "transaction_timeout": lease_ms}}
 
 
@@ -119,11 +125,13 @@ def outcome(root: Path) -> tuple[dict, dict]:
 
 def wait_for_lease(fake: Any, *, but_the_run_lock: bool = False) -> None:
     """Let the killed run's transactions expire (the fake ends them at its next command).
-    The stage transactions have the short lease of prod_options; a transaction the client
-    starts on its own (an upload's) takes the client's request timeout as its lease, so
-    the wait is as long as the longest lease there is. `but_the_run_lock`: the killed run's
-    lock on the build folder (its transaction titled `yt-pipeline run ...`, 120 s) is left
-    to the resumed run, which takes it over at once (run_lock.py)."""
+    Every transaction we start has the short lease of prod_options (stage_txn.lease_ms),
+    and the client's own write transactions (a write_table's, an upload's) nest in ours;
+    the run's lock has RUN_LOCK_TIMEOUT_S; the wait is as long as the longest lease there
+    is.
+    `but_the_run_lock`: the killed run's lock on the build folder (its transaction titled
+    `yt-pipeline run ...`) is left to the resumed run, which takes it over at once
+    (run_lock.py)."""
     def waited() -> list[Any]:
         return [tx for tx in cypress.transactions.values()
                 if not (but_the_run_lock and is_run_lock(tx))]

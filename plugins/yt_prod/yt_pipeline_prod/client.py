@@ -255,6 +255,8 @@ class ProdClient(YqlRequests):
         created first, outside the transaction."""
         import yt.wrapper as yt
 
+        from yt_pipeline_prod.stage_txn import start_transaction
+
         path = check_path(path)
         self.wrote(path)
         self.wrote_tables(path)
@@ -265,10 +267,9 @@ class ProdClient(YqlRequests):
                 create_folder_of(client, path)
                 if append:
                     self.create_shared(path, replication_factor)
-                # a failed ping fails this write at commit, not the whole run by
-                # interrupting the main thread (the client's default)
-                with client.Transaction(attributes={"title": f"yt-pipeline write {path}"},
-                                        interrupt_on_failed=False):
+                # the lease of our other transactions, not the client's two minutes: a run
+                # killed mid-write outside a stage keeps the table locked no longer
+                with start_transaction(client, f"yt-pipeline write {path}"):
                     attributes = ({"replication_factor": replication_factor}
                                   if replication_factor else None)
                     client.create("table", path, recursive=True, ignore_existing=True,

@@ -194,12 +194,12 @@ def operation_transaction(client: ProdClient, what: str) -> Iterator[Any]:
     """Calls in the block run in a new transaction, committed if the block ends well and
     aborted otherwise. A failed abort is logged, not raised: the error that caused it is
     the one to report (and an unpinged transaction ends by itself)."""
+    from yt_pipeline_prod.stage_txn import start_transaction
+
     yt = client.yt()
     with translated(client, f"start the transaction of {what}"):
-        # A failed ping must not interrupt the main thread (the client's default), which
-        # would stop the whole run: wait() notices the dead pinger and fails this stage.
-        transaction = yt.Transaction(attributes={"title": f"yt-pipeline {what}"},
-                                     interrupt_on_failed=False)
+        # wait() notices a dead pinger and fails this stage (start_transaction)
+        transaction = start_transaction(yt, f"yt-pipeline {what}")
     try:
         # Only makes the block's calls carry the transaction id; committing and aborting
         # stay here, so that a failing abort cannot hide the error that led to it.

@@ -66,6 +66,39 @@ def enter(yt: Any, transaction_id: str) -> None:
                     client=yt).__enter__()
 
 
+def lease_ms(yt: Any) -> int:
+    """The lease of every transaction we start for a stage, a write or an operation: the
+    client's `transaction_timeout` (30 s unless `yt_config` sets it), after which the
+    cluster aborts a transaction nobody pings and releases its locks.
+
+    ytsaurus-client, given no `timeout`, takes the largest of the proxy retries'
+    `total_timeout` (2 min), `request_timeout` and `transaction_timeout`
+    (`Transaction.__init__` in yt/wrapper/transaction.py, "some legacy logic"): a write or
+    an operation of a run killed outside a stage's transaction would then keep its locks
+    for two minutes. The price of the shorter lease: the pinger pings every third of it
+    and retries a ping for another third (`PingTransaction`, same file), so a proxy silent
+    for about two thirds of the lease ends the transaction. The stage's transaction always
+    had this lease, and one nested in it ends with it anyway (the "Nested transactions"
+    section of the Transactions page of the Cypress docs): a longer lease there bought
+    nothing. One setting, `transaction_timeout`, thus trades a killed run's lingering locks
+    against outages for all of them. The run's lock alone takes a lease of its own
+    (run_lock.py)."""
+    from yt.wrapper.common import time_option_to_milliseconds
+
+    return int(time_option_to_milliseconds(yt.config["transaction_timeout"]))
+
+
+def start_transaction(yt: Any, title: str) -> Any:
+    """A new transaction of the `YtClient` `yt` (nested in its current one, if any),
+    pinged from now on, with our lease (`lease_ms`). A failed ping fails the stage, write
+    or operation at its commit (its `is_pinger_alive()` turns false), not the whole run by
+    interrupting the main thread (the client's default)."""
+    import yt.wrapper as ytw
+
+    return ytw.Transaction(timeout=lease_ms(yt), attributes={"title": title},
+                           interrupt_on_failed=False, client=yt)
+
+
 def marker_folder(client: ProdClient) -> str:
     return f"{client.build_folder}/{MARKER_FOLDER}"
 
@@ -103,16 +136,8 @@ class ProdStageTransaction:
         """The attempt's transaction, started (and pinged from now on) on first use."""
         with self._lock:
             if self._transaction is None:
-                import yt.wrapper as ytw
-
-                starter = self.root.new_yt()
-                timeout = starter.config["transaction_timeout"]
                 with translated(self.root, f"start the transaction of {self.title}"):
-                    # a failed ping fails this stage at commit, not the whole run by
-                    # interrupting the main thread (the client's default)
-                    self._transaction = ytw.Transaction(
-                        timeout=timeout, attributes={"title": self.title},
-                        interrupt_on_failed=False, client=starter)
+                    self._transaction = start_transaction(self.root.new_yt(), self.title)
                 self.root.open_transactions.add(self)
             return str(self._transaction.transaction_id)
 

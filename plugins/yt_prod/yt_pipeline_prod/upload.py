@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.checkpoints import folder_entries, pack_folder
 from yt_pipeline.errors import BackendError, TableNotFound
 from yt_pipeline_prod.failures import translated
-from yt_pipeline_prod.stage_txn import outside_transaction
+from yt_pipeline_prod.stage_txn import outside_transaction, start_transaction
 
 if TYPE_CHECKING:
     from yt_pipeline.checkpoints import Checkpoint
@@ -94,7 +94,12 @@ def _write_file(client: ProdClient, local: Path, target: str, folder: str,
         yt.create("file", temporary,
                   attributes={"expiration_time": expiration_time(TEMPORARY_TTL_DAYS)})
         try:
-            yt.write_file(temporary, source, force_create=False)
+            # in a transaction of our lease (stage_txn.lease_ms): ytsaurus-client's own for
+            # the write (`make_write_request` in yt/wrapper/heavy_commands.py; its lease the
+            # larger of heavy_request_timeout, 60 s, and transaction_timeout) nests in it
+            # and ends with it when the run is killed mid-upload
+            with start_transaction(yt, f"yt-pipeline upload {target}"):
+                yt.write_file(temporary, source, force_create=False)
             _check_size(yt, temporary, local, f"{what} {target}")
             # a move drops the temporary file's expiration time (it is not asked to keep
             # it); the file's own is set just after
