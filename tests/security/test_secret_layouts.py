@@ -302,3 +302,31 @@ def test_a_run_logging_these_layouts_leaves_none_of_them(tmp_path, capfd):
             assert not [piece for piece in pieces(form, 12) if piece in text or piece in flat], (
                 where, name)
 
+
+# -- the independent scanner -------------------------------------------------------------
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_the_scanner_finds_the_secret_in_each_layout_unmasked(secret):
+    """tests/reliability/secret_scan (written apart from the masking code) reports each
+    layout above, so a run that let one through would be caught; and not their masked
+    text, nor ordinary text."""
+    from secret_scan import scan_bytes
+
+    raw = secret.encode()
+    rng = random.Random(secret)
+    auth = base64.b64encode(b"robot:" + raw).decode()
+    layouts = {
+        "pprint": pprint.pformat({"body": rng.randbytes(33) + raw}, width=40),
+        "od -c": od_c(b"Authorization: Bearer " + rng.randbytes(5) + raw),
+        "od -An -c": od_c(rng.randbytes(7) + raw, ""),
+        "html refs": "".join(f"&#{ord(char)};" for char in secret),
+        "html hex refs": "".join(f"&#x{ord(char):x};" for char in secret),
+        "utf-16 url": quote(secret, safe="", encoding="utf-16-le"),
+        "base64 of base64": base64.b64encode(json.dumps({"auth": auth}).encode()).decode(),
+    }
+    forms = all_forms([secret])
+    for name, text in layouts.items():
+        assert scan_bytes(name, text.encode(), [secret]), name
+        assert not scan_bytes(name, mask_text(text, forms).encode(), [secret]), name
+    ordinary = pprint.pformat({"body": bytes(range(200))}) + od_c(bytes(range(100)))
+    assert not scan_bytes("ordinary", ordinary.encode(), [secret])
