@@ -349,9 +349,14 @@ MAX_INDENT = 8
 #: a dict under its first, after the key (`{'body': b'...'\n         b'...'`)
 MAX_QUOTE_INDENT = 24
 #: the most bytes one line break of a pattern adds: \r\n and the indentation, with a
-#: soft break's `=` or `\\`; or a closing quote, \r\n, the indentation, a prefix of two
-#: letters and an opening quote (_QUOTE_BREAK)
-BREAK_BYTES = max(3 + MAX_INDENT, 6 + MAX_QUOTE_INDENT)
+#: soft break's `=` or `\\`
+BREAK_BYTES = 3 + MAX_INDENT
+#: the most bytes a break between quoted pieces adds: a closing quote, \r\n, the
+#: indentation, a prefix of two letters and an opening quote (_QUOTE_BREAK)
+QUOTE_BREAK_BYTES = 6 + MAX_QUOTE_INDENT
+#: the fewest characters of a form a quoted piece holds: pprint cuts bytes into pieces of
+#: whole chunks of 4 bytes (_wrap_bytes_repr), a str after a word and its space
+QUOTED_PIECE = 4
 #: where a writer cuts a value into quoted pieces, one a line: the closing quote, the line
 #: break and indentation, a prefix (`b`, `r`, `u`, `rb`...) and the opening quote of the
 #: next piece: `pprint.pformat` of a long bytes value (`b'...'\n b'...'`, four bytes a
@@ -444,11 +449,16 @@ def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]
 
 
 def longest_match(form: str) -> int:
-    """The most bytes an occurrence of `form` spans, line breaks put into it included."""
+    """The most bytes an occurrence of `form` spans, line breaks put into it included: one
+    between any two characters, and of those one in QUOTED_PIECE a break between quoted
+    pieces. (The patterns allow one anywhere, but no writer cuts pieces shorter: counting
+    one a character would more than double what a stream's masking holds back for a long
+    key, mask_chunks.)"""
     size = len(form_bytes(form))
     if len(form) < MIN_ENCODED_LENGTH:  # no pattern cut into lines (_broken_source)
         return size
-    return size + len(form) * BREAK_BYTES
+    quoted = len(form) // QUOTED_PIECE + 1
+    return size + len(form) * BREAK_BYTES + quoted * (QUOTE_BREAK_BYTES - BREAK_BYTES)
 
 
 def mask_bytes_within(value: Any, masked_forms: Iterable[str], _depth: int = 0) -> Any:
