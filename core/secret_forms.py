@@ -372,9 +372,12 @@ _QUOTE_BREAK = rf"['\"]\r?\n[ \t]{{0,{MAX_QUOTE_INDENT}}}[bBrRuU]{{0,2}}['\"]"
 _BREAK = rf"(?:[=\\]?\r?\n[ \t]{{0,{MAX_INDENT}}}|{_QUOTE_BREAK})"
 _SOFT_BREAK = re.compile(rf"[=\\]\r?\n|{_QUOTE_BREAK}")
 _SOFT_BREAK_BYTES = re.compile(_SOFT_BREAK.pattern.encode())
-#: what a line cut by a soft break ends with (a cheap test before _SOFT_BREAK is used)
-_SOFT_ENDS = ("=\n", "\\\n", "=\r\n", "\\\r\n", "'\n", '"\n', "'\r\n", '"\r\n')
+#: what a line cut by a soft break ends with (a cheap test before _SOFT_BREAK is used);
+#: a line ending in a quote is one only if the next starts with one (_QUOTE_BREAK)
+_SOFT_ENDS = ("=\n", "\\\n", "=\r\n", "\\\r\n")
 _SOFT_ENDS_BYTES = tuple(end.encode() for end in _SOFT_ENDS)
+_QUOTE_BREAK_TEXT = re.compile(_QUOTE_BREAK)
+_QUOTE_BREAK_BYTES = re.compile(_QUOTE_BREAK.encode())
 
 
 def _broken_source(form: str) -> str | None:
@@ -423,7 +426,7 @@ def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Patte
     pass that drops the whitespace of `data`, and a search per form, leave the patterns
     (slow) only for the forms found so."""
     squeezed = [data.translate(None, _WHITESPACE.encode())]
-    if any(soft in data for soft in _SOFT_ENDS_BYTES):
+    if any(soft in data for soft in _SOFT_ENDS_BYTES) or _QUOTE_BREAK_BYTES.search(data):
         squeezed.append(_SOFT_BREAK_BYTES.sub(b"", data).translate(None, _WHITESPACE.encode()))
     found = []
     for form in forms:
@@ -438,7 +441,7 @@ def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Patte
 def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]:
     """broken_bytes_patterns_in, for text."""
     squeezed = [text.translate(_NO_WHITESPACE)]
-    if any(soft in text for soft in _SOFT_ENDS):
+    if any(soft in text for soft in _SOFT_ENDS) or _QUOTE_BREAK_TEXT.search(text):
         squeezed.append(_SOFT_BREAK.sub("", text).translate(_NO_WHITESPACE))
     found = []
     for form in forms:
