@@ -10,7 +10,9 @@ secret_forms: each a form masked like any other.
 - hex with a separator between the bytes (`bytes.hex(":")`, a MAC-style dump; `70,00,61,00`
   as a .reg file writes UTF-16), each byte escaped (`\\x73`, `%73`, `\\163`) and each
   character escaped (`\\u0073`);
-- ROT13 (`codecs.encode(text, "rot13")`) and quoted-printable (`quopri`, mail bodies).
+- ROT13 (`codecs.encode(text, "rot13")`) and quoted-printable (`quopri`, mail bodies);
+- numeric character references (`&#115;`, `&#x73;`) and the URL of its UTF-16
+  (`%73%00`, `s%00`).
 
 What depends on the bytes around the secret (the group it shares with them) is left out:
 those characters are not the secret's alone.
@@ -92,10 +94,24 @@ def byte_codings(data: bytes, utf16_le: bytes) -> set[str]:
 
 def text_codings(secret: str) -> set[str]:
     """The forms above that are made from the text: ROT13, every character as a `\\u`
-    escape, and quoted-printable."""
+    escape, quoted-printable, numeric character references and a URL of its UTF-16."""
     import quopri
+    from urllib.parse import quote, quote_plus
 
     found = {codecs.encode(secret, "rot13")}
+    # every character a numeric character reference, decimal and hex (an address or a
+    # key hidden from scrapers in a page), and a character outside ASCII only, as
+    # `str.encode("ascii", "xmlcharrefreplace")` and ElementTree's tostring with an ASCII
+    # encoding write it (Lib/xml/etree/ElementTree.py, _escape_cdata)
+    found |= {"".join(f"&#{ord(char)};" for char in secret),
+              "".join(f"&#x{ord(char):x};" for char in secret)}
+    if not secret.isascii():
+        found.add(secret.encode("ascii", "xmlcharrefreplace").decode("ascii"))
+    # its UTF-16 in a URL: `quote(secret, encoding="utf-16-le")`, `urlencode` of a form
+    # with that encoding (quote_plus), and every byte escaped
+    utf16 = secret.encode("utf-16-le", "surrogatepass")
+    found |= {quote(utf16, safe=""), quote_plus(utf16, safe=""),
+              "".join(f"%{byte:02X}" for byte in utf16)}
     units = secret.encode("utf-16-be", "surrogatepass")
     escaped = "".join(f"\\u{units[at]:02x}{units[at + 1]:02x}"
                       for at in range(0, len(units), 2))

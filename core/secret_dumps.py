@@ -57,10 +57,12 @@ def dump_spans(text: AnyStr, needles: Iterable[bytes]) -> list[tuple[int, int]]:
             blocks[-1].append(line)
         else:
             blocks.append([line])
-    if not blocks:
+    # a cell of od -c is a character after three spaces (_od_spans)
+    od_like = (b"   " if is_bytes else "   ") in text
+    if not blocks and not od_like:
         return []
     wanted = [needle for needle in needles if len(needle) >= _MIN_BYTES]
-    spans: list[tuple[int, int]] = []
+    spans = _od_spans(text, wanted, is_bytes) if od_like else []
     for block in blocks:
         # the block's bytes (fromhex skips the spaces between groups), searched first:
         # where each byte is written is worked out only for a block holding a form
@@ -92,6 +94,65 @@ def dump_spans(text: AnyStr, needles: Iterable[bytes]) -> list[tuple[int, int]]:
                 if column is not None:
                     spans.append((column, column + 1))
     return _merged(spans, text, is_bytes)
+
+
+# -- od -c -----------------------------------------------------------------------------
+# `od -c` (and `od -An -c`, `hexdump -c`) writes each byte in a cell of 4 columns, right
+# aligned: a printable ASCII character as itself, a byte with a C escape as it (`\n`,
+# `\0`), any other as three octal digits; 16 cells a line, after an offset of 7 octal
+# digits (hex for hexdump). (GNU coreutils' src/od.c, print_named_ascii and print_ascii;
+# util-linux's hexdump, `-c` in hexdump.1.) Read back like a hex dump: the bytes of a run
+# of such lines are searched for each form's bytes, and the cells of those bytes masked.
+
+#: a cell: a space byte (4 spaces), a printable character (a backslash too, as od 9 writes
+#: it), an escape, an octal byte
+_OD_CELL = r"(?: {3}[!-~]| {2}\\[0abfnrtv\\]| [0-7]{3}| {4})"
+#: a line: an offset and up to 16 cells (hexdump pads the last line with spaces), or the
+#: cells alone (od -An: a block of those starts with a line of 4 cells or more)
+_OD_LINE = (rf"^(?:[0-9a-f]{{7,8}}(?P<cells>{_OD_CELL}{{1,16}})"
+            rf"|(?P<bare>{_OD_CELL}{{1,16}}))[ \t]*\r?$")
+_OD_LINE_TEXT = re.compile(_OD_LINE, re.MULTILINE)
+_OD_LINE_BYTES = re.compile(_OD_LINE.encode(), re.MULTILINE)
+_OD_ESCAPES = {"0": 0, "a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11,
+               "\\": 92}
+
+
+def _od_spans(text: AnyStr, wanted: list[bytes], is_bytes: bool) -> list[tuple[int, int]]:
+    """The cells of an od -c dump in `text` that show the bytes of one of `wanted`."""
+    if not wanted:
+        return []
+    line_re: Any = _OD_LINE_BYTES if is_bytes else _OD_LINE_TEXT
+    blocks: list[list[Any]] = []
+    for line in line_re.finditer(text):
+        if blocks and _next_to(text, blocks[-1][-1].end(), line.start(), is_bytes):
+            blocks[-1].append(line)
+        elif line.group("cells") is not None or len(line.group("bare")) >= 16:
+            blocks.append([line])
+    spans: list[tuple[int, int]] = []
+    for block in blocks:
+        data = bytearray()
+        cells: list[int] = []  # where each byte's cell starts
+        for line in block:
+            group = "cells" if line.group("cells") is not None else "bare"
+            start, end = line.span(group)
+            for at in range(start, end, 4):
+                cell = text[at:at + 4]
+                shown = (cell.decode("ascii") if is_bytes else cell).lstrip(" ") or " "
+                data.append(int(shown, 8) if len(shown) == 3
+                            else _OD_ESCAPES[shown[1]] if len(shown) == 2 else ord(shown))
+                cells.append(at)
+        if not any(needle in data for needle in wanted):
+            continue
+        for needle in wanted:
+            at = data.find(needle)
+            while at >= 0:
+                for index in range(at, at + len(needle)):
+                    cell = cells[index]
+                    # the characters of the cell, not the spaces that align it
+                    shown = len(text[cell:cell + 4].lstrip())
+                    spans.append((cell + 4 - (shown or 1), cell + 4))
+                at = data.find(needle, at + 1)
+    return spans
 
 
 def _next_to(text: AnyStr, end: int, start: int, is_bytes: bool) -> bool:

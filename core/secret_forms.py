@@ -197,7 +197,8 @@ def _byte_encodings(secret: str) -> set[str]:
     UTF-16BE and UTF-32LE; base32 of its UTF-8 (upper and lower case: DNS names and onion
     addresses write it in lower case), UTF-16LE and UTF-16BE. Of base64 and base32, the
     part that does not depend on what comes before or after the bytes, for each offset
-    they can start at: base32 or base64 without its `=` padding is found so too. And the
+    they can start at: base32 or base64 without its `=` padding is found so too; base64
+    of those base64 cores of its UTF-8 (a Kubernetes Secret of registry credentials). And the
     rarer codings of secret_codings: base85, Ascii85, uuencode, base32 in other alphabets,
     hex with separators and byte by byte escapes. (Each form is a search of every log line
     and every byte packed, about 3.5 ms a form for 40 MB packed: base64 of UTF-32BE is not
@@ -218,6 +219,12 @@ def _byte_encodings(secret: str) -> set[str]:
     for text in (data, *utf16, secret.encode("utf-32-le", "surrogatepass")):
         cores = _cores(text, base64.b64encode, 3, 6)
         found |= cores | {core.translate(_URLSAFE) for core in cores}
+        if text is data:
+            # base64 of the base64 of its UTF-8: a Kubernetes Secret of a registry's
+            # credentials (type kubernetes.io/dockerconfigjson) is the base64 of a JSON
+            # holding `auth`, the base64 of `user:password`
+            for core in cores:
+                found |= _cores(core.encode("ascii"), base64.b64encode, 3, 6)
     return found
 
 
@@ -338,15 +345,39 @@ def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
 # place of a space or tab.
 
 MAX_INDENT = 8
-#: the most bytes one line break of a pattern adds: \r\n and the indentation
+#: the indentation of a quoted piece (_QUOTE_BREAK): pprint puts the pieces of a value in
+#: a dict under its first, after the key (`{'body': b'...'\n         b'...'`)
+MAX_QUOTE_INDENT = 24
+#: the most bytes one line break of a pattern adds: \r\n and the indentation, with a
+#: soft break's `=` or `\\`
 BREAK_BYTES = 3 + MAX_INDENT
+#: the most bytes a break between quoted pieces adds: a closing quote, \r\n, the
+#: indentation, a prefix of two letters and an opening quote (_QUOTE_BREAK)
+QUOTE_BREAK_BYTES = 6 + MAX_QUOTE_INDENT
+#: the fewest characters of a form a quoted piece holds: pprint cuts bytes into pieces of
+#: whole chunks of 4 bytes (_wrap_bytes_repr), a str after a word and its space
+QUOTED_PIECE = 4
+#: where a writer cuts a value into quoted pieces, one a line: the closing quote, the line
+#: break and indentation, a prefix (`b`, `r`, `u`, `rb`...) and the opening quote of the
+#: next piece: `pprint.pformat` of a long bytes value (`b'...'\n b'...'`, four bytes a
+#: piece wherever they fall: CPython's Lib/pprint.py, _pprint_bytes and _wrap_bytes_repr)
+#: or str (`'... '\n '...'`, cut after a space: _pprint_str); each piece is quoted by
+#: itself, with either quote
+_QUOTE_BREAK = rf"['\"]\r?\n[ \t]{{0,{MAX_QUOTE_INDENT}}}[bBrRuU]{{0,2}}['\"]"
 #: a line break, and the character a writer ends a line with where it cuts a line that goes
 #: on unbroken: quoted-printable's soft line break `=` (RFC 2045 section 6.7, Python's
 #: quopri), and the `\\` that folds a YAML double-quoted scalar (YAML 1.2 section 7.3.1,
-#: PyYAML's Emitter.write_double_quoted, which cuts a long string after an escape)
-_BREAK = rf"[=\\]?\r?\n[ \t]{{0,{MAX_INDENT}}}"
-_SOFT_BREAK = re.compile(r"[=\\]\r?\n")
-_SOFT_BREAK_BYTES = re.compile(rb"[=\\]\r?\n")
+#: PyYAML's Emitter.write_double_quoted, which cuts a long string after an escape); or a
+#: break between quoted pieces (_QUOTE_BREAK)
+_BREAK = rf"(?:[=\\]?\r?\n[ \t]{{0,{MAX_INDENT}}}|{_QUOTE_BREAK})"
+_SOFT_BREAK = re.compile(rf"[=\\]\r?\n|{_QUOTE_BREAK}")
+_SOFT_BREAK_BYTES = re.compile(_SOFT_BREAK.pattern.encode())
+#: what a line cut by a soft break ends with (a cheap test before _SOFT_BREAK is used);
+#: a line ending in a quote is one only if the next starts with one (_QUOTE_BREAK)
+_SOFT_ENDS = ("=\n", "\\\n", "=\r\n", "\\\r\n")
+_SOFT_ENDS_BYTES = tuple(end.encode() for end in _SOFT_ENDS)
+_QUOTE_BREAK_TEXT = re.compile(_QUOTE_BREAK)
+_QUOTE_BREAK_BYTES = re.compile(_QUOTE_BREAK.encode())
 
 
 def _broken_source(form: str) -> str | None:
@@ -395,7 +426,7 @@ def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Patte
     pass that drops the whitespace of `data`, and a search per form, leave the patterns
     (slow) only for the forms found so."""
     squeezed = [data.translate(None, _WHITESPACE.encode())]
-    if b"=\n" in data or b"\\\n" in data or b"=\r\n" in data or b"\\\r\n" in data:
+    if any(soft in data for soft in _SOFT_ENDS_BYTES) or _QUOTE_BREAK_BYTES.search(data):
         squeezed.append(_SOFT_BREAK_BYTES.sub(b"", data).translate(None, _WHITESPACE.encode()))
     found = []
     for form in forms:
@@ -410,7 +441,7 @@ def broken_bytes_patterns_in(data: bytes, forms: Iterable[str]) -> list[re.Patte
 def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]:
     """broken_bytes_patterns_in, for text."""
     squeezed = [text.translate(_NO_WHITESPACE)]
-    if "=\n" in text or "\\\n" in text or "=\r\n" in text or "\\\r\n" in text:
+    if any(soft in text for soft in _SOFT_ENDS) or _QUOTE_BREAK_TEXT.search(text):
         squeezed.append(_SOFT_BREAK.sub("", text).translate(_NO_WHITESPACE))
     found = []
     for form in forms:
@@ -421,11 +452,16 @@ def broken_patterns_in(text: str, forms: Iterable[str]) -> list[re.Pattern[str]]
 
 
 def longest_match(form: str) -> int:
-    """The most bytes an occurrence of `form` spans, line breaks put into it included."""
+    """The most bytes an occurrence of `form` spans, line breaks put into it included: one
+    between any two characters, and of those one in QUOTED_PIECE a break between quoted
+    pieces. (The patterns allow one anywhere, but no writer cuts pieces shorter: counting
+    one a character would more than double what a stream's masking holds back for a long
+    key, mask_chunks.)"""
     size = len(form_bytes(form))
     if len(form) < MIN_ENCODED_LENGTH:  # no pattern cut into lines (_broken_source)
         return size
-    return size + len(form) * BREAK_BYTES
+    quoted = len(form) // QUOTED_PIECE + 1
+    return size + len(form) * BREAK_BYTES + quoted * (QUOTE_BREAK_BYTES - BREAK_BYTES)
 
 
 def mask_bytes_within(value: Any, masked_forms: Iterable[str], _depth: int = 0) -> Any:

@@ -75,6 +75,20 @@ def encodings(secret: str) -> dict[str, bytes]:
         "x-escapes": "".join(f"\\x{byte:02x}" for byte in raw).encode(),
     })
     found.update(_b85_cores(raw))
+    # numeric character references (HTML), every character or those outside ASCII
+    found.update({
+        "html-decimal-refs": "".join(f"&#{ord(char)};" for char in secret).encode(),
+        "html-hex-refs": "".join(f"&#x{ord(char):x};" for char in secret).encode(),
+        "xmlcharrefreplace": secret.encode("ascii", "xmlcharrefreplace"),
+    })
+    # the URL of its UTF-16 (urllib's quote with encoding="utf-16-le")
+    utf16 = secret.encode("utf-16-le", "surrogatepass")
+    found["url-utf16"] = quote(utf16, safe="").encode()
+    found["url-utf16-every-byte"] = "".join(f"%{byte:02X}" for byte in utf16).encode()
+    # base64 of the base64 of its bytes (a Kubernetes Secret of registry credentials)
+    for name, inner in list(_b64_cores(raw, "standard").items()):
+        for outer_name, outer in _b64_cores(inner, "standard").items():
+            found[f"{name} in {outer_name}"] = outer
     return {name: needle for name, needle in found.items() if needle}
 
 
@@ -102,13 +116,41 @@ class Leak:
 
 
 _BREAK = re.compile(rb"\r?\n[ \t]*|\\n")
+#: pprint's break between two quoted pieces of one value (`b'...'\n b'...'`)
+_QUOTED_BREAK = re.compile(rb"['\"]\r?\n[ \t]*[bBrRuU]{0,2}['\"]")
 
 
-def _unbroken(data: bytes) -> tuple[bytes, bytes]:
+def _unbroken(data: bytes) -> tuple[bytes, ...]:
     """`data` with its line breaks (and the indentation after them, and JSON's `\\n`)
     taken out, and turned into one space: text wrapped or cut into lines, whether the
-    wrap dropped a space (textwrap) or not (base64 at 76 columns)."""
-    return _BREAK.sub(b"", data), _BREAK.sub(b" ", data)
+    wrap dropped a space (textwrap) or not (base64 at 76 columns); and with the breaks
+    between the quoted pieces pprint cuts a long value into taken out. And the bytes an
+    `od -c` dump in it shows."""
+    found = [_BREAK.sub(b"", data), _BREAK.sub(b" ", data)]
+    if _QUOTED_BREAK.search(data):
+        found.append(_BREAK.sub(b"", _QUOTED_BREAK.sub(b"", data)))
+    shown = _od_read(data)
+    return (*found, shown) if shown else tuple(found)
+
+
+#: a line of `od -c` (or `hexdump -c`): an offset, then a cell of 4 columns a byte
+_OD_LINE = re.compile(rb"^(?:[0-9a-f]{7,8})?((?:    |   [!-~]|  \\[0abfnrtv\\]| [0-7]{3})+)"
+                      rb"[ \t]*\r?$", re.MULTILINE)
+_OD_NAMED = {b"0": 0, b"a": 7, b"b": 8, b"f": 12, b"n": 10, b"r": 13, b"t": 9, b"v": 11,
+             b"\\": 92}
+
+
+def _od_read(data: bytes) -> bytes:
+    """The bytes the `od -c` lines of `data` show, one after another (GNU od's -c: a
+    printable character as itself, a C escape, or three octal digits, right-aligned)."""
+    shown = bytearray()
+    for line in _OD_LINE.finditer(data):
+        cells = line.group(1)
+        for at in range(0, len(cells) - len(cells) % 4, 4):
+            cell = cells[at:at + 4].lstrip(b" ") or b" "
+            shown += (bytes([int(cell, 8)]) if len(cell) == 3
+                      else bytes([_OD_NAMED[cell[1:]]]) if len(cell) == 2 else cell)
+    return bytes(shown)
 
 
 def scan_bytes(where: str, data: bytes, secrets: Iterable[str]) -> list[Leak]:
