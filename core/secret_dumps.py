@@ -58,7 +58,8 @@ def dump_spans(text: AnyStr, needles: Iterable[bytes]) -> list[tuple[int, int]]:
         else:
             blocks.append([line])
     # a cell of od -c is a character after three spaces (_od_spans)
-    od_like = (b"   " if is_bytes else "   ") in text
+    three_spaces: Any = b"   " if is_bytes else "   "
+    od_like = three_spaces in text
     if not blocks and not od_like:
         return []
     wanted = [needle for needle in needles if len(needle) >= _MIN_BYTES]
@@ -117,8 +118,9 @@ _OD_ESCAPES = {"0": 0, "a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 1
                "\\": 92}
 
 
-def _od_spans(text: AnyStr, wanted: list[bytes], is_bytes: bool) -> list[tuple[int, int]]:
-    """The cells of an od -c dump in `text` that show the bytes of one of `wanted`."""
+def _od_spans(source: AnyStr, wanted: list[bytes], is_bytes: bool) -> list[tuple[int, int]]:
+    """The cells of an od -c dump in `source` that show the bytes of one of `wanted`."""
+    text: Any = source  # text or bytes alike: its cells are sliced and read the same way
     if not wanted:
         return []
     line_re: Any = _OD_LINE_BYTES if is_bytes else _OD_LINE_TEXT
