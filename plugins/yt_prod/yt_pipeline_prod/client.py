@@ -333,9 +333,9 @@ class ProdClient(YqlRequests):
 
     def _presort_refusal(self, path: str, columns: list[str] | None) -> str | None:
         """The refusal of a read of `columns` (None: all) of table `path` that holds a
-        hidden sort column of presort bytes, a required string key column YQL named
-        `_yql_column_N` (TKeySelectorBuilder::AddColumn, yt/yql/providers/yt/opt/
-        yql_yt_key_selector.cpp); None for a table without one among the columns read."""
+        hidden sort column of presort bytes, a string column YQL named `_yql_column_N`
+        (TKeySelectorBuilder::AddColumn, yt/yql/providers/yt/opt/yql_yt_key_selector.cpp);
+        None for a table without one among the columns read."""
         from yt_pipeline.yql_presort import unreadable_presort
         from yt_pipeline.yql_rules import hidden_key_columns
 
@@ -344,8 +344,9 @@ class ProdClient(YqlRequests):
         except Exception:  # noqa: BLE001 - the read's own error is said instead
             return None
         names = [str(column["name"]) for column in schema]
-        hidden = set(hidden_key_columns([str(column["name"]) for column in schema
-                                         if column.get("sort_order")]))
+        # a YQL-named column, a key column or no longer one (a sort by other columns keeps
+        # its bytes)
+        hidden = set(hidden_key_columns(names))
         found = [str(column["name"]) for column in schema if str(column["name"]) in hidden
                  and str(column.get("type")) == "string"
                  and (columns is None or str(column["name"]) in columns)]
