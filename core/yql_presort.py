@@ -13,16 +13,21 @@ Sources (ydb-platform/ydb):
   zero-padded, then the length of the last block).
 
 A value is kept as text of one character per byte (latin-1), which sorts as the bytes do.
+Those bytes are mostly no UTF-8 (a DESC key's are inverted: 0xFE, 0xFF...), and a cluster's
+JSON read of the column fails on them (yajl_utf8): dev's read_table refuses such a column as
+a cluster does (`unreadable_presort`); the fake keeps the bytes themselves (fake/queries.py).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 from collections.abc import Collection
 from typing import Any
 
 from yt_pipeline.column_types import yt_column_type
+from yt_pipeline.yajl_utf8 import INVALID_UTF8_IN_JSON, json_writable
 from yt_pipeline.yql_rules import presorted
 
 #: YT column types of the integers the encoder knows, by their width in bytes and sign
@@ -121,3 +126,36 @@ def presort_supported(hidden: list[Any], kinds: dict[str, str]) -> bool:
     """Whether each presorted hidden column is of a type `presort` encodes."""
     return all(not presorted(column, kinds[column.name])
                or encodable(yt_column_type(kinds[column.name])) for column in hidden)
+
+
+def unreadable_presort(path: str, column: str, own: list[str]) -> str:
+    """The one-line refusal of a JSON read of table `path` whose hidden sort column
+    `column` holds presort bytes that are not UTF-8 by yajl's shape check (yajl_utf8): a
+    cluster's JSON writer fails the read, and a job fed the table, on them (CheckYajlCode
+    in yt/yt/core/json/json_writer.cpp). `own`: the table's other columns."""
+    return (f"read_table {path}: column {column} holds the presort bytes of a YQL ORDER BY "
+            f"(a hidden sort column), which a cluster's JSON read refuses (\"Invalid UTF-8 "
+            f"string in JSON\"); read the table's own columns with "
+            f"read_columns({json.dumps(path)}, {json.dumps(own)}) or a YQL SELECT, which does "
+            f"not see the hidden column")
+
+
+def refused_presort(row: dict[str, Any], presorted: Collection[str]) -> str | None:
+    """The first of the `presorted` columns (dev: the presort bytes, text of one character
+    a byte) whose value in `row` a cluster's JSON writer refuses; None when none is."""
+    for column in presorted:
+        value = row.get(column)
+        if isinstance(value, str) and not json_writable(value.encode("latin-1")):
+            return column
+    return None
+
+
+def unfeedable_presort(kind: str, path: str, column: str, own: list[str]) -> str:
+    """The one-line failure of an operation whose jobs read table `path` in JSON while its
+    hidden sort column `column` holds presort bytes that are no UTF-8: the job proxy writes
+    a job's input with the JSON writer read_table uses, and each job fails on them
+    (`unreadable_presort`). `own`: the table's other columns."""
+    return (f"{kind} operation failed: Failed jobs limit exceeded: {INVALID_UTF8_IN_JSON}: "
+            f"input {path}: column {column} holds the presort bytes of a YQL ORDER BY (a "
+            f"hidden sort column), which a job's JSON input cannot hold; select the table's "
+            f"own columns in the input path: {path}{{{','.join(own)}}}")

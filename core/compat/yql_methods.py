@@ -27,10 +27,23 @@ COLUMN_ROWS = 1000
 
 
 class YqlRequests:
-    """The request methods of yt-framework's client, for a client with `run_yql` and
-    `read_table` (the dev and prod clients)."""
+    """The request methods of yt-framework's client, for a client with `run_yql`,
+    `read_table` and `declared_schema` (the dev and prod clients)."""
 
     def _request_columns(self, path: str) -> list[str]:
+        # a table sorted through a hidden column a YQL ORDER BY ... DESC left
+        # (yql_rules.hidden_key_columns) has its columns in its schema: its rows cannot be
+        # read in JSON on a cluster, whose writer refuses the column's presort bytes
+        # ("Invalid UTF-8 string in JSON": yt_pipeline.yajl_utf8)
+        from yt_pipeline.yql_rules import hidden_key_columns
+
+        schema = cast(Any, self).declared_schema(path)
+        names = [str(column["name"]) for column in (schema or {}).get("columns") or []]
+        hidden = set(hidden_key_columns(
+            [str(column["name"]) for column in (schema or {}).get("columns") or []
+             if column.get("sort_order")]))
+        if hidden:
+            return [name for name in names if name not in hidden]
         seen: dict[str, None] = {}
         for row in islice(cast(Any, self).read_table(path), COLUMN_ROWS):
             seen.update(dict.fromkeys(row))

@@ -23,6 +23,7 @@ import re
 import pytest
 import yt.yson as yson
 from test_prod_dev_parity import Backends
+from test_prod_yql_sorted_inserts import stored_rows
 
 from yt_pipeline.errors import BackendError, InvalidSchema, OperationFailed
 
@@ -70,9 +71,13 @@ def both(tmp_path, prod_client, fake_yt):
 
 
 def same_rows(both: Backends, path: str = "//t/u") -> list:
-    dev, prod = both.rows(path)
+    """The table's rows, the same in both modes; a table holding presort bytes, which
+    read_table refuses as a cluster's JSON read does, compared by its stored bytes."""
+    dev, prod = stored_rows(both, path)
     assert dev == prod
-    return dev
+    if both.dev.presorted_columns(path):
+        return dev
+    return list(both.dev.read_table(path))
 
 
 def test_the_schema_says_unique_keys_in_both_modes(both):

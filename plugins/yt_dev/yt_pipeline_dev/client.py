@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import errno
 import functools
+import itertools
 import json
 import os
 import time
@@ -24,10 +25,16 @@ from yt_pipeline import column_types, yql_wait
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.digests import blake2b
-from yt_pipeline.errors import BackendError, TableNotFound
+from yt_pipeline.errors import BackendError, RefusedByCluster, TableNotFound
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
-from yt_pipeline.yql_rules import own_writes_read, own_writes_refused, read_through
+from yt_pipeline.yql_presort import refused_presort, unreadable_presort
+from yt_pipeline.yql_rules import (
+    hidden_key_columns,
+    own_writes_read,
+    own_writes_refused,
+    read_through,
+)
 from yt_pipeline_dev import folder_locks, listing_counters, sort_work
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, make_folder, replacing
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
@@ -62,6 +69,7 @@ from yt_pipeline_dev.yql_schema import (
     declared_key,
     declared_with_key,
     keep_schema,
+    presorted_of,
     refuse_rows_off_schema,
     required_of,
     schema_of,
@@ -190,6 +198,54 @@ def _shared_lock(append: bool, key: list[str] | None) -> bool:
     one's rows after the other's, and the table kept its sort key with its rows out of
     order."""
     return append and not key
+
+
+class PresortRefused(RefusedByCluster):
+    """A read of a table whose hidden sort column holds presort bytes a cluster's JSON
+    writer refuses (yql_presort.unreadable_presort); `column`: that column."""
+
+    def __init__(self, message: str, column: str):
+        super().__init__(message)
+        self.column = column
+
+
+class _Peeked(itertools.chain):  # type: ignore[type-arg]
+    """A row read ahead, then the rest of its reader, closable as the reader is."""
+
+    _rest: Iterator[Any]
+
+    @classmethod
+    def of(cls, first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> _Peeked:
+        peeked = cls((first,), rest)
+        peeked._rest = rest
+        return peeked
+
+    def close(self) -> None:
+        _close(self._rest)
+
+
+class _Selected(Iterator[dict[str, Any]]):
+    """The rows of a reader with only some columns, closable as the reader is."""
+
+    def __init__(self, columns: list[str], rows: Iterator[dict[str, Any]]):
+        self._columns, self._rows = columns, rows
+
+    @classmethod
+    def of(cls, columns: list[str], rows: Iterator[dict[str, Any]]) -> _Selected:
+        return cls(columns, rows)
+
+    def __next__(self) -> dict[str, Any]:
+        row = next(self._rows)
+        return {name: row[name] for name in self._columns if name in row}
+
+    def close(self) -> None:
+        _close(self._rows)
+
+
+def _close(rows: Iterator[Any]) -> None:
+    close = getattr(rows, "close", None)
+    if callable(close):
+        close()
 
 
 def _another_kind(action: str, named: str, path: str, there: str, kind: str) -> str:
@@ -507,9 +563,83 @@ class DevClient(YqlRequests):
         def one_pass() -> Iterator[dict[str, Any]]:
             handle, status = self.open_table(path)
             whole = vouched(self.root, status)
-            return iter_rows(handle, READ_CHUNK, close=True, bad_line=bad_line, whole=whole)
+            rows = iter_rows(handle, READ_CHUNK, close=True, bad_line=bad_line, whole=whole)
+            return self._presort_checked(path, rows)
 
         return TableRows(one_pass, path)
+
+    @table_path_keyword
+    def read_columns(self, path: str, columns: list[str] | None) -> TableRows:
+        """The table's rows with only `columns` when given, as a read through a path that
+        selects them (`<columns=[...]>`) gives them on a cluster: a column left out is
+        never written in the JSON read, so its presort bytes do not fail it."""
+        if columns is None:
+            return self.read_table(path)
+        wanted = list(columns)
+
+        def one_pass() -> Iterator[dict[str, Any]]:
+            handle, status = self.open_table(path)
+            rows = iter_rows(handle, READ_CHUNK, close=True, whole=vouched(self.root, status),
+                             bad_line=lambda line, error: not_json_line(path, line, error))
+            if any(name.startswith("_yql_") for name in wanted):
+                rows = self._presort_checked(path, rows, wanted)
+            return _Selected.of(wanted, rows)
+
+        return TableRows(one_pass, path)
+
+    def presorted_columns(self, path: str) -> frozenset[str]:
+        """The hidden sort columns of table `path` that hold presort bytes, as the YQL
+        INSERT that wrote it recorded them (yql_schema.DeclaredColumns)."""
+        return presorted_of(schema_of(self.root, self.visible_file(path)))
+
+    def _presort_checked(self, path: str, rows: Iterator[dict[str, Any]],
+                         columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """`rows`, refused as a cluster's JSON read refuses a hidden sort column's presort
+        bytes that are no UTF-8 (yql_presort.unreadable_presort). Only a table whose first
+        row has a `_yql_` column (a name no query gives a column itself: yql_rules.
+        hidden_key_columns) is looked at further; the first row is read now, so a read
+        refused at its first row fails the read_table call, as on a cluster."""
+        first = next(rows, None)
+        if first is None:
+            return rows
+        if not any(name.startswith("_yql_") for name in first):
+            return _Peeked.of(first, rows)
+        presorted = self.presorted_columns(path)
+        if columns is not None:
+            presorted = presorted.intersection(columns)
+        if not presorted:
+            return _Peeked.of(first, rows)
+        try:
+            self._refuse_presort(path, first, presorted)
+        except RefusedByCluster:
+            _close(rows)
+            raise
+
+        def checked() -> Iterator[dict[str, Any]]:
+            try:
+                yield first
+                for row in rows:
+                    self._refuse_presort(path, row, presorted)
+                    yield row
+            finally:
+                _close(rows)
+
+        return checked()
+
+    def _refuse_presort(self, path: str, row: dict[str, Any], presorted: frozenset[str]
+                        ) -> None:
+        column = refused_presort(row, presorted)
+        if column is not None:
+            raise PresortRefused(unreadable_presort(normal(path), column, self.own_columns(path)),
+                                 column)
+
+    def own_columns(self, path: str) -> list[str]:
+        """The columns of table `path` a query sees, in its schema's order (the key first,
+        as a cluster shows a sorted schema): all but its hidden key columns."""
+        schema = self.declared_schema(path) or {"columns": []}
+        names = [str(c["name"]) for c in schema["columns"]]
+        hidden = set(hidden_key_columns(names))
+        return [name for name in names if name not in hidden]
 
     @table_path_keyword
     def exists(self, path: str) -> bool:

@@ -193,11 +193,11 @@ def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
     found = inferred_columns(inputs)
     if found is None:
         return None
-    from yt_pipeline_dev.yql_schema import DeclaredColumns, required_of
+    from yt_pipeline_dev.yql_schema import DeclaredColumns, presorted_of, required_of
 
     unique = bool(getattr(found, "unique_keys", False)) and bool(first_key) and \
         set(first_key or []) <= set(sort_by or [])
-    return DeclaredColumns(found, required_of(found), unique)
+    return DeclaredColumns(found, required_of(found), unique, presorted_of(found))
 
 
 def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,

@@ -25,9 +25,10 @@ from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline.schema_compat import checks_output_schema, incompatible_input, prepare_failure
+from yt_pipeline.yql_presort import unfeedable_presort
 from yt_pipeline.yql_type_v3 import declared_kind_v3
 from yt_pipeline_dev.atomic import CHUNK, Bounded
-from yt_pipeline_dev.client import UnsortedWrite, normal
+from yt_pipeline_dev.client import PresortRefused, UnsortedWrite, normal
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
@@ -46,7 +47,13 @@ from yt_pipeline_dev.table_switches import (
 )
 from yt_pipeline_dev.tablelock import lock_file
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import RowOffSchema, declared_key, required_of, schema_of
+from yt_pipeline_dev.yql_schema import (
+    RowOffSchema,
+    declared_key,
+    presorted_of,
+    required_of,
+    schema_of,
+)
 
 
 def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
@@ -356,9 +363,36 @@ def _write_all(op: OperationRun, produce: Produce) -> None:
         crash_point("dev: operation outputs written")
 
 
+def _refuse_presort_inputs(op: OperationRun) -> None:
+    """Fail an operation whose jobs would read, in JSON, a hidden sort column holding
+    presort bytes that are no UTF-8, before any job runs: on a cluster the job proxy writes
+    each job's input with the JSON writer read_table uses, and every job fails on them
+    (yql_presort.unfeedable_presort). Only an input whose recorded schema has such a
+    column among those its path reads is looked at (DevClient.presorted_columns); the
+    others cost a look at their schema."""
+    client = op.client
+    for text in op.spec.input_tables:
+        selected = table_paths.parse(text)
+        presorted = presorted_of(schema_of(client.root, client.visible_file(selected.path)))
+        if selected.columns is not None:
+            presorted = presorted.intersection(selected.columns)
+        if not presorted:
+            continue
+        try:
+            for _ in client.read_columns(selected.path, sorted(presorted)):
+                pass
+        except PresortRefused as refused:
+            op.client.log(op.spec.kind, op.spec.title, extra="FAILED presort input")
+            message = unfeedable_presort(op.spec.kind, normal(selected.path), refused.column,
+                                         client.own_columns(selected.path))
+            raise OperationFailed(message, stage=op.spec.stage_name, operation=op.spec.name,
+                                  sandbox=op.sandbox, kind=op.spec.kind) from None
+
+
 def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kind
     spec = op.spec
     assert spec.mapper is not None
+    _refuse_presort_inputs(op)
     shards, whole = _input_shards(op), _inputs_whole(op)
     _write_outputs(op, lambda tmps, columns: _run_scripts(
         op, spec.mapper, "map", shards, tmps, whole_input=whole, columns=columns))
@@ -368,6 +402,7 @@ def reduce(op: OperationRun) -> None:
     spec = op.spec
     assert spec.reducer is not None
     check_reduce_keys(spec)
+    _refuse_presort_inputs(op)
     if spec.join_by:
         shards = _joined_shards(op, _inputs(op))
     else:
@@ -380,6 +415,7 @@ def map_reduce(op: OperationRun) -> None:
     spec = op.spec
     assert spec.mapper is not None and spec.reducer is not None
     check_reduce_keys(spec)
+    _refuse_presort_inputs(op)
     mapped = op.sandbox / "mapped.jsonl"
     mapped.write_bytes(b"")
     # one intermediate stream: the mapper writes to it alone, and the reducer is told no

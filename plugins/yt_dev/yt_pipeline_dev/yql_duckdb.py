@@ -549,7 +549,7 @@ class Executor:
                         columns = DeclaredColumns(
                             [(name, "VARCHAR" if name in presorted else kind)
                              for name, kind in columns],
-                            required_of(columns) | presorted)
+                            required_of(columns) | presorted, presorted=presorted)
                     if key:
                         rows = count_lines(part)
                         # a non-finite double is a text by now, sorted as the double

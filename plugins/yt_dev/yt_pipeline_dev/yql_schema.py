@@ -243,18 +243,26 @@ def _write_entry(entry: Path, data: dict[str, Any]) -> None:
 class DeclaredColumns(list[tuple[str, str]]):
     """The columns (name, DuckDB type) YQL gave a table, the names of those it made
     required (their YQL type is not Optional: yql_required), which take no null, and
-    whether the schema says unique_keys (unique_keys.py)."""
+    whether the schema says unique_keys (unique_keys.py), and the hidden sort columns that
+    hold presort bytes (yql_presort: text of one character a byte, which a cluster's JSON
+    read refuses when they are no UTF-8; `presorted_of`)."""
 
     def __init__(self, columns: Iterable[tuple[str, str]], required: Iterable[str] = (),
-                 unique_keys: bool = False):
+                 unique_keys: bool = False, presorted: Iterable[str] = ()):
         super().__init__(columns)
         self.required = frozenset(required)
         self.unique_keys = unique_keys
+        self.presorted = frozenset(presorted)
 
 
 def required_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
     """The required columns of a declared schema (none for plain (name, type) pairs)."""
     return getattr(columns, "required", frozenset())
+
+
+def presorted_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
+    """The columns of a declared schema holding presort bytes (DeclaredColumns)."""
+    return getattr(columns, "presorted", frozenset())
 
 
 def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
@@ -267,6 +275,8 @@ def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
     data: dict[str, Any] = {"columns": columns}
     if required_of(columns):
         data["required"] = sorted(required_of(columns))
+    if presorted_of(columns):
+        data["presorted"] = sorted(presorted_of(columns))
     if key:
         data["sorted_by"] = list(key)
     _write_entry(declared_file(root, table_file), data)
@@ -305,7 +315,8 @@ def declared_with_key(root: Path, table_file: Path
     if data is None:
         return None, []
     columns = DeclaredColumns([(str(name), str(kind)) for name, kind in data["columns"]],
-                              data.get("required") or (), bool(data.get("unique_keys")))
+                              data.get("required") or (), bool(data.get("unique_keys")),
+                              data.get("presorted") or ())
     return columns, [str(column) for column in data.get("sorted_by") or []]
 
 

@@ -13,14 +13,16 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
-from yt_pipeline.errors import BackendError, InvalidTablePath, TableNotFound
+from yt_pipeline.errors import BackendError, InvalidTablePath, RefusedByCluster, TableNotFound
 from yt_pipeline.table_rows import TableRows
+from yt_pipeline.yajl_utf8 import INVALID_UTF8_IN_JSON
 from yt_pipeline_prod.client_log import route_client_log
 from yt_pipeline_prod.failures import translated
 from yt_pipeline_prod.settings import ProdSettings
@@ -301,7 +303,7 @@ class ProdClient(YqlRequests):
         def one_pass() -> Iterator[Row]:
             import yt.wrapper as yt
 
-            with translated(self, "read_table", path):
+            with self._read_translated(path, columns):
                 client = self.yt()
                 source = path if columns is None else yt.TablePath(
                     path, columns=list(columns), client=client)
@@ -309,13 +311,54 @@ class ProdClient(YqlRequests):
                 # closed (see StageClient.reading); rows are parsed as raw=False would
                 response = client.read_table(source, format=json_format(), raw=True)
             self.reading(response, True)
-            return self._rows(response, path)
+            return self._rows(response, path, columns)
 
         return TableRows(one_pass, path)
 
-    def _rows(self, response: Any, path: str) -> Iterator[Row]:
+    @contextmanager
+    def _read_translated(self, path: str, columns: list[str] | None) -> Iterator[None]:
+        """`translated` for a read of table `path`; a cluster's "Invalid UTF-8 string in
+        JSON" (its JSON writer refusing bytes that are no UTF-8: yt_pipeline.yajl_utf8) on
+        a table whose hidden sort column holds presort bytes says so, in dev's words
+        (yql_presort.unreadable_presort)."""
         try:
             with translated(self, "read_table", path):
+                yield
+        except BackendError as error:
+            if INVALID_UTF8_IN_JSON not in str(error):
+                raise
+            refusal = self._presort_refusal(path, columns)
+            if refusal is None:
+                raise
+            raise RefusedByCluster(refusal) from None
+
+    def _presort_refusal(self, path: str, columns: list[str] | None) -> str | None:
+        """The refusal of a read of `columns` (None: all) of table `path` that holds a
+        hidden sort column of presort bytes, a string column YQL named `_yql_column_N`
+        (TKeySelectorBuilder::AddColumn, yt/yql/providers/yt/opt/yql_yt_key_selector.cpp);
+        None for a table without one among the columns read."""
+        from yt_pipeline.yql_presort import unreadable_presort
+        from yt_pipeline.yql_rules import hidden_key_columns
+
+        try:
+            schema = list(self.yt().get(path + "/@schema") or [])
+        except Exception:  # noqa: BLE001 - the read's own error is said instead
+            return None
+        names = [str(column["name"]) for column in schema]
+        # a YQL-named column, a key column or no longer one (a sort by other columns keeps
+        # its bytes)
+        hidden = set(hidden_key_columns(names))
+        found = [str(column["name"]) for column in schema if str(column["name"]) in hidden
+                 and str(column.get("type")) == "string"
+                 and (columns is None or str(column["name"]) in columns)]
+        if not found:
+            return None
+        return unreadable_presort(path, found[0], [name for name in names if name not in hidden])
+
+    def _rows(self, response: Any, path: str, columns: list[str] | None = None
+              ) -> Iterator[Row]:
+        try:
+            with self._read_translated(path, columns):
                 yield from json_format().load_rows(response)
         finally:
             # read to the end, or left (a `break`, a closed TableRows): either way the

@@ -15,8 +15,17 @@ Item = tuple[int, Row]
 
 def row_key(row: Row, columns: list[str]) -> tuple[Any, ...]:
     """What a row sorts by: YT's order of value types, then the values; a list or a map in
-    a key column fails the sort when compared (yt_pipeline.column_types.sort_key)."""
-    return tuple(sort_key(row.get(column)) for column in columns)
+    a key column fails the sort when compared (yt_pipeline.column_types.sort_key). A string
+    sorts by its bytes (YT compares strings bytewise: CompareRowValues in yt/yt/client/
+    table_client/unversioned_value.cpp), which the order of its text is not when it holds
+    bytes kept as U+DC80..U+DCFF (json_text: the presort bytes of a hidden YQL column)."""
+    return tuple(_string_key(sort_key(row.get(column))) for column in columns)
+
+
+def _string_key(key: Any) -> Any:
+    if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], str):
+        return key[0], key[1].encode("utf-8", "surrogateescape")
+    return key
 
 
 def sort_rows(rows: list[Row], columns: list[str]) -> list[Row]:

@@ -16,7 +16,10 @@ Writing (read_table, a job's input, a query's result): a NaN or infinite double 
 ("Unexpected NaN or infinity encountered during JSON writing; ...") unless the format sets
 `stringify_nan_and_infinity`, which gives "nan", "inf" and "-inf" (TJsonConsumer::
 OnDoubleScalar in json_writer.cpp; the option is off by default, json/config.cpp, and
-documented on the Formats page).
+documented on the Formats page). A string whose bytes are not UTF-8 by yajl's shape check
+is refused with "Invalid UTF-8 string in JSON" (TJsonWriter sets yajl_gen_validate_utf8,
+and CheckYajlCode turns yajl_gen_invalid_string into that message: json_writer.cpp;
+yt_pipeline.yajl_utf8): the presort bytes of a hidden `_yql_column_N` column, for one.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from yt_pipeline.yajl_utf8 import INVALID_UTF8_IN_JSON, json_writable
 from yt_pipeline_prod.fake.json_keys import StoreError, key_error, stored_row
 from yt_pipeline_prod.fake.json_text import body_text, wire_bytes
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -74,8 +78,20 @@ def dump_rows(rows: Iterable[dict[str, Any]], stringify: bool = False) -> bytes:
             if not stringify:
                 raise YtFakeError(WRITE_REFUSED) from None
             line = json.dumps(_stringified(row), ensure_ascii=False, separators=(",", ":"))
-        out.append(wire_bytes(line) + b"\n")
+        out.append(_written(line) + b"\n")
     return b"".join(out)
+
+
+def _written(line: str) -> bytes:
+    """A JSON line's bytes, refused as YT's writer refuses a string that is not UTF-8 by
+    shape; only a line holding bytes kept as U+DC80..U+DCFF (json_text) is looked at."""
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError:
+        data = wire_bytes(line)
+    if not json_writable(data):
+        raise YtFakeError(INVALID_UTF8_IN_JSON)
+    return data
 
 
 def stringifies(fmt: Any) -> bool:

@@ -28,12 +28,10 @@ from __future__ import annotations
 import json
 import re
 
+from yt_pipeline.yajl_utf8 import json_writable
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
 INVALID_BYTES = "Error parsing JSON: lexical error: invalid bytes in UTF8 string."
-#: what yajl's lexer takes as UTF-8: a lead byte and that many continuation bytes
-_YAJL_UTF8 = re.compile(rb"(?:[\x00-\x7f]|[\xc0-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
-                        rb"|[\xf0-\xf7][\x80-\xbf]{3})*")
 #: an escape of a surrogate, the only escapes Python's json reads otherwise than yajl
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 #: a JSON string literal; found left to right from outside one, these are the strings
@@ -48,7 +46,7 @@ def body_text(data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        if _YAJL_UTF8.fullmatch(data) is None:
+        if not json_writable(data):  # what yajl's lexer takes as UTF-8, by shape
             raise YtFakeError(INVALID_BYTES) from None
         text = data.decode("utf-8", "surrogateescape")
     if _SURROGATE_ESCAPE.search(text):  # rare: rows that encode pay one search

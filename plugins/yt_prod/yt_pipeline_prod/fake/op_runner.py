@@ -435,7 +435,15 @@ class OperationRunner:
         files = self._files(user_job)
         vault = plain(self.op.spec.get("secure_vault")) or {}
         stringify = stringifies(user_job.get("format") or user_job.get("input_format"))
-        stdin = job_stdin(items, with_index, stringify) if items is not None else None
+        try:
+            stdin = job_stdin(items, with_index, stringify) if items is not None else None
+        except YtFakeError as refused:
+            # the job proxy writes the job's input with the same JSON writer as read_table
+            # (json_rows: a NaN, or a string not UTF-8 by shape); the job fails on it each
+            # time it runs, so the operation fails once its jobs have
+            job_error = {"code": 1, "message": str(refused), "attributes": {},
+                         "inner_errors": []}
+            raise OperationError("Failed jobs limit exceeded", [job_error]) from None
         while True:
             if self.op.aborted:
                 raise OperationError("Operation aborted")

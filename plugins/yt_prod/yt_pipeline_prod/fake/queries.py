@@ -161,6 +161,18 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
+def _stored_bytes(row: dict[str, Any], columns: set[str]) -> dict[str, Any]:
+    """The row with the presort bytes of each of `columns` (text of one character a byte,
+    yql_presort) as the fake keeps a YT string: the text its bytes decode to with
+    errors="surrogateescape" (json_text), so read_table gives a cluster's bytes, or the
+    refusal a cluster's JSON writer gives them (json_rows)."""
+    for name in columns:
+        value = row.get(name)
+        if isinstance(value, str):
+            row[name] = value.encode("latin-1").decode("utf-8", "surrogateescape")
+    return row
+
+
 def _duckdb_lines(rows: list[dict[str, Any]]) -> bytes:
     """Rows for DuckDB to load: its JSON reader takes the bare NaN and Infinity Python's json
     writes, so a NaN double stays one."""
@@ -434,8 +446,9 @@ class QueryRunner:
         if hidden and (insert.truncate or self.state.cypress.lookup(
                 normalize(insert.path), None) is None):
             kinds = dict(described)
-            rows = [encode_hidden(row, hidden, kinds, required) for row in rows]
             presorted_bytes = bytes_columns(hidden, kinds)
+            rows = [_stored_bytes(encode_hidden(row, hidden, kinds, required), presorted_bytes)
+                    for row in rows]
             written = [(name, "VARCHAR" if name in presorted_bytes else kind)
                        for name, kind in described]
             required = required | presorted_bytes
