@@ -341,8 +341,15 @@ class Codec:
         vouched for, `WHOLE_LINES_ENV`): a block is then decoded without first checking
         that its lines and its values match, a tenth of the cost of reading it.
         """
-        return RowReader.over(self._blocks(stream, chunk, close, bad_line, drop_control,
-                                           whole))
+        return RowReader.over(self.iter_blocks(stream, chunk, close=close, bad_line=bad_line,
+                                               drop_control=drop_control, whole=whole))
+
+    def iter_blocks(self, stream: BinaryIO, chunk: int = CHUNK, *, close: bool = False,
+                    bad_line: BadLine | None = None, drop_control: bool = False,
+                    whole: bool = False) -> Iterator[list[Any]]:
+        """The rows of iter_rows a block (a list) at a time: a reader may look at the first
+        block before handing the rows on (RowReader.over), at no cost a row."""
+        return self._blocks(stream, chunk, close, bad_line, drop_control, whole)
 
     def _blocks(self, stream: BinaryIO, chunk: int, close: bool,
                 bad_line: BadLine | None,
@@ -442,3 +449,4 @@ loads_line = READER.loads_line
 loads_lines = READER.loads_lines
 iter_chunks = READER.iter_chunks
 iter_rows = READER.iter_rows
+iter_blocks = READER.iter_blocks
