@@ -102,13 +102,14 @@ from ytjobs import read_rows, write_rows
 
 write_rows({"v": row["v"], "twice": row["v"] * 2} for row in read_rows())
 """
-YQL = """
+YQL = FILL + """
 from yt_pipeline import BaseStage
 
 
 class Yql(BaseStage):
     def run(self, debug):
         yt = self.deps.yt_client
+        fill_disk("before_yql")  # DuckDB then writes the appended table
         yt.run_yql("INSERT INTO `//r/yql_acc` SELECT k, v FROM `//r/input` WHERE v % 2 = 0")
         yt.write_table("//r/log", [{"stage": "yql"}], append=True)
         return debug
@@ -284,14 +285,17 @@ def test_full_disk_at_seeded_levels_fails_cleanly_and_resumes_to_exact_rows(disk
         trial(root, disk, f"trial {number} ({leave} bytes free)", leave=leave)
 
 
-@pytest.mark.parametrize("moment", ["after_sort", "before_map"])
-def test_disk_filled_inside_a_stage_names_what_could_not_be_written(disk, tmp_path, moment):
+@pytest.mark.parametrize(("moment", "pages"), [
+    ("after_sort", 0), ("before_map", 0), ("before_yql", 0), ("before_yql", 1)])
+def test_disk_filled_inside_a_stage_names_what_could_not_be_written(disk, tmp_path, moment,
+                                                                     pages):
     """The space runs out between a sort and the reduce that copies its (staged) output into
     the sandbox, or before a map extracts its job code: the stage's error named neither
     (`OSError(28, 'No space left on device')`; `cannot extract the code archive
-    .build/source.tar.gz`, whole and readable)."""
+    .build/source.tar.gz`, whole and readable). Before a YQL INSERT appends: the copy of
+    the table or DuckDB's COPY fails."""
     root = make(disk / "p")
-    trial(root, disk, f"disk filled {moment}", moment=moment)
+    trial(root, disk, f"disk filled {moment}, {pages} pages free", moment=moment, pages=pages)
 
 
 def test_disk_full_at_each_write_of_a_commit_fails_cleanly_and_resumes(disk, tmp_path):
