@@ -186,7 +186,7 @@ def _stays_unique(unique: bool, sorted_by: list[str] | None, key: list[str] | No
 #: for the commits its look finds, so only commits coming faster than it lists exhaust them
 LIST_TRIES = 100
 #: the errors of a full disk or quota
-_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def _shared_lock(append: bool, key: list[str] | None) -> bool:
@@ -542,7 +542,7 @@ class DevClient(YqlRequests):
             # a full disk: say which table could not be written, not which of dev's files;
             # any other error names dev's file at fault (a `.dev/.locks` that cannot be
             # written, where the write takes its lock, was named as the table)
-            if exc.errno in _NO_SPACE and (
+            if exc.errno in NO_SPACE and (
                     exc.filename is None or str(exc.filename).startswith(str(self.root))):
                 exc.filename = path
             raise

@@ -126,7 +126,13 @@ def extract_archive(archive: Path, destination: Path, package: CodePackage | Non
                     tar.extractall(destination, filter="data")
                 else:  # pragma: no cover - Python before 3.10.12 has no extraction filters
                     tar.extractall(destination)
-    except (tarfile.TarError, OSError) as exc:  # a damaged archive, a full disk
+    except OSError as exc:
+        if exc.filename is None:  # a full disk: a write to the extracted file names none
+            # the archive is whole; what could not be written is under `destination`
+            raise PackagingError(f"cannot extract the code archive {archive} into "
+                                 f"{destination}: {exc}") from None
+        raise PackagingError(f"cannot extract the code archive {archive}: {exc}") from None
+    except tarfile.TarError as exc:  # a damaged archive
         raise PackagingError(f"cannot extract the code archive {archive}: {exc}") from None
 
 

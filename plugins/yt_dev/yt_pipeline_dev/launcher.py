@@ -34,7 +34,7 @@ from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
 from yt_pipeline_dev import later_removal, stderr_table
 from yt_pipeline_dev.atomic import CHUNK, Bounded
-from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.client import NO_SPACE, DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code
 from yt_pipeline_dev.job_env import check_requirements, job_environment
@@ -433,6 +433,12 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     clear_unclaimed_siblings(client.root, base, clear_sandbox)
     try:
         return _launch_in(client, spec, claimed.path, started)
+    except OSError as exc:
+        # a full disk met by a write to an open file (a table copied into the sandbox, a
+        # file of `file_paths`) names no file: the sandbox is what could not be written
+        if exc.filename is None and exc.errno in NO_SPACE:
+            exc.filename = str(claimed.path)
+        raise
     finally:
         claimed.release()
 

@@ -74,6 +74,9 @@ def _count(root: Path, folder_path: str, suffix: str) -> None:
         fd = os.open(counter, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, b"\n")
+    except OSError as exc:
+        exc.filename = str(counter)  # os.write names no file: a full disk would not say which
+        raise
     finally:
         os.close(fd)
 

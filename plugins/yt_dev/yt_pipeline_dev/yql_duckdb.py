@@ -45,7 +45,7 @@ from yt_pipeline.yql_type_v3 import (
     written_v3,
 )
 from yt_pipeline_dev.atomic import append_file, count_lines
-from yt_pipeline_dev.client import DevClient
+from yt_pipeline_dev.client import NO_SPACE, DevClient
 from yt_pipeline_dev.sort_work import sort_area, work_folder
 from yt_pipeline_dev.sorted_schema import merge_in
 from yt_pipeline_dev.unique_keys import keep_unique
@@ -494,6 +494,18 @@ class Executor:
                 raise self.duckdb.Error(CHECK_FAILED)
 
     def _insert(self, statement: Statement, allowed: list[str]) -> None:
+        assert statement.target is not None
+        try:
+            self._insert_rows(statement, allowed)
+        except OSError as exc:
+            # a full disk: name the table the INSERT could not write, as write_table does,
+            # not which of dev's files (its transaction's copy of the table, a lock marker)
+            if exc.errno in NO_SPACE and (
+                    exc.filename is None or str(exc.filename).startswith(str(self.client.root))):
+                exc.filename = statement.target
+            raise
+
+    def _insert_rows(self, statement: Statement, allowed: list[str]) -> None:
         assert statement.target is not None
         started = time.perf_counter()
         with self.client.writing(statement.target, append=not statement.truncate,
