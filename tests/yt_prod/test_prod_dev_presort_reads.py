@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pytest
 from test_prod_dev_parity import Backends
+from test_prod_yql_sorted_inserts import ROWS, run
 
 from yt_pipeline.errors import OperationFailed, RefusedByCluster
 
@@ -29,7 +30,6 @@ from ytjobs import read_rows, write_rows
 
 write_rows(read_rows())
 """
-ROWS = [{"k": 5, "v": "e"}, {"k": None, "v": "n"}, {"k": 1, "v": "a"}, {"k": 3, "v": "c"}]
 DESC = "PRAGMA yt.InferSchema; INSERT INTO `//t/out` WITH TRUNCATE SELECT k, v FROM `//t/in` "
 
 
@@ -39,11 +39,6 @@ def both(tmp_path, prod_client, fake_yt):
     for client in (both.dev, both.prod):
         client.write_table("//t/in", ROWS)
     return both
-
-
-def run(both: Backends, query: str) -> None:
-    for client in (both.dev, both.prod):
-        client.run_yql(query)
 
 
 def refusal(read) -> str:
