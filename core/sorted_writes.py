@@ -90,9 +90,11 @@ def jobs_overlap(path: str) -> str:
 # operation_controller_detail.cpp), and refuses inputs it cannot take one from:
 #: inputs of strong schema and of weak schema together
 SCHEMA_MODES_DIFFER = "Cannot infer output schema from input, tables have different schema modes"
-#: inputs of strong schemas of different columns (compared as canonical schemas: by name)
-SCHEMAS_DIFFER = ("Cannot infer output schema from input tables, schemas of input tables "
-                  "are different")
+#: inputs of strong schemas of different columns (compared as canonical schemas: by name);
+#: the words YTsaurus's own tests expect of a merge or sort of such inputs (raises_yt_error(
+#: "tables have incompatible schemas") in yt/yt/tests/integration/.../test_schema.py)
+SCHEMAS_DIFFER = ("Cannot infer output schema from input in strong schema mode, tables have "
+                  "incompatible schemas")
 
 
 def inferred_columns(schemas: Sequence[Any]) -> Any:

@@ -79,8 +79,8 @@ def test_a_sort_of_tables_of_no_schema_gives_none(both):
 @pytest.mark.parametrize(("inputs", "words"), [
     (["//t/y", "//t/w"], "Cannot infer output schema from input, tables have different "
                          "schema modes"),
-    (["//t/y", "//t/z"], "Cannot infer output schema from input tables, schemas of input "
-                         "tables are different"),
+    (["//t/y", "//t/z"], "Cannot infer output schema from input in strong schema mode, "
+                         "tables have incompatible schemas"),
 ])
 def test_a_sort_of_inputs_of_different_schemas_fails_alike(both, inputs, words):
     for run in sort_into(both, inputs, "//t/mixed"):

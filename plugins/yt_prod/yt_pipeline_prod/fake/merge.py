@@ -44,7 +44,7 @@ from typing import Any
 
 import yt.yson as yson
 
-from yt_pipeline.sorted_writes import SCHEMA_MODES_DIFFER
+from yt_pipeline.sorted_writes import SCHEMA_MODES_DIFFER, SCHEMAS_DIFFER
 from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.branches import REMOVED
 from yt_pipeline_prod.fake.cypress import Node
@@ -54,9 +54,6 @@ from yt_pipeline_prod.fake.protocol import YtFakeError
 
 Row = dict[str, Any]
 
-#: InferSchemaFromInput's refusal of inputs of strong schemas that differ
-SCHEMAS_DIFFER = ("Cannot infer output schema from input in strong schema mode, tables have "
-                  "incompatible schemas")
 UNORDERED_INTO_SORTED = ('Cannot perform unordered merge into a sorted table in a "strong" '
                          "schema mode")
 ORDERED_INTO_SORTED = "Cannot generate sorted output for ordered operation with multiple input tables"
