@@ -38,6 +38,12 @@ class TableClient(Protocol):
     def read_table(self, path: str) -> Iterator[Row]:
         """Stream the rows of a table; raise TableNotFound if it does not exist."""
 
+    def read_columns(self, path: str, columns: builtins.list[str] | None) -> Iterator[Row]:
+        """Stream the rows of a table with only `columns` (all of them for None), as a
+        cluster reads a path that selects them (`<columns=[...]>`): a column left out is
+        never read, so a hidden sort column's presort bytes, which a cluster's JSON read
+        refuses, do not fail the read."""
+
     def exists(self, path: str) -> bool:
         """True only when the node exists."""
 

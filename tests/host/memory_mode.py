@@ -41,6 +41,12 @@ class MemoryClient:
             raise TableNotFound(path)
         return iter([dict(row) for row in self.tables[path]])
 
+    def read_columns(self, path: str, columns: builtins.list[str] | None) -> Iterator[Row]:
+        if columns is None:
+            return self.read_table(path)
+        return iter([{name: row[name] for name in columns if name in row}
+                     for row in self.read_table(path)])
+
     def exists(self, path: str) -> bool:
         return path in self.tables
 
