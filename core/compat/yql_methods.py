@@ -31,17 +31,17 @@ class YqlRequests:
     `read_table` and `declared_schema` (the dev and prod clients)."""
 
     def _request_columns(self, path: str) -> list[str]:
-        # a table sorted through a hidden column a YQL ORDER BY ... DESC left
+        # a table holding a hidden column a YQL ORDER BY ... DESC left
         # (yql_rules.hidden_key_columns) has its columns in its schema: its rows cannot be
         # read in JSON on a cluster, whose writer refuses the column's presort bytes
-        # ("Invalid UTF-8 string in JSON": yt_pipeline.yajl_utf8)
+        # ("Invalid UTF-8 string in JSON": yt_pipeline.yajl_utf8). The column need not be
+        # a key column any more: a sort by the table's own columns keeps its bytes
+        # (the prod client's _presort_refusal looks at every column alike)
         from yt_pipeline.yql_rules import hidden_key_columns
 
         schema = cast(Any, self).declared_schema(path)
         names = [str(column["name"]) for column in (schema or {}).get("columns") or []]
-        hidden = set(hidden_key_columns(
-            [str(column["name"]) for column in (schema or {}).get("columns") or []
-             if column.get("sort_order")]))
+        hidden = set(hidden_key_columns(names))
         if hidden:
             return [name for name in names if name not in hidden]
         seen: dict[str, None] = {}

@@ -62,6 +62,7 @@ from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
 from yt_pipeline_prod.fake.job_plans import sort_rows
 from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
+from yt_pipeline_prod.fake.json_text import wire_bytes
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
 from yt_pipeline_prod.fake.sorted_tables import strong_key, unique_keys, without_unique_keys
 from yt_pipeline_prod.fake.tables import require_json
@@ -176,8 +177,31 @@ def _stored_bytes(row: dict[str, Any], columns: set[str]) -> dict[str, Any]:
 def _duckdb_lines(rows: list[dict[str, Any]]) -> bytes:
     """Rows for DuckDB to load: its JSON reader takes the bare NaN and Infinity Python's json
     writes, so a NaN double stays one."""
-    return b"".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-                    for row in rows)
+    return b"".join(_duckdb_line(row) + b"\n" for row in rows)
+
+
+def _duckdb_line(row: dict[str, Any]) -> bytes:
+    """A row's JSON line for DuckDB. A string of bytes that are no UTF-8 (kept as U+DC80..
+    U+DCFF, json_text), such as the presort bytes of a hidden column a sort by other
+    columns left an ordinary one, goes in as dev keeps it: text of one character a byte
+    (yql_presort), which DuckDB takes, where the bytes themselves are no JSON it reads."""
+    line = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return line.encode()
+    except UnicodeEncodeError:
+        pass
+    row = {name: wire_bytes(value).decode("latin-1")
+           if isinstance(value, str) and not _utf8_text(value) else value
+           for name, value in row.items()}
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _utf8_text(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class QueryRunner:
