@@ -35,7 +35,7 @@ in yt/yt/client/table_client/schema.cpp) refuses a row whose key equals the one 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 
@@ -95,6 +95,17 @@ SCHEMA_MODES_DIFFER = "Cannot infer output schema from input, tables have differ
 #: "tables have incompatible schemas") in yt/yt/tests/integration/.../test_schema.py)
 SCHEMAS_DIFFER = ("Cannot infer output schema from input in strong schema mode, tables have "
                   "incompatible schemas")
+
+
+def selected_only(selections: Sequence[Collection[str] | None]) -> set[str] | None:
+    """The columns an operation's output keeps of the schema inferred from its inputs: those
+    the input paths select (`//t{a,b}`) when every one selects some, else None (all). The
+    controller filters the inferred schema so after inferring it
+    (FilterOutputSchemaByInputColumnSelectors, yt/yt/server/controller_agent/
+    operation_controller_detail.cpp): the rows hold no other column."""
+    if not selections or any(selection is None for selection in selections):
+        return None
+    return {column for selection in selections for column in selection or ()}
 
 
 def inferred_columns(schemas: Sequence[Any]) -> Any:

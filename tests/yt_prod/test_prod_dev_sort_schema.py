@@ -88,3 +88,20 @@ def test_a_sort_of_inputs_of_different_schemas_fails_alike(both, inputs, words):
             run()
     for client in (both.dev, both.prod):  # nothing written
         assert not client.exists("//t/mixed") or list(client.read_table("//t/mixed")) == []
+
+
+def test_a_sort_of_inputs_that_select_columns_gives_the_output_those_columns_only(both):
+    """Inputs whose paths each select columns (`//t/y{k}`) give an output of weak schema
+    the inferred schema filtered to the columns they select, as for a merge
+    (FilterOutputSchemaByInputColumnSelectors(sortColumns), which the controller calls
+    after InferSchemaFromInput: yt/yt/server/controller_agent/operation_controller_detail.h):
+    the rows hold those columns only, so the schema cannot require the others. Dev refused
+    the write ("Required column v cannot have null"), and the fake kept `v` in the schema."""
+    for run in sort_into(both, ["//t/y{k}", "//t/y2{k}"], "//t/keys"):
+        run()
+    dev_schema, prod_schema = (client.declared_schema("//t/keys") for client in (both.dev,
+                                                                                 both.prod))
+    assert dev_schema is not None and prod_schema is not None
+    assert schema_shown(dev_schema) == schema_shown(prod_schema) == [("k", "ascending")]
+    dev, prod = both.rows("//t/keys")
+    assert dev == prod == [{"k": 1}, {"k": 3}, {"k": 5}]

@@ -175,8 +175,8 @@ def merge_in(table_file: Path, new_rows: Path, key: list[str], work_dir: Path,
 
 
 def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
-                       first_key: list[str] | None = None, sort_by: list[str] | None = None
-                       ) -> list[tuple[str, str]] | None:
+                       first_key: list[str] | None = None, sort_by: list[str] | None = None,
+                       kept: set[str] | None = None) -> list[tuple[str, str]] | None:
     """The columns a sort gives an output table of no schema, from its inputs' (None for
     one of no schema): the first input's when all have a strict schema of the same columns
     (compared by name, as the cluster compares canonical schemas), None when none has one.
@@ -189,7 +189,9 @@ def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
     Input in yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp): it
     says unique_keys when the first input's does and every column of that input's key
     (`first_key`) is among `sort_by` (TTableSchema::ToSorted, yt/yt/client/table_client/
-    schema.cpp), whatever the other inputs' say."""
+    schema.cpp), whatever the other inputs' say. `kept`: the columns the inputs' paths
+    select, when each selects some (sorted_writes.selected_only): the schema has only those,
+    and is unique only if it keeps the first input's whole key."""
     found = inferred_columns(inputs)
     if found is None:
         return None
@@ -197,7 +199,12 @@ def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
 
     unique = bool(getattr(found, "unique_keys", False)) and bool(first_key) and \
         set(first_key or []) <= set(sort_by or [])
-    return DeclaredColumns(found, required_of(found), unique, presorted_of(found))
+    columns, required, presorted = found, required_of(found), presorted_of(found)
+    if kept is not None:
+        columns = [(name, kind) for name, kind in found if name in kept]
+        required, presorted = required & kept, presorted & kept
+        unique = unique and set(first_key or []) <= kept
+    return DeclaredColumns(columns, required, unique, presorted)
 
 
 def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,

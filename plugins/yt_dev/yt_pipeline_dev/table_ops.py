@@ -25,6 +25,7 @@ from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline.schema_compat import checks_output_schema, incompatible_input, prepare_failure
+from yt_pipeline.sorted_writes import selected_only
 from yt_pipeline.yql_presort import unfeedable_presort
 from yt_pipeline.yql_type_v3 import declared_kind_v3
 from yt_pipeline_dev.atomic import CHUNK, Bounded
@@ -463,11 +464,13 @@ def _sort_schema(op: OperationRun, table: str) -> list[tuple[str, str]] | None:
     client = op.client
     if schema_of(client.root, client.visible_file(table)) is not None:
         return None
-    files = [client.visible_file(table_paths.parse(text).path) for text in op.spec.input_tables]
+    paths = [table_paths.parse(text) for text in op.spec.input_tables]
+    files = [client.visible_file(path.path) for path in paths]
     inputs = [schema_of(client.root, file) for file in files]
     try:
         return sort_output_schema(inputs, declared_key(client.root, files[0]) if files else None,
-                                  list(op.spec.sort_by))
+                                  list(op.spec.sort_by),
+                                  selected_only([path.columns for path in paths]))
     except ValueError as refused:
         client.log(op.spec.kind, op.spec.title, extra="FAILED output schema")
         raise OperationFailed(f"sort operation failed: {refused}", stage=op.spec.stage_name,

@@ -55,6 +55,7 @@ from yt_pipeline.sorted_writes import (
     jobs_duplicate,
     jobs_overlap,
     overlaps_table,
+    selected_only,
     sort_order_violation,
 )
 from yt_pipeline_prod.fake.cypress import Node
@@ -284,4 +285,10 @@ def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str]) -> Any
     attributes = dict(getattr(first, "attributes", None) or {})
     attributes["unique_keys"] = bool(attributes.get("unique_keys")) and \
         sort_keeps_unique(key, sort_by)
-    return yson.to_yson_type([copy.deepcopy(dict(c)) for c in first], attributes=attributes)
+    columns = [copy.deepcopy(dict(c)) for c in first]
+    # inputs that each select columns give the output those alone (selected_only)
+    kept = selected_only([table.columns for table in inputs])
+    if kept is not None:
+        columns = [c for c in columns if str(c["name"]) in kept]
+        attributes["unique_keys"] = attributes["unique_keys"] and set(key) <= kept
+    return yson.to_yson_type(columns, attributes=attributes)
