@@ -44,7 +44,7 @@ from typing import Any
 
 import yt.yson as yson
 
-from yt_pipeline.sorted_writes import SCHEMA_MODES_DIFFER, SCHEMAS_DIFFER
+from yt_pipeline.sorted_writes import SCHEMA_MODES_DIFFER, SCHEMAS_DIFFER, selected_only
 from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.branches import REMOVED
 from yt_pipeline_prod.fake.cypress import Node
@@ -170,9 +170,9 @@ def _whole(schema: Any, sorted_by: list[str]) -> Any:
 def _selected(tables: list[InputTable], schema: Any, key: list[str]) -> tuple[Any, list[str]]:
     """The schema with only the columns the inputs' paths select, when every one selects
     some; the key as far as its columns are all kept."""
-    if schema is WEAK or any(table.columns is None for table in tables):
+    chosen = selected_only([table.columns for table in tables])
+    if schema is WEAK or chosen is None:
         return schema, key
-    chosen = {column for table in tables for column in table.columns or []}
     kept = []
     for column in key:
         if column not in chosen:
