@@ -290,10 +290,16 @@ def test_full_disk_at_seeded_levels_fails_cleanly_and_resumes_to_exact_rows(disk
         trial(root, disk, f"trial {number} ({leave} bytes free)", leave=leave)
 
 
+#: the run's own files: the state it saves of the stages done, while the next one runs
+#: (run_book, at most SAVE_EVERY_S after a stage ends), may be the write that finds the disk
+#: full first; the error names it then (a race: seen once in a full suite's run)
+RUN_FILES = (".runs/stages.dev.json", "state.dev.yml")
+
+
 @pytest.mark.parametrize(("moment", "pages", "named"), [
-    ("after_sort", 0, ".dev/.sandboxes/sandbox_sorter.reduce"),
-    ("before_map", 0, ".dev/.sandboxes/sandbox_mapper.map"),
-    ("before_yql", 0, "'//r/yql_acc'"),
+    ("after_sort", 0, (".dev/.sandboxes/sandbox_sorter.reduce", *RUN_FILES)),
+    ("before_map", 0, (".dev/.sandboxes/sandbox_mapper.map", *RUN_FILES)),
+    ("before_yql", 0, ("'//r/yql_acc'", *RUN_FILES)),
     ("before_yql", 1, None)])  # DuckDB's COPY, or what follows it, runs out
 def test_disk_filled_inside_a_stage_names_what_could_not_be_written(disk, tmp_path, moment,
                                                                      pages, named):
@@ -302,11 +308,12 @@ def test_disk_filled_inside_a_stage_names_what_could_not_be_written(disk, tmp_pa
     (`OSError(28, 'No space left on device')`; `cannot extract the code archive
     .build/source.tar.gz`, whole and readable). Before a YQL INSERT appends: the copy of
     the table it appends to fails (named by a file of dev's transaction, not the table, as
-    write_table names it), or DuckDB's COPY does (it names the file)."""
+    write_table names it), or DuckDB's COPY does (it names the file). The run's own state,
+    saved while the YQL stage runs, may meet the full disk first: its file is named then."""
     root = make(disk / "p")
     shown = trial(root, disk, f"disk filled {moment}, {pages} pages free", moment=moment,
                   pages=pages)
-    assert named is None or named in shown, f"{moment}: {shown}"
+    assert named is None or any(name in shown for name in named), f"{moment}: {shown}"
 
 
 def test_disk_full_at_each_write_of_a_commit_fails_cleanly_and_resumes(disk, tmp_path):
