@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -118,6 +119,13 @@ def run_leaky_stage(root: Path, stage: str, secret: str, capfd) -> dict[str, byt
     assert result.exit_code == 0, result.output
     printed = (result.output + "".join(capfd.readouterr())).encode()
     return {**folder_blobs(root), "printed": printed}
+
+
+def the_run_log(blobs: dict[str, bytes]) -> str:
+    """The text of the one run log (`.runs/<run>.log`) among a run's files."""
+    [log] = [data.decode() for name, data in blobs.items()
+             if re.fullmatch(r"\.runs/[^/]+\.log", name)]
+    return log
 
 
 def folder_blobs(root: Path) -> dict[str, bytes]:

@@ -10,7 +10,7 @@ import base64
 import re
 
 import pytest
-from test_secrets_encoded import run_leaky_stage
+from test_secrets_encoded import run_leaky_stage, the_run_log
 
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.testing import invoke_cli, write_pipeline
@@ -64,8 +64,7 @@ def test_the_encodings_are_masked_in_logs_and_records(tmp_path, capfd):
                "urlsafe": base64.urlsafe_b64encode(b"." + script).decode(),
                "base32": base64.b32encode(b"k=" + secret.encode()).decode()}
     # the run's log has the three lines, each with the encoded secret cut out
-    [log] = [data.decode() for name, data in blobs.items()
-             if re.fullmatch(r"\.runs/[^/]+\.log", name)]
+    log = the_run_log(blobs)
     assert all(f"{word} " in log for word in ("EncodedCommand", "urlsafe", "base32")) and \
         log.count("***") >= 3
     for where, data in blobs.items():

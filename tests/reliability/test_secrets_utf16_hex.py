@@ -13,7 +13,7 @@ import base64
 import re
 
 import pytest
-from test_secrets_encoded import dotenv_quoted, folder_blobs
+from test_secrets_encoded import dotenv_quoted, folder_blobs, the_run_log
 
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.testing import invoke_cli, write_pipeline
@@ -118,8 +118,7 @@ def test_the_encodings_are_masked_in_logs_errors_and_records(tmp_path, capfd, se
     printed = (result.output + "".join(capfd.readouterr())).encode()
     blobs = {**folder_blobs(root), "printed": printed}
     # the run's log has each line, its encoded secret cut out, and the error
-    [log] = [data.decode() for name, data in blobs.items()
-             if re.fullmatch(r"\.runs/[^/]+\.log", name)]
+    log = the_run_log(blobs)
     for label in LABELS:
         assert re.search(rf"{label} \S*\*\*\*", log), (label, log)
         assert re.search(rf"{label}=\S*\*\*\*", log), (label, log)

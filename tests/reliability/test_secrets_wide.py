@@ -10,7 +10,7 @@ import codecs
 import json
 import re
 
-from test_secrets_encoded import dotenv_quoted, folder_blobs
+from test_secrets_encoded import dotenv_quoted, folder_blobs, the_run_log
 
 from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.testing import invoke_cli, write_pipeline
@@ -101,8 +101,7 @@ def test_wide_and_json_forms_are_masked_in_logs_records_and_the_kept_sandbox(tmp
              for name, form in written_forms().items() if form in data]
     assert leaks == []
     # the lines are there, masked
-    [run_log] = [data.decode() for name, data in blobs.items()
-                 if re.fullmatch(r"\.runs/[^/]+\.log", name)]
+    run_log = the_run_log(blobs)
     assert "utf-16-le: b'***'" in run_log
     assert "utf-16: b'\\xff\\xfe***'" in run_log
     assert "utf-32-be: b'***'" in run_log

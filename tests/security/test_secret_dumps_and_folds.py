@@ -165,12 +165,11 @@ class Leaky(BaseStage):
 
 
 def test_a_stage_logging_a_dump_and_yaml_leaves_no_secret(tmp_path, capfd):
-    from test_secrets_encoded import run_leaky_stage
+    from test_secrets_encoded import run_leaky_stage, the_run_log
 
     secret = SECRETS[2]
     blobs = run_leaky_stage(tmp_path / "p", STAGE, secret, capfd)
-    [log] = [data.decode() for name, data in blobs.items()
-             if re.fullmatch(r"\.runs/[^/]+\.log", name)]
+    log = the_run_log(blobs)
     # the lines are there, the secret's part of them masked
     assert "Authorization: B" in log and "token:" in log and log.count(MASK) >= 3
     for where, data in blobs.items():

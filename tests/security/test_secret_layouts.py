@@ -278,12 +278,11 @@ class Leaky(BaseStage):
 
 
 def test_a_run_logging_these_layouts_leaves_none_of_them(tmp_path, capfd):
-    from test_secrets_encoded import run_leaky_stage
+    from test_secrets_encoded import run_leaky_stage, the_run_log
 
     secret = SECRETS[0]
     blobs = run_leaky_stage(tmp_path / "p", STAGE, secret, capfd)
-    [log] = [data.decode() for name, data in blobs.items()
-             if re.fullmatch(r"\.runs/[^/]+\.log", name)]
+    log = the_run_log(blobs)
     assert "od -c:" in log and "html" in log and log.count(MASK) >= 4
     raw = secret.encode()
     auth = base64.b64encode(b"robot:" + raw).decode()
