@@ -524,6 +524,15 @@ def hidden_key_columns(key: Iterable[str] | None) -> list[str]:
     return [column for column in key or () if column.startswith("_yql_")]
 
 
+def own_columns(names: Iterable[str]) -> list[str]:
+    """The columns of a table a query sees, in their order: all but those YQL names itself
+    (hidden_key_columns), whether they are still key columns or not (a sort by the table's
+    own columns keeps a hidden column's bytes)."""
+    names = list(names)
+    hidden = set(hidden_key_columns(names))
+    return [name for name in names if name not in hidden]
+
+
 def presorted(hidden: HiddenColumn, kind: str) -> bool:
     """Whether a hidden column holds presort bytes, its expression being of DuckDB type
     `kind`: when sorted DESC, or of a type other than a data type (`needPresort` in

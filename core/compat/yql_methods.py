@@ -37,13 +37,13 @@ class YqlRequests:
         # ("Invalid UTF-8 string in JSON": yt_pipeline.yajl_utf8). The column need not be
         # a key column any more: a sort by the table's own columns keeps its bytes
         # (the prod client's _presort_refusal looks at every column alike)
-        from yt_pipeline.yql_rules import hidden_key_columns
+        from yt_pipeline.yql_rules import own_columns
 
         schema = cast(Any, self).declared_schema(path)
         names = [str(column["name"]) for column in (schema or {}).get("columns") or []]
-        hidden = set(hidden_key_columns(names))
-        if hidden:
-            return [name for name in names if name not in hidden]
+        own = own_columns(names)
+        if len(own) < len(names):
+            return own
         seen: dict[str, None] = {}
         for row in islice(cast(Any, self).read_table(path), COLUMN_ROWS):
             seen.update(dict.fromkeys(row))

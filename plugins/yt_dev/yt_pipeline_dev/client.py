@@ -29,7 +29,7 @@ from yt_pipeline.secret_forms import all_forms, mask_text
 from yt_pipeline.table_rows import TableRows
 from yt_pipeline.yql_presort import refused_presort, unreadable_presort
 from yt_pipeline.yql_rules import (
-    hidden_key_columns,
+    own_columns,
     own_writes_read,
     own_writes_refused,
     read_through,
@@ -576,9 +576,10 @@ class DevClient(YqlRequests):
             blocks = iter_blocks(handle, READ_CHUNK, close=True,
                                  whole=vouched(self.root, status),
                                  bad_line=lambda line, error: not_json_line(path, line, error))
-            rows: Iterator[dict[str, Any]] = RowReader.over(blocks)
-            if any(name.startswith("_yql_") for name in wanted):
-                rows = self._presort_checked(path, blocks, wanted)
+            # only a hidden column among those read can hold presort bytes
+            rows = (self._presort_checked(path, blocks, wanted)
+                    if any(name.startswith("_yql_") for name in wanted)
+                    else RowReader.over(blocks))
             return _Selected.of(wanted, rows)
 
         return TableRows(one_pass, path)
@@ -638,9 +639,7 @@ class DevClient(YqlRequests):
         """The columns of table `path` a query sees, in its schema's order (the key first,
         as a cluster shows a sorted schema): all but its hidden key columns."""
         schema = self.declared_schema(path) or {"columns": []}
-        names = [str(c["name"]) for c in schema["columns"]]
-        hidden = set(hidden_key_columns(names))
-        return [name for name in names if name not in hidden]
+        return own_columns(str(c["name"]) for c in schema["columns"])
 
     @table_path_keyword
     def exists(self, path: str) -> bool:

@@ -48,13 +48,7 @@ from yt_pipeline_dev.table_switches import (
 )
 from yt_pipeline_dev.tablelock import lock_file
 from yt_pipeline_dev.whole_lines import vouch, vouched, vouched_file
-from yt_pipeline_dev.yql_schema import (
-    RowOffSchema,
-    declared_key,
-    presorted_of,
-    required_of,
-    schema_of,
-)
+from yt_pipeline_dev.yql_schema import RowOffSchema, declared_key, required_of, schema_of
 
 
 def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
@@ -374,7 +368,7 @@ def _refuse_presort_inputs(op: OperationRun) -> None:
     client = op.client
     for text in op.spec.input_tables:
         selected = table_paths.parse(text)
-        presorted = presorted_of(schema_of(client.root, client.visible_file(selected.path)))
+        presorted = client.presorted_columns(selected.path)
         if selected.columns is not None:
             presorted = presorted.intersection(selected.columns)
         if not presorted:

@@ -338,7 +338,7 @@ class ProdClient(YqlRequests):
         (TKeySelectorBuilder::AddColumn, yt/yql/providers/yt/opt/yql_yt_key_selector.cpp);
         None for a table without one among the columns read."""
         from yt_pipeline.yql_presort import unreadable_presort
-        from yt_pipeline.yql_rules import hidden_key_columns
+        from yt_pipeline.yql_rules import hidden_key_columns, own_columns
 
         try:
             schema = list(self.yt().get(path + "/@schema") or [])
@@ -353,7 +353,7 @@ class ProdClient(YqlRequests):
                  and (columns is None or str(column["name"]) in columns)]
         if not found:
             return None
-        return unreadable_presort(path, found[0], [name for name in names if name not in hidden])
+        return unreadable_presort(path, found[0], own_columns(names))
 
     def _rows(self, response: Any, path: str, columns: list[str] | None = None
               ) -> Iterator[Row]:
