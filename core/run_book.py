@@ -24,6 +24,8 @@ from yt_pipeline.txn import finish_commit
 from yt_pipeline.units import Debug, RunTarget
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from yt_pipeline.client import TableClient
 
 log = logging.getLogger("yt_pipeline.runner")
@@ -46,6 +48,8 @@ class RunBook:
         #: the first error of the run: a stage's failure, or a plugin's
         self.error: YtPipelineError | None = None
         self._committed: list[Record] = []
+        #: the run's own files that could not be saved after it failed (logged once each)
+        self._unsaved: set[str] = set()
 
     def recover(self, client: TableClient) -> bool:
         """Finish the commits a killed run recorded, and fold them into the state files.
@@ -117,13 +121,33 @@ class RunBook:
             self.error = error
             self.result.error = str(error)
 
+    def save_own(self, write: Callable[[], None], *, failed: bool) -> None:
+        """`write` one of the run's own files (its state, its record). When it cannot (an
+        OSError, which names the file) after the run failed or while it is interrupted,
+        that is logged, once a file, and the run's own failure stays its error: the stage's
+        error and the command that resumes say more than the file that could not be
+        written. After a successful run it is the run's error."""
+        try:
+            write()
+        except OSError as exc:
+            if not failed:
+                raise
+            where = str(exc.filename or "")
+            if where not in self._unsaved:
+                self._unsaved.add(where)
+                log.error("could not save %s after the run failed: %s", where or "a file",
+                          exc.strerror or exc)
+
     def flush(self) -> None:
         self.state.write()
         self.state.journal.remove(self._committed)
         self._committed = []
 
-    def finish(self, status: str, order: list[str], duration_s: float) -> PipelineResult:
-        """The result, and the run record's last write (after a last `flush`)."""
+    def finish(self, status: str, order: list[str], duration_s: float,
+               save: Callable[[Callable[[], None]], None] | None = None) -> PipelineResult:
+        """The result, and the run record's last write (after a last `flush`), done through
+        `save` when given (which may keep a failed run's error when the record cannot be
+        written)."""
         result = self.result
         result.duration_seconds = duration_s
         merged: Debug = {}
@@ -136,5 +160,8 @@ class RunBook:
         if not result.success:
             result.failure = self.error
             result.resume_hint = f"to resume: {self.resume_command}"
-        self.record.finish(status)
+        if save is None:
+            self.record.finish(status)
+        else:
+            save(lambda: self.record.finish(status))
         return result

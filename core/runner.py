@@ -178,10 +178,15 @@ class Runner:
             book.result.success = False
             raise
         finally:
-            book.flush()
+            # a run that failed (or is being interrupted) keeps its own error when its state
+            # or record cannot be saved after it (a full disk): the stage's failure, with the
+            # command that resumes, says more than the file that could not be written
+            failed = status != "SUCCESS" or not book.result.success
+            book.save_own(book.flush, failed=failed)
             hooks.pipeline_finished(run, book.outcomes,
                                     success=book.result.success and hooks.error is None)
-            result = book.finish(status, plan.order, time.perf_counter() - clock)
+            result = book.finish(status, plan.order, time.perf_counter() - clock,
+                                 save=lambda write: book.save_own(write, failed=failed))
             self.last_error = book.error
         return result
 
@@ -265,3 +270,4 @@ def stage_deps_for(pipeline: BasePipeline, name: str, run_id: str,
         config=config,
     )
     return deps
+

@@ -82,7 +82,9 @@ class Scheduler:
                 if not unsaved and any(event.kind == "done" for event in batch):
                     unsaved = time.monotonic()
                 if unsaved and (not batch or time.monotonic() - unsaved >= SAVE_EVERY_S):
-                    self.book.flush()
+                    # once a stage failed, a state that cannot be saved (a full disk) does
+                    # not become the run's error (RunBook.save_own)
+                    self.book.save_own(self.book.flush, failed=not self.book.result.success)
                     unsaved = 0.0
         except BaseException:
             # Ctrl-C or sys.exit here: the workers go on with their stages, but none may

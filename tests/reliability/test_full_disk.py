@@ -259,8 +259,8 @@ def trial(root: Path, point: Path, label: str, *, leave: int | None = None,
         assert first == len(ORDER), f"{label}: succeeded with {first} stages' rows"
         return None
     check_failed_cleanly(code, out, label)
-    # the stage's error (its FAILED line; the error line may name a run record the run
-    # could not write after it)
+    # the stage's error: its FAILED line and the error line (a run's own file it could not
+    # save after the failure is named above them)
     shown = "\n".join(line for line in out.splitlines()
                       if " FAILED " in line or line.startswith("error:"))
     # again on the disk still full (the filler of a stage is there now too)
@@ -365,3 +365,52 @@ def test_map_jobs_that_meet_a_full_disk_say_so(disk, tmp_path):
     got = tables(root / ".dev")
     assert got["//r/mapped"] == Counter(row(v=i, pad="x" * 4000) for i in range(N))
     assert got["//r/log"] == Counter([row(stage="load"), row(stage="mapper")])
+
+
+FAILING_FILLER = FILL + """
+from yt_pipeline import BaseStage
+
+
+class Filler(BaseStage):
+    def run(self, debug):
+        fill_disk("failing")
+        raise RuntimeError("the stage's own failure")
+"""
+
+
+def test_a_failed_run_that_cannot_save_its_state_keeps_the_stage_error(disk, tmp_path):
+    """A stage fills the disk to the last page and fails: the run cannot then save its
+    state or its record. The last line used to be that write's OSError, naming the state
+    file, with neither the stage's error nor the command that resumes. Now the stage's
+    failure is the error, the files that could not be saved are named above it, and once
+    space is freed --resume runs the stage again, the first stage's append done once."""
+    root = write_pipeline(disk / "p", {
+        "configs/config.yaml": json.dumps({"pipeline": {"mode": "dev"},
+                                           "stages": {"graph": {"load": [], "fill": ["load"]}}}),
+        "stages/load/stage.py": LOAD,
+        "stages/fill/stage.py": FAILING_FILLER,
+    })
+    filler = disk / "filler"
+    code, out = finish(start(command(root), env={"YTP_TEST_FILL": f"{filler}:failing:0"}))
+    assert code == 1, out[-3000:]
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and re.fullmatch(
+        r"error: stage fill failed: RuntimeError\(\"the stage's own failure\"\) at "
+        r"\S*stages/fill/stage\.py:\d+", errors[0]), out[-3000:]
+    assert f"to resume: yt-pipeline run {root} --resume" in out, out[-3000:]
+    unsaved = [line for line in out.splitlines() if "could not save" in line]
+    assert unsaved and all("No space left on device" in line for line in unsaved), out
+    assert any(str(root / name) in line for line in unsaved for name in RUN_FILES), unsaved
+    assert "Traceback" not in out
+
+    filler.unlink()
+    (root / "stages/fill/stage.py").write_text(
+        "from yt_pipeline import BaseStage\n\n\nclass Filler(BaseStage):\n"
+        "    def run(self, debug):\n"
+        "        self.deps.yt_client.write_table('//r/log', [{'stage': 'fill'}], append=True)\n"
+        "        return debug\n")
+    code, out = finish(start(command(root, "--resume")))
+    assert code == 0, out[-3000:]
+    got = tables(root / ".dev")
+    assert got["//r/log"] == Counter([row(stage="load"), row(stage="fill")]), got["//r/log"]
+    assert got["//r/input"] == Counter(row(k=(i * 3) % KEYS, v=i) for i in range(N))
