@@ -349,3 +349,68 @@ def test_a_yql_insert_sorted_by_the_columns_its_rows_are_distinct_by_has_unique_
                 lambda: both.prod.write_table(out, [written[-1]], append=True),  # noqa: B023
             ).startswith("Duplicate key")
             assert same_rows(both, out) == written
+
+
+# A table read from YT whose schema says unique_keys gives its rows a distinct constraint on
+# its key (TYqlRowSpecInfo::MakeDistinctConstraint in yt/yql/providers/yt/lib/row_spec/
+# yql_row_spec.cpp, from KeyColumnsFromSchema/YTSchemaToRowSpec in yt/yql/providers/yt/lib/
+# schema/schema.cpp, set by TYtDataSourceConstraintTransformer::HandleTable in yt/yql/
+# providers/yt/provider/yql_yt_datasource_constraints.cpp). A WHERE keeps it (FilterWrap in
+# yql/essentials/core/yql_expr_constraint.cpp passes TDistinctConstraintNode on), so does a
+# LIMIT (TakeWrap: CopyAllFrom), and a projection keeping the key column, renamed or not
+# (AsStructWrap/MapWrap there). The write's SetUnique then marks the output UniqueKeys when
+# it is sorted by exactly that column, as for a GROUP BY above.
+
+SOURCE_CASES = [
+    ("SELECT * FROM `//t/u` ORDER BY k", True, ["k"]),
+    ("SELECT * FROM `//t/u` WHERE v != 'z' ORDER BY k LIMIT 5", True, ["k"]),
+    ("SELECT v, k FROM `//t/u` ORDER BY k", True, ["k"]),
+    ("SELECT a.k AS id, a.v || 'x' AS w FROM `//t/u` AS a ORDER BY id", True, ["id"]),
+    # sorted by more than the distinct column: IsOrderBy wants the sort's columns exactly
+    ("SELECT * FROM `//t/u` ORDER BY k, v", False, ["k", "v"]),
+    # sorted by another column, or the key not written: nothing is distinct by the sort
+    ("SELECT * FROM `//t/u` ORDER BY v", False, ["v"]),
+    ("SELECT v FROM `//t/u` ORDER BY v", False, ["v"]),
+]
+
+
+def test_a_yql_insert_sorted_by_the_unique_key_of_the_table_it_reads_keeps_unique_keys(both):
+    for index, (select, unique, key) in enumerate(SOURCE_CASES):
+        out = f"//t/from_unique{index}"
+        for client in (both.dev, both.prod):
+            client.run_yql(f"INSERT INTO `{out}` WITH TRUNCATE {select};")
+        written = same_rows(both, out)
+        assert written, select
+        for client in (both.dev, both.prod):
+            schema = client.declared_schema(out)
+            assert (select, schema["unique_keys"], key_of(schema)) == (select, unique, key)
+        if unique:
+            # the table refuses a later append of its last key, in both modes
+            assert both_fail(
+                BackendError,
+                lambda: both.dev.write_table(out, [written[-1]], append=True),  # noqa: B023
+                lambda: both.prod.write_table(out, [written[-1]], append=True),  # noqa: B023
+            ).startswith("Duplicate key")
+            assert same_rows(both, out) == written
+
+
+def test_a_yql_insert_from_a_table_without_unique_keys_has_none(both):
+    # the same sorted source, its schema not saying unique_keys: no distinct constraint
+    for client in (both.dev, both.prod):
+        client.create_path("//t/plain", "table",
+                           schema=yson.to_yson_type(COLUMNS, attributes={"strict": True}))
+        client.write_table("//t/plain", ROWS)
+        client.run_yql("INSERT INTO `//t/out` WITH TRUNCATE SELECT * FROM `//t/plain` ORDER BY k;")
+        schema = client.declared_schema("//t/out")
+        assert (schema["unique_keys"], key_of(schema)) == (False, ["k"])
+    assert same_rows(both, "//t/out") == ROWS
+
+
+def test_a_yql_insert_replacing_the_table_it_reads_keeps_its_unique_keys(both):
+    # the source's key is read as the table was before the write (the same rules as above)
+    for client in (both.dev, both.prod):
+        client.run_yql("INSERT INTO `//t/u` WITH TRUNCATE "
+                       "SELECT * FROM `//t/u` WHERE k > 1 ORDER BY k;")
+        schema = client.declared_schema("//t/u")
+        assert (schema["unique_keys"], key_of(schema)) == (True, ["k"])
+    assert same_rows(both) == ROWS[1:]

@@ -44,6 +44,7 @@ from yt_pipeline.yql_type_v3 import (
     shown_types,
     written_v3,
 )
+from yt_pipeline.yql_unique_source import source_unique_key
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import NO_SPACE, DevClient
 from yt_pipeline_dev.sort_work import sort_area, work_folder
@@ -493,6 +494,16 @@ class Executor:
             if sampled is None or not self._proved(target, sampled):
                 raise self.duckdb.Error(CHECK_FAILED)
 
+    def _distinct_by(self, statement: Statement) -> list[str] | None:
+        """The columns an INSERT's rows are distinct by: a GROUP BY's or a SELECT
+        DISTINCT's (yql_rules.insert_distinct_by), else the unique key of the one table a
+        plain SELECT reads, as written (yql_unique_source)."""
+        read = statement.plain_read
+        if statement.distinct_by is not None or read is None:
+            return statement.distinct_by
+        return read.distinct_by(source_unique_key(self.client.sort_order(read.path),
+                                                  self.client.unique_keys(read.path)))
+
     def _insert(self, statement: Statement, allowed: list[str]) -> None:
         assert statement.target is not None
         try:
@@ -508,6 +519,9 @@ class Executor:
     def _insert_rows(self, statement: Statement, allowed: list[str]) -> None:
         assert statement.target is not None
         started = time.perf_counter()
+        # the columns the rows are distinct by, read before the write (the source may be the
+        # table it replaces)
+        distinct_by = self._distinct_by(statement)
         with self.client.writing(statement.target, append=not statement.truncate,
                                  schema_checked=False, action="YQL INSERT into") as tmp:
             # an append to a table of sorted schema merges its rows in by key, as YQL
@@ -582,7 +596,7 @@ class Executor:
             declare(self.client.root, written, columns, key)
             # sorted by columns its rows are distinct by: the schema says unique_keys
             # (yql_rules.sorted_unique)
-            if ordered and yql_rules.sorted_unique(statement.distinct_by, key, columns):
+            if ordered and yql_rules.sorted_unique(distinct_by, key, columns):
                 keep_unique(self.client.root, written, True)
         action = "yql_insert" if statement.truncate else "yql_append"
         self.client.log(action, statement.target, rows=rows, started=started,

@@ -22,6 +22,7 @@ from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import SortItem, insert_distinct_by, insert_sort_items, insert_sort_key
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
+from yt_pipeline.yql_unique_source import PlainRead, plain_read
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -54,6 +55,9 @@ class Statement(msgspec.Struct):
     distinct_by: list[str] | None = None
     #: the items of an INSERT's top-level ORDER BY (yql_rules.insert_sort_items)
     sort_items: list[SortItem] | None = None
+    #: the one table an INSERT's plain SELECT reads, whose unique key its rows may carry
+    #: (yql_unique_source.plain_read)
+    plain_read: PlainRead | None = None
 
     def reads(self) -> list[str]:
         """The paths of the tables the statement reads."""
@@ -144,6 +148,7 @@ def translate(query: str) -> list[Statement]:
             statement.sort_key = insert_sort_key(text)
             statement.distinct_by = insert_distinct_by(text)
             statement.sort_items = insert_sort_items(text)
+            statement.plain_read = plain_read(text)
             result.append(statement)
     return result
 

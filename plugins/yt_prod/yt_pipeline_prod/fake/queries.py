@@ -57,6 +57,7 @@ from yt_pipeline.yql_semantics import connect, failure_meaning, with_candidates
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline.yql_type_v3 import composite_duckdb_type
+from yt_pipeline.yql_unique_source import plain_read, source_unique_key
 from yt_pipeline.yql_yson import known, node_in_result, yson_columns, yson_select, yson_values
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
@@ -481,7 +482,21 @@ class QueryRunner:
             rows = [{c: v for c, v in row.items() if c not in names} for row in rows]
         self._write(normalize(insert.path), written, rows, truncate=insert.truncate,
                     required=required, ordered=key,
-                    unique=sorted_unique(insert_distinct_by(statement), key, described))
+                    unique=sorted_unique(self._distinct_by(statement), key, described))
+
+    def _distinct_by(self, statement: str) -> list[str] | None:
+        """The columns an INSERT's rows are distinct by: a GROUP BY's or a SELECT
+        DISTINCT's (yql_rules.insert_distinct_by), else the unique key of the one table a
+        plain SELECT reads, as written (yql_unique_source), the table as it is before the
+        write."""
+        distinct_by = insert_distinct_by(statement)
+        read = plain_read(statement) if distinct_by is None else None
+        if read is None:
+            return distinct_by
+        node = self.state.cypress.lookup(normalize(read.path), None)
+        if node is None or node.type != "table":
+            return None
+        return read.distinct_by(source_unique_key(strong_key(node), unique_keys(node)))
 
     def _sort_plan(self, statement: str, described: list[tuple[str, str]]
                    ) -> tuple[list[str] | None, list[HiddenColumn]]:
