@@ -219,7 +219,8 @@ def test_an_ordered_merge_of_two_inputs_into_a_sorted_strong_table_fails(prod_cl
                                       "with multiple input tables"):
         prod_client.yt().run_merge(["//t/a", "//t/b"], "//t/out", mode="ordered")
     assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}]
-    # one input in key order is taken
+    # one input sorted by the table's key is taken (an unsorted one is not: below)
+    prod_client.yt().run_sort("//t/a", sort_by=["k"])
     prod_client.yt().run_merge(["//t/a"], "//t/out", mode="ordered")
     assert fake_yt.rows("//t/out") == [{"k": 5}]
     assert schema_of(prod_client, "//t/out")[0] == [("k", "int64", "ascending")]
@@ -238,3 +239,115 @@ def test_a_sorted_merge_by_other_columns_than_the_outputs_key_fails(prod_client,
         prod_client.yt().run_merge(["//t/a"], "//t/out", mode="sorted",
                                    spec={"merge_by": ["b"]})
     assert fake_yt.rows("//t/out") == [{"k": 1, "b": "z"}]
+
+
+# -- an append into a table of weak schema -----------------------------------------------
+# An append into a table of weak schema is a weak upload (GetTableUploadOptions in
+# yt/yt/ytlib/table_client/table_upload_options.cpp: "append, no sorted_by, weak"), so the
+# merge controllers infer the output's schema from the inputs as for a new table
+# (PrepareOutputTables in unordered_controller.cpp and ordered_controller.cpp; an ordered
+# merge's InferSchemaFromInputOrdered takes the one input's schema whole only for an
+# overwrite). The controller ends the upload with that schema and its mode
+# (TOperationControllerBase::EndUploadOutputTables in operation_controller_detail.cpp), and
+# the master sets both on the table (TTableNode::EndUpload in yt/yt/server/master/
+# table_server/table_node.cpp); an append keeps the table's rows and adds the new after.
+
+@pytest.mark.parametrize("mode", ["unordered", "ordered"])
+def test_an_append_of_strong_inputs_gives_a_weak_table_their_schema(prod_client, fake_yt,
+                                                                     mode):
+    import yt.wrapper as ytw
+
+    fake_yt.put_table("//t/out", [{"k": 0, "b": "old"}])
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "string")], [{"k": 1, "b": "x"}])
+    strict_table(prod_client, "//t/b", [("b", "string"), ("k", "int64")], [{"k": 2, "b": "y"}])
+    prod_client.yt().run_merge(["//t/a", "//t/b"], ytw.TablePath("//t/out", append=True),
+                               mode=mode)
+    rows = fake_yt.rows("//t/out")
+    assert rows[0] == {"k": 0, "b": "old"}
+    if mode == "ordered":
+        assert rows[1:] == [{"k": 1, "b": "x"}, {"k": 2, "b": "y"}]
+    else:  # an unordered merge keeps no order among its inputs' rows
+        assert sorted(rows[1:], key=lambda row: row["k"]) == [{"k": 1, "b": "x"},
+                                                              {"k": 2, "b": "y"}]
+    assert prod_client.yt().get("//t/out/@schema_mode") == "strong"
+    assert schema_of(prod_client, "//t/out") == ([("b", "string", None), ("k", "int64", None)],
+                                                 True)
+
+
+# -- the schema a sort or a sorted merge gives an output of weak schema -------------------
+# The sort controller's PrepareOutputTables (sort_controller.cpp) and the sorted merge's
+# (sorted_controller.cpp) call InferSchemaFromInput(sortColumns) for an output of weak
+# schema (operation_controller_detail.cpp): inputs of strong schema give the first one's
+# `ToSorted(sortColumns)->ToSortedStrippedColumnAttributes()->ToCanonical()`, which puts the
+# sort columns first, ascending, and the others after them ordered by name (ToSorted and
+# ToCanonical in yt/yt/client/table_client/schema.cpp); inputs of weak schema give
+# `TTableSchema::FromSortColumns(sortColumns)`: a weak schema of the key columns alone.
+
+def test_a_sort_into_a_weak_table_puts_the_key_first_and_the_rest_by_name(prod_client,
+                                                                          fake_yt):
+    strict_table(prod_client, "//t/a", [("z", "string"), ("k", "int64"), ("b", "string")],
+                 [{"z": "p", "k": 2, "b": "x"}, {"z": "q", "k": 1, "b": "y"}])
+    prod_client.yt().run_sort("//t/a", "//t/out", sort_by=["k"])
+    assert fake_yt.rows("//t/out") == [{"z": "q", "k": 1, "b": "y"}, {"z": "p", "k": 2, "b": "x"}]
+    assert prod_client.yt().get("//t/out/@sorted_by") == ["k"]
+    assert schema_of(prod_client, "//t/out") == (
+        [("k", "int64", "ascending"), ("b", "string", None), ("z", "string", None)], True)
+    # a sorted merge of that sorted table into another table of weak schema: the same
+    prod_client.yt().run_merge(["//t/out"], "//t/merged", mode="sorted")
+    assert schema_of(prod_client, "//t/merged") == (
+        [("k", "int64", "ascending"), ("b", "string", None), ("z", "string", None)], True)
+
+
+def test_a_sort_of_weak_inputs_gives_a_weak_schema_of_the_key(prod_client, fake_yt):
+    fake_yt.put_table("//t/w", [{"z": "p", "k": 2}, {"z": "q", "k": 1}])
+    prod_client.yt().run_sort("//t/w", "//t/out", sort_by=["k"])
+    assert [row["k"] for row in fake_yt.rows("//t/out")] == [1, 2]
+    assert prod_client.yt().get("//t/out/@schema_mode") == "weak"
+    assert schema_of(prod_client, "//t/out") == ([("k", "any", "ascending")], False)
+
+
+# -- an ordered merge into a table of strong sorted schema --------------------------------
+# With schema_inference_mode auto, TOrderedMergeController::PrepareOutputTables
+# (ordered_controller.cpp) compares each input of strong schema with the output's, sort
+# order included (ValidateOutputSchemaCompatibility(false)): the output's key columns must
+# begin the input's (CheckTableSchemaCompatibilityImpl in yt/yt/client/table_client/
+# check_schema_compatibility.cpp, "Output key columns are wider than input key columns"),
+# before a row is read. The rows of an input of weak schema meet the sorted writer ("Sort
+# order violation", schemaless_chunk_writer.cpp), and an append's rows must not begin
+# before the table's last key (VerifySortedOutput in operation_controller_detail.cpp).
+
+def test_an_ordered_merge_into_a_sorted_table_refuses_an_unsorted_strong_input(
+        prod_client, fake_yt):
+    from yt.wrapper.errors import YtError
+
+    sorted_strict_table(prod_client, "//t/out")
+    # its one row is in key order, but its schema is not sorted
+    strict_table(prod_client, "//t/a", [("k", "int64")], [{"k": 5}])
+    with pytest.raises(YtError, match="Output key columns are wider than input key columns"):
+        prod_client.yt().run_merge(["//t/a"], "//t/out", mode="ordered")
+    assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}]
+    # a weak input is not compared: its rows are, as the writer takes them
+    fake_yt.put_table("//t/w", [{"k": 7}, {"k": 6}])
+    with pytest.raises(YtError, match="Sort order violation"):
+        prod_client.yt().run_merge(["//t/w"], "//t/out", mode="ordered")
+    assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}]
+
+
+def test_an_ordered_merge_appending_before_a_sorted_tables_last_key_fails(prod_client,
+                                                                          fake_yt):
+    import yt.wrapper as ytw
+    from yt.wrapper.errors import YtError
+
+    sorted_strict_table(prod_client, "//t/out")
+    sorted_strict_table(prod_client, "//t/a")  # rows 1 and 3, sorted by k
+    with pytest.raises(YtError, match="job outputs overlap with original table"):
+        prod_client.yt().run_merge(["//t/a"], ytw.TablePath("//t/out", append=True),
+                                   mode="ordered")
+    assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}]
+    # rows from the table's last key on are appended
+    strict_table(prod_client, "//t/b", [("k", "int64")], [{"k": 3}, {"k": 4}])
+    prod_client.yt().run_sort("//t/b", sort_by=["k"])
+    prod_client.yt().run_merge(["//t/b"], ytw.TablePath("//t/out", append=True),
+                               mode="ordered")
+    assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}, {"k": 3}, {"k": 4}]
+    assert prod_client.yt().get("//t/out/@sorted_by") == ["k"]

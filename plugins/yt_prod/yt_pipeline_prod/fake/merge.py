@@ -27,11 +27,20 @@ from the inputs (InferSchemaFromInput):
   its sort order and mode too (InferSchemaFromInputOrdered);
 - when every input path selects columns, the output's schema has only those
   (FilterOutputSchemaByInputColumnSelectors).
+An append into a table of weak schema is a weak upload too (GetTableUploadOptions in
+yt/yt/ytlib/table_client/table_upload_options.cpp), so it infers the same way, and the table
+takes the inferred schema and mode when the upload ends (EndUploadOutputTables in
+operation_controller_detail.cpp, TTableNode::EndUpload in yt/yt/server/master/table_server/
+table_node.cpp), its rows kept and the new ones after them.
 An output of strong schema keeps it, and the inputs of strong schema are compared with it
 (output_schema_check.py), but an unordered merge refuses a sorted one ("Cannot perform
 unordered merge into a sorted table in a "strong" schema mode", with `from_output` too), and
 an ordered merge one when it has more than one input (ValidateOutputSchemaOrdered: "Cannot
-generate sorted output for ordered operation with multiple input tables"). A sorted merge
+generate sorted output for ordered operation with multiple input tables") or an input of
+strong schema whose key does not begin with the table's (ValidateOutputSchemaCompatibility
+with the sort order: "Table schemas are incompatible", _check_input_keys); the rows of a weak
+input meet the table's sorted writer, and an append's must not begin before the table's last
+key (op_runner: VerifySortedOutput's "job outputs overlap with original table"). A sorted merge
 into a table of strong sorted schema refuses merge columns that are not its key
 (TSortedMergeController::PrepareOutputTables in sorted_controller.cpp: "Merge sort columns
 do not match output table schema in "strong" schema mode").
@@ -44,6 +53,7 @@ from typing import Any
 
 import yt.yson as yson
 
+from yt_pipeline.schema_compat import INCOMPATIBLE, INCOMPATIBLE_SCHEMAS_CODE
 from yt_pipeline.sorted_writes import SCHEMA_MODES_DIFFER, SCHEMAS_DIFFER, selected_only
 from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.branches import REMOVED
@@ -51,6 +61,7 @@ from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.inputs import InputTable, check_sorted_inputs
 from yt_pipeline_prod.fake.job_plans import sort_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
+from yt_pipeline_prod.fake.sorted_tables import unique_keys, unique_keys_of
 
 Row = dict[str, Any]
 
@@ -120,7 +131,43 @@ def merge_output_schema(node: Node, tables: list[InputTable], spec: dict[str, An
         raise YtFakeError(UNORDERED_INTO_SORTED)
     if key and inference == "auto" and len(tables) > 1:
         raise YtFakeError(ORDERED_INTO_SORTED)
+    if key and inference == "auto":
+        _check_input_keys(tables, key, unique_keys(node))
     return None, []
+
+
+def _check_input_keys(tables: list[InputTable], key: list[str], unique: bool) -> None:
+    """An ordered merge into a table of strong sorted schema compares each input of strong
+    schema with it, sort order included (ValidateOutputSchemaCompatibility(false) in
+    TOrderedMergeController::PrepareOutputTables, ordered_controller.cpp): the output's key
+    must begin the input's (CheckTableSchemaCompatibilityImpl in yt/yt/client/table_client/
+    check_schema_compatibility.cpp), before any row is read, so an unsorted input is
+    refused even when its rows happen to come in key order. A weak input is not compared:
+    its rows meet the sorted writer."""
+    for table in tables:
+        if table.schema is None:
+            continue
+        reason = _key_mismatch(table, key, unique)
+        if reason is not None:
+            raise YtFakeError(INCOMPATIBLE, code=INCOMPATIBLE_SCHEMAS_CODE,
+                              inner_errors=[YtFakeError(reason)])
+
+
+def _key_mismatch(table: InputTable, key: list[str], unique: bool) -> str | None:
+    """CheckTableSchemaCompatibilityImpl's reason, in its order, why an input's key does not
+    fit the output's; None when it does (the fake's keys are all ascending)."""
+    given = table.sorted_by
+    if len(key) > len(given):
+        return "Output key columns are wider than input key columns"
+    if unique:
+        if not unique_keys_of(table.schema):
+            return 'Input schema "unique_keys" attribute is false'
+        if len(key) != len(given):
+            return "Input key columns are wider than output key columns"
+    for theirs, ours in zip(given, key):
+        if theirs != ours:
+            return f'Key columns do not match: input column "{theirs}", output column "{ours}"'
+    return None
 
 
 def _column_v3(column: dict[str, Any]) -> Any:

@@ -67,6 +67,7 @@ from yt_pipeline_prod.fake.sorted_tables import (
     path_schema,
     sort_keeps_unique,
     sort_output_schema,
+    strong_key,
     unique_keys,
     unique_keys_of,
     unsorted_rows,
@@ -297,10 +298,10 @@ class OperationRunner:
         schema, key = merge_output_schema(node, self.tables, self.op.spec, append)
         if schema is None:
             return
-        if append:
-            # what a master makes of an append into a table of weak schema written with a
-            # schema inferred from the inputs is not modelled: the table stays as it is
-            return
+        # an append too: the controller ends the upload with the schema and schema mode it
+        # inferred (EndUploadOutputTables in operation_controller_detail.cpp), which the
+        # master sets on the table (TTableNode::EndUpload in yt/yt/server/master/
+        # table_server/table_node.cpp); the rows already there stay, the new ones after them
         self.sort_schema = schema
         if schema is WEAK:
             self.output_columns[-1], self.output_schemas[-1] = None, None
@@ -310,6 +311,21 @@ class OperationRunner:
         self.output_schemas[-1] = schema
         self.output_keys[-1] = key or None
         self.output_unique[-1] = bool(key) and unique_keys_of(schema)
+
+    def _check_appended_after_last(self, path: str, rows: list[dict[str, Any]],
+                                   index: int) -> None:
+        """A merge appending to a table of strong sorted schema: its output must begin at
+        or after the table's last key, as the controller checks it for any sorted output
+        (VerifySortedOutput in operation_controller_detail.cpp: "job outputs overlap with
+        original table"); OperationError in its words."""
+        node = self.cypress.get_node(path, self.out_tx)
+        key = self.output_keys[index]
+        if not key or strong_key(node) is None:
+            return
+        try:
+            ordered_job_outputs(node, path, [rows], True, key, self.output_unique[index])
+        except ValueError as refused:
+            raise OperationError(str(refused)) from None
 
     def _write_stderr_table(self) -> None:
         if self.stderr_table is None:
@@ -528,6 +544,8 @@ class OperationRunner:
                                                    key, self.output_unique[index])
                     except ValueError as refused:
                         raise OperationError(str(refused)) from None
+                elif self.op.type == "merge" and append:
+                    self._check_appended_after_last(path, rows, index)
                 write_rows(cypress, path, rows, append, out_tx, lock="exclusive" if key else None)
                 if index in self.path_schemas:
                     set_attribute(cypress, path, "schema", self.path_schemas[index], out_tx,

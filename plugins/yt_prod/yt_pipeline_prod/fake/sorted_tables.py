@@ -254,12 +254,28 @@ def sorted_concatenation(node: Node, sources: list[tuple[str, Node]], append: bo
     return [row for rows in chunks for row in rows]
 
 
+def canonical_sorted(schema: Any, sort_by: list[str]) -> list[dict[str, Any]]:
+    """A strong schema's columns as InferSchemaFromInput gives them to a sort's output:
+    `ToSorted(sortColumns)` puts the sort columns first, in their order,
+    ascending, `ToSortedStrippedColumnAttributes()` keeps of each column its name, type and
+    sort order, and `ToCanonical()` orders the columns after the key by name (yt/yt/client/
+    table_client/schema.cpp)."""
+    columns = [{name: copy.deepcopy(value) for name, value in dict(c).items()
+                if name in ("name", "type", "type_v3", "required")} for c in schema]
+    by_name = {str(c["name"]): c for c in columns}
+    key = [dict(by_name[name], sort_order="ascending") for name in sort_by if name in by_name]
+    rest = sorted((c for c in columns if str(c["name"]) not in sort_by),
+                  key=lambda c: str(c["name"]))
+    return key + rest
+
+
 def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str]) -> Any:
     """The `schema` a sort (or a sorted merge, by its merge columns) gives its output
     `node`: None when the output has a schema of its own (a strong one, which the sort
     sorts by its columns) or the inputs have none; else the first input's sorted by
-    `sort_by`, as the controller's PrepareOutputTables infers it for an output of weak
-    schema (InferSchemaFromInput, yt_pipeline.sorted_writes). YtFakeError when the inputs'
+    `sort_by` (canonical_sorted: the key, then the other columns by name), as the
+    controller's PrepareOutputTables infers it for an output of weak schema
+    (InferSchemaFromInput, yt_pipeline.sorted_writes). YtFakeError when the inputs'
     schemas cannot give one.
 
     The inputs are compared with their sort order and unique_keys stripped
@@ -285,7 +301,7 @@ def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str]) -> Any
     attributes = dict(getattr(first, "attributes", None) or {})
     attributes["unique_keys"] = bool(attributes.get("unique_keys")) and \
         sort_keeps_unique(key, sort_by)
-    columns = [copy.deepcopy(dict(c)) for c in first]
+    columns = canonical_sorted(first, sort_by)
     # inputs that each select columns give the output those alone (selected_only)
     kept = selected_only([table.columns for table in inputs])
     if kept is not None:
