@@ -105,3 +105,24 @@ def test_a_sort_of_inputs_that_select_columns_gives_the_output_those_columns_onl
     assert schema_shown(dev_schema) == schema_shown(prod_schema) == [("k", "ascending")]
     dev, prod = both.rows("//t/keys")
     assert dev == prod == [{"k": 1}, {"k": 3}, {"k": 5}]
+
+
+def test_a_sort_by_a_later_column_puts_the_key_first_and_the_rest_by_name(both):
+    """InferSchemaFromInput makes the sorted output's schema with ToSorted (the sort columns
+    first, in their order) and ToCanonical (the others ordered by name: yt/yt/client/
+    table_client/schema.cpp); the input written by YQL here has its columns by name."""
+    query = ("INSERT INTO `//t/abc` WITH TRUNCATE "
+             "SELECT * FROM (VALUES (1, 'x', 30, 'q'), (2, 'y', 10, 'p')) AS t(m, b, z, a)")
+    both.dev.run_yql(query)
+    both.prod.run_yql(query)
+    spec = both.spec("sort", input_tables=["//t/abc"], output_tables=["//t/by_z"],
+                     sort_by=["z", "b"])
+    from yt_pipeline_dev.launcher import launch as dev_launch
+
+    dev_launch(both.dev, spec)
+    both.run_prod(spec)
+    dev_schema = both.dev.declared_schema("//t/by_z")
+    prod_schema = both.prod.declared_schema("//t/by_z")
+    assert dev_schema is not None and prod_schema is not None
+    assert schema_shown(dev_schema) == schema_shown(prod_schema) == \
+        [("z", "ascending"), ("b", "ascending"), ("a", None), ("m", None)]

@@ -199,12 +199,22 @@ def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
 
     unique = bool(getattr(found, "unique_keys", False)) and bool(first_key) and \
         set(first_key or []) <= set(sort_by or [])
-    columns, required, presorted = found, required_of(found), presorted_of(found)
+    columns, required, presorted = list(found), required_of(found), presorted_of(found)
     if kept is not None:
         columns = [(name, kind) for name, kind in found if name in kept]
         required, presorted = required & kept, presorted & kept
         unique = unique and set(first_key or []) <= kept
-    return DeclaredColumns(columns, required, unique, presorted)
+    return DeclaredColumns(_key_then_by_name(columns, sort_by or []), required, unique,
+                           presorted)
+
+
+def _key_then_by_name(columns: list[tuple[str, str]], sort_by: list[str]
+                      ) -> list[tuple[str, str]]:
+    """The columns as ToSorted and ToCanonical leave them (yt/yt/client/table_client/
+    schema.cpp): the sort's columns first, in its order, then the others by name."""
+    by_name = dict(columns)
+    key = [(name, by_name[name]) for name in sort_by if name in by_name]
+    return key + sorted((c for c in columns if c[0] not in set(sort_by)), key=lambda c: c[0])
 
 
 def order_job_outputs(table_file: Path, key: list[str], path: str, start: int,
