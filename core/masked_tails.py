@@ -17,6 +17,7 @@ from yt_pipeline.secret_forms import (
     MASK,
     broken_bytes_patterns_in,
     form_bytes,
+    holds,
     longest_match,
 )
 
@@ -36,7 +37,7 @@ def masked_spans(data: bytes, masked_forms: Iterable[str]) -> list[tuple[int, in
     forms = list(masked_forms)
     for form in forms:
         needle = form_bytes(form)
-        at = data.find(needle)
+        at = data.find(needle) if holds(data, needle) else -1
         while at >= 0:
             found.append((at, at + len(needle)))
             at = data.find(needle, at + 1)

@@ -6,10 +6,12 @@ secret_forms: each a form masked like any other.
   groups wholly within the secret are written alike wherever the secret starts; one form
   for each place it can start at in a group (as for base64, secret_forms._cores);
 - base32 in the extended hex alphabet (RFC 4648 section 7, `base64.b32hexencode`) and in
-  Crockford's, upper and lower case; and base32 of its UTF-16 in lower case;
-- hex with a separator between the bytes (`bytes.hex(":")`, a MAC-style dump; `70,00,61,00`
-  as a .reg file writes UTF-16), each byte escaped (`\\x73`, `%73`, `\\163`) and each
-  character escaped (`\\u0073`);
+  Crockford's, upper and lower case, of its UTF-8 and of its UTF-16; and base32 of its
+  UTF-16 in lower case;
+- hex with a separator between the bytes (`bytes.hex(":")`, a MAC-style dump, an openssl
+  fingerprint; `70,00,61,00` as a .reg file writes UTF-16) or between groups of two bytes
+  (`bytes.hex(":", 2)`), each byte escaped (`\\x73`, `%73`, `\\163`) and each character
+  escaped (`\\u0073`);
 - ROT13 (`codecs.encode(text, "rot13")`) and quoted-printable (`quopri`, mail bodies);
 - numeric character references (`&#115;`, `&#x73;`) and the URL of its UTF-16
   (`%73%00`, `s%00`).
@@ -68,9 +70,11 @@ _HEX_SEPARATORS = (":", " ", "-", ",")
 
 def base32_variants(utf8_cores: set[str], utf16_cores: set[str]) -> set[str]:
     """base32 in the other alphabets and cases, from the standard alphabet's cores (of the
-    secret's UTF-8, and of its UTF-16)."""
+    secret's UTF-8, and of its UTF-16: a stage on Windows or Java encodes the UTF-16 it
+    holds a text in). Each alphabet writes the same 5-bit values, so a core translated is
+    the core that alphabet's encoder writes; the padding `=` lies outside every core."""
     found = set()
-    for core in utf8_cores:
+    for core in utf8_cores | utf16_cores:
         for alphabet in (_BASE32_HEX, _CROCKFORD):
             other = core.translate(alphabet)
             found |= {other, other.lower()}
@@ -85,10 +89,30 @@ def byte_codings(data: bytes, utf16_le: bytes) -> set[str]:
         found |= group_cores(data, group, encode)
     for case in (str.lower, str.upper):
         found |= {case(data.hex(separator)) for separator in _HEX_SEPARATORS}
+        found |= {case(form) for form in _hex_in_pairs(data)}
         found.add(case("".join(f"\\x{byte:02x}" for byte in data)))
         found.add(case("".join(f"%{byte:02x}" for byte in data)))
     found.add(utf16_le.hex(","))
     found.add("".join(f"\\{byte:03o}" for byte in data))
+    return found
+
+
+#: what stands between two groups of two bytes (`bytes.hex(":", 2)`, `xxd -g2` without its
+#: offset and column)
+_PAIR_SEPARATORS = (":", "-", " ")
+
+
+def _hex_in_pairs(data: bytes) -> set[str]:
+    """The lower-case hex of `data` written two bytes a group, a separator between groups
+    (`bytes.hex(":", 2)`). Where the groups fall depends on the bytes before the secret
+    (and, as `bytes.hex` counts a positive group size from the right, on those after it),
+    so one form for a secret starting a group and one for it starting in the middle of one:
+    `aabb:ccdd:ee` and `aa:bbcc:ddee`, each within the dump whatever bytes come around."""
+    found = set()
+    for first in (2, 1):  # the secret's bytes in its first group
+        groups = [data[:first]] + [data[at:at + 2] for at in range(first, len(data), 2)]
+        for separator in _PAIR_SEPARATORS:
+            found.add(separator.join(group.hex() for group in groups if group))
     return found
 
 

@@ -21,7 +21,7 @@ import shlex
 import tarfile
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -71,10 +71,14 @@ def encodings(secret: str) -> dict[str, bytes]:
         found.update(_b64_cores(raw, alphabet))
     found.update({
         "rot13": codecs.encode(secret, "rot13").encode("utf-8", "surrogatepass"),
-        "hex-colons": raw.hex(":").encode(),
         "x-escapes": "".join(f"\\x{byte:02x}" for byte in raw).encode(),
     })
-    found.update(_b85_cores(raw))
+    found.update(_separated_hex(raw))
+    found.update(_b85_cores(raw, "base85", base64.b85encode))
+    found.update(_b85_cores(raw, "ascii85", base64.a85encode))
+    utf16 = {codec: secret.encode(codec, "surrogatepass") for codec in ("utf-16-le", "utf-16-be")}
+    for text_name, text in (("utf-8", raw), *utf16.items()):
+        found.update(_b32_cores(text, text_name))
     # numeric character references (HTML), every character or those outside ASCII
     found.update({
         "html-decimal-refs": "".join(f"&#{ord(char)};" for char in secret).encode(),
@@ -82,9 +86,9 @@ def encodings(secret: str) -> dict[str, bytes]:
         "xmlcharrefreplace": secret.encode("ascii", "xmlcharrefreplace"),
     })
     # the URL of its UTF-16 (urllib's quote with encoding="utf-16-le")
-    utf16 = secret.encode("utf-16-le", "surrogatepass")
-    found["url-utf16"] = quote(utf16, safe="").encode()
-    found["url-utf16-every-byte"] = "".join(f"%{byte:02X}" for byte in utf16).encode()
+    found["url-utf16"] = quote(utf16["utf-16-le"], safe="").encode()
+    found["url-utf16-every-byte"] = "".join(
+        f"%{byte:02X}" for byte in utf16["utf-16-le"]).encode()
     # base64 of the base64 of its bytes (a Kubernetes Secret of registry credentials)
     for name, inner in list(_b64_cores(raw, "standard").items()):
         for outer_name, outer in _b64_cores(inner, "standard").items():
@@ -92,16 +96,64 @@ def encodings(secret: str) -> dict[str, bytes]:
     return {name: needle for name, needle in found.items() if needle}
 
 
-def _b85_cores(data: bytes) -> dict[str, bytes]:
-    """base85 (git's, RFC 1924's alphabet) of the groups of 4 bytes of `data` alone, for
-    each of the 4 offsets at which `data` may start within a group."""
+def _b85_cores(data: bytes, name: str, encode: Callable[[bytes], bytes]) -> dict[str, bytes]:
+    """base85 (git's, RFC 1924's alphabet) or Ascii85 (Adobe's, whose `<~ ~>` frame lies
+    outside) of the groups of 4 bytes of `data` alone, for each of the 4 offsets at which
+    `data` may start within a group: each group of 4 bytes is written as 5 characters by
+    itself."""
     found = {}
     for offset in range(4):
         start = (4 - offset) % 4
         whole = (len(data) - start) // 4 * 4
-        core = base64.b85encode(data[start:start + whole])
+        core = encode(data[start:start + whole])
         if len(core) >= MIN_ENCODED:
-            found[f"base85@{offset}"] = core
+            found[f"{name}@{offset}"] = core
+    return found
+
+
+#: base32's alphabets: RFC 4648 section 6 (standard) and section 7 (extended hex), and
+#: Douglas Crockford's (https://www.crockford.com/base32.html: no I, L, O, U)
+_B32_ALPHABETS = {
+    "base32": b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+    "base32hex": b"0123456789ABCDEFGHIJKLMNOPQRSTUV",
+    "crockford": b"0123456789ABCDEFGHJKMNPQRSTVWXYZ",
+}
+
+
+def _b32_cores(data: bytes, text_name: str) -> dict[str, bytes]:
+    """base32 of `data` in each alphabet, upper and lower case: the characters that hold
+    bits of `data` alone (5 bits each), for each of the 5 offsets at which `data` may
+    start within a group of 5 bytes. Padding lies past them."""
+    found = {}
+    for offset in range(5):
+        # the bit string of data, padded with zero bits at either end, read 5 bits a
+        # character: character j holds bits 5j..5j+4, kept when all are data's
+        bits = "".join(f"{byte:08b}" for byte in bytes(offset) + data)
+        first, last = -(-8 * offset // 5), 8 * (offset + len(data)) // 5
+        values = [int(bits[5 * j:5 * j + 5], 2) for j in range(first, last)]
+        if len(values) < MIN_ENCODED:
+            continue
+        for alphabet_name, alphabet in _B32_ALPHABETS.items():
+            core = bytes(alphabet[value] for value in values)
+            found[f"{alphabet_name}-{text_name}@{offset}"] = core
+            found[f"{alphabet_name}-{text_name}-lower@{offset}"] = core.lower()
+    return found
+
+
+def _separated_hex(data: bytes) -> dict[str, bytes]:
+    """Hex with a separator between bytes (`bytes.hex(":")`, a MAC address, openssl's
+    fingerprints in capitals, `DE-AD-BE-EF` as Windows tools write), and between groups of
+    two bytes (`bytes.hex(":", 2)`), for a secret starting a group or in the middle of one."""
+    found = {}
+    for separator in ":- ":
+        # bytes_per_sep negative: groups counted from the left (Python's stdtypes docs,
+        # bytes.hex); one byte before the secret puts its first byte at a group's end
+        forms = {"": data.hex(separator),
+                 "pairs": data.hex(separator, -2),
+                 "pairs, odd": (b"\0" + data).hex(separator, -2)[2:]}
+        for kind, form in forms.items():
+            found[f"hex{separator}{kind}"] = form.encode()
+            found[f"HEX{separator}{kind}"] = form.upper().encode()
     return found
 
 
