@@ -405,6 +405,23 @@ def _word(token: Token) -> str | None:
     return token.text.upper() if token.kind == "word" else None
 
 
+def comma_groups(tokens: list[Token]) -> list[list[Token]]:
+    """The tokens split at the commas outside brackets (a list's items); one empty group
+    for no tokens."""
+    groups: list[list[Token]] = [[]]
+    depth = 0
+    for token in tokens:
+        if token.kind == "symbol" and token.text in "([{":
+            depth += 1
+        elif token.kind == "symbol" and token.text in ")]}":
+            depth -= 1
+        if depth == 0 and token.kind == "symbol" and token.text == ",":
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    return groups
+
+
 def _sort_items(text: str, tokens: list[Token]) -> list[SortItem] | None:
     depth, end = 0, len(tokens)
     for index, token in enumerate(tokens):
@@ -418,19 +435,8 @@ def _sort_items(text: str, tokens: list[Token]) -> list[SortItem] | None:
         elif depth == 0 and token.kind == "symbol" and token.text == ";":
             end = index
             break
-    groups: list[list[Token]] = [[]]
-    depth = 0
-    for token in tokens[:end]:
-        if token.kind == "symbol" and token.text in "([{":
-            depth += 1
-        elif token.kind == "symbol" and token.text in ")]}":
-            depth -= 1
-        if depth == 0 and token.kind == "symbol" and token.text == ",":
-            groups.append([])
-        else:
-            groups[-1].append(token)
     items = []
-    for item in groups:
+    for item in comma_groups(tokens[:end]):
         ascending = True
         if item and item[-1].kind == "word" and item[-1].text.upper() in ("ASC", "DESC"):
             ascending = item[-1].text.upper() == "ASC"

@@ -36,6 +36,7 @@ from yt_pipeline.yql_rules import (
     _insert_tokens,
     _top_level,
     _word,
+    comma_groups,
     hidden_key_columns,
 )
 
@@ -139,19 +140,8 @@ def _ends_table(token: Token) -> bool:
 def _items(tokens: list[Token]) -> list[list[str]] | None:
     """The SELECT's items, each as its tokens' texts (quoted names marked `name), split at
     the commas outside brackets; None when there are none, or one is empty."""
-    items: list[list[str]] = [[]]
-    depth = 0
-    for token in tokens:
-        if token.kind == "symbol" and token.text in "([{":
-            depth += 1
-        elif token.kind == "symbol" and token.text in ")]}":
-            depth -= 1
-        if depth == 0 and token.kind == "symbol" and token.text == ",":
-            items.append([])
-        elif token.kind == "name":
-            items[-1].append("`" + token.text)
-        else:
-            items[-1].append(token.text)
+    items = [["`" + token.text if token.kind == "name" else token.text for token in group]
+             for group in comma_groups(tokens)]
     if any(not item for item in items):
         return None
     return items

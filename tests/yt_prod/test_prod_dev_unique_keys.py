@@ -338,17 +338,7 @@ def test_a_yql_insert_sorted_by_the_columns_its_rows_are_distinct_by_has_unique_
         for client in (both.dev, both.prod):
             client.run_yql(f"INSERT INTO `{out}` WITH TRUNCATE {select};")
         written = same_rows(both, out)
-        for client in (both.dev, both.prod):
-            schema = client.declared_schema(out)
-            assert (select, schema["unique_keys"], key_of(schema)) == (select, unique, key)
-        if unique:
-            # the table refuses a later append of its last key, in both modes
-            assert both_fail(
-                BackendError,
-                lambda: both.dev.write_table(out, [written[-1]], append=True),  # noqa: B023
-                lambda: both.prod.write_table(out, [written[-1]], append=True),  # noqa: B023
-            ).startswith("Duplicate key")
-            assert same_rows(both, out) == written
+        check_unique_written(both, out, select, unique, key, written)
 
 
 # A table read from YT whose schema says unique_keys gives its rows a distinct constraint on
@@ -381,17 +371,7 @@ def test_a_yql_insert_sorted_by_the_unique_key_of_the_table_it_reads_keeps_uniqu
             client.run_yql(f"INSERT INTO `{out}` WITH TRUNCATE {select};")
         written = same_rows(both, out)
         assert written, select
-        for client in (both.dev, both.prod):
-            schema = client.declared_schema(out)
-            assert (select, schema["unique_keys"], key_of(schema)) == (select, unique, key)
-        if unique:
-            # the table refuses a later append of its last key, in both modes
-            assert both_fail(
-                BackendError,
-                lambda: both.dev.write_table(out, [written[-1]], append=True),  # noqa: B023
-                lambda: both.prod.write_table(out, [written[-1]], append=True),  # noqa: B023
-            ).startswith("Duplicate key")
-            assert same_rows(both, out) == written
+        check_unique_written(both, out, select, unique, key, written)
 
 
 def test_a_yql_insert_from_a_table_without_unique_keys_has_none(both):
@@ -414,3 +394,19 @@ def test_a_yql_insert_replacing_the_table_it_reads_keeps_its_unique_keys(both):
         schema = client.declared_schema("//t/u")
         assert (schema["unique_keys"], key_of(schema)) == (True, ["k"])
     assert same_rows(both) == ROWS[1:]
+
+
+def check_unique_written(both, out: str, select: str, unique: bool, key: list[str],
+                         written: list[dict]) -> None:
+    """Both modes gave `out` the unique_keys flag and key expected of `select`; a unique
+    table refuses a later append of its last key, in both modes, and keeps its rows."""
+    for client in (both.dev, both.prod):
+        schema = client.declared_schema(out)
+        assert (select, schema["unique_keys"], key_of(schema)) == (select, unique, key)
+    if unique:
+        assert both_fail(
+            BackendError,
+            lambda: both.dev.write_table(out, [written[-1]], append=True),
+            lambda: both.prod.write_table(out, [written[-1]], append=True),
+        ).startswith("Duplicate key")
+        assert same_rows(both, out) == written
