@@ -8,8 +8,8 @@ yt/yt/client/formats/schemaless_writer_adapter.cpp, its state in schemaless_writ
   `range_index` when its range differs, then `row_index` when either of those was written or
   the row does not follow the last row (WriteControlAttributes); the last values start at the
   minimum i64, so the first row gets every one that is on. A row carries its range and row
-  index only when the reader was asked for them (CreateTableReaderOptions in
-  yt/yt/server/controller_agent/helpers.cpp), and the table index as the user job spec says
+  index only when the reader was asked for them (CreateTableReaderOptions
+  copies job_io's control attributes into the reader's options), and the table index as the user job spec says
   (TUserJobSpec::InitEnableInputTableIndex overwrites job_io's enable_table_index);
 - `key_switch` before a row whose key differs from the previous row's (CheckKeySwitch), the
   key being the first GetKeySwitchColumnCount columns: none for a map, join_by's for a
