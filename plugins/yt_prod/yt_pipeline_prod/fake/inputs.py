@@ -12,9 +12,11 @@ Facts from the YTsaurus sources and docs, each where it is used:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline_prod.fake.control_attributes import ControlAttributes, InputWriter
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.json_rows import dump_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 #: a row and the index of its input table
 Item = tuple[int, Row]
+NO_CONTROL = ControlAttributes()
 
 
 @dataclass
@@ -43,7 +46,10 @@ class InputTable:
     columns: list[str] | None = None
 
 
-def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[InputTable]:
+def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any], sourced: bool = False
+                ) -> list[InputTable]:
+    """The input tables' rows; `sourced`: each knowing its row and range index, for the
+    control rows that need them (control_attributes.py)."""
     tables = []
     for item in paths:
         text, attributes = path_attributes(rich_path(item))
@@ -52,7 +58,7 @@ def read_inputs(cypress: Cypress, tx: str | None, paths: list[Any]) -> list[Inpu
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
         sorted_by = [str(c) for c in node.attributes.get("sorted_by") or []]
-        tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes),
+        tables.append(InputTable(path, sorted_by, select_rows(list(node.rows), attributes, sourced),
                                  foreign=bool(attributes.get("foreign")),
                                  range_count=len(plain(attributes.get("ranges")) or []),
                                  schema=node.attributes.get("schema"),
@@ -94,24 +100,19 @@ def table_index_enabled(user_job: dict[str, Any], input_count: int) -> bool:
     return input_count != 1
 
 
-def control_line(table_index: int) -> bytes:
-    # The JSON writer renders an entity with attributes as {"$attributes":...,"$value":null}
-    # (TJsonConsumerTest.ListFragmentWithEntity in yt/yt/core/json/unittests/writer_ut.cpp).
-    return b'{"$attributes":{"table_index":%d},"$value":null}\n' % table_index
-
-
-def job_stdin(items: list[Item], with_index: bool, stringify: bool = False) -> bytes:
-    """A job's input as JSON lines, written as its format says (json_rows). With the index
-    on, a control row comes before the first row and wherever the table changes: the writer
-    remembers the last index it wrote and starts from none (TableIndex_ is initialised to
-    the minimum i64)."""
+def job_stdin(items: list[Item], with_index: bool, stringify: bool = False,
+              control: ControlAttributes = NO_CONTROL,
+              key_of: Callable[[Row], Any] | None = None) -> bytes:
+    """A job's input as JSON lines, written as its format says (json_rows), each row after
+    the control rows the writer puts before it (control_attributes.InputWriter): with the
+    table index on, one before the first row and wherever the table changes; the others as
+    the spec's job_io asks. `key_of`: a row's key, for key switches."""
+    writer = InputWriter(with_index, control, key_of)
     out = []
-    current: int | None = None
     for index, row in items:
-        if with_index and index != current:
-            out.append(control_line(index))
-            current = index
+        out.extend(writer.before(index, row))
         out.append(dump_rows([row], stringify))
+    out.extend(writer.after())
     return b"".join(out)
 
 

@@ -5,6 +5,7 @@ Jobs get (table index, row) items, so a job's input can say which table each row
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from yt_pipeline.column_types import sort_key
@@ -26,6 +27,15 @@ def _string_key(key: Any) -> Any:
     if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], str):
         return key[0], key[1].encode("utf-8", "surrogateescape")
     return key
+
+
+def key_switch_key(spec: Any) -> Callable[[Row], tuple[Any, ...]]:
+    """What a reduce job's key switches compare: join_by's columns when the spec has them,
+    else reduce_by's (GetKeySwitchColumnCount in yt/yt/ytlib/job_proxy/job_spec_helper.cpp:
+    the join key column count when not 0, else the reduce key column count; a map_reduce's
+    reducer, a PartitionReduce job, takes the reduce key column count, and has no join_by)."""
+    columns = [str(c) for c in spec.get("join_by") or spec.get("reduce_by") or []]
+    return lambda row: row_key(row, columns)
 
 
 def sort_rows(rows: list[Row], columns: list[str]) -> list[Row]:

@@ -19,12 +19,14 @@ as YT_JOB_COOKIE.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
 from yt_pipeline_prod.fake import stderr_table
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
+from yt_pipeline_prod.fake.control_attributes import ControlAttributes, asked
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.foreign import (
     check_foreign_tables,
@@ -44,7 +46,7 @@ from yt_pipeline_prod.fake.inputs import (
     rich_path,
     table_index_enabled,
 )
-from yt_pipeline_prod.fake.job_plans import plan_jobs, sort_rows
+from yt_pipeline_prod.fake.job_plans import key_switch_key, plan_jobs, sort_rows
 from yt_pipeline_prod.fake.jobs import (
     BY_OPERATION_TIME_LIMIT,
     JobResult,
@@ -234,7 +236,8 @@ class OperationRunner:
                 self._files(user_job)
         if self.op.type != "vanilla":
             self.tables = read_inputs(self.cypress, self.op.tx,
-                                      _paths(spec.get("input_table_paths")))
+                                      _paths(spec.get("input_table_paths")),
+                                      self._reader_control().sourced)
         found = []
         with self.cypress.lock:
             # the scheduler pings its output transaction for as long as the operation
@@ -291,6 +294,22 @@ class OperationRunner:
             if refused is not None:
                 raise OperationError(refused["message"], refused["inner_errors"])
         return found
+
+    def _reader_control(self) -> ControlAttributes:
+        """The control attributes asked of the user job that reads the input tables: the
+        map_reduce spec has one job_io per stage (map_job_io, reduce_job_io)."""
+        spec = self.op.spec
+        if self.op.type in ("map", "reduce"):
+            return asked(spec, "job_io")
+        if self.op.type == "map_reduce":
+            if spec.get("mapper") is not None:
+                return asked(spec, "map_job_io")
+            reducing = asked(spec, "reduce_job_io")
+            if reducing.sourced:
+                raise YtFakeError("the fake proxy does not give a map_reduce's reducer row "
+                                  "or range indexes (reduce_job_io control_attributes)")
+            return reducing
+        return ControlAttributes()
 
     def _unsorted_merge_schema(self, node: Any, append: bool) -> None:
         """An unordered or ordered merge's output: the schema the controller gives it, or
@@ -410,7 +429,7 @@ class OperationRunner:
                 self.op.planned += len(chunks)
                 for cookie, chunk in enumerate(chunks):
                     out = self._job("map", mapper, chunk, with_index, cookie, outputs=1,
-                                    intermediate=True)
+                                    intermediate=True, control=asked(spec, "map_job_io"))
                     intermediate.extend(out.get(0, []))
                 items = [(0, row) for row in intermediate]
             # One intermediate stream: the reducer sees table indexes only when asked for
@@ -421,19 +440,22 @@ class OperationRunner:
             with_index = bool(reducer.get("enable_input_table_index"))
             kind, job_spec = "reduce", reducer
             count = spec.get("partition_count") or spec.get("reduce_job_count")
+            control = asked(spec, "reduce_job_io")
         else:
             job_spec = spec["mapper" if kind == "map" else "reducer"]
             with_index = table_index_enabled(job_spec, len(tables))
             count = spec.get("job_count")
+            control = asked(spec, "job_io")
         produced: dict[int, list[dict[str, Any]]] = {}
         planned = plan_jobs(kind, items, spec, count)
         if self.op.type == "reduce" and spec.get("join_by"):
             join_by = [str(c) for c in spec["join_by"]]
             planned = [joined(chunk, tables, join_by) for chunk in planned]
         self.op.planned += len(planned)
+        key_of = key_switch_key(spec) if kind == "reduce" else None
         for cookie, chunk in enumerate(planned):
             for index, out in self._job(kind, job_spec, chunk, with_index, cookie,
-                                        outputs).items():
+                                        outputs, control=control, key_of=key_of).items():
                 produced.setdefault(index, []).extend(out)
         return produced
 
@@ -447,12 +469,15 @@ class OperationRunner:
 
     def _job(self, job_type: str, user_job: dict[str, Any], items: list[Item] | None,
              with_index: bool, cookie: int, outputs: int, task: str = "",
-             intermediate: bool = False) -> dict[int, list[dict[str, Any]]]:
+             intermediate: bool = False, control: ControlAttributes = ControlAttributes(),
+             key_of: Callable[[dict[str, Any]], Any] | None = None
+             ) -> dict[int, list[dict[str, Any]]]:
         files = self._files(user_job)
         vault = plain(self.op.spec.get("secure_vault")) or {}
         stringify = stringifies(user_job.get("format") or user_job.get("input_format"))
         try:
-            stdin = job_stdin(items, with_index, stringify) if items is not None else None
+            stdin = (job_stdin(items, with_index, stringify, control, key_of)
+                     if items is not None else None)
         except YtFakeError as refused:
             # the job proxy writes the job's input with the same JSON writer as read_table
             # (json_rows: a NaN, or a string not UTF-8 by shape); the job fails on it each

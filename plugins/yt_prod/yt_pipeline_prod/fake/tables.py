@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline_prod.fake import control_attributes
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_data, write_rows
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
@@ -36,28 +37,41 @@ def require_json(fmt: Any, what: str) -> None:
         raise YtFakeError(f"the fake proxy only speaks JSON for {what}, got format {fmt}")
 
 
-def select_rows(rows: list[dict[str, Any]], attributes: dict[str, Any]) -> list[dict[str, Any]]:
-    ranges = plain(attributes.get("ranges")) or []
-    if ranges:
-        picked: list[dict[str, Any]] = []
-        for item in ranges:
-            if any("row_index" not in (item.get(limit) or {"row_index": 0})
-                   for limit in ("exact", "lower_limit", "upper_limit")):
-                # a key range selects by the table's sort order and YT's key comparison:
-                # refused rather than answered with every row
-                raise YtFakeError(f"the fake proxy reads row ranges only, not {item}")
-            exact = (item.get("exact") or {}).get("row_index")
-            if exact is not None:
-                picked.extend(rows[exact:exact + 1])
-                continue
-            lower = (item.get("lower_limit") or {}).get("row_index", 0)
-            upper = (item.get("upper_limit") or {}).get("row_index", len(rows))
-            picked.extend(rows[lower:upper])
-        rows = picked
+def select_rows(rows: list[dict[str, Any]], attributes: dict[str, Any], sourced: bool = False
+                ) -> list[dict[str, Any]]:
+    """The rows a path's ranges and columns select; `sourced`: each as a SourcedRow knowing
+    its row index and range index (control_attributes.py)."""
+    picked = _positions(len(rows), plain(attributes.get("ranges")) or [])
     columns = plain(attributes.get("columns"))
-    if columns is not None:
-        rows = [{k: v for k, v in row.items() if k in columns} for row in rows]
-    return rows
+    selected = []
+    for row_index, range_index in picked:
+        row = rows[row_index]
+        if columns is not None:
+            row = {k: v for k, v in row.items() if k in columns}
+        selected.append(control_attributes.sourced(row, row_index, range_index) if sourced
+                        else row)
+    return selected
+
+
+def _positions(count: int, ranges: list[Any]) -> list[tuple[int, int]]:
+    """(row index, range index) of each row the ranges select, in their order."""
+    if not ranges:
+        return [(index, 0) for index in range(count)]
+    picked: list[tuple[int, int]] = []
+    for range_index, item in enumerate(ranges):
+        if any("row_index" not in (item.get(limit) or {"row_index": 0})
+               for limit in ("exact", "lower_limit", "upper_limit")):
+            # a key range selects by the table's sort order and YT's key comparison:
+            # refused rather than answered with every row
+            raise YtFakeError(f"the fake proxy reads row ranges only, not {item}")
+        exact = (item.get("exact") or {}).get("row_index")
+        if exact is not None:
+            lower, upper = exact, exact + 1
+        else:
+            lower = (item.get("lower_limit") or {}).get("row_index", 0)
+            upper = (item.get("upper_limit") or {}).get("row_index", count)
+        picked.extend((index, range_index) for index in range(count)[lower:upper])
+    return picked
 
 
 def cmd_write_table(state: FakeState, request: Request) -> None:
