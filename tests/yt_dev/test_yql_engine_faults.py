@@ -108,7 +108,7 @@ def test_a_process_stopped_during_a_statement_fails_the_query_at_its_time_limit(
     assert time.monotonic() - began < 15
     assert str(failed).startswith("YQL query interrupted in DuckDB, still running after ")
     assert process.popen.wait(timeout=10) == -signal.SIGKILL
-    assert client.run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 1}]
+    assert _recovered(tmp_path)
 
 
 def test_a_process_stopped_between_statements_fails_the_query_at_its_time_limit(
@@ -127,7 +127,7 @@ def test_a_process_stopped_between_statements_fails_the_query_at_its_time_limit(
     assert time.monotonic() - began < 10
     assert str(failed).startswith("YQL query interrupted in DuckDB, still running after ")
     assert process.popen.wait(timeout=10) == -signal.SIGKILL
-    assert client.run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 1}]
+    assert _recovered(tmp_path)
 
 
 def test_a_process_ending_in_the_middle_of_an_answer_fails_the_statement_in_one_line(
@@ -183,3 +183,9 @@ def test_processes_let_go_are_reaped_and_fds_stay_level(tmp_path, started):
     assert ended  # more than KEEP_IDLE ran at once
     assert [process.popen.returncode for process in ended] == [0] * len(ended)
     assert len(os.listdir("/proc/self/fd")) <= fds + 3 * yql_engine.KEEP_IDLE  # 3 pipes each
+
+
+def _recovered(tmp_path) -> bool:
+    """Whether a later query works: on a new process, which a loaded machine may take
+    longer than the tests' half-second limit to start, so asked without that limit."""
+    return DevClient(tmp_path / ".dev").run_yql("SELECT SUM(a) AS s FROM `//t`") == [{"s": 1}]
