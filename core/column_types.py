@@ -227,13 +227,31 @@ def value_weight(value: Any, encoded_size: Callable[[Any], int] = _json_size) ->
     return encoded_size(value)
 
 
+#: what a table writer counts for a row besides its values: TUnversionedChunkWriterBase::
+#: UpdateDataWeight (yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp) starts the row's
+#: weight at 1, then adds its key columns' values (the key weight it checks against
+#: max_key_weight), then the other values (the row weight it checks against max_row_weight,
+#: and what the table's data_weight sums)
+ROW_WEIGHT_BASE = 1
+
+
+def row_weight(row: dict[str, Any], encoded_size: Callable[[Any], int] = _json_size) -> int:
+    """A row's weight as a table writer counts it: 1, and its values' data weights."""
+    return ROW_WEIGHT_BASE + sum(value_weight(value, encoded_size) for value in row.values())
+
+
+def key_weight(row: dict[str, Any], columns: Sequence[str]) -> int:
+    """A row's key weight as a sorted writer counts it: 1, and its key values' weights."""
+    return ROW_WEIGHT_BASE + sum(value_weight(row.get(column)) for column in columns)
+
+
 def check_key_weight(row: dict[str, Any], columns: Sequence[str],
                      limit: int = MAX_KEY_WEIGHT) -> None:
     """HeavyKey when the row's key (its `columns`) weighs `limit` or more: a sorted writer
     refuses it, "Key weight is too large" (ValidateKeyWeight in yt/yt/ytlib/table_client/
-    schemaless_chunk_writer.cpp, `weight < MaxKeyWeight` passes), so a sort writing it
-    fails."""
-    weight = sum(value_weight(row.get(column)) for column in columns)
+    schemaless_chunk_writer.cpp, `weight < MaxKeyWeight` passes; the weight is key_weight's),
+    so a sort writing it fails."""
+    weight = key_weight(row, columns)
     if weight >= limit:
         raise HeavyKey(f"Key weight is too large: the key [{', '.join(columns)}] of a row "
                        f"weighs {weight} bytes, the limit is {limit} (16 KiB, YT's "

@@ -176,19 +176,20 @@ def test_a_job_cannot_write_over_what_ytjobs_wrote(tmp_path, jobs):
 
 
 def test_row_weight_limit_boundary(tmp_path):
-    """A row is weighed by its data, as YT weighs it (a string by its bytes, column names
-    not at all): data under the limit is a row, data of exactly the limit is not, as a YT
-    writer takes a row only when `weight < MaxRowWeight` (ValidateRowWeight in
-    yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp) (a small limit here)."""
+    """A row is weighed by its data, as YT weighs it (1 for the row, a string by its bytes,
+    column names not at all: UpdateDataWeight in yt/yt/ytlib/table_client/
+    schemaless_chunk_writer.cpp): data under the limit is a row, data of exactly the limit
+    is not, as a YT writer takes a row only when `weight < MaxRowWeight` (ValidateRowWeight
+    there) (a small limit here)."""
     path = tmp_path / "out.jsonl"
-    row = b'{"k": "' + b"x" * 20 + b'", "n": 7}'  # 20 + 8 bytes of data, 37 of text
+    row = b'{"k": "' + b"x" * 20 + b'", "n": 7}'  # 1 + 20 + 8 bytes of data, 37 of text
     path.write_bytes(b'{"a": 1}\n' + row + b"\n")
-    assert check_rows(path, limit=29) == 2
-    with pytest.raises(BadOutput, match="line 2 of its output is 28 bytes of data, over"):
-        check_rows(path, limit=28)
+    assert check_rows(path, limit=30) == 2
+    with pytest.raises(BadOutput, match="line 2 of its output is 29 bytes of data, over"):
+        check_rows(path, limit=29)
     # escapes make the text longer than the data: 2 bytes of text for each quote
     path.write_bytes(b'{"k": "' + b'\\"' * 20 + b'"}\n')
-    assert check_rows(path, limit=21) == 1
+    assert check_rows(path, limit=22) == 1
     # a line with no newline at all that grows past 4 times the limit is refused unread
     path.write_bytes(b'{"k": "' + b"y" * (5 << 20))
     with pytest.raises(BadOutput, match="line 1 of its output is more than .* bytes of text"):

@@ -149,17 +149,17 @@ def test_table_path_keyword_as_yt_framework_names_it(client):
 def test_a_row_over_the_row_weight_limit_is_refused_and_the_table_kept(client, append):
     client.write_table("//tmp/heavy", [{"keep": 1}])
     rows = [{"n": 1}, {"n": 2}, {"blob": "x" * (16 * 1024 * 1024 - 7), "n": 1}, {"n": 4}]
-    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 3 is 16777217 bytes "
+    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 3 is 16777218 bytes "
                                            r"of data, over the row weight limit of 16777216 b"):
         client.write_table("//tmp/heavy", iter(rows), append=append)
     assert list(client.read_table("//tmp/heavy")) == [{"keep": 1}]
     # a writer takes only a row lighter than its limit (ValidateRowWeight: `weight <
-    # MaxRowWeight`, yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp): exactly the limit
-    # is refused, one byte less is a row like any other, its column names and escapes not
-    # counted
+    # MaxRowWeight`, yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp, the weight
+    # counted from 1 by UpdateDataWeight there): exactly the limit is refused, one byte less
+    # is a row like any other, its column names and escapes not counted
     with pytest.raises(BackendError, match=r"row 1 is 16777216 bytes of data"):
-        client.write_table("//tmp/heavy", [{"blob": "x" * (16 * 1024 * 1024)}])
-    light = {"blob": "\x01" * (16 * 1024 * 1024 - 1)}
+        client.write_table("//tmp/heavy", [{"blob": "x" * (16 * 1024 * 1024 - 1)}])
+    light = {"blob": "\x01" * (16 * 1024 * 1024 - 2)}
     assert client.write_table("//tmp/heavy", [light]) == 1
     assert client.row_count("//tmp/heavy") == 1
 
@@ -168,7 +168,7 @@ def test_a_heavy_row_after_many_batches_is_named_by_its_number(client):
     # rows are counted from the file only when one is refused: every batch before it is there
     client.write_table("//tmp/heavy", [{"keep": 1}] * 3)
     rows = [{"n": n} for n in range(1499)] + [{"blob": "x" * (16 * 1024 * 1024 + 1)}]
-    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 1500 is 16777217 "):
+    with pytest.raises(BackendError, match=r"write_table //tmp/heavy: row 1500 is 16777218 "):
         client.write_table("//tmp/heavy", iter(rows), append=True)
     assert client.row_count("//tmp/heavy") == 3
 

@@ -244,12 +244,13 @@ def test_a_sort_key_of_16_kib_or_more_fails_the_sort_as_on_a_cluster(tmp_path, p
     # A sorted table's writer refuses a row whose key weighs max_key_weight (16 KiB by
     # default: TChunkWriterConfig in yt/yt/ytlib/table_client/config.cpp) or more, "Key
     # weight is too large" (ValidateKeyWeight in yt/yt/ytlib/table_client/
-    # schemaless_chunk_writer.cpp), so a sort writing it fails. Dev and the fake sorted it.
+    # schemaless_chunk_writer.cpp; UpdateDataWeight there weighs a key from 1), so a sort
+    # writing it fails. Dev and the fake sorted it.
     from yt_pipeline.errors import OperationFailed
 
     both = Backends(tmp_path, prod_client, fake_yt, {"src/reducer.py": ORDER_REDUCER})
     limit = 16 * 1024
-    both.put("//in/urls", [{"url": "a", "n": 1}, {"url": "x" * (limit - 8), "n": 2}])
+    both.put("//in/urls", [{"url": "a", "n": 1}, {"url": "x" * (limit - 9), "n": 2}])
     both.put("//out/sorted", [{"kept": True}])
     spec = both.spec("sort", input_tables=["//in/urls"], output_tables=["//out/sorted"],
                      sort_by=["url", "n"])
@@ -260,7 +261,7 @@ def test_a_sort_key_of_16_kib_or_more_fails_the_sort_as_on_a_cluster(tmp_path, p
         plugin.launch_operation(both.prod, dataclasses.replace(spec, code_package=both.package))
     assert both.rows("//out/sorted") == ([{"kept": True}],) * 2
     # one byte less is a key like any other
-    both.put("//in/urls", [{"url": "x" * (limit - 9), "n": 2}, {"url": "a", "n": 1}])
+    both.put("//in/urls", [{"url": "x" * (limit - 10), "n": 2}, {"url": "a", "n": 1}])
     both.run(spec)
     dev, prod = both.rows("//out/sorted")
     assert [row["n"] for row in dev] == [row["n"] for row in prod] == [1, 2]

@@ -215,14 +215,15 @@ def test_a_stage_appends_to_a_table_it_created_itself(prod_client, fake_yt, tmp_
 def test_a_row_reaching_the_row_weight_limit_is_refused_as_in_dev(prod_client, fake_yt):
     # A writer takes a row lighter than max_row_weight (16 MiB) only: ValidateRowWeight in
     # yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp ("Row weight is too large",
-    # `weight < MaxRowWeight`), the weight being the values' data (GetDataWeight in
-    # yt/yt/client/table_client/unversioned_row.cpp). Dev: tests/yt_dev/test_client.py.
+    # `weight < MaxRowWeight`), the weight being 1 and the values' data (UpdateDataWeight
+    # there; GetDataWeight in yt/yt/client/table_client/unversioned_row.cpp). Dev:
+    # tests/yt_dev/test_client.py.
     limit = 16 * 1024 * 1024
     prod_client.write_table("//tmp/heavy", [{"keep": 1}])
     with pytest.raises(BackendError, match=r"write_table //tmp/heavy: .*Row weight is too "
                                            r"large \(row_weight 16777216"):
-        prod_client.write_table("//tmp/heavy", [{"n": 1}, {"blob": "x" * (limit - 8), "n": 2}],
+        prod_client.write_table("//tmp/heavy", [{"n": 1}, {"blob": "x" * (limit - 9), "n": 2}],
                                 append=True)
     assert fake_yt.rows("//tmp/heavy") == [{"keep": 1}]
-    prod_client.write_table("//tmp/heavy", [{"blob": "\x01" * (limit - 1)}])
+    prod_client.write_table("//tmp/heavy", [{"blob": "\x01" * (limit - 2)}])
     assert prod_client.row_count("//tmp/heavy") == 1

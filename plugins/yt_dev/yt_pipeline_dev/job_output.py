@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from yt_pipeline.column_types import value_weight
+from yt_pipeline import column_types
 from yt_pipeline.masked_tails import masked_start
 from ytjobs.codec import loads_line
 from ytjobs.dollar_keys import MARK, KeyRefused, stored_row
@@ -231,11 +231,12 @@ def _refused(name: str) -> Any:
 
 
 def row_weight(row: dict[str, Any]) -> int:
-    """A row's weight as YT counts it, near enough: the data of its values (a string's UTF-8
-    bytes, 8 for a number), column names not counted (GetDataWeight in yt/yt/client/
-    table_client/unversioned_row.cpp). A row is refused once it reaches the limit. Only rows
-    whose JSON text is over the limit are weighed: the weight is never more than the text."""
-    return sum(map(value_weight, row.values()))
+    """A row's weight as YT counts it, near enough: 1 and the data of its values (a
+    string's UTF-8 bytes, 8 for a number), column names not counted (GetDataWeight in yt/yt/
+    client/table_client/unversioned_row.cpp, summed from 1 by the writer: column_types.
+    row_weight). A row is refused once it reaches the limit. Only rows whose JSON text is
+    over the limit are weighed: the weight is never more than the text."""
+    return column_types.row_weight(row)
 
 
 def _too_heavy(size: int, limit: int, at_least: bool = False) -> str:

@@ -11,6 +11,7 @@ import yt.yson as yson
 from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
 from yt_pipeline_prod.fake.protocol import YtFakeError
+from yt_pipeline_prod.fake.row_weight import row_weight
 
 
 def _iso(seconds: float) -> str:
@@ -71,7 +72,9 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
         attrs.update({
             "row_count": len(node.rows),
             "chunk_row_count": len(node.rows),
-            "data_weight": size,
+            # the rows' weights as the writer summed them (row_weight; the integration test
+            # test_simple: 6 for {"b": "hello"}); the sizes stand for the format's bytes
+            "data_weight": sum(row_weight(row) for row in node.rows),
             "uncompressed_data_size": size,
             "compressed_data_size": size,
             "chunk_count": 1 if node.rows else 0,
@@ -108,7 +111,14 @@ def attribute_value(cypress: Cypress, path: str, node: Node, tx_id: str | None,
     head, _, rest = name.partition("/")
     value = attrs[head]
     for part in filter(None, rest.split("/")):
-        value = value[part]
+        if part.startswith("@"):
+            # a value's own attributes, as YPath reads them (`//t/@schema/@unique_keys`:
+            # the integration test test_sorted_unique)
+            value = (getattr(value, "attributes", None) or {})[part[1:]]
+        elif isinstance(value, list):
+            value = value[int(part)]
+        else:
+            value = value[part]
     return value
 
 

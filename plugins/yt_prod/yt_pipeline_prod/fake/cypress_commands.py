@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import yt.yson as yson
 
+from yt_pipeline_prod.fake.attribute_removal import remove_attribute
 from yt_pipeline_prod.fake.attributes import (
     attribute_value,
     check_replication_factor,
@@ -15,7 +16,15 @@ from yt_pipeline_prod.fake.attributes import (
     with_attributes,
 )
 from yt_pipeline_prod.fake.branches import set_attribute, set_value
-from yt_pipeline_prod.fake.cypress import Node, name_of, new_id, normalize, split_path
+from yt_pipeline_prod.fake.cypress import (
+    ROOT,
+    Node,
+    name_of,
+    new_id,
+    normalize,
+    parent_of,
+    split_path,
+)
 from yt_pipeline_prod.fake.expiration import check_attribute as check_expiration
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
@@ -27,8 +36,10 @@ from yt_pipeline_prod.fake.protocol import (
     resolve_error,
 )
 from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
+from yt_pipeline_prod.fake.sorted_tables import refuse_descending
 
 if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.cypress import Cypress
     from yt_pipeline_prod.fake.state import FakeState
 
 NODE_TYPES = {"map_node", "table", "file", "document", "link"}
@@ -67,7 +78,7 @@ def cmd_get(state: FakeState, request: Request) -> Any:
         node = cypress.get_node(path, tx)
         try:
             value = attribute_value(cypress, path, node, tx, attribute)
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, IndexError, ValueError):
             raise YtFakeError(f"Attribute {attribute!r} is not found at {path}",
                               code=500) from None
         return _value_result(request, value)
@@ -102,7 +113,7 @@ def cmd_exists(state: FakeState, request: Request) -> Any:
         if attribute:
             attribute_value(state.cypress, path, node, tx, attribute)
         return {"value": True}
-    except (YtFakeError, KeyError, TypeError):
+    except (YtFakeError, KeyError, TypeError, IndexError, ValueError):
         return {"value": False}
 
 
@@ -116,6 +127,7 @@ def cmd_set(state: FakeState, request: Request) -> None:
         if attribute:
             name = attribute.split("/")[0]
             check_attribute(name, value)
+            _refuse_in_transaction(cypress, path, name, tx)
             set_attribute(cypress, path, name, value, tx)
             return None
         existing = cypress.lookup(path, tx)
@@ -129,6 +141,18 @@ def cmd_set(state: FakeState, request: Request) -> None:
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
         cypress.create(path, Node("document", value=value), tx)
     return None
+
+
+def _refuse_in_transaction(cypress: Cypress, path: str, name: str, tx: str | None) -> None:
+    """A table's or a file's replication factor is set outside transactions only
+    (TChunkOwnerNodeProxy::SetBuiltinAttribute calls ValidateNoTransaction, in yt/yt/server/
+    master/chunk_server/chunk_owner_node_proxy.cpp; TSupportsAttributes wraps the refusal
+    as 'Error setting builtin attribute', yt/yt/core/ytree/ypath_detail.cpp)."""
+    if name != "replication_factor" or tx is None or \
+            cypress.get_node(path, tx).type not in ("table", "file"):
+        return
+    raise YtFakeError(f'Error setting builtin attribute "{name}"', inner_errors=[
+        YtFakeError("Operation cannot be performed in transaction")])
 
 
 def cmd_create(state: FakeState, request: Request) -> Any:
@@ -188,6 +212,7 @@ def _given_schema(node: Node) -> None:
     else:
         columns, shape = given, {}
     check_new_table_schema(list(columns), bool(shape.get("unique_keys", False)))
+    refuse_descending(columns)
     node.attributes["schema"] = yson.to_yson_type(
         list(columns), attributes={"strict": shape.get("strict", True),
                                    "unique_keys": shape.get("unique_keys", False)})
@@ -199,10 +224,15 @@ def _given_schema(node: Node) -> None:
 def cmd_remove(state: FakeState, request: Request) -> None:
     tx = transaction_of(request)
     text, _ = path_attributes(request.param("path"))
+    node_part, attribute = split_path(text)
     cypress = state.cypress
     with cypress.lock:
+        if attribute:  # `//t/@name` removes that attribute, not the node (attribute_removal)
+            remove_attribute(cypress, cypress.resolve(node_part, tx), attribute, tx,
+                             bool(request.param("force")))
+            return None
         try:
-            path = cypress.resolve(split_path(text)[0], tx, follow_last=False)
+            path = cypress.resolve(node_part, tx, follow_last=False)
             node = cypress.get_node(path, tx)
         except YtFakeError:
             if request.param("force"):
@@ -268,6 +298,7 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
         destination = cypress.resolve(text, tx, follow_last=False)
         if cypress.lookup(source, tx) is None:
             raise resolve_error(source)
+        _refuse_copy_into_itself(cypress, source, destination, tx)
         if cypress.lookup(destination, tx) is not None:
             if not request.param("force"):
                 raise YtFakeError(f"Node {destination} already exists", code=ALREADY_EXISTS)
@@ -286,6 +317,22 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
             cypress.create(destination + sub[len(source):], node, tx)
             top = top or node
         return {"node_id": top.id if top else ""}
+
+
+def _refuse_copy_into_itself(cypress: Cypress, source: str, destination: str,
+                             tx: str | None) -> None:
+    """A copy or a move is handled by the deepest existing node of the destination path
+    (the destination itself when it exists, `force` or not); a master refuses it when that
+    node is the source or lies inside it (TNontemplateCypressNodeProxyBase::Copy in yt/yt/
+    server/master/cypress_server/cypress_node_proxy.cpp: "Cannot copy or move a node to
+    itself", "... to its descendant"), before anything is removed or created."""
+    anchor = destination
+    while anchor != ROOT and cypress.lookup(anchor, tx) is None:
+        anchor = parent_of(anchor)
+    if anchor == source:
+        raise YtFakeError("Cannot copy or move a node to itself")
+    if anchor.startswith(source.rstrip("/") + "/"):
+        raise YtFakeError("Cannot copy or move a node to its descendant")
 
 
 def cmd_copy(state: FakeState, request: Request) -> Any:

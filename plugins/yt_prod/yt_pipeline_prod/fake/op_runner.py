@@ -67,6 +67,7 @@ from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heav
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
     path_schema,
+    sort_column_names,
     sort_keeps_unique,
     sort_output_schema,
     strong_key,
@@ -582,7 +583,7 @@ class OperationRunner:
                 elif merged_by:
                     sorted_by = merged_by
                 elif attributes.get("sorted_by"):
-                    sorted_by = [str(c) for c in attributes["sorted_by"]]
+                    sorted_by = sort_column_names(attributes["sorted_by"])
                 elif key or (self.op.type == "merge" and self.output_keys[index]):
                     # a strong sorted schema stays (sorted_tables.py)
                     sorted_by = key or self.output_keys[index]

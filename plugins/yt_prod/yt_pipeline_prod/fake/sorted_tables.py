@@ -61,6 +61,7 @@ from yt_pipeline.sorted_writes import (
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
+from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
 from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, strict_columns
 
 Row = dict[str, Any]
@@ -123,6 +124,11 @@ def path_schema(attributes: dict[str, Any]) -> Any:
         columns, shape = given.get("$value") or [], dict(given.get("$attributes") or {})
     else:
         columns, shape = given, dict(getattr(given, "attributes", None) or {})
+    # a schema a cluster refuses is refused here too (the integration test
+    # test_schemaful_write: two columns of one name); the fake gives the words a master
+    # gives a created table's schema (schema_validation), not checked for a write's path
+    check_new_table_schema(list(columns), bool(shape.get("unique_keys", False)))
+    refuse_descending(columns)
     return yson.to_yson_type([dict(column) for column in columns],
                              attributes={"strict": shape.get("strict", True),
                                          "unique_keys": shape.get("unique_keys", False)})
@@ -178,6 +184,30 @@ def write_refusal(node: Node, rows: list[Row], append: bool, key: list[str] | No
     return unsorted_rows(rows, key, unique)
 
 
+def sort_column_names(columns: Any) -> list[str]:
+    """The names of the key columns a path's `sorted_by` gives: each a name, or a sort
+    column as a map (`{name=k; sort_order=ascending}`: TSortColumn's serialization in yt/yt/
+    client/table_client/schema_serialization_helpers.cpp takes either form). The fake keeps
+    ascending keys only, so a descending one is refused rather than taken as ascending."""
+    names = []
+    for column in columns or []:
+        if isinstance(column, dict):
+            refuse_descending([column])
+            names.append(str(column.get("name")))
+        else:
+            names.append(str(column))
+    return names
+
+
+def refuse_descending(columns: Any) -> None:
+    """YtFakeError for a column (of a schema, or a sort column) of descending sort order: a
+    cluster keeps such tables in reverse order, which the fake does not model."""
+    for column in columns or []:
+        if isinstance(column, dict) and column.get("sort_order") == "descending":
+            raise YtFakeError(f"the fake proxy does not model the descending sort order of "
+                              f"column {column.get('name')!r}")
+
+
 def upload_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
     """The key a write (write_table, an operation's output) takes rows in: its path's
     `sorted_by`, else the key of the table's strong sorted schema; None for any order.
@@ -185,7 +215,7 @@ def upload_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
     exclusive lock (GetTableUploadOptions in yt/yt/ytlib/table_client/
     table_upload_options.cpp), so the writer is a sorted one; YtFakeError for a `sorted_by`
     GetTableUploadOptions refuses (the module's docstring)."""
-    given = [str(column) for column in attributes.get("sorted_by") or []]
+    given = sort_column_names(attributes.get("sorted_by"))
     if not given:
         return strong_key(node)
     if strict_columns(node) is not None:

@@ -15,7 +15,11 @@ from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.json_keys import wrapped_row_error
 from yt_pipeline_prod.fake.json_rows import dump_rows, parse_rows, stringifies
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError, path_attributes, plain
-from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
+from yt_pipeline_prod.fake.row_weight import (
+    ROW_WEIGHT_LIMIT_EXCEEDED,
+    too_heavy,
+    writer_limits,
+)
 from yt_pipeline_prod.fake.sorted_tables import (
     path_schema,
     sorted_concatenation,
@@ -70,7 +74,11 @@ def _positions(count: int, ranges: list[Any]) -> list[tuple[int, int]]:
         else:
             lower = (item.get("lower_limit") or {}).get("row_index", 0)
             upper = (item.get("upper_limit") or {}).get("row_index", count)
-        picked.extend((index, range_index) for index in range(count)[lower:upper])
+        # a range is the rows whose index is in it, a negative limit selecting from the
+        # first row, not from the end as a Python slice does (the integration test
+        # test_row_index_selector: `[#-1:#1]` reads row 0, `[#-10:#-5]` nothing)
+        picked.extend((index, range_index)
+                      for index in range(max(lower, 0), min(max(upper, 0), count)))
     return picked
 
 
@@ -111,7 +119,9 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         refused = schema_violation(strict_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
-        refused = too_heavy(rows)
+        # the writer weighs each row, and a sorted one (`key`) its key first (row_weight)
+        row_limit, key_limit = writer_limits(plain(request.param("table_writer")))
+        refused = too_heavy(rows, row_limit, key, key_limit)
         if refused:
             raise YtFakeError(refused, code=ROW_WEIGHT_LIMIT_EXCEEDED, path=path)
         # a table of strong sorted schema stays sorted: the rows must keep its order, and
@@ -128,8 +138,7 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         # included: GetTableUploadOptions in yt/yt/ytlib/table_client/helpers.cpp resets
         # the key columns for both ("Old behaviour - reset key columns if there were any").
         if attributes.get("sorted_by"):
-            set_attribute(cypress, path, "sorted_by",
-                          [str(c) for c in attributes["sorted_by"]], tx, locked=True)
+            set_attribute(cypress, path, "sorted_by", key, tx, locked=True)
         elif strong_key(node) is None:
             set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
 
