@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from yt_pipeline import table_paths
+
 
 def left_out_key_column(table: str, selected: Iterable[str] | None,
                         key: Sequence[str]) -> str | None:
@@ -27,3 +29,13 @@ def left_out_key_column(table: str, selected: Iterable[str] | None,
         if column not in kept:
             return f'Column filter for input table {table} must include key column "{column}"'
     return None
+
+
+def input_key(path: str, sort_by: Sequence[str], reduce_by: Sequence[str],
+              join_by: Sequence[str]) -> list[str]:
+    """What a reduce's input `path` must be sorted by: join_by for a foreign table, else
+    sort_by (or reduce_by): the key the reduce controller asks of it (AdjustSortColumns in
+    yt/yt/server/controller_agent/controllers/sorted_controller.cpp)."""
+    if table_paths.is_foreign(path):
+        return list(join_by)
+    return list(sort_by or reduce_by)

@@ -217,13 +217,13 @@ def test_map_completes_once_the_limited_output_has_its_rows(prod_client, fake_yt
     # test_map_row_count_limit_second_output (test_map_operation.py): five jobs of one row
     # each into the second table, limited to 3: the operation completes after three
     # (SafeOnJobCompleted's RegisterOutputRows in operation_controller_detail.cpp)
-    fake_yt.put_table("//tmp/input", [{"key": "%05d" % i, "value": "foo"} for i in range(5)])
+    fake_yt.put_table("//tmp/input", [{"key": f"{i:05d}", "value": "foo"} for i in range(5)])
     completed(run_raw(prod_client, "map", {
         "input_table_paths": ["//tmp/input"],
         "output_table_paths": ["//tmp/out_1", "<row_count_limit=3>//tmp/out_2"],
         "mapper": shell_job("cat >&4"), "job_count": 5, "max_failed_job_count": 1}))
     assert fake_yt.rows("//tmp/out_1") == []
-    assert fake_yt.rows("//tmp/out_2") == [{"key": "%05d" % i, "value": "foo"}
+    assert fake_yt.rows("//tmp/out_2") == [{"key": f"{i:05d}", "value": "foo"}
                                            for i in range(3)]
     assert len(fake_yt.jobs) == 3
 
