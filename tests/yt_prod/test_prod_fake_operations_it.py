@@ -6,9 +6,12 @@ in JSON where the integration test reads YSON."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from test_prod_fake_inputs import run_raw, switch, write_sorted
 
+from yt_pipeline_prod.launcher import start
 from yt_pipeline_prod.op_spec import job_format
 
 
@@ -29,6 +32,23 @@ def job_input(fake_yt) -> list[list[str]]:
 
 def completed(info) -> None:
     assert info["state"] == "completed", info
+
+
+def refused(info) -> list[str]:
+    """The messages under a failed operation's error, none of its jobs run."""
+    assert info["state"] == "failed", info
+    return [error["message"] for error in info["result"]["error"]["inner_errors"]]
+
+
+def run_as_given(prod_client, kind: str, spec: dict) -> dict:
+    """run_raw without creating the output tables first."""
+    yt = prod_client.yt()
+    operation_id = start(prod_client, kind, spec)
+    while True:
+        info = yt.get_operation(operation_id, attributes=["state", "result"])
+        if info["state"] in ("completed", "failed", "aborted"):
+            return info
+        time.sleep(0.05)
 
 
 # -- control attributes (job_io: {control_attributes: ...}) ------------------------------
@@ -125,3 +145,101 @@ def test_map_reduce_reducer_gets_key_switches_from_reduce_job_io(prod_client, fa
         "reduce_by": ["k"], "reducer": shell_job("cat >&2"), "partition_count": 1,
         "reduce_job_io": {"control_attributes": {"enable_key_switch": True}}}))
     assert job_input(fake_yt) == [['{"k":1}', control("key_switch", True), '{"k":2}', '{"k":2}']]
+
+
+# -- a reduce's column filter ------------------------------------------------------------
+
+def test_reduce_column_filter_must_keep_every_reduce_by_column(prod_client, fake_yt):
+    # test_column_filter (test_reduce_operation.py): "All reduce by columns must be
+    # included in column filter"; the controller's words are validateColumnFilter's in
+    # TOperationControllerBase::CheckInputTablesSorted (operation_controller_detail.cpp)
+    rows = [{"key": 0, "value": 0}, {"key": 0, "value": 0}, {"key": 0, "value": 1},
+            {"key": 7, "value": 4}]
+    write_sorted(prod_client, "//tmp/in1", rows, ["key", "value"])
+    info = run_raw(prod_client, "reduce", {
+        "input_table_paths": ["//tmp/in1{key}"], "output_table_paths": ["//tmp/out"],
+        "reduce_by": ["key", "value"], "reducer": shell_job("cat")})
+    assert refused(info) == ['Column filter for input table //tmp/in1 must include key '
+                             'column "value"']
+    assert not fake_yt.jobs
+    # the column filter that keeps reduce_by runs, each job reading the key column only
+    completed(run_raw(prod_client, "reduce", {
+        "input_table_paths": ["//tmp/in1{key}[#2:]"], "output_table_paths": ["//tmp/out"],
+        "reduce_by": ["key"], "reducer": shell_job("uniq")}))
+    assert fake_yt.rows("//tmp/out") == [{"key": 0}, {"key": 7}]
+
+
+def test_join_by_must_be_kept_by_a_foreign_tables_column_filter(prod_client, fake_yt):
+    # the foreign tables are checked for join_by alike (AdjustSortColumns calls
+    # CheckInputTablesSorted(join_by, IsForeign) in sorted_controller.cpp)
+    write_sorted(prod_client, "//tmp/in", [{"key": 1, "v": 1}], ["key"])
+    write_sorted(prod_client, "//tmp/f", [{"key": 1, "w": 2}], ["key"])
+    info = run_raw(prod_client, "reduce", {
+        "input_table_paths": ["//tmp/in", "<foreign=%true>//tmp/f{w}"],
+        "output_table_paths": ["//tmp/out"], "reduce_by": ["key"], "join_by": ["key"],
+        "reducer": shell_job("cat")})
+    assert refused(info) == ['Column filter for input table //tmp/f must include key '
+                             'column "key"']
+
+
+# -- output paths the operation creates (<create=%true>) ---------------------------------
+
+def test_map_creates_an_output_table_its_path_asks_for(prod_client, fake_yt):
+    # test_auto_create (test_map_operation.py); TOperationControllerBase::CreateOutputTables
+    # in operation_controller_detail.cpp creates them in the output transaction, the stderr
+    # table in the debug one (see fake/created_outputs.py)
+    yt = prod_client.yt()
+    fake_yt.put_table("//tmp/t_input", [{"a": "b"}])
+    info = run_as_given(prod_client, "map", {
+        "input_table_paths": ["//tmp/t_input"], "output_table_paths": ["//tmp/t_output"],
+        "mapper": shell_job("cat")})
+    assert info["state"] == "failed"
+    assert "//tmp/t_output" in str(info["result"]["error"])
+    completed(run_as_given(prod_client, "map", {
+        "input_table_paths": ["//tmp/t_input"],
+        "output_table_paths": ["<create=true>//tmp/t_output"],
+        "stderr_table_path": "<create=true>//tmp/stderr_table", "mapper": shell_job("cat")}))
+    assert fake_yt.rows("//tmp/t_output") == [{"a": "b"}]
+    assert yt.exists("//tmp/stderr_table")
+    info = run_as_given(prod_client, "map", {
+        "input_table_paths": ["//tmp/t_input"],
+        "output_table_paths": ["<create=true>//tmp/t_output1"],
+        "stderr_table_path": "<create=true>//tmp/stderr_table1",
+        "mapper": shell_job("exit 1"), "max_failed_job_count": 1})
+    assert info["state"] == "failed"
+    assert not yt.exists("//tmp/t_output1")
+    assert yt.exists("//tmp/stderr_table1")
+
+
+# -- row_count_limit of an output path ----------------------------------------------------
+
+def test_map_completes_once_the_limited_output_has_its_rows(prod_client, fake_yt):
+    # test_map_row_count_limit_second_output (test_map_operation.py): five jobs of one row
+    # each into the second table, limited to 3: the operation completes after three
+    # (SafeOnJobCompleted's RegisterOutputRows in operation_controller_detail.cpp)
+    fake_yt.put_table("//tmp/input", [{"key": f"{i:05d}", "value": "foo"} for i in range(5)])
+    completed(run_raw(prod_client, "map", {
+        "input_table_paths": ["//tmp/input"],
+        "output_table_paths": ["//tmp/out_1", "<row_count_limit=3>//tmp/out_2"],
+        "mapper": shell_job("cat >&4"), "job_count": 5, "max_failed_job_count": 1}))
+    assert fake_yt.rows("//tmp/out_1") == []
+    assert fake_yt.rows("//tmp/out_2") == [{"key": f"{i:05d}", "value": "foo"}
+                                           for i in range(3)]
+    assert len(fake_yt.jobs) == 3
+
+
+@pytest.mark.parametrize("outputs, message", [
+    # test_negative_row_count_limit (TRichYPath::GetRowCountLimit in
+    # yt/yt/client/ypath/rich.cpp)
+    (["<row_count_limit=-1>//tmp/output"], "Row count limit should be non-negative"),
+    # test_multiple_row_count_limit (where the controller registers its output tables)
+    (["<row_count_limit=1>//tmp/out_1", "<row_count_limit=1>//tmp/out_2"],
+     "Only one output table with row_count_limit is supported"),
+])
+def test_map_refuses_a_row_count_limit_it_cannot_keep(prod_client, fake_yt, outputs, message):
+    fake_yt.put_table("//tmp/input", [{"x": 1}])
+    info = run_raw(prod_client, "map", {"input_table_paths": ["//tmp/input"],
+                                        "output_table_paths": outputs,
+                                        "mapper": shell_job("cat")})
+    assert refused(info) == [message]
+    assert not fake_yt.jobs

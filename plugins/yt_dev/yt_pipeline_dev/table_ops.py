@@ -23,8 +23,14 @@ from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey, 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
+from yt_pipeline.key_filters import input_key, left_out_key_column
 from yt_pipeline.operations import check_reduce_keys
-from yt_pipeline.schema_compat import checks_output_schema, incompatible_input, prepare_failure
+from yt_pipeline.schema_compat import (
+    PREPARE_FAILED,
+    checks_output_schema,
+    incompatible_input,
+    prepare_failure,
+)
 from yt_pipeline.sorted_writes import selected_only
 from yt_pipeline.yql_presort import unfeedable_presort
 from yt_pipeline.yql_type_v3 import declared_kind_v3
@@ -393,10 +399,31 @@ def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kin
         op, spec.mapper, "map", shards, tmps, whole_input=whole, columns=columns))
 
 
+def _refuse_filters_without_key(op: OperationRun) -> None:
+    """Fail the reduce before any job runs when an input sorted by its key is read through
+    a column selection that leaves out a key column, as a cluster refuses it
+    (yt_pipeline.key_filters). Only such an input reaches the cluster as written: prod
+    sorts an unsorted one first, into a table of all its selected rows and columns, or
+    runs a map_reduce (reduce_inputs.py in the prod plugin), where no sort order is asked."""
+    spec, client = op.spec, op.client
+    for text in spec.input_tables:
+        selected = table_paths.parse(text)
+        key = input_key(text, spec.sort_by, spec.reduce_by, spec.join_by)
+        if (client.sort_order(selected.path) or [])[: len(key)] != key:
+            continue
+        refused = left_out_key_column(normal(selected.path), selected.columns, key)
+        if refused:
+            client.log(spec.kind, spec.title, extra="FAILED column filter")
+            raise OperationFailed(f"{spec.kind} operation failed: {PREPARE_FAILED}: {refused}",
+                                  stage=spec.stage_name, operation=spec.name,
+                                  sandbox=op.sandbox, kind=spec.kind)
+
+
 def reduce(op: OperationRun) -> None:
     spec = op.spec
     assert spec.reducer is not None
     check_reduce_keys(spec)
+    _refuse_filters_without_key(op)
     _refuse_presort_inputs(op)
     if spec.join_by:
         shards = _joined_shards(op, _inputs(op))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from yt_pipeline import table_paths
+from yt_pipeline import key_filters, table_paths
 from yt_pipeline_prod.failures import translated
 
 if TYPE_CHECKING:
@@ -52,9 +52,7 @@ def sort_order(client: ProdClient, path: str) -> list[str]:
 def input_key(spec: OperationSpec, path: str) -> list[str]:
     """What an input must be sorted by: join_by for a foreign table, else sort_by (or
     reduce_by)."""
-    if table_paths.is_foreign(path):
-        return list(spec.join_by)
-    return list(spec.sort_by or spec.reduce_by)
+    return key_filters.input_key(path, spec.sort_by, spec.reduce_by, spec.join_by)
 
 
 def unsorted_inputs(client: ProdClient, spec: OperationSpec) -> list[int]:

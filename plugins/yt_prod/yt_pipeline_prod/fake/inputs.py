@@ -6,7 +6,8 @@ Facts from the YTsaurus sources and docs, each where it is used:
   yt/yt/client/formats/schemaless_writer_adapter.cpp);
 - a reduce's input must be sorted by its key (TOperationControllerBase::
   CheckInputTablesSorted in yt/yt/server/controller_agent/controllers/
-  operation_controller_detail.cpp), and reduce_by must start sort_by (the sorted and sort
+  operation_controller_detail.cpp), read through a column selection that keeps the key
+  (yt_pipeline.key_filters), and reduce_by must start sort_by (the sorted and sort
   controllers).
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.key_filters import left_out_key_column
 from yt_pipeline_prod.fake.control_attributes import ControlAttributes, InputWriter
 from yt_pipeline_prod.fake.cypress import split_path
 from yt_pipeline_prod.fake.json_rows import dump_rows
@@ -121,8 +123,10 @@ def _columns(columns: list[str]) -> str:
 
 
 def check_sorted_inputs(tables: list[InputTable], spec: dict[str, Any]) -> None:
-    """Refuse a reduce whose inputs are not sorted by sort_by (or reduce_by), with YT's
-    messages, then one whose reduce_by does not start its sort columns."""
+    """Refuse a reduce whose inputs are not sorted by sort_by (or reduce_by), or are read
+    through a column selection that leaves out one of its columns (table by table, each
+    checked for both), with YT's messages, then one whose reduce_by does not start its
+    sort columns."""
     reduce_by = [str(c) for c in spec.get("reduce_by") or []]
     key = [str(c) for c in spec.get("sort_by") or []] or reduce_by
     for table in tables:
@@ -133,6 +137,9 @@ def check_sorted_inputs(tables: list[InputTable], spec: dict[str, Any]) -> None:
             raise YtFakeError(
                 f"Input table {table.path} is sorted by columns {_columns(table.sorted_by)} "
                 f"that are not compatible with the requested columns {_columns(key)}")
+        refused = left_out_key_column(table.path, table.columns, key)
+        if refused:
+            raise YtFakeError(refused)
     if key[: len(reduce_by)] != reduce_by:
         raise YtFakeError("Reduce sort columns are not compatible with sort columns",
                           reduce_by=reduce_by, sort_by=key)

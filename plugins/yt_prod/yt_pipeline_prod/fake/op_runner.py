@@ -27,6 +27,7 @@ from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
 from yt_pipeline_prod.fake import stderr_table
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.control_attributes import ControlAttributes, asked
+from yt_pipeline_prod.fake.created_outputs import create_if_asked
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.foreign import (
     check_foreign_tables,
@@ -63,6 +64,7 @@ from yt_pipeline_prod.fake.merge import (
 )
 from yt_pipeline_prod.fake.output_schema_check import refused_inputs
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
+from yt_pipeline_prod.fake.row_count_limit import RowCountLimit, limit_of
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
@@ -157,6 +159,8 @@ class OperationRunner:
         self.sort_schema: Any = None
         #: the spec's stderr_table_path, once found to be a table (stderr_table.py)
         self.stderr_table: str | None = None
+        #: the output paths' row_count_limit, if one has it (row_count_limit.py)
+        self.row_count_limit: RowCountLimit | None = None
 
     def run(self) -> None:
         op = self.op
@@ -228,6 +232,13 @@ class OperationRunner:
 
     def _prepare(self) -> list[tuple[str, dict[str, Any]]]:
         spec = self.op.spec
+        # the controller reads the output paths' row_count_limit when it registers its
+        # output tables, before it looks at any table (row_count_limit.py)
+        self.row_count_limit = limit_of(
+            [path_attributes(rich_path(item))[1] for item in
+             _paths(spec.get("output_table_paths")) + _paths(spec.get("output_table_path"))])
+        if self.row_count_limit is not None and self.op.type == "map_reduce":
+            raise YtFakeError("the fake proxy does not model row_count_limit in a map_reduce")
         self.stderr_part = stderr_table.part_size(spec)
         self.stderr_table = stderr_table.table_of(self.cypress, spec)
         jobs = [spec.get(name) for name in ("mapper", "reducer")]
@@ -251,6 +262,7 @@ class OperationRunner:
                          + _paths(spec.get("output_table_path"))):
                 text, attributes = path_attributes(rich_path(item))
                 path = self.cypress.resolve(split_path(text)[0], self.out_tx)
+                create_if_asked(self.cypress, path, attributes, self.out_tx)
                 node = self.cypress.get_node(path, self.out_tx)
                 if node.type != "table":
                     raise YtFakeError(f"{path} is a {node.type}, not a table")
@@ -455,9 +467,12 @@ class OperationRunner:
         self.op.planned += len(planned)
         key_of = key_switch_key(spec) if kind == "reduce" else None
         for cookie, chunk in enumerate(planned):
-            for index, out in self._job(kind, job_spec, chunk, with_index, cookie,
-                                        outputs, control=control, key_of=key_of).items():
+            written = self._job(kind, job_spec, chunk, with_index, cookie, outputs,
+                                control=control, key_of=key_of)
+            for index, out in written.items():
                 produced.setdefault(index, []).extend(out)
+            if self.row_count_limit is not None and self.row_count_limit.add(written):
+                break  # the operation completes with the jobs run so far
         return produced
 
     def _vanilla(self) -> None:

@@ -4,8 +4,9 @@ Each job's rows are laid out as yt_pipeline.stderr_blob says. The controller wri
 table in its debug output transaction, a top-level one it commits whether the operation
 completed or failed, and sets the table's `part_size` attribute (StartDebugOutputTransaction
 and DoAbort in operation_controller_detail.cpp). Aborted jobs write nothing there (docs: "Getting full
-stderr of all jobs of an operation"). The table must exist: ytsaurus-client creates it
-before it starts the operation (_prepare_stderr_table in yt/wrapper/run_operation_commands).
+stderr of all jobs of an operation"). The table must exist, unless its path says `<create=%true>`
+(created_outputs.py): ytsaurus-client creates it before it starts the operation
+(_prepare_stderr_table in yt/wrapper/run_operation_commands).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.stderr_blob import DEFAULT_PART_SIZE, MIN_PART_SIZE, in_table_order, job_rows
 from yt_pipeline_prod.fake.branches import set_attribute, write_rows
+from yt_pipeline_prod.fake.created_outputs import create_if_asked
 from yt_pipeline_prod.fake.cypress import split_path
+from yt_pipeline_prod.fake.inputs import rich_path
 from yt_pipeline_prod.fake.jobs import BY_OPERATION_TIME_LIMIT, JobResult
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes
 
@@ -27,8 +30,11 @@ def table_of(cypress: Cypress, spec: dict[str, Any]) -> str | None:
     given = spec.get("stderr_table_path")
     if given is None:
         return None
-    text, _attributes = path_attributes(given)
+    text, attributes = path_attributes(rich_path(given))
     path = cypress.resolve(split_path(text)[0], None)
+    # `<create=%true>`: made in the debug transaction, which is always committed: here
+    # outside any (created_outputs.py)
+    create_if_asked(cypress, path, attributes, None)
     node = cypress.get_node(path, None)  # the cluster's "has no child" error when missing
     if node.type != "table":
         raise YtFakeError(f"{path} is a {node.type}, not a table")
