@@ -30,6 +30,13 @@ def run_raw(prod_client, kind: str, spec: dict) -> dict:
     yt = prod_client.yt()
     for path in spec.get("output_table_paths", []):
         yt.create("table", path, recursive=True, ignore_existing=True)
+    return run_as_given(prod_client, kind, spec)
+
+
+def run_as_given(prod_client, kind: str, spec: dict) -> dict:
+    """Start the operation as the spec is, its output tables not created first, and wait
+    for it to end; its info (state and result)."""
+    yt = prod_client.yt()
     operation_id = start(prod_client, kind, spec)
     while True:
         info = yt.get_operation(operation_id, attributes=["state", "result"])

@@ -6,12 +6,9 @@ in JSON where the integration test reads YSON."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from test_prod_fake_inputs import run_raw, switch, write_sorted
+from test_prod_fake_inputs import run_as_given, run_raw, switch, write_sorted
 
-from yt_pipeline_prod.launcher import start
 from yt_pipeline_prod.op_spec import job_format
 
 
@@ -38,17 +35,6 @@ def refused(info) -> list[str]:
     """The messages under a failed operation's error, none of its jobs run."""
     assert info["state"] == "failed", info
     return [error["message"] for error in info["result"]["error"]["inner_errors"]]
-
-
-def run_as_given(prod_client, kind: str, spec: dict) -> dict:
-    """run_raw without creating the output tables first."""
-    yt = prod_client.yt()
-    operation_id = start(prod_client, kind, spec)
-    while True:
-        info = yt.get_operation(operation_id, attributes=["state", "result"])
-        if info["state"] in ("completed", "failed", "aborted"):
-            return info
-        time.sleep(0.05)
 
 
 # -- control attributes (job_io: {control_attributes: ...}) ------------------------------
