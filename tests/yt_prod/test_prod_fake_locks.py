@@ -11,9 +11,11 @@ Where each fact comes from:
 - the messages: the `TError`s of `DoCheckLock`;
 - locks released on commit and abort, passed to the parent when a nested transaction
   commits: `ReleaseLocks` in cypress_manager.cpp;
-- `lock` needs a transaction: `TObjectProxyBase::ValidateTransaction` in the master;
-- a transaction with nested transactions still running cannot commit:
-  `TTransactionManager::CommitTransaction` in the master.
+- `lock` needs a transaction: "A valid master transaction is required"
+  (`TClient::GetTransactionId` of the native client; test_invalid_cases in
+  yt/yt/tests/integration/cypress/test_cypress_locks.py);
+- a transaction committed with nested transactions still running aborts them:
+  `TTransactionManager::CommitTransaction` in the master (test_prod_fake_locks_it.py).
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ def test_a_removal_conflicts_with_a_node_a_transaction_made_below(prod_client, t
 def test_the_lock_command(prod_client, fake_yt, two):
     a, b = two
     prod_client.write_table("//tmp/t", [{"v": 1}])
-    with pytest.raises(YtError, match="outside of a transaction"):
+    with pytest.raises(YtError, match="A valid master transaction is required"):
         a.lock("//tmp/t")
     with a.Transaction():
         assert a.lock("//tmp/t", mode="snapshot")
@@ -186,14 +188,3 @@ def test_a_nested_commit_passes_its_locks_to_the_parent(prod_client, two):
             b.write_table("<append=%true>//tmp/t", [{"v": 4}], format="json")
         assert caught.value.is_concurrent_transaction_lock_conflict()
     assert [r["v"] for r in b.read_table("//tmp/t", format="json")] == [2, 3]
-
-
-def test_a_transaction_with_a_running_nested_one_cannot_commit(fake_yt, two):
-    a, _ = two
-    outer = a.start_transaction()
-    with a.Transaction(transaction_id=outer, ping=False, acquire=False):
-        a.start_transaction()
-    with pytest.raises(YtResponseError, match="active nested transaction"):
-        a.commit_transaction(outer)
-    a.abort_transaction(outer)  # an abort ends the nested ones too
-    assert fake_yt.transaction_count() == 0

@@ -146,9 +146,10 @@ def test_a_replication_factor_out_of_range_is_refused_and_nothing_is_written(pro
 
 def test_a_stage_that_reads_part_of_a_table_still_commits(prod_client, fake_yt, tmp_path):
     # ytsaurus-client reads a table in a transaction nested in the stage's, ended only when
-    # the read is closed (make_read_request in yt/wrapper/heavy_commands.py), and a master
-    # refuses to commit a transaction with an open nested one: the stage's open reads are
-    # closed before its commit.
+    # the read is closed (make_read_request in yt/wrapper/heavy_commands.py), and a
+    # master's commit aborts nested transactions still running (TTransactionManager::
+    # CommitTransaction): the stage's open reads are closed before its commit, which then
+    # leaves no transaction behind.
     fake_yt.put_table("//tmp/big", [{"i": i} for i in range(5000)])
     txn = prod_client.begin_transaction("stage peek")
     stage = txn.client
@@ -170,11 +171,10 @@ def test_a_commit_a_killed_run_left_after_a_partial_read_is_finished(prod_client
                                                                       tmp_path):
     # The run is killed between its journal record and the commit: the next run commits
     # the stage's transaction (finish_commit). A read the stage left open is a transaction
-    # nested in the stage's, alive until its own lease runs out, and a master refuses to
-    # commit a transaction with an open nested one ("Cannot commit transaction ... since it
-    # has ... active nested transaction(s)": TTransactionManager::CommitTransaction in
-    # yt/yt/server/master/transaction_server/transaction_manager.cpp): the reads are closed
-    # before the record, not at the commit.
+    # nested in the stage's, alive until its own lease runs out, and the commit would abort
+    # it (TTransactionManager::CommitTransaction in yt/yt/server/master/transaction_server/
+    # transaction_manager.cpp aborts nested transactions still running): the reads are
+    # closed before the record, not at the commit.
     from yt_pipeline_prod.testing import make_prod_client
 
     fake_yt.put_table("//tmp/big2", [{"i": i} for i in range(5000)])

@@ -165,9 +165,11 @@ class ProdStageTransaction:
             self._commit()
             self._committed = True
             return None
-        # Reads left open end now, before the commit point: a run killed after its record
-        # leaves the commit to the next run (finish_commit), and a master refuses to commit
-        # a transaction whose nested ones (an open read's) are still alive.
+        # Reads left open end now, before the commit point: an open read's transaction is
+        # nested in the stage's, and the commit would abort it under its reader
+        # (TTransactionManager::CommitTransaction in the master aborts nested transactions
+        # still running); a run killed after its record leaves the commit to the next run
+        # (finish_commit), whose commit should find nothing of this one running.
         self._close_reads()
         folder = marker_folder(self.root)
         marker = f"{folder}/{record.stem}-{uuid.uuid4().hex[:12]}"

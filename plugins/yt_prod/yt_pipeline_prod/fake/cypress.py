@@ -70,7 +70,7 @@ class Cypress:
             path: Node("map_node") for path in (ROOT, "//tmp", "//home", "//sys")
         }
         self.transactions: dict[str, Transaction] = {}
-        self.locks = LockTable(self.describe_transaction)
+        self.locks = LockTable(self.describe_transaction, self.lineage)
         self._revisions = itertools.count(1)
 
     # -- transactions -----------------------------------------------------------------
@@ -111,11 +111,11 @@ class Cypress:
     def commit(self, tx_id: str) -> None:
         with self.lock:
             tx = self.transaction(tx_id)
-            nested = [t.id for t in self.transactions.values() if t.parent == tx_id]
-            if nested:
-                # the master's TTransactionManager::CommitTransaction refuses too
-                raise YtFakeError(f"Cannot commit transaction {tx_id} since it has "
-                                  f"{len(nested)} active nested transaction(s)")
+            # nested transactions still running are aborted first, their changes and
+            # locks gone ("Aborting nested transaction on parent commit" in
+            # TTransactionManager::CommitTransaction, yt/yt/server/master/
+            # transaction_server/transaction_manager.cpp)
+            self._end_children(tx_id)
             for path, node in tx.changes.items():
                 self._merge(tx, path, node)
             del self.transactions[tx_id]

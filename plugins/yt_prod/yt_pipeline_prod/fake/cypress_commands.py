@@ -26,6 +26,7 @@ from yt_pipeline_prod.fake.cypress import (
     split_path,
 )
 from yt_pipeline_prod.fake.expiration import check_attribute as check_expiration
+from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
     Request,
@@ -246,15 +247,21 @@ def cmd_remove(state: FakeState, request: Request) -> None:
 
 
 def cmd_lock(state: FakeState, request: Request) -> Any:
+    mode = str(request.param("mode") or "exclusive")
+    child_key, attribute_key = request.param("child_key"), request.param("attribute_key")
+    check_lock_request(mode, child_key, attribute_key)
     tx = transaction_of(request)
     if not tx:
-        # TObjectProxyBase::ValidateTransaction: a lock belongs to a transaction
-        raise YtFakeError("Operation cannot be performed outside of a transaction")
+        # a lock belongs to a transaction: the client refuses before the master sees it
+        # (TClient::GetTransactionId in the native client, as test_invalid_cases of
+        # yt/yt/tests/integration/cypress/test_cypress_locks.py expects)
+        raise YtFakeError("A valid master transaction is required")
     if request.param("waitable"):
         raise YtFakeError("the fake proxy does not queue waitable locks")
     path, _ = _path(state, request)
-    mode = str(request.param("mode") or "exclusive")
-    child_key, attribute_key = request.param("child_key"), request.param("attribute_key")
+    if mode == "none":
+        # the master's TNontemplateCypressNodeProxyBase::Lock, once the node is found
+        raise YtFakeError('Invalid lock mode "none"')
     cypress = state.cypress
     with cypress.lock:
         lock = cypress.take_lock(path, tx, mode,
@@ -263,6 +270,21 @@ def cmd_lock(state: FakeState, request: Request) -> Any:
         node = cypress.get_node(path, tx)
         return {"lock_id": lock.id if lock else "0-0-0-0", "node_id": node.id,
                 "revision": node.revision}
+
+
+def check_lock_request(mode: str, child_key: Any, attribute_key: Any) -> None:
+    """What the driver refuses before a lock request leaves it: a mode that is no lock
+    mode (`ThrowMalformedEnumValueException`, YT's enum parser), a key with a mode other
+    than shared, or both keys (the postprocessor of TLockCommand in
+    yt/yt/client/driver/cypress_commands.cpp)."""
+    if mode not in ("none", *MODES):
+        raise YtFakeError(f'Error parsing ELockMode value "{mode}"')
+    if mode != "shared":
+        for name, key in (("child_key", child_key), ("attribute_key", attribute_key)):
+            if key is not None:
+                raise YtFakeError(f'"{name}" can only be specified for shared locks')
+    if child_key is not None and attribute_key is not None:
+        raise YtFakeError('Cannot specify both "child_key" and "attribute_key"')
 
 
 def cmd_link(state: FakeState, request: Request) -> Any:

@@ -4,13 +4,18 @@ The rules and the errors are the master's (`DoCheckLock` in
 yt/yt/server/master/cypress_server/cypress_manager.cpp; the "Locks" section of the
 Transactions page of the Cypress docs):
 
-- a snapshot lock can always be taken;
+- a snapshot lock cannot be taken by a transaction that holds a shared or exclusive lock on
+  the node (error 400, SameTransactionLockConflict), nor by one a descendant of which holds
+  one (error 401, DescendantTransactionLockConflict); an ancestor's or a concurrent
+  transaction's locks do not stop it;
 - a shared or exclusive lock cannot be taken when the transaction or one of its ancestors
   holds a snapshot lock on the node (error 400, SameTransactionLockConflict);
 - no shared or exclusive lock while a concurrent transaction (one that is not the
   requester or its ancestor) holds an exclusive lock; no exclusive lock while a concurrent
   transaction holds a shared one; shared locks conflict only when they name the same child
-  key or the same attribute key (error 402, ConcurrentTransactionLockConflict);
+  key or the same attribute key (error 402, ConcurrentTransactionLockConflict); the
+  concurrent exclusive locks are looked at first, so a conflict with both kinds names the
+  exclusive one;
 - a command run outside any transaction conflicts with every transaction's locks, and
   keeps none itself;
 - on commit, a transaction's shared and exclusive locks pass to its parent (released for a
@@ -27,6 +32,7 @@ from yt_pipeline_prod.fake.paths import new_id
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
 SAME_TRANSACTION_LOCK_CONFLICT = 400
+DESCENDANT_TRANSACTION_LOCK_CONFLICT = 401
 CONCURRENT_TRANSACTION_LOCK_CONFLICT = 402
 MODES = ("snapshot", "shared", "exclusive")
 
@@ -58,10 +64,13 @@ def _conflict(path: str, mode: str, existing: Lock, child_key: str | None,
 
 
 class LockTable:
-    def __init__(self, describe: Callable[[str], dict[str, Any]] | None = None) -> None:
+    def __init__(self, describe: Callable[[str], dict[str, Any]] | None = None,
+                 lineage: Callable[[str], list[str]] | None = None) -> None:
         self._by_node: dict[str, list[Lock]] = {}
         #: the `winner_transaction` attribute of a conflict, from the holder's id
         self._describe = describe or (lambda tx: {"id": tx})
+        #: a holder's transaction and its ancestors, innermost first (who is a descendant)
+        self._lineage = lineage or (lambda tx: [tx])
 
     def held(self, node_id: str) -> list[Lock]:
         return list(self._by_node.get(node_id, ()))
@@ -76,6 +85,8 @@ class LockTable:
         tx = lineage[0] if lineage else None
         snapshots = {lock.tx for lock in held if lock.mode == "snapshot"}
         if mode == "snapshot":
+            if tx is not None and tx not in snapshots:
+                self._check_new_snapshot(held, path, tx)
             return
         for holder in lineage:
             if holder in snapshots:
@@ -85,6 +96,8 @@ class LockTable:
                     f"already taken by {whose} transaction {holder}",
                     code=SAME_TRANSACTION_LOCK_CONFLICT)
         concurrent = [lock for lock in held if lock.tx not in lineage]
+        # exclusive locks first, as `DoCheckLock` walks them before the shared ones
+        concurrent.sort(key=lambda lock: lock.mode != "exclusive")
         for lock in concurrent:
             conflicts = (
                 lock.mode == "exclusive"
@@ -96,6 +109,26 @@ class LockTable:
             if conflicts:
                 raise _conflict(path, mode, lock, child_key, attribute_key,
                                 self._describe(lock.tx))
+
+    def _check_new_snapshot(self, held: list[Lock], path: str, tx: str) -> None:
+        """A snapshot lock for `tx`, which holds none on the node yet: refused when `tx`
+        holds a stronger one (the exclusive one looked at first) or a descendant does,
+        naming the strongest a descendant holds (`DoCheckLock`)."""
+        own = {lock.mode for lock in held if lock.tx == tx}
+        for strong in ("exclusive", "shared"):
+            if strong in own:
+                raise YtFakeError(
+                    f'Cannot take "snapshot" lock for node {path} since "{strong}" lock is '
+                    f"already taken by same transaction {tx}",
+                    code=SAME_TRANSACTION_LOCK_CONFLICT)
+        below = [lock.mode for lock in held if lock.mode != "snapshot" and lock.tx != tx
+                 and tx in self._lineage(lock.tx)]
+        if below:
+            strongest = "exclusive" if "exclusive" in below else "shared"
+            raise YtFakeError(
+                f'Cannot take "snapshot" lock for node {path} since "{strongest}" lock is '
+                "already taken by a descendant transaction",
+                code=DESCENDANT_TRANSACTION_LOCK_CONFLICT)
 
     def take(self, node_id: str, path: str, lineage: list[str], mode: str,
              child_key: str | None = None, attribute_key: str | None = None) -> Lock | None:
