@@ -78,6 +78,13 @@ def _attribute_hint(text: str) -> str:
         return "sorted outputs are not supported: sort the table with run_sort afterwards"
     if "append" in text:
         return "use the operation's append: key"
+    attributes = text[: text.find(">") + 1]
+    if "row_count_limit" in attributes:
+        # a cluster would complete the operation early (fake/row_count_limit.py in the
+        # prod plugin), which dev's jobs do not model
+        return "an operation keeps every job's rows: cut the table afterwards (a map or YQL)"
+    if re.search(r"\bcreate\s*=", attributes):
+        return "an operation's output tables are created for you"
     return "set table attributes before the operation, not in its path"
 
 

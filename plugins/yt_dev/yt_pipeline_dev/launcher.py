@@ -37,6 +37,7 @@ from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import NO_SPACE, DevClient
 from yt_pipeline_dev.job_attempts import LIMIT_TEXT, FailedJobs, attempts_of, parse
 from yt_pipeline_dev.job_code import STAGES_DIR, JobCode, link_entries, prepare_code
+from yt_pipeline_dev.job_controls import refuse_unmodelled
 from yt_pipeline_dev.job_env import check_requirements, job_environment
 from yt_pipeline_dev.paths import safe_name
 from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
@@ -82,6 +83,9 @@ class OperationRun(msgspec.Struct):
     #: length the operation reads of it; those of them known to hold one row a line
     _input_ends: dict[Path, int] = msgspec.field(default_factory=dict)
     _whole_inputs: set[Path] = msgspec.field(default_factory=set)
+    #: the rows of the table each selection file (`//t[#1:#5]`, selected_rows.py) was cut
+    #: from: where its rows sit in that table (job_controls.selection_places)
+    selected_from: dict[Path, int] = msgspec.field(default_factory=dict)
     #: the operation's failed jobs, all its phases together, as a cluster counts them
     _failed_jobs: FailedJobs | None = None
     #: the size of each output file after each job wrote to it, in job order: where each
@@ -426,6 +430,7 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
         warn_shadowing(spec)
     stderr_table.table_of(spec)  # a bad stderr table key is refused before any job runs
     stderr_table.part_size(spec)
+    refuse_unmodelled(spec)  # a reducer's row indexes (job_controls.py)
     # the same operation run at once by two threads (`run_map(..., sync=False)`) or by a
     # run of another pipeline sharing the folder must not share, and clear, one sandbox
     base = sandbox_for(client, spec)

@@ -11,10 +11,12 @@ from yt_pipeline.table_paths import TablePath
 from yt_pipeline_dev.whole_lines import vouch
 
 
-def select_rows(snapshot: Path, selected: TablePath, root: Path) -> Path:
-    """Write the selection of `snapshot` next to it and return that file."""
+def select_rows(snapshot: Path, selected: TablePath, root: Path) -> tuple[Path, int]:
+    """Write the selection of `snapshot` next to it; return that file and the rows of the
+    table (which place its ranges' rows: job_controls.selection_places)."""
     with snapshot.open("rb") as source:
         lines = [line for line in source if line.strip()]
+    total = len(lines)
     if selected.ranges is not None:
         lines = [line for first, end in selected.ranges for line in lines[first:end]]
     target = snapshot.with_name(snapshot.stem + ".selected.jsonl")
@@ -29,4 +31,4 @@ def select_rows(snapshot: Path, selected: TablePath, root: Path) -> Path:
             out.write(line)
     snapshot.unlink()
     vouch(root, target)
-    return target
+    return target, total

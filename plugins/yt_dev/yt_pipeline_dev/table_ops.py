@@ -36,6 +36,13 @@ from yt_pipeline.yql_presort import unfeedable_presort
 from yt_pipeline.yql_type_v3 import declared_kind_v3
 from yt_pipeline_dev.atomic import CHUNK, Bounded
 from yt_pipeline_dev.client import PresortRefused, UnsortedWrite, normal
+from yt_pipeline_dev.job_controls import (
+    Places,
+    control_of,
+    plain_places,
+    selection_places,
+    with_controls,
+)
 from yt_pipeline_dev.join_reduce import segment_lines, write_joined
 from yt_pipeline_dev.launcher import INPUTS_DIR, OperationRun
 from yt_pipeline_dev.processes import JobFailure
@@ -95,7 +102,8 @@ def _inputs(op: OperationRun, *, ranges: bool = False) -> list[Path]:
                     shutil.copyfile(live, held)
             if selected.selects:
                 # a file of its own: its offsets are not the table's, so no fallback to it
-                held = select_rows(held, selected, op.client.root)
+                held, table_rows = select_rows(held, selected, op.client.root)
+                op.selected_from[held] = table_rows
             elif not staged:
                 op._snapshot_of[held] = live
             snapshot.append(held)
@@ -156,6 +164,33 @@ def _input_shards(op: OperationRun) -> list[list[Segment]]:
     if len(op.spec.input_tables) > 1:
         shards = [with_switches(shard) for shard in shards]
     return shards
+
+
+def _with_controls(op: OperationRun, shards: list[list[Segment]], phase: str,
+                   key: list[str] | None = None,
+                   doubles: frozenset[str] = frozenset()) -> list[list[Segment]]:
+    """The jobs' input with the control rows the phase's job_io asks for (job_controls.py):
+    row and range indexes of the input tables' rows for a map phase, key switches by `key`
+    for a reduce phase. Only a map_reduce's reducer goes without table indexes."""
+    spec = op.spec
+    control = control_of(spec, phase)
+    if not control.any:
+        return shards
+    trailer = op.sandbox / "end_of_stream"
+    trailer.write_bytes(b"")
+    with_index = len(spec.input_tables) > 1 and not (spec.kind == "map_reduce"
+                                                     and phase == "reduce")
+    inputs = _inputs(op)
+
+    def places(index: int) -> Places:
+        selected = table_paths.parse(spec.input_tables[index])
+        if selected.ranges is None:
+            return plain_places
+        return selection_places(selected.ranges, op.selected_from[inputs[index]])
+
+    return with_controls(shards, control, with_index, trailer,
+                         places if phase == "map" else None,
+                         line_key(key, doubles) if key and phase == "reduce" else None)
 
 
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
@@ -394,7 +429,7 @@ def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kin
     spec = op.spec
     assert spec.mapper is not None
     _refuse_presort_inputs(op)
-    shards, whole = _input_shards(op), _inputs_whole(op)
+    shards, whole = _with_controls(op, _input_shards(op), "map"), _inputs_whole(op)
     _write_outputs(op, lambda tmps, columns: _run_scripts(
         op, spec.mapper, "map", shards, tmps, whole_input=whole, columns=columns))
 
@@ -425,10 +460,13 @@ def reduce(op: OperationRun) -> None:
     check_reduce_keys(spec)
     _refuse_filters_without_key(op)
     _refuse_presort_inputs(op)
+    doubles = _input_doubles(op)
     if spec.join_by:
         shards = _joined_shards(op, _inputs(op))
     else:
-        shards = _sorted_shards(op, _inputs(op), _input_doubles(op))
+        shards = _sorted_shards(op, _inputs(op), doubles)
+    # a reduce's key switches compare join_by when it has one (control_rows.py)
+    shards = _with_controls(op, shards, "reduce", spec.join_by or spec.reduce_by, doubles)
     _write_outputs(op, lambda tmps, columns: _run_scripts(op, spec.reducer, "reduce", shards,
                                                           tmps, columns=columns))
 
@@ -442,9 +480,9 @@ def map_reduce(op: OperationRun) -> None:
     mapped.write_bytes(b"")
     # one intermediate stream: the mapper writes to it alone, and the reducer is told no
     # table index (YTsaurus docs, Switching between tables)
-    _run_scripts(op, spec.mapper, "map", _input_shards(op), [mapped],
-                 whole_input=_inputs_whole(op))
-    shards = _sorted_shards(op, [mapped])
+    _run_scripts(op, spec.mapper, "map", _with_controls(op, _input_shards(op), "map"),
+                 [mapped], whole_input=_inputs_whole(op))
+    shards = _with_controls(op, _sorted_shards(op, [mapped]), "reduce", spec.reduce_by)
     mapped.unlink()
     _write_outputs(op, lambda tmps, columns: _run_scripts(op, spec.reducer, "reduce", shards,
                                                           tmps, columns=columns))

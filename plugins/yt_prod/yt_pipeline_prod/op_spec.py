@@ -221,4 +221,12 @@ def build(spec: OperationSpec, archive: str | None, sorted_inputs: bool) -> tupl
             body["mapper"] = user_job(spec, spec.mapper, archive)
         if resources.job_count:
             body["job_count" if kind == "reduce" else "partition_count"] = resources.job_count
-    return kind, deep_merge(body, spec.extra_spec)
+    merged = deep_merge(body, spec.extra_spec)
+    if kind != spec.kind and isinstance(merged.get("job_io"), dict):
+        # a reduce run as a map_reduce: the reducer reads as reduce_job_io says, and a
+        # map_reduce has no job_io of its own (TMapReduceOperationSpec registers map_job_io,
+        # sort_job_io and reduce_job_io: yt/yt/ytlib/scheduler/config.cpp), so the
+        # scheduler would keep the reduce's job_io unread (its spec keeps unrecognized keys)
+        merged["reduce_job_io"] = deep_merge(merged.get("reduce_job_io") or {},
+                                             merged.pop("job_io"))
+    return kind, merged
