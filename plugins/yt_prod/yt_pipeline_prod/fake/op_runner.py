@@ -32,6 +32,7 @@ from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.foreign import (
     check_foreign_tables,
     check_join,
+    check_key_column_types,
     joined,
     primary,
     primary_items,
@@ -427,6 +428,7 @@ class OperationRunner:
             # the sort order asked of the primary tables; foreign ones are sorted by join_by
             check_sorted_inputs(primary(tables), spec)
             check_join(tables, spec)
+            check_key_column_types(tables, spec)
             if spec.get("join_by"):
                 # jobs are planned over the primary rows; each gets the foreign rows of its
                 # join_by keys (foreign.joined)
