@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from test_prod_fake_inputs import run_as_given, run_raw, switch, write_sorted
 
+from yt_pipeline.errors import BackendError
 from yt_pipeline_prod.op_spec import job_format
 
 
@@ -314,3 +315,34 @@ def test_reduce_key_column_types_unchecked_when_the_spec_says_so(prod_client, fa
         "reduce_by": ["key"], "reducer": shell_job("cat >&2", enable_input_table_index=False),
         "validate_key_column_types": False, "job_count": 1}))
     assert job_input(fake_yt) == [['{"key":5}', '{"key":"6"}']]
+
+
+# -- what the sort and map_reduce spec parsers refuse (start_operation fails) -------------
+# the postprocessors of TSortOperationSpec and TMapReduceOperationSpec in
+# yt/yt/ytlib/scheduler/config.cpp (fake/spec_postprocessors.py)
+
+@pytest.mark.parametrize("kind, spec, message", [
+    # test_empty_columns (test_sort_operation.py)
+    ("sort", {"output_table_path": "//tmp/out", "sort_by": []},
+     '"sort_by" option should be set in Sort operations'),
+    # a map_reduce without sort_by or reduce_by
+    ("map_reduce", {"output_table_paths": ["//tmp/out"], "reducer": shell_job("cat")},
+     'At least one of the "sort_by" or "reduce_by" fields shold be specified'),
+    # a map_reduce's reducer reads partitioned data, of no row or range index
+    ("map_reduce", {"output_table_paths": ["//tmp/out"], "reduce_by": ["k"],
+                    "reducer": shell_job("cat"), "mapper": shell_job("cat"),
+                    "reduce_job_io": {"control_attributes": {"enable_row_index": True}}},
+     '"row_index" control attribute is not supported by "reduce" jobs in map-reduce '
+     'operation'),
+    ("map_reduce", {"output_table_paths": ["//tmp/out"], "reduce_by": ["k"],
+                    "reducer": shell_job("cat"),
+                    "sort_job_io": {"control_attributes": {"enable_range_index": True}}},
+     '"range_index" control attribute is not supported by "reduce_combiner" jobs in '
+     'map-reduce operation'),
+])
+def test_spec_refused_when_the_operation_starts(prod_client, fake_yt, kind, spec, message):
+    fake_yt.put_table("//tmp/in", [{"k": 1}])
+    with pytest.raises(BackendError) as caught:
+        run_raw(prod_client, kind, {"input_table_paths": ["//tmp/in"], **spec})
+    assert message in str(caught.value)
+    assert not fake_yt.jobs

@@ -318,11 +318,8 @@ class OperationRunner:
         if self.op.type == "map_reduce":
             if spec.get("mapper") is not None:
                 return asked(spec, "map_job_io")
-            reducing = asked(spec, "reduce_job_io")
-            if reducing.sourced:
-                raise YtFakeError("the fake proxy does not give a map_reduce's reducer row "
-                                  "or range indexes (reduce_job_io control_attributes)")
-            return reducing
+            # its row and range indexes were refused when it started (spec_postprocessors)
+            return asked(spec, "reduce_job_io")
         return ControlAttributes()
 
     def _unsorted_merge_schema(self, node: Any, append: bool) -> None:
