@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from test_prod_fake_inputs import run_as_given, run_raw, switch, write_sorted
 
+from yt_pipeline.errors import BackendError
 from yt_pipeline_prod.op_spec import job_format
 
 
@@ -228,4 +229,120 @@ def test_map_refuses_a_row_count_limit_it_cannot_keep(prod_client, fake_yt, outp
                                         "output_table_paths": outputs,
                                         "mapper": shell_job("cat")})
     assert refused(info) == [message]
+    assert not fake_yt.jobs
+
+
+# -- the types of a reduce's key columns ---------------------------------------------------
+# CheckInputTableSortColumnTypes, called by TReduceController::AdjustSortColumns
+# (sorted_controller.cpp): a key column's types must share one physical type (GetPhysicalType
+# in yt/yt/client/table_client/row_base.h), `any` passed over; join_by's in every input,
+# reduce_by's in the primary ones (yt_pipeline.key_column_types)
+
+def key_table(prod_client, path: str, columns: list, rows: list[dict]) -> None:
+    """A table created with a schema of (name, type, is a key column) columns, and rows."""
+    schema = [{"name": name, "type": kind, **({"sort_order": "ascending"} if key else {})}
+              for name, kind, key in columns]
+    yt = prod_client.yt()
+    yt.create("table", path, attributes={"schema": schema})
+    yt.write_table(path, rows, format="json")
+
+
+ECHO_KEY_5 = shell_job("cat >/dev/null; echo '{\"key\":5}'")
+
+
+@pytest.mark.parametrize("types, refused", [
+    # test_reduce_different_types
+    (["int64", "string"], ("//tmp/t0", "optional<int64>", "//tmp/t1", "optional<string>")),
+    # test_reduce_with_any
+    (["int64", "any"], None),
+    # test_reduce_different_types_with_any: the any column is passed over, not a reference
+    (["any", "int64", "string"], ("//tmp/t1", "optional<int64>", "//tmp/t2",
+                                  "optional<string>")),
+    # test_reduce_different_logical_types: int32 and int64 are both stored as int64
+    (["int32", "int64"], None),
+])
+def test_reduce_key_columns_of_one_physical_type(prod_client, fake_yt, types, refused):
+    paths = [f"//tmp/t{index}" for index in range(len(types))]
+    for path, kind in zip(paths, types):
+        key_table(prod_client, path, [("key", kind, True)], [{"key": 1 if kind != "string" else "1"}])
+    info = run_raw(prod_client, "reduce", {
+        "input_table_paths": paths, "output_table_paths": ["//tmp/out"], "reduce_by": ["key"],
+        "reducer": ECHO_KEY_5})
+    if refused is None:
+        completed(info)
+        assert fake_yt.rows("//tmp/out") == [{"key": 5}]
+        return
+    assert refused_with(info) == ("Sort columns have different types in input tables",
+                                  dict(zip(("input_table_1", "type_1", "input_table_2",
+                                            "type_2"), refused), column_name="key"))
+    assert not fake_yt.jobs
+
+
+def refused_with(info) -> tuple[str, dict]:
+    """The message and attributes of a failed operation's one inner error."""
+    (error,) = info["result"]["error"]["inner_errors"]
+    assert info["state"] == "failed"
+    return error["message"], error["attributes"]
+
+
+def test_reduce_key_column_types_of_foreign_tables(prod_client, fake_yt):
+    # test_reduce_with_foreign_table: a foreign table's subkey, no join_by column, is not
+    # compared; test_reduce_with_foreign_table_fail: two primary tables' subkey is
+    key_table(prod_client, "//tmp/t1", [("key", "any", True), ("subkey", "int64", True)],
+              [{"key": 1, "subkey": 2}])
+    key_table(prod_client, "//tmp/t2", [("key", "int64", True), ("subkey", "string", False)],
+              [{"key": 1, "subkey": "2"}])
+    key_table(prod_client, "//tmp/t3", [("key", "int64", True), ("subkey", "string", True)],
+              [{"key": 1, "subkey": "3"}])
+    spec = {"output_table_paths": ["//tmp/out"], "reduce_by": ["key", "subkey"],
+            "join_by": ["key"], "reducer": ECHO_KEY_5}
+    completed(run_raw(prod_client, "reduce", {
+        "input_table_paths": ["//tmp/t1", "<foreign=%true>//tmp/t2"], **spec}))
+    assert fake_yt.rows("//tmp/out") == [{"key": 5}]
+    assert refused_with(run_raw(prod_client, "reduce", {
+        "input_table_paths": ["//tmp/t1", "//tmp/t3", "<foreign=%true>//tmp/t2"], **spec})) == (
+        "Sort columns have different types in input tables",
+        {"column_name": "subkey", "input_table_1": "//tmp/t1", "type_1": "optional<int64>",
+         "input_table_2": "//tmp/t3", "type_2": "optional<string>"})
+
+
+def test_reduce_key_column_types_unchecked_when_the_spec_says_so(prod_client, fake_yt):
+    # test_reduce_disable_check_key_column_types: validate_key_column_types false
+    key_table(prod_client, "//tmp/t1", [("key", "int64", True)], [{"key": 5}])
+    key_table(prod_client, "//tmp/t2", [("key", "string", True)], [{"key": "6"}])
+    completed(run_raw(prod_client, "reduce", {
+        "input_table_paths": ["//tmp/t1", "//tmp/t2"], "output_table_paths": ["//tmp/out"],
+        "reduce_by": ["key"], "reducer": shell_job("cat >&2", enable_input_table_index=False),
+        "validate_key_column_types": False, "job_count": 1}))
+    assert job_input(fake_yt) == [['{"key":5}', '{"key":"6"}']]
+
+
+# -- what the sort and map_reduce spec parsers refuse (start_operation fails) -------------
+# the postprocessors of TSortOperationSpec and TMapReduceOperationSpec in
+# yt/yt/ytlib/scheduler/config.cpp (fake/spec_postprocessors.py)
+
+@pytest.mark.parametrize("kind, spec, message", [
+    # test_empty_columns (test_sort_operation.py)
+    ("sort", {"output_table_path": "//tmp/out", "sort_by": []},
+     '"sort_by" option should be set in Sort operations'),
+    # a map_reduce without sort_by or reduce_by
+    ("map_reduce", {"output_table_paths": ["//tmp/out"], "reducer": shell_job("cat")},
+     'At least one of the "sort_by" or "reduce_by" fields shold be specified'),
+    # a map_reduce's reducer reads partitioned data, of no row or range index
+    ("map_reduce", {"output_table_paths": ["//tmp/out"], "reduce_by": ["k"],
+                    "reducer": shell_job("cat"), "mapper": shell_job("cat"),
+                    "reduce_job_io": {"control_attributes": {"enable_row_index": True}}},
+     '"row_index" control attribute is not supported by "reduce" jobs in map-reduce '
+     'operation'),
+    ("map_reduce", {"output_table_paths": ["//tmp/out"], "reduce_by": ["k"],
+                    "reducer": shell_job("cat"),
+                    "sort_job_io": {"control_attributes": {"enable_range_index": True}}},
+     '"range_index" control attribute is not supported by "reduce_combiner" jobs in '
+     'map-reduce operation'),
+])
+def test_spec_refused_when_the_operation_starts(prod_client, fake_yt, kind, spec, message):
+    fake_yt.put_table("//tmp/in", [{"k": 1}])
+    with pytest.raises(BackendError) as caught:
+        run_raw(prod_client, kind, {"input_table_paths": ["//tmp/in"], **spec})
+    assert message in str(caught.value)
     assert not fake_yt.jobs

@@ -23,6 +23,7 @@ from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, IncomparableKey, 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
+from yt_pipeline.key_column_types import KeyedInput, reduce_key_types_differ, schema_key_columns
 from yt_pipeline.key_filters import input_key, left_out_key_column
 from yt_pipeline.operations import check_reduce_keys
 from yt_pipeline.schema_compat import (
@@ -454,11 +455,40 @@ def _refuse_filters_without_key(op: OperationRun) -> None:
                                   sandbox=op.sandbox, kind=spec.kind)
 
 
+def _refuse_key_column_types(op: OperationRun) -> None:
+    """Fail the reduce before any job runs when the inputs' schemas give a key column
+    types that compare apart, as a cluster refuses it (yt_pipeline.key_column_types),
+    unless the spec section turns the check off. A table of no strict schema has key
+    columns of type any, which the check passes over; prod sorts an unsorted input into
+    a table of its schema first, which keeps its columns' types (reduce_inputs.py)."""
+    spec, client = op.spec, op.client
+    if spec.extra_spec.get("validate_key_column_types") is False:
+        return
+    keyed = []
+    for text in spec.input_tables:
+        path = table_paths.parse(text).path
+        try:
+            schema = client.declared_schema(path)
+        except TableNotFound:
+            continue  # the reduce's reading of its inputs reports it
+        keyed.append(KeyedInput(normal(path), schema_key_columns(schema),
+                                not table_paths.is_foreign(text)))
+    refused = reduce_key_types_differ(keyed, spec.reduce_by, spec.join_by)
+    if refused is not None:
+        message, attributes = refused
+        shown = "; ".join(f"{name}: {value}" for name, value in attributes.items())
+        client.log(spec.kind, spec.title, extra="FAILED key column types")
+        raise OperationFailed(f"{spec.kind} operation failed: {PREPARE_FAILED}: {message} "
+                              f"({shown})", stage=spec.stage_name, operation=spec.name,
+                              sandbox=op.sandbox, kind=spec.kind)
+
+
 def reduce(op: OperationRun) -> None:
     spec = op.spec
     assert spec.reducer is not None
     check_reduce_keys(spec)
     _refuse_filters_without_key(op)
+    _refuse_key_column_types(op)
     _refuse_presort_inputs(op)
     doubles = _input_doubles(op)
     if spec.join_by:

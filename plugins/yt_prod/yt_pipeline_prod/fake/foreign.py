@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.join_keys import JOIN_NOT_PREFIX, foreign_table_problem, join_key_fits
 from yt_pipeline.join_rows import join_items
+from yt_pipeline.key_column_types import (
+    KeyedInput,
+    reduce_key_types_differ,
+    schema_key_columns,
+)
 from yt_pipeline_prod.fake.inputs import check_sorted_inputs
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
@@ -72,6 +77,20 @@ def check_join(tables: list[InputTable], spec: dict[str, Any]) -> None:
     reduce_by = _columns(spec, "reduce_by")
     if key_guarantee(spec) and not join_key_fits(join_by, reduce_by):
         raise YtFakeError(JOIN_NOT_PREFIX, join_by=join_by, reduce_by=reduce_by)
+
+
+def check_key_column_types(tables: list[InputTable], spec: dict[str, Any]) -> None:
+    """Once the sort order is found right: the key columns' types in the inputs' schemas,
+    unless the spec's validate_key_column_types is false (yt_pipeline.key_column_types)."""
+    given = spec.get("validate_key_column_types")
+    if given is not None and not bool(given):
+        return
+    keyed = [KeyedInput(table.path, schema_key_columns(table.schema), not table.foreign)
+             for table in tables]
+    refused = reduce_key_types_differ(keyed, _columns(spec, "reduce_by"),
+                                      _columns(spec, "join_by"), key_guarantee(spec))
+    if refused is not None:
+        raise YtFakeError(refused[0], **refused[1])
 
 
 def primary_items(tables: list[InputTable]) -> list[tuple[int, Row]]:

@@ -32,6 +32,7 @@ from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.foreign import (
     check_foreign_tables,
     check_join,
+    check_key_column_types,
     joined,
     primary,
     primary_items,
@@ -317,11 +318,8 @@ class OperationRunner:
         if self.op.type == "map_reduce":
             if spec.get("mapper") is not None:
                 return asked(spec, "map_job_io")
-            reducing = asked(spec, "reduce_job_io")
-            if reducing.sourced:
-                raise YtFakeError("the fake proxy does not give a map_reduce's reducer row "
-                                  "or range indexes (reduce_job_io control_attributes)")
-            return reducing
+            # its row and range indexes were refused when it started (spec_postprocessors)
+            return asked(spec, "reduce_job_io")
         return ControlAttributes()
 
     def _unsorted_merge_schema(self, node: Any, append: bool) -> None:
@@ -427,6 +425,7 @@ class OperationRunner:
             # the sort order asked of the primary tables; foreign ones are sorted by join_by
             check_sorted_inputs(primary(tables), spec)
             check_join(tables, spec)
+            check_key_column_types(tables, spec)
             if spec.get("join_by"):
                 # jobs are planned over the primary rows; each gets the foreign rows of its
                 # join_by keys (foreign.joined)

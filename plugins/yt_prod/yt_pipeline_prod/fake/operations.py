@@ -15,6 +15,7 @@ from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunne
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
 from yt_pipeline_prod.fake.spec_lists import check_column_lists, check_output_paths
+from yt_pipeline_prod.fake.spec_postprocessors import check_postprocessed
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -170,6 +171,7 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     check_spec_ranges(plain(spec) or {}, kind)
     check_column_lists(plain(spec) or {}, kind)
     check_output_paths(plain(spec) or {}, kind)
+    check_postprocessed(plain(spec) or {}, kind)
     for user_job in _user_jobs(plain(spec) or {}):
         check_user_job(user_job)
     tx = transaction_of(request)
