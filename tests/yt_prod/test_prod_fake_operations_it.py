@@ -7,7 +7,9 @@ in JSON where the integration test reads YSON."""
 from __future__ import annotations
 
 import pytest
+import yt.yson as yson
 from test_prod_fake_inputs import run_as_given, run_raw, switch, write_sorted
+from yt.wrapper.errors import YtResponseError
 
 from yt_pipeline.errors import BackendError
 from yt_pipeline_prod.op_spec import job_format
@@ -346,3 +348,122 @@ def test_spec_refused_when_the_operation_starts(prod_client, fake_yt, kind, spec
         run_raw(prod_client, kind, {"input_table_paths": ["//tmp/in"], **spec})
     assert message in str(caught.value)
     assert not fake_yt.jobs
+
+
+# -- a sort into a table that has rows (test_sort_operation.py) ---------------------------
+
+def sort_into(prod_client, output: str, sort_by: list[str]) -> dict:
+    return run_as_given(prod_client, "sort", {"input_table_paths": ["//tmp/t_in"],
+                                              "output_table_path": output, "sort_by": sort_by})
+
+
+def test_sort_appends_after_the_rows_of_a_sorted_output(prod_client, fake_yt):
+    # test_append_simple: with <append=true> the sorted rows follow the table's own, and
+    # the table stays sorted by its key
+    key_table(prod_client, "//tmp/t_out", [("key", "int64", True)], [{"key": 1}])
+    fake_yt.put_table("//tmp/t_in", [{"key": 2}])
+    completed(sort_into(prod_client, "<append=true>//tmp/t_out", ["key"]))
+    assert fake_yt.rows("//tmp/t_out") == [{"key": 1}, {"key": 2}]
+    assert prod_client.yt().get("//tmp/t_out/@sorted_by") == ["key"]
+
+
+@pytest.mark.parametrize("columns, row, sort_by", [
+    # test_append_different_key_columns: the table's key is shorter than sort_by
+    ([("key", "int64", True), ("subkey", "int64", False)], {"key": 1, "subkey": 1},
+     ["key", "subkey"]),
+    # test_append_different_key_columns_2: longer
+    ([("key", "int64", True), ("subkey", "int64", True)], {"key": 1, "subkey": 1}, ["key"]),
+    # an unsorted table has no key at all
+    ([("key", "int64", False)], {"key": 1}, ["key"]),
+])
+def test_sort_append_refused_under_another_key(prod_client, fake_yt, columns, row, sort_by):
+    # TSortController::PrepareOutputTables (sort_controller.cpp) compares an appended
+    # output's key columns with sort_by
+    key_table(prod_client, "//tmp/t_out", columns, [row])
+    fake_yt.put_table("//tmp/t_in", [{"key": 2, "subkey": 2}])
+    info = sort_into(prod_client, "<append=true>//tmp/t_out", sort_by)
+    assert info["state"] == "failed", info
+    error = next(e for e in walk(info["result"]["error"])
+                 if e["message"] == "sort_by is different from output table key columns")
+    assert error["attributes"]["sort_by"] == sort_by
+    assert error["attributes"]["output_table_key_columns"] == [
+        name for name, _, key in columns if key]
+    assert fake_yt.rows("//tmp/t_out") == [row]
+    assert not fake_yt.jobs
+
+
+def test_sort_overwrites_a_table_with_rows_without_append(prod_client, fake_yt):
+    # test_sort_operation.py sorts into tables that held rows without append throughout;
+    # the controller checks the key only for an append (PrepareOutputTables)
+    key_table(prod_client, "//tmp/t_out", [("a", "int64", False)], [{"a": 9}])
+    fake_yt.put_table("//tmp/t_in", [{"a": 2}, {"a": 1}])
+    completed(sort_into(prod_client, "//tmp/t_out", ["a"]))
+    assert fake_yt.rows("//tmp/t_out") == [{"a": 1}, {"a": 2}]
+
+
+def walk(error: dict) -> list[dict]:
+    """An error and its inner errors, depth first."""
+    return [error] + [e for inner in error.get("inner_errors", []) for e in walk(inner)]
+
+
+# -- computed columns (`expression` in a schema) ------------------------------------------
+
+def messages(error: dict) -> list[str]:
+    """An error's message and those of its inner errors, depth first."""
+    return [e["message"] for e in walk(error)]
+
+
+@pytest.mark.parametrize("column", [
+    {"name": "h", "type": "uint64", "required": True, "expression": "farm_hash(k)"},
+    {"name": "h", "type_v3": "uint64", "expression": "farm_hash(k)"},
+])
+def test_a_required_computed_column_is_refused(prod_client, fake_yt, column):
+    # a computed column may not be required, nor a type_v3 that is no optional (Required
+    # is !IsNullable): ValidateColumnSchema in yt/yt/client/table_client/schema.cpp
+    with pytest.raises(YtResponseError) as caught:
+        prod_client.yt().create("table", "//tmp/t", attributes={"schema": [
+            {**column, "sort_order": "ascending"}, {"name": "k", "type": "int64"}]})
+    assert messages(caught.value.error)[-3:] == [
+        "New table schema is not valid", 'Error validating schema of column "h"',
+        "Computed column cannot be required"]
+    assert not prod_client.yt().exists("//tmp/t")
+
+
+NOT_MODELLED = ('The fake YT proxy does not model computed columns: column "h" has the '
+                'expression "farm_hash(k)", whose values a cluster computes on every write '
+                "and the fake cannot")
+COMPUTED = [{"name": "h", "type": "uint64", "sort_order": "ascending",
+             "expression": "farm_hash(k)"},
+            {"name": "k", "type": "int64", "sort_order": "ascending"}]
+
+
+def test_a_table_with_a_computed_column_is_refused_as_not_modelled(prod_client, fake_yt):
+    # a cluster checks the expression (ValidateComputedColumns in yt/yt/ytlib/table_client/
+    # schema.cpp) and computes its values on every write; the fake evaluates no expression,
+    # so it refuses the schema rather than keep rows without those values
+    yt = prod_client.yt()
+    with pytest.raises(YtResponseError) as caught:
+        yt.create("table", "//tmp/t", attributes={"schema": COMPUTED})
+    assert NOT_MODELLED in messages(caught.value.error)
+    assert not yt.exists("//tmp/t")
+    yt.create("table", "//tmp/t")
+    with pytest.raises(YtResponseError) as caught:
+        yt.write_table(f"<schema={yson_list(COMPUTED)}>//tmp/t", [{"k": 1}], format="json")
+    assert NOT_MODELLED in messages(caught.value.error)
+    assert fake_yt.rows("//tmp/t") == []
+
+
+def test_an_operation_output_with_a_computed_column_is_refused(prod_client, fake_yt):
+    fake_yt.put_table("//tmp/in", [{"k": 1}])
+    info = run_raw(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"],
+        "output_table_paths": [f"<schema={yson_list(COMPUTED)}>//tmp/t"],
+        "mapper": shell_job("cat")})
+    assert info["state"] == "failed"
+    assert NOT_MODELLED in messages(info["result"]["error"])
+    assert fake_yt.rows("//tmp/t") == []
+    assert not fake_yt.jobs
+
+
+def yson_list(columns: list[dict]) -> str:
+    return yson.dumps(columns, yson_format="text").decode()

@@ -67,6 +67,7 @@ from yt_pipeline_prod.fake.output_schema_check import refused_inputs
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_count_limit import RowCountLimit, limit_of
 from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
+from yt_pipeline_prod.fake.sort_append import check_sort_append
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
     path_schema,
@@ -289,6 +290,8 @@ class OperationRunner:
                     merge_key(self.tables, spec) if self.op.type == "merge" else None
                 if sorted_by is not None and self.op.type == "merge":
                     check_sorted_merge_output(node, self.tables, spec)
+                if sorted_by is not None and self.op.type == "sort":
+                    check_sort_append(node, path, attributes, sorted_by)
                 if sorted_by is None and self.op.type == "merge":
                     self._unsorted_merge_schema(node, bool(attributes.get("append")))
                 elif sorted_by is not None:

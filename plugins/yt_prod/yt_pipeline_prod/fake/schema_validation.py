@@ -13,6 +13,14 @@ no name twice (ValidateColumnUniqueness), then key columns first
 (ValidateKeyColumnsFormPrefix), and last the schema's attributes: `unique_keys` only with key
 columns (ValidateSchemaAttributes).
 
+A computed column (one with an `expression`) may not be required (ValidateColumnSchema:
+"Computed column cannot be required"). Past that a master checks the expression with the
+query engine (ValidateComputedColumns, called by ValidateTableSchemaHeavy in
+yt/yt/ytlib/table_client/schema.cpp: its type, the columns it reads) and every writer then
+computes the column's values; the fake does neither, so it refuses any schema with a computed
+column the cluster would get this far with, saying so, rather than keep rows whose computed
+values are missing or wrong.
+
 Reading a column wraps its required-any refusal in one more error naming the column; that
 one's exact quoting is not checked here, so the fake leaves it out and gives the cause.
 """
@@ -47,6 +55,12 @@ def check_new_table_schema(columns: list[Any], unique_keys: bool = False) -> Non
     if refused is not None:
         raise YtFakeError("New table schema is not valid", code=INVALID_SCHEMA_VALUE,
                           inner_errors=[refused])
+    computed = [c for c in columns if isinstance(c, dict) and c.get("expression")]
+    if computed:
+        raise YtFakeError(
+            "The fake YT proxy does not model computed columns: column "
+            f'"{computed[0]["name"]}" has the expression "{computed[0]["expression"]}", whose '
+            "values a cluster computes on every write and the fake cannot")
 
 
 def _unreadable(column: Any) -> YtFakeError | None:
@@ -78,7 +92,7 @@ def _invalid(columns: list[Any]) -> YtFakeError | None:
     is_sorted = any(column.get("sort_order") for column in named)
     for column in named:
         name = str(column["name"])
-        refused = _column_refusal(name, is_sorted)
+        refused = _column_refusal(column, name, is_sorted)
         if refused is not None:
             return YtFakeError(f'Error validating schema of column "{name}"',
                                inner_errors=[YtFakeError(refused)])
@@ -94,7 +108,7 @@ def _invalid(columns: list[Any]) -> YtFakeError | None:
     return None
 
 
-def _column_refusal(name: str, is_sorted: bool) -> str | None:
+def _column_refusal(column: dict[str, Any], name: str, is_sorted: bool) -> str | None:
     if name.startswith("$") and (is_sorted or name not in UNSORTED_SYSTEM_COLUMNS):
         return f'System column name "{name}" is not allowed here'
     size = len(name.encode("utf-8", "surrogatepass"))
@@ -102,4 +116,19 @@ def _column_refusal(name: str, is_sorted: bool) -> str | None:
         # the current master names the column (ValidateColumnName in schema.cpp)
         return (f'Column name "{name}" is longer than maximum allowed: {size} > '
                 f"{MAX_COLUMN_NAME_LENGTH}")
+    if column.get("expression") and _is_required(column):
+        return "Computed column cannot be required"
     return None
+
+
+def _is_required(column: dict[str, Any]) -> bool:
+    """Whether the column takes no null: `required: true`, or a type_v3 that is not an
+    optional (tags aside) nor null or void (TColumnSchema::Required is
+    !LogicalType()->IsNullable())."""
+    v3 = column.get("type_v3")
+    if v3 is None:
+        return column.get("required") is True
+    while isinstance(v3, dict) and v3.get("type_name") == "tagged":
+        v3 = v3.get("item")
+    kind = v3.get("type_name") if isinstance(v3, dict) else v3
+    return kind not in ("optional", "null", "void")
