@@ -19,7 +19,12 @@ from typing import Any
 from yt_pipeline_prod.fake.branches import Branch, apply_branch
 from yt_pipeline_prod.fake.locks import Lock, LockTable
 from yt_pipeline_prod.fake.paths import ROOT, name_of, new_id, normalize, parent_of, split_path
-from yt_pipeline_prod.fake.protocol import NO_SUCH_TRANSACTION, YtFakeError, resolve_error
+from yt_pipeline_prod.fake.protocol import (
+    NO_SUCH_TRANSACTION,
+    RESOLVE_ERROR,
+    YtFakeError,
+    resolve_error,
+)
 
 __all__ = ["ROOT", "Cypress", "Node", "Transaction", "name_of", "new_id", "normalize",
            "parent_of", "split_path"]
@@ -227,8 +232,22 @@ class Cypress:
     def get_node(self, path: str, tx_id: str | None) -> Node:
         node = self.lookup(path, tx_id)
         if node is None:
-            raise resolve_error(path)
+            raise self.no_such_node(path, tx_id)
         return node
+
+    def no_such_node(self, path: str, tx_id: str | None) -> YtFakeError:
+        """The resolve error a master gives for a missing node: it names the deepest node
+        that exists and the key it lacks ("Node %v has no child with key %Qv",
+        GetMapNodeChildOrThrow in yt/yt/server/master/cypress_server/helpers.cpp)."""
+        existing = parent_of(path)
+        while existing != ROOT and self.lookup(existing, tx_id) is None:
+            existing = parent_of(existing)
+        if not path.startswith("//") or self.lookup(existing, tx_id) is None:
+            return resolve_error(path)
+        rest = path[len(existing):].lstrip("/")
+        key = rest.split("/", 1)[0]
+        return YtFakeError(f'Node {existing} has no child with key "{key}"',
+                           code=RESOLVE_ERROR, path=path)
 
     def find_by_id(self, node_id: str, tx_id: str | None) -> str | None:
         for path in self.paths(tx_id):
@@ -339,6 +358,6 @@ class Cypress:
                 raise YtFakeError(f"{parent} cannot have children")
             return
         if not recursive:
-            raise resolve_error(parent)
+            raise self.no_such_node(parent, tx_id)
         self.ensure_parents(parent, tx_id, recursive)
         self.create(parent, Node("map_node"), tx_id)

@@ -34,7 +34,6 @@ from yt_pipeline_prod.fake.protocol import (
     parse_structured,
     path_attributes,
     plain,
-    resolve_error,
 )
 from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
 from yt_pipeline_prod.fake.sorted_tables import refuse_descending
@@ -50,6 +49,31 @@ def check_attribute(name: str, value: Any) -> None:
     """Refuse a built-in attribute's value a cluster refuses (TTLs, replication_factor)."""
     check_expiration(name, value)
     check_replication_factor(name, value)
+
+
+def refuse_ignore_existing_with_force(request: Request) -> None:
+    """`ignore_existing` and `force` contradict each other: a create, copy or link with both
+    is refused before anything is looked at (test_create_ignore_existing_force_fail,
+    test_copy_ignore_existing and test_link_ignore_existing_force_fail of the master's
+    integration tests, yt/yt/tests/integration/cypress/test_cypress.py)."""
+    if request.param("ignore_existing") and request.param("force"):
+        raise YtFakeError('Cannot specify both "ignore_existing" and "force" options '
+                          'simultaneously')
+
+
+def refuse_attribute_target(text: str) -> None:
+    """A node to make is named by a path without an attribute part: a create, copy or move
+    to `//a/@b` fails in YPath parsing, before any parent is made (test_create_recursive,
+    test_copy_recursive_fail of test_cypress.py)."""
+    if split_path(text)[1] is not None:
+        raise YtFakeError('Expected "literal" in YPath but found "at" token "@"')
+
+
+def refuse_root(path: str, verb: str) -> None:
+    """The root is never removed or replaced (test_invalid_cases, test_move_force4 of
+    test_cypress.py)."""
+    if path == ROOT:
+        raise YtFakeError(f"Node / cannot be {verb}")
 
 
 def transaction_of(request: Request) -> str | None:
@@ -132,16 +156,57 @@ def cmd_set(state: FakeState, request: Request) -> None:
             set_attribute(cypress, path, name, value, tx)
             return None
         existing = cypress.lookup(path, tx)
+        force = bool(request.param("force"))
         if existing is not None and existing.type == "document":
             set_value(cypress, path, value, tx)
             return None
+        if existing is not None and existing.type == "map_node":
+            # a map node is replaced only when asked to, and then keeps its id: its children
+            # go and the value's keys become the new ones (TMapNodeProxy::SetSelf in yt/yt/
+            # server/master/cypress_server/node_proxy_detail.cpp; test_set_map_force)
+            if not force:
+                raise YtFakeError(FORBIDDEN_SET)
+            if isinstance(value, dict):
+                for child in cypress.children(path, tx):
+                    cypress.delete(child, tx)
+                build_subtree(cypress, path, value, tx)
+                return None
         if existing is not None:
-            if not request.param("force"):
+            if not force:
                 raise YtFakeError(f"Cannot set a value to the {existing.type} {path}")
             cypress.delete(path, tx)
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
-        cypress.create(path, Node("document", value=value), tx)
+        create_from_value(cypress, path, value, tx)
     return None
+
+
+#: a set onto a composite node without `force` (TMapNodeProxy::SetSelf)
+FORBIDDEN_SET = '"set" command without "force" flag is forbidden; use "create" instead'
+
+
+def create_from_value(cypress: Cypress, path: str, value: Any, tx: str | None) -> None:
+    """The node a `set` makes of a value: a map makes a map_node whose keys are its
+    children, built the same way (a master's tree builder turns each map into a map node:
+    TMapNodeProxy::SetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp);
+    an entity makes none (TCypressNodeFactory::CreateEntity in the master's
+    cypress_manager.cpp); the fake keeps any other value as one document."""
+    if value is None or isinstance(value, yson.YsonEntity):
+        raise YtFakeError("Entity nodes cannot be created inside Cypress")
+    if isinstance(value, dict):
+        node = cypress.create(path, Node("map_node"), tx)
+        node.attributes.update(_value_attributes(value))
+        build_subtree(cypress, path, value, tx)
+        return
+    cypress.create(path, Node("document", value=value), tx)
+
+
+def build_subtree(cypress: Cypress, path: str, value: dict[str, Any], tx: str | None) -> None:
+    for key, child in value.items():
+        create_from_value(cypress, f"{path}/{key}", child, tx)
+
+
+def _value_attributes(value: Any) -> dict[str, Any]:
+    return dict(getattr(value, "attributes", None) or {})
 
 
 def _refuse_in_transaction(cypress: Cypress, path: str, name: str, tx: str | None) -> None:
@@ -161,6 +226,8 @@ def cmd_create(state: FakeState, request: Request) -> Any:
     kind = str(request.param("type"))
     if kind not in NODE_TYPES:
         raise YtFakeError(f"The fake proxy cannot create objects of type {kind}")
+    refuse_ignore_existing_with_force(request)
+    refuse_attribute_target(path_attributes(request.param("path"))[0])
     path, _ = _path(state, request)
     attributes = dict(plain(request.param("attributes")) or {})
     for name, value in attributes.items():
@@ -234,11 +301,16 @@ def cmd_remove(state: FakeState, request: Request) -> None:
             return None
         try:
             path = cypress.resolve(node_part, tx, follow_last=False)
-            node = cypress.get_node(path, tx)
         except YtFakeError:
             if request.param("force"):
                 return None
             raise
+        refuse_root(path, "removed")
+        node = cypress.lookup(path, tx)
+        if node is None:
+            if request.param("force"):
+                return None
+            raise cypress.no_such_node(path, tx)
         if node.type == "map_node" and cypress.children(path, tx) \
                 and not request.param("recursive"):
             raise YtFakeError(f"Cannot remove non-empty composite node {path}")
@@ -288,6 +360,7 @@ def check_lock_request(mode: str, child_key: Any, attribute_key: Any) -> None:
 
 
 def cmd_link(state: FakeState, request: Request) -> Any:
+    refuse_ignore_existing_with_force(request)
     tx = transaction_of(request)
     target, _ = path_attributes(request.param("target_path"))
     link_text, _ = path_attributes(request.param("link_path"))
@@ -315,13 +388,18 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
     # of the Cypress docs; preserve_expiration_* default to false in the driver's commands)
     dropped = [name for name in ("expiration_time", "expiration_timeout")
                if not request.param(f"preserve_{name}")]
+    refuse_ignore_existing_with_force(request)
+    refuse_attribute_target(text)
     cypress = state.cypress
     with cypress.lock:
         destination = cypress.resolve(text, tx, follow_last=False)
-        if cypress.lookup(source, tx) is None:
-            raise resolve_error(source)
+        cypress.get_node(source, tx)
         _refuse_copy_into_itself(cypress, source, destination, tx)
-        if cypress.lookup(destination, tx) is not None:
+        existing = cypress.lookup(destination, tx)
+        if existing is not None:
+            if request.param("ignore_existing"):
+                return {"node_id": existing.id}
+            refuse_root(destination, "replaced")
             if not request.param("force"):
                 raise YtFakeError(f"Node {destination} already exists", code=ALREADY_EXISTS)
             cypress.delete(destination, tx)
