@@ -14,8 +14,12 @@ from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.row_weight import row_weight
 
 
-def _iso(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000000Z"
+def iso_time(seconds: float) -> str:
+    """A moment as a master writes a TInstant: ISO 8601 in UTC to the microsecond (two
+    nodes made within one second have different creation times)."""
+    micros = int(round(seconds * 1_000_000))
+    whole, fraction = divmod(micros, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{fraction:06d}Z"
 
 
 def _as_read(column: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +66,8 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
         "content_revision": node.revision,
         "path": path,
         "key": name_of(path),
-        "creation_time": _iso(node.created),
-        "modification_time": _iso(node.modified),
+        "creation_time": iso_time(node.created),
+        "modification_time": iso_time(node.modified),
         "dynamic": False,
     }
     if node.type == "table":

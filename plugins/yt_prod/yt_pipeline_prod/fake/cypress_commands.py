@@ -4,6 +4,7 @@ the transaction commands. Each takes the parsed request and returns the v4 resul
 from __future__ import annotations
 
 import copy
+import time
 from typing import TYPE_CHECKING, Any
 
 import yt.yson as yson
@@ -26,6 +27,7 @@ from yt_pipeline_prod.fake.cypress import (
     split_path,
 )
 from yt_pipeline_prod.fake.expiration import check_attribute as check_expiration
+from yt_pipeline_prod.fake.expiration import stored_value
 from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
@@ -59,6 +61,15 @@ def refuse_ignore_existing_with_force(request: Request) -> None:
     if request.param("ignore_existing") and request.param("force"):
         raise YtFakeError('Cannot specify both "ignore_existing" and "force" options '
                           'simultaneously')
+
+
+def refuse_lock_existing_alone(request: Request) -> None:
+    """`lock_existing` locks the node `ignore_existing` keeps, so it means nothing alone: a
+    create or copy with it and without `ignore_existing` is refused before anything is
+    looked at (TNontemplateCypressNodeProxyBase::Create and ::Copy in yt/yt/server/master/
+    cypress_server/cypress_node_proxy.cpp; test_lock_existing_errors of test_cypress.py)."""
+    if request.param("lock_existing") and not request.param("ignore_existing"):
+        raise YtFakeError('Cannot specify "lock_existing" without "ignore_existing"')
 
 
 def refuse_attribute_target(text: str) -> None:
@@ -153,6 +164,8 @@ def cmd_set(state: FakeState, request: Request) -> None:
             name = attribute.split("/")[0]
             check_attribute(name, value)
             _refuse_in_transaction(cypress, path, name, tx)
+            if name == attribute:
+                value = stored_value(name, value)
             set_attribute(cypress, path, name, value, tx)
             return None
         existing = cypress.lookup(path, tx)
@@ -227,11 +240,13 @@ def cmd_create(state: FakeState, request: Request) -> Any:
     if kind not in NODE_TYPES:
         raise YtFakeError(f"The fake proxy cannot create objects of type {kind}")
     refuse_ignore_existing_with_force(request)
+    refuse_lock_existing_alone(request)
     refuse_attribute_target(path_attributes(request.param("path"))[0])
     path, _ = _path(state, request)
     attributes = dict(plain(request.param("attributes")) or {})
     for name, value in attributes.items():
         check_attribute(name, value)
+        attributes[name] = stored_value(name, value)
     cypress = state.cypress
     with cypress.lock:
         existing = cypress.lookup(path, tx)
@@ -388,7 +403,16 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
     # of the Cypress docs; preserve_expiration_* default to false in the driver's commands)
     dropped = [name for name in ("expiration_time", "expiration_timeout")
                if not request.param(f"preserve_{name}")]
+    # a copy is a new node, made now, unless told to keep the source's times; a move keeps
+    # the creation time unless told otherwise (test_preserve_creation_time,
+    # test_preserve_modification_time and test_move_preserves_creation_time_by_default1/2
+    # of test_cypress.py; preserve_* are options of the driver's copy and move commands,
+    # yt/yt/client/driver/cypress_commands.cpp)
+    keep_creation_time = bool(request.param("preserve_creation_time", remove_source))
+    keep_modification_time = bool(request.param("preserve_modification_time"))
     refuse_ignore_existing_with_force(request)
+    if not remove_source:
+        refuse_lock_existing_alone(request)
     refuse_attribute_target(text)
     cypress = state.cypress
     with cypress.lock:
@@ -398,6 +422,9 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
         existing = cypress.lookup(destination, tx)
         if existing is not None:
             if request.param("ignore_existing"):
+                # the kept node locked for the transaction (test_lock_existing_copy)
+                if request.param("lock_existing"):
+                    cypress.take_lock(destination, tx, "exclusive")
                 return {"node_id": existing.id}
             refuse_root(destination, "replaced")
             if not request.param("force"):
@@ -409,12 +436,18 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
         if remove_source:
             cypress.delete(source, tx)
         top = None
+        now = time.time()
         for sub, node in moved.items():
             if not remove_source:
                 node.id = new_id()
             for name in dropped:
                 node.attributes.pop(name, None)
+            if not keep_creation_time:
+                node.created = now
+            modified = node.modified
             cypress.create(destination + sub[len(source):], node, tx)
+            if keep_modification_time:
+                node.modified = modified
             top = top or node
         return {"node_id": top.id if top else ""}
 

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline_prod.fake.attributes import iso_time
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
 if TYPE_CHECKING:
@@ -46,6 +47,17 @@ def check_attribute(name: str, value: Any) -> None:
             not isinstance(value, int) or isinstance(value, bool) or value < 0):
         raise YtFakeError(f"Error parsing expiration_timeout: {value!r} is not a number of "
                           "milliseconds")
+
+
+def stored_value(name: str, value: Any) -> Any:
+    """The value a node keeps for a TTL attribute: a master keeps `expiration_time` as a
+    TInstant and gives it back as ISO 8601 in UTC to the microsecond, whichever form it was
+    given in ("2044-01-01" reads back as "2044-01-01T00:00:00.000000Z":
+    test_effective_expiration_time_and_timeout of yt/yt/tests/integration/cypress/
+    test_cypress.py)."""
+    if name != "expiration_time":
+        return value
+    return iso_time(expiration_seconds(value))
 
 
 def expire_due(cypress: Cypress, now: float | None = None) -> list[str]:
