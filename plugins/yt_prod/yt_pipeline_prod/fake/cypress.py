@@ -236,9 +236,11 @@ class Cypress:
         return node
 
     def no_such_node(self, path: str, tx_id: str | None) -> YtFakeError:
-        """The resolve error a master gives for a missing node: it names the deepest node
-        that exists and the key it lacks ("Node %v has no child with key %Qv",
-        GetMapNodeChildOrThrow in yt/yt/server/master/cypress_server/helpers.cpp)."""
+        """The resolve error a master gives for a missing node: "Error resolving path %v"
+        (the wrapper of every resolve failure, ResolveYPath in yt/yt/core/ytree/
+        ypath_client.cpp), holding the cause, which names the deepest node that exists and
+        the key it lacks ("Node %v has no child with key %Qv", GetMapNodeChildOrThrow in
+        yt/yt/server/master/cypress_server/helpers.cpp)."""
         existing = parent_of(path)
         while existing != ROOT and self.lookup(existing, tx_id) is None:
             existing = parent_of(existing)
@@ -246,8 +248,10 @@ class Cypress:
             return resolve_error(path)
         rest = path[len(existing):].lstrip("/")
         key = rest.split("/", 1)[0]
-        return YtFakeError(f'Node {existing} has no child with key "{key}"',
-                           code=RESOLVE_ERROR, path=path)
+        cause = YtFakeError(f'Node {existing} has no child with key "{key}"',
+                            code=RESOLVE_ERROR)
+        return YtFakeError(f"Error resolving path {path}", code=RESOLVE_ERROR, path=path,
+                           inner_errors=[cause])
 
     def find_by_id(self, node_id: str, tx_id: str | None) -> str | None:
         for path in self.paths(tx_id):
