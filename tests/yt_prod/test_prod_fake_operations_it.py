@@ -1,6 +1,7 @@
-"""The fake proxy against YTsaurus's own integration tests of map, reduce and map_reduce
-(yt/yt/tests/integration/tests/controller/test_map_operation.py, test_reduce_operation.py,
-test_map_reduce_operation.py in ytsaurus/ytsaurus): each test here names the integration
+"""The fake proxy against YTsaurus's own integration tests of map, reduce, map_reduce, merge
+and vanilla (yt/yt/tests/integration/tests/controller/test_map_operation.py,
+test_reduce_operation.py, test_map_reduce_operation.py, test_merge_operation.py,
+test_vanilla_operation.py in ytsaurus/ytsaurus): each test here names the integration
 test it follows and gives the rows, messages or job input that test expects of a cluster,
 in JSON where the integration test reads YSON."""
 
@@ -509,3 +510,25 @@ def test_vanilla_job_run_again_has_a_new_task_job_index(prod_client, fake_yt):
     assert sorted(int(index) for _, index, _, _ in seen) == [0, 1, 2, 3]
     assert {index for _, index, _, cookie in seen if cookie == "0"} != {"0"}
     assert len({index for _, index, _, cookie in seen if cookie == "0"}) == 2
+
+
+# -- merge (test_merge_operation.py) -------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["unordered", "ordered", "sorted"])
+def test_an_input_path_renaming_columns_is_refused_as_not_modelled(prod_client, fake_yt, mode):
+    # TestSchedulerMergeCommands.test_rename_columns: a cluster merges //tmp/t2 read under
+    # `<rename_columns={a2=a}>` as rows of `a`; the fake, not renaming, would write rows of
+    # `a2` (or find the schemas incompatible), so it refuses the path instead
+    yt = prod_client.yt()
+    for path, column in (("//tmp/t1", "a"), ("//tmp/t2", "a2")):
+        yt.create("table", path, attributes={
+            "schema": [{"name": column, "type": "int64", "sort_order": "ascending"}]})
+        yt.write_table(path, [{column: 1}, {column: 2}], format="json")
+    yt.create("table", "//tmp/t_out")
+    info = run_as_given(prod_client, "merge", {
+        "input_table_paths": ["//tmp/t1", "<rename_columns={a2=a}>//tmp/t2"],
+        "output_table_path": "//tmp/t_out", "mode": mode})
+    assert info["state"] == "failed", info
+    assert any("does not model rename_columns" in message
+               for message in messages(info["result"]["error"])), info
+    assert fake_yt.rows("//tmp/t_out") == []
