@@ -378,3 +378,42 @@ def test_a_helper_named_like_a_module_the_job_never_loads_is_left_alone(tmp_path
     assert shadowing(spec) == []
     (source / "mapper.py").write_text("from ytjobs import read_rows\nlist(read_rows())\n")
     assert shadowing(spec) == [(source / "json.py", "json", "ytjobs")]
+
+
+# Prints what a vanilla job is told of itself, and fails the first run of cookie 1.
+IDS_TASK = """
+import os, sys
+ids = [os.environ.get(name, "-") for name in
+       ("YT_TASK_NAME", "YT_TASK_JOB_INDEX", "YT_JOB_COOKIE")]
+with open(os.environ["MARKER"], "a") as out:
+    out.write(" ".join(ids) + "\\n")
+flag = os.environ["MARKER"] + ".failed"
+if ids[2] == "1" and not os.path.exists(flag):
+    open(flag, "w").close()
+    sys.exit(3)
+"""
+
+
+def test_vanilla_jobs_know_their_task_and_task_job_index_in_both_modes(
+        tmp_path, prod_client, fake_yt):
+    """A cluster tells a vanilla job its task's name (TVanillaTask::BuildJobEnvironment in
+    yt/yt/server/controller_agent/controllers/vanilla_controller.cpp) and its index among the
+    jobs its task started, a job run again getting the next (TaskJobIndexGenerator_ in
+    TTask::ScheduleAllocation, controllers/task.cpp; test_task_job_index in yt/yt/tests/
+    integration/tests/controller/test_vanilla_operation.py); dev tells it the same."""
+    both = Backends(tmp_path, prod_client, fake_yt, {"src/vanilla.py": IDS_TASK})
+    seen = {}
+    for mode in ("dev", "prod"):
+        marker = tmp_path / f"{mode}.txt"
+        spec = both.spec("vanilla", script="src/vanilla.py", env={"MARKER": str(marker)},
+                         resources=Resources(job_count=3), max_failed_job_count=2)
+        if mode == "dev":
+            dev_launch(both.dev, spec)
+        else:
+            both.run_prod(spec)
+        lines = [line.split() for line in marker.read_text().splitlines()]
+        # the prod task is named after the operation (op_spec: tasks = {spec.name: ...})
+        assert {task for task, _, _ in lines} == {"vanilla"}, mode
+        assert sorted(int(index) for _, index, _ in lines) == [0, 1, 2, 3], mode
+        seen[mode] = sorted(cookie for _, _, cookie in lines)
+    assert seen["dev"] == seen["prod"] == ["0", "1", "1", "2"]

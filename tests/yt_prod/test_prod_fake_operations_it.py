@@ -1,6 +1,7 @@
-"""The fake proxy against YTsaurus's own integration tests of map, reduce and map_reduce
-(yt/yt/tests/integration/tests/controller/test_map_operation.py, test_reduce_operation.py,
-test_map_reduce_operation.py in ytsaurus/ytsaurus): each test here names the integration
+"""The fake proxy against YTsaurus's own integration tests of map, reduce, map_reduce, merge
+and vanilla (yt/yt/tests/integration/tests/controller/test_map_operation.py,
+test_reduce_operation.py, test_map_reduce_operation.py, test_merge_operation.py,
+test_vanilla_operation.py in ytsaurus/ytsaurus): each test here names the integration
 test it follows and gives the rows, messages or job input that test expects of a cluster,
 in JSON where the integration test reads YSON."""
 
@@ -467,3 +468,67 @@ def test_an_operation_output_with_a_computed_column_is_refused(prod_client, fake
 
 def yson_list(columns: list[dict]) -> str:
     return yson.dumps(columns, yson_format="text").decode()
+
+
+# -- vanilla (test_vanilla_operation.py) ---------------------------------------------------
+# Every joblet gets the operation's next job index and its task's next task job index
+# (TTask::ScheduleAllocation in yt/yt/server/controller_agent/controllers/task.cpp; the
+# generator "increments each time a new job in this task is scheduled", task.h), so a job
+# run again has new ones and keeps its cookie. A vanilla job is told its task's name
+# (TVanillaTask::BuildJobEnvironment in controllers/vanilla_controller.cpp).
+
+IDS_TO_STDERR = 'echo "$YT_TASK_NAME $YT_TASK_JOB_INDEX $YT_JOB_INDEX $YT_JOB_COOKIE" >&2'
+
+
+def job_ids(fake_yt) -> list[list[str]]:
+    """task name, task job index, job index and cookie of each job, as it printed them"""
+    return [job.stderr.decode().split() for job in fake_yt.jobs]
+
+
+def test_vanilla_task_job_index_counts_within_each_task(prod_client, fake_yt):
+    # TestSchedulerVanillaCommands.test_task_job_index: the one job of `master` sees
+    # YT_TASK_JOB_INDEX 0, the three of `slave` 0, 1 and 2; YT_JOB_INDEX counts them all
+    info = run_raw(prod_client, "vanilla", {"tasks": {
+        "master": shell_job(IDS_TO_STDERR, job_count=1),
+        "slave": shell_job(IDS_TO_STDERR, job_count=3)}})
+    completed(info)
+    seen = job_ids(fake_yt)
+    assert sorted((task, index) for task, index, _, _ in seen) == [
+        ("master", "0"), ("slave", "0"), ("slave", "1"), ("slave", "2")]
+    assert sorted(int(job_index) for _, _, job_index, _ in seen) == [0, 1, 2, 3]
+
+
+def test_vanilla_job_run_again_has_a_new_task_job_index(prod_client, fake_yt):
+    # TestSchedulerVanillaCommands.test_yt_job_cookie_in_env: the job of YT_JOB_INDEX 0
+    # fails, and its cookie is seen twice; its second run is a new joblet of the task
+    command = IDS_TO_STDERR + '; if [ "$YT_JOB_INDEX" = 0 ]; then exit 1; fi'
+    info = run_raw(prod_client, "vanilla", {
+        "tasks": {"task": shell_job(command, job_count=3)}, "max_failed_job_count": 2})
+    completed(info)
+    seen = job_ids(fake_yt)
+    assert sorted(cookie for _, _, _, cookie in seen) == ["0", "0", "1", "2"]
+    assert sorted(int(index) for _, index, _, _ in seen) == [0, 1, 2, 3]
+    assert {index for _, index, _, cookie in seen if cookie == "0"} != {"0"}
+    assert len({index for _, index, _, cookie in seen if cookie == "0"}) == 2
+
+
+# -- merge (test_merge_operation.py) -------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["unordered", "ordered", "sorted"])
+def test_an_input_path_renaming_columns_is_refused_as_not_modelled(prod_client, fake_yt, mode):
+    # TestSchedulerMergeCommands.test_rename_columns: a cluster merges //tmp/t2 read under
+    # `<rename_columns={a2=a}>` as rows of `a`; the fake, not renaming, would write rows of
+    # `a2` (or find the schemas incompatible), so it refuses the path instead
+    yt = prod_client.yt()
+    for path, column in (("//tmp/t1", "a"), ("//tmp/t2", "a2")):
+        yt.create("table", path, attributes={
+            "schema": [{"name": column, "type": "int64", "sort_order": "ascending"}]})
+        yt.write_table(path, [{column: 1}, {column: 2}], format="json")
+    yt.create("table", "//tmp/t_out")
+    info = run_as_given(prod_client, "merge", {
+        "input_table_paths": ["//tmp/t1", "<rename_columns={a2=a}>//tmp/t2"],
+        "output_table_path": "//tmp/t_out", "mode": mode})
+    assert info["state"] == "failed", info
+    assert any("does not model rename_columns" in message
+               for message in messages(info["result"]["error"])), info
+    assert fake_yt.rows("//tmp/t_out") == []

@@ -41,7 +41,10 @@ def job_environment(
     env.update(code_env)
     if inherited_path:
         env["PYTHONPATH"] = code_env["PYTHONPATH"] + os.pathsep + inherited_path
+    # the first run of each job: a dev phase is one task, so its index within the operation
+    # and within its task agree (processes.run numbers the jobs run again)
     env["YT_JOB_INDEX"] = str(job_index)
+    env["YT_TASK_JOB_INDEX"] = str(job_index)
     env["YT_JOB_COOKIE"] = str(job_index)
     env.update(spec.env)
     for name, value in spec.secure_env.items():

@@ -593,6 +593,11 @@ def vanilla(op: OperationRun) -> None:
     # (`vanilla task 2 of 2`, job_logs.job_name): the phase `run` counts them under
     jobs = [op.job(spec.script, i, phase="vanilla", stdin=None, stdout=None)
             for i in range(op.job_count)]
+    for job in jobs:
+        # prod runs the stage as one vanilla task named after the stage (op_spec), and a
+        # cluster tells a vanilla job its task's name (TVanillaTask::BuildJobEnvironment in
+        # yt/yt/server/controller_agent/controllers/vanilla_controller.cpp)
+        job.env["YT_TASK_NAME"] = spec.name
     try:
         op.run(jobs, "vanilla")
     finally:

@@ -149,14 +149,16 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
     stop = threading.Event()
     results: list[dict | JobFailure | None] = [None] * len(jobs)
     counted = failed_jobs or FailedJobs(1)
-    # a rerun is a new job: YT_JOB_INDEX counts every job started, YT_JOB_COOKIE is kept
+    # a rerun is a new job: YT_JOB_INDEX counts every job started, and YT_TASK_JOB_INDEX
+    # every job its task started (the jobs run here are one task's), YT_JOB_COOKIE is kept
     # (the fake's OperationRunner numbers them so, as a cluster's controller does)
     started = [len(jobs)]
     index_lock = threading.Lock()
 
     def renumber(job: Job) -> None:
         with index_lock:
-            job.env = {**job.env, "YT_JOB_INDEX": str(started[0])}
+            job.env = {**job.env, "YT_JOB_INDEX": str(started[0]),
+                       "YT_TASK_JOB_INDEX": str(started[0])}
             started[0] += 1
 
     def work(index: int, job: Job) -> None:

@@ -13,7 +13,12 @@ read, and what a reduce refuses, is in inputs.py.
 Each job has a cookie, its index within its task, kept when the job is run again: a task's
 jobs are its chunk pool's cookies, and a vanilla task's pool holds exactly job_count of them
 (TVanillaChunkPool in yt/yt/server/lib/chunk_pools/vanilla_chunk_pool.cpp). The job sees it
-as YT_JOB_COOKIE.
+as YT_JOB_COOKIE. YT_JOB_INDEX counts the jobs the operation started and YT_TASK_JOB_INDEX
+those its task started, a job run again taking the next of each (TTask::ScheduleAllocation
+in yt/yt/server/controller_agent/controllers/task.cpp draws both for every joblet:
+TaskHost_->NextJobIndex() and TaskJobIndexGenerator_, which "increments each time a new job
+in this task is scheduled"). A vanilla job also sees its task's name as YT_TASK_NAME
+(TVanillaTask::BuildJobEnvironment in controllers/vanilla_controller.cpp).
 """
 
 from __future__ import annotations
@@ -157,6 +162,8 @@ class OperationRunner:
         self.path_schemas: dict[int, Any] = {}
         #: what each job wrote to each output table, in job order, by table index
         self.job_outputs: dict[int, list[list[dict[str, Any]]]] = {}
+        #: how many jobs each task started so far (YT_TASK_JOB_INDEX), by task
+        self.task_jobs_started: dict[str, int] = {}
         #: the schema a sort gives its output of weak schema (sort_output_schema), if any
         self.sort_schema: Any = None
         #: the spec's stderr_table_path, once found to be a table (stderr_table.py)
@@ -513,7 +520,8 @@ class OperationRunner:
             left = self._time_left()
             job_id = new_id()
             ids = {"YT_OPERATION_ID": self.op.id, "YT_JOB_ID": job_id,
-                   "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": str(cookie)}
+                   "YT_JOB_INDEX": str(len(self.op.jobs)), "YT_JOB_COOKIE": str(cookie),
+                   "YT_TASK_JOB_INDEX": str(self._next_task_job_index(task or job_type))}
             if task:
                 ids["YT_TASK_NAME"] = task
             env = job_environment(self.state.python_bin(), self.state.job_env, user_job, vault,
@@ -553,6 +561,11 @@ class OperationRunner:
                 job_error = {"code": result.error_code, "message": result.error,
                              "attributes": dict(result.error_attributes), "inner_errors": []}
                 raise OperationError("Failed jobs limit exceeded", [job_error])
+
+    def _next_task_job_index(self, task: str) -> int:
+        index = self.task_jobs_started.get(task, 0)
+        self.task_jobs_started[task] = index + 1
+        return index
 
     def _time_left(self) -> float | None:
         """Seconds left to the operation's time_limit (None: it has none); past it, the
