@@ -348,7 +348,9 @@ def test_the_fake_refuses_to_abort_a_finished_query(prod_client, fake_yt):
     prod_client.run_yql(INSERT_ONE)
     assert fake_yt.rows("//tmp/stopped/out") == [{"a": 1}]
     query = _only_query(fake_yt)
-    with pytest.raises(YtError, match="Cannot abort query .* which is in state"):
+    # a finished query has left the active queries TQueryTrackerProxy::AbortQuery looks in
+    # (yt/yt/server/query_tracker/query_tracker_proxy.cpp)
+    with pytest.raises(YtError, match="Query .* not found or is not running"):
         prod_client.yt().abort_query(query.id)
     assert query.state == "completed"
 

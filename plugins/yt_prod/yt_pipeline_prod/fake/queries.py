@@ -103,12 +103,23 @@ ABORTED = ("aborting", "aborted")
 FINISHED_AS = {"completing": "completed", "failing": "failed", "aborting": "aborted"}
 #: the user the fake runs everything as (an operation's `authenticated_user` too)
 FAKE_USER = "root"
+#: the query tracker's own error codes (YT_DEFINE_ERROR_ENUM in yt/yt/client/
+#: query_tracker_client/public.h): a query, or a result of one, that is not there
+QUERY_NOT_FOUND = 3901
+QUERY_RESULT_NOT_FOUND = 3902
+#: the query tracker stages the fake's cluster has: the one a test cluster configures
+#: (`stages: {production: {}}`, the query_tracker_environment fixture of yt/yt/tests/
+#: integration/queries/environment), which every command's `stage` defaults to
+STAGES = ("production",)
 
 @dataclass
 class FakeResult:
     rows: list[dict[str, Any]]
     is_truncated: bool = False
     error: dict[str, Any] | None = None
+    #: the result's table schema, which get_query_result gives with it (the `schema`
+    #: column of finished_query_results: TQueryTrackerProxy::GetQueryResult)
+    schema: Any = None
 
 
 @dataclass
@@ -463,7 +474,8 @@ class QueryRunner:
             described, counted_rows(described, [dict(zip(columns, values, strict=True))
                                                 for values in cursor.fetchall()]))]
         if insert is None:
-            self.query.results.append(FakeResult(rows))
+            self.query.results.append(FakeResult(
+                rows, schema=yql_schema(described, required_columns(statement))))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
         required = required_columns(statement)
@@ -588,22 +600,49 @@ def _yql_view(node: Node) -> Node:
                 rows=[{c: v for c, v in row.items() if c not in hidden} for row in node.rows])
 
 
+def _check_stage(request: Request) -> None:
+    """Refuse a stage the cluster has not, as the native connection does before any
+    command reaches a query tracker (TConnection::GetQueryTrackerStage, yt/yt/ytlib/api/
+    native/connection.cpp)."""
+    stage = str(request.param("stage") or "production")
+    if stage not in STAGES:
+        raise YtFakeError(f'Query tracker stage "{stage}" is not found in cluster directory')
+
+
 def _query(state: FakeState, request: Request) -> FakeQuery:
-    query = state.queries.get(str(request.param("query_id")))
+    """The query asked for; an unknown one is refused as LookupQuery refuses it
+    (yt/yt/server/query_tracker/query_tracker_proxy.cpp), for every command."""
+    _check_stage(request)
+    query_id = str(request.param("query_id"))
+    query = state.queries.get(query_id)
     if query is None:
-        raise YtFakeError(f"No such query {request.param('query_id')}", code=1)
+        raise YtFakeError(f"Query {query_id} is not found neither in active nor in finished "
+                          "query tables", code=QUERY_NOT_FOUND)
     return query
 
 
 def _result(state: FakeState, request: Request) -> tuple[FakeQuery, int, FakeResult]:
+    """A result of a query: only a completed query has its results written (a failed or
+    aborted one has none), and any other index, or a query still running, is refused with
+    QueryResultNotFound (TQueryTrackerProxy::GetQueryResult and ReadQueryResult look the
+    result up in finished_query_results)."""
     query = _query(state, request)
     index = int(request.param("result_index") or 0)
-    if query.state != "completed" or index >= len(query.results):
-        raise YtFakeError(f"Query {query.id} has no result {index}")
+    if query.state != "completed" or not 0 <= index < len(query.results):
+        raise YtFakeError(f"Query {query.id} result {index} not found or is expired",
+                          code=QUERY_RESULT_NOT_FOUND)
     return query, index, query.results[index]
 
 
+def _raised(error: dict[str, Any]) -> YtFakeError:
+    """A YT error as kept (code, message, attributes, inner errors), to answer with whole."""
+    return YtFakeError(str(error.get("message", "")), code=int(error.get("code", 1)),
+                       inner_errors=[_raised(inner) for inner in error.get("inner_errors") or []],
+                       **dict(error.get("attributes") or {}))
+
+
 def cmd_start_query(state: FakeState, request: Request) -> Any:
+    _check_stage(request)
     engine = str(request.param("engine"))
     if engine != "yql":
         raise YtFakeError(f"the fake query tracker only runs yql, not {engine}")
@@ -650,6 +689,8 @@ def cmd_get_query_result(state: FakeState, request: Request) -> Any:
     }
     if result.error:
         meta["error"] = result.error
+    if result.schema is not None:
+        meta["schema"] = result.schema
     return meta
 
 
@@ -657,18 +698,25 @@ def cmd_read_query_result(state: FakeState, request: Request) -> tuple[bytes, di
     require_json(request.param("output_format"), "read_query_result")
     _, _, result = _result(state, request)
     if result.error:
-        raise YtFakeError(str(result.error["message"]))
+        # the result's own error, code and all (`THROW_ERROR record.Error` in
+        # TQueryTrackerProxy::ReadQueryResult)
+        raise _raised(result.error)
     return dump_rows(result.rows, stringifies(request.param("output_format"))), {}
 
 
 def cmd_abort_query(state: FakeState, request: Request) -> None:
     """Stop a query that is pending or running: it is `aborting`, with the abort's error,
-    runs nothing more, and ends `aborted` once its runner has stopped. A query in any other
-    state is refused ("Cannot abort query %v which is in state %Qlv"). The state, the error's
+    runs nothing more, and ends `aborted` once its runner has stopped. A query `completing`,
+    `failing` or `aborting` is refused ("Cannot abort query %v which is in state %Qlv"), a
+    finished one is no longer among the active queries AbortQuery looks it up in ("not
+    found or is not running", QueryNotFound). The state, the error's
     text and the order are TQueryTrackerProxy::AbortQuery's (yt/yt/server/query_tracker/
     query_tracker_proxy.cpp), which writes `aborting` and leaves `aborted` to the tracker."""
     query = _query(state, request)
     with state.lock:
+        if query.state not in FINISHED_AS and query.state not in ("pending", "running"):
+            raise YtFakeError(f"Query {query.id} not found or is not running",
+                              code=QUERY_NOT_FOUND)
         if query.state not in ("pending", "running"):
             raise YtFakeError(f'Cannot abort query {query.id} which is in state "{query.state}"')
         if state.abort_conflicts > 0:
