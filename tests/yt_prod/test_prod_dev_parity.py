@@ -417,3 +417,90 @@ def test_vanilla_jobs_know_their_task_and_task_job_index_in_both_modes(
         assert sorted(int(index) for _, index, _ in lines) == [0, 1, 2, 3], mode
         seen[mode] = sorted(cookie for _, _, cookie in lines)
     assert seen["dev"] == seen["prod"] == ["0", "1", "1", "2"]
+
+
+# Each job of a map_reduce writes what it is told of itself: the mappers pass their rows on
+# with their ids, the reducers write one row per job of the operation that fed it.
+IDS_MAPPER = """
+import os
+from ytjobs import read_rows, write_row
+
+ids = {name: int(os.environ[name]) for name in ("YT_JOB_INDEX", "YT_TASK_JOB_INDEX")}
+for row in read_rows():
+    write_row({"key": row["key"], "mapper": ids})
+"""
+
+IDS_REDUCER = """
+import os
+from ytjobs import groups, read_rows, write_row
+
+ids = {name: int(os.environ[name]) for name in ("YT_JOB_INDEX", "YT_TASK_JOB_INDEX")}
+for key, rows in groups(read_rows(), "key"):
+    for row in rows:
+        write_row({"key": key, "mapper": row["mapper"], "reducer": ids})
+"""
+
+
+def test_a_map_reduce_counts_its_job_index_across_mappers_and_reducers_in_both_modes(
+        tmp_path, prod_client, fake_yt):
+    """On a cluster YT_JOB_INDEX counts the jobs of the whole operation: each task's
+    TTask::ScheduleAllocation draws it from the operation's one generator,
+    TaskHost_->NextJobIndex(), and YT_TASK_JOB_INDEX from its own TaskJobIndexGenerator_
+    (yt/yt/server/controller_agent/controllers/task.cpp; test_fail_on_failed_job in
+    test_vanilla_operation.py looks for YT_JOB_INDEX 2 in an operation of two tasks, of two
+    jobs and one). A map_reduce's reducers start when its mappers are done, so they count
+    on from them; dev used to start again at 0."""
+    both = Backends(tmp_path, prod_client, fake_yt,
+                    {"src/mapper.py": IDS_MAPPER, "src/reducer.py": IDS_REDUCER})
+    both.put("//in/t", [{"key": k} for k in ("a", "b", "c", "d")])
+    both.run(both.spec("map_reduce", mapper="src/mapper.py", reducer="src/reducer.py",
+                       input_tables=["//in/t"], output_tables=["//out/t"],
+                       reduce_by=["key"], sort_by=["key"], resources=Resources(job_count=2),
+                       extra_spec={"map_job_count": 2}))
+    seen = {}
+    for mode, rows in zip(("dev", "prod"), both.rows("//out/t"), strict=True):
+        seen[mode] = (sorted({(r["mapper"]["YT_JOB_INDEX"], r["mapper"]["YT_TASK_JOB_INDEX"])
+                              for r in rows}),
+                      sorted({(r["reducer"]["YT_JOB_INDEX"], r["reducer"]["YT_TASK_JOB_INDEX"])
+                              for r in rows}))
+    # two mappers (operation indexes 0 and 1), then two reducers (2 and 3), each task
+    # counting its own jobs from 0
+    assert seen["dev"] == seen["prod"] == ([(0, 0), (1, 1)], [(2, 0), (3, 1)])
+
+
+# Writes each group it is given as one row: a key met twice shows the rows were not sorted.
+GROUP_REDUCER = """
+from ytjobs import groups, read_rows, write_row
+
+for key, rows in groups(read_rows(), "key"):
+    write_row({"key": key, "n": [row["n"] for row in rows]})
+"""
+
+GROUP_MAPPER = """
+from ytjobs import read_rows, write_rows
+
+write_rows(read_rows())
+"""
+
+
+@pytest.mark.parametrize("kind", ["reduce", "map_reduce"])
+def test_a_spec_with_reduce_by_and_no_sort_by_sorts_by_reduce_by_in_both_modes(
+        tmp_path, prod_client, fake_yt, kind):
+    """An OperationSpec built in code may give reduce_by alone. A cluster then sorts by
+    reduce_by: a reduce's controller asks its inputs to be sorted by `SortBy.empty() ?
+    ReduceBy : SortBy` (TReduceController::AdjustSortColumns in yt/yt/server/controller_agent/
+    controllers/sorted_controller.cpp), and a map_reduce's spec postprocessor fills an empty
+    sort_by with reduce_by, ascending (TMapReduceOperationSpec::Register in yt/yt/ytlib/
+    scheduler/config.cpp). Dev used to group the rows in their table order."""
+    both = Backends(tmp_path, prod_client, fake_yt,
+                    {"src/reducer.py": GROUP_REDUCER, "src/mapper.py": GROUP_MAPPER})
+    both.put("//in/t", [{"key": "b", "n": 1}, {"key": "a", "n": 2}, {"key": "b", "n": 3},
+                        {"key": "a", "n": 4}, {"key": "c", "n": 5}])
+    mapper = {"mapper": "src/mapper.py"} if kind == "map_reduce" else {}
+    both.run(both.spec(kind, reducer="src/reducer.py", input_tables=["//in/t"],
+                       output_tables=["//out/t"], reduce_by=["key"], **mapper))
+    dev, prod = both.rows("//out/t")
+    # one group a key, in key order; the rows of a key keep no order a cluster promises
+    groups = [(row["key"], sorted(row["n"])) for row in prod]
+    assert groups == [("a", [2, 4]), ("b", [1, 3]), ("c", [5])]
+    assert [(row["key"], sorted(row["n"])) for row in dev] == groups

@@ -21,9 +21,11 @@ ALWAYS_HIDDEN = ("YT_TOKEN",)
 
 def job_environment(
     spec: OperationSpec, code_env: dict[str, str], hidden: Iterable[str], job_index: int,
-    secret_forms: Iterable[str] = (),
+    secret_forms: Iterable[str] = (), jobs_before: int = 0,
 ) -> dict[str, str]:
-    """`secret_forms`: every written form of every secret value (secret_forms.all_forms)."""
+    """`secret_forms`: every written form of every secret value (secret_forms.all_forms);
+    `job_index`: the job's place in its phase; `jobs_before`: the jobs the operation started
+    in its earlier phases (a map_reduce's mappers, before its reducers)."""
     drop = set(hidden) | set(ALWAYS_HIDDEN)
     forms = [form for form in secret_forms if form]
     env = {
@@ -41,9 +43,12 @@ def job_environment(
     env.update(code_env)
     if inherited_path:
         env["PYTHONPATH"] = code_env["PYTHONPATH"] + os.pathsep + inherited_path
-    # the first run of each job: a dev phase is one task, so its index within the operation
-    # and within its task agree (processes.run numbers the jobs run again)
-    env["YT_JOB_INDEX"] = str(job_index)
+    # the first run of each job (processes.run_jobs numbers the jobs run again). A dev phase
+    # is one task: YT_TASK_JOB_INDEX and the cookie count within it, while YT_JOB_INDEX counts
+    # every job of the operation, as a cluster draws it for each job from one generator of
+    # the operation (TaskHost_->NextJobIndex() in TTask::ScheduleAllocation, yt/yt/server/
+    # controller_agent/controllers/task.cpp): a map_reduce's reducers come after its mappers
+    env["YT_JOB_INDEX"] = str(jobs_before + job_index)
     env["YT_TASK_JOB_INDEX"] = str(job_index)
     env["YT_JOB_COOKIE"] = str(job_index)
     env.update(spec.env)

@@ -71,6 +71,9 @@ class OperationRun(msgspec.Struct):
     rows: dict[str, int] = msgspec.field(default_factory=dict)
     #: the jobs each phase ran (map, reduce...): how its jobs are numbered, "2 of 3"
     phase_jobs: dict[str, int] = msgspec.field(default_factory=dict)
+    #: the jobs the operation started in the phases run so far, attempts run again
+    #: included: YT_JOB_INDEX of a later phase's jobs counts on from it, as on a cluster
+    jobs_started: int = 0
     #: (phase, job index) of the jobs stopped when another failed the operation
     stopped_jobs: set[tuple[str, int]] = msgspec.field(default_factory=set)
     _code: JobCode | None = None
@@ -113,7 +116,7 @@ class OperationRun(msgspec.Struct):
         (output_schema.py)."""
         code = self.code()
         env = job_environment(self.spec, code.env, self.client.hidden_env, index,
-                              self.client.masked_forms())
+                              self.client.masked_forms(), jobs_before=self.jobs_started)
         for internal in (TALLY_ENV, CHECKPOINTS_ENV, WHOLE_LINES_ENV):
             env.pop(internal, None)
         if whole_stdin:
@@ -148,7 +151,13 @@ class OperationRun(msgspec.Struct):
             self._failed_jobs = FailedJobs(self.spec.max_failed_job_count)
         failed_jobs = self._failed_jobs
 
+        # the attempts run again, counted as the jobs' threads start them
+        reruns: list[JobFailure] = []
+        reruns_lock = threading.Lock()
+
         def rerun(failure: JobFailure) -> None:
+            with reruns_lock:
+                reruns.append(failure)
             # a line of .dev/operation.log: a job that passes on its second attempt is
             # still worth knowing of (a flaky call, a limit nearly reached)
             job = job_name(phase, failure.index, len(jobs))
@@ -169,7 +178,9 @@ class OperationRun(msgspec.Struct):
 
         try:
             done = run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done,
-                            on_tick=on_tick, failed_jobs=failed_jobs, on_rerun=rerun)
+                            on_tick=on_tick, failed_jobs=failed_jobs, on_rerun=rerun,
+                            jobs_before=self.jobs_started)
+            self.jobs_started += len(jobs) + len(reruns)
             for result in done:
                 job_statistics.merge(self.statistics, result.get("statistics") or {})
         except JobFailure as failure:

@@ -136,12 +136,14 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
              on_done: Callable[[int], None] | None = None,
              on_tick: Callable[[], None] | None = None,
              failed_jobs: FailedJobs | None = None,
-             on_rerun: Callable[[JobFailure], None] | None = None) -> list[dict[str, Any]]:
+             on_rerun: Callable[[JobFailure], None] | None = None,
+             jobs_before: int = 0) -> list[dict[str, Any]]:
     """Run every job (parallel up to the core count). A failed job is run again while
     `failed_jobs` allows (None: the first failure is the last); the failure that reaches
     its limit is raised as JobFailure. `on_done(index)` is called as each job ends well,
     `on_rerun(failure)` before a failed one runs again, `on_tick()` every tenth of a
-    second while they run.
+    second while they run. `jobs_before`: the jobs the operation started in its earlier
+    phases, which YT_JOB_INDEX counts too (job_env.job_environment).
 
     Daemon threads wait for the jobs, so an interrupted driver exits at once (a pool's
     threads would hold the interpreter until every job ended).
@@ -149,15 +151,16 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
     stop = threading.Event()
     results: list[dict | JobFailure | None] = [None] * len(jobs)
     counted = failed_jobs or FailedJobs(1)
-    # a rerun is a new job: YT_JOB_INDEX counts every job started, and YT_TASK_JOB_INDEX
-    # every job its task started (the jobs run here are one task's), YT_JOB_COOKIE is kept
+    # a rerun is a new job: YT_JOB_INDEX counts every job the operation started, and
+    # YT_TASK_JOB_INDEX every job its task started (the jobs run here are one task's),
+    # YT_JOB_COOKIE is kept
     # (the fake's OperationRunner numbers them so, as a cluster's controller does)
     started = [len(jobs)]
     index_lock = threading.Lock()
 
     def renumber(job: Job) -> None:
         with index_lock:
-            job.env = {**job.env, "YT_JOB_INDEX": str(started[0]),
+            job.env = {**job.env, "YT_JOB_INDEX": str(jobs_before + started[0]),
                        "YT_TASK_JOB_INDEX": str(started[0])}
             started[0] += 1
 

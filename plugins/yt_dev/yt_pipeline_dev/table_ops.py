@@ -1,9 +1,9 @@
 """map, reduce, map_reduce and sort in dev, each as YT runs them.
 
 map pipes byte ranges of the inputs through N parallel jobs and joins their outputs in input
-order; reduce sorts its inputs by sort_by, then hands each job whole groups of reduce_by;
-sort sorts for real. With several input tables the jobs' input carries table switches, and
-the jobs' output is split among the output tables by the switches they write (see
+order; reduce sorts its inputs by sort_by (reduce_by without it), then hands each job whole
+groups of reduce_by; sort sorts for real. With several input tables the jobs' input carries
+table switches, and the jobs' output is split among the output tables by the switches they write (see
 table_switches.py). Every output is written through the client's `writing` (a temporary
 file renamed over the table, or staged in the stage's transaction), so a failed operation
 leaves every table as it was.
@@ -25,7 +25,7 @@ from yt_pipeline.errors import BackendError, OperationFailed, TableNotFound
 from yt_pipeline.join_keys import foreign_positions
 from yt_pipeline.key_column_types import KeyedInput, reduce_key_types_differ, schema_key_columns
 from yt_pipeline.key_filters import input_key, left_out_key_column
-from yt_pipeline.operations import check_reduce_keys
+from yt_pipeline.operations import OperationSpec, check_reduce_keys
 from yt_pipeline.schema_compat import (
     PREPARE_FAILED,
     checks_output_schema,
@@ -279,24 +279,35 @@ def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str
         ) from None
 
 
+def reduce_sort_key(spec: OperationSpec) -> list[str]:
+    """What a reduce or a map_reduce sorts its rows by: sort_by, or reduce_by when a spec
+    built in code leaves sort_by out, as a cluster does (a reduce's controller takes
+    `SortBy.empty() ? ReduceBy : SortBy`: TReduceController::AdjustSortColumns in yt/yt/
+    server/controller_agent/controllers/sorted_controller.cpp; a map_reduce's spec
+    postprocessor sets an empty sort_by to reduce_by, ascending: TMapReduceOperationSpec in
+    yt/yt/ytlib/scheduler/config.cpp)."""
+    return list(spec.sort_by or spec.reduce_by)
+
+
 def _sorted_shards(op: OperationRun, sources: list[Path],
                    doubles: frozenset[str] = frozenset()) -> list[list[Segment]]:
     """The rows of `sources` sorted by sort_by, in shards of whole reduce_by groups. With
     several sources each is sorted alone and then merged, so that the rows of a key come
     ordered by table, with a switch wherever the table changes."""
     spec = op.spec
+    sort_by = reduce_sort_key(spec)
     merged = op.sandbox / "sorted.jsonl"
     if len(sources) == 1:
-        _sort(op, sources, merged, spec.sort_by, doubles)
+        _sort(op, sources, merged, sort_by, doubles)
         runs = None
     else:
         parts = [op.sandbox / f"sorted{i}.jsonl" for i in range(len(sources))]
         for source, part in zip(sources, parts, strict=True):
-            _sort(op, [source], part, spec.sort_by, doubles)
+            _sort(op, [source], part, sort_by, doubles)
         try:
-            runs = merge_sorted(parts, merged, spec.sort_by, doubles)
+            runs = merge_sorted(parts, merged, sort_by, doubles)
         except IncomparableKey as exc:
-            raise _incomparable(op, spec.sort_by, exc) from None
+            raise _incomparable(op, sort_by, exc) from None
         for part in parts:
             part.unlink()
     try:
@@ -313,19 +324,20 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
     in shards of whole reduce_by groups, each shard with the foreign rows of its join_by
     keys (join_reduce.py)."""
     spec = op.spec
+    sort_by = reduce_sort_key(spec)
     foreign = foreign_positions(spec.input_tables)
     primary = [index for index in range(len(sources)) if index not in foreign]
     parts = [op.sandbox / f"sorted{index}.jsonl" for index in primary]
     doubles = _input_doubles(op)
     for index, part in zip(primary, parts, strict=True):
-        _sort(op, [sources[index]], part, spec.sort_by, doubles)
+        _sort(op, [sources[index]], part, sort_by, doubles)
     merged = op.sandbox / "sorted.jsonl"
     sorted_foreign = [(index, op.sandbox / f"foreign{index}.jsonl") for index in foreign]
     for index, path in sorted_foreign:
         _sort(op, [sources[index]], path, spec.join_by, doubles)
     try:
         runs = [(offset, primary[part])
-                for offset, part in merge_sorted(parts, merged, spec.sort_by, doubles)]
+                for offset, part in merge_sorted(parts, merged, sort_by, doubles)]
         cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
         shards = []
         for number, cut in enumerate(cuts):
@@ -335,7 +347,7 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
             whole = Segment(target, 0, target.stat().st_size)
             shards.append(with_switches(split_by_runs(whole, table_runs)))
     except IncomparableKey as exc:
-        raise _incomparable(op, spec.sort_by, exc) from None
+        raise _incomparable(op, sort_by, exc) from None
     for path in [*parts, *(path for _, path in sorted_foreign)]:
         path.unlink()
     return shards
