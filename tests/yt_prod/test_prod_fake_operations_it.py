@@ -532,3 +532,74 @@ def test_an_input_path_renaming_columns_is_refused_as_not_modelled(prod_client, 
     assert any("does not model rename_columns" in message
                for message in messages(info["result"]["error"])), info
     assert fake_yt.rows("//tmp/t_out") == []
+
+
+# -- map_reduce (test_map_reduce_operation.py) ---------------------------------------------
+# The TMapReduceOperationSpec postprocessor (yt/yt/ytlib/scheduler/config.cpp): reduce_by
+# defaults to sort_by's columns; a mapper or reduce_combiner without a command is trivial
+# (TOptionalUserJobSpec::IsNontrivial: Command != TString()), as if it were absent.
+
+def test_map_reduce_commandless_mapper_passes_rows_through(prod_client, fake_yt):
+    # TestSchedulerMapReduceCommands.test_commandless_user_job_spec: the mapper and the
+    # reduce_combiner give only cpu_limit, and the output holds the input's rows
+    fake_yt.put_table("//tmp/t_in", [{"key": i} for i in (2, 0, 1)])
+    completed(run_raw(prod_client, "map_reduce", {
+        "input_table_paths": ["//tmp/t_in"], "output_table_paths": ["//tmp/t_out"],
+        "sort_by": ["key"], "reducer": shell_job("cat"),
+        "mapper": {"cpu_limit": 1}, "reduce_combiner": {"cpu_limit": 1}}))
+    assert fake_yt.rows("//tmp/t_out") == [{"key": 0}, {"key": 1}, {"key": 2}]
+    assert [job.type for job in fake_yt.jobs] == ["reduce"]
+
+
+def test_map_reduce_reduce_by_defaults_to_sort_by(prod_client, fake_yt):
+    # a map_reduce of sort_by alone reduces by those columns: its reducer sees a key switch
+    # between them (the postprocessor's `spec->ReduceBy = GetColumnNames(spec->SortBy)`)
+    fake_yt.put_table("//tmp/in", [{"k": 2}, {"k": 1}, {"k": 2}])
+    completed(run_raw(prod_client, "map_reduce", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+        "sort_by": ["k"], "reducer": shell_job("cat >&2"), "partition_count": 1,
+        "reduce_job_io": {"control_attributes": {"enable_key_switch": True}}}))
+    assert job_input(fake_yt) == [['{"k":1}', control("key_switch", True), '{"k":2}', '{"k":2}']]
+
+
+@pytest.mark.parametrize("spec, message", [
+    # force_reduce_combiners with no reduce_combiner, or one without a command
+    ({"force_reduce_combiners": True},
+     'Found "force_reduce_combiners" without nontrivial "reduce_combiner" in operation spec'),
+    ({"force_reduce_combiners": True, "reduce_combiner": {"cpu_limit": 1}},
+     'Found "force_reduce_combiners" without nontrivial "reduce_combiner" in operation spec'),
+    # test_map_output_table and test_sampling give mapper_output_table_count; its last
+    # check: "There should be at least one non-mapper output table"
+    ({"mapper_output_table_count": 1, "mapper": shell_job("cat")},
+     'There should be at least one non-mapper output table; maybe you need "map" '
+     'operation instead?'),
+])
+def test_map_reduce_spec_refused_when_it_starts(prod_client, fake_yt, spec, message):
+    fake_yt.put_table("//tmp/in", [{"k": 1}])
+    with pytest.raises(BackendError) as caught:
+        run_raw(prod_client, "map_reduce", {
+            "input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+            "sort_by": ["k"], "reducer": shell_job("cat"), **spec})
+    assert message in str(caught.value)
+    assert not fake_yt.jobs
+
+
+@pytest.mark.parametrize("spec, refused", [
+    # test_simple's force_reduce_combiners: a cluster runs the combiner over every
+    # partition; the fake runs none, so it refuses rather than skip it
+    ({"force_reduce_combiners": True, "reduce_combiner": shell_job("cat >/dev/null")},
+     "does not model reduce combiners"),
+    # test_map_output_table: the mapper's second stream goes to the first output table
+    ({"mapper_output_table_count": 1, "mapper": shell_job("cat; echo '{\"a\":1}' >&4"),
+      "output_table_paths": ["//tmp/out_map", "//tmp/out"]},
+     "does not model mapper_output_table_count"),
+])
+def test_map_reduce_refused_as_not_modelled(prod_client, fake_yt, spec, refused):
+    fake_yt.put_table("//tmp/in", [{"k": 1}])
+    info = run_raw(prod_client, "map_reduce", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+        "sort_by": ["k"], "reducer": shell_job("cat"), **spec})
+    assert info["state"] == "failed", info
+    assert any(refused in message for message in messages(info["result"]["error"])), info
+    assert fake_yt.rows("//tmp/out") == []
+    assert not fake_yt.jobs

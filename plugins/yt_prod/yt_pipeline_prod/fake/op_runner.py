@@ -87,6 +87,7 @@ from yt_pipeline_prod.fake.sorted_tables import (
     with_schema,
     without_unique_keys,
 )
+from yt_pipeline_prod.fake.spec_postprocessors import nontrivial, reduce_columns
 from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
 
 if TYPE_CHECKING:
@@ -248,6 +249,15 @@ class OperationRunner:
              _paths(spec.get("output_table_paths")) + _paths(spec.get("output_table_path"))])
         if self.row_count_limit is not None and self.op.type == "map_reduce":
             raise YtFakeError("the fake proxy does not model row_count_limit in a map_reduce")
+        if self.op.type == "map_reduce":
+            # a cluster runs a forced reduce combiner over every partition, and sends the
+            # mapper's streams past the first to the first output tables; the fake does
+            # neither, so it refuses rather than give other rows
+            if spec.get("force_reduce_combiners"):
+                raise YtFakeError("the fake proxy does not model reduce combiners "
+                                  "(force_reduce_combiners)")
+            if int(spec.get("mapper_output_table_count") or 0):
+                raise YtFakeError("the fake proxy does not model mapper_output_table_count")
         self.stderr_part = stderr_table.part_size(spec)
         self.stderr_table = stderr_table.table_of(self.cypress, spec)
         jobs = [spec.get(name) for name in ("mapper", "reducer")]
@@ -326,7 +336,7 @@ class OperationRunner:
         if self.op.type in ("map", "reduce"):
             return asked(spec, "job_io")
         if self.op.type == "map_reduce":
-            if spec.get("mapper") is not None:
+            if nontrivial(spec.get("mapper")):
                 return asked(spec, "map_job_io")
             # its row and range indexes were refused when it started (spec_postprocessors)
             return asked(spec, "reduce_job_io")
@@ -442,8 +452,12 @@ class OperationRunner:
                 items = primary_items(tables)
         if kind == "map_reduce":
             check_map_reduce_keys(spec)
+            # reduce_by defaults to sort_by's columns: the reducer's key groups and switches
+            spec = {**spec, "reduce_by": reduce_columns(spec)}
             reducer = spec["reducer"]
-            if spec.get("mapper") is not None:  # without a mapper, rows go straight on
+            # a mapper without a command is none (spec_postprocessors.nontrivial): rows go
+            # straight on, as without a mapper
+            if nontrivial(spec.get("mapper")):
                 mapper = spec["mapper"]
                 with_index = table_index_enabled(mapper, len(tables))
                 intermediate: list[dict[str, Any]] = []
