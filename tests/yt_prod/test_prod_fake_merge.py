@@ -351,3 +351,25 @@ def test_an_ordered_merge_appending_before_a_sorted_tables_last_key_fails(prod_c
                                mode="ordered")
     assert fake_yt.rows("//t/out") == [{"k": 1}, {"k": 3}, {"k": 3}, {"k": 4}]
     assert prod_client.yt().get("//t/out/@sorted_by") == ["k"]
+
+
+# -- a sorted merge with schema_inference_mode from_input -----------------------------------
+# test_schema_validation_complex_types in YTsaurus's yt/yt/tests/integration/tests/
+# controller/test_merge_operation.py: a sorted merge `from_input` into a table of strong
+# schema the input does not fit replaces the table's schema with the input's.
+# TSortedMergeController::PrepareOutputTables (yt/yt/server/controller_agent/controllers/
+# sorted_controller.cpp) calls InferSchemaFromInput(PrimarySortColumns_) in that mode, the
+# output's schema mode aside, and compares no input with the output's old schema.
+
+def test_a_sorted_merge_from_input_replaces_the_outputs_strong_schema(prod_client, fake_yt):
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "int64")],
+                 [{"k": 2, "b": 5}, {"k": 1, "b": 6}])
+    prod_client.yt().run_sort("//t/a", sort_by=["k"])
+    strict_table(prod_client, "//t/out", [("k", "int64"), ("b", "string")], [])
+    prod_client.yt().run_sort("//t/out", sort_by=["k"])
+    prod_client.yt().run_merge(["//t/a"], "//t/out", mode="sorted",
+                               spec={"merge_by": ["k"], "schema_inference_mode": "from_input"})
+    assert fake_yt.rows("//t/out") == [{"k": 1, "b": 6}, {"k": 2, "b": 5}]
+    assert schema_of(prod_client, "//t/out") == (
+        [("k", "int64", "ascending"), ("b", "int64", None)], True)
+    assert prod_client.yt().get("//t/out/@sorted_by") == ["k"]

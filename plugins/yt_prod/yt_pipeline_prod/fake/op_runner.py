@@ -314,7 +314,10 @@ class OperationRunner:
                 elif sorted_by is not None:
                     # an output of weak schema takes its schema from the inputs, sorted by
                     # the sort's (the sorted merge's) columns: unique keys with them too
-                    self.sort_schema = sort_output_schema(node, self.tables, sorted_by)
+                    self.sort_schema = sort_output_schema(
+                        node, self.tables, sorted_by,
+                        from_input=self.op.type == "merge" and str(
+                            spec.get("schema_inference_mode") or "auto") == "from_input")
                     if self.sort_schema is not None:
                         self.output_columns[-1] = {str(c["name"]): str(c.get("type", "any"))
                                                    for c in self.sort_schema}

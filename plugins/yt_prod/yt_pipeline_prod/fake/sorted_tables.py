@@ -299,7 +299,8 @@ def canonical_sorted(schema: Any, sort_by: list[str]) -> list[dict[str, Any]]:
     return key + rest
 
 
-def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str]) -> Any:
+def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str],
+                       from_input: bool = False) -> Any:
     """The `schema` a sort (or a sorted merge, by its merge columns) gives its output
     `node`: None when the output has a schema of its own (a strong one, which the sort
     sorts by its columns) or the inputs have none; else the first input's sorted by
@@ -314,8 +315,13 @@ def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str]) -> Any
     of yt/yt/server/controller_agent/controllers/operation_controller_detail.cpp): it says
     unique_keys when the first input's does and every key column of it is among `sort_by`
     (TTableSchema::ToSorted in yt/yt/client/table_client/schema.cpp), whatever the other
-    inputs' say."""
-    if node.attributes.get("schema") is not None:
+    inputs' say.
+
+    `from_input` (a sorted merge's `schema_inference_mode: from_input`) infers it for an
+    output of strong schema too, which it replaces: TSortedMergeController::
+    PrepareOutputTables (sorted_controller.cpp) calls InferSchemaFromInput(
+    PrimarySortColumns_) in that mode whatever the output's schema mode."""
+    if node.attributes.get("schema") is not None and not from_input:
         return None
     described = [None if table.schema is None else
                  [(str(c["name"]), str(c.get("type", "any")), bool(c.get("required", False)))
