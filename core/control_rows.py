@@ -55,10 +55,19 @@ def _on(value: Any) -> bool:
     return str(value).lower() == "true" if isinstance(value, str) else bool(value)
 
 
-def asked(spec: Any, job_io_key: str) -> ControlAttributes:
-    """The control attributes the spec's `job_io_key` (job_io; map_job_io or reduce_job_io
-    of a map_reduce) turns on."""
-    job_io = spec.get(job_io_key) if isinstance(spec, dict) else None
+def job_io_key(operation_type: str, phase: str) -> str:
+    """The spec key whose control attributes the user job of `phase` ("map" or "reduce")
+    reads: a map_reduce has one per stage (TMapReduceOperationSpec registers map_job_io,
+    sort_job_io and reduce_job_io), a map or a reduce its job_io."""
+    if operation_type == "map_reduce":
+        return "map_job_io" if phase == "map" else "reduce_job_io"
+    return "job_io"
+
+
+def asked(spec: Any, key: str) -> ControlAttributes:
+    """The control attributes the spec's `key` (job_io; map_job_io or reduce_job_io of a
+    map_reduce: job_io_key) turns on."""
+    job_io = spec.get(key) if isinstance(spec, dict) else None
     given = job_io.get("control_attributes") if isinstance(job_io, dict) else None
     given = given if isinstance(given, dict) else {}
     return ControlAttributes(*(_on(given.get(key)) for key in CONTROL_KEYS))

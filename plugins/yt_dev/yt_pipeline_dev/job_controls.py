@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from yt_pipeline.control_rows import ControlAttributes, InputWriter, asked
+from yt_pipeline.control_rows import ControlAttributes, InputWriter, asked, job_io_key
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operations import OperationSpec
 from yt_pipeline_dev.shards import Segment
@@ -30,23 +30,15 @@ from yt_pipeline_dev.shards import Segment
 Places = Callable[[int], tuple[int, int]]
 
 
-def job_io_key(spec: OperationSpec, phase: str) -> str:
-    """The spec key whose control attributes the jobs of `phase` read: a map_reduce has one
-    per stage (TMapReduceOperationSpec: map_job_io, reduce_job_io)."""
-    if spec.kind == "map_reduce":
-        return "map_job_io" if phase == "map" else "reduce_job_io"
-    return "job_io"
-
-
 def control_of(spec: OperationSpec, phase: str) -> ControlAttributes:
-    return asked(spec.extra_spec, job_io_key(spec, phase))
+    return asked(spec.extra_spec, job_io_key(spec.kind, phase))
 
 
 def refuse_unmodelled(spec: OperationSpec) -> None:
     """Refuse, before any job runs, a reducer's row or range index (see the docstring)."""
     if spec.kind not in ("reduce", "map_reduce"):
         return
-    key = job_io_key(spec, "reduce")
+    key = job_io_key(spec.kind, "reduce")
     control = control_of(spec, "reduce")
     for name, on in (("enable_row_index", control.row_index),
                      ("enable_range_index", control.range_index)):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from yt_pipeline.control_rows import ControlAttributes, asked, control_line
+from yt_pipeline.control_rows import ControlAttributes, asked, control_line, job_io_key
 from yt_pipeline.control_rows import InputWriter as _Writer
 
-__all__ = ["ControlAttributes", "InputWriter", "SourcedRow", "asked", "control_line", "sourced"]
+__all__ = ["ControlAttributes", "InputWriter", "SourcedRow", "asked", "control_line", "job_io_key",
+           "sourced"]
 
 Row = dict[str, Any]
 

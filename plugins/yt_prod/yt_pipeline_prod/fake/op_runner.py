@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
 from yt_pipeline_prod.fake import stderr_table
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
-from yt_pipeline_prod.fake.control_attributes import ControlAttributes, asked
+from yt_pipeline_prod.fake.control_attributes import ControlAttributes, asked, job_io_key
 from yt_pipeline_prod.fake.created_outputs import create_if_asked
 from yt_pipeline_prod.fake.cypress import SCHEDULER_PINGED, new_id, split_path
 from yt_pipeline_prod.fake.foreign import (
@@ -335,15 +335,13 @@ class OperationRunner:
     def _reader_control(self) -> ControlAttributes:
         """The control attributes asked of the user job that reads the input tables: the
         map_reduce spec has one job_io per stage (map_job_io, reduce_job_io)."""
-        spec = self.op.spec
-        if self.op.type in ("map", "reduce"):
-            return asked(spec, "job_io")
-        if self.op.type == "map_reduce":
-            if nontrivial(spec.get("mapper")):
-                return asked(spec, "map_job_io")
-            # its row and range indexes were refused when it started (spec_postprocessors)
-            return asked(spec, "reduce_job_io")
-        return ControlAttributes()
+        spec, kind = self.op.spec, self.op.type
+        if kind not in ("map", "reduce", "map_reduce"):
+            return ControlAttributes()
+        # a map_reduce's reducer reads the input when it has no mapper; its row and range
+        # indexes were refused when it started (spec_postprocessors)
+        reads = "map" if kind == "map" or nontrivial(spec.get("mapper")) else "reduce"
+        return asked(spec, job_io_key(kind, reads))
 
     def _unsorted_merge_schema(self, node: Any, append: bool) -> None:
         """An unordered or ordered merge's output: the schema the controller gives it, or
