@@ -9,9 +9,9 @@ secret_forms: each a form masked like any other.
   Crockford's, upper and lower case, of its UTF-8 and of its UTF-16; and base32 of its
   UTF-16 in lower case;
 - hex with a separator between the bytes (`bytes.hex(":")`, a MAC-style dump, an openssl
-  fingerprint; `70,00,61,00` as a .reg file writes UTF-16) or between groups of two bytes
-  (`bytes.hex(":", 2)`), each byte escaped (`\\x73`, `%73`, `\\163`) and each character
-  escaped (`\\u0073`);
+  fingerprint; `70,00,61,00` as a .reg file writes UTF-16) or between groups of two or
+  four bytes (`bytes.hex(":", 2)`, `bytes.hex(" ", 4)`), each byte escaped (`\\x73`,
+  `%73`, `\\163`) and each character escaped (`\\u0073`);
 - ROT13 (`codecs.encode(text, "rot13")`) and quoted-printable (`quopri`, mail bodies);
 - numeric character references (`&#115;`, `&#x73;`) and the URL of its UTF-16
   (`%73%00`, `s%00`).
@@ -89,7 +89,7 @@ def byte_codings(data: bytes, utf16_le: bytes) -> set[str]:
         found |= group_cores(data, group, encode)
     for case in (str.lower, str.upper):
         found |= {case(data.hex(separator)) for separator in _HEX_SEPARATORS}
-        found |= {case(form) for form in _hex_in_pairs(data)}
+        found |= {case(form) for form in _hex_in_groups(data)}
         found.add(case("".join(f"\\x{byte:02x}" for byte in data)))
         found.add(case("".join(f"%{byte:02x}" for byte in data)))
     found.add(utf16_le.hex(","))
@@ -97,22 +97,27 @@ def byte_codings(data: bytes, utf16_le: bytes) -> set[str]:
     return found
 
 
-#: what stands between two groups of two bytes (`bytes.hex(":", 2)`, `xxd -g2` without its
+#: what stands between two groups of bytes (`bytes.hex(":", 2)`, `xxd -g2` without its
 #: offset and column)
-_PAIR_SEPARATORS = (":", "-", " ")
+_GROUP_SEPARATORS = (":", "-", " ")
+#: the bytes a group holds: two (`bytes.hex(":", 2)`, UTF-16 code units) or four
+#: (`bytes.hex(" ", 4)`, 32-bit words)
+_GROUP_SIZES = (2, 4)
 
 
-def _hex_in_pairs(data: bytes) -> set[str]:
-    """The lower-case hex of `data` written two bytes a group, a separator between groups
-    (`bytes.hex(":", 2)`). Where the groups fall depends on the bytes before the secret
-    (and, as `bytes.hex` counts a positive group size from the right, on those after it),
-    so one form for a secret starting a group and one for it starting in the middle of one:
-    `aabb:ccdd:ee` and `aa:bbcc:ddee`, each within the dump whatever bytes come around."""
+def _hex_in_groups(data: bytes) -> set[str]:
+    """The lower-case hex of `data` written two or four bytes a group, a separator between
+    groups (`bytes.hex(":", 2)`). Where the groups fall depends on the bytes before the
+    secret (and, as `bytes.hex` counts a positive group size from the right, on those after
+    it), so one form for each number of the secret's bytes in its first group: `aabb:ccdd:ee`
+    and `aa:bbcc:ddee` for groups of two, each within the dump whatever bytes come around."""
     found = set()
-    for first in (2, 1):  # the secret's bytes in its first group
-        groups = [data[:first]] + [data[at:at + 2] for at in range(first, len(data), 2)]
-        for separator in _PAIR_SEPARATORS:
-            found.add(separator.join(group.hex() for group in groups if group))
+    for size in _GROUP_SIZES:
+        for first in range(size, 0, -1):  # the secret's bytes in its first group
+            groups = [data[:first]] + [data[at:at + size]
+                                       for at in range(first, len(data), size)]
+            for separator in _GROUP_SEPARATORS:
+                found.add(separator.join(group.hex() for group in groups if group))
     return found
 
 

@@ -143,14 +143,17 @@ def _b32_cores(data: bytes, text_name: str) -> dict[str, bytes]:
 def _separated_hex(data: bytes) -> dict[str, bytes]:
     """Hex with a separator between bytes (`bytes.hex(":")`, a MAC address, openssl's
     fingerprints in capitals, `DE-AD-BE-EF` as Windows tools write), and between groups of
-    two bytes (`bytes.hex(":", 2)`), for a secret starting a group or in the middle of one."""
+    two or four bytes (`bytes.hex(":", 2)`, `bytes.hex(" ", 4)`), for each place in a group
+    the secret can start at."""
     found = {}
     for separator in ":- ":
         # bytes_per_sep negative: groups counted from the left (Python's stdtypes docs,
         # bytes.hex); one byte before the secret puts its first byte at a group's end
-        forms = {"": data.hex(separator),
-                 "pairs": data.hex(separator, -2),
-                 "pairs, odd": (b"\0" + data).hex(separator, -2)[2:]}
+        forms = {"": data.hex(separator)}
+        for size in (2, 4):
+            for before in range(size):  # bytes of the group before the secret's first
+                form = (b"\0" * before + data).hex(separator, -size)[2 * before:]
+                forms[f"groups of {size}, {before} before"] = form
         for kind, form in forms.items():
             found[f"hex{separator}{kind}"] = form.encode()
             found[f"HEX{separator}{kind}"] = form.upper().encode()

@@ -38,7 +38,7 @@ def crockford(data: bytes) -> str:
 
 
 def in_pairs(separator: str, per_group: int = 2):
-    """Hex two bytes a group (`bytes.hex(sep, bytes_per_sep)`: "Positive values calculate
+    """Hex two (or `per_group`) bytes a group (`bytes.hex(sep, bytes_per_sep)`: "Positive values calculate
     the separator position from the right, negative values from the left", Python's
     Doc/library/stdtypes.rst, bytes.hex)."""
     return lambda data: data.hex(separator, per_group)
@@ -72,6 +72,10 @@ BYTE_CODINGS = {
     "hex in pairs from the left": (in_pairs(":", -2), 2, 5, 0),
     "HEX in pairs, dashes": (lambda data: data.hex("-", 2).upper(), 2, 5, 0),
     "hex in pairs, spaces": (in_pairs(" "), 2, 5, 0),
+    # hex four bytes a group, 32-bit words (a group is 8 digits and its separator)
+    "hex in words, spaces": (in_pairs(" ", 4), 4, 9, 0),
+    "hex in words from the left": (in_pairs(":", -4), 4, 9, 0),
+    "HEX in words, dashes": (lambda data: data.hex("-", 4).upper(), 4, 9, 0),
 }
 
 
@@ -161,6 +165,9 @@ SCANNED = {
     "HEX colons": lambda raw, utf16: raw.hex(":").upper(),
     "hex in pairs": lambda raw, utf16: (b"\x10" + raw).hex(":", 2),
     "HEX in pairs, odd": lambda raw, utf16: (b"\x10" + raw + b"\x11").hex("-", -2).upper(),
+    "hex in words": lambda raw, utf16: (b"\x10" + raw).hex(" ", 4),
+    "HEX in words, from the left": lambda raw, utf16: (b"\x10\x11\x12" + raw).hex(":", -4)
+    .upper(),
     "base32 of UTF-16, lower": lambda raw, utf16: base64.b32encode(b"\x10" + utf16).decode()
     .lower(),
     "base32hex": lambda raw, utf16: base64.b32hexencode(b"\x10\x11" + raw).decode(),
@@ -231,6 +238,7 @@ class Leaky(BaseStage):
         self.logger.info("dns label %s", base64.b32hexencode(b"q" + raw).decode().lower())
         self.logger.info("mac-style %s", raw.hex(":"))
         self.logger.info("grouped %s", (b"x" + raw).hex(":", 2).upper())
+        self.logger.info("words %s", (b"xy" + raw).hex(" ", 4))
         self.logger.info("crockford %s", base64.b32hexencode(secret.encode("utf-16-le"))
                          .decode().translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUV",
                                                            "ABCDEFGHJKMNPQRSTVWXYZ")))
@@ -250,6 +258,7 @@ def test_a_run_logging_the_codings_leaves_none_of_them(tmp_path, capfd):
                "base32hex": base64.b32hexencode(b"q" + raw).decode().lower(),
                "hex": raw.hex(":"), "rot13": codecs.encode(secret, "rot13"),
                "hex in pairs": (b"x" + raw).hex(":", 2).upper(),
+               "hex in words": (b"xy" + raw).hex(" ", 4),
                "crockford of UTF-16": crockford(secret.encode("utf-16-le")),
                "uuencode": binascii.b2a_uu(raw).decode().strip()}
     assert any("mac-style ***" in text for text in left), "the run's log has no masked line"
