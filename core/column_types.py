@@ -240,18 +240,24 @@ def row_weight(row: dict[str, Any], encoded_size: Callable[[Any], int] = _json_s
     return ROW_WEIGHT_BASE + sum(value_weight(value, encoded_size) for value in row.values())
 
 
-def key_weight(row: dict[str, Any], columns: Sequence[str]) -> int:
-    """A row's key weight as a sorted writer counts it: 1, and its key values' weights."""
-    return ROW_WEIGHT_BASE + sum(value_weight(row.get(column)) for column in columns)
+def key_weight(row: dict[str, Any], columns: Sequence[str],
+               encoded_size: Callable[[Any], int] = _json_size) -> int:
+    """A row's key weight as a sorted writer counts it: 1, and its key values' weights.
+    The writer weighs a key value as any other (UpdateDataWeight calls GetDataWeight for
+    the key columns and the rest alike), so a list or a map in a key column weighs what
+    `encoded_size` gives it, as in row_weight."""
+    return ROW_WEIGHT_BASE + sum(value_weight(row.get(column), encoded_size)
+                                 for column in columns)
 
 
 def check_key_weight(row: dict[str, Any], columns: Sequence[str],
-                     limit: int = MAX_KEY_WEIGHT) -> None:
+                     limit: int = MAX_KEY_WEIGHT,
+                     encoded_size: Callable[[Any], int] = _json_size) -> None:
     """HeavyKey when the row's key (its `columns`) weighs `limit` or more: a sorted writer
     refuses it, "Key weight is too large" (ValidateKeyWeight in yt/yt/ytlib/table_client/
     schemaless_chunk_writer.cpp, `weight < MaxKeyWeight` passes; the weight is key_weight's),
     so a sort writing it fails."""
-    weight = key_weight(row, columns)
+    weight = key_weight(row, columns, encoded_size)
     if weight >= limit:
         raise HeavyKey(f"Key weight is too large: the key [{', '.join(columns)}] of a row "
                        f"weighs {weight} bytes, the limit is {limit} (16 KiB, YT's "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import yt.yson as yson
-from yt.wrapper.errors import YtResponseError
+from yt.wrapper.errors import YtError, YtResponseError
 
 KEY_LIMIT = 16 * 1024  # max_key_weight's default (TChunkWriterConfig, ytlib config.cpp)
 
@@ -74,6 +74,27 @@ def test_a_sorted_write_refuses_a_key_of_16_kib_with_its_one(yt, fake_yt):
     assert fake_yt.rows("//tmp/t") == [{"k": "kept"}]
     _write(yt, "<sorted_by=[k]>//tmp/t", [{"k": "x" * (KEY_LIMIT - 2)}])
     assert yt.get("//tmp/t/@sorted_by") == ["k"]
+
+
+def test_a_list_in_a_key_column_weighs_its_binary_yson_as_in_a_row(yt, fake_yt):
+    # the sorted writer weighs a key value with the GetDataWeight it weighs any value with
+    # (TUnversionedChunkWriterBase::UpdateDataWeight in schemaless_chunk_writer.cpp): a
+    # list, kept as one YSON value, weighs its binary YSON (40 small integers: 122 bytes,
+    # where their JSON text is 81), so with the key's 1 this key weighs 123
+    key = [1] * 40
+    _write(yt, "//tmp/t", [{"k": "kept"}])
+    with pytest.raises(YtResponseError, match=r"Key weight is too large \(key_weight 123, "
+                                              r"key_weight_limit 100\)"):
+        _write(yt, "<sorted_by=[k]>//tmp/t", [{"k": key}], table_writer={"max_key_weight": 100})
+    assert fake_yt.rows("//tmp/t") == [{"k": "kept"}]
+    _write(yt, "<sorted_by=[k]>//tmp/t", [{"k": key}], table_writer={"max_key_weight": 124})
+    assert fake_yt.rows("//tmp/t") == [{"k": key}]
+    # a sort's writer too, against the default 16 KiB: 6000 integers weigh 18002 bytes
+    # (12001 of JSON text)
+    _write(yt, "//tmp/s", [{"k": [1] * 6000}])
+    with pytest.raises(YtError, match=r"Key weight is too large.* weighs 18003 bytes"):
+        yt.run_sort("//tmp/s", sort_by=["k"])
+    assert not yt.get("//tmp/s/@sorted")
 
 
 def test_negative_row_indexes_select_from_the_first_row(yt):

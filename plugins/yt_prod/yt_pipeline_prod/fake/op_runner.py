@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
+from yt_pipeline.column_types import HeavyKey, IncomparableKey
 from yt_pipeline_prod.fake import stderr_table
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.control_attributes import ControlAttributes, asked
@@ -71,7 +71,11 @@ from yt_pipeline_prod.fake.merge import (
 from yt_pipeline_prod.fake.output_schema_check import refused_inputs
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_count_limit import RowCountLimit, limit_of
-from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
+from yt_pipeline_prod.fake.row_weight import (
+    ROW_WEIGHT_LIMIT_EXCEEDED,
+    check_key_weight,
+    too_heavy,
+)
 from yt_pipeline_prod.fake.sort_append import check_sort_append
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
