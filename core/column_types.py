@@ -153,19 +153,23 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
 
 
 class SchemaColumns(dict[str, str]):
-    """The columns of a strict schema (name: YT type), and which of them are required
-    (`required: true`, a type_v3 that is not optional: a YQL write's COUNT or literal
-    column, yql_required)."""
+    """The columns of a schema (name: YT type), which of them are required (`required:
+    true`, a type_v3 that is not optional: a YQL write's COUNT or literal column,
+    yql_required), and whether the schema is strict (a non-strict one takes columns it does
+    not name, but its own columns' values are checked all the same)."""
 
-    def __init__(self, types: dict[str, str], required: Iterable[str] = ()):
+    def __init__(self, types: dict[str, str], required: Iterable[str] = (),
+                 strict: bool = True):
         super().__init__(types)
         self.required = frozenset(required)
+        self.strict = strict
 
 
 def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
-    """What the table writer says of the first value of `row` a strict schema of these
-    columns (name: YT type, in the schema's order) refuses, a column it lacks included, a
-    null in a required column (SchemaColumns) too; None when it takes the row.
+    """What the table writer says of the first value of `row` a schema of these columns
+    (name: YT type, in the schema's order) refuses, a column it lacks included when it is
+    strict (SchemaColumns.strict; a plain dict is), a null in a required column
+    (SchemaColumns) too; None when it takes the row.
 
     The writer (ReorderAndValidateRows in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp,
     ytsaurus/ytsaurus) first places the row's values by column, refusing one the schema
@@ -173,14 +177,20 @@ def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
     schema column's value in the schema's order (ValidateValueType in
     yt/yt/client/table_client/unversioned_row.cpp). So a required column left out is refused
     as its null: "Required column %v cannot have %Qlv value" (the column named by
-    GetDiagnosticNameString, "%Qv" of its name)."""
+    GetDiagnosticNameString, "%Qv" of its name).
+
+    A non-strict schema's writer goes the same way but keeps a column the schema lacks
+    after its own ones, unchecked ("Unknown column" is raised only for `IsStrict()`); its own
+    columns' values are validated as a strict schema's are (ValidateValueType for every
+    schema column, whatever the strictness)."""
     required: frozenset[str] = getattr(columns, "required", frozenset())
+    strict: bool = getattr(columns, "strict", True)
     for name, value in row.items():
         # an integer no YT type holds: the format's parser refuses it before any writer
         if value_type(value) == "uint64" and value >= _UINT64[1]:
             return refused_value(name, columns.get(name, "any"), value)
     for name in row:
-        if name not in columns:
+        if strict and name not in columns:
             return f'Unknown column "{name}" in strict schema'
     for name, column_type in columns.items():
         value = row.get(name)

@@ -92,7 +92,7 @@ from yt_pipeline_prod.fake.sorted_tables import (
     without_unique_keys,
 )
 from yt_pipeline_prod.fake.spec_postprocessors import nontrivial, reduce_columns
-from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
+from yt_pipeline_prod.fake.yql_tables import schema_violation, writer_columns
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -155,7 +155,8 @@ class OperationRunner:
         #: the names among them that are executable in the sandbox (by id of its spec)
         self.executables: dict[int, set[str]] = {}
         self.out_tx: str | None = None
-        #: the columns (name: type) of each output table's strict schema (None: any), by index
+        #: the columns (name: type) of each output table's schema, strict or not (a
+        #: SchemaColumns; None: no schema, any row), by index
         self.output_columns: list[dict[str, str] | None] = []
         #: each output table's `schema` attribute (its columns' type_v3 with them), by index
         self.output_schemas: list[Any] = []
@@ -302,7 +303,7 @@ class OperationRunner:
                                        "shared" if attributes.get("append") and not key
                                        else "exclusive")
                 found.append((path, attributes))
-                self.output_columns.append(strict_columns(node))
+                self.output_columns.append(writer_columns(node))
                 self.output_schemas.append(node.attributes.get("schema"))
                 self.output_keys.append(key)
                 self.output_unique.append(bool(key) and unique_keys(node))
@@ -364,7 +365,7 @@ class OperationRunner:
             self.output_columns[-1], self.output_schemas[-1] = None, None
             self.output_keys[-1], self.output_unique[-1] = None, False
             return
-        self.output_columns[-1] = strict_columns(with_schema(node, schema))
+        self.output_columns[-1] = writer_columns(with_schema(node, schema))
         self.output_schemas[-1] = schema
         self.output_keys[-1] = key or None
         self.output_unique[-1] = bool(key) and unique_keys_of(schema)

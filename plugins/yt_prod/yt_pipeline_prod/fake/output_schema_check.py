@@ -39,8 +39,12 @@ def refused_inputs(spec: dict[str, Any], tables: list[InputTable],
     """The operation's error (YT's error form) when an input of strict schema cannot go into
     the output of strict schema `output` (name: type, SchemaColumns with its required ones;
     `output_schema` the table's schema, which gives its columns' type_v3); None when every
-    input may, or the output has no strict schema."""
-    if output is None or not checks_output_schema(spec):
+    input may, or the output has no strict schema. An output of non-strict schema is not
+    compared here (a cluster compares it too, with rules of its own for a non-strict
+    output: CheckTableSchemaCompatibilityImpl), but its writer checks its columns' values
+    row by row (yql_tables.writer_columns)."""
+    if output is None or not getattr(output, "strict", True) or \
+            not checks_output_schema(spec):
         return None
     required: frozenset[str] = getattr(output, "required", frozenset())
     output_types = _strict_types(output_schema) or {
