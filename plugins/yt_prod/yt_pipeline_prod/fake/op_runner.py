@@ -321,11 +321,14 @@ class OperationRunner:
                     # the sort's (the sorted merge's) columns: unique keys with them too
                     self.sort_schema = sort_output_schema(
                         node, self.tables, sorted_by,
-                        from_input=self.op.type == "merge" and str(
-                            spec.get("schema_inference_mode") or "auto") == "from_input")
-                    if self.sort_schema is not None:
-                        self.output_columns[-1] = {str(c["name"]): str(c.get("type", "any"))
-                                                   for c in self.sort_schema}
+                        str(spec.get("schema_inference_mode") or "auto"))
+                    if self.sort_schema is WEAK:
+                        # weak inputs `from_input`: the output is weak, sorted by the key
+                        self.output_columns[-1], self.output_schemas[-1] = None, None
+                        self.output_keys[-1], self.output_unique[-1] = sorted_by, False
+                    elif self.sort_schema is not None:
+                        self.output_columns[-1] = writer_columns(
+                            with_schema(node, self.sort_schema))
                         self.output_keys[-1] = sorted_by
                         self.output_unique[-1] = unique_keys_of(self.sort_schema)
         if self.op.type in ("sort", "merge") and self.sort_schema is None:
