@@ -109,3 +109,26 @@ def test_a_job_writing_into_a_non_strict_table_fails_on_a_named_columns_value(pr
         "mapper": shell_job("cat")})
     assert info["state"] == "completed", info
     assert fake_yt.rows("//t/out") == [{"x": 3, "y": ["any", "value"]}]
+
+
+def test_a_non_strict_sorted_schema_is_strong_and_keeps_its_order(prod_client, fake_yt):
+    # a schema given to a table is strong, strict or not (its @schema_mode); a write keeps a
+    # strong schema and, a sorted one, writes with a sorted writer (GetTableUploadOptions in
+    # yt/yt/client/table_client/table_upload_options.cpp looks at the schema mode alone)
+    yt = prod_client.yt()
+    schema = yson.to_yson_type([{"name": "k", "type": "int64", "sort_order": "ascending"}],
+                               attributes={"strict": False})
+    yt.create("table", "//t/s", recursive=True, attributes={"schema": schema})
+    assert yt.get("//t/s/@schema_mode") == "strong"
+    yt.write_table("//t/s", [{"k": 1, "v": "a"}, {"k": 3}], format="json")
+    with pytest.raises(YtResponseError, match="Sort order violation"):
+        yt.write_table("//t/s", [{"k": 2}, {"k": 1}], format="json")
+    with pytest.raises(YtResponseError, match="Sort order violation"):
+        yt.write_table("<append=%true>//t/s", [{"k": 2}], format="json")
+    with pytest.raises(YtResponseError, match='YPath attribute "sorted_by" must be compatible '
+                                              'with table schema for a "strong" schema mode'):
+        yt.write_table("<sorted_by=[v]>//t/s", [{"k": 5, "v": "b"}], format="json")
+    assert fake_yt.rows("//t/s") == [{"k": 1, "v": "a"}, {"k": 3}]
+    yt.write_table("<append=%true>//t/s", [{"k": 3, "w": 1}, {"k": 4}], format="json")
+    assert fake_yt.rows("//t/s") == [{"k": 1, "v": "a"}, {"k": 3}, {"k": 3, "w": 1}, {"k": 4}]
+    assert yt.get("//t/s/@sorted_by") == ["k"]

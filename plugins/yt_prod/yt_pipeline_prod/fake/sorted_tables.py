@@ -63,7 +63,7 @@ from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
-from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, strict_columns
+from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION
 
 Row = dict[str, Any]
 
@@ -76,9 +76,11 @@ SORT_ORDER_VIOLATION = 301
 
 
 def strong_key(node: Node) -> list[str] | None:
-    """The key columns of a table whose schema is strong and sorted; None for any other."""
+    """The key columns of a table whose schema is strong and sorted; None for any other.
+    A schema a table was given is strong whether it is strict or not (what @schema_mode
+    says); a table of weak schema keeps its key as `sorted_by` and no `schema`."""
     sorted_by = node.attributes.get("sorted_by")
-    if not sorted_by or strict_columns(node) is None:
+    if not sorted_by or node.attributes.get("schema") is None:
         return None
     return [str(column) for column in sorted_by]
 
@@ -223,7 +225,7 @@ def upload_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
     given = sort_column_names(attributes.get("sorted_by"))
     if not given:
         return strong_key(node)
-    if strict_columns(node) is not None:
+    if node.attributes.get("schema") is not None:  # strong, strict or not
         if given != (strong_key(node) or []):
             raise YtFakeError('YPath attribute "sorted_by" must be compatible with table '
                               'schema for a "strong" schema mode')
