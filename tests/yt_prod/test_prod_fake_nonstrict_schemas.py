@@ -132,3 +132,50 @@ def test_a_non_strict_sorted_schema_is_strong_and_keeps_its_order(prod_client, f
     yt.write_table("<append=%true>//t/s", [{"k": 3, "w": 1}, {"k": 4}], format="json")
     assert fake_yt.rows("//t/s") == [{"k": 1, "v": "a"}, {"k": 3}, {"k": 3, "w": 1}, {"k": 4}]
     assert yt.get("//t/s/@sorted_by") == ["k"]
+
+
+# -- an input of strong schema compared with the output's before the operation runs ---------
+# ValidateOutputSchemaCompatibility (operation_controller_detail.cpp) compares every input of
+# strong schema mode, strict or not, with the output's strong schema, strict or not, by
+# CheckTableSchemaCompatibilityImpl (yt/yt/client/table_client/check_schema_compatibility.cpp):
+# a strict output takes no non-strict input; a non-strict output takes input columns it does
+# not name; an output column a non-strict input does not name is refused.
+
+def typed_table(yt, path, columns, rows, strict):
+    schema = yson.to_yson_type([{"name": name, "type": kind} for name, kind in columns],
+                               attributes={"strict": strict})
+    yt.create("table", path, recursive=True, attributes={"schema": schema})
+    if rows:
+        yt.write_table(path, rows, format="json")
+
+
+@pytest.mark.parametrize(("given", "taken", "reason"), [
+    pytest.param(([("x", "uint64")], False), ([("x", "uint64"), ("y", "string")], True),
+                 "Incompatible strictness: input schema is not strict while output schema is",
+                 id="non-strict-into-strict"),
+    pytest.param(([("x", "uint64")], False), ([("x", "uint64"), ("w", "string")], False),
+                 'Column "w" is present in output schema and is missing in non-strict input '
+                 "schema", id="output-column-unknown-to-the-input"),
+    pytest.param(([("x", "string")], True), ([("x", "uint64")], False),
+                 'Column "x" input type is incompatible with output type',
+                 id="type-into-non-strict"),
+])
+def test_a_merge_compares_non_strict_schemas_before_it_runs(prod_client, fake_yt, given, taken,
+                                                            reason):
+    # refused before a row is read: rows the output's writer would take change nothing
+    yt = prod_client.yt()
+    typed_table(yt, "//t/in", given[0], [{"x": 1}] if given[0][0][1] == "uint64" else [],
+                given[1])
+    typed_table(yt, "//t/out", taken[0], [{"x": 0}], taken[1])
+    with pytest.raises(YtError, match=reason):
+        yt.run_merge(["//t/in"], "//t/out")
+    assert fake_yt.rows("//t/out") == [{"x": 0}]
+
+
+def test_a_non_strict_output_takes_input_columns_it_does_not_name(prod_client, fake_yt):
+    yt = prod_client.yt()
+    typed_table(yt, "//t/in", [("x", "uint64"), ("z", "int64")], [{"x": 1, "z": -1}], True)
+    typed_table(yt, "//t/out", [("x", "uint64")], [], False)
+    yt.run_merge(["//t/in"], "//t/out")
+    assert fake_yt.rows("//t/out") == [{"x": 1, "z": -1}]
+    assert bool(yt.get("//t/out/@schema").attributes["strict"]) is False
