@@ -206,3 +206,26 @@ def test_a_paths_schema_a_cluster_refuses_fails_the_write(yt, fake_yt):
            [{"key": 0}, {"key": 1}])
     assert yt.get("//tmp/t/@schema_mode") == "strong" and _read(yt, "//tmp/t") == [
         {"key": 0}, {"key": 1}]
+
+
+def test_a_jobs_sorted_writer_weighs_its_rows_keys(prod_client, yt, fake_yt):
+    # a job writing into a sorted output (a path's sorted_by, or a strong sorted schema)
+    # writes with a sorted writer, which weighs each row's key first (UpdateDataWeight): a
+    # key of 16 KiB fails the job as it fails write_table
+    from test_prod_fake_inputs import run_raw
+    from test_prod_fake_operations_it import shell_job
+
+    fake_yt.put_table("//tmp/in", [{"k": "x" * (KEY_LIMIT - 1)}])
+    info = run_raw(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["<sorted_by=[k]>//tmp/out"],
+        "mapper": shell_job("cat"), "max_failed_job_count": 1})
+    assert info["state"] == "failed", info
+    assert "Key weight is too large (key_weight 16384, key_weight_limit 16384)" in \
+        str(info["result"]["error"])
+    assert fake_yt.rows("//tmp/out") == []
+    fake_yt.put_table("//tmp/in", [{"k": "x" * (KEY_LIMIT - 2)}])
+    info = run_raw(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["<sorted_by=[k]>//tmp/out"],
+        "mapper": shell_job("cat")})
+    assert info["state"] == "completed", info
+    assert yt.get("//tmp/out/@sorted_by") == ["k"]

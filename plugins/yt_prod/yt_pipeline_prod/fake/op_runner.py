@@ -571,7 +571,8 @@ class OperationRunner:
                     # (repeating no key when its schema says unique_keys)
                     refused = refused or (unsorted_rows(rows, key, self.output_unique[index])
                                           if key else None)
-                    refused = refused or too_heavy(rows)
+                    # and weighs each row, a sorted writer its key first (row_weight)
+                    refused = refused or too_heavy(rows, key=key)
                     if refused:
                         result.error = refused
                         break
