@@ -1,5 +1,6 @@
-"""Which values a cluster's table writer accepts in a column of a strict schema, for both
-backends (dev's YQL tables and the fake proxy's).
+"""Which values a cluster's table writer accepts in a column of a schema, for both backends
+(dev's YQL tables and the fake proxy's); a non-strict schema's columns are checked as a
+strict one's (SchemaColumns.strict), other columns pass.
 
 A table a YQL INSERT wrote keeps that strict schema through later writes, and the writer
 refuses a value whose type is not the column's, and null in a required column (a YQL
