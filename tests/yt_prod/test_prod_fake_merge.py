@@ -481,3 +481,21 @@ def test_a_sorts_inference_mode_decides_the_outputs_schema(prod_client, fake_yt)
     assert schema_of(prod_client, "//t/out") == (
         [("k", "int64", "ascending"), ("v", "any", None)], True)
     assert fake_yt.rows("//t/out") == [{"k": 1, "v": "bar"}, {"k": 2, "v": "foo"}]
+
+
+@pytest.mark.parametrize("spec", [{}, {"schema_inference_mode": "from_input"}])
+def test_an_ordered_merge_of_one_weak_sorted_input_keeps_its_key(prod_client, fake_yt, spec):
+    # InferSchemaFromInputOrdered (operation_controller_detail.cpp): one input overwriting
+    # the output gives it the input's schema mode and schema whole, and a table of weak
+    # schema sorted by k has the weak schema of its key (TTableSchema::FromKeyColumns), so
+    # the output is weak and sorted by k; `from_input` does so to a strong output too
+    yt = prod_client.yt()
+    yt.create("map_node", "//t", ignore_existing=True)
+    if spec:
+        strict_table(prod_client, "//t/out", [("z", "string")], [{"z": "old"}])
+    put_sorted(prod_client, "//t/w", [{"k": 1, "v": "a"}, {"k": 2}], ["k"])
+    yt.run_merge(["//t/w"], "//t/out", mode="ordered", spec=spec)
+    assert fake_yt.rows("//t/out") == [{"k": 1, "v": "a"}, {"k": 2}]
+    assert yt.get("//t/out/@schema_mode") == "weak"
+    assert yt.get("//t/out/@sorted_by") == ["k"]
+    assert schema_of(prod_client, "//t/out") == ([("k", "any", "ascending")], False)

@@ -365,8 +365,9 @@ class OperationRunner:
         # table_server/table_node.cpp); the rows already there stay, the new ones after them
         self.sort_schema = schema
         if schema is WEAK:
+            # weak, sorted by `key` when the one input of an ordered merge is
             self.output_columns[-1], self.output_schemas[-1] = None, None
-            self.output_keys[-1], self.output_unique[-1] = None, False
+            self.output_keys[-1], self.output_unique[-1] = key or None, False
             return
         self.output_columns[-1] = writer_columns(with_schema(node, schema))
         self.output_schemas[-1] = schema
