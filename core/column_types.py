@@ -1,5 +1,6 @@
-"""Which values a cluster's table writer accepts in a column of a strict schema, for both
-backends (dev's YQL tables and the fake proxy's).
+"""Which values a cluster's table writer accepts in a column of a schema, for both backends
+(dev's YQL tables and the fake proxy's); a non-strict schema's columns are checked as a
+strict one's (SchemaColumns.strict), other columns pass.
 
 A table a YQL INSERT wrote keeps that strict schema through later writes, and the writer
 refuses a value whose type is not the column's, and null in a required column (a YQL
@@ -153,19 +154,23 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
 
 
 class SchemaColumns(dict[str, str]):
-    """The columns of a strict schema (name: YT type), and which of them are required
-    (`required: true`, a type_v3 that is not optional: a YQL write's COUNT or literal
-    column, yql_required)."""
+    """The columns of a schema (name: YT type), which of them are required (`required:
+    true`, a type_v3 that is not optional: a YQL write's COUNT or literal column,
+    yql_required), and whether the schema is strict (a non-strict one takes columns it does
+    not name, but its own columns' values are checked all the same)."""
 
-    def __init__(self, types: dict[str, str], required: Iterable[str] = ()):
+    def __init__(self, types: dict[str, str], required: Iterable[str] = (),
+                 strict: bool = True):
         super().__init__(types)
         self.required = frozenset(required)
+        self.strict = strict
 
 
 def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
-    """What the table writer says of the first value of `row` a strict schema of these
-    columns (name: YT type, in the schema's order) refuses, a column it lacks included, a
-    null in a required column (SchemaColumns) too; None when it takes the row.
+    """What the table writer says of the first value of `row` a schema of these columns
+    (name: YT type, in the schema's order) refuses, a column it lacks included when it is
+    strict (SchemaColumns.strict; a plain dict is), a null in a required column
+    (SchemaColumns) too; None when it takes the row.
 
     The writer (ReorderAndValidateRows in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp,
     ytsaurus/ytsaurus) first places the row's values by column, refusing one the schema
@@ -173,14 +178,20 @@ def refused_row(columns: dict[str, str], row: dict[str, Any]) -> str | None:
     schema column's value in the schema's order (ValidateValueType in
     yt/yt/client/table_client/unversioned_row.cpp). So a required column left out is refused
     as its null: "Required column %v cannot have %Qlv value" (the column named by
-    GetDiagnosticNameString, "%Qv" of its name)."""
+    GetDiagnosticNameString, "%Qv" of its name).
+
+    A non-strict schema's writer goes the same way but keeps a column the schema lacks
+    after its own ones, unchecked ("Unknown column" is raised only for `IsStrict()`); its own
+    columns' values are validated as a strict schema's are (ValidateValueType for every
+    schema column, whatever the strictness)."""
     required: frozenset[str] = getattr(columns, "required", frozenset())
+    strict: bool = getattr(columns, "strict", True)
     for name, value in row.items():
         # an integer no YT type holds: the format's parser refuses it before any writer
         if value_type(value) == "uint64" and value >= _UINT64[1]:
             return refused_value(name, columns.get(name, "any"), value)
     for name in row:
-        if name not in columns:
+        if strict and name not in columns:
             return f'Unknown column "{name}" in strict schema'
     for name, column_type in columns.items():
         value = row.get(name)
@@ -240,18 +251,24 @@ def row_weight(row: dict[str, Any], encoded_size: Callable[[Any], int] = _json_s
     return ROW_WEIGHT_BASE + sum(value_weight(value, encoded_size) for value in row.values())
 
 
-def key_weight(row: dict[str, Any], columns: Sequence[str]) -> int:
-    """A row's key weight as a sorted writer counts it: 1, and its key values' weights."""
-    return ROW_WEIGHT_BASE + sum(value_weight(row.get(column)) for column in columns)
+def key_weight(row: dict[str, Any], columns: Sequence[str],
+               encoded_size: Callable[[Any], int] = _json_size) -> int:
+    """A row's key weight as a sorted writer counts it: 1, and its key values' weights.
+    The writer weighs a key value as any other (UpdateDataWeight calls GetDataWeight for
+    the key columns and the rest alike), so a list or a map in a key column weighs what
+    `encoded_size` gives it, as in row_weight."""
+    return ROW_WEIGHT_BASE + sum(value_weight(row.get(column), encoded_size)
+                                 for column in columns)
 
 
 def check_key_weight(row: dict[str, Any], columns: Sequence[str],
-                     limit: int = MAX_KEY_WEIGHT) -> None:
+                     limit: int = MAX_KEY_WEIGHT,
+                     encoded_size: Callable[[Any], int] = _json_size) -> None:
     """HeavyKey when the row's key (its `columns`) weighs `limit` or more: a sorted writer
     refuses it, "Key weight is too large" (ValidateKeyWeight in yt/yt/ytlib/table_client/
     schemaless_chunk_writer.cpp, `weight < MaxKeyWeight` passes; the weight is key_weight's),
     so a sort writing it fails."""
-    weight = key_weight(row, columns)
+    weight = key_weight(row, columns, encoded_size)
     if weight >= limit:
         raise HeavyKey(f"Key weight is too large: the key [{', '.join(columns)}] of a row "
                        f"weighs {weight} bytes, the limit is {limit} (16 KiB, YT's "

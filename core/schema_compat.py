@@ -63,22 +63,37 @@ def _under_optionals(v3: Any) -> Any:
 
 
 def incompatible_input(input_columns: Mapping[str, Any], output_columns: Mapping[str, Any],
-                       output_required: Iterable[str]) -> list[str] | None:
-    """The cluster's reason an input of strict schema (its columns, name: type_v3, None
-    for a type not compared) cannot be written into an output of strict schema (its
+                       output_required: Iterable[str], input_strict: bool = True,
+                       output_strict: bool = True) -> list[str] | None:
+    """The cluster's reason an input of strong schema (its columns, name: type_v3, None
+    for a type not compared) cannot be written into an output of strong schema (its
     columns, name: type_v3, in its order, and which of them are required), as the chain of
     messages of its error, outermost first; None when it can. Columns are named as
-    GetDiagnosticNameString names them (quoted)."""
-    for name in input_columns:
-        if name not in output_columns:
-            return [f'Column "{name}" is found in input schema but is missing in output '
-                    "schema"]
+    GetDiagnosticNameString names them (quoted).
+
+    Either schema may be non-strict (`input_strict`, `output_strict`): a strict output
+    takes no non-strict input and no input column it lacks; a non-strict one takes input
+    columns it does not name. An output column a non-strict input does not name is refused,
+    as its values are unknown. (A non-strict output also refuses an input column of a
+    composite type it does not name; the callers' schemas carry no such column's type, so
+    that rule is not checked here.)"""
+    if output_strict:
+        if not input_strict:
+            return ["Incompatible strictness: input schema is not strict while output "
+                    "schema is"]
+        for name in input_columns:
+            if name not in output_columns:
+                return [f'Column "{name}" is found in input schema but is missing in output '
+                        "schema"]
     required = set(output_required)
     for name, taken in output_columns.items():
         if name in input_columns:
             fit, reason = column_type_fit(input_columns[name], taken)
             if fit == INCOMPATIBLE_TYPE:
                 return [f'Column "{name}" input type is incompatible with output type', reason]
+        elif not input_strict:
+            return [f'Column "{name}" is present in output schema and is missing in '
+                    "non-strict input schema"]
         elif name in required:
             return [f'Required column "{name}" is present in output schema and is missing '
                     "in input schema"]

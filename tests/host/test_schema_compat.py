@@ -82,3 +82,18 @@ def test_old_type_names_and_the_output_order():
                               {"b": "int64", "a": "string"}, ()) == [
         'Column "b" input type is incompatible with output type',
         'Type of "" field is modified in non backward compatible manner']
+
+
+def test_non_strict_schemas_compare_as_check_schema_compatibility_does():
+    # CheckTableSchemaCompatibilityImpl (yt/yt/client/table_client/
+    # check_schema_compatibility.cpp): strictness first, then the output's columns in order
+    assert incompatible_input({"a": "int64"}, {"a": "int64"}, (), input_strict=False) == [
+        "Incompatible strictness: input schema is not strict while output schema is"]
+    assert incompatible_input({"a": "int64", "z": "string"}, {"a": "int64"}, (),
+                              output_strict=False) is None
+    assert incompatible_input({"a": "int64"}, {"a": "int64", "b": "string"}, (),
+                              input_strict=False, output_strict=False) == [
+        'Column "b" is present in output schema and is missing in non-strict input schema']
+    # a strict input lacking an optional output column is fine, strict output or not
+    assert incompatible_input({"a": "int64"}, {"a": "int64", "b": "string"}, (),
+                              output_strict=False) is None

@@ -373,3 +373,129 @@ def test_a_sorted_merge_from_input_replaces_the_outputs_strong_schema(prod_clien
     assert schema_of(prod_client, "//t/out") == (
         [("k", "int64", "ascending"), ("b", "int64", None)], True)
     assert prod_client.yt().get("//t/out/@sorted_by") == ["k"]
+
+
+# -- sorts and sorted merges: schema_inference_mode -----------------------------------------
+# TSortController::PrepareOutputTables (yt/yt/server/controller_agent/controllers/
+# sort_controller.cpp) and TSortedMergeController::PrepareOutputTables (sorted_controller.cpp)
+# switch on the mode alike: `from_input` calls InferSchemaFromInput(sort columns) whatever the
+# output's schema mode, so inputs of weak schema leave even a strong output weak, of the key
+# columns alone (TTableSchema::FromSortColumns); `from_output` gives an output of weak schema
+# that weak schema of the key whatever the inputs', and keeps a strong one, sorted, without
+# comparing the inputs with it.
+
+def unique_table(prod_client, path):
+    """test_unique_keys_inference's input: sorted by key1, key2, unique keys, strict."""
+    import yt.yson as yson
+
+    columns = [{"name": "key1", "type": "string", "sort_order": "ascending"},
+               {"name": "key2", "type": "string", "sort_order": "ascending"},
+               {"name": "key3", "type": "string"}]
+    schema = yson.to_yson_type(columns, attributes={"strict": True, "unique_keys": True})
+    prod_client.yt().create("table", path, recursive=True, attributes={"schema": schema})
+
+
+def test_a_sort_from_input_takes_the_inputs_schema_and_unique_keys(prod_client, fake_yt):
+    # test_unique_keys_inference (test_sort_operation.py): each sort `from_input` gives the
+    # output the input's schema sorted by sort_by, unique when every input key column is
+    # among them, whatever schema the output had before
+    yt = prod_client.yt()
+    unique_table(prod_client, "//t/t_in")
+    yt.create("table", "//t/t_out")
+    row1 = {"key1": "a", "key2": "b", "key3": "c"}
+    row2 = {"key1": "b", "key2": "a", "key3": "d"}
+    yt.write_table("//t/t_in", [row1, row2], format="json")
+    for out, sort_by, unique, rows in (("//t/t_out", ["key2", "key1"], True, [row2, row1]),
+                                       ("//t/t_out", ["key2"], False, [row2, row1]),
+                                       ("//t/t_out", ["key3", "key2", "key1"], True, [row1, row2]),
+                                       ("//t/t_out", ["key3", "key1"], False, [row1, row2]),
+                                       ("//t/t_in", ["key2", "key1"], True, [row2, row1])):
+        yt.run_sort("//t/t_in", out, sort_by=sort_by,
+                    spec={"schema_inference_mode": "from_input"})
+        assert yt.get(out + "/@sorted_by") == sort_by
+        schema = yt.get(out + "/@schema")
+        assert bool(schema.attributes["strict"]) is True
+        assert bool(schema.attributes["unique_keys"]) is unique, (out, sort_by)
+        assert fake_yt.rows(out) == rows
+
+
+@pytest.mark.parametrize("kind", ["sort", "sorted merge"])
+def test_from_input_of_weak_inputs_leaves_a_strong_sorted_output_weak(prod_client, fake_yt,
+                                                                        kind):
+    # the strong output's schema (a strict one of `z` alone) would refuse the rows' `k`; the
+    # weak schema of the key takes them
+    yt = prod_client.yt()
+    strict_table(prod_client, "//t/out", [("z", "string")], [{"z": "old"}])
+    spec = {"schema_inference_mode": "from_input"}
+    if kind == "sort":
+        fake_yt.put_table("//t/w", [{"k": 2}, {"k": 1, "v": "x"}])
+        yt.run_sort("//t/w", "//t/out", sort_by=["k"], spec=spec)
+    else:
+        put_sorted(prod_client, "//t/w", [{"k": 1, "v": "x"}, {"k": 2}], ["k"])
+        yt.run_merge(["//t/w"], "//t/out", mode="sorted", spec=spec)
+    assert fake_yt.rows("//t/out") == [{"k": 1, "v": "x"}, {"k": 2}]
+    assert yt.get("//t/out/@schema_mode") == "weak"
+    assert schema_of(prod_client, "//t/out") == ([("k", "any", "ascending")], False)
+    assert yt.get("//t/out/@sorted_by") == ["k"]
+
+
+@pytest.mark.parametrize("kind", ["sort", "sorted merge"])
+def test_from_output_gives_a_weak_output_the_key_alone(prod_client, fake_yt, kind):
+    # an output of weak schema `from_output`: FromSortColumns, the strong input's schema
+    # not taken (with `auto` it would be: test_a_sort_into_a_weak_table_puts_the_key_first...)
+    yt = prod_client.yt()
+    strict_table(prod_client, "//t/a", [("k", "int64"), ("b", "string")],
+                 [{"k": 2, "b": "x"}, {"k": 1, "b": "y"}])
+    spec = {"schema_inference_mode": "from_output"}
+    if kind == "sort":
+        yt.run_sort("//t/a", "//t/out", sort_by=["k"], spec=spec)
+    else:
+        yt.run_sort("//t/a", sort_by=["k"])
+        yt.run_merge(["//t/a"], "//t/out", mode="sorted", spec=spec)
+    assert fake_yt.rows("//t/out") == [{"k": 1, "b": "y"}, {"k": 2, "b": "x"}]
+    assert yt.get("//t/out/@schema_mode") == "weak"
+    assert schema_of(prod_client, "//t/out") == ([("k", "any", "ascending")], False)
+
+
+def test_a_sorts_inference_mode_decides_the_outputs_schema(prod_client, fake_yt):
+    # test_complex_types_schema_validation (test_sort_operation.py): an input whose column
+    # cannot go into the output's is refused `auto`; `from_output` compares nothing and
+    # keeps the output's schema (its values still meet the writer); `from_input` gives the
+    # output the input's schema, sorted
+    from yt.wrapper.errors import YtError
+
+    yt = prod_client.yt()
+    strict_table(prod_client, "//t/in", [("k", "int64"), ("v", "any")],
+                 [{"k": 2, "v": "foo"}, {"k": 1, "v": "bar"}])
+    strict_table(prod_client, "//t/out", [("k", "int64"), ("v", "string")], [])
+    yt.run_sort("//t/out", sort_by=["k"])
+    with pytest.raises(YtError, match='Column "v" input type is incompatible with output type'):
+        yt.run_sort("//t/in", "//t/out", sort_by=["k"], spec={"schema_inference_mode": "auto"})
+    yt.run_sort("//t/in", "//t/out", sort_by=["k"],
+                spec={"schema_inference_mode": "from_output"})
+    assert schema_of(prod_client, "//t/out") == (
+        [("k", "int64", "ascending"), ("v", "string", None)], True)
+    assert fake_yt.rows("//t/out") == [{"k": 1, "v": "bar"}, {"k": 2, "v": "foo"}]
+    yt.run_sort("//t/in", "//t/out", sort_by=["k"],
+                spec={"schema_inference_mode": "from_input"})
+    assert schema_of(prod_client, "//t/out") == (
+        [("k", "int64", "ascending"), ("v", "any", None)], True)
+    assert fake_yt.rows("//t/out") == [{"k": 1, "v": "bar"}, {"k": 2, "v": "foo"}]
+
+
+@pytest.mark.parametrize("spec", [{}, {"schema_inference_mode": "from_input"}])
+def test_an_ordered_merge_of_one_weak_sorted_input_keeps_its_key(prod_client, fake_yt, spec):
+    # InferSchemaFromInputOrdered (operation_controller_detail.cpp): one input overwriting
+    # the output gives it the input's schema mode and schema whole, and a table of weak
+    # schema sorted by k has the weak schema of its key (TTableSchema::FromKeyColumns), so
+    # the output is weak and sorted by k; `from_input` does so to a strong output too
+    yt = prod_client.yt()
+    yt.create("map_node", "//t", ignore_existing=True)
+    if spec:
+        strict_table(prod_client, "//t/out", [("z", "string")], [{"z": "old"}])
+    put_sorted(prod_client, "//t/w", [{"k": 1, "v": "a"}, {"k": 2}], ["k"])
+    yt.run_merge(["//t/w"], "//t/out", mode="ordered", spec=spec)
+    assert fake_yt.rows("//t/out") == [{"k": 1, "v": "a"}, {"k": 2}]
+    assert yt.get("//t/out/@schema_mode") == "weak"
+    assert yt.get("//t/out/@sorted_by") == ["k"]
+    assert schema_of(prod_client, "//t/out") == ([("k", "any", "ascending")], False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import yt.yson as yson
-from yt.wrapper.errors import YtResponseError
+from yt.wrapper.errors import YtError, YtResponseError
 
 KEY_LIMIT = 16 * 1024  # max_key_weight's default (TChunkWriterConfig, ytlib config.cpp)
 
@@ -74,6 +74,27 @@ def test_a_sorted_write_refuses_a_key_of_16_kib_with_its_one(yt, fake_yt):
     assert fake_yt.rows("//tmp/t") == [{"k": "kept"}]
     _write(yt, "<sorted_by=[k]>//tmp/t", [{"k": "x" * (KEY_LIMIT - 2)}])
     assert yt.get("//tmp/t/@sorted_by") == ["k"]
+
+
+def test_a_list_in_a_key_column_weighs_its_binary_yson_as_in_a_row(yt, fake_yt):
+    # the sorted writer weighs a key value with the GetDataWeight it weighs any value with
+    # (TUnversionedChunkWriterBase::UpdateDataWeight in schemaless_chunk_writer.cpp): a
+    # list, kept as one YSON value, weighs its binary YSON (40 small integers: 122 bytes,
+    # where their JSON text is 81), so with the key's 1 this key weighs 123
+    key = [1] * 40
+    _write(yt, "//tmp/t", [{"k": "kept"}])
+    with pytest.raises(YtResponseError, match=r"Key weight is too large \(key_weight 123, "
+                                              r"key_weight_limit 100\)"):
+        _write(yt, "<sorted_by=[k]>//tmp/t", [{"k": key}], table_writer={"max_key_weight": 100})
+    assert fake_yt.rows("//tmp/t") == [{"k": "kept"}]
+    _write(yt, "<sorted_by=[k]>//tmp/t", [{"k": key}], table_writer={"max_key_weight": 124})
+    assert fake_yt.rows("//tmp/t") == [{"k": key}]
+    # a sort's writer too, against the default 16 KiB: 6000 integers weigh 18002 bytes
+    # (12001 of JSON text)
+    _write(yt, "//tmp/s", [{"k": [1] * 6000}])
+    with pytest.raises(YtError, match=r"Key weight is too large.* weighs 18003 bytes"):
+        yt.run_sort("//tmp/s", sort_by=["k"])
+    assert not yt.get("//tmp/s/@sorted")
 
 
 def test_negative_row_indexes_select_from_the_first_row(yt):
@@ -185,3 +206,26 @@ def test_a_paths_schema_a_cluster_refuses_fails_the_write(yt, fake_yt):
            [{"key": 0}, {"key": 1}])
     assert yt.get("//tmp/t/@schema_mode") == "strong" and _read(yt, "//tmp/t") == [
         {"key": 0}, {"key": 1}]
+
+
+def test_a_jobs_sorted_writer_weighs_its_rows_keys(prod_client, yt, fake_yt):
+    # a job writing into a sorted output (a path's sorted_by, or a strong sorted schema)
+    # writes with a sorted writer, which weighs each row's key first (UpdateDataWeight): a
+    # key of 16 KiB fails the job as it fails write_table
+    from test_prod_fake_inputs import run_raw
+    from test_prod_fake_operations_it import shell_job
+
+    fake_yt.put_table("//tmp/in", [{"k": "x" * (KEY_LIMIT - 1)}])
+    info = run_raw(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["<sorted_by=[k]>//tmp/out"],
+        "mapper": shell_job("cat"), "max_failed_job_count": 1})
+    assert info["state"] == "failed", info
+    assert "Key weight is too large (key_weight 16384, key_weight_limit 16384)" in \
+        str(info["result"]["error"])
+    assert fake_yt.rows("//tmp/out") == []
+    fake_yt.put_table("//tmp/in", [{"k": "x" * (KEY_LIMIT - 2)}])
+    info = run_raw(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["<sorted_by=[k]>//tmp/out"],
+        "mapper": shell_job("cat")})
+    assert info["state"] == "completed", info
+    assert yt.get("//tmp/out/@sorted_by") == ["k"]

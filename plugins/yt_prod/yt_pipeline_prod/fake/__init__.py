@@ -6,8 +6,9 @@ on DuckDB, seeing tables as a cluster's YQL does (schemaless ones only through
 yt.InferSchema). Writes take the locks a cluster takes and conflicting ones fail with its
 error (402); a commit merges appends into the table as it is then. Rows are read and written
 as a cluster's JSON format does, NaN, overflow and repeated keys included (json_rows).
-Written rows are checked against a strict schema (yql_tables) and, once a sort has made it
-a sorted one, against its key order (sorted_tables). It does not check ACLs or quotas.
+Written rows are checked against a table's schema, a non-strict one's named columns too
+(yql_tables.writer_columns), and, once it is a sorted one, against its key order
+(sorted_tables). It does not check ACLs or quotas.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ from the inputs (InferSchemaFromInput):
   column attributes, its columns ordered by name (ToCanonical in yt/yt/client/table_client/
   schema.cpp sorts the columns after the key ones by name), and no unique_keys;
 - an ordered merge of one input into an overwritten table takes that input's schema whole,
-  its sort order and mode too (InferSchemaFromInputOrdered);
+  its sort order and mode too (InferSchemaFromInputOrdered): a weak input sorted by some
+  columns leaves the output weak and sorted by them;
 - when every input path selects columns, the output's schema has only those
   (FilterOutputSchemaByInputColumnSelectors).
 An append into a table of weak schema is a weak upload too (GetTableUploadOptions in
@@ -123,7 +124,9 @@ def merge_output_schema(node: Node, tables: list[InputTable], spec: dict[str, An
         if ordered and len(tables) == 1 and not append:
             only = tables[0]
             if only.schema is None:
-                return WEAK, []
+                # weak, but sorted as the input is: a weak table's schema is its key's
+                # (TTableSchema::FromKeyColumns), taken whole as a strong one is
+                return _selected(tables, WEAK, list(only.sorted_by))
             return _selected(tables, _whole(only.schema, only.sorted_by), only.sorted_by)
         return _selected(tables, _inferred(tables), [])
     key = _key_of(node)
@@ -218,13 +221,15 @@ def _selected(tables: list[InputTable], schema: Any, key: list[str]) -> tuple[An
     """The schema with only the columns the inputs' paths select, when every one selects
     some; the key as far as its columns are all kept."""
     chosen = selected_only([table.columns for table in tables])
-    if schema is WEAK or chosen is None:
+    if chosen is None:
         return schema, key
     kept = []
     for column in key:
         if column not in chosen:
             break
         kept.append(column)
+    if schema is WEAK:
+        return schema, kept
     columns = [dict(c) for c in schema if str(c["name"]) in chosen]
     for column in columns:
         if str(column["name"]) not in kept:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from yt_pipeline.column_types import HeavyKey, IncomparableKey, check_key_weight
+from yt_pipeline.column_types import HeavyKey, IncomparableKey
 from yt_pipeline_prod.fake import stderr_table
 from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, write_rows
 from yt_pipeline_prod.fake.control_attributes import ControlAttributes, asked, job_io_key
@@ -71,7 +71,11 @@ from yt_pipeline_prod.fake.merge import (
 from yt_pipeline_prod.fake.output_schema_check import refused_inputs
 from yt_pipeline_prod.fake.protocol import YtFakeError, path_attributes, plain
 from yt_pipeline_prod.fake.row_count_limit import RowCountLimit, limit_of
-from yt_pipeline_prod.fake.row_weight import ROW_WEIGHT_LIMIT_EXCEEDED, too_heavy
+from yt_pipeline_prod.fake.row_weight import (
+    ROW_WEIGHT_LIMIT_EXCEEDED,
+    check_key_weight,
+    too_heavy,
+)
 from yt_pipeline_prod.fake.sort_append import check_sort_append
 from yt_pipeline_prod.fake.sorted_tables import (
     ordered_job_outputs,
@@ -88,7 +92,7 @@ from yt_pipeline_prod.fake.sorted_tables import (
     without_unique_keys,
 )
 from yt_pipeline_prod.fake.spec_postprocessors import nontrivial, reduce_columns
-from yt_pipeline_prod.fake.yql_tables import schema_violation, strict_columns
+from yt_pipeline_prod.fake.yql_tables import schema_violation, writer_columns
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -151,7 +155,8 @@ class OperationRunner:
         #: the names among them that are executable in the sandbox (by id of its spec)
         self.executables: dict[int, set[str]] = {}
         self.out_tx: str | None = None
-        #: the columns (name: type) of each output table's strict schema (None: any), by index
+        #: the columns (name: type) of each output table's schema, strict or not (a
+        #: SchemaColumns; None: no schema, any row), by index
         self.output_columns: list[dict[str, str] | None] = []
         #: each output table's `schema` attribute (its columns' type_v3 with them), by index
         self.output_schemas: list[Any] = []
@@ -298,7 +303,7 @@ class OperationRunner:
                                        "shared" if attributes.get("append") and not key
                                        else "exclusive")
                 found.append((path, attributes))
-                self.output_columns.append(strict_columns(node))
+                self.output_columns.append(writer_columns(node))
                 self.output_schemas.append(node.attributes.get("schema"))
                 self.output_keys.append(key)
                 self.output_unique.append(bool(key) and unique_keys(node))
@@ -316,11 +321,14 @@ class OperationRunner:
                     # the sort's (the sorted merge's) columns: unique keys with them too
                     self.sort_schema = sort_output_schema(
                         node, self.tables, sorted_by,
-                        from_input=self.op.type == "merge" and str(
-                            spec.get("schema_inference_mode") or "auto") == "from_input")
-                    if self.sort_schema is not None:
-                        self.output_columns[-1] = {str(c["name"]): str(c.get("type", "any"))
-                                                   for c in self.sort_schema}
+                        str(spec.get("schema_inference_mode") or "auto"))
+                    if self.sort_schema is WEAK:
+                        # weak inputs `from_input`: the output is weak, sorted by the key
+                        self.output_columns[-1], self.output_schemas[-1] = None, None
+                        self.output_keys[-1], self.output_unique[-1] = sorted_by, False
+                    elif self.sort_schema is not None:
+                        self.output_columns[-1] = writer_columns(
+                            with_schema(node, self.sort_schema))
                         self.output_keys[-1] = sorted_by
                         self.output_unique[-1] = unique_keys_of(self.sort_schema)
         if self.op.type in ("sort", "merge") and self.sort_schema is None:
@@ -355,10 +363,11 @@ class OperationRunner:
         # table_server/table_node.cpp); the rows already there stay, the new ones after them
         self.sort_schema = schema
         if schema is WEAK:
+            # weak, sorted by `key` when the one input of an ordered merge is
             self.output_columns[-1], self.output_schemas[-1] = None, None
-            self.output_keys[-1], self.output_unique[-1] = None, False
+            self.output_keys[-1], self.output_unique[-1] = key or None, False
             return
-        self.output_columns[-1] = strict_columns(with_schema(node, schema))
+        self.output_columns[-1] = writer_columns(with_schema(node, schema))
         self.output_schemas[-1] = schema
         self.output_keys[-1] = key or None
         self.output_unique[-1] = bool(key) and unique_keys_of(schema)
@@ -561,7 +570,8 @@ class OperationRunner:
                     # (repeating no key when its schema says unique_keys)
                     refused = refused or (unsorted_rows(rows, key, self.output_unique[index])
                                           if key else None)
-                    refused = refused or too_heavy(rows)
+                    # and weighs each row, a sorted writer its key first (row_weight)
+                    refused = refused or too_heavy(rows, key=key)
                     if refused:
                         result.error = refused
                         break

@@ -46,6 +46,19 @@ def row_weight(row: dict[str, Any]) -> int:
     return column_types.row_weight(row, _yson_size)
 
 
+def key_weight(row: dict[str, Any], key: list[str]) -> int:
+    """A row's key weight as a sorted writer counts it (column_types.key_weight), a list or
+    a map in a key column as its binary YSON, as row_weight weighs it: the writer weighs
+    key values and the others with one GetDataWeight (UpdateDataWeight)."""
+    return column_types.key_weight(row, key, _yson_size)
+
+
+def check_key_weight(row: dict[str, Any], key: list[str],
+                     limit: int = column_types.MAX_KEY_WEIGHT) -> None:
+    """column_types.HeavyKey when the row's key weighs `limit` or more (key_weight)."""
+    column_types.check_key_weight(row, key, limit, _yson_size)
+
+
 def too_heavy(rows: list[dict[str, Any]], limit: int = MAX_ROW_WEIGHT,
               key: list[str] | None = None,
               key_limit: int = column_types.MAX_KEY_WEIGHT) -> str | None:
@@ -53,7 +66,7 @@ def too_heavy(rows: list[dict[str, Any]], limit: int = MAX_ROW_WEIGHT,
     writer (`key`), whose key's weight reaches `key_limit` (checked first); or None."""
     for row in rows:
         if key:
-            weight = column_types.key_weight(row, key)
+            weight = key_weight(row, key)
             if weight >= key_limit:
                 return (f"Key weight is too large (key_weight {weight}, key_weight_limit "
                         f"{key_limit})")

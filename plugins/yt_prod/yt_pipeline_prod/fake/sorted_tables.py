@@ -58,22 +58,29 @@ from yt_pipeline.sorted_writes import (
     selected_only,
     sort_order_violation,
 )
+from yt_pipeline_prod.fake.branches import REMOVED
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.job_plans import row_key
 from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
-from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, strict_columns
+from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION
 
 Row = dict[str, Any]
+
+#: what sort_output_schema gives for an output of strong schema a sort leaves weak: its
+#: `schema` attribute removed (branches.REMOVED)
+WEAK_OUTPUT: Any = REMOVED
 
 #: EErrorCode::SortOrderViolation (yt/yt/client/table_client/public.h)
 SORT_ORDER_VIOLATION = 301
 
 
 def strong_key(node: Node) -> list[str] | None:
-    """The key columns of a table whose schema is strong and sorted; None for any other."""
+    """The key columns of a table whose schema is strong and sorted; None for any other.
+    A schema a table was given is strong whether it is strict or not (what @schema_mode
+    says); a table of weak schema keeps its key as `sorted_by` and no `schema`."""
     sorted_by = node.attributes.get("sorted_by")
-    if not sorted_by or strict_columns(node) is None:
+    if not sorted_by or node.attributes.get("schema") is None:
         return None
     return [str(column) for column in sorted_by]
 
@@ -218,7 +225,7 @@ def upload_key(node: Node, attributes: dict[str, Any]) -> list[str] | None:
     given = sort_column_names(attributes.get("sorted_by"))
     if not given:
         return strong_key(node)
-    if strict_columns(node) is not None:
+    if node.attributes.get("schema") is not None:  # strong, strict or not
         if given != (strong_key(node) or []):
             raise YtFakeError('YPath attribute "sorted_by" must be compatible with table '
                               'schema for a "strong" schema mode')
@@ -300,7 +307,7 @@ def canonical_sorted(schema: Any, sort_by: list[str]) -> list[dict[str, Any]]:
 
 
 def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str],
-                       from_input: bool = False) -> Any:
+                       inference: str = "auto") -> Any:
     """The `schema` a sort (or a sorted merge, by its merge columns) gives its output
     `node`: None when the output has a schema of its own (a strong one, which the sort
     sorts by its columns) or the inputs have none; else the first input's sorted by
@@ -317,11 +324,17 @@ def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str],
     (TTableSchema::ToSorted in yt/yt/client/table_client/schema.cpp), whatever the other
     inputs' say.
 
-    `from_input` (a sorted merge's `schema_inference_mode: from_input`) infers it for an
-    output of strong schema too, which it replaces: TSortedMergeController::
-    PrepareOutputTables (sorted_controller.cpp) calls InferSchemaFromInput(
-    PrimarySortColumns_) in that mode whatever the output's schema mode."""
-    if node.attributes.get("schema") is not None and not from_input:
+    `inference` is the spec's `schema_inference_mode`. `from_input` infers it for an
+    output of strong schema too, which it replaces, and inputs of weak schema then leave
+    the output weak, sorted by `sort_by` (WEAK_OUTPUT: the weak schema of the key columns,
+    TTableSchema::FromSortColumns in InferSchemaFromInput); `from_output` infers nothing,
+    an output of weak schema getting that weak schema of the key whatever the inputs'.
+    Both controllers switch so (TSortController::PrepareOutputTables in sort_controller.cpp,
+    TSortedMergeController::PrepareOutputTables in sorted_controller.cpp; the integration
+    tests test_unique_keys_inference and test_complex_types_schema_validation in
+    yt/yt/tests/integration/tests/controller/test_sort_operation.py)."""
+    strong = node.attributes.get("schema") is not None
+    if inference == "from_output" or (strong and inference != "from_input"):
         return None
     described = [None if table.schema is None else
                  [(str(c["name"]), str(c.get("type", "any")), bool(c.get("required", False)))
@@ -331,7 +344,7 @@ def sort_output_schema(node: Node, inputs: list[Any], sort_by: list[str],
     except ValueError as refused:
         raise YtFakeError(str(refused)) from None
     if found is None:
-        return None
+        return WEAK_OUTPUT if strong else None
     first = inputs[0].schema
     key = [str(c["name"]) for c in first if c.get("sort_order")]
     attributes = dict(getattr(first, "attributes", None) or {})

@@ -30,7 +30,12 @@ from yt_pipeline_prod.fake.sorted_tables import (
     with_schema,
     write_refusal,
 )
-from yt_pipeline_prod.fake.yql_tables import SCHEMA_VIOLATION, schema_violation, strict_columns
+from yt_pipeline_prod.fake.yql_tables import (
+    SCHEMA_VIOLATION,
+    schema_violation,
+    strict_columns,
+    writer_columns,
+)
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -116,7 +121,8 @@ def cmd_write_table(state: FakeState, request: Request) -> None:
         node = cypress.get_node(path, tx)  # the transaction's branch, the lock taken
         if given is not None:
             node = with_schema(node, given)
-        refused = schema_violation(strict_columns(node), rows)
+        # a non-strict schema's own columns too (writer_columns)
+        refused = schema_violation(writer_columns(node), rows)
         if refused:
             raise YtFakeError(refused, code=SCHEMA_VIOLATION, path=path)
         # the writer weighs each row, and a sorted one (`key`) its key first (row_weight)

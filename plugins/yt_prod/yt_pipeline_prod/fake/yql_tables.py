@@ -65,6 +65,22 @@ def strict_columns(node: Node) -> dict[str, str] | None:
                          required_of(node))
 
 
+def writer_columns(node: Node) -> SchemaColumns | None:
+    """The columns (name: YT type) a writer checks each row against: those of the table's
+    schema, strict or not (SchemaColumns.strict says which); None for a table of no
+    schema. A cluster's writer checks a non-strict schema's own columns as a strict one's
+    and only lets other columns through (ReorderAndValidateRows in yt/yt/ytlib/
+    table_client/schemaless_chunk_writer.cpp; test_infer_output_yt_8661_first in
+    yt/yt/tests/integration/tests/controller/test_merge_operation.py merges string values
+    into a non-strict schema's uint64 column and fails)."""
+    schema = node.attributes.get("schema")
+    if schema is None:
+        return None
+    strict = bool((getattr(schema, "attributes", None) or {}).get("strict", True))
+    return SchemaColumns({str(column["name"]): str(column.get("type", "any")) for column in schema},
+                         required_of(node), strict)
+
+
 def required_of(node: Node) -> frozenset[str]:
     """The columns of the table's schema that take no null (`required: true`)."""
     return frozenset(str(column["name"]) for column in node.attributes.get("schema") or []
@@ -72,10 +88,10 @@ def required_of(node: Node) -> frozenset[str]:
 
 
 def schema_violation(columns: dict[str, str] | None, rows: list[dict[str, Any]]) -> str | None:
-    """What a cluster's table writer says of the first row a strict schema refuses, or
-    None. A write keeps a table's strong schema, an overwrite too (GetTableUploadOptions in
-    yt/yt/client/table_client/table_upload_options.cpp); the chunk writer refuses a column
-    the schema lacks ("Unknown column %Qv in strict schema":
+    """What a cluster's table writer says of the first row a schema (writer_columns;
+    strict_columns) refuses, or None. A write keeps a table's strong schema, an overwrite
+    too (GetTableUploadOptions in yt/yt/client/table_client/table_upload_options.cpp); the
+    chunk writer refuses a column a strict schema lacks ("Unknown column %Qv in strict schema":
     yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp) and a value of another type
     (yt_pipeline.column_types)."""
     if columns is None:
