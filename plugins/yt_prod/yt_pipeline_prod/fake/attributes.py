@@ -12,6 +12,7 @@ from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
 from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.row_weight import row_weight
+from yt_pipeline_prod.fake.scalar_nodes import VALUE_NODE_TYPES
 
 
 def iso_time(seconds: float) -> str:
@@ -146,7 +147,7 @@ def node_value(cypress: Cypress, path: str, tx_id: str | None, wanted: list[str]
         for child in cypress.children(path, tx_id):
             value[name_of(child)] = node_value(cypress, child, tx_id, wanted, depth + 1)
         return with_attributes(value, attrs)
-    if node.type == "document":
+    if node.type in VALUE_NODE_TYPES:
         return with_attributes(node.value, attrs)
     return yson.to_yson_type(None, attributes=attrs or {})
 

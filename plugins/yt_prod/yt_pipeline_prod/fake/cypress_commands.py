@@ -37,6 +37,13 @@ from yt_pipeline_prod.fake.protocol import (
     path_attributes,
     plain,
 )
+from yt_pipeline_prod.fake.scalar_nodes import (
+    DEFAULT_VALUES,
+    NODE_TYPE_OF_KIND,
+    bare,
+    check_same_kind,
+    node_type_for,
+)
 from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
 from yt_pipeline_prod.fake.sorted_tables import refuse_descending
 
@@ -44,7 +51,7 @@ if TYPE_CHECKING:
     from yt_pipeline_prod.fake.cypress import Cypress
     from yt_pipeline_prod.fake.state import FakeState
 
-NODE_TYPES = {"map_node", "table", "file", "document", "link"}
+NODE_TYPES = {"map_node", "table", "file", "document", "link", *NODE_TYPE_OF_KIND.values()}
 
 
 def check_attribute(name: str, value: Any) -> None:
@@ -173,6 +180,11 @@ def cmd_set(state: FakeState, request: Request) -> None:
         if existing is not None and existing.type == "document":
             set_value(cypress, path, value, tx)
             return None
+        if existing is not None and existing.type in DEFAULT_VALUES:
+            # a scalar (or list) node takes a value of its own type, in place
+            check_same_kind(existing.type, value)
+            set_value(cypress, path, bare(value), tx)
+            return None
         if existing is not None and existing.type == "map_node":
             # a map node is replaced only when asked to, and then keeps its id: its children
             # go and the value's keys become the new ones (TMapNodeProxy::SetSelf in yt/yt/
@@ -202,7 +214,8 @@ def create_from_value(cypress: Cypress, path: str, value: Any, tx: str | None) -
     children, built the same way (a master's tree builder turns each map into a map node:
     TMapNodeProxy::SetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp);
     an entity makes none (TCypressNodeFactory::CreateEntity in the master's
-    cypress_manager.cpp); the fake keeps any other value as one document."""
+    cypress_manager.cpp); any other value makes a node of its type (scalar_nodes), the
+    value's own attributes becoming the node's."""
     if value is None or isinstance(value, yson.YsonEntity):
         raise YtFakeError("Entity nodes cannot be created inside Cypress")
     if isinstance(value, dict):
@@ -210,7 +223,8 @@ def create_from_value(cypress: Cypress, path: str, value: Any, tx: str | None) -
         node.attributes.update(_value_attributes(value))
         build_subtree(cypress, path, value, tx)
         return
-    cypress.create(path, Node("document", value=value), tx)
+    node = cypress.create(path, Node(node_type_for(value), value=bare(value)), tx)
+    node.attributes.update(_value_attributes(value))
 
 
 def build_subtree(cypress: Cypress, path: str, value: dict[str, Any], tx: str | None) -> None:
@@ -268,6 +282,8 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         node = Node(kind)
         if kind == "document":
             node.value = attributes.pop("value", None)
+        elif kind in DEFAULT_VALUES:
+            node.value = DEFAULT_VALUES[kind]
         node.attributes.update(attributes)
         if kind == "table":
             _given_schema(node)

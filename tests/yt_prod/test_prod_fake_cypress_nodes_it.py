@@ -1,0 +1,97 @@
+"""The fake proxy's scalar nodes, `remove //path/*` and links against YTsaurus's own
+integration tests (class TestCypress of yt/yt/tests/integration/cypress/test_cypress.py in
+ytsaurus/ytsaurus), asked through ytsaurus-client. Each test names the integration test
+it follows and the source of the behaviour.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yt.yson as yson
+from yt.wrapper.errors import YtResponseError
+
+
+@pytest.fixture
+def yt(prod_client):
+    return prod_client.yt()
+
+
+def _messages(action) -> list[str]:
+    """The error's message and its causes', outermost first."""
+    with pytest.raises(YtResponseError) as caught:
+        action()
+    found, errors = [], [caught.value.error]
+    while errors:
+        error = errors.pop(0)
+        found.append(str(error["message"]))
+        errors.extend(error.get("inner_errors") or [])
+    return found
+
+
+# -- scalar nodes ----------------------------------------------------------------------
+@pytest.mark.parametrize(("raw", "node_type", "value", "python_type"), [
+    (b"5", "int64_node", 5, yson.YsonInt64),
+    (b"123456u", "uint64_node", 123456, yson.YsonUint64),  # test_uint64
+    (b"1.5", "double_node", 1.5, yson.YsonDouble),
+    (b"%true", "boolean_node", True, yson.YsonBoolean),  # test_boolean
+    (b'"abacaba"', "string_node", "abacaba", str),
+])
+def test_set_makes_a_node_of_the_value_type(yt, raw, node_type, value, python_type):
+    # test_link2 (`set //tmp/t1 1` reads back as an int64_node), test_boolean, test_uint64:
+    # the master's node factory makes a node of the value's own type (scalar_nodes)
+    yt.set("//tmp/x", raw, format="yson")
+    assert yt.get("//tmp/x/@type") == node_type
+    assert yt.get("//tmp/x") == value
+    # in YSON the value keeps its type (`123456u` stays unsigned)
+    got = yson.loads(yt.get("//tmp/x", format="yson"))
+    assert got == value
+    assert isinstance(got, python_type)
+
+
+def test_a_list_makes_a_list_node(yt):
+    # test_list and test_copy_simple2: a list is a list_node, read back whole
+    yt.set("//tmp/list", [1, 2, "some string"])
+    assert yt.get("//tmp/list/@type") == "list_node"
+    assert yt.get("//tmp/list") == [1, 2, "some string"]
+
+
+def test_a_scalar_node_takes_a_value_of_its_own_type_only(yt):
+    # the core's SetSelf for scalar nodes (YTREE_NODE_TYPE_OVERRIDES in yt/yt/core/ytree/
+    # node_detail.h) sets the value in place, same node; a value of another type is
+    # refused by TNodeSetterBase::ThrowInvalidType (yt/yt/core/ytree/ypath_detail.cpp),
+    # with or without force
+    yt.set("//tmp/n", 1)
+    node_id = yt.get("//tmp/n/@id")
+    yt.set("//tmp/n", 2)
+    assert yt.get("//tmp/n") == 2
+    assert yt.get("//tmp/n/@id") == node_id
+    refused = 'Cannot update "int64" node with "string" value; types must match'
+    assert _messages(lambda: yt.set("//tmp/n", "two"))[0] == refused
+    assert _messages(lambda: yt.set("//tmp/n", "two", force=True))[0] == refused
+    assert _messages(lambda: yt.set("//tmp/n", {"a": 1}))[0] == \
+        'Cannot update "int64" node with "map" value; types must match'
+    assert yt.get("//tmp/n") == 2
+
+
+def test_create_makes_a_scalar_node_with_its_default_value(yt):
+    # test_escaped_symbols: `create string_node` then `set` of a string; the node holds
+    # its C++ type's default until then (TScalarNode in the master's node_detail.h)
+    yt.create("string_node", "//tmp/s")
+    assert yt.get("//tmp/s") == ""
+    yt.set("//tmp/s", "abacaba")
+    assert yt.get("//tmp/s") == "abacaba"
+    yt.create("int64_node", "//tmp/i")
+    assert (yt.get("//tmp/i"), yt.get("//tmp/i/@type")) == (0, "int64_node")
+    yt.create("boolean_node", "//tmp/b")
+    assert yt.get("//tmp/b") is not None and not yt.get("//tmp/b")
+
+
+def test_a_scalar_value_s_attributes_go_to_its_node(yt):
+    # test_attributes_tx_read_table: `set //tmp/t "<attr=100> 123"` reads back 123, with
+    # @attr 100, in a transaction too
+    yt.set("//tmp/t", b"<attr=100> 123", format="yson")
+    assert yt.get("//tmp/t") == 123
+    assert yt.get("//tmp/t/@attr") == 100
+    tx = yt.start_transaction()
+    with yt.Transaction(transaction_id=tx, ping=False, acquire=False):
+        assert yt.get("//tmp/t/@attr") == 100
