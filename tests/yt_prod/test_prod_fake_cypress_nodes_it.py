@@ -95,3 +95,63 @@ def test_a_scalar_value_s_attributes_go_to_its_node(yt):
     tx = yt.start_transaction()
     with yt.Transaction(transaction_id=tx, ping=False, acquire=False):
         assert yt.get("//tmp/t/@attr") == 100
+
+
+# -- remove //path/* -------------------------------------------------------------------
+def test_remove_of_every_child_keeps_the_map(yt):
+    # test_map_remove_all1: `remove //tmp/map/*` leaves the map, empty, whatever its
+    # children hold (TCompositeNodeMixin::RemoveRecursive, yt/yt/core/ytree/node_detail.cpp)
+    yt.set("//tmp/map", {"a": "b", "c": {"d": 1}}, force=True)
+    node_id = yt.get("//tmp/map/@id")
+    yt.remove("//tmp/map/*")
+    assert yt.get("//tmp/map") == {}
+    assert yt.get("//tmp/map/@count") == 0
+    assert yt.get("//tmp/map/@id") == node_id
+
+
+def test_remove_of_every_child_in_a_transaction(yt):
+    # test_map_remove_all2
+    yt.set("//tmp/map", {"a": 1}, force=True)
+    tx = yt.start_transaction()
+    with yt.Transaction(transaction_id=tx, ping=False, acquire=False):
+        yt.set("//tmp/map", {"b": 2}, force=True)
+        yt.remove("//tmp/map/*")
+        assert yt.get("//tmp/map") == {}
+        assert yt.get("//tmp/map/@count") == 0
+    assert yt.get("//tmp/map") == {"a": 1}
+    assert yt.get("//tmp/map/@count") == 1
+    yt.commit_transaction(tx)
+    assert yt.get("//tmp/map") == {}
+
+
+def test_remove_of_every_child_of_a_list(yt):
+    # test_list_remove_all
+    yt.set("//tmp/list", [10, 20, 30])
+    yt.remove("//tmp/list/*")
+    assert yt.get("//tmp/list") == []
+
+
+def test_remove_of_every_child_refusals(yt):
+    # a node that is not composite has no children (ThrowCannotHaveChildren, yt/yt/core/
+    # ytree/exception_helpers.cpp); a missing node is named as any missing node and
+    # `force` forgives it; `*` is for remove only (TMapNodeMixin::ResolveRecursive)
+    yt.create("table", "//tmp/t")
+    assert _messages(lambda: yt.remove("//tmp/t/*"))[0] == "Node //tmp/t cannot have children"
+    assert 'Node //tmp has no child with key "nope"' in _messages(
+        lambda: yt.remove("//tmp/nope/*"))
+    yt.remove("//tmp/nope/*", force=True)
+    yt.create("map_node", "//tmp/m")
+    assert _messages(lambda: yt.get("//tmp/m/*"))[0] == '"*" is only allowed for Remove method'
+
+
+def test_remove_of_every_child_takes_every_lock_first(yt):
+    # TMapNodeProxy::Clear (yt/yt/server/master/cypress_server/node_proxy_detail.cpp) locks
+    # each child exclusively before it removes any: one child locked by another
+    # transaction leaves them all
+    yt.set("//tmp/m", {"a": 1, "b": 2, "c": 3})
+    tx = yt.start_transaction()
+    with yt.Transaction(transaction_id=tx, ping=False, acquire=False):
+        yt.lock("//tmp/m/b")
+    messages = _messages(lambda: yt.remove("//tmp/m/*"))
+    assert any(m.startswith('Cannot take "exclusive" lock for node //tmp/m/b') for m in messages)
+    assert yt.get("//tmp/m") == {"a": 1, "b": 2, "c": 3}

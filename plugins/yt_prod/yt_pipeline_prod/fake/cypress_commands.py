@@ -17,6 +17,11 @@ from yt_pipeline_prod.fake.attributes import (
     with_attributes,
 )
 from yt_pipeline_prod.fake.branches import set_attribute, set_value
+from yt_pipeline_prod.fake.children_removal import (
+    names_all_children,
+    refuse_all_children,
+    remove_children,
+)
 from yt_pipeline_prod.fake.cypress import (
     ROOT,
     Node,
@@ -107,6 +112,7 @@ def _path(state: FakeState, request: Request, name: str = "path") -> tuple[str, 
     """The resolved node path and the attribute part (`/@name`) of a path parameter."""
     text, _ = path_attributes(request.param(name))
     node_part, attribute = split_path(text)
+    refuse_all_children(node_part)
     return state.cypress.resolve(node_part, transaction_of(request)), attribute
 
 
@@ -330,18 +336,26 @@ def cmd_remove(state: FakeState, request: Request) -> None:
             remove_attribute(cypress, cypress.resolve(node_part, tx), attribute, tx,
                              bool(request.param("force")))
             return None
+        every_child = names_all_children(node_part)
+        if every_child:
+            node_part = node_part.rstrip()[:-2] or ROOT
         try:
-            path = cypress.resolve(node_part, tx, follow_last=False)
+            # a link named last is removed itself, not its target; `//link/*` means the
+            # target's children
+            path = cypress.resolve(node_part, tx, follow_last=every_child)
         except YtFakeError:
             if request.param("force"):
                 return None
             raise
-        refuse_root(path, "removed")
         node = cypress.lookup(path, tx)
         if node is None:
             if request.param("force"):
                 return None
             raise cypress.no_such_node(path, tx)
+        if every_child:
+            remove_children(cypress, path, tx)
+            return None
+        refuse_root(path, "removed")
         if node.type == "map_node" and cypress.children(path, tx) \
                 and not request.param("recursive"):
             raise YtFakeError(f"Cannot remove non-empty composite node {path}")
