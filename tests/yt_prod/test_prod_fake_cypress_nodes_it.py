@@ -28,6 +28,13 @@ def _messages(action) -> list[str]:
     return found
 
 
+def _broken(yt, link: str) -> bool:
+    """A link's `@broken`, a boolean."""
+    value = yt.get(link + "&/@broken")
+    assert isinstance(value, yson.YsonBoolean)
+    return bool(value)
+
+
 # -- scalar nodes ----------------------------------------------------------------------
 @pytest.mark.parametrize(("raw", "node_type", "value", "python_type"), [
     (b"5", "int64_node", 5, yson.YsonInt64),
@@ -155,3 +162,75 @@ def test_remove_of_every_child_takes_every_lock_first(yt):
     messages = _messages(lambda: yt.remove("//tmp/m/*"))
     assert any(m.startswith('Cannot take "exclusive" lock for node //tmp/m/b') for m in messages)
     assert yt.get("//tmp/m") == {"a": 1, "b": 2, "c": 3}
+
+
+# -- links -----------------------------------------------------------------------------
+def test_a_link_reads_its_target_and_ampersand_reads_the_link(yt):
+    # test_link2: a read through the link is the target's; `&` names the link itself
+    # (TLinkNodeProxy::Resolve in yt/yt/server/master/cypress_server/link_node_proxy.cpp)
+    yt.set("//tmp/t1", 1)
+    yt.link("//tmp/t1", "//tmp/t2")
+    assert yt.get("//tmp/t2") == 1
+    assert yt.get("//tmp/t2/@type") == "int64_node"
+    assert yt.get("//tmp/t1/@id") == yt.get("//tmp/t2/@id")
+    assert yt.get("//tmp/t2&/@type") == "link"
+    assert yt.get("//tmp/t2&/@target_path") == "//tmp/t1"
+    assert _broken(yt, "//tmp/t2") is False
+    yt.set("//tmp/t1", 2)
+    assert yt.get("//tmp/t2") == 2
+    # test_resolve_suppress_via_object_id_yt_6694: `#id&` too
+    link_id = yt.get("//tmp/t2&/@id")
+    assert yt.get(f"#{link_id}/@type") == "int64_node"
+    assert yt.get(f"#{link_id}&/@type") == "link"
+    # `&` after a node that is not a link changes nothing
+    assert yt.get("//tmp/t1&/@type") == "int64_node"
+
+
+def test_a_link_whose_target_goes_is_broken(yt):
+    # test_link3, test_link6: the link stays, reads through it fail, `@broken` says so
+    # (TLinkNodeProxy::IsBroken asks Exists of the target)
+    yt.create("table", "//tmp/a")
+    yt.link("//tmp/a", "//tmp/b")
+    assert yt.exists("//tmp/b/@row_count")
+    yt.remove("//tmp/a")
+    assert not yt.exists("//tmp/b")
+    assert yt.exists("//tmp/b&")
+    assert not yt.exists("//tmp/b/@id")
+    assert yt.exists("//tmp/b&/@target_path")
+    assert not yt.exists("//tmp/b&/x")
+    assert _broken(yt, "//tmp/b") is True
+
+
+def test_a_link_to_a_link_reads_the_last_target(yt):
+    # test_link_to_link
+    table_id = yt.create("table", "//tmp/t")
+    yt.link("//tmp/t", "//tmp/l1")
+    yt.link("//tmp/l1", "//tmp/l2")
+    assert yt.get("//tmp/l2/@id") == table_id
+    assert _broken(yt, "//tmp/l2") is False
+    yt.remove("//tmp/l1")
+    assert _broken(yt, "//tmp/l2") is True
+
+
+def test_removing_a_link_leaves_its_target(yt):
+    # TLinkNodeProxy::Resolve handles Remove at the link itself
+    yt.create("map_node", "//tmp/a")
+    yt.link("//tmp/a", "//tmp/b")
+    yt.remove("//tmp/b")
+    assert yt.exists("//tmp/a")
+    assert not yt.exists("//tmp/b&")
+
+
+def test_link_needs_an_existing_target_unless_forced(yt):
+    # test_link_dst_doesnt_exist: the native client's TClient::DoLinkNode asks Exists of
+    # the target first, unless `force`
+    assert _messages(lambda: yt.link("//tmp/none", "//tmp/l"))[0] == \
+        "Target //tmp/none for the link //tmp/l does not exist"
+    assert not yt.exists("//tmp/l&")
+    yt.link("//tmp/none", "//tmp/l", force=True)
+    assert _broken(yt, "//tmp/l") is True
+    tx = yt.start_transaction()
+    with yt.Transaction(transaction_id=tx, ping=False, acquire=False):
+        yt.set("//tmp/v", 1)
+        yt.link("//tmp/v", "//tmp/l1")  # the target exists in the transaction
+        assert yt.get("//tmp/l1") == 1

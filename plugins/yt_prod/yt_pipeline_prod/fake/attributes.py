@@ -102,7 +102,10 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
     elif node.type == "map_node":
         attrs["count"] = len(cypress.children(path, tx_id))
     elif node.type == "link":
+        # a link's own attributes (`//link&/@...`): TLinkNodeProxy in the master's
+        # link_node_proxy.cpp lists target_path and broken
         attrs["target_path"] = node.attributes.get("target_path")
+        attrs["broken"] = cypress.link_is_broken(node, tx_id)
     attrs.update({k: v for k, v in node.attributes.items() if k not in ("sorted_by", "schema")})
     return attrs
 

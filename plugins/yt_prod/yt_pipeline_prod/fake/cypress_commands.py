@@ -411,6 +411,8 @@ def cmd_link(state: FakeState, request: Request) -> Any:
     link_text, _ = path_attributes(request.param("link_path"))
     cypress = state.cypress
     with cypress.lock:
+        if not request.param("force"):
+            _refuse_missing_target(cypress, target, link_text, tx)
         link = cypress.resolve(link_text, tx, follow_last=False)
         existing = cypress.lookup(link, tx)
         if existing is not None:
@@ -423,6 +425,19 @@ def cmd_link(state: FakeState, request: Request) -> Any:
         node = Node("link", attributes={"target_path": normalize(target)})
         cypress.create(link, node, tx)
         return {"node_id": node.id}
+
+
+def _refuse_missing_target(cypress: Cypress, target: str, link_text: str,
+                           tx: str | None) -> None:
+    """A link made by the `link` command needs its target to exist, unless forced (the
+    native client's TClient::DoLinkNode asks Exists of the target first;
+    test_link_dst_doesnt_exist of test_cypress.py). `create link` does not check."""
+    try:
+        exists = cypress.lookup(cypress.resolve(target, tx), tx) is not None
+    except YtFakeError:
+        exists = False
+    if not exists:
+        raise YtFakeError(f"Target {target} for the link {link_text} does not exist")
 
 
 def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
