@@ -25,6 +25,7 @@ from yt_pipeline_prod.fake.protocol import (
     YtFakeError,
     resolve_error,
 )
+from yt_pipeline_prod.fake.versioned_view import branch_as_seen
 
 __all__ = ["ROOT", "Cypress", "Node", "Transaction", "name_of", "new_id", "normalize",
            "parent_of", "split_path"]
@@ -198,16 +199,27 @@ class Cypress:
             if tx_id:
                 # a lock branches the node: the transaction works on the node as it is now
                 # (`DoAcquireLock` in cypress_manager.cpp)
-                self._branch(path, tx_id)
+                self._branch(path, tx_id, snapshot=mode == "snapshot")
             return lock
 
     # -- reading ----------------------------------------------------------------------
     def lookup(self, path: str, tx_id: str | None) -> Node | None:
+        """The node at `path` as the transaction sees it (versioned_view): its own change,
+        else a child a snapshot of the folder kept, else what its ancestors see."""
         with self.lock:
-            for layer in self._layers(tx_id):
-                if path in layer:
-                    return layer[path]
-            return None
+            for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
+                if path in tx.changes:
+                    return self._as_seen(tx, path, tx.changes[path])
+                folder = tx.branches.get(parent_of(path)) if path != ROOT else None
+                if folder is not None and folder.frozen_children is not None:
+                    return folder.frozen_children.get(name_of(path))
+            return self.base.get(path)
+
+    def _as_seen(self, tx: Transaction, path: str, node: Node | None) -> Node | None:
+        branch = tx.branches.get(path)
+        if node is None or branch is None or branch.snapshot:
+            return node
+        return branch_as_seen(node, branch, self.lookup(path, tx.parent))
 
     def resolve(self, path: str, tx_id: str | None, follow_last: bool = True,
                 _depth: int = 0) -> str:
@@ -318,16 +330,22 @@ class Cypress:
         node.revision = next(self._revisions)
         node.modified = time.time()
 
-    def _branch(self, path: str, tx_id: str | None) -> Node:
+    def _branch(self, path: str, tx_id: str | None, snapshot: bool = False) -> Node:
         """The node at `path` in this transaction's own layer, copied there if it lives
-        below it."""
+        below it; a snapshot of a folder keeps its children as they are now."""
         changes = self._changes(tx_id)
         node = changes.get(path)
         if node is None:
             node = copy.deepcopy(self.get_node(path, tx_id))
+            branch = Branch.of(node)
+            if snapshot:
+                branch.snapshot = True
+                if node.type == "map_node":
+                    branch.frozen_children = {name_of(child): self.lookup(child, tx_id)
+                                              for child in self.children(path, tx_id)}
             changes[path] = node
             if tx_id:
-                self.transaction(tx_id).branches[path] = Branch.of(node)
+                self.transaction(tx_id).branches[path] = branch
         return node
 
     def mutable(self, path: str, tx_id: str | None) -> Node:
