@@ -117,3 +117,23 @@ def test_a_shared_lock_of_a_folder_reads_later_children(yt):
     with _in(yt, tx):
         assert yt.list("//tmp/m") == ["later"]
     yt.abort_transaction(tx)
+
+
+def test_a_snapshot_of_a_folder_keeps_a_child_replaced_outside(yt):
+    # TestCypressLocks.test_map_snapshot_lock: a child removed and made again outside the
+    # snapshot is read in it as it was, by its old id
+    yt.create("map_node", "//tmp/a")
+    yt.create("string_node", "//tmp/a/s")
+    doc_id = yt.create("document", "//tmp/a/d")
+    tx = yt.start_transaction()
+    with _in(yt, tx):
+        yt.lock("//tmp/a", mode="snapshot")
+    yt.remove("//tmp/a/d")
+    assert not yt.exists("//tmp/a/d")
+    with _in(yt, tx):
+        assert yt.exists("//tmp/a/d")
+    yt.create("document", "//tmp/a/d")
+    with _in(yt, tx):
+        assert yt.get("//tmp/a/d/@id") == doc_id
+    assert yt.get("//tmp/a/d/@id") != doc_id
+    yt.abort_transaction(tx)
