@@ -10,6 +10,8 @@ import pytest
 import yt.yson as yson
 from yt.wrapper.errors import YtResponseError
 
+NO_FORCE = '"set" command without "force" flag is forbidden; use "create" instead'
+
 
 @pytest.fixture
 def yt(prod_client):
@@ -78,6 +80,24 @@ def test_a_scalar_node_takes_a_value_of_its_own_type_only(yt):
     assert _messages(lambda: yt.set("//tmp/n", {"a": 1}))[0] == \
         'Cannot update "int64" node with "map" value; types must match'
     assert yt.get("//tmp/n") == 2
+
+
+def test_a_set_onto_a_list_or_a_map_needs_force_and_a_value_of_its_type(yt):
+    # a list or map node's proxy validates `force` (TSupportsForcefulSetSelfMixin::
+    # ValidateSetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp), then
+    # the value must be of its type as for a scalar (test_map: `set //tmp/map/list []
+    # force`)
+    yt.set("//tmp/list", [1, 2])
+    list_id = yt.get("//tmp/list/@id")
+    assert _messages(lambda: yt.set("//tmp/list", [3]))[0] == NO_FORCE
+    yt.set("//tmp/list", [3], force=True)
+    assert (yt.get("//tmp/list"), yt.get("//tmp/list/@id")) == ([3], list_id)
+    assert _messages(lambda: yt.set("//tmp/list", 3, force=True))[0] == \
+        'Cannot update "list" node with "int64" value; types must match'
+    yt.create("map_node", "//tmp/m")
+    assert _messages(lambda: yt.set("//tmp/m", 3, force=True))[0] == \
+        'Cannot update "map" node with "int64" value; types must match'
+    assert yt.get("//tmp/m/@type") == "map_node"
 
 
 def test_create_makes_a_scalar_node_with_its_default_value(yt):

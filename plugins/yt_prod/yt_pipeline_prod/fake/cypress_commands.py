@@ -44,6 +44,7 @@ from yt_pipeline_prod.fake.protocol import (
 )
 from yt_pipeline_prod.fake.scalar_nodes import (
     DEFAULT_VALUES,
+    KIND_OF_NODE_TYPE,
     NODE_TYPE_OF_KIND,
     bare,
     check_same_kind,
@@ -186,22 +187,9 @@ def cmd_set(state: FakeState, request: Request) -> None:
         if existing is not None and existing.type == "document":
             set_value(cypress, path, value, tx)
             return None
-        if existing is not None and existing.type in DEFAULT_VALUES:
-            # a scalar (or list) node takes a value of its own type, in place
-            check_same_kind(existing.type, value)
-            set_value(cypress, path, bare(value), tx)
+        if existing is not None and existing.type in KIND_OF_NODE_TYPE:
+            _set_in_place(cypress, path, existing.type, value, force, tx)
             return None
-        if existing is not None and existing.type == "map_node":
-            # a map node is replaced only when asked to, and then keeps its id: its children
-            # go and the value's keys become the new ones (TMapNodeProxy::SetSelf in yt/yt/
-            # server/master/cypress_server/node_proxy_detail.cpp; test_set_map_force)
-            if not force:
-                raise YtFakeError(FORBIDDEN_SET)
-            if isinstance(value, dict):
-                for child in cypress.children(path, tx):
-                    cypress.delete(child, tx)
-                build_subtree(cypress, path, value, tx)
-                return None
         if existing is not None:
             if not force:
                 raise YtFakeError(f"Cannot set a value to the {existing.type} {path}")
@@ -211,8 +199,27 @@ def cmd_set(state: FakeState, request: Request) -> None:
     return None
 
 
-#: a set onto a composite node without `force` (TMapNodeProxy::SetSelf)
+#: a set onto a composite node without `force` (TSupportsForcefulSetSelfMixin::
+#: ValidateSetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp)
 FORBIDDEN_SET = '"set" command without "force" flag is forbidden; use "create" instead'
+
+
+def _set_in_place(cypress: Cypress, path: str, node_type: str, value: Any, force: bool,
+                  tx: str | None) -> None:
+    """A set onto a map, list or scalar node keeps the node and sets its value, which must
+    be of the node's type (scalar_nodes); a map or a list only when forced
+    (TSupportsForcefulSetSelfMixin), a map's children going and the value's keys
+    becoming the new ones (test_set_map_force of yt/yt/tests/integration/cypress/
+    test_cypress.py)."""
+    if node_type in ("map_node", "list_node") and not force:
+        raise YtFakeError(FORBIDDEN_SET)
+    check_same_kind(node_type, value)
+    if node_type != "map_node":
+        set_value(cypress, path, bare(value), tx)
+        return
+    for child in cypress.children(path, tx):
+        cypress.delete(child, tx)
+    build_subtree(cypress, path, value, tx)
 
 
 def create_from_value(cypress: Cypress, path: str, value: Any, tx: str | None) -> None:

@@ -8,10 +8,11 @@ double_node, `%true` a boolean_node, a list a list_node), and `@type` reads it b
 A `set` onto a scalar node changes its value in place, same id, and only with a value of
 its type: TNodeSetter refuses another with "Cannot update %Qlv node with %Qlv value; types
 must match" (TNodeSetterBase::ThrowInvalidType in yt/yt/core/ytree/ypath_detail.cpp),
-`force` or not, as scalar proxies take the core's SetSelf
-(YTREE_NODE_TYPE_OVERRIDES in yt/yt/core/ytree/node_detail.h; BEGIN_DEFINE_SCALAR_TYPE in
-yt/yt/server/master/cypress_server/node_proxy_detail.h). A list node is kept here as one
-value, its items not addressable one by one.
+`force` or not, as scalar proxies take the core's SetSelf, which reads `force` only to
+validate it (TSupportsSetSelfMixin::SetSelf in yt/yt/core/ytree/node_detail.cpp;
+TScalarNodeProxy and BEGIN_DEFINE_SCALAR_TYPE in yt/yt/server/master/cypress_server/
+node_proxy_detail.h). A map or a list node takes a set only when forced. A list node is
+kept here as one value, its items not addressable one by one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ NODE_TYPE_OF_KIND = {
     "string": "string_node", "int64": "int64_node", "uint64": "uint64_node",
     "double": "double_node", "boolean": "boolean_node", "list": "list_node",
 }
+#: the kind of value each node type takes in a set onto it
+KIND_OF_NODE_TYPE = {node_type: kind for kind, node_type in NODE_TYPE_OF_KIND.items()}
+KIND_OF_NODE_TYPE["map_node"] = "map"
 #: the value a scalar node made by `create` holds: a TScalarNode's value initialized as
 #: its C++ type is (TScalarNode<TValue> in yt/yt/server/master/cypress_server/node_detail.h)
 DEFAULT_VALUES: dict[str, Any] = {
@@ -84,8 +88,8 @@ def bare(value: Any) -> Any:
 
 
 def check_same_kind(node_type: str, value: Any) -> None:
-    """Refuse a value of another kind than the scalar node's."""
-    kind = next(k for k, t in NODE_TYPE_OF_KIND.items() if t == node_type)
+    """Refuse a value of another kind than the node's."""
+    kind = KIND_OF_NODE_TYPE[node_type]
     given = kind_of(value)
     if given != kind:
         raise YtFakeError(f'Cannot update "{kind}" node with "{given}" value; types must '
