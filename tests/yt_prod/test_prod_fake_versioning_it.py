@@ -33,7 +33,12 @@ def test_an_attribute_another_transaction_commits_is_read_through_a_branch(yt):
         yt.set("//tmp/@a", 1)
     with _in(yt, tx2):
         yt.set("//tmp/@b", 2)
-    assert not yt.exists("//tmp/@a")
+    for name in ("a", "b"):
+        # ThrowNoSuchAttribute (yt/yt/core/ytree/exception_helpers.cpp), a resolve error
+        with pytest.raises(YtResponseError) as caught:
+            yt.get(f"//tmp/@{name}")
+        assert caught.value.is_resolve_error()
+        assert caught.value.error["message"] == f'Attribute "{name}" is not found'
     yt.commit_transaction(tx1)
     assert yt.get("//tmp/@a") == 1
     with _in(yt, tx2):

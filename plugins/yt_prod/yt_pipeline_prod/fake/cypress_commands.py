@@ -36,6 +36,7 @@ from yt_pipeline_prod.fake.expiration import stored_value
 from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
+    RESOLVE_ERROR,
     Request,
     YtFakeError,
     parse_structured,
@@ -129,9 +130,22 @@ def cmd_get(state: FakeState, request: Request) -> Any:
         try:
             value = attribute_value(cypress, path, node, tx, attribute)
         except (KeyError, TypeError, IndexError, ValueError):
-            raise YtFakeError(f"Attribute {attribute!r} is not found at {path}",
-                              code=500) from None
+            raise _missing_attribute(cypress, path, node, tx, attribute) from None
         return _value_result(request, value)
+
+
+def _missing_attribute(cypress: Cypress, path: str, node: Node, tx: str | None,
+                       attribute: str) -> YtFakeError:
+    """A node without the attribute named is a resolve error in a master's words
+    (ThrowNoSuchAttribute in yt/yt/core/ytree/exception_helpers.cpp: 'Attribute %Qv is not
+    found'; test_attr_locks2 and test_attributes of the integration tests); a path inside
+    an attribute that has no such part keeps the fake's own words."""
+    name = attribute.split("/", 1)[0]
+    try:
+        attribute_value(cypress, path, node, tx, name)
+    except (KeyError, TypeError, IndexError, ValueError):
+        return YtFakeError(f'Attribute "{name}" is not found', code=RESOLVE_ERROR)
+    return YtFakeError(f"Attribute {attribute!r} is not found at {path}", code=RESOLVE_ERROR)
 
 
 def cmd_list(state: FakeState, request: Request) -> Any:
