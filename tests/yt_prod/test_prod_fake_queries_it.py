@@ -8,6 +8,7 @@ proxy (yt/yt/server/query_tracker/query_tracker_proxy.cpp) and the client's seri
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -126,3 +127,30 @@ def test_an_unknown_stage_is_refused(prod_client, fake_yt):
     # the stage every command defaults to is there
     query_id = str(start_query("yql", "SELECT 1 AS a", settings=SETTINGS, client=yt))
     assert _finished(yt, query_id) == "completed"
+
+
+def test_a_read_takes_a_row_range_and_columns(prod_client, fake_yt):
+    # TQueryTrackerProxy::ReadQueryResult (query_tracker_proxy.cpp): lower_row_index and
+    # upper_row_index slice the rows, each clamped to the rows there are; `columns` keeps
+    # those named that the result has, in the order named, once (FilterRowsetColumns).
+    # ytsaurus-client's read_query_result sends none of them: a raw request does.
+    from yt.wrapper.driver import make_request
+
+    yt = prod_client.yt()
+    query_id = str(yt.start_query(
+        "yql", "SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c')) AS t(x, y) ORDER BY x",
+        settings=SETTINGS))
+    assert _finished(yt, query_id) == "completed"
+
+    def read(**options) -> list[dict]:
+        params = {"query_id": query_id, "result_index": 0, "stage": "production",
+                  "output_format": "json", **options}
+        text = make_request("read_query_result", params, use_heavy_proxy=True, client=yt)
+        return [json.loads(line) for line in text.decode().splitlines() if line]
+
+    assert [row["x"] for row in read(lower_row_index=1)] == [2, 3]
+    assert [row["x"] for row in read(lower_row_index=1, upper_row_index=2)] == [2]
+    assert [row["x"] for row in read(upper_row_index=10)] == [1, 2, 3]
+    assert read(lower_row_index=5) == []
+    assert read(lower_row_index=2, upper_row_index=1) == []
+    assert read(columns=["y", "missing", "y"], upper_row_index=2) == [{"y": "a"}, {"y": "b"}]

@@ -12,6 +12,7 @@ from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
 from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.row_weight import row_weight
+from yt_pipeline_prod.fake.scalar_nodes import VALUE_NODE_TYPES
 
 
 def iso_time(seconds: float) -> str:
@@ -101,7 +102,10 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
     elif node.type == "map_node":
         attrs["count"] = len(cypress.children(path, tx_id))
     elif node.type == "link":
+        # a link's own attributes (`//link&/@...`): TLinkNodeProxy in the master's
+        # link_node_proxy.cpp lists target_path and broken
         attrs["target_path"] = node.attributes.get("target_path")
+        attrs["broken"] = cypress.link_is_broken(node, tx_id)
     attrs.update({k: v for k, v in node.attributes.items() if k not in ("sorted_by", "schema")})
     return attrs
 
@@ -146,7 +150,7 @@ def node_value(cypress: Cypress, path: str, tx_id: str | None, wanted: list[str]
         for child in cypress.children(path, tx_id):
             value[name_of(child)] = node_value(cypress, child, tx_id, wanted, depth + 1)
         return with_attributes(value, attrs)
-    if node.type == "document":
+    if node.type in VALUE_NODE_TYPES:
         return with_attributes(node.value, attrs)
     return yson.to_yson_type(None, attributes=attrs or {})
 

@@ -40,10 +40,17 @@ class Branch:
     base_bytes: int = 0
     #: attributes set (or REMOVED) under the transaction
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: the node's attributes when the branch was made (versioned_view)
+    base_attributes: dict[str, Any] = field(default_factory=dict)
+    #: made by a snapshot lock: the whole node as it was, nothing read through
+    snapshot: bool = False
+    #: a folder's children when a snapshot lock branched it: key -> node
+    frozen_children: dict[str, Node | None] | None = None
 
     @classmethod
     def of(cls, node: Node) -> Branch:
-        return cls(base_rows=len(node.rows), base_bytes=len(node.data))
+        return cls(base_rows=len(node.rows), base_bytes=len(node.data),
+                   base_attributes=copy.deepcopy(node.attributes))
 
     def raise_mode(self, mode: str) -> None:
         if UPDATE_MODES.index(mode) > UPDATE_MODES.index(self.mode):

@@ -25,6 +25,7 @@ from yt_pipeline_prod.fake.protocol import (
     YtFakeError,
     resolve_error,
 )
+from yt_pipeline_prod.fake.versioned_view import branch_as_seen
 
 __all__ = ["ROOT", "Cypress", "Node", "Transaction", "name_of", "new_id", "normalize",
            "parent_of", "split_path"]
@@ -43,6 +44,8 @@ class Node:
     modified: float = field(default_factory=time.time)
 
 
+#: how many links one path may pass through before it is taken for a cycle
+MAX_LINK_HOPS = 32
 #: the lease of a transaction started without a timeout. ytsaurus-client always sends one
 #: (`Transaction.__init__` in yt/wrapper/transaction.py: at least its `transaction_timeout`,
 #: 30 s by default), so this value only matters for raw requests.
@@ -196,38 +199,73 @@ class Cypress:
             if tx_id:
                 # a lock branches the node: the transaction works on the node as it is now
                 # (`DoAcquireLock` in cypress_manager.cpp)
-                self._branch(path, tx_id)
+                self._branch(path, tx_id, snapshot=mode == "snapshot")
             return lock
 
     # -- reading ----------------------------------------------------------------------
     def lookup(self, path: str, tx_id: str | None) -> Node | None:
+        """The node at `path` as the transaction sees it (versioned_view): its own change,
+        else a child a snapshot of the folder kept, else what its ancestors see."""
         with self.lock:
-            for layer in self._layers(tx_id):
-                if path in layer:
-                    return layer[path]
-            return None
+            for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
+                if path in tx.changes:
+                    return self._as_seen(tx, path, tx.changes[path])
+                folder = tx.branches.get(parent_of(path)) if path != ROOT else None
+                if folder is not None and folder.frozen_children is not None:
+                    return folder.frozen_children.get(name_of(path))
+            return self.base.get(path)
 
-    def resolve(self, path: str, tx_id: str | None, follow_last: bool = True) -> str:
-        """The real path of `path`: links along the way are followed, `#id` found."""
+    def _as_seen(self, tx: Transaction, path: str, node: Node | None) -> Node | None:
+        branch = tx.branches.get(path)
+        if node is None or branch is None or branch.snapshot:
+            return node
+        return branch_as_seen(node, branch, self.lookup(path, tx.parent))
+
+    def resolve(self, path: str, tx_id: str | None, follow_last: bool = True,
+                _depth: int = 0) -> str:
+        """The real path of `path`: links along the way are followed (a link's target may
+        be a link again), `#id` found. A key ending in `&` names the link itself, not its
+        target (TLinkNodeProxy::Resolve in yt/yt/server/master/cypress_server/
+        link_node_proxy.cpp takes the Ampersand token so); after a node that is not a
+        link the `&` means nothing (the core's resolve skips it)."""
+        if _depth > MAX_LINK_HOPS:
+            # a master refuses to make a cyclic link; the fake stops following instead
+            raise YtFakeError(f"Path {path} cannot be resolved: too many links on the way",
+                              code=RESOLVE_ERROR)
         path = path.strip()
         if path.startswith("#"):
             node_id, _, rest = path[1:].partition("/")
-            found = self.find_by_id(node_id, tx_id)
+            found = self.find_by_id(node_id.rstrip("&"), tx_id)
             if found is None:
                 raise resolve_error(path)
-            return normalize(found + ("/" + rest if rest else ""))
+            # the node's own path, links and `&` in the rest taken as in any path
+            suffix = "&" if node_id.endswith("&") else ""
+            return self.resolve(found + suffix + ("/" + rest if rest else ""), tx_id,
+                                follow_last, _depth + 1)
         path = normalize(path)
         if path == ROOT:
             return path
         parts = path[2:].split("/")
         current = ROOT
         for index, part in enumerate(parts):
-            current = ("//" + part) if current == ROOT else f"{current}/{part}"
+            itself = part.endswith("&") and not part.endswith("\\&")
+            name = part[:-1] if itself else part
+            current = ("//" + name) if current == ROOT else f"{current}/{name}"
             node = self.lookup(current, tx_id)
-            if node is not None and node.type == "link":
+            if node is not None and node.type == "link" and not itself:
                 if index < len(parts) - 1 or follow_last:
-                    current = normalize(node.attributes["target_path"])
+                    current = self.resolve(str(node.attributes["target_path"]), tx_id,
+                                           _depth=_depth + 1)
         return current
+
+    def link_is_broken(self, node: Node, tx_id: str | None) -> bool:
+        """A link's `@broken`: its target does not exist (TLinkNodeProxy::IsBroken asks
+        Exists of the target path)."""
+        try:
+            target = self.resolve(str(node.attributes["target_path"]), tx_id)
+        except YtFakeError:
+            return True
+        return self.lookup(target, tx_id) is None
 
     def get_node(self, path: str, tx_id: str | None) -> Node:
         node = self.lookup(path, tx_id)
@@ -292,16 +330,22 @@ class Cypress:
         node.revision = next(self._revisions)
         node.modified = time.time()
 
-    def _branch(self, path: str, tx_id: str | None) -> Node:
+    def _branch(self, path: str, tx_id: str | None, snapshot: bool = False) -> Node:
         """The node at `path` in this transaction's own layer, copied there if it lives
-        below it."""
+        below it; a snapshot of a folder keeps its children as they are now."""
         changes = self._changes(tx_id)
         node = changes.get(path)
         if node is None:
             node = copy.deepcopy(self.get_node(path, tx_id))
+            branch = Branch.of(node)
+            if snapshot:
+                branch.snapshot = True
+                if node.type == "map_node":
+                    branch.frozen_children = {name_of(child): self.lookup(child, tx_id)
+                                              for child in self.children(path, tx_id)}
             changes[path] = node
             if tx_id:
-                self.transaction(tx_id).branches[path] = Branch.of(node)
+                self.transaction(tx_id).branches[path] = branch
         return node
 
     def mutable(self, path: str, tx_id: str | None) -> Node:

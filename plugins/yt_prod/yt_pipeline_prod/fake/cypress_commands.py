@@ -17,6 +17,11 @@ from yt_pipeline_prod.fake.attributes import (
     with_attributes,
 )
 from yt_pipeline_prod.fake.branches import set_attribute, set_value
+from yt_pipeline_prod.fake.children_removal import (
+    names_all_children,
+    refuse_all_children,
+    remove_children,
+)
 from yt_pipeline_prod.fake.cypress import (
     ROOT,
     Node,
@@ -31,11 +36,20 @@ from yt_pipeline_prod.fake.expiration import stored_value
 from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
+    RESOLVE_ERROR,
     Request,
     YtFakeError,
     parse_structured,
     path_attributes,
     plain,
+)
+from yt_pipeline_prod.fake.scalar_nodes import (
+    DEFAULT_VALUES,
+    KIND_OF_NODE_TYPE,
+    NODE_TYPE_OF_KIND,
+    bare,
+    check_same_kind,
+    node_type_for,
 )
 from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
 from yt_pipeline_prod.fake.sorted_tables import refuse_descending
@@ -44,7 +58,7 @@ if TYPE_CHECKING:
     from yt_pipeline_prod.fake.cypress import Cypress
     from yt_pipeline_prod.fake.state import FakeState
 
-NODE_TYPES = {"map_node", "table", "file", "document", "link"}
+NODE_TYPES = {"map_node", "table", "file", "document", "link", *NODE_TYPE_OF_KIND.values()}
 
 
 def check_attribute(name: str, value: Any) -> None:
@@ -100,6 +114,7 @@ def _path(state: FakeState, request: Request, name: str = "path") -> tuple[str, 
     """The resolved node path and the attribute part (`/@name`) of a path parameter."""
     text, _ = path_attributes(request.param(name))
     node_part, attribute = split_path(text)
+    refuse_all_children(node_part)
     return state.cypress.resolve(node_part, transaction_of(request)), attribute
 
 
@@ -115,9 +130,22 @@ def cmd_get(state: FakeState, request: Request) -> Any:
         try:
             value = attribute_value(cypress, path, node, tx, attribute)
         except (KeyError, TypeError, IndexError, ValueError):
-            raise YtFakeError(f"Attribute {attribute!r} is not found at {path}",
-                              code=500) from None
+            raise _missing_attribute(cypress, path, node, tx, attribute) from None
         return _value_result(request, value)
+
+
+def _missing_attribute(cypress: Cypress, path: str, node: Node, tx: str | None,
+                       attribute: str) -> YtFakeError:
+    """A node without the attribute named is a resolve error in a master's words
+    (ThrowNoSuchAttribute in yt/yt/core/ytree/exception_helpers.cpp: 'Attribute %Qv is not
+    found'; test_attr_locks2 and test_attributes of the integration tests); a path inside
+    an attribute that has no such part keeps the fake's own words."""
+    name = attribute.split("/", 1)[0]
+    try:
+        attribute_value(cypress, path, node, tx, name)
+    except (KeyError, TypeError, IndexError, ValueError):
+        return YtFakeError(f'Attribute "{name}" is not found', code=RESOLVE_ERROR)
+    return YtFakeError(f"Attribute {attribute!r} is not found at {path}", code=RESOLVE_ERROR)
 
 
 def cmd_list(state: FakeState, request: Request) -> Any:
@@ -173,17 +201,9 @@ def cmd_set(state: FakeState, request: Request) -> None:
         if existing is not None and existing.type == "document":
             set_value(cypress, path, value, tx)
             return None
-        if existing is not None and existing.type == "map_node":
-            # a map node is replaced only when asked to, and then keeps its id: its children
-            # go and the value's keys become the new ones (TMapNodeProxy::SetSelf in yt/yt/
-            # server/master/cypress_server/node_proxy_detail.cpp; test_set_map_force)
-            if not force:
-                raise YtFakeError(FORBIDDEN_SET)
-            if isinstance(value, dict):
-                for child in cypress.children(path, tx):
-                    cypress.delete(child, tx)
-                build_subtree(cypress, path, value, tx)
-                return None
+        if existing is not None and existing.type in KIND_OF_NODE_TYPE:
+            _set_in_place(cypress, path, existing.type, value, force, tx)
+            return None
         if existing is not None:
             if not force:
                 raise YtFakeError(f"Cannot set a value to the {existing.type} {path}")
@@ -193,8 +213,27 @@ def cmd_set(state: FakeState, request: Request) -> None:
     return None
 
 
-#: a set onto a composite node without `force` (TMapNodeProxy::SetSelf)
+#: a set onto a composite node without `force` (TSupportsForcefulSetSelfMixin::
+#: ValidateSetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp)
 FORBIDDEN_SET = '"set" command without "force" flag is forbidden; use "create" instead'
+
+
+def _set_in_place(cypress: Cypress, path: str, node_type: str, value: Any, force: bool,
+                  tx: str | None) -> None:
+    """A set onto a map, list or scalar node keeps the node and sets its value, which must
+    be of the node's type (scalar_nodes); a map or a list only when forced
+    (TSupportsForcefulSetSelfMixin), a map's children going and the value's keys
+    becoming the new ones (test_set_map_force of yt/yt/tests/integration/cypress/
+    test_cypress.py)."""
+    if node_type in ("map_node", "list_node") and not force:
+        raise YtFakeError(FORBIDDEN_SET)
+    check_same_kind(node_type, value)
+    if node_type != "map_node":
+        set_value(cypress, path, bare(value), tx)
+        return
+    for child in cypress.children(path, tx):
+        cypress.delete(child, tx)
+    build_subtree(cypress, path, value, tx)
 
 
 def create_from_value(cypress: Cypress, path: str, value: Any, tx: str | None) -> None:
@@ -202,7 +241,8 @@ def create_from_value(cypress: Cypress, path: str, value: Any, tx: str | None) -
     children, built the same way (a master's tree builder turns each map into a map node:
     TMapNodeProxy::SetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp);
     an entity makes none (TCypressNodeFactory::CreateEntity in the master's
-    cypress_manager.cpp); the fake keeps any other value as one document."""
+    cypress_manager.cpp); any other value makes a node of its type (scalar_nodes), the
+    value's own attributes becoming the node's."""
     if value is None or isinstance(value, yson.YsonEntity):
         raise YtFakeError("Entity nodes cannot be created inside Cypress")
     if isinstance(value, dict):
@@ -210,7 +250,8 @@ def create_from_value(cypress: Cypress, path: str, value: Any, tx: str | None) -
         node.attributes.update(_value_attributes(value))
         build_subtree(cypress, path, value, tx)
         return
-    cypress.create(path, Node("document", value=value), tx)
+    node = cypress.create(path, Node(node_type_for(value), value=bare(value)), tx)
+    node.attributes.update(_value_attributes(value))
 
 
 def build_subtree(cypress: Cypress, path: str, value: dict[str, Any], tx: str | None) -> None:
@@ -268,6 +309,8 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         node = Node(kind)
         if kind == "document":
             node.value = attributes.pop("value", None)
+        elif kind in DEFAULT_VALUES:
+            node.value = DEFAULT_VALUES[kind]
         node.attributes.update(attributes)
         if kind == "table":
             _given_schema(node)
@@ -314,18 +357,26 @@ def cmd_remove(state: FakeState, request: Request) -> None:
             remove_attribute(cypress, cypress.resolve(node_part, tx), attribute, tx,
                              bool(request.param("force")))
             return None
+        every_child = names_all_children(node_part)
+        if every_child:
+            node_part = node_part.rstrip()[:-2] or ROOT
         try:
-            path = cypress.resolve(node_part, tx, follow_last=False)
+            # a link named last is removed itself, not its target; `//link/*` means the
+            # target's children
+            path = cypress.resolve(node_part, tx, follow_last=every_child)
         except YtFakeError:
             if request.param("force"):
                 return None
             raise
-        refuse_root(path, "removed")
         node = cypress.lookup(path, tx)
         if node is None:
             if request.param("force"):
                 return None
             raise cypress.no_such_node(path, tx)
+        if every_child:
+            remove_children(cypress, path, tx)
+            return None
+        refuse_root(path, "removed")
         if node.type == "map_node" and cypress.children(path, tx) \
                 and not request.param("recursive"):
             raise YtFakeError(f"Cannot remove non-empty composite node {path}")
@@ -381,6 +432,8 @@ def cmd_link(state: FakeState, request: Request) -> Any:
     link_text, _ = path_attributes(request.param("link_path"))
     cypress = state.cypress
     with cypress.lock:
+        if not request.param("force"):
+            _refuse_missing_target(cypress, target, link_text, tx)
         link = cypress.resolve(link_text, tx, follow_last=False)
         existing = cypress.lookup(link, tx)
         if existing is not None:
@@ -393,6 +446,19 @@ def cmd_link(state: FakeState, request: Request) -> Any:
         node = Node("link", attributes={"target_path": normalize(target)})
         cypress.create(link, node, tx)
         return {"node_id": node.id}
+
+
+def _refuse_missing_target(cypress: Cypress, target: str, link_text: str,
+                           tx: str | None) -> None:
+    """A link made by the `link` command needs its target to exist, unless forced (the
+    native client's TClient::DoLinkNode asks Exists of the target first;
+    test_link_dst_doesnt_exist of test_cypress.py). `create link` does not check."""
+    try:
+        exists = cypress.lookup(cypress.resolve(target, tx), tx) is not None
+    except YtFakeError:
+        exists = False
+    if not exists:
+        raise YtFakeError(f"Target {target} for the link {link_text} does not exist")
 
 
 def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:

@@ -701,7 +701,29 @@ def cmd_read_query_result(state: FakeState, request: Request) -> tuple[bytes, di
         # the result's own error, code and all (`THROW_ERROR record.Error` in
         # TQueryTrackerProxy::ReadQueryResult)
         raise _raised(result.error)
-    return dump_rows(result.rows, stringifies(request.param("output_format"))), {}
+    rows = _rows_asked(result, request.param("lower_row_index"),
+                       request.param("upper_row_index"), request.param("columns"))
+    return dump_rows(rows, stringifies(request.param("output_format"))), {}
+
+
+def _rows_asked(result: FakeResult, lower: Any, upper: Any,
+                columns: Any) -> list[dict[str, Any]]:
+    """The rows a read asks for: those from lower_row_index up to upper_row_index, each
+    clamped to the rows there are, with only the named columns that the result has, in
+    the order named, each once (TQueryTrackerProxy::ReadQueryResult and
+    FilterRowsetColumns in yt/yt/server/query_tracker/query_tracker_proxy.cpp; the
+    driver's options of read_query_result). ytsaurus-client's read_query_result sends
+    none of them, a raw request may."""
+    rows = result.rows
+    start = min(max(int(lower), 0), len(rows)) if lower is not None else 0
+    end = min(max(int(upper), start), len(rows)) if upper is not None else len(rows)
+    rows = rows[start:end]
+    if columns is None:
+        return rows
+    known = ([str(column["name"]) for column in result.schema] if result.schema is not None
+             else list(dict.fromkeys(name for row in result.rows for name in row)))
+    wanted = [name for name in dict.fromkeys(str(c) for c in columns) if name in known]
+    return [{name: row.get(name) for name in wanted} for row in rows]
 
 
 def cmd_abort_query(state: FakeState, request: Request) -> None:
