@@ -86,6 +86,8 @@ class RunResult:
     phases: dict[str, float] = field(default_factory=dict)
     #: speed_probe() just before the run: how fast the machine was then
     probe: float = 0.0
+    #: CPU seconds the hypervisor gave to others while the run ran (stolen_seconds)
+    steal: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -130,11 +132,28 @@ def speed_probe() -> float:
     return time.perf_counter() - started
 
 
+def stolen_seconds() -> float:
+    """CPU seconds the hypervisor has so far kept this VM's CPUs waiting while it ran
+    something else: the `steal` column of /proc/stat's first line (the eighth number, in
+    clock ticks, summed over the CPUs; proc(5)). 0 where the kernel does not count it. A run
+    during which much was stolen ran slower than the same code does on an idle host, however
+    idle the VM itself was."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return 0.0
+    if len(fields) < 9 or fields[0] != "cpu":
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) -> RunResult:
     timings.unlink(missing_ok=True)
     env = {**env, "BENCH_TIMINGS": str(timings)}
     settle_disk()
     probe = speed_probe()
+    stolen_before = stolen_seconds()
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -150,6 +169,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) 
     # counted 0-20 ms more than it took, a tenth of a run as short as hello world
     proc.wait()
     seconds = time.perf_counter() - started
+    steal = stolen_seconds() - stolen_before
     reader.join()
     sampler.join()
     peak, peak_process = peaks[0] if peaks else (0, 0)
@@ -159,4 +179,5 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) 
             record = json.loads(line)
             phases[record["phase"]] = record["seconds"]
     output = b"".join(chunks).decode(errors="replace")
-    return RunResult(seconds, peak, peak_process, proc.returncode, output, phases, probe)
+    return RunResult(seconds, peak, peak_process, proc.returncode, output, phases, probe,
+                     steal)

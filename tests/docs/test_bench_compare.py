@@ -168,18 +168,19 @@ def test_limits_do_the_phases_work_and_check_it(tmp_path):
 def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_path):
     import run
 
-    def result(seconds, phases, peak, probe=0.03):
+    def result(seconds, phases, peak, probe=0.03, steal=0.0):
         return measure.RunResult(seconds, peak * 2**20, peak * 2**20, 0, " CACHED ", phases,
-                                 probe)
+                                 probe, steal)
 
-    def round_of(total, yql, peak, probe=0.03):
-        data = result(total, {"write": 1.0, "map": 2.0, "yql": yql, "read": 0.5}, peak, probe)
+    def round_of(total, yql, peak, probe=0.03, steal=0.0):
+        data = result(total, {"write": 1.0, "map": 2.0, "yql": yql, "read": 0.5}, peak, probe,
+                      steal)
         return {"data": data, "hello": result(0.3, {}, 10), "parallel": result(1.2, {}, 10),
                 "cached": result(0.4, {}, 10)}
 
     runs = {"ytf": [round_of(18.0, 0.2, 500)] * 3,
             "ours": [round_of(2.0, 0.1, 120), round_of(1.9, 0.3, 140, 0.0185),
-                     round_of(2.1, 0.2, 130)]}
+                     round_of(2.1, 0.2, 130, steal=0.25)]}
     limits = [{"total": 1.0, "write": 0.5, "map_2_jobs": 0.4, "yql": 0.1, "read": 0.45,
                "hello": 0.05}]
     lines = run.summarise(runs, limits)
@@ -201,9 +202,31 @@ def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_pa
     assert ("Each round's ratio: (1) data: whole process: 9.00x 9.47x 8.57x; map doubling a "
             "field (2 jobs): 1.00x 1.00x 1.00x; (2) hello world, whole process: 1.00x 1.00x "
             "1.00x.") in text
-    # and how fast the machine was just before each data run, round by round
+    # and how fast the machine was just before each data run, and what the hypervisor took
+    # from it during the run, round by round
     assert ("The machine's speed before each data run (ms for a fixed loop, round by round): "
-            "yt-framework 30 30 30; yt-pipeline 30 18 30.") in text
+            "yt-framework 30 30 30; yt-pipeline 30 18 30; CPU time the hypervisor took during "
+            "each data run (ms, both CPUs): yt-framework 0 0 0; yt-pipeline 0 0 250.") in text
+
+
+def test_the_steal_of_a_run_is_read_from_proc_stat(tmp_path, monkeypatch):
+    """The hypervisor's steal is the eighth number of /proc/stat's `cpu` line, in clock
+    ticks (proc(5)); a run records what was stolen between its start and its end."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    lines = iter([f"cpu  10 0 5 100 0 0 0 {3 * ticks} 0 0\n",
+                  f"cpu  20 0 9 150 0 0 0 {5 * ticks} 0 0\n"])
+    real_open = open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/stat":
+            import io
+            return io.StringIO(next(lines))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    run = measure.run_measured([sys.executable, "-c", "pass"], tmp_path, dict(os.environ),
+                               tmp_path / "t.jsonl")
+    assert run.ok and run.steal == 2.0
 
 
 def test_the_speed_probe_is_taken_before_each_run(tmp_path):
