@@ -202,7 +202,7 @@ def empty_table(path: str) -> str:
     return f'Cannot infer schema for table "{path}", table is empty'
 
 
-def empty_column_name(path: str) -> str | None:
+def empty_column_name(path: str) -> str:
     """Why a table with a column named "" cannot be read by YQL here. A schemaless YT table
     may hold one (the name table checks only a name's length: yt/yt/client/table_client/
     name_table.cpp), and inference keeps it, but no table schema may name it ("Column name

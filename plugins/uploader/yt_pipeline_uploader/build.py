@@ -107,7 +107,7 @@ def _warn_of_shadowed_modules(stages: list[Any], scripts: list[JobScript]) -> No
     mapper killed by SIGSEGV with nothing on stderr)."""
     import sys
 
-    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     folders = {(job.stage, Path(job.script).parent.as_posix()) for job in scripts}
     for stage in stages:
         for name, script_dir in sorted(folders):

@@ -115,9 +115,9 @@ def check_stage_config(raw: Any, resolved: Any, shown: str, scan: SecretScan) ->
             if name in scan.names:
                 raise PackagingError(_config_message(shown, key, name))
     for key, text in _texts(resolved, ""):
-        name = scan.find(text.encode("utf-8", "surrogatepass"))
-        if name is not None:
-            raise PackagingError(_config_message(shown, key, name))
+        found = scan.find(text.encode("utf-8", "surrogatepass"))
+        if found is not None:
+            raise PackagingError(_config_message(shown, key, found))
 
 
 def _config_message(shown: str, key: str, name: str) -> str:

@@ -9,6 +9,7 @@ too, so a row round-trips exactly (integers beyond 2^53 and 2^64 included).
 
 from __future__ import annotations
 
+import builtins
 import copy
 import errno
 import functools
@@ -896,7 +897,7 @@ class DevClient(YqlRequests):
                                f"{node_type}")
         columns = checked_schema(path, schema)
         kept = kept_columns(columns)
-        kept.unique_keys = unique_of(columns)  # type: ignore[attr-defined] - unique_keys.py
+        kept.unique_keys = unique_of(columns)  # type: ignore[attr-defined]  # unique_keys.py
         # the write of no rows gives the new file this schema (`writing`'s `schema`), kept
         # with it through the stage's commit, and `sorted_by` its key; a table there is
         # left as it is if it has this schema (refuse_another_schema)
@@ -962,7 +963,7 @@ class DevClient(YqlRequests):
                 "columns": first + [c for name, c in shown.items() if name not in key]}
 
     def run_yql(self, query: str, pool: str | None = None,
-                max_row_weight: str | None = None) -> list[dict[str, Any]]:
+                max_row_weight: str | None = None) -> builtins.list[dict[str, Any]]:
         from yt_pipeline_dev.yql_duckdb import run_query
 
         if self.txn is not None:
@@ -998,7 +999,7 @@ class DevClient(YqlRequests):
                 exc.filename = str(self.root / "operation.log")
             raise
 
-    def masked_forms(self) -> list[str]:
+    def masked_forms(self) -> builtins.list[str]:
         """The forms of the secret values, as masking finds them (computed once)."""
         if self._masked_forms is None:
             self._masked_forms = all_forms(self.secret_values)

@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -218,7 +218,7 @@ class OperationRun(msgspec.Struct):
             except OSError:
                 part.unlink(missing_ok=True)  # a full disk: the link is what is kept
 
-    def _readable(self, segments: list[Segment]) -> list[Segment]:
+    def _readable(self, segments: Sequence[Segment]) -> list[Segment]:
         """The segments, those of an input snapshot gone with the sandbox (a report asked
         for its rows after the operation) read from the table's file instead."""
         return [msgspec.structs.replace(s, path=self._snapshot_of[s.path])

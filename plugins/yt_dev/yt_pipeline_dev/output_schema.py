@@ -33,7 +33,8 @@ def refused_output(path: Path, columns: Sequence[dict[str, str] | None],
         return None
     # one typed decode for a stream of rows all for one table of schema (a stream holding
     # a table switch is not vouched for: its control rows are no table's rows)
-    if columns[first] is not None and all_fit(columns[first], path):
+    first_columns = columns[first]
+    if first_columns is not None and all_fit(first_columns, path):
         return None
     current = first
     with path.open("rb") as handle:

@@ -35,6 +35,7 @@ from yt_pipeline_dev.output_schema import refused_output
 from yt_pipeline_dev.shards import Segment
 from yt_pipeline_dev.table_switches import BadSwitch, check_switches
 from ytjobs import tally
+from ytjobs.tally import Told
 
 _PIPE_CHUNK = 1 << 20
 JOB_TIME_LIMIT_TEXT = "Job time limit exceeded"
@@ -79,7 +80,7 @@ class Job(msgspec.Struct):
     tally: Path | None = None
     #: set when the job ended well and ytjobs wrote the whole of its output: its rows and
     #: switches are known without reading the output again
-    told: tally.Told | None = None
+    told: Told | None = None
     #: the forms of the secrets the job may print: masked in a bad line the error quotes
     masked_forms: list[str] = msgspec.field(default_factory=list)
     #: bytes of its input sent so far (one item, written by its feeder thread alone); a

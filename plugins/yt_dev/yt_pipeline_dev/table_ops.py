@@ -440,11 +440,12 @@ def _refuse_presort_inputs(op: OperationRun) -> None:
 
 def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kind
     spec = op.spec
-    assert spec.mapper is not None
+    mapper = spec.mapper
+    assert mapper is not None
     _refuse_presort_inputs(op)
     shards, whole = _with_controls(op, _input_shards(op), "map"), _inputs_whole(op)
     _write_outputs(op, lambda tmps, columns: _run_scripts(
-        op, spec.mapper, "map", shards, tmps, whole_input=whole, columns=columns))
+        op, mapper, "map", shards, tmps, whole_input=whole, columns=columns))
 
 
 def _refuse_filters_without_key(op: OperationRun) -> None:
@@ -497,7 +498,8 @@ def _refuse_key_column_types(op: OperationRun) -> None:
 
 def reduce(op: OperationRun) -> None:
     spec = op.spec
-    assert spec.reducer is not None
+    reducer = spec.reducer
+    assert reducer is not None
     check_reduce_keys(spec)
     _refuse_filters_without_key(op)
     _refuse_key_column_types(op)
@@ -509,13 +511,14 @@ def reduce(op: OperationRun) -> None:
         shards = _sorted_shards(op, _inputs(op), doubles)
     # a reduce's key switches compare join_by when it has one (control_rows.py)
     shards = _with_controls(op, shards, "reduce", spec.join_by or spec.reduce_by, doubles)
-    _write_outputs(op, lambda tmps, columns: _run_scripts(op, spec.reducer, "reduce", shards,
+    _write_outputs(op, lambda tmps, columns: _run_scripts(op, reducer, "reduce", shards,
                                                           tmps, columns=columns))
 
 
 def map_reduce(op: OperationRun) -> None:
     spec = op.spec
-    assert spec.mapper is not None and spec.reducer is not None
+    reducer = spec.reducer
+    assert spec.mapper is not None and reducer is not None
     check_reduce_keys(spec)
     _refuse_presort_inputs(op)
     mapped = op.sandbox / "mapped.jsonl"
@@ -526,7 +529,7 @@ def map_reduce(op: OperationRun) -> None:
                  [mapped], whole_input=_inputs_whole(op))
     shards = _with_controls(op, _sorted_shards(op, [mapped]), "reduce", spec.reduce_by)
     mapped.unlink()
-    _write_outputs(op, lambda tmps, columns: _run_scripts(op, spec.reducer, "reduce", shards,
+    _write_outputs(op, lambda tmps, columns: _run_scripts(op, reducer, "reduce", shards,
                                                           tmps, columns=columns))
 
 

@@ -305,7 +305,7 @@ def declared(root: Path, table_file: Path) -> list[tuple[str, str]] | None:
 
 
 def declared_with_key(root: Path, table_file: Path
-                      ) -> tuple[list[tuple[str, str]] | None, list[str]]:
+                      ) -> tuple[DeclaredColumns | None, list[str]]:
     """The columns (as `declared`) and the key (as `declared_key`, [] for none) of one
     version of the table file, looked up once: FileNotFoundError when it is gone. (Looked
     up one after the other, a table replaced or removed between the two had the columns

@@ -17,8 +17,8 @@ from yt_pipeline_prod.fake import FakeYtProxy
 TEST_TOKEN = "ytp-test-token-0123456789"
 #: `pipeline.prod` settings for tests: no client retries, fast polling, and transaction
 #: pinger threads that notice quickly that they may stop
-TEST_PROD_OPTIONS = {"retries": False, "poll_interval_s": 0.05,
-                     "yt_config": {"transaction_sleep_period": 5}}
+TEST_PROD_OPTIONS: dict[str, Any] = {"retries": False, "poll_interval_s": 0.05,
+                                     "yt_config": {"transaction_sleep_period": 5}}
 
 
 def start_fake_proxy(token: str | None = TEST_TOKEN) -> FakeYtProxy:

@@ -122,11 +122,16 @@ def _integer(text: str) -> int:
     return value
 
 
+def _noted(seen: set[str], key: str) -> bool:
+    seen.add(key)
+    return False
+
+
 def _map(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     row = dict(pairs)
     if len(row) != len(pairs):
         seen: set[str] = set()
-        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        repeated = next(key for key, _ in pairs if key in seen or _noted(seen, key))
         raise _ParseError(f"Duplicate key \"{repeated}\"")
     return row
 

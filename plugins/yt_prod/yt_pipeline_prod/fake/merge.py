@@ -224,10 +224,10 @@ def _selected(tables: list[InputTable], schema: Any, key: list[str]) -> tuple[An
     if chosen is None:
         return schema, key
     kept = []
-    for column in key:
-        if column not in chosen:
+    for name in key:
+        if name not in chosen:
             break
-        kept.append(column)
+        kept.append(name)
     if schema is WEAK:
         return schema, kept
     columns = [dict(c) for c in schema if str(c["name"]) in chosen]

@@ -274,7 +274,7 @@ class OperationRunner:
             self.tables = read_inputs(self.cypress, self.op.tx,
                                       _paths(spec.get("input_table_paths")),
                                       self._reader_control().sourced)
-        found = []
+        found: list[tuple[str, dict[str, Any]]] = []
         with self.cypress.lock:
             # the scheduler pings its output transaction for as long as the operation
             # runs (TOperationControllerBase::StartTransaction in yt/yt/server/
@@ -502,8 +502,8 @@ class OperationRunner:
         for cookie, chunk in enumerate(planned):
             written = self._job(kind, job_spec, chunk, with_index, cookie, outputs,
                                 control=control, key_of=key_of)
-            for index, out in written.items():
-                produced.setdefault(index, []).extend(out)
+            for index, table_rows in written.items():
+                produced.setdefault(index, []).extend(table_rows)
             if self.row_count_limit is not None and self.row_count_limit.add(written):
                 break  # the operation completes with the jobs run so far
         return produced
@@ -527,11 +527,11 @@ class OperationRunner:
         try:
             stdin = (job_stdin(items, with_index, stringify, control, key_of)
                      if items is not None else None)
-        except YtFakeError as refused:
+        except YtFakeError as unwritable:
             # the job proxy writes the job's input with the same JSON writer as read_table
             # (json_rows: a NaN, or a string not UTF-8 by shape); the job fails on it each
             # time it runs, so the operation fails once its jobs have
-            job_error = {"code": 1, "message": str(refused), "attributes": {},
+            job_error = {"code": 1, "message": str(unwritable), "attributes": {},
                          "inner_errors": []}
             raise OperationError("Failed jobs limit exceeded", [job_error]) from None
         while True:

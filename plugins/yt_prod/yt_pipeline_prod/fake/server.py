@@ -64,7 +64,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     # -- plumbing ---------------------------------------------------------------------
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            parts = []
+            parts: list[bytes] = []
             while True:
                 line = self.rfile.readline(65537)
                 if not line:
@@ -85,13 +85,19 @@ class ProxyHandler(BaseHTTPRequestHandler):
             raise ConnectionError("the request body ended early")
         return data
 
+    def _address(self) -> tuple[str, int]:
+        """The host and port the proxy listens on (an IPv4 or IPv6 socket's, never a Unix
+        one's, whose address would be bytes)."""
+        host, port = self.server.server_address[:2]
+        return str(host), int(port)
+
     def _send(self, status: int, body: bytes, content_type: str = "application/json",
               headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-YT-Request-ID", uuid.uuid4().hex[:16])
-        self.send_header("X-YT-Proxy", f"{self.server.server_address[0]}")
+        self.send_header("X-YT-Proxy", self._address()[0])
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
@@ -113,7 +119,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     # -- routing ----------------------------------------------------------------------
     def _handle(self) -> None:
         path = urlsplit(self.path).path.rstrip("/")
-        address, port = self.server.server_address[:2]
+        address, port = self._address()
         host = f"{address}:{port}"
         if path == "/api":
             return self._send_json(["v3", "v4"])

@@ -51,7 +51,7 @@ def part_size(spec: dict[str, Any]) -> int:
 
 
 def rows(jobs: list[JobResult], size: int) -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     for job in jobs:
         if job.stopped_by == BY_OPERATION_TIME_LIMIT:
             continue  # the controller aborts a job still running then
