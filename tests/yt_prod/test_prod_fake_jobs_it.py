@@ -167,3 +167,22 @@ def test_jobs_sort_by_state_name_and_by_duration(prod_client, fake_yt, sort_orde
     took = {job.id: job.finished - job.started for job in fake_yt.jobs}
     durations = [took[job["id"]] for job in by_duration]
     assert durations == sorted(durations, reverse=sort_order == "descending")
+
+
+# -- get_operation ---------------------------------------------------------------------
+
+def test_get_operation_refuses_an_attribute_it_does_not_know(prod_client, fake_yt):
+    # test_attributes (test_get_operation.py): an unknown attribute is refused with
+    # NoSuchAttribute, a known one comes alone
+    fake_yt.put_table("//tmp/in", [{"foo": "bar"}])
+    operation_id, _ = run_op(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+        "mapper": shell_job("cat")})
+    yt = prod_client.yt()
+    assert list(yt.get_operation(operation_id, attributes=["state"])) == ["state"]
+    assert list(yt.get_operation(operation_id, attributes=["progress"])) == ["progress"]
+    with pytest.raises(YtResponseError) as raised:
+        yt.get_operation(operation_id, attributes=["nonexistent-attribute-ZZZ"])
+    assert raised.value.contains_code(1920)  # NoSuchAttribute
+    assert 'Operation attribute "nonexistent-attribute-ZZZ" is not supported' in str(
+        raised.value)

@@ -218,9 +218,33 @@ def _describe(op: FakeOperation) -> dict[str, Any]:
     return info
 
 
+#: NApi::EErrorCode::NoSuchAttribute (yt/yt/client/api/public.h)
+NO_SUCH_ATTRIBUTE = 1920
+#: the attributes get_operation may be asked for (SupportedOperationAttributes in
+#: yt/yt/ytlib/api/native/client_operations_impl.cpp; test_attributes in
+#: scheduler/test_get_operation.py asks for scheduling_attributes_per_pool_tree too)
+OPERATION_ATTRIBUTES = frozenset({
+    "id", "state", "authenticated_user", "type", "operation_type", "progress", "spec",
+    "provided_spec", "experiment_assignments", "experiment_assignment_names", "full_spec",
+    "unrecognized_spec", "brief_progress", "brief_spec", "runtime_parameters", "start_time",
+    "finish_time", "result", "events", "memory_usage", "suspended",
+    "slot_index_per_pool_tree", "scheduling_attributes_per_pool_tree", "alerts",
+    "task_names", "controller_features", "alert_events", "has_failed_jobs"})
+
+
 def cmd_get_operation(state: FakeState, request: Request) -> Any:
-    info = _describe(_operation(state, request))
+    """The operation's attributes, or those asked for: a name a cluster does not know is
+    refused (test_attributes in test_get_operation.py: `attributes=["PYSCH"]` raises,
+    NoSuchAttribute; the words are CreateCypressOperationAttributes's, in the same source
+    as OPERATION_ATTRIBUTES), one it knows but the operation has not (a running one's
+    finish_time) is left out."""
+    op = _operation(state, request)
     wanted = request.param("attributes")
+    for name in wanted or ():
+        if str(name) not in OPERATION_ATTRIBUTES:
+            raise YtFakeError(f'Operation attribute "{name}" is not supported',
+                              code=NO_SUCH_ATTRIBUTE, attribute_name=str(name))
+    info = _describe(op)
     if wanted:
         info = {k: v for k, v in info.items() if k in {str(a) for a in wanted}}
     return info
