@@ -20,6 +20,7 @@ from yt_pipeline_prod.fake.row_weight import (
     too_heavy,
     writer_limits,
 )
+from yt_pipeline_prod.fake.schema_compatibility import inferred_schema, schema_incompatibility
 from yt_pipeline_prod.fake.sorted_tables import (
     path_schema,
     sorted_concatenation,
@@ -218,6 +219,9 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
             write_data(cypress, path, b"".join(each.data for _, each in sources), append, tx)
             return
         rows = [row for _, each in sources for row in each.rows]
+        destination_schema = node.attributes.get("schema")
+        if destination_schema is not None:
+            check_source_schemas(path, destination_schema, sources)
         # concatenate moves the sources' chunks as they are, converting nothing: rows a
         # table of strict schema would refuse from a writer cannot join it this way either
         refused = schema_violation(strict_columns(node), rows)
@@ -228,6 +232,31 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
         write_rows(cypress, path, rows if ordered is None else ordered, append, tx)
         if ordered is None:
             set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
+        if destination_schema is None:
+            # a destination of weak schema takes the schema its inputs agree on
+            schema = inferred_schema([None] * append + [each.attributes.get("schema")
+                                                        for _, each in sources])
+            if schema is not None:
+                set_attribute(cypress, path, "schema", schema, tx, locked=True)
+
+
+#: EErrorCode::IncompatibleSchemas (yt/yt/client/table_client/public.h)
+INCOMPATIBLE_SCHEMAS = 316
+
+
+def check_source_schemas(path: str, destination: Any, sources: list[tuple[str, Any]]) -> None:
+    """A destination of strong schema takes sources whose schemas are fully compatible with
+    it (schema_compatibility.py), in the words of TNodeConcatenator's schema checker
+    (yt/yt/ytlib/table_client/schema_inferer.cpp) and CheckTableSchemaCompatibility."""
+    for source_path, source in sources:
+        why = schema_incompatibility(source.attributes.get("schema"), destination)
+        if why is not None:
+            cause = YtFakeError(why)
+            raise YtFakeError(
+                f"Schema of output table {path} is not compatible with schema of input "
+                f"table {source_path}",
+                inner_errors=[YtFakeError("Table schemas are incompatible",
+                                          code=INCOMPATIBLE_SCHEMAS, inner_errors=[cause])])
 
 
 HANDLERS = {
