@@ -158,9 +158,12 @@ def test_a_yql_append_of_other_column_types_is_refused(prod_client, fake_yt):
     rows = fake_yt.rows("//tmp/y")
     assert rows == [{"x": 1, "score": 0.5}, {"x": 2, "score": 3.0}, {"x": 4, "score": 5.0}]
     assert [type(row["score"]) for row in rows] == [float] * 3
-    # concatenate converts nothing: rows of another type cannot join a strict schema that way
+    # concatenate converts nothing: a table's rows join a strict schema that way only when
+    # its own schema is compatible with it (test_strong_output_schema_weak_input_schemas in
+    # yt/yt/tests/integration/tests/test_concatenate.py; the fake's schema_compatibility.py)
     fake_yt.put_table("//tmp/ints", [{"x": 9, "score": 9}])
-    with pytest.raises(Exception, match='expected type "double" or "null" but got "int64"'):
+    with pytest.raises(Exception, match="Incompatible strictness: input schema is not strict "
+                                        "while output schema is"):
         prod_client.yt().concatenate(["//tmp/ints"], "<append=%true>//tmp/y")
 
 

@@ -59,6 +59,10 @@ def table_schema(node: Node, sorted_by: list[str]) -> Any:
                                              {"strict": True, "unique_keys": False}))
 
 
+#: a chunk owner's replication_factor when none is set
+DEFAULT_REPLICATION_FACTOR = 3
+
+
 def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None) -> dict[str, Any]:
     attrs: dict[str, Any] = {
         "type": node.type,
@@ -99,6 +103,11 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
     elif node.type == "file":
         attrs.update({"uncompressed_data_size": len(node.data),
                       "compressed_data_size": len(node.data)})
+    if node.type in ("table", "file"):
+        # every chunk owner has one (test_replication_factor_attr in yt/yt/tests/
+        # integration/tests/test_files.py gets it of a file just written); 3 unless set
+        # ("replication_factor" of the Static tables page of the YTsaurus docs)
+        attrs["replication_factor"] = DEFAULT_REPLICATION_FACTOR
     elif node.type == "map_node":
         attrs["count"] = len(cypress.children(path, tx_id))
     elif node.type == "link":

@@ -73,18 +73,32 @@ def _id_key(job_id: str) -> tuple[int, ...]:
     return tuple(int(part, 16) for part in job_id.split("-"))
 
 
+def _duration(record: dict[str, Any]) -> float:
+    return record["_finished"] - record["_started"]
+
+
+#: list_jobs' sort fields (EJobSortField), each with the jobs' ids to break its ties; a
+#: state or a type orders by its name (test_list_jobs.py, _get_answers_for_sorting_*:
+#: `aborted`, `completed`, `failed`, `running` in that order)
 SORT_KEYS = {
     "none": lambda record: _id_key(record["id"]),
     "id": lambda record: record["id"],
     "start_time": lambda record: (record["start_time"], _id_key(record["id"])),
     "finish_time": lambda record: (record["finish_time"], _id_key(record["id"])),
     "type": lambda record: (record["type"], _id_key(record["id"])),
+    "state": lambda record: (record["state"], _id_key(record["id"])),
+    "duration": lambda record: (_duration(record), _id_key(record["id"])),
+    "task_name": lambda record: (record["task_name"], _id_key(record["id"])),
+    "address": lambda record: (record["address"], _id_key(record["id"])),
 }
 
 
-def sorted_records(records: list[dict[str, Any]], sort_field: Any, sort_order: Any
-                   ) -> list[dict[str, Any]]:
+def sorted_records(records: list[tuple[dict[str, Any], JobResult]], sort_field: Any,
+                   sort_order: Any) -> list[dict[str, Any]]:
     """The records in list_jobs' order: by `sort_field` (by id when none is given),
     descending when `sort_order` says so."""
     key = SORT_KEYS.get(str(sort_field or "none"), SORT_KEYS["none"])
-    return sorted(records, key=key, reverse=str(sort_order or "") == "descending")
+    timed = [dict(record, _started=job.started, _finished=job.finished)
+             for record, job in records]
+    ordered = sorted(timed, key=key, reverse=str(sort_order or "") == "descending")
+    return [{k: v for k, v in record.items() if not k.startswith("_")} for record in ordered]

@@ -1,7 +1,7 @@
 """One job of a fake operation: a local process in a temporary sandbox.
 
 The sandbox holds the spec's file_paths (read from the fake Cypress under their file_name),
-the environment is the spec's plus the secure vault as YT_SECURE_VAULT_<NAME>, rows go in
+the environment is the spec's plus the secure vault (secure_vault.py), rows go in
 and come out as JSON lines, as a YT job with `format: json` sees them.
 
 A job's stdout is parsed as rows only when it has output tables: the job proxy opens a pipe
@@ -14,7 +14,6 @@ read while the job runs, so a job that fills one before writing another never bl
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -29,6 +28,7 @@ from yt_pipeline import job_fds, job_memory, job_statistics
 from yt_pipeline.output_switches import InvalidSwitch, switch_target
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
+from yt_pipeline_prod.fake.secure_vault import vault_environment
 
 #: the job proxy's error codes (NJobProxy::EErrorCode, yt/yt/ytlib/job_proxy/public.h)
 JOB_TIME_LIMIT_EXCEEDED = 1202
@@ -105,8 +105,7 @@ def job_environment(python_bin: str, extra: dict[str, str], user_job: dict[str, 
     env = {"PATH": os.pathsep.join([python_bin, SYSTEM_PATH]), "LANG": "C.UTF-8"}
     env.update(extra)
     env.update({str(k): str(v) for k, v in (user_job.get("environment") or {}).items()})
-    for name, value in secure_vault.items():
-        env[f"YT_SECURE_VAULT_{name}"] = value if isinstance(value, str) else json.dumps(value)
+    env.update(vault_environment(secure_vault))
     env.update(ids)
     return env
 

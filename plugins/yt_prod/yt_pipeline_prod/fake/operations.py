@@ -14,6 +14,7 @@ from yt_pipeline_prod.fake.job_listing import instant, job_record, sorted_record
 from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunner
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
+from yt_pipeline_prod.fake.secure_vault import check_variable_name, check_vault_names
 from yt_pipeline_prod.fake.spec_lists import check_column_lists, check_output_paths
 from yt_pipeline_prod.fake.spec_postprocessors import check_postprocessed
 
@@ -39,13 +40,15 @@ def check_environment_names(spec: Any) -> None:
     """Refuse a user job whose `environment` has a name of other characters than ASCII
     letters, digits and `_`, as the scheduler does when it parses the spec (the TUserJobSpec
     postprocessor in yt/yt/ytlib/scheduler/config.cpp calls ValidateEnvironmentVariableName,
-    yt/yt/ytlib/controller_agent/helpers.cpp), so start_operation fails."""
+    yt/yt/ytlib/controller_agent/helpers.cpp), so start_operation fails; and the secure
+    vault's names alike (secure_vault.py)."""
     for job in _user_jobs(spec):
         for name in (job.get("environment") or {}):
-            if not name or not all(c.isascii() and (c.isalnum() or c == "_")
-                                   for c in str(name)):
+            if not name:
                 raise YtFakeError("Only alphanumeric characters and underscore are allowed "
-                                  "in environment variable names", name=str(name))
+                                  "in environment variable names", name="")
+            check_variable_name(str(name))
+    check_vault_names(spec)
 
 
 #: the bounds of max_failed_job_count in the operation spec (TOperationSpecBase in
@@ -215,9 +218,33 @@ def _describe(op: FakeOperation) -> dict[str, Any]:
     return info
 
 
+#: NApi::EErrorCode::NoSuchAttribute (yt/yt/client/api/public.h)
+NO_SUCH_ATTRIBUTE = 1920
+#: the attributes get_operation may be asked for (SupportedOperationAttributes in
+#: yt/yt/ytlib/api/native/client_operations_impl.cpp; test_attributes in
+#: scheduler/test_get_operation.py asks for scheduling_attributes_per_pool_tree too)
+OPERATION_ATTRIBUTES = frozenset({
+    "id", "state", "authenticated_user", "type", "operation_type", "progress", "spec",
+    "provided_spec", "experiment_assignments", "experiment_assignment_names", "full_spec",
+    "unrecognized_spec", "brief_progress", "brief_spec", "runtime_parameters", "start_time",
+    "finish_time", "result", "events", "memory_usage", "suspended",
+    "slot_index_per_pool_tree", "scheduling_attributes_per_pool_tree", "alerts",
+    "task_names", "controller_features", "alert_events", "has_failed_jobs"})
+
+
 def cmd_get_operation(state: FakeState, request: Request) -> Any:
-    info = _describe(_operation(state, request))
+    """The operation's attributes, or those asked for: a name a cluster does not know is
+    refused (test_attributes in test_get_operation.py: `attributes=["PYSCH"]` raises,
+    NoSuchAttribute; the words are CreateCypressOperationAttributes's, in the same source
+    as OPERATION_ATTRIBUTES), one it knows but the operation has not (a running one's
+    finish_time) is left out."""
+    op = _operation(state, request)
     wanted = request.param("attributes")
+    for name in wanted or ():
+        if str(name) not in OPERATION_ATTRIBUTES:
+            raise YtFakeError(f'Operation attribute "{name}" is not supported',
+                              code=NO_SUCH_ATTRIBUTE, attribute_name=str(name))
+    info = _describe(op)
     if wanted:
         info = {k: v for k, v in info.items() if k in {str(a) for a in wanted}}
     return info
@@ -227,31 +254,51 @@ def cmd_abort_operation(state: FakeState, request: Request) -> None:
     _operation(state, request).aborted = True
 
 
+def _flag(value: Any) -> bool | None:
+    """A boolean parameter as it arrives (true, "true", false, "false"), None when absent."""
+    if value is None:
+        return None
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
 def cmd_list_jobs(state: FakeState, request: Request) -> Any:
+    """An operation's jobs, filtered, sorted and paged as ytsaurus-client asks (list_jobs in
+    yt/wrapper/job_commands.py sends job_state, job_type, with_stderr, sort_field,
+    sort_order, offset and limit). `with_stderr` false keeps the jobs without stderr, not
+    all of them (test_list_jobs.py: `("with_stderr", False): job_ids["aborted_map"]`, and
+    test_running_jobs_stderr_size: `with_stderr=False` lists none of jobs that wrote one).
+    The answer also counts the jobs by state and by type, and carries the errors met while
+    listing (`errors`, which checked_list_jobs there raises when not empty)."""
     op = _operation(state, request)
     wanted_state = request.param("job_state")
-    # job_type and offset as ytsaurus-client sends them (list_jobs in
-    # yt/wrapper/job_commands.py): jobs of that type only, and the sorted list from offset on
     wanted_type = request.param("job_type")
-    jobs = []
-    for job in op.jobs:
-        record = job_record(op, job)
+    with_stderr = _flag(request.param("with_stderr"))
+    records = [(job_record(op, job), job) for job in op.jobs]
+    chosen = []
+    for record, job in records:
         if wanted_state and str(wanted_state) != record["state"]:
             continue
         if wanted_type and str(wanted_type) != record["type"]:
             continue
-        if request.param("with_stderr") and not job.stderr:
-            continue  # list_jobs' with_stderr: only jobs that wrote to stderr
-        jobs.append(record)
-    jobs = sorted_records(jobs, request.param("sort_field"), request.param("sort_order"))
+        if with_stderr is not None and with_stderr != bool(job.stderr):
+            continue
+        chosen.append((record, job))
+    jobs = sorted_records(chosen, request.param("sort_field"), request.param("sort_order"))
     jobs = jobs[int(request.param("offset") or 0):]
     limit = request.param("limit")
     if limit is not None:
         jobs = jobs[: int(limit)]
-    counts = {"failed": sum(1 for j in op.jobs if j.failed)}
-    counts["completed"] = len(op.jobs) - counts["failed"]
-    return {"jobs": jobs, "state_counts": counts, "type_counts": {},
-            "controller_agent_job_count": 0, "archive_job_count": len(op.jobs)}
+    state_counts: dict[str, int] = {}
+    type_counts: dict[str, int] = {}
+    for record, _ in records:
+        state_counts[record["state"]] = state_counts.get(record["state"], 0) + 1
+        type_counts[record["type"]] = type_counts.get(record["type"], 0) + 1
+    # a finished operation's jobs are in the archive and, until the operation is cleaned,
+    # still known to its controller agent and the scheduler (_check_after_finish there);
+    # Cypress holds none (`cypress_job_count` is an entity)
+    return {"jobs": jobs, "state_counts": state_counts, "type_counts": type_counts,
+            "controller_agent_job_count": len(records), "scheduler_job_count": len(records),
+            "cypress_job_count": None, "archive_job_count": len(records), "errors": []}
 
 
 def cmd_get_job_stderr(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:

@@ -6,6 +6,7 @@ it overwrites (the "Implicit locks" section of the Transactions page of the Cypr
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake import control_attributes
@@ -20,6 +21,7 @@ from yt_pipeline_prod.fake.row_weight import (
     too_heavy,
     writer_limits,
 )
+from yt_pipeline_prod.fake.schema_compatibility import inferred_schema, schema_incompatibility
 from yt_pipeline_prod.fake.sorted_tables import (
     path_schema,
     sorted_concatenation,
@@ -164,16 +166,32 @@ def cmd_read_table(state: FakeState, request: Request) -> tuple[bytes, dict[str,
     return dump_rows(rows, stringifies(request.param("output_format"))), meta
 
 
+def _flag(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
 def cmd_write_file(state: FakeState, request: Request) -> None:
+    """Bytes written to a file. With `compute_md5` the file's `md5` is its bytes' MD5, an
+    append's included while the file kept its MD5 (or had no bytes yet); a write without it
+    leaves the file with no `md5` (test_compute_hash in yt/yt/tests/integration/tests/
+    test_files.py). Appending with compute_md5 to bytes of no MD5 is refused there; the
+    words here are the fake's own."""
     tx = transaction_of(request)
     text, attributes = path_attributes(request.param("path"))
     cypress = state.cypress
+    append = bool(attributes.get("append"))
+    with_md5 = _flag(request.param("compute_md5", False))
     with cypress.lock:
         path = cypress.resolve(split_path(text)[0], tx)
         node = cypress.get_node(path, tx)
         if node.type != "file":
             raise YtFakeError(f"{path} is a {node.type}, not a file")
-        write_data(cypress, path, request.body, bool(attributes.get("append")), tx)
+        if with_md5 and append and node.data and "md5" not in node.attributes:
+            raise YtFakeError(f"Cannot compute the MD5 of an append to {path}: its data has "
+                              "no MD5 to continue from")
+        written = write_data(cypress, path, request.body, append, tx)
+        md5 = hashlib.md5(written.data).hexdigest() if with_md5 else REMOVED
+        set_attribute(cypress, path, "md5", md5, tx, locked=True)
 
 
 def cmd_read_file(state: FakeState, request: Request) -> tuple[bytes, dict[str, Any]]:
@@ -188,6 +206,11 @@ def cmd_read_file(state: FakeState, request: Request) -> tuple[bytes, dict[str, 
         data = node.data
     offset = int(request.param("offset") or 0)
     length = request.param("length")
+    if (length is not None and int(length) < 0) or offset < 0:
+        # test_read_interval (test_files.py): `length=-1` is refused; the words are the
+        # fake's own
+        raise YtFakeError(f"Cannot read {path} from offset {offset} for length {length}: "
+                          "neither may be negative")
     data = data[offset:] if length is None else data[offset:offset + int(length)]
     return data, {}
 
@@ -222,8 +245,13 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
             # file (two chunks or more) and joins them with concatenate
             # (make_parallel_write_request in yt/wrapper/parallel_writer.py)
             write_data(cypress, path, b"".join(each.data for _, each in sources), append, tx)
+            # joined chunks carry no MD5 (test_compute_hash in test_files.py)
+            set_attribute(cypress, path, "md5", REMOVED, tx, locked=True)
             return
         rows = [row for _, each in sources for row in each.rows]
+        destination_schema = node.attributes.get("schema")
+        if destination_schema is not None:
+            check_source_schemas(path, destination_schema, sources)
         # concatenate moves the sources' chunks as they are, converting nothing: rows a
         # table of strict schema would refuse from a writer cannot join it this way either
         refused = schema_violation(strict_columns(node), rows)
@@ -234,6 +262,31 @@ def cmd_concatenate(state: FakeState, request: Request) -> None:
         write_rows(cypress, path, rows if ordered is None else ordered, append, tx)
         if ordered is None:
             set_attribute(cypress, path, "sorted_by", REMOVED, tx, locked=True)
+        if destination_schema is None:
+            # a destination of weak schema takes the schema its inputs agree on
+            schema = inferred_schema([None] * append + [each.attributes.get("schema")
+                                                        for _, each in sources])
+            if schema is not None:
+                set_attribute(cypress, path, "schema", schema, tx, locked=True)
+
+
+#: EErrorCode::IncompatibleSchemas (yt/yt/client/table_client/public.h)
+INCOMPATIBLE_SCHEMAS = 316
+
+
+def check_source_schemas(path: str, destination: Any, sources: list[tuple[str, Any]]) -> None:
+    """A destination of strong schema takes sources whose schemas are fully compatible with
+    it (schema_compatibility.py), in the words of TNodeConcatenator's schema checker
+    (yt/yt/ytlib/table_client/schema_inferer.cpp) and CheckTableSchemaCompatibility."""
+    for source_path, source in sources:
+        why = schema_incompatibility(source.attributes.get("schema"), destination)
+        if why is not None:
+            cause = YtFakeError(why)
+            raise YtFakeError(
+                f"Schema of output table {path} is not compatible with schema of input "
+                f"table {source_path}",
+                inner_errors=[YtFakeError("Table schemas are incompatible",
+                                          code=INCOMPATIBLE_SCHEMAS, inner_errors=[cause])])
 
 
 HANDLERS = {
