@@ -1,0 +1,129 @@
+"""Processes a job left running that still write to its files, stopped when the job ends.
+
+A cluster's job proxy kills every process of a job once its main process has ended
+(TUserJob::Run calls CleanupUserProcesses, which has the job's environment, its container,
+kill every process in it: yt/yt/server/job_proxy/user_job.cpp), whatever session a process
+made for itself. processes._kill_group kills the job's process group; a helper the job
+started in a session of its own (`subprocess.Popen(..., start_new_session=True)`, a daemon)
+is not in it. Left alive, it kept the job's stdout: what it printed later went into the
+file the operation renames into the output table (a job's output placed into an empty
+table becomes its file), so rows appeared in a table after its stage had committed; or into
+the next attempt's output (each attempt empties the same file), so a failed attempt's rows
+reached the table.
+
+Looking for such a process walks /proc, so it is done only when one is there: the kernel
+refuses a read lease (fcntl F_SETLEASE F_RDLCK) with EAGAIN while any process has the file
+open for writing (fcntl(2), "Leases"), and the driver closed its own copies once the job
+had started. Only a process that is not the driver's own child is killed: the driver's
+children are its jobs and YQL engines (one forked this instant holds the driver's open
+files until its exec closes them).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+#: how long the files' writers are given to die once killed (or a fork of the driver to
+#: reach its exec) before the job goes on as it is
+WAIT_S = 2.0
+_PROC = Path("/proc")
+
+
+def stop(paths: Iterable[Path | None]) -> None:
+    """Kill every process but the driver's children still holding one of `paths` open for
+    writing, and wait until none does (at most WAIT_S)."""
+    states = {path: _lease(path) for path in paths if path is not None}
+    held = [path for path, state in states.items() if state == HELD]
+    unknown = [path for path, state in states.items() if state == UNKNOWN]
+    if not (held or unknown) or not _PROC.is_dir():
+        return
+    if unknown:  # no lease to tell when they are gone: one look, no wait
+        _kill_writers(unknown)
+    deadline = time.monotonic() + WAIT_S
+    pause = 0.001
+    while held and time.monotonic() < deadline:
+        _kill_writers(held)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+        held = [path for path in held if _lease(path) == HELD]
+
+
+def _kill_writers(paths: list[Path]) -> None:
+    files = set()
+    for path in paths:
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            continue
+        files.add((status.st_dev, status.st_ino))
+    for pid in _writers(files):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+FREE, HELD, UNKNOWN = "free", "held", "unknown"
+
+
+def _lease(path: Path) -> str:
+    """HELD while a process has `path` open for writing, FREE when none has; UNKNOWN where
+    leases are not to be had (a file system without them, leases disabled)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return FREE  # gone: renamed into its table, or the job's output removed
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as exc:
+        return HELD if exc.errno == errno.EAGAIN else UNKNOWN
+    else:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return FREE
+    finally:
+        os.close(fd)
+
+
+def _writers(files: set[tuple[int, int]]) -> Iterator[int]:
+    """The processes (not this one nor its children) with one of `files` open to write."""
+    me = os.getpid()
+    for entry in os.listdir(_PROC):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        base = _PROC / entry
+        try:
+            if _parent(base) == me:
+                continue
+            names = os.listdir(base / "fd")
+        except OSError:
+            continue  # gone, or another user's
+        for name in names:
+            try:
+                status = os.stat(base / "fd" / name)
+            except OSError:
+                continue
+            if (status.st_dev, status.st_ino) in files and _writes(base, name):
+                yield int(entry)
+                break
+
+
+def _parent(base: Path) -> int:
+    stat = (base / "stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def _writes(base: Path, fd: str) -> bool:
+    """Whether descriptor `fd` of the process is open for writing (its fdinfo flags)."""
+    try:
+        for line in (base / "fdinfo" / fd).read_text().splitlines():
+            if line.startswith("flags:"):
+                return int(line.split()[1], 8) & os.O_ACCMODE != os.O_RDONLY
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
