@@ -1,4 +1,4 @@
-"""Processes a job left running that still write to its files, stopped when the job ends.
+"""Processes a job left running that still hold its files or its stdin, killed once it ends.
 
 A cluster's job proxy kills every process of a job once its main process has ended
 (TUserJob::Run calls CleanupUserProcesses, which has the job's environment, its container,
@@ -9,14 +9,16 @@ is not in it. Left alive, it kept the job's stdout: what it printed later went i
 file the operation renames into the output table (a job's output placed into an empty
 table becomes its file), so rows appeared in a table after its stage had committed; or into
 the next attempt's output (each attempt empties the same file), so a failed attempt's rows
-reached the table.
+reached the table. Holding the job's stdin and reading none of it, it kept the feeder
+thread writing into a full pipe: the job never ended, as long as the helper ran.
 
 Looking for such a process walks /proc, so it is done only when one is there: the kernel
 refuses a read lease (fcntl F_SETLEASE F_RDLCK) with EAGAIN while any process has the file
 open for writing (fcntl(2), "Leases"), and the driver closed its own copies once the job
-had started. Only a process that is not the driver's own child is killed: the driver's
-children are its jobs and YQL engines (one forked this instant holds the driver's open
-files until its exec closes them).
+had started (`stop_writers`); a feeder still writing a moment after the job ended is
+stuck on such a process (`free_feeder`). Only a process that is not the driver's own
+child is killed: the driver's children are its jobs and YQL engines (one forked this
+instant holds the driver's open files until its exec closes them).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import errno
 import fcntl
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -32,10 +35,12 @@ from pathlib import Path
 #: how long the files' writers are given to die once killed (or a fork of the driver to
 #: reach its exec) before the job goes on as it is
 WAIT_S = 2.0
+#: how long a feeder may go on after its job ended before what holds its pipe is looked for
+FEEDER_GRACE_S = 0.05
 _PROC = Path("/proc")
 
 
-def stop(paths: Iterable[Path | None]) -> None:
+def stop_writers(paths: Iterable[Path | None]) -> None:
     """Kill every process but the driver's children still holding one of `paths` open for
     writing, and wait until none does (at most WAIT_S)."""
     states = {path: _lease(path) for path in paths if path is not None}
@@ -54,6 +59,19 @@ def stop(paths: Iterable[Path | None]) -> None:
         held = [path for path in held if _lease(path) == HELD]
 
 
+def free_feeder(feeder: threading.Thread, pipe: tuple[int, int]) -> None:
+    """Wait for the thread feeding a job that has ended; if it is still writing a moment
+    later, kill the processes (not the driver's children) that hold its pipe, `pipe` (the
+    device and inode of the pipe), until it ends."""
+    feeder.join(FEEDER_GRACE_S)
+    pause = 0.001
+    while feeder.is_alive():
+        if _PROC.is_dir():
+            _kill(_holders({pipe}, writing=False))
+        feeder.join(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def _kill_writers(paths: list[Path]) -> None:
     files = set()
     for path in paths:
@@ -62,7 +80,11 @@ def _kill_writers(paths: list[Path]) -> None:
         except FileNotFoundError:
             continue
         files.add((status.st_dev, status.st_ino))
-    for pid in _writers(files):
+    _kill(_holders(files, writing=True))
+
+
+def _kill(pids: Iterable[int]) -> None:
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -90,8 +112,9 @@ def _lease(path: Path) -> str:
         os.close(fd)
 
 
-def _writers(files: set[tuple[int, int]]) -> Iterator[int]:
-    """The processes (not this one nor its children) with one of `files` open to write."""
+def _holders(files: set[tuple[int, int]], *, writing: bool) -> Iterator[int]:
+    """The processes (not this one nor its children) with one of `files` open (to write,
+    if `writing`)."""
     me = os.getpid()
     for entry in os.listdir(_PROC):
         if not entry.isdigit() or int(entry) == me:
@@ -108,7 +131,8 @@ def _writers(files: set[tuple[int, int]]) -> Iterator[int]:
                 status = os.stat(base / "fd" / name)
             except OSError:
                 continue
-            if (status.st_dev, status.st_ino) in files and _writes(base, name):
+            if (status.st_dev, status.st_ino) in files and (
+                    not writing or _writes(base, name)):
                 yield int(entry)
                 break
 
