@@ -66,10 +66,11 @@ def free_feeder(feeder: threading.Thread, pipe: tuple[int, int]) -> None:
     feeder.join(FEEDER_GRACE_S)
     pause = 0.001
     while feeder.is_alive():
-        if _PROC.is_dir():
-            _kill(_holders({pipe}, writing=False))
+        killed = _kill(_holders({pipe}, writing=False)) if _PROC.is_dir() else 0
         feeder.join(pause)
-        pause = min(pause * 2, 0.05)
+        # none to kill (one of the driver's own, another user's): the feeder waits for it,
+        # looking again now and then rather than walking /proc without a pause
+        pause = min(pause * 2, 0.05 if killed else 0.5)
 
 
 def _kill_writers(paths: list[Path]) -> None:
@@ -83,12 +84,15 @@ def _kill_writers(paths: list[Path]) -> None:
     _kill(_holders(files, writing=True))
 
 
-def _kill(pids: Iterable[int]) -> None:
+def _kill(pids: Iterable[int]) -> int:
+    killed = 0
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
+            killed += 1
         except (ProcessLookupError, PermissionError):
             pass
+    return killed
 
 
 FREE, HELD, UNKNOWN = "free", "held", "unknown"
@@ -124,7 +128,7 @@ def _holders(files: set[tuple[int, int]], *, writing: bool) -> Iterator[int]:
             if _parent(base) == me:
                 continue
             names = os.listdir(base / "fd")
-        except OSError:
+        except (OSError, ValueError, IndexError):
             continue  # gone, or another user's
         for name in names:
             try:
