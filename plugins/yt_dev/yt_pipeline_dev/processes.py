@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from yt_pipeline import job_fds, job_memory, job_statistics
+from yt_pipeline_dev import job_leftovers
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
 from yt_pipeline_dev.output_schema import refused_output
@@ -260,14 +261,18 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
         try:
             feeder = None
             if job.stdin is not None:
+                assert proc.stdin is not None
+                pipe = os.fstat(proc.stdin.fileno())
                 feeder = threading.Thread(target=_feed, args=(proc, job.stdin, _Fed(job.fed)),
                                           daemon=True)
                 feeder.start()
             reason = _wait(proc, started, timeout_s, stop, job.memory_limit)
-            if feeder is not None:
-                feeder.join()
+            if feeder is not None:  # a helper the job left may hold its stdin
+                job_leftovers.free_feeder(feeder, (pipe.st_dev, pipe.st_ino))
         finally:
             _live.discard(proc)
+    # a process the job left in a session of its own writes to its files no more
+    job_leftovers.stop_writers([job.stdout, *job.extra_outputs, job.statistics, job.stderr])
     if reason is None and proc.returncode == 0:
         if job.check_output and job.stdout is not None:
             job.told = _told_whole(job)

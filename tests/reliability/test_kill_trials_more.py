@@ -1,0 +1,168 @@
+"""Seeded kill trials of a dev run whose stages append to tables that exist before they run
+(kill_trials_pipeline.py): operations (map with a job failing its first attempt, sort +
+reduce, map_reduce) and write_table appending to one table from parallel stages, YQL
+`INSERT INTO` without TRUNCATE from two parallel stages, a stage retried after appending.
+
+Each trial interrupts a run one way (`point`: SIGKILL at a seeded crash point, which may be
+one inside a commit, core/crashpoints.py; `kill`: SIGKILL of the driver's process group at a
+random time, its jobs left running in their own sessions; `int`: Ctrl-C, SIGINT to that
+group; `term`: SIGTERM to the driver; `jobkill`: SIGKILL of one job process; `force`: a
+complete run, then `run --force` interrupted one of those ways), then interrupts up to three
+`--resume`s (SIGKILL at a random time, early in the run or at a crash point, SIGTERM,
+SIGINT), then runs `--resume` to its end. Every row of every table is then checked against
+kill_trials_pipeline.expected(): none lost, none doubled, no half-written line, no journal
+record or transaction folder left.
+
+A failing trial names its scenario and seed; `YTP_KILL_SEED=<seed>` replays that one trial
+(`-k <scenario>`). `YTP_KILL_TRIALS` sets the trials of each scenario of the slow test.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from adversarial_helpers import command, crash_points, differences, finish, start, tables
+from kill_trials_pipeline import expected, make
+from test_adversarial_ops import _descendants
+
+TRIALS = int(os.environ.get("YTP_KILL_TRIALS", "40"))
+REPLAY = os.environ.get("YTP_KILL_SEED")
+SCENARIOS = ["point", "kill", "int", "term", "jobkill", "force"]
+#: how a `--resume` is interrupted (`early`: SIGKILL in its first second, while it settles
+#: what the killed run left, packages the code, takes the lock)
+RESUME_INTERRUPTS = ["point", "kill", "int", "term", "early"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict:
+    """One uninterrupted run: its rows must be the expected ones; its crash points and its
+    duration are where and when the trials stop runs."""
+    base = tmp_path_factory.mktemp("reference")
+    root = make(base / "p")
+    marks = base / "marks"
+    marks.mkdir()
+    points = base / "points"
+    started = time.perf_counter()
+    code, out = finish(start(command(root), env={"MARKS": str(marks),
+                                                  "YTP_CRASH_COUNT": str(points)}))
+    elapsed = time.perf_counter() - started
+    assert code == 0, out[-3000:]
+    assert sorted(os.listdir(marks)) == ["mapper.1", "rt"], "the first attempts did not fail"
+    assert check(root) == []
+    return {"points": len(crash_points(points)), "elapsed": elapsed}
+
+
+@pytest.fixture(autouse=True)
+def _sigint_reaches_the_runs():
+    """A test suite started in the background of a script has SIGINT ignored, and so would
+    the runs it starts: Ctrl-C would be no interruption at all."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def check(root: Path) -> list[str]:
+    problems = differences(tables(root / ".dev"), expected())
+    journal = root / ".runs/journal.dev"
+    if journal.is_dir() and list(journal.iterdir()):
+        problems.append(f"journal records left: {sorted(os.listdir(journal))}")
+    txn = root / ".dev/.txn"
+    if txn.is_dir() and list(txn.iterdir()):
+        problems.append(f"transaction folders left: {sorted(os.listdir(txn))}")
+    return problems
+
+
+def interrupt(root: Path, env: dict[str, str], rng: random.Random, how: str,
+              reference: dict, *extra: str) -> str:
+    """Run `root` (with `extra` options) and interrupt it `how`; what was done."""
+    if how == "point":  # a resume passes its first points as it finishes the killed commits
+        at = rng.randint(1, 12 if extra == ("--resume",) and rng.random() < 0.5
+                         else reference["points"])
+        code, _ = finish(start(command(root, *extra), env={**env, "YTP_CRASH_AT": str(at)}))
+        return f"crash point {at} -> exit {code}"
+    process = start(command(root, *extra), env=env)
+    delay = rng.uniform(0.3, 1.2 if how == "early" else reference["elapsed"])
+    if how == "jobkill":  # the first job seen running after `delay` is killed, as by OOM
+        deadline, killed = time.monotonic() + delay, False
+        while process.poll() is None and not killed:
+            jobs = _descendants(process.pid)
+            if jobs and time.monotonic() > deadline:
+                try:
+                    os.kill(rng.choice(jobs), signal.SIGKILL)
+                    killed = True
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        code, _ = finish(process)
+        return f"a job killed after {delay:.2f}s ({killed}) -> exit {code}"
+    time.sleep(delay)
+    try:
+        if how in ("kill", "early"):
+            os.killpg(process.pid, signal.SIGKILL)
+        elif how == "int":  # a terminal sends Ctrl-C to its foreground group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    code, _ = finish(process)
+    return f"{how} after {delay:.2f}s -> exit {code}"
+
+
+def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
+    """One trial; whether its first interrupted run was stopped before its end."""
+    rng = random.Random(f"{scenario}-{seed}")
+    marks = base / "marks"
+    marks.mkdir(parents=True)
+    root = make(base / "p")
+    env = {"MARKS": str(marks)}
+    steps = [f"{scenario} trial, seed {seed} (YTP_KILL_SEED={seed} -k {scenario})"]
+    if scenario == "force":
+        code, out = finish(start(command(root), env=env))
+        assert code == 0, out[-3000:]
+        how = rng.choice(["point", "kill", "int", "term"])
+        steps.append("run --force: " + interrupt(root, env, rng, how, reference, "--force"))
+    else:
+        steps.append("run: " + interrupt(root, env, rng, scenario, reference))
+    # a job killed makes its operation run it again: the run may end well
+    stopped = not steps[1].endswith("exit 0")
+    for _ in range(rng.choice([0, 0, 1, 2, 3])):
+        how = rng.choice(RESUME_INTERRUPTS)
+        steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume"))
+    code, out = finish(start(command(root, "--resume"), env=env))
+    label = "; ".join(steps)
+    assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"
+    problems = check(root)
+    assert not problems, f"{label}: " + "; ".join(problems)
+    return stopped
+
+
+def seeds(count: int) -> list[int]:
+    return [int(REPLAY)] if REPLAY else list(range(1, count + 1))
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_one_interrupted_run_of_appending_stages_resumes_to_exact_rows(
+        tmp_path, reference, scenario):
+    """One trial of each scenario (under a minute for all six on 2 cores)."""
+    for seed in seeds(1):
+        trial(tmp_path / str(seed), scenario, seed, reference)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_interrupted_runs_of_appending_stages_resume_to_exact_rows(
+        tmp_path, reference, scenario):
+    stopped = 0
+    for seed in seeds(TRIALS):
+        base = tmp_path / str(seed)
+        stopped += trial(base, scenario, 1000 + seed if not REPLAY else seed, reference)
+        shutil.rmtree(base)
+    if not REPLAY and scenario != "jobkill":  # else the trials tested little
+        assert stopped >= TRIALS // 2, f"only {stopped} of {TRIALS} runs were interrupted"
