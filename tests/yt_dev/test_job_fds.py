@@ -120,3 +120,27 @@ def test_which_descriptors_a_job_finds_open(dev_client, stages, outputs, fd, ope
     tables = [f"//out/t{i}" for i in range(outputs)]
     launch(dev_client, _spec(stages, tables, job_count=1))
     assert list(dev_client.read_table("//out/t0")) == [{"open": opened}]
+
+
+#: rows to sys.stdout, then through /dev/stdout opened for appending, then sys.stdout again
+DEV_STDOUT_APPENDED = """
+import json, sys
+for i in range(3):
+    sys.stdout.write(json.dumps({"i": i}) + "\\n")
+sys.stdout.flush()
+with open("/dev/stdout", "a") as again:
+    again.write(json.dumps({"i": 3}) + "\\n")
+for i in range(4, 6):
+    sys.stdout.write(json.dumps({"i": i}) + "\\n")
+"""
+
+
+def test_a_job_appending_through_dev_stdout_keeps_every_row(dev_client, stages):
+    """On a cluster stdout is a pipe, so a job writing through `/dev/stdout` as well loses
+    nothing; a dev job's stdout is a file opened for appending (processes._open_stdout), so
+    a second opening of it for appending (docs/dev-vs-prod.md) lands after the rows before it
+    and before the ones after it."""
+    stages("m", {"src/mapper.py": DEV_STDOUT_APPENDED})
+    dev_client.write_table("//in/t", [{"id": 0}])
+    launch(dev_client, _spec(stages, ["//out/a"], job_count=1))
+    assert [row["i"] for row in dev_client.read_table("//out/a")] == list(range(6))
