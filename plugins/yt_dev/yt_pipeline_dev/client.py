@@ -814,7 +814,9 @@ class DevClient(YqlRequests):
                     raise BackendError(_another_kind(action, path, node, "table", kind))
                 if folder_first and depth == len(parts) - 2:
                     raise BackendError(_another_kind(action, path, node, "table", "map_node"))
-                raise BackendError(f"{action} {path}: {node} cannot have children")
+                # the master's words (ThrowCannotHaveChildren in yt/yt/core/ytree/
+                # exception_helpers.cpp)
+                raise BackendError(f"{action} {path}: Node {node} cannot have children")
             disk = os.path.join(disk, folder_part(part))
         if parts and kind == "table" and self._folder_seen(node, disk):
             raise BackendError(_another_kind(action, path, node, "map_node", kind))
