@@ -145,3 +145,26 @@ def test_a_job_writing_a_heavy_key_into_a_sorted_table_fails_in_both_modes(
     both.run(spec)
     dev, prod = both.rows("//t/s")
     assert dev == prod and [row["n"] for row in dev] == [2]
+
+
+def test_write_table_into_a_sorted_table_refuses_a_heavy_key_in_both_modes(
+        tmp_path, prod_client, fake_yt):
+    # write_table into a table of sorted strict schema writes with a sorted writer, which
+    # weighs each row's key (ValidateKeyWeight, schemaless_chunk_writer.cpp): the write
+    # fails and the table stays as it was. The fake refused it (fake/tables.py); dev wrote it.
+    pytest.importorskip("duckdb", reason="YQL runs on DuckDB in dev and in the fake")
+    both = Backends(tmp_path, prod_client, fake_yt, {})
+    for client in (both.dev, both.prod):
+        client.run_yql("INSERT INTO `//t/s` WITH TRUNCATE SELECT 'a' AS k ORDER BY k")
+    heavy = [{"k": "x" * (KEY_LIMIT - 1)}]  # 1 + 16383 bytes
+    with pytest.raises(BackendError, match=r"write_table //t/s: Key weight is too large: the "
+                                           r"key \[k\] of a row weighs 16384 bytes"):
+        both.dev.write_table("//t/s", heavy, append=True)
+    with pytest.raises(BackendError, match=r"Key weight is too large \(key_weight 16384, "
+                                           r"key_weight_limit 16384\)"):
+        both.prod.write_table("//t/s", heavy, append=True)
+    assert both.rows("//t/s") == ([{"k": "a"}],) * 2
+    light = [{"k": "x" * (KEY_LIMIT - 2)}]
+    for client in (both.dev, both.prod):
+        client.write_table("//t/s", light, append=True)
+    assert both.rows("//t/s") == ([{"k": "a"}, *light],) * 2

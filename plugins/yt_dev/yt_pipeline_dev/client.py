@@ -40,6 +40,7 @@ from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, make
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
 from yt_pipeline_dev.folder_removal import remove_folder
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
+from yt_pipeline_dev.output_schema import heavy_key
 from yt_pipeline_dev.paths import (
     TABLE_SUFFIX,
     folder,
@@ -150,8 +151,9 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
                      path: str, start: int, by_jobs: bool, kept: Any,
                      unique: bool = False) -> None:
     """UnsortedWrite for rows out of a sorted table's key order, or repeating a key of a
-    table whose schema says unique_keys (`unique`: unique_keys.py); the rows were checked
-    against the table's schema `kept` before (each job's, or the write's own).
+    table whose schema says unique_keys (`unique`: unique_keys.py), or a row whose key
+    weighs max_key_weight; the rows were checked against the table's schema `kept` before
+    (each job's, or the write's own).
 
     A sort (`sorted_by`) writes its rows in order; into a table that keeps its unique keys
     (_stays_unique) its writer refuses two rows of one key of the sort's columns, as the
@@ -169,6 +171,12 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
         return
     if key is None:
         return
+    if not by_jobs:  # (a job's rows were weighed as it ended: output_schema.heavy_key)
+        # the table's sorted writer weighs each row's key before it looks at its order,
+        # as the fake proxy's write_table does (its row_weight.too_heavy)
+        heavy = heavy_key(tmp, [key], start=start)
+        if heavy is not None:
+            raise UnsortedWrite(path, heavy)
     types = {name: column_types.yt_column_type(kind) for name, kind in kept or []}
     refused = refusal(tmp, key, path, start, by_jobs=by_jobs, types=types, unique=unique)
     if refused is not None:

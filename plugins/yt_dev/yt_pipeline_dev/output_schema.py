@@ -55,16 +55,17 @@ def refused_output(path: Path, columns: Sequence[dict[str, str] | None],
 
 
 def heavy_key(path: Path, keys: Sequence[list[str] | None], first: int = 0,
-              limit: int = MAX_KEY_WEIGHT) -> str | None:
-    """What a sorted writer says of the first row of the job's output stream `path` whose
-    key weighs `limit` or more, for an output table of sorted schema; or None. `keys`: each
-    output table's key, None for one not sorted; the rows go to table `first` until a
-    switch. Only a table switch and a line long enough to weigh the limit
+              limit: int = MAX_KEY_WEIGHT, start: int = 0) -> str | None:
+    """What a sorted writer says of the first row of the job's output stream `path` (from
+    byte `start`) whose key weighs `limit` or more, for an output table of sorted schema;
+    or None. `keys`: each output table's key, None for one not sorted; the rows go to table
+    `first` until a switch. Only a table switch and a line long enough to weigh the limit
     (yson_size.may_reach) are parsed."""
     if not any(keys):
         return None
     current = first
     with path.open("rb") as handle:
+        handle.seek(start)
         for line in handle:
             if CONTROL_MARK in line:
                 row = loads_line(line)
