@@ -18,10 +18,11 @@ same defaults in the "Formats" page of the YTsaurus docs (type conversion option
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from yt_pipeline.yson_size import yson_size
 
 #: DuckDB column types and the YT column types a YQL write gives them; any other is `any`.
 #: An integer keeps its width and sign: YQL writes an Int32 column as int32, a Uint8 one
@@ -216,15 +217,11 @@ class HeavyKey(ValueError):
 MAX_KEY_WEIGHT = 16 * 1024
 
 
-def _json_size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-
-
-def value_weight(value: Any, encoded_size: Callable[[Any], int] = _json_size) -> int:
+def value_weight(value: Any, encoded_size: Callable[[Any], int] = yson_size) -> int:
     """A value's data weight as YT counts it (GetDataWeight in yt/yt/client/table_client/
     unversioned_row.cpp): a string's bytes, 8 for a number, 1 for a boolean, nothing for
     null; a list or a map, kept as one encoded value, the size `encoded_size` gives it (its
-    JSON text by default, near its binary YSON)."""
+    binary YSON by default: yson_size)."""
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -246,13 +243,13 @@ def value_weight(value: Any, encoded_size: Callable[[Any], int] = _json_size) ->
 ROW_WEIGHT_BASE = 1
 
 
-def row_weight(row: dict[str, Any], encoded_size: Callable[[Any], int] = _json_size) -> int:
+def row_weight(row: dict[str, Any], encoded_size: Callable[[Any], int] = yson_size) -> int:
     """A row's weight as a table writer counts it: 1, and its values' data weights."""
     return ROW_WEIGHT_BASE + sum(value_weight(value, encoded_size) for value in row.values())
 
 
 def key_weight(row: dict[str, Any], columns: Sequence[str],
-               encoded_size: Callable[[Any], int] = _json_size) -> int:
+               encoded_size: Callable[[Any], int] = yson_size) -> int:
     """A row's key weight as a sorted writer counts it: 1, and its key values' weights.
     The writer weighs a key value as any other (UpdateDataWeight calls GetDataWeight for
     the key columns and the rest alike), so a list or a map in a key column weighs what
@@ -263,7 +260,7 @@ def key_weight(row: dict[str, Any], columns: Sequence[str],
 
 def check_key_weight(row: dict[str, Any], columns: Sequence[str],
                      limit: int = MAX_KEY_WEIGHT,
-                     encoded_size: Callable[[Any], int] = _json_size) -> None:
+                     encoded_size: Callable[[Any], int] = yson_size) -> None:
     """HeavyKey when the row's key (its `columns`) weighs `limit` or more: a sorted writer
     refuses it, "Key weight is too large" (ValidateKeyWeight in yt/yt/ytlib/table_client/
     schemaless_chunk_writer.cpp, `weight < MaxKeyWeight` passes; the weight is key_weight's),

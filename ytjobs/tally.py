@@ -5,7 +5,8 @@ JSON library, so output that ytjobs wrote whole is rows: dev need not parse it a
 it (job_output.check_rows). The dev launcher names a file in YTP_STDOUT_TALLY; at exit ytjobs
 writes there, as four integers: the bytes it wrote, the rows among them, the table switches
 among them, and the longest piece written at once (every piece holds whole lines, so no line
-is longer: dev need not look for a row over the weight limit when no piece reached it).
+is longer: dev need not look for a row over the weight limit when no piece was long
+enough to weigh that much).
 Anything else written to stdout (a print, a raw write, a child process) makes the output's
 size differ from the count, and then it is parsed as before. Without the variable (prod,
 where YT parses every job's output) nothing is counted.

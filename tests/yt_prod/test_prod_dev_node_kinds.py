@@ -4,9 +4,10 @@ prod (on the fake proxy), in the master's words.
 A Cypress node has one type. A create with `ignore_existing` (what prod's write_table and
 create_path ask for, with `recursive`) of a node whose name a node of another type has fails
 with `<path> already exists and has type "table" while node of "map_node" type is about to
-be created`, and one below a table with `<table> cannot have children`
+be created`, and one below a table with `Node <table> cannot have children`
 (TNontemplateCypressNodeProxyBase::Create in the master's cypress_node_proxy.cpp,
-ThrowCannotHaveChildren in yt/yt/core/ytree/node_detail.cpp). Dev kept tables and folders
+ThrowCannotHaveChildren in yt/yt/core/ytree/exception_helpers.cpp, whose GetNodePath puts
+"Node " before the path). Dev kept tables and folders
 apart on disk: it made a folder beside a table of its name, and a table "inside" a table."""
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ CASES = [
      "write_table //tmp/x/t: " + MISMATCH.format(path="//tmp/x", there="table",
                                                  kind="map_node")),
     (lambda c: c.create_path("//tmp/x/t", "table"),
-     "create_path //tmp/x/t: //tmp/x cannot have children"),
+     "create_path //tmp/x/t: Node //tmp/x cannot have children"),
     (lambda c: c.create_path("//tmp/x/t/u", "map_node"),
-     "create_path //tmp/x/t/u: //tmp/x cannot have children"),
+     "create_path //tmp/x/t/u: Node //tmp/x cannot have children"),
     (lambda c: c.write_table("//tmp/x/t/u", [{"v": 2}]),
-     "write_table //tmp/x/t/u: //tmp/x cannot have children"),
+     "write_table //tmp/x/t/u: Node //tmp/x cannot have children"),
     (lambda c: c.write_table("//tmp/d", [{"v": 2}]),
      "write_table //tmp/d: " + MISMATCH.format(path="//tmp/d", there="map_node", kind="table")),
     (lambda c: c.write_table("//tmp/d", [{"v": 2}], append=True),

@@ -35,11 +35,13 @@ from yt_pipeline.yql_rules import (
     own_writes_refused,
     read_through,
 )
+from yt_pipeline.yson_size import may_reach
 from yt_pipeline_dev import folder_locks, listing_counters, sort_work
 from yt_pipeline_dev.atomic import CHUNK, Bounded, count_lines, count_rows, make_folder, replacing
 from yt_pipeline_dev.folder_changes import settle_before_using as settle_folders_before
 from yt_pipeline_dev.folder_removal import remove_folder
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, row_weight
+from yt_pipeline_dev.output_schema import heavy_key
 from yt_pipeline_dev.paths import (
     TABLE_SUFFIX,
     folder,
@@ -99,17 +101,18 @@ def _parent_folder(path: str) -> str | None:
 def weighed_writer(out: BinaryIO, path: str) -> Callable[[bytes], Any]:
     """`out.write`, refusing a row heavier than YT's row weight limit, as a prod write would.
 
-    Data comes a row or a batch of rows at a time; only a batch whose text is over the limit
-    can hold a row over it (a row's weight is never more than its text), so the common case
-    costs one length check. Rows are not counted as they go: the number of a refused one is
-    counted from the file, which holds every row before it.
+    Data comes a row or a batch of rows at a time; only a batch whose text may weigh the
+    limit can hold a row that heavy (a row weighs at most 2.5 times its text: yson_size.
+    may_reach), so the common case costs one length check. Rows are not counted as they
+    go: the number of a refused one is counted from the file, which holds every row before
+    it.
     """
     start = out.tell()
 
     def write_checked(data: bytes | memoryview) -> Any:
-        if len(data) > MAX_ROW_WEIGHT:
+        if may_reach(len(data), MAX_ROW_WEIGHT):
             for index, line in enumerate(bytes(data).split(b"\n")):
-                if len(line) > MAX_ROW_WEIGHT and (
+                if may_reach(len(line), MAX_ROW_WEIGHT) and (
                         weight := row_weight(loads_line(line))) >= MAX_ROW_WEIGHT:
                     out.flush()
                     number = count_lines(Path(out.name), start) + index + 1
@@ -149,8 +152,9 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
                      path: str, start: int, by_jobs: bool, kept: Any,
                      unique: bool = False) -> None:
     """UnsortedWrite for rows out of a sorted table's key order, or repeating a key of a
-    table whose schema says unique_keys (`unique`: unique_keys.py); the rows were checked
-    against the table's schema `kept` before (each job's, or the write's own).
+    table whose schema says unique_keys (`unique`: unique_keys.py), or a row whose key
+    weighs max_key_weight; the rows were checked against the table's schema `kept` before
+    (each job's, or the write's own).
 
     A sort (`sorted_by`) writes its rows in order; into a table that keeps its unique keys
     (_stays_unique) its writer refuses two rows of one key of the sort's columns, as the
@@ -168,6 +172,12 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
         return
     if key is None:
         return
+    if not by_jobs:  # (a job's rows were weighed as it ended: output_schema.heavy_key)
+        # the table's sorted writer weighs each row's key before it looks at its order,
+        # as the fake proxy's write_table does (its row_weight.too_heavy)
+        heavy = heavy_key(tmp, [key], start=start)
+        if heavy is not None:
+            raise UnsortedWrite(path, heavy)
     types = {name: column_types.yt_column_type(kind) for name, kind in kept or []}
     refused = refusal(tmp, key, path, start, by_jobs=by_jobs, types=types, unique=unique)
     if refused is not None:
@@ -813,7 +823,9 @@ class DevClient(YqlRequests):
                     raise BackendError(_another_kind(action, path, node, "table", kind))
                 if folder_first and depth == len(parts) - 2:
                     raise BackendError(_another_kind(action, path, node, "table", "map_node"))
-                raise BackendError(f"{action} {path}: {node} cannot have children")
+                # the master's words (ThrowCannotHaveChildren in yt/yt/core/ytree/
+                # exception_helpers.cpp)
+                raise BackendError(f"{action} {path}: Node {node} cannot have children")
             disk = os.path.join(disk, folder_part(part))
         if parts and kind == "table" and self._folder_seen(node, disk):
             raise BackendError(_another_kind(action, path, node, "map_node", kind))

@@ -28,6 +28,7 @@ import msgspec
 
 from yt_pipeline import column_types
 from yt_pipeline.masked_tails import masked_start
+from yt_pipeline.yson_size import may_reach
 from ytjobs.codec import loads_line
 from ytjobs.dollar_keys import MARK, KeyRefused, stored_row
 from ytjobs.row_rules import INT_MIN, UINT_MAX, all_finite
@@ -37,8 +38,9 @@ _SCANNER = msgspec.json.Decoder(msgspec.Raw)
 
 #: YT's default limit on the weight of one row (the table writer's max_row_weight)
 MAX_ROW_WEIGHT = 16 * 1024 * 1024
-#: A row's JSON text is longer than its weight (escapes, quotes, column names); a line longer
-#: than this many times the limit is refused unread, so a runaway line is never held whole.
+#: A row's JSON text is mostly longer than its weight (escapes, quotes, column names); a line
+#: longer than this many times the limit is refused unread, so a runaway line is never held
+#: whole.
 TEXT_PER_WEIGHT = 4
 _CHUNK = 1 << 18  # small blocks: the parsed rows of one block are what memory holds
 #: digits as "0", exponent marks as "e" ("+" as a digit: `e+400` reads `e0400`), all else a
@@ -99,7 +101,7 @@ def _check_block(body: bytes, done: int, limit: int, rows: bool = False,
     or not; return the new total. A line a cluster stores otherwise than written goes into
     `stored`, by its number, as the line to keep."""
     count = body.count(b"\n") + 1
-    if len(body) <= limit and (rows or _looks_whole(body, count)):
+    if not may_reach(len(body), limit) and (rows or _looks_whole(body, count)):
         return done + count
     for number, line in enumerate(body.split(b"\n"), start=done + 1):
         kept = _check_line(line, number, limit, masked_forms)
@@ -192,7 +194,7 @@ def _check_line(line: bytes, number: int, limit: int, masked_forms: Sequence[str
                                 "integer overflow)")
     # a writer takes a row lighter than its limit only (ValidateRowWeight: `weight <
     # MaxRowWeight`, in yt/yt/ytlib/table_client/schemaless_chunk_writer.cpp)
-    if len(line) > limit and (weight := row_weight(row)) >= limit:
+    if may_reach(len(line), limit) and (weight := row_weight(row)) >= limit:
         raise BadOutput(number, _too_heavy(weight, limit))
     if kept is row:
         return None
@@ -231,11 +233,12 @@ def _refused(name: str) -> Any:
 
 
 def row_weight(row: dict[str, Any]) -> int:
-    """A row's weight as YT counts it, near enough: 1 and the data of its values (a
-    string's UTF-8 bytes, 8 for a number), column names not counted (GetDataWeight in yt/yt/
-    client/table_client/unversioned_row.cpp, summed from 1 by the writer: column_types.
-    row_weight). A row is refused once it reaches the limit. Only rows whose JSON text is
-    over the limit are weighed: the weight is never more than the text."""
+    """A row's weight as YT counts it: 1 and the data of its values (a string's UTF-8
+    bytes, 8 for a number, a list or a map its binary YSON's length: yt_pipeline.yson_size),
+    column names not counted (GetDataWeight in yt/yt/client/table_client/unversioned_row.cpp,
+    summed from 1 by the writer: column_types.row_weight). A row is refused once it reaches
+    the limit. Only rows whose JSON text may weigh that much are weighed (yson_size.
+    may_reach: a list of doubles weighs up to 2.5 times its text)."""
     return column_types.row_weight(row)
 
 

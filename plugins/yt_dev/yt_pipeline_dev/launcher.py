@@ -109,11 +109,13 @@ class OperationRun(msgspec.Struct):
     def job(self, script: str, index: int, *, phase: str, stdin: list[Segment] | None,
             stdout: Path | None, whole_stdin: bool = False,
             extra_outputs: list[Path] | None = None,
-            output_columns: list[dict[str, str] | None] | None = None) -> Job:
+            output_columns: list[dict[str, str] | None] | None = None,
+            output_keys: list[list[str] | None] | None = None) -> Job:
         """A job of the operation; `whole_stdin` when its input is known to hold one row a
         line (whole_lines), which ytjobs then reads without the check; `output_columns`:
         the strict schema of each output table (None: it has none), which its rows must fit
-        (output_schema.py)."""
+        (output_schema.py); `output_keys`: the key of each output table of sorted schema
+        (None: not sorted), whose weight its rows' keys must stay under."""
         code = self.code()
         env = job_environment(self.spec, code.env, self.client.hidden_env, index,
                               self.client.masked_forms(), jobs_before=self.jobs_started)
@@ -139,6 +141,7 @@ class OperationRun(msgspec.Struct):
             masked_forms=self.masked_forms(),
             extra_outputs=extra_outputs or [],
             output_columns=output_columns or [],
+            output_keys=output_keys or [],
             statistics=self.sandbox / f"{phase}{index}.statistics",
             statistics_limit=job_statistics.count_limit(self.spec.extra_spec,
                                                         _JOB_ROLES.get(phase, phase)),

@@ -10,6 +10,10 @@ until the operation's failed jobs reach max_failed_job_count. Dev checks each jo
 as it ends, with the same words (yt_pipeline.column_types), so a bad row fails the job, not
 the whole operation at once. A table without a schema takes any row: when no output table
 has one, nothing is read.
+
+A table of sorted strict schema is written by a sorted writer, which weighs each row's key
+first and refuses one of max_key_weight (16 KiB) or more, "Key weight is too large"
+(ValidateKeyWeight in schemaless_chunk_writer.cpp): that fails the job too (`heavy_key`).
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from yt_pipeline.column_types import refused_row
+from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, check_key_weight, refused_row
 from yt_pipeline.output_switches import switch_target
+from yt_pipeline.yson_size import may_reach
 from yt_pipeline_dev.schema_fast_check import all_fit
-from ytjobs.codec import is_control, iter_rows
+from ytjobs.codec import CONTROL_MARK, is_control, iter_rows, loads_line
 
 
 def refused_output(path: Path, columns: Sequence[dict[str, str] | None],
@@ -47,4 +52,31 @@ def refused_output(path: Path, columns: Sequence[dict[str, str] | None],
                 refused = refused_row(wanted, row)
                 if refused is not None:
                     return refused
+    return None
+
+
+def heavy_key(path: Path, keys: Sequence[list[str] | None], first: int = 0,
+              limit: int = MAX_KEY_WEIGHT, start: int = 0) -> str | None:
+    """What a sorted writer says of the first row of the job's output stream `path` (from
+    byte `start`) whose key weighs `limit` or more, for an output table of sorted schema;
+    or None. `keys`: each output table's key, None for one not sorted; the rows go to table
+    `first` until a switch. Only a table switch and a line long enough to weigh the limit
+    (yson_size.may_reach) are parsed."""
+    if not any(keys):
+        return None
+    current = first
+    with path.open("rb") as handle:
+        handle.seek(start)
+        for line in handle:
+            if CONTROL_MARK in line:
+                row = loads_line(line)
+                if is_control(row):  # checked before (table_switches.check_switches)
+                    current = switch_target(row["$attributes"], len(keys))
+                    continue
+            key = keys[current] if current < len(keys) else None
+            if key and may_reach(len(line), limit):
+                try:
+                    check_key_weight(loads_line(line), key, limit)
+                except HeavyKey as heavy:
+                    return str(heavy)
     return None

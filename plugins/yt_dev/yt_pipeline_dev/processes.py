@@ -29,10 +29,11 @@ from typing import Any, BinaryIO
 import msgspec
 
 from yt_pipeline import job_fds, job_memory, job_statistics
+from yt_pipeline.yson_size import may_reach
 from yt_pipeline_dev import job_leftovers
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
 from yt_pipeline_dev.job_output import MAX_ROW_WEIGHT, BadOutput, check_rows
-from yt_pipeline_dev.output_schema import refused_output
+from yt_pipeline_dev.output_schema import heavy_key, refused_output
 from yt_pipeline_dev.shards import Segment
 from yt_pipeline_dev.table_switches import BadSwitch, check_switches
 from ytjobs import tally
@@ -103,6 +104,9 @@ class Job(msgspec.Struct):
     #: table without one: its rows are checked against them (output_schema.py); empty when
     #: no output table has one
     output_columns: list[dict[str, str] | None] = msgspec.field(default_factory=list)
+    #: the key of each output table of sorted strict schema, None for another: a sorted
+    #: writer weighs each row's key (output_schema.heavy_key); empty when none is sorted
+    output_keys: list[list[str] | None] = msgspec.field(default_factory=list)
 
     def input_size(self) -> int:
         return sum(len(s.header) + s.end - s.start for s in self.stdin or ())
@@ -278,8 +282,9 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
             job.told = _told_whole(job)
             try:
                 # ytjobs checked each row as it wrote it; only a row over the weight limit
-                # is left to find, and there is none when no piece it wrote was that long
-                if job.told is None or job.told.longest > MAX_ROW_WEIGHT:
+                # is left to find, and there is none when no piece it wrote was long
+                # enough to weigh that much (yson_size.may_reach)
+                if job.told is None or may_reach(job.told.longest, MAX_ROW_WEIGHT):
                     check_rows(job.stdout, written_by_ytjobs=job.told is not None,
                                masked_forms=job.masked_forms)
             except BadOutput as bad:
@@ -361,14 +366,15 @@ def _check_switches(index: int, job: Job) -> None:
 
 
 def _check_schema(index: int, job: Job) -> None:
-    """A row an output table's strict schema refuses fails the job, which is then run again
-    as any failed job is: a cluster's table writer checks each row the job writes
-    (output_schema.py)."""
+    """A row an output table's strict schema refuses, or whose key a sorted table's writer
+    finds too heavy, fails the job, which is then run again as any failed job is: a
+    cluster's table writer checks each row the job writes (output_schema.py)."""
     if not any(columns is not None for columns in job.output_columns):
         return  # no table with a schema: nothing to parse
     assert job.stdout is not None
     for first, path in enumerate([job.stdout, *job.extra_outputs]):
-        refused = refused_output(path, job.output_columns, first)
+        refused = (refused_output(path, job.output_columns, first)
+                   or heavy_key(path, job.output_keys, first))
         if refused is not None:
             raise JobFailure(index, None, "failed", job.stderr, detail=refused)
 

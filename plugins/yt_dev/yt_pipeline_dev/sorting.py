@@ -15,6 +15,7 @@ from typing import Any
 
 from yt_pipeline.column_types import NON_FINITE_TEXTS, check_key_weight, sort_key
 from yt_pipeline.crashpoints import crash_point
+from yt_pipeline.yson_size import may_reach
 from yt_pipeline_dev.sort_work import work_folder
 from ytjobs.codec import iter_chunks, loads_line, loads_lines
 
@@ -60,10 +61,11 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
                key_limit: int | None = None, doubles: Collection[str] = ()) -> int:
     """Write the lines of `sources` to `target`, sorted by `columns` (stable); rows counted.
     With `key_limit`, a row whose key weighs that much or more is HeavyKey, as a cluster's
-    sorted writer refuses it (a key never weighs more than its line, so only lines that long
-    are weighed). The sorted runs are written in a folder of their own made in `work_dir`,
-    claimed while the sort runs: dev passes its `.sort/` (sort_work.sort_area), where a
-    later run removes the folder of a sort that was killed (sort_work.py).
+    sorted writer refuses it (a key weighs at most 2.5 times its line, a list of doubles in
+    binary YSON: only lines that long are weighed, yson_size.may_reach). The sorted runs are
+    written in a folder of their own made in `work_dir`, claimed while the sort runs: dev
+    passes its `.sort/` (sort_work.sort_area), where a later run removes the folder of a
+    sort that was killed (sort_work.py).
     `run_bytes`: rows held in memory before a run is written (RUN_BYTES as it is then).
     `doubles`: columns of a double type (row_key)."""
     run_bytes = RUN_BYTES if run_bytes is None else run_bytes
@@ -79,7 +81,7 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
                     rows = loads_lines(lines)
                     if key_limit is not None:
                         for row, line in zip(rows, lines, strict=True):
-                            if len(line) >= key_limit and isinstance(row, dict):
+                            if may_reach(len(line), key_limit) and isinstance(row, dict):
                                 check_key_weight(row, columns, key_limit)
                     pending.extend(zip(map(key, rows), lines, strict=True))
                     held += sum(map(len, lines))

@@ -196,17 +196,21 @@ def _with_controls(op: OperationRun, shards: list[list[Segment]], phase: str,
 
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
                  targets: list[Path], *, whole_input: bool = False,
-                 columns: list[dict[str, str] | None] | None = None) -> list[int]:
+                 columns: list[dict[str, str] | None] | None = None,
+                 keys: list[list[str] | None] | None = None) -> list[int]:
     """One job per shard; the outputs, in shard order, are split among `targets`. Returns
     the rows each target got. `whole_input`: the shards hold one row a line; `columns`: the
-    strict schema of each target's table (None: none), which each job's rows must fit."""
+    strict schema of each target's table (None: none), which each job's rows must fit;
+    `keys`: the key of each target's table of sorted schema, whose weight each row's key
+    must stay under."""
     outputs = [op.sandbox / f"{phase}{i}.out" for i in range(len(shards))]
     # output tables 1, 2... each have a file of their own too: the job may write their rows
     # to fd 4, 7... instead of switching tables on stdout (job_fds.py)
     extras = [[op.sandbox / f"{phase}{i}.out{t}" for t in range(1, len(targets))]
               for i in range(len(shards))]
     jobs = [op.job(script, i, phase=phase, stdin=shard, stdout=outputs[i],
-                   whole_stdin=whole_input, extra_outputs=extras[i], output_columns=columns)
+                   whole_stdin=whole_input, extra_outputs=extras[i], output_columns=columns,
+                   output_keys=keys)
             for i, shard in enumerate(shards)]
     op.run(jobs, phase)
     rows = [0] * len(targets)
@@ -354,8 +358,10 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
 
 
 #: runs an operation's last jobs into the temporary files of its output tables, given the
-#: strict schema of each table (None: it has none); returns the rows added to each
-Produce = Callable[[list[Path], list[dict[str, str] | None]], list[int]]
+#: strict schema of each table (None: it has none) and the key of each table of sorted
+#: strict schema (None: not sorted); returns the rows added to each
+Produce = Callable[[list[Path], list[dict[str, str] | None], list[list[str] | None]],
+                   list[int]]
 
 
 def _write_outputs(op: OperationRun, produce: Produce) -> None:
@@ -396,7 +402,10 @@ def _write_all(op: OperationRun, produce: Produce) -> None:
         # each job's rows are checked against these as it ends, so that a row a table
         # refuses fails its job, as on a cluster (output_schema.py)
         columns = [client.strict_columns(table) for table in tables]
-        for table, rows in zip(tables, produce(tmps, columns), strict=True):
+        # and a table of sorted strict schema is written by a sorted writer, which weighs
+        # each row's key (output_schema.heavy_key)
+        keys = [client.sort_order(table) for table in tables]
+        for table, rows in zip(tables, produce(tmps, columns, keys), strict=True):
             op.rows[table] = rows
         for table, tmp, start in zip(tables, tmps, starts, strict=True):
             # a table of sorted strict schema takes the jobs' outputs in key order
@@ -444,8 +453,8 @@ def map(op: OperationRun) -> None:  # noqa: A001 - named after the operation kin
     assert mapper is not None
     _refuse_presort_inputs(op)
     shards, whole = _with_controls(op, _input_shards(op), "map"), _inputs_whole(op)
-    _write_outputs(op, lambda tmps, columns: _run_scripts(
-        op, mapper, "map", shards, tmps, whole_input=whole, columns=columns))
+    _write_outputs(op, lambda tmps, columns, keys: _run_scripts(
+        op, mapper, "map", shards, tmps, whole_input=whole, columns=columns, keys=keys))
 
 
 def _refuse_filters_without_key(op: OperationRun) -> None:
@@ -511,8 +520,8 @@ def reduce(op: OperationRun) -> None:
         shards = _sorted_shards(op, _inputs(op), doubles)
     # a reduce's key switches compare join_by when it has one (control_rows.py)
     shards = _with_controls(op, shards, "reduce", spec.join_by or spec.reduce_by, doubles)
-    _write_outputs(op, lambda tmps, columns: _run_scripts(op, reducer, "reduce", shards,
-                                                          tmps, columns=columns))
+    _write_outputs(op, lambda tmps, columns, keys: _run_scripts(
+        op, reducer, "reduce", shards, tmps, columns=columns, keys=keys))
 
 
 def map_reduce(op: OperationRun) -> None:
@@ -529,8 +538,8 @@ def map_reduce(op: OperationRun) -> None:
                  [mapped], whole_input=_inputs_whole(op))
     shards = _with_controls(op, _sorted_shards(op, [mapped]), "reduce", spec.reduce_by)
     mapped.unlink()
-    _write_outputs(op, lambda tmps, columns: _run_scripts(op, reducer, "reduce", shards,
-                                                          tmps, columns=columns))
+    _write_outputs(op, lambda tmps, columns, keys: _run_scripts(
+        op, reducer, "reduce", shards, tmps, columns=columns, keys=keys))
 
 
 def sort(op: OperationRun) -> None:

@@ -401,9 +401,11 @@ class Cypress:
         node = self.lookup(parent, tx_id)
         if node is not None:
             if node.type != "map_node":
-                # a node that is not a folder takes no child: ThrowCannotHaveChildren in
-                # yt/yt/core/ytree/node_detail.cpp, from the master's Create
-                raise YtFakeError(f"{parent} cannot have children")
+                # a node that is not a folder takes no child: "Node %v cannot have
+                # children" (ThrowCannotHaveChildren in yt/yt/core/ytree/
+                # exception_helpers.cpp, GetNodePath naming the node), from the master's
+                # Create
+                raise YtFakeError(f"Node {parent} cannot have children")
             return
         if not recursive:
             raise self.no_such_node(parent, tx_id)
