@@ -13,15 +13,28 @@ expression is one of:
 - a literal number, string or boolean, optionally signed: a literal's type is a data type,
   never Optional (NULL is of its own Null type, written as "null").
 
-Every other column stays optional: a table's required column read (the schema, not the
-text, tells), an expression over such values, a COUNT ... OVER, a column of a UNION (its
-type is the common one of its parts), a subquery's column read in an outer query (a LEFT
-JOIN makes it optional).
+- a window COUNT, ROW_NUMBER, RANK, DENSE_RANK or NTILE (`... OVER w`): `ROW_NUMBER()->
+  Uint64`, `RANK([T])->Uint64` (yql/essentials/docs/en/builtins/window.md, ydb), a window
+  COUNT the aggregate's Uint64;
+- given the required columns of the tables a query reads (`source_required`), for a SELECT
+  of one table (FROM `path` [AS alias], no JOIN, no subquery): a column read from a
+  required one, named or not, or `*`; a GROUP BY key so read (GROUP BY keeps a key's
+  type; ROLLUP, CUBE and GROUPING SETS make keys Optional, and leave them so here); and
+  `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
+  operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
+  give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
+  COALESCE(..., x) and `... ?? x` of such an x last.
+
+Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
+`MIN(T)->T?`: aggregation.md), CAST, IF and CASE, a column of a UNION (its type is the
+common one of its parts), a subquery's column read in an outer query, any column of a
+JOIN (a LEFT JOIN makes its right side Optional; an inner one keeps types, unread here).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from yt_pipeline.yql_rules import Token, statements
 
@@ -32,9 +45,12 @@ _SET_OPERATIONS = frozenset({"UNION", "INTERSECT", "EXCEPT"})
 _NUMBER = re.compile(r"\d[\w.]*$")
 
 
-def required_columns(statement: str) -> frozenset[str]:
+def required_columns(statement: str,
+                     source_required: Callable[[str], frozenset[str]] | None = None
+                     ) -> frozenset[str]:
     """The names of the result columns of `statement` (a SELECT, or an INSERT of one) that
-    YQL gives a type that is not Optional (see the module's docstring)."""
+    YQL gives a type that is not Optional (see the module's docstring); `source_required`
+    gives the required columns of the table at a path (none for a table of no schema)."""
     found = statements(statement)
     if len(found) != 1:
         return frozenset()
@@ -44,8 +60,73 @@ def required_columns(statement: str) -> frozenset[str]:
         return frozenset()
     start = next(i for i, (token, depth) in enumerate(tokens)
                  if depth == 0 and token.kind == "word" and token.text.upper() == "SELECT")
-    items = _result_items(tokens[start + 1:])
-    return frozenset(name for name, expression in items if _not_optional(expression))
+    rest = tokens[start + 1:]
+    source = _Source(frozenset(), frozenset())
+    if source_required is not None and not _GROUPINGS & set(words):
+        source = _one_source(rest, source_required)
+    items = _result_items(rest, source)
+    return frozenset(name for name, expression in items if _not_optional(expression, source))
+
+
+#: GROUP BY forms whose keys are Optional in the result (a key is NULL in a rolled-up row)
+_GROUPINGS = frozenset({"ROLLUP", "CUBE", "GROUPING"})
+#: what may follow a SELECT's one table
+_AFTER_SOURCE = frozenset({"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "WINDOW", "ASSUME",
+                           "WITHOUT", "OFFSET"})
+
+
+class _Source:
+    """The required columns of the one table a SELECT reads, and the names it may be
+    qualified by (its alias)."""
+
+    def __init__(self, required: frozenset[str], qualifiers: frozenset[str]):
+        self.required = required
+        self.qualifiers = qualifiers
+
+
+def _one_source(tokens: list[tuple[Token, int]],
+                source_required: Callable[[str], frozenset[str]]) -> _Source:
+    """The table read when the FROM at depth 0 names one backticked path (`cluster.` before
+    it, an alias after it, allowed) and nothing else: no JOIN, no second table."""
+    none = _Source(frozenset(), frozenset())
+    at = next((i for i, (token, depth) in enumerate(tokens) if depth == 0
+               and token.kind == "word" and token.text.upper() == "FROM"), None)
+    if at is None:
+        return none
+    after = [token for token, depth in tokens[at + 1:] if depth == 0]
+    if len(after) >= 3 and after[0].kind == "word" and after[1].text == "." \
+            and after[2].kind == "name":
+        after = after[2:]  # cluster.`//path`
+    if not after or after[0].kind != "name" or not after[0].text.startswith("//"):
+        return none
+    path, after = after[0].text, after[1:]
+    qualifiers = set()
+    if after and after[0].kind == "word" and after[0].text.upper() == "AS":
+        after = after[1:]
+    if after and after[0].kind in ("word", "name") and after[0].text.upper() not in _AFTER_SOURCE:
+        qualifiers.add(after[0].text)
+        after = after[1:]
+    if after and not (after[0].kind == "word" and after[0].text.upper() in _AFTER_SOURCE):
+        return none  # a JOIN, a second table, a table function's arguments
+    # a GROUP BY expression named like a column (`GROUP BY b ?? '' AS a`) is what the name
+    # reads from then on, not the table's column
+    return _Source(frozenset(source_required(path)) - _group_aliases(tokens),
+                   frozenset(qualifiers))
+
+
+def _group_aliases(tokens: list[tuple[Token, int]]) -> frozenset[str]:
+    """The names a GROUP BY gives its expressions (`GROUP BY expression AS name`)."""
+    names, grouping = set(), False
+    placed = [token for token, depth in tokens if depth == 0]
+    for index, token in enumerate(placed):
+        word = token.text.upper() if token.kind == "word" else ""
+        if word == "GROUP":
+            grouping = True
+        elif word in ("HAVING", "ORDER", "LIMIT", "WINDOW", "ASSUME", "WITHOUT"):
+            grouping = False
+        elif grouping and word == "AS" and index + 1 < len(placed):
+            names.add(placed[index + 1].text)
+    return frozenset(names)
 
 
 def _top_level(tokens: list[Token]) -> list[tuple[Token, int]]:
@@ -60,8 +141,10 @@ def _top_level(tokens: list[Token]) -> list[tuple[Token, int]]:
     return placed
 
 
-def _result_items(tokens: list[tuple[Token, int]]) -> list[tuple[str, list[Token]]]:
-    """(name, expression tokens) of each result column named with AS."""
+def _result_items(tokens: list[tuple[Token, int]], source: _Source
+                  ) -> list[tuple[str, list[Token]]]:
+    """(name, expression tokens) of each result column named with AS, read bare (`a`,
+    `t.a`: named after its column), or given by `*` (each required column of the source)."""
     items: list[list[Token]] = [[]]
     for token, depth in tokens:
         if depth == 0 and token.kind == "word" and token.text.upper() in _LIST_END:
@@ -78,25 +161,143 @@ def _result_items(tokens: list[tuple[Token, int]]) -> list[tuple[str, list[Token
         if len(item) >= 3 and item[-2].kind == "word" and item[-2].text.upper() == "AS" \
                 and item[-1].kind in ("word", "name"):
             named.append((item[-1].text, item[:-2]))
+        elif _column_read(item, source) is not None:
+            named.append((str(_column_read(item, source)), item))
+        elif [token.text for token in item] == ["*"]:
+            named.extend((column, item) for column in source.required)
     return named
 
 
-def _not_optional(expression: list[Token]) -> bool:
-    return _is_count(expression) or _is_literal(expression)
+def _column_read(expression: list[Token], source: _Source) -> str | None:
+    """The source column `expression` reads alone (`a`, `alias.a`), if it does."""
+    if len(expression) == 3 and expression[1].text == "." \
+            and expression[0].text in source.qualifiers:
+        expression = expression[2:]
+    if len(expression) != 1 or expression[0].kind not in ("word", "name"):
+        return None
+    column = expression[0].text
+    if expression[0].kind == "word" and "." in column:  # `alias.a`, one word
+        qualifier, column = column.split(".", 1)
+        if qualifier not in source.qualifiers:
+            return None
+    return column if column in source.required else None
 
 
-def _is_count(expression: list[Token]) -> bool:
-    """COUNT( ... ) and nothing after its closing parenthesis."""
-    if len(expression) < 3 or expression[0].kind != "word" or \
-            expression[0].text.upper() != "COUNT" or expression[1].text != "(":
-        return False
+def _not_optional(expression: list[Token], source: _Source) -> bool:
+    if [token.text for token in expression] == ["*"]:
+        return True  # the source's required columns (_result_items)
+    return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
+            or _column_read(expression, source) is not None
+            or _required_arithmetic(expression, source) or _coalesced(expression, source))
+
+
+#: the window functions of a Uint64 that is never NULL
+_NUMBERING = frozenset({"ROW_NUMBER", "RANK", "DENSE_RANK", "NTILE"})
+
+
+def _call_end(expression: list[Token]) -> int | None:
+    """The index after a call's closing parenthesis when `expression` starts with a call."""
+    if len(expression) < 3 or expression[0].kind != "word" or expression[1].text != "(":
+        return None
     depth = 0
     for index, token in enumerate(expression[1:], 1):
         if token.kind == "symbol" and token.text in "()":
             depth += 1 if token.text == "(" else -1
             if depth == 0:
-                return index == len(expression) - 1
+                return index + 1
+    return None
+
+
+def _over_alone(expression: list[Token], end: int) -> bool:
+    """The tokens from `end` on are nothing or one OVER clause (a window's name, or its
+    definition in parentheses)."""
+    rest = expression[end:]
+    if not rest:
+        return True
+    if rest[0].kind != "word" or rest[0].text.upper() != "OVER" or len(rest) < 2:
+        return False
+    if rest[1].text == "(":
+        return _call_end([rest[0], *rest[1:]]) == len(rest)
+    return len(rest) == 2
+
+
+def _is_numbering(expression: list[Token]) -> bool:
+    end = _call_end(expression)
+    return (end is not None and expression[0].text.upper() in _NUMBERING
+            and end < len(expression) and _over_alone(expression, end))
+
+
+_ARITHMETIC = frozenset({"+", "-", "*"})
+
+
+def _operands(expression: list[Token], operators: frozenset[str]) -> list[list[Token]] | None:
+    """`expression` split at its depth-0 binary operators of `operators` (a sign after an
+    operator or at the start goes with its operand); None when it has other depth-0
+    symbols, or no such operator."""
+    parts: list[list[Token]] = [[]]
+    depth = 0
+    for token in expression:
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and token.kind == "symbol" and token.text in operators and parts[-1]:
+            parts.append([])
+            continue
+        if depth == 0 and token.kind == "symbol" and token.text not in "()+-":
+            return None
+        parts[-1].append(token)
+    return parts if len(parts) > 1 and all(parts) else None
+
+
+def _operand_required(operand: list[Token], source: _Source) -> bool:
+    if len(operand) >= 2 and operand[0].kind == "symbol" and operand[0].text in "+-":
+        operand = operand[1:]
+    if len(operand) >= 2 and operand[0].text == "(" and _call_end(
+            [Token("word", "", 0, 0), *operand]) == len(operand) + 1:
+        return _not_optional(operand[1:-1], source)
+    return _is_literal(operand) or _column_read(operand, source) is not None \
+        or _required_arithmetic(operand, source)
+
+
+def _required_arithmetic(expression: list[Token], source: _Source) -> bool:
+    parts = _operands(expression, _ARITHMETIC)
+    return parts is not None and all(_operand_required(part, source) for part in parts)
+
+
+def _coalesced(expression: list[Token], source: _Source) -> bool:
+    """COALESCE(..., x) or `... ?? x` with an x not Optional: YQL's Coalesce is Optional
+    only when its last argument is."""
+    end = _call_end(expression)
+    if end == len(expression) and expression[0].text.upper() == "COALESCE":
+        last: list[Token] = []
+        depth = 0
+        for token in expression[2:end - 1]:
+            if token.kind == "symbol" and token.text in "()":
+                depth += 1 if token.text == "(" else -1
+            if depth == 0 and token.kind == "symbol" and token.text == ",":
+                last = []
+            else:
+                last.append(token)
+        return bool(last) and _operand_required(last, source)
+    for index in range(len(expression) - 2, 0, -1):
+        if expression[index].text == "?" and expression[index + 1].text == "?" \
+                and _depth_at(expression, index) == 0:
+            return _operand_required(expression[index + 2:], source)
     return False
+
+
+def _depth_at(expression: list[Token], index: int) -> int:
+    depth = 0
+    for token in expression[:index]:
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+    return depth
+
+
+def _is_count(expression: list[Token]) -> bool:
+    """COUNT( ... ), with nothing after its closing parenthesis or one OVER clause."""
+    end = _call_end(expression)
+    return end is not None and expression[0].text.upper() == "COUNT" \
+        and _over_alone(expression, end)
 
 
 def _is_literal(expression: list[Token]) -> bool:

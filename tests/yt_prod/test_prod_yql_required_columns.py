@@ -98,9 +98,12 @@ def test_table_schema_shows_required_columns_in_both_modes(both):
 @pytest.mark.parametrize(("query", "required"), [
     ("SELECT COUNT(*) AS n, COUNT(DISTINCT v) AS d, -2 AS neg, 1.5 AS f, 'q' AS q, "
      "TRUE AS t FROM `//t`", {"n", "d", "neg", "f", "q", "t"}),
-    # anything else stays optional: a value read, an expression, NULL, a window COUNT
-    ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, COUNT(*) OVER w AS c, 1 FROM `//t`",
-     set()),
+    # a window COUNT is a Uint64 too, as are ROW_NUMBER and RANK (window.md)
+    ("SELECT COUNT(*) OVER w AS c, ROW_NUMBER() OVER (ORDER BY v) AS r, RANK() OVER w AS k, "
+     "COUNT(*) OVER w + 1 AS p FROM `//t`", {"c", "r", "k"}),
+    # anything else stays optional: a value read (of a table whose schema is not given), an
+    # expression over a count, NULL
+    ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, 1 FROM `//t`", set()),
     # a UNION's column takes the common type of its parts; an outer query reads a
     # subquery's column, which a LEFT JOIN may make optional
     ("SELECT 1 AS a UNION ALL SELECT 2 AS a", set()),
@@ -140,3 +143,30 @@ def test_dev_keeps_required_columns_through_a_transaction_and_a_copy(tmp_path):
                 if c["required"]] == ["n", "nv", "one", "s"]
         with pytest.raises(RefusedByCluster, match='Required column "s" cannot have'):
             client.write_table("//tmp/counts", [dict(row, s=None)])
+
+
+def test_a_required_column_read_stays_required_in_both_modes(prod_client, tmp_path):
+    """A column read from a table's required column is not Optional, through `+` with a
+    literal and as a GROUP BY key; a window COUNT is a Uint64 (RowSpecYqlTypeToYtNativeType,
+    yt/yql/providers/yt/lib/schema/schema.cpp; `COUNT(*)->Uint64`, aggregation.md), so the
+    fake's @schema and dev's declared one say required, as a cluster's would."""
+    from yt_pipeline_dev.client import DevClient
+
+    dev = DevClient(tmp_path / ".dev")
+    schema = [{"name": "a", "type": "int64", "required": True},
+              {"name": "b", "type": "string"}]
+    for client in (dev, prod_client):
+        client.create_path("//tmp/req", "table", schema=schema)
+        client.write_table("//tmp/req", [{"a": 1, "b": "x"}, {"a": 2, "b": None}])
+        client.run_yql("INSERT INTO `//tmp/o` WITH TRUNCATE SELECT a, b, a + 1 AS c, "
+                       "COUNT(*) OVER () AS e FROM `//tmp/req`")
+        client.run_yql("INSERT INTO `//tmp/g` WITH TRUNCATE SELECT a, COUNT(*) AS n "
+                       "FROM `//tmp/req` GROUP BY a")
+    for path, expected in (("//tmp/o", {"a": ("int64", True), "b": ("string", False),
+                                        "c": ("int64", True), "e": ("uint64", True)}),
+                           ("//tmp/g", {"a": ("int64", True), "n": ("uint64", True)})):
+        declared = dev.declared_schema(path)
+        assert declared == prod_client.declared_schema(path)
+        assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == expected
+
+
