@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 from yql_alike import dev_and_fake, fails_alike, same_rows
 
-from yt_pipeline.errors import RefusedByCluster
+from yt_pipeline.errors import QueryFailed, RefusedByCluster
 from yt_pipeline.yql_required import required_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
@@ -170,3 +170,31 @@ def test_a_required_column_read_stays_required_in_both_modes(prod_client, tmp_pa
         assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == expected
 
 
+
+def test_a_staged_append_of_optional_values_into_a_required_column_is_refused(prod_client,
+                                                                                fake_yt):
+    """In a stage an INSERT goes to a staging table concatenated to the table at the end:
+    YQL's own append check is not there to refuse an Optional column appended into a
+    required one (yql_yt_datasink_type_ann.cpp), so the backend refuses it with the same
+    line, not with the cluster's concatenate error (its schemas are incompatible: the
+    fake's schema_compatibility.py); a required column into an optional one goes in."""
+    prod_client.write_table("//tmp/items", ITEMS)
+    prod_client.run_yql(WRITE)
+    txn = prod_client.begin_transaction("stage s")
+    try:
+        with pytest.raises(QueryFailed) as failed:
+            txn.client.run_yql("INSERT INTO `//tmp/counts` SELECT k, MAX(v) AS n, "
+                               "COUNT(v) AS nv, 1 AS one, \"x\" AS s, MAX(v) AS top "
+                               "FROM `//tmp/items` GROUP BY k")
+        message = str(failed.value)
+        assert 'Table "//tmp/counts" row type differs from the written row type: the table ' \
+               "has k string, n uint64, nv uint64, one int32, s string, top int64, the " \
+               "query writes k string, n int64?, nv uint64" in message
+        assert "\n" not in message and "ncompatible" not in message
+        txn.client.run_yql("INSERT INTO `//tmp/counts` SELECT k, COUNT(*) AS n, "
+                           "COUNT(v) AS nv, 2 AS one, \"z\" AS s, 5L AS top "
+                           "FROM `//tmp/items` GROUP BY k")
+    finally:
+        txn.commit()
+    assert sorted((row["one"], row["top"] or 0) for row in fake_yt.rows("//tmp/counts")) == [
+        (1, 1), (1, 3), (2, 5), (2, 5)]
