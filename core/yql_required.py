@@ -17,8 +17,11 @@ expression is one of:
   Uint64`, `RANK([T])->Uint64` (yql/essentials/docs/en/builtins/window.md, ydb), a window
   COUNT the aggregate's Uint64;
 - given the required columns of the tables a query reads (`source_required`), for a SELECT
-  of one table (FROM `path` [AS alias], no JOIN, no subquery): a column read from a
-  required one, named or not, or `*`; a GROUP BY key so read (GROUP BY keeps a key's
+  of backticked tables (FROM `path` [AS alias], JOINed or not; no subquery): a column read
+  from a required one, named or not, or `*` of one table; of a JOIN, only `alias.column`
+  reads, of a side the JOIN keeps (an inner or CROSS JOIN both, a LEFT JOIN its left
+  side, a RIGHT JOIN its right one, a FULL JOIN none: the other side is NULL where no row
+  matched); a GROUP BY key so read (GROUP BY keeps a key's
   type; ROLLUP, CUBE and GROUPING SETS make keys Optional, and leave them so here); and
   `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
   operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
@@ -27,8 +30,8 @@ expression is one of:
 
 Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
 `MIN(T)->T?`: aggregation.md), CAST, IF and CASE, a column of a UNION (its type is the
-common one of its parts), a subquery's column read in an outer query, any column of a
-JOIN (a LEFT JOIN makes its right side Optional; an inner one keeps types, unread here).
+common one of its parts), a subquery's column read in an outer query, a JOIN's column
+read by its name alone, any column of a SEMI, ONLY or EXCLUSION JOIN.
 """
 
 from __future__ import annotations
@@ -61,9 +64,9 @@ def required_columns(statement: str,
     start = next(i for i, (token, depth) in enumerate(tokens)
                  if depth == 0 and token.kind == "word" and token.text.upper() == "SELECT")
     rest = tokens[start + 1:]
-    source = _Source(frozenset(), frozenset())
+    source = _Source()
     if source_required is not None and not _GROUPINGS & set(words):
-        source = _one_source(rest, source_required)
+        source = _sources(rest, source_required)
     items = _result_items(rest, source)
     return frozenset(name for name, expression in items if _not_optional(expression, source))
 
@@ -76,42 +79,90 @@ _AFTER_SOURCE = frozenset({"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "WINDOW
 
 
 class _Source:
-    """The required columns of the one table a SELECT reads, and the names it may be
-    qualified by (its alias)."""
+    """The required columns of the tables a SELECT reads: `bare`, those a name alone reads
+    (of its one table), and `qualified`, those of each table's alias (`alias.a`)."""
 
-    def __init__(self, required: frozenset[str], qualifiers: frozenset[str]):
-        self.required = required
-        self.qualifiers = qualifiers
+    def __init__(self, bare: frozenset[str] = frozenset(),
+                 qualified: dict[str, frozenset[str]] | None = None):
+        self.bare = bare
+        self.qualified = qualified or {}
 
 
-def _one_source(tokens: list[tuple[Token, int]],
-                source_required: Callable[[str], frozenset[str]]) -> _Source:
-    """The table read when the FROM at depth 0 names one backticked path (`cluster.` before
-    it, an alias after it, allowed) and nothing else: no JOIN, no second table."""
-    none = _Source(frozenset(), frozenset())
+#: the words of a JOIN's kind, and which sides it makes Optional: "right" the table it
+#: joins, "left" those before it (a LEFT JOIN's right side has NULLs where no row matched;
+#: an inner or CROSS JOIN keeps every side's types)
+_JOINS = {("JOIN",): "", ("INNER", "JOIN"): "", ("CROSS", "JOIN"): "",
+          ("LEFT", "JOIN"): "right", ("LEFT", "OUTER", "JOIN"): "right",
+          ("RIGHT", "JOIN"): "left", ("RIGHT", "OUTER", "JOIN"): "left",
+          ("FULL", "JOIN"): "both", ("FULL", "OUTER", "JOIN"): "both"}
+#: the words that start a JOIN of any kind (SEMI, ONLY, EXCLUSION ones too)
+_JOIN_STARTS = frozenset({"JOIN", "INNER", "CROSS", "LEFT", "RIGHT", "FULL", "EXCLUSION"})
+
+
+def _sources(tokens: list[tuple[Token, int]],
+             source_required: Callable[[str], frozenset[str]]) -> _Source:
+    """The tables read when the FROM at depth 0 names backticked paths (`cluster.` before
+    one, an alias after it, allowed), joined by JOINs of the kinds of _JOINS, and nothing
+    else (a subquery, a table function, a SEMI or ONLY JOIN: none known)."""
     at = next((i for i, (token, depth) in enumerate(tokens) if depth == 0
                and token.kind == "word" and token.text.upper() == "FROM"), None)
     if at is None:
-        return none
+        return _Source()
     after = [token for token, depth in tokens[at + 1:] if depth == 0]
+    tables: list[tuple[str | None, frozenset[str]]] = []  # (alias, required columns)
+    optional_next = False  # the table a LEFT or FULL JOIN joins
+    while True:
+        table = _table(after, source_required, optional_next)
+        if table is None:
+            return _Source()
+        alias, required, after = table
+        tables.append((alias, required))
+        if after and after[0].kind == "word" and after[0].text.upper() in ("ON", "USING"):
+            while after and not (after[0].kind == "word" and after[0].text.upper()
+                                 in _JOIN_STARTS | _AFTER_SOURCE):
+                after = after[1:]  # the join condition (its parentheses are deeper)
+        if not after or (after[0].kind == "word" and after[0].text.upper() in _AFTER_SOURCE):
+            break
+        kind = _join_kind(after)
+        if kind is None:
+            return _Source()  # a comma, a SEMI or ONLY JOIN, a table function's arguments
+        words, optional = kind
+        after = after[words:]
+        if optional in ("left", "both"):
+            tables = [(name, frozenset()) for name, _ in tables]
+        optional_next = optional in ("right", "both")
+    groups = _group_aliases(tokens)
+    qualified = {alias: required - groups for alias, required in tables if alias}
+    bare = tables[0][1] - groups if len(tables) == 1 else frozenset()
+    return _Source(bare, qualified)
+
+
+def _table(after: list[Token], source_required: Callable[[str], frozenset[str]],
+           optional: bool) -> tuple[str | None, frozenset[str], list[Token]] | None:
+    """(alias, required columns, the tokens after it) of the table `after` starts with;
+    none required on a JOIN's `optional` side."""
     if len(after) >= 3 and after[0].kind == "word" and after[1].text == "." \
             and after[2].kind == "name":
         after = after[2:]  # cluster.`//path`
     if not after or after[0].kind != "name" or not after[0].text.startswith("//"):
-        return none
+        return None
     path, after = after[0].text, after[1:]
-    qualifiers = set()
+    alias = None
     if after and after[0].kind == "word" and after[0].text.upper() == "AS":
         after = after[1:]
-    if after and after[0].kind in ("word", "name") and after[0].text.upper() not in _AFTER_SOURCE:
-        qualifiers.add(after[0].text)
-        after = after[1:]
-    if after and not (after[0].kind == "word" and after[0].text.upper() in _AFTER_SOURCE):
-        return none  # a JOIN, a second table, a table function's arguments
-    # a GROUP BY expression named like a column (`GROUP BY b ?? '' AS a`) is what the name
-    # reads from then on, not the table's column
-    return _Source(frozenset(source_required(path)) - _group_aliases(tokens),
-                   frozenset(qualifiers))
+    if after and after[0].kind in ("word", "name") and after[0].text.upper() not in (
+            _AFTER_SOURCE | _JOIN_STARTS | {"ON", "USING"}):
+        alias, after = after[0].text, after[1:]
+    required = frozenset() if optional else frozenset(source_required(path))
+    return alias, required, after
+
+
+def _join_kind(after: list[Token]) -> tuple[int, str] | None:
+    """(how many words, the sides it makes Optional) of the JOIN `after` starts with."""
+    for words, optional in _JOINS.items():
+        if [token.text.upper() for token in after[:len(words)]] == list(words):
+            return len(words), optional
+    return None
 
 
 def _group_aliases(tokens: list[tuple[Token, int]]) -> frozenset[str]:
@@ -164,23 +215,21 @@ def _result_items(tokens: list[tuple[Token, int]], source: _Source
         elif _column_read(item, source) is not None:
             named.append((str(_column_read(item, source)), item))
         elif [token.text for token in item] == ["*"]:
-            named.extend((column, item) for column in source.required)
+            named.extend((column, item) for column in source.bare)
     return named
 
 
 def _column_read(expression: list[Token], source: _Source) -> str | None:
     """The source column `expression` reads alone (`a`, `alias.a`), if it does."""
-    if len(expression) == 3 and expression[1].text == "." \
-            and expression[0].text in source.qualifiers:
-        expression = expression[2:]
-    if len(expression) != 1 or expression[0].kind not in ("word", "name"):
+    if len(expression) == 3 and expression[1].text == "." and expression[0].kind == "word":
+        qualifier, column = expression[0].text, expression[2].text
+    elif len(expression) == 1 and expression[0].kind == "word" and "." in expression[0].text:
+        qualifier, column = expression[0].text.split(".", 1)  # `alias.a`, one word
+    elif len(expression) == 1 and expression[0].kind in ("word", "name"):
+        return expression[0].text if expression[0].text in source.bare else None
+    else:
         return None
-    column = expression[0].text
-    if expression[0].kind == "word" and "." in column:  # `alias.a`, one word
-        qualifier, column = column.split(".", 1)
-        if qualifier not in source.qualifiers:
-            return None
-    return column if column in source.required else None
+    return column if column in source.qualified.get(qualifier, frozenset()) else None
 
 
 def _not_optional(expression: list[Token], source: _Source) -> bool:

@@ -79,13 +79,25 @@ def test_an_append_of_a_required_column_read_goes_into_a_required_one(dev):
         failed.value)
 
 
-def test_keys_of_a_rollup_and_columns_of_a_join_stay_optional(dev):
-    """ROLLUP makes a key NULL in its rolled-up rows; a LEFT JOIN makes its right side
-    Optional (dev reads no JOIN's types: its left side too stays optional here)."""
+def test_keys_of_a_rollup_stay_optional(dev):
+    """ROLLUP makes a key NULL in its rolled-up rows."""
     assert written(dev, "SELECT a, COUNT(*) AS n FROM `//in/t` GROUP BY ROLLUP(a)")["a"] \
         == ("int64", False)
     # a GROUP BY expression named like a required column is read by that name
     assert written(dev, "SELECT a, COUNT(*) AS n FROM `//in/t` GROUP BY b AS a")["a"] \
         == ("string", False)
-    assert written(dev, "SELECT r.a AS ra FROM `//in/t` AS l LEFT JOIN `//in/t` AS r "
-                        "ON l.a = r.a") == {"ra": ("int64", False)}
+
+
+@pytest.mark.parametrize(("join", "expected"), [
+    # the side a JOIN may leave without a row is Optional (IsLeftJoinSideOptional: Right,
+    # Full, Exclusion; IsRightJoinSideOptional: Left, Full, Exclusion; AddOptionalType in
+    # yql/essentials/core/yql_join.cpp, ydb-platform/ydb); an inner JOIN keeps both
+    ("JOIN", (True, True)), ("LEFT JOIN", (True, False)), ("RIGHT JOIN", (False, True)),
+    ("FULL JOIN", (False, False)), ("CROSS JOIN", (True, True)),
+])
+def test_a_join_keeps_the_required_columns_of_the_sides_it_keeps(dev, join, expected):
+    condition = "" if join == "CROSS JOIN" else " ON l.a = r.a"
+    columns = written(dev, f"SELECT l.a AS la, r.a + 1 AS ra, r.b AS rb FROM `//in/t` AS l "
+                           f"{join} `//in/t` AS r{condition}")
+    assert columns == {"la": ("int64", expected[0]), "ra": ("int64", expected[1]),
+                       "rb": ("string", False)}

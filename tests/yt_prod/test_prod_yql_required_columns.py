@@ -162,9 +162,14 @@ def test_a_required_column_read_stays_required_in_both_modes(prod_client, tmp_pa
                        "COUNT(*) OVER () AS e FROM `//tmp/req`")
         client.run_yql("INSERT INTO `//tmp/g` WITH TRUNCATE SELECT a, COUNT(*) AS n "
                        "FROM `//tmp/req` GROUP BY a")
+        client.run_yql("INSERT INTO `//tmp/j` WITH TRUNCATE SELECT l.a AS la, r.a AS ra "
+                       "FROM `//tmp/req` AS l LEFT JOIN `//tmp/req` AS r ON l.a = r.a")
     for path, expected in (("//tmp/o", {"a": ("int64", True), "b": ("string", False),
                                         "c": ("int64", True), "e": ("uint64", True)}),
-                           ("//tmp/g", {"a": ("int64", True), "n": ("uint64", True)})):
+                           ("//tmp/g", {"a": ("int64", True), "n": ("uint64", True)}),
+                           # a LEFT JOIN's right side is Optional (yql/essentials/core/
+                           # yql_join.cpp: IsRightJoinSideOptional)
+                           ("//tmp/j", {"la": ("int64", True), "ra": ("int64", False)})):
         declared = dev.declared_schema(path)
         assert declared == prod_client.declared_schema(path)
         assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == expected
