@@ -26,12 +26,13 @@ expression is one of:
   `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
   operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
   give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
-  COALESCE(..., x) and `... ?? x` of such an x last.
+  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y.
 
 Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
-`MIN(T)->T?`: aggregation.md), CAST, IF and CASE, a column of a UNION (its type is the
-common one of its parts), a subquery's column read in an outer query, a JOIN's column
-read by its name alone, any column of a SEMI, ONLY or EXCLUSION JOIN.
+`MIN(T)->T?`: aggregation.md), IF without its third argument (on a cluster too); CAST,
+CASE, a column of a UNION (its type is the common one of its parts), a subquery's column
+read in an outer query, a JOIN's column read by its name alone, any column of a SEMI, ONLY
+or EXCLUSION JOIN (which a cluster may make required).
 """
 
 from __future__ import annotations
@@ -237,7 +238,8 @@ def _not_optional(expression: list[Token], source: _Source) -> bool:
         return True  # the source's required columns (_result_items)
     return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
             or _column_read(expression, source) is not None
-            or _required_arithmetic(expression, source) or _coalesced(expression, source))
+            or _required_arithmetic(expression, source) or _coalesced(expression, source)
+            or _required_if(expression, source))
 
 
 #: the window functions of a Uint64 that is never NULL
@@ -317,21 +319,41 @@ def _coalesced(expression: list[Token], source: _Source) -> bool:
     only when its last argument is."""
     end = _call_end(expression)
     if end == len(expression) and expression[0].text.upper() == "COALESCE":
-        last: list[Token] = []
-        depth = 0
-        for token in expression[2:end - 1]:
-            if token.kind == "symbol" and token.text in "()":
-                depth += 1 if token.text == "(" else -1
-            if depth == 0 and token.kind == "symbol" and token.text == ",":
-                last = []
-            else:
-                last.append(token)
-        return bool(last) and _operand_required(last, source)
+        last = _arguments(expression, end)[-1]
+        return bool(last) and (_operand_required(last, source) or _not_optional(last, source))
     for index in range(len(expression) - 2, 0, -1):
         if expression[index].text == "?" and expression[index + 1].text == "?" \
                 and _depth_at(expression, index) == 0:
             return _operand_required(expression[index + 2:], source)
     return False
+
+
+def _arguments(expression: list[Token], end: int) -> list[list[Token]]:
+    """The arguments of the call `expression` starts with (ending at `end`)."""
+    found: list[list[Token]] = [[]]
+    depth = 0
+    for token in expression[2:end - 1]:
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and token.kind == "symbol" and token.text == ",":
+            found.append([])
+        else:
+            found[-1].append(token)
+    return found
+
+
+def _required_if(expression: list[Token], source: _Source) -> bool:
+    """IF(condition, x, y) with x and y not Optional: YQL makes the condition
+    Coalesce(condition, false), so its type does not count, and an IF without y has NULL
+    for it (TYqlIf in yql/essentials/sql/v1/builtin.cpp, ydb; `IF(Bool, T, T)->T`,
+    `IF(Bool, T)->T?`: yql/essentials/docs/en/builtins/basic.md)."""
+    end = _call_end(expression)
+    if end != len(expression) or expression[0].text.upper() != "IF":
+        return False
+    found = _arguments(expression, end)
+    return len(found) == 3 and all(
+        _operand_required(value, source) or _not_optional(value, source)
+        for value in found[1:])
 
 
 def _depth_at(expression: list[Token], index: int) -> int:

@@ -61,6 +61,10 @@ def written(dev: DevClient, select: str) -> dict[str, tuple[str, bool]]:
     # COALESCE and `??` of a last value not Optional are not Optional; `/` of integers is
     ("SELECT COALESCE(b, 'z') AS co, b ?? 'w' AS qq, a / 2 AS q FROM `//in/t`",
      {"co": ("string", True), "qq": ("string", True), "q": ("int64", False)}),
+    # IF's condition is made Coalesce(condition, false), its two values count (TYqlIf in
+    # yql/essentials/sql/v1/builtin.cpp); without the third, NULL is one of them
+    ("SELECT IF(b = 'x', a, 0) AS i, IF(a > 1, b, 'n') AS j, IF(a > 1, a) AS k "
+     "FROM `//in/t`", {"i": ("int64", True), "j": ("string", False), "k": ("int64", False)}),
 ])
 def test_required_columns_follow_the_tables_read(dev, select, expected):
     assert written(dev, select) == expected
