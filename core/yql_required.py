@@ -13,15 +13,32 @@ expression is one of:
 - a literal number, string or boolean, optionally signed: a literal's type is a data type,
   never Optional (NULL is of its own Null type, written as "null").
 
-Every other column stays optional: a table's required column read (the schema, not the
-text, tells), an expression over such values, a COUNT ... OVER, a column of a UNION (its
-type is the common one of its parts), a subquery's column read in an outer query (a LEFT
-JOIN makes it optional).
+- a window COUNT, ROW_NUMBER, RANK, DENSE_RANK or NTILE (`... OVER w`): `ROW_NUMBER()->
+  Uint64`, `RANK([T])->Uint64` (yql/essentials/docs/en/builtins/window.md, ydb), a window
+  COUNT the aggregate's Uint64;
+- given the required columns of the tables a query reads (`source_required`), for a SELECT
+  of backticked tables (FROM `path` [AS alias], JOINed or not; no subquery): a column read
+  from a required one, named or not, or `*` of one table; of a JOIN, only `alias.column`
+  reads, of a side the JOIN keeps (an inner or CROSS JOIN both, a LEFT JOIN its left
+  side, a RIGHT JOIN its right one, a FULL JOIN none: the other side is NULL where no row
+  matched); a GROUP BY key so read (GROUP BY keeps a key's
+  type; ROLLUP, CUBE and GROUPING SETS make keys Optional, and leave them so here); and
+  `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
+  operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
+  give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
+  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y.
+
+Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
+`MIN(T)->T?`: aggregation.md), IF without its third argument (on a cluster too); CAST,
+CASE, a column of a UNION (its type is the common one of its parts), a subquery's column
+read in an outer query, a JOIN's column read by its name alone, any column of a SEMI, ONLY
+or EXCLUSION JOIN (which a cluster may make required).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from yt_pipeline.yql_rules import Token, statements
 
@@ -32,9 +49,12 @@ _SET_OPERATIONS = frozenset({"UNION", "INTERSECT", "EXCEPT"})
 _NUMBER = re.compile(r"\d[\w.]*$")
 
 
-def required_columns(statement: str) -> frozenset[str]:
+def required_columns(statement: str,
+                     source_required: Callable[[str], frozenset[str]] | None = None
+                     ) -> frozenset[str]:
     """The names of the result columns of `statement` (a SELECT, or an INSERT of one) that
-    YQL gives a type that is not Optional (see the module's docstring)."""
+    YQL gives a type that is not Optional (see the module's docstring); `source_required`
+    gives the required columns of the table at a path (none for a table of no schema)."""
     found = statements(statement)
     if len(found) != 1:
         return frozenset()
@@ -44,8 +64,121 @@ def required_columns(statement: str) -> frozenset[str]:
         return frozenset()
     start = next(i for i, (token, depth) in enumerate(tokens)
                  if depth == 0 and token.kind == "word" and token.text.upper() == "SELECT")
-    items = _result_items(tokens[start + 1:])
-    return frozenset(name for name, expression in items if _not_optional(expression))
+    rest = tokens[start + 1:]
+    source = _Source()
+    if source_required is not None and not _GROUPINGS & set(words):
+        source = _sources(rest, source_required)
+    items = _result_items(rest, source)
+    return frozenset(name for name, expression in items if _not_optional(expression, source))
+
+
+#: GROUP BY forms whose keys are Optional in the result (a key is NULL in a rolled-up row)
+_GROUPINGS = frozenset({"ROLLUP", "CUBE", "GROUPING"})
+#: what may follow a SELECT's one table
+_AFTER_SOURCE = frozenset({"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "WINDOW", "ASSUME",
+                           "WITHOUT", "OFFSET"})
+
+
+class _Source:
+    """The required columns of the tables a SELECT reads: `bare`, those a name alone reads
+    (of its one table), and `qualified`, those of each table's alias (`alias.a`)."""
+
+    def __init__(self, bare: frozenset[str] = frozenset(),
+                 qualified: dict[str, frozenset[str]] | None = None):
+        self.bare = bare
+        self.qualified = qualified or {}
+
+
+#: the words of a JOIN's kind, and which sides it makes Optional: "right" the table it
+#: joins, "left" those before it (a LEFT JOIN's right side has NULLs where no row matched;
+#: an inner or CROSS JOIN keeps every side's types)
+_JOINS = {("JOIN",): "", ("INNER", "JOIN"): "", ("CROSS", "JOIN"): "",
+          ("LEFT", "JOIN"): "right", ("LEFT", "OUTER", "JOIN"): "right",
+          ("RIGHT", "JOIN"): "left", ("RIGHT", "OUTER", "JOIN"): "left",
+          ("FULL", "JOIN"): "both", ("FULL", "OUTER", "JOIN"): "both"}
+#: the words that start a JOIN of any kind (SEMI, ONLY, EXCLUSION ones too)
+_JOIN_STARTS = frozenset({"JOIN", "INNER", "CROSS", "LEFT", "RIGHT", "FULL", "EXCLUSION"})
+
+
+def _sources(tokens: list[tuple[Token, int]],
+             source_required: Callable[[str], frozenset[str]]) -> _Source:
+    """The tables read when the FROM at depth 0 names backticked paths (`cluster.` before
+    one, an alias after it, allowed), joined by JOINs of the kinds of _JOINS, and nothing
+    else (a subquery, a table function, a SEMI or ONLY JOIN: none known)."""
+    at = next((i for i, (token, depth) in enumerate(tokens) if depth == 0
+               and token.kind == "word" and token.text.upper() == "FROM"), None)
+    if at is None:
+        return _Source()
+    after = [token for token, depth in tokens[at + 1:] if depth == 0]
+    tables: list[tuple[str | None, frozenset[str]]] = []  # (alias, required columns)
+    optional_next = False  # the table a LEFT or FULL JOIN joins
+    while True:
+        table = _table(after, source_required, optional_next)
+        if table is None:
+            return _Source()
+        alias, required, after = table
+        tables.append((alias, required))
+        if after and after[0].kind == "word" and after[0].text.upper() in ("ON", "USING"):
+            while after and not (after[0].kind == "word" and after[0].text.upper()
+                                 in _JOIN_STARTS | _AFTER_SOURCE):
+                after = after[1:]  # the join condition (its parentheses are deeper)
+        if not after or (after[0].kind == "word" and after[0].text.upper() in _AFTER_SOURCE):
+            break
+        kind = _join_kind(after)
+        if kind is None:
+            return _Source()  # a comma, a SEMI or ONLY JOIN, a table function's arguments
+        words, optional = kind
+        after = after[words:]
+        if optional in ("left", "both"):
+            tables = [(name, frozenset()) for name, _ in tables]
+        optional_next = optional in ("right", "both")
+    groups = _group_aliases(tokens)
+    qualified = {alias: required - groups for alias, required in tables if alias}
+    bare = tables[0][1] - groups if len(tables) == 1 else frozenset()
+    return _Source(bare, qualified)
+
+
+def _table(after: list[Token], source_required: Callable[[str], frozenset[str]],
+           optional: bool) -> tuple[str | None, frozenset[str], list[Token]] | None:
+    """(alias, required columns, the tokens after it) of the table `after` starts with;
+    none required on a JOIN's `optional` side."""
+    if len(after) >= 3 and after[0].kind == "word" and after[1].text == "." \
+            and after[2].kind == "name":
+        after = after[2:]  # cluster.`//path`
+    if not after or after[0].kind != "name" or not after[0].text.startswith("//"):
+        return None
+    path, after = after[0].text, after[1:]
+    alias = None
+    if after and after[0].kind == "word" and after[0].text.upper() == "AS":
+        after = after[1:]
+    if after and after[0].kind in ("word", "name") and after[0].text.upper() not in (
+            _AFTER_SOURCE | _JOIN_STARTS | {"ON", "USING"}):
+        alias, after = after[0].text, after[1:]
+    required = frozenset() if optional else frozenset(source_required(path))
+    return alias, required, after
+
+
+def _join_kind(after: list[Token]) -> tuple[int, str] | None:
+    """(how many words, the sides it makes Optional) of the JOIN `after` starts with."""
+    for words, optional in _JOINS.items():
+        if [token.text.upper() for token in after[:len(words)]] == list(words):
+            return len(words), optional
+    return None
+
+
+def _group_aliases(tokens: list[tuple[Token, int]]) -> frozenset[str]:
+    """The names a GROUP BY gives its expressions (`GROUP BY expression AS name`)."""
+    names, grouping = set(), False
+    placed = [token for token, depth in tokens if depth == 0]
+    for index, token in enumerate(placed):
+        word = token.text.upper() if token.kind == "word" else ""
+        if word == "GROUP":
+            grouping = True
+        elif word in ("HAVING", "ORDER", "LIMIT", "WINDOW", "ASSUME", "WITHOUT"):
+            grouping = False
+        elif grouping and word == "AS" and index + 1 < len(placed):
+            names.add(placed[index + 1].text)
+    return frozenset(names)
 
 
 def _top_level(tokens: list[Token]) -> list[tuple[Token, int]]:
@@ -60,8 +193,10 @@ def _top_level(tokens: list[Token]) -> list[tuple[Token, int]]:
     return placed
 
 
-def _result_items(tokens: list[tuple[Token, int]]) -> list[tuple[str, list[Token]]]:
-    """(name, expression tokens) of each result column named with AS."""
+def _result_items(tokens: list[tuple[Token, int]], source: _Source
+                  ) -> list[tuple[str, list[Token]]]:
+    """(name, expression tokens) of each result column named with AS, read bare (`a`,
+    `t.a`: named after its column), or given by `*` (each required column of the source)."""
     items: list[list[Token]] = [[]]
     for token, depth in tokens:
         if depth == 0 and token.kind == "word" and token.text.upper() in _LIST_END:
@@ -78,25 +213,162 @@ def _result_items(tokens: list[tuple[Token, int]]) -> list[tuple[str, list[Token
         if len(item) >= 3 and item[-2].kind == "word" and item[-2].text.upper() == "AS" \
                 and item[-1].kind in ("word", "name"):
             named.append((item[-1].text, item[:-2]))
+        elif _column_read(item, source) is not None:
+            named.append((str(_column_read(item, source)), item))
+        elif [token.text for token in item] == ["*"]:
+            named.extend((column, item) for column in source.bare)
     return named
 
 
-def _not_optional(expression: list[Token]) -> bool:
-    return _is_count(expression) or _is_literal(expression)
+def _column_read(expression: list[Token], source: _Source) -> str | None:
+    """The source column `expression` reads alone (`a`, `alias.a`), if it does."""
+    if len(expression) == 3 and expression[1].text == "." and expression[0].kind == "word":
+        qualifier, column = expression[0].text, expression[2].text
+    elif len(expression) == 1 and expression[0].kind == "word" and "." in expression[0].text:
+        qualifier, column = expression[0].text.split(".", 1)  # `alias.a`, one word
+    elif len(expression) == 1 and expression[0].kind in ("word", "name"):
+        return expression[0].text if expression[0].text in source.bare else None
+    else:
+        return None
+    return column if column in source.qualified.get(qualifier, frozenset()) else None
 
 
-def _is_count(expression: list[Token]) -> bool:
-    """COUNT( ... ) and nothing after its closing parenthesis."""
-    if len(expression) < 3 or expression[0].kind != "word" or \
-            expression[0].text.upper() != "COUNT" or expression[1].text != "(":
-        return False
+def _not_optional(expression: list[Token], source: _Source) -> bool:
+    if [token.text for token in expression] == ["*"]:
+        return True  # the source's required columns (_result_items)
+    return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
+            or _column_read(expression, source) is not None
+            or _required_arithmetic(expression, source) or _coalesced(expression, source)
+            or _required_if(expression, source))
+
+
+#: the window functions of a Uint64 that is never NULL
+_NUMBERING = frozenset({"ROW_NUMBER", "RANK", "DENSE_RANK", "NTILE"})
+
+
+def _call_end(expression: list[Token]) -> int | None:
+    """The index after a call's closing parenthesis when `expression` starts with a call."""
+    if len(expression) < 3 or expression[0].kind != "word" or expression[1].text != "(":
+        return None
     depth = 0
     for index, token in enumerate(expression[1:], 1):
         if token.kind == "symbol" and token.text in "()":
             depth += 1 if token.text == "(" else -1
             if depth == 0:
-                return index == len(expression) - 1
+                return index + 1
+    return None
+
+
+def _over_alone(expression: list[Token], end: int) -> bool:
+    """The tokens from `end` on are nothing or one OVER clause (a window's name, or its
+    definition in parentheses)."""
+    rest = expression[end:]
+    if not rest:
+        return True
+    if rest[0].kind != "word" or rest[0].text.upper() != "OVER" or len(rest) < 2:
+        return False
+    if rest[1].text == "(":
+        return _call_end([rest[0], *rest[1:]]) == len(rest)
+    return len(rest) == 2
+
+
+def _is_numbering(expression: list[Token]) -> bool:
+    end = _call_end(expression)
+    return (end is not None and expression[0].text.upper() in _NUMBERING
+            and end < len(expression) and _over_alone(expression, end))
+
+
+_ARITHMETIC = frozenset({"+", "-", "*"})
+
+
+def _operands(expression: list[Token], operators: frozenset[str]) -> list[list[Token]] | None:
+    """`expression` split at its depth-0 binary operators of `operators` (a sign after an
+    operator or at the start goes with its operand); None when it has other depth-0
+    symbols, or no such operator."""
+    parts: list[list[Token]] = [[]]
+    depth = 0
+    for token in expression:
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and token.kind == "symbol" and token.text in operators and parts[-1]:
+            parts.append([])
+            continue
+        if depth == 0 and token.kind == "symbol" and token.text not in "()+-":
+            return None
+        parts[-1].append(token)
+    return parts if len(parts) > 1 and all(parts) else None
+
+
+def _operand_required(operand: list[Token], source: _Source) -> bool:
+    if len(operand) >= 2 and operand[0].kind == "symbol" and operand[0].text in "+-":
+        operand = operand[1:]
+    if len(operand) >= 2 and operand[0].text == "(" and _call_end(
+            [Token("word", "", 0, 0), *operand]) == len(operand) + 1:
+        return _not_optional(operand[1:-1], source)
+    return _is_literal(operand) or _column_read(operand, source) is not None \
+        or _required_arithmetic(operand, source)
+
+
+def _required_arithmetic(expression: list[Token], source: _Source) -> bool:
+    parts = _operands(expression, _ARITHMETIC)
+    return parts is not None and all(_operand_required(part, source) for part in parts)
+
+
+def _coalesced(expression: list[Token], source: _Source) -> bool:
+    """COALESCE(..., x) or `... ?? x` with an x not Optional: YQL's Coalesce is Optional
+    only when its last argument is."""
+    end = _call_end(expression)
+    if end == len(expression) and expression[0].text.upper() == "COALESCE":
+        last = _arguments(expression, end)[-1]
+        return bool(last) and (_operand_required(last, source) or _not_optional(last, source))
+    for index in range(len(expression) - 2, 0, -1):
+        if expression[index].text == "?" and expression[index + 1].text == "?" \
+                and _depth_at(expression, index) == 0:
+            return _operand_required(expression[index + 2:], source)
     return False
+
+
+def _arguments(expression: list[Token], end: int) -> list[list[Token]]:
+    """The arguments of the call `expression` starts with (ending at `end`)."""
+    found: list[list[Token]] = [[]]
+    depth = 0
+    for token in expression[2:end - 1]:
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and token.kind == "symbol" and token.text == ",":
+            found.append([])
+        else:
+            found[-1].append(token)
+    return found
+
+
+def _required_if(expression: list[Token], source: _Source) -> bool:
+    """IF(condition, x, y) with x and y not Optional: YQL makes the condition
+    Coalesce(condition, false), so its type does not count, and an IF without y has NULL
+    for it (TYqlIf in yql/essentials/sql/v1/builtin.cpp, ydb; `IF(Bool, T, T)->T`,
+    `IF(Bool, T)->T?`: yql/essentials/docs/en/builtins/basic.md)."""
+    end = _call_end(expression)
+    if end != len(expression) or expression[0].text.upper() != "IF":
+        return False
+    found = _arguments(expression, end)
+    return len(found) == 3 and all(
+        _operand_required(value, source) or _not_optional(value, source)
+        for value in found[1:])
+
+
+def _depth_at(expression: list[Token], index: int) -> int:
+    depth = 0
+    for token in expression[:index]:
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+    return depth
+
+
+def _is_count(expression: list[Token]) -> bool:
+    """COUNT( ... ), with nothing after its closing parenthesis or one OVER clause."""
+    end = _call_end(expression)
+    return end is not None and expression[0].text.upper() == "COUNT" \
+        and _over_alone(expression, end)
 
 
 def _is_literal(expression: list[Token]) -> bool:

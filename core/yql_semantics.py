@@ -317,14 +317,18 @@ def _count(text: str) -> str:
     """COUNT and COUNT_IF give a Uint64 in YQL, a signed BIGINT in DuckDB: a call that is an
     item of a SELECT list alone is cast, so the column a query writes is uint64. A count in
     a larger expression is left as it is: YQL's type of `COUNT(*) - 5` is not DuckDB's
-    either way."""
+    either way. A window COUNT (`COUNT(*) OVER w`) is the same aggregate over the window's
+    rows, a Uint64 too (its OVER goes inside the cast)."""
     for found in reversed(list(_COUNT.finditer(text))):
         opening = found.end() - 1
-        closing = _closing(text, opening)
-        if not _ITEM_END.match(text, closing + 1):
-            continue  # OVER (...), an operator: not the call alone
-        call = text[found.start(2):closing + 1]
-        text = (text[:found.start(2)] + f"CAST({call} AS UBIGINT)" + text[closing + 1:])
+        end = _closing(text, opening) + 1
+        over = _OVER.match(text, end)
+        if over:
+            end = _closing(text, over.start(1)) + 1 if over.group(1) else over.end()
+        if not _ITEM_END.match(text, end):
+            continue  # an operator: not the call alone
+        call = text[found.start(2):end]
+        text = (text[:found.start(2)] + f"CAST({call} AS UBIGINT)" + text[end:])
     return text
 
 

@@ -540,7 +540,9 @@ def test_count_is_uint64_in_the_schema_a_query_writes(dev_client):
         {"k": 1, "n": 2, "m": 1, "big": 0, "w": 2}, {"k": 2, "n": 1, "m": 1, "big": 1, "w": 2}]
     columns = declared(dev_client.root, dev_client.visible_file("//c_out"))
     assert {name: yt_column_type(kind) for name, kind in columns} == {
-        "k": "int64", "n": "uint64", "m": "uint64", "big": "uint64", "w": "int64"}
+        "k": "int64", "n": "uint64", "m": "uint64", "big": "uint64", "w": "uint64"}
+    # a window COUNT is the aggregate over the window's rows: a Uint64, never NULL
+    assert columns.required == {"n", "m", "w"}
 
 
 def test_numbering_window_functions_are_uint64_in_the_schema_a_query_writes(dev_client):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 from yql_alike import dev_and_fake, fails_alike, same_rows
 
-from yt_pipeline.errors import RefusedByCluster
+from yt_pipeline.errors import QueryFailed, RefusedByCluster
 from yt_pipeline.yql_required import required_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
@@ -98,9 +98,12 @@ def test_table_schema_shows_required_columns_in_both_modes(both):
 @pytest.mark.parametrize(("query", "required"), [
     ("SELECT COUNT(*) AS n, COUNT(DISTINCT v) AS d, -2 AS neg, 1.5 AS f, 'q' AS q, "
      "TRUE AS t FROM `//t`", {"n", "d", "neg", "f", "q", "t"}),
-    # anything else stays optional: a value read, an expression, NULL, a window COUNT
-    ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, COUNT(*) OVER w AS c, 1 FROM `//t`",
-     set()),
+    # a window COUNT is a Uint64 too, as are ROW_NUMBER and RANK (window.md)
+    ("SELECT COUNT(*) OVER w AS c, ROW_NUMBER() OVER (ORDER BY v) AS r, RANK() OVER w AS k, "
+     "COUNT(*) OVER w + 1 AS p FROM `//t`", {"c", "r", "k"}),
+    # anything else stays optional: a value read (of a table whose schema is not given), an
+    # expression over a count, NULL
+    ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, 1 FROM `//t`", set()),
     # a UNION's column takes the common type of its parts; an outer query reads a
     # subquery's column, which a LEFT JOIN may make optional
     ("SELECT 1 AS a UNION ALL SELECT 2 AS a", set()),
@@ -140,3 +143,63 @@ def test_dev_keeps_required_columns_through_a_transaction_and_a_copy(tmp_path):
                 if c["required"]] == ["n", "nv", "one", "s"]
         with pytest.raises(RefusedByCluster, match='Required column "s" cannot have'):
             client.write_table("//tmp/counts", [dict(row, s=None)])
+
+
+def test_a_required_column_read_stays_required_in_both_modes(prod_client, tmp_path):
+    """A column read from a table's required column is not Optional, through `+` with a
+    literal and as a GROUP BY key; a window COUNT is a Uint64 (RowSpecYqlTypeToYtNativeType,
+    yt/yql/providers/yt/lib/schema/schema.cpp; `COUNT(*)->Uint64`, aggregation.md), so the
+    fake's @schema and dev's declared one say required, as a cluster's would."""
+    from yt_pipeline_dev.client import DevClient
+
+    dev = DevClient(tmp_path / ".dev")
+    schema = [{"name": "a", "type": "int64", "required": True},
+              {"name": "b", "type": "string"}]
+    for client in (dev, prod_client):
+        client.create_path("//tmp/req", "table", schema=schema)
+        client.write_table("//tmp/req", [{"a": 1, "b": "x"}, {"a": 2, "b": None}])
+        client.run_yql("INSERT INTO `//tmp/o` WITH TRUNCATE SELECT a, b, a + 1 AS c, "
+                       "COUNT(*) OVER () AS e FROM `//tmp/req`")
+        client.run_yql("INSERT INTO `//tmp/g` WITH TRUNCATE SELECT a, COUNT(*) AS n "
+                       "FROM `//tmp/req` GROUP BY a")
+        client.run_yql("INSERT INTO `//tmp/j` WITH TRUNCATE SELECT l.a AS la, r.a AS ra "
+                       "FROM `//tmp/req` AS l LEFT JOIN `//tmp/req` AS r ON l.a = r.a")
+    for path, expected in (("//tmp/o", {"a": ("int64", True), "b": ("string", False),
+                                        "c": ("int64", True), "e": ("uint64", True)}),
+                           ("//tmp/g", {"a": ("int64", True), "n": ("uint64", True)}),
+                           # a LEFT JOIN's right side is Optional (yql/essentials/core/
+                           # yql_join.cpp: IsRightJoinSideOptional)
+                           ("//tmp/j", {"la": ("int64", True), "ra": ("int64", False)})):
+        declared = dev.declared_schema(path)
+        assert declared == prod_client.declared_schema(path)
+        assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == expected
+
+
+
+def test_a_staged_append_of_optional_values_into_a_required_column_is_refused(prod_client,
+                                                                                fake_yt):
+    """In a stage an INSERT goes to a staging table concatenated to the table at the end:
+    YQL's own append check is not there to refuse an Optional column appended into a
+    required one (yql_yt_datasink_type_ann.cpp), so the backend refuses it with the same
+    line, not with the cluster's concatenate error (its schemas are incompatible: the
+    fake's schema_compatibility.py); a required column into an optional one goes in."""
+    prod_client.write_table("//tmp/items", ITEMS)
+    prod_client.run_yql(WRITE)
+    txn = prod_client.begin_transaction("stage s")
+    try:
+        with pytest.raises(QueryFailed) as failed:
+            txn.client.run_yql("INSERT INTO `//tmp/counts` SELECT k, MAX(v) AS n, "
+                               "COUNT(v) AS nv, 1 AS one, \"x\" AS s, MAX(v) AS top "
+                               "FROM `//tmp/items` GROUP BY k")
+        message = str(failed.value)
+        assert 'Table "//tmp/counts" row type differs from the written row type: the table ' \
+               "has k string, n uint64, nv uint64, one int32, s string, top int64, the " \
+               "query writes k string, n int64?, nv uint64" in message
+        assert "\n" not in message and "ncompatible" not in message
+        txn.client.run_yql("INSERT INTO `//tmp/counts` SELECT k, COUNT(*) AS n, "
+                           "COUNT(v) AS nv, 2 AS one, \"z\" AS s, 5L AS top "
+                           "FROM `//tmp/items` GROUP BY k")
+    finally:
+        txn.commit()
+    assert sorted((row["one"], row["top"] or 0) for row in fake_yt.rows("//tmp/counts")) == [
+        (1, 1), (1, 3), (2, 5), (2, 5)]

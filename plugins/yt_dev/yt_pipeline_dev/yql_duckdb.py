@@ -28,12 +28,16 @@ from typing import Any
 
 from yt_pipeline import column_types, yql_rules, yql_semantics, yql_times, yql_yson
 from yt_pipeline.crashpoints import crash_point
-from yt_pipeline.errors import QueryFailed
+from yt_pipeline.errors import InvalidTablePath, QueryFailed
 from yt_pipeline.secret_forms import mask_text
 from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_presort import bytes_columns, hidden_select, presort_supported
-from yt_pipeline.yql_required import marked_optional, optional_into_required
+from yt_pipeline.yql_required import (
+    marked_optional,
+    optional_into_required,
+    required_columns,
+)
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
     composite_duckdb_type,
@@ -406,6 +410,10 @@ class Executor:
         with other columns), and its integers for a double column become doubles, as YQL
         converts them."""
         assert statement.target is not None
+        # a column read from a required column of a table read stays required: the schemas
+        # of the tables as they are now (an earlier statement of the query may have written
+        # one)
+        statement.required = required_columns(statement.text, self._source_required)
         self.executed = f"DESCRIBE {sql}"
         described = self.connection.execute(self.executed).fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]
@@ -450,6 +458,15 @@ class Executor:
                      if name in widened else sql_identifier(name) for name, _ in columns]
             sql = f"SELECT {', '.join(items)} FROM ({sql}) AS appended"
         return existing, sql
+
+    def _source_required(self, path: str) -> frozenset[str]:
+        """The required columns of the table at `path` (none for one of no schema)."""
+        try:
+            table_file = self.client.visible_file(path)
+        except InvalidTablePath:  # a path dev does not read as one table: nothing known
+            return frozenset()
+        return required_of(self._declared(table_file)) if table_file is not None \
+            else frozenset()
 
     def _declared(self, target: Path) -> list[tuple[str, str]] | None:
         """The columns YQL sees in a table of declared schema (`declared`): its hidden

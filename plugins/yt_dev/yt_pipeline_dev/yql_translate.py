@@ -45,8 +45,11 @@ class Statement(msgspec.Struct):
     paths: list[str]
     target: str | None = None
     truncate: bool = False
-    #: the result columns whose YQL type is not Optional (yql_required)
+    #: the result columns whose YQL type is not Optional (yql_required), as the text alone
+    #: tells; the executor adds those the schemas of the tables read tell (`text`)
     required: frozenset[str] = frozenset()
+    #: the statement's YQL text
+    text: str = ""
     #: the columns of an INSERT's top-level ORDER BY that sort the table it writes, before
     #: the written columns are checked (yql_rules.insert_sort_key)
     sort_key: list[str] | None = None
@@ -145,6 +148,7 @@ def translate(query: str) -> list[Statement]:
             raise QueryFailed(place(error, query)) from None
         if statement is not None:
             statement.required = required_columns(text)
+            statement.text = text
             statement.sort_key = insert_sort_key(text)
             statement.distinct_by = insert_distinct_by(text)
             statement.sort_items = insert_sort_items(text)

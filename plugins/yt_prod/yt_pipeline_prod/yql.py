@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline import yql_wait
 from yt_pipeline.column_types import append_type_differs, widen_rows, widened_columns
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
+from yt_pipeline.yql_required import marked_optional, optional_into_required
 from yt_pipeline.yql_rules import (
     append_refused,
     hidden_key_columns,
@@ -195,6 +196,14 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
                 append_v3_differs(table_v3.get(name), written_v3.get(name)) for name in table):
             raise _fail(client, row_type_differs(target, shown_types(table, table_v3),
                                                  shown_types(written, written_v3)))
+        # an Optional column into a required one: YQL's append check refuses it (no Optional
+        # converts to a type that is not: yql_required.optional_into_required), and the
+        # concatenate below would fail with the cluster's incompatible-schemas error
+        optional = optional_into_required(_required(table_schema), _required(written_schema))
+        if optional:
+            raise _fail(client, row_type_differs(
+                target, shown_types(table, table_v3),
+                marked_optional(written, shown_types(written, written_v3), optional)))
         doubles = widened_columns(table, written)
         key = sort_order(client, target)
         if doubles:
@@ -266,6 +275,11 @@ def _result_columns(yt: Any, table: str) -> list[str] | None:
 def _schema_v3(schema: Any) -> dict[str, Any]:
     """name: type_v3 of each column of a table's schema (a master gives every column one)."""
     return {str(c["name"]): c.get("type_v3") for c in schema or []}
+
+
+def _required(schema: Any) -> frozenset[str]:
+    """The required columns of a table's schema."""
+    return frozenset(str(c["name"]) for c in schema or [] if c.get("required"))
 
 
 def _schema_types(schema: Any) -> dict[str, str]:

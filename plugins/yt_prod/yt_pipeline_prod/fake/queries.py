@@ -475,10 +475,10 @@ class QueryRunner:
                                                 for values in cursor.fetchall()]))]
         if insert is None:
             self.query.results.append(FakeResult(
-                rows, schema=yql_schema(described, required_columns(statement))))
+                rows, schema=yql_schema(described, required_columns(statement, self._source_required))))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
-        required = required_columns(statement)
+        required = required_columns(statement, self._source_required)
         written = described[:len(described) - len(hidden)]
         if hidden and (insert.truncate or self.state.cypress.lookup(
                 normalize(insert.path), None) is None):
@@ -495,6 +495,19 @@ class QueryRunner:
         self._write(normalize(insert.path), written, rows, truncate=insert.truncate,
                     required=required, ordered=key,
                     unique=sorted_unique(self._distinct_by(statement), key, described))
+
+    def _source_required(self, path: str) -> frozenset[str]:
+        """The required columns of the table at `path` as YQL reads it (_yql_view); none
+        for a table of no schema or no table."""
+        cypress = self.state.cypress
+        try:
+            node = cypress.lookup(cypress.resolve(normalize(path), None), None)
+        except YtFakeError:  # a path the fake does not read as one table: nothing known
+            return frozenset()
+        if node is None or node.type != "table" or not node.attributes.get("schema"):
+            return frozenset()
+        return frozenset(str(column["name"]) for column in _yql_view(node).attributes["schema"]
+                         if column.get("required"))
 
     def _distinct_by(self, statement: str) -> list[str] | None:
         """The columns an INSERT's rows are distinct by: a GROUP BY's or a SELECT
