@@ -22,6 +22,7 @@ from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import SortItem, insert_distinct_by, insert_sort_items, insert_sort_key
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
+from yt_pipeline.yql_string_suffix import past_suffix
 from yt_pipeline.yql_unique_source import PlainRead, plain_read
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
@@ -93,7 +94,7 @@ def _tokenize(query: str) -> list[_Token]:
             tokens.append(_Token("code", "".join(code)))
             code = []
             tokens.append(_Token("name" if ch == "`" else "string", text))
-            i = end
+            i = end if ch == "`" else past_suffix(query, end)
         else:
             code.append(ch)
             i += 1
