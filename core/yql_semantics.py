@@ -35,6 +35,7 @@ from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
+from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
@@ -208,7 +209,9 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
         if string is not None:
             return _epoch_cast_of_text(value, string, name.lower(), kind)
         return _bound_once(value, lambda v: _epoch_cast(v, name.lower(), kind))
-    if string is not None and (kind == "VARCHAR" or kind in _INTEGER_TYPES):
+    if string is not None and (kind == "VARCHAR" or guards(kind)):
+        if not reads_as(string, kind):  # YQL reads less than DuckDB (yql_text_cast)
+            return f"CAST(NULL AS {kind})"
         return f"TRY_CAST({value} AS {kind})"  # the ELSE branches below
     if kind == "VARCHAR":  # a Datetime or Timestamp is written as YQL writes it (yql_times)
         return _bound_once(value, lambda v: f"yql_time_text({v})")
@@ -221,6 +224,11 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
             f"TRY_CAST(trunc(TRY_CAST({v} AS DOUBLE)) AS {kind}) "
             f"WHEN typeof({v}) = 'INTERVAL' THEN "
             f"TRY_CAST(epoch_us(TRY_CAST({v} AS INTERVAL)) AS {kind}) "
+            f"WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
+            f"ELSE TRY_CAST({v} AS {kind}) END"))
+    if kind == "BOOLEAN":
+        return _bound_once(value, lambda v: (
+            f"CASE WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
             f"ELSE TRY_CAST({v} AS {kind}) END"))
     return f"TRY_CAST({value} AS {kind})"
 

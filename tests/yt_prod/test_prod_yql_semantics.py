@@ -113,6 +113,29 @@ def test_literals_and_casts_have_yql_types(both):
                        "bad": None, "big": None}
 
 
+#: text YQL reads as an integer or a Bool, and text DuckDB's TRY_CAST reads where YQL
+#: gives NULL: YQL's CAST of a String is ValueFromString (yql/essentials/minikql/
+#: mkql_type_ops.cpp), util's TryFromString for an integer (util/string/cast.cpp,
+#: TIntParser: an optional "+", a "-" for a signed type only, then decimal digits) and
+#: "true" or "false" in any case for a Bool
+TEXT_CASTS = [
+    ("12", "Int32", 12), ("+5", "Int32", 5), ("-0", "Int8", 0), ("007", "Int16", 7),
+    ("-128", "Int8", -128), ("300", "Uint8", None), ("1.5", "Int32", None),
+    (" 12", "Int32", None), ("12 ", "Int64", None), ("0x10", "Int64", None),
+    ("1e2", "Uint64", None), ("1_000", "Int32", None), ("-0", "Uint32", None),
+    ("TRUE", "Bool", True), ("false", "Bool", False), ("1", "Bool", None),
+    ("yes", "Bool", None), ("t", "Bool", None)]
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), TEXT_CASTS)
+def test_a_string_casts_to_a_number_or_a_bool_as_yql_reads_it(both, text, kind, value):
+    # a literal, and a computed string (DuckDB gave 2 for "1.5", 16 for "0x10", true for "1")
+    [row] = same_rows(both, f"SELECT CAST('{text}' AS {kind}) AS lit, "
+                            f"CAST(s || '{text}' AS {kind}) AS col "
+                            "FROM (SELECT '' AS s FROM `//tmp/q` LIMIT 1)")
+    assert row == {"lit": value, "col": value}
+
+
 def test_an_integer_cast_to_a_date_or_time_is_the_same_on_the_fake(both):
     # days, seconds and microseconds since 1970-01-01 (yql/essentials/docs/en/types/
     # primitive.md in ydb), not NULL: the fake's query tracker rewrites as dev does
