@@ -210,6 +210,8 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
             return _epoch_cast_of_text(value, string, name.lower(), kind)
         return _bound_once(value, lambda v: _epoch_cast(v, name.lower(), kind))
     if string is not None and (kind == "VARCHAR" or guards(kind)):
+        if kind in ("DOUBLE", "FLOAT"):  # StrToD's text, hexadecimal too (yql_text_cast)
+            return text_cast(value, kind)
         if not reads_as(string, kind):  # YQL reads less than DuckDB (yql_text_cast)
             return f"CAST(NULL AS {kind})"
         return f"TRY_CAST({value} AS {kind})"  # the ELSE branches below
@@ -226,7 +228,7 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
             f"TRY_CAST(epoch_us(TRY_CAST({v} AS INTERVAL)) AS {kind}) "
             f"WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
             f"ELSE TRY_CAST({v} AS {kind}) END"))
-    if kind == "BOOLEAN":
+    if kind in ("BOOLEAN", "DOUBLE", "FLOAT"):
         return _bound_once(value, lambda v: (
             f"CASE WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
             f"ELSE TRY_CAST({v} AS {kind}) END"))

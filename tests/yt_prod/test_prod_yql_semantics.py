@@ -117,14 +117,22 @@ def test_literals_and_casts_have_yql_types(both):
 #: gives NULL: YQL's CAST of a String is ValueFromString (yql/essentials/minikql/
 #: mkql_type_ops.cpp), util's TryFromString for an integer (util/string/cast.cpp,
 #: TIntParser: an optional "+", a "-" for a signed type only, then decimal digits) and
-#: "true" or "false" in any case for a Bool
+#: "true" or "false" in any case for a Bool; DuckDB read "1.5 " and "infinity" as Doubles
+#: and "0x10" as none
 TEXT_CASTS = [
     ("12", "Int32", 12), ("+5", "Int32", 5), ("-0", "Int8", 0), ("007", "Int16", 7),
     ("-128", "Int8", -128), ("300", "Uint8", None), ("1.5", "Int32", None),
     (" 12", "Int32", None), ("12 ", "Int64", None), ("0x10", "Int64", None),
     ("1e2", "Uint64", None), ("1_000", "Int32", None), ("-0", "Uint32", None),
     ("TRUE", "Bool", True), ("false", "Bool", False), ("1", "Bool", None),
-    ("yes", "Bool", None), ("t", "Bool", None)]
+    ("yes", "Bool", None), ("t", "Bool", None),
+    # a Double is NYql::TryDoubleFromString (yql/essentials/utils/parse_double.cpp): util's
+    # StrToD (double-conversion: leading spaces and hexadecimal allowed), the whole string
+    # read, or "nan"/"inf" in any case
+    (" 1.5", "Double", 1.5), ("1.5 ", "Double", None), ("0x10", "Double", 16.0),
+    ("-0x1F", "Double", -31.0), ("1.e5", "Double", 100000.0), (".5", "Float", 0.5),
+    ("INF", "Double", "inf"), ("infinity", "Double", None), ("1_000", "Double", None),
+    ("1e", "Double", None)]
 
 
 @pytest.mark.parametrize(("text", "kind", "value"), TEXT_CASTS)
