@@ -31,6 +31,7 @@ from yt_pipeline.yql_functions import (
     unknown_function,
     unwrap_failure,
 )
+from yt_pipeline.yql_in import rewrite_in
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
@@ -358,7 +359,10 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means; `literals` are
     the SQL of the strings and names its markers \x01N\x01 stand for (a UDF reads its
     pattern's groups from one)."""
-    # first: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
+    # first, before any rewrite writes DuckDB's IN of its own: YQL's IN passes over a NULL
+    # item (yql_in)
+    text = rewrite_in(text, where)
+    # then: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
     # whose key is YQL's own, not an index counted from 1
     text = rewrite_lookups(text)
     # then: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites

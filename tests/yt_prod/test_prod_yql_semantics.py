@@ -717,3 +717,38 @@ def test_text_that_looks_like_a_date_a_time_or_a_uuid_stays_text_alike(prod_clie
     [latest] = same_rows((dev, prod_client), "SELECT MAX(seen) AS seen, MIN(day) AS day "
                                              "FROM `//tmp/text`")
     assert latest == {"seen": "2001-02-03T04:05:06Z", "day": "2024-01-05"}
+
+
+def test_in_passes_over_a_null_item_as_yql_does_by_default(both):
+    # YQL's IN without PRAGMA AnsiInForEmptyOrNullableItemsCollections (the translator's
+    # default, yql/essentials/sql/v1): the suite case yql/essentials/tests/sql/suites/in/
+    # in_noansi.yql gives 1 IN (2, 3, null) false, null IN (1) NULL, 128 IN (128ut, 1t)
+    # true; DuckDB's IN is SQL's, where 1 IN (2, 3, NULL) is NULL and NOT IN drops the row
+    [row] = same_rows(both, "SELECT 1 IN (2, 3, NULL) AS a, NULL IN (1) AS b, "
+                            "128 IN (128ut, 1t) AS c, 1 NOT IN (2, NULL) AS d, "
+                            "views + 1 IN (1, NULL) AS e "
+                            "FROM `//tmp/q` WHERE clicks = -7")
+    assert row == {"a": False, "b": None, "c": True, "d": True, "e": True}
+    # NOT IN keeps the rows whose value is not among the items, NULL or not; a NULL value
+    # is NULL even before no items (in_noansi_empty.yql: null IN () is Nothing<Bool?>)
+    rows = same_rows(both, "SELECT k, clicks FROM `//tmp/q` "
+                           "WHERE views NOT IN (SELECT views FROM `//tmp/q` WHERE k = 9) "
+                           "ORDER BY k, clicks")
+    assert rows == [{"k": 1, "clicks": -7}, {"k": 1, "clicks": 7}]
+    rows = same_rows(both, "SELECT clicks FROM `//tmp/q` "
+                           "WHERE clicks NOT IN (SELECT views FROM `//tmp/q`) ORDER BY clicks")
+    assert rows == [{"clicks": -7}, {"clicks": 5}, {"clicks": 7}]
+
+
+def test_in_is_sqls_under_its_pragma(both):
+    # in_ansi.yql: under PRAGMA AnsiInForEmptyOrNullableItemsCollections, 1 IN (2, 3, null)
+    # is Nothing<Bool?> (NULL), so NOT IN keeps no row; the pragma holds for the statements
+    # after it
+    [row] = same_rows(both, "PRAGMA AnsiInForEmptyOrNullableItemsCollections;\n"
+                            "SELECT 1 IN (2, 3, NULL) AS a, 1 NOT IN (2, NULL) AS d "
+                            "FROM `//tmp/q` WHERE clicks = -7")
+    assert row == {"a": None, "d": None}
+    [row] = same_rows(both, "PRAGMA AnsiInForEmptyOrNullableItemsCollections;\n"
+                            "PRAGMA DisableAnsiInForEmptyOrNullableItemsCollections;\n"
+                            "SELECT 1 IN (2, 3, NULL) AS a FROM `//tmp/q` WHERE clicks = -7")
+    assert row == {"a": False}

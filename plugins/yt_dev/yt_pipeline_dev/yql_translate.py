@@ -16,6 +16,7 @@ import msgspec
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
+from yt_pipeline.yql_in import ANSI_IN, pragma_sets_ansi_in
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_required import required_columns
@@ -139,11 +140,17 @@ def _first_word(text: str) -> str:
 def translate(query: str) -> list[Statement]:
     """The statements of a YQL query, as DuckDB SQL templates."""
     result = []
+    ansi_in = False  # YQL's IN until a PRAGMA says otherwise, for the statements after it
     for text in split_statements(expand_named(query, DEV)):
+        pragma = pragma_sets_ansi_in(text)
+        ansi_in = ansi_in if pragma is None else pragma
+        token = ANSI_IN.set(ansi_in)
         try:
             statement = _statement(_tokenize(text))
         except UngroupedColumn as error:
             raise QueryFailed(place(error, query)) from None
+        finally:
+            ANSI_IN.reset(token)
         if statement is not None:
             statement.required = required_columns(text)
             statement.sort_key = insert_sort_key(text)
