@@ -752,3 +752,25 @@ def test_in_is_sqls_under_its_pragma(both):
                             "PRAGMA DisableAnsiInForEmptyOrNullableItemsCollections;\n"
                             "SELECT 1 IN (2, 3, NULL) AS a FROM `//tmp/q` WHERE clicks = -7")
     assert row == {"a": False}
+
+
+def test_min_by_and_max_by_keep_a_null_value_of_the_row_they_pick(both):
+    # builtins/aggregation.md, "MAX_BY and MIN_BY": the value of the row with the least
+    # (greatest) key; rows with a NULL key are passed over (the suite case aggregate/
+    # compare_by_nulls.sql: NULL when every key is). DuckDB's min_by also passed over a row
+    # whose value is NULL: MAX_BY(views, k) gave the views of a k = 1 row
+    [row] = same_rows(both, "SELECT MAX_BY(views, k) AS null_value, MIN_BY(name, views) AS al, "
+                            "MIN_BY(name, CAST(NULL AS Int32)) AS no_key FROM `//tmp/q`")
+    assert row == {"null_value": None, "al": "Al", "no_key": None}
+
+
+def test_bool_and_and_bool_or_do_not_pass_over_null(both):
+    # builtins/aggregation.md, "BOOL_AND, BOOL_OR and BOOL_XOR": a false decides BOOL_AND (a
+    # true BOOL_OR), else any NULL makes it NULL; DuckDB's pass over NULL (true, false)
+    [row] = same_rows(both, "SELECT BOOL_AND(views >= 0) AS all_or_null, "
+                            "BOOL_OR(views > 5) AS none_or_null, BOOL_AND(views > 1) AS one_false, "
+                            "BOOL_OR(views > 1) AS one_true FROM `//tmp/q`")
+    assert row == {"all_or_null": None, "none_or_null": None, "one_false": False,
+                   "one_true": True}
+    rows = same_rows(both, "SELECT k, SOME(k) AS some_k FROM `//tmp/q` GROUP BY k ORDER BY k")
+    assert rows == [{"k": 1, "some_k": 1}, {"k": 2, "some_k": 2}]
