@@ -774,3 +774,19 @@ def test_bool_and_and_bool_or_do_not_pass_over_null(both):
                    "one_true": True}
     rows = same_rows(both, "SELECT k, SOME(k) AS some_k FROM `//tmp/q` GROUP BY k ORDER BY k")
     assert rows == [{"k": 1, "some_k": 1}, {"k": 2, "some_k": 2}]
+
+
+def test_a_double_cast_to_text_is_written_as_yql_writes_it(both):
+    # ValueToString (yql/essentials/minikql/mkql_type_ops.cpp) writes a Double with util's
+    # FloatToString (util/string/cast.cpp, PREC_AUTO): double-conversion's shortest digits,
+    # as a decimal for exponents -10 to 20, with e+NN past them; DuckDB wrote "2.0", "1e+20",
+    # "1e-07" and "-0.0"
+    [row] = same_rows(both, "SELECT CAST(x - 0.9 AS String) AS whole, CAST(x AS String) AS frac, "
+                            "CAST(1e20 AS String) AS big, CAST(1e21 AS String) AS huge, "
+                            "CAST(1e-7 AS String) AS small, CAST(1.5e-11 AS String) AS tiny, "
+                            "CAST(-0.0 AS Utf8) AS minus_zero, CAST(CAST(0.1 AS Float) AS String) "
+                            "AS float, CAST(-1.0 / 0 AS String) AS inf "
+                            "FROM `//tmp/q` WHERE clicks = 7")
+    assert row == {"whole": "2", "frac": "2.9", "big": "100000000000000000000",
+                   "huge": "1e+21", "small": "0.0000001", "tiny": "1.5e-11",
+                   "minus_zero": "-0", "float": "0.1", "inf": "-inf"}
