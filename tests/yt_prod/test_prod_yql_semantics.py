@@ -357,6 +357,13 @@ def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both,
      "YQL: the function Random is not supported in {where} (see docs/yql-in-dev.md)"),
     ("SELECT k FROM `//tmp/q` WHERE NANVL(x, 0.0) > 0",
      "YQL: the function NANVL is not supported in {where} (see docs/yql-in-dev.md)"),
+    # CORR takes a NULL as 0 in YQL (builtins/aggregation.md, "CORRELATION and
+    # COVARIANCE"); DuckDB's corr passed over the row and answered
+    ("SELECT CORR(clicks, views) AS c FROM `//tmp/q`",
+     "YQL: the function CORR is not supported in {where} (see docs/yql-in-dev.md)"),
+    # MIN_BY with a count gives a list (builtins/aggregation.md, "MAX_BY and MIN_BY")
+    ("SELECT MIN_BY(k, clicks, 2) AS m FROM `//tmp/q`",
+     "YQL: MIN_BY with a count (a list of values) is not supported in {where}"),
     ("SELECT Frobnicate(k) AS r FROM `//tmp/q`",
      "YQL: the function Frobnicate is not supported in {where} (see docs/yql-in-dev.md)"),
     ("SELECT Nothing(Foo?) AS r FROM `//tmp/q`",
