@@ -51,6 +51,9 @@ UNSUPPORTED = {name.lower(): name for name in (
     "ListTakeWhileInclusive", "ListSkipWhileInclusive", "ListAggregate",
     "DictCreate", "SetCreate", "DictKeys", "DictPayloads",
     "DictLookup", "DictContains", "DictLength", "TypeOf", "FormatType", "ParseType",
+    # YQL's CORRELATION (alias CORR) takes a NULL as 0 (builtins/aggregation.md); DuckDB's
+    # corr passes over a row holding one, and CORRELATION itself is unknown to it
+    "CORR",
 )}
 
 #: the type names Nothing accepts (YQL's primitive types, as yql_semantics casts them)
@@ -147,6 +150,33 @@ def _renamed(duckdb_name: str, least: int, most: int) -> Callable[[list[str], st
     return rewrite
 
 
+def _by(duckdb_name: str) -> Callable[[list[str], str, str], str]:
+    # MIN_BY(value, key): the value of a row with the least key, NULL or not; rows with a
+    # NULL key are passed over (builtins/aggregation.md, "MAX_BY and MIN_BY"). DuckDB's
+    # min_by passes over a row whose value is NULL too: its arg_min_null does not
+    def rewrite(args: list[str], name: str, where: str) -> str:
+        if len(args) == 3:
+            raise QueryFailed(f"YQL: {name} with a count (a list of values) is not supported "
+                              f"in {where}")
+        check_arity(name, args, 2, 2)
+        return f"{duckdb_name}({args[0].strip()}, {args[1].strip()})"
+    return rewrite
+
+
+def _bool_aggregate(decides: str) -> Callable[[list[str], str, str], str]:
+    # BOOL_AND and BOOL_OR do not pass over NULL (builtins/aggregation.md, "BOOL_AND,
+    # BOOL_OR and BOOL_XOR"): a false (for AND; a true for OR) decides, else a NULL makes
+    # the result NULL; DuckDB's bool_and and bool_or pass over NULL
+    def rewrite(args: list[str], name: str, where: str) -> str:
+        check_arity(name, args, 1, 1)
+        value = args[0].strip()
+        function = "bool_and" if decides == "false" else "bool_or"
+        return (f"(CASE WHEN {function}({value}) = {decides} THEN {decides} "
+                f"WHEN count(CASE WHEN ({value}) IS NULL THEN 1 END) > 0 THEN NULL "
+                f"ELSE {function}({value}) END)")
+    return rewrite
+
+
 #: YQL built-ins rewritten, by their name in lower case
 _REWRITES: dict[str, Callable[[list[str], str, str], str]] = {
     "just": _just,
@@ -163,6 +193,13 @@ _REWRITES: dict[str, Callable[[list[str], str, str], str]] = {
     "timestamp": _literal("Timestamp"),
     "interval": _literal("Interval"),
     "endswith": _renamed("ends_with", 2, 2),
+    "min_by": _by("arg_min_null"),
+    "max_by": _by("arg_max_null"),
+    "bool_and": _bool_aggregate("false"),
+    "bool_or": _bool_aggregate("true"),
+    # SOME keeps the value of one row, NULL or not (builtins/aggregation.md); DuckDB reads
+    # the word itself as part of `= SOME (subquery)`
+    "some": _renamed("first", 1, 1),
     **yql_lists.REWRITES,
 }
 

@@ -31,10 +31,12 @@ from yt_pipeline.yql_functions import (
     unknown_function,
     unwrap_failure,
 )
+from yt_pipeline.yql_in import rewrite_in
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
+from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
@@ -208,7 +210,11 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
         if string is not None:
             return _epoch_cast_of_text(value, string, name.lower(), kind)
         return _bound_once(value, lambda v: _epoch_cast(v, name.lower(), kind))
-    if string is not None and (kind == "VARCHAR" or kind in _INTEGER_TYPES):
+    if string is not None and (kind == "VARCHAR" or guards(kind)):
+        if kind in ("DOUBLE", "FLOAT"):  # StrToD's text, hexadecimal too (yql_text_cast)
+            return text_cast(value, kind)
+        if not reads_as(string, kind):  # YQL reads less than DuckDB (yql_text_cast)
+            return f"CAST(NULL AS {kind})"
         return f"TRY_CAST({value} AS {kind})"  # the ELSE branches below
     if kind == "VARCHAR":  # a Datetime or Timestamp is written as YQL writes it (yql_times)
         return _bound_once(value, lambda v: f"yql_time_text({v})")
@@ -221,6 +227,11 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
             f"TRY_CAST(trunc(TRY_CAST({v} AS DOUBLE)) AS {kind}) "
             f"WHEN typeof({v}) = 'INTERVAL' THEN "
             f"TRY_CAST(epoch_us(TRY_CAST({v} AS INTERVAL)) AS {kind}) "
+            f"WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
+            f"ELSE TRY_CAST({v} AS {kind}) END"))
+    if kind in ("BOOLEAN", "DOUBLE", "FLOAT"):
+        return _bound_once(value, lambda v: (
+            f"CASE WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
             f"ELSE TRY_CAST({v} AS {kind}) END"))
     return f"TRY_CAST({value} AS {kind})"
 
@@ -352,7 +363,10 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means; `literals` are
     the SQL of the strings and names its markers \x01N\x01 stand for (a UDF reads its
     pattern's groups from one)."""
-    # first: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
+    # first, before any rewrite writes DuckDB's IN of its own: YQL's IN passes over a NULL
+    # item (yql_in)
+    text = rewrite_in(text, where)
+    # then: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
     # whose key is YQL's own, not an index counted from 1
     text = rewrite_lookups(text)
     # then: an index counts from 0 in YQL's text, not in the DuckDB SQL the rewrites

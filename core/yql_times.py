@@ -50,9 +50,41 @@ _TIME_TEXT = (
     "CASE WHEN epoch_us(TRY_CAST(t AS TIMESTAMP)) % 1000000 = 0 THEN '' "
     "ELSE strftime(TRY_CAST(t AS TIMESTAMP), '.%f') END || 'Z' "
     "WHEN 'INTERVAL' THEN yql_interval_text(epoch_us(TRY_CAST(t AS INTERVAL))) "
+    "WHEN 'DOUBLE' THEN yql_float_text(TRY_CAST(t AS DOUBLE)) "
+    "WHEN 'FLOAT' THEN yql_float_text(TRY_CAST(t AS FLOAT)) "
     "ELSE TRY_CAST(t AS VARCHAR) END")
+#: YQL's text of a Double or a Float (ValueToString: util's FloatToString, PREC_AUTO, in
+#: util/string/cast.cpp): double-conversion's shortest digits, written as a decimal while
+#: the exponent is from -10 to 20 and with `e+NN`/`e-NN` past that ("1", "0.0000001",
+#: "100000000000000000000", "1e+21", "1.5e-11", "-0", "nan", "inf"). DuckDB writes the
+#: same digits as "1.0", "1e-07", "1e+20": the digits `d` and the decimal point's place
+#: `p` (the value is 0.d times 10 to the p) are read back from DuckDB's text, then laid
+#: out. Each is bound once by a lambda, so that a CAST's SQL stays short (a nested CAST
+#: repeats it: yql_semantics._bound_once).
+_FLOAT_LAYOUT = (
+    "CASE WHEN f.d = '' THEN '0' "
+    "WHEN f.p - 1 >= -10 AND f.p - 1 < 21 THEN CASE WHEN f.p <= 0 THEN "
+    "'0.' || repeat('0', -f.p) || f.d "
+    "WHEN f.p >= length(f.d) THEN f.d || repeat('0', f.p - length(f.d)) "
+    "ELSE left(f.d, f.p) || '.' || substr(f.d, f.p + 1) END "
+    "ELSE left(f.d, 1) || CASE WHEN length(f.d) > 1 THEN '.' || substr(f.d, 2) ELSE '' END "
+    "|| 'e' || CASE WHEN f.p - 1 >= 0 THEN '+' ELSE '-' END || CAST(abs(f.p - 1) AS VARCHAR) END")
+#: from the digits of DuckDB's text `m` (its `.` left out: `a`) and its exponent `e`
+_FLOAT_PARTS = (
+    "{'d': rtrim(ltrim(n.a, '0'), '0'), "
+    "'p': length(split_part(n.m, '.', 1)) + n.e - (length(n.a) - length(ltrim(n.a, '0')))}")
+_FLOAT_NUMBER = (
+    "{'m': regexp_extract(t, '[0-9.]+'), 'a': replace(regexp_extract(t, '[0-9.]+'), '.', ''), "
+    "'e': COALESCE(TRY_CAST(regexp_extract(t, 'e([-+]?[0-9]+)$', 1) AS INTEGER), 0)}")
+_FLOAT_TEXT = (
+    "CREATE OR REPLACE MACRO yql_float_text(x) AS CASE WHEN isnan(x) THEN 'nan' "
+    "WHEN isinf(x) THEN CASE WHEN x > 0 THEN 'inf' ELSE '-inf' END "
+    "ELSE list_transform([CAST(x AS VARCHAR)], lambda t: "
+    "CASE WHEN starts_with(t, '-') THEN '-' ELSE '' END || "
+    f"list_transform([{_FLOAT_NUMBER}], lambda n: "
+    f"list_transform([{_FLOAT_PARTS}], lambda f: {_FLOAT_LAYOUT})[1])[1])[1] END")
 #: the macros every connection running YQL defines (yql_semantics.connect)
-TIME_MACROS = (_TIME_TEXT,)
+TIME_MACROS = (_FLOAT_TEXT, _TIME_TEXT)
 
 
 def time_type(duckdb_type: str) -> str | None:

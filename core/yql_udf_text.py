@@ -14,7 +14,8 @@ ydb-platform/ydb and yql/essentials/udfs/common/string/string_udf.cpp:
 
 A YQL String is bytes, DuckDB's VARCHAR text: String functions that count bytes count them
 here too (positions of Find, Substring), but those that see characters one by one
-(AsciiToLower, RemoveAll) treat a multi-byte character as one (docs/yql-in-dev.md).
+(RemoveAll) treat a multi-byte character as one (docs/yql-in-dev.md); LevensteinDistance
+measures the bytes, each mapped to a character of its own.
 """
 
 from __future__ import annotations
@@ -130,6 +131,20 @@ def _split(args: list[str], named: dict[str, str]) -> str:
     return f"COALESCE({parts}, CAST([] AS VARCHAR[]))"
 
 
+def _as_bytes(text: str) -> str:
+    """`text` with each of its UTF-8 bytes as a character of its own (byte b as chr(256 + b)),
+    so that DuckDB's character functions count bytes, as YQL's String functions do."""
+    byte = f"('0x' || hex(encode({text})[yql_byte_at:yql_byte_at]))::INTEGER"
+    return (f"array_to_string(list_transform(range(1, strlen({text}) + 1), "
+            f"lambda yql_byte_at: chr(256 + {byte})), '')")
+
+
+def _byte_levenstein(args: list[str], _: dict[str, str]) -> str:
+    # TLevensteinDistance in string_udf.cpp measures the bytes: "`Привет, мир!`" is 23
+    # edits from "as" (String's canonical Find.sql), where DuckDB's levenshtein saw 14
+    return f"CAST(levenshtein({_as_bytes(args[0])}, {_as_bytes(args[1])}) AS UBIGINT)"
+
+
 def _pad(left: bool) -> Rewrite:
     def rewrite(args: list[str], _: dict[str, str]) -> str:
         text, width, fill = (args + [""])[:3]
@@ -168,7 +183,7 @@ STRING: Functions = {
     "HexEncode": (simple("hex({0})"), 1, 1, ()),
     "LeftPad": (_pad(left=True), 2, 3, ()),
     "RightPad": (_pad(left=False), 2, 3, ()),
-    "LevensteinDistance": (simple("CAST(levenshtein({0}, {1}) AS UBIGINT)"), 2, 2, ()),
+    "LevensteinDistance": (_byte_levenstein, 2, 2, ()),
 }
 
 # -- Unicode: the same, counted in characters ----------------------------------------------
@@ -201,5 +216,6 @@ UNICODE: Functions = {
     "RemoveAll": STRING["RemoveAll"],
     "SplitToList": STRING["SplitToList"],
     "JoinFromList": STRING["JoinFromList"],
-    "LevensteinDistance": STRING["LevensteinDistance"],
+    # Unicode's counts code points (TLevensteinDistance in unicode_base_udf.cpp)
+    "LevensteinDistance": (simple("CAST(levenshtein({0}, {1}) AS UBIGINT)"), 2, 2, ()),
 }

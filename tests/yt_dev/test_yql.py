@@ -519,7 +519,9 @@ def test_the_rewrites_leave_strings_names_and_grouped_casts_alone():
                        "FROM `//t` GROUP BY CAST(k AS Int64)")
     cast = ("CASE WHEN typeof(k) IN ('DOUBLE', 'FLOAT') THEN TRY_CAST(trunc(TRY_CAST(k AS "
             "DOUBLE)) AS BIGINT) WHEN typeof(k) = 'INTERVAL' THEN TRY_CAST(epoch_us(TRY_CAST("
-            "k AS INTERVAL)) AS BIGINT) ELSE TRY_CAST(k AS BIGINT) END")
+            "k AS INTERVAL)) AS BIGINT) WHEN typeof(k) = 'VARCHAR' THEN TRY_CAST(CASE WHEN "
+            "regexp_full_match(TRY_CAST(k AS VARCHAR), '[+-]?[0-9]+') THEN TRY_CAST(k AS "
+            "VARCHAR) END AS BIGINT) ELSE TRY_CAST(k AS BIGINT) END")
     assert statement.sql == ("SELECT 'a 1.5 CAST(x AS Int8) ??' AS \"1.5\", "
                              f"{cast} AS k2 FROM T[//t] GROUP BY {cast}")
 

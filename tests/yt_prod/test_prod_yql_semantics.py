@@ -113,6 +113,37 @@ def test_literals_and_casts_have_yql_types(both):
                        "bad": None, "big": None}
 
 
+#: text YQL reads as an integer or a Bool, and text DuckDB's TRY_CAST reads where YQL
+#: gives NULL: YQL's CAST of a String is ValueFromString (yql/essentials/minikql/
+#: mkql_type_ops.cpp), util's TryFromString for an integer (util/string/cast.cpp,
+#: TIntParser: an optional "+", a "-" for a signed type only, then decimal digits) and
+#: "true" or "false" in any case for a Bool; DuckDB read "1.5 " and "infinity" as Doubles
+#: and "0x10" as none
+TEXT_CASTS = [
+    ("12", "Int32", 12), ("+5", "Int32", 5), ("-0", "Int8", 0), ("007", "Int16", 7),
+    ("-128", "Int8", -128), ("300", "Uint8", None), ("1.5", "Int32", None),
+    (" 12", "Int32", None), ("12 ", "Int64", None), ("0x10", "Int64", None),
+    ("1e2", "Uint64", None), ("1_000", "Int32", None), ("-0", "Uint32", None),
+    ("TRUE", "Bool", True), ("false", "Bool", False), ("1", "Bool", None),
+    ("yes", "Bool", None), ("t", "Bool", None),
+    # a Double is NYql::TryDoubleFromString (yql/essentials/utils/parse_double.cpp): util's
+    # StrToD (double-conversion: leading spaces and hexadecimal allowed), the whole string
+    # read, or "nan"/"inf" in any case
+    (" 1.5", "Double", 1.5), ("1.5 ", "Double", None), ("0x10", "Double", 16.0),
+    ("-0x1F", "Double", -31.0), ("1.e5", "Double", 100000.0), (".5", "Float", 0.5),
+    ("INF", "Double", "inf"), ("infinity", "Double", None), ("1_000", "Double", None),
+    ("1e", "Double", None)]
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), TEXT_CASTS)
+def test_a_string_casts_to_a_number_or_a_bool_as_yql_reads_it(both, text, kind, value):
+    # a literal, and a computed string (DuckDB gave 2 for "1.5", 16 for "0x10", true for "1")
+    [row] = same_rows(both, f"SELECT CAST('{text}' AS {kind}) AS lit, "
+                            f"CAST(s || '{text}' AS {kind}) AS col "
+                            "FROM (SELECT '' AS s FROM `//tmp/q` LIMIT 1)")
+    assert row == {"lit": value, "col": value}
+
+
 def test_an_integer_cast_to_a_date_or_time_is_the_same_on_the_fake(both):
     # days, seconds and microseconds since 1970-01-01 (yql/essentials/docs/en/types/
     # primitive.md in ydb), not NULL: the fake's query tracker rewrites as dev does
@@ -326,6 +357,13 @@ def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both,
      "YQL: the function Random is not supported in {where} (see docs/yql-in-dev.md)"),
     ("SELECT k FROM `//tmp/q` WHERE NANVL(x, 0.0) > 0",
      "YQL: the function NANVL is not supported in {where} (see docs/yql-in-dev.md)"),
+    # CORR takes a NULL as 0 in YQL (builtins/aggregation.md, "CORRELATION and
+    # COVARIANCE"); DuckDB's corr passed over the row and answered
+    ("SELECT CORR(clicks, views) AS c FROM `//tmp/q`",
+     "YQL: the function CORR is not supported in {where} (see docs/yql-in-dev.md)"),
+    # MIN_BY with a count gives a list (builtins/aggregation.md, "MAX_BY and MIN_BY")
+    ("SELECT MIN_BY(k, clicks, 2) AS m FROM `//tmp/q`",
+     "YQL: MIN_BY with a count (a list of values) is not supported in {where}"),
     ("SELECT Frobnicate(k) AS r FROM `//tmp/q`",
      "YQL: the function Frobnicate is not supported in {where} (see docs/yql-in-dev.md)"),
     ("SELECT Nothing(Foo?) AS r FROM `//tmp/q`",
@@ -686,3 +724,76 @@ def test_text_that_looks_like_a_date_a_time_or_a_uuid_stays_text_alike(prod_clie
     [latest] = same_rows((dev, prod_client), "SELECT MAX(seen) AS seen, MIN(day) AS day "
                                              "FROM `//tmp/text`")
     assert latest == {"seen": "2001-02-03T04:05:06Z", "day": "2024-01-05"}
+
+
+def test_in_passes_over_a_null_item_as_yql_does_by_default(both):
+    # YQL's IN without PRAGMA AnsiInForEmptyOrNullableItemsCollections (the translator's
+    # default, yql/essentials/sql/v1): the suite case yql/essentials/tests/sql/suites/in/
+    # in_noansi.yql gives 1 IN (2, 3, null) false, null IN (1) NULL, 128 IN (128ut, 1t)
+    # true; DuckDB's IN is SQL's, where 1 IN (2, 3, NULL) is NULL and NOT IN drops the row
+    [row] = same_rows(both, "SELECT 1 IN (2, 3, NULL) AS a, NULL IN (1) AS b, "
+                            "128 IN (128ut, 1t) AS c, 1 NOT IN (2, NULL) AS d, "
+                            "views + 1 IN (1, NULL) AS e "
+                            "FROM `//tmp/q` WHERE clicks = -7")
+    assert row == {"a": False, "b": None, "c": True, "d": True, "e": True}
+    # NOT IN keeps the rows whose value is not among the items, NULL or not; a NULL value
+    # is NULL even before no items (in_noansi_empty.yql: null IN () is Nothing<Bool?>)
+    rows = same_rows(both, "SELECT k, clicks FROM `//tmp/q` "
+                           "WHERE views NOT IN (SELECT views FROM `//tmp/q` WHERE k = 9) "
+                           "ORDER BY k, clicks")
+    assert rows == [{"k": 1, "clicks": -7}, {"k": 1, "clicks": 7}]
+    rows = same_rows(both, "SELECT clicks FROM `//tmp/q` "
+                           "WHERE clicks NOT IN (SELECT views FROM `//tmp/q`) ORDER BY clicks")
+    assert rows == [{"clicks": -7}, {"clicks": 5}, {"clicks": 7}]
+
+
+def test_in_is_sqls_under_its_pragma(both):
+    # in_ansi.yql: under PRAGMA AnsiInForEmptyOrNullableItemsCollections, 1 IN (2, 3, null)
+    # is Nothing<Bool?> (NULL), so NOT IN keeps no row; the pragma holds for the statements
+    # after it
+    [row] = same_rows(both, "PRAGMA AnsiInForEmptyOrNullableItemsCollections;\n"
+                            "SELECT 1 IN (2, 3, NULL) AS a, 1 NOT IN (2, NULL) AS d "
+                            "FROM `//tmp/q` WHERE clicks = -7")
+    assert row == {"a": None, "d": None}
+    [row] = same_rows(both, "PRAGMA AnsiInForEmptyOrNullableItemsCollections;\n"
+                            "PRAGMA DisableAnsiInForEmptyOrNullableItemsCollections;\n"
+                            "SELECT 1 IN (2, 3, NULL) AS a FROM `//tmp/q` WHERE clicks = -7")
+    assert row == {"a": False}
+
+
+def test_min_by_and_max_by_keep_a_null_value_of_the_row_they_pick(both):
+    # builtins/aggregation.md, "MAX_BY and MIN_BY": the value of the row with the least
+    # (greatest) key; rows with a NULL key are passed over (the suite case aggregate/
+    # compare_by_nulls.sql: NULL when every key is). DuckDB's min_by also passed over a row
+    # whose value is NULL: MAX_BY(views, k) gave the views of a k = 1 row
+    [row] = same_rows(both, "SELECT MAX_BY(views, k) AS null_value, MIN_BY(name, views) AS al, "
+                            "MIN_BY(name, CAST(NULL AS Int32)) AS no_key FROM `//tmp/q`")
+    assert row == {"null_value": None, "al": "Al", "no_key": None}
+
+
+def test_bool_and_and_bool_or_do_not_pass_over_null(both):
+    # builtins/aggregation.md, "BOOL_AND, BOOL_OR and BOOL_XOR": a false decides BOOL_AND (a
+    # true BOOL_OR), else any NULL makes it NULL; DuckDB's pass over NULL (true, false)
+    [row] = same_rows(both, "SELECT BOOL_AND(views >= 0) AS all_or_null, "
+                            "BOOL_OR(views > 5) AS none_or_null, BOOL_AND(views > 1) AS one_false, "
+                            "BOOL_OR(views > 1) AS one_true FROM `//tmp/q`")
+    assert row == {"all_or_null": None, "none_or_null": None, "one_false": False,
+                   "one_true": True}
+    rows = same_rows(both, "SELECT k, SOME(k) AS some_k FROM `//tmp/q` GROUP BY k ORDER BY k")
+    assert rows == [{"k": 1, "some_k": 1}, {"k": 2, "some_k": 2}]
+
+
+def test_a_double_cast_to_text_is_written_as_yql_writes_it(both):
+    # ValueToString (yql/essentials/minikql/mkql_type_ops.cpp) writes a Double with util's
+    # FloatToString (util/string/cast.cpp, PREC_AUTO): double-conversion's shortest digits,
+    # as a decimal for exponents -10 to 20, with e+NN past them; DuckDB wrote "2.0", "1e+20",
+    # "1e-07" and "-0.0"
+    [row] = same_rows(both, "SELECT CAST(x - 0.9 AS String) AS whole, CAST(x AS String) AS frac, "
+                            "CAST(1e20 AS String) AS big, CAST(1e21 AS String) AS huge, "
+                            "CAST(1e-7 AS String) AS small, CAST(1.5e-11 AS String) AS tiny, "
+                            "CAST(-0.0 AS Utf8) AS minus_zero, CAST(CAST(0.1 AS Float) AS String) "
+                            "AS float, CAST(-1.0 / 0 AS String) AS inf "
+                            "FROM `//tmp/q` WHERE clicks = 7")
+    assert row == {"whole": "2", "frac": "2.9", "big": "100000000000000000000",
+                   "huge": "1e+21", "small": "0.0000001", "tiny": "1.5e-11",
+                   "minus_zero": "-0", "float": "0.1", "inf": "-inf"}

@@ -290,3 +290,53 @@ def test_split_by_an_empty_set_keeps_the_string_whole(both):
     [row] = same_rows(both, 'SELECT String::SplitToList("a b", "", false AS DelimeterString) AS a, '
                             'String::SplitToList("x^y-z", "^-", false AS DelimeterString) AS b')
     assert row == {"a": ["a b"], "b": ["x", "y", "z"]}
+
+
+#: the values of the String module's canonical Find.sql (its input)
+FIND_VALUES = ["fdsa", "aswedfg", "asdadsaasd", "gdsfsassas", "", "`Привет, мир!`"]
+
+
+def test_find_gives_the_canonical_results(prod_client, tmp_path):
+    # String's canonical Find.sql and its canondata (test.test_Find_/results.txt): a String
+    # is bytes, so LevensteinDistance of the Cyrillic value from "as" is 23 (dev gave 14,
+    # its characters); Unicode::LevensteinDistance counts its 14 code points
+    both = dev_and_fake(prod_client, tmp_path, {"//tmp/f": [
+        {"i": i, "value": value} for i, value in enumerate(FIND_VALUES)]})
+    rows = same_rows(both, """
+        SELECT String::Contains(value, "as") AS contains, String::StartsWith(value, "as") AS starts,
+               String::EndsWith(value, "as") AS ends, String::Find(value, "as") AS find,
+               String::ReverseFind(value, "as") AS rfind,
+               String::LevensteinDistance(value, "as") AS levenstein,
+               Unicode::LevensteinDistance(value, "as") AS code_points
+        FROM `//tmp/f` ORDER BY i""")
+    canonical = [(False, False, False, -1, -1, 3), (True, True, False, 0, 0, 5),
+                 (True, True, False, 0, 7, 8), (True, False, True, 5, 8, 8),
+                 (False, False, False, -1, -1, 2), (False, False, False, -1, -1, 23)]
+    assert [(r["contains"], r["starts"], r["ends"], r["find"], r["rfind"], r["levenstein"])
+            for r in rows] == canonical
+    assert [r["code_points"] for r in rows] == [3, 5, 8, 8, 2, 14]
+
+
+def test_unicode_remove_all_with_a_utf8_literal_gives_the_canonical_results(prod_client,
+                                                                            tmp_path):
+    # Unicode's canonical Remove.sql (Unicode::RemoveAll(value, "фа"u)) and its canondata
+    # (test.test_Remove-Results_/results.txt); "..."u is a Utf8 literal (lexer.md, "String
+    # literals"), which dev and the fake read as a syntax error
+    values = ["ываыва", "ячсячсяаачы", "аавыаываыва", "gd2цй3ываафы", ""]
+    both = dev_and_fake(prod_client, tmp_path, {"//tmp/r": [
+        {"i": i, "value": value} for i, value in enumerate(values)]})
+    rows = same_rows(both, 'SELECT Unicode::RemoveAll(value, "фа"u) AS all, "x"s || \'y\'U AS xy '
+                           'FROM `//tmp/r` ORDER BY i')
+    assert [row["all"] for row in rows] == ["ывыв", "ячсячсячы", "выывыв", "gd2цй3ывы", ""]
+    assert {row["xy"] for row in rows} == {"xy"}
+
+
+@pytest.mark.parametrize(("literal", "kind"), [
+    ('"{a=1}"y', "Yson"), ("'[1]'j", "Json"), ('"a"pt', "PostgreSQL text")])
+def test_a_string_literal_of_a_type_dev_does_not_model_is_refused(prod_client, tmp_path,
+                                                                  literal, kind):
+    both = dev_and_fake(prod_client, tmp_path, {"//tmp/r": [{"i": 1}]})
+    suffix = literal.rsplit(literal[0], 1)[1]
+    fails_alike(both, f"SELECT {literal} AS v FROM `//tmp/r`",
+                f'YQL: a string literal of type {kind} ("..."{suffix}) is not supported '
+                "in {where}; write a String and convert it")

@@ -16,12 +16,14 @@ import msgspec
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
+from yt_pipeline.yql_in import ANSI_IN, pragma_sets_ansi_in
 from yt_pipeline.yql_named import expand_named
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_required import required_columns
 from yt_pipeline.yql_rules import SortItem, insert_distinct_by, insert_sort_items, insert_sort_key
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
+from yt_pipeline.yql_string_suffix import past_suffix
 from yt_pipeline.yql_unique_source import PlainRead, plain_read
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
@@ -96,7 +98,7 @@ def _tokenize(query: str) -> list[_Token]:
             tokens.append(_Token("code", "".join(code)))
             code = []
             tokens.append(_Token("name" if ch == "`" else "string", text))
-            i = end
+            i = end if ch == "`" else past_suffix(query, end)
         else:
             code.append(ch)
             i += 1
@@ -141,11 +143,17 @@ def _first_word(text: str) -> str:
 def translate(query: str) -> list[Statement]:
     """The statements of a YQL query, as DuckDB SQL templates."""
     result = []
+    ansi_in = False  # YQL's IN until a PRAGMA says otherwise, for the statements after it
     for text in split_statements(expand_named(query, DEV)):
+        pragma = pragma_sets_ansi_in(text)
+        ansi_in = ansi_in if pragma is None else pragma
+        token = ANSI_IN.set(ansi_in)
         try:
             statement = _statement(_tokenize(text))
         except UngroupedColumn as error:
             raise QueryFailed(place(error, query)) from None
+        finally:
+            ANSI_IN.reset(token)
         if statement is not None:
             statement.required = required_columns(text)
             statement.text = text

@@ -30,6 +30,7 @@ from yt_pipeline.column_types import as_stored_text, narrowed_select, widen_rows
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_clauses import UngroupedColumn, place
 from yt_pipeline.yql_functions import UNWRAP_FAILED
+from yt_pipeline.yql_in import ANSI_IN, pragma_sets_ansi_in
 from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_join_using import using_error_line
 from yt_pipeline.yql_macros import Macros
@@ -233,6 +234,7 @@ class QueryRunner:
         #: the cluster a table without one named is in: settings, then each USE
         self.cluster: str | None = query.settings.get("cluster")
         self.infer_rows: int | None = None
+        self.ansi_in = False  # under PRAGMA AnsiInForEmptyOrNullableItemsCollections
         #: the macros the query's database was given, each as a statement first calls it
         self.macros: Macros | None = None
 
@@ -263,6 +265,7 @@ class QueryRunner:
                 table_cluster(str(self.cluster), None, self.known)
             # static pragmas hold for the whole query, wherever they stand
             self.infer_rows = infer_rows(statements)
+            self.ansi_in = False
             with tempfile.TemporaryDirectory(prefix="fake-yql-") as scratch:
                 # YQL's integer division and NULL order, as in dev mode
                 connection = connect(duckdb, macros=False)
@@ -429,6 +432,9 @@ class QueryRunner:
         if use is not None:
             self.cluster = table_cluster(use, None, self.known)
             return
+        pragma = pragma_sets_ansi_in(statement)
+        if pragma is not None:  # YQL's IN or SQL's, for the statements after it (yql_in)
+            self.ansi_in = pragma
         if statement.split(None, 1)[0].upper() in ("PRAGMA", "COMMIT"):
             # COMMIT is a barrier: what the statements before it wrote is there for the
             # ones after it (ydb docs, yql/reference/syntax/commit.md). The fake writes each
@@ -439,8 +445,12 @@ class QueryRunner:
         insert = parse_insert(statement)
         select = insert.select if insert else statement
         # YQL's meaning of forms DuckDB reads otherwise, as dev mode gives it
-        with known(self._yson_read(duckdb_strings(select))):
-            meant = yql_meaning(duckdb_strings(select))
+        ansi_in = ANSI_IN.set(self.ansi_in)
+        try:
+            with known(self._yson_read(duckdb_strings(select))):
+                meant = yql_meaning(duckdb_strings(select))
+        finally:
+            ANSI_IN.reset(ansi_in)
         self.ran.append(replace_tables(meant, self.cluster, self.known, lambda path: TABLE))
         sql = replace_tables(meant, self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from yt_pipeline.yql_named import read_string
 from yt_pipeline.yql_refusals import check_statement
 from yt_pipeline.yql_semantics import rewrite
+from yt_pipeline.yql_string_suffix import past_suffix
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
 NO_CLUSTER = "No cluster name given and no default cluster is selected"
@@ -52,6 +53,7 @@ def duckdb_strings(sql: str) -> str:
             i = end
         elif char in "'\"":
             value, i = read_string(sql, i)
+            i = past_suffix(sql, i, FAKE_TRACKER)
             out.append("'" + value.replace("'", "''") + "'")
         else:
             out.append(char)
