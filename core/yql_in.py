@@ -19,6 +19,7 @@ import re
 from contextvars import ContextVar
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_udf_calls import closing_bracket
 
 #: whether the statement is under `PRAGMA AnsiInForEmptyOrNullableItemsCollections`
 ANSI_IN: ContextVar[bool] = ContextVar("yql_ansi_in", default=False)
@@ -57,15 +58,11 @@ def _opening(text: str, closing: int) -> int:
 
 
 def _closing(text: str, opening: int) -> int:
-    depth = 0
-    for index in range(opening, len(text)):
-        if text[index] in "([":
-            depth += 1
-        elif text[index] in ")]":
-            depth -= 1
-            if depth == 0:
-                return index
-    return -1
+    """The index of the bracket closing the one opened at `opening`, or -1."""
+    try:
+        return closing_bracket(text, opening)
+    except QueryFailed:
+        return -1
 
 
 def _word_start(text: str, end: int) -> int:
