@@ -25,7 +25,7 @@ from yt_pipeline.column_types import MAX_KEY_WEIGHT, HeavyKey, check_key_weight,
 from yt_pipeline.output_switches import switch_target
 from yt_pipeline.yson_size import may_reach
 from yt_pipeline_dev.schema_fast_check import all_fit
-from ytjobs.codec import CONTROL_MARK, is_control, iter_rows, loads_line
+from ytjobs.codec import CHUNK, CONTROL_MARK, is_control, iter_rows, line_blocks, loads_line
 
 
 def refused_output(path: Path, columns: Sequence[dict[str, str] | None],
@@ -61,22 +61,28 @@ def heavy_key(path: Path, keys: Sequence[list[str] | None], first: int = 0,
     byte `start`) whose key weighs `limit` or more, for an output table of sorted schema;
     or None. `keys`: each output table's key, None for one not sorted; the rows go to table
     `first` until a switch. Only a table switch and a line long enough to weigh the limit
-    (yson_size.may_reach) are parsed."""
+    (yson_size.may_reach) are parsed, and only the blocks holding one are looked at line by
+    line: the others are passed over with a few passes in C."""
     if not any(keys):
         return None
     current = first
     with path.open("rb") as handle:
         handle.seek(start)
-        for line in handle:
-            if CONTROL_MARK in line:
-                row = loads_line(line)
-                if is_control(row):  # checked before (table_switches.check_switches)
-                    current = switch_target(row["$attributes"], len(keys))
-                    continue
-            key = keys[current] if current < len(keys) else None
-            if key and may_reach(len(line), limit):
-                try:
-                    check_key_weight(loads_line(line), key, limit)
-                except HeavyKey as heavy:
-                    return str(heavy)
+        for block in line_blocks(handle, CHUNK):
+            lines = block.split(b"\n")
+            # a line's length with its newline, as a line of the file is read
+            if CONTROL_MARK not in block and not may_reach(max(map(len, lines)) + 1, limit):
+                continue  # rows of table `current`, none long enough to weigh the limit
+            for line in lines:
+                if CONTROL_MARK in line:
+                    row = loads_line(line)
+                    if is_control(row):  # checked before (table_switches.check_switches)
+                        current = switch_target(row["$attributes"], len(keys))
+                        continue
+                key = keys[current] if current < len(keys) else None
+                if key and may_reach(len(line) + 1, limit):
+                    try:
+                        check_key_weight(loads_line(line), key, limit)
+                    except HeavyKey as heavy:
+                        return str(heavy)
     return None
