@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import yt.yson as yson
 from yt.wrapper.errors import YtResponseError
+from yt_errors import messages
 
 STRING_KEY = [{"name": "key", "type": "string"}]
 
@@ -27,13 +28,6 @@ def _table(yt, path, schema=None, rows=None):
 
 def _read(yt, path):
     return list(yt.read_table(path, format="json"))
-
-
-def _messages(error: YtResponseError) -> list[str]:
-    def walk(node):
-        return [node["message"]] + [m for inner in node.get("inner_errors", [])
-                                    for m in walk(inner)]
-    return walk(error.error)
 
 
 def _column(name, kind):
@@ -111,12 +105,12 @@ def test_a_strong_destination_refuses_sources_of_incompatible_schema(yt, sources
     _table(yt, "//tmp/union", [_column("key", "string"), _column("value", "string")])
     with pytest.raises(YtResponseError) as raised:
         yt.concatenate([path for path, _ in sources], "//tmp/union")
-    messages = _messages(raised.value)
+    found = messages(raised.value.error)
     bad = sources[1][0] if sources[1][1] is not None else sources[0][0]
     assert (f"Schema of output table //tmp/union is not compatible with schema of input "
-            f"table {bad}") in messages
-    assert "Table schemas are incompatible" in messages
-    assert cause in messages
+            f"table {bad}") in found
+    assert "Table schemas are incompatible" in found
+    assert cause in found
     assert raised.value.contains_code(316)  # IncompatibleSchemas
 
 
@@ -131,8 +125,8 @@ def test_optional_values_do_not_go_into_a_required_column(yt):
                                   _column("n", "int64")])
     with pytest.raises(YtResponseError) as raised:
         yt.concatenate(["//tmp/optional"], "//tmp/required")
-    assert 'Column "key" input type is incompatible with output type' in _messages(
-        raised.value)
+    assert ('Column "key" input type is incompatible with output type'
+            in messages(raised.value.error))
     _table(yt, "//tmp/wide", [_column("key", "string"), _column("n", "int64")])
     yt.concatenate(["//tmp/narrow"], "//tmp/wide")
     assert _read(yt, "//tmp/wide") == [{"key": "y", "n": 1}]
@@ -148,5 +142,5 @@ def test_a_complex_column_is_not_lost_in_a_non_strict_destination(yt):
     with pytest.raises(YtResponseError) as raised:
         yt.concatenate(["//tmp/t1"], "//tmp/union")
     assert any("is missing in strict part of output schema" in message
-               for message in _messages(raised.value))
+               for message in messages(raised.value.error))
 

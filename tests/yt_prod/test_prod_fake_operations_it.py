@@ -11,6 +11,7 @@ import pytest
 import yt.yson as yson
 from test_prod_fake_inputs import run_as_given, run_raw, switch, write_sorted
 from yt.wrapper.errors import YtResponseError
+from yt_errors import messages, walk
 
 from yt_pipeline.errors import BackendError
 from yt_pipeline_prod.op_spec import job_format
@@ -402,17 +403,7 @@ def test_sort_overwrites_a_table_with_rows_without_append(prod_client, fake_yt):
     assert fake_yt.rows("//tmp/t_out") == [{"a": 1}, {"a": 2}]
 
 
-def walk(error: dict) -> list[dict]:
-    """An error and its inner errors, depth first."""
-    return [error] + [e for inner in error.get("inner_errors", []) for e in walk(inner)]
-
-
 # -- computed columns (`expression` in a schema) ------------------------------------------
-
-def messages(error: dict) -> list[str]:
-    """An error's message and those of its inner errors, depth first."""
-    return [e["message"] for e in walk(error)]
-
 
 @pytest.mark.parametrize("column", [
     {"name": "h", "type": "uint64", "required": True, "expression": "farm_hash(k)"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import yt.yson as yson
 from yt.wrapper.errors import YtError, YtResponseError
+from yt_errors import messages
 
 KEY_LIMIT = 16 * 1024  # max_key_weight's default (TChunkWriterConfig, ytlib config.cpp)
 
@@ -24,13 +25,6 @@ def _write(yt, path, rows, **options):
 
 def _read(yt, path):
     return list(yt.read_table(path, format="json"))
-
-
-def _messages(error: YtResponseError) -> list[str]:
-    def walk(node):
-        return [node["message"]] + [m for inner in node.get("inner_errors", [])
-                                    for m in walk(inner)]
-    return walk(error.error)
 
 
 def test_data_weight_counts_each_row_from_one(yt):
@@ -158,7 +152,7 @@ def test_a_replication_factor_is_not_set_inside_a_transaction(yt):
     with yt.Transaction():
         with pytest.raises(YtResponseError) as refused:
             yt.set("//tmp/t/@replication_factor", 2)
-    assert _messages(refused.value) == ['Error setting builtin attribute "replication_factor"',
+    assert messages(refused.value.error) == ['Error setting builtin attribute "replication_factor"',
                                         "Operation cannot be performed in transaction"]
     yt.set("//tmp/t/@replication_factor", 2)
     assert yt.get("//tmp/t/@replication_factor") == 2
@@ -199,7 +193,7 @@ def test_a_paths_schema_a_cluster_refuses_fails_the_write(yt, fake_yt):
     _write(yt, "//tmp/t", [{"key": 1}])
     with pytest.raises(YtResponseError) as refused:
         _write(yt, "<schema=[{name=key; type=int64};{name=key; type=string}]>//tmp/t", [])
-    assert 'Duplicate column name "key" in table schema' in _messages(refused.value)
+    assert 'Duplicate column name "key" in table schema' in messages(refused.value.error)
     assert fake_yt.rows("//tmp/t") == [{"key": 1}]
     assert yt.get("//tmp/t/@schema_mode") == "weak"
     _write(yt, "<schema=[{name=key; type=int64; sort_order=ascending}]>//tmp/t",
