@@ -125,6 +125,11 @@ def mask_chunks(chunks: Iterable[bytes], masked_forms: Iterable[str]) -> Iterato
     held = b""
     for chunk in chunks:
         held += chunk
+        if len(held) < 2 * longest:
+            # too little to let out more than a sliver: scanned whole for every form
+            # each time, a stream read in small pieces cost a scan a piece (a byte at a
+            # time, 0.2 s for a few hundred bytes); kept until the next piece or the end
+            continue
         spans = masked_spans(held, forms)
         # an occurrence not wholly in `held` starts after `cut`; move it before any
         # masked range it would split, so that range is found whole again next time
