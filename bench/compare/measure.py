@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import threading
 import time
@@ -88,6 +89,10 @@ class RunResult:
     probe: float = 0.0
     #: CPU seconds the hypervisor gave to others while the run ran (stolen_seconds)
     steal: float = 0.0
+    #: pair_probe() and memory_probe() just before the run: what two cores and the memory
+    #: gave then
+    pair: float = 0.0
+    memory: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -132,6 +137,53 @@ def speed_probe() -> float:
     return time.perf_counter() - started
 
 
+def pair_probe() -> float:
+    """Seconds speed_probe's loop takes when two processes run it at once (the slower of
+    the two): what the VM's two cores give together now. Our data run puts two jobs, or a
+    job and the driver, on them at once, yt-framework's one process: a spell in which the
+    second core gives little slows our run and not theirs, and the single loop's probe does
+    not see it."""
+    read_end, write_end = os.pipe()
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:  # the child: the loop, its time to the pipe, and out
+            code = 1
+            try:
+                os.close(read_end)
+                os.write(write_end, struct.pack("d", speed_probe()))
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as answers:
+        data = answers.read()
+    for pid in children:
+        os.waitpid(pid, 0)
+    times = [value for (value,) in struct.iter_unpack("d", data[: len(data) // 8 * 8])]
+    return max(times) if len(times) == 2 else 0.0
+
+
+#: bytes memory_probe copies: far past the caches of any VM the bench runs on
+MEMORY_PROBE_BYTES = 64 << 20
+
+
+def memory_probe() -> float:
+    """Seconds to copy MEMORY_PROBE_BYTES from one buffer to another, both written before
+    (an untouched buffer is the kernel's one page of zeros, read from the cache), the best
+    of two: the memory's speed now, which the decoding and copying of a data run's 46 MB
+    of rows lean on and the probes' loops, held in the caches, do not."""
+    source = bytearray(b"x") * MEMORY_PROBE_BYTES
+    target = bytearray(b"y") * MEMORY_PROBE_BYTES
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        target[:] = source
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def stolen_seconds() -> float:
     """CPU seconds the hypervisor has so far kept this VM's CPUs waiting while it ran
     something else: the `steal` column of /proc/stat's first line (the eighth number, in
@@ -153,6 +205,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) 
     env = {**env, "BENCH_TIMINGS": str(timings)}
     settle_disk()
     probe = speed_probe()
+    pair, memory = pair_probe(), memory_probe()
     stolen_before = stolen_seconds()
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -180,4 +233,4 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], timings: Path) 
             phases[record["phase"]] = record["seconds"]
     output = b"".join(chunks).decode(errors="replace")
     return RunResult(seconds, peak, peak_process, proc.returncode, output, phases, probe,
-                     steal)
+                     steal, pair, memory)

@@ -246,19 +246,25 @@ def round_ratios(runs: dict[str, list[dict[str, RunResult]]]) -> str:
 
 
 def probes(runs: dict[str, list[dict[str, RunResult]]]) -> str:
-    """The machine's speed just before each data run (measure.speed_probe), and the CPU time
-    the hypervisor took from the VM during it (measure.stolen_seconds), round by round: a run
-    whose probe is much slower than the others, or that lost much to the hypervisor, ran in
-    a slow spell of the machine."""
+    """The machine's speed just before each data run (measure.speed_probe; pair_probe, the
+    two cores at once; memory_probe), and the CPU time the hypervisor took from the VM during
+    it (measure.stolen_seconds), round by round: a run whose probes are much slower than the
+    others, or that lost much to the hypervisor, ran in a slow spell of the machine."""
     parts = [f"{NAMES[key]} " + " ".join(f"{r['data'].probe * 1000:.0f}" for r in runs[key])
              for key in ("ytf", "ours") if runs.get(key)]
     if not parts:
         return ""
     stolen = [f"{NAMES[key]} " + " ".join(f"{r['data'].steal * 1000:.0f}" for r in runs[key])
               for key in ("ytf", "ours") if runs.get(key)]
+    pairs = [f"{NAMES[key]} " + " ".join(f"{r['data'].pair * 1000:.0f}" for r in runs[key])
+             for key in ("ytf", "ours") if runs.get(key)]
+    memory = [f"{NAMES[key]} " + " ".join(f"{r['data'].memory * 1000:.0f}" for r in runs[key])
+              for key in ("ytf", "ours") if runs.get(key)]
     return ("the machine's speed before each data run (ms for a fixed loop, round by round): "
-            + "; ".join(parts) + "; CPU time the hypervisor took during each data run (ms, "
-            "both CPUs): " + "; ".join(stolen))
+            + "; ".join(parts) + "; the same loop in two processes at once (ms, the slower): "
+            + "; ".join(pairs) + "; a copy of 64 MiB in memory (ms): " + "; ".join(memory)
+            + "; CPU time the hypervisor took during each data run (ms, both CPUs): "
+            + "; ".join(stolen))
 
 
 def _seconds(value: object) -> str:

@@ -170,7 +170,7 @@ def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_pa
 
     def result(seconds, phases, peak, probe=0.03, steal=0.0):
         return measure.RunResult(seconds, peak * 2**20, peak * 2**20, 0, " CACHED ", phases,
-                                 probe, steal)
+                                 probe, steal, pair=probe * 1.5, memory=0.02)
 
     def round_of(total, yql, peak, probe=0.03, steal=0.0):
         data = result(total, {"write": 1.0, "map": 2.0, "yql": yql, "read": 0.5}, peak, probe,
@@ -205,8 +205,11 @@ def test_the_readme_table_is_written_from_the_figures_between_its_markers(tmp_pa
     # and how fast the machine was just before each data run, and what the hypervisor took
     # from it during the run, round by round
     assert ("The machine's speed before each data run (ms for a fixed loop, round by round): "
-            "yt-framework 30 30 30; yt-pipeline 30 18 30; CPU time the hypervisor took during "
-            "each data run (ms, both CPUs): yt-framework 0 0 0; yt-pipeline 0 0 250.") in text
+            "yt-framework 30 30 30; yt-pipeline 30 18 30; the same loop in two processes at "
+            "once (ms, the slower): yt-framework 45 45 45; yt-pipeline 45 28 45; a copy of 64 "
+            "MiB in memory (ms): yt-framework 20 20 20; yt-pipeline 20 20 20; CPU time the "
+            "hypervisor took during each data run (ms, both CPUs): yt-framework 0 0 0; "
+            "yt-pipeline 0 0 250.") in text
 
 
 def test_the_steal_of_a_run_is_read_from_proc_stat(tmp_path, monkeypatch):
@@ -229,9 +232,24 @@ def test_the_steal_of_a_run_is_read_from_proc_stat(tmp_path, monkeypatch):
     assert run.ok and run.steal == 2.0
 
 
-def test_the_speed_probe_is_taken_before_each_run(tmp_path):
+def test_the_speed_probes_are_taken_before_each_run(tmp_path):
     run = measure.run_measured([sys.executable, "-c", "pass"], tmp_path, dict(os.environ),
                                tmp_path / "t.jsonl")
-    assert run.ok and 0 < run.probe < 5
+    assert run.ok and 0 < run.probe < 5 and 0 < run.pair < 5 and 0 < run.memory < 5
     # the same loop in the test's process: within a factor of the machine's spells
     assert 0.2 < run.probe / measure.speed_probe() < 5
+    # two loops at once take at least about as long as one (each has a core at best)
+    assert run.pair > 0.5 * measure.speed_probe()
+
+
+def test_the_memory_probe_times_a_copy_of_its_size():
+    """The probe times the copy of MEMORY_PROBE_BYTES, nothing fixed around it: a copy 16
+    times as large takes longer (at least 4 times, whatever the spell)."""
+    small = measure.MEMORY_PROBE_BYTES
+    try:
+        measure.MEMORY_PROBE_BYTES = small // 16
+        quick = min(measure.memory_probe() for _ in range(3))
+    finally:
+        measure.MEMORY_PROBE_BYTES = small
+    whole = min(measure.memory_probe() for _ in range(3))
+    assert whole > 4 * quick
