@@ -33,6 +33,13 @@ from yt_pipeline_prod.fake.cypress import (
 )
 from yt_pipeline_prod.fake.expiration import check_attribute as check_expiration
 from yt_pipeline_prod.fake.expiration import stored_value
+from yt_pipeline_prod.fake.list_items import (
+    get_item,
+    item_exists,
+    list_address,
+    remove_item,
+    set_item,
+)
 from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
@@ -45,6 +52,7 @@ from yt_pipeline_prod.fake.protocol import (
 )
 from yt_pipeline_prod.fake.scalar_nodes import (
     DEFAULT_VALUES,
+    FORBIDDEN_SET,
     KIND_OF_NODE_TYPE,
     NODE_TYPE_OF_KIND,
     bare,
@@ -123,6 +131,9 @@ def cmd_get(state: FakeState, request: Request) -> Any:
     path, attribute = _path(state, request)
     cypress = state.cypress
     with cypress.lock:
+        item = _list_item(cypress, path, attribute, tx)
+        if item is not None:
+            return _value_result(request, get_item(cypress, *item, tx))
         if attribute is None:
             wanted = [str(a) for a in request.param("attributes") or []]
             return _value_result(request, node_value(cypress, path, tx, wanted))
@@ -132,6 +143,18 @@ def cmd_get(state: FakeState, request: Request) -> Any:
         except (KeyError, TypeError, IndexError, ValueError):
             raise _missing_attribute(cypress, path, node, tx, attribute) from None
         return _value_result(request, value)
+
+
+def _list_item(cypress: Cypress, path: str, attribute: str | None,
+               tx: str | None) -> tuple[str, list[str]] | None:
+    """The list node and the tokens of an address inside it (list_items), when `path` is
+    one; an item's attributes are not kept by the fake."""
+    if cypress.lookup(path, tx) is not None:
+        return None
+    item = list_address(cypress, path, tx)
+    if item is not None and attribute is not None:
+        raise YtFakeError(f"the fake proxy keeps no attributes of list items ({path})")
+    return item
 
 
 def _missing_attribute(cypress: Cypress, path: str, node: Node, tx: str | None,
@@ -173,7 +196,8 @@ def cmd_exists(state: FakeState, request: Request) -> Any:
         path, attribute = _path(state, request)
         node = state.cypress.lookup(path, tx)
         if node is None:
-            return {"value": False}
+            item = list_address(state.cypress, path, tx) if attribute is None else None
+            return {"value": item is not None and item_exists(state.cypress, *item, tx)}
         if attribute:
             attribute_value(state.cypress, path, node, tx, attribute)
         return {"value": True}
@@ -188,6 +212,10 @@ def cmd_set(state: FakeState, request: Request) -> None:
     value = parse_structured(request.body, "json" if input_format == "json" else "yson")
     cypress = state.cypress
     with cypress.lock:
+        item = _list_item(cypress, path, attribute, tx)
+        if item is not None:
+            set_item(cypress, *item, value, bool(request.param("force")), tx)
+            return None
         if attribute:
             name = attribute.split("/")[0]
             check_attribute(name, value)
@@ -211,11 +239,6 @@ def cmd_set(state: FakeState, request: Request) -> None:
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
         create_from_value(cypress, path, value, tx)
     return None
-
-
-#: a set onto a composite node without `force` (TSupportsForcefulSetSelfMixin::
-#: ValidateSetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp)
-FORBIDDEN_SET = '"set" command without "force" flag is forbidden; use "create" instead'
 
 
 def _set_in_place(cypress: Cypress, path: str, node_type: str, value: Any, force: bool,
@@ -369,6 +392,11 @@ def cmd_remove(state: FakeState, request: Request) -> None:
                 return None
             raise
         node = cypress.lookup(path, tx)
+        item = list_address(cypress, path, tx) if node is None and not every_child else None
+        if item is not None:
+            if not (request.param("force") and not item_exists(cypress, *item, tx)):
+                remove_item(cypress, *item, tx)
+            return None
         if node is None:
             if request.param("force"):
                 return None

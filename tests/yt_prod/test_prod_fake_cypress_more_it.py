@@ -1,0 +1,127 @@
+"""The fake proxy's Cypress against YTsaurus's integration tests (yt/yt/tests/integration/
+cypress/test_cypress.py in ytsaurus/ytsaurus and its neighbours), asked through
+ytsaurus-client, on the points where it once let through what a cluster refuses: list items
+addressed by index, cyclic links, a folder's snapshot, built-in attributes a master checks.
+Each test names the integration test (or the server source) that decides it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from yt.wrapper.errors import YtResponseError
+from yt_errors import messages
+
+CYCLIC = "Failed to create link: link is cyclic"
+
+
+@pytest.fixture
+def yt(prod_client):
+    return prod_client.yt()
+
+
+def _refused(action) -> list[str]:
+    """The messages of the error `action` is refused with, outermost first."""
+    with pytest.raises(YtResponseError) as caught:
+        action()
+    return messages(caught.value.error)
+
+
+def _in(yt: Any, tx: str) -> Any:
+    """Calls in the block run in `tx` (no pinging, nothing started)."""
+    return yt.Transaction(transaction_id=tx, ping=False, acquire=False)
+
+
+# -- list items --------------------------------------------------------------------------
+def test_list_items_are_set_inserted_and_removed_by_index(yt):
+    # TestCypress.test_list, step by step: `end`, `before:0`, `after:2`, an index, `begin`
+    # (TListNodeMixin::SetChild in yt/yt/core/ytree/node_detail.cpp)
+    yt.set("//tmp/list", [1, 2, "some string"])
+    yt.set("//tmp/list/end", 100)
+    assert yt.get("//tmp/list") == [1, 2, "some string", 100]
+    yt.set("//tmp/list/before:0", 200)
+    yt.set("//tmp/list/before:0", 500)
+    assert yt.get("//tmp/list") == [500, 200, 1, 2, "some string", 100]
+    yt.set("//tmp/list/after:2", 1000)
+    assert yt.get("//tmp/list") == [500, 200, 1, 1000, 2, "some string", 100]
+    yt.set("//tmp/list/3", 777)
+    assert yt.get("//tmp/list") == [500, 200, 1, 777, 2, "some string", 100]
+    yt.remove("//tmp/list/4")
+    yt.remove("//tmp/list/4")
+    yt.remove("//tmp/list/0")
+    assert yt.get("//tmp/list") == [200, 1, 777, 100]
+    yt.set("//tmp/list/end", "last")
+    yt.set("//tmp/list/before:0", "first")
+    yt.set("//tmp/list/begin", "very_first")
+    assert yt.get("//tmp/list") == ["very_first", "first", 200, 1, 777, 100, "last"]
+    assert yt.get("//tmp/list/@type") == "list_node"
+
+
+def test_list_items_are_read_by_index_from_either_end(yt):
+    # TestCypress.test_list: an index counts from the end when negative; exists says false
+    # for one out of range, get is refused "has no child with index" (ThrowNoSuchChildIndex
+    # in yt/yt/core/ytree/exception_helpers.cpp, the index as given)
+    yt.set("//tmp/list", ["a", "b", "c"])
+    assert yt.get("//tmp/list/0") == "a"
+    assert yt.get("//tmp/list/-1") == "c"
+    assert yt.get("//tmp/list/-3") == "a"
+    assert yt.exists("//tmp/list/2")
+    assert yt.exists("//tmp/list/-3")
+    assert not yt.exists("//tmp/list/3")
+    assert not yt.exists("//tmp/list/-4")
+    for index in ("42", "-42"):
+        found = _refused(lambda index=index: yt.get(f"//tmp/list/{index}"))
+        assert f"Node //tmp/list has no child with index {index}" in found
+    assert 'Invalid list index "x"' in _refused(lambda: yt.get("//tmp/list/x"))
+
+
+def test_list_index_errors_on_set_and_remove(yt):
+    # an index out of range, or a before:/after: of no item, changes nothing
+    # (AdjustChildIndexOrThrow in TListNodeMixin::SetChild; a remove resolves the item
+    # first, TListNodeMixin::ResolveRecursive)
+    yt.set("//tmp/list", [1, 2])
+    assert "Node //tmp/list has no child with index 5" in \
+        _refused(lambda: yt.set("//tmp/list/before:5", 0))
+    assert "Node //tmp/list has no child with index -3" in \
+        _refused(lambda: yt.set("//tmp/list/after:-3", 0))
+    assert "Node //tmp/list has no child with index 2" in \
+        _refused(lambda: yt.set("//tmp/list/2", 0))
+    assert "Node //tmp/list has no child with index 2" in \
+        _refused(lambda: yt.remove("//tmp/list/2"))
+    yt.remove("//tmp/list/2", force=True)
+    assert yt.get("//tmp/list") == [1, 2]
+    # an item takes a value of its own type, as a scalar node does (test_list's 777 over
+    # 1000; TNodeSetterBase::ThrowInvalidType for another)
+    assert 'Cannot update "int64" node with "string" value; types must match' in \
+        _refused(lambda: yt.set("//tmp/list/0", "one"))
+
+
+def test_map_items_of_a_list_are_addressed_inside(yt):
+    # TestCypress.test_map: `//tmp/map/list/2/some` sets a key of the map item 2, `begin`
+    # and `end` add items that later paths go into
+    yt.set("//tmp/map", {"hello": "world", "list": [0, "a", {}], "n": 1})
+    yt.set("//tmp/map/list/2/some", "value")
+    assert yt.get("//tmp/map/list") == [0, "a", {"some": "value"}]
+    yt.set("//tmp/map/list", [], force=True)
+    yt.set("//tmp/map/list/end", {})
+    yt.set("//tmp/map/list/0/a", 1)
+    yt.set("//tmp/map/list/begin", {})
+    yt.set("//tmp/map/list/0/b", 2)
+    assert yt.get("//tmp/map") == {"hello": "world", "list": [{"b": 2}, {"a": 1}], "n": 1}
+    assert yt.get("//tmp/map/list/1/a") == 1
+    assert 'Node //tmp/map/list/1 has no child with key "c"' in \
+        _refused(lambda: yt.get("//tmp/map/list/1/c"))
+
+
+def test_a_list_item_changed_in_a_transaction_is_its_own_until_commit(yt):
+    # an item's change is a change of the list under the transaction (the "Versioning"
+    # section of the Transactions page of the Cypress docs)
+    yt.set("//tmp/list", [1, 2])
+    tx = yt.start_transaction()
+    with _in(yt, tx):
+        yt.set("//tmp/list/end", 3)
+        assert yt.get("//tmp/list") == [1, 2, 3]
+    assert yt.get("//tmp/list") == [1, 2]
+    yt.commit_transaction(tx)
+    assert yt.get("//tmp/list") == [1, 2, 3]
