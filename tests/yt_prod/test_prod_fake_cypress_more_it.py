@@ -125,3 +125,45 @@ def test_a_list_item_changed_in_a_transaction_is_its_own_until_commit(yt):
     assert yt.get("//tmp/list") == [1, 2]
     yt.commit_transaction(tx)
     assert yt.get("//tmp/list") == [1, 2, 3]
+
+
+# -- cyclic links ------------------------------------------------------------------------
+def test_a_link_that_leads_back_to_itself_is_refused(yt):
+    # TestCypress.test_cyclic_link, case by case (TLinkNodeTypeHandler::DoCreate in
+    # yt/yt/server/master/cypress_server/link_node_type_handler.cpp walks the target and
+    # refuses it when it passes through or ends at the link's own path)
+    yt.create("map_node", "//tmp/a/b/c", recursive=True)
+    yt.link("//tmp/a/b/c", "//tmp/a/l1")
+    yt.create("map_node", "//tmp/r")
+    yt.link("//tmp/r", "//tmp/r/l2")
+    for target, link in [("//tmp/a/l1", "//tmp/a/b/c"),  # through another link
+                         ("//tmp/r/l2", "//tmp/r/l2"),  # onto itself
+                         ("//tmp/r/l2/l2/l2", "//tmp/r/l2")]:  # through itself
+        found = _refused(lambda target=target, link=link: yt.link(target, link, force=True))
+        assert found[0] == CYCLIC
+    # the refused link replaced nothing: the forced link's old node is still there
+    assert yt.get("//tmp/a/b/c/@type") == "map_node"
+    assert yt.get("//tmp/r/l2&/@target_path") == "//tmp/r"
+    for path in ("//tmp/a/b/c/d", "//tmp/a/b/c/d/e"):
+        found = _refused(lambda path=path: yt.create(
+            "link", path, attributes={"target_path": path}, recursive=True))
+        assert found[0] == CYCLIC
+    assert not yt.exists("//tmp/a/b/c/d")
+
+
+def test_a_cyclic_link_error_names_both_paths(yt):
+    # the error's attributes: target_path and path (TLinkNodeTypeHandler::DoCreate)
+    yt.create("map_node", "//tmp/r")
+    with pytest.raises(YtResponseError) as caught:
+        yt.link("//tmp/r/self", "//tmp/r/self", force=True)
+    assert caught.value.error["attributes"]["target_path"] == "//tmp/r/self"
+    assert caught.value.error["attributes"]["path"] == "//tmp/r/self"
+
+
+def test_links_that_only_look_alike_are_made(yt):
+    # a link into its own parent folder, or to a link of another name, is no cycle
+    yt.create("map_node", "//tmp/x")
+    yt.link("//tmp/x", "//tmp/x/up")
+    assert yt.get("//tmp/x/up&/@target_path") == "//tmp/x"
+    yt.link("//tmp/x/up", "//tmp/up2")
+    assert yt.list("//tmp/up2") == ["up"]

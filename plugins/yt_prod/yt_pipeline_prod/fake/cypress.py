@@ -31,6 +31,13 @@ __all__ = ["ROOT", "Cypress", "Node", "Transaction", "name_of", "new_id", "norma
            "parent_of", "split_path"]
 
 
+class LinkCycle(YtFakeError):
+    """A path's walk reached the node it was told to avoid (Cypress.refuse_cyclic_link)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Path {path} leads back to itself", code=RESOLVE_ERROR)
+
+
 @dataclass
 class Node:
     type: str
@@ -222,12 +229,13 @@ class Cypress:
         return branch_as_seen(node, branch, self.lookup(path, tx.parent))
 
     def resolve(self, path: str, tx_id: str | None, follow_last: bool = True,
-                _depth: int = 0) -> str:
+                _depth: int = 0, avoid: str | None = None) -> str:
         """The real path of `path`: links along the way are followed (a link's target may
         be a link again), `#id` found. A key ending in `&` names the link itself, not its
         target (TLinkNodeProxy::Resolve in yt/yt/server/master/cypress_server/
         link_node_proxy.cpp takes the Ampersand token so); after a node that is not a
-        link the `&` means nothing (the core's resolve skips it)."""
+        link the `&` means nothing (the core's resolve skips it). A walk that reaches
+        `avoid` stops there with LinkCycle (refuse_cyclic_link)."""
         if _depth > MAX_LINK_HOPS:
             # a master refuses to make a cyclic link; the fake stops following instead
             raise YtFakeError(f"Path {path} cannot be resolved: too many links on the way",
@@ -241,7 +249,7 @@ class Cypress:
             # the node's own path, links and `&` in the rest taken as in any path
             suffix = "&" if node_id.endswith("&") else ""
             return self.resolve(found + suffix + ("/" + rest if rest else ""), tx_id,
-                                follow_last, _depth + 1)
+                                follow_last, _depth + 1, avoid)
         path = normalize(path)
         if path == ROOT:
             return path
@@ -251,12 +259,31 @@ class Cypress:
             itself = part.endswith("&") and not part.endswith("\\&")
             name = part[:-1] if itself else part
             current = ("//" + name) if current == ROOT else f"{current}/{name}"
+            if current == avoid:
+                raise LinkCycle(current)
             node = self.lookup(current, tx_id)
             if node is not None and node.type == "link" and not itself:
                 if index < len(parts) - 1 or follow_last:
                     current = self.resolve(str(node.attributes["target_path"]), tx_id,
-                                           _depth=_depth + 1)
+                                           _depth=_depth + 1, avoid=avoid)
         return current
+
+    def refuse_cyclic_link(self, link: str, target: str, tx_id: str | None) -> None:
+        """Refuse a link at `link` (its own path, resolved up to its last key) whose
+        `target` would lead back to it: the walk of the target, links followed, reaches the
+        link's path on the way or at its end. A master checks so on making a link
+        (TLinkNodeTypeHandler::DoCreate in yt/yt/server/master/cypress_server/
+        link_node_type_handler.cpp, "Failed to create link: link is cyclic"; test_cyclic_link
+        of yt/yt/tests/integration/cypress/test_cypress.py)."""
+        try:
+            cyclic = self.resolve(target, tx_id, avoid=link) == link
+        except LinkCycle:
+            cyclic = True
+        except YtFakeError:
+            cyclic = False  # a target that does not resolve makes a broken link, not a cycle
+        if cyclic:
+            raise YtFakeError("Failed to create link: link is cyclic", target_path=target,
+                              path=link)
 
     def link_is_broken(self, node: Node, tx_id: str | None) -> bool:
         """A link's `@broken`: its target does not exist (TLinkNodeProxy::IsBroken asks

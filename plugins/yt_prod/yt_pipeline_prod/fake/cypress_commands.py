@@ -327,6 +327,9 @@ def cmd_create(state: FakeState, request: Request) -> Any:
                 return {"node_id": existing.id}
             if not request.param("force"):
                 raise YtFakeError(f"Node {path} already exists", code=ALREADY_EXISTS)
+        if kind == "link":
+            _check_new_link(cypress, path, attributes, tx)
+        if existing is not None:
             cypress.delete(path, tx)
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
         node = Node(kind)
@@ -337,10 +340,16 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         node.attributes.update(attributes)
         if kind == "table":
             _given_schema(node)
-        if kind == "link" and "target_path" not in node.attributes:
-            raise YtFakeError("A link needs the target_path attribute")
         cypress.create(path, node, tx)
         return {"node_id": node.id}
+
+
+def _check_new_link(cypress: Cypress, path: str, attributes: dict[str, Any],
+                    tx: str | None) -> None:
+    """A link made by `create` needs a target that does not lead back to it."""
+    if "target_path" not in attributes:
+        raise YtFakeError("A link needs the target_path attribute")
+    cypress.refuse_cyclic_link(path, str(attributes["target_path"]), tx)
 
 
 def _given_schema(node: Node) -> None:
@@ -469,6 +478,8 @@ def cmd_link(state: FakeState, request: Request) -> Any:
                 return {"node_id": existing.id}
             if not request.param("force"):
                 raise YtFakeError(f"Node {link} already exists", code=ALREADY_EXISTS)
+        cypress.refuse_cyclic_link(link, target, tx)
+        if existing is not None:
             cypress.delete(link, tx)
         cypress.ensure_parents(link, tx, bool(request.param("recursive")))
         node = Node("link", attributes={"target_path": normalize(target)})
