@@ -167,3 +167,62 @@ def test_links_that_only_look_alike_are_made(yt):
     assert yt.get("//tmp/x/up&/@target_path") == "//tmp/x"
     yt.link("//tmp/x/up", "//tmp/up2")
     assert yt.list("//tmp/up2") == ["up"]
+
+
+# -- a folder's snapshot -----------------------------------------------------------------
+def test_a_snapshot_of_a_folder_keeps_a_removed_child_s_subtree(yt):
+    # TestCypress.test_map_node_branch one level deeper: the parent transaction removes a
+    # child folder with its own children after the snapshot; the snapshot still has the
+    # child, and the child still has its children (the removed node lives on while the
+    # snapshot's key table holds it: FindMapNodeChild in yt/yt/server/master/
+    # cypress_server/helpers.cpp reads its children through its versions)
+    yt.create("map_node", "//tmp/m")
+    tx1 = yt.start_transaction()
+    tx2 = yt.start_transaction(parent_transaction=tx1)
+    with _in(yt, tx1):
+        yt.create("table", "//tmp/m/a/t", recursive=True)
+    with _in(yt, tx2):
+        yt.lock("//tmp/m", mode="snapshot")
+    with _in(yt, tx1):
+        yt.remove("//tmp/m/a", recursive=True)
+        assert not yt.exists("//tmp/m/a/t")
+    with _in(yt, tx2):
+        assert yt.get("//tmp/m/a/t/@key") == "t"
+        assert yt.list("//tmp/m/a") == ["t"]
+        assert yt.get("//tmp/m/a/@count") == 1
+    yt.abort_transaction(tx1)
+
+
+def test_a_snapshot_of_a_folder_keeps_a_subtree_removed_outside(yt):
+    # TestCypressLocks.test_map_snapshot_lock with a child folder: removed outside any
+    # transaction, it is read in the snapshot with its children
+    yt.create("map_node", "//tmp/m/a/b", recursive=True)
+    yt.set("//tmp/m/a/b/n", 5)
+    tx = yt.start_transaction()
+    with _in(yt, tx):
+        yt.lock("//tmp/m", mode="snapshot")
+    yt.remove("//tmp/m/a", recursive=True)
+    with _in(yt, tx):
+        assert yt.get("//tmp/m/a/b/n") == 5
+        assert yt.list("//tmp/m/a") == ["b"]
+        assert yt.get("//tmp/m") == {"a": {"b": {"n": 5}}}
+    assert yt.list("//tmp/m") == []
+    yt.abort_transaction(tx)
+
+
+def test_a_snapshot_reads_below_a_child_still_there_through_its_versions(yt):
+    # a child the parent transaction keeps is read as it is now: a grandchild removed
+    # under it after the snapshot is gone in the snapshot too (the snapshot branches the
+    # folder alone, not its children: FindMapNodeChild walks the child's originators)
+    yt.create("map_node", "//tmp/m/a", recursive=True)
+    yt.create("table", "//tmp/m/a/t")
+    tx1 = yt.start_transaction()
+    tx2 = yt.start_transaction(parent_transaction=tx1)
+    with _in(yt, tx2):
+        yt.lock("//tmp/m", mode="snapshot")
+    with _in(yt, tx1):
+        yt.remove("//tmp/m/a/t")
+    with _in(yt, tx2):
+        assert yt.exists("//tmp/m/a")
+        assert not yt.exists("//tmp/m/a/t")
+    yt.abort_transaction(tx1)

@@ -217,10 +217,37 @@ class Cypress:
             for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
                 if path in tx.changes:
                     return self._as_seen(tx, path, tx.changes[path])
-                folder = tx.branches.get(parent_of(path)) if path != ROOT else None
-                if folder is not None and folder.frozen_children is not None:
-                    return folder.frozen_children.get(name_of(path))
+                frozen, node = self._in_snapshot(tx, path)
+                if frozen:
+                    return node
             return self.base.get(path)
+
+    def _in_snapshot(self, tx: Transaction, path: str) -> tuple[bool, Node | None]:
+        """Whether a folder above `path` that `tx` holds a snapshot of decides what is at
+        `path`, and what. A master's snapshot branch of a map keeps the map's key-to-child
+        table as it was (test_map_node_branch of yt/yt/tests/integration/cypress/
+        test_cypress.py); below a child, the child's own versions are read (FindMapNodeChild
+        in yt/yt/server/master/cypress_server/helpers.cpp walks the originators), so a child
+        still there reads its subtree as the transaction's ancestors see it now, while a
+        child removed or replaced since keeps the subtree it had (the removed node stays
+        alive while the snapshot holds it, its own children with it)."""
+        if path == ROOT or not tx.branches:
+            return False, None
+        folder, below = parent_of(path), name_of(path)
+        while True:
+            branch = tx.branches.get(folder)
+            if branch is not None and branch.frozen_children is not None:
+                key = below.split("/", 1)[0]
+                child = branch.frozen_children.get(key)
+                if "/" not in below or child is None:
+                    return True, child
+                now = self.lookup(("//" if folder == ROOT else folder + "/") + key, tx.parent)
+                if now is not None and now.id == child.id:
+                    return False, None
+                return True, branch.frozen_descendants.get(below)
+            if folder == ROOT:
+                return False, None
+            folder, below = parent_of(folder), f"{name_of(folder)}/{below}"
 
     def _as_seen(self, tx: Transaction, path: str, node: Node | None) -> Node | None:
         branch = tx.branches.get(path)
@@ -330,7 +357,20 @@ class Cypress:
             seen: set[str] = set()
             for layer in self._layers(tx_id):
                 seen.update(layer)
+            seen.update(self._snapshot_paths(tx_id))
             return sorted(p for p in seen if self.lookup(p, tx_id) is not None)
+
+    def _snapshot_paths(self, tx_id: str | None) -> set[str]:
+        """The paths snapshots of folders in the transaction's lineage keep (their nodes
+        may be gone from every layer since)."""
+        kept: set[str] = set()
+        for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
+            for folder, branch in tx.branches.items():
+                if branch.frozen_children is not None:
+                    prefix = "//" if folder == ROOT else folder + "/"
+                    kept.update(prefix + below for below in
+                                [*branch.frozen_children, *branch.frozen_descendants])
+        return kept
 
     def children(self, path: str, tx_id: str | None) -> list[str]:
         prefix = "//" if path == ROOT else path + "/"
@@ -370,6 +410,11 @@ class Cypress:
                 if node.type == "map_node":
                     branch.frozen_children = {name_of(child): self.lookup(child, tx_id)
                                               for child in self.children(path, tx_id)}
+                    prefix = "//" if path == ROOT else path + "/"
+                    branch.frozen_descendants = {
+                        sub[len(prefix):]: self.lookup(sub, tx_id)
+                        for sub in self.subtree(path, tx_id)
+                        if sub.startswith(prefix) and "/" in sub[len(prefix):]}
             changes[path] = node
             if tx_id:
                 self.transaction(tx_id).branches[path] = branch
