@@ -226,3 +226,77 @@ def test_a_snapshot_reads_below_a_child_still_there_through_its_versions(yt):
         assert yt.exists("//tmp/m/a")
         assert not yt.exists("//tmp/m/a/t")
     yt.abort_transaction(tx1)
+
+
+# -- built-in attributes a master checks ---------------------------------------------------
+@pytest.mark.parametrize("kind", ["table", "file", "map_node"])
+def test_an_unknown_codec_is_refused_and_a_known_one_reads_back(yt, kind):
+    # the codec is parsed as NCompression::ECodec / NErasure::ECodec
+    # (TChunkOwnerNodeProxy::SetBuiltinAttribute in yt/yt/server/master/chunk_server/
+    # chunk_owner_node_proxy.cpp; a map node's inheritable attributes the same way); an
+    # unknown name fails to parse and the set is wrapped as TSupportsAttributes wraps it
+    yt.create(kind, "//tmp/n")
+    for name, good in (("compression_codec", "zstd_3"), ("erasure_codec", "isa_lrc_12_2_2")):
+        found = _refused(lambda name=name: yt.set(f"//tmp/n/@{name}", "no_such_codec"))
+        assert found == [f'Error setting builtin attribute "{name}"',
+                         'Error parsing ECodec value "no_such_codec"']
+        yt.set(f"//tmp/n/@{name}", good)
+        assert yt.get(f"//tmp/n/@{name}") == good
+    # the refused ones left the good values in place
+    assert yt.get("//tmp/n/@compression_codec") == "zstd_3"
+
+
+def test_an_unknown_codec_is_refused_on_create(yt):
+    # TTableNodeTypeHandlerBase::DoCreate validates the compression codec it is given
+    # (ValidateCompressionCodec) and parses the erasure codec from the attributes
+    for name in ("compression_codec", "erasure_codec"):
+        found = _refused(lambda name=name: yt.create(
+            "table", "//tmp/t", attributes={name: "no_such_codec"}))
+        assert 'Error parsing ECodec value "no_such_codec"' in found
+        assert not yt.exists("//tmp/t")
+    yt.create("table", "//tmp/t", attributes={"compression_codec": "brotli_8",
+                                              "erasure_codec": "reed_solomon_6_3"})
+    assert yt.get("//tmp/t/@compression_codec") == "brotli_8"
+    assert yt.get("//tmp/t/@erasure_codec") == "reed_solomon_6_3"
+
+
+def test_a_codec_of_another_node_is_a_user_attribute(yt):
+    # only chunk owners and map nodes have codecs built in; elsewhere the name is free
+    yt.create("document", "//tmp/d")
+    yt.set("//tmp/d/@compression_codec", "anything")
+    assert yt.get("//tmp/d/@compression_codec") == "anything"
+
+
+def test_read_only_attributes_are_not_set(yt):
+    # test_compute_hash of yt/yt/tests/integration/cypress/test_files.py: `set @md5` is
+    # refused; so is any attribute a master computes (ThrowCannotSetBuiltinAttribute)
+    yt.write_file("//tmp/f", b"data", compute_md5=True)
+    md5 = yt.get("//tmp/f/@md5")
+    assert _refused(lambda: yt.set("//tmp/f/@md5", "test")) == \
+        ['Builtin attribute "md5" cannot be set']
+    assert yt.get("//tmp/f/@md5") == md5
+    yt.write_table("//tmp/t", [{"a": 1}], format="json")
+    for name, value in (("row_count", 5), ("id", "1-2-3-4"), ("type", "file")):
+        assert _refused(lambda name=name, value=value: yt.set(f"//tmp/t/@{name}", value)) \
+            == [f'Builtin attribute "{name}" cannot be set']
+    assert yt.get("//tmp/t/@row_count") == 1
+    assert yt.get("//tmp/t/@type") == "table"
+    # on a node without it built in, `row_count` is the user's
+    yt.create("map_node", "//tmp/m")
+    yt.set("//tmp/m/@row_count", 5)
+    assert yt.get("//tmp/m/@row_count") == 5
+
+
+def test_a_replication_factor_out_of_range_is_refused_as_a_set_of_it(yt):
+    # ValidateReplicationFactor (yt/yt/ytlib/chunk_client/helpers.cpp): 1..20; thrown from
+    # SetBuiltinAttribute, so a set wraps it (TSupportsAttributes::GuardedSetBuiltinAttribute
+    # in yt/yt/core/ytree/ypath_detail.cpp)
+    yt.create("table", "//tmp/t")
+    assert yt.get("//tmp/t/@replication_factor") == 3
+    for bad in (0, 21):
+        found = _refused(lambda bad=bad: yt.set("//tmp/t/@replication_factor", bad))
+        assert found == ['Error setting builtin attribute "replication_factor"',
+                         f"Replication factor {bad} is out of range [1,20]"]
+    assert yt.get("//tmp/t/@replication_factor") == 3
+    yt.set("//tmp/t/@replication_factor", 20)
+    assert yt.get("//tmp/t/@replication_factor") == 20

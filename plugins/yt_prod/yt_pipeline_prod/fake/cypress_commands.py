@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yt.yson as yson
 
+from yt_pipeline_prod.fake import builtin_checks
 from yt_pipeline_prod.fake.attribute_removal import remove_attribute
 from yt_pipeline_prod.fake.attributes import (
     attribute_value,
@@ -218,6 +219,7 @@ def cmd_set(state: FakeState, request: Request) -> None:
             return None
         if attribute:
             name = attribute.split("/")[0]
+            builtin_checks.check_set(cypress.get_node(path, tx).type, name, value)
             check_attribute(name, value)
             _refuse_in_transaction(cypress, path, name, tx)
             if name == attribute:
@@ -311,6 +313,7 @@ def cmd_create(state: FakeState, request: Request) -> Any:
     for name, value in attributes.items():
         check_attribute(name, value)
         attributes[name] = stored_value(name, value)
+    builtin_checks.check_created(kind, attributes)
     cypress = state.cypress
     with cypress.lock:
         existing = cypress.lookup(path, tx)
