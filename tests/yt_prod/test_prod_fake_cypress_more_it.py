@@ -300,3 +300,32 @@ def test_a_replication_factor_out_of_range_is_refused_as_a_set_of_it(yt):
     assert yt.get("//tmp/t/@replication_factor") == 3
     yt.set("//tmp/t/@replication_factor", 20)
     assert yt.get("//tmp/t/@replication_factor") == 20
+
+
+# -- a query's output is written as any write is ---------------------------------------------
+def test_a_query_writes_through_a_link_to_its_target(prod_client, fake_yt, yt):
+    # a write resolves its path as every Cypress verb does, links followed
+    # (TLinkNodeProxy::Resolve in yt/yt/server/master/cypress_server/link_node_proxy.cpp):
+    # the rows land in the target table, the link stays a link
+    pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+    prod_client.run_yql("INSERT INTO `//tmp/real` WITH TRUNCATE SELECT 1 AS x")
+    yt.link("//tmp/real", "//tmp/out")
+    prod_client.run_yql("INSERT INTO `//tmp/out` WITH TRUNCATE SELECT 2 AS x")
+    prod_client.run_yql("INSERT INTO `//tmp/out` SELECT 3 AS x")
+    assert fake_yt.rows("//tmp/real") == [{"x": 2}, {"x": 3}]
+    assert yt.get("//tmp/out&/@type") == "link"
+    assert yt.get("//tmp/out&/@target_path") == "//tmp/real"
+
+
+def test_a_query_does_not_write_rows_into_a_folder(prod_client, fake_yt, yt):
+    # rows go into tables only: a write_table into a map node is refused, and a query's
+    # output is written the same way (the fake's write_table words)
+    from yt_pipeline.errors import QueryFailed
+
+    pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+    yt.create("map_node", "//tmp/folder")
+    yt.set("//tmp/folder/keep", 1)
+    with pytest.raises(QueryFailed, match="//tmp/folder is a map_node, not a table"):
+        prod_client.run_yql("INSERT INTO `//tmp/folder` WITH TRUNCATE SELECT 1 AS x")
+    assert yt.get("//tmp/folder") == {"keep": 1}
+    assert yt.get("//tmp/folder/@type") == "map_node"
