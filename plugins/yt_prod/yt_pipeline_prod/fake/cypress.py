@@ -264,7 +264,8 @@ class Cypress:
         link the `&` means nothing (the core's resolve skips it). A walk that reaches
         `avoid` stops there with LinkCycle (refuse_cyclic_link)."""
         if _depth > MAX_LINK_HOPS:
-            # a master refuses to make a cyclic link; the fake stops following instead
+            # a cyclic link is refused when made (refuse_cyclic_link), but a move or a
+            # copy can still close a cycle: the walk stops rather than loop
             raise YtFakeError(f"Path {path} cannot be resolved: too many links on the way",
                               code=RESOLVE_ERROR)
         path = path.strip()

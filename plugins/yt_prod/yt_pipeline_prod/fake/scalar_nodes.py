@@ -12,7 +12,7 @@ must match" (TNodeSetterBase::ThrowInvalidType in yt/yt/core/ytree/ypath_detail.
 validate it (TSupportsSetSelfMixin::SetSelf in yt/yt/core/ytree/node_detail.cpp;
 TScalarNodeProxy and BEGIN_DEFINE_SCALAR_TYPE in yt/yt/server/master/cypress_server/
 node_proxy_detail.h). A map or a list node takes a set only when forced. A list node is
-kept here as one value, its items not addressable one by one.
+kept here as one value; list_items addresses its items inside it.
 """
 
 from __future__ import annotations
