@@ -56,6 +56,9 @@ def test_list_items_are_set_inserted_and_removed_by_index(yt):
     yt.set("//tmp/list/begin", "very_first")
     assert yt.get("//tmp/list") == ["very_first", "first", 200, 1, 777, 100, "last"]
     assert yt.get("//tmp/list/@type") == "list_node"
+    # a composite node counts its children (TNontemplateCompositeCypressNodeProxyBase::
+    # GetBuiltinAttribute in yt/yt/server/master/cypress_server/node_proxy_detail.cpp)
+    assert yt.get("//tmp/list/@count") == 7
 
 
 def test_list_items_are_read_by_index_from_either_end(yt):
@@ -229,11 +232,11 @@ def test_a_snapshot_reads_below_a_child_still_there_through_its_versions(yt):
 
 
 # -- built-in attributes a master checks ---------------------------------------------------
-@pytest.mark.parametrize("kind", ["table", "file", "map_node"])
+@pytest.mark.parametrize("kind", ["table", "file", "map_node", "list_node"])
 def test_an_unknown_codec_is_refused_and_a_known_one_reads_back(yt, kind):
     # the codec is parsed as NCompression::ECodec / NErasure::ECodec
     # (TChunkOwnerNodeProxy::SetBuiltinAttribute in yt/yt/server/master/chunk_server/
-    # chunk_owner_node_proxy.cpp; a map node's inheritable attributes the same way); an
+    # chunk_owner_node_proxy.cpp; a composite node's inheritable attributes the same way); an
     # unknown name fails to parse and the set is wrapped as TSupportsAttributes wraps it
     yt.create(kind, "//tmp/n")
     for name, good in (("compression_codec", "zstd_3"), ("erasure_codec", "isa_lrc_12_2_2")):

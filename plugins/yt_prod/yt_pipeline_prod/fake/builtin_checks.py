@@ -1,8 +1,8 @@
 """Built-in attributes a master checks when they are set or given to a new node: the codecs,
 and those no one sets at all.
 
-- `compression_codec` and `erasure_codec` of a chunk owner (table, file) or a map node
-  (where they are inherited by what is made inside) must name a codec: the master parses
+- `compression_codec` and `erasure_codec` of a chunk owner (table, file) or a composite
+  node (a map or a list, where they are inherited by what is made inside) must name a codec: the master parses
   the value as the codec enum, `NCompression::ECodec` (yt/yt/core/compression/public.h)
   or `NErasure::ECodec` (library/cpp/yt/erasure/public.h), an unknown name failing as
   'Error parsing ECodec value "<name>"'. A set wraps it in 'Error setting builtin attribute
@@ -47,8 +47,8 @@ ERASURE_CODECS = frozenset({
     "isa_lrc_12_2_2",
 })
 CODECS = {"compression_codec": COMPRESSION_CODECS, "erasure_codec": ERASURE_CODECS}
-#: the node types whose codecs are built-in attributes
-CODEC_OWNERS = frozenset({"table", "file", "map_node"})
+#: the node types whose codecs are built-in attributes (composite nodes inherit them)
+CODEC_OWNERS = frozenset({"table", "file", "map_node", "list_node"})
 
 #: built-in attributes no one sets, by the node types that have them
 _EVERY_NODE = frozenset({"type", "id", "revision", "content_revision", "path", "key",
@@ -59,6 +59,7 @@ READ_ONLY = {
                             "sorted", "key_columns", "sorted_by", "schema_mode", "dynamic"},
     "file": _EVERY_NODE | {"uncompressed_data_size", "compressed_data_size", "md5"},
     "map_node": _EVERY_NODE | {"count"},
+    "list_node": _EVERY_NODE | {"count"},
     "link": _EVERY_NODE | {"broken"},
 }
 
