@@ -110,6 +110,11 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
         attrs["replication_factor"] = DEFAULT_REPLICATION_FACTOR
     elif node.type == "map_node":
         attrs["count"] = len(cypress.children(path, tx_id))
+    elif node.type == "list_node":
+        # a composite node's count of children, a list's items included
+        # (TNontemplateCompositeCypressNodeProxyBase::GetBuiltinAttribute in yt/yt/server/
+        # master/cypress_server/node_proxy_detail.cpp)
+        attrs["count"] = len(node.value or [])
     elif node.type == "link":
         # a link's own attributes (`//link&/@...`): TLinkNodeProxy in the master's
         # link_node_proxy.cpp lists target_path and broken

@@ -46,6 +46,8 @@ class Branch:
     snapshot: bool = False
     #: a folder's children when a snapshot lock branched it: key -> node
     frozen_children: dict[str, Node | None] | None = None
+    #: and the nodes below those children then: path relative to the folder -> node
+    frozen_descendants: dict[str, Node | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, node: Node) -> Branch:

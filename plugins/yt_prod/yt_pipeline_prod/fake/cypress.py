@@ -31,6 +31,13 @@ __all__ = ["ROOT", "Cypress", "Node", "Transaction", "name_of", "new_id", "norma
            "parent_of", "split_path"]
 
 
+class LinkCycle(YtFakeError):
+    """A path's walk reached the node it was told to avoid (Cypress.refuse_cyclic_link)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Path {path} leads back to itself", code=RESOLVE_ERROR)
+
+
 @dataclass
 class Node:
     type: str
@@ -210,10 +217,37 @@ class Cypress:
             for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
                 if path in tx.changes:
                     return self._as_seen(tx, path, tx.changes[path])
-                folder = tx.branches.get(parent_of(path)) if path != ROOT else None
-                if folder is not None and folder.frozen_children is not None:
-                    return folder.frozen_children.get(name_of(path))
+                frozen, node = self._in_snapshot(tx, path)
+                if frozen:
+                    return node
             return self.base.get(path)
+
+    def _in_snapshot(self, tx: Transaction, path: str) -> tuple[bool, Node | None]:
+        """Whether a folder above `path` that `tx` holds a snapshot of decides what is at
+        `path`, and what. A master's snapshot branch of a map keeps the map's key-to-child
+        table as it was (test_map_node_branch of yt/yt/tests/integration/cypress/
+        test_cypress.py); below a child, the child's own versions are read (FindMapNodeChild
+        in yt/yt/server/master/cypress_server/helpers.cpp walks the originators), so a child
+        still there reads its subtree as the transaction's ancestors see it now, while a
+        child removed or replaced since keeps the subtree it had (the removed node stays
+        alive while the snapshot holds it, its own children with it)."""
+        if path == ROOT or not tx.branches:
+            return False, None
+        folder, below = parent_of(path), name_of(path)
+        while True:
+            branch = tx.branches.get(folder)
+            if branch is not None and branch.frozen_children is not None:
+                key = below.split("/", 1)[0]
+                child = branch.frozen_children.get(key)
+                if "/" not in below or child is None:
+                    return True, child
+                now = self.lookup(("//" if folder == ROOT else folder + "/") + key, tx.parent)
+                if now is not None and now.id == child.id:
+                    return False, None
+                return True, branch.frozen_descendants.get(below)
+            if folder == ROOT:
+                return False, None
+            folder, below = parent_of(folder), f"{name_of(folder)}/{below}"
 
     def _as_seen(self, tx: Transaction, path: str, node: Node | None) -> Node | None:
         branch = tx.branches.get(path)
@@ -222,14 +256,16 @@ class Cypress:
         return branch_as_seen(node, branch, self.lookup(path, tx.parent))
 
     def resolve(self, path: str, tx_id: str | None, follow_last: bool = True,
-                _depth: int = 0) -> str:
+                _depth: int = 0, avoid: str | None = None) -> str:
         """The real path of `path`: links along the way are followed (a link's target may
         be a link again), `#id` found. A key ending in `&` names the link itself, not its
         target (TLinkNodeProxy::Resolve in yt/yt/server/master/cypress_server/
         link_node_proxy.cpp takes the Ampersand token so); after a node that is not a
-        link the `&` means nothing (the core's resolve skips it)."""
+        link the `&` means nothing (the core's resolve skips it). A walk that reaches
+        `avoid` stops there with LinkCycle (refuse_cyclic_link)."""
         if _depth > MAX_LINK_HOPS:
-            # a master refuses to make a cyclic link; the fake stops following instead
+            # a cyclic link is refused when made (refuse_cyclic_link), but a move or a
+            # copy can still close a cycle: the walk stops rather than loop
             raise YtFakeError(f"Path {path} cannot be resolved: too many links on the way",
                               code=RESOLVE_ERROR)
         path = path.strip()
@@ -241,7 +277,7 @@ class Cypress:
             # the node's own path, links and `&` in the rest taken as in any path
             suffix = "&" if node_id.endswith("&") else ""
             return self.resolve(found + suffix + ("/" + rest if rest else ""), tx_id,
-                                follow_last, _depth + 1)
+                                follow_last, _depth + 1, avoid)
         path = normalize(path)
         if path == ROOT:
             return path
@@ -251,12 +287,31 @@ class Cypress:
             itself = part.endswith("&") and not part.endswith("\\&")
             name = part[:-1] if itself else part
             current = ("//" + name) if current == ROOT else f"{current}/{name}"
+            if current == avoid:
+                raise LinkCycle(current)
             node = self.lookup(current, tx_id)
             if node is not None and node.type == "link" and not itself:
                 if index < len(parts) - 1 or follow_last:
                     current = self.resolve(str(node.attributes["target_path"]), tx_id,
-                                           _depth=_depth + 1)
+                                           _depth=_depth + 1, avoid=avoid)
         return current
+
+    def refuse_cyclic_link(self, link: str, target: str, tx_id: str | None) -> None:
+        """Refuse a link at `link` (its own path, resolved up to its last key) whose
+        `target` would lead back to it: the walk of the target, links followed, reaches the
+        link's path on the way or at its end. A master checks so on making a link
+        (TLinkNodeTypeHandler::DoCreate in yt/yt/server/master/cypress_server/
+        link_node_type_handler.cpp, "Failed to create link: link is cyclic"; test_cyclic_link
+        of yt/yt/tests/integration/cypress/test_cypress.py)."""
+        try:
+            cyclic = self.resolve(target, tx_id, avoid=link) == link
+        except LinkCycle:
+            cyclic = True
+        except YtFakeError:
+            cyclic = False  # a target that does not resolve makes a broken link, not a cycle
+        if cyclic:
+            raise YtFakeError("Failed to create link: link is cyclic", target_path=target,
+                              path=link)
 
     def link_is_broken(self, node: Node, tx_id: str | None) -> bool:
         """A link's `@broken`: its target does not exist (TLinkNodeProxy::IsBroken asks
@@ -303,7 +358,20 @@ class Cypress:
             seen: set[str] = set()
             for layer in self._layers(tx_id):
                 seen.update(layer)
+            seen.update(self._snapshot_paths(tx_id))
             return sorted(p for p in seen if self.lookup(p, tx_id) is not None)
+
+    def _snapshot_paths(self, tx_id: str | None) -> set[str]:
+        """The paths snapshots of folders in the transaction's lineage keep (their nodes
+        may be gone from every layer since)."""
+        kept: set[str] = set()
+        for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
+            for folder, branch in tx.branches.items():
+                if branch.frozen_children is not None:
+                    prefix = "//" if folder == ROOT else folder + "/"
+                    kept.update(prefix + below for below in
+                                [*branch.frozen_children, *branch.frozen_descendants])
+        return kept
 
     def children(self, path: str, tx_id: str | None) -> list[str]:
         prefix = "//" if path == ROOT else path + "/"
@@ -343,6 +411,11 @@ class Cypress:
                 if node.type == "map_node":
                     branch.frozen_children = {name_of(child): self.lookup(child, tx_id)
                                               for child in self.children(path, tx_id)}
+                    prefix = "//" if path == ROOT else path + "/"
+                    branch.frozen_descendants = {
+                        sub[len(prefix):]: self.lookup(sub, tx_id)
+                        for sub in self.subtree(path, tx_id)
+                        if sub.startswith(prefix) and "/" in sub[len(prefix):]}
             changes[path] = node
             if tx_id:
                 self.transaction(tx_id).branches[path] = branch

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yt.yson as yson
 
+from yt_pipeline_prod.fake import builtin_checks
 from yt_pipeline_prod.fake.attribute_removal import remove_attribute
 from yt_pipeline_prod.fake.attributes import (
     attribute_value,
@@ -33,6 +34,13 @@ from yt_pipeline_prod.fake.cypress import (
 )
 from yt_pipeline_prod.fake.expiration import check_attribute as check_expiration
 from yt_pipeline_prod.fake.expiration import stored_value
+from yt_pipeline_prod.fake.list_items import (
+    get_item,
+    item_exists,
+    list_address,
+    remove_item,
+    set_item,
+)
 from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
@@ -45,6 +53,7 @@ from yt_pipeline_prod.fake.protocol import (
 )
 from yt_pipeline_prod.fake.scalar_nodes import (
     DEFAULT_VALUES,
+    FORBIDDEN_SET,
     KIND_OF_NODE_TYPE,
     NODE_TYPE_OF_KIND,
     bare,
@@ -123,6 +132,9 @@ def cmd_get(state: FakeState, request: Request) -> Any:
     path, attribute = _path(state, request)
     cypress = state.cypress
     with cypress.lock:
+        item = _list_item(cypress, path, attribute, tx)
+        if item is not None:
+            return _value_result(request, get_item(cypress, *item, tx))
         if attribute is None:
             wanted = [str(a) for a in request.param("attributes") or []]
             return _value_result(request, node_value(cypress, path, tx, wanted))
@@ -132,6 +144,18 @@ def cmd_get(state: FakeState, request: Request) -> Any:
         except (KeyError, TypeError, IndexError, ValueError):
             raise _missing_attribute(cypress, path, node, tx, attribute) from None
         return _value_result(request, value)
+
+
+def _list_item(cypress: Cypress, path: str, attribute: str | None,
+               tx: str | None) -> tuple[str, list[str]] | None:
+    """The list node and the tokens of an address inside it (list_items), when `path` is
+    one; an item's attributes are not kept by the fake."""
+    if cypress.lookup(path, tx) is not None:
+        return None
+    item = list_address(cypress, path, tx)
+    if item is not None and attribute is not None:
+        raise YtFakeError(f"the fake proxy keeps no attributes of list items ({path})")
+    return item
 
 
 def _missing_attribute(cypress: Cypress, path: str, node: Node, tx: str | None,
@@ -173,7 +197,8 @@ def cmd_exists(state: FakeState, request: Request) -> Any:
         path, attribute = _path(state, request)
         node = state.cypress.lookup(path, tx)
         if node is None:
-            return {"value": False}
+            item = list_address(state.cypress, path, tx) if attribute is None else None
+            return {"value": item is not None and item_exists(state.cypress, *item, tx)}
         if attribute:
             attribute_value(state.cypress, path, node, tx, attribute)
         return {"value": True}
@@ -188,8 +213,13 @@ def cmd_set(state: FakeState, request: Request) -> None:
     value = parse_structured(request.body, "json" if input_format == "json" else "yson")
     cypress = state.cypress
     with cypress.lock:
+        item = _list_item(cypress, path, attribute, tx)
+        if item is not None:
+            set_item(cypress, *item, value, bool(request.param("force")), tx)
+            return None
         if attribute:
             name = attribute.split("/")[0]
+            builtin_checks.check_set(cypress.get_node(path, tx).type, name, value)
             check_attribute(name, value)
             _refuse_in_transaction(cypress, path, name, tx)
             if name == attribute:
@@ -211,11 +241,6 @@ def cmd_set(state: FakeState, request: Request) -> None:
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
         create_from_value(cypress, path, value, tx)
     return None
-
-
-#: a set onto a composite node without `force` (TSupportsForcefulSetSelfMixin::
-#: ValidateSetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp)
-FORBIDDEN_SET = '"set" command without "force" flag is forbidden; use "create" instead'
 
 
 def _set_in_place(cypress: Cypress, path: str, node_type: str, value: Any, force: bool,
@@ -288,6 +313,7 @@ def cmd_create(state: FakeState, request: Request) -> Any:
     for name, value in attributes.items():
         check_attribute(name, value)
         attributes[name] = stored_value(name, value)
+    builtin_checks.check_created(kind, attributes)
     cypress = state.cypress
     with cypress.lock:
         existing = cypress.lookup(path, tx)
@@ -304,6 +330,9 @@ def cmd_create(state: FakeState, request: Request) -> Any:
                 return {"node_id": existing.id}
             if not request.param("force"):
                 raise YtFakeError(f"Node {path} already exists", code=ALREADY_EXISTS)
+        if kind == "link":
+            _check_new_link(cypress, path, attributes, tx)
+        if existing is not None:
             cypress.delete(path, tx)
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
         node = Node(kind)
@@ -314,10 +343,16 @@ def cmd_create(state: FakeState, request: Request) -> Any:
         node.attributes.update(attributes)
         if kind == "table":
             _given_schema(node)
-        if kind == "link" and "target_path" not in node.attributes:
-            raise YtFakeError("A link needs the target_path attribute")
         cypress.create(path, node, tx)
         return {"node_id": node.id}
+
+
+def _check_new_link(cypress: Cypress, path: str, attributes: dict[str, Any],
+                    tx: str | None) -> None:
+    """A link made by `create` needs a target that does not lead back to it."""
+    if "target_path" not in attributes:
+        raise YtFakeError("A link needs the target_path attribute")
+    cypress.refuse_cyclic_link(path, str(attributes["target_path"]), tx)
 
 
 def _given_schema(node: Node) -> None:
@@ -369,6 +404,11 @@ def cmd_remove(state: FakeState, request: Request) -> None:
                 return None
             raise
         node = cypress.lookup(path, tx)
+        item = list_address(cypress, path, tx) if node is None and not every_child else None
+        if item is not None:
+            if not (request.param("force") and not item_exists(cypress, *item, tx)):
+                remove_item(cypress, *item, tx)
+            return None
         if node is None:
             if request.param("force"):
                 return None
@@ -441,6 +481,8 @@ def cmd_link(state: FakeState, request: Request) -> Any:
                 return {"node_id": existing.id}
             if not request.param("force"):
                 raise YtFakeError(f"Node {link} already exists", code=ALREADY_EXISTS)
+        cypress.refuse_cyclic_link(link, target, tx)
+        if existing is not None:
             cypress.delete(link, tx)
         cypress.ensure_parents(link, tx, bool(request.param("recursive")))
         node = Node("link", attributes={"target_path": normalize(target)})

@@ -490,8 +490,8 @@ class QueryRunner:
         table_cluster(insert.cluster, self.cluster, self.known)
         required = required_columns(statement, self._source_required)
         written = described[:len(described) - len(hidden)]
-        if hidden and (insert.truncate or self.state.cypress.lookup(
-                normalize(insert.path), None) is None):
+        target = self._output_path(insert.path)
+        if hidden and (insert.truncate or self.state.cypress.lookup(target, None) is None):
             kinds = dict(described)
             presorted_bytes = bytes_columns(hidden, kinds)
             rows = [_stored_bytes(encode_hidden(row, hidden, kinds, required), presorted_bytes)
@@ -502,9 +502,22 @@ class QueryRunner:
         elif hidden:  # an append: its rows go in without the hidden columns
             names = {h.name for h in hidden}
             rows = [{c: v for c, v in row.items() if c not in names} for row in rows]
-        self._write(normalize(insert.path), written, rows, truncate=insert.truncate,
+        self._write(target, written, rows, truncate=insert.truncate,
                     required=required, ordered=key,
                     unique=sorted_unique(self._distinct_by(statement), key, described))
+
+    def _output_path(self, path: str) -> str:
+        """The table an INSERT writes: its path resolved as any write's is, links
+        followed (a write_table to a link writes its target: Cypress resolves the path
+        for every verb), and refused when a node other than a table is there, as a
+        write_table of rows into it is (tables.cmd_write_table's words)."""
+        cypress = self.state.cypress
+        with cypress.lock:
+            target = cypress.resolve(normalize(path), None)
+            node = cypress.lookup(target, None)
+            if node is not None and node.type != "table":
+                raise YtFakeError(f"{target} is a {node.type}, not a table")
+            return target
 
     def _source_required(self, path: str) -> frozenset[str]:
         """The required columns of the table at `path` as YQL reads it (_yql_view); none

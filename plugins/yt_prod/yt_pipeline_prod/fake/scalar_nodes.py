@@ -12,7 +12,7 @@ must match" (TNodeSetterBase::ThrowInvalidType in yt/yt/core/ytree/ypath_detail.
 validate it (TSupportsSetSelfMixin::SetSelf in yt/yt/core/ytree/node_detail.cpp;
 TScalarNodeProxy and BEGIN_DEFINE_SCALAR_TYPE in yt/yt/server/master/cypress_server/
 node_proxy_detail.h). A map or a list node takes a set only when forced. A list node is
-kept here as one value, its items not addressable one by one.
+kept here as one value; list_items addresses its items inside it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ DEFAULT_VALUES: dict[str, Any] = {
     "string_node": "", "int64_node": 0, "uint64_node": yson.YsonUint64(0),
     "double_node": 0.0, "boolean_node": False, "list_node": [],
 }
+#: a set onto a composite node without `force` (TSupportsForcefulSetSelfMixin::
+#: ValidateSetSelf in yt/yt/server/master/cypress_server/node_proxy_detail.cpp)
+FORBIDDEN_SET = '"set" command without "force" flag is forbidden; use "create" instead'
 #: node types that hold one value `get` returns (a document holds any value)
 VALUE_NODE_TYPES = frozenset({"document", *NODE_TYPE_OF_KIND.values()})
 
