@@ -55,21 +55,33 @@ def required_columns(statement: str,
     """The names of the result columns of `statement` (a SELECT, or an INSERT of one) that
     YQL gives a type that is not Optional (see the module's docstring); `source_required`
     gives the required columns of the table at a path (none for a table of no schema)."""
+    found = select_items(statement, source_required)
+    if found is None:
+        return frozenset()
+    items, source = found
+    return frozenset(name for name, expression in items if _not_optional(expression, source))
+
+
+def select_items(statement: str, source_columns: Callable[[str], frozenset[str]] | None = None
+                 ) -> tuple[list[tuple[str, list[Token]]], _Source] | None:
+    """(name, expression tokens) of each result column of `statement` (a SELECT of no
+    UNION, or an INSERT of one) named with AS or read bare, and the columns of the tables
+    it reads that `source_columns` gives (as required_columns reads the tables); None for
+    another statement."""
     found = statements(statement)
     if len(found) != 1:
-        return frozenset()
+        return None
     tokens = _top_level(found[0].tokens)
     words = [token.text.upper() for token, depth in tokens if depth == 0 and token.kind == "word"]
     if "SELECT" not in words or _SET_OPERATIONS & set(words):
-        return frozenset()
+        return None
     start = next(i for i, (token, depth) in enumerate(tokens)
                  if depth == 0 and token.kind == "word" and token.text.upper() == "SELECT")
     rest = tokens[start + 1:]
     source = _Source()
-    if source_required is not None and not _GROUPINGS & set(words):
-        source = _sources(rest, source_required)
-    items = _result_items(rest, source)
-    return frozenset(name for name, expression in items if _not_optional(expression, source))
+    if source_columns is not None and not _GROUPINGS & set(words):
+        source = _sources(rest, source_columns)
+    return _result_items(rest, source), source
 
 
 #: GROUP BY forms whose keys are Optional in the result (a key is NULL in a rolled-up row)
@@ -365,9 +377,11 @@ def _depth_at(expression: list[Token], index: int) -> int:
 
 
 def _is_count(expression: list[Token]) -> bool:
-    """COUNT( ... ), with nothing after its closing parenthesis or one OVER clause."""
+    """COUNT( ... ) or COUNT_IF( ... ), with nothing after its closing parenthesis or one
+    OVER clause: COUNT_IF is a count too, a Uint64 that is 0 over no rows (yql_semantics.
+    _count_if_of_no_rows)."""
     end = _call_end(expression)
-    return end is not None and expression[0].text.upper() == "COUNT" \
+    return end is not None and expression[0].text.upper() in ("COUNT", "COUNT_IF") \
         and _over_alone(expression, end)
 
 

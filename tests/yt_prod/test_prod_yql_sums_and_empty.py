@@ -1,0 +1,61 @@
+"""SUM of an integer column and the aggregates over no rows give the same types and values
+in dev and on the fake query tracker, YQL's (tests/yt_dev/test_yql_sums_and_empty.py says
+where each is learned: `SUM(Unsigned?)->Uint64?` in yt/docs/en/yql/builtins/
+aggregation.md; SUM's AggrAdd wraps around, mkql_builtins_add.cpp; COUNT_IF's default
+value Uint64 0, yql/essentials/mount/lib/yql/aggregate.yqls, ydb-platform/ydb)."""
+
+from __future__ import annotations
+
+import pytest
+from yql_alike import same_rows
+
+pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+
+BIG = 2 ** 63
+SCHEMA = [{"name": "k", "type": "string"}, {"name": "u", "type": "uint64"},
+          {"name": "i", "type": "int64"}]
+ROWS = [{"k": "a", "u": BIG + 5, "i": BIG - 1}, {"k": "a", "u": BIG, "i": 2},
+        {"k": "b", "u": 3, "i": -4}]
+
+
+@pytest.fixture
+def both(prod_client, tmp_path):
+    from yt_pipeline_dev.client import DevClient
+
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        for path, rows in (("//tmp/t", ROWS), ("//tmp/empty", [])):
+            client.create_path(path, "table", schema=SCHEMA)
+            client.write_table(path, rows)
+    return dev, prod_client
+
+
+def test_a_sum_of_an_unsigned_column_is_a_wrapped_uint64_in_both_modes(both):
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/s` WITH TRUNCATE SELECT k, SUM(u) AS su, "
+                       "SUM(i) AS si FROM `//tmp/t` GROUP BY k")
+    dev, prod = both
+    declared = dev.declared_schema("//tmp/s")
+    assert declared == prod.declared_schema("//tmp/s")
+    assert declared is not None
+    assert {c["name"]: c["type"] for c in declared["columns"]} == {
+        "k": "string", "su": "uint64", "si": "int64"}
+    assert same_rows(both, "SELECT k, su, si FROM `//tmp/s` ORDER BY k") == [
+        {"k": "a", "su": 5, "si": -BIG + 1}, {"k": "b", "su": 3, "si": -4}]
+    assert same_rows(both, "SELECT SUM(u) AS s FROM `//tmp/t` WHERE k = 'b' OR i = 2") == [
+        {"s": BIG + 3}]
+
+
+def test_aggregates_over_no_rows_in_both_modes(both):
+    assert same_rows(both, "SELECT COUNT_IF(i > 0) AS ci, COUNT(*) AS n, SUM(u) AS su, "
+                           "AVG(i) AS av, MIN(i) AS mi, MAX(u) AS ma FROM `//tmp/empty`") == [
+        {"ci": 0, "n": 0, "su": None, "av": None, "mi": None, "ma": None}]
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/e` WITH TRUNCATE SELECT COUNT_IF(i > 0) AS ci, "
+                       "SUM(u) AS su FROM `//tmp/empty`")
+    dev, prod = both
+    declared = dev.declared_schema("//tmp/e")
+    assert declared == prod.declared_schema("//tmp/e")
+    assert declared is not None
+    assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == {
+        "ci": ("uint64", True), "su": ("uint64", False)}
