@@ -251,7 +251,7 @@ def _not_optional(expression: list[Token], source: _Source) -> bool:
     return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
             or _column_read(expression, source) is not None
             or _required_arithmetic(expression, source) or _coalesced(expression, source)
-            or _required_if(expression, source))
+            or _required_if(expression, source) or _required_case(expression, source))
 
 
 #: the window functions of a Uint64 that is never NULL
@@ -366,6 +366,40 @@ def _required_if(expression: list[Token], source: _Source) -> bool:
     return len(found) == 3 and all(
         _operand_required(value, source) or _not_optional(value, source)
         for value in found[1:])
+
+
+def _required_case(expression: list[Token], source: _Source) -> bool:
+    """CASE [x] WHEN c THEN v ... ELSE e END with each v and e not Optional. YQL requires
+    the ELSE and makes the CASE the builtin If of its branches (CaseRule and
+    ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp, ydb), the same If as
+    IF(c, v, e) (_required_if): its conditions do not count, its values do."""
+    if len(expression) < 2 or expression[0].kind != "word" or expression[-1].kind != "word" \
+            or expression[0].text.upper() != "CASE" or expression[-1].text.upper() != "END":
+        return False
+    values: list[list[Token]] = []
+    collecting, depth, cases = False, 0, 0
+    for token in expression[1:-1]:
+        word = token.text.upper() if token.kind == "word" else ""
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and cases == 0 and word in ("THEN", "ELSE", "WHEN"):
+            collecting = word != "WHEN"
+            if collecting:
+                values.append([])
+            continue
+        if word == "CASE":
+            cases += 1
+        elif word == "END":
+            cases -= 1
+            if cases < 0:
+                return False  # the first CASE ended before the last word: not one CASE
+        if collecting:
+            values[-1].append(token)
+    has_else = any(token.kind == "word" and token.text.upper() == "ELSE"
+                   for token in expression)
+    return has_else and bool(values) and all(
+        value and (_operand_required(value, source) or _not_optional(value, source))
+        for value in values)
 
 
 def _depth_at(expression: list[Token], index: int) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pytest
 
+from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.client import DevClient
 
 pytest.importorskip("duckdb", reason="dev runs YQL on DuckDB")
@@ -87,3 +88,36 @@ def test_count_if_of_a_group_and_of_a_window_counts_null_as_false(dev):
                        "FROM `//in/t` GROUP BY k, u8 ORDER BY k, c")
     assert rows == [{"k": "a", "c": 0, "w": 1}, {"k": "a", "c": 1, "w": 1},
                     {"k": "b", "c": 0, "w": 0}]
+
+
+# -- CASE: YQL requires its ELSE, and types it as IF --------------------------------------
+# CaseRule in yql/essentials/sql/v1/sql_expression.cpp (ydb-platform/ydb) fails a CASE
+# without ELSE with "ELSE is required", and builds the CASE as the builtin If over its
+# branches (ReduceCaseBranches): Optional only when one of its values is.
+
+def test_a_case_without_else_fails_as_in_yql(dev):
+    with pytest.raises(QueryFailed) as failed:
+        dev.run_yql("SELECT CASE WHEN i > 1 THEN 1 END AS c FROM `//in/t`")
+    assert "YQL: ELSE is required" in str(failed.value)
+    # a nested CASE without its own ELSE too, whatever the outer one has
+    with pytest.raises(QueryFailed, match="ELSE is required"):
+        dev.run_yql("SELECT CASE WHEN i > 1 THEN CASE WHEN i > 2 THEN 1 END ELSE 0 END AS c "
+                    "FROM `//in/t`")
+
+
+def test_a_case_of_required_values_writes_a_required_column(dev):
+    dev.create_path("//in/r", "table", schema=[{"name": "a", "type": "int64", "required": True},
+                                               {"name": "b", "type": "string"}])
+    dev.write_table("//in/r", [{"a": 1, "b": "x"}, {"a": 3, "b": None}])
+    dev.run_yql("INSERT INTO `//out/c` WITH TRUNCATE SELECT "
+                "CASE WHEN a > 1 THEN a ELSE 0 END AS c1, "
+                "CASE a WHEN 1 THEN 'one' ELSE 'many' END AS c2, "
+                "CASE WHEN a > 1 THEN CASE WHEN a > 2 THEN a ELSE 1 END ELSE a + 1 END AS c3, "
+                "CASE WHEN a > 1 THEN b ELSE 'n' END AS c4, "
+                "CASE WHEN a > 1 THEN NULL ELSE a END AS c5 FROM `//in/r`")
+    assert columns(dev, "//out/c") == {"c1": ("int64", True), "c2": ("string", True),
+                                       "c3": ("int64", True), "c4": ("string", False),
+                                       "c5": ("int64", False)}
+    assert sorted(dev.read_table("//out/c"), key=lambda r: r["c1"]) == [
+        {"c1": 0, "c2": "one", "c3": 2, "c4": "n", "c5": 1},
+        {"c1": 3, "c2": "many", "c3": 3, "c4": None, "c5": None}]

@@ -7,7 +7,7 @@ value Uint64 0, yql/essentials/mount/lib/yql/aggregate.yqls, ydb-platform/ydb)."
 from __future__ import annotations
 
 import pytest
-from yql_alike import same_rows
+from yql_alike import fails_alike, same_rows
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -59,3 +59,23 @@ def test_aggregates_over_no_rows_in_both_modes(both):
     assert declared is not None
     assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == {
         "ci": ("uint64", True), "su": ("uint64", False)}
+
+
+def test_a_case_without_else_fails_and_one_of_required_values_is_required_in_both_modes(
+        both):
+    """CaseRule in yql/essentials/sql/v1/sql_expression.cpp (ydb) refuses a CASE without
+    ELSE ("ELSE is required") and builds it as the builtin If of its branches."""
+    fails_alike(both, "SELECT CASE WHEN i > 1 THEN 1 END AS c FROM `//tmp/t`",
+                "YQL: ELSE is required")
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/c` WITH TRUNCATE SELECT "
+                       "CASE WHEN i > 0 THEN 'p' ELSE 'n' END AS sign, "
+                       "CASE WHEN i > 0 THEN k ELSE 'n' END AS kn FROM `//tmp/t`")
+    dev, prod = both
+    declared = dev.declared_schema("//tmp/c")
+    assert declared == prod.declared_schema("//tmp/c")
+    assert declared is not None
+    assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == {
+        "sign": ("string", True), "kn": ("string", False)}
+    assert same_rows(both, "SELECT sign, kn FROM `//tmp/c` ORDER BY kn") == [
+        {"sign": "p", "kn": "a"}, {"sign": "p", "kn": "a"}, {"sign": "n", "kn": "n"}]
