@@ -221,7 +221,8 @@ def _result_items(tokens: list[tuple[Token, int]], source: _Source
             "DISTINCT", "ALL", "STREAM"):
         items[0] = items[0][1:]
     named = []
-    for item in items:
+    starred = any(item and item[-1].text == "*" for item in items)
+    for index, item in enumerate(items):
         if len(item) >= 3 and item[-2].kind == "word" and item[-2].text.upper() == "AS" \
                 and item[-1].kind in ("word", "name"):
             named.append((item[-1].text, item[:-2]))
@@ -229,7 +230,22 @@ def _result_items(tokens: list[tuple[Token, int]], source: _Source
             named.append((str(_column_read(item, source)), item))
         elif [token.text for token in item] == ["*"]:
             named.extend((column, item) for column in source.bare)
+        elif item and not starred and not _bare_word(item):
+            # YQL's name for an expression not named (yql_unnamed)
+            named.append((f"column{index}", item))
     return named
+
+
+def _bare_word(item: list[Token]) -> bool:
+    """A name alone, or after a dot (a column yql_unnamed leaves unnamed), or an
+    expression followed by a name without AS, which names it."""
+    if len(item) == 1 and item[0].kind in ("word", "name") and not _NUMBER.match(item[0].text):
+        return True
+    if len(item) == 3 and item[1].text == ".":
+        return True
+    return len(item) >= 2 and item[-1].kind in ("word", "name") \
+        and not _NUMBER.match(item[-1].text) and item[-2].text not in "+-*/%|&^<>=!?(," \
+        and item[-1].text.upper() not in ("END", "NULL", "TRUE", "FALSE", "ASC", "DESC")
 
 
 def _column_read(expression: list[Token], source: _Source) -> str | None:

@@ -38,6 +38,7 @@ from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compa
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
+from yt_pipeline.yql_unnamed import name_unnamed_columns
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -382,6 +383,8 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means; `literals` are
     the SQL of the strings and names its markers \x01N\x01 stand for (a UDF reads its
     pattern's groups from one)."""
+    # the columns YQL names columnN, named before any rewrite changes their text
+    text = name_unnamed_columns(text, literals)
     # first, before any rewrite writes DuckDB's IN of its own: YQL's IN passes over a NULL
     # item (yql_in)
     text = rewrite_in(text, where)

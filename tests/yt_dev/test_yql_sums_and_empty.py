@@ -121,3 +121,22 @@ def test_a_case_of_required_values_writes_a_required_column(dev):
     assert sorted(dev.read_table("//out/c"), key=lambda r: r["c1"]) == [
         {"c1": 0, "c2": "one", "c3": 2, "c4": "n", "c5": 1},
         {"c1": 3, "c2": "many", "c3": 3, "c4": None, "c5": None}]
+
+
+# -- a result column not named is YQL's columnN --------------------------------------------
+
+def test_columns_not_named_are_named_as_yql_names_them(dev):
+    """YQL calls an expression not named `column` and its index in the SELECT list
+    (TColumns::AddUnnamed, yql/essentials/sql/v1/select.cpp); a column read keeps its name.
+    DuckDB named them after their text (`sum(u)`, `count_star()`)."""
+    rows = dev.run_yql("SELECT k, COUNT(*), SUM(u8), 'x', `k` AS kk FROM `//in/t` "
+                       "GROUP BY k ORDER BY column1 DESC")
+    assert rows == [{"k": "a", "column1": 2, "column2": 300, "column3": "x", "kk": "a"},
+                    {"k": "b", "column1": 1, "column2": None, "column3": "x", "kk": "b"}]
+    # an INSERT writes those names; the count not named is a required Uint64, as named
+    dev.run_yql("INSERT INTO `//out/n` WITH TRUNCATE SELECT k, COUNT(*), SUM(u) "
+                "FROM `//in/t` GROUP BY k")
+    assert columns(dev, "//out/n") == {"k": ("string", False), "column1": ("uint64", True),
+                                       "column2": ("uint64", False)}
+    # `*` beside an expression: left as DuckDB names it
+    assert "k" in dev.run_yql("SELECT *, 1 AS one FROM `//in/t` LIMIT 1")[0]

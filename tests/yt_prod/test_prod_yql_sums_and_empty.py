@@ -79,3 +79,12 @@ def test_a_case_without_else_fails_and_one_of_required_values_is_required_in_bot
         "sign": ("string", True), "kn": ("string", False)}
     assert same_rows(both, "SELECT sign, kn FROM `//tmp/c` ORDER BY kn") == [
         {"sign": "p", "kn": "a"}, {"sign": "p", "kn": "a"}, {"sign": "n", "kn": "n"}]
+
+
+def test_columns_not_named_are_columnN_in_both_modes(both):
+    """`column` and the item's index, as YQL names them (TColumns::AddUnnamed in
+    yql/essentials/sql/v1/select.cpp, ydb)."""
+    assert same_rows(both, "SELECT k, COUNT(*), 'x', `k` AS kk FROM `//tmp/t` GROUP BY k "
+                           "ORDER BY k") == [
+        {"k": "a", "column1": 2, "column2": "x", "kk": "a"},
+        {"k": "b", "column1": 1, "column2": "x", "kk": "b"}]
