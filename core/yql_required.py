@@ -5,11 +5,12 @@ A YQL write gives a column the type_v3 of its YQL type (RowSpecYqlTypeToYtNative
 yt/yql/providers/yt/lib/schema/schema.cpp, ydb-platform/ydb): an Optional becomes
 {"type_name": "optional", ...}, anything else the bare type, which the master shows as
 `required: true`. DuckDB does not say which of its columns may hold null, so dev and the
-fake query tracker decide it from the text, for the result columns named with AS whose
-expression is one of:
+fake query tracker decide it from the text, for the result columns named with AS (or
+not named: YQL's columnN, yql_unnamed) whose expression is one of:
 
-- COUNT(...): `COUNT(*)->Uint64`, `COUNT(T)->Uint64`, `COUNT(T?)->Uint64` (the signatures
-  in yt/docs/en/yql/builtins/aggregation.md, ytsaurus/ytsaurus), DISTINCT or not;
+- COUNT(...) or COUNT_IF(...): `COUNT(*)->Uint64`, `COUNT(T)->Uint64`, `COUNT(T?)->Uint64`,
+  `COUNT_IF(Bool?)->Uint64` (the signatures in yt/docs/en/yql/builtins/aggregation.md,
+  ytsaurus/ytsaurus), DISTINCT or not;
 - a literal number, string or boolean, optionally signed: a literal's type is a data type,
   never Optional (NULL is of its own Null type, written as "null").
 
@@ -26,13 +27,14 @@ expression is one of:
   `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
   operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
   give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
-  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y.
+  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y,
+  and CASE ... THEN x ... ELSE y END of such values (the same If in YQL).
 
 Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
 `MIN(T)->T?`: aggregation.md), IF without its third argument (on a cluster too); CAST,
-CASE, a column of a UNION (its type is the common one of its parts), a subquery's column
-read in an outer query, a JOIN's column read by its name alone, any column of a SEMI, ONLY
-or EXCLUSION JOIN (which a cluster may make required).
+a CASE inside a larger expression, a column of a UNION (its type is the common one of its
+parts), a subquery's column read in an outer query, a JOIN's column read by its name alone,
+any column of a SEMI, ONLY or EXCLUSION JOIN (which a cluster may make required).
 """
 
 from __future__ import annotations
