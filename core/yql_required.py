@@ -32,9 +32,10 @@ not named: YQL's columnN, yql_unnamed) whose expression is one of:
 
 Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
 `MIN(T)->T?`: aggregation.md), IF without its third argument (on a cluster too); CAST,
-a CASE inside a larger expression, a column of a UNION (its type is the common one of its
-parts), a subquery's column read in an outer query, a JOIN's column read by its name alone,
-any column of a SEMI, ONLY or EXCLUSION JOIN (which a cluster may make required).
+a CASE inside a larger expression, a column of a UNION without ALL (a UNION ALL's is the
+common one of its parts': required_columns), a subquery's column read in an outer query, a
+JOIN's column read by its name alone, any column of a SEMI, ONLY or EXCLUSION JOIN (which a
+cluster may make required).
 """
 
 from __future__ import annotations
@@ -57,11 +58,43 @@ def required_columns(statement: str,
     """The names of the result columns of `statement` (a SELECT, or an INSERT of one) that
     YQL gives a type that is not Optional (see the module's docstring); `source_required`
     gives the required columns of the table at a path (none for a table of no schema)."""
+    parts = _union_all_parts(statement)
+    if parts is not None:
+        # YQL's UNION ALL matches its parts' columns by name: a column every part has takes
+        # the common type of its types, Optional when one is, and one a part lacks is
+        # Optional (UnionAllWrapper in yql/essentials/core/type_ann/type_ann_list.cpp, ydb)
+        return frozenset.intersection(*(required_columns(part, source_required)
+                                        for part in parts))
     found = select_items(statement, source_required)
     if found is None:
         return frozenset()
     items, source = found
     return frozenset(name for name, expression in items if _not_optional(expression, source))
+
+
+def _union_all_parts(statement: str) -> list[str] | None:
+    """The text of each SELECT a statement joins with UNION ALL at its own depth (the
+    first with an INSERT before it, the last with what follows it); None for a statement
+    of no UNION, or of another set operation too."""
+    found = statements(statement)
+    if len(found) != 1:
+        return None
+    placed = [token for token, depth in _top_level(found[0].tokens) if depth == 0]
+    cuts: list[tuple[int, int]] = []  # where each UNION ALL starts and ends in the text
+    for index, token in enumerate(placed):
+        word = token.text.upper() if token.kind == "word" else ""
+        if word in ("INTERSECT", "EXCEPT"):
+            return None
+        if word == "UNION":
+            after = placed[index + 1] if index + 1 < len(placed) else None
+            if after is None or after.kind != "word" or after.text.upper() != "ALL":
+                return None  # UNION alone: DISTINCT rows, left as it is
+            cuts.append((token.start, after.end))
+    if not cuts:
+        return None
+    bounds = [found[0].tokens[0].start, *(i for cut in cuts for i in cut),
+              found[0].tokens[-1].end]
+    return [statement[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]
 
 
 def select_items(statement: str, source_columns: Callable[[str], frozenset[str]] | None = None

@@ -140,3 +140,16 @@ def test_columns_not_named_are_named_as_yql_names_them(dev):
                                        "column2": ("uint64", False)}
     # `*` beside an expression: left as DuckDB names it
     assert "k" in dev.run_yql("SELECT *, 1 AS one FROM `//in/t` LIMIT 1")[0]
+
+
+def test_a_union_all_of_required_columns_writes_required_ones(dev):
+    """YQL's UNION ALL gives a column every part has the common type of its types,
+    Optional when one part's is (UnionAllWrapper in yql/essentials/core/type_ann/
+    type_ann_list.cpp, ydb)."""
+    dev.run_yql("INSERT INTO `//out/u` WITH TRUNCATE "
+                "SELECT k, COUNT(*) AS n, 1 AS one FROM `//in/t` GROUP BY k "
+                "UNION ALL SELECT 'z' AS k, COUNT(*) AS n, NULL AS one FROM `//in/empty`")
+    assert columns(dev, "//out/u") == {"k": ("string", False), "n": ("uint64", True),
+                                       "one": ("int32", False)}
+    assert sorted((r["k"], r["n"], r["one"]) for r in dev.read_table("//out/u")) == [
+        ("a", 2, 1), ("b", 1, 1), ("z", 0, None)]

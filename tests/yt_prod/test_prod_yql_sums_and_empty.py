@@ -88,3 +88,18 @@ def test_columns_not_named_are_columnN_in_both_modes(both):
                            "ORDER BY k") == [
         {"k": "a", "column1": 2, "column2": "x", "kk": "a"},
         {"k": "b", "column1": 1, "column2": "x", "kk": "b"}]
+
+
+def test_a_union_all_of_required_columns_is_required_in_both_modes(both):
+    """UnionAllWrapper (yql/essentials/core/type_ann/type_ann_list.cpp, ydb): a column of
+    every part has the common type of its types."""
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/un` WITH TRUNCATE SELECT COUNT(*) AS n, 1 AS one "
+                       "FROM `//tmp/t` UNION ALL SELECT COUNT(*) AS n, NULL AS one "
+                       "FROM `//tmp/empty`")
+    dev, prod = both
+    declared = dev.declared_schema("//tmp/un")
+    assert declared == prod.declared_schema("//tmp/un")
+    assert declared is not None
+    assert {c["name"]: (c["type"], c["required"]) for c in declared["columns"]} == {
+        "n": ("uint64", True), "one": ("int32", False)}
