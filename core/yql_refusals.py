@@ -69,8 +69,27 @@ def check_statement(code: str, where: str) -> None:
         what = _UNSUPPORTED_WORDS.get(word.upper())
         if what:
             raise QueryFailed(f"YQL: {what} is not supported in {where}")
+    if _case_without_else(bare):
+        # YQL's own error (CaseRule in yql/essentials/sql/v1/sql_expression.cpp, ydb), where
+        # DuckDB would give NULL
+        raise QueryFailed("YQL: ELSE is required (a CASE without ELSE, which YQL refuses: "
+                          "write ELSE NULL for no value)")
     for pattern, what, hint in _UNSUPPORTED_FORMS:
         found = pattern.search(code)
         if found:
             name = " ".join(found.group(1).upper().split())
             raise QueryFailed(f"YQL: {what.format(name)} is not supported in {where}{hint}")
+
+
+def _case_without_else(code: str) -> bool:
+    """Whether a CASE of `code` (its words outside strings and names) ends without ELSE."""
+    has_else: list[bool] = []  # for each CASE open around the word read
+    for word in _WORD.findall(code):
+        upper = word.upper()
+        if upper == "CASE":
+            has_else.append(False)
+        elif upper == "ELSE" and has_else:
+            has_else[-1] = True
+        elif upper == "END" and has_else and not has_else.pop():
+            return True
+    return False

@@ -5,11 +5,12 @@ A YQL write gives a column the type_v3 of its YQL type (RowSpecYqlTypeToYtNative
 yt/yql/providers/yt/lib/schema/schema.cpp, ydb-platform/ydb): an Optional becomes
 {"type_name": "optional", ...}, anything else the bare type, which the master shows as
 `required: true`. DuckDB does not say which of its columns may hold null, so dev and the
-fake query tracker decide it from the text, for the result columns named with AS whose
-expression is one of:
+fake query tracker decide it from the text, for the result columns named with AS (or
+not named: YQL's columnN, yql_unnamed) whose expression is one of:
 
-- COUNT(...): `COUNT(*)->Uint64`, `COUNT(T)->Uint64`, `COUNT(T?)->Uint64` (the signatures
-  in yt/docs/en/yql/builtins/aggregation.md, ytsaurus/ytsaurus), DISTINCT or not;
+- COUNT(...) or COUNT_IF(...): `COUNT(*)->Uint64`, `COUNT(T)->Uint64`, `COUNT(T?)->Uint64`,
+  `COUNT_IF(Bool?)->Uint64` (the signatures in yt/docs/en/yql/builtins/aggregation.md,
+  ytsaurus/ytsaurus), DISTINCT or not;
 - a literal number, string or boolean, optionally signed: a literal's type is a data type,
   never Optional (NULL is of its own Null type, written as "null").
 
@@ -26,13 +27,15 @@ expression is one of:
   `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
   operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
   give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
-  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y.
+  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y,
+  and CASE ... THEN x ... ELSE y END of such values (the same If in YQL).
 
 Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
 `MIN(T)->T?`: aggregation.md), IF without its third argument (on a cluster too); CAST,
-CASE, a column of a UNION (its type is the common one of its parts), a subquery's column
-read in an outer query, a JOIN's column read by its name alone, any column of a SEMI, ONLY
-or EXCLUSION JOIN (which a cluster may make required).
+a CASE inside a larger expression, a column of a UNION without ALL (a UNION ALL's is the
+common one of its parts': required_columns), a subquery's column read in an outer query, a
+JOIN's column read by its name alone, any column of a SEMI, ONLY or EXCLUSION JOIN (which a
+cluster may make required).
 """
 
 from __future__ import annotations
@@ -55,21 +58,65 @@ def required_columns(statement: str,
     """The names of the result columns of `statement` (a SELECT, or an INSERT of one) that
     YQL gives a type that is not Optional (see the module's docstring); `source_required`
     gives the required columns of the table at a path (none for a table of no schema)."""
+    parts = _union_all_parts(statement)
+    if parts is not None:
+        # YQL's UNION ALL matches its parts' columns by name: a column every part has takes
+        # the common type of its types, Optional when one is, and one a part lacks is
+        # Optional (UnionAllWrapper in yql/essentials/core/type_ann/type_ann_list.cpp, ydb)
+        return frozenset.intersection(*(required_columns(part, source_required)
+                                        for part in parts))
+    found = select_items(statement, source_required)
+    if found is None:
+        return frozenset()
+    items, source = found
+    return frozenset(name for name, expression in items if _not_optional(expression, source))
+
+
+def _union_all_parts(statement: str) -> list[str] | None:
+    """The text of each SELECT a statement joins with UNION ALL at its own depth (the
+    first with an INSERT before it, the last with what follows it); None for a statement
+    of no UNION, or of another set operation too."""
     found = statements(statement)
     if len(found) != 1:
-        return frozenset()
+        return None
+    placed = [token for token, depth in _top_level(found[0].tokens) if depth == 0]
+    cuts: list[tuple[int, int]] = []  # where each UNION ALL starts and ends in the text
+    for index, token in enumerate(placed):
+        word = token.text.upper() if token.kind == "word" else ""
+        if word in ("INTERSECT", "EXCEPT"):
+            return None
+        if word == "UNION":
+            after = placed[index + 1] if index + 1 < len(placed) else None
+            if after is None or after.kind != "word" or after.text.upper() != "ALL":
+                return None  # UNION alone: DISTINCT rows, left as it is
+            cuts.append((token.start, after.end))
+    if not cuts:
+        return None
+    bounds = [found[0].tokens[0].start, *(i for cut in cuts for i in cut),
+              found[0].tokens[-1].end]
+    return [statement[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]
+
+
+def select_items(statement: str, source_columns: Callable[[str], frozenset[str]] | None = None
+                 ) -> tuple[list[tuple[str, list[Token]]], _Source] | None:
+    """(name, expression tokens) of each result column of `statement` (a SELECT of no
+    UNION, or an INSERT of one) named with AS or read bare, and the columns of the tables
+    it reads that `source_columns` gives (as required_columns reads the tables); None for
+    another statement."""
+    found = statements(statement)
+    if len(found) != 1:
+        return None
     tokens = _top_level(found[0].tokens)
     words = [token.text.upper() for token, depth in tokens if depth == 0 and token.kind == "word"]
     if "SELECT" not in words or _SET_OPERATIONS & set(words):
-        return frozenset()
+        return None
     start = next(i for i, (token, depth) in enumerate(tokens)
                  if depth == 0 and token.kind == "word" and token.text.upper() == "SELECT")
     rest = tokens[start + 1:]
     source = _Source()
-    if source_required is not None and not _GROUPINGS & set(words):
-        source = _sources(rest, source_required)
-    items = _result_items(rest, source)
-    return frozenset(name for name, expression in items if _not_optional(expression, source))
+    if source_columns is not None and not _GROUPINGS & set(words):
+        source = _sources(rest, source_columns)
+    return _result_items(rest, source), source
 
 
 #: GROUP BY forms whose keys are Optional in the result (a key is NULL in a rolled-up row)
@@ -209,7 +256,8 @@ def _result_items(tokens: list[tuple[Token, int]], source: _Source
             "DISTINCT", "ALL", "STREAM"):
         items[0] = items[0][1:]
     named = []
-    for item in items:
+    starred = any(item and item[-1].text == "*" for item in items)
+    for index, item in enumerate(items):
         if len(item) >= 3 and item[-2].kind == "word" and item[-2].text.upper() == "AS" \
                 and item[-1].kind in ("word", "name"):
             named.append((item[-1].text, item[:-2]))
@@ -217,7 +265,22 @@ def _result_items(tokens: list[tuple[Token, int]], source: _Source
             named.append((str(_column_read(item, source)), item))
         elif [token.text for token in item] == ["*"]:
             named.extend((column, item) for column in source.bare)
+        elif item and not starred and not _bare_word(item):
+            # YQL's name for an expression not named (yql_unnamed)
+            named.append((f"column{index}", item))
     return named
+
+
+def _bare_word(item: list[Token]) -> bool:
+    """A name alone, or after a dot (a column yql_unnamed leaves unnamed), or an
+    expression followed by a name without AS, which names it."""
+    if len(item) == 1 and item[0].kind in ("word", "name") and not _NUMBER.match(item[0].text):
+        return True
+    if len(item) == 3 and item[1].text == ".":
+        return True
+    return len(item) >= 2 and item[-1].kind in ("word", "name") \
+        and not _NUMBER.match(item[-1].text) and item[-2].text not in "+-*/%|&^<>=!?(," \
+        and item[-1].text.upper() not in ("END", "NULL", "TRUE", "FALSE", "ASC", "DESC")
 
 
 def _column_read(expression: list[Token], source: _Source) -> str | None:
@@ -239,7 +302,7 @@ def _not_optional(expression: list[Token], source: _Source) -> bool:
     return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
             or _column_read(expression, source) is not None
             or _required_arithmetic(expression, source) or _coalesced(expression, source)
-            or _required_if(expression, source))
+            or _required_if(expression, source) or _required_case(expression, source))
 
 
 #: the window functions of a Uint64 that is never NULL
@@ -356,6 +419,40 @@ def _required_if(expression: list[Token], source: _Source) -> bool:
         for value in found[1:])
 
 
+def _required_case(expression: list[Token], source: _Source) -> bool:
+    """CASE [x] WHEN c THEN v ... ELSE e END with each v and e not Optional. YQL requires
+    the ELSE and makes the CASE the builtin If of its branches (CaseRule and
+    ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp, ydb), the same If as
+    IF(c, v, e) (_required_if): its conditions do not count, its values do."""
+    if len(expression) < 2 or expression[0].kind != "word" or expression[-1].kind != "word" \
+            or expression[0].text.upper() != "CASE" or expression[-1].text.upper() != "END":
+        return False
+    values: list[list[Token]] = []
+    collecting, depth, cases = False, 0, 0
+    for token in expression[1:-1]:
+        word = token.text.upper() if token.kind == "word" else ""
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and cases == 0 and word in ("THEN", "ELSE", "WHEN"):
+            collecting = word != "WHEN"
+            if collecting:
+                values.append([])
+            continue
+        if word == "CASE":
+            cases += 1
+        elif word == "END":
+            cases -= 1
+            if cases < 0:
+                return False  # the first CASE ended before the last word: not one CASE
+        if collecting:
+            values[-1].append(token)
+    has_else = any(token.kind == "word" and token.text.upper() == "ELSE"
+                   for token in expression)
+    return has_else and bool(values) and all(
+        value and (_operand_required(value, source) or _not_optional(value, source))
+        for value in values)
+
+
 def _depth_at(expression: list[Token], index: int) -> int:
     depth = 0
     for token in expression[:index]:
@@ -365,9 +462,11 @@ def _depth_at(expression: list[Token], index: int) -> int:
 
 
 def _is_count(expression: list[Token]) -> bool:
-    """COUNT( ... ), with nothing after its closing parenthesis or one OVER clause."""
+    """COUNT( ... ) or COUNT_IF( ... ), with nothing after its closing parenthesis or one
+    OVER clause: COUNT_IF is a count too, a Uint64 that is 0 over no rows (yql_semantics.
+    _count_if_of_no_rows)."""
     end = _call_end(expression)
-    return end is not None and expression[0].text.upper() == "COUNT" \
+    return end is not None and expression[0].text.upper() in ("COUNT", "COUNT_IF") \
         and _over_alone(expression, end)
 
 

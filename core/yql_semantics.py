@@ -38,6 +38,7 @@ from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compa
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
+from yt_pipeline.yql_unnamed import name_unnamed_columns
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -343,6 +344,25 @@ def _count(text: str) -> str:
     return text
 
 
+#: any COUNT_IF call (not a method or a UDF's function of that name)
+_COUNT_IF = re.compile(r"(?<![\w.:])COUNT_IF\s*\(", re.I)
+
+
+def _count_if_of_no_rows(text: str) -> str:
+    """YQL's COUNT_IF is a count (count_if_traits_factory_opt in yql/essentials/mount/lib/
+    yql/aggregate.yqls, ydb-platform/ydb: count_traits_factory over If(Coalesce(value,
+    false), 1, 0), whose default value is Uint64 0), so over no rows it is 0, not NULL:
+    `COUNT_IF(Bool?)->Uint64` (yt/docs/en/yql/builtins/aggregation.md, ytsaurus). DuckDB
+    gives NULL there: each call, with its OVER clause, is given 0 for NULL."""
+    for found in reversed(list(_COUNT_IF.finditer(text))):
+        end = _closing(text, found.end() - 1) + 1
+        over = _OVER.match(text, end)
+        if over:
+            end = _closing(text, over.start(1)) + 1 if over.group(1) else over.end()
+        text = f"{text[:found.start()]}COALESCE({text[found.start():end]}, 0){text[end:]}"
+    return text
+
+
 def _numbering(text: str) -> str:
     """ROW_NUMBER, RANK, DENSE_RANK and NTILE give a Uint64 in YQL (yql/essentials/docs/en/
     builtins/window.md, ydb), a signed BIGINT in DuckDB: as with COUNT, a call that is an
@@ -363,6 +383,8 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     """The statement's code as DuckDB must read it to mean what YQL means; `literals` are
     the SQL of the strings and names its markers \x01N\x01 stand for (a UDF reads its
     pattern's groups from one)."""
+    # the columns YQL names columnN, named before any rewrite changes their text
+    text = name_unnamed_columns(text, literals)
     # first, before any rewrite writes DuckDB's IN of its own: YQL's IN passes over a NULL
     # item (yql_in)
     text = rewrite_in(text, where)
@@ -385,6 +407,7 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = _each_call(text, _CAST, lambda inside: _cast(inside, where, literals))
     text = _each_call(text, _SUBSTRING, _substring)
     text = _count(text)
+    text = _count_if_of_no_rows(text)
     text = _numbering(text)
     text = _LIMIT_PAIR.sub(lambda m: f"LIMIT {m.group(2)} OFFSET {m.group(1)}", text)
     # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes

@@ -102,11 +102,13 @@ def test_table_schema_shows_required_columns_in_both_modes(both):
     ("SELECT COUNT(*) OVER w AS c, ROW_NUMBER() OVER (ORDER BY v) AS r, RANK() OVER w AS k, "
      "COUNT(*) OVER w + 1 AS p FROM `//t`", {"c", "r", "k"}),
     # anything else stays optional: a value read (of a table whose schema is not given), an
-    # expression over a count, NULL
-    ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, 1 FROM `//t`", set()),
-    # a UNION's column takes the common type of its parts; an outer query reads a
-    # subquery's column, which a LEFT JOIN may make optional
-    ("SELECT 1 AS a UNION ALL SELECT 2 AS a", set()),
+    # expression over a count, NULL; the literal not named is YQL's column3 (yql_unnamed)
+    ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, 1 FROM `//t`", {"column3"}),
+    # a UNION ALL's column takes the common type of its parts, Optional when one is
+    # (UnionAllWrapper, yql/essentials/core/type_ann/type_ann_list.cpp); an outer query
+    # reads a subquery's column, which a LEFT JOIN may make optional
+    ("SELECT 1 AS a UNION ALL SELECT 2 AS a", {"a"}),
+    ("SELECT 1 AS a, 2 AS b UNION ALL SELECT 2 AS a, NULL AS b", {"a"}),
     ("SELECT * FROM (SELECT COUNT(*) AS n FROM `//t`)", set()),
     ("INSERT INTO `//out` WITH TRUNCATE SELECT k, COUNT(*) AS n FROM `//t` GROUP BY k",
      {"n"}),

@@ -38,6 +38,7 @@ from yt_pipeline.yql_required import (
     optional_into_required,
     required_columns,
 )
+from yt_pipeline.yql_sums import integer_sums, wrapped_sums
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
     composite_duckdb_type,
@@ -371,7 +372,7 @@ class Executor:
             self._insert(statement, allowed)
             return []
         with self._connected(allowed, statement.template):
-            self.executed = statement.render(self.table_sql)
+            self.executed = self._sums_as_yql(statement, statement.render(self.table_sql))
             cursor = self.connection.execute(self.executed)
             names = [column[0] for column in cursor.description or []]
             repeated = yql_rules.duplicate_columns(names)
@@ -468,6 +469,20 @@ class Executor:
         return required_of(self._declared(table_file)) if table_file is not None \
             else frozenset()
 
+    def _source_types(self, path: str) -> dict[str, str]:
+        """The columns' types of the table at `path` (none for one of no schema)."""
+        try:
+            table_file = self.client.visible_file(path)
+        except InvalidTablePath:
+            return {}
+        columns = self._declared(table_file) if table_file is not None else None
+        return dict(columns or [])
+
+    def _sums_as_yql(self, statement: Statement, sql: str) -> str:
+        """`sql` with its sums of integer columns of YQL's type and value (yql_sums)."""
+        return wrapped_sums(sql, integer_sums(statement.text, self._source_types),
+                            sql_identifier)
+
     def _declared(self, target: Path) -> list[tuple[str, str]] | None:
         """The columns YQL sees in a table of declared schema (`declared`): its hidden
         sort columns left out (yql_rules.hidden_key_columns)."""
@@ -563,7 +578,7 @@ class Executor:
             part = tmp.with_name(tmp.name + ".part.tmp") if base or key or sorts else tmp
             try:
                 with self._connected([*allowed, str(part)], statement.template):
-                    sql = statement.render(self.table_sql)
+                    sql = self._sums_as_yql(statement, statement.render(self.table_sql))
                     columns, sql = self._columns_written(statement, sql)
                     if ordered:
                         key = yql_rules.sort_key_of(ordered, columns)

@@ -56,6 +56,7 @@ from yt_pipeline.yql_rules import (
 )
 from yt_pipeline.yql_semantics import connect, failure_meaning, with_candidates
 from yt_pipeline.yql_statements import split_statements
+from yt_pipeline.yql_sums import integer_sums, wrapped_sums
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline.yql_type_v3 import composite_duckdb_type
 from yt_pipeline.yql_unique_source import plain_read, source_unique_key
@@ -379,8 +380,14 @@ class QueryRunner:
                 f"format='newline_delimited', columns={{{typed}}})"
             )
         else:
-            typed = ", ".join('"' + c.replace('"', '""') + '" ' + composite.get(c, "JSON")
-                              for c in columns)
+            # no rows to learn types from: a column of the schema has its own, as on a
+            # cluster (a SUM of an empty uint64 column is a Uint64 NULL, not DuckDB's
+            # refusal to sum JSON)
+            schema = {str(c["name"]): str(c.get("type"))
+                      for c in node.attributes.get("schema") or []}
+            typed = ", ".join('"' + c.replace('"', '""') + '" ' + (
+                composite.get(c) or _EMPTY_COLUMN_TYPES.get(schema.get(c, ""), "JSON"))
+                for c in columns)
             connection.execute(f"CREATE TABLE {name} ({typed})")
         self.loaded[path] = name
         # a YQL table's dates and times are stored counts, read by their column's type
@@ -454,6 +461,8 @@ class QueryRunner:
         self.ran.append(replace_tables(meant, self.cluster, self.known, lambda path: TABLE))
         sql = replace_tables(meant, self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
+        # a sum of an integer column has YQL's type and value, as in dev (yql_sums)
+        sql = wrapped_sums(sql, integer_sums(statement, self._source_types), _quoted)
         assert self.macros is not None
         self.macros.define_for(sql)
         self.executed = sql
@@ -519,17 +528,26 @@ class QueryRunner:
                 raise YtFakeError(f"{target} is a {node.type}, not a table")
             return target
 
-    def _source_required(self, path: str) -> frozenset[str]:
-        """The required columns of the table at `path` as YQL reads it (_yql_view); none
-        for a table of no schema or no table."""
+    def _source_schema(self, path: str) -> list[dict[str, Any]]:
+        """The schema's columns of the table at `path` as YQL reads it (_yql_view); none for
+        a table of no schema or no table."""
         cypress = self.state.cypress
         try:
             node = cypress.lookup(cypress.resolve(normalize(path), None), None)
         except YtFakeError:  # a path the fake does not read as one table: nothing known
-            return frozenset()
+            return []
         if node is None or node.type != "table" or not node.attributes.get("schema"):
-            return frozenset()
-        return frozenset(str(column["name"]) for column in _yql_view(node).attributes["schema"]
+            return []
+        return list(_yql_view(node).attributes["schema"])
+
+    def _source_types(self, path: str) -> dict[str, str]:
+        """The columns' types of the table at `path` as YQL reads it."""
+        return {str(column["name"]): str(column.get("type", "any"))
+                for column in self._source_schema(path)}
+
+    def _source_required(self, path: str) -> frozenset[str]:
+        """The required columns of the table at `path` as YQL reads it."""
+        return frozenset(str(column["name"]) for column in self._source_schema(path)
                          if column.get("required"))
 
     def _distinct_by(self, statement: str) -> list[str] | None:
@@ -643,6 +661,22 @@ def _check_stage(request: Request) -> None:
     stage = str(request.param("stage") or "production")
     if stage not in STAGES:
         raise YtFakeError(f'Query tracker stage "{stage}" is not found in cluster directory')
+
+
+#: the DuckDB type of a schema's column in an empty table, as its stored values would be
+#: read: an integer of its sign in 64 bits (narrowed_select narrows it), a date or time its
+#: stored count (timed_select reads it)
+_EMPTY_COLUMN_TYPES = {
+    **{f"int{bits}": "BIGINT" for bits in (8, 16, 32, 64)},
+    **{f"uint{bits}": "UBIGINT" for bits in (8, 16, 32, 64)},
+    "double": "DOUBLE", "float": "DOUBLE", "boolean": "BOOLEAN", "string": "VARCHAR",
+    "utf8": "VARCHAR", "date": "BIGINT", "datetime": "BIGINT", "timestamp": "BIGINT",
+    "interval": "BIGINT"}
+
+
+def _quoted(column: str) -> str:
+    """A column's name in DuckDB's SQL."""
+    return '"' + column.replace('"', '""') + '"'
 
 
 def _query(state: FakeState, request: Request) -> FakeQuery:
