@@ -1,11 +1,12 @@
 """A usage mistake in one wording, whichever click reports it.
 
-click's own words for an unknown option or command changed after 8.1 (setup.cfg admits 8.1):
-8.1 says `No such option: --nope (Possible options: --force, --to)` and names no close
-command for `No such command 'rnu'.`; the later releases say `No such option '--nope'.
-(Did you mean one of: '--force', '--to'?)` and, from 8.4 (click.exceptions.NoSuchCommand),
-`No such command 'rnu'. Did you mean 'run'?`. The host words both mistakes itself, as the
-later releases do, so troubleshooting.md and the tests read the same line under any of them.
+click 8.4.0 reworded an unknown option and began naming the close commands of an unknown
+one (its exceptions.py, NoSuchOption and the new NoSuchCommand; read in the 8.1.0 to 8.4.0
+wheels): before it, `No such option: --nope (Possible options: --force, --to)` and a plain
+`No such command 'rnu'.`; from it, `No such option '--nope'. (Did you mean one of: '--force',
+'--to'?)` and `No such command 'rnu'. Did you mean 'run'?`. setup.cfg admits 8.1, so the host
+words both mistakes itself, as 8.4 does, and troubleshooting.md and the tests read the same
+line under any of them.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from collections.abc import Iterable
 
 import click
 
-#: how click before 8.4 words an unknown command (a plain UsageError, core.Group.resolve_command)
+#: how click before 8.4 words an unknown command (a plain UsageError from
+#: core.Group.resolve_command)
 _UNKNOWN_COMMAND = re.compile(r"No such command (?P<name>'[^']*'|\"[^\"]*\")\.")
 
 
 def usage_message(exc: click.ClickException) -> str:
     """click's message for `exc`, worded as above for an unknown option or command."""
     if isinstance(exc, click.NoSuchOption):
-        # click 8.1's parser passes the close matches, later ones every long option
+        # the close ones, as both pick them (difflib's defaults): before 8.4 the parser
+        # passes only those, from 8.4 NoSuchOption keeps only those of every long option
         close = difflib.get_close_matches(exc.option_name, exc.possibilities or [])
         return f"No such option {exc.option_name!r}.{_did_you_mean(close)}"
     ctx = getattr(exc, "ctx", None)

@@ -1,8 +1,8 @@
 """An unknown option or command is worded the same under every click setup.cfg admits.
 
-The exceptions are built here as click 8.1 raises them (its parser.OptionParser and
-core.Group.resolve_command, read in the 8.1.0 wheel): `tests/host/test_cli.py` sees the words
-of the installed click only."""
+The exceptions are built here as click 8.1 to 8.3 raise them (parser.OptionParser and
+core.Group.resolve_command, read in the 8.1.0 wheel; 8.4.0 reworded both):
+`tests/host/test_cli.py` sees the words of the installed click only."""
 
 from __future__ import annotations
 
