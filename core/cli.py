@@ -369,7 +369,9 @@ def _click_error_line(exc: click.ClickException) -> str:
     """A usage mistake as one line, like every other error (click prints a usage line, a
     `Try ...` line and `Error: ...`): the command, click's message, and where the options
     are listed."""
-    message = " ".join(exc.format_message().split())
+    from yt_pipeline.usage_wording import usage_message
+
+    message = " ".join(usage_message(exc).split())
     ctx = getattr(exc, "ctx", None)
     if isinstance(exc, click.UsageError) and ctx is not None:
         listed = "commands" if isinstance(ctx.command, click.Group) else "options"

@@ -47,19 +47,24 @@ DEV = "dev mode"
 
 
 
-#: the oldest DuckDB the translations run on: their lambdas are written `lambda x: ...`
-#: (yql_lambdas, yql_operators), which DuckDB reads from 1.3.0 on (1.2.2 fails with
-#: `Parser Error: syntax error at or near "x"`, tried); 1.1 also began IEEE doubles (below)
-OLDEST_DUCKDB = (1, 3)
+#: the oldest DuckDB the translations run on: the macros pick a struct's field by a key
+#: computed from typeof(x) (yql_interval_cast.yql_interval), which DuckDB takes as a constant
+#: from 2.0.1 on (2.0.0 refuses the macro: `The "entry" argument in function
+#: "struct_extract" must be a constant expression`, tried); lambdas are written
+#: `lambda x: ...` (yql_lambdas, yql_operators), read from 1.3.0 on; 1.1 also began IEEE
+#: doubles (below). Kept in step with plugins/yt_dev/pyproject.toml's pin.
+OLDEST_DUCKDB = (2, 0, 1)
+_OLDEST_TEXT = ".".join(map(str, OLDEST_DUCKDB))
 
 
 def _refuse_old(duckdb: Any) -> None:
     version = str(getattr(duckdb, "__version__", ""))
-    found = re.match(r"(\d+)\.(\d+)", version)
-    if found and (int(found.group(1)), int(found.group(2))) < OLDEST_DUCKDB:
+    found = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
+    if found and tuple(int(part or 0) for part in found.groups()) < OLDEST_DUCKDB:
         raise QueryFailed(
-            f"YQL on DuckDB needs DuckDB 1.3 or later (installed: {version}), which reads "
-            "the lambdas dev writes (`lambda x: ...`): pip install 'duckdb>=1.3'")
+            f"YQL on DuckDB needs DuckDB {_OLDEST_TEXT} or later (installed: {version}), which "
+            "takes the struct field dev's macros pick by a value's type as a constant: "
+            f"pip install 'duckdb>={_OLDEST_TEXT}'")
 
 
 def connect(duckdb: Any, config: dict[str, Any] | None = None, *,

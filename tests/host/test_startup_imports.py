@@ -90,6 +90,23 @@ def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
             if name in modules or any(m.startswith(name + ".") for m in modules)]
 
 
+def imported_alone(module: str) -> set[str]:
+    """What a fresh interpreter holds after importing `module` and nothing else."""
+    code = f"import sys, {module}\nprint({MARK!r} + ' '.join(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith(MARK))
+    return set(line[len(MARK):].split())
+
+
+def loaded_by_dependencies(names: tuple[str, ...]) -> list[str]:
+    """The `names` the host's own dependencies load, which no command can avoid: msgspec
+    before 0.20 imports json in its versioneer `_version.py` (read in the 0.18.0 to 0.19.0
+    wheels; 0.20.0's holds the version as text), and setup.cfg admits 0.18. Empty with the
+    newer releases, where the tests below hold the commands to every name."""
+    return loaded(imported_alone("msgspec"), names)
+
+
 @pytest.fixture
 def hello(tmp_path: Path) -> Path:
     folder = tmp_path / "hello"
@@ -101,7 +118,7 @@ def test_a_dev_run_imports_only_what_it_uses(hello):
     modules = imported_by(["run", str(hello)], hello)
     assert "yt_pipeline_dev.client" in modules  # the run did happen, in dev
     assert "yt_pipeline_prod.plugin" in modules  # and every plugin was registered
-    assert loaded(modules, DEV_RUN_NEVER) == []
+    assert loaded(modules, DEV_RUN_NEVER) == loaded_by_dependencies(DEV_RUN_NEVER)
 
 
 def test_a_run_with_an_unchanged_configuration_does_not_load_yaml(hello):
@@ -116,4 +133,4 @@ def test_a_run_with_an_unchanged_configuration_does_not_load_yaml(hello):
 def test_help_imports_only_the_commands(hello):
     modules = imported_by(["--help"], hello)
     assert "yt_pipeline_uploader.plugin" in modules  # plugins add their commands to it
-    assert loaded(modules, HELP_NEVER) == []
+    assert loaded(modules, HELP_NEVER) == loaded_by_dependencies(HELP_NEVER)

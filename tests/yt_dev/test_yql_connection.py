@@ -59,22 +59,35 @@ def test_a_duckdb_giving_null_for_doubles_by_zero_is_refused_in_one_line():
     assert old.closed
 
 
-class _DuckDB12:
-    """DuckDB 1.2.2 as connect sees it: its version (its parser refuses `lambda x: ...`)."""
+class _OldDuckDB:
+    """An older DuckDB as connect sees it: its version only."""
 
     Error = duckdb.Error
-    __version__ = "1.2.2"
+
+    def __init__(self, version):
+        self.__version__ = version
 
     def connect(self, config):  # never reached: the version is refused first
-        raise AssertionError("connected to a DuckDB too old for dev's lambdas")
+        raise AssertionError("connected to a DuckDB too old for dev's macros")
 
 
-def test_a_duckdb_too_old_for_dev_lambdas_is_refused_in_one_line():
+@pytest.mark.parametrize("version", ["1.2.2", "1.3.0", "2.0.0"])
+def test_a_duckdb_too_old_for_dev_macros_is_refused_in_one_line(version):
+    """2.0.0 refuses yql_interval_cast's macro, which picks a struct's field by typeof(x)
+    (tried: `The "entry" argument in function "struct_extract" must be a constant
+    expression`); 1.2.2 does not read dev's lambdas."""
     with pytest.raises(QueryFailed) as failure:
-        yql_semantics.connect(_DuckDB12())
+        yql_semantics.connect(_OldDuckDB(version))
     assert str(failure.value) == (
-        "YQL on DuckDB needs DuckDB 1.3 or later (installed: 1.2.2), which reads the lambdas "
-        "dev writes (`lambda x: ...`): pip install 'duckdb>=1.3'")
+        f"YQL on DuckDB needs DuckDB 2.0.1 or later (installed: {version}), which takes the "
+        "struct field dev's macros pick by a value's type as a constant: "
+        "pip install 'duckdb>=2.0.1'")
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "2.1.0.dev42", "10.0.0"])
+def test_a_recent_enough_duckdb_is_not_refused_for_its_version(version):
+    with pytest.raises(AssertionError, match="too old"):  # it got as far as connecting
+        yql_semantics.connect(_OldDuckDB(version))
 
 
 def _macros_defined(connection) -> set[str]:

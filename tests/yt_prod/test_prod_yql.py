@@ -21,6 +21,7 @@ parts also in ydb-platform/ydb):
 from __future__ import annotations
 
 import pytest
+from client_features import run_query_of
 
 from yt_pipeline.errors import BackendError, QueryFailed
 from yt_pipeline_dev.client import DevClient
@@ -36,7 +37,7 @@ def raw_query(prod_client, text, settings=None):
 
     from yt_pipeline_prod.client import json_format
 
-    query = yt.run_query("yql", text, settings=settings, client=prod_client.yt())
+    query = run_query_of(yt)("yql", text, settings=settings, client=prod_client.yt())
     return [dict(row) for row in query.get_result(0).read_rows(format=json_format())]
 
 

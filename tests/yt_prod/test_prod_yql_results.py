@@ -11,6 +11,7 @@ truncated result (yt/wrapper/query_commands.py).
 from __future__ import annotations
 
 import pytest
+from client_features import run_query_of
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev.client import DevClient
@@ -28,7 +29,7 @@ def test_the_fake_cuts_a_result_at_10000_rows_and_flags_it(prod_client, fake_yt)
     from yt_pipeline_prod.client import json_format
 
     fake_yt.put_table("//tmp/big", ROWS)
-    query = yt.run_query("yql", "PRAGMA yt.InferSchema; SELECT i FROM `//tmp/big`",
+    query = run_query_of(yt)("yql", "PRAGMA yt.InferSchema; SELECT i FROM `//tmp/big`",
                          settings={"cluster": "primary"}, client=prod_client.yt())
     result = query.get_result(0)
     assert result.is_truncated()
