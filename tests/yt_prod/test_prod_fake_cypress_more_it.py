@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from yt.wrapper.errors import YtResponseError
-from yt_errors import messages
+from yt_errors import refusal
 
 CYCLIC = "Failed to create link: link is cyclic"
 
@@ -19,13 +19,6 @@ CYCLIC = "Failed to create link: link is cyclic"
 @pytest.fixture
 def yt(prod_client):
     return prod_client.yt()
-
-
-def _refused(action) -> list[str]:
-    """The messages of the error `action` is refused with, outermost first."""
-    with pytest.raises(YtResponseError) as caught:
-        action()
-    return messages(caught.value.error)
 
 
 def _in(yt: Any, tx: str) -> Any:
@@ -74,9 +67,9 @@ def test_list_items_are_read_by_index_from_either_end(yt):
     assert not yt.exists("//tmp/list/3")
     assert not yt.exists("//tmp/list/-4")
     for index in ("42", "-42"):
-        found = _refused(lambda index=index: yt.get(f"//tmp/list/{index}"))
+        found = refusal(lambda index=index: yt.get(f"//tmp/list/{index}"))
         assert f"Node //tmp/list has no child with index {index}" in found
-    assert 'Invalid list index "x"' in _refused(lambda: yt.get("//tmp/list/x"))
+    assert 'Invalid list index "x"' in refusal(lambda: yt.get("//tmp/list/x"))
 
 
 def test_list_index_errors_on_set_and_remove(yt):
@@ -85,19 +78,19 @@ def test_list_index_errors_on_set_and_remove(yt):
     # first, TListNodeMixin::ResolveRecursive)
     yt.set("//tmp/list", [1, 2])
     assert "Node //tmp/list has no child with index 5" in \
-        _refused(lambda: yt.set("//tmp/list/before:5", 0))
+        refusal(lambda: yt.set("//tmp/list/before:5", 0))
     assert "Node //tmp/list has no child with index -3" in \
-        _refused(lambda: yt.set("//tmp/list/after:-3", 0))
+        refusal(lambda: yt.set("//tmp/list/after:-3", 0))
     assert "Node //tmp/list has no child with index 2" in \
-        _refused(lambda: yt.set("//tmp/list/2", 0))
+        refusal(lambda: yt.set("//tmp/list/2", 0))
     assert "Node //tmp/list has no child with index 2" in \
-        _refused(lambda: yt.remove("//tmp/list/2"))
+        refusal(lambda: yt.remove("//tmp/list/2"))
     yt.remove("//tmp/list/2", force=True)
     assert yt.get("//tmp/list") == [1, 2]
     # an item takes a value of its own type, as a scalar node does (test_list's 777 over
     # 1000; TNodeSetterBase::ThrowInvalidType for another)
     assert 'Cannot update "int64" node with "string" value; types must match' in \
-        _refused(lambda: yt.set("//tmp/list/0", "one"))
+        refusal(lambda: yt.set("//tmp/list/0", "one"))
 
 
 def test_map_items_of_a_list_are_addressed_inside(yt):
@@ -114,7 +107,7 @@ def test_map_items_of_a_list_are_addressed_inside(yt):
     assert yt.get("//tmp/map") == {"hello": "world", "list": [{"b": 2}, {"a": 1}], "n": 1}
     assert yt.get("//tmp/map/list/1/a") == 1
     assert 'Node //tmp/map/list/1 has no child with key "c"' in \
-        _refused(lambda: yt.get("//tmp/map/list/1/c"))
+        refusal(lambda: yt.get("//tmp/map/list/1/c"))
 
 
 def test_a_list_item_changed_in_a_transaction_is_its_own_until_commit(yt):
@@ -131,7 +124,7 @@ def test_a_list_item_changed_in_a_transaction_is_its_own_until_commit(yt):
 
 
 # -- cyclic links ------------------------------------------------------------------------
-def test_a_link_that_leads_back_to_itself_is_refused(yt):
+def test_a_link_that_leads_back_to_itself_isrefusal(yt):
     # TestCypress.test_cyclic_link, case by case (TLinkNodeTypeHandler::DoCreate in
     # yt/yt/server/master/cypress_server/link_node_type_handler.cpp walks the target and
     # refuses it when it passes through or ends at the link's own path)
@@ -142,13 +135,13 @@ def test_a_link_that_leads_back_to_itself_is_refused(yt):
     for target, link in [("//tmp/a/l1", "//tmp/a/b/c"),  # through another link
                          ("//tmp/r/l2", "//tmp/r/l2"),  # onto itself
                          ("//tmp/r/l2/l2/l2", "//tmp/r/l2")]:  # through itself
-        found = _refused(lambda target=target, link=link: yt.link(target, link, force=True))
+        found = refusal(lambda target=target, link=link: yt.link(target, link, force=True))
         assert found[0] == CYCLIC
     # the refused link replaced nothing: the forced link's old node is still there
     assert yt.get("//tmp/a/b/c/@type") == "map_node"
     assert yt.get("//tmp/r/l2&/@target_path") == "//tmp/r"
     for path in ("//tmp/a/b/c/d", "//tmp/a/b/c/d/e"):
-        found = _refused(lambda path=path: yt.create(
+        found = refusal(lambda path=path: yt.create(
             "link", path, attributes={"target_path": path}, recursive=True))
         assert found[0] == CYCLIC
     assert not yt.exists("//tmp/a/b/c/d")
@@ -240,7 +233,7 @@ def test_an_unknown_codec_is_refused_and_a_known_one_reads_back(yt, kind):
     # unknown name fails to parse and the set is wrapped as TSupportsAttributes wraps it
     yt.create(kind, "//tmp/n")
     for name, good in (("compression_codec", "zstd_3"), ("erasure_codec", "isa_lrc_12_2_2")):
-        found = _refused(lambda name=name: yt.set(f"//tmp/n/@{name}", "no_such_codec"))
+        found = refusal(lambda name=name: yt.set(f"//tmp/n/@{name}", "no_such_codec"))
         assert found == [f'Error setting builtin attribute "{name}"',
                          'Error parsing ECodec value "no_such_codec"']
         yt.set(f"//tmp/n/@{name}", good)
@@ -253,7 +246,7 @@ def test_an_unknown_codec_is_refused_on_create(yt):
     # TTableNodeTypeHandlerBase::DoCreate validates the compression codec it is given
     # (ValidateCompressionCodec) and parses the erasure codec from the attributes
     for name in ("compression_codec", "erasure_codec"):
-        found = _refused(lambda name=name: yt.create(
+        found = refusal(lambda name=name: yt.create(
             "table", "//tmp/t", attributes={name: "no_such_codec"}))
         assert 'Error parsing ECodec value "no_such_codec"' in found
         assert not yt.exists("//tmp/t")
@@ -275,12 +268,12 @@ def test_read_only_attributes_are_not_set(yt):
     # refused; so is any attribute a master computes (ThrowCannotSetBuiltinAttribute)
     yt.write_file("//tmp/f", b"data", compute_md5=True)
     md5 = yt.get("//tmp/f/@md5")
-    assert _refused(lambda: yt.set("//tmp/f/@md5", "test")) == \
+    assert refusal(lambda: yt.set("//tmp/f/@md5", "test")) == \
         ['Builtin attribute "md5" cannot be set']
     assert yt.get("//tmp/f/@md5") == md5
     yt.write_table("//tmp/t", [{"a": 1}], format="json")
     for name, value in (("row_count", 5), ("id", "1-2-3-4"), ("type", "file")):
-        assert _refused(lambda name=name, value=value: yt.set(f"//tmp/t/@{name}", value)) \
+        assert refusal(lambda name=name, value=value: yt.set(f"//tmp/t/@{name}", value)) \
             == [f'Builtin attribute "{name}" cannot be set']
     assert yt.get("//tmp/t/@row_count") == 1
     assert yt.get("//tmp/t/@type") == "table"
@@ -297,7 +290,7 @@ def test_a_replication_factor_out_of_range_is_refused_as_a_set_of_it(yt):
     yt.create("table", "//tmp/t")
     assert yt.get("//tmp/t/@replication_factor") == 3
     for bad in (0, 21):
-        found = _refused(lambda bad=bad: yt.set("//tmp/t/@replication_factor", bad))
+        found = refusal(lambda bad=bad: yt.set("//tmp/t/@replication_factor", bad))
         assert found == ['Error setting builtin attribute "replication_factor"',
                          f"Replication factor {bad} is out of range [1,20]"]
     assert yt.get("//tmp/t/@replication_factor") == 3

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import yt.yson as yson
-from yt.wrapper.errors import YtResponseError
+from yt_errors import refusal
 
 NO_FORCE = '"set" command without "force" flag is forbidden; use "create" instead'
 
@@ -16,18 +16,6 @@ NO_FORCE = '"set" command without "force" flag is forbidden; use "create" instea
 @pytest.fixture
 def yt(prod_client):
     return prod_client.yt()
-
-
-def _messages(action) -> list[str]:
-    """The error's message and its causes', outermost first."""
-    with pytest.raises(YtResponseError) as caught:
-        action()
-    found, errors = [], [caught.value.error]
-    while errors:
-        error = errors.pop(0)
-        found.append(str(error["message"]))
-        errors.extend(error.get("inner_errors") or [])
-    return found
 
 
 def _broken(yt, link: str) -> bool:
@@ -75,9 +63,9 @@ def test_a_scalar_node_takes_a_value_of_its_own_type_only(yt):
     assert yt.get("//tmp/n") == 2
     assert yt.get("//tmp/n/@id") == node_id
     refused = 'Cannot update "int64" node with "string" value; types must match'
-    assert _messages(lambda: yt.set("//tmp/n", "two"))[0] == refused
-    assert _messages(lambda: yt.set("//tmp/n", "two", force=True))[0] == refused
-    assert _messages(lambda: yt.set("//tmp/n", {"a": 1}))[0] == \
+    assert refusal(lambda: yt.set("//tmp/n", "two"))[0] == refused
+    assert refusal(lambda: yt.set("//tmp/n", "two", force=True))[0] == refused
+    assert refusal(lambda: yt.set("//tmp/n", {"a": 1}))[0] == \
         'Cannot update "int64" node with "map" value; types must match'
     assert yt.get("//tmp/n") == 2
 
@@ -89,13 +77,13 @@ def test_a_set_onto_a_list_or_a_map_needs_force_and_a_value_of_its_type(yt):
     # force`)
     yt.set("//tmp/list", [1, 2])
     list_id = yt.get("//tmp/list/@id")
-    assert _messages(lambda: yt.set("//tmp/list", [3]))[0] == NO_FORCE
+    assert refusal(lambda: yt.set("//tmp/list", [3]))[0] == NO_FORCE
     yt.set("//tmp/list", [3], force=True)
     assert (yt.get("//tmp/list"), yt.get("//tmp/list/@id")) == ([3], list_id)
-    assert _messages(lambda: yt.set("//tmp/list", 3, force=True))[0] == \
+    assert refusal(lambda: yt.set("//tmp/list", 3, force=True))[0] == \
         'Cannot update "list" node with "int64" value; types must match'
     yt.create("map_node", "//tmp/m")
-    assert _messages(lambda: yt.set("//tmp/m", 3, force=True))[0] == \
+    assert refusal(lambda: yt.set("//tmp/m", 3, force=True))[0] == \
         'Cannot update "map" node with "int64" value; types must match'
     assert yt.get("//tmp/m/@type") == "map_node"
 
@@ -163,12 +151,12 @@ def test_remove_of_every_child_refusals(yt):
     # ytree/exception_helpers.cpp); a missing node is named as any missing node and
     # `force` forgives it; `*` is for remove only (TMapNodeMixin::ResolveRecursive)
     yt.create("table", "//tmp/t")
-    assert _messages(lambda: yt.remove("//tmp/t/*"))[0] == "Node //tmp/t cannot have children"
-    assert 'Node //tmp has no child with key "nope"' in _messages(
+    assert refusal(lambda: yt.remove("//tmp/t/*"))[0] == "Node //tmp/t cannot have children"
+    assert 'Node //tmp has no child with key "nope"' in refusal(
         lambda: yt.remove("//tmp/nope/*"))
     yt.remove("//tmp/nope/*", force=True)
     yt.create("map_node", "//tmp/m")
-    assert _messages(lambda: yt.get("//tmp/m/*"))[0] == '"*" is only allowed for Remove method'
+    assert refusal(lambda: yt.get("//tmp/m/*"))[0] == '"*" is only allowed for Remove method'
 
 
 def test_remove_of_every_child_takes_every_lock_first(yt):
@@ -179,7 +167,7 @@ def test_remove_of_every_child_takes_every_lock_first(yt):
     tx = yt.start_transaction()
     with yt.Transaction(transaction_id=tx, ping=False, acquire=False):
         yt.lock("//tmp/m/b")
-    messages = _messages(lambda: yt.remove("//tmp/m/*"))
+    messages = refusal(lambda: yt.remove("//tmp/m/*"))
     assert any(m.startswith('Cannot take "exclusive" lock for node //tmp/m/b') for m in messages)
     assert yt.get("//tmp/m") == {"a": 1, "b": 2, "c": 3}
 
@@ -244,7 +232,7 @@ def test_removing_a_link_leaves_its_target(yt):
 def test_link_needs_an_existing_target_unless_forced(yt):
     # test_link_dst_doesnt_exist: the native client's TClient::DoLinkNode asks Exists of
     # the target first, unless `force`
-    assert _messages(lambda: yt.link("//tmp/none", "//tmp/l"))[0] == \
+    assert refusal(lambda: yt.link("//tmp/none", "//tmp/l"))[0] == \
         "Target //tmp/none for the link //tmp/l does not exist"
     assert not yt.exists("//tmp/l&")
     yt.link("//tmp/none", "//tmp/l", force=True)

@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from yt.wrapper.errors import YtResponseError
+
 
 def walk(error: dict) -> list[dict]:
     """An error and its inner errors, depth first."""
@@ -12,3 +18,10 @@ def walk(error: dict) -> list[dict]:
 def messages(error: dict) -> list[str]:
     """An error's message and those of its inner errors, depth first."""
     return [e["message"] for e in walk(error)]
+
+
+def refusal(action: Callable[[], Any]) -> list[str]:
+    """The messages of the YtResponseError `action` is refused with, depth first."""
+    with pytest.raises(YtResponseError) as caught:
+        action()
+    return messages(caught.value.error)
