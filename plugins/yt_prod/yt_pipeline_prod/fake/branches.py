@@ -13,6 +13,7 @@ transactions appended meanwhile.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,18 @@ class Branch:
         """A nested transaction committed into the transaction owning this branch."""
         self.raise_mode(child.mode)
         self.attributes.update(child.attributes)
+
+
+def branch_copy(node: Node) -> Node:
+    """The version a transaction branches from `node`, copied on write. The rows list and
+    the bytes are shared with `node`, not copied on every lock (a table of 100k rows):
+    writes give a version new ones (write_rows and write_data below, apply_branch). The
+    attributes, which set_attribute changes in place, and a document's value are the
+    branch's own copies. A change to either version afterwards leaves the other as it
+    was, as a master's branch does (test_snapshot_lock of yt/yt/tests/integration/cypress/
+    test_cypress_locks.py)."""
+    return dataclasses.replace(node, attributes=copy.deepcopy(node.attributes),
+                               value=copy.deepcopy(node.value))
 
 
 def apply_branch(dest: Node, branch_node: Node, branch: Branch) -> None:

@@ -9,14 +9,13 @@ cluster instead of the last commit winning.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from yt_pipeline_prod.fake.branches import Branch, apply_branch
+from yt_pipeline_prod.fake.branches import Branch, apply_branch, branch_copy
 from yt_pipeline_prod.fake.locks import Lock, LockTable
 from yt_pipeline_prod.fake.paths import ROOT, name_of, new_id, normalize, parent_of, split_path
 from yt_pipeline_prod.fake.protocol import (
@@ -40,6 +39,10 @@ class LinkCycle(YtFakeError):
 
 @dataclass
 class Node:
+    """One version of a node. Its `rows` list and `data` are shared between the versions a
+    transaction branches (branches.branch_copy), so a write gives a node a new list or new
+    bytes and never changes the old ones in place."""
+
     type: str
     id: str = field(default_factory=new_id)
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -404,7 +407,7 @@ class Cypress:
         changes = self._changes(tx_id)
         node = changes.get(path)
         if node is None:
-            node = copy.deepcopy(self.get_node(path, tx_id))
+            node = branch_copy(self.get_node(path, tx_id))
             branch = Branch.of(node)
             if snapshot:
                 branch.snapshot = True

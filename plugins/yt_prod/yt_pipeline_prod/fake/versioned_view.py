@@ -13,7 +13,8 @@ attribute dictionary the same way):
   others add or remove later (test_map_node_branch of test_cypress.py: the child a
   parent transaction removes is still read in the snapshot).
 
-A table's rows and a file's bytes are the branch's own, as the fake already keeps them.
+A table's rows and a file's bytes are the branch's own: shared with the version it came
+from until either is written, then each has its own (branches.branch_copy).
 """
 
 from __future__ import annotations

@@ -1,0 +1,147 @@
+"""What a transaction reads of a node it took a snapshot of (or branched) while the node
+changes outside it, in the fake proxy driven by the real ytsaurus-client, against
+YTsaurus's own integration tests (yt/yt/tests/integration/cypress/test_cypress_locks.py of
+ytsaurus/ytsaurus).
+
+A snapshot lock branches the node: the transaction reads the node's content and attributes
+as they were when it took the lock, whatever is written outside afterwards
+(TestCypressLocks.test_snapshot_lock). The fake's branches are copied on write
+(branches.branch_copy): a table's rows are shared, not copied, until one side writes, so
+these tests also write on each side after the lock and read the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+BIG = 100_000
+
+
+@pytest.fixture
+def yt(prod_client):
+    return prod_client.yt()
+
+
+def _in(yt: Any, tx: str) -> Any:
+    """Calls in the block run in `tx` (no pinging, nothing started)."""
+    return yt.Transaction(transaction_id=tx, ping=False, acquire=False)
+
+
+def _rows(yt: Any, path: str) -> list[dict[str, Any]]:
+    return list(yt.read_table(path, format="json"))
+
+
+def _write(yt: Any, path: str, rows: list[dict[str, Any]]) -> None:
+    yt.write_table(path, rows, format="json")
+
+
+def _snapshot(yt: Any, path: str) -> str:
+    tx = yt.start_transaction()
+    with _in(yt, tx):
+        yt.lock(path, mode="snapshot")
+    return tx
+
+
+def test_snapshots_of_a_large_table_share_its_rows_and_keep_them_after_a_write(yt, fake_yt):
+    # TestCypressLocks.test_snapshot_lock: what is written outside after the lock is not
+    # read in it. A lock does not copy the table's rows (copied on write), so ten snapshots
+    # of 100k rows cost no more than one; the write outside still leaves each as it was
+    fake_yt.put_table("//tmp/big", [{"k": i} for i in range(BIG)])
+    cypress = fake_yt.state.cypress
+    committed = cypress.lookup("//tmp/big", None)
+    weight = yt.get("//tmp/big/@data_weight")
+    txs = [_snapshot(yt, "//tmp/big") for _ in range(10)]
+    assert all(cypress.lookup("//tmp/big", tx).rows is committed.rows for tx in txs)
+    _write(yt, "<append=%true>//tmp/big", [{"k": BIG}])
+    yt.set("//tmp/big/@note", "after")
+    assert yt.get("//tmp/big/@row_count") == BIG + 1
+    # the sizes of the rows as they are now, not of the rows the snapshots share
+    assert yt.get("//tmp/big/@data_weight") > weight
+    assert _rows(yt, f"//tmp/big[#{BIG - 1}:]") == [{"k": BIG - 1}, {"k": BIG}]
+    for tx in txs:
+        with _in(yt, tx):
+            assert yt.get("//tmp/big/@row_count") == BIG
+            assert yt.get("//tmp/big/@data_weight") == weight
+            assert not yt.exists("//tmp/big/@note")
+    with _in(yt, txs[0]):
+        assert _rows(yt, f"//tmp/big[#{BIG - 1}:]") == [{"k": BIG - 1}]
+    for tx in txs:
+        yt.abort_transaction(tx)
+
+
+def test_a_snapshot_keeps_rows_bytes_and_attributes_written_outside(yt):
+    # TestCypressLocks.test_snapshot_lock, for a table, a file and their attributes: an
+    # append, an overwrite, a nested attribute value changed and one removed outside, by a
+    # plain command or by another transaction's commit, leave the snapshot as it was
+    _write(yt, "//tmp/t", [{"a": 1}])
+    yt.set("//tmp/t/@x", {"k": [1]})
+    yt.set("//tmp/t/@y", "kept")
+    yt.write_file("//tmp/f", b"abc")
+    tx = yt.start_transaction()
+    with _in(yt, tx):
+        yt.lock("//tmp/t", mode="snapshot")
+        yt.lock("//tmp/f", mode="snapshot")
+    _write(yt, "<append=%true>//tmp/t", [{"a": 2}])
+    yt.set("//tmp/t/@x", {"k": [1, 2]})
+    yt.remove("//tmp/t/@y")
+    yt.write_file("<append=%true>//tmp/f", b"def")
+    other = yt.start_transaction()
+    with _in(yt, other):
+        _write(yt, "//tmp/t", [{"a": 9}])
+        yt.set("//tmp/t/@z", 3)
+        yt.write_file("//tmp/f", b"xyz")
+    yt.commit_transaction(other)
+    assert _rows(yt, "//tmp/t") == [{"a": 9}]
+    assert yt.read_file("//tmp/f").read() == b"xyz"
+    assert (yt.get("//tmp/t/@x"), yt.get("//tmp/t/@z")) == ({"k": [1, 2]}, 3)
+    with _in(yt, tx):
+        assert _rows(yt, "//tmp/t") == [{"a": 1}]
+        assert yt.read_file("//tmp/f").read() == b"abc"
+        assert (yt.get("//tmp/t/@x"), yt.get("//tmp/t/@y")) == ({"k": [1]}, "kept")
+        assert not yt.exists("//tmp/t/@z")
+        assert yt.get("//tmp/f/@uncompressed_data_size") == 3
+    yt.abort_transaction(tx)
+
+
+def test_a_nested_snapshot_keeps_what_its_parent_writes_after_it(yt):
+    # TestCypressLocks.test_snapshot_lock with the writer the parent transaction: its
+    # branch is copied on write too, so the parent's later append and attribute leave the
+    # nested snapshot as it was, and the parent reads its own writes
+    _write(yt, "//tmp/t", [{"a": 1}])
+    parent = yt.start_transaction()
+    with _in(yt, parent):
+        _write(yt, "<append=%true>//tmp/t", [{"a": 2}])
+    child = yt.start_transaction(parent_transaction=parent)
+    with _in(yt, child):
+        yt.lock("//tmp/t", mode="snapshot")
+    with _in(yt, parent):
+        _write(yt, "<append=%true>//tmp/t", [{"a": 3}])
+        yt.set("//tmp/t/@q", 1)
+        assert _rows(yt, "//tmp/t") == [{"a": 1}, {"a": 2}, {"a": 3}]
+    with _in(yt, child):
+        assert _rows(yt, "//tmp/t") == [{"a": 1}, {"a": 2}]
+        assert not yt.exists("//tmp/t/@q")
+    assert _rows(yt, "//tmp/t") == [{"a": 1}]
+    yt.abort_transaction(parent)
+
+
+def test_a_write_in_a_transaction_leaves_the_committed_table_and_snapshots_as_they_were(yt):
+    # the other way round: a branch shares the rows it came from until it writes, and its
+    # write gives it rows of its own (what the committed table and a concurrent snapshot
+    # read is unchanged until the commit, TestCypressLocks.test_snapshot_lock's rule)
+    _write(yt, "//tmp/t", [{"a": 1}])
+    snapshot = _snapshot(yt, "//tmp/t")
+    writer = yt.start_transaction()
+    with _in(yt, writer):
+        _write(yt, "<append=%true>//tmp/t", [{"a": 2}])
+        yt.set("//tmp/t/@w", 1)
+    assert _rows(yt, "//tmp/t") == [{"a": 1}]
+    assert not yt.exists("//tmp/t/@w")
+    yt.commit_transaction(writer)
+    assert _rows(yt, "//tmp/t") == [{"a": 1}, {"a": 2}]
+    with _in(yt, snapshot):
+        assert _rows(yt, "//tmp/t") == [{"a": 1}]
+        assert not yt.exists("//tmp/t/@w")
+    yt.abort_transaction(snapshot)
