@@ -145,3 +145,41 @@ def test_a_write_in_a_transaction_leaves_the_committed_table_and_snapshots_as_th
         assert _rows(yt, "//tmp/t") == [{"a": 1}]
         assert not yt.exists("//tmp/t/@w")
     yt.abort_transaction(snapshot)
+
+
+def test_a_snapshot_of_a_node_whose_folder_is_removed_is_not_reached_by_its_path(yt):
+    # TestCypressLocks.test_unlock_unreachable_node: a snapshot lock keeps the node, not its
+    # place; once a folder above it is removed outside, its path resolves to nothing in the
+    # transaction too
+    yt.create("map_node", "//tmp/m1/m2/m3", recursive=True)
+    tx = _snapshot(yt, "//tmp/m1/m2/m3")
+    yt.remove("//tmp/m1", recursive=True)
+    assert not yt.exists("//tmp/m1/m2/m3")
+    with _in(yt, tx):
+        assert not yt.exists("//tmp/m1/m2/m3")
+        assert not yt.exists("//tmp/m1")
+    yt.abort_transaction(tx)
+
+
+def test_a_snapshot_of_a_table_replaced_outside_reads_the_new_table_by_its_path(yt):
+    # the same rule (test_unlock_unreachable_node): a path is resolved key by key through
+    # the folders as the transaction sees them (GetMapNodeChildOrThrow / FindMapNodeChild in
+    # yt/yt/server/master/cypress_server/helpers.cpp), and the transaction holds no branch
+    # of //tmp, so //tmp/t is the table made there since
+    _write(yt, "//tmp/t", [{"a": 1}])
+    old_id = yt.get("//tmp/t/@id")
+    tx = _snapshot(yt, "//tmp/t")
+    yt.remove("//tmp/t")
+    with _in(yt, tx):
+        assert not yt.exists("//tmp/t")
+    _write(yt, "//tmp/t", [{"a": 2}])
+    new_id = yt.get("//tmp/t/@id")
+    assert new_id != old_id
+    with _in(yt, tx):
+        assert yt.get("//tmp/t/@id") == new_id
+        assert _rows(yt, "//tmp/t") == [{"a": 2}]
+        # a write there locks and branches the new table, not the snapshot
+        _write(yt, "<append=%true>//tmp/t", [{"a": 3}])
+        assert _rows(yt, "//tmp/t") == [{"a": 2}, {"a": 3}]
+    yt.commit_transaction(tx)
+    assert _rows(yt, "//tmp/t") == [{"a": 2}, {"a": 3}]

@@ -214,16 +214,40 @@ class Cypress:
 
     # -- reading ----------------------------------------------------------------------
     def lookup(self, path: str, tx_id: str | None) -> Node | None:
-        """The node at `path` as the transaction sees it (versioned_view): its own change,
-        else a child a snapshot of the folder kept, else what its ancestors see."""
+        """The node at `path` as the transaction sees it (versioned_view): its own change
+        (a snapshot only while the path still leads to that node), else a child a snapshot
+        of the folder kept, else what its ancestors see."""
         with self.lock:
             for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
                 if path in tx.changes:
-                    return self._as_seen(tx, path, tx.changes[path])
+                    node = tx.changes[path]
+                    if self._snapshot_cut_off(tx, path, node):
+                        return self._reached(tx, path)
+                    return self._as_seen(tx, path, node)
                 frozen, node = self._in_snapshot(tx, path)
                 if frozen:
                     return node
             return self.base.get(path)
+
+    def _reached(self, tx: Transaction, path: str) -> Node | None:
+        """What `path` leads `tx` to through the folders above it, its own branch of the
+        node at `path` left aside."""
+        frozen, node = self._in_snapshot(tx, path)
+        return node if frozen else self.lookup(path, tx.parent)
+
+    def _snapshot_cut_off(self, tx: Transaction, path: str, node: Node | None) -> bool:
+        """Whether the node `tx` holds a snapshot of at `path` is no longer reached by that
+        path: a snapshot lock keeps the node's content, not its place. A master resolves a
+        path key by key through the folders as the transaction sees them, so once the node
+        (or a folder above it) is removed or replaced outside, the path leads to what is
+        there now (test_unlock_unreachable_node of yt/yt/tests/integration/cypress/
+        test_cypress_locks.py: the snapshot-locked node of a removed folder does not exist
+        in the transaction by its path)."""
+        branch = tx.branches.get(path)
+        if node is None or branch is None or not branch.snapshot:
+            return False
+        reached = self._reached(tx, path)
+        return reached is None or reached.id != node.id
 
     def _in_snapshot(self, tx: Transaction, path: str) -> tuple[bool, Node | None]:
         """Whether a folder above `path` that `tx` holds a snapshot of decides what is at
@@ -406,6 +430,9 @@ class Cypress:
         below it; a snapshot of a folder keeps its children as they are now."""
         changes = self._changes(tx_id)
         node = changes.get(path)
+        if node is not None and tx_id and \
+                self._snapshot_cut_off(self.transaction(tx_id), path, node):
+            node = None  # a snapshot of a node no longer there: branch the one there now
         if node is None:
             node = branch_copy(self.get_node(path, tx_id))
             branch = Branch.of(node)

@@ -15,6 +15,10 @@ attribute dictionary the same way):
 
 A table's rows and a file's bytes are the branch's own: shared with the version it came
 from until either is written, then each has its own (branches.branch_copy).
+
+A snapshot keeps the node, not its place: the path still resolves through the folders as
+the transaction sees them, so a snapshot-locked node removed or replaced outside (or below
+a folder removed outside) is no longer reached by its path (Cypress._snapshot_cut_off).
 """
 
 from __future__ import annotations
