@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -11,7 +10,7 @@ import yt.yson as yson
 from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
 from yt_pipeline_prod.fake.protocol import YtFakeError
-from yt_pipeline_prod.fake.row_weight import row_weight
+from yt_pipeline_prod.fake.row_sizes import row_sizes
 from yt_pipeline_prod.fake.scalar_nodes import VALUE_NODE_TYPES
 
 
@@ -76,16 +75,16 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
         "dynamic": False,
     }
     if node.type == "table":
-        size = sum(len(json.dumps(row)) for row in node.rows)
+        sizes = row_sizes(node.rows)
         sorted_by = list(node.attributes.get("sorted_by") or [])
         attrs.update({
             "row_count": len(node.rows),
             "chunk_row_count": len(node.rows),
             # the rows' weights as the writer summed them (row_weight; the integration test
             # test_simple: 6 for {"b": "hello"}); the sizes stand for the format's bytes
-            "data_weight": sum(row_weight(row) for row in node.rows),
-            "uncompressed_data_size": size,
-            "compressed_data_size": size,
+            "data_weight": sizes.data_weight,
+            "uncompressed_data_size": sizes.size,
+            "compressed_data_size": sizes.size,
             "chunk_count": 1 if node.rows else 0,
             # `sorted` and `key_columns` are always there; `sorted_by` only on a sorted
             # table, so a get of //t/@sorted_by on an unsorted one is a resolve error
