@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yt.yson as yson
 
 BIG = 100_000
 
@@ -183,3 +184,17 @@ def test_a_snapshot_of_a_table_replaced_outside_reads_the_new_table_by_its_path(
         assert _rows(yt, "//tmp/t") == [{"a": 2}, {"a": 3}]
     yt.commit_transaction(tx)
     assert _rows(yt, "//tmp/t") == [{"a": 2}, {"a": 3}]
+
+
+def test_a_file_reports_its_codecs(yt):
+    # TFileNodeTypeHandler::DoCreate (yt/yt/server/master/file_server/
+    # file_node_type_handler.cpp) defaults a file's compression_codec and erasure_codec to
+    # none, unless it is made with its own; a table's default codec is lz4
+    yt.write_file("//tmp/f", b"abc")
+    assert (yt.get("//tmp/f/@compression_codec"), yt.get("//tmp/f/@erasure_codec")) == (
+        "none", "none")
+    assert yt.get("//tmp/f/@")["compression_codec"] == "none"
+    yt.create("file", "//tmp/z", attributes={"compression_codec": "zstd_3"})
+    assert yt.get("//tmp/z/@compression_codec") == "zstd_3"
+    yt.create("table", "//tmp/t")
+    assert yt.get("//tmp/t/@compression_codec") == "lz4"

@@ -101,7 +101,13 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
             attrs["sorted_by"] = sorted_by
     elif node.type == "file":
         attrs.update({"uncompressed_data_size": len(node.data),
-                      "compressed_data_size": len(node.data)})
+                      "compressed_data_size": len(node.data),
+                      # a file is written uncompressed unless made with a codec: its
+                      # creation defaults both codecs to none (TFileNodeTypeHandler::DoCreate
+                      # in yt/yt/server/master/file_server/file_node_type_handler.cpp), where
+                      # a table takes the cluster's default, lz4
+                      "compression_codec": "none",
+                      "erasure_codec": "none"})
     if node.type in ("table", "file"):
         # every chunk owner has one (test_replication_factor_attr in yt/yt/tests/
         # integration/tests/test_files.py gets it of a file just written); 3 unless set
