@@ -198,3 +198,25 @@ def test_a_file_reports_its_codecs(yt):
     assert yt.get("//tmp/z/@compression_codec") == "zstd_3"
     yt.create("table", "//tmp/t")
     assert yt.get("//tmp/t/@compression_codec") == "lz4"
+
+
+def test_a_yql_insert_read_through_a_link_keeps_the_unique_key_of_its_target(prod_client):
+    # YQL reads a table through a link as Cypress resolves it, so a plain SELECT of a
+    # unique-keys table sorted by its key writes unique keys whether it names the table or
+    # a link to it (test_prod_dev_unique_keys.py's SOURCE_CASES give the YQL rule)
+    pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+    yt = prod_client.yt()
+    columns = [{"name": "k", "type": "int64", "sort_order": "ascending"},
+               {"name": "v", "type": "string"}]
+    yt.create("table", "//tmp/u", attributes={"schema": yson.to_yson_type(
+        columns, attributes={"strict": True, "unique_keys": True})})
+    _write(yt, "//tmp/u", [{"k": 1, "v": "a"}, {"k": 3, "v": "c"}])
+    yt.link("//tmp/u", "//tmp/l")
+    for source, out in (("//tmp/u", "//tmp/direct"), ("//tmp/l", "//tmp/linked")):
+        prod_client.run_yql(f"INSERT INTO `{out}` WITH TRUNCATE SELECT * FROM `{source}` "
+                            "ORDER BY k;")
+    for out in ("//tmp/direct", "//tmp/linked"):
+        schema = prod_client.declared_schema(out)
+        assert schema["unique_keys"] is True, out
+        assert [c["name"] for c in schema["columns"] if c.get("sort_order")] == ["k"]
+        assert _rows(yt, out) == [{"k": 1, "v": "a"}, {"k": 3, "v": "c"}]

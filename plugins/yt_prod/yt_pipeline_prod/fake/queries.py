@@ -559,7 +559,12 @@ class QueryRunner:
         read = plain_read(statement) if distinct_by is None else None
         if read is None:
             return distinct_by
-        node = self.state.cypress.lookup(normalize(read.path), None)
+        cypress = self.state.cypress
+        try:
+            # links followed, as every read of the table is (_source_schema, _yql_tables)
+            node = cypress.lookup(cypress.resolve(normalize(read.path), None), None)
+        except YtFakeError:
+            return None
         if node is None or node.type != "table":
             return None
         return read.distinct_by(source_unique_key(strong_key(node), unique_keys(node)))
