@@ -35,6 +35,14 @@ from yt_pipeline_prod.testing import start_fake_proxy  # noqa: E402
 TRIALS = int(os.environ.get("YTP_PROD_SUSPEND_TRIALS", "5"))
 
 
+def _until_a_stage_runs(fake, process, timeout_s: float = 120.0) -> None:
+    """Wait until the run holds a transaction beside its run lock's (a stage's), or ends."""
+    deadline = time.monotonic() + timeout_s
+    while fake.transaction_count() < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "no stage of the run started"
+        time.sleep(0.01)
+
+
 @pytest.mark.slow
 def test_a_run_suspended_past_its_lease_then_resumed_gives_the_rows_of_one_run(
         tmp_path, reference):  # noqa: F811
@@ -45,8 +53,11 @@ def test_a_run_suspended_past_its_lease_then_resumed_gives_the_rows_of_one_run(
         try:
             root = make(tmp_path / f"t{trial}", fake.url)
             process = run(root)
-            # an undisturbed run takes about two seconds: stop it somewhere inside
-            time.sleep(rng.uniform(0.2, 1.6))
+            # stopped somewhere inside its stages: timed from the moment a stage's
+            # transaction is there (the run lock's is the first), not from the start, which
+            # a loaded machine stretches past any fixed wait
+            _until_a_stage_runs(fake, process)
+            time.sleep(rng.uniform(0.0, 1.0))
             label = f"trial {trial}"
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGSTOP)
