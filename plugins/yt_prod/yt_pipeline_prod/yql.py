@@ -323,6 +323,9 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
         stale = own_writes_read(query, client.written_paths())
         if stale:
             raise own_writes_refused(stale)
+    # known to the run's client until they are removed or kept by the stage's transaction:
+    # a run cut short while the stage's thread is here removes them (ProdClient.close)
+    client.yql_staging.update(each.staging for each in staged)
     try:
         rows = _run(client, query, cluster, pool, max_row_weight, bool(staged))
         for each in staged:
@@ -333,6 +336,7 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
                 kept.append(each)
     finally:
         _remove_staging(client, [each for each in staged if each not in kept])
+        client.yql_staging.difference_update(each.staging for each in staged)
     return rows
 
 
