@@ -61,6 +61,9 @@ SCENARIOS = ["point", "kill", "int", "term", "jobkill", "force"]
 #: how a `--resume` is interrupted (`early`: SIGKILL in its first second, while it finishes
 #: the killed run's commits, packages the code, takes the lock)
 RESUME_INTERRUPTS = ["point", "kill", "int", "term", "early"]
+#: how a lock conflict with a stage transaction of a killed run reads (the title of the
+#: transaction, stage_txn.ProdStageTransaction, follows)
+LOCKED_BY_A_KILLED_STAGE = "is locked by concurrent transaction"
 
 
 class Trial:
@@ -226,6 +229,15 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
             current.fake.state.cypress.expire_transactions()
             steps.append("after the leases")
         code, out = finish(start(command(current.root, "--resume"), env=current.env))
+        if code != 0 and LOCKED_BY_A_KILLED_STAGE in out:
+            # a stage of a killed run still holds its locks while its transaction lives:
+            # a stage of the resume that writes the same table is refused until the lease
+            # ends (test_a_resume_within_the_lease_of_a_killed_stage_is_refused)
+            steps.append("the last --resume refused by a killed stage's lock, run again "
+                         "after the leases")
+            time.sleep(LEASE_MS / 1000 + 0.5)
+            current.fake.state.cypress.expire_transactions()
+            code, out = finish(start(command(current.root, "--resume"), env=current.env))
         label = "; ".join(steps)
         assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"
         killed = any(step.endswith(f"exit {-signal.SIGKILL}") for step in steps)
@@ -267,3 +279,34 @@ def test_interrupted_prod_runs_of_appending_stages_resume_to_exact_rows(
         shutil.rmtree(base)
     if not REPLAY and scenario != "jobkill":
         assert stopped >= TRIALS // 2, f"only {stopped} of {TRIALS} runs were interrupted"
+
+
+def test_a_resume_within_the_lease_of_a_killed_stage_is_refused(tmp_path, reference):
+    """Killed after `seed` wrote its tables, before its commit record: its transaction
+    holds their exclusive locks until its lease ends (the master aborts a transaction
+    nobody pings once its timeout passes: "Transaction lease expired" in
+    yt/yt/server/master/transaction_server/transaction_manager.cpp). A resume within the
+    lease is refused by the lock, and names the killed stage's transaction; once the lease
+    has ended the resume runs `seed` again, and the rows are those of one run."""
+    point = reference["names"].index("journal: before the commit record") + 1
+    current = Trial(tmp_path)
+    try:
+        config = current.root / "configs/config.yaml"
+        long_lease = config.read_text().replace(f'"transaction_timeout": {LEASE_MS}',
+                                                '"transaction_timeout": 30000')
+        config.write_text(long_lease)
+        code, _ = finish(start(command(current.root),
+                               env={**current.env, "YTP_CRASH_AT": str(point)}))
+        assert code == -signal.SIGKILL
+        code, out = finish(start(command(current.root, "--resume"), env=current.env))
+        assert code == 1
+        refusal = next(line for line in out.splitlines() if line.startswith("error:"))
+        assert LOCKED_BY_A_KILLED_STAGE in refusal and " stage seed attempt 1)" in refusal, out
+        for tx in current.fake.state.cypress.transactions.values():
+            tx.timeout_s = 0.0  # the killed run's leases end now
+        current.fake.state.cypress.expire_transactions()
+        code, out = finish(start(command(current.root, "--resume"), env=current.env))
+        assert code == 0, out[-3000:]
+        assert check(current, commits=1, killed=True) == []
+    finally:
+        current.stop()
