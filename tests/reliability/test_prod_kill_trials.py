@@ -160,9 +160,18 @@ def check(trial: Trial, commits: int | tuple[int, int], killed: bool) -> list[st
 
 
 def jobs_of_the_fake(driver: int) -> list[int]:
-    """The job processes the fake runs: this process's descendants, less the driver's."""
+    """The job processes the fake runs: this process's descendants, less the driver's,
+    that have a job's environment (YT_JOB_ID, fake/op_runner.py)."""
     theirs = set(_descendants(driver)) | {driver}
-    return [pid for pid in _descendants(os.getpid()) if pid not in theirs]
+    return [pid for pid in _descendants(os.getpid())
+            if pid not in theirs and _is_job(pid)]
+
+
+def _is_job(pid: int) -> bool:
+    try:
+        return b"\0YT_JOB_ID=" in b"\0" + Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
 
 
 def interrupt(trial: Trial, rng: random.Random, how: str, reference: dict,
