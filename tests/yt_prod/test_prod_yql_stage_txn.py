@@ -103,3 +103,28 @@ def test_a_run_cut_short_after_a_stage_query_leaves_no_staging_table(
     assert left == []
     assert fake_yt.rows("//t/y") == [{"a": 1, "b": "x"}]
     assert failed, "the stage went on in an aborted transaction"
+
+
+def test_no_stage_query_starts_once_the_run_has_ended(prod_client, fake_yt, monkeypatch):
+    """After Ctrl-C the run's client is closed while its stage threads go on
+    (core/scheduler.py). A stage thread that has checked its query, and starts it only
+    now, would start it outside the stage's aborted transaction with nobody left to abort
+    it or remove its staging table. (A staging table was left so in a kill trial of
+    test_prod_kill_trials.py: `-k int`, YTP_PROD_KILL_SEED=16.)"""
+    from yt_pipeline.errors import BackendError
+    from yt_pipeline_prod import yql
+
+    prod_client.run_yql(BEFORE)  # the run's earlier query: the cluster's name is known
+    started = len(fake_yt.state.queries)
+    prepare = yql.prepare
+
+    def closed_meanwhile(*args, **kwargs):
+        prod_client.close()  # the main thread, at Ctrl-C
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(yql, "prepare", closed_meanwhile)
+    txn = prod_client.begin_transaction("stage s")
+    with pytest.raises(BackendError, match="the run has ended: the YQL query was not started"):
+        txn.client.run_yql("INSERT INTO `//t/y` SELECT 7 AS a, 'z' AS b")
+    assert len(fake_yt.state.queries) == started
+    assert fake_yt.rows("//t/y") == [{"a": 1, "b": "x"}]

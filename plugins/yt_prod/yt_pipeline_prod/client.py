@@ -155,6 +155,10 @@ class ProdClient(YqlRequests):
         self.upload_lock = threading.Lock()
         #: how to stop each operation still running, by id: used when the run is cut short
         self.running: dict[str, Callable[[], object]] = {}
+        #: set by `close`, under `starting`, which a YQL query is started and entered in
+        #: `running` under: no query starts once the run has ended (yql._run)
+        self.closed = threading.Event()
+        self.starting = threading.Lock()
         #: the cluster YQL queries name, once read from //sys/@cluster_name
         self.yql_cluster_name: str | None = None
         #: folders known to exist (for YQL result tables, commit markers)
@@ -485,6 +489,8 @@ class ProdClient(YqlRequests):
     def close(self) -> None:
         """Stop operations still running (a Ctrl-C ends the run in the main thread while
         stage threads wait on them), then drop the connections."""
+        with self.starting:
+            self.closed.set()
         for operation_id, stop in list(self.running.items()):
             log.warning("stopping operation %s: the run ended before it", operation_id)
             stop()

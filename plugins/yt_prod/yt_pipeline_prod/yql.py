@@ -350,9 +350,16 @@ def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
     if pool:
         settings["pool"] = pool
     yt = client.yt()
-    with translated(client, "YQL query"), outside_transaction(yt):
-        # the query tracker runs queries outside transactions
-        query_id = str(yt.start_query("yql", prepared.text, settings=settings))
+    with client.starting:
+        if client.closed.is_set():
+            # the run ended (Ctrl-C) while its stage threads go on: a query started now
+            # would run outside the stage's aborted transaction, and nobody would abort it
+            # or remove its staging tables
+            raise BackendError("the run has ended: the YQL query was not started")
+        with translated(client, "YQL query"), outside_transaction(yt):
+            # the query tracker runs queries outside transactions
+            query_id = str(yt.start_query("yql", prepared.text, settings=settings))
+        client.running[query_id] = lambda: _abort(client, query_id)
     info = _wait(client, query_id)
     state = str(info.get("state"))
     if state != "completed":
