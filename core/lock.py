@@ -41,6 +41,9 @@ log = logging.getLogger("yt_pipeline.lock")
 UNFINISHED_LOCK_S = 5.0
 #: slack between a process's start (kernel clock ticks) and the time its lock records
 START_SLACK_S = 2.0
+#: how many dead runs a lock file hands on (DeadRun.earlier): each run killed before it
+#: took the cluster's lock over adds one
+HANDED_ON = 8
 
 #: run ids whose locks this process holds, by lock path: the only way to tell our own lock
 #: from one a former process with our pid left behind
@@ -102,10 +105,21 @@ os.register_at_fork(before=lambda: _fork_guard.acquire(),
 
 
 def _dead_run(stale: dict[str, Any] | None) -> DeadRun | None:
-    """The run a stale lock names, when it names one fully (a lock never filled does not)."""
-    if stale is None:
+    """The run a stale lock names, when it names one fully (a lock never filled does not),
+    with the dead runs that run had taken over (`took_over`)."""
+    run = _named_run(stale)
+    if run is None or stale is None:
         return None
-    run_id, pid, host = stale.get("run_id"), stale.get("pid"), stale.get("host")
+    handed = stale.get("took_over")
+    earlier = [_named_run(each) for each in handed] if isinstance(handed, list) else []
+    return DeadRun(run_id=run.run_id, pid=run.pid, host=run.host,
+                   earlier=tuple(each for each in earlier if each is not None))
+
+
+def _named_run(entry: Any) -> DeadRun | None:
+    if not isinstance(entry, dict):
+        return None
+    run_id, pid, host = entry.get("run_id"), entry.get("pid"), entry.get("host")
     if isinstance(run_id, str) and isinstance(pid, int) and isinstance(host, str):
         return DeadRun(run_id=run_id, pid=pid, host=host)
     return None
@@ -206,6 +220,15 @@ class DeadRun(msgspec.Struct, frozen=True):
     run_id: str
     pid: int
     host: str
+    #: the dead runs whose locks that run had taken over, newest first. Killed before it
+    #: took the cluster's lock over (it packages the code first), it leaves the cluster's
+    #: lock in the name of one of them: a run killed, then its `--resume` killed early,
+    #: then another `--resume`, must know the first run too
+    earlier: tuple[DeadRun, ...] = ()
+
+    def runs(self) -> list[DeadRun]:
+        """This run and the earlier ones: every run the cluster's lock may still name."""
+        return [self, *self.earlier]
 
 
 class RunLock:
@@ -238,7 +261,14 @@ class RunLock:
                 if other is not None and not self._stale(other):
                     raise PipelineLocked(self._message(other)) from None
                 self._take_over(other)
-                self.taken_over = _dead_run(other) or self.taken_over
+                dead = _dead_run(other)
+                if dead is not None:
+                    self.taken_over = dead
+                    # in this run's own lock file: killed before it takes the cluster's
+                    # lock over, it hands them on to the next run (DeadRun.earlier)
+                    self.owner["took_over"] = [
+                        {"run_id": run.run_id, "pid": run.pid, "host": run.host}
+                        for run in dead.runs()[:HANDED_ON]]
                 continue
             self.held = True
             with _held_lock:

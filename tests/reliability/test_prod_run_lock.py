@@ -312,6 +312,37 @@ def test_the_dead_run_named_by_both_locks_is_taken_over(fake, tmp_path):
     assert not any("20261206-000000-dead" in title for title in lock_titles(fake))
 
 
+def test_a_resume_killed_before_the_cluster_lock_hands_the_dead_run_on(fake, tmp_path):
+    """A run killed holding the cluster's lock (A); its `--resume` (B) takes A's local lock
+    over and is killed too, before it takes the cluster's (it packages the code first);
+    another `--resume` (C) finds B's local lock and the cluster's lock still A's: A, handed
+    on in B's lock file, is taken over at once, not waited for (run_lock_timeout_s, two
+    minutes by default). Found by a kill trial of test_prod_kill_trials.py (`-k point`,
+    YTP_PROD_KILL_SEED=18: a crash point, then a resume killed in its first second)."""
+    root = checkout(tmp_path / "a" / PIPELINE, fake)
+    first = dead_pid()
+    plant_dead_local_lock(root, "20261206-000000-dead", first)
+    title = run_lock_title("20261206-000000-dead", first, host_name())
+    hold_cluster_lock(fake, title)
+    # B: takes the local lock over, then dies without a word (as by SIGKILL)
+    resumed = subprocess.run(
+        [sys.executable, "-c", "import os, sys\n"
+         "from yt_pipeline.lock import RunLock\n"
+         "lock = RunLock(sys.argv[1], 'prod', '20261206-000001-dead').acquire()\n"
+         "assert lock.taken_over is not None\n"
+         "os._exit(0)", str(root)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(lock_path(root, "prod").read_text())["run_id"] == "20261206-000001-dead"
+    began = time.monotonic()
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert time.monotonic() - began < 60, output
+    assert f"taking over the cluster lock {LOCK_NODE} from a run that is gone ({title})" \
+        in output, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    assert not any("-dead" in title for title in lock_titles(fake))
+
+
 @pytest.mark.parametrize("holder", ["another run id", "another host", "another pid"])
 def test_a_lock_held_by_any_other_run_is_refused(fake, tmp_path, holder):
     """The local lock names a dead run of this folder, but the cluster's holder is not that

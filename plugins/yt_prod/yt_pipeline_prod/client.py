@@ -155,12 +155,19 @@ class ProdClient(YqlRequests):
         self.upload_lock = threading.Lock()
         #: how to stop each operation still running, by id: used when the run is cut short
         self.running: dict[str, Callable[[], object]] = {}
+        #: set by `close`, under `starting`, which a YQL query is started and entered in
+        #: `running` under: no query starts once the run has ended (yql._run)
+        self.closed = threading.Event()
+        self.starting = threading.Lock()
         #: the cluster YQL queries name, once read from //sys/@cluster_name
         self.yql_cluster_name: str | None = None
         #: folders known to exist (for YQL result tables, commit markers)
         self.folders: set[str] = set()
         #: stage transactions not finished yet, aborted by `close`
         self.open_transactions: set[Any] = set()
+        #: the staging tables of the stages' YQL INSERTs in flight (yql.run_yql), removed by
+        #: `close` when the run ends before their stages do
+        self.yql_staging: set[str] = set()
         #: the run's lock on the cluster while the run holds it (run_lock.py)
         self.held_run_lock: ClusterRunLock | None = None
         #: the client whose state the stage clients share
@@ -482,13 +489,32 @@ class ProdClient(YqlRequests):
     def close(self) -> None:
         """Stop operations still running (a Ctrl-C ends the run in the main thread while
         stage threads wait on them), then drop the connections."""
+        with self.starting:
+            self.closed.set()
         for operation_id, stop in list(self.running.items()):
             log.warning("stopping operation %s: the run ended before it", operation_id)
             stop()
         self.running.clear()
         for transaction in list(self.open_transactions):
             transaction.abort()
+        self._remove_yql_staging()
         self._local = threading.local()
+
+    def _remove_yql_staging(self) -> None:
+        """Remove the staging tables of YQL INSERTs whose stages are cut short. After
+        Ctrl-C the process exits without waiting for its stage threads (scheduler.py), and a
+        query that has finished leaves its staging table to the thread that would have
+        removed it; it would stay a day (yql_text.RESULT_EXPIRATION)."""
+        staging = list(self.yql_staging)
+        self.yql_staging.clear()  # the stage clients share the set
+        if not staging:
+            return
+        yt = self.new_yt()
+        for path in staging:
+            try:
+                yt.remove(path, force=True)
+            except Exception as error:  # noqa: BLE001 - it expires within a day anyway
+                log.debug("could not remove %s: %s", path, type(error).__name__)
 
 
 class StageClient(ProdClient):

@@ -143,7 +143,7 @@ class ClusterRunLock:
             holder = lock_winner_transaction(error)
             if holder is None or not self._held_by_dead_run(holder):
                 raise
-            self._end_dead_run(yt, str(holder["id"]))
+            self._end_dead_run(yt, str(holder["id"]), str(holder.get("title")))
             self._lock_node(yt)  # a conflict now is a new holder's: refused
 
     def _lock_node(self, yt: Any) -> None:
@@ -153,20 +153,22 @@ class ClusterRunLock:
             yt.lock(self.node, mode="exclusive")
 
     def _held_by_dead_run(self, holder: dict[str, Any]) -> bool:
+        """Whether the holder is the dead run, or one it had taken over itself: killed
+        before it took the cluster's lock over, it left that lock to the run before it
+        (DeadRun.earlier)."""
         dead = self.dead_run
-        return (dead is not None and dead.host == host_name()
-                and holder.get("title") == run_lock_title(dead.run_id, dead.pid, dead.host))
+        return dead is not None and any(
+            run.host == host_name()
+            and holder.get("title") == run_lock_title(run.run_id, run.pid, run.host)
+            for run in dead.runs())
 
-    def _end_dead_run(self, yt: Any, transaction_id: str) -> None:
+    def _end_dead_run(self, yt: Any, transaction_id: str, title: str) -> None:
         import yt.wrapper as ytw
 
         from yt_pipeline_prod.stage_txn import outside_transaction
 
-        dead = self.dead_run
-        assert dead is not None
-        log.warning("taking over the cluster lock %s from run %s (pid %s on host %s), which "
-                    "is gone: aborting its transaction %s", self.node, dead.run_id, dead.pid,
-                    dead.host, transaction_id)
+        log.warning("taking over the cluster lock %s from a run that is gone (%s): aborting "
+                    "its transaction %s", self.node, title, transaction_id)
         with translated(self.client, "abort the transaction of the dead run's lock",
                         transaction_id):
             try:

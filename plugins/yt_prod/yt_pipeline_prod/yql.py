@@ -323,6 +323,9 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
         stale = own_writes_read(query, client.written_paths())
         if stale:
             raise own_writes_refused(stale)
+    # known to the run's client until they are removed or kept by the stage's transaction:
+    # a run cut short while the stage's thread is here removes them (ProdClient.close)
+    client.yql_staging.update(each.staging for each in staged)
     try:
         rows = _run(client, query, cluster, pool, max_row_weight, bool(staged))
         for each in staged:
@@ -333,6 +336,7 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
                 kept.append(each)
     finally:
         _remove_staging(client, [each for each in staged if each not in kept])
+        client.yql_staging.difference_update(each.staging for each in staged)
     return rows
 
 
@@ -346,9 +350,16 @@ def _run(client: ProdClient, query: str, cluster: str, pool: str | None,
     if pool:
         settings["pool"] = pool
     yt = client.yt()
-    with translated(client, "YQL query"), outside_transaction(yt):
-        # the query tracker runs queries outside transactions
-        query_id = str(yt.start_query("yql", prepared.text, settings=settings))
+    with client.starting:
+        if client.closed.is_set():
+            # the run ended (Ctrl-C) while its stage threads go on: a query started now
+            # would run outside the stage's aborted transaction, and nobody would abort it
+            # or remove its staging tables
+            raise BackendError("the run has ended: the YQL query was not started")
+        with translated(client, "YQL query"), outside_transaction(yt):
+            # the query tracker runs queries outside transactions
+            query_id = str(yt.start_query("yql", prepared.text, settings=settings))
+        client.running[query_id] = lambda: _abort(client, query_id)
     info = _wait(client, query_id)
     state = str(info.get("state"))
     if state != "completed":
