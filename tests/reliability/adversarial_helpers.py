@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -89,3 +92,43 @@ def differences(got: dict[str, Counter], want: dict[str, Counter]) -> list[str]:
 
 def row(**values) -> str:
     return json.dumps(values, sort_keys=True)
+
+
+def interrupt(root: Path, env: dict[str, str], rng: random.Random, how: str,
+              reference: dict, *extra: str, jobs: Callable[[int], list[int]]) -> str:
+    """Run `root` (with `extra` options) and interrupt it `how` (the kill campaigns' ways:
+    a crash point, SIGKILL early or at any time, Ctrl-C, SIGTERM, or a job killed, one of
+    `jobs(pid)` of the run); what was done. `reference` gives the run's crash points and
+    its uninterrupted duration."""
+    if how == "point":  # a resume passes its first points as it finishes the killed commits
+        at = rng.randint(1, 12 if extra == ("--resume",) and rng.random() < 0.5
+                         else reference["points"])
+        code, _ = finish(start(command(root, *extra), env={**env, "YTP_CRASH_AT": str(at)}))
+        return f"crash point {at} -> exit {code}"
+    process = start(command(root, *extra), env=env)
+    delay = rng.uniform(0.3, 1.2 if how == "early" else reference["elapsed"])
+    if how == "jobkill":  # the first job seen running after `delay` is killed, as by OOM
+        deadline, killed = time.monotonic() + delay, False
+        while process.poll() is None and not killed:
+            running = jobs(process.pid)
+            if running and time.monotonic() > deadline:
+                try:
+                    os.kill(rng.choice(running), signal.SIGKILL)
+                    killed = True
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        code, _ = finish(process)
+        return f"a job killed after {delay:.2f}s ({killed}) -> exit {code}"
+    time.sleep(delay)
+    try:
+        if how in ("kill", "early"):
+            os.killpg(process.pid, signal.SIGKILL)
+        elif how == "int":  # a terminal sends Ctrl-C to its foreground group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    code, _ = finish(process)
+    return f"{how} after {delay:.2f}s -> exit {code}"

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, crash_points, differences, finish, start, tables
+from adversarial_helpers import command, crash_points, differences, finish, interrupt, start, tables
 from kill_trials_pipeline import expected, make
 from test_adversarial_ops import _descendants
 
@@ -80,43 +80,6 @@ def check(root: Path) -> list[str]:
     return problems
 
 
-def interrupt(root: Path, env: dict[str, str], rng: random.Random, how: str,
-              reference: dict, *extra: str) -> str:
-    """Run `root` (with `extra` options) and interrupt it `how`; what was done."""
-    if how == "point":  # a resume passes its first points as it finishes the killed commits
-        at = rng.randint(1, 12 if extra == ("--resume",) and rng.random() < 0.5
-                         else reference["points"])
-        code, _ = finish(start(command(root, *extra), env={**env, "YTP_CRASH_AT": str(at)}))
-        return f"crash point {at} -> exit {code}"
-    process = start(command(root, *extra), env=env)
-    delay = rng.uniform(0.3, 1.2 if how == "early" else reference["elapsed"])
-    if how == "jobkill":  # the first job seen running after `delay` is killed, as by OOM
-        deadline, killed = time.monotonic() + delay, False
-        while process.poll() is None and not killed:
-            jobs = _descendants(process.pid)
-            if jobs and time.monotonic() > deadline:
-                try:
-                    os.kill(rng.choice(jobs), signal.SIGKILL)
-                    killed = True
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
-        code, _ = finish(process)
-        return f"a job killed after {delay:.2f}s ({killed}) -> exit {code}"
-    time.sleep(delay)
-    try:
-        if how in ("kill", "early"):
-            os.killpg(process.pid, signal.SIGKILL)
-        elif how == "int":  # a terminal sends Ctrl-C to its foreground group
-            os.killpg(process.pid, signal.SIGINT)
-        else:
-            process.send_signal(signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    code, _ = finish(process)
-    return f"{how} after {delay:.2f}s -> exit {code}"
-
-
 def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
     """One trial; whether its first interrupted run was stopped before its end."""
     rng = random.Random(f"{scenario}-{seed}")
@@ -129,14 +92,14 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
         code, out = finish(start(command(root), env=env))
         assert code == 0, out[-3000:]
         how = rng.choice(["point", "kill", "int", "term"])
-        steps.append("run --force: " + interrupt(root, env, rng, how, reference, "--force"))
+        steps.append("run --force: " + interrupt(root, env, rng, how, reference, "--force", jobs=_descendants))
     else:
-        steps.append("run: " + interrupt(root, env, rng, scenario, reference))
+        steps.append("run: " + interrupt(root, env, rng, scenario, reference, jobs=_descendants))
     # a job killed makes its operation run it again: the run may end well
     stopped = not steps[1].endswith("exit 0")
     for _ in range(rng.choice([0, 0, 1, 2, 3])):
         how = rng.choice(RESUME_INTERRUPTS)
-        steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume"))
+        steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume", jobs=_descendants))
     code, out = finish(start(command(root, "--resume"), env=env))
     label = "; ".join(steps)
     assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"

@@ -40,6 +40,7 @@ from adversarial_helpers import (  # noqa: E402 - after the skip
     crash_points,
     differences,
     finish,
+    interrupt,
     start,
 )
 from kill_trials_pipeline import GRAPH, expected  # noqa: E402
@@ -174,45 +175,6 @@ def _is_job(pid: int) -> bool:
         return False
 
 
-def interrupt(trial: Trial, rng: random.Random, how: str, reference: dict,
-              *extra: str) -> str:
-    """Run the trial's pipeline (with `extra` options) and interrupt it `how`; what was
-    done."""
-    root, env = trial.root, trial.env
-    if how == "point":  # a resume passes its first points as it finishes the killed commits
-        at = rng.randint(1, 12 if extra == ("--resume",) and rng.random() < 0.5
-                         else reference["points"])
-        code, _ = finish(start(command(root, *extra), env={**env, "YTP_CRASH_AT": str(at)}))
-        return f"crash point {at} -> exit {code}"
-    process = start(command(root, *extra), env=env)
-    delay = rng.uniform(0.3, 1.2 if how == "early" else reference["elapsed"])
-    if how == "jobkill":  # the first job seen running after `delay` is killed, as by OOM
-        deadline, killed = time.monotonic() + delay, False
-        while process.poll() is None and not killed:
-            jobs = jobs_of_the_fake(process.pid)
-            if jobs and time.monotonic() > deadline:
-                try:
-                    os.kill(rng.choice(jobs), signal.SIGKILL)
-                    killed = True
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.01)
-        code, _ = finish(process)
-        return f"a job killed after {delay:.2f}s ({killed}) -> exit {code}"
-    time.sleep(delay)
-    try:
-        if how in ("kill", "early"):
-            os.killpg(process.pid, signal.SIGKILL)
-        elif how == "int":  # a terminal sends Ctrl-C to its foreground group
-            os.killpg(process.pid, signal.SIGINT)
-        else:
-            process.send_signal(signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    code, _ = finish(process)
-    return f"{how} after {delay:.2f}s -> exit {code}"
-
-
 def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
     """One trial; whether its first interrupted run was stopped before its end."""
     rng = random.Random(f"prod-{scenario}-{seed}")
@@ -224,15 +186,18 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
             code, out = finish(start(command(current.root), env=current.env))
             assert code == 0, out[-3000:]
             how = rng.choice(["point", "kill", "int", "term"])
-            steps.append("run --force: " + interrupt(current, rng, how, reference, "--force"))
+            steps.append("run --force: " + interrupt(
+                current.root, current.env, rng, how, reference, "--force", jobs=jobs_of_the_fake))
             commits = (1, 2)
         else:
-            steps.append("run: " + interrupt(current, rng, scenario, reference))
+            steps.append("run: " + interrupt(current.root, current.env, rng, scenario, reference,
+                                             jobs=jobs_of_the_fake))
         # a job killed makes its operation run it again: the run may end well
         stopped = not steps[1].endswith("exit 0")
         for _ in range(rng.choice([0, 0, 1, 2, 3])):
             how = rng.choice(RESUME_INTERRUPTS)
-            steps.append("--resume: " + interrupt(current, rng, how, reference, "--resume"))
+            steps.append("--resume: " + interrupt(
+                current.root, current.env, rng, how, reference, "--resume", jobs=jobs_of_the_fake))
         if rng.random() < 0.3:  # the killed runs' stage transactions have ended
             time.sleep(LEASE_MS / 1000 + 0.5)
             current.fake.state.cypress.expire_transactions()
