@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import time
 from pathlib import Path
 
@@ -32,6 +31,9 @@ import pytest
 from adversarial_helpers import command, crash_points, differences, finish, interrupt, start, tables
 from kill_trials_pipeline import expected, make
 from test_adversarial_ops import _descendants
+
+# the trials send their runs Ctrl-C: SIGINT must reach them (conftest.py)
+pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
 
 TRIALS = int(os.environ.get("YTP_KILL_TRIALS", "0"))
 REPLAY = os.environ.get("YTP_KILL_SEED")
@@ -58,15 +60,6 @@ def reference(tmp_path_factory) -> dict:
     assert sorted(os.listdir(marks)) == ["mapper.1", "rt"], "the first attempts did not fail"
     assert check(root) == []
     return {"points": len(crash_points(points)), "elapsed": elapsed}
-
-
-@pytest.fixture(autouse=True)
-def _sigint_reaches_the_runs():
-    """A test suite started in the background of a script has SIGINT ignored, and so would
-    the runs it starts: Ctrl-C would be no interruption at all."""
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, before)
 
 
 def check(root: Path) -> list[str]:

@@ -56,6 +56,9 @@ from test_adversarial_ops import _descendants  # noqa: E402
 from yt_pipeline_prod.fake import FakeYtProxy  # noqa: E402
 from yt_pipeline_prod.testing import TEST_TOKEN  # noqa: E402
 
+# the trials send their runs Ctrl-C: SIGINT must reach them (conftest.py)
+pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
+
 TRIALS = int(os.environ.get("YTP_PROD_KILL_TRIALS", "0"))
 REPLAY = os.environ.get("YTP_PROD_KILL_SEED")
 SCENARIOS = ["point", "kill", "int", "term", "jobkill", "force"]
@@ -105,15 +108,6 @@ def reference(tmp_path_factory) -> dict:
         return {"points": len(names), "names": names, "elapsed": elapsed}
     finally:
         trial.stop()
-
-
-@pytest.fixture(autouse=True)
-def _sigint_reaches_the_runs():
-    """A test suite started in the background of a script has SIGINT ignored, and so would
-    the runs it starts: Ctrl-C would be no interruption at all."""
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, before)
 
 
 def transactions_end(fake: Any) -> list[str]:
