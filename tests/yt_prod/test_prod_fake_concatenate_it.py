@@ -15,11 +15,6 @@ from yt_errors import messages
 STRING_KEY = [{"name": "key", "type": "string"}]
 
 
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
 def _table(yt, path, schema=None, rows=None):
     yt.create("table", path, attributes={"schema": schema} if schema is not None else {})
     if rows:

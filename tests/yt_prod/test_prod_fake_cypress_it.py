@@ -15,11 +15,6 @@ NO_FORCE = '"set" command without "force" flag is forbidden; use "create" instea
 BOTH = 'Cannot specify both "ignore_existing" and "force" options simultaneously'
 
 
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
 def _message(yt, action) -> str:
     with pytest.raises(YtResponseError) as caught:
         action()

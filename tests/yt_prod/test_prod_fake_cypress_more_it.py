@@ -7,23 +7,12 @@ Each test names the integration test (or the server source) that decides it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from yt.wrapper.errors import YtResponseError
+from yt_calls import in_transaction
 from yt_errors import refusal
 
 CYCLIC = "Failed to create link: link is cyclic"
-
-
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
-def _in(yt: Any, tx: str) -> Any:
-    """Calls in the block run in `tx` (no pinging, nothing started)."""
-    return yt.Transaction(transaction_id=tx, ping=False, acquire=False)
 
 
 # -- list items --------------------------------------------------------------------------
@@ -115,7 +104,7 @@ def test_a_list_item_changed_in_a_transaction_is_its_own_until_commit(yt):
     # section of the Transactions page of the Cypress docs)
     yt.set("//tmp/list", [1, 2])
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.set("//tmp/list/end", 3)
         assert yt.get("//tmp/list") == [1, 2, 3]
     assert yt.get("//tmp/list") == [1, 2]
@@ -175,14 +164,14 @@ def test_a_snapshot_of_a_folder_keeps_a_removed_child_s_subtree(yt):
     yt.create("map_node", "//tmp/m")
     tx1 = yt.start_transaction()
     tx2 = yt.start_transaction(parent_transaction=tx1)
-    with _in(yt, tx1):
+    with in_transaction(yt, tx1):
         yt.create("table", "//tmp/m/a/t", recursive=True)
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         yt.lock("//tmp/m", mode="snapshot")
-    with _in(yt, tx1):
+    with in_transaction(yt, tx1):
         yt.remove("//tmp/m/a", recursive=True)
         assert not yt.exists("//tmp/m/a/t")
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         assert yt.get("//tmp/m/a/t/@key") == "t"
         assert yt.list("//tmp/m/a") == ["t"]
         assert yt.get("//tmp/m/a/@count") == 1
@@ -195,10 +184,10 @@ def test_a_snapshot_of_a_folder_keeps_a_subtree_removed_outside(yt):
     yt.create("map_node", "//tmp/m/a/b", recursive=True)
     yt.set("//tmp/m/a/b/n", 5)
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.lock("//tmp/m", mode="snapshot")
     yt.remove("//tmp/m/a", recursive=True)
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert yt.get("//tmp/m/a/b/n") == 5
         assert yt.list("//tmp/m/a") == ["b"]
         assert yt.get("//tmp/m") == {"a": {"b": {"n": 5}}}
@@ -214,11 +203,11 @@ def test_a_snapshot_reads_below_a_child_still_there_through_its_versions(yt):
     yt.create("table", "//tmp/m/a/t")
     tx1 = yt.start_transaction()
     tx2 = yt.start_transaction(parent_transaction=tx1)
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         yt.lock("//tmp/m", mode="snapshot")
-    with _in(yt, tx1):
+    with in_transaction(yt, tx1):
         yt.remove("//tmp/m/a/t")
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         assert yt.exists("//tmp/m/a")
         assert not yt.exists("//tmp/m/a/t")
     yt.abort_transaction(tx1)

@@ -13,11 +13,6 @@ from yt_errors import refusal
 NO_FORCE = '"set" command without "force" flag is forbidden; use "create" instead'
 
 
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
 def _broken(yt, link: str) -> bool:
     """A link's `@broken`, a boolean."""
     value = yt.get(link + "&/@broken")

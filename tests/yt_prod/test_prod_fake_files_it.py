@@ -10,11 +10,6 @@ import pytest
 from yt.wrapper.errors import YtResponseError
 
 
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
 def test_compute_md5_gives_a_file_its_md5_appends_included(yt):
     # test_compute_hash
     for name in ("fcache", "fcache2", "fcache3", "fcache4", "fcache5"):

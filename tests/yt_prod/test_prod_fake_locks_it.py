@@ -19,10 +19,9 @@ and the source of the behaviour and its words:
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from yt.wrapper.errors import YtResponseError
+from yt_calls import in_transaction
 
 from yt_pipeline_prod.testing import make_prod_client
 
@@ -30,11 +29,6 @@ from yt_pipeline_prod.testing import make_prod_client
 @pytest.fixture
 def yt(fake_yt):
     return make_prod_client(fake_yt).yt()
-
-
-def _in(yt: Any, tx: str) -> Any:
-    """Calls in the block run in `tx` (no pinging, nothing started)."""
-    return yt.Transaction(transaction_id=tx, ping=False, acquire=False)
 
 
 def _error(caught: pytest.ExceptionInfo) -> tuple[int, str]:
@@ -52,10 +46,10 @@ def test_a_commit_aborts_the_nested_transactions_still_running(yt):
     for name in ("t", "t1"):
         yt.set(f"//tmp/{name}", 0)
     outer = yt.start_transaction()
-    with _in(yt, outer):
+    with in_transaction(yt, outer):
         yt.set("//tmp/t", 1)
     inner = yt.start_transaction(parent_transaction=outer)
-    with _in(yt, inner):
+    with in_transaction(yt, inner):
         yt.set("//tmp/t1", 1)
     yt.commit_transaction(outer)
     assert (yt.get("//tmp/t"), yt.get("//tmp/t1")) == (1, 0)
@@ -63,7 +57,7 @@ def test_a_commit_aborts_the_nested_transactions_still_running(yt):
         yt.ping_transaction(inner)
     assert caught.value.is_no_such_transaction()
     other = yt.start_transaction()
-    with _in(yt, other):
+    with in_transaction(yt, other):
         yt.lock("//tmp/t1")  # the nested transaction's exclusive lock went with it
     yt.abort_transaction(other)
 
@@ -74,7 +68,7 @@ def test_a_snapshot_lock_is_refused_after_the_transactions_own_stronger_lock(yt,
     # snapshot lock, when the same transaction holds an exclusive or a shared one
     yt.create("table", "//tmp/t")
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.lock("//tmp/t", mode=mode)
         with pytest.raises(YtResponseError) as caught:
             yt.lock("//tmp/t", mode="snapshot")
@@ -93,10 +87,10 @@ def test_a_snapshot_lock_is_refused_when_a_descendant_holds_a_stronger_one(yt, m
     chain = [yt.start_transaction()]
     for _ in range(depth):
         chain.append(yt.start_transaction(parent_transaction=chain[-1]))
-    with _in(yt, chain[-1]):
+    with in_transaction(yt, chain[-1]):
         yt.lock("//tmp/t", mode=mode)
     for tx in chain[:-1]:
-        with _in(yt, tx), pytest.raises(YtResponseError) as caught:
+        with in_transaction(yt, tx), pytest.raises(YtResponseError) as caught:
             yt.lock("//tmp/t", mode="snapshot")
         assert _error(caught) == (
             401, f'Cannot take "snapshot" lock for node //tmp/t since "{mode}" lock is '
@@ -112,14 +106,14 @@ def test_a_snapshot_lock_under_an_ancestors_or_a_concurrent_exclusive_lock_is_ta
     # (TestCypressLocks.test_exclusive_vs_snapshot_locks2).
     yt.write_table("//tmp/t", [{"v": 1}], format="json")
     writer = yt.start_transaction()
-    with _in(yt, writer):
+    with in_transaction(yt, writer):
         yt.write_table("//tmp/t", [{"v": 2}], format="json")
     read = yt.start_transaction(parent_transaction=writer)
-    with _in(yt, read):
+    with in_transaction(yt, read):
         yt.lock("//tmp/t", mode="snapshot")
         assert list(yt.read_table("//tmp/t", format="json")) == [{"v": 2}]
     concurrent = yt.start_transaction()
-    with _in(yt, concurrent):
+    with in_transaction(yt, concurrent):
         yt.lock("//tmp/t", mode="snapshot")
         assert list(yt.read_table("//tmp/t", format="json")) == [{"v": 1}]
     for tx in (concurrent, writer):
@@ -138,11 +132,11 @@ def test_lock_keys_go_with_shared_locks_only(yt, mode, keys, message):
     # TestCypressLocks.test_lock_mode_for_child_and_attr_locks; the last case is the same
     # postprocessor of TLockCommand
     tx = yt.start_transaction()
-    with _in(yt, tx), pytest.raises(YtResponseError) as caught:
+    with in_transaction(yt, tx), pytest.raises(YtResponseError) as caught:
         yt.lock("//tmp", mode=mode, **keys)
     assert _error(caught)[1] == message
     other = yt.start_transaction()
-    with _in(yt, other):
+    with in_transaction(yt, other):
         yt.lock("//tmp", mode="exclusive")  # the refused request left no lock behind
     for each in (tx, other):
         yt.abort_transaction(each)
@@ -155,7 +149,7 @@ def test_the_lock_commands_own_refusals(yt):
         yt.lock("//tmp")
     assert _error(caught)[1] == "A valid master transaction is required"
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         with pytest.raises(YtResponseError) as caught:
             yt.lock("//tmp", mode="invalid")
         assert _error(caught)[1] == 'Error parsing ELockMode value "invalid"'
@@ -172,12 +166,12 @@ def test_a_conflict_names_the_concurrent_exclusive_lock_before_a_shared_one(yt):
     yt.create("table", "//tmp/t")
     outer = yt.start_transaction()
     inner = yt.start_transaction(parent_transaction=outer)
-    with _in(yt, outer):
+    with in_transaction(yt, outer):
         yt.lock("//tmp/t", mode="shared")
-    with _in(yt, inner):
+    with in_transaction(yt, inner):
         yt.lock("//tmp/t", mode="exclusive")  # its ancestor's shared lock is no conflict
     other = yt.start_transaction()
-    with _in(yt, other), pytest.raises(YtResponseError) as caught:
+    with in_transaction(yt, other), pytest.raises(YtResponseError) as caught:
         yt.lock("//tmp/t", mode="exclusive")
     assert _error(caught) == (
         402, 'Cannot take "exclusive" lock for node //tmp/t since "exclusive" lock is taken '

@@ -16,18 +16,9 @@ from typing import Any
 
 import pytest
 import yt.yson as yson
+from yt_calls import in_transaction
 
 BIG = 100_000
-
-
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
-def _in(yt: Any, tx: str) -> Any:
-    """Calls in the block run in `tx` (no pinging, nothing started)."""
-    return yt.Transaction(transaction_id=tx, ping=False, acquire=False)
 
 
 def _rows(yt: Any, path: str) -> list[dict[str, Any]]:
@@ -40,7 +31,7 @@ def _write(yt: Any, path: str, rows: list[dict[str, Any]]) -> None:
 
 def _snapshot(yt: Any, path: str) -> str:
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.lock(path, mode="snapshot")
     return tx
 
@@ -62,11 +53,11 @@ def test_snapshots_of_a_large_table_share_its_rows_and_keep_them_after_a_write(y
     assert yt.get("//tmp/big/@data_weight") > weight
     assert _rows(yt, f"//tmp/big[#{BIG - 1}:]") == [{"k": BIG - 1}, {"k": BIG}]
     for tx in txs:
-        with _in(yt, tx):
+        with in_transaction(yt, tx):
             assert yt.get("//tmp/big/@row_count") == BIG
             assert yt.get("//tmp/big/@data_weight") == weight
             assert not yt.exists("//tmp/big/@note")
-    with _in(yt, txs[0]):
+    with in_transaction(yt, txs[0]):
         assert _rows(yt, f"//tmp/big[#{BIG - 1}:]") == [{"k": BIG - 1}]
     for tx in txs:
         yt.abort_transaction(tx)
@@ -81,7 +72,7 @@ def test_a_snapshot_keeps_rows_bytes_and_attributes_written_outside(yt):
     yt.set("//tmp/t/@y", "kept")
     yt.write_file("//tmp/f", b"abc")
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.lock("//tmp/t", mode="snapshot")
         yt.lock("//tmp/f", mode="snapshot")
     _write(yt, "<append=%true>//tmp/t", [{"a": 2}])
@@ -89,7 +80,7 @@ def test_a_snapshot_keeps_rows_bytes_and_attributes_written_outside(yt):
     yt.remove("//tmp/t/@y")
     yt.write_file("<append=%true>//tmp/f", b"def")
     other = yt.start_transaction()
-    with _in(yt, other):
+    with in_transaction(yt, other):
         _write(yt, "//tmp/t", [{"a": 9}])
         yt.set("//tmp/t/@z", 3)
         yt.write_file("//tmp/f", b"xyz")
@@ -97,7 +88,7 @@ def test_a_snapshot_keeps_rows_bytes_and_attributes_written_outside(yt):
     assert _rows(yt, "//tmp/t") == [{"a": 9}]
     assert yt.read_file("//tmp/f").read() == b"xyz"
     assert (yt.get("//tmp/t/@x"), yt.get("//tmp/t/@z")) == ({"k": [1, 2]}, 3)
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert _rows(yt, "//tmp/t") == [{"a": 1}]
         assert yt.read_file("//tmp/f").read() == b"abc"
         assert (yt.get("//tmp/t/@x"), yt.get("//tmp/t/@y")) == ({"k": [1]}, "kept")
@@ -112,16 +103,16 @@ def test_a_nested_snapshot_keeps_what_its_parent_writes_after_it(yt):
     # nested snapshot as it was, and the parent reads its own writes
     _write(yt, "//tmp/t", [{"a": 1}])
     parent = yt.start_transaction()
-    with _in(yt, parent):
+    with in_transaction(yt, parent):
         _write(yt, "<append=%true>//tmp/t", [{"a": 2}])
     child = yt.start_transaction(parent_transaction=parent)
-    with _in(yt, child):
+    with in_transaction(yt, child):
         yt.lock("//tmp/t", mode="snapshot")
-    with _in(yt, parent):
+    with in_transaction(yt, parent):
         _write(yt, "<append=%true>//tmp/t", [{"a": 3}])
         yt.set("//tmp/t/@q", 1)
         assert _rows(yt, "//tmp/t") == [{"a": 1}, {"a": 2}, {"a": 3}]
-    with _in(yt, child):
+    with in_transaction(yt, child):
         assert _rows(yt, "//tmp/t") == [{"a": 1}, {"a": 2}]
         assert not yt.exists("//tmp/t/@q")
     assert _rows(yt, "//tmp/t") == [{"a": 1}]
@@ -135,14 +126,14 @@ def test_a_write_in_a_transaction_leaves_the_committed_table_and_snapshots_as_th
     _write(yt, "//tmp/t", [{"a": 1}])
     snapshot = _snapshot(yt, "//tmp/t")
     writer = yt.start_transaction()
-    with _in(yt, writer):
+    with in_transaction(yt, writer):
         _write(yt, "<append=%true>//tmp/t", [{"a": 2}])
         yt.set("//tmp/t/@w", 1)
     assert _rows(yt, "//tmp/t") == [{"a": 1}]
     assert not yt.exists("//tmp/t/@w")
     yt.commit_transaction(writer)
     assert _rows(yt, "//tmp/t") == [{"a": 1}, {"a": 2}]
-    with _in(yt, snapshot):
+    with in_transaction(yt, snapshot):
         assert _rows(yt, "//tmp/t") == [{"a": 1}]
         assert not yt.exists("//tmp/t/@w")
     yt.abort_transaction(snapshot)
@@ -156,7 +147,7 @@ def test_a_snapshot_of_a_node_whose_folder_is_removed_is_not_reached_by_its_path
     tx = _snapshot(yt, "//tmp/m1/m2/m3")
     yt.remove("//tmp/m1", recursive=True)
     assert not yt.exists("//tmp/m1/m2/m3")
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert not yt.exists("//tmp/m1/m2/m3")
         assert not yt.exists("//tmp/m1")
     yt.abort_transaction(tx)
@@ -171,12 +162,12 @@ def test_a_snapshot_of_a_table_replaced_outside_reads_the_new_table_by_its_path(
     old_id = yt.get("//tmp/t/@id")
     tx = _snapshot(yt, "//tmp/t")
     yt.remove("//tmp/t")
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert not yt.exists("//tmp/t")
     _write(yt, "//tmp/t", [{"a": 2}])
     new_id = yt.get("//tmp/t/@id")
     assert new_id != old_id
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert yt.get("//tmp/t/@id") == new_id
         assert _rows(yt, "//tmp/t") == [{"a": 2}]
         # a write there locks and branches the new table, not the snapshot

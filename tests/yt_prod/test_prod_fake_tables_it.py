@@ -14,11 +14,6 @@ from yt_errors import messages
 KEY_LIMIT = 16 * 1024  # max_key_weight's default (TChunkWriterConfig, ytlib config.cpp)
 
 
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
 def _write(yt, path, rows, **options):
     yt.write_table(path, rows, format="json", **options)
 

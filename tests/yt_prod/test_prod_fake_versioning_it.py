@@ -9,29 +9,18 @@ versioned_view.py).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from yt.wrapper.errors import YtResponseError
-
-
-@pytest.fixture
-def yt(prod_client):
-    return prod_client.yt()
-
-
-def _in(yt: Any, tx: str) -> Any:
-    """Calls in the block run in `tx` (no pinging, nothing started)."""
-    return yt.Transaction(transaction_id=tx, ping=False, acquire=False)
+from yt_calls import in_transaction
 
 
 def test_an_attribute_another_transaction_commits_is_read_through_a_branch(yt):
     # TestCypressLocks.test_attr_locks2: tx2 branched //tmp to set @b before tx1 committed
     # @a; tx2 still reads @a, and both land
     tx1, tx2 = yt.start_transaction(), yt.start_transaction()
-    with _in(yt, tx1):
+    with in_transaction(yt, tx1):
         yt.set("//tmp/@a", 1)
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         yt.set("//tmp/@b", 2)
     for name in ("a", "b"):
         # ThrowNoSuchAttribute (yt/yt/core/ytree/exception_helpers.cpp), a resolve error
@@ -41,7 +30,7 @@ def test_an_attribute_another_transaction_commits_is_read_through_a_branch(yt):
         assert caught.value.error["message"] == f'Attribute "{name}" is not found'
     yt.commit_transaction(tx1)
     assert yt.get("//tmp/@a") == 1
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         assert (yt.get("//tmp/@a"), yt.get("//tmp/@b")) == (1, 2)
     yt.commit_transaction(tx2)
     assert (yt.get("//tmp/@a"), yt.get("//tmp/@b")) == (1, 2)
@@ -51,11 +40,11 @@ def test_a_transaction_reads_its_own_attribute_change_not_the_later_commit(yt):
     # an attribute the branch changed (or removed) reads as the branch left it
     yt.create("table", "//tmp/t", attributes={"x": 0, "y": 0})
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.set("//tmp/t/@x", 1)
         yt.remove("//tmp/t/@y")
     yt.set("//tmp/t/@z", 3)  # a name the transaction holds no lock on
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert yt.get("//tmp/t/@x") == 1
         assert not yt.exists("//tmp/t/@y")
         assert yt.get("//tmp/t/@z") == 3
@@ -69,12 +58,12 @@ def test_a_snapshot_lock_reads_the_node_as_it_was(yt):
     yt.set("//tmp/node", 42, recursive=True)
     yt.set("//tmp/node/@x", 1)
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.lock("//tmp/node", mode="snapshot")
     yt.set("//tmp/node", 100)
     yt.set("//tmp/node/@x", 2)
     yt.set("//tmp/node/@y", 3)
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert yt.get("//tmp/node") == 42
         assert yt.get("//tmp/node/@x") == 1
         assert not yt.exists("//tmp/node/@y")
@@ -93,20 +82,20 @@ def test_a_snapshot_of_a_folder_keeps_its_children(yt):
     yt.create("map_node", "//tmp/m")
     tx1 = yt.start_transaction()
     tx2 = yt.start_transaction(parent_transaction=tx1)
-    with _in(yt, tx1):
+    with in_transaction(yt, tx1):
         yt.create("table", "//tmp/m/t")
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         yt.lock("//tmp/m", mode="snapshot")
         assert yt.get("//tmp/m/t/@key") == "t"
-    with _in(yt, tx1):
+    with in_transaction(yt, tx1):
         yt.remove("//tmp/m/t")
     yt.create("table", "//tmp/m/later")
-    with _in(yt, tx2):
+    with in_transaction(yt, tx2):
         assert yt.get("//tmp/m/t/@key") == "t"
         assert yt.list("//tmp/m") == ["t"]
         assert yt.get("//tmp/m/@count") == 1
         assert not yt.exists("//tmp/m/later")
-    with _in(yt, tx1):
+    with in_transaction(yt, tx1):
         assert yt.list("//tmp/m") == ["later"]
     yt.abort_transaction(tx1)
 
@@ -116,10 +105,10 @@ def test_a_shared_lock_of_a_folder_reads_later_children(yt):
     # walks on to the originator)
     yt.create("map_node", "//tmp/m")
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.lock("//tmp/m", mode="shared")
     yt.create("table", "//tmp/m/later")
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert yt.list("//tmp/m") == ["later"]
     yt.abort_transaction(tx)
 
@@ -131,14 +120,14 @@ def test_a_snapshot_of_a_folder_keeps_a_child_replaced_outside(yt):
     yt.create("string_node", "//tmp/a/s")
     doc_id = yt.create("document", "//tmp/a/d")
     tx = yt.start_transaction()
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         yt.lock("//tmp/a", mode="snapshot")
     yt.remove("//tmp/a/d")
     assert not yt.exists("//tmp/a/d")
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert yt.exists("//tmp/a/d")
     yt.create("document", "//tmp/a/d")
-    with _in(yt, tx):
+    with in_transaction(yt, tx):
         assert yt.get("//tmp/a/d/@id") == doc_id
     assert yt.get("//tmp/a/d/@id") != doc_id
     yt.abort_transaction(tx)
