@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 import yt.yson as yson
 
 from yt_pipeline_prod.fake import builtin_checks
-from yt_pipeline_prod.fake.attribute_removal import remove_attribute
+from yt_pipeline_prod.fake.attribute_paths import (
+    no_such_attribute,
+    read,
+    refuse_empty_attribute_name,
+    split_attribute,
+)
+from yt_pipeline_prod.fake.attribute_removal import remove_attribute, set_at_path
 from yt_pipeline_prod.fake.attributes import (
     attribute_value,
     check_replication_factor,
@@ -44,7 +50,6 @@ from yt_pipeline_prod.fake.list_items import (
 from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
-    RESOLVE_ERROR,
     Request,
     YtFakeError,
     parse_structured,
@@ -139,11 +144,14 @@ def cmd_get(state: FakeState, request: Request) -> Any:
             wanted = [str(a) for a in request.param("attributes") or []]
             return _value_result(request, node_value(cypress, path, tx, wanted))
         node = cypress.get_node(path, tx)
+        name, tokens = split_attribute(attribute)
+        if tokens or "/" in attribute:
+            refuse_empty_attribute_name(name)
         try:
-            value = attribute_value(cypress, path, node, tx, attribute)
+            value = attribute_value(cypress, path, node, tx, name)
         except (KeyError, TypeError, IndexError, ValueError):
-            raise _missing_attribute(cypress, path, node, tx, attribute) from None
-        return _value_result(request, value)
+            raise no_such_attribute(name) from None
+        return _value_result(request, read(value, tokens))
 
 
 def _list_item(cypress: Cypress, path: str, attribute: str | None,
@@ -156,20 +164,6 @@ def _list_item(cypress: Cypress, path: str, attribute: str | None,
     if item is not None and attribute is not None:
         raise YtFakeError(f"the fake proxy keeps no attributes of list items ({path})")
     return item
-
-
-def _missing_attribute(cypress: Cypress, path: str, node: Node, tx: str | None,
-                       attribute: str) -> YtFakeError:
-    """A node without the attribute named is a resolve error in a master's words
-    (ThrowNoSuchAttribute in yt/yt/core/ytree/exception_helpers.cpp: 'Attribute %Qv is not
-    found'; test_attr_locks2 and test_attributes of the integration tests); a path inside
-    an attribute that has no such part keeps the fake's own words."""
-    name = attribute.split("/", 1)[0]
-    try:
-        attribute_value(cypress, path, node, tx, name)
-    except (KeyError, TypeError, IndexError, ValueError):
-        return YtFakeError(f'Attribute "{name}" is not found', code=RESOLVE_ERROR)
-    return YtFakeError(f"Attribute {attribute!r} is not found at {path}", code=RESOLVE_ERROR)
 
 
 def cmd_list(state: FakeState, request: Request) -> Any:
@@ -218,13 +212,16 @@ def cmd_set(state: FakeState, request: Request) -> None:
             set_item(cypress, *item, value, bool(request.param("force")), tx)
             return None
         if attribute:
-            name = attribute.split("/")[0]
+            name, tokens = split_attribute(attribute)
+            if tokens or "/" in attribute:
+                refuse_empty_attribute_name(name)
+            if tokens:
+                set_at_path(cypress, path, attribute, value, tx)
+                return None
             builtin_checks.check_set(cypress.get_node(path, tx).type, name, value)
             check_attribute(name, value)
             _refuse_in_transaction(cypress, path, name, tx)
-            if name == attribute:
-                value = stored_value(name, value)
-            set_attribute(cypress, path, name, value, tx)
+            set_attribute(cypress, path, name, stored_value(name, value), tx)
             return None
         existing = cypress.lookup(path, tx)
         force = bool(request.param("force"))

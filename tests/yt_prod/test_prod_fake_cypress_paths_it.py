@@ -1,0 +1,112 @@
+"""The fake proxy's Cypress against YTsaurus's integration tests (yt/yt/tests/integration/
+cypress/test_cypress.py and test_cypress_locks.py in ytsaurus/ytsaurus) and the master's
+source, asked through ytsaurus-client, on paths the fake once took too lightly: a path
+into an attribute's value (`//t/@x/k`), a lock of what is no node, a node a snapshot lock
+keeps after its removal (`#id`), and the id of a moved node. Each test names the
+integration test or the source that decides it.
+"""
+
+from __future__ import annotations
+
+from yt_calls import in_transaction
+from yt_errors import refusal
+
+
+# -- a path into an attribute's value ----------------------------------------------------
+def test_a_set_inside_an_attribute_changes_that_key_only(yt):
+    # TestCypress.test_embedded_attributes sets //tmp/a/@attr/key/... and reads the rest of
+    # @attr back; TSupportsAttributes::DoSetAttribute (yt/yt/core/ytree/ypath_detail.cpp)
+    # sets the path in the attribute's value and stores the value whole
+    yt.set("//tmp/a", {})
+    yt.set("//tmp/a/@attr", {"key": "value", "other": 1, "list": [1]})
+    yt.set("//tmp/a/@attr/key", "new")
+    yt.set("//tmp/a/@attr/added", {"deep": True})
+    yt.set("//tmp/a/@attr/list/end", 2)
+    yt.set("//tmp/a/@attr/list/0", 0)
+    assert yt.get("//tmp/a/@attr") == {"key": "new", "other": 1, "list": [0, 2],
+                                       "added": {"deep": True}}
+    assert yt.get("//tmp/a/@attr/added") == {"deep": True}
+
+
+def test_a_set_inside_an_attribute_is_refused_as_a_master_refuses_it(yt):
+    # DoSetAttribute: a custom attribute that is not there ('Custom attribute "x" is not
+    # found', ThrowNoSuchCustomAttribute), a builtin one no one writes
+    # (ThrowCannotSetBuiltinAttribute); in the value, a missing key before the last one and
+    # a step below a scalar are the ephemeral tree's errors, named from "Root node"
+    # (TMapNodeMixin::PrepareSetChild, TNodeBase::ResolveRecursive in
+    # yt/yt/core/ytree/node_detail.cpp), and a value replaced keeps its type (TNodeSetter)
+    yt.set("//tmp/a", {})
+    yt.set("//tmp/a/@attr", {"key": "value", "n": 1, "list": [1]})
+    cases = {
+        "//tmp/a/@nothere/k": 'Custom attribute "nothere" is not found',
+        "//tmp/a/@id/k": 'Builtin attribute "id" cannot be set',
+        "//tmp/a/@attr/missing/deeper": 'Root node has no child with key "missing"',
+        "//tmp/a/@attr/key/deeper": "Node /key cannot have children",
+        "//tmp/a/@attr/list/5": "Node /list has no child with index 5",
+        "//tmp/a/@attr/n": 'Cannot update "int64" node with "string" value; types must match',
+    }
+    for path, message in cases.items():
+        assert message in refusal(lambda path=path: yt.set(path, "x")), path
+    assert yt.get("//tmp/a/@attr") == {"key": "value", "n": 1, "list": [1]}
+
+
+def test_a_get_inside_an_attribute_names_what_is_missing(yt):
+    # TSupportsAttributes::DoGetAttributeFragment: a missing attribute is ThrowNoSuchAttribute,
+    # a missing part of its value the ephemeral tree's resolve error
+    # (ThrowNoSuchChildKey, ThrowNoSuchChildIndex in yt/yt/core/ytree/exception_helpers.cpp);
+    # TestCypress.test_exists: exists of a list index inside an attribute
+    yt.set("//tmp/a", {})
+    yt.set("//tmp/a/@attr", {"key": "value", "list": [10]})
+    assert yt.get("//tmp/a/@attr/list/-1") == 10
+    assert yt.exists("//tmp/a/@attr/list/0")
+    assert not yt.exists("//tmp/a/@attr/list/1")
+    assert not yt.exists("//tmp/a/@attr/missing")
+    cases = {
+        "//tmp/a/@nothere/k": 'Attribute "nothere" is not found',
+        "//tmp/a/@attr/missing": 'Root node has no child with key "missing"',
+        "//tmp/a/@attr/list/5": "Node /list has no child with index 5",
+        "//tmp/a/@attr/key/deeper": "Node /key cannot have children",
+    }
+    for path, message in cases.items():
+        assert message in refusal(lambda path=path: yt.get(path)), path
+
+
+def test_a_remove_inside_an_attribute_takes_that_part_only(yt):
+    # TestCypress.test_remove: a missing attribute, a builtin one (even forced), a missing
+    # custom one forced; DoRemoveAttribute removes the path from the custom attribute's
+    # value (TCompositeNodeMixin::RemoveRecursive: a missing key refused unless forced)
+    yt.set("//tmp/a", {})
+    yt.set("//tmp/a/@attr", {"key": "value", "other": 1, "list": [1, 2]})
+    yt.remove("//tmp/a/@attr/key")
+    yt.remove("//tmp/a/@attr/list/0")
+    assert yt.get("//tmp/a/@attr") == {"other": 1, "list": [2]}
+    assert 'Root node has no child with key "key"' in refusal(
+        lambda: yt.remove("//tmp/a/@attr/key"))
+    yt.remove("//tmp/a/@attr/key", force=True)
+    assert 'Attribute "nothere" is not found' in refusal(
+        lambda: yt.remove("//tmp/a/@nothere/inner"))
+    yt.remove("//tmp/a/@nothere/inner", force=True)
+    assert 'Attribute "key" cannot be removed' in refusal(
+        lambda: yt.remove("//tmp/a/@key/inner", force=True))
+    assert yt.get("//tmp/a/@attr") == {"other": 1, "list": [2]}
+
+
+def test_a_path_inside_an_attribute_is_locked_and_versioned_as_the_attribute(yt):
+    # TestCypressLocks.test_attr_locks3: a set of @a takes the shared lock on attribute key
+    # a; a set inside @a is a set of @a (DoSetAttribute stores the whole value), so it
+    # takes that lock, and the transaction's value is the whole attribute on commit
+    yt.set("//tmp/a", {})
+    yt.set("//tmp/a/@attr", {"k": 1, "other": 1})
+    tx1 = yt.start_transaction()
+    with in_transaction(yt, tx1):
+        yt.set("//tmp/a/@attr/k", 2)
+        assert yt.get("//tmp/a/@attr") == {"k": 2, "other": 1}
+    assert yt.get("//tmp/a/@attr") == {"k": 1, "other": 1}
+    tx2 = yt.start_transaction()
+    with in_transaction(yt, tx2):
+        found = refusal(lambda: yt.set("//tmp/a/@attr/other", 3))
+    assert (f'Cannot take lock for attribute "attr" of node //tmp/a since this attribute is '
+            f"locked by concurrent transaction {tx1}") in found
+    yt.abort_transaction(tx2)
+    yt.commit_transaction(tx1)
+    assert yt.get("//tmp/a/@attr") == {"k": 2, "other": 1}
