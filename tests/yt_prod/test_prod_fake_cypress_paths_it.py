@@ -110,3 +110,32 @@ def test_a_path_inside_an_attribute_is_locked_and_versioned_as_the_attribute(yt)
     yt.abort_transaction(tx2)
     yt.commit_transaction(tx1)
     assert yt.get("//tmp/a/@attr") == {"k": 2, "other": 1}
+
+
+# -- locks of what is no node ------------------------------------------------------------
+def test_an_attribute_is_not_locked(yt):
+    # TestCypressLocks.test_invalid_cases: a lock of //tmp/value/@attr/@lock_mode is
+    # refused; the fake once locked the node the path starts at
+    yt.set("//tmp/value", 42)
+    yt.set("//tmp/value/@attr", "some")
+    tx = yt.start_transaction()
+    with in_transaction(yt, tx):
+        assert '"Lock" method is not supported' in refusal(
+            lambda: yt.lock("//tmp/value/@attr"))
+    other = yt.start_transaction()
+    with in_transaction(yt, other):
+        yt.lock("//tmp/value")  # no lock was left by the refused one
+    yt.abort_transaction(other)
+    yt.abort_transaction(tx)
+
+
+def test_a_list_item_is_not_locked_by_the_fake(yt):
+    # a master locks a list item as the node it is (each item is a node of its own:
+    # TListNodeMixin in yt/yt/core/ytree/node_detail.cpp); the fake keeps a list as one
+    # value (list_items) and says so, where it once answered that the item was missing
+    yt.set("//tmp/list", [1, 2])
+    tx = yt.start_transaction()
+    with in_transaction(yt, tx):
+        found = refusal(lambda: yt.lock("//tmp/list/0"))
+    assert found == ["the fake proxy does not lock list items (//tmp/list/0)"]
+    yt.abort_transaction(tx)

@@ -433,12 +433,19 @@ def cmd_lock(state: FakeState, request: Request) -> Any:
         raise YtFakeError("A valid master transaction is required")
     if request.param("waitable"):
         raise YtFakeError("the fake proxy does not queue waitable locks")
-    path, _ = _path(state, request)
+    path, attribute = _path(state, request)
+    if attribute is not None:
+        # an attribute is no node to lock (test_invalid_cases of yt/yt/tests/integration/
+        # cypress/test_cypress_locks.py locks //tmp/value/@attr/@lock_mode)
+        raise YtFakeError('"Lock" method is not supported')
     if mode == "none":
         # the master's TNontemplateCypressNodeProxyBase::Lock, once the node is found
         raise YtFakeError('Invalid lock mode "none"')
     cypress = state.cypress
     with cypress.lock:
+        if cypress.lookup(path, tx) is None and list_address(cypress, path, tx) is not None:
+            # a master locks the item's own node; the fake keeps a list as one value
+            raise YtFakeError(f"the fake proxy does not lock list items ({path})")
         lock = cypress.take_lock(path, tx, mode,
                                  str(child_key) if child_key is not None else None,
                                  str(attribute_key) if attribute_key is not None else None)
