@@ -139,3 +139,31 @@ def test_a_list_item_is_not_locked_by_the_fake(yt):
         found = refusal(lambda: yt.lock("//tmp/list/0"))
     assert found == ["the fake proxy does not lock list items (//tmp/list/0)"]
     yt.abort_transaction(tx)
+
+
+# -- a node a snapshot lock keeps ---------------------------------------------------------
+def test_a_removed_node_a_snapshot_lock_keeps_is_found_by_its_id(yt):
+    # TestCypressLocks.test_unlock_unreachable_node: the folder above a snapshot-locked node
+    # is removed outside; the node is no longer reached by its path, in the transaction or
+    # out of it, but `#id` still finds it while the lock holds it, and no longer once the
+    # transaction ends; TestCypress.test_link4 reads it by id in the transaction
+    yt.create("map_node", "//tmp/m1/m2", recursive=True)
+    node_id = yt.create("int64_node", "//tmp/m1/m2/m3")
+    yt.set("//tmp/m1/m2/m3", 7)
+    tx = yt.start_transaction()
+    with in_transaction(yt, tx):
+        yt.lock("//tmp/m1/m2/m3", mode="snapshot")
+    yt.remove("//tmp/m1", recursive=True)
+    assert not yt.exists("//tmp/m1/m2/m3")
+    assert yt.exists(f"#{node_id}")
+    with in_transaction(yt, tx):
+        assert not yt.exists("//tmp/m1/m2/m3")
+        assert yt.exists(f"#{node_id}")
+        assert yt.get(f"#{node_id}") == 7
+        assert yt.get(f"#{node_id}/@type") == "int64_node"
+        # the snapshot is read only, as a snapshot of a node still there is
+        assert (f'Cannot take "exclusive" lock for node #{node_id} since "snapshot" lock is '
+                f"already taken by same transaction {tx}") in refusal(
+            lambda: yt.set(f"#{node_id}", 8))
+    yt.abort_transaction(tx)
+    assert not yt.exists(f"#{node_id}")
