@@ -8,6 +8,9 @@ integration test or the source that decides it.
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from yt_calls import in_transaction
 from yt_errors import refusal
 
@@ -167,3 +170,41 @@ def test_a_removed_node_a_snapshot_lock_keeps_is_found_by_its_id(yt):
             lambda: yt.set(f"#{node_id}", 8))
     yt.abort_transaction(tx)
     assert not yt.exists(f"#{node_id}")
+
+
+# -- move ---------------------------------------------------------------------------------
+def test_a_move_makes_new_nodes_of_new_ids(yt):
+    # TNontemplateCypressNodeProxyBase::Copy (yt/yt/server/master/cypress_server/
+    # cypress_node_proxy.cpp) clones the source for a move as for a copy
+    # (factory->CloneNode(sourceNode, mode), no hint id) and then removes the source;
+    # CloneCorePrologue (cypress_server/node_detail.cpp) generates the clone's id, and
+    # CloneCoreEpilogue keeps the creation time for a move only. The fake once kept the ids.
+    yt.set("//tmp/a", {"b": 1})
+    yt.set("//tmp/a/@user", "kept")
+    a_id, b_id = yt.get("//tmp/a/@id"), yt.get("//tmp/a/b/@id")
+    created = yt.get("//tmp/a/@creation_time")
+    time.sleep(0.01)
+    yt.move("//tmp/a", "//tmp/c")
+    assert yt.get("//tmp/c/@id") != a_id
+    assert yt.get("//tmp/c/b/@id") != b_id
+    assert not yt.exists(f"#{a_id}") and not yt.exists(f"#{b_id}")
+    assert yt.get("//tmp/c/@creation_time") == created
+    assert (yt.get("//tmp/c"), yt.get("//tmp/c/@user")) == ({"b": 1}, "kept")
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_moved_table_keeps_its_rows_under_its_new_id(yt, force):
+    # the same in a transaction and onto an existing node (test_move_force1/3,
+    # test_move_tx_commit of test_cypress.py): the rows go with the new node
+    yt.write_table("//tmp/t1", [{"x": 1}], format="json")
+    if force:
+        yt.create("table", "//tmp/t2")
+    old_id = yt.get("//tmp/t1/@id")
+    tx = yt.start_transaction()
+    with in_transaction(yt, tx):
+        yt.move("//tmp/t1", "//tmp/t2", force=force)
+        new_id = yt.get("//tmp/t2/@id")
+    yt.commit_transaction(tx)
+    assert new_id != old_id and yt.get("//tmp/t2/@id") == new_id
+    assert list(yt.read_table("//tmp/t2", format="json")) == [{"x": 1}]
+    assert not yt.exists("//tmp/t1")

@@ -550,8 +550,12 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
         top = None
         now = time.time()
         for sub, node in moved.items():
-            if not remove_source:
-                node.id = new_id()
+            # a copy and a move alike make new nodes of new ids: the master clones the
+            # subtree either way and a move then removes the source (TNontemplateCypress
+            # NodeProxyBase::Copy in yt/yt/server/master/cypress_server/
+            # cypress_node_proxy.cpp calls factory->CloneNode(sourceNode, mode) with no
+            # hint id, so CloneCorePrologue in node_detail.cpp generates one)
+            node.id = new_id()
             for name in dropped:
                 node.attributes.pop(name, None)
             if not keep_creation_time:
