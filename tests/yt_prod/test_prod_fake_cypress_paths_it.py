@@ -208,3 +208,40 @@ def test_a_moved_table_keeps_its_rows_under_its_new_id(yt, force):
     assert new_id != old_id and yt.get("//tmp/t2/@id") == new_id
     assert list(yt.read_table("//tmp/t2", format="json")) == [{"x": 1}]
     assert not yt.exists("//tmp/t1")
+
+
+# -- every attribute at once -----------------------------------------------------------------
+def test_a_set_of_every_attribute_replaces_the_custom_ones(yt):
+    # TestCypress.test_attributes and test_attributes_yt_11973: `set //t/@ {...}` sets the
+    # map's keys, drops the custom attributes it lacks and the expiration time, keeps the
+    # builtins; a value that is no map is refused; a read-only builtin in the map fails it
+    # whole (TSupportsAttributes::DoSetAttribute, one mutation)
+    yt.create("table", "//tmp/t", attributes={"expiration_time": "2100-01-01T00:00:00.000000Z"})
+    yt.set("//tmp/t/@old", 1)
+    yt.set("//tmp/t/@", {"key1": "value1", "key2": "value2"})
+    assert (yt.get("//tmp/t/@key1"), yt.get("//tmp/t/@key2")) == ("value1", "value2")
+    assert not yt.exists("//tmp/t/@old")
+    assert not yt.exists("//tmp/t/@expiration_time")
+    assert yt.get("//tmp/t/@type") == "table"
+    for value in (1, "a", [1, 2]):
+        assert "Attributes can only be set from a map" in refusal(
+            lambda value=value: yt.set("//tmp/t/@", value))
+    assert 'Builtin attribute "row_count" cannot be set' in refusal(
+        lambda: yt.set("//tmp/t/@", {"key3": 3, "row_count": 5}))
+    assert not yt.exists("//tmp/t/@key3") and yt.get("//tmp/t/@key1") == "value1"
+
+
+def test_a_remove_of_every_attribute_takes_the_custom_ones(yt):
+    # TestCypress.test_attr_remove_all1/2: `remove //t/@*` takes every custom attribute, in
+    # a transaction only there until it commits
+    yt.set("//tmp/attr", 42)
+    yt.set("//tmp/attr/@_foo", "bar")
+    yt.set("//tmp/attr/@_key", "value")
+    tx = yt.start_transaction()
+    with in_transaction(yt, tx):
+        yt.remove("//tmp/attr/@*")
+        assert not yt.exists("//tmp/attr/@_foo")
+    assert yt.get("//tmp/attr/@_foo") == "bar"
+    yt.commit_transaction(tx)
+    assert not yt.exists("//tmp/attr/@_foo") and not yt.exists("//tmp/attr/@_key")
+    assert (yt.get("//tmp/attr"), yt.get("//tmp/attr/@type")) == (42, "int64_node")

@@ -63,7 +63,7 @@ def set_at_path(cypress: Cypress, path: str, attribute: str, value: Any,
     """`set //node/@x/k value`: key k of the custom attribute x becomes `value`."""
     node = cypress.get_node(path, tx)
     name, tokens = split_attribute(attribute)
-    if _is_custom(node, name):
+    if is_custom(node, name):
         set_attribute(cypress, path, name, set_in(node.attributes[name], tokens, value), tx)
         return
     if _is_builtin(cypress, path, node, tx, name):
@@ -75,7 +75,7 @@ def set_at_path(cypress: Cypress, path: str, attribute: str, value: Any,
 
 def _remove_at_path(cypress: Cypress, path: str, node: Node, name: str, tokens: list[str],
                     tx: str | None, force: bool) -> None:
-    if _is_custom(node, name):
+    if is_custom(node, name):
         set_attribute(cypress, path, name, remove_in(node.attributes[name], tokens, force),
                       tx)
         return
@@ -88,14 +88,23 @@ def _remove_at_path(cypress: Cypress, path: str, node: Node, name: str, tokens: 
         raise YtFakeError(f'Attribute "{name}" is not found', code=RESOLVE_ERROR)
 
 
-def _is_custom(node: Node, name: str) -> bool:
+def remove_custom_attributes(cypress: Cypress, path: str, tx: str | None) -> None:
+    """`remove //node/@*`: every custom attribute goes, the builtins stay (the Asterisk
+    case of DoRemoveAttribute; test_attr_remove_all1/2 of test_cypress.py)."""
+    node = cypress.get_node(path, tx)
+    for name in sorted(n for n in node.attributes if is_custom(node, n)):
+        set_attribute(cypress, path, name, REMOVED, tx)
+
+
+def is_custom(node: Node, name: str) -> bool:
+    """A user attribute of the node, not a builtin the fake keeps among its attributes."""
     return name in node.attributes and name not in STORED_BUILTINS \
         and name not in REMOVABLE_BUILTINS
 
 
 def _is_builtin(cypress: Cypress, path: str, node: Node, tx: str | None, name: str) -> bool:
     return name in STORED_BUILTINS or name in REMOVABLE_BUILTINS or (
-        not _is_custom(node, name) and name in system_attributes(cypress, path, node, tx))
+        not is_custom(node, name) and name in system_attributes(cypress, path, node, tx))
 
 
 def _read_only(node: Node, name: str) -> bool:

@@ -16,14 +16,20 @@ from yt_pipeline_prod.fake.attribute_paths import (
     refuse_empty_attribute_name,
     split_attribute,
 )
-from yt_pipeline_prod.fake.attribute_removal import remove_attribute, set_at_path
+from yt_pipeline_prod.fake.attribute_removal import (
+    REMOVABLE_BUILTINS,
+    is_custom,
+    remove_attribute,
+    remove_custom_attributes,
+    set_at_path,
+)
 from yt_pipeline_prod.fake.attributes import (
     attribute_value,
     check_replication_factor,
     node_value,
     with_attributes,
 )
-from yt_pipeline_prod.fake.branches import set_attribute, set_value
+from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, set_value
 from yt_pipeline_prod.fake.children_removal import (
     names_all_children,
     refuse_all_children,
@@ -211,17 +217,8 @@ def cmd_set(state: FakeState, request: Request) -> None:
         if item is not None:
             set_item(cypress, *item, value, bool(request.param("force")), tx)
             return None
-        if attribute:
-            name, tokens = split_attribute(attribute)
-            if tokens or "/" in attribute:
-                refuse_empty_attribute_name(name)
-            if tokens:
-                set_at_path(cypress, path, attribute, value, tx)
-                return None
-            builtin_checks.check_set(cypress.get_node(path, tx).type, name, value)
-            check_attribute(name, value)
-            _refuse_in_transaction(cypress, path, name, tx)
-            set_attribute(cypress, path, name, stored_value(name, value), tx)
+        if attribute is not None:
+            _set_attribute_part(cypress, path, attribute, value, tx)
             return None
         existing = cypress.lookup(path, tx)
         force = bool(request.param("force"))
@@ -238,6 +235,48 @@ def cmd_set(state: FakeState, request: Request) -> None:
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
         create_from_value(cypress, path, value, tx)
     return None
+
+
+def _set_attribute_part(cypress: Cypress, path: str, attribute: str, value: Any,
+                        tx: str | None) -> None:
+    """`set //t/@name`, `set //t/@name/path` (attribute_paths) or `set //t/@`."""
+    if attribute == "":
+        _set_all_attributes(cypress, path, value, tx)
+        return
+    name, tokens = split_attribute(attribute)
+    if tokens or "/" in attribute:
+        refuse_empty_attribute_name(name)
+    if tokens:
+        set_at_path(cypress, path, attribute, value, tx)
+        return
+    _check_attribute_set(cypress, path, name, value, tx)
+    set_attribute(cypress, path, name, stored_value(name, value), tx)
+
+
+def _check_attribute_set(cypress: Cypress, path: str, name: str, value: Any,
+                         tx: str | None) -> None:
+    builtin_checks.check_set(cypress.get_node(path, tx).type, name, value)
+    check_attribute(name, value)
+    _refuse_in_transaction(cypress, path, name, tx)
+
+
+def _set_all_attributes(cypress: Cypress, path: str, value: Any, tx: str | None) -> None:
+    """`set //t/@ {...}`: the map becomes the node's attributes. Custom ones it lacks go,
+    and so do the removable builtins (the expiration); each key is set as a set of that
+    attribute is (TSupportsAttributes::DoSetAttribute in yt/yt/core/ytree/ypath_detail.cpp,
+    test_attributes and test_attributes_yt_11973 of yt/yt/tests/integration/cypress/
+    test_cypress.py). Every key is checked before anything changes: a master's mutation
+    fails whole."""
+    if not isinstance(value, dict):
+        raise YtFakeError("Attributes can only be set from a map")
+    node = cypress.get_node(path, tx)
+    for name, given in value.items():
+        _check_attribute_set(cypress, path, str(name), given, tx)
+    for name in sorted(n for n in node.attributes
+                       if n not in value and (is_custom(node, n) or n in REMOVABLE_BUILTINS)):
+        set_attribute(cypress, path, name, REMOVED, tx)
+    for name, given in sorted(value.items()):
+        set_attribute(cypress, path, str(name), stored_value(str(name), given), tx)
 
 
 def _set_in_place(cypress: Cypress, path: str, node_type: str, value: Any, force: bool,
@@ -385,6 +424,9 @@ def cmd_remove(state: FakeState, request: Request) -> None:
     node_part, attribute = split_path(text)
     cypress = state.cypress
     with cypress.lock:
+        if attribute == "*":  # every custom attribute (attribute_removal)
+            remove_custom_attributes(cypress, cypress.resolve(node_part, tx), tx)
+            return None
         if attribute:  # `//t/@name` removes that attribute, not the node (attribute_removal)
             remove_attribute(cypress, cypress.resolve(node_part, tx), attribute, tx,
                              bool(request.param("force")))
