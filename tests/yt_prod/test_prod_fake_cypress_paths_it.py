@@ -245,3 +245,16 @@ def test_a_remove_of_every_attribute_takes_the_custom_ones(yt):
     yt.commit_transaction(tx)
     assert not yt.exists("//tmp/attr/@_foo") and not yt.exists("//tmp/attr/@_key")
     assert (yt.get("//tmp/attr"), yt.get("//tmp/attr/@type")) == (42, "int64_node")
+
+
+# -- an attribute as a source ------------------------------------------------------------
+@pytest.mark.parametrize("verb", ["copy", "move"])
+def test_an_attribute_is_no_source_of_a_copy_or_a_move(yt, verb):
+    # a master resolves the source of a copy or a move to a node (ResolvePathToNodeProxy in
+    # TNontemplateCypressNodeProxyBase::Copy, yt/yt/server/master/cypress_server/
+    # cypress_node_proxy.cpp); the fake once copied, or moved away, the node //tmp/t
+    yt.set("//tmp/t", {"child": 1})
+    yt.set("//tmp/t/@a", 1)
+    found = refusal(lambda: getattr(yt, verb)("//tmp/t/@a", "//tmp/x"))
+    assert found == ["the fake proxy copies and moves nodes, not attributes (//tmp/t/@a)"]
+    assert not yt.exists("//tmp/x") and yt.get("//tmp/t") == {"child": 1}

@@ -551,7 +551,13 @@ def _refuse_missing_target(cypress: Cypress, target: str, link_text: str,
 
 def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
     tx = transaction_of(request)
-    source, _ = _path(state, request, "source_path")
+    source, source_attribute = _path(state, request, "source_path")
+    if source_attribute is not None:
+        # the master resolves the source of a copy or a move to a node
+        # (ResolvePathToNodeProxy in TNontemplateCypressNodeProxyBase::Copy); the fake once
+        # copied (or moved away) the node an attribute path starts at
+        raise YtFakeError(f"the fake proxy copies and moves nodes, not attributes "
+                          f"({request.param('source_path')})")
     text, _ = path_attributes(request.param("destination_path"))
     # A copy or a move does not keep the TTL unless asked to (the "Cypress node TTL" section
     # of the Cypress docs; preserve_expiration_* default to false in the driver's commands)
