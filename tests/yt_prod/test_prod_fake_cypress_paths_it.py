@@ -258,3 +258,16 @@ def test_an_attribute_is_no_source_of_a_copy_or_a_move(yt, verb):
     found = refusal(lambda: getattr(yt, verb)("//tmp/t/@a", "//tmp/x"))
     assert found == ["the fake proxy copies and moves nodes, not attributes (//tmp/t/@a)"]
     assert not yt.exists("//tmp/x") and yt.get("//tmp/t") == {"child": 1}
+
+
+# -- list items ---------------------------------------------------------------------------
+def test_an_attribute_of_a_list_item_is_refused_by_exists_as_by_get(yt):
+    # each item of a list is a node of its own on a master, with its attributes
+    # (TListNodeMixin in yt/yt/core/ytree/node_detail.cpp; test_list of test_cypress.py);
+    # the fake keeps a list as one value and refuses to answer of an item's attributes, in
+    # exists as in get and set, where exists once answered false
+    yt.set("//tmp/list", [1, {"k": 2}])
+    message = ["the fake proxy keeps no attributes of list items (//tmp/list/0)"]
+    assert refusal(lambda: yt.exists("//tmp/list/0/@type")) == message
+    assert refusal(lambda: yt.get("//tmp/list/0/@type")) == message
+    assert yt.exists("//tmp/list/1/k") and not yt.exists("//tmp/list/2")

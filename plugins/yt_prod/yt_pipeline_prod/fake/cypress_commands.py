@@ -195,6 +195,13 @@ def cmd_exists(state: FakeState, request: Request) -> Any:
     tx = transaction_of(request)
     try:
         path, attribute = _path(state, request)
+    except YtFakeError:
+        return {"value": False}
+    with state.cypress.lock:
+        # an item's attribute is refused as a get of it is: the fake keeps none, where a
+        # master answers of the item's own node
+        _list_item(state.cypress, path, attribute, tx)
+    try:
         node = state.cypress.lookup(path, tx)
         if node is None:
             item = list_address(state.cypress, path, tx) if attribute is None else None
