@@ -64,9 +64,14 @@ READ_ONLY = {
 }
 
 
+def read_only(node_type: str) -> frozenset[str]:
+    """The built-in attributes of a node of `node_type` no one sets."""
+    return READ_ONLY.get(node_type, _EVERY_NODE)
+
+
 def check_set(node_type: str, name: str, value: Any) -> None:
     """Refuse a set of the built-in attribute `name` of a node of `node_type` to `value`."""
-    if name in READ_ONLY.get(node_type, _EVERY_NODE):
+    if name in read_only(node_type):
         raise YtFakeError(f'Builtin attribute "{name}" cannot be set')
     if node_type in CODEC_OWNERS and name in CODECS and not _is_codec(name, value):
         raise YtFakeError(f'Error setting builtin attribute "{name}"',

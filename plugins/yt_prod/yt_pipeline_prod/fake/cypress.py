@@ -30,6 +30,13 @@ __all__ = ["ROOT", "Cypress", "Node", "Transaction", "name_of", "new_id", "norma
            "parent_of", "split_path"]
 
 
+def refuse_kept_only(path: str) -> None:
+    """A node only `#id` reaches (Cypress._kept_by_snapshot) is read, never changed."""
+    if path.startswith("#"):
+        raise YtFakeError(f"the fake proxy only reads {path}, a removed node a snapshot "
+                          "lock keeps")
+
+
 class LinkCycle(YtFakeError):
     """A path's walk reached the node it was told to avoid (Cypress.refuse_cyclic_link)."""
 
@@ -206,9 +213,10 @@ class Cypress:
             node = self.get_node(path, tx_id)
             lock = self.locks.take(node.id, path, self.lineage(tx_id), mode, child_key,
                                    attribute_key)
-            if tx_id:
+            if tx_id and not path.startswith("#"):
                 # a lock branches the node: the transaction works on the node as it is now
-                # (`DoAcquireLock` in cypress_manager.cpp)
+                # (`DoAcquireLock` in cypress_manager.cpp); a node only its id reaches was
+                # branched by the snapshot that keeps it
                 self._branch(path, tx_id, snapshot=mode == "snapshot")
             return lock
 
@@ -218,6 +226,8 @@ class Cypress:
         (a snapshot only while the path still leads to that node), else a child a snapshot
         of the folder kept, else what its ancestors see."""
         with self.lock:
+            if path.startswith("#"):
+                return self._kept_by_snapshot(path[1:], tx_id)
             for tx in [self.transactions[t] for t in self.lineage(tx_id)]:
                 if path in tx.changes:
                     node = tx.changes[path]
@@ -301,6 +311,10 @@ class Cypress:
             found = self.find_by_id(node_id.rstrip("&"), tx_id)
             if found is None:
                 raise resolve_error(path)
+            if found.startswith("#"):
+                if rest:  # below a node no path reaches: the fake keeps no such subtree
+                    raise resolve_error(path)
+                return found
             # the node's own path, links and `&` in the rest taken as in any path
             suffix = "&" if node_id.endswith("&") else ""
             return self.resolve(found + suffix + ("/" + rest if rest else ""), tx_id,
@@ -374,10 +388,35 @@ class Cypress:
                            inner_errors=[cause])
 
     def find_by_id(self, node_id: str, tx_id: str | None) -> str | None:
+        """The path of the node with this id, or `#<id>` for a node no path reaches that a
+        snapshot lock keeps alive (_kept_by_snapshot)."""
         for path in self.paths(tx_id):
             node = self.lookup(path, tx_id)
             if node is not None and node.id == node_id:
                 return path
+        if self._kept_by_snapshot(node_id, tx_id) is not None:
+            return "#" + node_id
+        return None
+
+    def _kept_by_snapshot(self, node_id: str, tx_id: str | None) -> Node | None:
+        """A node removed (or replaced) since a transaction took a snapshot lock of it or of
+        a folder above it: a master keeps the node alive while the lock holds it, and `#id`
+        still finds it, in the transaction and outside (test_unlock_unreachable_node of
+        yt/yt/tests/integration/cypress/test_cypress_locks.py: `exists("#" + node_id)` after
+        the folder above was removed; test_link4 of test_cypress.py reads it by id in the
+        transaction). The requester's own snapshot comes first; outside, a holder's is
+        read (the fake keeps no other version of a removed node)."""
+        own = self.lineage(tx_id) if tx_id in self.transactions else []
+        holders = [self.transactions[t] for t in own] + [
+            tx for tx in self.transactions.values() if tx.id not in own]
+        for tx in holders:
+            for path, branch in tx.branches.items():
+                kept = [tx.changes.get(path)] if branch.snapshot else []
+                kept += [*(branch.frozen_children or {}).values(),
+                         *branch.frozen_descendants.values()]
+                for node in kept:
+                    if node is not None and node.id == node_id:
+                        return node
         return None
 
     def paths(self, tx_id: str | None) -> list[str]:
@@ -415,6 +454,7 @@ class Cypress:
     def put(self, path: str, node: Node, tx_id: str | None) -> Node:
         """Store a node as a whole (new, or replacing one): no locks, see `create`."""
         with self.lock:
+            refuse_kept_only(path)
             self._stamp(node)
             self._changes(tx_id)[path] = node
             if tx_id:
@@ -428,6 +468,7 @@ class Cypress:
     def _branch(self, path: str, tx_id: str | None, snapshot: bool = False) -> Node:
         """The node at `path` in this transaction's own layer, copied there if it lives
         below it; a snapshot of a folder keeps its children as they are now."""
+        refuse_kept_only(path)
         changes = self._changes(tx_id)
         node = changes.get(path)
         if node is not None and tx_id and \
@@ -483,6 +524,7 @@ class Cypress:
         """Remove a subtree: exclusive locks on every node of it and a shared lock on its
         name in the parent, all checked before anything changes."""
         with self.lock:
+            refuse_kept_only(path)
             subtree = self.subtree(path, tx_id)
             for sub in subtree:
                 self.locks.check(self.get_node(sub, tx_id).id, sub, self.lineage(tx_id),

@@ -10,14 +10,26 @@ from typing import TYPE_CHECKING, Any
 import yt.yson as yson
 
 from yt_pipeline_prod.fake import builtin_checks
-from yt_pipeline_prod.fake.attribute_removal import remove_attribute
+from yt_pipeline_prod.fake.attribute_paths import (
+    no_such_attribute,
+    read,
+    refuse_empty_attribute_name,
+    split_attribute,
+)
+from yt_pipeline_prod.fake.attribute_removal import (
+    REMOVABLE_BUILTINS,
+    is_custom,
+    remove_attribute,
+    remove_custom_attributes,
+    set_at_path,
+)
 from yt_pipeline_prod.fake.attributes import (
     attribute_value,
     check_replication_factor,
     node_value,
     with_attributes,
 )
-from yt_pipeline_prod.fake.branches import set_attribute, set_value
+from yt_pipeline_prod.fake.branches import REMOVED, set_attribute, set_value
 from yt_pipeline_prod.fake.children_removal import (
     names_all_children,
     refuse_all_children,
@@ -44,7 +56,6 @@ from yt_pipeline_prod.fake.list_items import (
 from yt_pipeline_prod.fake.locks import MODES
 from yt_pipeline_prod.fake.protocol import (
     ALREADY_EXISTS,
-    RESOLVE_ERROR,
     Request,
     YtFakeError,
     parse_structured,
@@ -139,11 +150,14 @@ def cmd_get(state: FakeState, request: Request) -> Any:
             wanted = [str(a) for a in request.param("attributes") or []]
             return _value_result(request, node_value(cypress, path, tx, wanted))
         node = cypress.get_node(path, tx)
+        name, tokens = split_attribute(attribute)
+        if tokens or "/" in attribute:
+            refuse_empty_attribute_name(name)
         try:
-            value = attribute_value(cypress, path, node, tx, attribute)
+            value = attribute_value(cypress, path, node, tx, name)
         except (KeyError, TypeError, IndexError, ValueError):
-            raise _missing_attribute(cypress, path, node, tx, attribute) from None
-        return _value_result(request, value)
+            raise no_such_attribute(name) from None
+        return _value_result(request, read(value, tokens))
 
 
 def _list_item(cypress: Cypress, path: str, attribute: str | None,
@@ -156,20 +170,6 @@ def _list_item(cypress: Cypress, path: str, attribute: str | None,
     if item is not None and attribute is not None:
         raise YtFakeError(f"the fake proxy keeps no attributes of list items ({path})")
     return item
-
-
-def _missing_attribute(cypress: Cypress, path: str, node: Node, tx: str | None,
-                       attribute: str) -> YtFakeError:
-    """A node without the attribute named is a resolve error in a master's words
-    (ThrowNoSuchAttribute in yt/yt/core/ytree/exception_helpers.cpp: 'Attribute %Qv is not
-    found'; test_attr_locks2 and test_attributes of the integration tests); a path inside
-    an attribute that has no such part keeps the fake's own words."""
-    name = attribute.split("/", 1)[0]
-    try:
-        attribute_value(cypress, path, node, tx, name)
-    except (KeyError, TypeError, IndexError, ValueError):
-        return YtFakeError(f'Attribute "{name}" is not found', code=RESOLVE_ERROR)
-    return YtFakeError(f"Attribute {attribute!r} is not found at {path}", code=RESOLVE_ERROR)
 
 
 def cmd_list(state: FakeState, request: Request) -> Any:
@@ -195,6 +195,13 @@ def cmd_exists(state: FakeState, request: Request) -> Any:
     tx = transaction_of(request)
     try:
         path, attribute = _path(state, request)
+    except YtFakeError:
+        return {"value": False}
+    with state.cypress.lock:
+        # an item's attribute is refused as a get of it is: the fake keeps none, where a
+        # master answers of the item's own node
+        _list_item(state.cypress, path, attribute, tx)
+    try:
         node = state.cypress.lookup(path, tx)
         if node is None:
             item = list_address(state.cypress, path, tx) if attribute is None else None
@@ -217,14 +224,8 @@ def cmd_set(state: FakeState, request: Request) -> None:
         if item is not None:
             set_item(cypress, *item, value, bool(request.param("force")), tx)
             return None
-        if attribute:
-            name = attribute.split("/")[0]
-            builtin_checks.check_set(cypress.get_node(path, tx).type, name, value)
-            check_attribute(name, value)
-            _refuse_in_transaction(cypress, path, name, tx)
-            if name == attribute:
-                value = stored_value(name, value)
-            set_attribute(cypress, path, name, value, tx)
+        if attribute is not None:
+            _set_attribute_part(cypress, path, attribute, value, tx)
             return None
         existing = cypress.lookup(path, tx)
         force = bool(request.param("force"))
@@ -241,6 +242,48 @@ def cmd_set(state: FakeState, request: Request) -> None:
         cypress.ensure_parents(path, tx, bool(request.param("recursive")))
         create_from_value(cypress, path, value, tx)
     return None
+
+
+def _set_attribute_part(cypress: Cypress, path: str, attribute: str, value: Any,
+                        tx: str | None) -> None:
+    """`set //t/@name`, `set //t/@name/path` (attribute_paths) or `set //t/@`."""
+    if attribute == "":
+        _set_all_attributes(cypress, path, value, tx)
+        return
+    name, tokens = split_attribute(attribute)
+    if tokens or "/" in attribute:
+        refuse_empty_attribute_name(name)
+    if tokens:
+        set_at_path(cypress, path, attribute, value, tx)
+        return
+    _check_attribute_set(cypress, path, name, value, tx)
+    set_attribute(cypress, path, name, stored_value(name, value), tx)
+
+
+def _check_attribute_set(cypress: Cypress, path: str, name: str, value: Any,
+                         tx: str | None) -> None:
+    builtin_checks.check_set(cypress.get_node(path, tx).type, name, value)
+    check_attribute(name, value)
+    _refuse_in_transaction(cypress, path, name, tx)
+
+
+def _set_all_attributes(cypress: Cypress, path: str, value: Any, tx: str | None) -> None:
+    """`set //t/@ {...}`: the map becomes the node's attributes. Custom ones it lacks go,
+    and so do the removable builtins (the expiration); each key is set as a set of that
+    attribute is (TSupportsAttributes::DoSetAttribute in yt/yt/core/ytree/ypath_detail.cpp,
+    test_attributes and test_attributes_yt_11973 of yt/yt/tests/integration/cypress/
+    test_cypress.py). Every key is checked before anything changes: a master's mutation
+    fails whole."""
+    if not isinstance(value, dict):
+        raise YtFakeError("Attributes can only be set from a map")
+    node = cypress.get_node(path, tx)
+    for name, given in value.items():
+        _check_attribute_set(cypress, path, str(name), given, tx)
+    for name in sorted(n for n in node.attributes
+                       if n not in value and (is_custom(node, n) or n in REMOVABLE_BUILTINS)):
+        set_attribute(cypress, path, name, REMOVED, tx)
+    for name, given in sorted(value.items()):
+        set_attribute(cypress, path, str(name), stored_value(str(name), given), tx)
 
 
 def _set_in_place(cypress: Cypress, path: str, node_type: str, value: Any, force: bool,
@@ -388,6 +431,9 @@ def cmd_remove(state: FakeState, request: Request) -> None:
     node_part, attribute = split_path(text)
     cypress = state.cypress
     with cypress.lock:
+        if attribute == "*":  # every custom attribute (attribute_removal)
+            remove_custom_attributes(cypress, cypress.resolve(node_part, tx), tx)
+            return None
         if attribute:  # `//t/@name` removes that attribute, not the node (attribute_removal)
             remove_attribute(cypress, cypress.resolve(node_part, tx), attribute, tx,
                              bool(request.param("force")))
@@ -436,12 +482,19 @@ def cmd_lock(state: FakeState, request: Request) -> Any:
         raise YtFakeError("A valid master transaction is required")
     if request.param("waitable"):
         raise YtFakeError("the fake proxy does not queue waitable locks")
-    path, _ = _path(state, request)
+    path, attribute = _path(state, request)
+    if attribute is not None:
+        # an attribute is no node to lock (test_invalid_cases of yt/yt/tests/integration/
+        # cypress/test_cypress_locks.py locks //tmp/value/@attr/@lock_mode)
+        raise YtFakeError('"Lock" method is not supported')
     if mode == "none":
         # the master's TNontemplateCypressNodeProxyBase::Lock, once the node is found
         raise YtFakeError('Invalid lock mode "none"')
     cypress = state.cypress
     with cypress.lock:
+        if cypress.lookup(path, tx) is None and list_address(cypress, path, tx) is not None:
+            # a master locks the item's own node; the fake keeps a list as one value
+            raise YtFakeError(f"the fake proxy does not lock list items ({path})")
         lock = cypress.take_lock(path, tx, mode,
                                  str(child_key) if child_key is not None else None,
                                  str(attribute_key) if attribute_key is not None else None)
@@ -505,7 +558,13 @@ def _refuse_missing_target(cypress: Cypress, target: str, link_text: str,
 
 def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
     tx = transaction_of(request)
-    source, _ = _path(state, request, "source_path")
+    source, source_attribute = _path(state, request, "source_path")
+    if source_attribute is not None:
+        # the master resolves the source of a copy or a move to a node
+        # (ResolvePathToNodeProxy in TNontemplateCypressNodeProxyBase::Copy); the fake once
+        # copied (or moved away) the node an attribute path starts at
+        raise YtFakeError(f"the fake proxy copies and moves nodes, not attributes "
+                          f"({request.param('source_path')})")
     text, _ = path_attributes(request.param("destination_path"))
     # A copy or a move does not keep the TTL unless asked to (the "Cypress node TTL" section
     # of the Cypress docs; preserve_expiration_* default to false in the driver's commands)
@@ -546,8 +605,12 @@ def _copy_tree(state: FakeState, request: Request, remove_source: bool) -> Any:
         top = None
         now = time.time()
         for sub, node in moved.items():
-            if not remove_source:
-                node.id = new_id()
+            # a copy and a move alike make new nodes of new ids: the master clones the
+            # subtree either way and a move then removes the source (TNontemplateCypress
+            # NodeProxyBase::Copy in yt/yt/server/master/cypress_server/
+            # cypress_node_proxy.cpp calls factory->CloneNode(sourceNode, mode) with no
+            # hint id, so CloneCorePrologue in node_detail.cpp generates one)
+            node.id = new_id()
             for name in dropped:
                 node.attributes.pop(name, None)
             if not keep_creation_time:
