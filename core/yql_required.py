@@ -98,7 +98,7 @@ def _union_all_parts(statement: str) -> list[str] | None:
 
 
 def select_items(statement: str, source_columns: Callable[[str], frozenset[str]] | None = None
-                 ) -> tuple[list[tuple[str, list[Token]]], _Source] | None:
+                 ) -> tuple[list[tuple[str, list[Token]]], SourceColumns] | None:
     """(name, expression tokens) of each result column of `statement` (a SELECT of no
     UNION, or an INSERT of one) named with AS or read bare, and the columns of the tables
     it reads that `source_columns` gives (as required_columns reads the tables); None for
@@ -113,7 +113,7 @@ def select_items(statement: str, source_columns: Callable[[str], frozenset[str]]
     start = next(i for i, (token, depth) in enumerate(tokens)
                  if depth == 0 and token.kind == "word" and token.text.upper() == "SELECT")
     rest = tokens[start + 1:]
-    source = _Source()
+    source = SourceColumns()
     if source_columns is not None and not _GROUPINGS & set(words):
         source = _sources(rest, source_columns)
     return _result_items(rest, source), source
@@ -126,7 +126,7 @@ _AFTER_SOURCE = frozenset({"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "WINDOW
                            "WITHOUT", "OFFSET"})
 
 
-class _Source:
+class SourceColumns:
     """The required columns of the tables a SELECT reads: `bare`, those a name alone reads
     (of its one table), and `qualified`, those of each table's alias (`alias.a`)."""
 
@@ -148,21 +148,21 @@ _JOIN_STARTS = frozenset({"JOIN", "INNER", "CROSS", "LEFT", "RIGHT", "FULL", "EX
 
 
 def _sources(tokens: list[tuple[Token, int]],
-             source_required: Callable[[str], frozenset[str]]) -> _Source:
+             source_required: Callable[[str], frozenset[str]]) -> SourceColumns:
     """The tables read when the FROM at depth 0 names backticked paths (`cluster.` before
     one, an alias after it, allowed), joined by JOINs of the kinds of _JOINS, and nothing
     else (a subquery, a table function, a SEMI or ONLY JOIN: none known)."""
     at = next((i for i, (token, depth) in enumerate(tokens) if depth == 0
                and token.kind == "word" and token.text.upper() == "FROM"), None)
     if at is None:
-        return _Source()
+        return SourceColumns()
     after = [token for token, depth in tokens[at + 1:] if depth == 0]
     tables: list[tuple[str | None, frozenset[str]]] = []  # (alias, required columns)
     optional_next = False  # the table a LEFT or FULL JOIN joins
     while True:
         table = _table(after, source_required, optional_next)
         if table is None:
-            return _Source()
+            return SourceColumns()
         alias, required, after = table
         tables.append((alias, required))
         if after and after[0].kind == "word" and after[0].text.upper() in ("ON", "USING"):
@@ -173,7 +173,7 @@ def _sources(tokens: list[tuple[Token, int]],
             break
         kind = _join_kind(after)
         if kind is None:
-            return _Source()  # a comma, a SEMI or ONLY JOIN, a table function's arguments
+            return SourceColumns()  # a comma, a SEMI or ONLY JOIN, a table function's arguments
         words, optional = kind
         after = after[words:]
         if optional in ("left", "both"):
@@ -182,7 +182,7 @@ def _sources(tokens: list[tuple[Token, int]],
     groups = _group_aliases(tokens)
     qualified = {alias: required - groups for alias, required in tables if alias}
     bare = tables[0][1] - groups if len(tables) == 1 else frozenset()
-    return _Source(bare, qualified)
+    return SourceColumns(bare, qualified)
 
 
 def _table(after: list[Token], source_required: Callable[[str], frozenset[str]],
@@ -240,7 +240,7 @@ def _top_level(tokens: list[Token]) -> list[tuple[Token, int]]:
     return placed
 
 
-def _result_items(tokens: list[tuple[Token, int]], source: _Source
+def _result_items(tokens: list[tuple[Token, int]], source: SourceColumns
                   ) -> list[tuple[str, list[Token]]]:
     """(name, expression tokens) of each result column named with AS, read bare (`a`,
     `t.a`: named after its column), or given by `*` (each required column of the source)."""
@@ -261,8 +261,8 @@ def _result_items(tokens: list[tuple[Token, int]], source: _Source
         if len(item) >= 3 and item[-2].kind == "word" and item[-2].text.upper() == "AS" \
                 and item[-1].kind in ("word", "name"):
             named.append((item[-1].text, item[:-2]))
-        elif _column_read(item, source) is not None:
-            named.append((str(_column_read(item, source)), item))
+        elif column_read(item, source) is not None:
+            named.append((str(column_read(item, source)), item))
         elif [token.text for token in item] == ["*"]:
             named.extend((column, item) for column in source.bare)
         elif item and not starred and not _bare_word(item):
@@ -283,7 +283,7 @@ def _bare_word(item: list[Token]) -> bool:
         and item[-1].text.upper() not in ("END", "NULL", "TRUE", "FALSE", "ASC", "DESC")
 
 
-def _column_read(expression: list[Token], source: _Source) -> str | None:
+def column_read(expression: list[Token], source: SourceColumns) -> str | None:
     """The source column `expression` reads alone (`a`, `alias.a`), if it does."""
     if len(expression) == 3 and expression[1].text == "." and expression[0].kind == "word":
         qualifier, column = expression[0].text, expression[2].text
@@ -296,11 +296,11 @@ def _column_read(expression: list[Token], source: _Source) -> str | None:
     return column if column in source.qualified.get(qualifier, frozenset()) else None
 
 
-def _not_optional(expression: list[Token], source: _Source) -> bool:
+def _not_optional(expression: list[Token], source: SourceColumns) -> bool:
     if [token.text for token in expression] == ["*"]:
         return True  # the source's required columns (_result_items)
     return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
-            or _column_read(expression, source) is not None
+            or column_read(expression, source) is not None
             or _required_arithmetic(expression, source) or _coalesced(expression, source)
             or _required_if(expression, source) or _required_case(expression, source))
 
@@ -309,7 +309,7 @@ def _not_optional(expression: list[Token], source: _Source) -> bool:
 _NUMBERING = frozenset({"ROW_NUMBER", "RANK", "DENSE_RANK", "NTILE"})
 
 
-def _call_end(expression: list[Token]) -> int | None:
+def call_end(expression: list[Token]) -> int | None:
     """The index after a call's closing parenthesis when `expression` starts with a call."""
     if len(expression) < 3 or expression[0].kind != "word" or expression[1].text != "(":
         return None
@@ -322,7 +322,7 @@ def _call_end(expression: list[Token]) -> int | None:
     return None
 
 
-def _over_alone(expression: list[Token], end: int) -> bool:
+def over_alone(expression: list[Token], end: int) -> bool:
     """The tokens from `end` on are nothing or one OVER clause (a window's name, or its
     definition in parentheses)."""
     rest = expression[end:]
@@ -331,14 +331,14 @@ def _over_alone(expression: list[Token], end: int) -> bool:
     if rest[0].kind != "word" or rest[0].text.upper() != "OVER" or len(rest) < 2:
         return False
     if rest[1].text == "(":
-        return _call_end([rest[0], *rest[1:]]) == len(rest)
+        return call_end([rest[0], *rest[1:]]) == len(rest)
     return len(rest) == 2
 
 
 def _is_numbering(expression: list[Token]) -> bool:
-    end = _call_end(expression)
+    end = call_end(expression)
     return (end is not None and expression[0].text.upper() in _NUMBERING
-            and end < len(expression) and _over_alone(expression, end))
+            and end < len(expression) and over_alone(expression, end))
 
 
 _ARITHMETIC = frozenset({"+", "-", "*"})
@@ -362,25 +362,25 @@ def _operands(expression: list[Token], operators: frozenset[str]) -> list[list[T
     return parts if len(parts) > 1 and all(parts) else None
 
 
-def _operand_required(operand: list[Token], source: _Source) -> bool:
+def _operand_required(operand: list[Token], source: SourceColumns) -> bool:
     if len(operand) >= 2 and operand[0].kind == "symbol" and operand[0].text in "+-":
         operand = operand[1:]
-    if len(operand) >= 2 and operand[0].text == "(" and _call_end(
+    if len(operand) >= 2 and operand[0].text == "(" and call_end(
             [Token("word", "", 0, 0), *operand]) == len(operand) + 1:
         return _not_optional(operand[1:-1], source)
-    return _is_literal(operand) or _column_read(operand, source) is not None \
+    return _is_literal(operand) or column_read(operand, source) is not None \
         or _required_arithmetic(operand, source)
 
 
-def _required_arithmetic(expression: list[Token], source: _Source) -> bool:
+def _required_arithmetic(expression: list[Token], source: SourceColumns) -> bool:
     parts = _operands(expression, _ARITHMETIC)
     return parts is not None and all(_operand_required(part, source) for part in parts)
 
 
-def _coalesced(expression: list[Token], source: _Source) -> bool:
+def _coalesced(expression: list[Token], source: SourceColumns) -> bool:
     """COALESCE(..., x) or `... ?? x` with an x not Optional: YQL's Coalesce is Optional
     only when its last argument is."""
-    end = _call_end(expression)
+    end = call_end(expression)
     if end == len(expression) and expression[0].text.upper() == "COALESCE":
         last = _arguments(expression, end)[-1]
         return bool(last) and (_operand_required(last, source) or _not_optional(last, source))
@@ -405,12 +405,12 @@ def _arguments(expression: list[Token], end: int) -> list[list[Token]]:
     return found
 
 
-def _required_if(expression: list[Token], source: _Source) -> bool:
+def _required_if(expression: list[Token], source: SourceColumns) -> bool:
     """IF(condition, x, y) with x and y not Optional: YQL makes the condition
     Coalesce(condition, false), so its type does not count, and an IF without y has NULL
     for it (TYqlIf in yql/essentials/sql/v1/builtin.cpp, ydb; `IF(Bool, T, T)->T`,
     `IF(Bool, T)->T?`: yql/essentials/docs/en/builtins/basic.md)."""
-    end = _call_end(expression)
+    end = call_end(expression)
     if end != len(expression) or expression[0].text.upper() != "IF":
         return False
     found = _arguments(expression, end)
@@ -419,7 +419,7 @@ def _required_if(expression: list[Token], source: _Source) -> bool:
         for value in found[1:])
 
 
-def _required_case(expression: list[Token], source: _Source) -> bool:
+def _required_case(expression: list[Token], source: SourceColumns) -> bool:
     """CASE [x] WHEN c THEN v ... ELSE e END with each v and e not Optional. YQL requires
     the ELSE and makes the CASE the builtin If of its branches (CaseRule and
     ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp, ydb), the same If as
@@ -465,9 +465,9 @@ def _is_count(expression: list[Token]) -> bool:
     """COUNT( ... ) or COUNT_IF( ... ), with nothing after its closing parenthesis or one
     OVER clause: COUNT_IF is a count too, a Uint64 that is 0 over no rows (yql_semantics.
     _count_if_of_no_rows)."""
-    end = _call_end(expression)
+    end = call_end(expression)
     return end is not None and expression[0].text.upper() in ("COUNT", "COUNT_IF") \
-        and _over_alone(expression, end)
+        and over_alone(expression, end)
 
 
 def _is_literal(expression: list[Token]) -> bool:

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from yt_pipeline.yql_required import (
-    _call_end,
-    _column_read,
-    _over_alone,
-    _Source,
+    SourceColumns,
+    call_end,
+    column_read,
+    over_alone,
     select_items,
 )
 from yt_pipeline.yql_rules import Token
@@ -61,18 +61,18 @@ def integer_sums(statement: str, source_types: Callable[[str], dict[str, str]]
     return found
 
 
-def _sums_a_column(expression: list[Token], source: _Source) -> bool:
+def _sums_a_column(expression: list[Token], source: SourceColumns) -> bool:
     """SUM([DISTINCT] column) with nothing after it but one OVER clause, the column one
     `source` holds."""
-    end = _call_end(expression)
-    if end is None or expression[0].text.upper() != "SUM" or not _over_alone(expression,
+    end = call_end(expression)
+    if end is None or expression[0].text.upper() != "SUM" or not over_alone(expression,
                                                                               end):
         return False
     argument = expression[2:end - 1]
     if argument and argument[0].kind == "word" and argument[0].text.upper() in (
             "DISTINCT", "ALL"):
         argument = argument[1:]
-    return bool(argument) and _column_read(argument, source) is not None
+    return bool(argument) and column_read(argument, source) is not None
 
 
 def wrapped_sums(sql: str, sums: dict[str, bool], quote: Callable[[str], str]) -> str:
