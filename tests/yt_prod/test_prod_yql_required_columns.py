@@ -106,10 +106,11 @@ def test_table_schema_shows_required_columns_in_both_modes(both):
     ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, 1 FROM `//t`", {"column3"}),
     # a UNION ALL's column takes the common type of its parts, Optional when one is
     # (UnionAllWrapper, yql/essentials/core/type_ann/type_ann_list.cpp); an outer query
-    # reads a subquery's column, which a LEFT JOIN may make optional
+    # reads a subquery's column with its type (MemberWrapper, type_ann_core.cpp)
     ("SELECT 1 AS a UNION ALL SELECT 2 AS a", {"a"}),
     ("SELECT 1 AS a, 2 AS b UNION ALL SELECT 2 AS a, NULL AS b", {"a"}),
-    ("SELECT * FROM (SELECT COUNT(*) AS n FROM `//t`)", set()),
+    ("SELECT * FROM (SELECT COUNT(*) AS n, MAX(v) AS m FROM `//t`)", {"n"}),
+    ("SELECT s.n + 1 AS p FROM (SELECT COUNT(*) AS n FROM `//t`) AS s", {"p"}),
     ("INSERT INTO `//out` WITH TRUNCATE SELECT k, COUNT(*) AS n FROM `//t` GROUP BY k",
      {"n"}),
 ])

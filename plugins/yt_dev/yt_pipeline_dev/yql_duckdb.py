@@ -414,7 +414,8 @@ class Executor:
         # a column read from a required column of a table read stays required: the schemas
         # of the tables as they are now (an earlier statement of the query may have written
         # one)
-        statement.required = required_columns(statement.text, self._source_required)
+        statement.required = required_columns(statement.text, self._source_required,
+                                              self._source_types)
         self.executed = f"DESCRIBE {sql}"
         described = self.connection.execute(self.executed).fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]

@@ -492,12 +492,11 @@ class QueryRunner:
         rows = [{c: _plain_value(v) for c, v in row.items()} for row in yson_values(
             described, counted_rows(described, [dict(zip(columns, values, strict=True))
                                                 for values in cursor.fetchall()]))]
+        required = required_columns(statement, self._source_required, self._source_types)
         if insert is None:
-            self.query.results.append(FakeResult(
-                rows, schema=yql_schema(described, required_columns(statement, self._source_required))))
+            self.query.results.append(FakeResult(rows, schema=yql_schema(described, required)))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
-        required = required_columns(statement, self._source_required)
         written = described[:len(described) - len(hidden)]
         target = self._output_path(insert.path)
         if hidden and (insert.truncate or self.state.cypress.lookup(target, None) is None):
