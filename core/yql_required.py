@@ -455,10 +455,10 @@ def _is_numbering(expression: list[Token]) -> bool:
             and end < len(expression) and over_alone(expression, end))
 
 
-_ARITHMETIC = frozenset({"+", "-", "*"})
+ARITHMETIC = frozenset({"+", "-", "*"})
 
 
-def _operands(expression: list[Token], operators: frozenset[str]) -> list[list[Token]] | None:
+def operands(expression: list[Token], operators: frozenset[str]) -> list[list[Token]] | None:
     """`expression` split at its depth-0 binary operators of `operators` (a sign after an
     operator or at the start goes with its operand); None when it has other depth-0
     symbols, or no such operator."""
@@ -487,7 +487,7 @@ def _operand_required(operand: list[Token], source: SourceColumns) -> bool:
 
 
 def _required_arithmetic(expression: list[Token], source: SourceColumns) -> bool:
-    parts = _operands(expression, _ARITHMETIC)
+    parts = operands(expression, ARITHMETIC)
     return parts is not None and all(_operand_required(part, source) for part in parts)
 
 

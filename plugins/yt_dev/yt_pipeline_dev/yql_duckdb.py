@@ -38,7 +38,7 @@ from yt_pipeline.yql_required import (
     optional_into_required,
     required_columns,
 )
-from yt_pipeline.yql_sums import integer_sums, wrapped_sums
+from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
     composite_duckdb_type,
@@ -481,8 +481,7 @@ class Executor:
 
     def _sums_as_yql(self, statement: Statement, sql: str) -> str:
         """`sql` with its sums of integer columns of YQL's type and value (yql_sums)."""
-        return wrapped_sums(sql, integer_sums(statement.text, self._source_types),
-                            sql_identifier)
+        return sums_as_yql(sql, statement.text, self._source_types, sql_identifier)
 
     def _declared(self, target: Path) -> list[tuple[str, str]] | None:
         """The columns YQL sees in a table of declared schema (`declared`): its hidden
