@@ -36,7 +36,7 @@ from yt_pipeline.yql_required import (
     over_alone,
     select_items,
 )
-from yt_pipeline.yql_rules import Token
+from yt_pipeline.yql_rules import Token, statements
 
 #: a table column's type (YT's names, or the DuckDB names dev keeps for a table a query
 #: wrote) and whether it is an unsigned integer
@@ -152,6 +152,11 @@ def inner_sums_wrapped(sql: str, statement: str,
     integer_sums reads them) made YQL's sum where it stands: the exact sum DuckDB gives,
     wrapped around into a Uint64's or an Int64's range. A sum with OVER is left to wrapped_sums (its
     call cannot be wrapped apart from its window), as is any call inside a string."""
+    found = statements(statement)
+    if len(found) != 1 or found[0].words().count("SELECT") != 1:
+        # a SELECT inside (`IN (SELECT SUM(a) ...)`) reads tables of its own, whose SUM
+        # calls DuckDB's text does not tell apart from the outer query's
+        return sql
     sources = []
     for kinds in (_UNSIGNED, _SIGNED):
         def columns_of(path: str, kinds: frozenset[str] = kinds) -> frozenset[str]:
