@@ -18,7 +18,8 @@ not named: YQL's columnN, yql_unnamed) whose expression is one of:
   Uint64`, `RANK([T])->Uint64` (yql/essentials/docs/en/builtins/window.md, ydb), a window
   COUNT the aggregate's Uint64;
 - given the required columns of the tables a query reads (`source_required`), for a SELECT
-  of backticked tables (FROM `path` [AS alias], JOINed or not; no subquery): a column read
+  of backticked tables or subqueries (FROM `path` [AS alias], FROM (SELECT ...) [AS alias],
+  JOINed or not; a subquery's required columns are those this module finds in it): a column read
   from a required one, named or not, or `*` of one table; of a JOIN, only `alias.column`
   reads, of a side the JOIN keeps (an inner or CROSS JOIN both, a LEFT JOIN its left
   side, a RIGHT JOIN its right one, a FULL JOIN none: the other side is NULL where no row
@@ -28,21 +29,25 @@ not named: YQL's columnN, yql_unnamed) whose expression is one of:
   operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
   give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
   COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y,
-  and CASE ... THEN x ... ELSE y END of such values (the same If in YQL).
+  and CASE ... THEN x ... ELSE y END of such values (the same If in YQL);
+- CAST(x AS T) of such an x whose type the text tells (a column's, given `source_types`, a
+  literal's, a count's, another CAST's) when YQL's cast of that type to T never fails
+  (yql_cast_types: Int32 to Int64, any integer to String or Double...).
 
 Every other column stays optional: SUM, MIN, MAX, AVG (`SUM(Signed?)->Int64?`,
-`MIN(T)->T?`: aggregation.md), IF without its third argument (on a cluster too); CAST,
-a CASE inside a larger expression, a column of a UNION without ALL (a UNION ALL's is the
-common one of its parts': required_columns), a subquery's column read in an outer query, a
-JOIN's column read by its name alone, any column of a SEMI, ONLY or EXCLUSION JOIN (which a
-cluster may make required).
+`MIN(T)->T?`: aggregation.md), IF without its third argument, a CAST that may fail (on a
+cluster too); a CAST of a value whose type the text does not tell (an expression's), a CASE
+inside a larger expression, a column of a UNION without ALL (a UNION ALL's is the common one
+of its parts': required_columns), a JOIN's column read by its name alone, any column of a
+SEMI, ONLY or EXCLUSION JOIN (which a cluster may make required).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 
+from yt_pipeline.yql_cast_types import cast_target, column_type, never_fails, number_literal_type
 from yt_pipeline.yql_rules import Token, statements
 
 #: the words that end a SELECT's list of result columns at its own depth
@@ -53,23 +58,51 @@ _NUMBER = re.compile(r"\d[\w.]*$")
 
 
 def required_columns(statement: str,
-                     source_required: Callable[[str], frozenset[str]] | None = None
+                     source_required: Callable[[str], frozenset[str]] | None = None,
+                     source_types: Callable[[str], dict[str, str]] | None = None
                      ) -> frozenset[str]:
     """The names of the result columns of `statement` (a SELECT, or an INSERT of one) that
     YQL gives a type that is not Optional (see the module's docstring); `source_required`
-    gives the required columns of the table at a path (none for a table of no schema)."""
+    gives the required columns of the table at a path (none for a table of no schema), and
+    `source_types` the types of its columns (which tell the CASTs that never fail)."""
+    return frozenset(required_types(statement, source_required, source_types))
+
+
+def required_types(statement: str,
+                   source_required: Callable[[str], frozenset[str]] | None = None,
+                   source_types: Callable[[str], dict[str, str]] | None = None
+                   ) -> dict[str, str]:
+    """Each result column of `statement` whose type is not Optional (required_columns),
+    with its YQL data type where the text tells it (yql_cast_types' names), else ""."""
     parts = _union_all_parts(statement)
     if parts is not None:
         # YQL's UNION ALL matches its parts' columns by name: a column every part has takes
         # the common type of its types, Optional when one is, and one a part lacks is
         # Optional (UnionAllWrapper in yql/essentials/core/type_ann/type_ann_list.cpp, ydb)
-        return frozenset.intersection(*(required_columns(part, source_required)
-                                        for part in parts))
-    found = select_items(statement, source_required)
+        typed = [required_types(part, source_required, source_types) for part in parts]
+        common = frozenset.intersection(*(frozenset(found) for found in typed))
+        # the common type of two types is not followed here: a type all parts agree on
+        return {name: typed[0][name] if all(found[name] == typed[0][name] for found in typed)
+                else "" for name in common}
+    def columns(path: str) -> dict[str, str]:
+        if source_required is None:
+            return {}  # no table's schema known: only a subquery's columns are
+        kinds = source_types(path) if source_types is not None else {}
+        return {name: column_type(kinds.get(name, "")) or ""
+                for name in source_required(path)}
+
+    def subquery(text: str) -> dict[str, str]:
+        # a subquery's required columns are read as the outer query's source: YQL reads a
+        # member of its row's struct with the member's own type (SqlColumnWrapper and
+        # MemberWrapper in yql/essentials/core/type_ann/type_ann_core.cpp, ydb)
+        return required_types(text, source_required, source_types)
+
+    found = select_items(statement, columns, subquery)
     if found is None:
-        return frozenset()
+        return {}
     items, source = found
-    return frozenset(name for name, expression in items if _not_optional(expression, source))
+    return {name: data_type(expression, source) or "" for name, expression in items
+            if _not_optional(expression, source)}
 
 
 def _union_all_parts(statement: str) -> list[str] | None:
@@ -97,12 +130,15 @@ def _union_all_parts(statement: str) -> list[str] | None:
     return [statement[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]
 
 
-def select_items(statement: str, source_columns: Callable[[str], frozenset[str]] | None = None
-                 ) -> tuple[list[tuple[str, list[Token]]], _Source] | None:
+def select_items(statement: str,
+                 source_columns: Callable[[str], Collection[str]] | None = None,
+                 subquery: Callable[[str], dict[str, str]] | None = None,
+                 ) -> tuple[list[tuple[str, list[Token]]], SourceColumns] | None:
     """(name, expression tokens) of each result column of `statement` (a SELECT of no
     UNION, or an INSERT of one) named with AS or read bare, and the columns of the tables
-    it reads that `source_columns` gives (as required_columns reads the tables); None for
-    another statement."""
+    it reads that `source_columns` gives (as required_columns reads the tables: names, or
+    names with their YQL types), and those `subquery` gives of a subquery's text in its
+    FROM (none known without it); None for another statement."""
     found = statements(statement)
     if len(found) != 1:
         return None
@@ -113,9 +149,9 @@ def select_items(statement: str, source_columns: Callable[[str], frozenset[str]]
     start = next(i for i, (token, depth) in enumerate(tokens)
                  if depth == 0 and token.kind == "word" and token.text.upper() == "SELECT")
     rest = tokens[start + 1:]
-    source = _Source()
+    source = SourceColumns()
     if source_columns is not None and not _GROUPINGS & set(words):
-        source = _sources(rest, source_columns)
+        source = _sources(rest, source_columns, statement, subquery)
     return _result_items(rest, source), source
 
 
@@ -126,13 +162,14 @@ _AFTER_SOURCE = frozenset({"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "WINDOW
                            "WITHOUT", "OFFSET"})
 
 
-class _Source:
+class SourceColumns:
     """The required columns of the tables a SELECT reads: `bare`, those a name alone reads
-    (of its one table), and `qualified`, those of each table's alias (`alias.a`)."""
+    (of its one table), and `qualified`, those of each table's alias (`alias.a`), each
+    with its YQL data type where it is known (yql_cast_types), else ""."""
 
-    def __init__(self, bare: frozenset[str] = frozenset(),
-                 qualified: dict[str, frozenset[str]] | None = None):
-        self.bare = bare
+    def __init__(self, bare: dict[str, str] | None = None,
+                 qualified: dict[str, dict[str, str]] | None = None):
+        self.bare = bare or {}
         self.qualified = qualified or {}
 
 
@@ -148,21 +185,23 @@ _JOIN_STARTS = frozenset({"JOIN", "INNER", "CROSS", "LEFT", "RIGHT", "FULL", "EX
 
 
 def _sources(tokens: list[tuple[Token, int]],
-             source_required: Callable[[str], frozenset[str]]) -> _Source:
+             source_columns: Callable[[str], Collection[str]], text: str,
+             subquery: Callable[[str], dict[str, str]] | None) -> SourceColumns:
     """The tables read when the FROM at depth 0 names backticked paths (`cluster.` before
-    one, an alias after it, allowed), joined by JOINs of the kinds of _JOINS, and nothing
-    else (a subquery, a table function, a SEMI or ONLY JOIN: none known)."""
+    one, an alias after it, allowed) or subqueries in parentheses (read by `subquery`, given
+    their text: `text[...]`), joined by JOINs of the kinds of _JOINS, and nothing else (a
+    table function, a SEMI or ONLY JOIN: none known)."""
     at = next((i for i, (token, depth) in enumerate(tokens) if depth == 0
                and token.kind == "word" and token.text.upper() == "FROM"), None)
     if at is None:
-        return _Source()
+        return SourceColumns()
     after = [token for token, depth in tokens[at + 1:] if depth == 0]
-    tables: list[tuple[str | None, frozenset[str]]] = []  # (alias, required columns)
+    tables: list[tuple[str | None, dict[str, str]]] = []  # (alias, required columns)
     optional_next = False  # the table a LEFT or FULL JOIN joins
     while True:
-        table = _table(after, source_required, optional_next)
+        table = _table(after, source_columns, optional_next, text, subquery)
         if table is None:
-            return _Source()
+            return SourceColumns()
         alias, required, after = table
         tables.append((alias, required))
         if after and after[0].kind == "word" and after[0].text.upper() in ("ON", "USING"):
@@ -173,35 +212,51 @@ def _sources(tokens: list[tuple[Token, int]],
             break
         kind = _join_kind(after)
         if kind is None:
-            return _Source()  # a comma, a SEMI or ONLY JOIN, a table function's arguments
+            return SourceColumns()  # a comma, a SEMI or ONLY JOIN, a table function's arguments
         words, optional = kind
         after = after[words:]
         if optional in ("left", "both"):
-            tables = [(name, frozenset()) for name, _ in tables]
+            tables = [(name, {}) for name, _ in tables]
         optional_next = optional in ("right", "both")
     groups = _group_aliases(tokens)
-    qualified = {alias: required - groups for alias, required in tables if alias}
-    bare = tables[0][1] - groups if len(tables) == 1 else frozenset()
-    return _Source(bare, qualified)
+    qualified = {alias: _without(required, groups) for alias, required in tables if alias}
+    bare = _without(tables[0][1], groups) if len(tables) == 1 else {}
+    return SourceColumns(bare, qualified)
 
 
-def _table(after: list[Token], source_required: Callable[[str], frozenset[str]],
-           optional: bool) -> tuple[str | None, frozenset[str], list[Token]] | None:
-    """(alias, required columns, the tokens after it) of the table `after` starts with;
-    none required on a JOIN's `optional` side."""
+def _without(columns: dict[str, str], names: frozenset[str]) -> dict[str, str]:
+    return {name: kind for name, kind in columns.items() if name not in names}
+
+
+def _table(after: list[Token], source_columns: Callable[[str], Collection[str]],
+           optional: bool, text: str, subquery: Callable[[str], dict[str, str]] | None
+           ) -> tuple[str | None, dict[str, str], list[Token]] | None:
+    """(alias, required columns, the tokens after it) of the table or subquery `after`
+    starts with; none required on a JOIN's `optional` side."""
     if len(after) >= 3 and after[0].kind == "word" and after[1].text == "." \
             and after[2].kind == "name":
         after = after[2:]  # cluster.`//path`
-    if not after or after[0].kind != "name" or not after[0].text.startswith("//"):
+    if len(after) >= 2 and after[0].text == "(" and after[1].text == ")" \
+            and after[0].kind == after[1].kind == "symbol":
+        if subquery is None:
+            return None
+        # the tokens between the two are deeper: the subquery's own text
+        inner = text[after[0].end:after[1].start]
+        required = {} if optional else dict(subquery(inner))
+        after = after[2:]
+    elif after and after[0].kind == "name" and after[0].text.startswith("//"):
+        path, after = after[0].text, after[1:]
+        found = source_columns(path)
+        required = {} if optional else dict(found) if isinstance(found, Mapping) \
+            else dict.fromkeys(found, "")
+    else:
         return None
-    path, after = after[0].text, after[1:]
     alias = None
     if after and after[0].kind == "word" and after[0].text.upper() == "AS":
         after = after[1:]
     if after and after[0].kind in ("word", "name") and after[0].text.upper() not in (
             _AFTER_SOURCE | _JOIN_STARTS | {"ON", "USING"}):
         alias, after = after[0].text, after[1:]
-    required = frozenset() if optional else frozenset(source_required(path))
     return alias, required, after
 
 
@@ -240,7 +295,7 @@ def _top_level(tokens: list[Token]) -> list[tuple[Token, int]]:
     return placed
 
 
-def _result_items(tokens: list[tuple[Token, int]], source: _Source
+def _result_items(tokens: list[tuple[Token, int]], source: SourceColumns
                   ) -> list[tuple[str, list[Token]]]:
     """(name, expression tokens) of each result column named with AS, read bare (`a`,
     `t.a`: named after its column), or given by `*` (each required column of the source)."""
@@ -261,8 +316,8 @@ def _result_items(tokens: list[tuple[Token, int]], source: _Source
         if len(item) >= 3 and item[-2].kind == "word" and item[-2].text.upper() == "AS" \
                 and item[-1].kind in ("word", "name"):
             named.append((item[-1].text, item[:-2]))
-        elif _column_read(item, source) is not None:
-            named.append((str(_column_read(item, source)), item))
+        elif column_read(item, source) is not None:
+            named.append((str(column_read(item, source)), item))
         elif [token.text for token in item] == ["*"]:
             named.extend((column, item) for column in source.bare)
         elif item and not starred and not _bare_word(item):
@@ -283,7 +338,7 @@ def _bare_word(item: list[Token]) -> bool:
         and item[-1].text.upper() not in ("END", "NULL", "TRUE", "FALSE", "ASC", "DESC")
 
 
-def _column_read(expression: list[Token], source: _Source) -> str | None:
+def column_read(expression: list[Token], source: SourceColumns) -> str | None:
     """The source column `expression` reads alone (`a`, `alias.a`), if it does."""
     if len(expression) == 3 and expression[1].text == "." and expression[0].kind == "word":
         qualifier, column = expression[0].text, expression[2].text
@@ -296,20 +351,79 @@ def _column_read(expression: list[Token], source: _Source) -> str | None:
     return column if column in source.qualified.get(qualifier, frozenset()) else None
 
 
-def _not_optional(expression: list[Token], source: _Source) -> bool:
+def _not_optional(expression: list[Token], source: SourceColumns) -> bool:
     if [token.text for token in expression] == ["*"]:
         return True  # the source's required columns (_result_items)
     return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
-            or _column_read(expression, source) is not None
+            or column_read(expression, source) is not None
             or _required_arithmetic(expression, source) or _coalesced(expression, source)
-            or _required_if(expression, source) or _required_case(expression, source))
+            or _required_if(expression, source) or _required_case(expression, source)
+            or _required_cast(expression, source))
+
+
+def _cast_parts(expression: list[Token]) -> tuple[list[Token], str] | None:
+    """(the value, the type's name) of `CAST(value AS Type)`, the whole expression, when
+    the type is one word (not `Int64?`, `Decimal(10, 2)`, `List<...>`)."""
+    end = call_end(expression)
+    if end != len(expression) or expression[0].text.upper() != "CAST":
+        return None
+    inside = expression[2:end - 1]
+    depth, at = 0, None
+    for index, token in enumerate(inside):
+        if token.kind == "symbol" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and token.kind == "word" and token.text.upper() == "AS":
+            at = index
+    if at is None or at == 0 or len(inside) != at + 2 or inside[-1].kind not in ("word",
+                                                                                  "name"):
+        return None
+    return inside[:at], inside[-1].text
+
+
+def _required_cast(expression: list[Token], source: SourceColumns) -> bool:
+    """CAST(x AS T) of an x not Optional whose type's casts to T never fail (yql_cast_types:
+    YQL's SafeCast is T then, T? when it may fail or x is Optional)."""
+    parts = _cast_parts(expression)
+    if parts is None:
+        return False
+    value, name = parts
+    if not value or not (_operand_required(value, source) or _not_optional(value, source)):
+        return False
+    value_type, target = data_type(value, source), cast_target(name)
+    return value_type is not None and target is not None and never_fails(value_type, target)
+
+
+def data_type(expression: list[Token], source: SourceColumns) -> str | None:
+    """The YQL data type of `expression` (yql_cast_types' names) where the text tells it:
+    a literal's, a column read's (of `source`), a count's (Uint64), a CAST's target."""
+    if len(expression) >= 2 and expression[0].text == "(" and call_end(
+            [Token("word", "", 0, 0), *expression]) == len(expression) + 1:
+        return data_type(expression[1:-1], source)
+    if _is_literal(expression):
+        token = expression[-1]
+        if token.kind == "string":
+            return "String"  # a literal with no suffix (yql/essentials/docs/en/syntax/lexer.md)
+        if token.text.upper() in ("TRUE", "FALSE"):
+            return "Bool"
+        return number_literal_type(token.text)
+    read = column_read(expression, source)
+    if read is not None:
+        qualifier = expression[0].text.split(".", 1)[0] if len(expression) == 1 else \
+            expression[0].text
+        columns = source.qualified.get(qualifier, {}) if len(expression) == 3 or (
+            len(expression) == 1 and "." in expression[0].text) else source.bare
+        return columns.get(read) or None
+    if _is_count(expression) or _is_numbering(expression):
+        return "Uint64"
+    parts = _cast_parts(expression)
+    return cast_target(parts[1]) if parts is not None else None
 
 
 #: the window functions of a Uint64 that is never NULL
 _NUMBERING = frozenset({"ROW_NUMBER", "RANK", "DENSE_RANK", "NTILE"})
 
 
-def _call_end(expression: list[Token]) -> int | None:
+def call_end(expression: list[Token]) -> int | None:
     """The index after a call's closing parenthesis when `expression` starts with a call."""
     if len(expression) < 3 or expression[0].kind != "word" or expression[1].text != "(":
         return None
@@ -322,7 +436,7 @@ def _call_end(expression: list[Token]) -> int | None:
     return None
 
 
-def _over_alone(expression: list[Token], end: int) -> bool:
+def over_alone(expression: list[Token], end: int) -> bool:
     """The tokens from `end` on are nothing or one OVER clause (a window's name, or its
     definition in parentheses)."""
     rest = expression[end:]
@@ -331,20 +445,20 @@ def _over_alone(expression: list[Token], end: int) -> bool:
     if rest[0].kind != "word" or rest[0].text.upper() != "OVER" or len(rest) < 2:
         return False
     if rest[1].text == "(":
-        return _call_end([rest[0], *rest[1:]]) == len(rest)
+        return call_end([rest[0], *rest[1:]]) == len(rest)
     return len(rest) == 2
 
 
 def _is_numbering(expression: list[Token]) -> bool:
-    end = _call_end(expression)
+    end = call_end(expression)
     return (end is not None and expression[0].text.upper() in _NUMBERING
-            and end < len(expression) and _over_alone(expression, end))
+            and end < len(expression) and over_alone(expression, end))
 
 
-_ARITHMETIC = frozenset({"+", "-", "*"})
+ARITHMETIC = frozenset({"+", "-", "*"})
 
 
-def _operands(expression: list[Token], operators: frozenset[str]) -> list[list[Token]] | None:
+def operands(expression: list[Token], operators: frozenset[str]) -> list[list[Token]] | None:
     """`expression` split at its depth-0 binary operators of `operators` (a sign after an
     operator or at the start goes with its operand); None when it has other depth-0
     symbols, or no such operator."""
@@ -362,25 +476,25 @@ def _operands(expression: list[Token], operators: frozenset[str]) -> list[list[T
     return parts if len(parts) > 1 and all(parts) else None
 
 
-def _operand_required(operand: list[Token], source: _Source) -> bool:
+def _operand_required(operand: list[Token], source: SourceColumns) -> bool:
     if len(operand) >= 2 and operand[0].kind == "symbol" and operand[0].text in "+-":
         operand = operand[1:]
-    if len(operand) >= 2 and operand[0].text == "(" and _call_end(
+    if len(operand) >= 2 and operand[0].text == "(" and call_end(
             [Token("word", "", 0, 0), *operand]) == len(operand) + 1:
         return _not_optional(operand[1:-1], source)
-    return _is_literal(operand) or _column_read(operand, source) is not None \
-        or _required_arithmetic(operand, source)
+    return _is_literal(operand) or column_read(operand, source) is not None \
+        or _required_arithmetic(operand, source) or _required_cast(operand, source)
 
 
-def _required_arithmetic(expression: list[Token], source: _Source) -> bool:
-    parts = _operands(expression, _ARITHMETIC)
+def _required_arithmetic(expression: list[Token], source: SourceColumns) -> bool:
+    parts = operands(expression, ARITHMETIC)
     return parts is not None and all(_operand_required(part, source) for part in parts)
 
 
-def _coalesced(expression: list[Token], source: _Source) -> bool:
+def _coalesced(expression: list[Token], source: SourceColumns) -> bool:
     """COALESCE(..., x) or `... ?? x` with an x not Optional: YQL's Coalesce is Optional
     only when its last argument is."""
-    end = _call_end(expression)
+    end = call_end(expression)
     if end == len(expression) and expression[0].text.upper() == "COALESCE":
         last = _arguments(expression, end)[-1]
         return bool(last) and (_operand_required(last, source) or _not_optional(last, source))
@@ -405,12 +519,12 @@ def _arguments(expression: list[Token], end: int) -> list[list[Token]]:
     return found
 
 
-def _required_if(expression: list[Token], source: _Source) -> bool:
+def _required_if(expression: list[Token], source: SourceColumns) -> bool:
     """IF(condition, x, y) with x and y not Optional: YQL makes the condition
     Coalesce(condition, false), so its type does not count, and an IF without y has NULL
     for it (TYqlIf in yql/essentials/sql/v1/builtin.cpp, ydb; `IF(Bool, T, T)->T`,
     `IF(Bool, T)->T?`: yql/essentials/docs/en/builtins/basic.md)."""
-    end = _call_end(expression)
+    end = call_end(expression)
     if end != len(expression) or expression[0].text.upper() != "IF":
         return False
     found = _arguments(expression, end)
@@ -419,7 +533,7 @@ def _required_if(expression: list[Token], source: _Source) -> bool:
         for value in found[1:])
 
 
-def _required_case(expression: list[Token], source: _Source) -> bool:
+def _required_case(expression: list[Token], source: SourceColumns) -> bool:
     """CASE [x] WHEN c THEN v ... ELSE e END with each v and e not Optional. YQL requires
     the ELSE and makes the CASE the builtin If of its branches (CaseRule and
     ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp, ydb), the same If as
@@ -465,9 +579,9 @@ def _is_count(expression: list[Token]) -> bool:
     """COUNT( ... ) or COUNT_IF( ... ), with nothing after its closing parenthesis or one
     OVER clause: COUNT_IF is a count too, a Uint64 that is 0 over no rows (yql_semantics.
     _count_if_of_no_rows)."""
-    end = _call_end(expression)
+    end = call_end(expression)
     return end is not None and expression[0].text.upper() in ("COUNT", "COUNT_IF") \
-        and _over_alone(expression, end)
+        and over_alone(expression, end)
 
 
 def _is_literal(expression: list[Token]) -> bool:

@@ -31,8 +31,10 @@ class Seed(BaseStage):
         yt = self.deps.yt_client
         yt.write_table("//a/base", ({{"k": i % {KEYS}, "v": i}} for i in range({N})))
         yt.write_table("//a/acc", ({{"src": "seed", "i": i}} for i in range(10)))
+        # Just: Optional, as the appended columns of a schemaless table are (a CAST
+        # that never fails would be required, and YQL refuses those appends into it)
         yt.run_yql("INSERT INTO `//a/yacc` WITH TRUNCATE "
-                   "SELECT CAST(-1 AS Int64) AS k, CAST(-1 AS Int64) AS v")
+                   "SELECT Just(CAST(-1 AS Int64)) AS k, Just(CAST(-1 AS Int64)) AS v")
         yt.write_table("//a/log", [{{"stage": "seed"}}])
         return debug
 """

@@ -34,8 +34,10 @@ class Load(BaseStage):
         yt.write_table("//r/input", ({{"k": (i * 5) % {KEYS}, "v": i}} for i in range({N})))
         # Int64 columns, as the rows appended later have (a bare literal is an Int32 to
         # YQL, and a cluster refuses appending an Int64 to an int32 column)
+        # Just: Optional, as the appended columns of a schemaless table are (a CAST
+        # that never fails would be required, and YQL refuses those appends into it)
         yt.run_yql("INSERT INTO `//r/yql_acc` WITH TRUNCATE "
-                   "SELECT CAST(-1 AS Int64) AS k, CAST(-1 AS Int64) AS v")
+                   "SELECT Just(CAST(-1 AS Int64)) AS k, Just(CAST(-1 AS Int64)) AS v")
         yt.write_table("//r/log", [{{"stage": "load"}}], append=True)
         return debug
 """

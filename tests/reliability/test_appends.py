@@ -205,10 +205,11 @@ def seed(root: Path) -> dict[str, bytes]:
     from yt_pipeline_dev.client import DevClient
 
     DevClient(root / ".dev").run_yql(
-        # Just: a literal's column would be required (not Optional), and the stages' appends
-        # of a schemaless table's optional column into it refused, as YQL refuses them
+        # Just: a literal's column would be required (not Optional), as would a CAST of one
+        # that never fails, and the stages' appends of a schemaless table's optional column
+        # into it refused, as YQL refuses them
         "INSERT INTO `//t/yql` WITH TRUNCATE SELECT Just('before') AS stage, "
-        "CAST(-1 AS Int64) AS i")
+        "Just(CAST(-1 AS Int64)) AS i")
     before["yql"] = (folder / "yql.jsonl").read_bytes()
     return before
 

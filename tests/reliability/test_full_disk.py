@@ -60,8 +60,10 @@ class Load(BaseStage):
     def run(self, debug):
         yt = self.deps.yt_client
         yt.write_table("//r/input", ({{"k": (i * 3) % {KEYS}, "v": i}} for i in range({N})))
+        # Just: Optional, as the appended columns of a schemaless table are (a CAST
+        # that never fails would be required, and YQL refuses those appends into it)
         yt.run_yql("INSERT INTO `//r/yql_acc` WITH TRUNCATE "
-                   "SELECT CAST(-1 AS Int64) AS k, CAST(-1 AS Int64) AS v")
+                   "SELECT Just(CAST(-1 AS Int64)) AS k, Just(CAST(-1 AS Int64)) AS v")
         yt.write_table("//r/log", [{{"stage": "load"}}], append=True)
         fill_disk("load_end")  # then the stage commits
         return debug

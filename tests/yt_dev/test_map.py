@@ -610,10 +610,11 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(dev_client, stages):
     # only between int64 and uint64 (ValidateValueType, unversioned_row.cpp; the "Formats"
     # page of the YTsaurus docs: enable_integral_type_conversion is the one conversion on
     # by default); the prod fake checks the same (tests/yt_prod/test_prod_operations.py)
-    # Just: an Optional name, which takes the null below (a bare literal's column is
-    # required: tests/yt_prod/test_prod_yql_required_columns.py)
+    # Just: an Optional id and name, which take the nulls below (a bare literal's column
+    # is required: tests/yt_prod/test_prod_yql_required_columns.py, and so is a CAST of one
+    # that never fails: test_prod_yql_cast_subquery_required.py)
     dev_client.run_yql("INSERT INTO `//out/t` WITH TRUNCATE "
-                       "SELECT CAST(7 AS Int64) AS id, Just('a') AS name, 0.5 AS score, "
+                       "SELECT Just(CAST(7 AS Int64)) AS id, Just('a') AS name, 0.5 AS score, "
                        "true AS ok")
     refused = [({"id": "7"}, 'column "id": expected type "int64" or "null" but got "string"'),
                ({"id": 1.0}, 'column "id": expected type "int64" or "null" but got "double"'),

@@ -310,9 +310,9 @@ def test_a_table_yql_wrote_refuses_a_value_of_another_type(prod_client, fake_yt,
     # yt/yt/client/table_client/config.cpp and the "Formats" page of the YTsaurus docs).
     # Dev refuses the same rows (tests/yt_dev/test_map.py).
     # Just: the columns of bare literals would be required (yql_required), refusing the
-    # null written below
-    prod_client.run_yql("INSERT INTO `//tmp/out` WITH TRUNCATE SELECT CAST(7 AS Int64) AS id, "
-                        "Just('a') AS name, Just(0.5) AS score")
+    # null written below, as would a CAST of one that never fails (Int32 to Int64)
+    prod_client.run_yql("INSERT INTO `//tmp/out` WITH TRUNCATE SELECT "
+                        "Just(CAST(7 AS Int64)) AS id, Just('a') AS name, Just(0.5) AS score")
     for row, words in [({"id": "7"}, 'column "id": expected type "int64" or "null" but got '
                                      '"string"'),
                        ({"score": 1}, 'expected type "double" or "null" but got "int64"'),

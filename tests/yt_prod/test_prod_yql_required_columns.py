@@ -106,10 +106,20 @@ def test_table_schema_shows_required_columns_in_both_modes(both):
     ("SELECT v AS v, COUNT(*) + 1 AS p, NULL AS z, 1 FROM `//t`", {"column3"}),
     # a UNION ALL's column takes the common type of its parts, Optional when one is
     # (UnionAllWrapper, yql/essentials/core/type_ann/type_ann_list.cpp); an outer query
-    # reads a subquery's column, which a LEFT JOIN may make optional
+    # reads a subquery's column with its type (MemberWrapper, type_ann_core.cpp)
     ("SELECT 1 AS a UNION ALL SELECT 2 AS a", {"a"}),
     ("SELECT 1 AS a, 2 AS b UNION ALL SELECT 2 AS a, NULL AS b", {"a"}),
-    ("SELECT * FROM (SELECT COUNT(*) AS n FROM `//t`)", set()),
+    ("SELECT * FROM (SELECT COUNT(*) AS n, MAX(v) AS m FROM `//t`)", {"n"}),
+    ("SELECT s.n + 1 AS p FROM (SELECT COUNT(*) AS n FROM `//t`) AS s", {"p"}),
+    # a CAST of a literal, a count or a CAST is required when YQL's cast of its type never
+    # fails (CastResultsTable, udf_data_type.cpp: test_prod_yql_cast_subquery_required.py):
+    # Int32 to Int64 or String, Int64 to Double, Bool to Uint8, Uint64 to String; Int32 to
+    # Int8, String to Int64, Double to Int32 may fail, and a type of parameters is not read
+    ("SELECT CAST(1 AS Int64) AS a, CAST(1 AS Int8) AS b, CAST('1' AS Int64) AS c, "
+     "CAST(1l AS Double) AS d, CAST(TRUE AS Uint8) AS e, CAST(CAST(1 AS Int64) AS String) "
+     "AS f, CAST(COUNT(*) AS String) AS g, CAST(1.5 AS Int32) AS h, "
+     "CAST(1 AS Decimal(10, 2)) AS i, CAST(2147483648 AS Int32) AS j FROM `//t`",
+     {"a", "d", "e", "f", "g"}),
     ("INSERT INTO `//out` WITH TRUNCATE SELECT k, COUNT(*) AS n FROM `//t` GROUP BY k",
      {"n"}),
 ])

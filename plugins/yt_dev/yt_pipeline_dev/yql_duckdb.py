@@ -38,7 +38,7 @@ from yt_pipeline.yql_required import (
     optional_into_required,
     required_columns,
 )
-from yt_pipeline.yql_sums import integer_sums, wrapped_sums
+from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
     composite_duckdb_type,
@@ -414,7 +414,8 @@ class Executor:
         # a column read from a required column of a table read stays required: the schemas
         # of the tables as they are now (an earlier statement of the query may have written
         # one)
-        statement.required = required_columns(statement.text, self._source_required)
+        statement.required = required_columns(statement.text, self._source_required,
+                                              self._source_types)
         self.executed = f"DESCRIBE {sql}"
         described = self.connection.execute(self.executed).fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]
@@ -480,8 +481,7 @@ class Executor:
 
     def _sums_as_yql(self, statement: Statement, sql: str) -> str:
         """`sql` with its sums of integer columns of YQL's type and value (yql_sums)."""
-        return wrapped_sums(sql, integer_sums(statement.text, self._source_types),
-                            sql_identifier)
+        return sums_as_yql(sql, statement.text, self._source_types, sql_identifier)
 
     def _declared(self, target: Path) -> list[tuple[str, str]] | None:
         """The columns YQL sees in a table of declared schema (`declared`): its hidden

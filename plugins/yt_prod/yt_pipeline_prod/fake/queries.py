@@ -56,7 +56,7 @@ from yt_pipeline.yql_rules import (
 )
 from yt_pipeline.yql_semantics import connect, failure_meaning, with_candidates
 from yt_pipeline.yql_statements import split_statements
-from yt_pipeline.yql_sums import integer_sums, wrapped_sums
+from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline.yql_type_v3 import composite_duckdb_type
 from yt_pipeline.yql_unique_source import plain_read, source_unique_key
@@ -462,7 +462,7 @@ class QueryRunner:
         sql = replace_tables(meant, self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
         # a sum of an integer column has YQL's type and value, as in dev (yql_sums)
-        sql = wrapped_sums(sql, integer_sums(statement, self._source_types), _quoted)
+        sql = sums_as_yql(sql, statement, self._source_types, _quoted)
         assert self.macros is not None
         self.macros.define_for(sql)
         self.executed = sql
@@ -492,12 +492,11 @@ class QueryRunner:
         rows = [{c: _plain_value(v) for c, v in row.items()} for row in yson_values(
             described, counted_rows(described, [dict(zip(columns, values, strict=True))
                                                 for values in cursor.fetchall()]))]
+        required = required_columns(statement, self._source_required, self._source_types)
         if insert is None:
-            self.query.results.append(FakeResult(
-                rows, schema=yql_schema(described, required_columns(statement, self._source_required))))
+            self.query.results.append(FakeResult(rows, schema=yql_schema(described, required)))
             return
         table_cluster(insert.cluster, self.cluster, self.known)
-        required = required_columns(statement, self._source_required)
         written = described[:len(described) - len(hidden)]
         target = self._output_path(insert.path)
         if hidden and (insert.truncate or self.state.cypress.lookup(target, None) is None):
