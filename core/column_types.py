@@ -33,7 +33,7 @@ from yt_pipeline.yson_size import yson_size
 YQL_COLUMN_TYPES = {"BIGINT": "int64", "INTEGER": "int32", "SMALLINT": "int16",
                     "TINYINT": "int8", "HUGEINT": "int64", "UBIGINT": "uint64",
                     "UINTEGER": "uint32", "USMALLINT": "uint16", "UTINYINT": "uint8",
-                    "DOUBLE": "double", "FLOAT": "double", "DECIMAL": "double",
+                    "DOUBLE": "double", "FLOAT": "float", "DECIMAL": "double",
                     "BOOLEAN": "boolean", "VARCHAR": "string",
                     # YQL's Date, Datetime and Timestamp (yql_times)
                     "DATE": "date", "TIMESTAMP_S": "datetime", "TIMESTAMP": "timestamp",
@@ -343,7 +343,9 @@ def sort_key(value: Any) -> tuple[Any, ...] | _Composite:
 #: check of yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp calls before it says
 #: "row type differs from the written row type"); a string or a boolean goes into nothing else
 _APPEND_CONVERSIONS = {("int64", "double"), ("uint64", "double"), ("int64", "uint64"),
-                       ("uint64", "int64")}
+                       ("uint64", "int64"),
+                       # a Float widens to a Double (TryConvertTo), its value unchanged
+                       ("float", "double")}
 
 
 def _widens(written: str, table: str) -> bool:

@@ -12,8 +12,7 @@ For two data types CastResult<false> is the entry of CastResultsTable for the pa
 
 Below, for each source type dev reads (a table column's, a literal's, a count's), the
 targets of its casts that never fail, as that table has them; any other pair, or a type
-not named here (a date or a time, Decimal, Yson, a container, an Optional target), leaves
-the CAST Optional.
+not named here (Decimal, Yson, a container, an Optional target), leaves the CAST Optional.
 """
 
 from __future__ import annotations
@@ -24,10 +23,12 @@ _INTEGERS = ("Int8", "Uint8", "Int16", "Uint16", "Int32", "Uint32", "Int64", "Ui
 _TEXT = ("String", "Utf8")
 _FLOATS = ("Double", "Float")
 
-#: source type: the targets of its casts that never fail. Dates and times are left out:
-#: dev and the fake give NULL for a CAST of a date to a number (where YQL gives its count),
-#: and dev's tables name their columns' types otherwise; so is a Double to a Float, which
-#: YQL rounds (MayLoseData) and DuckDB makes NULL past a Float's range
+_TIMES = ("Date", "Datetime", "Timestamp")
+
+#: source type: the targets of its casts that never fail. A date or a time cast to a number
+#: is its count (days, seconds, microseconds: yql_semantics._time_counts), which fails
+#: where the target's range is too narrow (a Date's 49672 days past Int16's); a Double to a
+#: Float rounds (MayLoseData), to an infinity past a Float's range (_rounded_to_float)
 NEVER_FAILS: dict[str, frozenset[str]] = {
     "Bool": frozenset({"Bool", *_INTEGERS, *_FLOATS, *_TEXT}),
     "Int8": frozenset({"Bool", "Int8", "Int16", "Int32", "Int64", *_FLOATS, *_TEXT}),
@@ -39,10 +40,16 @@ NEVER_FAILS: dict[str, frozenset[str]] = {
     "Uint32": frozenset({"Bool", "Uint32", "Int64", "Uint64", *_FLOATS, *_TEXT}),
     "Int64": frozenset({"Bool", "Int64", *_FLOATS, *_TEXT}),
     "Uint64": frozenset({"Bool", "Uint64", *_FLOATS, *_TEXT}),
-    "Double": frozenset({"Double", *_TEXT}),
+    "Double": frozenset({*_FLOATS, *_TEXT}),
     "Float": frozenset({*_FLOATS, *_TEXT}),
     "String": frozenset({"String"}),  # to Utf8 fails on bytes that are not UTF-8
     "Utf8": frozenset(_TEXT),
+    "Date": frozenset({"Uint16", "Int32", "Uint32", "Int64", "Uint64", *_FLOATS, *_TEXT,
+                       *_TIMES}),
+    "Datetime": frozenset({"Uint32", "Int64", "Uint64", *_FLOATS, *_TEXT, *_TIMES}),
+    "Timestamp": frozenset({"Int64", "Uint64", *_FLOATS, *_TEXT, *_TIMES}),
+    # an Interval's microseconds are signed: Uint64 may fail
+    "Interval": frozenset({"Int64", *_FLOATS, *_TEXT, "Interval"}),
 }
 
 #: a YQL type's name as a CAST may write it, in any case: YQL's own names, and the SQL
@@ -57,7 +64,9 @@ _COLUMN_TYPES = {
     "boolean": "Bool", "int8": "Int8", "uint8": "Uint8", "int16": "Int16",
     "uint16": "Uint16", "int32": "Int32", "uint32": "Uint32", "int64": "Int64",
     "uint64": "Uint64", "double": "Double", "float": "Float", "string": "String",
-    "utf8": "Utf8",
+    "utf8": "Utf8", "date": "Date", "datetime": "Datetime", "timestamp": "Timestamp",
+    "interval": "Interval", "DATE": "Date", "TIMESTAMP_S": "Datetime",
+    "TIMESTAMP": "Timestamp", "INTERVAL": "Interval",
     "BOOLEAN": "Bool", "TINYINT": "Int8", "UTINYINT": "Uint8", "SMALLINT": "Int16",
     "USMALLINT": "Uint16", "INTEGER": "Int32", "UINTEGER": "Uint32", "BIGINT": "Int64",
     "UBIGINT": "Uint64", "DOUBLE": "Double", "FLOAT": "Float", "VARCHAR": "String",

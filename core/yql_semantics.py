@@ -231,15 +231,59 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
         return _bound_once(value, lambda v: (
             f"CASE WHEN typeof({v}) IN ('DOUBLE', 'FLOAT') THEN "
             f"TRY_CAST(trunc(TRY_CAST({v} AS DOUBLE)) AS {kind}) "
-            f"WHEN typeof({v}) = 'INTERVAL' THEN "
-            f"TRY_CAST(epoch_us(TRY_CAST({v} AS INTERVAL)) AS {kind}) "
+            f"{_time_counts(v, kind)}"
             f"WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
             f"ELSE TRY_CAST({v} AS {kind}) END"))
-    if kind in ("BOOLEAN", "DOUBLE", "FLOAT"):
+    if kind == "FLOAT":
         return _bound_once(value, lambda v: (
             f"CASE WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
+            f"WHEN typeof({v}) = 'DOUBLE' THEN {_rounded_to_float(v)} "
+            f"{_time_counts(v, kind)}"
+            f"ELSE TRY_CAST({v} AS {kind}) END"))
+    if kind in ("BOOLEAN", "DOUBLE"):
+        # a time to a Bool YQL refuses (Impossible in CastResultsTable): left to DuckDB
+        return _bound_once(value, lambda v: (
+            f"CASE WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
+            f"{_time_counts(v, kind) if kind == 'DOUBLE' else ''}"
             f"ELSE TRY_CAST({v} AS {kind}) END"))
     return f"TRY_CAST({value} AS {kind})"
+
+
+#: the DuckDB types of YQL's Date, Datetime, Timestamp and Interval, and the SQL of the count
+#: YQL holds each as (days, seconds, microseconds since 1970-01-01, an Interval's signed
+#: microseconds: the number a YT column of the type stores, yql_times.counted_sql): what
+#: YQL's CAST of one to a number gives, NULL where the number type's range is too narrow
+#: (the pairs CastResultsTable marks MayFail: yql_cast_types). DuckDB's TRY_CAST gives NULL
+#: for each.
+_TIME_COUNTS = {"DATE": "CAST({v} - DATE '1970-01-01' AS BIGINT)",
+                "TIMESTAMP_S": "(epoch_us(CAST({v} AS TIMESTAMP)) // 1000000)",
+                "TIMESTAMP": "epoch_us({v})",
+                "INTERVAL": "epoch_us({v})"}
+
+
+def _time_counts(v: str, kind: str) -> str:
+    """CASE branches giving a time value `v`'s count as DuckDB type `kind` (NULL past its
+    range: a cast YQL's table says may fail), one per time type; DuckDB keeps the one of
+    v's type when it binds."""
+    return "".join(f"WHEN typeof({v}) = '{name}' THEN "
+                   f"TRY_CAST({count.format(v=f'TRY_CAST({v} AS {name})')} AS {kind}) "
+                   for name, count in _TIME_COUNTS.items())
+
+
+#: the least Double YQL's Float rounds to infinity: FLT_MAX plus half its last unit
+#: (2^128 - 2^103), where the nearest float is 2^128
+_FLOAT_OVERFLOW = float(2 ** 128 - 2 ** 103)
+_FLOAT_MAX = float((2 - 2 ** -23) * 2 ** 127)
+
+
+def _rounded_to_float(v: str) -> str:
+    """CAST(v AS Float) of a Double `v` as YQL gives it: the nearest Float, an infinity past
+    its range (a C++ static_cast; CastResultsTable has Double to Float as MayLoseData, a
+    cast that never fails), where DuckDB's TRY_CAST gives NULL past the range."""
+    double = f"TRY_CAST({v} AS DOUBLE)"
+    return (f"CASE WHEN abs({double}) >= {_FLOAT_OVERFLOW!r} "
+            f"THEN CAST(sign({double}) * CAST('inf' AS DOUBLE) AS FLOAT) "
+            f"ELSE CAST(LEAST(GREATEST({double}, -{_FLOAT_MAX!r}), {_FLOAT_MAX!r}) AS FLOAT) END")
 
 
 #: the name the operand of a CAST is bound to (_bound_once)

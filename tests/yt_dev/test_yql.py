@@ -518,7 +518,11 @@ def test_the_rewrites_leave_strings_names_and_grouped_casts_alone():
     [statement] = _sql("SELECT 'a 1.5 CAST(x AS Int8) ??' AS `1.5`, CAST(k AS Int64) AS k2 "
                        "FROM `//t` GROUP BY CAST(k AS Int64)")
     cast = ("CASE WHEN typeof(k) IN ('DOUBLE', 'FLOAT') THEN TRY_CAST(trunc(TRY_CAST(k AS "
-            "DOUBLE)) AS BIGINT) WHEN typeof(k) = 'INTERVAL' THEN TRY_CAST(epoch_us(TRY_CAST("
+            "DOUBLE)) AS BIGINT) WHEN typeof(k) = 'DATE' THEN TRY_CAST(CAST(TRY_CAST(k AS "
+            "DATE) - DATE '1970-01-01' AS BIGINT) AS BIGINT) WHEN typeof(k) = 'TIMESTAMP_S' "
+            "THEN TRY_CAST((epoch_us(CAST(TRY_CAST(k AS TIMESTAMP_S) AS TIMESTAMP)) // 1000000) "
+            "AS BIGINT) WHEN typeof(k) = 'TIMESTAMP' THEN TRY_CAST(epoch_us(TRY_CAST(k AS "
+            "TIMESTAMP)) AS BIGINT) WHEN typeof(k) = 'INTERVAL' THEN TRY_CAST(epoch_us(TRY_CAST("
             "k AS INTERVAL)) AS BIGINT) WHEN typeof(k) = 'VARCHAR' THEN TRY_CAST(CASE WHEN "
             "regexp_full_match(TRY_CAST(k AS VARCHAR), '[+-]?[0-9]+') THEN TRY_CAST(k AS "
             "VARCHAR) END AS BIGINT) ELSE TRY_CAST(k AS BIGINT) END")
