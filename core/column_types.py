@@ -65,12 +65,17 @@ NARROW_INTEGERS = {"int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER",
                    "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER"}
 
 
+#: and the narrow types a reader takes wider: a `float` column's values are read as doubles
+#: (YT keeps them so), and YQL reads the column as a Float
+_NARROW_TYPES = {**NARROW_INTEGERS, "float": "FLOAT"}
+
+
 def narrowed_select(yt_types: dict[str, str], sql: str, quote: Callable[[str], str]) -> str:
     """A table expression reading `sql` (a table's stored rows, whose integers a reader
-    takes as 64-bit) with its narrow integer columns (name: YT type) in their own type,
-    as YQL reads a column of its schema."""
-    narrowed = [f"CAST({quote(name)} AS {NARROW_INTEGERS[kind]}) AS {quote(name)}"
-                for name, kind in yt_types.items() if kind in NARROW_INTEGERS]
+    takes as 64-bit, its floats as doubles) with its narrow columns (name: YT type) in
+    their own type, as YQL reads a column of its schema."""
+    narrowed = [f"CAST({quote(name)} AS {_NARROW_TYPES[kind]}) AS {quote(name)}"
+                for name, kind in yt_types.items() if kind in _NARROW_TYPES]
     if not narrowed:
         return sql
     return f"(SELECT * REPLACE ({', '.join(narrowed)}) FROM {sql})"

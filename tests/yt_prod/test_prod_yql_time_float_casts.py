@@ -108,6 +108,18 @@ def test_a_cast_to_float_writes_a_float_column_of_a_floats_value(both):
     assert same_rows(both, "SELECT f, fi, literal FROM `//tmp/o` ORDER BY i") == [
         {"f": "inf", "fi": -3.0, "literal": 1.100000023841858},
         {"f": 0.10000000149011612, "fi": float(2 ** 40), "literal": 1.100000023841858}]
+    # a query reading the float column reads a Float, and writes one again (the fake keeps
+    # a float column's values as doubles, as YT does, and reads them back as Floats)
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/p` WITH TRUNCATE SELECT f, f * 2 AS twice, i "
+                       "FROM `//tmp/o`")
+    dev, prod = both
+    assert dev.declared_schema("//tmp/p") == prod.declared_schema("//tmp/p")
+    assert [(c["name"], c["type"]) for c in dev.declared_schema("//tmp/p")["columns"]] == [
+        ("f", "float"), ("twice", "float"), ("i", "int64")]
+    assert same_rows(both, "SELECT f, twice FROM `//tmp/p` ORDER BY i") == [
+        {"f": "inf", "twice": "inf"},
+        {"f": 0.10000000149011612, "twice": 0.20000000298023224}]
 
 
 def test_a_float_column_takes_floats_and_a_double_column_takes_them_too(both):

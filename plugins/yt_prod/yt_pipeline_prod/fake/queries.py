@@ -673,7 +673,7 @@ def _check_stage(request: Request) -> None:
 _EMPTY_COLUMN_TYPES = {
     **{f"int{bits}": "BIGINT" for bits in (8, 16, 32, 64)},
     **{f"uint{bits}": "UBIGINT" for bits in (8, 16, 32, 64)},
-    "double": "DOUBLE", "float": "DOUBLE", "boolean": "BOOLEAN", "string": "VARCHAR",
+    "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN", "string": "VARCHAR",
     "utf8": "VARCHAR", "date": "BIGINT", "datetime": "BIGINT", "timestamp": "BIGINT",
     "interval": "BIGINT"}
 
