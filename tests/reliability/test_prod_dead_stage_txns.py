@@ -274,3 +274,33 @@ def test_only_the_dead_runs_own_stage_transactions_are_aborted(fake, tmp_path, h
     assert title in lock_titles(fake)  # left alone: its lease ends it
     with pytest.raises(KeyError):  # neither the holder's row nor the stage's are committed
         fake.rows(HELD)
+
+
+def test_a_damaged_commit_record_leaves_the_dead_runs_transactions_to_their_lease(
+        fake, tmp_path):
+    """Which transaction a damaged record commits cannot be read, and a recorded commit must
+    never be aborted: none is, and each ends with its lease (the run then stops at the
+    damaged record of its own state: journal.DamagedRecord)."""
+    from yt_pipeline.lock import DeadRun
+    from yt_pipeline_prod.dead_attempts import end_dead_attempts
+    from yt_pipeline_prod.testing import make_prod_client
+
+    root = tmp_path / PIPELINE
+    title = f"yt-pipeline {DEAD_RUN} stage hold attempt 1"
+    tx = hold_the_table(fake, title)
+    plant_note(root, DEAD_RUN, 4_000_000, host_name(), tx, title)
+    damaged = root / ".runs/journal.prod.other/00000000000000000001-1-1.json"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_text("{not json")
+    client = make_prod_client(fake)
+    try:
+        dead = DeadRun(DEAD_RUN, 4_000_000, host_name())
+        assert end_dead_attempts(client, root, dead) == 0
+        assert title in lock_titles(fake)
+        assert notes(root) == [f"{DEAD_RUN}--{tx}.json"]  # for a run that can tell
+        damaged.unlink()
+        assert end_dead_attempts(client, root, dead) == 1
+        assert title not in lock_titles(fake)
+        assert notes(root) == []
+    finally:
+        client.close()
