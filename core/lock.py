@@ -220,10 +220,11 @@ class DeadRun(msgspec.Struct, frozen=True):
     run_id: str
     pid: int
     host: str
-    #: the dead runs whose locks that run had taken over, newest first. Killed before it
-    #: took the cluster's lock over (it packages the code first), it leaves the cluster's
-    #: lock in the name of one of them: a run killed, then its `--resume` killed early,
-    #: then another `--resume`, must know the first run too
+    #: the dead runs whose locks that run had taken over, newest first. Killed (or
+    #: stopped: runner.py leaves its lock then) before it took the cluster's lock over (it
+    #: packages the code first), it leaves the cluster's lock in the name of one of them:
+    #: a run killed, then its `--resume` killed or stopped early, then another `--resume`,
+    #: must know the first run too
     earlier: tuple[DeadRun, ...] = ()
 
     def runs(self) -> list[DeadRun]:

@@ -121,6 +121,13 @@ class Runner:
                 name for name in plan.to_run if cache_enabled(target.units[name], target)
             )
         started = False
+        # A dead run taken over here is handed on until its side on the cluster is ended
+        # too (its lock, its stages' transactions: the cluster lock does it as it is
+        # taken). A run that stops before (Ctrl-C or SIGTERM while it packages the code, a
+        # refused lock) leaves its local lock, which names the dead run (`took_over`), for
+        # the next run to take over; released, the next run knew nothing of the dead run
+        # and was refused by its locks until their leases ran out.
+        hand_on = local_lock.taken_over is not None
         try:
             if self.prepare is not None:  # under the lock: a refused run changes nothing
                 self.prepare()
@@ -132,6 +139,7 @@ class Runner:
                 local_lock.taken_over)
             try:
                 with cluster_lock:
+                    hand_on = False
                     return self._run_locked(plan, state, run_id)
             finally:
                 if getattr(cluster_lock, "left_held", False):
@@ -141,6 +149,8 @@ class Runner:
                     # out its timeout
                     local_lock.leave_for_take_over()
         finally:
+            if hand_on:
+                local_lock.leave_for_take_over()
             if code_files is not None:
                 code_files.save()
             if started:

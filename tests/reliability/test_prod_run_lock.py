@@ -343,6 +343,43 @@ def test_a_resume_killed_before_the_cluster_lock_hands_the_dead_run_on(fake, tmp
     assert not any("-dead" in title for title in lock_titles(fake))
 
 
+def test_a_resume_stopped_before_the_cluster_lock_hands_the_dead_run_on(fake, tmp_path):
+    """A run killed holding the cluster's lock (A); its `--resume` (B) takes A's local lock
+    over and is stopped cleanly (Ctrl-C or SIGTERM while it packages the code) before it
+    takes the cluster's; the next `--resume` (C) must still know A. B used to release its
+    local lock, and C, knowing nothing of A, was refused by A's lock until its timeout
+    (two minutes by default). Found by the kill campaign of test_prod_kill_trials.py
+    (YTP_PROD_KILL_SEED=1029 -k term: a crash point, then a resume stopped by SIGTERM)."""
+    root = checkout(tmp_path / "a" / PIPELINE, fake)
+    first = dead_pid()
+    plant_dead_local_lock(root, "20261206-000000-dead", first)
+    title = run_lock_title("20261206-000000-dead", first, host_name())
+    hold_cluster_lock(fake, title)
+    # B: the CLI's own run, interrupted while it packages the code
+    stopped = subprocess.run(
+        [sys.executable, "-c", "import sys\n"
+         "from yt_pipeline.pipeline import BasePipeline\n"
+         "def package_code(self):\n"
+         "    raise KeyboardInterrupt('stopped while packaging')\n"
+         "BasePipeline.package_code = package_code\n"
+         "from yt_pipeline.command import main\n"
+         "sys.argv = ['yt-pipeline', 'run', sys.argv[1], '--resume']\n"
+         "main()", str(root)], capture_output=True, text=True, timeout=90)
+    assert stopped.returncode == 130, stopped.stdout + stopped.stderr
+    assert title in lock_titles(fake)  # B did not reach the cluster
+    left = json.loads(lock_path(root, "prod").read_text())  # B's, naming A
+    assert [run["run_id"] for run in left["took_over"]] == ["20261206-000000-dead"]
+    began = time.monotonic()
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert time.monotonic() - began < 60, output
+    assert f"taking over the cluster lock {LOCK_NODE} from a run that is gone ({title})" \
+        in output, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    assert not any("-dead" in title for title in lock_titles(fake))
+    assert not lock_path(root, "prod").exists()  # C released its own
+
+
 @pytest.mark.parametrize("holder", ["another run id", "another host", "another pid"])
 def test_a_lock_held_by_any_other_run_is_refused(fake, tmp_path, holder):
     """The local lock names a dead run of this folder, but the cluster's holder is not that

@@ -430,3 +430,30 @@ def test_a_failed_jobs_attempts_are_counted_within_its_own_task(prod_client, fak
     assert "Failed jobs limit exceeded (2 failed jobs, max_failed_job_count 2): " \
            "reduce job 1 failed" in told, told
     assert "attempt" not in told, told
+
+
+@pytest.mark.parametrize("whose", ["the run's client", "a stage's client"])
+def test_no_operation_starts_once_the_client_is_closed(prod_client, fake_yt, package,
+                                                       tmp_path, whose):
+    """close() (Ctrl-C, SIGTERM: the run ends while stage threads go on) is where the run
+    stops what it started; an operation a stage thread starts after it would run on with
+    nobody to stop it. It is refused before any request, as a YQL query is."""
+    from yt_pipeline_prod.launcher import start
+
+    fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+    client = (prod_client if whose == "the run's client"
+              else prod_client.begin_transaction("yt-pipeline r stage clean attempt 1").client)
+    prod_client.close()
+    operations, calls = dict(fake_yt.state.operations), sum(fake_yt.state.calls.values())
+    spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
+                    output_tables=["//tmp/out/mapped"], mapper="src/mapper.py")
+    with pytest.raises(BackendError) as raised:
+        launch(client, spec)
+    assert str(raised.value) == ("the run has ended: operation map of stage clean was not "
+                                 "started")
+    with pytest.raises(BackendError, match="^the run has ended: a map operation was not started"):
+        start(client, "map", {"input_table_paths": ["//tmp/in"]})  # a stage thread past launch()
+    assert fake_yt.state.operations == operations  # nothing started
+    assert sum(fake_yt.state.calls.values()) == calls  # nor asked for: no upload, no table
+    with pytest.raises(KeyError):
+        fake_yt.rows("//tmp/out/mapped")

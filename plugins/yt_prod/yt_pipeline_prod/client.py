@@ -170,6 +170,10 @@ class ProdClient(YqlRequests):
         self.yql_staging: set[str] = set()
         #: the run's lock on the cluster while the run holds it (run_lock.py)
         self.held_run_lock: ClusterRunLock | None = None
+        #: the pipeline's folder, where a run notes its open stage transactions for the
+        #: next run, should it be killed (attempt_files.py); None: no notes (a client made
+        #: outside a run)
+        self.pipeline_dir: Path | None = None
         #: the client whose state the stage clients share
         self.root: ProdClient = self
 

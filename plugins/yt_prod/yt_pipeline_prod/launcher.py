@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline import job_statistics, op_progress
 from yt_pipeline.attachments import check_job_file_names, is_cypress_path, local_file
-from yt_pipeline.errors import OperationFailed
+from yt_pipeline.errors import BackendError, OperationFailed
 from yt_pipeline.job_logs import logs_command
 from yt_pipeline.job_shadowing import warn_shadowing
 from yt_pipeline.job_syntax import warn_newer_syntax
@@ -88,14 +88,32 @@ def operation_url(client: ProdClient, operation_id: str) -> str | None:
         return None
 
 
-def start(client: ProdClient, kind: str, body: dict[str, Any]) -> str:
+def refuse_when_closed(client: ProdClient, what: str) -> None:
+    """Raise once the run's client is closed (`ProdClient.close`: Ctrl-C, SIGTERM, the run
+    ended) while a stage thread goes on: an operation started now would run in a
+    transaction that close() has aborted or soon aborts, and nobody would stop it (YQL
+    queries are refused the same way, yql._run)."""
+    if client.closed.is_set():
+        raise BackendError(f"the run has ended: {what} was not started")
+
+
+def start(client: ProdClient, kind: str, body: dict[str, Any],
+          stop: Callable[[str], object] | None = None, what: str | None = None) -> str:
+    """Start the operation and enter it in `client.running` (how `stop` stops it), both
+    under `client.starting`: close() either comes first, and nothing is started, or finds
+    the operation there and stops it."""
     from yt.wrapper.driver import make_formatted_request
 
-    with translated(client, f"start {kind} operation"):
-        result = make_formatted_request("start_operation",
-                                        {"operation_type": kind, "spec": body},
-                                        format=None, client=client.yt())
-    return str(result["operation_id"] if isinstance(result, dict) else result)
+    with client.starting:
+        refuse_when_closed(client, what or f"a {kind} operation")
+        with translated(client, f"start {kind} operation"):
+            result = make_formatted_request("start_operation",
+                                            {"operation_type": kind, "spec": body},
+                                            format=None, client=client.yt())
+        operation_id = str(result["operation_id"] if isinstance(result, dict) else result)
+        if stop is not None:
+            client.running[operation_id] = lambda: stop(operation_id)
+    return operation_id
 
 
 def wait(client: ProdClient, spec: OperationSpec, kind: str, operation_id: str,
@@ -221,11 +239,11 @@ def _run(client: ProdClient, spec: OperationSpec, kind: str, body: dict[str, Any
          transaction: Any) -> tuple[str, str | None]:
     """Start one operation in the transaction and wait for it; OperationFailed unless it
     completes."""
-    operation_id = start(client, kind, body)
+    operation_id = start(client, kind, body, lambda started: _stop(client, started, transaction),
+                         _what(spec))
     url = operation_url(client, operation_id)
     log.info("[%s] %s operation %s started: %s", spec.stage_name, kind, operation_id,
              url or operation_id)
-    client.running[operation_id] = lambda: _stop(client, operation_id, transaction)
     try:
         info = wait(client, spec, kind, operation_id,
                     lambda: transaction.is_pinger_alive() and client.transaction_alive())
@@ -263,8 +281,14 @@ def _failure(client: ProdClient, spec: OperationSpec, kind: str, operation_id: s
     )
 
 
+def _what(spec: OperationSpec) -> str:
+    return f"operation {spec.name} of stage {spec.stage_name}"
+
+
 def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     started = time.perf_counter()
+    # before any request: no upload, no output table, no transaction for a run that ended
+    refuse_when_closed(client, _what(spec))
     check_spec(spec)  # before an output table is created or marked written
     client.wrote(*spec.output_tables)
     client.wrote_tables(*spec.output_tables)

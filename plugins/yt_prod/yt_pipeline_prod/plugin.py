@@ -25,6 +25,7 @@ def create_client(settings: PipelineConfig, pipeline_dir: Path) -> ProdClient:
     from yt_pipeline_prod.settings import load_prod_settings
 
     client = ProdClient(load_prod_settings(settings, Path(pipeline_dir)))
+    client.pipeline_dir = Path(pipeline_dir)
     check_reachable(client)
     return client
 

@@ -31,6 +31,9 @@ cluster's refusal names that very run as the holder (the title of the conflict's
 `winner_transaction`: same run id, pid and host), the new run aborts the holder's
 transaction and takes the lock. Any other holder (another run id, another host: a run the
 local lock cannot see, alive or not) is refused as before, and waits for its timeout.
+The dead run's stage transactions are ended the same way once the lock is taken: those it
+noted locally and left without a commit record (dead_attempts.py), so that their table locks
+do not refuse the new run's stages either.
 A run that ends while the proxy does not answer its release (the abort fails: `left_held`)
 leaves its local lock in place, naming it, so the next run of this checkout finds that
 run gone and takes the cluster's lock over the same way instead of being refused by it.
@@ -114,6 +117,7 @@ class ClusterRunLock:
                 interrupt_on_failed=False, client=yt)
         try:
             self._take(yt)
+            self._end_dead_attempts()
         except ytw.YtResponseError as error:
             self._abort()
             if error.is_concurrent_transaction_lock_conflict():
@@ -145,6 +149,16 @@ class ClusterRunLock:
                 raise
             self._end_dead_run(yt, str(holder["id"]), str(holder.get("title")))
             self._lock_node(yt)  # a conflict now is a new holder's: refused
+
+    def _end_dead_attempts(self) -> None:
+        """Abort the stage transactions the dead run left open (dead_attempts.py), whether
+        or not its lock on the cluster was still held: their lease may well be the
+        longer one."""
+        folder = self.client.root.pipeline_dir
+        if self.dead_run is not None and folder is not None:
+            from yt_pipeline_prod.dead_attempts import end_dead_attempts
+
+            end_dead_attempts(self.client, folder, self.dead_run)
 
     def _lock_node(self, yt: Any) -> None:
         import yt.wrapper as ytw

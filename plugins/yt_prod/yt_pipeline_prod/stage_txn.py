@@ -16,6 +16,12 @@ timeout. The next run calls `finish_commit`: the marker exists outside the trans
 if the commit happened; otherwise the transaction, still alive, is committed then; gone, it
 was aborted, and the stage did not happen (the runner runs it again).
 
+A run killed outright leaves its stages' transactions holding the locks of the tables they
+wrote until their lease runs out. Each one is noted in a local file while it is open
+(attempt_files.py), so that the next run of this checkout, taking the killed run's lock over,
+aborts those without a commit record at once (dead_attempts.py) instead of being refused by
+their locks.
+
 The transaction is started at the stage's first call to the cluster, so a stage that never
 touches YT costs no request. YQL queries run in the query tracker, outside transactions.
 """
@@ -33,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError
+from yt_pipeline_prod import attempt_files
+from yt_pipeline_prod.attempt_files import AttemptNote
 from yt_pipeline_prod.failures import translated
 
 if TYPE_CHECKING:
@@ -129,6 +137,9 @@ class ProdStageTransaction:
         self._reads_lock = threading.Lock()
         #: tables created outside the transaction for its appends: path -> node id
         self.created: dict[str, str] = {}
+        #: the local note of the open transaction, for the next run should this one be
+        #: killed (attempt_files.py); removed when the attempt ends
+        self._note: AttemptNote | None = None
         self.client = StageClient(root, self)
 
     @property
@@ -139,7 +150,23 @@ class ProdStageTransaction:
                 with translated(self.root, f"start the transaction of {self.title}"):
                     self._transaction = start_transaction(self.root.new_yt(), self.title)
                 self.root.open_transactions.add(self)
+                # noted before the id is handed out, so before the transaction writes
+                self._note = self._noted(str(self._transaction.transaction_id))
             return str(self._transaction.transaction_id)
+
+    def _noted(self, transaction_id: str) -> AttemptNote | None:
+        """Note the transaction locally (attempt_files.py) when the run holds its lock on
+        the cluster: the next run of this checkout, taking a killed run's lock over, ends
+        the transactions it finds noted (dead_attempts.py)."""
+        run_lock, folder = self.root.held_run_lock, self.root.pipeline_dir
+        if run_lock is None or folder is None:
+            return None
+        return attempt_files.note(folder, run_lock.run_id, transaction_id, self.title)
+
+    def _forget_note(self) -> None:
+        entry, self._note = self._note, None
+        if entry is not None:
+            entry.remove()
 
     def tables_written(self) -> list[str]:
         """The tables this attempt wrote (its YQL queries' tables are not known here)."""
@@ -212,6 +239,9 @@ class ProdStageTransaction:
             with translated(self.root, f"commit {self.title}"):
                 self._transaction.commit()
         finally:
+            # committed, or failed after its record (which the next run finishes from), or
+            # before it (then aborted): no run is to abort it now
+            self._forget_note()
             self.root.open_transactions.discard(self)
             self._remove_views()
 
@@ -238,6 +268,7 @@ class ProdStageTransaction:
         except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
             log.warning("could not abort the transaction of %s: %s", self.title,
                         type(error).__name__)
+        self._forget_note()
         self._remove_views()
         self._remove_created()
 
