@@ -261,16 +261,8 @@ class RunLock:
                 other = self._read_other()
                 if other is not None and not self._stale(other):
                     raise PipelineLocked(self._message(other)) from None
-                self._take_over(other)
-                dead = _dead_run(other)
-                if dead is not None:
-                    self.taken_over = dead
-                    # in this run's own lock file: killed before it takes the cluster's
-                    # lock over, it hands them on to the next run (DeadRun.earlier)
-                    self.owner["took_over"] = [
-                        {"run_id": run.run_id, "pid": run.pid, "host": run.host}
-                        for run in dead.runs()[:HANDED_ON]]
-                continue
+                if not self._take_over(other):
+                    continue  # gone or taken meanwhile: judged again from the start
             self.held = True
             with _held_lock:
                 _held_here.setdefault(self.path.resolve(), set()).add(self.run_id)
@@ -283,14 +275,8 @@ class RunLock:
         exists empty: a run killed while taking it leaves no lock that the next run, resumed
         at once, would have to wait for. Where the file system has no hard links, the file
         is created exclusively and then filled."""
-        own = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        own = self._write_own()
         try:
-            try:
-                own.write_text(json.dumps(self.owner), encoding="utf-8")
-            except OSError as exc:
-                if exc.filename is None:  # a full disk: say which file could not be written
-                    exc.filename = str(self.path)
-                raise
             try:
                 os.link(own, self.path)
                 return
@@ -303,6 +289,18 @@ class RunLock:
         fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(self.owner, handle)
+
+    def _write_own(self) -> Path:
+        """The lock's content in a file of this process and thread, beside the lock."""
+        own = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            own.write_text(json.dumps(self.owner), encoding="utf-8")
+        except OSError as exc:
+            own.unlink(missing_ok=True)
+            if exc.filename is None:  # a full disk: say which file could not be written
+                exc.filename = str(self.path)
+            raise
+        return own
 
     def _read_other(self) -> dict[str, Any] | None:
         try:
@@ -335,25 +333,43 @@ class RunLock:
         return (started is not None and isinstance(lock_time, (int, float))
                 and started > lock_time + START_SLACK_S)
 
-    def _take_over(self, stale: dict[str, Any] | None) -> None:
-        """Remove the stale lock judged a moment ago, if it is still that one. Every
-        take-over goes through one flock (`<lock>.takeover`): under it, the lock read again
-        and found the same can only be removed by this process (its owner is gone, and
-        the others who judged it stale wait for the flock), so a lock another run took
-        meanwhile is never touched. (The lock was once moved aside to be checked and put
-        back: a run starting in that moment took the free name, the putting back failed,
-        and two runs held the lock.)"""
-        if stale is not None:
-            log.warning("taking over the stale run lock %s: %s", self.path, self._owner_text(stale))
+    def _take_over(self, stale: dict[str, Any] | None) -> bool:
+        """Put this run's lock in place of the stale one judged a moment ago, if it is still
+        that one; whether it was. Every take-over goes through one flock
+        (`<lock>.takeover`): under it, the lock read again and found the same can only be
+        replaced by this process (its owner is gone, and the others who judged it stale
+        wait for the flock), so a lock another run took meanwhile is never touched. (The
+        lock was once moved aside to be checked and put back: a run starting in that moment
+        took the free name, the putting back failed, and two runs held the lock.)
+
+        The stale lock is replaced in one rename, never removed first: a run killed between
+        a removal and its own lock's creation left no lock at all, and the next run, finding
+        none, knew nothing of the dead runs this one was taking over (`took_over`), so it
+        waited out their locks and transactions on the cluster instead of ending them."""
+        if stale is None:
+            return False  # removed since it was found: created afresh
+        log.warning("taking over the stale run lock %s: %s", self.path, self._owner_text(stale))
         guard = self.path.with_name(f"{self.path.name}.takeover")
         fd = open_lock(guard)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            if stale is not None and self._read_other() == stale:
-                try:
-                    os.unlink(self.path)
-                except FileNotFoundError:
-                    pass
+            if self._read_other() != stale:
+                return False
+            dead = _dead_run(stale)
+            if dead is not None:
+                self.taken_over = dead
+                # in this run's own lock file: killed before it takes the cluster's lock
+                # over, it hands them on to the next run (DeadRun.earlier)
+                self.owner["took_over"] = [
+                    {"run_id": run.run_id, "pid": run.pid, "host": run.host}
+                    for run in dead.runs()[:HANDED_ON]]
+            own = self._write_own()
+            try:
+                os.replace(own, self.path)
+            except OSError:
+                own.unlink(missing_ok=True)
+                raise
+            return True
         finally:
             close_lock_fd(fd)  # releases the flock
 
