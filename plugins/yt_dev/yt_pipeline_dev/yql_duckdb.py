@@ -441,12 +441,10 @@ class Executor:
         written_row = {name: column_type_v3(kind, name in statement.required)
                        for name, kind in columns}
 
-        def refused() -> QueryFailed:
-            return QueryFailed("YQL: " + yql_rules.row_type_differs(
-                statement.target, table_row, written_row, statement.target in self.made))
-
+        refused = QueryFailed("YQL: " + yql_rules.row_type_differs(
+            statement.target, table_row, written_row, statement.target in self.made))
         if sorted(table_row) != sorted(written_row):
-            raise refused()
+            raise refused
         table = {name: declared_old_type(kind) for name, kind in existing}
         written = {name: column_types.yt_column_type(kind) for name, kind in columns}
         # a List<String> and a Yson column are both `any`: their type_v3 tells them apart
@@ -454,9 +452,9 @@ class Executor:
         written_v3s = {name: written_v3(kind) for name, kind in columns}
         if column_types.append_type_differs(table, written) or any(
                 append_v3_differs(table_v3[name], written_v3s.get(name)) for name in table):
-            raise refused()
+            raise refused
         if optional_into_required(table_required, statement.required):
-            raise refused()
+            raise refused
         widened = {name: "DOUBLE" for name in column_types.widened_columns(table, written)}
         # List<Int64> values appended to a List<Double> column are made doubles, as YQL
         # converts a composite item by item (yql_type_v3.converted_composites)
