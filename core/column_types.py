@@ -18,6 +18,7 @@ same defaults in the "Formats" page of the YTsaurus docs (type conversion option
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -50,6 +51,9 @@ _DAYS = 49673
 TIME_RANGES = {"date": (0, _DAYS - 1), "datetime": (0, _DAYS * 86400 - 1),
                "timestamp": (0, _DAYS * 86400 * 10 ** 6 - 1),
                "interval": (-(_DAYS * 86400 * 10 ** 6 - 1), _DAYS * 86400 * 10 ** 6 - 1)}
+
+#: the finite values a float column holds: a 32-bit float's, both ends included
+FLOAT_RANGE = (-3.4028234663852886e38, 3.4028234663852886e38)
 
 _INT64 = (-(2 ** 63), 2 ** 63)
 _UINT64 = (0, 2 ** 64)
@@ -138,6 +142,14 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
         return f'Integer out of the int64 and uint64 ranges in column "{column}"'
     if got == "null" or column_type == "any" or got == column_type:
         return None
+    if column_type == "float" and got == "double":
+        # a float column keeps doubles, a finite one within a float's range (YT's
+        # ValidateSimpleLogicalType<Float> in yt/yt/client/table_client/
+        # validate_logical_type-inl.h: infinities and NaN pass)
+        if not math.isfinite(value) or FLOAT_RANGE[0] <= value <= FLOAT_RANGE[1]:
+            return None
+        return (f"Value {value} is out of allowed range [{FLOAT_RANGE[0]}, {FLOAT_RANGE[1]}] "
+                f'in column "{column}" of type "float"')
     if column_type in _TIME_TYPES and got in ("int64", "uint64") and value >= 0 or \
             column_type == "interval" and got == "int64":
         low, high = TIME_RANGES[column_type]

@@ -22,9 +22,36 @@ from yt_pipeline.column_types import INTEGER_RANGES
 from yt_pipeline.errors import InvalidSchema
 from yt_pipeline.schema_object import ListedColumns, listed_schema
 
-#: the column types a declared schema may give
+#: the column types a declared schema may give: those whose values both backends keep and
+#: read back as a cluster does (a float column's values are doubles in a float's range,
+#: an interval's signed microseconds: yt_pipeline.column_types)
 COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(kind), kind)),
-                "double", "boolean", "string", "any", "date", "datetime", "timestamp")
+                "double", "float", "boolean", "string", "any", "date", "datetime", "timestamp",
+                "interval")
+#: the other simple types a cluster takes in a schema (ESimpleLogicalValueType in
+#: yt/yt/client/table_client/row_base.h, ytsaurus/ytsaurus: a column's old `type` is any of
+#: them, MakeLogicalType in yt/yt/client/table_client/logical_type.cpp), and why dev cannot
+#: keep or read their values as a cluster does; a schema of one is refused in both modes
+#: (docs/dev-vs-prod.md)
+UNKEPT_TYPES = {
+    "utf8": "a cluster checks each value is valid UTF-8 and YQL reads it as Utf8; dev keeps "
+            "a string",
+    "json": "a cluster checks each value is JSON text and YQL reads it as Json; dev keeps a "
+            "string",
+    "uuid": "a cluster takes only 16-byte strings and YQL reads them as Uuid; dev keeps a "
+            "string",
+    "date32": "a signed count of days before 1970 too, which dev's date columns do not hold",
+    "datetime64": "a signed count of seconds before 1970 too, which dev's datetime columns "
+                  "do not hold",
+    "timestamp64": "a signed count of microseconds before 1970 too, which dev's timestamp "
+                   "columns do not hold",
+    "interval64": "an interval wider than dev's interval columns hold",
+    "null": "a column only of nulls, which YQL reads as Null; dev has no such column",
+    "void": "a column only of nulls, which YQL reads as Void; dev has no such column",
+}
+#: the simple types a cluster refuses as required ("Null type cannot be required":
+#: MakeLogicalType in yt/yt/client/table_client/logical_type.cpp)
+_NEVER_REQUIRED = ("null", "void")
 #: the keys a column may have
 COLUMN_KEYS = ("name", "type", "sort_order", "required")
 #: what YT's own column names begin with, which a schema's may not (SystemColumnNamePrefix:
@@ -80,11 +107,17 @@ def checked_schema(path: str, schema: Any) -> list[dict[str, Any]]:
             raise refused(f"{where}: unknown key {unknown[0]!r} (a column takes "
                           f"{', '.join(COLUMN_KEYS)})")
         kind = column.get("type")
-        if kind not in COLUMN_TYPES:
-            raise refused(f"{where}: type {kind!r} is not one of {', '.join(COLUMN_TYPES)}")
         required = column.get("required", False)
         if not isinstance(required, bool):
             raise refused(f"{where}: required {required!r} is not true or false")
+        if required and kind in _NEVER_REQUIRED:
+            raise refused(f"{where}: a column of type {kind} cannot be required (its values "
+                          "are all null)" + _as_cluster("Null type cannot be required"))
+        if kind in UNKEPT_TYPES:
+            raise refused(f"{where}: type {kind!r} is one a cluster takes, but not here: "
+                          f"{UNKEPT_TYPES[kind]} (take one of {', '.join(COLUMN_TYPES)})")
+        if kind not in COLUMN_TYPES:
+            raise refused(f"{where}: type {kind!r} is not one of {', '.join(COLUMN_TYPES)}")
         if required and kind == "any":
             # a column of type any takes null whatever it says: a cluster refuses the column
             # as it reads the schema (TSerializableColumnSchema::RunPostprocessor in

@@ -604,12 +604,3 @@ def optional_into_required(table_required: frozenset[str],
     yql/essentials/core/yql_expr_type_annotation.cpp, ydb-platform/ydb, which unwraps no
     Optional); a required column written into an optional one converts (T to T?)."""
     return table_required - written_required
-
-
-def marked_optional(written: dict[str, str], shown: list[str],
-                    optional: frozenset[str]) -> list[str]:
-    """`shown` (one `name type` per column of `written`, name: YT type) with YQL's `?` after
-    the type of each column in `optional`, for a message telling an Optional from a
-    required type; a NULL's column is of YQL's Null type, shown as it is."""
-    return [f"{text}?" if name in optional and kind != "null" else text
-            for (name, kind), text in zip(written.items(), shown, strict=True)]

@@ -222,9 +222,16 @@ def append_refused(path: str) -> str:
             "not allowed")
 
 
-def row_type_differs(path: str, table: list[str], written: list[str]) -> str:
-    return (f'Table "{path}" row type differs from the written row type: the table has '
-            f"{', '.join(table) or 'no columns'}, the query writes {', '.join(written)}")
+def row_type_differs(path: str, table: dict[str, Any], written: dict[str, Any],
+                     appended: bool = False) -> str:
+    """YQL's refusal of an append whose row type does not fit the table's (each given as
+    name: type_v3), in its words: its type diff (yql_type_diff). `appended`: a later append
+    to a table the same query appended to, checked against the first append's row type."""
+    from yt_pipeline.yql_type_diff import row_type_diff  # it reads yql_type_v3, which reads us
+
+    against = "appended" if appended else "written"
+    return (f'Table "{path}" row type differs from the {against} row type: '
+            f"{row_type_diff(table, written)}")
 
 
 def duplicate_columns(names: Iterable[str]) -> str | None:

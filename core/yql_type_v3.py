@@ -283,10 +283,3 @@ def composite_duckdb_type(v3: Any) -> str | None:
     if not isinstance(_unwrapped(v3), dict):
         return None
     return _duckdb(v3)
-
-
-def shown_types(old: dict[str, str], v3: dict[str, Any]) -> list[str]:
-    """`name type` of each column for a message: its old type, or for an `any` one the
-    YQL type its type_v3 says (`tags List<String>`, `attrs Yson`)."""
-    return [f"{name} {yql_type_name(v3[name]) if kind == 'any' and v3.get(name) else kind}"
-            for name, kind in old.items()]

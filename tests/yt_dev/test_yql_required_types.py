@@ -79,7 +79,7 @@ def test_an_append_of_a_required_column_read_goes_into_a_required_one(dev):
     assert sorted(r["a"] for r in dev.read_table("//out/o")) == [1, 2, 11, 12]
     with pytest.raises(QueryFailed) as failed:
         dev.run_yql("INSERT INTO `//out/o` SELECT MAX(a) AS a, COUNT(*) AS n FROM `//in/t`")
-    assert "the table has a int64, n uint64, the query writes a int64?, n uint64" in str(
+    assert "row type: Struct<a:Int64!=Optional<Int64>>" in str(
         failed.value)
 
 

@@ -288,3 +288,65 @@ def test_a_ytsaurus_client_table_schema_makes_the_same_table_in_both_modes(both,
         "schema"]] == [("id", True), ("kind", False), ("score", True)]
     assert words["prod"].endswith('Required column "score" cannot have "null" value'), words
     assert 'row 1: Required column "score" cannot have "null" value' in words["dev"], words
+
+
+def test_float_and_interval_columns_are_declared_written_and_read_alike(both, fake_yt):
+    """`float` and `interval` are simple types a cluster takes in a schema
+    (ESimpleLogicalValueType in yt/yt/client/table_client/row_base.h). A float column keeps
+    doubles, a finite one within a 32-bit float's range, infinities too; an interval column
+    signed microseconds of less than 49673 days (ValidateSimpleLogicalType in
+    yt/yt/client/table_client/validate_logical_type-inl.h); YQL reads them as Float and
+    Interval."""
+    schema = [{"name": "id", "type": "int64", "sort_order": "ascending"},
+              {"name": "f", "type": "float"}, {"name": "gap", "type": "interval"}]
+    rows = [{"id": 1, "f": 0.5, "gap": -90_000_000}, {"id": 2, "f": None, "gap": 0},
+            {"id": 3, "f": 3e38, "gap": None}]
+    words = {}
+    for client in both:
+        client.create_path(EVENTS, "table", schema=schema)
+        client.write_table(EVENTS, rows)
+        assert list(client.read_table(EVENTS)) == rows, client.mode
+        assert [(c["name"], c["type"]) for c in client.declared_schema(EVENTS)["columns"]] \
+            == [("id", "int64"), ("f", "float"), ("gap", "interval")], client.mode
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"id": 4, "f": 1e39, "gap": 0}], append=True)
+        words[client.mode] = str(refused.value)
+        client.run_yql(f"INSERT INTO `{BY_KIND}` WITH TRUNCATE SELECT id, f * 2 AS twice, "
+                       f"gap + Interval('PT1S') AS later FROM `{EVENTS}` WHERE id < 3")
+        assert list(client.read_table(BY_KIND)) == [
+            {"id": 1, "twice": 1.0, "later": -89_000_000},
+            {"id": 2, "twice": None, "later": 1_000_000}], client.mode
+        assert [(c["name"], c["type"]) for c in client.declared_schema(BY_KIND)["columns"]] \
+            == [("id", "int64"), ("twice", "float"), ("later", "interval")], client.mode
+    out_of_range = ("Value 1e+39 is out of allowed range [-3.4028234663852886e+38, "
+                    '3.4028234663852886e+38] in column "f" of type "float"')
+    assert words["prod"].endswith(out_of_range), words
+    assert f"row 1: {out_of_range}" in words["dev"], words
+
+
+@pytest.mark.parametrize("kind", ["utf8", "json", "uuid", "date32", "datetime64",
+                                  "timestamp64", "interval64", "null", "void"])
+def test_a_type_a_cluster_takes_but_dev_cannot_keep_is_refused_alike(both, fake_yt, kind):
+    """The other simple types a cluster takes in a schema (row_base.h): dev cannot keep or
+    read their values as a cluster does, so both modes refuse them, naming the column and
+    the type (docs/dev-vs-prod.md)."""
+    for client in both:
+        with pytest.raises(InvalidSchema) as refused:
+            client.create_path(EVENTS, "table", schema=[{"name": "v", "type": kind}])
+        assert str(refused.value).startswith(
+            f"create_path {EVENTS}: schema column 'v': type '{kind}' is one a cluster takes, "
+            "but not here: "), client.mode
+        assert not client.exists(EVENTS)
+
+
+def test_a_required_null_column_is_refused_with_the_cluster_words(both, fake_yt):
+    # MakeLogicalType in yt/yt/client/table_client/logical_type.cpp; test_null_type in
+    # yt/yt/tests/integration (schema tests): "Null type cannot be required"
+    for client in both:
+        with pytest.raises(InvalidSchema) as refused:
+            client.create_path(EVENTS, "table",
+                               schema=[{"name": "v", "type": "null", "required": True}])
+        assert str(refused.value) == (
+            f"create_path {EVENTS}: schema column 'v': a column of type null cannot be "
+            'required (its values are all null) (as a cluster refuses it: "Null type cannot be '
+            'required")'), client.mode

@@ -131,8 +131,8 @@ def test_a_float_column_takes_floats_and_a_double_column_takes_them_too(both):
         client.run_yql("INSERT INTO `//tmp/o` SELECT CAST(i AS Float) AS f, "
                        "CAST(i AS Float) AS x FROM `//tmp/t` WHERE i < 0")
     fails_alike(both, "INSERT INTO `//tmp/o` SELECT x AS f, x FROM `//tmp/t`",
-                'Table "//tmp/o" row type differs from the written row type: the table has '
-                "f float, x double, the query writes f double, x double")
+                'Table "//tmp/o" row type differs from the written row type: '
+                "Struct<f:Float!=Double>")
     assert same_rows(both, "SELECT f, x FROM `//tmp/o` ORDER BY x") == [
         {"f": -3.0, "x": -3.0}, {"f": 0.10000000149011612, "x": 0.1},
         {"f": "inf", "x": 1e300}]

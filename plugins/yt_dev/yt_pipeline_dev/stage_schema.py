@@ -15,8 +15,9 @@ from yt_pipeline_dev.yql_schema import DeclaredColumns
 DUCKDB_TYPES = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT",
                 "int8": "TINYINT", "uint64": "UBIGINT", "uint32": "UINTEGER",
                 "uint16": "USMALLINT", "uint8": "UTINYINT", "double": "DOUBLE",
-                "boolean": "BOOLEAN", "string": "VARCHAR", "date": "DATE",
-                "datetime": "TIMESTAMP_S", "timestamp": "TIMESTAMP", "any": "JSON"}
+                "float": "FLOAT", "boolean": "BOOLEAN", "string": "VARCHAR", "date": "DATE",
+                "datetime": "TIMESTAMP_S", "timestamp": "TIMESTAMP", "interval": "INTERVAL",
+                "any": "JSON"}
 
 
 def kept_columns(columns: list[dict[str, Any]]) -> DeclaredColumns:

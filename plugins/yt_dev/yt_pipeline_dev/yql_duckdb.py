@@ -34,19 +34,18 @@ from yt_pipeline.yql_join_shape import join_shape_error
 from yt_pipeline.yql_macros import Macros
 from yt_pipeline.yql_presort import bytes_columns, hidden_select, presort_supported
 from yt_pipeline.yql_required import (
-    marked_optional,
     optional_into_required,
     required_columns,
 )
 from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
+    column_type_v3,
     composite_duckdb_type,
     converted_composites,
     declared_kind_v3,
     declared_old_type,
     is_yson_v3,
-    shown_types,
     written_v3,
 )
 from yt_pipeline.yql_unique_source import source_unique_key
@@ -161,6 +160,9 @@ class Executor:
         #: the SQL of the statement last given to DuckDB, its tables read as they are:
         #: DuckDB's caret in an error points into it
         self.executed = ""
+        #: the tables an INSERT of this query made or replaced (WITH TRUNCATE): YQL checks a
+        #: later append to one against that write's row type, and says "appended" of it
+        self.made: set[str] = set()
 
     def _sample_of(self, table_file: str) -> Path:
         """The file the sample of `table_file` is copied to (made when described): one of
@@ -427,14 +429,22 @@ class Executor:
             raise QueryFailed(node)
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
+            self.made.add(statement.target)
             return DeclaredColumns(columns, statement.required), sql
         existing = self._declared(target)
         if existing is None:
             raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
-        names = [name for name, _ in existing]
-        if sorted(names) != sorted(name for name, _ in columns):
-            raise QueryFailed("YQL: " + yql_rules.row_type_differs(
-                statement.target, names, [name for name, _ in columns]))
+        table_required = required_of(existing)
+        # each side's full YQL type (Optional unless required), for YQL's type diff
+        table_row = {name: declared_kind_v3(kind, name in table_required)
+                     for name, kind in existing}
+        written_row = {name: column_type_v3(kind, name in statement.required)
+                       for name, kind in columns}
+
+        refused = QueryFailed("YQL: " + yql_rules.row_type_differs(
+            statement.target, table_row, written_row, statement.target in self.made))
+        if sorted(table_row) != sorted(written_row):
+            raise refused
         table = {name: declared_old_type(kind) for name, kind in existing}
         written = {name: column_types.yt_column_type(kind) for name, kind in columns}
         # a List<String> and a Yson column are both `any`: their type_v3 tells them apart
@@ -442,14 +452,9 @@ class Executor:
         written_v3s = {name: written_v3(kind) for name, kind in columns}
         if column_types.append_type_differs(table, written) or any(
                 append_v3_differs(table_v3[name], written_v3s.get(name)) for name in table):
-            raise QueryFailed("YQL: " + yql_rules.row_type_differs(
-                statement.target, shown_types(table, table_v3),
-                shown_types(written, written_v3s)))
-        optional = optional_into_required(required_of(existing), statement.required)
-        if optional:
-            raise QueryFailed("YQL: " + yql_rules.row_type_differs(
-                statement.target, shown_types(table, table_v3), marked_optional(
-                    written, shown_types(written, written_v3s), optional)))
+            raise refused
+        if optional_into_required(table_required, statement.required):
+            raise refused
         widened = {name: "DOUBLE" for name in column_types.widened_columns(table, written)}
         # List<Int64> values appended to a List<Double> column are made doubles, as YQL
         # converts a composite item by item (yql_type_v3.converted_composites)

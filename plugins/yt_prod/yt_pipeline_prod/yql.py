@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline import yql_wait
 from yt_pipeline.column_types import append_type_differs, widen_rows, widened_columns
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
-from yt_pipeline.yql_required import marked_optional, optional_into_required
+from yt_pipeline.yql_required import optional_into_required
 from yt_pipeline.yql_rules import (
     append_refused,
     hidden_key_columns,
@@ -27,7 +27,7 @@ from yt_pipeline.yql_rules import (
     row_type_differs,
     truncated,
 )
-from yt_pipeline.yql_type_v3 import append_v3_differs, shown_types
+from yt_pipeline.yql_type_v3 import append_v3_differs
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.reduce_inputs import sort_order
@@ -186,24 +186,22 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
         table, written = _schema_types(table_schema), _schema_types(written_schema)
         if not table:
             raise _fail(client, append_refused(target))
+        # YQL's words name each column's full type (type_v3: Optional unless required)
+        table_v3, written_v3 = _schema_v3(table_schema), _schema_v3(written_schema)
+        refused = row_type_differs(target, table_v3, written_v3)
         if sorted(table) != sorted(written):
-            raise _fail(client, row_type_differs(target, list(table), list(written)))
+            raise _fail(client, refused)
         # YQL checks the types too when it appends itself; the staging table's rows would
         # otherwise be concatenated to a table of other types
         # and a List<String> and a Yson column, both `any`, by their type_v3
-        table_v3, written_v3 = _schema_v3(table_schema), _schema_v3(written_schema)
         if append_type_differs(table, written) or any(
                 append_v3_differs(table_v3.get(name), written_v3.get(name)) for name in table):
-            raise _fail(client, row_type_differs(target, shown_types(table, table_v3),
-                                                 shown_types(written, written_v3)))
+            raise _fail(client, refused)
         # an Optional column into a required one: YQL's append check refuses it (no Optional
         # converts to a type that is not: yql_required.optional_into_required), and the
         # concatenate below would fail with the cluster's incompatible-schemas error
-        optional = optional_into_required(_required(table_schema), _required(written_schema))
-        if optional:
-            raise _fail(client, row_type_differs(
-                target, shown_types(table, table_v3),
-                marked_optional(written, shown_types(written, written_v3), optional)))
+        if optional_into_required(_required(table_schema), _required(written_schema)):
+            raise _fail(client, refused)
         doubles = widened_columns(table, written)
         key = sort_order(client, target)
         if doubles:

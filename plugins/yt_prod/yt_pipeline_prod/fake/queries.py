@@ -231,6 +231,9 @@ class QueryRunner:
         #: the SQL last given to DuckDB, its tables read as they are: DuckDB's caret in an
         #: error points into it
         self.executed = ""
+        #: the tables an INSERT of this query made or replaced (WITH TRUNCATE): YQL checks a
+        #: later append to one against that write's row type, and says "appended" of it
+        self.made: set[str] = set()
         self.known = {state.cluster_name} if state.cluster_name else set()
         #: the cluster a table without one named is in: settings, then each USE
         self.cluster: str | None = query.settings.get("cluster")
@@ -592,9 +595,12 @@ class QueryRunner:
             if self.aborted():
                 return  # an aborted query writes nothing more
             existing = cypress.lookup(path, None)
+            if existing is None or truncate:
+                self.made.add(path)
             if existing is not None and not truncate:
                 hidden = hidden_key_columns(existing.attributes.get("sorted_by"))
-                doubles = check_append(_yql_view(existing), path, described, required)
+                doubles = check_append(_yql_view(existing), path, described, required,
+                                       appended=path in self.made)
                 if hidden:
                     # the table's sortness made common with the unsorted rows' is none, and
                     # the publish merges the table and the rows in order with only the row

@@ -22,7 +22,7 @@ from yt_pipeline.column_types import (
     widened_columns,
     yt_column_type,
 )
-from yt_pipeline.yql_required import marked_optional, optional_into_required
+from yt_pipeline.yql_required import optional_into_required
 from yt_pipeline.yql_rules import (
     append_refused,
     empty_column_name,
@@ -38,7 +38,6 @@ from yt_pipeline.yql_type_v3 import (
     converted_composites,
     converted_value,
     is_yson_v3,
-    shown_types,
     v3_of_old,
     written_v3,
 )
@@ -151,16 +150,20 @@ def yql_schema(columns: list[tuple[str, str]], required: frozenset[str] = frozen
 
 
 def check_append(node: Node, path: str, described: list[tuple[str, str]],
-                 required: frozenset[str] = frozenset()) -> list[str]:
+                 required: frozenset[str] = frozenset(), appended: bool = False) -> list[str]:
     """A YQL append of columns (name, DuckDB type; `required` those not Optional) to the
     table `node`: refused unless the table has a schema of the same columns, of types the
-    written ones convert to. Returns the columns whose integers YQL makes doubles."""
+    written ones convert to; `appended`: the query made or replaced the table before (YQL
+    says "appended row type" of it). Returns the columns whose integers YQL makes doubles."""
     declared = schema_columns(node)
-    columns = [name for name, _ in described]
     if not declared:
         raise YtFakeError(append_refused(path))
-    if sorted(declared) != sorted(columns):
-        raise YtFakeError(row_type_differs(path, declared, columns))
+    # each side's full YQL type (Optional unless required), for YQL's type diff
+    table_row = declared_v3(node)
+    written_row = {name: column_type_v3(kind, name in required) for name, kind in described}
+    refused = YtFakeError(row_type_differs(path, table_row, written_row, appended))
+    if sorted(declared) != sorted(written_row):
+        raise refused
     table = strict_columns(node) or {}
     written = {name: yt_column_type(kind) for name, kind in described}
     # a List<String> and a Yson column are both `any`: their type_v3 tells them apart
@@ -168,12 +171,9 @@ def check_append(node: Node, path: str, described: list[tuple[str, str]],
     written_v3s = {name: written_v3(kind) for name, kind in described}
     if append_type_differs(table, written) or any(
             append_v3_differs(table_v3.get(name), written_v3s.get(name)) for name in table):
-        raise YtFakeError(row_type_differs(path, shown_types(table, table_v3),
-                                           shown_types(written, written_v3s)))
-    optional = optional_into_required(required_of(node), required)
-    if optional:
-        raise YtFakeError(row_type_differs(path, shown_types(table, table_v3), marked_optional(
-            written, shown_types(written, written_v3s), optional)))
+        raise refused
+    if optional_into_required(required_of(node), required):
+        raise refused
     return widened_columns(table, written)
 
 
