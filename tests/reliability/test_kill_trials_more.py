@@ -16,7 +16,9 @@ record or transaction folder left.
 A failing trial names its scenario and seed; `YTP_KILL_SEED=<seed>` replays that one trial
 (`-k <scenario>`). The campaign, `YTP_KILL_TRIALS` trials of each scenario (40 make some
 15 minutes on 2 cores), runs only when that variable is set: the test-suite runs one trial of
-each.
+each. The campaign's seeds are `YTP_KILL_SEED_BASE` + 1, + 2, ... (1000 unless set): a new
+base draws trials no campaign has run yet. A campaign runs all its trials, then fails naming
+every failing seed, and prints how many first runs were interrupted (`-rP` shows it).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
 
 TRIALS = int(os.environ.get("YTP_KILL_TRIALS", "0"))
 REPLAY = os.environ.get("YTP_KILL_SEED")
+#: the campaign's trial i runs seed SEED_BASE + i
+SEED_BASE = int(os.environ.get("YTP_KILL_SEED_BASE", "1000"))
 SCENARIOS = ["point", "kill", "int", "term", "jobkill", "force"]
 #: how a `--resume` is interrupted (`early`: SIGKILL in its first second, while it settles
 #: what the killed run left, packages the code, takes the lock)
@@ -122,10 +126,17 @@ def test_interrupted_runs_of_appending_stages_resume_to_exact_rows(
     interrupted (the moment of each interruption is drawn within the reference run's
     duration): fewer means the trials tested little, as when the reference ran in a slow
     spell and the trials did not."""
-    stopped = 0
+    stopped, failures = 0, []
     for seed in seeds(TRIALS):
         base = tmp_path / str(seed)
-        stopped += trial(base, scenario, 1000 + seed if not REPLAY else seed, reference)
-        shutil.rmtree(base)
+        try:  # every trial runs: one failure does not hide the next
+            stopped += trial(base, scenario, SEED_BASE + seed if not REPLAY else seed, reference)
+        except AssertionError as error:
+            failures.append(str(error)[:4000])
+        else:
+            shutil.rmtree(base)
+    print(f"{scenario}: {len(seeds(TRIALS))} trials, {stopped} first runs interrupted, "
+          f"{len(failures)} failed")
+    assert not failures, "\n".join(failures)
     if not REPLAY and scenario != "jobkill":  # else the trials tested little
         assert stopped >= TRIALS // 2, f"only {stopped} of {TRIALS} runs were interrupted"
