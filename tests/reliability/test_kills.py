@@ -125,6 +125,7 @@ def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
     rng = random.Random(SEED_BASE + sig)
     template = make(tmp_path / "template")
     trials = TRIALS if sig == signal.SIGKILL else max(5, TRIALS // 5)
+    stopped = 0  # runs the signal stopped before their end (`-rP` shows the count)
     for trial in range(trials):
         root = tmp_path / f"t{trial}"
         shutil.copytree(template, root)
@@ -136,6 +137,7 @@ def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
         else:
             process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
+        stopped += process.returncode != 0
         check_consistent(root, f"trial {trial} ({sig.name})")
         done = run_to_end(root, "--resume")
         assert done.returncode == 0, f"trial {trial}: {done.stderr}"
@@ -143,3 +145,4 @@ def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
         leftovers = [p for p in (root / ".dev").rglob(".*.tmp") if "sandbox" not in str(p)]
         assert leftovers == [], f"trial {trial}: temporary files left after --resume"
         shutil.rmtree(root)
+    print(f"{sig.name}: {trials} trials, {stopped} runs stopped before their end")
