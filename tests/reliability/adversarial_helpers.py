@@ -15,6 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def seeded(seed: int | str) -> random.Random:
+    """The random draws of a trial series seeded `seed`. `YTP_ADV_SEED=<text>` mixes in
+    other text, so a campaign can draw trials no run has drawn yet; unset, the series are
+    those every run so far has drawn (a failure names the series and its trial)."""
+    extra = os.environ.get("YTP_ADV_SEED")
+    return random.Random(f"{seed}/{extra}" if extra else seed)
+
+
 def command(root: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "yt_pipeline", "run", str(root), *extra]
 

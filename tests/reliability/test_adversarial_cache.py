@@ -9,14 +9,13 @@ leaves every table as it was, and the rows are never silently lost."""
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import tables
+from adversarial_helpers import seeded, tables
 
 from yt_pipeline.testing import write_pipeline
 
@@ -67,7 +66,7 @@ DAMAGES = ["half_last_line", "no_final_newline", "extra_row", "other_rows", "rem
 
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_a_damaged_table_of_a_cached_stage_never_doubles_and_is_never_hidden(tmp_path, damage):
-    rng = random.Random(f"20261203-{damage}")
+    rng = seeded(f"20261203-{damage}")
     root = make(tmp_path / "p")
     first = run(root)
     assert first.returncode == 0, first.stderr

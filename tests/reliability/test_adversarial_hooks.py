@@ -5,14 +5,13 @@ parallel stages (`workers: 2`) run every kind of operation and append: the run e
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, finish, start
+from adversarial_helpers import command, finish, seeded, start
 from dag_helpers import run_pipeline
 from test_adversarial_ops import check, make
 
@@ -71,7 +70,7 @@ def in_thread(root: Path) -> object:
 
 @pytest.mark.slow
 def test_a_hook_raising_at_any_call_then_resume_gives_exact_rows(tmp_path, register_plugin):
-    rng = random.Random(20261203_8)
+    rng = seeded(20261203_8)
     template = make(tmp_path / "template")
     # 8 stages: started + before/after each + finished = 18 calls
     errors = [RuntimeError("boom"), KeyboardInterrupt(), SystemExit(3)]

@@ -2,13 +2,15 @@
 vanilla, map with `checkpoints:`), YQL `INSERT INTO` (append) and `WITH TRUNCATE`, and
 write_table appends of two stages running in parallel (`workers: 2`), at seeded crash points
 (every durable write of a commit) and at random times; then `--resume` (itself killed in some
-trials). Every table must then hold exactly the rows computed here, row by row."""
+trials). Every table must then hold exactly the rows computed here, row by row.
+
+`YTP_ADV_TRIALS` raises the number of trials; `YTP_ADV_SEED=<text>` draws other ones (as in
+every test_adversarial_*.py, adversarial_helpers.seeded)."""
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import time
@@ -16,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, crash_points, differences, finish, row, start, tables
+from adversarial_helpers import command, crash_points, differences, finish, row, seeded, start, tables
 
 from yt_pipeline.testing import write_pipeline
 
@@ -254,7 +256,7 @@ def reference(tmp_path_factory) -> dict:
 
 @pytest.mark.slow
 def test_every_operation_killed_at_crash_points_resumes_to_exact_rows(tmp_path, reference):
-    rng = random.Random(20261203_1)
+    rng = seeded(20261203_1)
     count = len(reference["points"])
     assert count > 20
     template = make(tmp_path / "template")
@@ -278,7 +280,7 @@ def test_every_operation_killed_at_crash_points_resumes_to_exact_rows(tmp_path, 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_every_operation_killed_at_random_times_resumes_to_exact_rows(tmp_path, reference, sig):
-    rng = random.Random(20261203_2 + sig)
+    rng = seeded(20261203_2 + sig)
     template = make(tmp_path / "template")
     for trial in range(max(4, TRIALS // 4)):
         root = tmp_path / f"t{trial}"
@@ -322,7 +324,7 @@ def test_a_job_killed_at_random_fails_its_stage_alone_and_resume_gives_exact_row
         tmp_path, reference):
     """SIGKILL of one job process (not the driver), as the OOM killer would: its operation
     fails, the stage leaves its tables as they were, `--resume` gives the rows of one run."""
-    rng = random.Random(20261203_7)
+    rng = seeded(20261203_7)
     template = make(tmp_path / "template")
     killed_jobs = 0
     for trial in range(max(4, TRIALS // 4)):

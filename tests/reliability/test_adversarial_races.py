@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from adversarial_helpers import seeded
 from dag_helpers import run_pipeline
 
 from yt_pipeline.testing import write_pipeline
@@ -85,7 +85,7 @@ def test_an_input_replaced_while_an_operation_runs_is_read_in_one_version(
     from yt_pipeline_dev import processes, table_ops
 
     root = make(tmp_path / "p", kind)
-    rng = random.Random(f"{kind}-{moment}-{shape}")
+    rng = seeded(f"{kind}-{moment}-{shape}")
     if moment == "after the split":
         original = table_ops.split_files
 

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -28,6 +27,7 @@ from adversarial_helpers import (
     finish,
     reference_points,
     row,
+    seeded,
     start,
     tables,
 )
@@ -47,7 +47,7 @@ def ops_points(tmp_path_factory) -> list[str]:
 @pytest.mark.slow
 def test_a_run_killed_while_others_wait_for_its_lock_ends_with_the_rows_of_one_run(
         tmp_path, ops_points):
-    rng = random.Random(20261203_5)
+    rng = seeded(20261203_5)
     template = make_ops(tmp_path / "template")
     for trial in range(TRIALS):
         root = tmp_path / f"t{trial}"
@@ -124,7 +124,7 @@ def test_two_pipelines_of_one_folder_one_killed_mid_commit_keep_every_row_once(t
     finish(steps(base, "one", False, {"YTP_CRASH_COUNT": str(counted)}))
     count = len(crash_points(counted))
     assert count > 10
-    rng = random.Random(20261203_6)
+    rng = seeded(20261203_6)
     template = write_pipeline(tmp_path / "template", {"steps.py": STEPS})
     for trial in range(TRIALS):
         root = tmp_path / f"t{trial}"

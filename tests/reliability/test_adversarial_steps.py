@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import sys
@@ -16,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import crash_points, differences, finish, row, start, tables
+from adversarial_helpers import crash_points, differences, finish, row, seeded, start, tables
 
 from yt_pipeline.testing import write_pipeline
 
@@ -112,7 +111,7 @@ def reference(tmp_path_factory) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize("cache", [False, True])
 def test_function_steps_killed_at_crash_points_resume_to_exact_rows(tmp_path, reference, cache):
-    rng = random.Random(20261203_3 + cache)
+    rng = seeded(20261203_3 + cache)
     count = len(reference["points"])
     template = write_pipeline(tmp_path / "template", {"steps.py": STEPS})
     picks = list(range(1, count + 1))
@@ -135,7 +134,7 @@ def test_function_steps_killed_at_crash_points_resume_to_exact_rows(tmp_path, re
 
 @pytest.mark.slow
 def test_function_steps_killed_at_random_times_resume_to_exact_rows(tmp_path, reference):
-    rng = random.Random(20261203_4)
+    rng = seeded(20261203_4)
     template = write_pipeline(tmp_path / "template", {"steps.py": STEPS})
     for trial in range(max(4, TRIALS // 3)):
         root = tmp_path / f"t{trial}"

@@ -1,5 +1,9 @@
 """SIGKILL and Ctrl-C at random points of a run: no table is ever half written, the state
-file always parses, and `--resume` finishes with the same rows as an uninterrupted run."""
+file always parses, and `--resume` finishes with the same rows as an uninterrupted run.
+
+`YTP_KILL_TRIALS` sets the number of trials (50 SIGKILLs, a fifth as many Ctrl-Cs) and
+`YTP_KILL_SEED_BASE` the seed their moments are drawn from (20261122 unless set): another
+base replays other moments."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from yt_pipeline.testing import write_pipeline
 
 ROWS = 60_000
 TRIALS = int(os.environ.get("YTP_KILL_TRIALS", "50"))
+SEED_BASE = int(os.environ.get("YTP_KILL_SEED_BASE", "20261122"))
 
 LOAD = f"""
 from yt_pipeline import BaseStage
@@ -117,9 +122,10 @@ def reference(tmp_path_factory) -> tuple[dict[str, list[str]], float]:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
     expected, elapsed = reference
-    rng = random.Random(20261122 + sig)
+    rng = random.Random(SEED_BASE + sig)
     template = make(tmp_path / "template")
     trials = TRIALS if sig == signal.SIGKILL else max(5, TRIALS // 5)
+    stopped = 0  # runs the signal stopped before their end (`-rP` shows the count)
     for trial in range(trials):
         root = tmp_path / f"t{trial}"
         shutil.copytree(template, root)
@@ -131,6 +137,7 @@ def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
         else:
             process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
+        stopped += process.returncode != 0
         check_consistent(root, f"trial {trial} ({sig.name})")
         done = run_to_end(root, "--resume")
         assert done.returncode == 0, f"trial {trial}: {done.stderr}"
@@ -138,3 +145,4 @@ def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
         leftovers = [p for p in (root / ".dev").rglob(".*.tmp") if "sandbox" not in str(p)]
         assert leftovers == [], f"trial {trial}: temporary files left after --resume"
         shutil.rmtree(root)
+    print(f"{sig.name}: {trials} trials, {stopped} runs stopped before their end")
