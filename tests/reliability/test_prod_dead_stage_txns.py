@@ -304,3 +304,38 @@ def test_a_damaged_commit_record_leaves_the_dead_runs_transactions_to_their_leas
         assert notes(root) == []
     finally:
         client.close()
+
+
+# -- a copy of the checkout: its lock file names a run of the folder it was copied from -------
+
+def test_a_copy_of_a_killed_runs_checkout_does_not_take_that_run_over(fake, tmp_path):
+    """The folder of a killed run is copied (its `.runs` with it) and resumed in the copy:
+    the run its lock names ran in the other folder, so the copy's resume does not end that
+    run's locks and stage transactions (that folder's own journal may hold a commit record
+    of one of them, which the copy cannot see) and is refused by the cluster's lock, left to
+    its lease. The resume of the folder the run was killed in takes it over as before."""
+    import shutil
+
+    root = checkout(tmp_path / "a" / PIPELINE, fake, ["hold"])
+    run = start(root, sleep=120)
+    wait_for(root / "wrote")
+    killed = run_id_of(root)
+    os.killpg(run.pid, signal.SIGKILL)
+    finish(run)
+    copy = tmp_path / "b" / PIPELINE  # the same name: the same lock on the cluster
+    shutil.copytree(root, copy)
+    code, output = finish(start(copy, "--resume", env={"DST_WROTE": str(copy / "wrote")}))
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, output
+    assert f"yt-pipeline run {killed}" in errors[0] and "did not start" in errors[0], output
+    assert "aborting the transaction" not in output, output
+    # `hold`'s transaction is left to its lease
+    assert killed_run_titles(fake, killed + " stage") == [
+        f"yt-pipeline {killed} stage hold attempt 1"]
+    assert notes(copy) == notes(root) != []  # the copy's notes are no run's of its own
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert "aborting the transaction" in output, output
+    assert killed_run_titles(fake, killed) == []
+    assert counted(fake.rows(HELD)) == counted(ROWS)
+    assert notes(root) == []
