@@ -271,6 +271,21 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # the run id is held here from before the lock file names it: another thread of
+        # this process reading the file in between would judge it stale (_stale), take it
+        # over and hand this live run on as dead
+        key = self.path.resolve()
+        with _held_lock:
+            _held_here.setdefault(key, set()).add(self.run_id)
+        try:
+            self._acquire()
+        except BaseException:
+            with _held_lock:
+                _held_here.get(key, set()).discard(self.run_id)
+            raise
+        return self
+
+    def _acquire(self) -> None:
         for _ in range(3):
             try:
                 self._create()
@@ -281,9 +296,7 @@ class RunLock:
                 if not self._take_over(other):
                     continue  # gone or taken meanwhile: judged again from the start
             self.held = True
-            with _held_lock:
-                _held_here.setdefault(self.path.resolve(), set()).add(self.run_id)
-            return self
+            return
         raise PipelineLocked(f"cannot take the run lock {self.path}: it keeps reappearing")
 
     def _create(self) -> None:
