@@ -339,3 +339,85 @@ def test_a_copy_of_a_killed_runs_checkout_does_not_take_that_run_over(fake, tmp_
     assert killed_run_titles(fake, killed) == []
     assert counted(fake.rows(HELD)) == counted(ROWS)
     assert notes(root) == []
+
+
+# -- a resume killed in the middle of its own take-over, then resumed ----------------------
+
+def hold_the_run_lock(fake, title: str) -> str:
+    """A transaction titled `title` holding the cluster's run lock of the pipeline, as a run
+    killed while it ran leaves it."""
+    import yt.wrapper as ytw
+
+    node = f"{BUILD}/.run_locks/{PIPELINE}.prod"
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    yt.create("map_node", node, recursive=True, ignore_existing=True)
+    tx = yt.start_transaction(timeout=120_000, attributes={"title": title})
+    with ytw.Transaction(transaction_id=tx, client=yt):
+        yt.lock(node, mode="exclusive")
+    return str(tx)
+
+
+def test_a_resume_killed_while_it_aborts_the_dead_runs_transactions(fake, tmp_path):
+    """Run 1 killed with two stage transactions open; its resume (run 2) took both locks
+    over, aborted the first transaction and was killed before it removed that note or
+    aborted the second. The next resume learns run 1 from run 2's lock (`took_over`), takes
+    run 2's cluster lock over, finds the first transaction gone (no error) and aborts the
+    second, whose lock on HELD would refuse `hold` until its lease ran out."""
+    import yt.wrapper as ytw
+
+    from yt_pipeline.lock import lock_path
+    from yt_pipeline_prod.run_lock import run_lock_title
+
+    root = checkout(tmp_path / PIPELINE, fake, ["hold"])
+    first, second = "20261207-000000-first", "20261207-000001-second"
+    first_pid, second_pid = dead_pid(), dead_pid()
+    here = host_name()
+    lock_path(root, "prod").parent.mkdir(parents=True, exist_ok=True)
+    lock_path(root, "prod").write_text(json.dumps({
+        "pid": second_pid, "host": here, "run_id": second, "started_at": time.time() - 5,
+        "took_over": [{"run_id": first, "pid": first_pid, "host": here}]}))
+    run_lock = hold_the_run_lock(fake, run_lock_title(second, second_pid, here))
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    gone_title = f"yt-pipeline {first} stage append attempt 1"
+    gone = str(yt.start_transaction(timeout=120_000, attributes={"title": gone_title}))
+    yt.abort_transaction(gone)  # aborted by run 2, its note still there
+    plant_note(root, first, first_pid, here, gone, gone_title)
+    held_title = f"yt-pipeline {first} stage hold attempt 1"
+    held = hold_the_table(fake, held_title)
+    plant_note(root, first, first_pid, here, held, held_title)
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert f"aborting its transaction {run_lock}" in output, output
+    assert f"aborting the transaction {held} ({held_title})" in output, output
+    assert LOCKED not in output, output
+    assert [title for title in lock_titles(fake) if first in title or second in title] == []
+    assert counted(fake.rows(HELD)) == counted(ROWS)  # the holder's row is not kept
+    assert notes(root) == []
+
+
+# -- two resumes started at once after one killed run -----------------------------------------
+
+def test_two_resumes_at_once_take_the_killed_run_over_once(fake, tmp_path):
+    """Of two resumes started together after a run killed with a stage transaction open, the
+    one that takes the local lock takes the run over and aborts that transaction; the other
+    is refused by the local lock, naming the first, and aborts nothing (the transactions it
+    would find are the live first resume's)."""
+    root = checkout(tmp_path / PIPELINE, fake, ["hold", "append"])
+    run = start(root, sleep=120)
+    wait_for(root / "wrote")
+    wait_for_rows(fake, APPENDED)
+    killed = run_id_of(root)
+    os.killpg(run.pid, signal.SIGKILL)
+    finish(run)
+    (root / "wrote").unlink()
+    resumes = [start(root, "--resume", sleep=4) for _ in range(2)]
+    outcomes = sorted(finish(resume) for resume in resumes)
+    (refused_code, refused), (code, output) = outcomes[1], outcomes[0]
+    assert code == 0, output
+    assert refused_code == 1 and "is already being run" in refused, refused
+    assert "aborting" not in refused, refused
+    assert output.count("aborting the transaction ") == 1, output
+    assert killed_run_titles(fake, killed) == []
+    assert counted(fake.rows(HELD)) == counted(ROWS)
+    assert counted(fake.rows(APPENDED)) == counted(ROWS)  # committed once, by the killed run
+    assert notes(root) == []
