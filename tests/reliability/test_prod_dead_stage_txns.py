@@ -421,3 +421,59 @@ def test_two_resumes_at_once_take_the_killed_run_over_once(fake, tmp_path):
     assert counted(fake.rows(HELD)) == counted(ROWS)
     assert counted(fake.rows(APPENDED)) == counted(ROWS)  # committed once, by the killed run
     assert notes(root) == []
+
+
+# -- a stage retried within the killed run -----------------------------------------------------
+
+#: appends, then fails at its first attempt ever; a later attempt sleeps after its append
+FLAKY_STAGE = f"""
+import os
+import time
+from pathlib import Path
+
+from yt_pipeline import BaseStage
+from yt_pipeline.errors import BackendError
+
+
+class Flaky(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("{APPENDED}", {ROWS!r}, append=True)
+        failed = Path(os.environ["DST_WROTE"] + ".failed")
+        if not failed.exists():
+            failed.touch()
+            raise BackendError("the first attempt fails after its append")  # retried
+        Path(os.environ["DST_WROTE"]).touch()
+        time.sleep(float(os.environ.get("DST_SLEEP", "0")))
+        return debug
+"""
+
+
+def test_a_run_killed_in_a_retry_leaves_only_that_attempts_transaction(fake, tmp_path):
+    """Each attempt of a stage has its own transaction and note: the failed first attempt's
+    was aborted by its run and its note removed; the second's, open when the run is killed,
+    is the one the resume aborts. Neither attempt's append is kept: the resume's own
+    attempt appends once."""
+    root = write_pipeline(tmp_path / PIPELINE, {
+        "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/flaky/stage.py": FLAKY_STAGE,
+        "stages/flaky/config.yaml": json.dumps({"retry": {"max_attempts": 3, "backoff_s": 0}}),
+    }, config={"pipeline": {"mode": "prod", "build_folder": BUILD, "prod": {
+        "retries": False, "poll_interval_s": 0.05,
+        "yt_config": {"transaction_sleep_period": 5}}},
+        "stages": {"graph": {"flaky": []}}})
+    run = start(root, sleep=120)
+    wait_for(root / "wrote")
+    killed = run_id_of(root)
+    [note] = notes(root)
+    [open_title] = killed_run_titles(fake, killed + " stage")
+    assert open_title == f"yt-pipeline {killed} stage flaky attempt 2"
+    os.killpg(run.pid, signal.SIGKILL)
+    finish(run)
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert f"aborting the transaction {note.split('--')[1][:-5]} ({open_title})" in output
+    assert output.count("aborting the transaction ") == 1, output
+    assert LOCKED not in output, output
+    assert killed_run_titles(fake, killed) == []
+    assert counted(fake.rows(APPENDED)) == counted(ROWS)
+    assert notes(root) == []
