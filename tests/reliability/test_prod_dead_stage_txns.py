@@ -477,3 +477,34 @@ def test_a_run_killed_in_a_retry_leaves_only_that_attempts_transaction(fake, tmp
     assert killed_run_titles(fake, killed) == []
     assert counted(fake.rows(APPENDED)) == counted(ROWS)
     assert notes(root) == []
+
+
+def test_a_note_of_a_transaction_committed_or_expired_is_dropped(fake, tmp_path):
+    """Notes a dead run left of transactions that have ended: one committed (its run killed
+    between the commit and the note's removal, its record already folded), one aborted when
+    its lease ran out. Aborting either is answered "no such transaction" (error 11000, told
+    by ytsaurus-client's `YtResponseError.is_no_such_transaction` in yt/common.py; the fake
+    answers the same for an ended transaction, fake/cypress.py); the resume goes
+    on, the committed rows stay and the notes are removed."""
+    import yt.wrapper as ytw
+
+    root = checkout(tmp_path / PIPELINE, fake, ["hold"])
+    pid = dead_pid()
+    plant_dead_local_lock(root, DEAD_RUN, pid)
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    yt.create("map_node", ytw.ypath_dirname(APPENDED), recursive=True, ignore_existing=True)
+    committed = str(yt.start_transaction(timeout=120_000))
+    with ytw.Transaction(transaction_id=committed, client=yt):
+        yt.write_table(APPENDED, ROWS, format=ytw.JsonFormat())
+    yt.commit_transaction(committed)
+    expired = str(yt.start_transaction(timeout=120_000))
+    yt.abort_transaction(expired)
+    for tx, stage in [(committed, "append"), (expired, "hold")]:
+        plant_note(root, DEAD_RUN, pid, host_name(), tx,
+                   f"yt-pipeline {DEAD_RUN} stage {stage} attempt 1")
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert "error" not in output.lower(), output
+    assert counted(fake.rows(APPENDED)) == counted(ROWS)  # the commit is not undone
+    assert counted(fake.rows(HELD)) == counted(ROWS)
+    assert notes(root) == []
