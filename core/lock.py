@@ -9,6 +9,13 @@ it yet); or the pid now belongs to a process younger than the lock
 its content (its writer died between creating and filling it) and is older than a moment.
 Locks of other hosts are never judged: only their own host can tell.
 
+A lock also names the folder it was written in (resolved). A stale lock found in another
+folder came with a copy of the checkout (`.runs` copied along): it is taken over, but the
+run it names ran elsewhere and is not handed on as dead (`DeadRun`). The copy's run must not
+end that run's lock and stage transactions on the cluster: the other folder's journal may
+hold a commit record of one of them that the copy cannot see, and that folder's own
+`--resume` is the one to finish or end them.
+
 "Younger" is told by the kernel's own count, not by the wall clock: the lock keeps its owner's
 start in clock ticks since boot (/proc/<pid>/stat, field 22) and the boot's id, and the pid is
 another process when its start differs. Told by the wall clock (the lock's `started_at`
@@ -104,11 +111,19 @@ os.register_at_fork(before=lambda: _fork_guard.acquire(),
                     after_in_child=_close_in_child)
 
 
-def _dead_run(stale: dict[str, Any] | None) -> DeadRun | None:
-    """The run a stale lock names, when it names one fully (a lock never filled does not),
-    with the dead runs that run had taken over (`took_over`)."""
+def _dead_run(stale: dict[str, Any] | None, folder: str) -> DeadRun | None:
+    """The run a stale lock names, when it names one fully (a lock never filled does not)
+    and ran in `folder` (a lock copied from another folder names a run of that one; a lock
+    of an older version, naming no folder, is taken as this folder's), with the dead runs
+    that run had taken over (`took_over`)."""
     run = _named_run(stale)
     if run is None or stale is None:
+        return None
+    written_in = stale.get("folder")
+    if isinstance(written_in, str) and written_in != folder:
+        log.warning("the stale run lock was written in %s, not here: its run %s is not "
+                    "taken over on the cluster (the resume of that folder does it)",
+                    written_in, run.run_id)
         return None
     handed = stale.get("took_over")
     earlier = [_named_run(each) for each in handed] if isinstance(handed, list) else []
@@ -242,6 +257,8 @@ class RunLock:
             "host": host_name(),
             "run_id": run_id,
             "started_at": time.time(),
+            # which checkout: a copy of the folder must not take this run for its own
+            "folder": str(Path(folder).resolve()),
         }
         # who holds the lock, by the kernel's count (_same_process): a live run's lock must
         # not look stale after the wall clock stepped forward
@@ -254,6 +271,21 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # the run id is held here from before the lock file names it: another thread of
+        # this process reading the file in between would judge it stale (_stale), take it
+        # over and hand this live run on as dead
+        key = self.path.resolve()
+        with _held_lock:
+            _held_here.setdefault(key, set()).add(self.run_id)
+        try:
+            self._acquire()
+        except BaseException:
+            with _held_lock:
+                _held_here.get(key, set()).discard(self.run_id)
+            raise
+        return self
+
+    def _acquire(self) -> None:
         for _ in range(3):
             try:
                 self._create()
@@ -264,9 +296,7 @@ class RunLock:
                 if not self._take_over(other):
                     continue  # gone or taken meanwhile: judged again from the start
             self.held = True
-            with _held_lock:
-                _held_here.setdefault(self.path.resolve(), set()).add(self.run_id)
-            return self
+            return
         raise PipelineLocked(f"cannot take the run lock {self.path}: it keeps reappearing")
 
     def _create(self) -> None:
@@ -355,7 +385,7 @@ class RunLock:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if self._read_other() != stale:
                 return False
-            dead = _dead_run(stale)
+            dead = _dead_run(stale, str(self.owner["folder"]))
             if dead is not None:
                 self.taken_over = dead
                 # in this run's own lock file: killed before it takes the cluster's lock

@@ -304,3 +304,207 @@ def test_a_damaged_commit_record_leaves_the_dead_runs_transactions_to_their_leas
         assert notes(root) == []
     finally:
         client.close()
+
+
+# -- a copy of the checkout: its lock file names a run of the folder it was copied from -------
+
+def test_a_copy_of_a_killed_runs_checkout_does_not_take_that_run_over(fake, tmp_path):
+    """The folder of a killed run is copied (its `.runs` with it) and resumed in the copy:
+    the run its lock names ran in the other folder, so the copy's resume does not end that
+    run's locks and stage transactions (that folder's own journal may hold a commit record
+    of one of them, which the copy cannot see) and is refused by the cluster's lock, left to
+    its lease. The resume of the folder the run was killed in takes it over as before."""
+    import shutil
+
+    root = checkout(tmp_path / "a" / PIPELINE, fake, ["hold"])
+    run = start(root, sleep=120)
+    wait_for(root / "wrote")
+    killed = run_id_of(root)
+    os.killpg(run.pid, signal.SIGKILL)
+    finish(run)
+    copy = tmp_path / "b" / PIPELINE  # the same name: the same lock on the cluster
+    shutil.copytree(root, copy)
+    code, output = finish(start(copy, "--resume", env={"DST_WROTE": str(copy / "wrote")}))
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, output
+    assert f"yt-pipeline run {killed}" in errors[0] and "did not start" in errors[0], output
+    assert "aborting the transaction" not in output, output
+    # `hold`'s transaction is left to its lease
+    assert killed_run_titles(fake, killed + " stage") == [
+        f"yt-pipeline {killed} stage hold attempt 1"]
+    assert notes(copy) == notes(root) != []  # the copy's notes are no run's of its own
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert "aborting the transaction" in output, output
+    assert killed_run_titles(fake, killed) == []
+    assert counted(fake.rows(HELD)) == counted(ROWS)
+    assert notes(root) == []
+
+
+# -- a resume killed in the middle of its own take-over, then resumed ----------------------
+
+def hold_the_run_lock(fake, title: str) -> str:
+    """A transaction titled `title` holding the cluster's run lock of the pipeline, as a run
+    killed while it ran leaves it."""
+    import yt.wrapper as ytw
+
+    node = f"{BUILD}/.run_locks/{PIPELINE}.prod"
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    yt.create("map_node", node, recursive=True, ignore_existing=True)
+    tx = yt.start_transaction(timeout=120_000, attributes={"title": title})
+    with ytw.Transaction(transaction_id=tx, client=yt):
+        yt.lock(node, mode="exclusive")
+    return str(tx)
+
+
+def test_a_resume_killed_while_it_aborts_the_dead_runs_transactions(fake, tmp_path):
+    """Run 1 killed with two stage transactions open; its resume (run 2) took both locks
+    over, aborted the first transaction and was killed before it removed that note or
+    aborted the second. The next resume learns run 1 from run 2's lock (`took_over`), takes
+    run 2's cluster lock over, finds the first transaction gone (no error) and aborts the
+    second, whose lock on HELD would refuse `hold` until its lease ran out."""
+    import yt.wrapper as ytw
+
+    from yt_pipeline.lock import lock_path
+    from yt_pipeline_prod.run_lock import run_lock_title
+
+    root = checkout(tmp_path / PIPELINE, fake, ["hold"])
+    first, second = "20261207-000000-first", "20261207-000001-second"
+    first_pid, second_pid = dead_pid(), dead_pid()
+    here = host_name()
+    lock_path(root, "prod").parent.mkdir(parents=True, exist_ok=True)
+    lock_path(root, "prod").write_text(json.dumps({
+        "pid": second_pid, "host": here, "run_id": second, "started_at": time.time() - 5,
+        "took_over": [{"run_id": first, "pid": first_pid, "host": here}]}))
+    run_lock = hold_the_run_lock(fake, run_lock_title(second, second_pid, here))
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    gone_title = f"yt-pipeline {first} stage append attempt 1"
+    gone = str(yt.start_transaction(timeout=120_000, attributes={"title": gone_title}))
+    yt.abort_transaction(gone)  # aborted by run 2, its note still there
+    plant_note(root, first, first_pid, here, gone, gone_title)
+    held_title = f"yt-pipeline {first} stage hold attempt 1"
+    held = hold_the_table(fake, held_title)
+    plant_note(root, first, first_pid, here, held, held_title)
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert f"aborting its transaction {run_lock}" in output, output
+    assert f"aborting the transaction {held} ({held_title})" in output, output
+    assert LOCKED not in output, output
+    assert [title for title in lock_titles(fake) if first in title or second in title] == []
+    assert counted(fake.rows(HELD)) == counted(ROWS)  # the holder's row is not kept
+    assert notes(root) == []
+
+
+# -- two resumes started at once after one killed run -----------------------------------------
+
+def test_two_resumes_at_once_take_the_killed_run_over_once(fake, tmp_path):
+    """Of two resumes started together after a run killed with a stage transaction open, the
+    one that takes the local lock takes the run over and aborts that transaction; the other
+    is refused by the local lock, naming the first, and aborts nothing (the transactions it
+    would find are the live first resume's)."""
+    root = checkout(tmp_path / PIPELINE, fake, ["hold", "append"])
+    run = start(root, sleep=120)
+    wait_for(root / "wrote")
+    wait_for_rows(fake, APPENDED)
+    killed = run_id_of(root)
+    os.killpg(run.pid, signal.SIGKILL)
+    finish(run)
+    (root / "wrote").unlink()
+    resumes = [start(root, "--resume", sleep=4) for _ in range(2)]
+    outcomes = sorted(finish(resume) for resume in resumes)
+    (refused_code, refused), (code, output) = outcomes[1], outcomes[0]
+    assert code == 0, output
+    assert refused_code == 1 and "is already being run" in refused, refused
+    assert "aborting" not in refused, refused
+    assert output.count("aborting the transaction ") == 1, output
+    assert killed_run_titles(fake, killed) == []
+    assert counted(fake.rows(HELD)) == counted(ROWS)
+    assert counted(fake.rows(APPENDED)) == counted(ROWS)  # committed once, by the killed run
+    assert notes(root) == []
+
+
+# -- a stage retried within the killed run -----------------------------------------------------
+
+#: appends, then fails at its first attempt ever; a later attempt sleeps after its append
+FLAKY_STAGE = f"""
+import os
+import time
+from pathlib import Path
+
+from yt_pipeline import BaseStage
+from yt_pipeline.errors import BackendError
+
+
+class Flaky(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("{APPENDED}", {ROWS!r}, append=True)
+        failed = Path(os.environ["DST_WROTE"] + ".failed")
+        if not failed.exists():
+            failed.touch()
+            raise BackendError("the first attempt fails after its append")  # retried
+        Path(os.environ["DST_WROTE"]).touch()
+        time.sleep(float(os.environ.get("DST_SLEEP", "0")))
+        return debug
+"""
+
+
+def test_a_run_killed_in_a_retry_leaves_only_that_attempts_transaction(fake, tmp_path):
+    """Each attempt of a stage has its own transaction and note: the failed first attempt's
+    was aborted by its run and its note removed; the second's, open when the run is killed,
+    is the one the resume aborts. Neither attempt's append is kept: the resume's own
+    attempt appends once."""
+    root = write_pipeline(tmp_path / PIPELINE, {
+        "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/flaky/stage.py": FLAKY_STAGE,
+        "stages/flaky/config.yaml": json.dumps({"retry": {"max_attempts": 3, "backoff_s": 0}}),
+    }, config={"pipeline": {"mode": "prod", "build_folder": BUILD, "prod": {
+        "retries": False, "poll_interval_s": 0.05,
+        "yt_config": {"transaction_sleep_period": 5}}},
+        "stages": {"graph": {"flaky": []}}})
+    run = start(root, sleep=120)
+    wait_for(root / "wrote")
+    killed = run_id_of(root)
+    [note] = notes(root)
+    [open_title] = killed_run_titles(fake, killed + " stage")
+    assert open_title == f"yt-pipeline {killed} stage flaky attempt 2"
+    os.killpg(run.pid, signal.SIGKILL)
+    finish(run)
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert f"aborting the transaction {note.split('--')[1][:-5]} ({open_title})" in output
+    assert output.count("aborting the transaction ") == 1, output
+    assert LOCKED not in output, output
+    assert killed_run_titles(fake, killed) == []
+    assert counted(fake.rows(APPENDED)) == counted(ROWS)
+    assert notes(root) == []
+
+
+def test_a_note_of_a_transaction_committed_or_expired_is_dropped(fake, tmp_path):
+    """Notes a dead run left of transactions that have ended: one committed (its run killed
+    between the commit and the note's removal, its record already folded), one aborted when
+    its lease ran out. Aborting either is answered "no such transaction" (error 11000, told
+    by ytsaurus-client's `YtResponseError.is_no_such_transaction` in yt/common.py; the fake
+    answers the same for an ended transaction, fake/cypress.py); the resume goes
+    on, the committed rows stay and the notes are removed."""
+    import yt.wrapper as ytw
+
+    root = checkout(tmp_path / PIPELINE, fake, ["hold"])
+    pid = dead_pid()
+    plant_dead_local_lock(root, DEAD_RUN, pid)
+    yt = ytw.YtClient(proxy=fake.url, token=TEST_TOKEN)
+    yt.create("map_node", ytw.ypath_dirname(APPENDED), recursive=True, ignore_existing=True)
+    committed = str(yt.start_transaction(timeout=120_000))
+    with ytw.Transaction(transaction_id=committed, client=yt):
+        yt.write_table(APPENDED, ROWS, format=ytw.JsonFormat())
+    yt.commit_transaction(committed)
+    expired = str(yt.start_transaction(timeout=120_000))
+    yt.abort_transaction(expired)
+    for tx, stage in [(committed, "append"), (expired, "hold")]:
+        plant_note(root, DEAD_RUN, pid, host_name(), tx,
+                   f"yt-pipeline {DEAD_RUN} stage {stage} attempt 1")
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert "error" not in output.lower(), output
+    assert counted(fake.rows(APPENDED)) == counted(ROWS)  # the commit is not undone
+    assert counted(fake.rows(HELD)) == counted(ROWS)
+    assert notes(root) == []
