@@ -236,10 +236,13 @@ def test_the_speed_probes_are_taken_before_each_run(tmp_path):
     run = measure.run_measured([sys.executable, "-c", "pass"], tmp_path, dict(os.environ),
                                tmp_path / "t.jsonl")
     assert run.ok and 0 < run.probe < 5 and 0 < run.pair < 5 and 0 < run.memory < 5
-    # the same loop in the test's process: within a factor of the machine's spells
-    assert 0.2 < run.probe / measure.speed_probe() < 5
+    # the same loop in the test's process, its best of a few: the machine's speed when a
+    # core is free (one probe taken while the other tests of a parallel suite load the
+    # machine took twice the pair's, taken a moment before in a quieter spell)
+    best = min(measure.speed_probe() for _ in range(5))
+    assert 0.2 < run.probe / best < 5
     # two loops at once take at least about as long as one (each has a core at best)
-    assert run.pair > 0.5 * measure.speed_probe()
+    assert run.pair > 0.5 * best
 
 
 def test_the_memory_probe_times_a_copy_of_its_size():
