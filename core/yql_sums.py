@@ -54,22 +54,34 @@ def integer_sums(statement: str, source_types: Callable[[str], dict[str, str]]
     table read, or `+`, `-`, `*` over such sums and integer literals, each with True when
     YQL types it a Uint64 and False when an Int64; `source_types` gives the columns' types
     of the table at a path (none for a table of no schema)."""
+    read = _read_by_sign(statement, source_types)
+    if read is None:
+        return {}
+    items, unsigned, signed = read
+    found: dict[str, bool] = {}
+    for name, expression in items:
+        kind = _sum_type(expression, unsigned, signed)
+        if kind is not None:
+            found[name] = kind == "Uint64"
+    return found
+
+
+def _read_by_sign(statement: str, source_types: Callable[[str], dict[str, str]]
+                  ) -> tuple[list[tuple[str, list[Token]]], SourceColumns, SourceColumns] | None:
+    """The result columns of `statement` (select_items), with the unsigned and the signed
+    integer columns of the tables it reads; None when select_items cannot tell them."""
     sources = []
+    items: list[tuple[str, list[Token]]] = []
     for kinds in (_UNSIGNED, _SIGNED):
         def columns_of(path: str, kinds: frozenset[str] = kinds) -> frozenset[str]:
             return frozenset(name for name, kind in source_types(path).items()
                              if kind in kinds)
         read = select_items(statement, columns_of)
         if read is None:
-            return {}
+            return None
         items, source = read
         sources.append(source)
-    found: dict[str, bool] = {}
-    for name, expression in items:
-        kind = _sum_type(expression, sources[0], sources[1])
-        if kind is not None:
-            found[name] = kind == "Uint64"
-    return found
+    return items, sources[0], sources[1]
 
 
 #: YQL's numeric types in the order of GetNumericDataTypeLevel
@@ -157,15 +169,10 @@ def inner_sums_wrapped(sql: str, statement: str,
         # a SELECT inside (`IN (SELECT SUM(a) ...)`) reads tables of its own, whose SUM
         # calls DuckDB's text does not tell apart from the outer query's
         return sql
-    sources = []
-    for kinds in (_UNSIGNED, _SIGNED):
-        def columns_of(path: str, kinds: frozenset[str] = kinds) -> frozenset[str]:
-            return frozenset(name for name, kind in source_types(path).items()
-                             if kind in kinds)
-        read = select_items(statement, columns_of)
-        if read is None:
-            return sql
-        sources.append(read[1])
+    read = _read_by_sign(statement, source_types)
+    if read is None:
+        return sql
+    sources = list(read[1:])
     strings = [match.span() for match in _STRING.finditer(sql)]
 
     def wrapped(match: re.Match[str]) -> str:
