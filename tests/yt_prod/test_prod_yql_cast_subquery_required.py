@@ -15,10 +15,8 @@ Sources (ydb-platform/ydb):
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from yql_alike import same_rows
+from yql_alike import dev_and_fake_table, same_rows, written_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -34,28 +32,11 @@ ROWS = [{"k": "a", "i": 1, "n": 2, "u": 3, "s": "7", "b": True, "d": 2.5},
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    from yt_pipeline_dev.client import DevClient
-
-    dev = DevClient(tmp_path / ".dev")
-    for client in (dev, prod_client):
-        client.create_path("//tmp/t", "table", schema=SCHEMA)
-        client.write_table("//tmp/t", ROWS)
-    return dev, prod_client
-
-
-def written(both: tuple[Any, Any], select: str) -> dict[str, tuple[str, bool]]:
-    """The columns (type, required) an INSERT of `select` writes, the same in both modes."""
-    for client in both:
-        client.run_yql(f"INSERT INTO `//tmp/o` WITH TRUNCATE {select}")
-    dev, prod = both
-    declared = dev.declared_schema("//tmp/o")
-    assert declared is not None
-    assert declared == prod.declared_schema("//tmp/o")
-    return {c["name"]: (c["type"], c["required"]) for c in declared["columns"]}
+    return dev_and_fake_table(prod_client, tmp_path, "//tmp/t", SCHEMA, ROWS)
 
 
 def test_casts_that_never_fail_keep_a_required_column_required(both):
-    assert written(both, "SELECT CAST(i AS String) AS i_text, CAST(n AS Int64) AS n_wide, "
+    assert written_columns(both, "SELECT CAST(i AS String) AS i_text, CAST(n AS Int64) AS n_wide, "
                          "CAST(i AS Double) AS i_double, CAST(b AS Int32) AS b_int, "
                          "CAST(n AS bigint) AS n_alias, CAST(1 AS Int64) + i AS sum_cast, "
                          "CAST(COUNT(*) OVER () AS String) AS count_text "
@@ -73,7 +54,7 @@ def test_casts_that_never_fail_keep_a_required_column_required(both):
 def test_casts_that_may_fail_are_optional(both):
     # each may give NULL: a value out of the target's range, a string that is not a number;
     # a CAST of an Optional value (k) is Optional whatever the types
-    assert written(both, "SELECT CAST(i AS Int32) AS narrow, CAST(s AS Int64) AS parsed, "
+    assert written_columns(both, "SELECT CAST(i AS Int32) AS narrow, CAST(s AS Int64) AS parsed, "
                          "CAST(u AS Int64) AS signed, CAST(d AS Int64) AS truncated, "
                          "CAST(k AS String) AS same FROM `//tmp/t`") == {
         "narrow": ("int32", False), "parsed": ("int64", False), "signed": ("int64", False),
@@ -85,18 +66,18 @@ def test_casts_that_may_fail_are_optional(both):
 
 
 def test_a_subquerys_required_column_stays_required_in_the_outer_query(both):
-    assert written(both, "SELECT i, x, k FROM (SELECT i, i + 1 AS x, k FROM `//tmp/t`)") == {
+    assert written_columns(both, "SELECT i, x, k FROM (SELECT i, i + 1 AS x, k FROM `//tmp/t`)") == {
         "i": ("int64", True), "x": ("int64", True), "k": ("string", False)}
     assert same_rows(both, "SELECT i, x, k FROM `//tmp/o` ORDER BY i") == [
         {"i": 1, "x": 2, "k": "a"}, {"i": 2 ** 40, "x": 2 ** 40 + 1, "k": None}]
     # by the subquery's alias, through `*`, through a CAST of the inner column's type
-    assert written(both, "SELECT q.n AS qn, CAST(q.n AS String) AS qs FROM "
+    assert written_columns(both, "SELECT q.n AS qn, CAST(q.n AS String) AS qs FROM "
                          "(SELECT n FROM `//tmp/t` WHERE i > 1) AS q") == {
         "qn": ("int32", True), "qs": ("string", True)}
-    assert written(both, "SELECT * FROM (SELECT n, k FROM `//tmp/t`)") == {
+    assert written_columns(both, "SELECT * FROM (SELECT n, k FROM `//tmp/t`)") == {
         "n": ("int32", True), "k": ("string", False)}
     # a subquery on the side a LEFT JOIN may leave without a row is Optional
-    assert written(both, "SELECT l.n AS ln, r.n AS rn FROM `//tmp/t` AS l LEFT JOIN "
+    assert written_columns(both, "SELECT l.n AS ln, r.n AS rn FROM `//tmp/t` AS l LEFT JOIN "
                          "(SELECT n FROM `//tmp/t` WHERE n > 0) AS r ON l.n = r.n") == {
         "ln": ("int32", True), "rn": ("int32", False)}
     assert same_rows(both, "SELECT ln, rn FROM `//tmp/o` ORDER BY ln") == [

@@ -17,10 +17,8 @@ Sources (ydb-platform/ydb):
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from yql_alike import same_rows
+from yql_alike import dev_and_fake_table, same_rows, written_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -35,28 +33,11 @@ ROWS = [{"k": "a", "u": BIG + 5, "i": 1, "n": 2, "d": 2.5},
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    from yt_pipeline_dev.client import DevClient
-
-    dev = DevClient(tmp_path / ".dev")
-    for client in (dev, prod_client):
-        client.create_path("//tmp/t", "table", schema=SCHEMA)
-        client.write_table("//tmp/t", ROWS)
-    return dev, prod_client
-
-
-def written(both: tuple[Any, Any], select: str) -> dict[str, tuple[str, bool]]:
-    """The columns (type, required) an INSERT of `select` writes, the same in both modes."""
-    for client in both:
-        client.run_yql(f"INSERT INTO `//tmp/o` WITH TRUNCATE {select}")
-    dev, prod = both
-    declared = dev.declared_schema("//tmp/o")
-    assert declared is not None
-    assert declared == prod.declared_schema("//tmp/o")
-    return {c["name"]: (c["type"], c["required"]) for c in declared["columns"]}
+    return dev_and_fake_table(prod_client, tmp_path, "//tmp/t", SCHEMA, ROWS)
 
 
 def test_arithmetic_over_sums_has_yqls_type_and_wraps_around(both):
-    assert written(both, "SELECT SUM(u) + 1 AS plus, SUM(u) - 2 * SUM(u) AS minus, "
+    assert written_columns(both, "SELECT SUM(u) + 1 AS plus, SUM(u) - 2 * SUM(u) AS minus, "
                          "-SUM(u) AS negated, SUM(i) + SUM(u) AS mixed, "
                          "SUM(n) * 2 AS widened FROM `//tmp/t`") == {
         "plus": ("uint64", False), "minus": ("uint64", False),
@@ -69,7 +50,7 @@ def test_arithmetic_over_sums_has_yqls_type_and_wraps_around(both):
 
 def test_a_sum_read_by_a_cast_or_a_comparison_is_the_wrapped_sum(both):
     # a CAST of the Uint64? 5 (DuckDB's exact 2^64 + 5 fits no 64-bit integer: NULL)
-    assert written(both, "SELECT CAST(SUM(u) AS Uint64) AS as_uint, "
+    assert written_columns(both, "SELECT CAST(SUM(u) AS Uint64) AS as_uint, "
                          "CAST(SUM(t.u) AS Int32) AS as_int, SUM(u) + 0.5 AS with_double "
                          "FROM `//tmp/t` AS t") == {
         "as_uint": ("uint64", False), "as_int": ("int32", False),
@@ -82,6 +63,6 @@ def test_a_sum_read_by_a_cast_or_a_comparison_is_the_wrapped_sum(both):
 
 
 def test_a_sum_of_a_double_column_is_an_optional_double(both):
-    assert written(both, "SELECT SUM(d) AS s, SUM(d) + 1 AS s1 FROM `//tmp/t`") == {
+    assert written_columns(both, "SELECT SUM(d) AS s, SUM(d) + 1 AS s1 FROM `//tmp/t`") == {
         "s": ("double", False), "s1": ("double", False)}
     assert same_rows(both, "SELECT s, s1 FROM `//tmp/o`") == [{"s": 3.5, "s1": 4.5}]

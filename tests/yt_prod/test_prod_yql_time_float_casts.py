@@ -23,10 +23,8 @@ Sources (ydb-platform/ydb):
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from yql_alike import fails_alike, same_rows
+from yql_alike import dev_and_fake_table, fails_alike, same_rows, written_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -44,28 +42,11 @@ ROWS = [{"d": 19724, "dt": 19724 * DAY + 1, "ts": (19724 * DAY + 1) * 10 ** 6, "
 
 @pytest.fixture
 def both(prod_client, tmp_path):
-    from yt_pipeline_dev.client import DevClient
-
-    dev = DevClient(tmp_path / ".dev")
-    for client in (dev, prod_client):
-        client.create_path("//tmp/t", "table", schema=SCHEMA)
-        client.write_table("//tmp/t", ROWS)
-    return dev, prod_client
-
-
-def written(both: tuple[Any, Any], select: str) -> dict[str, tuple[str, bool]]:
-    """The columns (type, required) an INSERT of `select` writes, the same in both modes."""
-    for client in both:
-        client.run_yql(f"INSERT INTO `//tmp/o` WITH TRUNCATE {select}")
-    dev, prod = both
-    declared = dev.declared_schema("//tmp/o")
-    assert declared is not None
-    assert declared == prod.declared_schema("//tmp/o")
-    return {c["name"]: (c["type"], c["required"]) for c in declared["columns"]}
+    return dev_and_fake_table(prod_client, tmp_path, "//tmp/t", SCHEMA, ROWS)
 
 
 def test_a_time_cast_to_a_number_is_its_count(both):
-    assert written(both, "SELECT CAST(d AS Int32) AS d32, CAST(d AS Uint16) AS du16, "
+    assert written_columns(both, "SELECT CAST(d AS Int32) AS d32, CAST(d AS Uint16) AS du16, "
                          "CAST(d AS Int16) AS d16, CAST(d AS Double) AS dd, "
                          "CAST(dt AS Int64) AS dt64, CAST(dt AS Int32) AS dt32, "
                          "CAST(ts AS Uint64) AS tsu, CAST(ts AS Int32) AS ts32, "
@@ -99,7 +80,7 @@ def test_a_time_cast_to_a_number_in_an_expression(both):
 
 
 def test_a_cast_to_float_writes_a_float_column_of_a_floats_value(both):
-    assert written(both, "SELECT CAST(x AS Float) AS f, CAST(i AS Float) AS fi, "
+    assert written_columns(both, "SELECT CAST(x AS Float) AS f, CAST(i AS Float) AS fi, "
                          "CAST(1.1 AS Float) AS literal, i FROM `//tmp/t`") == {
         "f": ("float", True), "fi": ("float", True), "literal": ("float", True),
         "i": ("int64", True)}
@@ -123,7 +104,7 @@ def test_a_cast_to_float_writes_a_float_column_of_a_floats_value(both):
 
 
 def test_a_float_column_takes_floats_and_a_double_column_takes_them_too(both):
-    written(both, "SELECT CAST(x AS Float) AS f, x FROM `//tmp/t`")
+    written_columns(both, "SELECT CAST(x AS Float) AS f, x FROM `//tmp/t`")
     # a Float widens to a Double (TryConvertTo, in the append checks of
     # yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp); a Double does not
     # narrow to a Float, which YQL refuses before anything is written

@@ -27,6 +27,30 @@ def dev_and_fake(prod_client: Any, tmp_path: Path,
     return dev, prod_client
 
 
+def dev_and_fake_table(prod_client: Any, tmp_path: Path, path: str,
+                       schema: list[dict[str, Any]], rows: list[dict[str, Any]]
+                       ) -> tuple[DevClient, Any]:
+    """dev_and_fake, the table `path` created with `schema` in both, then holding `rows`."""
+    dev = DevClient(tmp_path / ".dev")
+    for client in (dev, prod_client):
+        client.create_path(path, "table", schema=schema)
+        client.write_table(path, rows)
+    return dev, prod_client
+
+
+def written_columns(both: tuple[DevClient, Any], select: str,
+                    target: str = "//tmp/o") -> dict[str, tuple[str, bool]]:
+    """The columns (type, required) an INSERT of `select` into `target` writes, the same in
+    dev and on the fake."""
+    for client in both:
+        client.run_yql(f"INSERT INTO `{target}` WITH TRUNCATE {select}")
+    dev, prod = both
+    declared = dev.declared_schema(target)
+    assert declared is not None
+    assert declared == prod.declared_schema(target)
+    return {c["name"]: (c["type"], c["required"]) for c in declared["columns"]}
+
+
 def same_rows(both: tuple[DevClient, Any], query: str) -> list[dict[str, Any]]:
     """The rows of `query`'s last SELECT, the same in dev and on the fake."""
     dev, prod = both
