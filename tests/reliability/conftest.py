@@ -21,3 +21,15 @@ def sigint_reaches_the_runs():
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture
+def fake(monkeypatch, fake_yt):  # noqa: F811 - fake_yt is the fixture imported above
+    """The fake proxy for runs started as a user starts them: YT_PROXY and YT_TOKEN of the
+    environment (a real cluster's, where the suite has one) removed, so that a run takes
+    the proxy its settings name. The faults a test set are cleared before the proxy stops.
+    A test file seeding tables of its own overrides it, asking for this one by its name."""
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    yield fake_yt
+    fake_yt.faults.clear()

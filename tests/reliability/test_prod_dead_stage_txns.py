@@ -83,19 +83,6 @@ class Append(BaseStage):
 """
 
 
-@pytest.fixture
-def fake(monkeypatch):
-    from yt_pipeline_prod.testing import start_fake_proxy
-
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    proxy = start_fake_proxy()
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
-
-
 def checkout(root: Path, fake, stages: list[str]) -> Path:
     prod = {"retries": False, "poll_interval_s": 0.05,
             "yt_config": {"transaction_sleep_period": 5}}

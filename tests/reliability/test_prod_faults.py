@@ -25,7 +25,7 @@ from prod_pipeline import (  # noqa: E402 - after the skip
     write_prod_pipeline,
 )
 
-from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN, start_fake_proxy  # noqa: E402
+from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN  # noqa: E402
 
 #: command -> (stage that issues it, what the error line must name)
 COMMANDS = {
@@ -48,16 +48,9 @@ CASES = [pytest.param(command, kind, id=f"{command}-{kind}")
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    proxy = start_fake_proxy()
-    seed_tables(proxy)
-    try:
-        yield proxy
-    finally:
-        proxy.faults.clear()
-        proxy.stop()
+def fake(fake):
+    seed_tables(fake)
+    return fake
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("yt_pipeline_prod")
 
 from yt_pipeline.testing import write_pipeline  # noqa: E402
-from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy  # noqa: E402
+from yt_pipeline_prod.testing import TEST_TOKEN  # noqa: E402
 
 SLOW_MAPPER = """
 import time
@@ -46,16 +46,9 @@ client:
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    proxy = start_fake_proxy()
-    proxy.put_table("//home/ping/in", [{"i": 1}])
-    try:
-        yield proxy
-    finally:
-        proxy.faults.clear()
-        proxy.stop()
+def fake(fake):
+    fake.put_table("//home/ping/in", [{"i": 1}])
+    return fake
 
 
 def slow_map_pipeline(root, fake, prod):

@@ -83,18 +83,6 @@ WRITES_AFTER = {LOG: [{"n": -1}] + [{"n": n} for n in range(3)],
 WRITE_COMMITS = 17
 
 
-@pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    proxy = start_fake_proxy()
-    try:
-        yield proxy
-    finally:
-        proxy.faults.clear()
-        proxy.stop()
-
-
 def as_multiset(rows: list[dict[str, Any]] | None) -> Counter[str] | None:
     return None if rows is None else Counter(repr(sorted(row.items())) for row in rows)
 

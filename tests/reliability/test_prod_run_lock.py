@@ -29,7 +29,7 @@ from yt_pipeline.hostname import host_name  # noqa: E402
 from yt_pipeline.lock import lock_path  # noqa: E402
 from yt_pipeline.testing import write_pipeline  # noqa: E402
 from yt_pipeline_prod.run_lock import run_lock_title  # noqa: E402
-from yt_pipeline_prod.testing import TEST_TOKEN, start_fake_proxy  # noqa: E402
+from yt_pipeline_prod.testing import TEST_TOKEN  # noqa: E402
 
 OUT = "//home/rl/out"
 BUILD = "//home/rl/build"
@@ -68,17 +68,6 @@ class Check(BaseStage):
             raise RuntimeError("check refused")
         return debug
 """
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.delenv("YT_PROXY", raising=False)
-    monkeypatch.delenv("YT_TOKEN", raising=False)
-    proxy = start_fake_proxy()
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
 
 
 def checkout(root: Path, fake, lock_timeout_s: float | None = None) -> Path:
