@@ -32,10 +32,10 @@ from typing import Any
 
 import yt.yson as yson
 
+from yt_pipeline_prod.fake.list_positions import put_in_list
 from yt_pipeline_prod.fake.protocol import RESOLVE_ERROR, YtFakeError
 from yt_pipeline_prod.fake.scalar_nodes import kind_of
 
-BEGIN, END, BEFORE, AFTER = "begin", "end", "before:", "after:"
 #: the value kinds a node setter of one kind takes (TNodeSetter<I*Node>: the integers
 #: take each other, checked for range)
 _TAKES = {"int64": {"int64", "uint64"}, "uint64": {"int64", "uint64"}}
@@ -144,16 +144,8 @@ def _index(items: list[Any], where: list[str], token: str) -> int:
 
 
 def _set_in_list(items: list[Any], where: list[str], token: str, new: Any) -> None:
-    if token == BEGIN:
-        items.insert(0, new)
-    elif token == END:
-        items.append(new)
-    elif token.startswith((BEFORE, AFTER)):
-        position = _index(items, where, token.split(":", 1)[1])
-        items.insert(position + (1 if token.startswith(AFTER) else 0), new)
-    else:
-        position = _index(items, where, token)
-        items[position] = _replaced(items[position], new, [*where, token])
+    put_in_list(items, token, new, lambda text: _index(items, where, text),
+                lambda old: _replaced(old, new, [*where, token]))
 
 
 def _replaced(old: Any, new: Any, where: list[str]) -> Any:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.fake.branches import set_value
 from yt_pipeline_prod.fake.cypress import ROOT, parent_of
+from yt_pipeline_prod.fake.list_positions import put_in_list
 from yt_pipeline_prod.fake.protocol import RESOLVE_ERROR, YtFakeError
 from yt_pipeline_prod.fake.scalar_nodes import (
     FORBIDDEN_SET,
@@ -43,7 +44,6 @@ from yt_pipeline_prod.fake.scalar_nodes import (
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.cypress import Cypress
 
-BEGIN, END, BEFORE, AFTER = "begin", "end", "before:", "after:"
 
 
 def list_address(cypress: Cypress, path: str, tx: str | None) -> tuple[str, list[str]] | None:
@@ -135,16 +135,8 @@ def _parse_index(token: str) -> int:
 
 
 def _set_in_list(items: list[Any], where: str, token: str, value: Any, force: bool) -> None:
-    if token == BEGIN:
-        items.insert(0, value)
-    elif token == END:
-        items.append(value)
-    elif token.startswith((BEFORE, AFTER)):
-        position = _item_index(items, where, token.split(":", 1)[1])
-        items.insert(position + (1 if token.startswith(AFTER) else 0), value)
-    else:
-        position = _item_index(items, where, token)
-        items[position] = _replaced(items[position], value, force)
+    put_in_list(items, token, value, lambda text: _item_index(items, where, text),
+                lambda old: _replaced(old, value, force))
 
 
 def _replaced(old: Any, new: Any, force: bool) -> Any:
