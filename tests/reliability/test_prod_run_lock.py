@@ -290,11 +290,32 @@ def hold_cluster_lock(fake, title: str) -> str:
     return tx
 
 
-def test_the_dead_run_named_by_both_locks_is_taken_over(fake, tmp_path):
+def killed_run_holding_both_locks(fake, tmp_path: Path) -> tuple[Path, str]:
+    """A checkout whose run (A, run id 20261206-000000-dead) was killed holding its local
+    lock and the cluster's: the checkout, and the title of A's cluster lock."""
     root = checkout(tmp_path / "a" / PIPELINE, fake)
     pid = dead_pid()
     plant_dead_local_lock(root, "20261206-000000-dead", pid)
-    hold_cluster_lock(fake, run_lock_title("20261206-000000-dead", pid, host_name()))
+    title = run_lock_title("20261206-000000-dead", pid, host_name())
+    hold_cluster_lock(fake, title)
+    return root, title
+
+
+def resumes_at_once(root: Path, fake, title: str) -> None:
+    """A `--resume` of `root` takes over the cluster lock titled `title` at once (not after
+    its timeout) and ends with the rows of one run, no lock of a dead run left."""
+    began = time.monotonic()
+    code, output = finish(start(root, "--resume"))
+    assert code == 0, output
+    assert time.monotonic() - began < 60, output
+    assert f"taking over the cluster lock {LOCK_NODE} from a run that is gone ({title})" \
+        in output, output
+    assert counted(fake.rows(OUT)) == counted(ROWS)
+    assert not any("-dead" in held for held in lock_titles(fake))
+
+
+def test_the_dead_run_named_by_both_locks_is_taken_over(fake, tmp_path):
+    root, _ = killed_run_holding_both_locks(fake, tmp_path)
     code, output = finish(start(root))
     assert code == 0, output
     assert counted(fake.rows(OUT)) == counted(ROWS)
@@ -308,11 +329,7 @@ def test_a_resume_killed_before_the_cluster_lock_hands_the_dead_run_on(fake, tmp
     on in B's lock file, is taken over at once, not waited for (run_lock_timeout_s, two
     minutes by default). Found by a kill trial of test_prod_kill_trials.py (`-k point`,
     YTP_PROD_KILL_SEED=18: a crash point, then a resume killed in its first second)."""
-    root = checkout(tmp_path / "a" / PIPELINE, fake)
-    first = dead_pid()
-    plant_dead_local_lock(root, "20261206-000000-dead", first)
-    title = run_lock_title("20261206-000000-dead", first, host_name())
-    hold_cluster_lock(fake, title)
+    root, title = killed_run_holding_both_locks(fake, tmp_path)
     # B: takes the local lock over, then dies without a word (as by SIGKILL)
     resumed = subprocess.run(
         [sys.executable, "-c", "import os, sys\n"
@@ -322,14 +339,7 @@ def test_a_resume_killed_before_the_cluster_lock_hands_the_dead_run_on(fake, tmp
          "os._exit(0)", str(root)], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(lock_path(root, "prod").read_text())["run_id"] == "20261206-000001-dead"
-    began = time.monotonic()
-    code, output = finish(start(root, "--resume"))
-    assert code == 0, output
-    assert time.monotonic() - began < 60, output
-    assert f"taking over the cluster lock {LOCK_NODE} from a run that is gone ({title})" \
-        in output, output
-    assert counted(fake.rows(OUT)) == counted(ROWS)
-    assert not any("-dead" in title for title in lock_titles(fake))
+    resumes_at_once(root, fake, title)
 
 
 def test_a_resume_stopped_before_the_cluster_lock_hands_the_dead_run_on(fake, tmp_path):
@@ -339,11 +349,7 @@ def test_a_resume_stopped_before_the_cluster_lock_hands_the_dead_run_on(fake, tm
     local lock, and C, knowing nothing of A, was refused by A's lock until its timeout
     (two minutes by default). Found by the kill campaign of test_prod_kill_trials.py
     (YTP_PROD_KILL_SEED=1029 -k term: a crash point, then a resume stopped by SIGTERM)."""
-    root = checkout(tmp_path / "a" / PIPELINE, fake)
-    first = dead_pid()
-    plant_dead_local_lock(root, "20261206-000000-dead", first)
-    title = run_lock_title("20261206-000000-dead", first, host_name())
-    hold_cluster_lock(fake, title)
+    root, title = killed_run_holding_both_locks(fake, tmp_path)
     # B: the CLI's own run, interrupted while it packages the code
     stopped = subprocess.run(
         [sys.executable, "-c", "import sys\n"
@@ -358,14 +364,7 @@ def test_a_resume_stopped_before_the_cluster_lock_hands_the_dead_run_on(fake, tm
     assert title in lock_titles(fake)  # B did not reach the cluster
     left = json.loads(lock_path(root, "prod").read_text())  # B's, naming A
     assert [run["run_id"] for run in left["took_over"]] == ["20261206-000000-dead"]
-    began = time.monotonic()
-    code, output = finish(start(root, "--resume"))
-    assert code == 0, output
-    assert time.monotonic() - began < 60, output
-    assert f"taking over the cluster lock {LOCK_NODE} from a run that is gone ({title})" \
-        in output, output
-    assert counted(fake.rows(OUT)) == counted(ROWS)
-    assert not any("-dead" in title for title in lock_titles(fake))
+    resumes_at_once(root, fake, title)
     assert not lock_path(root, "prod").exists()  # C released its own
 
 

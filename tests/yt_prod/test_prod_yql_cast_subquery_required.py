@@ -37,10 +37,10 @@ def both(prod_client, tmp_path):
 
 def test_casts_that_never_fail_keep_a_required_column_required(both):
     assert written_columns(both, "SELECT CAST(i AS String) AS i_text, CAST(n AS Int64) AS n_wide, "
-                         "CAST(i AS Double) AS i_double, CAST(b AS Int32) AS b_int, "
-                         "CAST(n AS bigint) AS n_alias, CAST(1 AS Int64) + i AS sum_cast, "
-                         "CAST(COUNT(*) OVER () AS String) AS count_text "
-                         "FROM `//tmp/t`") == {
+                                 "CAST(i AS Double) AS i_double, CAST(b AS Int32) AS b_int, "
+                                 "CAST(n AS bigint) AS n_alias, CAST(1 AS Int64) + i AS sum_cast, "
+                                 "CAST(COUNT(*) OVER () AS String) AS count_text "
+                                 "FROM `//tmp/t`") == {
         "i_text": ("string", True), "n_wide": ("int64", True), "i_double": ("double", True),
         "b_int": ("int32", True), "n_alias": ("int64", True), "sum_cast": ("int64", True),
         "count_text": ("string", True)}
@@ -55,8 +55,8 @@ def test_casts_that_may_fail_are_optional(both):
     # each may give NULL: a value out of the target's range, a string that is not a number;
     # a CAST of an Optional value (k) is Optional whatever the types
     assert written_columns(both, "SELECT CAST(i AS Int32) AS narrow, CAST(s AS Int64) AS parsed, "
-                         "CAST(u AS Int64) AS signed, CAST(d AS Int64) AS truncated, "
-                         "CAST(k AS String) AS same FROM `//tmp/t`") == {
+                                 "CAST(u AS Int64) AS signed, CAST(d AS Int64) AS truncated, "
+                                 "CAST(k AS String) AS same FROM `//tmp/t`") == {
         "narrow": ("int32", False), "parsed": ("int64", False), "signed": ("int64", False),
         "truncated": ("int64", False), "same": ("string", False)}
     assert same_rows(both, "SELECT narrow, parsed, signed, truncated FROM `//tmp/o` "
@@ -72,13 +72,13 @@ def test_a_subquerys_required_column_stays_required_in_the_outer_query(both):
         {"i": 1, "x": 2, "k": "a"}, {"i": 2 ** 40, "x": 2 ** 40 + 1, "k": None}]
     # by the subquery's alias, through `*`, through a CAST of the inner column's type
     assert written_columns(both, "SELECT q.n AS qn, CAST(q.n AS String) AS qs FROM "
-                         "(SELECT n FROM `//tmp/t` WHERE i > 1) AS q") == {
+                                 "(SELECT n FROM `//tmp/t` WHERE i > 1) AS q") == {
         "qn": ("int32", True), "qs": ("string", True)}
     assert written_columns(both, "SELECT * FROM (SELECT n, k FROM `//tmp/t`)") == {
         "n": ("int32", True), "k": ("string", False)}
     # a subquery on the side a LEFT JOIN may leave without a row is Optional
     assert written_columns(both, "SELECT l.n AS ln, r.n AS rn FROM `//tmp/t` AS l LEFT JOIN "
-                         "(SELECT n FROM `//tmp/t` WHERE n > 0) AS r ON l.n = r.n") == {
+                                 "(SELECT n FROM `//tmp/t` WHERE n > 0) AS r ON l.n = r.n") == {
         "ln": ("int32", True), "rn": ("int32", False)}
     assert same_rows(both, "SELECT ln, rn FROM `//tmp/o` ORDER BY ln") == [
         {"ln": -1, "rn": None}, {"ln": 2, "rn": 2}]

@@ -38,8 +38,8 @@ def both(prod_client, tmp_path):
 
 def test_arithmetic_over_sums_has_yqls_type_and_wraps_around(both):
     assert written_columns(both, "SELECT SUM(u) + 1 AS plus, SUM(u) - 2 * SUM(u) AS minus, "
-                         "-SUM(u) AS negated, SUM(i) + SUM(u) AS mixed, "
-                         "SUM(n) * 2 AS widened FROM `//tmp/t`") == {
+                                 "-SUM(u) AS negated, SUM(i) + SUM(u) AS mixed, "
+                                 "SUM(n) * 2 AS widened FROM `//tmp/t`") == {
         "plus": ("uint64", False), "minus": ("uint64", False),
         "negated": ("uint64", False), "mixed": ("int64", False),
         "widened": ("int64", False)}
@@ -51,8 +51,8 @@ def test_arithmetic_over_sums_has_yqls_type_and_wraps_around(both):
 def test_a_sum_read_by_a_cast_or_a_comparison_is_the_wrapped_sum(both):
     # a CAST of the Uint64? 5 (DuckDB's exact 2^64 + 5 fits no 64-bit integer: NULL)
     assert written_columns(both, "SELECT CAST(SUM(u) AS Uint64) AS as_uint, "
-                         "CAST(SUM(t.u) AS Int32) AS as_int, SUM(u) + 0.5 AS with_double "
-                         "FROM `//tmp/t` AS t") == {
+                                 "CAST(SUM(t.u) AS Int32) AS as_int, SUM(u) + 0.5 AS with_double "
+                                 "FROM `//tmp/t` AS t") == {
         "as_uint": ("uint64", False), "as_int": ("int32", False),
         "with_double": ("double", False)}
     assert same_rows(both, "SELECT * FROM `//tmp/o`") == [

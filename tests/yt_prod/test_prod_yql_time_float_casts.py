@@ -47,10 +47,10 @@ def both(prod_client, tmp_path):
 
 def test_a_time_cast_to_a_number_is_its_count(both):
     assert written_columns(both, "SELECT CAST(d AS Int32) AS d32, CAST(d AS Uint16) AS du16, "
-                         "CAST(d AS Int16) AS d16, CAST(d AS Double) AS dd, "
-                         "CAST(dt AS Int64) AS dt64, CAST(dt AS Int32) AS dt32, "
-                         "CAST(ts AS Uint64) AS tsu, CAST(ts AS Int32) AS ts32, "
-                         "i FROM `//tmp/t`") == {
+                                 "CAST(d AS Int16) AS d16, CAST(d AS Double) AS dd, "
+                                 "CAST(dt AS Int64) AS dt64, CAST(dt AS Int32) AS dt32, "
+                                 "CAST(ts AS Uint64) AS tsu, CAST(ts AS Int32) AS ts32, "
+                                 "i FROM `//tmp/t`") == {
         "d32": ("int32", True), "du16": ("uint16", True), "d16": ("int16", False),
         "dd": ("double", True), "dt64": ("int64", True), "dt32": ("int32", False),
         "tsu": ("uint64", True), "ts32": ("int32", False), "i": ("int64", True)}
@@ -81,7 +81,7 @@ def test_a_time_cast_to_a_number_in_an_expression(both):
 
 def test_a_cast_to_float_writes_a_float_column_of_a_floats_value(both):
     assert written_columns(both, "SELECT CAST(x AS Float) AS f, CAST(i AS Float) AS fi, "
-                         "CAST(1.1 AS Float) AS literal, i FROM `//tmp/t`") == {
+                                 "CAST(1.1 AS Float) AS literal, i FROM `//tmp/t`") == {
         "f": ("float", True), "fi": ("float", True), "literal": ("float", True),
         "i": ("int64", True)}
     # the nearest Float: 0.1 and 2^40 + 1 rounded to 24 bits; 1e300 past a Float's range
