@@ -48,6 +48,9 @@ class Scheduler:
         self.blocked: dict[str, str] = {}
         self.submitted: set[str] = set()
         self.active = 0
+        #: the worker threads started so far: one more each time a stage is submitted while
+        #: every one started is taken, up to the run's --workers
+        self.threads: list[threading.Thread] = []
         #: the run was interrupted: a worker starts no other stage
         self.stopping = False
         ctx.post = self.events.put
@@ -64,10 +67,13 @@ class Scheduler:
     def submit(self, name: str) -> None:
         self.active += 1
         self.submitted.add(name)
+        # `active` counts the stages submitted and not yet reported done, so a thread per
+        # active stage is never too few; a chain of stages runs on one thread
+        if len(self.threads) < min(self.runner.workers, self.active):
+            self._start_worker()
         self.tasks.put(name)
 
     def run(self) -> None:
-        threads = self._start_workers()
         for name in self.plan.order:
             if name in self.plan.to_run and self.waiting[name] == 0:
                 self._maybe_submit(name)
@@ -91,24 +97,24 @@ class Scheduler:
             # commit once the run lets go of its lock (stage_run.CommitGate), nor start
             # another stage
             self.stopping = True
-            for _ in threads:
+            for _ in self.threads:
                 self.tasks.put(None)
             self.ctx.gate.close()
             raise
-        for _ in threads:
+        for _ in self.threads:
             self.tasks.put(None)
         self._note_not_run()
 
-    def _start_workers(self) -> list[threading.Thread]:
+    def _start_worker(self) -> None:
         # Daemon threads, not an executor: after Ctrl-C the process exits at once instead of
-        # waiting for running stages (their writes are transactions either way).
-        threads = [
-            threading.Thread(target=self.work, name=f"ytp-stage-{i}", daemon=True)
-            for i in range(min(self.runner.workers, len(self.plan.to_run)))
-        ]
-        for thread in threads:
-            thread.start()
-        return threads
+        # waiting for running stages (their writes are transactions either way). Started as
+        # stages need them, not all at once: a thread started while DuckDB's process or a
+        # job holds the other core waits for a time slice, and a run of four stages in a
+        # chain spent 7-14 ms starting the three it never used (bench/compare, 2 cores).
+        thread = threading.Thread(target=self.work, name=f"ytp-stage-{len(self.threads)}",
+                                  daemon=True)
+        self.threads.append(thread)
+        thread.start()
 
     def _next_batch(self, wait: float | None) -> list[Event]:
         """The next event, and every other one already waiting; none when `wait` seconds

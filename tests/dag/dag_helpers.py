@@ -1,6 +1,7 @@
 """Pipelines for the DAG tests: every stage is the same small class, driven by its config.
 
-A stage appends `start <name>` and `end <name>` to order.log in the pipeline folder, sleeps
+A stage appends `start <name>` and `end <name>` to order.log in the pipeline folder (and
+`<name> <thread>` to threads.log), sleeps
 `sleep` seconds, fails when `fail` is set (or while fewer than `fail_times` attempts were
 made), copies `copy: [from, to]` tables doubling `x`, and adds `set` to the debug.
 """
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 STAGE = '''
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +28,8 @@ class Step(BaseStage):
         log = Path(self.context.pipeline_dir) / "order.log"
         with log.open("a") as out:
             out.write(f"start {self.name}\\n")
+        with (log.parent / "threads.log").open("a") as out:
+            out.write(f"{self.name} {threading.current_thread().name}\\n")
         time.sleep(cfg.get("sleep", 0))
         attempts = Path(self.context.pipeline_dir) / f"attempts.{self.name}"
         made = int(attempts.read_text()) + 1 if attempts.exists() else 1

@@ -184,6 +184,28 @@ def test_independent_stages_run_at_the_same_time(dag):
     assert [line.split()[0] for line in order_of(root)][:3] == ["start"] * 3
 
 
+def _threads_of(root) -> dict[str, str]:
+    lines = (root / "threads.log").read_text().splitlines()
+    return dict(line.split(" ", 1) for line in lines)
+
+
+def test_a_chain_runs_on_one_thread_whatever_the_workers(dag):
+    # a worker thread is started only when a stage waits for one: a chain never has two
+    # stages to run at once
+    root = dag({n: {} for n in "wxyz"}, chain=["w", "x", "y", "z"])
+    assert run_pipeline(root, workers=8).success
+    assert _threads_of(root) == {n: "ytp-stage-0" for n in "wxyz"}
+
+
+def test_a_diamond_takes_as_many_threads_as_stages_run_at_once(dag):
+    stages = {n: {"sleep": 0.2 if n in "bc" else 0} for n in DIAMOND}
+    root = dag(stages, graph=DIAMOND)
+    assert run_pipeline(root, workers=8).success
+    threads = _threads_of(root)
+    assert threads["b"] != threads["c"]  # the two branches ran at the same time
+    assert set(threads.values()) == {"ytp-stage-0", "ytp-stage-1"}
+
+
 def test_one_worker_runs_one_at_a_time(dag):
     root = dag({n: {"sleep": 0.05} for n in "abc"}, graph={"a": [], "b": [], "c": []})
     assert run_pipeline(root, workers=1).success

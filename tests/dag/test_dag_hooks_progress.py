@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from dag_helpers import run_pipeline
+from dag_helpers import STAGE, run_pipeline
 
 from yt_pipeline import hookimpl
 from yt_pipeline.events import RunInfo, StageOutcome
@@ -65,6 +65,11 @@ def test_plain_progress_lines(dag, run_cli):
 
 
 
+#: the line of the stage's `raise RuntimeError`, where a failed stage's log line points
+RAISE_LINE = 1 + STAGE.splitlines().index(
+    '            raise RuntimeError(f"boom in {self.name}")')
+
+
 def test_each_failed_stage_says_why_in_its_log_line(dag, run_cli):
     # the run's error names the first failure only: a second stage that failed beside it
     # says why in its own line
@@ -79,7 +84,7 @@ def test_each_failed_stage_says_why_in_its_log_line(dag, run_cli):
         assert line.startswith(f"[{stage}] FAILED after ")
         assert (f"(attempt 1): stage {stage} failed: RuntimeError('boom in {stage}') at "
                 in line)
-        assert line.endswith(f"/stages/{stage}/stage.py:25")
+        assert line.endswith(f"/stages/{stage}/stage.py:{RAISE_LINE}")
     assert result.stderr.count("error: stage") == 1
 
 
