@@ -119,3 +119,22 @@ def test_a_failed_query_in_a_stage_leaves_nothing_its_commit_would_keep(dev, tmp
     assert tables(dev) == seen
     assert list(dev.read_table("//tmp/typed")) == [{"s": "a"}, {"s": "b"}, {"s": "c"}]
     assert not dev.exists("//tmp/first")
+
+
+def test_a_stage_query_whose_result_is_cut_leaves_nothing_its_commit_would_keep(dev,
+                                                                                 tmp_path):
+    """A cluster keeps 10,000 rows of a last SELECT other statements follow, and prod's
+    client refuses the cut result as it reads it: in a stage, before it puts the query's
+    INSERTs on its tables (yt_pipeline_prod/yql.py run_yql), so none reaches them. (Outside
+    a stage the query has written its tables by then, in dev as on a cluster.)"""
+    dev.write_table("//tmp/big", [{"i": i} for i in range(10_001)])
+    txn = dev.begin_transaction("stage s")
+    before = tables(txn.client)
+    error = failed(txn.client, "INSERT INTO `//tmp/first` WITH TRUNCATE SELECT 1 AS i;\n"
+                               "SELECT i FROM `//tmp/big`;\n"
+                               "INSERT INTO `//tmp/kept` SELECT 'b' AS s;")
+    assert error.startswith("YQL: the last SELECT gives 10001 rows and other statements "
+                            "follow it: ")
+    assert tables(txn.client) == before
+    commit(txn, tmp_path)
+    assert tables(dev) == before
