@@ -43,7 +43,7 @@ from yt_pipeline_dev.tablelock import (
     record_refs,
     write_marker,
 )
-from yt_pipeline_dev.txnlocks import EXCLUSIVE, release, take
+from yt_pipeline_dev.txnlocks import EXCLUSIVE, drop_mode, release, take
 from yt_pipeline_dev.unique_keys import keep_unique
 from yt_pipeline_dev.whole_lines import vouch, vouched
 from yt_pipeline_dev.yql_schema import (
@@ -85,6 +85,9 @@ class DevTransaction:
         self._held: dict[str, str] = {}
         #: staged files being appended to in place, each with its length before the append
         self._appending: dict[Path, int] = {}
+        #: tables a running YQL query may still put back as they were (yql_undo.py): their
+        #: staged file, kept under a second name, is never appended to in place
+        self.undoable: set[str] = set()
 
     @property
     def dir(self) -> Path:
@@ -127,6 +130,28 @@ class DevTransaction:
             if self._held.get(path) != EXCLUSIVE:
                 self._held[path] = mode
 
+    def held_mode(self, path: str) -> str | None:
+        """The mode this transaction holds table `path` in (None: not locked)."""
+        with self.lock:
+            return self._held.get(path)
+
+    def restore_lock(self, path: str, mode: str | None) -> None:
+        """Hold table `path` in `mode` again (None: not at all), as before a YQL query
+        whose writes were put back (yql_undo.py): on a cluster its locks were the query's
+        own transaction's, which ended with it."""
+        with self.lock:
+            now = self._held.get(path)
+            if now == mode or self._owner_fd is None:
+                return
+            if mode is None:
+                del self._held[path]
+            else:
+                self._held[path] = mode
+        if mode is None:
+            release(self.root, path, self.dir.name)
+        else:  # an exclusive lock taken over a shared one: the shared one stays
+            drop_mode(self.root, path, self.dir.name, EXCLUSIVE)
+
     # -- staging ------------------------------------------------------------------------
     def note_write(self, path: str, yql_whole: bool) -> None:
         """`path` was written: by a YQL INSERT that filled it whole (`yql_whole`), or
@@ -159,8 +184,9 @@ class DevTransaction:
         for an append it starts with `source`, the table as the stage sees it. An append
         to the transaction's own staged file of `path` writes that file in place instead
         (`_appending_in_place`), unless `in_place` is False (the block may replace the
-        file, cutting it back would not restore it) or a query of the stage may be reading
-        the file (`yql_views`: DuckDB reads a file to its end)."""
+        file, cutting it back would not restore it), a query of the stage may be reading
+        the file (`yql_views`: DuckDB reads a file to its end) or a running query may put
+        the file back (`undoable`: it is kept under a second name, as it was)."""
         with self.lock:
             self.started()
             name = self.staging.file_for(path)
@@ -171,7 +197,8 @@ class DevTransaction:
                 raise BackendError(f"write_table {path}: the table is being written by "
                                    "another write of this stage still running in this thread")
         if append and in_place and source == staged and path in self.staging.tables \
-                and path not in self.yql_views and ends_with_newline(staged):
+                and path not in self.yql_views and path not in self.undoable \
+                and ends_with_newline(staged):
             with self._appending_in_place(staged):
                 yield staged
             return

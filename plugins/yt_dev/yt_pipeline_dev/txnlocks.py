@@ -211,6 +211,10 @@ def take(root: Path, path: str, mode: str, txn: str, title: str, created: bool) 
 
 def release(root: Path, path: str, txn: str) -> None:
     """Drop the transaction's locks on table `path` (its end: commit or abort)."""
-    folder = held_dir(root, path)
     for mode in (SHARED, EXCLUSIVE):
-        (folder / f"{txn}.{mode}").unlink(missing_ok=True)
+        drop_mode(root, path, txn, mode)
+
+
+def drop_mode(root: Path, path: str, txn: str, mode: str) -> None:
+    """Drop the transaction's lock of `mode` on table `path`."""
+    (held_dir(root, path) / f"{txn}.{mode}").unlink(missing_ok=True)

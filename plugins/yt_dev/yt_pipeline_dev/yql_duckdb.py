@@ -83,6 +83,7 @@ from yt_pipeline_dev.yql_schema import (
     sql_literal,
 )
 from yt_pipeline_dev.yql_translate import Statement, translate
+from yt_pipeline_dev.yql_undo import QueryWrites
 
 #: the most characters of a statement that .dev/operation.log shows
 LOGGED_CHARS = 160
@@ -163,6 +164,13 @@ class Executor:
         #: the tables an INSERT of this query made or replaced (WITH TRUNCATE): YQL checks a
         #: later append to one against that write's row type, and says "appended" of it
         self.made: set[str] = set()
+        #: what the query's INSERTs wrote over, put back if it fails (None: nothing to
+        #: keep, the query having one statement)
+        self.undo: QueryWrites | None = None
+        #: the rows of the last SELECT run, its place among the statements, and their count
+        self.rows: list[dict[str, Any]] = []
+        self.last_select = -1
+        self.statements = 0
 
     def _sample_of(self, table_file: str) -> Path:
         """The file the sample of `table_file` is copied to (made when described): one of
@@ -309,6 +317,37 @@ class Executor:
             with yql_yson.known(yson):
                 translated = translate(query)
         statements = translated
+        # a query that may fail after one of its INSERTs puts what they wrote back then,
+        # as a cluster's transaction of the whole query is aborted (yql_undo)
+        if len(statements) > 1 and any(s.target is not None for s in statements):
+            self.undo = QueryWrites(self.client)
+        try:
+            self._run_all(query, statements)
+        except BaseException:
+            if self.undo is not None:
+                self.undo.undo()
+            raise
+        finally:
+            if self.undo is not None:
+                self.undo.close()
+                self.undo = None
+        if self.client.txn is None:
+            # written: on a cluster the query has ended well, and only its result is
+            # refused by prod's client, as it reads it
+            self._refuse_cut_result()
+        return self.rows
+
+    def _refuse_cut_result(self) -> None:
+        """A cluster keeps only the first 10,000 rows of a last SELECT other statements
+        follow: more fail."""
+        if self.last_select < self.statements - 1 \
+                and len(self.rows) > yql_rules.RESULT_ROW_LIMIT:
+            raise QueryFailed(f"YQL: the last SELECT gives {len(self.rows)} rows and other "
+                              f"statements follow it: {yql_rules.truncated()}")
+
+    def _run_all(self, query: str, statements: list[Statement]) -> None:
+        """Run the statements one after another; the rows of the last SELECT and where it
+        stands are left in `rows` and `last_select`."""
         rows: list[dict[str, Any]] = []
         last_select, index = -1, 0
         try:
@@ -347,10 +386,11 @@ class Executor:
             if self._sample_claim is not None:
                 self._sample_claim.close()  # the folder removed, then its lock released
             self._sample_dir, self._sample_claim, self.samples = None, None, {}
-        if last_select < len(statements) - 1 and len(rows) > yql_rules.RESULT_ROW_LIMIT:
-            raise QueryFailed(f"YQL: the last SELECT gives {len(rows)} rows and other "
-                              f"statements follow it: {yql_rules.truncated()}")
-        return rows
+        self.rows, self.last_select, self.statements = rows, last_select, len(statements)
+        if self.client.txn is not None:
+            # prod's stage puts no INSERT of such a query on its tables: it fails on
+            # reading the result first (yt_pipeline_prod/yql.py)
+            self._refuse_cut_result()
 
     def _run_one(self, statement: Statement) -> list[dict[str, Any]]:
         try:
@@ -559,8 +599,12 @@ class Executor:
         # the columns the rows are distinct by, read before the write (the source may be the
         # table it replaces)
         distinct_by = self._distinct_by(statement)
+        if self.undo is not None:
+            self.undo.keep(statement.target)
         with self.client.writing(statement.target, append=not statement.truncate,
                                  schema_checked=False, action="YQL INSERT into") as tmp:
+            if self.undo is not None:
+                self.undo.keep_live(statement.target)
             # an append to a table of sorted schema merges its rows in by key, as YQL
             # does: into the table as it is once the write has locked it
             replaces = (statement.truncate

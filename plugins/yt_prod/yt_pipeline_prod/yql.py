@@ -31,7 +31,7 @@ from yt_pipeline.yql_type_v3 import append_v3_differs
 from yt_pipeline_prod.client import create_folder_of
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.reduce_inputs import sort_order
-from yt_pipeline_prod.stage_txn import outside_transaction
+from yt_pipeline_prod.stage_txn import outside_transaction, start_transaction
 from yt_pipeline_prod.yql_issues import issues_line, tracker_cause
 from yt_pipeline_prod.yql_text import StagedInsert, prepare, stage_inserts
 
@@ -224,6 +224,19 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
     return False
 
 
+def _apply_all(client: ProdClient, staged: list[StagedInsert]) -> list[bool]:
+    """Put every staged INSERT on its table (`_apply`, whose answer each gives): all of
+    them or, when one fails (an append YQL would refuse), none. On a cluster a whole query
+    is one transaction ("By default, the entire YQL query is executed within a single
+    transaction": ydb/docs/en/core/yql/reference/syntax/commit.md in ydb-platform/ydb), so
+    several INSERTs are put on in a transaction nested in the stage's, which a failure
+    aborts, dropping those put on before it; one INSERT needs none."""
+    if len(staged) < 2:
+        return [_apply(client, each) for each in staged]
+    with start_transaction(client.yt(), "yt-pipeline: the INSERTs of one YQL query"):
+        return [_apply(client, each) for each in staged]
+
+
 def _merge_sorted(yt: Any, target: str, key: list[str], rows: Any) -> None:
     """Append to a sorted table as YQL does, keeping it sorted ("In the case of a sorted
     table, YQL tries to preserve sorting by running a sorted merge": YQL docs, INSERT
@@ -326,8 +339,7 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
     client.yql_staging.update(each.staging for each in staged)
     try:
         rows = _run(client, query, cluster, pool, max_row_weight, bool(staged))
-        for each in staged:
-            whole = _apply(client, each)
+        for each, whole in zip(staged, _apply_all(client, staged), strict=True):
             client.wrote(each.target)
             if whole:
                 client.keep_view(each.target, each.staging)

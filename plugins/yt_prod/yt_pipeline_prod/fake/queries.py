@@ -67,6 +67,7 @@ from yt_pipeline_prod.fake.job_plans import sort_rows
 from yt_pipeline_prod.fake.json_rows import dump_rows, stringifies
 from yt_pipeline_prod.fake.json_text import wire_bytes
 from yt_pipeline_prod.fake.protocol import Request, YtFakeError
+from yt_pipeline_prod.fake.query_writes import KeptNodes
 from yt_pipeline_prod.fake.sorted_tables import strong_key, unique_keys, without_unique_keys
 from yt_pipeline_prod.fake.tables import require_json
 from yt_pipeline_prod.fake.yql_errors import issue_of_line, query_error
@@ -241,6 +242,9 @@ class QueryRunner:
         self.ansi_in = False  # under PRAGMA AnsiInForEmptyOrNullableItemsCollections
         #: the macros the query's database was given, each as a statement first calls it
         self.macros: Macros | None = None
+        #: the tables its INSERTs wrote, as they were before (None: one statement, whose
+        #: INSERT fails before it writes)
+        self.kept: KeptNodes | None = None
 
     def aborted(self) -> bool:
         return self.query.state in ABORTED
@@ -270,6 +274,8 @@ class QueryRunner:
             # static pragmas hold for the whole query, wherever they stand
             self.infer_rows = infer_rows(statements)
             self.ansi_in = False
+            # what a query of several statements writes is put back if it fails
+            self.kept = KeptNodes(self.state.cypress) if len(statements) > 1 else None
             with tempfile.TemporaryDirectory(prefix="fake-yql-") as scratch:
                 # YQL's integer division and NULL order, as in dev mode
                 connection = connect(duckdb, macros=False)
@@ -279,13 +285,17 @@ class QueryRunner:
                         # an aborted query runs no further statement (the YQL plugin's
                         # Abort stops the program: yt/yql/plugin/native/plugin.cpp)
                         if self.aborted():
-                            return
+                            break
                         self._statement(connection, statement, Path(scratch))
                 finally:
                     connection.close()
+            if self.aborted():
+                self._put_back()  # its transaction aborted: nothing it wrote stays
+                return
             self._finish_results()
             self._end("completed")
         except (duckdb.Error, YtFakeError, QueryFailed) as error:
+            self._put_back()
             # the query's error, as a cluster reports a YQL error: the query ends "failed"
             text = str(error).strip()
             line = text.splitlines()[0] if text else repr(error)
@@ -309,6 +319,7 @@ class QueryRunner:
                 line = place(error, query.text)
             self._end("failed", query_error(query.id, [issue_of_line(line)]))
         except Exception as error:  # noqa: BLE001 - a bug of the fake: the test must see it
+            self._put_back()
             # the query fails as on a cluster's internal error, and FakeYtProxy.stop raises
             self._fail(self.state.broke("query", error))
         finally:
@@ -325,6 +336,11 @@ class QueryRunner:
                     query.error = _finished_error(query.id, final, cause)
                     query.abort_request = None  # not a column of a finished query
                     query.state = final
+
+    def _put_back(self) -> None:
+        """The tables the query wrote, as they were before it (query_writes.py)."""
+        if self.kept is not None:
+            self.kept.put_back()
 
     def _end(self, state: str, error: dict[str, Any] | None = None) -> None:
         """The state the engine's end gives the query (`completed` or `failed`), first as
@@ -594,6 +610,8 @@ class QueryRunner:
         with cypress.lock:
             if self.aborted():
                 return  # an aborted query writes nothing more
+            if self.kept is not None:
+                self.kept.keep(path)
             existing = cypress.lookup(path, None)
             if existing is None or truncate:
                 self.made.add(path)
