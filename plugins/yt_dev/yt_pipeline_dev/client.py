@@ -976,9 +976,13 @@ class DevClient(YqlRequests):
 
     def run_yql(self, query: str, pool: str | None = None,
                 max_row_weight: str | None = None) -> builtins.list[dict[str, Any]]:
+        from yt_pipeline.yql_commit import warn_of_writes_outside_stage
         from yt_pipeline_dev.yql_duckdb import run_query
 
         if self.txn is not None:
+            # dev keeps the writes of a query with COMMIT in the stage's transaction, where
+            # prod makes them at once: the stage's author learns it here, before prod
+            warn_of_writes_outside_stage(query)
             # as in prod, where the query tracker cannot see the stage's transaction: only
             # a table a YQL INSERT of the stage filled whole may be read (by its exact name;
             # prod reads it from the INSERT's staging table)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from yt_pipeline import yql_wait
 from yt_pipeline.column_types import append_type_differs, widen_rows, widened_columns
 from yt_pipeline.errors import BackendError, QueryFailed, TableNotFound
+from yt_pipeline.yql_commit import warn_of_writes_outside_stage
 from yt_pipeline.yql_required import optional_into_required
 from yt_pipeline.yql_rules import (
     append_refused,
@@ -325,6 +326,7 @@ def run_yql(client: ProdClient, query: str, pool: str | None = None,
     staged: list[StagedInsert] = []
     kept: list[StagedInsert] = []
     if client.stages_writes:
+        warn_of_writes_outside_stage(query)
         query, staged = stage_inserts(query, cluster, lambda: f"{folder}/{uuid.uuid4().hex}")
         # A table an earlier INSERT of the stage filled whole is read from its staging
         # table, which holds the same rows; anything else the stage wrote the query tracker
