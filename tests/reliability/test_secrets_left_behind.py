@@ -293,3 +293,44 @@ def test_prod_killed_run_leaves_its_notes_and_lock_to_scan(prod_runs):
     assert note.name.startswith(f"{lock['run_id']}--")
     assert json.loads(note.read_text())["title"] == (
         f"yt-pipeline {lock['run_id']} stage probe attempt 1")
+
+
+# -- the cache, with a written table's path kept masked --------------------------------
+
+CACHED_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Named(BaseStage):
+    def run(self, debug):
+        key = self.deps.pipeline_config.secret("API_KEY")
+        self.deps.yt_client.write_table(f"//home/c/t_{key}", [{"id": 1}])
+        return debug
+"""
+
+
+def test_a_cached_stage_that_wrote_a_table_named_by_a_secret_runs_again(tmp_path):
+    """The state keeps the table's path masked: which table it was is not known again, so
+    the next run cannot tell it is still there and runs the stage (where it used to be a
+    cache hit that kept the path in clear), saying why in a line that names no secret."""
+    from yt_pipeline.testing import invoke_cli
+
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": f"API_KEY={KEY}\n",
+        "stages/named/stage.py": CACHED_STAGE,
+    }, config={"pipeline": {"mode": "dev", "cache": True},
+               "stages": {"enabled_stages": ["named"]}})
+    first = invoke_cli("run", root)
+    assert first.exit_code == 0, first.output
+    state = json.loads((root / ".runs/stages.dev.json").read_text())
+    assert state["named"]["wrote"] == ["//home/c/t_***"]
+    run_id = state["named"]["run_id"]
+    second = invoke_cli("run", root)
+    assert second.exit_code == 0, second.output
+    [miss] = [line for line in second.output.splitlines() if "cache miss" in line]
+    assert (f"[named] cache miss: table //home/c/t_*** it wrote in run {run_id} has a secret "
+            "in its path, which is not kept: whether it is still there cannot be told; code="
+            ) in miss, miss
+    assert "[named] started" in second.output
+    assert leaks_in("output", (first.output + second.output).encode()) == []
+    assert left_behind(root) == []
