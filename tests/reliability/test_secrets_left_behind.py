@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -189,14 +190,25 @@ def make(root: Path, mode: str, proxy_url: str = "") -> Path:
     }, config={"pipeline": pipeline, "stages": {"enabled_stages": ["probe"]}})
 
 
-def run(root: Path, mode: str, how: str) -> Run:
-    """Run the pipeline to its end ("pass", "fail": the stage raises at its end) or kill
-    its process group once the stage has done everything ("kill")."""
+#: where the "commit" run is killed: its stage's success is in its commit record (the
+#: journal), its transaction still open (prod) and noted, its lock held
+COMMIT_POINT = "journal: after the commit record"
+HOW = ("pass", "fail", "kill", "commit")
+
+
+def run(root: Path, mode: str, how: str, commit_point: int = 0) -> Run:
+    """Run the pipeline to its end ("pass"; "fail": the stage raises at its end; "resume":
+    with --resume), or kill its process group once the stage has done everything ("kill"),
+    or have it killed at the crash point numbered `commit_point` (core/crashpoints.py;
+    "commit"). "pass" notes its crash points in `<mode>-points`."""
     env = {name: value for name, value in os.environ.items()
            if name not in ("YT_PROXY", "YT_TOKEN", "API_KEY", "PASSPHRASE")}
     env["SP_REACHED"] = str(root / "reached")
-    env.update({"fail": {"SP_FAIL": "1"}, "kill": {"SP_SLEEP": "60"}}.get(how, {}))
-    process = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+    env.update({"pass": {"YTP_CRASH_COUNT": str(root.parent / f"{mode}-points")},
+                "fail": {"SP_FAIL": "1"}, "kill": {"SP_SLEEP": "60"},
+                "commit": {"YTP_CRASH_AT": str(commit_point)}, "resume": {}}[how])
+    resume = ["--resume"] if how == "resume" else []
+    process = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root), *resume],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                                start_new_session=True)
     if how == "kill":
@@ -210,10 +222,21 @@ def run(root: Path, mode: str, how: str) -> Run:
     return Run(root, mode, process.returncode, output.decode("utf-8", "replace"))
 
 
+def commit_point_of(base: Path, mode: str) -> int:
+    """The number of COMMIT_POINT in the "pass" run's crash points."""
+    points = (base / f"{mode}-points").read_text().splitlines()
+    return next(int(number) for number, name in (line.split(" ", 1) for line in points)
+                if name == COMMIT_POINT)
+
+
 @pytest.fixture(scope="module")
 def dev_runs(tmp_path_factory) -> dict[str, Run]:
     base = tmp_path_factory.mktemp("dev")
-    return {how: run(make(base / how, "dev"), "dev", how) for how in ("pass", "fail", "kill")}
+    runs = {}
+    for how in HOW:
+        point = commit_point_of(base, "dev") if how == "commit" else 0
+        runs[how] = run(make(base / how, "dev"), "dev", how, point)
+    return runs
 
 
 @pytest.fixture(scope="module")
@@ -223,10 +246,11 @@ def prod_runs(tmp_path_factory) -> dict[str, Run]:
 
     base = tmp_path_factory.mktemp("prod")
     runs = {}
-    for how in ("pass", "fail", "kill"):
+    for how in HOW:
+        point = commit_point_of(base, "prod") if how == "commit" else 0
         fake = start_fake_proxy(token=TOKEN)  # one cluster a run: no run sees another's
         try:
-            runs[how] = run(make(base / how, "prod", fake.url), "prod", how)
+            runs[how] = run(make(base / how, "prod", fake.url), "prod", how, point)
         finally:
             fake.stop()
     return runs
@@ -243,10 +267,13 @@ def test_dev_refusals_name_the_secrets_masked(dev_runs):
     assert set(refused) == {"append", "cast", "missing", "read", "map"}
 
 
-@pytest.mark.parametrize("how", ["pass", "fail", "kill"])
+EXIT_CODES = {"pass": 0, "fail": 1, "kill": -signal.SIGKILL, "commit": -signal.SIGKILL}
+
+
+@pytest.mark.parametrize("how", HOW)
 def test_dev_run_leaves_no_secret(dev_runs, how):
     done = dev_runs[how]
-    assert done.code == {"pass": 0, "fail": 1, "kill": -signal.SIGKILL}[how], done.output
+    assert done.code == EXIT_CODES[how], done.output
     assert leaks_in("output", done.output.encode()) == []
     assert left_behind(done.root) == []
 
@@ -276,28 +303,83 @@ def test_prod_refusals_name_the_secrets_masked(prod_runs):
     assert refused["read"] == "table //home/sp/gone_*** does not exist"
 
 
-@pytest.mark.parametrize("how", ["pass", "fail", "kill"])
+@pytest.mark.parametrize("how", HOW)
 def test_prod_run_leaves_no_secret(prod_runs, how):
     done = prod_runs[how]
-    assert done.code == {"pass": 0, "fail": 1, "kill": -signal.SIGKILL}[how], done.output
+    assert done.code == EXIT_CODES[how], done.output
     assert leaks_in("output", done.output.encode()) == []
     assert left_behind(done.root) == []
 
 
-def test_prod_killed_run_leaves_its_notes_and_lock_to_scan(prod_runs):
-    """The scan of the killed run saw what it is for: the note of the stage's open
-    transaction and the run's lock."""
-    root = prod_runs["kill"].root
+@pytest.mark.parametrize("how", ["kill", "commit"])
+def test_prod_killed_run_leaves_its_notes_and_lock_to_scan(prod_runs, how):
+    """The scan of the killed runs saw what it is for: the note of the stage's open
+    transaction and the run's lock; and killed after its commit record, that record, with
+    the tables the stage wrote and their transaction."""
+    root = prod_runs[how].root
     lock = json.loads((root / ".runs/prod.lock").read_text())
     [note] = list((root / ".runs/stage_transactions").iterdir())
     assert note.name.startswith(f"{lock['run_id']}--")
     assert json.loads(note.read_text())["title"] == (
         f"yt-pipeline {lock['run_id']} stage probe attempt 1")
+    if how == "commit":
+        [record] = [json.loads(path.read_text())
+                    for path in (root / ".runs/journal.prod").glob("*.json")]
+        assert "//home/sp/t_***" in record["entry"]["wrote"], record
+        assert note.name == f"{lock['run_id']}--{record['token']['transaction_id']}.json"
+
+
+def test_dev_run_killed_after_its_commit_record_keeps_it_masked(dev_runs):
+    """The record names the transaction's folder alone: its tables' paths hold the key."""
+    [record] = [json.loads(path.read_text())
+                for path in (dev_runs["commit"].root / ".runs/journal.dev").glob("*.json")]
+    assert record["stage"] == "probe"
+    assert "//home/sp/t_***" in record["entry"]["wrote"], record
+    assert list(record["token"]) == ["txn"], record
+
+
+def copied(root: Path, name: str) -> Path:
+    """A copy of a killed run's folder, to resume: the fixtures' runs stay as they were for
+    the other tests."""
+    return shutil.copytree(root, root.parent / f"{root.name}-{name}")
+
+
+def test_dev_commit_recorded_with_secret_paths_is_finished_by_the_resume(dev_runs):
+    done = run(copied(dev_runs["commit"].root, "resumed"), "dev", "resume")
+    assert done.code == 0, done.output
+    assert "finishing 1 commit(s) of an interrupted run: probe" in done.output, done.output
+    assert "[probe] started" not in done.output  # finished, not run again
+    rows = (done.root / f".dev/home/sp/t_{KEY}.jsonl").read_text().splitlines()
+    assert [json.loads(row) for row in rows] == [{"id": 1, f"c_{KEY}": KEY}]
+    assert list((done.root / ".runs/journal.dev").glob("*.json")) == []
+    assert leaks_in("output", done.output.encode()) == []
+    assert left_behind(done.root) == []
+
+
+def test_dev_commit_whose_manifest_is_damaged_too_is_left_naming_it(dev_runs):
+    """The record does not list the tables: with the manifest that does damaged, which
+    tables the commit changes cannot be told, and the resume stops naming the manifest."""
+    root = dev_runs["commit"].root
+    [manifest] = list((root / ".dev/.txn").glob("*/manifest.json"))
+    copy = copied(root, "damaged")
+    damaged = copy / manifest.relative_to(root)
+    damaged.write_text('{"tables": ')
+    done = run(copy, "dev", "resume")
+    errors = [line for line in done.output.splitlines() if line.startswith("error:")]
+    assert done.code == 1 and errors == [
+        f"error: {damaged} is damaged (Expecting value: line 1 column 12 (char 11)): it lists "
+        "the tables a commit recorded in .runs/journal.<state>/ changes, which is left "
+        "unfinished and the tables as they are; the commit markers .dev/.locks/*.pending "
+        f"naming {damaged.parent.relative_to(copy / '.dev')} say which staged file of it is "
+        "which table's"], done.output
+    assert not (copy / f".dev/home/sp/t_{KEY}.jsonl").exists()
+    assert leaks_in("output", done.output.encode()) == []
 
 
 # -- the cache, with a written table's path kept masked --------------------------------
 
-CACHED_STAGE = """
+CACHED_STAGES = {
+    "stages/named/stage.py": """
 from yt_pipeline import BaseStage
 
 
@@ -306,31 +388,51 @@ class Named(BaseStage):
         key = self.deps.pipeline_config.secret("API_KEY")
         self.deps.yt_client.write_table(f"//home/c/t_{key}", [{"id": 1}])
         return debug
-"""
+""",
+    # a local cache file keyed by the key, as a stage's code may keep one
+    "stages/reader/stage.py": """
+from pathlib import Path
+
+from yt_pipeline import BaseStage
 
 
-def test_a_cached_stage_that_wrote_a_table_named_by_a_secret_runs_again(tmp_path):
-    """The state keeps the table's path masked: which table it was is not known again, so
-    the next run cannot tell it is still there and runs the stage (where it used to be a
-    cache hit that kept the path in clear), saying why in a line that names no secret."""
+class Reader(BaseStage):
+    def run(self, debug):
+        key = self.deps.pipeline_config.secret("API_KEY")
+        debug["cached"] = (Path(__file__).parents[2] / "data" / f"cache_{key}.txt").read_text()
+        return debug
+""",
+    f"data/cache_{KEY}.txt": "cached words",
+}
+
+
+def test_a_cached_stage_with_a_path_named_by_a_secret_runs_again(tmp_path):
+    """The state keeps a written table's path, and a read data file's, masked: which one
+    it was is not known again, so the next run cannot tell it is unchanged and runs the
+    stage (where it used to be a cache hit that kept the path in clear), saying why in a
+    line that names no secret."""
     from yt_pipeline.testing import invoke_cli
 
-    root = write_pipeline(tmp_path / "p", {
-        "configs/secrets.env": f"API_KEY={KEY}\n",
-        "stages/named/stage.py": CACHED_STAGE,
-    }, config={"pipeline": {"mode": "dev", "cache": True},
-               "stages": {"enabled_stages": ["named"]}})
+    root = write_pipeline(tmp_path / "p", {"configs/secrets.env": f"API_KEY={KEY}\n",
+                                           **CACHED_STAGES},
+                          config={"pipeline": {"mode": "dev", "cache": True},
+                                  "stages": {"enabled_stages": ["named", "reader"]}})
     first = invoke_cli("run", root)
     assert first.exit_code == 0, first.output
     state = json.loads((root / ".runs/stages.dev.json").read_text())
     assert state["named"]["wrote"] == ["//home/c/t_***"]
+    assert list(state["reader"]["opened"]) == ["data/cache_***.txt"]
     run_id = state["named"]["run_id"]
     second = invoke_cli("run", root)
     assert second.exit_code == 0, second.output
-    [miss] = [line for line in second.output.splitlines() if "cache miss" in line]
-    assert (f"[named] cache miss: table //home/c/t_*** it wrote in run {run_id} has a secret "
-            "in its path, which is not kept: whether it is still there cannot be told; code="
-            ) in miss, miss
-    assert "[named] started" in second.output
+    misses = sorted(line.split("cache miss: ")[1].split("; code=")[0]
+                    for line in second.output.splitlines() if "cache miss" in line)
+    assert misses == [
+        f"data file data/cache_***.txt it read in run {run_id} has a secret in its path, "
+        "which is not kept: whether it changed cannot be told",
+        f"table //home/c/t_*** it wrote in run {run_id} has a secret in its path, which is "
+        "not kept: whether it is still there cannot be told"]
+    assert "[named] started" in second.output and "[reader] started" in second.output
     assert leaks_in("output", (first.output + second.output).encode()) == []
-    assert left_behind(root) == []
+    # the data file the stage read is the one file named by the key
+    assert [leak for leak in left_behind(root) if not leak.startswith("data/")] == []
