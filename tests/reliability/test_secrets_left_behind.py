@@ -92,14 +92,25 @@ class Probe(BaseStage):
         return debug
 '''
 
-#: writes the key it was given through the vault to its stderr, then fails
+#: writes the key it was given through the vault to its stderr, as it is and encoded as a
+#: job's own code may (a Basic header, a dump, a URL, JSON and YSON writers), then fails
 MAPPER = """
+import base64
+import json
 import os
 import sys
+from urllib.parse import quote
 
 key = os.environ.get("YT_SECURE_VAULT_API_KEY") or os.environ.get("API_KEY") or ""
+data = key.encode()
 sys.stdin.read()
 sys.stderr.write("job sees " + key + "\\n")
+sys.stderr.write("auth " + base64.b64encode(b"user:" + data).decode() + "\\n")
+sys.stderr.write("padded " + base64.b64encode(data).decode() + "\\n")
+sys.stderr.write("dump " + data.hex() + " " + data.hex().upper() + "\\n")
+sys.stderr.write("url " + quote("k=" + key, safe="") + "\\n")
+sys.stderr.write("every char " + "".join("\\\\u%04x" % ord(c) for c in key) + "\\n")
+sys.stderr.write("record " + json.dumps({"key": key}) + "\\n")
 sys.exit("job gave up with " + key)
 """
 
