@@ -17,6 +17,7 @@ a table, and are scanned.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import shutil
@@ -74,6 +75,14 @@ class Probe(BaseStage):
             f"CAST('{{token}}' AS Int64) ?? '{{words}}' AS c_{{key}}"))
         attempt("missing", lambda: yt.run_yql(f"SELECT * FROM `{ROOT}/none_{{token}}`"))
         attempt("read", lambda: list(yt.read_table(f"{ROOT}/gone_{{token}}")))
+        # queries of a table an earlier stage wrote, refused as they compile
+        attempt("member", lambda: yt.run_yql(f"SELECT no_{{key}} FROM `{ROOT}/seed`"))
+        attempt("syntax", lambda: yt.run_yql(f"SELECT {{words}} FROM `{ROOT}/seed`"))
+        attempt("literal", lambda: yt.run_yql(
+            f"SELECT * FROM `{ROOT}/seed` WHERE note = '{{token}}"))
+        attempt("default", lambda: yt.run_yql(
+            f"INSERT INTO `{ROOT}/seed` SELECT CAST(note AS Int64) ?? '{{key}}' AS note "
+            f"FROM `{ROOT}/seed`"))
         if hasattr(yt, "yt"):  # prod: the cluster's own refusals
             raw = yt.yt()
             raw.set("{ROOT}/in/@probe", {{"items": [1, 2]}})
@@ -91,6 +100,17 @@ class Probe(BaseStage):
             raise RuntimeError(f"gave up with {{words}} and {{token}}")
         return debug
 '''
+
+SEED_STAGE = f"""
+from yt_pipeline import BaseStage
+
+
+class Seed(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.run_yql(
+            "INSERT INTO `{ROOT}/seed` WITH TRUNCATE SELECT 1 AS id, 'plain' AS note")
+        return debug
+"""
 
 #: writes the key it was given through the vault to its stderr, as it is and encoded as a
 #: job's own code may (a Basic header, a dump, a URL, JSON and YSON writers), then fails
@@ -126,6 +146,7 @@ client:
 """
 
 
+@functools.lru_cache(maxsize=8)
 def extra_forms(secret: str) -> dict[str, bytes]:
     """Forms secret_scan does not make: base64 of the secret alone with its padding, each
     character as a JSON `\\uXXXX` escape (an encoder escaping all), and YSON's text string
@@ -195,10 +216,11 @@ def make(root: Path, mode: str, proxy_url: str = "") -> Path:
         pipeline.update(build_folder=f"{ROOT}/build", prod=TEST_PROD_OPTIONS)
     return write_pipeline(root, {
         "configs/secrets.env": secrets,
+        "stages/seed/stage.py": SEED_STAGE,
         "stages/probe/stage.py": STAGE,
         "stages/probe/src/mapper.py": MAPPER,
         "stages/probe/config.yaml": STAGE_CONFIG,
-    }, config={"pipeline": pipeline, "stages": {"enabled_stages": ["probe"]}})
+    }, config={"pipeline": pipeline, "stages": {"enabled_stages": ["seed", "probe"]}})
 
 
 #: where the "commit" run is killed: its stage's success is in its commit record (the
@@ -234,10 +256,10 @@ def run(root: Path, mode: str, how: str, commit_point: int = 0) -> Run:
 
 
 def commit_point_of(base: Path, mode: str) -> int:
-    """The number of COMMIT_POINT in the "pass" run's crash points."""
+    """The number of the last COMMIT_POINT (probe's) in the "pass" run's crash points."""
     points = (base / f"{mode}-points").read_text().splitlines()
-    return next(int(number) for number, name in (line.split(" ", 1) for line in points)
-                if name == COMMIT_POINT)
+    return max(int(number) for number, name in (line.split(" ", 1) for line in points)
+               if name == COMMIT_POINT)
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +297,11 @@ def test_dev_refusals_name_the_secrets_masked(dev_runs):
                                  'written row type: Struct<c_***:Int32!=String>')
     assert refused["read"] == "table //home/sp/gone_*** does not exist"
     assert refused["missing"] == "YQL reads table //home/sp/none_***, which does not exist"
-    assert set(refused) == {"append", "cast", "missing", "read", "map"}
+    assert refused["member"] == "YQL: 1:8: Member not found: no_***"
+    assert refused["literal"] == ("YQL: 1:45: unterminated ' quote (line 1, column 45 of the "
+                                  "query)")
+    assert set(refused) == {"append", "cast", "missing", "read", "member", "syntax",
+                            "literal", "default", "map"}
 
 
 EXIT_CODES = {"pass": 0, "fail": 1, "kill": -signal.SIGKILL, "commit": -signal.SIGKILL}
@@ -315,6 +341,8 @@ def test_prod_refusals_name_the_secrets_masked(prod_runs):
     assert refused["list position"] == 'Invalid list index "***"'
     assert refused["move"] == "Error resolving path //home/none_***"
     assert refused["read"] == "table //home/sp/gone_*** does not exist"
+    assert refused["member"].endswith(" failed: YQL: 1:8: Member not found: no_***")
+    assert refused["missing"].endswith(" failed: Table //home/sp/none_*** does not exist")
 
 
 @pytest.mark.parametrize("how", HOW)
