@@ -89,7 +89,11 @@ class Probe(BaseStage):
             attempt("attribute", lambda: raw.get(f"{ROOT}/in/@{{key}}/x"))
             attempt("list position", lambda: raw.get(f"{ROOT}/in/@probe/items/{{key}}"))
             attempt("move", lambda: raw.move(f"{ROOT}/t_{{key}}", f"//home/none_{{key}}/x"))
-            attempt("copy", lambda: raw.copy("{ROOT}/in", f"{ROOT}/in/@{{token}}"))
+            attempt("copy", lambda: raw.copy("{ROOT}/in", f"//home/none_{{token}}/x"))
+            attempt("copy to an attribute", lambda: raw.copy("{ROOT}/in",
+                                                             f"{ROOT}/in/@{{token}}"))
+            attempt("set at a position", lambda: raw.set(
+                f"{ROOT}/in/@probe/items/{{key}}", 1))
         operation = dict(self.config.client.operations.map)
         operation["output_table"] = f"{ROOT}/out_{{key}}"
         attempt("map", lambda: run_map(self, operation))
@@ -334,12 +338,19 @@ def test_dev_failed_job_sandbox_is_kept_where_its_error_says(dev_runs):
 # -- prod on the fake proxy ------------------------------------------------------------
 
 def test_prod_refusals_name_the_secrets_masked(prod_runs):
+    """A cluster's refusals quote what they refuse: the attribute key ('Attribute %Qv is not
+    found', ThrowNoSuchAttribute in yt/yt/core/ytree/exception_helpers.cpp), the path of a
+    move or copy ("Error resolving path %v", ResolveYPath in yt/yt/core/ytree/
+    ypath_client.cpp), a list position (ParseListIndex, as fake/list_items.py has it), the
+    columns of an append (GetTypeDiff, as core/yql_type_diff.py has it): each, the fake's
+    as a cluster's, reaches the stage's log and its debug with the secret masked."""
     refused = prod_runs["pass"].refused()
     assert refused["append"] == ('Table "//home/sp/q_***" row type differs from the written '
                                  'row type: Struct<c_***:Int32!=String>')
     assert refused["attribute"] == 'Attribute "***" is not found'
     assert refused["list position"] == 'Invalid list index "***"'
     assert refused["move"] == "Error resolving path //home/none_***"
+    assert refused["copy"] == "Error resolving path //home/none_***"
     assert refused["read"] == "table //home/sp/gone_*** does not exist"
     assert refused["member"].endswith(" failed: YQL: 1:8: Member not found: no_***")
     assert refused["missing"].endswith(" failed: Table //home/sp/none_*** does not exist")
