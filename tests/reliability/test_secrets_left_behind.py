@@ -87,6 +87,9 @@ class Probe(BaseStage):
             raw = yt.yt()
             raw.set("{ROOT}/in/@probe", {{"items": [1, 2]}})
             attempt("attribute", lambda: raw.get(f"{ROOT}/in/@{{key}}/x"))
+            # not ASCII: the client sends it in a header, escaped, which its error repeats
+            attempt("attribute in words", lambda: raw.get(f"{ROOT}/in/@{{words}}"))
+            attempt("move in words", lambda: raw.move("{ROOT}/in", f"//home/{{words}}/x"))
             attempt("list position", lambda: raw.get(f"{ROOT}/in/@probe/items/{{key}}"))
             attempt("move", lambda: raw.move(f"{ROOT}/t_{{key}}", f"//home/none_{{key}}/x"))
             attempt("copy", lambda: raw.copy("{ROOT}/in", f"//home/none_{{token}}/x"))
