@@ -48,6 +48,7 @@ from typing import Any
 import msgspec
 
 from yt_pipeline.errors import YtPipelineError
+from yt_pipeline.secret_forms import MASK
 from yt_pipeline.units import RunTarget, RunUnit, digest_value
 
 log = logging.getLogger("yt_pipeline.cache")
@@ -172,6 +173,11 @@ def _missing_table(unit: RunUnit, client: Any, last: dict[str, Any]) -> str | No
         if not client.exists(path):
             return f"table {path} its operations write is missing"
     for path in last.get("wrote") or ():
+        if MASK in path:
+            # kept masked (the entry of a success, stage_run.py): which table it was is not known, and
+            # `***` is no name a client may be asked about (an unescaped `*` is a YPath token)
+            return (f"table {path} it wrote in run {last.get('run_id', '?')} has a secret in "
+                    "its path, which is not kept: whether it is still there cannot be told")
         if path not in unit.outputs and path not in unit.writes and not client.exists(path):
             return f"table {path} it wrote in run {last.get('run_id', '?')} is missing"
     return None
@@ -219,6 +225,9 @@ def _data_file_changed(target: RunTarget, last: dict[str, Any]) -> str | None:
     memo = _memo(target)
     for name, value in sorted(kept.items()):
         run = last.get("run_id", "?")
+        if MASK in name:  # kept masked, as a written table's path (_missing_table)
+            return (f"data file {name} it read in run {run} has a secret in its path, which "
+                    "is not kept: whether it changed cannot be told")
         if value == CHANGED_WHILE_READ:
             return f"data file {name} changed while run {run} read it"
         path = Path(name) if Path(name).is_absolute() else target.pipeline_dir / name

@@ -208,9 +208,14 @@ class _Attempts:
         decision = self.decision
         if status == SUCCESS and decision is not None and decision.fingerprint:
             entry["fingerprint"] = decision.fingerprint
-            entry["components"] = decision.components
+            # The components name tables and files by path, and "wrote" names the tables the
+            # stage wrote: a path may hold a secret (a table named after a key), and the
+            # entry is kept on disk (the state files, a commit record), so they are kept
+            # masked. A masked path is never found again: the cache runs such a stage
+            # again (cache.py), where it would have kept the secret.
+            entry["components"] = masked_data(decision.components)
             if wrote:  # a cache hit needs them all still there (cache.py)
-                entry["wrote"] = wrote
+                entry["wrote"] = masked_data(wrote)
             if opened is not None:
                 # the data files its code read: a cache hit needs each unchanged (cache.py)
                 # the dev client's table folder, wherever it is ("root" of another client
@@ -221,9 +226,9 @@ class _Attempts:
                 files = opened_files.data_files(opened, self.ctx.target.pipeline_dir, tables,
                                                 secrets)
                 if files:
-                    entry["opened"] = data_file_digests(
+                    entry["opened"] = masked_data(data_file_digests(
                         self.ctx.target, files,
-                        functools.partial(opened_files.identities_read, opened))
+                        functools.partial(opened_files.identities_read, opened)))
         return entry
 
     def _caching(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import functools
 import gzip
 import html
 import io
@@ -45,8 +46,10 @@ def _b64_cores(data: bytes, alphabet: str) -> dict[str, bytes]:
     return found
 
 
+@functools.lru_cache(maxsize=64)
 def encodings(secret: str) -> dict[str, bytes]:
-    """Every encoding of `secret` searched for, by name."""
+    """Every encoding of `secret` searched for, by name (made once a secret: a folder's scan
+    searches each file for them all; the dict is only read)."""
     raw = secret.encode("utf-8", "surrogatepass")
     found = {
         "plain": raw,

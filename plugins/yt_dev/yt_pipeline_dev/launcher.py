@@ -420,15 +420,26 @@ SANDBOXES_DIR = ".sandboxes"
 
 
 def sandbox_for(client: DevClient, spec: OperationSpec) -> Path:
+    """The sandbox of an operation, named after it and its tables. A table path may hold a
+    secret (a stage naming its output after a key): a failed operation's sandbox is kept for
+    the user to open, and its name must not hold the secret, so each path is masked before
+    it is made a name (after, a long name cut short by safe_name could keep a piece of it);
+    two operations whose names are alike so share the name as concurrent ones do
+    (sandbox_claim.py)."""
+    def named(*paths: str) -> str:
+        if client.secret_values:
+            paths = tuple(mask_text(path, client.masked_forms()) for path in paths)
+        return safe_name(*paths)
+
     if spec.kind == "vanilla":
-        return client.root / SANDBOXES_DIR / f"{safe_name('//' + spec.stage_name)}_sandbox"
+        return client.root / SANDBOXES_DIR / f"{named('//' + spec.stage_name)}_sandbox"
     # the stage and operation are part of the name: two operations of parallel stages with
     # the same input and output tables must not share (and delete) one sandbox
     inputs = [table_paths.plain(path) for path in spec.input_tables]
     outputs = spec.output_tables or inputs
-    owner = safe_name(f"//{spec.stage_name}/{spec.name}")
-    return client.root / SANDBOXES_DIR / (f"sandbox_{owner}_{safe_name(*inputs)}"
-                                          f"_to_{safe_name(*outputs)}")
+    owner = named(f"//{spec.stage_name}/{spec.name}")
+    return client.root / SANDBOXES_DIR / (f"sandbox_{owner}_{named(*inputs)}"
+                                          f"_to_{named(*outputs)}")
 
 
 def launch(client: DevClient, spec: OperationSpec) -> OperationResult:

@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from yt_pipeline.errors import BackendError
+from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import pid_alive
 from yt_pipeline_dev import folder_removal
 from yt_pipeline_dev.folder_changes import (
@@ -25,7 +27,7 @@ from yt_pipeline_dev.folder_changes import (
 )
 from yt_pipeline_dev.folder_changes import settle as settle_folders
 from yt_pipeline_dev.owner_gone import owner_gone
-from yt_pipeline_dev.staging import TXN_DIR
+from yt_pipeline_dev.staging import MANIFEST, TXN_DIR, Staging
 from yt_pipeline_dev.tablelock import (
     LOCKS_DIR,
     PREPARED,
@@ -66,9 +68,30 @@ def _owner_alive(name: str) -> bool:
 
 def finish_commit(root: Path, token: dict[str, Any]) -> None:
     """Complete a commit whose process died after its journal record."""
+    token = recorded_changes(root, token)
     with TableLocks(root, token["tables"], settling=True):
         apply(root, token, owner=False)
     shutil.rmtree(root / token["txn"], ignore_errors=True)
+
+
+def recorded_changes(root: Path, token: dict[str, Any]) -> dict[str, Any]:
+    """The token of a journal record with the tables and folders its commit changes. A
+    record of a commit whose paths hold a secret names only its transaction's folder, whose
+    manifest lists them (DevTransaction.prepare); any other lists them itself. A folder
+    gone (removed once its commit was made whole) changes nothing."""
+    if "tables" in token:
+        return token
+    manifest = root / token["txn"] / MANIFEST
+    try:
+        staging = Staging.load(manifest.parent)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BackendError(
+            f"{manifest} is damaged ({exc}): it lists the tables a commit recorded in "
+            f"{RUNS_DIR}/journal.<state>/ changes, which is left unfinished and the tables as "
+            f"they are; the commit markers .dev/{LOCKS_DIR}/*.pending naming {token['txn']} "
+            "say which staged file of it is which table's") from None
+    return {**token, "tables": sorted(staging.tables), "removed": staging.removed,
+            "created": staging.created}
 
 
 def _recorded(root: Path, txn: Path) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import itertools
+import json
 import os
 import shutil
 import threading
@@ -25,6 +26,7 @@ from typing import Any, BinaryIO
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError
 from yt_pipeline.lock import close_lock_fd, open_lock
+from yt_pipeline.secret_forms import mask_text
 from yt_pipeline_dev import folder_changes, listing_counters
 from yt_pipeline_dev.atomic import (
     CHUNK,
@@ -334,7 +336,19 @@ class DevTransaction:
         listing_counters.commit_begins(self.root, staging.tables, staging.removed,
                                        staging.created)
         crash_point("dev: prepared")
-        return token
+        return token if not self._holds_secret(token) else {"txn": relative}
+
+    def _holds_secret(self, token: dict[str, Any]) -> bool:
+        """Whether a path of the commit holds a secret (a table named after a key). The
+        journal's record, kept in .runs/, then names the transaction's folder alone, whose
+        manifest, saved before, lists them for a run finishing the commit
+        (recovery.recorded_changes); any other names its tables itself, so a damaged
+        marker of one can still be named when the manifest is damaged too."""
+        client = self.client
+        if client is None or not client.secret_values:
+            return False
+        text = json.dumps(token)
+        return mask_text(text, client.masked_forms()) != text
 
     def commit(self) -> None:
         try:
