@@ -56,8 +56,9 @@ _DUCKDB_TYPES = {
     "UBIGINT": "Uint64", "FLOAT": "Float", "DOUBLE": "Double", "VARCHAR": "String",
     "JSON": "Json", "UUID": "Uuid", "DATE": "Date", "TIMESTAMP_S": "Datetime",
     "TIMESTAMP": "Timestamp", "INTERVAL": "Interval",
-    # an int64 or uint64 column the fake query tracker's JSON reader took wider for a value
-    # past BIGINT's or near its ends (yql_mixed_types reads it so too): both refuse alike
+    # an integer column of a table without a schema that holds a value past BIGINT's range,
+    # as DuckDB's JSON reader takes it (yql_mixed_types reads it as an Int64 too): an Int64
+    # and a Uint64 are refused the same targets
     "HUGEINT": "Int64"}
 #: a Yson column is a DuckDB UNION whose member is named "yson:<column>" (yql_yson); `_`
 #: stands for the parenthesis, which the rewrites after this one would take for code
