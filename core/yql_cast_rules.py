@@ -68,6 +68,10 @@ _YSON_TYPE = 'UNION_"yson:%'
 REFUSED_KEY = "yql_cast_refused:"
 #: the key of a CAST dev cannot make though YQL can: this, then "<source>:<target>"
 UNSUPPORTED_KEY = "yql_cast_unsupported:"
+#: target: the source types of the casts to it YQL makes and dev does not. A Yson's String
+#: is its YSON bytes as stored (ValueToString in yql/essentials/minikql/mkql_type_ops.cpp),
+#: a String's Yson its YSON text parsed: dev holds a Yson value as JSON
+UNSUPPORTED: dict[str, tuple[str, ...]] = {"String": ("Yson",), "Yson": ("String",)}
 _DOCS = "see docs/yql-in-dev.md"
 
 
@@ -92,17 +96,22 @@ def _source_test(v: str, source: str) -> str:
     return " OR ".join(f"typeof({v}) = '{name}'" for name in names)
 
 
-def refusing(v: str, target: str, body: str, unsupported: tuple[str, ...] = ()) -> str:
+def checked(target: str) -> bool:
+    """Whether a CAST to `target` checks its operand's type (`refusing`)."""
+    return bool(refused_sources(target)) or target in UNSUPPORTED
+
+
+def refusing(v: str, target: str, body: str) -> str:
     """`body`, the SQL of CAST(v AS target) for an operand `v` (a column or a name bound
     once), failing when DuckDB binds it if v's type is one YQL refuses to cast to `target`,
-    or one of `unsupported` (a cast dev cannot make). typeof() is known then, so the check
-    is a constant and binds before `body` does: the refusal is the first error."""
+    or one dev cannot (UNSUPPORTED). typeof() is known then, so the check is a constant and
+    binds before `body` does: the refusal is the first error."""
     branches = "".join(
         f"WHEN {_source_test(v, source)} THEN '{REFUSED_KEY}{source}:{target}' "
         for source in refused_sources(target))
     branches += "".join(
         f"WHEN {_source_test(v, source)} THEN '{UNSUPPORTED_KEY}{source}:{target}' "
-        for source in unsupported)
+        for source in UNSUPPORTED.get(target, ()))
     if not branches:
         return body
     check = f"struct_extract({{'ok': 0}}, CASE {branches}ELSE 'ok' END)"

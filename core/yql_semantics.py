@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_cast_rules import cast_refusal, refused_sources, refusing, target_type
+from yt_pipeline.yql_cast_rules import cast_refusal, checked, refusing, target_type
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_engine_settings import DUCKDB_SETTINGS, IEEE_DOUBLES, RECENT_SETTINGS
 from yt_pipeline.yql_functions import (
@@ -216,9 +216,10 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
         if string is not None:
             raise QueryFailed(f"YQL: CAST of a String to Yson is not supported in {where} "
                               f"({_DOCS})")
-        return _bound_once(value, lambda v: refusing(v, target, v, unsupported=("String",)))
-    if target is not None and string is None and refused_sources(target):
-        # a type YQL refuses to cast to the target fails when DuckDB binds the query
+        return _bound_once(value, lambda v: refusing(v, target, v))
+    if target is not None and string is None and checked(target):
+        # a type YQL refuses to cast to the target (or dev cannot) fails when DuckDB binds
+        # the query
         return _bound_once(value, lambda v: refusing(
             v, target, _converted(v, name, kind, None)))
     return _converted(value, name, kind, string)

@@ -198,7 +198,9 @@ def test_each_cast_of_yqls_table(prod_client, tmp_path, source, target):
         fails_alike(both, query, f"YQL: CAST of a {source} to {target} is impossible")
     elif target == "Yson" and source != "Yson":  # YQL reads the text as Yson: dev does not
         fails_alike(both, query, "YQL: CAST of a String to Yson is not supported in {where}")
-    elif source == "Yson":  # a Yson column as it is: dev holds its JSON
-        assert same_rows(both, query) == [{"v": {"a": 5} if target == "Yson" else '{"a":5}'}]
+    elif source == "Yson" and target == "String":  # YQL gives its YSON bytes: dev holds JSON
+        fails_alike(both, query, "YQL: CAST of a Yson to String is not supported in {where}")
+    elif source == "Yson":  # a Yson column as it is
+        assert same_rows(both, query) == [{"v": {"a": 5}}]
     else:
         assert same_rows(both, query) == [{"v": value} for value in results]
