@@ -26,7 +26,7 @@ import struct
 from typing import Any, NamedTuple
 
 import pytest
-from yql_alike import dev_and_fake_table, fails_alike, same_rows
+from yql_alike import dev_and_fake_table, fails_alike, same_rows, written_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -204,3 +204,35 @@ def test_each_cast_of_yqls_table(prod_client, tmp_path, source, target):
         assert same_rows(both, query) == [{"v": {"a": 5}}]
     else:
         assert same_rows(both, query) == [{"v": value} for value in results]
+
+
+def test_an_integer_cast_to_a_moment_its_range_holds_keeps_a_required_column(prod_client,
+                                                                          tmp_path):
+    # CastResultsTable: Complete where every value of the integer's type is a count within
+    # the target's range (a Uint8 to a Date, an Int32's microseconds to an Interval), MayFail
+    # where not (an Int8 before 1970, a Uint16's 65535 days past 2106, a Uint32's seconds
+    # past it, an Int64's microseconds past 136 years): CastWrapper<false> types a cast that
+    # may fail Optional
+    schema = [{"name": name, "type": name, "required": True}
+              for name in ("int8", "uint8", "uint16", "int32", "uint32", "int64")]
+    row = {"int8": -1, "uint8": 255, "uint16": 65535, "int32": -5, "uint32": 7, "int64": 3}
+    both = dev_and_fake_table(prod_client, tmp_path, "//tmp/n", schema, [row])
+    assert written_columns(both, "SELECT CAST(uint8 AS Date) AS u8_date, "
+                                 "CAST(uint16 AS Datetime) AS u16_datetime, "
+                                 "CAST(uint32 AS Timestamp) AS u32_timestamp, "
+                                 "CAST(int8 AS Interval) AS i8_interval, "
+                                 "CAST(int32 AS Interval) AS i32_interval, "
+                                 "CAST(int8 AS Date) AS i8_date, "
+                                 "CAST(uint16 AS Date) AS u16_date, "
+                                 "CAST(uint32 AS Datetime) AS u32_datetime, "
+                                 "CAST(int64 AS Interval) AS i64_interval "
+                                 "FROM `//tmp/n`", "//tmp/o") == {
+        "u8_date": ("date", True), "u16_datetime": ("datetime", True),
+        "u32_timestamp": ("timestamp", True), "i8_interval": ("interval", True),
+        "i32_interval": ("interval", True), "i8_date": ("date", False),
+        "u16_date": ("date", False), "u32_datetime": ("datetime", False),
+        "i64_interval": ("interval", False)}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [
+        {"u8_date": 255, "u16_datetime": 65535, "u32_timestamp": 7, "i8_interval": -1,
+         "i32_interval": -5, "i8_date": None, "u16_date": None, "u32_datetime": 7,
+         "i64_interval": 3}]
