@@ -69,9 +69,11 @@ NARROW_INTEGERS = {"int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER",
                    "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER"}
 
 
-#: and the narrow types a reader takes wider: a `float` column's values are read as doubles
-#: (YT keeps them so), and YQL reads the column as a Float
-_NARROW_TYPES = {**NARROW_INTEGERS, "float": "FLOAT"}
+#: and the types a reader takes otherwise: a `float` column's values are read as doubles
+#: (YT keeps them so), and YQL reads the column as a Float; the JSON reader takes an int64
+#: or uint64 column holding a value near or past BIGINT's ends as a HUGEINT, where YQL
+#: reads an Int64 or a Uint64 (a CAST of one names its type: yql_cast_rules)
+_NARROW_TYPES = {**NARROW_INTEGERS, "float": "FLOAT", "int64": "BIGINT", "uint64": "UBIGINT"}
 
 
 def narrowed_select(yt_types: dict[str, str], sql: str, quote: Callable[[str], str]) -> str:

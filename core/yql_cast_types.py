@@ -25,19 +25,24 @@ _FLOATS = ("Double", "Float")
 
 _TIMES = ("Date", "Datetime", "Timestamp")
 
-#: source type: the targets of its casts that never fail. A date or a time cast to a number
+#: source type: the targets of its casts that never fail. An integer cast to a date, a time
+#: or an Interval is a count of its days, seconds or microseconds, which never fails where
+#: every value of the integer's type is within the target's range (a Uint16's 65535 seconds;
+#: an Int32's microseconds, negative too, as an Interval). A date or a time cast to a number
 #: is its count (days, seconds, microseconds: yql_semantics._time_counts), which fails
 #: where the target's range is too narrow (a Date's 49672 days past Int16's); a Double to a
 #: Float rounds (MayLoseData), to an infinity past a Float's range (_rounded_to_float)
 NEVER_FAILS: dict[str, frozenset[str]] = {
     "Bool": frozenset({"Bool", *_INTEGERS, *_FLOATS, *_TEXT}),
-    "Int8": frozenset({"Bool", "Int8", "Int16", "Int32", "Int64", *_FLOATS, *_TEXT}),
-    "Uint8": frozenset({"Bool", *_INTEGERS[1:], *_FLOATS, *_TEXT}),
-    "Int16": frozenset({"Bool", "Int16", "Int32", "Int64", *_FLOATS, *_TEXT}),
+    "Int8": frozenset({"Bool", "Int8", "Int16", "Int32", "Int64", *_FLOATS, *_TEXT,
+                       "Interval"}),
+    "Uint8": frozenset({"Bool", *_INTEGERS[1:], *_FLOATS, *_TEXT, *_TIMES, "Interval"}),
+    "Int16": frozenset({"Bool", "Int16", "Int32", "Int64", *_FLOATS, *_TEXT, "Interval"}),
     "Uint16": frozenset({"Bool", "Uint16", "Int32", "Uint32", "Int64", "Uint64", *_FLOATS,
-                         *_TEXT}),
-    "Int32": frozenset({"Bool", "Int32", "Int64", *_FLOATS, *_TEXT}),
-    "Uint32": frozenset({"Bool", "Uint32", "Int64", "Uint64", *_FLOATS, *_TEXT}),
+                         *_TEXT, "Datetime", "Timestamp", "Interval"}),
+    "Int32": frozenset({"Bool", "Int32", "Int64", *_FLOATS, *_TEXT, "Interval"}),
+    "Uint32": frozenset({"Bool", "Uint32", "Int64", "Uint64", *_FLOATS, *_TEXT, "Timestamp",
+                         "Interval"}),
     "Int64": frozenset({"Bool", "Int64", *_FLOATS, *_TEXT}),
     "Uint64": frozenset({"Bool", "Uint64", *_FLOATS, *_TEXT}),
     "Double": frozenset({*_FLOATS, *_TEXT}),

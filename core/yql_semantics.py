@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_cast_rules import cast_refusal, checked, refusing, target_type
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_engine_settings import DUCKDB_SETTINGS, IEEE_DOUBLES, RECENT_SETTINGS
 from yt_pipeline.yql_functions import (
@@ -210,6 +211,23 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
     # a string literal's type is known here, so the branch DuckDB would keep for it is the
     # one written: the text of the others repeated the operand, and nested, multiplied it
     string = string_literal(value, literals)
+    target = target_type(name)
+    if target == "Yson":  # YQL reads a string's Yson text, which dev does not
+        if string is not None:
+            raise QueryFailed(f"YQL: CAST of a String to Yson is not supported in {where} "
+                              f"({_DOCS})")
+        return _bound_once(value, lambda v: refusing(v, target, v))
+    if target is not None and string is None and checked(target):
+        # a type YQL refuses to cast to the target (or dev cannot) fails when DuckDB binds
+        # the query
+        return _bound_once(value, lambda v: refusing(
+            v, target, _converted(v, name, kind, None)))
+    return _converted(value, name, kind, string)
+
+
+def _converted(value: str, name: str, kind: str, string: str | None) -> str:
+    """The SQL of CAST(value AS name) (`kind` its DuckDB type), `string` the text of a
+    string literal `value`, else None."""
     if name.lower() == "interval":  # microseconds, or ISO 8601's text (yql_interval_cast)
         return f"yql_interval({value})"
     if name.lower() in _EPOCH_UNITS:
@@ -241,7 +259,7 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
             f"{_time_counts(v, kind)}"
             f"ELSE TRY_CAST({v} AS {kind}) END"))
     if kind in ("BOOLEAN", "DOUBLE"):
-        # a time to a Bool YQL refuses (Impossible in CastResultsTable): left to DuckDB
+        # a time to a Bool YQL refuses, before this runs (yql_cast_rules)
         return _bound_once(value, lambda v: (
             f"CASE WHEN typeof({v}) = 'VARCHAR' THEN {text_cast(v, kind)} "
             f"{_time_counts(v, kind) if kind == 'DOUBLE' else ''}"
@@ -501,7 +519,8 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
     refused = unknown_function(message, DEV if who == "dev" else who, query)
     if refused:
         return refused
-    unwrapped = (unwrap_failure(message) or concat_failure(message) or cast_failure(message)
+    unwrapped = (cast_refusal(message, DEV if who == "dev" else who)
+                 or unwrap_failure(message) or concat_failure(message) or cast_failure(message)
                  or literal_failure(message) or list_concat_failure(message)
                  or compare_failure(message) or arithmetic_failure(message))
     if unwrapped:

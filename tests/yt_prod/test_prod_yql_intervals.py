@@ -131,8 +131,9 @@ def test_literals_and_casts_read_and_write_iso_8601_durations(both):
      "YQL: the literal Interval(...) is given a string that is not an Interval"),
     ('SELECT Date("2017-02-30") AS d FROM `//tmp/days`',
      "YQL: the literal Date(...) is given a string that is not a Date"),
+    # a Double to an Interval is Impossible in YQL's table of casts (yql_cast_rules)
     ("SELECT CAST(1.5 AS Interval) AS i FROM `//tmp/days`",
-     "YQL: CAST(... AS Interval) takes an integer (microseconds) or a string"),
+     "YQL: CAST of a Double to Interval is impossible"),
 ])
 def test_what_is_not_an_interval_fails_alike_naming_it(both, query, line):
     fails_alike(both, query, line)

@@ -20,6 +20,7 @@ import json
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,6 +175,8 @@ def _plain_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
         return value.decode("utf-8", "replace")
+    if isinstance(value, uuid.UUID):  # a Uuid's canonical text, as dev gives it (yql_results)
+        return str(value)
     return value
 
 
