@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import sys
 import tarfile
 import textwrap
 from pathlib import Path
@@ -17,6 +18,9 @@ import ytjobs
 from yt_pipeline.operations import OperationSpec, Resources
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME, CodePackage, wrapper_name
 from yt_pipeline_dev.client import DevClient
+
+# the YQL tests share with the prod ones the queries that must fail alike (yql_alike.py)
+sys.path.insert(0, str(Path(__file__).parents[1] / "yt_prod"))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from txn_helpers import commit
+from yql_alike import FAILING, NEW_FOLDER_FIRST, written_by_failing
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline_dev import yql_deadline
@@ -16,31 +17,7 @@ from yt_pipeline_dev.client import DevClient
 
 pytest.importorskip("duckdb", reason="YQL in dev runs on DuckDB")
 
-ROW_TYPE_DIFFERS = ('YQL: Table "//tmp/typed" row type differs from the written row type: '
-                    "Struct<s:String!=Int32>")
-UNWRAP_FAILED = "YQL: Unwrap of an empty value (NULL)"
-#: the second INSERT refused as it is compiled, the last one failing as it runs
-FAILING = {
-    "row type": ("INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
-                 "INSERT INTO `//tmp/kept` SELECT 'b' AS s;\n"
-                 "INSERT INTO `//tmp/typed` SELECT 1 AS s;", ROW_TYPE_DIFFERS),
-    "commit between": ("INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
-                       "INSERT INTO `//tmp/kept` WITH TRUNCATE SELECT 'c' AS s;\nCOMMIT;\n"
-                       "INSERT INTO `//tmp/typed` SELECT 1 AS s;", ROW_TYPE_DIFFERS),
-    "run time": ("INSERT INTO `//tmp/kept` SELECT 'b' AS s;\n"
-                 "INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
-                 "SELECT Unwrap(CAST(s AS Int32)) AS x FROM `//tmp/kept`;", UNWRAP_FAILED),
-}
-
-
-def tables(client: DevClient) -> dict[str, object]:
-    """What the query may have changed: each table's rows and declared schema, and the
-    folder a new table would go in."""
-    seen: dict[str, object] = {"//tmp/new listed": client.exists("//tmp/new")}
-    for path in ("//tmp/first", "//tmp/kept", "//tmp/typed", "//tmp/new/t"):
-        seen[path] = (list(client.read_table(path)), client.declared_schema(path)) \
-            if client.exists(path) else None
-    return seen
+tables = written_by_failing
 
 
 @pytest.fixture
@@ -65,14 +42,13 @@ def test_a_failed_query_outside_a_stage_leaves_its_tables_as_they_were(dev, case
     assert before["//tmp/first"] is None
     assert before["//tmp/kept"] == ([{"s": "a"}], dev.declared_schema("//tmp/kept"))
     assert dev.declared_schema("//tmp/kept")["columns"][0]["sort_order"] == "ascending"
-    assert failed(dev, f"INSERT INTO `//tmp/new/t` WITH TRUNCATE SELECT 1 AS n;\n{query}") \
-        == error
+    assert failed(dev, NEW_FOLDER_FIRST + query) == f"YQL: {error}"
     assert tables(dev) == before
 
 
 def test_a_failed_query_outside_a_stage_undoes_in_reverse_order_of_writing(dev):
     query, error = FAILING["run time"]
-    assert failed(dev, query) == error
+    assert failed(dev, query) == f"YQL: {error}"
     log = (dev.root / "operation.log").read_text().splitlines()
     assert [line.split()[1:3] for line in log if "yql_undone" in line] == [
         ["yql_undone", "//tmp/first"], ["yql_undone", "//tmp/kept"]]
@@ -109,7 +85,7 @@ def test_a_failed_query_in_a_stage_leaves_nothing_its_commit_would_keep(dev, tmp
     inside.write_table("//tmp/typed", [{"s": "c"}], append=True)
     seen = tables(inside)
     assert seen["//tmp/typed"][0] == [{"s": "a"}, {"s": "b"}, {"s": "c"}]
-    assert failed(inside, query) == error
+    assert failed(inside, query) == f"YQL: {error}"
     assert tables(inside) == seen
     # another stage may write the table the query made: the failed stage holds no lock
     other = dev.begin_transaction("stage other")

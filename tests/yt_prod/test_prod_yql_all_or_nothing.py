@@ -9,38 +9,13 @@ changes are discarded)."""
 from __future__ import annotations
 
 import pytest
-from yql_alike import dev_and_fake
+from yql_alike import FAILING, NEW_FOLDER_FIRST, dev_and_fake, written_by_failing
 
 from yt_pipeline.errors import QueryFailed
 
 pytest.importorskip("duckdb", reason="YQL runs on DuckDB in dev and in the fake")
 
-ROW_TYPE_DIFFERS = ('Table "//tmp/typed" row type differs from the written row type: '
-                    "Struct<s:String!=Int32>")
-UNWRAP_FAILED = "Unwrap of an empty value (NULL)"
-#: the last INSERT refused as it is compiled, or a SELECT failing as it runs
-FAILING = {
-    "row type": ("INSERT INTO `//tmp/new/t` WITH TRUNCATE SELECT 1 AS n;\n"
-                 "INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
-                 "INSERT INTO `//tmp/kept` SELECT 'b' AS s;\n"
-                 "INSERT INTO `//tmp/typed` SELECT 1 AS s;", ROW_TYPE_DIFFERS),
-    "commit between": ("INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
-                       "INSERT INTO `//tmp/kept` WITH TRUNCATE SELECT 'c' AS s;\nCOMMIT;\n"
-                       "INSERT INTO `//tmp/typed` SELECT 1 AS s;", ROW_TYPE_DIFFERS),
-    "run time": ("INSERT INTO `//tmp/kept` SELECT 'b' AS s;\n"
-                 "INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
-                 "SELECT Unwrap(CAST(s AS Int32)) AS x FROM `//tmp/kept`;", UNWRAP_FAILED),
-}
-
-
-def tables(client) -> dict[str, object]:
-    """What a query may have changed: each table's rows and declared schema, and whether
-    the folder of a new table is there."""
-    seen: dict[str, object] = {"//tmp/new listed": client.exists("//tmp/new")}
-    for path in ("//tmp/first", "//tmp/kept", "//tmp/typed", "//tmp/new/t"):
-        seen[path] = (list(client.read_table(path)), client.declared_schema(path)) \
-            if client.exists(path) else None
-    return seen
+tables = written_by_failing
 
 
 def without_folder(seen: dict[str, object]) -> dict[str, object]:
@@ -66,7 +41,7 @@ def test_a_failed_query_leaves_its_tables_as_they_were_in_dev_and_on_the_fake(bo
     assert before["//tmp/first"] is None and before["//tmp/new listed"] is False
     for client in both:
         with pytest.raises(QueryFailed) as failed:
-            client.run_yql(query)
+            client.run_yql(NEW_FOLDER_FIRST + query)
         assert error in str(failed.value)
         assert tables(client) == before
 

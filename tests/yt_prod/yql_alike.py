@@ -78,3 +78,35 @@ def fails_exactly_alike(both: tuple[DevClient, Any], query: str, line: str) -> N
         prod.run_yql(query)
     assert str(in_dev.value) == line
     assert str(in_prod.value).split(" failed: ", 1)[1] == line
+
+
+#: queries that fail after writing tables (a cluster runs a query in one transaction, so
+#: none of their writes stays: ydb/docs/en/core/yql/reference/syntax/commit.md in
+#: ydb-platform/ydb), with the error each fails with: the last INSERT refused as it is
+#: compiled, after a COMMIT or not, or a SELECT failing as it runs
+ROW_TYPE_DIFFERS = ('Table "//tmp/typed" row type differs from the written row type: '
+                    "Struct<s:String!=Int32>")
+FAILING = {
+    "row type": ("INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
+                 "INSERT INTO `//tmp/kept` SELECT 'b' AS s;\n"
+                 "INSERT INTO `//tmp/typed` SELECT 1 AS s;", ROW_TYPE_DIFFERS),
+    "commit between": ("INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
+                       "INSERT INTO `//tmp/kept` WITH TRUNCATE SELECT 'c' AS s;\nCOMMIT;\n"
+                       "INSERT INTO `//tmp/typed` SELECT 1 AS s;", ROW_TYPE_DIFFERS),
+    "run time": ("INSERT INTO `//tmp/kept` SELECT 'b' AS s;\n"
+                 "INSERT INTO `//tmp/first` WITH TRUNCATE SELECT i FROM `//tmp/src`;\n"
+                 "SELECT Unwrap(CAST(s AS Int32)) AS x FROM `//tmp/kept`;",
+                 "Unwrap of an empty value (NULL)"),
+}
+#: put before a FAILING query: a table in a folder the query makes
+NEW_FOLDER_FIRST = "INSERT INTO `//tmp/new/t` WITH TRUNCATE SELECT 1 AS n;\n"
+
+
+def written_by_failing(client: Any) -> dict[str, object]:
+    """What a FAILING query may have changed: each table's rows and declared schema, and
+    whether the folder of a new table is there."""
+    seen: dict[str, object] = {"//tmp/new listed": client.exists("//tmp/new")}
+    for path in ("//tmp/first", "//tmp/kept", "//tmp/typed", "//tmp/new/t"):
+        seen[path] = (list(client.read_table(path)), client.declared_schema(path)) \
+            if client.exists(path) else None
+    return seen
