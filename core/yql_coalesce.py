@@ -1,5 +1,5 @@
-"""YQL's `??`, COALESCE and NVL of types YQL does not coalesce, refused before a row is read,
-in YQL's words, where DuckDB would cast one operand to the other's type: `CAST(s AS Int64)
+"""YQL's `??`, COALESCE and NVL of types YQL does not coalesce, and IF of branches of types
+it does not unite, refused before a row is read, in YQL's words, where DuckDB would cast one operand to the other's type: `CAST(s AS Int64)
 ?? 'str'` failed as a row was read ("Could not convert string 'str' to INT64"), and
 `int_column ?? 'str'` gave the number.
 
@@ -27,6 +27,13 @@ yql_mixed_types', and so are the names of the types in the message: a column YQL
 Optional is named without its Optional<...>, which DuckDB does not know. A Decimal is not
 refused with a number (YQL's TryConvertTo has no number-to-Decimal conversion, but no query
 has shown what YQL answers), and a type these groups do not know is never refused.
+
+IF(c, a, b) needs a common type of its branches too (IfWrapper, type_ann_core.cpp), but
+another one: CommonType (yql_expr_type_annotation.cpp) takes an Optional's item type and
+GetSuperType's of two data types, which unites the same groups (numbers to the higher
+level, strings to String, dates to the wider) but no integer with a Timestamp, and fails
+with "Cannot infer common type for <then> and <else>" naming the data types. CASE is
+not checked here.
 """
 
 from __future__ import annotations
@@ -36,24 +43,32 @@ import re
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, yql_name
 
 _KEY = "yql_coalesce:"
+_IF_KEY = "yql_if:"
 #: the pairs of groups (yql_mixed_types' yql_cmp_family) whose types have a common one in
 #: YQL, besides a group with itself
 _PAIRS = ("('int', 'float'), ('float', 'int'), ('text', 'yson'), ('yson', 'text'), "
           "('int', 'decimal'), ('decimal', 'int'), ('float', 'decimal'), ('decimal', 'float')")
-#: 'ok' when values of types `tl` and `tr` (typeof()'s names) coalesce in YQL, else a key
-#: naming them
-_COALESCED = (
-    "CREATE OR REPLACE MACRO yql_coalesce_key(tl, tr) AS "
-    "CASE WHEN yql_cmp_family(tl) IS NULL OR yql_cmp_family(tr) IS NULL "
-    "OR yql_cmp_family(tl) = yql_cmp_family(tr) "
-    f"OR (yql_cmp_family(tl), yql_cmp_family(tr)) IN ({_PAIRS}) "
-    # an integer converts to a Timestamp (TryConvertTo's UnsafeTimestampCast)
-    "OR (tl = 'TIMESTAMP' AND yql_cmp_family(tr) = 'int') "
-    "OR (tr = 'TIMESTAMP' AND yql_cmp_family(tl) = 'int') THEN 'ok' "
-    f"ELSE '{_KEY}' || tl || '|' || tr END")
+
+
+def _key_macro(name: str, key: str, more: str = "") -> str:
+    """A macro giving 'ok' when values of types `tl` and `tr` (typeof()'s names) have a
+    common type in YQL, else a key naming them; `more` adds pairs that have one."""
+    return (f"CREATE OR REPLACE MACRO {name}(tl, tr) AS "
+            "CASE WHEN yql_cmp_family(tl) IS NULL OR yql_cmp_family(tr) IS NULL "
+            "OR yql_cmp_family(tl) = yql_cmp_family(tr) "
+            f"OR (yql_cmp_family(tl), yql_cmp_family(tr)) IN ({_PAIRS}){more} THEN 'ok' "
+            f"ELSE '{key}' || tl || '|' || tr END")
+
+
+#: Coalesce's: TryConvertTo converts an integer to a Timestamp too (UnsafeTimestampCast)
+_COALESCED = _key_macro("yql_coalesce_key", _KEY, (
+    " OR (tl = 'TIMESTAMP' AND yql_cmp_family(tr) = 'int')"
+    " OR (tr = 'TIMESTAMP' AND yql_cmp_family(tl) = 'int')"))
+#: IF's: CommonType's (GetSuperType) of the same groups, and no other pair
+_IF_BRANCHES = _key_macro("yql_if_key", _IF_KEY)
 #: the macros a connection running YQL defines (yql_macros); yql_cmp_family is
 #: yql_mixed_types' and is defined before them
-COALESCE_MACROS = (_COALESCED,)
+COALESCE_MACROS = (_COALESCED, _IF_BRANCHES)
 
 #: an operand whose copy in the check would bind a subquery or a window once more
 _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
@@ -61,23 +76,35 @@ _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
 _LAMBDA_PARAMETER = "yql_lambda_"
 
 
-def coalesced(left: str, right: str) -> str:
-    """`COALESCE(left, right)` with the check of its operands' types (the module's
+def _checked(value: str, left: str, right: str, macro: str) -> str:
+    """`value` with the check by `macro` of the types of `left` and `right` (the module's
     docstring). An operand other than a column or a literal has its type named once, as
     the item of a list a lambda maps (yql_mixed_types.compared: the macro names each
     argument several times, and DuckDB copies it each time), but not inside a lambda of
     the query's own, which DuckDB may not bind so."""
-    left, right = left.strip(), right.strip()
-    value = f"COALESCE({left}, {right})"
     if _UNCHECKED.search(left) or _UNCHECKED.search(right):
         return value
     if (PLAIN_OPERAND.fullmatch(left) and PLAIN_OPERAND.fullmatch(right)) or \
             _LAMBDA_PARAMETER in left or _LAMBDA_PARAMETER in right:
-        key = f"yql_coalesce_key(typeof({left}), typeof({right}))"
+        key = f"{macro}(typeof({left}), typeof({right}))"
     else:
         key = (f"list_transform([[typeof({left}), typeof({right})]], lambda yql_types: "
-               f"yql_coalesce_key(yql_types[1], yql_types[2]))[1]")
+               f"{macro}(yql_types[1], yql_types[2]))[1]")
     return f"(CASE WHEN struct_extract({{'ok': true}}, {key}) THEN {value} END)"
+
+
+def coalesced(left: str, right: str) -> str:
+    """`COALESCE(left, right)` with the check of its operands' types."""
+    left, right = left.strip(), right.strip()
+    return _checked(f"COALESCE({left}, {right})", left, right, "yql_coalesce_key")
+
+
+def if_checked(value: str, then: str, otherwise: str) -> str:
+    """`value`, YQL's IF(condition, then, otherwise) written for DuckDB, with the check of
+    its branches' types: IfWrapper (type_ann_core.cpp) needs their common type, CommonType
+    in yql_expr_type_annotation.cpp, or fails with "Cannot infer common type for <then>
+    and <else>" (of their data types, an Optional's item type)."""
+    return _checked(value, then.strip(), otherwise.strip(), "yql_if_key")
 
 
 def coalesced_call(args: list[str]) -> str:
@@ -91,14 +118,17 @@ def coalesced_call(args: list[str]) -> str:
 
 
 #: the key DuckDB names, its types' quotes doubled (a Yson's UNION("yson:...", ...))
-_REFUSED = re.compile(r'Could not find key "' + _KEY + r'((?:[^"|]|"")+)\|((?:[^"]|"")+)"')
+_REFUSED = re.compile(r'Could not find key "(' + _KEY + '|' + _IF_KEY +
+                      r')((?:[^"|]|"")+)\|((?:[^"]|"")+)"')
 
 
 def coalesce_failure(message: str) -> str | None:
-    """YQL's words for DuckDB's refusal of a yql_coalesce_key key, or None."""
+    """YQL's words for DuckDB's refusal of a yql_coalesce_key or yql_if_key key, or None."""
     found = _REFUSED.search(message)
     if not found:
         return None
-    left, right = found.groups()
+    key, left, right = found.groups()
+    if key == _IF_KEY:
+        return f"YQL: Cannot infer common type for {yql_name(left)} and {yql_name(right)}"
     return (f"YQL: uncompatible coalesce types, first type: {yql_name(left)}, "
             f"second type: {yql_name(right)}")

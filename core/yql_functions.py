@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from yt_pipeline import yql_lists
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_coalesce import coalesced_call
+from yt_pipeline.yql_coalesce import coalesced_call, if_checked
 from yt_pipeline.yql_udf_calls import check_arity
 
 #: the text DuckDB's error() is given when Unwrap meets an empty value (failure_meaning)
@@ -111,7 +111,9 @@ def _if(args: list[str], name: str, where: str) -> str:
     # IF(c, a) is NULL when c is false; a NULL condition takes the else branch, as CASE does
     check_arity(name, args, 2, 3)
     otherwise = f" ELSE {args[2].strip()}" if len(args) == 3 else ""
-    return f"CASE WHEN {args[0].strip()} THEN {args[1].strip()}{otherwise} END"
+    value = f"CASE WHEN {args[0].strip()} THEN {args[1].strip()}{otherwise} END"
+    # YQL types the branches as it types the query (yql_coalesce)
+    return if_checked(value, args[1], args[2]) if len(args) == 3 else value
 
 
 def _current(unit: str) -> Callable[[list[str], str, str], str]:
