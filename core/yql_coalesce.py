@@ -1,7 +1,7 @@
 """YQL's `??`, COALESCE and NVL of types YQL does not coalesce, and IF of branches of types
-it does not unite, refused before a row is read, in YQL's words, where DuckDB would cast one operand to the other's type: `CAST(s AS Int64)
-?? 'str'` failed as a row was read ("Could not convert string 'str' to INT64"), and
-`int_column ?? 'str'` gave the number.
+it does not unite, refused before a row is read, in YQL's words, where DuckDB would cast one
+operand to the other's type: `CAST(s AS Int64) ?? 'str'` failed as a row was read ("Could
+not convert string 'str' to INT64"), and `int_column ?? 'str'` gave the number.
 
 YQL's Coalesce takes two operands (more are folded from the left, Coalesce(Coalesce(a, b),
 c); NVL is Coalesce: NvlWrapper) and types them in CoalesceWrapper
@@ -52,7 +52,9 @@ _PAIRS = ("('int', 'float'), ('float', 'int'), ('text', 'yson'), ('yson', 'text'
 
 def _key_macro(name: str, key: str, more: str = "") -> str:
     """A macro giving 'ok' when values of types `tl` and `tr` (typeof()'s names) have a
-    common type in YQL, else a key naming them; `more` adds pairs that have one."""
+    common type in YQL, else a key naming them; `more` adds pairs that have one. (Binding
+    the groups once in a lambda would shorten it, but DuckDB does not fold a lambda inside
+    a lambda of the query's own, ListFilter's, and the key must be a constant.)"""
     return (f"CREATE OR REPLACE MACRO {name}(tl, tr) AS "
             "CASE WHEN yql_cmp_family(tl) IS NULL OR yql_cmp_family(tr) IS NULL "
             "OR yql_cmp_family(tl) = yql_cmp_family(tr) "
@@ -76,13 +78,26 @@ _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
 _LAMBDA_PARAMETER = "yql_lambda_"
 
 
+#: literals whose types always have a common one: integers (an Int32 or an Int64), Bools
+_INTEGER = re.compile(r"\(?-?\d+\)?")
+_BOOL = re.compile(r"true|false", re.I)
+
+
+def _alike_literals(left: str, right: str) -> bool:
+    """Both operands literals of one group, or either NULL: no check is needed, and none
+    is written (IF(c, 1, 0) is common, and the check's expanded macro is long)."""
+    if "NULL" in (left.upper(), right.upper()):
+        return True
+    return any(kind.fullmatch(left) and kind.fullmatch(right) for kind in (_INTEGER, _BOOL))
+
+
 def _checked(value: str, left: str, right: str, macro: str) -> str:
     """`value` with the check by `macro` of the types of `left` and `right` (the module's
     docstring). An operand other than a column or a literal has its type named once, as
     the item of a list a lambda maps (yql_mixed_types.compared: the macro names each
     argument several times, and DuckDB copies it each time), but not inside a lambda of
     the query's own, which DuckDB may not bind so."""
-    if _UNCHECKED.search(left) or _UNCHECKED.search(right):
+    if _UNCHECKED.search(left) or _UNCHECKED.search(right) or _alike_literals(left, right):
         return value
     if (PLAIN_OPERAND.fullmatch(left) and PLAIN_OPERAND.fullmatch(right)) or \
             _LAMBDA_PARAMETER in left or _LAMBDA_PARAMETER in right:
