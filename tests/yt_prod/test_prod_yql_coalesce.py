@@ -1,5 +1,5 @@
-"""YQL's `??`, COALESCE and NVL type their operands as YQL does, in dev and on the fake query
-tracker alike (core/yql_coalesce.py, core/yql_required.py).
+"""YQL's `??`, COALESCE, NVL and IF type their operands as YQL does, in dev and on the fake
+query tracker alike (core/yql_coalesce.py, core/yql_required.py).
 
 Source: CoalesceWrapper and NvlWrapper in yql/essentials/core/type_ann/type_ann_core.cpp,
 with SilentInferCommonType and TryConvertTo in yql/essentials/core/yql_expr_type_annotation.cpp
@@ -9,7 +9,10 @@ wider one, Utf8 to String, a NULL to anything); without one the query fails type
 annotation, before a row is read, with "uncompatible coalesce types, first type: <left>,
 second type: <right>". More than two operands are folded from the left. The result is the
 left operand when it is not Optional and of the right one's item type, else the common
-type, Optional only when both operands are.
+type, Optional only when both operands are. IF(c, a, b) needs a common type of its branches
+(IfWrapper there, CommonType and GetSuperType in yql_expr_type_annotation.cpp: numbers
+unite to the higher level, strings to String, dates to the wider), else "Cannot infer
+common type for <then> and <else>", naming their data types.
 """
 
 from __future__ import annotations
@@ -70,12 +73,32 @@ def test_operands_with_a_common_type_give_it_and_are_required_when_one_operand_i
     columns = written_columns(both, (
         "SELECT i ?? o AS left_required, NVL(i, o) AS nvl_of_them, "
         "o ?? i AS widened, CAST(s AS Int8) ?? 7 AS narrow_literal, o ?? 1.5 AS to_double, "
-        "NULL ?? i AS null_left, o ?? o AS both_optional FROM `//tmp/src`"))
+        "NULL ?? i AS null_left, o ?? o AS both_optional, "
+        # IF unites its branches' types too, Optional when one is
+        "IF(i > 1, i, o) AS if_widened, IF(i > 9, 1.5, o) AS if_double FROM `//tmp/src`"))
     assert columns == {
         "left_required": ("int64", True), "nvl_of_them": ("int64", True),
         "widened": ("int64", True), "narrow_literal": ("int8", True),
         "to_double": ("double", True), "null_left": ("int64", True),
-        "both_optional": ("int32", False)}
+        "both_optional": ("int32", False), "if_widened": ("int64", False),
+        "if_double": ("double", False)}
     assert same_rows(both, "SELECT * FROM `//tmp/o`") == [
         {"left_required": 5, "nvl_of_them": 5, "widened": 5, "narrow_literal": 7,
-         "to_double": 1.5, "null_left": 5, "both_optional": None}]
+         "to_double": 1.5, "null_left": 5, "both_optional": None, "if_widened": 5,
+         "if_double": None}]
+
+
+@pytest.mark.parametrize("expression, line", [
+    # DuckDB gave 1, casting 'a' to a number for the rows that took that branch
+    ("IF(i > 1, 1, 'a')", "Int32 and String"),
+    ("IF(i > 1, i, 'a')", "Int64 and String"),
+    ("IF(i > 1, b, 0)", "Bool and Int32"),
+    # the outer IF's then branch is the inner one's Int64
+    ("IF(i > 1, IF(i > 2, i, 1), s)", "Int64 and String"),
+])
+def test_if_branches_without_a_common_type_are_refused_in_yqls_words(both, expression, line):
+    fails_alike(both, f"SELECT {expression} AS x FROM `//tmp/src`",
+                f"YQL: Cannot infer common type for {line}")
+    fails_alike(both, f"SELECT {expression} AS x FROM `//tmp/src` WHERE i > 100",
+                f"YQL: Cannot infer common type for {line}")
+
