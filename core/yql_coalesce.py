@@ -91,15 +91,29 @@ def _alike_literals(left: str, right: str) -> bool:
     return any(kind.fullmatch(left) and kind.fullmatch(right) for kind in (_INTEGER, _BOOL))
 
 
+def _small(operand: str) -> bool:
+    """An operand copied at little cost: a column, a literal, or a short expression holding
+    no check of its own (whose copies would multiply a level at a time). Such operands keep
+    the plain form, which DuckDB folds inside a lambda of the query's own too."""
+    return bool(PLAIN_OPERAND.fullmatch(operand)) or (
+        len(operand) <= _SMALL and "struct_extract(" not in operand
+        and not _MACRO_CALL.search(operand))
+
+
+_SMALL = 200
+#: a call of a macro of the rewrites, which names its arguments many times
+_MACRO_CALL = re.compile(r"\byql_\w+\(")
+
+
 def _checked(value: str, left: str, right: str, macro: str) -> str:
     """`value` with the check by `macro` of the types of `left` and `right` (the module's
-    docstring). An operand other than a column or a literal has its type named once, as
+    docstring). An operand other than a small one (_small) has its type named once, as
     the item of a list a lambda maps (yql_mixed_types.compared: the macro names each
     argument several times, and DuckDB copies it each time), but not inside a lambda of
-    the query's own, which DuckDB may not bind so."""
+    the query's own, which DuckDB does not fold so."""
     if _UNCHECKED.search(left) or _UNCHECKED.search(right) or _alike_literals(left, right):
         return value
-    if (PLAIN_OPERAND.fullmatch(left) and PLAIN_OPERAND.fullmatch(right)) or \
+    if (_small(left) and _small(right)) or \
             _LAMBDA_PARAMETER in left or _LAMBDA_PARAMETER in right:
         key = f"{macro}(typeof({left}), typeof({right}))"
     else:

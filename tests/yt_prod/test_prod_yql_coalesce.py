@@ -102,3 +102,11 @@ def test_if_branches_without_a_common_type_are_refused_in_yqls_words(both, expre
     fails_alike(both, f"SELECT {expression} AS x FROM `//tmp/src` WHERE i > 100",
                 f"YQL: Cannot infer common type for {line}")
 
+
+
+def test_if_branches_are_checked_inside_a_lambda_of_the_query(both):
+    # DuckDB folds the check there only in its plain form: a short branch keeps it
+    lambda_of = "SELECT ListMap(AsList(1, 2, 3), ($x) -> {{ RETURN IF($x > 1, abs(i), {}); }}) " \
+                "AS f FROM `//tmp/src`"
+    assert same_rows(both, lambda_of.format("0")) == [{"f": [0, 5, 5]}]
+    fails_alike(both, lambda_of.format('"a"'), "YQL: Cannot infer common type for Int64 and String")
