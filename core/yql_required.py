@@ -28,8 +28,8 @@ not named: YQL's columnN, yql_unnamed) whose expression is one of:
   `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
   operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
   give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
-  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y,
-  and CASE ... THEN x ... ELSE y END of such values (the same If in YQL);
+  COALESCE, NVL and `??` with one such operand (_coalesced); IF(condition, x, y) of such
+  x and y, and CASE ... THEN x ... ELSE y END of such values (the same If in YQL);
 - CAST(x AS T) of such an x whose type the text tells (a column's, given `source_types`, a
   literal's, a count's, another CAST's) when YQL's cast of that type to T never fails
   (yql_cast_types: Int32 to Int64, any integer to String or Double...).
