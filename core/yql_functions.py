@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from yt_pipeline import yql_lists
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_coalesce import coalesced_call, if_checked
 from yt_pipeline.yql_udf_calls import check_arity
 
 #: the text DuckDB's error() is given when Unwrap meets an empty value (failure_meaning)
@@ -110,7 +111,9 @@ def _if(args: list[str], name: str, where: str) -> str:
     # IF(c, a) is NULL when c is false; a NULL condition takes the else branch, as CASE does
     check_arity(name, args, 2, 3)
     otherwise = f" ELSE {args[2].strip()}" if len(args) == 3 else ""
-    return f"CASE WHEN {args[0].strip()} THEN {args[1].strip()}{otherwise} END"
+    value = f"CASE WHEN {args[0].strip()} THEN {args[1].strip()}{otherwise} END"
+    # YQL types the branches as it types the query (yql_coalesce)
+    return if_checked(value, args[1], args[2]) if len(args) == 3 else value
 
 
 def _current(unit: str) -> Callable[[list[str], str, str], str]:
@@ -177,13 +180,20 @@ def _bool_aggregate(decides: str) -> Callable[[list[str], str, str], str]:
     return rewrite
 
 
+def _coalesce(args: list[str], name: str, where: str) -> str:
+    check_arity(name, args, 1, 1000)
+    return coalesced_call(args)
+
+
 #: YQL built-ins rewritten, by their name in lower case
 _REWRITES: dict[str, Callable[[list[str], str, str], str]] = {
     "just": _just,
     "nothing": _nothing,
     "unwrap": _unwrap,
     "if": _if,
-    "nvl": _renamed("COALESCE", 1, 1000),
+    # YQL's Coalesce types its operands (yql_coalesce); NVL is Coalesce
+    "coalesce": _coalesce,
+    "nvl": _coalesce,
     "currentutcdate": _current("date"),
     "currentutcdatetime": _current("second"),
     "currentutctimestamp": _current("microsecond"),

@@ -43,6 +43,7 @@ from typing import Any
 
 import msgspec
 
+from yt_pipeline.yql_coalesce import coalesced
 from yt_pipeline.yql_mixed_types import COMPARISONS, compared
 
 #: the least value of a signed integer's type (NULL for any other type). A HUGEINT stands
@@ -386,7 +387,7 @@ def _build(parts: list[Any]) -> str:
             op = parts[position]
             position += 1
             if op == "??":  # right-associative: its right side takes the rest of the chain
-                left = f"COALESCE({left}, {expression(_BINARY[op])})"
+                left = coalesced(left, expression(_BINARY[op]))  # typed as YQL does
                 continue
             right = expression(_BINARY[op] + 1)
             # `+` and `-` of dates, times and Intervals have YQL's types (yql_time_arith)

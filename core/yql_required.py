@@ -28,8 +28,8 @@ not named: YQL's columnN, yql_unnamed) whose expression is one of:
   `+`, `-`, `*` over such values and literals (YQL's arithmetic is Optional only when an
   operand is: yql/essentials/docs/en/syntax/expressions.md, ydb; `/` and `%` of integers
   give an Optional, NULL for a zero divisor, and stay optional here, a double's too);
-  COALESCE(..., x) and `... ?? x` of such an x last; IF(condition, x, y) of such x and y,
-  and CASE ... THEN x ... ELSE y END of such values (the same If in YQL);
+  COALESCE, NVL and `??` with one such operand (_coalesced); IF(condition, x, y) of such
+  x and y, and CASE ... THEN x ... ELSE y END of such values (the same If in YQL);
 - CAST(x AS T) of such an x whose type the text tells (a column's, given `source_types`, a
   literal's, a count's, another CAST's) when YQL's cast of that type to T never fails
   (yql_cast_types: Int32 to Int64, any integer to String or Double...).
@@ -492,17 +492,44 @@ def _required_arithmetic(expression: list[Token], source: SourceColumns) -> bool
 
 
 def _coalesced(expression: list[Token], source: SourceColumns) -> bool:
-    """COALESCE(..., x) or `... ?? x` with an x not Optional: YQL's Coalesce is Optional
-    only when its last argument is."""
+    """COALESCE(a, b...), NVL(a, b...) or `a ?? b ...` with an operand not Optional: YQL's
+    Coalesce of two is Optional only when both are (CoalesceWrapper in
+    yql/essentials/core/type_ann/type_ann_core.cpp, ydb: a left operand not Optional is
+    the result, or converted to the common type; an Optional one's item type is), and
+    more than two are folded in pairs."""
     end = call_end(expression)
-    if end == len(expression) and expression[0].text.upper() == "COALESCE":
-        last = _arguments(expression, end)[-1]
-        return bool(last) and (_operand_required(last, source) or _not_optional(last, source))
-    for index in range(len(expression) - 2, 0, -1):
-        if expression[index].text == "?" and expression[index + 1].text == "?" \
-                and _depth_at(expression, index) == 0:
-            return _operand_required(expression[index + 2:], source)
-    return False
+    if end == len(expression) and expression[0].text.upper() in ("COALESCE", "NVL"):
+        return any(argument and (_operand_required(argument, source)
+                                 or _not_optional(argument, source))
+                   for argument in _arguments(expression, end))
+    parts: list[list[Token]] = [[]]
+    index = 0
+    while index < len(expression):
+        if expression[index].text == "?" and index + 1 < len(expression) \
+                and expression[index + 1].text == "?" and _depth_at(expression, index) == 0:
+            parts.append([])
+            index += 2
+            continue
+        parts[-1].append(expression[index])
+        index += 1
+    if len(parts) < 2 or not all(parts):
+        return False
+    if _operand_required(parts[-1], source):
+        return True
+    # an earlier operand decides only when every operand is whole: `a ?? b = c` is a
+    # comparison, whatever `a` is
+    return all(_whole(part) for part in parts) and \
+        any(_operand_required(part, source) for part in parts)
+
+
+def _whole(operand: list[Token]) -> bool:
+    """A column, a literal, a call, a bracketed part, or arithmetic of such (`a + 1`)."""
+    if len(operand) == 1:
+        return True
+    if call_end(operand) == len(operand) or call_end([Token("word", "", 0, 0), *operand]) \
+            == len(operand) + 1:
+        return True
+    return operands(operand, ARITHMETIC) is not None
 
 
 def _arguments(expression: list[Token], end: int) -> list[list[Token]]:

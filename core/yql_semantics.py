@@ -25,6 +25,7 @@ from typing import Any
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_cast_rules import cast_refusal, checked, refusing, target_type
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
+from yt_pipeline.yql_coalesce import coalesce_failure
 from yt_pipeline.yql_engine_settings import DUCKDB_SETTINGS, IEEE_DOUBLES, RECENT_SETTINGS
 from yt_pipeline.yql_functions import (
     literal_failure,
@@ -522,7 +523,8 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
     unwrapped = (cast_refusal(message, DEV if who == "dev" else who)
                  or unwrap_failure(message) or concat_failure(message) or cast_failure(message)
                  or literal_failure(message) or list_concat_failure(message)
-                 or compare_failure(message) or arithmetic_failure(message))
+                 or compare_failure(message) or arithmetic_failure(message)
+                 or coalesce_failure(message))
     if unwrapped:
         return unwrapped
     if SUBSTRING_CUT in message:
