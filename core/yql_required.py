@@ -133,12 +133,14 @@ def _union_all_parts(statement: str) -> list[str] | None:
 def select_items(statement: str,
                  source_columns: Callable[[str], Collection[str]] | None = None,
                  subquery: Callable[[str], dict[str, str]] | None = None,
+                 outer_sides: bool = False,
                  ) -> tuple[list[tuple[str, list[Token]]], SourceColumns] | None:
     """(name, expression tokens) of each result column of `statement` (a SELECT of no
     UNION, or an INSERT of one) named with AS or read bare, and the columns of the tables
     it reads that `source_columns` gives (as required_columns reads the tables: names, or
     names with their YQL types), and those `subquery` gives of a subquery's text in its
-    FROM (none known without it); None for another statement."""
+    FROM (none known without it); None for another statement. `outer_sides`: the columns
+    of a side an outer JOIN makes Optional are kept (for their data types, yql_utf8)."""
     found = statements(statement)
     if len(found) != 1:
         return None
@@ -151,7 +153,7 @@ def select_items(statement: str,
     rest = tokens[start + 1:]
     source = SourceColumns()
     if source_columns is not None and not _GROUPINGS & set(words):
-        source = _sources(rest, source_columns, statement, subquery)
+        source = _sources(rest, source_columns, statement, subquery, outer_sides)
     return _result_items(rest, source), source
 
 
@@ -186,7 +188,8 @@ _JOIN_STARTS = frozenset({"JOIN", "INNER", "CROSS", "LEFT", "RIGHT", "FULL", "EX
 
 def _sources(tokens: list[tuple[Token, int]],
              source_columns: Callable[[str], Collection[str]], text: str,
-             subquery: Callable[[str], dict[str, str]] | None) -> SourceColumns:
+             subquery: Callable[[str], dict[str, str]] | None,
+             outer_sides: bool = False) -> SourceColumns:
     """The tables read when the FROM at depth 0 names backticked paths (`cluster.` before
     one, an alias after it, allowed) or subqueries in parentheses (read by `subquery`, given
     their text: `text[...]`), joined by JOINs of the kinds of _JOINS, and nothing else (a
@@ -199,7 +202,8 @@ def _sources(tokens: list[tuple[Token, int]],
     tables: list[tuple[str | None, dict[str, str]]] = []  # (alias, required columns)
     optional_next = False  # the table a LEFT or FULL JOIN joins
     while True:
-        table = _table(after, source_columns, optional_next, text, subquery)
+        table = _table(after, source_columns, optional_next and not outer_sides, text,
+                       subquery)
         if table is None:
             return SourceColumns()
         alias, required, after = table
@@ -215,7 +219,7 @@ def _sources(tokens: list[tuple[Token, int]],
             return SourceColumns()  # a comma, a SEMI or ONLY JOIN, a table function's arguments
         words, optional = kind
         after = after[words:]
-        if optional in ("left", "both"):
+        if optional in ("left", "both") and not outer_sides:
             tables = [(name, {}) for name, _ in tables]
         optional_next = optional in ("right", "both")
     groups = _group_aliases(tokens)

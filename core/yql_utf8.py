@@ -1,0 +1,109 @@
+"""Which result columns of a YQL SELECT are Utf8, as far as the query text tells: those a
+YQL write gives the YT type `utf8`, where dev and the fake keep both String and Utf8 as
+text (DuckDB's VARCHAR) and would write `string`.
+
+A YQL write gives a Utf8 column the YT type `utf8` and a String one `string`
+(RowSpecYqlTypeToYtType and RowSpecYqlTypeToYtNativeType in yt/yql/providers/yt/lib/schema/
+schema.cpp, ydb-platform/ydb), and YQL reads a `utf8` column of a table's schema back as a
+Utf8 (ConvertYtDataType, same file). A result column is Utf8 here when its expression is:
+
+- `CAST(x AS Utf8)` (Optional or not: yql_required tells which);
+- a string literal with the `u` suffix, `'text'u` (yql/essentials/docs/en/syntax/lexer.md);
+- a column read (by its name, `alias.column`, or `*` of one table) from a `utf8` column of
+  a table's schema, or from a Utf8 column of a subquery, of any side of a JOIN (an outer
+  JOIN makes it Optional, still a Utf8);
+- in a UNION ALL, a column every part gives as a Utf8 (the common type of a Utf8 and a
+  String is a String).
+
+Anything else (a function's result, an IF or COALESCE of Utf8 values) is not followed, and
+stays a String, as dev wrote it before.
+
+An append checks the written row type against the table's (the append checks of
+yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp, ydb): where they differ, YQL
+tries TryConvertTo (yql/essentials/core/yql_expr_type_annotation.cpp), which converts a
+Utf8 to a String (ToString) and a String literal holding UTF-8 to a Utf8, but no other
+String: a String column written into a `utf8` one is refused with YQL's type diff
+(`utf8_refused`), a Utf8 written into a `string` one goes in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from yt_pipeline.yql_cast_types import column_type
+from yt_pipeline.yql_required import _union_all_parts, data_type, select_items
+from yt_pipeline.yql_rules import Token
+
+#: the suffixes of a string literal that give its type (yql_string_suffix)
+_SUFFIX_TYPES = {"u": "Utf8", "s": "String"}
+
+
+def utf8_columns(statement: str,
+                 source_types: Callable[[str], dict[str, str]] | None = None
+                 ) -> frozenset[str]:
+    """The result columns of `statement` (a SELECT, or an INSERT of one) YQL types Utf8;
+    `source_types` gives the columns of the table at a path with their types (YT's names,
+    or the DuckDB names of dev's declared schemas), none for a table of no schema."""
+    return frozenset(name for name, kind in _text_types(statement, source_types).items()
+                     if kind == "Utf8")
+
+
+def string_literals(statement: str) -> frozenset[str]:
+    """The result columns of `statement` that are a string literal with no suffix, which
+    YQL converts to a Utf8 when appended to a `utf8` column (TryConvertTo)."""
+    found = select_items(statement)
+    if found is None:
+        return frozenset()
+    items, _ = found
+    return frozenset(name for name, expression in items
+                     if len(expression) == 1 and expression[0].kind == "string")
+
+
+def utf8_refused(table_utf8: frozenset[str], written_utf8: frozenset[str],
+                 written_text: frozenset[str], literals: frozenset[str]) -> bool:
+    """Whether YQL refuses an append writing columns `written_text` (text, DuckDB's
+    VARCHAR) of which `written_utf8` are Utf8, into a table whose `table_utf8` columns are
+    `utf8`: a String not a literal into a `utf8` column (the module's docstring)."""
+    return bool((table_utf8 & written_text) - written_utf8 - literals)
+
+
+def _text_types(statement: str, source_types: Callable[[str], dict[str, str]] | None
+                ) -> dict[str, str]:
+    """Each result column whose YQL data type the text tells (yql_required.data_type, and
+    a suffixed string literal's), by name."""
+    parts = _union_all_parts(statement)
+    if parts is not None:
+        typed = [_text_types(part, source_types) for part in parts]
+        return {name: kind for name, kind in typed[0].items()
+                if all(found.get(name) == kind for found in typed)}
+
+    def columns(path: str) -> dict[str, str]:
+        kinds = source_types(path) if source_types is not None else {}
+        return {name: column_type(kind) or "" for name, kind in kinds.items()}
+
+    def subquery(text: str) -> dict[str, str]:
+        return _text_types(text, source_types)
+
+    found = select_items(statement, columns, subquery, outer_sides=True)
+    if found is None:
+        return {}
+    items, source = found
+    types = {}
+    for name, expression in items:
+        if [token.text for token in expression] == ["*"]:
+            kind = source.bare.get(name)  # `*` of one table: each of its columns
+        else:
+            kind = _literal_type(expression) or data_type(expression, source)
+        if kind:
+            types[name] = kind
+    return types
+
+
+def _literal_type(expression: list[Token]) -> str | None:
+    """The type a suffix gives a string literal (`'text'u`), in parentheses or not."""
+    while len(expression) >= 3 and expression[0].text == "(" and expression[-1].text == ")":
+        expression = expression[1:-1]
+    if len(expression) == 2 and expression[0].kind == "string" \
+            and expression[1].kind == "word" and expression[0].end == expression[1].start:
+        return _SUFFIX_TYPES.get(expression[1].text.lower())
+    return None
