@@ -364,7 +364,11 @@ def sort_key(value: Any) -> tuple[Any, ...] | _Composite:
 _APPEND_CONVERSIONS = {("int64", "double"), ("uint64", "double"), ("int64", "uint64"),
                        ("uint64", "int64"),
                        # a Float widens to a Double (TryConvertTo), its value unchanged
-                       ("float", "double")}
+                       ("float", "double"),
+                       # a Utf8 becomes a String (ToString: the data branch of
+                       # TryConvertToImpl, yql/essentials/core/yql_expr_type_annotation.cpp);
+                       # a String becomes a Utf8 only as a literal (yql_utf8)
+                       ("utf8", "string")}
 
 
 def _widens(written: str, table: str) -> bool:

@@ -75,6 +75,7 @@ from yt_pipeline_dev.yql_schema import (
     refuse_rows_off_schema,
     required_of,
     schema_of,
+    yt_types,
 )
 from ytjobs.codec import NotARow, RowReader, iter_blocks, loads_line, write_lines
 from ytjobs.row_rules import RowRefused
@@ -952,8 +953,6 @@ class DevClient(YqlRequests):
         optional (required false) but those it found not Optional (yql_required: a COUNT, a
         literal); once a sort sorted it, its key columns come first,
         marked `sort_order`, as a cluster shows a sorted schema (TTableSchema::ToSorted)."""
-        from yt_pipeline.column_types import yt_column_type
-
         table = self.existing_table(path)
         try:
             # one look at the file: schema_of answered None for a table removed this
@@ -965,7 +964,8 @@ class DevClient(YqlRequests):
         if columns is None:
             return None
         required = required_of(columns)
-        shown = {name: {"name": name, "type": yt_column_type(kind), "required": name in required}
+        types = yt_types(columns)  # a column YQL wrote as Utf8 is `utf8`
+        shown = {name: {"name": name, "type": types[name], "required": name in required}
                  for name, kind in columns}
         first = [dict(shown.get(name, {"name": name, "type": "any", "required": False}),
                       sort_order="ascending") for name in key]

@@ -195,7 +195,7 @@ def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
     found = inferred_columns(inputs)
     if found is None:
         return None
-    from yt_pipeline_dev.yql_schema import DeclaredColumns, presorted_of, required_of
+    from yt_pipeline_dev.yql_schema import DeclaredColumns, presorted_of, required_of, utf8_of
 
     unique = bool(getattr(found, "unique_keys", False)) and bool(first_key) and \
         set(first_key or []) <= set(sort_by or [])
@@ -204,8 +204,9 @@ def sort_output_schema(inputs: list[list[tuple[str, str]] | None],
         columns = [(name, kind) for name, kind in found if name in kept]
         required, presorted = required & kept, presorted & kept
         unique = unique and set(first_key or []) <= kept
+    utf8 = utf8_of(found) & {name for name, _ in columns}
     return DeclaredColumns(_key_then_by_name(columns, sort_by or []), required, unique,
-                           presorted)
+                           presorted, utf8)
 
 
 def _key_then_by_name(columns: list[tuple[str, str]], sort_by: list[str]

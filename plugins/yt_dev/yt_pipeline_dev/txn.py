@@ -246,7 +246,8 @@ class DevTransaction:
             if schema is not None:
                 declare(self.root, staged, DeclaredColumns(
                     [(str(c[0]), str(c[1])) for c in schema["columns"]],
-                    schema.get("required") or (), presorted=schema.get("presorted") or ()),
+                    schema.get("required") or (), presorted=schema.get("presorted") or (),
+                    utf8=schema.get("utf8") or ()),
                     schema.get("sorted_by"))
                 # and its unique keys, which declare leaves out (unique_keys.py)
                 keep_unique(self.root, staged, bool(schema.get("unique_keys")))

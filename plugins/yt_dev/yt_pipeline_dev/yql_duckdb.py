@@ -40,7 +40,6 @@ from yt_pipeline.yql_required import (
 from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_type_v3 import (
     append_v3_differs,
-    column_type_v3,
     composite_duckdb_type,
     converted_composites,
     declared_kind_v3,
@@ -49,6 +48,7 @@ from yt_pipeline.yql_type_v3 import (
     written_v3,
 )
 from yt_pipeline.yql_unique_source import source_unique_key
+from yt_pipeline.yql_utf8 import string_literals, utf8_columns, utf8_refused
 from yt_pipeline_dev.atomic import append_file, count_lines
 from yt_pipeline_dev.client import NO_SPACE, DevClient
 from yt_pipeline_dev.sort_work import sort_area, work_folder
@@ -81,6 +81,7 @@ from yt_pipeline_dev.yql_schema import (
     first_rows,
     required_of,
     sql_literal,
+    utf8_of,
 )
 from yt_pipeline_dev.yql_translate import Statement, translate
 from yt_pipeline_dev.yql_undo import QueryWrites
@@ -458,6 +459,8 @@ class Executor:
         # one)
         statement.required = required_columns(statement.text, self._source_required,
                                               self._source_types)
+        # a Utf8 column is written `utf8` (yql_utf8), of the same DuckDB VARCHAR
+        utf8 = utf8_columns(statement.text, self._source_types)
         self.executed = f"DESCRIBE {sql}"
         described = self.connection.execute(self.executed).fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]
@@ -470,15 +473,19 @@ class Executor:
         target = self.client.visible_file(statement.target)
         if statement.truncate or target is None:
             self.made.add(statement.target)
-            return DeclaredColumns(columns, statement.required), sql
+            written_utf8 = utf8 & {name for name, kind in columns if kind == "VARCHAR"}
+            return DeclaredColumns(columns, statement.required, utf8=written_utf8), sql
         existing = self._declared(target)
         if existing is None:
             raise QueryFailed(f"YQL: {yql_rules.append_refused(statement.target)}")
         table_required = required_of(existing)
         # each side's full YQL type (Optional unless required), for YQL's type diff
-        table_row = {name: declared_kind_v3(kind, name in table_required)
+        table_utf8 = utf8_of(existing)
+        table_row = {name: declared_kind_v3("utf8" if name in table_utf8 else kind,
+                                            name in table_required)
                      for name, kind in existing}
-        written_row = {name: column_type_v3(kind, name in statement.required)
+        written_row = {name: declared_kind_v3("utf8" if name in utf8 and kind == "VARCHAR"
+                                              else kind, name in statement.required)
                        for name, kind in columns}
 
         refused = QueryFailed("YQL: " + yql_rules.row_type_differs(
@@ -494,6 +501,9 @@ class Executor:
                 append_v3_differs(table_v3[name], written_v3s.get(name)) for name in table):
             raise refused
         if optional_into_required(table_required, statement.required):
+            raise refused
+        text = frozenset(name for name, kind in columns if kind == "VARCHAR")
+        if utf8_refused(table_utf8, utf8, text, string_literals(statement.text)):
             raise refused
         widened = {name: "DOUBLE" for name in column_types.widened_columns(table, written)}
         # List<Int64> values appended to a List<Double> column are made doubles, as YQL
@@ -522,7 +532,9 @@ class Executor:
         except InvalidTablePath:
             return {}
         columns = self._declared(table_file) if table_file is not None else None
-        return dict(columns or [])
+        # a Utf8 column by its YT name, which yql_cast_types reads as a Utf8
+        utf8 = utf8_of(columns)
+        return {name: "utf8" if name in utf8 else kind for name, kind in columns or []}
 
     def _sums_as_yql(self, statement: Statement, sql: str) -> str:
         """`sql` with its sums of integer columns of YQL's type and value (yql_sums)."""
@@ -537,7 +549,8 @@ class Executor:
             return columns
         return DeclaredColumns([(name, kind) for name, kind in columns if name not in hidden],
                                required_of(columns) - set(hidden),
-                               getattr(columns, "unique_keys", False))
+                               getattr(columns, "unique_keys", False),
+                               utf8=utf8_of(columns) - set(hidden))
 
     def _hidden_sort(self, statement: Statement, sql: str, columns: list[tuple[str, str]],
                      key: list[str] | None) -> tuple[list[str] | None,
@@ -561,7 +574,8 @@ class Executor:
         if not presort_supported(hidden, dict(added)):
             return None, [], sql, columns
         return plan, hidden, wrapped, DeclaredColumns([*columns, *added],
-                                                      required_of(columns))
+                                                      required_of(columns),
+                                                      utf8=utf8_of(columns))
 
     def _prove_checked(self) -> None:
         """An empty result may come from a scan that ended early (a join with nothing):
@@ -656,7 +670,8 @@ class Executor:
                         columns = DeclaredColumns(
                             [(name, "VARCHAR" if name in presorted else kind)
                              for name, kind in columns],
-                            required_of(columns) | presorted, presorted=presorted)
+                            required_of(columns) | presorted, presorted=presorted,
+                            utf8=utf8_of(columns))
                     if key:
                         rows = count_lines(part)
                         # a non-finite double is a text by now, sorted as the double

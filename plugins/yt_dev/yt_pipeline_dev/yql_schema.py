@@ -245,14 +245,17 @@ class DeclaredColumns(list[tuple[str, str]]):
     required (their YQL type is not Optional: yql_required), which take no null, and
     whether the schema says unique_keys (unique_keys.py), and the hidden sort columns that
     hold presort bytes (yql_presort: text of one character a byte, which a cluster's JSON
-    read refuses when they are no UTF-8; `presorted_of`)."""
+    read refuses when they are no UTF-8; `presorted_of`), and the text columns YQL wrote
+    as Utf8 (yql_utf8), of YT type `utf8`, which DuckDB keeps as VARCHAR (`utf8_of`)."""
 
     def __init__(self, columns: Iterable[tuple[str, str]], required: Iterable[str] = (),
-                 unique_keys: bool = False, presorted: Iterable[str] = ()):
+                 unique_keys: bool = False, presorted: Iterable[str] = (),
+                 utf8: Iterable[str] = ()):
         super().__init__(columns)
         self.required = frozenset(required)
         self.unique_keys = unique_keys
         self.presorted = frozenset(presorted)
+        self.utf8 = frozenset(utf8)
 
 
 def required_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
@@ -263,6 +266,20 @@ def required_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
 def presorted_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
     """The columns of a declared schema holding presort bytes (DeclaredColumns)."""
     return getattr(columns, "presorted", frozenset())
+
+
+def utf8_of(columns: list[tuple[str, str]] | None) -> frozenset[str]:
+    """The columns of a declared schema of YT type `utf8` (DeclaredColumns)."""
+    return getattr(columns, "utf8", frozenset())
+
+
+def yt_types(columns: list[tuple[str, str]]) -> dict[str, str]:
+    """The YT type of each column of a declared schema: its DuckDB type's, `utf8` for a
+    column YQL wrote as Utf8 (a VARCHAR too)."""
+    from yt_pipeline.column_types import yt_column_type
+
+    utf8 = utf8_of(columns)
+    return {name: "utf8" if name in utf8 else yt_column_type(kind) for name, kind in columns}
 
 
 def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
@@ -277,6 +294,8 @@ def declare(root: Path, table_file: Path, columns: list[tuple[str, str]],
         data["required"] = sorted(required_of(columns))
     if presorted_of(columns):
         data["presorted"] = sorted(presorted_of(columns))
+    if utf8_of(columns):
+        data["utf8"] = sorted(utf8_of(columns))
     if key:
         data["sorted_by"] = list(key)
     _write_entry(declared_file(root, table_file), data)
@@ -316,7 +335,7 @@ def declared_with_key(root: Path, table_file: Path
         return None, []
     columns = DeclaredColumns([(str(name), str(kind)) for name, kind in data["columns"]],
                               data.get("required") or (), bool(data.get("unique_keys")),
-                              data.get("presorted") or ())
+                              data.get("presorted") or (), data.get("utf8") or ())
     return columns, [str(column) for column in data.get("sorted_by") or []]
 
 

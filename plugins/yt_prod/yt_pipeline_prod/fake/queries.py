@@ -61,6 +61,7 @@ from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline.yql_type_v3 import composite_duckdb_type
 from yt_pipeline.yql_unique_source import plain_read, source_unique_key
+from yt_pipeline.yql_utf8 import string_literals, utf8_columns
 from yt_pipeline.yql_yson import known, node_in_result, yson_columns, yson_select, yson_values
 from yt_pipeline_prod.fake.branches import write_rows
 from yt_pipeline_prod.fake.cypress import Node, new_id, normalize
@@ -532,8 +533,12 @@ class QueryRunner:
         elif hidden:  # an append: its rows go in without the hidden columns
             names = {h.name for h in hidden}
             rows = [{c: v for c, v in row.items() if c not in names} for row in rows]
+        # a text column YQL types Utf8 is written `utf8` (yql_utf8)
+        utf8 = utf8_columns(statement, self._source_types) & {
+            name for name, kind in described if kind == "VARCHAR"}
         self._write(target, written, rows, truncate=insert.truncate,
-                    required=required, ordered=key,
+                    required=required, ordered=key, utf8=utf8,
+                    literals=string_literals(statement),
                     unique=sorted_unique(self._distinct_by(statement), key, described))
 
     def _output_path(self, path: str) -> str:
@@ -604,7 +609,8 @@ class QueryRunner:
 
     def _write(self, path: str, described: list[tuple[str, str]], rows: list[dict[str, Any]],
                truncate: bool, required: frozenset[str], ordered: list[str] | None = None,
-               unique: bool = False) -> None:
+               unique: bool = False, utf8: frozenset[str] = frozenset(),
+               literals: frozenset[str] = frozenset()) -> None:
         """Write an INSERT's rows; `ordered`: the key of its top-level ORDER BY, which
         sorts a table the write replaces (yql_rules.hidden_sort); `unique`: the rows
         are distinct by that key, and the table's schema says unique_keys
@@ -621,7 +627,8 @@ class QueryRunner:
             if existing is not None and not truncate:
                 hidden = hidden_key_columns(existing.attributes.get("sorted_by"))
                 doubles = check_append(_yql_view(existing), path, described, required,
-                                       appended=path in self.made)
+                                       appended=path in self.made, utf8=utf8,
+                                       literals=literals)
                 if hidden:
                     # the table's sortness made common with the unsorted rows' is none, and
                     # the publish merges the table and the rows in order with only the row
@@ -662,7 +669,8 @@ class QueryRunner:
             else:
                 node = write_rows(cypress, path, rows, False, None)
             node.attributes["schema"] = yql_schema(described, required,
-                                                   unique_keys=bool(ordered) and unique)
+                                                   unique_keys=bool(ordered) and unique,
+                                                   utf8=utf8)
             if ordered:
                 node.attributes["sorted_by"] = list(ordered)
             else:

@@ -41,6 +41,7 @@ from yt_pipeline.yql_type_v3 import (
     v3_of_old,
     written_v3,
 )
+from yt_pipeline.yql_utf8 import utf8_refused
 from yt_pipeline_prod.fake.cypress import Node
 from yt_pipeline_prod.fake.protocol import YtFakeError
 
@@ -139,20 +140,37 @@ def projected(rows: list[dict[str, Any]], columns: list[str]) -> list[dict[str, 
 
 
 def yql_schema(columns: list[tuple[str, str]], required: frozenset[str] = frozenset(),
-               unique_keys: bool = False) -> Any:
-    """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs and the
-    names of those whose YQL type is not Optional (yql_required): each column's type_v3 as
-    YQL writes it, and the old `type` and `required` the master shows with it
-    (yql_type_v3)."""
-    described = [{"name": name, "type": yt_column_type(kind), "required": name in required,
-                  "type_v3": column_type_v3(kind, name in required)} for name, kind in columns]
+               unique_keys: bool = False, utf8: frozenset[str] = frozenset()) -> Any:
+    """The strict schema a YQL write gives its table, from (name, DuckDB type) pairs, the
+    names of those whose YQL type is not Optional (yql_required) and of the text ones YQL
+    types Utf8 (yql_utf8): each column's type_v3 as YQL writes it, and the old `type` and
+    `required` the master shows with it (yql_type_v3)."""
+    described = [{"name": name, "type": _written_type(kind, name in utf8),
+                  "required": name in required,
+                  "type_v3": _written_v3(kind, name in utf8, name in required)}
+                 for name, kind in columns]
     return yson.to_yson_type(described, attributes={"strict": True, "unique_keys": unique_keys})
 
 
+def _written_type(kind: str, utf8: bool) -> str:
+    """The YT type a YQL write gives a result column of DuckDB type `kind`: `utf8` for a
+    text one YQL types Utf8 (RowSpecYqlTypeToYtType, yql_utf8)."""
+    return "utf8" if utf8 and kind == "VARCHAR" else yt_column_type(kind)
+
+
+def _written_v3(kind: str, utf8: bool, required: bool) -> Any:
+    if utf8 and kind == "VARCHAR":
+        return v3_of_old("utf8", required)
+    return column_type_v3(kind, required)
+
+
 def check_append(node: Node, path: str, described: list[tuple[str, str]],
-                 required: frozenset[str] = frozenset(), appended: bool = False) -> list[str]:
-    """A YQL append of columns (name, DuckDB type; `required` those not Optional) to the
-    table `node`: refused unless the table has a schema of the same columns, of types the
+                 required: frozenset[str] = frozenset(), appended: bool = False,
+                 utf8: frozenset[str] = frozenset(), literals: frozenset[str] = frozenset()
+                 ) -> list[str]:
+    """A YQL append of columns (name, DuckDB type; `required` those not Optional, `utf8`
+    the text ones YQL types Utf8, `literals` those that are a String literal) to the table
+    `node`: refused unless the table has a schema of the same columns, of types the
     written ones convert to; `appended`: the query made or replaced the table before (YQL
     says "appended row type" of it). Returns the columns whose integers YQL makes doubles."""
     declared = schema_columns(node)
@@ -160,12 +178,17 @@ def check_append(node: Node, path: str, described: list[tuple[str, str]],
         raise YtFakeError(append_refused(path))
     # each side's full YQL type (Optional unless required), for YQL's type diff
     table_row = declared_v3(node)
-    written_row = {name: column_type_v3(kind, name in required) for name, kind in described}
+    written_row = {name: _written_v3(kind, name in utf8, name in required)
+                   for name, kind in described}
     refused = YtFakeError(row_type_differs(path, table_row, written_row, appended))
     if sorted(declared) != sorted(written_row):
         raise refused
     table = strict_columns(node) or {}
-    written = {name: yt_column_type(kind) for name, kind in described}
+    written = {name: _written_type(kind, name in utf8) for name, kind in described}
+    # a String into a `utf8` column is judged by utf8_refused (a literal converts)
+    text = frozenset(name for name, kind in described if kind == "VARCHAR")
+    table_utf8 = frozenset(name for name, kind in table.items() if kind == "utf8")
+    written.update({name: "utf8" for name in table_utf8 & text})
     # a List<String> and a Yson column are both `any`: their type_v3 tells them apart
     table_v3 = declared_v3(node)
     written_v3s = {name: written_v3(kind) for name, kind in described}
@@ -173,6 +196,8 @@ def check_append(node: Node, path: str, described: list[tuple[str, str]],
             append_v3_differs(table_v3.get(name), written_v3s.get(name)) for name in table):
         raise refused
     if optional_into_required(required_of(node), required):
+        raise refused
+    if utf8_refused(table_utf8, utf8, text, literals):
         raise refused
     return widened_columns(table, written)
 

@@ -1,0 +1,86 @@
+"""A YQL write gives a Utf8 result column the YT type `utf8`, in dev and on the fake query
+tracker alike, as a cluster does, and what follows from it.
+
+Sources (ydb-platform/ydb): RowSpecYqlTypeToYtType and RowSpecYqlTypeToYtNativeType in
+yt/yql/providers/yt/lib/schema/schema.cpp write a Utf8 as `utf8` and a String as `string`;
+ConvertYtDataType in the same file reads a `utf8` column back as a Utf8. An append whose row
+type is not the table's is refused with YQL's type diff unless TryConvertTo converts it (the
+append checks of yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp); the data branch
+of TryConvertToImpl (yql/essentials/core/yql_expr_type_annotation.cpp) makes a Utf8 a String
+(ToString) and a String literal holding UTF-8 a Utf8, and no other String a Utf8.
+"""
+
+from __future__ import annotations
+
+from yql_alike import dev_and_fake, fails_alike, same_rows, written_columns
+
+SOURCE = {"//tmp/src": [{"s": "text", "i": 5}]}
+#: a table YQL wrote with a Utf8 column `u` and a String one `s`
+UTF8_TABLE = ("INSERT INTO `//tmp/t` WITH TRUNCATE "
+              "SELECT CAST(s AS Utf8) AS u, s FROM `//tmp/src`")
+
+
+def test_casts_to_utf8_and_utf8_literals_are_written_utf8(prod_client, tmp_path):
+    both = dev_and_fake(prod_client, tmp_path, SOURCE)
+    assert written_columns(both, "SELECT CAST(s AS Utf8) AS u, s, CAST(i AS Utf8) AS iu, "
+                                 "'lit'u AS lu, 'plain' AS ls FROM `//tmp/src`") == {
+        "u": ("utf8", False), "s": ("string", False), "iu": ("utf8", False),
+        "lu": ("utf8", False), "ls": ("string", True)}
+    assert same_rows(both, "SELECT u, iu, lu FROM `//tmp/o`") == [
+        {"u": "text", "iu": "5", "lu": "lit"}]
+
+
+def test_a_utf8_column_read_stays_utf8(prod_client, tmp_path):
+    # by its name, by `*`, through a subquery, as alias.column on either side of a JOIN
+    # (an outer JOIN makes it Optional, still a Utf8), and in a UNION ALL whose parts agree
+    both = dev_and_fake(prod_client, tmp_path, SOURCE, UTF8_TABLE)
+    assert written_columns(both, "SELECT * FROM `//tmp/t`") == {
+        "u": ("utf8", False), "s": ("string", False)}
+    assert written_columns(both, "SELECT u AS copied, s FROM (SELECT u, s FROM `//tmp/t`)") \
+        == {"copied": ("utf8", False), "s": ("string", False)}
+    assert written_columns(both, "SELECT r.u AS ru, l.s AS ls FROM `//tmp/src` AS l "
+                                 "LEFT JOIN `//tmp/t` AS r ON l.s = r.s") == {
+        "ru": ("utf8", False), "ls": ("string", False)}
+    assert written_columns(both, "SELECT u FROM `//tmp/t` UNION ALL "
+                                 "SELECT CAST(s AS Utf8) AS u FROM `//tmp/src`") == {
+        "u": ("utf8", False)}
+    # a Utf8 and a String have the common type String
+    assert written_columns(both, "SELECT u FROM `//tmp/t` UNION ALL "
+                                 "SELECT s AS u FROM `//tmp/src`") == {"u": ("string", False)}
+
+
+def test_a_string_appended_to_a_utf8_column_is_refused(prod_client, tmp_path):
+    both = dev_and_fake(prod_client, tmp_path, SOURCE, UTF8_TABLE)
+    # (dev says "YQL: <the error>", prod "YQL query <id> failed: <the error>")
+    fails_alike(both, "INSERT INTO `//tmp/t` SELECT s AS u, s FROM `//tmp/src`",
+                'Table "//tmp/t" row type differs from the written row type: '
+                "Struct<u:Optional<Utf8!=String>>")
+    assert same_rows(both, "SELECT u, s FROM `//tmp/t`") == [{"u": "text", "s": "text"}]
+
+
+def test_a_utf8_into_a_string_column_and_a_literal_into_a_utf8_one_go_in(prod_client,
+                                                                         tmp_path):
+    # TryConvertTo makes the Utf8 a String, and the String literal a Utf8
+    both = dev_and_fake(prod_client, tmp_path, SOURCE, UTF8_TABLE)
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/t` SELECT 'lit' AS u, CAST(s AS Utf8) AS s "
+                       "FROM `//tmp/src`")
+    assert same_rows(both, "SELECT u, s FROM `//tmp/t` ORDER BY u") == [
+        {"u": "lit", "s": "text"}, {"u": "text", "s": "text"}]
+    dev, prod = both
+    assert dev.declared_schema("//tmp/t") == prod.declared_schema("//tmp/t")
+    assert [(c["name"], c["type"]) for c in dev.declared_schema("//tmp/t")["columns"]] == [
+        ("u", "utf8"), ("s", "string")]
+
+
+def test_a_utf8_column_is_read_as_a_utf8(prod_client, tmp_path):
+    # a required Utf8 cast to Utf8 never fails (CastResultsTable: yql_cast_types), so the
+    # CAST is required; a String's may fail (bytes that are no UTF-8) and is Optional
+    both = dev_and_fake(prod_client, tmp_path, SOURCE,
+                        "INSERT INTO `//tmp/t` WITH TRUNCATE "
+                        "SELECT CAST(1 AS Utf8) AS u, CAST(1 AS String) AS s")
+    assert written_columns(both, "SELECT u, s FROM `//tmp/t`") == {
+        "u": ("utf8", True), "s": ("string", True)}
+    assert written_columns(both, "SELECT CAST(u AS Utf8) AS from_utf8, "
+                                 "CAST(s AS Utf8) AS from_string FROM `//tmp/t`") == {
+        "from_utf8": ("utf8", True), "from_string": ("utf8", False)}
