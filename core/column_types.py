@@ -144,6 +144,11 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
         return f'Integer out of the int64 and uint64 ranges in column "{column}"'
     if got == "null" or column_type == "any" or got == column_type:
         return None
+    if column_type == "utf8" and got == "string":
+        # a utf8 column takes a string of valid UTF-8 (ValidateSimpleLogicalType<Utf8> in
+        # yt/yt/client/table_client/validate_logical_type-inl.h): bytes that are not, or a
+        # text holding a lone surrogate (bytes a reader kept by surrogateescape), are not
+        return None if _valid_utf8(value) else "Not a valid utf8 string"
     if column_type == "float" and got == "double":
         # a float column keeps doubles, a finite one within a float's range (YT's
         # ValidateSimpleLogicalType<Float> in yt/yt/client/table_client/
@@ -171,6 +176,17 @@ def refused_value(column: str, column_type: str, value: Any) -> str | None:
         return f'Unable to convert uint64 to int64 in column "{column}": it overflows'
     return (f'Invalid type of column "{column}": expected type "{column_type}" or "null" '
             f'but got "{got}"')
+
+
+def _valid_utf8(value: str | bytes) -> bool:
+    try:
+        if isinstance(value, bytes):
+            value.decode("utf-8")
+        else:
+            value.encode("utf-8")
+    except UnicodeError:
+        return False
+    return True
 
 
 class SchemaColumns(dict[str, str]):

@@ -12,7 +12,11 @@ of TryConvertToImpl (yql/essentials/core/yql_expr_type_annotation.cpp) makes a U
 
 from __future__ import annotations
 
+import pytest
 from yql_alike import dev_and_fake, fails_alike, same_rows, written_columns
+
+from yt_pipeline.column_types import refused_value
+from yt_pipeline.errors import QueryFailed
 
 SOURCE = {"//tmp/src": [{"s": "text", "i": 5}]}
 #: a table YQL wrote with a Utf8 column `u` and a String one `s`
@@ -84,3 +88,33 @@ def test_a_utf8_column_is_read_as_a_utf8(prod_client, tmp_path):
     assert written_columns(both, "SELECT CAST(u AS Utf8) AS from_utf8, "
                                  "CAST(s AS Utf8) AS from_string FROM `//tmp/t`") == {
         "from_utf8": ("utf8", True), "from_string": ("utf8", False)}
+
+
+def test_a_stage_appends_a_utf8_into_a_string_column_and_refuses_a_string_into_utf8(
+        prod_client, fake_yt, tmp_path):
+    # in a stage's transaction the query writes a staging table, whose @schema prod's stage
+    # checks against the table's before it appends (yt_pipeline_prod/yql.py): a Utf8 goes
+    # into a `string` column, as YQL converts it, and a String into a `utf8` one is refused
+    prod_client.write_table("//tmp/src", SOURCE["//tmp/src"])
+    prod_client.run_yql(UTF8_TABLE)
+    txn = prod_client.begin_transaction("stage s")
+    txn.client.run_yql("INSERT INTO `//tmp/t` SELECT CAST('more' AS Utf8) AS u, "
+                       "CAST('more' AS Utf8) AS s")
+    with pytest.raises(QueryFailed) as refused:
+        txn.client.run_yql("INSERT INTO `//tmp/t` SELECT s AS u, s FROM `//tmp/src`")
+    assert str(refused.value).endswith(
+        'Table "//tmp/t" row type differs from the written row type: '
+        "Struct<u:Optional<Utf8!=String>>")
+    assert sorted((row["u"], row["s"]) for row in txn.client.read_table("//tmp/t")) == [
+        ("more", "more"), ("text", "text")]
+    txn.abort()
+
+
+def test_a_utf8_column_takes_text_of_valid_utf8_only():
+    # ValidateSimpleLogicalType<Utf8> (yt/yt/client/table_client/validate_logical_type-inl.h,
+    # ytsaurus/ytsaurus) refuses a value that is no UTF-8 with "Not a valid utf8 string"
+    assert refused_value("u", "utf8", "text ü") is None
+    assert refused_value("u", "utf8", b"\xff") == "Not a valid utf8 string"
+    assert refused_value("u", "utf8", "\udcff") == "Not a valid utf8 string"
+    assert refused_value("u", "utf8", 5) == \
+        'Invalid type of column "u": expected type "utf8" or "null" but got "int64"'
