@@ -11,8 +11,9 @@ not named: YQL's columnN, yql_unnamed) whose expression is one of:
 - COUNT(...) or COUNT_IF(...): `COUNT(*)->Uint64`, `COUNT(T)->Uint64`, `COUNT(T?)->Uint64`,
   `COUNT_IF(Bool?)->Uint64` (the signatures in yt/docs/en/yql/builtins/aggregation.md,
   ytsaurus/ytsaurus), DISTINCT or not;
-- a literal number, string or boolean, optionally signed: a literal's type is a data type,
-  never Optional (NULL is of its own Null type, written as "null").
+- a literal number, string (with its suffix too, `'a'u`) or boolean, optionally signed: a
+  literal's type is a data type, never Optional (NULL is of its own Null type, written as
+  "null").
 
 - a window COUNT, ROW_NUMBER, RANK, DENSE_RANK or NTILE (`... OVER w`): `ROW_NUMBER()->
   Uint64`, `RANK([T])->Uint64` (yql/essentials/docs/en/builtins/window.md, ydb), a window
@@ -407,6 +408,8 @@ def data_type(expression: list[Token], source: SourceColumns) -> str | None:
         token = expression[-1]
         if token.kind == "string":
             return "String"  # a literal with no suffix (yql/essentials/docs/en/syntax/lexer.md)
+        if _string_suffix(expression):
+            return _STRING_SUFFIXES[expression[-1].text.lower()]
         if token.text.upper() in ("TRUE", "FALSE"):
             return "Bool"
         return number_literal_type(token.text)
@@ -615,7 +618,21 @@ def _is_count(expression: list[Token]) -> bool:
         and over_alone(expression, end)
 
 
+#: the suffixes of a string literal that give its type: `'a's` a String, `'a'u` a Utf8
+#: (yql/essentials/docs/en/syntax/lexer.md; yql_string_suffix refuses the others)
+_STRING_SUFFIXES = {"s": "String", "u": "Utf8"}
+
+
+def _string_suffix(expression: list[Token]) -> bool:
+    """A string literal and its type suffix, written together: `'a'u`."""
+    return len(expression) == 2 and expression[0].kind == "string" \
+        and expression[1].kind == "word" and expression[0].end == expression[1].start \
+        and expression[1].text.lower() in _STRING_SUFFIXES
+
+
 def _is_literal(expression: list[Token]) -> bool:
+    if _string_suffix(expression):
+        return True
     if len(expression) == 2 and expression[0].kind == "symbol" and expression[0].text in "+-":
         expression = expression[1:]
     if len(expression) != 1:

@@ -32,10 +32,6 @@ from collections.abc import Callable
 
 from yt_pipeline.yql_cast_types import column_type
 from yt_pipeline.yql_required import _union_all_parts, data_type, select_items
-from yt_pipeline.yql_rules import Token
-
-#: the suffixes of a string literal that give its type (yql_string_suffix)
-_SUFFIX_TYPES = {"u": "Utf8", "s": "String"}
 
 
 def utf8_columns(statement: str,
@@ -69,8 +65,8 @@ def utf8_refused(table_utf8: frozenset[str], written_utf8: frozenset[str],
 
 def _text_types(statement: str, source_types: Callable[[str], dict[str, str]] | None
                 ) -> dict[str, str]:
-    """Each result column whose YQL data type the text tells (yql_required.data_type, and
-    a suffixed string literal's), by name."""
+    """Each result column whose YQL data type the text tells (yql_required.data_type), by
+    name."""
     parts = _union_all_parts(statement)
     if parts is not None:
         typed = [_text_types(part, source_types) for part in parts]
@@ -93,17 +89,8 @@ def _text_types(statement: str, source_types: Callable[[str], dict[str, str]] | 
         if [token.text for token in expression] == ["*"]:
             kind = source.bare.get(name)  # `*` of one table: each of its columns
         else:
-            kind = _literal_type(expression) or data_type(expression, source)
+            kind = data_type(expression, source)
         if kind:
             types[name] = kind
     return types
 
-
-def _literal_type(expression: list[Token]) -> str | None:
-    """The type a suffix gives a string literal (`'text'u`), in parentheses or not."""
-    while len(expression) >= 3 and expression[0].text == "(" and expression[-1].text == ")":
-        expression = expression[1:-1]
-    if len(expression) == 2 and expression[0].kind == "string" \
-            and expression[1].kind == "word" and expression[0].end == expression[1].start:
-        return _SUFFIX_TYPES.get(expression[1].text.lower())
-    return None

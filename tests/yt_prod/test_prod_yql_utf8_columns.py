@@ -26,10 +26,11 @@ UTF8_TABLE = ("INSERT INTO `//tmp/t` WITH TRUNCATE "
 
 def test_casts_to_utf8_and_utf8_literals_are_written_utf8(prod_client, tmp_path):
     both = dev_and_fake(prod_client, tmp_path, SOURCE)
+    # (a literal, suffixed or not, is required: yql_required)
     assert written_columns(both, "SELECT CAST(s AS Utf8) AS u, s, CAST(i AS Utf8) AS iu, "
                                  "'lit'u AS lu, 'plain' AS ls FROM `//tmp/src`") == {
         "u": ("utf8", False), "s": ("string", False), "iu": ("utf8", False),
-        "lu": ("utf8", False), "ls": ("string", True)}
+        "lu": ("utf8", True), "ls": ("string", True)}
     assert same_rows(both, "SELECT u, iu, lu FROM `//tmp/o`") == [
         {"u": "text", "iu": "5", "lu": "lit"}]
 
