@@ -24,18 +24,17 @@ from yt_pipeline.schema_object import ListedColumns, listed_schema
 
 #: the column types a declared schema may give: those whose values both backends keep and
 #: read back as a cluster does (a float column's values are doubles in a float's range,
-#: an interval's signed microseconds: yt_pipeline.column_types)
+#: an interval's signed microseconds, a utf8 column's text valid UTF-8, which YQL reads as
+#: Utf8: yt_pipeline.column_types)
 COLUMN_TYPES = (*sorted(INTEGER_RANGES, key=lambda kind: (kind[0] == "u", len(kind), kind)),
-                "double", "float", "boolean", "string", "any", "date", "datetime", "timestamp",
-                "interval")
+                "double", "float", "boolean", "string", "utf8", "any", "date", "datetime",
+                "timestamp", "interval")
 #: the other simple types a cluster takes in a schema (ESimpleLogicalValueType in
 #: yt/yt/client/table_client/row_base.h, ytsaurus/ytsaurus: a column's old `type` is any of
 #: them, MakeLogicalType in yt/yt/client/table_client/logical_type.cpp), and why dev cannot
 #: keep or read their values as a cluster does; a schema of one is refused in both modes
 #: (docs/dev-vs-prod.md)
 UNKEPT_TYPES = {
-    "utf8": "a cluster checks each value is valid UTF-8 and YQL reads it as Utf8; dev keeps "
-            "a string",
     "json": "a cluster checks each value is JSON text and YQL reads it as Json; dev keeps a "
             "string",
     "uuid": "a cluster takes only 16-byte strings and YQL reads them as Uuid; dev keeps a "

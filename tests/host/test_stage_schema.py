@@ -21,7 +21,7 @@ LIST_OR_OBJECT = ("a non-empty list of columns such as {'name': 'id', 'type': 'i
     ([{"type": "int64"}], "schema column 1 has no name (a non-empty string)"),
     ([{"name": "id", "type": "int"}], "schema column 'id': type 'int' is not one of int8, "
      "int16, int32, int64, uint8, uint16, uint32, uint64, double, float, boolean, string, "
-     "any, date, datetime, timestamp, interval"),
+     "utf8, any, date, datetime, timestamp, interval"),
     # the cluster's words each refusal ends with: ValidateColumnUniqueness,
     # ValidateColumnSchema (MaxColumnNameLength, 256: yt/yt/client/table_client/public.h),
     # ValidateSystemColumnSchema and ValidateKeyColumnsFormPrefix in yt/yt/client/
@@ -123,11 +123,11 @@ def test_a_ytsaurus_client_table_schema_is_read_as_its_columns():
      "optional one)"),
     # a type a cluster takes (ESimpleLogicalValueType, yt/yt/client/table_client/row_base.h)
     # whose values dev cannot keep as a cluster does
-    (lambda s, ti: s.TableSchema().add_column("a", ti.Utf8),
-     "schema column 'a': type 'utf8' is one a cluster takes, but not here: a cluster checks "
-     "each value is valid UTF-8 and YQL reads it as Utf8; dev keeps a string (take one of "
+    (lambda s, ti: s.TableSchema().add_column("a", ti.Uuid),
+     "schema column 'a': type 'uuid' is one a cluster takes, but not here: a cluster takes "
+     "only 16-byte strings and YQL reads them as Uuid; dev keeps a string (take one of "
      "int8, int16, int32, int64, uint8, uint16, uint32, uint64, double, float, boolean, "
-     "string, any, date, datetime, timestamp, interval)"),
+     "string, utf8, any, date, datetime, timestamp, interval)"),
     (lambda s, ti: s.TableSchema().add_column("a", ti.Int64, sort_order="descending"),
      "schema column 'a': sort_order 'descending' is not 'ascending'"),
     (lambda s, ti: s.TableSchema().add_column("a", ti.Int64, group="g"),

@@ -18,7 +18,7 @@ import yaml
 from both_modes import compare_tables, copy_pipeline, run_both
 from test_table_schema_parity import schema_lines
 
-from yt_pipeline.errors import BackendError, InvalidSchema, RefusedByCluster
+from yt_pipeline.errors import BackendError, InvalidSchema, QueryFailed, RefusedByCluster
 from yt_pipeline.yamlio import dump_yaml
 from yt_pipeline_dev.client import DevClient
 from yt_pipeline_prod.testing import TEST_PROD_OPTIONS, TEST_TOKEN
@@ -324,7 +324,39 @@ def test_float_and_interval_columns_are_declared_written_and_read_alike(both, fa
     assert f"row 1: {out_of_range}" in words["dev"], words
 
 
-@pytest.mark.parametrize("kind", ["utf8", "json", "uuid", "date32", "datetime64",
+def test_a_utf8_column_is_declared_written_and_read_alike(both, fake_yt):
+    """`utf8` is a simple type a cluster takes in a schema (ESimpleLogicalValueType in
+    yt/yt/client/table_client/row_base.h): its values are text of valid UTF-8
+    (ValidateSimpleLogicalType<Utf8> in yt/yt/client/table_client/validate_logical_type-inl.h)
+    and YQL reads the column as Utf8 (the utf8 case of schema.cpp in
+    yt/yql/providers/yt/lib/schema): a String appended to it is refused in YQL's type diff, a
+    Utf8 goes in."""
+    schema = [{"name": "word", "type": "utf8", "required": True}, {"name": "raw", "type": "string"}]
+    rows = [{"word": "été", "raw": "x"}, {"word": "b", "raw": None}]
+    for client in both:
+        client.create_path(EVENTS, "table", schema=schema)
+        client.write_table(EVENTS, rows)
+        assert list(client.read_table(EVENTS)) == rows, client.mode
+        assert client.declared_schema(EVENTS)["columns"] == [
+            {"name": "word", "type": "utf8", "required": True},
+            {"name": "raw", "type": "string", "required": False}], client.mode
+        with pytest.raises(RefusedByCluster) as refused:
+            client.write_table(EVENTS, [{"word": 5, "raw": "y"}], append=True)
+        assert 'Invalid type of column "word": expected type "utf8" or "null" but got ' \
+               '"int64"' in str(refused.value), client.mode
+        with pytest.raises(QueryFailed) as differs:
+            client.run_yql(f"INSERT INTO `{EVENTS}` SELECT raw AS word, raw FROM `{EVENTS}`")
+        assert ('row type differs from the written row type: Struct<word:Utf8!=Optional<'
+                'String>>') in str(differs.value), client.mode
+        client.run_yql(f"INSERT INTO `{EVENTS}` SELECT word, raw FROM `{EVENTS}` "
+                       "WHERE raw IS NULL")
+        assert list(client.read_table(EVENTS)) == [*rows, {"word": "b", "raw": None}], \
+            client.mode
+    assert [(c["name"], c["type"]) for c in fake_yt.state.cypress.lookup(EVENTS, None)
+            .attributes["schema"]] == [("word", "utf8"), ("raw", "string")]
+
+
+@pytest.mark.parametrize("kind", ["json", "uuid", "date32", "datetime64",
                                   "timestamp64", "interval64", "null", "void"])
 def test_a_type_a_cluster_takes_but_dev_cannot_keep_is_refused_alike(both, fake_yt, kind):
     """The other simple types a cluster takes in a schema (row_base.h): dev cannot keep or

@@ -179,7 +179,7 @@ def _refuse_unsorted(key: list[str] | None, sorted_by: list[str] | None, tmp: Pa
         heavy = heavy_key(tmp, [key], start=start)
         if heavy is not None:
             raise UnsortedWrite(path, heavy)
-    types = {name: column_types.yt_column_type(kind) for name, kind in kept or []}
+    types = yt_types(kept or [])
     refused = refusal(tmp, key, path, start, by_jobs=by_jobs, types=types, unique=unique)
     if refused is not None:
         raise UnsortedWrite(path, refused)
@@ -467,9 +467,7 @@ class DevClient(YqlRequests):
         columns = schema_of(self.root, self.visible_file(path))
         if columns is None:
             return None
-        return column_types.SchemaColumns(
-            {name: column_types.yt_column_type(kind) for name, kind in columns},
-            required_of(columns))
+        return column_types.SchemaColumns(yt_types(columns), required_of(columns))
 
     def sort_order(self, path: str) -> list[str] | None:
         """The key columns of table `path` if its strict schema is sorted (sorted_schema)."""

@@ -51,7 +51,9 @@ def _value_type(yt_type: str) -> Any:
     if yt_type in column_types.TIME_RANGES:
         low, high = column_types.TIME_RANGES[yt_type]
         return Annotated[int, Meta(ge=low, le=high)]
-    return {"double": _NO_INTEGER | float, "boolean": bool, "string": str,
+    # a utf8 column's text: msgspec decodes only valid UTF-8 and refuses a lone surrogate's
+    # escape, which the row-by-row check then names
+    return {"double": _NO_INTEGER | float, "boolean": bool, "string": str, "utf8": str,
             "any": Any}.get(yt_type)
 
 

@@ -15,7 +15,8 @@ from yt_pipeline_dev.yql_schema import DeclaredColumns
 DUCKDB_TYPES = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT",
                 "int8": "TINYINT", "uint64": "UBIGINT", "uint32": "UINTEGER",
                 "uint16": "USMALLINT", "uint8": "UTINYINT", "double": "DOUBLE",
-                "float": "FLOAT", "boolean": "BOOLEAN", "string": "VARCHAR", "date": "DATE",
+                "float": "FLOAT", "boolean": "BOOLEAN", "string": "VARCHAR", "utf8": "VARCHAR",
+                "date": "DATE",
                 "datetime": "TIMESTAMP_S", "timestamp": "TIMESTAMP", "interval": "INTERVAL",
                 "any": "JSON"}
 
@@ -23,5 +24,9 @@ DUCKDB_TYPES = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT",
 def kept_columns(columns: list[dict[str, Any]]) -> DeclaredColumns:
     """(name, DuckDB type) of each checked column (yt_pipeline.stage_schema), and which of
     them take no null."""
+    # a utf8 column is kept as a VARCHAR, named among the declared schema's utf8 ones, as a
+    # YQL write of a Utf8 keeps it
     return DeclaredColumns([(column["name"], DUCKDB_TYPES[column["type"]])
-                            for column in columns], required_names(columns))
+                            for column in columns], required_names(columns),
+                           utf8=[column["name"] for column in columns
+                                 if column["type"] == "utf8"])

@@ -439,8 +439,7 @@ def refused_row(columns: list[tuple[str, str]] | None, table_file: Path,
         return None
     from yt_pipeline import column_types
 
-    types = column_types.SchemaColumns(
-        {name: column_types.yt_column_type(kind) for name, kind in columns}, required_of(columns))
+    types = column_types.SchemaColumns(yt_types(columns), required_of(columns))
     if all_fit(types, table_file, start):  # a typed decode: a tenth of the look below
         return None
     with table_file.open("rb") as handle:
