@@ -5,6 +5,7 @@ COMMIT only orders its parts. Outside a stage and in a stage's transaction alike
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,38 @@ def test_a_stage_query_whose_result_is_cut_leaves_nothing_its_commit_would_keep(
     assert tables(txn.client) == before
     commit(txn, tmp_path)
     assert tables(dev) == before
+
+
+def test_another_threads_append_during_a_failing_query_of_its_stage_is_kept(
+        dev, tmp_path, monkeypatch):
+    """A thread of the stage appends to a table while a query of the stage that INSERTed
+    into it runs on to fail: on a cluster the query wrote in its own transaction, whose
+    abort leaves the stage's append. Put back as it was before the query, the table lost
+    the append's row; the append now waits for the query to end."""
+    from yt_pipeline_dev import yql_duckdb
+
+    txn = dev.begin_transaction("stage s")
+    inside = txn.client
+    appenders: list[threading.Thread] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_another_thread_appends(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/kept":
+            appender = threading.Thread(target=lambda: inside.write_table(
+                "//tmp/kept", [{"s": "t"}], append=True))
+            appender.start()
+            appenders.append(appender)
+            appender.join(0.3)  # done by now, unless it waits for the query
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_another_thread_appends)
+    query, error = FAILING["row type"]
+    assert failed(inside, query) == f"YQL: {error}"
+    monkeypatch.undo()
+    [appender.join(10) for appender in appenders]
+    assert len(appenders) == 1 and not appenders[0].is_alive()
+    assert list(inside.read_table("//tmp/kept")) == [{"s": "a"}, {"s": "t"}]
+    commit(txn, tmp_path)
+    assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}, {"s": "t"}]
+    assert not dev.exists("//tmp/first")
+    assert not list(dev.root.rglob("*.tmp"))

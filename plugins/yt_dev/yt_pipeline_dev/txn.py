@@ -87,9 +87,12 @@ class DevTransaction:
         self._held: dict[str, str] = {}
         #: staged files being appended to in place, each with its length before the append
         self._appending: dict[Path, int] = {}
-        #: tables a running YQL query may still put back as they were (yql_undo.py): their
-        #: staged file, kept under a second name, is never appended to in place
-        self.undoable: set[str] = set()
+        #: tables a running YQL query may still put back as they were (yql_undo.py), each
+        #: with the thread running it: their staged file, kept under a second name, is
+        #: never appended to in place, and another thread's write waits for the query
+        self.undoable: dict[str, int] = {}
+        self._query_ended = threading.Condition(self.lock)
+        self._guards_held = threading.local()
 
     @property
     def dir(self) -> Path:
@@ -176,8 +179,46 @@ class DevTransaction:
         staging the new one: the stage's threads write a table one at a time."""
         with self.lock:
             guard = self._table_guards.setdefault(path, threading.RLock())
-        with guard:
+            self._wait_for_query(path)
+        held = self._guards_held
+        while True:
+            guard.acquire()
+            with self.lock:
+                if not self._query_of_another_thread(path):
+                    break
+            guard.release()  # the query writes it again under this guard: wait unheld
+            with self.lock:
+                self._wait_for_query(path)
+        held.count = getattr(held, "count", 0) + 1
+        try:
             yield
+        finally:
+            held.count -= 1
+            guard.release()
+
+    def _query_of_another_thread(self, path: str) -> bool:
+        owner = self.undoable.get(path)
+        return owner is not None and owner != threading.get_ident()
+
+    def _wait_for_query(self, path: str) -> None:
+        """Under `lock`: wait until no YQL query of another thread may put table `path`
+        back. Written meanwhile, the query's undo dropped the write with its own (a row
+        another thread appended was lost): on a cluster the query writes in its own
+        transaction, whose abort leaves the stage's other writes. A thread writing another
+        table meanwhile (a write from the generator of a write) would wait on a query
+        waiting for that table: it is refused instead."""
+        while self._query_of_another_thread(path):
+            if getattr(self._guards_held, "count", 0):
+                raise BackendError(f"write {path}: a YQL query of this stage still running "
+                                   "writes the table, and this thread is writing another")
+            self._query_ended.wait()
+
+    def query_ended(self, paths: list[str]) -> None:
+        """The running query that kept tables `paths` undoable has ended."""
+        with self.lock:
+            for path in paths:
+                self.undoable.pop(path, None)
+            self._query_ended.notify_all()
 
     @contextmanager
     def writing(self, path: str, append: bool, source: Path | None, *,

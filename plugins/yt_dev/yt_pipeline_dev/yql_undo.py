@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,7 @@ class QueryWrites:
             kept = _Kept(entry=None if entry is None else Entry(
                 entry.kind, entry.file, None if entry.base is None else list(entry.base),
                 entry.offset), yql_view=path in txn.yql_views, held=held)
-            txn.undoable.add(path)
+            txn.undoable[path] = threading.get_ident()
         if entry is not None and entry.file:
             staged = txn.dir / entry.file
             if staged.exists():
@@ -111,12 +112,11 @@ class QueryWrites:
     def close(self) -> None:
         """Drop the second names of the versions kept (those not put back)."""
         txn = self.client.txn
-        for path, kept in self.kept.items():
+        for kept in self.kept.values():
             if kept.link is not None:
                 kept.link.unlink(missing_ok=True)
-            if txn is not None:
-                with txn.lock:
-                    txn.undoable.discard(path)
+        if txn is not None:
+            txn.query_ended(list(self.kept))
         self.kept = {}
 
     def _undo_live(self, path: str, kept: _Kept) -> bool:
