@@ -150,3 +150,36 @@ def test_another_threads_append_during_a_failing_query_of_its_stage_is_kept(
     assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}, {"s": "t"}]
     assert not dev.exists("//tmp/first")
     assert not list(dev.root.rglob("*.tmp"))
+
+
+def test_a_failing_query_of_a_stage_locks_no_table_another_stage_writes_meanwhile(
+        dev, tmp_path, monkeypatch):
+    """Prod's stage puts a query's rows on its tables (locking them) only once the query
+    has ended well (yt_pipeline_prod/yql.py run_yql): a query that then fails never locked
+    them, and another stage writing one of them meanwhile goes on. Locked at its INSERT,
+    the table refused that stage's write with a conflict."""
+    from yt_pipeline_dev import yql_duckdb
+
+    txn = dev.begin_transaction("stage s")
+    other = dev.begin_transaction("stage other")
+    outcomes: list[object] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_another_stage_writes(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/first":
+            try:
+                other.client.write_table("//tmp/first", [{"i": 9}])
+                outcomes.append("written")
+            except Exception as exc:  # noqa: BLE001 - the test names what it got
+                outcomes.append(str(exc))
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_another_stage_writes)
+    query, error = FAILING["row type"]
+    assert failed(txn.client, query) == f"YQL: {error}"
+    monkeypatch.undo()
+    assert outcomes == ["written"]
+    commit(other, tmp_path)
+    commit(txn, tmp_path)
+    assert list(dev.read_table("//tmp/first")) == [{"i": 9}]
+    assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}]

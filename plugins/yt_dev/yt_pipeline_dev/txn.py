@@ -92,6 +92,9 @@ class DevTransaction:
         #: never appended to in place, and another thread's write waits for the query
         self.undoable: dict[str, int] = {}
         self._query_ended = threading.Condition(self.lock)
+        #: per thread running such a query: the locks its INSERTs take once it has ended
+        #: well, as prod's stage locks a table when it puts the query's rows on it
+        self._query_locks: dict[int, list[Any]] = {}
         self._guards_held = threading.local()
 
     @property
@@ -212,6 +215,20 @@ class DevTransaction:
                 raise BackendError(f"write {path}: a YQL query of this stage still running "
                                    "writes the table, and this thread is writing another")
             self._query_ended.wait()
+
+    def deferring_locks(self, locks: list[Any] | None) -> None:
+        """From now on (None: no longer), the locks a YQL INSERT of this thread takes
+        after its write go to `locks`, taken when its query has ended well."""
+        with self.lock:
+            if locks is None:
+                self._query_locks.pop(threading.get_ident(), None)
+            else:
+                self._query_locks[threading.get_ident()] = locks
+
+    def deferred_locks(self) -> list[Any] | None:
+        """Where this thread's query puts the locks of its INSERTs (None: take them now)."""
+        with self.lock:
+            return self._query_locks.get(threading.get_ident())
 
     def query_ended(self, paths: list[str]) -> None:
         """The running query that kept tables `paths` undoable has ended."""

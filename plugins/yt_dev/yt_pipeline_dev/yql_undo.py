@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,16 @@ class QueryWrites:
         self.kept: dict[str, _Kept] = {}
         #: outside a transaction: the top folder missing before the write of each table
         self._missing: dict[str, Path | None] = {}
+        #: in a transaction: the locks of the INSERTs, taken once the query ended well
+        self._locks: list[Callable[[], None]] = []
+        if client.txn is not None:
+            client.txn.deferring_locks(self._locks)
+
+    def take_locks(self) -> None:
+        """The query has run: lock the tables its INSERTs wrote (a conflict fails it,
+        and its writes are put back)."""
+        for take in self._locks:
+            take()
 
     def keep(self, path: str) -> None:
         """Before an INSERT into table `path` starts its write: in a transaction, the
@@ -116,6 +127,7 @@ class QueryWrites:
             if kept.link is not None:
                 kept.link.unlink(missing_ok=True)
         if txn is not None:
+            txn.deferring_locks(None)
             txn.query_ended(list(self.kept))
         self.kept = {}
 
