@@ -110,6 +110,42 @@ class Rt(BaseStage):
         yt.write_table("//a/log", [{{"stage": self.name}}], append=True)
         return debug
 """
+#: another pipeline of the same folder (`other`), run beside a trial's first run: once seed
+#: has written //a/log (it rewrites //a/yacc no more), it appends to //a/yacc and runs a
+#: failing query writing it, outside any stage of the first; it says whether it appended
+OTHER_STEPS = """
+import time
+
+from yt_pipeline import Pipeline, step
+from yt_pipeline.errors import QueryFailed
+
+
+@step()
+def other(yt):
+    deadline = time.monotonic() + 8
+    while not yt.exists("//a/log"):
+        if time.monotonic() > deadline:
+            print("SKIPPED")
+            return
+        time.sleep(0.05)
+    print("APPENDING")
+    for n in range(5):
+        yt.write_table("//a/yacc", [{"k": 10, "v": n}], append=True)
+        try:
+            yt.run_yql("INSERT INTO `//a/yacc` SELECT k, v + 300000 AS v FROM `//a/base`;\\n"
+                       "INSERT INTO `//a/typed` SELECT 1 AS s;")
+        except QueryFailed:
+            pass
+        else:
+            raise AssertionError("the query did not fail")
+
+
+pipeline = Pipeline("other", folder=".")
+pipeline.add_step(other)
+result = pipeline.run()
+print("RESULT", result.success, result.error)
+"""
+OTHER_ROWS = [{"k": 10, "v": n} for n in range(5)]
 GRAPH = {"seed": [], "fq": ["seed"], "wa": ["seed"], "ya": ["seed"], "rt": ["seed"]}
 
 
@@ -117,6 +153,7 @@ def make(root: Path) -> Path:
     return write_pipeline(root, {
         "configs/config.yaml": json.dumps({"pipeline": {"mode": "dev", "workers": 2},
                                            "stages": {"graph": GRAPH}}),
+        "steps.py": OTHER_STEPS,
         "stages/seed/stage.py": SEED,
         "stages/fq/stage.py": FAILING_STAGE,
         "stages/wa/stage.py": WRITE_APPENDS,

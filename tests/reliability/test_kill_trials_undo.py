@@ -5,7 +5,8 @@ failed query puts back every table its INSERTs wrote (yql_undo.py), keeping each
 second name (a `.tmp` hard link) meanwhile.
 
 Each trial interrupts a run (SIGKILL at a seeded crash point or at a random time, Ctrl-C,
-SIGTERM: test_kill_trials_more.py's ways), then up to three `--resume`s, then runs
+SIGTERM: test_kill_trials_more.py's ways; `shared`: one of those while another pipeline of
+the same folder appends to the table and runs its own failing queries on it), then up to three `--resume`s, then runs
 `--resume` to its end. Every row of every table is then checked against
 kill_trials_undo_pipeline.expected() (none lost, none doubled, no table a failed query
 made), and that nothing is left behind: no journal record, transaction folder, `.tmp`
@@ -20,12 +21,23 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, crash_points, differences, finish, interrupt, start, tables
-from kill_trials_undo_pipeline import expected, make
+from adversarial_helpers import (
+    command,
+    crash_points,
+    differences,
+    finish,
+    interrupt,
+    row,
+    start,
+    tables,
+)
+from kill_trials_undo_pipeline import OTHER_ROWS, expected, make
 from test_adversarial_ops import _descendants
 
 pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
@@ -33,7 +45,7 @@ pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
 TRIALS = int(os.environ.get("YTP_KILL_TRIALS", "0"))
 REPLAY = os.environ.get("YTP_KILL_SEED")
 SEED_BASE = int(os.environ.get("YTP_KILL_SEED_BASE", "1000"))
-SCENARIOS = ["point", "kill", "int", "term"]
+SCENARIOS = ["point", "kill", "int", "term", "shared"]
 RESUME_INTERRUPTS = ["point", "kill", "int", "term", "early"]
 
 
@@ -67,8 +79,11 @@ def left_behind(dev: Path) -> list[str]:
     return found
 
 
-def check(root: Path) -> list[str]:
-    problems = differences(tables(root / ".dev"), expected())
+def check(root: Path, other_appended: bool = False) -> list[str]:
+    want = expected()
+    if other_appended:
+        want["//a/yacc"] += Counter(row(**r) for r in OTHER_ROWS)
+    problems = differences(tables(root / ".dev"), want)
     journal = root / ".runs/journal.dev"
     if journal.is_dir() and list(journal.iterdir()):
         problems.append(f"journal records left: {sorted(os.listdir(journal))}")
@@ -87,8 +102,18 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> None:
     marks.mkdir(parents=True)
     root = make(base / "p")
     env = {"MARKS": str(marks)}
-    steps = [f"{scenario} trial, seed {seed} (YTP_KILL_SEED={seed} -k {scenario})",
-             "run: " + interrupt(root, env, rng, scenario, reference, jobs=_descendants)]
+    steps = [f"{scenario} trial, seed {seed} (YTP_KILL_SEED={seed} -k {scenario})"]
+    other = None
+    if scenario == "shared":  # another pipeline of the folder runs beside the first run
+        other = start([sys.executable, "steps.py"], cwd=root)
+        scenario = rng.choice(["point", "kill", "int", "term"])
+    steps.append("run: " + interrupt(root, env, rng, scenario, reference, jobs=_descendants))
+    appended = False
+    if other is not None:
+        code, out = finish(other)
+        assert "RESULT True None" in out, f"{steps[0]}: the other pipeline: {out[-3000:]}"
+        appended = "APPENDING" in out
+        steps.append(f"the other pipeline appended: {appended}")
     for _ in range(rng.choice([0, 0, 1, 2, 3])):
         how = rng.choice(RESUME_INTERRUPTS)
         steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume",
@@ -96,7 +121,7 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> None:
     code, out = finish(start(command(root, "--resume"), env=env))
     label = "; ".join(steps)
     assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"
-    problems = check(root)
+    problems = check(root, appended)
     assert not problems, f"{label}: " + "; ".join(problems)
 
 
