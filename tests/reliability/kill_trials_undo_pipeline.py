@@ -3,7 +3,7 @@ complete run (computed from what its code means, not from a run).
 
 After `seed` (re)writes //a/base and //a/yacc, stages run two at a time appending to
 //a/yacc: `fq` runs queries of several statements whose first INSERTs append to //a/yacc
-(and make //a/made_<stage>) and whose last fails, catching each failure and going on, after an
+(and make //a/made) and whose last fails, catching each failure and going on, after an
 append of its own to //a/yacc (which YQL would have made in place); `wa` appends with
 write_table, `ya` with YQL `INSERT INTO` (no TRUNCATE); `rt`, retried, runs such a failing
 query and then fails its first attempt. A failing query's rows must never reach a table.
@@ -33,10 +33,12 @@ class Seed(BaseStage):
         yt.write_table("//a/log", [{{"stage": "seed"}}])
         return debug
 """
-#: a query whose INSERTs write //a/yacc and //a/made_<stage>, then fail on //a/typed's
-#: row type (a table of each stage: two queries making one table conflict on its lock)
+#: a query whose INSERTs write //a/yacc and make //a/made, then fail on //a/typed's row
+#: type: two stages' queries making //a/made at once do not conflict on its lock, which a
+#: query that fails never takes (prod's stage locks a table as it puts the rows of a query
+#: that ended well on it)
 FAILING = ("INSERT INTO `//a/yacc` SELECT k, v + 100000 AS v FROM `//a/base`;\\n"
-           "INSERT INTO `//a/made_{self.name}` WITH TRUNCATE SELECT k FROM `//a/base`;\\n"
+           "INSERT INTO `//a/made` WITH TRUNCATE SELECT k FROM `//a/base`;\\n"
            "INSERT INTO `//a/yacc` SELECT k, v + 200000 AS v FROM `//a/base` WHERE k = 0;\\n"
            "INSERT INTO `//a/typed` SELECT 1 AS s;")
 FAILING_STAGE = f"""
