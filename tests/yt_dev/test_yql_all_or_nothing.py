@@ -183,3 +183,39 @@ def test_a_failing_query_of_a_stage_locks_no_table_another_stage_writes_meanwhil
     commit(txn, tmp_path)
     assert list(dev.read_table("//tmp/first")) == [{"i": 9}]
     assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}]
+
+
+def test_a_folder_another_thread_removes_during_a_failing_query_stays_removed(
+        dev, tmp_path, monkeypatch):
+    """A thread of the stage removes the folder of a table the stage appended to, while a
+    query of the stage that INSERTed into it runs on to fail: on a cluster the stage's
+    removal stands and the query's abort brings nothing back. The query's undo put the
+    table back as the stage had it, and the commit made the folder and table again."""
+    from yt_pipeline_dev import yql_duckdb
+
+    dev.run_yql("INSERT INTO `//tmp/d/x` WITH TRUNCATE SELECT 1 AS i;")
+    txn = dev.begin_transaction("stage s")
+    inside = txn.client
+    inside.run_yql("INSERT INTO `//tmp/d/x` SELECT 5 AS i;")
+    removers: list[threading.Thread] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_another_thread_removes(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/d/x":
+            remover = threading.Thread(target=lambda: inside.remove("//tmp/d",
+                                                                   recursive=True))
+            remover.start()
+            removers.append(remover)
+            remover.join(0.3)  # done by now, unless it waits for the query
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_another_thread_removes)
+    query = "INSERT INTO `//tmp/d/x` SELECT 2 AS i;\nINSERT INTO `//tmp/typed` SELECT 1 AS s;"
+    assert failed(inside, query).startswith('YQL: Table "//tmp/typed" row type differs')
+    monkeypatch.undo()
+    [remover.join(10) for remover in removers]
+    assert len(removers) == 1 and not removers[0].is_alive()
+    assert not inside.exists("//tmp/d")
+    commit(txn, tmp_path)
+    assert not dev.exists("//tmp/d/x")
+    assert not dev.exists("//tmp/d")

@@ -703,6 +703,7 @@ class DevClient(YqlRequests):
             settle_tables_under(self.root, normal(path))
             try:
                 if self.txn is not None:
+                    self.txn.wait_for_queries_under(normal(path))
                     self._refuse_non_empty(path, recursive)
                     # a removal locks every node of the subtree exclusively
                     for table in self._tables_under(path):

@@ -199,21 +199,35 @@ class DevTransaction:
             held.count -= 1
             guard.release()
 
-    def _query_of_another_thread(self, path: str) -> bool:
-        owner = self.undoable.get(path)
-        return owner is not None and owner != threading.get_ident()
+    def _query_of_another_thread(self, path: str, *, under_it: bool = False) -> bool:
+        """Whether a query of another thread may put table `path` back (`under_it`: a
+        table in folder `path`)."""
+        me = threading.get_ident()
+        if not under_it:
+            owner = self.undoable.get(path)
+            return owner is not None and owner != me
+        return any(owner != me and under(table, path)
+                   for table, owner in self.undoable.items())
 
-    def _wait_for_query(self, path: str) -> None:
+    def wait_for_queries_under(self, folder_path: str) -> None:
+        """Before a removal of folder `folder_path`: wait until no YQL query of another
+        thread may put a table in it back (which brought the table, and its folder, back
+        after the removal)."""
+        with self.lock:
+            self._wait_for_query(folder_path, under_it=True)
+
+    def _wait_for_query(self, path: str, *, under_it: bool = False) -> None:
         """Under `lock`: wait until no YQL query of another thread may put table `path`
         back. Written meanwhile, the query's undo dropped the write with its own (a row
         another thread appended was lost): on a cluster the query writes in its own
         transaction, whose abort leaves the stage's other writes. A thread writing another
         table meanwhile (a write from the generator of a write) would wait on a query
         waiting for that table: it is refused instead."""
-        while self._query_of_another_thread(path):
+        while self._query_of_another_thread(path, under_it=under_it):
             if getattr(self._guards_held, "count", 0):
-                raise BackendError(f"write {path}: a YQL query of this stage still running "
-                                   "writes the table, and this thread is writing another")
+                raise BackendError(f"write or remove {path}: a YQL query of this stage still "
+                                   "running writes it, and this thread is writing another "
+                                   "table, which the query may wait for")
             self._query_ended.wait()
 
     def deferring_locks(self, locks: list[Any] | None) -> None:
