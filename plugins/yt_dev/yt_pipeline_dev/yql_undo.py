@@ -12,8 +12,11 @@ size, time) keys its schema, its sort key, its unique keys and its whole-lines m
 the version put back thus finds again. In a stage's transaction the version is the staged
 file and the staging entry, and the stage's lock on the table as it held it: the query's
 writes reach the stage only when it succeeds, as prod's stage puts the rows of the query's
-staging tables on the tables only then. A staged table such a query writes is never
-appended to in place (txn.writing), which would change the file kept.
+staging tables on the tables only then: so the locks of its INSERTs are taken then too
+(`take_locks`; a query that fails locks nothing). A staged table such a query writes is
+never appended to in place (txn.writing), which would change the file kept, and another
+thread of the stage writing it, or removing its folder, waits for the query to end
+(txn.table_guard): put back, the table lost that write, or came back after the removal.
 
 A one-statement query keeps nothing: its INSERT, the last thing it does, is all or nothing
 already (client.writing).
