@@ -6,6 +6,7 @@ COMMIT only orders its parts. Outside a stage and in a stage's transaction alike
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,32 @@ def test_a_folder_another_thread_removes_during_a_failing_query_stays_removed(
     commit(txn, tmp_path)
     assert not dev.exists("//tmp/d/x")
     assert not dev.exists("//tmp/d")
+
+
+def test_a_run_starting_during_a_failing_query_outside_a_stage_keeps_what_it_puts_back(
+        dev, monkeypatch):
+    """A dev run's start removes the temporary files writes left (atomic.remove_leftovers),
+    those older than it. The version of a table a query outside a stage keeps is a second
+    name of the table's file, whose time is the table's: a run of another pipeline of the
+    folder starting while the query ran removed it, and the query's undo then failed on the
+    missing file, leaving the rows of its INSERT."""
+    from yt_pipeline_dev import yql_duckdb
+    from yt_pipeline_dev.atomic import remove_leftovers
+
+    removed: list[int] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_a_run_starts(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/kept":  # a run starting a minute from now
+            removed.append(remove_leftovers(dev.root, time.time() + 60))
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_a_run_starts)
+    before = tables(dev)
+    query, error = FAILING["row type"]
+    assert failed(dev, query) == f"YQL: {error}"
+    monkeypatch.undo()
+    assert removed == [0]
+    assert tables(dev) == before
+    assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}]
+    assert not list(dev.root.rglob("*.tmp"))

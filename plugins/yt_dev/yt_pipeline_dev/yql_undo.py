@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from yt_pipeline_dev import folder_locks
+from yt_pipeline_dev.atomic import kept_name_suffix
 from yt_pipeline_dev.client import DevClient, normal
 from yt_pipeline_dev.staging import Entry
 from yt_pipeline_dev.tablelock import TableLocks
@@ -182,8 +183,10 @@ class QueryWrites:
 
 def _linked(table_file: Path, folder: Path) -> Path:
     """A second name for `table_file` in `folder`: a temporary file's (`.<name>.<random>
-    .tmp`), which the next run's start removes if a killed process left it."""
-    fd, name = tempfile.mkstemp(prefix=f".{table_file.name}.", suffix=".tmp", dir=folder)
+    .<pid>.kept.tmp`), which the next run's start removes if a killed process left it
+    (and not while this process lives: atomic.remove_leftovers)."""
+    fd, name = tempfile.mkstemp(prefix=f".{table_file.name}.", suffix=kept_name_suffix(),
+                                dir=folder)
     os.close(fd)
     link = Path(name)
     link.unlink()
