@@ -5,6 +5,8 @@ COMMIT only orders its parts. Outside a stage and in a stage's transaction alike
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,136 @@ def test_a_stage_query_whose_result_is_cut_leaves_nothing_its_commit_would_keep(
     assert tables(txn.client) == before
     commit(txn, tmp_path)
     assert tables(dev) == before
+
+
+def test_another_threads_append_during_a_failing_query_of_its_stage_is_kept(
+        dev, tmp_path, monkeypatch):
+    """A thread of the stage appends to a table while a query of the stage that INSERTed
+    into it runs on to fail: on a cluster the query wrote in its own transaction, whose
+    abort leaves the stage's append. Put back as it was before the query, the table lost
+    the append's row; the append now waits for the query to end."""
+    from yt_pipeline_dev import yql_duckdb
+
+    txn = dev.begin_transaction("stage s")
+    inside = txn.client
+    appenders: list[threading.Thread] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_another_thread_appends(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/kept":
+            appender = threading.Thread(target=lambda: inside.write_table(
+                "//tmp/kept", [{"s": "t"}], append=True))
+            appender.start()
+            appenders.append(appender)
+            appender.join(0.3)  # done by now, unless it waits for the query
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_another_thread_appends)
+    query, error = FAILING["row type"]
+    assert failed(inside, query) == f"YQL: {error}"
+    monkeypatch.undo()
+    [appender.join(10) for appender in appenders]
+    assert len(appenders) == 1 and not appenders[0].is_alive()
+    assert list(inside.read_table("//tmp/kept")) == [{"s": "a"}, {"s": "t"}]
+    commit(txn, tmp_path)
+    assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}, {"s": "t"}]
+    assert not dev.exists("//tmp/first")
+    assert not list(dev.root.rglob("*.tmp"))
+
+
+def test_a_failing_query_of_a_stage_locks_no_table_another_stage_writes_meanwhile(
+        dev, tmp_path, monkeypatch):
+    """Prod's stage puts a query's rows on its tables (locking them) only once the query
+    has ended well (yt_pipeline_prod/yql.py run_yql): a query that then fails never locked
+    them, and another stage writing one of them meanwhile goes on. Locked at its INSERT,
+    the table refused that stage's write with a conflict."""
+    from yt_pipeline_dev import yql_duckdb
+
+    txn = dev.begin_transaction("stage s")
+    other = dev.begin_transaction("stage other")
+    outcomes: list[object] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_another_stage_writes(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/first":
+            try:
+                other.client.write_table("//tmp/first", [{"i": 9}])
+                outcomes.append("written")
+            except Exception as exc:  # noqa: BLE001 - the test names what it got
+                outcomes.append(str(exc))
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_another_stage_writes)
+    query, error = FAILING["row type"]
+    assert failed(txn.client, query) == f"YQL: {error}"
+    monkeypatch.undo()
+    assert outcomes == ["written"]
+    commit(other, tmp_path)
+    commit(txn, tmp_path)
+    assert list(dev.read_table("//tmp/first")) == [{"i": 9}]
+    assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}]
+
+
+def test_a_folder_another_thread_removes_during_a_failing_query_stays_removed(
+        dev, tmp_path, monkeypatch):
+    """A thread of the stage removes the folder of a table the stage appended to, while a
+    query of the stage that INSERTed into it runs on to fail: on a cluster the stage's
+    removal stands and the query's abort brings nothing back. The query's undo put the
+    table back as the stage had it, and the commit made the folder and table again."""
+    from yt_pipeline_dev import yql_duckdb
+
+    dev.run_yql("INSERT INTO `//tmp/d/x` WITH TRUNCATE SELECT 1 AS i;")
+    txn = dev.begin_transaction("stage s")
+    inside = txn.client
+    inside.run_yql("INSERT INTO `//tmp/d/x` SELECT 5 AS i;")
+    removers: list[threading.Thread] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_another_thread_removes(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/d/x":
+            remover = threading.Thread(target=lambda: inside.remove("//tmp/d",
+                                                                   recursive=True))
+            remover.start()
+            removers.append(remover)
+            remover.join(0.3)  # done by now, unless it waits for the query
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_another_thread_removes)
+    query = "INSERT INTO `//tmp/d/x` SELECT 2 AS i;\nINSERT INTO `//tmp/typed` SELECT 1 AS s;"
+    assert failed(inside, query).startswith('YQL: Table "//tmp/typed" row type differs')
+    monkeypatch.undo()
+    [remover.join(10) for remover in removers]
+    assert len(removers) == 1 and not removers[0].is_alive()
+    assert not inside.exists("//tmp/d")
+    commit(txn, tmp_path)
+    assert not dev.exists("//tmp/d/x")
+    assert not dev.exists("//tmp/d")
+
+
+def test_a_run_starting_during_a_failing_query_outside_a_stage_keeps_what_it_puts_back(
+        dev, monkeypatch):
+    """A dev run's start removes the temporary files writes left (atomic.remove_leftovers),
+    those older than it. The version of a table a query outside a stage keeps is a second
+    name of the table's file, whose time is the table's: a run of another pipeline of the
+    folder starting while the query ran removed it, and the query's undo then failed on the
+    missing file, leaving the rows of its INSERT."""
+    from yt_pipeline_dev import yql_duckdb
+    from yt_pipeline_dev.atomic import remove_leftovers
+
+    removed: list[int] = []
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_a_run_starts(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/kept":  # a run starting a minute from now
+            removed.append(remove_leftovers(dev.root, time.time() + 60))
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_a_run_starts)
+    before = tables(dev)
+    query, error = FAILING["row type"]
+    assert failed(dev, query) == f"YQL: {error}"
+    monkeypatch.undo()
+    assert removed == [0]
+    assert tables(dev) == before
+    assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}]
+    assert not list(dev.root.rglob("*.tmp"))

@@ -15,7 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from yt_pipeline.lock import pid_alive
 from yt_pipeline_dev.paths import TABLE_SUFFIX
+
+#: how the name of a table's version a running YQL query keeps ends, after its process's
+#: id (yql_undo.py): `.<name>.<random>.<pid>.kept.tmp`
+KEPT_SUFFIX = ".kept.tmp"
 
 CHUNK = 1 << 20
 
@@ -292,6 +297,21 @@ def _is_leftover_name(name: str) -> bool:
     return len(name) >= 5 and name.startswith(".") and name.endswith(".tmp")
 
 
+def kept_name_suffix() -> str:
+    """The end of the name of a table's version this process's YQL query keeps."""
+    return f".{os.getpid()}{KEPT_SUFFIX}"
+
+
+def _kept_by_a_live_process(name: str) -> bool:
+    """Whether `name` is a table's version a YQL query of a process still running keeps:
+    a second name of the table's file, whose time is the table's, however new the query
+    (a run starting while it ran removed it, and the query could not put the table back)."""
+    if not name.endswith(KEPT_SUFFIX):
+        return False
+    pid = name[:-len(KEPT_SUFFIX)].rpartition(".")[2]
+    return pid.isdigit() and pid_alive(int(pid))
+
+
 def remove_leftovers(root: Path, before: float) -> int:
     """Remove the temporary files of writes that never finished (`.<name>.<random>.tmp`,
     older than `before`) under `root`; return how many.
@@ -314,6 +334,8 @@ def remove_leftovers(root: Path, before: float) -> int:
         elif folder == cache:
             names[:] = [name for name in names if name != UNWRITTEN_CACHE]
         for leftover in leftovers:
+            if _kept_by_a_live_process(leftover):
+                continue
             try:
                 status = os.stat(leftover)
                 if stat.S_ISREG(status.st_mode) and status.st_mtime < before:

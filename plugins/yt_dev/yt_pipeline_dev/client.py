@@ -412,7 +412,7 @@ class DevClient(YqlRequests):
                         _refuse_unsorted(key, sorted_by, tmp, path, start, by_jobs, kept,
                                          unique)
                     if not lock_at_start:
-                        self._lock_for_write(path, _shared_lock(append, key), action)
+                        self._lock_after_write(path, _shared_lock(append, key), action)
                 keep_schema(self.root, kept, self.visible_file(path),
                             sorted_by if sorted_by is not None else key)
                 keep_unique(self.root, self.visible_file(path),
@@ -485,6 +485,17 @@ class DevClient(YqlRequests):
                                                 table_name(file.name)])
                 for file in sorted(base.rglob("*" + TABLE_SUFFIX))
                 if file.is_file() and not file.name.startswith(".")]
+
+    def _lock_after_write(self, path: str, shared: bool, action: str) -> None:
+        """The lock of a YQL INSERT, taken as its write ends, or, in a query of several
+        statements, once the query has ended well (yql_undo.py): prod's stage takes it as
+        it puts the query's rows on the table, which a query that fails never does."""
+        assert self.txn is not None
+        deferred = self.txn.deferred_locks()
+        if deferred is None:
+            self._lock_for_write(path, shared, action)
+        else:
+            deferred.append(lambda: self._lock_for_write(path, shared, action))
 
     def _lock_for_write(self, path: str, shared: bool, action: str) -> None:
         assert self.txn is not None
@@ -691,6 +702,7 @@ class DevClient(YqlRequests):
             settle_tables_under(self.root, normal(path))
             try:
                 if self.txn is not None:
+                    self.txn.wait_for_queries_under(normal(path))
                     self._refuse_non_empty(path, recursive)
                     # a removal locks every node of the subtree exclusively
                     for table in self._tables_under(path):

@@ -87,9 +87,15 @@ class DevTransaction:
         self._held: dict[str, str] = {}
         #: staged files being appended to in place, each with its length before the append
         self._appending: dict[Path, int] = {}
-        #: tables a running YQL query may still put back as they were (yql_undo.py): their
-        #: staged file, kept under a second name, is never appended to in place
-        self.undoable: set[str] = set()
+        #: tables a running YQL query may still put back as they were (yql_undo.py), each
+        #: with the thread running it: their staged file, kept under a second name, is
+        #: never appended to in place, and another thread's write waits for the query
+        self.undoable: dict[str, int] = {}
+        self._query_ended = threading.Condition(self.lock)
+        #: per thread running such a query: the locks its INSERTs take once it has ended
+        #: well, as prod's stage locks a table when it puts the query's rows on it
+        self._query_locks: dict[int, list[Any]] = {}
+        self._guards_held = threading.local()
 
     @property
     def dir(self) -> Path:
@@ -176,8 +182,74 @@ class DevTransaction:
         staging the new one: the stage's threads write a table one at a time."""
         with self.lock:
             guard = self._table_guards.setdefault(path, threading.RLock())
-        with guard:
+            self._wait_for_query(path)
+        held = self._guards_held
+        while True:
+            guard.acquire()
+            with self.lock:
+                if not self._query_of_another_thread(path):
+                    break
+            guard.release()  # the query writes it again under this guard: wait unheld
+            with self.lock:
+                self._wait_for_query(path)
+        held.count = getattr(held, "count", 0) + 1
+        try:
             yield
+        finally:
+            held.count -= 1
+            guard.release()
+
+    def _query_of_another_thread(self, path: str, *, under_it: bool = False) -> bool:
+        """Whether a query of another thread may put table `path` back (`under_it`: a
+        table in folder `path`)."""
+        me = threading.get_ident()
+        if not under_it:
+            owner = self.undoable.get(path)
+            return owner is not None and owner != me
+        return any(owner != me and under(table, path)
+                   for table, owner in self.undoable.items())
+
+    def wait_for_queries_under(self, folder_path: str) -> None:
+        """Before a removal of folder `folder_path`: wait until no YQL query of another
+        thread may put a table in it back (which brought the table, and its folder, back
+        after the removal)."""
+        with self.lock:
+            self._wait_for_query(folder_path, under_it=True)
+
+    def _wait_for_query(self, path: str, *, under_it: bool = False) -> None:
+        """Under `lock`: wait until no YQL query of another thread may put table `path`
+        back. Written meanwhile, the query's undo dropped the write with its own (a row
+        another thread appended was lost): on a cluster the query writes in its own
+        transaction, whose abort leaves the stage's other writes. A thread writing another
+        table meanwhile (a write from the generator of a write) would wait on a query
+        waiting for that table: it is refused instead."""
+        while self._query_of_another_thread(path, under_it=under_it):
+            if getattr(self._guards_held, "count", 0):
+                raise BackendError(f"write or remove {path}: a YQL query of this stage still "
+                                   "running writes it, and this thread is writing another "
+                                   "table, which the query may wait for")
+            self._query_ended.wait()
+
+    def deferring_locks(self, locks: list[Any] | None) -> None:
+        """From now on (None: no longer), the locks a YQL INSERT of this thread takes
+        after its write go to `locks`, taken when its query has ended well."""
+        with self.lock:
+            if locks is None:
+                self._query_locks.pop(threading.get_ident(), None)
+            else:
+                self._query_locks[threading.get_ident()] = locks
+
+    def deferred_locks(self) -> list[Any] | None:
+        """Where this thread's query puts the locks of its INSERTs (None: take them now)."""
+        with self.lock:
+            return self._query_locks.get(threading.get_ident())
+
+    def query_ended(self, paths: list[str]) -> None:
+        """The running query that kept tables `paths` undoable has ended."""
+        with self.lock:
+            for path in paths:
+                self.undoable.pop(path, None)
+            self._query_ended.notify_all()
 
     @contextmanager
     def writing(self, path: str, append: bool, source: Path | None, *,

@@ -324,6 +324,8 @@ class Executor:
             self.undo = QueryWrites(self.client)
         try:
             self._run_all(query, statements)
+            if self.undo is not None:
+                self.undo.take_locks()
         except BaseException:
             if self.undo is not None:
                 self.undo.undo()

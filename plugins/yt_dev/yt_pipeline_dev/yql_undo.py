@@ -12,8 +12,11 @@ size, time) keys its schema, its sort key, its unique keys and its whole-lines m
 the version put back thus finds again. In a stage's transaction the version is the staged
 file and the staging entry, and the stage's lock on the table as it held it: the query's
 writes reach the stage only when it succeeds, as prod's stage puts the rows of the query's
-staging tables on the tables only then. A staged table such a query writes is never
-appended to in place (txn.writing), which would change the file kept.
+staging tables on the tables only then: so the locks of its INSERTs are taken then too
+(`take_locks`; a query that fails locks nothing). A staged table such a query writes is
+never appended to in place (txn.writing), which would change the file kept, and another
+thread of the stage writing it, or removing its folder, waits for the query to end
+(txn.table_guard): put back, the table lost that write, or came back after the removal.
 
 A one-statement query keeps nothing: its INSERT, the last thing it does, is all or nothing
 already (client.writing).
@@ -23,10 +26,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from yt_pipeline_dev import folder_locks
+from yt_pipeline_dev.atomic import kept_name_suffix
 from yt_pipeline_dev.client import DevClient, normal
 from yt_pipeline_dev.staging import Entry
 from yt_pipeline_dev.tablelock import TableLocks
@@ -54,6 +60,16 @@ class QueryWrites:
         self.kept: dict[str, _Kept] = {}
         #: outside a transaction: the top folder missing before the write of each table
         self._missing: dict[str, Path | None] = {}
+        #: in a transaction: the locks of the INSERTs, taken once the query ended well
+        self._locks: list[Callable[[], None]] = []
+        if client.txn is not None:
+            client.txn.deferring_locks(self._locks)
+
+    def take_locks(self) -> None:
+        """The query has run: lock the tables its INSERTs wrote (a conflict fails it,
+        and its writes are put back)."""
+        for take in self._locks:
+            take()
 
     def keep(self, path: str) -> None:
         """Before an INSERT into table `path` starts its write: in a transaction, the
@@ -73,7 +89,7 @@ class QueryWrites:
             kept = _Kept(entry=None if entry is None else Entry(
                 entry.kind, entry.file, None if entry.base is None else list(entry.base),
                 entry.offset), yql_view=path in txn.yql_views, held=held)
-            txn.undoable.add(path)
+            txn.undoable[path] = threading.get_ident()
         if entry is not None and entry.file:
             staged = txn.dir / entry.file
             if staged.exists():
@@ -111,12 +127,12 @@ class QueryWrites:
     def close(self) -> None:
         """Drop the second names of the versions kept (those not put back)."""
         txn = self.client.txn
-        for path, kept in self.kept.items():
+        for kept in self.kept.values():
             if kept.link is not None:
                 kept.link.unlink(missing_ok=True)
-            if txn is not None:
-                with txn.lock:
-                    txn.undoable.discard(path)
+        if txn is not None:
+            txn.deferring_locks(None)
+            txn.query_ended(list(self.kept))
         self.kept = {}
 
     def _undo_live(self, path: str, kept: _Kept) -> bool:
@@ -167,8 +183,10 @@ class QueryWrites:
 
 def _linked(table_file: Path, folder: Path) -> Path:
     """A second name for `table_file` in `folder`: a temporary file's (`.<name>.<random>
-    .tmp`), which the next run's start removes if a killed process left it."""
-    fd, name = tempfile.mkstemp(prefix=f".{table_file.name}.", suffix=".tmp", dir=folder)
+    .<pid>.kept.tmp`), which the next run's start removes if a killed process left it
+    (and not while this process lives: atomic.remove_leftovers)."""
+    fd, name = tempfile.mkstemp(prefix=f".{table_file.name}.", suffix=kept_name_suffix(),
+                                dir=folder)
     os.close(fd)
     link = Path(name)
     link.unlink()
