@@ -249,3 +249,32 @@ def test_a_run_starting_during_a_failing_query_outside_a_stage_keeps_what_it_put
     assert tables(dev) == before
     assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}]
     assert not list(dev.root.rglob("*.tmp"))
+
+
+def test_a_table_another_writer_changed_during_a_failing_query_keeps_their_rows(
+        dev, monkeypatch):
+    """Outside a stage, another client appends to a table between the query's INSERT into it
+    and the query's failure: putting the version from before the query back would drop that
+    writer's rows, so that table stays as it is (the query's rows and theirs: no row of
+    another writer is ever lost), said in the log; the query's other tables are put back."""
+    from yt_pipeline_dev import yql_duckdb
+
+    other = DevClient(dev.root)
+    insert_rows = yql_duckdb.Executor._insert_rows
+
+    def then_another_writer_appends(executor, statement, allowed):
+        insert_rows(executor, statement, allowed)
+        if statement.target == "//tmp/kept":
+            other.write_table("//tmp/kept", [{"s": "theirs"}], append=True)
+
+    monkeypatch.setattr(yql_duckdb.Executor, "_insert_rows", then_another_writer_appends)
+    before = tables(dev)
+    query, error = FAILING["row type"]
+    assert failed(dev, query) == f"YQL: {error}"
+    monkeypatch.undo()
+    assert list(dev.read_table("//tmp/kept")) == [{"s": "a"}, {"s": "b"}, {"s": "theirs"}]
+    assert tables(dev)["//tmp/first"] == before["//tmp/first"] is None  # put back
+    log = (dev.root / "operation.log").read_text().splitlines()
+    assert [line.split()[1:3] for line in log if "yql_undo" in line] == [
+        ["yql_undo_skipped", "//tmp/kept"], ["yql_undone", "//tmp/first"]]
+    assert not list(dev.root.rglob("*.tmp"))

@@ -689,6 +689,8 @@ class Executor:
             finally:
                 if part != tmp:
                     part.unlink(missing_ok=True)
+            if self.undo is not None:
+                self.undo.wrote(statement.target, tmp)  # the file the write renames
         written = self.client.visible_file(statement.target)
         if written is not None:
             declare(self.client.root, written, columns, key)

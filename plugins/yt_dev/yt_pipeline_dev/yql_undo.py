@@ -60,6 +60,9 @@ class QueryWrites:
         self.kept: dict[str, _Kept] = {}
         #: outside a transaction: the top folder missing before the write of each table
         self._missing: dict[str, Path | None] = {}
+        #: outside a transaction: the identity of the file the query's last write of each
+        #: table became, to tell a table another writer wrote since (kept as it is)
+        self._written: dict[str, tuple[int, int]] = {}
         #: in a transaction: the locks of the INSERTs, taken once the query ended well
         self._locks: list[Callable[[], None]] = []
         if client.txn is not None:
@@ -110,6 +113,15 @@ class QueryWrites:
             kept.made_folder = self._missing.get(path)
         self.kept[path] = kept
 
+    def wrote(self, path: str, written: Path) -> None:
+        """The file an INSERT's write of table `path` becomes, at the end of the write."""
+        if self.client.txn is None:
+            try:
+                stat = written.stat()
+            except OSError:
+                return
+            self._written[normal(path)] = (stat.st_dev, stat.st_ino)
+
     def undo(self) -> None:
         """Put every table kept back as it was, the last written first."""
         txn = self.client.txn
@@ -140,6 +152,13 @@ class QueryWrites:
         root = self.client.root
         with folder_locks.writing_in(root, path), TableLocks(root, [path]):
             target = self.client.table_path(path)
+            if self._written_since(path, target):
+                # another writer replaced or appended to the table after the query wrote
+                # it: putting the old version back would lose that writer's rows, so the
+                # table stays as it is, the query's rows in it (a cluster's query would have
+                # held the table's lock till it ended)
+                self.client.log("yql_undo_skipped", path)
+                return False
             if kept.link is not None:
                 if _same_file(kept.link, target):
                     return False
@@ -152,6 +171,17 @@ class QueryWrites:
         if kept.made_folder is not None:
             _remove_empty(target.parent, kept.made_folder)
         return True
+
+    def _written_since(self, path: str, target: Path) -> bool:
+        """Whether table `path`'s file is no longer the one the query's write made."""
+        made = self._written.get(path)
+        if made is None:  # the write failed before its file became the table
+            return False
+        try:
+            stat = target.stat()
+        except FileNotFoundError:
+            return True  # removed since
+        return (stat.st_dev, stat.st_ino) != made
 
     def _undo_staged(self, path: str, kept: _Kept) -> bool:
         """Put the stage's version of the table back; False when it is as it was."""
