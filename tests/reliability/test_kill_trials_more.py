@@ -23,58 +23,38 @@ every failing seed, and prints how many first runs were interrupted (`-rP` shows
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import time
 from pathlib import Path
 
 import pytest
-from adversarial_helpers import command, crash_points, differences, finish, interrupt, start, tables
+from adversarial_helpers import command, differences, finish, interrupt, start, tables
+from kill_campaign import (
+    CAMPAIGN_OFF,
+    REPLAY,
+    TRIALS,
+    campaign,
+    commit_leftovers,
+    reference_run,
+    resume_to_the_end,
+    seeds,
+)
 from kill_trials_pipeline import expected, make
 from test_adversarial_ops import _descendants
 
 # the trials send their runs Ctrl-C: SIGINT must reach them (conftest.py)
 pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
 
-TRIALS = int(os.environ.get("YTP_KILL_TRIALS", "0"))
-REPLAY = os.environ.get("YTP_KILL_SEED")
-#: the campaign's trial i runs seed SEED_BASE + i
-SEED_BASE = int(os.environ.get("YTP_KILL_SEED_BASE", "1000"))
 SCENARIOS = ["point", "kill", "int", "term", "jobkill", "force"]
-#: how a `--resume` is interrupted (`early`: SIGKILL in its first second, while it settles
-#: what the killed run left, packages the code, takes the lock)
-RESUME_INTERRUPTS = ["point", "kill", "int", "term", "early"]
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict:
-    """One uninterrupted run: its rows must be the expected ones; its crash points and its
-    duration are where and when the trials stop runs."""
-    base = tmp_path_factory.mktemp("reference")
-    root = make(base / "p")
-    marks = base / "marks"
-    marks.mkdir()
-    points = base / "points"
-    started = time.perf_counter()
-    code, out = finish(start(command(root), env={"MARKS": str(marks),
-                                                  "YTP_CRASH_COUNT": str(points)}))
-    elapsed = time.perf_counter() - started
-    assert code == 0, out[-3000:]
-    assert sorted(os.listdir(marks)) == ["mapper.1", "rt"], "the first attempts did not fail"
-    assert check(root) == []
-    return {"points": len(crash_points(points)), "elapsed": elapsed}
+    return reference_run(tmp_path_factory.mktemp("reference"), make, check,
+                         ["mapper.1", "rt"])
 
 
 def check(root: Path) -> list[str]:
-    problems = differences(tables(root / ".dev"), expected())
-    journal = root / ".runs/journal.dev"
-    if journal.is_dir() and list(journal.iterdir()):
-        problems.append(f"journal records left: {sorted(os.listdir(journal))}")
-    txn = root / ".dev/.txn"
-    if txn.is_dir() and list(txn.iterdir()):
-        problems.append(f"transaction folders left: {sorted(os.listdir(txn))}")
-    return problems
+    return differences(tables(root / ".dev"), expected()) + commit_leftovers(root)
 
 
 def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
@@ -96,19 +76,10 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
     # a job killed makes its operation run it again: the run may end well, and what counts
     # is whether a job was killed before the run ended
     stopped = "(True)" in steps[1] if scenario == "jobkill" else not steps[1].endswith("exit 0")
-    for _ in range(rng.choice([0, 0, 1, 2, 3])):
-        how = rng.choice(RESUME_INTERRUPTS)
-        steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume", jobs=_descendants))
-    code, out = finish(start(command(root, "--resume"), env=env))
-    label = "; ".join(steps)
-    assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"
+    label = resume_to_the_end(root, env, rng, reference, steps)
     problems = check(root)
     assert not problems, f"{label}: " + "; ".join(problems)
     return stopped
-
-
-def seeds(count: int) -> list[int]:
-    return [int(REPLAY)] if REPLAY else list(range(1, count + 1))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -120,7 +91,7 @@ def test_one_interrupted_run_of_appending_stages_resumes_to_exact_rows(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (TRIALS or REPLAY), reason="a campaign: set YTP_KILL_TRIALS (40, say)")
+@pytest.mark.skipif(not (TRIALS or REPLAY), reason=CAMPAIGN_OFF)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_interrupted_runs_of_appending_stages_resume_to_exact_rows(
         tmp_path, reference, scenario):
@@ -128,15 +99,8 @@ def test_interrupted_runs_of_appending_stages_resume_to_exact_rows(
     interrupted (the moment of each interruption is drawn within the reference run's
     duration): fewer means the trials tested little, as when the reference ran in a slow
     spell and the trials did not."""
-    stopped, failures = 0, []
-    for seed in seeds(TRIALS):
-        base = tmp_path / str(seed)
-        try:  # every trial runs: one failure does not hide the next
-            stopped += trial(base, scenario, SEED_BASE + seed if not REPLAY else seed, reference)
-        except AssertionError as error:
-            failures.append(str(error)[:4000])
-        else:
-            shutil.rmtree(base)
+    stopped, failures = campaign(
+        tmp_path, lambda base, seed: trial(base, scenario, seed, reference))
     print(f"{scenario}: {len(seeds(TRIALS))} trials, {stopped} first runs interrupted "
           f"(jobkill: a job killed), "
           f"{len(failures)} failed")

@@ -18,18 +18,13 @@ campaign's seeds (1000 unless set)."""
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from adversarial_helpers import (
-    command,
-    crash_points,
     differences,
     finish,
     interrupt,
@@ -37,35 +32,27 @@ from adversarial_helpers import (
     start,
     tables,
 )
+from kill_campaign import (
+    CAMPAIGN_OFF,
+    REPLAY,
+    TRIALS,
+    campaign,
+    commit_leftovers,
+    reference_run,
+    resume_to_the_end,
+    seeds,
+)
 from kill_trials_undo_pipeline import OTHER_ROWS, expected, make
 from test_adversarial_ops import _descendants
 
 pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
 
-TRIALS = int(os.environ.get("YTP_KILL_TRIALS", "0"))
-REPLAY = os.environ.get("YTP_KILL_SEED")
-SEED_BASE = int(os.environ.get("YTP_KILL_SEED_BASE", "1000"))
 SCENARIOS = ["point", "kill", "int", "term", "shared"]
-RESUME_INTERRUPTS = ["point", "kill", "int", "term", "early"]
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict:
-    """One uninterrupted run: its rows must be the expected ones; its crash points and its
-    duration are where and when the trials stop runs."""
-    base = tmp_path_factory.mktemp("reference")
-    root = make(base / "p")
-    marks = base / "marks"
-    marks.mkdir()
-    points = base / "points"
-    started = time.perf_counter()
-    code, out = finish(start(command(root), env={"MARKS": str(marks),
-                                                  "YTP_CRASH_COUNT": str(points)}))
-    elapsed = time.perf_counter() - started
-    assert code == 0, out[-3000:]
-    assert sorted(os.listdir(marks)) == ["rt"], "the first attempt of rt did not fail"
-    assert check(root) == []
-    return {"points": len(crash_points(points)), "elapsed": elapsed}
+    return reference_run(tmp_path_factory.mktemp("reference"), make, check, ["rt"])
 
 
 def left_behind(dev: Path) -> list[str]:
@@ -83,13 +70,7 @@ def check(root: Path, other_appended: bool = False) -> list[str]:
     want = expected()
     if other_appended:
         want["//a/yacc"] += Counter(row(**r) for r in OTHER_ROWS)
-    problems = differences(tables(root / ".dev"), want)
-    journal = root / ".runs/journal.dev"
-    if journal.is_dir() and list(journal.iterdir()):
-        problems.append(f"journal records left: {sorted(os.listdir(journal))}")
-    txn = root / ".dev/.txn"
-    if txn.is_dir() and list(txn.iterdir()):
-        problems.append(f"transaction folders left: {sorted(os.listdir(txn))}")
+    problems = differences(tables(root / ".dev"), want) + commit_leftovers(root)
     left = left_behind(root / ".dev")
     if left:
         problems.append(f"left behind: {left}")
@@ -114,19 +95,9 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> None:
         assert "RESULT True None" in out, f"{steps[0]}: the other pipeline: {out[-3000:]}"
         appended = "APPENDING" in out
         steps.append(f"the other pipeline appended: {appended}")
-    for _ in range(rng.choice([0, 0, 1, 2, 3])):
-        how = rng.choice(RESUME_INTERRUPTS)
-        steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume",
-                                              jobs=_descendants))
-    code, out = finish(start(command(root, "--resume"), env=env))
-    label = "; ".join(steps)
-    assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"
+    label = resume_to_the_end(root, env, rng, reference, steps)
     problems = check(root, appended)
     assert not problems, f"{label}: " + "; ".join(problems)
-
-
-def seeds(count: int) -> list[int]:
-    return [int(REPLAY)] if REPLAY else list(range(1, count + 1))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -137,18 +108,10 @@ def test_one_interrupted_run_with_failing_queries_resumes_to_exact_rows(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (TRIALS or REPLAY), reason="a campaign: set YTP_KILL_TRIALS (40, say)")
+@pytest.mark.skipif(not (TRIALS or REPLAY), reason=CAMPAIGN_OFF)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_interrupted_runs_with_failing_queries_resume_to_exact_rows(
         tmp_path, reference, scenario):
-    failures = []
-    for seed in seeds(TRIALS):
-        base = tmp_path / str(seed)
-        try:  # every trial runs: one failure does not hide the next
-            trial(base, scenario, SEED_BASE + seed if not REPLAY else seed, reference)
-        except AssertionError as error:
-            failures.append(str(error)[:4000])
-        else:
-            shutil.rmtree(base)
+    _, failures = campaign(tmp_path, lambda base, seed: trial(base, scenario, seed, reference))
     print(f"{scenario}: {len(seeds(TRIALS))} trials, {len(failures)} failed")
     assert not failures, "\n".join(failures)

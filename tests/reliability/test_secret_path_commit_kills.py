@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from adversarial_helpers import command, crash_points, finish, row, start, tables
+from test_unfinished_commit_of_another_pipeline import STEPS  # the folder's other pipeline
 
 from yt_pipeline.testing import write_pipeline
 
@@ -31,20 +32,6 @@ class Stage(BaseStage):
         yt.write_table(f"//k/{self.name}_{key}", [{"n": n} for n in range(3)])
         yt.write_table(f"//k/{key}/acc", [{"by": self.name}], append=True)
         return debug
-"""
-STEPS = """
-from yt_pipeline import Pipeline, step
-
-
-@step()
-def other(yt):
-    yt.write_table("//k/log", [{"by": "other", "n": 0}], append=True)
-
-
-pipeline = Pipeline("other", folder=".")
-pipeline.add_step(other)
-result = pipeline.run()
-print("RESULT", result.success, result.error)
 """
 #: every third crash point in the default run; every one under YTP_KILL_TRIALS (a campaign)
 EVERY = int(os.environ.get("YTP_SECRET_COMMIT_KILL_STEP", "3"))
