@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import re
 
-from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, yql_name
+from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
+from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, type_key, yql_name
 
 _KEY = "yql_coalesce:"
 _IF_KEY = "yql_if:"
@@ -74,8 +75,6 @@ COALESCE_MACROS = (_COALESCED, _IF_BRANCHES)
 
 #: an operand whose copy in the check would bind a subquery or a window once more
 _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
-#: what the parameters of the query's own lambdas are named (yql_lambdas.PREFIX)
-_LAMBDA_PARAMETER = "yql_lambda_"
 
 
 #: literals whose types always have a common one: integers (an Int32 or an Int64), Bools
@@ -113,12 +112,9 @@ def _checked(value: str, left: str, right: str, macro: str) -> str:
     the query's own, which DuckDB does not fold so."""
     if _UNCHECKED.search(left) or _UNCHECKED.search(right) or _alike_literals(left, right):
         return value
-    if (_small(left) and _small(right)) or \
-            _LAMBDA_PARAMETER in left or _LAMBDA_PARAMETER in right:
-        key = f"{macro}(typeof({left}), typeof({right}))"
-    else:
-        key = (f"list_transform([[typeof({left}), typeof({right})]], lambda yql_types: "
-               f"{macro}(yql_types[1], yql_types[2]))[1]")
+    plain = (_small(left) and _small(right)) or \
+        LAMBDA_PREFIX in left or LAMBDA_PREFIX in right
+    key = type_key(left, right, macro, plain=plain)
     return f"(CASE WHEN struct_extract({{'ok': true}}, {key}) THEN {value} END)"
 
 

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import re
 
+from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
+
 _KEY = "yql_compare:"
 _INTEGERS = ("'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', "
              "'USMALLINT', 'UINTEGER', 'UBIGINT'")
@@ -85,8 +87,6 @@ def yql_name(duckdb_type: str) -> str:
 
 #: an operand named again at no cost: a column, a literal, a marker of a string or name
 PLAIN_OPERAND = re.compile(r"[\w.\x00\x01\"$]+")
-#: what the parameters of the query's own lambdas are named (yql_lambdas.PREFIX)
-_LAMBDA_PARAMETER = "yql_lambda_"
 
 
 def compared(left: str, op: str, right: str) -> str:
@@ -99,14 +99,22 @@ def compared(left: str, op: str, right: str) -> str:
     the item of a list a lambda maps, which DuckDB folds as it binds; but not always
     inside a lambda of the query's own (ListFilter's), whose comparisons keep the plain
     form."""
-    name = COMPARISONS[op]
-    if (PLAIN_OPERAND.fullmatch(left.strip()) and PLAIN_OPERAND.fullmatch(right.strip())) or \
-            _LAMBDA_PARAMETER in left or _LAMBDA_PARAMETER in right:
-        key = f"yql_compare_key(typeof({left}), typeof({right}), '{name}')"
-    else:
-        key = (f"list_transform([[typeof({left}), typeof({right})]], lambda yql_types: "
-               f"yql_compare_key(yql_types[1], yql_types[2], '{name}'))[1]")
+    plain = (PLAIN_OPERAND.fullmatch(left.strip()) and PLAIN_OPERAND.fullmatch(right.strip())) \
+        or LAMBDA_PREFIX in left or LAMBDA_PREFIX in right
+    key = type_key(left, right, "yql_compare_key", plain=bool(plain),
+                   extra=f"'{COMPARISONS[op]}'")
     return f"({left} {op} {right} AND struct_extract({{'ok': true}}, {key}))"
+
+
+def type_key(left: str, right: str, macro: str, *, plain: bool, extra: str = "") -> str:
+    """The call of `macro` on the DuckDB types of `left` and `right` (then `extra`, its
+    other arguments): the types named as the item of a list a lambda maps, bound once
+    (`compared`), unless `plain` (small operands, or inside a lambda of the query's own)."""
+    tail = f", {extra}" if extra else ""
+    if plain:
+        return f"{macro}(typeof({left}), typeof({right}){tail})"
+    return (f"list_transform([[typeof({left}), typeof({right})]], lambda yql_types: "
+            f"{macro}(yql_types[1], yql_types[2]{tail}))[1]")
 
 
 _COMPARE_REFUSED = re.compile(r'Could not find key "' + _KEY + r'(.+)\|(.+?)\|(.+)"')
