@@ -19,6 +19,7 @@ DuckDB's refusal reads as YQL's (`cast_refusal`).
 from __future__ import annotations
 
 from yt_pipeline.yql_cast_types import cast_target
+from yt_pipeline.yql_mixed_types import YQL_NAMES
 from yt_pipeline.yql_udf_calls import refused_kind
 
 _NUMBERS = ("Int8", "Uint8", "Int16", "Uint16", "Int32", "Uint32", "Int64", "Uint64",
@@ -48,18 +49,14 @@ IMPOSSIBLE: dict[str, frozenset[str]] = {
     "Interval": frozenset({"Bool", "Yson", "Json", "Uuid", *_MOMENTS}),
 }
 
-#: a value's DuckDB type (typeof) and the YQL type dev holds in it. A String and a Utf8 are
-#: both VARCHAR: no target refuses one and takes the other.
+#: a value's DuckDB type (typeof) and the YQL type dev holds in it, as yql_mixed_types names
+#: them (a HUGEINT, an integer column of no schema past BIGINT's range, is an Int64 there:
+#: an Int64 and a Uint64 are refused the same targets). A String and a Utf8 are both
+#: VARCHAR: no target refuses one and takes the other.
 _DUCKDB_TYPES = {
-    "BOOLEAN": "Bool", "TINYINT": "Int8", "UTINYINT": "Uint8", "SMALLINT": "Int16",
-    "USMALLINT": "Uint16", "INTEGER": "Int32", "UINTEGER": "Uint32", "BIGINT": "Int64",
-    "UBIGINT": "Uint64", "FLOAT": "Float", "DOUBLE": "Double", "VARCHAR": "String",
-    "JSON": "Json", "UUID": "Uuid", "DATE": "Date", "TIMESTAMP_S": "Datetime",
-    "TIMESTAMP": "Timestamp", "INTERVAL": "Interval",
-    # an integer column of a table without a schema that holds a value past BIGINT's range,
-    # as DuckDB's JSON reader takes it (yql_mixed_types reads it as an Int64 too): an Int64
-    # and a Uint64 are refused the same targets
-    "HUGEINT": "Int64"}
+    **{name: yql for name, yql in YQL_NAMES.items()
+       if not name.endswith("_LITERAL") and "(" not in name},  # typeof() names no literal
+    "JSON": "Json", "UUID": "Uuid"}
 #: a Yson column is a DuckDB UNION whose member is named "yson:<column>" (yql_yson); `_`
 #: stands for the parenthesis, which the rewrites after this one would take for code
 _YSON_TYPE = 'UNION_"yson:%'

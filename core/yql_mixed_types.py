@@ -65,7 +65,9 @@ COMPARE_MACROS = (_FAMILY, _COMPARED)
 COMPARISONS = {"=": "==", "==": "==", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=",
                ">": ">", ">=": ">="}
 
-_YQL_NAMES = {"TINYINT": "Int8", "SMALLINT": "Int16", "INTEGER": "Int32", "BIGINT": "Int64",
+#: the YQL type of a value of each DuckDB type (typeof's name; a literal's as binder errors
+#: name it)
+YQL_NAMES = {"TINYINT": "Int8", "SMALLINT": "Int16", "INTEGER": "Int32", "BIGINT": "Int64",
               "HUGEINT": "Int64", "UTINYINT": "Uint8", "USMALLINT": "Uint16",
               "UINTEGER": "Uint32", "UBIGINT": "Uint64", "FLOAT": "Float",
               "DOUBLE": "Double", "BOOLEAN": "Bool", "DATE": "Date",
@@ -82,7 +84,7 @@ def yql_name(duckdb_type: str) -> str:
         return "Yson"
     if duckdb_type.startswith("DECIMAL"):
         return "Decimal" + duckdb_type[len("DECIMAL"):]
-    return _YQL_NAMES.get(duckdb_type, duckdb_type)
+    return YQL_NAMES.get(duckdb_type, duckdb_type)
 
 
 #: an operand named again at no cost: a column, a literal, a marker of a string or name

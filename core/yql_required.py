@@ -75,7 +75,7 @@ def required_types(statement: str,
                    ) -> dict[str, str]:
     """Each result column of `statement` whose type is not Optional (required_columns),
     with its YQL data type where the text tells it (yql_cast_types' names), else ""."""
-    parts = _union_all_parts(statement)
+    parts = union_all_parts(statement)
     if parts is not None:
         # YQL's UNION ALL matches its parts' columns by name: a column every part has takes
         # the common type of its types, Optional when one is, and one a part lacks is
@@ -106,7 +106,7 @@ def required_types(statement: str,
             if _not_optional(expression, source)}
 
 
-def _union_all_parts(statement: str) -> list[str] | None:
+def union_all_parts(statement: str) -> list[str] | None:
     """The text of each SELECT a statement joins with UNION ALL at its own depth (the
     first with an INSERT before it, the last with what follows it); None for a statement
     of no UNION, or of another set operation too."""

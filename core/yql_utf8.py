@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from yt_pipeline.yql_cast_types import column_type
-from yt_pipeline.yql_required import _union_all_parts, data_type, select_items
+from yt_pipeline.yql_required import data_type, select_items, union_all_parts
 
 
 def utf8_columns(statement: str,
@@ -67,7 +67,7 @@ def _text_types(statement: str, source_types: Callable[[str], dict[str, str]] | 
                 ) -> dict[str, str]:
     """Each result column whose YQL data type the text tells (yql_required.data_type), by
     name."""
-    parts = _union_all_parts(statement)
+    parts = union_all_parts(statement)
     if parts is not None:
         typed = [_text_types(part, source_types) for part in parts]
         return {name: kind for name, kind in typed[0].items()
