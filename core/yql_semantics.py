@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_case import expand_case_branches, mark_case_branches
 from yt_pipeline.yql_cast_rules import cast_refusal, checked, refusing, target_type
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
 from yt_pipeline.yql_coalesce import coalesce_failure
@@ -453,6 +454,9 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     pattern's groups from one)."""
     # the columns YQL names columnN, named before any rewrite changes their text
     text = name_unnamed_columns(text, literals)
+    # each CASE of the query marked before the rewrites below write CASEs of their own: its
+    # branches' types are checked once they are rewritten (yql_case)
+    text = mark_case_branches(text)
     # first, before any rewrite writes DuckDB's IN of its own: YQL's IN passes over a NULL
     # item (yql_in)
     text = rewrite_in(text, where)
@@ -468,6 +472,7 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
     text = rewrite_operators(text, literals)
+    text = expand_case_branches(text)
     text = _FLOAT.sub(lambda m: f"CAST({m.group(1)} AS FLOAT)", text)
     text = _REAL.sub(lambda m: m.group(1) + "e0", text)
     text = _SUFFIXED.sub(lambda m: f"CAST({m.group(1)} AS {_SUFFIXES[m.group(2).lower()]})",
