@@ -400,7 +400,8 @@ def _required_cast(expression: list[Token], source: SourceColumns) -> bool:
 
 def data_type(expression: list[Token], source: SourceColumns) -> str | None:
     """The YQL data type of `expression` (yql_cast_types' names) where the text tells it:
-    a literal's, a column read's (of `source`), a count's (Uint64), a CAST's target."""
+    a literal's, a column read's (of `source`), a count's (Uint64), a CAST's target, an
+    IF's, COALESCE's or CASE's whose values are all of one type."""
     if len(expression) >= 2 and expression[0].text == "(" and call_end(
             [Token("word", "", 0, 0), *expression]) == len(expression) + 1:
         return data_type(expression[1:-1], source)
@@ -422,6 +423,13 @@ def data_type(expression: list[Token], source: SourceColumns) -> str | None:
         return columns.get(read) or None
     if _is_count(expression) or _is_numbering(expression):
         return "Uint64"
+    branches = _branches(expression)
+    if branches is not None:
+        # IF, COALESCE and CASE give their values' common type: a NULL adds none, and
+        # values of one data type have it (other common types are not followed here)
+        kinds = {data_type(value, source) for value in branches
+                 if [token.text.upper() for token in value] != ["NULL"]}
+        return kinds.pop() if len(kinds) == 1 and None not in kinds else None
     parts = _cast_parts(expression)
     return cast_target(parts[1]) if parts is not None else None
 
@@ -509,6 +517,20 @@ def _coalesced(expression: list[Token], source: SourceColumns) -> bool:
         return any(argument and (_operand_required(argument, source)
                                  or _not_optional(argument, source))
                    for argument in _arguments(expression, end))
+    parts = _coalesce_parts(expression)
+    if parts is None:
+        return False
+    if _operand_required(parts[-1], source):
+        return True
+    # an earlier operand decides only when every operand is whole: `a ?? b = c` is a
+    # comparison, whatever `a` is
+    return all(_whole(part) for part in parts) and \
+        any(_operand_required(part, source) for part in parts)
+
+
+def _coalesce_parts(expression: list[Token]) -> list[list[Token]] | None:
+    """The operands of `a ?? b ...`, the whole expression, split at its depth-0 `??`s;
+    None when it has none."""
     parts: list[list[Token]] = [[]]
     index = 0
     while index < len(expression):
@@ -519,19 +541,25 @@ def _coalesced(expression: list[Token], source: SourceColumns) -> bool:
             continue
         parts[-1].append(expression[index])
         index += 1
-    if len(parts) < 2 or not all(parts):
-        return False
-    if _operand_required(parts[-1], source):
-        return True
-    # an earlier operand decides only when every operand is whole: `a ?? b = c` is a
-    # comparison, whatever `a` is
-    return all(_whole(part) for part in parts) and \
-        any(_operand_required(part, source) for part in parts)
+    return parts if len(parts) >= 2 and all(parts) else None
+
+
+def _branches(expression: list[Token]) -> list[list[Token]] | None:
+    """The values `expression` gives one of, when it is IF(c, a[, b]), COALESCE(...),
+    NVL(...), `a ?? b ...` of whole operands, or CASE ... ELSE ... END; else None."""
+    end = call_end(expression)
+    if end == len(expression) and expression[0].text.upper() in ("IF", "COALESCE", "NVL"):
+        found = _arguments(expression, end)
+        return found[1:] if expression[0].text.upper() == "IF" else found
+    parts = _coalesce_parts(expression)
+    if parts is not None:
+        return parts if all(_whole(part) for part in parts) else None
+    return _case_values(expression)
 
 
 def _whole(operand: list[Token]) -> bool:
     """A column, a literal, a call, a bracketed part, or arithmetic of such (`a + 1`)."""
-    if len(operand) == 1:
+    if len(operand) == 1 or _is_literal(operand):  # a suffixed literal is two tokens
         return True
     if call_end(operand) == len(operand) or call_end([Token("word", "", 0, 0), *operand]) \
             == len(operand) + 1:
@@ -572,9 +600,18 @@ def _required_case(expression: list[Token], source: SourceColumns) -> bool:
     the ELSE and makes the CASE the builtin If of its branches (CaseRule and
     ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp, ydb), the same If as
     IF(c, v, e) (_required_if): its conditions do not count, its values do."""
+    values = _case_values(expression)
+    return values is not None and all(
+        value and (_operand_required(value, source) or _not_optional(value, source))
+        for value in values)
+
+
+def _case_values(expression: list[Token]) -> list[list[Token]] | None:
+    """The THEN values and the ELSE value of `expression` when it is one CASE ... END with
+    an ELSE (YQL refuses one without), else None."""
     if len(expression) < 2 or expression[0].kind != "word" or expression[-1].kind != "word" \
             or expression[0].text.upper() != "CASE" or expression[-1].text.upper() != "END":
-        return False
+        return None
     values: list[list[Token]] = []
     collecting, depth, cases = False, 0, 0
     for token in expression[1:-1]:
@@ -591,14 +628,12 @@ def _required_case(expression: list[Token], source: SourceColumns) -> bool:
         elif word == "END":
             cases -= 1
             if cases < 0:
-                return False  # the first CASE ended before the last word: not one CASE
+                return None  # the first CASE ended before the last word: not one CASE
         if collecting:
             values[-1].append(token)
     has_else = any(token.kind == "word" and token.text.upper() == "ELSE"
                    for token in expression)
-    return has_else and bool(values) and all(
-        value and (_operand_required(value, source) or _not_optional(value, source))
-        for value in values)
+    return values if has_else and values else None
 
 
 def _depth_at(expression: list[Token], index: int) -> int:

@@ -13,10 +13,12 @@ Utf8 (ConvertYtDataType, same file). A result column is Utf8 here when its expre
   a table's schema, or from a Utf8 column of a subquery, of any side of a JOIN (an outer
   JOIN makes it Optional, still a Utf8);
 - in a UNION ALL, a column every part gives as a Utf8 (the common type of a Utf8 and a
-  String is a String).
+  String is a String);
+- IF, COALESCE, NVL, `??` or CASE whose values (NULLs aside) are all Utf8 (yql_required.
+  data_type: their common type).
 
-Anything else (a function's result, an IF or COALESCE of Utf8 values) is not followed, and
-stays a String, as dev wrote it before.
+Anything else (a function's result, such a choice between a Utf8 and a String literal) is
+not followed, and stays a String, as dev wrote it before.
 
 An append checks the written row type against the table's (the append checks of
 yt/yql/providers/yt/provider/yql_yt_datasink_type_ann.cpp, ydb): where they differ, YQL

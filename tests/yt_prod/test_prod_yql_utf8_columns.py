@@ -54,6 +54,27 @@ def test_a_utf8_column_read_stays_utf8(prod_client, tmp_path):
                                  "SELECT s AS u FROM `//tmp/src`") == {"u": ("string", False)}
 
 
+def test_if_coalesce_and_case_of_utf8_values_stay_utf8(prod_client, tmp_path):
+    # IF, Coalesce and CASE (an If of its values: CaseRule in sql_expression.cpp) give the
+    # common type of their values (IfWrapper, CoalesceWrapper in type_ann_core.cpp), a Utf8
+    # for Utf8 values, a NULL among them adding none; a Utf8 and a String unite to a String.
+    # Dev wrote each `string`, so appending them into a `utf8` column failed in dev only
+    both = dev_and_fake(prod_client, tmp_path, SOURCE, UTF8_TABLE)
+    assert written_columns(both, (
+        "SELECT IF(s = 'text', u, 'x'u) AS if_u, COALESCE(u, 'x'u) AS coalesce_u, "
+        "NVL(u, u) AS nvl_u, u ?? 'x'u AS question_u, "
+        "CASE WHEN s = 'a' THEN u WHEN s = 'b' THEN NULL ELSE 'x'u END AS case_u, "
+        "IF(s = 'text', u, s) AS if_mixed, COALESCE(s, u) AS coalesce_mixed, "
+        "CASE WHEN s = 'a' THEN u ELSE s END AS case_mixed FROM `//tmp/t`")) == {
+        "if_u": ("utf8", False), "coalesce_u": ("utf8", True), "nvl_u": ("utf8", False),
+        "question_u": ("utf8", True), "case_u": ("utf8", False),
+        "if_mixed": ("string", False), "coalesce_mixed": ("string", False),
+        "case_mixed": ("string", False)}
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/t` SELECT COALESCE(u, 'x'u) AS u, s FROM `//tmp/t`")
+    assert same_rows(both, "SELECT u FROM `//tmp/t`") == [{"u": "text"}, {"u": "text"}]
+
+
 def test_a_string_appended_to_a_utf8_column_is_refused(prod_client, tmp_path):
     both = dev_and_fake(prod_client, tmp_path, SOURCE, UTF8_TABLE)
     # (dev says "YQL: <the error>", prod "YQL query <id> failed: <the error>")
