@@ -81,7 +81,14 @@ class MaskingFormatter(logging.Formatter):
     before its traceback is turned into text."""
 
     def format(self, record: logging.LogRecord) -> str:
+        for let_out in before_log_lines:
+            let_out()
         return _mask_filter.mask(super().format(record))
+
+
+#: called before a log line is written: the masked console streams (masked_streams) let out
+#: the lines of a stage's own that they hold, so the console shows both in their order
+before_log_lines: list[Any] = []
 
 
 _mask_filter = SecretMaskFilter()
