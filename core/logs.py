@@ -231,6 +231,11 @@ def mask_secrets(secrets: Iterable[str]) -> None:
     _mask_filter.add(secrets)
 
 
+def known_secrets() -> set[str]:
+    """The secret values masked from now on (mask_secrets)."""
+    return set(_mask_filter.secrets)
+
+
 def masked(text: str) -> str:
     return _mask_filter.mask(text)
 
