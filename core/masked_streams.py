@@ -13,9 +13,11 @@ then masks the whole of it; Python's console streams show a line only once it en
 millisecond a call whatever the text's length (each of a secret's hundreds of forms is
 searched for), so lines that come in a burst are masked together: a line that ends after a
 quiet spell goes out at once, those that follow within DELAY seconds wait for it to pass
-(or for BATCH characters). `flush()` lets out all that is held, as it does on the stream it
-stands for: a progress bar that flushes its partial line still moves, and the console's log
-lines let out the lines held first, so a stage's printed and logged lines keep their order.
+(or for BATCH characters). `flush()` lets out the lines held, and of a line begun all but
+its end that may be the start of a secret, the rest once the writer has paused DELAY
+seconds: a secret flushed piece by piece is masked whole, and a progress bar that flushes
+its partial line still moves. The console's log lines let out the lines held first, so a
+stage's printed and logged lines keep their order.
 What a stage writes without ending a line is held up to HOLD characters; past that, all
 but the end that may be the start of a secret is let out, masked.
 
@@ -61,10 +63,12 @@ class _MaskingWriter(Generic[AnyStr]):
         self._let_out_at = 0.0  # when held lines last went out
         self._written_at = 0.0
         self._timer: threading.Timer | None = None
+        #: a piece of a line was flushed: it goes out whole once the writer pauses
+        self._flushed = False
 
     def write(self, data: AnyStr) -> int:
         if not isinstance(data, type(self._empty)):  # let the stream refuse it, as before
-            self.flush()
+            self.let_out_all()
             return int(self._stream.write(data))
         with self._lock:
             if not self._held and not logs.masked_forms():
@@ -86,6 +90,21 @@ class _MaskingWriter(Generic[AnyStr]):
             self.write(line)
 
     def flush(self) -> None:
+        """A line ended goes out; of a piece of a line, all but the end that may be the
+        start of a secret whose rest comes next, and that end once the writer has paused
+        DELAY seconds (a progress bar redrawn and flushed moves on a little late)."""
+        with self._lock:
+            if self._held.endswith(self._ends) or not logs.masked_forms():
+                self._let_out()
+            elif self._held:
+                self._let_out_all_but_its_end()
+                self._flushed = bool(self._held)
+                if self._flushed and self._timer is None:
+                    self._arm(DELAY)
+        self._stream.flush()
+
+    def let_out_all(self) -> None:
+        """Let out all that is held, and flush the stream (the run has ended)."""
         with self._lock:
             self._let_out()
         self._stream.flush()
@@ -111,12 +130,17 @@ class _MaskingWriter(Generic[AnyStr]):
                 # (the two writes of one `print` come microseconds apart)
                 paused = time.monotonic() - self._written_at
                 if paused >= DELAY:
-                    self._let_out_lines()
+                    if self._flushed:
+                        self._let_out()
+                        self._stream.flush()
+                    else:
+                        self._let_out_lines()
                 else:
                     self._arm(DELAY - paused)
 
     def _let_out(self) -> None:
         held, self._held = self._held, self._empty
+        self._flushed = False
         self._let_out_at = time.monotonic()
         if held:
             self._stream.write(self._mask(held))
@@ -159,7 +183,7 @@ class MaskingTextStream(_MaskingWriter[str]):
     @property
     def buffer(self) -> MaskingBinaryStream:
         # what the text held goes first, as on the stream itself once flushed
-        self.flush()
+        self.let_out_all()
         if self._buffer is None:
             self._buffer = MaskingBinaryStream(self._stream.buffer)
         return self._buffer
@@ -168,9 +192,9 @@ class MaskingTextStream(_MaskingWriter[str]):
         """What is held, let out at the end of the run; a stream closed meanwhile (a
         test's capture) takes nothing, and the run's own ending must not fail for it."""
         try:
-            self.flush()
+            self.let_out_all()
             if self._buffer is not None:
-                self._buffer.flush()
+                self._buffer.let_out_all()
         except (OSError, ValueError):
             pass
 

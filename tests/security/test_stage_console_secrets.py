@@ -43,6 +43,10 @@ class Leaky(BaseStage):
         sys.stdout.write(key[11:] + "\\n")
         print("split", words[:6], end="")
         print(words[6:])
+        print("flushed", end=" ", flush=True)
+        for piece in (key[:5], key[5:9], key[9:]):
+            print(piece, end="", flush=True)
+        print()
         sys.stdout.buffer.write(b"bytes " + words.encode() + b"\\n")
         wrapped = textwrap.fill(base64.b64encode(b"user:" + key.encode()).decode(), 10)
         print("wrapped", wrapped, sep="\\n")
@@ -70,7 +74,7 @@ def test_what_a_stage_prints_itself_is_masked(tmp_path):
     run = _run(tmp_path, LEAKY)
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout.decode().splitlines() == [
-        "print ***", "pieces ***", "split ***", "bytes ***", "wrapped",
+        "print ***", "pieces ***", "split ***", "flushed ***", "bytes ***", "wrapped",
         "dXNlcjp***"]  # the base64 of `user:` before the key's, cut into lines
     err = run.stderr.decode().splitlines()
     assert "stderr ***" in err and "thread ***" in err
@@ -132,7 +136,7 @@ def test_a_line_longer_than_what_is_held_is_masked_where_it_is_cut(masking):
     for at in range(0, len(text), 999):
         stream.write(text[at:at + 999])
     assert console.getvalue().startswith("x" * 1000)  # went out before the line ended
-    stream.flush()
+    stream.let_out_all()  # as the run's end does
     assert console.getvalue() == "x" * (HOLD - 7) + "***" + "y" * 5000 + "***" + "z" * 3
 
 
@@ -149,3 +153,20 @@ def test_lines_of_a_burst_go_out_soon_without_a_flush(masking):
     while console.getvalue() != "first\nsecond ***\nthird\n" and time.monotonic() < deadline:
         time.sleep(DELAY / 5)
     assert console.getvalue() == "first\nsecond ***\nthird\n"
+
+
+def test_a_secret_flushed_piece_by_piece_is_masked_and_the_line_still_shows(masking):
+    """`print(piece, end="", flush=True)` a piece at a time: each flush lets out what
+    cannot be the start of a secret, the rest follows once the writer pauses."""
+    from yt_pipeline.masked_streams import DELAY, MaskingTextStream
+
+    console = io.StringIO()
+    stream = MaskingTextStream(console)
+    stream.write("progress 10%\n")
+    for piece in ("key ", KEY[:6], KEY[6:12], KEY[12:], " done"):
+        stream.write(piece)
+        stream.flush()
+    deadline = time.monotonic() + 20 * DELAY
+    while console.getvalue() != "progress 10%\nkey *** done" and time.monotonic() < deadline:
+        time.sleep(DELAY / 5)
+    assert console.getvalue() == "progress 10%\nkey *** done"
