@@ -182,8 +182,10 @@ class MaskingTextStream(_MaskingWriter[str]):
 
     @property
     def buffer(self) -> MaskingBinaryStream:
-        # what the text held goes first, as on the stream itself once flushed
-        self.let_out_all()
+        # the text held goes into the stream first, where an unmasked stream had it: what
+        # of it reaches the bytes before the next binary write is as it was
+        with self._lock:
+            self._let_out()
         if self._buffer is None:
             self._buffer = MaskingBinaryStream(self._stream.buffer)
         return self._buffer
