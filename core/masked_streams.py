@@ -94,8 +94,15 @@ class _MaskingWriter(Generic[AnyStr]):
         start of a secret whose rest comes next, and that end once the writer has paused
         DELAY seconds (a progress bar redrawn and flushed moves on a little late)."""
         with self._lock:
-            if self._held.endswith(self._ends) or not logs.masked_forms():
+            if not logs.masked_forms():
                 self._let_out()
+            elif self._held.endswith(self._ends):
+                # lines flushed one by one (`print(row, flush=True)`) are a burst too
+                if (len(self._held) >= BATCH
+                        or time.monotonic() - self._let_out_at >= DELAY):
+                    self._let_out()
+                elif self._timer is None:
+                    self._arm(DELAY - (time.monotonic() - self._let_out_at))
             elif self._held:
                 self._let_out_all_but_its_end()
                 self._flushed = bool(self._held)
@@ -125,6 +132,7 @@ class _MaskingWriter(Generic[AnyStr]):
             self._timer = None
             if self._held.endswith(self._ends):
                 self._let_out()
+                self._stream.flush()  # the lines may have been flushed while held
             elif self._held:
                 # a line begun: what it follows goes out once the writer has paused in it
                 # (the two writes of one `print` come microseconds apart)
