@@ -13,13 +13,14 @@ then masks the whole of it; Python's console streams show a line only once it en
 millisecond a call whatever the text's length (each of a secret's hundreds of forms is
 searched for), so lines that come in a burst are masked together: a line that ends after a
 quiet spell goes out at once, those that follow within DELAY seconds wait for it to pass
-(or for BATCH characters). `flush()` lets out the lines held, and of a line begun all but
-its end that may be the start of a secret, the rest once the writer has paused DELAY
-seconds: a secret flushed piece by piece is masked whole, and a progress bar that flushes
-its partial line still moves. The console's log lines let out the lines held first, so a
-stage's printed and logged lines keep their order.
-What a stage writes without ending a line is held up to HOLD characters; past that, all
-but the end that may be the start of a secret is let out, masked.
+(or for BATCH characters); lines flushed one by one (`print(row, flush=True)`) are such a
+burst too. Of a line begun and flushed, all but the end that may be the start of a secret
+goes out, and that end once the writer has paused DELAY seconds: a secret flushed piece by
+piece is masked whole, and a progress bar that flushes its partial line still moves. The
+console's log lines let out the lines held first, so a stage's printed and logged lines
+keep their order. What a stage writes without ending a line is held up to HOLD
+characters; past that, all but the end that may be the start of a secret is let out,
+masked. While no secret is known, what is written goes straight through.
 
 Only Python's writes are seen: a child process the stage starts, or `os.write` on fd 1 or
 2, write to the file descriptors themselves.
