@@ -57,7 +57,8 @@ class Leaky(BaseStage):
 """
 
 
-def _run(tmp_path, stage: str) -> subprocess.CompletedProcess[bytes]:
+def _run(tmp_path, stage: str, command: str = "run",
+         environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """`yt-pipeline run` in a process of its own: the console is its real stdout and
     stderr, pipes here, as a terminal or a CI log takes them."""
     root = write_pipeline(tmp_path / "p", {
@@ -66,8 +67,8 @@ def _run(tmp_path, stage: str) -> subprocess.CompletedProcess[bytes]:
     }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["leaky"]}})
     env = {name: value for name, value in os.environ.items()
            if name not in ("YT_TOKEN", "API_KEY", "WORDS", "YTP_PROGRESS")}
-    return subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                          capture_output=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "yt_pipeline", command, str(root)],
+                          capture_output=True, env={**env, **(environ or {})}, timeout=120)
 
 
 def test_what_a_stage_prints_itself_is_masked(tmp_path):
@@ -78,6 +79,36 @@ def test_what_a_stage_prints_itself_is_masked(tmp_path):
         "dXNlcjp***"]  # the base64 of `user:` before the key's, cut into lines
     err = run.stderr.decode().splitlines()
     assert "stderr ***" in err and "thread ***" in err
+    leaks = [*scan_bytes("stdout", run.stdout, SECRETS),
+             *scan_bytes("stderr", run.stderr, SECRETS)]
+    assert [str(leak) for leak in leaks] == []
+
+
+IMPORTED = """
+import os
+import sys
+
+from yt_pipeline import BaseStage
+
+print("imported with", os.environ["YT_TOKEN"])
+print("and on stderr", os.environ["YT_TOKEN"], file=sys.stderr)
+
+
+class Quiet(BaseStage):
+    def run(self, debug):
+        return debug
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "list"])
+def test_what_a_stage_module_prints_as_it_is_imported_is_masked(tmp_path, command):
+    """The stage files are imported before the run starts (and by `list`, `graph`...):
+    code at a module's top level prints as a stage does. YT_TOKEN exported in the shell
+    is a secret as the file's is."""
+    run = _run(tmp_path, IMPORTED, command, {"YT_TOKEN": TOKEN})
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout.decode().splitlines()[0] == "imported with ***"
+    assert "and on stderr ***" in run.stderr.decode().splitlines()
     leaks = [*scan_bytes("stdout", run.stdout, SECRETS),
              *scan_bytes("stderr", run.stderr, SECRETS)]
     assert [str(leak) for leak in leaks] == []
