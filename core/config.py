@@ -167,7 +167,9 @@ def secret_values(secrets: Mapping[str, str], settings: Mapping[str, str]) -> li
     hidden = {name: value for name, value in secrets.items() if name not in _NOT_SECRET}
     values = set(hidden.values()) | set(settings.values())
     for raw in settings.values():
-        values.update(_texts_within(_read_setting(raw)))
+        read = _read_setting(raw)
+        values.update(_texts_within(read))
+        values.update(_scalar_texts(read))
     # a credential set in the environment wins over secrets.env (see `secret`)
     for name in {"YT_TOKEN", *hidden}:
         if os.environ.get(name):
@@ -227,6 +229,25 @@ def _texts_within(value: Any, depth: int = 0) -> Iterable[str]:
             yield from _texts_within(item, depth + 1)
     elif isinstance(value, str):
         yield value
+
+
+def _scalar_texts(value: Any) -> list[str]:
+    """How a setting read as one number, time or bytes value is written once a stage has
+    it: YAML reads `0123456` as the octal 42798, `12_345_678` as 12345678, `0x1F2A3B` as
+    2042427, `1:23:45` as 5025, so the text masked as written is not what a log line or a
+    record shows of the value read. (A number within a list or mapping is no credential:
+    see _texts_within.)"""
+    import datetime
+
+    if isinstance(value, bool) or value is None:
+        return []  # `yes`, `~`: words, read as themselves by anyone
+    if isinstance(value, (int, float)):
+        return [str(value)]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return [str(value), value.isoformat()]
+    if isinstance(value, bytes):  # `!!binary`: the bytes it decodes to
+        return [value.decode("utf-8", "surrogateescape")]
+    return []
 
 
 @contextmanager

@@ -60,7 +60,11 @@ def load_stage_file(path: Path, pipeline_dir: Path) -> DiscoveredStage:
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         try:
-            spec.loader.exec_module(module)
+            from yt_pipeline.masked_streams import masked_console
+
+            # the module's own code runs: what it prints is masked, as in a run
+            with masked_console():
+                spec.loader.exec_module(module)
         except BaseException as exc:
             del sys.modules[module_name]
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):

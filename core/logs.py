@@ -81,7 +81,14 @@ class MaskingFormatter(logging.Formatter):
     before its traceback is turned into text."""
 
     def format(self, record: logging.LogRecord) -> str:
+        for let_out in before_log_lines:
+            let_out()
         return _mask_filter.mask(super().format(record))
+
+
+#: called before a log line is written: the masked console streams (masked_streams) let out
+#: the lines of a stage's own that they hold, so the console shows both in their order
+before_log_lines: list[Any] = []
 
 
 _mask_filter = SecretMaskFilter()
@@ -222,6 +229,11 @@ def forget_secrets() -> None:
 def mask_secrets(secrets: Iterable[str]) -> None:
     """Make every handler installed by setup_logging mask these values from now on."""
     _mask_filter.add(secrets)
+
+
+def known_secrets() -> set[str]:
+    """The secret values masked from now on (mask_secrets)."""
+    return set(_mask_filter.secrets)
 
 
 def masked(text: str) -> str:

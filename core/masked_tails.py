@@ -130,16 +130,26 @@ def mask_chunks(chunks: Iterable[bytes], masked_forms: Iterable[str]) -> Iterato
             # each time, a stream read in small pieces cost a scan a piece (a byte at a
             # time, 0.2 s for a few hundred bytes); kept until the next piece or the end
             continue
-        spans = masked_spans(held, forms)
-        # an occurrence not wholly in `held` starts after `cut`; move it before any
-        # masked range it would split, so that range is found whole again next time
-        cut = min(len(held), max(0, len(held) - longest + 1))
-        cut = next((start for start, end in spans if start < cut < end), cut)
-        if cut:
-            yield _render(held, spans, 0, cut)
-            held = held[cut:]
+        released, held = masked_release(held, forms, longest)
+        if released:
+            yield released
     if held:
         yield _render(held, masked_spans(held, forms), 0, len(held))
+
+
+def masked_release(held: bytes, masked_forms: list[str], longest: int) -> tuple[bytes, bytes]:
+    """(what of a stream's `held` bytes can be let out now, masked; what must be held for
+    the bytes still to come). `longest` is reach(masked_forms): an occurrence that is not
+    wholly in `held` starts within the last `longest - 1` bytes. The cut never falls inside
+    a UTF-8 character, so a text stream's bytes read as text on either side of it."""
+    spans = masked_spans(held, masked_forms)
+    cut = min(len(held), max(0, len(held) - longest + 1))
+    while 0 < cut < len(held) and held[cut] & 0xC0 == 0x80:
+        cut -= 1
+    # an occurrence not wholly in `held` starts after `cut`; move it before any
+    # masked range it would split, so that range is found whole again next time
+    cut = next((start for start, end in spans if start < cut < end), cut)
+    return _render(held, spans, 0, cut), held[cut:]
 
 
 def masked_start(data: bytes, keep: int, masked_forms: Iterable[str]) -> bytes:

@@ -154,6 +154,8 @@ def check_spec(spec: OperationSpec) -> None:
     check_repeated_outputs(spec.output_tables, fail, "output_tables")
     check_spec_section(spec.extra_spec, fail)  # keys that change the rows, as at config load
     check_spec_tables(spec.extra_spec, fail, "extra_spec")
+    # what a cluster shows of the operation holds no secret, whatever built the spec
+    operation_secrets.seal_launched(spec, fail)
     check_reduce_keys(spec)
     if not isinstance(spec.join_by, list):
         raise fail(f"must be a list of column names, got {type(spec.join_by).__name__}",

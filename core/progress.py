@@ -126,11 +126,14 @@ class ProgressPlugin:
         live = Live(board, console=Console(stderr=True), refresh_per_second=4,
                     redirect_stderr=True, redirect_stdout=False)
         original = sys.stderr
+        # the console the log handler writes to, under the run's masking of what stages
+        # print (masked_streams)
+        consoles = (original, getattr(original, "wrapped", original))
         live.start()
         swapped = []
         # Log lines go above the table instead of through it.
         for handler in logging.getLogger("yt_pipeline").handlers:
-            if isinstance(handler, logging.StreamHandler) and handler.stream is original:
+            if isinstance(handler, logging.StreamHandler) and handler.stream in consoles:
                 swapped.append((handler, handler.setStream(sys.stderr)))
         self.live[run.run_id] = (live, board, swapped)
         self.listeners[run.run_id] = board.progress

@@ -22,6 +22,7 @@ from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import RunLock
 from yt_pipeline.logs import mask_secrets, run_log, stage_logger
+from yt_pipeline.masked_streams import masked_console
 from yt_pipeline.owned_process import freeze_startup_objects
 from yt_pipeline.plan import Plan, describe_plan, make_plan
 from yt_pipeline.records import new_run_id
@@ -86,6 +87,12 @@ class Runner:
         # every run masks the secrets its settings know, however it was started (the command
         # line does it as it loads the configuration; a function-step script did not)
         mask_secrets(target.settings.secret_values())
+        # what a stage prints itself (print, sys.stderr.write) is masked as the log is
+        with masked_console():
+            return self._run_masked()
+
+    def _run_masked(self) -> PipelineResult:
+        target = self.target
         run_id = new_run_id()
         if self.options.dry_run:
             self._check_definition(write=False)
