@@ -12,7 +12,7 @@ from yt_pipeline_prod.fake.cypress import new_id
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.job_listing import instant, job_record, sorted_records
 from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunner
-from yt_pipeline_prod.fake.pool_names import check_pool
+from yt_pipeline_prod.fake.pool_names import check_pool, check_pool_trees
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
 from yt_pipeline_prod.fake.secure_vault import check_variable_name, check_vault_names
@@ -177,6 +177,7 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     check_output_paths(plain(spec) or {}, kind)
     check_postprocessed(plain(spec) or {}, kind)
     check_pool(plain(spec) or {})
+    check_pool_trees(plain(spec) or {}, state.cypress)
     for user_job in _user_jobs(plain(spec) or {}):
         check_user_job(user_job)
     tx = transaction_of(request)

@@ -1,5 +1,9 @@
-"""The `pool` of an operation spec as the scheduler takes it, refused at start_operation in
-its words.
+"""The `pool` and `pool_trees` of an operation spec as the scheduler takes them, refused at
+start_operation in its words.
+
+- each of `pool_trees` must be a tree the scheduler has: "Pool tree %Qv not found"
+  (TFairShareStrategy::ParsePoolTrees in yt/yt/server/scheduler/fair_share_strategy.cpp;
+  the trees are the children of //sys/pool_trees);
 
 - `parent$child` names a child of `parent`; more than one `$` is "Malformed pool name:
   delimiter %Qv is found more than once in %Qv" (TPoolName::FromString in
@@ -20,9 +24,13 @@ its words.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from yt_pipeline_prod.fake.cypress import POOL_TREES
 from yt_pipeline_prod.fake.protocol import YtFakeError
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.fake.cypress import Cypress
 
 DELIMITER = "$"
 ROOT_POOL_NAME = "<Root>"
@@ -52,3 +60,9 @@ def check_pool(spec: dict[str, Any]) -> None:
     if not re.fullmatch(POOL_NAME_REGEX, specified):
         raise YtFakeError(f'Pool name "{specified}" must match regular expression '
                           f'"{POOL_NAME_REGEX}"')
+
+
+def check_pool_trees(spec: dict[str, Any], cypress: Cypress) -> None:
+    for tree in spec.get("pool_trees") or []:
+        if cypress.lookup(f"{POOL_TREES}/{tree}", None) is None:
+            raise YtFakeError(f'Pool tree "{tree}" not found')
