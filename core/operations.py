@@ -164,7 +164,7 @@ def check_spec(spec: OperationSpec) -> None:
         check_repeated_columns(list(getattr(spec, key)), fail, key)
     check_join(spec.kind, spec.input_tables, "input_tables", spec.reduce_by, spec.join_by, fail)
     check_pool_names(spec.resources.pool, spec.resources.pool_tree, fail)
-    check_spec_pools(spec.extra_spec, fail, "extra_spec")
+    check_spec_pools(spec.extra_spec, fail)
 
 
 @dataclass
