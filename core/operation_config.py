@@ -20,6 +20,7 @@ from yt_pipeline.config_schema import CLOSE
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.join_keys import check_join
 from yt_pipeline.operation_names import DEFAULT_SCRIPTS, KINDS, operation_sections
+from yt_pipeline.pool_names import pool_problem, pool_tree_problem
 from yt_pipeline.spec_keys import check_spec_section
 
 log = logging.getLogger("yt_pipeline.config")
@@ -124,6 +125,7 @@ def read_section(cfg: dict[str, Any], kind: str | None, name: str, stage_dir: Pa
     check_repeated_outputs(outputs, fail, output_key)
     check_spec_section(cfg.get("spec"), fail)  # refuses a spec that is not a mapping too
     check_spec_tables(cfg.get("spec"), fail)
+    check_spec_pools(cfg.get("spec"), fail)
     reduce_by, sort_by = _columns(cfg, "reduce_by", fail), _columns(cfg, "sort_by", fail)
     label = str(cfg.get("name") or name)
     problem = key_order_problem(reduce_by, sort_by) if kind not in _NO_REDUCE else None
@@ -440,7 +442,34 @@ def _resources(value: Any, fail: Fail) -> Resources:
                 expected = limits.describe(low, high, integer=integer, low_open=low_open,
                                            unit=unit)
                 raise fail(f"must be {expected}, got {item!r}", f"resources.{key}")
+    check_pool_names(value.get("pool"), value.get("pool_tree"), fail)
     return Resources(**value)
+
+
+def check_pool_names(pool: Any, pool_tree: Any, fail: Fail) -> None:
+    """`resources.pool` and `resources.pool_tree`, refused when a cluster's scheduler would
+    refuse them as the operation starts (pool_names.py); an empty one goes to no cluster."""
+    _check_name(pool, pool_problem, fail, "resources.pool")
+    _check_name(pool_tree, pool_tree_problem, fail, "resources.pool_tree")
+
+
+def check_spec_pools(section: Any, fail: Fail, where: str = "spec") -> None:
+    """The `pool` and `pool_trees` of a `spec:` section, which prod sends as they are."""
+    if hasattr(section, "to_dict"):
+        section = section.to_dict()
+    if not isinstance(section, Mapping):
+        return
+    _check_name(section.get("pool"), pool_problem, fail, f"{where}.pool")
+    trees = section.get("pool_trees")
+    for tree in trees if isinstance(trees, list) else []:
+        _check_name(tree, pool_tree_problem, fail, f"{where}.pool_trees")
+
+
+def _check_name(value: Any, problem_of: Callable[[str], str | None], fail: Fail,
+                key: str) -> None:
+    problem = problem_of(value) if isinstance(value, str) and value else None
+    if problem:
+        raise fail(problem, key)
 
 
 def check_append(kind: str | None, value: Any, fail: Fail) -> None:

@@ -25,9 +25,11 @@ from yt_pipeline.operation_config import (
     Resources,
     as_dict,
     check_operation_sections,
+    check_pool_names,
     check_repeated_columns,
     check_repeated_outputs,
     check_sort_output,
+    check_spec_pools,
     check_spec_tables,
     env_items,
     failing,
@@ -163,6 +165,8 @@ def check_spec(spec: OperationSpec) -> None:
     for key in ("sort_by", "reduce_by", "join_by"):
         check_repeated_columns(list(getattr(spec, key)), fail, key)
     check_join(spec.kind, spec.input_tables, "input_tables", spec.reduce_by, spec.join_by, fail)
+    check_pool_names(spec.resources.pool, spec.resources.pool_tree, fail)
+    check_spec_pools(spec.extra_spec, fail)
 
 
 @dataclass

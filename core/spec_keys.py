@@ -55,8 +55,8 @@ JOB_ROW_KEYS = {
 
 
 def check_spec_section(value: Any, fail: Fail) -> dict[str, Any]:
-    """The section's `spec:` as a dict, refused when it is not a mapping or gives a key of
-    ROW_KEYS or JOB_ROW_KEYS."""
+    """The section's `spec:` as a dict, refused when it is not a mapping, gives a key of
+    ROW_KEYS or JOB_ROW_KEYS, or a job environment value that is not text."""
     if value is None:
         return {}
     if hasattr(value, "to_dict"):
@@ -75,7 +75,37 @@ def check_spec_section(value: Any, fail: Fail) -> dict[str, Any]:
             for key, hint in JOB_ROW_KEYS.items():
                 if key in job:
                     raise _refused(fail, f"spec.{where}.{key}", hint)
+            _check_environment(job.get("environment"), fail, f"spec.{where}.environment")
     return dict(value)
+
+
+def _check_environment(environment: Any, fail: Fail, key: str) -> None:
+    """A job's `environment` under `spec:`, which prod merges into the one it builds: text
+    values only, as a cluster's scheduler reads them when the operation starts (the user
+    job spec's `environment` is a map of string to string, THashMap<TString, TString> in
+    yt/yt/ytlib/scheduler/config.h, and a string is read from a string node only:
+    Deserialize(TString&, INodePtr) in yt/yt/core/ytree/serialize.cpp), where YAML reads
+    `THREADS: 4` as a number and `DEBUG: true` as a boolean."""
+    if environment is None:
+        return
+    if not isinstance(environment, Mapping):
+        raise fail("must be a mapping of variable name: text", key)
+    for name, item in environment.items():
+        if not isinstance(item, str):
+            raise fail(f"must be text, got {_described(item)}: quote it (a cluster refuses "
+                       "a job environment value that is not a string when the operation "
+                       "starts)", f"{key}.{name}")
+
+
+def _described(value: Any) -> str:
+    """A YAML value as its reader would call it: `the number 4`, `null`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # before int: a bool is one in Python
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return "a mapping" if isinstance(value, Mapping) else f"a {type(value).__name__}"
 
 
 def _refused(fail: Fail, key: str, hint: str) -> ConfigError:

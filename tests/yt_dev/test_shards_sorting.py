@@ -35,10 +35,16 @@ def test_split_files_covers_every_line_once_in_order(tmp_path):
             assert _read(shard).endswith(b"\n")
 
 
-def test_split_empty_input_gives_one_empty_shard(tmp_path):
+def test_split_empty_input_gives_no_shard(tmp_path):
+    # no rows, no job: a cluster starts none for an input without rows (TUserJobSizeConstraints
+    # in yt/yt/server/controller_agent/job_size_constraints.cpp caps the job count at the
+    # input's row count)
     empty = tmp_path / "e"
     empty.write_bytes(b"")
-    assert split_files([empty], 4) == [[]]
+    assert split_files([empty], 4) == []
+    assert split_files([empty, empty], 1) == []
+    assert split_by_groups(empty, 1, line_key(["k"])) == []
+    assert split_by_groups(empty, 3, line_key(["k"])) == []
 
 
 def test_split_by_groups_never_cuts_a_group(tmp_path):

@@ -36,6 +36,7 @@ def _job_is_whole(job, extra_env=True):
 
 def test_map_spec_adds_to_the_mapper(prod_client, fake_yt, package, tmp_path):
     fake_yt.put_table("//tmp/in", [{"id": 1, "name": "a"}])
+    fake_yt.add_pool_tree("x")  # a cluster runs an operation only in trees it has
     spec = spec_for("map", package, tmp_path, input_tables=["//tmp/in"],
                     output_tables=["//tmp/out"], mapper="src/mapper.py",
                     env={"SUFFIX": "?"},

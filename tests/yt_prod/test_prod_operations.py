@@ -90,6 +90,7 @@ def test_map_appends_when_asked(prod_client, fake_yt, package, tmp_path):
 def test_vanilla_gets_secrets_only_through_the_secure_vault(prod_client, fake_yt, package,
                                                             tmp_path):
     marker = tmp_path / "marker.txt"
+    fake_yt.add_pool_tree("gpu")  # a cluster runs an operation only in trees it has
     spec = spec_for("vanilla", package, tmp_path, script="src/vanilla.py",
                     env={"MARKER": str(marker)}, secure_env={"API_KEY": "s3cr3t-value"},
                     resources=Resources(job_count=3, memory_limit_gb=2, cpu_limit=1.5,

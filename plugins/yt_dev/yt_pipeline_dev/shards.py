@@ -48,19 +48,22 @@ def split_files(paths: Sequence[Path], parts: int,
     """At most `parts` contiguous shards of about equal size, each a whole number of lines,
     of the first `sizes` bytes of `paths` (all of each by default).
 
-    Empty shards are dropped; an empty input still gives one (empty) shard, so a job runs.
+    Empty shards are dropped, and an empty input gives none: no job runs, as a cluster
+    starts no job for an input without rows (a map's or a reduce's job count is at most the
+    input's row count: TUserJobSizeConstraints in yt/yt/server/controller_agent/
+    job_size_constraints.cpp).
     """
     if sizes is None:
         sizes = [p.stat().st_size for p in paths]
     shards: list[list[Segment]] = []
     total = sum(sizes)
     if total == 0:
-        return [[]]
+        return []
     cuts = sorted({_align(paths, sizes, total * k // parts) for k in range(parts)} | {total})
     for start, end in zip(cuts, cuts[1:], strict=False):
         if end > start:
             shards.append(_segments(paths, sizes, start, end))
-    return shards or [[]]
+    return shards
 
 
 def _align(paths: Sequence[Path], sizes: Sequence[int], position: int) -> int:
@@ -83,9 +86,12 @@ def _segments(paths: Sequence[Path], sizes: Sequence[int], start: int, end: int)
 
 
 def split_by_groups(path: Path, parts: int, key_of_line: Callable[[bytes], Any]) -> list[Segment]:
-    """Shards of a sorted file whose cuts never fall inside a group of equal keys."""
+    """Shards of a sorted file whose cuts never fall inside a group of equal keys; none for
+    an empty file (no rows, no job: split_files)."""
     size = path.stat().st_size
-    if size == 0 or parts <= 1:
+    if size == 0:
+        return []
+    if parts <= 1:
         return [Segment(path, 0, size)]
     cuts = [0]
     with path.open("rb") as handle:

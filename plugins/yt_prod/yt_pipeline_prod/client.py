@@ -161,6 +161,8 @@ class ProdClient(YqlRequests):
         self.starting = threading.Lock()
         #: the cluster YQL queries name, once read from //sys/@cluster_name
         self.yql_cluster_name: str | None = None
+        #: the cluster's pool trees, once listed (pool_trees.py)
+        self.pool_trees: set[str] | None = None
         #: folders known to exist (for YQL result tables, commit markers)
         self.folders: set[str] = set()
         #: stage transactions not finished yet, aborted by `close`

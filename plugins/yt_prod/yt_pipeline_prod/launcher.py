@@ -33,6 +33,7 @@ from yt_pipeline_prod.failed_jobs import failed_job, failure_message, planned_jo
 from yt_pipeline_prod.failures import scrub, translated
 from yt_pipeline_prod.job_logs import job_secrets, keep_job_logs
 from yt_pipeline_prod.op_statistics import read_statistics
+from yt_pipeline_prod.pool_trees import check_pool_trees
 from yt_pipeline_prod.upload import (
     ensure_checkpoint_uploaded,
     ensure_file_uploaded,
@@ -290,6 +291,7 @@ def launch(client: ProdClient, spec: OperationSpec) -> OperationResult:
     # before any request: no upload, no output table, no transaction for a run that ended
     refuse_when_closed(client, _what(spec))
     check_spec(spec)  # before an output table is created or marked written
+    check_pool_trees(client, spec)  # before anything is uploaded
     client.wrote(*spec.output_tables)
     client.wrote_tables(*spec.output_tables)
     archive = None

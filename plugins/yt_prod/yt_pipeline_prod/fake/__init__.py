@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from yt_pipeline_prod.fake.cypress import Node, normalize
+from yt_pipeline_prod.fake.cypress import POOL_TREES, Node, normalize
 from yt_pipeline_prod.fake.state import FakeState
 
 
@@ -130,6 +130,13 @@ class FakeYtProxy:
             path = normalize(path)
             cypress.ensure_parents(path, None, recursive=True)
             cypress.put(path, Node("table", rows=[dict(r) for r in rows]), None)
+
+    def add_pool_tree(self, name: str) -> None:
+        """A pool tree the scheduler has besides `default`, as an administrator creates one
+        (//sys/pool_trees/<name>)."""
+        cypress = self.state.cypress
+        with cypress.lock:
+            cypress.put(f"{POOL_TREES}/{name}", Node("map_node"), None)
 
     def wait_idle(self, timeout_s: float = 10.0) -> None:
         """Wait until no command is being answered and no operation is running: requests

@@ -63,6 +63,8 @@ class Node:
 
 #: how many links one path may pass through before it is taken for a cycle
 MAX_LINK_HOPS = 32
+#: where the scheduler's pool trees are, one child each
+POOL_TREES = "//sys/pool_trees"
 #: the lease of a transaction started without a timeout. ytsaurus-client always sends one
 #: (`Transaction.__init__` in yt/wrapper/transaction.py: at least its `transaction_timeout`,
 #: 30 s by default), so this value only matters for raw requests.
@@ -90,9 +92,12 @@ class Transaction:
 class Cypress:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        # The folders every cluster has.
+        # The folders every cluster has, and its pool trees: a stock cluster has one, named
+        # `default` (each is //sys/pool_trees/<tree>, made by `create scheduler_pool_tree`;
+        # a map node here)
         self.base: dict[str, Node | None] = {
-            path: Node("map_node") for path in (ROOT, "//tmp", "//home", "//sys")
+            path: Node("map_node") for path in (ROOT, "//tmp", "//home", "//sys",
+                                                POOL_TREES, f"{POOL_TREES}/default")
         }
         self.transactions: dict[str, Transaction] = {}
         self.locks = LockTable(self.describe_transaction, self.lineage)

@@ -43,7 +43,13 @@ def sort_rows(rows: list[Row], columns: list[str]) -> list[Row]:
 
 
 def _even_chunks(items: list[Any], count: int) -> list[list[Any]]:
-    count = max(1, min(count, len(items))) if items else 1
+    """`count` runs of about equal length, fewer when there are fewer items, none when there
+    is none: a cluster plans at most a job per input row, and none for an input without
+    rows (TUserJobSizeConstraints in yt/yt/server/controller_agent/job_size_constraints.cpp:
+    `JobCount_ = std::min(JobCount_, InputRowCount_)`)."""
+    if not items:
+        return []
+    count = max(1, min(count, len(items)))
     size, extra = divmod(len(items), count)
     chunks, start = [], 0
     for index in range(count):
@@ -54,10 +60,12 @@ def _even_chunks(items: list[Any], count: int) -> list[list[Any]]:
 
 
 def plan_jobs(kind: str, items: list[Item], spec: Any, count: Any) -> list[list[Item]]:
-    """Items of each job. Reduce jobs get whole key groups, sorted by sort_by and then by
-    table index ("within a job, data from all the input tables is merged and sorted — first
-    according to the sort_by fields, and then by input table index": YTsaurus docs, Reduce;
-    items come table after table, and the sort is stable)."""
+    """Items of each job; no job at all without items, as a cluster starts none for inputs
+    without rows (a reduce's foreign rows alone included: its jobs are planned over the
+    primary rows, foreign.primary_items). Reduce jobs get whole key groups, sorted by sort_by
+    and then by table index ("within a job, data from all the input tables is merged and
+    sorted — first according to the sort_by fields, and then by input table index": YTsaurus
+    docs, Reduce; items come table after table, and the sort is stable)."""
     count = int(count) if count else 1
     if kind == "map":
         return _even_chunks(items, count)

@@ -12,6 +12,7 @@ from yt_pipeline_prod.fake.cypress import new_id
 from yt_pipeline_prod.fake.cypress_commands import transaction_of
 from yt_pipeline_prod.fake.job_listing import instant, job_record, sorted_records
 from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunner
+from yt_pipeline_prod.fake.pool_names import check_pool, check_pool_trees
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
 from yt_pipeline_prod.fake.secure_vault import check_variable_name, check_vault_names
@@ -30,24 +31,49 @@ def _operation(state: FakeState, request: Request) -> FakeOperation:
     return op
 
 
+def _named_user_jobs(spec: Any) -> list[tuple[str, Any]]:
+    """(where in the spec, user job) of each user job."""
+    jobs = [(name, spec.get(name)) for name in ("mapper", "reducer")]
+    jobs.extend((f"tasks/{name}", task) for name, task in (spec.get("tasks") or {}).items())
+    return [(where, job) for where, job in jobs if isinstance(job, dict)]
+
+
 def _user_jobs(spec: Any) -> list[Any]:
-    jobs = [spec.get(name) for name in ("mapper", "reducer")]
-    jobs.extend((spec.get("tasks") or {}).values())
-    return [job for job in jobs if isinstance(job, dict)]
+    return [job for _, job in _named_user_jobs(spec)]
+
+
+#: the YSON type of a value as a spec carries it
+YSON_TYPES = ((bool, "boolean"), (int, "int64"), (float, "double"), (dict, "map"),
+              (list, "list"))
+
+
+def _yson_type(value: Any) -> str:
+    if value is None:
+        return "entity"
+    return next((name for kind, name in YSON_TYPES if isinstance(value, kind)), "string")
 
 
 def check_environment_names(spec: Any) -> None:
     """Refuse a user job whose `environment` has a name of other characters than ASCII
     letters, digits and `_`, as the scheduler does when it parses the spec (the TUserJobSpec
     postprocessor in yt/yt/ytlib/scheduler/config.cpp calls ValidateEnvironmentVariableName,
-    yt/yt/ytlib/controller_agent/helpers.cpp), so start_operation fails; and the secure
-    vault's names alike (secure_vault.py)."""
-    for job in _user_jobs(spec):
-        for name in (job.get("environment") or {}):
+    yt/yt/ytlib/controller_agent/helpers.cpp), so start_operation fails; a value that is not
+    a string alike (TUserJobSpec's Environment is a THashMap<TString, TString>,
+    yt/yt/ytlib/scheduler/config.h, and a TString is read from a string node only:
+    Deserialize(TString&, INodePtr) in yt/yt/core/ytree/serialize.cpp calls AsString); and
+    the secure vault's names alike (secure_vault.py)."""
+    for where, job in _named_user_jobs(spec):
+        environment = job.get("environment") or {}
+        if not isinstance(environment, dict):
+            raise _parse_error(f"{where}/environment", "a map", _yson_type(environment))
+        for name, value in environment.items():
             if not name:
                 raise YtFakeError("Only alphanumeric characters and underscore are allowed "
                                   "in environment variable names", name="")
             check_variable_name(str(name))
+            if not isinstance(value, str):
+                raise _parse_error(f"{where}/environment/{name}", "a string",
+                                   _yson_type(value))
     check_vault_names(spec)
 
 
@@ -175,6 +201,8 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     check_column_lists(plain(spec) or {}, kind)
     check_output_paths(plain(spec) or {}, kind)
     check_postprocessed(plain(spec) or {}, kind)
+    check_pool(plain(spec) or {})
+    check_pool_trees(plain(spec) or {}, state.cypress)
     for user_job in _user_jobs(plain(spec) or {}):
         check_user_job(user_job)
     tx = transaction_of(request)

@@ -1,0 +1,121 @@
+"""A job environment value that is not text, given under an operation's `spec:` section
+(which prod merges into the environment it builds): refused by the fake proxy at
+start_operation, as a cluster's scheduler refuses it while it parses the spec, and by both
+modes when the configuration is read, where YAML reads `THREADS: 4` as a number.
+
+What a cluster does (ytsaurus/ytsaurus): a user job spec's `environment` is a
+THashMap<TString, TString> (TUserJobSpec in yt/yt/ytlib/scheduler/config.h), and a TString
+is read from a string node only (Deserialize(TString&, INodePtr) in
+yt/yt/core/ytree/serialize.cpp calls `node->AsString()`), so a number, a boolean or a null
+there fails the spec's parsing and start_operation with it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from prod_packages import build_package
+from test_prod_fake_inputs import run_raw
+from yt.wrapper.driver import make_formatted_request
+from yt_errors import refusal
+
+from yt_pipeline.errors import ConfigError
+from yt_pipeline.operations import OperationSpec
+from yt_pipeline.testing import invoke_cli, write_pipeline
+from yt_pipeline_prod import plugin
+from yt_pipeline_prod.op_spec import job_format
+
+PRINT_THREADS = 'echo "{\\"threads\\": \\"$THREADS\\"}"'
+
+
+def start(yt, kind: str, spec: dict) -> str:
+    return make_formatted_request("start_operation", {"operation_type": kind, "spec": spec},
+                                  format=None, client=yt)
+
+
+# -- the fake proxy --------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, found", [(4, "int64"), (True, "boolean"), (1.5, "double"),
+                                          (None, "entity")])
+def test_start_operation_refuses_an_environment_value_that_is_not_text(yt, prod_client,
+                                                                       fake_yt, value, found):
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    mapper = {"command": PRINT_THREADS, "format": job_format(),
+              "environment": {"THREADS": value}}
+    assert (f"Error parsing operation spec: /mapper/environment/THREADS: expected a string, "
+            f"found {found}") in refusal(lambda: start(yt, "map", {
+                "input_table_paths": ["//tmp/in"], "output_table_paths": [],
+                "mapper": mapper}))
+    task = {"command": "true", "job_count": 1, "environment": {"THREADS": value}}
+    assert (f"Error parsing operation spec: /tasks/t/environment/THREADS: expected a string, "
+            f"found {found}") in refusal(lambda: start(yt, "vanilla", {"tasks": {"t": task}}))
+    listed = dict(mapper, environment=["THREADS"])
+    assert ("Error parsing operation spec: /mapper/environment: expected a map, found list"
+            in refusal(lambda: start(yt, "map", {"input_table_paths": ["//tmp/in"],
+                                                 "output_table_paths": [],
+                                                 "mapper": listed})))
+    assert fake_yt.jobs == []
+    # as text it runs, and the job sees it
+    info = run_raw(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+        "mapper": {**mapper, "environment": {"THREADS": "4"}}})
+    assert info["state"] == "completed", info
+    assert fake_yt.rows("//tmp/out") == [{"threads": "4"}]
+
+
+# -- the configuration, in both modes --------------------------------------------------
+
+SECTION = ("client:\n  operations:\n    map:\n      input_table: //tmp/in\n"
+           "      output_table: //tmp/out\n      spec:\n")
+STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Noop(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//tmp/ran", [{"ran": True}])
+        return debug
+"""
+
+
+@pytest.mark.parametrize("spec, key, words", [
+    ("        mapper: {environment: {THREADS: 4}}\n",
+     "client.operations.map.spec.mapper.environment.THREADS", "must be text, got the number 4: quote it"),
+    ("        mapper: {environment: {DEBUG: true}}\n",
+     "client.operations.map.spec.mapper.environment.DEBUG", "must be text, got the boolean true"),
+    ("        tasks: {vanilla: {environment: {HOME_DIR: null}}}\n",
+     "client.operations.map.spec.tasks.vanilla.environment.HOME_DIR",
+     "must be text, got null"),
+    ("        reducer: {environment: [A, B]}\n",
+     "client.operations.map.spec.reducer.environment",
+     "must be a mapping of variable name: text"),
+])
+def test_a_spec_environment_value_that_is_not_text_is_refused_before_the_run(tmp_path, spec,
+                                                                             key, words):
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [noop]}\n",
+        "stages/noop/stage.py": STAGE,
+        "stages/noop/src/mapper.py": "import sys\nsys.stdout.write(sys.stdin.read())\n",
+        "stages/noop/config.yaml": SECTION + spec,
+    })
+    result = invoke_cli("run", str(root))
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert f"stages/noop/config.yaml: {key}" in errors[0] and words in errors[0], errors[0]
+    assert not (root / ".dev" / "tmp" / "ran.jsonl").exists()  # no stage ran
+
+
+def test_prod_refuses_a_spec_made_in_code_with_such_a_value(tmp_path, prod_client, fake_yt):
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    package = build_package(tmp_path / ".build", {"s": {"src/copy.py": "print('{}')\n"}})
+    spec = OperationSpec(kind="map", stage_name="s", name="copy", stage_dir=tmp_path / "s",
+                         pipeline_dir=tmp_path, code_package=package,
+                         input_tables=["//tmp/in"], output_tables=["//tmp/out"],
+                         mapper="src/copy.py",
+                         extra_spec={"mapper": {"environment": {"THREADS": 4}}})
+    with pytest.raises(ConfigError) as caught:
+        plugin.launch_operation(prod_client, spec)
+    assert str(caught.value).startswith(
+        "stage s: operation copy: spec.mapper.environment.THREADS: must be text, got the "
+        "number 4: quote it")
+    assert fake_yt.specs == [] and not prod_client.yt().exists("//tmp/out")
