@@ -31,6 +31,7 @@ from yt_pipeline.masked_tails import last_lines, mask_chunks, read_masked_end
 from yt_pipeline.op_progress import OperationProgress
 from yt_pipeline.operations import OperationResult, OperationSpec, check_spec
 from yt_pipeline.packaging import ARCHIVE_NAME, CODE_DIR_NAME
+from yt_pipeline.sandbox_path import formatted
 from yt_pipeline.secret_forms import all_forms, mask_bytes, mask_text
 from yt_pipeline_dev import later_removal, stderr_table
 from yt_pipeline_dev.atomic import CHUNK, Bounded
@@ -121,6 +122,10 @@ class OperationRun(msgspec.Struct):
                               self.client.masked_forms(), jobs_before=self.jobs_started)
         for internal in (TALLY_ENV, CHECKPOINTS_ENV, WHOLE_LINES_ENV):
             env.pop(internal, None)
+        sandbox = os.path.abspath(self.sandbox)  # the job's working folder, as on a cluster
+        for name, value in self.spec.env.items():
+            if env.get(name) == value:
+                env[name] = formatted(value, sandbox)
         if whole_stdin:
             env[WHOLE_LINES_ENV] = "1"
         if self.spec.checkpoints:  # a job may change its working folder

@@ -26,6 +26,7 @@ from typing import Any
 
 from yt_pipeline import job_fds, job_memory, job_statistics
 from yt_pipeline.output_switches import InvalidSwitch, switch_target
+from yt_pipeline.sandbox_path import formatted
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.secure_vault import vault_environment
@@ -137,6 +138,9 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
             # executable only when marked so (op_runner._files)
             target.chmod(0o755 if name in executables else 0o644)
         env = dict(env, HOME=sandbox, TMPDIR=sandbox)
+        for name, value in (user_job.get("environment") or {}).items():
+            if env.get(str(name)) == str(value):  # the spec's, not the vault's or an id
+                env[str(name)] = formatted(str(value), sandbox)
         command = str(user_job.get("command", ""))
         merged = bool(user_job.get("redirect_stdout_to_stderr"))
         limit = user_job.get("memory_limit")
