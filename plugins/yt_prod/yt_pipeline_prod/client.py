@@ -79,6 +79,22 @@ def _utf8_json(module: Any) -> Any:
                            dumps=functools.partial(module.dumps, ensure_ascii=False))
 
 
+
+@contextmanager
+def writing_in(client: Any, transaction_id: str) -> Iterator[None]:
+    """The client's write_table writes in our transaction, `transaction_id`, instead of one
+    it starts titled "Python wrapper: write_table <path>" (write_heavy_request in
+    yt/wrapper/heavy_commands.py, ytsaurus-client, given `write_retries.transaction_id`
+    takes that one): a cluster shows a transaction's title to any user, and ours is masked
+    (stage_txn.start_transaction), where the path in the client's may hold a secret."""
+    retries = client.config["write_retries"]
+    before = retries.get("transaction_id")
+    retries["transaction_id"] = transaction_id
+    try:
+        yield
+    finally:
+        retries["transaction_id"] = before
+
 class _CountedRows:
     """Rows on their way to the proxy: counted, and checked to be dicts."""
 
@@ -284,14 +300,15 @@ class ProdClient(YqlRequests):
                     self.create_shared(path, replication_factor)
                 # the lease of our other transactions, not the client's two minutes: a run
                 # killed mid-write outside a stage keeps the table locked no longer
-                with start_transaction(client, f"yt-pipeline write {path}"):
+                with start_transaction(client, f"yt-pipeline write {path}") as written:
                     attributes = ({"replication_factor": replication_factor}
                                   if replication_factor else None)
                     client.create("table", path, recursive=True, ignore_existing=True,
                                   attributes=attributes)
                     before = rows_before(client, path, append)
-                    client.write_table(yt.TablePath(path, append=append, client=client),
-                                       counted, format=json_format(), raw=False)
+                    with writing_in(client, written.transaction_id):
+                        client.write_table(yt.TablePath(path, append=append, client=client),
+                                           counted, format=json_format(), raw=False)
                     # a chunk whose commit answers were lost is sent twice: see write_count
                     check_rows_landed(client, path, before, counted.count)
         except Exception as error:

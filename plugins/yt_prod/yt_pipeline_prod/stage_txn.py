@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.crashpoints import crash_point
 from yt_pipeline.errors import BackendError
+from yt_pipeline.logs import masked
 from yt_pipeline_prod import attempt_files
 from yt_pipeline_prod.attempt_files import AttemptNote
 from yt_pipeline_prod.failures import translated
@@ -100,10 +101,13 @@ def start_transaction(yt: Any, title: str) -> Any:
     """A new transaction of the `YtClient` `yt` (nested in its current one, if any),
     pinged from now on, with our lease (`lease_ms`). A failed ping fails the stage, write
     or operation at its commit (its `is_pinger_alive()` turns false), not the whole run by
-    interrupting the main thread (the client's default)."""
+    interrupting the main thread (the client's default). Its title is masked: a cluster
+    shows a transaction's title to any user (the transactions under //sys/transactions, a
+    lock conflict's `winner_transaction`), and a write's names its table, whose path a
+    stage may build from a secret."""
     import yt.wrapper as ytw
 
-    return ytw.Transaction(timeout=lease_ms(yt), attributes={"title": title},
+    return ytw.Transaction(timeout=lease_ms(yt), attributes={"title": masked(title)},
                            interrupt_on_failed=False, client=yt)
 
 
