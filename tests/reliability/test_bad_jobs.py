@@ -347,8 +347,11 @@ def test_the_same_faults_in_prod_fail_cleanly(tmp_path, fake_proxy, monkeypatch,
     monkeypatch.delenv("YT_PROXY", raising=False)
     monkeypatch.delenv("YT_TOKEN", raising=False)
     hang = fault == "hang"
-    root = make(tmp_path / "p", "map", fault, jobs, timeout_s=1 if hang else 0,
-                env={"HANG_S": "4"})
+    # the limit leaves a job that does not hang time to end on a loaded machine (one of 1 s
+    # failed the other job of two in a suite run beside other work); the hanging one sleeps
+    # well past it
+    root = make(tmp_path / "p", "map", fault, jobs, timeout_s=3 if hang else 0,
+                env={"HANG_S": "10"})
     (root / "configs/config.yaml").write_text(dump_yaml({
         "pipeline": {"mode": "prod", "build_folder": "//tmp/bad/build", "prod": TEST_PROD_OPTIONS},
         "stages": {"enabled_stages": ["bad"]},
