@@ -61,16 +61,19 @@ def commit_leftovers(root: Path) -> list[str]:
 
 
 def resume_to_the_end(root: Path, env: dict[str, str], rng: random.Random,
-                      reference: dict, steps: list[str]) -> str:
-    """Up to three `--resume`s interrupted at random, then one run to its end, which must
-    succeed; the trial's steps as one label."""
+                      reference: dict, steps: list[str],
+                      options: tuple[str, ...] = ("--resume",)) -> str:
+    """Up to three runs with `options` (`()`: new runs, which a cached pipeline's committed
+    stages skip) interrupted at random, then one run to its end, which must succeed; the
+    trial's steps as one label."""
+    name = " ".join(options) or "a new run"
     for _ in range(rng.choice([0, 0, 1, 2, 3])):
         how = rng.choice(RESUME_INTERRUPTS)
-        steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume",
-                                              jobs=_descendants))
-    code, out = finish(start(command(root, "--resume"), env=env))
+        steps.append(f"{name}: " + interrupt(root, env, rng, how, reference, *options,
+                                             jobs=_descendants))
+    code, out = finish(start(command(root, *options), env=env))
     label = "; ".join(steps)
-    assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"
+    assert code == 0, f"{label}; the last {name} failed: {out[-3000:]}"
     return label
 
 
