@@ -6,7 +6,8 @@ to, two stages run at once, each appending to tables of its own:
 
 - `ops` starts three operations with `sync=False` and, while they run, appends to a table
   with write_table and runs a YQL `INSERT INTO` (no TRUNCATE); then waits for two of them
-  and leaves the third to the stage's end. The operations: a map writing two appended
+  and leaves the third to the stage's end. Its first attempt fails (`retry:`) before it
+  waits for any, its operations running. The operations: a map writing two appended
   tables (by a table switch and on fd 4) whose job 1 fails its first attempt after writing
   rows; a reduce appending to //b/sorted, a table of sorted strict schema, rows whose keys
   follow its last; a map_reduce appending to //b/mr.
@@ -51,7 +52,11 @@ class Seed(BaseStage):
         return debug
 """
 OPS = """
+import os
+from pathlib import Path
+
 from yt_pipeline import BaseStage
+from yt_pipeline.errors import BackendError
 from yt_pipeline.operations import run_map, run_map_reduce, run_reduce
 
 
@@ -66,6 +71,11 @@ class Ops(BaseStage):
             yt.write_table("//b/direct", ({"src": "ops", "b": b, "i": i} for i in range(40)),
                            append=True)
         yt.run_yql("INSERT INTO `//b/y` SELECT k, v FROM `//b/base` WHERE v % 4 = 0")
+        marks = os.environ.get("MARKS")
+        if marks and not (Path(marks) / "ops").exists():
+            (Path(marks) / "ops").touch()
+            # the operations still run: the stage waits for them before its attempt ends
+            raise BackendError("first attempt of ops fails while its operations run")
         debug["split"] = split.wait().rows
         debug["count"] = reduce.wait().rows
         return debug
@@ -156,8 +166,10 @@ GRAPH = {"seed": [], "ops": ["seed"], "side": ["seed"], "tail": ["ops", "side"]}
 
 
 def make(root: Path) -> Path:
-    def ops(**sections):
-        return json.dumps({"client": {"operations": sections}})
+    def retried(**sections):
+        """A stage config: its operation sections, and `retry:` (its first attempt fails)."""
+        return json.dumps({"retry": {"max_attempts": 3, "backoff_s": 0},
+                           "client": {"operations": sections}})
 
     return write_pipeline(root, {
         "configs/config.yaml": json.dumps({"pipeline": {"mode": "dev", "workers": 2,
@@ -169,7 +181,7 @@ def make(root: Path) -> Path:
         "stages/ops/src/counter.py": COUNTER,
         "stages/ops/src/mr_mapper.py": MR_MAPPER,
         "stages/ops/src/mr_reducer.py": MR_REDUCER,
-        "stages/ops/config.yaml": ops(
+        "stages/ops/config.yaml": retried(
             split={"input_table": "//b/base", "output_tables": ["//b/m0", "//b/m1"],
                    "append": True, "mapper": "src/splitter.py", "max_failed_job_count": 3,
                    "resources": {"job_count": 3}},
@@ -181,11 +193,9 @@ def make(root: Path) -> Path:
                    "reducer": "src/mr_reducer.py", "resources": {"job_count": 2}}),
         "stages/side/stage.py": SIDE,
         "stages/side/src/copier.py": COPIER,
-        "stages/side/config.yaml": json.dumps({
-            "retry": {"max_attempts": 3, "backoff_s": 0},
-            "client": {"operations": {"copy": {
-                "input_table": "//b/base", "output_table": "//b/side_map", "append": True,
-                "mapper": "src/copier.py", "resources": {"job_count": 2}}}}}),
+        "stages/side/config.yaml": retried(copy={
+            "input_table": "//b/base", "output_table": "//b/side_map", "append": True,
+            "mapper": "src/copier.py", "resources": {"job_count": 2}}),
         "stages/tail/stage.py": TAIL,
     })
 

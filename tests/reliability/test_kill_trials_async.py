@@ -5,12 +5,14 @@ and appends with write_table and YQL while they run, beside a stage appending to
 its own with a map, write_table and YQL.
 
 Each trial interrupts a run one of test_kill_trials_more.py's ways (`point`, `kill`, `int`,
-`term`, `jobkill`), then finishes it one of two ways: `--resume` (interrupted up to three
-times before the last), or new runs without `--resume` (interrupted the same way), which
-must give the same rows because the cache skips every stage whose commit the interrupted
-runs made. Every row of every table is then checked against
-kill_trials_async_pipeline.expected() (the sorted table's order too), and nothing may be
-left behind. A last run must then take every stage from the cache and change no row.
+`term`, `jobkill`; `neighbour`: one of the first four while a run of another folder of the
+same pipeline goes from the same moment, which must end with exact rows of its own), then
+finishes it one of two ways: `--resume` (interrupted up to three times before the last), or
+new runs without `--resume` (interrupted the same way), which must give the same rows
+because the cache skips every stage whose commit the interrupted runs made. Every row of
+every table is then checked against kill_trials_async_pipeline.expected() (the sorted
+table's order too), and nothing may be left behind. A last run must then take every stage
+from the cache and change no row.
 
 `YTP_KILL_TRIALS` trials of each scenario run when set (the campaign); the test-suite runs
 one of each. `YTP_KILL_SEED=<seed>` replays one trial (`-k <scenario>`); `YTP_KILL_SEED_BASE`
@@ -40,12 +42,13 @@ from test_adversarial_ops import _descendants
 
 pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
 
-SCENARIOS = ["point", "kill", "int", "term", "jobkill"]
+SCENARIOS = ["point", "kill", "int", "term", "jobkill", "neighbour"]
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict:
-    return reference_run(tmp_path_factory.mktemp("reference"), make, check, ["side", "split.1"])
+    return reference_run(tmp_path_factory.mktemp("reference"), make, check,
+                         ["ops", "side", "split.1"])
 
 
 def check(root: Path) -> list[str]:
@@ -82,10 +85,21 @@ def trial(base: Path, scenario: str, seed: int, reference: dict) -> bool:
     then = rng.choice([("--resume",), ()])
     steps = [f"{scenario} trial, seed {seed} (YTP_KILL_SEED={seed} -k {scenario}), "
              f"then {' '.join(then) or 'new runs'}"]
+    neighbour = None
+    if scenario == "neighbour":  # another pipeline's folder, run from the same start
+        (base / "marks-q").mkdir()
+        neighbour = make(base / "q")
+        other = start(command(neighbour), env={"MARKS": str(base / "marks-q")})
+        scenario = rng.choice(["point", "kill", "int", "term"])
     steps.append("run: " + interrupt(root, env, rng, scenario, reference, jobs=_descendants))
     stopped = "(True)" in steps[1] if scenario == "jobkill" else not steps[1].endswith("exit 0")
+    problems = []
+    if neighbour is not None:
+        code, out = finish(other)
+        problems = ([f"the other pipeline failed: {out[-3000:]}"] if code else
+                    [f"the other pipeline: {p}" for p in check(neighbour)])
     label = resume_to_the_end(root, env, rng, reference, steps, then)
-    problems = check(root)
+    problems += check(root)
     problems = problems or cached_run(root, env)
     assert not problems, f"{label}: " + "; ".join(problems)
     return stopped
