@@ -66,7 +66,7 @@ def resume_to_the_end(root: Path, env: dict[str, str], rng: random.Random,
     """Up to three runs with `options` (`()`: new runs, which a cached pipeline's committed
     stages skip) interrupted at random, then one run to its end, which must succeed; the
     trial's steps as one label."""
-    name = " ".join(options) or "a new run"
+    name = " ".join(options) or "new run"
     for _ in range(rng.choice([0, 0, 1, 2, 3])):
         how = rng.choice(RESUME_INTERRUPTS)
         steps.append(f"{name}: " + interrupt(root, env, rng, how, reference, *options,
