@@ -1,7 +1,8 @@
 """What the seeded kill campaigns of dev runs share (test_kill_trials_more.py,
-test_kill_trials_undo.py): their settings, the uninterrupted reference run that tells where
-and when to stop a run, the `--resume`s that follow an interrupted run, the leftovers no
-run may leave, and the loop of a campaign's trials.
+test_kill_trials_undo.py, test_kill_trials_async.py, test_kill_trials_sorted.py): their
+settings, the uninterrupted reference run that tells where and when to stop a run, the
+`--resume`s (or new runs) that follow an interrupted run, the leftovers no run may leave,
+and the loop of a campaign's trials.
 
 `YTP_KILL_TRIALS` trials of each scenario run when set (the campaign); the test-suite runs
 one of each. `YTP_KILL_SEED=<seed>` replays one trial; the campaign's trial i runs seed
