@@ -186,10 +186,14 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,
 
     def execute(debug: Debug, run_id: str, client: Any) -> Debug:
         stage = pipeline.make_stage(name, run_id, config=cfg, client=client)
+        # operations it started without waiting are part of it: they end before it does,
+        # and an error its own code raised is the one it fails with
         try:
             returned = stage.run(dict(debug))
-        finally:  # operations it started without waiting are part of it
-            wait_all(getattr(stage, "context", None))
+        except BaseException:
+            wait_all(getattr(stage, "context", None), stage_failed=True)
+            raise
+        wait_all(getattr(stage, "context", None))
         merged = dict(debug)
         if returned:
             merged.update(returned)

@@ -59,9 +59,11 @@ def submit(context: StageContext | None, name: str, start: Any) -> SubmittedOper
     return handle
 
 
-def wait_all(context: StageContext | None) -> None:
+def wait_all(context: StageContext | None, stage_failed: bool = False) -> None:
     """Wait for the stage's operations still running; the first failure the stage has not
-    seen through wait() is raised."""
+    seen through wait() is raised. When the stage's code itself raised (`stage_failed`),
+    that error stays the stage's (its type decides a retry): the operations' failures are
+    only logged."""
     if context is None:
         return
     first: BaseException | None = None
@@ -71,7 +73,11 @@ def wait_all(context: StageContext | None) -> None:
         try:
             handle.wait()
         except BaseException as error:  # noqa: BLE001 - the others are waited for too
-            if not seen:
-                first = first or error
-    if first is not None:
+            if seen:
+                continue
+            if stage_failed and context.logger is not None:
+                context.logger.warning("operation %s, not waited for, failed too: %s",
+                                       handle.name, error)
+            first = first or error
+    if first is not None and not stage_failed:
         raise first

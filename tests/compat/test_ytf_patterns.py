@@ -8,6 +8,7 @@ computed here."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -110,6 +111,7 @@ class Custom(BaseStage):
 
 MAPPER = '''
 import json
+import re
 import sys
 
 from omegaconf import OmegaConf
@@ -349,3 +351,37 @@ def test_a_stage_that_does_not_wait_still_fails_with_its_operation(tmp_path, run
     assert result.exit_code == 1
     assert "exit code 5" in result.output
     assert not (root / ".dev/q/out.jsonl").exists()  # the stage's writes did not land
+
+
+def test_a_stage_failing_while_its_operation_fails_reports_its_own_error(tmp_path, run_cli):
+    """The stage waits for the operations it left running, also when its code raised: that
+    error is the stage's, and retried or not by its type (`retry_on`). An operation failing
+    meanwhile replaced it (an exception raised in a `finally`), so a stage whose code raised
+    ValueError was reported as, and retried as, the operation's OperationFailed."""
+    stage = ("from yt_pipeline import BaseStage\nfrom yt_pipeline.operations import run_map\n\n\n"
+             "class Quick(BaseStage):\n    def run(self, debug):\n"
+             "        run_map(self, self.config.client.operations.map, sync=False)\n"
+             "        raise ValueError('the stage found no rows to check')\n")
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": json.dumps({"stages": {"enabled_stages": ["quick"]},
+                                           "pipeline": {"mode": "dev"}}),
+        "stages/quick/stage.py": stage,
+        "stages/quick/src/mapper.py": "raise SystemExit(5)\n",
+        "stages/quick/config.yaml": json.dumps({
+            "retry": {"max_attempts": 3, "backoff_s": 0},
+            "client": {"operations": {"map": {"input_table": "//q/in", "output_table": "//q/out",
+                                              "max_failed_job_count": 1}}}}),
+        ".dev/q/in.jsonl": '{"i": 1}\n',
+    })
+    result = run_cli("run", str(root))
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert errors == ["error: stage quick failed: ValueError('the stage found no rows to "
+                      f"check') at {root / 'stages/quick/stage.py'}:8"], result.output
+    # a ValueError is the stage's own mistake: not retried, as the same code raises it again
+    assert "attempt 1 of 3 failed" not in result.output
+    # the operation's failure is still told, as a warning of the stage
+    assert re.search(r"WARNING \[quick\] operation map, not waited for, failed too: stage "
+                     r"quick operation map \(map\): Failed jobs limit exceeded .*exit code 5",
+                     result.output), result.output
+    assert not (root / ".dev/q/out.jsonl").exists()

@@ -1,7 +1,8 @@
 """What the seeded kill campaigns of dev runs share (test_kill_trials_more.py,
-test_kill_trials_undo.py): their settings, the uninterrupted reference run that tells where
-and when to stop a run, the `--resume`s that follow an interrupted run, the leftovers no
-run may leave, and the loop of a campaign's trials.
+test_kill_trials_undo.py, test_kill_trials_async.py, test_kill_trials_sorted.py): their
+settings, the uninterrupted reference run that tells where and when to stop a run, the
+`--resume`s (or new runs) that follow an interrupted run, the leftovers no run may leave,
+and the loop of a campaign's trials.
 
 `YTP_KILL_TRIALS` trials of each scenario run when set (the campaign); the test-suite runs
 one of each. `YTP_KILL_SEED=<seed>` replays one trial; the campaign's trial i runs seed
@@ -61,16 +62,19 @@ def commit_leftovers(root: Path) -> list[str]:
 
 
 def resume_to_the_end(root: Path, env: dict[str, str], rng: random.Random,
-                      reference: dict, steps: list[str]) -> str:
-    """Up to three `--resume`s interrupted at random, then one run to its end, which must
-    succeed; the trial's steps as one label."""
+                      reference: dict, steps: list[str],
+                      options: tuple[str, ...] = ("--resume",)) -> str:
+    """Up to three runs with `options` (`()`: new runs, which a cached pipeline's committed
+    stages skip) interrupted at random, then one run to its end, which must succeed; the
+    trial's steps as one label."""
+    name = " ".join(options) or "new run"
     for _ in range(rng.choice([0, 0, 1, 2, 3])):
         how = rng.choice(RESUME_INTERRUPTS)
-        steps.append("--resume: " + interrupt(root, env, rng, how, reference, "--resume",
-                                              jobs=_descendants))
-    code, out = finish(start(command(root, "--resume"), env=env))
+        steps.append(f"{name}: " + interrupt(root, env, rng, how, reference, *options,
+                                             jobs=_descendants))
+    code, out = finish(start(command(root, *options), env=env))
     label = "; ".join(steps)
-    assert code == 0, f"{label}; the last --resume failed: {out[-3000:]}"
+    assert code == 0, f"{label}; the last {name} failed: {out[-3000:]}"
     return label
 
 
