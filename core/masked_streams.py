@@ -56,10 +56,10 @@ class _MaskingWriter(Generic[AnyStr]):
     def __init__(self, stream: Any, mask: Callable[[AnyStr], AnyStr],
                  ends: tuple[AnyStr, ...], empty: AnyStr):
         self._stream = stream
-        self._mask = mask
-        self._ends = ends
-        self._empty = empty
-        self._held = empty
+        self._mask: Callable[[AnyStr], AnyStr] = mask
+        self._ends: tuple[AnyStr, ...] = ends
+        self._empty: AnyStr = empty
+        self._held: AnyStr = empty
         self._lock = threading.RLock()
         self._let_out_at = 0.0  # when held lines last went out
         self._written_at = 0.0
@@ -166,10 +166,12 @@ class _MaskingWriter(Generic[AnyStr]):
         if not forms:
             self._let_out()
             return
-        text = isinstance(self._held, str)
-        data = self._held.encode("utf-8", "surrogatepass") if text else self._held
+        held: Any = self._held  # text or bytes, masked as the bytes of the text
+        text = isinstance(held, str)
+        data: bytes = held.encode("utf-8", "surrogatepass") if text else held
         released, kept = masked_release(data, forms, reach(forms))
-        self._held = kept.decode("utf-8", "surrogatepass") if text else kept
+        still_held: Any = kept.decode("utf-8", "surrogatepass") if text else kept
+        self._held = still_held
         if released:
             self._stream.write(released.decode("utf-8", "surrogatepass") if text else released)
 
