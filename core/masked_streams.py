@@ -193,10 +193,14 @@ class MaskingTextStream(_MaskingWriter[str]):
 
     @property
     def buffer(self) -> MaskingBinaryStream:
-        # the text held goes into the stream first, where an unmasked stream had it: what
-        # of it reaches the bytes before the next binary write is as it was
+        # the text held goes into the stream first, where an unmasked stream had it, and on
+        # to the bytes: held, it may have been flushed already (a burst's flush waits), and
+        # an unmasked stream would then have put it before the binary write that follows
         with self._lock:
+            held = bool(self._held)
             self._let_out()
+            if held:
+                self._stream.flush()
         if self._buffer is None:
             self._buffer = MaskingBinaryStream(self._stream.buffer)
         return self._buffer
