@@ -95,3 +95,18 @@ def campaign(tmp_path: Path, trial: Callable[[Path, int], object]) -> tuple[int,
         else:
             shutil.rmtree(base)
     return true, failures
+
+
+def interrupting_campaign(tmp_path: Path, scenario: str,
+                          trial: Callable[[Path, int], object]) -> None:
+    """A campaign whose trials return whether their first run was interrupted: none may
+    fail, and at least half of the first runs must have been interrupted (the moment of
+    each is drawn within the reference run's duration): fewer means the trials tested
+    little, as when the reference ran in a slow spell and the trials did not. A `jobkill`
+    trial's run ends on its own, with one job killed."""
+    stopped, failures = campaign(tmp_path, trial)
+    print(f"{scenario}: {len(seeds(TRIALS))} trials, {stopped} first runs interrupted "
+          f"(jobkill: a job killed), {len(failures)} failed")
+    assert not failures, "\n".join(failures)
+    if not REPLAY and scenario != "jobkill":  # else the trials tested little
+        assert stopped >= TRIALS // 2, f"only {stopped} of {TRIALS} runs were interrupted"

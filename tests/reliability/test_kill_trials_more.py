@@ -32,8 +32,8 @@ from kill_campaign import (
     CAMPAIGN_OFF,
     REPLAY,
     TRIALS,
-    campaign,
     commit_leftovers,
+    interrupting_campaign,
     reference_run,
     resume_to_the_end,
     seeds,
@@ -99,11 +99,5 @@ def test_interrupted_runs_of_appending_stages_resume_to_exact_rows(
     interrupted (the moment of each interruption is drawn within the reference run's
     duration): fewer means the trials tested little, as when the reference ran in a slow
     spell and the trials did not."""
-    stopped, failures = campaign(
-        tmp_path, lambda base, seed: trial(base, scenario, seed, reference))
-    print(f"{scenario}: {len(seeds(TRIALS))} trials, {stopped} first runs interrupted "
-          f"(jobkill: a job killed), "
-          f"{len(failures)} failed")
-    assert not failures, "\n".join(failures)
-    if not REPLAY and scenario != "jobkill":  # else the trials tested little
-        assert stopped >= TRIALS // 2, f"only {stopped} of {TRIALS} runs were interrupted"
+    interrupting_campaign(tmp_path, scenario,
+                          lambda base, seed: trial(base, scenario, seed, reference))
