@@ -164,7 +164,8 @@ def run(
     Exit codes: 0 success; 1 a stage failed (the error ends with the command that resumes)
     or another run of the folder holds the lock; 2 a usage or configuration error, nothing
     ran; 3 the cluster could not be reached or refused the token, nothing ran; 130
-    interrupted. --debug adds the traceback.
+    interrupted (Ctrl-C); 143 ended by SIGTERM, which stops the run as Ctrl-C does. --debug
+    adds the traceback.
     """
     from yt_pipeline.runner import RunOptions
 
@@ -437,10 +438,12 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
             click.echo(f"hint: {exc.option_name} is an option of yt-pipeline itself; give it "
                        f"before the command: yt-pipeline {exc.option_name} ...", err=True)
         return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("interrupted" + (f"; {state.resume_hint}" if state.resume_hint else ""),
-                   err=True)
-        return 130
+    except (click.exceptions.Abort, KeyboardInterrupt) as interrupt:
+        from yt_pipeline.term_signal import by_sigterm, exit_code
+
+        how = "interrupted by SIGTERM" if by_sigterm(interrupt) else "interrupted"
+        click.echo(how + (f"; {state.resume_hint}" if state.resume_hint else ""), err=True)
+        return exit_code(interrupt)
     except Exception as exc:
         return _report(exc, state.debug)
     return 0

@@ -32,6 +32,7 @@ from yt_pipeline.scheduler import Scheduler
 from yt_pipeline.stage import StageContext, StageDeps
 from yt_pipeline.stage_run import RunContext, UnitRun, merge_debug
 from yt_pipeline.state import StateStore, kept_debug
+from yt_pipeline.term_signal import sigterm_interrupts
 from yt_pipeline.units import RunTarget
 
 if TYPE_CHECKING:
@@ -87,8 +88,9 @@ class Runner:
         # every run masks the secrets its settings know, however it was started (the command
         # line does it as it loads the configuration; a function-step script did not)
         mask_secrets(target.settings.secret_values())
-        # what a stage prints itself (print, sys.stderr.write) is masked as the log is
-        with masked_console():
+        # what a stage prints itself (print, sys.stderr.write) is masked as the log is;
+        # SIGTERM (kill, a CI timeout) ends the run as Ctrl-C does (term_signal.py)
+        with masked_console(), sigterm_interrupts():
             return self._run_masked()
 
     def _run_masked(self) -> PipelineResult:

@@ -23,8 +23,9 @@ here come with the host and the plugins in this repository.
 
 Exit codes: 0 success, 1 a stage failed (or another run of the same folder holds the
 lock), 2 a usage or configuration error, 3 the cluster could not be reached or refused
-the token (nothing ran), 130 interrupted (Ctrl-C). Errors are one line starting with
-`error:`; `--debug` adds the traceback.
+the token (nothing ran), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM (`kill`, a CI
+timeout), which a run takes as Ctrl-C. Errors are one line starting with `error:`;
+`--debug` adds the traceback.
 """
 
 

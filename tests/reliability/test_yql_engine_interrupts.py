@@ -148,7 +148,7 @@ def _no_abort(code: int | None, output: str, allowed: set[int], trial: str) -> N
 # (signal, to the whole process group as a terminal's Ctrl-C or an OOM kill does, or to
 # the driver alone; exit codes it may end with: finished first, or ended by it). The jobs
 # have sessions of their own: a Ctrl-C reaches the driver alone either way.
-KILLS = [(signal.SIGINT, True, {130, 0}), (signal.SIGTERM, False, {-signal.SIGTERM, 0}),
+KILLS = [(signal.SIGINT, True, {130, 0}), (signal.SIGTERM, False, {143, 0}),
          (signal.SIGKILL, True, {-signal.SIGKILL, 0})]
 
 

@@ -81,6 +81,9 @@ def test_a_job_that_fails_once_is_run_again_and_its_first_rows_are_dropped(
     log = (dev_client.root / "operation.log").read_text()
     assert ("RERUN map job 2 of 3: attempt 1 failed (failed jobs 1 of max_failed_job_count "
             "10)") in log
+    # the operation's line counts the jobs that ran, the rerun one of them
+    [done] = [line for line in log.splitlines() if " map flaky" in line and "RERUN" not in line]
+    assert " jobs=4" in done and " jobs=3" not in done, done
     # each attempt's stderr is kept in the run's job log, marked with its attempt
     jobs_log = stage_log(spec.pipeline_dir, "r1", "flaky").read_text()
     first = jobs_log.index("=== map (map) map job 2 of 3, attempt 1 (failed, run again) ===")
@@ -116,6 +119,8 @@ def test_a_vanilla_task_run_again_is_named_in_the_job_log_as_in_its_error(
     assert sorted(mark.name for mark in marks.iterdir()) == ["task0.1", "task1.1", "task1.2"]
     log = (dev_client.root / "operation.log").read_text()
     assert "RERUN vanilla task 2 of 2: attempt 1 failed" in log
+    assert log.splitlines()[-1].split()[1:3] == ["vanilla", "notify/vanilla"]
+    assert log.splitlines()[-1].endswith(" jobs=3"), log
     jobs_log = stage_log(spec.pipeline_dir, "r1", "notify").read_text()
     headers = [line for line in jobs_log.splitlines() if line.startswith("===")]
     assert headers == ["=== vanilla (vanilla) vanilla task 1 of 2 ===",
@@ -318,3 +323,16 @@ def test_a_job_stopped_because_another_failed_says_so_in_the_job_log(dev_client,
         "=== map (map) map job 2 of 2 (stopped: another job had failed the operation) ==="]
     assert "job 1 started" in jobs_log.split(headers[1])[1]
     assert not dev_client.exists("//out/t")
+
+
+def test_a_map_over_an_empty_table_logs_that_no_job_ran(dev_client, stages, tmp_path):
+    """No job runs over inputs without rows, as on a cluster: the operation's line in
+    .dev/operation.log says jobs=0, not the job_count configured (it said jobs=3)."""
+    dev_client.write_table("//in/t", [])
+    spec, marks = _spec(stages, tmp_path, "", jobs=3)
+    launch(dev_client, spec)
+    assert list(dev_client.read_table("//out/t")) == []
+    assert _attempts(marks) == {}
+    [done] = [line for line in (dev_client.root / "operation.log").read_text().splitlines()
+              if " map flaky" in line]
+    assert done.endswith(" jobs=0"), done

@@ -518,9 +518,13 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
     target = ",".join(spec.output_tables)
     flow = f" {source}->{target}" if source or target else ""
     shown = job_statistics.shown(op.statistics)
+    # the jobs that ran, reruns counted, as a cluster counts an operation's jobs: none over
+    # inputs without rows (the configured job_count said otherwise)
+    ran = f"jobs={op.jobs_started}" if spec.mapper or spec.reducer or spec.script else ""
     client.log(spec.kind, spec.title + flow,
                rows=sum(op.rows.values()) if op.rows else None, started=started,
-               extra=f"jobs={op.job_count}" + (f" statistics: {shown}" if shown else ""))
+               extra=" ".join(part for part in (ran, f"statistics: {shown}" if shown else "")
+                              if part))
     return OperationResult(
         operation_id=f"dev-{uuid.uuid4().hex[:12]}",
         duration_s=time.perf_counter() - started,

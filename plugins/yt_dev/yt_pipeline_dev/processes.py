@@ -180,7 +180,10 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
                 return
             except JobFailure as exc:
                 exc.attempt = attempt
-                if exc.reason == "stopped":
+                if exc.reason == "stopped" or _exiting.is_set():
+                    # killed as the driver exits (Ctrl-C, SIGTERM: _kill_leftovers), not
+                    # failed: not run again, nor reported as a job failure
+                    exc.reason = "stopped"
                     results[index] = exc
                     return
                 exc.failed_jobs = counted

@@ -45,11 +45,11 @@ import logging
 import os
 import signal
 import threading
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import PipelineLocked
 from yt_pipeline.hostname import host_name
+from yt_pipeline.term_signal import raise_terminated
 from yt_pipeline_prod.failures import lock_winner, lock_winner_transaction, translated
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ class ClusterRunLock:
     def _catch_sigterm(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return  # only the main thread may set handlers; the lock then waits its timeout
-        self._old_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        self._old_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
 
     def _restore_sigterm(self) -> None:
         if self._old_sigterm is not None:
@@ -236,7 +236,3 @@ class ClusterRunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")

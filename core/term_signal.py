@@ -1,0 +1,58 @@
+"""SIGTERM ends a run as Ctrl-C does.
+
+`kill <pid>`, a CI job's timeout, `docker stop` and systemd all send SIGTERM first. Left to
+its default, the signal ends the process on the spot: the run's record and state still say
+it is running, nothing says how to go on, and in prod its cluster transactions and
+operations wait for their timeouts. Raised as a KeyboardInterrupt in the main thread
+instead, the run takes the path Ctrl-C takes (stages stop, nothing more commits, the run is
+recorded as interrupted, locks and transactions are let go) and the command says how to
+resume, with exit code 143 (128 + SIGTERM), as a shell reports a process SIGTERM ended.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+#: the exit code of a command ended by SIGTERM, as a shell gives it
+SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """A SIGTERM, raised where the main thread was, to take Ctrl-C's way out."""
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"signal {signum}")
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM raises Terminated in the main thread.
+
+    Only where the handler is Python's default: a program that embeds a run and set its own
+    handler keeps it. Off the main thread nothing changes (Python lets the main thread
+    alone set handlers)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+    signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def by_sigterm(interrupt: BaseException) -> bool:
+    """Whether `interrupt` is a SIGTERM's, or click's Abort made of one (click turns a
+    KeyboardInterrupt into Abort, raised from it)."""
+    return isinstance(interrupt, Terminated) or isinstance(interrupt.__cause__, Terminated)
+
+
+def exit_code(interrupt: BaseException) -> int:
+    """The command's exit code for a run ended by `interrupt`: 143 for SIGTERM, else 130."""
+    return SIGTERM_EXIT_CODE if by_sigterm(interrupt) else 130

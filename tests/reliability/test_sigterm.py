@@ -1,0 +1,215 @@
+"""SIGTERM (`kill <pid>`, a CI job's timeout, `docker stop`) ends a run as Ctrl-C does: the
+run is recorded as interrupted and says how to resume, its lock is let go, its jobs stop,
+nothing half-written is left, and `--resume` finishes with every row once. Exit code 143
+(128 + SIGTERM), as a shell reports a process SIGTERM ended. Before, a dev run died on the
+spot (exit -15: its record still said RUNNING and nothing said how to go on), and prod took
+SIGTERM for Ctrl-C (exit 130) only while it held its cluster lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline.testing import write_pipeline
+
+ROWS = [{"i": i, "name": f"n{i}"} for i in range(50)]
+
+WRITE = """
+from yt_pipeline import BaseStage
+
+
+class Write(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//t/in", [{"i": i, "name": f"n{i}"} for i in range(50)])
+        return debug
+"""
+
+COPY = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Copy(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+
+# The job notes its pid, then waits for a file the test removes before it resumes.
+MAPPER = """
+import os
+import time
+from pathlib import Path
+
+from ytjobs import read_rows, write_rows
+
+rows = list(read_rows())
+Path(os.environ["PID_DIR"], str(os.getpid())).write_text("")
+while Path(os.environ["HOLD"]).exists():
+    time.sleep(0.05)
+write_rows(dict(row, copied=True) for row in rows)
+"""
+
+MAP_CONFIG = """
+client:
+  operations:
+    map:
+      input_table: //t/in
+      output_table: //t/out
+      resources:
+        job_count: 2
+      env:
+        PID_DIR: {pids}
+        HOLD: {hold}
+"""
+
+
+def _pipeline(root: Path) -> Path:
+    pids, hold = root.parent / "pids", root.parent / "hold"
+    pids.mkdir(parents=True)
+    hold.write_text("")
+    return write_pipeline(root, {
+        "stages/write/stage.py": WRITE,
+        "stages/copy/stage.py": COPY,
+        "stages/copy/config.yaml": MAP_CONFIG.format(pids=pids, hold=hold),
+        "stages/copy/src/mapper.py": MAPPER,
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["write", "copy"]}})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (ended, not yet reaped by its parent) has stopped too
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _rows(root: Path, table: str) -> list[dict]:
+    done = subprocess.run([sys.executable, "-m", "yt_pipeline", "table", "head", table,
+                           "-n", "1000", "-C", str(root), "--format", "json"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_sigterm_during_a_dev_job_ends_the_run_as_ctrl_c_does(tmp_path):
+    root = _pipeline(tmp_path / "p")
+    pids = tmp_path / "pids"
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(pids.iterdir())) < 2:  # both jobs run, and wait
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)
+    _out, err = run.communicate(timeout=30)
+    assert run.returncode == 143, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted by SIGTERM; to resume: yt-pipeline run "), err
+    assert last.endswith("--resume"), err
+    assert "Traceback" not in err, err
+    # the jobs the exit kills are stopped, not failed: no attempt runs again
+    assert "running it again" not in err, err
+
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    assert record["status"] == "INTERRUPTED"
+    assert record["stages"]["write"]["outcome"] == "SUCCESS"
+    assert not (root / ".runs" / "dev.lock").exists()
+    # the jobs stop with the run that started them
+    jobs = [int(p.name) for p in pids.iterdir()]
+    deadline = time.monotonic() + 20
+    while any(map(_alive, jobs)):
+        assert time.monotonic() < deadline, f"jobs {jobs} outlived the run"
+        time.sleep(0.05)
+
+    (tmp_path / "hold").unlink()
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "write" not in [line.split()[0] for line in resumed.stderr.splitlines()
+                           if line.strip().endswith("s") and "SUCCESS" in line]
+    assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
+    assert sorted(_rows(root, "//t/in"), key=lambda r: r["i"]) == ROWS
+
+
+def test_a_program_s_own_sigterm_handler_is_kept(tmp_path):
+    """A program that embeds a run and handles SIGTERM itself keeps its handler: the run
+    does not take the signal from it (here the handler notes it, and the run goes on)."""
+    root = write_pipeline(tmp_path / "p", {"stages/write/stage.py": WRITE.replace(
+        "        return debug",
+        "        import os, signal\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        return debug")}, config={"pipeline": {"mode": "dev"},
+                                          "stages": {"enabled_stages": ["write"]}})
+    script = (
+        "import signal, sys\n"
+        "from yt_pipeline.cli import invoke\n"
+        "seen = []\n"
+        "def mine(signum, frame):\n"
+        "    seen.append(signum)\n"
+        "signal.signal(signal.SIGTERM, mine)\n"
+        "code = invoke(['run', sys.argv[1]])\n"
+        "print(code, seen, signal.getsignal(signal.SIGTERM) is mine)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == f"0 [{int(signal.SIGTERM)}] True", (
+        done.stdout + done.stderr)
+    assert _rows(root, "//t/in") == ROWS
+
+
+def test_sigterm_leaves_the_default_handler_after_a_run(tmp_path):
+    """In-process, a run puts SIGTERM back as it found it, for the program that goes on."""
+    from yt_pipeline.term_signal import sigterm_interrupts
+
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    with sigterm_interrupts():
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_sigterm_during_a_prod_operation_aborts_it_and_exits_143(fake, tmp_path):
+    """ytsaurus-client's operation wait ends the operation only when it is told to
+    (Operation.wait aborts on KeyboardInterrupt: yt/wrapper/operation_commands.py); the run
+    aborts what its stages started as it lets go of its client."""
+    pytest.importorskip("yt_pipeline_prod")
+    from yt_pipeline_prod.testing import TEST_TOKEN
+
+    fake.put_table("//home/term/in", ROWS)
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/copy/stage.py": COPY,
+        "stages/copy/config.yaml": (
+            "client:\n  operations:\n    map:\n      input_table: //home/term/in\n"
+            "      output_table: //home/term/out\n      env:\n"
+            f"        PID_DIR: {tmp_path}\n        HOLD: {hold}\n"),
+        "stages/copy/src/mapper.py": MAPPER,
+    }, config={"pipeline": {"mode": "prod", "build_folder": "//home/term/build",
+                            "prod": {"retries": False, "poll_interval_s": 0.05}},
+               "stages": {"enabled_stages": ["copy"]}})
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.isdigit()]:  # the job runs
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == 143, output
+    assert output.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), output
+    assert fake.calls["abort_operation"] + fake.calls["abort_transaction"] >= 1, output
+    try:
+        assert fake.rows("//home/term/out") == []
+    except KeyError:
+        pass  # no table: nothing was committed either
