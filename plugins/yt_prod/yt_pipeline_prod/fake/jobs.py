@@ -30,6 +30,7 @@ from yt_pipeline.sandbox_path import formatted
 from yt_pipeline_prod.fake.json_rows import parse_rows
 from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.secure_vault import vault_environment
+from yt_pipeline_prod.fake.stderr_limit import kept_stderr, max_stderr_size
 
 #: the job proxy's error codes (NJobProxy::EErrorCode, yt/yt/ytlib/job_proxy/public.h)
 JOB_TIME_LIMIT_EXCEEDED = 1202
@@ -128,6 +129,17 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
             stdin: bytes | None, env: dict[str, str], timeout_s: float,
             output_tables: int = 1, executables: Collection[str] = (),
             operation_left_s: float | None = None) -> JobResult:
+    """Run the job (`_run_job`); its stderr is what a cluster keeps of it (stderr_limit.py)."""
+    result = _run_job(job_id, job_type, user_job, files, stdin, env, timeout_s, output_tables,
+                      executables, operation_left_s)
+    result.stderr = kept_stderr(result.stderr, max_stderr_size(user_job))
+    return result
+
+
+def _run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[str, bytes],
+             stdin: bytes | None, env: dict[str, str], timeout_s: float,
+             output_tables: int = 1, executables: Collection[str] = (),
+             operation_left_s: float | None = None) -> JobResult:
     """Run the job; `timeout_s` is the fake's own limit on any job, `operation_left_s` the
     time left to its operation's time_limit (None: no limit)."""
     limit_s, limit_kind = time_limits(user_job, timeout_s, operation_left_s)

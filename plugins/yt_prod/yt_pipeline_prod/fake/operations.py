@@ -18,6 +18,7 @@ from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeErr
 from yt_pipeline_prod.fake.secure_vault import check_variable_name, check_vault_names
 from yt_pipeline_prod.fake.spec_lists import check_column_lists, check_output_paths
 from yt_pipeline_prod.fake.spec_postprocessors import check_postprocessed
+from yt_pipeline_prod.fake.stderr_limit import MAX_MAX_STDERR_SIZE
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.state import FakeState
@@ -162,6 +163,10 @@ def check_user_job(job: dict[str, Any]) -> None:
         value = job.get(key)
         if value is not None and float(value) < 0:
             raise _parse_error(key, "a value of at least 0", value)
+    stderr_size = job.get("max_stderr_size")  # GreaterThan(0), LessThanOrEqual(1_GB)
+    if stderr_size is not None and not 0 < int(stderr_size) <= MAX_MAX_STDERR_SIZE:
+        raise YtFakeError("Error parsing operation spec: /max_stderr_size: expected a value "
+                          f"in (0, {MAX_MAX_STDERR_SIZE}], found {int(stderr_size)}")
     time_limit = job.get("job_time_limit")
     if time_limit is not None and int(time_limit) < MIN_JOB_TIME_LIMIT_MS:
         raise YtFakeError("Error parsing operation spec: /job_time_limit: expected a value "
