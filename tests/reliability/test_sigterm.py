@@ -142,15 +142,28 @@ def test_sigterm_during_a_dev_job_ends_the_run_as_ctrl_c_does(tmp_path):
     assert sorted(_rows(root, "//t/in"), key=lambda r: r["i"]) == ROWS
 
 
-def test_a_program_s_own_sigterm_handler_is_kept(tmp_path):
+SIGNALS_ITSELF = WRITE.replace("        return debug",
+                               "        import os, signal\n"
+                               "        os.kill(os.getpid(), signal.SIGTERM)\n"
+                               "        return debug")
+
+
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_a_program_s_own_sigterm_handler_is_kept(tmp_path, request, mode):
     """A program that embeds a run and handles SIGTERM itself keeps its handler: the run
-    does not take the signal from it (here the handler notes it, and the run goes on)."""
-    root = write_pipeline(tmp_path / "p", {"stages/write/stage.py": WRITE.replace(
-        "        return debug",
-        "        import os, signal\n"
-        "        os.kill(os.getpid(), signal.SIGTERM)\n"
-        "        return debug")}, config={"pipeline": {"mode": "dev"},
-                                          "stages": {"enabled_stages": ["write"]}})
+    does not take the signal from it (here the handler notes it, and the run goes on).
+    Prod's run lock took SIGTERM over while it was held, whatever handler was set."""
+    files = {"stages/write/stage.py": SIGNALS_ITSELF}
+    pipeline = {"mode": mode}
+    if mode == "prod":
+        pytest.importorskip("yt_pipeline_prod")
+        from yt_pipeline_prod.testing import TEST_TOKEN
+
+        fake = request.getfixturevalue("fake")
+        files["configs/secrets.env"] = f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n"
+        pipeline |= {"build_folder": "//t/build", "prod": {"retries": False}}
+    root = write_pipeline(tmp_path / "p", files, config={
+        "pipeline": pipeline, "stages": {"enabled_stages": ["write"]}})
     script = (
         "import signal, sys\n"
         "from yt_pipeline.cli import invoke\n"
@@ -164,7 +177,10 @@ def test_a_program_s_own_sigterm_handler_is_kept(tmp_path):
                           text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == f"0 [{int(signal.SIGTERM)}] True", (
         done.stdout + done.stderr)
-    assert _rows(root, "//t/in") == ROWS
+    if mode == "dev":
+        assert _rows(root, "//t/in") == ROWS
+    else:
+        assert request.getfixturevalue("fake").rows("//t/in") == ROWS
 
 
 def test_sigterm_leaves_the_default_handler_after_a_run(tmp_path):

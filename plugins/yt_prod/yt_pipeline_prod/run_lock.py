@@ -12,8 +12,7 @@ yt/yt/server/master/cypress_server/cypress_manager.cpp, and the "Locks" section 
 Transactions page of the Cypress docs), and stops before it writes anything.
 
 The lock goes with its transaction: aborted when the run ends (success, failure, Ctrl-C, or
-SIGTERM, which is turned into an interrupt from the moment the lock is asked for
-until it is released), or, when the run is
+SIGTERM, which the run takes as Ctrl-C: yt_pipeline.term_signal), or, when the run is
 killed outright (SIGKILL, the machine lost), aborted by the master once nobody pings it for
 `run_lock_timeout_s` (`pipeline.prod.run_lock_timeout_s`, 120 s unless set: the next run
 after a SIGKILL waits at most two minutes). ytsaurus-client pings every third of the
@@ -43,13 +42,10 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import PipelineLocked
 from yt_pipeline.hostname import host_name
-from yt_pipeline.term_signal import raise_terminated
 from yt_pipeline_prod.failures import lock_winner, lock_winner_transaction, translated
 
 if TYPE_CHECKING:
@@ -82,21 +78,15 @@ class ClusterRunLock:
         self.node = run_lock_node(client, name)
         self.title = run_lock_title(run_id, os.getpid(), host_name())
         self._transaction: Any = None
-        self._old_sigterm: Any = None
         #: True once an abort of the lock's transaction failed: the cluster may hold the
         #: lock until its timeout (the runner then leaves the local lock for a take-over)
         self.left_held = False
 
     def acquire(self) -> ClusterRunLock:
-        # SIGTERM is an interrupt from before the transaction starts: a run stopped while a
-        # slow proxy answers its lock aborts what it took, rather than dying with the lock
-        # held for run_lock_timeout_s
-        self._catch_sigterm()
-        try:
-            self._acquire()
-        except BaseException:
-            self._restore_sigterm()
-            raise
+        # SIGTERM is an interrupt for the whole run (yt_pipeline.term_signal), so also from
+        # before the transaction starts: a run stopped while a slow proxy answers its lock
+        # aborts what it took, rather than dying with the lock held for run_lock_timeout_s
+        self._acquire()
         self.client.root.held_run_lock = self
         return self
 
@@ -203,7 +193,6 @@ class ClusterRunLock:
         return transaction is not None and bool(transaction.is_pinger_alive())
 
     def release(self) -> None:
-        self._restore_sigterm()
         if self.client.root.held_run_lock is self:
             self.client.root.held_run_lock = None
         self._abort()
@@ -219,17 +208,6 @@ class ClusterRunLock:
             log.warning("could not release the run lock %s (%s); it ends within %s s, or "
                         "when the next run of this checkout takes it over",
                         self.node, type(error).__name__, self.client.settings.run_lock_timeout_s)
-
-    # -- SIGTERM: the run ends as after Ctrl-C, and the lock is released at once -------------
-    def _catch_sigterm(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # only the main thread may set handlers; the lock then waits its timeout
-        self._old_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
-
-    def _restore_sigterm(self) -> None:
-        if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
 
     def __enter__(self) -> ClusterRunLock:
         return self.acquire()
