@@ -5,12 +5,22 @@ twice); `next()` takes rows from one pass. `len()`, indexing and slicing read th
 table once into a list and keep it, as code written against yt-framework's `read_table`
 (which returned a list) expects. The common case, one loop over the rows, holds no row
 longer than the loop does.
+
+`list(rows)` asks for an iterator first and for the length next (to size its list): the
+length then takes the pass the iterator was given over whole, before a row of it was
+taken, and the iterator hands out the rows it read. Reading a second pass for the length
+made `list(client.read_table(path))` read the table twice (300,000 rows in dev: 220-240 ms
+against 60 ms for a loop).
 """
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from ytjobs.codec import RowReader
 
 Row = dict[str, Any]
 
@@ -19,13 +29,16 @@ class TableRows(Iterator[Row]):
     """`open_rows()` starts a pass over the table; the first pass is started at once, so
     that a missing table fails the `read_table` call itself."""
 
-    __slots__ = ("_open", "_first", "_stream", "_rows", "path")
+    __slots__ = ("_open", "_first", "_stream", "_rows", "_handed", "path")
 
     def __init__(self, open_rows: Callable[[], Iterator[Row]], path: str):
         self._open = open_rows
         self._first: Iterator[Row] | None = open_rows()
         self._stream: Iterator[Row] | None = None
         self._rows: list[Row] | None = None
+        #: the pass __iter__ last handed out, while its loop holds it (weak: a loop left
+        #: half-way releases its read as before)
+        self._handed: weakref.ref[_HandedPass] | None = None
         self.path = path
 
     def _pass(self) -> Iterator[Row]:
@@ -37,7 +50,9 @@ class TableRows(Iterator[Row]):
             return self._stream  # iteration already began with next(): go on from there
         if self._rows is not None:
             return iter(self._rows)
-        return self._pass()
+        handed = _HandedPass.of(self._pass())
+        self._handed = weakref.ref(handed)
+        return handed
 
     def __next__(self) -> Row:
         if self._stream is None:
@@ -55,7 +70,9 @@ class TableRows(Iterator[Row]):
 
     def _all(self) -> list[Row]:
         if self._rows is None:
-            self._rows = list(self._pass())
+            handed = self._handed() if self._handed is not None else None
+            taken = handed.take_all() if handed is not None else None
+            self._rows = taken if taken is not None else list(self._pass())
         return self._rows
 
     def __len__(self) -> int:
@@ -76,3 +93,39 @@ class TableRows(Iterator[Row]):
 
     def __repr__(self) -> str:
         return f"<rows of {self.path}>"
+
+
+class _HandedPass(itertools.chain):  # type: ignore[type-arg]
+    """A pass over a table as a loop gets it, which `take_all` may still read to the end at
+    once while no row of it was taken: the loop then gets the rows it read.
+
+    Each row comes out of itertools in C, as from the pass itself: what the loop reads
+    comes from a list of one item (the pass's blocks, or its rows), which `take_all`
+    replaces before the list's iterator has given it out."""
+
+    _pass: Iterator[Row]
+    _parts: list[Any]
+    _parts_left: Iterator[Any]
+
+    @classmethod
+    def of(cls, rows: Iterator[Row]) -> _HandedPass:
+        # a RowReader's own blocks, so that nothing more is paid a row; else the rows as
+        # one block
+        parts: list[Any] = [rows.blocks() if isinstance(rows, RowReader) else [rows]]
+        left = iter(parts)
+        reader = cls.from_iterable(itertools.chain.from_iterable(left))
+        reader._pass, reader._parts, reader._parts_left = rows, parts, left
+        return reader
+
+    def take_all(self) -> list[Row] | None:
+        """Every row of the pass, read now, or None once the loop took a row."""
+        if self._parts_left.__length_hint__() == 0:
+            return None
+        rows = list(self._pass)
+        self._parts[0] = [rows]
+        return rows
+
+    def close(self) -> None:
+        close = getattr(self._pass, "close", None)
+        if callable(close):
+            close()

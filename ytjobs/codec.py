@@ -446,6 +446,11 @@ class RowReader(itertools.chain):
         reader._blocks = blocks
         return reader
 
+    def blocks(self) -> Iterator[list[Any]]:
+        """The blocks of rows it reads, for a reader that takes them a block at a time
+        instead (this reader is then not to be read itself)."""
+        return self._blocks
+
     def close(self) -> None:
         """Stop reading and release the stream (rows of the current block may remain)."""
         close = getattr(self._blocks, "close", None)
