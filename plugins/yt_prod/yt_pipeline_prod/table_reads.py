@@ -1,0 +1,120 @@
+"""Table reads in a transaction of ours, titled with secrets masked.
+
+ytsaurus-client reads a table in a transaction it starts and titles "Python wrapper: read
+<path>" (`make_read_request` in yt/wrapper/heavy_commands.py): a cluster shows a
+transaction's title to any user (the transactions under //sys/transactions, the
+`winner_transaction` a lock conflict names), and a path, its columns or its ranges may hold
+a secret. Asked not to (`read_retries/create_transaction_and_take_snapshot_lock` off), the
+client reads in its current transaction instead, and we give it ours, with what the client's
+own gave the read:
+
+- a snapshot lock on the table, taken in the read's transaction, and the read made by the
+  locked node's id: the rows are the table as it was when the read began, whatever is
+  written or removed meanwhile, retries included;
+- the client's read retries (its `ReadIterator`), every request in the read's transaction;
+- the transaction ends when the stream ends, is closed, or is dropped (the stream's close
+  actions, run by its `__del__` too), and when opening the read fails.
+
+The client keeps its current transaction in the client object, and a read's requests go on
+while the stage makes other calls (a stage reads two tables side by side, or writes while it
+reads): each open read has a client of its own. Clients cost a copy of the whole
+configuration to make, so those of reads that ended are kept for the next ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from yt_pipeline_prod.stage_txn import start_transaction
+
+if TYPE_CHECKING:
+    from yt_pipeline_prod.client import ProdClient
+
+log = logging.getLogger("yt_pipeline.prod.reads")
+
+
+class TableRead:
+    """One read of a table: the response `stream` (closing it ends the read) and the
+    transaction holding its snapshot lock."""
+
+    def __init__(self, stream: Any, transaction: Any):
+        self.stream = stream
+        self.transaction = transaction
+
+    def alive(self) -> bool:
+        """False once the read's transaction could not be pinged: the snapshot lock may be
+        gone, and the client's own read stopped then too (`ReadIterator._iterator`)."""
+        return bool(self.transaction.is_pinger_alive())
+
+
+def open_read(root: ProdClient, yt: Any, path: str, columns: list[str] | None,
+              fmt: Any) -> TableRead:
+    """Start reading table `path` (only `columns`, when given), in a transaction nested in
+    the current one of the `YtClient` `yt` (a stage's, or none)."""
+    import yt.wrapper as ytw
+
+    transaction = start_transaction(yt, f"yt-pipeline read {path}")
+    reader = _take_reader(root)
+    try:
+        ytw.config.set_command_param("transaction_id", transaction.transaction_id, reader)
+        table = ytw.TablePath(path, columns=columns, client=reader)
+        locked = reader.lock(table, mode="snapshot")
+        node_id = locked.get("node_id") if isinstance(locked, dict) else None
+        if not node_id:  # the v3 API answers with the lock's id alone
+            node_id = reader.get(table + "/@id")
+        by_id = ytw.TablePath("#" + str(node_id), attributes=dict(table.attributes),
+                              client=reader)
+        stream = reader.read_table(by_id, format=fmt, raw=True)
+    except BaseException:
+        _end(transaction, dropped=False)
+        _give_back(root, reader)
+        raise
+
+    def ended(from_delete: bool) -> None:
+        _end(transaction, dropped=from_delete)
+        _give_back(root, reader)
+
+    stream.add_close_action(ended)
+    return TableRead(stream, transaction)
+
+
+def _end(transaction: Any, dropped: bool) -> None:
+    """End a read's transaction. A stream being collected (`dropped`) leaves the request to
+    the client's aborter thread, as the client's own read does: a collection may run while
+    this thread holds anything."""
+    from yt.wrapper.transaction import add_transaction_to_abort
+
+    if dropped:
+        add_transaction_to_abort(transaction)
+        return
+    try:
+        transaction.abort()
+    except Exception as error:  # noqa: BLE001 - its lease ends it anyway, pinged no more
+        log.debug("could not end the transaction of a read: %s", type(error).__name__)
+
+
+def _take_reader(root: ProdClient) -> Any:
+    """A client for one read: one a read that ended left, or a new one that reads in its
+    current transaction rather than one of its own."""
+    try:
+        return root.idle_readers.pop()
+    except IndexError:
+        reader = root.new_yt()
+        reader.config["read_retries"]["create_transaction_and_take_snapshot_lock"] = False
+        return reader
+
+
+def _give_back(root: ProdClient, reader: Any) -> None:
+    # no lock: a list's append is atomic, and a stream's __del__ may run here while this
+    # thread holds one
+    root.idle_readers.append(reader)
+
+
+def read_whole(root: ProdClient, yt: Any, path: str, fmt: Any) -> list[dict[str, Any]]:
+    """Every row of table `path`, read to its end before this returns."""
+    read = open_read(root, yt, path, None, fmt)
+    try:
+        return list(fmt.load_rows(read.stream))
+    finally:
+        read.stream.close()
