@@ -12,8 +12,8 @@ own gave the read:
   locked node's id: the rows are the table as it was when the read began, whatever is
   written or removed meanwhile, retries included;
 - the client's read retries (its `ReadIterator`), every request in the read's transaction;
-- the transaction ends when the stream ends, is closed, or is dropped (the stream's close
-  actions, run by its `__del__` too), and when opening the read fails.
+- the transaction ends when the stream ends, is closed, or is dropped unclosed (the
+  stream's close actions, and a finalizer), and when opening the read fails.
 
 The client keeps its current transaction in the client object, and a read's requests go on
 while the stage makes other calls (a stage reads two tables side by side, or writes while it
@@ -24,6 +24,8 @@ configuration to make, so those of reads that ended are kept for the next ones.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline_prod.stage_txn import start_transaction
@@ -67,30 +69,48 @@ def open_read(root: ProdClient, yt: Any, path: str, columns: list[str] | None,
                               client=reader)
         stream = reader.read_table(by_id, format=fmt, raw=True)
     except BaseException:
-        _end(transaction, dropped=False)
-        _give_back(root, reader)
+        _ReadEnd(root, reader, transaction).closed(from_delete=False)
         raise
+    end = _ReadEnd(root, reader, transaction)
+    stream.add_close_action(end.closed)
+    read = TableRead(stream, transaction)
+    # A read dropped unclosed (a read whose rows were never asked for) ends when its
+    # TableRead goes: the stream the client returns with its retries off has no __del__
+    # to run its close actions, and it is freed only by a collection of its cycles
+    finalizer = weakref.finalize(read, end.closed, from_delete=True)
+    finalizer.atexit = False  # at exit the pingers stop, and the leases end the rest
+    return read
 
-    def ended(from_delete: bool) -> None:
-        _end(transaction, dropped=from_delete)
-        _give_back(root, reader)
 
-    stream.add_close_action(ended)
-    return TableRead(stream, transaction)
+class _ReadEnd:
+    """Ends a read once: its transaction aborted, its client kept for the next read."""
+
+    def __init__(self, root: ProdClient, reader: Any, transaction: Any):
+        self._root = root
+        self._reader = reader
+        self._transaction = transaction
+        self._done = False
+
+    def closed(self, from_delete: bool) -> None:
+        """The stream was closed (read to its end, or not), or is being collected
+        (`from_delete`): then the abort is sent from a thread of its own, as the client
+        leaves its own read's to a thread (`add_transaction_to_abort`, whose thread looks
+        every 10 s), since a collection may run while this thread holds anything."""
+        if self._done:
+            return
+        self._done = True
+        _give_back(self._root, self._reader)
+        if from_delete:
+            threading.Thread(target=_abort, args=(self._transaction,), daemon=True,
+                             name="yt-pipeline: end a dropped read").start()
+        else:
+            _abort(self._transaction)
 
 
-def _end(transaction: Any, dropped: bool) -> None:
-    """End a read's transaction. A stream being collected (`dropped`) leaves the request to
-    the client's aborter thread, as the client's own read does: a collection may run while
-    this thread holds anything."""
-    from yt.wrapper.transaction import add_transaction_to_abort
-
-    if dropped:
-        add_transaction_to_abort(transaction)
-        return
+def _abort(transaction: Any) -> None:
     try:
         transaction.abort()
-    except Exception as error:  # noqa: BLE001 - its lease ends it anyway, pinged no more
+    except Exception as error:  # noqa: BLE001 - its lease ends it, pinged no more
         log.debug("could not end the transaction of a read: %s", type(error).__name__)
 
 
