@@ -1,10 +1,11 @@
 """A transaction read as the object it is on a cluster: `get #<transaction id>/@title`.
 
 A master keeps a transaction as an object whose attributes any user may read by its id:
-those it was started with (its `title`) and its own (`id`, `parent_id`, `timeout`). The
-queue agent's integration tests read the host of a leader's lock transaction so
-(`get("#" + tx_id + "/@host")` in yt/yt/tests/integration/queue_agent/, ytsaurus), with
-the transaction's id taken from the locked node's `@locks`.
+those it was started with (test_title and test_custom_attr of TestMasterTransactions, in
+yt/yt/tests/integration/master/test_master_transactions.py of ytsaurus: `get("#<tx>/@title")`
+gives the title it was started with) and its own: `id`, `timeout`, and `parent_id`, the null
+transaction "0-0-0-0" for a topmost one (the accounts' integration tests walk a
+transaction's ancestors by `#<tx>/@parent_id` up to "0-0-0-0").
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 from yt_pipeline_prod.fake.attribute_paths import no_such_attribute
 from yt_pipeline_prod.fake.cypress import Cypress
 from yt_pipeline_prod.fake.paths import split_path
+
+#: the null transaction's id, the parent of a topmost one
+NULL_ID = "0-0-0-0"
 
 
 def transaction_attributes(cypress: Cypress, path: str) -> tuple[bool, Any]:
@@ -26,15 +30,14 @@ def transaction_attributes(cypress: Cypress, path: str) -> tuple[bool, Any]:
         tx = cypress.transactions.get(node_part[1:])
         if tx is None:
             return False, None
-        attributes: dict[str, Any] = {"id": tx.id, "timeout": int(tx.timeout_s * 1000)
-                                      if tx.timeout_s != float("inf") else None}
-        if tx.parent:
-            attributes["parent_id"] = tx.parent
+        attributes: dict[str, Any] = {"id": tx.id, "parent_id": tx.parent or NULL_ID}
+        if tx.timeout_s != float("inf"):  # milliseconds, as it was given
+            attributes["timeout"] = int(tx.timeout_s * 1000)
         attributes.update(tx.attributes)
     if attribute is None:
         return True, None  # an object's own value is an entity
     if attribute == "":
         return True, attributes
-    if attribute not in attributes or attributes[attribute] is None:
+    if attribute not in attributes:
         raise no_such_attribute(attribute)
     return True, attributes[attribute]
