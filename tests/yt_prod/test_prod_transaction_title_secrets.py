@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prod_packages import build_package
 
 from yt_pipeline import logs
 from yt_pipeline.errors import NetworkError, TableNotFound
 from yt_pipeline_prod.client import ProdClient
 from yt_pipeline_prod.settings import ProdSettings
-from yt_pipeline_prod.testing import TEST_TOKEN
+from yt_pipeline_prod.testing import TEST_TOKEN, make_prod_client
+from yt_pipeline_prod.upload import ensure_uploaded
 
 KEY = "Zq7sekretK9xPLmW"
 
@@ -229,3 +231,32 @@ def test_a_read_in_a_stage_nests_in_its_transaction(prod_client, fake_yt, titles
     assert stage.prepare(Path("record")) is None
     assert fake_yt.transaction_count() == 0
     assert "stage s" in titles and MASKED_READ in titles
+
+
+# -- the other calls whose transaction the client would title with a path --------------
+
+def test_a_yql_append_in_a_stage_titles_its_read_and_its_write_masked(prod_client, fake_yt,
+                                                                      titles):
+    # integers into a double column: the staging table's rows are read, made doubles and
+    # written to the table (yql._apply), where the client titles both with their paths
+    target = f"//tmp/by_key/{KEY}/scores"
+    prod_client.run_yql(f"INSERT INTO `{target}` WITH TRUNCATE "
+                        "SELECT CAST(1 AS Int64) AS x, 0.5 AS score")
+    stage = prod_client.begin_transaction("stage s")
+    stage.client.run_yql(f"INSERT INTO `{target}` SELECT 2 AS x, 3 AS score")
+    stage.commit()
+    assert fake_yt.rows(target) == [{"x": 1, "score": 0.5}, {"x": 2, "score": 3.0}]
+    assert "yt-pipeline write //tmp/by_key/***/scores" in titles
+    assert [title for title in titles if title.startswith("yt-pipeline read ")]
+    assert not [title for title in titles
+                if KEY in title or title.startswith("Python wrapper")], titles
+    assert fake_yt.transaction_count() == 0
+
+
+def test_an_upload_to_a_build_folder_named_by_a_secret_titles_its_transaction_masked(
+        fake_yt, tmp_path, titles):
+    package = build_package(tmp_path / "a", {"s": {"src/mapper.py": "print('hi')\n"}})
+    client = make_prod_client(fake_yt, build_folder=f"//home/{KEY}/build")
+    target = ensure_uploaded(client, package)
+    assert fake_yt.file_bytes(target) == package.archive_path.read_bytes()
+    assert titles == [f"yt-pipeline upload //home/***/build/{package.remote_name}"]
