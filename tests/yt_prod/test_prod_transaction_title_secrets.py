@@ -15,7 +15,7 @@ import pytest
 from prod_packages import build_package
 
 from yt_pipeline import logs
-from yt_pipeline.errors import NetworkError, TableNotFound
+from yt_pipeline.errors import BackendError, NetworkError, TableNotFound
 from yt_pipeline_prod.client import ProdClient
 from yt_pipeline_prod.settings import ProdSettings
 from yt_pipeline_prod.testing import TEST_TOKEN, make_prod_client
@@ -260,3 +260,33 @@ def test_an_upload_to_a_build_folder_named_by_a_secret_titles_its_transaction_ma
     target = ensure_uploaded(client, package)
     assert fake_yt.file_bytes(target) == package.archive_path.read_bytes()
     assert titles == [f"yt-pipeline upload //home/***/build/{package.remote_name}"]
+
+
+def test_a_read_whose_transaction_is_no_longer_pinged_stops(fake_yt, titles):
+    """The client's own read stops once its transaction's pinger failed ("Transaction
+    pinger failed, read interrupted": `ReadIterator._iterator` in yt/wrapper/
+    heavy_commands.py): the snapshot lock may be gone with the transaction."""
+    fake_yt.put_table(TABLE, ROWS)
+    client = ProdClient(ProdSettings(proxy=fake_yt.url, token=TEST_TOKEN, retries=False,
+                                     yt_config={"transaction_sleep_period": 5,
+                                                "transaction_timeout": 1500}))
+    try:
+        rows = client.read_table(TABLE)
+        assert next(rows) == ROWS[0]
+        deadline = time.monotonic() + 10
+        while not fake_yt.calls["ping_transaction"] and time.monotonic() < deadline:
+            time.sleep(0.05)  # the pinger's first ping, sent as it starts, was answered
+        fake_yt.faults.ignore_pings("yt-pipeline read ")
+        while not fake_yt.faults.fired["ping_transaction"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the failed ping is noted once its answer is given up on
+        with pytest.raises(BackendError) as caught:
+            next(rows)
+        # the path as given: errors are masked where they are shown
+        assert str(caught.value) == (
+            f"read_table {TABLE}: the read's transaction could not be pinged and has "
+            "ended; the read stopped")
+    finally:
+        client.close()
+    assert titles == [MASKED_READ]
+    assert no_transaction_left(fake_yt)
