@@ -403,12 +403,7 @@ class ProdClient(YqlRequests):
               ) -> Iterator[Row]:
         try:
             with self._read_translated(path, columns):
-                for row in json_format().load_rows(read.stream):
-                    if not read.alive():
-                        raise BackendError(f"read_table {path}: the read's transaction "
-                                           "could not be pinged and has ended; the read "
-                                           "stopped")
-                    yield row
+                yield from read.rows(json_format())
         finally:
             # read to the end, or left (a `break`, a closed TableRows): either way the
             # response is done with, and closing it ends the read's transaction now

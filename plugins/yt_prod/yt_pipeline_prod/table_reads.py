@@ -26,8 +26,10 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline.errors import BackendError
 from yt_pipeline_prod.stage_txn import start_transaction
 
 if TYPE_CHECKING:
@@ -37,17 +39,24 @@ log = logging.getLogger("yt_pipeline.prod.reads")
 
 
 class TableRead:
-    """One read of a table: the response `stream` (closing it ends the read) and the
+    """One read of table `path`: the response `stream` (closing it ends the read) and the
     transaction holding its snapshot lock."""
 
-    def __init__(self, stream: Any, transaction: Any):
+    def __init__(self, path: str, stream: Any, transaction: Any):
+        self.path = path
         self.stream = stream
         self.transaction = transaction
 
-    def alive(self) -> bool:
-        """False once the read's transaction could not be pinged: the snapshot lock may be
-        gone, and the client's own read stopped then too (`ReadIterator._iterator`)."""
-        return bool(self.transaction.is_pinger_alive())
+    def rows(self, fmt: Any) -> Iterator[dict[str, Any]]:
+        """The rows parsed as `fmt` gives them. The read stops once its transaction could
+        not be pinged: the snapshot lock may be gone, and the client's own read stops then
+        too ("Transaction pinger failed, read interrupted": `ReadIterator._iterator`)."""
+        transaction = self.transaction
+        for row in fmt.load_rows(self.stream):
+            if not transaction.is_pinger_alive():
+                raise BackendError(f"read_table {self.path}: the read's transaction could "
+                                   "not be pinged and has ended; the read stopped")
+            yield row
 
 
 def open_read(root: ProdClient, yt: Any, path: str, columns: list[str] | None,
@@ -73,7 +82,7 @@ def open_read(root: ProdClient, yt: Any, path: str, columns: list[str] | None,
         raise
     end = _ReadEnd(root, reader, transaction)
     stream.add_close_action(end.closed)
-    read = TableRead(stream, transaction)
+    read = TableRead(path, stream, transaction)
     # A read dropped unclosed (a read whose rows were never asked for) ends when its
     # TableRead goes: the stream the client returns with its retries off has no __del__
     # to run its close actions, and it is freed only by a collection of its cycles
@@ -126,8 +135,8 @@ def _take_reader(root: ProdClient) -> Any:
 
 
 def _give_back(root: ProdClient, reader: Any) -> None:
-    # no lock: a list's append is atomic, and a stream's __del__ may run here while this
-    # thread holds one
+    # no lock: a list's append is atomic, and a finalizer may run here while this thread
+    # holds one
     root.idle_readers.append(reader)
 
 
@@ -135,6 +144,6 @@ def read_whole(root: ProdClient, yt: Any, path: str, fmt: Any) -> list[dict[str,
     """Every row of table `path`, read to its end before this returns."""
     read = open_read(root, yt, path, None, fmt)
     try:
-        return list(fmt.load_rows(read.stream))
+        return list(read.rows(fmt))
     finally:
         read.stream.close()
