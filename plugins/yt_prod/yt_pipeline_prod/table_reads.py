@@ -98,16 +98,19 @@ class _ReadEnd:
         self._root = root
         self._reader = reader
         self._transaction = transaction
-        self._done = False
+        #: emptied by the one call that ends the read: a list's pop is atomic, where a
+        #: stage's commit may close the stream as a finalizer runs (no lock, see _give_back)
+        self._pending = [True]
 
     def closed(self, from_delete: bool) -> None:
         """The stream was closed (read to its end, or not), or is being collected
         (`from_delete`): then the abort is sent from a thread of its own, as the client
         leaves its own read's to a thread (`add_transaction_to_abort`, whose thread looks
         every 10 s), since a collection may run while this thread holds anything."""
-        if self._done:
-            return
-        self._done = True
+        try:
+            self._pending.pop()
+        except IndexError:
+            return  # ended already
         _give_back(self._root, self._reader)
         if from_delete:
             threading.Thread(target=_abort, args=(self._transaction,), daemon=True,
