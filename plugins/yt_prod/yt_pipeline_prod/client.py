@@ -109,6 +109,7 @@ def titled_write(client: Any, path: str) -> Iterator[None]:
             writing_in(client, written.transaction_id):
         yield
 
+
 class _CountedRows:
     """Rows on their way to the proxy: counted, and checked to be dicts."""
 
