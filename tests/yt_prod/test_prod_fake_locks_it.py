@@ -178,3 +178,69 @@ def test_a_conflict_names_the_concurrent_exclusive_lock_before_a_shared_one(yt):
              f"by concurrent transaction {inner}")
     for tx in (other, outer):
         yt.abort_transaction(tx)
+
+
+# -- what an onlooker sees: a node's @locks, a transaction by its id --------------------
+# `@locks` lists each lock's id, state, transaction_id and mode, and its child_key or
+# attribute_key (TNontemplateCypressNodeProxyBase::GetBuiltinAttribute in yt/yt/server/
+# master/cypress_server/node_proxy_detail.cpp); a running transaction's attributes are read
+# by its id (fake/transaction_objects.py says from which tests).
+
+
+@pytest.mark.parametrize("mode", ["exclusive", "shared"])
+def test_a_committed_nested_lock_is_listed_as_its_parents(yt, mode):
+    # TestCypressLocks.test_acquired_lock_promotion
+    yt.create("map_node", "//tmp/m1")
+    assert yt.get("//tmp/m1/@locks") == []
+    outer = yt.start_transaction()
+    inner = yt.start_transaction(parent_transaction=outer)
+    with in_transaction(yt, inner):
+        yt.lock("//tmp/m1", mode=mode)
+    assert [(lock["transaction_id"], lock["mode"]) for lock in yt.get("//tmp/m1/@locks")] \
+        == [(inner, mode)]
+    yt.commit_transaction(inner)
+    [lock] = yt.get("//tmp/m1/@locks")
+    assert (lock["state"], lock["transaction_id"], lock["mode"]) == ("acquired", outer, mode)
+    assert yt.get("//tmp/m1/@lock_count") == 1
+    yt.commit_transaction(outer)
+    assert yt.get("//tmp/m1/@locks") == []
+    assert yt.get("//tmp/m1/@lock_count") == 0
+
+
+def test_a_snapshot_locks_id_is_the_one_listed(yt):
+    # TestCypressLocks.test_lock_full_response: the lock's id is @locks/0/id
+    yt.create("map_node", "//tmp/node")
+    tx = yt.start_transaction()
+    with in_transaction(yt, tx):
+        taken = yt.lock("//tmp/node", mode="snapshot")
+    assert taken["lock_id"] == yt.get("//tmp/node/@locks/0/id")
+    assert yt.get("//tmp/node/@locks/0/mode") == "snapshot"
+    yt.abort_transaction(tx)
+    assert yt.get("//tmp/node/@locks") == []
+
+
+def test_an_attribute_set_in_a_transaction_lists_its_key(yt):
+    # TestCypressLocks.test_unlock_implicit_noop: a shared lock with the attribute's key
+    yt.create("map_node", "//tmp/m1")
+    tx = yt.start_transaction()
+    with in_transaction(yt, tx):
+        yt.set("//tmp/m1/@a1", "attribute_value")
+    [lock] = yt.get("//tmp/m1/@locks")
+    assert lock["mode"] == "shared" and lock["attribute_key"] == "a1"
+    assert lock["transaction_id"] == tx and "child_key" not in lock
+    yt.abort_transaction(tx)
+
+
+def test_a_transaction_is_read_by_its_id(yt):
+    # TestMasterTransactions.test_title and test_custom_attr; a topmost transaction's
+    # parent is the null one
+    tx = yt.start_transaction(attributes={"title": "My title", "myattr": "myvalue"})
+    assert yt.get(f"#{tx}/@title") == "My title"
+    assert yt.get(f"#{tx}/@myattr") == "myvalue"
+    assert yt.get(f"#{tx}/@parent_id") == "0-0-0-0"
+    nested = yt.start_transaction(parent_transaction=tx)
+    assert yt.get(f"#{nested}/@parent_id") == tx
+    with pytest.raises(YtResponseError) as caught:
+        yt.get(f"#{nested}/@title")
+    assert _error(caught) == (500, 'Attribute "title" is not found')
+    yt.abort_transaction(tx)

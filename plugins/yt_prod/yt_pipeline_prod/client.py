@@ -34,6 +34,7 @@ from ytjobs.row_rules import RowRefused, checked, surrogate_refusal
 if TYPE_CHECKING:
     from yt_pipeline.lock import DeadRun
     from yt_pipeline_prod.run_lock import ClusterRunLock
+    from yt_pipeline_prod.table_reads import TableRead
 
 Row = dict[str, Any]
 
@@ -94,6 +95,20 @@ def writing_in(client: Any, transaction_id: str) -> Iterator[None]:
         yield
     finally:
         retries["transaction_id"] = before
+
+
+@contextmanager
+def titled_write(client: Any, path: str) -> Iterator[None]:
+    """A write_table or write_file of the client in the block writes in a new transaction
+    of ours, nested in the client's current one and titled "yt-pipeline write <path>" with
+    secrets masked (stage_txn.start_transaction), rather than in the client's own, titled
+    with the path as it is (`writing_in`); it commits when the block ends."""
+    from yt_pipeline_prod.stage_txn import start_transaction
+
+    with start_transaction(client, f"yt-pipeline write {path}") as written, \
+            writing_in(client, written.transaction_id):
+        yield
+
 
 class _CountedRows:
     """Rows on their way to the proxy: counted, and checked to be dicts."""
@@ -192,6 +207,8 @@ class ProdClient(YqlRequests):
         #: next run, should it be killed (attempt_files.py); None: no notes (a client made
         #: outside a run)
         self.pipeline_dir: Path | None = None
+        #: clients of table reads that ended, for the next reads (table_reads.py)
+        self.idle_readers: builtins.list[Any] = []
         #: the client whose state the stage clients share
         self.root: ProdClient = self
 
@@ -331,17 +348,15 @@ class ProdClient(YqlRequests):
         path = check_path(path)
 
         def one_pass() -> Iterator[Row]:
-            import yt.wrapper as yt
+            from yt_pipeline_prod.table_reads import open_read
 
             with self._read_translated(path, columns):
-                client = self.yt()
-                source = path if columns is None else yt.TablePath(
-                    path, columns=list(columns), client=client)
-                # raw: the response stream itself, which ends the read's transaction when
-                # closed (see StageClient.reading); rows are parsed as raw=False would
-                response = client.read_table(source, format=json_format(), raw=True)
-            self.reading(response, True)
-            return self._rows(response, path, columns)
+                # in a transaction of ours, its title masked (table_reads.py); the response
+                # stream ends it when closed (see StageClient.reading)
+                read = open_read(self.root, self.yt(), path,
+                                 None if columns is None else list(columns), json_format())
+            self.reading(read.stream, True)
+            return self._rows(read, path, columns)
 
         return TableRows(one_pass, path)
 
@@ -385,16 +400,16 @@ class ProdClient(YqlRequests):
             return None
         return unreadable_presort(path, found[0], own_columns(names))
 
-    def _rows(self, response: Any, path: str, columns: list[str] | None = None
+    def _rows(self, read: TableRead, path: str, columns: list[str] | None = None
               ) -> Iterator[Row]:
         try:
             with self._read_translated(path, columns):
-                yield from json_format().load_rows(response)
+                yield from read.rows(json_format())
         finally:
             # read to the end, or left (a `break`, a closed TableRows): either way the
             # response is done with, and closing it ends the read's transaction now
-            self.reading(response, False)
-            response.close()
+            self.reading(read.stream, False)
+            read.stream.close()
 
     def reading(self, response: Any, started: bool) -> None:
         """A table read starts or ends: a stage's client keeps its open reads (StageClient)."""
@@ -521,6 +536,7 @@ class ProdClient(YqlRequests):
         for transaction in list(self.open_transactions):
             transaction.abort()
         self._remove_yql_staging()
+        self.idle_readers.clear()  # the stage clients share the list
         self._local = threading.local()
 
     def _remove_yql_staging(self) -> None:
@@ -594,11 +610,11 @@ class StageClient(ProdClient):
         self.transaction.views_kept.append(staging)
 
     def reading(self, response: Any, started: bool) -> None:
-        """ytsaurus-client reads a table in a transaction of its own, nested in the stage's
-        and ended only when the read stream is closed (`make_read_request` in yt/wrapper/
-        heavy_commands.py); a master refuses to commit a transaction with a nested one still
-        open. The stage's open reads are closed before its transaction commits, so a stage
-        that read only part of a table (`next(rows)`, a loop left by `break`) still commits."""
+        """A table is read in a transaction of its own, nested in the stage's and ended
+        only when the read stream is closed (table_reads.py); a master refuses to commit a
+        transaction with a nested one still open. The stage's open reads are closed before
+        its transaction commits, so a stage that read only part of a table (`next(rows)`, a
+        loop left by `break`) still commits."""
         self.transaction.track_read(response, started)
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:

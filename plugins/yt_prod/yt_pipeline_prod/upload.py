@@ -86,6 +86,8 @@ def _remove_quietly(yt: Any, path: str) -> None:
 def _write_file(client: ProdClient, local: Path, target: str, folder: str,
                 check: Callable[[Any], None], what: str) -> None:
     """Write `local` to a temporary file of its own, then move it onto `target`."""
+    from yt_pipeline_prod.client import writing_in
+
     yt = client.yt()
     temporary = f"{target}.part-{uuid.uuid4().hex[:16]}"
     with translated(client, f"upload {what}", target), local.open("rb") as source:
@@ -94,11 +96,12 @@ def _write_file(client: ProdClient, local: Path, target: str, folder: str,
         yt.create("file", temporary,
                   attributes={"expiration_time": expiration_time(TEMPORARY_TTL_DAYS)})
         try:
-            # in a transaction of our lease (stage_txn.lease_ms): ytsaurus-client's own for
-            # the write (`make_write_request` in yt/wrapper/heavy_commands.py; its lease the
-            # larger of heavy_request_timeout, 60 s, and transaction_timeout) nests in it
-            # and ends with it when the run is killed mid-upload
-            with start_transaction(yt, f"yt-pipeline upload {target}"):
+            # in a transaction of our lease (stage_txn.lease_ms), which ends when the run is
+            # killed mid-upload, titled with secrets masked: the client writes in it
+            # (writing_in) rather than in one of its own, titled with the path as it is
+            # (`make_write_request` in yt/wrapper/heavy_commands.py)
+            with start_transaction(yt, f"yt-pipeline upload {target}") as uploading, \
+                    writing_in(yt, uploading.transaction_id):
                 yt.write_file(temporary, source, force_create=False)
             _check_size(yt, temporary, local, f"{what} {target}")
             # a move drops the temporary file's expiration time (it is not asked to keep

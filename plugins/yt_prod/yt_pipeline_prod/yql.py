@@ -29,7 +29,7 @@ from yt_pipeline.yql_rules import (
     truncated,
 )
 from yt_pipeline.yql_type_v3 import append_v3_differs
-from yt_pipeline_prod.client import create_folder_of
+from yt_pipeline_prod.client import create_folder_of, titled_write
 from yt_pipeline_prod.failures import scrub, summary, translated
 from yt_pipeline_prod.reduce_inputs import sort_order
 from yt_pipeline_prod.stage_txn import outside_transaction, start_transaction
@@ -209,15 +209,18 @@ def _apply(client: ProdClient, staged: StagedInsert) -> bool:
             # integers YQL would have made doubles: concatenate moves chunks as they are,
             # and a table of strict schema refuses them, so the rows are written converted
             from yt_pipeline_prod.client import json_format
+            from yt_pipeline_prod.table_reads import read_whole
 
             # read whole before the write (a read left open is a transaction nested in the
-            # stage's, which its commit refuses)
-            rows = widen_rows(yt.read_table(staged.staging, format=json_format()), doubles)
+            # stage's, which its commit refuses), in a transaction titled by us
+            rows = widen_rows(read_whole(client.root, yt, staged.staging, json_format()),
+                              doubles)
             if key:
                 _merge_sorted(yt, target, key, rows)
             else:
-                yt.write_table(TablePath(target, append=True, client=yt), rows,
-                               format=json_format())
+                with titled_write(yt, target):
+                    yt.write_table(TablePath(target, append=True, client=yt), rows,
+                                   format=json_format())
         elif key:
             _merge_sorted(yt, target, key, staged.staging)
         else:
@@ -259,7 +262,8 @@ def _merge_sorted(yt: Any, target: str, key: list[str], rows: Any) -> None:
     try:
         source = rows
         if not isinstance(rows, str):
-            yt.write_table(temporary, rows, format=json_format())
+            with titled_write(yt, temporary):
+                yt.write_table(temporary, rows, format=json_format())
             source = temporary
         yt.run_sort(source, temporary, sort_by=key)
         yt.run_merge([target, temporary], target, mode="sorted", spec={"merge_by": key})

@@ -9,6 +9,7 @@ import yt.yson as yson
 
 from yt_pipeline.yql_type_v3 import v3_of_old
 from yt_pipeline_prod.fake.cypress import Cypress, Node, name_of
+from yt_pipeline_prod.fake.locks import Lock
 from yt_pipeline_prod.fake.protocol import YtFakeError
 from yt_pipeline_prod.fake.row_sizes import row_sizes
 from yt_pipeline_prod.fake.scalar_nodes import VALUE_NODE_TYPES
@@ -62,6 +63,17 @@ def table_schema(node: Node, sorted_by: list[str]) -> Any:
 DEFAULT_REPLICATION_FACTOR = 3
 
 
+def lock_description(lock: Lock) -> dict[str, Any]:
+    """One lock as a node's `@locks` lists it."""
+    described = {"id": lock.id, "state": "acquired", "transaction_id": lock.tx,
+                 "mode": lock.mode}
+    if lock.child_key is not None:
+        described["child_key"] = lock.child_key
+    if lock.attribute_key is not None:
+        described["attribute_key"] = lock.attribute_key
+    return described
+
+
 def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None) -> dict[str, Any]:
     attrs: dict[str, Any] = {
         "type": node.type,
@@ -73,6 +85,12 @@ def system_attributes(cypress: Cypress, path: str, node: Node, tx_id: str | None
         "creation_time": iso_time(node.created),
         "modification_time": iso_time(node.modified),
         "dynamic": False,
+        # who holds which lock on the node (TNontemplateCypressNodeProxyBase::
+        # GetBuiltinAttribute in yt/yt/server/master/cypress_server/node_proxy_detail.cpp:
+        # each lock's id, state, transaction_id and mode, its key when it has one); the
+        # fake grants a lock at once or refuses it, so every lock is "acquired"
+        "locks": [lock_description(lock) for lock in cypress.locks.held(node.id)],
+        "lock_count": len(cypress.locks.held(node.id)),
     }
     if node.type == "table":
         sizes = row_sizes(node.rows)

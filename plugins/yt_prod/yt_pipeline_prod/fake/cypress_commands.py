@@ -73,6 +73,7 @@ from yt_pipeline_prod.fake.scalar_nodes import (
 )
 from yt_pipeline_prod.fake.schema_validation import check_new_table_schema
 from yt_pipeline_prod.fake.sorted_tables import refuse_descending
+from yt_pipeline_prod.fake.transaction_objects import transaction_attributes
 
 if TYPE_CHECKING:
     from yt_pipeline_prod.fake.cypress import Cypress
@@ -140,6 +141,10 @@ def _path(state: FakeState, request: Request, name: str = "path") -> tuple[str, 
 
 def cmd_get(state: FakeState, request: Request) -> Any:
     tx = transaction_of(request)
+    text, _ = path_attributes(request.param("path"))
+    is_transaction, value = transaction_attributes(state.cypress, text)
+    if is_transaction:
+        return _value_result(request, value)
     path, attribute = _path(state, request)
     cypress = state.cypress
     with cypress.lock:
