@@ -49,12 +49,14 @@ BATCH = 1 << 16
 _READ = 1 << 16
 
 
-@dataclass
+@dataclass(eq=False)
 class _Pipe:
-    """One descriptor, masked: the pipe now behind it and the console it was."""
+    """Fd 1 or 2, or both when they are one console (a terminal, `2>&1`): the pipe now
+    behind them, and the console they were."""
 
-    fd: int
-    console: int  # a copy of the descriptor as it was: where the masked bytes go
+    #: each descriptor masked, and a copy of it as it was, which `stop` puts back
+    saved: dict[int, int]
+    console: int  # one of those copies: where the masked bytes go
     read_end: int
     is_terminal: bool
     held: bytes = b""
@@ -109,7 +111,8 @@ class _Pipe:
             self.closed = True
             _close(self.read_end)
         if console_too:
-            _close(self.console)
+            for fd in self.saved.values():
+                _close(fd)
 
     def _reach(self, forms: list[str]) -> int:
         if forms is not self.forms_seen:  # the list is replaced when a secret is added
@@ -131,18 +134,25 @@ class _Masking:
     """Fds 1 and 2 behind pipes, and the thread that masks what comes through them."""
 
     def __init__(self) -> None:
+        #: the pipe behind each descriptor masked; one for both when they are one console
         self.pipes: dict[int, _Pipe] = {}
         self.lock = threading.Lock()
         self.stopped = False
+        saved: dict[int, int] = {}
         for fd in FDS:
             try:
-                console = os.dup(fd)  # not inherited: a child gets the pipe only
+                saved[fd] = os.dup(fd)  # not inherited: a child gets the pipe only
             except OSError:
                 continue  # not open: nothing to mask
+        for group in _consoles(saved):
             read_end, write_end = os.pipe()
             os.set_blocking(read_end, False)
-            self.pipes[fd] = _Pipe(fd, console, read_end, os.isatty(console))
-            os.dup2(write_end, fd)  # inherited, as the console was
+            console = saved[group[0]]
+            pipe = _Pipe({fd: saved[fd] for fd in group}, console, read_end,
+                         os.isatty(console))
+            for fd in group:
+                self.pipes[fd] = pipe
+                os.dup2(write_end, fd)  # inherited, as the console was
             os.close(write_end)
         self.thread = threading.Thread(target=self._forward, name="ytp-masked-fds",
                                        daemon=True)
@@ -150,7 +160,7 @@ class _Masking:
 
     def _forward(self) -> None:
         poll = select.poll()
-        open_pipes = {pipe.read_end: pipe for pipe in self.pipes.values()}
+        open_pipes = {pipe.read_end: pipe for pipe in self.pipes.values()}  # each pipe once
         for read_end in open_pipes:
             poll.register(read_end, select.POLLIN)
         while open_pipes:
@@ -179,19 +189,39 @@ class _Masking:
             except (OSError, ValueError):
                 pass  # closed meanwhile: it has nothing to add
         with self.lock:
-            for pipe in self.pipes.values():
-                os.dup2(pipe.console, pipe.fd)
-                if pipe.closed:  # fd was closed meanwhile, and the pipe read to its end
+            for fd, pipe in self.pipes.items():
+                os.dup2(pipe.saved[fd], fd)
+            for pipe in set(self.pipes.values()):
+                if pipe.closed:  # fds were closed meanwhile, and the pipe read to its end
                     pipe.close(console_too=True)
             self.stopped = True
         self.drain()
 
     def drain(self) -> None:
         with self.lock:
-            for pipe in self.pipes.values():
+            for pipe in set(self.pipes.values()):
                 if not pipe.closed:
                     pipe.read()
                     pipe.let_out_all()
+
+
+def _consoles(saved: dict[int, int]) -> list[list[int]]:
+    """The descriptors grouped by console: fds 1 and 2 on one terminal, pipe or file
+    (`2>&1`) share a pipe, so what is written to one and then the other shows in that
+    order."""
+    groups: list[list[int]] = []
+    for fd, copy in saved.items():
+        same = next((group for group in groups if _same_file(saved[group[0]], copy)), None)
+        if same is None:
+            groups.append([fd])
+        else:
+            same.append(fd)
+    return groups
+
+
+def _same_file(first: int, second: int) -> bool:
+    a, b = os.fstat(first), os.fstat(second)
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _close(fd: int) -> None:
@@ -254,7 +284,7 @@ def terminal_size(fd: int) -> os.terminal_size | None:
     if pipe is None or not pipe.is_terminal:
         return None
     try:
-        return os.get_terminal_size(pipe.console)
+        return os.get_terminal_size(pipe.saved[fd])
     except OSError:
         return None
 

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any
 
-from yt_pipeline import hookimpl, masked_fds, op_progress
+from yt_pipeline import hookimpl, op_progress
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
 from yt_pipeline.op_progress import LOG_EVERY_S, OperationProgress
 
@@ -187,6 +187,8 @@ def _stderr_console() -> Any:
     they are masked (masked_fds) 1 and 2 are pipes, and the size is the terminal's behind
     them, asked at each redraw as rich does (the window may be resized)."""
     from rich.console import Console, ConsoleDimensions
+
+    from yt_pipeline import masked_fds  # with rich: a command without a run needs neither
 
     class MaskedTerminalConsole(Console):
         @property
