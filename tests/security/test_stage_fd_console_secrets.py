@@ -334,3 +334,41 @@ def test_fds_are_masked_only_while_a_secret_is_known(tmp_path):
             assert (first, child) == (f"fd 1 is {console}", "child no secret")
         else:
             assert first.startswith("fd 1 is pipe:[") and child == "child ***"
+
+
+ENDINGS = """
+import os
+import sys
+
+from yt_pipeline import logs
+from yt_pipeline.fast_exit import leave
+from yt_pipeline.masked_streams import masked_console
+
+key = sys.argv[2]
+logs.mask_secrets([key])
+if sys.argv[1] == "exception":
+    with masked_console():
+        os.write(1, b"written " + key.encode() + b" " + key[:4].encode())
+        raise RuntimeError("the run ends")
+else:  # the command's own exit (fast_exit), with the console still masked
+    console = masked_console()  # kept: a context manager collected would end the masking
+    console.__enter__()
+    os.write(1, b"written " + key.encode() + b" " + key[:4].encode())
+    leave(3)
+"""
+
+
+def test_nothing_is_lost_when_the_process_ends_with_the_console_masked(tmp_path):
+    """An exception out of the masked block, and the command's os._exit (fast_exit.leave,
+    after the atexit handlers) while fds 1 and 2 are still masked: what the pipes held
+    goes out, masked, before the traceback and before the process ends."""
+    script = tmp_path / "ending.py"
+    script.write_text(ENDINGS)
+    for how, code in (("exception", 1), ("leave", 3)):
+        run = subprocess.run([sys.executable, str(script), how, KEY], capture_output=True,
+                             env=_environ(), timeout=60)
+        assert run.returncode == code, run.stderr.decode()
+        assert run.stdout == b"written *** " + KEY[:4].encode()
+        if how == "exception":
+            assert run.stderr.decode().splitlines()[-1] == "RuntimeError: the run ends"
+        assert _leaks(run.stdout, run.stderr) == []
