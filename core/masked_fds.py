@@ -22,7 +22,9 @@ about a millisecond whatever the length), as masked_streams does.
 When the run ends (`stop`, also at exit: fast_exit runs the atexit handlers before its
 os._exit), Python's streams are flushed into the pipes, fds 1 and 2 are the console again,
 and what the pipes hold is masked and written before `stop` returns. A child still
-running that holds a pipe keeps being read, and masked, until it closes it.
+running that holds a pipe keeps being read, and masked, until it closes it or this
+process ends. A process killed at once (SIGKILL, a crash in C code) has no time for that:
+what the pipes held then, at most the last DELAY seconds of output, is lost with it.
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ class _Pipe:
             forms = logs.masked_forms()
             self._write(mask_bytes(held, forms) if forms else held)
 
+    def note(self, line: str) -> None:
+        self._write(line.encode())
+
     def close(self, console_too: bool) -> None:
         """The pipe read to its end; the console's copy too once fd is back on it."""
         if not self.closed:
@@ -138,6 +143,7 @@ class _Masking:
         self.pipes: dict[int, _Pipe] = {}
         self.lock = threading.Lock()
         self.stopped = False
+        self.failed = False  # said once on the console
         saved: dict[int, int] = {}
         for fd in FDS:
             try:
@@ -167,18 +173,32 @@ class _Masking:
             holding = any(pipe.held for pipe in open_pipes.values())
             events = poll.poll(DELAY * 500 if holding else None)
             with self.lock:
-                for read_end, _event in events:
-                    pipe = open_pipes.get(read_end)
-                    if pipe is None or pipe.closed:
-                        continue
-                    if not pipe.read():  # no writer is left: the run is over
-                        poll.unregister(read_end)
-                        del open_pipes[read_end]
-                        pipe.let_out_all()
-                        pipe.close(console_too=self.stopped)
-                now = time.monotonic()
-                for pipe in open_pipes.values():
-                    pipe.let_out(now)
+                try:
+                    self._forward_once(poll, open_pipes, events)
+                except Exception as error:  # noqa: BLE001 - the writers must never block
+                    # on a full pipe no one reads: what was held is dropped, not shown
+                    for pipe in open_pipes.values():
+                        pipe.held = b""
+                        if not self.failed:
+                            pipe.note(f"yt-pipeline: masking the console failed "
+                                      f"({type(error).__name__}); some output was dropped\n")
+                    self.failed = True
+
+    def _forward_once(self, poll: select.poll, open_pipes: dict[int, _Pipe],
+                      events: list[tuple[int, int]]) -> None:
+        for read_end, event in events:
+            pipe = open_pipes.get(read_end)
+            if pipe is None or pipe.closed:
+                continue
+            if event & select.POLLNVAL or not pipe.read():  # no writer is left
+                # (or the read end was closed under it: nothing more will come)
+                poll.unregister(read_end)
+                del open_pipes[read_end]
+                pipe.let_out_all()
+                pipe.close(console_too=self.stopped)
+        now = time.monotonic()
+        for pipe in open_pipes.values():
+            pipe.let_out(now)
 
     def stop(self) -> None:
         """Fds 1 and 2 back on the console, after all written to them so far went out."""
@@ -189,12 +209,13 @@ class _Masking:
             except (OSError, ValueError):
                 pass  # closed meanwhile: it has nothing to add
         with self.lock:
-            for fd, pipe in self.pipes.items():
-                os.dup2(pipe.saved[fd], fd)
-            for pipe in set(self.pipes.values()):
-                if pipe.closed:  # fds were closed meanwhile, and the pipe read to its end
-                    pipe.close(console_too=True)
-            self.stopped = True
+            if not self.stopped:  # called again at exit when an interrupt cut it short
+                for fd, pipe in self.pipes.items():
+                    os.dup2(pipe.saved[fd], fd)
+                for pipe in set(self.pipes.values()):
+                    if pipe.closed:  # fds were closed meanwhile, and read to their end
+                        pipe.close(console_too=True)
+                self.stopped = True
         self.drain()
 
     def drain(self) -> None:
@@ -232,7 +253,7 @@ def _close(fd: int) -> None:
 
 
 _masking: _Masking | None = None
-#: those stopped whose pipes a child still holds, drained again at exit
+#: those stopped, while their thread reads a pipe a child still holds: finished at exit
 _lingering: list[_Masking] = []
 _exit_registered = False
 
@@ -260,10 +281,9 @@ def stop() -> None:
     global _masking
     masking, _masking = _masking, None
     if masking is not None:
+        # kept first: an interrupt within stop leaves it for the exit to finish
+        _lingering[:] = [m for m in _lingering if m.thread.is_alive()] + [masking]
         masking.stop()
-        _lingering[:] = [m for m in _lingering if m.thread.is_alive()]
-        if masking.thread.is_alive():
-            _lingering.append(masking)
 
 
 def masking(fd: int | None) -> bool:
@@ -294,4 +314,15 @@ def _at_exit() -> None:
     written to fds 1 and 2 may stay in a pipe."""
     stop()
     for masked in _lingering:
-        masked.drain()
+        masked.stop()
+
+
+def _forget_in_child() -> None:
+    """A forked child has no reader thread (its writes to the pipes are the parent's to
+    read), and a lock a thread held at the fork is held for ever there."""
+    global _masking
+    _masking = None
+    _lingering.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
