@@ -49,6 +49,7 @@ DELAY = 0.05
 #: how many bytes held go out without waiting for the burst to pause
 BATCH = 1 << 16
 _READ = 1 << 16
+_ENDS = (b"\n", b"\r")
 
 
 @dataclass(eq=False)
@@ -88,10 +89,13 @@ class _Pipe:
         if not self.held:
             return
         forms = logs.masked_forms()
-        if not forms or now - self.read_at >= DELAY:
+        quiet = now - self.let_out_at >= DELAY
+        if not forms or now - self.read_at >= DELAY or (quiet and self.held.endswith(_ENDS)):
+            # the writers paused, or lines came after a quiet spell: at once, as
+            # masked_streams lets them out
             self.let_out_all()
             return
-        if len(self.held) < BATCH and now - self.let_out_at < DELAY:
+        if len(self.held) < BATCH and not quiet:
             return  # a burst: masked together once it has gone on DELAY seconds
         longest = self._reach(forms)
         if len(self.held) < 2 * longest:
@@ -99,6 +103,12 @@ class _Pipe:
         released, self.held = masked_release(self.held, forms, longest)
         self.let_out_at = now
         self._write(released)
+
+    def due(self, now: float) -> float:
+        """When what is held must be looked at again: as a burst's DELAY ends, then as
+        the writers' pause reaches DELAY."""
+        burst_ends = self.let_out_at + DELAY
+        return burst_ends if burst_ends > now else self.read_at + DELAY
 
     def let_out_all(self) -> None:
         held, self.held = self.held, b""
@@ -170,8 +180,10 @@ class _Masking:
         for read_end in open_pipes:
             poll.register(read_end, select.POLLIN)
         while open_pipes:
-            holding = any(pipe.held for pipe in open_pipes.values())
-            events = poll.poll(DELAY * 500 if holding else None)
+            now = time.monotonic()
+            due = [pipe.due(now) for pipe in open_pipes.values() if pipe.held]
+            wait = max(min(due) - now, 0.001) * 1000 if due else None
+            events = poll.poll(wait)
             with self.lock:
                 try:
                     self._forward_once(poll, open_pipes, events)
