@@ -160,8 +160,15 @@ class _Masking:
                 saved[fd] = os.dup(fd)  # not inherited: a child gets the pipe only
             except OSError:
                 continue  # not open: nothing to mask
-        for group in _consoles(saved):
-            read_end, write_end = os.pipe()
+        made: list[tuple[list[int], int, int]] = []
+        try:  # every pipe made before a descriptor moves: none or all are masked
+            for group in _consoles(saved):
+                made.append((group, *os.pipe()))
+        except OSError:  # no descriptor left (EMFILE): the run ends, saying so
+            for fd in [*saved.values(), *(end for _, *ends in made for end in ends)]:
+                _close(fd)
+            raise
+        for group, read_end, write_end in made:
             os.set_blocking(read_end, False)
             console = saved[group[0]]
             pipe = _Pipe({fd: saved[fd] for fd in group}, console, read_end,

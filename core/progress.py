@@ -185,7 +185,8 @@ class ProgressPlugin:
 def _stderr_console() -> Any:
     """rich's console on stderr. rich asks fds 0, 1 and 2 for the terminal's size; while
     they are masked (masked_fds) 1 and 2 are pipes, and the size is the terminal's behind
-    them, asked at each redraw as rich does (the window may be resized)."""
+    them, asked at each redraw as rich does (the window may be resized); COLUMNS and LINES
+    still choose, as rich lets them."""
     from rich.console import Console, ConsoleDimensions
 
     from yt_pipeline import masked_fds  # with rich: a command without a run needs neither
@@ -194,7 +195,9 @@ def _stderr_console() -> Any:
         @property
         def size(self) -> ConsoleDimensions:
             terminal = masked_fds.terminal_size(2)
-            if terminal is None or (self._width is not None and self._height is not None):
+            chosen = "COLUMNS" in self._environ or "LINES" in self._environ
+            if terminal is None or chosen or self.is_dumb_terminal or (
+                    self._width is not None and self._height is not None):
                 return Console.size.fget(self)  # type: ignore[attr-defined,no-any-return]
             return ConsoleDimensions(self._width or terminal.columns,
                                      self._height or terminal.lines)
