@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import pty
 import re
 import select
 import signal
@@ -198,22 +199,26 @@ def test_nothing_is_lost_on_ctrl_c(tmp_path):
     assert _leaks(out, err) == []
 
 
-def _run_on_a_terminal(root: Path, **env: str) -> tuple[int, bytes]:
+def _run_on_a_terminal(root: Path, ready: Path | None = None) -> tuple[int, bytes]:
     """`yt-pipeline run` in a terminal: stdin, stdout and stderr on one pseudo-terminal,
-    100 columns wide. What it shows, as the terminal gets it (lines end in \\r\\n)."""
-    master, terminal = os.openpty()
+    100 columns wide. What it shows, as the terminal gets it (lines end in \\r\\n). Once
+    `ready` exists, Ctrl-C: SIGINT to the run's process group, as a terminal sends it."""
+    master, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     try:
+        env = _environ(TERM="xterm", **({"READY_FILE": str(ready)} if ready else {}))
         proc = subprocess.Popen(_command(root), stdin=terminal, stdout=terminal,
-                                stderr=terminal, env=_environ(TERM="xterm", **env),
-                                start_new_session=True)
+                                stderr=terminal, env=env, start_new_session=True)
     finally:
         os.close(terminal)
     shown = b""
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
-            if not select.select([master], [], [], 1)[0]:
+            if ready is not None and ready.exists():
+                os.killpg(proc.pid, signal.SIGINT)
+                ready = None
+            if not select.select([master], [], [], 0.05)[0]:
                 continue
             try:
                 data = os.read(master, 1 << 16)
@@ -251,6 +256,16 @@ def test_on_a_terminal_the_stage_and_the_live_view_still_see_one(tmp_path):
            b"print ***\r\n" in shown
     # rich hides the cursor while its live table is up, and draws the table's frame
     assert shown.startswith(b"\x1b[?25l") and b"\x1b[?25h" in shown and "┏━".encode() in shown
+    assert _leaks(shown) == []
+
+
+def test_nothing_is_lost_on_ctrl_c_on_a_terminal(tmp_path):
+    code, shown = _run_on_a_terminal(_pipeline(tmp_path, ENDING), ready=tmp_path / "ready")
+    assert code == 130, shown.decode()
+    assert b"child ***\r\n" in shown
+    assert b"held " + TOKEN[:5].encode() in shown
+    assert b"last *** " + KEY[:4].encode() in shown
+    assert shown.splitlines()[-1].startswith(b"interrupted; to resume: ")
     assert _leaks(shown) == []
 
 
