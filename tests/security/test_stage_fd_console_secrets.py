@@ -62,7 +62,6 @@ class Leaky(BaseStage):
         subprocess.run(["sh", "-c", 'echo "child on 2 $0" >&2', token], check=True)
         os.system("echo system " + key)
         os.write(1, b"pieces " + key[:5].encode())
-        time.sleep(0.01)  # a writer that pauses less than the masking waits
         os.write(1, key[5:11].encode())
         os.write(1, key[11:].encode() + b"\\n")
         wrapped = textwrap.fill(base64.b64encode(b"user:" + key.encode()).decode(), 10)
@@ -387,3 +386,42 @@ def test_nothing_is_lost_when_the_process_ends_with_the_console_masked(tmp_path)
         if how == "exception":
             assert run.stderr.decode().splitlines()[-1] == "RuntimeError: the run ends"
         assert _leaks(run.stdout, run.stderr) == []
+
+
+def test_a_secret_read_in_pieces_is_masked_whole(monkeypatch):
+    """The reader's side of a secret written in pieces, with its clock in the test's hands:
+    each piece read is let out but for the end that may start a secret, and that end once
+    the writers have paused DELAY seconds, masked whole with what came after it."""
+    from yt_pipeline import logs, masked_fds
+
+    monkeypatch.setattr(logs, "masked_forms", lambda: logs.SecretMaskFilter(SECRETS).forms)
+    console_read, console = os.pipe()
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(console_read, False)
+    pipe = masked_fds._Pipe({1: console}, console, read_end, is_terminal=False)
+    shown = b""
+
+    def take(data: bytes, at: float) -> bytes:
+        nonlocal shown
+        if data:
+            os.write(write_end, data)
+            pipe.read()
+            pipe.read_at = at  # read at the test's time
+        pipe.let_out(at)
+        try:
+            shown += os.read(console_read, 1 << 16)
+        except BlockingIOError:
+            pass
+        return shown
+
+    try:
+        text = "x" * 20000 + " key " + KEY  # past twice the reach of a form cut into lines
+        assert take(text[:-9].encode(), 10.0).startswith(b"x" * 100)  # gone out at once
+        assert KEY[:4].encode() not in take(text[-9:-4].encode(), 10.01)
+        take(text[-4:].encode() + b" and more", 10.02)
+        assert take(b"", 10.02 + masked_fds.DELAY) == \
+            ("x" * 20000 + " key *** and more").encode()
+    finally:
+        for fd in (console_read, console, read_end, write_end):
+            os.close(fd)
