@@ -71,13 +71,12 @@ class Leaky(BaseStage):
 
 
 def _pipeline(tmp_path: Path, stage: str, secrets_env: str | None = SECRETS_ENV,
-              files: dict[str, str] | None = None,
-              enabled: tuple[str, ...] = ("leaky",)) -> Path:
+              files: dict[str, str] | None = None) -> Path:
     return write_pipeline(tmp_path / "p", {
         **({"configs/secrets.env": secrets_env} if secrets_env is not None else {}),
         "stages/leaky/stage.py": stage,
         **(files or {}),
-    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": list(enabled)}})
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["leaky"]}})
 
 
 def _environ(**more: str) -> dict[str, str]:
@@ -103,7 +102,7 @@ def _leaks(*outputs: bytes) -> list[str]:
             for leak in scan_bytes(f"output {index}", output, SECRETS)]
 
 
-def _log_lines(err: bytes) -> list[bytes]:
+def _stage_lines(err: bytes) -> list[bytes]:
     """stderr without the run's own lines (log lines, the summary): the stage's."""
     return [line for line in err.splitlines()
             if b" INFO  " not in line and b" ERROR " not in line
@@ -115,7 +114,7 @@ def test_what_a_stage_writes_past_python_streams_is_masked(tmp_path):
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout == (b"os.write ***\nfrom C ***\nchild ***\nsystem ***\npieces ***\n"
                           b"wrapped\ndXNlcjp***\n")  # base64 of `user:` before the key's
-    assert _log_lines(run.stderr) == [b"os.write on 2 ***", b"child on 2 ***"]
+    assert _stage_lines(run.stderr) == [b"os.write on 2 ***", b"child on 2 ***"]
     assert _leaks(run.stdout, run.stderr) == []
 
 
