@@ -152,6 +152,31 @@ def test_a_stream_keeps_the_order_of_its_writers(tmp_path):
     assert _leaks(run.stdout, run.stderr) == []
 
 
+INTERLEAVED = HEADER + """
+
+class Leaky(BaseStage):
+    def run(self, debug):
+        key, token = secrets(self)
+        for round in range(3):
+            print("out", round, key)
+            os.write(2, f"err {round} ".encode() + token.encode() + b"\\n")
+            subprocess.run(["sh", "-c", 'echo "child out $0"; echo "child err $0" >&2', key])
+        return debug
+"""
+
+
+def test_stdout_and_stderr_on_one_pipe_keep_their_order(tmp_path):
+    """`2>&1`: both descriptors on one console share one pipe, so lines written to each
+    in turn reach it in that turn."""
+    run = subprocess.run(_command(_pipeline(tmp_path, INTERLEAVED)), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, env=_environ(), timeout=120)
+    assert run.returncode == 0, run.stdout.decode()
+    assert _stage_lines(run.stdout) == [
+        line for n in range(3)
+        for line in (b"out %d ***" % n, b"err %d ***" % n, b"child out ***", b"child err ***")]
+    assert _leaks(run.stdout) == []
+
+
 ENDING = HEADER + """
 
 class Leaky(BaseStage):
