@@ -104,7 +104,15 @@ def discover_folder(pipeline_dir: Path) -> list[DiscoveredStage]:
     root = str(pipeline_dir.resolve())
     if root not in sys.path:
         sys.path.insert(0, root)
-    return [load_stage_file(path, pipeline_dir) for path in stage_files(pipeline_dir)]
+    paths = stage_files(pipeline_dir)
+    if not paths:
+        return []
+    from yt_pipeline.masked_streams import masked_console
+
+    # one masking of the console for all the imports: with a secret known, each starts
+    # masking fds 1 and 2 (masked_fds) unless it is on already
+    with masked_console():
+        return [load_stage_file(path, pipeline_dir) for path in paths]
 
 
 def discover_entry_points(wanted: set[str]) -> list[DiscoveredStage]:

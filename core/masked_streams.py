@@ -22,12 +22,15 @@ keep their order. What a stage writes without ending a line is held up to HOLD
 characters; past that, all but the end that may be the start of a secret is let out,
 masked. While no secret is known, what is written goes straight through.
 
-Only Python's writes are seen: a child process the stage starts, or `os.write` on fd 1 or
-2, write to the file descriptors themselves.
+Only Python's writes are seen here: a child process the stage starts, or `os.write` on fd 1
+or 2, write to the file descriptors themselves, which masked_fds masks. While it does, a
+writer over fd 1 or 2 lets everything through at once: the pipe behind the descriptor
+masks it, in its order with the bytes the descriptor takes from elsewhere.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 import time
@@ -35,7 +38,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, AnyStr, Generic
 
-from yt_pipeline import logs
+from yt_pipeline import logs, masked_fds
 from yt_pipeline.masked_tails import masked_release, reach
 from yt_pipeline.secret_forms import mask_bytes
 
@@ -66,14 +69,21 @@ class _MaskingWriter(Generic[AnyStr]):
         self._timer: threading.Timer | None = None
         #: a piece of a line was flushed: it goes out whole once the writer pauses
         self._flushed = False
+        #: the descriptor the stream writes to: masked there, it is not masked here
+        self._fd = _fileno(stream)
+
+    def _masks(self) -> bool:
+        """Whether what is written is masked here: secrets are known, and the descriptor
+        the stream writes to does not mask it (masked_fds)."""
+        return bool(logs.masked_forms()) and not masked_fds.masking(self._fd)
 
     def write(self, data: AnyStr) -> int:
         if not isinstance(data, type(self._empty)):  # let the stream refuse it, as before
             self.let_out_all()
             return int(self._stream.write(data))
         with self._lock:
-            if not self._held and not logs.masked_forms():
-                # no secret known: nothing to hold back, and nothing to mask
+            if not self._held and not self._masks():
+                # no secret known, or masked by the descriptor: nothing to hold back
                 return int(self._stream.write(data))
             self._held += data
             self._written_at = now = time.monotonic()
@@ -95,7 +105,7 @@ class _MaskingWriter(Generic[AnyStr]):
         start of a secret whose rest comes next, and that end once the writer has paused
         DELAY seconds (a progress bar redrawn and flushed moves on a little late)."""
         with self._lock:
-            if not logs.masked_forms():
+            if not self._masks():
                 self._let_out()
             elif self._held.endswith(self._ends):
                 # lines flushed one by one (`print(row, flush=True)`) are a burst too
@@ -175,6 +185,12 @@ class _MaskingWriter(Generic[AnyStr]):
         if released:
             self._stream.write(released.decode("utf-8", "surrogatepass") if text else released)
 
+    def isatty(self) -> bool:
+        # the descriptor masked is a pipe; whoever asks (the live view) means the console
+        if self._fd is not None and masked_fds.masking(self._fd):
+            return masked_fds.console_is_terminal(self._fd)
+        return bool(self._stream.isatty())
+
     @property
     def wrapped(self) -> Any:
         return self._stream
@@ -221,6 +237,13 @@ class MaskingBinaryStream(_MaskingWriter[bytes]):
         super().__init__(stream, _masked_bytes, _ENDS_BYTES, b"")
 
 
+def _fileno(stream: Any) -> int | None:
+    try:
+        return int(stream.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None  # not a file (a test's capture): only masked here
+
+
 def _masked_bytes(data: bytes) -> bytes:
     return mask_bytes(data, logs.masked_forms())
 
@@ -238,6 +261,8 @@ def masked_console() -> Iterator[None]:
     global _users
     with _lock:
         if _users == 0:
+            # fds 1 and 2 first: the writers below ask whether their descriptor is masked
+            masked_fds.start()
             for name in ("stdout", "stderr"):
                 stream = getattr(sys, name)
                 if stream is not None and not isinstance(stream, MaskingTextStream):
@@ -252,8 +277,12 @@ def masked_console() -> Iterator[None]:
         with _lock:
             _users -= 1
             if _users == 0:
-                for name, masking in _replaced.items():
+                for masking in _replaced.values():
                     masking.flush_quietly()
+                # what the streams let through is in the pipes: masked and written out
+                # before anything else reaches the console
+                masked_fds.stop()
+                for name, masking in _replaced.items():
                     if getattr(sys, name) is masking:
                         setattr(sys, name, masking.wrapped)
                 _replaced.clear()

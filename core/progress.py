@@ -119,11 +119,10 @@ class ProgressPlugin:
             self.listeners[run.run_id] = ProgressLines(list(run.stages))
             op_progress.listen(self.listeners[run.run_id])
             return
-        from rich.console import Console
         from rich.live import Live
 
         board = StageBoard(run)
-        live = Live(board, console=Console(stderr=True), refresh_per_second=4,
+        live = Live(board, console=_stderr_console(), refresh_per_second=4,
                     redirect_stderr=True, redirect_stdout=False)
         original = sys.stderr
         # the console the log handler writes to, under the run's masking of what stages
@@ -181,6 +180,33 @@ class ProgressPlugin:
             live.console.line()  # a terminal ends the table's line itself
         for handler, stream in swapped:
             handler.setStream(stream)
+
+
+def _stderr_console() -> Any:
+    """rich's console on stderr. rich asks fds 0, 1 and 2 for the terminal's size; while
+    they are masked (masked_fds) 1 and 2 are pipes, and the size is the terminal's behind
+    them, asked at each redraw as rich does (the window may be resized); COLUMNS and LINES
+    still choose, as rich lets them."""
+    from rich.console import Console, ConsoleDimensions
+
+    from yt_pipeline import masked_fds  # with rich: a command without a run needs neither
+
+    class MaskedTerminalConsole(Console):
+        @property
+        def size(self) -> ConsoleDimensions:
+            terminal = masked_fds.terminal_size(2)
+            chosen = "COLUMNS" in self._environ or "LINES" in self._environ
+            if terminal is None or chosen or self.is_dumb_terminal or (
+                    self._width is not None and self._height is not None):
+                return Console.size.fget(self)  # type: ignore[attr-defined,no-any-return]
+            return ConsoleDimensions(self._width or terminal.columns,
+                                     self._height or terminal.lines)
+
+        @size.setter
+        def size(self, new_size: tuple[int, int]) -> None:
+            Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+    return MaskedTerminalConsole(stderr=True)
 
 
 plugin = ProgressPlugin()

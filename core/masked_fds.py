@@ -1,0 +1,347 @@
+"""File descriptors 1 and 2, masked while a run knows secrets.
+
+masked_streams masks what goes through Python's sys.stdout and sys.stderr. A stage can
+reach the console without them: `os.write(1, ...)`, a C library writing to fd 2, and
+above all a child process it starts (`subprocess.run`, `os.system`), which inherits fds 1
+and 2. So while a run knows secrets, fds 1 and 2 of this process are pipes: a thread reads
+them, masks every known secret and writes what it read to the console they were.
+
+Everything this process writes to fd 1 or 2 meanwhile goes through the pipe, Python's own
+streams too (their writers let text through unmasked, the pipe masks it): one stream has
+one writer to the console, so its bytes keep their order whoever wrote them (a `print`, a
+child's output, a log line). A console that was a terminal still says so to Python's
+streams (`isatty`, which the live view asks), and the terminal's size is asked of it.
+A child sees a pipe, as it would under a CI runner.
+
+A secret may come in pieces (written a part at a time, or cut into lines): what the
+thread reads is masked and let out up to the end that may be the start of a secret still
+to come (masked_tails.masked_release), and that end once the writers have paused DELAY
+seconds. Reads that come in a burst wait up to DELAY to be masked together (masking costs
+about a millisecond whatever the length), as masked_streams does.
+
+When the run ends (`stop`, also at exit: fast_exit runs the atexit handlers before its
+os._exit), Python's streams are flushed into the pipes, fds 1 and 2 are the console again,
+and what the pipes hold is masked and written before `stop` returns. A child still
+running that holds a pipe keeps being read, and masked, until it closes it or this
+process ends. A process killed at once (SIGKILL, a crash in C code) has no time for that:
+what the pipes held then, at most the last DELAY seconds of output, is lost with it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import select
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from yt_pipeline import logs
+from yt_pipeline.masked_tails import masked_release, reach
+from yt_pipeline.secret_forms import mask_bytes
+
+#: the descriptors masked: the console's
+FDS = (1, 2)
+#: how long, in seconds, a burst of reads waits to be masked together, and how long the
+#: writers pause before the end that may be the start of a secret goes out
+DELAY = 0.05
+#: how many bytes held go out without waiting for the burst to pause
+BATCH = 1 << 16
+_READ = 1 << 16
+_ENDS = (b"\n", b"\r")
+
+
+@dataclass(eq=False)
+class _Pipe:
+    """Fd 1 or 2, or both when they are one console (a terminal, `2>&1`): the pipe now
+    behind them, and the console they were."""
+
+    #: each descriptor masked, and a copy of it as it was, which `stop` puts back
+    saved: dict[int, int]
+    console: int  # one of those copies: where the masked bytes go
+    read_end: int
+    is_terminal: bool
+    held: bytes = b""
+    read_at: float = 0.0  # when bytes last came
+    let_out_at: float = 0.0  # when held bytes last went out
+    closed: bool = False
+    #: the console refused a write (a reader gone, `| head`): what follows is dropped, as
+    #: the writers' own writes would have failed
+    broken: bool = False
+    forms_seen: list[str] = field(default_factory=list)
+    reach_of_forms: int = 0
+
+    def read(self) -> bool:
+        """Take what the pipe holds; False once every writer has closed it."""
+        while True:
+            try:
+                data = os.read(self.read_end, _READ)
+            except BlockingIOError:
+                return True
+            if not data:
+                return False
+            self.held += data
+            self.read_at = time.monotonic()
+
+    def let_out(self, now: float) -> None:
+        """Let out what may go now (see the module's docstring)."""
+        if not self.held:
+            return
+        forms = logs.masked_forms()
+        quiet = now - self.let_out_at >= DELAY
+        if not forms or now - self.read_at >= DELAY or (quiet and self.held.endswith(_ENDS)):
+            # the writers paused, or lines came after a quiet spell: at once, as
+            # masked_streams lets them out
+            self.let_out_all()
+            return
+        if len(self.held) < BATCH and not quiet:
+            return  # a burst: masked together once it has gone on DELAY seconds
+        longest = self._reach(forms)
+        if len(self.held) < 2 * longest:
+            return  # all of it may be the start of a secret: it waits for the pause
+        released, self.held = masked_release(self.held, forms, longest)
+        self.let_out_at = now
+        self._write(released)
+
+    def due(self, now: float) -> float:
+        """When what is held must be looked at again: as a burst's DELAY ends, then as
+        the writers' pause reaches DELAY."""
+        burst_ends = self.let_out_at + DELAY
+        return burst_ends if burst_ends > now else self.read_at + DELAY
+
+    def let_out_all(self) -> None:
+        held, self.held = self.held, b""
+        self.let_out_at = time.monotonic()
+        if held:
+            forms = logs.masked_forms()
+            self._write(mask_bytes(held, forms) if forms else held)
+
+    def note(self, line: str) -> None:
+        self._write(line.encode())
+
+    def close(self, console_too: bool) -> None:
+        """The pipe read to its end; the console's copy too once fd is back on it."""
+        if not self.closed:
+            self.closed = True
+            _close(self.read_end)
+        if console_too:
+            for fd in self.saved.values():
+                _close(fd)
+
+    def _reach(self, forms: list[str]) -> int:
+        if forms is not self.forms_seen:  # the list is replaced when a secret is added
+            self.forms_seen, self.reach_of_forms = forms, reach(forms)
+        return self.reach_of_forms
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self.broken:
+            try:
+                view = view[os.write(self.console, view):]
+            except BlockingIOError:  # a console another process set non-blocking
+                select.select([], [self.console], [])
+            except OSError:
+                self.broken = True
+
+
+class _Masking:
+    """Fds 1 and 2 behind pipes, and the thread that masks what comes through them."""
+
+    def __init__(self) -> None:
+        #: the pipe behind each descriptor masked; one for both when they are one console
+        self.pipes: dict[int, _Pipe] = {}
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.failed = False  # said once on the console
+        saved: dict[int, int] = {}
+        for fd in FDS:
+            try:
+                saved[fd] = os.dup(fd)  # not inherited: a child gets the pipe only
+            except OSError:
+                continue  # not open: nothing to mask
+        made: list[tuple[list[int], int, int]] = []
+        try:  # every pipe made before a descriptor moves: none or all are masked
+            for group in _consoles(saved):
+                made.append((group, *os.pipe()))
+        except OSError:  # no descriptor left (EMFILE): the run ends, saying so
+            for fd in [*saved.values(), *(end for _, *ends in made for end in ends)]:
+                _close(fd)
+            raise
+        for group, read_end, write_end in made:
+            os.set_blocking(read_end, False)
+            console = saved[group[0]]
+            pipe = _Pipe({fd: saved[fd] for fd in group}, console, read_end,
+                         os.isatty(console))
+            for fd in group:
+                self.pipes[fd] = pipe
+                os.dup2(write_end, fd)  # inherited, as the console was
+            os.close(write_end)
+        self.thread = threading.Thread(target=self._forward, name="ytp-masked-fds",
+                                       daemon=True)
+        self.thread.start()
+
+    def _forward(self) -> None:
+        poll = select.poll()
+        open_pipes = {pipe.read_end: pipe for pipe in self.pipes.values()}  # each pipe once
+        for read_end in open_pipes:
+            poll.register(read_end, select.POLLIN)
+        while open_pipes:
+            now = time.monotonic()
+            due = [pipe.due(now) for pipe in open_pipes.values() if pipe.held]
+            wait = max(min(due) - now, 0.001) * 1000 if due else None
+            events = poll.poll(wait)
+            with self.lock:
+                try:
+                    self._forward_once(poll, open_pipes, events)
+                except Exception as error:  # noqa: BLE001 - the writers must never block
+                    # on a full pipe no one reads: what was held is dropped, not shown
+                    for pipe in open_pipes.values():
+                        pipe.held = b""
+                        if not self.failed:
+                            pipe.note(f"yt-pipeline: masking the console failed "
+                                      f"({type(error).__name__}); some output was dropped\n")
+                    self.failed = True
+
+    def _forward_once(self, poll: select.poll, open_pipes: dict[int, _Pipe],
+                      events: list[tuple[int, int]]) -> None:
+        for read_end, event in events:
+            pipe = open_pipes.get(read_end)
+            if pipe is None or pipe.closed:
+                continue
+            if event & select.POLLNVAL or not pipe.read():  # no writer is left
+                # (or the read end was closed under it: nothing more will come)
+                poll.unregister(read_end)
+                del open_pipes[read_end]
+                pipe.let_out_all()
+                pipe.close(console_too=self.stopped)
+        now = time.monotonic()
+        for pipe in open_pipes.values():
+            pipe.let_out(now)
+
+    def stop(self) -> None:
+        """Fds 1 and 2 back on the console, after all written to them so far went out."""
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass  # closed meanwhile: it has nothing to add
+        with self.lock:
+            if not self.stopped:  # called again at exit when an interrupt cut it short
+                for fd, pipe in self.pipes.items():
+                    os.dup2(pipe.saved[fd], fd)
+                for pipe in set(self.pipes.values()):
+                    if pipe.closed:  # fds were closed meanwhile, and read to their end
+                        pipe.close(console_too=True)
+                self.stopped = True
+        self.drain()
+
+    def drain(self) -> None:
+        with self.lock:
+            for pipe in set(self.pipes.values()):
+                if not pipe.closed:
+                    pipe.read()
+                    pipe.let_out_all()
+
+
+def _consoles(saved: dict[int, int]) -> list[list[int]]:
+    """The descriptors grouped by console: fds 1 and 2 on one terminal, pipe or file
+    (`2>&1`) share a pipe, so what is written to one and then the other shows in that
+    order."""
+    groups: list[list[int]] = []
+    for fd, copy in saved.items():
+        same = next((group for group in groups if _same_file(saved[group[0]], copy)), None)
+        if same is None:
+            groups.append([fd])
+        else:
+            same.append(fd)
+    return groups
+
+
+def _same_file(first: int, second: int) -> bool:
+    a, b = os.fstat(first), os.fstat(second)
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+_masking: _Masking | None = None
+#: those stopped, while their thread reads a pipe a child still holds: finished at exit
+_lingering: list[_Masking] = []
+_exit_registered = False
+
+
+def start() -> bool:
+    """Mask fds 1 and 2 from now on, if any secret is known; whether it does. Callers
+    serialize start and stop (masked_streams.masked_console)."""
+    global _masking, _exit_registered
+    if _masking is not None or not logs.masked_forms():
+        return _masking is not None
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()  # what Python holds was written before: to the console
+        except (OSError, ValueError):
+            pass
+    if not _exit_registered:
+        atexit.register(_at_exit)
+        _exit_registered = True
+    _masking = _Masking()
+    return True
+
+
+def stop() -> None:
+    global _masking
+    masking, _masking = _masking, None
+    if masking is not None:
+        # kept first: an interrupt within stop leaves it for the exit to finish
+        _lingering[:] = [m for m in _lingering if m.thread.is_alive()] + [masking]
+        masking.stop()
+
+
+def masking(fd: int | None) -> bool:
+    """Whether fd is masked now (its writes go through a pipe)."""
+    return _masking is not None and fd in _masking.pipes
+
+
+def console_is_terminal(fd: int) -> bool:
+    """Whether the console behind masked fd is a terminal."""
+    return _masking is not None and fd in _masking.pipes and _masking.pipes[fd].is_terminal
+
+
+def terminal_size(fd: int) -> os.terminal_size | None:
+    """The size of the terminal behind masked fd; None when it is not masked or not a
+    terminal."""
+    masked = _masking
+    pipe = masked.pipes.get(fd) if masked is not None else None
+    if pipe is None or not pipe.is_terminal:
+        return None
+    try:
+        return os.get_terminal_size(pipe.saved[fd])
+    except OSError:
+        return None
+
+
+def _at_exit() -> None:
+    """The process is ending (fast_exit's os._exit follows the atexit handlers): nothing
+    written to fds 1 and 2 may stay in a pipe."""
+    stop()
+    for masked in _lingering:
+        masked.stop()
+
+
+def _forget_in_child() -> None:
+    """A forked child has no reader thread (its writes to the pipes are the parent's to
+    read), and a lock a thread held at the fork is held for ever there."""
+    global _masking
+    _masking = None
+    _lingering.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
