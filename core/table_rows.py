@@ -16,9 +16,10 @@ against 60 ms for a loop).
 from __future__ import annotations
 
 import itertools
+import operator
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from ytjobs.codec import RowReader
 
@@ -113,13 +114,13 @@ class _HandedPass(itertools.chain):  # type: ignore[type-arg]
         # one block
         parts: list[Any] = [rows.blocks() if isinstance(rows, RowReader) else [rows]]
         left = iter(parts)
-        reader = cls.from_iterable(itertools.chain.from_iterable(left))
+        reader = cast(_HandedPass, cls.from_iterable(itertools.chain.from_iterable(left)))
         reader._pass, reader._parts, reader._parts_left = rows, parts, left
         return reader
 
     def take_all(self) -> list[Row] | None:
         """Every row of the pass, read now, or None once the loop took a row."""
-        if self._parts_left.__length_hint__() == 0:
+        if operator.length_hint(self._parts_left) == 0:
             return None
         rows = list(self._pass)
         self._parts[0] = [rows]

@@ -133,7 +133,15 @@ def _take_reader(root: ProdClient) -> Any:
         return root.idle_readers.pop()
     except IndexError:
         reader = root.new_yt()
-        reader.config["read_retries"]["create_transaction_and_take_snapshot_lock"] = False
+        retries = reader.config["read_retries"]
+        retries["create_transaction_and_take_snapshot_lock"] = False
+        if not retries["enable"]:
+            # with its retries off the client sends the read in the null transaction
+            # (`FakeTransaction` in heavy_commands.make_read_request), not in the one its
+            # command parameters name: the read would miss what the stage wrote and the
+            # snapshot its lock holds. One attempt of the retrying read is the same read,
+            # sent in ours (`ReadIterator.get_response` leaves the transaction to them).
+            retries["enable"], retries["count"] = True, 1
         return reader
 
 
