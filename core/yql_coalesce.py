@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 
+from yt_pipeline.yql_int_common import coalesce_converted
 from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, type_key, yql_name
 
@@ -119,9 +120,11 @@ def _checked(value: str, left: str, right: str, macro: str) -> str:
 
 
 def coalesced(left: str, right: str) -> str:
-    """`COALESCE(left, right)` with the check of its operands' types."""
+    """`COALESCE(left, right)` with the check of its operands' types, in YQL's type of
+    them where DuckDB's differs (yql_int_common)."""
     left, right = left.strip(), right.strip()
-    return _checked(f"COALESCE({left}, {right})", left, right, "yql_coalesce_key")
+    value = coalesce_converted(f"COALESCE({left}, {right})", left, right)
+    return _checked(value, left, right, "yql_coalesce_key")
 
 
 def if_checked(value: str, then: str, otherwise: str) -> str:
