@@ -42,112 +42,230 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
-from yt_pipeline.yql_mixed_types import type_key
+from yt_pipeline.yql_mixed_types import PLAIN_OPERAND
 
-_UNSIGNED = "('UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT')"
 #: DuckDB's integer types (typeof()'s names), with their width and signedness; a HUGEINT
 #: stands for YQL's Int64, as DuckDB reads a table's Int64 column as one when its values
 #: need it (column_types.YQL_COLUMN_TYPES)
 _TYPES = {"TINYINT": (8, True), "SMALLINT": (16, True), "INTEGER": (32, True),
           "BIGINT": (64, True), "HUGEINT": (64, True), "UTINYINT": (8, False),
           "USMALLINT": (16, False), "UINTEGER": (32, False), "UBIGINT": (64, False)}
-#: GetNumericDataTypeLevel of each (NULL for any other type)
-_LEVEL = (
-    "CREATE OR REPLACE MACRO yql_int_level(t) AS CASE t WHEN 'UTINYINT' THEN 0 "
-    "WHEN 'TINYINT' THEN 1 WHEN 'USMALLINT' THEN 2 WHEN 'SMALLINT' THEN 3 "
-    "WHEN 'UINTEGER' THEN 4 WHEN 'INTEGER' THEN 5 WHEN 'UBIGINT' THEN 6 "
-    "WHEN 'BIGINT' THEN 7 WHEN 'HUGEINT' THEN 7 END")
-_BITS = ("CREATE OR REPLACE MACRO yql_int_bits(t) AS CASE t "
-         + " ".join(f"WHEN '{name}' THEN {bits}" for name, (bits, _) in _TYPES.items())
-         + " END")
-#: whether the integer `v` (NULL for a value that is no literal) fits the type `t`
-_FITS = ("CREATE OR REPLACE MACRO yql_int_fits(v, t) AS COALESCE(CASE t "
-         + " ".join(f"WHEN '{name}' THEN v BETWEEN {-(1 << (bits - 1)) if signed else 0} "
-                    f"AND {(1 << (bits - 1 if signed else bits)) - 1}"
-                    for name, (bits, signed) in _TYPES.items())
-         + " END, false)")
-#: the type YQL gives values of types `ta` (tried first) and `tb`, 'same' where it is
-#: DuckDB's (the module's docstring); `v` is the first value's number when it is an
-#: integer literal, `bare` whether DuckDB reads it as a literal (no suffix, no CAST)
-_TARGET = (
-    "CREATE OR REPLACE MACRO yql_int_target(ta, tb, v, bare) AS CASE "
-    "WHEN yql_int_level(ta) IS NULL OR yql_int_level(tb) IS NULL THEN 'same' "
-    "WHEN yql_int_fits(v, tb) THEN CASE WHEN bare THEN 'same' ELSE tb END "
-    f"WHEN (ta IN {_UNSIGNED}) = (tb IN {_UNSIGNED}) THEN 'same' "
-    f"WHEN yql_int_bits(CASE WHEN ta IN {_UNSIGNED} THEN ta ELSE tb END) "
-    f"< yql_int_bits(CASE WHEN ta IN {_UNSIGNED} THEN tb ELSE ta END) THEN 'same' "
-    "WHEN yql_int_level(ta) > yql_int_level(tb) THEN ta ELSE tb END")
-_PICK = ("CREATE OR REPLACE MACRO yql_int_pick(ta, tb, v, bare) AS CASE "
-         "WHEN yql_int_target(ta, tb, v, bare) = 'same' THEN 'same' ELSE 'conv' END")
+#: the types in the order of GetNumericDataTypeLevel, a HUGEINT just after a BIGINT (both
+#: Int64: DuckDB's common type of the two is a HUGEINT), a NULL first (it adds no type); a
+#: type's rank is its place here, any other type's a rank past them all, which names none.
+#: The macros name each argument once, by looking it up in a list: a macro's argument is
+#: copied wherever its body names it (a `CASE t WHEN` names `t` once a branch), and
+#: joins nest
+_ORDER = ('"NULL"', "UTINYINT", "TINYINT", "USMALLINT", "SMALLINT", "UINTEGER", "INTEGER",
+          "UBIGINT", "BIGINT", "HUGEINT")
+_ORDER_LIST = "[" + ", ".join(f"'{name}'" for name in _ORDER) + "]"
+_RANK = f"CREATE OR REPLACE MACRO yql_int_rank(t) AS COALESCE(list_position({_ORDER_LIST}, t), 1000)"
+_NAME = f"CREATE OR REPLACE MACRO yql_int_name(r) AS {_ORDER_LIST}[r]"
+#: whether the integer `v` fits the type `t`
+_INTEGERS = [name for name in _ORDER if name in _TYPES]
+_LOWS = ", ".join(f"{-(1 << (_TYPES[n][0] - 1)) if _TYPES[n][1] else 0}::HUGEINT"
+                  for n in _INTEGERS)
+_HIGHS = ", ".join(f"{(1 << (_TYPES[n][0] - 1 if _TYPES[n][1] else _TYPES[n][0])) - 1}::HUGEINT"
+                   for n in _INTEGERS)
+_INTEGER_LIST = "[" + ", ".join(f"'{name}'" for name in _INTEGERS) + "]"
+_FITS = ("CREATE OR REPLACE MACRO yql_int_fits(v, t) AS COALESCE(list_transform("
+         f"[list_position({_INTEGER_LIST}, t)], lambda yql_at: v BETWEEN [{_LOWS}][yql_at] "
+         f"AND [{_HIGHS}][yql_at])[1], false)")
+#: the DuckDB name of the type YQL gives two values of types `ta` and `tb` (the one of the
+#: higher level), NULL when either is no integer (a NULL adds no type)
+_JOIN = ("CREATE OR REPLACE MACRO yql_int_join(ta, tb) AS "
+         "yql_int_name(greatest(yql_int_rank(ta), yql_int_rank(tb)))")
+#: the same where the value of type `ta`, tried first, is the integer literal `v`: the type
+#: `tb` when it holds `v`
+_JOIN_LITERAL = ("CREATE OR REPLACE MACRO yql_int_join_literal(ta, tb, v) AS "
+                 "CASE WHEN yql_int_fits(v, tb) THEN tb ELSE yql_int_join(ta, tb) END")
+#: 'same' where the type `joined` YQL gives is DuckDB's own `duckdb_type` of the value (or
+#: no integer type), else `joined`
+_SETTLE = ("CREATE OR REPLACE MACRO yql_int_settle(joined, duckdb_type) AS CASE "
+           "WHEN joined IS NULL OR joined = duckdb_type THEN 'same' ELSE joined END")
+#: the key of the typed NULL of the type `joined` names (yql_int_typed_null)
+_KEY = ("CREATE OR REPLACE MACRO yql_int_key(joined) AS "
+        "CASE WHEN joined IS NULL OR joined = '\"NULL\"' THEN 'same' ELSE joined END")
+#: a NULL of the type named `k` (a BOOLEAN one for 'same')
+_TYPED_NULL = ("CREATE OR REPLACE MACRO yql_int_typed_null(k) AS struct_extract("
+               "{'same': TRY_CAST(NULL AS BOOLEAN), "
+               + ", ".join(f"'{name}': TRY_CAST(NULL AS {name})" for name in _TYPES)
+               + "}, k)")
+#: `p.v` wrapped around in the type of `p.t` (a typed NULL), taken as text first so that
+#: a value of a type no integer cast takes still binds
+_WRAPPED = ("CREATE OR REPLACE MACRO yql_int_wrapped(p) AS struct_extract({'BOOLEAN': NULL, "
+            + ", ".join(f"'{name}': TRY_CAST(yql_wrap(TRY_CAST(p.v AS VARCHAR), {bits}, "
+                        f"{str(signed).lower()}) AS {name})"
+                        for name, (bits, signed) in _TYPES.items())
+            + "}, typeof(p.t))")
+#: `v` in the type `joined` names, where it is not DuckDB's type of `v` (yql_int_settle):
+#: the struct's other field is dropped by DuckDB, costing no row anything
+_AS = ("CREATE OR REPLACE MACRO yql_int_as(v, joined) AS struct_extract({'same': v, "
+       "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key(joined))}], "
+       "lambda yql_p: yql_int_wrapped(yql_p))[1]}, CASE WHEN "
+       "yql_int_settle(joined, typeof(v)) = 'same' THEN 'same' ELSE 'conv' END)")
 #: the macros a connection running YQL defines (yql_macros), after yql_operators' yql_wrap
-INT_COMMON_MACROS = (_LEVEL, _BITS, _FITS, _TARGET, _PICK)
+INT_COMMON_MACROS = (_RANK, _NAME, _FITS, _JOIN, _JOIN_LITERAL, _SETTLE, _KEY,
+                     _TYPED_NULL, _WRAPPED, _AS)
 
 #: an integer literal as the rewrites leave it: `7`, `-7`, `(-7)`, `7u` (YQL's suffixes:
 #: yql/essentials/docs/en/syntax/lexer.md)
 _LITERAL = re.compile(r"\(?\s*([-+]?)\s*(\d+)(ul|ut|us|u|l|s|t)?\s*\)?", re.I)
-#: an operand that is surely no integer: a float literal, NULL, a Bool literal
-_NO_INTEGER = re.compile(r"\(?\s*[-+]?\s*(?:\d*\.\d\w*|NULL|TRUE|FALSE)\s*\)?", re.I)
 #: a value whose copies would bind a subquery or a window again
 _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
+#: a call of a rewrite's macro, which names its arguments many times
+_MACRO_CALL = re.compile(r"\byql_\w+\(")
+#: a value longer than this is not small (small_operand)
+_SMALL = 200
 
 
-def integer_literal(operand: str) -> tuple[int, bool] | None:
-    """(the number, whether DuckDB reads it as a literal) of an integer literal, or None.
-    A negated unsigned literal (`-1u`) is left out: YQL negates it in its own type."""
+def small_operand(operand: str) -> bool:
+    """An operand copied at little cost: a column, a literal, or a short expression holding
+    no check or conversion of its own (whose copies would multiply a level at a time)."""
+    return bool(PLAIN_OPERAND.fullmatch(operand)) or (
+        len(operand) <= _SMALL and "struct_extract(" not in operand
+        and not _MACRO_CALL.search(operand))
+
+
+def integer_literal(operand: str) -> int | None:
+    """The number of an integer literal, or None. A negated unsigned literal (`-1u`) is
+    left out: YQL negates it in its own type."""
     found = _LITERAL.fullmatch(operand.strip())
     if not found:
         return None
     sign, digits, suffix = found.groups()
     if sign == "-" and suffix and suffix.lower().startswith("u"):
         return None
-    value = -int(digits) if sign == "-" else int(digits)
-    return value, suffix is None
+    return -int(digits) if sign == "-" else int(digits)
 
 
-def _surely_no_integer(operand: str) -> bool:
-    return bool(_NO_INTEGER.fullmatch(operand.strip()))
+class Joined:
+    """The type YQL gives a value that is one of `values`, as a DuckDB expression of the
+    names of their types (yql_types[i], one a value), built the order YQL unites them."""
+
+    def __init__(self, values: list[str]):
+        self.values = [value.strip() for value in values]
+        self.literal = [integer_literal(value) for value in self.values]
+
+    def leaf(self, index: int) -> tuple[str, int | None]:
+        """The type of the value at `index`, and its number when it is a literal."""
+        return f"yql_types[{index + 1}]", self.literal[index]
+
+    @staticmethod
+    def pair(first: tuple[str, int | None], other: tuple[str, int | None]
+             ) -> tuple[str, int | None]:
+        """The type of two united values, `first` tried first; the result is no literal."""
+        if first[1] is None:
+            return f"yql_int_join({first[0]}, {other[0]})", None
+        return f"yql_int_join_literal({first[0]}, {other[0]}, {first[1]})", None
+
+    def if_pair(self, then: tuple[str, int | None], otherwise: tuple[str, int | None]
+                ) -> tuple[str, int | None]:
+        """The type of an If's two values: a literal THEN value is tried first, else a
+        literal ELSE value (the THEN one taken as Optional: the module's docstring)."""
+        if then[1] is None and otherwise[1] is not None:
+            return self.pair(otherwise, then)
+        return self.pair(then, otherwise)
 
 
-def converted(value: str, first: str, other: str) -> str:
-    """`value`, whose two possible values are `first` (the one YQL tries to convert first)
-    and `other`, in the type YQL gives them (see the module's docstring)."""
-    first, other = first.strip(), other.strip()
-    if _surely_no_integer(first) or _surely_no_integer(other) \
-            or _UNCHECKED.search(first) or _UNCHECKED.search(other):
+def converted(value: str, joined: Joined, united: tuple[str, int | None]) -> str:
+    """`value`, which DuckDB types as its own common type of `joined`'s values, in the
+    type YQL gives them, `united` (see the module's docstring)."""
+    values = joined.values
+    if any(_UNCHECKED.search(item) or LAMBDA_PREFIX in item or not small_operand(item)
+           for item in values):
+        # a lambda of the query's own does not fold the names' list; a larger value
+        # holding a check or conversion of its own would be copied a level at a time
         return value
-    literal, other_literal = integer_literal(first), integer_literal(other)
-    if literal is not None and other_literal is not None and literal[1] and other_literal[1]:
-        return value  # two bare literals: DuckDB types them as YQL does
-    number: int | str = "NULL"
-    bare = False
-    if literal is not None:
-        number, bare = literal
-    extra = f"{number}, {str(bare).lower()}"
-    # within a lambda of the query's own DuckDB folds no lambda of the names' list
-    plain = LAMBDA_PREFIX in first or LAMBDA_PREFIX in other
-    pick = type_key(first, other, "yql_int_pick", plain=plain, extra=extra)
-    target = type_key(first, other, "yql_int_target", plain=plain, extra=extra)
-    typed_null = ("struct_extract({'same': TRY_CAST(NULL AS BOOLEAN), "
-                  + ", ".join(f"'{name}': TRY_CAST(NULL AS {name})" for name in _TYPES)
-                  + f"}}, {target})")
-    fields = ", ".join(
-        f"'{name}': TRY_CAST(yql_wrap(TRY_CAST(yql_p.v AS VARCHAR), {bits}, {str(signed).lower()})"
-        f" AS {name})" for name, (bits, signed) in _TYPES.items())
-    wrapped = (f"list_transform([{{'v': {value}, 't': {typed_null}}}], lambda yql_p: "
-               f"struct_extract({{'BOOLEAN': NULL, {fields}}}, typeof(yql_p.t)))[1]")
-    return f"struct_extract({{'same': {value}, 'conv': {wrapped}}}, {pick})"
+    if all(number is not None for number in joined.literal):
+        return value  # literals alone: DuckDB types them as YQL does
+    types = ", ".join(f"typeof({item})" for item in values)
+    joined_type = f"list_transform([[{types}]], lambda yql_types: {united[0]})[1]"
+    return f"yql_int_as({value}, {joined_type})"
 
 
 def if_converted(value: str, then: str, otherwise: str) -> str:
     """`value`, YQL's IF(c, then, otherwise) written for DuckDB, in YQL's type of its
-    values: a literal THEN value is tried first, else a literal ELSE value (the THEN one
-    taken as Optional: the module's docstring)."""
-    if integer_literal(then) is None and integer_literal(otherwise) is not None:
-        return converted(value, otherwise, then)
-    return converted(value, then, otherwise)
+    values."""
+    joined = Joined([then, otherwise])
+    return converted(value, joined, joined.if_pair(joined.leaf(0), joined.leaf(1)))
 
 
-def coalesce_converted(value: str, left: str, right: str) -> str:
-    """`value`, YQL's Coalesce(left, right) written for DuckDB, in YQL's type of its
-    operands: the right one is tried first."""
-    return converted(value, right, left)
+def coalesce_converted(value: str, operands: list[str]) -> str:
+    """`value`, YQL's COALESCE of `operands` written for DuckDB, in YQL's type of them:
+    folded from the left, each right operand tried first. The fold is a list_reduce, as
+    nested calls of yql_int_join would copy the type named so far at each level."""
+    joined = Joined(operands)
+    if len(operands) == 2:
+        return converted(value, joined, joined.pair(joined.leaf(1), joined.leaf(0)))
+    items = ", ".join(
+        f"{{'t': yql_types[{index + 1}], 'v': TRY_CAST({'NULL' if number is None else number}"
+        " AS HUGEINT)}" for index, number in enumerate(joined.literal))
+    folded = (f"list_reduce([{items}], lambda yql_acc, yql_next: {{'t': yql_int_join_literal("
+              "yql_next.t, yql_acc.t, yql_next.v), 'v': TRY_CAST(NULL AS HUGEINT)}).t")
+    return converted(value, joined, (folded, None))
+
+
+def case_converted(value: str, thens: list[str], otherwise: str) -> str:
+    """`value`, a CASE of THEN values `thens` and ELSE value `otherwise`, in YQL's type of
+    them: YQL's If of halves of the THEN values (yql_case), then of those and the ELSE."""
+    joined = Joined([*thens, otherwise])
+
+    def halves(first: int, end: int) -> tuple[str, int | None]:
+        if end - first == 1:
+            return joined.leaf(first)
+        middle = first + (end - first) // 2
+        return joined.if_pair(halves(first, middle), halves(middle, end))
+
+    united = joined.if_pair(halves(0, len(thens)), joined.leaf(len(thens)))
+    return converted(value, joined, united)
+
+
+#: where a lambda of the query's own starts (yql_lambdas): its body follows, bracketed
+_QUERY_LAMBDA = re.compile(r"\blambda " + LAMBDA_PREFIX + r"\w+(?:\s*,\s*" + LAMBDA_PREFIX
+                           + r"\w+)*\s*:\s*\(")
+_CONVERTED = "yql_int_as("
+
+
+def unconverted_in_lambdas(text: str) -> str:
+    """`text` with each conversion (`converted`) inside a lambda of the query's own left
+    as DuckDB's value: DuckDB folds no list of type names there, and the conversion could
+    not bind. The value keeps DuckDB's common type there."""
+    for found in reversed(list(_QUERY_LAMBDA.finditer(text))):
+        start = found.end() - 1
+        end = _closing(text, start)
+        body = text[start:end + 1]
+        while _CONVERTED in body:
+            at = body.rindex(_CONVERTED)  # the innermost first
+            close = _closing(body, at + len(_CONVERTED) - 1)
+            value_start = at + len(_CONVERTED)
+            value_end = _depth_zero_comma(body, value_start)
+            body = body[:at] + "(" + body[value_start:value_end] + ")" + body[close + 1:]
+        text = text[:start] + body + text[end + 1:]
+    return text
+
+
+def _closing(text: str, opening: int) -> int:
+    """Where the bracket opening at `opening` closes (strings are markers: no quote holds
+    one)."""
+    depth = 0
+    for at in range(opening, len(text)):
+        if text[at] in "([{":
+            depth += 1
+        elif text[at] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return at
+    raise ValueError("an unbalanced bracket in a rewritten statement")
+
+
+def _depth_zero_comma(text: str, start: int) -> int:
+    depth = 0
+    for at in range(start, len(text)):
+        if text[at] in "([{":
+            depth += 1
+        elif text[at] in ")]}":
+            depth -= 1
+        elif text[at] == "," and depth == 0:
+            return at
+    raise ValueError("a conversion's value has no end")
