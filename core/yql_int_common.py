@@ -20,21 +20,23 @@ unless it is a literal.
 
 The converted values are YQL's Convert (BitCast's callable too), a static_cast for two
 integers (TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp):
-a value the common type does not hold wraps around, 4294967295 as an Int32 being -1. An
-If or Coalesce inside another's value is converted first, as YQL types the inner one
-first: the outer one reads its type.
+a value the common type does not hold wraps around, 4294967295 as an Int32 being -1.
 
-How it is written for DuckDB: DuckDB gives the value (`value`, a CASE or COALESCE) its own
-common type, which holds every value exactly; YQL's type is named, when DuckDB binds the
-query, from the types of the two values (typeof() is a constant then), as 'same' where it
-is DuckDB's (same signedness, or a signed value wider than the unsigned one, or an integer
-literal that fits, which DuckDB casts as YQL does), else as the DuckDB name of the type. A
-struct of the value as it is and of the value converted is asked for one of them by that
-name: DuckDB drops the other (the converted one costs no row anything where it is not
-asked for). The converted one is the value wrapped around in that type (yql_operators'
-yql_wrap), taken as text first so that a value of a type no integer cast takes (a list, a
-date) still binds; its type comes from a typed NULL of the type named, carried into a
-lambda whose typeof() of it is a constant there.
+How it is written for DuckDB: DuckDB gives the value (a CASE or COALESCE) its own common
+type, which holds every value exactly. YQL's type is named, when DuckDB binds the query,
+from the types of the values (typeof() is a constant then), united in YQL's order: a
+COALESCE of several folded from the left, a CASE's halves as yql_case unites them. Where
+it is not DuckDB's type of the value, the value is wrapped around in it (yql_int_as): a
+struct of the value as it is and converted is asked for one of them, and DuckDB drops the
+other, so that no row computes a conversion not asked for.
+
+Not followed: a COALESCE of several, or a CASE of more than two values, is converted once,
+to the type of all: a value an inner pair converts to a narrower type and the outer one
+to a wider (`COALESCE(u32, i32, i64)`: 4294967295 is -1 as the inner Int32, then as the
+Int64) keeps its own. A value that holds a conversion or check of its own (a nested IF,
+a `??` chain's inner pair) keeps DuckDB's type in the outer one, whose copies of it would
+multiply a level at a time; so does a value inside a lambda of the query's own, where
+DuckDB folds no lambda of the rewrites'.
 """
 
 from __future__ import annotations
