@@ -37,18 +37,6 @@ from yt_pipeline.yql_cast_types import column_type
 from yt_pipeline.yql_required import data_type, required_types, select_items, union_all_parts
 
 
-def _required_columns(source_types: Callable[[str], dict[str, str]] | None,
-                      source_required: Callable[[str], frozenset[str]] | None
-                      ) -> Callable[[str], dict[str, str]]:
-    """The required columns of the table at a path, with their YQL types."""
-    def columns(path: str) -> dict[str, str]:
-        if source_required is None:
-            return {}
-        kinds = source_types(path) if source_types is not None else {}
-        return {name: column_type(kinds.get(name, "")) or "" for name in source_required(path)}
-    return columns
-
-
 def utf8_columns(statement: str,
                  source_types: Callable[[str], dict[str, str]] | None = None,
                  source_required: Callable[[str], frozenset[str]] | None = None
@@ -118,3 +106,14 @@ def _text_types(statement: str, source_types: Callable[[str], dict[str, str]] | 
             types[name] = kind
     return types
 
+
+def _required_columns(source_types: Callable[[str], dict[str, str]] | None,
+                      source_required: Callable[[str], frozenset[str]] | None
+                      ) -> Callable[[str], dict[str, str]]:
+    """The required columns of the table at a path, with their YQL types."""
+    def columns(path: str) -> dict[str, str]:
+        if source_required is None:
+            return {}
+        kinds = source_types(path) if source_types is not None else {}
+        return {name: column_type(kinds.get(name, "")) or "" for name in source_required(path)}
+    return columns
