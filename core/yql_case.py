@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.yql_coalesce import if_checked
+from yt_pipeline.yql_int_common import case_converted
 
 #: how a CASE of the query's own is spelled until its check is written
 _MARKED = "Case"
@@ -111,6 +112,8 @@ def checked_case(value: str, branches: list[str]) -> str:
         return "(CASE " + " ".join(f"WHEN false THEN {v}" for v in values) + " END)"
 
     pairs.append((united(thens), otherwise))
+    # integers of mixed signedness in the type YQL unites them in (yql_int_common)
+    value = case_converted(value, thens, otherwise)
     for then, other in reversed(pairs):
         value = if_checked(value, then, other)
     return value

@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import re
 
+from yt_pipeline.yql_int_common import coalesce_converted, small_operand
 from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
-from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, type_key, yql_name
+from yt_pipeline.yql_mixed_types import type_key, yql_name
 
 _KEY = "yql_coalesce:"
 _IF_KEY = "yql_if:"
@@ -90,20 +91,6 @@ def _alike_literals(left: str, right: str) -> bool:
     return any(kind.fullmatch(left) and kind.fullmatch(right) for kind in (_INTEGER, _BOOL))
 
 
-def _small(operand: str) -> bool:
-    """An operand copied at little cost: a column, a literal, or a short expression holding
-    no check of its own (whose copies would multiply a level at a time). Such operands keep
-    the plain form, which DuckDB folds inside a lambda of the query's own too."""
-    return bool(PLAIN_OPERAND.fullmatch(operand)) or (
-        len(operand) <= _SMALL and "struct_extract(" not in operand
-        and not _MACRO_CALL.search(operand))
-
-
-_SMALL = 200
-#: a call of a macro of the rewrites, which names its arguments many times
-_MACRO_CALL = re.compile(r"\byql_\w+\(")
-
-
 def _checked(value: str, left: str, right: str, macro: str) -> str:
     """`value` with the check by `macro` of the types of `left` and `right` (the module's
     docstring). An operand other than a small one (_small) has its type named once, as
@@ -112,16 +99,18 @@ def _checked(value: str, left: str, right: str, macro: str) -> str:
     the query's own, which DuckDB does not fold so."""
     if _UNCHECKED.search(left) or _UNCHECKED.search(right) or _alike_literals(left, right):
         return value
-    plain = (_small(left) and _small(right)) or \
+    plain = (small_operand(left) and small_operand(right)) or \
         LAMBDA_PREFIX in left or LAMBDA_PREFIX in right
     key = type_key(left, right, macro, plain=plain)
     return f"(CASE WHEN struct_extract({{'ok': true}}, {key}) THEN {value} END)"
 
 
 def coalesced(left: str, right: str) -> str:
-    """`COALESCE(left, right)` with the check of its operands' types."""
+    """`COALESCE(left, right)` with the check of its operands' types, in YQL's type of
+    them where DuckDB's differs (yql_int_common)."""
     left, right = left.strip(), right.strip()
-    return _checked(f"COALESCE({left}, {right})", left, right, "yql_coalesce_key")
+    value = coalesce_converted(f"COALESCE({left}, {right})", [left, right])
+    return _checked(value, left, right, "yql_coalesce_key")
 
 
 def if_checked(value: str, then: str, otherwise: str) -> str:
@@ -133,12 +122,19 @@ def if_checked(value: str, then: str, otherwise: str) -> str:
 
 
 def coalesced_call(args: list[str]) -> str:
-    """YQL's COALESCE(a, b, c...) (NVL too): a left fold of checked pairs, as YQL folds it."""
-    value = args[0].strip()
+    """YQL's COALESCE(a, b, c...) (NVL too): a left fold of checked pairs, as YQL folds it,
+    in YQL's type of them (yql_int_common). Each pair's left operand is named by DuckDB's
+    COALESCE of the operands so far, of the type the nested pairs have: the nested ones
+    themselves, each check copying the one inside it, grew twice over an operand."""
+    args = [arg.strip() for arg in args]
     if len(args) == 1:
-        return f"COALESCE({value})"
-    for arg in args[1:]:
-        value = coalesced(value, arg)
+        return f"COALESCE({args[0]})"
+    value = coalesce_converted(f"COALESCE({', '.join(args)})", args)
+    # the first pair's check outermost: DuckDB binds it first, and its refusal is given,
+    # as YQL types the innermost Coalesce first
+    for count in range(len(args) - 1, 0, -1):
+        left = args[0] if count == 1 else f"COALESCE({', '.join(args[:count])})"
+        value = _checked(value, left, args[count], "yql_coalesce_key")
     return value
 
 

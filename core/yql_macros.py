@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from yt_pipeline.yql_coalesce import COALESCE_MACROS
+from yt_pipeline.yql_int_common import INT_COMMON_MACROS
 from yt_pipeline.yql_interval_cast import INTERVAL_CAST_MACROS
 from yt_pipeline.yql_mixed_types import COMPARE_MACROS
 from yt_pipeline.yql_operators import DIVISION_MACROS
@@ -34,7 +35,8 @@ def catalogue(arrow: bool) -> tuple[tuple[str, str, frozenset[str]], ...]:
     """(name, definition, the macros it calls) of every macro, in the order they are
     defined; the parsers' lambdas written `x -> ...` if `arrow` (DuckDB before 1.3)."""
     found = []
-    for text in (*DIVISION_MACROS, *COMPARE_MACROS, *COALESCE_MACROS, *TIME_ARITHMETIC_MACROS,
+    for text in (*DIVISION_MACROS, *COMPARE_MACROS, *COALESCE_MACROS, *INT_COMMON_MACROS,
+                 *TIME_ARITHMETIC_MACROS,
                  *INTERVAL_CAST_MACROS, *TIME_MACROS, *MATH_MACROS, *YSON_MACROS, *parse_macros(arrow)):
         match = _NAME.match(text)
         assert match is not None, text

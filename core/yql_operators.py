@@ -188,9 +188,17 @@ class _Group(msgspec.Struct):
     opening: str
     closing: str
     items: list[Any] = msgspec.field(default_factory=list)
+    #: its text, by whether operands are bound (_BINDING): a run renders each bracketed
+    #: atom it reads, and the rendering of the run renders it again, which nested brackets
+    #: multiplied a level at a time
+    rendered: dict[bool, str] = msgspec.field(default_factory=dict)
 
     def text(self) -> str:
-        return self.opening + rewrite_operators_in(self.items) + self.closing
+        binding = _BINDING.get()
+        if binding not in self.rendered:
+            self.rendered[binding] = (self.opening + rewrite_operators_in(self.items)
+                                      + self.closing)
+        return self.rendered[binding]
 
 
 def _grouped(text: str) -> list[Any]:

@@ -47,9 +47,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from yt_pipeline.yql_cast_types import cast_target, column_type, never_fails, number_literal_type
 from yt_pipeline.yql_rules import Token, statements
+from yt_pipeline.yql_united_types import Value, united_type
 
 #: the words that end a SELECT's list of result columns at its own depth
 _LIST_END = frozenset({"FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "WINDOW",
@@ -398,10 +400,13 @@ def _required_cast(expression: list[Token], source: SourceColumns) -> bool:
     return value_type is not None and target is not None and never_fails(value_type, target)
 
 
-def data_type(expression: list[Token], source: SourceColumns) -> str | None:
+def data_type(expression: list[Token], source: SourceColumns,
+              required: SourceColumns | None = None) -> str | None:
     """The YQL data type of `expression` (yql_cast_types' names) where the text tells it:
     a literal's, a column read's (of `source`), a count's (Uint64), a CAST's target, an
-    IF's, COALESCE's or CASE's whose values are all of one type."""
+    IF's, COALESCE's or CASE's common type of its values (yql_united_types), whose
+    Optional values are those `required` (the required columns read) does not tell
+    required; without it every value but a literal is taken as Optional."""
     if len(expression) >= 2 and expression[0].text == "(" and call_end(
             [Token("word", "", 0, 0), *expression]) == len(expression) + 1:
         return data_type(expression[1:-1], source)
@@ -423,15 +428,69 @@ def data_type(expression: list[Token], source: SourceColumns) -> str | None:
         return columns.get(read) or None
     if _is_count(expression) or _is_numbering(expression):
         return "Uint64"
-    branches = _branches(expression)
-    if branches is not None:
-        # IF, COALESCE and CASE give their values' common type: a NULL adds none, and
-        # values of one data type have it (other common types are not followed here)
-        kinds = {data_type(value, source) for value in branches
-                 if [token.text.upper() for token in value] != ["NULL"]}
-        return kinds.pop() if len(kinds) == 1 and None not in kinds else None
+    tree = united_values(expression)
+    if tree is not None:
+        return united_type(tree, lambda value: _value(value, source, required)).kind
     parts = _cast_parts(expression)
     return cast_target(parts[1]) if parts is not None else None
+
+
+def united_values(expression: list[Token]) -> Any:
+    """`expression` as the Ifs and Coalesces YQL makes of it (yql_united_types' tree):
+    IF(c, a[, b]), COALESCE and NVL (folded from the left), `a ?? b ...` of whole operands
+    (from the right), CASE ... ELSE ... END (halves of its THEN values, then the ELSE:
+    yql_case); None for another expression."""
+    end = call_end(expression)
+    word = expression[0].text.upper() if expression else ""
+    if end == len(expression) and word == "IF":
+        found = _arguments(expression, end)
+        if len(found) not in (2, 3):
+            return None
+        otherwise = found[2] if len(found) == 3 else [Token("word", "NULL", 0, 0)]
+        return ("if", _node(found[1]), _node(otherwise))
+    if end == len(expression) and word in ("COALESCE", "NVL"):
+        found = _arguments(expression, end)
+        tree = _node(found[0])
+        for argument in found[1:]:
+            tree = ("coalesce", tree, _node(argument))
+        return tree
+    parts = _coalesce_parts(expression)
+    if parts is not None:
+        if not all(_whole(part) for part in parts):
+            return None
+        tree = _node(parts[-1])
+        for part in reversed(parts[:-1]):
+            tree = ("coalesce", _node(part), tree)
+        return tree
+    values = _case_values(expression)
+    if values is None:
+        return None
+
+    def halves(found: list[list[Token]]) -> Any:
+        if len(found) == 1:
+            return _node(found[0])
+        middle = len(found) // 2
+        return ("if", halves(found[:middle]), halves(found[middle:]))
+
+    return ("if", halves(values[:-1]), _node(values[-1])) if len(values) > 1 else None
+
+
+def _node(value: list[Token]) -> Any:
+    """A value of an If or Coalesce: the tree of its own, or its tokens."""
+    tree = united_values(value) if value else None
+    return tree if tree is not None else value
+
+
+def _value(value: list[Token], source: SourceColumns, required: SourceColumns | None
+           ) -> Value:
+    """What YQL's common type of `value` with another depends on (yql_united_types)."""
+    if [token.text.upper() for token in value] == ["NULL"]:
+        return Value(None, null=True)
+    string_literal = (len(value) == 1 and value[0].kind == "string") or (
+        _string_suffix(value) and value[1].text.lower() == "s")
+    not_optional = _is_literal(value) or (required is not None
+                                          and _not_optional(value, required))
+    return Value(data_type(value, source, required), string_literal, not_optional)
 
 
 #: the window functions of a Uint64 that is never NULL
@@ -542,19 +601,6 @@ def _coalesce_parts(expression: list[Token]) -> list[list[Token]] | None:
         parts[-1].append(expression[index])
         index += 1
     return parts if len(parts) >= 2 and all(parts) else None
-
-
-def _branches(expression: list[Token]) -> list[list[Token]] | None:
-    """The values `expression` gives one of, when it is IF(c, a[, b]), COALESCE(...),
-    NVL(...), `a ?? b ...` of whole operands, or CASE ... ELSE ... END; else None."""
-    end = call_end(expression)
-    if end == len(expression) and expression[0].text.upper() in ("IF", "COALESCE", "NVL"):
-        found = _arguments(expression, end)
-        return found[1:] if expression[0].text.upper() == "IF" else found
-    parts = _coalesce_parts(expression)
-    if parts is not None:
-        return parts if all(_whole(part) for part in parts) else None
-    return _case_values(expression)
 
 
 def _whole(operand: list[Token]) -> bool:

@@ -35,6 +35,7 @@ from yt_pipeline.yql_functions import (
     unwrap_failure,
 )
 from yt_pipeline.yql_in import rewrite_in
+from yt_pipeline.yql_int_common import unconverted_in_lambdas
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
@@ -473,6 +474,9 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = rewrite_group_by_names(text)
     text = rewrite_operators(text, literals)
     text = expand_case_branches(text)
+    # the conversions of integers of mixed signedness cannot bind inside a lambda of the
+    # query's own (yql_int_common)
+    text = unconverted_in_lambdas(text)
     text = _FLOAT.sub(lambda m: f"CAST({m.group(1)} AS FLOAT)", text)
     text = _REAL.sub(lambda m: m.group(1) + "e0", text)
     text = _SUFFIXED.sub(lambda m: f"CAST({m.group(1)} AS {_SUFFIXES[m.group(2).lower()]})",

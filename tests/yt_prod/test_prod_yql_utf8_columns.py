@@ -140,3 +140,37 @@ def test_a_utf8_column_takes_text_of_valid_utf8_only():
     assert refused_value("u", "utf8", "\udcff") == "Not a valid utf8 string"
     assert refused_value("u", "utf8", 5) == \
         'Invalid type of column "u": expected type "utf8" or "null" but got "int64"'
+
+
+def test_a_string_literal_mixed_with_a_utf8_is_converted_as_yql_converts_it(prod_client,
+                                                                           tmp_path):
+    # IfWrapper and CoalesceWrapper (type_ann_core.cpp) type their values with
+    # SilentInferCommonType (yql_expr_type_annotation.cpp): it converts a Coalesce's right
+    # operand, or an If's THEN value, to the other's type first, else the other to its type;
+    # but an Optional value converts to no type that is not one, so an Optional THEN value
+    # is converted second. TryConvertTo makes a String literal a Utf8 and a Utf8 a String,
+    # so the type is the Utf8 where the literal goes first. `u` is Optional, `ru` required
+    both = dev_and_fake(prod_client, tmp_path, SOURCE,
+                        "INSERT INTO `//tmp/t` WITH TRUNCATE "
+                        "SELECT CAST(s AS Utf8) AS u, s, 'req'u AS ru FROM `//tmp/src`")
+    assert written_columns(both, (
+        "SELECT COALESCE(u, 'x') AS coalesce_u, u ?? 'x' AS question_u, NVL(u, 'x') AS nvl_u, "
+        "COALESCE(u, 'x', 'y') AS coalesce_more, IF(s = 'text', u, 'x') AS if_u, "
+        "IF(s = 'text', 'x', u) AS if_literal_first, "
+        "CASE WHEN s = 'a' THEN u ELSE 'x' END AS case_u, "
+        "IF(s = 'text', ru, 'x') AS if_required, IF(s = 'text', 'x', ru) AS if_required_else, "
+        "COALESCE(u, s) AS coalesce_column FROM `//tmp/t`")) == {
+        "coalesce_u": ("utf8", True), "question_u": ("utf8", True), "nvl_u": ("utf8", True),
+        "coalesce_more": ("utf8", True), "if_u": ("utf8", False),
+        "if_literal_first": ("utf8", False), "case_u": ("utf8", False),
+        # a required Utf8 THEN value goes first: it becomes a String
+        "if_required": ("string", True), "if_required_else": ("utf8", True),
+        # a String column is no literal: the Utf8 becomes a String
+        "coalesce_column": ("string", False)}
+    assert same_rows(both, "SELECT coalesce_u, if_u, if_required FROM `//tmp/o`") == [
+        {"coalesce_u": "text", "if_u": "text", "if_required": "req"}]
+    # the Utf8 goes into the table's `utf8` column, where a String would be refused
+    for client in both:
+        client.run_yql("INSERT INTO `//tmp/t` SELECT COALESCE(u, 'x') AS u, s, ru "
+                       "FROM `//tmp/t`")
+    assert same_rows(both, "SELECT u FROM `//tmp/t`") == [{"u": "text"}, {"u": "text"}]

@@ -462,7 +462,7 @@ class Executor:
         statement.required = required_columns(statement.text, self._source_required,
                                               self._source_types)
         # a Utf8 column is written `utf8` (yql_utf8), of the same DuckDB VARCHAR
-        utf8 = utf8_columns(statement.text, self._source_types)
+        utf8 = utf8_columns(statement.text, self._source_types, self._source_required)
         self.executed = f"DESCRIBE {sql}"
         described = self.connection.execute(self.executed).fetchall()
         columns = [(str(row[0]), str(row[1])) for row in described]

@@ -534,7 +534,7 @@ class QueryRunner:
             names = {h.name for h in hidden}
             rows = [{c: v for c, v in row.items() if c not in names} for row in rows]
         # a text column YQL types Utf8 is written `utf8` (yql_utf8)
-        utf8 = utf8_columns(statement, self._source_types) & {
+        utf8 = utf8_columns(statement, self._source_types, self._source_required) & {
             name for name, kind in described if kind == "VARCHAR"}
         self._write(target, written, rows, truncate=insert.truncate,
                     required=required, ordered=key, utf8=utf8,

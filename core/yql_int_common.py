@@ -1,0 +1,273 @@
+"""IF, COALESCE, NVL, `??` and CASE of integers of mixed signedness typed as YQL types
+them, where DuckDB gives them its own common type: an IF of a Uint32 and an Int32 is a
+BIGINT in DuckDB, holding 4294967295 as it is, and an Int32 in YQL, holding it as -1.
+
+YQL types the two values of an If (IfWrapper) and of a Coalesce (CoalesceWrapper, in
+yql/essentials/core/type_ann/type_ann_core.cpp, ydb-platform/ydb) with SilentInferCommonType
+(yql/essentials/core/yql_expr_type_annotation.cpp): it converts the first value to the
+second's type, else the second to the first's, the first being the THEN value of an If and
+the right one of a Coalesce (whose left one's Optional is taken off first). TryConvertTo
+converts a number to a type of its level or above (GetNumericDataTypeLevel: Uint8, Int8,
+Uint16, Int16, Uint32, Int32, Uint64, Int64, Float, Double), so two integers get the one of
+the higher level: the signed one when the unsigned one is not wider, else the unsigned one.
+It also converts an integer literal to any integer type that holds its value
+(AllowIntegralConversion), so `u32 ?? 1` stays a Uint32, and `IF(c, 1, u32)` too: a literal
+tried first that fits gives the other value's type. Where the THEN value is Optional (a
+column, as YT's columns mostly are) and the ELSE one not, the ELSE one is tried first
+(SilentInferCommonType retries with it Just-wrapped): `IF(c, u32, 1)` is a Uint32 too.
+The text does not tell here whether a THEN value is Optional, and it is taken as Optional
+unless it is a literal.
+
+The converted values are YQL's Convert (BitCast's callable too), a static_cast for two
+integers (TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp):
+a value the common type does not hold wraps around, 4294967295 as an Int32 being -1.
+
+How it is written for DuckDB: DuckDB gives the value (a CASE or COALESCE) its own common
+type, which holds every value exactly. YQL's type is named, when DuckDB binds the query,
+from the types of the values (typeof() is a constant then), united in YQL's order: a
+COALESCE of several folded from the left, a CASE's halves as yql_case unites them. Where
+it is not DuckDB's type of the value, the value is wrapped around in it (yql_int_as): a
+struct of the value as it is and converted is asked for one of them, and DuckDB drops the
+other, so that no row computes a conversion not asked for.
+
+Not followed: a COALESCE of several, or a CASE of more than two values, is converted once,
+to the type of all: a value an inner pair converts to a narrower type and the outer one
+to a wider (`COALESCE(u32, i32, i64)`: 4294967295 is -1 as the inner Int32, then as the
+Int64) keeps its own. A value that holds a conversion or check of its own (a nested IF,
+a `??` chain's inner pair) keeps DuckDB's type in the outer one, whose copies of it would
+multiply a level at a time; so does a value inside a lambda of the query's own, where
+DuckDB folds no lambda of the rewrites'.
+"""
+
+from __future__ import annotations
+
+import re
+
+from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
+from yt_pipeline.yql_mixed_types import PLAIN_OPERAND
+
+#: DuckDB's integer types (typeof()'s names), with their width and signedness; a HUGEINT
+#: stands for YQL's Int64, as DuckDB reads a table's Int64 column as one when its values
+#: need it (column_types.YQL_COLUMN_TYPES)
+_TYPES = {"TINYINT": (8, True), "SMALLINT": (16, True), "INTEGER": (32, True),
+          "BIGINT": (64, True), "HUGEINT": (64, True), "UTINYINT": (8, False),
+          "USMALLINT": (16, False), "UINTEGER": (32, False), "UBIGINT": (64, False)}
+#: the types in the order of GetNumericDataTypeLevel, a HUGEINT just after a BIGINT (both
+#: Int64: DuckDB's common type of the two is a HUGEINT), a NULL first (it adds no type); a
+#: type's rank is its place here, any other type's a rank past them all, which names none.
+#: The macros name each argument once, by looking it up in a list: a macro's argument is
+#: copied wherever its body names it (a `CASE t WHEN` names `t` once a branch), and
+#: joins nest
+_ORDER = ('"NULL"', "UTINYINT", "TINYINT", "USMALLINT", "SMALLINT", "UINTEGER", "INTEGER",
+          "UBIGINT", "BIGINT", "HUGEINT")
+_ORDER_LIST = "[" + ", ".join(f"'{name}'" for name in _ORDER) + "]"
+_RANK = f"CREATE OR REPLACE MACRO yql_int_rank(t) AS COALESCE(list_position({_ORDER_LIST}, t), 1000)"
+_NAME = f"CREATE OR REPLACE MACRO yql_int_name(r) AS {_ORDER_LIST}[r]"
+#: whether the integer `v` fits the type `t`
+_INTEGERS = [name for name in _ORDER if name in _TYPES]
+_LOWS = ", ".join(f"{-(1 << (_TYPES[n][0] - 1)) if _TYPES[n][1] else 0}::HUGEINT"
+                  for n in _INTEGERS)
+_HIGHS = ", ".join(f"{(1 << (_TYPES[n][0] - 1 if _TYPES[n][1] else _TYPES[n][0])) - 1}::HUGEINT"
+                   for n in _INTEGERS)
+_INTEGER_LIST = "[" + ", ".join(f"'{name}'" for name in _INTEGERS) + "]"
+_FITS = ("CREATE OR REPLACE MACRO yql_int_fits(v, t) AS COALESCE(list_transform("
+         f"[list_position({_INTEGER_LIST}, t)], lambda yql_at: v BETWEEN [{_LOWS}][yql_at] "
+         f"AND [{_HIGHS}][yql_at])[1], false)")
+#: the DuckDB name of the type YQL gives two values of types `ta` and `tb` (the one of the
+#: higher level), NULL when either is no integer (a NULL adds no type)
+_JOIN = ("CREATE OR REPLACE MACRO yql_int_join(ta, tb) AS "
+         "yql_int_name(greatest(yql_int_rank(ta), yql_int_rank(tb)))")
+#: the same where the value of type `ta`, tried first, is the integer literal `v`: the type
+#: `tb` when it holds `v`
+_JOIN_LITERAL = ("CREATE OR REPLACE MACRO yql_int_join_literal(ta, tb, v) AS "
+                 "CASE WHEN yql_int_fits(v, tb) THEN tb ELSE yql_int_join(ta, tb) END")
+#: 'same' where the type `joined` YQL gives is DuckDB's own `duckdb_type` of the value (or
+#: no integer type), else `joined`
+_SETTLE = ("CREATE OR REPLACE MACRO yql_int_settle(joined, duckdb_type) AS CASE "
+           "WHEN joined IS NULL OR joined = duckdb_type THEN 'same' ELSE joined END")
+#: the key of the typed NULL of the type `joined` names (yql_int_typed_null)
+_KEY = ("CREATE OR REPLACE MACRO yql_int_key(joined) AS "
+        "CASE WHEN joined IS NULL OR joined = '\"NULL\"' THEN 'same' ELSE joined END")
+#: a NULL of the type named `k` (a BOOLEAN one for 'same')
+_TYPED_NULL = ("CREATE OR REPLACE MACRO yql_int_typed_null(k) AS struct_extract("
+               "{'same': TRY_CAST(NULL AS BOOLEAN), "
+               + ", ".join(f"'{name}': TRY_CAST(NULL AS {name})" for name in _TYPES)
+               + "}, k)")
+#: `p.v` wrapped around in the type of `p.t` (a typed NULL), taken as text first so that
+#: a value of a type no integer cast takes still binds
+_WRAPPED = ("CREATE OR REPLACE MACRO yql_int_wrapped(p) AS struct_extract({'BOOLEAN': NULL, "
+            + ", ".join(f"'{name}': TRY_CAST(yql_wrap(TRY_CAST(p.v AS VARCHAR), {bits}, "
+                        f"{str(signed).lower()}) AS {name})"
+                        for name, (bits, signed) in _TYPES.items())
+            + "}, typeof(p.t))")
+#: `v` in the type `joined` names, where it is not DuckDB's type of `v` (yql_int_settle):
+#: the struct's other field is dropped by DuckDB, costing no row anything
+_AS = ("CREATE OR REPLACE MACRO yql_int_as(v, joined) AS struct_extract({'same': v, "
+       "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key(joined))}], "
+       "lambda yql_p: yql_int_wrapped(yql_p))[1]}, CASE WHEN "
+       "yql_int_settle(joined, typeof(v)) = 'same' THEN 'same' ELSE 'conv' END)")
+#: the macros a connection running YQL defines (yql_macros), after yql_operators' yql_wrap
+INT_COMMON_MACROS = (_RANK, _NAME, _FITS, _JOIN, _JOIN_LITERAL, _SETTLE, _KEY,
+                     _TYPED_NULL, _WRAPPED, _AS)
+
+#: an integer literal as the rewrites leave it: `7`, `-7`, `(-7)`, `7u` (YQL's suffixes:
+#: yql/essentials/docs/en/syntax/lexer.md)
+_LITERAL = re.compile(r"\(?\s*([-+]?)\s*(\d+)(ul|ut|us|u|l|s|t)?\s*\)?", re.I)
+#: a value whose copies would bind a subquery or a window again
+_UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
+#: a call of a rewrite's macro, which names its arguments many times
+_MACRO_CALL = re.compile(r"\byql_\w+\(")
+#: a value longer than this is not small (small_operand)
+_SMALL = 200
+
+
+def small_operand(operand: str) -> bool:
+    """An operand copied at little cost: a column, a literal, or a short expression holding
+    no check or conversion of its own (whose copies would multiply a level at a time)."""
+    return bool(PLAIN_OPERAND.fullmatch(operand)) or (
+        len(operand) <= _SMALL and "struct_extract(" not in operand
+        and not _MACRO_CALL.search(operand))
+
+
+def integer_literal(operand: str) -> int | None:
+    """The number of an integer literal, or None. A negated unsigned literal (`-1u`) is
+    left out: YQL negates it in its own type."""
+    found = _LITERAL.fullmatch(operand.strip())
+    if not found:
+        return None
+    sign, digits, suffix = found.groups()
+    if sign == "-" and suffix and suffix.lower().startswith("u"):
+        return None
+    return -int(digits) if sign == "-" else int(digits)
+
+
+class Joined:
+    """The type YQL gives a value that is one of `values`, as a DuckDB expression of the
+    names of their types (yql_types[i], one a value), built the order YQL unites them."""
+
+    def __init__(self, values: list[str]):
+        self.values = [value.strip() for value in values]
+        self.literal = [integer_literal(value) for value in self.values]
+
+    def leaf(self, index: int) -> tuple[str, int | None]:
+        """The type of the value at `index`, and its number when it is a literal."""
+        return f"yql_types[{index + 1}]", self.literal[index]
+
+    @staticmethod
+    def pair(first: tuple[str, int | None], other: tuple[str, int | None]
+             ) -> tuple[str, int | None]:
+        """The type of two united values, `first` tried first; the result is no literal."""
+        if first[1] is None:
+            return f"yql_int_join({first[0]}, {other[0]})", None
+        return f"yql_int_join_literal({first[0]}, {other[0]}, {first[1]})", None
+
+    def if_pair(self, then: tuple[str, int | None], otherwise: tuple[str, int | None]
+                ) -> tuple[str, int | None]:
+        """The type of an If's two values: a literal THEN value is tried first, else a
+        literal ELSE value (the THEN one taken as Optional: the module's docstring)."""
+        if then[1] is None and otherwise[1] is not None:
+            return self.pair(otherwise, then)
+        return self.pair(then, otherwise)
+
+
+def converted(value: str, joined: Joined, united: tuple[str, int | None]) -> str:
+    """`value`, which DuckDB types as its own common type of `joined`'s values, in the
+    type YQL gives them, `united` (see the module's docstring)."""
+    values = joined.values
+    if any(_UNCHECKED.search(item) or LAMBDA_PREFIX in item or not small_operand(item)
+           for item in values):
+        # a lambda of the query's own does not fold the names' list; a larger value
+        # holding a check or conversion of its own would be copied a level at a time
+        return value
+    if all(number is not None for number in joined.literal):
+        return value  # literals alone: DuckDB types them as YQL does
+    types = ", ".join(f"typeof({item})" for item in values)
+    joined_type = f"list_transform([[{types}]], lambda yql_types: {united[0]})[1]"
+    return f"yql_int_as({value}, {joined_type})"
+
+
+def if_converted(value: str, then: str, otherwise: str) -> str:
+    """`value`, YQL's IF(c, then, otherwise) written for DuckDB, in YQL's type of its
+    values."""
+    joined = Joined([then, otherwise])
+    return converted(value, joined, joined.if_pair(joined.leaf(0), joined.leaf(1)))
+
+
+def coalesce_converted(value: str, operands: list[str]) -> str:
+    """`value`, YQL's COALESCE of `operands` written for DuckDB, in YQL's type of them:
+    folded from the left, each right operand tried first. The fold is a list_reduce, as
+    nested calls of yql_int_join would copy the type named so far at each level."""
+    joined = Joined(operands)
+    if len(operands) == 2:
+        return converted(value, joined, joined.pair(joined.leaf(1), joined.leaf(0)))
+    items = ", ".join(
+        f"{{'t': yql_types[{index + 1}], 'v': TRY_CAST({'NULL' if number is None else number}"
+        " AS HUGEINT)}" for index, number in enumerate(joined.literal))
+    folded = (f"list_reduce([{items}], lambda yql_acc, yql_next: {{'t': yql_int_join_literal("
+              "yql_next.t, yql_acc.t, yql_next.v), 'v': TRY_CAST(NULL AS HUGEINT)}).t")
+    return converted(value, joined, (folded, None))
+
+
+def case_converted(value: str, thens: list[str], otherwise: str) -> str:
+    """`value`, a CASE of THEN values `thens` and ELSE value `otherwise`, in YQL's type of
+    them: YQL's If of halves of the THEN values (yql_case), then of those and the ELSE."""
+    joined = Joined([*thens, otherwise])
+
+    def halves(first: int, end: int) -> tuple[str, int | None]:
+        if end - first == 1:
+            return joined.leaf(first)
+        middle = first + (end - first) // 2
+        return joined.if_pair(halves(first, middle), halves(middle, end))
+
+    united = joined.if_pair(halves(0, len(thens)), joined.leaf(len(thens)))
+    return converted(value, joined, united)
+
+
+#: where a lambda of the query's own starts (yql_lambdas): its body follows, bracketed
+_QUERY_LAMBDA = re.compile(r"\blambda " + LAMBDA_PREFIX + r"\w+(?:\s*,\s*" + LAMBDA_PREFIX
+                           + r"\w+)*\s*:\s*\(")
+_CONVERTED = "yql_int_as("
+
+
+def unconverted_in_lambdas(text: str) -> str:
+    """`text` with each conversion (`converted`) inside a lambda of the query's own left
+    as DuckDB's value: DuckDB folds no list of type names there, and the conversion could
+    not bind. The value keeps DuckDB's common type there."""
+    for found in reversed(list(_QUERY_LAMBDA.finditer(text))):
+        start = found.end() - 1
+        end = _closing(text, start)
+        body = text[start:end + 1]
+        while _CONVERTED in body:
+            at = body.rindex(_CONVERTED)  # the innermost first
+            close = _closing(body, at + len(_CONVERTED) - 1)
+            value_start = at + len(_CONVERTED)
+            value_end = _depth_zero_comma(body, value_start)
+            body = body[:at] + "(" + body[value_start:value_end] + ")" + body[close + 1:]
+        text = text[:start] + body + text[end + 1:]
+    return text
+
+
+def _closing(text: str, opening: int) -> int:
+    """Where the bracket opening at `opening` closes (strings are markers: no quote holds
+    one)."""
+    depth = 0
+    for at in range(opening, len(text)):
+        if text[at] in "([{":
+            depth += 1
+        elif text[at] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return at
+    raise ValueError("an unbalanced bracket in a rewritten statement")
+
+
+def _depth_zero_comma(text: str, start: int) -> int:
+    depth = 0
+    for at in range(start, len(text)):
+        if text[at] in "([{":
+            depth += 1
+        elif text[at] in ")]}":
+            depth -= 1
+        elif text[at] == "," and depth == 0:
+            return at
+    raise ValueError("a conversion's value has no end")

@@ -1,0 +1,83 @@
+"""IF, COALESCE, NVL, `??` and CASE of integers of mixed signedness are typed as YQL types
+them, in dev and on the fake query tracker alike (core/yql_int_common.py), where DuckDB gave
+its own wider type (an IF of a Uint32 and an Int32 was written `int64`, holding 4294967295).
+
+Sources (ydb-platform/ydb, the YQL YTsaurus runs): IfWrapper and CoalesceWrapper in
+yql/essentials/core/type_ann/type_ann_core.cpp type their two values with
+SilentInferCommonType (yql/essentials/core/yql_expr_type_annotation.cpp), which converts the
+THEN value (a Coalesce's right one) to the other's type, else the other to its type;
+TryConvertTo converts a number to a type of its GetNumericDataTypeLevel or above (Uint8,
+Int8, Uint16, Int16, Uint32, Int32, Uint64, Int64), and an integer literal to any integer
+type holding it (AllowIntegralConversion). The converted value is Convert, a static_cast
+for integers (TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp),
+so a value the type does not hold wraps around. CASE is an If of its values (CaseRule in
+yql/essentials/sql/v1/sql_expression.cpp).
+"""
+
+from __future__ import annotations
+
+import pytest
+from yql_alike import dev_and_fake_table, same_rows, written_columns
+
+pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
+
+SCHEMA = [{"name": name, "type": kind} for name, kind in (
+    ("k", "int64"), ("b", "boolean"), ("u8", "uint8"), ("i8", "int8"), ("u16", "uint16"),
+    ("u32", "uint32"), ("i32", "int32"), ("u64", "uint64"), ("i64", "int64"))]
+#: each unsigned column at its type's greatest value, each signed one at -1
+ROWS = [{"k": 1, "b": True, "u8": 255, "i8": -1, "u16": 65535, "u32": 4294967295, "i32": -1,
+         "u64": 18446744073709551615, "i64": -1}]
+
+
+@pytest.fixture
+def both(prod_client, tmp_path):
+    return dev_and_fake_table(prod_client, tmp_path, "//tmp/src", SCHEMA, ROWS)
+
+
+def test_the_higher_level_is_the_type_and_the_other_value_wraps_around(both):
+    columns = written_columns(both, (
+        "SELECT IF(k = 1, CAST(4294967295 AS Uint32), CAST(-1 AS Int32)) AS if_cast, "
+        "IF(b, u32, i32) AS if_columns, COALESCE(u32, i32) AS coalesce_columns, "
+        "NVL(u8, i8) AS nvl_columns, u64 ?? i64 AS question_columns, "
+        "CASE WHEN b THEN i8 ELSE u64 END AS case_unsigned_wider, "
+        "IF(b, u16, i8) AS if_unsigned_wider FROM `//tmp/src`"))
+    # a Uint32 with an Int32 is an Int32, a Uint8 with an Int8 an Int8, a Uint64 with an
+    # Int64 an Int64: the signed type is a level above the unsigned one as wide; a wider
+    # unsigned type is above the signed one
+    assert {name: kind for name, (kind, _) in columns.items()} == {
+        "if_cast": "int32", "if_columns": "int32", "coalesce_columns": "int32",
+        "nvl_columns": "int8", "question_columns": "int64", "case_unsigned_wider": "uint64",
+        "if_unsigned_wider": "uint16"}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
+        "if_cast": -1, "if_columns": -1, "coalesce_columns": -1, "nvl_columns": -1,
+        "question_columns": -1, "case_unsigned_wider": 18446744073709551615,
+        "if_unsigned_wider": 65535}]
+
+
+def test_an_integer_literal_that_fits_takes_the_other_values_type(both):
+    # `u32 ?? 1`: the literal is converted to the Uint32; -1 fits no Uint32, and the Uint32
+    # is converted to the literal's Int32. A Coalesce with a right operand not Optional is
+    # not Optional (CoalesceWrapper: the common type of the left one's item type)
+    columns = written_columns(both, (
+        "SELECT COALESCE(u32, 1) AS fits, COALESCE(u32, -1) AS not_fitting, "
+        "COALESCE(u64, -1) AS into_uint64, IF(b, 1, u32) AS then_literal, "
+        "IF(b, u32, -1) AS else_literal FROM `//tmp/src`"))
+    assert columns == {
+        "fits": ("uint32", True), "not_fitting": ("int32", True),
+        "into_uint64": ("uint64", True), "then_literal": ("uint32", False),
+        "else_literal": ("int32", False)}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
+        "fits": 4294967295, "not_fitting": -1, "into_uint64": 18446744073709551615,
+        "then_literal": 1, "else_literal": -1}]
+
+
+def test_a_coalesce_of_several_and_a_case_of_several_values(both):
+    # COALESCE folds from the left: Coalesce(Coalesce(i8, u8), u16) is of the Uint16 (the
+    # Int8 above the Uint8, the Uint16 above the Int8); CASE's halves: If(If(u32, i32), i8)
+    # is an Int32
+    columns = written_columns(both, (
+        "SELECT COALESCE(i8, u8, u16) AS coalesced, "
+        "CASE WHEN k = 2 THEN u32 WHEN k = 1 THEN i32 ELSE i8 END AS cased FROM `//tmp/src`"))
+    assert {name: kind for name, (kind, _) in columns.items()} == {
+        "coalesced": "uint16", "cased": "int32"}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{"coalesced": 65535, "cased": -1}]
