@@ -21,11 +21,19 @@ from types import FrameType
 SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
 
 
+#: set once the run took a SIGTERM: a service manager (systemd's control-group kill) or a
+#: container's stop signals every process at once, dev jobs too, and the thread that sees
+#: such a job end must tell a job stopped with the run from one that failed
+#: (yt_pipeline_dev.processes)
+SIGTERM_TAKEN = threading.Event()
+
+
 class Terminated(KeyboardInterrupt):
     """A SIGTERM, raised where the main thread was, to take Ctrl-C's way out."""
 
 
 def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    SIGTERM_TAKEN.set()
     raise Terminated(f"signal {signum}")
 
 
@@ -40,6 +48,7 @@ def sigterm_interrupts() -> Iterator[None]:
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield
         return
+    SIGTERM_TAKEN.clear()
     signal.signal(signal.SIGTERM, raise_terminated)
     try:
         yield

@@ -148,6 +148,33 @@ SIGNALS_ITSELF = WRITE.replace("        return debug",
                                "        return debug")
 
 
+def test_sigterm_to_the_run_and_its_jobs_at_once_resumes_to_every_row(tmp_path):
+    """systemd (KillMode=control-group) and a container's stop send SIGTERM to every process
+    at once, the dev jobs too: the run still ends as after Ctrl-C, no job is run again,
+    and `--resume` gives every row once."""
+    root = _pipeline(tmp_path / "p")
+    pids = tmp_path / "pids"
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(pids.iterdir())) < 2:
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    for job in pids.iterdir():
+        os.kill(int(job.name), signal.SIGTERM)
+    run.send_signal(signal.SIGTERM)
+    _out, err = run.communicate(timeout=30)
+    assert run.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), err
+    assert "running it again" not in err, err
+    (tmp_path / "hold").unlink()
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
+
+
 @pytest.mark.parametrize("mode", ["dev", "prod"])
 def test_a_program_s_own_sigterm_handler_is_kept(tmp_path, request, mode):
     """A program that embeds a run and handles SIGTERM itself keeps its handler: the run

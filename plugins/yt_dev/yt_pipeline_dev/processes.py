@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from yt_pipeline import job_fds, job_memory, job_statistics
+from yt_pipeline.term_signal import SIGTERM_TAKEN
 from yt_pipeline.yson_size import may_reach
 from yt_pipeline_dev import job_leftovers
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
@@ -128,6 +129,8 @@ class JobFailure(Exception):
     #: the job's error in the cluster's words (a row or a switch its output refused), told
     #: after which attempt it was, as prod tells a failed job (failed_jobs.FailedJob.told)
     detail: str = ""
+    #: the signal that ended the job, when one from outside did
+    killed_by: int | None = None
 
     def told(self) -> str:
         """`failed on its attempt 3: Unknown column "x" in strict schema`: what the job
@@ -180,7 +183,7 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
                 return
             except JobFailure as exc:
                 exc.attempt = attempt
-                if exc.reason == "stopped" or _exiting.is_set():
+                if exc.reason == "stopped" or _exiting.is_set() or _ended_with_the_run(exc):
                     # killed as the driver exits (Ctrl-C, SIGTERM: _kill_leftovers), not
                     # failed: not run again, nor reported as a job failure
                     exc.reason = "stopped"
@@ -226,6 +229,19 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
         # is incomplete and must not become a table
         raise stopped[0]
     return [r for r in results if isinstance(r, dict)]
+
+
+#: how long the thread of a job SIGTERM ended waits for the run to take its own SIGTERM
+_RUN_SIGTERM_WAIT_S = 1.0
+
+
+def _ended_with_the_run(failure: JobFailure) -> bool:
+    """Whether a job SIGTERM ended was signalled with the run itself, as a service manager
+    or a container's stop signals every process at once. The job's end may be seen before
+    the run's main thread takes its own signal, so it is waited for a moment; a job that
+    SIGTERM ended alone is run again as any failed job, that moment later (a cluster stops
+    a job with SIGKILL, never SIGTERM)."""
+    return failure.killed_by == signal.SIGTERM and SIGTERM_TAKEN.wait(_RUN_SIGTERM_WAIT_S)
 
 
 def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Event) -> dict:
@@ -299,13 +315,14 @@ def _start_and_wait(index: int, job: Job, timeout_s: float | None,
         return {"index": index, "seconds": int(seconds * 1000),
                 "statistics": _statistics(index, job)}
     code = proc.returncode
-    if reason is None and code < 0:
-        reason, code = f"was killed by signal {_signal_name(-code)}", None
+    killed_by = -code if reason is None and code < 0 else None
+    if killed_by is not None:
+        reason, code = f"was killed by signal {_signal_name(killed_by)}", None
     elif reason is None:
         reason = "failed"
     else:
         code = None  # killed by us: the reason says why, the -9 would only confuse
-    raise JobFailure(index, code, reason, job.stderr)
+    raise JobFailure(index, code, reason, job.stderr, killed_by=killed_by)
 
 
 def _open_stdout(path: Path) -> BinaryIO:
