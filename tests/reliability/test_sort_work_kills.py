@@ -147,6 +147,7 @@ def sorted_table(dev: Path, base: list[dict]) -> None:
     """//t/s of strict schema sorted by k, i holding `base` (in order)."""
     from yt_pipeline.operations import OperationSpec
     from yt_pipeline_dev.client import DevClient
+    from yt_pipeline_dev import later_removal
     from yt_pipeline_dev.launcher import launch
 
     client = DevClient(dev)
@@ -159,6 +160,9 @@ def sorted_table(dev: Path, base: list[dict]) -> None:
                                  stage_dir=stage_dir, pipeline_dir=dev.parent,
                                  input_tables=["//t/s"], output_tables=["//t/s"],
                                  sort_by=["k", "i"]))
+    # the sort's sandbox is removed in a thread (later_removal): wait for it, or a copy of
+    # the dev folder made now may list a file the thread removes before it is copied
+    later_removal.wait()
     assert client.sort_order("//t/s") == ["k", "i"]
 
 
