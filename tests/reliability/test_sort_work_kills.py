@@ -146,8 +146,8 @@ client.run_yql("INSERT INTO `//t/s` SELECT * FROM `//t/src`")
 def sorted_table(dev: Path, base: list[dict]) -> None:
     """//t/s of strict schema sorted by k, i holding `base` (in order)."""
     from yt_pipeline.operations import OperationSpec
-    from yt_pipeline_dev.client import DevClient
     from yt_pipeline_dev import later_removal
+    from yt_pipeline_dev.client import DevClient
     from yt_pipeline_dev.launcher import launch
 
     client = DevClient(dev)
