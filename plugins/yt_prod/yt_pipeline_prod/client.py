@@ -348,17 +348,32 @@ class ProdClient(YqlRequests):
         path = check_path(path)
 
         def one_pass() -> Iterator[Row]:
-            from yt_pipeline_prod.table_reads import open_read
+            # no local of this frame holds the read: see _opened_read
+            return self._pass_of(self._opened_read(path, columns), path, columns)
 
-            with self._read_translated(path, columns):
-                # in a transaction of ours, its title masked (table_reads.py); the response
-                # stream ends it when closed (see StageClient.reading)
-                read = open_read(self.root, self.yt(), path,
-                                 None if columns is None else list(columns), json_format())
-            self.reading(read.stream, True)
-            return self._rows(read, path, columns)
+        return TableRows.opened(one_pass, path)
 
-        return TableRows(one_pass, path)
+    def _opened_read(self, path: str, columns: list[str] | None) -> TableRead:
+        """A read of table `path` begun, in a transaction of ours, its title masked
+        (table_reads.py); the response stream ends it when closed (see StageClient.reading),
+        and so does the read when dropped.
+
+        The read is never a local of a frame on the stack while it opens (this one, and its
+        callers up to TableRows.opened): the client's code may keep an exception in a
+        reference cycle with its frame (`_get_availability_error` in ytsaurus-client's
+        yt/wrapper/schema/helpers.py does as yt.wrapper is imported), which keeps every
+        frame below it, with its locals, until the cyclic collector runs, and a read
+        dropped unstarted would keep its transaction and snapshot lock as long."""
+        from yt_pipeline_prod.table_reads import open_read
+
+        with self._read_translated(path, columns):
+            return open_read(self.root, self.yt(), path,
+                             None if columns is None else list(columns), json_format())
+
+    def _pass_of(self, read: TableRead, path: str, columns: list[str] | None
+                 ) -> Iterator[Row]:
+        self.reading(read.stream, True)
+        return self._rows(read, path, columns)
 
     @contextmanager
     def _read_translated(self, path: str, columns: list[str] | None) -> Iterator[None]:

@@ -82,10 +82,15 @@ def open_read(root: ProdClient, yt: Any, path: str, columns: list[str] | None,
         raise
     end = _ReadEnd(root, reader, transaction)
     stream.add_close_action(end.closed)
-    read = TableRead(path, stream, transaction)
-    # A read dropped unclosed (a read whose rows were never asked for) ends when its
-    # TableRead goes: the stream the client returns with its retries off has no __del__
-    # to run its close actions, and it is freed only by a collection of its cycles
+    # made by a frame of its own: this one, on the stack while the client was called, may
+    # outlive the call with its locals (see ProdClient._opened_read)
+    return _ending_when_dropped(TableRead(path, stream, transaction), end)
+
+
+def _ending_when_dropped(read: TableRead, end: _ReadEnd) -> TableRead:
+    """A read dropped unclosed (a read whose rows were never asked for) ends when its
+    TableRead goes: the stream the client returns has no __del__ to run its close
+    actions, and it is freed only by a collection of its cycles."""
     finalizer = weakref.finalize(read, end.closed, from_delete=True)
     finalizer.atexit = False  # at exit the pingers stop, and the leases end the rest
     return read

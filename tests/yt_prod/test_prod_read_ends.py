@@ -1,0 +1,99 @@
+"""A prod table read ends its transaction (and the snapshot lock it holds) as soon as the
+rows are dropped, whatever was left unread, and without waiting for the cyclic garbage
+collector (table_reads.py).
+
+A client's code may keep an exception in a reference cycle with the frame that caught it:
+ytsaurus-client's `_get_availability_error` (yt/wrapper/schema/helpers.py) appends the
+error of its skiff check to a list local to the frame the error's traceback holds, as
+yt.wrapper is imported (on a process's first read, when nothing imported it before). A
+frame held so keeps every frame below it on the stack, each with its locals, until the
+cycle is collected: a frame that held the read then kept its transaction open as long.
+The tests make such a cycle in the client's `lock` request and run with the collector off.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+TABLE = "//tmp/read_ends"
+ROWS = [{"a": n} for n in range(5)]
+
+
+def _check_leaving_a_cycle() -> None:
+    """What `_get_availability_error` does: an error caught and kept in a list of the frame
+    its own traceback holds."""
+    errors = []
+    try:
+        raise ValueError("skiff bindings are not available")
+    except ValueError as error:
+        errors.append(error)
+
+
+@pytest.fixture
+def cyclic_lock(monkeypatch) -> Iterator[None]:
+    """Each `lock` request of the client leaves such a cycle behind, with the collector
+    off while the test runs."""
+    import yt.wrapper.http_driver as http_driver
+
+    send = http_driver.make_request_with_retries
+
+    def sending(method: str, url: str | None = None, **kwargs: Any) -> Any:
+        if str(url).endswith("/lock"):
+            _check_leaving_a_cycle()
+        return send(method, url, **kwargs)
+
+    monkeypatch.setattr(http_driver, "make_request_with_retries", sending)
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def transactions_left(fake_yt, within_s: float = 5.0) -> int:
+    """The transactions still alive once those of dropped reads ended, which they do from
+    a thread of their own; no garbage collection is run."""
+    deadline = time.monotonic() + within_s
+    while fake_yt.transaction_count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return int(fake_yt.transaction_count())
+
+
+def test_a_read_dropped_before_its_first_row_ends_without_a_collection(
+        prod_client, fake_yt, cyclic_lock):
+    fake_yt.put_table(TABLE, ROWS)
+    rows = prod_client.read_table(TABLE)
+    assert fake_yt.transaction_count() == 1
+    assert [lock["mode"] for lock in prod_client.yt().get(TABLE + "/@locks")] == ["snapshot"]
+    del rows
+    assert transactions_left(fake_yt) == 0
+    assert prod_client.yt().get(TABLE + "/@locks") == []
+
+
+def test_a_later_pass_dropped_before_its_first_row_ends_without_a_collection(
+        prod_client, fake_yt, cyclic_lock):
+    fake_yt.put_table(TABLE, ROWS)
+    rows = prod_client.read_table(TABLE)
+    assert list(iter(rows)) == ROWS
+    assert fake_yt.transaction_count() == 0
+    again = iter(rows)  # a second pass: a read of its own
+    assert fake_yt.transaction_count() == 1
+    del again
+    assert transactions_left(fake_yt) == 0
+    assert list(iter(rows)) == ROWS  # the rows can still be read again
+
+
+def test_a_read_half_done_and_dropped_ends_without_a_collection(prod_client, fake_yt,
+                                                                cyclic_lock):
+    fake_yt.put_table(TABLE, ROWS)
+    rows = prod_client.read_table(TABLE)
+    assert [next(rows), next(rows)] == ROWS[:2]
+    del rows
+    assert transactions_left(fake_yt) == 0
