@@ -355,8 +355,8 @@ class ProdClient(YqlRequests):
 
     def _opened_read(self, path: str, columns: list[str] | None) -> TableRead:
         """A read of table `path` begun, in a transaction of ours, its title masked
-        (table_reads.py); the response stream ends it when closed (see StageClient.reading),
-        and so does the read when dropped.
+        (table_reads.py), which ends when the read is closed (see StageClient.reading) or
+        dropped.
 
         The read is never a local of a frame on the stack while it opens (this one, and its
         callers up to TableRows.opened): the client's code may keep an exception in a
@@ -372,7 +372,7 @@ class ProdClient(YqlRequests):
 
     def _pass_of(self, read: TableRead, path: str, columns: list[str] | None
                  ) -> Iterator[Row]:
-        self.reading(read.stream, True)
+        self.reading(read, True)
         return self._rows(read, path, columns)
 
     @contextmanager
@@ -422,11 +422,11 @@ class ProdClient(YqlRequests):
                 yield from read.rows(json_format())
         finally:
             # read to the end, or left (a `break`, a closed TableRows): either way the
-            # response is done with, and closing it ends the read's transaction now
-            self.reading(read.stream, False)
-            read.stream.close()
+            # response is done with, and closing the read ends its transaction now
+            self.reading(read, False)
+            read.close()
 
-    def reading(self, response: Any, started: bool) -> None:
+    def reading(self, read: TableRead, started: bool) -> None:
         """A table read starts or ends: a stage's client keeps its open reads (StageClient)."""
 
     @table_path_keyword
@@ -624,13 +624,13 @@ class StageClient(ProdClient):
         self.transaction.yql_views[path] = staging
         self.transaction.views_kept.append(staging)
 
-    def reading(self, response: Any, started: bool) -> None:
+    def reading(self, read: TableRead, started: bool) -> None:
         """A table is read in a transaction of its own, nested in the stage's and ended
-        only when the read stream is closed (table_reads.py); a master refuses to commit a
+        only when the read is closed (table_reads.py); a master refuses to commit a
         transaction with a nested one still open. The stage's open reads are closed before
         its transaction commits, so a stage that read only part of a table (`next(rows)`, a
         loop left by `break`) still commits."""
-        self.transaction.track_read(response, started)
+        self.transaction.track_read(read, started)
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """A table this stage appends to is created outside its transaction when missing.

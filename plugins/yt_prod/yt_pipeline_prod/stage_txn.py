@@ -220,20 +220,20 @@ class ProdStageTransaction:
             self._commit()
             crash_point("prod: committed")
 
-    def track_read(self, stream: Any, started: bool) -> None:
+    def track_read(self, read: Any, started: bool) -> None:
         with self._reads_lock:
             if started:
-                self._open_reads.append(stream)
-            elif stream in self._open_reads:
-                self._open_reads.remove(stream)
+                self._open_reads.append(read)
+            elif read in self._open_reads:
+                self._open_reads.remove(read)
 
     def _close_reads(self) -> None:
         """Close the reads the stage left open, ending their nested transactions."""
         with self._reads_lock:
-            streams, self._open_reads = self._open_reads, []
-        for stream in streams:
+            reads, self._open_reads = self._open_reads, []
+        for read in reads:
             try:
-                stream.close()
+                read.close()
             except Exception as error:  # noqa: BLE001 - the commit says if it mattered
                 log.debug("could not close a read of %s: %s", self.title, type(error).__name__)
 
