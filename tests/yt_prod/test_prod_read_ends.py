@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,11 +58,12 @@ def cyclic_lock(monkeypatch) -> Iterator[None]:
         gc.collect()
 
 
-def transactions_left(fake_yt, within_s: float = 5.0) -> int:
+def transactions_left(fake_yt, expected: int = 0, within_s: float = 5.0) -> int:
     """The transactions still alive once those of dropped reads ended, which they do from
-    a thread of their own; no garbage collection is run."""
+    a thread of their own (waiting for no more than `expected`); no garbage collection is
+    run."""
     deadline = time.monotonic() + within_s
-    while fake_yt.transaction_count() and time.monotonic() < deadline:
+    while fake_yt.transaction_count() > expected and time.monotonic() < deadline:
         time.sleep(0.05)
     return int(fake_yt.transaction_count())
 
@@ -97,3 +99,21 @@ def test_a_read_half_done_and_dropped_ends_without_a_collection(prod_client, fak
     assert [next(rows), next(rows)] == ROWS[:2]
     del rows
     assert transactions_left(fake_yt) == 0
+
+
+def test_a_read_a_stage_drops_before_its_first_row_ends_before_the_stage(prod_client,
+                                                                         fake_yt):
+    # the stage keeps its open reads only to close those still held when it commits: one
+    # dropped ends at once, not with the stage (holding its snapshot lock, its client, its
+    # connection and its transaction's pinger thread until then)
+    fake_yt.put_table(TABLE, ROWS)
+    stage = prod_client.begin_transaction("stage s")
+    for _ in range(3):
+        stage.client.read_table(TABLE)  # the rows never asked for
+    kept = stage.client.read_table(TABLE)
+    assert next(kept) == ROWS[0]
+    assert transactions_left(fake_yt, 2) == 2  # the stage's and the read it still holds
+    assert [lock["mode"] for lock in prod_client.yt().get(TABLE + "/@locks")] == ["snapshot"]
+    assert stage.prepare(Path("record")) is None  # it wrote nothing: committed now
+    assert fake_yt.transaction_count() == 0
+    assert prod_client.yt().get(TABLE + "/@locks") == []
