@@ -117,3 +117,31 @@ def test_a_read_a_stage_drops_before_its_first_row_ends_before_the_stage(prod_cl
     assert stage.prepare(Path("record")) is None  # it wrote nothing: committed now
     assert fake_yt.transaction_count() == 0
     assert prod_client.yt().get(TABLE + "/@locks") == []
+
+
+def test_rows_asked_for_after_their_stage_ended_are_refused(fake_yt):
+    # the stage's commit closes the reads it left open; the client's stream, closed, then
+    # ends early without an error (its ReadIterator's generator closed), after the rows
+    # it had parsed: a read used after its stage must fail, not give part of the table
+    from yt_pipeline.errors import BackendError
+    from yt_pipeline_prod.client import ProdClient
+    from yt_pipeline_prod.settings import ProdSettings
+    from yt_pipeline_prod.testing import TEST_TOKEN
+
+    client = ProdClient(ProdSettings(proxy=fake_yt.url, token=TEST_TOKEN, retries=False,
+                                     yt_config={"read_buffer_size": 1000,
+                                                "transaction_sleep_period": 5}))
+    try:
+        fake_yt.put_table(TABLE, [{"a": n, "pad": "x" * 300} for n in range(100)])
+        stage = client.begin_transaction("stage s")
+        rows = stage.client.read_table(TABLE)
+        assert next(rows)["a"] == 0
+        assert stage.prepare(Path("record")) is None  # committed, its read closed
+        with pytest.raises(BackendError) as caught:
+            list(iter(rows))
+        assert str(caught.value) == (
+            f"read_table {TABLE}: the read was closed before its last row (a read in a "
+            "stage ends with the stage); no more rows were read")
+        assert fake_yt.transaction_count() == 0
+    finally:
+        client.close()

@@ -52,18 +52,23 @@ class TableRead:
         self._reader = reader
         self._ranges_left = ranges_left
         self._end = end
+        #: set by `close`: rows asked for after it are refused, not cut short
+        self.closed = False
 
     def rows(self, fmt: Any) -> Iterator[dict[str, Any]]:
         """The rows parsed as `fmt` gives them. The read stops once its transaction could
         not be pinged: the snapshot lock may be gone, and the client's own read stops then
-        too ("Transaction pinger failed, read interrupted": `ReadIterator._iterator`)."""
+        too ("Transaction pinger failed, read interrupted": `ReadIterator._iterator`). Rows
+        asked for once the read was closed under its reader (its stage ended) are refused:
+        the closed stream would end early, without an error, after the rows it had."""
         transaction = self.transaction
         while True:
             for row in fmt.load_rows(self.stream):
-                if not transaction.is_pinger_alive():
-                    raise BackendError(f"read_table {self.path}: the read's transaction "
-                                       "could not be pinged and has ended; the read stopped")
+                if self.closed or not transaction.is_pinger_alive():
+                    raise BackendError(self._stopped())
                 yield row
+            if self.closed:
+                raise BackendError(self._stopped())
             if not self._ranges_left:
                 return
             done, self.stream = self.stream, self._reader.read_table(
@@ -72,10 +77,18 @@ class TableRead:
 
     def close(self) -> None:
         """Stop reading (read to its end, or not), and end the read's transaction."""
+        self.closed = True
         try:
             self.stream.close()
         finally:
             self._end.closed(from_delete=False)
+
+    def _stopped(self) -> str:
+        if self.closed:
+            return (f"read_table {self.path}: the read was closed before its last row (a "
+                    "read in a stage ends with the stage); no more rows were read")
+        return (f"read_table {self.path}: the read's transaction could not be pinged and "
+                "has ended; the read stopped")
 
 
 def open_read(root: ProdClient, yt: Any, path: str, columns: list[str] | None,
