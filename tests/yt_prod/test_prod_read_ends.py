@@ -145,3 +145,15 @@ def test_rows_asked_for_after_their_stage_ended_are_refused(fake_yt):
         assert fake_yt.transaction_count() == 0
     finally:
         client.close()
+
+
+def test_rows_closed_before_their_first_row_end_their_read_at_once(prod_client, fake_yt):
+    # a generator closed before it started runs no `finally`: the read ended only with its
+    # finalizer, from a thread, a moment later (or never, should the process exit first)
+    fake_yt.put_table(TABLE, ROWS)
+    rows = prod_client.read_table(TABLE)
+    assert fake_yt.transaction_count() == 1
+    rows.close()
+    assert fake_yt.transaction_count() == 0
+    assert prod_client.yt().get(TABLE + "/@locks") == []
+    assert list(iter(rows)) == ROWS  # a new pass reads the table again

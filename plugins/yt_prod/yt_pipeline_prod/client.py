@@ -12,7 +12,7 @@ import builtins
 import functools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -372,8 +372,17 @@ class ProdClient(YqlRequests):
 
     def _pass_of(self, read: TableRead, path: str, columns: list[str] | None
                  ) -> Iterator[Row]:
+        from yt_pipeline_prod.table_reads import ReadPass
+
         self.reading(read, True)
-        return self._rows(read, path, columns)
+        return ReadPass.of(self._rows(read, path, columns),
+                           functools.partial(self._read_done, read))
+
+    def _read_done(self, read: TableRead) -> None:
+        """The read was read to its end, or left (a `break`, a closed TableRows): either
+        way the response is done with, and closing the read ends its transaction now."""
+        self.reading(read, False)
+        read.close()
 
     @contextmanager
     def _read_translated(self, path: str, columns: list[str] | None) -> Iterator[None]:
@@ -416,15 +425,12 @@ class ProdClient(YqlRequests):
         return unreadable_presort(path, found[0], own_columns(names))
 
     def _rows(self, read: TableRead, path: str, columns: list[str] | None = None
-              ) -> Iterator[Row]:
+              ) -> Generator[Row, None, None]:
         try:
             with self._read_translated(path, columns):
                 yield from read.rows(json_format())
         finally:
-            # read to the end, or left (a `break`, a closed TableRows): either way the
-            # response is done with, and closing the read ends its transaction now
-            self.reading(read, False)
-            read.close()
+            self._read_done(read)
 
     def reading(self, read: TableRead, started: bool) -> None:
         """A table read starts or ends: a stage's client keeps its open reads (StageClient)."""

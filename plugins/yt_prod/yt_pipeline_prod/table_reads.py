@@ -24,11 +24,12 @@ configuration to make, so those of reads that ended are kept for the next ones.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import weakref
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from yt_pipeline.errors import BackendError
 from yt_pipeline_prod.stage_txn import start_transaction
@@ -89,6 +90,29 @@ class TableRead:
                     "read in a stage ends with the stage); no more rows were read")
         return (f"read_table {self.path}: the read's transaction could not be pinged and "
                 "has ended; the read stopped")
+
+
+class ReadPass(itertools.chain):  # type: ignore[type-arg]
+    """A read's rows as a pass of TableRows: given out by itertools from `rows` (a
+    generator that ends the read once it finishes or is closed), so that nothing is paid a
+    row, and closed as a whole by `close`: a generator closed before its first row runs no
+    `finally`, and the read would end only with its finalizer, from a thread."""
+
+    _rows: Generator[dict[str, Any], None, None]
+    _ended: Callable[[], None]
+
+    @classmethod
+    def of(cls, rows: Generator[dict[str, Any], None, None],
+           ended: Callable[[], None]) -> ReadPass:
+        made = cast(ReadPass, cls.from_iterable([rows]))
+        made._rows, made._ended = rows, ended
+        return made
+
+    def close(self) -> None:
+        try:
+            self._rows.close()
+        finally:
+            self._ended()
 
 
 def open_read(root: ProdClient, yt: Any, path: str, columns: list[str] | None,
