@@ -632,10 +632,11 @@ class StageClient(ProdClient):
 
     def reading(self, read: TableRead, started: bool) -> None:
         """A table is read in a transaction of its own, nested in the stage's and ended
-        only when the read is closed (table_reads.py); a master refuses to commit a
-        transaction with a nested one still open. The stage's open reads are closed before
-        its transaction commits, so a stage that read only part of a table (`next(rows)`, a
-        loop left by `break`) still commits."""
+        only when the read is closed or dropped (table_reads.py); a commit would abort one
+        still open under its reader (TTransactionManager::CommitTransaction aborts the
+        nested transactions still running). The reads the stage still holds are closed
+        before its transaction commits, so a stage that read only part of a table
+        (`next(rows)`, a loop left by `break`) commits, and ends its reads, itself."""
         self.transaction.track_read(read, started)
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
