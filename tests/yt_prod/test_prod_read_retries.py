@@ -5,10 +5,12 @@ ytsaurus-client retries a read (`ReadIterator` in yt/wrapper/heavy_commands.py) 
 row after the last one it parsed (`_ReadTableRetriableState` in yt/wrapper/
 table_commands.py): the first row's index comes from the response's `start_row_index`,
 and a path of several ranges is read with the `row_index` and `range_index` control rows on,
-telling it where each range begins. The fake answers as a cluster's driver does
-(TReadTableCommand::DoExecute in yt/yt/client/driver/table_commands.cpp) and reads a
-path's single range given as top-level `lower_limit`/`upper_limit` attributes, which a
-retry of a path without ranges sends (TRichYPath::GetRanges, yt/yt/client/ypath/rich.cpp).
+telling it where each range begins; it miscounts those in JSON, and prod reads such a path
+a range at a time (table_reads._one_range_each). The fake answers as a cluster's driver
+does (TReadTableCommand::DoExecute in yt/yt/client/driver/table_commands.cpp), writes the
+control rows as a cluster's format writer does, and reads a path's single range given as
+top-level `lower_limit`/`upper_limit` attributes, which a retry of a path without ranges
+sends (TRichYPath::GetRanges, yt/yt/client/ypath/rich.cpp).
 """
 
 from __future__ import annotations
