@@ -28,19 +28,31 @@ Row = dict[str, Any]
 
 class TableRows(Iterator[Row]):
     """`open_rows()` starts a pass over the table; the first pass is started at once, so
-    that a missing table fails the `read_table` call itself."""
+    that a missing table fails the `read_table` call itself: `first`, when the caller
+    started it (see `opened`), else here."""
 
     __slots__ = ("_open", "_first", "_stream", "_rows", "_handed", "path")
 
-    def __init__(self, open_rows: Callable[[], Iterator[Row]], path: str):
+    def __init__(self, open_rows: Callable[[], Iterator[Row]], path: str,
+                 first: Iterator[Row] | None = None):
         self._open = open_rows
-        self._first: Iterator[Row] | None = open_rows()
+        self._first: Iterator[Row] | None = open_rows() if first is None else first
         self._stream: Iterator[Row] | None = None
         self._rows: list[Row] | None = None
         #: the pass __iter__ last handed out, while its loop holds it (weak: a loop left
         #: half-way releases its read as before)
         self._handed: weakref.ref[_HandedPass] | None = None
         self.path = path
+
+    @classmethod
+    def opened(cls, open_rows: Callable[[], Iterator[Row]], path: str) -> TableRows:
+        """The rows, their first pass started before they are made. A pass that holds
+        something to release when dropped (a prod read's transaction) is started so: a
+        frame on the stack while a pass starts can outlive its call, with its locals, when
+        code below it keeps an exception in a reference cycle (a client's may), until the
+        cyclic collector runs; `__init__`'s `self` would keep the rows, and the pass, as
+        long. Here the pass is never a local of a frame on that stack."""
+        return cls(open_rows, path, open_rows())
 
     def _pass(self) -> Iterator[Row]:
         first, self._first = self._first, None
@@ -51,7 +63,12 @@ class TableRows(Iterator[Row]):
             return self._stream  # iteration already began with next(): go on from there
         if self._rows is not None:
             return iter(self._rows)
-        handed = _HandedPass.of(self._pass())
+        # the pass is handed out by a frame of its own, not on the stack while it starts
+        # (see `opened`)
+        return self._hand_out(self._pass())
+
+    def _hand_out(self, rows: Iterator[Row]) -> _HandedPass:
+        handed = _HandedPass.of(rows)
         self._handed = weakref.ref(handed)
         return handed
 

@@ -6,7 +6,6 @@ write's title names its table, whose path a stage may build from a secret."""
 
 from __future__ import annotations
 
-import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -76,10 +75,9 @@ ROWS = [{"a": n, "b": f"v{n}"} for n in range(5)]
 
 
 def no_transaction_left(fake_yt, within_s: float = 5.0) -> bool:
-    """Whether every transaction has ended once the dropped objects are collected (a frame
-    of the read's opening may be held in a cycle with an exception the client caught),
-    waiting a little: a read dropped unclosed sends its abort from a thread of its own."""
-    gc.collect()
+    """Whether every transaction has ended, waiting a little: a read dropped unclosed
+    sends its abort from a thread of its own. No collection is run: a dropped read ends
+    without one (test_prod_read_ends.py)."""
     deadline = time.monotonic() + within_s
     while fake_yt.transaction_count():
         if time.monotonic() > deadline:

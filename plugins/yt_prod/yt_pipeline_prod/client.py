@@ -12,7 +12,7 @@ import builtins
 import functools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -348,17 +348,41 @@ class ProdClient(YqlRequests):
         path = check_path(path)
 
         def one_pass() -> Iterator[Row]:
-            from yt_pipeline_prod.table_reads import open_read
+            # no local of this frame holds the read: see _opened_read
+            return self._pass_of(self._opened_read(path, columns), path, columns)
 
-            with self._read_translated(path, columns):
-                # in a transaction of ours, its title masked (table_reads.py); the response
-                # stream ends it when closed (see StageClient.reading)
-                read = open_read(self.root, self.yt(), path,
-                                 None if columns is None else list(columns), json_format())
-            self.reading(read.stream, True)
-            return self._rows(read, path, columns)
+        return TableRows.opened(one_pass, path)
 
-        return TableRows(one_pass, path)
+    def _opened_read(self, path: str, columns: list[str] | None) -> TableRead:
+        """A read of table `path` begun, in a transaction of ours, its title masked
+        (table_reads.py), which ends when the read is closed (see StageClient.reading) or
+        dropped.
+
+        The read is never a local of a frame on the stack while it opens (this one, and its
+        callers up to TableRows.opened): the client's code may keep an exception in a
+        reference cycle with its frame (`_get_availability_error` in ytsaurus-client's
+        yt/wrapper/schema/helpers.py does as yt.wrapper is imported), which keeps every
+        frame below it, with its locals, until the cyclic collector runs, and a read
+        dropped unstarted would keep its transaction and snapshot lock as long."""
+        from yt_pipeline_prod.table_reads import open_read
+
+        with self._read_translated(path, columns):
+            return open_read(self.root, self.yt(), path,
+                             None if columns is None else list(columns), json_format())
+
+    def _pass_of(self, read: TableRead, path: str, columns: list[str] | None
+                 ) -> Iterator[Row]:
+        from yt_pipeline_prod.table_reads import ReadPass
+
+        self.reading(read, True)
+        return ReadPass.of(self._rows(read, path, columns),
+                           functools.partial(self._read_done, read))
+
+    def _read_done(self, read: TableRead) -> None:
+        """The read was read to its end, or left (a `break`, a closed TableRows): either
+        way the response is done with, and closing the read ends its transaction now."""
+        self.reading(read, False)
+        read.close()
 
     @contextmanager
     def _read_translated(self, path: str, columns: list[str] | None) -> Iterator[None]:
@@ -401,17 +425,14 @@ class ProdClient(YqlRequests):
         return unreadable_presort(path, found[0], own_columns(names))
 
     def _rows(self, read: TableRead, path: str, columns: list[str] | None = None
-              ) -> Iterator[Row]:
+              ) -> Generator[Row, None, None]:
         try:
             with self._read_translated(path, columns):
                 yield from read.rows(json_format())
         finally:
-            # read to the end, or left (a `break`, a closed TableRows): either way the
-            # response is done with, and closing it ends the read's transaction now
-            self.reading(read.stream, False)
-            read.stream.close()
+            self._read_done(read)
 
-    def reading(self, response: Any, started: bool) -> None:
+    def reading(self, read: TableRead, started: bool) -> None:
         """A table read starts or ends: a stage's client keeps its open reads (StageClient)."""
 
     @table_path_keyword
@@ -609,13 +630,14 @@ class StageClient(ProdClient):
         self.transaction.yql_views[path] = staging
         self.transaction.views_kept.append(staging)
 
-    def reading(self, response: Any, started: bool) -> None:
+    def reading(self, read: TableRead, started: bool) -> None:
         """A table is read in a transaction of its own, nested in the stage's and ended
-        only when the read stream is closed (table_reads.py); a master refuses to commit a
-        transaction with a nested one still open. The stage's open reads are closed before
-        its transaction commits, so a stage that read only part of a table (`next(rows)`, a
-        loop left by `break`) still commits."""
-        self.transaction.track_read(response, started)
+        only when the read is closed or dropped (table_reads.py); a commit would abort one
+        still open under its reader (TTransactionManager::CommitTransaction aborts the
+        nested transactions still running). The reads the stage still holds are closed
+        before its transaction commits, so a stage that read only part of a table
+        (`next(rows)`, a loop left by `break`) commits, and ends its reads, itself."""
+        self.transaction.track_read(read, started)
 
     def create_shared(self, path: str, replication_factor: int | None = None) -> None:
         """A table this stage appends to is created outside its transaction when missing.

@@ -32,6 +32,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,8 +137,10 @@ class ProdStageTransaction:
         #: removed when the stage ends
         self.yql_views: dict[str, str] = {}
         self.views_kept: list[str] = []
-        #: table reads not read to their end, each in a nested transaction of its own
-        self._open_reads: list[Any] = []
+        #: table reads not read to their end, each in a nested transaction of its own;
+        #: held weakly, so that one dropped ends at once (table_reads.py) rather than with
+        #: the stage
+        self._open_reads: weakref.WeakSet[Any] = weakref.WeakSet()
         self._reads_lock = threading.Lock()
         #: tables created outside the transaction for its appends: path -> node id
         self.created: dict[str, str] = {}
@@ -220,20 +223,21 @@ class ProdStageTransaction:
             self._commit()
             crash_point("prod: committed")
 
-    def track_read(self, stream: Any, started: bool) -> None:
+    def track_read(self, read: Any, started: bool) -> None:
         with self._reads_lock:
             if started:
-                self._open_reads.append(stream)
-            elif stream in self._open_reads:
-                self._open_reads.remove(stream)
+                self._open_reads.add(read)
+            else:
+                self._open_reads.discard(read)
 
     def _close_reads(self) -> None:
         """Close the reads the stage left open, ending their nested transactions."""
         with self._reads_lock:
-            streams, self._open_reads = self._open_reads, []
-        for stream in streams:
+            reads = list(self._open_reads)
+            self._open_reads.clear()
+        for read in reads:
             try:
-                stream.close()
+                read.close()
             except Exception as error:  # noqa: BLE001 - the commit says if it mattered
                 log.debug("could not close a read of %s: %s", self.title, type(error).__name__)
 

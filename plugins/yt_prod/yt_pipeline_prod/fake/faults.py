@@ -11,7 +11,7 @@ ANY = "*"
 
 @dataclass
 class Fault:
-    kind: str  # "fail", "drop", "delay" or "lose"
+    kind: str  # "fail", "drop", "delay", "lose" or "cut"
     remaining: int
     status: int = 503
     message: str = "injected failure"
@@ -46,6 +46,12 @@ class Faults:
         mutation id gets the first answer (FakeState.once), as from a cluster's response
         keeper; one without it does the work again. The first `skip` calls are answered."""
         self._add(command, Fault("lose", count, skip=skip))
+
+    def cut_next(self, command: str, count: int = 1) -> None:
+        """Answer the next `count` calls with their headers and the first half of their body
+        (cut inside a row, for a table), then close the connection: a proxy or a network
+        that breaks half-way through a response the client has begun to read."""
+        self._add(command, Fault("cut", count))
 
     def delay_next(self, command: str, seconds: float, count: int = 1) -> None:
         """Answer the next `count` calls only after `seconds`."""

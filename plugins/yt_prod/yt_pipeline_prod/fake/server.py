@@ -92,16 +92,34 @@ class ProxyHandler(BaseHTTPRequestHandler):
         return str(host), int(port)
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json",
-              headers: dict[str, str] | None = None) -> None:
+              headers: dict[str, str] | None = None, streamed: bool = False,
+              cut: bool = False) -> None:
+        """Answer with `body`. A `streamed` one (a heavy command's data) goes in chunks with
+        no length announced, as a proxy streams what it reads: THttpOutput::Write in
+        yt/yt/core/http/stream.cpp sends "Transfer-Encoding: chunked" and a chunk per write,
+        where a body given whole (WriteBody) gets a Content-Length. `cut`: the connection
+        is closed half-way through the body (Faults.cut_next)."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if streamed:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
         self.send_header("X-YT-Request-ID", uuid.uuid4().hex[:16])
         self.send_header("X-YT-Proxy", self._address()[0])
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(body)
+        sent = body[:len(body) // 2] if cut else body
+        if streamed:
+            sent = b"".join(_chunk(sent[at:at + STREAM_CHUNK])
+                            for at in range(0, len(sent), STREAM_CHUNK))
+            if not cut:
+                sent += b"0\r\n\r\n"
+        self.wfile.write(sent)
+        if cut:
+            self.wfile.flush()
+            self._drop()
 
     def _send_json(self, value: Any, status: int = 200) -> None:
         self._send(status, json.dumps(value).encode())
@@ -154,7 +172,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 return self._drop()
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
-            elif fault.kind != "lose":
+            elif fault.kind not in ("lose", "cut"):
                 return self._send_error(YtFakeError(fault.message, status=fault.status))
         try:
             self._check_token()
@@ -172,7 +190,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                                 lambda: HANDLERS[name](state, request))
             if fault is not None and fault.kind == "lose":
                 return self._drop()  # done, but the client never hears of it
-            self._answer(name, request, result)
+            self._answer(name, request, result, cut=fault is not None and fault.kind == "cut")
         except YtFakeError as error:
             self._send_error(error)
         except Exception as error:  # noqa: BLE001 - a bug in the fake must reach the test
@@ -198,18 +216,26 @@ class ProxyHandler(BaseHTTPRequestHandler):
             body = b""
         return Request(name, params, body, header_format)
 
-    def _answer(self, name: str, request: Request, result: Any) -> None:
+    def _answer(self, name: str, request: Request, result: Any, cut: bool = False) -> None:
         output_type = COMMANDS[name][1]
         if output_type in ("tabular", "binary"):
             data, meta = result
             encoded = encode_structured(meta, request.header_format,
                                        header=True).decode("latin-1")
             return self._send(200, data, "application/octet-stream",
-                              {"X-YT-Response-Parameters": encoded})
+                              {"X-YT-Response-Parameters": encoded}, streamed=True, cut=cut)
         if output_type is None or result is None:
-            return self._send(200, b"")
+            return self._send(200, b"", cut=cut)
         fmt = request.param("output_format", "json")
-        self._send(200, encode_structured(result, fmt))
+        self._send(200, encode_structured(result, fmt), cut=cut)
+
+
+#: the size of the chunks a streamed answer is sent in
+STREAM_CHUNK = 64 * 1024
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%X\r\n" % len(data) + data + b"\r\n"
 
 
 def _ping_ignored(state: FakeState, request: Request) -> bool:

@@ -52,7 +52,7 @@ def select_rows(rows: list[dict[str, Any]], attributes: dict[str, Any], sourced:
                 ) -> list[dict[str, Any]]:
     """The rows a path's ranges and columns select; `sourced`: each as a SourcedRow knowing
     its row index and range index (control_attributes.py)."""
-    picked = _positions(len(rows), plain(attributes.get("ranges")) or [])
+    picked = _positions(len(rows), path_ranges(attributes))
     columns = plain(attributes.get("columns"))
     selected = []
     for row_index, range_index in picked:
@@ -62,6 +62,21 @@ def select_rows(rows: list[dict[str, Any]], attributes: dict[str, Any], sourced:
         selected.append(control_attributes.sourced(row, row_index, range_index) if sourced
                         else row)
     return selected
+
+
+def path_ranges(attributes: dict[str, Any]) -> list[Any]:
+    """A path's ranges: its `ranges`, or the one range its top-level `lower_limit` and
+    `upper_limit` make (kept for compatibility: TRichYPath::GetRanges in
+    yt/yt/client/ypath/rich.cpp; ytsaurus-client sends one when it reads a path without
+    ranges again from the row it stopped at, `_ReadTableRetriableState` in
+    yt/wrapper/table_commands.py); no range: the whole table."""
+    single = {limit: plain(attributes[limit]) for limit in ("lower_limit", "upper_limit")
+              if attributes.get(limit) is not None}
+    ranges = plain(attributes.get("ranges"))
+    if single and ranges is not None:
+        raise YtFakeError('YPath cannot be annotated with both multiple ("ranges" attribute) '
+                          'and single ("lower_limit" or "upper_limit" attributes) ranges')
+    return [single] if single else list(ranges or [])
 
 
 def _positions(count: int, ranges: list[Any]) -> list[tuple[int, int]]:
@@ -161,9 +176,44 @@ def cmd_read_table(state: FakeState, request: Request) -> tuple[bytes, dict[str,
         node = cypress.get_node(path, tx)
         if node.type != "table":
             raise YtFakeError(f"{path} is a {node.type}, not a table")
-        rows = select_rows(list(node.rows), attributes)
-    meta = {"start_row_index": 0, "approximate_row_count": len(rows)}
-    return dump_rows(rows, stringifies(request.param("output_format"))), meta
+        rows = select_rows(list(node.rows), attributes, sourced=True)
+    # a cluster's driver names the first row's index only when there are rows
+    # (TReadTableCommand::DoExecute in yt/yt/client/driver/table_commands.cpp)
+    meta: dict[str, Any] = {"approximate_row_count": len(rows)}
+    if rows:
+        first = rows[0]
+        assert isinstance(first, control_attributes.SourcedRow)
+        meta["start_row_index"] = first.row_index
+    stringify = stringifies(request.param("output_format"))
+    writer = _control_writer(request.param("control_attributes"))
+    if writer is None:
+        return dump_rows(rows, stringify), meta
+    lines = []
+    for row in rows:
+        lines.extend(writer.before(0, row))
+        lines.append(dump_rows([row], stringify))
+    return b"".join(lines), meta
+
+
+#: the control attributes read_table writes here (TControlAttributesConfig in yt/yt/client/
+#: formats/config.h names them), by the name the command takes them by
+READ_CONTROLS = ("enable_table_index", "enable_row_index", "enable_range_index")
+
+
+def _control_writer(given: Any) -> control_attributes.InputWriter | None:
+    """The writer of the control rows `control_attributes` asks a read for: the format
+    writer's own rules (yt_pipeline.control_rows), the rows' table index 0; None for
+    none asked."""
+    asked = {key: value for key, value in (plain(given) or {}).items()
+             if str(value).lower() == "true" or value is True}
+    if not asked:
+        return None
+    others = sorted(set(asked) - set(READ_CONTROLS))
+    if others:
+        raise YtFakeError(f"the fake proxy's read_table does not write {', '.join(others)}")
+    control = control_attributes.ControlAttributes(
+        row_index="enable_row_index" in asked, range_index="enable_range_index" in asked)
+    return control_attributes.InputWriter("enable_table_index" in asked, control, None)
 
 
 def _flag(value: Any) -> bool:
