@@ -106,9 +106,33 @@ _AS = ("CREATE OR REPLACE MACRO yql_int_as(v, joined) AS struct_extract({'same':
        "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key(joined))}], "
        "lambda yql_p: yql_int_wrapped(yql_p))[1]}, CASE WHEN "
        "yql_int_settle(joined, typeof(v)) = 'same' THEN 'same' ELSE 'conv' END)")
+#: the integer types' names of the list `path`, in its order (a NULL and a type no integer
+#: conversion follows dropped)
+_INTS = ("CREATE OR REPLACE MACRO yql_int_ints(path) AS list_filter(path, lambda yql_n: "
+         f"list_position({_INTEGER_LIST}, yql_n) IS NOT NULL)")
+_BITS = "[" + ", ".join(str(_TYPES[n][0]) for n in _INTEGERS) + "]"
+_SIGNED = "[" + ", ".join(str(_TYPES[n][1]).lower() for n in _INTEGERS) + "]"
+#: `p.v` wrapped around in each type of `p.c` (their places in _INTEGERS) in turn, then
+#: held in the type of `p.t` (a typed NULL): converted pair by pair, as YQL converts it
+_REWRAPPED = (
+    "CREATE OR REPLACE MACRO yql_int_rewrapped(p) AS struct_extract({'BOOLEAN': NULL, "
+    + ", ".join(f"'{name}': TRY_CAST(list_reduce(list_prepend(TRY_CAST(TRY_CAST(p.v AS "
+                f"VARCHAR) AS HUGEINT), p.c), lambda yql_acc, yql_at: yql_wrap(yql_acc, "
+                f"{_BITS}[TRY_CAST(yql_at AS BIGINT)], {_SIGNED}[TRY_CAST(yql_at AS BIGINT)])) "
+                f"AS {name})" for name in _INTEGERS)
+    + "}, typeof(p.t))")
+#: `v` converted to each integer type of the list `path` in turn (the types of the pairs
+#: holding it, the innermost first), where one of them is not DuckDB's own type of `v`;
+#: as yql_int_as, the struct's other field is dropped by DuckDB
+_PATH = ("CREATE OR REPLACE MACRO yql_int_path(v, path) AS struct_extract({'same': v, "
+         "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key("
+         "yql_int_ints(path)[-1])), 'c': list_transform(yql_int_ints(path), lambda yql_n: "
+         f"list_position({_INTEGER_LIST}, yql_n))}}], lambda yql_p: yql_int_rewrapped(yql_p))[1]}}, "
+         "CASE WHEN list_distinct(list_append(yql_int_ints(path), typeof(v))) = [typeof(v)] "
+         "THEN 'same' ELSE 'conv' END)")
 #: the macros a connection running YQL defines (yql_macros), after yql_operators' yql_wrap
 INT_COMMON_MACROS = (_RANK, _NAME, _FITS, _JOIN, _JOIN_LITERAL, _SETTLE, _KEY,
-                     _TYPED_NULL, _WRAPPED, _AS)
+                     _TYPED_NULL, _WRAPPED, _AS, _INTS, _REWRAPPED, _PATH)
 
 #: an integer literal as the rewrites leave it: `7`, `-7`, `(-7)`, `7u` (YQL's suffixes:
 #: yql/essentials/docs/en/syntax/lexer.md)
@@ -156,34 +180,40 @@ class Joined:
     @staticmethod
     def pair(first: tuple[str, int | None], other: tuple[str, int | None]
              ) -> tuple[str, int | None]:
-        """The type of two united values, `first` tried first; the result is no literal."""
+        """The type of a Coalesce's two values, `first` tried first; the result is no
+        literal."""
         if first[1] is None:
             return f"yql_int_join({first[0]}, {other[0]})", None
         return f"yql_int_join_literal({first[0]}, {other[0]}, {first[1]})", None
 
-    def if_pair(self, then: tuple[str, int | None], otherwise: tuple[str, int | None]
+    @staticmethod
+    def if_pair(then: tuple[str, int | None], otherwise: tuple[str, int | None]
                 ) -> tuple[str, int | None]:
-        """The type of an If's two values: a literal THEN value is tried first, else a
-        literal ELSE value (the THEN one taken as Optional: the module's docstring)."""
-        if then[1] is None and otherwise[1] is not None:
-            return self.pair(otherwise, then)
-        return self.pair(then, otherwise)
+        """The type of an If's two values: CommonType's, the higher level, a literal or not
+        (the module's docstring)."""
+        return f"yql_int_join({then[0]}, {otherwise[0]})", None
+
+    def unchecked(self) -> bool:
+        """Whether the values are left in DuckDB's type: one would bind a subquery again,
+        sits in a lambda of the query's own, or holds a conversion of its own; or all are
+        literals, which DuckDB types as YQL does."""
+        return any(_UNCHECKED.search(item) or LAMBDA_PREFIX in item or not small_operand(item)
+                   for item in self.values) or \
+            all(number is not None for number in self.literal)
+
+    def named(self, expression: str) -> str:
+        """`expression` (of yql_types) with the values' types named: DuckDB folds it as it
+        binds the query, typeof() being a constant then."""
+        types = ", ".join(f"typeof({item})" for item in self.values)
+        return f"list_transform([[{types}]], lambda yql_types: {expression})[1]"
 
 
 def converted(value: str, joined: Joined, united: tuple[str, int | None]) -> str:
     """`value`, which DuckDB types as its own common type of `joined`'s values, in the
     type YQL gives them, `united` (see the module's docstring)."""
-    values = joined.values
-    if any(_UNCHECKED.search(item) or LAMBDA_PREFIX in item or not small_operand(item)
-           for item in values):
-        # a lambda of the query's own does not fold the names' list; a larger value
-        # holding a check or conversion of its own would be copied a level at a time
+    if joined.unchecked():
         return value
-    if all(number is not None for number in joined.literal):
-        return value  # literals alone: DuckDB types them as YQL does
-    types = ", ".join(f"typeof({item})" for item in values)
-    joined_type = f"list_transform([[{types}]], lambda yql_types: {united[0]})[1]"
-    return f"yql_int_as({value}, {joined_type})"
+    return f"yql_int_as({value}, {joined.named(united[0])})"
 
 
 def if_converted(value: str, then: str, otherwise: str) -> str:
@@ -193,40 +223,96 @@ def if_converted(value: str, then: str, otherwise: str) -> str:
     return converted(value, joined, joined.if_pair(joined.leaf(0), joined.leaf(1)))
 
 
+def _on_path(joined: Joined, index: int, path: list[str]) -> str:
+    """The value at `index` converted to each type of `path` in turn (yql_int_path)."""
+    names = joined.named("[" + ", ".join(path) + "]")
+    return f"yql_int_path({joined.values[index]}, {names})"
+
+
 def coalesce_converted(value: str, operands: list[str]) -> str:
-    """`value`, YQL's COALESCE of `operands` written for DuckDB, in YQL's type of them:
-    folded from the left, each right operand tried first. The fold is a list_reduce, as
-    nested calls of yql_int_join would copy the type named so far at each level."""
+    """`value`, YQL's COALESCE of `operands` written for DuckDB, in YQL's type of them.
+
+    YQL folds them from the left, Coalesce(Coalesce(a, b), c) (CoalesceWrapper splits a
+    Coalesce of more into pairs so), the right operand of each pair tried first, and each
+    pair converts the values it holds: `a` is converted to the type of (a, b), then to that
+    of the whole. So each operand is converted to the type of each pair holding it in turn,
+    the innermost first, and DuckDB's COALESCE takes them converted. The types of the pairs
+    are a list_reduce, a scan of the operands from the left, as nested calls of
+    yql_int_join would copy the type named so far at each level."""
     joined = Joined(operands)
     if len(operands) == 2:
         return converted(value, joined, joined.pair(joined.leaf(1), joined.leaf(0)))
+    if joined.unchecked():
+        return value
     items = ", ".join(
-        f"{{'t': yql_types[{index + 1}], 'v': TRY_CAST({'NULL' if number is None else number}"
-        " AS HUGEINT)}" for index, number in enumerate(joined.literal))
-    folded = (f"list_reduce([{items}], lambda yql_acc, yql_next: {{'t': yql_int_join_literal("
-              "yql_next.t, yql_acc.t, yql_next.v), 'v': TRY_CAST(NULL AS HUGEINT)}).t")
-    return converted(value, joined, (folded, None))
+        f"[{{'t': yql_types[{index + 1}], 'v': TRY_CAST({'NULL' if number is None else number}"
+        " AS HUGEINT)}]" for index, number in enumerate(joined.literal))
+    # the type of each prefix of the operands, the first's own first
+    scan = (f"list_reduce([{items}], lambda yql_acc, yql_next: list_append(yql_acc, {{'t': "
+            "yql_int_join_literal(yql_next[1].t, yql_acc[-1].t, yql_next[1].v), "
+            "'v': TRY_CAST(NULL AS HUGEINT)}))")
+    last = len(operands)
+    converted_operands = []
+    for index in range(last):
+        # the first operand is in the first pair, as the second is
+        first_pair = max(index + 1, 2)
+        types = (f"list_transform(({scan})[{first_pair}:{last}], "
+                 "lambda yql_pair: yql_pair.t)")
+        converted_operands.append(
+            f"yql_int_path({joined.values[index]}, {joined.named(types)})")
+    return f"COALESCE({', '.join(converted_operands)})"
 
 
-def case_converted(value: str, thens: list[str], otherwise: str) -> str:
-    """`value`, a CASE of THEN values `thens` and ELSE value `otherwise`, in YQL's type of
-    them: YQL's If of halves of the THEN values (yql_case), then of those and the ELSE."""
-    joined = Joined([*thens, otherwise])
+def case_converted(case: str, spans: list[tuple[int, int]]) -> str:
+    """`case`, a CASE whose THEN values and ELSE value are at `spans` of its text, in YQL's
+    type of them. YQL's CASE is an If of halves of the THEN values (yql_case), each If of
+    the common type of its two (IfWrapper: CommonType, the higher level), and each If
+    converts the values it holds: so each value is converted to the type of each half
+    holding it in turn, the innermost first, then to the type of all; a CASE of one THEN
+    value is converted once, as a whole."""
+    values = [case[start:end] for start, end in spans]
+    joined = Joined(values)
+    if len(values) == 2:
+        return converted(case, joined, joined.if_pair(joined.leaf(0), joined.leaf(1)))
+    if joined.unchecked():
+        return case
 
-    def halves(first: int, end: int) -> tuple[str, int | None]:
-        if end - first == 1:
-            return joined.leaf(first)
-        middle = first + (end - first) // 2
-        return joined.if_pair(halves(first, middle), halves(middle, end))
+    def united(indexes: range) -> str:
+        """The type of the values at `indexes`: the highest level of theirs (an If's type
+        is its values' higher level, whatever their order)."""
+        ranks = ", ".join(f"yql_int_rank(yql_types[{index + 1}])" for index in indexes)
+        return f"yql_int_name(greatest({ranks}))"
 
-    united = joined.if_pair(halves(0, len(thens)), joined.leaf(len(thens)))
-    return converted(value, joined, united)
+    paths: list[list[str]] = [[] for _ in values]
+
+    def halves(indexes: range) -> None:
+        if len(indexes) == 1:
+            return
+        middle = len(indexes) // 2
+        for half in (indexes[:middle], indexes[middle:]):
+            halves(half)
+            if len(half) > 1:
+                for index in half:
+                    paths[index].append(united(half))
+
+    thens = range(len(values) - 1)
+    halves(thens)
+    if len(thens) > 1:  # the If of the halves
+        for index in thens:
+            paths[index].append(united(thens))
+    for index in range(len(values)):
+        paths[index].append(united(range(len(values))))
+    for index in reversed(range(len(values))):
+        start, end = spans[index]
+        case = case[:start] + f" {_on_path(joined, index, paths[index])} " + case[end:]
+    return case
 
 
 #: where a lambda of the query's own starts (yql_lambdas): its body follows, bracketed
 _QUERY_LAMBDA = re.compile(r"\blambda " + LAMBDA_PREFIX + r"\w+(?:\s*,\s*" + LAMBDA_PREFIX
                            + r"\w+)*\s*:\s*\(")
-_CONVERTED = "yql_int_as("
+#: the calls converting a value, whose first argument is the value
+_CONVERTING = ("yql_int_as(", "yql_int_path(")
 
 
 def unconverted_in_lambdas(text: str) -> str:
@@ -237,10 +323,11 @@ def unconverted_in_lambdas(text: str) -> str:
         start = found.end() - 1
         end = _closing(text, start)
         body = text[start:end + 1]
-        while _CONVERTED in body:
-            at = body.rindex(_CONVERTED)  # the innermost first
-            close = _closing(body, at + len(_CONVERTED) - 1)
-            value_start = at + len(_CONVERTED)
+        while any(call in body for call in _CONVERTING):
+            # the innermost first
+            at, call = max((body.rfind(call), call) for call in _CONVERTING)
+            close = _closing(body, at + len(call) - 1)
+            value_start = at + len(call)
             value_end = _depth_zero_comma(body, value_start)
             body = body[:at] + "(" + body[value_start:value_end] + ")" + body[close + 1:]
         text = text[:start] + body + text[end + 1:]
