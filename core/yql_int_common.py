@@ -70,6 +70,7 @@ _LOWS = ", ".join(f"{-(1 << (_TYPES[n][0] - 1)) if _TYPES[n][1] else 0}::HUGEINT
 _HIGHS = ", ".join(f"{(1 << (_TYPES[n][0] - 1 if _TYPES[n][1] else _TYPES[n][0])) - 1}::HUGEINT"
                    for n in _INTEGERS)
 _INTEGER_LIST = "[" + ", ".join(f"'{name}'" for name in _INTEGERS) + "]"
+_INTEGER_ROW = "(" + ", ".join(f"'{name}'" for name in _INTEGERS) + ")"
 _FITS = ("CREATE OR REPLACE MACRO yql_int_fits(v, t) AS COALESCE(list_transform("
          f"[list_position({_INTEGER_LIST}, t)], lambda yql_at: v BETWEEN [{_LOWS}][yql_at] "
          f"AND [{_HIGHS}][yql_at])[1], false)")
@@ -82,12 +83,13 @@ _JOIN = ("CREATE OR REPLACE MACRO yql_int_join(ta, tb) AS "
 _JOIN_LITERAL = ("CREATE OR REPLACE MACRO yql_int_join_literal(ta, tb, v) AS "
                  "CASE WHEN yql_int_fits(v, tb) THEN tb ELSE yql_int_join(ta, tb) END")
 #: 'same' where the type `joined` YQL gives is DuckDB's own `duckdb_type` of the value (or
-#: no integer type), else `joined`
+#: no integer type: a NULL, or the name of another type), else `joined`
 _SETTLE = ("CREATE OR REPLACE MACRO yql_int_settle(joined, duckdb_type) AS CASE "
-           "WHEN joined IS NULL OR joined = duckdb_type THEN 'same' ELSE joined END")
+           f"WHEN joined IS NULL OR joined NOT IN {_INTEGER_ROW} OR joined = duckdb_type "
+           "THEN 'same' ELSE joined END")
 #: the key of the typed NULL of the type `joined` names (yql_int_typed_null)
 _KEY = ("CREATE OR REPLACE MACRO yql_int_key(joined) AS "
-        "CASE WHEN joined IS NULL OR joined = '\"NULL\"' THEN 'same' ELSE joined END")
+        f"CASE WHEN joined IS NULL OR joined NOT IN {_INTEGER_ROW} THEN 'same' ELSE joined END")
 #: a NULL of the type named `k` (a BOOLEAN one for 'same')
 _TYPED_NULL = ("CREATE OR REPLACE MACRO yql_int_typed_null(k) AS struct_extract("
                "{'same': TRY_CAST(NULL AS BOOLEAN), "
@@ -106,6 +108,18 @@ _AS = ("CREATE OR REPLACE MACRO yql_int_as(v, joined) AS struct_extract({'same':
        "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key(joined))}], "
        "lambda yql_p: yql_int_wrapped(yql_p))[1]}, CASE WHEN "
        "yql_int_settle(joined, typeof(v)) = 'same' THEN 'same' ELSE 'conv' END)")
+#: `yql_int_as` where `v` holds conversions of its own: named once, as the item of a list a
+#: lambda maps (yql_int_as names it three times, and DuckDB copies a macro's argument
+#: wherever its body names it: nested, the copies multiplied a level at a time)
+_AS_ONCE = ("CREATE OR REPLACE MACRO yql_int_as_once(v, joined) AS list_transform([{'v': v, "
+            "'t': yql_int_typed_null(yql_int_key(joined))}], lambda yql_p: struct_extract("
+            "{'same': yql_p.v, 'conv': yql_int_wrapped(yql_p)}, CASE WHEN typeof(yql_p.t) = "
+            "'BOOLEAN' OR typeof(yql_p.t) = typeof(yql_p.v) THEN 'same' ELSE 'conv' END))[1]")
+#: the name of the type of a value of types `ta` and `tb` whose integer type YQL gives is
+#: `joined`: that, or where either is no integer the other's, a NULL's, an integer's (a
+#: Double with an Int32 is a Double; the pair's check refuses the pairs YQL refuses)
+_REPR = ("CREATE OR REPLACE MACRO yql_int_repr(joined, ta, tb) AS COALESCE(joined, CASE "
+         "WHEN ta = '\"NULL\"' OR yql_int_rank(ta) < 1000 THEN tb ELSE ta END)")
 #: the integer types' names of the list `path`, in its order (a NULL and a type no integer
 #: conversion follows dropped)
 _INTS = ("CREATE OR REPLACE MACRO yql_int_ints(path) AS list_filter(path, lambda yql_n: "
@@ -132,7 +146,8 @@ _PATH = ("CREATE OR REPLACE MACRO yql_int_path(v, path) AS struct_extract({'same
          "THEN 'same' ELSE 'conv' END)")
 #: the macros a connection running YQL defines (yql_macros), after yql_operators' yql_wrap
 INT_COMMON_MACROS = (_RANK, _NAME, _FITS, _JOIN, _JOIN_LITERAL, _SETTLE, _KEY,
-                     _TYPED_NULL, _WRAPPED, _AS, _INTS, _REWRAPPED, _PATH)
+                     _TYPED_NULL, _WRAPPED, _AS, _AS_ONCE, _REPR, _INTS, _REWRAPPED,
+                     _PATH)
 
 #: an integer literal as the rewrites leave it: `7`, `-7`, `(-7)`, `7u` (YQL's suffixes:
 #: yql/essentials/docs/en/syntax/lexer.md)
@@ -312,7 +327,7 @@ def case_converted(case: str, spans: list[tuple[int, int]]) -> str:
 _QUERY_LAMBDA = re.compile(r"\blambda " + LAMBDA_PREFIX + r"\w+(?:\s*,\s*" + LAMBDA_PREFIX
                            + r"\w+)*\s*:\s*\(")
 #: the calls converting a value, whose first argument is the value
-_CONVERTING = ("yql_int_as(", "yql_int_path(")
+_CONVERTING = ("yql_int_as(", "yql_int_as_once(", "yql_int_path(")
 
 
 def unconverted_in_lambdas(text: str) -> str:

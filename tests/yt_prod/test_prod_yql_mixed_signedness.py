@@ -18,7 +18,7 @@ yql/essentials/sql/v1/sql_expression.cpp).
 from __future__ import annotations
 
 import pytest
-from yql_alike import dev_and_fake_table, same_rows, written_columns
+from yql_alike import dev_and_fake_table, fails_alike, same_rows, written_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -114,3 +114,24 @@ def test_a_case_of_several_values_converts_them_half_by_half(both):
     assert columns == {"two_thens": ("int64", False), "three_thens": ("uint64", False)}
     assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
         "two_thens": -1, "three_thens": 18446744073709551615}]
+
+
+def test_a_pair_holding_another_converts_the_inner_ones_value_again(both):
+    # the inner pair is typed and converted first, then the outer one converts its value
+    # (IfWrapper, CoalesceWrapper): IF(b, u32, i32) is an Int32 -1, which the outer If's
+    # Uint64 wraps around; `a ?? b ?? c` is Coalesce(a, Coalesce(b, c)) (SubExpr of
+    # neq_subexpr, yql/essentials/sql/v1/sql_expression.cpp): u32 ?? u8 is a Uint32, which
+    # the outer Int32 makes -1
+    columns = written_columns(both, (
+        "SELECT IF(b, IF(b, u32, i32), u64) AS nested_if, "
+        "COALESCE(COALESCE(u32, i32), u64) AS nested_coalesce, "
+        "CAST(NULL AS Int32) ?? u32 ?? u8 AS chain, "
+        "IF(b, IF(b, IF(b, u32, i32), u16), u64) AS three_levels FROM `//tmp/src`"))
+    assert columns == {"nested_if": ("uint64", False), "nested_coalesce": ("uint64", False),
+                       "chain": ("int32", False), "three_levels": ("uint64", False)}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
+        "nested_if": 18446744073709551615, "nested_coalesce": 18446744073709551615,
+        "chain": -1, "three_levels": 18446744073709551615}]
+    # the inner pair refuses its values before the outer one is typed
+    fails_alike(both, "SELECT IF(b, IF(b, u32, 'a'), i64) AS x FROM `//tmp/src`",
+                "YQL: Cannot infer common type for Uint32 and String")
