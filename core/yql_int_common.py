@@ -2,41 +2,51 @@
 them, where DuckDB gives them its own common type: an IF of a Uint32 and an Int32 is a
 BIGINT in DuckDB, holding 4294967295 as it is, and an Int32 in YQL, holding it as -1.
 
-YQL types the two values of an If (IfWrapper) and of a Coalesce (CoalesceWrapper, in
-yql/essentials/core/type_ann/type_ann_core.cpp, ydb-platform/ydb) with SilentInferCommonType
-(yql/essentials/core/yql_expr_type_annotation.cpp): it converts the first value to the
-second's type, else the second to the first's, the first being the THEN value of an If and
-the right one of a Coalesce (whose left one's Optional is taken off first). TryConvertTo
-converts a number to a type of its level or above (GetNumericDataTypeLevel: Uint8, Int8,
-Uint16, Int16, Uint32, Int32, Uint64, Int64, Float, Double), so two integers get the one of
-the higher level: the signed one when the unsigned one is not wider, else the unsigned one.
-It also converts an integer literal to any integer type that holds its value
-(AllowIntegralConversion), so `u32 ?? 1` stays a Uint32, and `IF(c, 1, u32)` too: a literal
-tried first that fits gives the other value's type. Where the THEN value is Optional (a
-column, as YT's columns mostly are) and the ELSE one not, the ELSE one is tried first
-(SilentInferCommonType retries with it Just-wrapped): `IF(c, u32, 1)` is a Uint32 too.
-The text does not tell here whether a THEN value is Optional, and it is taken as Optional
-unless it is a literal.
+How the SQL is translated (yql/essentials/sql/v1, ydb-platform/ydb): IF(c, a, b) is the
+builtin If(Coalesce(c, false), a, b) (TYqlIf, builtin.cpp); COALESCE and NVL of any number
+of values are one Coalesce of them all (builtin.cpp), which CoalesceWrapper
+(yql/essentials/core/type_ann/type_ann_core.cpp) splits into pairs from the left,
+Coalesce(Coalesce(a, b), c); `a ?? b ?? c` is Coalesce(a, Coalesce(b, c)) (the grammar's
+neq_subexpr takes `?? neq_subexpr`: SubExpr of it in sql_expression.cpp); a CASE is
+If(any WHEN, v, ELSE) where ReduceCaseBranches (sql_expression.cpp) makes v of the THEN
+values by halves again and again, a pair of halves being If(the left half's WHEN, left,
+right).
+
+How the pairs are typed: IfWrapper (type_ann_core.cpp) takes CommonType of its branches'
+types (yql/essentials/core/yql_expr_type_annotation.cpp): GetSuperType's, for two numbers
+the one of the higher GetNumericDataTypeLevel (Uint8, Int8, Uint16, Int16, Uint32, Int32,
+Uint64, Int64, Float, Double), a literal's type as any other: `IF(c, 1, u32)` is an Int32.
+It converts both branches to it; where there is none, CommonType fails with "Cannot infer
+common type for <then> and <else>" (yql_coalesce's check; IfStrict's "Different types of
+branches" is not IF's, and no If fails "Uncompatible types of branches"). CoalesceWrapper
+takes SilentInferCommonType (yql_expr_type_annotation.cpp) of its right value and its left
+one without its Optional: it converts the right value to the left one's type, else the left
+one to the right one's, with TryConvertTo, which converts a number to a type of its level
+or above, and an integer literal to any integer type that holds its value
+(AllowIntegralConversion): `u32 ?? 1` stays a Uint32, `u32 ?? -1` is an Int32.
 
 The converted values are YQL's Convert (BitCast's callable too), a static_cast for two
 integers (TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp):
-a value the common type does not hold wraps around, 4294967295 as an Int32 being -1.
+a value the common type does not hold wraps around, 4294967295 as an Int32 being -1. Each
+pair converts the values it holds, so a value is converted pair by pair, the innermost
+first: in COALESCE(u32, i32, i64) 4294967295 is the inner pair's Int32 -1, which the outer
+Int64 keeps; in COALESCE(u32, i32, u64) the outer Uint64 wraps -1 around again.
 
 How it is written for DuckDB: DuckDB gives the value (a CASE or COALESCE) its own common
 type, which holds every value exactly. YQL's type is named, when DuckDB binds the query,
-from the types of the values (typeof() is a constant then), united in YQL's order: a
-COALESCE of several folded from the left, a CASE's halves as yql_case unites them. Where
-it is not DuckDB's type of the value, the value is wrapped around in it (yql_int_as): a
-struct of the value as it is and converted is asked for one of them, and DuckDB drops the
-other, so that no row computes a conversion not asked for.
+from the types of the values (typeof() is a constant then), united in YQL's order. A pair
+of two values is wrapped around in it as a whole (yql_int_as): a struct of the value as it
+is and converted is asked for one of them, and DuckDB drops the other, so that no row
+computes a conversion not asked for. A COALESCE of more, and a CASE of more than two
+values, convert each value to the type of each pair holding it in turn (yql_int_path):
+DuckDB's COALESCE or CASE of the values so converted is of the outer pair's type. A pair
+holding another (IF in IF, `a ?? b ?? c`, COALESCE(COALESCE(a, b), c)) is yql_int_nested's.
 
-Not followed: a COALESCE of several, or a CASE of more than two values, is converted once,
-to the type of all: a value an inner pair converts to a narrower type and the outer one
-to a wider (`COALESCE(u32, i32, i64)`: 4294967295 is -1 as the inner Int32, then as the
-Int64) keeps its own. A value that holds a conversion or check of its own (a nested IF,
-a `??` chain's inner pair) keeps DuckDB's type in the outer one, whose copies of it would
-multiply a level at a time; so does a value inside a lambda of the query's own, where
-DuckDB folds no lambda of the rewrites'.
+Not followed: a value holding a conversion of its own inside a COALESCE of more than two
+values or a CASE of more than two (COALESCE(IF(c, u32, i32), a, b)), and a COALESCE of
+more or a CASE inside an IF or a `??` pair, keep DuckDB's type in the outer one, as do a
+`??` in an IF's branch (rewritten after the IF, yql_int_nested) and a value inside a
+lambda of the query's own, where DuckDB folds no lambda of the rewrites'.
 """
 
 from __future__ import annotations

@@ -2,17 +2,19 @@
 them, in dev and on the fake query tracker alike (core/yql_int_common.py), where DuckDB gave
 its own wider type (an IF of a Uint32 and an Int32 was written `int64`, holding 4294967295).
 
-Sources (ydb-platform/ydb, the YQL YTsaurus runs): IfWrapper and CoalesceWrapper in
-yql/essentials/core/type_ann/type_ann_core.cpp type their two values with
+Sources (ydb-platform/ydb, the YQL YTsaurus runs): CoalesceWrapper in
+yql/essentials/core/type_ann/type_ann_core.cpp types its two values with
 SilentInferCommonType (yql/essentials/core/yql_expr_type_annotation.cpp), which converts the
-THEN value (a Coalesce's right one) to the other's type, else the other to its type;
-TryConvertTo converts a number to a type of its GetNumericDataTypeLevel or above (Uint8,
-Int8, Uint16, Int16, Uint32, Int32, Uint64, Int64), and an integer literal to any integer
-type holding it (AllowIntegralConversion). IfWrapper types its branches with CommonType
-instead, GetSuperType's higher level of the two, a literal's type as any other. The converted value is Convert, a static_cast
-for integers (TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp),
-so a value the type does not hold wraps around. CASE is an If of its values (CaseRule in
-yql/essentials/sql/v1/sql_expression.cpp).
+right one to the left one's type, else the left one to the right one's; TryConvertTo
+converts a number to a type of its GetNumericDataTypeLevel or above (Uint8, Int8, Uint16,
+Int16, Uint32, Int32, Uint64, Int64), and an integer literal to any integer type holding it
+(AllowIntegralConversion). IfWrapper (type_ann_core.cpp) takes CommonType of its branches'
+types instead (yql_expr_type_annotation.cpp), GetSuperType's higher level of the two, a
+literal's type as any other. The converted value is Convert, a static_cast for integers
+(TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp), so a value
+the type does not hold wraps around; each pair converts the values it holds, so a value in
+pairs holding one another is converted pair by pair. CASE is an If of halves of its values
+(CaseRule and ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp).
 """
 
 from __future__ import annotations
