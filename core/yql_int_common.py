@@ -118,11 +118,12 @@ _AS = ("CREATE OR REPLACE MACRO yql_int_as(v, joined) AS struct_extract({'same':
        "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key(joined))}], "
        "lambda yql_p: yql_int_wrapped(yql_p))[1]}, CASE WHEN "
        "yql_int_settle(joined, typeof(v)) = 'same' THEN 'same' ELSE 'conv' END)")
-#: `yql_int_as` where `v` holds conversions of its own: named once, as the item of a list a
-#: lambda maps (yql_int_as names it three times, and DuckDB copies a macro's argument
+#: `yql_int_as` where `v` holds conversions of its own, and `key` is the key of the type YQL
+#: gives it (yql_int_key, named once: `integer_key`): `v` is named once, as the item of a
+#: list a lambda maps (yql_int_as names it three times, and DuckDB copies a macro's argument
 #: wherever its body names it: nested, the copies multiplied a level at a time)
-_AS_ONCE = ("CREATE OR REPLACE MACRO yql_int_as_once(v, joined) AS list_transform([{'v': v, "
-            "'t': yql_int_typed_null(yql_int_key(joined))}], lambda yql_p: struct_extract("
+_AS_ONCE = ("CREATE OR REPLACE MACRO yql_int_as_once(v, key) AS list_transform([{'v': v, "
+            "'t': yql_int_typed_null(key)}], lambda yql_p: struct_extract("
             "{'same': yql_p.v, 'conv': yql_int_wrapped(yql_p)}, CASE WHEN typeof(yql_p.t) = "
             "'BOOLEAN' OR typeof(yql_p.t) = typeof(yql_p.v) THEN 'same' ELSE 'conv' END))[1]")
 #: the name of the type of a value of types `ta` and `tb` whose integer type YQL gives is
@@ -168,6 +169,13 @@ _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
 _MACRO_CALL = re.compile(r"\byql_\w+\(")
 #: a value longer than this is not small (small_operand)
 _SMALL = 200
+
+
+def integer_key(type_name: str) -> str:
+    """yql_int_key of the type the expression `type_name` names, which it names once (a
+    copy is bound again, and a nested pair's type names the inner one's)."""
+    return (f"list_transform([{type_name}], lambda yql_named: CASE WHEN yql_named IN "
+            f"{_INTEGER_ROW} THEN yql_named ELSE 'same' END)[1]")
 
 
 def small_operand(operand: str) -> bool:

@@ -15,9 +15,10 @@ name by copying the inner value into the text (and the copies doubled a level at
 so each pair written is remembered with an expression naming its type from its values'
 types alone (`remember`), and a pair holding it names the inner type so. The check of the
 outer pair's values' types (yql_coalesce) is bound before its value, which DuckDB would
-refuse in its own words (a CASE of a BIGINT and a VARCHAR), and its key is the inner
-pair's refusal where the inner pair refuses its values, as YQL types the inner pair first:
-so each pair written is remembered with its key too, which names the types alone as well.
+refuse in its own words (a CASE of a BIGINT and a VARCHAR), but YQL types the inner pair
+first and gives its refusal: so the expression naming a pair's type names none (a NULL,
+which no check refuses) where the pair refuses its values, and the inner pair's own check,
+bound with the outer value, refuses them.
 
 What is remembered is the text written for a pair; a rewrite changing that text between
 the two pairs (a `??` in an IF's branch is rewritten after the IF) leaves the outer pair
@@ -27,27 +28,29 @@ with the inner one's text as a value of its own, typed by typeof() as before.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 
-from yt_pipeline.yql_int_common import integer_literal, small_operand
+from yt_pipeline.yql_int_common import integer_key, integer_literal, small_operand
 from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
 
-#: pairs written so far (their text: the expressions naming their type and their check's key,
-#: 'ok' or the refusal), the newest last; a text always means the same, so an old entry is
-#: never wrong, only kept no longer
-_WRITTEN: OrderedDict[str, tuple[str, str]] = OrderedDict()
+#: pairs written so far (their text: the expression naming their type), the newest last; a
+#: text always means the same, so an old entry is never wrong, only kept no longer
+_WRITTEN: OrderedDict[str, str] = OrderedDict()
 _KEPT = 4096
+#: statements are rewritten in threads of their own
+_LOCK = threading.Lock()
 #: a value whose copy in typeof() would bind a subquery or a window again
 _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
 
 
-def remember(text: str, type_name: str, key: str) -> None:
-    """Remember that the pair written `text` has the type `type_name` names, and the check
-    `key` (yql_coalesce's macro's key: 'ok', or the refusal)."""
-    _WRITTEN[text] = (type_name, key)
-    _WRITTEN.move_to_end(text)
-    while len(_WRITTEN) > _KEPT:
-        _WRITTEN.popitem(last=False)
+def remember(text: str, type_name: str) -> None:
+    """Remember that the pair written `text` has the type `type_name` names."""
+    with _LOCK:
+        _WRITTEN[text] = type_name
+        _WRITTEN.move_to_end(text)
+        while len(_WRITTEN) > _KEPT:
+            _WRITTEN.popitem(last=False)
 
 
 def _unwrapped(operand: str) -> list[str]:
@@ -69,30 +72,34 @@ def _closes_at_end(text: str) -> bool:
     return False
 
 
-def written_pair(operand: str) -> tuple[str, str] | None:
-    """The expressions naming the type and the check's key of `operand` when it is a pair
-    written here."""
-    return next((_WRITTEN[text] for text in _unwrapped(operand) if text in _WRITTEN), None)
+def written_pair(operand: str) -> str | None:
+    """The expression naming the type of `operand` when it is a pair written here."""
+    with _LOCK:
+        return next((_WRITTEN[text] for text in _unwrapped(operand) if text in _WRITTEN),
+                    None)
 
 
-def operand_type(operand: str) -> tuple[str, str] | None:
-    """The expressions naming the type of `operand` and its check's key: a written pair's,
-    or typeof() of a small operand with no check; None for a large value, one binding a
-    subquery again, or one in a lambda of the query's own (where DuckDB folds none of
-    it)."""
+def operand_type(operand: str) -> str | None:
+    """An expression naming the type of `operand`: a written pair's, or typeof() of a small
+    operand; None for a large value, one binding a subquery again, or one in a lambda of
+    the query's own (where DuckDB folds none of it)."""
     written = written_pair(operand)
     if written is not None:
         return written
     if LAMBDA_PREFIX in operand or not small_operand(operand) or _UNCHECKED.search(operand):
         return None
-    return f"typeof({operand.strip()})", "'ok'"
+    return f"typeof({operand.strip()})"
 
 
-def pair_type(kind: str, right: str, left_type: str, right_type: str) -> str:
+def pair_type(kind: str, right: str, left_type: str, right_type: str,
+              macro: str | None) -> str:
     """The expression naming the type YQL gives an If (`kind` "if", the left value its THEN
-    one) or a Coalesce ("coalesce") of two values of the types the two expressions name:
-    an If's the higher level (CommonType), a Coalesce's the right one converted first, an
-    integer literal that fits taking the left one's type (yql_int_common)."""
+    one) or a Coalesce ("coalesce") of two values of the types the two expressions name,
+    each named once (a pair holding another names it once more a level up: copies would
+    multiply): an If's the higher level (CommonType), a Coalesce's the right one converted
+    first, an integer literal that fits taking the left one's type (yql_int_common); where
+    either is no integer, the other's, a NULL's, an integer's (yql_int_repr); none where
+    `macro`'s check refuses the two (None: no check)."""
     literal = integer_literal(right) if kind == "coalesce" and written_pair(right) is None \
         else None
     if kind == "if":
@@ -101,17 +108,11 @@ def pair_type(kind: str, right: str, left_type: str, right_type: str) -> str:
         joined = "yql_int_join(yql_types[2], yql_types[1])"
     else:
         joined = f"yql_int_join_literal(yql_types[2], yql_types[1], {literal})"
-    return (f"list_transform([[{left_type}, {right_type}]], lambda yql_types: "
-            f"yql_int_repr({joined}, yql_types[1], yql_types[2]))[1]")
-
-
-def _key(macro: str, left: tuple[str, str], right: tuple[str, str]) -> str:
-    """The check's key of a pair of values of types and keys `left` and `right`: the
-    left one's refusal, else the right one's, else `macro`'s key of their types."""
-    return (f"list_transform([[{left[0]}, {right[0]}, {left[1]}, {right[1]}]], "
-            "lambda yql_types: CASE WHEN yql_types[3] <> 'ok' THEN yql_types[3] "
-            "WHEN yql_types[4] <> 'ok' THEN yql_types[4] "
-            f"ELSE {macro}(yql_types[1], yql_types[2]) END)[1]")
+    named = f"yql_int_repr({joined}, yql_types[1], yql_types[2])"
+    if macro is not None:
+        named = (f"CASE WHEN {macro}(yql_types[1], yql_types[2]) = 'ok' "
+                 f"THEN {named} END")
+    return f"list_transform([[{left_type}, {right_type}]], lambda yql_types: {named})[1]"
 
 
 def nested_pair(kind: str, value: str, left: str, right: str, macro: str) -> str | None:
@@ -127,12 +128,18 @@ def nested_pair(kind: str, value: str, left: str, right: str, macro: str) -> str
     left_type, right_type = operand_type(left), operand_type(right)
     if left_type is None or right_type is None:
         return None
-    type_name = pair_type(kind, right, left_type[0], right_type[0])
-    key = _key(macro, left_type, right_type)
+    type_name = pair_type(kind, right, left_type, right_type, macro)
+    key = type_key_of(left_type, right_type, macro)
     text = (f"(CASE WHEN struct_extract({{'ok': true}}, {key}) THEN "
-            f"yql_int_as_once({value}, {type_name}) END)")
-    remember(text, type_name, key)
+            f"yql_int_as_once({value}, {integer_key(type_name)}) END)")
+    remember(text, type_name)
     return text
+
+
+def type_key_of(left_type: str, right_type: str, macro: str) -> str:
+    """`macro`'s key of the types the two expressions name, each named once."""
+    return (f"list_transform([[{left_type}, {right_type}]], lambda yql_types: "
+            f"{macro}(yql_types[1], yql_types[2]))[1]")
 
 
 def remember_plain(kind: str, text: str, left: str, right: str, macro: str | None) -> str:
@@ -141,6 +148,5 @@ def remember_plain(kind: str, text: str, left: str, right: str, macro: str | Non
     that type: yql_int_common.converted)."""
     left_type, right_type = operand_type(left), operand_type(right)
     if left_type is not None and right_type is not None:
-        key = "'ok'" if macro is None else _key(macro, left_type, right_type)
-        remember(text, pair_type(kind, right, left_type[0], right_type[0]), key)
+        remember(text, pair_type(kind, right, left_type, right_type, macro))
     return text
