@@ -22,7 +22,8 @@ bound with the outer value, refuses them.
 
 What is remembered is the text written for a pair; a rewrite changing that text between
 the two pairs (a `??` in an IF's branch is rewritten after the IF) leaves the outer pair
-with the inner one's text as a value of its own, typed by typeof() as before.
+with the inner one's text as a value of its own, typed by typeof() as before; so is a pair
+in a lambda of the query's own, where DuckDB folds none of the lambdas naming the types.
 """
 
 from __future__ import annotations
