@@ -62,7 +62,7 @@ def expand_case_branches(text: str) -> str:
         case = "CASE" + text[found.end():end]
         if has_else and len(case) <= _LONGEST:
             # without ELSE YQL refuses the CASE on its own (yql_refusals)
-            case = checked_case(case, [text[a:b] for a, b in branches])
+            case = checked_case(case, [(a - start, b - start) for a, b in branches])
         text = text[:start] + case + text[end:]
 
 
@@ -95,11 +95,11 @@ def _branches(text: str, start: int) -> tuple[int, list[tuple[int, int]], bool] 
     return None
 
 
-def checked_case(value: str, branches: list[str]) -> str:
-    """`value`, a CASE whose THEN values and ELSE value are `branches`, with the checks of
-    their pairs in the order YQL unites them: the first pair's check outermost, so that
-    DuckDB binds it first and its refusal is the one given."""
-    *thens, otherwise = (branch.strip() for branch in branches)
+def checked_case(value: str, spans: list[tuple[int, int]]) -> str:
+    """`value`, a CASE whose THEN values and ELSE value are at `spans` of its text, with the
+    checks of their pairs in the order YQL unites them: the first pair's check outermost,
+    so that DuckDB binds it first and its refusal is the one given."""
+    *thens, otherwise = (value[start:end].strip() for start, end in spans)
     pairs: list[tuple[str, str]] = []
 
     def united(values: list[str]) -> str:
@@ -113,7 +113,7 @@ def checked_case(value: str, branches: list[str]) -> str:
 
     pairs.append((united(thens), otherwise))
     # integers of mixed signedness in the type YQL unites them in (yql_int_common)
-    value = case_converted(value, thens, otherwise)
+    value = case_converted(value, spans)
     for then, other in reversed(pairs):
         value = if_checked(value, then, other)
     return value

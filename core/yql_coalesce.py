@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import re
 
-from yt_pipeline.yql_int_common import coalesce_converted, small_operand
+from yt_pipeline.yql_int_common import coalesce_converted, if_converted, small_operand
+from yt_pipeline.yql_int_nested import nested_pair, remember_plain
 from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
 from yt_pipeline.yql_mixed_types import type_key, yql_name
 
@@ -107,10 +108,36 @@ def _checked(value: str, left: str, right: str, macro: str) -> str:
 
 def coalesced(left: str, right: str) -> str:
     """`COALESCE(left, right)` with the check of its operands' types, in YQL's type of
-    them where DuckDB's differs (yql_int_common)."""
+    them where DuckDB's differs (yql_int_common; yql_int_nested where either is such a
+    pair itself)."""
     left, right = left.strip(), right.strip()
+    nested = nested_pair("coalesce", f"COALESCE({left}, {right})", left, right,
+                         "yql_coalesce_key")
+    if nested is not None:
+        return nested
     value = coalesce_converted(f"COALESCE({left}, {right})", [left, right])
-    return _checked(value, left, right, "yql_coalesce_key")
+    return remember_plain("coalesce", _checked(value, left, right, "yql_coalesce_key"),
+                          left, right, _check_macro(left, right, "yql_coalesce_key"))
+
+
+def if_typed(value: str, then: str, otherwise: str) -> str:
+    """`value`, YQL's IF(condition, then, otherwise) written for DuckDB, with the check of
+    its branches' types (if_checked), in YQL's type of them (yql_int_common; yql_int_nested
+    where either is such a pair itself)."""
+    nested = nested_pair("if", value, then, otherwise, "yql_if_key")
+    if nested is not None:
+        return nested
+    return remember_plain("if", if_checked(if_converted(value, then, otherwise), then,
+                                           otherwise), then, otherwise,
+                          _check_macro(then, otherwise, "yql_if_key"))
+
+
+def _check_macro(left: str, right: str, macro: str) -> str | None:
+    """`macro`, or None where `_checked` writes no check of `left` and `right`."""
+    left, right = left.strip(), right.strip()
+    if _UNCHECKED.search(left) or _UNCHECKED.search(right) or _alike_literals(left, right):
+        return None
+    return macro
 
 
 def if_checked(value: str, then: str, otherwise: str) -> str:
@@ -129,6 +156,8 @@ def coalesced_call(args: list[str]) -> str:
     args = [arg.strip() for arg in args]
     if len(args) == 1:
         return f"COALESCE({args[0]})"
+    if len(args) == 2:  # one pair: the same as `left ?? right`
+        return coalesced(*args)
     value = coalesce_converted(f"COALESCE({', '.join(args)})", args)
     # the first pair's check outermost: DuckDB binds it first, and its refusal is given,
     # as YQL types the innermost Coalesce first

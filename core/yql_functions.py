@@ -19,8 +19,7 @@ from collections.abc import Callable
 
 from yt_pipeline import yql_lists
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_coalesce import coalesced_call, if_checked
-from yt_pipeline.yql_int_common import if_converted
+from yt_pipeline.yql_coalesce import coalesced_call, if_typed
 from yt_pipeline.yql_udf_calls import check_arity
 
 #: the text DuckDB's error() is given when Unwrap meets an empty value (failure_meaning)
@@ -117,7 +116,7 @@ def _if(args: list[str], name: str, where: str) -> str:
         return value
     # YQL types the branches as it types the query (yql_coalesce), integers of mixed
     # signedness as it converts them (yql_int_common)
-    return if_checked(if_converted(value, args[1], args[2]), args[1], args[2])
+    return if_typed(value, args[1], args[2])
 
 
 def _current(unit: str) -> Callable[[list[str], str, str], str]:

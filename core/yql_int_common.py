@@ -2,41 +2,51 @@
 them, where DuckDB gives them its own common type: an IF of a Uint32 and an Int32 is a
 BIGINT in DuckDB, holding 4294967295 as it is, and an Int32 in YQL, holding it as -1.
 
-YQL types the two values of an If (IfWrapper) and of a Coalesce (CoalesceWrapper, in
-yql/essentials/core/type_ann/type_ann_core.cpp, ydb-platform/ydb) with SilentInferCommonType
-(yql/essentials/core/yql_expr_type_annotation.cpp): it converts the first value to the
-second's type, else the second to the first's, the first being the THEN value of an If and
-the right one of a Coalesce (whose left one's Optional is taken off first). TryConvertTo
-converts a number to a type of its level or above (GetNumericDataTypeLevel: Uint8, Int8,
-Uint16, Int16, Uint32, Int32, Uint64, Int64, Float, Double), so two integers get the one of
-the higher level: the signed one when the unsigned one is not wider, else the unsigned one.
-It also converts an integer literal to any integer type that holds its value
-(AllowIntegralConversion), so `u32 ?? 1` stays a Uint32, and `IF(c, 1, u32)` too: a literal
-tried first that fits gives the other value's type. Where the THEN value is Optional (a
-column, as YT's columns mostly are) and the ELSE one not, the ELSE one is tried first
-(SilentInferCommonType retries with it Just-wrapped): `IF(c, u32, 1)` is a Uint32 too.
-The text does not tell here whether a THEN value is Optional, and it is taken as Optional
-unless it is a literal.
+How the SQL is translated (yql/essentials/sql/v1, ydb-platform/ydb): IF(c, a, b) is the
+builtin If(Coalesce(c, false), a, b) (TYqlIf, builtin.cpp); COALESCE and NVL of any number
+of values are one Coalesce of them all (builtin.cpp), which CoalesceWrapper
+(yql/essentials/core/type_ann/type_ann_core.cpp) splits into pairs from the left,
+Coalesce(Coalesce(a, b), c); `a ?? b ?? c` is Coalesce(a, Coalesce(b, c)) (the grammar's
+neq_subexpr takes `?? neq_subexpr`: SubExpr of it in sql_expression.cpp); a CASE is
+If(any WHEN, v, ELSE) where ReduceCaseBranches (sql_expression.cpp) makes v of the THEN
+values by halves again and again, a pair of halves being If(the left half's WHEN, left,
+right).
+
+How the pairs are typed: IfWrapper (type_ann_core.cpp) takes CommonType of its branches'
+types (yql/essentials/core/yql_expr_type_annotation.cpp): GetSuperType's, for two numbers
+the one of the higher GetNumericDataTypeLevel (Uint8, Int8, Uint16, Int16, Uint32, Int32,
+Uint64, Int64, Float, Double), a literal's type as any other: `IF(c, 1, u32)` is an Int32.
+It converts both branches to it; where there is none, CommonType fails with "Cannot infer
+common type for <then> and <else>" (yql_coalesce's check; IfStrict's "Different types of
+branches" is not IF's, and no If fails "Uncompatible types of branches"). CoalesceWrapper
+takes SilentInferCommonType (yql_expr_type_annotation.cpp) of its right value and its left
+one without its Optional: it converts the right value to the left one's type, else the left
+one to the right one's, with TryConvertTo, which converts a number to a type of its level
+or above, and an integer literal to any integer type that holds its value
+(AllowIntegralConversion): `u32 ?? 1` stays a Uint32, `u32 ?? -1` is an Int32.
 
 The converted values are YQL's Convert (BitCast's callable too), a static_cast for two
 integers (TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp):
-a value the common type does not hold wraps around, 4294967295 as an Int32 being -1.
+a value the common type does not hold wraps around, 4294967295 as an Int32 being -1. Each
+pair converts the values it holds, so a value is converted pair by pair, the innermost
+first: in COALESCE(u32, i32, i64) 4294967295 is the inner pair's Int32 -1, which the outer
+Int64 keeps; in COALESCE(u32, i32, u64) the outer Uint64 wraps -1 around again.
 
 How it is written for DuckDB: DuckDB gives the value (a CASE or COALESCE) its own common
 type, which holds every value exactly. YQL's type is named, when DuckDB binds the query,
-from the types of the values (typeof() is a constant then), united in YQL's order: a
-COALESCE of several folded from the left, a CASE's halves as yql_case unites them. Where
-it is not DuckDB's type of the value, the value is wrapped around in it (yql_int_as): a
-struct of the value as it is and converted is asked for one of them, and DuckDB drops the
-other, so that no row computes a conversion not asked for.
+from the types of the values (typeof() is a constant then), united in YQL's order. A pair
+of two values is wrapped around in it as a whole (yql_int_as): a struct of the value as it
+is and converted is asked for one of them, and DuckDB drops the other, so that no row
+computes a conversion not asked for. A COALESCE of more, and a CASE of more than two
+values, convert each value to the type of each pair holding it in turn (yql_int_path):
+DuckDB's COALESCE or CASE of the values so converted is of the outer pair's type. A pair
+holding another (IF in IF, `a ?? b ?? c`, COALESCE(COALESCE(a, b), c)) is yql_int_nested's.
 
-Not followed: a COALESCE of several, or a CASE of more than two values, is converted once,
-to the type of all: a value an inner pair converts to a narrower type and the outer one
-to a wider (`COALESCE(u32, i32, i64)`: 4294967295 is -1 as the inner Int32, then as the
-Int64) keeps its own. A value that holds a conversion or check of its own (a nested IF,
-a `??` chain's inner pair) keeps DuckDB's type in the outer one, whose copies of it would
-multiply a level at a time; so does a value inside a lambda of the query's own, where
-DuckDB folds no lambda of the rewrites'.
+Not followed: a value holding a conversion of its own inside a COALESCE of more than two
+values or a CASE of more than two (COALESCE(IF(c, u32, i32), a, b)), and a COALESCE of
+more or a CASE inside an IF or a `??` pair, keep DuckDB's type in the outer one, as do a
+`??` in an IF's branch (rewritten after the IF, yql_int_nested) and a value inside a
+lambda of the query's own, where DuckDB folds no lambda of the rewrites'.
 """
 
 from __future__ import annotations
@@ -70,6 +80,7 @@ _LOWS = ", ".join(f"{-(1 << (_TYPES[n][0] - 1)) if _TYPES[n][1] else 0}::HUGEINT
 _HIGHS = ", ".join(f"{(1 << (_TYPES[n][0] - 1 if _TYPES[n][1] else _TYPES[n][0])) - 1}::HUGEINT"
                    for n in _INTEGERS)
 _INTEGER_LIST = "[" + ", ".join(f"'{name}'" for name in _INTEGERS) + "]"
+_INTEGER_ROW = "(" + ", ".join(f"'{name}'" for name in _INTEGERS) + ")"
 _FITS = ("CREATE OR REPLACE MACRO yql_int_fits(v, t) AS COALESCE(list_transform("
          f"[list_position({_INTEGER_LIST}, t)], lambda yql_at: v BETWEEN [{_LOWS}][yql_at] "
          f"AND [{_HIGHS}][yql_at])[1], false)")
@@ -82,12 +93,13 @@ _JOIN = ("CREATE OR REPLACE MACRO yql_int_join(ta, tb) AS "
 _JOIN_LITERAL = ("CREATE OR REPLACE MACRO yql_int_join_literal(ta, tb, v) AS "
                  "CASE WHEN yql_int_fits(v, tb) THEN tb ELSE yql_int_join(ta, tb) END")
 #: 'same' where the type `joined` YQL gives is DuckDB's own `duckdb_type` of the value (or
-#: no integer type), else `joined`
+#: no integer type: a NULL, or the name of another type), else `joined`
 _SETTLE = ("CREATE OR REPLACE MACRO yql_int_settle(joined, duckdb_type) AS CASE "
-           "WHEN joined IS NULL OR joined = duckdb_type THEN 'same' ELSE joined END")
+           f"WHEN joined IS NULL OR joined NOT IN {_INTEGER_ROW} OR joined = duckdb_type "
+           "THEN 'same' ELSE joined END")
 #: the key of the typed NULL of the type `joined` names (yql_int_typed_null)
 _KEY = ("CREATE OR REPLACE MACRO yql_int_key(joined) AS "
-        "CASE WHEN joined IS NULL OR joined = '\"NULL\"' THEN 'same' ELSE joined END")
+        f"CASE WHEN joined IS NULL OR joined NOT IN {_INTEGER_ROW} THEN 'same' ELSE joined END")
 #: a NULL of the type named `k` (a BOOLEAN one for 'same')
 _TYPED_NULL = ("CREATE OR REPLACE MACRO yql_int_typed_null(k) AS struct_extract("
                "{'same': TRY_CAST(NULL AS BOOLEAN), "
@@ -106,9 +118,47 @@ _AS = ("CREATE OR REPLACE MACRO yql_int_as(v, joined) AS struct_extract({'same':
        "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key(joined))}], "
        "lambda yql_p: yql_int_wrapped(yql_p))[1]}, CASE WHEN "
        "yql_int_settle(joined, typeof(v)) = 'same' THEN 'same' ELSE 'conv' END)")
+#: `yql_int_as` where `v` holds conversions of its own, and `key` is the key of the type YQL
+#: gives it (yql_int_key, named once: `integer_key`): `v` is named once, as the item of a
+#: list a lambda maps (yql_int_as names it three times, and DuckDB copies a macro's argument
+#: wherever its body names it: nested, the copies multiplied a level at a time)
+_AS_ONCE = ("CREATE OR REPLACE MACRO yql_int_as_once(v, key) AS list_transform([{'v': v, "
+            "'t': yql_int_typed_null(key)}], lambda yql_p: struct_extract("
+            "{'same': yql_p.v, 'conv': yql_int_wrapped(yql_p)}, CASE WHEN typeof(yql_p.t) = "
+            "'BOOLEAN' OR typeof(yql_p.t) = typeof(yql_p.v) THEN 'same' ELSE 'conv' END))[1]")
+#: the name of the type of a value of types `ta` and `tb` whose integer type YQL gives is
+#: `joined`: that, or where either is no integer the other's, a NULL's, an integer's (a
+#: Double with an Int32 is a Double; the pair's check refuses the pairs YQL refuses)
+_REPR = ("CREATE OR REPLACE MACRO yql_int_repr(joined, ta, tb) AS COALESCE(joined, CASE "
+         "WHEN ta = '\"NULL\"' OR yql_int_rank(ta) < 1000 THEN tb ELSE ta END)")
+#: the integer types' names of the list `path`, in its order (a NULL and a type no integer
+#: conversion follows dropped)
+_INTS = ("CREATE OR REPLACE MACRO yql_int_ints(path) AS list_filter(path, lambda yql_n: "
+         f"list_position({_INTEGER_LIST}, yql_n) IS NOT NULL)")
+_BITS = "[" + ", ".join(str(_TYPES[n][0]) for n in _INTEGERS) + "]"
+_SIGNED = "[" + ", ".join(str(_TYPES[n][1]).lower() for n in _INTEGERS) + "]"
+#: `p.v` wrapped around in each type of `p.c` (their places in _INTEGERS) in turn, then
+#: held in the type of `p.t` (a typed NULL): converted pair by pair, as YQL converts it
+_REWRAPPED = (
+    "CREATE OR REPLACE MACRO yql_int_rewrapped(p) AS struct_extract({'BOOLEAN': NULL, "
+    + ", ".join(f"'{name}': TRY_CAST(list_reduce(list_prepend(TRY_CAST(TRY_CAST(p.v AS "
+                f"VARCHAR) AS HUGEINT), p.c), lambda yql_acc, yql_at: yql_wrap(yql_acc, "
+                f"{_BITS}[TRY_CAST(yql_at AS BIGINT)], {_SIGNED}[TRY_CAST(yql_at AS BIGINT)])) "
+                f"AS {name})" for name in _INTEGERS)
+    + "}, typeof(p.t))")
+#: `v` converted to each integer type of the list `path` in turn (the types of the pairs
+#: holding it, the innermost first), where one of them is not DuckDB's own type of `v`;
+#: as yql_int_as, the struct's other field is dropped by DuckDB
+_PATH = ("CREATE OR REPLACE MACRO yql_int_path(v, path) AS struct_extract({'same': v, "
+         "'conv': list_transform([{'v': v, 't': yql_int_typed_null(yql_int_key("
+         "yql_int_ints(path)[-1])), 'c': list_transform(yql_int_ints(path), lambda yql_n: "
+         f"list_position({_INTEGER_LIST}, yql_n))}}], lambda yql_p: yql_int_rewrapped(yql_p))[1]}}, "
+         "CASE WHEN list_distinct(list_append(yql_int_ints(path), typeof(v))) = [typeof(v)] "
+         "THEN 'same' ELSE 'conv' END)")
 #: the macros a connection running YQL defines (yql_macros), after yql_operators' yql_wrap
 INT_COMMON_MACROS = (_RANK, _NAME, _FITS, _JOIN, _JOIN_LITERAL, _SETTLE, _KEY,
-                     _TYPED_NULL, _WRAPPED, _AS)
+                     _TYPED_NULL, _WRAPPED, _AS, _AS_ONCE, _REPR, _INTS, _REWRAPPED,
+                     _PATH)
 
 #: an integer literal as the rewrites leave it: `7`, `-7`, `(-7)`, `7u` (YQL's suffixes:
 #: yql/essentials/docs/en/syntax/lexer.md)
@@ -119,6 +169,13 @@ _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
 _MACRO_CALL = re.compile(r"\byql_\w+\(")
 #: a value longer than this is not small (small_operand)
 _SMALL = 200
+
+
+def integer_key(type_name: str) -> str:
+    """yql_int_key of the type the expression `type_name` names, which it names once (a
+    copy is bound again, and a nested pair's type names the inner one's)."""
+    return (f"list_transform([{type_name}], lambda yql_named: CASE WHEN yql_named IN "
+            f"{_INTEGER_ROW} THEN yql_named ELSE 'same' END)[1]")
 
 
 def small_operand(operand: str) -> bool:
@@ -156,34 +213,40 @@ class Joined:
     @staticmethod
     def pair(first: tuple[str, int | None], other: tuple[str, int | None]
              ) -> tuple[str, int | None]:
-        """The type of two united values, `first` tried first; the result is no literal."""
+        """The type of a Coalesce's two values, `first` tried first; the result is no
+        literal."""
         if first[1] is None:
             return f"yql_int_join({first[0]}, {other[0]})", None
         return f"yql_int_join_literal({first[0]}, {other[0]}, {first[1]})", None
 
-    def if_pair(self, then: tuple[str, int | None], otherwise: tuple[str, int | None]
+    @staticmethod
+    def if_pair(then: tuple[str, int | None], otherwise: tuple[str, int | None]
                 ) -> tuple[str, int | None]:
-        """The type of an If's two values: a literal THEN value is tried first, else a
-        literal ELSE value (the THEN one taken as Optional: the module's docstring)."""
-        if then[1] is None and otherwise[1] is not None:
-            return self.pair(otherwise, then)
-        return self.pair(then, otherwise)
+        """The type of an If's two values: CommonType's, the higher level, a literal or not
+        (the module's docstring)."""
+        return f"yql_int_join({then[0]}, {otherwise[0]})", None
+
+    def unchecked(self) -> bool:
+        """Whether the values are left in DuckDB's type: one would bind a subquery again,
+        sits in a lambda of the query's own, or holds a conversion of its own; or all are
+        literals, which DuckDB types as YQL does."""
+        return any(_UNCHECKED.search(item) or LAMBDA_PREFIX in item or not small_operand(item)
+                   for item in self.values) or \
+            all(number is not None for number in self.literal)
+
+    def named(self, expression: str) -> str:
+        """`expression` (of yql_types) with the values' types named: DuckDB folds it as it
+        binds the query, typeof() being a constant then."""
+        types = ", ".join(f"typeof({item})" for item in self.values)
+        return f"list_transform([[{types}]], lambda yql_types: {expression})[1]"
 
 
 def converted(value: str, joined: Joined, united: tuple[str, int | None]) -> str:
     """`value`, which DuckDB types as its own common type of `joined`'s values, in the
     type YQL gives them, `united` (see the module's docstring)."""
-    values = joined.values
-    if any(_UNCHECKED.search(item) or LAMBDA_PREFIX in item or not small_operand(item)
-           for item in values):
-        # a lambda of the query's own does not fold the names' list; a larger value
-        # holding a check or conversion of its own would be copied a level at a time
+    if joined.unchecked():
         return value
-    if all(number is not None for number in joined.literal):
-        return value  # literals alone: DuckDB types them as YQL does
-    types = ", ".join(f"typeof({item})" for item in values)
-    joined_type = f"list_transform([[{types}]], lambda yql_types: {united[0]})[1]"
-    return f"yql_int_as({value}, {joined_type})"
+    return f"yql_int_as({value}, {joined.named(united[0])})"
 
 
 def if_converted(value: str, then: str, otherwise: str) -> str:
@@ -193,40 +256,96 @@ def if_converted(value: str, then: str, otherwise: str) -> str:
     return converted(value, joined, joined.if_pair(joined.leaf(0), joined.leaf(1)))
 
 
+def _on_path(joined: Joined, index: int, path: list[str]) -> str:
+    """The value at `index` converted to each type of `path` in turn (yql_int_path)."""
+    names = joined.named("[" + ", ".join(path) + "]")
+    return f"yql_int_path({joined.values[index]}, {names})"
+
+
 def coalesce_converted(value: str, operands: list[str]) -> str:
-    """`value`, YQL's COALESCE of `operands` written for DuckDB, in YQL's type of them:
-    folded from the left, each right operand tried first. The fold is a list_reduce, as
-    nested calls of yql_int_join would copy the type named so far at each level."""
+    """`value`, YQL's COALESCE of `operands` written for DuckDB, in YQL's type of them.
+
+    YQL folds them from the left, Coalesce(Coalesce(a, b), c) (CoalesceWrapper splits a
+    Coalesce of more into pairs so), the right operand of each pair tried first, and each
+    pair converts the values it holds: `a` is converted to the type of (a, b), then to that
+    of the whole. So each operand is converted to the type of each pair holding it in turn,
+    the innermost first, and DuckDB's COALESCE takes them converted. The types of the pairs
+    are a list_reduce, a scan of the operands from the left, as nested calls of
+    yql_int_join would copy the type named so far at each level."""
     joined = Joined(operands)
     if len(operands) == 2:
         return converted(value, joined, joined.pair(joined.leaf(1), joined.leaf(0)))
+    if joined.unchecked():
+        return value
     items = ", ".join(
-        f"{{'t': yql_types[{index + 1}], 'v': TRY_CAST({'NULL' if number is None else number}"
-        " AS HUGEINT)}" for index, number in enumerate(joined.literal))
-    folded = (f"list_reduce([{items}], lambda yql_acc, yql_next: {{'t': yql_int_join_literal("
-              "yql_next.t, yql_acc.t, yql_next.v), 'v': TRY_CAST(NULL AS HUGEINT)}).t")
-    return converted(value, joined, (folded, None))
+        f"[{{'t': yql_types[{index + 1}], 'v': TRY_CAST({'NULL' if number is None else number}"
+        " AS HUGEINT)}]" for index, number in enumerate(joined.literal))
+    # the type of each prefix of the operands, the first's own first
+    scan = (f"list_reduce([{items}], lambda yql_acc, yql_next: list_append(yql_acc, {{'t': "
+            "yql_int_join_literal(yql_next[1].t, yql_acc[-1].t, yql_next[1].v), "
+            "'v': TRY_CAST(NULL AS HUGEINT)}))")
+    last = len(operands)
+    converted_operands = []
+    for index in range(last):
+        # the first operand is in the first pair, as the second is
+        first_pair = max(index + 1, 2)
+        types = (f"list_transform(({scan})[{first_pair}:{last}], "
+                 "lambda yql_pair: yql_pair.t)")
+        converted_operands.append(
+            f"yql_int_path({joined.values[index]}, {joined.named(types)})")
+    return f"COALESCE({', '.join(converted_operands)})"
 
 
-def case_converted(value: str, thens: list[str], otherwise: str) -> str:
-    """`value`, a CASE of THEN values `thens` and ELSE value `otherwise`, in YQL's type of
-    them: YQL's If of halves of the THEN values (yql_case), then of those and the ELSE."""
-    joined = Joined([*thens, otherwise])
+def case_converted(case: str, spans: list[tuple[int, int]]) -> str:
+    """`case`, a CASE whose THEN values and ELSE value are at `spans` of its text, in YQL's
+    type of them. YQL's CASE is an If of halves of the THEN values (yql_case), each If of
+    the common type of its two (IfWrapper: CommonType, the higher level), and each If
+    converts the values it holds: so each value is converted to the type of each half
+    holding it in turn, the innermost first, then to the type of all; a CASE of one THEN
+    value is converted once, as a whole."""
+    values = [case[start:end] for start, end in spans]
+    joined = Joined(values)
+    if len(values) == 2:
+        return converted(case, joined, joined.if_pair(joined.leaf(0), joined.leaf(1)))
+    if joined.unchecked():
+        return case
 
-    def halves(first: int, end: int) -> tuple[str, int | None]:
-        if end - first == 1:
-            return joined.leaf(first)
-        middle = first + (end - first) // 2
-        return joined.if_pair(halves(first, middle), halves(middle, end))
+    def united(indexes: range) -> str:
+        """The type of the values at `indexes`: the highest level of theirs (an If's type
+        is its values' higher level, whatever their order)."""
+        ranks = ", ".join(f"yql_int_rank(yql_types[{index + 1}])" for index in indexes)
+        return f"yql_int_name(greatest({ranks}))"
 
-    united = joined.if_pair(halves(0, len(thens)), joined.leaf(len(thens)))
-    return converted(value, joined, united)
+    paths: list[list[str]] = [[] for _ in values]
+
+    def halves(indexes: range) -> None:
+        if len(indexes) == 1:
+            return
+        middle = len(indexes) // 2
+        for half in (indexes[:middle], indexes[middle:]):
+            halves(half)
+            if len(half) > 1:
+                for index in half:
+                    paths[index].append(united(half))
+
+    thens = range(len(values) - 1)
+    halves(thens)
+    if len(thens) > 1:  # the If of the halves
+        for index in thens:
+            paths[index].append(united(thens))
+    for index in range(len(values)):
+        paths[index].append(united(range(len(values))))
+    for index in reversed(range(len(values))):
+        start, end = spans[index]
+        case = case[:start] + f" {_on_path(joined, index, paths[index])} " + case[end:]
+    return case
 
 
 #: where a lambda of the query's own starts (yql_lambdas): its body follows, bracketed
 _QUERY_LAMBDA = re.compile(r"\blambda " + LAMBDA_PREFIX + r"\w+(?:\s*,\s*" + LAMBDA_PREFIX
                            + r"\w+)*\s*:\s*\(")
-_CONVERTED = "yql_int_as("
+#: the calls converting a value, whose first argument is the value
+_CONVERTING = ("yql_int_as(", "yql_int_as_once(", "yql_int_path(")
 
 
 def unconverted_in_lambdas(text: str) -> str:
@@ -237,10 +356,11 @@ def unconverted_in_lambdas(text: str) -> str:
         start = found.end() - 1
         end = _closing(text, start)
         body = text[start:end + 1]
-        while _CONVERTED in body:
-            at = body.rindex(_CONVERTED)  # the innermost first
-            close = _closing(body, at + len(_CONVERTED) - 1)
-            value_start = at + len(_CONVERTED)
+        while any(call in body for call in _CONVERTING):
+            # the innermost first
+            at, call = max((body.rfind(call), call) for call in _CONVERTING)
+            close = _closing(body, at + len(call) - 1)
+            value_start = at + len(call)
             value_end = _depth_zero_comma(body, value_start)
             body = body[:at] + "(" + body[value_start:value_end] + ")" + body[close + 1:]
         text = text[:start] + body + text[end + 1:]

@@ -2,22 +2,25 @@
 them, in dev and on the fake query tracker alike (core/yql_int_common.py), where DuckDB gave
 its own wider type (an IF of a Uint32 and an Int32 was written `int64`, holding 4294967295).
 
-Sources (ydb-platform/ydb, the YQL YTsaurus runs): IfWrapper and CoalesceWrapper in
-yql/essentials/core/type_ann/type_ann_core.cpp type their two values with
+Sources (ydb-platform/ydb, the YQL YTsaurus runs): CoalesceWrapper in
+yql/essentials/core/type_ann/type_ann_core.cpp types its two values with
 SilentInferCommonType (yql/essentials/core/yql_expr_type_annotation.cpp), which converts the
-THEN value (a Coalesce's right one) to the other's type, else the other to its type;
-TryConvertTo converts a number to a type of its GetNumericDataTypeLevel or above (Uint8,
-Int8, Uint16, Int16, Uint32, Int32, Uint64, Int64), and an integer literal to any integer
-type holding it (AllowIntegralConversion). The converted value is Convert, a static_cast
-for integers (TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp),
-so a value the type does not hold wraps around. CASE is an If of its values (CaseRule in
-yql/essentials/sql/v1/sql_expression.cpp).
+right one to the left one's type, else the left one to the right one's; TryConvertTo
+converts a number to a type of its GetNumericDataTypeLevel or above (Uint8, Int8, Uint16,
+Int16, Uint32, Int32, Uint64, Int64), and an integer literal to any integer type holding it
+(AllowIntegralConversion). IfWrapper (type_ann_core.cpp) takes CommonType of its branches'
+types instead (yql_expr_type_annotation.cpp), GetSuperType's higher level of the two, a
+literal's type as any other. The converted value is Convert, a static_cast for integers
+(TConvert in yql/essentials/minikql/invoke_builtins/mkql_builtins_convert.cpp), so a value
+the type does not hold wraps around; each pair converts the values it holds, so a value in
+pairs holding one another is converted pair by pair. CASE is an If of halves of its values
+(CaseRule and ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp).
 """
 
 from __future__ import annotations
 
 import pytest
-from yql_alike import dev_and_fake_table, same_rows, written_columns
+from yql_alike import dev_and_fake_table, fails_alike, same_rows, written_columns
 
 pytest.importorskip("duckdb", reason="the fake query tracker runs YQL on DuckDB")
 
@@ -54,17 +57,20 @@ def test_the_higher_level_is_the_type_and_the_other_value_wraps_around(both):
         "if_unsigned_wider": 65535}]
 
 
-def test_an_integer_literal_that_fits_takes_the_other_values_type(both):
+def test_an_integer_literal_that_fits_takes_the_coalesced_values_type_not_an_ifs(both):
     # `u32 ?? 1`: the literal is converted to the Uint32; -1 fits no Uint32, and the Uint32
     # is converted to the literal's Int32. A Coalesce with a right operand not Optional is
-    # not Optional (CoalesceWrapper: the common type of the left one's item type)
+    # not Optional (CoalesceWrapper: the common type of the left one's item type). An If
+    # takes CommonType of its branches' types (IfWrapper, type_ann_core.cpp), GetSuperType's
+    # higher level (yql_expr_type_annotation.cpp): a literal 1 is an Int32 there, whatever
+    # the other branch, so `IF(b, 1, u32)` is an Int32
     columns = written_columns(both, (
         "SELECT COALESCE(u32, 1) AS fits, COALESCE(u32, -1) AS not_fitting, "
         "COALESCE(u64, -1) AS into_uint64, IF(b, 1, u32) AS then_literal, "
         "IF(b, u32, -1) AS else_literal FROM `//tmp/src`"))
     assert columns == {
         "fits": ("uint32", True), "not_fitting": ("int32", True),
-        "into_uint64": ("uint64", True), "then_literal": ("uint32", False),
+        "into_uint64": ("uint64", True), "then_literal": ("int32", False),
         "else_literal": ("int32", False)}
     assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
         "fits": 4294967295, "not_fitting": -1, "into_uint64": 18446744073709551615,
@@ -81,3 +87,53 @@ def test_a_coalesce_of_several_and_a_case_of_several_values(both):
     assert {name: kind for name, (kind, _) in columns.items()} == {
         "coalesced": "uint16", "cased": "int32"}
     assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{"coalesced": 65535, "cased": -1}]
+
+
+def test_a_coalesce_of_three_converts_pair_by_pair(both):
+    # COALESCE(a, b, c) is the Coalesce of all three (the builtin "coalesce" and "nvl" in
+    # yql/essentials/sql/v1/builtin.cpp), which CoalesceWrapper splits into pairs from the
+    # left, Coalesce(Coalesce(a, b), c): u32's 4294967295 is the inner pair's Int32 -1, which
+    # the outer Int64 keeps, and the outer Uint64 wraps around again
+    columns = written_columns(both, (
+        "SELECT COALESCE(u32, i32, i64) AS into_int64, NVL(u32, i32, u64) AS into_uint64, "
+        "COALESCE(NULL, u32, i32, i64) AS after_null FROM `//tmp/src`"))
+    assert columns == {"into_int64": ("int64", False), "into_uint64": ("uint64", False),
+                       "after_null": ("int64", False)}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
+        "into_int64": -1, "into_uint64": 18446744073709551615, "after_null": -1}]
+
+
+def test_a_case_of_several_values_converts_them_half_by_half(both):
+    # CASE is If(any WHEN, the If of its THEN values' halves, ELSE) (CaseRule and
+    # ReduceCaseBranches in yql/essentials/sql/v1/sql_expression.cpp), each If converting
+    # its two values: u32 and i32 make an Int32, where 4294967295 is -1, then an Int64 with
+    # i64; with THEN values u32, u16, i32 the halves are u32 and If(u16, i32), an Int32,
+    # and their If an Int32 too, before the Uint64 of the ELSE
+    columns = written_columns(both, (
+        "SELECT CASE WHEN k = 1 THEN u32 WHEN k = 2 THEN i32 ELSE i64 END AS two_thens, "
+        "CASE WHEN k = 1 THEN u32 WHEN k = 2 THEN u16 WHEN k = 3 THEN i32 ELSE u64 END "
+        "AS three_thens FROM `//tmp/src`"))
+    assert columns == {"two_thens": ("int64", False), "three_thens": ("uint64", False)}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
+        "two_thens": -1, "three_thens": 18446744073709551615}]
+
+
+def test_a_pair_holding_another_converts_the_inner_ones_value_again(both):
+    # the inner pair is typed and converted first, then the outer one converts its value
+    # (IfWrapper, CoalesceWrapper): IF(b, u32, i32) is an Int32 -1, which the outer If's
+    # Uint64 wraps around; `a ?? b ?? c` is Coalesce(a, Coalesce(b, c)) (SubExpr of
+    # neq_subexpr, yql/essentials/sql/v1/sql_expression.cpp): u32 ?? u8 is a Uint32, which
+    # the outer Int32 makes -1
+    columns = written_columns(both, (
+        "SELECT IF(b, IF(b, u32, i32), u64) AS nested_if, "
+        "COALESCE(COALESCE(u32, i32), u64) AS nested_coalesce, "
+        "CAST(NULL AS Int32) ?? u32 ?? u8 AS chain, "
+        "IF(b, IF(b, IF(b, u32, i32), u16), u64) AS three_levels FROM `//tmp/src`"))
+    assert columns == {"nested_if": ("uint64", False), "nested_coalesce": ("uint64", False),
+                       "chain": ("int32", False), "three_levels": ("uint64", False)}
+    assert same_rows(both, "SELECT * FROM `//tmp/o`") == [{
+        "nested_if": 18446744073709551615, "nested_coalesce": 18446744073709551615,
+        "chain": -1, "three_levels": 18446744073709551615}]
+    # the inner pair refuses its values before the outer one is typed
+    fails_alike(both, "SELECT IF(b, IF(b, u32, 'a'), i64) AS x FROM `//tmp/src`",
+                "YQL: Cannot infer common type for Uint32 and String")
