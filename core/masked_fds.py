@@ -30,6 +30,7 @@ what the pipes held then, at most the last DELAY seconds of output, is lost with
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import select
 import sys
@@ -157,13 +158,13 @@ class _Masking:
         saved: dict[int, int] = {}
         for fd in FDS:
             try:
-                saved[fd] = os.dup(fd)  # not inherited: a child gets the pipe only
+                saved[fd] = _above_standard(fd)  # not inherited: a child gets the pipe only
             except OSError:
                 continue  # not open: nothing to mask
         made: list[tuple[list[int], int, int]] = []
         try:  # every pipe made before a descriptor moves: none or all are masked
             for group in _consoles(saved):
-                made.append((group, *os.pipe()))
+                made.append((group, *_pipe_above_standard()))
         except OSError:  # no descriptor left (EMFILE): the run ends, saying so
             for fd in [*saved.values(), *(end for _, *ends in made for end in ends)]:
                 _close(fd)
@@ -257,6 +258,29 @@ def _consoles(saved: dict[int, int]) -> list[list[int]]:
         else:
             same.append(fd)
     return groups
+
+
+def _above_standard(fd: int) -> int:
+    """A copy of fd that is not 0, 1 or 2, and not inherited. With fd 1 closed, a plain
+    dup of fd 2 took its number: what the stage then wrote to fd 1 (where it would have
+    failed) went straight to the console behind fd 2, unmasked."""
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+
+
+def _pipe_above_standard() -> tuple[int, int]:
+    """A pipe whose ends are not 0, 1 or 2: with one of them closed, an end took its
+    number, and a writer meaning the console wrote into the pipe."""
+    ends = list(os.pipe())
+    try:
+        for index, end in enumerate(ends):
+            if end < 3:
+                ends[index] = _above_standard(end)
+                os.close(end)
+    except OSError:
+        for end in ends:
+            _close(end)
+        raise
+    return ends[0], ends[1]
 
 
 def _same_file(first: int, second: int) -> bool:
