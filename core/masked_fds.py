@@ -63,6 +63,8 @@ class _Pipe:
     console: int  # one of those copies: where the masked bytes go
     read_end: int
     is_terminal: bool
+    #: the pipe's (st_dev, st_ino): a descriptor is masked while it is this pipe
+    identity: tuple[int, int]
     held: bytes = b""
     read_at: float = 0.0  # when bytes last came
     let_out_at: float = 0.0  # when held bytes last went out
@@ -173,7 +175,7 @@ class _Masking:
             os.set_blocking(read_end, False)
             console = saved[group[0]]
             pipe = _Pipe({fd: saved[fd] for fd in group}, console, read_end,
-                         os.isatty(console))
+                         os.isatty(console), _identity(write_end))
             for fd in group:
                 self.pipes[fd] = pipe
                 os.dup2(write_end, fd)  # inherited, as the console was
@@ -284,8 +286,12 @@ def _pipe_above_standard() -> tuple[int, int]:
 
 
 def _same_file(first: int, second: int) -> bool:
-    a, b = os.fstat(first), os.fstat(second)
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    return _identity(first) == _identity(second)
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    status = os.fstat(fd)
+    return status.st_dev, status.st_ino
 
 
 def _close(fd: int) -> None:
@@ -296,6 +302,11 @@ def _close(fd: int) -> None:
 
 
 _masking: _Masking | None = None
+#: in a forked child, the parent's masking at the fork: the child's fds 1 and 2 are still
+#: its pipes, read and masked by the parent, so Python's streams let the child's writes
+#: through to them (held back, they were lost as the child ended: multiprocessing's
+#: children end with os._exit)
+_inherited: _Masking | None = None
 #: those stopped, while their thread reads a pipe a child still holds: finished at exit
 _lingering: list[_Masking] = []
 _exit_registered = False
@@ -329,21 +340,35 @@ def stop() -> None:
         masking.stop()
 
 
+def _pipe_behind(fd: int | None) -> _Pipe | None:
+    """The pipe fd writes into, if it is one of the masking's: fd may have been moved
+    (a stage's `os.dup2(log, 1)`), and in a forked child it still is the parent's pipe,
+    whose reader masks what the child writes."""
+    masked = _masking if _masking is not None else _inherited
+    pipe = masked.pipes.get(fd) if masked is not None and fd is not None else None
+    if pipe is None or fd is None:
+        return None
+    try:
+        return pipe if _identity(fd) == pipe.identity else None
+    except OSError:  # closed meanwhile
+        return None
+
+
 def masking(fd: int | None) -> bool:
-    """Whether fd is masked now (its writes go through a pipe)."""
-    return _masking is not None and fd in _masking.pipes
+    """Whether fd is masked now (its writes go through a pipe that masks them)."""
+    return _pipe_behind(fd) is not None
 
 
 def console_is_terminal(fd: int) -> bool:
     """Whether the console behind masked fd is a terminal."""
-    return _masking is not None and fd in _masking.pipes and _masking.pipes[fd].is_terminal
+    pipe = _pipe_behind(fd)
+    return pipe is not None and pipe.is_terminal
 
 
 def terminal_size(fd: int) -> os.terminal_size | None:
     """The size of the terminal behind masked fd; None when it is not masked or not a
     terminal."""
-    masked = _masking
-    pipe = masked.pipes.get(fd) if masked is not None else None
+    pipe = _pipe_behind(fd)
     if pipe is None or not pipe.is_terminal:
         return None
     try:
@@ -362,9 +387,10 @@ def _at_exit() -> None:
 
 def _forget_in_child() -> None:
     """A forked child has no reader thread (its writes to the pipes are the parent's to
-    read), and a lock a thread held at the fork is held for ever there."""
-    global _masking
-    _masking = None
+    read), and a lock a thread held at the fork is held for ever there: the child never
+    stops the parent's masking, it only knows which pipes are behind its descriptors."""
+    global _masking, _inherited
+    _masking, _inherited = None, _masking or _inherited
     _lingering.clear()
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from yt_pipeline.testing import write_pipeline
+
 KEY = "Zq7sekretK9xPLmW"
 
 
@@ -56,3 +58,89 @@ def test_a_closed_console_descriptor_stays_closed(tmp_path):
     assert run.returncode == 0, run.stderr.decode()
     assert run.stderr == (b"fd 1: EBADF\nchild: no fd 1\nchild on 2 ***\non 2 ***\n"
                           b"fd 1 after: False\n")
+
+
+def _pipeline(tmp_path: Path, stage: str) -> Path:
+    return write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": f"API_KEY={KEY}\n",
+        "stages/leaky/stage.py": STAGE_HEADER + stage,
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["leaky"]}})
+
+
+def _run(root: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                          capture_output=True, env={**_environ(), **env}, timeout=120)
+
+
+STAGE_HEADER = """
+import multiprocessing
+import os
+import sys
+
+from yt_pipeline import BaseStage
+
+
+def key_of(stage):
+    return stage.deps.pipeline_config.secret("API_KEY")
+"""
+
+FORKED = """
+
+def child_prints(key):
+    for line in range(3):
+        print("child", line, key)
+
+
+class Leaky(BaseStage):
+    def run(self, debug):
+        key = key_of(self)
+        pid = os.fork()
+        if pid == 0:
+            for line in range(3):
+                print("forked", line, key, flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        process = multiprocessing.get_context("fork").Process(target=child_prints,
+                                                             args=(key,))
+        process.start()
+        process.join()
+        print("parent", key)
+        return debug
+"""
+
+
+def test_a_forked_child_prints_every_line(tmp_path):
+    """A forked child's fds 1 and 2 are the parent's pipes, which mask what it writes;
+    its Python streams held its lines back to mask them themselves, and they were lost as
+    it ended with os._exit (as multiprocessing's children do)."""
+    run = _run(_pipeline(tmp_path, FORKED))
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout == b"".join(
+        [b"forked %d ***\n" % line for line in range(3)]
+        + [b"child %d ***\n" % line for line in range(3)] + [b"parent ***\n"])
+
+
+MOVED = """
+
+class Leaky(BaseStage):
+    def run(self, debug):
+        key = key_of(self)
+        saved = os.dup(1)
+        with open(os.environ["LOG_FILE"], "w") as log:
+            os.dup2(log.fileno(), 1)  # a noisy library's output, sent to a file
+        print("to the file", key)
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        print("to the console", key)
+        return debug
+"""
+
+
+def test_a_descriptor_moved_off_its_pipe_is_masked_by_python(tmp_path):
+    """Python's streams let text through unmasked while their descriptor is the masking
+    pipe; once the stage has moved fd 1 elsewhere (a file), they mask it themselves."""
+    log = tmp_path / "noise.log"
+    run = _run(_pipeline(tmp_path, MOVED), LOG_FILE=str(log))
+    assert run.returncode == 0, run.stderr.decode()
+    assert log.read_bytes() == b"to the file ***\n"
+    assert run.stdout == b"to the console ***\n"
