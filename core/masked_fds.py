@@ -75,8 +75,11 @@ class _Pipe:
     forms_seen: list[str] = field(default_factory=list)
     reach_of_forms: int = 0
 
-    def read(self) -> bool:
-        """Take what the pipe holds; False once every writer has closed it."""
+    def read(self, limit: int | None = BATCH) -> bool:
+        """Take what the pipe holds, up to `limit` bytes held (at least one read); False
+        once every writer has closed it. Without the limit a writer as fast as the
+        reader kept it reading: all it wrote was held, megabytes of it, unmasked and
+        copied over on every read, and the other pipe waited for all of it."""
         while True:
             try:
                 data = os.read(self.read_end, _READ)
@@ -86,6 +89,8 @@ class _Pipe:
                 return False
             self.held += data
             self.read_at = time.monotonic()
+            if limit is not None and len(self.held) >= limit:
+                return True  # the rest once this is let out: the poll says it is there
 
     def let_out(self, now: float) -> None:
         """Let out what may go now (see the module's docstring)."""
@@ -244,7 +249,7 @@ class _Masking:
         with self.lock:
             for pipe in set(self.pipes.values()):
                 if not pipe.closed:
-                    pipe.read()
+                    pipe.read(limit=None)
                     pipe.let_out_all()
 
 

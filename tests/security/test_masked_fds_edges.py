@@ -4,9 +4,12 @@ run. Each test checks the console's bytes (or what the reader holds) exactly."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from yt_pipeline.testing import write_pipeline
@@ -29,7 +32,9 @@ def _script(tmp_path: Path, text: str, *args: str) -> subprocess.CompletedProces
 
 FD_1_CLOSED = """
 import errno
+import fcntl
 import os
+import select
 import subprocess
 import sys
 
@@ -74,6 +79,7 @@ def _run(root: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
 
 STAGE_HEADER = """
 import multiprocessing
+import fcntl
 import os
 import sys
 
@@ -144,3 +150,36 @@ def test_a_descriptor_moved_off_its_pipe_is_masked_by_python(tmp_path):
     assert run.returncode == 0, run.stderr.decode()
     assert log.read_bytes() == b"to the file ***\n"
     assert run.stdout == b"to the console ***\n"
+
+
+def test_the_reader_holds_a_batch_at_a_time(monkeypatch):
+    """A writer as fast as the reader (a stage's own thread, `cat` of a big file) kept it
+    reading: everything written was held unmasked, megabytes of it, while the other pipe
+    waited. Each read now stops at a batch, which goes out, masked, before the next."""
+    from yt_pipeline import logs, masked_fds
+
+    monkeypatch.setattr(logs, "masked_forms", lambda: logs.SecretMaskFilter([KEY]).forms)
+    console_read, console = os.pipe()
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)  # a megabyte waits in the pipe
+    fcntl.fcntl(console, fcntl.F_SETPIPE_SZ, 1 << 20)
+    os.set_blocking(read_end, False)
+    pipe = masked_fds._Pipe({1: console}, console, read_end, is_terminal=False,
+                            identity=masked_fds._identity(write_end))
+    written = (b"y" * 99 + b"\n") * 5000 + KEY.encode() + b"\n"
+    try:
+        assert os.write(write_end, written) == len(written)
+        held = []
+        while select.select([read_end], [], [], 0)[0]:
+            assert pipe.read()
+            held.append(len(pipe.held))
+            pipe.let_out(time.monotonic())
+        assert max(held) < 2 * masked_fds.BATCH, held
+        pipe.let_out_all()
+        shown = b""
+        while not shown.endswith(b"***\n"):
+            shown += os.read(console_read, 1 << 20)
+        assert shown == written.replace(KEY.encode(), b"***")
+    finally:
+        for fd in (console_read, console, read_end, write_end):
+            os.close(fd)
