@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from yt_pipeline.testing import write_pipeline
 
 KEY = "Zq7sekretK9xPLmW"
@@ -152,7 +154,13 @@ def test_a_descriptor_moved_off_its_pipe_is_masked_by_python(tmp_path):
     assert run.stdout == b"to the console ***\n"
 
 
-def test_the_reader_holds_a_batch_at_a_time(monkeypatch):
+@pytest.mark.parametrize("output", [
+    (b"y" * 99 + b"\n") * 5000,
+    # binary output that is no UTF-8: its cut walked back over every continuation byte
+    # to the start, so none of it went out until the writer paused
+    b"\xaa" * 500000,
+], ids=["lines", "binary"])
+def test_the_reader_holds_a_batch_at_a_time(monkeypatch, output):
     """A writer as fast as the reader (a stage's own thread, `cat` of a big file) kept it
     reading: everything written was held unmasked, megabytes of it, while the other pipe
     waited. Each read now stops at a batch, which goes out, masked, before the next."""
@@ -166,7 +174,7 @@ def test_the_reader_holds_a_batch_at_a_time(monkeypatch):
     os.set_blocking(read_end, False)
     pipe = masked_fds._Pipe({1: console}, console, read_end, is_terminal=False,
                             identity=masked_fds._identity(write_end))
-    written = (b"y" * 99 + b"\n") * 5000 + KEY.encode() + b"\n"
+    written = output + KEY.encode() + b"\n"
     try:
         assert os.write(write_end, written) == len(written)
         held = []
@@ -183,3 +191,20 @@ def test_the_reader_holds_a_batch_at_a_time(monkeypatch):
     finally:
         for fd in (console_read, console, read_end, write_end):
             os.close(fd)
+
+
+def test_a_cut_moves_back_to_the_start_of_a_character_only():
+    """Held bytes are cut where a secret still to come may start, moved back to the start
+    of a UTF-8 character: three bytes back at most, so bytes that are no UTF-8 go out too
+    (all of them were held, a run of continuation bytes walked back to the start)."""
+    from yt_pipeline.logs import SecretMaskFilter
+    from yt_pipeline.masked_tails import masked_release, reach
+
+    forms = SecretMaskFilter([KEY]).forms
+    longest = reach(forms)
+    text = ("é" * 5000).encode()
+    released, kept = masked_release(text, forms, longest)
+    assert released + kept == text and released.decode() and len(kept) < longest + 2
+    binary = b"\xaa" * 5000
+    released, kept = masked_release(binary, forms, longest)
+    assert released + kept == binary and len(kept) < longest + 3
