@@ -33,6 +33,7 @@ import atexit
 import fcntl
 import os
 import select
+import signal
 import sys
 import threading
 import time
@@ -162,6 +163,8 @@ class _Masking:
         self.lock = threading.Lock()
         self.stopped = False
         self.failed = False  # said once on the console
+        #: the process is ending and a keeper process reads the pipes from now on
+        self.handed_over = False
         saved: dict[int, int] = {}
         for fd in FDS:
             try:
@@ -191,7 +194,8 @@ class _Masking:
 
     def _forward(self) -> None:
         poll = select.poll()
-        open_pipes = {pipe.read_end: pipe for pipe in self.pipes.values()}  # each pipe once
+        open_pipes = {pipe.read_end: pipe for pipe in self.pipes.values()  # each pipe once
+                      if not pipe.closed}
         for read_end in open_pipes:
             poll.register(read_end, select.POLLIN)
         while open_pipes:
@@ -200,6 +204,8 @@ class _Masking:
             wait = max(min(due) - now, 0.001) * 1000 if due else None
             events = poll.poll(wait)
             with self.lock:
+                if self.handed_over:
+                    return
                 try:
                     self._forward_once(poll, open_pipes, events)
                 except Exception as error:  # noqa: BLE001 - the writers must never block
@@ -244,6 +250,21 @@ class _Masking:
                         pipe.close(console_too=True)
                 self.stopped = True
         self.drain()
+
+    def written_elsewhere(self) -> bool:
+        """Whether a pipe, stopped and drained, still has a writer: a process the run
+        started that goes on after it (this process's own fds 1 and 2 are the console
+        again). A pipe whose writers all closed it reports a hang-up."""
+        with self.lock:
+            for pipe in set(self.pipes.values()):
+                if pipe.closed:
+                    continue
+                poll = select.poll()
+                poll.register(pipe.read_end, select.POLLIN)
+                if not any(event & (select.POLLHUP | select.POLLNVAL)
+                           for _, event in poll.poll(0)):
+                    return True
+        return False
 
     def drain(self) -> None:
         with self.lock:
@@ -384,10 +405,63 @@ def terminal_size(fd: int) -> os.terminal_size | None:
 
 def _at_exit() -> None:
     """The process is ending (fast_exit's os._exit follows the atexit handlers): nothing
-    written to fds 1 and 2 may stay in a pipe."""
+    written to fds 1 and 2 may stay in a pipe, and a pipe a child still writes to goes on
+    being read and masked by a keeper process."""
     stop()
     for masked in _lingering:
         masked.stop()
+    _hand_over([masked for masked in _lingering if masked.written_elsewhere()])
+
+
+def _hand_over(maskings: list[_Masking]) -> None:
+    """A process the run started that outlives it (a daemon, a server left running) still
+    writes into a pipe: with no one left to read it, its next write failed (EPIPE, or the
+    SIGPIPE that kills it) and its output was lost. A forked keeper reads and masks what
+    it writes, as the run did, until it closes the pipe; like that process, the keeper
+    holds the console meanwhile, which is what it would have held unmasked."""
+    if not maskings:
+        return
+    for masked in maskings:  # held across the fork: no reader is in the middle of a pipe
+        masked.lock.acquire()
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = -1  # no keeper: the process ends, and the pipes with it, as before
+    if pid == 0:
+        _keep_masking(maskings)
+    for masked in maskings:
+        masked.handed_over = pid > 0
+        masked.lock.release()
+
+
+def _keep_masking(maskings: list[_Masking]) -> None:
+    """The keeper: the pipes' read ends and consoles are all it keeps open (a write end
+    it kept would keep it waiting for itself), and a Ctrl-C or a closed terminal ends
+    it no sooner than the writer it reads."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        pipes = [pipe for masked in maskings for pipe in set(masked.pipes.values())
+                 if not pipe.closed]
+        _close_all_but({0, 1, 2} | {fd for pipe in pipes
+                                    for fd in (pipe.read_end, *pipe.saved.values())})
+        readers = []
+        for masked in maskings:
+            masked.lock = threading.Lock()  # the one the fork copied is held
+            readers.append(threading.Thread(target=masked._forward))
+            readers[-1].start()
+        for reader in readers:
+            reader.join()
+    finally:
+        os._exit(0)
+
+
+def _close_all_but(kept: set[int]) -> None:
+    low = 0
+    for fd in [*sorted(kept), max(os.sysconf("SC_OPEN_MAX"), max(kept) + 1)]:
+        if low < fd:  # os.closerange(0, 0) closes every descriptor (CPython 3.11)
+            os.closerange(low, fd)
+        low = fd + 1
 
 
 def _forget_in_child() -> None:

@@ -208,3 +208,51 @@ def test_a_cut_moves_back_to_the_start_of_a_character_only():
     binary = b"\xaa" * 5000
     released, kept = masked_release(binary, forms, longest)
     assert released + kept == binary and len(kept) < longest + 3
+
+
+OUTLIVES = """
+import subprocess
+
+# a helper left running: it writes once the run's own process has ended (a zombie that
+# the test has not reaped yet counts as ended)
+HELPER = '''
+import sys
+import time
+
+
+def running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+for _ in range(600):
+    if not running(int(sys.argv[2])):
+        break
+    time.sleep(0.05)
+print("later", sys.argv[1], flush=True)
+open(sys.argv[3], "w").close()
+'''
+
+
+class Leaky(BaseStage):
+    def run(self, debug):
+        key = key_of(self)
+        subprocess.Popen([sys.executable, "-c", HELPER, key, str(os.getpid()),
+                          os.environ["ALIVE_FILE"]], start_new_session=True)
+        print("parent", key)
+        return debug
+"""
+
+
+def test_a_child_that_outlives_the_run_is_still_masked(tmp_path):
+    """No one read the pipe once the run's process had ended: the child's next write
+    killed it (SIGPIPE) and its line was lost. A keeper process goes on reading and
+    masking until the child closes the pipe, holding the console as the child would."""
+    alive = tmp_path / "alive"
+    run = _run(_pipeline(tmp_path, OUTLIVES), ALIVE_FILE=str(alive))
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout == b"parent ***\nlater ***\n"
+    assert alive.exists()  # the child went on past its write
