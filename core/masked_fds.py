@@ -22,8 +22,10 @@ about a millisecond whatever the length), as masked_streams does.
 When the run ends (`stop`, also at exit: fast_exit runs the atexit handlers before its
 os._exit), Python's streams are flushed into the pipes, fds 1 and 2 are the console again,
 and what the pipes hold is masked and written before `stop` returns. A child still
-running that holds a pipe keeps being read, and masked, until it closes it or this
-process ends. A process killed at once (SIGKILL, a crash in C code) has no time for that:
+running that holds a pipe keeps being read, and masked, until it closes it; when this
+process ends first, a keeper process forked at exit reads on. A forked child's fds 1
+and 2 are still the pipes, which the parent reads: its Python streams let its writes
+through to them, as the parent's do. A process killed at once (SIGKILL, a crash in C code) has no time for that:
 what the pipes held then, at most the last DELAY seconds of output, is lost with it.
 """
 
