@@ -256,3 +256,41 @@ def test_a_child_that_outlives_the_run_is_still_masked(tmp_path):
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout == b"parent ***\nlater ***\n"
     assert alive.exists()  # the child went on past its write
+
+
+FORKED_OVER_A_FILE = """
+import multiprocessing
+import sys
+
+from yt_pipeline import logs
+from yt_pipeline.masked_streams import masked_console
+
+key = sys.argv[1]
+
+
+def child():
+    for line in range(3):
+        print("child", line, key)
+
+
+sys.stdout = open(sys.argv[2], "w")  # Python's stdout is no console descriptor: not masked
+logs.mask_secrets([key])
+with masked_console():
+    print("parent", key)
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join()
+    print("parent again", key)
+sys.stdout.flush()
+"""
+
+
+def test_a_forked_child_of_a_stream_masked_by_python_prints_every_line(tmp_path):
+    """Where Python's stream masks itself (it writes to no console descriptor), a forked
+    child's lines waited for the rest of a burst that the child's own os._exit cut short,
+    and what the parent held at the fork came out of the child too."""
+    written = tmp_path / "stdout.txt"
+    run = _script(tmp_path, FORKED_OVER_A_FILE, str(written))
+    assert run.returncode == 0, run.stderr.decode()
+    assert written.read_text() == "parent ***\n" + "".join(
+        f"child {line} ***\n" for line in range(3)) + "parent again ***\n"
