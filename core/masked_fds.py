@@ -25,8 +25,8 @@ and what the pipes hold is masked and written before `stop` returns. A child sti
 running that holds a pipe keeps being read, and masked, until it closes it; when this
 process ends first, a keeper process forked at exit reads on. A forked child's fds 1
 and 2 are still the pipes, which the parent reads: its Python streams let its writes
-through to them, as the parent's do. A process killed at once (SIGKILL, a crash in C code) has no time for that:
-what the pipes held then, at most the last DELAY seconds of output, is lost with it.
+through to them, as the parent's do. A process killed at once (SIGKILL, a crash in C
+code) has no time for that: what the pipes held then, not yet read, is lost with it.
 """
 
 from __future__ import annotations
@@ -310,7 +310,28 @@ def _pipe_above_standard() -> tuple[int, int]:
         for end in ends:
             _close(end)
         raise
+    _widen(ends[1])
     return ends[0], ends[1]
+
+
+def _widen(write_end: int) -> None:
+    """Let the pipe hold as much as the system allows (Linux: pipe-max-size, 1 MiB unless
+    raised; the pages are taken only as it fills). The reader is a Python thread, which
+    runs only with the GIL: C code that holds the GIL while it writes (a C extension's
+    printf, a ctypes.PyDLL call) waits on a full pipe for a reader that waits for it, and
+    the run hung once such a call wrote more than the 64 KiB a pipe holds by default."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return  # not Linux: the pipe keeps its size
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as setting:
+            size = int(setting.read())
+    except (OSError, ValueError):
+        size = 1 << 20
+    try:
+        fcntl.fcntl(write_end, set_size, size)
+    except OSError:
+        pass  # refused (the user's pipes are over their limit): the default size
 
 
 def _same_file(first: int, second: int) -> bool:

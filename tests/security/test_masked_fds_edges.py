@@ -294,3 +294,36 @@ def test_a_forked_child_of_a_stream_masked_by_python_prints_every_line(tmp_path)
     assert run.returncode == 0, run.stderr.decode()
     assert written.read_text() == "parent ***\n" + "".join(
         f"child {line} ***\n" for line in range(3)) + "parent again ***\n"
+
+
+GIL_HELD = """
+import ctypes
+import os
+import sys
+
+from yt_pipeline import logs
+from yt_pipeline.masked_streams import masked_console
+
+key = sys.argv[1]
+logs.mask_secrets([key])
+libc = ctypes.PyDLL(None)  # its calls hold the GIL, as a C extension's own code does
+output = (b"y" * 99 + b"\\n") * 3000 + key.encode() + b"\\n"
+with masked_console():
+    written = libc.write(1, output, len(output))
+os.write(2, b"wrote %d\\n" % written)
+"""
+
+
+def test_c_code_holding_the_gil_writes_more_than_a_default_pipe_holds(tmp_path):
+    """The reader is a Python thread: C code writing while it holds the GIL waited on a
+    full pipe for a reader that waited for the GIL, and the run hung past 64 KiB."""
+    script = tmp_path / "script.py"
+    script.write_text(GIL_HELD)
+    try:
+        run = subprocess.run([sys.executable, str(script), KEY], capture_output=True,
+                             env=_environ(), timeout=30)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the write never ended") from None
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stderr == b"wrote %d\n" % (300000 + len(KEY) + 1)
+    assert run.stdout == (b"y" * 99 + b"\n") * 3000 + b"***\n"
