@@ -53,7 +53,6 @@ DELAY = 0.05
 #: how many bytes held go out without waiting for the burst to pause
 BATCH = 1 << 16
 _READ = 1 << 16
-_ENDS = (b"\n", b"\r")
 
 
 @dataclass(eq=False)
@@ -101,9 +100,10 @@ class _Pipe:
             return
         forms = logs.masked_forms()
         quiet = now - self.let_out_at >= DELAY
-        if not forms or now - self.read_at >= DELAY or (quiet and self.held.endswith(_ENDS)):
-            # the writers paused, or lines came after a quiet spell: at once, as
-            # masked_streams lets them out
+        if not forms or now - self.read_at >= DELAY:
+            # the writers paused. Not a line ended after a quiet spell: a secret cut into
+            # lines (a PEM key, base64 wrapped at 76 columns) printed a line at a time by
+            # a child went out a line at a time, each piece of it no form of the secret
             self.let_out_all()
             return
         if len(self.held) < BATCH and not quiet:

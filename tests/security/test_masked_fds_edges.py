@@ -327,3 +327,37 @@ def test_c_code_holding_the_gil_writes_more_than_a_default_pipe_holds(tmp_path):
     assert run.returncode == 0, run.stderr.decode()
     assert run.stderr == b"wrote %d\n" % (300000 + len(KEY) + 1)
     assert run.stdout == (b"y" * 99 + b"\n") * 3000 + b"***\n"
+
+
+def test_a_secret_cut_into_lines_is_masked_whole_after_a_quiet_spell(monkeypatch):
+    """A child printing base64 wrapped at 10 columns a line at a time (flushed, a few ms
+    apart: no pause), after a quiet spell: its first line went out at once, alone, and
+    the secret's pieces each on a line of their own were no form of it. The reader's
+    clock is in the test's hands."""
+    import base64
+    import textwrap
+
+    from yt_pipeline import logs, masked_fds
+
+    monkeypatch.setattr(logs, "masked_forms", lambda: logs.SecretMaskFilter([KEY]).forms)
+    console_read, console = os.pipe()
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(console_read, False)
+    pipe = masked_fds._Pipe({1: console}, console, read_end, is_terminal=False,
+                            identity=masked_fds._identity(write_end))
+    wrapped = textwrap.fill(base64.b64encode(b"user:" + KEY.encode()).decode(), 10) + "\n"
+    lines = wrapped.splitlines(keepends=True)
+    try:
+        at = 100.0  # long after anything went out
+        for line in lines:
+            os.write(write_end, line.encode())
+            assert pipe.read()
+            pipe.read_at = at
+            pipe.let_out(at)
+            at += 0.005
+        pipe.let_out(at + masked_fds.DELAY)  # the child has paused
+        assert os.read(console_read, 1 << 16) == b"dXNlcjp***\n"
+    finally:
+        for fd in (console_read, console, read_end, write_end):
+            os.close(fd)
