@@ -151,7 +151,11 @@ class _Pipe:
             try:
                 view = view[os.write(self.console, view):]
             except BlockingIOError:  # a console another process set non-blocking
-                select.select([], [self.console], [])
+                # poll, not select: select refuses a descriptor past 1023, and a process
+                # with many files open has its copy of the console there
+                writable = select.poll()
+                writable.register(self.console, select.POLLOUT)
+                writable.poll()
             except OSError:
                 self.broken = True
 

@@ -361,3 +361,53 @@ def test_a_secret_cut_into_lines_is_masked_whole_after_a_quiet_spell(monkeypatch
     finally:
         for fd in (console_read, console, read_end, write_end):
             os.close(fd)
+
+
+MANY_FILES = """
+import os
+import resource
+import sys
+
+from yt_pipeline import logs
+from yt_pipeline.masked_streams import masked_console
+
+key = sys.argv[1]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if hard != resource.RLIM_INFINITY and hard < 1200:
+    print("too few files allowed", file=sys.stderr)
+    sys.exit(3)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]  # a server's sockets
+os.set_blocking(1, False)  # the console, made non-blocking by another process sharing it
+logs.mask_secrets([key])
+output = (b"y" * 99 + b"\\n") * 20000 + key.encode() + b"\\n"
+with masked_console():
+    open(sys.argv[2], "w").close()
+    view = memoryview(output)
+    while view:
+        view = view[os.write(1, view):]
+"""
+
+
+def test_a_console_copy_past_fd_1023_waits_for_a_full_console(tmp_path):
+    """The copy of the console is past fd 1023 when the process has many files open;
+    waiting for a full non-blocking console there with select failed (it takes no such
+    descriptor): the reader thread died, and the writers waited on a full pipe for ever."""
+    script = tmp_path / "script.py"
+    script.write_text(MANY_FILES)
+    writing = tmp_path / "writing"
+    proc = subprocess.Popen([sys.executable, str(script), KEY, str(writing)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environ())
+    deadline = time.monotonic() + 60
+    while not writing.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the console fills while nothing reads it
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("the output never came: the masking stopped reading") from None
+    assert proc.returncode == 0, err.decode()
+    assert err == b""
+    assert out == (b"y" * 99 + b"\n") * 20000 + b"***\n"
