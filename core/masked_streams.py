@@ -31,6 +31,7 @@ masks it, in its order with the bytes the descriptor takes from elsewhere.
 from __future__ import annotations
 
 import io
+import os
 import sys
 import threading
 import time
@@ -71,6 +72,8 @@ class _MaskingWriter(Generic[AnyStr]):
         self._flushed = False
         #: the descriptor the stream writes to: masked there, it is not masked here
         self._fd = _fileno(stream)
+        #: in a forked child: lines go out as they end (see forget_in_child)
+        self._forked = False
 
     def _masks(self) -> bool:
         """Whether what is written is masked here: secrets are known, and the descriptor
@@ -90,7 +93,7 @@ class _MaskingWriter(Generic[AnyStr]):
             if not self._held.endswith(self._ends):
                 if len(self._held) > HOLD:
                     self._let_out_all_but_its_end()
-            elif len(self._held) >= BATCH or now - self._let_out_at >= DELAY:
+            elif self._forked or len(self._held) >= BATCH or now - self._let_out_at >= DELAY:
                 self._let_out()
             elif self._timer is None:
                 self._arm(DELAY - (now - self._let_out_at))
@@ -109,7 +112,7 @@ class _MaskingWriter(Generic[AnyStr]):
                 self._let_out()
             elif self._held.endswith(self._ends):
                 # lines flushed one by one (`print(row, flush=True)`) are a burst too
-                if (len(self._held) >= BATCH
+                if (self._forked or len(self._held) >= BATCH
                         or time.monotonic() - self._let_out_at >= DELAY):
                     self._let_out()
                 elif self._timer is None:
@@ -132,6 +135,18 @@ class _MaskingWriter(Generic[AnyStr]):
         written to the console)."""
         with self._lock:
             self._let_out_lines()
+
+    def forget_in_child(self) -> None:
+        """This is a forked child: what the parent held is the parent's to let out (the
+        child's copy came out twice), its timer thread is not here, and a lock another
+        thread held at the fork is held for ever. Lines go out as they end, not in bursts:
+        a child ends with os._exit once it has flushed (multiprocessing), and lines a
+        burst held then were lost."""
+        self._lock = threading.RLock()
+        self._held = self._empty
+        self._timer = None
+        self._flushed = False
+        self._forked = True
 
     def _arm(self, after: float) -> None:
         self._timer = threading.Timer(max(after, 0.001), self._on_time)
@@ -292,4 +307,14 @@ def masked_console() -> Iterator[None]:
 def _let_out_lines() -> None:
     for masking in list(_replaced.values()):
         masking.let_out_lines()
+
+
+def _forget_in_child() -> None:
+    for masking in _replaced.values():
+        masking.forget_in_child()
+        if masking._buffer is not None:
+            masking._buffer.forget_in_child()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 

@@ -144,8 +144,12 @@ def masked_release(held: bytes, masked_forms: list[str], longest: int) -> tuple[
     a UTF-8 character, so a text stream's bytes read as text on either side of it."""
     spans = masked_spans(held, masked_forms)
     cut = min(len(held), max(0, len(held) - longest + 1))
-    while 0 < cut < len(held) and held[cut] & 0xC0 == 0x80:
-        cut -= 1
+    # back to the start of the character, three bytes at most (UTF-8's longest is four):
+    # binary output that is a run of continuation bytes walked back to 0, and all of it
+    # was held, masked again whole as each piece came
+    for _ in range(3):
+        if 0 < cut < len(held) and held[cut] & 0xC0 == 0x80:
+            cut -= 1
     # an occurrence not wholly in `held` starts after `cut`; move it before any
     # masked range it would split, so that range is found whole again next time
     cut = next((start for start, end in spans if start < cut < end), cut)

@@ -423,7 +423,8 @@ def test_a_secret_read_in_pieces_is_masked_whole(monkeypatch):
     read_end, write_end = os.pipe()
     os.set_blocking(read_end, False)
     os.set_blocking(console_read, False)
-    pipe = masked_fds._Pipe({1: console}, console, read_end, is_terminal=False)
+    pipe = masked_fds._Pipe({1: console}, console, read_end, is_terminal=False,
+                            identity=masked_fds._identity(write_end))
     shown = b""
 
     def take(data: bytes, at: float) -> bytes:
