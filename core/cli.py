@@ -420,6 +420,17 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
            prepare: Callable[[click.Group], None] | None = None,
            config_base: Path | None = None) -> int:
     """Run the command and return its exit code instead of exiting."""
+    from yt_pipeline.term_signal import sigterm_interrupts
+
+    # SIGTERM stops the command as Ctrl-C does, up to the line that says so: a run's stop
+    # goes on after Runner.run returns (its client, closed then, aborts its operations and
+    # transactions), and a second SIGTERM must not cut it short (term_signal._Stop)
+    with sigterm_interrupts():
+        return _invoke(argv, pipeline_class, prepare, config_base)
+
+
+def _invoke(argv: list[str] | None, pipeline_class: type | None,
+            prepare: Callable[[click.Group], None] | None, config_base: Path | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     state = CliState()
     state.pipeline_class = pipeline_class

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 #: the exit code of a command ended by SIGTERM, as a shell gives it
 SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
@@ -32,28 +33,61 @@ class Terminated(KeyboardInterrupt):
     """A SIGTERM, raised where the main thread was, to take Ctrl-C's way out."""
 
 
-def raise_terminated(signum: int, frame: FrameType | None) -> None:
-    SIGTERM_TAKEN.set()
-    raise Terminated(f"signal {signum}")
+class _Stop:
+    """The run's handlers while it runs: the first interrupt stops it; while it stops, a
+    later SIGTERM (`kill` typed twice, a wrapper and its service manager both signalling),
+    or a Ctrl-C after a SIGTERM, is not raised again. Raised inside the stop, it cut the
+    stop short: the run lock's transaction, the stages' and the operations' were left to
+    their timeouts, and the next run was refused meanwhile. A stop that hangs is ended by
+    SIGKILL, which a service manager sends after its own timeout. A second Ctrl-C after
+    Ctrl-C is still raised: a person at the terminal who insists."""
+
+    def __init__(self, sigint: Any) -> None:
+        #: SIGINT's handler before the run, put back after it
+        self.sigint = sigint
+        #: the signal that stopped the run, None while it runs
+        self.taken: int | None = None
+
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        if self.taken is not None:
+            return  # stopping already
+        self.taken = signum
+        SIGTERM_TAKEN.set()
+        raise Terminated(f"signal {signum}")
+
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self.taken == signal.SIGTERM:
+            return  # stopping already, for a SIGTERM
+        self.taken = signum
+        raise KeyboardInterrupt  # as Python's own handler does
 
 
 @contextmanager
 def sigterm_interrupts() -> Iterator[None]:
-    """While the block runs, SIGTERM raises Terminated in the main thread.
+    """While the block runs, SIGTERM raises Terminated in the main thread, once (_Stop).
 
     Only where the handler is Python's default: a program that embeds a run and set its own
-    handler keeps it. Off the main thread nothing changes (Python lets the main thread
-    alone set handlers)."""
+    handler keeps it, and so does the block of a caller that already holds this one (the
+    command line holds it around the run and the closing of its client, which aborts the
+    operations of a run that was stopped). Off the main thread nothing changes (Python lets
+    the main thread alone set handlers)."""
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield
         return
     SIGTERM_TAKEN.clear()
-    signal.signal(signal.SIGTERM, raise_terminated)
+    stop = _Stop(signal.getsignal(signal.SIGINT))
+    signal.signal(signal.SIGTERM, stop.on_sigterm)
+    # SIGINT only where it raises KeyboardInterrupt: an ignored one (a background job's)
+    # or a program's own handler is left as it is
+    if stop.sigint is signal.default_int_handler:
+        signal.signal(signal.SIGINT, stop.on_sigint)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if stop.sigint is signal.default_int_handler:
+            signal.signal(signal.SIGINT, stop.sigint)
 
 
 def by_sigterm(interrupt: BaseException) -> bool:
