@@ -409,11 +409,16 @@ def console_main() -> None:
     start-up and freeze its start-up objects (owned_process), and it leaves without the
     interpreter's teardown (fast_exit). The installed command enters by yt_pipeline.command,
     which claims the process before this module is imported."""
+    import signal
+
     from yt_pipeline import owned_process
     from yt_pipeline.fast_exit import leave
+    from yt_pipeline.term_signal import sigterm_interrupts
 
     owned_process.claim()
-    leave(invoke())
+    with sigterm_interrupts(then=signal.SIG_IGN):  # invoke's own block then changes nothing
+        code = invoke()
+    leave(code)
 
 
 def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,

@@ -47,12 +47,19 @@ class _Stop:
         self.sigint = sigint
         #: the signal that stopped the run, None while it runs
         self.taken: int | None = None
+        #: the run is writing its end: a SIGTERM now waits for it (run_end_held)
+        self.holding = False
+        #: a SIGTERM came while holding: raised once the hold ends
+        self.pending = False
 
     def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         if self.taken is not None:
             return  # stopping already
         self.taken = signum
         SIGTERM_TAKEN.set()
+        if self.holding:
+            self.pending = True
+            return
         raise Terminated(f"signal {signum}")
 
     def on_sigint(self, signum: int, frame: FrameType | None) -> None:
@@ -63,8 +70,11 @@ class _Stop:
 
 
 @contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """While the block runs, SIGTERM raises Terminated in the main thread, once (_Stop).
+def sigterm_interrupts(then: Any = signal.SIG_DFL) -> Iterator[None]:
+    """While the block runs, SIGTERM raises Terminated in the main thread, once (_Stop);
+    after it, SIGTERM does `then` (the `yt-pipeline` command, which only exits after it,
+    ignores it: a SIGTERM landing as it exits, its run stopped or done, ended the process
+    by the signal, not with its exit code).
 
     Only where the handler is Python's default: a program that embeds a run and set its own
     handler keeps it, and so does the block of a caller that already holds this one (the
@@ -75,6 +85,7 @@ def sigterm_interrupts() -> Iterator[None]:
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield
         return
+    global _active
     SIGTERM_TAKEN.clear()
     stop = _Stop(signal.getsignal(signal.SIGINT))
     signal.signal(signal.SIGTERM, stop.on_sigterm)
@@ -82,12 +93,45 @@ def sigterm_interrupts() -> Iterator[None]:
     # or a program's own handler is left as it is
     if stop.sigint is signal.default_int_handler:
         signal.signal(signal.SIGINT, stop.on_sigint)
+    _active = stop
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _active = None
+        signal.signal(signal.SIGTERM, then)
         if stop.sigint is signal.default_int_handler:
             signal.signal(signal.SIGINT, stop.sigint)
+
+
+#: the handlers of the run under way in this process (sigterm_interrupts), if any
+_active: _Stop | None = None
+
+
+def hold_sigterm() -> None:
+    """From here to the end of the run_end_held block, a first SIGTERM is raised only as the
+    block ends: the run writes its end (its state, its record) and lets go of its locks.
+    Raised in the middle, it left the record saying RUNNING for good, the lock file, or in
+    prod the cluster's run lock held until its timeout. Where this process did not set the
+    handler (a program's own, a run off the main thread), nothing changes."""
+    if _active is not None and threading.current_thread() is threading.main_thread():
+        _active.holding = True
+
+
+@contextmanager
+def run_end_held() -> Iterator[None]:
+    """The block within which hold_sigterm holds a SIGTERM back; the SIGTERM held is
+    raised as it ends (unless an exception is on its way out already)."""
+    stop = _active
+    if stop is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        yield
+    finally:
+        stop.holding = False
+    if stop.pending:
+        stop.pending = False
+        raise Terminated(f"signal {int(signal.SIGTERM)}")
 
 
 def by_sigterm(interrupt: BaseException) -> bool:

@@ -368,3 +368,45 @@ def test_sigterm_twice_in_a_row_stops_a_dev_run_once(tmp_path):
         assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
             dict(row, copied=True) for row in ROWS], told
         assert sorted(_rows(root, "//t/in"), key=lambda r: r["i"]) == ROWS, told
+
+
+def test_sigterm_while_the_run_writes_its_end_leaves_a_finished_record(tmp_path):
+    """A SIGTERM landing while the run writes its end (its state after the last stage, its
+    record) or lets go of its lock: raised there, it skipped the record, which said RUNNING
+    for good, and left the lock file. It is now raised once the end is written and the lock
+    let go. The signal lands at each crash point of the run's last state writes
+    (YTP_CRASH_SIGNAL=TERM: the run sends it to itself there)."""
+    from adversarial_helpers import crash_points
+
+    counted = _pipeline(tmp_path / "count" / "p")
+    (tmp_path / "count" / "hold").unlink()
+    points_file = tmp_path / "count" / "points"
+    done = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(counted)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "YTP_CRASH_COUNT": str(points_file)})
+    assert done.returncode == 0, done.stderr
+    points = crash_points(points_file)
+    last_commit = max(i for i, name in enumerate(points, 1) if "commit marker" in name)
+    assert len(points) - last_commit >= 3, points  # the run's last state writes
+    for at in range(last_commit + 1, len(points) + 1):
+        base = tmp_path / str(at)
+        root = _pipeline(base / "p")
+        (base / "hold").unlink()
+        run = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "YTP_CRASH_AT": str(at),
+                                  "YTP_CRASH_SIGNAL": "TERM"})
+        told = f"SIGTERM at point {at} ({points[at - 1]}): {run.stderr}"
+        assert run.returncode == 143, told
+        assert run.stderr.strip().splitlines()[-1].startswith(
+            "interrupted by SIGTERM; to resume: "), told
+        [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+        assert record["status"] in ("SUCCESS", "INTERRUPTED"), told
+        assert record["stages"]["copy"]["outcome"] == "SUCCESS", told
+        assert not (root / ".runs" / "dev.lock").exists(), told
+        resumed = subprocess.run(
+            [sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+            capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
+            dict(row, copied=True) for row in ROWS], told
