@@ -410,3 +410,44 @@ def test_sigterm_while_the_run_writes_its_end_leaves_a_finished_record(tmp_path)
         assert resumed.returncode == 0, resumed.stderr
         assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
             dict(row, copied=True) for row in ROWS], told
+
+
+def test_sigterm_to_a_stopped_run_then_sigcont_stops_it(tmp_path):
+    """A stopped run (Ctrl-Z, `docker pause`, SIGSTOP) sent SIGTERM then SIGCONT, as
+    `timeout` and a shell's `kill %1` of a stopped job do: the kernel hands the signal to
+    whichever thread of the run wakes first, often not the main one, which Python alone lets
+    run the handler. The main thread waited for its stages' next event with no time limit,
+    so the run went on until a stage ended (here never: its jobs wait). It now looks at
+    least twice a second."""
+    root = _pipeline(tmp_path / "p")
+    pids = tmp_path / "pids"
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(pids.iterdir())) < 2:
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    time.sleep(0.3)  # the main thread waits for the stage's end
+    run.send_signal(signal.SIGSTOP)
+    time.sleep(0.2)
+    run.send_signal(signal.SIGTERM)
+    run.send_signal(signal.SIGCONT)
+    try:
+        _out, err = run.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        (tmp_path / "hold").unlink()  # its jobs end, and the run with them
+        run.communicate(timeout=60)
+        pytest.fail("the run went on for 10 s after SIGTERM and SIGCONT")
+    assert run.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), err
+    assert "running it again" not in err, err
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    assert record["status"] == "INTERRUPTED"
+    assert not (root / ".runs" / "dev.lock").exists()
+
+    (tmp_path / "hold").unlink()
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
