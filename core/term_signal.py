@@ -34,38 +34,42 @@ class Terminated(KeyboardInterrupt):
 
 
 class _Stop:
-    """The run's handlers while it runs: the first interrupt stops it; while it stops, a
-    later SIGTERM (`kill` typed twice, a wrapper and its service manager both signalling),
-    or a Ctrl-C after a SIGTERM, is not raised again. Raised inside the stop, it cut the
-    stop short: the run lock's transaction, the stages' and the operations' were left to
-    their timeouts, and the next run was refused meanwhile. A stop that hangs is ended by
-    SIGKILL, which a service manager sends after its own timeout. A second Ctrl-C after
-    Ctrl-C is still raised: a person at the terminal who insists."""
+    """The run's handlers while it runs. The first interrupt stops it; from then on (and
+    while it writes its end: hold_sigterm) a SIGTERM is held back, not raised inside the
+    stop: raised there (`kill` typed twice, a wrapper and its service manager both
+    signalling), it cut the stop short, and the run lock's transaction, the stages' and the
+    operations' were left to their timeouts, the record said RUNNING, the lock file stayed.
+    A SIGTERM held back is raised as the run returns, should the run have gone on (an
+    interrupt a plugin swallowed); one after a SIGTERM is dropped, as is a Ctrl-C after a
+    SIGTERM. A stop that hangs is ended by SIGKILL, which a service manager sends after its
+    own timeout. A second Ctrl-C after Ctrl-C is still raised: a person at the terminal who
+    insists."""
 
     def __init__(self, sigint: Any) -> None:
         #: SIGINT's handler before the run, put back after it
         self.sigint = sigint
         #: the signal that stopped the run, None while it runs
         self.taken: int | None = None
-        #: the run is writing its end: a SIGTERM now waits for it (run_end_held)
+        #: the run is stopping or writing its end: a SIGTERM now is held back
         self.holding = False
-        #: a SIGTERM came while holding: raised once the hold ends
+        #: a SIGTERM was held back: raised as run_end_held ends, unless an exception (the
+        #: stop's own) is on its way out
         self.pending = False
 
     def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
-        if self.taken is not None:
-            return  # stopping already
-        self.taken = signum
         SIGTERM_TAKEN.set()
+        if self.taken == signal.SIGTERM:
+            return  # stopping already, for a SIGTERM
         if self.holding:
             self.pending = True
             return
+        self.taken, self.holding = signum, True
         raise Terminated(f"signal {signum}")
 
     def on_sigint(self, signum: int, frame: FrameType | None) -> None:
         if self.taken == signal.SIGTERM:
             return  # stopping already, for a SIGTERM
-        self.taken = signum
+        self.taken, self.holding = signum, True
         raise KeyboardInterrupt  # as Python's own handler does
 
 
@@ -128,9 +132,11 @@ def run_end_held() -> Iterator[None]:
     try:
         yield
     finally:
-        stop.holding = False
+        if stop.taken is None:  # no interrupt: the run ended; SIGTERM stops what follows
+            stop.holding = False
     if stop.pending:
         stop.pending = False
+        stop.taken = signal.SIGTERM
         raise Terminated(f"signal {int(signal.SIGTERM)}")
 
 

@@ -451,3 +451,30 @@ def test_sigterm_to_a_stopped_run_then_sigcont_stops_it(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
         dict(row, copied=True) for row in ROWS]
+
+
+def test_a_sigterm_after_an_interrupt_swallowed_in_the_run_stops_it_at_its_end(
+        sigint_reaches_the_runs):
+    """A Ctrl-C that code of the run caught (a plugin's hook) left the run going: a SIGTERM
+    then is held back as a stop's is, and raised as the run returns, not dropped. A
+    SIGTERM after that one is dropped (the run is stopping)."""
+    from yt_pipeline.term_signal import Terminated, run_end_held, sigterm_interrupts
+
+    raised = []
+    with sigterm_interrupts():
+        try:
+            with run_end_held():
+                try:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(1)
+                except KeyboardInterrupt:
+                    raised.append("ctrl-c caught")
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.2)  # held back: nothing is raised here
+                raised.append("went on")
+        except Terminated:
+            raised.append("terminated at the end")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+    assert raised == ["ctrl-c caught", "went on", "terminated at the end"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
