@@ -409,17 +409,33 @@ def console_main() -> None:
     start-up and freeze its start-up objects (owned_process), and it leaves without the
     interpreter's teardown (fast_exit). The installed command enters by yt_pipeline.command,
     which claims the process before this module is imported."""
+    import signal
+
     from yt_pipeline import owned_process
     from yt_pipeline.fast_exit import leave
+    from yt_pipeline.term_signal import sigterm_interrupts
 
     owned_process.claim()
-    leave(invoke())
+    with sigterm_interrupts(then=signal.SIG_IGN):  # invoke's own block then changes nothing
+        code = invoke()
+    leave(code)
 
 
 def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
            prepare: Callable[[click.Group], None] | None = None,
            config_base: Path | None = None) -> int:
     """Run the command and return its exit code instead of exiting."""
+    from yt_pipeline.term_signal import sigterm_interrupts
+
+    # SIGTERM stops the command as Ctrl-C does, up to the line that says so: a run's stop
+    # goes on after Runner.run returns (its client, closed then, aborts its operations and
+    # transactions), and a second SIGTERM must not cut it short (term_signal._Stop)
+    with sigterm_interrupts():
+        return _invoke(argv, pipeline_class, prepare, config_base)
+
+
+def _invoke(argv: list[str] | None, pipeline_class: type | None,
+            prepare: Callable[[click.Group], None] | None, config_base: Path | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     state = CliState()
     state.pipeline_class = pipeline_class

@@ -5,6 +5,8 @@ exactly where a wrong order of writes would show. So every durable step of a com
 the state calls `crash_point(name)`. Outside the tests this costs one comparison.
 
 - `YTP_CRASH_AT=<n>`: the process kills itself (SIGKILL, no clean-up) at its n-th point.
+- `YTP_CRASH_SIGNAL=TERM`: at that point it sends itself SIGTERM instead and goes on, as
+  `kill <pid>` landing there would (the run then stops as Ctrl-C stops it).
 - `YTP_CRASH_COUNT=<file>`: each point appends its name to the file, so a test learns how
   many points an uninterrupted run passes and can pick one of them.
 """
@@ -17,6 +19,7 @@ import threading
 
 _AT = int(os.environ.get("YTP_CRASH_AT", "0") or 0)
 _COUNT_FILE = os.environ.get("YTP_CRASH_COUNT", "")
+_SIGNAL = signal.SIGTERM if os.environ.get("YTP_CRASH_SIGNAL") == "TERM" else signal.SIGKILL
 _ACTIVE = bool(_AT or _COUNT_FILE)
 _lock = threading.Lock()
 _passed = 0
@@ -32,4 +35,4 @@ def crash_point(name: str) -> None:
             with open(_COUNT_FILE, "a", encoding="utf-8") as out:
                 out.write(f"{_passed} {name}\n")
         if _passed == _AT:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), _SIGNAL)

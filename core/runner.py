@@ -32,7 +32,7 @@ from yt_pipeline.scheduler import Scheduler
 from yt_pipeline.stage import StageContext, StageDeps
 from yt_pipeline.stage_run import RunContext, UnitRun, merge_debug
 from yt_pipeline.state import StateStore, kept_debug
-from yt_pipeline.term_signal import sigterm_interrupts
+from yt_pipeline.term_signal import hold_sigterm, run_end_held, sigterm_interrupts
 from yt_pipeline.units import RunTarget
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class Runner:
         mask_secrets(target.settings.secret_values())
         # what a stage prints itself (print, sys.stderr.write) is masked as the log is;
         # SIGTERM (kill, a CI timeout) ends the run as Ctrl-C does (term_signal.py)
-        with masked_console(), sigterm_interrupts():
+        with masked_console(), sigterm_interrupts(), run_end_held():
             return self._run_masked()
 
     def _run_masked(self) -> PipelineResult:
@@ -197,6 +197,9 @@ class Runner:
             book.result.success = False
             raise
         finally:
+            # its end is written and its locks let go whatever SIGTERM comes meanwhile: it is
+            # raised once they are (term_signal.hold_sigterm)
+            hold_sigterm()
             # a run that failed (or is being interrupted) keeps its own error when its state
             # or record cannot be saved after it (a full disk): the stage's failure, with the
             # command that resumes, says more than the file that could not be written

@@ -26,6 +26,12 @@ from yt_pipeline.stage_run import Event, UnitRun, run_unit
 #: a stage that wrote tables is already in the commit journal, and one that did not only
 #: runs again on --resume.
 SAVE_EVERY_S = 0.1
+#: the longest the scheduler's thread waits for an event: a signal another thread of the
+#: process took (a stopped run sent SIGTERM, then SIGCONT, as `timeout` and a shell's
+#: `kill %1` do: the thread that wakes first takes it) is handled by Python in the main
+#: thread only, once that thread runs again; waiting with no limit, the run went on until
+#: a stage ended
+SIGNAL_LOOK_S = 0.5
 
 if TYPE_CHECKING:
     from yt_pipeline.hookcalls import LifecycleHooks
@@ -80,7 +86,7 @@ class Scheduler:
         unsaved = 0.0  # when the oldest outcome not yet in the state files came
         try:
             while self.active:
-                wait = (None if not unsaved
+                wait = (SIGNAL_LOOK_S if not unsaved
                         else max(0.0, unsaved + SAVE_EVERY_S - time.monotonic()))
                 batch = self._next_batch(wait)
                 for event in batch:

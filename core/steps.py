@@ -282,8 +282,12 @@ class Pipeline:
                 one_line_if_uncaught(error, f"error: {error.one_line()}")
                 raise
             except KeyboardInterrupt as interrupt:
-                # Ctrl-C during a step: as `yt-pipeline run` says it, with the way back in
-                one_line_if_uncaught(interrupt, "interrupted; to resume: "
+                # Ctrl-C or SIGTERM during a step: as `yt-pipeline run` says it, with the way
+                # back in (and, uncaught, SIGTERM's exit code: uncaught.py)
+                from yt_pipeline.term_signal import by_sigterm
+
+                how = "interrupted by SIGTERM" if by_sigterm(interrupt) else "interrupted"
+                one_line_if_uncaught(interrupt, f"{how}; to resume: "
                                       f"Pipeline({self.name!r}, ...).run(resume=True)")
                 raise
         result.pipeline_name, result.project_name = self.name, self.project_name

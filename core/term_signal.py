@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 #: the exit code of a command ended by SIGTERM, as a shell gives it
 SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
@@ -32,28 +33,111 @@ class Terminated(KeyboardInterrupt):
     """A SIGTERM, raised where the main thread was, to take Ctrl-C's way out."""
 
 
-def raise_terminated(signum: int, frame: FrameType | None) -> None:
-    SIGTERM_TAKEN.set()
-    raise Terminated(f"signal {signum}")
+class _Stop:
+    """The run's handlers while it runs. The first interrupt stops it; from then on (and
+    while it writes its end: hold_sigterm) a SIGTERM is held back, not raised inside the
+    stop: raised there (`kill` typed twice, a wrapper and its service manager both
+    signalling), it cut the stop short, and the run lock's transaction, the stages' and the
+    operations' were left to their timeouts, the record said RUNNING, the lock file stayed.
+    A SIGTERM held back is raised as the run returns, should the run have gone on (an
+    interrupt a plugin swallowed); one after a SIGTERM is dropped, as is a Ctrl-C after a
+    SIGTERM. A stop that hangs is ended by SIGKILL, which a service manager sends after its
+    own timeout. A second Ctrl-C after Ctrl-C is still raised: a person at the terminal who
+    insists."""
+
+    def __init__(self, sigint: Any) -> None:
+        #: SIGINT's handler before the run, put back after it
+        self.sigint = sigint
+        #: the signal that stopped the run, None while it runs
+        self.taken: int | None = None
+        #: the run is stopping or writing its end: a SIGTERM now is held back
+        self.holding = False
+        #: a SIGTERM was held back: raised as run_end_held ends, unless an exception (the
+        #: stop's own) is on its way out
+        self.pending = False
+
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        SIGTERM_TAKEN.set()
+        if self.taken == signal.SIGTERM:
+            return  # stopping already, for a SIGTERM
+        if self.holding:
+            self.pending = True
+            return
+        self.taken, self.holding = signum, True
+        raise Terminated(f"signal {signum}")
+
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self.taken == signal.SIGTERM:
+            return  # stopping already, for a SIGTERM
+        self.taken, self.holding = signum, True
+        raise KeyboardInterrupt  # as Python's own handler does
 
 
 @contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """While the block runs, SIGTERM raises Terminated in the main thread.
+def sigterm_interrupts(then: Any = signal.SIG_DFL) -> Iterator[None]:
+    """While the block runs, SIGTERM raises Terminated in the main thread, once (_Stop);
+    after it, SIGTERM does `then` (the `yt-pipeline` command, which only exits after it,
+    ignores it: a SIGTERM landing as it exits, its run stopped or done, ended the process
+    by the signal, not with its exit code).
 
     Only where the handler is Python's default: a program that embeds a run and set its own
-    handler keeps it. Off the main thread nothing changes (Python lets the main thread
-    alone set handlers)."""
+    handler keeps it, and so does the block of a caller that already holds this one (the
+    command line holds it around the run and the closing of its client, which aborts the
+    operations of a run that was stopped). Off the main thread nothing changes (Python lets
+    the main thread alone set handlers)."""
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield
         return
+    global _active
     SIGTERM_TAKEN.clear()
-    signal.signal(signal.SIGTERM, raise_terminated)
+    stop = _Stop(signal.getsignal(signal.SIGINT))
+    signal.signal(signal.SIGTERM, stop.on_sigterm)
+    # SIGINT only where it raises KeyboardInterrupt: an ignored one (a background job's)
+    # or a program's own handler is left as it is
+    if stop.sigint is signal.default_int_handler:
+        signal.signal(signal.SIGINT, stop.on_sigint)
+    _active = stop
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _active = None
+        signal.signal(signal.SIGTERM, then)
+        if stop.sigint is signal.default_int_handler:
+            signal.signal(signal.SIGINT, stop.sigint)
+
+
+#: the handlers of the run under way in this process (sigterm_interrupts), if any
+_active: _Stop | None = None
+
+
+def hold_sigterm() -> None:
+    """From here to the end of the run_end_held block, a first SIGTERM is raised only as the
+    block ends: the run writes its end (its state, its record) and lets go of its locks.
+    Raised in the middle, it left the record saying RUNNING for good, the lock file, or in
+    prod the cluster's run lock held until its timeout. Where this process did not set the
+    handler (a program's own, a run off the main thread), nothing changes."""
+    if _active is not None and threading.current_thread() is threading.main_thread():
+        _active.holding = True
+
+
+@contextmanager
+def run_end_held() -> Iterator[None]:
+    """The block within which hold_sigterm holds a SIGTERM back; the SIGTERM held is
+    raised as it ends (unless an exception is on its way out already)."""
+    stop = _active
+    if stop is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        yield
+    finally:
+        if stop.taken is None:  # no interrupt: the run ended; SIGTERM stops what follows
+            stop.holding = False
+    if stop.pending:
+        stop.pending = False
+        stop.taken = signal.SIGTERM
+        raise Terminated(f"signal {int(signal.SIGTERM)}")
 
 
 def by_sigterm(interrupt: BaseException) -> bool:

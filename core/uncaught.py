@@ -27,7 +27,8 @@ _previous_hook = sys.__excepthook__
 
 def one_line_if_uncaught(error: BaseException, line: str) -> None:
     """Should the script not catch `error`, end it with `line` (an uncaught
-    KeyboardInterrupt still ends the process by SIGINT: exit code 130 in a shell)."""
+    KeyboardInterrupt still ends the process by SIGINT: exit code 130 in a shell; SIGTERM's
+    exits with 143)."""
     global _last_error, _last_line, _previous_hook
     _last_error, _last_line = error, line
     if sys.excepthook is not _report:  # installed once, whatever the calls
@@ -51,5 +52,14 @@ def reported_in_one_line(func: F) -> F:
 def _report(kind: type[BaseException], value: BaseException, trace: Any) -> None:
     if value is _last_error:
         print(_last_line, file=sys.stderr)
+        from yt_pipeline.term_signal import SIGTERM_EXIT_CODE, by_sigterm
+
+        if by_sigterm(value):
+            # Python ends by SIGINT for an uncaught KeyboardInterrupt itself only (its
+            # subclass SIGTERM raises left exit code 1): the script leaves with SIGTERM's
+            # code, as `yt-pipeline run` does, its exit handlers run first (fast_exit)
+            from yt_pipeline.fast_exit import leave
+
+            leave(SIGTERM_EXIT_CODE)
     else:
         _previous_hook(kind, value, trace)

@@ -99,3 +99,28 @@ def test_ctrl_c_during_parallel_map_ends_the_script_at_once(tmp_path):
     _, err = run.communicate(timeout=120)
     assert time.monotonic() - sent < 20  # each item sleeps 60 s
     assert err == "interrupted; to resume: Pipeline('fan', ...).run(resume=True)\n"
+
+
+def test_sigterm_during_a_step_ends_with_its_line_and_code_and_resume_appends_once(tmp_path):
+    """SIGTERM (`kill`, a service manager's stop) during a function step ends the script as
+    it ends `yt-pipeline run`: the line names SIGTERM and the exit code is 143. Before, the
+    line was Ctrl-C's and the script ended with exit code 1 (Python ends by SIGINT only for
+    a KeyboardInterrupt itself, not for the subclass SIGTERM raises)."""
+    (tmp_path / "flow.py").write_text(FLOW)
+    run = _start(tmp_path)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists():
+        assert run.poll() is None, run.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=60)
+    assert err == "interrupted by SIGTERM; to resume: Pipeline('flow', ...).run(resume=True)\n"
+    assert run.returncode == 143
+    assert out == ""
+
+    resumed = subprocess.run([sys.executable, "flow.py"], cwd=tmp_path, capture_output=True,
+                             text=True, env={**os.environ, "RESUME": "1"}, timeout=120)
+    assert (resumed.stdout, resumed.stderr) == ("True\n", "")
+    rows = (tmp_path / ".dev/tmp/i/b.jsonl").read_text().splitlines()
+    assert [line.replace(" ", "") for line in rows] == ['{"n":2}']

@@ -256,3 +256,225 @@ def test_sigterm_during_a_prod_operation_aborts_it_and_exits_143(fake, tmp_path)
         assert fake.rows("//home/term/out") == []
     except KeyError:
         pass  # no table: nothing was committed either
+
+
+def _prod_map_pipeline(root: Path, fake, folder: str, pids: Path, hold: Path) -> Path:
+    from yt_pipeline_prod.testing import TEST_TOKEN
+
+    fake.put_table(f"{folder}/in", ROWS)
+    return write_pipeline(root, {
+        "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/copy/stage.py": COPY,
+        "stages/copy/config.yaml": (
+            f"client:\n  operations:\n    map:\n      input_table: {folder}/in\n"
+            f"      output_table: {folder}/out\n      env:\n"
+            f"        PID_DIR: {pids}\n        HOLD: {hold}\n"),
+        "stages/copy/src/mapper.py": MAPPER,
+    }, config={"pipeline": {"mode": "prod", "build_folder": f"{folder}/build",
+                            "prod": {"retries": False, "poll_interval_s": 0.05}},
+               "stages": {"enabled_stages": ["copy"]}})
+
+
+@pytest.mark.parametrize("again", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_while_a_sigterm_stops_a_prod_run_does_not_cut_the_stop_short(
+        fake, tmp_path, again):
+    """A second SIGTERM (`kill` typed twice, a wrapper script and its service manager both
+    signalling) or a Ctrl-C while the run stops after a SIGTERM: the stop goes on to its
+    end. Cut short, it left the stage's and the operation's transactions alive (a second
+    SIGTERM found Python's default handler once the run had returned, while the client
+    aborted them: exit -15, no resume line) or the run lock's transaction (a Terminated
+    raised inside its abort), and the next run was refused until its timeout. The
+    operation's abort is held back here, so the second signal lands while the run waits
+    for it."""
+    pytest.importorskip("yt_pipeline_prod")
+    pids, hold = tmp_path / "pids", tmp_path / "hold"
+    pids.mkdir()
+    hold.write_text("")
+    root = _prod_map_pipeline(tmp_path / "p", fake, "//home/twice", pids, hold)
+    fake.faults.delay_next("abort_operation", 1.5)
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not list(pids.iterdir()):  # the job runs
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)
+    while not fake.faults.fired["abort_operation"]:  # the run stops its operation
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    run.send_signal(again)
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == 143, output
+    assert output.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), output
+    assert "Traceback" not in output, output
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    assert record["status"] == "INTERRUPTED"
+    assert not list((root / ".runs").glob("*.lock"))
+    hold.unlink()  # the fake ends an aborted operation once its job ends
+    fake.wait_idle()
+    titles = [txn.attributes.get("title") for txn in fake.state.cypress.transactions.values()]
+    assert titles == [], titles  # the run lock's, the stage's, the operation's: all aborted
+
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(fake.rows("//home/twice/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
+
+
+def test_sigterm_twice_in_a_row_stops_a_dev_run_once(tmp_path):
+    """Two SIGTERMs a few milliseconds apart (to the run, or to the run and its jobs, as a
+    service manager signals a control group) at seeded moments of the run's stop: each
+    trial ends with exit 143 and the resume line, the run recorded INTERRUPTED and its lock
+    let go, and `--resume` gives every row once. The second SIGTERM cut the stop short
+    before: the lock file left behind, or the process ended by the signal itself (exit
+    -15) once the run had put the default handler back."""
+    from adversarial_helpers import seeded
+
+    rng = seeded("sigterm-twice")
+    for trial in range(5):
+        base = tmp_path / str(trial)
+        root = _pipeline(base / "p")
+        pids = base / "pids"
+        run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(list(pids.iterdir())) < 2:
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.02)
+        everyone = rng.random() < 0.5
+        gap = rng.uniform(0, 0.012)
+        for _ in range(2):
+            for pid in [run.pid, *(int(job.name) for job in pids.iterdir() if everyone)]:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            time.sleep(gap)
+        _out, err = run.communicate(timeout=30)
+        told = f"trial {trial} (jobs too: {everyone}, {gap * 1000:.1f} ms apart): {err}"
+        assert run.returncode == 143, told
+        assert err.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), told
+        assert "Traceback" not in err and "running it again" not in err, told
+        [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+        assert record["status"] == "INTERRUPTED", told
+        assert not (root / ".runs" / "dev.lock").exists(), told
+
+        (base / "hold").unlink()
+        resumed = subprocess.run(
+            [sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+            capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
+            dict(row, copied=True) for row in ROWS], told
+        assert sorted(_rows(root, "//t/in"), key=lambda r: r["i"]) == ROWS, told
+
+
+def test_sigterm_while_the_run_writes_its_end_leaves_a_finished_record(tmp_path):
+    """A SIGTERM landing while the run writes its end (its state after the last stage, its
+    record) or lets go of its lock: raised there, it skipped the record, which said RUNNING
+    for good, and left the lock file. It is now raised once the end is written and the lock
+    let go. The signal lands at each crash point of the run's last state writes
+    (YTP_CRASH_SIGNAL=TERM: the run sends it to itself there)."""
+    from adversarial_helpers import crash_points
+
+    counted = _pipeline(tmp_path / "count" / "p")
+    (tmp_path / "count" / "hold").unlink()
+    points_file = tmp_path / "count" / "points"
+    done = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(counted)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "YTP_CRASH_COUNT": str(points_file)})
+    assert done.returncode == 0, done.stderr
+    points = crash_points(points_file)
+    last_commit = max(i for i, name in enumerate(points, 1) if "commit marker" in name)
+    assert len(points) - last_commit >= 3, points  # the run's last state writes
+    for at in range(last_commit + 1, len(points) + 1):
+        base = tmp_path / str(at)
+        root = _pipeline(base / "p")
+        (base / "hold").unlink()
+        run = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "YTP_CRASH_AT": str(at),
+                                  "YTP_CRASH_SIGNAL": "TERM"})
+        told = f"SIGTERM at point {at} ({points[at - 1]}): {run.stderr}"
+        assert run.returncode == 143, told
+        assert run.stderr.strip().splitlines()[-1].startswith(
+            "interrupted by SIGTERM; to resume: "), told
+        [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+        assert record["status"] in ("SUCCESS", "INTERRUPTED"), told
+        assert record["stages"]["copy"]["outcome"] == "SUCCESS", told
+        assert not (root / ".runs" / "dev.lock").exists(), told
+        resumed = subprocess.run(
+            [sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+            capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
+            dict(row, copied=True) for row in ROWS], told
+
+
+def test_sigterm_to_a_stopped_run_then_sigcont_stops_it(tmp_path):
+    """A stopped run (Ctrl-Z, `docker pause`, SIGSTOP) sent SIGTERM then SIGCONT, as
+    `timeout` and a shell's `kill %1` of a stopped job do: the kernel hands the signal to
+    whichever thread of the run wakes first, often not the main one, which Python alone lets
+    run the handler. The main thread waited for its stages' next event with no time limit,
+    so the run went on until a stage ended (here never: its jobs wait). It now looks at
+    least twice a second."""
+    root = _pipeline(tmp_path / "p")
+    pids = tmp_path / "pids"
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(pids.iterdir())) < 2:
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    time.sleep(0.3)  # the main thread waits for the stage's end
+    run.send_signal(signal.SIGSTOP)
+    time.sleep(0.2)
+    run.send_signal(signal.SIGTERM)
+    run.send_signal(signal.SIGCONT)
+    try:
+        _out, err = run.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        (tmp_path / "hold").unlink()  # its jobs end, and the run with them
+        run.communicate(timeout=60)
+        pytest.fail("the run went on for 10 s after SIGTERM and SIGCONT")
+    assert run.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), err
+    assert "running it again" not in err, err
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    assert record["status"] == "INTERRUPTED"
+    assert not (root / ".runs" / "dev.lock").exists()
+
+    (tmp_path / "hold").unlink()
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
+
+
+def test_a_sigterm_after_an_interrupt_swallowed_in_the_run_stops_it_at_its_end(
+        sigint_reaches_the_runs):
+    """A Ctrl-C that code of the run caught (a plugin's hook) left the run going: a SIGTERM
+    then is held back as a stop's is, and raised as the run returns, not dropped. A
+    SIGTERM after that one is dropped (the run is stopping)."""
+    from yt_pipeline.term_signal import Terminated, run_end_held, sigterm_interrupts
+
+    raised = []
+    with sigterm_interrupts():
+        try:
+            with run_end_held():
+                try:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(1)
+                except KeyboardInterrupt:
+                    raised.append("ctrl-c caught")
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.2)  # held back: nothing is raised here
+                raised.append("went on")
+        except Terminated:
+            raised.append("terminated at the end")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+    assert raised == ["ctrl-c caught", "went on", "terminated at the end"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
