@@ -121,6 +121,18 @@ def close_client(client: Any) -> None:
         close()
 
 
+def end_run_work(client: Any) -> None:
+    """End what a run still has going on the cluster (`client.end_run`, where the mode has
+    it: prod's operations, queries and stage transactions), before the run lets go of its
+    cluster lock. An interrupt ends the run in the main thread while stage threads still
+    wait on operations; left to the client's close(), which a program running pipelines
+    from Python may call late or never, they went on beside the next run of the
+    pipeline, which the released lock let in."""
+    end = getattr(client, "end_run", None)
+    if callable(end):
+        end()
+
+
 def cluster_run_lock(client: Any, run_id: str, name: str,
                      dead_run: DeadRun | None = None) -> AbstractContextManager[object]:
     """The run's lock on the cluster where the client's mode has one (`client.run_lock`),

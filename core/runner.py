@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from yt_pipeline.cache import cache_enabled, decide
-from yt_pipeline.client import cluster_run_lock, run_lock_name
+from yt_pipeline.client import cluster_run_lock, end_run_work, run_lock_name
 from yt_pipeline.definition import check_definition
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import SKIPPED, RunInfo
@@ -143,13 +143,20 @@ class Runner:
             started = True
             # the cluster's lock after the archive is built: a run stopped by its own files
             # (a secret in the code, a broken config) touches nothing on the cluster
+            client = target.client()
             cluster_lock = cluster_run_lock(
-                target.client(), run_id, run_lock_name(target.pipeline_dir, target.state_name),
+                client, run_id, run_lock_name(target.pipeline_dir, target.state_name),
                 local_lock.taken_over)
             try:
                 with cluster_lock:
                     hand_on = False
-                    return self._run_locked(plan, state, run_id)
+                    try:
+                        return self._run_locked(plan, state, run_id)
+                    finally:
+                        # under the lock still: a run interrupted while its stages wait on
+                        # operations ends them and its stages' transactions first, however
+                        # it was started, so the next run (a resume at once) is alone
+                        end_run_work(client)
             finally:
                 if getattr(cluster_lock, "left_held", False):
                     # the cluster did not hear the release: the local lock stays, naming

@@ -184,23 +184,13 @@ class ProdClient(YqlRequests):
         #: operations of one run pack an unchanged folder once
         self.packed_folders: dict[Path, tuple[tuple[Any, ...], str]] = {}
         self.upload_lock = threading.Lock()
-        #: how to stop each operation still running, by id: used when the run is cut short
-        self.running: dict[str, Callable[[], object]] = {}
-        #: set by `close`, under `starting`, which a YQL query is started and entered in
-        #: `running` under: no query starts once the run has ended (yql._run)
-        self.closed = threading.Event()
-        self.starting = threading.Lock()
+        self._new_run_books()
         #: the cluster YQL queries name, once read from //sys/@cluster_name
         self.yql_cluster_name: str | None = None
         #: the cluster's pool trees, once listed (pool_trees.py)
         self.pool_trees: set[str] | None = None
         #: folders known to exist (for YQL result tables, commit markers)
         self.folders: set[str] = set()
-        #: stage transactions not finished yet, aborted by `close`
-        self.open_transactions: set[Any] = set()
-        #: the staging tables of the stages' YQL INSERTs in flight (yql.run_yql), removed by
-        #: `close` when the run ends before their stages do
-        self.yql_staging: set[str] = set()
         #: the run's lock on the cluster while the run holds it (run_lock.py)
         self.held_run_lock: ClusterRunLock | None = None
         #: the pipeline's folder, where a run notes its open stage transactions for the
@@ -214,6 +204,24 @@ class ProdClient(YqlRequests):
 
     def __repr__(self) -> str:
         return f"ProdClient(proxy={self.proxy!r})"
+
+    def _new_run_books(self) -> None:
+        """What one run has going on the cluster, ended with it (`end_run`, `close`). The
+        stage clients and transactions of a run keep the books of their run: a stage
+        thread still going after its run ended finds them closed, and starts nothing that
+        the next run (a resume in the same process) would meet."""
+        #: how to stop each operation still running, by id: used when the run is cut short
+        self.running: dict[str, Callable[[], object]] = {}
+        #: set once the run has ended, under `starting`, which an operation, a YQL query or
+        #: a stage transaction is started and entered in these books under: nothing starts
+        #: once the run has ended (launcher.start, yql._run, stage_txn)
+        self.closed = threading.Event()
+        self.starting = threading.Lock()
+        #: stage transactions not finished yet, aborted as the run ends
+        self.open_transactions: set[Any] = set()
+        #: the staging tables of the stages' YQL INSERTs in flight (yql.run_yql), removed
+        #: when the run ends before their stages do
+        self.yql_staging: set[str] = set()
 
     def secret_values(self) -> list[str]:
         return [self.settings.token]
@@ -545,9 +553,25 @@ class ProdClient(YqlRequests):
         self.wrote()
         return run_yql(self, query, pool=pool, max_row_weight=max_row_weight)
 
+    def end_run(self) -> None:
+        """The run ends, and is about to let go of its cluster lock: stop what it still has
+        going (an interrupt ends the run in the main thread while stage threads wait on
+        operations and queries), abort its stages' open transactions, and keep fresh books
+        for the next run. Done before the lock is let go, whoever started the run (the
+        command line, or a program's `pipeline.run()` that may never close the client):
+        else a run resumed at once took the lock while the old operations still wrote and
+        the old transactions still held their table locks."""
+        self._stop_run_work()
+        self._new_run_books()
+
     def close(self) -> None:
-        """Stop operations still running (a Ctrl-C ends the run in the main thread while
-        stage threads wait on them), then drop the connections."""
+        """Stop what the run still has going (`end_run`), then drop the connections; a
+        closed client starts nothing more."""
+        self._stop_run_work()
+        self.idle_readers.clear()  # the stage clients share the list
+        self._local = threading.local()
+
+    def _stop_run_work(self) -> None:
         with self.starting:
             self.closed.set()
         for operation_id, stop in list(self.running.items()):
@@ -557,8 +581,6 @@ class ProdClient(YqlRequests):
         for transaction in list(self.open_transactions):
             transaction.abort()
         self._remove_yql_staging()
-        self.idle_readers.clear()  # the stage clients share the list
-        self._local = threading.local()
 
     def _remove_yql_staging(self) -> None:
         """Remove the staging tables of YQL INSERTs whose stages are cut short. After

@@ -122,6 +122,10 @@ class ProdStageTransaction:
 
         self.root = root
         self.title = title
+        #: the books of the run this attempt belongs to (ProdClient._new_run_books): kept,
+        #: as the root's are new ones once the run has ended
+        self._run_closed, self._run_starting = root.closed, root.starting
+        self._run_transactions = root.open_transactions
         self._lock = threading.Lock()
         self._transaction: Any = None
         self._committed = False
@@ -154,12 +158,24 @@ class ProdStageTransaction:
         """The attempt's transaction, started (and pinged from now on) on first use."""
         with self._lock:
             if self._transaction is None:
-                with translated(self.root, f"start the transaction of {self.title}"):
-                    self._transaction = start_transaction(self.root.new_yt(), self.title)
-                self.root.open_transactions.add(self)
+                started = self._start()
                 # noted before the id is handed out, so before the transaction writes
-                self._note = self._noted(str(self._transaction.transaction_id))
+                self._note = self._noted(str(started.transaction_id))
             return str(self._transaction.transaction_id)
+
+    def _start(self) -> Any:
+        """Start the transaction and enter it in the run's books, both under the run's
+        `starting`: the run's end either comes first, and a stage thread that goes on
+        after it starts nothing (its transaction would live on beside the next run's,
+        holding its table locks), or finds the transaction there and aborts it."""
+        with self._run_starting:
+            if self._run_closed.is_set():
+                raise BackendError(f"the run has ended: the transaction of {self.title} "
+                                   f"was not started")
+            with translated(self.root, f"start the transaction of {self.title}"):
+                self._transaction = start_transaction(self.root.new_yt(), self.title)
+            self._run_transactions.add(self)
+        return self._transaction
 
     def _noted(self, transaction_id: str) -> AttemptNote | None:
         """Note the transaction locally (attempt_files.py) when the run holds its lock on
@@ -250,7 +266,7 @@ class ProdStageTransaction:
             # committed, or failed after its record (which the next run finishes from), or
             # before it (then aborted): no run is to abort it now
             self._forget_note()
-            self.root.open_transactions.discard(self)
+            self._run_transactions.discard(self)
             self._remove_views()
 
     def _remove_views(self) -> None:
@@ -269,7 +285,7 @@ class ProdStageTransaction:
         transaction = self._transaction
         if transaction is None:
             return
-        self.root.open_transactions.discard(self)
+        self._run_transactions.discard(self)
         self._close_reads()
         try:
             transaction.abort()
