@@ -22,13 +22,6 @@ from typing import Any
 SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
 
 
-#: set once the run took a SIGTERM: a service manager (systemd's control-group kill) or a
-#: container's stop signals every process at once, dev jobs too, and the thread that sees
-#: such a job end must tell a job stopped with the run from one that failed
-#: (yt_pipeline_dev.processes)
-SIGTERM_TAKEN = threading.Event()
-
-
 class Terminated(KeyboardInterrupt):
     """A SIGTERM, raised where the main thread was, to take Ctrl-C's way out."""
 
@@ -55,9 +48,11 @@ class _Stop:
         #: a SIGTERM was held back: raised as run_end_held ends, unless an exception (the
         #: stop's own) is on its way out
         self.pending = False
+        #: set once this run took a SIGTERM (run_sigterm_flag)
+        self.sigterm_taken = threading.Event()
 
     def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
-        SIGTERM_TAKEN.set()
+        self.sigterm_taken.set()
         if self.taken == signal.SIGTERM:
             return  # stopping already, for a SIGTERM
         if self.holding:
@@ -90,7 +85,6 @@ def sigterm_interrupts(then: Any = signal.SIG_DFL) -> Iterator[None]:
         yield
         return
     global _active
-    SIGTERM_TAKEN.clear()
     stop = _Stop(signal.getsignal(signal.SIGINT))
     signal.signal(signal.SIGTERM, stop.on_sigterm)
     # SIGINT only where it raises KeyboardInterrupt: an ignored one (a background job's)
@@ -109,6 +103,22 @@ def sigterm_interrupts(then: Any = signal.SIG_DFL) -> Iterator[None]:
 
 #: the handlers of the run under way in this process (sigterm_interrupts), if any
 _active: _Stop | None = None
+
+
+def run_sigterm_flag() -> threading.Event | None:
+    """The flag set once the run under way takes a SIGTERM, for the threads of its dev
+    jobs: a service manager (systemd's control-group kill) or a container's stop signals
+    every process at once, jobs too, and the thread that sees such a job end must tell a
+    job stopped with the run from one that failed (yt_pipeline_dev.processes). Taken as
+    the jobs start, it stays the run's once the run has ended.
+
+    None where no run of this process set the handler (a program's own, a run off the
+    main thread with none under way): a SIGTERM is then not the run's to take, and a job it
+    ended is a failed one. One flag for the whole process was cleared only by a run that
+    set the handler, so a run after an earlier one's SIGTERM took a job SIGTERM ended alone
+    for stopped with the run."""
+    stop = _active
+    return stop.sigterm_taken if stop is not None else None
 
 
 def hold_sigterm() -> None:

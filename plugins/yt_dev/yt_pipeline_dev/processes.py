@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from yt_pipeline import job_fds, job_memory, job_statistics
-from yt_pipeline.term_signal import SIGTERM_TAKEN
+from yt_pipeline.term_signal import run_sigterm_flag
 from yt_pipeline.yson_size import may_reach
 from yt_pipeline_dev import job_leftovers
 from yt_pipeline_dev.job_attempts import FailedJobs, keep_attempt
@@ -158,6 +158,7 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
     threads would hold the interpreter until every job ended).
     """
     stop = threading.Event()
+    run_sigterm = run_sigterm_flag()
     results: list[dict | JobFailure | None] = [None] * len(jobs)
     counted = failed_jobs or FailedJobs(1)
     # a rerun is a new job: YT_JOB_INDEX counts every job the operation started, and
@@ -183,7 +184,8 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
                 return
             except JobFailure as exc:
                 exc.attempt = attempt
-                if exc.reason == "stopped" or _exiting.is_set() or _ended_with_the_run(exc):
+                if (exc.reason == "stopped" or _exiting.is_set()
+                        or _ended_with_the_run(exc, run_sigterm)):
                     # killed as the driver exits (Ctrl-C, SIGTERM: _kill_leftovers), not
                     # failed: not run again, nor reported as a job failure
                     exc.reason = "stopped"
@@ -235,13 +237,15 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
 _RUN_SIGTERM_WAIT_S = 1.0
 
 
-def _ended_with_the_run(failure: JobFailure) -> bool:
+def _ended_with_the_run(failure: JobFailure, run_sigterm: threading.Event | None) -> bool:
     """Whether a job SIGTERM ended was signalled with the run itself, as a service manager
-    or a container's stop signals every process at once. The job's end may be seen before
-    the run's main thread takes its own signal, so it is waited for a moment; a job that
-    SIGTERM ended alone is run again as any failed job, that moment later (a cluster stops
-    a job with SIGKILL, never SIGTERM)."""
-    return failure.killed_by == signal.SIGTERM and SIGTERM_TAKEN.wait(_RUN_SIGTERM_WAIT_S)
+    or a container's stop signals every process at once (`run_sigterm`: the run's flag,
+    term_signal.run_sigterm_flag). The job's end may be seen before the run's main thread
+    takes its own signal, so it is waited for a moment; a job that SIGTERM ended alone is
+    run again as any failed job, that moment later (a cluster stops a job with SIGKILL,
+    never SIGTERM). A run that did not set the handler takes no SIGTERM for its own."""
+    return (failure.killed_by == signal.SIGTERM and run_sigterm is not None
+            and run_sigterm.wait(_RUN_SIGTERM_WAIT_S))
 
 
 def _run_one(index: int, job: Job, timeout_s: float | None, stop: threading.Event) -> dict:
