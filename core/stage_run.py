@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import msgspec
 
@@ -109,6 +109,10 @@ class RunInterrupted(BaseException):
     no retry policy takes it for a failure to try again."""
 
 
+#: what an attempt's beginning gives (CommitGate.admit)
+T = TypeVar("T")
+
+
 class CommitGate:
     """Stages commit through the gate; an interrupted run closes it before it lets go of
     the run lock. The run's worker threads are daemons that go on with the stages they
@@ -135,6 +139,19 @@ class CommitGate:
             with self._cond:
                 self._committing -= 1
                 self._cond.notify_all()
+
+    def admit(self, stage: str, begin: Callable[[], T]) -> T:
+        """Begin an attempt of `stage` (`begin()`, its transaction) unless the gate is
+        closed. A stage thread of an interrupted run goes on (a retry of the attempt whose
+        operation the run's end aborted): an attempt begun after the run let go of its
+        lock would start its transaction and operations beside the next run's. Begun under
+        the gate's lock, an attempt either comes before the close, and the run's end finds
+        it (prod: ProdClient.end_run), or is refused."""
+        with self._cond:
+            if self.closed:
+                raise RunInterrupted(f"stage {stage} was not tried again: the run was "
+                                     "interrupted; --resume runs it")
+            return begin()
 
     def close(self) -> None:
         with self._cond:
@@ -304,8 +321,8 @@ class _Attempts:
     def once(self, debug_in: Debug, execute: Execute | None = None) -> UnitRun:
         """One attempt in its own transaction; a failed attempt leaves every table as it was."""
         ctx = self.ctx
-        txn = begin(ctx.client, f"yt-pipeline {ctx.run.run_id} stage {self.name} "
-                                f"attempt {self.attempt}")
+        title = f"yt-pipeline {ctx.run.run_id} stage {self.name} attempt {self.attempt}"
+        txn = ctx.gate.admit(self.name, lambda: begin(ctx.client, title))
         try:
             try:
                 with _opened_by_code(self._caching()) as opened:

@@ -74,7 +74,12 @@ while os.path.exists(os.environ["HOLD"]) and time.monotonic() < deadline:
 write_rows(dict(row, copied=True) for row in rows)
 """
 
+# retried at once: the attempt whose operation the run's end aborted fails, and must not
+# start another attempt, with an operation of its own, beside the next run
 MAP_CONFIG = """
+retry:
+  max_attempts: 3
+  backoff_s: 0
 client:
   operations:
     map:
