@@ -428,8 +428,8 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
     from yt_pipeline.term_signal import sigterm_interrupts
 
     # SIGTERM stops the command as Ctrl-C does, up to the line that says so: a run's stop
-    # goes on after Runner.run returns (its client, closed then, aborts its operations and
-    # transactions), and a second SIGTERM must not cut it short (term_signal._Stop)
+    # goes on after Runner.run returns (its client is closed then), and a second SIGTERM
+    # must not cut it short (term_signal._Stop)
     with sigterm_interrupts():
         return _invoke(argv, pipeline_class, prepare, config_base)
 

@@ -77,9 +77,9 @@ def sigterm_interrupts(then: Any = signal.SIG_DFL) -> Iterator[None]:
 
     Only where the handler is Python's default: a program that embeds a run and set its own
     handler keeps it, and so does the block of a caller that already holds this one (the
-    command line holds it around the run and the closing of its client, which aborts the
-    operations of a run that was stopped). Off the main thread nothing changes (Python lets
-    the main thread alone set handlers)."""
+    command line holds it around the run and the closing of its client; the run itself
+    ends its operations and transactions before it lets go of its lock: runner.py). Off
+    the main thread nothing changes (Python lets the main thread alone set handlers)."""
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield

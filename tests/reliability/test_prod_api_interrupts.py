@@ -7,12 +7,12 @@ Before, only the client's close() (which the command line calls after the run, a
 caller maybe never) ended them: the lock was free while the old operation still ran in a
 stage transaction still pinged by this process, holding its table locks.
 
-What a cluster does, as the fake does it here: aborting a transaction ends its locks and
-its nested transactions (`Transaction.abort` in ytsaurus-client's yt/wrapper/transaction.py
-sends abort_transaction; the "Transactions" page of the YTsaurus Cypress docs: an aborted
-transaction's changes are discarded and its locks released, nested ones aborted with it),
-and `abort_operation` (yt/wrapper/operation_commands.py) moves an operation to its final
-state `aborted`, which get_operation then reports.
+What a cluster does, as the fake does it here: `Transaction.abort` (ytsaurus-client,
+yt/wrapper/transaction.py) sends abort_transaction; an aborted transaction's nested ones
+are stopped with it, and its locks go with it ("Completing a transaction" and "Lock
+operations" in the YTsaurus docs' Transactions page, yt/docs/en/_includes/user-guide/
+storage/transactions.md); `abort_operation` (yt/wrapper/operation_commands.py) ends an
+operation not yet in a final state as `aborted`.
 """
 
 from __future__ import annotations
