@@ -122,8 +122,11 @@ def test_no_stage_query_starts_once_the_run_has_ended(prod_client, fake_yt, monk
         prod_client.close()  # the main thread, at Ctrl-C
         return prepare(*args, **kwargs)
 
-    monkeypatch.setattr(yql, "prepare", closed_meanwhile)
     txn = prod_client.begin_transaction("stage s")
+    # started before the run ends (the stage wrote already): else the stage's transaction is
+    # what is refused first (stage_txn.ProdStageTransaction._start)
+    txn.transaction_id  # noqa: B018 - starts it
+    monkeypatch.setattr(yql, "prepare", closed_meanwhile)
     with pytest.raises(BackendError, match="the run has ended: the YQL query was not started"):
         txn.client.run_yql("INSERT INTO `//t/y` SELECT 7 AS a, 'z' AS b")
     assert len(fake_yt.state.queries) == started
