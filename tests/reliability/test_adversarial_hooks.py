@@ -108,14 +108,25 @@ class Slow(BaseStage):
 
 
 class InterruptWhenStarted:
-    """Ctrl-C (or sys.exit) in the scheduler's thread while stages run: a hook raising it
-    is where the run's own thread is when the user presses Ctrl-C in a notebook."""
+    """Ctrl-C (or sys.exit) in the scheduler's thread while a stage runs: a hook raising it
+    is where the run's own thread is when the user presses Ctrl-C in a notebook. The first
+    stage is let through, and the second one's hook raises once it has begun: a stage not
+    begun when the run is interrupted is refused its attempt (stage_run.CommitGate.admit)."""
 
     def __init__(self, error: BaseException):
         self.error = error
+        self.calls = 0
 
     @hookimpl
     def ytp_before_stage(self, run, stage):
+        self.calls += 1
+        if self.calls == 1:
+            return
+        folder = Path(run.pipeline_dir)
+        deadline = time.monotonic() + 10
+        while (not any((folder / f"{name}.started").exists() for name in "ab")
+               and time.monotonic() < deadline):
+            time.sleep(0.01)
         raise self.error
 
 

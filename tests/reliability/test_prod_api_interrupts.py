@@ -163,6 +163,8 @@ def run_lock_holders(fake) -> list[str]:
 
 @pytest.mark.parametrize("how", ["sigint", "sigterm"])
 def test_an_interrupted_run_from_python_ends_its_work_before_its_lock(fake, tmp_path, how):
+    if how == "sigterm" and signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("SIGTERM has a handler of the test runner's: the run sets none")
     hold = tmp_path / "hold"
     hold.write_text("")
     root = api_pipeline(tmp_path / "p", fake, hold)
