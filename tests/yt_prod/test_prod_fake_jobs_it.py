@@ -8,6 +8,7 @@ why where the integration test alone does not."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import yt.yson as yson
@@ -186,3 +187,36 @@ def test_get_operation_refuses_an_attribute_it_does_not_know(prod_client, fake_y
     assert raised.value.contains_code(1920)  # NoSuchAttribute
     assert 'Operation attribute "nonexistent-attribute-ZZZ" is not supported' in str(
         raised.value)
+
+
+# -- an aborted operation's jobs -------------------------------------------------------
+
+def test_an_aborted_operations_running_job_is_aborted_at_once(prod_client, fake_yt,
+                                                               tmp_path):
+    # IOperationControllerSchedulerHost::Abort (yt/yt/server/controller_agent/
+    # operation_controller.h, ytsaurus/ytsaurus): "All jobs are aborted automatically";
+    # the job is listed `aborted` (EJobState), not failed, and the operation ends `aborted`
+    # while its job would still be sleeping. The fake left the job running to its end.
+    fake_yt.put_table("//tmp/in", [{"x": 1}])
+    pid_file = tmp_path / "job.pid"
+    yt = prod_client.yt()
+    yt.create("table", "//tmp/out", recursive=True, ignore_existing=True)
+    operation_id = start(prod_client, "map", {
+        "input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+        "mapper": shell_job(f"echo $$ > {pid_file}; exec sleep 300")})
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    yt.abort_operation(operation_id)
+    deadline = time.monotonic() + 10
+    while yt.get_operation(operation_id, attributes=["state"])["state"] != "aborted":
+        assert time.monotonic() < deadline, "the operation was not aborted with its job"
+        time.sleep(0.05)
+    jobs = yt.list_jobs(operation_id)
+    assert [job["state"] for job in jobs["jobs"]] == ["aborted"]
+    assert jobs["state_counts"] == {"aborted": 1}
+    assert not Path(f"/proc/{pid}").exists() or \
+        Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    assert yt.get("//tmp/out/@row_count") == 0

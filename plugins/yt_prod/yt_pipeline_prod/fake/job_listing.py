@@ -58,7 +58,8 @@ def task_name(op: FakeOperation, job: JobResult) -> str:
 def job_record(op: FakeOperation, job: JobResult) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": job.id, "type": cluster_job_type(op, job),
-        "state": "failed" if job.failed else "completed", "address": "localhost",
+        "state": "aborted" if job.aborted else "failed" if job.failed else "completed",
+        "address": "localhost",
         "start_time": instant(job.started), "finish_time": instant(job.finished),
         "task_name": task_name(op, job), "stderr_size": len(job.stderr),
         "job_cookie": job.cookie}

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,10 +71,12 @@ class JobResult:
     #: when the job started and ended (seconds since the epoch), which list_jobs reports
     started: float = 0.0
     finished: float = 0.0
+    #: stopped because its operation was aborted (list_jobs: `aborted`, not failed)
+    aborted: bool = False
 
     @property
     def failed(self) -> bool:
-        return self.exit_code != 0 or bool(self.error)
+        return not self.aborted and (self.exit_code != 0 or bool(self.error))
 
 
 def split_outputs(rows: list[dict[str, Any]], table_count: int = 1, first: int = 0
@@ -128,10 +130,12 @@ def time_limits(user_job: dict[str, Any], fake_limit_s: float,
 def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[str, bytes],
             stdin: bytes | None, env: dict[str, str], timeout_s: float,
             output_tables: int = 1, executables: Collection[str] = (),
-            operation_left_s: float | None = None) -> JobResult:
-    """Run the job (`_run_job`); its stderr is what a cluster keeps of it (stderr_limit.py)."""
+            operation_left_s: float | None = None,
+            aborted: Callable[[], bool] = lambda: False) -> JobResult:
+    """Run the job (`_run_job`); its stderr is what a cluster keeps of it (stderr_limit.py).
+    Once `aborted()` says its operation was aborted, the job is killed (MemoryWatch)."""
     result = _run_job(job_id, job_type, user_job, files, stdin, env, timeout_s, output_tables,
-                      executables, operation_left_s)
+                      executables, operation_left_s, aborted)
     result.stderr = kept_stderr(result.stderr, max_stderr_size(user_job))
     return result
 
@@ -139,7 +143,8 @@ def run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[st
 def _run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[str, bytes],
              stdin: bytes | None, env: dict[str, str], timeout_s: float,
              output_tables: int = 1, executables: Collection[str] = (),
-             operation_left_s: float | None = None) -> JobResult:
+             operation_left_s: float | None = None,
+             aborted: Callable[[], bool] = lambda: False) -> JobResult:
     """Run the job; `timeout_s` is the fake's own limit on any job, `operation_left_s` the
     time left to its operation's time_limit (None: no limit)."""
     limit_s, limit_kind = time_limits(user_job, timeout_s, operation_left_s)
@@ -156,7 +161,8 @@ def _run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[s
         command = str(user_job.get("command", ""))
         merged = bool(user_job.get("redirect_stdout_to_stderr"))
         limit = user_job.get("memory_limit")
-        watched = MemoryWatch(job_memory.DEFAULT_LIMIT if limit is None else int(limit))
+        watched = MemoryWatch(job_memory.DEFAULT_LIMIT if limit is None else int(limit),
+                              aborted)
         try:
             done, streams = _run(["bash", "-c", command], stdin or b"", merged, sandbox, env,
                                  limit_s, watched, output_tables)
@@ -169,6 +175,9 @@ def _run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[s
                 stopped.error, stopped.error_code = JOB_TIME_LIMIT_TEXT, JOB_TIME_LIMIT_EXCEEDED
                 stopped.error_attributes = {"limit": int(user_job["job_time_limit"])}
             return stopped
+        if watched.aborted:
+            return JobResult(job_id, job_type, -9, done.stderr or b"", command=command,
+                             environment=env, aborted=True)
         if watched.reason:
             return JobResult(job_id, job_type, -9, done.stderr or b"", error=watched.reason,
                              command=command, environment=env)
@@ -211,17 +220,26 @@ def _run_job(job_id: str, job_type: str, user_job: dict[str, Any], files: dict[s
 
 class MemoryWatch:
     """Kills a job whose processes together pass its memory_limit, as a cluster's job proxy
-    does ("Memory limit exceeded", job proxy error 1200), looking every
-    job_memory.CHECK_EVERY_S."""
+    does ("Memory limit exceeded", job proxy error 1200), and a job whose operation was
+    aborted (`aborted()`: a cluster aborts an aborted operation's jobs at once,
+    IOperationControllerSchedulerHost::Abort in yt/yt/server/controller_agent/
+    operation_controller.h), looking every job_memory.CHECK_EVERY_S."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, aborted: Callable[[], bool] = lambda: False):
         self.limit = limit
         self.reason = ""
+        self._operation_aborted = aborted
+        #: the job was killed because its operation was aborted
+        self.aborted = False
         self._done = threading.Event()
 
     def watch(self, proc: subprocess.Popen) -> threading.Thread:
         def look() -> None:
             while not self._done.wait(job_memory.CHECK_EVERY_S):
+                if self._operation_aborted():
+                    self.aborted = True
+                    _kill_group(proc)
+                    return
                 used = job_memory.tree_rss(proc.pid)
                 if used is not None and used > self.limit:
                     self.reason = ("Memory limit exceeded: "

@@ -554,9 +554,12 @@ class OperationRunner:
             result = run_job(job_id, job_type, user_job, files, stdin, env,
                              self.state.job_timeout_s, output_tables=outputs,
                              executables=self.executables[id(user_job)],
-                             operation_left_s=left)
+                             operation_left_s=left, aborted=self._aborted)
             result.cookie, result.task = cookie, task
             result.started, result.finished = started, time.time()
+            if result.aborted:
+                self.op.jobs.append(result)
+                continue  # the loop's start ends the operation, as aborted
             if result.stopped_by == BY_OPERATION_TIME_LIMIT:
                 self.op.jobs.append(result)
                 raise self._out_of_time()
@@ -586,6 +589,12 @@ class OperationRunner:
                 job_error = {"code": result.error_code, "message": result.error,
                              "attributes": dict(result.error_attributes), "inner_errors": []}
                 raise OperationError("Failed jobs limit exceeded", [job_error])
+
+    def _aborted(self) -> bool:
+        """Whether the operation was aborted, or its transaction ended (which aborts it):
+        its running job is then aborted too (jobs.MemoryWatch), and the loop above ends the
+        operation."""
+        return self.op.aborted or bool(self.op.tx and self.op.tx not in self.cypress.transactions)
 
     def _next_task_job_index(self, task: str) -> int:
         index = self.task_jobs_started.get(task, 0)
