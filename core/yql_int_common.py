@@ -46,7 +46,10 @@ Not followed: a value holding a conversion of its own inside a COALESCE of more 
 values or a CASE of more than two (COALESCE(IF(c, u32, i32), a, b)), and a COALESCE of
 more or a CASE inside an IF or a `??` pair, keep DuckDB's type in the outer one, as do a
 `??` in an IF's branch (rewritten after the IF, yql_int_nested) and a value inside a
-lambda of the query's own, where DuckDB folds no lambda of the rewrites'.
+lambda of the query's own, where DuckDB folds no lambda of the rewrites'. A COALESCE of
+more than two values one of which holds a `??` or a CASE (rewritten after it, into each
+copy) is converted once, as a whole, to the type of all: its values' paths would copy
+them once for each value.
 """
 
 from __future__ import annotations
@@ -169,6 +172,9 @@ _LITERAL = re.compile(r"\(?\s*([-+]?)\s*(\d+)(ul|ut|us|u|l|s|t)?\s*\)?", re.I)
 _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
 #: a call of a rewrite's macro, which names its arguments many times
 _MACRO_CALL = re.compile(r"\byql_\w+\(")
+#: a `??` or a CASE of the query's own (yql_case marks it `Case`), which the rewrites
+#: write after the functions holding them
+_REWRITTEN_LATER = re.compile(r"\?\?|(?<![\w$.:])Case(?!\w)")
 #: a NULL value, as the query spells it
 _NULL = re.compile(r"\(*\s*NULL\s*\)*", re.I)
 #: a value longer than this is not small (small_operand)
@@ -286,6 +292,12 @@ def coalesce_converted(value: str, operands: list[str]) -> str:
         "yql_int_join_literal(yql_next[1].t, yql_acc[-1].t, yql_next[1].v)"
     scan = (f"list_reduce([{items}], lambda yql_acc, yql_next: list_append(yql_acc, {{'t': "
             f"{join}, 'v': TRY_CAST(NULL AS HUGEINT)}}))")
+    if any(_REWRITTEN_LATER.search(item) for item in joined.values):
+        # a `??` or a CASE is rewritten after the COALESCE, into each copy of it: named in
+        # the types of each operand's pairs, it was copied as many times more, and so was
+        # all it holds. The whole is converted once, to the type of all, as a value holding
+        # a conversion of its own is (the module's docstring)
+        return converted(value, joined, (f"({scan})[-1].t", None))
     last = len(operands)
     converted_operands = []
     for index in range(last):
