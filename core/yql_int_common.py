@@ -46,7 +46,10 @@ Not followed: a value holding a conversion of its own inside a COALESCE of more 
 values or a CASE of more than two (COALESCE(IF(c, u32, i32), a, b)), and a COALESCE of
 more or a CASE inside an IF or a `??` pair, keep DuckDB's type in the outer one, as do a
 `??` in an IF's branch (rewritten after the IF, yql_int_nested) and a value inside a
-lambda of the query's own, where DuckDB folds no lambda of the rewrites'.
+lambda of the query's own, where DuckDB folds no lambda of the rewrites'. A COALESCE of
+more than two values one of which holds a `??` or a CASE (rewritten after it, into each
+copy) is converted once, as a whole, to the type of all: its values' paths would copy
+them once for each value.
 """
 
 from __future__ import annotations
@@ -138,14 +141,16 @@ _INTS = ("CREATE OR REPLACE MACRO yql_int_ints(path) AS list_filter(path, lambda
 _BITS = "[" + ", ".join(str(_TYPES[n][0]) for n in _INTEGERS) + "]"
 _SIGNED = "[" + ", ".join(str(_TYPES[n][1]).lower() for n in _INTEGERS) + "]"
 #: `p.v` wrapped around in each type of `p.c` (their places in _INTEGERS) in turn, then
-#: held in the type of `p.t` (a typed NULL): converted pair by pair, as YQL converts it
+#: held in the type of `p.t` (a typed NULL): converted pair by pair, as YQL converts it. The
+#: wrapping is written once, its result cast to each type: written for each type, it made
+#: this macro, copied for each value of a COALESCE or CASE, several times as long
 _REWRAPPED = (
-    "CREATE OR REPLACE MACRO yql_int_rewrapped(p) AS struct_extract({'BOOLEAN': NULL, "
-    + ", ".join(f"'{name}': TRY_CAST(list_reduce(list_prepend(TRY_CAST(TRY_CAST(p.v AS "
-                f"VARCHAR) AS HUGEINT), p.c), lambda yql_acc, yql_at: yql_wrap(yql_acc, "
-                f"{_BITS}[TRY_CAST(yql_at AS BIGINT)], {_SIGNED}[TRY_CAST(yql_at AS BIGINT)])) "
-                f"AS {name})" for name in _INTEGERS)
-    + "}, typeof(p.t))")
+    "CREATE OR REPLACE MACRO yql_int_rewrapped(p) AS list_transform([list_reduce("
+    "list_prepend(TRY_CAST(TRY_CAST(p.v AS VARCHAR) AS HUGEINT), p.c), lambda yql_acc, "
+    f"yql_at: yql_wrap(yql_acc, {_BITS}[TRY_CAST(yql_at AS BIGINT)], "
+    f"{_SIGNED}[TRY_CAST(yql_at AS BIGINT)]))], lambda yql_h: struct_extract({{'BOOLEAN': NULL, "
+    + ", ".join(f"'{name}': TRY_CAST(yql_h AS {name})" for name in _INTEGERS)
+    + "}, typeof(p.t)))[1]")
 #: `v` converted to each integer type of the list `path` in turn (the types of the pairs
 #: holding it, the innermost first), where one of them is not DuckDB's own type of `v`;
 #: as yql_int_as, the struct's other field is dropped by DuckDB
@@ -167,6 +172,11 @@ _LITERAL = re.compile(r"\(?\s*([-+]?)\s*(\d+)(ul|ut|us|u|l|s|t)?\s*\)?", re.I)
 _UNCHECKED = re.compile(r"\b(SELECT|OVER)\b", re.I)
 #: a call of a rewrite's macro, which names its arguments many times
 _MACRO_CALL = re.compile(r"\byql_\w+\(")
+#: a `??` or a CASE of the query's own (yql_case marks it `Case`), which the rewrites
+#: write after the functions holding them
+_REWRITTEN_LATER = re.compile(r"\?\?|(?<![\w$.:])Case(?!\w)")
+#: a NULL value, as the query spells it
+_NULL = re.compile(r"\(*\s*NULL\s*\)*", re.I)
 #: a value longer than this is not small (small_operand)
 _SMALL = 200
 
@@ -256,12 +266,6 @@ def if_converted(value: str, then: str, otherwise: str) -> str:
     return converted(value, joined, joined.if_pair(joined.leaf(0), joined.leaf(1)))
 
 
-def _on_path(joined: Joined, index: int, path: list[str]) -> str:
-    """The value at `index` converted to each type of `path` in turn (yql_int_path)."""
-    names = joined.named("[" + ", ".join(path) + "]")
-    return f"yql_int_path({joined.values[index]}, {names})"
-
-
 def coalesce_converted(value: str, operands: list[str]) -> str:
     """`value`, YQL's COALESCE of `operands` written for DuckDB, in YQL's type of them.
 
@@ -281,12 +285,26 @@ def coalesce_converted(value: str, operands: list[str]) -> str:
         f"[{{'t': yql_types[{index + 1}], 'v': TRY_CAST({'NULL' if number is None else number}"
         " AS HUGEINT)}]" for index, number in enumerate(joined.literal))
     # the type of each prefix of the operands, the first's own first
+    # yql_int_join_literal where an operand is an integer literal; yql_int_join, a third of
+    # its length, where none is (the scan is named once for each operand)
+    join = "yql_int_join(yql_next[1].t, yql_acc[-1].t)" if all(
+        number is None for number in joined.literal) else \
+        "yql_int_join_literal(yql_next[1].t, yql_acc[-1].t, yql_next[1].v)"
     scan = (f"list_reduce([{items}], lambda yql_acc, yql_next: list_append(yql_acc, {{'t': "
-            "yql_int_join_literal(yql_next[1].t, yql_acc[-1].t, yql_next[1].v), "
-            "'v': TRY_CAST(NULL AS HUGEINT)}))")
+            f"{join}, 'v': TRY_CAST(NULL AS HUGEINT)}}))")
+    if any(_REWRITTEN_LATER.search(item) for item in joined.values):
+        # a `??` or a CASE is rewritten after the COALESCE, into each copy of it: named in
+        # the types of each operand's pairs, it was copied as many times more, and so was
+        # all it holds. The whole is converted once, to the type of all, as a value holding
+        # a conversion of its own is (the module's docstring)
+        return converted(value, joined, (f"({scan})[-1].t", None))
     last = len(operands)
     converted_operands = []
     for index in range(last):
+        if _NULL.fullmatch(joined.values[index]):
+            # a NULL has no value to convert, and its type is no integer's
+            converted_operands.append(joined.values[index])
+            continue
         # the first operand is in the first pair, as the second is
         first_pair = max(index + 1, 2)
         types = (f"list_transform(({scan})[{first_pair}:{last}], "
@@ -313,7 +331,7 @@ def case_converted(case: str, spans: list[tuple[int, int]]) -> str:
     def united(indexes: range) -> str:
         """The type of the values at `indexes`: the highest level of theirs (an If's type
         is its values' higher level, whatever their order)."""
-        ranks = ", ".join(f"yql_int_rank(yql_types[{index + 1}])" for index in indexes)
+        ranks = ", ".join(f"yql_ranks[{index + 1}]" for index in indexes)
         return f"yql_int_name(greatest({ranks}))"
 
     paths: list[list[str]] = [[] for _ in values]
@@ -336,8 +354,14 @@ def case_converted(case: str, spans: list[tuple[int, int]]) -> str:
     for index in range(len(values)):
         paths[index].append(united(range(len(values))))
     for index in reversed(range(len(values))):
+        if _NULL.fullmatch(joined.values[index]):
+            continue  # a NULL has no value to convert, and its type is no integer's
         start, end = spans[index]
-        case = case[:start] + f" {_on_path(joined, index, paths[index])} " + case[end:]
+        # the values' ranks are named once, each path naming several of them
+        path = (f"list_transform([list_transform(yql_types, lambda yql_t: yql_int_rank(yql_t))], "
+                f"lambda yql_ranks: [{', '.join(paths[index])}])[1]")
+        named = joined.named(path)
+        case = case[:start] + f" yql_int_path({joined.values[index]}, {named}) " + case[end:]
     return case
 
 

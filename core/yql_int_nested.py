@@ -122,6 +122,11 @@ def nested_pair(kind: str, value: str, left: str, right: str, macro: str) -> str
     other has no type named here (it keeps the former way)."""
     if written_pair(left) is None and written_pair(right) is None:
         return None
+    if "NULL" in (left.strip().upper(), right.strip().upper()):
+        # the pair is of the other value's type, which converts nothing, and needs no
+        # check: the former way writes neither, where this way's keys, folded by lambdas,
+        # would be refused inside a lambda of the query's own not naming its argument
+        return None
     if LAMBDA_PREFIX in value:
         # in a lambda of the query's own DuckDB folds none of the keys named here: the
         # former way checks there by typeof() of the values themselves

@@ -137,3 +137,13 @@ def test_a_pair_holding_another_converts_the_inner_ones_value_again(both):
     # the inner pair refuses its values before the outer one is typed
     fails_alike(both, "SELECT IF(b, IF(b, u32, 'a'), i64) AS x FROM `//tmp/src`",
                 "YQL: Cannot infer common type for Uint32 and String")
+
+
+def test_a_null_coalesced_with_a_pair_inside_a_lambda_of_the_query(both):
+    # Coalesce(NULL, x) is of x's type and converts nothing (CoalesceWrapper); inside a
+    # lambda of the query's own not naming its argument, the typing of a pair holding
+    # another was refused by DuckDB ("struct_extract must be a constant expression")
+    assert same_rows(both, (
+        "SELECT ListMap(AsList(1, 2), ($x) -> (NULL ?? i32 ?? i8)) AS a, "
+        "ListMap(AsList(2), ($x) -> (IF($x > 1, (NULL ?? u8 ?? i64), i64))) AS b "
+        "FROM `//tmp/src`")) == [{"a": [-1, -1], "b": [255]}]
