@@ -40,7 +40,13 @@ from __future__ import annotations
 
 import re
 
-from yt_pipeline.yql_int_common import coalesce_converted, if_converted, small_operand
+from yt_pipeline.yql_int_common import (
+    coalesce_converted,
+    if_converted,
+    late_type_key,
+    rewritten_later,
+    small_operand,
+)
 from yt_pipeline.yql_int_nested import nested_pair, remember_plain
 from yt_pipeline.yql_lambdas import PREFIX as LAMBDA_PREFIX
 from yt_pipeline.yql_mixed_types import type_key, yql_name
@@ -102,7 +108,15 @@ def _checked(value: str, left: str, right: str, macro: str) -> str:
         return value
     plain = (small_operand(left) and small_operand(right)) or \
         LAMBDA_PREFIX in left or LAMBDA_PREFIX in right
-    key = type_key(left, right, macro, plain=plain)
+    if plain and LAMBDA_PREFIX not in left + right and (
+            rewritten_later(left) or rewritten_later(right)):
+        # a `??` or a CASE rewritten later into each of the macro's copies of the operand
+        # grew the SQL many times over a level (a COALESCE of three holding one, 1,087,131
+        # characters expanded; 64,956 so); a lambda of the query's own holding the check
+        # has it put back (late_keys_plain)
+        key = late_type_key(left, right, macro)
+    else:
+        key = type_key(left, right, macro, plain=plain)
     return f"(CASE WHEN struct_extract({{'ok': true}}, {key}) THEN {value} END)"
 
 

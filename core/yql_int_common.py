@@ -188,6 +188,49 @@ def integer_key(type_name: str) -> str:
             f"{_INTEGER_ROW} THEN yql_named ELSE 'same' END)[1]")
 
 
+def rewritten_later(operand: str) -> bool:
+    """Whether `operand` holds a `??` or a CASE of the query's own, rewritten after the
+    expression holding it, into each copy of the operand that expression wrote: small
+    now, it need not be then."""
+    return bool(_REWRITTEN_LATER.search(operand))
+
+
+#: the lambda's parameter of late_type_key, which late_keys_plain finds
+_LATE = "yql_late_types"
+#: the rest of a late_type_key's call after its list of types
+_LATE_TAIL = re.compile(r"\s*,\s*lambda " + _LATE + r": (yql_\w+)\(" + _LATE + r"\[1\], "
+                        + _LATE + r"\[2\]\)\)\[1\]")
+
+
+def late_type_key(left: str, right: str, macro: str) -> str:
+    """The call of `macro` (yql_coalesce_key, yql_if_key) on the DuckDB types of `left`
+    and `right`, named once each as the item of a list a lambda maps: an operand holding
+    a `??` or a CASE is small now, but they are rewritten later into each copy a macro
+    makes of it, and the copies held their own checks and conversions."""
+    return (f"list_transform([[typeof({left}), typeof({right})]], lambda {_LATE}: "
+            f"{macro}({_LATE}[1], {_LATE}[2]))[1]")
+
+
+def late_keys_plain(body: str) -> str:
+    """`body`, inside a lambda of the query's own, with each late_type_key written as the
+    macro's plain call on typeof() of the operands: DuckDB folds no list there, and the key
+    must be a constant."""
+    opening = body.find("list_transform([[typeof(")
+    while opening != -1:
+        items_start = opening + len("list_transform(")
+        items_end = _closing(body, items_start)
+        tail = _LATE_TAIL.match(body, items_end + 1)
+        if tail is None:
+            opening = body.find("list_transform([[typeof(", opening + 1)
+            continue
+        inner = body[items_start + 1:items_end]
+        cut = _depth_zero_comma(inner[1:-1], 0) + 1
+        plain = f"{tail.group(1)}({inner[1:cut]}, {inner[cut + 1:-1].strip()})"
+        body = body[:opening] + plain + body[tail.end():]
+        opening = body.find("list_transform([[typeof(", opening)
+    return body
+
+
 def small_operand(operand: str) -> bool:
     """An operand copied at little cost: a column, a literal, or a short expression holding
     no check or conversion of its own (whose copies would multiply a level at a time)."""
@@ -256,6 +299,8 @@ def converted(value: str, joined: Joined, united: tuple[str, int | None]) -> str
     type YQL gives them, `united` (see the module's docstring)."""
     if joined.unchecked():
         return value
+    if any(_REWRITTEN_LATER.search(item) for item in joined.values):
+        return f"yql_int_as_once({value}, {integer_key(joined.named(united[0]))})"
     return f"yql_int_as({value}, {joined.named(united[0])})"
 
 
@@ -375,7 +420,8 @@ _CONVERTING = ("yql_int_as(", "yql_int_as_once(", "yql_int_path(")
 def unconverted_in_lambdas(text: str) -> str:
     """`text` with each conversion (`converted`) inside a lambda of the query's own left
     as DuckDB's value: DuckDB folds no list of type names there, and the conversion could
-    not bind. The value keeps DuckDB's common type there."""
+    not bind. The value keeps DuckDB's common type there. A check's late key is put back
+    as the macro's plain call there (late_keys_plain)."""
     for found in reversed(list(_QUERY_LAMBDA.finditer(text))):
         start = found.end() - 1
         end = _closing(text, start)
@@ -387,6 +433,7 @@ def unconverted_in_lambdas(text: str) -> str:
             value_start = at + len(call)
             value_end = _depth_zero_comma(body, value_start)
             body = body[:at] + "(" + body[value_start:value_end] + ")" + body[close + 1:]
+        body = late_keys_plain(body)
         text = text[:start] + body + text[end + 1:]
     return text
 
