@@ -220,6 +220,12 @@ def _cast(inside: str, where: str, literals: Sequence[str] = ()) -> str:
             raise QueryFailed(f"YQL: CAST of a String to Yson is not supported in {where} "
                               f"({_DOCS})")
         return _bound_once(value, lambda v: refusing(v, target, v))
+    if string is None and kind in _INTEGER_TYPES and _SMALL_INTEGER.fullmatch(value):
+        # DuckDB types such a literal an INTEGER or a BIGINT, which no CAST refuses, and
+        # of _converted's CASE it keeps the ELSE branch: written, the check and the other
+        # branches named the literal ten times more, and a check holding the cast
+        # (yql_coalesce) copied them all
+        return f"TRY_CAST({value} AS {kind})"
     if target is not None and string is None and checked(target):
         # a type YQL refuses to cast to the target (or dev cannot) fails when DuckDB binds
         # the query
@@ -309,6 +315,10 @@ def _rounded_to_float(v: str) -> str:
 
 #: the name the operand of a CAST is bound to (_bound_once)
 _BOUND = "yql_cast_value"
+
+
+#: an integer literal DuckDB types an INTEGER or a BIGINT (at most 18 digits)
+_SMALL_INTEGER = re.compile(r"\(?\s*[-+]?\s*\d{1,18}\s*\)?")
 
 
 def _bound_once(value: str, body: Callable[[str], str]) -> str:
