@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -101,15 +102,24 @@ def _rows(root: Path, table: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
+def _started(root: Path, waiting: Callable[[], bool], merged: bool = False
+             ) -> subprocess.Popen:
+    """`yt_pipeline run root`, once `waiting()` says its jobs run and wait (within 60 s);
+    stderr joined to stdout when `merged`."""
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT if merged else subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not waiting():
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    return run
+
+
 def test_sigterm_during_a_dev_job_ends_the_run_as_ctrl_c_does(tmp_path):
     root = _pipeline(tmp_path / "p")
     pids = tmp_path / "pids"
-    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while len(list(pids.iterdir())) < 2:  # both jobs run, and wait
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
-        time.sleep(0.02)
+    run = _started(root, lambda: len(list(pids.iterdir())) >= 2)  # both jobs run, and wait
     run.send_signal(signal.SIGTERM)
     _out, err = run.communicate(timeout=30)
     assert run.returncode == 143, err
@@ -154,12 +164,7 @@ def test_sigterm_to_the_run_and_its_jobs_at_once_resumes_to_every_row(tmp_path):
     and `--resume` gives every row once."""
     root = _pipeline(tmp_path / "p")
     pids = tmp_path / "pids"
-    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while len(list(pids.iterdir())) < 2:
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
-        time.sleep(0.02)
+    run = _started(root, lambda: len(list(pids.iterdir())) >= 2)
     for job in pids.iterdir():
         os.kill(int(job.name), signal.SIGTERM)
     run.send_signal(signal.SIGTERM)
@@ -241,12 +246,8 @@ def test_sigterm_during_a_prod_operation_aborts_it_and_exits_143(fake, tmp_path)
     }, config={"pipeline": {"mode": "prod", "build_folder": "//home/term/build",
                             "prod": {"retries": False, "poll_interval_s": 0.05}},
                "stages": {"enabled_stages": ["copy"]}})
-    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while not [p for p in tmp_path.iterdir() if p.name.isdigit()]:  # the job runs
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
-        time.sleep(0.02)
+    # the job runs
+    run = _started(root, lambda: any(p.name.isdigit() for p in tmp_path.iterdir()), merged=True)
     run.send_signal(signal.SIGTERM)
     output, _ = run.communicate(timeout=60)
     assert run.returncode == 143, output
@@ -292,13 +293,9 @@ def test_a_second_signal_while_a_sigterm_stops_a_prod_run_does_not_cut_the_stop_
     hold.write_text("")
     root = _prod_map_pipeline(tmp_path / "p", fake, "//home/twice", pids, hold)
     fake.faults.delay_next("abort_operation", 1.5)
-    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while not list(pids.iterdir()):  # the job runs
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
-        time.sleep(0.02)
+    run = _started(root, lambda: any(pids.iterdir()), merged=True)  # the job runs
     run.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 60
     while not fake.faults.fired["abort_operation"]:  # the run stops its operation
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()
         time.sleep(0.02)
@@ -336,12 +333,7 @@ def test_sigterm_twice_in_a_row_stops_a_dev_run_once(tmp_path):
         base = tmp_path / str(trial)
         root = _pipeline(base / "p")
         pids = base / "pids"
-        run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while len(list(pids.iterdir())) < 2:
-            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
-            time.sleep(0.02)
+        run = _started(root, lambda pids=pids: len(list(pids.iterdir())) >= 2)
         everyone = rng.random() < 0.5
         gap = rng.uniform(0, 0.012)
         for _ in range(2):
@@ -421,12 +413,7 @@ def test_sigterm_to_a_stopped_run_then_sigcont_stops_it(tmp_path):
     least twice a second."""
     root = _pipeline(tmp_path / "p")
     pids = tmp_path / "pids"
-    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while len(list(pids.iterdir())) < 2:
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
-        time.sleep(0.02)
+    run = _started(root, lambda: len(list(pids.iterdir())) >= 2)
     time.sleep(0.3)  # the main thread waits for the stage's end
     run.send_signal(signal.SIGSTOP)
     time.sleep(0.2)
