@@ -53,6 +53,7 @@ from yt_pipeline_dev.paths import (
     table_name,
 )
 from yt_pipeline_dev.recovery import finish_commit
+from yt_pipeline_dev.run_operations import RunOperations
 from yt_pipeline_dev.sorted_schema import refusal
 from yt_pipeline_dev.staging import UNTOUCHED
 from yt_pipeline_dev.tablelock import (
@@ -284,6 +285,17 @@ class DevClient(YqlRequests):
         # what sorts killed before they ended left: a client's writes outside a run (a
         # YQL append to a sorted table merges by a sort) have no run start to sweep it
         sort_work.sweep(self.root)
+        self.operations = RunOperations()
+
+    def end_run(self) -> None:
+        """The run ends (core/client.end_run_work): stop the jobs of its operations still
+        running, and keep fresh books for the next run. An interrupt ends a run in the main
+        thread while stage threads wait on their jobs: from a program's `pipeline.run()`,
+        whose process goes on, the jobs ran to their end, their output never committed,
+        beside the next run (a resume at once). The stage clients of the ended run keep its
+        closed books: an operation they launch later is refused."""
+        self.operations.end()
+        self.operations = RunOperations()
 
     # -- transactions -----------------------------------------------------------------
     def begin_transaction(self, title: str) -> DevTransaction:

@@ -78,6 +78,8 @@ class OperationRun(msgspec.Struct):
     #: (phase, job index) of the jobs stopped when another failed the operation
     stopped_jobs: set[tuple[str, int]] = msgspec.field(default_factory=set)
     _code: JobCode | None = None
+    #: set when the run ends before the operation (run_operations.py): its jobs stop
+    run_ended: threading.Event | None = None
     _forms: list[str] | None = None
     #: the input tables' files as the operation found them (table_ops.inputs), and the
     #: table file each is a snapshot of
@@ -187,13 +189,26 @@ class OperationRun(msgspec.Struct):
         try:
             done = run_jobs(jobs, self.spec.resources.timeout_s, on_done=on_done,
                             on_tick=on_tick, failed_jobs=failed_jobs, on_rerun=rerun,
-                            jobs_before=self.jobs_started)
+                            jobs_before=self.jobs_started, run_ended=self.run_ended)
             self.jobs_started += len(jobs) + len(reruns)
             for result in done:
                 job_statistics.merge(self.statistics, result.get("statistics") or {})
         except JobFailure as failure:
             self.stopped_jobs.update((phase, index) for index in failure.stopped)
+            if self.run_ended is not None and self.run_ended.is_set():
+                raise self.ended_before(phase) from None
             raise self.failed(failure, phase, len(jobs)) from None
+
+    def ended_before(self, phase: str) -> OperationFailed:
+        """The operation's failure when the run ended before it, its jobs stopped."""
+        spec = self.spec
+        self.client.log(spec.kind, spec.title, extra=f"STOPPED {phase} jobs: the run ended")
+        stage_logger(spec.stage_name).warning(
+            "operation %s: its %s jobs were stopped: the run ended before it", spec.name,
+            phase)
+        return OperationFailed(f"{spec.kind} operation stopped: the run ended before it",
+                               stage=spec.stage_name, operation=spec.name,
+                               sandbox=self.sandbox, kind=spec.kind)
 
     def fresh_workdir(self, job: Job, phase: str, index: int, attempt: int) -> Path:
         """A clean working folder for a job's next attempt, as a cluster gives each attempt
@@ -464,18 +479,24 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     # the same operation run at once by two threads (`run_map(..., sync=False)`) or by a
     # run of another pipeline sharing the folder must not share, and clear, one sandbox
     base = sandbox_for(client, spec)
-    claimed = claim(client.root, base)
-    clear_unclaimed_siblings(client.root, base, clear_sandbox)
+    # refused once its run has ended (a stage thread going on after an interrupt)
+    run_ended, _ = client.operations.start(
+        f"the {spec.kind} operation {spec.name} of stage {spec.stage_name}")
     try:
-        return _launch_in(client, spec, claimed.path, started)
-    except OSError as exc:
-        # a full disk met by a write to an open file (a table copied into the sandbox, a
-        # file of `file_paths`) names no file: the sandbox is what could not be written
-        if exc.filename is None and exc.errno in NO_SPACE:
-            exc.filename = str(claimed.path)
-        raise
+        claimed = claim(client.root, base)
+        clear_unclaimed_siblings(client.root, base, clear_sandbox)
+        try:
+            return _launch_in(client, spec, claimed.path, started, run_ended)
+        except OSError as exc:
+            # a full disk met by a write to an open file (a table copied into the sandbox,
+            # a file of `file_paths`) names no file: the sandbox is what could not be written
+            if exc.filename is None and exc.errno in NO_SPACE:
+                exc.filename = str(claimed.path)
+            raise
+        finally:
+            claimed.release()
     finally:
-        claimed.release()
+        client.operations.finish(run_ended)
 
 
 def fresh_sandbox(sandbox: Path) -> None:
@@ -497,13 +518,13 @@ def clear_sandbox(sandbox: Path) -> None:
         later_removal.move_aside(sandbox)
 
 
-def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path,
-               started: float) -> OperationResult:
+def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path, started: float,
+               run_ended: threading.Event | None = None) -> OperationResult:
     from yt_pipeline_dev import table_ops
 
     fresh_sandbox(sandbox)
     _attach_files(spec, sandbox)
-    op = OperationRun(client, spec, sandbox)
+    op = OperationRun(client, spec, sandbox, run_ended=run_ended)
     runner = vanilla if spec.kind == "vanilla" else getattr(table_ops, spec.kind)
     try:
         runner(op)

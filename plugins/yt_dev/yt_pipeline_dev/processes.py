@@ -146,13 +146,15 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
              on_tick: Callable[[], None] | None = None,
              failed_jobs: FailedJobs | None = None,
              on_rerun: Callable[[JobFailure], None] | None = None,
-             jobs_before: int = 0) -> list[dict[str, Any]]:
+             jobs_before: int = 0,
+             run_ended: threading.Event | None = None) -> list[dict[str, Any]]:
     """Run every job (parallel up to the core count). A failed job is run again while
     `failed_jobs` allows (None: the first failure is the last); the failure that reaches
     its limit is raised as JobFailure. `on_done(index)` is called as each job ends well,
     `on_rerun(failure)` before a failed one runs again, `on_tick()` every tenth of a
     second while they run. `jobs_before`: the jobs the operation started in its earlier
-    phases, which YT_JOB_INDEX counts too (job_env.job_environment).
+    phases, which YT_JOB_INDEX counts too (job_env.job_environment). Once `run_ended` is
+    set (the run ended before the operation: run_operations.py), the jobs are stopped.
 
     Daemon threads wait for the jobs, so an interrupted driver exits at once (a pool's
     threads would hold the interpreter until every job ended).
@@ -215,6 +217,8 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
         for thread in threads:
             while thread.is_alive():
                 thread.join(timeout=0.1)
+                if run_ended is not None and run_ended.is_set():
+                    stop.set()  # the threads kill their jobs, which end "stopped"
                 if on_tick is not None:
                     on_tick()
     except BaseException:

@@ -1,0 +1,57 @@
+"""The operations a dev run has running, so that the run's end can stop their jobs.
+
+An interrupt ends a run in the main thread while its stage threads wait on their jobs. From
+the command line the process then exits, killing them (processes._kill_leftovers); from a
+program's `pipeline.run()` the process goes on, and so did the jobs, to their end, their
+output never committed, beside the next run (a resume at once). The run's end stops them
+(DevClient.end_run), as prod's aborts a run's operations before it lets go of its lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from yt_pipeline.errors import BackendError
+
+
+class RunOperations:
+    """The operations one run has running (each by the event that stops its jobs), ended
+    with the run: once ended, no operation of the run starts."""
+
+    #: how long the end of a run waits for the jobs it stopped to be gone
+    STOP_WAIT_S = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ended = False
+        self._running: dict[threading.Event, threading.Event] = {}
+
+    def start(self, what: str) -> tuple[threading.Event, threading.Event]:
+        """(stop, done) for an operation starting now: `stop` is set when the run ends
+        before it, and `done` is to be set once its jobs are gone; BackendError once the
+        run has ended."""
+        with self._lock:
+            if self._ended:
+                raise BackendError(f"the run has ended: {what} was not started")
+            stop, done = threading.Event(), threading.Event()
+            self._running[stop] = done
+            return stop, done
+
+    def finish(self, stop: threading.Event) -> None:
+        with self._lock:
+            done = self._running.pop(stop, None)
+        if done is not None:
+            done.set()
+
+    def end(self) -> None:
+        """Stop every operation still running and wait (a while) for their jobs to be
+        gone."""
+        with self._lock:
+            self._ended = True
+            running = list(self._running.items())
+        for stop, _ in running:
+            stop.set()
+        deadline = time.monotonic() + self.STOP_WAIT_S
+        for _, done in running:
+            done.wait(max(0.0, deadline - time.monotonic()))

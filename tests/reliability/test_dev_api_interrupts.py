@@ -1,0 +1,182 @@
+"""A dev run started from Python (`pipeline.run()`, a notebook's cell), not by the command
+line, and interrupted by Ctrl-C or SIGTERM while its map's jobs run: the run's end stops
+those jobs (DevClient.end_run, run_operations.py), as a prod run aborts its operations.
+
+Before, the process went on after the interrupt and so did the jobs, to their end: the
+next call resuming the run (in the same process, at once) ran its own jobs beside the old
+ones, whose output was never committed. From the command line the process exits, and its
+jobs are killed with it (processes._kill_leftovers): that is tested elsewhere.
+"""
+
+from __future__ import annotations
+
+import _thread
+import copy
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline import DefaultPipeline
+from yt_pipeline.errors import BackendError
+from yt_pipeline.runner import RunOptions
+from yt_pipeline.testing import write_pipeline
+
+pytestmark = pytest.mark.usefixtures("sigint_reaches_the_runs")
+
+ROWS = [{"i": i} for i in range(20)]
+
+WRITE = """
+from yt_pipeline import BaseStage
+
+
+class Write(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//home/api/in", [{"i": i} for i in range(20)])
+        return debug
+"""
+
+COPY = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Copy(BaseStage):
+    def run(self, debug):
+        run_map(self, self.config.client.operations.map)
+        return debug
+"""
+
+# Each job writes its pid into the folder PIDS names, then holds until the file HOLD names
+# is gone (the test removes it before resuming), or at most 30 s.
+MAPPER = """
+import os
+import time
+
+from ytjobs import read_rows, write_rows
+
+rows = list(read_rows())
+with open(os.path.join(os.environ["PIDS"], str(os.getpid())), "w"):
+    pass
+deadline = time.monotonic() + 30
+while os.path.exists(os.environ["HOLD"]) and time.monotonic() < deadline:
+    time.sleep(0.05)
+write_rows(dict(row, copied=True) for row in rows)
+"""
+
+# retried at once: the attempt whose jobs the run's end stopped fails, and must not start
+# another attempt, with jobs of its own, beside the next run
+MAP_CONFIG = """
+retry:
+  max_attempts: 3
+  backoff_s: 0
+client:
+  operations:
+    map:
+      input_table: //home/api/in
+      output_table: //home/api/out
+      append: true
+      resources:
+        job_count: 2
+      env:
+        HOLD: {hold}
+        PIDS: {pids}
+"""
+
+
+def api_pipeline(root: Path, hold: Path, pids: Path) -> Path:
+    return write_pipeline(root, {
+        "stages/copy/stage.py": COPY,
+        "stages/copy/config.yaml": MAP_CONFIG.format(hold=hold, pids=pids),
+        "stages/copy/src/mapper.py": MAPPER,
+        "stages/write/stage.py": WRITE,
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["write", "copy"]}})
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def interrupt_once_running(how: str, pids: Path, jobs: int) -> threading.Thread:
+    """Ctrl-C (SIGINT, as `_thread.interrupt_main` sends it) or SIGTERM to the main thread,
+    once `jobs` jobs run."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(list(pids.iterdir())) < jobs:
+            time.sleep(0.02)
+        if how == "sigterm":
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        else:
+            _thread.interrupt_main(signal.SIGINT)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def rows_of(root: Path, table: str) -> list[dict]:
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    try:
+        return sorted(pipeline.yt.read_table(table), key=lambda row: row["i"])
+    finally:
+        pipeline.close()
+
+
+@pytest.mark.parametrize("how", ["sigint", "sigterm"])
+def test_an_interrupted_run_from_python_stops_its_jobs(tmp_path, how):
+    if how == "sigterm" and signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("SIGTERM has a handler of the test runner's: the run sets none")
+    hold, pids = tmp_path / "hold", tmp_path / "pids"
+    hold.write_text("")
+    pids.mkdir()
+    root = api_pipeline(tmp_path / "p", hold, pids)
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    try:
+        interrupt_once_running(how, pids, jobs=2)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # right after run() returned, the hold file still there: both jobs are gone
+        started = [int(path.name) for path in pids.iterdir()]
+        assert len(started) == 2
+        assert [pid for pid in started if alive(pid)] == []
+        for path in pids.iterdir():
+            path.unlink()
+        hold.unlink()
+        # the next call resumes the run in the same process, on the same pipeline object;
+        # no job of the interrupted run starts beside its jobs (a retry of its attempt)
+        pipeline.run(RunOptions(resume=True))
+        assert len(list(pids.iterdir())) == 2
+    finally:
+        hold.unlink(missing_ok=True)
+        pipeline.close()
+    assert rows_of(root, "//home/api/out") == [dict(row, copied=True) for row in ROWS]
+
+
+def test_an_operation_of_a_run_that_ended_is_refused(tmp_path):
+    # a stage thread going on after its run ended (its stage code runs until it next calls
+    # the client) is refused its operation; the client's next run launches as usual
+    from yt_pipeline.operations import OperationSpec
+    from yt_pipeline_dev.client import DevClient
+    from yt_pipeline_dev.launcher import launch
+
+    client = DevClient(tmp_path / ".dev")
+    stage_client = copy.copy(client)  # as a stage's client is made (in_transaction)
+    client.end_run()
+    spec = OperationSpec(kind="sort", stage_name="late", name="sort", stage_dir=tmp_path,
+                         pipeline_dir=tmp_path, input_tables=["//t"], output_tables=["//t"],
+                         sort_by=["i"])
+    client.write_table("//t", [{"i": 2}, {"i": 1}])
+    with pytest.raises(BackendError) as refused:
+        launch(stage_client, spec)
+    assert str(refused.value) == ("the run has ended: the sort operation sort of stage late "
+                                  "was not started")
+    launch(client, spec)  # the next run's books
+    assert list(client.read_table("//t")) == [{"i": 1}, {"i": 2}]
