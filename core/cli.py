@@ -416,7 +416,8 @@ def console_main() -> None:
     from yt_pipeline.term_signal import sigterm_interrupts
 
     owned_process.claim()
-    with sigterm_interrupts(then=signal.SIG_IGN):  # invoke's own block then changes nothing
+    # invoke's own block then changes nothing
+    with sigterm_interrupts(then=signal.SIG_IGN, command=True):
         code = invoke()
     leave(code)
 
@@ -430,7 +431,7 @@ def invoke(argv: list[str] | None = None, pipeline_class: type | None = None,
     # SIGTERM stops the command as Ctrl-C does, up to the line that says so: a run's stop
     # goes on after Runner.run returns (its client is closed then), and a second SIGTERM
     # must not cut it short (term_signal._Stop)
-    with sigterm_interrupts():
+    with sigterm_interrupts(command=True):
         return _invoke(argv, pipeline_class, prepare, config_base)
 
 

@@ -12,6 +12,7 @@ resume, with exit code 143 (128 + SIGTERM), as a shell reports a process SIGTERM
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,10 @@ class _Stop:
         self.pending = False
         #: set once this run took a SIGTERM (run_sigterm_flag)
         self.sigterm_taken = threading.Event()
+        #: a SIGTERM came while the run wrote its end, which it had reached by itself: it
+        #: had nothing left to stop (run_end_held); raised, if at all, as the outermost
+        #: block ends (sigterm_interrupts)
+        self.after_end = False
 
     def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         self.sigterm_taken.set()
@@ -69,11 +74,13 @@ class _Stop:
 
 
 @contextmanager
-def sigterm_interrupts(then: Any = signal.SIG_DFL) -> Iterator[None]:
+def sigterm_interrupts(then: Any = signal.SIG_DFL, *, command: bool = False
+                       ) -> Iterator[None]:
     """While the block runs, SIGTERM raises Terminated in the main thread, once (_Stop);
     after it, SIGTERM does `then` (the `yt-pipeline` command, which only exits after it,
     ignores it: a SIGTERM landing as it exits, its run stopped or done, ended the process
-    by the signal, not with its exit code).
+    by the signal, not with its exit code). `command`: the caller is a command, which only
+    exits after the block (_after_the_end).
 
     Only where the handler is Python's default: a program that embeds a run and set its own
     handler keeps it, and so does the block of a caller that already holds this one (the
@@ -99,6 +106,22 @@ def sigterm_interrupts(then: Any = signal.SIG_DFL) -> Iterator[None]:
         signal.signal(signal.SIGTERM, then)
         if stop.sigint is signal.default_int_handler:
             signal.signal(signal.SIGINT, stop.sigint)
+    if stop.after_end:
+        _after_the_end(command)
+
+
+def _after_the_end(command: bool) -> None:
+    """A SIGTERM came as a run that had finished wrote its end (its state, its record, its
+    locks let go): nothing of the run was left to stop, and nothing is left to resume. The
+    command, which only exits after its block, says so and exits with the run's own code
+    (it said "interrupted by SIGTERM", exit code 143, and a resume line for a run recorded
+    SUCCESS). A program that embeds the run gets the SIGTERM as an interrupt once the run
+    has returned, as it would have on any other line."""
+    if command:
+        sys.stderr.write("a SIGTERM came as the run ended: the run had finished, nothing "
+                         "was stopped\n")
+        return
+    raise Terminated(f"signal {int(signal.SIGTERM)}")
 
 
 #: the handlers of the run under way in this process (sigterm_interrupts), if any
@@ -142,9 +165,14 @@ def run_end_held() -> Iterator[None]:
     try:
         yield
     finally:
-        if stop.taken is None:  # no interrupt: the run ended; SIGTERM stops what follows
-            stop.holding = False
+        if stop.taken is None and not stop.pending:
+            stop.holding = False  # no interrupt: the run ended; SIGTERM stops what follows
     if stop.pending:
+        if stop.taken is None:
+            # the run had reached its end by itself: the SIGTERM stays held (so do any
+            # after it) and is dealt with as the outermost block ends
+            stop.after_end = True
+            return
         stop.pending = False
         stop.taken = signal.SIGTERM
         raise Terminated(f"signal {int(signal.SIGTERM)}")

@@ -362,12 +362,31 @@ def test_sigterm_twice_in_a_row_stops_a_dev_run_once(tmp_path):
         assert sorted(_rows(root, "//t/in"), key=lambda r: r["i"]) == ROWS, told
 
 
+AFTER_END = "a SIGTERM came as the run ended: the run had finished, nothing was stopped"
+
+EMBEDDED = """
+import sys
+from yt_pipeline import DefaultPipeline
+from yt_pipeline.term_signal import Terminated
+
+pipeline = DefaultPipeline(pipeline_dir=sys.argv[1])
+try:
+    pipeline.run()
+    print("returned")
+except Terminated:
+    print("terminated")
+"""
+
+
 def test_sigterm_while_the_run_writes_its_end_leaves_a_finished_record(tmp_path):
     """A SIGTERM landing while the run writes its end (its state after the last stage, its
     record) or lets go of its lock: raised there, it skipped the record, which said RUNNING
-    for good, and left the lock file. It is now raised once the end is written and the lock
-    let go. The signal lands at each crash point of the run's last state writes
-    (YTP_CRASH_SIGNAL=TERM: the run sends it to itself there)."""
+    for good, and left the lock file. It is held until the end is written and the lock let
+    go; the run had then finished by itself, so the command says so and exits with the
+    run's code (it said "interrupted by SIGTERM", exit code 143, and how to resume a run
+    recorded SUCCESS), and a program running the pipeline from Python gets the SIGTERM as
+    an interrupt once run() is done. The signal lands at each crash point of the run's last
+    state writes (YTP_CRASH_SIGNAL=TERM: the run sends it to itself there)."""
     from adversarial_helpers import crash_points
 
     counted = _pipeline(tmp_path / "count" / "p")
@@ -380,6 +399,7 @@ def test_sigterm_while_the_run_writes_its_end_leaves_a_finished_record(tmp_path)
     points = crash_points(points_file)
     last_commit = max(i for i, name in enumerate(points, 1) if "commit marker" in name)
     assert len(points) - last_commit >= 3, points  # the run's last state writes
+    held = []
     for at in range(last_commit + 1, len(points) + 1):
         base = tmp_path / str(at)
         root = _pipeline(base / "p")
@@ -389,11 +409,17 @@ def test_sigterm_while_the_run_writes_its_end_leaves_a_finished_record(tmp_path)
                              env={**os.environ, "YTP_CRASH_AT": str(at),
                                   "YTP_CRASH_SIGNAL": "TERM"})
         told = f"SIGTERM at point {at} ({points[at - 1]}): {run.stderr}"
-        assert run.returncode == 143, told
-        assert run.stderr.strip().splitlines()[-1].startswith(
-            "interrupted by SIGTERM; to resume: "), told
         [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
-        assert record["status"] in ("SUCCESS", "INTERRUPTED"), told
+        last_line = run.stderr.strip().splitlines()[-1]
+        if run.returncode == 0:  # held as the finished run wrote its end
+            held.append(at)
+            assert last_line == AFTER_END, told
+            assert "resume" not in run.stderr, told
+            assert record["status"] == "SUCCESS", told
+        else:  # a state write of the run before its end (one saved as stages end)
+            assert run.returncode == 143, told
+            assert last_line.startswith("interrupted by SIGTERM; to resume: "), told
+            assert record["status"] in ("SUCCESS", "INTERRUPTED"), told
         assert record["stages"]["copy"]["outcome"] == "SUCCESS", told
         assert not (root / ".runs" / "dev.lock").exists(), told
         resumed = subprocess.run(
@@ -402,6 +428,18 @@ def test_sigterm_while_the_run_writes_its_end_leaves_a_finished_record(tmp_path)
         assert resumed.returncode == 0, resumed.stderr
         assert sorted(_rows(root, "//t/out"), key=lambda r: r["i"]) == [
             dict(row, copied=True) for row in ROWS], told
+    assert len(points) in held, held  # its very last write is the run's end's
+
+    root = _pipeline(tmp_path / "embedded" / "p")
+    (tmp_path / "embedded" / "hold").unlink()
+    run = subprocess.run([sys.executable, "-c", EMBEDDED, str(root)], capture_output=True,
+                         text=True, timeout=120,
+                         env={**os.environ, "YTP_CRASH_AT": str(len(points)),
+                              "YTP_CRASH_SIGNAL": "TERM"})
+    assert run.stdout.strip() == "terminated", run.stderr
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    assert record["status"] == "SUCCESS"
+    assert not (root / ".runs" / "dev.lock").exists()
 
 
 def test_sigterm_to_a_stopped_run_then_sigcont_stops_it(tmp_path):
