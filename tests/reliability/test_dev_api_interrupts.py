@@ -180,3 +180,65 @@ def test_an_operation_of_a_run_that_ended_is_refused(tmp_path):
                                   "was not started")
     launch(client, spec)  # the next run's books
     assert list(client.read_table("//t")) == [{"i": 1}, {"i": 2}]
+
+
+#: a join of 27 billion row triples (tests/yt_dev/test_yql_timeout.py): minutes of DuckDB's
+#: time
+SLOW_YQL = ("INSERT INTO `//home/api/out` WITH TRUNCATE SELECT COUNT(*) AS c FROM "
+            "`//home/api/n` AS a CROSS JOIN `//home/api/n` AS b CROSS JOIN `//home/api/n` AS c "
+            "WHERE a.k + b.k + c.k = 7")
+
+SLOW_STAGE = f"""
+from yt_pipeline import BaseStage
+
+
+class Slow(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.run_yql({SLOW_YQL!r})
+        return debug
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_yql_query(tmp_path):
+    # as prod aborts the run's queries (yql._abort, entered in ProdClient.running): left
+    # running in DuckDB, the query held the stage's transaction, and its lock of the table
+    # it writes, for minutes beside the next run
+    root = write_pipeline(tmp_path / "p", {"stages/slow/stage.py": SLOW_STAGE},
+                          config={"pipeline": {"mode": "dev", "yql_timeout_s": 600},
+                                  "stages": {"enabled_stages": ["slow"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                t.name == "ytp-yql-deadline" for t in threading.enumerate()):
+            time.sleep(0.02)
+        time.sleep(0.3)  # the statement runs in DuckDB
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        pipeline.yt.write_table("//home/api/n", [{"k": i} for i in range(3000)])
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the query was stopped as the run ended: the table is free for the next run
+        started = time.monotonic()
+        pipeline.yt.write_table("//home/api/out", [{"c": 0}])
+        assert time.monotonic() - started < 5
+        assert not [t for t in threading.enumerate() if t.name == "ytp-yql-deadline"]
+    finally:
+        pipeline.close()
+
+
+def test_a_yql_query_of_a_run_that_ended_is_refused(tmp_path):
+    # as prod refuses it (yql._run): the stage thread of an interrupted run goes on
+    from yt_pipeline_dev.client import DevClient
+
+    pytest.importorskip("duckdb", reason="dev runs YQL on DuckDB")
+    client = DevClient(tmp_path / ".dev")
+    client.write_table("//t", [{"i": 1}])
+    stage_client = copy.copy(client)
+    client.end_run()
+    with pytest.raises(BackendError, match="^the run has ended: the YQL query was not started$"):
+        stage_client.run_yql("SELECT i FROM `//t`")
+    assert client.run_yql("SELECT i FROM `//t`") == [{"i": 1}]  # the next run's books
