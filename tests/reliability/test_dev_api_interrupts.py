@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _thread
 import copy
+import importlib.util
 import os
 import signal
 import threading
@@ -242,3 +243,80 @@ def test_a_yql_query_of_a_run_that_ended_is_refused(tmp_path):
     with pytest.raises(BackendError, match="^the run has ended: the YQL query was not started$"):
         stage_client.run_yql("SELECT i FROM `//t`")
     assert client.run_yql("SELECT i FROM `//t`") == [{"i": 1}]  # the next run's books
+
+
+def test_runs_one_after_another_in_a_process_launch_as_usual(tmp_path):
+    # each run's end closes its books (DevClient.end_run): the next run, on the same
+    # pipeline object and client, and the client's use between runs, start their
+    # operations and queries as usual
+    hold, pids = tmp_path / "hold", tmp_path / "pids"
+    pids.mkdir()
+    root = api_pipeline(tmp_path / "p", hold, pids)
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    try:
+        pipeline.run()
+        pipeline.run(RunOptions(force=True))
+        assert len(list(pids.iterdir())) == 4
+        rows = [dict(row, copied=True) for row in ROWS]
+        assert sorted(pipeline.yt.read_table("//home/api/out"), key=lambda r: r["i"]) == \
+            sorted(rows + rows, key=lambda r: r["i"])
+        if importlib.util.find_spec("duckdb") is not None:
+            assert pipeline.yt.run_yql("SELECT COUNT(*) AS c FROM `//home/api/out`") == \
+                [{"c": 40}]
+    finally:
+        pipeline.close()
+
+
+SORT = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_sort
+
+
+class Sort(BaseStage):
+    def run(self, debug):
+        run_sort(self, self.config.client.operations.sort)
+        return debug
+"""
+
+SORT_CONFIG = """
+client:
+  operations:
+    sort:
+      input_table: //home/api/big
+      output_table: //home/api/sorted
+      sort_by: [k]
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_sort(tmp_path, monkeypatch):
+    # a sort runs no job: it is the stage thread's own work, which went on to its end after
+    # the run's end had waited for it (RunOperations.STOP_WAIT_S), the sorted table's lock
+    # held by the stage's transaction beside the next run; it stops as jobs do
+    from yt_pipeline_dev.run_operations import RunOperations
+
+    monkeypatch.setattr(RunOperations, "STOP_WAIT_S", 3.0)
+    root = write_pipeline(tmp_path / "p", {"stages/sort/stage.py": SORT,
+                                           "stages/sort/config.yaml": SORT_CONFIG},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["sort"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    sorts = root / ".dev" / ".sort"
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (sorts.is_dir() and any(sorts.iterdir())):
+            time.sleep(0.01)
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        # some seconds of sorting, far more than the wait
+        pipeline.yt.write_table("//home/api/big", ({"k": (i * 7919) % 1000003, "v": "x" * 20}
+                                                   for i in range(3_000_000)))
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        assert not any(sorts.iterdir())  # the sort's work folder is gone: it ended
+        # at once: the stage's transaction has ended, its lock of the table let go
+        pipeline.yt.write_table("//home/api/sorted", [{"k": 1}])
+    finally:
+        pipeline.close()

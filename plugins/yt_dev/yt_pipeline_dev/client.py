@@ -301,6 +301,9 @@ class DevClient(YqlRequests):
     def begin_transaction(self, title: str) -> DevTransaction:
         txn = DevTransaction(self.root, title)
         txn.client = self.in_transaction(txn)
+        # the run's end waits for it to end: a stage thread of an interrupted run aborts
+        # its attempt's transaction only once its stopped operation has raised
+        self.operations.transaction_begun(txn)
         return txn
 
     def in_transaction(self, txn: DevTransaction) -> DevClient:

@@ -5,12 +5,20 @@ the command line the process then exits, killing them (processes._kill_leftovers
 program's `pipeline.run()` the process goes on, and so did the jobs, to their end, their
 output never committed, beside the next run (a resume at once). The run's end stops them
 (DevClient.end_run), as prod's aborts a run's operations before it lets go of its lock.
+
+It then waits for the run's stage transactions to end: a stage thread aborts its attempt's
+transaction once the stopped operation has raised, and until then the transaction holds its
+tables' locks (txnlocks.py), which a run resumed at once met ("Cannot take lock ... locked
+by concurrent transaction ... stage <name> attempt 1"). Prod aborts them itself; here the
+stage thread ends its own, which may still be writing in it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
+from typing import Any
 
 from yt_pipeline.errors import BackendError
 
@@ -26,6 +34,22 @@ class RunOperations:
         self._lock = threading.Lock()
         self._ended = False
         self._running: dict[threading.Event, threading.Event] = {}
+        #: the run's stage transactions not ended yet (weak: one dropped unended by code
+        #: outside a run holds no run's end)
+        self._transactions: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._changed = threading.Condition(self._lock)
+
+    def transaction_begun(self, txn: Any) -> None:
+        """`txn` (a DevTransaction) is to end before the run's end returns."""
+        with self._lock:
+            self._transactions.add(txn)
+
+        def ended() -> None:
+            with self._lock:
+                self._transactions.discard(txn)
+                self._changed.notify_all()
+
+        txn.on_end = ended
 
     def start(self, what: str) -> tuple[threading.Event, threading.Event]:
         """(stop, done) for an operation starting now: `stop` is set when the run ends
@@ -46,7 +70,7 @@ class RunOperations:
 
     def end(self) -> None:
         """Stop every operation still running and wait (a while) for their jobs to be
-        gone."""
+        gone, and for the run's transactions to end."""
         with self._lock:
             self._ended = True
             running = list(self._running.items())
@@ -55,3 +79,6 @@ class RunOperations:
         deadline = time.monotonic() + self.STOP_WAIT_S
         for _, done in running:
             done.wait(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            while self._transactions and time.monotonic() < deadline:
+                self._changed.wait(max(0.0, deadline - time.monotonic()))
