@@ -320,3 +320,28 @@ def test_an_interrupted_run_from_python_stops_its_sort(tmp_path, monkeypatch):
         pipeline.yt.write_table("//home/api/sorted", [{"k": 1}])
     finally:
         pipeline.close()
+
+
+def test_the_run_end_waits_only_for_the_transactions_of_what_it_stopped(tmp_path):
+    from yt_pipeline_dev.client import DevClient
+
+    client = DevClient(tmp_path / ".dev")
+    busy = client.begin_transaction("a stage busy in its own code")  # no operation
+    stopped = client.begin_transaction("a stage whose operation the end stops")
+    run_ended, _ = client.operations.start("an operation", stopped)
+
+    def stage_thread() -> None:  # the operation raises, and its stage aborts the attempt
+        run_ended.wait()
+        time.sleep(0.3)
+        client.operations.finish(run_ended)
+        time.sleep(0.3)
+        stopped.abort()
+
+    thread = threading.Thread(target=stage_thread)
+    thread.start()
+    started = time.monotonic()
+    client.end_run()
+    took = time.monotonic() - started
+    thread.join()
+    assert 0.5 < took < 5  # the stopped stage's transaction, not the busy one's
+    busy.abort()

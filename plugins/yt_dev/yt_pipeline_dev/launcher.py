@@ -483,7 +483,7 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     base = sandbox_for(client, spec)
     # refused once its run has ended (a stage thread going on after an interrupt)
     run_ended, _ = client.operations.start(
-        f"the {spec.kind} operation {spec.name} of stage {spec.stage_name}")
+        f"the {spec.kind} operation {spec.name} of stage {spec.stage_name}", client.txn)
     try:
         claimed = claim(client.root, base)
         clear_unclaimed_siblings(client.root, base, clear_sandbox)
