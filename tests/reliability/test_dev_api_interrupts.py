@@ -345,3 +345,21 @@ def test_the_run_end_waits_only_for_the_transactions_of_what_it_stopped(tmp_path
     thread.join()
     assert 0.5 < took < 5  # the stopped stage's transaction, not the busy one's
     busy.abort()
+
+
+def test_jobs_of_a_phase_begun_after_the_run_ended_never_start(tmp_path):
+    # a map_reduce's reduce, or an operation that was still preparing when the run ended:
+    # its jobs were started and watched a tenth of a second; one that short ended well
+    import sys
+
+    from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
+
+    ran = tmp_path / "ran"
+    ended = threading.Event()
+    ended.set()
+    job = Job(argv=[sys.executable, "-c", f"open({str(ran)!r}, 'w').close()"],
+              env=dict(os.environ), cwd=tmp_path, stderr=tmp_path / "job.stderr")
+    with pytest.raises(JobFailure) as stopped:
+        run_jobs([job], run_ended=ended)
+    assert stopped.value.reason == "stopped"
+    assert not ran.exists()
