@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _thread
 import copy
+import importlib.util
 import os
 import signal
 import threading
@@ -180,3 +181,185 @@ def test_an_operation_of_a_run_that_ended_is_refused(tmp_path):
                                   "was not started")
     launch(client, spec)  # the next run's books
     assert list(client.read_table("//t")) == [{"i": 1}, {"i": 2}]
+
+
+#: a join of 27 billion row triples (tests/yt_dev/test_yql_timeout.py): minutes of DuckDB's
+#: time
+SLOW_YQL = ("INSERT INTO `//home/api/out` WITH TRUNCATE SELECT COUNT(*) AS c FROM "
+            "`//home/api/n` AS a CROSS JOIN `//home/api/n` AS b CROSS JOIN `//home/api/n` AS c "
+            "WHERE a.k + b.k + c.k = 7")
+
+SLOW_STAGE = f"""
+from yt_pipeline import BaseStage
+
+
+class Slow(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.run_yql({SLOW_YQL!r})
+        return debug
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_yql_query(tmp_path):
+    # as prod aborts the run's queries (yql._abort, entered in ProdClient.running): left
+    # running in DuckDB, the query held the stage's transaction, and its lock of the table
+    # it writes, for minutes beside the next run
+    root = write_pipeline(tmp_path / "p", {"stages/slow/stage.py": SLOW_STAGE},
+                          config={"pipeline": {"mode": "dev", "yql_timeout_s": 600},
+                                  "stages": {"enabled_stages": ["slow"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                t.name == "ytp-yql-deadline" for t in threading.enumerate()):
+            time.sleep(0.02)
+        time.sleep(0.3)  # the statement runs in DuckDB
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        pipeline.yt.write_table("//home/api/n", [{"k": i} for i in range(3000)])
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the query was stopped as the run ended: the table is free for the next run
+        started = time.monotonic()
+        pipeline.yt.write_table("//home/api/out", [{"c": 0}])
+        assert time.monotonic() - started < 5
+        assert not [t for t in threading.enumerate() if t.name == "ytp-yql-deadline"]
+    finally:
+        pipeline.close()
+
+
+def test_a_yql_query_of_a_run_that_ended_is_refused(tmp_path):
+    # as prod refuses it (yql._run): the stage thread of an interrupted run goes on
+    from yt_pipeline_dev.client import DevClient
+
+    pytest.importorskip("duckdb", reason="dev runs YQL on DuckDB")
+    client = DevClient(tmp_path / ".dev")
+    client.write_table("//t", [{"i": 1}])
+    stage_client = copy.copy(client)
+    client.end_run()
+    with pytest.raises(BackendError, match="^the run has ended: the YQL query was not started$"):
+        stage_client.run_yql("SELECT i FROM `//t`")
+    assert client.run_yql("SELECT i FROM `//t`") == [{"i": 1}]  # the next run's books
+
+
+def test_runs_one_after_another_in_a_process_launch_as_usual(tmp_path):
+    # each run's end closes its books (DevClient.end_run): the next run, on the same
+    # pipeline object and client, and the client's use between runs, start their
+    # operations and queries as usual
+    hold, pids = tmp_path / "hold", tmp_path / "pids"
+    pids.mkdir()
+    root = api_pipeline(tmp_path / "p", hold, pids)
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    try:
+        pipeline.run()
+        pipeline.run(RunOptions(force=True))
+        assert len(list(pids.iterdir())) == 4
+        rows = [dict(row, copied=True) for row in ROWS]
+        assert sorted(pipeline.yt.read_table("//home/api/out"), key=lambda r: r["i"]) == \
+            sorted(rows + rows, key=lambda r: r["i"])
+        if importlib.util.find_spec("duckdb") is not None:
+            assert pipeline.yt.run_yql("SELECT COUNT(*) AS c FROM `//home/api/out`") == \
+                [{"c": 40}]
+    finally:
+        pipeline.close()
+
+
+SORT = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_sort
+
+
+class Sort(BaseStage):
+    def run(self, debug):
+        run_sort(self, self.config.client.operations.sort)
+        return debug
+"""
+
+SORT_CONFIG = """
+client:
+  operations:
+    sort:
+      input_table: //home/api/big
+      output_table: //home/api/sorted
+      sort_by: [k]
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_sort(tmp_path, monkeypatch):
+    # a sort runs no job: it is the stage thread's own work, which went on to its end after
+    # the run's end had waited for it (RunOperations.STOP_WAIT_S), the sorted table's lock
+    # held by the stage's transaction beside the next run; it stops as jobs do
+    from yt_pipeline_dev.run_operations import RunOperations
+
+    monkeypatch.setattr(RunOperations, "STOP_WAIT_S", 3.0)
+    root = write_pipeline(tmp_path / "p", {"stages/sort/stage.py": SORT,
+                                           "stages/sort/config.yaml": SORT_CONFIG},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["sort"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    sorts = root / ".dev" / ".sort"
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (sorts.is_dir() and any(sorts.iterdir())):
+            time.sleep(0.01)
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        # some seconds of sorting, far more than the wait
+        pipeline.yt.write_table("//home/api/big", ({"k": (i * 7919) % 1000003, "v": "x" * 20}
+                                                   for i in range(3_000_000)))
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        assert not any(sorts.iterdir())  # the sort's work folder is gone: it ended
+        # at once: the stage's transaction has ended, its lock of the table let go
+        pipeline.yt.write_table("//home/api/sorted", [{"k": 1}])
+    finally:
+        pipeline.close()
+
+
+def test_the_run_end_waits_only_for_the_transactions_of_what_it_stopped(tmp_path):
+    from yt_pipeline_dev.client import DevClient
+
+    client = DevClient(tmp_path / ".dev")
+    busy = client.begin_transaction("a stage busy in its own code")  # no operation
+    stopped = client.begin_transaction("a stage whose operation the end stops")
+    run_ended, _ = client.operations.start("an operation", stopped)
+
+    def stage_thread() -> None:  # the operation raises, and its stage aborts the attempt
+        run_ended.wait()
+        time.sleep(0.3)
+        client.operations.finish(run_ended)
+        time.sleep(0.3)
+        stopped.abort()
+
+    thread = threading.Thread(target=stage_thread)
+    thread.start()
+    started = time.monotonic()
+    client.end_run()
+    took = time.monotonic() - started
+    thread.join()
+    assert 0.5 < took < 5  # the stopped stage's transaction, not the busy one's
+    busy.abort()
+
+
+def test_jobs_of_a_phase_begun_after_the_run_ended_never_start(tmp_path):
+    # a map_reduce's reduce, or an operation that was still preparing when the run ended:
+    # its jobs were started and watched a tenth of a second; one that short ended well
+    import sys
+
+    from yt_pipeline_dev.processes import Job, JobFailure, run_jobs
+
+    ran = tmp_path / "ran"
+    ended = threading.Event()
+    ended.set()
+    job = Job(argv=[sys.executable, "-c", f"open({str(ran)!r}, 'w').close()"],
+              env=dict(os.environ), cwd=tmp_path, stderr=tmp_path / "job.stderr")
+    with pytest.raises(JobFailure) as stopped:
+        run_jobs([job], run_ended=ended)
+    assert stopped.value.reason == "stopped"
+    assert not ran.exists()

@@ -13,10 +13,12 @@ import stat
 import subprocess
 import sys
 import tarfile
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from yt_pipeline.errors import PackagingError
 from yt_pipeline_dev.job_code import extract_archive
 
 MTIME = 946684800  # 2000-01-01, the uploader's fixed mtime
@@ -110,3 +112,67 @@ def test_a_twin_edited_after_it_was_read_is_read_again(tmp_path):
     second = tmp_path / "second" / "ytjobs" / "answer.py"
     extract_archive(archive, tmp_path / "second", compiled_from=installed)
     assert not Path(importlib.util.cache_from_source(str(second))).exists()
+
+
+def test_a_module_written_twice_keeps_no_cache_of_its_first_copy(tmp_path):
+    # an archive may hold a name twice (tar appends; the last copy wins, as extractall
+    # writes it): the cache given to the first copy, equal to its twin, must not stay
+    # beside the second, whose size and mtime the importer would find the same
+    installed = tmp_path / "installed"
+    twin = installed / "ytjobs" / "answer.py"
+    twin.parent.mkdir(parents=True)
+    twin.write_bytes(SOURCE)
+    py_compile.compile(str(twin), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    second = SOURCE.replace(b"installed", b"2nd copy!")
+    assert len(second) == len(SOURCE)
+    archive = tmp_path / "code.tar"
+    with tarfile.open(archive, "w") as tar:
+        for data in (b"", SOURCE, second):
+            info = tarfile.TarInfo("ytjobs/__init__.py" if not data else "ytjobs/answer.py")
+            info.size, info.mode, info.mtime = len(data), 0o644, MTIME
+            tar.addfile(info, io.BytesIO(data))
+    out = tmp_path / "out"
+    extract_archive(archive, out, compiled_from=installed)
+    assert (out / "ytjobs" / "answer.py").read_bytes() == second
+    env = {**os.environ, "PYTHONPATH": str(out), "PYTHONDONTWRITEBYTECODE": "1"}
+    answer = subprocess.run([sys.executable, "-S", "-c",
+                             "import ytjobs.answer as a; print(a.ANSWER)"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == "from the 2nd copy! source"
+
+
+def test_a_name_holding_a_nul_is_refused_before_anything_is_written(tmp_path):
+    # a pax header can give a member any name; a NUL in it made open() raise a bare
+    # ValueError after the members before it were written
+    archive = tmp_path / "code.tar"
+    with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in ("first.txt", "x"):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = 1, MTIME
+            if name == "x":
+                info.pax_headers = {"path": "a\x00b"}
+            tar.addfile(info, io.BytesIO(b"x"))
+    out = tmp_path / "out"
+    with pytest.raises(PackagingError, match="NUL in its name"):
+        extract_archive(archive, out)
+    assert not any(out.iterdir())
+
+
+def test_a_large_file_is_not_held_in_memory_whole(tmp_path):
+    # a file of file_paths or a model under stages/ can be large: it is copied in pieces,
+    # as extractall copied it, not read into memory whole for each operation
+    size = 64 << 20
+    archive = tmp_path / "code.tar"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("stages/s/model.bin")
+        info.size, info.mtime = size, MTIME
+        tar.addfile(info, io.BytesIO(bytes(size)))
+    tracemalloc.start()
+    try:
+        extract_archive(archive, tmp_path / "out")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "out/stages/s/model.bin").stat().st_size == size
+    assert peak < 8 << 20, peak

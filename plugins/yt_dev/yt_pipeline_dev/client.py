@@ -301,6 +301,9 @@ class DevClient(YqlRequests):
     def begin_transaction(self, title: str) -> DevTransaction:
         txn = DevTransaction(self.root, title)
         txn.client = self.in_transaction(txn)
+        # the run's end waits for it to end: a stage thread of an interrupted run aborts
+        # its attempt's transaction only once its stopped operation has raised
+        self.operations.transaction_begun(txn)
         return txn
 
     def in_transaction(self, txn: DevTransaction) -> DevClient:
@@ -1012,7 +1015,15 @@ class DevClient(YqlRequests):
             stale = own_writes_read(read_through(query, views), self.txn.changed_paths())
             if stale:
                 raise own_writes_refused(stale)
-        return run_query(self, query)
+        # entered in the run's books as an operation is: a stage thread going on after its
+        # run ended is refused the query, and one running as the run ends is interrupted
+        # (prod aborts it): left to run, it went on in DuckDB beside the next run, up to
+        # pipeline.yql_timeout_s (a day by default)
+        run_ended, _ = self.operations.start("the YQL query", self.txn)
+        try:
+            return run_query(self, query, run_ended)
+        finally:
+            self.operations.finish(run_ended)
 
     # -- bookkeeping ------------------------------------------------------------------
     def log(self, action: str, subject: str, *, rows: int | None = None,

@@ -15,7 +15,9 @@ opens relative to the working folder. Without an archive, the pipeline's stages/
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import sys
 import tarfile
 from pathlib import Path, PurePosixPath
@@ -32,6 +34,9 @@ from yt_pipeline_dev.compiled_twins import give_compiled
 YTJOBS_HOME = str(Path(ytjobs.__file__).resolve().parent.parent)
 #: the stages' folder of a pipeline, and of the code archive
 STAGES_DIR = "stages"
+#: the largest file of a code archive read into memory whole as it is extracted; a larger
+#: one is copied in pieces of this size
+_WHOLE_READ = 1 << 20
 
 
 class JobCode(msgspec.Struct):
@@ -146,8 +151,10 @@ def _write_members(tar: tarfile.TarFile, members: list[tarfile.TarInfo], destina
     checks and metadata calls a member, made for archives that may hold anything, took 18
     ms of every operation's launch for the 30 files of a code archive (a third of that)."""
     made = {destination}
+    given: set[Path] = set()
     for member in members:
-        target = destination.joinpath(*PurePosixPath(member.name).parts)
+        parts = PurePosixPath(member.name).parts
+        target = destination.joinpath(*parts)
         if member.isdir():
             target.mkdir(parents=True, exist_ok=True)
             made.add(target)
@@ -155,22 +162,39 @@ def _write_members(tar: tarfile.TarFile, members: list[tarfile.TarInfo], destina
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
+        if target in given:
+            # a name the archive holds twice: the last copy is the file, and the cache
+            # the first was given would pass the importer's check of size and mtime for it
+            given.discard(target)
+            Path(importlib.util.cache_from_source(str(target))).unlink(missing_ok=True)
+        twin = (compiled_from is not None and parts[0] == "ytjobs"
+                and target.suffix == ".py")
         source = tar.extractfile(member)
-        data = source.read() if source is not None else b""
+        data = b""
         with open(target, "wb") as out:
-            out.write(data)
+            if source is None:
+                pass
+            elif twin or member.size <= _WHOLE_READ:
+                data = source.read()
+                out.write(data)
+            else:  # a large file (a model, a file of file_paths): in pieces, as extractall
+                shutil.copyfileobj(source, out, _WHOLE_READ)
         mode = (member.mode & 0o755) | 0o600
         os.chmod(target, mode if mode & 0o100 else mode & ~0o011)
         os.utime(target, (member.mtime, member.mtime))
-        parts = PurePosixPath(member.name).parts
-        if compiled_from is not None and parts[0] == "ytjobs" and target.suffix == ".py":
-            give_compiled(target, data, member.mtime, compiled_from.joinpath(*parts))
+        if twin and compiled_from is not None and give_compiled(
+                target, data, member.mtime, compiled_from.joinpath(*parts)):
+            given.add(target)
 
 
 def _check_members(members: list[tarfile.TarInfo], archive: Path) -> None:
     for member in members:
         name = PurePosixPath(member.name)
-        if name.is_absolute():
+        if "\0" in member.name:
+            # a pax header's name may hold one: open() would raise a bare ValueError, after
+            # the members before it were written
+            why = "has a NUL in its name"
+        elif name.is_absolute():
             why = "has an absolute name"
         elif ".." in name.parts:
             why = "climbs out with '..'"

@@ -199,13 +199,15 @@ class OperationRun(msgspec.Struct):
                 raise self.ended_before(phase) from None
             raise self.failed(failure, phase, len(jobs)) from None
 
-    def ended_before(self, phase: str) -> OperationFailed:
-        """The operation's failure when the run ended before it, its jobs stopped."""
+    def ended_before(self, phase: str, what: str = "jobs") -> OperationFailed:
+        """The operation's failure when the run ended before it, its jobs (`what`: or its
+        sort) stopped."""
         spec = self.spec
-        self.client.log(spec.kind, spec.title, extra=f"STOPPED {phase} jobs: the run ended")
+        stopped = f"{phase} {what}" if what == "jobs" else what
+        self.client.log(spec.kind, spec.title, extra=f"STOPPED {stopped}: the run ended")
         stage_logger(spec.stage_name).warning(
-            "operation %s: its %s jobs were stopped: the run ended before it", spec.name,
-            phase)
+            "operation %s: its %s %s stopped: the run ended before it", spec.name,
+            stopped, "were" if what == "jobs" else "was")
         return OperationFailed(f"{spec.kind} operation stopped: the run ended before it",
                                stage=spec.stage_name, operation=spec.name,
                                sandbox=self.sandbox, kind=spec.kind)
@@ -481,7 +483,7 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     base = sandbox_for(client, spec)
     # refused once its run has ended (a stage thread going on after an interrupt)
     run_ended, _ = client.operations.start(
-        f"the {spec.kind} operation {spec.name} of stage {spec.stage_name}")
+        f"the {spec.kind} operation {spec.name} of stage {spec.stage_name}", client.txn)
     try:
         claimed = claim(client.root, base)
         clear_unclaimed_siblings(client.root, base, clear_sandbox)

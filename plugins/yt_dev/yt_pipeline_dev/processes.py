@@ -160,6 +160,11 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
     threads would hold the interpreter until every job ended).
     """
     stop = threading.Event()
+    if run_ended is not None and run_ended.is_set():
+        # the run ended before this phase (a map_reduce's reduce, an operation still
+        # preparing): its jobs never start, where the watch below let them run a tenth of
+        # a second, and one that short end well, the operation going on as if nothing was
+        stop.set()
     run_sigterm = run_sigterm_flag()
     results: list[dict | JobFailure | None] = [None] * len(jobs)
     counted = failed_jobs or FailedJobs(1)
@@ -194,7 +199,8 @@ def run_jobs(jobs: Sequence[Job], timeout_s: float | None = None,
                     results[index] = exc
                     return
                 exc.failed_jobs = counted
-                if counted.add() and not stop.is_set():
+                if counted.add() and not stop.is_set() and not (
+                        run_ended is not None and run_ended.is_set()):
                     if on_rerun is not None:
                         on_rerun(exc)
                     keep_attempt(job.stderr, attempt)

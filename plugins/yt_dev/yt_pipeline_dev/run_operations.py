@@ -5,12 +5,22 @@ the command line the process then exits, killing them (processes._kill_leftovers
 program's `pipeline.run()` the process goes on, and so did the jobs, to their end, their
 output never committed, beside the next run (a resume at once). The run's end stops them
 (DevClient.end_run), as prod's aborts a run's operations before it lets go of its lock.
+
+It then waits for the stage transactions of the operations it stopped to end: a stage
+thread aborts its attempt's transaction once the stopped operation has raised, and until
+then the transaction holds its tables' locks (txnlocks.py), which a run resumed at once met
+("Cannot take lock ... locked by concurrent transaction ... stage <name> attempt 1"). Prod
+aborts them itself; here the stage thread ends its own, which may still be writing in it. A
+stage busy in its own code, with no operation to stop, is not waited for (from the command
+line the process exits at once).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
+from typing import Any
 
 from yt_pipeline.errors import BackendError
 
@@ -25,33 +35,56 @@ class RunOperations:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ended = False
-        self._running: dict[threading.Event, threading.Event] = {}
+        #: each running operation's stop -> (its done, the transaction it runs in)
+        self._running: dict[threading.Event, tuple[threading.Event, Any]] = {}
+        #: the run's stage transactions not ended yet (weak: one dropped unended by code
+        #: outside a run holds no run's end)
+        self._transactions: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._changed = threading.Condition(self._lock)
 
-    def start(self, what: str) -> tuple[threading.Event, threading.Event]:
-        """(stop, done) for an operation starting now: `stop` is set when the run ends
-        before it, and `done` is to be set once its jobs are gone; BackendError once the
-        run has ended."""
+    def transaction_begun(self, txn: Any) -> None:
+        """`txn` (a DevTransaction) is to end before the run's end returns, when the
+        run's end stopped an operation in it."""
+        with self._lock:
+            self._transactions.add(txn)
+
+        def ended() -> None:
+            with self._lock:
+                self._transactions.discard(txn)
+                self._changed.notify_all()
+
+        txn.on_end = ended
+
+    def start(self, what: str, txn: Any = None) -> tuple[threading.Event, threading.Event]:
+        """(stop, done) for an operation starting now in the transaction `txn` (None:
+        outside any): `stop` is set when the run ends before it, and `done` is to be set
+        once its jobs are gone; BackendError once the run has ended."""
         with self._lock:
             if self._ended:
                 raise BackendError(f"the run has ended: {what} was not started")
             stop, done = threading.Event(), threading.Event()
-            self._running[stop] = done
+            self._running[stop] = (done, txn)
             return stop, done
 
     def finish(self, stop: threading.Event) -> None:
         with self._lock:
-            done = self._running.pop(stop, None)
-        if done is not None:
-            done.set()
+            entry = self._running.pop(stop, None)
+        if entry is not None:
+            entry[0].set()
 
     def end(self) -> None:
         """Stop every operation still running and wait (a while) for their jobs to be
-        gone."""
+        gone, and for the transactions they ran in to end."""
         with self._lock:
             self._ended = True
             running = list(self._running.items())
         for stop, _ in running:
             stop.set()
         deadline = time.monotonic() + self.STOP_WAIT_S
-        for _, done in running:
+        for _, (done, _) in running:
             done.wait(max(0.0, deadline - time.monotonic()))
+        stopped_in = {id(txn) for _, (_, txn) in running if txn is not None}
+        with self._lock:
+            while time.monotonic() < deadline and any(
+                    id(txn) in stopped_in for txn in self._transactions):
+                self._changed.wait(max(0.0, deadline - time.monotonic()))

@@ -23,6 +23,11 @@ from ytjobs.codec import iter_chunks, loads_line, loads_lines
 RUN_BYTES = 64 << 20
 
 
+class SortStopped(Exception):
+    """The sort was stopped before its end (`sort_files`'s `stopped`): its target is
+    incomplete."""
+
+
 def row_key(columns: Sequence[str], doubles: Collection[str] = ()
             ) -> Callable[[Any], tuple]:
     """A row's key by `columns`. `doubles`: the columns of a double type, where the texts
@@ -58,7 +63,8 @@ def line_key(columns: Sequence[str], doubles: Collection[str] = ()
 
 def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
                work_dir: Path, run_bytes: int | None = None,
-               key_limit: int | None = None, doubles: Collection[str] = ()) -> int:
+               key_limit: int | None = None, doubles: Collection[str] = (),
+               stopped: Callable[[], bool] | None = None) -> int:
     """Write the lines of `sources` to `target`, sorted by `columns` (stable); rows counted.
     With `key_limit`, a row whose key weighs that much or more is HeavyKey, as a cluster's
     sorted writer refuses it (a key weighs at most 2.5 times its line, a list of doubles in
@@ -67,8 +73,16 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
     passes its `.sort/` (sort_work.sort_area), where a later run removes the folder of a
     sort that was killed (sort_work.py).
     `run_bytes`: rows held in memory before a run is written (RUN_BYTES as it is then).
-    `doubles`: columns of a double type (row_key)."""
+    `doubles`: columns of a double type (row_key). `stopped()` is asked between two pieces
+    of the work: once true, SortStopped is raised (the run ended before the sort: its
+    operation stops as its jobs would, rather than hold its table's lock to its end)."""
     run_bytes = RUN_BYTES if run_bytes is None else run_bytes
+
+    def check() -> None:
+        if stopped is not None and stopped():
+            raise SortStopped
+
+
     key = row_key(columns, doubles)
     runs: list[Path] = []
     pending: list[tuple[tuple, bytes]] = []
@@ -78,6 +92,7 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
         for source in sources:
             with source.open("rb") as handle:
                 for lines in iter_chunks(handle):
+                    check()
                     rows = loads_lines(lines)
                     if key_limit is not None:
                         for row, line in zip(rows, lines, strict=True):
@@ -90,6 +105,7 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
                         runs.append(_write_run(work / f"run{len(runs)}", pending))
                         pending, held = [], 0
                         crash_point("dev: sort run written")
+        check()
         if not runs:
             _write_run(target, pending)
             return count
@@ -98,7 +114,7 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
         line_of = line_key(columns, doubles)
         with target.open("wb") as out:
             merged = heapq.merge(*(_lines(run) for run in runs), key=line_of)
-            _write_lines(out, merged)
+            _write_lines(out, merged, check)
         return count
 
 
@@ -135,13 +151,16 @@ def _write_run(path: Path, pending: list[tuple[tuple, bytes]]) -> Path:
     return path
 
 
-def _write_lines(out: Any, lines: Iterator[bytes]) -> None:
+def _write_lines(out: Any, lines: Iterator[bytes],
+                 check: Callable[[], None] | None = None) -> None:
     batch: list[bytes] = []
     for line in lines:
         batch.append(line)
         if len(batch) >= 8192:
             out.write(b"\n".join(batch) + b"\n")
             batch.clear()
+            if check is not None:
+                check()
     if batch:
         out.write(b"\n".join(batch) + b"\n")
 

@@ -51,7 +51,7 @@ from yt_pipeline_dev.selected_rows import select_rows
 from yt_pipeline_dev.shards import Segment, split_by_groups, split_files
 from yt_pipeline_dev.sort_work import sort_area
 from yt_pipeline_dev.sorted_schema import order_job_outputs, sort_output_schema
-from yt_pipeline_dev.sorting import line_key, merge_sorted, sort_files
+from yt_pipeline_dev.sorting import SortStopped, line_key, merge_sorted, sort_files
 from yt_pipeline_dev.table_switches import (
     BadSwitch,
     place_output,
@@ -273,7 +273,10 @@ def _sort(op: OperationRun, sources: list[Path], target: Path, columns: list[str
         # the sorted table's writer refuses a key of 16 KiB or more, as on a cluster; the
         # runs go to the dev folder's .sort/, where a later run removes a killed sort's
         return sort_files(sources, target, columns, work_dir=sort_area(op.client.root),
-                          key_limit=MAX_KEY_WEIGHT, doubles=doubles)
+                          key_limit=MAX_KEY_WEIGHT, doubles=doubles,
+                          stopped=None if op.run_ended is None else op.run_ended.is_set)
+    except SortStopped:
+        raise op.ended_before("sort", what="sort") from None
     except (IncomparableKey, HeavyKey) as exc:
         raise _incomparable(op, columns, exc) from None
     except ValueError as exc:

@@ -18,7 +18,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -96,6 +96,9 @@ class DevTransaction:
         #: well, as prod's stage locks a table when it puts the query's rows on it
         self._query_locks: dict[int, list[Any]] = {}
         self._guards_held = threading.local()
+        #: called once the transaction has ended, its locks released (the run's books:
+        #: run_operations.RunOperations.transaction_begun)
+        self.on_end: Callable[[], None] | None = None
 
     @property
     def dir(self) -> Path:
@@ -447,17 +450,22 @@ class DevTransaction:
         """Release the locks; remove the folder unless a recorded commit still needs it."""
         # the tables' locks go first, while the commit still holds their flocks: a writer
         # waiting for one then finds the transaction ended, as on a cluster
-        held, self._held = self._held, {}
-        for path in sorted(held):
-            release(self.root, path, self.dir.name)
-        if self._locks is not None:
-            self._locks.release()
-            self._locks = None
-        if self._owner_fd is not None:
-            if not keep:
-                shutil.rmtree(self.dir, ignore_errors=True)
-            close_lock_fd(self._owner_fd)
-            self._owner_fd = None
+        try:
+            held, self._held = self._held, {}
+            for path in sorted(held):
+                release(self.root, path, self.dir.name)
+            if self._locks is not None:
+                self._locks.release()
+                self._locks = None
+            if self._owner_fd is not None:
+                if not keep:
+                    shutil.rmtree(self.dir, ignore_errors=True)
+                close_lock_fd(self._owner_fd)
+                self._owner_fd = None
+        finally:
+            on_end, self.on_end = self.on_end, None
+            if on_end is not None:
+                on_end()
 
 
 def _folders_made(root: Path, staging: Staging) -> list[str]:

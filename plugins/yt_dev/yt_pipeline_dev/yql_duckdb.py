@@ -132,7 +132,7 @@ class Executor:
     """Runs translated statements on DuckDB, each on a connection of its own that may open
     only the files of the tables it reads and the file it writes (yql_sandbox)."""
 
-    def __init__(self, client: DevClient):
+    def __init__(self, client: DevClient, run_ended: threading.Event | None = None):
         self.client = client
         self.duckdb = engine()
         self.schemas = SchemaCache(client.root)
@@ -151,8 +151,9 @@ class Executor:
         self._sample_dir: Path | None = None
         #: the claim on that folder, released (the folder removed) when the query ends
         self._sample_claim: ExitStack | None = None
-        #: pipeline.yql_timeout_s, counted from the query's start
-        self.deadline = Deadline(client.yql_timeout_s)
+        #: pipeline.yql_timeout_s, counted from the query's start; `run_ended` stops the
+        #: query as its run ends (run_operations.py)
+        self.deadline = Deadline(client.yql_timeout_s, run_ended)
         #: the first rows of each schemaless table read, by the file's identity (a statement
         #: may rewrite a table a later one reads): its Yson columns and its inferred ones
         #: are both learned from them, and the query reads them once
@@ -702,12 +703,14 @@ class Executor:
         self.client.log(action, statement.target, rows=rows, started=started,
                         extra=logged_statement(statement, self.client.masked_forms()))
 
-def run_query(client: DevClient, query: str) -> list[dict[str, Any]]:
-    """Run a YQL query over the client's tables; the rows of its last SELECT."""
+def run_query(client: DevClient, query: str,
+              run_ended: threading.Event | None = None) -> list[dict[str, Any]]:
+    """Run a YQL query over the client's tables; the rows of its last SELECT. Once
+    `run_ended` is set (the run ended before the query), the query is interrupted."""
     # unsupported constructs are reported before DuckDB's process is asked anything
     translated = translate(query)
     # a JOIN DuckDB would run, on a condition YQL refuses
     refused = join_shape_error(query)
     if refused is not None:
         raise QueryFailed(refused)
-    return as_returned(Executor(client).run(query, translated))
+    return as_returned(Executor(client, run_ended).run(query, translated))
