@@ -22,9 +22,16 @@ from typing import Any
 #: the exit code of a command ended by SIGTERM, as a shell gives it
 SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
 
+#: what is said of a SIGTERM held as a run that had finished by itself wrote its end
+AFTER_END = "a SIGTERM came as the run ended: the run had finished, nothing was stopped"
+
 
 class Terminated(KeyboardInterrupt):
     """A SIGTERM, raised where the main thread was, to take Ctrl-C's way out."""
+
+    #: raised once a run that had finished by itself returned (_after_the_end): nothing of
+    #: it was stopped, and nothing is left to resume
+    after_end = False
 
 
 class _Stop:
@@ -69,6 +76,11 @@ class _Stop:
     def on_sigint(self, signum: int, frame: FrameType | None) -> None:
         if self.taken == signal.SIGTERM:
             return  # stopping already, for a SIGTERM
+        if self.pending and self.taken is None:
+            # after a SIGTERM held as a run that had finished wrote its end: raised, it cut
+            # the end short (the record left RUNNING), or, the end written, made the command
+            # say "interrupted" and how to resume a run recorded SUCCESS, exit code 130
+            return
         self.taken, self.holding = signum, True
         raise KeyboardInterrupt  # as Python's own handler does
 
@@ -118,10 +130,18 @@ def _after_the_end(command: bool) -> None:
     SUCCESS). A program that embeds the run gets the SIGTERM as an interrupt once the run
     has returned, as it would have on any other line."""
     if command:
-        sys.stderr.write("a SIGTERM came as the run ended: the run had finished, nothing "
-                         "was stopped\n")
+        sys.stderr.write(AFTER_END + "\n")
         return
-    raise Terminated(f"signal {int(signal.SIGTERM)}")
+    interrupt = Terminated(f"signal {int(signal.SIGTERM)}")
+    interrupt.after_end = True
+    raise interrupt
+
+
+def after_the_end(interrupt: BaseException) -> bool:
+    """Whether `interrupt` is a SIGTERM held as a run that had finished wrote its end: the
+    caller says the run had finished (AFTER_END), not how to resume it."""
+    return getattr(interrupt, "after_end", False) or getattr(interrupt.__cause__, "after_end",
+                                                                 False)
 
 
 #: the handlers of the run under way in this process (sigterm_interrupts), if any
