@@ -4,11 +4,14 @@ nor how to resume it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 from yt_pipeline.term_signal import hold_sigterm, run_end_held, sigterm_interrupts
 
@@ -36,6 +39,7 @@ def test_a_ctrl_c_after_a_sigterm_held_at_the_run_s_end_is_dropped(capsys):
 
 
 SCRIPT = """
+import json
 import os
 import signal
 import sys
@@ -74,3 +78,79 @@ def test_a_script_s_run_that_finished_is_not_told_to_resume(tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert last == AFTER_END, done.stderr
     assert "resume" not in done.stderr, done.stderr
+
+
+PROD_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//home/after/out", [{{"i": 1}}])
+        if {fail}:
+            raise RuntimeError("stage broke")
+        return debug
+"""
+
+PROD_SCRIPT = """
+import json
+import os
+import signal
+import time
+
+from yt_pipeline import DefaultPipeline, hookimpl
+from yt_pipeline.plugins import get_plugin_manager
+
+
+class SigtermsAtTheEnd:
+    @hookimpl
+    def ytp_pipeline_finished(self, run, outcomes, success):
+        for name in {signals!r}:  # as the run writes its end; it ends its cluster work next
+            os.kill(os.getpid(), getattr(signal, name))
+            time.sleep(0.05)
+
+
+get_plugin_manager().register(SigtermsAtTheEnd())
+
+if __name__ == "__main__":
+    DefaultPipeline.main()
+"""
+
+
+@pytest.mark.parametrize("fail", [False, True])
+@pytest.mark.parametrize("signals", [("SIGTERM",), ("SIGTERM", "SIGTERM", "SIGINT")])
+def test_a_prod_run_that_finished_takes_sigterms_at_its_end(fake, tmp_path, fail, signals):
+    """`python pipeline.py` (BasePipeline.main) of a prod run on the fake proxy, SIGTERMs (and
+    a Ctrl-C after them) landing as the run writes its end, before it ends its cluster work
+    and lets go of the cluster's lock: the run's own exit code and failure, the line that
+    says the run had finished last, its record as it ended, no lock, no transaction left."""
+    pytest.importorskip("yt_pipeline_prod")
+    from yt_pipeline.testing import write_pipeline
+    from yt_pipeline_prod.testing import TEST_TOKEN
+
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TEST_TOKEN}\n",
+        "stages/load/stage.py": PROD_STAGE.format(fail=fail),
+        "pipeline.py": PROD_SCRIPT.format(signals=list(signals)),
+    }, config={"pipeline": {"mode": "prod", "build_folder": "//home/after/build",
+                            "prod": {"retries": False, "poll_interval_s": 0.05}},
+               "stages": {"enabled_stages": ["load"]}})
+    done = subprocess.run([sys.executable, str(root / "pipeline.py")], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == AFTER_END, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    if fail:
+        assert done.returncode == 1, done.stderr
+        assert lines[-3].startswith("error: stage load failed: RuntimeError('stage broke')")
+        assert lines[-2].startswith("to resume: yt-pipeline run "), done.stderr
+        assert record["status"] == "FAILED"
+    else:
+        assert done.returncode == 0, done.stderr
+        assert "interrupted" not in done.stderr and "resume" not in done.stderr
+        assert record["status"] == "SUCCESS"
+    assert not list((root / ".runs").glob("*.lock"))
+    fake.wait_idle()
+    titles = [txn.attributes.get("title") for txn in fake.state.cypress.transactions.values()]
+    assert titles == [], titles
