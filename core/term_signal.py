@@ -118,7 +118,8 @@ def sigterm_interrupts(then: Any = signal.SIG_DFL, *, command: bool = False
         signal.signal(signal.SIGTERM, then)
         if stop.sigint is signal.default_int_handler:
             signal.signal(signal.SIGINT, stop.sigint)
-    if stop.after_end:
+    if stop.after_end or (stop.pending and stop.taken is None):
+        # held since a run that ended by itself wrote its end (run_end_held)
         _after_the_end(command)
 
 
@@ -166,10 +167,12 @@ def run_sigterm_flag() -> threading.Event | None:
 
 def hold_sigterm() -> None:
     """From here to the end of the run_end_held block, a first SIGTERM is raised only as the
-    block ends: the run writes its end (its state, its record) and lets go of its locks.
-    Raised in the middle, it left the record saying RUNNING for good, the lock file, or in
-    prod the cluster's run lock held until its timeout. Where this process did not set the
-    handler (a program's own, a run off the main thread), nothing changes."""
+    block ends (for a run that ended by itself, dealt with as the outermost
+    sigterm_interrupts block ends: _after_the_end): the run writes its end (its state, its
+    record) and lets go of its locks. Raised in the middle, it left the record saying
+    RUNNING for good, the lock file, or in prod the cluster's run lock held until its
+    timeout. Where this process did not set the handler (a program's own, a run off the
+    main thread), nothing changes."""
     if _active is not None and threading.current_thread() is threading.main_thread():
         _active.holding = True
 
@@ -182,11 +185,14 @@ def run_end_held() -> Iterator[None]:
     if stop is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    try:
-        yield
-    finally:
-        if stop.taken is None and not stop.pending:
-            stop.holding = False  # no interrupt: the run ended; SIGTERM stops what follows
+    if stop.taken is None:
+        stop.holding = stop.pending = False  # a run of its own, should the block hold two
+    yield
+    # a run that ended by itself keeps SIGTERM held (hold_sigterm) to the end of the
+    # outermost block: what follows it there (the command closing its client, its summary,
+    # a failure's report) has nothing of the run to stop, and a SIGTERM raised in it made
+    # the command say "interrupted by SIGTERM", exit code 143, and how to resume a run
+    # recorded SUCCESS; it is dealt with as the block ends (_after_the_end)
     if stop.pending:
         if stop.taken is None:
             # the run had reached its end by itself: the SIGTERM stays held (so do any

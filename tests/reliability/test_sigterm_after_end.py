@@ -154,3 +154,39 @@ def test_a_prod_run_that_finished_takes_sigterms_at_its_end(fake, tmp_path, fail
     fake.wait_idle()
     titles = [txn.attributes.get("title") for txn in fake.state.cypress.transactions.values()]
     assert titles == [], titles
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_sigterm_as_the_command_closes_its_client_after_the_run(tmp_path, fail):
+    """A SIGTERM after the run ended by itself, as the command closes its client (then
+    prints its summary or the failure): nothing of the run is left to stop. Raised there, the
+    command said "interrupted by SIGTERM; to resume: ..." for a run recorded SUCCESS, with
+    exit code 143. In process (cli.invoke), the handlers are Python's again after it."""
+    from yt_pipeline import DefaultPipeline
+    from yt_pipeline.testing import invoke_cli, write_pipeline
+
+    class SigtermAsItCloses(DefaultPipeline):
+        def close(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            super().close()
+
+    stage = ("from yt_pipeline import BaseStage\n\n\nclass One(BaseStage):\n"
+             "    def run(self, debug):\n"
+             + ("        raise RuntimeError('stage broke')\n" if fail else "        return debug\n"))
+    root = write_pipeline(tmp_path / "p", {"stages/one/stage.py": stage}, config={
+        "pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["one"]}})
+    done = invoke_cli("run", root, pipeline_class=SigtermAsItCloses)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == AFTER_END, done.stderr
+    assert "interrupted" not in done.stderr, done.stderr
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    if fail:
+        assert done.exit_code == 1, done.stderr
+        assert lines[-2].startswith("to resume: "), done.stderr
+        assert record["status"] == "FAILED"
+    else:
+        assert done.exit_code == 0, done.stderr
+        assert record["status"] == "SUCCESS"
+    assert not list((root / ".runs").glob("*.lock"))
