@@ -62,6 +62,8 @@ class _Stop:
         #: had nothing left to stop (run_end_held); raised, if at all, as the outermost
         #: block ends (sigterm_interrupts)
         self.after_end = False
+        #: the run_end_held blocks under way (a run may start one within its own)
+        self.runs = 0
 
     def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         self.sigterm_taken.set()
@@ -185,9 +187,17 @@ def run_end_held() -> Iterator[None]:
     if stop is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    if stop.taken is None:
+    if stop.taken is None and not stop.runs:
         stop.holding = stop.pending = False  # a run of its own, should the block hold two
-    yield
+    stop.runs += 1
+    try:
+        yield
+    finally:
+        stop.runs -= 1
+        if stop.runs and stop.taken is None and not stop.pending:
+            # a run within a run (a hook's, on the main thread) ended: the outer one goes
+            # on, and a SIGTERM stops it
+            stop.holding = False
     # a run that ended by itself keeps SIGTERM held (hold_sigterm) to the end of the
     # outermost block: what follows it there (the command closing its client, its summary,
     # a failure's report) has nothing of the run to stop, and a SIGTERM raised in it made

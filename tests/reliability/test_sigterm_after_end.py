@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from yt_pipeline.term_signal import hold_sigterm, run_end_held, sigterm_interrupts
+from yt_pipeline.term_signal import Terminated, hold_sigterm, run_end_held, sigterm_interrupts
 
 AFTER_END = "a SIGTERM came as the run ended: the run had finished, nothing was stopped"
 
@@ -190,3 +190,20 @@ def test_a_sigterm_as_the_command_closes_its_client_after_the_run(tmp_path, fail
         assert done.exit_code == 0, done.stderr
         assert record["status"] == "SUCCESS"
     assert not list((root / ".runs").glob("*.lock"))
+
+
+def test_a_sigterm_after_a_run_within_a_run_still_stops_the_outer_one():
+    """A run started within a run on the main thread (a hook's) that ends by itself leaves
+    SIGTERM to stop the outer run, which goes on: held to the end of the block, it let the
+    outer run go on to its end."""
+    stopped = False
+    try:
+        with sigterm_interrupts(), run_end_held():
+            with run_end_held():
+                hold_sigterm()  # the inner run writes its end
+            os.kill(os.getpid(), signal.SIGTERM)  # the outer run's stages go on
+            raise AssertionError("the SIGTERM did not stop the outer run")
+    except Terminated as interrupt:
+        stopped = not interrupt.after_end
+    assert stopped
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
