@@ -24,6 +24,9 @@ SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
 
 #: what is said of a SIGTERM held as a run that had finished by itself wrote its end
 AFTER_END = "a SIGTERM came as the run ended: the run had finished, nothing was stopped"
+#: the same of a first Ctrl-C
+AFTER_END_CTRL_C = ("a Ctrl-C came as the run ended: the run had finished, nothing was "
+                    "stopped")
 
 
 class Terminated(KeyboardInterrupt):
@@ -44,7 +47,8 @@ class _Stop:
     interrupt a plugin swallowed); one after a SIGTERM is dropped, as is a Ctrl-C after a
     SIGTERM. A stop that hangs is ended by SIGKILL, which a service manager sends after its
     own timeout. A second Ctrl-C after Ctrl-C is still raised: a person at the terminal who
-    insists."""
+    insists. A first Ctrl-C as a run that finished by itself writes its end is held as a
+    SIGTERM is, a second raised (on_sigint)."""
 
     def __init__(self, sigint: Any) -> None:
         #: SIGINT's handler before the run, put back after it
@@ -62,6 +66,9 @@ class _Stop:
         #: had nothing left to stop (run_end_held); raised, if at all, as the outermost
         #: block ends (sigterm_interrupts)
         self.after_end = False
+        #: a first Ctrl-C came as a run that had finished by itself wrote its end: held as
+        #: a SIGTERM is (on_sigint)
+        self.ctrl_c_after_end = False
         #: the run_end_held blocks under way (a run may start one within its own)
         self.runs = 0
 
@@ -82,6 +89,13 @@ class _Stop:
             # after a SIGTERM held as a run that had finished wrote its end: raised, it cut
             # the end short (the record left RUNNING), or, the end written, made the command
             # say "interrupted" and how to resume a run recorded SUCCESS, exit code 130
+            return
+        if self.holding and self.taken is None and not self.ctrl_c_after_end:
+            # a run that had finished by itself writes its end (hold_sigterm), or has:
+            # raised in the middle, a first Ctrl-C left its record RUNNING for good; it is
+            # held as a SIGTERM is (_after_the_end). A second is raised: a person at the
+            # terminal who insists, on an end that hangs
+            self.ctrl_c_after_end = True
             return
         self.taken, self.holding = signum, True
         raise KeyboardInterrupt  # as Python's own handler does
@@ -123,9 +137,11 @@ def sigterm_interrupts(then: Any = signal.SIG_DFL, *, command: bool = False
     if stop.after_end or (stop.pending and stop.taken is None):
         # held since a run that ended by itself wrote its end (run_end_held)
         _after_the_end(command)
+    elif stop.ctrl_c_after_end and stop.taken is None:
+        _after_the_end(command, ctrl_c=True)
 
 
-def _after_the_end(command: bool) -> None:
+def _after_the_end(command: bool, ctrl_c: bool = False) -> None:
     """A SIGTERM came as a run that had finished wrote its end (its state, its record, its
     locks let go): nothing of the run was left to stop, and nothing is left to resume. The
     command, which only exits after its block, says so and exits with the run's own code
@@ -133,11 +149,16 @@ def _after_the_end(command: bool) -> None:
     SUCCESS). A program that embeds the run gets the SIGTERM as an interrupt once the run
     has returned, as it would have on any other line."""
     if command:
-        sys.stderr.write(AFTER_END + "\n")
+        sys.stderr.write((AFTER_END_CTRL_C if ctrl_c else AFTER_END) + "\n")
         return
-    interrupt = Terminated(f"signal {int(signal.SIGTERM)}")
-    interrupt.after_end = True
+    interrupt = KeyboardInterrupt() if ctrl_c else Terminated(f"signal {int(signal.SIGTERM)}")
+    interrupt.after_end = True  # type: ignore[attr-defined]
     raise interrupt
+
+
+def after_end_line(interrupt: BaseException) -> str:
+    """What is said of `interrupt`, one after the end (after_the_end)."""
+    return AFTER_END if by_sigterm(interrupt) else AFTER_END_CTRL_C
 
 
 def after_the_end(interrupt: BaseException) -> bool:

@@ -207,3 +207,52 @@ def test_a_sigterm_after_a_run_within_a_run_still_stops_the_outer_one():
         stopped = not interrupt.after_end
     assert stopped
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+AFTER_END_CTRL_C = "a Ctrl-C came as the run ended: the run had finished, nothing was stopped"
+
+CTRL_C_SCRIPT = """
+import os
+import signal
+
+from yt_pipeline import DefaultPipeline, hookimpl
+from yt_pipeline.plugins import get_plugin_manager
+
+
+class CtrlCAtTheEnd:
+    @hookimpl
+    def ytp_pipeline_finished(self, run, outcomes, success):
+        for name in {signals!r}:  # as the run writes its end
+            os.kill(os.getpid(), getattr(signal, name))
+
+
+get_plugin_manager().register(CtrlCAtTheEnd())
+
+if __name__ == "__main__":
+    DefaultPipeline.main()
+"""
+
+
+@pytest.mark.parametrize("signals", [("SIGINT",), ("SIGINT", "SIGTERM")])
+def test_a_ctrl_c_as_a_finished_run_writes_its_end_leaves_a_finished_record(tmp_path, signals):
+    """A first Ctrl-C (then a SIGTERM) landing as a run that finished by itself writes its
+    end: raised there, it cut the end short, and the run's record said RUNNING for good; the
+    command said "interrupted; to resume: ..." (exit code 130). It is held as a SIGTERM is:
+    the record says SUCCESS, the lock is let go, the command says the run had finished and
+    exits 0. A second Ctrl-C is still raised (a person who insists, on an end that hangs)."""
+    from yt_pipeline.testing import write_pipeline
+
+    root = write_pipeline(tmp_path / "p", {
+        "stages/one/stage.py": ("from yt_pipeline import BaseStage\n\n\nclass One(BaseStage):\n"
+                                "    def run(self, debug):\n        return debug\n"),
+        "pipeline.py": CTRL_C_SCRIPT.format(signals=list(signals)),
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["one"]}})
+    done = subprocess.run([sys.executable, str(root / "pipeline.py")], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    [record] = [json.loads(p.read_text()) for p in (root / ".runs").glob("2*.json")]
+    assert record["status"] == "SUCCESS", done.stderr
+    assert not list((root / ".runs").glob("*.lock"))
+    assert done.returncode == 0, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (AFTER_END if "SIGTERM" in signals else AFTER_END_CTRL_C), done.stderr
+    assert "interrupted" not in done.stderr and "resume" not in done.stderr, done.stderr
