@@ -284,8 +284,11 @@ class Pipeline:
             except KeyboardInterrupt as interrupt:
                 # Ctrl-C or SIGTERM during a step: as `yt-pipeline run` says it, with the way
                 # back in (and, uncaught, SIGTERM's exit code: uncaught.py)
-                from yt_pipeline.term_signal import by_sigterm
+                from yt_pipeline.term_signal import after_end_line, after_the_end, by_sigterm
 
+                if after_the_end(interrupt):  # the run had finished: nothing to resume
+                    one_line_if_uncaught(interrupt, after_end_line(interrupt))
+                    raise
                 how = "interrupted by SIGTERM" if by_sigterm(interrupt) else "interrupted"
                 one_line_if_uncaught(interrupt, f"{how}; to resume: "
                                       f"Pipeline({self.name!r}, ...).run(resume=True)")

@@ -22,9 +22,19 @@ from typing import Any
 #: the exit code of a command ended by SIGTERM, as a shell gives it
 SIGTERM_EXIT_CODE = 128 + signal.SIGTERM
 
+#: what is said of a SIGTERM held as a run that had finished by itself wrote its end
+AFTER_END = "a SIGTERM came as the run ended: the run had finished, nothing was stopped"
+#: the same of a first Ctrl-C
+AFTER_END_CTRL_C = ("a Ctrl-C came as the run ended: the run had finished, nothing was "
+                    "stopped")
+
 
 class Terminated(KeyboardInterrupt):
     """A SIGTERM, raised where the main thread was, to take Ctrl-C's way out."""
+
+    #: raised once a run that had finished by itself returned (_after_the_end): nothing of
+    #: it was stopped, and nothing is left to resume
+    after_end = False
 
 
 class _Stop:
@@ -37,7 +47,8 @@ class _Stop:
     interrupt a plugin swallowed); one after a SIGTERM is dropped, as is a Ctrl-C after a
     SIGTERM. A stop that hangs is ended by SIGKILL, which a service manager sends after its
     own timeout. A second Ctrl-C after Ctrl-C is still raised: a person at the terminal who
-    insists."""
+    insists. A first Ctrl-C as a run that finished by itself writes its end is held as a
+    SIGTERM is, a second raised (on_sigint)."""
 
     def __init__(self, sigint: Any) -> None:
         #: SIGINT's handler before the run, put back after it
@@ -55,6 +66,11 @@ class _Stop:
         #: had nothing left to stop (run_end_held); raised, if at all, as the outermost
         #: block ends (sigterm_interrupts)
         self.after_end = False
+        #: a first Ctrl-C came as a run that had finished by itself wrote its end: held as
+        #: a SIGTERM is (on_sigint)
+        self.ctrl_c_after_end = False
+        #: the run_end_held blocks under way (a run may start one within its own)
+        self.runs = 0
 
     def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         self.sigterm_taken.set()
@@ -69,6 +85,18 @@ class _Stop:
     def on_sigint(self, signum: int, frame: FrameType | None) -> None:
         if self.taken == signal.SIGTERM:
             return  # stopping already, for a SIGTERM
+        if self.pending and self.taken is None:
+            # after a SIGTERM held as a run that had finished wrote its end: raised, it cut
+            # the end short (the record left RUNNING), or, the end written, made the command
+            # say "interrupted" and how to resume a run recorded SUCCESS, exit code 130
+            return
+        if self.holding and self.taken is None and not self.ctrl_c_after_end:
+            # a run that had finished by itself writes its end (hold_sigterm), or has:
+            # raised in the middle, a first Ctrl-C left its record RUNNING for good; it is
+            # held as a SIGTERM is (_after_the_end). A second is raised: a person at the
+            # terminal who insists, on an end that hangs
+            self.ctrl_c_after_end = True
+            return
         self.taken, self.holding = signum, True
         raise KeyboardInterrupt  # as Python's own handler does
 
@@ -106,11 +134,14 @@ def sigterm_interrupts(then: Any = signal.SIG_DFL, *, command: bool = False
         signal.signal(signal.SIGTERM, then)
         if stop.sigint is signal.default_int_handler:
             signal.signal(signal.SIGINT, stop.sigint)
-    if stop.after_end:
+    if stop.after_end or (stop.pending and stop.taken is None):
+        # held since a run that ended by itself wrote its end (run_end_held)
         _after_the_end(command)
+    elif stop.ctrl_c_after_end and stop.taken is None:
+        _after_the_end(command, ctrl_c=True)
 
 
-def _after_the_end(command: bool) -> None:
+def _after_the_end(command: bool, ctrl_c: bool = False) -> None:
     """A SIGTERM came as a run that had finished wrote its end (its state, its record, its
     locks let go): nothing of the run was left to stop, and nothing is left to resume. The
     command, which only exits after its block, says so and exits with the run's own code
@@ -118,10 +149,23 @@ def _after_the_end(command: bool) -> None:
     SUCCESS). A program that embeds the run gets the SIGTERM as an interrupt once the run
     has returned, as it would have on any other line."""
     if command:
-        sys.stderr.write("a SIGTERM came as the run ended: the run had finished, nothing "
-                         "was stopped\n")
+        sys.stderr.write((AFTER_END_CTRL_C if ctrl_c else AFTER_END) + "\n")
         return
-    raise Terminated(f"signal {int(signal.SIGTERM)}")
+    interrupt = KeyboardInterrupt() if ctrl_c else Terminated(f"signal {int(signal.SIGTERM)}")
+    interrupt.after_end = True  # type: ignore[attr-defined]
+    raise interrupt
+
+
+def after_end_line(interrupt: BaseException) -> str:
+    """What is said of `interrupt`, one after the end (after_the_end)."""
+    return AFTER_END if by_sigterm(interrupt) else AFTER_END_CTRL_C
+
+
+def after_the_end(interrupt: BaseException) -> bool:
+    """Whether `interrupt` is a SIGTERM held as a run that had finished wrote its end: the
+    caller says the run had finished (AFTER_END), not how to resume it."""
+    return getattr(interrupt, "after_end", False) or getattr(interrupt.__cause__, "after_end",
+                                                                 False)
 
 
 #: the handlers of the run under way in this process (sigterm_interrupts), if any
@@ -146,10 +190,12 @@ def run_sigterm_flag() -> threading.Event | None:
 
 def hold_sigterm() -> None:
     """From here to the end of the run_end_held block, a first SIGTERM is raised only as the
-    block ends: the run writes its end (its state, its record) and lets go of its locks.
-    Raised in the middle, it left the record saying RUNNING for good, the lock file, or in
-    prod the cluster's run lock held until its timeout. Where this process did not set the
-    handler (a program's own, a run off the main thread), nothing changes."""
+    block ends (for a run that ended by itself, dealt with as the outermost
+    sigterm_interrupts block ends: _after_the_end): the run writes its end (its state, its
+    record) and lets go of its locks. Raised in the middle, it left the record saying
+    RUNNING for good, the lock file, or in prod the cluster's run lock held until its
+    timeout. Where this process did not set the handler (a program's own, a run off the
+    main thread), nothing changes."""
     if _active is not None and threading.current_thread() is threading.main_thread():
         _active.holding = True
 
@@ -162,11 +208,22 @@ def run_end_held() -> Iterator[None]:
     if stop is None or threading.current_thread() is not threading.main_thread():
         yield
         return
+    if stop.taken is None and not stop.runs:
+        stop.holding = stop.pending = False  # a run of its own, should the block hold two
+    stop.runs += 1
     try:
         yield
     finally:
-        if stop.taken is None and not stop.pending:
-            stop.holding = False  # no interrupt: the run ended; SIGTERM stops what follows
+        stop.runs -= 1
+        if stop.runs and stop.taken is None and not stop.pending:
+            # a run within a run (a hook's, on the main thread) ended: the outer one goes
+            # on, and a SIGTERM stops it
+            stop.holding = False
+    # a run that ended by itself keeps SIGTERM held (hold_sigterm) to the end of the
+    # outermost block: what follows it there (the command closing its client, its summary,
+    # a failure's report) has nothing of the run to stop, and a SIGTERM raised in it made
+    # the command say "interrupted by SIGTERM", exit code 143, and how to resume a run
+    # recorded SUCCESS; it is dealt with as the block ends (_after_the_end)
     if stop.pending:
         if stop.taken is None:
             # the run had reached its end by itself: the SIGTERM stays held (so do any
