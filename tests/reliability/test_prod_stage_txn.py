@@ -136,7 +136,12 @@ def wait_for_lease(fake: Any, *, but_the_run_lock: bool = False) -> None:
         return [tx for tx in cypress.transactions.values()
                 if not (but_the_run_lock and is_run_lock(tx))]
 
-    time.sleep(LEASE_MS / 1000 + 0.3)
+    # requests the killed client sent are answered first (a transaction one starts is
+    # waited for too); then the transactions are looked at until they have ended, where a
+    # fixed sleep of the stage lease came first
+    settled = time.monotonic() + LEASE_MS / 1000 + 0.3
+    while fake.state.in_flight and time.monotonic() < settled:
+        time.sleep(0.01)
     cypress = fake.state.cypress
     with cypress.lock:
         longest = max((tx.timeout_s for tx in waited()), default=0.0)
