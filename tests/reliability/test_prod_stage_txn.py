@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import yaml
 from test_commit_kills import make as make_dev
+from warm_bytecode import bytecode_env
 
 from yt_pipeline.testing import write_pipeline
 from yt_pipeline_prod.fake.yql_tables import yql_schema
@@ -98,7 +99,8 @@ def make(root: Path, url: str) -> Path:
 def run(root: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root), *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, **(env or {})})
+                            start_new_session=True,
+                            env={**os.environ, **bytecode_env(), **(env or {})})
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str]:
