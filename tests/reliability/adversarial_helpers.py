@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from warm_bytecode import bytecode_env
+
 
 def seeded(seed: int | str) -> random.Random:
     """The random draws of a trial series seeded `seed`. `YTP_ADV_SEED=<text>` mixes in
@@ -30,7 +32,8 @@ def command(root: Path, *extra: str) -> list[str]:
 def start(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
           ) -> subprocess.Popen:
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, **(env or {})}, cwd=cwd)
+                            start_new_session=True, env={**os.environ, **bytecode_env(), **(env or {})},
+                            cwd=cwd)
 
 
 def finish(process: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:

@@ -165,7 +165,12 @@ def test_stages_still_running_after_an_interrupted_run_never_run_twice(
             assert time.monotonic() < deadline, out[-2000:]
             time.sleep(0.2)
             code, out = finish(start(command(root, "--resume")))
-    time.sleep(1.5)  # anything the interrupted run still had to do is done by now
+    # anything the interrupted run still had to do is done once its stage threads have
+    # ended (and by 1.5 s at the latest, as a fixed wait had it)
+    deadline = time.monotonic() + 1.5
+    for thread in threading.enumerate():
+        if thread.name.startswith("ytp-stage-"):
+            thread.join(max(0.0, deadline - time.monotonic()))
     rows = (root / ".dev/r/acc.jsonl").read_text().splitlines()
     assert sorted(rows) == sorted(json.dumps({"who": w, "i": i}, separators=(",", ":"))
                                   for w in "ab" for i in range(100))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from warm_bytecode import bytecode_env
 
 from yt_pipeline.testing import write_pipeline
 
@@ -107,7 +108,7 @@ def command(root: Path, *extra: str) -> list[str]:
 def run(root: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(command(root, *extra), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **bytecode_env(), **(env or {})})
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str]:

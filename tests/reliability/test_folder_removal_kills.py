@@ -69,8 +69,10 @@ def kill_removal(root: Path, delay: float, env: dict[str, str]) -> bool:
     try:
         while not started.exists() and remover.poll() is None:
             time.sleep(0.0005)
-        time.sleep(delay)
-        remover.send_signal(signal.SIGKILL)
+        try:  # a remover killed at a crash point (or done) is not waited for to the delay
+            remover.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            remover.send_signal(signal.SIGKILL)
     finally:
         remover.wait(timeout=60)
     return ended.exists()

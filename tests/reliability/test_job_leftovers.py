@@ -44,7 +44,10 @@ HELPER = ("import json, os, time; time.sleep(float(os.environ['LATE'])); "
 marks = os.environ.get("MARKS")
 first = bool(marks) and not os.path.exists(os.path.join(marks, "failed"))
 if not marks or first:
-    subprocess.Popen([sys.executable, "-c", HELPER], start_new_session=True)
+    helper = subprocess.Popen([sys.executable, "-c", HELPER], start_new_session=True)
+    if os.environ.get("HELPER_PID"):
+        with open(os.environ["HELPER_PID"], "w") as pid_file:
+            pid_file.write(str(helper.pid))
 if first:
     open(os.path.join(marks, "failed"), "w").close()
     raise SystemExit("the first attempt fails, its helper left running")
@@ -70,12 +73,28 @@ def rows(root: Path) -> list[dict]:
     return [json.loads(line) for line in (root / ".dev/d/out.jsonl").read_text().splitlines()]
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie no longer can print: whoever adopted it may not reap)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_a_helper_left_running_by_a_job_writes_nothing_into_the_committed_table(tmp_path):
     root = make(tmp_path / "p")
     late = 1.0
-    code, out = finish(start(command(root), env={"LATE": str(late)}))
+    pid_file = tmp_path / "helper.pid"
+    code, out = finish(start(command(root), env={"LATE": str(late),
+                                                 "HELPER_PID": str(pid_file)}))
     assert code == 0, out[-3000:]
-    time.sleep(late + 1.0)  # the helper, had it lived, has printed by now
+    # the helper, had it lived, has printed by now: it is gone once killed, else after
+    # printing (the deadline only bounds a helper stuck on a write)
+    helper = int(pid_file.read_text())
+    deadline = time.monotonic() + late + 1.0
+    while alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert rows(root) == [{"i": 0}, {"i": 1}, {"i": 2}]
 
 

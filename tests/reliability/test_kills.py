@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from warm_bytecode import bytecode_env
 
 from yt_pipeline.testing import write_pipeline
 
@@ -87,7 +88,8 @@ def command(root: Path, *extra: str) -> list[str]:
 
 
 def run_to_end(root: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command(root, *extra), capture_output=True, text=True, timeout=120)
+    return subprocess.run(command(root, *extra), capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **bytecode_env()})
 
 
 def tables(root: Path) -> dict[str, list[str]]:
@@ -130,7 +132,7 @@ def test_killed_runs_resume_to_the_same_rows(tmp_path, reference, sig):
         root = tmp_path / f"t{trial}"
         shutil.copytree(template, root)
         process = subprocess.Popen(command(root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   start_new_session=True)
+                                   start_new_session=True, env={**os.environ, **bytecode_env()})
         time.sleep(rng.uniform(0.0, elapsed * 1.1))
         if sig == signal.SIGKILL:
             os.killpg(process.pid, signal.SIGKILL)  # the driver and its jobs, like an OOM kill

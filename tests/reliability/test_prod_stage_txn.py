@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import yaml
 from test_commit_kills import make as make_dev
+from warm_bytecode import bytecode_env
 
 from yt_pipeline.testing import write_pipeline
 from yt_pipeline_prod.fake.yql_tables import yql_schema
@@ -98,7 +99,8 @@ def make(root: Path, url: str) -> Path:
 def run(root: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root), *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, **(env or {})})
+                            start_new_session=True,
+                            env={**os.environ, **bytecode_env(), **(env or {})})
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str]:
@@ -136,7 +138,12 @@ def wait_for_lease(fake: Any, *, but_the_run_lock: bool = False) -> None:
         return [tx for tx in cypress.transactions.values()
                 if not (but_the_run_lock and is_run_lock(tx))]
 
-    time.sleep(LEASE_MS / 1000 + 0.3)
+    # requests the killed client sent are answered first (a transaction one starts is
+    # waited for too); then the transactions are looked at until they have ended, where a
+    # fixed sleep of the stage lease came first
+    settled = time.monotonic() + LEASE_MS / 1000 + 0.3
+    while fake.state.in_flight and time.monotonic() < settled:
+        time.sleep(0.01)
     cypress = fake.state.cypress
     with cypress.lock:
         longest = max((tx.timeout_s for tx in waited()), default=0.0)
