@@ -9,8 +9,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "dag"))
 
 from dag_helpers import dag  # noqa: E402, F401 - a fixture
+from warm_bytecode import bytecode_env  # noqa: E402
 
 from yt_pipeline_prod.testing import fake_yt  # noqa: E402, F401 - a fixture
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_bytecode():
+    """The runs' shared compiled modules (warm_bytecode.py), made before the first test:
+    made inside one, it lengthened the reference run a kill campaign times, and the
+    moments drawn from it fell after the trials' runs had ended."""
+    bytecode_env()
 
 
 @pytest.fixture

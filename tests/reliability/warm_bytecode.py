@@ -41,18 +41,18 @@ _prefix: str | None = None
 
 def _warmed() -> str | None:
     """The cache folder, made by the first test process of the session to ask (an xdist
-    session's workers share PYTEST_XDIST_TESTRUNUID); None while another one makes it: its
-    runs compile as they did, rather than wait."""
+    session's workers share PYTEST_XDIST_TESTRUNUID), the others waiting for it: every run
+    of the session loads the same modules the same way. Made while a test timed a
+    reference run, or with some runs compiling and others not, it skewed the moments the
+    kill campaigns draw from the reference's duration (conftest's `warm_bytecode` makes it
+    before the first test)."""
     global _prefix
     if _prefix is None:
         session = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
         prefix = os.path.join(tempfile.gettempdir(), f"ytp-bytecode-{session}")
         os.makedirs(prefix, exist_ok=True)
         with open(prefix + ".lock", "w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return None
+            fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(os.path.join(prefix, "warmed")):
                 atexit.register(shutil.rmtree, prefix, True)
                 atexit.register(os.unlink, prefix + ".lock")
