@@ -64,7 +64,8 @@ class _Stop:
         self.sigterm_taken = threading.Event()
         #: a SIGTERM came while the run wrote its end, which it had reached by itself: it
         #: had nothing left to stop (run_end_held); raised, if at all, as the outermost
-        #: block ends (sigterm_interrupts)
+        #: block ends (sigterm_interrupts). Not `pending` alone, which a later run_end_held
+        #: block in the same command clears as it begins
         self.after_end = False
         #: a first Ctrl-C came as a run that had finished by itself wrote its end: held as
         #: a SIGTERM is (on_sigint)
