@@ -328,7 +328,7 @@ def test_the_run_end_waits_only_for_the_transactions_of_what_it_stopped(tmp_path
     client = DevClient(tmp_path / ".dev")
     busy = client.begin_transaction("a stage busy in its own code")  # no operation
     stopped = client.begin_transaction("a stage whose operation the end stops")
-    run_ended, _ = client.operations.start("an operation", stopped)
+    run_ended = client.operations.start("an operation", stopped)
 
     def stage_thread() -> None:  # the operation raises, and its stage aborts the attempt
         run_ended.wait()

@@ -1019,7 +1019,7 @@ class DevClient(YqlRequests):
         # run ended is refused the query, and one running as the run ends is interrupted
         # (prod aborts it): left to run, it went on in DuckDB beside the next run, up to
         # pipeline.yql_timeout_s (a day by default)
-        run_ended, _ = self.operations.start("the YQL query", self.txn)
+        run_ended = self.operations.start("the YQL query", self.txn)
         try:
             return run_query(self, query, run_ended)
         finally:

@@ -482,7 +482,7 @@ def launch(client: DevClient, spec: OperationSpec) -> OperationResult:
     # run of another pipeline sharing the folder must not share, and clear, one sandbox
     base = sandbox_for(client, spec)
     # refused once its run has ended (a stage thread going on after an interrupt)
-    run_ended, _ = client.operations.start(
+    run_ended = client.operations.start(
         f"the {spec.kind} operation {spec.name} of stage {spec.stage_name}", client.txn)
     try:
         claimed = claim(client.root, base)

@@ -55,16 +55,16 @@ class RunOperations:
 
         txn.on_end = ended
 
-    def start(self, what: str, txn: Any = None) -> tuple[threading.Event, threading.Event]:
-        """(stop, done) for an operation starting now in the transaction `txn` (None:
-        outside any): `stop` is set when the run ends before it, and `done` is to be set
-        once its jobs are gone; BackendError once the run has ended."""
+    def start(self, what: str, txn: Any = None) -> threading.Event:
+        """The event set when the run ends before the operation starting now in the
+        transaction `txn` (None: outside any); BackendError once the run has ended. The
+        operation's `finish` says its jobs are gone."""
         with self._lock:
             if self._ended:
                 raise BackendError(f"the run has ended: {what} was not started")
-            stop, done = threading.Event(), threading.Event()
-            self._running[stop] = (done, txn)
-            return stop, done
+            stop = threading.Event()
+            self._running[stop] = (threading.Event(), txn)
+            return stop
 
     def finish(self, stop: threading.Event) -> None:
         with self._lock:
