@@ -176,3 +176,14 @@ def test_a_large_file_is_not_held_in_memory_whole(tmp_path):
         tracemalloc.stop()
     assert (tmp_path / "out/stages/s/model.bin").stat().st_size == size
     assert peak < 8 << 20, peak
+
+
+def test_a_file_named_as_the_folder_itself_is_refused_in_one_line(tmp_path):
+    # a file member "." lands on the destination folder: refused as any other member that
+    # cannot be written, not by an IndexError of the look for ytjobs modules
+    from yt_pipeline.errors import PackagingError
+
+    archive = _archive(tmp_path / "code.tar.gz", {".": (b"x", 0o644)})
+    with pytest.raises(PackagingError) as refused:
+        extract_archive(archive, tmp_path / "out", compiled_from=tmp_path)
+    assert str(refused.value).startswith(f"cannot extract the code archive {archive}: ")

@@ -167,7 +167,7 @@ def _write_members(tar: tarfile.TarFile, members: list[tarfile.TarInfo], destina
             # the first was given would pass the importer's check of size and mtime for it
             given.discard(target)
             Path(importlib.util.cache_from_source(str(target))).unlink(missing_ok=True)
-        twin = (compiled_from is not None and parts[0] == "ytjobs"
+        twin = (compiled_from is not None and parts[:1] == ("ytjobs",)
                 and target.suffix == ".py")
         source = tar.extractfile(member)
         data = b""
