@@ -94,6 +94,12 @@ class TableRows(Iterator[Row]):
         return self._rows
 
     def __len__(self) -> int:
+        if self._stream is not None and self._rows is None:
+            # list(rows) after next(rows) asks for the length once it has the rest of the
+            # stream: a TypeError makes it go on without one, where the length read the
+            # whole table a second time, into memory, for a hint
+            raise TypeError(f"rows of {self.path} that next() began reading have no length: "
+                            "take list(rows) for the rest of them")
         return len(self._all())
 
     def __getitem__(self, index: Any) -> Any:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from yt_pipeline.table_rows import TableRows
 
 ROWS = [{"id": i, "name": f"n{i}"} for i in range(5000)]
@@ -89,3 +91,22 @@ def test_a_bad_row_fails_the_loop_after_the_rows_before_it():
     except ValueError as error:
         assert str(error) == "line 3 is not JSON"
     assert seen == [{"i": 0}, {"i": 1}]
+
+
+def test_the_rest_after_next_is_read_once(dev_client, monkeypatch):
+    """list(rows) after next(rows) gives the rows after the first from the one pass next()
+    began; its length hint read the whole table a second time, into memory. A length asked
+    for then is a TypeError, as for ytsaurus-client's read_table, which gives a generator
+    (yt/wrapper/table_commands.py, read_table)."""
+    dev_client.write_table("//t/rows", ROWS)
+    opened = _counting_opens(dev_client, monkeypatch)
+    rows = dev_client.read_table("//t/rows")
+    assert next(rows) == ROWS[0]
+    assert list(rows) == ROWS[1:]
+    assert opened == ["//t/rows"]
+    again = dev_client.read_table("//t/rows")
+    assert next(again) == ROWS[0]
+    with pytest.raises(TypeError, match=r"rows of //t/rows that next\(\) began reading"):
+        len(again)
+    assert sorted(again, key=lambda row: -row["id"])[-1] == ROWS[1]
+    assert opened == ["//t/rows", "//t/rows"]
