@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from yt_pipeline.digests import sha256
 from yt_pipeline.errors import PackagingError
 
 ARCHIVE_NAME = "source.tar.gz"
@@ -66,9 +68,7 @@ class CodePackage:
         """Raise PackagingError unless the open archive file holds the bytes this package
         was built with: a run of the other mode may rebuild .build meanwhile, and a run must
         never ship or run code other than its own. Leaves the file at its start."""
-        import hashlib  # here: loading it loads OpenSSL (yt_pipeline.digests)
-
-        digest = hashlib.sha256()
+        digest = sha256(os.fstat(handle.fileno()).st_size)
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
         handle.seek(0)

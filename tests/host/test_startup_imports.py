@@ -134,3 +134,35 @@ def test_help_imports_only_the_commands(hello):
     modules = imported_by(["--help"], hello)
     assert "yt_pipeline_uploader.plugin" in modules  # plugins add their commands to it
     assert loaded(modules, HELP_NEVER) == loaded_by_dependencies(HELP_NEVER)
+
+
+@pytest.mark.parametrize(("example", "ran"), [
+    ("04_map", "yt_pipeline_dev.launcher"),  # jobs, so a code archive
+    ("03_yql", "yt_pipeline_dev.yql_duckdb"),  # YQL: a table's learned types kept by name
+])
+def test_a_dev_run_leaves_openssl_unloaded(tmp_path, example, ran):
+    """The code archive is built, digested, and checked before its extraction with
+    CPython's own SHA-256 while it is small, and YQL's cache of a table's types is named
+    with BLAKE2 (yt_pipeline.digests): loading OpenSSL for them cost 3.5 ms of a run."""
+    folder = tmp_path / example
+    shutil.copytree(REPO / "examples" / example, folder)
+    modules = imported_by(["run", str(folder)], folder)
+    assert ran in modules
+    assert loaded(modules, ("hashlib", "_hashlib")) == []
+
+
+def test_the_builtin_and_openssl_sha256_agree():
+    """Whichever digests it, an archive's SHA-256 is the same: prod looks an archive up
+    on the cluster by it."""
+    import hashlib
+
+    from yt_pipeline.digests import BUILTIN_SHA256_UP_TO, sha256
+
+    for size in (0, 1, 1000, BUILTIN_SHA256_UP_TO, BUILTIN_SHA256_UP_TO + 1):
+        data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+        digest = sha256(size)
+        digest.update(data[: size // 2])
+        digest.update(data[size // 2:])
+        assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert type(sha256(BUILTIN_SHA256_UP_TO)) is not type(hashlib.sha256())
+    assert type(sha256(BUILTIN_SHA256_UP_TO + 1)) is type(hashlib.sha256())

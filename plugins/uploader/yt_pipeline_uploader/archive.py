@@ -7,7 +7,6 @@ header has no file name and a zero timestamp.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
+from yt_pipeline.digests import sha256
 from yt_pipeline.errors import PackagingError
 
 if TYPE_CHECKING:
@@ -51,9 +51,10 @@ class ArchiveInfo(msgspec.Struct, frozen=True):
 class _HashingWriter:
     """A file-like sink that hashes and counts what passes through it."""
 
-    def __init__(self, sink: BinaryIO):
+    def __init__(self, sink: BinaryIO, size: int):
         self.sink = sink
-        self.digest = hashlib.sha256()
+        #: `size`: about how many bytes will pass (yt_pipeline.digests.sha256)
+        self.digest = sha256(size)
         self.size = 0
 
     def write(self, data: bytes) -> int:
@@ -83,7 +84,8 @@ def write_archive(destination: Path, members: list[Member],
     try:
         os.chmod(partial, 0o644)
         with partial.open("wb") as raw:
-            sink = _HashingWriter(raw)
+            # about the size of its files (compressed, most often smaller)
+            sink = _HashingWriter(raw, sum(_size(member) for member in members))
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=sink, mtime=0, compresslevel=COMPRESS_LEVEL
             ) as packed, tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -98,6 +100,15 @@ def write_archive(destination: Path, members: list[Member],
         if partial.exists():
             partial.unlink()
     return ArchiveInfo(sink.digest.hexdigest(), sink.size, len(members))
+
+
+def _size(member: Member) -> int:
+    if member.data is not None:
+        return len(member.data)
+    try:
+        return Path(str(member.path)).stat().st_size
+    except OSError:
+        return 0  # _add says what is wrong with the file
 
 
 def _add(tar: tarfile.TarFile, member: Member, secrets: SecretScan | None) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from yt_pipeline.digests import sha256
+
 BLOCK = 1 << 20
 
 
@@ -21,10 +23,8 @@ def identity_of(status: os.stat_result) -> str:
 
 def sha256_of(table_file: Path) -> str:
     """The hex SHA-256 of the file's bytes."""
-    import hashlib  # here: loading it loads OpenSSL (yt_pipeline.digests)
-
-    digest = hashlib.sha256()
     with open(table_file, "rb") as handle:
+        digest = sha256(os.fstat(handle.fileno()).st_size)
         for block in iter(lambda: handle.read(BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()

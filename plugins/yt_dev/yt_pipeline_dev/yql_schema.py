@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from yt_pipeline.column_types import as_stored_text
+from yt_pipeline.digests import blake2b
 from yt_pipeline.errors import RefusedByCluster
 from yt_pipeline.yamlio import write_file_atomic
 from yt_pipeline_dev.content_digest import identity_of, sha256_of
@@ -124,10 +125,9 @@ class SchemaCache:
         return [(str(row[0]), as_stored_text(str(row[1]))) for row in described]
 
     def _entry(self, table_file: Path) -> Path:
-        import hashlib  # here: loading it loads OpenSSL (yt_pipeline.digests)
-
         relative = str(table_file.resolve().relative_to(self.root.resolve()))
-        return self.folder / (hashlib.sha1(relative.encode()).hexdigest() + ".json")
+        name = blake2b(relative.encode("utf-8", "surrogateescape"), digest_size=20)
+        return self.folder / (name.hexdigest() + ".json")
 
     def _store(self, entry: Path, data: dict[str, Any]) -> None:
         try:
