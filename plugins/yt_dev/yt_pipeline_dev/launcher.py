@@ -309,10 +309,11 @@ class OperationRun(msgspec.Struct):
         return self._forms
 
     def mask_kept_files(self) -> None:
-        """A failed operation's sandbox is kept for inspection: every file its jobs wrote
-        there is masked in place first, as the error's stderr tail is: their stderr, their
-        output (a line printed while debugging is what failed the job), files of their own.
-        The code and the input snapshots are the pipeline's files and tables: left alone."""
+        """A sandbox kept for inspection (a failed or stopped operation's): every file its
+        jobs wrote there is masked in place first, as the error's stderr tail is: their
+        stderr, their output (a line printed while debugging is what failed the job), files
+        of their own. The code and the input snapshots are the pipeline's files and tables:
+        left alone."""
         forms = self.masked_forms()
         if not forms:
             return
@@ -333,7 +334,6 @@ class OperationRun(msgspec.Struct):
 
     def failed(self, failure: JobFailure, phase: str, total: int) -> OperationFailed:
         spec = self.spec
-        self.mask_kept_files()
         tail = self.stderr_tail(failure.stderr)
         job = job_name(phase, failure.index, total)
         self.client.log(spec.kind, spec.title, extra=f"FAILED {job}")
@@ -532,6 +532,9 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path, started: f
         runner(op)
     except BaseException:
         op.keep_inputs_as_read()  # the sandbox is kept
+        # masked whatever ended the operation: jobs the run's end stopped (an interrupted
+        # run from Python) wrote their stderr and files there as a failed job does
+        op.mask_kept_files()
         raise
     finally:
         _keep_job_logs(op)
