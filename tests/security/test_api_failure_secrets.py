@@ -66,3 +66,50 @@ def test_an_uncaught_failure_prints_no_secret(tmp_path):
     assert done.returncode == 1
     assert b"StageFailed: stage boom failed: RuntimeError('refused key ***" in done.stderr
     assert scan_bytes("the script's output", done.stdout + done.stderr, [API_KEY, TOKEN]) == []
+
+
+WRITES_A_SECRET_TABLE = """
+from yt_pipeline import BaseStage
+
+
+class Write(BaseStage):
+    def run(self, debug):
+        key = self.deps.pipeline_config.secret("API_KEY")
+        self.deps.yt_client.write_table("//home/keys/" + key, [{"a": 1}])
+        return debug
+"""
+
+
+def test_a_commit_left_unfinished_reports_no_secret(tmp_path, monkeypatch):
+    # a table named after a key, whose commit fails after its commit point (a full disk):
+    # the failure the program gets, and the traceback an uncaught script prints with the
+    # error it was raised from, showed the table's file
+    import traceback
+
+    from yt_pipeline.errors import CommitIncomplete
+    from yt_pipeline_dev import txn
+
+    for name in ("API_KEY", "YT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+    def commit(self):
+        raise OSError(28, "No space left on device", str(self.root / f"home/keys/{API_KEY}"))
+
+    monkeypatch.setattr(txn.DevTransaction, "commit", commit)
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": f"API_KEY={API_KEY}\nYT_TOKEN={TOKEN}\n",
+        "stages/write/stage.py": WRITES_A_SECRET_TABLE,
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["write"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    try:
+        try:
+            pipeline.run()
+        except CommitIncomplete as failure:
+            raised = failure
+        else:
+            raise AssertionError("the commit did not fail")
+    finally:
+        pipeline.close()
+    assert str(raised).startswith("stage write succeeded, but its tables could not all be made")
+    shown = "".join(traceback.format_exception(raised)) + (raised.result.error or "")
+    assert scan_bytes("what run() gave", shown.encode(), [API_KEY, TOKEN]) == []
