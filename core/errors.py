@@ -80,7 +80,7 @@ class PluginHookFailed(PluginError):
         # inside a stage (an operation's launcher) the error decides a retry, as in StageFailed
         self.retryable = getattr(error, "retryable", False)
         detail = error.one_line() if isinstance(error, YtPipelineError) else shown_error(error)
-        super().__init__(f"plugin {plugin} failed in {hook}: {detail}")
+        super().__init__(_masked(f"plugin {plugin} failed in {hook}: {detail}"))
 
 
 class UsageError(YtPipelineError):
@@ -233,9 +233,17 @@ class StageFailed(YtPipelineError):
         else:
             where = raised_in_user_code(error)
             detail = shown_error(error) + (f" at {where}" if where else "")
-        super().__init__(f"{kind} {stage} failed: {detail}")
+        # masked here: a run from Python raises this to the program (an uncaught script's
+        # traceback prints it) and hands its text on in the result's error and summary
+        super().__init__(_masked(f"{kind} {stage} failed: {detail}"))
         if isinstance(error, OperationFailed) and error.stderr_tail:
             self.args = (f"{self.args[0]}\n--- stderr (last lines) ---\n{error.stderr_tail}",)
+
+
+def _masked(text: str) -> str:
+    from yt_pipeline.logs import masked
+
+    return masked(text)
 
 
 def shown_error(error: BaseException) -> str:

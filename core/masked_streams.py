@@ -289,19 +289,47 @@ def masked_console() -> Iterator[None]:
     try:
         yield
     finally:
-        with _lock:
-            _users -= 1
-            if _users == 0:
-                for masking in _replaced.values():
-                    masking.flush_quietly()
-                # what the streams let through is in the pipes: masked and written out
-                # before anything else reaches the console
-                masked_fds.stop()
-                for name, masking in _replaced.items():
-                    if getattr(sys, name) is masking:
-                        setattr(sys, name, masking.wrapped)
-                _replaced.clear()
-                logs.before_log_lines.remove(_let_out_lines)
+        _leave()
+
+
+def _leave() -> None:
+    global _users
+    with _lock:
+        _users -= 1
+        if _users == 0:
+            for masking in _replaced.values():
+                masking.flush_quietly()
+            # what the streams let through is in the pipes: masked and written out
+            # before anything else reaches the console
+            masked_fds.stop()
+            for name, masking in _replaced.items():
+                if getattr(sys, name) is masking:
+                    setattr(sys, name, masking.wrapped)
+            _replaced.clear()
+            logs.before_log_lines.remove(_let_out_lines)
+
+
+def keep_masked_while(threads: list[threading.Thread]) -> None:
+    """Within a masked_console block: the console stays masked after it, until `threads`
+    have ended. A run interrupted in a program (`pipeline.run()`) returns while its stage
+    threads go on in their own code (the run's end stops their operations, not them), and
+    what they print or log then, or a child process they start, holds the secrets it held
+    within the run. (The command exits: its threads end with it.)"""
+    global _users
+    alive = [thread for thread in threads
+             if thread.is_alive() and thread is not threading.current_thread()]
+    with _lock:
+        if not alive or _users == 0:
+            return
+        _users += 1
+
+    def leave_once_ended() -> None:
+        for thread in alive:
+            thread.join()
+        _leave()
+
+    threading.Thread(target=leave_once_ended, name="ytp-masked-until-stages-end",
+                     daemon=True).start()
 
 
 def _let_out_lines() -> None:

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from yt_pipeline import masked_streams
 from yt_pipeline.errors import StageFailed
 from yt_pipeline.events import FAILED, StageOutcome
 from yt_pipeline.stage_run import Event, UnitRun, run_unit
@@ -106,6 +107,8 @@ class Scheduler:
             for _ in self.threads:
                 self.tasks.put(None)
             self.ctx.gate.close()
+            # what the stages still running print after the run has returned is masked
+            masked_streams.keep_masked_while(self.threads)
             raise
         for _ in self.threads:
             self.tasks.put(None)

@@ -108,10 +108,15 @@ def commit_stage(journal: Journal, txn: StageTransaction, stage: str,
         txn.commit()
     except Exception as exc:  # noqa: BLE001 - the commit stands; say that it is unfinished
         log.debug("commit of stage %s did not finish", stage, exc_info=exc)
-        failure = CommitIncomplete(
+        from yt_pipeline.logs import masked
+
+        # masked, and not chained to `exc` (logged above, masked): a run from Python raises
+        # this to the program, and an uncaught script's traceback printed the error it was
+        # raised from as it was, a table's file named after a secret in it
+        failure = CommitIncomplete(masked(
             f"stage {stage} succeeded, but its tables could not all be made visible ({exc!r}); "
             "the next run of this pipeline finishes that before anything else"
-        )
+        ))
         failure.record = record  # type: ignore[attr-defined]
-        raise failure from exc
+        raise failure from None
     return record

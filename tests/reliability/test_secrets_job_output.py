@@ -44,6 +44,14 @@ if os.environ.get("WRITE"):
         handle.write(secret.encode())
     write_rows(read_rows())
     sys.exit(2)
+if os.environ.get("CODE"):
+    # beside its own code, through the links to the extracted archive (`stages/...`)
+    with open("stages/leaky/src/cache.txt", "w") as handle:
+        handle.write("key=" + secret + "\\n")
+    with open("ytjobs/note.txt", "w") as handle:
+        handle.write("key=" + secret + "\\n")
+    write_rows(read_rows())
+    sys.exit(2)
 if os.environ.get("NAMES"):
     open("cache-" + secret + ".txt", "w").close()
     os.makedirs("dir-" + secret + "/inner-" + secret)
@@ -110,6 +118,25 @@ def test_names_a_failed_job_gave_its_files_are_masked_in_the_kept_sandbox(tmp_pa
     assert {"cache-***.txt", "dir-***", "dir-***/inner-***", "link"} <= names, names
     assert [name for name in names if any(form in name for form in forms_of(SECRET))] == []
     assert (sandbox / "link").readlink() == Path("/nowhere/***")
+
+
+def test_files_a_failed_job_wrote_beside_its_code_are_masked_in_the_kept_sandbox(tmp_path):
+    """The sandbox links the extracted archive's folders (`stages/`, `ytjobs/`) into the
+    job's working folder: a file a job writes through them (a cache beside its script)
+    lands in the extracted code, which was kept unmasked. The archive itself holds no
+    secret (the build refuses one), so any there is a job's."""
+    root = make(tmp_path / "p", CODE="1")
+    result = invoke_cli("run", root)
+    assert result.exit_code == 1, result.output
+    blobs = folder_blobs(root)
+    written = {name: data for name, data in blobs.items()
+               if name.endswith(("stages/leaky/src/cache.txt", "ytjobs/note.txt"))}
+    assert len(written) == 2 and set(written.values()) == {b"key=***\n"}, written
+    assert found(blobs) == []
+    # what the job did not write stays as extracted
+    [mapper] = [data for name, data in blobs.items()
+                if "sandbox_" in name and name.endswith("stages/leaky/src/mapper.py")]
+    assert mapper == (root / "stages/leaky/src/mapper.py").read_bytes()
 
 
 @pytest.mark.parametrize("at", range(0, 12))

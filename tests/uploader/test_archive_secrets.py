@@ -201,3 +201,21 @@ def test_short_values_are_not_searched_for(make_pipeline):
     root = make(make_pipeline, extra={"configs/secrets.env": "FLAG=true\nPIN=1234567\n",
                                       "stages/s/src/pin.py": "PIN = 1234567\n"})
     assert "stages/s/src/pin.py" in packed(root)
+
+
+# --- names ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [f"stages/s/src/cache-{TOKEN}.txt",
+                                  f"stages/s/src/{quote(API_KEY, safe='')}/data.txt"])
+def test_a_file_named_after_a_secret_refuses_the_build(make_pipeline, path):
+    # a cache keyed by a token, a folder named after a key: the archive lists every member's
+    # name, and a prod run uploads it where any user of the pipeline's folder can read it
+    root = make(make_pipeline)
+    packed(root)
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_text("nothing secret in here\n")
+    name = "YT_TOKEN" if TOKEN in path else "API_KEY"
+    shown = path.replace(TOKEN, "***").replace(quote(API_KEY, safe=""), "***")
+    assert refused(root) == (
+        f"error: {shown}: its name holds the value of {name}, a secret, and would be shipped "
+        "in the code archive; rename it, or keep it out with a .ytignore rule")

@@ -121,6 +121,8 @@ def _add(tar: tarfile.TarFile, member: Member, secrets: SecretScan | None) -> No
     info.uname = info.gname = ""
     info.mode = 0o755 if member.executable else 0o644
     shown = member.shown or member.arcname
+    if secrets:
+        secrets.check_name(member.arcname, shown)
     if member.data is not None:
         if secrets:
             secrets.check(member.data, shown)

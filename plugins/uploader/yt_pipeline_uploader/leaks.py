@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from yt_pipeline.errors import PackagingError
 from yt_pipeline.interpolation import env_references
-from yt_pipeline.secret_forms import form_bytes, forms
+from yt_pipeline.secret_forms import MASK, form_bytes, forms
 
 #: `secrets.env` in any case, and its copies: `.secrets.env.swp`, `secrets.env~`,
 #: `secrets.env.bak`, `#secrets.env#`, `prod.secrets.env`
@@ -79,6 +79,22 @@ class SecretScan:
         name = self.find(data)
         if name is not None:
             raise PackagingError(_file_message(where, name))
+
+    def check_name(self, arcname: str, where: str) -> None:
+        """Refuse a member whose name holds a secret (a cache file keyed by a token): the
+        archive lists every name, and is read wherever it is uploaded. The error shows
+        `where` with the secret masked."""
+        name = self.find(arcname.encode("utf-8", "surrogateescape"))
+        if name is not None:
+            raise PackagingError(f"{self.masked(where)}: its name holds the value of {name}, "
+                                 f"a secret, and would be shipped in the code archive; "
+                                 f"rename it, or keep it out with a .ytignore rule")
+
+    def masked(self, text: str) -> str:
+        data = text.encode("utf-8", "surrogateescape")
+        for form, _ in self.forms:
+            data = data.replace(form, MASK.encode())
+        return data.decode("utf-8", "replace")
 
     def reading(self, handle: BinaryIO, where: str) -> BinaryIO | _ScanningReader:
         """`handle`, searched as it is read: the archive reads each file once."""

@@ -99,6 +99,8 @@ class OperationRun(msgspec.Struct):
     job_ends: dict[Path, list[int]] = msgspec.field(default_factory=dict)
     #: the custom statistics of its completed jobs, merged (job_statistics.py)
     statistics: dict[str, job_statistics.Summary] = msgspec.field(default_factory=dict)
+    #: when the operation began: a file of the extracted code changed since was a job's
+    began: float = msgspec.field(default_factory=time.time)
 
     @property
     def job_count(self) -> int:
@@ -309,14 +311,15 @@ class OperationRun(msgspec.Struct):
         return self._forms
 
     def mask_kept_files(self) -> None:
-        """A failed operation's sandbox is kept for inspection: every file its jobs wrote
-        there is masked in place first, as the error's stderr tail is: their stderr, their
-        output (a line printed while debugging is what failed the job), files of their own.
-        The code and the input snapshots are the pipeline's files and tables: left alone."""
+        """A sandbox kept for inspection (a failed or stopped operation's): every file its
+        jobs wrote there is masked in place first, as the error's stderr tail is: their
+        stderr, their output (a line printed while debugging is what failed the job), files
+        of their own. The code and the input snapshots are the pipeline's files and tables:
+        left alone."""
         forms = self.masked_forms()
         if not forms:
             return
-        for path in _files_jobs_wrote(self.sandbox):
+        for path in _files_jobs_wrote(self.sandbox, self.began):
             try:
                 mask_file(path, forms)
             except OSError:
@@ -333,7 +336,6 @@ class OperationRun(msgspec.Struct):
 
     def failed(self, failure: JobFailure, phase: str, total: int) -> OperationFailed:
         spec = self.spec
-        self.mask_kept_files()
         tail = self.stderr_tail(failure.stderr)
         job = job_name(phase, failure.index, total)
         self.client.log(spec.kind, spec.title, extra=f"FAILED {job}")
@@ -358,15 +360,33 @@ class OperationRun(msgspec.Struct):
 #: what a sandbox holds that no job wrote: the extracted code archive, the input snapshots
 #: (hard links to the tables' files)
 _NOT_WRITTEN_BY_JOBS = {CODE_DIR_NAME, INPUTS_DIR}
+#: how much older than the operation a file of the extracted code may look and still be
+#: taken for one a job wrote (a file system that keeps coarse times)
+_MTIME_SLACK_S = 2.0
 
 
-def _files_jobs_wrote(sandbox: Path) -> list[Path]:
+def _files_jobs_wrote(sandbox: Path, began: float) -> list[Path]:
+    """The files of `sandbox` its jobs wrote: all but the input snapshots and the extracted
+    code; of the code, those written since the operation `began`: a job reaches it through
+    the links in its working folder (`stages/<stage>/src/cache.txt` beside its script),
+    and the extracted files keep the archive's times (job_code._write_members)."""
     found = []
+    code = sandbox / CODE_DIR_NAME
     for folder, folders, files in os.walk(sandbox):  # links (to the code) are not followed
         if Path(folder) == sandbox:
-            folders[:] = [name for name in folders if name not in _NOT_WRITTEN_BY_JOBS]
-        found += [Path(folder, name) for name in files
-                  if not os.path.islink(os.path.join(folder, name))]
+            folders[:] = [name for name in folders if name != INPUTS_DIR]
+        in_code = Path(folder) == code or code in Path(folder).parents
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                continue
+            if in_code:
+                try:
+                    if os.stat(path).st_mtime < began - _MTIME_SLACK_S:
+                        continue
+                except OSError:
+                    continue
+            found.append(Path(path))
     return found
 
 
@@ -532,6 +552,9 @@ def _launch_in(client: DevClient, spec: OperationSpec, sandbox: Path, started: f
         runner(op)
     except BaseException:
         op.keep_inputs_as_read()  # the sandbox is kept
+        # masked whatever ended the operation: jobs the run's end stopped (an interrupted
+        # run from Python) wrote their stderr and files there as a failed job does
+        op.mask_kept_files()
         raise
     finally:
         _keep_job_logs(op)
