@@ -347,6 +347,7 @@ class DevClient(YqlRequests):
         """Table `path`'s file as this client sees it, opened to be read, and its identity
         (the table as a reader of this stage sees it: without an append still being
         written in place, nor one made after it was opened: txn.open_staged)."""
+        self._refuse_ended("read_table", path)
         target = self.existing_table(path)
         try:
             if self.txn is not None and target.parent == self.txn.dir:
@@ -357,6 +358,10 @@ class DevClient(YqlRequests):
         except FileNotFoundError:
             raise TableNotFound(path) from None  # removed this instant
         return handle, os.fstat(handle.fileno())
+
+    def _refuse_ended(self, action: str, path: str) -> None:
+        if self.txn is not None:
+            self.txn.refuse_if_ended(action, path)
 
     def folder_exists(self, path: str) -> bool:
         if self.txn is not None:
@@ -389,6 +394,7 @@ class DevClient(YqlRequests):
         (_TableThere when it is), as a cluster's create with `ignore_existing` makes it.
         `stored_doubles`: columns whose non-finite texts the rows hold as doubles (a sort's,
         from its inputs' double columns: yql_schema.refused_row)."""
+        self._refuse_ended(action, path)
         if self.txn is not None:
             # one write of a table at a time in a transaction: two threads of a stage
             # (parallel_map) appending to one table each copied the same staged version,
@@ -699,6 +705,7 @@ class DevClient(YqlRequests):
                            "again")
 
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
+        self._refuse_ended("remove", path)
         if self.visible_file(path) is not None:
             if self.txn is not None:
                 # after a write of the table another thread of the stage is making
@@ -875,6 +882,7 @@ class DevClient(YqlRequests):
 
     def create_path(self, path: str, node_type: str = "map_node", *,
                     schema: Any = None) -> None:
+        self._refuse_ended("create_path", path)
         if node_type in ("table", "map_node"):
             self._refuse_another_kind("create_path", path, node_type)
         if schema is not None:

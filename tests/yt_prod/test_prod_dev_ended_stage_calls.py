@@ -1,0 +1,48 @@
+"""A stage's client used after its transaction ended (committed or aborted) is refused in
+dev as in prod, naming the call and the table: on a cluster every request in a finished
+transaction fails with "No such transaction <id>" (the master's
+TTransactionManager::GetTransactionOrThrow). Dev reported such a write written and lost its
+rows, and said a read's table did not exist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from yt_pipeline.errors import BackendError, TableNotFound
+from yt_pipeline_dev.client import DevClient
+
+
+@pytest.fixture(params=["dev", "prod"])
+def client(request, tmp_path):
+    if request.param == "dev":
+        return DevClient(tmp_path / "pipe" / ".dev")
+    return request.getfixturevalue("prod_client")
+
+
+def _commit(txn, tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    token = txn.prepare(record)
+    if token is not None:
+        record.write_text(json.dumps(token))
+    txn.commit()
+
+
+@pytest.mark.parametrize("end", ["commit", "abort"])
+def test_calls_of_an_ended_stage_are_refused_alike(client, tmp_path, end):
+    client.write_table("//tmp/t", [{"a": 1}])
+    txn = client.begin_transaction("stage s")
+    stage = txn.client
+    stage.write_table("//tmp/t", [{"a": 2}], append=True)
+    _commit(txn, tmp_path) if end == "commit" else txn.abort()
+    with pytest.raises(BackendError, match=r"(?i)write_table //tmp/w: .*no such transaction"):
+        stage.write_table("//tmp/w", [{"b": 1}])
+    with pytest.raises(BackendError, match=r"(?i)read_table //tmp/t: .*no such transaction"
+                       ) as read:
+        list(stage.read_table("//tmp/t"))
+    assert not isinstance(read.value, TableNotFound)
+    assert not client.exists("//tmp/w")
+    assert list(client.read_table("//tmp/t")) == (
+        [{"a": 1}, {"a": 2}] if end == "commit" else [{"a": 1}])
