@@ -46,3 +46,28 @@ def test_calls_of_an_ended_stage_are_refused_alike(client, tmp_path, end):
     assert not client.exists("//tmp/w")
     assert list(client.read_table("//tmp/t")) == (
         [{"a": 1}, {"a": 2}] if end == "commit" else [{"a": 1}])
+
+
+@pytest.mark.parametrize("end", ["commit", "abort"])
+@pytest.mark.parametrize("columns", [None, ["a"]])
+def test_rows_a_stage_read_are_refused_once_it_ended(client, tmp_path, end, columns):
+    """Rows asked for once the stage ended, of a read it began (rows it returned unread, a
+    loop of a thread it left running), are refused as prod refuses them (its reads end
+    with the stage: table_reads.TableRead), not handed on in dev: a small table's rows, or
+    a large one's rest."""
+    client.write_table("//tmp/small", [{"a": 1}])
+    client.write_table("//tmp/large", [{"a": n, "s": "x" * 100} for n in range(5000)])
+    txn = client.begin_transaction("stage s")
+    stage = txn.client
+    stage.write_table("//tmp/small", [{"a": 2}], append=True)
+    small = stage.read_columns("//tmp/small", columns)
+    large = stage.read_columns("//tmp/large", columns)
+    assert next(large)["a"] == 0
+    _commit(txn, tmp_path) if end == "commit" else txn.abort()
+    with pytest.raises(BackendError, match=r"read_table //tmp/small: .*no more rows"):
+        list(small)
+    seen = 0
+    with pytest.raises(BackendError, match=r"read_table //tmp/large: .*no more rows"):
+        for _ in large:
+            seen += 1
+    assert seen < 4999  # not read to its end

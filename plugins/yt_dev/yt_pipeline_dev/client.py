@@ -249,6 +249,28 @@ class _Selected(Iterator[dict[str, Any]]):
         _close(self._rows)
 
 
+class _WhileStageRuns(Iterator[Any]):
+    """The blocks (or rows) of a read begun in a stage's transaction, refused once it has
+    ended: prod's reads end with the stage (table_reads.TableRead), so rows asked for
+    later (rows the stage returned unread, a loop of a thread it left running) fail there,
+    and dev handed them on. Looked at a block at a time: rows of a block already taken may
+    still come."""
+
+    def __init__(self, txn: DevTransaction, path: str, items: Iterator[Any]):
+        self._txn, self._path, self._items = txn, path, items
+
+    def __next__(self) -> Any:
+        if self._txn.ended:
+            self.close()
+            raise BackendError(f"read_table {self._path}: the stage's transaction has ended "
+                               "(a read in a stage ends with the stage); no more rows were "
+                               "read")
+        return next(self._items)
+
+    def close(self) -> None:
+        _close(self._items)
+
+
 def _close(rows: Iterator[Any]) -> None:
     close = getattr(rows, "close", None)
     if callable(close):
@@ -600,7 +622,7 @@ class DevClient(YqlRequests):
             handle, status = self.open_table(path)
             whole = vouched(self.root, status)
             blocks = iter_blocks(handle, READ_CHUNK, close=True, bad_line=bad_line, whole=whole)
-            return self._presort_checked(path, blocks)
+            return self._in_stage(path, self._presort_checked(path, blocks))
 
         return TableRows(one_pass, path)
 
@@ -622,9 +644,17 @@ class DevClient(YqlRequests):
             rows = (self._presort_checked(path, blocks, wanted)
                     if any(name.startswith("_yql_") for name in wanted)
                     else RowReader.over(blocks))
-            return _Selected.of(wanted, rows)
+            return _Selected.of(wanted, self._in_stage(path, rows))
 
         return TableRows(one_pass, path)
+
+    def _in_stage(self, path: str, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The rows of a read, ending with the stage when made in one (_WhileStageRuns)."""
+        if self.txn is None:
+            return rows
+        if isinstance(rows, RowReader):
+            return RowReader.over(_WhileStageRuns(self.txn, path, rows.blocks()))
+        return _WhileStageRuns(self.txn, path, rows)
 
     def presorted_columns(self, path: str) -> frozenset[str]:
         """The hidden sort columns of table `path` that hold presort bytes, as the YQL
