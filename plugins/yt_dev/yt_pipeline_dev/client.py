@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from yt_pipeline import column_types, yql_wait
+from yt_pipeline import column_types, table_paths, yql_wait
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.digests import blake2b
@@ -52,6 +52,7 @@ from yt_pipeline_dev.paths import (
     table_file,
     table_name,
 )
+from yt_pipeline_dev.read_ranges import InRanges, selection_of
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.run_operations import RunOperations
 from yt_pipeline_dev.sorted_schema import refusal
@@ -615,38 +616,58 @@ class DevClient(YqlRequests):
 
     @table_path_keyword
     def read_table(self, path: str) -> TableRows:
-        def bad_line(line: bytes, error: Exception) -> Exception:
-            return not_json_line(path, line, error)
-
-        def one_pass() -> Iterator[dict[str, Any]]:
-            handle, status = self.open_table(path)
-            whole = vouched(self.root, status)
-            blocks = iter_blocks(handle, READ_CHUNK, close=True, bad_line=bad_line, whole=whole)
-            return self._in_stage(path, self._presort_checked(path, blocks))
-
-        return TableRows(one_pass, path)
+        selected = selection_of(path)
+        if selected is not None:
+            return self._read_selected(path, selected, None)
+        return TableRows(functools.partial(self._table_pass, path), path)
 
     @table_path_keyword
     def read_columns(self, path: str, columns: list[str] | None) -> TableRows:
         """The table's rows with only `columns` when given, as a read through a path that
         selects them (`<columns=[...]>`) gives them on a cluster: a column left out is
         never written in the JSON read, so its presort bytes do not fail it."""
+        selected = selection_of(path)
+        if selected is not None:
+            return self._read_selected(path, selected, columns)
         if columns is None:
             return self.read_table(path)
-        wanted = list(columns)
+        return TableRows(functools.partial(self._columns_pass, path, list(columns)), path)
+
+    def _read_selected(self, path: str, selected: table_paths.TablePath,
+                       columns: list[str] | None) -> TableRows:
+        """The rows rich path `path` selects (read_ranges.py), as a cluster reads it;
+        `columns`, when given, replace the path's own, as ytsaurus-client's
+        `TablePath(path, columns=...)` sets them over those the path names."""
+        table = selected.path
+        wanted = list(columns) if columns is not None else (
+            None if selected.columns is None else list(selected.columns))
 
         def one_pass() -> Iterator[dict[str, Any]]:
-            handle, status = self.open_table(path)
-            blocks = iter_blocks(handle, READ_CHUNK, close=True,
-                                 whole=vouched(self.root, status),
-                                 bad_line=lambda line, error: not_json_line(path, line, error))
-            # only a hidden column among those read can hold presort bytes
-            rows = (self._presort_checked(path, blocks, wanted)
-                    if any(name.startswith("_yql_") for name in wanted)
-                    else RowReader.over(blocks))
-            return _Selected.of(wanted, self._in_stage(path, rows))
+            rows = self._table_pass(table) if wanted is None else self._columns_pass(table,
+                                                                                     wanted)
+            return rows if selected.ranges is None else InRanges(rows, selected.ranges)
 
         return TableRows(one_pass, path)
+
+    def _table_pass(self, path: str) -> Iterator[dict[str, Any]]:
+        def bad_line(line: bytes, error: Exception) -> Exception:
+            return not_json_line(path, line, error)
+
+        handle, status = self.open_table(path)
+        whole = vouched(self.root, status)
+        blocks = iter_blocks(handle, READ_CHUNK, close=True, bad_line=bad_line, whole=whole)
+        return self._in_stage(path, self._presort_checked(path, blocks))
+
+    def _columns_pass(self, path: str, wanted: list[str]) -> Iterator[dict[str, Any]]:
+        handle, status = self.open_table(path)
+        blocks = iter_blocks(handle, READ_CHUNK, close=True,
+                             whole=vouched(self.root, status),
+                             bad_line=lambda line, error: not_json_line(path, line, error))
+        # only a hidden column among those read can hold presort bytes
+        rows = (self._presort_checked(path, blocks, wanted)
+                if any(name.startswith("_yql_") for name in wanted)
+                else RowReader.over(blocks))
+        return _Selected.of(wanted, self._in_stage(path, rows))
 
     def _in_stage(self, path: str, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """The rows of a read, ending with the stage when made in one (_WhileStageRuns)."""
