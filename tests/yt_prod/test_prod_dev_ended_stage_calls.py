@@ -71,3 +71,20 @@ def test_rows_a_stage_read_are_refused_once_it_ended(client, tmp_path, end, colu
         for _ in large:
             seen += 1
     assert seen < 4999  # not read to its end
+
+
+@pytest.mark.parametrize("end", ["commit", "abort"])
+def test_looks_through_an_ended_stage_are_refused_alike(client, tmp_path, end):
+    """`exists` and `list` are requests in the transaction too: a cluster refuses them once
+    it has ended. Dev answered from the live tables, the fake proxy said the table did not
+    exist (False): code that makes a table it finds missing went on in both."""
+    client.write_table("//tmp/t", [{"a": 1}])
+    txn = client.begin_transaction("stage s")
+    stage = txn.client
+    assert stage.exists("//tmp/t") and stage.list("//tmp") == ["t"]
+    _commit(txn, tmp_path) if end == "commit" else txn.abort()
+    with pytest.raises(BackendError, match=r"(?i)exists //tmp/t: .*no such transaction"):
+        stage.exists("//tmp/t")
+    with pytest.raises(BackendError, match=r"(?i)list //tmp: .*no such transaction"):
+        stage.list("//tmp")
+    assert client.exists("//tmp/t") and client.list("//tmp") == ["t"]

@@ -750,6 +750,7 @@ class DevClient(YqlRequests):
         no commit changed the folder holding `path` while it was looked for (the listing
         counters, as `list` reads them). A true one always stands: a commit removes before
         it makes, so what is found is there before it or after it."""
+        self._refuse_ended("exists", path)
         parent = _parent_folder(path)
         if parent is None:
             return True
@@ -877,6 +878,7 @@ class DevClient(YqlRequests):
     def list(self, path: str) -> list[str]:
         """The folder's tables and folders, as one moment saw them: a commit that began
         while they were listed is seen whole or not at all (listing_counters.py)."""
+        self._refuse_ended("list", path)
         where = normal(path)
         for _ in range(LIST_TRIES):
             before = listing_counters.counts(self.root, where)
