@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from yt_pipeline import column_types, yql_wait
+from yt_pipeline import column_types, table_paths, yql_wait
 from yt_pipeline.client import table_path_keyword
 from yt_pipeline.compat.yql_methods import YqlRequests
 from yt_pipeline.digests import blake2b
@@ -52,6 +52,7 @@ from yt_pipeline_dev.paths import (
     table_file,
     table_name,
 )
+from yt_pipeline_dev.read_ranges import InRanges, selection_of
 from yt_pipeline_dev.recovery import finish_commit
 from yt_pipeline_dev.run_operations import RunOperations
 from yt_pipeline_dev.sorted_schema import refusal
@@ -249,6 +250,28 @@ class _Selected(Iterator[dict[str, Any]]):
         _close(self._rows)
 
 
+class _WhileStageRuns(Iterator[Any]):
+    """The blocks (or rows) of a read begun in a stage's transaction, refused once it has
+    ended: prod's reads end with the stage (table_reads.TableRead), so rows asked for
+    later (rows the stage returned unread, a loop of a thread it left running) fail there,
+    and dev handed them on. Looked at a block at a time: rows of a block already taken may
+    still come."""
+
+    def __init__(self, txn: DevTransaction, path: str, items: Iterator[Any]):
+        self._txn, self._path, self._items = txn, path, items
+
+    def __next__(self) -> Any:
+        if self._txn.ended:
+            self.close()
+            raise BackendError(f"read_table {self._path}: the stage's transaction has ended "
+                               "(a read in a stage ends with the stage); no more rows were "
+                               "read")
+        return next(self._items)
+
+    def close(self) -> None:
+        _close(self._items)
+
+
 def _close(rows: Iterator[Any]) -> None:
     close = getattr(rows, "close", None)
     if callable(close):
@@ -343,11 +366,20 @@ class DevClient(YqlRequests):
             raise TableNotFound(path)
         return target
 
-    def open_table(self, path: str) -> tuple[BinaryIO, os.stat_result]:
+    def open_table(self, path: str, action: str = "read_table"
+                   ) -> tuple[BinaryIO, os.stat_result]:
         """Table `path`'s file as this client sees it, opened to be read, and its identity
         (the table as a reader of this stage sees it: without an append still being
         written in place, nor one made after it was opened: txn.open_staged)."""
-        target = self.existing_table(path)
+        self._refuse_ended(action, path)
+        target = self.visible_file(path)
+        if target is None:
+            # a folder is there, not nothing: prod fails such a read as one of a node that
+            # is no table (ytsaurus-client's _check_attributes_for_read_table), where
+            # TableNotFound would let code that skips a missing table skip it in dev alone
+            if split_yt_path(path) and self.folder_exists(path):
+                raise BackendError(f"{action} {path}: it is a map_node, not a table")
+            raise TableNotFound(path)
         try:
             if self.txn is not None and target.parent == self.txn.dir:
                 handle, length = self.txn.open_staged(target)
@@ -357,6 +389,10 @@ class DevClient(YqlRequests):
         except FileNotFoundError:
             raise TableNotFound(path) from None  # removed this instant
         return handle, os.fstat(handle.fileno())
+
+    def _refuse_ended(self, action: str, path: str) -> None:
+        if self.txn is not None:
+            self.txn.refuse_if_ended(action, path)
 
     def folder_exists(self, path: str) -> bool:
         if self.txn is not None:
@@ -389,6 +425,7 @@ class DevClient(YqlRequests):
         (_TableThere when it is), as a cluster's create with `ignore_existing` makes it.
         `stored_doubles`: columns whose non-finite texts the rows hold as doubles (a sort's,
         from its inputs' double columns: yql_schema.refused_row)."""
+        self._refuse_ended(action, path)
         if self.txn is not None:
             # one write of a table at a time in a transaction: two threads of a stage
             # (parallel_map) appending to one table each copied the same staged version,
@@ -587,38 +624,66 @@ class DevClient(YqlRequests):
 
     @table_path_keyword
     def read_table(self, path: str) -> TableRows:
-        def bad_line(line: bytes, error: Exception) -> Exception:
-            return not_json_line(path, line, error)
-
-        def one_pass() -> Iterator[dict[str, Any]]:
-            handle, status = self.open_table(path)
-            whole = vouched(self.root, status)
-            blocks = iter_blocks(handle, READ_CHUNK, close=True, bad_line=bad_line, whole=whole)
-            return self._presort_checked(path, blocks)
-
-        return TableRows(one_pass, path)
+        selected = selection_of(path)
+        if selected is not None:
+            return self._read_selected(path, selected, None)
+        return TableRows(functools.partial(self._table_pass, path), path)
 
     @table_path_keyword
     def read_columns(self, path: str, columns: list[str] | None) -> TableRows:
         """The table's rows with only `columns` when given, as a read through a path that
         selects them (`<columns=[...]>`) gives them on a cluster: a column left out is
         never written in the JSON read, so its presort bytes do not fail it."""
+        selected = selection_of(path)
+        if selected is not None:
+            return self._read_selected(path, selected, columns)
         if columns is None:
             return self.read_table(path)
-        wanted = list(columns)
+        return TableRows(functools.partial(self._columns_pass, path, list(columns)), path)
+
+    def _read_selected(self, path: str, selected: table_paths.TablePath,
+                       columns: list[str] | None) -> TableRows:
+        """The rows rich path `path` selects (read_ranges.py), as a cluster reads it;
+        `columns`, when given, replace the path's own, as ytsaurus-client's
+        `TablePath(path, columns=...)` sets them over those the path names."""
+        table = selected.path
+        wanted = list(columns) if columns is not None else (
+            None if selected.columns is None else list(selected.columns))
 
         def one_pass() -> Iterator[dict[str, Any]]:
-            handle, status = self.open_table(path)
-            blocks = iter_blocks(handle, READ_CHUNK, close=True,
-                                 whole=vouched(self.root, status),
-                                 bad_line=lambda line, error: not_json_line(path, line, error))
-            # only a hidden column among those read can hold presort bytes
-            rows = (self._presort_checked(path, blocks, wanted)
-                    if any(name.startswith("_yql_") for name in wanted)
-                    else RowReader.over(blocks))
-            return _Selected.of(wanted, rows)
+            rows = self._table_pass(table) if wanted is None else self._columns_pass(table,
+                                                                                     wanted)
+            return rows if selected.ranges is None else InRanges(rows, selected.ranges)
 
         return TableRows(one_pass, path)
+
+    def _table_pass(self, path: str) -> Iterator[dict[str, Any]]:
+        def bad_line(line: bytes, error: Exception) -> Exception:
+            return not_json_line(path, line, error)
+
+        handle, status = self.open_table(path)
+        whole = vouched(self.root, status)
+        blocks = iter_blocks(handle, READ_CHUNK, close=True, bad_line=bad_line, whole=whole)
+        return self._in_stage(path, self._presort_checked(path, blocks))
+
+    def _columns_pass(self, path: str, wanted: list[str]) -> Iterator[dict[str, Any]]:
+        handle, status = self.open_table(path)
+        blocks = iter_blocks(handle, READ_CHUNK, close=True,
+                             whole=vouched(self.root, status),
+                             bad_line=lambda line, error: not_json_line(path, line, error))
+        # only a hidden column among those read can hold presort bytes
+        rows = (self._presort_checked(path, blocks, wanted)
+                if any(name.startswith("_yql_") for name in wanted)
+                else RowReader.over(blocks))
+        return _Selected.of(wanted, self._in_stage(path, rows))
+
+    def _in_stage(self, path: str, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The rows of a read, ending with the stage when made in one (_WhileStageRuns)."""
+        if self.txn is None:
+            return rows
+        if isinstance(rows, RowReader):
+            return RowReader.over(_WhileStageRuns(self.txn, path, rows.blocks()))
+        return _WhileStageRuns(self.txn, path, rows)
 
     def presorted_columns(self, path: str) -> frozenset[str]:
         """The hidden sort columns of table `path` that hold presort bytes, as the YQL
@@ -685,6 +750,7 @@ class DevClient(YqlRequests):
         no commit changed the folder holding `path` while it was looked for (the listing
         counters, as `list` reads them). A true one always stands: a commit removes before
         it makes, so what is found is there before it or after it."""
+        self._refuse_ended("exists", path)
         parent = _parent_folder(path)
         if parent is None:
             return True
@@ -699,6 +765,7 @@ class DevClient(YqlRequests):
                            "again")
 
     def remove(self, path: str, *, recursive: bool = False, force: bool = True) -> None:
+        self._refuse_ended("remove", path)
         if self.visible_file(path) is not None:
             if self.txn is not None:
                 # after a write of the table another thread of the stage is making
@@ -766,7 +833,7 @@ class DevClient(YqlRequests):
 
     @table_path_keyword
     def row_count(self, path: str) -> int:
-        handle, status = self.open_table(path)
+        handle, status = self.open_table(path, "row_count")
         with handle:
             # a file dev wrote has a row a line; another may hold blank lines, which a read
             # skips
@@ -811,6 +878,7 @@ class DevClient(YqlRequests):
     def list(self, path: str) -> list[str]:
         """The folder's tables and folders, as one moment saw them: a commit that began
         while they were listed is seen whole or not at all (listing_counters.py)."""
+        self._refuse_ended("list", path)
         where = normal(path)
         for _ in range(LIST_TRIES):
             before = listing_counters.counts(self.root, where)
@@ -875,6 +943,7 @@ class DevClient(YqlRequests):
 
     def create_path(self, path: str, node_type: str = "map_node", *,
                     schema: Any = None) -> None:
+        self._refuse_ended("create_path", path)
         if node_type in ("table", "map_node"):
             self._refuse_another_kind("create_path", path, node_type)
         if schema is not None:

@@ -99,6 +99,8 @@ class DevTransaction:
         #: called once the transaction has ended, its locks released (the run's books:
         #: run_operations.RunOperations.transaction_begun)
         self.on_end: Callable[[], None] | None = None
+        #: set once the transaction is committed or aborted: see `refuse_if_ended`
+        self.ended = False
 
     @property
     def dir(self) -> Path:
@@ -111,6 +113,18 @@ class DevTransaction:
         if self._staging is None:
             self._staging = Staging(self.dir)
         return self._staging
+
+    def refuse_if_ended(self, action: str, path: str) -> None:
+        """A call through this transaction's client once it has ended (code of a stage that
+        outlives it: a thread it left running, a client kept for later) is refused, as a
+        cluster refuses a request naming a transaction it no longer has ("No such
+        transaction", the master's TTransactionManager::GetTransactionOrThrow). A write
+        made the transaction's folder again and staged its rows there, for a commit that
+        never came: reported written, they were lost."""
+        if self.ended:
+            raise BackendError(f"{action} {path}: no such transaction: the stage's "
+                               "transaction has ended (committed or aborted); a call made "
+                               "after the stage ended, by code it left running?")
 
     def started(self) -> None:
         """The folder, made at the first write; its flock tells `sweep` the owner lives."""
@@ -448,6 +462,7 @@ class DevTransaction:
 
     def _end(self, *, keep: bool = False) -> None:
         """Release the locks; remove the folder unless a recorded commit still needs it."""
+        self.ended = True
         # the tables' locks go first, while the commit still holds their flocks: a writer
         # waiting for one then finds the transaction ended, as on a cluster
         try:

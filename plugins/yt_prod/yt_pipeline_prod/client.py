@@ -349,6 +349,7 @@ class ProdClient(YqlRequests):
     def read_table(self, path: str) -> TableRows:
         return self.read_columns(path, None)
 
+    @table_path_keyword
     def read_columns(self, path: str, columns: list[str] | None) -> TableRows:
         """The table's rows, with only `columns` when given: read through a path that
         selects them (`<columns=[...]>`, a TablePath's `columns`), so a column left out is

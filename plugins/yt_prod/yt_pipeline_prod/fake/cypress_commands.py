@@ -198,6 +198,11 @@ def cmd_list(state: FakeState, request: Request) -> Any:
 
 def cmd_exists(state: FakeState, request: Request) -> Any:
     tx = transaction_of(request)
+    if tx is not None:
+        # a request in a transaction that has ended fails, whatever it asks ("No such
+        # transaction": the master's TTransactionManager::GetTransactionOrThrow); only the
+        # path's own failures below answer False
+        state.cypress.transaction(tx)
     try:
         path, attribute = _path(state, request)
     except YtFakeError:
