@@ -43,6 +43,7 @@ from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
 from yt_pipeline.yql_unnamed import name_unnamed_columns
+from yt_pipeline.yql_windows import with_yql_frames
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -482,6 +483,7 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
+    text = with_yql_frames(text)
     text = rewrite_operators(text, literals)
     text = expand_case_branches(text)
     # the conversions of integers of mixed signedness cannot bind inside a lambda of the

@@ -1,0 +1,69 @@
+"""Window frames and UNION ALL in dev as on a cluster: rows and written column types.
+
+Sources (ytsaurus/ytsaurus):
+- yt/docs/en/yql/syntax/window.md, "Frame": with ORDER BY and no frame of its own a window
+  is ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (SQL's and DuckDB's default is RANGE,
+  whose frame holds the current row's peers); without ORDER BY it is the whole partition;
+- yt/docs/en/yql/syntax/window.md and builtins/window.md: ROW_NUMBER is a Uint64;
+  builtins/aggregation.md: `COUNT(*)->Uint64`, `SUM(Signed?)->Int64?`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("duckdb", reason="dev runs YQL on DuckDB")
+
+SCHEMA = [{"name": "g", "type": "string"}, {"name": "day", "type": "int64"},
+          {"name": "v", "type": "int64"}]
+# three rows tied on `day` in group a, with the same value: a frame of ROWS gives each one
+# more row than the one before, whatever order the ties take
+ROWS = [{"g": "a", "day": 1, "v": 5}, {"g": "a", "day": 1, "v": 5},
+        {"g": "a", "day": 1, "v": 5}, {"g": "a", "day": 2, "v": 1},
+        {"g": "b", "day": 1, "v": 7}]
+
+
+@pytest.fixture
+def dev(dev_client):
+    dev_client.create_path("//in/t", "table", schema=SCHEMA)
+    dev_client.write_table("//in/t", ROWS)
+    return dev_client
+
+
+def columns(dev, path):
+    return {c["name"]: (c["type"], c["required"])
+            for c in dev.declared_schema(path)["columns"]}
+
+
+@pytest.mark.parametrize("window", [
+    "WINDOW w AS (PARTITION BY g ORDER BY day)",
+    "WINDOW w AS (PARTITION BY g ORDER BY day DESC)",
+])
+def test_a_window_ordered_without_a_frame_runs_row_by_row(dev, window):
+    dev.run_yql("INSERT INTO `//out/w` WITH TRUNCATE SELECT g, day, SUM(v) OVER w AS s, "
+                f"COUNT(*) OVER w AS c FROM `//in/t` {window}")
+    assert columns(dev, "//out/w") == {"g": ("string", False), "day": ("int64", False),
+                                       "s": ("int64", False), "c": ("uint64", True)}
+    got = sorted((r["g"], r["day"], r["s"], r["c"]) for r in dev.read_table("//out/w"))
+    # RANGE (the default dev had) gave each tied row of a the whole tie: s 15, c 3 thrice
+    if "DESC" in window:
+        assert got == [("a", 1, 6, 2), ("a", 1, 11, 3), ("a", 1, 16, 4),
+                       ("a", 2, 1, 1), ("b", 1, 7, 1)]
+    else:
+        assert got == [("a", 1, 5, 1), ("a", 1, 10, 2), ("a", 1, 15, 3),
+                       ("a", 2, 16, 4), ("b", 1, 7, 1)]
+
+
+def test_an_inline_window_ordered_without_a_frame_runs_row_by_row(dev):
+    got = dev.run_yql("SELECT day, SUM(v) OVER (ORDER BY day) AS s FROM `//in/t` "
+                      "WHERE g = 'a'")
+    assert sorted((r["day"], r["s"]) for r in got) == [(1, 5), (1, 10), (1, 15), (2, 16)]
+
+
+def test_a_frame_of_the_querys_own_and_an_unordered_window_are_kept(dev):
+    got = dev.run_yql(
+        "SELECT day, SUM(v) OVER (ORDER BY day RANGE BETWEEN UNBOUNDED PRECEDING AND "
+        "CURRENT ROW) AS peers, SUM(v) OVER (PARTITION BY g) AS whole, "
+        "ROW_NUMBER() OVER (ORDER BY day) AS n FROM `//in/t` WHERE g = 'a'")
+    assert sorted((r["day"], r["peers"], r["whole"], r["n"]) for r in got) == [
+        (1, 15, 16, 1), (1, 15, 16, 2), (1, 15, 16, 3), (2, 16, 16, 4)]
