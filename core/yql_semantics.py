@@ -42,6 +42,7 @@ from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compa
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
+from yt_pipeline.yql_unions import unions_by_name
 from yt_pipeline.yql_unnamed import name_unnamed_columns
 from yt_pipeline.yql_windows import with_yql_frames
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
@@ -501,6 +502,8 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = _LIMIT_PAIR.sub(lambda m: f"LIMIT {m.group(2)} OFFSET {m.group(1)}", text)
     # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes
     text = _LENGTH.sub("strlen(", text)
+    # after the rewrites that read a UNION as the end of a clause: YQL's UNION is by name
+    text = unions_by_name(text)
     # last: the UDFs' arguments have had the rewrites above, and what the UDFs become is
     # DuckDB's own SQL, which none of them must read again (its CASTs, its length)
     if not _MAYBE_UDF.search(text):

@@ -5,7 +5,11 @@ Sources (ytsaurus/ytsaurus):
   is ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (SQL's and DuckDB's default is RANGE,
   whose frame holds the current row's peers); without ORDER BY it is the whole partition;
 - yt/docs/en/yql/syntax/window.md and builtins/window.md: ROW_NUMBER is a Uint64;
-  builtins/aggregation.md: `COUNT(*)->Uint64`, `SUM(Signed?)->Int64?`.
+  builtins/aggregation.md: `COUNT(*)->Uint64`, `SUM(Signed?)->Int64?`;
+- yt/docs/en/yql/syntax/select/operators.md, "By name and by position modes": UNION ALL
+  matches columns by name unless PRAGMA PositionalUnionAll; the result has every column of
+  any part, Optional (NULL) where a part lacks it: `SELECT 1 AS x UNION ALL SELECT 2 AS y`
+  is two columns, x and y.
 """
 
 from __future__ import annotations
@@ -67,3 +71,34 @@ def test_a_frame_of_the_querys_own_and_an_unordered_window_are_kept(dev):
         "ROW_NUMBER() OVER (ORDER BY day) AS n FROM `//in/t` WHERE g = 'a'")
     assert sorted((r["day"], r["peers"], r["whole"], r["n"]) for r in got) == [
         (1, 15, 16, 1), (1, 15, 16, 2), (1, 15, 16, 3), (2, 16, 16, 4)]
+
+
+def test_union_all_matches_columns_by_name(dev):
+    dev.run_yql("INSERT INTO `//out/u` WITH TRUNCATE "
+                "SELECT g, v FROM `//in/t` WHERE g = 'b' "
+                "UNION ALL SELECT v + 1 AS v, g FROM `//in/t` WHERE g = 'b' "
+                "UNION ALL SELECT day AS other FROM `//in/t` WHERE g = 'b'")
+    # positional, dev put the second part's v under g and lost the column `other`
+    assert columns(dev, "//out/u") == {"g": ("string", False), "v": ("int64", False),
+                                       "other": ("int64", False)}
+    assert sorted(dev.read_table("//out/u"), key=repr) == sorted([
+        {"g": "b", "v": 7, "other": None}, {"g": "b", "v": 8, "other": None},
+        {"g": None, "v": None, "other": 1}], key=repr)
+
+
+def test_union_all_of_literals_of_other_names_gives_each_name_a_column(dev):
+    got = dev.run_yql("SELECT 1 AS x UNION ALL SELECT 2 AS y UNION ALL SELECT 3 AS z")
+    assert sorted(got, key=repr) == sorted([{"x": 1, "y": None, "z": None},
+                                            {"x": None, "y": 2, "z": None},
+                                            {"x": None, "y": None, "z": 3}], key=repr)
+
+
+def test_union_without_all_matches_by_name_and_drops_the_repeats(dev):
+    got = dev.run_yql("SELECT g, day FROM `//in/t` UNION SELECT day, g FROM `//in/t`")
+    assert sorted((r["g"], r["day"]) for r in got) == [("a", 1), ("a", 2), ("b", 1)]
+
+
+def test_union_all_under_the_positional_pragma_stays_positional(dev):
+    got = dev.run_yql("PRAGMA PositionalUnionAll; "
+                      "SELECT 1 AS x UNION ALL SELECT 2 AS y UNION ALL SELECT 3 AS z")
+    assert sorted(r["x"] for r in got) == [1, 2, 3] and all(list(r) == ["x"] for r in got)

@@ -24,6 +24,7 @@ from yt_pipeline.yql_rules import SortItem, insert_distinct_by, insert_sort_item
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_string_suffix import past_suffix
+from yt_pipeline.yql_unions import POSITIONAL_UNION, pragma_sets_positional_union
 from yt_pipeline.yql_unique_source import PlainRead, plain_read
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
@@ -144,16 +145,20 @@ def translate(query: str) -> list[Statement]:
     """The statements of a YQL query, as DuckDB SQL templates."""
     result = []
     ansi_in = False  # YQL's IN until a PRAGMA says otherwise, for the statements after it
+    positional = False  # YQL's UNION by name until a PRAGMA says otherwise (yql_unions)
     for text in split_statements(expand_named(query, DEV)):
         pragma = pragma_sets_ansi_in(text)
         ansi_in = ansi_in if pragma is None else pragma
-        token = ANSI_IN.set(ansi_in)
+        pragma = pragma_sets_positional_union(text)
+        positional = positional if pragma is None else pragma
+        token, union_token = ANSI_IN.set(ansi_in), POSITIONAL_UNION.set(positional)
         try:
             statement = _statement(_tokenize(text))
         except UngroupedColumn as error:
             raise QueryFailed(place(error, query)) from None
         finally:
             ANSI_IN.reset(token)
+            POSITIONAL_UNION.reset(union_token)
         if statement is not None:
             statement.required = required_columns(text)
             statement.text = text
