@@ -40,6 +40,7 @@ from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
+from yt_pipeline.yql_regexp import rewrite_pattern_operators
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
 from yt_pipeline.yql_unions import unions_by_name
@@ -473,6 +474,8 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     # first, before any rewrite writes DuckDB's IN of its own: YQL's IN passes over a NULL
     # item (yql_in)
     text = rewrite_in(text, where)
+    # `s REGEXP p` is Re2::Grep(p)(s), which the UDF rewrite at the end gives its meaning
+    text = rewrite_pattern_operators(text)
     # then: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
     # whose key is YQL's own, not an index counted from 1
     text = rewrite_lookups(text)
