@@ -39,6 +39,7 @@ from yt_pipeline.yql_int_common import unconverted_in_lambdas
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
+from yt_pipeline.yql_one_sided_joins import rewrite_one_sided_joins
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
 from yt_pipeline.yql_regexp import rewrite_pattern_operators
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
@@ -487,6 +488,7 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
+    text = rewrite_one_sided_joins(text)
     text = with_yql_frames(text)
     text = rewrite_operators(text, literals)
     text = expand_case_branches(text)
