@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_aggregate_list import rewrite_aggregate_lists
 from yt_pipeline.yql_case import expand_case_branches, mark_case_branches
 from yt_pipeline.yql_cast_rules import cast_refusal, checked, refusing, target_type
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
@@ -485,6 +486,7 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = index_from_0(text)
     # then: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
     # would be taken for
+    text = rewrite_aggregate_lists(text, _closing, _arguments)
     text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
