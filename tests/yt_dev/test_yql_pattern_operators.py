@@ -52,3 +52,16 @@ def test_a_named_expression_called_match_is_no_operator(dev):
     got = dev.run_yql('$match = Re2::Match("a\\\\d"); '
                       "SELECT id, $match(s) AS m FROM `//in/t` WHERE id > 2 ORDER BY id")
     assert got == [{"id": 3, "m": True}, {"id": 4, "m": False}]
+
+
+def test_a_pattern_match_is_written_as_a_required_bool(dev):
+    # Re2::Grep(String) -> (String?) -> Bool: never NULL, so the column is required
+    dev.run_yql('INSERT INTO `//out/m` WITH TRUNCATE SELECT id, s REGEXP "b" AS has_b, '
+                'NOT s MATCH "a.*" AS not_a, s REGEXP "b" OR id > 3 AS either FROM `//in/t`')
+    assert {c["name"]: (c["type"], c["required"])
+            for c in dev.declared_schema("//out/m")["columns"]} == {
+        "id": ("int64", False), "has_b": ("boolean", True), "not_a": ("boolean", True),
+        # OR of a Bool with an Optional<Bool> (id > 3) is Optional
+        "either": ("boolean", False)}
+    assert sorted((r["id"], r["has_b"], r["not_a"]) for r in dev.read_table("//out/m")) == [
+        (1, True, False), (2, True, True), (3, False, False), (4, False, True)]
