@@ -9,12 +9,15 @@ Sources (ytsaurus/ytsaurus):
 - yt/docs/en/yql/syntax/select/operators.md, "By name and by position modes": UNION ALL
   matches columns by name unless PRAGMA PositionalUnionAll; the result has every column of
   any part, Optional (NULL) where a part lacks it: `SELECT 1 AS x UNION ALL SELECT 2 AS y`
-  is two columns, x and y.
+  is two columns, x and y; "if a column in different input tables had a heterogeneous
+  type, for example, string and numeric, an error is raised".
 """
 
 from __future__ import annotations
 
 import pytest
+
+from yt_pipeline.errors import QueryFailed
 
 pytest.importorskip("duckdb", reason="dev runs YQL on DuckDB")
 
@@ -102,3 +105,23 @@ def test_union_all_under_the_positional_pragma_stays_positional(dev):
     got = dev.run_yql("PRAGMA PositionalUnionAll; "
                       "SELECT 1 AS x UNION ALL SELECT 2 AS y UNION ALL SELECT 3 AS z")
     assert sorted(r["x"] for r in got) == [1, 2, 3] and all(list(r) == ["x"] for r in got)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT 1 AS a UNION ALL SELECT 'x' AS a",
+    "SELECT g AS a FROM `//in/t` UNION ALL SELECT day AS a FROM `//in/t`",
+    "INSERT INTO `//out/m` WITH TRUNCATE SELECT v AS a FROM `//in/t` "
+    "UNION ALL SELECT g AS a FROM `//in/t`",
+])
+def test_union_all_of_a_number_and_a_string_in_one_column_is_refused(dev, query):
+    # DuckDB made the column a VARCHAR: dev gave strings where a cluster fails
+    with pytest.raises(QueryFailed, match=r"^YQL: UNION ALL gives column a types with no "
+                                          r"common type: \w+ in one part, \w+ in another"):
+        dev.run_yql(query)
+    assert not dev.exists("//out/m")
+
+
+def test_union_all_of_numbers_of_two_types_runs(dev):
+    got = dev.run_yql("SELECT 1 AS a UNION ALL SELECT day AS a FROM `//in/t` WHERE g = 'b' "
+                      "UNION ALL SELECT 2.5 AS a")
+    assert sorted(r["a"] for r in got) == [1, 1, 2.5]

@@ -56,6 +56,8 @@ class Statement(msgspec.Struct):
     #: the columns of an INSERT's top-level ORDER BY that sort the table it writes, before
     #: the written columns are checked (yql_rules.insert_sort_key)
     sort_key: list[str] | None = None
+    #: whether its UNION matches columns by position (PRAGMA PositionalUnionAll)
+    positional_union: bool = False
     #: the columns its rows are distinct by, which with that sort give the table unique keys
     #: (yql_rules.insert_distinct_by, sorted_unique)
     distinct_by: list[str] | None = None
@@ -162,6 +164,7 @@ def translate(query: str) -> list[Statement]:
         if statement is not None:
             statement.required = required_columns(text)
             statement.text = text
+            statement.positional_union = positional
             statement.sort_key = insert_sort_key(text)
             statement.distinct_by = insert_distinct_by(text)
             statement.sort_items = insert_sort_items(text)

@@ -60,6 +60,7 @@ from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline.yql_type_v3 import composite_duckdb_type
+from yt_pipeline.yql_union_types import refuse_mixed_union
 from yt_pipeline.yql_unions import POSITIONAL_UNION, pragma_sets_positional_union
 from yt_pipeline.yql_unique_source import plain_read, source_unique_key
 from yt_pipeline.yql_utf8 import string_literals, utf8_columns
@@ -478,6 +479,9 @@ class QueryRunner:
             # transaction open, would refuse the word
             return
         refuse_forms(duckdb_strings(statement))
+        # as YQL types the query, before a row is read (as dev does)
+        if not self.positional_union:
+            refuse_mixed_union(statement, self._source_types, self._source_required)
         insert = parse_insert(statement)
         select = insert.select if insert else statement
         # YQL's meaning of forms DuckDB reads otherwise, as dev mode gives it
