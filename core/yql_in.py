@@ -70,9 +70,10 @@ def _word_start(text: str, end: int) -> int:
     return end if found is None else found.start()
 
 
-def _left_start(text: str, end: int) -> int:
-    """Where the left side of an IN ending at `end` (exclusive) starts, or -1: back to a
-    boundary word, a comma or an opening bracket, over brackets, strings and CASE ... END."""
+def left_operand_start(text: str, end: int) -> int:
+    """Where the left side of an IN (or of a REGEXP) ending at `end` (exclusive) starts, or
+    -1: back to a boundary word, a comma or an opening bracket, over brackets, strings and
+    CASE ... END."""
     at, cases = end, 0
     while True:
         while at > 0 and text[at - 1].isspace():
@@ -122,7 +123,7 @@ def rewrite_in(text: str, where: str) -> str:
         negated = re.search(r"\bNOT\s*$", text[:left_end], re.I)
         if negated:
             left_end = len(text[:negated.start()].rstrip())
-        start = _left_start(text, left_end)
+        start = left_operand_start(text, left_end)
         close = _closing(text, right) if text[right:right + 1] == "(" else -1
         if close < 0:  # not a parenthesized collection: left as written
             text = text[:found.start()] + _DONE + text[found.end():]

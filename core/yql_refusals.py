@@ -33,8 +33,8 @@ _UNSUPPORTED_FORMS = [
     (re.compile(r"\b(RANGE|FILTER|LIKE|REGEXP|CONCAT|EACH|FOLDER|WALKFOLDERS)\s*\(\s*\x00",
                 re.I),
      "the table function {0}(...)", "; name each table, joined with UNION ALL"),
-    (re.compile(r"\b((?:LEFT|RIGHT)\s+(?:ONLY|SEMI)|EXCLUSION)\s+JOIN\b", re.I), "{0} JOIN",
-     ""),
+    # LEFT SEMI and LEFT ONLY run (yql_one_sided_joins)
+    (re.compile(r"\b(RIGHT\s+(?:ONLY|SEMI)|EXCLUSION)\s+JOIN\b", re.I), "{0} JOIN", ""),
     (re.compile(r"\b(AS_TABLE)\s*\(", re.I), "{0}", ""),
     (re.compile(r"\b(SAMPLE|TABLESAMPLE)\s+[0-9.(]", re.I), "{0}", ""),
 ]

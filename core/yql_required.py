@@ -362,7 +362,7 @@ def _not_optional(expression: list[Token], source: SourceColumns) -> bool:
     if [token.text for token in expression] == ["*"]:
         return True  # the source's required columns (_result_items)
     return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
-            or column_read(expression, source) is not None
+            or _is_pattern_match(expression) or column_read(expression, source) is not None
             or _required_arithmetic(expression, source) or _coalesced(expression, source)
             or _required_if(expression, source) or _required_case(expression, source)
             or _required_cast(expression, source))
@@ -410,6 +410,8 @@ def data_type(expression: list[Token], source: SourceColumns,
     if len(expression) >= 2 and expression[0].text == "(" and call_end(
             [Token("word", "", 0, 0), *expression]) == len(expression) + 1:
         return data_type(expression[1:-1], source)
+    if _is_pattern_match(expression):
+        return "Bool"
     if _is_literal(expression):
         token = expression[-1]
         if token.kind == "string":
@@ -688,6 +690,28 @@ def _depth_at(expression: list[Token], index: int) -> int:
         if token.kind == "symbol" and token.text in "()":
             depth += 1 if token.text == "(" else -1
     return depth
+
+
+#: the pattern operators, Re2::Grep and Re2::Match (yql_regexp)
+_PATTERN_WORDS = frozenset({"REGEXP", "RLIKE", "MATCH"})
+#: what at an expression's own depth makes more of it than one pattern match (or its NOT)
+_BEYOND_A_MATCH = frozenset({"AND", "OR", "XOR", "IS", "IN", "BETWEEN", "LIKE", "ILIKE",
+                             "GLOB", "ESCAPE", "OVER", "=", "==", "!=", "<>", "<", ">", "<=",
+                             ">=", "??"})
+
+
+def _is_pattern_match(expression: list[Token]) -> bool:
+    """`s [NOT] REGEXP p` (RLIKE, MATCH), maybe after NOT, the whole expression: Re2::Grep
+    and Re2::Match give a Bool, false for an empty `s` (`Re2::Grep(String) -> (String?) ->
+    Bool`, yql/essentials/docs/en/udf/list/re2.md, ydb-platform/ydb), never NULL."""
+    depth, words = 0, []
+    for token in expression:
+        if token.kind == "symbol" and token.text in "()[]":
+            depth += 1 if token.text in "([" else -1
+        elif depth == 0 and token.kind in ("word", "symbol"):
+            words.append(token.text.upper())
+    return sum(word in _PATTERN_WORDS for word in words) == 1 and \
+        not any(word in _BEYOND_A_MATCH for word in words)
 
 
 def _is_count(expression: list[Token]) -> bool:

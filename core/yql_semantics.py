@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_aggregate_list import rewrite_aggregate_lists
 from yt_pipeline.yql_case import expand_case_branches, mark_case_branches
 from yt_pipeline.yql_cast_rules import cast_refusal, checked, refusing, target_type
 from yt_pipeline.yql_clauses import rewrite_group_by_names, rewrite_without
@@ -39,10 +40,14 @@ from yt_pipeline.yql_int_common import unconverted_in_lambdas
 from yt_pipeline.yql_interval_cast import cast_failure
 from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
+from yt_pipeline.yql_one_sided_joins import rewrite_one_sided_joins
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
+from yt_pipeline.yql_regexp import rewrite_pattern_operators
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
+from yt_pipeline.yql_unions import unions_by_name
 from yt_pipeline.yql_unnamed import name_unnamed_columns
+from yt_pipeline.yql_windows import with_yql_frames
 from yt_pipeline.yql_yson import refused_yson, rewrite_lookups
 
 _DOCS = "see docs/yql-in-dev.md"
@@ -471,6 +476,8 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     # first, before any rewrite writes DuckDB's IN of its own: YQL's IN passes over a NULL
     # item (yql_in)
     text = rewrite_in(text, where)
+    # `s REGEXP p` is Re2::Grep(p)(s), which the UDF rewrite at the end gives its meaning
+    text = rewrite_pattern_operators(text)
     # then: `col[key]` and `col.name` on a Yson column are a Yson::Lookup (yql_yson),
     # whose key is YQL's own, not an index counted from 1
     text = rewrite_lookups(text)
@@ -479,9 +486,12 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = index_from_0(text)
     # then: the other rewrites write DuckDB's own functions (typeof), which YQL's TypeOf
     # would be taken for
+    text = rewrite_aggregate_lists(text, _closing, _arguments)
     text = rewrite_functions(text, where, _closing, _arguments)
     text = rewrite_without(text, where)
     text = rewrite_group_by_names(text)
+    text = rewrite_one_sided_joins(text)
+    text = with_yql_frames(text)
     text = rewrite_operators(text, literals)
     text = expand_case_branches(text)
     # the conversions of integers of mixed signedness cannot bind inside a lambda of the
@@ -499,6 +509,8 @@ def rewrite(text: str, where: str = DEV, literals: Sequence[str] = ()) -> str:
     text = _LIMIT_PAIR.sub(lambda m: f"LIMIT {m.group(2)} OFFSET {m.group(1)}", text)
     # YQL's LENGTH counts bytes; DuckDB's length counts characters, its strlen bytes
     text = _LENGTH.sub("strlen(", text)
+    # after the rewrites that read a UNION as the end of a clause: YQL's UNION is by name
+    text = unions_by_name(text)
     # last: the UDFs' arguments have had the rewrites above, and what the UDFs become is
     # DuckDB's own SQL, which none of them must read again (its CASTs, its length)
     if not _MAYBE_UDF.search(text):

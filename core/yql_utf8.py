@@ -50,6 +50,15 @@ def utf8_columns(statement: str,
                      if kind == "Utf8")
 
 
+def result_types(statement: str,
+                 source_types: Callable[[str], dict[str, str]] | None = None,
+                 source_required: Callable[[str], frozenset[str]] | None = None
+                 ) -> dict[str, str]:
+    """Each result column of `statement` whose YQL data type the text tells, by name (for a
+    UNION ALL, the type its parts agree on)."""
+    return _text_types(statement, source_types, source_required)
+
+
 def string_literals(statement: str) -> frozenset[str]:
     """The result columns of `statement` that are a string literal with no suffix, which
     YQL converts to a Utf8 when appended to a `utf8` column (TryConvertTo)."""

@@ -62,7 +62,7 @@ def test_semicolons_inside_strings_do_not_split():
     ("SELECT * FROM RANGE(`//tmp/logs`, `2024-01-01`, `2024-01-31`)",
      r"the table function RANGE\(\.\.\.\) is not supported in dev mode; name each table"),
     ("SELECT * FROM like(`//tmp/logs`, '2024%')", r"table function LIKE\(\.\.\.\)"),
-    ("SELECT * FROM `//a` AS a LEFT ONLY JOIN `//b` AS b ON a.k = b.k", "LEFT ONLY JOIN"),
+    ("SELECT * FROM `//a` AS a RIGHT ONLY JOIN `//b` AS b ON a.k = b.k", "RIGHT ONLY JOIN"),
     ("SELECT * FROM `//a` AS a RIGHT  SEMI JOIN `//b` AS b ON a.k = b.k", "RIGHT SEMI JOIN"),
     ("SELECT * FROM `//a` AS a EXCLUSION JOIN `//b` AS b USING (k)", "EXCLUSION JOIN"),
     ("SELECT * FROM AS_TABLE(ListCreate(Struct<a:Int32>))", "AS_TABLE"),

@@ -348,8 +348,8 @@ def test_a_result_with_two_columns_of_one_name_fails_on_the_fake_as_in_dev(both,
     ("SELECT * FROM RANGE(`//tmp`, `a`, `b`)",
      "YQL: the table function RANGE(...) is not supported in {where}; name each table, "
      "joined with UNION ALL"),
-    ("SELECT * FROM `//tmp/q` AS a LEFT ONLY JOIN `//tmp/q` AS b USING (k)",
-     "YQL: LEFT ONLY JOIN is not supported in {where}"),
+    ("SELECT * FROM `//tmp/q` AS a RIGHT ONLY JOIN `//tmp/q` AS b USING (k)",
+     "YQL: RIGHT ONLY JOIN is not supported in {where}"),
     ("SELECT * FROM `//tmp/q` SAMPLE 0.5", "YQL: SAMPLE is not supported in {where}"),
     # a YQL built-in DuckDB cannot run as YQL means it (basic.md), and a name DuckDB does not
     # know: named, not DuckDB's "Catalog Error" or "Binder Error"

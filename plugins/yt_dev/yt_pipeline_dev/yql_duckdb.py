@@ -47,6 +47,7 @@ from yt_pipeline.yql_type_v3 import (
     is_yson_v3,
     written_v3,
 )
+from yt_pipeline.yql_union_types import refuse_mixed_union
 from yt_pipeline.yql_unique_source import source_unique_key
 from yt_pipeline.yql_utf8 import string_literals, utf8_columns, utf8_refused
 from yt_pipeline_dev.atomic import append_file, count_lines
@@ -409,6 +410,9 @@ class Executor:
         return self._attempt(statement)
 
     def _attempt(self, statement: Statement) -> list[dict[str, Any]]:
+        # as YQL types the query, before a row is read
+        if not statement.positional_union:
+            refuse_mixed_union(statement.text, self._source_types, self._source_required)
         self.checked = []
         self.whole_scan = scans_whole_table(statement.template)
         reads = [str(found) for found in map(self.client.visible_file, statement.reads())

@@ -24,6 +24,7 @@ from yt_pipeline.yql_rules import SortItem, insert_distinct_by, insert_sort_item
 from yt_pipeline.yql_semantics import DEV, rewrite
 from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_string_suffix import past_suffix
+from yt_pipeline.yql_unions import POSITIONAL_UNION, pragma_sets_positional_union
 from yt_pipeline.yql_unique_source import PlainRead, plain_read
 
 _IGNORED = ("PRAGMA", "USE", "COMMIT")
@@ -55,6 +56,8 @@ class Statement(msgspec.Struct):
     #: the columns of an INSERT's top-level ORDER BY that sort the table it writes, before
     #: the written columns are checked (yql_rules.insert_sort_key)
     sort_key: list[str] | None = None
+    #: whether its UNION matches columns by position (PRAGMA PositionalUnionAll)
+    positional_union: bool = False
     #: the columns its rows are distinct by, which with that sort give the table unique keys
     #: (yql_rules.insert_distinct_by, sorted_unique)
     distinct_by: list[str] | None = None
@@ -144,19 +147,24 @@ def translate(query: str) -> list[Statement]:
     """The statements of a YQL query, as DuckDB SQL templates."""
     result = []
     ansi_in = False  # YQL's IN until a PRAGMA says otherwise, for the statements after it
+    positional = False  # YQL's UNION by name until a PRAGMA says otherwise (yql_unions)
     for text in split_statements(expand_named(query, DEV)):
         pragma = pragma_sets_ansi_in(text)
         ansi_in = ansi_in if pragma is None else pragma
-        token = ANSI_IN.set(ansi_in)
+        pragma = pragma_sets_positional_union(text)
+        positional = positional if pragma is None else pragma
+        token, union_token = ANSI_IN.set(ansi_in), POSITIONAL_UNION.set(positional)
         try:
             statement = _statement(_tokenize(text))
         except UngroupedColumn as error:
             raise QueryFailed(place(error, query)) from None
         finally:
             ANSI_IN.reset(token)
+            POSITIONAL_UNION.reset(union_token)
         if statement is not None:
             statement.required = required_columns(text)
             statement.text = text
+            statement.positional_union = positional
             statement.sort_key = insert_sort_key(text)
             statement.distinct_by = insert_distinct_by(text)
             statement.sort_items = insert_sort_items(text)

@@ -60,6 +60,8 @@ from yt_pipeline.yql_statements import split_statements
 from yt_pipeline.yql_sums import sums_as_yql
 from yt_pipeline.yql_times import counted_rows, timed_select
 from yt_pipeline.yql_type_v3 import composite_duckdb_type
+from yt_pipeline.yql_union_types import refuse_mixed_union
+from yt_pipeline.yql_unions import POSITIONAL_UNION, pragma_sets_positional_union
 from yt_pipeline.yql_unique_source import plain_read, source_unique_key
 from yt_pipeline.yql_utf8 import string_literals, utf8_columns
 from yt_pipeline.yql_yson import known, node_in_result, yson_columns, yson_select, yson_values
@@ -244,6 +246,7 @@ class QueryRunner:
         self.cluster: str | None = query.settings.get("cluster")
         self.infer_rows: int | None = None
         self.ansi_in = False  # under PRAGMA AnsiInForEmptyOrNullableItemsCollections
+        self.positional_union = False  # under PRAGMA PositionalUnionAll
         #: the macros the query's database was given, each as a statement first calls it
         self.macros: Macros | None = None
         #: the tables its INSERTs wrote, as they were before (None: one statement, whose
@@ -278,6 +281,7 @@ class QueryRunner:
             # static pragmas hold for the whole query, wherever they stand
             self.infer_rows = infer_rows(statements)
             self.ansi_in = False
+            self.positional_union = False
             # what a query of several statements writes is put back if it fails
             self.kept = KeptNodes(self.state.cypress) if len(statements) > 1 else None
             with tempfile.TemporaryDirectory(prefix="fake-yql-") as scratch:
@@ -465,6 +469,9 @@ class QueryRunner:
         pragma = pragma_sets_ansi_in(statement)
         if pragma is not None:  # YQL's IN or SQL's, for the statements after it (yql_in)
             self.ansi_in = pragma
+        pragma = pragma_sets_positional_union(statement)
+        if pragma is not None:  # UNION by name or by position (yql_unions)
+            self.positional_union = pragma
         if statement.split(None, 1)[0].upper() in ("PRAGMA", "COMMIT"):
             # COMMIT is a barrier: what the statements before it wrote is there for the
             # ones after it (ydb docs, yql/reference/syntax/commit.md). The fake writes each
@@ -472,15 +479,20 @@ class QueryRunner:
             # transaction open, would refuse the word
             return
         refuse_forms(duckdb_strings(statement))
+        # as YQL types the query, before a row is read (as dev does)
+        if not self.positional_union:
+            refuse_mixed_union(statement, self._source_types, self._source_required)
         insert = parse_insert(statement)
         select = insert.select if insert else statement
         # YQL's meaning of forms DuckDB reads otherwise, as dev mode gives it
         ansi_in = ANSI_IN.set(self.ansi_in)
+        positional = POSITIONAL_UNION.set(self.positional_union)
         try:
             with known(self._yson_read(duckdb_strings(select))):
                 meant = yql_meaning(duckdb_strings(select))
         finally:
             ANSI_IN.reset(ansi_in)
+            POSITIONAL_UNION.reset(positional)
         self.ran.append(replace_tables(meant, self.cluster, self.known, lambda path: TABLE))
         sql = replace_tables(meant, self.cluster, self.known,
                              lambda path: self._table(connection, path, scratch))
