@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from yt_pipeline.secret_dumps import dump_spans
 from yt_pipeline.secret_forms import (
     MASK,
     broken_bytes_patterns_in,
@@ -44,7 +43,9 @@ def masked_spans(data: bytes, masked_forms: Iterable[str]) -> list[tuple[int, in
     if b"\n" in data:  # and each one cut into lines
         for pattern in broken_bytes_patterns_in(data, forms):
             found += [match.span() for match in pattern.finditer(data)]
-    if forms:  # and each one in a hex dump (secret_dumps)
+    if forms:  # and each one in a hex dump (secret_dumps: loaded once there is a secret)
+        from yt_pipeline.secret_dumps import dump_spans
+
         found += dump_spans(data, (form_bytes(form) for form in forms))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):

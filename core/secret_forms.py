@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, AnyStr
 from urllib.parse import quote, quote_plus
 
-from yt_pipeline import secret_codings, secret_dumps
+from yt_pipeline import secret_codings
 
 MASK = "***"
 #: shorter values are too likely to be ordinary text to mask without mangling it
@@ -285,6 +285,8 @@ def holds(text: AnyStr, form: AnyStr) -> bool:
 def mask_text(text: str, masked_forms: Iterable[str]) -> str:
     forms = list(masked_forms)
     if forms:
+        from yt_pipeline import secret_dumps  # on first use: its patterns take 1 ms to make
+
         text = secret_dumps.mask_dumps(text, (form_bytes(form) for form in forms), MASK)
     for form in forms:
         if holds(text, form):
@@ -367,6 +369,8 @@ def _joined(forms: tuple[str, ...]) -> str:
 def mask_bytes(data: bytes, masked_forms: Iterable[str]) -> bytes:
     forms = list(masked_forms)
     if forms:
+        from yt_pipeline import secret_dumps  # on first use (mask_text)
+
         data = secret_dumps.mask_dumps(data, (form_bytes(form) for form in forms), MASK.encode())
     for form in forms:
         encoded = form_bytes(form)
