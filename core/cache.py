@@ -27,8 +27,9 @@ so a miss can say what changed):
   but the stage's own (one it writes: declared, or written by its last success) and those
   missing as it starts;
 - `upstream`: for each dependency not linked by a declared table (in a chain as in a graph),
-  its own fingerprint (or the run that last produced it), so an upstream change reaches
-  every downstream stage;
+  the run that last produced it (not its fingerprint, which stays the same when it runs
+  again for a changed data file, a missing table or --refresh), so every run of an
+  upstream stage reaches every downstream stage;
 - `debug`: the debug the stage receives.
 
 `imports`, `uploads`, `files` and `reads` are left out when empty. File contents are hashed through a
@@ -78,8 +79,10 @@ def fingerprint_components(
     for dep in target.graph.deps[unit.name]:
         if (unit.name, dep) in target.graph.inferred:
             continue  # the input table's content already stands for it
-        entry = memory.get(dep) or {}
-        upstream[dep] = entry.get("fingerprint") or entry.get("run_id")
+        # the run that last produced it, not its fingerprint: a stage runs again with the
+        # same fingerprint (a data file it read changed, a table it wrote is missing,
+        # --refresh) and may then hand on other rows
+        upstream[dep] = (memory.get(dep) or {}).get("run_id")
     return {
         "code": unit.code_hash(),
         **unit.read_files(client),
