@@ -19,8 +19,9 @@ so a miss can say what changed):
   Cypress file's revision;
 - `config`: the stage's config.yaml (a function step: the context values it takes);
 - `settings`: the pipeline settings (secrets are never part of them; workers and cache
-  flags are left out because they do not change what a stage produces, and the `stages`
-  section because a stage's dependencies are its `upstream`);
+  flags are left out because they do not change what a stage produces, and the stage list,
+  `stages.enabled_stages` or `stages.graph`, because a stage's dependencies are its
+  `upstream`; a stage's own settings under `stages.<name>` are in);
 - `inputs`: each declared input table's fingerprint from the client (dev: a hash of the
   content; prod: the table's revision), so new data re-runs the stage;
 - `reads`: the same for each table its operation sections read that `inputs:` does not name,

@@ -482,3 +482,40 @@ def test_prod_a_table_written_by_write_table_and_not_declared_is_checked(make_pi
     assert fake_yt.rows("//home/c/main") == [{"n": 1}, {"n": 2}]
     assert run_cli("run", root).exit_code == 0
     assert outcome(root, "fill")[0] == "CACHED"  # the removed scratch table is not asked for
+
+
+# reads its own setting under `stages.<name>` of the pipeline's configuration
+FACTOR_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        factor = self.deps.pipeline_config.get("stages.load.factor")
+        self.deps.yt_client.write_table("//out/scaled", [{"n": n * factor} for n in (1, 2)])
+        return debug
+"""
+
+
+def test_a_changed_setting_of_a_stage_under_stages_reruns_it(tmp_path):
+    """`stages.load.factor`, from the file, `--set`, a `YTP_` variable or secrets.env, is
+    a setting like any other: left out with the stage list, a new value was served the rows
+    of the old one."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["load"], "load": {"factor": 2}}}
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": FACTOR_STAGE}, config)
+    assert run(root).returncode == 0
+    assert rows(root, "//out/scaled") == [{"n": 2}, {"n": 4}]
+    assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
+
+    assert run(root, "--set", "stages.load.factor=3").returncode == 0
+    assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
+    assert rows(root, "//out/scaled") == [{"n": 3}, {"n": 6}]
+
+    secrets = root / "configs/secrets.env"
+    secrets.write_text("YTP_STAGES__LOAD__FACTOR=5\n")
+    secrets.chmod(0o600)
+    assert run(root).returncode == 0
+    assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
+    assert rows(root, "//out/scaled") == [{"n": 5}, {"n": 10}]
+    assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
