@@ -18,6 +18,8 @@ so a miss can say what changed):
 - `files`: each `file_paths` entry of its operation sections: a local file's content, a
   Cypress file's revision;
 - `config`: the stage's config.yaml (a function step: the context values it takes);
+- `secrets`: one digest of the secrets its operation sections' `env` passes to their jobs
+  (job_secrets.py);
 - `settings`: the pipeline settings (secrets are never part of them; workers and cache
   flags are left out because they do not change what a stage produces, and the stage list,
   `stages.enabled_stages` or `stages.graph`, because a stage's dependencies are its
@@ -245,6 +247,8 @@ def _data_file_changed(target: RunTarget, last: dict[str, Any]) -> str | None:
 
 #: components that hold one digest each
 _SINGLE = ("code", "config", "settings", "debug")
+#: components that hold one digest each, present only for some stages, and how a change reads
+_OPTIONAL = (("secrets", "secrets its jobs get changed"),)
 #: components that hold a digest per name, and how a change of one is named
 _GROUPS = (("imports", "imports"), ("uploads", "uploads"), ("files", "files"),
            ("inputs", "input"), ("reads", "input"), ("upstream", "upstream"))
@@ -255,6 +259,9 @@ def _what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
     for key in _SINGLE:
         if old.get(key) != new[key]:
             changes.append(f"{key} changed")
+    for key, change in _OPTIONAL:
+        if old.get(key) != new.get(key):
+            changes.append(change)
     for group, label in _GROUPS:
         before, after = old.get(group) or {}, new.get(group) or {}
         for name, value in after.items():

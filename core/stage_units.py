@@ -19,6 +19,7 @@ from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
 from yt_pipeline.hookcalls import PluginHooks
+from yt_pipeline.job_secrets import secrets_component
 from yt_pipeline.operation_names import (
     operation_inputs,
     operation_outputs,
@@ -227,7 +228,8 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,
         when=Condition(when, source=source) if when is not None else None,
         condition_names=condition_names,
         code_hash=code.code_hash,
-        read_files=code.read,
+        # the secrets its jobs get are read like its files: their content counts
+        read_files=lambda client: {**code.read(client), **secrets_component(cfg, settings)},
         config_hash=lambda: digest_value(cfg.to_dict()),
         source=source,
     )

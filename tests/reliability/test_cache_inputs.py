@@ -519,3 +519,52 @@ def test_a_changed_setting_of_a_stage_under_stages_reruns_it(tmp_path):
     assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
     assert rows(root, "//out/scaled") == [{"n": 5}, {"n": 10}]
     assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
+
+
+# a map whose job reads a secret its operation's `env` names
+REGION_MAPPER = """\
+import os
+
+from ytjobs import read_rows, write_rows
+
+write_rows({"x": row["x"], "region": os.environ["API_KEY"][:4]} for row in read_rows())
+"""
+REGION_CONFIG = """\
+inputs: [//in/numbers]
+outputs: [//out/regions]
+client:
+  operations:
+    map:
+      input_table: //in/numbers
+      output_table: //out/regions
+      env: [API_KEY]
+"""
+
+
+def test_a_changed_secret_a_job_gets_reruns_the_stage_and_is_not_kept(tmp_path):
+    """The job's rows depend on the secret its `env` names: a new value in secrets.env was
+    served the rows of the old one. Neither value may be kept in `.runs/`."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["scale"]}}
+    root = write_pipeline(tmp_path / "p", {
+        "stages/scale/stage.py": SCALE_STAGE, "stages/scale/config.yaml": REGION_CONFIG,
+        "stages/scale/src/mapper.py": REGION_MAPPER}, config)
+    secrets = root / "configs/secrets.env"
+    secrets.write_text("API_KEY=euro-4f1c93ab77\n")
+    secrets.chmod(0o600)
+    from yt_pipeline_dev.client import DevClient
+
+    DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}])
+    assert run(root).returncode == 0
+    assert rows(root, "//out/regions") == [{"x": 1, "region": "euro"}]
+    assert run(root).returncode == 0 and statuses(root) == {"scale": "CACHED"}
+
+    secrets.write_text("API_KEY=asia-8d20e6c511\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "scale") == ("SUCCESS", "miss: secrets its jobs get changed")
+    assert rows(root, "//out/regions") == [{"x": 1, "region": "asia"}]
+    assert run(root).returncode == 0 and statuses(root) == {"scale": "CACHED"}
+    for kept in (root / ".runs").rglob("*"):
+        if kept.is_file():
+            text = kept.read_bytes()
+            assert b"4f1c93ab77" not in text and b"8d20e6c511" not in text, kept
