@@ -29,7 +29,8 @@ so a miss can say what changed):
 - `reads`: the same for each table its operation sections read that `inputs:` does not name,
   but the stage's own (one it writes: declared, or written by its last success) and those
   missing as it starts;
-- `upstream`: for each dependency not linked by a declared table (in a chain as in a graph),
+- `upstream`: for each dependency not linked by a declared table (or linked, but whose last
+  success also wrote a table the stage does not hash) (in a chain as in a graph),
   the run that last produced it (not its fingerprint, which stays the same when it runs
   again for a changed data file, a missing table or --refresh), so every run of an
   upstream stage reaches every downstream stage;
@@ -79,9 +80,13 @@ def fingerprint_components(
     client: Any,
 ) -> dict[str, Any]:
     upstream = {}
+    hashed = set(unit.inputs) | set(unit.reads)
     for dep in target.graph.deps[unit.name]:
-        if (unit.name, dep) in target.graph.inferred:
-            continue  # the input table's content already stands for it
+        if (unit.name, dep) in target.graph.inferred and \
+                hashed.issuperset((memory.get(dep) or {}).get("wrote") or ()):
+            # the input table's content already stands for it; not when it also wrote a
+            # table the stage does not hash, which it may read by a name handed on
+            continue
         # the run that last produced it, not its fingerprint: a stage runs again with the
         # same fingerprint (a data file it read changed, a table it wrote is missing,
         # --refresh) and may then hand on other rows

@@ -568,3 +568,54 @@ def test_a_changed_secret_a_job_gets_reruns_the_stage_and_is_not_kept(tmp_path):
         if kept.is_file():
             text = kept.read_bytes()
             assert b"4f1c93ab77" not in text and b"8d20e6c511" not in text, kept
+
+
+# `load` declares one table and writes a second one it hands on by name; `total` declares
+# only the first, which links the two stages
+LOAD_TWO_TABLES = """\
+from yt_pipeline import BaseStage
+
+WEIGHT = {weight}
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//mid/numbers", [{{"n": n}} for n in range(3)])
+        self.deps.yt_client.write_table("//mid/weights", [{{"w": WEIGHT}}])
+        return {{"weights": "//mid/weights"}}
+"""
+TOTAL_OF_TWO_TABLES = """\
+from yt_pipeline import BaseStage
+
+
+class Total(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        weight = next(iter(yt.read_table(debug["weights"])))["w"]
+        numbers = yt.read_table("//mid/numbers")
+        yt.write_table("//out/total", [{"t": weight * sum(r["n"] for r in numbers)}])
+        return debug
+"""
+
+
+def test_a_stage_linked_by_one_table_sees_the_other_tables_of_its_dependency(tmp_path):
+    """A dependency linked by a declared table counts by that table's content alone: when
+    it also wrote a table the stage does not declare (handed on by name), new rows there
+    were served the total of the old ones."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["load", "total"]}}
+    root = write_pipeline(tmp_path / "p", {
+        "stages/load/stage.py": LOAD_TWO_TABLES.format(weight=1),
+        "stages/load/config.yaml": "outputs: [//mid/numbers]\n",
+        "stages/total/stage.py": TOTAL_OF_TWO_TABLES,
+        "stages/total/config.yaml": "inputs: [//mid/numbers]\n"}, config)
+    assert run(root).returncode == 0
+    assert rows(root, "//out/total") == [{"t": 3}]
+
+    (root / "stages/load/stage.py").write_text(LOAD_TWO_TABLES.format(weight=5))
+    assert run(root).returncode == 0
+    assert statuses(root) == {"load": "SUCCESS", "total": "SUCCESS"}
+    assert cache_reason(root, "total") == "miss: upstream load changed"
+    assert rows(root, "//out/total") == [{"t": 15}]
+    assert run(root).returncode == 0
+    assert statuses(root) == {"load": "CACHED", "total": "CACHED"}
