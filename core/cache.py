@@ -38,6 +38,8 @@ so a miss can say what changed):
 
 `imports`, `uploads`, `files` and `reads` are left out when empty. File contents are hashed through a
 memo kept in `.runs/file-digests.json` (filememo.py): an unchanged file is not read again.
+Checked beside the fingerprint, as kept with the last success: the data files its code
+opened (opened_files.py) and the tables it read by a name of its making (read_tables.py).
 A miss names what changed: `code changed`, `imports common/words.py changed`, `uploads
 pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `input
 //x changed`.
@@ -160,7 +162,8 @@ def decide(
     elif last.get("debug_lost"):
         decision.reason = "its last debug could not be stored"
     else:
-        missing = _data_file_changed(target, last) or _missing_table(unit, client, last)
+        missing = (_data_file_changed(target, last) or _table_read_changed(client, last)
+                   or _missing_table(unit, client, last))
         if missing:
             decision.reason = missing
         else:
@@ -191,6 +194,22 @@ def _missing_table(unit: RunUnit, client: Any, last: dict[str, Any]) -> str | No
                     "its path, which is not kept: whether it is still there cannot be told")
         if path not in unit.outputs and path not in unit.writes and not client.exists(path):
             return f"table {path} it wrote in run {last.get('run_id', '?')} is missing"
+    return None
+
+
+def _table_read_changed(client: Any, last: dict[str, Any]) -> str | None:
+    """Why an unchanged stage must run all the same: a table its code read in its last
+    success by a name of its own making (read_tables.py) changed or is gone."""
+    run = last.get("run_id", "?")
+    for path, value in sorted((last.get("read") or {}).items()):
+        if MASK in path:  # kept masked, as a written table's path (_missing_table)
+            return (f"table {path} it read in run {run} has a secret in its path, which "
+                    "is not kept: whether it changed cannot be told")
+        now = client.table_fingerprint(path)
+        if now is None:
+            return f"table {path} it read in run {run} is missing"
+        if value is None or now != value:
+            return f"table {path} it read in run {run} changed"
     return None
 
 

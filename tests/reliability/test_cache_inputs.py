@@ -619,3 +619,93 @@ def test_a_stage_linked_by_one_table_sees_the_other_tables_of_its_dependency(tmp
     assert rows(root, "//out/total") == [{"t": 15}]
     assert run(root).returncode == 0
     assert statuses(root) == {"load": "CACHED", "total": "CACHED"}
+
+
+# reads a table by a name it builds as it runs, declared nowhere
+DAILY_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Daily(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        day = "2026-01-0" + "1"
+        rows = yt.read_table("//raw/day_" + day + "[#0:#10]")
+        yt.write_table("//out/daily", [{"sum": sum(r["n"] for r in rows)}])
+        return debug
+"""
+
+
+def test_a_table_read_by_a_name_made_at_run_time_is_checked_for_a_hit(tmp_path):
+    """Such a table cannot be in the fingerprint before the stage runs: it is recorded as
+    the stage reads it, as a data file is. Rewritten since, with as many rows, it was
+    served the sum of the old rows."""
+    from yt_pipeline_dev.client import DevClient
+
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["daily"]}}
+    root = write_pipeline(tmp_path / "p", {"stages/daily/stage.py": DAILY_STAGE}, config)
+    raw = DevClient(root / ".dev")
+    raw.write_table("//raw/day_2026-01-01", [{"n": 1}, {"n": 2}])
+    assert run(root).returncode == 0
+    assert rows(root, "//out/daily") == [{"sum": 3}]
+    assert run(root).returncode == 0 and statuses(root) == {"daily": "CACHED"}
+
+    raw.write_table("//raw/day_2026-01-01", [{"n": 3}, {"n": 4}])
+    assert run(root).returncode == 0
+    assert statuses(root) == {"daily": "SUCCESS"}
+    assert cache_reason(root, "daily").startswith(
+        "miss: table //raw/day_2026-01-01 it read in run ")
+    assert rows(root, "//out/daily") == [{"sum": 7}]
+    assert run(root).returncode == 0 and statuses(root) == {"daily": "CACHED"}
+
+
+def test_prod_a_table_read_by_a_name_made_at_run_time_is_checked(make_pipeline, run_cli,
+                                                                  fake_cluster):
+    """The same on the fake proxy: the table's revision is kept as the stage reads it."""
+    fake_yt, client = fake_cluster.fake_yt, fake_cluster.client
+    config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                           "prod": fake_cluster.options},
+              "stages": {"enabled_stages": ["daily"]}}
+    stage = DAILY_STAGE.replace("//raw/", "//home/c/").replace("//out/", "//home/c/")
+    root = make_pipeline({"configs/secrets.env": fake_cluster.secrets,
+                          "stages/daily/stage.py": stage}, config=config)
+    client.write_table("//home/c/day_2026-01-01", [{"n": 1}, {"n": 2}])
+    assert run_cli("run", root).exit_code == 0
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "daily")[0] == "CACHED"
+    client.write_table("//home/c/day_2026-01-01", [{"n": 3}, {"n": 4}])
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    status, reason = outcome(root, "daily")
+    assert status == "SUCCESS"
+    assert reason.startswith("miss: table //home/c/day_2026-01-01 it read in run "), reason
+    assert fake_yt.rows("//home/c/daily") == [{"sum": 7}]
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "daily")[0] == "CACHED"
+
+
+# reads back a scratch table it made, then removes it
+SCRATCH_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Scratch(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        yt.write_table("//tmp/scratch", [{"n": 1}, {"n": 2}])
+        total = sum(r["n"] for r in yt.read_table("//tmp/scratch"))
+        yt.remove("//tmp/scratch")
+        yt.write_table("//out/total", [{"total": total}])
+        return debug
+"""
+
+
+def test_a_scratch_table_the_stage_read_back_is_not_asked_for(tmp_path):
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["scratch"]}}
+    root = write_pipeline(tmp_path / "p", {"stages/scratch/stage.py": SCRATCH_STAGE}, config)
+    assert run(root).returncode == 0
+    assert rows(root, "//out/total") == [{"total": 3}]
+    assert run(root).returncode == 0 and statuses(root) == {"scratch": "CACHED"}
+    assert "read" not in json.loads((root / ".runs/stages.dev.json").read_text())["scratch"]
