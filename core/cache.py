@@ -18,21 +18,28 @@ so a miss can say what changed):
 - `files`: each `file_paths` entry of its operation sections: a local file's content, a
   Cypress file's revision;
 - `config`: the stage's config.yaml (a function step: the context values it takes);
+- `secrets`: one digest of the secrets its operation sections' `env` passes to their jobs
+  (job_secrets.py);
 - `settings`: the pipeline settings (secrets are never part of them; workers and cache
-  flags are left out because they do not change what a stage produces, and the `stages`
-  section because a stage's dependencies are its `upstream`);
+  flags are left out because they do not change what a stage produces, and the stage list,
+  `stages.enabled_stages` or `stages.graph`, because a stage's dependencies are its
+  `upstream`; a stage's own settings under `stages.<name>` are in);
 - `inputs`: each declared input table's fingerprint from the client (dev: a hash of the
   content; prod: the table's revision), so new data re-runs the stage;
 - `reads`: the same for each table its operation sections read that `inputs:` does not name,
   but the stage's own (one it writes: declared, or written by its last success) and those
   missing as it starts;
-- `upstream`: for each dependency not linked by a declared table (in a chain as in a graph),
-  its own fingerprint (or the run that last produced it), so an upstream change reaches
-  every downstream stage;
+- `upstream`: for each dependency not linked by a declared table (or linked, but whose last
+  success also wrote a table the stage does not hash) (in a chain as in a graph),
+  the run that last produced it (not its fingerprint, which stays the same when it runs
+  again for a changed data file, a missing table or --refresh), so every run of an
+  upstream stage reaches every downstream stage;
 - `debug`: the debug the stage receives.
 
 `imports`, `uploads`, `files` and `reads` are left out when empty. File contents are hashed through a
 memo kept in `.runs/file-digests.json` (filememo.py): an unchanged file is not read again.
+Checked beside the fingerprint, as kept with the last success: the data files its code
+opened (opened_files.py) and the tables it read by a name of its making (read_tables.py).
 A miss names what changed: `code changed`, `imports common/words.py changed`, `uploads
 pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `input
 //x changed`.
@@ -75,11 +82,17 @@ def fingerprint_components(
     client: Any,
 ) -> dict[str, Any]:
     upstream = {}
+    hashed = set(unit.inputs) | set(unit.reads)
     for dep in target.graph.deps[unit.name]:
-        if (unit.name, dep) in target.graph.inferred:
-            continue  # the input table's content already stands for it
-        entry = memory.get(dep) or {}
-        upstream[dep] = entry.get("fingerprint") or entry.get("run_id")
+        if (unit.name, dep) in target.graph.inferred and \
+                hashed.issuperset((memory.get(dep) or {}).get("wrote") or ()):
+            # the input table's content already stands for it; not when it also wrote a
+            # table the stage does not hash, which it may read by a name handed on
+            continue
+        # the run that last produced it, not its fingerprint: a stage runs again with the
+        # same fingerprint (a data file it read changed, a table it wrote is missing,
+        # --refresh) and may then hand on other rows
+        upstream[dep] = (memory.get(dep) or {}).get("run_id")
     return {
         "code": unit.code_hash(),
         **unit.read_files(client),
@@ -149,7 +162,8 @@ def decide(
     elif last.get("debug_lost"):
         decision.reason = "its last debug could not be stored"
     else:
-        missing = _data_file_changed(target, last) or _missing_table(unit, client, last)
+        missing = (_data_file_changed(target, last) or _table_read_changed(client, last)
+                   or _missing_table(unit, client, last))
         if missing:
             decision.reason = missing
         else:
@@ -180,6 +194,22 @@ def _missing_table(unit: RunUnit, client: Any, last: dict[str, Any]) -> str | No
                     "its path, which is not kept: whether it is still there cannot be told")
         if path not in unit.outputs and path not in unit.writes and not client.exists(path):
             return f"table {path} it wrote in run {last.get('run_id', '?')} is missing"
+    return None
+
+
+def _table_read_changed(client: Any, last: dict[str, Any]) -> str | None:
+    """Why an unchanged stage must run all the same: a table its code read in its last
+    success by a name of its own making (read_tables.py) changed or is gone."""
+    run = last.get("run_id", "?")
+    for path, value in sorted((last.get("read") or {}).items()):
+        if MASK in path:  # kept masked, as a written table's path (_missing_table)
+            return (f"table {path} it read in run {run} has a secret in its path, which "
+                    "is not kept: whether it changed cannot be told")
+        now = client.table_fingerprint(path)
+        if now is None:
+            return f"table {path} it read in run {run} is missing"
+        if value is None or now != value:
+            return f"table {path} it read in run {run} changed"
     return None
 
 
@@ -241,6 +271,8 @@ def _data_file_changed(target: RunTarget, last: dict[str, Any]) -> str | None:
 
 #: components that hold one digest each
 _SINGLE = ("code", "config", "settings", "debug")
+#: components that hold one digest each, present only for some stages, and how a change reads
+_OPTIONAL = (("secrets", "secrets its jobs get changed"),)
 #: components that hold a digest per name, and how a change of one is named
 _GROUPS = (("imports", "imports"), ("uploads", "uploads"), ("files", "files"),
            ("inputs", "input"), ("reads", "input"), ("upstream", "upstream"))
@@ -251,6 +283,9 @@ def _what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
     for key in _SINGLE:
         if old.get(key) != new[key]:
             changes.append(f"{key} changed")
+    for key, change in _OPTIONAL:
+        if old.get(key) != new.get(key):
+            changes.append(change)
     for group, label in _GROUPS:
         before, after = old.get(group) or {}, new.get(group) or {}
         for name, value in after.items():

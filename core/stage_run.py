@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import msgspec
 
-from yt_pipeline import opened_files
+from yt_pipeline import opened_files, read_tables
 from yt_pipeline.cache import CacheDecision, data_file_digests, decide
 from yt_pipeline.errors import CommitIncomplete, StageFailed, StageSkipped, YtPipelineError
 from yt_pipeline.events import CACHED, FAILED, SKIPPED, SUCCESS, RunInfo, StageOutcome
@@ -219,7 +219,8 @@ class _Attempts:
                        record, commit_error=commit_error)
 
     def entry(self, status: str, kept: Any, wrote: list[str] | None = None,
-              opened: Any = None) -> dict[str, Any]:
+              opened: Any = None, tables_read: dict[str, str | None] | None = None
+              ) -> dict[str, Any]:
         entry: dict[str, Any] = {"status": status, "run_id": self.ctx.run.run_id,
                                  "finished_at": time.time(), "debug": kept}
         decision = self.decision
@@ -233,6 +234,14 @@ class _Attempts:
             entry["components"] = masked_data(decision.components)
             if wrote:  # a cache hit needs them all still there (cache.py)
                 entry["wrote"] = masked_data(wrote)
+            # the tables its code read by a name of its making: a hit needs each unchanged
+            # (cache.py); those the fingerprint holds, and its own, are left out
+            own = {*(wrote or ()), *self.unit.outputs, *self.unit.writes,
+                   *self.unit.inputs, *self.unit.reads}
+            read = {path: value for path, value in (tables_read or {}).items()
+                    if path not in own}
+            if read:
+                entry["read"] = masked_data(read)
             if opened is not None:
                 # the data files its code read: a cache hit needs each unchanged (cache.py)
                 # the dev client's table folder, wherever it is ("root" of another client
@@ -325,7 +334,8 @@ class _Attempts:
         txn = ctx.gate.admit(self.name, lambda: begin(ctx.client, title))
         try:
             try:
-                with _opened_by_code(self._caching()) as opened:
+                with _opened_by_code(self._caching()) as opened, \
+                        _tables_read(self._caching(), ctx.client) as tables_read:
                     debug_out = (execute or self.unit.execute)(dict(debug_in),
                                                                ctx.run.run_id, txn.client)
             except BaseException as exc:
@@ -333,7 +343,8 @@ class _Attempts:
                 # its debug or committing
                 self.execute_error = exc
                 raise
-            entry = self.entry(SUCCESS, self.keep(debug_out), written_tables(txn), opened)
+            entry = self.entry(SUCCESS, self.keep(debug_out), written_tables(txn), opened,
+                               _not_its_own(tables_read, txn.client))
         except BaseException:
             txn.abort()
             raise
@@ -356,6 +367,28 @@ def _opened_by_code(caching: bool) -> Iterator[Any]:
         return
     with opened_files.recording() as record:
         yield record
+
+
+@contextmanager
+def _tables_read(caching: bool, client: Any) -> Iterator[dict[str, str | None] | None]:
+    """The tables the code reads through its client (read_tables.py), when the cache is
+    on; fingerprinted by the run's client, outside the stage's transaction."""
+    if not caching:
+        yield None
+        return
+    with read_tables.recording(client.table_fingerprint) as found:
+        yield found
+
+
+def _not_its_own(tables_read: dict[str, str | None] | None, client: Any
+                 ) -> dict[str, str | None] | None:
+    """The tables read that were others' rows: not one missing for others as it was read
+    (the stage made it), nor one gone for the stage as it ends (it removed it: a scratch
+    table, whose absence next time would run it again each time)."""
+    if not tables_read:
+        return tables_read
+    return {path: value for path, value in tables_read.items()
+            if value is not None and client.exists(path)}
 
 
 def run_unit(ctx: RunContext, unit: RunUnit) -> UnitRun:

@@ -19,6 +19,7 @@ from yt_pipeline.confignode import ConfigNode
 from yt_pipeline.errors import ConfigError, StageNotFound
 from yt_pipeline.graph import StageGraph, build_graph, chain_graph
 from yt_pipeline.hookcalls import PluginHooks
+from yt_pipeline.job_secrets import secrets_component
 from yt_pipeline.operation_names import (
     operation_inputs,
     operation_outputs,
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 
 #: settings that change how a run goes, not what it produces; left out of fingerprints
 _NOT_FINGERPRINTED = ("workers", "cache")
+#: the keys of `stages` that say which stages run and in what order: no setting of each
+#: stage (its dependencies are its `upstream` component), so a stage added elsewhere keeps
+#: the others in the cache; the section's other keys (`stages.load.api_url`) are settings a
+#: stage reads, and are fingerprinted
+_RUN_ORDER = ("enabled_stages", "graph")
 
 
 def stage_graph(pipeline: BasePipeline, *, for_run: bool = False
@@ -137,16 +143,13 @@ def stage_target(pipeline: BasePipeline) -> RunTarget:
     code_files = CodeFiles(pipeline.pipeline_dir, config, PluginHooks(pipeline.plugin_manager))
     units = {name: _stage_unit(pipeline, name, configs[name], code_files)
              for name in graph.names}
+    left_out = {"pipeline": _NOT_FINGERPRINTED, "stages": _RUN_ORDER}
     settings = {
         section: (
-            {k: v for k, v in value.items() if k not in _NOT_FINGERPRINTED}
-            if section == "pipeline" and isinstance(value, dict) else value
+            {k: v for k, v in value.items() if k not in left_out[section]}
+            if section in left_out and isinstance(value, dict) else value
         )
         for section, value in config.data.items()
-        # which stages run and in what order is no setting of each stage: a stage's
-        # dependencies are its `upstream` component, so a stage added elsewhere keeps the
-        # others in the cache
-        if section != "stages"
     }
     return RunTarget(
         pipeline_dir=pipeline.pipeline_dir,
@@ -225,7 +228,8 @@ def _stage_unit(pipeline: BasePipeline, name: str, cfg: ConfigNode,
         when=Condition(when, source=source) if when is not None else None,
         condition_names=condition_names,
         code_hash=code.code_hash,
-        read_files=code.read,
+        # the secrets its jobs get are read like its files: their content counts
+        read_files=lambda client: {**code.read(client), **secrets_component(cfg, settings)},
         config_hash=lambda: digest_value(cfg.to_dict()),
         source=source,
     )

@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+from yt_pipeline import read_tables
 from ytjobs.codec import RowReader
 
 Row = dict[str, Any]
@@ -36,6 +37,8 @@ class TableRows(Iterator[Row]):
 
     def __init__(self, open_rows: Callable[[], Iterator[Row]], path: str,
                  first: Iterator[Row] | None = None):
+        # recorded before the first pass, so that its fingerprint is of rows it reads
+        read_tables.note(path)
         self._open = open_rows
         self._first: Iterator[Row] | None = open_rows() if first is None else first
         self._stream: Iterator[Row] | None = None
@@ -53,6 +56,7 @@ class TableRows(Iterator[Row]):
         code below it keeps an exception in a reference cycle (a client's may), until the
         cyclic collector runs; `__init__`'s `self` would keep the rows, and the pass, as
         long. Here the pass is never a local of a frame on that stack."""
+        read_tables.note(path)
         return cls(open_rows, path, open_rows())
 
     def _pass(self) -> Iterator[Row]:

@@ -57,8 +57,9 @@ class RunUnit(msgspec.Struct):
     code_hash: Callable[[], str] = lambda: ""
     config_hash: Callable[[], str] = lambda: ""
     #: (the run's client) -> what else its code can read, by cache component (`imports`,
-    #: `uploads`, `files`: name -> digest; see code_files.py), empty components left out
-    read_files: Callable[[Any], dict[str, dict[str, str | None]]] = lambda client: {}
+    #: `uploads`, `files`: name -> digest, see code_files.py; `secrets`: one digest, see
+    #: job_secrets.py), empty components left out
+    read_files: Callable[[Any], dict[str, Any]] = lambda client: {}
     #: where the unit is declared, for error messages
     source: str | None = None
     #: how messages name it and what it hands on: ("stage", "debug") or ("step", "output")

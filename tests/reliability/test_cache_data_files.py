@@ -320,3 +320,37 @@ def test_a_data_file_changed_while_the_stage_read_it_is_not_served_from_the_cach
     assert "data file data/users.csv changed while run" in second.stderr
     assert _rows(root) == [{"name": "ann", "age": 31}, {"name": "late", "age": 77}]
     assert _status(_run(root)) == "CACHED"  # read whole and unchanged: kept as usual
+
+
+# `total` reads the table `load` hands on by name: no declared table links them, so its
+# cache key holds `load` as an upstream
+TOTAL_STAGE = """
+from yt_pipeline import BaseStage
+
+
+class Total(BaseStage):
+    def run(self, debug):
+        rows = self.deps.yt_client.read_table("//out/users")
+        self.deps.yt_client.write_table("//out/total", [{"age": sum(r["age"] for r in rows)}])
+        return debug
+"""
+
+
+def test_a_stage_after_one_a_changed_data_file_ran_again_runs_again(tmp_path):
+    """`load` runs again for its data file, a change its fingerprint does not hold: the
+    stage after it must not keep the total of the rows `load` no longer writes."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["load", "total"]}}
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": LOAD_STAGE,
+                                           "stages/total/stage.py": TOTAL_STAGE}, config)
+    _write_csv(root, "name,age\nann,31\nbob,42\n")
+    _run(root)
+    assert json.loads((root / ".dev/out/total.jsonl").read_text()) == {"age": 73}
+
+    _write_csv(root, "name,age\nann,31\nbob,42\ncid,19\n")
+    done = _run(root)
+    assert _status(done) == "SUCCESS"
+    assert "cache miss: upstream load changed" in done.stderr
+    assert json.loads((root / ".dev/out/total.jsonl").read_text()) == {"age": 92}
+    again = _run(root).stderr.splitlines()
+    assert next(ln for ln in again if ln.strip().startswith("total ")).split()[1] == "CACHED"

@@ -482,3 +482,230 @@ def test_prod_a_table_written_by_write_table_and_not_declared_is_checked(make_pi
     assert fake_yt.rows("//home/c/main") == [{"n": 1}, {"n": 2}]
     assert run_cli("run", root).exit_code == 0
     assert outcome(root, "fill")[0] == "CACHED"  # the removed scratch table is not asked for
+
+
+# reads its own setting under `stages.<name>` of the pipeline's configuration
+FACTOR_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        factor = self.deps.pipeline_config.get("stages.load.factor")
+        self.deps.yt_client.write_table("//out/scaled", [{"n": n * factor} for n in (1, 2)])
+        return debug
+"""
+
+
+def test_a_changed_setting_of_a_stage_under_stages_reruns_it(tmp_path):
+    """`stages.load.factor`, from the file, `--set`, a `YTP_` variable or secrets.env, is
+    a setting like any other: left out with the stage list, a new value was served the rows
+    of the old one."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["load"], "load": {"factor": 2}}}
+    root = write_pipeline(tmp_path / "p", {"stages/load/stage.py": FACTOR_STAGE}, config)
+    assert run(root).returncode == 0
+    assert rows(root, "//out/scaled") == [{"n": 2}, {"n": 4}]
+    assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
+
+    assert run(root, "--set", "stages.load.factor=3").returncode == 0
+    assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
+    assert rows(root, "//out/scaled") == [{"n": 3}, {"n": 6}]
+
+    secrets = root / "configs/secrets.env"
+    secrets.write_text("YTP_STAGES__LOAD__FACTOR=5\n")
+    secrets.chmod(0o600)
+    assert run(root).returncode == 0
+    assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
+    assert rows(root, "//out/scaled") == [{"n": 5}, {"n": 10}]
+    assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
+
+
+# a map whose job reads a secret its operation's `env` names
+REGION_MAPPER = """\
+import os
+
+from ytjobs import read_rows, write_rows
+
+write_rows({"x": row["x"], "region": os.environ["API_KEY"][:4]} for row in read_rows())
+"""
+REGION_CONFIG = """\
+inputs: [//in/numbers]
+outputs: [//out/regions]
+client:
+  operations:
+    map:
+      input_table: //in/numbers
+      output_table: //out/regions
+      env: [API_KEY]
+"""
+
+
+def test_a_changed_secret_a_job_gets_reruns_the_stage_and_is_not_kept(tmp_path):
+    """The job's rows depend on the secret its `env` names: a new value in secrets.env was
+    served the rows of the old one. Neither value may be kept in `.runs/`."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["scale"]}}
+    root = write_pipeline(tmp_path / "p", {
+        "stages/scale/stage.py": SCALE_STAGE, "stages/scale/config.yaml": REGION_CONFIG,
+        "stages/scale/src/mapper.py": REGION_MAPPER}, config)
+    secrets = root / "configs/secrets.env"
+    secrets.write_text("API_KEY=euro-4f1c93ab77\n")
+    secrets.chmod(0o600)
+    from yt_pipeline_dev.client import DevClient
+
+    DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}])
+    assert run(root).returncode == 0
+    assert rows(root, "//out/regions") == [{"x": 1, "region": "euro"}]
+    assert run(root).returncode == 0 and statuses(root) == {"scale": "CACHED"}
+
+    secrets.write_text("API_KEY=asia-8d20e6c511\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "scale") == ("SUCCESS", "miss: secrets its jobs get changed")
+    assert rows(root, "//out/regions") == [{"x": 1, "region": "asia"}]
+    assert run(root).returncode == 0 and statuses(root) == {"scale": "CACHED"}
+    for kept in (root / ".runs").rglob("*"):
+        if kept.is_file():
+            text = kept.read_bytes()
+            assert b"4f1c93ab77" not in text and b"8d20e6c511" not in text, kept
+
+
+# `load` declares one table and writes a second one it hands on by name; `total` declares
+# only the first, which links the two stages
+LOAD_TWO_TABLES = """\
+from yt_pipeline import BaseStage
+
+WEIGHT = {weight}
+
+
+class Load(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//mid/numbers", [{{"n": n}} for n in range(3)])
+        self.deps.yt_client.write_table("//mid/weights", [{{"w": WEIGHT}}])
+        return {{"weights": "//mid/weights"}}
+"""
+TOTAL_OF_TWO_TABLES = """\
+from yt_pipeline import BaseStage
+
+
+class Total(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        weight = next(iter(yt.read_table(debug["weights"])))["w"]
+        numbers = yt.read_table("//mid/numbers")
+        yt.write_table("//out/total", [{"t": weight * sum(r["n"] for r in numbers)}])
+        return debug
+"""
+
+
+def test_a_stage_linked_by_one_table_sees_the_other_tables_of_its_dependency(tmp_path):
+    """A dependency linked by a declared table counts by that table's content alone: when
+    it also wrote a table the stage does not declare (handed on by name), new rows there
+    were served the total of the old ones."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["load", "total"]}}
+    root = write_pipeline(tmp_path / "p", {
+        "stages/load/stage.py": LOAD_TWO_TABLES.format(weight=1),
+        "stages/load/config.yaml": "outputs: [//mid/numbers]\n",
+        "stages/total/stage.py": TOTAL_OF_TWO_TABLES,
+        "stages/total/config.yaml": "inputs: [//mid/numbers]\n"}, config)
+    assert run(root).returncode == 0
+    assert rows(root, "//out/total") == [{"t": 3}]
+
+    (root / "stages/load/stage.py").write_text(LOAD_TWO_TABLES.format(weight=5))
+    assert run(root).returncode == 0
+    assert statuses(root) == {"load": "SUCCESS", "total": "SUCCESS"}
+    assert cache_reason(root, "total") == "miss: upstream load changed"
+    assert rows(root, "//out/total") == [{"t": 15}]
+    assert run(root).returncode == 0
+    assert statuses(root) == {"load": "CACHED", "total": "CACHED"}
+
+
+# reads a table by a name it builds as it runs, declared nowhere
+DAILY_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Daily(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        day = "2026-01-0" + "1"
+        rows = yt.read_table("//raw/day_" + day + "[#0:#10]")
+        yt.write_table("//out/daily", [{"sum": sum(r["n"] for r in rows)}])
+        return debug
+"""
+
+
+def test_a_table_read_by_a_name_made_at_run_time_is_checked_for_a_hit(tmp_path):
+    """Such a table cannot be in the fingerprint before the stage runs: it is recorded as
+    the stage reads it, as a data file is. Rewritten since, with as many rows, it was
+    served the sum of the old rows."""
+    from yt_pipeline_dev.client import DevClient
+
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["daily"]}}
+    root = write_pipeline(tmp_path / "p", {"stages/daily/stage.py": DAILY_STAGE}, config)
+    raw = DevClient(root / ".dev")
+    raw.write_table("//raw/day_2026-01-01", [{"n": 1}, {"n": 2}])
+    assert run(root).returncode == 0
+    assert rows(root, "//out/daily") == [{"sum": 3}]
+    assert run(root).returncode == 0 and statuses(root) == {"daily": "CACHED"}
+
+    raw.write_table("//raw/day_2026-01-01", [{"n": 3}, {"n": 4}])
+    assert run(root).returncode == 0
+    assert statuses(root) == {"daily": "SUCCESS"}
+    assert cache_reason(root, "daily").startswith(
+        "miss: table //raw/day_2026-01-01 it read in run ")
+    assert rows(root, "//out/daily") == [{"sum": 7}]
+    assert run(root).returncode == 0 and statuses(root) == {"daily": "CACHED"}
+
+
+def test_prod_a_table_read_by_a_name_made_at_run_time_is_checked(make_pipeline, run_cli,
+                                                                  fake_cluster):
+    """The same on the fake proxy: the table's revision is kept as the stage reads it."""
+    fake_yt, client = fake_cluster.fake_yt, fake_cluster.client
+    config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                           "prod": fake_cluster.options},
+              "stages": {"enabled_stages": ["daily"]}}
+    stage = DAILY_STAGE.replace("//raw/", "//home/c/").replace("//out/", "//home/c/")
+    root = make_pipeline({"configs/secrets.env": fake_cluster.secrets,
+                          "stages/daily/stage.py": stage}, config=config)
+    client.write_table("//home/c/day_2026-01-01", [{"n": 1}, {"n": 2}])
+    assert run_cli("run", root).exit_code == 0
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "daily")[0] == "CACHED"
+    client.write_table("//home/c/day_2026-01-01", [{"n": 3}, {"n": 4}])
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    status, reason = outcome(root, "daily")
+    assert status == "SUCCESS"
+    assert reason.startswith("miss: table //home/c/day_2026-01-01 it read in run "), reason
+    assert fake_yt.rows("//home/c/daily") == [{"sum": 7}]
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "daily")[0] == "CACHED"
+
+
+# reads back a scratch table it made, then removes it
+SCRATCH_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Scratch(BaseStage):
+    def run(self, debug):
+        yt = self.deps.yt_client
+        yt.write_table("//tmp/scratch", [{"n": 1}, {"n": 2}])
+        total = sum(r["n"] for r in yt.read_table("//tmp/scratch"))
+        yt.remove("//tmp/scratch")
+        yt.write_table("//out/total", [{"total": total}])
+        return debug
+"""
+
+
+def test_a_scratch_table_the_stage_read_back_is_not_asked_for(tmp_path):
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["scratch"]}}
+    root = write_pipeline(tmp_path / "p", {"stages/scratch/stage.py": SCRATCH_STAGE}, config)
+    assert run(root).returncode == 0
+    assert rows(root, "//out/total") == [{"total": 3}]
+    assert run(root).returncode == 0 and statuses(root) == {"scratch": "CACHED"}
+    assert "read" not in json.loads((root / ".runs/stages.dev.json").read_text())["scratch"]
