@@ -458,3 +458,34 @@ def test_no_operation_starts_once_the_client_is_closed(prod_client, fake_yt, pac
     assert sum(fake_yt.state.calls.values()) == calls  # nor asked for: no upload, no table
     with pytest.raises(KeyError):
         fake_yt.rows("//tmp/out/mapped")
+
+
+def _finished(yt, operation):
+    import time
+
+    for _ in range(200):
+        info = yt.get_operation(operation, attributes=["state", "result"])
+        if info["state"] in ("completed", "failed", "aborted"):
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"operation {operation} did not finish")
+
+
+def test_the_fake_fails_an_operation_whose_user_file_is_a_folder(prod_client, fake_yt):
+    # A user file must be a file or a table: the controller reads each file_paths entry's
+    # type while preparing and refuses any other, "Object %v has invalid type: expected
+    # %Qlv or %Qlv, actual %Qlv" (TOperationControllerBase, yt/yt/server/controller_agent/
+    # controllers/operation_controller_detail.cpp). No job runs with an empty file instead.
+    from yt.wrapper.driver import make_formatted_request
+
+    yt = prod_client.yt()
+    yt.create("map_node", "//tmp/models", recursive=True)
+    spec = {"tasks": {"t": {"command": "true", "job_count": 1,
+                            "file_paths": ["//tmp/models"]}}}
+    started = make_formatted_request("start_operation", {"operation_type": "vanilla",
+                                                         "spec": spec}, format=None, client=yt)
+    info = _finished(yt, str(started["operation_id"]))
+    assert info["state"] == "failed"
+    assert ('Object //tmp/models has invalid type: expected "file" or "table", actual '
+            '"map_node"') in str(info["result"])
+    assert not fake_yt.jobs
