@@ -90,3 +90,40 @@ def test_a_memory_limit_under_a_byte_is_sent_as_one_byte(prod_client, fake_yt, p
     assert fake_yt.specs[-1]["mapper"]["memory_limit"] == 1
     with pytest.raises(KeyError):  # created in the operation's transaction, aborted
         fake_yt.rows("//tmp/out")
+
+
+@pytest.mark.parametrize("kind, spec, where", [
+    ("vanilla", {"tasks": {"t": {"job_count": 1}}}, "/tasks/t/command"),
+    ("map", {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+             "mapper": {"environment": {"A": "1"}}}, "/mapper/command"),
+    ("reduce", {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+                "reduce_by": ["id"], "reducer": {}}, "/reducer/command"),
+    ("map_reduce", {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+                    "reduce_by": ["id"], "reducer": {}}, "/reducer/command"),
+])
+def test_a_user_job_without_a_command_is_refused(yt, fake_yt, kind, spec, where):
+    # A vanilla task, a map's mapper and a reducer are mandatory user jobs: their
+    # `command` has no default (TMandatoryUserJobSpec registers it as required, in
+    # yt/yt/ytlib/scheduler/config.cpp), so the spec's parsing fails with the YSON struct's
+    # "Missing required parameter <path>" (TYsonStructParameter::Load, yt/yt/core/ytree/
+    # yson_struct_detail-inl.h) and no job runs; the fake ran the job with no command.
+    from yt.wrapper.driver import make_formatted_request
+    from yt_errors import refusal
+
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    found = refusal(lambda: make_formatted_request(
+        "start_operation", {"operation_type": kind, "spec": spec}, format=None, client=yt))
+    assert f"Missing required parameter {where}" in found
+    assert not fake_yt.jobs
+    assert fake_yt.rows("//tmp/out") == []
+
+
+def test_a_map_reduce_mapper_without_a_command_is_no_mapper(yt, fake_yt):
+    # ... while a map_reduce's mapper is optional (TOptionalUserJobSpec: `command`
+    # defaults to empty, and such a mapper is trivial): the rows reach the reducer as they are
+    fake_yt.put_table("//tmp/in", [{"id": 2}, {"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    yt.run_map_reduce(None, "cat", "//tmp/in", "//tmp/out", reduce_by=["id"],
+                      spec={"mapper": {"environment": {"A": "1"}}}, format="json")
+    assert sorted(row["id"] for row in fake_yt.rows("//tmp/out")) == [1, 2]

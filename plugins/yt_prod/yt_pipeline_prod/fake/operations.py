@@ -78,6 +78,26 @@ def check_environment_names(spec: Any) -> None:
     check_vault_names(spec)
 
 
+#: the user jobs whose `command` the spec must give, by operation type: a map's mapper, a
+#: reducer and a vanilla task are TMandatoryUserJobSpec (`command` registered without a
+#: default), a map_reduce's mapper and reduce_combiner TOptionalUserJobSpec (empty by
+#: default: trivial), in yt/yt/ytlib/scheduler/config.h and config.cpp
+MANDATORY_USER_JOBS = {"map": ("mapper",), "reduce": ("reducer",),
+                       "map_reduce": ("reducer",), "vanilla": ("tasks/",)}
+
+
+def check_commands(spec: Any, kind: str) -> None:
+    """Refuse a mandatory user job given without its command, in the words of the YSON
+    struct's loader (TYsonStructParameter::Load in yt/yt/core/ytree/
+    yson_struct_detail-inl.h). A job left out of the spec altogether is not parsed, so not
+    refused here (the spec registers it DefaultNew)."""
+    mandatory = MANDATORY_USER_JOBS.get(kind, ())
+    for where, job in _named_user_jobs(spec):
+        if where.startswith(mandatory) and "command" not in job:
+            raise YtFakeError("Error parsing operation spec", inner_errors=[
+                YtFakeError(f"Missing required parameter /{where}/command")])
+
+
 #: the bounds of max_failed_job_count in the operation spec (TOperationSpecBase in
 #: yt/yt/ytlib/scheduler/config.cpp: GreaterThanOrEqual(0), LessThanOrEqual(10000))
 MAX_FAILED_JOB_COUNT = 10_000
@@ -203,6 +223,7 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     spec = request.param("spec") or {}
     check_environment_names(plain(spec) or {})
     check_spec_ranges(plain(spec) or {}, kind)
+    check_commands(plain(spec) or {}, kind)
     check_column_lists(plain(spec) or {}, kind)
     check_output_paths(plain(spec) or {}, kind)
     check_postprocessed(plain(spec) or {}, kind)
