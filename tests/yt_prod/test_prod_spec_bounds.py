@@ -127,3 +127,37 @@ def test_a_map_reduce_mapper_without_a_command_is_no_mapper(yt, fake_yt):
     yt.run_map_reduce(None, "cat", "//tmp/in", "//tmp/out", reduce_by=["id"],
                       spec={"mapper": {"environment": {"A": "1"}}}, format="json")
     assert sorted(row["id"] for row in fake_yt.rows("//tmp/out")) == [1, 2]
+
+
+@pytest.mark.parametrize("kind, spec, messages", [
+    ("map", {"input_table_paths": [], "output_table_paths": ["//tmp/out"],
+             "mapper": {"command": "echo '{\"n\": 1}'"}},
+     ["Validation failed at /input_table_paths", "Value must not be empty"]),
+    ("map", {"output_table_paths": ["//tmp/out"], "mapper": {"command": "echo '{\"n\": 1}'"}},
+     ["Missing required parameter /input_table_paths"]),
+    ("sort", {"input_table_paths": [], "output_table_path": "//tmp/out", "sort_by": ["id"]},
+     ["Validation failed at /input_table_paths", "Value must not be empty"]),
+    ("sort", {"input_table_paths": ["//tmp/in"], "sort_by": ["id"]},
+     ["Missing required parameter /output_table_path"]),
+    ("merge", {"input_table_paths": ["//tmp/in"]},
+     ["Missing required parameter /output_table_path"]),
+])
+def test_a_spec_without_its_tables_is_refused(yt, fake_yt, kind, spec, messages):
+    # input_table_paths is required and NonEmpty for the operations that read tables
+    # (TOperationWithInputSpec, TReduceOperationSpec, TSortOperationSpecBase), and a sort's
+    # and a merge's output_table_path has no default (TSortOperationSpec,
+    # TMergeOperationSpec), all in yt/yt/ytlib/scheduler/config.cpp; the YSON struct's
+    # words are those of yt/yt/core/ytree/yson_struct_detail-inl.h (NonEmpty: "Value must
+    # not be empty", under "Validation failed at <path>"). The fake ran a map of no input
+    # and broke on a sort or a merge of no output.
+    from yt.wrapper.driver import make_formatted_request
+    from yt_errors import refusal
+
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    found = refusal(lambda: make_formatted_request(
+        "start_operation", {"operation_type": kind, "spec": spec}, format=None, client=yt))
+    for message in messages:
+        assert message in found
+    assert not fake_yt.jobs
+    assert fake_yt.rows("//tmp/out") == []

@@ -15,6 +15,7 @@ from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunne
 from yt_pipeline_prod.fake.pool_names import check_pool, check_pool_trees
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
+from yt_pipeline_prod.fake.required_tables import check_required_tables
 from yt_pipeline_prod.fake.secure_vault import check_variable_name, check_vault_names
 from yt_pipeline_prod.fake.spec_lists import check_column_lists, check_output_paths
 from yt_pipeline_prod.fake.spec_postprocessors import check_postprocessed
@@ -224,6 +225,7 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
     check_environment_names(plain(spec) or {})
     check_spec_ranges(plain(spec) or {}, kind)
     check_commands(plain(spec) or {}, kind)
+    check_required_tables(plain(spec) or {}, kind)
     check_column_lists(plain(spec) or {}, kind)
     check_output_paths(plain(spec) or {}, kind)
     check_postprocessed(plain(spec) or {}, kind)
