@@ -161,3 +161,35 @@ def test_a_spec_without_its_tables_is_refused(yt, fake_yt, kind, spec, messages)
         assert message in found
     assert not fake_yt.jobs
     assert fake_yt.rows("//tmp/out") == []
+
+
+@pytest.mark.parametrize("spec, where, found", [
+    ({"job_count": "2"}, "/job_count", "string"),
+    ({"max_failed_job_count": "3"}, "/max_failed_job_count", "string"),
+    ({"job_count": 2.5}, "/job_count", "double"),
+    ({"job_count": True}, "/job_count", "boolean"),
+    ({"mapper": {"command": "cat", "memory_limit": "1G"}}, "/mapper/memory_limit", "string"),
+    ({"mapper": {"command": "cat", "job_time_limit": "5s"}}, "/mapper/job_time_limit",
+     "string"),
+    ({"mapper": {"command": "cat", "cpu_limit": "two"}}, "/mapper/cpu_limit", "string"),
+])
+def test_a_number_given_as_another_type_is_refused(yt, fake_yt, spec, where, found):
+    # The spec parser reads an integer parameter (TSimpleOperationSpecBase's job_count,
+    # TOperationSpecBase's max_failed_job_count, TUserJobSpec's memory_limit and
+    # job_time_limit: yt/yt/ytlib/scheduler/config.h) from an integer node only, and a
+    # double one (cpu_limit) from a number: a `spec:` section's "2" fails start_operation
+    # on a cluster. The fake read "2" with int() and ran the operation, and broke on "1G".
+    from yt.wrapper.driver import make_formatted_request
+    from yt_errors import refusal
+
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    body = {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+            "mapper": {"command": "cat"}, **spec}
+    found_messages = refusal(lambda: make_formatted_request(
+        "start_operation", {"operation_type": "map", "spec": body}, format=None, client=yt))
+    assert any(message.startswith(f"Error parsing operation spec: {where}: expected ")
+               and message.endswith(f"found {found}") for message in found_messages), \
+        found_messages
+    assert not fake_yt.jobs
+    assert fake_yt.rows("//tmp/out") == []

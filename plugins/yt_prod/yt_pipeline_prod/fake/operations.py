@@ -125,6 +125,37 @@ def _parse_error(key: str, expected: str, found: Any) -> YtFakeError:
                        f"found {found}")
 
 
+#: a user job's keys read as an integer, and those read as a double (TUserJobSpec in
+#: yt/yt/ytlib/scheduler/config.h: i64 memory_limit and max_stderr_size, a duration in ms,
+#: int gpu_limit; a TCpuResource cpu_limit)
+USER_JOB_INTEGERS = ("memory_limit", "max_stderr_size", "job_time_limit", "gpu_limit")
+USER_JOB_NUMBERS = ("cpu_limit",)
+
+
+def _check_number(where: str, value: Any, integer: bool) -> None:
+    """An integer parameter takes an int64 or uint64 node only, a double parameter a number:
+    a string ("2"), a boolean or, for an integer, a double fails the spec's parsing where
+    the fake would have read it with int() and gone on."""
+    if value is None:
+        return
+    allowed: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        raise _parse_error(where, "int64" if integer else "a double", _yson_type(value))
+
+
+def check_number_types(spec: Any, kind: str) -> None:
+    for key in ("max_failed_job_count", *POSITIVE_KEYS.get(kind, ())):
+        _check_number(key, spec.get(key), integer=True)
+    for name, task in (spec.get("tasks") or {}).items() if kind == "vanilla" else ():
+        if isinstance(task, dict):
+            _check_number(f"tasks/{name}/job_count", task.get("job_count"), integer=True)
+    for where, job in _named_user_jobs(spec):
+        for key in USER_JOB_INTEGERS:
+            _check_number(f"{where}/{key}", job.get(key), integer=True)
+        for key in USER_JOB_NUMBERS:
+            _check_number(f"{where}/{key}", job.get(key), integer=False)
+
+
 def check_spec_ranges(spec: Any, kind: str = "") -> None:
     """Refuse numbers the scheduler's spec parser refuses, as start_operation does."""
     limit = spec.get("max_failed_job_count")
@@ -223,6 +254,7 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
     check_environment_names(plain(spec) or {})
+    check_number_types(plain(spec) or {}, kind)
     check_spec_ranges(plain(spec) or {}, kind)
     check_commands(plain(spec) or {}, kind)
     check_required_tables(plain(spec) or {}, kind)
