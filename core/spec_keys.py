@@ -76,6 +76,7 @@ def check_spec_section(value: Any, fail: Fail) -> dict[str, Any]:
                 if key in job:
                     raise _refused(fail, f"spec.{where}.{key}", hint)
             _check_environment(job.get("environment"), fail, f"spec.{where}.environment")
+    _check_numbers(value, jobs, fail)
     return dict(value)
 
 
@@ -106,6 +107,46 @@ def _described(value: Any) -> str:
     if isinstance(value, (int, float)):
         return f"the number {value!r}"
     return "a mapping" if isinstance(value, Mapping) else f"a {type(value).__name__}"
+
+
+#: spec keys a cluster reads from an integer node, and a user job's (TOperationSpecBase,
+#: TSimpleOperationSpecBase, TSortOperationSpecBase and TUserJobSpec in yt/yt/ytlib/
+#: scheduler/config.h): "2" there fails start_operation while the spec is parsed
+INTEGER_KEYS = ("max_failed_job_count", "job_count", "max_job_count", "data_weight_per_job",
+                "data_size_per_job", "partition_count", "partition_data_weight",
+                "partition_job_count", "data_weight_per_partition_job", "map_job_count",
+                "data_weight_per_map_job")
+JOB_INTEGER_KEYS = ("memory_limit", "max_stderr_size", "job_time_limit", "gpu_limit",
+                    "job_count")
+#: a user job's keys read from a number node, whole or not
+JOB_NUMBER_KEYS = ("cpu_limit",)
+
+
+def _check_number(value: Any, whole: bool, fail: Fail, key: str) -> None:
+    """A number key of the spec given as text, a boolean or (for a whole one) a fraction,
+    which YAML gives for `"2"`, `true` or `2.5`: dev does not read these keys, a cluster
+    refuses the spec."""
+    if value is None:
+        return
+    allowed: tuple[type, ...] = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        shown = f"the text {value!r}" if isinstance(value, str) else _described(value)
+        raise fail(f"must be {'a whole number' if whole else 'a number'}, got {shown} (a "
+                   "cluster refuses the spec when the operation starts)", key)
+
+
+def _check_numbers(section: Mapping[str, Any], jobs: list[tuple[str, Any]],
+                   fail: Fail) -> None:
+    for key in INTEGER_KEYS:
+        _check_number(section.get(key), True, fail, f"spec.{key}")
+    for where, job in jobs:
+        if not isinstance(job, Mapping):
+            continue
+        for key in JOB_INTEGER_KEYS:
+            if key != "job_count" or where.startswith("tasks."):  # a vanilla task's count
+                _check_number(job.get(key), True, fail, f"spec.{where}.{key}")
+        for key in JOB_NUMBER_KEYS:
+            _check_number(job.get(key), False, fail, f"spec.{where}.{key}")
 
 
 def _refused(fail: Fail, key: str, hint: str) -> ConfigError:

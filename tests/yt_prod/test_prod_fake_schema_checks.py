@@ -92,6 +92,33 @@ def test_the_fake_takes_the_longest_name_and_an_optional_any(prod_client, fake_y
     assert _chain(refused.value) == [PARSING, 'Column of type "any" cannot be "required"']
 
 
+#: columns a master cannot read for their type, which create_path never sends (it takes
+#: only the types of stage_schema.COLUMN_TYPES): RunPostprocessor refuses a column with
+#: neither `type` nor `type_v3` ("Column type is not specified", in its "Error validating
+#: column" wrapper), and a `type` that names no ESimpleLogicalValueType fails as the enum is
+#: parsed, before that
+UNREADABLE_TYPES = [
+    pytest.param([{"name": "id"}],
+                 [PARSING, 'Error validating column "id" in table schema',
+                  "Column type is not specified"], id="no-type"),
+    pytest.param([_column("id", "integer")],
+                 [PARSING, 'Error parsing ESimpleLogicalValueType value "integer"'],
+                 id="unknown-type"),
+]
+
+
+@pytest.mark.parametrize(("schema", "chain"), UNREADABLE_TYPES)
+def test_the_fake_refuses_a_column_of_no_type_it_knows(prod_client, fake_yt, schema, chain):
+    # the fake made a table of such a schema, which no cluster would have made
+    from yt.wrapper.errors import YtResponseError
+
+    yt = prod_client.yt()
+    with pytest.raises(YtResponseError) as refused:
+        yt.create("table", PATH, recursive=True, attributes={"schema": schema})
+    assert _chain(refused.value) == chain
+    assert not yt.exists(PATH)
+
+
 @pytest.mark.parametrize(("schema", "chain"), REFUSED)
 def test_create_path_refuses_it_alike_in_both_modes_ending_with_the_clusters_words(
         tmp_path, prod_client, fake_yt, schema, chain):

@@ -458,3 +458,72 @@ def test_no_operation_starts_once_the_client_is_closed(prod_client, fake_yt, pac
     assert sum(fake_yt.state.calls.values()) == calls  # nor asked for: no upload, no table
     with pytest.raises(KeyError):
         fake_yt.rows("//tmp/out/mapped")
+
+
+def _finished(yt, operation):
+    import time
+
+    for _ in range(200):
+        info = yt.get_operation(operation, attributes=["state", "result"])
+        if info["state"] in ("completed", "failed", "aborted"):
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"operation {operation} did not finish")
+
+
+def test_the_fake_fails_an_operation_whose_user_file_is_a_folder(prod_client, fake_yt):
+    # A user file must be a file or a table: the controller reads each file_paths entry's
+    # type while preparing and refuses any other, "Object %v has invalid type: expected
+    # %Qlv or %Qlv, actual %Qlv" (TOperationControllerBase, yt/yt/server/controller_agent/
+    # controllers/operation_controller_detail.cpp). No job runs with an empty file instead.
+    from yt.wrapper.driver import make_formatted_request
+
+    yt = prod_client.yt()
+    yt.create("map_node", "//tmp/models", recursive=True)
+    spec = {"tasks": {"t": {"command": "true", "job_count": 1,
+                            "file_paths": ["//tmp/models"]}}}
+    started = make_formatted_request("start_operation", {"operation_type": "vanilla",
+                                                         "spec": spec}, format=None, client=yt)
+    info = _finished(yt, str(started["operation_id"]))
+    assert info["state"] == "failed"
+    assert ('Object //tmp/models has invalid type: expected "file" or "table", actual '
+            '"map_node"') in str(info["result"])
+    assert not fake_yt.jobs
+
+
+def _start_vanilla(yt, tasks):
+    from yt.wrapper.driver import make_formatted_request
+
+    started = make_formatted_request("start_operation", {"operation_type": "vanilla",
+                                                         "spec": {"tasks": tasks}},
+                                     format=None, client=yt)
+    return _finished(yt, str(started["operation_id"]))
+
+
+def test_the_fake_fails_a_vanilla_operation_of_more_tasks_than_allowed(prod_client, fake_yt):
+    # The vanilla controller refuses more than max_task_count (100) tasks when it
+    # materializes the operation, before any job (TVanillaController::
+    # ValidateOperationLimits, yt/yt/server/controller_agent/controllers/
+    # vanilla_controller.cpp; TVanillaOperationOptions' defaults in yt/yt/server/
+    # controller_agent/config.cpp).
+    yt = prod_client.yt()
+    tasks = {f"t{index}": {"command": "true", "job_count": 1} for index in range(101)}
+    info = _start_vanilla(yt, tasks)
+    assert info["state"] == "failed"
+    assert "Maximum number of tasks exceeded: 101 > 100" in str(info["result"])
+    assert not fake_yt.jobs
+    info = _start_vanilla(yt, dict(list(tasks.items())[:100]))
+    assert info["state"] == "completed"
+    assert len(fake_yt.jobs) == 100
+
+
+def test_the_fake_fails_a_vanilla_operation_of_more_jobs_than_allowed(prod_client, fake_yt):
+    # ... and more than max_total_job_count (100 000) jobs over all its tasks, in the same
+    # check: a job_count of 100 000 passes (the configuration's own bound, limits.py)
+    yt = prod_client.yt()
+    tasks = {"a": {"command": "true", "job_count": 50_000},
+             "b": {"command": "true", "job_count": 50_001}}
+    info = _start_vanilla(yt, tasks)
+    assert info["state"] == "failed"
+    assert "Maximum total job count exceeded: 100001 > 100000" in str(info["result"])
+    assert not fake_yt.jobs

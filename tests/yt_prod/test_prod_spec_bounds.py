@@ -90,3 +90,106 @@ def test_a_memory_limit_under_a_byte_is_sent_as_one_byte(prod_client, fake_yt, p
     assert fake_yt.specs[-1]["mapper"]["memory_limit"] == 1
     with pytest.raises(KeyError):  # created in the operation's transaction, aborted
         fake_yt.rows("//tmp/out")
+
+
+@pytest.mark.parametrize("kind, spec, where", [
+    ("vanilla", {"tasks": {"t": {"job_count": 1}}}, "/tasks/t/command"),
+    ("map", {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+             "mapper": {"environment": {"A": "1"}}}, "/mapper/command"),
+    ("reduce", {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+                "reduce_by": ["id"], "reducer": {}}, "/reducer/command"),
+    ("map_reduce", {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+                    "reduce_by": ["id"], "reducer": {}}, "/reducer/command"),
+])
+def test_a_user_job_without_a_command_is_refused(yt, fake_yt, kind, spec, where):
+    # A vanilla task, a map's mapper and a reducer are mandatory user jobs: their
+    # `command` has no default (TMandatoryUserJobSpec registers it as required, in
+    # yt/yt/ytlib/scheduler/config.cpp), so the spec's parsing fails with the YSON struct's
+    # "Missing required parameter <path>" (TYsonStructParameter::Load, yt/yt/core/ytree/
+    # yson_struct_detail-inl.h) and no job runs; the fake ran the job with no command.
+    from yt.wrapper.driver import make_formatted_request
+    from yt_errors import refusal
+
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    found = refusal(lambda: make_formatted_request(
+        "start_operation", {"operation_type": kind, "spec": spec}, format=None, client=yt))
+    assert f"Missing required parameter {where}" in found
+    assert not fake_yt.jobs
+    assert fake_yt.rows("//tmp/out") == []
+
+
+def test_a_map_reduce_mapper_without_a_command_is_no_mapper(yt, fake_yt):
+    # ... while a map_reduce's mapper is optional (TOptionalUserJobSpec: `command`
+    # defaults to empty, and such a mapper is trivial): the rows reach the reducer as they are
+    fake_yt.put_table("//tmp/in", [{"id": 2}, {"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    yt.run_map_reduce(None, "cat", "//tmp/in", "//tmp/out", reduce_by=["id"],
+                      spec={"mapper": {"environment": {"A": "1"}}}, format="json")
+    assert sorted(row["id"] for row in fake_yt.rows("//tmp/out")) == [1, 2]
+
+
+@pytest.mark.parametrize("kind, spec, messages", [
+    ("map", {"input_table_paths": [], "output_table_paths": ["//tmp/out"],
+             "mapper": {"command": "echo '{\"n\": 1}'"}},
+     ["Validation failed at /input_table_paths", "Value must not be empty"]),
+    ("map", {"output_table_paths": ["//tmp/out"], "mapper": {"command": "echo '{\"n\": 1}'"}},
+     ["Missing required parameter /input_table_paths"]),
+    ("sort", {"input_table_paths": [], "output_table_path": "//tmp/out", "sort_by": ["id"]},
+     ["Validation failed at /input_table_paths", "Value must not be empty"]),
+    ("sort", {"input_table_paths": ["//tmp/in"], "sort_by": ["id"]},
+     ["Missing required parameter /output_table_path"]),
+    ("merge", {"input_table_paths": ["//tmp/in"]},
+     ["Missing required parameter /output_table_path"]),
+])
+def test_a_spec_without_its_tables_is_refused(yt, fake_yt, kind, spec, messages):
+    # input_table_paths is required and NonEmpty for the operations that read tables
+    # (TOperationWithInputSpec, TReduceOperationSpec, TSortOperationSpecBase), and a sort's
+    # and a merge's output_table_path has no default (TSortOperationSpec,
+    # TMergeOperationSpec), all in yt/yt/ytlib/scheduler/config.cpp; the YSON struct's
+    # words are those of yt/yt/core/ytree/yson_struct_detail-inl.h (NonEmpty: "Value must
+    # not be empty", under "Validation failed at <path>"). The fake ran a map of no input
+    # and broke on a sort or a merge of no output.
+    from yt.wrapper.driver import make_formatted_request
+    from yt_errors import refusal
+
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    found = refusal(lambda: make_formatted_request(
+        "start_operation", {"operation_type": kind, "spec": spec}, format=None, client=yt))
+    for message in messages:
+        assert message in found
+    assert not fake_yt.jobs
+    assert fake_yt.rows("//tmp/out") == []
+
+
+@pytest.mark.parametrize("spec, where, found", [
+    ({"job_count": "2"}, "/job_count", "string"),
+    ({"max_failed_job_count": "3"}, "/max_failed_job_count", "string"),
+    ({"job_count": 2.5}, "/job_count", "double"),
+    ({"job_count": True}, "/job_count", "boolean"),
+    ({"mapper": {"command": "cat", "memory_limit": "1G"}}, "/mapper/memory_limit", "string"),
+    ({"mapper": {"command": "cat", "job_time_limit": "5s"}}, "/mapper/job_time_limit",
+     "string"),
+    ({"mapper": {"command": "cat", "cpu_limit": "two"}}, "/mapper/cpu_limit", "string"),
+])
+def test_a_number_given_as_another_type_is_refused(yt, fake_yt, spec, where, found):
+    # The spec parser reads an integer parameter (TSimpleOperationSpecBase's job_count,
+    # TOperationSpecBase's max_failed_job_count, TUserJobSpec's memory_limit and
+    # job_time_limit: yt/yt/ytlib/scheduler/config.h) from an integer node only, and a
+    # double one (cpu_limit) from a number: a `spec:` section's "2" fails start_operation
+    # on a cluster. The fake read "2" with int() and ran the operation, and broke on "1G".
+    from yt.wrapper.driver import make_formatted_request
+    from yt_errors import refusal
+
+    fake_yt.put_table("//tmp/in", [{"id": 1}])
+    fake_yt.put_table("//tmp/out", [])
+    body = {"input_table_paths": ["//tmp/in"], "output_table_paths": ["//tmp/out"],
+            "mapper": {"command": "cat"}, **spec}
+    found_messages = refusal(lambda: make_formatted_request(
+        "start_operation", {"operation_type": "map", "spec": body}, format=None, client=yt))
+    assert any(message.startswith(f"Error parsing operation spec: {where}: expected ")
+               and message.endswith(f"found {found}") for message in found_messages), \
+        found_messages
+    assert not fake_yt.jobs
+    assert fake_yt.rows("//tmp/out") == []

@@ -119,3 +119,33 @@ def test_prod_refuses_a_spec_made_in_code_with_such_a_value(tmp_path, prod_clien
         "stage s: operation copy: spec.mapper.environment.THREADS: must be text, got the "
         "number 4: quote it")
     assert fake_yt.specs == [] and not prod_client.yt().exists("//tmp/out")
+
+
+@pytest.mark.parametrize("spec, key, words", [
+    ('        job_count: "2"\n', "client.operations.map.spec.job_count",
+     "must be a whole number, got the text '2'"),
+    ("        max_failed_job_count: 2.5\n", "client.operations.map.spec.max_failed_job_count",
+     "must be a whole number, got the number 2.5"),
+    ('        mapper: {memory_limit: "1G"}\n', "client.operations.map.spec.mapper.memory_limit",
+     "must be a whole number, got the text '1G'"),
+    ("        mapper: {cpu_limit: true}\n", "client.operations.map.spec.mapper.cpu_limit",
+     "must be a number, got the boolean true"),
+])
+def test_a_spec_number_given_as_another_type_is_refused_before_the_run(tmp_path, spec, key,
+                                                                       words):
+    # A cluster reads these spec keys from integer nodes (cpu_limit from a number) and
+    # refuses a spec with "2" there when the operation starts (TSimpleOperationSpecBase,
+    # TOperationSpecBase and TUserJobSpec in yt/yt/ytlib/scheduler/config.h); dev ran the
+    # stage, leaving the difference to be found on the cluster
+    root = write_pipeline(tmp_path / "p", {
+        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [noop]}\n",
+        "stages/noop/stage.py": STAGE,
+        "stages/noop/src/mapper.py": "import sys\nsys.stdout.write(sys.stdin.read())\n",
+        "stages/noop/config.yaml": SECTION + spec,
+    })
+    result = invoke_cli("run", str(root))
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert f"stages/noop/config.yaml: {key}" in errors[0] and words in errors[0], errors[0]
+    assert not (root / ".dev" / "tmp" / "ran.jsonl").exists()  # no stage ran

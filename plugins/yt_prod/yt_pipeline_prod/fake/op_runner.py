@@ -92,6 +92,8 @@ from yt_pipeline_prod.fake.sorted_tables import (
     without_unique_keys,
 )
 from yt_pipeline_prod.fake.spec_postprocessors import nontrivial, reduce_columns
+from yt_pipeline_prod.fake.user_files import check_user_file_type
+from yt_pipeline_prod.fake.vanilla_limits import check_vanilla_limits
 from yt_pipeline_prod.fake.yql_tables import schema_violation, writer_columns
 
 if TYPE_CHECKING:
@@ -228,6 +230,7 @@ class OperationRunner:
                 text, attributes = path_attributes(item)
                 path = self.cypress.resolve(split_path(text)[0], self.op.tx)
                 node = self.cypress.get_node(path, self.op.tx)
+                check_user_file_type(path, node.type)
                 name = str(attributes.get("file_name") or path.rsplit("/", 1)[-1])
                 if name in files:
                     # the controller refuses two user files of one name while preparing
@@ -263,6 +266,8 @@ class OperationRunner:
                                   "(force_reduce_combiners)")
             if int(spec.get("mapper_output_table_count") or 0):
                 raise YtFakeError("the fake proxy does not model mapper_output_table_count")
+        if self.op.type == "vanilla":
+            check_vanilla_limits(spec.get("tasks") or {})
         self.stderr_part = stderr_table.part_size(spec)
         self.stderr_table = stderr_table.table_of(self.cypress, spec)
         jobs = [spec.get(name) for name in ("mapper", "reducer")]

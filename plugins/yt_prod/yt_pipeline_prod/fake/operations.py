@@ -15,6 +15,7 @@ from yt_pipeline_prod.fake.op_runner import TYPES, FakeOperation, OperationRunne
 from yt_pipeline_prod.fake.pool_names import check_pool, check_pool_trees
 from yt_pipeline_prod.fake.progress_statistics import progress_statistics
 from yt_pipeline_prod.fake.protocol import NO_SUCH_OPERATION, Request, YtFakeError, plain
+from yt_pipeline_prod.fake.required_tables import check_required_tables
 from yt_pipeline_prod.fake.secure_vault import check_variable_name, check_vault_names
 from yt_pipeline_prod.fake.spec_lists import check_column_lists, check_output_paths
 from yt_pipeline_prod.fake.spec_postprocessors import check_postprocessed
@@ -78,6 +79,26 @@ def check_environment_names(spec: Any) -> None:
     check_vault_names(spec)
 
 
+#: the user jobs whose `command` the spec must give, by operation type: a map's mapper, a
+#: reducer and a vanilla task are TMandatoryUserJobSpec (`command` registered without a
+#: default), a map_reduce's mapper and reduce_combiner TOptionalUserJobSpec (empty by
+#: default: trivial), in yt/yt/ytlib/scheduler/config.h and config.cpp
+MANDATORY_USER_JOBS = {"map": ("mapper",), "reduce": ("reducer",),
+                       "map_reduce": ("reducer",), "vanilla": ("tasks/",)}
+
+
+def check_commands(spec: Any, kind: str) -> None:
+    """Refuse a mandatory user job given without its command, in the words of the YSON
+    struct's loader (TYsonStructParameter::Load in yt/yt/core/ytree/
+    yson_struct_detail-inl.h). A job left out of the spec altogether is not parsed, so not
+    refused here (the spec registers it DefaultNew)."""
+    mandatory = MANDATORY_USER_JOBS.get(kind, ())
+    for where, job in _named_user_jobs(spec):
+        if where.startswith(mandatory) and "command" not in job:
+            raise YtFakeError("Error parsing operation spec", inner_errors=[
+                YtFakeError(f"Missing required parameter /{where}/command")])
+
+
 #: the bounds of max_failed_job_count in the operation spec (TOperationSpecBase in
 #: yt/yt/ytlib/scheduler/config.cpp: GreaterThanOrEqual(0), LessThanOrEqual(10000))
 MAX_FAILED_JOB_COUNT = 10_000
@@ -102,6 +123,37 @@ POSITIVE_KEYS = {
 def _parse_error(key: str, expected: str, found: Any) -> YtFakeError:
     return YtFakeError(f"Error parsing operation spec: /{key}: expected {expected}, "
                        f"found {found}")
+
+
+#: a user job's keys read as an integer, and those read as a double (TUserJobSpec in
+#: yt/yt/ytlib/scheduler/config.h: i64 memory_limit and max_stderr_size, a duration in ms,
+#: int gpu_limit; a TCpuResource cpu_limit)
+USER_JOB_INTEGERS = ("memory_limit", "max_stderr_size", "job_time_limit", "gpu_limit")
+USER_JOB_NUMBERS = ("cpu_limit",)
+
+
+def _check_number(where: str, value: Any, integer: bool) -> None:
+    """An integer parameter takes an int64 or uint64 node only, a double parameter a number:
+    a string ("2"), a boolean or, for an integer, a double fails the spec's parsing where
+    the fake would have read it with int() and gone on."""
+    if value is None:
+        return
+    allowed: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        raise _parse_error(where, "int64" if integer else "a double", _yson_type(value))
+
+
+def check_number_types(spec: Any, kind: str) -> None:
+    for key in ("max_failed_job_count", *POSITIVE_KEYS.get(kind, ())):
+        _check_number(key, spec.get(key), integer=True)
+    for name, task in (spec.get("tasks") or {}).items() if kind == "vanilla" else ():
+        if isinstance(task, dict):
+            _check_number(f"tasks/{name}/job_count", task.get("job_count"), integer=True)
+    for where, job in _named_user_jobs(spec):
+        for key in USER_JOB_INTEGERS:
+            _check_number(f"{where}/{key}", job.get(key), integer=True)
+        for key in USER_JOB_NUMBERS:
+            _check_number(f"{where}/{key}", job.get(key), integer=False)
 
 
 def check_spec_ranges(spec: Any, kind: str = "") -> None:
@@ -202,7 +254,10 @@ def cmd_start_operation(state: FakeState, request: Request) -> Any:
         raise YtFakeError(f"the fake proxy does not run {kind} operations")
     spec = request.param("spec") or {}
     check_environment_names(plain(spec) or {})
+    check_number_types(plain(spec) or {}, kind)
     check_spec_ranges(plain(spec) or {}, kind)
+    check_commands(plain(spec) or {}, kind)
+    check_required_tables(plain(spec) or {}, kind)
     check_column_lists(plain(spec) or {}, kind)
     check_output_paths(plain(spec) or {}, kind)
     check_postprocessed(plain(spec) or {}, kind)

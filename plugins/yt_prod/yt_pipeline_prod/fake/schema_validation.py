@@ -63,11 +63,27 @@ def check_new_table_schema(columns: list[Any], unique_keys: bool = False) -> Non
             "values a cluster computes on every write and the fake cannot")
 
 
+#: the names a column's old `type` may take: ESimpleLogicalValueType (yt/yt/client/
+#: table_client/row_base.h); the loader parses the enum before the column's postprocessor runs
+SIMPLE_TYPES = frozenset({
+    "null", "int64", "uint64", "double", "boolean", "string", "any", "int8", "uint8",
+    "int16", "uint16", "int32", "uint32", "utf8", "date", "datetime", "timestamp",
+    "interval", "void", "float", "json", "uuid", "date32", "datetime64", "timestamp64",
+    "interval64"})
+
+
 def _unreadable(column: Any) -> YtFakeError | None:
     if not isinstance(column, dict):
         return None
+    kind = column.get("type")
+    if kind is not None and str(kind) not in SIMPLE_TYPES:
+        return YtFakeError(f'Error parsing ESimpleLogicalValueType value "{kind}"')
     if not column.get("name"):
         return YtFakeError("Column name cannot be empty")
+    if kind is None and column.get("type_v3") is None:
+        # RunPostprocessor's own refusals are wrapped in one naming the column
+        return YtFakeError(f'Error validating column "{column["name"]}" in table schema',
+                           inner_errors=[YtFakeError("Column type is not specified")])
     if _is_required_any(column):
         return YtFakeError('Column of type "any" cannot be "required"')
     return None
