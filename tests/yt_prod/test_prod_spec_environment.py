@@ -91,18 +91,7 @@ class Noop(BaseStage):
 ])
 def test_a_spec_environment_value_that_is_not_text_is_refused_before_the_run(tmp_path, spec,
                                                                              key, words):
-    root = write_pipeline(tmp_path / "p", {
-        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [noop]}\n",
-        "stages/noop/stage.py": STAGE,
-        "stages/noop/src/mapper.py": "import sys\nsys.stdout.write(sys.stdin.read())\n",
-        "stages/noop/config.yaml": SECTION + spec,
-    })
-    result = invoke_cli("run", str(root))
-    assert result.exit_code == 2, result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.output
-    assert f"stages/noop/config.yaml: {key}" in errors[0] and words in errors[0], errors[0]
-    assert not (root / ".dev" / "tmp" / "ran.jsonl").exists()  # no stage ran
+    _refused_before_the_run(tmp_path, spec, key, words)
 
 
 def test_prod_refuses_a_spec_made_in_code_with_such_a_value(tmp_path, prod_client, fake_yt):
@@ -137,6 +126,12 @@ def test_a_spec_number_given_as_another_type_is_refused_before_the_run(tmp_path,
     # refuses a spec with "2" there when the operation starts (TSimpleOperationSpecBase,
     # TOperationSpecBase and TUserJobSpec in yt/yt/ytlib/scheduler/config.h); dev ran the
     # stage, leaving the difference to be found on the cluster
+    _refused_before_the_run(tmp_path, spec, key, words)
+
+
+def _refused_before_the_run(tmp_path, spec: str, key: str, words: str) -> None:
+    """A dev run of one stage whose map has `spec` fails with one error line naming the
+    config file and `key`, before any stage ran."""
     root = write_pipeline(tmp_path / "p", {
         "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [noop]}\n",
         "stages/noop/stage.py": STAGE,
