@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from yt_pipeline.errors import ConfigError
-from yt_pipeline.operation_config import as_dict, env_items
 from yt_pipeline.operation_names import operation_sections
 from yt_pipeline.units import digest_value
 
@@ -23,6 +22,9 @@ def secrets_component(stage_config: Any, pipeline_config: Any) -> dict[str, str]
     sections = operation_sections(stage_config)
     if sections is None:
         return {}
+    # here: only a stage with operation sections needs it, and a run of none never loads it
+    from yt_pipeline.operation_config import as_dict, env_items
+
     names: set[str] = set()
     for section in sections.values():
         if not hasattr(section, "items"):
