@@ -27,13 +27,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from config_refusals import refused_before_the_run
 from prod_packages import build_package
 from yt.wrapper.driver import make_formatted_request
 from yt_errors import refusal
 
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operations import OperationSpec, Resources
-from yt_pipeline.testing import invoke_cli, write_pipeline
 from yt_pipeline_prod import plugin
 
 LONG = "p" * 101
@@ -79,19 +79,6 @@ def test_start_operation_refuses_a_pool_tree_the_scheduler_lacks(yt, fake_yt):
 
 # -- the configuration, in both modes --------------------------------------------------
 
-SECTION = ("client:\n  operations:\n    map:\n      input_table: //tmp/in\n"
-           "      output_table: //tmp/out\n")
-STAGE = """
-from yt_pipeline import BaseStage
-
-
-class Noop(BaseStage):
-    def run(self, debug):
-        self.deps.yt_client.write_table("//tmp/ran", [{"ran": True}])
-        return debug
-"""
-
-
 @pytest.mark.parametrize("section, key, words", [
     ("      resources:\n        pool: team/ml\n", "client.operations.map.resources.pool",
      "'team/ml' cannot be a pool: a cluster takes only letters, digits, '-', '_' and ':' "
@@ -106,18 +93,7 @@ class Noop(BaseStage):
      "client.operations.map.spec.pool_trees", "'a/b' cannot be a pool tree"),
 ])
 def test_a_pool_name_a_cluster_refuses_is_refused_before_the_run(tmp_path, section, key, words):
-    root = write_pipeline(tmp_path / "p", {
-        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [noop]}\n",
-        "stages/noop/stage.py": STAGE,
-        "stages/noop/src/mapper.py": "import sys\nsys.stdout.write(sys.stdin.read())\n",
-        "stages/noop/config.yaml": SECTION + section,
-    })
-    result = invoke_cli("run", str(root))
-    assert result.exit_code == 2, result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.output
-    assert f"stages/noop/config.yaml: {key}" in errors[0] and words in errors[0], errors[0]
-    assert not (root / ".dev" / "tmp" / "ran.jsonl").exists()  # no stage ran
+    refused_before_the_run(tmp_path, section, key, words)
 
 
 def test_prod_refuses_a_spec_made_in_code_with_such_a_pool(tmp_path, prod_client, fake_yt):

@@ -13,6 +13,7 @@ there fails the spec's parsing and start_operation with it.
 from __future__ import annotations
 
 import pytest
+from config_refusals import refused_before_the_run
 from prod_packages import build_package
 from test_prod_fake_inputs import run_raw
 from yt.wrapper.driver import make_formatted_request
@@ -20,7 +21,6 @@ from yt_errors import refusal
 
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operations import OperationSpec
-from yt_pipeline.testing import invoke_cli, write_pipeline
 from yt_pipeline_prod import plugin
 from yt_pipeline_prod.op_spec import job_format
 
@@ -64,19 +64,6 @@ def test_start_operation_refuses_an_environment_value_that_is_not_text(yt, prod_
 
 # -- the configuration, in both modes --------------------------------------------------
 
-SECTION = ("client:\n  operations:\n    map:\n      input_table: //tmp/in\n"
-           "      output_table: //tmp/out\n      spec:\n")
-STAGE = """
-from yt_pipeline import BaseStage
-
-
-class Noop(BaseStage):
-    def run(self, debug):
-        self.deps.yt_client.write_table("//tmp/ran", [{"ran": True}])
-        return debug
-"""
-
-
 @pytest.mark.parametrize("spec, key, words", [
     ("        mapper: {environment: {THREADS: 4}}\n",
      "client.operations.map.spec.mapper.environment.THREADS", "must be text, got the number 4: quote it"),
@@ -91,7 +78,7 @@ class Noop(BaseStage):
 ])
 def test_a_spec_environment_value_that_is_not_text_is_refused_before_the_run(tmp_path, spec,
                                                                              key, words):
-    _refused_before_the_run(tmp_path, spec, key, words)
+    refused_before_the_run(tmp_path, "      spec:\n" + spec, key, words)
 
 
 def test_prod_refuses_a_spec_made_in_code_with_such_a_value(tmp_path, prod_client, fake_yt):
@@ -126,21 +113,4 @@ def test_a_spec_number_given_as_another_type_is_refused_before_the_run(tmp_path,
     # refuses a spec with "2" there when the operation starts (TSimpleOperationSpecBase,
     # TOperationSpecBase and TUserJobSpec in yt/yt/ytlib/scheduler/config.h); dev ran the
     # stage, leaving the difference to be found on the cluster
-    _refused_before_the_run(tmp_path, spec, key, words)
-
-
-def _refused_before_the_run(tmp_path, spec: str, key: str, words: str) -> None:
-    """A dev run of one stage whose map has `spec` fails with one error line naming the
-    config file and `key`, before any stage ran."""
-    root = write_pipeline(tmp_path / "p", {
-        "configs/config.yaml": "pipeline: {mode: dev}\nstages: {enabled_stages: [noop]}\n",
-        "stages/noop/stage.py": STAGE,
-        "stages/noop/src/mapper.py": "import sys\nsys.stdout.write(sys.stdin.read())\n",
-        "stages/noop/config.yaml": SECTION + spec,
-    })
-    result = invoke_cli("run", str(root))
-    assert result.exit_code == 2, result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.output
-    assert f"stages/noop/config.yaml: {key}" in errors[0] and words in errors[0], errors[0]
-    assert not (root / ".dev" / "tmp" / "ran.jsonl").exists()  # no stage ran
+    refused_before_the_run(tmp_path, "      spec:\n" + spec, key, words)
