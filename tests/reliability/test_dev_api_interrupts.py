@@ -363,3 +363,93 @@ def test_jobs_of_a_phase_begun_after_the_run_ended_never_start(tmp_path):
         run_jobs([job], run_ended=ended)
     assert stopped.value.reason == "stopped"
     assert not ran.exists()
+
+
+REDUCE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_reduce
+
+
+class Reduce(BaseStage):
+    def run(self, debug):
+        run_reduce(self, self.config.client.operations.reduce)
+        return debug
+"""
+
+REDUCE_CONFIG = """
+client:
+  operations:
+    reduce:
+      input_tables: [//home/api/left, //home/api/right]
+      output_table: //home/api/reduced
+      reduce_by: [k]
+"""
+
+REDUCER = """
+from ytjobs import groups, read_rows, write_rows
+
+write_rows({"k": k, "n": len(list(rows))} for k, rows in groups(read_rows(), "k"))
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_reduce_s_merge(tmp_path, monkeypatch):
+    # a reduce of several inputs sorts each, then merges them (table_ops._sorted_shards):
+    # the merge is the stage thread's own work too, and went on to its end after the run's
+    # end had waited for it (RunOperations.STOP_WAIT_S, 10 s), the stage's transaction
+    # open beside the next run; it stops as a sort does
+    from yt_pipeline_dev import sorting, table_ops
+
+    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
+                                           "stages/reduce/config.yaml": REDUCE_CONFIG,
+                                           "stages/reduce/src/reducer.py": REDUCER},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["reduce"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    merging, merged = threading.Event(), threading.Event()
+    line_key = sorting.line_key
+
+    def slow_line_key(*args, **kwargs):
+        # the merge of big inputs: 20 s or more for these rows, far more than the wait
+        key = line_key(*args, **kwargs)
+        merging.set()
+
+        def slow(line):
+            time.sleep(0.0001)
+            return key(line)
+        return slow
+
+    merge_sorted = sorting.merge_sorted
+
+    def watched_merge(*args, **kwargs):
+        try:
+            return merge_sorted(*args, **kwargs)
+        finally:
+            merged.set()
+
+    def watch() -> None:
+        merging.wait(60)
+        _thread.interrupt_main(signal.SIGINT)
+
+    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(100_000)]
+    try:
+        for table in ("left", "right"):
+            pipeline.yt.write_table(f"//home/api/{table}", rows)
+        monkeypatch.setattr(sorting, "line_key", slow_line_key)
+        monkeypatch.setattr(table_ops, "merge_sorted", watched_merge)
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the merge ended before the run did: its stage's transaction has ended with it
+        assert merged.is_set()
+        assert not pipeline.yt.exists("//home/api/reduced")
+        sandboxes = root / ".dev" / ".sandboxes"
+        assert [path.name for path in sandboxes.rglob("sorted*.jsonl")] == []
+        sorts = root / ".dev" / ".sort"
+        assert not sorts.is_dir() or not any(sorts.iterdir())
+        # resumed at once, the reduce sees every row once
+        monkeypatch.undo()
+        pipeline.run()
+        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
+                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
+    finally:
+        pipeline.close()
