@@ -453,3 +453,69 @@ def test_an_interrupted_run_from_python_stops_its_reduce_s_merge(tmp_path, monke
                       key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
     finally:
         pipeline.close()
+
+
+
+BUSY = """
+import os
+import time
+
+from yt_pipeline import BaseStage
+
+
+class Busy(BaseStage):
+    def run(self, debug):
+        client = self.deps.yt_client
+        client.write_table("//home/api/busy", [{{"i": 1}}])
+        if os.path.exists({mark!r}):
+            return debug  # the resumed run
+        open({mark!r}, "w").close()
+        deadline = time.monotonic() + 30  # busy in its own code until the test lets go
+        while os.path.exists({hold!r}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            client.write_table("//home/api/busy", [{{"i": 2}}])
+            late = "written"
+        except Exception as error:
+            late = str(error)
+        with open({late!r} + ".tmp", "w") as out:
+            out.write(late)
+        os.replace({late!r} + ".tmp", {late!r})  # whole when the test sees it
+        return debug
+"""
+
+
+def test_a_run_resumed_at_once_is_not_held_by_a_busy_stage_of_the_ended_run(tmp_path):
+    # a stage busy in its own code when the run ends is not waited for: its transaction,
+    # holding the lock of the table it wrote, outlived the run's end, and the resumed run's
+    # stage failed on it ("Cannot take lock ... locked by concurrent transaction"); prod's
+    # run end aborts it (ProdClient.end_run)
+    hold, mark, late = tmp_path / "hold", tmp_path / "mark", tmp_path / "late"
+    hold.write_text("")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/busy/stage.py": BUSY.format(mark=str(mark), hold=str(hold), late=str(late))},
+        config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["busy"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not mark.exists():
+            time.sleep(0.02)
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        pipeline.run(RunOptions(resume=True))  # the old stage still busy
+        assert list(pipeline.yt.read_table("//home/api/busy")) == [{"i": 1}]
+        hold.unlink()  # the old stage goes on: its transaction has ended
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not late.exists():
+            time.sleep(0.02)
+        assert "no such transaction" in late.read_text()
+        assert list(pipeline.yt.read_table("//home/api/busy")) == [{"i": 1}]
+        assert list((root / ".dev" / ".txn").iterdir()) == []
+    finally:
+        hold.unlink(missing_ok=True)
+        pipeline.close()
