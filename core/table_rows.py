@@ -69,7 +69,11 @@ class TableRows(Iterator[Row]):
         if self._stream is not None:
             return self._stream  # iteration already began with next(): go on from there
         if self._rows is not None:
-            return iter(self._rows)
+            # the rows kept by len() or indexing, handed out so that close() ends the loop
+            # as it ends one over a pass
+            kept = _HandedPass.of_kept(self._rows)
+            self._loops.add(kept)
+            return kept
         # the pass is handed out by a frame of its own, not on the stack while it starts
         # (see `opened`)
         return self._hand_out(self._pass())
@@ -166,6 +170,17 @@ class _HandedPass(itertools.chain):  # type: ignore[type-arg]
         in_hand = BlockInHand()
         parts: list[Any] = [map(in_hand.take, rows.blocks()) if isinstance(rows, RowReader)
                             else [rows]]
+        return cls._made(rows, parts, in_hand)
+
+    @classmethod
+    def of_kept(cls, rows: list[Row]) -> _HandedPass:
+        """A loop over rows read already (kept by len() or indexing), as one block."""
+        in_hand = BlockInHand()
+        return cls._made(iter(()), [[in_hand.take(rows)]], in_hand)
+
+    @classmethod
+    def _made(cls, rows: Iterator[Row], parts: list[Any], in_hand: BlockInHand
+              ) -> _HandedPass:
         left = iter(parts)
         reader = cast(_HandedPass, cls.from_iterable(itertools.chain.from_iterable(left)))
         reader._pass, reader._parts, reader._parts_left = rows, parts, left

@@ -68,3 +68,11 @@ def test_a_loop_closed_at_a_block_s_last_row_stops(dev_client):
     assert 0 < first_block < len(ROWS)
     seen = _loop_closing(dev_client.read_table("//t/rows"), stop_at=first_block)
     assert seen == ROWS[:first_block]
+
+
+def test_a_loop_over_rows_kept_by_len_stops_when_they_are_closed(dev_client):
+    dev_client.write_table("//t/rows", ROWS)
+    rows = dev_client.read_table("//t/rows")
+    assert len(rows) == len(ROWS)  # read whole and kept
+    assert _loop_closing(rows) == ROWS[:STOP_AT]
+    assert list(rows) == ROWS

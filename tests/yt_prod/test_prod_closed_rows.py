@@ -62,3 +62,12 @@ def test_a_loop_in_a_stage_stops_when_the_rows_are_closed(prod_client, fake_yt):
     finally:
         stage.abort()
     assert fake_yt.transaction_count() == 0
+
+
+def test_a_loop_over_rows_kept_by_len_stops_when_they_are_closed(prod_client, fake_yt):
+    fake_yt.put_table(TABLE, ROWS)
+    rows = prod_client.read_table(TABLE)
+    assert len(rows) == len(ROWS)  # read whole and kept
+    assert _loop_closing(rows) == ROWS[:STOP_AT]
+    assert list(rows) == ROWS
+    assert fake_yt.transaction_count() == 0
