@@ -519,3 +519,68 @@ def test_a_run_resumed_at_once_is_not_held_by_a_busy_stage_of_the_ended_run(tmp_
     finally:
         hold.unlink(missing_ok=True)
         pipeline.close()
+
+
+JOIN_CONFIG = """
+client:
+  operations:
+    reduce:
+      input_tables: [//home/api/left, <foreign=%true>//home/api/right]
+      output_table: //home/api/reduced
+      reduce_by: [k]
+      join_by: [k]
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_join_reduce_s_join(tmp_path, monkeypatch):
+    # a reduce with a foreign table writes each job's input, its primary rows with their
+    # keys' foreign rows (join_reduce.write_joined), after the merge: as long for big
+    # inputs, and it went on to its end after the run's, as the merge did
+    from yt_pipeline_dev import table_ops
+
+    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
+                                           "stages/reduce/config.yaml": JOIN_CONFIG,
+                                           "stages/reduce/src/reducer.py": REDUCER},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["reduce"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    joining, joined = threading.Event(), threading.Event()
+    write_joined = table_ops.write_joined
+
+    def slow_join(primary, foreign, key_of, target, *args, **kwargs):
+        # the join of big inputs: 20 s or more for these rows, far more than the wait
+        def slow(line):
+            time.sleep(0.0001)
+            return key_of(line)
+
+        joining.set()
+        try:
+            return write_joined(primary, foreign, slow, target, *args, **kwargs)
+        finally:
+            joined.set()
+
+    def watch() -> None:
+        joining.wait(60)
+        _thread.interrupt_main(signal.SIGINT)
+
+    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(100_000)]
+    try:
+        for table in ("left", "right"):
+            pipeline.yt.write_table(f"//home/api/{table}", rows)
+        monkeypatch.setattr(table_ops, "write_joined", slow_join)
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the join ended before the run did: its stage's transaction has ended with it
+        assert joined.is_set()
+        assert not pipeline.yt.exists("//home/api/reduced")
+        sandboxes = root / ".dev" / ".sandboxes"
+        assert [path.name for path in sandboxes.rglob("*.jsonl")
+                if path.name.startswith(("sorted", "foreign", "joined"))] == []
+        # resumed at once, the reduce sees every row once
+        monkeypatch.undo()
+        pipeline.run()
+        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
+                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
+    finally:
+        pipeline.close()

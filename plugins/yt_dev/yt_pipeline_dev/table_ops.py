@@ -341,18 +341,25 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
             _sort(op, [sources[index]], path, spec.join_by, doubles)
         runs = [(offset, primary[part])
                 for offset, part in _merge(op, parts, merged, sort_by, doubles)]
+        stopped = None if op.run_ended is None else op.run_ended.is_set
+        joined: list[Path] = []
         try:
             cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
             shards = []
             for number, cut in enumerate(cuts):
-                target = op.sandbox / f"joined{number}.jsonl"
+                joined.append(op.sandbox / f"joined{number}.jsonl")
                 lines = segment_lines(split_by_runs(cut, runs))
                 table_runs = write_joined(lines, sorted_foreign, line_key(spec.join_by),
-                                          target)
-                whole = Segment(target, 0, target.stat().st_size)
+                                          joined[-1], stopped)
+                whole = Segment(joined[-1], 0, joined[-1].stat().st_size)
                 shards.append(with_switches(split_by_runs(whole, table_runs)))
         except IncomparableKey as exc:
             raise _incomparable(op, sort_by, exc) from None
+        except SortStopped:
+            # as long as the merge for big inputs, and stopped alike: what it wrote goes
+            for path in [merged, *joined]:
+                path.unlink(missing_ok=True)
+            raise op.ended_before("join", what="join") from None
     return shards
 
 
