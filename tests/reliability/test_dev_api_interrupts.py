@@ -584,3 +584,69 @@ def test_an_interrupted_run_from_python_stops_its_join_reduce_s_join(tmp_path, m
                       key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
     finally:
         pipeline.close()
+
+
+SWITCH_CONFIG = """
+client:
+  operations:
+    reduce:
+      input_table: //home/api/left
+      output_table: //home/api/reduced
+      reduce_by: [k]
+      spec:
+        job_io:
+          control_attributes:
+            enable_key_switch: true
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_key_switches(tmp_path, monkeypatch):
+    # the key switches a reducer asks for are found by a look at every input line
+    # (job_controls.with_controls), as long for big inputs as a merge, and it went on to
+    # its end after the run's, as the merge did
+    from yt_pipeline_dev import table_ops
+
+    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
+                                           "stages/reduce/config.yaml": SWITCH_CONFIG,
+                                           "stages/reduce/src/reducer.py": REDUCER},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["reduce"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    switching, switched = threading.Event(), threading.Event()
+    with_controls = table_ops.with_controls
+
+    def slow_switches(shards, control, with_index, trailer, places, key_of, *args, **kwargs):
+        # the key switches of a big input: 20 s or more for these rows, far more than the
+        # wait
+        def slow(line):
+            time.sleep(0.0001)
+            return key_of(line)
+
+        switching.set()
+        try:
+            return with_controls(shards, control, with_index, trailer, places, slow, *args,
+                                 **kwargs)
+        finally:
+            switched.set()
+
+    def watch() -> None:
+        switching.wait(60)
+        _thread.interrupt_main(signal.SIGINT)
+
+    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(200_000)]
+    try:
+        pipeline.yt.write_table("//home/api/left", rows)
+        monkeypatch.setattr(table_ops, "with_controls", slow_switches)
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the look ended before the run did: its stage's transaction has ended with it
+        assert switched.is_set()
+        assert not pipeline.yt.exists("//home/api/reduced")
+        # resumed at once, the reduce sees every row once
+        monkeypatch.undo()
+        pipeline.run()
+        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
+                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
+    finally:
+        pipeline.close()

@@ -189,9 +189,14 @@ def _with_controls(op: OperationRun, shards: list[list[Segment]], phase: str,
             return plain_places
         return selection_places(selected.ranges, op.selected_from[inputs[index]])
 
-    return with_controls(shards, control, with_index, trailer,
-                         places if phase == "map" else None,
-                         line_key(key, doubles) if key and phase == "reduce" else None)
+    try:
+        return with_controls(shards, control, with_index, trailer,
+                             places if phase == "map" else None,
+                             line_key(key, doubles) if key and phase == "reduce" else None,
+                             stopped=None if op.run_ended is None else op.run_ended.is_set)
+    except SortStopped:
+        # a look at every line of the input, as long as a merge for big inputs
+        raise op.ended_before(phase, what="input reading") from None
 
 
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
