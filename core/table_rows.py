@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from yt_pipeline import read_tables
-from ytjobs.codec import RowReader
+from ytjobs.codec import BlockInHand, RowReader
 
 Row = dict[str, Any]
 
@@ -33,7 +33,7 @@ class TableRows(Iterator[Row]):
     that a missing table fails the `read_table` call itself: `first`, when the caller
     started it (see `opened`), else here."""
 
-    __slots__ = ("_open", "_first", "_stream", "_rows", "_handed", "path")
+    __slots__ = ("_open", "_first", "_stream", "_rows", "_handed", "_loops", "path")
 
     def __init__(self, open_rows: Callable[[], Iterator[Row]], path: str,
                  first: Iterator[Row] | None = None):
@@ -46,6 +46,8 @@ class TableRows(Iterator[Row]):
         #: the pass __iter__ last handed out, while its loop holds it (weak: a loop left
         #: half-way releases its read as before)
         self._handed: weakref.ref[_HandedPass] | None = None
+        #: every pass __iter__ handed out that a loop still holds, for close() to end
+        self._loops: weakref.WeakSet[_HandedPass] = weakref.WeakSet()
         self.path = path
 
     @classmethod
@@ -67,7 +69,11 @@ class TableRows(Iterator[Row]):
         if self._stream is not None:
             return self._stream  # iteration already began with next(): go on from there
         if self._rows is not None:
-            return iter(self._rows)
+            # the rows kept by len() or indexing, handed out so that close() ends the loop
+            # as it ends one over a pass
+            kept = _HandedPass.of_kept(self._rows)
+            self._loops.add(kept)
+            return kept
         # the pass is handed out by a frame of its own, not on the stack while it starts
         # (see `opened`)
         return self._hand_out(self._pass())
@@ -75,6 +81,7 @@ class TableRows(Iterator[Row]):
     def _hand_out(self, rows: Iterator[Row]) -> _HandedPass:
         handed = _HandedPass.of(rows)
         self._handed = weakref.ref(handed)
+        self._loops.add(handed)
         return handed
 
     def __next__(self) -> Row:
@@ -84,8 +91,13 @@ class TableRows(Iterator[Row]):
 
     def close(self) -> None:
         """Stop reading (the table file or the request is released), as a generator's
-        close() does; stage code may call it half-way."""
-        for stream in (self._first, self._stream):
+        close() does; stage code may call it half-way. A loop over the rows stops at its
+        next step, as one over a closed generator does: closed, the pass it holds gives no
+        more rows. A later loop is a new pass."""
+        loops = list(self._loops)
+        self._loops.clear()
+        self._handed = None
+        for stream in (self._first, self._stream, *loops):
             closer = getattr(stream, "close", None)
             if callable(closer):
                 closer()
@@ -148,15 +160,31 @@ class _HandedPass(itertools.chain):  # type: ignore[type-arg]
     _pass: Iterator[Row]
     _parts: list[Any]
     _parts_left: Iterator[Any]
+    _in_hand: BlockInHand
 
     @classmethod
     def of(cls, rows: Iterator[Row]) -> _HandedPass:
         # a RowReader's own blocks, so that nothing more is paid a row; else the rows as
-        # one block
-        parts: list[Any] = [rows.blocks() if isinstance(rows, RowReader) else [rows]]
+        # one block. The block being read is kept, for close() to end it half-way (not the
+        # pass as one block: it ends itself once closed)
+        in_hand = BlockInHand()
+        parts: list[Any] = [map(in_hand.take, rows.blocks()) if isinstance(rows, RowReader)
+                            else [rows]]
+        return cls._made(rows, parts, in_hand)
+
+    @classmethod
+    def of_kept(cls, rows: list[Row]) -> _HandedPass:
+        """A loop over rows read already (kept by len() or indexing), as one block."""
+        in_hand = BlockInHand()
+        return cls._made(iter(()), [[in_hand.take(rows)]], in_hand)
+
+    @classmethod
+    def _made(cls, rows: Iterator[Row], parts: list[Any], in_hand: BlockInHand
+              ) -> _HandedPass:
         left = iter(parts)
         reader = cast(_HandedPass, cls.from_iterable(itertools.chain.from_iterable(left)))
         reader._pass, reader._parts, reader._parts_left = rows, parts, left
+        reader._in_hand = in_hand
         return reader
 
     def take_all(self) -> list[Row] | None:
@@ -164,10 +192,13 @@ class _HandedPass(itertools.chain):  # type: ignore[type-arg]
         if operator.length_hint(self._parts_left) == 0:
             return None
         rows = list(self._pass)
-        self._parts[0] = [rows]
+        self._parts[0] = [self._in_hand.take(rows)]
         return rows
 
     def close(self) -> None:
         close = getattr(self._pass, "close", None)
-        if callable(close):
-            close()
+        try:
+            if callable(close):
+                close()
+        finally:
+            self._in_hand.drop_rest()

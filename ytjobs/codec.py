@@ -22,6 +22,7 @@ A job in prod runs with whatever its image has, so every path gives the same row
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import json
@@ -434,16 +435,38 @@ class Codec:
         return rows, None
 
 
+class BlockInHand:
+    """The block a chain of blocks is handing out rows of, kept so that a close can end it
+    half-way: a closed reader stops at its next row, as a closed generator does, where the
+    chain went on to the block's last row (up to a whole read chunk of rows)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: Iterator[Any] = iter(())
+
+    def take(self, block: list[Any]) -> Iterator[Any]:
+        """`block`'s rows, as the chain is to hand them out (map this over the blocks)."""
+        self._rows = iter(block)
+        return self._rows
+
+    def drop_rest(self) -> None:
+        # the chain holds this very iterator: emptied, it ends the block at its next row
+        collections.deque(self._rows, maxlen=0)
+
+
 class RowReader(itertools.chain):
     """The rows of a stream: handed out by itertools in C, a block at a time, yet closable
     like the generator a prod read gives."""
 
     _blocks: Iterator[list[Any]]
+    _in_hand: BlockInHand
 
     @classmethod
     def over(cls, blocks: Iterator[list[Any]]) -> RowReader:
-        reader = cast(RowReader, cls.from_iterable(blocks))
-        reader._blocks = blocks
+        in_hand = BlockInHand()
+        reader = cast(RowReader, cls.from_iterable(map(in_hand.take, blocks)))
+        reader._blocks, reader._in_hand = blocks, in_hand
         return reader
 
     def blocks(self) -> Iterator[list[Any]]:
@@ -452,10 +475,13 @@ class RowReader(itertools.chain):
         return self._blocks
 
     def close(self) -> None:
-        """Stop reading and release the stream (rows of the current block may remain)."""
+        """Stop reading and release the stream; the next row asked for ends the rows."""
         close = getattr(self._blocks, "close", None)
-        if close is not None:
-            close()
+        try:
+            if close is not None:
+                close()
+        finally:
+            self._in_hand.drop_rest()
 
 
 def _best_engine(*preferred: str) -> str:

@@ -363,3 +363,290 @@ def test_jobs_of_a_phase_begun_after_the_run_ended_never_start(tmp_path):
         run_jobs([job], run_ended=ended)
     assert stopped.value.reason == "stopped"
     assert not ran.exists()
+
+
+REDUCE = """
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_reduce
+
+
+class Reduce(BaseStage):
+    def run(self, debug):
+        run_reduce(self, self.config.client.operations.reduce)
+        return debug
+"""
+
+REDUCE_CONFIG = """
+client:
+  operations:
+    reduce:
+      input_tables: [//home/api/left, //home/api/right]
+      output_table: //home/api/reduced
+      reduce_by: [k]
+"""
+
+REDUCER = """
+from ytjobs import groups, read_rows, write_rows
+
+write_rows({"k": k, "n": len(list(rows))} for k, rows in groups(read_rows(), "k"))
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_reduce_s_merge(tmp_path, monkeypatch):
+    # a reduce of several inputs sorts each, then merges them (table_ops._sorted_shards):
+    # the merge is the stage thread's own work too, and went on to its end after the run's
+    # end had waited for it (RunOperations.STOP_WAIT_S, 10 s), the stage's transaction
+    # open beside the next run; it stops as a sort does
+    from yt_pipeline_dev import sorting, table_ops
+
+    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
+                                           "stages/reduce/config.yaml": REDUCE_CONFIG,
+                                           "stages/reduce/src/reducer.py": REDUCER},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["reduce"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    merging, merged = threading.Event(), threading.Event()
+    line_key = sorting.line_key
+
+    def slow_line_key(*args, **kwargs):
+        # the merge of big inputs: 20 s or more for these rows, far more than the wait
+        key = line_key(*args, **kwargs)
+        merging.set()
+
+        def slow(line):
+            time.sleep(0.0001)
+            return key(line)
+        return slow
+
+    merge_sorted = sorting.merge_sorted
+
+    def watched_merge(*args, **kwargs):
+        try:
+            return merge_sorted(*args, **kwargs)
+        finally:
+            merged.set()
+
+    def watch() -> None:
+        merging.wait(60)
+        _thread.interrupt_main(signal.SIGINT)
+
+    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(100_000)]
+    try:
+        for table in ("left", "right"):
+            pipeline.yt.write_table(f"//home/api/{table}", rows)
+        monkeypatch.setattr(sorting, "line_key", slow_line_key)
+        monkeypatch.setattr(table_ops, "merge_sorted", watched_merge)
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the merge ended before the run did: its stage's transaction has ended with it
+        assert merged.is_set()
+        assert not pipeline.yt.exists("//home/api/reduced")
+        sandboxes = root / ".dev" / ".sandboxes"
+        assert [path.name for path in sandboxes.rglob("sorted*.jsonl")] == []
+        sorts = root / ".dev" / ".sort"
+        assert not sorts.is_dir() or not any(sorts.iterdir())
+        # resumed at once, the reduce sees every row once
+        monkeypatch.undo()
+        pipeline.run()
+        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
+                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
+    finally:
+        pipeline.close()
+
+
+
+BUSY = """
+import os
+import time
+
+from yt_pipeline import BaseStage
+
+
+class Busy(BaseStage):
+    def run(self, debug):
+        client = self.deps.yt_client
+        client.write_table("//home/api/busy", [{{"i": 1}}])
+        if os.path.exists({mark!r}):
+            return debug  # the resumed run
+        open({mark!r}, "w").close()
+        deadline = time.monotonic() + 30  # busy in its own code until the test lets go
+        while os.path.exists({hold!r}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            client.write_table("//home/api/busy", [{{"i": 2}}])
+            late = "written"
+        except Exception as error:
+            late = str(error)
+        with open({late!r} + ".tmp", "w") as out:
+            out.write(late)
+        os.replace({late!r} + ".tmp", {late!r})  # whole when the test sees it
+        return debug
+"""
+
+
+def test_a_run_resumed_at_once_is_not_held_by_a_busy_stage_of_the_ended_run(tmp_path):
+    # a stage busy in its own code when the run ends is not waited for: its transaction,
+    # holding the lock of the table it wrote, outlived the run's end, and the resumed run's
+    # stage failed on it ("Cannot take lock ... locked by concurrent transaction"); prod's
+    # run end aborts it (ProdClient.end_run)
+    hold, mark, late = tmp_path / "hold", tmp_path / "mark", tmp_path / "late"
+    hold.write_text("")
+    root = write_pipeline(tmp_path / "p", {
+        "stages/busy/stage.py": BUSY.format(mark=str(mark), hold=str(hold), late=str(late))},
+        config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["busy"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+
+    def watch() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not mark.exists():
+            time.sleep(0.02)
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        pipeline.run(RunOptions(resume=True))  # the old stage still busy
+        assert list(pipeline.yt.read_table("//home/api/busy")) == [{"i": 1}]
+        hold.unlink()  # the old stage goes on: its transaction has ended
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not late.exists():
+            time.sleep(0.02)
+        assert "no such transaction" in late.read_text()
+        assert list(pipeline.yt.read_table("//home/api/busy")) == [{"i": 1}]
+        assert list((root / ".dev" / ".txn").iterdir()) == []
+    finally:
+        hold.unlink(missing_ok=True)
+        pipeline.close()
+
+
+JOIN_CONFIG = """
+client:
+  operations:
+    reduce:
+      input_tables: [//home/api/left, <foreign=%true>//home/api/right]
+      output_table: //home/api/reduced
+      reduce_by: [k]
+      join_by: [k]
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_join_reduce_s_join(tmp_path, monkeypatch):
+    # a reduce with a foreign table writes each job's input, its primary rows with their
+    # keys' foreign rows (join_reduce.write_joined), after the merge: as long for big
+    # inputs, and it went on to its end after the run's, as the merge did
+    from yt_pipeline_dev import table_ops
+
+    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
+                                           "stages/reduce/config.yaml": JOIN_CONFIG,
+                                           "stages/reduce/src/reducer.py": REDUCER},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["reduce"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    joining, joined = threading.Event(), threading.Event()
+    write_joined = table_ops.write_joined
+
+    def slow_join(primary, foreign, key_of, target, *args, **kwargs):
+        # the join of big inputs: 20 s or more for these rows, far more than the wait
+        def slow(line):
+            time.sleep(0.0001)
+            return key_of(line)
+
+        joining.set()
+        try:
+            return write_joined(primary, foreign, slow, target, *args, **kwargs)
+        finally:
+            joined.set()
+
+    def watch() -> None:
+        joining.wait(60)
+        _thread.interrupt_main(signal.SIGINT)
+
+    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(100_000)]
+    try:
+        for table in ("left", "right"):
+            pipeline.yt.write_table(f"//home/api/{table}", rows)
+        monkeypatch.setattr(table_ops, "write_joined", slow_join)
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the join ended before the run did: its stage's transaction has ended with it
+        assert joined.is_set()
+        assert not pipeline.yt.exists("//home/api/reduced")
+        sandboxes = root / ".dev" / ".sandboxes"
+        assert [path.name for path in sandboxes.rglob("*.jsonl")
+                if path.name.startswith(("sorted", "foreign", "joined"))] == []
+        # resumed at once, the reduce sees every row once
+        monkeypatch.undo()
+        pipeline.run()
+        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
+                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
+    finally:
+        pipeline.close()
+
+
+SWITCH_CONFIG = """
+client:
+  operations:
+    reduce:
+      input_table: //home/api/left
+      output_table: //home/api/reduced
+      reduce_by: [k]
+      spec:
+        job_io:
+          control_attributes:
+            enable_key_switch: true
+"""
+
+
+def test_an_interrupted_run_from_python_stops_its_key_switches(tmp_path, monkeypatch):
+    # the key switches a reducer asks for are found by a look at every input line
+    # (job_controls.with_controls), as long for big inputs as a merge, and it went on to
+    # its end after the run's, as the merge did
+    from yt_pipeline_dev import table_ops
+
+    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
+                                           "stages/reduce/config.yaml": SWITCH_CONFIG,
+                                           "stages/reduce/src/reducer.py": REDUCER},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["reduce"]}})
+    pipeline = DefaultPipeline(pipeline_dir=root)
+    switching, switched = threading.Event(), threading.Event()
+    with_controls = table_ops.with_controls
+
+    def slow_switches(shards, control, with_index, trailer, places, key_of, *args, **kwargs):
+        # the key switches of a big input: 20 s or more for these rows, far more than the
+        # wait
+        def slow(line):
+            time.sleep(0.0001)
+            return key_of(line)
+
+        switching.set()
+        try:
+            return with_controls(shards, control, with_index, trailer, places, slow, *args,
+                                 **kwargs)
+        finally:
+            switched.set()
+
+    def watch() -> None:
+        switching.wait(60)
+        _thread.interrupt_main(signal.SIGINT)
+
+    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(200_000)]
+    try:
+        pipeline.yt.write_table("//home/api/left", rows)
+        monkeypatch.setattr(table_ops, "with_controls", slow_switches)
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the look ended before the run did: its stage's transaction has ended with it
+        assert switched.is_set()
+        assert not pipeline.yt.exists("//home/api/reduced")
+        # resumed at once, the reduce sees every row once
+        monkeypatch.undo()
+        pipeline.run()
+        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
+                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
+    finally:
+        pipeline.close()

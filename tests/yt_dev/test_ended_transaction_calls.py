@@ -75,3 +75,24 @@ def test_a_read_after_a_stage_that_wrote_nothing_ended_is_refused(live):
     txn.abort()
     with pytest.raises(BackendError, match=r"read_table //data/a: no such transaction"):
         list(stage.read_table("//data/a"))
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_a_write_under_way_as_its_transaction_is_aborted_says_so(live, append):
+    # the run's end aborts a stage's transaction still open (run_operations.py), from the
+    # main thread, while the stage may be writing in it: the write failed on dev's own
+    # file, gone with the transaction's folder, where a cluster names the transaction
+    txn = live.begin_transaction("stage s")
+    stage = txn.client
+    if append:  # a second append writes the staged file in place
+        stage.write_table("//data/a", [{"x": 3}], append=True)
+
+    def rows():
+        yield {"x": 4}
+        txn.abort()  # the run ends meanwhile
+        yield {"x": 5}
+
+    with pytest.raises(BackendError, match=r"write_table //data/a: no such transaction"):
+        stage.write_table("//data/a", rows(), append=append)
+    assert list(live.read_table("//data/a")) == ROWS
+    assert _no_transaction_left(live)

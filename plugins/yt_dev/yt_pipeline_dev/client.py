@@ -393,6 +393,20 @@ class DevClient(YqlRequests):
         if self.txn is not None:
             self.txn.refuse_if_ended(action, path)
 
+    @contextmanager
+    def _refused_if_ended_meanwhile(self, action: str, path: str) -> Iterator[None]:
+        """A write in the transaction that ended while it ran (the run's end aborts the
+        stage transactions still open: run_operations.py) is refused, as a cluster refuses
+        one in a transaction it no longer has: it failed on dev's staged file, gone with
+        the transaction's folder, or, appending to that file in place, wrote to it unseen
+        and was reported written."""
+        try:
+            yield
+        except OSError:
+            self._refuse_ended(action, path)
+            raise
+        self._refuse_ended(action, path)
+
     def folder_exists(self, path: str) -> bool:
         if self.txn is not None:
             seen = self.txn.staging.folder_state(normal(path))
@@ -453,8 +467,9 @@ class DevClient(YqlRequests):
                 # or its jobs' outputs put in key order (order_job_outputs) replace the
                 # file: such an append is made on a copy
                 in_place = key is None or (schema_checked and not by_jobs)
-                with self.txn.writing(normal(path), append, current if append else None,
-                                      in_place=in_place) as tmp:
+                with self._refused_if_ended_meanwhile(action, path), \
+                        self.txn.writing(normal(path), append, current if append else None,
+                                         in_place=in_place) as tmp:
                     start = tmp.stat().st_size
                     yield tmp
                     if schema_checked:

@@ -25,6 +25,7 @@ from yt_pipeline.control_rows import ControlAttributes, InputWriter, asked, job_
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operations import OperationSpec
 from yt_pipeline_dev.shards import Segment
+from yt_pipeline_dev.sorting import MERGE_CHECK_LINES, SortStopped
 
 #: (row index, range index) of each line of an input file, by its line number
 Places = Callable[[int], tuple[int, int]]
@@ -95,31 +96,39 @@ def _lines_before(path: Path, offset: int) -> int:
 def with_controls(shards: list[list[Segment]], control: ControlAttributes,
                   with_table_index: bool, trailer: Path,
                   places: Callable[[int], Places] | None = None,
-                  key_of: Callable[[bytes], Any] | None = None) -> list[list[Segment]]:
+                  key_of: Callable[[bytes], Any] | None = None,
+                  stopped: Callable[[], bool] | None = None) -> list[list[Segment]]:
     """Each shard, one job's input, with the control rows `control` asks for as segment
     headers, the table switches among them (the shards' own headers are dropped: they were
     switches only). `places`: for a table index, the row and range index of its file's lines
     (needed for those control rows); `key_of`: a line's key, for key switches; `trailer`: an
-    empty file, the range of the end_of_stream segment."""
+    empty file, the range of the end_of_stream segment. `stopped()` is asked every
+    MERGE_CHECK_LINES lines looked at: once true, SortStopped is raised, as a merge raises
+    it (a look at every line of a big input takes as long)."""
     if not control.any:
         return shards
     if not control.sourced and not control.key_switch:  # end_of_stream alone: no row moves
         return [[*shard, Segment(trailer, 0, 0, header=b"".join(InputWriter(
             False, control, None).after()))] for shard in shards]
-    return [_one_job(shard, control, with_table_index, trailer, places, key_of)
+    return [_one_job(shard, control, with_table_index, trailer, places, key_of, stopped)
             for shard in shards]
 
 
 def _one_job(shard: list[Segment], control: ControlAttributes, with_table_index: bool,
              trailer: Path, places: Callable[[int], Places] | None,
-             key_of: Callable[[bytes], Any] | None) -> list[Segment]:
+             key_of: Callable[[bytes], Any] | None,
+             stopped: Callable[[], bool] | None = None) -> list[Segment]:
     writer = InputWriter(with_table_index, control, key_of)
     out: list[Segment] = []
+    looked_at = 0
     for segment in shard:
         place = places(segment.table_index) if places is not None and control.sourced else None
         first = _lines_before(segment.path, segment.start) if place is not None else 0
         start, header = segment.start, b""
         for offset, number, line in _lines(segment, first):
+            if stopped is not None and looked_at % MERGE_CHECK_LINES == 0 and stopped():
+                raise SortStopped
+            looked_at += 1
             row_index, range_index = place(number) if place is not None else (None, None)
             controls = writer.before(segment.table_index, line, row_index, range_index)
             if controls:

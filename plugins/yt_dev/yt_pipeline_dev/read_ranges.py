@@ -8,7 +8,7 @@ ranges", "Column selection"). The same selectors as an operation's input paths
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from yt_pipeline import table_paths
@@ -47,9 +47,11 @@ class InRanges(Iterator[Row]):
         close = getattr(self._rows, "close", None)
         if callable(close):
             close()
+        # several ranges hand out rows kept from the pass: closed, they hand out no more
+        self._picked.close()
 
 
-def _picked(rows: Iterator[Row], ranges: Ranges) -> Iterator[Row]:
+def _picked(rows: Iterator[Row], ranges: Ranges) -> Generator[Row, None, None]:
     low = min(first for first, _ in ranges)
     ends = [end for _, end in ranges]
     high = None if None in ends else max(end for end in ends if end is not None)

@@ -9,10 +9,15 @@ output never committed, beside the next run (a resume at once). The run's end st
 It then waits for the stage transactions of the operations it stopped to end: a stage
 thread aborts its attempt's transaction once the stopped operation has raised, and until
 then the transaction holds its tables' locks (txnlocks.py), which a run resumed at once met
-("Cannot take lock ... locked by concurrent transaction ... stage <name> attempt 1"). Prod
-aborts them itself; here the stage thread ends its own, which may still be writing in it. A
+("Cannot take lock ... locked by concurrent transaction ... stage <name> attempt 1"). A
 stage busy in its own code, with no operation to stop, is not waited for (from the command
-line the process exits at once).
+line the process exits at once). Whatever transaction of the run is still open then (that
+busy stage's, or one whose stopped operation was slow to raise) is aborted by the run's end,
+as prod's end_run aborts its stages' open transactions: left to its stage thread, it held
+its tables' locks against a run resumed at once, whose stage failed on them. The stage
+thread's later calls in it are refused, as a cluster refuses those naming a transaction it
+no longer has (DevTransaction.refuse_if_ended), and the run's closed commit gate (stage_run
+.CommitGate) lets none of them commit.
 """
 
 from __future__ import annotations
@@ -74,7 +79,8 @@ class RunOperations:
 
     def end(self) -> None:
         """Stop every operation still running and wait (a while) for their jobs to be
-        gone, and for the transactions they ran in to end."""
+        gone, and for the transactions they ran in to end; then abort the run's
+        transactions still open."""
         with self._lock:
             self._ended = True
             running = list(self._running.items())
@@ -88,3 +94,6 @@ class RunOperations:
             while time.monotonic() < deadline and any(
                     id(txn) in stopped_in for txn in self._transactions):
                 self._changed.wait(max(0.0, deadline - time.monotonic()))
+            left = list(self._transactions)
+        for txn in left:  # outside the lock: its end takes it (transaction_begun)
+            txn.abort()

@@ -21,11 +21,13 @@ from ytjobs.codec import iter_chunks, loads_line, loads_lines
 
 #: rows held in memory before a sorted run is written out
 RUN_BYTES = 64 << 20
+#: lines a merge writes between two looks at whether it was stopped
+MERGE_CHECK_LINES = 8192
 
 
 class SortStopped(Exception):
-    """The sort was stopped before its end (`sort_files`'s `stopped`): its target is
-    incomplete."""
+    """The sort or the merge was stopped before its end (the `stopped` of `sort_files` or
+    `merge_sorted`): its target is incomplete."""
 
 
 def row_key(columns: Sequence[str], doubles: Collection[str] = ()
@@ -119,12 +121,14 @@ def sort_files(sources: Sequence[Path], target: Path, columns: Sequence[str],
 
 
 def merge_sorted(parts: Sequence[Path], target: Path, columns: Sequence[str],
-                 doubles: Collection[str] = ()) -> list[tuple[int, int]]:
+                 doubles: Collection[str] = (),
+                 stopped: Callable[[], bool] | None = None) -> list[tuple[int, int]]:
     """Merge files each sorted by `columns` into `target`, sorted by the columns and then by
     the part's position, as a reduce orders the rows of several input tables ("first
     according to the sort_by fields, and then by input table index": YTsaurus docs, Reduce).
     Returns (offset, part index) where each stretch of one part's lines starts.
-    `doubles`: columns of a double type (row_key)."""
+    `doubles`: columns of a double type (row_key). `stopped()` is asked every
+    MERGE_CHECK_LINES lines: once true, SortStopped is raised, as `sort_files` does."""
     line_of = line_key(columns, doubles)
 
     def keyed(index: int, path: Path) -> Iterator[tuple[tuple, int, bytes]]:
@@ -136,7 +140,9 @@ def merge_sorted(parts: Sequence[Path], target: Path, columns: Sequence[str],
     with target.open("wb") as out:
         merged = heapq.merge(*(keyed(i, p) for i, p in enumerate(parts)),
                              key=lambda item: (item[0], item[1]))
-        for _, index, line in merged:
+        for number, (_, index, line) in enumerate(merged):
+            if stopped is not None and number % MERGE_CHECK_LINES == 0 and stopped():
+                raise SortStopped
             if not runs or runs[-1][1] != index:
                 runs.append((offset, index))
             out.write(line + b"\n")

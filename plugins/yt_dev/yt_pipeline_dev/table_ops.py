@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Collection
-from contextlib import ExitStack
+from collections.abc import Callable, Collection, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -189,9 +189,14 @@ def _with_controls(op: OperationRun, shards: list[list[Segment]], phase: str,
             return plain_places
         return selection_places(selected.ranges, op.selected_from[inputs[index]])
 
-    return with_controls(shards, control, with_index, trailer,
-                         places if phase == "map" else None,
-                         line_key(key, doubles) if key and phase == "reduce" else None)
+    try:
+        return with_controls(shards, control, with_index, trailer,
+                             places if phase == "map" else None,
+                             line_key(key, doubles) if key and phase == "reduce" else None,
+                             stopped=None if op.run_ended is None else op.run_ended.is_set)
+    except SortStopped:
+        # a look at every line of the input, as long as a merge for big inputs
+        raise op.ended_before(phase, what="input reading") from None
 
 
 def _run_scripts(op: OperationRun, script: str, phase: str, shards: list[list[Segment]],
@@ -309,14 +314,10 @@ def _sorted_shards(op: OperationRun, sources: list[Path],
         runs = None
     else:
         parts = [op.sandbox / f"sorted{i}.jsonl" for i in range(len(sources))]
-        for source, part in zip(sources, parts, strict=True):
-            _sort(op, [source], part, sort_by, doubles)
-        try:
-            runs = merge_sorted(parts, merged, sort_by, doubles)
-        except IncomparableKey as exc:
-            raise _incomparable(op, sort_by, exc) from None
-        for part in parts:
-            part.unlink()
+        with _dropped_after(parts):
+            for source, part in zip(sources, parts, strict=True):
+                _sort(op, [source], part, sort_by, doubles)
+            runs = _merge(op, parts, merged, sort_by, doubles)
     try:
         cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
     except IncomparableKey as exc:
@@ -336,28 +337,62 @@ def _joined_shards(op: OperationRun, sources: list[Path]) -> list[list[Segment]]
     primary = [index for index in range(len(sources)) if index not in foreign]
     parts = [op.sandbox / f"sorted{index}.jsonl" for index in primary]
     doubles = _input_doubles(op)
-    for index, part in zip(primary, parts, strict=True):
-        _sort(op, [sources[index]], part, sort_by, doubles)
     merged = op.sandbox / "sorted.jsonl"
     sorted_foreign = [(index, op.sandbox / f"foreign{index}.jsonl") for index in foreign]
-    for index, path in sorted_foreign:
-        _sort(op, [sources[index]], path, spec.join_by, doubles)
-    try:
+    with _dropped_after([*parts, *(path for _, path in sorted_foreign)]):
+        for index, part in zip(primary, parts, strict=True):
+            _sort(op, [sources[index]], part, sort_by, doubles)
+        for index, path in sorted_foreign:
+            _sort(op, [sources[index]], path, spec.join_by, doubles)
         runs = [(offset, primary[part])
-                for offset, part in merge_sorted(parts, merged, sort_by, doubles)]
-        cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
-        shards = []
-        for number, cut in enumerate(cuts):
-            target = op.sandbox / f"joined{number}.jsonl"
-            lines = segment_lines(split_by_runs(cut, runs))
-            table_runs = write_joined(lines, sorted_foreign, line_key(spec.join_by), target)
-            whole = Segment(target, 0, target.stat().st_size)
-            shards.append(with_switches(split_by_runs(whole, table_runs)))
+                for offset, part in _merge(op, parts, merged, sort_by, doubles)]
+        stopped = None if op.run_ended is None else op.run_ended.is_set
+        joined: list[Path] = []
+        try:
+            cuts = split_by_groups(merged, op.job_count, line_key(spec.reduce_by))
+            shards = []
+            for number, cut in enumerate(cuts):
+                joined.append(op.sandbox / f"joined{number}.jsonl")
+                lines = segment_lines(split_by_runs(cut, runs))
+                table_runs = write_joined(lines, sorted_foreign, line_key(spec.join_by),
+                                          joined[-1], stopped)
+                whole = Segment(joined[-1], 0, joined[-1].stat().st_size)
+                shards.append(with_switches(split_by_runs(whole, table_runs)))
+        except IncomparableKey as exc:
+            raise _incomparable(op, sort_by, exc) from None
+        except SortStopped:
+            # as long as the merge for big inputs, and stopped alike: what it wrote goes
+            for path in [merged, *joined]:
+                path.unlink(missing_ok=True)
+            raise op.ended_before("join", what="join") from None
+    return shards
+
+
+def _merge(op: OperationRun, parts: list[Path], target: Path, sort_by: list[str],
+           doubles: frozenset[str]) -> list[tuple[int, int]]:
+    """merge_sorted, stopped as the sorts are once the run has ended: a merge of big
+    inputs went on to its end after the run's, its stage's transaction open beside the
+    next run. A stopped merge's target, incomplete, goes."""
+    try:
+        return merge_sorted(parts, target, sort_by, doubles,
+                            stopped=None if op.run_ended is None else op.run_ended.is_set)
+    except SortStopped:
+        target.unlink(missing_ok=True)
+        raise op.ended_before("merge", what="merge") from None
     except IncomparableKey as exc:
         raise _incomparable(op, sort_by, exc) from None
-    for path in [*parts, *(path for _, path in sorted_foreign)]:
-        path.unlink()
-    return shards
+
+
+@contextmanager
+def _dropped_after(paths: list[Path]) -> Iterator[None]:
+    """The sorted copies of a reduce's inputs, removed once merged, or once the sorts or
+    the merge failed or stopped: the sandbox kept then shows the operation, not copies of
+    whole tables."""
+    try:
+        yield
+    finally:
+        for path in paths:
+            path.unlink(missing_ok=True)
 
 
 #: runs an operation's last jobs into the temporary files of its output tables, given the

@@ -127,9 +127,15 @@ class DevTransaction:
                                "after the stage ended, by code it left running?")
 
     def started(self) -> None:
-        """The folder, made at the first write; its flock tells `sweep` the owner lives."""
+        """The folder, made at the first write; its flock tells `sweep` the owner lives.
+        Under `lock`. Never made again once the transaction has ended: a write of a stage
+        thread that began before the run's end aborted its transaction would have made it
+        live again, its table locks held against the next run's stages."""
         if self._owner_fd is not None:
             return
+        if self.ended:
+            raise BackendError("no such transaction: the stage's transaction has ended "
+                               "(committed or aborted) while a call of the stage was under way")
         self.dir.mkdir(parents=True, exist_ok=True)
         # not kept by a child the stage's code forks (open_lock): a killed run's child
         # would keep the transaction alive
@@ -462,23 +468,27 @@ class DevTransaction:
 
     def _end(self, *, keep: bool = False) -> None:
         """Release the locks; remove the folder unless a recorded commit still needs it."""
-        self.ended = True
+        # taken over under `lock`: the run's end may abort the transaction while its stage
+        # thread ends it too (each then has what to end once), or still writes in it
+        # (`started` then refuses to make its folder again)
+        with self.lock:
+            self.ended = True
+            held, self._held = self._held, {}
+            locks, self._locks = self._locks, None
+            owner_fd, self._owner_fd = self._owner_fd, None
+            on_end, self.on_end = self.on_end, None
         # the tables' locks go first, while the commit still holds their flocks: a writer
         # waiting for one then finds the transaction ended, as on a cluster
         try:
-            held, self._held = self._held, {}
             for path in sorted(held):
                 release(self.root, path, self.dir.name)
-            if self._locks is not None:
-                self._locks.release()
-                self._locks = None
-            if self._owner_fd is not None:
+            if locks is not None:
+                locks.release()
+            if owner_fd is not None:
                 if not keep:
                     shutil.rmtree(self.dir, ignore_errors=True)
-                close_lock_fd(self._owner_fd)
-                self._owner_fd = None
+                close_lock_fd(owner_fd)
         finally:
-            on_end, self.on_end = self.on_end, None
             if on_end is not None:
                 on_end()
 
