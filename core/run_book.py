@@ -19,7 +19,7 @@ from yt_pipeline.plan import Plan
 from yt_pipeline.records import RunRecord
 from yt_pipeline.result import PipelineResult, StepResult
 from yt_pipeline.stage_run import UnitRun
-from yt_pipeline.state import StateStore, kept_debug
+from yt_pipeline.state import DONE, StateStore, kept_debug
 from yt_pipeline.txn import finish_commit
 from yt_pipeline.units import Debug, RunTarget
 
@@ -73,8 +73,12 @@ class RunBook:
         return lost
 
     def begin(self, plan: Plan, resume: bool) -> None:
-        if not resume:
-            for name in plan.to_run:  # the state now tells about this run
+        for name in plan.to_run:  # the state now tells about this run
+            # --resume leaves a failure shown until the stage runs; one that succeeded and
+            # runs again (a table of it gone, or of a stage before it) is reset as in a full
+            # run: killed before it, the next resume would take its success of before,
+            # made of what the stages before it wrote then
+            if not resume or self.state.statuses.get(name) in DONE:
                 self.state.set_status(name, None)
         self.state.write()
         self.record.write()

@@ -18,6 +18,7 @@ from yt_pipeline.client import cluster_run_lock, end_run_work, run_lock_name
 from yt_pipeline.definition import check_definition
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import SKIPPED, RunInfo
+from yt_pipeline.gone_outputs import stages_with_gone_tables
 from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import RunLock
@@ -99,8 +100,8 @@ class Runner:
         if self.options.dry_run:
             self._check_definition(write=False)
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
-            return self._dry_run(make_plan(target.graph, self.options, state.statuses),
-                                 state, run_id)
+            plan = make_plan(target.graph, self.options, state.statuses)
+            return self._dry_run(self._with_gone_tables(plan, state), state, run_id)
         with RunLock(target.pipeline_dir, target.state_name, run_id) as local_lock:
             # the state and the commit journal are read under the lock: read before it, a
             # run that ended in between would leave this one planning from what it found
@@ -183,6 +184,7 @@ class Runner:
         client = target.client()
         if book.recover(client):  # a stage the plan took as done did not commit after all
             plan = make_plan(target.graph, self.options, state.statuses)
+        plan = self._with_gone_tables(plan, state, client)
         book.begin(plan, self.options.resume)
         hooks = LifecycleHooks(self.hook, on_error=book.fail)
         ctx = RunContext(
@@ -218,6 +220,25 @@ class Runner:
                                  save=lambda write: book.save_own(write, failed=failed))
             self.last_error = book.error
         return result
+
+    def _with_gone_tables(self, plan: Plan, state: StateStore,
+                          client: TableClient | None = None) -> Plan:
+        """With --resume, a stage done earlier a table of which is gone since runs again,
+        with the stages after it (gone_outputs.py). A dry run without a client (no
+        credentials, no cluster) plans from the state alone."""
+        if not self.options.resume:
+            return plan
+        target = self.target
+        if client is None:
+            try:
+                client = target.client()
+            except YtPipelineError as error:
+                log.warning("tables of the stages done earlier not checked: %s",
+                            error.one_line())
+                return plan
+        done = [name for name in plan.selected if name not in plan.to_run]
+        gone = stages_with_gone_tables(target, done, state.statuses, state.memory, client)
+        return make_plan(target.graph, self.options, state.statuses, gone) if gone else plan
 
     @staticmethod
     def _take(book: RunBook, hooks: LifecycleHooks, run: RunInfo, done: UnitRun) -> None:
