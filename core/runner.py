@@ -185,6 +185,8 @@ class Runner:
         if book.recover(client):  # a stage the plan took as done did not commit after all
             plan = make_plan(target.graph, self.options, state.statuses)
         plan = self._with_gone_tables(plan, state, client)
+        state.check_handed_on({dep for name in plan.to_run for dep in target.graph.deps[name]
+                               if dep not in plan.to_run})
         book.begin(plan, self.options.resume)
         hooks = LifecycleHooks(self.hook, on_error=book.fail)
         ctx = RunContext(
