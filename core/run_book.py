@@ -10,6 +10,7 @@ commit records they now hold (see `journal.py`).
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import YtPipelineError
@@ -114,6 +115,11 @@ class RunBook:
         self.state.set_status(name, SKIPPED if outcome.status == SKIPPED else SUCCESS)
         if done.entry is not None:  # a cached stage's entry of its last success stands
             self.state.remember(name, done.entry)
+        elif outcome.status == CACHED and name in self.state.memory:
+            # but it is current as of this run: a stage of it that ran before it in this run
+            # did not leave it behind (stale_successes.py), and --resume does not run it, and
+            # what follows it, again
+            self.state.remember(name, {**self.state.memory[name], "served_at": time.time()})
         if done.record is not None:
             self._committed.append(done.record)
         if done.commit_error is not None:  # its record stays for the next run to finish

@@ -29,6 +29,10 @@ class Step(BaseStage):
         with (folder / "started.log").open("a") as out:
             out.write(self.name + "\\n")
         marker = folder / f"failed.{self.name}"
+        fail = folder / f"fail.{self.name}"
+        if fail.exists():
+            fail.unlink()
+            raise RuntimeError(f"{self.name} failed once")
         if cfg.get("fail_once") and not marker.exists():
             marker.touch()
             raise RuntimeError(f"{self.name} not ready")
@@ -53,14 +57,14 @@ class Step(BaseStage):
 
 
 def _pipeline(root: Path, stages: dict[str, dict], chain: list[str],
-              proxy: str | None = None) -> Path:
+              proxy: str | None = None, cache: bool = False) -> Path:
     for name, cfg in stages.items():
         folder = root / "stages" / name
         folder.mkdir(parents=True)
         (folder / "stage.py").write_text(STAGE)
         (folder / "config.yaml").write_text(yaml.safe_dump(cfg))
     (root / "configs").mkdir(parents=True)
-    pipeline: dict = {"mode": "dev"}
+    pipeline: dict = {"mode": "dev", "cache": cache}
     if proxy is not None:
         pipeline = {"mode": "prod", "prod": TEST_PROD_OPTIONS}
         (root / "configs" / "secrets.env").write_text(
@@ -187,3 +191,59 @@ def test_in_prod_a_removed_output_runs_its_stage_again_too(
     assert "table //r/raw it writes is missing: it runs again" in result.stderr
     assert fake_yt.rows("//r/raw") == [{"n": n} for n in range(5)]
     assert fake_yt.rows("//r/final") == [{"n": n * 4} for n in range(5)]
+
+
+def test_a_stage_done_before_its_upstream_ran_again_runs_again(tmp_path, run_cli):
+    """load is run alone (`--only`) on a changed source after the failed run: double, done
+    before that from load's earlier rows, runs again on the resume with what follows."""
+    root = _chain(tmp_path, declared=True)
+    assert run_cli("run", root).exit_code == 1
+    (root / "source.txt").write_text("3")
+    assert run_cli("run", root, "--only", "load").exit_code == 0
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 0, result.stderr
+    assert _started(root) == ["load", "double", "last", "load", "double", "last"]
+    assert "[double] succeeded in run" in result.stderr
+    assert "before load succeeded in run" in result.stderr
+    assert _rows(root, "//r/final") == [{"n": n * 4} for n in range(3)]
+    again = run_cli("run", root, "--resume")  # nothing left
+    assert again.exit_code == 0 and _started(root)[6:] == []
+
+
+def test_a_stage_the_cache_served_after_its_upstream_ran_is_not_run_again(tmp_path, run_cli):
+    """load runs each time (cache off) with the same rows, double is served by the cache
+    (its input unchanged), keep appends; side fails. The resume runs side alone: double is
+    current though its entry is of an earlier run, and keep does not append again."""
+    root = _pipeline(tmp_path, {
+        "load": {"write": "//r/raw", "outputs": ["//r/raw"], "cache": False},
+        "double": {"double": ["//r/raw", "//r/doubled"], "inputs": ["//r/raw"],
+                   "outputs": ["//r/doubled"]},
+        "keep": {"append": ["//r/doubled", "//r/history"], "cache": False},
+        "side": {},
+    }, ["load", "double", "keep", "side"], cache=True)
+    assert run_cli("run", root).exit_code == 0
+    (root / "fail.side").touch()
+    second = run_cli("run", root)
+    assert second.exit_code == 1
+    assert "[double] from the cache" in second.stderr, second.stderr
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 0, result.stderr
+    assert _started(root)[-1:] == ["side"] and _started(root).count("keep") == 2
+    assert _rows(root, "//r/history") == [{"n": n * 2} for n in range(5)] * 2
+
+
+def test_in_prod_a_table_a_later_stage_removed_is_not_taken_for_gone(
+        tmp_path, run_cli, fake_yt, monkeypatch):  # noqa: F811
+    monkeypatch.delenv("YT_PROXY", raising=False)
+    monkeypatch.delenv("YT_TOKEN", raising=False)
+    root = _pipeline(tmp_path, {
+        "load": {"write": "//r/scratch"},
+        "keep": {"append": ["//r/scratch", "//r/history"]},
+        "tidy": {"remove": "//r/scratch"},
+        "last": {"fail_once": True},
+    }, ["load", "keep", "tidy", "last"], fake_yt.url)
+    assert run_cli("run", root).exit_code == 1
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 0, result.stderr
+    assert _started(root) == ["load", "keep", "tidy", "last", "last"]
+    assert fake_yt.rows("//r/history") == [{"n": n} for n in range(5)]
