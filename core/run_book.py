@@ -119,7 +119,8 @@ class RunBook:
             # but it is current as of this run: a stage of it that ran before it in this run
             # did not leave it behind (stale_successes.py), and --resume does not run it, and
             # what follows it, again
-            self.state.remember(name, {**self.state.memory[name], "served_at": time.time()})
+            self.state.remember(name, {**self.state.memory[name], "served_at": time.time(),
+                                       "served_in": self.result.run_id})
         if done.record is not None:
             self._committed.append(done.record)
         if done.commit_error is not None:  # its record stays for the next run to finish

@@ -4,6 +4,7 @@ count as gone."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +248,17 @@ def test_in_prod_a_table_a_later_stage_removed_is_not_taken_for_gone(
     assert result.exit_code == 0, result.stderr
     assert _started(root) == ["load", "keep", "tidy", "last", "last"]
     assert fake_yt.rows("//r/history") == [{"n": n} for n in range(5)]
+
+
+def test_a_clock_set_back_during_a_run_does_not_run_its_stages_again(tmp_path, run_cli):
+    """load ended, then the clock was set back an hour before double ended: of one run,
+    double still came after load, and the resume runs only what failed."""
+    root = _chain(tmp_path, declared=True)
+    assert run_cli("run", root).exit_code == 1
+    kept = root / ".runs" / "stages.dev.json"
+    entries = json.loads(kept.read_text())
+    entries["load"]["finished_at"] = entries["double"]["finished_at"] + 3600
+    kept.write_text(json.dumps(entries))
+    result = run_cli("run", root, "--resume")
+    assert result.exit_code == 0, result.stderr
+    assert _started(root) == ["load", "double", "last", "last"]
