@@ -116,7 +116,7 @@ class RunBook:
         if done.entry is not None:  # a cached stage's entry of its last success stands
             self.state.remember(name, done.entry)
         elif outcome.status == CACHED and name in self.state.memory:
-            # but it is current as of this run: a stage of it that ran before it in this run
+            # but it is current as of this run: a dependency that ran before it in this run
             # did not leave it behind (stale_successes.py), and --resume does not run it, and
             # what follows it, again
             self.state.remember(name, {**self.state.memory[name], "served_at": time.time(),
