@@ -85,7 +85,7 @@ def fingerprint_components(
     hashed = set(unit.inputs) | set(unit.reads)
     for dep in target.graph.deps[unit.name]:
         if (unit.name, dep) in target.graph.inferred and \
-                hashed.issuperset((memory.get(dep) or {}).get("wrote") or ()):
+                hashed.issuperset(_cached_wrote(memory.get(dep) or {})):
             # the input table's content already stands for it; not when it also wrote a
             # table the stage does not hash, which it may read by a name handed on
             continue
@@ -103,6 +103,14 @@ def fingerprint_components(
         "upstream": upstream,
         "debug": _debug_digest(debug_in),
     }
+
+
+def _cached_wrote(entry: dict[str, Any]) -> list[str]:
+    """The tables a dependency's last success wrote, as the cache counts them: only a
+    success with the cache on (every success keeps them, for --resume, but a dependency
+    without the cache runs each time, and counted by its run, it would make its
+    dependents miss each time)."""
+    return (entry.get("wrote") or []) if entry.get("fingerprint") else []
 
 
 def _reads(unit: RunUnit, memory: dict[str, dict[str, Any]], client: Any

@@ -3,7 +3,7 @@ text `--dry-run` prints (levels, and what would be skipped and why)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -24,13 +24,17 @@ class Plan(msgspec.Struct):
     skipped: dict[str, str]
 
 
-def make_plan(graph: StageGraph, options: Any, statuses: Mapping[str, str | None]) -> Plan:
+def make_plan(graph: StageGraph, options: Any, statuses: Mapping[str, str | None],
+              gone: Collection[str] = ()) -> Plan:
+    """`gone`: stages that succeeded but a table of which is missing since, which --resume
+    runs again as if they had not (gone_outputs.py)."""
     order = graph.order()
     chosen = graph.select(options.only, options.from_stage, options.to_stage)
     _check_names(graph, options.refresh, "--refresh")
     to_run = set(chosen)
     if options.resume:
-        unfinished = {name for name in chosen if statuses.get(name) not in DONE}
+        unfinished = {name for name in chosen
+                      if statuses.get(name) not in DONE or name in gone}
         to_run = graph.descendants(unfinished) & chosen
     skipped = {}
     for name in order:

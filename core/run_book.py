@@ -10,6 +10,7 @@ commit records they now hold (see `journal.py`).
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from yt_pipeline.errors import YtPipelineError
@@ -19,7 +20,7 @@ from yt_pipeline.plan import Plan
 from yt_pipeline.records import RunRecord
 from yt_pipeline.result import PipelineResult, StepResult
 from yt_pipeline.stage_run import UnitRun
-from yt_pipeline.state import StateStore, kept_debug
+from yt_pipeline.state import DONE, StateStore, kept_debug
 from yt_pipeline.txn import finish_commit
 from yt_pipeline.units import Debug, RunTarget
 
@@ -73,8 +74,12 @@ class RunBook:
         return lost
 
     def begin(self, plan: Plan, resume: bool) -> None:
-        if not resume:
-            for name in plan.to_run:  # the state now tells about this run
+        for name in plan.to_run:  # the state now tells about this run
+            # --resume leaves a failure shown until the stage runs; one that succeeded and
+            # runs again (a table of it gone, or of a stage before it) is reset as in a full
+            # run: killed before it, the next resume would take its success of before,
+            # made of what the stages before it wrote then
+            if not resume or self.state.statuses.get(name) in DONE:
                 self.state.set_status(name, None)
         self.state.write()
         self.record.write()
@@ -110,6 +115,12 @@ class RunBook:
         self.state.set_status(name, SKIPPED if outcome.status == SKIPPED else SUCCESS)
         if done.entry is not None:  # a cached stage's entry of its last success stands
             self.state.remember(name, done.entry)
+        elif outcome.status == CACHED and name in self.state.memory:
+            # but it is current as of this run: a dependency that ran before it in this run
+            # did not leave it behind (stale_successes.py), and --resume does not run it, and
+            # what follows it, again
+            self.state.remember(name, {**self.state.memory[name], "served_at": time.time(),
+                                       "served_in": self.result.run_id})
         if done.record is not None:
             self._committed.append(done.record)
         if done.commit_error is not None:  # its record stays for the next run to finish

@@ -18,6 +18,7 @@ from yt_pipeline.client import cluster_run_lock, end_run_work, run_lock_name
 from yt_pipeline.definition import check_definition
 from yt_pipeline.errors import YtPipelineError
 from yt_pipeline.events import SKIPPED, RunInfo
+from yt_pipeline.gone_outputs import stages_with_gone_tables
 from yt_pipeline.hookcalls import LifecycleHooks
 from yt_pipeline.journal import RUNS_DIR
 from yt_pipeline.lock import RunLock
@@ -31,6 +32,7 @@ from yt_pipeline.run_book import RunBook
 from yt_pipeline.scheduler import Scheduler
 from yt_pipeline.stage import StageContext, StageDeps
 from yt_pipeline.stage_run import RunContext, UnitRun, merge_debug
+from yt_pipeline.stale_successes import stages_behind_upstream
 from yt_pipeline.state import StateStore, kept_debug
 from yt_pipeline.term_signal import hold_sigterm, run_end_held, sigterm_interrupts
 from yt_pipeline.units import RunTarget
@@ -99,8 +101,8 @@ class Runner:
         if self.options.dry_run:
             self._check_definition(write=False)
             state = StateStore(target.pipeline_dir, target.state_name, target.graph.names)
-            return self._dry_run(make_plan(target.graph, self.options, state.statuses),
-                                 state, run_id)
+            plan = make_plan(target.graph, self.options, state.statuses)
+            return self._dry_run(self._with_done_again(plan, state), state, run_id)
         with RunLock(target.pipeline_dir, target.state_name, run_id) as local_lock:
             # the state and the commit journal are read under the lock: read before it, a
             # run that ended in between would leave this one planning from what it found
@@ -183,6 +185,9 @@ class Runner:
         client = target.client()
         if book.recover(client):  # a stage the plan took as done did not commit after all
             plan = make_plan(target.graph, self.options, state.statuses)
+        plan = self._with_done_again(plan, state, client)
+        state.check_handed_on({dep for name in plan.to_run for dep in target.graph.deps[name]
+                               if dep not in plan.to_run})
         book.begin(plan, self.options.resume)
         hooks = LifecycleHooks(self.hook, on_error=book.fail)
         ctx = RunContext(
@@ -218,6 +223,28 @@ class Runner:
                                  save=lambda write: book.save_own(write, failed=failed))
             self.last_error = book.error
         return result
+
+    def _with_done_again(self, plan: Plan, state: StateStore,
+                         client: TableClient | None = None) -> Plan:
+        """With --resume, a stage done earlier runs again, with the stages after it, when a
+        stage it depends on succeeded after it (stale_successes.py) or a table of it is
+        gone since (gone_outputs.py). A dry run without a client (no credentials, no
+        cluster) does not look at the tables."""
+        if not self.options.resume:
+            return plan
+        target = self.target
+        done = [name for name in plan.selected if name not in plan.to_run]
+        again = stages_behind_upstream(target.graph, done, state.statuses, state.memory)
+        if client is None:
+            try:
+                client = target.client()
+            except YtPipelineError as error:
+                log.warning("tables of the stages done earlier not checked: %s",
+                            error.one_line())
+        if client is not None:
+            again |= stages_with_gone_tables(target, [n for n in done if n not in again],
+                                             state.statuses, state.memory, client)
+        return make_plan(target.graph, self.options, state.statuses, again) if again else plan
 
     @staticmethod
     def _take(book: RunBook, hooks: LifecycleHooks, run: RunInfo, done: UnitRun) -> None:

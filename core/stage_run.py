@@ -30,7 +30,7 @@ from yt_pipeline.journal import Journal, Record
 from yt_pipeline.keep import keep_debug
 from yt_pipeline.logs import masked_bytes_within, masked_data
 from yt_pipeline.state import kept_debug
-from yt_pipeline.txn import begin, commit_stage, written_tables
+from yt_pipeline.txn import begin, commit_stage, removed_paths, written_tables
 from yt_pipeline.units import Debug, RunTarget, RunUnit
 
 if TYPE_CHECKING:
@@ -219,21 +219,30 @@ class _Attempts:
                        record, commit_error=commit_error)
 
     def entry(self, status: str, kept: Any, wrote: list[str] | None = None,
-              opened: Any = None, tables_read: dict[str, str | None] | None = None
+              opened: Any = None, tables_read: dict[str, str | None] | None = None,
+              removed: list[str] | None = None, made: list[str] | None = None
               ) -> dict[str, Any]:
         entry: dict[str, Any] = {"status": status, "run_id": self.ctx.run.run_id,
                                  "finished_at": time.time(), "debug": kept}
+        # The tables it wrote and the paths it removed, kept with every success, the cache
+        # on or off: --resume runs a stage again when a table it wrote is gone, unless a
+        # stage that succeeded after it removed that table (gone_outputs.py); a cache hit
+        # needs them all still there (cache.py). Masked, as the components below.
+        if status == SUCCESS and wrote:
+            entry["wrote"] = masked_data(wrote)
+        if status == SUCCESS and removed:
+            entry["removed"] = masked_data(removed)
+        if status == SUCCESS and made is not None:
+            entry["made"] = masked_data(made)
         decision = self.decision
         if status == SUCCESS and decision is not None and decision.fingerprint:
             entry["fingerprint"] = decision.fingerprint
-            # The components name tables and files by path, and "wrote" names the tables the
-            # stage wrote: a path may hold a secret (a table named after a key), and the
+            # The components name tables and files by path, as "wrote" does: a path may
+            # hold a secret (a table named after a key), and the
             # entry is kept on disk (the state files, a commit record), so they are kept
             # masked. A masked path is never found again: the cache runs such a stage
             # again (cache.py), where it would have kept the secret.
             entry["components"] = masked_data(decision.components)
-            if wrote:  # a cache hit needs them all still there (cache.py)
-                entry["wrote"] = masked_data(wrote)
             # the tables its code read by a name of its making: a hit needs each unchanged
             # (cache.py); those the fingerprint holds, and its own, are left out
             own = {*(wrote or ()), *self.unit.outputs, *self.unit.writes,
@@ -343,8 +352,10 @@ class _Attempts:
                 # its debug or committing
                 self.execute_error = exc
                 raise
-            entry = self.entry(SUCCESS, self.keep(debug_out), written_tables(txn), opened,
-                               _not_its_own(tables_read, txn.client))
+            wrote = written_tables(txn)
+            entry = self.entry(SUCCESS, self.keep(debug_out), wrote, opened,
+                               _not_its_own(tables_read, txn.client), removed_paths(txn),
+                               _declared_made(self.unit, wrote, txn.client))
         except BaseException:
             txn.abort()
             raise
@@ -378,6 +389,17 @@ def _tables_read(caching: bool, client: Any) -> Iterator[dict[str, str | None] |
         return
     with read_tables.recording(client.table_fingerprint) as found:
         yield found
+
+
+def _declared_made(unit: RunUnit, wrote: list[str], client: Any) -> list[str] | None:
+    """The tables the unit declares (its outputs, its operations' output tables) that exist
+    as it ends, less those it wrote (kept apart): --resume runs it again when one is gone
+    since, not when it never made one (an operation it let fail), which running it again
+    would not make either (gone_outputs.py). None when it declares none."""
+    declared = dict.fromkeys([*unit.outputs, *unit.writes])
+    if not declared:
+        return None
+    return [path for path in declared if path not in wrote and client.exists(path)]
 
 
 def _not_its_own(tables_read: dict[str, str | None] | None, client: Any

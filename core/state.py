@@ -196,6 +196,20 @@ class StateStore:
                 self._memory_refused(f"the entry of stage {name!r} is not an object")
         return data
 
+    def check_handed_on(self, names: Iterable[str]) -> None:
+        """Stages a run takes as done hand on what their entries keep. One the statuses show
+        done without an entry (the entries file deleted: `.runs/` cleared with the run logs)
+        would hand on nothing: a stage after it would fail for a key it lost, or a step be
+        skipped for its input missing, and the run succeed without its tables."""
+        lost = [name for name in names
+                if self.statuses.get(name) in DONE and name not in self.memory]
+        if lost:
+            raise ConfigError(
+                f"it holds no entry of {', '.join(lost)}, which {self.path.name} shows done: "
+                "what they handed on to the stages after them is lost; put back the file, "
+                "or run without --resume to run every stage again (stages that append "
+                "would append again)", file=Path(RUNS_DIR) / self.memory_path.name)
+
     def _memory_refused(self, why: str) -> NoReturn:
         raise ConfigError(
             f"{why}: the file keeps what each stage that succeeded handed on to the stages after "

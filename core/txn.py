@@ -50,7 +50,9 @@ class StageTransaction(Protocol):
         """Drop every staged write; the tables stay as they were."""
 
     # optional: `tables_written() -> Iterable[str]`, the tables the attempt wrote; the
-    # cache then runs the stage again when one of them is gone (see `written_tables`)
+    # cache and --resume then run the stage again when one of them is gone (see
+    # `written_tables`); `paths_removed() -> Iterable[str]`, the tables and folders it
+    # removed, so that a table a later stage removed is not taken for one lost
 
 
 class NoTransaction:
@@ -74,6 +76,13 @@ def written_tables(txn: StageTransaction) -> list[str]:
     transaction can tell (an optional `tables_written()` method); [] otherwise."""
     written = getattr(txn, "tables_written", None)
     return sorted(written()) if callable(written) else []
+
+
+def removed_paths(txn: StageTransaction) -> list[str]:
+    """The tables and folders the attempt removed, for a backend whose transaction can tell
+    (an optional `paths_removed()` method); [] otherwise."""
+    removed = getattr(txn, "paths_removed", None)
+    return sorted(removed()) if callable(removed) else []
 
 
 def begin(client: TableClient, title: str) -> StageTransaction:

@@ -395,6 +395,14 @@ class DevTransaction:
             return []
         return [path for path, entry in staging.tables.items() if entry.kind != "remove"]
 
+    def paths_removed(self) -> list[str]:
+        """The tables and folders this transaction removed."""
+        staging = self._staging
+        if staging is None:
+            return []
+        tables = [path for path, entry in staging.tables.items() if entry.kind == "remove"]
+        return [*tables, *staging.removed]
+
     # -- the commit ---------------------------------------------------------------------
     def prepare(self, record: Path) -> Any:
         staging = self._staging

@@ -636,6 +636,7 @@ class StageClient(ProdClient):
 
     def removed(self, path: str) -> None:
         self.transaction.tables.discard(path)
+        self.transaction.removed.add(path)
 
     def transaction_alive(self) -> bool:
         return bool(self.transaction.alive())

@@ -136,6 +136,9 @@ class ProdStageTransaction:
         #: the tables its write_table calls and operations wrote, less those it removed
         #: (the cache asks for them: `tables_written`)
         self.tables: set[str] = set()
+        #: the tables and folders it removed (--resume does not take a table a later stage
+        #: removed for one lost: `paths_removed`)
+        self.removed: set[str] = set()
         #: tables a YQL INSERT of the stage filled whole -> the staging table holding their
         #: rows, which later queries of the stage read instead; every staging table kept so,
         #: removed when the stage ends
@@ -194,6 +197,10 @@ class ProdStageTransaction:
     def tables_written(self) -> list[str]:
         """The tables this attempt wrote (its YQL queries' tables are not known here)."""
         return sorted(self.tables)
+
+    def paths_removed(self) -> list[str]:
+        """The tables and folders this attempt removed."""
+        return sorted(self.removed)
 
     def alive(self) -> bool:
         return self._transaction is None or bool(self._transaction.is_pinger_alive())
