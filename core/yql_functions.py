@@ -57,6 +57,12 @@ UNSUPPORTED = {name.lower(): name for name in (
     "CORR",
 )}
 
+#: DuckDB's aggregates YQL has no function of the name for: its aggregates are those of
+#: yt/docs/en/yql/builtins/aggregation.md (ytsaurus/ytsaurus), which joins no strings (a
+#: list is AGGREGATE_LIST's); on DuckDB they would run, so they are refused as a cluster
+#: refuses a name it does not know (BuildBuiltinFunc in yql/essentials/sql/v1/builtin.cpp)
+NOT_YQL = frozenset({"listagg", "string_agg", "group_concat", "array_agg"})
+
 #: the type names Nothing accepts (YQL's primitive types, as yql_semantics casts them)
 NOTHING_TYPES = {
     "int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER", "int64": "BIGINT",
@@ -75,6 +81,12 @@ _UNKNOWN = re.compile(r"Catalog Error: (?:Scalar |Aggregate |Table )?Function wi
 def _refused(name: str, where: str) -> QueryFailed:
     return QueryFailed(f"YQL: the function {name} is not supported in {where} "
                        "(see docs/yql-in-dev.md)")
+
+
+def unknown_builtin(name: str) -> QueryFailed:
+    """YQL's refusal of a call of a name it has no built-in for (builtin.cpp)."""
+    return QueryFailed(f"YQL: Unknown builtin: {name}, to use YQL functions, try "
+                       f"YQL::{name} (YQL has no function of this name)")
 
 
 def _just(args: list[str], name: str, where: str) -> str:
@@ -226,6 +238,8 @@ def rewrite_functions(text: str, where: str, closing: Callable[[str, int], int],
         key = name.lower()
         if key in UNSUPPORTED:
             raise _refused(name, where)
+        if key in NOT_YQL:
+            raise unknown_builtin(name)
         rewrite = _REWRITES.get(key)
         if rewrite is None:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_offset import refuse_offset_without_limit
 
 #: YQL statements DuckDB cannot run the same way, by their first word
 UNSUPPORTED_STATEMENTS = {
@@ -74,6 +75,7 @@ def check_statement(code: str, where: str) -> None:
         # DuckDB would give NULL
         raise QueryFailed("YQL: ELSE is required (a CASE without ELSE, which YQL refuses: "
                           "write ELSE NULL for no value)")
+    refuse_offset_without_limit(code)
     for pattern, what, hint in _UNSUPPORTED_FORMS:
         found = pattern.search(code)
         if found:

@@ -1,0 +1,69 @@
+"""Queries a YTsaurus cluster's YQL refuses, refused in dev too, in YQL's kind of words
+rather than run with DuckDB's meaning or failed with DuckDB's own text.
+
+Sources (ydb-platform/ydb):
+- yql/essentials/sql/v1/builtin.cpp: a call of a name YQL has no built-in for fails with
+  "Unknown builtin: NAME, to use YQL functions, try YQL::NAME"; the aggregate functions
+  are those of yt/docs/en/yql/builtins/aggregation.md (ytsaurus/ytsaurus), which has no
+  string aggregate (DuckDB's listagg, string_agg, group_concat, array_agg);
+- yql/essentials/docs/en/syntax/expressions.md: REGEXP and RLIKE call Re2::Grep, MATCH
+  calls Re2::Match, whose `(String?) -> Bool` takes a string, not an integer;
+- yql/essentials/sql/v1/SQLv1.g.in: `select_kind_partial: select_kind (LIMIT expr ((OFFSET
+  | COMMA) expr)?)?`: OFFSET only after a LIMIT, so OFFSET alone or before LIMIT is a
+  syntax error.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from yt_pipeline.errors import QueryFailed
+
+pytest.importorskip("duckdb", reason="dev runs YQL on DuckDB")
+
+
+@pytest.fixture
+def dev(dev_client):
+    dev_client.create_path("//in/t", "table", schema=[
+        {"name": "id", "type": "int64"}, {"name": "s", "type": "string"}])
+    dev_client.write_table("//in/t", [{"id": 1, "s": "a"}, {"id": 15, "s": "b"},
+                                      {"id": 25, "s": None}])
+    return dev_client
+
+
+@pytest.mark.parametrize(("call", "name"), [
+    ("ListAgg(s)", "ListAgg"), ("LISTAGG(s, ',')", "LISTAGG"),
+    ("string_agg(s, ',')", "string_agg"), ("GROUP_CONCAT(s)", "GROUP_CONCAT"),
+    ("array_agg(s)", "array_agg")])
+def test_a_string_aggregate_yql_has_not_is_an_unknown_builtin(dev, call, name):
+    with pytest.raises(QueryFailed, match=rf"Unknown builtin: {name}\b") as failed:
+        dev.run_yql(f"INSERT INTO `//out/a` WITH TRUNCATE SELECT {call} AS x FROM `//in/t`")
+    assert "DuckDB" not in str(failed.value)
+    assert not dev.exists("//out/a")
+
+
+@pytest.mark.parametrize(("where", "operator"), [
+    ('id REGEXP "5"', "REGEXP"), ('id RLIKE "5"', "RLIKE"), ('id MATCH "1.*"', "MATCH"),
+    ('s NOT REGEXP (5)', "REGEXP"), ('Re2::Grep("5")(id)', "Re2::Grep")])
+def test_a_pattern_operator_of_an_integer_is_refused_naming_it(dev, where, operator):
+    with pytest.raises(QueryFailed) as failed:
+        dev.run_yql(f"SELECT id FROM `//in/t` WHERE {where}")
+    message = str(failed.value)
+    assert message.startswith("YQL: ") and operator in message and "Int" in message
+    assert "DuckDB" not in message and "regexp_" not in message
+
+
+@pytest.mark.parametrize("tail", ["ORDER BY id OFFSET 1", "ORDER BY id OFFSET 1 LIMIT 1",
+                                  "OFFSET 2"])
+def test_offset_without_a_limit_before_it_is_a_syntax_error(dev, tail):
+    with pytest.raises(QueryFailed, match="OFFSET") as failed:
+        dev.run_yql(f"SELECT id FROM `//in/t` {tail}")
+    assert "LIMIT" in str(failed.value)
+
+
+def test_offset_after_limit_and_a_column_named_offset_still_run(dev):
+    assert dev.run_yql("SELECT id FROM `//in/t` ORDER BY id LIMIT 1 OFFSET 1") == [{"id": 15}]
+    # `LIMIT 1, 2` is LIMIT 2 OFFSET 1 (yql/essentials/docs/en/syntax/select/limit_offset.md)
+    assert dev.run_yql("SELECT id FROM `//in/t` ORDER BY id LIMIT 1, 2") == [{"id": 15},
+                                                                          {"id": 25}]
+    assert dev.run_yql("SELECT id AS offset FROM `//in/t` WHERE id < 10") == [{"offset": 1}]
