@@ -55,13 +55,27 @@ UNSUPPORTED = {name.lower(): name for name in (
     # YQL's CORRELATION (alias CORR) takes a NULL as 0 (builtins/aggregation.md); DuckDB's
     # corr passes over a row holding one, and CORRELATION itself is unknown to it
     "CORR",
+    # YQL's MODE is TOPFREQ(x, 1), a List<Struct<Frequency, Value>>; its HISTOGRAM an
+    # adaptive histogram's Struct; its MEDIAN is PERCENTILE(x, 0.5) by TDigest (aggregation.md,
+    # "TOPFREQ and MODE", "HISTOGRAM", "PERCENTILE and MEDIAN"): DuckDB's mode is the value
+    # alone, its histogram a map of counts, its median the exact one interpolated
+    "MODE", "HISTOGRAM", "MEDIAN",
 )}
 
-#: DuckDB's aggregates YQL has no function of the name for: its aggregates are those of
-#: yt/docs/en/yql/builtins/aggregation.md (ytsaurus/ytsaurus), which joins no strings (a
-#: list is AGGREGATE_LIST's); on DuckDB they would run, so they are refused as a cluster
-#: refuses a name it does not know (BuildBuiltinFunc in yql/essentials/sql/v1/builtin.cpp)
-NOT_YQL = frozenset({"listagg", "string_agg", "group_concat", "array_agg"})
+#: DuckDB's aggregates YQL has no function of the name for, which would run on DuckDB:
+#: YQL's aggregates are those of MakeAggrFuncs in yql/essentials/sql/v1/builtin.cpp
+#: (ydb-platform/ydb), which joins no strings (a list is AGGREGATE_LIST's); a cluster
+#: refuses a name it does not know (BuildBuiltinFunc there). Read in the query's own text
+#: (yql_refusals), where the rewrites have not yet written DuckDB's `first` for SOME
+NOT_YQL = frozenset({
+    "listagg", "string_agg", "group_concat", "array_agg", "first", "last", "any_value",
+    "arbitrary", "arg_max", "arg_min", "argmax", "argmin", "arg_max_null", "arg_min_null",
+    "product", "approx_count_distinct", "fsum", "sumkahan", "kahan_sum", "entropy",
+    "kurtosis", "kurtosis_pop", "skewness", "quantile", "quantile_cont", "quantile_disc",
+    "approx_quantile", "reservoir_quantile", "mad", "favg", "bitstring_agg", "regr_slope",
+    "regr_intercept", "regr_count", "regr_r2", "regr_avgx", "regr_avgy", "regr_sxx",
+    "regr_syy", "regr_sxy", "geomean", "geometric_mean", "weighted_avg", "wavg",
+})
 
 #: the type names Nothing accepts (YQL's primitive types, as yql_semantics casts them)
 NOTHING_TYPES = {
@@ -238,8 +252,6 @@ def rewrite_functions(text: str, where: str, closing: Callable[[str, int], int],
         key = name.lower()
         if key in UNSUPPORTED:
             raise _refused(name, where)
-        if key in NOT_YQL:
-            raise unknown_builtin(name)
         rewrite = _REWRITES.get(key)
         if rewrite is None:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_functions import NOT_YQL, unknown_builtin
 from yt_pipeline.yql_offset import refuse_offset_without_limit
 
 #: YQL statements DuckDB cannot run the same way, by their first word
@@ -40,6 +41,8 @@ _UNSUPPORTED_FORMS = [
     (re.compile(r"\b(SAMPLE|TABLESAMPLE)\s+[0-9.(]", re.I), "{0}", ""),
 ]
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: a call of a built-in: a name, not a UDF's (`::`), a member or a $name, then `(`
+_CALL = re.compile(r"(?<![\w.:$])([A-Za-z_]\w*)\s*\(")
 _MARKERS = re.compile(r"([\x00\x01])\d+\1")
 
 
@@ -76,6 +79,9 @@ def check_statement(code: str, where: str) -> None:
         raise QueryFailed("YQL: ELSE is required (a CASE without ELSE, which YQL refuses: "
                           "write ELSE NULL for no value)")
     refuse_offset_without_limit(code)
+    for call in _CALL.finditer(bare):
+        if call.group(1).lower() in NOT_YQL:
+            raise unknown_builtin(call.group(1))
     for pattern, what, hint in _UNSUPPORTED_FORMS:
         found = pattern.search(code)
         if found:
