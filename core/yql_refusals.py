@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_functions import NOT_YQL, unknown_builtin
+from yt_pipeline.yql_functions import NOT_YQL, SYNONYMS_REFUSED, refused, unknown_builtin
 from yt_pipeline.yql_offset import refuse_offset_without_limit
 
 #: YQL statements DuckDB cannot run the same way, by their first word
@@ -82,6 +82,8 @@ def check_statement(code: str, where: str) -> None:
     for call in _CALL.finditer(bare):
         if call.group(1).lower() in NOT_YQL:
             raise unknown_builtin(call.group(1))
+        if call.group(1).lower() in SYNONYMS_REFUSED:
+            raise refused(call.group(1), where)
     for pattern, what, hint in _UNSUPPORTED_FORMS:
         found = pattern.search(code)
         if found:

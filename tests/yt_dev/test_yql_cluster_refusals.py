@@ -89,3 +89,14 @@ def test_a_duckdb_aggregate_yql_has_not_is_an_unknown_builtin(dev, call):
     # a name in lower case and without its underscores)
     with pytest.raises(QueryFailed, match=rf"Unknown builtin: {call.split('(')[0]}\b"):
         dev.run_yql(f"SELECT {call} AS x FROM `//in/t`")
+
+
+@pytest.mark.parametrize(("call", "name"), [("GREATEST(id, 20)", "GREATEST"),
+                                            ("least(id, 20)", "least")])
+def test_greatest_and_least_are_refused_as_max_of_and_min_of_are(dev, call, name):
+    # "GREATEST is a synonym for MAX_OF and LEAST is a synonym for MIN_OF" (yql/essentials/
+    # docs/en/builtins/basic.md, ydb-platform/ydb), which dev refuses: DuckDB's greatest and
+    # least pass over a NULL, where YQL's Max and Min of an empty value are empty
+    with pytest.raises(QueryFailed, match=rf"the function {name} is not supported in dev"):
+        dev.run_yql(f"INSERT INTO `//out/g` WITH TRUNCATE SELECT {call} AS x FROM `//in/t`")
+    assert not dev.exists("//out/g")
