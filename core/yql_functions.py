@@ -53,8 +53,10 @@ UNSUPPORTED = {name.lower(): name for name in (
     "DictCreate", "SetCreate", "DictKeys", "DictPayloads",
     "DictLookup", "DictContains", "DictLength", "TypeOf", "FormatType", "ParseType",
     # YQL's CORRELATION (alias CORR) takes a NULL as 0 (builtins/aggregation.md); DuckDB's
-    # corr passes over a row holding one, and CORRELATION itself is unknown to it
-    "CORR",
+    # corr passes over a row holding one, and CORRELATION itself is unknown to it; so do
+    # COVAR_POP and COVAR_SAMP, YQL's covarpop and covarsamp (builtin.cpp reads a name
+    # without its underscores), COVARIANCE_POPULATION and COVARIANCE_SAMPLE
+    "CORR", "COVAR_POP", "COVAR_SAMP",
     # YQL's MODE is TOPFREQ(x, 1), a List<Struct<Frequency, Value>>; its HISTOGRAM an
     # adaptive histogram's Struct; its MEDIAN is PERCENTILE(x, 0.5) by TDigest (aggregation.md,
     # "TOPFREQ and MODE", "HISTOGRAM", "PERCENTILE and MEDIAN"): DuckDB's mode is the value

@@ -135,7 +135,10 @@ _MAYBE_UDF = re.compile(r"\w::[A-Za-z_]")
 _CAST = re.compile(r"(?<![\w.:])CAST\s*\(", re.I)
 #: not after "::": String::Substring is a UDF of its own (yql_udfs)
 _SUBSTRING = re.compile(r"(?<![\w.:])SUBSTRING\s*\(", re.I)
-_LENGTH = re.compile(r"(?<![\w.:])(?:LENGTH|LEN)\s*\(", re.I)
+#: YQL's names of its byte count: it reads a built-in's name in lower case without its
+#: underscores (NormalizeName, yql/essentials/core/sql_types/normalize_name.cpp, ydb), and
+#: builtin.cpp makes len, length, charlength and characterlength the same Size
+_LENGTH = re.compile(r"(?<![\w.:])(?:LENGTH|LEN|CHAR_?LENGTH|CHARACTER_?LENGTH)\s*\(", re.I)
 #: COUNT(...) or COUNT_IF(...) as an item of a SELECT list: after SELECT or a comma
 _COUNT = re.compile(r"(?:(?<=SELECT)|(?<=,))(\s*)(COUNT|COUNT_IF)\s*\(", re.I)
 #: a numbering window function as an item of a SELECT list

@@ -100,3 +100,24 @@ def test_greatest_and_least_are_refused_as_max_of_and_min_of_are(dev, call, name
     with pytest.raises(QueryFailed, match=rf"the function {name} is not supported in dev"):
         dev.run_yql(f"INSERT INTO `//out/g` WITH TRUNCATE SELECT {call} AS x FROM `//in/t`")
     assert not dev.exists("//out/g")
+
+
+def test_char_length_counts_bytes_as_length_does(dev_client):
+    # YQL reads a built-in's name in lower case without its underscores (NormalizeName in
+    # yql/essentials/core/sql_types/normalize_name.cpp, ydb-platform/ydb): CHAR_LENGTH and
+    # CHARACTER_LENGTH are `charlength` and `characterlength`, which builtin.cpp makes the
+    # same Size as LENGTH, a count of bytes; DuckDB's char_length counts characters
+    dev_client.write_table("//s", [{"name": "Zoë"}])
+    rows = dev_client.run_yql("SELECT CHAR_LENGTH(name) AS a, character_length(name) AS b, "
+                              "CharLength(name) AS c, LENGTH(name) AS d FROM `//s`")
+    assert rows == [{"a": 4, "b": 4, "c": 4, "d": 4}]
+
+
+@pytest.mark.parametrize("call", ["COVAR_POP(id, n)", "covar_samp(id, n)"])
+def test_a_covariance_that_takes_null_for_0_is_refused(dev_client, call):
+    # COVAR_POP and COVAR_SAMP are YQL's covarpop and covarsamp, COVARIANCE_POPULATION and
+    # _SAMPLE, which "do not skip NULL and count it as 0" (aggregation.md, "CORRELATION and
+    # COVARIANCE"); DuckDB's covar_pop passes over the row, as its corr did (refused)
+    dev_client.write_table("//c", [{"id": 1, "n": 5}, {"id": 2, "n": 15}, {"id": 3, "n": None}])
+    with pytest.raises(QueryFailed, match="is not supported in dev mode"):
+        dev_client.run_yql(f"SELECT {call} AS c FROM `//c`")
