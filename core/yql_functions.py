@@ -77,6 +77,16 @@ NOT_YQL = frozenset({
     "approx_quantile", "reservoir_quantile", "mad", "favg", "bitstring_agg", "regr_slope",
     "regr_intercept", "regr_count", "regr_r2", "regr_avgx", "regr_avgy", "regr_sxx",
     "regr_syy", "regr_sxy", "geomean", "geometric_mean", "weighted_avg", "wavg",
+    # DuckDB's scalar functions of SQL that YQL has not: its string functions are LENGTH,
+    # SUBSTRING, FIND, RFIND, StartsWith, EndsWith and the String::/Unicode:: UDFs, its
+    # numeric ones ABS and the Math:: UDFs (builtin.cpp; yt/docs/en/yql/builtins/basic.md)
+    "lower", "upper", "lcase", "ucase", "concat", "concat_ws", "replace", "trim", "ltrim",
+    "rtrim", "left", "right", "strpos", "instr", "split_part", "string_split",
+    "regexp_replace", "regexp_extract", "regexp_matches", "lpad", "rpad", "reverse",
+    "repeat", "substr", "round", "floor", "ceil", "ceiling", "sqrt", "pow", "power", "ln",
+    "log", "log2", "log10", "exp", "sign", "trunc", "mod", "ifnull", "strftime",
+    "strptime", "date_trunc", "date_part", "date_diff", "datediff", "date_add", "md5",
+    "sha256", "gen_random_uuid", "array_length", "cardinality", "unnest",
 })
 
 #: the type names Nothing accepts (YQL's primitive types, as yql_semantics casts them)

@@ -121,3 +121,25 @@ def test_a_covariance_that_takes_null_for_0_is_refused(dev_client, call):
     dev_client.write_table("//c", [{"id": 1, "n": 5}, {"id": 2, "n": 15}, {"id": 3, "n": None}])
     with pytest.raises(QueryFailed, match="is not supported in dev mode"):
         dev_client.run_yql(f"SELECT {call} AS c FROM `//c`")
+
+
+@pytest.mark.parametrize("call", ["LOWER(s)", "upper(s)", "ROUND(id / 2.0)", "floor(1.5)",
+                                  "CONCAT(s, 'x')", "REPLACE(s, 'a', 'b')", "TRIM(s)",
+                                  "substr(s, 1, 1)", "strpos(s, 'a')", "regexp_replace(s, 'a', 'b')",
+                                  "date_trunc('day', CurrentUtcTimestamp())"])
+def test_a_duckdb_scalar_function_yql_has_not_is_an_unknown_builtin(dev, call):
+    # YQL's string built-ins are LENGTH, SUBSTRING, FIND, RFIND, StartsWith and EndsWith,
+    # its numeric one ABS (basic.md); case, rounding and the like are UDFs (String::,
+    # Unicode::, Math::), so a cluster fails LOWER(s) where DuckDB ran it
+    name = call.split("(")[0]
+    with pytest.raises(QueryFailed, match=rf"Unknown builtin: {name}\b"):
+        dev.run_yql(f"INSERT INTO `//out/f` WITH TRUNCATE SELECT {call} AS x FROM `//in/t`")
+    assert not dev.exists("//out/f")
+
+
+def test_the_udfs_and_the_table_function_concat_are_told_apart(dev):
+    got = dev.run_yql("SELECT String::AsciiToLower('AB') AS a, Math::Round(2.4) AS b, "
+                      "Unicode::ToUpper('ab'u) AS c")
+    assert got == [{"a": "ab", "b": 2.0, "c": "AB"}]
+    with pytest.raises(QueryFailed, match=r"the table function CONCAT\(\.\.\.\)"):
+        dev.run_yql("SELECT * FROM CONCAT(`//in/t`, `//in/t`)")
