@@ -129,3 +129,24 @@ def test_the_length_of_a_list_that_may_be_empty_stays_optional(dev):
     # `ListLength(List<T>?)->Uint64?`: a list column of no required-ness may be NULL
     assert written(dev, "SELECT ListLength(l) AS n FROM (SELECT IF(a > 1, AsList(a)) AS l "
                         "FROM `//in/t`)") == {"n": ("uint64", False)}
+
+
+def test_a_list_made_of_values_is_written_required(dev):
+    # `AsList(T..)->List<T>` (yt/docs/en/yql/builtins/basic.md), and `[...]` is AsList
+    # ("operator notation" of container literals): a list, never NULL, of items that may be
+    assert written(dev, "SELECT AsList(b, 'z') AS l, [a, 3] AS m, ListLength([b]) AS n "
+                        "FROM `//in/t`") == {
+        "l": ("any", True), "m": ("any", True), "n": ("uint64", True)}
+    assert sorted((r["m"], r["n"]) for r in dev.read_table("//out/o")) == [
+        ([1, 3], 1), ([2, 3], 1), ([2, 3], 1)]
+
+
+def test_a_named_re2_test_is_written_required(dev):
+    # `$has = Re2::Grep(p); $has(s)`: the same Bool as the call written in place
+    dev.run_yql("$has = Re2::Grep('x'); INSERT INTO `//out/o` WITH TRUNCATE "
+                "SELECT a, $has(b) AS g FROM `//in/t`")
+    schema = dev.declared_schema("//out/o")
+    assert schema is not None
+    assert {c["name"]: c["required"] for c in schema["columns"]} == {"a": True, "g": True}
+    assert sorted((r["a"], r["g"]) for r in dev.read_table("//out/o")) == [
+        (1, True), (2, False), (2, False)]
