@@ -104,10 +104,13 @@ _UNKNOWN = re.compile(r"Catalog Error: (?:Scalar |Aggregate |Table )?Function wi
                       r"\"?([\w]+)\"? does not exist")
 
 
-#: GREATEST and LEAST, "a synonym for MAX_OF" and "for MIN_OF" (basic.md), refused as those
-#: are (DuckDB's greatest and least pass over a NULL argument); read in the query's own
-#: text (yql_refusals), as dev's rewrites write DuckDB's greatest and least themselves
-SYNONYMS_REFUSED = frozenset({"greatest", "least"})
+#: YQL functions refused by the name the query writes (yql_refusals), where dev's rewrites
+#: write DuckDB functions of those names themselves: GREATEST and LEAST, "a synonym for
+#: MAX_OF" and "for MIN_OF" (basic.md), refused as those are (DuckDB's greatest and least
+#: pass over a NULL argument); LIST, YQL's older list aggregate (list_traits_factory in
+#: yql/essentials/mount/lib/yql/aggregate.yqls), which passes over NULL items where
+#: DuckDB's list keeps them (AGGREGATE_LIST is written as DuckDB's list: yql_aggregate_list)
+REFUSED_AS_WRITTEN = frozenset({"greatest", "least", "list"})
 
 
 def refused(name: str, where: str) -> QueryFailed:

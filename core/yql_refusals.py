@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
-from yt_pipeline.yql_functions import NOT_YQL, SYNONYMS_REFUSED, refused, unknown_builtin
+from yt_pipeline.yql_functions import NOT_YQL, REFUSED_AS_WRITTEN, refused, unknown_builtin
 from yt_pipeline.yql_offset import refuse_offset_without_limit
 
 #: YQL statements DuckDB cannot run the same way, by their first word
@@ -94,7 +94,7 @@ def _refuse_calls(bare: str, where: str) -> None:
     for call in _CALL.finditer(bare):
         if call.group(1).lower() in NOT_YQL:
             raise unknown_builtin(call.group(1))
-        if call.group(1).lower() in SYNONYMS_REFUSED:
+        if call.group(1).lower() in REFUSED_AS_WRITTEN:
             raise refused(call.group(1), where)
 
 

@@ -143,3 +143,16 @@ def test_the_udfs_and_the_table_function_concat_are_told_apart(dev):
     assert got == [{"a": "ab", "b": 2.0, "c": "AB"}]
     with pytest.raises(QueryFailed, match=r"the table function CONCAT\(\.\.\.\)"):
         dev.run_yql("SELECT * FROM CONCAT(`//in/t`, `//in/t`)")
+
+
+@pytest.mark.parametrize("call", ["LIST(s)", "list(DISTINCT s)"])
+def test_yqls_list_aggregate_is_refused_where_duckdbs_would_keep_nulls(dev, call):
+    # YQL's LIST is list_traits_factory (MakeAggrFuncs in builtin.cpp): items of an
+    # Optional passed over (IfPresent in list_traits_factory_opt_gen, yql/essentials/mount/
+    # lib/yql/aggregate.yqls), NULL for no rows; DuckDB's list keeps NULL items
+    with pytest.raises(QueryFailed, match=r"the function (LIST|list) is not supported in dev"):
+        dev.run_yql(f"INSERT INTO `//out/l` WITH TRUNCATE SELECT {call} AS x FROM `//in/t`")
+    assert not dev.exists("//out/l")
+    # AGGREGATE_LIST, which dev writes as DuckDB's list, still runs
+    assert sorted(dev.run_yql("SELECT AGGREGATE_LIST(s) AS x FROM `//in/t`")[0]["x"]) == [
+        "a", "b"]
