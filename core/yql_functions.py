@@ -87,6 +87,8 @@ NOT_YQL = frozenset({
     "log", "log2", "log10", "exp", "sign", "trunc", "mod", "ifnull", "strftime",
     "strptime", "date_trunc", "date_part", "date_diff", "datediff", "date_add", "md5",
     "sha256", "gen_random_uuid", "array_length", "cardinality", "unnest",
+    # DuckDB's COLUMNS(*) star expression
+    "columns",
 })
 
 #: the type names Nothing accepts (YQL's primitive types, as yql_semantics casts them)

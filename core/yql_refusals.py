@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from yt_pipeline.errors import QueryFailed
+from yt_pipeline.yql_duckdb_syntax import refuse_duckdb_syntax
 from yt_pipeline.yql_functions import NOT_YQL, REFUSED_AS_WRITTEN, refused, unknown_builtin
 from yt_pipeline.yql_offset import refuse_offset_without_limit
 
@@ -79,6 +80,7 @@ def check_statement(code: str, where: str) -> None:
         raise QueryFailed("YQL: ELSE is required (a CASE without ELSE, which YQL refuses: "
                           "write ELSE NULL for no value)")
     refuse_offset_without_limit(code)
+    refuse_duckdb_syntax(code)
     for pattern, what, hint in _UNSUPPORTED_FORMS:
         found = pattern.search(code)
         if found:

@@ -126,7 +126,9 @@ def test_a_covariance_that_takes_null_for_0_is_refused(dev_client, call):
 @pytest.mark.parametrize("call", ["LOWER(s)", "upper(s)", "ROUND(id / 2.0)", "floor(1.5)",
                                   "CONCAT(s, 'x')", "REPLACE(s, 'a', 'b')", "TRIM(s)",
                                   "substr(s, 1, 1)", "strpos(s, 'a')", "regexp_replace(s, 'a', 'b')",
-                                  "date_trunc('day', CurrentUtcTimestamp())"])
+                                  "date_trunc('day', CurrentUtcTimestamp())",
+                                  # dev said "the result has two columns named column0"
+                                  "COLUMNS(*)"])
 def test_a_duckdb_scalar_function_yql_has_not_is_an_unknown_builtin(dev, call):
     # YQL's string built-ins are LENGTH, SUBSTRING, FIND, RFIND, StartsWith and EndsWith,
     # its numeric one ABS (basic.md); case, rounding and the like are UDFs (String::,
@@ -156,3 +158,30 @@ def test_yqls_list_aggregate_is_refused_where_duckdbs_would_keep_nulls(dev, call
     # AGGREGATE_LIST, which dev writes as DuckDB's list, still runs
     assert sorted(dev.run_yql("SELECT AGGREGATE_LIST(s) AS x FROM `//in/t`")[0]["x"]) == [
         "a", "b"]
+
+
+@pytest.mark.parametrize(("query", "form"), [
+    ('SELECT id FROM `//in/t` WHERE s SIMILAR TO "a.*"', "SIMILAR TO"),
+    ('SELECT id FROM `//in/t` WHERE s ~ "a"', "~"),
+    ('SELECT id FROM `//in/t` WHERE s !~ "a"', "!~"),
+    ("SELECT id FROM `//in/t` QUALIFY ROW_NUMBER() OVER (ORDER BY id) = 1", "QUALIFY"),
+    ("SELECT id FROM `//in/t` ORDER BY ALL", "ORDER BY ALL"),
+    ("SELECT id FROM `//in/t` GROUP BY ALL ORDER BY id", "GROUP BY ALL"),
+    # dev said "the result has two columns named column0 (a join whose tables ...)"
+    ("SELECT * EXCLUDE (s) FROM `//in/t`", "* EXCLUDE"),
+    ("SELECT * REPLACE (id + 1 AS id) FROM `//in/t`", "* REPLACE"),
+])
+def test_duckdbs_own_syntax_is_refused_as_a_cluster_fails_to_parse_it(dev, query, form):
+    # none is in YQL's grammar (yql/essentials/sql/v1/SQLv1.g.in): its match operators are
+    # LIKE, ILIKE, GLOB, REGEXP, RLIKE and MATCH, `~` is the unary bitwise NOT, a
+    # select_core ends with WINDOW and ORDER BY (no QUALIFY), a sort item is an expression
+    # and GROUP BY [ALL] takes a list of grouping elements
+    with pytest.raises(QueryFailed, match="not YQL") as failed:
+        dev.run_yql(query)
+    assert form in str(failed.value)
+
+
+def test_yqls_own_uses_of_those_words_still_run(dev):
+    got = dev.run_yql("SELECT id, ~id AS inverted, id + ~0 AS less FROM `//in/t` "
+                      "WHERE id < 10 ORDER BY id")
+    assert got == [{"id": 1, "inverted": -2, "less": 0}]
