@@ -14,6 +14,7 @@ from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_duckdb_syntax import refuse_duckdb_syntax
 from yt_pipeline.yql_functions import NOT_YQL, REFUSED_AS_WRITTEN, refused, unknown_builtin
 from yt_pipeline.yql_offset import refuse_offset_without_limit
+from yt_pipeline.yql_type_names import refuse_unknown_cast_types
 
 #: YQL statements DuckDB cannot run the same way, by their first word
 UNSUPPORTED_STATEMENTS = {
@@ -81,6 +82,7 @@ def check_statement(code: str, where: str) -> None:
                           "write ELSE NULL for no value)")
     refuse_offset_without_limit(code)
     refuse_duckdb_syntax(code)
+    refuse_unknown_cast_types(bare)
     for pattern, what, hint in _UNSUPPORTED_FORMS:
         found = pattern.search(code)
         if found:

@@ -185,3 +185,21 @@ def test_yqls_own_uses_of_those_words_still_run(dev):
     got = dev.run_yql("SELECT id, ~id AS inverted, id + ~0 AS less FROM `//in/t` "
                       "WHERE id < 10 ORDER BY id")
     assert got == [{"id": 1, "inverted": -2, "less": 0}]
+
+
+@pytest.mark.parametrize("kind", ["BOOLEAN", "HUGEINT", "BLOB", "REAL", "TIME", "NUMERIC",
+                                  "TIMESTAMPTZ"])
+def test_a_cast_to_a_type_yql_has_not_is_refused(dev, kind):
+    # YQL's simple type names are LookupSimpleTypeBySqlAlias's (yql/essentials/core/
+    # sql_types/simple_types.cpp, ydb-platform/ydb): DuckDB's BOOLEAN, HUGEINT, BLOB...
+    # are not among them, so a cluster fails the CAST that DuckDB ran
+    with pytest.raises(QueryFailed, match=rf"{kind} is not a YQL type"):
+        dev.run_yql(f"SELECT CAST(id AS {kind}) AS x FROM `//in/t`")
+
+
+def test_yqls_own_type_names_and_sqls_aliases_still_cast(dev):
+    got = dev.run_yql("SELECT CAST(id AS Int32?) AS a, CAST(id AS INTEGER) AS b, "
+                      "CAST(id AS varchar) AS c, CAST(id AS Decimal(10, 2)) AS d, "
+                      "CAST(id AS bigint) AS e, id AS time FROM `//in/t` WHERE id = 1")
+    assert [{k: v for k, v in row.items() if k != "d"} for row in got] == [
+        {"a": 1, "b": 1, "c": "1", "e": 1, "time": 1}]
