@@ -170,6 +170,13 @@ def test_yqls_list_aggregate_is_refused_where_duckdbs_would_keep_nulls(dev, call
     # dev said "the result has two columns named column0 (a join whose tables ...)"
     ("SELECT * EXCLUDE (s) FROM `//in/t`", "* EXCLUDE"),
     ("SELECT * REPLACE (id + 1 AS id) FROM `//in/t`", "* REPLACE"),
+    # SQL's typed literals and truth tests: YQL writes Date("..."), Interval("P1D")
+    ('SELECT DATE "2024-01-01" AS d', "DATE '...'"),
+    ("SELECT id FROM `//in/t` WHERE created < TIMESTAMP '2024-01-01 00:00:00'",
+     "TIMESTAMP '...'"),
+    ('SELECT INTERVAL "1 day" AS i', "INTERVAL '...'"),
+    ("SELECT id FROM `//in/t` WHERE (id > 1) IS TRUE", "IS TRUE"),
+    ("SELECT id FROM `//in/t` WHERE (id > 1) IS NOT FALSE", "IS NOT FALSE"),
 ])
 def test_duckdbs_own_syntax_is_refused_as_a_cluster_fails_to_parse_it(dev, query, form):
     # none is in YQL's grammar (yql/essentials/sql/v1/SQLv1.g.in): its match operators are
