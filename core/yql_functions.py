@@ -53,9 +53,43 @@ UNSUPPORTED = {name.lower(): name for name in (
     "DictCreate", "SetCreate", "DictKeys", "DictPayloads",
     "DictLookup", "DictContains", "DictLength", "TypeOf", "FormatType", "ParseType",
     # YQL's CORRELATION (alias CORR) takes a NULL as 0 (builtins/aggregation.md); DuckDB's
-    # corr passes over a row holding one, and CORRELATION itself is unknown to it
-    "CORR",
+    # corr passes over a row holding one, and CORRELATION itself is unknown to it; so do
+    # COVAR_POP and COVAR_SAMP, YQL's covarpop and covarsamp (builtin.cpp reads a name
+    # without its underscores), COVARIANCE_POPULATION and COVARIANCE_SAMPLE
+    "CORR", "COVAR_POP", "COVAR_SAMP",
+    # YQL's MODE is TOPFREQ(x, 1), a List<Struct<Frequency, Value>>; its HISTOGRAM an
+    # adaptive histogram's Struct; its MEDIAN is PERCENTILE(x, 0.5) by TDigest (aggregation.md,
+    # "TOPFREQ and MODE", "HISTOGRAM", "PERCENTILE and MEDIAN"): DuckDB's mode is the value
+    # alone, its histogram a map of counts, its median the exact one interpolated
+    "MODE", "HISTOGRAM", "MEDIAN",
 )}
+
+#: DuckDB's aggregates YQL has no function of the name for, which would run on DuckDB:
+#: YQL's aggregates are those of MakeAggrFuncs in yql/essentials/sql/v1/builtin.cpp
+#: (ydb-platform/ydb), which joins no strings (a list is AGGREGATE_LIST's); a cluster
+#: refuses a name it does not know (BuildBuiltinFunc there). Read in the query's own text
+#: (yql_refusals), where the rewrites have not yet written DuckDB's `first` for SOME
+NOT_YQL = frozenset({
+    "listagg", "string_agg", "group_concat", "array_agg", "first", "last", "any_value",
+    "arbitrary", "arg_max", "arg_min", "argmax", "argmin", "arg_max_null", "arg_min_null",
+    "product", "approx_count_distinct", "fsum", "sumkahan", "kahan_sum", "entropy",
+    "kurtosis", "kurtosis_pop", "skewness", "quantile", "quantile_cont", "quantile_disc",
+    "approx_quantile", "reservoir_quantile", "mad", "favg", "bitstring_agg", "regr_slope",
+    "regr_intercept", "regr_count", "regr_r2", "regr_avgx", "regr_avgy", "regr_sxx",
+    "regr_syy", "regr_sxy", "geomean", "geometric_mean", "weighted_avg", "wavg",
+    # DuckDB's scalar functions of SQL that YQL has not: its string functions are LENGTH,
+    # SUBSTRING, FIND, RFIND, StartsWith, EndsWith and the String::/Unicode:: UDFs, its
+    # numeric ones ABS and the Math:: UDFs (builtin.cpp; yt/docs/en/yql/builtins/basic.md)
+    "lower", "upper", "lcase", "ucase", "concat", "concat_ws", "replace", "trim", "ltrim",
+    "rtrim", "left", "right", "strpos", "instr", "split_part", "string_split",
+    "regexp_replace", "regexp_extract", "regexp_matches", "lpad", "rpad", "reverse",
+    "repeat", "substr", "round", "floor", "ceil", "ceiling", "sqrt", "pow", "power", "ln",
+    "log", "log2", "log10", "exp", "sign", "trunc", "mod", "ifnull", "strftime",
+    "strptime", "date_trunc", "date_part", "date_diff", "datediff", "date_add", "md5",
+    "sha256", "gen_random_uuid", "array_length", "cardinality", "unnest",
+    # DuckDB's COLUMNS(*) star expression
+    "columns",
+})
 
 #: the type names Nothing accepts (YQL's primitive types, as yql_semantics casts them)
 NOTHING_TYPES = {
@@ -72,9 +106,25 @@ _UNKNOWN = re.compile(r"Catalog Error: (?:Scalar |Aggregate |Table )?Function wi
                       r"\"?([\w]+)\"? does not exist")
 
 
-def _refused(name: str, where: str) -> QueryFailed:
+#: YQL functions refused by the name the query writes (yql_refusals), where dev's rewrites
+#: write DuckDB functions of those names themselves: GREATEST and LEAST, "a synonym for
+#: MAX_OF" and "for MIN_OF" (basic.md), refused as those are (DuckDB's greatest and least
+#: pass over a NULL argument); LIST, YQL's older list aggregate (list_traits_factory in
+#: yql/essentials/mount/lib/yql/aggregate.yqls), which passes over NULL items where
+#: DuckDB's list keeps them (AGGREGATE_LIST is written as DuckDB's list: yql_aggregate_list)
+REFUSED_AS_WRITTEN = frozenset({"greatest", "least", "list"})
+
+
+def refused(name: str, where: str) -> QueryFailed:
+    """The refusal of a YQL function dev cannot run with YQL's meaning."""
     return QueryFailed(f"YQL: the function {name} is not supported in {where} "
                        "(see docs/yql-in-dev.md)")
+
+
+def unknown_builtin(name: str) -> QueryFailed:
+    """YQL's refusal of a call of a name it has no built-in for (builtin.cpp)."""
+    return QueryFailed(f"YQL: Unknown builtin: {name}, to use YQL functions, try "
+                       f"YQL::{name} (YQL has no function of this name)")
 
 
 def _just(args: list[str], name: str, where: str) -> str:
@@ -225,7 +275,7 @@ def rewrite_functions(text: str, where: str, closing: Callable[[str, int], int],
         name = found.group(1)
         key = name.lower()
         if key in UNSUPPORTED:
-            raise _refused(name, where)
+            raise refused(name, where)
         rewrite = _REWRITES.get(key)
         if rewrite is None:
             continue
@@ -244,7 +294,7 @@ def unknown_function(message: str, where: str, query: str = "") -> str | None:
         return None
     name = found.group(1)
     written = re.search(rf"(?<![\w.:$]){re.escape(name)}(?=\s*\()", query, re.I)
-    return str(_refused(written.group(0) if written else name, where))
+    return str(refused(written.group(0) if written else name, where))
 
 
 def literal_failure(message: str) -> str | None:

@@ -16,6 +16,7 @@ import re
 
 from yt_pipeline.errors import QueryFailed
 from yt_pipeline.yql_in import left_operand_start
+from yt_pipeline.yql_mixed_types import yql_name
 from yt_pipeline.yql_udf_calls import closing_bracket
 
 #: not after `::` nor `$`: the Re2::Match written for one, a `$match`, is no operator
@@ -28,6 +29,20 @@ _NAME_AFTER = re.compile(r"\s*(?:$|[,);]|(?:FROM|WHERE|GROUP|ORDER|AS|HAVING|LIM
 _CALLED = {"REGEXP": "Grep", "RLIKE": "Grep", "MATCH": "Match"}
 #: the right side when it is no bracket: a string or name marker, or a (dotted) name
 _PLAIN_RIGHT = re.compile(r"\s*(\x01\d+\x01|\$?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+#: DuckDB's refusal of the call yql_udfs writes Re2::Grep (regexp_matches) or Re2::Match
+#: (regexp_full_match) as, given a value that is no string
+_REFUSED = re.compile(r"""(?:No function matches the given name and argument types '|Could """
+                      r"""not choose a best candidate function for the function call ")"""
+                      r"""regexp_(matches|full_match)\((.+?), (.+?)\)['"]""")
+#: how a query writes the test each DuckDB function stands for
+_WRITTEN = {"matches": re.compile(r"(?<![:$])\b(REGEXP|RLIKE)\b|Re2::Grep\b", re.I),
+            "full_match": re.compile(r"(?<![:$])\b(MATCH)\b|Re2::Match\b", re.I)}
+_UDF_NAMES = {"RE2::GREP": "Re2::Grep", "RE2::MATCH": "Re2::Match"}
+#: the types of a string: a value DuckDB types so is no integer, bool or other
+_TEXT_TYPES = frozenset({"VARCHAR", "STRING_LITERAL"})
+#: YQL's type of a literal DuckDB types by its kind alone (a 5 is an Int32, a 0.5 a Double:
+#: yql/essentials/docs/en/syntax/lexer.md)
+_LITERAL_TYPES = {"INTEGER_LITERAL": "Int32", "DECIMAL_LITERAL": "Double"}
 
 
 def _is_name(text: str, found: re.Match[str]) -> bool:
@@ -64,3 +79,22 @@ def rewrite_pattern_operators(text: str) -> str:
         left, right = text[start:left_end].strip(), text[right_at:right_end].strip()
         call = f"{'NOT ' if negated else ''}Re2::{_CALLED[operator]}({right})({left})"
         text = f"{text[:start]} {call} {text[right_end:]}"
+
+
+def pattern_failure(message: str, query: str) -> str | None:
+    """YQL's kind of refusal of a pattern test of a value that is no string, naming the
+    operator as the query writes it, or None: Re2::Grep and Re2::Match take a String
+    (`(String?) -> Bool`), which YQL checks when it types the query, as it refuses any
+    argument of another type (yql/essentials/docs/en/udf/list/re2.md, ydb-platform/ydb)."""
+    found = _REFUSED.search(message)
+    if not found:
+        return None
+    written = {(m.group(1) or m.group(0)).upper() for m in
+               _WRITTEN[found.group(1)].finditer(query)}
+    operator = " or ".join(sorted(_UDF_NAMES.get(word, word) for word in written)) or (
+        "Re2::Grep" if found.group(1) == "matches" else "Re2::Match")
+    given = [_LITERAL_TYPES.get(kind) or yql_name(kind)
+             for kind in (found.group(2), found.group(3)) if kind not in _TEXT_TYPES]
+    shown = " and ".join(given) or "a value of another type"
+    return (f"YQL: {operator} takes a String or Utf8 value and pattern, and is given "
+            f"{shown}: cast it, CAST(... AS String)")

@@ -291,13 +291,14 @@ def _group_aliases(tokens: list[tuple[Token, int]]) -> frozenset[str]:
 
 
 def _top_level(tokens: list[Token]) -> list[tuple[Token, int]]:
-    """Each token with its depth in parentheses."""
+    """Each token with its depth in parentheses and square brackets (a list literal's
+    commas, `[a, 3]`, part no result columns)."""
     placed, depth = [], 0
     for token in tokens:
-        if token.kind == "symbol" and token.text == ")":
+        if token.kind == "symbol" and token.text in (")", "]"):
             depth -= 1
         placed.append((token, depth))
-        if token.kind == "symbol" and token.text == "(":
+        if token.kind == "symbol" and token.text in ("(", "["):
             depth += 1
     return placed
 
@@ -362,7 +363,10 @@ def _not_optional(expression: list[Token], source: SourceColumns) -> bool:
     if [token.text for token in expression] == ["*"]:
         return True  # the source's required columns (_result_items)
     return (_is_count(expression) or _is_numbering(expression) or _is_literal(expression)
-            or _is_pattern_match(expression) or column_read(expression, source) is not None
+            or _is_pattern_match(expression) or _is_re2_test(expression)
+            or _is_aggregate_list(expression) or _is_list_literal(expression)
+            or _required_list_length(expression, source)
+            or column_read(expression, source) is not None
             or _required_arithmetic(expression, source) or _coalesced(expression, source)
             or _required_if(expression, source) or _required_case(expression, source)
             or _required_cast(expression, source))
@@ -410,8 +414,10 @@ def data_type(expression: list[Token], source: SourceColumns,
     if len(expression) >= 2 and expression[0].text == "(" and call_end(
             [Token("word", "", 0, 0), *expression]) == len(expression) + 1:
         return data_type(expression[1:-1], source)
-    if _is_pattern_match(expression):
+    if _is_pattern_match(expression) or _is_re2_test(expression):
         return "Bool"
+    if _required_list_length(expression, source):
+        return "Uint64"
     if _is_literal(expression):
         token = expression[-1]
         if token.kind == "string":
@@ -712,6 +718,74 @@ def _is_pattern_match(expression: list[Token]) -> bool:
             words.append(token.text.upper())
     return sum(word in _PATTERN_WORDS for word in words) == 1 and \
         not any(word in _BEYOND_A_MATCH for word in words)
+
+
+#: YQL's aggregates of a list: `AGGREGATE_LIST(T? [, limit:Uint64])->List<T>`
+#: (yt/docs/en/yql/builtins/aggregation.md, ytsaurus/ytsaurus), never NULL (yql_aggregate_list)
+_LIST_AGGREGATES = frozenset({"AGGREGATE_LIST", "AGG_LIST", "AGGREGATE_LIST_DISTINCT",
+                              "AGG_LIST_DISTINCT"})
+
+
+def _is_aggregate_list(expression: list[Token]) -> bool:
+    """AGGREGATE_LIST( ... ) and its aliases, alone or over a window, or AsList of values
+    (`AsList(T..)->List<T>`, yt/docs/en/yql/builtins/basic.md): a List, not Optional, which
+    a YQL write gives a `list` type_v3 the master shows as a required `any`."""
+    end = call_end(expression)
+    if end is None:
+        return False
+    name = expression[0].text.upper()
+    if name == "ASLIST":
+        return end == len(expression) and end > 3  # AsList() is of another type
+    return name in _LIST_AGGREGATES and over_alone(expression, end)
+
+
+def _is_list_literal(expression: list[Token]) -> bool:
+    """`[a, b, ...]`, the whole expression: AsList in operator notation (basic.md), a List of
+    its values, not Optional."""
+    if len(expression) < 3 or expression[0].text != "[":
+        return False
+    depth = 0
+    for index, token in enumerate(expression):
+        if token.kind == "symbol" and token.text in "[]":
+            depth += 1 if token.text == "[" else -1
+            if depth == 0:
+                return index == len(expression) - 1
+    return False
+
+
+def _is_re2_test(expression: list[Token]) -> bool:
+    """`Re2::Grep(p)(s)` or `Re2::Match(p)(s)`, the whole expression, the function in
+    parentheses too (as a named expression `$grep = Re2::Grep(p)` is put in): a Bool, false
+    for an empty s (`Re2::Grep(String) -> (String?) -> Bool`, yql/essentials/docs/en/udf/
+    list/re2.md, ydb-platform/ydb), as the pattern operators written as them are."""
+    made = _re2_test_made(expression)
+    if made is None and expression[:1] and expression[0].text == "(":
+        closed = call_end([Token("word", "", 0, 0), *expression])
+        if closed is not None and _re2_test_made(expression[1:closed - 2]) == closed - 3:
+            made = closed - 1
+    if made is None:
+        return False
+    called = call_end([Token("word", "", 0, 0), *expression[made:]])
+    return called is not None and called == len(expression) - made + 1
+
+
+def _re2_test_made(expression: list[Token]) -> int | None:
+    """The index after `Re2::Grep(p)` or `Re2::Match(p)` that `expression` starts with."""
+    head = [token.text.upper() for token in expression[:4]]
+    if head[:3] != ["RE2", ":", ":"] or len(head) < 4 or head[3] not in ("GREP", "MATCH"):
+        return None
+    end = call_end(expression[3:])
+    return None if end is None else 3 + end
+
+
+def _required_list_length(expression: list[Token], source: SourceColumns) -> bool:
+    """ListLength(list) of a list not Optional: `ListLength(List<T>)->Uint64`, Uint64? for
+    a List<T>? (yql/essentials/docs/ru/builtins/list.md, ydb-platform/ydb)."""
+    end = call_end(expression)
+    if end != len(expression) or expression[0].text.upper() != "LISTLENGTH":
+        return False
+    argument = expression[2:end - 1]
+    return bool(argument) and _not_optional(argument, source)
 
 
 def _is_count(expression: list[Token]) -> bool:

@@ -42,7 +42,7 @@ from yt_pipeline.yql_lists import index_from_0, list_concat_failure
 from yt_pipeline.yql_mixed_types import PLAIN_OPERAND, arithmetic_failure, compare_failure
 from yt_pipeline.yql_one_sided_joins import rewrite_one_sided_joins
 from yt_pipeline.yql_operators import concat_failure, rewrite_operators, string_literal
-from yt_pipeline.yql_regexp import rewrite_pattern_operators
+from yt_pipeline.yql_regexp import pattern_failure, rewrite_pattern_operators
 from yt_pipeline.yql_text_cast import guards, reads_as, text_cast
 from yt_pipeline.yql_time_text import UNFOLDED, folded_count, text_count
 from yt_pipeline.yql_unions import unions_by_name
@@ -135,7 +135,10 @@ _MAYBE_UDF = re.compile(r"\w::[A-Za-z_]")
 _CAST = re.compile(r"(?<![\w.:])CAST\s*\(", re.I)
 #: not after "::": String::Substring is a UDF of its own (yql_udfs)
 _SUBSTRING = re.compile(r"(?<![\w.:])SUBSTRING\s*\(", re.I)
-_LENGTH = re.compile(r"(?<![\w.:])(?:LENGTH|LEN)\s*\(", re.I)
+#: YQL's names of its byte count: it reads a built-in's name in lower case without its
+#: underscores (NormalizeName, yql/essentials/core/sql_types/normalize_name.cpp, ydb), and
+#: builtin.cpp makes len, length, charlength and characterlength the same Size
+_LENGTH = re.compile(r"(?<![\w.:])(?:LENGTH|LEN|CHAR_?LENGTH|CHARACTER_?LENGTH)\s*\(", re.I)
 #: COUNT(...) or COUNT_IF(...) as an item of a SELECT list: after SELECT or a comma
 _COUNT = re.compile(r"(?:(?<=SELECT)|(?<=,))(\s*)(COUNT|COUNT_IF)\s*\(", re.I)
 #: a numbering window function as an item of a SELECT list
@@ -548,7 +551,8 @@ def failure_meaning(message: str, who: str = "dev", query: str = "") -> str | No
     yson = refused_yson(message)
     if yson:
         return yson
-    refused = unknown_function(message, DEV if who == "dev" else who, query)
+    refused = (unknown_function(message, DEV if who == "dev" else who, query)
+               or pattern_failure(message, query))
     if refused:
         return refused
     unwrapped = (cast_refusal(message, DEV if who == "dev" else who)

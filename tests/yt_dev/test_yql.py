@@ -315,7 +315,7 @@ def test_late_types_are_not_lost(dev_client, executor, late_row, query, expected
 
 def test_a_result_gives_a_date_as_its_day_count_and_a_decimal_as_text(dev_client):
     # a cluster's JSON gives a date column's count of days (yt_pipeline.yql_times)
-    rows = dev_client.run_yql("SELECT DATE '2024-02-29' AS d, CAST(1.50 AS DECIMAL(4,2)) AS x")
+    rows = dev_client.run_yql("SELECT Date('2024-02-29') AS d, CAST(1.50 AS DECIMAL(4,2)) AS x")
     assert rows == [{"d": 19782, "x": "1.50"}]
 
 

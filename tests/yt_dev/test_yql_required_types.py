@@ -105,3 +105,48 @@ def test_a_join_keeps_the_required_columns_of_the_sides_it_keeps(dev, join, expe
                            f"{join} `//in/t` AS r{condition}")
     assert columns == {"la": ("int64", expected[0]), "ra": ("int64", expected[1]),
                        "rb": ("string", False)}
+
+
+def test_a_list_its_length_and_a_re2_test_are_written_required(dev):
+    # `AGGREGATE_LIST(T?)->List<T>` (aggregation.md): the list is never NULL, written as a
+    # `list` type_v3, which the master shows as `any`, required; `ListLength(List<T>)->
+    # Uint64` (yql/essentials/docs/ru/builtins/list.md); `Re2::Grep(String) -> (String?)
+    # -> Bool` (yql/essentials/docs/en/udf/list/re2.md), false for an empty value
+    assert written(dev, "SELECT AGGREGATE_LIST(b) AS l, AGG_LIST_DISTINCT(a) AS d, "
+                        "ListLength(AGGREGATE_LIST(b)) AS n FROM `//in/t`") == {
+        "l": ("any", True), "d": ("any", True), "n": ("uint64", True)}
+    [row] = dev.read_table("//out/o")
+    assert (sorted(row["l"]), sorted(row["d"]), row["n"]) == (["x", "y"], [1, 2], 2)
+    assert written(dev, "SELECT a, ListLength(AGGREGATE_LIST(b) OVER ()) AS w, "
+                        "Re2::Grep('x')(b) AS g, Re2::Match('y')(b) AS m FROM `//in/t`") == {
+        "a": ("int64", True), "w": ("uint64", True), "g": ("boolean", True),
+        "m": ("boolean", True)}
+    assert sorted((r["a"], r["w"], r["g"], r["m"]) for r in dev.read_table("//out/o")) == [
+        (1, 2, True, False), (2, 2, False, False), (2, 2, False, True)]
+
+
+def test_the_length_of_a_list_that_may_be_empty_stays_optional(dev):
+    # `ListLength(List<T>?)->Uint64?`: a list column of no required-ness may be NULL
+    assert written(dev, "SELECT ListLength(l) AS n FROM (SELECT IF(a > 1, AsList(a)) AS l "
+                        "FROM `//in/t`)") == {"n": ("uint64", False)}
+
+
+def test_a_list_made_of_values_is_written_required(dev):
+    # `AsList(T..)->List<T>` (yt/docs/en/yql/builtins/basic.md), and `[...]` is AsList
+    # ("operator notation" of container literals): a list, never NULL, of items that may be
+    assert written(dev, "SELECT AsList(b, 'z') AS l, [a, 3] AS m, ListLength([b]) AS n "
+                        "FROM `//in/t`") == {
+        "l": ("any", True), "m": ("any", True), "n": ("uint64", True)}
+    assert sorted((r["m"], r["n"]) for r in dev.read_table("//out/o")) == [
+        ([1, 3], 1), ([2, 3], 1), ([2, 3], 1)]
+
+
+def test_a_named_re2_test_is_written_required(dev):
+    # `$has = Re2::Grep(p); $has(s)`: the same Bool as the call written in place
+    dev.run_yql("$has = Re2::Grep('x'); INSERT INTO `//out/o` WITH TRUNCATE "
+                "SELECT a, $has(b) AS g FROM `//in/t`")
+    schema = dev.declared_schema("//out/o")
+    assert schema is not None
+    assert {c["name"]: c["required"] for c in schema["columns"]} == {"a": True, "g": True}
+    assert sorted((r["a"], r["g"]) for r in dev.read_table("//out/o")) == [
+        (1, True), (2, False), (2, False)]

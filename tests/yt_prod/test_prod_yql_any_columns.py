@@ -66,10 +66,10 @@ def test_a_list_is_not_appended_to_a_declared_any_column(declared):
     fails_alike(declared, "INSERT INTO `//tmp/declared` "
                           "SELECT CAST(4 AS Int64) AS i, AsList('x') AS tags",
                 # YQL's type diff (GetTypeDiff): the declared columns are Optional, the
-                # CAST a required Int64; dev and the fake keep AsList's column Optional,
-                # where YQL's is a bare List<String> (docs/yql-in-dev.md)
+                # CAST a required Int64, AsList a bare List<String> (`AsList(T..)->
+                # List<T>`), of another kind than the Optional, so the two are printed whole
                 'Table "//tmp/declared" row type differs from the written row type: '
-                "Struct<i:Optional<Int64>!=Int64,tags:Optional<Yson!=List<String>>>")
+                "Struct<i:Optional<Int64>!=Int64,tags:Optional<Yson>!=List<String>>")
 
 
 @pytest.fixture
