@@ -16,6 +16,7 @@ import pluggy
 from yt_pipeline.config import PipelineConfig, load_config
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.hookcalls import PluginHooks
+from yt_pipeline.logs import mask_secrets
 from yt_pipeline.plugins import get_plugin_manager
 from yt_pipeline.registry import StageRegistry
 from yt_pipeline.result import PipelineResult
@@ -50,6 +51,9 @@ class BasePipeline:
             config = load_config(pipeline_dir or Path.cwd(),
                                  modes=mode_names(self.plugin_manager))
         self.config = config
+        # its stages are imported below (setup), and run code of their own then, before any
+        # run masked the secrets: what they print, and an error they fail with, is masked
+        mask_secrets(config.secret_values())
         self.pipeline_dir = Path(pipeline_dir or config.pipeline_dir).resolve()
         self.pipeline_name = self.pipeline_dir.name
         #: warnings already given about this pipeline's configuration (given once per run)

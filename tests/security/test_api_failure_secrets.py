@@ -168,3 +168,33 @@ def test_an_uncaught_plugin_failure_prints_no_secret(tmp_path, hook):
             "RuntimeError('refused token ***')").encode() in done.stderr, done.stderr
     assert scan_bytes("the script's output", done.stdout + done.stderr, [API_KEY, TOKEN]) == []
     assert not (root / ".dev/home/keys").exists()  # no stage ran
+
+
+# a stage module that uses the environment's token as it is imported, and fails
+IMPORT_FAILS = """
+import os
+
+print("importing with " + os.environ["YT_TOKEN"], flush=True)
+raise RuntimeError("cannot reach the proxy with " + os.environ["YT_TOKEN"])
+"""
+
+
+def test_a_stage_that_fails_to_import_shows_no_secret(tmp_path):
+    """A folder pipeline imports its stages as it is made (`DefaultPipeline(...)`), before
+    any run masked a secret: what the module printed, the DiscoveryError's line and the
+    module's own exception, which an uncaught script's traceback printed as its cause,
+    showed the token in clear."""
+    root = write_pipeline(tmp_path / "p", {"stages/bad/stage.py": IMPORT_FAILS},
+                          config={"pipeline": {"mode": "dev"}})
+    script = tmp_path / "main.py"
+    script.write_text("import sys\nfrom yt_pipeline import DefaultPipeline\n"
+                      "DefaultPipeline(pipeline_dir=sys.argv[1]).run()\n")
+    env = {**{name: value for name, value in os.environ.items() if name != "API_KEY"},
+           "YT_TOKEN": TOKEN}
+    done = subprocess.run([sys.executable, str(script), str(root)], capture_output=True,
+                          timeout=120, env=env)
+    assert done.returncode == 1
+    assert done.stdout == b"importing with ***\n"
+    assert (b"DiscoveryError: stages/bad/stage.py: failed to import (line 5): RuntimeError: "
+            b"cannot reach the proxy with ***\n") in done.stderr, done.stderr
+    assert scan_bytes("the script's output", done.stdout + done.stderr, [TOKEN]) == []
