@@ -144,7 +144,23 @@ class BasePipeline:
         runner = Runner(self, options, prepare=self.package_code)
         if not getattr(options, "dry_run", False):  # a plan needs no cluster, nor credentials
             self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
-        return runner.run().raise_for_failure()
+        try:
+            result = runner.run()
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C or SIGTERM: uncaught, a script ends as a function-step one does, with
+            # one line that says how to go on and SIGTERM's exit code (uncaught.py), not a
+            # traceback of the scheduler's wait and exit code 1
+            from yt_pipeline.term_signal import after_end_line, after_the_end, by_sigterm
+            from yt_pipeline.uncaught import one_line_if_uncaught
+
+            if after_the_end(interrupt):  # the run had finished: nothing to resume
+                one_line_if_uncaught(interrupt, after_end_line(interrupt))
+            else:
+                how = "interrupted by SIGTERM" if by_sigterm(interrupt) else "interrupted"
+                one_line_if_uncaught(interrupt, f"{how}; to resume: {type(self).__name__}"
+                                                "(...).run(RunOptions(resume=True))")
+            raise
+        return result.raise_for_failure()
 
     def close(self) -> None:
         from yt_pipeline.client import close_client
