@@ -570,6 +570,33 @@ def test_a_changed_secret_a_job_gets_reruns_the_stage_and_is_not_kept(tmp_path):
             assert b"4f1c93ab77" not in text and b"8d20e6c511" not in text, kept
 
 
+def test_the_digest_kept_of_a_secret_a_job_gets_confirms_no_guess(tmp_path):
+    """A short secret (a PIN) passed to a job: the digest `.runs/` keeps of it was the same
+    in every folder, so anyone with a copy of the state could try each value in a folder of
+    their own (ten thousand tries for four digits) and find it. Two folders of the same
+    secret keep two different digests, and each still tells its own change."""
+    from yt_pipeline_dev.client import DevClient
+
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["scale"]}}
+    kept = []
+    for name in ("mine", "guessing"):
+        root = write_pipeline(tmp_path / name, {
+            "stages/scale/stage.py": SCALE_STAGE, "stages/scale/config.yaml": REGION_CONFIG,
+            "stages/scale/src/mapper.py": REGION_MAPPER,
+            "configs/secrets.env": "API_KEY=4821\n"}, config)
+        DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}])
+        assert run(root).returncode == 0
+        assert rows(root, "//out/regions") == [{"x": 1, "region": "4821"}]
+        state = json.loads((root / ".runs/stages.dev.json").read_text())
+        kept.append(state["scale"]["components"]["secrets"])
+    assert kept[0] != kept[1]
+    assert run(root).returncode == 0 and statuses(root) == {"scale": "CACHED"}
+    (root / "configs/secrets.env").write_text("API_KEY=4822\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "scale") == ("SUCCESS", "miss: secrets its jobs get changed")
+
+
 # `load` declares one table and writes a second one it hands on by name; `total` declares
 # only the first, which links the two stages
 LOAD_TWO_TABLES = """\
