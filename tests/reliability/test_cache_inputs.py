@@ -521,6 +521,30 @@ def test_a_changed_setting_of_a_stage_under_stages_reruns_it(tmp_path):
     assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
 
 
+def test_the_digest_kept_of_a_setting_secrets_env_gives_confirms_no_guess(tmp_path):
+    """A setting a `YTP_` line of secrets.env gives (a PIN the stage reads) is in the
+    settings digest, which the state keeps and every cache line prints the start of: the
+    same in every folder, so with the configuration at hand (it is in the repository)
+    trying each value found it. Two folders of the same secret keep two digests, and a new
+    value still reruns the stage."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["load"], "load": {"factor": 2}}}
+    kept = []
+    for name in ("mine", "guessing"):
+        root = write_pipeline(tmp_path / name, {"stages/load/stage.py": FACTOR_STAGE,
+                                                "configs/secrets.env":
+                                                    "YTP_STAGES__LOAD__FACTOR=4821\n"}, config)
+        assert run(root).returncode == 0
+        assert rows(root, "//out/scaled") == [{"n": 4821}, {"n": 9642}]
+        state = json.loads((root / ".runs/stages.dev.json").read_text())
+        kept.append(state["load"]["components"]["settings"])
+    assert kept[0] != kept[1]
+    assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
+    (root / "configs/secrets.env").write_text("YTP_STAGES__LOAD__FACTOR=4822\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
+
+
 # a map whose job reads a secret its operation's `env` names
 REGION_MAPPER = """\
 import os
