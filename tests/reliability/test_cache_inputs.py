@@ -545,6 +545,49 @@ def test_the_digest_kept_of_a_setting_secrets_env_gives_confirms_no_guess(tmp_pa
     assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
 
 
+# `login` hands on a secret of secrets.env in its debug; `fetch` takes it
+LOGIN_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Login(BaseStage):
+    def run(self, debug):
+        return {"pin": self.deps.pipeline_config.secret("PIN")}
+"""
+FETCH_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Fetch(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//out/fetched", [{"pin_length": len(debug["pin"])}])
+        return {}
+"""
+
+
+def test_the_digest_kept_of_a_debug_holding_a_secret_confirms_no_guess(tmp_path):
+    """A debug handed on holding a secret is kept masked, but its digest, the `debug`
+    component the state keeps and each cache line prints the start of, was of its values
+    alone: from the stage's code, trying each value found a short one. Two folders of the
+    same secret keep two digests, and a new value still reruns the stage."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["login", "fetch"]}}
+    kept = []
+    for name in ("mine", "guessing"):
+        root = write_pipeline(tmp_path / name, {"stages/login/stage.py": LOGIN_STAGE,
+                                                "stages/fetch/stage.py": FETCH_STAGE,
+                                                "configs/secrets.env": "PIN=4821\n"}, config)
+        assert run(root).returncode == 0
+        assert rows(root, "//out/fetched") == [{"pin_length": 4}]
+        state = json.loads((root / ".runs/stages.dev.json").read_text())
+        assert state["login"]["debug"] == {"pin": "***"}
+        kept.append(state["fetch"]["components"]["debug"])
+    assert kept[0] != kept[1]
+    (root / "configs/secrets.env").write_text("PIN=4822\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "fetch") == ("SUCCESS", "miss: debug changed")
+
+
 # a map whose job reads a secret its operation's `env` names
 REGION_MAPPER = """\
 import os
