@@ -168,6 +168,10 @@ def decide(
         decision.reason = _what_changed(last.get("components") or {}, components)
     elif last.get("debug_lost"):
         decision.reason = "its last debug could not be stored"
+    elif last.get("debug_masked"):
+        # as a path holding a secret: what it handed on is not known again
+        decision.reason = ("its last debug held a secret, which is not kept: served from the "
+                           "cache, it would hand *** on in its place")
     else:
         missing = (_data_file_changed(target, last) or _table_read_changed(client, last)
                    or _missing_table(unit, client, last))

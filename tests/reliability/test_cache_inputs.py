@@ -585,7 +585,26 @@ def test_the_digest_kept_of_a_debug_holding_a_secret_confirms_no_guess(tmp_path)
     assert kept[0] != kept[1]
     (root / "configs/secrets.env").write_text("PIN=4822\n")
     assert run(root).returncode == 0
-    assert outcome(root, "fetch") == ("SUCCESS", "miss: debug changed")
+    assert outcome(root, "fetch") == ("SUCCESS", "miss: debug changed, upstream login changed")
+
+
+def test_a_stage_whose_debug_held_a_secret_is_not_served_from_the_cache(tmp_path):
+    """Its debug is kept masked, so served from the cache it handed `***` on where the
+    secret was: the stage after it ran on that, and wrote other rows (a length of 3, not
+    4). It runs again each time instead, as a stage whose path holds a secret does."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["login", "fetch"]}}
+    root = write_pipeline(tmp_path / "p", {"stages/login/stage.py": LOGIN_STAGE,
+                                           "stages/fetch/stage.py": FETCH_STAGE,
+                                           "configs/secrets.env": "PIN=4821\n"}, config)
+    for _ in range(2):
+        done = run(root)
+        assert done.returncode == 0, done.stderr
+        assert rows(root, "//out/fetched") == [{"pin_length": 4}]
+    assert outcome(root, "login")[1].startswith(
+        "miss: its last debug held a secret, which is not kept")
+    assert outcome(root, "fetch") == ("SUCCESS", "miss: upstream login changed")
+    assert "4821" not in (root / ".runs/stages.dev.json").read_text()
 
 
 # a map whose job reads a secret its operation's `env` names
