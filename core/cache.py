@@ -55,6 +55,8 @@ from typing import Any
 import msgspec
 
 from yt_pipeline.errors import YtPipelineError
+from yt_pipeline.logs import masked_data
+from yt_pipeline.secret_digests import keyed_digest
 from yt_pipeline.secret_forms import MASK
 from yt_pipeline.units import RunTarget, RunUnit, digest_value
 
@@ -101,7 +103,7 @@ def fingerprint_components(
         "inputs": {path: client.table_fingerprint(path) for path in unit.inputs},
         **_reads(unit, memory, client),
         "upstream": upstream,
-        "debug": _debug_digest(debug_in),
+        "debug": _debug_digest(debug_in, target.pipeline_dir),
     }
 
 
@@ -130,15 +132,20 @@ def _reads(unit: RunUnit, memory: dict[str, dict[str, Any]], client: Any
     return {"reads": found} if found else {}
 
 
-def _debug_digest(debug: dict[str, Any]) -> str:
+def _debug_digest(debug: dict[str, Any], pipeline_dir: Path) -> str:
     """The debug's hash in its kept form (keep.py): the same debug after --resume, or with
-    a set built in another order, gives the same fingerprint."""
+    a set built in another order, gives the same fingerprint. Keyed by the folder's key
+    when it holds a secret (secret_digests.py): kept and printed, a plain digest of a
+    debug of known shape gave a short secret in it away to whoever tried values."""
     from yt_pipeline.keep import keep_debug
 
     try:
-        return digest_value(keep_debug("", debug))
+        kept = keep_debug("", debug)
     except YtPipelineError:
-        return digest_value(repr(debug))
+        kept = repr(debug)
+    if masked_data(kept) != kept:
+        return keyed_digest(kept, pipeline_dir)
+    return digest_value(kept)
 
 
 def decide(
@@ -169,6 +176,10 @@ def decide(
         decision.reason = _what_changed(last.get("components") or {}, components)
     elif last.get("debug_lost"):
         decision.reason = "its last debug could not be stored"
+    elif last.get("debug_masked"):
+        # as a path holding a secret: what it handed on is not known again
+        decision.reason = ("its last debug held a secret, which is not kept: served from the "
+                           "cache, it would hand *** on in its place")
     else:
         missing = (_data_file_changed(target, last) or _table_read_changed(client, last)
                    or _missing_table(unit, client, last))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import logging
 import sys
 import traceback
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from yt_pipeline.errors import DiscoveryError
 
 if TYPE_CHECKING:
     from yt_pipeline.stage import BaseStage
+
+log = logging.getLogger(__name__)
 
 STAGES_DIR = "stages"
 STAGE_FILE = "stage.py"
@@ -46,6 +49,18 @@ def _module_name(path: Path) -> str:
     return f"_ytp_stage_{path.parent.name}_{digest}"
 
 
+def _import_failed(failure: DiscoveryError, error: BaseException) -> DiscoveryError:
+    """`failure` masked, to be raised without the stage module's `error` as its cause: an
+    uncaught script's traceback prints a cause as it is, and a module's code may fail
+    quoting a credential it read as it was imported. `error`'s traceback goes to the
+    masked log at DEBUG, as a failed stage's does."""
+    from yt_pipeline.logs import masked
+
+    log.debug("%s", masked(str(failure)), exc_info=error)
+    failure.args = (masked(str(failure)),)
+    return failure
+
+
 def load_stage_file(path: Path, pipeline_dir: Path) -> DiscoveredStage:
     """Import one stage.py and return its single BaseStage subclass."""
     from yt_pipeline.stage import BaseStage
@@ -70,10 +85,10 @@ def load_stage_file(path: Path, pipeline_dir: Path) -> DiscoveredStage:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             line = _error_line(exc, path)
-            raise DiscoveryError(
+            raise _import_failed(DiscoveryError(
                 f"failed to import{line}: {exc.__class__.__name__}: {exc}".replace("\n", " "),
                 file=shown,
-            ) from exc
+            ), exc) from None
     classes = [
         obj
         for obj in vars(module).values()
@@ -130,10 +145,10 @@ def discover_entry_points(wanted: set[str]) -> list[DiscoveredStage]:
         try:
             cls = ep.load()
         except Exception as exc:
-            raise DiscoveryError(
+            raise _import_failed(DiscoveryError(
                 f"installed stage {ep.name} ({ep.value}) failed to import: "
                 f"{exc.__class__.__name__}: {exc}"
-            ) from exc
+            ), exc) from None
         if not (inspect.isclass(cls) and issubclass(cls, BaseStage)):
             raise DiscoveryError(f"installed stage {ep.name} ({ep.value}) is not a BaseStage subclass")
         found.append(

@@ -54,6 +54,15 @@ def plugin_that_raised(caller: Any, error: BaseException) -> str:
     return names[0] if len(names) == 1 else f"one of {', '.join(names)}"
 
 
+def _unchained(failure: PluginHookFailed) -> PluginHookFailed:
+    """`failure`, raised without the plugin's exception as its cause: a traceback prints a
+    cause as it is, unmasked (an uncaught script's, a credential in the plugin's message),
+    where `failure`'s own text is masked. As a stage's error (StageFailed), the exception
+    stays in `failure.error`, and its traceback goes to the masked log at DEBUG."""
+    log.debug("plugin %s raised in %s", failure.plugin, failure.hook, exc_info=failure.error)
+    return failure
+
+
 @contextmanager
 def plugin_code(plugin: str, what: str) -> Iterator[None]:
     """Run code of `plugin` that the host calls without pluggy (a mode's client factory or
@@ -63,7 +72,7 @@ def plugin_code(plugin: str, what: str) -> Iterator[None]:
     except YtPipelineError:
         raise
     except Exception as exc:  # noqa: BLE001 - a plugin's bug, named as such
-        raise PluginHookFailed(plugin, what, exc) from exc
+        raise _unchained(PluginHookFailed(plugin, what, exc)) from None
 
 
 class PluginHooks:
@@ -79,7 +88,8 @@ class PluginHooks:
         except YtPipelineError:
             raise
         except Exception as exc:  # noqa: BLE001 - a plugin's bug, named as such
-            raise PluginHookFailed(plugin_that_raised(caller, exc), name, exc) from exc
+            raise _unchained(PluginHookFailed(plugin_that_raised(caller, exc), name,
+                                              exc)) from None
 
     def discover_stages(self, *, pipeline_dir: Path,
                         settings: PipelineConfig) -> list[DiscoveredStage]:

@@ -3,8 +3,8 @@ operation sections (a listed name, or a null value: "take it from the secrets").
 
 A job's rows may depend on such a value (an API key that picks an account or a region), so
 a new value in secrets.env or the environment must run the stage again. The component is
-one digest over all of them, never a value, and never one digest per secret: a digest of
-a single short secret could be found again by trying values.
+one digest over all of them, never a value, and never one digest per secret; keyed by the
+folder's own key (secret_digests.py), so that no copy of the state confirms a guess.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.operation_names import operation_sections
-from yt_pipeline.units import digest_value
+from yt_pipeline.secret_digests import keyed_digest
 
 
 def secrets_component(stage_config: Any, pipeline_config: Any) -> dict[str, str]:
@@ -36,8 +36,8 @@ def secrets_component(stage_config: Any, pipeline_config: Any) -> dict[str, str]
         names.update(name for name, given in items if given is None)
     if not names:
         return {}
-    return {"secrets": digest_value(sorted(
-        [name, pipeline_config.secret(name)] for name in names))}
+    return {"secrets": keyed_digest(sorted([name, pipeline_config.secret(name)]
+                                           for name in names), pipeline_config.pipeline_dir)}
 
 
 def _refused(message: str, key: str) -> ConfigError:

@@ -147,6 +147,11 @@ def create_client(manager: pluggy.PluginManager, mode: str, settings: PipelineCo
                   pipeline_dir: Path, *, source: str | None = None) -> TableClient:
     """The table client of `mode`: a `ytp_create_client` answer, else the registered
     mode's factory. The one place the host makes a client."""
+    from yt_pipeline.logs import mask_secrets
+
+    # a factory's error may quote the credentials it was given, and a run from Python
+    # (`pipeline.run()`, `pipeline.yt`) makes its client before the runner masks them
+    mask_secrets(settings.secret_values())
     client = PluginHooks(manager).create_client(mode=mode, settings=settings,
                                                 pipeline_dir=pipeline_dir)
     if client is not None:

@@ -16,6 +16,7 @@ import pluggy
 from yt_pipeline.config import PipelineConfig, load_config
 from yt_pipeline.errors import ConfigError
 from yt_pipeline.hookcalls import PluginHooks
+from yt_pipeline.logs import mask_secrets
 from yt_pipeline.plugins import get_plugin_manager
 from yt_pipeline.registry import StageRegistry
 from yt_pipeline.result import PipelineResult
@@ -50,6 +51,9 @@ class BasePipeline:
             config = load_config(pipeline_dir or Path.cwd(),
                                  modes=mode_names(self.plugin_manager))
         self.config = config
+        # its stages are imported below (setup), and run code of their own then, before any
+        # run masked the secrets: what they print, and an error they fail with, is masked
+        mask_secrets(config.secret_values())
         self.pipeline_dir = Path(pipeline_dir or config.pipeline_dir).resolve()
         self.pipeline_name = self.pipeline_dir.name
         #: warnings already given about this pipeline's configuration (given once per run)
@@ -140,7 +144,23 @@ class BasePipeline:
         runner = Runner(self, options, prepare=self.package_code)
         if not getattr(options, "dry_run", False):  # a plan needs no cluster, nor credentials
             self.yt  # noqa: B018 - a missing backend plugin is a setup error, not a stage failure
-        return runner.run().raise_for_failure()
+        try:
+            result = runner.run()
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C or SIGTERM: uncaught, a script ends as a function-step one does, with
+            # one line that says how to go on and SIGTERM's exit code (uncaught.py), not a
+            # traceback of the scheduler's wait and exit code 1
+            from yt_pipeline.term_signal import after_end_line, after_the_end, by_sigterm
+            from yt_pipeline.uncaught import one_line_if_uncaught
+
+            if after_the_end(interrupt):  # the run had finished: nothing to resume
+                one_line_if_uncaught(interrupt, after_end_line(interrupt))
+            else:
+                how = "interrupted by SIGTERM" if by_sigterm(interrupt) else "interrupted"
+                one_line_if_uncaught(interrupt, f"{how}; to resume: {type(self).__name__}"
+                                                "(...).run(RunOptions(resume=True))")
+            raise
+        return result.raise_for_failure()
 
     def close(self) -> None:
         from yt_pipeline.client import close_client

@@ -243,6 +243,8 @@ class _Attempts:
             # masked. A masked path is never found again: the cache runs such a stage
             # again (cache.py), where it would have kept the secret.
             entry["components"] = masked_data(decision.components)
+            if getattr(self, "debug_masked", False):
+                entry["debug_masked"] = True
             # the tables its code read by a name of its making: a hit needs each unchanged
             # (cache.py); those the fingerprint holds, and its own, are left out
             own = {*(wrote or ()), *self.unit.outputs, *self.unit.writes,
@@ -275,8 +277,13 @@ class _Attempts:
         value after --resume or from the cache sees *** where the secret was)."""
         kind, what = self.unit.kind
         # bytes are masked before they are kept as base64, which no longer reads as them
+        unmasked = keep_debug(f"{kind} {self.name}", debug, what)
         kept = keep_debug(f"{kind} {self.name}", masked_bytes_within(debug), what)
-        return masked_data(kept)
+        masked = masked_data(kept)
+        #: what was kept is not what the stage returned: served from the cache, it would
+        #: hand *** on where a secret was (entry, cache.py)
+        self.debug_masked = masked != unmasked
+        return masked
 
     def failed(self, exc: BaseException) -> UnitRun:
         self.ctx.post(Event("error", self.name, (exc, self.attempt)))

@@ -26,6 +26,7 @@ from yt_pipeline.operation_names import (
     operation_sections,
 )
 from yt_pipeline.retry_policy import parse_retry
+from yt_pipeline.secret_digests import settings_digest
 from yt_pipeline.submitted import wait_all
 from yt_pipeline.units import (
     Debug,
@@ -160,7 +161,8 @@ def stage_target(pipeline: BasePipeline) -> RunTarget:
         client=lambda: pipeline.yt,
         hook=pipeline.plugin_manager.hook,
         settings=config,
-        settings_hash=digest_value(settings),
+        settings_hash=settings_digest(settings, config.secret_settings,
+                                      pipeline.pipeline_dir),
         workers=int(config.get("pipeline.workers") or 1),
         cache_default=bool(config.get("pipeline.cache")),
         resume_command=resume_command(pipeline),

@@ -41,6 +41,7 @@ from yt_pipeline.errors import ConfigError, GraphError, StageSkipped, YtPipeline
 from yt_pipeline.graph import StageGraph, build_graph, unknown_stage
 from yt_pipeline.result import PipelineResult
 from yt_pipeline.retry_policy import RetryPolicy, parse_retry
+from yt_pipeline.secret_digests import settings_digest
 from yt_pipeline.stacks import Stack, resolve_stack
 from yt_pipeline.step_code import step_code
 from yt_pipeline.uncaught import one_line_if_uncaught, reported_in_one_line
@@ -244,7 +245,9 @@ class Pipeline:
             pipeline_dir=self.folder, mode=self.mode, state_name=f"{self.name}.{self.mode}",
             units={name: self._unit(s) for name, s in self.steps.items()},
             graph=self.graph(), client=lambda: self.yt, hook=self.plugin_manager.hook,
-            settings=self.settings, settings_hash=digest_value(settings),
+            settings=self.settings,
+            settings_hash=settings_digest(settings, self.settings.secret_settings,
+                                          self.folder),
             workers=self.workers, cache_default=self.cache,
             resume_command=f"Pipeline({self.name!r}, ...).run(resume=True)",
             definition={"file": self.made_in, "steps": list(self.steps)},

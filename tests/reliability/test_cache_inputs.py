@@ -521,6 +521,92 @@ def test_a_changed_setting_of_a_stage_under_stages_reruns_it(tmp_path):
     assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
 
 
+def test_the_digest_kept_of_a_setting_secrets_env_gives_confirms_no_guess(tmp_path):
+    """A setting a `YTP_` line of secrets.env gives (a PIN the stage reads) is in the
+    settings digest, which the state keeps and every cache line prints the start of: the
+    same in every folder, so with the configuration at hand (it is in the repository)
+    trying each value found it. Two folders of the same secret keep two digests, and a new
+    value still reruns the stage."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["load"], "load": {"factor": 2}}}
+    kept = []
+    for name in ("mine", "guessing"):
+        root = write_pipeline(tmp_path / name, {"stages/load/stage.py": FACTOR_STAGE,
+                                                "configs/secrets.env":
+                                                    "YTP_STAGES__LOAD__FACTOR=4821\n"}, config)
+        assert run(root).returncode == 0
+        assert rows(root, "//out/scaled") == [{"n": 4821}, {"n": 9642}]
+        state = json.loads((root / ".runs/stages.dev.json").read_text())
+        kept.append(state["load"]["components"]["settings"])
+    assert kept[0] != kept[1]
+    assert run(root).returncode == 0 and statuses(root) == {"load": "CACHED"}
+    (root / "configs/secrets.env").write_text("YTP_STAGES__LOAD__FACTOR=4822\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "load") == ("SUCCESS", "miss: settings changed")
+
+
+# `login` hands on a secret of secrets.env in its debug; `fetch` takes it
+LOGIN_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Login(BaseStage):
+    def run(self, debug):
+        return {"pin": self.deps.pipeline_config.secret("PIN")}
+"""
+FETCH_STAGE = """\
+from yt_pipeline import BaseStage
+
+
+class Fetch(BaseStage):
+    def run(self, debug):
+        self.deps.yt_client.write_table("//out/fetched", [{"pin_length": len(debug["pin"])}])
+        return {}
+"""
+
+
+def test_the_digest_kept_of_a_debug_holding_a_secret_confirms_no_guess(tmp_path):
+    """A debug handed on holding a secret is kept masked, but its digest, the `debug`
+    component the state keeps and each cache line prints the start of, was of its values
+    alone: from the stage's code, trying each value found a short one. Two folders of the
+    same secret keep two digests, and a new value still reruns the stage."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["login", "fetch"]}}
+    kept = []
+    for name in ("mine", "guessing"):
+        root = write_pipeline(tmp_path / name, {"stages/login/stage.py": LOGIN_STAGE,
+                                                "stages/fetch/stage.py": FETCH_STAGE,
+                                                "configs/secrets.env": "PIN=4821\n"}, config)
+        assert run(root).returncode == 0
+        assert rows(root, "//out/fetched") == [{"pin_length": 4}]
+        state = json.loads((root / ".runs/stages.dev.json").read_text())
+        assert state["login"]["debug"] == {"pin": "***"}
+        kept.append(state["fetch"]["components"]["debug"])
+    assert kept[0] != kept[1]
+    (root / "configs/secrets.env").write_text("PIN=4822\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "fetch") == ("SUCCESS", "miss: debug changed, upstream login changed")
+
+
+def test_a_stage_whose_debug_held_a_secret_is_not_served_from_the_cache(tmp_path):
+    """Its debug is kept masked, so served from the cache it handed `***` on where the
+    secret was: the stage after it ran on that, and wrote other rows (a length of 3, not
+    4). It runs again each time instead, as a stage whose path holds a secret does."""
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["login", "fetch"]}}
+    root = write_pipeline(tmp_path / "p", {"stages/login/stage.py": LOGIN_STAGE,
+                                           "stages/fetch/stage.py": FETCH_STAGE,
+                                           "configs/secrets.env": "PIN=4821\n"}, config)
+    for _ in range(2):
+        done = run(root)
+        assert done.returncode == 0, done.stderr
+        assert rows(root, "//out/fetched") == [{"pin_length": 4}]
+    assert outcome(root, "login")[1].startswith(
+        "miss: its last debug held a secret, which is not kept")
+    assert outcome(root, "fetch") == ("SUCCESS", "miss: upstream login changed")
+    assert "4821" not in (root / ".runs/stages.dev.json").read_text()
+
+
 # a map whose job reads a secret its operation's `env` names
 REGION_MAPPER = """\
 import os
@@ -568,6 +654,33 @@ def test_a_changed_secret_a_job_gets_reruns_the_stage_and_is_not_kept(tmp_path):
         if kept.is_file():
             text = kept.read_bytes()
             assert b"4f1c93ab77" not in text and b"8d20e6c511" not in text, kept
+
+
+def test_the_digest_kept_of_a_secret_a_job_gets_confirms_no_guess(tmp_path):
+    """A short secret (a PIN) passed to a job: the digest `.runs/` keeps of it was the same
+    in every folder, so anyone with a copy of the state could try each value in a folder of
+    their own (ten thousand tries for four digits) and find it. Two folders of the same
+    secret keep two different digests, and each still tells its own change."""
+    from yt_pipeline_dev.client import DevClient
+
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["scale"]}}
+    kept = []
+    for name in ("mine", "guessing"):
+        root = write_pipeline(tmp_path / name, {
+            "stages/scale/stage.py": SCALE_STAGE, "stages/scale/config.yaml": REGION_CONFIG,
+            "stages/scale/src/mapper.py": REGION_MAPPER,
+            "configs/secrets.env": "API_KEY=4821\n"}, config)
+        DevClient(root / ".dev").write_table("//in/numbers", [{"x": 1}])
+        assert run(root).returncode == 0
+        assert rows(root, "//out/regions") == [{"x": 1, "region": "4821"}]
+        state = json.loads((root / ".runs/stages.dev.json").read_text())
+        kept.append(state["scale"]["components"]["secrets"])
+    assert kept[0] != kept[1]
+    assert run(root).returncode == 0 and statuses(root) == {"scale": "CACHED"}
+    (root / "configs/secrets.env").write_text("API_KEY=4822\n")
+    assert run(root).returncode == 0
+    assert outcome(root, "scale") == ("SUCCESS", "miss: secrets its jobs get changed")
 
 
 # `load` declares one table and writes a second one it hands on by name; `total` declares

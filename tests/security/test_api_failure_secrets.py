@@ -6,9 +6,11 @@ and the run record."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
+import pytest
 from secret_scan import scan_bytes
 
 from yt_pipeline import DefaultPipeline
@@ -113,3 +115,86 @@ def test_a_commit_left_unfinished_reports_no_secret(tmp_path, monkeypatch):
     assert str(raised).startswith("stage write succeeded, but its tables could not all be made")
     shown = "".join(traceback.format_exception(raised)) + (raised.result.error or "")
     assert scan_bytes("what run() gave", shown.encode(), [API_KEY, TOKEN]) == []
+
+
+# a plugin whose client factory or code packer fails quoting the token it was given
+REFUSING_PLUGIN = """
+import sys
+
+import pluggy
+
+from yt_pipeline import DefaultPipeline
+from yt_pipeline.plugins import get_plugin_manager
+
+hookimpl = pluggy.HookimplMarker("yt_pipeline")
+
+
+class Refusing:
+    @hookimpl
+    def ytp_create_client(self, mode, settings, pipeline_dir):
+        if sys.argv[2] == "ytp_create_client":
+            raise RuntimeError("refused token " + settings.secret("YT_TOKEN"))
+
+    @hookimpl
+    def ytp_package_code(self, pipeline_dir, settings, stages):
+        if sys.argv[2] == "ytp_package_code":
+            raise RuntimeError("refused token " + settings.secret("YT_TOKEN"))
+
+
+manager = get_plugin_manager()
+manager.register(Refusing(), name="refusing")
+DefaultPipeline(pipeline_dir=sys.argv[1], plugin_manager=manager).run()
+"""
+
+
+@pytest.mark.parametrize("hook", ["ytp_create_client", "ytp_package_code"])
+def test_an_uncaught_plugin_failure_prints_no_secret(tmp_path, hook):
+    """The plugin's error the run raises, and the plugin's own exception an uncaught
+    script's traceback printed with it ("the direct cause of the following exception"):
+    the client is made before the run masks its secrets, which left even the first line
+    in clear."""
+    root = write_pipeline(tmp_path / "p", {
+        "configs/secrets.env": f"API_KEY={API_KEY}\nYT_TOKEN={TOKEN}\n",
+        "stages/write/stage.py": WRITES_A_SECRET_TABLE,
+    }, config={"pipeline": {"mode": "dev"}, "stages": {"enabled_stages": ["write"]}})
+    script = tmp_path / "main.py"
+    script.write_text(REFUSING_PLUGIN)
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("API_KEY", "YT_TOKEN")}
+    done = subprocess.run([sys.executable, str(script), str(root), hook], capture_output=True,
+                          timeout=120, env=env)
+    assert done.returncode == 1
+    assert (f"PluginHookFailed: plugin refusing failed in {hook}: "
+            "RuntimeError('refused token ***')").encode() in done.stderr, done.stderr
+    assert scan_bytes("the script's output", done.stdout + done.stderr, [API_KEY, TOKEN]) == []
+    assert not (root / ".dev/home/keys").exists()  # no stage ran
+
+
+# a stage module that uses the environment's token as it is imported, and fails
+IMPORT_FAILS = """
+import os
+
+print("importing with " + os.environ["YT_TOKEN"], flush=True)
+raise RuntimeError("cannot reach the proxy with " + os.environ["YT_TOKEN"])
+"""
+
+
+def test_a_stage_that_fails_to_import_shows_no_secret(tmp_path):
+    """A folder pipeline imports its stages as it is made (`DefaultPipeline(...)`), before
+    any run masked a secret: what the module printed, the DiscoveryError's line and the
+    module's own exception, which an uncaught script's traceback printed as its cause,
+    showed the token in clear."""
+    root = write_pipeline(tmp_path / "p", {"stages/bad/stage.py": IMPORT_FAILS},
+                          config={"pipeline": {"mode": "dev"}})
+    script = tmp_path / "main.py"
+    script.write_text("import sys\nfrom yt_pipeline import DefaultPipeline\n"
+                      "DefaultPipeline(pipeline_dir=sys.argv[1]).run()\n")
+    env = {**{name: value for name, value in os.environ.items() if name != "API_KEY"},
+           "YT_TOKEN": TOKEN}
+    done = subprocess.run([sys.executable, str(script), str(root)], capture_output=True,
+                          timeout=120, env=env)
+    assert done.returncode == 1
+    assert done.stdout == b"importing with ***\n"
+    assert (b"DiscoveryError: stages/bad/stage.py: failed to import (line 5): RuntimeError: "
+            b"cannot reach the proxy with ***\n") in done.stderr, done.stderr
+    assert scan_bytes("the script's output", done.stdout + done.stderr, [TOKEN]) == []
