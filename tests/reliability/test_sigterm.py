@@ -411,6 +411,41 @@ def test_a_prod_run_stopped_while_a_stage_thread_aborts_its_transaction_waits_fo
         dict(row, copied=True) for row in ROWS]
 
 
+def test_sigterm_while_a_prod_stage_uploads_the_code_archive_aborts_the_upload(fake, tmp_path):
+    """A SIGTERM while a stage thread uploads the code archive: the upload's transaction was
+    left to its lease (30 s), since the run's end knew nothing of it; it is aborted now, and
+    the write that reaches the proxy after it is refused, as a cluster refuses a write in
+    an aborted transaction (NoSuchTransaction), so nothing of it is kept."""
+    pytest.importorskip("yt_pipeline_prod")
+    pids, hold = tmp_path / "pids", tmp_path / "hold"
+    pids.mkdir()
+    root = _prod_map_pipeline(tmp_path / "p", fake, "//home/upload", pids, hold)
+    fake.faults.delay_next("write_file", 3.0)
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not fake.faults.fired["write_file"]:  # the archive is on its way
+        if run.poll() is not None or time.monotonic() > deadline:
+            run.kill()
+            pytest.fail(run.communicate()[0])
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == 143, output
+    assert output.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), output
+    assert "Traceback" not in output, output
+    time.sleep(3.5)  # the delayed write reaches the fake
+    fake.wait_idle()
+    titles = [txn.attributes.get("title") for txn in fake.state.cypress.transactions.values()]
+    assert titles == [], output
+
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(fake.rows("//home/upload/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
+
+
 def test_sigterm_twice_in_a_row_stops_a_dev_run_once(tmp_path):
     """Two SIGTERMs a few milliseconds apart (to the run, or to the run and its jobs, as a
     service manager signals a control group) at seeded moments of the run's stop: each
