@@ -102,6 +102,16 @@ def _rows(root: Path, table: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
+def _going_within(run: subprocess.Popen, deadline: float) -> None:
+    """Fail, with what the run printed, if it has ended or `deadline` has passed. It is
+    killed first: still going, it waits on its held jobs, and reading its output until it
+    ends hung the test instead of failing it (seen on a loaded machine)."""
+    if run.poll() is None and time.monotonic() < deadline:
+        return
+    run.kill()
+    pytest.fail(f"the run ended, or did not get there within 60 s: {run.communicate()}")
+
+
 def _started(root: Path, waiting: Callable[[], bool], merged: bool = False
              ) -> subprocess.Popen:
     """`yt_pipeline run root`, once `waiting()` says its jobs run and wait (within 60 s);
@@ -111,7 +121,7 @@ def _started(root: Path, waiting: Callable[[], bool], merged: bool = False
                            stderr=subprocess.STDOUT if merged else subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not waiting():
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        _going_within(run, deadline)
         time.sleep(0.02)
     return run
 
@@ -297,7 +307,7 @@ def test_a_second_signal_while_a_sigterm_stops_a_prod_run_does_not_cut_the_stop_
     run.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 60
     while not fake.faults.fired["abort_operation"]:  # the run stops its operation
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        _going_within(run, deadline)
         time.sleep(0.02)
     run.send_signal(again)
     output, _ = run.communicate(timeout=60)
