@@ -102,6 +102,16 @@ def _rows(root: Path, table: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
+def _going_within(run: subprocess.Popen, deadline: float) -> None:
+    """Fail, with what the run printed, if it has ended or `deadline` has passed. It is
+    killed first: still going, it waits on its held jobs, and reading its output until it
+    ends hung the test instead of failing it (seen on a loaded machine)."""
+    if run.poll() is None and time.monotonic() < deadline:
+        return
+    run.kill()
+    pytest.fail(f"the run ended, or did not get there within 60 s: {run.communicate()}")
+
+
 def _started(root: Path, waiting: Callable[[], bool], merged: bool = False
              ) -> subprocess.Popen:
     """`yt_pipeline run root`, once `waiting()` says its jobs run and wait (within 60 s);
@@ -111,7 +121,7 @@ def _started(root: Path, waiting: Callable[[], bool], merged: bool = False
                            stderr=subprocess.STDOUT if merged else subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not waiting():
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        _going_within(run, deadline)
         time.sleep(0.02)
     return run
 
@@ -297,7 +307,7 @@ def test_a_second_signal_while_a_sigterm_stops_a_prod_run_does_not_cut_the_stop_
     run.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 60
     while not fake.faults.fired["abort_operation"]:  # the run stops its operation
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        _going_within(run, deadline)
         time.sleep(0.02)
     run.send_signal(again)
     output, _ = run.communicate(timeout=60)
@@ -316,6 +326,133 @@ def test_a_second_signal_while_a_sigterm_stops_a_prod_run_does_not_cut_the_stop_
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(fake.rows("//home/twice/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
+
+
+# The run, its stage thread slower than its end: the stage thread's abort of its stage's
+# transaction, once begun, waits for the run's end (ProdClient.end_run) for up to 3 s, and
+# never goes on if that end came first (the process then exits in the middle of it, as it
+# did under a loaded machine); the run's end goes on only once the stage thread has begun
+# that abort, after the run stopped the operation. `again`: a second signal the stage
+# thread sends as it begins.
+SLOW_STAGE_ABORT = """
+import os, signal, sys, threading
+import yt.wrapper.transaction as transactions
+from yt_pipeline.cli import invoke
+from yt_pipeline_prod import launcher
+from yt_pipeline_prod.client import ProdClient
+from yt_pipeline_prod.stage_txn import ProdStageTransaction
+
+again = int(sys.argv[2])
+stage_aborting, run_ended = threading.Event(), threading.Event()
+inside = threading.local()
+stage_abort, abort, stop, end_run = (ProdStageTransaction.abort, transactions.Transaction.abort,
+                                     launcher._stop, ProdClient.end_run)
+
+def slow_stage_abort(self):
+    inside.stage = True
+    try:
+        stage_abort(self)
+    finally:
+        inside.stage = False
+
+def slow_abort(self):
+    if getattr(inside, "stage", False) and threading.current_thread() is not threading.main_thread():
+        stage_aborting.set()
+        if again:
+            os.kill(os.getpid(), again)
+        if run_ended.wait(3):
+            threading.Event().wait()
+    return abort(self)
+
+def stop_then_wait(*args):
+    stop(*args)
+    stage_aborting.wait(30)
+
+def end_run_noted(self):
+    end_run(self)
+    run_ended.set()
+
+ProdStageTransaction.abort = slow_stage_abort
+transactions.Transaction.abort = slow_abort
+launcher._stop = stop_then_wait
+ProdClient.end_run = end_run_noted
+sys.exit(invoke(["run", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize("again", [0, signal.SIGTERM, signal.SIGINT])
+def test_a_prod_run_stopped_while_a_stage_thread_aborts_its_transaction_waits_for_it(
+        fake, tmp_path, again):
+    """After a SIGTERM the run stops its operation, and the stage thread that waited on it
+    fails and aborts its stage's transaction while the run's end aborts the ones it still
+    finds open. The stage thread took its transaction out of the run's books before its
+    abort was sent: the run's end, finding none, let go of its lock and the process exited
+    in the middle of that abort, and the stage's transaction (with the operation's nested
+    in it) held its table locks until its lease ran out. Seen once on a loaded machine,
+    with a second signal sent as the run stopped; a second signal is not needed (0 here).
+    The run's end now waits for an abort under way."""
+    pytest.importorskip("yt_pipeline_prod")
+    pids, hold = tmp_path / "pids", tmp_path / "hold"
+    pids.mkdir()
+    hold.write_text("")
+    root = _prod_map_pipeline(tmp_path / "p", fake, "//home/slow", pids, hold)
+    run = subprocess.Popen([sys.executable, "-c", SLOW_STAGE_ABORT, str(root), str(int(again))],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not any(pids.iterdir()):  # the job runs
+        if run.poll() is not None or time.monotonic() > deadline:
+            run.kill()
+            pytest.fail(run.communicate()[0])
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == 143, output
+    assert output.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), output
+    hold.unlink()
+    fake.wait_idle()
+    titles = [txn.attributes.get("title") for txn in fake.state.cypress.transactions.values()]
+    assert titles == [], output  # the stage's (and the operation's in it), the run lock's
+
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(fake.rows("//home/slow/out"), key=lambda r: r["i"]) == [
+        dict(row, copied=True) for row in ROWS]
+
+
+def test_sigterm_while_a_prod_stage_uploads_the_code_archive_aborts_the_upload(fake, tmp_path):
+    """A SIGTERM while a stage thread uploads the code archive: the upload's transaction was
+    left to its lease (30 s), since the run's end knew nothing of it; it is aborted now, and
+    the write that reaches the proxy after it is refused, as a cluster refuses a write in
+    an aborted transaction (NoSuchTransaction), so nothing of it is kept."""
+    pytest.importorskip("yt_pipeline_prod")
+    pids, hold = tmp_path / "pids", tmp_path / "hold"
+    pids.mkdir()
+    root = _prod_map_pipeline(tmp_path / "p", fake, "//home/upload", pids, hold)
+    fake.faults.delay_next("write_file", 3.0)
+    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while not fake.faults.fired["write_file"]:  # the archive is on its way
+        if run.poll() is not None or time.monotonic() > deadline:
+            run.kill()
+            pytest.fail(run.communicate()[0])
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == 143, output
+    assert output.strip().splitlines()[-1].startswith("interrupted by SIGTERM; to resume: "), output
+    assert "Traceback" not in output, output
+    time.sleep(3.5)  # the delayed write reaches the fake
+    fake.wait_idle()
+    titles = [txn.attributes.get("title") for txn in fake.state.cypress.transactions.values()]
+    assert titles == [], output
+
+    resumed = subprocess.run([sys.executable, "-m", "yt_pipeline", "run", str(root), "--resume"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(fake.rows("//home/upload/out"), key=lambda r: r["i"]) == [
         dict(row, copied=True) for row in ROWS]
 
 

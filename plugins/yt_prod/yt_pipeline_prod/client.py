@@ -219,6 +219,8 @@ class ProdClient(YqlRequests):
         self.starting = threading.Lock()
         #: stage transactions not finished yet, aborted as the run ends
         self.open_transactions: set[Any] = set()
+        #: the transactions of uploads under way (upload.py), by id, aborted as the run ends
+        self.open_uploads: set[str] = set()
         #: the staging tables of the stages' YQL INSERTs in flight (yql.run_yql), removed
         #: when the run ends before their stages do
         self.yql_staging: set[str] = set()
@@ -581,7 +583,42 @@ class ProdClient(YqlRequests):
         self.running.clear()
         for transaction in list(self.open_transactions):
             transaction.abort()
+        self._abort_uploads()
         self._remove_yql_staging()
+
+    @contextmanager
+    def uploading(self, transaction_id: str) -> Iterator[None]:
+        """An upload writes in `transaction_id` while the block runs: entered in the run's
+        books under `starting`, so that the run's end, coming first, refuses it, or finds
+        it and aborts it (_abort_uploads)."""
+        with self.starting:
+            if self.closed.is_set():
+                raise BackendError("the run has ended: the upload was not started")
+            self.open_uploads.add(transaction_id)
+        try:
+            yield
+        finally:
+            self.open_uploads.discard(transaction_id)
+
+    def _abort_uploads(self) -> None:
+        """Abort the transactions of uploads a stage thread still has going. Left to their
+        lease, each held its temporary file's lock and the run's end did not say the
+        upload was over; aborted, what it wrote is dropped with it (the "Transactions" page
+        of the Cypress docs), and the upload, failing, removes its temporary file, which
+        otherwise expires within a day (upload.TEMPORARY_TTL_DAYS). By id: the stage
+        thread holds the transaction in a `with` block, and ytsaurus-client refuses an
+        explicit abort() of one (`Transaction.abort`, yt/wrapper/transaction.py)."""
+        uploads = list(self.open_uploads)
+        self.open_uploads.clear()  # the stage clients share the set
+        if not uploads:
+            return
+        yt = self.new_yt()
+        for transaction_id in uploads:
+            try:
+                yt.abort_transaction(transaction_id)
+            except Exception as error:  # noqa: BLE001 - it ends with its lease anyway
+                log.warning("could not abort the transaction of an upload: %s",
+                            type(error).__name__)
 
     def _remove_yql_staging(self) -> None:
         """Remove the staging tables of YQL INSERTs whose stages are cut short. After

@@ -129,6 +129,9 @@ class ProdStageTransaction:
         self._lock = threading.Lock()
         self._transaction: Any = None
         self._committed = False
+        #: held by an abort under way (abort), which other callers wait for
+        self._aborting = threading.Lock()
+        self._aborted = False
         #: set by every write through the stage's client (tables, removals, operations)
         self.wrote = False
         #: the paths those writes changed: invisible to YQL until the stage commits
@@ -289,19 +292,27 @@ class ProdStageTransaction:
                 log.debug("could not remove %s: %s", path, type(error).__name__)
 
     def abort(self) -> None:
-        transaction = self._transaction
-        if transaction is None:
-            return
-        self._run_transactions.discard(self)
-        self._close_reads()
-        try:
-            transaction.abort()
-        except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
-            log.warning("could not abort the transaction of %s: %s", self.title,
-                        type(error).__name__)
-        self._forget_note()
-        self._remove_views()
-        self._remove_created()
+        # One abort at a time, and the transaction stays in the run's books until its abort
+        # is sent: the run's end (ProdClient.end_run), finding it there, waits for a stage
+        # thread's abort under way. Taken out first, a stage thread's abort was not waited
+        # for: the run let go of its lock, the process exited (the stage threads are
+        # daemons) before the abort was sent, and the transaction held its table locks
+        # until its lease ran out.
+        with self._aborting:
+            transaction = self._transaction
+            if transaction is None or self._aborted:
+                return
+            self._close_reads()
+            try:
+                transaction.abort()
+            except Exception as error:  # noqa: BLE001 - it ends with its timeout anyway
+                log.warning("could not abort the transaction of %s: %s", self.title,
+                            type(error).__name__)
+            self._aborted = True
+            self._run_transactions.discard(self)
+            self._forget_note()
+            self._remove_views()
+            self._remove_created()
 
     def _remove_created(self) -> None:
         """Remove the tables made for appends that did not happen, if still empty and the

@@ -100,7 +100,9 @@ def _write_file(client: ProdClient, local: Path, target: str, folder: str,
             # killed mid-upload, titled with secrets masked: the client writes in it
             # (writing_in) rather than in one of its own, titled with the path as it is
             # (`make_write_request` in yt/wrapper/heavy_commands.py)
+            # entered in the run's books, whose end (SIGTERM, Ctrl-C) aborts it
             with start_transaction(yt, f"yt-pipeline upload {target}") as uploading, \
+                    client.uploading(uploading.transaction_id), \
                     writing_in(yt, uploading.transaction_id):
                 yt.write_file(temporary, source, force_create=False)
             _check_size(yt, temporary, local, f"{what} {target}")
