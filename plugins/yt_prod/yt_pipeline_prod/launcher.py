@@ -204,6 +204,11 @@ def _stop(client: ProdClient, operation_id: str, transaction: Any) -> None:
     try:
         transaction.abort()
     except Exception as error:  # noqa: BLE001 - best effort on the way out
+        gone = getattr(error, "is_no_such_transaction", None)
+        if callable(gone) and gone():
+            # nested in the stage's transaction, which the run's end may have aborted
+            # first, taking this one with it: nothing is left to abort
+            return
         log.warning("could not abort the transaction of operation %s: %s", operation_id,
                     type(error).__name__)
 
