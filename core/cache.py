@@ -39,7 +39,8 @@ so a miss can say what changed):
 `imports`, `uploads`, `files` and `reads` are left out when empty. File contents are hashed through a
 memo kept in `.runs/file-digests.json` (filememo.py): an unchanged file is not read again.
 Checked beside the fingerprint, as kept with the last success: the data files its code
-opened (opened_files.py) and the tables it read by a name of its making (read_tables.py).
+opened (opened_files.py) and the tables it and its operations read by a name of its making
+(read_tables.py).
 A miss names what changed: `code changed`, `imports common/words.py changed`, `uploads
 pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `input
 //x changed`.
