@@ -914,3 +914,36 @@ def test_prod_a_table_an_operation_reads_by_a_name_set_in_code_is_checked(make_p
     assert fake_yt.rows("//home/c/copied") == [{"n": 3}, {"n": 4}]
     assert run_cli("run", root).exit_code == 0
     assert outcome(root, "picked")[0] == "CACHED"
+
+
+def test_a_stage_whose_code_sets_its_maps_output_table_is_served_from_the_cache(tmp_path):
+    """The section's `output_table`, replaced in code, is never made: asked for at each
+    cache check, it ran the stage each time (`table //out/copied its operations write is
+    missing`). The table the map wrote is the one checked."""
+    from yt_pipeline_dev.client import DevClient
+
+    stage = PICKED_INPUT_STAGE.format(sync=True).replace(
+        '        run_map(', '        section["output_table"] = "//out/elsewhere"\n        run_map(')
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["picked"]}}
+    root = write_pipeline(tmp_path / "p", {
+        "stages/picked/stage.py": stage,
+        "stages/picked/config.yaml": PICKED_INPUT_CONFIG,
+        "stages/picked/src/mapper.py": COPY_MAPPER}, config)
+    raw = DevClient(root / ".dev")
+    raw.write_table("//raw/named", [{"n": 0}])
+    raw.write_table("//raw/picked", [{"n": 1}, {"n": 2}])
+    for expected in ("SUCCESS", "CACHED"):
+        result = run(root)
+        assert result.returncode == 0, result.stderr
+        assert statuses(root) == {"picked": expected}, cache_reason(root, "picked")
+    assert rows(root, "//out/elsewhere") == [{"n": 1}, {"n": 2}]
+    assert not raw.exists("//out/copied")
+
+    raw.remove("//out/elsewhere")
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root) == {"picked": "SUCCESS"}
+    assert cache_reason(root, "picked").startswith(
+        "miss: table //out/elsewhere it wrote in run ")
+    assert rows(root, "//out/elsewhere") == [{"n": 1}, {"n": 2}]
