@@ -1,11 +1,11 @@
 """The stage cache (opt-in: `pipeline.cache: true`, or `cache: true` in a stage's config).
 
 A stage is skipped when its fingerprint equals the one of its last success and every table
-it is known to write still exists: its declared outputs, its operations' output tables and
-the tables its last success wrote (`.dev/` deleted to start from nothing takes them all;
-the stage must run again). The
-fingerprint hashes these components (each is logged and kept in `.runs/stages.<mode>.json`,
-so a miss can say what changed):
+it is known to write still exists: its declared outputs, its operations' output tables (those
+its last success left behind) and the tables its last success wrote (`.dev/` deleted to
+start from nothing takes them all; the stage must run again). The fingerprint hashes these
+components (each is logged and kept in `.runs/stages.<mode>.json`, so a miss can say what
+changed):
 
 - `code`: the stage's own files: stage.py (the file of its class), everything under src/,
   requirements.txt, and job scripts its config names elsewhere in its folder (a function
@@ -39,7 +39,8 @@ so a miss can say what changed):
 `imports`, `uploads`, `files` and `reads` are left out when empty. File contents are hashed through a
 memo kept in `.runs/file-digests.json` (filememo.py): an unchanged file is not read again.
 Checked beside the fingerprint, as kept with the last success: the data files its code
-opened (opened_files.py) and the tables it read by a name of its making (read_tables.py).
+opened (opened_files.py) and the tables it and its operations read by a name of its making
+(read_tables.py).
 A miss names what changed: `code changed`, `imports common/words.py changed`, `uploads
 pipeline.upload_paths[0] helpers changed`, `files assets/offset.txt changed`, `input
 //x changed`.
@@ -203,7 +204,7 @@ def _missing_table(unit: RunUnit, client: Any, last: dict[str, Any]) -> str | No
         if not client.exists(path):
             return f"output {path} is missing"
     for path in unit.writes:
-        if not client.exists(path):
+        if not client.exists(path) and _made_by_last(path, last):
             return f"table {path} its operations write is missing"
     for path in last.get("wrote") or ():
         if MASK in path:
@@ -214,6 +215,17 @@ def _missing_table(unit: RunUnit, client: Any, last: dict[str, Any]) -> str | No
         if path not in unit.outputs and path not in unit.writes and not client.exists(path):
             return f"table {path} it wrote in run {last.get('run_id', '?')} is missing"
     return None
+
+
+def _made_by_last(path: str, last: dict[str, Any]) -> bool:
+    """Whether the last success left `path`, a table an operation section names, behind:
+    one its code replaced by another (`output_table` set before run_map) was never made,
+    and asked for, it ran the stage each time. Kept since `made` is (an older entry: as
+    if made)."""
+    made = last.get("made")
+    if made is None or any(MASK in name for name in made):  # kept masked: not known
+        return True
+    return path in made or path in (last.get("wrote") or ())
 
 
 def _table_read_changed(client: Any, last: dict[str, Any]) -> str | None:

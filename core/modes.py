@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
+from yt_pipeline import read_tables
 from yt_pipeline.errors import PluginError
 from yt_pipeline.hookcalls import PluginHooks, plugin_code
 
@@ -168,6 +169,11 @@ def launch_operation(manager: pluggy.PluginManager, mode: str, client: TableClie
     from yt_pipeline.operations import check_spec
 
     check_spec(spec)
+    # The tables it reads are the spec's, which the stage's code may have set (a section
+    # changed or a spec built in code): recorded as read_table's are (read_tables.py), so
+    # the next cache check sees new rows in them, whatever the config's sections name.
+    for path in spec.input_tables:
+        read_tables.note(path)
     result = PluginHooks(manager).launch_operation(client=client, spec=spec)
     if result is not None:
         return result

@@ -186,9 +186,13 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
     if kind not in KINDS:
         raise ConfigError(f"unknown operation kind {kind!r}; expected one of {', '.join(KINDS)}")
     cfg = as_dict(op_config)
-    where = getattr(op_config, "key_path", "") or f"operations.{kind}"
-    file = getattr(op_config, "file", None) or stage.config_file_display
-    fail = failing(stage.name, file, where)
+    if hasattr(op_config, "key_path"):  # a section of the stage's config.yaml
+        file = getattr(op_config, "file", None) or stage.config_file_display
+        fail = failing(stage.name, file, op_config.key_path or f"operations.{kind}")
+    else:
+        # a mapping the code made (a section copied and changed, a dict): no file holds
+        # it, and naming the stage's config.yaml sent the user to look in the wrong place
+        fail = _failing_in_code(stage.name, kind)
     section = read_section(cfg, kind, kind, stage.stage_dir, fail)
     require_keys(kind, section, fail)
     spec = OperationSpec(
@@ -223,6 +227,14 @@ def build_spec(stage: StageLike, kind: str, op_config: Any) -> OperationSpec:
                                            operation_secrets.REFUSAL_MIN_LENGTH), fail)
     spec.checkpoints = _checkpoints(stage)
     return spec
+
+
+def _failing_in_code(stage_name: str, kind: str) -> Fail:
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError(f"stage {stage_name}: the {kind} section its code made: {key}: "
+                           f"{message}")
+
+    return fail
 
 
 def _checkpoints(stage: StageLike) -> list[Checkpoint]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yt_pipeline import read_tables
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
@@ -52,7 +54,8 @@ def submit(context: StageContext | None, name: str, start: Any) -> SubmittedOper
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ytp-{name}")
-    handle = SubmittedOperation(name, pool.submit(start))
+    # the tables it reads count for the stage's cache as the stage's own reads do
+    handle = SubmittedOperation(name, pool.submit(read_tables.carried(start)))
     pool.shutdown(wait=False)
     if context is not None:
         context.submitted.append(handle)

@@ -822,3 +822,128 @@ def test_a_scratch_table_the_stage_read_back_is_not_asked_for(tmp_path):
     assert rows(root, "//out/total") == [{"total": 3}]
     assert run(root).returncode == 0 and statuses(root) == {"scratch": "CACHED"}
     assert "read" not in json.loads((root / ".runs/stages.dev.json").read_text())["scratch"]
+
+
+# maps a table its code picks in place of the one its map section names
+PICKED_INPUT_STAGE = """\
+from yt_pipeline import BaseStage
+from yt_pipeline.operations import run_map
+
+
+class Picked(BaseStage):
+    def run(self, debug):
+        section = self.config.client.operations.map.to_dict()
+        section["input_table"] = "//raw/picked"
+        run_map(self, section, sync={sync})
+        return debug
+"""
+PICKED_INPUT_CONFIG = """\
+client:
+  operations:
+    map:
+      input_table: //raw/named
+      output_table: //out/copied
+"""
+COPY_MAPPER = """\
+from ytjobs import read_rows, write_rows
+
+write_rows({"n": row["n"]} for row in read_rows())
+"""
+
+
+@pytest.mark.parametrize("sync", [True, False])
+def test_a_table_an_operation_reads_by_a_name_set_in_code_is_checked_for_a_hit(tmp_path,
+                                                                              sync):
+    """The section's `input_table` is in the fingerprint, but the map read another one,
+    set by the code: new rows there were served from the cache, the output kept the old
+    ones. The table an operation reads is recorded as it starts, as one read_table reads;
+    so it is for one started without waiting (sync=False), in a thread of its own."""
+    from yt_pipeline_dev.client import DevClient
+
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["picked"]}}
+    root = write_pipeline(tmp_path / "p", {
+        "stages/picked/stage.py": PICKED_INPUT_STAGE.format(sync=sync),
+        "stages/picked/config.yaml": PICKED_INPUT_CONFIG,
+        "stages/picked/src/mapper.py": COPY_MAPPER}, config)
+    raw = DevClient(root / ".dev")
+    raw.write_table("//raw/named", [{"n": 0}])
+    raw.write_table("//raw/picked", [{"n": 1}, {"n": 2}])
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert rows(root, "//out/copied") == [{"n": 1}, {"n": 2}]
+    assert run(root).returncode == 0 and statuses(root) == {"picked": "CACHED"}
+
+    raw.write_table("//raw/picked", [{"n": 3}, {"n": 4}])
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root) == {"picked": "SUCCESS"}
+    assert cache_reason(root, "picked").startswith("miss: table //raw/picked it read in run ")
+    assert rows(root, "//out/copied") == [{"n": 3}, {"n": 4}]
+    assert run(root).returncode == 0 and statuses(root) == {"picked": "CACHED"}
+
+
+def test_prod_a_table_an_operation_reads_by_a_name_set_in_code_is_checked(make_pipeline,
+                                                                          run_cli, fake_cluster):
+    """The same on the fake proxy: the prod launcher takes the same path, the table's
+    revision is kept as the operation starts."""
+    fake_yt, client = fake_cluster.fake_yt, fake_cluster.client
+    config = {"pipeline": {"mode": "prod", "build_folder": "//home/c/build", "cache": True,
+                           "prod": fake_cluster.options},
+              "stages": {"enabled_stages": ["picked"]}}
+    root = make_pipeline({
+        "configs/secrets.env": fake_cluster.secrets,
+        "stages/picked/stage.py": (PICKED_INPUT_STAGE.format(sync=True)
+                                   .replace("//raw/", "//home/c/")),
+        "stages/picked/config.yaml": (PICKED_INPUT_CONFIG.replace("//raw/", "//home/c/")
+                                      .replace("//out/", "//home/c/")),
+        "stages/picked/src/mapper.py": COPY_MAPPER}, config=config)
+    client.write_table("//home/c/named", [{"n": 0}])
+    client.write_table("//home/c/picked", [{"n": 1}, {"n": 2}])
+    first = run_cli("run", root)
+    assert first.exit_code == 0, first.output
+    assert fake_yt.rows("//home/c/copied") == [{"n": 1}, {"n": 2}]
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "picked")[0] == "CACHED"
+    client.write_table("//home/c/picked", [{"n": 3}, {"n": 4}])
+    result = run_cli("run", root)
+    assert result.exit_code == 0, result.output
+    status, reason = outcome(root, "picked")
+    assert status == "SUCCESS"
+    assert reason.startswith("miss: table //home/c/picked it read in run "), reason
+    assert fake_yt.rows("//home/c/copied") == [{"n": 3}, {"n": 4}]
+    assert run_cli("run", root).exit_code == 0
+    assert outcome(root, "picked")[0] == "CACHED"
+
+
+def test_a_stage_whose_code_sets_its_maps_output_table_is_served_from_the_cache(tmp_path):
+    """The section's `output_table`, replaced in code, is never made: asked for at each
+    cache check, it ran the stage each time (`table //out/copied its operations write is
+    missing`). The table the map wrote is the one checked."""
+    from yt_pipeline_dev.client import DevClient
+
+    stage = PICKED_INPUT_STAGE.format(sync=True).replace(
+        '        run_map(', '        section["output_table"] = "//out/elsewhere"\n        run_map(')
+    config = {"pipeline": {"mode": "dev", "cache": True},
+              "stages": {"enabled_stages": ["picked"]}}
+    root = write_pipeline(tmp_path / "p", {
+        "stages/picked/stage.py": stage,
+        "stages/picked/config.yaml": PICKED_INPUT_CONFIG,
+        "stages/picked/src/mapper.py": COPY_MAPPER}, config)
+    raw = DevClient(root / ".dev")
+    raw.write_table("//raw/named", [{"n": 0}])
+    raw.write_table("//raw/picked", [{"n": 1}, {"n": 2}])
+    for expected in ("SUCCESS", "CACHED"):
+        result = run(root)
+        assert result.returncode == 0, result.stderr
+        assert statuses(root) == {"picked": expected}, cache_reason(root, "picked")
+    assert rows(root, "//out/elsewhere") == [{"n": 1}, {"n": 2}]
+    assert not raw.exists("//out/copied")
+
+    raw.remove("//out/elsewhere")
+    result = run(root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root) == {"picked": "SUCCESS"}
+    assert cache_reason(root, "picked").startswith(
+        "miss: table //out/elsewhere it wrote in run ")
+    assert rows(root, "//out/elsewhere") == [{"n": 1}, {"n": 2}]

@@ -52,7 +52,7 @@ write_rows([{"auth": hashlib.sha256(os.environ.get("AUTH_HEADER", "").encode()).
 """
 
 
-def _run(tmp_path, monkeypatch, change: str):
+def _run(tmp_path, monkeypatch, change: str, stage: str = STAGE):
     """The stage run in prod on a fresh fake proxy: (the run, the specs the proxy was sent,
     the rows of //home/cs/out if it was made)."""
     for name in ("YT_PROXY", "YT_TOKEN", "API_KEY"):
@@ -61,7 +61,7 @@ def _run(tmp_path, monkeypatch, change: str):
     try:
         root = write_pipeline(tmp_path / "p", {
             "configs/secrets.env": f"YT_PROXY={fake.url}\nYT_TOKEN={TOKEN}\nAPI_KEY={API_KEY}\n",
-            "stages/leaky/stage.py": STAGE.replace("CHANGE", change),
+            "stages/leaky/stage.py": stage.replace("CHANGE", change),
             "stages/leaky/src/mapper.py": MAPPER,
         }, config={"pipeline": {"mode": "prod", "build_folder": "//home/cs/build",
                                 "prod": retry_options()},
@@ -96,4 +96,21 @@ def test_a_secret_put_in_the_extra_spec_in_code_is_refused_before_the_operation(
     assert ("error: stage leaky failed: stage leaky: operation map: "
             "extra_spec.description.login: the spec holds a secret of secrets.env here, which "
             "a cluster shows to whoever may read the operation") in output
+    assert [str(leak) for leak in scan_bytes("output", output.encode(), [API_KEY, TOKEN])] == []
+
+
+def test_a_secret_in_a_section_made_in_code_is_refused_as_made_in_code(tmp_path, monkeypatch):
+    """A section the code made (a dict given to build_spec or run_map) is in no file: the
+    refusal named stages/leaky/config.yaml, a file the stage does not even have."""
+    stage = STAGE.replace('"output_table": "//home/cs/out"}',
+                          '"output_table": "//home/cs/out",\n'
+                          '                                        "spec": {"stderr_table_path": '
+                          '"//home/cs/err_" + api}}')
+    run, specs, rows = _run(tmp_path, monkeypatch, "pass", stage)
+    output = run.result.output
+    assert run.result.exit_code == 1, output
+    assert specs == [] and rows is None
+    assert "config.yaml" not in output
+    assert ("error: stage leaky failed: stage leaky: the map section its code made: "
+            "spec.stderr_table_path: the spec holds a secret of secrets.env here") in output
     assert [str(leak) for leak in scan_bytes("output", output.encode(), [API_KEY, TOKEN])] == []

@@ -100,8 +100,10 @@ def test_a_secret_in_the_spec_section_is_refused_before_the_operation(tmp_path, 
     output = run.result.output
     assert run.result.exit_code == 1, output
     assert specs == []
-    assert ("operations.map.spec.description.login: stage leaky: the spec holds a secret of "
-            "secrets.env here, which a cluster shows to whoever may read the operation") in output
+    assert ("stage leaky: the map section its code made: spec.description.login: the spec "
+            "holds a secret of secrets.env here, which a cluster shows to whoever may read the "
+            "operation") in output
+    assert "config.yaml" not in output  # the section is in no file
     assert API_KEY not in output
 
 

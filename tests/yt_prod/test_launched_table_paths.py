@@ -131,8 +131,9 @@ def test_an_attribute_in_a_launched_output_path_is_refused_and_the_table_kept(
     assert result.exit_code == 1, result.output  # the stage fails
     # the reason config load gives for the same path, in one line
     assert error_line(result).endswith(
-        "stage copy: table path attributes are not supported ('<append=%true>//tmp/sp/out'): "
-        "use the operation's append: key" if way == "a dict" else
+        "stage copy: the map section its code made: output_table: table path attributes are "
+        "not supported ('<append=%true>//tmp/sp/out'): use the operation's append: key"
+        if way == "a dict" else
         "stage copy: operation map: output_tables: table path attributes are not supported "
         "('<append=%true>//tmp/sp/out'): use the operation's append: key")
     assert tables["//tmp/sp/out"] == OLD
