@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -392,6 +393,58 @@ write_rows({"k": k, "n": len(list(rows))} for k, rows in groups(read_rows(), "k"
 """
 
 
+def _reduce_pipeline(tmp_path: Path, config: str) -> DefaultPipeline:
+    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
+                                           "stages/reduce/config.yaml": config,
+                                           "stages/reduce/src/reducer.py": REDUCER},
+                          config={"pipeline": {"mode": "dev"},
+                                  "stages": {"enabled_stages": ["reduce"]}})
+    return DefaultPipeline(pipeline_dir=root)
+
+
+def _slowed(key_of):
+    """`key_of`, a tenth of a millisecond a line: the work of big inputs, 20 s or more for
+    the rows of these tests, far more than the run's end waits (RunOperations.STOP_WAIT_S)"""
+    def slow(line):
+        time.sleep(0.0001)
+        return key_of(line)
+    return slow
+
+
+def _interrupted_during(pipeline: DefaultPipeline, monkeypatch, patches: list[tuple],
+                        began: threading.Event, ended: threading.Event,
+                        inputs: dict[str, int], leftovers: Callable[[Path], list[str]]
+                        ) -> None:
+    """Fill `inputs` ({table: rows}, keys 0-999), run the reduce stage with `patches`
+    (monkeypatch.setattr's arguments) and interrupt it from Python once `began` is set:
+    the slowed work must have ended (`ended`) before run() raised, nothing be committed and
+    `leftovers` of the folder be none; resumed at once, the reduce sees every row once."""
+    def watch() -> None:
+        began.wait(60)
+        _thread.interrupt_main(signal.SIGINT)
+
+    try:
+        for table, count in inputs.items():
+            pipeline.yt.write_table(table, [{"k": i % 1000, "v": "x" * 20}
+                                            for i in range(count)])
+        for target, name, value in patches:
+            monkeypatch.setattr(target, name, value)
+        threading.Thread(target=watch, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run()
+        # the work ended before the run did: its stage's transaction has ended with it
+        assert ended.is_set()
+        assert not pipeline.yt.exists("//home/api/reduced")
+        assert leftovers(pipeline.pipeline_dir / ".dev") == []
+        monkeypatch.undo()
+        pipeline.run()
+        per_key = sum(inputs.values()) // 1000
+        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
+                      key=lambda row: row["k"]) == [{"k": k, "n": per_key} for k in range(1000)]
+    finally:
+        pipeline.close()
+
+
 def test_an_interrupted_run_from_python_stops_its_reduce_s_merge(tmp_path, monkeypatch):
     # a reduce of several inputs sorts each, then merges them (table_ops._sorted_shards):
     # the merge is the stage thread's own work too, and went on to its end after the run's
@@ -399,26 +452,13 @@ def test_an_interrupted_run_from_python_stops_its_reduce_s_merge(tmp_path, monke
     # open beside the next run; it stops as a sort does
     from yt_pipeline_dev import sorting, table_ops
 
-    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
-                                           "stages/reduce/config.yaml": REDUCE_CONFIG,
-                                           "stages/reduce/src/reducer.py": REDUCER},
-                          config={"pipeline": {"mode": "dev"},
-                                  "stages": {"enabled_stages": ["reduce"]}})
-    pipeline = DefaultPipeline(pipeline_dir=root)
     merging, merged = threading.Event(), threading.Event()
-    line_key = sorting.line_key
+    line_key, merge_sorted = sorting.line_key, sorting.merge_sorted
 
     def slow_line_key(*args, **kwargs):
-        # the merge of big inputs: 20 s or more for these rows, far more than the wait
         key = line_key(*args, **kwargs)
         merging.set()
-
-        def slow(line):
-            time.sleep(0.0001)
-            return key(line)
-        return slow
-
-    merge_sorted = sorting.merge_sorted
+        return _slowed(key)
 
     def watched_merge(*args, **kwargs):
         try:
@@ -426,34 +466,16 @@ def test_an_interrupted_run_from_python_stops_its_reduce_s_merge(tmp_path, monke
         finally:
             merged.set()
 
-    def watch() -> None:
-        merging.wait(60)
-        _thread.interrupt_main(signal.SIGINT)
+    def leftovers(dev: Path) -> list[str]:
+        sorts = dev / ".sort"
+        return ([path.name for path in (dev / ".sandboxes").rglob("sorted*.jsonl")]
+                + (sorted(os.listdir(sorts)) if sorts.is_dir() else []))
 
-    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(100_000)]
-    try:
-        for table in ("left", "right"):
-            pipeline.yt.write_table(f"//home/api/{table}", rows)
-        monkeypatch.setattr(sorting, "line_key", slow_line_key)
-        monkeypatch.setattr(table_ops, "merge_sorted", watched_merge)
-        threading.Thread(target=watch, daemon=True).start()
-        with pytest.raises(KeyboardInterrupt):
-            pipeline.run()
-        # the merge ended before the run did: its stage's transaction has ended with it
-        assert merged.is_set()
-        assert not pipeline.yt.exists("//home/api/reduced")
-        sandboxes = root / ".dev" / ".sandboxes"
-        assert [path.name for path in sandboxes.rglob("sorted*.jsonl")] == []
-        sorts = root / ".dev" / ".sort"
-        assert not sorts.is_dir() or not any(sorts.iterdir())
-        # resumed at once, the reduce sees every row once
-        monkeypatch.undo()
-        pipeline.run()
-        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
-                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
-    finally:
-        pipeline.close()
-
+    _interrupted_during(_reduce_pipeline(tmp_path, REDUCE_CONFIG), monkeypatch,
+                        [(sorting, "line_key", slow_line_key),
+                         (table_ops, "merge_sorted", watched_merge)],
+                        merging, merged, {"//home/api/left": 100_000,
+                                          "//home/api/right": 100_000}, leftovers)
 
 
 BUSY = """
@@ -538,52 +560,24 @@ def test_an_interrupted_run_from_python_stops_its_join_reduce_s_join(tmp_path, m
     # inputs, and it went on to its end after the run's, as the merge did
     from yt_pipeline_dev import table_ops
 
-    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
-                                           "stages/reduce/config.yaml": JOIN_CONFIG,
-                                           "stages/reduce/src/reducer.py": REDUCER},
-                          config={"pipeline": {"mode": "dev"},
-                                  "stages": {"enabled_stages": ["reduce"]}})
-    pipeline = DefaultPipeline(pipeline_dir=root)
     joining, joined = threading.Event(), threading.Event()
     write_joined = table_ops.write_joined
 
     def slow_join(primary, foreign, key_of, target, *args, **kwargs):
-        # the join of big inputs: 20 s or more for these rows, far more than the wait
-        def slow(line):
-            time.sleep(0.0001)
-            return key_of(line)
-
         joining.set()
         try:
-            return write_joined(primary, foreign, slow, target, *args, **kwargs)
+            return write_joined(primary, foreign, _slowed(key_of), target, *args, **kwargs)
         finally:
             joined.set()
 
-    def watch() -> None:
-        joining.wait(60)
-        _thread.interrupt_main(signal.SIGINT)
+    def leftovers(dev: Path) -> list[str]:
+        return [path.name for path in (dev / ".sandboxes").rglob("*.jsonl")
+                if path.name.startswith(("sorted", "foreign", "joined"))]
 
-    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(100_000)]
-    try:
-        for table in ("left", "right"):
-            pipeline.yt.write_table(f"//home/api/{table}", rows)
-        monkeypatch.setattr(table_ops, "write_joined", slow_join)
-        threading.Thread(target=watch, daemon=True).start()
-        with pytest.raises(KeyboardInterrupt):
-            pipeline.run()
-        # the join ended before the run did: its stage's transaction has ended with it
-        assert joined.is_set()
-        assert not pipeline.yt.exists("//home/api/reduced")
-        sandboxes = root / ".dev" / ".sandboxes"
-        assert [path.name for path in sandboxes.rglob("*.jsonl")
-                if path.name.startswith(("sorted", "foreign", "joined"))] == []
-        # resumed at once, the reduce sees every row once
-        monkeypatch.undo()
-        pipeline.run()
-        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
-                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
-    finally:
-        pipeline.close()
+    _interrupted_during(_reduce_pipeline(tmp_path, JOIN_CONFIG), monkeypatch,
+                        [(table_ops, "write_joined", slow_join)], joining, joined,
+                        {"//home/api/left": 100_000, "//home/api/right": 100_000},
+                        leftovers)
 
 
 SWITCH_CONFIG = """
@@ -606,47 +600,17 @@ def test_an_interrupted_run_from_python_stops_its_key_switches(tmp_path, monkeyp
     # its end after the run's, as the merge did
     from yt_pipeline_dev import table_ops
 
-    root = write_pipeline(tmp_path / "p", {"stages/reduce/stage.py": REDUCE,
-                                           "stages/reduce/config.yaml": SWITCH_CONFIG,
-                                           "stages/reduce/src/reducer.py": REDUCER},
-                          config={"pipeline": {"mode": "dev"},
-                                  "stages": {"enabled_stages": ["reduce"]}})
-    pipeline = DefaultPipeline(pipeline_dir=root)
     switching, switched = threading.Event(), threading.Event()
     with_controls = table_ops.with_controls
 
     def slow_switches(shards, control, with_index, trailer, places, key_of, *args, **kwargs):
-        # the key switches of a big input: 20 s or more for these rows, far more than the
-        # wait
-        def slow(line):
-            time.sleep(0.0001)
-            return key_of(line)
-
         switching.set()
         try:
-            return with_controls(shards, control, with_index, trailer, places, slow, *args,
-                                 **kwargs)
+            return with_controls(shards, control, with_index, trailer, places,
+                                 _slowed(key_of), *args, **kwargs)
         finally:
             switched.set()
 
-    def watch() -> None:
-        switching.wait(60)
-        _thread.interrupt_main(signal.SIGINT)
-
-    rows = [{"k": i % 1000, "v": "x" * 20} for i in range(200_000)]
-    try:
-        pipeline.yt.write_table("//home/api/left", rows)
-        monkeypatch.setattr(table_ops, "with_controls", slow_switches)
-        threading.Thread(target=watch, daemon=True).start()
-        with pytest.raises(KeyboardInterrupt):
-            pipeline.run()
-        # the look ended before the run did: its stage's transaction has ended with it
-        assert switched.is_set()
-        assert not pipeline.yt.exists("//home/api/reduced")
-        # resumed at once, the reduce sees every row once
-        monkeypatch.undo()
-        pipeline.run()
-        assert sorted(pipeline.yt.read_table("//home/api/reduced"),
-                      key=lambda row: row["k"]) == [{"k": k, "n": 200} for k in range(1000)]
-    finally:
-        pipeline.close()
+    _interrupted_during(_reduce_pipeline(tmp_path, SWITCH_CONFIG), monkeypatch,
+                        [(table_ops, "with_controls", slow_switches)], switching, switched,
+                        {"//home/api/left": 200_000}, lambda dev: [])
