@@ -112,11 +112,11 @@ def _going_within(run: subprocess.Popen, deadline: float) -> None:
     pytest.fail(f"the run ended, or did not get there within 60 s: {run.communicate()}")
 
 
-def _started(root: Path, waiting: Callable[[], bool], merged: bool = False
-             ) -> subprocess.Popen:
-    """`yt_pipeline run root`, once `waiting()` says its jobs run and wait (within 60 s);
-    stderr joined to stdout when `merged`."""
-    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
+def _started(root: Path, waiting: Callable[[], bool], merged: bool = False,
+             command: list[str] | None = None) -> subprocess.Popen:
+    """`yt_pipeline run root` (or `command`), once `waiting()` says its jobs run and wait
+    (within 60 s); stderr joined to stdout when `merged`."""
+    run = subprocess.Popen(command or [sys.executable, "-m", "yt_pipeline", "run", str(root)],
                            stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT if merged else subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -400,14 +400,8 @@ def test_a_prod_run_stopped_while_a_stage_thread_aborts_its_transaction_waits_fo
     pids.mkdir()
     hold.write_text("")
     root = _prod_map_pipeline(tmp_path / "p", fake, "//home/slow", pids, hold)
-    run = subprocess.Popen([sys.executable, "-c", SLOW_STAGE_ABORT, str(root), str(int(again))],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while not any(pids.iterdir()):  # the job runs
-        if run.poll() is not None or time.monotonic() > deadline:
-            run.kill()
-            pytest.fail(run.communicate()[0])
-        time.sleep(0.02)
+    run = _started(root, lambda: any(pids.iterdir()), merged=True,  # the job runs
+                   command=[sys.executable, "-c", SLOW_STAGE_ABORT, str(root), str(int(again))])
     run.send_signal(signal.SIGTERM)
     output, _ = run.communicate(timeout=60)
     assert run.returncode == 143, output
@@ -434,14 +428,8 @@ def test_sigterm_while_a_prod_stage_uploads_the_code_archive_aborts_the_upload(f
     pids.mkdir()
     root = _prod_map_pipeline(tmp_path / "p", fake, "//home/upload", pids, hold)
     fake.faults.delay_next("write_file", 3.0)
-    run = subprocess.Popen([sys.executable, "-m", "yt_pipeline", "run", str(root)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while not fake.faults.fired["write_file"]:  # the archive is on its way
-        if run.poll() is not None or time.monotonic() > deadline:
-            run.kill()
-            pytest.fail(run.communicate()[0])
-        time.sleep(0.02)
+    # the archive is on its way
+    run = _started(root, lambda: fake.faults.fired["write_file"], merged=True)
     run.send_signal(signal.SIGTERM)
     output, _ = run.communicate(timeout=60)
     assert run.returncode == 143, output
